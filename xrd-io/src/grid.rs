@@ -1,0 +1,110 @@
+//! Uniform 2θ grids.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// A uniform 2θ grid in degrees: `start + i·step` for `i` in `0..n`.
+///
+/// The paper's grid is [`Grid::paper`]: 1.00°…119.99° in steps of 0.01° (11,900 points).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Grid {
+    start: f64,
+    step: f64,
+    n: usize,
+}
+
+impl Grid {
+    /// A grid of `n` points from `start` in steps of `step` (degrees).
+    ///
+    /// # Errors
+    /// [`Error::InvalidGrid`] unless `start` and `step` are finite, `step > 0` and `n ≥ 1`.
+    pub fn new(start: f64, step: f64, n: usize) -> Result<Self> {
+        if !start.is_finite() || !step.is_finite() || step <= 0.0 || n == 0 {
+            return Err(Error::InvalidGrid { start, step, n });
+        }
+        Ok(Self { start, step, n })
+    }
+
+    /// The grid of Utimula et al. 2022: 2θ = 1.00°…119.99°, step 0.01°, 11,900 points.
+    pub fn paper() -> Self {
+        Self { start: 1.0, step: 0.01, n: 11_900 }
+    }
+
+    /// First 2θ (degrees).
+    pub fn start(&self) -> f64 {
+        self.start
+    }
+
+    /// Spacing (degrees).
+    pub fn step(&self) -> f64 {
+        self.step
+    }
+
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// Always `false`: a grid has at least one point.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Last 2θ (degrees).
+    pub fn end(&self) -> f64 {
+        self.x(self.n - 1)
+    }
+
+    /// 2θ of point `i` (degrees); computed as `start + i·step` so it does not drift.
+    pub fn x(&self, i: usize) -> f64 {
+        self.start + i as f64 * self.step
+    }
+
+    /// All 2θ values.
+    pub fn positions(&self) -> Vec<f64> {
+        (0..self.n).map(|i| self.x(i)).collect()
+    }
+
+    /// Index of the grid point nearest to `two_theta`, or `None` outside
+    /// `[start − step/2, end + step/2)`.
+    pub fn nearest_index(&self, two_theta: f64) -> Option<usize> {
+        let f = ((two_theta - self.start) / self.step).round();
+        if f.is_finite() && f >= 0.0 && f < self.n as f64 {
+            Some(f as usize)
+        } else {
+            None
+        }
+    }
+
+    /// Number of grid points covering a width of `degrees` (at least one).
+    pub fn points_for_width(&self, degrees: f64) -> usize {
+        ((degrees / self.step).round() as usize).max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paper_grid_matches_the_paper() {
+        let g = Grid::paper();
+        assert_eq!(g.len(), 11_900);
+        assert!((g.end() - 119.99).abs() < 1e-9);
+        assert_eq!(g.nearest_index(1.0), Some(0));
+        assert_eq!(g.nearest_index(119.99), Some(11_899));
+        assert_eq!(g.nearest_index(120.5), None);
+        assert_eq!(g.nearest_index(0.5), None);
+        assert_eq!(g.points_for_width(0.03), 3);
+    }
+
+    #[test]
+    fn invalid_grids_are_errors() {
+        assert!(Grid::new(0.0, 0.0, 10).is_err());
+        assert!(Grid::new(0.0, -0.1, 10).is_err());
+        assert!(Grid::new(f64::NAN, 0.1, 10).is_err());
+        assert!(Grid::new(0.0, f64::INFINITY, 10).is_err());
+        assert!(Grid::new(0.0, 0.1, 0).is_err());
+    }
+}
