@@ -1,1 +1,3 @@
-//! Shared helpers of the xrd end-to-end examples.
+//! Shared helpers of the xrd end-to-end examples: SVG figures and command-line parsing.
+
+pub mod figures;
