@@ -1,3 +1,24 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod activation;
+mod adam;
+mod autoencoder;
+mod dense;
+mod engine;
+mod error;
+mod init;
+mod loss;
+mod network;
+mod train;
+
+pub use activation::{Activation, PRELU_INIT};
+pub use adam::{Adam, WeightDecay};
+pub use autoencoder::{Autoencoder, AutoencoderConfig, AutoencoderParams, PAPER_INPUTS};
+pub use dense::Dense;
+pub use error::{Error, Result};
+pub use init::Init;
+pub use loss::{Loss, PEARSON_EPS};
+pub use network::{LayerSpec, Network, NetworkConfig, NetworkParams};
+pub use train::{EarlyStopping, History, Progress, TrainConfig};

@@ -1,0 +1,399 @@
+//! The autoencoder of the paper: an encoder to a small latent space and a mirrored decoder.
+
+use std::marker::PhantomData;
+
+use ndarray::{Array2, ArrayBase, Data, Ix2};
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::{Deserialize, Serialize};
+use xrd_io::Float;
+
+use crate::network::check_input;
+use crate::train::{History, Progress, TrainConfig, fit_layers};
+use crate::{Activation, Adam, Dense, EarlyStopping, Error, Init, Loss, Network, Result};
+
+/// Number of input points of the paper's patterns (2θ = 0…119.99°, step 0.01°).
+pub const PAPER_INPUTS: usize = 11_900;
+
+/// The architecture and training of an [`Autoencoder`], serialisable (it is stored in the
+/// safetensors metadata). Defaults are the paper's network and training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AutoencoderConfig {
+    /// Widths of the encoder's hidden layers, input side first; the decoder mirrors them
+    /// (default `[128, 64, 12]`).
+    pub hidden: Vec<usize>,
+    /// Width of the bottleneck / feature space (default 2).
+    pub latent: usize,
+    /// Activation of every hidden layer, encoder and decoder (default ReLU).
+    pub hidden_activation: Activation,
+    /// Activation of the bottleneck layer, the encoder's last (default tanh).
+    pub latent_activation: Activation,
+    /// Activation of the decoder's output layer (default identity).
+    pub output_activation: Activation,
+    /// Initialisation (default [`Init::Torch`], PyTorch's `nn.Linear` default).
+    pub init: Init,
+    /// Reconstruction loss (default [`Loss::Mse`]).
+    pub loss: Loss,
+    /// Minibatches (10), epochs (1000), validation (10 %), early stopping (none) and Adam.
+    pub train: TrainConfig,
+}
+
+impl Default for AutoencoderConfig {
+    fn default() -> Self {
+        AutoencoderConfig {
+            hidden: vec![128, 64, 12],
+            latent: 2,
+            hidden_activation: Activation::Relu,
+            latent_activation: Activation::Tanh,
+            output_activation: Activation::Identity,
+            init: Init::Torch,
+            loss: Loss::Mse,
+            train: TrainConfig::default(),
+        }
+    }
+}
+
+impl AutoencoderConfig {
+    /// Validates every field.
+    pub fn check(&self) -> Result<()> {
+        if let Some(i) = self.hidden.iter().position(|&h| h == 0) {
+            return Err(Error::param(
+                "hidden",
+                format!("hidden layer {i} has 0 units"),
+            ));
+        }
+        if self.latent == 0 {
+            return Err(Error::param("latent", "must be ≥ 1"));
+        }
+        self.train.check()
+    }
+
+    /// `(inputs, outputs, activation)` of every layer, encoder then decoder, for `inputs` inputs.
+    pub fn layer_shapes(&self, inputs: usize) -> (Vec<(usize, usize, Activation)>, usize) {
+        let mut widths = vec![inputs];
+        widths.extend(&self.hidden);
+        widths.push(self.latent);
+        let k = widths.len() - 1;
+        let mut shapes = Vec::with_capacity(2 * k);
+        for i in 0..k {
+            let act = if i + 1 == k {
+                self.latent_activation
+            } else {
+                self.hidden_activation
+            };
+            shapes.push((widths[i], widths[i + 1], act));
+        }
+        for i in (0..k).rev() {
+            let act = if i == 0 {
+                self.output_activation
+            } else {
+                self.hidden_activation
+            };
+            shapes.push((widths[i + 1], widths[i], act));
+        }
+        (shapes, k)
+    }
+}
+
+/// A trained (or freshly initialised) autoencoder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Autoencoder<F> {
+    pub(crate) encoder: Network<F>,
+    pub(crate) decoder: Network<F>,
+    pub(crate) config: AutoencoderConfig,
+    pub(crate) history: History,
+}
+
+impl<F: Float> Autoencoder<F> {
+    /// The builder, with the paper's defaults.
+    pub fn params() -> AutoencoderParams<F> {
+        AutoencoderParams::default()
+    }
+
+    /// An autoencoder from an encoder and a decoder that fit together (`config` records how they
+    /// were made; its layer widths must match).
+    pub fn from_parts(
+        encoder: Network<F>,
+        decoder: Network<F>,
+        config: AutoencoderConfig,
+    ) -> Result<Self> {
+        config.check()?;
+        let (shapes, k) = config.layer_shapes(encoder.inputs());
+        let layers = encoder.layers.iter().chain(&decoder.layers);
+        if encoder.layers.len() != k || decoder.layers.len() != k {
+            return Err(Error::shape(
+                format!("{k} encoder and {k} decoder layers"),
+                format!("{} and {}", encoder.layers.len(), decoder.layers.len()),
+            ));
+        }
+        for (i, (layer, &(inp, out, act))) in layers.zip(&shapes).enumerate() {
+            if layer.inputs() != inp || layer.outputs() != out || layer.activation != act {
+                return Err(Error::shape(
+                    format!("layer {i}: {inp} → {out}, {act:?}"),
+                    format!(
+                        "{} → {}, {:?}",
+                        layer.inputs(),
+                        layer.outputs(),
+                        layer.activation
+                    ),
+                ));
+            }
+        }
+        Ok(Autoencoder {
+            encoder,
+            decoder,
+            config,
+            history: History::default(),
+        })
+    }
+
+    /// The encoder (input → latent).
+    pub fn encoder(&self) -> &Network<F> {
+        &self.encoder
+    }
+
+    /// The decoder (latent → input space).
+    pub fn decoder(&self) -> &Network<F> {
+        &self.decoder
+    }
+
+    /// The configuration it was built with.
+    pub fn config(&self) -> &AutoencoderConfig {
+        &self.config
+    }
+
+    /// The losses of its training run (empty for an untrained or loaded model).
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// Width of the input (and output).
+    pub fn inputs(&self) -> usize {
+        self.encoder.inputs()
+    }
+
+    /// Width of the latent space.
+    pub fn latent(&self) -> usize {
+        self.encoder.outputs()
+    }
+
+    /// Number of trainable scalars.
+    pub fn num_parameters(&self) -> usize {
+        self.encoder.num_parameters() + self.decoder.num_parameters()
+    }
+
+    /// Encodes a batch of patterns (n × inputs) to feature-space points (n × latent).
+    pub fn encode<S: Data<Elem = F>>(&self, x: &ArrayBase<S, Ix2>) -> Result<Array2<F>> {
+        check_input(x.view(), self.inputs(), "patterns")?;
+        Ok(self.encoder.forward(x.view()))
+    }
+
+    /// Decodes feature-space points (n × latent) to patterns (n × inputs).
+    pub fn decode<S: Data<Elem = F>>(&self, z: &ArrayBase<S, Ix2>) -> Result<Array2<F>> {
+        check_input(z.view(), self.latent(), "latent points")?;
+        Ok(self.decoder.forward(z.view()))
+    }
+
+    /// Encodes then decodes a batch of patterns.
+    pub fn reconstruct<S: Data<Elem = F>>(&self, x: &ArrayBase<S, Ix2>) -> Result<Array2<F>> {
+        let z = self.encode(x)?;
+        Ok(self.decoder.forward(z.view()))
+    }
+
+    /// The loss (the configured one, e.g. MSE) of reconstructing `x`.
+    pub fn reconstruction_loss<S: Data<Elem = F>>(&self, x: &ArrayBase<S, Ix2>) -> Result<f64> {
+        let r = self.reconstruct(x)?;
+        Ok(self.config.loss.value(r.view(), x.view()).as_f64())
+    }
+}
+
+/// Builder of an [`Autoencoder`]; every setter documents its default in [`AutoencoderConfig`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct AutoencoderParams<F> {
+    config: AutoencoderConfig,
+    _float: PhantomData<F>,
+}
+
+impl<F> Default for AutoencoderParams<F> {
+    fn default() -> Self {
+        AutoencoderParams {
+            config: AutoencoderConfig::default(),
+            _float: PhantomData,
+        }
+    }
+}
+
+impl<F: Float> AutoencoderParams<F> {
+    /// Builder from a whole configuration.
+    pub fn from_config(config: AutoencoderConfig) -> Self {
+        AutoencoderParams {
+            config,
+            _float: PhantomData,
+        }
+    }
+
+    /// Hidden layer widths, input side first.
+    pub fn hidden(mut self, widths: &[usize]) -> Self {
+        self.config.hidden = widths.to_vec();
+        self
+    }
+
+    /// Latent (feature-space) width.
+    pub fn latent(mut self, n: usize) -> Self {
+        self.config.latent = n;
+        self
+    }
+
+    /// Activation of the hidden layers.
+    pub fn hidden_activation(mut self, a: Activation) -> Self {
+        self.config.hidden_activation = a;
+        self
+    }
+
+    /// Activation of the bottleneck.
+    pub fn latent_activation(mut self, a: Activation) -> Self {
+        self.config.latent_activation = a;
+        self
+    }
+
+    /// Activation of the output layer.
+    pub fn output_activation(mut self, a: Activation) -> Self {
+        self.config.output_activation = a;
+        self
+    }
+
+    /// Initialisation.
+    pub fn init(mut self, init: Init) -> Self {
+        self.config.init = init;
+        self
+    }
+
+    /// Reconstruction loss.
+    pub fn loss(mut self, loss: Loss) -> Self {
+        self.config.loss = loss;
+        self
+    }
+
+    /// The whole training configuration.
+    pub fn train(mut self, train: TrainConfig) -> Self {
+        self.config.train = train;
+        self
+    }
+
+    /// Minibatch size.
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.config.train.batch_size = n;
+        self
+    }
+
+    /// Number of epochs.
+    pub fn epochs(mut self, n: usize) -> Self {
+        self.config.train.epochs = n;
+        self
+    }
+
+    /// Fraction of rows held out for validation.
+    pub fn validation_fraction(mut self, f: f64) -> Self {
+        self.config.train.validation_fraction = f;
+        self
+    }
+
+    /// Enables early stopping.
+    pub fn early_stopping(mut self, es: EarlyStopping) -> Self {
+        self.config.train.early_stopping = Some(es);
+        self
+    }
+
+    /// The optimiser.
+    pub fn optimizer(mut self, adam: Adam) -> Self {
+        self.config.train.optimizer = adam;
+        self
+    }
+
+    /// The configuration so far.
+    pub fn config(&self) -> &AutoencoderConfig {
+        &self.config
+    }
+
+    /// Validates the configuration.
+    pub fn check(&self) -> Result<()> {
+        self.config.check()
+    }
+
+    /// A freshly initialised autoencoder for `inputs`-point patterns, weights drawn from `rng`.
+    pub fn build<R: Rng + ?Sized>(&self, inputs: usize, rng: &mut R) -> Result<Autoencoder<F>> {
+        self.check()?;
+        if inputs == 0 {
+            return Err(Error::param("inputs", "must be ≥ 1"));
+        }
+        let (shapes, k) = self.config.layer_shapes(inputs);
+        let mut layers = Vec::with_capacity(shapes.len());
+        for (inp, out, act) in shapes {
+            let (w, b) = self.config.init.draw::<F, R>(inp, out, rng);
+            layers.push(Dense::new(w, b, act)?);
+        }
+        let decoder = layers.split_off(k);
+        Autoencoder::from_parts(
+            Network::new(layers)?,
+            Network::new(decoder)?,
+            self.config.clone(),
+        )
+    }
+
+    /// Initialises from `rng` and trains on the rows of `data` (n × points), reporting every epoch
+    /// to `callback`. The validation rows, the minibatch order and the initial weights all come
+    /// from `rng`, so the same seed gives bit-identical weights.
+    pub fn fit<S: Data<Elem = F>, R: Rng + ?Sized>(
+        &self,
+        data: &ArrayBase<S, Ix2>,
+        rng: &mut R,
+        mut callback: impl FnMut(&Progress),
+    ) -> Result<Autoencoder<F>> {
+        self.check()?;
+        check_input(data.view(), data.ncols(), "training data")?;
+        let model = self.build(data.ncols(), rng)?;
+        let k = model.encoder.layers.len();
+        let mut layers = model.encoder.layers;
+        layers.extend(model.decoder.layers);
+        let history = fit_layers(
+            &mut layers,
+            self.config.loss,
+            &self.config.train,
+            data.view(),
+            None,
+            rng,
+            &mut callback,
+        )?;
+        let decoder = layers.split_off(k);
+        let mut model = Autoencoder::from_parts(
+            Network::new(layers)?,
+            Network::new(decoder)?,
+            self.config.clone(),
+        )?;
+        model.history = history;
+        Ok(model)
+    }
+
+    /// Trains one model per seed (each with its own `Xoshiro256PlusPlus::seed_from_u64(seed)` for
+    /// initialisation, validation split and minibatches) and keeps them all, like the paper's
+    /// ten-run average. `callback` receives the member index and its progress.
+    pub fn fit_ensemble<S: Data<Elem = F>>(
+        &self,
+        data: &ArrayBase<S, Ix2>,
+        seeds: &[u64],
+        mut callback: impl FnMut(usize, &Progress),
+    ) -> Result<Vec<Autoencoder<F>>> {
+        if seeds.is_empty() {
+            return Err(Error::param("seeds", "an ensemble needs at least one seed"));
+        }
+        seeds
+            .iter()
+            .enumerate()
+            .map(|(i, &seed)| {
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+                self.fit(data, &mut rng, |p| callback(i, p))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,140 @@
+//! One fully connected layer followed by its activation.
+
+use ndarray::{
+    Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, linalg::general_mat_mul,
+};
+use xrd_io::Float;
+
+use crate::{Activation, Error, Result};
+
+/// A dense layer `a = act(x·Wᵀ + b)`, with `W` stored `outputs × inputs` like PyTorch's
+/// `nn.Linear.weight`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dense<F> {
+    pub(crate) weight: Array2<F>,
+    pub(crate) bias: Array1<F>,
+    pub(crate) activation: Activation,
+    pub(crate) slope: F,
+}
+
+impl<F: Float> Dense<F> {
+    /// A layer from its weight (`outputs × inputs`), bias (`outputs`) and activation; a
+    /// [`Activation::Prelu`] slope starts at PyTorch's 0.25 ([`Dense::with_slope`] changes it).
+    pub fn new(weight: Array2<F>, bias: Array1<F>, activation: Activation) -> Result<Self> {
+        if weight.nrows() != bias.len() {
+            return Err(Error::shape(
+                format!("a bias of {} values", weight.nrows()),
+                format!("{} values", bias.len()),
+            ));
+        }
+        if weight.nrows() == 0 || weight.ncols() == 0 {
+            return Err(Error::shape(
+                "a non-empty weight matrix",
+                format!("{:?}", weight.dim()),
+            ));
+        }
+        if let Some((row, col)) = first_non_finite(weight.view()) {
+            return Err(Error::NonFinite {
+                what: "layer weights",
+                row,
+                col,
+            });
+        }
+        if let Some(col) = bias.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFinite {
+                what: "layer bias",
+                row: 0,
+                col,
+            });
+        }
+        Ok(Dense {
+            weight: weight.as_standard_layout().into_owned(),
+            bias,
+            activation,
+            slope: F::of(crate::activation::PRELU_INIT),
+        })
+    }
+
+    /// The same layer with PReLU slope `slope` (ignored by other activations).
+    pub fn with_slope(mut self, slope: F) -> Result<Self> {
+        if !slope.is_finite() {
+            return Err(Error::NonFinite {
+                what: "PReLU slope",
+                row: 0,
+                col: 0,
+            });
+        }
+        self.slope = slope;
+        Ok(self)
+    }
+
+    /// The weight matrix, `outputs × inputs` (PyTorch layout).
+    pub fn weight(&self) -> ArrayView2<'_, F> {
+        self.weight.view()
+    }
+
+    /// The bias vector (`outputs`).
+    pub fn bias(&self) -> ArrayView1<'_, F> {
+        self.bias.view()
+    }
+
+    /// The activation after the affine map.
+    pub fn activation(&self) -> Activation {
+        self.activation
+    }
+
+    /// The learnable PReLU slope (meaningful only for [`Activation::Prelu`]).
+    pub fn slope(&self) -> F {
+        self.slope
+    }
+
+    /// Number of inputs.
+    pub fn inputs(&self) -> usize {
+        self.weight.ncols()
+    }
+
+    /// Number of outputs (units).
+    pub fn outputs(&self) -> usize {
+        self.weight.nrows()
+    }
+
+    /// Number of trainable scalars (weights, biases and, for PReLU, the slope).
+    pub fn num_parameters(&self) -> usize {
+        self.weight.len() + self.bias.len() + usize::from(self.activation == Activation::Prelu)
+    }
+
+    /// Applies this layer's activation in place to pre-activations of shape batch × outputs.
+    pub fn activate(&self, pre: ArrayViewMut2<'_, F>) {
+        self.activation.apply(self.slope, pre);
+    }
+
+    /// The pre-activations `x·Wᵀ + b` of a batch (batch × inputs) written into `out`
+    /// (batch × outputs).
+    pub(crate) fn affine_into(&self, x: ArrayView2<'_, F>, mut out: ArrayViewMut2<'_, F>) {
+        general_mat_mul(F::one(), &x, &self.weight.t(), F::zero(), &mut out);
+        for mut row in out.axis_iter_mut(Axis(0)) {
+            row += &self.bias;
+        }
+    }
+
+    /// `act(x·Wᵀ + b)` for a batch (batch × inputs).
+    ///
+    /// # Panics
+    /// If `x.ncols() != self.inputs()`.
+    pub fn forward(&self, x: ArrayView2<'_, F>) -> Array2<F> {
+        let mut out = Array2::zeros((x.nrows(), self.outputs()));
+        self.affine_into(x, out.view_mut());
+        self.activate(out.view_mut());
+        out
+    }
+}
+
+/// Position of the first NaN/inf of a matrix, if any.
+pub(crate) fn first_non_finite<F: Float>(x: ArrayView2<'_, F>) -> Option<(usize, usize)> {
+    for (r, row) in x.axis_iter(Axis(0)).enumerate() {
+        if let Some(c) = row.iter().position(|v| !v.is_finite()) {
+            return Some((r, c));
+        }
+    }
+    None
+}
