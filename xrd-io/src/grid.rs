@@ -28,7 +28,11 @@ impl Grid {
 
     /// The grid of Utimula et al. 2022: 2θ = 1.00°…119.99°, step 0.01°, 11,900 points.
     pub fn paper() -> Self {
-        Self { start: 1.0, step: 0.01, n: 11_900 }
+        Self {
+            start: 1.0,
+            step: 0.01,
+            n: 11_900,
+        }
     }
 
     /// First 2θ (degrees).

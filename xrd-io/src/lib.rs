@@ -2,10 +2,24 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod dataset;
 mod error;
 mod float;
+mod formats;
 mod grid;
+mod normalize;
+mod pattern;
+pub mod peaks;
+mod resample;
+pub mod similarity;
+mod wavelength;
 
-pub use error::{Error, Result};
+pub use dataset::Dataset;
+pub use error::{Error, Location, Result};
 pub use float::Float;
+pub use formats::Format;
 pub use grid::Grid;
+pub use normalize::{Normalization, normalize};
+pub use pattern::{Metadata, Pattern};
+pub use resample::{OutOfRange, resample_into};
+pub use wavelength::{Anode, Line, Wavelength};
