@@ -1,3 +1,17 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod error;
+mod estimator;
+mod geometry;
+mod kdtree;
+mod params;
+
+pub use error::{Error, Result};
+pub use estimator::{Estimate, EstimateKind, TriangleEstimator};
+pub use kdtree::{KdTree, LEAF_SIZE, Neighbour};
+pub use params::{
+    DEFAULT_COLLINEAR_TOLERANCE, DEFAULT_EDGE_TOLERANCE, DEFAULT_LOCATE_TOLERANCE,
+    DEFAULT_NEIGHBOURS, MAX_NEIGHBOURS, OutsideRule, ROUNDING_SLACK, TriangleParams,
+};

@@ -1,0 +1,66 @@
+//! The error type of xrd-latent.
+
+/// Result alias of xrd-latent.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong fitting, querying or evaluating an estimator.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A hyper-parameter or configuration value outside its valid range.
+    #[error("invalid parameter `{name}` = {value}: {reason}")]
+    InvalidParam {
+        /// Parameter name.
+        name: &'static str,
+        /// The rejected value, printed.
+        value: String,
+        /// What a valid value looks like.
+        reason: &'static str,
+    },
+    /// Arrays whose shapes do not fit together.
+    #[error("shape mismatch for {what}: expected {expected}, got {got}")]
+    Shape {
+        /// Which input.
+        what: &'static str,
+        /// Expected shape, printed.
+        expected: String,
+        /// Actual shape, printed.
+        got: String,
+    },
+    /// A NaN or infinite input value.
+    #[error("non-finite {what} at row {row}, column {col}")]
+    NonFinite {
+        /// Which input.
+        what: &'static str,
+        /// Row of the offending value.
+        row: usize,
+        /// Column of the offending value.
+        col: usize,
+    },
+    /// Fewer than three distinct known points: no triangle can be formed.
+    #[error("need at least 3 distinct known points, got {distinct}")]
+    TooFewPoints {
+        /// Number of distinct points given.
+        distinct: usize,
+    },
+    /// A value component index not below the number of value columns.
+    #[error("value component {component} out of range (the estimator has {available})")]
+    ComponentOutOfRange {
+        /// Requested component.
+        component: usize,
+        /// Number of value components.
+        available: usize,
+    },
+    /// The same component appears twice in a look-up target.
+    #[error("value component {component} appears twice in the target")]
+    DuplicateComponent {
+        /// Repeated component.
+        component: usize,
+    },
+    /// A look-up target with no `(component, value)` pair.
+    #[error("empty target: give at least one (component, value) pair")]
+    EmptyTarget,
+    /// [`locate`](crate::TriangleEstimator::locate): no triangle's image contains the target.
+    #[error("target not reachable: no triangle of known points maps onto it")]
+    NotReachable,
+}

@@ -1,0 +1,440 @@
+//! The nearest-triangle estimator of Utimula et al. 2022, Sec. III.A.
+
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use xrd_io::Float;
+
+use crate::geometry::{barycentric, paper_labels};
+use crate::kdtree::{KdTree, Neighbours};
+use crate::params::{OutsideRule, ROUNDING_SLACK, TriangleParams};
+use crate::{Error, Result};
+
+/// How an [`Estimate`] was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum EstimateKind<F = f64> {
+    /// The three nearest known points enclose P (the paper's case), or P is a known point.
+    Inside,
+    /// The three nearest do not enclose P, but another triangle of the `k` nearest does.
+    InsideKNearest,
+    /// No triangle of the `k` nearest known points encloses P; the value follows the
+    /// configured [`OutsideRule`].
+    Outside {
+        /// Distance from P to the nearest known point.
+        distance: F,
+    },
+}
+
+impl<F> EstimateKind<F> {
+    /// Whether P lies inside the triangle used (either inside kind).
+    pub fn is_inside(&self) -> bool {
+        !matches!(self, Self::Outside { .. })
+    }
+}
+
+/// The estimate at one point P.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Estimate<F = f64> {
+    /// Estimated values `Q_P` (one per value column), `Σ weights[i] · Q[triangle[i]]`.
+    pub value: Vec<F>,
+    /// Rows of the known points used, labelled `[A, B, C]` by the paper's inner-product rule
+    /// when P is inside (see the crate docs). For a known point or the nearest-point rule,
+    /// `triangle[0]` is that point and the other two are the next nearest.
+    pub triangle: [usize; 3],
+    /// Weights `[1 − s − t, s, t]` of `[A, B, C]` (Eq. 1-2). They sum to 1; inside they are
+    /// in `[0, 1]`; extrapolated outside estimates may have negative weights.
+    pub weights: [F; 3],
+    /// How the estimate was obtained.
+    pub kind: EstimateKind<F>,
+    /// Distance from P to the nearest known point (for every kind; the refusal score).
+    pub distance: F,
+}
+
+/// What one query resolved to, before values are gathered (no allocation).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Core<F> {
+    /// Indices of distinct points, labelled.
+    pub(crate) tri: [u32; 3],
+    pub(crate) w: [F; 3],
+    pub(crate) kind: EstimateKind<F>,
+    pub(crate) distance: F,
+}
+
+/// Per-thread scratch space of the queries.
+#[derive(Debug, Clone)]
+pub(crate) struct Scratch<F> {
+    nb: Neighbours<F>,
+}
+
+/// Value estimation in a 2-D plane from the triangle of nearby known points
+/// (Utimula et al. 2022, Sec. III.A, Eq. 1-2), with the fallbacks, refusal, painting and
+/// inverse look-up described in the crate docs.
+///
+/// ```
+/// use ndarray::array;
+/// use xrd_latent::{EstimateKind, TriangleEstimator};
+///
+/// let points = array![[0.0_f64, 0.0], [1.0, 0.0], [0.0, 1.0]];
+/// let values = array![[10.0], [20.0], [30.0]];
+/// let est = TriangleEstimator::params().fit(points.view(), values.view())?;
+/// let e = est.estimate([0.25, 0.25]);
+/// assert!((e.value[0] - 17.5).abs() < 1e-12);
+/// assert_eq!(e.kind, EstimateKind::Inside);
+/// # Ok::<(), xrd_latent::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct TriangleEstimator<F = f64> {
+    params: TriangleParams,
+    points: Vec<[F; 2]>,
+    values: Vec<F>,
+    rows: Vec<usize>,
+    m: usize,
+    index: KdTree<F>,
+    edge_tol: F,
+    collinear_tol: F,
+}
+
+impl TriangleEstimator {
+    /// Default hyper-parameters, to adjust and then [`fit`](TriangleParams::fit).
+    pub fn params() -> TriangleParams {
+        TriangleParams::default()
+    }
+}
+
+impl<F: Float> TriangleEstimator<F> {
+    pub(crate) fn from_checked(
+        params: TriangleParams,
+        points: ArrayView2<'_, F>,
+        values: ArrayView2<'_, F>,
+    ) -> Result<Self> {
+        let n = points.nrows();
+        if points.ncols() != 2 {
+            return Err(Error::Shape {
+                what: "points",
+                expected: "n × 2".into(),
+                got: format!("{n} × {}", points.ncols()),
+            });
+        }
+        if values.nrows() != n || values.ncols() == 0 {
+            return Err(Error::Shape {
+                what: "values",
+                expected: format!("{n} × m with m ≥ 1"),
+                got: format!("{} × {}", values.nrows(), values.ncols()),
+            });
+        }
+        for ((row, col), v) in points.indexed_iter() {
+            if !v.is_finite() {
+                return Err(Error::NonFinite {
+                    what: "point coordinate",
+                    row,
+                    col,
+                });
+            }
+        }
+        for ((row, col), v) in values.indexed_iter() {
+            if !v.is_finite() {
+                return Err(Error::NonFinite {
+                    what: "value",
+                    row,
+                    col,
+                });
+            }
+        }
+        let m = values.ncols();
+        // `+ 0` turns −0 into +0 so that equal points sort next to each other.
+        let pt = |i: usize| [points[[i, 0]] + F::zero(), points[[i, 1]] + F::zero()];
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&i, &j| {
+            let (a, b) = (pt(i), pt(j));
+            a.partial_cmp(&b)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(i.cmp(&j))
+        });
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for &i in &order {
+            match groups.last_mut() {
+                Some(g) if pt(g[0]) == pt(i) => g.push(i),
+                _ => groups.push(vec![i]),
+            }
+        }
+        if groups.len() < 3 {
+            return Err(Error::TooFewPoints {
+                distinct: groups.len(),
+            });
+        }
+        // Keep the input order of first appearance so indices are stable and predictable.
+        groups.sort_by_key(|g| g[0]);
+        let mut uniq = Vec::with_capacity(groups.len());
+        let mut vals = Vec::with_capacity(groups.len() * m);
+        let mut rows = Vec::with_capacity(groups.len());
+        for g in &groups {
+            uniq.push(pt(g[0]));
+            rows.push(g[0]);
+            let count = F::of_usize(g.len());
+            for j in 0..m {
+                let sum: F = g.iter().map(|&i| values[[i, j]]).sum();
+                vals.push(if g.len() == 1 { sum } else { sum / count });
+            }
+        }
+        let index = KdTree::new(&uniq)?;
+        let slack = F::of(ROUNDING_SLACK) * F::epsilon();
+        Ok(Self {
+            edge_tol: F::of(params.get_edge_tolerance()).max(slack),
+            collinear_tol: F::of(params.get_collinear_tolerance()).max(slack),
+            params,
+            points: uniq,
+            values: vals,
+            rows,
+            m,
+            index,
+        })
+    }
+
+    /// The hyper-parameters this estimator was fitted with.
+    pub fn get_params(&self) -> &TriangleParams {
+        &self.params
+    }
+
+    /// Number of distinct known points (duplicates merged).
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    /// Always `false`: a fitted estimator has at least three distinct points.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Number of value components `m`.
+    pub fn n_values(&self) -> usize {
+        self.m
+    }
+
+    /// The distinct known points, in order of first appearance.
+    pub fn points(&self) -> &[[F; 2]] {
+        &self.points
+    }
+
+    /// The values of the distinct known points (`len() × m`; duplicates averaged).
+    pub fn values(&self) -> ArrayView2<'_, F> {
+        ArrayView2::from_shape((self.points.len(), self.m), &self.values)
+            .unwrap_or_else(|_| unreachable!("values are stored len × m"))
+    }
+
+    /// The input row that each distinct point stands for.
+    pub fn rows(&self) -> &[usize] {
+        &self.rows
+    }
+
+    /// The nearest-neighbour index over the distinct points.
+    pub fn index(&self) -> &KdTree<F> {
+        &self.index
+    }
+
+    pub(crate) fn scratch(&self) -> Scratch<F> {
+        Scratch {
+            nb: Neighbours::with_capacity(self.params.get_neighbours()),
+        }
+    }
+
+    pub(crate) fn value_row(&self, i: u32) -> &[F] {
+        let i = i as usize;
+        &self.values[i * self.m..(i + 1) * self.m]
+    }
+
+    pub(crate) fn point(&self, i: u32) -> [F; 2] {
+        self.points[i as usize]
+    }
+
+    /// Estimates the values at `p`.
+    ///
+    /// Never fails and never returns NaN for finite `p`; a non-finite `p` gives an
+    /// [`EstimateKind::Outside`] estimate whose values and distance are NaN.
+    pub fn estimate(&self, p: [F; 2]) -> Estimate<F> {
+        let mut scratch = self.scratch();
+        let core = self.core(p, &mut scratch);
+        self.assemble(&core)
+    }
+
+    /// Estimates at every row of `points` (n × 2), in parallel.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] unless `points` has two columns.
+    pub fn estimate_all(&self, points: ArrayView2<'_, F>) -> Result<Vec<Estimate<F>>> {
+        if points.ncols() != 2 {
+            return Err(Error::Shape {
+                what: "query points",
+                expected: "n × 2".into(),
+                got: format!("{} × {}", points.nrows(), points.ncols()),
+            });
+        }
+        Ok((0..points.nrows())
+            .into_par_iter()
+            .map_init(
+                || self.scratch(),
+                |s, i| {
+                    let core = self.core([points[[i, 0]], points[[i, 1]]], s);
+                    self.assemble(&core)
+                },
+            )
+            .collect())
+    }
+
+    /// Estimated values only, n × m (NaN rows for non-finite query points).
+    ///
+    /// # Errors
+    /// [`Error::Shape`] unless `points` has two columns.
+    pub fn predict(&self, points: ArrayView2<'_, F>) -> Result<Array2<F>> {
+        let all = self.estimate_all(points)?;
+        let mut out = Array2::zeros((all.len(), self.m));
+        for (mut row, e) in out.outer_iter_mut().zip(&all) {
+            for (o, v) in row.iter_mut().zip(&e.value) {
+                *o = *v;
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn assemble(&self, core: &Core<F>) -> Estimate<F> {
+        let mut value = vec![F::zero(); self.m];
+        self.values_into(core, &mut value);
+        Estimate {
+            value,
+            triangle: core.tri.map(|i| self.rows[i as usize]),
+            weights: core.w,
+            kind: core.kind,
+            distance: core.distance,
+        }
+    }
+
+    /// Writes `Σ w_i Q_i` into `out` (length m).
+    #[inline]
+    pub(crate) fn values_into(&self, core: &Core<F>, out: &mut [F]) {
+        let [a, b, c] = core.tri.map(|i| self.value_row(i));
+        let [wa, wb, wc] = core.w;
+        for (j, o) in out.iter_mut().enumerate() {
+            *o = wa * a[j] + wb * b[j] + wc * c[j];
+        }
+    }
+
+    /// Resolves `p` to a labelled triangle and weights. The heart of the crate.
+    pub(crate) fn core(&self, p: [F; 2], scratch: &mut Scratch<F>) -> Core<F> {
+        let (zero, one) = (F::zero(), F::one());
+        if !(p[0].is_finite() && p[1].is_finite()) {
+            let nan = F::nan();
+            return Core {
+                tri: [0, 1, 2],
+                w: [nan; 3],
+                kind: EstimateKind::Outside { distance: nan },
+                distance: nan,
+            };
+        }
+        let nb = &mut scratch.nb;
+        self.index.knn_into(p, self.params.get_neighbours(), nb);
+        let ids = &nb.ids;
+        let d2 = &nb.d2;
+        if d2[0] == zero {
+            return Core {
+                tri: [ids[0], ids[1], ids[2]],
+                w: [one, zero, zero],
+                kind: EstimateKind::Inside,
+                distance: zero,
+            };
+        }
+        let distance = d2[0].sqrt();
+        let neg_tol = -self.edge_tol;
+        let bary = |a: usize, b: usize, c: usize| {
+            barycentric(
+                self.point(ids[a]),
+                self.point(ids[b]),
+                self.point(ids[c]),
+                p,
+                self.collinear_tol,
+            )
+        };
+        let min3 = |l: [F; 3]| l[0].min(l[1]).min(l[2]);
+
+        // The paper's rule: the three nearest points.
+        let mut extrapolate: Option<([usize; 3], [F; 3], F)> = None;
+        if let Some(l) = bary(0, 1, 2) {
+            let worst = min3(l);
+            if worst >= neg_tol {
+                return self.labelled(
+                    [ids[0], ids[1], ids[2]],
+                    l,
+                    p,
+                    EstimateKind::Inside,
+                    distance,
+                );
+            }
+            extrapolate = Some(([0, 1, 2], l, worst));
+        }
+
+        // Fallback: the best enclosing triangle among the k nearest. Triangles are visited by
+        // increasing rank of their farthest vertex c, so the first c with an enclosing triangle
+        // gives the smallest disc around P; among those, the smallest sum of squared vertex
+        // distances wins.
+        let mut best: Option<([usize; 3], [F; 3], F)> = None;
+        for c in 3..nb.len() {
+            for b in 1..c {
+                for a in 0..b {
+                    let Some(l) = bary(a, b, c) else { continue };
+                    let worst = min3(l);
+                    if worst >= neg_tol {
+                        let spread = d2[a] + d2[b];
+                        if best.is_none_or(|(_, _, s)| spread < s) {
+                            best = Some(([a, b, c], l, spread));
+                        }
+                    } else if extrapolate.is_none_or(|(_, _, w)| worst > w) {
+                        extrapolate = Some(([a, b, c], l, worst));
+                    }
+                }
+            }
+            if let Some(([a, b, c], l, _)) = best {
+                let tri = [ids[a], ids[b], ids[c]];
+                return self.labelled(tri, l, p, EstimateKind::InsideKNearest, distance);
+            }
+        }
+
+        let kind = EstimateKind::Outside { distance };
+        match (self.params.get_outside(), extrapolate) {
+            (OutsideRule::Extrapolate, Some(([a, b, c], l, _))) => {
+                self.labelled([ids[a], ids[b], ids[c]], l, p, kind, distance)
+            }
+            _ => Core {
+                tri: [ids[0], ids[1], ids[2]],
+                w: [one, zero, zero],
+                kind,
+                distance,
+            },
+        }
+    }
+
+    /// Orders the triangle `[A, B, C]` by the paper's inner-product rule and permutes the
+    /// barycentric coordinates with it. Eq. 2 is the unique affine interpolant on the
+    /// triangle, so the labelling changes the reported order, not the value. Inside, the
+    /// coordinates (≥ −tolerance) are clipped at 0 and renormalised so weights are a convex
+    /// combination.
+    fn labelled(
+        &self,
+        tri: [u32; 3],
+        l: [F; 3],
+        p: [F; 2],
+        kind: EstimateKind<F>,
+        distance: F,
+    ) -> Core<F> {
+        let order = paper_labels(tri.map(|i| self.point(i)), p);
+        let mut w = order.map(|k| l[k]);
+        if kind.is_inside() && w.iter().any(|&x| x < F::zero()) {
+            w = w.map(|x| x.max(F::zero()));
+            let sum = w[0] + w[1] + w[2];
+            w = w.map(|x| x / sum);
+        }
+        Core {
+            tri: order.map(|k| tri[k]),
+            w,
+            kind,
+            distance,
+        }
+    }
+}

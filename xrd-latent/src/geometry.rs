@@ -1,0 +1,99 @@
+//! Plane geometry of one triangle: barycentric coordinates and the paper's A, B, C labelling.
+
+use xrd_io::Float;
+
+#[inline]
+pub(crate) fn sub<F: Float>(a: [F; 2], b: [F; 2]) -> [F; 2] {
+    [a[0] - b[0], a[1] - b[1]]
+}
+
+#[inline]
+pub(crate) fn dot<F: Float>(u: [F; 2], v: [F; 2]) -> F {
+    u[0] * v[0] + u[1] * v[1]
+}
+
+#[inline]
+pub(crate) fn cross<F: Float>(u: [F; 2], v: [F; 2]) -> F {
+    u[0] * v[1] - u[1] * v[0]
+}
+
+/// Barycentric coordinates `[1 − s − t, s, t]` of `p` in the triangle `(a, b, c)`, where
+/// `x_AP = s·x_AB + t·x_AC` (the paper's Eq. 1), or `None` when the triangle is degenerate:
+/// `|x_AB × x_AC| ≤ collinear · (longest edge)²` (this also catches NaN).
+#[inline]
+pub(crate) fn barycentric<F: Float>(
+    a: [F; 2],
+    b: [F; 2],
+    c: [F; 2],
+    p: [F; 2],
+    collinear: F,
+) -> Option<[F; 3]> {
+    let ab = sub(b, a);
+    let ac = sub(c, a);
+    let det = cross(ab, ac);
+    let bc = sub(c, b);
+    let longest = dot(ab, ab).max(dot(ac, ac)).max(dot(bc, bc));
+    let proper = det.abs() > collinear * longest;
+    if !proper {
+        return None;
+    }
+    let ap = sub(p, a);
+    let s = cross(ap, ac) / det;
+    let t = cross(ab, ap) / det;
+    Some([F::one() - s - t, s, t])
+}
+
+/// The paper's labelling rule: of the three vertices, A is the one whose two inner products
+/// `x_AB · x_AP` and `x_AC · x_AP` are jointly largest, i.e. it maximises the smaller of the
+/// two (ties: the earlier vertex). B and C keep their given order. Returns the positions of
+/// A, B, C in `v`.
+#[inline]
+pub(crate) fn paper_labels<F: Float>(v: [[F; 2]; 3], p: [F; 2]) -> [usize; 3] {
+    let mut best = [0, 1, 2];
+    let mut best_score = F::neg_infinity();
+    for order in [[0, 1, 2], [1, 0, 2], [2, 0, 1]] {
+        let a = v[order[0]];
+        let ap = sub(p, a);
+        let score = dot(sub(v[order[1]], a), ap).min(dot(sub(v[order[2]], a), ap));
+        if score > best_score {
+            best_score = score;
+            best = order;
+        }
+    }
+    best
+}
+
+/// Score of the labelling `order` under the rule of [`paper_labels`] (for tests).
+#[cfg(test)]
+pub(crate) fn label_score<F: Float>(v: [[F; 2]; 3], p: [F; 2], order: [usize; 3]) -> F {
+    let a = v[order[0]];
+    let ap = sub(p, a);
+    dot(sub(v[order[1]], a), ap).min(dot(sub(v[order[2]], a), ap))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn barycentric_of_the_paper_figure() {
+        let (a, b, c) = ([0.0, 0.0], [4.0, 0.0], [0.0, 2.0]);
+        let l = barycentric(a, b, c, [1.0, 0.5], 1e-12).unwrap();
+        assert_eq!(l, [0.5, 0.25, 0.25]);
+        assert!(barycentric(a, b, [8.0, 0.0], [1.0, 0.5], 1e-12).is_none());
+        assert!(barycentric(a, a, a, [1.0, 0.5], 0.0).is_none());
+        assert!(barycentric(a, b, [f64::NAN, 0.0], [1.0, 0.5], 0.0).is_none());
+    }
+
+    #[test]
+    fn labelling_puts_a_at_the_acute_vertex_facing_p() {
+        // Obtuse at the origin; P near the long edge: A must not be the obtuse vertex.
+        let v = [[0.0, 0.0], [-3.0, 1.0], [3.0, 1.0]];
+        let p = [0.0, 0.9];
+        let l = paper_labels(v, p);
+        assert_ne!(l[0], 0);
+        for order in [[0, 1, 2], [1, 0, 2], [2, 0, 1]] {
+            assert!(label_score(v, p, l) >= label_score(v, p, order));
+        }
+    }
+}
