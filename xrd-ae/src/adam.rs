@@ -90,6 +90,33 @@ impl Adam {
         Ok(())
     }
 
+    /// Applies Adam step `t` (1-based: the first step is `t = 1`) to the parameters `w` with
+    /// gradients `g` and moment buffers `m`, `v` (zero before the first step), all of one length.
+    ///
+    /// # Errors
+    /// If the slices differ in length or `t == 0`.
+    pub fn step<F: Float>(
+        &self,
+        t: u64,
+        w: &mut [F],
+        g: &[F],
+        m: &mut [F],
+        v: &mut [F],
+    ) -> Result<()> {
+        self.check()?;
+        if t == 0 {
+            return Err(Error::param("t", "Adam steps count from 1"));
+        }
+        if g.len() != w.len() || m.len() != w.len() || v.len() != w.len() {
+            return Err(Error::shape(
+                format!("four slices of {} values", w.len()),
+                format!("{}, {}, {} values", g.len(), m.len(), v.len()),
+            ));
+        }
+        self.coefficients::<F>(t).update_parallel(w, g, m, v);
+        Ok(())
+    }
+
     /// The scalar factors of step `t` (1-based), computed once per step in f64.
     pub(crate) fn coefficients<F: Float>(&self, t: u64) -> Coefficients<F> {
         let t = t.min(i32::MAX as u64) as i32;

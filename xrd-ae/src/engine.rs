@@ -166,3 +166,42 @@ impl<F: Float> Engine<F> {
         value
     }
 }
+
+/// The loss of a batch and its gradient with respect to every parameter (see
+/// [`Network::gradients`](crate::Network::gradients)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gradients<F> {
+    /// The loss value.
+    pub loss: F,
+    /// One entry per layer, first to last.
+    pub layers: Vec<LayerGradient<F>>,
+}
+
+/// The gradient of a loss with respect to one [`Dense`] layer's parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerGradient<F> {
+    /// With respect to the weight (`outputs × inputs`).
+    pub weight: Array2<F>,
+    /// With respect to the bias.
+    pub bias: Array1<F>,
+    /// With respect to the PReLU slope (zero for other activations).
+    pub slope: F,
+}
+
+impl<F: Float> Engine<F> {
+    /// Copies the gradients of the last [`Engine::gradients`] call out of the buffers.
+    pub(crate) fn export(&self, loss: F) -> Gradients<F> {
+        Gradients {
+            loss,
+            layers: self
+                .buffers
+                .iter()
+                .map(|b| LayerGradient {
+                    weight: b.dw.clone(),
+                    bias: b.db.clone(),
+                    slope: b.ds,
+                })
+                .collect(),
+        }
+    }
+}

@@ -11,14 +11,17 @@ mod error;
 mod init;
 mod loss;
 mod network;
+mod persist;
 mod train;
 
 pub use activation::{Activation, PRELU_INIT};
 pub use adam::{Adam, WeightDecay};
 pub use autoencoder::{Autoencoder, AutoencoderConfig, AutoencoderParams, PAPER_INPUTS};
 pub use dense::Dense;
+pub use engine::{Gradients, LayerGradient};
 pub use error::{Error, Result};
 pub use init::Init;
 pub use loss::{Loss, PEARSON_EPS};
 pub use network::{LayerSpec, Network, NetworkConfig, NetworkParams};
+pub use persist::FORMAT_VERSION;
 pub use train::{EarlyStopping, History, Progress, TrainConfig};

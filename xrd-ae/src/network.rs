@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use xrd_io::Float;
 
 use crate::dense::first_non_finite;
+use crate::engine::{Engine, Gradients};
 use crate::train::{History, Progress, TrainConfig, fit_layers};
 use crate::{Activation, Adam, Dense, EarlyStopping, Error, Init, Loss, Result};
 
@@ -101,6 +102,31 @@ impl<F: Float> Network<F> {
     /// If `first_layer > layers().len()` or the column count does not match.
     pub fn forward_from(&self, first_layer: usize, x: ArrayView2<'_, F>) -> Array2<F> {
         forward_layers(&self.layers[first_layer..], x)
+    }
+
+    /// The mean `loss` of the batch `x` against targets `y` and its gradient with respect to every
+    /// parameter, by the same hand-written backward pass that training uses.
+    pub fn gradients<S1, S2>(
+        &self,
+        x: &ArrayBase<S1, Ix2>,
+        y: &ArrayBase<S2, Ix2>,
+        loss: Loss,
+    ) -> Result<Gradients<F>>
+    where
+        S1: Data<Elem = F>,
+        S2: Data<Elem = F>,
+    {
+        check_input(x.view(), self.inputs(), "input")?;
+        check_input(y.view(), self.outputs(), "targets")?;
+        if x.nrows() != y.nrows() || x.nrows() == 0 {
+            return Err(Error::shape(
+                format!("{} target rows (≥ 1)", x.nrows()),
+                format!("{}", y.nrows()),
+            ));
+        }
+        let mut engine = Engine::new(&self.layers, loss, Adam::default(), x.nrows());
+        let value = engine.gradients(&self.layers, x.view(), y.view());
+        Ok(engine.export(value))
     }
 
     /// [`Network::forward`] with the input checked: wrong width or NaN/inf give errors.

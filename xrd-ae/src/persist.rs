@@ -1,0 +1,444 @@
+//! Safetensors files with the tensor names of a PyTorch `nn.Sequential` `state_dict`.
+//!
+//! Layer `i` of a chain is module `2i` (`nn.Linear`) followed by module `2i + 1` (its activation,
+//! `nn.Identity()` included), so its tensors are `{prefix}{2i}.weight` (`outputs × inputs`),
+//! `{prefix}{2i}.bias` and, for PReLU, `{prefix}{2i+1}.weight` (shape `[1]`). An [`Autoencoder`]
+//! uses the prefixes `encoder.` and `decoder.` (a module with two `nn.Sequential` attributes, as
+//! built by `benches/reference/torch_autoencoder.py`); a plain [`Network`] has no prefix.
+//!
+//! The metadata holds `format = "xrd-ae"`, `format_version`, `kind` (`autoencoder` / `network`),
+//! `layers` (JSON list of `{inputs, outputs, activation}`) and, for an autoencoder, `config`
+//! (the [`AutoencoderConfig`] as JSON).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use ndarray::{Array1, Array2};
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use serde::{Deserialize, Serialize};
+use xrd_io::Float;
+
+use crate::{Activation, Autoencoder, AutoencoderConfig, Dense, Error, Network, Result};
+
+/// Version of the metadata layout written by this crate; files of another version are refused.
+pub const FORMAT_VERSION: u32 = 1;
+const FORMAT: &str = "xrd-ae";
+const MEMORY: &str = "<memory>";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct LayerMeta {
+    inputs: usize,
+    outputs: usize,
+    activation: Activation,
+}
+
+fn format_err(path: &Path, reason: impl Into<String>) -> Error {
+    Error::Format {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+/// Little-endian bytes of values in the file's dtype (that of `F`).
+fn to_bytes<F: Float>(values: impl Iterator<Item = F>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for v in values {
+        if F::NAME == "f32" {
+            out.extend_from_slice(&(v.as_f64() as f32).to_le_bytes());
+        } else {
+            out.extend_from_slice(&v.as_f64().to_le_bytes());
+        }
+    }
+    out
+}
+
+fn dtype_of<F: Float>() -> Dtype {
+    if F::NAME == "f32" {
+        Dtype::F32
+    } else {
+        Dtype::F64
+    }
+}
+
+/// The tensors of a chain of layers under `prefix`.
+fn chain_tensors<F: Float>(
+    prefix: &str,
+    layers: &[Dense<F>],
+) -> Vec<(String, Vec<usize>, Vec<u8>)> {
+    let mut out = Vec::new();
+    for (i, l) in layers.iter().enumerate() {
+        out.push((
+            format!("{prefix}{}.weight", 2 * i),
+            vec![l.outputs(), l.inputs()],
+            to_bytes(l.weight.iter().copied()),
+        ));
+        out.push((
+            format!("{prefix}{}.bias", 2 * i),
+            vec![l.outputs()],
+            to_bytes(l.bias.iter().copied()),
+        ));
+        if l.activation == Activation::Prelu {
+            out.push((
+                format!("{prefix}{}.weight", 2 * i + 1),
+                vec![1],
+                to_bytes(std::iter::once(l.slope)),
+            ));
+        }
+    }
+    out
+}
+
+fn layer_meta<F: Float>(layers: &[Dense<F>]) -> Vec<LayerMeta> {
+    layers
+        .iter()
+        .map(|l| LayerMeta {
+            inputs: l.inputs(),
+            outputs: l.outputs(),
+            activation: l.activation,
+        })
+        .collect()
+}
+
+fn serialize<F: Float>(
+    tensors: Vec<(String, Vec<usize>, Vec<u8>)>,
+    metadata: HashMap<String, String>,
+) -> Result<Vec<u8>> {
+    let mut views = Vec::with_capacity(tensors.len());
+    for (name, shape, bytes) in &tensors {
+        let view = TensorView::new(dtype_of::<F>(), shape.clone(), bytes)
+            .map_err(|e| format_err(Path::new(MEMORY), e.to_string()))?;
+        views.push((name.clone(), view));
+    }
+    safetensors::tensor::serialize(views, &Some(metadata))
+        .map_err(|e| format_err(Path::new(MEMORY), e.to_string()))
+}
+
+fn base_metadata<F: Float>(kind: &str, layers: &[LayerMeta]) -> Result<HashMap<String, String>> {
+    let mut m = HashMap::new();
+    m.insert("format".into(), FORMAT.into());
+    m.insert("format_version".into(), FORMAT_VERSION.to_string());
+    m.insert("kind".into(), kind.into());
+    m.insert("dtype".into(), F::NAME.into());
+    m.insert(
+        "layers".into(),
+        serde_json::to_string(layers).map_err(|e| format_err(Path::new(MEMORY), e.to_string()))?,
+    );
+    Ok(m)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, synced, then renamed.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map_or_else(|| "weights".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Parsed safetensors file with its metadata.
+struct Parsed<'a> {
+    path: &'a Path,
+    tensors: SafeTensors<'a>,
+    metadata: HashMap<String, String>,
+}
+
+impl<'a> Parsed<'a> {
+    fn new(path: &'a Path, bytes: &'a [u8], need_metadata: bool) -> Result<Self> {
+        let tensors = SafeTensors::deserialize(bytes)
+            .map_err(|e| format_err(path, format!("not a valid safetensors file: {e}")))?;
+        let (_, meta) = SafeTensors::read_metadata(bytes)
+            .map_err(|e| format_err(path, format!("not a valid safetensors file: {e}")))?;
+        let metadata = meta.metadata().clone().unwrap_or_default();
+        let parsed = Parsed {
+            path,
+            tensors,
+            metadata,
+        };
+        if need_metadata {
+            parsed.check_header()?;
+        }
+        Ok(parsed)
+    }
+
+    fn meta(&self, key: &str) -> Result<&str> {
+        self.metadata
+            .get(key)
+            .map(String::as_str)
+            .ok_or_else(|| format_err(self.path, format!("metadata `{key}` is missing")))
+    }
+
+    fn check_header(&self) -> Result<()> {
+        if self.meta("format")? != FORMAT {
+            return Err(format_err(self.path, "metadata `format` is not \"xrd-ae\""));
+        }
+        let version = self.meta("format_version")?;
+        if version != FORMAT_VERSION.to_string() {
+            return Err(format_err(
+                self.path,
+                format!(
+                    "format version {version} is not supported (this is version {FORMAT_VERSION})"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn kind(&self, expected: &str) -> Result<()> {
+        let kind = self.meta("kind")?;
+        if kind != expected {
+            return Err(format_err(
+                self.path,
+                format!("holds a {kind}, not a {expected}"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn layers(&self) -> Result<Vec<LayerMeta>> {
+        serde_json::from_str(self.meta("layers")?)
+            .map_err(|e| format_err(self.path, format!("metadata `layers`: {e}")))
+    }
+
+    /// A tensor of the given shape, converted to `F`.
+    fn tensor<F: Float>(&self, name: &str, shape: &[usize]) -> Result<Vec<F>> {
+        let t = self
+            .tensors
+            .tensor(name)
+            .map_err(|_| format_err(self.path, format!("tensor `{name}` is missing")))?;
+        if t.shape() != shape {
+            return Err(format_err(
+                self.path,
+                format!(
+                    "tensor `{name}` has shape {:?}, expected {shape:?}",
+                    t.shape()
+                ),
+            ));
+        }
+        let values: Vec<F> = match t.dtype() {
+            Dtype::F32 => t
+                .data()
+                .chunks_exact(4)
+                .map(|c| F::of(f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]]))))
+                .collect(),
+            Dtype::F64 => t
+                .data()
+                .chunks_exact(8)
+                .map(|c| {
+                    let mut b = [0u8; 8];
+                    b.copy_from_slice(c);
+                    F::of(f64::from_le_bytes(b))
+                })
+                .collect(),
+            other => {
+                return Err(format_err(
+                    self.path,
+                    format!("tensor `{name}` has dtype {other:?}, expected F32 or F64"),
+                ));
+            }
+        };
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(format_err(
+                self.path,
+                format!("tensor `{name}` holds a non-finite value at {i}"),
+            ));
+        }
+        Ok(values)
+    }
+
+    /// Reads the layers of a chain under `prefix`.
+    fn chain<F: Float>(&self, prefix: &str, metas: &[LayerMeta]) -> Result<Vec<Dense<F>>> {
+        let mut layers = Vec::with_capacity(metas.len());
+        for (i, m) in metas.iter().enumerate() {
+            let w =
+                self.tensor::<F>(&format!("{prefix}{}.weight", 2 * i), &[m.outputs, m.inputs])?;
+            let b = self.tensor::<F>(&format!("{prefix}{}.bias", 2 * i), &[m.outputs])?;
+            let w = Array2::from_shape_vec((m.outputs, m.inputs), w)
+                .map_err(|e| format_err(self.path, e.to_string()))?;
+            let mut layer = Dense::new(w, Array1::from(b), m.activation)
+                .map_err(|e| format_err(self.path, e.to_string()))?;
+            if m.activation == Activation::Prelu {
+                let s = self.tensor::<F>(&format!("{prefix}{}.weight", 2 * i + 1), &[1])?;
+                layer.slope = s[0];
+            }
+            layers.push(layer);
+        }
+        Ok(layers)
+    }
+
+    /// Every tensor must have been used: extra tensors mean another architecture.
+    fn no_extra(&self, expected: usize) -> Result<()> {
+        if self.tensors.len() != expected {
+            let mut names: Vec<_> = self.tensors.names().into_iter().cloned().collect();
+            names.sort();
+            return Err(format_err(
+                self.path,
+                format!(
+                    "{} tensors, expected {expected} for this architecture: {names:?}",
+                    names.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn tensor_count(metas: &[LayerMeta]) -> usize {
+    metas
+        .iter()
+        .map(|m| 2 + usize::from(m.activation == Activation::Prelu))
+        .sum()
+}
+
+impl<F: Float> Autoencoder<F> {
+    /// The weights as safetensors bytes (see the module docs of the format).
+    pub fn to_safetensors(&self) -> Result<Vec<u8>> {
+        let mut tensors = chain_tensors("encoder.", &self.encoder.layers);
+        tensors.extend(chain_tensors("decoder.", &self.decoder.layers));
+        let mut all = layer_meta(&self.encoder.layers);
+        all.extend(layer_meta(&self.decoder.layers));
+        let mut meta = base_metadata::<F>("autoencoder", &all)?;
+        meta.insert(
+            "config".into(),
+            serde_json::to_string(&self.config)
+                .map_err(|e| format_err(Path::new(MEMORY), e.to_string()))?,
+        );
+        meta.insert(
+            "encoder_layers".into(),
+            self.encoder.layers.len().to_string(),
+        );
+        serialize::<F>(tensors, meta)
+    }
+
+    /// Saves the weights and configuration to `path` atomically.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        write_atomic(path.as_ref(), &self.to_safetensors()?)
+    }
+
+    /// Reads an autoencoder written by [`Autoencoder::save`] (f32 or f64 tensors, converted to `F`).
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        Self::parse(path, &read(path)?)
+    }
+
+    /// [`Autoencoder::load`] from bytes.
+    pub fn from_safetensors(bytes: &[u8]) -> Result<Self> {
+        Self::parse(Path::new(MEMORY), bytes)
+    }
+
+    /// Reads a PyTorch `state_dict` saved with `safetensors.torch.save_file` (no xrd-ae metadata)
+    /// for the architecture of `config` with `inputs` inputs.
+    pub fn from_torch_safetensors(
+        bytes: &[u8],
+        inputs: usize,
+        config: AutoencoderConfig,
+    ) -> Result<Self> {
+        let path = Path::new(MEMORY);
+        let parsed = Parsed::new(path, bytes, false)?;
+        config.check()?;
+        let (shapes, k) = config.layer_shapes(inputs);
+        let metas: Vec<LayerMeta> = shapes
+            .iter()
+            .map(|&(inputs, outputs, activation)| LayerMeta {
+                inputs,
+                outputs,
+                activation,
+            })
+            .collect();
+        Self::assemble(&parsed, &metas, k, config)
+    }
+
+    fn parse(path: &Path, bytes: &[u8]) -> Result<Self> {
+        let parsed = Parsed::new(path, bytes, true)?;
+        parsed.kind("autoencoder")?;
+        let config: AutoencoderConfig = serde_json::from_str(parsed.meta("config")?)
+            .map_err(|e| format_err(path, format!("metadata `config`: {e}")))?;
+        let metas = parsed.layers()?;
+        let k: usize = parsed
+            .meta("encoder_layers")?
+            .parse()
+            .map_err(|_| format_err(path, "metadata `encoder_layers` is not a number"))?;
+        if k > metas.len() {
+            return Err(format_err(
+                path,
+                "metadata `encoder_layers` exceeds the number of layers",
+            ));
+        }
+        Self::assemble(&parsed, &metas, k, config)
+    }
+
+    fn assemble(
+        parsed: &Parsed<'_>,
+        metas: &[LayerMeta],
+        k: usize,
+        config: AutoencoderConfig,
+    ) -> Result<Self> {
+        let encoder = parsed.chain::<F>("encoder.", &metas[..k])?;
+        let decoder = parsed.chain::<F>("decoder.", &metas[k..])?;
+        parsed.no_extra(tensor_count(metas))?;
+        let wrap = |e: Error| format_err(parsed.path, e.to_string());
+        Autoencoder::from_parts(
+            Network::new(encoder).map_err(wrap)?,
+            Network::new(decoder).map_err(wrap)?,
+            config,
+        )
+        .map_err(wrap)
+    }
+}
+
+impl<F: Float> Network<F> {
+    /// The weights as safetensors bytes (names of a plain `nn.Sequential`: `0.weight`, `0.bias`, …).
+    pub fn to_safetensors(&self) -> Result<Vec<u8>> {
+        let meta = base_metadata::<F>("network", &layer_meta(&self.layers))?;
+        serialize::<F>(chain_tensors("", &self.layers), meta)
+    }
+
+    /// Saves the network to `path` atomically.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        write_atomic(path.as_ref(), &self.to_safetensors()?)
+    }
+
+    /// Reads a network written by [`Network::save`].
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        Self::parse(path, &read(path)?)
+    }
+
+    /// [`Network::load`] from bytes.
+    pub fn from_safetensors(bytes: &[u8]) -> Result<Self> {
+        Self::parse(Path::new(MEMORY), bytes)
+    }
+
+    fn parse(path: &Path, bytes: &[u8]) -> Result<Self> {
+        let parsed = Parsed::new(path, bytes, true)?;
+        parsed.kind("network")?;
+        let metas = parsed.layers()?;
+        let layers = parsed.chain::<F>("", &metas)?;
+        parsed.no_extra(tensor_count(&metas))?;
+        Network::new(layers).map_err(|e| format_err(path, e.to_string()))
+    }
+}

@@ -1,0 +1,84 @@
+//! Adam steps against values computed by hand (PyTorch `Adam` and `AdamW` formulas).
+
+use approx::assert_relative_eq;
+use xrd_ae::{Adam, WeightDecay};
+
+/// Tolerance of the hand-computed references (f64 arithmetic).
+const TOL: f64 = 1e-14;
+
+#[test]
+fn l2_decay_enters_the_gradient_before_the_moments() {
+    let adam = Adam {
+        weight_decay: 0.1,
+        ..Adam::default()
+    };
+    let (mut w, mut m, mut v) = ([0.5f64], [0.0], [0.0]);
+    // Step 1: g = 0.2 + 0.1·0.5 = 0.25, m = 0.025, v = 0.001·0.0625,
+    // m̂ = 0.25, √v̂ = 0.25, w = 0.5 − 1e-3·0.25/(0.25 + 1e-8).
+    adam.step(1, &mut w, &[0.2], &mut m, &mut v).unwrap();
+    assert_relative_eq!(m[0], 0.025, max_relative = TOL);
+    assert_relative_eq!(v[0], 0.001 * 0.0625, max_relative = TOL);
+    let w1 = 0.5 - 1e-3 * 0.25 / (0.25 + 1e-8);
+    assert_relative_eq!(w[0], w1, max_relative = TOL);
+    // Step 2 with raw gradient −0.1: g = −0.1 + 0.1·w1.
+    adam.step(2, &mut w, &[-0.1], &mut m, &mut v).unwrap();
+    let g: f64 = -0.1 + 0.1 * w1;
+    let m2 = 0.9 * 0.025 + 0.1 * g;
+    let v2 = 0.999 * 0.001 * 0.0625 + 0.001 * g * g;
+    let mhat = m2 / (1.0 - 0.9f64.powi(2));
+    let vhat = v2 / (1.0 - 0.999f64.powi(2));
+    assert_relative_eq!(m[0], m2, max_relative = TOL);
+    assert_relative_eq!(v[0], v2, max_relative = TOL);
+    assert_relative_eq!(
+        w[0],
+        w1 - 1e-3 * mhat / (vhat.sqrt() + 1e-8),
+        max_relative = TOL
+    );
+}
+
+#[test]
+fn decoupled_decay_shrinks_the_weight_and_leaves_the_moments_alone() {
+    let adam = Adam {
+        weight_decay: 0.1,
+        decay: WeightDecay::Decoupled,
+        ..Adam::default()
+    };
+    let (mut w, mut m, mut v) = ([0.5f64, -2.0], [0.0, 0.0], [0.0, 0.0]);
+    adam.step(1, &mut w, &[0.2, 0.0], &mut m, &mut v).unwrap();
+    assert_relative_eq!(m[0], 0.02, max_relative = TOL);
+    assert_relative_eq!(v[0], 0.001 * 0.04, max_relative = TOL);
+    assert_relative_eq!(
+        w[0],
+        0.5 * (1.0 - 1e-4) - 1e-3 * 0.2 / (0.2 + 1e-8),
+        max_relative = TOL
+    );
+    // A zero gradient only decays.
+    assert_relative_eq!(w[1], -2.0 * (1.0 - 1e-4), max_relative = TOL);
+    assert_eq!((m[1], v[1]), (0.0, 0.0));
+}
+
+#[test]
+fn without_decay_the_first_step_moves_every_weight_by_about_lr() {
+    let adam = Adam {
+        weight_decay: 0.0,
+        ..Adam::default()
+    };
+    let mut w = vec![1.0f32; 100_000];
+    let g: Vec<f32> = (0..100_000)
+        .map(|i| if i % 2 == 0 { 3.0 } else { -0.01 })
+        .collect();
+    let (mut m, mut v) = (vec![0.0; 100_000], vec![0.0; 100_000]);
+    adam.step(1, &mut w, &g, &mut m, &mut v).unwrap();
+    for (i, &w) in w.iter().enumerate() {
+        let expected = if i % 2 == 0 { 1.0 - 1e-3 } else { 1.0 + 1e-3 };
+        assert_relative_eq!(w, expected, max_relative = 1e-6);
+    }
+}
+
+#[test]
+fn mismatched_slices_and_step_zero_are_errors() {
+    let adam = Adam::default();
+    let (mut w, mut m, mut v) = ([0.0f64; 2], [0.0; 2], [0.0; 2]);
+    assert!(adam.step(1, &mut w, &[1.0], &mut m, &mut v).is_err());
+    assert!(adam.step(0, &mut w, &[1.0, 1.0], &mut m, &mut v).is_err());
+}

@@ -1,0 +1,197 @@
+//! Central-difference checks of every hand-written gradient (f64, proptest over shapes and seeds).
+
+use approx::assert_relative_eq;
+use ndarray::Array2;
+use proptest::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use xrd_ae::{Activation, Dense, Init, Loss, Network};
+
+/// Finite-difference step.
+const H: f64 = 1e-6;
+/// Absolute tolerance (for gradients near zero).
+const EPS: f64 = 1e-6;
+/// Relative tolerance.
+const REL: f64 = 1e-5;
+
+const ACTIVATIONS: [Activation; 6] = [
+    Activation::Identity,
+    Activation::Relu,
+    Activation::Tanh,
+    Activation::Sigmoid,
+    Activation::Softmax,
+    Activation::Prelu,
+];
+
+fn random(rows: usize, cols: usize, rng: &mut Xoshiro256PlusPlus) -> Array2<f64> {
+    Array2::from_shape_simple_fn((rows, cols), || rng.random_range(-1.0..1.0))
+}
+
+/// A network of the given widths, `act` on every layer but the last, `out` on the last.
+fn network(
+    widths: &[usize],
+    act: Activation,
+    out: Activation,
+    rng: &mut Xoshiro256PlusPlus,
+) -> Network<f64> {
+    let n = widths.len() - 1;
+    let layers = (0..n)
+        .map(|i| {
+            let (w, b) = Init::Xavier.draw::<f64, _>(widths[i], widths[i + 1], rng);
+            // Non-zero biases so their gradients are exercised too.
+            let b = b.mapv(|_| rng.random_range(-0.5..0.5));
+            let a = if i + 1 == n { out } else { act };
+            let slope = rng.random_range(0.05..0.5);
+            Dense::new(w, b, a).unwrap().with_slope(slope).unwrap()
+        })
+        .collect();
+    Network::new(layers).unwrap()
+}
+
+fn loss_of(net: &Network<f64>, x: &Array2<f64>, y: &Array2<f64>, loss: Loss) -> f64 {
+    loss.value(net.forward(x.view()).view(), y.view())
+}
+
+/// Compares every analytic parameter gradient with a central difference.
+fn check(net: &Network<f64>, x: &Array2<f64>, y: &Array2<f64>, loss: Loss) {
+    let g = net.gradients(x, y, loss).unwrap();
+    assert_relative_eq!(g.loss, loss_of(net, x, y, loss), epsilon = 1e-12);
+    let layers: Vec<Dense<f64>> = net.layers().to_vec();
+    let rebuild = |layers: Vec<Dense<f64>>| Network::new(layers).unwrap();
+    for (l, lg) in g.layers.iter().enumerate() {
+        let layer = &layers[l];
+        for ((o, i), &analytic) in lg.weight.indexed_iter() {
+            let bump = |d: f64| {
+                let mut ls = layers.clone();
+                let mut w = layer.weight().to_owned();
+                w[(o, i)] += d;
+                ls[l] = Dense::new(w, layer.bias().to_owned(), layer.activation())
+                    .unwrap()
+                    .with_slope(layer.slope())
+                    .unwrap();
+                loss_of(&rebuild(ls), x, y, loss)
+            };
+            let numeric = (bump(H) - bump(-H)) / (2.0 * H);
+            assert_relative_eq!(analytic, numeric, epsilon = EPS, max_relative = REL);
+        }
+        for (o, &analytic) in lg.bias.iter().enumerate() {
+            let bump = |d: f64| {
+                let mut ls = layers.clone();
+                let mut b = layer.bias().to_owned();
+                b[o] += d;
+                ls[l] = Dense::new(layer.weight().to_owned(), b, layer.activation())
+                    .unwrap()
+                    .with_slope(layer.slope())
+                    .unwrap();
+                loss_of(&rebuild(ls), x, y, loss)
+            };
+            let numeric = (bump(H) - bump(-H)) / (2.0 * H);
+            assert_relative_eq!(analytic, numeric, epsilon = EPS, max_relative = REL);
+        }
+        if layer.activation() == Activation::Prelu {
+            let bump = |d: f64| {
+                let mut ls = layers.clone();
+                ls[l] = layer.clone().with_slope(layer.slope() + d).unwrap();
+                loss_of(&rebuild(ls), x, y, loss)
+            };
+            let numeric = (bump(H) - bump(-H)) / (2.0 * H);
+            assert_relative_eq!(lg.slope, numeric, epsilon = EPS, max_relative = REL);
+        } else {
+            assert_eq!(lg.slope, 0.0);
+        }
+    }
+}
+
+fn targets(rows: usize, cols: usize, loss: Loss, rng: &mut Xoshiro256PlusPlus) -> Array2<f64> {
+    let y = random(rows, cols, rng);
+    match loss {
+        // Class probabilities: positive rows summing to one.
+        Loss::CrossEntropy => {
+            let mut p = y.mapv(f64::exp);
+            for mut row in p.rows_mut() {
+                let s = row.sum();
+                row /= s;
+            }
+            p
+        }
+        _ => y,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// Every activation, as hidden and as output layer, through two layers with MSE.
+    #[test]
+    fn activations_and_layers(batch in 1usize..4, inp in 1usize..5, hid in 1usize..5,
+                              out in 2usize..5, seed in any::<u64>()) {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        for act in ACTIVATIONS {
+            let net = network(&[inp, hid, out], act, act, &mut rng);
+            let x = random(batch, inp, &mut rng);
+            let y = targets(batch, out, Loss::Mse, &mut rng);
+            check(&net, &x, &y, Loss::Mse);
+        }
+    }
+
+    /// Every loss, on a three-layer tanh network with a linear output.
+    #[test]
+    fn losses(batch in 1usize..4, inp in 1usize..5, hid in 1usize..5, out in 2usize..6,
+              seed in any::<u64>()) {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        for loss in [Loss::Mse, Loss::Pearson, Loss::CrossEntropy] {
+            let net = network(&[inp, hid, hid, out], Activation::Tanh, Activation::Identity, &mut rng);
+            let x = random(batch, inp, &mut rng);
+            let y = targets(batch, out, loss, &mut rng);
+            check(&net, &x, &y, loss);
+        }
+    }
+
+    /// The autoencoder's own layer stack (ReLU hidden, tanh bottleneck, linear output).
+    #[test]
+    fn autoencoder_stack(batch in 1usize..4, inp in 2usize..7, seed in any::<u64>()) {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let ae = xrd_ae::Autoencoder::<f64>::params().hidden(&[4, 3]).latent(2).build(inp, &mut rng).unwrap();
+        let mut layers = ae.encoder().layers().to_vec();
+        layers.extend(ae.decoder().layers().iter().cloned());
+        let net = Network::new(layers).unwrap();
+        let x = random(batch, inp, &mut rng);
+        check(&net, &x, &x, Loss::Mse);
+    }
+}
+
+#[test]
+fn softmax_rows_sum_to_one_and_cross_entropy_matches_definition() {
+    let layer = Dense::<f64>::new(
+        Array2::eye(3),
+        ndarray::Array1::zeros(3),
+        Activation::Softmax,
+    )
+    .unwrap();
+    let x: Array2<f64> = ndarray::array![[1.0, 2.0, 3.0], [1000.0, 0.0, -1000.0]];
+    let p = layer.forward(x.view());
+    for row in p.rows() {
+        assert_relative_eq!(row.sum(), 1.0, epsilon = 1e-12);
+    }
+    let t = ndarray::array![[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]];
+    let ce = Loss::CrossEntropy.value(x.view(), t.view());
+    let expected = (-(p[(0, 2)].ln()) - p[(1, 0)].ln()) / 2.0;
+    assert_relative_eq!(ce, expected, epsilon = 1e-12);
+}
+
+#[test]
+fn pearson_loss_is_zero_for_correlated_and_two_for_anticorrelated_rows() {
+    let y = ndarray::array![[1.0, 2.0, 3.0]];
+    let same = ndarray::array![[2.0, 4.0, 6.0]];
+    let opposite = ndarray::array![[3.0, 2.0, 1.0]];
+    assert_relative_eq!(
+        Loss::Pearson.value(y.view(), same.view()),
+        0.0,
+        epsilon = 1e-9
+    );
+    assert_relative_eq!(
+        Loss::Pearson.value(y.view(), opposite.view()),
+        2.0,
+        epsilon = 1e-9
+    );
+}

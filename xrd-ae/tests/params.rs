@@ -1,0 +1,182 @@
+//! `check()` rejects every invalid hyper-parameter (one test per invalid value).
+
+use xrd_ae::{
+    Activation, Adam, Autoencoder, AutoencoderParams, EarlyStopping, Error, Network, NetworkParams,
+    TrainConfig,
+};
+
+fn ae() -> AutoencoderParams<f32> {
+    Autoencoder::<f32>::params()
+}
+
+fn rejects(p: &AutoencoderParams<f32>, field: &str) {
+    match p.check() {
+        Err(Error::InvalidParameter { name, .. }) => {
+            assert!(name.contains(field), "{name} vs {field}")
+        }
+        other => panic!("expected an invalid `{field}`, got {other:?}"),
+    }
+}
+
+fn adam(f: impl FnOnce(&mut Adam)) -> AutoencoderParams<f32> {
+    let mut a = Adam::default();
+    f(&mut a);
+    ae().optimizer(a)
+}
+
+#[test]
+fn defaults_are_valid_and_the_papers() {
+    ae().check().unwrap();
+    let c = ae().config().clone();
+    assert_eq!(c.hidden, vec![128, 64, 12]);
+    assert_eq!(c.latent, 2);
+    assert_eq!(c.train.batch_size, 10);
+    assert_eq!(c.train.epochs, 1000);
+    assert_eq!(c.train.validation_rows(150), 15);
+    assert_eq!(c.hidden_activation, Activation::Relu);
+    assert_eq!(c.latent_activation, Activation::Tanh);
+    assert_eq!(c.output_activation, Activation::Identity);
+    TrainConfig::default().check().unwrap();
+}
+
+#[test]
+fn zero_width_hidden_layer() {
+    rejects(&ae().hidden(&[128, 0, 12]), "hidden");
+}
+
+#[test]
+fn zero_latent() {
+    rejects(&ae().latent(0), "latent");
+}
+
+#[test]
+fn zero_batch_size() {
+    rejects(&ae().batch_size(0), "batch_size");
+}
+
+#[test]
+fn zero_epochs() {
+    rejects(&ae().epochs(0), "epochs");
+}
+
+#[test]
+fn validation_fraction_one() {
+    rejects(&ae().validation_fraction(1.0), "validation_fraction");
+}
+
+#[test]
+fn negative_validation_fraction() {
+    rejects(&ae().validation_fraction(-0.1), "validation_fraction");
+}
+
+#[test]
+fn nan_validation_fraction() {
+    rejects(&ae().validation_fraction(f64::NAN), "validation_fraction");
+}
+
+#[test]
+fn zero_patience() {
+    rejects(
+        &ae().early_stopping(EarlyStopping {
+            patience: 0,
+            min_delta: 0.0,
+        }),
+        "patience",
+    );
+}
+
+#[test]
+fn negative_min_delta() {
+    rejects(
+        &ae().early_stopping(EarlyStopping {
+            patience: 3,
+            min_delta: -1.0,
+        }),
+        "min_delta",
+    );
+}
+
+#[test]
+fn zero_learning_rate() {
+    rejects(&adam(|a| a.lr = 0.0), "lr");
+}
+
+#[test]
+fn infinite_learning_rate() {
+    rejects(&adam(|a| a.lr = f64::INFINITY), "lr");
+}
+
+#[test]
+fn beta1_of_one() {
+    rejects(&adam(|a| a.beta1 = 1.0), "beta1");
+}
+
+#[test]
+fn negative_beta1() {
+    rejects(&adam(|a| a.beta1 = -0.1), "beta1");
+}
+
+#[test]
+fn beta2_of_one() {
+    rejects(&adam(|a| a.beta2 = 1.0), "beta2");
+}
+
+#[test]
+fn zero_eps() {
+    rejects(&adam(|a| a.eps = 0.0), "eps");
+}
+
+#[test]
+fn negative_weight_decay() {
+    rejects(&adam(|a| a.weight_decay = -1e-5), "weight_decay");
+}
+
+#[test]
+fn nan_weight_decay() {
+    rejects(&adam(|a| a.weight_decay = f64::NAN), "weight_decay");
+}
+
+#[test]
+fn network_without_layers() {
+    assert!(matches!(
+        Network::<f64>::params().check(),
+        Err(Error::InvalidParameter { name: "layers", .. })
+    ));
+}
+
+#[test]
+fn network_layer_of_zero_units() {
+    let p: NetworkParams<f64> = Network::params()
+        .layer(4, Activation::Relu)
+        .layer(0, Activation::Identity);
+    assert!(matches!(
+        p.check(),
+        Err(Error::InvalidParameter { name: "layers", .. })
+    ));
+}
+
+#[test]
+fn network_bad_training_config() {
+    let p: NetworkParams<f64> = Network::params().layer(4, Activation::Relu).epochs(0);
+    assert!(matches!(
+        p.check(),
+        Err(Error::InvalidParameter { name: "epochs", .. })
+    ));
+}
+
+#[test]
+fn configs_round_trip_through_json() {
+    let c = ae()
+        .latent(3)
+        .early_stopping(EarlyStopping {
+            patience: 5,
+            min_delta: 1e-4,
+        })
+        .config()
+        .clone();
+    let json = serde_json::to_string(&c).unwrap();
+    assert_eq!(
+        serde_json::from_str::<xrd_ae::AutoencoderConfig>(&json).unwrap(),
+        c
+    );
+}
