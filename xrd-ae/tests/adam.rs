@@ -1,4 +1,5 @@
 //! Adam steps against values computed by hand (PyTorch `Adam` and `AdamW` formulas).
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions unwrap too
 
 use approx::assert_relative_eq;
 use xrd_ae::{Adam, WeightDecay};

@@ -1,4 +1,5 @@
 //! Central-difference checks of every hand-written gradient (f64, proptest over shapes and seeds).
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions unwrap too
 
 use approx::assert_relative_eq;
 use ndarray::Array2;

@@ -1,4 +1,5 @@
 //! `check()` rejects every invalid hyper-parameter (one test per invalid value).
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions unwrap too
 
 use xrd_ae::{
     Activation, Adam, Autoencoder, AutoencoderParams, EarlyStopping, Error, Network, NetworkParams,

@@ -1,4 +1,5 @@
 //! Safetensors persistence: round trips, PyTorch tensor names, and errors for bad files.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions unwrap too
 
 use ndarray::Array2;
 use proptest::prelude::*;

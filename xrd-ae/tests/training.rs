@@ -1,4 +1,5 @@
 //! Training: determinism, progress, validation, early stopping, ensembles, errors.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions unwrap too
 
 use ndarray::{Array2, s};
 use rand::SeedableRng;
@@ -205,7 +206,7 @@ fn encode_decode_and_layers_are_consistent() {
     let h1 = enc.layers()[0].forward(data.view());
     assert_eq!(enc.forward_from(1, h1.view()), z);
     assert_eq!(enc.forward_from(enc.layers().len(), z.view()), z);
-    let mut pre = data.dot(&enc.layers()[0].weight().t()) + &enc.layers()[0].bias();
+    let mut pre = data.dot(&enc.layers()[0].weight().t()) + enc.layers()[0].bias();
     enc.layers()[0].activate(pre.view_mut());
     for (a, b) in pre.iter().zip(&h1) {
         assert!((a - b).abs() <= 1e-6);
