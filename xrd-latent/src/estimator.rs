@@ -1,5 +1,7 @@
 //! The nearest-triangle estimator of Utimula et al. 2022, Sec. III.A.
 
+use std::sync::OnceLock;
+
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -92,6 +94,8 @@ pub struct TriangleEstimator<F = f64> {
     index: KdTree<F>,
     edge_tol: F,
     collinear_tol: F,
+    /// Local triangles searched by `locate`, built on first use.
+    pub(crate) candidates: OnceLock<Vec<[u32; 3]>>,
 }
 
 impl TriangleEstimator {
@@ -187,6 +191,7 @@ impl<F: Float> TriangleEstimator<F> {
             rows,
             m,
             index,
+            candidates: OnceLock::new(),
         })
     }
 
@@ -240,6 +245,11 @@ impl<F: Float> TriangleEstimator<F> {
     pub(crate) fn value_row(&self, i: u32) -> &[F] {
         let i = i as usize;
         &self.values[i * self.m..(i + 1) * self.m]
+    }
+
+    /// The effective edge tolerance (barycentric units).
+    pub(crate) fn edge_tolerance(&self) -> F {
+        self.edge_tol
     }
 
     pub(crate) fn point(&self, i: u32) -> [F; 2] {

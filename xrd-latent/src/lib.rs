@@ -6,12 +6,16 @@ mod error;
 mod estimator;
 mod geometry;
 mod kdtree;
+mod locate;
 mod params;
+mod refusal;
 
 pub use error::{Error, Result};
 pub use estimator::{Estimate, EstimateKind, TriangleEstimator};
 pub use kdtree::{KdTree, LEAF_SIZE, Neighbour};
+pub use locate::Located;
 pub use params::{
     DEFAULT_COLLINEAR_TOLERANCE, DEFAULT_EDGE_TOLERANCE, DEFAULT_LOCATE_TOLERANCE,
     DEFAULT_NEIGHBOURS, MAX_NEIGHBOURS, OutsideRule, ROUNDING_SLACK, TriangleParams,
 };
+pub use refusal::{Refusal, RefusalPolicy};
