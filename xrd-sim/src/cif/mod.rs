@@ -1,0 +1,599 @@
+//! A CIF 1.1 reader for crystal structures.
+//!
+//! Reads every data block; for each, the cell, the symmetry operators
+//! (`_symmetry_equiv_pos_as_xyz` or `_space_group_symop_operation_xyz`) and the atom sites
+//! (type symbols with charges such as `Ti3.928+`, occupancy, `U_iso`/`B_iso` or the mean of the
+//! anisotropic diagonal), and expands the sites to the full cell, removing duplicates.
+
+mod symop;
+
+use std::collections::HashMap;
+
+pub use symop::SymOp;
+
+use crate::element::Species;
+use crate::lattice::{Lattice, norm};
+use crate::structure::{Site, Structure, u_to_b};
+use crate::{Error, Result};
+
+/// Two images of a site closer than this (Å) are one atom.
+pub const DUPLICATE_TOLERANCE: f64 = 1e-2;
+
+/// A parsed CIF file: its data blocks in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cif {
+    blocks: Vec<Block>,
+}
+
+/// One `data_` block: every tag with its value(s) (loop columns hold several).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    name: String,
+    /// Lower-case tag (with `.` normalised to `_`) → values.
+    items: HashMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Data(String),
+    Loop,
+    Tag(String),
+    Value(String),
+    /// `save_` frames and `global_`: skipped.
+    Other,
+}
+
+impl Cif {
+    /// Parses CIF text (never panics; malformed text is an [`Error::CifSyntax`]).
+    ///
+    /// # Errors
+    /// [`Error::CifSyntax`] for unterminated quotes or text fields, loops whose value count is not
+    /// a multiple of their tag count, values outside a block.
+    pub fn parse(text: &str) -> Result<Self> {
+        let tokens = tokenize(text)?;
+        let mut blocks: Vec<Block> = Vec::new();
+        let mut i = 0;
+        while i < tokens.len() {
+            let (line, tok) = &tokens[i];
+            let syntax = |message: &str| Error::CifSyntax {
+                line: *line,
+                message: message.into(),
+            };
+            match tok {
+                Token::Data(name) => {
+                    blocks.push(Block {
+                        name: name.clone(),
+                        items: HashMap::new(),
+                    });
+                    i += 1;
+                }
+                Token::Other => i += 1,
+                Token::Tag(tag) => {
+                    let block = blocks
+                        .last_mut()
+                        .ok_or_else(|| syntax("tag outside a data block"))?;
+                    match tokens.get(i + 1) {
+                        Some((_, Token::Value(v))) => {
+                            block.items.insert(tag.clone(), vec![v.clone()]);
+                            i += 2;
+                        }
+                        _ => return Err(syntax(&format!("tag {tag} has no value"))),
+                    }
+                }
+                Token::Loop => {
+                    let block = blocks
+                        .last_mut()
+                        .ok_or_else(|| syntax("loop_ outside a data block"))?;
+                    let mut j = i + 1;
+                    let mut tags = Vec::new();
+                    while let Some((_, Token::Tag(t))) = tokens.get(j) {
+                        tags.push(t.clone());
+                        j += 1;
+                    }
+                    let mut values = Vec::new();
+                    while let Some((_, Token::Value(v))) = tokens.get(j) {
+                        values.push(v.clone());
+                        j += 1;
+                    }
+                    if tags.is_empty() {
+                        return Err(syntax("loop_ without tags"));
+                    }
+                    if values.len() % tags.len() != 0 {
+                        return Err(syntax(&format!(
+                            "loop with {} tags has {} values",
+                            tags.len(),
+                            values.len()
+                        )));
+                    }
+                    for (k, t) in tags.iter().enumerate() {
+                        let col = values.iter().skip(k).step_by(tags.len()).cloned().collect();
+                        block.items.insert(t.clone(), col);
+                    }
+                    i = j;
+                }
+                Token::Value(_) => return Err(syntax("value without a tag")),
+            }
+        }
+        if blocks.is_empty() {
+            return Err(Error::CifBlock("no data_ block".into()));
+        }
+        Ok(Self { blocks })
+    }
+
+    /// All data blocks in file order.
+    pub fn blocks(&self) -> &[Block] {
+        &self.blocks
+    }
+
+    /// The block named `name` (case-insensitive).
+    pub fn block(&self, name: &str) -> Option<&Block> {
+        self.blocks
+            .iter()
+            .find(|b| b.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Structures of every block that has a cell (blocks without `_cell_length_a` — e.g. a
+    /// publication block — are skipped).
+    ///
+    /// # Errors
+    /// The first error of a block that has a cell but an incomplete structure; [`Error::CifBlock`]
+    /// if no block has a cell.
+    pub fn structures(&self) -> Result<Vec<Structure>> {
+        let out: Vec<Structure> = self
+            .blocks
+            .iter()
+            .filter(|b| b.get("_cell_length_a").is_some())
+            .map(Block::structure)
+            .collect::<Result<_>>()?;
+        if out.is_empty() {
+            return Err(Error::CifBlock(
+                "no block with a cell (_cell_length_a)".into(),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The structure of the first block that has a cell.
+    ///
+    /// # Errors
+    /// As [`Cif::structures`].
+    pub fn first_structure(&self) -> Result<Structure> {
+        let b = self
+            .blocks
+            .iter()
+            .find(|b| b.get("_cell_length_a").is_some())
+            .ok_or_else(|| Error::CifBlock("no block with a cell (_cell_length_a)".into()))?;
+        b.structure()
+    }
+}
+
+impl Structure {
+    /// Parses CIF text and returns the structure of its first block with a cell.
+    ///
+    /// # Errors
+    /// See [`Cif::parse`] and [`Block::structure`].
+    pub fn from_cif(text: &str) -> Result<Self> {
+        Cif::parse(text)?.first_structure()
+    }
+}
+
+impl Block {
+    /// Block name (after `data_`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Values of a tag (lower-case lookup; `.` and `_` are equivalent), if present.
+    pub fn get(&self, tag: &str) -> Option<&[String]> {
+        self.items.get(&normalise_tag(tag)).map(Vec::as_slice)
+    }
+
+    fn missing(&self, what: impl Into<String>) -> Error {
+        Error::CifMissing {
+            block: self.name.clone(),
+            what: what.into(),
+        }
+    }
+
+    fn number(&self, tag: &str) -> Result<f64> {
+        let v = self
+            .get(tag)
+            .and_then(|v| v.first())
+            .ok_or_else(|| self.missing(tag))?;
+        parse_number(v).ok_or_else(|| self.bad_value(tag, v))
+    }
+
+    fn bad_value(&self, tag: &str, value: &str) -> Error {
+        Error::CifValue {
+            block: self.name.clone(),
+            tag: tag.into(),
+            value: value.into(),
+        }
+    }
+
+    /// Symmetry operators of the block: from `_symmetry_equiv_pos_as_xyz` or
+    /// `_space_group_symop_operation_xyz`; the identity alone when the block declares P 1 or no
+    /// symmetry at all.
+    ///
+    /// # Errors
+    /// [`Error::CifMissing`] if only a space-group symbol/number other than P 1 is given
+    /// (operators are not generated from symbols); [`Error::SymmetryOperator`] for a bad operator.
+    pub fn symmetry_operators(&self) -> Result<Vec<SymOp>> {
+        for tag in [
+            "_space_group_symop_operation_xyz",
+            "_symmetry_equiv_pos_as_xyz",
+        ] {
+            if let Some(ops) = self.get(tag) {
+                return ops.iter().map(|o| SymOp::parse(o)).collect();
+            }
+        }
+        let symbol_tags = [
+            "_symmetry_space_group_name_h-m",
+            "_space_group_name_h-m_alt",
+            "_symmetry_space_group_name_hall",
+            "_space_group_name_hall",
+            "_symmetry_int_tables_number",
+            "_space_group_it_number",
+        ];
+        let given: Vec<(&str, &str)> = symbol_tags
+            .iter()
+            .filter_map(|t| {
+                self.get(t)
+                    .and_then(|v| v.first())
+                    .map(|v| (*t, v.as_str()))
+            })
+            .filter(|(_, v)| !is_null(v))
+            .collect();
+        let p1 = given.iter().all(|(_, v)| {
+            let s: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+            s == "1" || s.eq_ignore_ascii_case("P1")
+        });
+        if p1 {
+            return Ok(vec![SymOp::IDENTITY]);
+        }
+        let desc = given
+            .iter()
+            .map(|(t, v)| format!("{t} = '{v}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Err(self.missing(format!(
+            "symmetry operators (_symmetry_equiv_pos_as_xyz or _space_group_symop_operation_xyz): \
+             the block only names the space group ({desc}), and operators are not generated from symbols"
+        )))
+    }
+
+    /// The block's crystal structure with all symmetry-equivalent sites generated and duplicates
+    /// (images closer than [`DUPLICATE_TOLERANCE`]) removed.
+    ///
+    /// # Errors
+    /// [`Error::CifMissing`] for missing cell or site tags, [`Error::CifValue`] for unreadable
+    /// numbers or species, plus the errors of [`Block::symmetry_operators`] and [`Lattice`].
+    pub fn structure(&self) -> Result<Structure> {
+        let lattice = Lattice::from_parameters(
+            self.number("_cell_length_a")?,
+            self.number("_cell_length_b")?,
+            self.number("_cell_length_c")?,
+            self.number("_cell_angle_alpha")
+                .or_else(|_| self.default_angle("_cell_angle_alpha"))?,
+            self.number("_cell_angle_beta")
+                .or_else(|_| self.default_angle("_cell_angle_beta"))?,
+            self.number("_cell_angle_gamma")
+                .or_else(|_| self.default_angle("_cell_angle_gamma"))?,
+        )?;
+        let ops = self.symmetry_operators()?;
+        let asym = self.asymmetric_unit()?;
+        let mut sites: Vec<Site> = Vec::new();
+        for site in &asym {
+            let start = sites.len();
+            for op in &ops {
+                let f = op
+                    .apply(site.frac)
+                    .map(|v| v - v.floor())
+                    .map(|v| if v >= 1.0 { 0.0 } else { v });
+                let dup = sites[start..].iter().any(|s| {
+                    let d = [0, 1, 2].map(|k| {
+                        let x = f[k] - s.frac[k];
+                        x - x.round()
+                    });
+                    norm(lattice.cartesian(d)) < DUPLICATE_TOLERANCE
+                });
+                if !dup {
+                    let mut s = site.clone();
+                    s.frac = f;
+                    sites.push(s);
+                }
+            }
+        }
+        Structure::new(lattice, sites)
+    }
+
+    fn default_angle(&self, tag: &str) -> Result<f64> {
+        match self.get(tag) {
+            None => Ok(90.0),
+            Some(v) => Err(self.bad_value(tag, v.first().map_or("", String::as_str))),
+        }
+    }
+
+    fn column(&self, tag: &str) -> Option<&[String]> {
+        self.get(tag)
+    }
+
+    /// Sites as written (before symmetry expansion).
+    fn asymmetric_unit(&self) -> Result<Vec<Site>> {
+        let xs = self
+            .column("_atom_site_fract_x")
+            .ok_or_else(|| self.missing("_atom_site_fract_x"))?;
+        let ys = self
+            .column("_atom_site_fract_y")
+            .ok_or_else(|| self.missing("_atom_site_fract_y"))?;
+        let zs = self
+            .column("_atom_site_fract_z")
+            .ok_or_else(|| self.missing("_atom_site_fract_z"))?;
+        let n = xs.len();
+        let labels = self.column("_atom_site_label");
+        let types = self.column("_atom_site_type_symbol");
+        if labels.is_none() && types.is_none() {
+            return Err(self.missing("_atom_site_type_symbol or _atom_site_label"));
+        }
+        let occ = self.column("_atom_site_occupancy");
+        let b_iso = self.column("_atom_site_b_iso_or_equiv");
+        let u_iso = self.column("_atom_site_u_iso_or_equiv");
+        let aniso = self.aniso_b()?;
+        for c in [Some(ys), Some(zs), labels, types, occ, b_iso, u_iso]
+            .into_iter()
+            .flatten()
+        {
+            if c.len() != n {
+                return Err(self.missing("a complete atom_site loop (columns of unequal length)"));
+            }
+        }
+        let mut sites = Vec::with_capacity(n);
+        for i in 0..n {
+            let coord = |col: &[String], tag: &str| {
+                parse_number(&col[i]).ok_or_else(|| self.bad_value(tag, &col[i]))
+            };
+            let frac = [
+                coord(xs, "_atom_site_fract_x")?,
+                coord(ys, "_atom_site_fract_y")?,
+                coord(zs, "_atom_site_fract_z")?,
+            ];
+            let label =
+                labels.map_or_else(|| types.map_or("", |t| t[i].as_str()), |l| l[i].as_str());
+            let species = types
+                .map(|t| Species::parse(&t[i]))
+                .and_then(|r| r.ok())
+                .or_else(|| {
+                    labels.and_then(|l| {
+                        Species::parse(&l[i])
+                            .or_else(|_| Species::from_label(&l[i]))
+                            .ok()
+                    })
+                })
+                .ok_or_else(|| {
+                    let v = types.map_or(label, |t| t[i].as_str());
+                    self.bad_value("_atom_site_type_symbol", v)
+                })?;
+            let occupancy = match occ.map(|c| c[i].as_str()) {
+                Some(v) if !is_null(v) => {
+                    parse_number(v).ok_or_else(|| self.bad_value("_atom_site_occupancy", v))?
+                }
+                _ => 1.0,
+            };
+            let b = if let Some(v) = b_iso.map(|c| c[i].as_str()).filter(|v| !is_null(v)) {
+                parse_number(v).ok_or_else(|| self.bad_value("_atom_site_B_iso_or_equiv", v))?
+            } else if let Some(v) = u_iso.map(|c| c[i].as_str()).filter(|v| !is_null(v)) {
+                u_to_b(
+                    parse_number(v)
+                        .ok_or_else(|| self.bad_value("_atom_site_U_iso_or_equiv", v))?,
+                )
+            } else {
+                aniso.get(label).copied().unwrap_or(0.0)
+            };
+            let site = Site {
+                species,
+                frac,
+                occupancy,
+                b_iso: b.max(0.0),
+                label: label.to_string(),
+            };
+            sites.push(site);
+        }
+        Ok(sites)
+    }
+
+    /// B from anisotropic loops (mean of the diagonal: exact for orthogonal axes, an
+    /// approximation of B_eq otherwise), keyed by label.
+    fn aniso_b(&self) -> Result<HashMap<&str, f64>> {
+        let mut out = HashMap::new();
+        let Some(labels) = self.column("_atom_site_aniso_label") else {
+            return Ok(out);
+        };
+        for (prefix, scale) in [
+            ("_atom_site_aniso_u_", u_to_b(1.0)),
+            ("_atom_site_aniso_b_", 1.0),
+        ] {
+            let cols: Vec<_> = ["11", "22", "33"]
+                .iter()
+                .filter_map(|k| self.column(&format!("{prefix}{k}")))
+                .collect();
+            if cols.len() != 3 || cols.iter().any(|c| c.len() != labels.len()) {
+                continue;
+            }
+            for (i, l) in labels.iter().enumerate() {
+                if cols.iter().any(|c| is_null(&c[i])) {
+                    continue;
+                }
+                let mut sum = 0.0;
+                for c in &cols {
+                    sum += parse_number(&c[i])
+                        .ok_or_else(|| self.bad_value(&format!("{prefix}ii"), &c[i]))?;
+                }
+                out.insert(l.as_str(), scale * sum / 3.0);
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn is_null(v: &str) -> bool {
+    v == "?" || v == "."
+}
+
+fn normalise_tag(tag: &str) -> String {
+    tag.to_ascii_lowercase().replace('.', "_")
+}
+
+/// `0.3051(2)` → 0.3051; `1/3` → 0.333…; `?`/`.` → None.
+fn parse_number(v: &str) -> Option<f64> {
+    let v = v.trim();
+    let v = match v.find('(') {
+        Some(p) => &v[..p],
+        None => v,
+    };
+    let x = match v.split_once('/') {
+        Some((a, b)) => {
+            let (a, b): (f64, f64) = (a.parse().ok()?, b.parse().ok()?);
+            a / b
+        }
+        None => v.parse().ok()?,
+    };
+    x.is_finite().then_some(x)
+}
+
+fn tokenize(text: &str) -> Result<Vec<(usize, Token)>> {
+    let mut out = Vec::new();
+    let mut lines = text.lines().enumerate().peekable();
+    while let Some((ln, line)) = lines.next() {
+        let line_no = ln + 1;
+        if let Some(first) = line.strip_prefix(';') {
+            // Text field: until a line starting with ';'.
+            let mut value = first.to_string();
+            let mut closed = false;
+            for (_, l) in lines.by_ref() {
+                if l.starts_with(';') {
+                    closed = true;
+                    break;
+                }
+                value.push('\n');
+                value.push_str(l);
+            }
+            if !closed {
+                return Err(Error::CifSyntax {
+                    line: line_no,
+                    message: "unterminated ; text field".into(),
+                });
+            }
+            out.push((line_no, Token::Value(value.trim().to_string())));
+            continue;
+        }
+        let b = line.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            if c.is_ascii_whitespace() {
+                i += 1;
+                continue;
+            }
+            if c == b'#' {
+                break;
+            }
+            if c == b'\'' || c == b'"' {
+                // Quote ends at the same quote followed by whitespace or end of line.
+                let mut j = i + 1;
+                let end = loop {
+                    if j >= b.len() {
+                        return Err(Error::CifSyntax {
+                            line: line_no,
+                            message: "unterminated quoted string".into(),
+                        });
+                    }
+                    if b[j] == c && (j + 1 == b.len() || b[j + 1].is_ascii_whitespace()) {
+                        break j;
+                    }
+                    j += 1;
+                };
+                out.push((line_no, Token::Value(line[i + 1..end].to_string())));
+                i = end + 1;
+                continue;
+            }
+            let mut j = i;
+            while j < b.len() && !b[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            let word = &line[i..j];
+            let lower = word.to_ascii_lowercase();
+            let tok = if c == b'_' {
+                Token::Tag(normalise_tag(word))
+            } else if lower.starts_with("data_") {
+                Token::Data(word[5..].to_string())
+            } else if lower == "loop_" {
+                Token::Loop
+            } else if lower.starts_with("save_") || lower == "global_" || lower == "stop_" {
+                Token::Other
+            } else {
+                Token::Value(word.to_string())
+            };
+            out.push((line_no, tok));
+            i = j;
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NACL_SG_ONLY: &str = "data_x\n_cell_length_a 5.64\n_cell_length_b 5.64\n_cell_length_c 5.64\n\
+        _cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n\
+        _symmetry_space_group_name_H-M 'F m -3 m'\nloop_\n_atom_site_label\n_atom_site_fract_x\n\
+        _atom_site_fract_y\n_atom_site_fract_z\nNa1 0 0 0\nCl1 0.5 0.5 0.5\n";
+
+    #[test]
+    fn space_group_symbol_only_is_a_clear_error() {
+        let err = Structure::from_cif(NACL_SG_ONLY).unwrap_err().to_string();
+        assert!(
+            err.contains("_symmetry_equiv_pos_as_xyz") && err.contains("F m -3 m"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn expands_with_duplicates_removed_and_reads_multiple_blocks() {
+        let text = "data_a\n_cell_length_a 4\n_cell_length_b 4\n_cell_length_c 4\n\
+            _cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n\
+            loop_\n_space_group_symop_operation_xyz\n'x,y,z'\n'-x,-y,-z'\n'x+1/2,y+1/2,z'\n'-x+1/2,-y+1/2,-z'\n\
+            loop_\n_atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n\
+            _atom_site_fract_z\n_atom_site_occupancy\n_atom_site_U_iso_or_equiv\n\
+            Fe1 Fe3+ 0 0 0 0.5(1) 0.01\nO1 O2- 0.25 0.1 0.3 1 ?\n\
+            data_b\n_cell_length_a 3\n_cell_length_b 3\n_cell_length_c 3\n\
+            loop_\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n\
+            Cu 0 0 0\n";
+        let cif = Cif::parse(text).unwrap();
+        assert_eq!(cif.blocks().len(), 2);
+        let s = cif.structures().unwrap();
+        // Fe at the origin: {0, (½,½,0)}; O general: 4 images.
+        assert_eq!(s[0].len(), 6);
+        let fe = &s[0].sites()[0];
+        assert_eq!(fe.occupancy, 0.5);
+        assert!((fe.b_iso - u_to_b(0.01)).abs() < 1e-12);
+        assert_eq!(fe.species.charge, 3.0);
+        assert_eq!(s[1].len(), 1);
+        assert_eq!(s[1].lattice().angles(), [90.0, 90.0, 90.0]);
+    }
+
+    #[test]
+    fn syntax_errors_are_errors() {
+        for bad in [
+            "",
+            "_cell_length_a 1",
+            "data_x\n_cell_length_a",
+            "data_x\n_a 'unterminated\n",
+            "data_x\n;\nnever closed\n",
+            "data_x\nloop_\n_a\n_b\n1 2 3\n",
+            "data_x\n_cell_length_a 1\n",
+        ] {
+            assert!(Structure::from_cif(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Elements and scattering species (element plus optional ionic charge).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// Element symbols by atomic number − 1.
+const SYMBOLS: [&str; 118] = [
+    "H", "He", "Li", "Be", "B", "C", "N", "O", "F", "Ne", "Na", "Mg", "Al", "Si", "P", "S", "Cl",
+    "Ar", "K", "Ca", "Sc", "Ti", "V", "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zn", "Ga", "Ge", "As",
+    "Se", "Br", "Kr", "Rb", "Sr", "Y", "Zr", "Nb", "Mo", "Tc", "Ru", "Rh", "Pd", "Ag", "Cd", "In",
+    "Sn", "Sb", "Te", "I", "Xe", "Cs", "Ba", "La", "Ce", "Pr", "Nd", "Pm", "Sm", "Eu", "Gd", "Tb",
+    "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Hf", "Ta", "W", "Re", "Os", "Ir", "Pt", "Au", "Hg", "Tl",
+    "Pb", "Bi", "Po", "At", "Rn", "Fr", "Ra", "Ac", "Th", "Pa", "U", "Np", "Pu", "Am", "Cm", "Bk",
+    "Cf", "Es", "Fm", "Md", "No", "Lr", "Rf", "Db", "Sg", "Bh", "Hs", "Mt", "Ds", "Rg", "Cn", "Nh",
+    "Fl", "Mc", "Lv", "Ts", "Og",
+];
+
+/// A chemical element, identified by its atomic number (1 = H … 118 = Og).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Element(u8);
+
+impl Element {
+    /// The element with atomic number `z` (1…118).
+    ///
+    /// # Errors
+    /// [`Error::UnknownSpecies`] outside 1…118.
+    pub fn from_z(z: u8) -> Result<Self> {
+        if (1..=118).contains(&z) {
+            Ok(Self(z))
+        } else {
+            Err(Error::UnknownSpecies(format!("Z = {z}")))
+        }
+    }
+
+    /// The element with this symbol (case-insensitive: `Fe`, `FE`, `fe`). `D` and `T` are hydrogen.
+    ///
+    /// # Errors
+    /// [`Error::UnknownSpecies`] for anything else.
+    pub fn from_symbol(symbol: &str) -> Result<Self> {
+        if symbol.eq_ignore_ascii_case("D") || symbol.eq_ignore_ascii_case("T") {
+            return Ok(Self(1));
+        }
+        SYMBOLS
+            .iter()
+            .position(|s| s.eq_ignore_ascii_case(symbol))
+            .map(|i| Self(i as u8 + 1))
+            .ok_or_else(|| Error::UnknownSpecies(symbol.to_string()))
+    }
+
+    /// Atomic number.
+    pub fn z(self) -> u8 {
+        self.0
+    }
+
+    /// Symbol, e.g. `"Fe"`.
+    pub fn symbol(self) -> &'static str {
+        SYMBOLS[usize::from(self.0) - 1]
+    }
+}
+
+impl fmt::Display for Element {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.symbol())
+    }
+}
+
+/// A scatterer: an element with an optional (possibly fractional) ionic charge, e.g. `Ti3.928+`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Species {
+    /// The element.
+    pub element: Element,
+    /// Ionic charge in units of e (0 for a neutral atom); may be fractional (bond-valence sums).
+    pub charge: f64,
+}
+
+impl Species {
+    /// A neutral atom.
+    pub fn neutral(element: Element) -> Self {
+        Self {
+            element,
+            charge: 0.0,
+        }
+    }
+
+    /// Parses a CIF type symbol: `Fe`, `Fe3+`, `O2-`, `Na+`, `Cl1-`, `Ti3.928+`, `Fe+3`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownSpecies`] if the element is unknown or the charge is malformed.
+    pub fn parse(text: &str) -> Result<Self> {
+        let unknown = || Error::UnknownSpecies(text.to_string());
+        let t = text.trim();
+        let letters = t.chars().take_while(|c| c.is_ascii_alphabetic()).count();
+        if letters == 0 {
+            return Err(unknown());
+        }
+        let element = Element::from_symbol(&t[..letters]).map_err(|_| unknown())?;
+        let rest = &t[letters..];
+        let charge = parse_charge(rest).ok_or_else(unknown)?;
+        Ok(Self { element, charge })
+    }
+
+    /// Element from a CIF site label such as `Fe1`, `O2a`, `Sm_1` (longest element-symbol prefix).
+    ///
+    /// # Errors
+    /// [`Error::UnknownSpecies`] if no element symbol starts the label.
+    pub fn from_label(label: &str) -> Result<Self> {
+        let t = label.trim();
+        let letters: String = t
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .take(2)
+            .collect();
+        for n in (1..=letters.len()).rev() {
+            if let Ok(e) = Element::from_symbol(&letters[..n]) {
+                return Ok(Self::neutral(e));
+            }
+        }
+        Err(Error::UnknownSpecies(label.to_string()))
+    }
+
+    /// The charge rounded to the nearest integer (used to pick a tabulated ion).
+    pub fn integer_charge(&self) -> i8 {
+        self.charge.round().clamp(-9.0, 9.0) as i8
+    }
+}
+
+impl fmt::Display for Species {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.charge == 0.0 {
+            write!(f, "{}", self.element)
+        } else {
+            let sign = if self.charge > 0.0 { '+' } else { '-' };
+            write!(f, "{}{}{}", self.element, self.charge.abs(), sign)
+        }
+    }
+}
+
+impl From<Element> for Species {
+    fn from(e: Element) -> Self {
+        Self::neutral(e)
+    }
+}
+
+/// `""` → 0; `"3+"`, `"+3"`, `"+"`, `"2-"`, `"3.928+"` → signed charge; anything else → None.
+fn parse_charge(rest: &str) -> Option<f64> {
+    if rest.is_empty() {
+        return Some(0.0);
+    }
+    let (sign, digits) = if let Some(d) = rest.strip_suffix('+') {
+        (1.0, d)
+    } else if let Some(d) = rest.strip_suffix('-') {
+        (-1.0, d)
+    } else if let Some(d) = rest.strip_prefix('+') {
+        (1.0, d)
+    } else if let Some(d) = rest.strip_prefix('-') {
+        (-1.0, d)
+    } else {
+        return None;
+    };
+    if digits.is_empty() {
+        return Some(sign);
+    }
+    if !digits.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
+    let v: f64 = digits.parse().ok()?;
+    v.is_finite().then_some(sign * v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_ions_and_labels() {
+        let ti = Species::parse("Ti3.928+").unwrap();
+        assert_eq!(ti.element.symbol(), "Ti");
+        assert!((ti.charge - 3.928).abs() < 1e-12);
+        assert_eq!(ti.integer_charge(), 4);
+        assert_eq!(Species::parse("O2-").unwrap().charge, -2.0);
+        assert_eq!(Species::parse("Na+").unwrap().charge, 1.0);
+        assert_eq!(Species::parse("Fe+3").unwrap().charge, 3.0);
+        assert_eq!(Species::parse("FE").unwrap().element.z(), 26);
+        assert!(Species::parse("Xx").is_err());
+        assert!(Species::parse("Fe3x").is_err());
+        assert!(Species::parse("").is_err());
+        assert_eq!(Species::from_label("Fe1").unwrap().element.symbol(), "Fe");
+        assert_eq!(Species::from_label("O2a").unwrap().element.symbol(), "O");
+        assert_eq!(Species::from_label("Sm_1").unwrap().element.symbol(), "Sm");
+        assert!(Species::from_label("123").is_err());
+        assert_eq!(Element::from_z(118).unwrap().symbol(), "Og");
+        assert!(Element::from_z(0).is_err());
+    }
+}

@@ -1,0 +1,208 @@
+//! Crystal lattices: direct and reciprocal bases.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// 3 × 3 matrix, rows are vectors.
+pub type Mat3 = [[f64; 3]; 3];
+
+/// A lattice given by its three basis vectors a, b, c (rows, Cartesian Å).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Lattice {
+    matrix: Mat3,
+}
+
+impl Lattice {
+    /// From basis vectors (rows: a, b, c in Å).
+    ///
+    /// # Errors
+    /// [`Error::InvalidLattice`] for non-finite entries or a (near-)zero volume.
+    pub fn from_matrix(matrix: Mat3) -> Result<Self> {
+        if matrix.iter().flatten().any(|v| !v.is_finite()) {
+            return Err(Error::InvalidLattice("non-finite matrix entry".into()));
+        }
+        let v = det(&matrix);
+        if v.abs() < 1e-6 {
+            return Err(Error::InvalidLattice(format!(
+                "volume {v} Å³ is not positive"
+            )));
+        }
+        Ok(Self { matrix })
+    }
+
+    /// From cell parameters (Å, degrees), with a along x and b in the xy plane.
+    ///
+    /// # Errors
+    /// [`Error::InvalidLattice`] unless lengths are positive and the angles form a real cell.
+    pub fn from_parameters(
+        a: f64,
+        b: f64,
+        c: f64,
+        alpha: f64,
+        beta: f64,
+        gamma: f64,
+    ) -> Result<Self> {
+        let all = [a, b, c, alpha, beta, gamma];
+        if all.iter().any(|v| !v.is_finite()) || a <= 0.0 || b <= 0.0 || c <= 0.0 {
+            return Err(Error::InvalidLattice(format!("parameters {all:?}")));
+        }
+        let (ca, cb, cg) = (
+            alpha.to_radians().cos(),
+            beta.to_radians().cos(),
+            gamma.to_radians().cos(),
+        );
+        let sg = gamma.to_radians().sin();
+        if sg.abs() < 1e-9 {
+            return Err(Error::InvalidLattice(format!("gamma = {gamma}°")));
+        }
+        let cx = c * cb;
+        let cy = c * (ca - cb * cg) / sg;
+        let cz2 = c * c - cx * cx - cy * cy;
+        if cz2 <= 1e-12 * c * c {
+            return Err(Error::InvalidLattice(format!(
+                "angles {alpha}°, {beta}°, {gamma}° do not form a cell"
+            )));
+        }
+        Self::from_matrix([[a, 0.0, 0.0], [b * cg, b * sg, 0.0], [cx, cy, cz2.sqrt()]])
+    }
+
+    /// Basis vectors (rows).
+    pub fn matrix(&self) -> &Mat3 {
+        &self.matrix
+    }
+
+    /// Cell volume (Å³).
+    pub fn volume(&self) -> f64 {
+        det(&self.matrix).abs()
+    }
+
+    /// Lengths a, b, c (Å).
+    pub fn lengths(&self) -> [f64; 3] {
+        self.matrix.map(norm)
+    }
+
+    /// Angles α, β, γ (degrees).
+    pub fn angles(&self) -> [f64; 3] {
+        let m = &self.matrix;
+        let ang = |u: [f64; 3], v: [f64; 3]| {
+            (dot(u, v) / (norm(u) * norm(v)))
+                .clamp(-1.0, 1.0)
+                .acos()
+                .to_degrees()
+        };
+        [ang(m[1], m[2]), ang(m[0], m[2]), ang(m[0], m[1])]
+    }
+
+    /// Crystallographic reciprocal basis (rows a*, b*, c*, no 2π): g = h a* + k b* + l c*, |g| = 1/d.
+    pub fn reciprocal(&self) -> Mat3 {
+        transpose(&inverse(&self.matrix).unwrap_or([[0.0; 3]; 3]))
+    }
+
+    /// Cartesian position of fractional coordinates.
+    pub fn cartesian(&self, frac: [f64; 3]) -> [f64; 3] {
+        mat_vec_rows(&self.matrix, frac)
+    }
+
+    /// Lattice with the basis `m · self` (rows of `m` are new vectors in units of the old ones).
+    ///
+    /// # Errors
+    /// [`Error::InvalidLattice`] if the product is singular.
+    pub fn transformed(&self, m: &Mat3) -> Result<Self> {
+        Self::from_matrix(mul(m, &self.matrix))
+    }
+
+    /// Applies a homogeneous strain: every Cartesian vector r ↦ (I + ε) r.
+    ///
+    /// # Errors
+    /// [`Error::InvalidLattice`] if the result is singular.
+    pub fn strained(&self, eps: &Mat3) -> Result<Self> {
+        let mut f = *eps;
+        for (i, row) in f.iter_mut().enumerate() {
+            row[i] += 1.0;
+        }
+        // rows are vectors: r' = F r → row' = row · Fᵀ
+        Self::from_matrix(mul(&self.matrix, &transpose(&f)))
+    }
+}
+
+pub(crate) fn det(m: &Mat3) -> f64 {
+    m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+        - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+        + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+}
+
+pub(crate) fn inverse(m: &Mat3) -> Option<Mat3> {
+    let d = det(m);
+    if d.abs() < 1e-300 || !d.is_finite() {
+        return None;
+    }
+    let mut r = [[0.0; 3]; 3];
+    for (i, row) in r.iter_mut().enumerate() {
+        for (j, v) in row.iter_mut().enumerate() {
+            let (a, b) = ((j + 1) % 3, (j + 2) % 3);
+            let (c, e) = ((i + 1) % 3, (i + 2) % 3);
+            *v = (m[a][c] * m[b][e] - m[a][e] * m[b][c]) / d;
+        }
+    }
+    Some(r)
+}
+
+pub(crate) fn transpose(m: &Mat3) -> Mat3 {
+    [
+        [m[0][0], m[1][0], m[2][0]],
+        [m[0][1], m[1][1], m[2][1]],
+        [m[0][2], m[1][2], m[2][2]],
+    ]
+}
+
+pub(crate) fn mul(a: &Mat3, b: &Mat3) -> Mat3 {
+    let mut r = [[0.0; 3]; 3];
+    for i in 0..3 {
+        for j in 0..3 {
+            r[i][j] = (0..3).map(|k| a[i][k] * b[k][j]).sum();
+        }
+    }
+    r
+}
+
+/// `v · M` where rows of M are vectors: Σᵢ vᵢ Mᵢ.
+pub(crate) fn mat_vec_rows(m: &Mat3, v: [f64; 3]) -> [f64; 3] {
+    [0, 1, 2].map(|j| v[0] * m[0][j] + v[1] * m[1][j] + v[2] * m[2][j])
+}
+
+pub(crate) fn dot(u: [f64; 3], v: [f64; 3]) -> f64 {
+    u[0] * v[0] + u[1] * v[1] + u[2] * v[2]
+}
+
+pub(crate) fn norm(u: [f64; 3]) -> f64 {
+    dot(u, u).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_round_trip_and_reciprocal() {
+        let l = Lattice::from_parameters(6.867, 16.706, 5.399, 62.98, 42.25, 52.16).unwrap();
+        let [a, b, c] = l.lengths();
+        let [al, be, ga] = l.angles();
+        assert!((a - 6.867).abs() < 1e-9 && (b - 16.706).abs() < 1e-9 && (c - 5.399).abs() < 1e-9);
+        assert!(
+            (al - 62.98).abs() < 1e-9 && (be - 42.25).abs() < 1e-9 && (ga - 52.16).abs() < 1e-9
+        );
+        let r = l.reciprocal();
+        let m = l.matrix();
+        for (i, mi) in m.iter().enumerate() {
+            for (j, rj) in r.iter().enumerate() {
+                let want = if i == j { 1.0 } else { 0.0 };
+                assert!((dot(*mi, *rj) - want).abs() < 1e-12);
+            }
+        }
+        assert!(Lattice::from_parameters(1.0, 1.0, 1.0, 90.0, 90.0, 180.0).is_err());
+        assert!(Lattice::from_parameters(1.0, 1.0, 1.0, 10.0, 10.0, 80.0).is_err());
+        assert!(Lattice::from_parameters(-1.0, 1.0, 1.0, 90.0, 90.0, 90.0).is_err());
+        assert!(Lattice::from_matrix([[1.0, 0.0, 0.0], [2.0, 0.0, 0.0], [0.0, 0.0, 1.0]]).is_err());
+    }
+}

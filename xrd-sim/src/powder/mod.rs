@@ -1,0 +1,320 @@
+//! Powder diffraction: reflections, structure factors, peak lists and profiles.
+
+mod params;
+mod peaks;
+mod profile;
+
+pub use params::{CU_KA1, CU_KA2, Doublet, PowderParams};
+pub use peaks::{Peak, PeakList};
+pub use profile::{Profile, Shape, Width};
+
+use rayon::prelude::*;
+use xrd_io::Grid;
+
+use crate::scattering::AtomicFactor;
+use crate::structure::Structure;
+use crate::{Error, Result};
+
+/// A checked powder calculator.
+///
+/// ```
+/// use xrd_sim::{PowderParams, Simulator, Structure};
+/// let cif = "data_Cu\n_cell_length_a 3.615\n_cell_length_b 3.615\n_cell_length_c 3.615\n\
+///     loop_\n_symmetry_equiv_pos_as_xyz\n'x,y,z'\n'x,y+1/2,z+1/2'\n'x+1/2,y,z+1/2'\n'x+1/2,y+1/2,z'\n\
+///     loop_\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nCu 0 0 0\n";
+/// let cu = Structure::from_cif(cif)?;
+/// let sim = Simulator::new(PowderParams::new().two_theta_range(10.0, 100.0))?;
+/// let peaks = sim.peaks(&cu)?;
+/// assert_eq!(peaks.peaks()[0].hkl, [1, 1, 1]);
+/// assert!((peaks.peaks()[0].two_theta - 43.3).abs() < 0.1);
+/// # Ok::<(), xrd_sim::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Simulator {
+    params: PowderParams,
+}
+
+/// One reflection of the Friedel half-space (its mate −g is folded into `intensity`).
+#[derive(Debug, Clone, Copy)]
+struct Reflection {
+    hkl: [i32; 3],
+    g: f64,
+    /// |F(g)|² + |F(−g)|² (no LP).
+    f2: f64,
+}
+
+/// exp(2πi n x) for n in −lim..=lim along each axis, for one atom.
+type PhaseTable = [Vec<(f64, f64)>; 3];
+
+/// Sites grouped by scatterer: one f(s) per group and reflection.
+struct Group {
+    factor: AtomicFactor,
+    f1: f64,
+    f2: f64,
+    b: f64,
+    atoms: Vec<(f64, [f64; 3])>,
+}
+
+impl Simulator {
+    /// Checks the parameters.
+    ///
+    /// # Errors
+    /// See [`PowderParams::check`].
+    pub fn new(params: PowderParams) -> Result<Self> {
+        params.check()?;
+        Ok(Self { params })
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &PowderParams {
+        &self.params
+    }
+
+    /// All peaks in the 2θ range, merged and thresholded (see [`PowderParams`]).
+    ///
+    /// # Errors
+    /// Missing scattering factors, untabulated f′/f″, or [`Error::NoReflections`].
+    pub fn peaks(&self, structure: &Structure) -> Result<PeakList> {
+        let refl = self.reflections(structure)?;
+        let p = &self.params;
+        let lambda = p.wavelength;
+        let mut peaks: Vec<Peak> = Vec::new();
+        let mut last_key = i64::MIN;
+        for r in &refl {
+            let theta = (lambda * r.g / 2.0).clamp(-1.0, 1.0).asin();
+            let two_theta = 2.0 * theta.to_degrees();
+            let intensity = r.f2 * p.lorentz_polarisation(theta);
+            let key = (two_theta / p.merge_tolerance).round() as i64;
+            match peaks.last_mut() {
+                Some(pk) if key == last_key => {
+                    pk.intensity += intensity;
+                    pk.multiplicity += 2;
+                    if r.hkl > pk.hkl {
+                        pk.hkl = r.hkl;
+                    }
+                    let neg = r.hkl.map(|v| -v);
+                    if neg > pk.hkl {
+                        pk.hkl = neg;
+                    }
+                }
+                _ => {
+                    let neg = r.hkl.map(|v| -v);
+                    peaks.push(Peak {
+                        two_theta,
+                        intensity,
+                        d_spacing: 1.0 / r.g,
+                        hkl: r.hkl.max(neg),
+                        multiplicity: 2,
+                    });
+                    last_key = key;
+                }
+            }
+        }
+        let max = peaks.iter().map(|q| q.intensity).fold(0.0, f64::max);
+        if max <= 0.0 {
+            return Err(Error::NoReflections(p.two_theta_min, p.two_theta_max));
+        }
+        peaks.retain(|q| q.intensity / max * 100.0 > p.min_scaled_intensity);
+        Ok(PeakList::new(lambda, peaks))
+    }
+
+    /// The pattern on `grid`: peaks of [`Simulator::peaks`] (plus Kα₂ if set) convolved with
+    /// `profile`, unit-area peak shapes times integrated intensity, not normalised.
+    ///
+    /// # Errors
+    /// As [`Simulator::peaks`], plus invalid profiles.
+    pub fn pattern(
+        &self,
+        structure: &Structure,
+        grid: &Grid,
+        profile: &Profile,
+    ) -> Result<Vec<f64>> {
+        let peaks = self.peaks(structure)?;
+        self.render(&peaks, grid, profile)
+    }
+
+    /// Renders a peak list (adding the Kα₂ line when set).
+    ///
+    /// # Errors
+    /// An invalid profile.
+    pub fn render(&self, peaks: &PeakList, grid: &Grid, profile: &Profile) -> Result<Vec<f64>> {
+        profile.check()?;
+        let mut out = vec![0.0; grid.len()];
+        for pk in peaks.peaks() {
+            profile.add(&mut out, grid, pk.two_theta, pk.intensity);
+            if let Some(d) = self.params.doublet {
+                let x = d.wavelength / (2.0 * pk.d_spacing);
+                if x < 1.0 {
+                    let t1 = (pk.two_theta / 2.0).to_radians();
+                    let t2 = x.asin();
+                    let lp =
+                        self.params.lorentz_polarisation(t2) / self.params.lorentz_polarisation(t1);
+                    profile.add(
+                        &mut out,
+                        grid,
+                        2.0 * t2.to_degrees(),
+                        pk.intensity * d.ratio * lp,
+                    );
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn groups(&self, structure: &Structure) -> Result<Vec<Group>> {
+        let p = &self.params;
+        let mut groups: Vec<(crate::Species, Group)> = Vec::new();
+        for site in structure.sites() {
+            let b = if p.debye_waller { site.b_iso } else { 0.0 };
+            let sp = site.species;
+            let atom = (site.occupancy, site.frac);
+            if let Some((_, g)) = groups.iter_mut().find(|(s, g)| *s == sp && g.b == b) {
+                g.atoms.push(atom);
+                continue;
+            }
+            let factor = AtomicFactor::new(p.form_factors, &sp)?;
+            let (f1, f2) = p.anomalous.correction(sp.element, p.wavelength)?;
+            groups.push((
+                sp,
+                Group {
+                    factor,
+                    f1,
+                    f2,
+                    b,
+                    atoms: vec![atom],
+                },
+            ));
+        }
+        Ok(groups.into_iter().map(|(_, g)| g).collect())
+    }
+
+    /// Reflections with g_min ≤ |g| ≤ g_max in the half-space h > 0 ∨ (h = 0 ∧ (k > 0 ∨ (k = 0 ∧ l > 0))),
+    /// sorted as pymatgen does: by |g|, then by −h, −k, −l.
+    fn reflections(&self, structure: &Structure) -> Result<Vec<Reflection>> {
+        let p = &self.params;
+        let lambda = p.wavelength;
+        let g_of = |tt: f64| 2.0 * (tt / 2.0).to_radians().sin() / lambda;
+        let (gmin, gmax) = (g_of(p.two_theta_min), g_of(p.two_theta_max));
+        let groups = self.groups(structure)?;
+        let rec = structure.lattice().reciprocal();
+        let lengths = structure.lattice().lengths();
+        let lim = lengths.map(|a| (gmax * a + 1e-9).floor() as i32);
+        // Reciprocal metric G*_ij = a*_i · a*_j.
+        let gm = {
+            let mut m = [[0.0; 3]; 3];
+            for (i, row) in m.iter_mut().enumerate() {
+                for (j, v) in row.iter_mut().enumerate() {
+                    *v = crate::lattice::dot(rec[i], rec[j]);
+                }
+            }
+            m
+        };
+        // Per-atom phase tables exp(2πi n x) for n in −lim..=lim, one per axis.
+        let tables: Vec<Vec<PhaseTable>> = groups
+            .iter()
+            .map(|g| {
+                g.atoms
+                    .iter()
+                    .map(|(_, r)| {
+                        [0, 1, 2].map(|ax| {
+                            (-lim[ax]..=lim[ax])
+                                .map(|n| {
+                                    let ph = std::f64::consts::TAU
+                                        * (f64::from(n) * r[ax]).rem_euclid(1.0);
+                                    (ph.cos(), ph.sin())
+                                })
+                                .collect()
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        let anomalous = groups.iter().any(|g| g.f2 != 0.0);
+        let ng = groups.len();
+        let mut refl: Vec<Reflection> = (0..=lim[0])
+            .into_par_iter()
+            .flat_map_iter(|h| {
+                let mut out = Vec::new();
+                let mut are: Vec<f64> = Vec::new();
+                let mut aim: Vec<f64> = Vec::new();
+                let kstart = if h == 0 { 0 } else { -lim[1] };
+                for k in kstart..=lim[1] {
+                    let (hf, kf) = (f64::from(h), f64::from(k));
+                    // |g|² = G33 l² + 2 l (G13 h + G23 k) + c0 ≤ gmax²
+                    let bq = gm[0][2] * hf + gm[1][2] * kf;
+                    let c0 = gm[0][0] * hf * hf + 2.0 * gm[0][1] * hf * kf + gm[1][1] * kf * kf;
+                    let disc = bq * bq - gm[2][2] * (c0 - gmax * gmax);
+                    if disc < 0.0 {
+                        continue;
+                    }
+                    let sq = disc.sqrt();
+                    let mut l0 = ((-bq - sq) / gm[2][2] - 1e-9).ceil() as i32;
+                    let l1 = ((-bq + sq) / gm[2][2] + 1e-9).floor() as i32;
+                    l0 = l0.max(-lim[2]);
+                    let l1 = l1.min(lim[2]);
+                    if h == 0 && k == 0 {
+                        l0 = l0.max(1);
+                    }
+                    if l1 < l0 {
+                        continue;
+                    }
+                    let nl = (l1 - l0 + 1) as usize;
+                    are.clear();
+                    are.resize(ng * nl, 0.0);
+                    aim.clear();
+                    aim.resize(ng * nl, 0.0);
+                    for (gi, (g, tab)) in groups.iter().zip(&tables).enumerate() {
+                        let (re, im) = (
+                            &mut are[gi * nl..(gi + 1) * nl],
+                            &mut aim[gi * nl..(gi + 1) * nl],
+                        );
+                        for ((occ, _), t) in g.atoms.iter().zip(tab) {
+                            let (xr, xi) = t[0][(h + lim[0]) as usize];
+                            let (yr, yi) = t[1][(k + lim[1]) as usize];
+                            let (pr, pi) = (occ * (xr * yr - xi * yi), occ * (xr * yi + xi * yr));
+                            let zs = &t[2][(l0 + lim[2]) as usize..=(l1 + lim[2]) as usize];
+                            for ((r, i), &(zr, zi)) in re.iter_mut().zip(im.iter_mut()).zip(zs) {
+                                *r += pr * zr - pi * zi;
+                                *i += pr * zi + pi * zr;
+                            }
+                        }
+                    }
+                    for li in 0..nl {
+                        let l = l0 + li as i32;
+                        let lf = f64::from(l);
+                        let g2 = gm[2][2] * lf * lf + 2.0 * bq * lf + c0;
+                        let gn = g2.max(0.0).sqrt();
+                        if gn < gmin || gn > gmax || gn == 0.0 {
+                            continue;
+                        }
+                        let s = gn / 2.0;
+                        let (mut fr, mut fi, mut mr, mut mi) = (0.0, 0.0, 0.0, 0.0);
+                        for (gi, g) in groups.iter().enumerate() {
+                            let dw = if g.b > 0.0 { (-g.b * s * s).exp() } else { 1.0 };
+                            let (a, b) = ((g.factor.f0(s) + g.f1) * dw, g.f2 * dw);
+                            let (x, y) = (are[gi * nl + li], aim[gi * nl + li]);
+                            // F(g) = Σ (a + ib)(x + iy); F(−g) = Σ (a + ib)(x − iy)
+                            fr += a * x - b * y;
+                            fi += a * y + b * x;
+                            mr += a * x + b * y;
+                            mi += b * x - a * y;
+                        }
+                        let f2 = if anomalous {
+                            fr * fr + fi * fi + mr * mr + mi * mi
+                        } else {
+                            2.0 * (fr * fr + fi * fi)
+                        };
+                        out.push(Reflection {
+                            hkl: [h, k, l],
+                            g: gn,
+                            f2,
+                        });
+                    }
+                }
+                out
+            })
+            .collect();
+        refl.sort_by(|a, b| a.g.total_cmp(&b.g).then_with(|| b.hkl.cmp(&a.hkl)));
+        Ok(refl)
+    }
+}

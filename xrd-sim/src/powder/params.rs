@@ -1,0 +1,270 @@
+//! Hyper-parameters of a powder calculation.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Result;
+use crate::error::invalid;
+use crate::scattering::{Anomalous, FormFactorTable};
+
+/// Cu Kα₁ wavelength (Å), Hölzer et al. 1997.
+pub const CU_KA1: f64 = 1.540_562;
+/// Cu Kα₂ wavelength (Å), Hölzer et al. 1997.
+pub const CU_KA2: f64 = 1.544_390;
+
+/// A second wavelength added to the profile (Kα₂), with its intensity relative to Kα₁.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Doublet {
+    /// Kα₂ wavelength (Å).
+    pub wavelength: f64,
+    /// I(Kα₂) / I(Kα₁), typically 0.5.
+    pub ratio: f64,
+}
+
+impl Doublet {
+    /// Cu Kα₂ at half the Kα₁ intensity.
+    pub const CU: Self = Self {
+        wavelength: CU_KA2,
+        ratio: 0.5,
+    };
+}
+
+/// Parameters of a powder pattern calculation (builder; every setter documents its default).
+///
+/// Intensity of a peak: I = Σ_hkl |F_hkl|² · LP(θ), F = Σⱼ occⱼ (f₀ⱼ(s) + f′ⱼ + i f″ⱼ)
+/// exp(−Bⱼ s²) exp(2πi g·rⱼ), LP = (1 + cos² 2θ_m cos² 2θ) / (sin² θ cos θ).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PowderParams {
+    pub(crate) wavelength: f64,
+    pub(crate) doublet: Option<Doublet>,
+    pub(crate) two_theta_min: f64,
+    pub(crate) two_theta_max: f64,
+    pub(crate) form_factors: FormFactorTable,
+    pub(crate) anomalous: Anomalous,
+    pub(crate) debye_waller: bool,
+    pub(crate) monochromator_two_theta: Option<f64>,
+    pub(crate) merge_tolerance: f64,
+    pub(crate) min_scaled_intensity: f64,
+}
+
+impl Default for PowderParams {
+    fn default() -> Self {
+        Self {
+            wavelength: CU_KA1,
+            doublet: None,
+            two_theta_min: 0.0,
+            two_theta_max: 90.0,
+            form_factors: FormFactorTable::WaasmaierKirfel,
+            anomalous: Anomalous::Off,
+            debye_waller: true,
+            monochromator_two_theta: None,
+            merge_tolerance: 1e-5,
+            min_scaled_intensity: 1e-3,
+        }
+    }
+}
+
+impl PowderParams {
+    /// Defaults: Cu Kα₁, 2θ 0–90°, Waasmaier–Kirfel, Debye–Waller on, no f′/f″, no
+    /// monochromator, no Kα₂.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Settings that reproduce pymatgen's `XRDCalculator` at `wavelength` over 0–90°: pymatgen's
+    /// form-factor table, no Debye–Waller (pymatgen ignores the CIF's B/U), no f′/f″, no
+    /// monochromator, peaks merged in 1e-5° bins, scaled intensities ≤ 1e-3 dropped.
+    pub fn pymatgen(wavelength: f64) -> Self {
+        Self {
+            wavelength,
+            debye_waller: false,
+            form_factors: FormFactorTable::Pymatgen,
+            ..Self::default()
+        }
+    }
+
+    /// Primary (Kα₁) wavelength in Å (default Cu Kα₁ 1.540562).
+    #[must_use]
+    pub fn wavelength(mut self, angstrom: f64) -> Self {
+        self.wavelength = angstrom;
+        self
+    }
+
+    /// Adds a Kα₂ line to profiles (default none). Peak lists stay Kα₁ only.
+    #[must_use]
+    pub fn doublet(mut self, doublet: Option<Doublet>) -> Self {
+        self.doublet = doublet;
+        self
+    }
+
+    /// 2θ range in degrees (default 0–90).
+    #[must_use]
+    pub fn two_theta_range(mut self, min: f64, max: f64) -> Self {
+        self.two_theta_min = min;
+        self.two_theta_max = max;
+        self
+    }
+
+    /// Form-factor table (default Waasmaier–Kirfel).
+    #[must_use]
+    pub fn form_factors(mut self, table: FormFactorTable) -> Self {
+        self.form_factors = table;
+        self
+    }
+
+    /// Anomalous dispersion (default off).
+    #[must_use]
+    pub fn anomalous(mut self, anomalous: Anomalous) -> Self {
+        self.anomalous = anomalous;
+        self
+    }
+
+    /// Debye–Waller factor exp(−B s²) from each site's B (default on).
+    #[must_use]
+    pub fn debye_waller(mut self, on: bool) -> Self {
+        self.debye_waller = on;
+        self
+    }
+
+    /// Monochromator 2θ_m in degrees (default none, i.e. cos² 2θ_m = 1 as in pymatgen).
+    #[must_use]
+    pub fn monochromator(mut self, two_theta_m: Option<f64>) -> Self {
+        self.monochromator_two_theta = two_theta_m;
+        self
+    }
+
+    /// Reflections whose 2θ round to the same multiple of this many degrees form one peak
+    /// (default 1e-5, as pymatgen).
+    #[must_use]
+    pub fn merge_tolerance(mut self, degrees: f64) -> Self {
+        self.merge_tolerance = degrees;
+        self
+    }
+
+    /// Peaks with intensity ≤ this (strongest = 100) are dropped (default 1e-3, as pymatgen).
+    #[must_use]
+    pub fn min_scaled_intensity(mut self, v: f64) -> Self {
+        self.min_scaled_intensity = v;
+        self
+    }
+
+    /// The primary wavelength (Å).
+    pub fn primary_wavelength(&self) -> f64 {
+        self.wavelength
+    }
+
+    /// The Kα₂ line, if any.
+    pub fn kalpha2(&self) -> Option<Doublet> {
+        self.doublet
+    }
+
+    /// Validates every parameter.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] naming the first invalid value.
+    pub fn check(&self) -> Result<()> {
+        if !(self.wavelength.is_finite() && self.wavelength > 0.0) {
+            return Err(invalid(
+                "wavelength",
+                format!("{} Å must be finite and > 0", self.wavelength),
+            ));
+        }
+        if !(self.two_theta_min.is_finite() && self.two_theta_max.is_finite())
+            || self.two_theta_min < 0.0
+            || self.two_theta_max > 180.0
+            || self.two_theta_min >= self.two_theta_max
+        {
+            return Err(invalid(
+                "two_theta_range",
+                format!(
+                    "need 0 ≤ min < max ≤ 180, got {}–{}",
+                    self.two_theta_min, self.two_theta_max
+                ),
+            ));
+        }
+        if let Some(d) = self.doublet {
+            if !(d.wavelength.is_finite() && d.wavelength > 0.0) {
+                return Err(invalid(
+                    "doublet",
+                    format!("wavelength {} Å must be > 0", d.wavelength),
+                ));
+            }
+            if !(d.ratio.is_finite() && d.ratio >= 0.0) {
+                return Err(invalid("doublet", format!("ratio {} must be ≥ 0", d.ratio)));
+            }
+        }
+        if let Some(m) = self.monochromator_two_theta {
+            if !(m.is_finite() && (0.0..180.0).contains(&m)) {
+                return Err(invalid(
+                    "monochromator",
+                    format!("2θ_m = {m}° must be in [0, 180)"),
+                ));
+            }
+        }
+        if !(self.merge_tolerance.is_finite() && self.merge_tolerance > 0.0) {
+            return Err(invalid(
+                "merge_tolerance",
+                format!("{} must be > 0", self.merge_tolerance),
+            ));
+        }
+        if !(self.min_scaled_intensity.is_finite() && self.min_scaled_intensity >= 0.0) {
+            return Err(invalid(
+                "min_scaled_intensity",
+                format!("{} must be ≥ 0", self.min_scaled_intensity),
+            ));
+        }
+        if let crate::Anomalous::Custom(list) = &self.anomalous {
+            if list
+                .iter()
+                .any(|(_, a, b)| !a.is_finite() || !b.is_finite())
+            {
+                return Err(invalid("anomalous", "f′ and f″ must be finite"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Lorentz–polarisation factor at Bragg angle θ (radians).
+    pub fn lorentz_polarisation(&self, theta: f64) -> f64 {
+        let c2m = self
+            .monochromator_two_theta
+            .map_or(1.0, |m| m.to_radians().cos().powi(2));
+        let c2t = (2.0 * theta).cos();
+        (1.0 + c2m * c2t * c2t) / (theta.sin().powi(2) * theta.cos())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_invalid_value_is_rejected() {
+        assert!(PowderParams::new().check().is_ok());
+        let bad = [
+            PowderParams::new().wavelength(0.0),
+            PowderParams::new().wavelength(f64::NAN),
+            PowderParams::new().two_theta_range(50.0, 10.0),
+            PowderParams::new().two_theta_range(-1.0, 10.0),
+            PowderParams::new().two_theta_range(0.0, 190.0),
+            PowderParams::new().doublet(Some(Doublet {
+                wavelength: -1.0,
+                ratio: 0.5,
+            })),
+            PowderParams::new().doublet(Some(Doublet {
+                wavelength: 1.5,
+                ratio: -0.5,
+            })),
+            PowderParams::new().monochromator(Some(f64::INFINITY)),
+            PowderParams::new().merge_tolerance(0.0),
+            PowderParams::new().min_scaled_intensity(-1.0),
+            PowderParams::new().anomalous(Anomalous::Custom(vec![(
+                crate::Element::from_z(26).unwrap(),
+                f64::NAN,
+                0.0,
+            )])),
+        ];
+        for p in bad {
+            assert!(p.check().is_err(), "{p:?}");
+        }
+    }
+}

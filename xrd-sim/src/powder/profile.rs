@@ -1,0 +1,225 @@
+//! Peak profiles on a 2θ grid.
+
+use serde::{Deserialize, Serialize};
+use xrd_io::Grid;
+
+use crate::Result;
+use crate::error::invalid;
+
+/// Peak shape (each of unit area in degrees).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Shape {
+    /// Gaussian.
+    Gaussian,
+    /// Lorentzian (Cauchy).
+    Lorentzian,
+    /// η · Lorentzian + (1 − η) · Gaussian of the same FWHM, 0 ≤ η ≤ 1.
+    PseudoVoigt {
+        /// Lorentzian fraction.
+        eta: f64,
+    },
+}
+
+/// Full width at half maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Width {
+    /// The same FWHM (degrees) for every peak.
+    Fixed(f64),
+    /// Caglioti: FWHM² = U tan²θ + V tanθ + W (degrees²).
+    Caglioti {
+        /// U (deg²).
+        u: f64,
+        /// V (deg²).
+        v: f64,
+        /// W (deg²).
+        w: f64,
+    },
+}
+
+/// A peak profile: shape, width, and how far (in FWHM) each peak is evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Shape.
+    pub shape: Shape,
+    /// Width.
+    pub width: Width,
+    /// Half-window in FWHM units (default 5 for Gaussian, 50 with a Lorentzian part).
+    pub window: f64,
+}
+
+impl Profile {
+    /// Gaussian with a fixed FWHM (degrees).
+    pub fn gaussian(fwhm: f64) -> Self {
+        Self {
+            shape: Shape::Gaussian,
+            width: Width::Fixed(fwhm),
+            window: 5.0,
+        }
+    }
+
+    /// Lorentzian with a fixed FWHM (degrees).
+    pub fn lorentzian(fwhm: f64) -> Self {
+        Self {
+            shape: Shape::Lorentzian,
+            width: Width::Fixed(fwhm),
+            window: 50.0,
+        }
+    }
+
+    /// Pseudo-Voigt with Lorentzian fraction `eta` and a fixed FWHM (degrees).
+    pub fn pseudo_voigt(eta: f64, fwhm: f64) -> Self {
+        Self {
+            shape: Shape::PseudoVoigt { eta },
+            width: Width::Fixed(fwhm),
+            window: 50.0,
+        }
+    }
+
+    /// Replaces the width by Caglioti's U, V, W (deg²).
+    #[must_use]
+    pub fn caglioti(mut self, u: f64, v: f64, w: f64) -> Self {
+        self.width = Width::Caglioti { u, v, w };
+        self
+    }
+
+    /// Validates shape, width and window.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] for η outside [0, 1], a non-positive fixed FWHM,
+    /// non-finite Caglioti terms or W ≤ 0, or a window < 1.
+    pub fn check(&self) -> Result<()> {
+        if let Shape::PseudoVoigt { eta } = self.shape {
+            if !(0.0..=1.0).contains(&eta) {
+                return Err(invalid("eta", format!("{eta} must be in [0, 1]")));
+            }
+        }
+        match self.width {
+            Width::Fixed(f) if !(f.is_finite() && f > 0.0) => {
+                return Err(invalid("fwhm", format!("{f} must be finite and > 0")));
+            }
+            Width::Caglioti { u, v, w }
+                if !(u.is_finite() && v.is_finite() && w.is_finite() && w > 0.0) =>
+            {
+                return Err(invalid(
+                    "caglioti",
+                    format!("U={u}, V={v}, W={w}: need finite values and W > 0"),
+                ));
+            }
+            _ => {}
+        }
+        if !(self.window.is_finite() && self.window >= 1.0) {
+            return Err(invalid(
+                "window",
+                format!("{} must be ≥ 1 FWHM", self.window),
+            ));
+        }
+        Ok(())
+    }
+
+    /// FWHM (degrees) at 2θ (degrees); at least 1e-6.
+    pub fn fwhm(&self, two_theta: f64) -> f64 {
+        match self.width {
+            Width::Fixed(f) => f,
+            Width::Caglioti { u, v, w } => {
+                let t = (two_theta / 2.0).to_radians().tan();
+                (u * t * t + v * t + w).max(1e-12).sqrt()
+            }
+        }
+        .max(1e-6)
+    }
+
+    /// Adds a unit-area peak of `area` at `center` onto `out` (values on `grid`).
+    pub(crate) fn add(&self, out: &mut [f64], grid: &Grid, center: f64, area: f64) {
+        let fwhm = self.fwhm(center);
+        let half = self.window * fwhm;
+        let (start, step) = (grid.start(), grid.step());
+        let lo = (((center - half - start) / step).floor().max(0.0)) as usize;
+        let hi_f = ((center + half - start) / step).ceil();
+        if hi_f < 0.0 || lo >= out.len() {
+            return;
+        }
+        let hi = (hi_f as usize).min(out.len() - 1);
+        let sigma = fwhm / (2.0 * (2.0 * std::f64::consts::LN_2).sqrt());
+        let gnorm = area / (sigma * (2.0 * std::f64::consts::PI).sqrt());
+        let inv2s2 = 1.0 / (2.0 * sigma * sigma);
+        let gamma = fwhm / 2.0;
+        let lnorm = area / (std::f64::consts::PI * gamma);
+        let eta = match self.shape {
+            Shape::Gaussian => 0.0,
+            Shape::Lorentzian => 1.0,
+            Shape::PseudoVoigt { eta } => eta,
+        };
+        for (i, o) in out.iter_mut().enumerate().take(hi + 1).skip(lo) {
+            let dx = grid.x(i) - center;
+            let mut v = 0.0;
+            if eta < 1.0 {
+                v += (1.0 - eta) * gnorm * (-dx * dx * inv2s2).exp();
+            }
+            if eta > 0.0 {
+                v += eta * lnorm / (1.0 + (dx / gamma).powi(2));
+            }
+            *o += v;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_have_unit_area_and_the_requested_width() {
+        let grid = Grid::new(0.0, 0.001, 20_001).unwrap();
+        for p in [
+            Profile::gaussian(0.1),
+            Profile::lorentzian(0.1),
+            Profile::pseudo_voigt(0.4, 0.1),
+        ] {
+            let mut y = vec![0.0; grid.len()];
+            p.add(&mut y, &grid, 10.0, 2.0);
+            let area: f64 = y.iter().sum::<f64>() * grid.step();
+            // The Lorentzian window of ±50 FWHM holds 1 − 2/(π·100) of the area.
+            let want = if matches!(p.shape, Shape::Gaussian) {
+                2.0
+            } else {
+                2.0 * (1.0
+                    - 0.0064
+                        * match p.shape {
+                            Shape::PseudoVoigt { eta } => eta,
+                            _ => 1.0,
+                        })
+            };
+            assert!((area - want).abs() < 2e-3, "{p:?} {area}");
+            let peak = y[10_000];
+            let above: Vec<usize> = (0..y.len()).filter(|&i| y[i] >= peak / 2.0).collect();
+            let width = (above[above.len() - 1] - above[0]) as f64 * grid.step();
+            assert!((width - 0.1).abs() < 0.0021, "{p:?} {width}");
+        }
+    }
+
+    #[test]
+    fn caglioti_and_invalid_values() {
+        let p = Profile::gaussian(0.1).caglioti(0.0, 0.0, 0.0025);
+        assert!((p.fwhm(40.0) - 0.05).abs() < 1e-12);
+        let p = Profile::gaussian(0.1).caglioti(0.01, 0.0, 0.0001);
+        let t = 20f64.to_radians().tan();
+        assert!((p.fwhm(40.0) - (0.01 * t * t + 0.0001).sqrt()).abs() < 1e-12);
+        assert!(Profile::gaussian(0.0).check().is_err());
+        assert!(Profile::pseudo_voigt(1.5, 0.1).check().is_err());
+        assert!(
+            Profile::gaussian(0.1)
+                .caglioti(0.0, 0.0, 0.0)
+                .check()
+                .is_err()
+        );
+        assert!(
+            Profile {
+                window: 0.5,
+                ..Profile::gaussian(0.1)
+            }
+            .check()
+            .is_err()
+        );
+        assert!(Profile::gaussian(0.1).check().is_ok());
+    }
+}

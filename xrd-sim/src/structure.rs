@@ -1,0 +1,287 @@
+//! Crystal structures: a lattice and its sites.
+
+use serde::{Deserialize, Serialize};
+
+use crate::element::{Element, Species};
+use crate::lattice::{Lattice, Mat3, det, inverse, mat_vec_rows};
+use crate::{Error, Result};
+
+/// One atomic site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Site {
+    /// Scatterer (element and charge).
+    pub species: Species,
+    /// Fractional coordinates.
+    pub frac: [f64; 3],
+    /// Site occupancy in [0, 1].
+    pub occupancy: f64,
+    /// Isotropic displacement parameter B (Å²); B = 8π² U.
+    pub b_iso: f64,
+    /// Label (e.g. from the CIF).
+    pub label: String,
+}
+
+impl Site {
+    /// A fully occupied site with B = 0 and the element symbol as label.
+    pub fn new(species: Species, frac: [f64; 3]) -> Self {
+        Self {
+            species,
+            frac,
+            occupancy: 1.0,
+            b_iso: 0.0,
+            label: species.element.symbol().to_string(),
+        }
+    }
+
+    /// Sets the occupancy.
+    #[must_use]
+    pub fn with_occupancy(mut self, occupancy: f64) -> Self {
+        self.occupancy = occupancy;
+        self
+    }
+
+    /// Sets B (Å²).
+    #[must_use]
+    pub fn with_b_iso(mut self, b: f64) -> Self {
+        self.b_iso = b;
+        self
+    }
+
+    /// Sets B from U (Å²): B = 8π² U.
+    #[must_use]
+    pub fn with_u_iso(self, u: f64) -> Self {
+        self.with_b_iso(u_to_b(u))
+    }
+}
+
+/// B = 8π² U.
+pub fn u_to_b(u: f64) -> f64 {
+    8.0 * std::f64::consts::PI * std::f64::consts::PI * u
+}
+
+/// A crystal structure: lattice plus sites (all atoms of the cell, symmetry already applied).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Structure {
+    lattice: Lattice,
+    sites: Vec<Site>,
+}
+
+impl Structure {
+    /// Checks and builds a structure.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSite`] for non-finite coordinates, occupancy outside [0, 1] or a negative
+    /// or non-finite B.
+    pub fn new(lattice: Lattice, sites: Vec<Site>) -> Result<Self> {
+        for (index, s) in sites.iter().enumerate() {
+            let bad = |message: &str| {
+                Err(Error::InvalidSite {
+                    index,
+                    message: message.into(),
+                })
+            };
+            if s.frac.iter().any(|v| !v.is_finite()) {
+                return bad("non-finite coordinate");
+            }
+            if !(0.0..=1.0 + 1e-6).contains(&s.occupancy) {
+                return bad("occupancy outside [0, 1]");
+            }
+            if !s.b_iso.is_finite() || s.b_iso < 0.0 {
+                return bad("B must be finite and ≥ 0");
+            }
+            if !s.species.charge.is_finite() {
+                return bad("non-finite charge");
+            }
+        }
+        Ok(Self { lattice, sites })
+    }
+
+    /// The lattice.
+    pub fn lattice(&self) -> &Lattice {
+        &self.lattice
+    }
+
+    /// The sites.
+    pub fn sites(&self) -> &[Site] {
+        &self.sites
+    }
+
+    /// Number of sites.
+    pub fn len(&self) -> usize {
+        self.sites.len()
+    }
+
+    /// `true` without sites.
+    pub fn is_empty(&self) -> bool {
+        self.sites.is_empty()
+    }
+
+    /// The same sites in another lattice (fractional coordinates kept), e.g. after a strain.
+    #[must_use]
+    pub fn with_lattice(mut self, lattice: Lattice) -> Self {
+        self.lattice = lattice;
+        self
+    }
+
+    /// Replaces the species of site `index` (substitution).
+    ///
+    /// # Errors
+    /// [`Error::InvalidSite`] if `index` is out of range.
+    pub fn substitute(&mut self, index: usize, species: Species) -> Result<()> {
+        let site = self
+            .sites
+            .get_mut(index)
+            .ok_or_else(|| Error::InvalidSite {
+                index,
+                message: "no such site".into(),
+            })?;
+        site.species = species;
+        site.label = species.element.symbol().to_string();
+        Ok(())
+    }
+
+    /// Mutable access to the sites (coordinates, occupancies, B).
+    pub fn sites_mut(&mut self) -> &mut [Site] {
+        &mut self.sites
+    }
+
+    /// Occupancy-weighted atom count per element, in order of first appearance.
+    pub fn composition(&self) -> Vec<(Element, f64)> {
+        let mut out: Vec<(Element, f64)> = Vec::new();
+        for s in &self.sites {
+            match out.iter_mut().find(|(e, _)| *e == s.species.element) {
+                Some((_, n)) => *n += s.occupancy,
+                None => out.push((s.species.element, s.occupancy)),
+            }
+        }
+        out
+    }
+
+    /// Supercell whose basis vectors are the rows of `m` in units of the current ones
+    /// (`m` may be rational, e.g. a primitive cell of a centred structure, as long as it tiles it).
+    /// Site order: by original site, then by lattice translation (lexicographic).
+    ///
+    /// # Errors
+    /// [`Error::InvalidSupercell`] if `m` is singular or the result does not contain
+    /// |det m| × n sites (the matrix does not tile the structure).
+    pub fn supercell(&self, m: &Mat3) -> Result<Self> {
+        let d = det(m);
+        let minv = inverse(m)
+            .filter(|_| d.abs() > 1e-9)
+            .ok_or_else(|| Error::InvalidSupercell(format!("singular matrix {m:?}")))?;
+        let expected = d.abs() * self.sites.len() as f64;
+        if (expected - expected.round()).abs() > 1e-6 || expected > 1e7 {
+            return Err(Error::InvalidSupercell(format!(
+                "|det| × sites = {expected} is not a whole number"
+            )));
+        }
+        for row in m {
+            if !self.is_translation(*row) {
+                return Err(Error::InvalidSupercell(format!(
+                    "{row:?} is not a lattice translation of the structure"
+                )));
+            }
+        }
+        let lattice = self.lattice.transformed(m)?;
+        let mut lo = [0i64; 3];
+        let mut hi = [0i64; 3];
+        for corner in 0..8 {
+            let c = [corner & 1, (corner >> 1) & 1, (corner >> 2) & 1].map(f64::from);
+            let p = mat_vec_rows(m, c);
+            for k in 0..3 {
+                lo[k] = lo[k].min(p[k].floor() as i64 - 1);
+                hi[k] = hi[k].max(p[k].ceil() as i64 + 1);
+            }
+        }
+        const EPS: f64 = 1e-8;
+        let mut sites = Vec::with_capacity(expected.round() as usize);
+        for s in &self.sites {
+            let base = s.frac.map(|v| v - v.floor());
+            for i in lo[0]..=hi[0] {
+                for j in lo[1]..=hi[1] {
+                    for k in lo[2]..=hi[2] {
+                        let t = [base[0] + i as f64, base[1] + j as f64, base[2] + k as f64];
+                        let f = mat_vec_rows(&minv, t);
+                        if f.iter().all(|&v| v > -EPS && v < 1.0 - EPS) {
+                            let mut site = s.clone();
+                            site.frac = f.map(|v| if v < 0.0 { 0.0 } else { v });
+                            sites.push(site);
+                        }
+                    }
+                }
+            }
+        }
+        if sites.len() != expected.round() as usize {
+            return Err(Error::InvalidSupercell(format!(
+                "found {} sites, expected {}",
+                sites.len(),
+                expected.round()
+            )));
+        }
+        Self::new(lattice, sites)
+    }
+}
+
+impl Structure {
+    /// `true` if shifting every site by `t` (fractional) maps the structure onto itself.
+    fn is_translation(&self, t: [f64; 3]) -> bool {
+        self.sites.iter().all(|a| {
+            self.sites.iter().any(|b| {
+                a.species == b.species
+                    && a.occupancy == b.occupancy
+                    && (0..3).all(|k| {
+                        let d = a.frac[k] + t[k] - b.frac[k];
+                        (d - d.round()).abs() < 1e-6
+                    })
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bcc() -> Structure {
+        let l = Lattice::from_parameters(3.0, 3.0, 3.0, 90.0, 90.0, 90.0).unwrap();
+        let fe = Species::parse("Fe").unwrap();
+        Structure::new(l, vec![Site::new(fe, [0.0; 3]), Site::new(fe, [0.5; 3])]).unwrap()
+    }
+
+    #[test]
+    fn supercells_tile() {
+        let s = bcc();
+        let sc = s
+            .supercell(&[[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 1.0]])
+            .unwrap();
+        assert_eq!(sc.len(), 8);
+        assert!((sc.lattice().volume() - 4.0 * 27.0).abs() < 1e-9);
+        // Primitive cell of bcc: half the volume, one atom.
+        let p = s
+            .supercell(&[[-0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.5, 0.5, -0.5]])
+            .unwrap();
+        assert_eq!(p.len(), 1);
+        assert!(
+            s.supercell(&[[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+                .is_err()
+        );
+        assert!(
+            s.supercell(&[[0.5, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn substitution_and_validation() {
+        let mut s = bcc();
+        s.substitute(1, Species::parse("Ti").unwrap()).unwrap();
+        assert_eq!(s.composition().len(), 2);
+        assert!(s.substitute(5, Species::parse("Ti").unwrap()).is_err());
+        let l = *s.lattice();
+        let fe = Species::parse("Fe").unwrap();
+        assert!(Structure::new(l, vec![Site::new(fe, [f64::NAN, 0.0, 0.0])]).is_err());
+        assert!(Structure::new(l, vec![Site::new(fe, [0.0; 3]).with_occupancy(1.5)]).is_err());
+        assert!(Structure::new(l, vec![Site::new(fe, [0.0; 3]).with_b_iso(-1.0)]).is_err());
+        assert!((u_to_b(0.05) - 3.9478).abs() < 1e-3);
+    }
+}
