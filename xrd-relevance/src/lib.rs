@@ -1,3 +1,23 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod ae;
+mod distance;
+mod encoder;
+mod error;
+mod exact;
+mod params;
+mod profile;
+mod window;
+
+pub use distance::Distance;
+pub use encoder::Encoder;
+pub use error::{Error, Result};
+pub use exact::LayeredEncoder;
+pub use params::{
+    DEFAULT_BATCH_SIZE, DEFAULT_MARGIN_DEGREES, DEFAULT_WIDTH_DEGREES, Mask, Relevance,
+    RelevanceParams, Span,
+};
+pub use profile::Profile;
+pub use window::Window;
