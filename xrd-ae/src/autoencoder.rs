@@ -348,11 +348,28 @@ impl<F: Float> AutoencoderParams<F> {
         &self,
         data: &ArrayBase<S, Ix2>,
         rng: &mut R,
-        mut callback: impl FnMut(&Progress),
+        callback: impl FnMut(&Progress),
     ) -> Result<Autoencoder<F>> {
         self.check()?;
         check_input(data.view(), data.ncols(), "training data")?;
         let model = self.build(data.ncols(), rng)?;
+        self.fit_from(model, data, rng, callback)
+    }
+
+    /// Trains starting from the weights of `model` instead of a fresh initialisation (to continue
+    /// training, or to start from weights made elsewhere, e.g. loaded from PyTorch). The
+    /// architecture of `model` must be that of this builder's configuration; training uses this
+    /// builder's loss and training settings, with fresh Adam moments.
+    pub fn fit_from<S: Data<Elem = F>, R: Rng + ?Sized>(
+        &self,
+        model: Autoencoder<F>,
+        data: &ArrayBase<S, Ix2>,
+        rng: &mut R,
+        mut callback: impl FnMut(&Progress),
+    ) -> Result<Autoencoder<F>> {
+        self.check()?;
+        check_input(data.view(), model.inputs(), "training data")?;
+        let model = Autoencoder::from_parts(model.encoder, model.decoder, self.config.clone())?;
         let k = model.encoder.layers.len();
         let mut layers = model.encoder.layers;
         layers.extend(model.decoder.layers);
