@@ -211,7 +211,6 @@ pub enum Error {
     Json(#[from] serde_json::Error),
 }
 
-#[allow(dead_code)] // Used by the readers, which land next.
 impl Error {
     /// Replaces the `<memory>` file name of a validation error with `file`.
     pub(crate) fn in_file(self, file: &str) -> Self {
@@ -271,13 +270,23 @@ impl Error {
                 previous,
                 value,
             },
+            Error::OutOfDomain {
+                what,
+                at,
+                value,
+                expected,
+            } => Error::OutOfDomain {
+                what,
+                at: fix(at),
+                value,
+                expected,
+            },
             other => other,
         }
     }
 }
 
 /// Shortens `s` for an error message.
-#[allow(dead_code)]
 pub(crate) fn excerpt(s: &str) -> String {
     const MAX: usize = 40;
     let mut out: String = s.chars().take(MAX).collect();

@@ -17,7 +17,7 @@ mod wavelength;
 pub use dataset::Dataset;
 pub use error::{Error, Location, Result};
 pub use float::Float;
-pub use formats::Format;
+pub use formats::{Format, MAX_MEMBER_BYTES, detect_format, read, read_as, read_bytes};
 pub use grid::Grid;
 pub use normalize::{Normalization, normalize};
 pub use pattern::{Metadata, Pattern};

@@ -1,0 +1,180 @@
+//! Plain column files (`.xy .xye .dat .txt .csv .tsv`).
+//!
+//! Layout: optional free-text header lines, then rows of numbers separated by whitespace, tabs,
+//! commas or semicolons (decimal commas are recognised when a row has no `.`). Lines starting with
+//! `#`, `!` or `;` are comments anywhere, and `#` starts a comment at the end of a row. The first
+//! numeric row fixes the columns: 2 → (2θ, I), 3 → (2θ, I, σ), more → (2θ, I) with the rest
+//! ignored. Every later row must have the same columns (at least two when there were more than 3).
+
+use super::text::{Points, lines, number_in, split_numbers, uses_decimal_comma};
+use crate::error::excerpt;
+use crate::{Error, Format, Location, Metadata, Pattern, Result};
+
+/// Header lines kept as comments, at most.
+const MAX_COMMENTS: usize = 64;
+
+pub(crate) fn read(text: &str, file: &str) -> Result<Vec<Pattern>> {
+    let mut meta = Metadata::default();
+    let mut points = Points::default();
+    // (columns of the first data row, decimal comma) once data has started.
+    let mut layout: Option<(usize, bool)> = None;
+    for (n, raw) in lines(text) {
+        let line = raw.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if line.starts_with(['#', '!', ';']) {
+            if meta.comments.len() < MAX_COMMENTS {
+                meta.comments
+                    .push(line.trim_start_matches(['#', '!', ';']).trim().to_owned());
+            }
+            continue;
+        }
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let (ncols, comma) = match layout {
+            Some(l) => l,
+            None => {
+                let comma = uses_decimal_comma(line);
+                let tokens = split_numbers(line, comma);
+                if tokens.len() < 2 || tokens.iter().any(|t| number_in(t, comma).is_none()) {
+                    // Free-text header before the data.
+                    if meta.comments.len() < MAX_COMMENTS {
+                        meta.comments.push(line.to_owned());
+                    }
+                    continue;
+                }
+                layout = Some((tokens.len(), comma));
+                (tokens.len(), comma)
+            }
+        };
+        let tokens = split_numbers(line, comma);
+        let used = if ncols == 3 { 3 } else { 2 };
+        let width_ok = if ncols <= 3 {
+            tokens.len() == ncols
+        } else {
+            tokens.len() >= 2
+        };
+        if !width_ok {
+            return Err(Error::ColumnMismatch {
+                file: file.to_owned(),
+                at: Location::Line(n),
+                expected: ncols,
+                found: tokens.len(),
+            });
+        }
+        let mut v = [0.0; 3];
+        for (k, t) in tokens.iter().take(used).enumerate() {
+            v[k] = number_in(t, comma).ok_or_else(|| Error::Syntax {
+                file: file.to_owned(),
+                at: Location::Line(n),
+                expected: "a number".into(),
+                found: excerpt(t),
+            })?;
+        }
+        points.push(v[0], v[1], (used == 3).then_some(v[2]), Location::Line(n));
+    }
+    let pattern = points.finish(
+        file,
+        Format::Columns,
+        "rows of 2θ and intensity",
+        None,
+        meta,
+    )?;
+    Ok(vec![pattern])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn separators_headers_comments_and_sigma() {
+        let p = &read(
+            "2theta intensity\r\n# comment\r\n10.0\t5\r\n10.5\t6 # note\r\n",
+            "a.xy",
+        )
+        .unwrap()[0];
+        assert_eq!(p.two_theta(), &[10.0, 10.5]);
+        assert_eq!(p.intensity(), &[5.0, 6.0]);
+        assert_eq!(p.meta().comments, vec!["2theta intensity", "comment"]);
+        let p = &read("1;2;0.5\n2;3;0.25\n", "a.csv").unwrap()[0];
+        assert_eq!(p.sigma(), Some(&[0.5, 0.25][..]));
+        let p = &read("1,5 2,5\n2,5 3\n", "a.txt").unwrap()[0];
+        assert_eq!(p.two_theta(), &[1.5, 2.5]);
+        assert_eq!(p.intensity(), &[2.5, 3.0]);
+        let p = &read("1 2 3 4\n2 3 4 5 6\n", "a.dat").unwrap()[0];
+        assert_eq!(p.intensity(), &[2.0, 3.0]);
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = read("1 2\n2 3\n3\n", "f.xy").unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::ColumnMismatch {
+                    at: Location::Line(3),
+                    expected: 2,
+                    found: 1,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = read("1 2\n2 x\n", "f.xy").unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Syntax {
+                    at: Location::Line(2),
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = read("1 2\n2 nan\n", "f.xy").unwrap_err();
+        assert!(
+            matches!(&e, Error::NonFinite { at: Location::Line(2), file, .. } if file == "f.xy"),
+            "{e}"
+        );
+        let e = read("1 2\n3 inf\n", "f.xy").unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::NonFinite {
+                    at: Location::Line(2),
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = read("h\n\n1 2\n0 3\n", "f.xy").unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::NonMonotonic {
+                    at: Location::Line(4),
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().starts_with("f.xy: line 4:"), "{e}");
+        let e = read("only text\n", "f.xy").unwrap_err();
+        assert!(matches!(e, Error::NoData { .. }), "{e}");
+        let e = read("1 2 -1\n", "f.xye").unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::OutOfDomain {
+                    at: Location::Line(1),
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,417 @@
+//! GSAS raw / fxye powder data (GSAS manual, "GSAS Standard Powder Data File").
+//!
+//! Line 1 is a title; `#` lines are comments; `Instrument parameter` lines are kept as metadata.
+//! Each bank starts with `BANK ibank nchan nrec bintyp bcoef1 bcoef2 bcoef3 bcoef4 type`:
+//!
+//! * `CONST`/`CONS` bins: 2θ = bcoef1 + i·bcoef2, in centidegrees.
+//! * `RALF` bins (time of flight): the x values are explicit (`ALT`, `FXYE`) and are kept as read,
+//!   in microseconds; such patterns carry the metadata item `x unit = TOF µs`.
+//! * `STD` (default): intensities in 8-character fields `(I2, F6.0)` = (counters, counts), ten per
+//!   line; σ = √(counts / counters).
+//! * `ESD`: (intensity, σ) pairs in 8-character fields, five pairs per line.
+//! * `ALT`: (x, intensity, σ) triples in 20-character fields `(F8, F7, F5)`, four per line; x in
+//!   centidegrees (`CONST`) or TOF·32 µs (`RALF`).
+//! * `FXYE`: free-format `x intensity σ` rows, x in centidegrees (`CONST`) or µs (`RALF`).
+//!
+//! Lines shorter than their fixed-width layout (files written without padding) are read as
+//! whitespace-separated numbers.
+
+use super::text::{Points, lines, number};
+use crate::error::excerpt;
+use crate::{Error, Format, Location, Metadata, Pattern, Result};
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Std,
+    Esd,
+    Alt,
+    Fxye,
+}
+
+struct Bank {
+    line: usize,
+    n: usize,
+    ralf: bool,
+    start: f64,
+    step: f64,
+    kind: Kind,
+    points: Points,
+    /// Values of the current STD/ESD bank (before the axis is attached).
+    values: Vec<(f64, Option<f64>, Location)>,
+}
+
+fn syntax(file: &str, n: usize, expected: &str, found: &str) -> Error {
+    Error::Syntax {
+        file: file.to_owned(),
+        at: Location::Line(n),
+        expected: expected.to_owned(),
+        found: excerpt(found),
+    }
+}
+
+fn parse_bank(line: &str, n: usize, file: &str) -> Result<Bank> {
+    let t: Vec<&str> = line.split_whitespace().collect();
+    let need = |i: usize, what: &str| -> Result<f64> {
+        t.get(i)
+            .and_then(|v| number(v))
+            .ok_or_else(|| syntax(file, n, what, line))
+    };
+    let nchan = need(2, "BANK ibank nchan nrec bintyp …: a point count")?;
+    if !((1.0..1e9).contains(&nchan) && nchan.fract() == 0.0) {
+        return Err(syntax(
+            file,
+            n,
+            "a positive integer point count",
+            t.get(2).copied().unwrap_or(""),
+        ));
+    }
+    let bintyp = t
+        .get(4)
+        .map(|s| s.to_ascii_uppercase())
+        .ok_or_else(|| syntax(file, n, "a bin type (CONST, CONS or RALF)", line))?;
+    let ralf = match bintyp.as_str() {
+        "CONST" | "CONS" => false,
+        "RALF" => true,
+        other => return Err(syntax(file, n, "a bin type CONST, CONS or RALF", other)),
+    };
+    let (start, step) = if ralf {
+        (0.0, 0.0)
+    } else {
+        (
+            need(5, "a start in centidegrees")? / 100.0,
+            need(6, "a step in centidegrees")? / 100.0,
+        )
+    };
+    let kind = match t
+        .iter()
+        .skip(5)
+        .find_map(|s| match s.to_ascii_uppercase().as_str() {
+            "STD" => Some(Kind::Std),
+            "ESD" => Some(Kind::Esd),
+            "ALT" => Some(Kind::Alt),
+            "FXYE" => Some(Kind::Fxye),
+            _ => None,
+        }) {
+        Some(k) => k,
+        None if ralf => return Err(syntax(file, n, "ALT or FXYE data for RALF bins", line)),
+        None => Kind::Std,
+    };
+    Ok(Bank {
+        line: n,
+        n: nchan as usize,
+        ralf,
+        start,
+        step,
+        kind,
+        points: Points::default(),
+        values: Vec::new(),
+    })
+}
+
+/// Splits a data line into fields of `width` characters, or on whitespace when the line is shorter
+/// than `min_fixed` characters (unpadded files).
+fn fields(line: &str, width: usize, min_fixed: usize) -> Vec<String> {
+    let trimmed = line.trim_end();
+    if line.len() < min_fixed || !line.is_ascii() {
+        return trimmed.split_whitespace().map(str::to_owned).collect();
+    }
+    trimmed
+        .as_bytes()
+        .chunks(width)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect()
+}
+
+fn value(s: &str, file: &str, n: usize) -> Result<f64> {
+    number(s).ok_or_else(|| syntax(file, n, "a number", s))
+}
+
+fn data_line(bank: &mut Bank, line: &str, n: usize, file: &str) -> Result<()> {
+    let at = Location::Line(n);
+    match bank.kind {
+        Kind::Std => {
+            for f in fields(line, 8, 72) {
+                if f.trim().is_empty() {
+                    continue;
+                }
+                // Fixed fields: 2-character counter count, 6-character counts.
+                let (counters, counts) =
+                    if f.len() == 8 && !f[..2].trim().is_empty() && f.is_ascii() {
+                        (
+                            value(f[..2].trim(), file, n)?,
+                            value(f[2..].trim(), file, n)?,
+                        )
+                    } else {
+                        (1.0, value(f.trim(), file, n)?)
+                    };
+                let counters = if counters <= 0.0 { 1.0 } else { counters };
+                bank.values
+                    .push((counts, Some((counts.max(0.0) / counters).sqrt()), at));
+            }
+        }
+        Kind::Esd => {
+            let f: Vec<String> = fields(line, 8, 72)
+                .into_iter()
+                .filter(|f| !f.trim().is_empty())
+                .collect();
+            if f.len() % 2 != 0 {
+                return Err(Error::ColumnMismatch {
+                    file: file.to_owned(),
+                    at,
+                    expected: f.len() + 1,
+                    found: f.len(),
+                });
+            }
+            for pair in f.chunks(2) {
+                bank.values.push((
+                    value(pair[0].trim(), file, n)?,
+                    Some(value(pair[1].trim(), file, n)?),
+                    at,
+                ));
+            }
+        }
+        Kind::Alt => {
+            let trimmed = line.trim_end();
+            let triples: Vec<[String; 3]> = if line.len() >= 60 && line.is_ascii() {
+                trimmed
+                    .as_bytes()
+                    .chunks(20)
+                    .filter(|c| !String::from_utf8_lossy(c).trim().is_empty())
+                    .map(|c| {
+                        let s = String::from_utf8_lossy(c);
+                        let cut = |a: usize, b: usize| {
+                            s.get(a..b.min(s.len())).unwrap_or("").trim().to_owned()
+                        };
+                        [cut(0, 8), cut(8, 15), cut(15, 20)]
+                    })
+                    .collect()
+            } else {
+                let t: Vec<&str> = trimmed.split_whitespace().collect();
+                if t.len() % 3 != 0 {
+                    return Err(Error::ColumnMismatch {
+                        file: file.to_owned(),
+                        at,
+                        expected: t.len() / 3 * 3 + 3,
+                        found: t.len(),
+                    });
+                }
+                t.chunks(3)
+                    .map(|c| [c[0].to_owned(), c[1].to_owned(), c[2].to_owned()])
+                    .collect()
+            };
+            for [x, y, s] in triples {
+                let x = value(&x, file, n)?;
+                let x = if bank.ralf { x / 32.0 } else { x / 100.0 };
+                bank.points
+                    .push(x, value(&y, file, n)?, Some(value(&s, file, n)?), at);
+            }
+        }
+        Kind::Fxye => {
+            let t: Vec<&str> = line.split_whitespace().collect();
+            if t.len() != 3 {
+                return Err(Error::ColumnMismatch {
+                    file: file.to_owned(),
+                    at,
+                    expected: 3,
+                    found: t.len(),
+                });
+            }
+            let x = value(t[0], file, n)?;
+            let x = if bank.ralf { x } else { x / 100.0 };
+            bank.points
+                .push(x, value(t[1], file, n)?, Some(value(t[2], file, n)?), at);
+        }
+    }
+    Ok(())
+}
+
+fn finish(mut bank: Bank, file: &str, meta: &Metadata) -> Result<Pattern> {
+    let mut meta = meta.clone();
+    meta.extra.push(("bank line".into(), bank.line.to_string()));
+    if bank.ralf {
+        meta.extra.push(("x unit".into(), "TOF µs".into()));
+    }
+    if matches!(bank.kind, Kind::Std | Kind::Esd) {
+        if bank.values.len() < bank.n {
+            return Err(Error::Truncated {
+                file: file.to_owned(),
+                at: bank
+                    .values
+                    .last()
+                    .map_or(Location::Line(bank.line), |v| v.2),
+                expected: format!(
+                    "{} values in the bank of line {}, found {}",
+                    bank.n,
+                    bank.line,
+                    bank.values.len()
+                ),
+            });
+        }
+        // Values beyond nchan on the last line are padding.
+        for (i, (y, s, at)) in bank.values.drain(..).take(bank.n).enumerate() {
+            bank.points
+                .push(bank.start + i as f64 * bank.step, y, s, at);
+        }
+        if !(bank.step > 0.0 && bank.step.is_finite()) {
+            return Err(syntax(
+                file,
+                bank.line,
+                "a positive step in centidegrees",
+                &bank.step.to_string(),
+            ));
+        }
+    } else if bank.points.x.len() < bank.n {
+        return Err(Error::Truncated {
+            file: file.to_owned(),
+            at: bank
+                .points
+                .at
+                .last()
+                .copied()
+                .unwrap_or(Location::Line(bank.line)),
+            expected: format!(
+                "{} points in the bank of line {}, found {}",
+                bank.n,
+                bank.line,
+                bank.points.x.len()
+            ),
+        });
+    }
+    bank.points
+        .finish(file, Format::Gsas, "data after a BANK line", None, meta)
+}
+
+pub(crate) fn read(text: &str, file: &str) -> Result<Vec<Pattern>> {
+    let mut meta = Metadata::default();
+    let mut out = Vec::new();
+    let mut bank: Option<Bank> = None;
+    for (n, raw) in lines(text) {
+        if n == 1 {
+            meta.comments.push(raw.trim().to_owned());
+            continue;
+        }
+        let line = raw.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if line.starts_with('#') {
+            meta.comments
+                .push(line.trim_start_matches('#').trim().to_owned());
+            continue;
+        }
+        if line.to_ascii_uppercase().starts_with("BANK") {
+            if let Some(b) = bank.take() {
+                out.push(finish(b, file, &meta)?);
+            }
+            bank = Some(parse_bank(line, n, file)?);
+            continue;
+        }
+        match bank.as_mut() {
+            Some(b) => {
+                // Some writers end a bank with more lines than nchan needs; STD/ESD padding is
+                // dropped in `finish`, extra ALT/FXYE rows are errors of the point count.
+                data_line(b, raw, n, file)?;
+            }
+            None if line.starts_with("Instrument parameter")
+                || line.contains(':')
+                || line.contains('=') =>
+            {
+                meta.extra.push(("header".into(), line.to_owned()));
+            }
+            None => return Err(syntax(file, n, "a BANK line before the data", line)),
+        }
+    }
+    match bank {
+        Some(b) => out.push(finish(b, file, &meta)?),
+        None if out.is_empty() => {
+            return Err(Error::NoData {
+                file: file.to_owned(),
+                expected: "a BANK line followed by data".into(),
+            });
+        }
+        None => {}
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn std_fixed_and_free_format() {
+        let fixed = format!(
+            "title\nBANK 1 3 1 CONST 1000 2 0 0 STD\n{:80}\n",
+            " 1    10 2    20      30"
+        );
+        let p = &read(&fixed, "a.gsa").unwrap()[0];
+        assert_eq!(p.two_theta(), &[10.0, 10.02, 10.04]);
+        assert_eq!(p.intensity(), &[10.0, 20.0, 30.0]);
+        assert_eq!(
+            p.sigma(),
+            Some(&[10f64.sqrt(), 10f64.sqrt(), 30f64.sqrt()][..])
+        );
+        // The unpadded layout of many converters: free-format counts, TYPE omitted.
+        let free = "BA67AJ LA= 1.23966\nBANK 1 5 1 CONST 400 1\n20 21 26\n29 30\n";
+        let p = &read(free, "b.gsa").unwrap()[0];
+        assert_eq!(p.intensity(), &[20.0, 21.0, 26.0, 29.0, 30.0]);
+        assert_eq!(p.range(), (4.0, 4.04));
+    }
+
+    #[test]
+    fn esd_alt_fxye_and_two_banks() {
+        let text = "t\nBANK 1 2 1 CONST 500 5 0 0 ESD\n     100       5     200       7\n\
+                    BANK 2 2 1 CONST 0 0 0 0 FXYE\n 1000.0 3.0 0.5\n 1010.0 4.0 0.6\n\
+                    BANK 3 2 1 CONST 0 0 0 0 ALT\n 2000 1.5 0.1 2002 2.5 0.2\n";
+        let ps = read(text, "c.gsa").unwrap();
+        assert_eq!(ps.len(), 3);
+        assert_eq!(ps[0].two_theta(), &[5.0, 5.05]);
+        assert_eq!(ps[0].sigma(), Some(&[5.0, 7.0][..]));
+        assert_eq!(ps[1].two_theta(), &[10.0, 10.1]);
+        assert_eq!(ps[1].sigma(), Some(&[0.5, 0.6][..]));
+        assert_eq!(ps[2].two_theta(), &[20.0, 20.02]);
+        let ralf =
+            "t\nBANK 1 2 2 RALF 48008 64 64331 0.0010 FXYE\n 1500.2 23.5 0.37\n 1502.2 22.8 0.36\n";
+        let p = &read(ralf, "r.gss").unwrap()[0];
+        assert_eq!(p.two_theta(), &[1500.2, 1502.2]);
+        assert_eq!(p.meta().get("x unit"), Some("TOF µs"));
+    }
+
+    #[test]
+    fn errors() {
+        assert!(matches!(
+            read("t\nBANK 1 4 1 CONST 400 1\n1 2 3\n", "g"),
+            Err(Error::Truncated { .. })
+        ));
+        assert!(matches!(
+            read("t\nBANK 1 x 1 CONST 400 1\n", "g"),
+            Err(Error::Syntax {
+                at: Location::Line(2),
+                ..
+            })
+        ));
+        assert!(matches!(
+            read("t\nBANK 1 2 1 FOO 400 1\n", "g"),
+            Err(Error::Syntax { .. })
+        ));
+        assert!(matches!(
+            read("t\n1 2 3\n", "g"),
+            Err(Error::Syntax {
+                at: Location::Line(2),
+                ..
+            })
+        ));
+        assert!(matches!(read("t\n", "g"), Err(Error::NoData { .. })));
+        assert!(matches!(
+            read("t\nBANK 1 2 1 CONST 0 0 0 0 FXYE\n1 2\n", "g"),
+            Err(Error::ColumnMismatch { .. })
+        ));
+        assert!(matches!(
+            read("t\nBANK 1 2 1 CONST 0 0 0 0 FXYE\n100 2 1\n50 2 1\n", "g"),
+            Err(Error::NonMonotonic {
+                at: Location::Line(4),
+                ..
+            })
+        ));
+    }
+}
