@@ -8,7 +8,9 @@ mod encoder;
 mod error;
 mod exact;
 mod params;
+mod peaks;
 mod profile;
+mod rank;
 mod window;
 
 pub use distance::Distance;
@@ -19,5 +21,10 @@ pub use params::{
     DEFAULT_BATCH_SIZE, DEFAULT_MARGIN_DEGREES, DEFAULT_WIDTH_DEGREES, Mask, Relevance,
     RelevanceParams, Span,
 };
+pub use peaks::{
+    DEFAULT_IRRELEVANT, DEFAULT_STRONG, IndexedPeak, PeakRelevance, PeakRelevanceParams,
+    PeakReport, peak_relevance,
+};
 pub use profile::Profile;
+pub use rank::{average_ranks, spearman};
 pub use window::Window;
