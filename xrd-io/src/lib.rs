@@ -2,19 +2,24 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod background;
+pub mod conversion;
 mod dataset;
 mod error;
 mod float;
 mod formats;
 mod grid;
+mod kalpha2;
 mod normalize;
 mod pattern;
 pub mod peaks;
 mod resample;
 pub mod similarity;
 mod wavelength;
+mod write;
 
-pub use dataset::Dataset;
+pub use background::snip;
+pub use dataset::{Dataset, LoadFailure, LoadReport};
 pub use error::{Error, Location, Result};
 pub use float::Float;
 pub use formats::{Format, MAX_MEMBER_BYTES, detect_format, read, read_as, read_bytes};
@@ -23,3 +28,4 @@ pub use normalize::{Normalization, normalize};
 pub use pattern::{Metadata, Pattern};
 pub use resample::{OutOfRange, resample_into};
 pub use wavelength::{Anode, Line, Wavelength};
+pub use write::{OutputFormat, save, write};

@@ -81,6 +81,8 @@ mod pdcif;
 mod rigaku;
 mod rruff;
 mod text;
+
+pub(crate) use text::number;
 mod uxd;
 mod xml;
 mod xrdml;

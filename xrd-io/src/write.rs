@@ -1,0 +1,238 @@
+//! Writers: xy (2 or 3 columns), CSV and JSON, to any `Write` or atomically to a file.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Pattern, Result};
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum OutputFormat {
+    /// Whitespace-separated `2θ intensity [sigma]` rows after `#` comment lines (wavelength,
+    /// sample, source); sigma is written when the pattern has it.
+    Xy,
+    /// Comma-separated with a header row `two_theta,intensity[,sigma]`.
+    Csv,
+    /// JSON: one pattern as an object, several as an array; [`crate::read`] reads it back.
+    Json,
+}
+
+impl OutputFormat {
+    /// Parses `xy`, `csv` or `json` (case-insensitive).
+    pub fn from_name(name: &str) -> Option<OutputFormat> {
+        match name.to_ascii_lowercase().as_str() {
+            "xy" | "xye" => Some(OutputFormat::Xy),
+            "csv" => Some(OutputFormat::Csv),
+            "json" => Some(OutputFormat::Json),
+            _ => None,
+        }
+    }
+}
+
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Writes `patterns` to `out`. Numbers are printed in Rust's shortest round-trip form, so reading
+/// the output back gives the same values.
+///
+/// ```
+/// use xrd_io::{write, OutputFormat, Pattern};
+/// let p = Pattern::new(vec![10.0, 10.5], vec![3.0, 4.5])?;
+/// let mut out = Vec::new();
+/// write(&[p.clone()], OutputFormat::Csv, &mut out)?;
+/// assert_eq!(String::from_utf8(out).unwrap(), "two_theta,intensity\n10,3\n10.5,4.5\n");
+/// # Ok::<(), xrd_io::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for xy or CSV with other than one pattern (they hold one);
+/// [`Error::Io`] (path `<output>`) when the writer fails; [`Error::Json`].
+pub fn write(patterns: &[Pattern], format: OutputFormat, out: &mut impl Write) -> Result<()> {
+    let path = PathBuf::from("<output>");
+    let err = io_error(&path);
+    if format != OutputFormat::Json && patterns.len() != 1 {
+        return Err(Error::InvalidParameter {
+            name: "patterns",
+            value: format!("{} patterns", patterns.len()),
+            expected: "exactly one pattern for xy or CSV (use JSON or one file per pattern)",
+        });
+    }
+    match format {
+        OutputFormat::Json => {
+            if let [one] = patterns {
+                serde_json::to_writer(&mut *out, one)?;
+            } else {
+                serde_json::to_writer(&mut *out, patterns)?;
+            }
+            out.write_all(b"\n").map_err(&err)?;
+        }
+        OutputFormat::Xy | OutputFormat::Csv => {
+            let p = &patterns[0];
+            let csv = format == OutputFormat::Csv;
+            if csv {
+                let header = if p.sigma().is_some() {
+                    "two_theta,intensity,sigma\n"
+                } else {
+                    "two_theta,intensity\n"
+                };
+                out.write_all(header.as_bytes()).map_err(&err)?;
+            } else {
+                if let Some(s) = &p.meta().source {
+                    writeln!(out, "# source: {s}").map_err(&err)?;
+                }
+                if let Some(s) = &p.meta().sample {
+                    writeln!(out, "# sample: {s}").map_err(&err)?;
+                }
+                if let Some(w) = p.wavelength() {
+                    writeln!(out, "# wavelength: {w}").map_err(&err)?;
+                }
+                let cols = if p.sigma().is_some() {
+                    "# 2theta intensity sigma"
+                } else {
+                    "# 2theta intensity"
+                };
+                writeln!(out, "{cols}").map_err(&err)?;
+            }
+            let sep = if csv { "," } else { " " };
+            for i in 0..p.len() {
+                match p.sigma() {
+                    Some(s) => writeln!(
+                        out,
+                        "{}{sep}{}{sep}{}",
+                        p.two_theta()[i],
+                        p.intensity()[i],
+                        s[i]
+                    ),
+                    None => writeln!(out, "{}{sep}{}", p.two_theta()[i], p.intensity()[i]),
+                }
+                .map_err(&err)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Distinguishes temporary files of concurrent saves within one process.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Writes `patterns` to `path` atomically: into a temporary file in the same folder, flushed to
+/// disk, then renamed over `path`, so readers never see a half-written file.
+///
+/// # Errors
+/// As [`write`], with [`Error::Io`] naming the file.
+pub fn save(path: impl AsRef<Path>, patterns: &[Pattern], format: OutputFormat) -> Result<()> {
+    let path = path.as_ref();
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    let temp = dir.join(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let file: File = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .map_err(io_error(&temp))?;
+        let mut w = BufWriter::new(file);
+        write(patterns, format, &mut w).map_err(|e| match e {
+            Error::Io { source, .. } => Error::Io {
+                path: temp.clone(),
+                source,
+            },
+            other => other,
+        })?;
+        let file = w.into_inner().map_err(|e| Error::Io {
+            path: temp.clone(),
+            source: e.into_error(),
+        })?;
+        file.sync_all().map_err(io_error(&temp))?;
+        fs::rename(&temp, path).map_err(io_error(path))
+    })();
+    if result.is_err() {
+        // Best effort: the temporary file is ours and useless now.
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Wavelength;
+
+    fn sample() -> Pattern {
+        Pattern::new(vec![10.0, 10.1, 10.2], vec![1.0, 0.1 + 0.2, 1e-7])
+            .unwrap()
+            .with_sigma(Some(vec![1.0, 0.5, 0.25]))
+            .unwrap()
+            .with_wavelength(Some(Wavelength::CU_KA))
+    }
+
+    #[test]
+    fn every_format_round_trips_through_the_readers() {
+        let p = sample();
+        for format in [OutputFormat::Xy, OutputFormat::Csv, OutputFormat::Json] {
+            let mut out = Vec::new();
+            write(std::slice::from_ref(&p), format, &mut out).unwrap();
+            let back = &crate::read_bytes(&out, Some("x")).unwrap()[0];
+            assert_eq!(back.two_theta(), p.two_theta(), "{format:?}");
+            assert_eq!(back.intensity(), p.intensity(), "{format:?}");
+            assert_eq!(back.sigma(), p.sigma(), "{format:?}");
+        }
+        let mut out = Vec::new();
+        write(&[p.clone(), p.clone()], OutputFormat::Json, &mut out).unwrap();
+        assert_eq!(crate::read_bytes(&out, None).unwrap().len(), 2);
+        assert!(matches!(
+            write(&[p.clone(), p], OutputFormat::Xy, &mut Vec::new()),
+            Err(Error::InvalidParameter { .. })
+        ));
+        assert!(matches!(
+            write(&[], OutputFormat::Csv, &mut Vec::new()),
+            Err(Error::InvalidParameter { .. })
+        ));
+    }
+
+    #[test]
+    fn save_is_atomic_and_leaves_no_temporary_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.xy");
+        fs::write(&path, "old").unwrap();
+        save(&path, &[sample()], OutputFormat::Xy).unwrap();
+        assert_eq!(
+            crate::read(&path).unwrap()[0].intensity(),
+            sample().intensity()
+        );
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1);
+        let missing = dir.path().join("no/such/dir/out.xy");
+        assert!(matches!(
+            save(&missing, &[sample()], OutputFormat::Csv),
+            Err(Error::Io { .. })
+        ));
+        assert!(matches!(
+            save(dir.path().join("two.xy"), &[], OutputFormat::Xy),
+            Err(Error::InvalidParameter { .. })
+        ));
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
