@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use xrd_io::Float;
 
-use crate::geometry::{barycentric, paper_labels};
+use crate::geometry::{barycentric, clearly_outside, paper_labels};
 use crate::kdtree::{KdTree, Neighbours};
 use crate::params::{OutsideRule, ROUNDING_SLACK, TriangleParams};
 use crate::{Error, Result};
@@ -378,6 +378,19 @@ impl<F: Float> TriangleEstimator<F> {
                 );
             }
             extrapolate = Some(([0, 1, 2], l, worst));
+        }
+
+        // A triangle of the k nearest can only enclose P if P lies in their convex hull; when
+        // it clearly does not (the usual case beyond the data), skip the C(k, 3) search.
+        let extrapolating = self.params.get_outside() == OutsideRule::Extrapolate;
+        if !extrapolating && clearly_outside(p, ids.iter().map(|&i| self.point(i)), self.edge_tol) {
+            let kind = EstimateKind::Outside { distance };
+            return Core {
+                tri: [ids[0], ids[1], ids[2]],
+                w: [one, zero, zero],
+                kind,
+                distance,
+            };
         }
 
         // Fallback: the best enclosing triangle among the k nearest. Triangles are visited by

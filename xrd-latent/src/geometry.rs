@@ -63,6 +63,40 @@ pub(crate) fn paper_labels<F: Float>(v: [[F; 2]; 3], p: [F; 2]) -> [usize; 3] {
     best
 }
 
+/// Whether `p` lies clearly outside the convex hull of `pts` (angular gap around `p`
+/// larger than π + `eps`), in one pass with early exit: the smallest cone of directions
+/// from `p` holding all points is grown point by point, and the answer is "no" as soon as it
+/// reaches a half-turn. A "no" is conservative: points near the hull's boundary get `false`.
+/// Every point must differ from `p`.
+pub(crate) fn clearly_outside<F: Float>(
+    p: [F; 2],
+    mut pts: impl Iterator<Item = [F; 2]>,
+    eps: F,
+) -> bool {
+    let zero = F::zero();
+    let Some(first) = pts.next() else { return true };
+    // The cone runs counter-clockwise from `r` to `l`, spanning less than a half-turn.
+    let (mut r, mut l) = (sub(first, p), sub(first, p));
+    for q in pts {
+        let d = sub(q, p);
+        let (cr, cl) = (cross(r, d), cross(l, d));
+        if cr >= zero && cl <= zero && (cr != zero || cl != zero || dot(r, d) > zero) {
+            continue; // within the cone
+        } else if cr > zero && cl > zero {
+            l = d; // just counter-clockwise of the cone, still less than a half-turn from r
+        } else if cr < zero && cl < zero {
+            r = d; // just clockwise of the cone
+        } else {
+            return false;
+        }
+        if cross(r, l) < zero {
+            return false; // grew past a half-turn
+        }
+    }
+    let norms = (dot(r, r) * dot(l, l)).sqrt();
+    dot(r, l) >= zero || cross(r, l) > eps * norms
+}
+
 /// Score of the labelling `order` under the rule of [`paper_labels`] (for tests).
 #[cfg(test)]
 pub(crate) fn label_score<F: Float>(v: [[F; 2]; 3], p: [F; 2], order: [usize; 3]) -> F {
@@ -83,6 +117,60 @@ mod tests {
         assert!(barycentric(a, b, [8.0, 0.0], [1.0, 0.5], 1e-12).is_none());
         assert!(barycentric(a, a, a, [1.0, 0.5], 0.0).is_none());
         assert!(barycentric(a, b, [f64::NAN, 0.0], [1.0, 0.5], 0.0).is_none());
+    }
+
+    fn brute_outside(p: [f64; 2], pts: &[[f64; 2]]) -> Option<bool> {
+        // Outside iff some direction from p has every point strictly on one side; try the
+        // directions perpendicular to each point's direction, both ways, with a margin.
+        let mut best = f64::NEG_INFINITY;
+        for k in 0..3600 {
+            let a = k as f64 * std::f64::consts::TAU / 3600.0;
+            let u = [a.cos(), a.sin()];
+            let worst = pts
+                .iter()
+                .map(|q| {
+                    let d = sub(*q, p);
+                    dot(u, d) / dot(d, d).sqrt()
+                })
+                .fold(f64::INFINITY, f64::min);
+            best = best.max(worst);
+        }
+        if best > 0.01 {
+            Some(true)
+        } else if best < -0.01 {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    #[test]
+    fn hull_test_matches_brute_force() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+        let mut decided = 0;
+        for _ in 0..400 {
+            let n = rng.random_range(1..12);
+            let pts: Vec<[f64; 2]> = (0..n).map(|_| [rng.random(), rng.random()]).collect();
+            let p = [rng.random_range(-0.5..1.5), rng.random_range(-0.5..1.5)];
+            let fast = clearly_outside(p, pts.iter().copied(), 1e-9);
+            if let Some(truth) = brute_outside(p, &pts) {
+                assert_eq!(fast, truth, "{p:?} {pts:?}");
+                decided += 1;
+            }
+        }
+        assert!(decided > 300);
+        // Opposite directions: p on the segment is not outside; on the ray it is.
+        assert!(!clearly_outside(
+            [0.5, 0.0],
+            [[0.0, 0.0], [1.0, 0.0]].into_iter(),
+            1e-9
+        ));
+        assert!(clearly_outside(
+            [2.0, 0.0],
+            [[0.0, 0.0], [1.0, 0.0]].into_iter(),
+            1e-9
+        ));
     }
 
     #[test]

@@ -2,18 +2,24 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod contour;
 mod error;
 mod estimator;
+mod evaluation;
 mod geometry;
 mod kdtree;
 mod locate;
+mod paint;
 mod params;
 mod refusal;
 
+pub use contour::Polyline;
 pub use error::{Error, Result};
 pub use estimator::{Estimate, EstimateKind, TriangleEstimator};
+pub use evaluation::{CoveragePoint, Evaluation, Record, WorstTable, delta};
 pub use kdtree::{KdTree, LEAF_SIZE, Neighbour};
 pub use locate::Located;
+pub use paint::{PaintGrid, Painted};
 pub use params::{
     DEFAULT_COLLINEAR_TOLERANCE, DEFAULT_EDGE_TOLERANCE, DEFAULT_LOCATE_TOLERANCE,
     DEFAULT_NEIGHBOURS, MAX_NEIGHBOURS, OutsideRule, ROUNDING_SLACK, TriangleParams,

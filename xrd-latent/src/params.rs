@@ -7,7 +7,12 @@ use xrd_io::Float;
 use crate::{Error, Result, TriangleEstimator};
 
 /// Default number of nearest known points searched for an enclosing triangle (`k`).
-pub const DEFAULT_NEIGHBOURS: usize = 8;
+///
+/// The paper's three nearest enclose only about a quarter of the points inside uniformly
+/// scattered data; on 150 (400) uniform points, the share of interior queries left without
+/// an enclosing triangle is 4.8 % (8.7 %) at k = 8, 0.04 % (1.2 %) at k = 12 and 0 % (0.07 %)
+/// at k = 16.
+pub const DEFAULT_NEIGHBOURS: usize = 16;
 /// Largest accepted `k`: the fallback tries up to C(k, 3) triangles (4,960 at 32).
 pub const MAX_NEIGHBOURS: usize = 32;
 /// Default tolerance on the barycentric coordinates: P counts as inside when
@@ -42,7 +47,7 @@ pub enum OutsideRule {
 ///
 /// | parameter | default | valid |
 /// |---|---|---|
-/// | [`neighbours`](Self::neighbours) `k` | [`DEFAULT_NEIGHBOURS`] = 8 | `3 ≤ k ≤` [`MAX_NEIGHBOURS`] |
+/// | [`neighbours`](Self::neighbours) `k` | [`DEFAULT_NEIGHBOURS`] = 16 | `3 ≤ k ≤` [`MAX_NEIGHBOURS`] |
 /// | [`edge_tolerance`](Self::edge_tolerance) | [`DEFAULT_EDGE_TOLERANCE`] = 1e-9 | finite, `0 ≤ tol ≤ 0.1` |
 /// | [`collinear_tolerance`](Self::collinear_tolerance) | [`DEFAULT_COLLINEAR_TOLERANCE`] = 1e-10 | finite, `0 ≤ tol < 0.5` |
 /// | [`outside`](Self::outside) | [`OutsideRule::Nearest`] | any |

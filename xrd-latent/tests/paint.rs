@@ -1,0 +1,163 @@
+//! Painting, coverage masks and contours.
+
+use approx::assert_relative_eq;
+use ndarray::Array2;
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use xrd_latent::{Error, PaintGrid, RefusalPolicy, TriangleEstimator};
+
+fn cloud(seed: u64, n: usize) -> (Array2<f64>, Array2<f64>) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let pts = Array2::from_shape_fn((n, 2), |_| rng.random::<f64>());
+    let vals = Array2::from_shape_fn((n, 2), |(i, j)| {
+        let (x, y) = (pts[[i, 0]] - 0.5, pts[[i, 1]] - 0.5);
+        if j == 0 { x } else { x * x + y * y }
+    });
+    (pts, vals)
+}
+
+#[test]
+fn paint_matches_pointwise_estimates() {
+    let (pts, vals) = cloud(1, 70);
+    let est = TriangleEstimator::params()
+        .fit(pts.view(), vals.view())
+        .unwrap();
+    let grid = PaintGrid::new([-0.2, 1.2], [-0.1, 1.1], 23, 17).unwrap();
+    let map = est.paint(&grid).unwrap();
+    assert_eq!(map.values.dim(), (17, 23, 2));
+    assert_eq!(map.covered.dim(), (17, 23));
+    assert_eq!((map.x[0], map.x[22], map.y[16]), (-0.2, 1.2, 1.1));
+    let mut covered = 0;
+    for j in 0..17 {
+        for i in 0..23 {
+            let e = est.estimate([map.x[i], map.y[j]]);
+            assert_eq!(map.values[[j, i, 0]], e.value[0]);
+            assert_eq!(map.values[[j, i, 1]], e.value[1]);
+            assert_eq!(map.covered[[j, i]], e.kind.is_inside());
+            assert_eq!(map.distance[[j, i]], e.distance);
+            covered += usize::from(e.kind.is_inside());
+        }
+    }
+    assert!(covered > 100 && covered < 17 * 23, "{covered}");
+    assert_relative_eq!(map.coverage(), covered as f64 / (17.0 * 23.0));
+    // The corners lie outside the data.
+    assert!(!map.covered[[0, 0]] && !map.covered[[16, 22]]);
+    let strict = map.accepted(&RefusalPolicy::new(0.02));
+    assert!(strict.iter().filter(|&&a| a).count() < covered);
+    let lenient = map.accepted(&RefusalPolicy {
+        max_distance: f64::INFINITY,
+        refuse_outside: false,
+    });
+    assert!(lenient.iter().all(|&a| a));
+}
+
+#[test]
+fn paint_in_f32() {
+    let (pts, vals) = cloud(2, 40);
+    let est = TriangleEstimator::params()
+        .fit(
+            pts.mapv(|x| x as f32).view(),
+            vals.mapv(|x| x as f32).view(),
+        )
+        .unwrap();
+    let map = est
+        .paint(&PaintGrid::new([0.0, 1.0], [0.0, 1.0], 8, 1).unwrap())
+        .unwrap();
+    assert_eq!(map.values.dim(), (1, 8, 2));
+    assert!(map.values.iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn contour_of_an_affine_component_is_a_straight_line() {
+    let (pts, vals) = cloud(3, 150);
+    let est = TriangleEstimator::params()
+        .fit(pts.view(), vals.view())
+        .unwrap();
+    let grid = PaintGrid::new([0.0, 1.0], [0.0, 1.0], 41, 41).unwrap();
+    let lines = est.contour(0, 0.013, &grid).unwrap();
+    assert!(!lines.is_empty());
+    let points: usize = lines.iter().map(Vec::len).sum();
+    assert!(points > 20, "{points}");
+    for line in &lines {
+        for p in line {
+            // Component 0 is x − 0.5, exact inside: the level set is x = 0.513.
+            assert_relative_eq!(p[0], 0.513, epsilon = 1e-9);
+        }
+    }
+}
+
+#[test]
+fn contour_of_a_bowl_is_a_closed_loop_near_the_circle() {
+    // A full lattice: every interior grid point is covered, so the level set is one loop.
+    let side = 21;
+    let pts = Array2::from_shape_fn((side * side, 2), |(k, d)| {
+        let (i, j) = (k % side, k / side);
+        (if d == 0 { i } else { j }) as f64 / (side - 1) as f64
+    });
+    let vals = Array2::from_shape_fn((side * side, 1), |(k, _)| {
+        (pts[[k, 0]] - 0.5).powi(2) + (pts[[k, 1]] - 0.5).powi(2)
+    });
+    let est = TriangleEstimator::params()
+        .fit(pts.view(), vals.view())
+        .unwrap();
+    let map = est
+        .paint(&PaintGrid::new([0.0, 1.0], [0.0, 1.0], 61, 61).unwrap())
+        .unwrap();
+    assert!(map.covered.iter().all(|&c| c));
+    let r = 0.3;
+    let lines = map.contour(0, r * r).unwrap();
+    assert_eq!(lines.len(), 1);
+    let ring = &lines[0];
+    assert!(ring.len() > 60, "{}", ring.len());
+    assert_eq!(ring.first(), ring.last(), "closed");
+    for p in ring {
+        let d = ((p[0] - 0.5).powi(2) + (p[1] - 0.5).powi(2)).sqrt();
+        assert!((d - r).abs() < 0.01, "{p:?} at radius {d}");
+    }
+}
+
+#[test]
+fn contours_skip_uncovered_cells() {
+    let (pts, vals) = cloud(4, 400);
+    let est = TriangleEstimator::params()
+        .fit(pts.view(), vals.view())
+        .unwrap();
+    let map = est
+        .paint(&PaintGrid::new([-0.5, 1.5], [-0.5, 1.5], 41, 41).unwrap())
+        .unwrap();
+    let lines = map.contour(1, 0.3).unwrap();
+    let total: usize = lines.iter().map(Vec::len).sum();
+    assert!(total > 20);
+    // Every vertex lies on a cell edge whose two ends are covered.
+    let step = 2.0 / 40.0;
+    for p in lines.iter().flatten() {
+        let (fi, fj) = ((p[0] + 0.5) / step, (p[1] + 0.5) / step);
+        let (i, j) = (fi.floor() as usize, fj.floor() as usize);
+        assert!(map.covered[[j, i]], "{p:?}");
+    }
+}
+
+#[test]
+fn contour_errors() {
+    let (pts, vals) = cloud(5, 30);
+    let est = TriangleEstimator::params()
+        .fit(pts.view(), vals.view())
+        .unwrap();
+    let grid = PaintGrid::new([0.0, 1.0], [0.0, 1.0], 5, 5).unwrap();
+    assert_eq!(
+        est.contour(2, 0.0, &grid).unwrap_err(),
+        Error::ComponentOutOfRange {
+            component: 2,
+            available: 2
+        }
+    );
+    assert!(matches!(
+        est.contour(0, f64::NAN, &grid),
+        Err(Error::NonFinite { .. })
+    ));
+    let bad = PaintGrid { nx: 0, ..grid };
+    assert!(matches!(
+        est.paint(&bad),
+        Err(Error::InvalidParam { name: "nx", .. })
+    ));
+}
