@@ -5,6 +5,7 @@
 mod ae;
 mod distance;
 mod encoder;
+mod ensemble;
 mod error;
 mod exact;
 mod params;
@@ -15,6 +16,7 @@ mod window;
 
 pub use distance::Distance;
 pub use encoder::Encoder;
+pub use ensemble::{EnsembleProfile, Normalization, PeakStability, peak_stability};
 pub use error::{Error, Result};
 pub use exact::LayeredEncoder;
 pub use params::{

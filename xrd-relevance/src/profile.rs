@@ -55,6 +55,21 @@ impl<F: Float> Profile<F> {
         })
     }
 
+    /// A profile from parts known to fit together.
+    pub(crate) fn from_parts(
+        grid: Grid,
+        windows: Vec<Window>,
+        dev: Vec<F>,
+        latent: Vec<F>,
+    ) -> Self {
+        Self {
+            grid,
+            windows,
+            dev,
+            latent,
+        }
+    }
+
     /// The grid of the pattern.
     pub fn grid(&self) -> &Grid {
         &self.grid
