@@ -32,7 +32,7 @@ fn columns(route: &Element) -> (usize, Option<usize>) {
                         .iter()
                         .any(|(k, v)| k == "TwoTheta" || v == "TwoTheta")
                 }) {
-                    x = Some(start + i);
+                    x = Some(start.saturating_add(i));
                 }
             } else if kind.contains("Recorded") {
                 let name = view

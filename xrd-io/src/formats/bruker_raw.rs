@@ -202,6 +202,7 @@ fn v1(b: &Bytes<'_>) -> Result<Vec<Pattern>> {
 }
 
 fn v2(b: &Bytes<'_>) -> Result<Vec<Pattern>> {
+    b.slice(0, 256, "file header")?;
     let n = usize::from(b.u16(4, "range count")?);
     check_ranges(b, 4, n, 48)?;
     let anode = b.text(188, 2);
@@ -238,6 +239,7 @@ fn v2(b: &Bytes<'_>) -> Result<Vec<Pattern>> {
 
 fn v3(b: &Bytes<'_>) -> Result<Vec<Pattern>> {
     const FILE_HEADER: usize = 712;
+    b.slice(0, FILE_HEADER, "file header")?;
     let n = b.u32(12, "range count")? as usize;
     check_ranges(b, 12, n, 304)?;
     let sample = b.text(326, 60);
