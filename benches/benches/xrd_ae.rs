@@ -1,7 +1,89 @@
-//! Criterion benches (filled in with the crate's issue).
+//! xrd-ae: one training step (batch 10 × 11,900), one epoch of 135 patterns and encoding 150
+//! patterns with the paper's network (11,900 → 128 → 64 → 12 → 2 → … → 11,900), f32.
+//!
+//! Compare with `benches/reference/torch_autoencoder.py --bench` (same synthetic patterns).
 use criterion::{Criterion, criterion_group, criterion_main};
+use ndarray::{Array2, Axis, s};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use xrd_ae::{Adam, Autoencoder, Loss, Network, PAPER_INPUTS, Trainer};
 
-fn bench(_c: &mut Criterion) {}
+/// The synthetic patterns of the reference script: 80 Gaussian peaks (σ 3 points, exactly zero
+/// beyond 12 points) at shared positions with small per-pattern shifts, rows scaled to max 1.
+fn synthetic_patterns(n: usize, points: usize) -> Array2<f32> {
+    let mut out = Array2::<f64>::zeros((n, points));
+    for i in 0..n {
+        for k in 0..80usize {
+            let centre = (500 + (k * 9973) % (points - 1000) + (i * 31 + k * 17) % 11) as i64 - 5;
+            let height = 0.1 + 0.9 * (((i * 7 + k * 13) % 100) as f64 / 100.0);
+            for j in (centre - 12).max(0)..=(centre + 12).min(points as i64 - 1) {
+                let d = (j - centre) as f64 / 3.0;
+                out[(i, j as usize)] += height * (-0.5 * d * d).exp();
+            }
+        }
+        let max = out.row(i).fold(0.0f64, |m, &v| m.max(v));
+        out.row_mut(i).mapv_inplace(|v| v / max);
+    }
+    out.mapv(|v| v as f32)
+}
+
+fn paper_network(rng: &mut Xoshiro256PlusPlus) -> (Autoencoder<f32>, Network<f32>) {
+    let ae = Autoencoder::<f32>::params()
+        .build(PAPER_INPUTS, rng)
+        .unwrap();
+    let mut layers = ae.encoder().layers().to_vec();
+    layers.extend(ae.decoder().layers().iter().cloned());
+    (ae, Network::new(layers).unwrap())
+}
+
+fn bench(c: &mut Criterion) {
+    let data = synthetic_patterns(150, PAPER_INPUTS);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+    let (ae, net) = paper_network(&mut rng);
+    let mut trainer = Trainer::new(net, Loss::Mse, Adam::default(), 10).unwrap();
+    let mut group = c.benchmark_group("xrd_ae");
+    group.sample_size(20);
+
+    let batch = data.slice(s![..10, ..]).to_owned();
+    group.bench_function("train_step_batch10_paper", |b| {
+        b.iter(|| trainer.step(batch.view(), batch.view()).unwrap())
+    });
+
+    // One epoch as `fit` runs it: 135 training rows, shuffled, minibatches of 10 (the last of 5),
+    // rows gathered into a reused batch buffer.
+    let mut order: Vec<usize> = (0..150).collect();
+    order.shuffle(&mut rng);
+    let mut train: Vec<usize> = order[15..].to_vec();
+    let mut xb = Array2::<f32>::zeros((10, PAPER_INPUTS));
+    group.bench_function("epoch_135_patterns_paper", |b| {
+        b.iter(|| {
+            train.shuffle(&mut rng);
+            for chunk in train.chunks(10) {
+                for (r, &i) in chunk.iter().enumerate() {
+                    xb.row_mut(r).assign(&data.row(i));
+                }
+                let x = xb.slice(s![..chunk.len(), ..]);
+                trainer.step(x, x).unwrap();
+            }
+        })
+    });
+
+    group.bench_function("encode_150_patterns_paper", |b| {
+        b.iter(|| ae.encode(&data).unwrap())
+    });
+    group.finish();
+
+    let density = data.iter().filter(|&&v| v != 0.0).count() as f64 / data.len() as f64;
+    let batch_cols = batch
+        .axis_iter(Axis(1))
+        .filter(|c| c.iter().any(|&v| v != 0.0))
+        .count();
+    eprintln!(
+        "synthetic patterns: {:.1} % non-zero values; {batch_cols} of {PAPER_INPUTS} columns non-zero in the first batch",
+        100.0 * density
+    );
+}
 
 criterion_group!(benches, bench);
 criterion_main!(benches);

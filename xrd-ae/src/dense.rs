@@ -108,6 +108,19 @@ impl<F: Float> Dense<F> {
         self.activation.apply(self.slope, pre);
     }
 
+    /// The weights as a row-major slice (always standard layout).
+    pub(crate) fn weight_slice(&self) -> &[F] {
+        self.weight.as_slice().unwrap_or(&[])
+    }
+
+    /// Weights (row-major) and biases, mutably.
+    pub(crate) fn params_mut(&mut self) -> (&mut [F], &mut [F]) {
+        (
+            self.weight.as_slice_mut().unwrap_or(&mut []),
+            self.bias.as_slice_mut().unwrap_or(&mut []),
+        )
+    }
+
     /// The pre-activations `x·Wᵀ + b` of a batch (batch × inputs) written into `out`
     /// (batch × outputs).
     pub(crate) fn affine_into(&self, x: ArrayView2<'_, F>, mut out: ArrayViewMut2<'_, F>) {

@@ -1,9 +1,9 @@
 //! One training step: forward with cached activations, hand-written backward, fused Adam update.
 
-use ndarray::{Array1, Array2, ArrayView2, linalg::general_mat_mul, s};
+use ndarray::{Array1, Array2, ArrayView2, s};
 use xrd_io::Float;
 
-use crate::train::column_sums;
+use crate::kernels;
 use crate::{Activation, Adam, Dense, Loss};
 
 /// Buffers of one layer, allocated once per training run and reused by every step.
@@ -17,12 +17,9 @@ struct LayerBuffers<F> {
     da: Array2<F>,
     /// Loss gradient with respect to `z`.
     dz: Array2<F>,
-    /// Weight gradient (out × in) and Adam moments.
-    dw: Array2<F>,
+    /// Adam moments of the weights (out × in) and biases.
     mw: Array2<F>,
     vw: Array2<F>,
-    /// Bias gradient and moments.
-    db: Array1<F>,
     mb: Array1<F>,
     vb: Array1<F>,
     /// PReLU slope gradient and moments.
@@ -39,6 +36,11 @@ pub(crate) struct Engine<F> {
     adam: Adam,
     /// Adam steps taken so far.
     t: u64,
+    /// Scratch: transposed pre-activations, per-block input-gradient sums, column segments.
+    zt: Vec<F>,
+    partials: Vec<F>,
+    segments: Vec<(usize, usize)>,
+    full: Vec<(usize, usize)>,
 }
 
 impl<F: Float> Engine<F> {
@@ -52,10 +54,8 @@ impl<F: Float> Engine<F> {
                     a: Array2::zeros((batch, o)),
                     da: Array2::zeros((batch, o)),
                     dz: Array2::zeros((batch, o)),
-                    dw: Array2::zeros((o, i)),
                     mw: Array2::zeros((o, i)),
                     vw: Array2::zeros((o, i)),
-                    db: Array1::zeros(o),
                     mb: Array1::zeros(o),
                     vb: Array1::zeros(o),
                     ds: F::zero(),
@@ -64,107 +64,210 @@ impl<F: Float> Engine<F> {
                 }
             })
             .collect();
+        let widest = layers.iter().map(Dense::outputs).max().unwrap_or(0);
         Engine {
             buffers,
             loss,
             adam,
             t: 0,
+            zt: vec![F::zero(); widest * batch],
+            partials: Vec::new(),
+            segments: Vec::new(),
+            full: Vec::new(),
         }
     }
 
-    /// Forward and backward on one batch (at most the engine's batch size), leaving the gradients
-    /// in the buffers; returns the loss.
-    pub(crate) fn gradients(
-        &mut self,
-        layers: &[Dense<F>],
-        x: ArrayView2<'_, F>,
-        y: ArrayView2<'_, F>,
-    ) -> F {
-        let b = x.nrows();
+    /// Forward pass with cached activations, then the loss and its gradient with respect to the
+    /// last activations; returns the loss.
+    fn forward(&mut self, layers: &[Dense<F>], x: &[F], b: usize, y: ArrayView2<'_, F>) -> F {
         let n = layers.len();
         for (l, layer) in layers.iter().enumerate() {
             let (prev, rest) = self.buffers.split_at_mut(l);
             let buf = &mut rest[0];
-            let input = if l == 0 {
-                x.view()
+            let o = layer.outputs();
+            let input: &[F] = if l == 0 {
+                kernels::nonzero_segments(x, layer.inputs(), &mut self.segments);
+                x
             } else {
-                prev[l - 1].a.slice(s![..b, ..])
+                self.full.clear();
+                self.full.push((0, layer.inputs()));
+                as_slice(&prev[l - 1].a, b)
             };
-            layer.affine_into(input, buf.z.slice_mut(s![..b, ..]));
-            let mut a = buf.a.slice_mut(s![..b, ..]);
-            a.assign(&buf.z.slice(s![..b, ..]));
-            layer.activate(a);
+            let segments = if l == 0 { &self.segments } else { &self.full };
+            let z = as_slice_mut(&mut buf.z, b);
+            kernels::forward(
+                layer.weight_slice(),
+                slice1(&layer.bias),
+                input,
+                b,
+                segments,
+                &mut self.zt,
+                z,
+            );
+            as_slice_mut(&mut buf.a, b).copy_from_slice(&z[..b * o]);
+            layer.activate(buf.a.slice_mut(s![..b, ..]));
         }
         let last = &mut self.buffers[n - 1];
-        let value =
-            self.loss
-                .value_and_grad(last.a.slice(s![..b, ..]), y, last.da.slice_mut(s![..b, ..]));
-        for (l, layer) in layers.iter().enumerate().rev() {
+        self.loss
+            .value_and_grad(last.a.slice(s![..b, ..]), y, last.da.slice_mut(s![..b, ..]))
+    }
+
+    /// Backward pass; each layer's weight gradient goes straight to a sink: the fused Adam update
+    /// (`store == None`) or the gradient store.
+    fn backward(
+        &mut self,
+        layers: &mut [Dense<F>],
+        x: &[F],
+        b: usize,
+        mut store: Option<&mut Vec<LayerGradient<F>>>,
+    ) {
+        let coefficients = self.adam.coefficients::<F>(self.t);
+        for l in (0..layers.len()).rev() {
+            let layer = &mut layers[l];
             let (prev, rest) = self.buffers.split_at_mut(l);
             let buf = &mut rest[0];
-            buf.ds = layer.activation.backward(
+            let ds = layer.activation.backward(
                 layer.slope,
                 buf.z.slice(s![..b, ..]),
                 buf.a.slice(s![..b, ..]),
                 buf.da.slice(s![..b, ..]),
                 buf.dz.slice_mut(s![..b, ..]),
             );
-            let dz = buf.dz.slice(s![..b, ..]);
-            let input = if l == 0 {
-                x.view()
+            let (inputs, outputs) = (layer.inputs(), layer.outputs());
+            let (input, dx): (&[F], Option<&mut [F]>) = if l == 0 {
+                kernels::nonzero_segments(x, inputs, &mut self.segments);
+                (x, None)
             } else {
-                prev[l - 1].a.slice(s![..b, ..])
+                self.full.clear();
+                self.full.push((0, inputs));
+                let p = &mut prev[l - 1];
+                (as_slice(&p.a, b), Some(as_slice_mut(&mut p.da, b)))
             };
-            general_mat_mul(F::one(), &dz.t(), &input, F::zero(), &mut buf.dw);
-            column_sums(dz, &mut buf.db);
-            if l > 0 {
-                let mut da = prev[l - 1].da.slice_mut(s![..b, ..]);
-                general_mat_mul(F::one(), &dz, &layer.weight, F::zero(), &mut da);
+            let params = kernels::Backward {
+                x: input,
+                dz: as_slice(&buf.dz, b),
+                batch: b,
+                segments: if l == 0 { &self.segments } else { &self.full },
+            };
+            let rpb = kernels::rows_per_block(inputs);
+            match store.as_deref_mut() {
+                None => {
+                    let blocks = slice2_mut(&mut buf.mw)
+                        .chunks_mut(rpb * inputs)
+                        .zip(slice2_mut(&mut buf.vw).chunks_mut(rpb * inputs))
+                        .zip(slice1_mut(&mut buf.mb).chunks_mut(rpb))
+                        .zip(slice1_mut(&mut buf.vb).chunks_mut(rpb))
+                        .map(|(((m, v), mb), vb)| kernels::AdamBlock {
+                            m,
+                            v,
+                            mb,
+                            vb,
+                            next_bias: 0,
+                        })
+                        .collect();
+                    let sink = kernels::AdamSink { c: coefficients };
+                    let (w, bias) = layer.params_mut();
+                    kernels::backward(&params, w, bias, &sink, blocks, dx, &mut self.partials);
+                    if layer.activation == Activation::Prelu {
+                        coefficients.update(&mut layer.slope, ds, &mut buf.ms, &mut buf.vs);
+                    }
+                }
+                Some(out) => {
+                    let mut g = LayerGradient {
+                        weight: Array2::zeros((outputs, inputs)),
+                        bias: Array1::zeros(outputs),
+                        slope: ds,
+                    };
+                    let mut w = layer.weight.clone();
+                    let mut bias = layer.bias.clone();
+                    let blocks = slice2_mut(&mut g.weight)
+                        .chunks_mut(rpb * inputs)
+                        .zip(slice1_mut(&mut g.bias).chunks_mut(rpb))
+                        .map(|(dw, db)| kernels::StoreBlock {
+                            dw,
+                            db,
+                            next_bias: 0,
+                        })
+                        .collect();
+                    kernels::backward(
+                        &params,
+                        slice2_mut(&mut w),
+                        slice1_mut(&mut bias),
+                        &kernels::StoreSink,
+                        blocks,
+                        dx,
+                        &mut self.partials,
+                    );
+                    out[l] = g;
+                }
             }
+            buf.ds = ds;
         }
-        value
     }
 
-    /// Applies one Adam step with the gradients left by [`Engine::gradients`].
-    pub(crate) fn update(&mut self, layers: &mut [Dense<F>]) {
-        self.t += 1;
-        let c = self.adam.coefficients::<F>(self.t);
-        for (layer, buf) in layers.iter_mut().zip(&mut self.buffers) {
-            match (
-                layer.weight.as_slice_mut(),
-                buf.dw.as_slice(),
-                buf.mw.as_slice_mut(),
-                buf.vw.as_slice_mut(),
-            ) {
-                (Some(w), Some(g), Some(m), Some(v)) => c.update_parallel(w, g, m, v),
-                _ => unreachable!("engine buffers and layer weights are in standard layout"),
-            }
-            for (((w, &g), m), v) in layer
-                .bias
-                .iter_mut()
-                .zip(&buf.db)
-                .zip(buf.mb.iter_mut())
-                .zip(buf.vb.iter_mut())
-            {
-                c.update(w, g, m, v);
-            }
-            if layer.activation == Activation::Prelu {
-                c.update(&mut layer.slope, buf.ds, &mut buf.ms, &mut buf.vs);
-            }
-        }
+    /// The loss of one batch and its gradients, weights untouched.
+    pub(crate) fn gradients(
+        &mut self,
+        layers: &[Dense<F>],
+        x: ArrayView2<'_, F>,
+        y: ArrayView2<'_, F>,
+    ) -> Gradients<F> {
+        let b = x.nrows();
+        let x = x.as_standard_layout();
+        let xs = x.as_slice().unwrap_or(&[]);
+        let loss = self.forward(layers, xs, b, y);
+        let mut out: Vec<LayerGradient<F>> = layers
+            .iter()
+            .map(|_| LayerGradient {
+                weight: Array2::zeros((0, 0)),
+                bias: Array1::zeros(0),
+                slope: F::zero(),
+            })
+            .collect();
+        let mut scratch = layers.to_vec();
+        self.backward(&mut scratch, xs, b, Some(&mut out));
+        Gradients { loss, layers: out }
     }
 
-    /// One full training step on a batch; returns the loss before the update.
+    /// One full training step on a batch (at most the engine's batch size); returns the loss
+    /// before the update.
     pub(crate) fn step(
         &mut self,
         layers: &mut [Dense<F>],
         x: ArrayView2<'_, F>,
         y: ArrayView2<'_, F>,
     ) -> F {
-        let value = self.gradients(layers, x, y);
-        self.update(layers);
-        value
+        let b = x.nrows();
+        let x = x.as_standard_layout();
+        let xs = x.as_slice().unwrap_or(&[]);
+        let loss = self.forward(layers, xs, b, y);
+        self.t += 1;
+        self.backward(layers, xs, b, None);
+        loss
     }
+}
+
+/// The first `rows` rows of a standard-layout buffer as a slice.
+fn as_slice<F>(a: &Array2<F>, rows: usize) -> &[F] {
+    let n = rows * a.ncols();
+    a.as_slice().map_or(&[][..], |s| &s[..n])
+}
+
+fn as_slice_mut<F>(a: &mut Array2<F>, rows: usize) -> &mut [F] {
+    let n = rows * a.ncols();
+    a.as_slice_mut().map_or(&mut [][..], |s| &mut s[..n])
+}
+
+fn slice2_mut<F>(a: &mut Array2<F>) -> &mut [F] {
+    a.as_slice_mut().unwrap_or(&mut [])
+}
+
+fn slice1<F>(a: &Array1<F>) -> &[F] {
+    a.as_slice().unwrap_or(&[])
+}
+
+fn slice1_mut<F>(a: &mut Array1<F>) -> &mut [F] {
+    a.as_slice_mut().unwrap_or(&mut [])
 }
 
 /// The loss of a batch and its gradient with respect to every parameter (see
@@ -188,20 +291,67 @@ pub struct LayerGradient<F> {
     pub slope: F,
 }
 
-impl<F: Float> Engine<F> {
-    /// Copies the gradients of the last [`Engine::gradients`] call out of the buffers.
-    pub(crate) fn export(&self, loss: F) -> Gradients<F> {
-        Gradients {
-            loss,
-            layers: self
-                .buffers
-                .iter()
-                .map(|b| LayerGradient {
-                    weight: b.dw.clone(),
-                    bias: b.db.clone(),
-                    slope: b.ds,
-                })
-                .collect(),
+/// Step-by-step training of a [`Network`](crate::Network) with reusable buffers, for callers that
+/// drive the minibatches themselves (benchmarks, custom schedules). [`NetworkParams::fit`] and
+/// [`AutoencoderParams::fit`](crate::AutoencoderParams::fit) run the same engine.
+///
+/// [`NetworkParams::fit`]: crate::NetworkParams::fit
+#[derive(Debug)]
+pub struct Trainer<F> {
+    network: crate::Network<F>,
+    engine: Engine<F>,
+    batch: usize,
+}
+
+impl<F: Float> Trainer<F> {
+    /// A trainer of `network` with `loss`, optimiser `adam` (fresh moments) and batches of at most
+    /// `batch` rows.
+    pub fn new(
+        network: crate::Network<F>,
+        loss: Loss,
+        adam: Adam,
+        batch: usize,
+    ) -> crate::Result<Self> {
+        adam.check()?;
+        if batch == 0 {
+            return Err(crate::Error::param("batch_size", "must be ≥ 1"));
         }
+        let engine = Engine::new(&network.layers, loss, adam, batch);
+        Ok(Trainer {
+            network,
+            engine,
+            batch,
+        })
+    }
+
+    /// One forward/backward pass and Adam update on the batch `x` with targets `y`; returns the
+    /// loss before the update. Errors on shape mismatches, non-finite inputs or a non-finite loss.
+    pub fn step(&mut self, x: ArrayView2<'_, F>, y: ArrayView2<'_, F>) -> crate::Result<F> {
+        crate::network::check_input(x, self.network.inputs(), "input")?;
+        crate::network::check_input(y, self.network.outputs(), "targets")?;
+        if x.nrows() != y.nrows() || x.nrows() == 0 || x.nrows() > self.batch {
+            return Err(crate::Error::shape(
+                format!("1 to {} rows in both input and targets", self.batch),
+                format!("{} and {}", x.nrows(), y.nrows()),
+            ));
+        }
+        let loss = self.engine.step(&mut self.network.layers, x, y);
+        if !loss.is_finite() {
+            return Err(crate::Error::Diverged {
+                epoch: 0,
+                loss: loss.as_f64(),
+            });
+        }
+        Ok(loss)
+    }
+
+    /// The network with its current weights.
+    pub fn network(&self) -> &crate::Network<F> {
+        &self.network
+    }
+
+    /// The trained network.
+    pub fn into_network(self) -> crate::Network<F> {
+        self.network
     }
 }

@@ -125,8 +125,7 @@ impl<F: Float> Network<F> {
             ));
         }
         let mut engine = Engine::new(&self.layers, loss, Adam::default(), x.nrows());
-        let value = engine.gradients(&self.layers, x.view(), y.view());
-        Ok(engine.export(value))
+        Ok(engine.gradients(&self.layers, x.view(), y.view()))
     }
 
     /// [`Network::forward`] with the input checked: wrong width or NaN/inf give errors.

@@ -1,6 +1,6 @@
 //! Minibatch training: configuration, progress reports, loss history and the step engine.
 
-use ndarray::{Array1, Array2, ArrayView2, Axis, s};
+use ndarray::{Array2, ArrayView2, Axis, s};
 use rand::Rng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
@@ -231,12 +231,4 @@ pub(crate) fn fit_layers<F: Float, R: Rng + ?Sized>(
         }
     }
     Ok(history)
-}
-
-/// Column sums of a batch of gradients (the bias gradient), written into `out`.
-pub(crate) fn column_sums<F: Float>(dz: ArrayView2<'_, F>, out: &mut Array1<F>) {
-    out.fill(F::zero());
-    for row in dz.axis_iter(Axis(0)) {
-        *out += &row;
-    }
 }

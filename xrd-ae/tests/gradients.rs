@@ -196,3 +196,93 @@ fn pearson_loss_is_zero_for_correlated_and_two_for_anticorrelated_rows() {
         epsilon = 1e-9
     );
 }
+
+/// Layers wide enough to be split into several blocks of rows (and so into parallel work and
+/// per-block input-gradient sums), with exactly-zero input columns skipped by the first layer:
+/// the gradients must equal plain matrix products.
+#[test]
+fn blocked_sparse_kernels_match_naive_matrix_products() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(42);
+    let (inp, hid, out, batch) = (900, 40, 700, 5);
+    let net = network(
+        &[inp, hid, out],
+        Activation::Tanh,
+        Activation::Identity,
+        &mut rng,
+    );
+    let mut x = random(batch, inp, &mut rng);
+    for c in 0..inp {
+        if (c / 37) % 3 != 1 {
+            x.column_mut(c).fill(0.0);
+        }
+    }
+    let y = random(batch, out, &mut rng);
+    let g = net.gradients(&x, &y, Loss::Mse).unwrap();
+    let (l1, l2) = (&net.layers()[0], &net.layers()[1]);
+    let a1 = (x.dot(&l1.weight().t()) + l1.bias()).mapv(f64::tanh);
+    let yhat = a1.dot(&l2.weight().t()) + l2.bias();
+    let dy = (&yhat - &y) * (2.0 / (batch * out) as f64);
+    let dw2 = dy.t().dot(&a1);
+    let dz1 = dy.dot(&l2.weight()) * a1.mapv(|a| 1.0 - a * a);
+    let dw1 = dz1.t().dot(&x);
+    let pairs = [(&g.layers[1].weight, &dw2), (&g.layers[0].weight, &dw1)];
+    for (fast, naive) in pairs {
+        for (a, b) in fast.iter().zip(naive.iter()) {
+            assert_relative_eq!(*a, *b, epsilon = 1e-14, max_relative = 1e-10);
+        }
+    }
+    for (a, b) in g.layers[1]
+        .bias
+        .iter()
+        .zip(dy.sum_axis(ndarray::Axis(0)).iter())
+    {
+        assert_relative_eq!(*a, *b, epsilon = 1e-14, max_relative = 1e-10);
+    }
+    for (a, b) in g.layers[0]
+        .bias
+        .iter()
+        .zip(dz1.sum_axis(ndarray::Axis(0)).iter())
+    {
+        assert_relative_eq!(*a, *b, epsilon = 1e-14, max_relative = 1e-10);
+    }
+    let forward = net.forward(x.view());
+    for (a, b) in forward.iter().zip(yhat.iter()) {
+        assert_relative_eq!(*a, *b, epsilon = 1e-14, max_relative = 1e-10);
+    }
+}
+
+/// A training step (fused gradient + Adam, sparse first layer, several blocks) equals
+/// `Network::gradients` followed by `Adam::step` on every tensor, bit for bit.
+#[test]
+fn fused_training_step_equals_gradients_then_adam() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+    let net = network(
+        &[900, 30, 700],
+        Activation::Relu,
+        Activation::Identity,
+        &mut rng,
+    );
+    let mut x = random(4, 900, &mut rng);
+    x.slice_mut(ndarray::s![.., 100..400]).fill(0.0);
+    let y = random(4, 700, &mut rng);
+    let adam = xrd_ae::Adam {
+        weight_decay: 1e-2,
+        ..xrd_ae::Adam::default()
+    };
+    let g = net.gradients(&x, &y, Loss::Mse).unwrap();
+    let mut trainer = xrd_ae::Trainer::new(net.clone(), Loss::Mse, adam, 4).unwrap();
+    let loss = trainer.step(x.view(), y.view()).unwrap();
+    assert_eq!(loss, g.loss);
+    for (l, (layer, lg)) in net.layers().iter().zip(&g.layers).enumerate() {
+        let mut w: Vec<f64> = layer.weight().iter().copied().collect();
+        let gw: Vec<f64> = lg.weight.iter().copied().collect();
+        let (mut m, mut v) = (vec![0.0; w.len()], vec![0.0; w.len()]);
+        adam.step(1, &mut w, &gw, &mut m, &mut v).unwrap();
+        let trained: Vec<f64> = trainer.network().layers()[l]
+            .weight()
+            .iter()
+            .copied()
+            .collect();
+        assert_eq!(trained, w, "layer {l}");
+    }
+}
