@@ -20,3 +20,6 @@ pub use structure::{Site, Structure};
 pub mod powder;
 
 pub use powder::{Doublet, Peak, PeakList, PowderParams, Profile, Shape, Simulator, Width};
+pub mod artefacts;
+pub mod builtin;
+pub use artefacts::{Artefacts, Background};

@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::cif::SymOp;
 use crate::element::{Element, Species};
-use crate::lattice::{Lattice, Mat3, det, inverse, mat_vec_rows};
+use crate::lattice::{Lattice, Mat3, det, inverse, mat_vec_rows, norm};
 use crate::{Error, Result};
 
 /// One atomic site.
@@ -66,7 +67,42 @@ pub struct Structure {
     sites: Vec<Site>,
 }
 
+/// Two symmetry images of a site closer than this (Å) are one atom.
+pub const DUPLICATE_TOLERANCE: f64 = 1e-2;
+
 impl Structure {
+    /// Applies every operator to every site of an asymmetric unit, wraps into [0, 1) and drops
+    /// images of a site closer than [`DUPLICATE_TOLERANCE`] to an earlier image of the same site.
+    /// Site order: by asymmetric-unit site, then by operator.
+    ///
+    /// # Errors
+    /// As [`Structure::new`].
+    pub fn from_asymmetric_unit(lattice: Lattice, asym: &[Site], ops: &[SymOp]) -> Result<Self> {
+        let mut sites: Vec<Site> = Vec::new();
+        for site in asym {
+            let start = sites.len();
+            for op in ops {
+                let f = op
+                    .apply(site.frac)
+                    .map(|v| v - v.floor())
+                    .map(|v| if v >= 1.0 { 0.0 } else { v });
+                let dup = sites[start..].iter().any(|s| {
+                    let d = [0, 1, 2].map(|k| {
+                        let x = f[k] - s.frac[k];
+                        x - x.round()
+                    });
+                    norm(lattice.cartesian(d)) < DUPLICATE_TOLERANCE
+                });
+                if !dup {
+                    let mut s = site.clone();
+                    s.frac = f;
+                    sites.push(s);
+                }
+            }
+        }
+        Self::new(lattice, sites)
+    }
+
     /// Checks and builds a structure.
     ///
     /// # Errors

@@ -12,12 +12,11 @@ use std::collections::HashMap;
 pub use symop::SymOp;
 
 use crate::element::Species;
-use crate::lattice::{Lattice, norm};
+use crate::lattice::Lattice;
 use crate::structure::{Site, Structure, u_to_b};
 use crate::{Error, Result};
 
-/// Two images of a site closer than this (Å) are one atom.
-pub const DUPLICATE_TOLERANCE: f64 = 1e-2;
+pub use crate::structure::DUPLICATE_TOLERANCE;
 
 /// A parsed CIF file: its data blocks in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -282,29 +281,7 @@ impl Block {
         )?;
         let ops = self.symmetry_operators()?;
         let asym = self.asymmetric_unit()?;
-        let mut sites: Vec<Site> = Vec::new();
-        for site in &asym {
-            let start = sites.len();
-            for op in &ops {
-                let f = op
-                    .apply(site.frac)
-                    .map(|v| v - v.floor())
-                    .map(|v| if v >= 1.0 { 0.0 } else { v });
-                let dup = sites[start..].iter().any(|s| {
-                    let d = [0, 1, 2].map(|k| {
-                        let x = f[k] - s.frac[k];
-                        x - x.round()
-                    });
-                    norm(lattice.cartesian(d)) < DUPLICATE_TOLERANCE
-                });
-                if !dup {
-                    let mut s = site.clone();
-                    s.frac = f;
-                    sites.push(s);
-                }
-            }
-        }
-        Structure::new(lattice, sites)
+        Structure::from_asymmetric_unit(lattice, &asym, &ops)
     }
 
     fn default_angle(&self, tag: &str) -> Result<f64> {
