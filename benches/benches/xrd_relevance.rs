@@ -8,6 +8,8 @@
 //!   windows that remove nothing are skipped.
 //! * `generic/dense`: the same profile through the generic path (every masked copy encoded by
 //!   `Autoencoder::encode`, 256 at a time, batches in parallel) — the naive algorithm in Rust.
+#![allow(clippy::expect_used)] // fixtures built by the bench itself
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use ndarray::Array1;
 use rand::{Rng, SeedableRng};
@@ -24,8 +26,12 @@ fn pattern(grid: &Grid, background: f32, rng: &mut Xoshiro256PlusPlus) -> Array1
     for _ in 0..80 {
         let c = rng.random_range(grid.start()..grid.end());
         let h = rng.random_range(0.02..1.0f64);
-        let lo = grid.nearest_index((c - 5.0 * fwhm).max(grid.start())).unwrap_or(0);
-        let hi = grid.nearest_index((c + 5.0 * fwhm).min(grid.end())).unwrap_or(grid.len() - 1);
+        let lo = grid
+            .nearest_index((c - 5.0 * fwhm).max(grid.start()))
+            .unwrap_or(0);
+        let hi = grid
+            .nearest_index((c + 5.0 * fwhm).min(grid.end()))
+            .unwrap_or(grid.len() - 1);
         for i in lo..=hi {
             let d = (grid.x(i) - c) / sigma;
             x[i] += (h * (-0.5 * d * d).exp()) as f32;
@@ -38,17 +44,27 @@ fn bench(c: &mut Criterion) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(2022);
     let grid = Grid::paper();
     assert_eq!(grid.len(), PAPER_INPUTS);
-    let ae = Autoencoder::<f32>::params().build(PAPER_INPUTS, &mut rng).expect("paper network");
+    let ae = Autoencoder::<f32>::params()
+        .build(PAPER_INPUTS, &mut rng)
+        .expect("paper network");
     let dense = pattern(&grid, 0.01, &mut rng);
     let sparse = pattern(&grid, 0.0, &mut rng);
-    let rel = Relevance::params().build(&grid).expect("default parameters");
+    let rel = Relevance::params()
+        .build(&grid)
+        .expect("default parameters");
     assert_eq!(rel.windows().len(), 3_967);
 
     let mut g = c.benchmark_group("xrd_relevance");
-    g.bench_function("exact/dense", |b| b.iter(|| rel.profile_exact(&ae, dense.view()).expect("profile")));
-    g.bench_function("exact/sparse", |b| b.iter(|| rel.profile_exact(&ae, sparse.view()).expect("profile")));
+    g.bench_function("exact/dense", |b| {
+        b.iter(|| rel.profile_exact(&ae, dense.view()).expect("profile"))
+    });
+    g.bench_function("exact/sparse", |b| {
+        b.iter(|| rel.profile_exact(&ae, sparse.view()).expect("profile"))
+    });
     g.sample_size(10);
-    g.bench_function("generic/dense", |b| b.iter(|| rel.profile(&ae, dense.view()).expect("profile")));
+    g.bench_function("generic/dense", |b| {
+        b.iter(|| rel.profile(&ae, dense.view()).expect("profile"))
+    });
     g.finish();
 }
 
