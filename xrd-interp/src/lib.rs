@@ -1,3 +1,23 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod baseline;
+mod compare;
+mod composition;
+mod error;
+pub mod evaluate;
+mod generator;
+mod model;
+mod regressor;
+
+pub use baseline::{BRACKET_TOLERANCE, Bracket, LinearBlend, NearestMean};
+pub use compare::{CompareParams, Comparison, clean, compare};
+pub use composition::{KnownCompositions, SAME_COMPOSITION, same_composition};
+pub use error::{Error, Result};
+pub use evaluate::{EvalConfig, EvalTable, evaluate};
+pub use generator::{
+    DEFAULT_SUPPORT_FACTOR, Generated, Generator, GeneratorParams, MAX_WALK_STEPS, SweepStep,
+};
+pub use model::PatternModel;
+pub use regressor::{DirectRegressor, RegressorConfig};

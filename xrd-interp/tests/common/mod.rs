@@ -1,0 +1,102 @@
+//! Small synthetic alloy series for the tests: compositions on a "T" (x = 0 … 2 at y = 0 and
+//! y = 0 … 0.5 at x = 1, as in the paper's data set), a few configurations each, Gaussian peaks
+//! that move and change height with the composition.
+
+#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
+
+use ndarray::Array2;
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use xrd_ae::{Autoencoder, AutoencoderParams};
+use xrd_io::{Dataset, Grid};
+
+/// The compositions (x, y) of the series.
+pub const COMPOSITIONS: [[f64; 2]; 9] = [
+    [0.0, 0.0],
+    [0.5, 0.0],
+    [1.0, 0.0],
+    [1.5, 0.0],
+    [2.0, 0.0],
+    [1.0, 0.125],
+    [1.0, 0.25],
+    [1.0, 0.375],
+    [1.0, 0.5],
+];
+
+/// Configurations per composition.
+pub const CONFIGS: usize = 4;
+
+/// The test grid: 10–21.95° in 0.05° steps (240 points).
+pub fn grid() -> Grid {
+    Grid::new(10.0, 0.05, 240).expect("valid grid")
+}
+
+/// The noiseless pattern of composition (x, y) with per-configuration jitter `j` (heights ± 5 %).
+pub fn pattern(x: f64, y: f64, jitter: [f64; 3]) -> Vec<f64> {
+    let g = grid();
+    let peaks = [
+        (12.0 + 0.5 * x + 1.5 * y, 1.0 + 0.05 * jitter[0]),
+        (15.5 - 0.4 * x + 1.0 * y, 0.4 + 0.25 * x + 0.05 * jitter[1]),
+        (
+            19.0 + 0.3 * x - 2.0 * y,
+            0.8 - 0.2 * x + 0.8 * y + 0.05 * jitter[2],
+        ),
+    ];
+    let w = 0.2f64;
+    let v: Vec<f64> = (0..g.len())
+        .map(|i| {
+            let t = g.x(i);
+            peaks
+                .iter()
+                .map(|(c, h)| h * (-(t - c).powi(2) / (2.0 * w * w)).exp())
+                .sum()
+        })
+        .collect();
+    let max = v.iter().copied().fold(0.0, f64::max);
+    v.into_iter().map(|a| a / max).collect()
+}
+
+/// The data set: `CONFIGS` configurations of each composition except those in `without`.
+pub fn dataset(without: &[[f64; 2]]) -> Dataset<f64> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+    let mut rows = Vec::new();
+    let mut labels = Vec::new();
+    let mut names = Vec::new();
+    for c in COMPOSITIONS {
+        for k in 0..CONFIGS {
+            let j = [
+                rng.random_range(-1.0..1.0),
+                rng.random_range(-1.0..1.0),
+                rng.random_range(-1.0..1.0),
+            ];
+            if without.contains(&c) {
+                continue;
+            }
+            rows.extend(pattern(c[0], c[1], j));
+            labels.extend(c);
+            names.push(format!("x{}-y{}-{k}", c[0], c[1]));
+        }
+    }
+    let n = names.len();
+    let g = grid();
+    Dataset::new(
+        g,
+        Array2::from_shape_vec((n, g.len()), rows).expect("shape"),
+        names,
+        Array2::from_shape_vec((n, 2), labels).expect("shape"),
+        vec!["x".into(), "y".into()],
+    )
+    .expect("valid dataset")
+}
+
+/// A tiny autoencoder trained on `data` with a fixed seed.
+pub fn autoencoder(data: &Dataset<f64>, epochs: usize) -> Autoencoder<f64> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+    AutoencoderParams::default()
+        .hidden(&[32, 8])
+        .batch_size(6)
+        .epochs(epochs)
+        .validation_fraction(0.0)
+        .fit(&data.patterns, &mut rng, |_| {})
+        .expect("training succeeds")
+}

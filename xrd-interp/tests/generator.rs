@@ -1,0 +1,180 @@
+//! Contour decoding on a small synthetic alloy series with a tiny autoencoder.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use rand::SeedableRng;
+use xrd_interp::{CompareParams, Error, Generator, PatternModel, compare};
+use xrd_io::similarity::pearson;
+
+/// Epochs of the tiny autoencoder (about a second in debug builds).
+const EPOCHS: usize = 300;
+/// Generated vs true patterns of a training composition: Pearson r at least this.
+const MIN_PEARSON_KNOWN: f64 = 0.97;
+/// Tolerance on the composition at the located point (the locate tolerance is 1e-6 of the range).
+const LOCATE_TOL: f64 = 1e-5;
+
+fn generator(without: &[[f64; 2]]) -> (Generator<f64>, xrd_io::Dataset<f64>) {
+    let data = common::dataset(without);
+    let ae = common::autoencoder(&data, EPOCHS);
+    (Generator::new(ae, &data).expect("generator"), data)
+}
+
+#[test]
+fn a_training_composition_reproduces_its_patterns() {
+    let (g, data) = generator(&[]);
+    for c in common::COMPOSITIONS {
+        let out = g.generate(&c).expect("training composition is reachable");
+        assert!(!out.outside_data, "{c:?} flagged outside");
+        for i in (0..data.len()).filter(|&i| data.labels.row(i).to_vec() == c) {
+            let truth = data.patterns.row(i).to_vec();
+            let r = pearson(out.pattern.as_slice().expect("contiguous"), &truth).expect("defined");
+            assert!(r >= MIN_PEARSON_KNOWN, "{c:?} row {i}: r = {r}");
+        }
+    }
+}
+
+#[test]
+fn the_generated_point_re_estimates_to_the_requested_composition() {
+    let (g, _) = generator(&[]);
+    let mut reached = 0;
+    for c in [
+        [0.25, 0.0],
+        [0.75, 0.0],
+        [1.25, 0.0],
+        [1.75, 0.0],
+        [1.0, 0.3],
+    ] {
+        let Ok(out) = g.generate(&c) else { continue };
+        reached += 1;
+        // The located point itself.
+        let e = g.estimator().estimate(out.latent);
+        for (v, want) in e.value.iter().zip(c) {
+            assert!((v - want).abs() < LOCATE_TOL, "{c:?}: {:?}", e.value);
+        }
+    }
+    assert!(
+        reached >= 4,
+        "only {reached} of 5 intermediate compositions reachable"
+    );
+}
+
+#[test]
+fn an_unseen_composition_looks_like_its_neighbours_blend() {
+    // x = 1.0 at y = 0 is held out: the generator has never seen it.
+    let (g, _) = generator(&[[1.0, 0.0]]);
+    let out = g
+        .generate(&[1.0, 0.0])
+        .expect("reachable between x = 0.5 and 1.5");
+    let truth = common::pattern(1.0, 0.0, [0.0; 3]);
+    let c = compare(
+        out.pattern.as_slice().expect("contiguous"),
+        &truth,
+        &common::grid(),
+        &CompareParams::default(),
+    )
+    .expect("comparable");
+    assert!(c.pearson < 0.5, "{c:?}");
+}
+
+#[test]
+fn sweeping_is_continuous_where_the_contour_is() {
+    let (g, _) = generator(&[]);
+    let steps = g.sweep(&[0.0, 0.0], &[1.0, 0.0], 21).expect("sweep");
+    assert_eq!(steps.len(), 21);
+    let mut pts = Vec::new();
+    let mut pats = Vec::new();
+    for s in &steps {
+        let out = s
+            .result
+            .as_ref()
+            .expect("every step of x = 0 … 1 is reachable");
+        assert!((out.composition[0] - s.composition[0]).abs() < 1e-12);
+        pts.push(out.latent);
+        pats.push(out.pattern.clone());
+    }
+    assert!(!steps[0].continued);
+    let continued: Vec<usize> = (1..steps.len()).filter(|&i| steps[i].continued).collect();
+    // Most of the path is one continuous branch of the contour.
+    assert!(
+        continued.len() >= 15,
+        "{} of 20 steps continued",
+        continued.len()
+    );
+    // Where it continues, the latent steps are even: none is over three times the mean.
+    let d = |i: usize| {
+        let (a, b) = (pts[i - 1], pts[i]);
+        ((b[0] - a[0]).powi(2) + (b[1] - a[1]).powi(2)).sqrt()
+    };
+    let mean = continued.iter().map(|&i| d(i)).sum::<f64>() / continued.len() as f64;
+    assert!(mean > 0.0);
+    for &i in &continued {
+        assert!(d(i) <= 3.0 * mean, "step {i}: {} vs mean {mean}", d(i));
+    }
+    // And the patterns change gradually: each continued step's change is small compared with
+    // the change over the whole sweep.
+    let l2 = |a: &ndarray::Array1<f64>, b: &ndarray::Array1<f64>| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).powi(2))
+            .sum::<f64>()
+            .sqrt()
+    };
+    let total = l2(&pats[0], &pats[20]);
+    for &i in &continued {
+        assert!(l2(&pats[i - 1], &pats[i]) < 0.3 * total, "step {i}");
+    }
+}
+
+#[test]
+fn an_unreachable_composition_is_an_error_saying_so() {
+    let (g, _) = generator(&[]);
+    let err = g
+        .generate(&[3.0, 0.0])
+        .expect_err("x = 3 is beyond the data");
+    assert!(matches!(err, Error::NotReachable { .. }), "{err}");
+    assert!(err.to_string().contains("not reachable"));
+    let err = g.predict(&[1.0]).expect_err("one component");
+    assert!(matches!(err, Error::InvalidComposition { .. }));
+    let err = g.generate(&[f64::NAN, 0.0]).expect_err("NaN");
+    assert!(matches!(err, Error::InvalidComposition { .. }));
+    // A sweep reports the unreachable steps and keeps the rest.
+    let steps = g.sweep(&[1.5, 0.0], &[3.0, 0.0], 4).expect("sweep");
+    assert!(steps[0].result.is_ok());
+    assert!(matches!(steps[3].result, Err(Error::NotReachable { .. })));
+    assert!(g.sweep(&[0.0, 0.0], &[1.0, 0.0], 1).is_err());
+}
+
+#[test]
+fn bad_generator_inputs_are_errors() {
+    let data = common::dataset(&[]);
+    let ae = common::autoencoder(&data, 1);
+    assert!(
+        Generator::params()
+            .support_factor(0.0)
+            .build(ae.clone(), &data)
+            .is_err()
+    );
+    assert!(
+        Generator::params()
+            .support_factor(f64::NAN)
+            .build(ae.clone(), &data)
+            .is_err()
+    );
+    let mut unlabelled = data.clone();
+    unlabelled.labels = ndarray::Array2::zeros((data.len(), 0));
+    unlabelled.label_names.clear();
+    assert!(Generator::new(ae.clone(), &unlabelled).is_err());
+    let other = xrd_ae::Autoencoder::<f64>::params()
+        .hidden(&[4])
+        .latent(3)
+        .build(
+            data.grid.len(),
+            &mut rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(0),
+        )
+        .expect("build");
+    assert!(matches!(
+        Generator::new(other, &data),
+        Err(Error::Shape { .. })
+    ));
+}
