@@ -65,7 +65,7 @@ pub(crate) struct Core<F> {
 /// Per-thread scratch space of the queries.
 #[derive(Debug, Clone)]
 pub(crate) struct Scratch<F> {
-    nb: Neighbours<F>,
+    pub(crate) nb: Neighbours<F>,
 }
 
 /// Value estimation in a 2-D plane from the triangle of nearby known points
@@ -329,7 +329,6 @@ impl<F: Float> TriangleEstimator<F> {
 
     /// Resolves `p` to a labelled triangle and weights. The heart of the crate.
     pub(crate) fn core(&self, p: [F; 2], scratch: &mut Scratch<F>) -> Core<F> {
-        let (zero, one) = (F::zero(), F::one());
         if !(p[0].is_finite() && p[1].is_finite()) {
             let nan = F::nan();
             return Core {
@@ -339,8 +338,14 @@ impl<F: Float> TriangleEstimator<F> {
                 distance: nan,
             };
         }
-        let nb = &mut scratch.nb;
-        self.index.knn_into(p, self.params.get_neighbours(), nb);
+        self.index
+            .knn_into(p, self.params.get_neighbours(), &mut scratch.nb);
+        self.decide(p, &scratch.nb)
+    }
+
+    /// The decision of [`core`](Self::core) once the k nearest of a finite `p` are known.
+    pub(crate) fn decide(&self, p: [F; 2], nb: &Neighbours<F>) -> Core<F> {
+        let (zero, one) = (F::zero(), F::one());
         let ids = &nb.ids;
         let d2 = &nb.d2;
         if d2[0] == zero {

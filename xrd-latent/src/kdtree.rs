@@ -71,6 +71,17 @@ impl<F: Float> Neighbours<F> {
         self.ids.len()
     }
 
+    /// The `k` nearest of `candidates` (indices into `points`) by brute force; equal to the
+    /// tree's answer whenever `candidates` holds every point of the true k nearest.
+    pub(crate) fn fill_from(&mut self, p: [F; 2], k: usize, candidates: &[u32], points: &[[F; 2]]) {
+        self.reset(k);
+        for &i in candidates {
+            let q = points[i as usize];
+            let (dx, dy) = (q[0] - p[0], q[1] - p[1]);
+            self.offer(dx * dx + dy * dy, i);
+        }
+    }
+
     #[inline]
     fn worst(&self) -> F {
         if self.ids.len() < self.k {
@@ -176,6 +187,41 @@ impl<F: Float> KdTree<F> {
         out.reset(k);
         if k > 0 && !self.nodes.is_empty() {
             self.search(0, p, out);
+        }
+    }
+
+    /// Appends to `out` the ids of all points with squared distance `≤ r2` from `p`.
+    pub(crate) fn within_into(&self, p: [F; 2], r2: F, out: &mut Vec<u32>) {
+        if !self.nodes.is_empty() {
+            self.search_within(0, p, r2, out);
+        }
+    }
+
+    fn search_within(&self, node: u32, p: [F; 2], r2: F, out: &mut Vec<u32>) {
+        match self.nodes[node as usize] {
+            Node::Leaf { start, end } => {
+                for i in start as usize..end as usize {
+                    let q = self.points[i];
+                    let (dx, dy) = (q[0] - p[0], q[1] - p[1]);
+                    if dx * dx + dy * dy <= r2 {
+                        out.push(self.ids[i]);
+                    }
+                }
+            }
+            Node::Split {
+                dim,
+                at,
+                left,
+                right,
+            } => {
+                let diff = p[dim as usize] - at;
+                if diff <= F::zero() || diff * diff <= r2 {
+                    self.search_within(left, p, r2, out);
+                }
+                if diff >= F::zero() || diff * diff <= r2 {
+                    self.search_within(right, p, r2, out);
+                }
+            }
         }
     }
 

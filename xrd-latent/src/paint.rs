@@ -4,6 +4,7 @@ use ndarray::{Array2, Array3, Axis, Zip};
 use serde::{Deserialize, Serialize};
 use xrd_io::Float;
 
+use crate::estimator::{Core, Scratch};
 use crate::{Error, RefusalPolicy, Result, TriangleEstimator};
 
 /// A rectangular grid of query points: `nx` columns spaced evenly over `[x_min, x_max]` and
@@ -181,6 +182,69 @@ impl<F: Float> Painted<F> {
     }
 }
 
+/// Pixels per row segment sharing one candidate list.
+const SEGMENT: usize = 32;
+
+/// Paints one row segment by segment. For a segment with centre c and half-width h, every
+/// pixel's k nearest known points lie within `r_k(c) + 2h` of c (triangle inequality), so one
+/// tree query per segment yields a short candidate list, and each pixel's k nearest are
+/// found among those by brute force, with exactly the tree's distances and tie-breaking, so
+/// painted values equal [`TriangleEstimator::estimate`] bit for bit.
+struct RowPainter<'a, F: Float> {
+    est: &'a TriangleEstimator<F>,
+    scratch: Scratch<F>,
+    candidates: Vec<u32>,
+    /// Whether `candidates` is valid for the current segment.
+    ready: bool,
+}
+
+impl<'a, F: Float> RowPainter<'a, F> {
+    fn new(est: &'a TriangleEstimator<F>) -> Self {
+        Self {
+            est,
+            scratch: est.scratch(),
+            candidates: Vec::new(),
+            ready: false,
+        }
+    }
+
+    fn prepare(&mut self, xs: &[F], y: F) {
+        self.candidates.clear();
+        self.ready = false;
+        let (Some(&first), Some(&last)) = (xs.first(), xs.last()) else {
+            return;
+        };
+        let two = F::of(2.0);
+        let c = [(first + last) / two, y];
+        let h = (last - first).abs() / two;
+        if !(c[0].is_finite() && c[1].is_finite() && h.is_finite()) {
+            return;
+        }
+        let k = self.est.get_params().get_neighbours();
+        self.est.index().knn_into(c, k, &mut self.scratch.nb);
+        let reach = match self.scratch.nb.d2.get(k - 1) {
+            Some(&d2) => d2.sqrt() + two * h,
+            None => F::infinity(),
+        };
+        // A relative margin keeps rounding from dropping a point on the boundary.
+        let r2 = reach * reach * F::of(1.0 + 1e-6) + F::min_positive_value();
+        self.est.index().within_into(c, r2, &mut self.candidates);
+        self.ready = true;
+    }
+
+    #[inline]
+    fn core(&mut self, p: [F; 2]) -> Core<F> {
+        if !(self.ready && p[0].is_finite() && p[1].is_finite()) {
+            return self.est.core(p, &mut self.scratch);
+        }
+        let k = self.est.get_params().get_neighbours();
+        self.scratch
+            .nb
+            .fill_from(p, k, &self.candidates, self.est.points());
+        self.est.decide(p, &self.scratch.nb)
+    }
+}
+
 impl<F: Float> TriangleEstimator<F> {
     /// Estimates at every point of `grid`, in parallel over rows.
     ///
@@ -199,16 +263,20 @@ impl<F: Float> TriangleEstimator<F> {
             .and(distance.axis_iter_mut(Axis(0)))
             .and(&ndarray::ArrayView1::from(&y))
             .par_for_each(|mut vrow, mut crow, mut drow, &yj| {
-                let mut scratch = self.scratch();
+                let mut painter = RowPainter::new(self);
                 let mut buf = vec![F::zero(); m];
-                for (i, &xi) in x.iter().enumerate() {
-                    let core = self.core([xi, yj], &mut scratch);
-                    self.values_into(&core, &mut buf);
-                    for (o, &v) in vrow.row_mut(i).iter_mut().zip(&buf) {
-                        *o = v;
+                for start in (0..nx).step_by(SEGMENT) {
+                    let xs = &x[start..(start + SEGMENT).min(nx)];
+                    painter.prepare(xs, yj);
+                    for (i, &xi) in xs.iter().enumerate() {
+                        let core = painter.core([xi, yj]);
+                        self.values_into(&core, &mut buf);
+                        for (o, &v) in vrow.row_mut(start + i).iter_mut().zip(&buf) {
+                            *o = v;
+                        }
+                        crow[start + i] = core.kind.is_inside();
+                        drow[start + i] = core.distance;
                     }
-                    crow[i] = core.kind.is_inside();
-                    drow[i] = core.distance;
                 }
             });
         Ok(Painted {

@@ -52,6 +52,36 @@ fn paint_matches_pointwise_estimates() {
 }
 
 #[test]
+fn segmented_paint_equals_estimate_bit_for_bit() {
+    // Lattice points (many distance ties) plus a random cloud, several k, many segments.
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(8);
+    let mut rows: Vec<[f64; 2]> = (0..49)
+        .map(|k| [(k % 7) as f64 / 6.0, (k / 7) as f64 / 6.0])
+        .collect();
+    rows.extend((0..60).map(|_| [rng.random_range(-0.5..1.5), rng.random_range(-0.5..1.5)]));
+    let pts = Array2::from_shape_fn((rows.len(), 2), |(i, d)| rows[i][d]);
+    let vals = Array2::from_shape_fn((rows.len(), 1), |(i, _)| {
+        (5.0 * pts[[i, 0]]).sin() + pts[[i, 1]]
+    });
+    for k in [3, 7, 16, 32] {
+        let est = TriangleEstimator::params()
+            .neighbours(k)
+            .fit(pts.view(), vals.view())
+            .unwrap();
+        let map = est
+            .paint(&PaintGrid::new([-1.0, 2.0], [-0.5, 1.5], 181, 13).unwrap())
+            .unwrap();
+        for j in 0..13 {
+            for i in 0..181 {
+                let e = est.estimate([map.x[i], map.y[j]]);
+                assert_eq!(map.values[[j, i, 0]], e.value[0], "k {k} at {i}, {j}");
+                assert_eq!(map.covered[[j, i]], e.kind.is_inside());
+            }
+        }
+    }
+}
+
+#[test]
 fn paint_in_f32() {
     let (pts, vals) = cloud(2, 40);
     let est = TriangleEstimator::params()
