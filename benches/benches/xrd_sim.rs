@@ -1,7 +1,69 @@
-//! Criterion benches (filled in with the crate's issue).
-use criterion::{Criterion, criterion_group, criterion_main};
+//! xrd-sim hot paths: the peak list of the 104-atom SmFe11Ti 2×2×1 oracle cell at λ = 0.496 Å,
+//! 2θ 0–120° (pymatgen-compatible mode and the default Waasmaier–Kirfel mode; pymatgen's
+//! `XRDCalculator` takes 3.0–3.7 s here, see benches/reference/pymatgen_xrd.py), a 12,000-point
+//! profile of it, the reduced-grid CIF round trip, and building the whole 150-pattern data set.
 
-fn bench(_c: &mut Criterion) {}
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use xrd_io::Grid;
+use xrd_sim::builtin::BuiltinParams;
+use xrd_sim::{PowderParams, Profile, Simulator, Structure};
+
+const CASE: &str = "smfe11ti_conv2x2x1_lam0.496.cif";
+
+fn oracle_structure() -> Option<Structure> {
+    let path = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/oracle"
+    ))
+    .join(CASE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Structure::from_cif(&text).ok(),
+        Err(_) => {
+            eprintln!("skipping the oracle benches: {} is absent", path.display());
+            None
+        }
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    if let Some(s) = oracle_structure() {
+        let mut g = c.benchmark_group("smfe11ti_104_atoms_0.496A_0-120deg");
+        g.sample_size(20).measurement_time(Duration::from_secs(5));
+        let pmg = Simulator::new(PowderParams::pymatgen(0.496).two_theta_range(0.0, 120.0)).ok();
+        let wk = Simulator::new(
+            PowderParams::new()
+                .wavelength(0.496)
+                .two_theta_range(0.0, 120.0),
+        )
+        .ok();
+        if let (Some(pmg), Some(wk)) = (pmg, wk) {
+            g.bench_function("peaks_pymatgen_compatible", |b| {
+                b.iter(|| black_box(pmg.peaks(black_box(&s)).ok()))
+            });
+            g.bench_function("peaks_waasmaier_kirfel", |b| {
+                b.iter(|| black_box(wk.peaks(black_box(&s)).ok()))
+            });
+            if let (Ok(grid), Ok(peaks)) = (Grid::new(0.01, 0.01, 12_000), wk.peaks(&s)) {
+                let profile = Profile::pseudo_voigt(0.5, 0.03);
+                g.bench_function("render_pseudo_voigt_12000_points", |b| {
+                    b.iter(|| black_box(wk.render(black_box(&peaks), &grid, &profile).ok()))
+                });
+            }
+        }
+        g.finish();
+    }
+    let mut g = c.benchmark_group("builtin_dataset");
+    g.sample_size(10).measurement_time(Duration::from_secs(30));
+    let params = BuiltinParams::default();
+    g.bench_function("build_150_patterns_11900_points", |b| {
+        b.iter(|| black_box(params.build().ok()))
+    });
+    g.finish();
+}
 
 criterion_group!(benches, bench);
 criterion_main!(benches);

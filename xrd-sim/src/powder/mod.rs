@@ -357,7 +357,7 @@ impl Simulator {
             })
             .collect();
         // A total order (no two reflections share hkl), so an unstable sort is deterministic.
-        refl.sort_unstable_by(|a, b| a.g.total_cmp(&b.g).then_with(|| b.hkl.cmp(&a.hkl)));
+        refl.par_sort_unstable_by(|a, b| a.g.total_cmp(&b.g).then_with(|| b.hkl.cmp(&a.hkl)));
         Ok(refl)
     }
 }
