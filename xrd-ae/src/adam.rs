@@ -166,10 +166,72 @@ impl<F: Float> Coefficients<F> {
         *w = wv - self.step * (mv / denom);
     }
 
-    /// The update over whole slices: weight decay, both moments and the step in one pass.
+    /// The update over whole slices: weight decay, both moments and the step in one pass, in
+    /// fixed-width chunks the compiler turns into vector code.
+    #[inline(always)]
     pub(crate) fn update_slice(&self, w: &mut [F], g: &[F], m: &mut [F], v: &mut [F]) {
-        for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+        const L: usize = 8;
+        let n = w.len().min(g.len()).min(m.len()).min(v.len());
+        let full = n - n % L;
+        let (w, wt) = w[..n].split_at_mut(full);
+        let (m, mt) = m[..n].split_at_mut(full);
+        let (v, vt) = v[..n].split_at_mut(full);
+        let (g, gt) = g[..n].split_at(full);
+        for (((w, g), m), v) in w
+            .chunks_exact_mut(L)
+            .zip(g.chunks_exact(L))
+            .zip(m.chunks_exact_mut(L))
+            .zip(v.chunks_exact_mut(L))
+        {
+            let mut wa = [F::zero(); L];
+            let mut ma = [F::zero(); L];
+            let mut va = [F::zero(); L];
+            let mut ga = [F::zero(); L];
+            wa.copy_from_slice(w);
+            ma.copy_from_slice(m);
+            va.copy_from_slice(v);
+            ga.copy_from_slice(g);
+            for l in 0..L {
+                self.update(&mut wa[l], ga[l], &mut ma[l], &mut va[l]);
+            }
+            w.copy_from_slice(&wa);
+            m.copy_from_slice(&ma);
+            v.copy_from_slice(&va);
+        }
+        for (((w, &g), m), v) in wt.iter_mut().zip(gt).zip(mt.iter_mut()).zip(vt.iter_mut()) {
             self.update(w, g, m, v);
+        }
+    }
+
+    /// [`Coefficients::update_slice`] with a zero gradient (weight decay and moment decay only).
+    #[inline(always)]
+    pub(crate) fn update_zero_grad(&self, w: &mut [F], m: &mut [F], v: &mut [F]) {
+        const L: usize = 8;
+        let n = w.len().min(m.len()).min(v.len());
+        let full = n - n % L;
+        let (w, wt) = w[..n].split_at_mut(full);
+        let (m, mt) = m[..n].split_at_mut(full);
+        let (v, vt) = v[..n].split_at_mut(full);
+        for ((w, m), v) in w
+            .chunks_exact_mut(L)
+            .zip(m.chunks_exact_mut(L))
+            .zip(v.chunks_exact_mut(L))
+        {
+            let mut wa = [F::zero(); L];
+            let mut ma = [F::zero(); L];
+            let mut va = [F::zero(); L];
+            wa.copy_from_slice(w);
+            ma.copy_from_slice(m);
+            va.copy_from_slice(v);
+            for l in 0..L {
+                self.update(&mut wa[l], F::zero(), &mut ma[l], &mut va[l]);
+            }
+            w.copy_from_slice(&wa);
+            m.copy_from_slice(&ma);
+            v.copy_from_slice(&va);
+        }
+        for ((w, m), v) in wt.iter_mut().zip(mt.iter_mut()).zip(vt.iter_mut()) {
+            self.update(w, F::zero(), m, v);
         }
     }
 

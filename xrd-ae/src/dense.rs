@@ -144,6 +144,15 @@ impl<F: Float> Dense<F> {
 
 /// Position of the first NaN/inf of a matrix, if any.
 pub(crate) fn first_non_finite<F: Float>(x: ArrayView2<'_, F>) -> Option<(usize, usize)> {
+    // Fast path: a branch-free scan of contiguous data (vectorised), then locate only on failure.
+    if let Some(s) = x.as_slice() {
+        let finite = s
+            .chunks(1024)
+            .all(|c| c.iter().fold(true, |ok, v| ok & v.is_finite()));
+        if finite {
+            return None;
+        }
+    }
     for (r, row) in x.axis_iter(Axis(0)).enumerate() {
         if let Some(c) = row.iter().position(|v| !v.is_finite()) {
             return Some((r, c));

@@ -17,64 +17,80 @@ use xrd_io::Float;
 
 use crate::adam::Coefficients;
 
-/// Lanes of the explicit accumulators (one AVX-512 vector of f32, two AVX2, four SSE).
-const LANES: usize = 16;
+/// Lanes of the explicit accumulators (one AVX2 vector of f32, two SSE vectors).
+const LANES: usize = 8;
 /// Weights per block of rows (64 KiB of f32): large enough to amortise scheduling, small enough
 /// to balance two cores over the paper's 128-row first layer.
 const BLOCK_ELEMS: usize = 1 << 14;
 /// Batch rows handled together by the forward kernel (their accumulators stay in registers).
-const ROW_GROUP: usize = 4;
+const ROW_GROUP: usize = 5;
 
 /// Output rows per block for a layer with `inputs` inputs.
 pub(crate) fn rows_per_block(inputs: usize) -> usize {
     BLOCK_ELEMS.div_ceil(inputs.max(1)).max(1)
 }
 
-/// Runs of columns of `x` (batch × width, row-major) that are non-zero in some row.
+/// Runs of columns of `x` (batch × width, row-major) that are non-zero in some row, widened to
+/// multiples of the kernel's lane count (a zero column inside a run contributes exactly nothing)
+/// so that the kernels work on whole vectors.
 pub(crate) fn nonzero_segments<F: Float>(x: &[F], width: usize, out: &mut Vec<(usize, usize)>) {
     out.clear();
     let rows = x.len().checked_div(width).unwrap_or(0);
-    let mut start = None;
-    for c in 0..width {
-        let nz = (0..rows).any(|r| x[r * width + c] != F::zero());
-        match (nz, start) {
-            (true, None) => start = Some(c),
-            (false, Some(s)) => {
-                out.push((s, c));
-                start = None;
+    let mut c = 0;
+    while c < width {
+        let end = (c + LANES).min(width);
+        let nz = (0..rows).any(|r| {
+            x[r * width + c..r * width + end]
+                .iter()
+                .any(|&v| v != F::zero())
+        });
+        if nz {
+            match out.last_mut() {
+                Some(last) if last.1 == c => last.1 = end,
+                _ => out.push((c, end)),
             }
-            _ => {}
         }
-    }
-    if let Some(s) = start {
-        out.push((s, width));
+        c = end;
     }
 }
 
-/// `Σ_k x[k]·w[k]` over `segments` for up to [`ROW_GROUP`] rows `xs` at once.
+/// `out[r] = Σ_k xs[r][k]·w[k]` over `segments` for `R` rows at once: each weight vector is
+/// loaded once for all rows, the `R × LANES` accumulators stay in registers, and the fixed lane
+/// order keeps the sum deterministic.
 #[inline(always)]
-fn dots<F: Float>(xs: &[&[F]], w: &[F], segments: &[(usize, usize)], out: &mut [F]) {
-    let mut acc = [[F::zero(); LANES]; ROW_GROUP];
-    let mut tail = [F::zero(); ROW_GROUP];
+fn dots<F: Float, const R: usize>(
+    xs: &[&[F]],
+    w: &[F],
+    segments: &[(usize, usize)],
+    out: &mut [F],
+) {
+    let mut acc = [[F::zero(); LANES]; R];
+    let mut tail = [F::zero(); R];
+    let xs: &[&[F]; R] = match xs.try_into() {
+        Ok(xs) => xs,
+        Err(_) => return,
+    };
     for &(s, e) in segments {
         let mut c = s;
         while c + LANES <= e {
-            let wc = &w[c..c + LANES];
-            for (r, x) in xs.iter().enumerate() {
-                let xc = &x[c..c + LANES];
+            let mut wa = [F::zero(); LANES];
+            wa.copy_from_slice(&w[c..c + LANES]);
+            for r in 0..R {
+                let mut xa = [F::zero(); LANES];
+                xa.copy_from_slice(&xs[r][c..c + LANES]);
                 for l in 0..LANES {
-                    acc[r][l] += xc[l] * wc[l];
+                    acc[r][l] += xa[l] * wa[l];
                 }
             }
             c += LANES;
         }
         for k in c..e {
-            for (r, x) in xs.iter().enumerate() {
-                tail[r] += x[k] * w[k];
+            for r in 0..R {
+                tail[r] += xs[r][k] * w[k];
             }
         }
     }
-    for r in 0..xs.len() {
+    for r in 0..R {
         // Fixed pairwise reduction of the lanes.
         let mut lanes = acc[r];
         let mut width = LANES;
@@ -86,6 +102,126 @@ fn dots<F: Float>(xs: &[&[F]], w: &[F], segments: &[(usize, usize)], out: &mut [
         }
         out[r] = lanes[0] + tail[r];
     }
+}
+
+/// The f32 AVX2 kernel for `R` rows, if it applies.
+#[inline(always)]
+fn dots_simd<F: Float, const R: usize>(
+    xs: &[&[F]],
+    w: &[F],
+    segments: &[(usize, usize)],
+    out: &mut [F],
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let (Some(w32), Some(out32)) = (crate::simd::as_f32(w), crate::simd::as_f32_mut(out))
+        else {
+            return false;
+        };
+        let mut rows: [&[f32]; R] = [&[]; R];
+        for (dst, x) in rows.iter_mut().zip(xs) {
+            match crate::simd::as_f32(x) {
+                Some(x) => *dst = x,
+                None => return false,
+            }
+        }
+        crate::simd::dots::<R>(&rows, w32, segments, out32).is_some()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (xs, w, segments, out);
+        false
+    }
+}
+
+/// [`dots`] for 1 to [`ROW_GROUP`] rows (the f32 AVX2 kernel when available).
+#[inline(always)]
+fn dots_any<F: Float>(xs: &[&[F]], w: &[F], segments: &[(usize, usize)], out: &mut [F]) {
+    let done = match xs.len() {
+        1 => dots_simd::<F, 1>(xs, w, segments, out),
+        2 => dots_simd::<F, 2>(xs, w, segments, out),
+        3 => dots_simd::<F, 3>(xs, w, segments, out),
+        4 => dots_simd::<F, 4>(xs, w, segments, out),
+        5 => dots_simd::<F, 5>(xs, w, segments, out),
+        _ => false,
+    };
+    if done {
+        return;
+    }
+    match xs.len() {
+        1 => dots::<F, 1>(xs, w, segments, out),
+        2 => dots::<F, 2>(xs, w, segments, out),
+        3 => dots::<F, 3>(xs, w, segments, out),
+        4 => dots::<F, 4>(xs, w, segments, out),
+        _ => dots::<F, ROW_GROUP>(xs, w, segments, out),
+    }
+}
+
+/// One block of rows of the forward kernel: `zt[i, b] = bias[i] + W[i, :]·x[b, :]`.
+#[inline(always)]
+fn forward_block<F: Float>(
+    w: &[F],
+    bias: &[F],
+    rows: &[&[F]],
+    segments: &[(usize, usize)],
+    zt: &mut [F],
+) {
+    let inputs = rows.first().map_or(0, |r| r.len());
+    let batch = rows.len();
+    for ((wr, zr), &b) in w
+        .chunks_exact(inputs.max(1))
+        .zip(zt.chunks_exact_mut(batch.max(1)))
+        .zip(bias)
+    {
+        for (g, out) in rows.chunks(ROW_GROUP).zip(zr.chunks_mut(ROW_GROUP)) {
+            dots_any(g, wr, segments, out);
+            for o in out.iter_mut() {
+                *o += b;
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn forward_block_avx2<F: Float>(
+    w: &[F],
+    bias: &[F],
+    rows: &[&[F]],
+    segments: &[(usize, usize)],
+    zt: &mut [F],
+) {
+    forward_block(w, bias, rows, segments, zt);
+}
+
+/// Whether the AVX2 builds of the kernels can run here (checked once, then cached by std).
+#[inline]
+fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+fn forward_block_dispatch<F: Float>(
+    w: &[F],
+    bias: &[F],
+    rows: &[&[F]],
+    segments: &[(usize, usize)],
+    zt: &mut [F],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked just above). Both builds run the same
+        // operations in the same order, so results do not depend on which one runs.
+        unsafe { forward_block_avx2(w, bias, rows, segments, zt) };
+        return;
+    }
+    forward_block(w, bias, rows, segments, zt);
 }
 
 /// Pre-activations `z = x·Wᵀ + b` (x: batch × inputs, z: batch × outputs, both row-major) through
@@ -104,33 +240,18 @@ pub(crate) fn forward<F: Float>(
     let rpb = rows_per_block(inputs);
     let rows: Vec<&[F]> = x.chunks_exact(inputs.max(1)).collect();
     let zt = &mut zt[..outputs * batch];
-    let body = |(blk, (w, zt)): (usize, (&[F], &mut [F]))| {
-        for (i, (wr, zr)) in w
-            .chunks_exact(inputs)
-            .zip(zt.chunks_exact_mut(batch))
-            .enumerate()
-        {
-            let j = blk * rpb + i;
-            for (g, out) in rows.chunks(ROW_GROUP).zip(zr.chunks_mut(ROW_GROUP)) {
-                dots(g, wr, segments, out);
-                for o in out.iter_mut() {
-                    *o += bias[j];
-                }
-            }
-        }
-    };
     if outputs <= rpb {
-        body((0, (weight, zt)));
+        forward_block_dispatch(weight, bias, &rows, segments, zt);
     } else {
         weight
             .par_chunks(rpb * inputs)
+            .zip(bias.par_chunks(rpb))
             .zip(zt.par_chunks_mut(rpb * batch))
-            .enumerate()
-            .for_each(body);
+            .for_each(|((w, b), zt)| forward_block_dispatch(w, b, &rows, segments, zt));
     }
-    for j in 0..outputs {
-        for b in 0..batch {
-            z[b * outputs + j] = zt[j * batch + b];
+    for (j, col) in zt.chunks_exact(batch.max(1)).enumerate() {
+        for (b, &v) in col.iter().enumerate() {
+            z[b * outputs + j] = v;
         }
     }
 }
@@ -160,6 +281,177 @@ pub(crate) struct Backward<'a, F> {
     pub segments: &'a [(usize, usize)],
 }
 
+/// One chunk of `len` columns starting at `c` of row `wr`: the gradient `g = Σ_b dz_b·x[b, c..]`,
+/// the input-gradient partial sums `part[b, c..] += dz_b·w` (old weights), then the sink.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn backward_chunk<F: Float, S: RowSink<F>>(
+    sink: &S,
+    state: &mut S::Block<'_>,
+    x: &[F],
+    inputs: usize,
+    dzc: &[F],
+    wr: &mut [F],
+    row_off: usize,
+    c: usize,
+    len: usize,
+    part: &mut [F],
+) {
+    let mut g = [F::zero(); LANES];
+    let g = &mut g[..len];
+    for (bi, &d) in dzc.iter().enumerate() {
+        let xr = &x[bi * inputs + c..bi * inputs + c + len];
+        for l in 0..len {
+            g[l] += d * xr[l];
+        }
+    }
+    let w = &mut wr[c..c + len];
+    if !part.is_empty() {
+        for (bi, &d) in dzc.iter().enumerate() {
+            let pr = &mut part[bi * inputs + c..bi * inputs + c + len];
+            for l in 0..len {
+                pr[l] += d * w[l];
+            }
+        }
+    }
+    sink.chunk(state, row_off + c, w, g);
+}
+
+/// [`backward_chunk`] for a whole vector of [`LANES`] columns, on register-sized arrays.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn backward_chunk_full<F: Float, S: RowSink<F>>(
+    sink: &S,
+    state: &mut S::Block<'_>,
+    x: &[F],
+    inputs: usize,
+    dzc: &[F],
+    wr: &mut [F],
+    row_off: usize,
+    c: usize,
+    part: &mut [F],
+) {
+    let mut g = [F::zero(); LANES];
+    for (bi, &d) in dzc.iter().enumerate() {
+        let mut xa = [F::zero(); LANES];
+        xa.copy_from_slice(&x[bi * inputs + c..bi * inputs + c + LANES]);
+        for l in 0..LANES {
+            g[l] += d * xa[l];
+        }
+    }
+    let mut wa = [F::zero(); LANES];
+    wa.copy_from_slice(&wr[c..c + LANES]);
+    if !part.is_empty() {
+        for (bi, &d) in dzc.iter().enumerate() {
+            let pr = &mut part[bi * inputs + c..bi * inputs + c + LANES];
+            let mut pa = [F::zero(); LANES];
+            pa.copy_from_slice(pr);
+            for l in 0..LANES {
+                pa[l] += d * wa[l];
+            }
+            pr.copy_from_slice(&pa);
+        }
+    }
+    sink.chunk(state, row_off + c, &mut wr[c..c + LANES], &g);
+}
+
+/// One block of rows of the backward kernel (see [`backward`]).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn backward_block<F: Float, S: RowSink<F>>(
+    p: &Backward<'_, F>,
+    sink: &S,
+    first_row: usize,
+    outputs: usize,
+    w: &mut [F],
+    b: &mut [F],
+    mut state: S::Block<'_>,
+    part: &mut [F],
+) {
+    let inputs = w.len() / b.len().max(1);
+    let mut dzc = vec![F::zero(); p.batch];
+    for (i, (wr, br)) in w
+        .chunks_exact_mut(inputs.max(1))
+        .zip(b.iter_mut())
+        .enumerate()
+    {
+        let j = first_row + i;
+        let mut db = F::zero();
+        for (bi, d) in dzc.iter_mut().enumerate() {
+            *d = p.dz[bi * outputs + j];
+            db += *d;
+        }
+        sink.bias(&mut state, br, db);
+        let row_off = i * inputs;
+        let mut pos = 0;
+        for &(s, e) in p.segments {
+            if s > pos {
+                sink.gap(&mut state, row_off + pos, &mut wr[pos..s]);
+            }
+            let mut c = s;
+            while c + LANES <= e {
+                backward_chunk_full(sink, &mut state, p.x, inputs, &dzc, wr, row_off, c, part);
+                c += LANES;
+            }
+            if c < e {
+                backward_chunk(
+                    sink,
+                    &mut state,
+                    p.x,
+                    inputs,
+                    &dzc,
+                    wr,
+                    row_off,
+                    c,
+                    e - c,
+                    part,
+                );
+            }
+            pos = e;
+        }
+        if pos < inputs {
+            sink.gap(&mut state, row_off + pos, &mut wr[pos..inputs]);
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+fn backward_block_avx2<F: Float, S: RowSink<F>>(
+    p: &Backward<'_, F>,
+    sink: &S,
+    first_row: usize,
+    outputs: usize,
+    w: &mut [F],
+    b: &mut [F],
+    state: S::Block<'_>,
+    part: &mut [F],
+) {
+    backward_block(p, sink, first_row, outputs, w, b, state, part);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn backward_block_dispatch<F: Float, S: RowSink<F>>(
+    p: &Backward<'_, F>,
+    sink: &S,
+    first_row: usize,
+    outputs: usize,
+    w: &mut [F],
+    b: &mut [F],
+    state: S::Block<'_>,
+    part: &mut [F],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked just above); same operations and order
+        // as the portable build.
+        unsafe { backward_block_avx2(p, sink, first_row, outputs, w, b, state, part) };
+        return;
+    }
+    backward_block(p, sink, first_row, outputs, w, b, state, part);
+}
+
 /// For each output row `j`: `dW[j, :] = Σ_b dz[b, j]·x[b, :]` chunk by chunk into `sink`, the bias
 /// gradient `Σ_b dz[b, j]`, and (if `dx` is given, batch × inputs) `dx = dz·W` with the weights as
 /// they were before the sink touched them. `partials` is scratch for the per-block sums of `dx`.
@@ -175,84 +467,39 @@ pub(crate) fn backward<'s, F: Float, S: RowSink<F>>(
 ) {
     let outputs = bias.len();
     let inputs = weight.len() / outputs.max(1);
-    let batch = p.batch;
     let rpb = rows_per_block(inputs);
     let n_blocks = outputs.div_ceil(rpb);
-    let part_len = if dx.is_some() { batch * inputs } else { 0 };
+    let part_len = if dx.is_some() { p.batch * inputs } else { 0 };
     partials.clear();
     partials.resize(n_blocks * part_len, F::zero());
-    let want_dx = part_len > 0;
 
-    let body = |blk: usize, w: &mut [F], b: &mut [F], mut state: S::Block<'s>, part: &mut [F]| {
-        let mut dzc = vec![F::zero(); batch];
-        let mut g = [F::zero(); LANES];
-        for (i, (wr, br)) in w.chunks_exact_mut(inputs).zip(b.iter_mut()).enumerate() {
-            let j = blk * rpb + i;
-            let mut db = F::zero();
-            for (bi, d) in dzc.iter_mut().enumerate() {
-                *d = p.dz[bi * outputs + j];
-                db += *d;
-            }
-            sink.bias(&mut state, br, db);
-            let row_off = i * inputs;
-            let mut pos = 0;
-            for &(s, e) in p.segments {
-                if s > pos {
-                    sink.gap(&mut state, row_off + pos, &mut wr[pos..s]);
-                }
-                let mut c = s;
-                while c < e {
-                    let len = LANES.min(e - c);
-                    let g = &mut g[..len];
-                    g.fill(F::zero());
-                    for (bi, &d) in dzc.iter().enumerate() {
-                        let xr = &p.x[bi * inputs + c..bi * inputs + c + len];
-                        for (gl, &xl) in g.iter_mut().zip(xr) {
-                            *gl += d * xl;
-                        }
-                    }
-                    if want_dx {
-                        for (bi, &d) in dzc.iter().enumerate() {
-                            let pr = &mut part[bi * inputs + c..bi * inputs + c + len];
-                            for (pl, &wl) in pr.iter_mut().zip(&wr[c..c + len]) {
-                                *pl += d * wl;
-                            }
-                        }
-                    }
-                    sink.chunk(&mut state, row_off + c, &mut wr[c..c + len], g);
-                    c += len;
-                }
-                pos = e;
-            }
-            if pos < inputs {
-                sink.gap(&mut state, row_off + pos, &mut wr[pos..inputs]);
-            }
-        }
-    };
-    let chunk = rpb * inputs;
     if n_blocks <= 1 {
         if let Some(state) = blocks.into_iter().next() {
-            body(0, weight, bias, state, &mut partials[..]);
+            backward_block_dispatch(p, sink, 0, outputs, weight, bias, state, &mut partials[..]);
         }
-    } else if want_dx {
+    } else if part_len > 0 {
         weight
-            .par_chunks_mut(chunk)
+            .par_chunks_mut(rpb * inputs)
             .zip(bias.par_chunks_mut(rpb))
             .zip(blocks.into_par_iter())
             .zip(partials.par_chunks_mut(part_len))
             .enumerate()
-            .for_each(|(blk, (((w, b), state), part))| body(blk, w, b, state, part));
+            .for_each(|(blk, (((w, b), state), part))| {
+                backward_block_dispatch(p, sink, blk * rpb, outputs, w, b, state, part)
+            });
     } else {
         weight
-            .par_chunks_mut(chunk)
+            .par_chunks_mut(rpb * inputs)
             .zip(bias.par_chunks_mut(rpb))
             .zip(blocks.into_par_iter())
             .enumerate()
-            .for_each(|(blk, ((w, b), state))| body(blk, w, b, state, &mut []));
+            .for_each(|(blk, ((w, b), state))| {
+                backward_block_dispatch(p, sink, blk * rpb, outputs, w, b, state, &mut [])
+            });
     }
     if let Some(dx) = dx {
         dx.fill(F::zero());
-        for part in partials.chunks_exact(part_len) {
+        for part in partials.chunks_exact(part_len.max(1)) {
             for (d, &p) in dx.iter_mut().zip(part) {
                 *d += p;
             }
@@ -291,11 +538,10 @@ impl<F: Float> RowSink<F> for AdamSink<F> {
         let n = w.len();
         let m = &mut row.m[offset..offset + n];
         let v = &mut row.v[offset..offset + n];
-        for ((w, m), v) in w.iter_mut().zip(m).zip(v) {
-            self.c.update(w, F::zero(), m, v);
-        }
+        self.c.update_zero_grad(w, m, v);
     }
 
+    #[inline(always)]
     fn bias(&self, row: &mut AdamBlock<'_, F>, b: &mut F, g: F) {
         let i = row.next_bias;
         self.c.update(b, g, &mut row.mb[i], &mut row.vb[i]);
@@ -316,14 +562,17 @@ pub(crate) struct StoreBlock<'a, F> {
 impl<F: Float> RowSink<F> for StoreSink {
     type Block<'a> = StoreBlock<'a, F>;
 
+    #[inline(always)]
     fn chunk(&self, row: &mut StoreBlock<'_, F>, offset: usize, _w: &mut [F], g: &[F]) {
         row.dw[offset..offset + g.len()].copy_from_slice(g);
     }
 
+    #[inline(always)]
     fn gap(&self, row: &mut StoreBlock<'_, F>, offset: usize, w: &mut [F]) {
         row.dw[offset..offset + w.len()].fill(F::zero());
     }
 
+    #[inline(always)]
     fn bias(&self, row: &mut StoreBlock<'_, F>, _b: &mut F, g: F) {
         row.db[row.next_bias] = g;
         row.next_bias += 1;

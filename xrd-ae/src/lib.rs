@@ -13,6 +13,7 @@ mod kernels;
 mod loss;
 mod network;
 mod persist;
+mod simd;
 mod train;
 
 pub use activation::{Activation, PRELU_INIT};

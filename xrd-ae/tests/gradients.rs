@@ -286,3 +286,46 @@ fn fused_training_step_equals_gradients_then_adam() {
         assert_eq!(trained, w, "layer {l}");
     }
 }
+
+/// The f32 kernels (hand-vectorised where the CPU allows) agree with the f64 ones.
+#[test]
+fn f32_kernels_agree_with_f64() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(77);
+    let net = network(
+        &[901, 30, 703],
+        Activation::Relu,
+        Activation::Identity,
+        &mut rng,
+    );
+    let mut x = random(7, 901, &mut rng);
+    for c in 0..901 {
+        if (c / 13) % 4 == 0 {
+            x.column_mut(c).fill(0.0);
+        }
+    }
+    let y = random(7, 703, &mut rng);
+    let g64 = net.gradients(&x, &y, Loss::Mse).unwrap();
+    let layers32 = net
+        .layers()
+        .iter()
+        .map(|l| {
+            Dense::new(
+                l.weight().mapv(|v| v as f32),
+                l.bias().mapv(|v| v as f32),
+                l.activation(),
+            )
+            .unwrap()
+        })
+        .collect();
+    let net32 = Network::new(layers32).unwrap();
+    let g32 = net32
+        .gradients(&x.mapv(|v| v as f32), &y.mapv(|v| v as f32), Loss::Mse)
+        .unwrap();
+    assert_relative_eq!(f64::from(g32.loss), g64.loss, max_relative = 1e-5);
+    for (a, b) in g32.layers.iter().zip(&g64.layers) {
+        let scale = b.weight.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (u, v) in a.weight.iter().zip(&b.weight) {
+            assert!((f64::from(*u) - v).abs() <= 1e-4 * scale, "{u} vs {v}");
+        }
+    }
+}

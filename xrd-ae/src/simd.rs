@@ -1,0 +1,109 @@
+//! Hand-vectorised f32 kernels for x86-64 with AVX2 and FMA, used when the CPU has them. The
+//! portable kernels in `kernels` are the reference (and what f64 and other CPUs run); these
+//! compute the same sums with fused multiply-adds, in an order that is fixed for a given shape,
+//! so results are reproducible run to run on one machine.
+
+#![allow(unsafe_code)]
+
+use std::any::TypeId;
+
+use xrd_io::Float;
+
+/// Reinterprets a slice of `F` as `f32` when `F` is `f32`.
+#[inline(always)]
+pub(crate) fn as_f32<F: Float>(s: &[F]) -> Option<&[f32]> {
+    if TypeId::of::<F>() == TypeId::of::<f32>() {
+        // SAFETY: F is f32 (same TypeId), so the memory, length and alignment are those of f32.
+        Some(unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<f32>(), s.len()) })
+    } else {
+        None
+    }
+}
+
+/// Mutable [`as_f32`].
+#[inline(always)]
+pub(crate) fn as_f32_mut<F: Float>(s: &mut [F]) -> Option<&mut [f32]> {
+    if TypeId::of::<F>() == TypeId::of::<f32>() {
+        // SAFETY: as in `as_f32`; the exclusive borrow is carried over.
+        Some(unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<f32>(), s.len()) })
+    } else {
+        None
+    }
+}
+
+/// Whether the f32 AVX2/FMA kernels can run on this CPU.
+#[inline]
+pub(crate) fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// `out[r] = Σ_k xs[r][k]·w[k]` over `segments` for `R` rows; `None` if the shapes do not allow
+/// the vector kernel (the caller then runs the portable one).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(crate) fn dots<const R: usize>(
+    xs: &[&[f32]; R],
+    w: &[f32],
+    segments: &[(usize, usize)],
+    out: &mut [f32],
+) -> Option<()> {
+    let n = w.len();
+    let ok = available()
+        && out.len() >= R
+        && xs.iter().all(|x| x.len() >= n)
+        && segments.iter().all(|&(s, e)| s <= e && e <= n);
+    if !ok {
+        return None;
+    }
+    // SAFETY: AVX2 and FMA are available, and every index the kernel touches is below `n`, which
+    // bounds all slices (checked above).
+    unsafe { dots_avx2::<R>(xs, w, segments, out) };
+    Some(())
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dots_avx2<const R: usize>(
+    xs: &[&[f32]; R],
+    w: &[f32],
+    segments: &[(usize, usize)],
+    out: &mut [f32],
+) {
+    use std::arch::x86_64::*;
+    let mut acc = [_mm256_setzero_ps(); R];
+    let mut tail = [0.0f32; R];
+    let wp = w.as_ptr();
+    for &(s, e) in segments {
+        let mut c = s;
+        while c + 8 <= e {
+            // SAFETY: c + 8 ≤ e ≤ len of w and of every row (checked by the caller).
+            unsafe {
+                let wv = _mm256_loadu_ps(wp.add(c));
+                for r in 0..R {
+                    acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(xs[r].as_ptr().add(c)), wv, acc[r]);
+                }
+            }
+            c += 8;
+        }
+        for k in c..e {
+            for r in 0..R {
+                tail[r] = xs[r][k].mul_add(w[k], tail[r]);
+            }
+        }
+    }
+    for r in 0..R {
+        let mut lanes = [0.0f32; 8];
+        // SAFETY: `lanes` holds exactly 8 f32.
+        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), acc[r]) };
+        let a = (lanes[0] + lanes[4]) + (lanes[2] + lanes[6]);
+        let b = (lanes[1] + lanes[5]) + (lanes[3] + lanes[7]);
+        out[r] = (a + b) + tail[r];
+    }
+}
