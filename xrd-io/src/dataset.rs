@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use ndarray::parallel::prelude::*;
 use ndarray::{Array2, ArrayView1, Axis};
 
 use crate::error::excerpt;
@@ -85,7 +86,7 @@ impl<F: Float> Dataset<F> {
     }
 
     /// Resamples `patterns` onto `grid` (rows in order, named by their source file, else sample
-    /// name, else `pattern-<i>`), without labels.
+    /// name, else `pattern-<i>`), without labels. Rows are resampled in parallel (rayon).
     ///
     /// # Errors
     /// As [`Pattern::resample`].
@@ -95,13 +96,20 @@ impl<F: Float> Dataset<F> {
         policy: OutOfRange,
     ) -> Result<Dataset<F>> {
         let mut data = Array2::zeros((patterns.len(), grid.len()));
-        for (p, mut row) in patterns.iter().zip(data.axis_iter_mut(Axis(0))) {
-            let out = row.as_slice_mut().ok_or(Error::Degenerate {
-                what: "dataset row",
-                reason: "row is not contiguous".into(),
-            })?;
-            resample_into(p.two_theta(), p.intensity(), &grid, policy, out)?;
-        }
+        // Rows are independent: resample them in parallel (the first error in row order wins).
+        data.axis_iter_mut(Axis(0))
+            .into_par_iter()
+            .zip(patterns.par_iter())
+            .map(|(mut row, p)| match row.as_slice_mut() {
+                Some(out) => resample_into(p.two_theta(), p.intensity(), &grid, policy, out),
+                None => Err(Error::Degenerate {
+                    what: "dataset row",
+                    reason: "row is not contiguous".into(),
+                }),
+            })
+            .collect::<Vec<Result<()>>>()
+            .into_iter()
+            .collect::<Result<()>>()?;
         let names = patterns
             .iter()
             .enumerate()

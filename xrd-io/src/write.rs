@@ -128,7 +128,7 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// disk, then renamed over `path`, so readers never see a half-written file.
 ///
 /// # Errors
-/// As [`write`], with [`Error::Io`] naming the file.
+/// As [`write()`], with [`Error::Io`] naming the file.
 pub fn save(path: impl AsRef<Path>, patterns: &[Pattern], format: OutputFormat) -> Result<()> {
     let path = path.as_ref();
     let dir = match path.parent() {

@@ -6,7 +6,7 @@
 //! numeric row fixes the columns: 2 → (2θ, I), 3 → (2θ, I, σ), more → (2θ, I) with the rest
 //! ignored. Every later row must have the same columns (at least two when there were more than 3).
 
-use super::text::{Points, lines, number_in, split_numbers, uses_decimal_comma};
+use super::text::{Points, lines, number_in, split_numbers, tokens, uses_decimal_comma};
 use crate::error::excerpt;
 use crate::{Error, Format, Location, Metadata, Pattern, Result};
 
@@ -50,29 +50,32 @@ pub(crate) fn read(text: &str, file: &str) -> Result<Vec<Pattern>> {
                 (tokens.len(), comma)
             }
         };
-        let tokens = split_numbers(line, comma);
         let used = if ncols == 3 { 3 } else { 2 };
+        let mut v = [0.0; 3];
+        let mut found = 0;
+        for t in tokens(line, comma) {
+            if found < used {
+                v[found] = number_in(t, comma).ok_or_else(|| Error::Syntax {
+                    file: file.to_owned(),
+                    at: Location::Line(n),
+                    expected: "a number".into(),
+                    found: excerpt(t),
+                })?;
+            }
+            found += 1;
+        }
         let width_ok = if ncols <= 3 {
-            tokens.len() == ncols
+            found == ncols
         } else {
-            tokens.len() >= 2
+            found >= 2
         };
         if !width_ok {
             return Err(Error::ColumnMismatch {
                 file: file.to_owned(),
                 at: Location::Line(n),
                 expected: ncols,
-                found: tokens.len(),
+                found,
             });
-        }
-        let mut v = [0.0; 3];
-        for (k, t) in tokens.iter().take(used).enumerate() {
-            v[k] = number_in(t, comma).ok_or_else(|| Error::Syntax {
-                file: file.to_owned(),
-                at: Location::Line(n),
-                expected: "a number".into(),
-                found: excerpt(t),
-            })?;
         }
         points.push(v[0], v[1], (used == 3).then_some(v[2]), Location::Line(n));
     }

@@ -28,7 +28,7 @@ pub enum Format {
     PdCif,
     /// Bruker BRML (zip of XML).
     Brml,
-    /// The JSON written by [`crate::write`] (a list of patterns or one pattern).
+    /// The JSON written by [`crate::write()`] (a list of patterns or one pattern).
     Json,
 }
 

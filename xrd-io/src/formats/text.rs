@@ -131,18 +131,23 @@ pub(crate) fn uniform(
         .with_meta(meta))
 }
 
-/// Splits a data line into numbers. `decimal_comma` selects `1,5` as one-and-a-half (with
-/// separators whitespace and `;`); otherwise whitespace, `,`, `;` and tabs all separate.
+/// The separators of data rows: ASCII whitespace, `;`, and `,` unless it is the decimal mark.
+fn is_separator(c: char, decimal_comma: bool) -> bool {
+    matches!(c, ' ' | '\t' | ';' | '\x0b' | '\x0c')
+        || (c == ',' && !decimal_comma)
+        || (!c.is_ascii() && c.is_whitespace())
+}
+
+/// The tokens of a data line. `decimal_comma` selects `1,5` as one-and-a-half (with separators
+/// whitespace and `;`); otherwise whitespace, `,`, `;` and tabs all separate.
+pub(crate) fn tokens(line: &str, decimal_comma: bool) -> impl Iterator<Item = &str> {
+    line.split(move |c: char| is_separator(c, decimal_comma))
+        .filter(|t| !t.is_empty())
+}
+
+/// [`tokens`], collected.
 pub(crate) fn split_numbers(line: &str, decimal_comma: bool) -> Vec<&str> {
-    if decimal_comma {
-        line.split(|c: char| c.is_whitespace() || c == ';')
-            .filter(|t| !t.is_empty())
-            .collect()
-    } else {
-        line.split(|c: char| c.is_whitespace() || c == ',' || c == ';')
-            .filter(|t| !t.is_empty())
-            .collect()
-    }
+    tokens(line, decimal_comma).collect()
 }
 
 /// Parses one token, with `,` as the decimal mark when `decimal_comma`.
