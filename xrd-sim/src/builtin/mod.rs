@@ -111,8 +111,8 @@ pub struct SimPeak {
     pub two_theta: f64,
     /// Integrated intensity relative to the pattern's strongest peak (= 1).
     pub intensity: f64,
-    /// Miller indices in the parent conventional I4/mmm cell (fractional for superstructure
-    /// reflections, e.g. (½ ½ 0)).
+    /// Miller indices in the parent conventional I4/mmm cell, as the 4/mmm family representative
+    /// h ≥ k ≥ 0, l ≥ 0 (fractional for superstructure reflections, e.g. (½ ½ 0)).
     pub hkl: [f64; 3],
     /// Reflections merged into the peak.
     pub multiplicity: u32,
@@ -515,10 +515,12 @@ impl BuiltinParams {
             .map(|p| {
                 let h = p.hkl.map(f64::from);
                 // g = H B_s = H M⁻ᵀ B_conv → parent hkl = H M⁻ᵀ.
-                let hkl = [0, 1, 2].map(|j| {
+                let raw = [0, 1, 2].map(|j| {
                     let v: f64 = (0..3).map(|i| h[i] * minv[j][i]).sum();
-                    (v * 1e6).round() / 1e6
+                    ((v * 1e6).round() / 1e6).abs()
                 });
+                // The 4/mmm family representative: h ≥ k ≥ 0, l ≥ 0.
+                let hkl = [raw[0].max(raw[1]), raw[0].min(raw[1]), raw[2]];
                 SimPeak {
                     two_theta: p.two_theta,
                     intensity: p.intensity / top,
@@ -652,6 +654,15 @@ mod tests {
         let a = params.build().unwrap();
         let b = params.build().unwrap();
         assert_eq!(a, b, "bit-identical");
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        assert_eq!(
+            one.install(|| params.build()).unwrap(),
+            a,
+            "bit-identical on one thread"
+        );
         assert_eq!(a.len(), 10);
         assert_eq!(a.patterns.dim(), (10, 1000));
         for row in a.patterns.rows() {
