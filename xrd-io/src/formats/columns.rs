@@ -5,6 +5,7 @@
 //! `#`, `!` or `;` are comments anywhere, and `#` starts a comment at the end of a row. The first
 //! numeric row fixes the columns: 2 → (2θ, I), 3 → (2θ, I, σ), more → (2θ, I) with the rest
 //! ignored. Every later row must have the same columns (at least two when there were more than 3).
+//! A third column with negative values is not an uncertainty and is ignored (noted in metadata).
 
 use super::text::{Points, lines, number_in, split_numbers, tokens, uses_decimal_comma};
 use crate::error::excerpt;
@@ -78,6 +79,15 @@ pub(crate) fn read(text: &str, file: &str) -> Result<Vec<Pattern>> {
             });
         }
         points.push(v[0], v[1], (used == 3).then_some(v[2]), Location::Line(n));
+    }
+    if points.sigma.iter().any(|&s| s < 0.0) {
+        // A third column with negative values is not an uncertainty (e.g. a difference curve):
+        // read 2θ and intensity and say so, rather than refusing the file.
+        points.sigma.clear();
+        meta.extra.push((
+            "ignored column 3".into(),
+            "has negative values, so it is not sigma".into(),
+        ));
     }
     let pattern = points.finish(
         file,
@@ -168,12 +178,16 @@ mod tests {
         assert!(e.to_string().starts_with("f.xy: line 4:"), "{e}");
         let e = read("only text\n", "f.xy").unwrap_err();
         assert!(matches!(e, Error::NoData { .. }), "{e}");
-        let e = read("1 2 -1\n", "f.xye").unwrap_err();
+        let p = &read("1 2 -1\n2 3 0.5\n", "f.xye").unwrap()[0];
+        assert_eq!(p.sigma(), None);
+        assert!(p.meta().get("ignored column 3").is_some());
+        let e = read("1 2 1\n2 3 nan\n", "f.xye").unwrap_err();
         assert!(
             matches!(
                 e,
-                Error::OutOfDomain {
-                    at: Location::Line(1),
+                Error::NonFinite {
+                    at: Location::Line(2),
+                    what: "sigma",
                     ..
                 }
             ),

@@ -4,6 +4,8 @@
 //! Read: the 2θ positions (`startPosition`/`endPosition` or `listPositions` of
 //! `<positions axis="2Theta">`), `<intensities>` or `<counts>`, `commonCountingTime`,
 //! `usedWavelength` (`kAlpha1`, `kAlpha2`, `ratioKAlpha2KAlpha1`), sample name and comment entries.
+//! Intensities are multiplied by `beamAttenuationFactors` when present; `countingTimes` (per point)
+//! gives the counting time when `commonCountingTime` is absent.
 
 use super::text::number;
 use super::xml::{self, Element};
@@ -110,7 +112,20 @@ fn read_scan(
         .child("intensities")
         .or_else(|| points.child("counts"))
         .ok_or_else(|| missing("<intensities> or <counts>"))?;
-    let y = xml::numbers(y_el, file)?;
+    let mut y = xml::numbers(y_el, file)?;
+    // Counts measured behind an attenuator are scaled back by its factor, point by point.
+    if let Some(f) = points.child("beamAttenuationFactors") {
+        let factors = xml::numbers(f, file)?;
+        if factors.len() != y.len() {
+            return Err(Error::Syntax {
+                file: file.to_owned(),
+                at: Location::Whole,
+                expected: format!("{} values in <beamAttenuationFactors>", y.len()),
+                found: format!("{} values", factors.len()),
+            });
+        }
+        y.iter_mut().zip(&factors).for_each(|(v, f)| *v *= f);
+    }
     if y.is_empty() {
         return Err(Error::NoData {
             file: file.to_owned(),
@@ -122,6 +137,9 @@ fn read_scan(
     }
     if let Some(t) = points.child("commonCountingTime") {
         meta.counting_time = Some(scalar(t, file)?);
+    } else if let Some(t) = points.child("countingTimes") {
+        // Per-point times: keep the first as the nominal time per step.
+        meta.counting_time = xml::numbers(t, file)?.first().copied();
     }
     if let Some(axis) = scan.attr("scanAxis") {
         meta.extra.push(("scanAxis".into(), axis.to_owned()));
@@ -200,7 +218,7 @@ mod tests {
             <counts unit="counts">1 2 3</counts></dataPoints></scan>
             <scan><dataPoints><positions axis="Omega"><startPosition>0</startPosition><endPosition>1</endPosition></positions>
             <positions axis="2Theta"><startPosition>20</startPosition><endPosition>21</endPosition></positions>
-            <commonCountingTime>1.5</commonCountingTime><intensities>4 5 6</intensities></dataPoints></scan></xrdMeasurement>"#,
+            <commonCountingTime>1.5</commonCountingTime><intensities>4 5 6</intensities><beamAttenuationFactors>1 1 10</beamAttenuationFactors></dataPoints></scan></xrdMeasurement>"#,
         );
         let ps = read(text.as_bytes(), "t.xrdml").unwrap();
         assert_eq!(ps.len(), 2);
@@ -211,6 +229,7 @@ mod tests {
             Some(Wavelength::MO_KA1).map(|_| Wavelength::monochromatic(0.709319).unwrap())
         );
         assert_eq!(ps[1].two_theta(), &[20.0, 20.5, 21.0]);
+        assert_eq!(ps[1].intensity(), &[4.0, 5.0, 60.0]);
         assert_eq!(ps[1].meta().counting_time, Some(1.5));
         assert_eq!(ps[1].meta().sample.as_deref(), Some("S1"));
     }
