@@ -9,7 +9,7 @@ use xrd_io::Float;
 
 use crate::geometry::{barycentric, clearly_outside, paper_labels};
 use crate::kdtree::{KdTree, Neighbours};
-use crate::params::{OutsideRule, ROUNDING_SLACK, TriangleParams};
+use crate::params::{MAX_NEIGHBOURS, OutsideRule, ROUNDING_SLACK, TriangleParams};
 use crate::{Error, Result};
 
 /// How an [`Estimate`] was obtained.
@@ -358,15 +358,14 @@ impl<F: Float> TriangleEstimator<F> {
         }
         let distance = d2[0].sqrt();
         let neg_tol = -self.edge_tol;
-        let bary = |a: usize, b: usize, c: usize| {
-            barycentric(
-                self.point(ids[a]),
-                self.point(ids[b]),
-                self.point(ids[c]),
-                p,
-                self.collinear_tol,
-            )
-        };
+        // The neighbours' coordinates, gathered once for the triangle search.
+        let mut v = [[zero; 2]; MAX_NEIGHBOURS];
+        for (slot, &i) in v.iter_mut().zip(ids) {
+            *slot = self.point(i);
+        }
+        let v = &v[..nb.len().min(MAX_NEIGHBOURS)];
+        let bary =
+            |a: usize, b: usize, c: usize| barycentric(v[a], v[b], v[c], p, self.collinear_tol);
         let min3 = |l: [F; 3]| l[0].min(l[1]).min(l[2]);
 
         // The paper's rule: the three nearest points.
@@ -388,7 +387,7 @@ impl<F: Float> TriangleEstimator<F> {
         // A triangle of the k nearest can only enclose P if P lies in their convex hull; when
         // it clearly does not (the usual case beyond the data), skip the C(k, 3) search.
         let extrapolating = self.params.get_outside() == OutsideRule::Extrapolate;
-        if !extrapolating && clearly_outside(p, ids.iter().map(|&i| self.point(i)), self.edge_tol) {
+        if !extrapolating && clearly_outside(p, v.iter().copied(), self.edge_tol) {
             let kind = EstimateKind::Outside { distance };
             return Core {
                 tri: [ids[0], ids[1], ids[2]],
@@ -403,7 +402,7 @@ impl<F: Float> TriangleEstimator<F> {
         // gives the smallest disc around P; among those, the smallest sum of squared vertex
         // distances wins.
         let mut best: Option<([usize; 3], [F; 3], F)> = None;
-        for c in 3..nb.len() {
+        for c in 3..v.len() {
             for b in 1..c {
                 for a in 0..b {
                     let Some(l) = bary(a, b, c) else { continue };

@@ -71,14 +71,12 @@ impl<F: Float> Neighbours<F> {
         self.ids.len()
     }
 
-    /// The `k` nearest of `candidates` (indices into `points`) by brute force; equal to the
-    /// tree's answer whenever `candidates` holds every point of the true k nearest.
-    pub(crate) fn fill_from(&mut self, p: [F; 2], k: usize, candidates: &[u32], points: &[[F; 2]]) {
+    /// Replaces the content with `sorted` (already the k nearest, ascending).
+    pub(crate) fn set_sorted(&mut self, k: usize, sorted: &[(F, u32)]) {
         self.reset(k);
-        for &i in candidates {
-            let q = points[i as usize];
-            let (dx, dy) = (q[0] - p[0], q[1] - p[1]);
-            self.offer(dx * dx + dy * dy, i);
+        for &(d2, i) in sorted {
+            self.d2.push(d2);
+            self.ids.push(i);
         }
     }
 
@@ -109,12 +107,17 @@ impl<F: Float> Neighbours<F> {
             }
             pos -= 1;
         }
-        self.d2.insert(pos, d2);
-        self.ids.insert(pos, id);
-        if self.ids.len() > self.k {
-            self.d2.pop();
-            self.ids.pop();
+        if n < self.k {
+            self.d2.push(d2);
+            self.ids.push(id);
         }
+        let last = self.ids.len() - 1;
+        for j in (pos..last).rev() {
+            self.d2[j + 1] = self.d2[j];
+            self.ids[j + 1] = self.ids[j];
+        }
+        self.d2[pos] = d2;
+        self.ids[pos] = id;
     }
 }
 

@@ -187,13 +187,17 @@ const SEGMENT: usize = 32;
 
 /// Paints one row segment by segment. For a segment with centre c and half-width h, every
 /// pixel's k nearest known points lie within `r_k(c) + 2h` of c (triangle inequality), so one
-/// tree query per segment yields a short candidate list, and each pixel's k nearest are
-/// found among those by brute force, with exactly the tree's distances and tie-breaking, so
-/// painted values equal [`TriangleEstimator::estimate`] bit for bit.
+/// tree query per segment yields a short candidate list. The list is kept sorted by
+/// `(distance², index)` from the current pixel; moving to the next pixel changes the order
+/// little, so an insertion sort restores it in about one pass. The first k entries are then
+/// exactly the tree's k nearest (same distances, same tie-breaking), so painted values equal
+/// [`TriangleEstimator::estimate`] bit for bit.
 struct RowPainter<'a, F: Float> {
     est: &'a TriangleEstimator<F>,
     scratch: Scratch<F>,
-    candidates: Vec<u32>,
+    /// `(distance², index)` of the segment's candidates, sorted for the last pixel.
+    candidates: Vec<(F, u32)>,
+    ids: Vec<u32>,
     /// Whether `candidates` is valid for the current segment.
     ready: bool,
 }
@@ -204,12 +208,14 @@ impl<'a, F: Float> RowPainter<'a, F> {
             est,
             scratch: est.scratch(),
             candidates: Vec::new(),
+            ids: Vec::new(),
             ready: false,
         }
     }
 
     fn prepare(&mut self, xs: &[F], y: F) {
         self.candidates.clear();
+        self.ids.clear();
         self.ready = false;
         let (Some(&first), Some(&last)) = (xs.first(), xs.last()) else {
             return;
@@ -228,7 +234,9 @@ impl<'a, F: Float> RowPainter<'a, F> {
         };
         // A relative margin keeps rounding from dropping a point on the boundary.
         let r2 = reach * reach * F::of(1.0 + 1e-6) + F::min_positive_value();
-        self.est.index().within_into(c, r2, &mut self.candidates);
+        self.est.index().within_into(c, r2, &mut self.ids);
+        self.candidates
+            .extend(self.ids.iter().map(|&i| (F::zero(), i)));
         self.ready = true;
     }
 
@@ -237,11 +245,32 @@ impl<'a, F: Float> RowPainter<'a, F> {
         if !(self.ready && p[0].is_finite() && p[1].is_finite()) {
             return self.est.core(p, &mut self.scratch);
         }
+        let points = self.est.points();
+        for (d2, i) in self.candidates.iter_mut() {
+            let q = points[*i as usize];
+            let (dx, dy) = (q[0] - p[0], q[1] - p[1]);
+            *d2 = dx * dx + dy * dy;
+        }
+        insertion_sort(&mut self.candidates);
         let k = self.est.get_params().get_neighbours();
         self.scratch
             .nb
-            .fill_from(p, k, &self.candidates, self.est.points());
+            .set_sorted(k, &self.candidates[..k.min(self.candidates.len())]);
         self.est.decide(p, &self.scratch.nb)
+    }
+}
+
+/// Sorts by `(distance², index)`; linear on nearly sorted input.
+#[inline]
+fn insertion_sort<F: Float>(v: &mut [(F, u32)]) {
+    for i in 1..v.len() {
+        let x = v[i];
+        let mut j = i;
+        while j > 0 && (v[j - 1].0 > x.0 || (v[j - 1].0 == x.0 && v[j - 1].1 > x.1)) {
+            v[j] = v[j - 1];
+            j -= 1;
+        }
+        v[j] = x;
     }
 }
 
