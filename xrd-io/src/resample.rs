@@ -51,39 +51,46 @@ pub fn resample_into<F: Float>(
     }
     let (lo, hi) = (x[0], x[x.len() - 1]);
     let tol = EDGE_TOLERANCE * grid.step();
-    let mut j = 0; // x[j] <= t < x[j + 1] for the current grid point t
-    for (i, o) in out.iter_mut().enumerate() {
+    let inside = |t: f64| t >= lo - tol && t <= hi + tol;
+    // Grid points inside the measured range form one run first..last; find it, then handle the
+    // two outside stretches by policy and the run with a branch-light sweep.
+    let first = out
+        .iter()
+        .enumerate()
+        .position(|(i, _)| grid.x(i) >= lo - tol)
+        .unwrap_or(out.len());
+    let mut last = first;
+    while last < out.len() && inside(grid.x(last)) {
+        last += 1;
+    }
+    let outside = |t: f64| -> Result<f64> {
+        match policy {
+            OutOfRange::Zero => Ok(0.0),
+            OutOfRange::Clamp => Ok(if t < lo { y[0] } else { y[y.len() - 1] }),
+            OutOfRange::Error => Err(Error::OutsideRange {
+                two_theta: t,
+                min: lo,
+                max: hi,
+            }),
+        }
+    };
+    for i in (0..first).chain(last..out.len()) {
+        out[i] = F::of(outside(grid.x(i))?);
+    }
+    if x.len() == 1 {
+        out[first..last].iter_mut().for_each(|o| *o = F::of(y[0]));
+        return Ok(());
+    }
+    let mut j = 0; // x[j] <= t < x[j + 1] for the current grid point t (j + 1 < len)
+    let end = x.len() - 2;
+    for (i, o) in out.iter_mut().enumerate().take(last).skip(first) {
         let t = grid.x(i);
-        let v = if t < lo - tol || t > hi + tol {
-            match policy {
-                OutOfRange::Zero => 0.0,
-                OutOfRange::Clamp => {
-                    if t < lo {
-                        y[0]
-                    } else {
-                        y[y.len() - 1]
-                    }
-                }
-                OutOfRange::Error => {
-                    return Err(Error::OutsideRange {
-                        two_theta: t,
-                        min: lo,
-                        max: hi,
-                    });
-                }
-            }
-        } else if t <= lo {
-            y[0]
-        } else if t >= hi {
-            y[y.len() - 1]
-        } else {
-            while x[j + 1] <= t {
-                j += 1;
-            }
-            let w = (t - x[j]) / (x[j + 1] - x[j]);
-            y[j] + w * (y[j + 1] - y[j])
-        };
-        *o = F::of(v);
+        while j < end && x[j + 1] <= t {
+            j += 1;
+        }
+        // w leaves [0, 1] only within the edge tolerance: clamp to the end values there.
+        let w = ((t - x[j]) / (x[j + 1] - x[j])).clamp(0.0, 1.0);
+        *o = F::of(y[j] + w * (y[j + 1] - y[j]));
     }
     Ok(())
 }
@@ -213,5 +220,40 @@ mod tests {
         assert_eq!(q.intensity(), &[0.0, 2.0, 4.0]);
         assert_eq!(q.sigma(), Some(&[1.0, 2.0, 3.0][..]));
         assert_eq!(q.wavelength(), p.wavelength());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn matches_bisection_on_random_axes(
+            gaps in proptest::collection::vec(0.01f64..2.0, 0..40),
+            start in -5.0f64..5.0,
+            g0 in -10.0f64..10.0,
+            step in 0.05f64..1.5,
+            n in 1usize..60,
+        ) {
+            let mut x = vec![start];
+            for g in &gaps {
+                x.push(x[x.len() - 1] + g);
+            }
+            let y: Vec<f64> = x.iter().map(|v| (v * 1.7).sin() * 10.0).collect();
+            let grid = Grid::new(g0, step, n).unwrap();
+            let mut clamp = vec![0.0; n];
+            resample_into(&x, &y, &grid, OutOfRange::Clamp, &mut clamp).unwrap();
+            let mut zero = vec![0.0; n];
+            resample_into(&x, &y, &grid, OutOfRange::Zero, &mut zero).unwrap();
+            let mut strict = vec![0.0; n];
+            let err = resample_into(&x, &y, &grid, OutOfRange::Error, &mut strict);
+            let (lo, hi) = (x[0], x[x.len() - 1]);
+            for i in 0..n {
+                let t = grid.x(i);
+                proptest::prop_assert!((clamp[i] - naive(&x, &y, t)).abs() < 1e-9);
+                let inside = t >= lo - 1e-9 * step && t <= hi + 1e-9 * step;
+                proptest::prop_assert_eq!(zero[i], if inside { clamp[i] } else { 0.0 });
+            }
+            let all_inside = (0..n).all(|i| grid.x(i) >= lo - 1e-9 * step && grid.x(i) <= hi + 1e-9 * step);
+            proptest::prop_assert_eq!(err.is_ok(), all_inside);
+        }
     }
 }
