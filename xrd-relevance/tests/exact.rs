@@ -144,8 +144,9 @@ fn fast_path_equals_generic_path_f32() {
 
 #[test]
 fn autoencoder_fast_path_on_a_moderate_network() {
+    // 1,501 points: several parallel chunks of windows, and a partial last window when tiling.
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
-    let n = 1_500;
+    let n = 1_501;
     let grid = Grid::new(10.0, 0.01, n).unwrap();
     let ae = Autoencoder::<f32>::params()
         .hidden(&[32, 16, 6])
@@ -153,14 +154,24 @@ fn autoencoder_fast_path_on_a_moderate_network() {
         .build(n, &mut rng)
         .unwrap();
     let x = random_pattern::<f32>(n, &mut rng);
-    let r = Relevance::params().build(&grid).unwrap();
-    let fast = r.profile_exact(&ae, x.view()).unwrap();
-    let generic = r.profile(&ae, x.view()).unwrap();
-    assert_eq!(fast.len(), 500);
-    agree(
-        fast.dev(),
-        generic.dev(),
-        max_abs(generic.latent()),
-        REL_F32,
-    );
+    for (stride, mask) in [(3, Mask::Zero), (1, Mask::local_background())] {
+        let r = Relevance::params()
+            .stride(Span::Points(stride))
+            .mask(mask)
+            .build(&grid)
+            .unwrap();
+        let fast = r.profile_exact(&ae, x.view()).unwrap();
+        let generic = r.profile(&ae, x.view()).unwrap();
+        assert_eq!(fast.len(), n.div_ceil(stride));
+        agree(
+            fast.dev(),
+            generic.dev(),
+            max_abs(generic.latent()),
+            REL_F32,
+        );
+        let many = r
+            .profiles_exact(&ae, ndarray::stack![ndarray::Axis(0), x, x].view())
+            .unwrap();
+        assert_eq!(many[1], fast);
+    }
 }
