@@ -179,8 +179,8 @@ fn fast_path_equals_direct_sum_with_tabulated_form_factors() {
     let (lambda, tt_max) = (0.35, 60.0);
     let v = random_structure(21, 5, 14.0).lattice().volume();
     let gmax = 2.0 * (tt_max / 2.0f64).to_radians().sin() / lambda;
-    // The simulator tabulates f₀ when 4π/3 g³ V > 8 s_max / 1e-4: make sure this case does.
-    assert!(4.0 / 3.0 * std::f64::consts::PI * gmax.powi(3) * v > 8.0 * (gmax / 2.0) / 1e-4);
+    // The simulator tabulates f₀ when 4π/3 g³ V > 2 s_max / 1e-4: make sure this case does.
+    assert!(4.0 / 3.0 * std::f64::consts::PI * gmax.powi(3) * v > 2.0 * (gmax / 2.0) / 1e-4);
     compare(
         21,
         5,

@@ -229,7 +229,8 @@ impl Simulator {
         // tolerance; exact evaluation otherwise.
         let volume = structure.lattice().volume();
         let n_refl = 4.0 / 3.0 * std::f64::consts::PI * gmax.powi(3) * volume;
-        if n_refl > 8.0 * (gmax / 2.0 / F0_STEP) {
+        // Only half of the reflections are computed (Friedel); the table costs one f₀ per entry.
+        if n_refl > 2.0 * (gmax / 2.0 / F0_STEP) {
             for g in &mut groups {
                 g.table = Some(F0Table::new(&g.factor, gmax / 2.0));
             }
