@@ -88,7 +88,10 @@ fn smfe11ti_2x2x1() {
 }
 
 /// Default (Waasmaier–Kirfel) peaks of a case, scaled to 100, with the oracle's peaks.
-fn default_mode(case: &str, wavelength: f64) -> Option<(Vec<(f64, f64)>, Vec<(f64, f64)>)> {
+/// (2θ, scaled intensity) pairs.
+type Peaks = Vec<(f64, f64)>;
+
+fn default_mode(case: &str, wavelength: f64) -> Option<(Peaks, Peaks)> {
     let dir = oracle_dir()?;
     let cif = std::fs::read_to_string(dir.join(format!("{case}.cif"))).unwrap();
     let csv = std::fs::read_to_string(dir.join(format!("{case}_peaks.csv"))).unwrap();
