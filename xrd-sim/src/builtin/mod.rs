@@ -153,23 +153,21 @@ impl Builtin {
         self.config_id.is_empty()
     }
 
-    /// As an `xrd-io` data set: rows named by configuration id, labels `x`, `y`.
-    ///
-    /// # Errors
-    /// Never for a built data set (shapes agree); propagated from [`Dataset::new`].
-    pub fn to_dataset<F: Float>(&self) -> Result<Dataset<F>> {
+    /// As an `xrd-io` data set: rows named by configuration id, labels `x`, `y` (shapes agree
+    /// by construction, so this cannot fail).
+    pub fn to_dataset<F: Float>(&self) -> Dataset<F> {
         let labels =
             Array2::from_shape_fn(
                 (self.len(), 2),
                 |(i, j)| if j == 0 { self.x[i] } else { self.y[i] },
             );
-        Ok(Dataset::new(
-            self.grid,
-            self.patterns.mapv(F::of),
-            self.config_id.clone(),
+        Dataset {
+            grid: self.grid,
+            patterns: self.patterns.mapv(F::of),
+            names: self.config_id.clone(),
             labels,
-            vec!["x".into(), "y".into()],
-        )?)
+            label_names: vec!["x".into(), "y".into()],
+        }
     }
 }
 
@@ -682,7 +680,8 @@ mod tests {
                 .unwrap()
         };
         assert!(pos(4) < pos(0) - 0.02, "{} vs {}", pos(4), pos(0));
-        let ds = a.to_dataset::<f32>().unwrap();
+        let ds = a.to_dataset::<f32>();
+        assert!(ds.check().is_ok());
         assert_eq!(ds.label_names, ["x", "y"]);
         assert_eq!(ds.names[0], "Ti-x0.00-o000");
     }
