@@ -7,7 +7,9 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
+use ndarray::Array2;
 use xrd_interp::evaluate::{EvalConfig, evaluate};
+use xrd_io::Dataset;
 use xrd_sim::builtin::BuiltinParams;
 
 const USAGE: &str = "usage: evaluate [--epochs N] [--seeds K]\n\
@@ -35,6 +37,22 @@ fn parse() -> Result<(usize, usize), String> {
     Ok((epochs, seeds))
 }
 
+/// The built-in data set as f32 patterns labelled (x, y).
+fn built_in() -> Result<Dataset<f32>, Box<dyn std::error::Error>> {
+    let b = BuiltinParams::default().build()?;
+    let labels = Array2::from_shape_fn(
+        (b.x.len(), 2),
+        |(i, j)| if j == 0 { b.x[i] } else { b.y[i] },
+    );
+    Ok(Dataset::new(
+        b.grid,
+        b.patterns.mapv(|v| v as f32),
+        b.config_id.clone(),
+        labels,
+        vec!["x".into(), "y".into()],
+    )?)
+}
+
 fn main() -> ExitCode {
     let (epochs, seeds) = match parse() {
         Ok(v) => v,
@@ -51,10 +69,7 @@ fn main() -> ExitCode {
         }
     };
     let start = Instant::now();
-    let data = match BuiltinParams::default()
-        .build()
-        .and_then(|b| b.to_dataset::<f32>())
-    {
+    let data = match built_in() {
         Ok(d) => d,
         Err(e) => {
             eprintln!("error: building the built-in data set: {e}");

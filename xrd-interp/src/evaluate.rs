@@ -92,8 +92,9 @@ fn higher_is_better(i: usize) -> bool {
 
 /// Configuration of [`evaluate`]. Defaults: the hold-outs for the (x, y) labels of the
 /// built-in data set (x = 0.5, 1.0, 1.5 at y = 0; y = 0.25, 0.375 at x = 1), seeds 0, 1, 2, the
-/// paper's autoencoder, [`RegressorConfig::default`], [`GeneratorParams::default`],
-/// [`CompareParams::default`], all four methods.
+/// paper's autoencoder and [`RegressorConfig::default`] both **without weight decay** (see the
+/// source: the default L2 decay of xrd-ae collapses the feature space on these patterns),
+/// [`GeneratorParams::default`], [`CompareParams::default`], all four methods.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EvalConfig {
@@ -116,6 +117,15 @@ pub struct EvalConfig {
 
 impl Default for EvalConfig {
     fn default() -> Self {
+        // The paper's architecture and training, but without xrd-ae's default L2 weight decay
+        // (1e-5, coupled, as PyTorch `Adam`): on max-1 patterns that are zero almost everywhere
+        // the data gradient of the first layer is far smaller than the decay term, Adam's
+        // normalised steps shrink the encoder's weights to zero within tens of epochs, and the
+        // feature space collapses to a single point (observed on the built-in data set).
+        let mut autoencoder = AutoencoderConfig::default();
+        autoencoder.train.optimizer.weight_decay = 0.0;
+        let mut regressor = RegressorConfig::default();
+        regressor.train.optimizer.weight_decay = 0.0;
         EvalConfig {
             holdouts: vec![
                 vec![0.5, 0.0],
@@ -125,9 +135,9 @@ impl Default for EvalConfig {
                 vec![1.0, 0.375],
             ],
             seeds: vec![0, 1, 2],
-            autoencoder: AutoencoderConfig::default(),
+            autoencoder,
             generator: GeneratorParams::default(),
-            regressor: RegressorConfig::default(),
+            regressor,
             compare: CompareParams::default(),
             methods: Method::ALL.to_vec(),
         }
@@ -272,7 +282,8 @@ pub struct EvalProgress {
 /// # Errors
 /// [`Error::InvalidParameter`]; [`Error::EmptyHoldout`] for a hold-out with no rows; training
 /// errors. A method that cannot serve a hold-out ([`Error::NotReachable`],
-/// [`Error::NotBracketed`]) is counted in [`EvalRow::failures`] instead.
+/// [`Error::NotBracketed`], or an autoencoder whose feature space collapsed to fewer than three
+/// distinct points) is counted in [`EvalRow::failures`] instead.
 pub fn evaluate<F: Float>(
     data: &Dataset<F>,
     config: &EvalConfig,
@@ -327,10 +338,20 @@ pub fn evaluate<F: Float>(
                     Method::Contour => {
                         let ae = AutoencoderParams::<F>::from_config(config.autoencoder.clone())
                             .fit(&train_data.patterns, &mut rng, |_| {})?;
-                        let generator = config.generator.build(ae, &train_data)?;
-                        match generator.generate(holdout) {
-                            Ok(g) => (Ok(g.pattern), g.outside_data),
-                            Err(e) => (Err(e), false),
+                        match config.generator.build(ae, &train_data) {
+                            Ok(generator) => match generator.generate(holdout) {
+                                Ok(g) => (Ok(g.pattern), g.outside_data),
+                                Err(e) => (Err(e), false),
+                            },
+                            // The feature space collapsed (fewer than three distinct points):
+                            // no contour to decode from; counted as a failure of the method.
+                            Err(Error::Latent(xrd_latent::Error::TooFewPoints { .. })) => (
+                                Err(Error::NotReachable {
+                                    composition: holdout.clone(),
+                                }),
+                                false,
+                            ),
+                            Err(e) => return Err(e),
                         }
                     }
                     Method::Nearest => (NearestMean::fit(&train_data)?.predict(holdout), false),
