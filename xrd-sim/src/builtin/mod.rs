@@ -153,21 +153,24 @@ impl Builtin {
         self.config_id.is_empty()
     }
 
-    /// As an `xrd-io` data set: rows named by configuration id, labels `x`, `y` (shapes agree
-    /// by construction, so this cannot fail).
-    pub fn to_dataset<F: Float>(&self) -> Dataset<F> {
+    /// As an `xrd-io` data set: rows named by configuration id, labels `x`, `y`.
+    ///
+    /// # Errors
+    /// Never for a data set made by [`BuiltinParams::build`] (the shapes agree by construction);
+    /// [`Error::Io`] from [`Dataset::new`] if the public fields were edited inconsistently.
+    pub fn to_dataset<F: Float>(&self) -> Result<Dataset<F>> {
         let labels =
             Array2::from_shape_fn(
                 (self.len(), 2),
                 |(i, j)| if j == 0 { self.x[i] } else { self.y[i] },
             );
-        Dataset {
-            grid: self.grid,
-            patterns: self.patterns.mapv(F::of),
-            names: self.config_id.clone(),
+        Ok(Dataset::new(
+            self.grid,
+            self.patterns.mapv(F::of),
+            self.config_id.clone(),
             labels,
-            label_names: vec!["x".into(), "y".into()],
-        }
+            vec!["x".into(), "y".into()],
+        )?)
     }
 }
 
@@ -680,8 +683,7 @@ mod tests {
                 .unwrap()
         };
         assert!(pos(4) < pos(0) - 0.02, "{} vs {}", pos(4), pos(0));
-        let ds = a.to_dataset::<f32>();
-        assert!(ds.check().is_ok());
+        let ds = a.to_dataset::<f32>().unwrap();
         assert_eq!(ds.label_names, ["x", "y"]);
         assert_eq!(ds.names[0], "Ti-x0.00-o000");
     }
