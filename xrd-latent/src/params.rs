@@ -39,7 +39,8 @@ pub enum OutsideRule {
     /// of the `k` nearest whose smallest barycentric coordinate is largest, i.e. the triangle P
     /// is "least outside" of. With smallest coordinate `−e`, every weight lies in `[−e, 1 + 2e]`,
     /// so this choice minimises the amplification of the known values. Falls back to
-    /// [`OutsideRule::Nearest`] when all those triangles are degenerate.
+    /// [`OutsideRule::Nearest`] when all those triangles are degenerate. Costs a search of all
+    /// C(k, 3) triangles per outside point (560 at k = 16), which `Nearest` skips.
     Extrapolate,
 }
 
