@@ -7,6 +7,10 @@ use xrd_io::Float;
 
 use crate::{Activation, Error, Result};
 
+/// Layers with at least this many inputs run inference through the kernel that skips zero input
+/// columns (XRD patterns are mostly exactly zero); narrower ones use a general matrix product.
+const SPARSE_MIN_INPUTS: usize = 1024;
+
 /// A dense layer `a = act(x·Wᵀ + b)`, with `W` stored `outputs × inputs` like PyTorch's
 /// `nn.Linear.weight`.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,6 +128,19 @@ impl<F: Float> Dense<F> {
     /// The pre-activations `x·Wᵀ + b` of a batch (batch × inputs) written into `out`
     /// (batch × outputs).
     pub(crate) fn affine_into(&self, x: ArrayView2<'_, F>, mut out: ArrayViewMut2<'_, F>) {
+        if self.inputs() >= SPARSE_MIN_INPUTS {
+            if let (Some(xs), Some(os)) = (x.as_slice(), out.as_slice_mut()) {
+                let rows = x.nrows();
+                crate::kernels::forward_rows(
+                    self.weight_slice(),
+                    self.bias.as_slice().unwrap_or(&[]),
+                    xs,
+                    rows,
+                    os,
+                );
+                return;
+            }
+        }
         general_mat_mul(F::one(), &x, &self.weight.t(), F::zero(), &mut out);
         for mut row in out.axis_iter_mut(Axis(0)) {
             row += &self.bias;

@@ -329,3 +329,35 @@ fn f32_kernels_agree_with_f64() {
         }
     }
 }
+
+/// Inference on wide layers (the zero-skipping, row-grouped kernel) equals a plain matrix product.
+#[test]
+fn wide_layer_inference_matches_matrix_product() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+    for rows in [1, 7, 23] {
+        let (w, b) = Init::Torch.draw::<f64, _>(1500, 37, &mut rng);
+        let layer = Dense::new(w, b, Activation::Identity).unwrap();
+        let mut x = random(rows, 1500, &mut rng);
+        for c in 0..1500 {
+            if (c / 50) % 3 == 0 {
+                x.column_mut(c).fill(0.0);
+            }
+        }
+        x.row_mut(0).fill(0.0);
+        let fast = layer.forward(x.view());
+        let naive = x.dot(&layer.weight().t()) + layer.bias();
+        for (a, b) in fast.iter().zip(&naive) {
+            assert_relative_eq!(*a, *b, epsilon = 1e-12, max_relative = 1e-10);
+        }
+        let l32 = Dense::new(
+            layer.weight().mapv(|v| v as f32),
+            layer.bias().mapv(|v| v as f32),
+            Activation::Relu,
+        )
+        .unwrap();
+        let fast32 = l32.forward(x.mapv(|v| v as f32).view());
+        for (a, b) in fast32.iter().zip(&naive) {
+            assert!((f64::from(*a) - b.max(0.0)).abs() <= 1e-4, "{a} vs {b}");
+        }
+    }
+}
