@@ -16,7 +16,7 @@ const MAX_COMMENTS: usize = 64;
 
 pub(crate) fn read(text: &str, file: &str) -> Result<Vec<Pattern>> {
     let mut meta = Metadata::default();
-    let mut points = Points::default();
+    let mut points = Points::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1);
     // (columns of the first data row, decimal comma) once data has started.
     let mut layout: Option<(usize, bool)> = None;
     for (n, raw) in lines(text) {
@@ -31,7 +31,10 @@ pub(crate) fn read(text: &str, file: &str) -> Result<Vec<Pattern>> {
             }
             continue;
         }
-        let line = line.split('#').next().unwrap_or("").trim();
+        let line = match line.find('#') {
+            Some(i) => line[..i].trim_end(),
+            None => line,
+        };
         if line.is_empty() {
             continue;
         }

@@ -8,7 +8,7 @@ pub(crate) fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     let sep = if text.contains('\n') { '\n' } else { '\r' };
     text.split(sep)
         .enumerate()
-        .map(|(i, l)| (i + 1, l.trim_end_matches(['\r', '\n'])))
+        .map(|(i, l)| (i + 1, l.trim_end_matches('\r')))
 }
 
 /// Decodes bytes as UTF-8 (replacing invalid sequences), dropping a byte-order mark.
@@ -52,6 +52,15 @@ pub(crate) struct Points {
 }
 
 impl Points {
+    pub fn with_capacity(n: usize) -> Points {
+        Points {
+            x: Vec::with_capacity(n),
+            y: Vec::with_capacity(n),
+            sigma: Vec::new(),
+            at: Vec::with_capacity(n),
+        }
+    }
+
     pub fn push(&mut self, x: f64, y: f64, sigma: Option<f64>, at: Location) {
         self.x.push(x);
         self.y.push(y);
