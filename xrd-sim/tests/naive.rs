@@ -228,3 +228,22 @@ fn kalpha2_and_monochromator() {
         (1.0 + 26.6f64.to_radians().cos().powi(2) * c2) / (theta.sin().powi(2) * theta.cos());
     assert!((m.lorentz_polarisation(theta) - want).abs() < 1e-12);
 }
+
+#[test]
+fn oversized_and_empty_problems_are_errors() {
+    let fe = Species::parse("Fe").unwrap();
+    let huge = Lattice::from_parameters(2000.0, 2000.0, 2000.0, 90.0, 90.0, 90.0).unwrap();
+    let s = Structure::new(huge, vec![Site::new(fe, [0.0; 3])]).unwrap();
+    let sim = Simulator::new(PowderParams::new()).unwrap();
+    let err = sim.peaks(&s).unwrap_err().to_string();
+    assert!(err.contains("reflections"), "{err}");
+    let small = Lattice::from_parameters(3.0, 3.0, 3.0, 90.0, 90.0, 90.0).unwrap();
+    assert!(sim.peaks(&Structure::new(small, vec![]).unwrap()).is_err());
+    // A range below the first reflection.
+    let one = Structure::new(small, vec![Site::new(fe, [0.0; 3])]).unwrap();
+    let low = Simulator::new(PowderParams::new().two_theta_range(0.0, 5.0)).unwrap();
+    assert!(matches!(
+        low.peaks(&one),
+        Err(xrd_sim::Error::NoReflections(..))
+    ));
+}

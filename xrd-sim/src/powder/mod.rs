@@ -43,6 +43,9 @@ struct Reflection {
     f2: f64,
 }
 
+/// Calculations that would enumerate more reflections than this are refused.
+const MAX_REFLECTIONS: f64 = 2e8;
+
 /// Step (Å⁻¹) of the f₀ tables.
 const F0_STEP: f64 = 1e-4;
 
@@ -223,12 +226,23 @@ impl Simulator {
         let lambda = p.wavelength;
         let g_of = |tt: f64| 2.0 * (tt / 2.0).to_radians().sin() / lambda;
         let (gmin, gmax) = (g_of(p.two_theta_min), g_of(p.two_theta_max));
+        let lengths = structure.lattice().lengths();
+        let span = lengths.map(|a| gmax * a + 1e-9);
+        let volume = structure.lattice().volume();
+        let n_refl = 4.0 / 3.0 * std::f64::consts::PI * gmax.powi(3) * volume;
+        if n_refl > MAX_REFLECTIONS || span.iter().any(|s| !s.is_finite() || *s > 1e6) {
+            return Err(crate::error::invalid(
+                "two_theta_range",
+                format!(
+                    "≈{n_refl:.3e} reflections up to |g| = {gmax:.3} Å⁻¹ in a {volume:.1} Å³ cell \
+                     (limit {MAX_REFLECTIONS:e}); narrow the range or use a smaller cell"
+                ),
+            ));
+        }
         let mut groups = self.groups(structure)?;
         // With many reflections, f₀(s) from a linear table (step F0_STEP) is far cheaper than five
         // exponentials per reflection and group, and its error (< 1e-5 e) is far below any
         // tolerance; exact evaluation otherwise.
-        let volume = structure.lattice().volume();
-        let n_refl = 4.0 / 3.0 * std::f64::consts::PI * gmax.powi(3) * volume;
         // Only half of the reflections are computed (Friedel); the table costs one f₀ per entry.
         if n_refl > 2.0 * (gmax / 2.0 / F0_STEP) {
             for g in &mut groups {
@@ -236,8 +250,7 @@ impl Simulator {
             }
         }
         let rec = structure.lattice().reciprocal();
-        let lengths = structure.lattice().lengths();
-        let lim = lengths.map(|a| (gmax * a + 1e-9).floor() as i32);
+        let lim = span.map(|s| s.floor() as i32);
         // Reciprocal metric G*_ij = a*_i · a*_j.
         let gm = {
             let mut m = [[0.0; 3]; 3];
