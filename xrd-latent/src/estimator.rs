@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use xrd_io::Float;
 
-use crate::geometry::{barycentric, clearly_outside, paper_labels};
+use crate::geometry::{barycentric, clearly_outside, enclosing, paper_labels};
 use crate::kdtree::{KdTree, Neighbours};
 use crate::params::{MAX_NEIGHBOURS, OutsideRule, ROUNDING_SLACK, TriangleParams};
 use crate::{Error, Result};
@@ -405,7 +405,12 @@ impl<F: Float> TriangleEstimator<F> {
         for c in 3..v.len() {
             for b in 1..c {
                 for a in 0..b {
-                    let Some(l) = bary(a, b, c) else { continue };
+                    let found = if extrapolating {
+                        bary(a, b, c)
+                    } else {
+                        enclosing(v[a], v[b], v[c], p, self.collinear_tol, self.edge_tol)
+                    };
+                    let Some(l) = found else { continue };
                     let worst = min3(l);
                     if worst >= neg_tol {
                         let spread = d2[a] + d2[b];

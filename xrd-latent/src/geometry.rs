@@ -43,6 +43,37 @@ pub(crate) fn barycentric<F: Float>(
     Some([F::one() - s - t, s, t])
 }
 
+/// [`barycentric`] when the triangle encloses `p` within `tol`, else `None`. Sign tests on the
+/// undivided numerators reject most triangles before the degeneracy check and the divisions;
+/// accepted triangles are re-checked on the divided coordinates, so the answer is the one
+/// [`barycentric`] gives.
+#[inline]
+pub(crate) fn enclosing<F: Float>(
+    a: [F; 2],
+    b: [F; 2],
+    c: [F; 2],
+    p: [F; 2],
+    collinear: F,
+    tol: F,
+) -> Option<[F; 3]> {
+    let ab = sub(b, a);
+    let ac = sub(c, a);
+    let ap = sub(p, a);
+    let det = cross(ab, ac);
+    let (mut s, mut t) = (cross(ap, ac), cross(ab, ap));
+    let mut d = det;
+    if det < F::zero() {
+        (s, t, d) = (-s, -t, -det);
+    }
+    // A margin of twice the tolerance keeps rounding from rejecting what the divided test accepts.
+    let slack = (tol + tol) * d;
+    if s < -slack || t < -slack || s + t > d + slack {
+        return None;
+    }
+    let l = barycentric(a, b, c, p, collinear)?;
+    (l[0].min(l[1]).min(l[2]) >= -tol).then_some(l)
+}
+
 /// The paper's labelling rule: of the three vertices, A is the one whose two inner products
 /// `x_AB · x_AP` and `x_AC · x_AP` are jointly largest, i.e. it maximises the smaller of the
 /// two (ties: the earlier vertex). B and C keep their given order. Returns the positions of
@@ -171,6 +202,22 @@ mod tests {
             [[0.0, 0.0], [1.0, 0.0]].into_iter(),
             1e-9
         ));
+    }
+
+    #[test]
+    fn enclosing_agrees_with_barycentric() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(12);
+        for _ in 0..5000 {
+            let mut pt = || [rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0)];
+            let (a, b, c, p) = (pt(), pt(), pt(), pt());
+            let full = barycentric(a, b, c, p, 1e-10).filter(|l| l.iter().all(|&x| x >= -1e-9));
+            assert_eq!(enclosing(a, b, c, p, 1e-10, 1e-9), full);
+            // Points on an edge (within rounding) are accepted by both.
+            let m = [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0];
+            let full = barycentric(a, b, c, m, 1e-10).filter(|l| l.iter().all(|&x| x >= -1e-9));
+            assert_eq!(enclosing(a, b, c, m, 1e-10, 1e-9), full);
+        }
     }
 
     #[test]
