@@ -237,3 +237,36 @@ fn every_real_file_is_covered() {
         assert!(covered.contains(&name.as_str()), "{name} has no test");
     }
 }
+
+#[test]
+fn formats_are_detected_from_content_alone() {
+    for (name, format) in [
+        ("autoxrd_MnO.xy", Format::Columns),
+        ("xylib_1517474.cif", Format::PdCif),
+        ("xylib_BT86.raw", Format::BrukerRaw),
+        ("xylib_BT86_.UXD", Format::Uxd),
+        ("xylib_Cu3Au-1.raw", Format::BrukerRaw),
+        ("xylib_empyrean.xrdml", Format::Xrdml),
+        ("xylib_test1.csv", Format::Columns),
+        ("xylib_with_commas.txt", Format::Columns),
+    ] {
+        let Some(path) = real(name) else { return };
+        let bytes = std::fs::read(path).unwrap();
+        // No name hint, and a misleading one: content decides.
+        assert_eq!(
+            xrd_io::detect_format(&bytes, None).unwrap(),
+            format,
+            "{name}"
+        );
+        assert_eq!(
+            xrd_io::detect_format(&bytes, Some("misnamed.csv")).unwrap(),
+            format,
+            "{name}"
+        );
+        assert_eq!(
+            xrd_io::read_bytes(&bytes, None).unwrap()[0].meta().format,
+            Some(format),
+            "{name}"
+        );
+    }
+}

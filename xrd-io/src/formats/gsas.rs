@@ -109,17 +109,34 @@ fn parse_bank(line: &str, n: usize, file: &str) -> Result<Bank> {
 }
 
 /// Splits a data line into fields of `width` characters, or on whitespace when the line is shorter
-/// than `min_fixed` characters (unpadded files).
-fn fields(line: &str, width: usize, min_fixed: usize) -> Vec<String> {
+/// than `min_fixed` characters (unpadded files) or its fixed fields do not all parse (free-format
+/// lines padded to 80 columns). With `std_pairs`, a fixed field is a 2-character counter count
+/// and a 6-character value. Returns the fields and whether they are fixed-width.
+fn fields(line: &str, width: usize, min_fixed: usize, std_pairs: bool) -> (Vec<String>, bool) {
     let trimmed = line.trim_end();
+    let free = || {
+        (
+            trimmed.split_whitespace().map(str::to_owned).collect(),
+            false,
+        )
+    };
     if line.len() < min_fixed || !line.is_ascii() {
-        return trimmed.split_whitespace().map(str::to_owned).collect();
+        return free();
     }
-    trimmed
+    let chunks: Vec<String> = trimmed
         .as_bytes()
         .chunks(width)
         .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect()
+        .collect();
+    let parses = |s: &str| s.trim().is_empty() || number(s.trim()).is_some();
+    let fixed = chunks.iter().all(|c| {
+        if std_pairs && c.len() == width {
+            parses(&c[..2]) && parses(&c[2..])
+        } else {
+            parses(c)
+        }
+    });
+    if fixed { (chunks, true) } else { free() }
 }
 
 fn value(s: &str, file: &str, n: usize) -> Result<f64> {
@@ -130,27 +147,33 @@ fn data_line(bank: &mut Bank, line: &str, n: usize, file: &str) -> Result<()> {
     let at = Location::Line(n);
     match bank.kind {
         Kind::Std => {
-            for f in fields(line, 8, 72) {
+            let (fields, fixed) = fields(line, 8, 72, true);
+            for f in fields {
                 if f.trim().is_empty() {
                     continue;
                 }
-                // Fixed fields: 2-character counter count, 6-character counts.
-                let (counters, counts) =
-                    if f.len() == 8 && !f[..2].trim().is_empty() && f.is_ascii() {
-                        (
-                            value(f[..2].trim(), file, n)?,
-                            value(f[2..].trim(), file, n)?,
-                        )
-                    } else {
-                        (1.0, value(f.trim(), file, n)?)
-                    };
+                // Fixed fields: 2-character counter count (blank = 1), 6-character counts.
+                let (counters, counts) = if fixed && f.len() == 8 {
+                    let c = f[..2].trim();
+                    (
+                        if c.is_empty() {
+                            1.0
+                        } else {
+                            value(c, file, n)?
+                        },
+                        value(f[2..].trim(), file, n)?,
+                    )
+                } else {
+                    (1.0, value(f.trim(), file, n)?)
+                };
                 let counters = if counters <= 0.0 { 1.0 } else { counters };
                 bank.values
                     .push((counts, Some((counts.max(0.0) / counters).sqrt()), at));
             }
         }
         Kind::Esd => {
-            let f: Vec<String> = fields(line, 8, 72)
+            let f: Vec<String> = fields(line, 8, 72, false)
+                .0
                 .into_iter()
                 .filter(|f| !f.trim().is_empty())
                 .collect();
@@ -352,8 +375,11 @@ mod tests {
             Some(&[10f64.sqrt(), 10f64.sqrt(), 30f64.sqrt()][..])
         );
         // The unpadded layout of many converters: free-format counts, TYPE omitted.
-        let free = "BA67AJ LA= 1.23966\nBANK 1 5 1 CONST 400 1\n20 21 26\n29 30\n";
-        let p = &read(free, "b.gsa").unwrap()[0];
+        let free = format!(
+            "BA67AJ LA= 1.23966\nBANK 1 5 1 CONST 400 1\n20 21 26\n{:80}\n",
+            "29 30"
+        );
+        let p = &read(&free, "b.gsa").unwrap()[0];
         assert_eq!(p.intensity(), &[20.0, 21.0, 26.0, 29.0, 30.0]);
         assert_eq!(p.range(), (4.0, 4.04));
     }
