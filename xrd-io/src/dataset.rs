@@ -199,13 +199,24 @@ pub struct LoadFailure {
 /// The outcome of [`Dataset::load_dir`]: the patterns that loaded, and every file that did not.
 #[derive(Debug)]
 pub struct LoadReport<F: Float> {
-    /// The loaded patterns, in file-name order.
+    /// The loaded patterns, in file-name order (with labels: the files that have a labels row).
     pub dataset: Dataset<F>,
-    /// Files that were skipped, each with its error (unreadable, unparsable, outside the grid,
-    /// without a labels row).
+    /// With labels: the files that loaded but have no labels row (no label columns), e.g. the
+    /// samples whose labels are to be estimated. Empty without labels.
+    pub unlabelled: Dataset<F>,
+    /// Files that were skipped, each with its error (unreadable, unparsable, outside the grid).
     pub failures: Vec<LoadFailure>,
     /// Names in the labels file that match no file of the folder.
     pub unmatched_labels: Vec<String>,
+}
+
+/// Rows of equal length as an `n × width` matrix.
+fn stack<F: Float>(rows: &[Vec<F>], width: usize) -> Array2<F> {
+    let mut data = Array2::zeros((rows.len(), width));
+    for (mut dst, src) in data.axis_iter_mut(Axis(0)).zip(rows) {
+        dst.iter_mut().zip(src).for_each(|(d, s)| *d = *s);
+    }
+    data
 }
 
 /// Labels read from a CSV: column names and one numeric row per file name.
@@ -291,8 +302,8 @@ impl<F: Float> Dataset<F> {
     /// with or without extension; a header row names the label columns).
     ///
     /// Files that fail are reported in [`LoadReport::failures`] with their error, never silently
-    /// dropped; with labels, a file without a labels row is such a failure. A file holding several
-    /// patterns contributes one row each, named `file#k`.
+    /// dropped; with labels, a file without a labels row goes to [`LoadReport::unlabelled`]. A
+    /// file holding several patterns contributes one row each, named `file#k`.
     ///
     /// # Errors
     /// [`Error::Io`] when the folder or the labels file cannot be read; errors of the labels file
@@ -325,6 +336,7 @@ impl<F: Float> Dataset<F> {
         let mut rows: Vec<Vec<F>> = Vec::new();
         let mut names = Vec::new();
         let mut label_rows: Vec<Vec<f64>> = Vec::new();
+        let (mut free_rows, mut free_names): (Vec<Vec<F>>, Vec<String>) = (Vec::new(), Vec::new());
         let mut failures = Vec::new();
         let mut used = std::collections::HashSet::new();
         for path in paths {
@@ -336,27 +348,18 @@ impl<F: Float> Dataset<F> {
                 .file_stem()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
+            // `None`: no labels row (with labels) — the file goes to the unlabelled set.
             let label = match &labels {
-                Some(l) => match l
+                Some(l) => l
                     .rows
                     .get(&file)
                     .map(|r| (&file, r))
                     .or_else(|| l.rows.get(&stem).map(|r| (&stem, r)))
-                {
-                    Some((key, r)) => {
+                    .map(|(key, r)| {
                         used.insert(key.clone());
                         r.clone()
-                    }
-                    None => {
-                        let error = Error::NoData {
-                            file: file.clone(),
-                            expected: "a row for this file in the labels file".into(),
-                        };
-                        failures.push(LoadFailure { path, error });
-                        continue;
-                    }
-                },
-                None => Vec::new(),
+                    }),
+                None => Some(Vec::new()),
             };
             let loaded = crate::read(&path).and_then(|ps| {
                 let many = ps.len() > 1;
@@ -379,28 +382,43 @@ impl<F: Float> Dataset<F> {
             match loaded {
                 Ok(done) => {
                     for (name, row) in done {
-                        names.push(name);
-                        rows.push(row);
-                        label_rows.push(label.clone());
+                        if let Some(label) = &label {
+                            names.push(name);
+                            rows.push(row);
+                            label_rows.push(label.clone());
+                        } else {
+                            free_names.push(name);
+                            free_rows.push(row);
+                        }
                     }
                 }
                 Err(error) => failures.push(LoadFailure { path, error }),
             }
-        }
-        let mut data = Array2::zeros((rows.len(), grid.len()));
-        for (mut dst, src) in data.axis_iter_mut(Axis(0)).zip(&rows) {
-            dst.iter_mut().zip(src).for_each(|(d, s)| *d = *s);
         }
         let label_names = labels.as_ref().map(|l| l.names.clone()).unwrap_or_default();
         let mut label_array = Array2::zeros((rows.len(), label_names.len()));
         for (mut dst, src) in label_array.axis_iter_mut(Axis(0)).zip(&label_rows) {
             dst.iter_mut().zip(src).for_each(|(d, s)| *d = *s);
         }
+        let free_labels = Array2::zeros((free_rows.len(), 0));
         let unmatched_labels = labels
             .map(|l| l.order.into_iter().filter(|k| !used.contains(k)).collect())
             .unwrap_or_default();
         Ok(LoadReport {
-            dataset: Dataset::new(grid, data, names, label_array, label_names)?,
+            dataset: Dataset::new(
+                grid,
+                stack(&rows, grid.len()),
+                names,
+                label_array,
+                label_names,
+            )?,
+            unlabelled: Dataset::new(
+                grid,
+                stack(&free_rows, grid.len()),
+                free_names,
+                free_labels,
+                Vec::new(),
+            )?,
             failures,
             unmatched_labels,
         })
@@ -490,10 +508,12 @@ mod tests {
             .iter()
             .map(|f| f.path.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(failed, vec!["bad.xy", "narrow.xy", "nolabel.xy"]);
+        assert_eq!(failed, vec!["bad.xy", "narrow.xy"]);
         assert!(matches!(r.failures[0].error, Error::NonMonotonic { .. }));
         assert!(matches!(r.failures[1].error, Error::OutsideRange { .. }));
-        assert!(matches!(r.failures[2].error, Error::NoData { .. }));
+        assert_eq!(r.unlabelled.names, vec!["nolabel.xy"]);
+        assert_eq!(r.unlabelled.pattern(0).to_vec(), vec![1.0, 1.0, 1.0]);
+        assert_eq!(r.unlabelled.labels.ncols(), 0);
         assert_eq!(r.unmatched_labels, vec!["ghost.xy"]);
         // Without labels every parsable file loads; the labels CSV is read as data too and fails.
         let r = Dataset::<f32>::load_dir(dir.path(), None, g, OutOfRange::Zero).unwrap();
@@ -502,6 +522,7 @@ mod tests {
             vec!["a.xy", "b.xy", "narrow.xy", "nolabel.xy"]
         );
         assert_eq!(r.failures.len(), 2, "{:?}", r.failures);
+        assert!(r.unlabelled.is_empty());
         put("labels.csv", "file,x\na.xy,zz\n");
         assert!(matches!(
             Dataset::<f64>::load_dir(dir.path(), Some(&labels), g, OutOfRange::Zero),
