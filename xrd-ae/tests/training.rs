@@ -64,6 +64,30 @@ fn large_layers_are_deterministic_across_threaded_kernels() {
 }
 
 #[test]
+fn weights_do_not_depend_on_the_number_of_threads() {
+    let data = patterns(24, 3000);
+    let p = Autoencoder::<f32>::params()
+        .hidden(&[40])
+        .latent(2)
+        .epochs(2)
+        .batch_size(10);
+    let fit = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            p.fit(&data, &mut Xoshiro256PlusPlus::seed_from_u64(9), |_| {})
+                .unwrap()
+        })
+    };
+    let (one, two, three) = (fit(1), fit(2), fit(3));
+    assert_eq!(weights(&one), weights(&two));
+    assert_eq!(weights(&one), weights(&three));
+    assert_eq!(one.encode(&data).unwrap(), three.encode(&data).unwrap());
+}
+
+#[test]
 fn training_reduces_the_loss_and_reports_every_epoch() {
     let data = patterns(40, 24);
     let mut seen = Vec::new();
