@@ -392,6 +392,20 @@ mod tests {
     }
 
     #[test]
+    fn profiles_round_trip_through_json_and_reject_bad_parts() {
+        let grid = Grid::new(10.0, 0.01, 6).unwrap();
+        let windows = vec![Window { start: 0, end: 3 }, Window { start: 3, end: 6 }];
+        let p = Profile::new(grid, windows.clone(), vec![0.5f32, 0.0], vec![0.1, 0.2]).unwrap();
+        let s = serde_json::to_string(&p).unwrap();
+        assert_eq!(serde_json::from_str::<Profile<f32>>(&s).unwrap(), p);
+        assert_eq!(p.centers()[1], grid.x(4));
+        assert_eq!(p.max(), 0.5);
+        assert!(Profile::new(grid, windows.clone(), vec![0.5f32], vec![]).is_err());
+        let outside = vec![Window { start: 4, end: 7 }];
+        assert!(Profile::new(grid, outside, vec![0.5f32], vec![]).is_err());
+    }
+
+    #[test]
     fn many_patterns_match_one_by_one() {
         let grid = Grid::new(10.0, 0.01, 30).unwrap();
         let a = linear(30);

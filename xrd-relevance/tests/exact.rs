@@ -175,3 +175,39 @@ fn autoencoder_fast_path_on_a_moderate_network() {
         assert_eq!(many[1], fast);
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Random sizes, window geometry, masks and zero runs: the paths agree and zero windows are 0.
+    #[test]
+    fn fast_path_equals_generic_path_on_random_geometry(
+        n in 4usize..48,
+        width in 1usize..7,
+        stride in 1usize..7,
+        hidden in 1usize..9,
+        background in proptest::bool::ANY,
+        zero_from in 0usize..48,
+        zero_len in 0usize..20,
+        seed in 0u64..1_000,
+    ) {
+        let width = width.min(n);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let net = random_network::<f64>(&[n, hidden, 3, 2], &[Activation::Relu, Activation::Tanh, Activation::Identity], &mut rng);
+        let x = Array1::from_shape_fn(n, |j| {
+            if (zero_from..zero_from + zero_len).contains(&j) { 0.0 } else { rng.random_range(0.0..1.0) }
+        });
+        let mask = if background { Mask::LocalBackground { margin: Span::Points(3) } } else { Mask::Zero };
+        let grid = Grid::new(1.0, 0.01, n).unwrap();
+        let r = Relevance::params().width(Span::Points(width)).stride(Span::Points(stride)).mask(mask).batch_size(3).build(&grid).unwrap();
+        let fast = r.profile_exact(&net, x.view()).unwrap();
+        let generic = r.profile(&net, x.view()).unwrap();
+        proptest::prop_assert_eq!(fast.len(), n.div_ceil(stride));
+        agree(fast.dev(), generic.dev(), max_abs(generic.latent()), REL_F64);
+        for (w, &d) in fast.windows().iter().zip(fast.dev()) {
+            if (w.start..w.end).all(|j| x[j] == 0.0) {
+                proptest::prop_assert_eq!(d, 0.0);
+            }
+        }
+    }
+}
