@@ -371,7 +371,8 @@ impl Simulator {
             })
             .collect();
         // A total order (no two reflections share hkl), so an unstable sort is deterministic.
-        refl.par_sort_unstable_by(|a, b| a.g.total_cmp(&b.g).then_with(|| b.hkl.cmp(&a.hkl)));
+        // |g| > 0, so its bit pattern orders like the value.
+        refl.par_sort_unstable_by_key(|r| (r.g.to_bits(), std::cmp::Reverse(r.hkl)));
         Ok(refl)
     }
 }
