@@ -211,3 +211,40 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn fast_path_rejects_inputs_that_do_not_fit() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(4);
+    let grid = Grid::new(1.0, 0.01, 20).unwrap();
+    let r = Relevance::params().build(&grid).unwrap();
+    let net = random_network::<f64>(&[21, 4, 2], &[Activation::Relu, Activation::Tanh], &mut rng);
+    let x = Array1::<f64>::ones(20);
+    let e = r.profile_exact(&net, x.view());
+    assert!(
+        matches!(
+            e,
+            Err(xrd_relevance::Error::ShapeMismatch {
+                expected: 20,
+                found: 21,
+                ..
+            })
+        ),
+        "{e:?}"
+    );
+    let net = random_network::<f64>(&[20, 4, 2], &[Activation::Relu, Activation::Tanh], &mut rng);
+    let mut bad = x.clone();
+    bad[7] = f64::INFINITY;
+    let e = r.profile_exact(&net, bad.view());
+    assert!(
+        matches!(e, Err(xrd_relevance::Error::NonFinite { index: 7, .. })),
+        "{e:?}"
+    );
+    let short = Array1::<f64>::ones(19);
+    assert!(r.profile_exact(&net, short.view()).is_err());
+    // The generic path reports xrd-ae's own shape error for a network that does not fit.
+    let wide = random_network::<f64>(&[21, 4, 2], &[Activation::Relu, Activation::Tanh], &mut rng);
+    assert!(matches!(
+        r.profile(&wide, x.view()),
+        Err(xrd_relevance::Error::Ae(_))
+    ));
+}
