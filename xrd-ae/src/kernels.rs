@@ -330,6 +330,22 @@ pub(crate) trait RowSink<F>: Send + Sync {
     fn gap(&self, row: &mut Self::Block<'_>, offset: usize, w: &mut [F]);
     /// The bias gradient of the row.
     fn bias(&self, row: &mut Self::Block<'_>, b: &mut F, g: F);
+    /// A specialised implementation of a whole row (gradient, input-gradient sums and sink), if
+    /// the sink has one for these shapes; `false` means the portable path must run.
+    #[allow(clippy::too_many_arguments)]
+    fn whole_row(
+        &self,
+        _row: &mut Self::Block<'_>,
+        _row_off: usize,
+        _x: &[F],
+        _inputs: usize,
+        _dzc: &[F],
+        _segments: &[(usize, usize)],
+        _w: &mut [F],
+        _part: &mut [F],
+    ) -> bool {
+        false
+    }
 }
 
 /// Everything the backward kernel needs about one layer and batch.
@@ -444,6 +460,9 @@ fn backward_block<F: Float, S: RowSink<F>>(
         }
         sink.bias(&mut state, br, db);
         let row_off = i * inputs;
+        if sink.whole_row(&mut state, row_off, p.x, inputs, &dzc, p.segments, wr, part) {
+            continue;
+        }
         let mut pos = 0;
         for &(s, e) in p.segments {
             if s > pos {
@@ -600,6 +619,57 @@ impl<F: Float> RowSink<F> for AdamSink<F> {
         let m = &mut row.m[offset..offset + n];
         let v = &mut row.v[offset..offset + n];
         self.c.update_zero_grad(w, m, v);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn whole_row(
+        &self,
+        row: &mut AdamBlock<'_, F>,
+        row_off: usize,
+        x: &[F],
+        inputs: usize,
+        dzc: &[F],
+        segments: &[(usize, usize)],
+        w: &mut [F],
+        part: &mut [F],
+    ) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use crate::simd::{as_f32, as_f32_mut};
+            let (Some(m), Some(v)) = (
+                row.m.get_mut(row_off..row_off + inputs),
+                row.v.get_mut(row_off..row_off + inputs),
+            ) else {
+                return false;
+            };
+            let (Some(x), Some(dzc), Some(w), Some(m), Some(v), Some(part)) = (
+                as_f32(x),
+                as_f32(dzc),
+                as_f32_mut(w),
+                as_f32_mut(m),
+                as_f32_mut(v),
+                as_f32_mut(part),
+            ) else {
+                return false;
+            };
+            let c = &self.c;
+            let c32 = crate::simd::AdamF32 {
+                l2: c.l2.as_f64() as f32,
+                shrink: c.shrink.as_f64() as f32,
+                one_minus_beta1: c.one_minus_beta1.as_f64() as f32,
+                beta2: c.beta2.as_f64() as f32,
+                one_minus_beta2: c.one_minus_beta2.as_f64() as f32,
+                inv_sqrt_bc2: c.inv_sqrt_bc2.as_f64() as f32,
+                eps: c.eps.as_f64() as f32,
+                step: c.step.as_f64() as f32,
+            };
+            crate::simd::adam_row(&c32, x, inputs, dzc, segments, w, m, v, part)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = (row, row_off, x, inputs, dzc, segments, w, part);
+            false
+        }
     }
 
     #[inline(always)]

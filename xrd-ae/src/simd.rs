@@ -107,3 +107,207 @@ unsafe fn dots_avx2<const R: usize>(
         out[r] = (a + b) + tail[r];
     }
 }
+
+/// Adam constants of one step, in f32.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AdamF32 {
+    pub l2: f32,
+    pub shrink: f32,
+    pub one_minus_beta1: f32,
+    pub beta2: f32,
+    pub one_minus_beta2: f32,
+    pub inv_sqrt_bc2: f32,
+    pub eps: f32,
+    pub step: f32,
+}
+
+impl AdamF32 {
+    /// Scalar update for the columns left over after whole vectors (same formula as the vectors).
+    #[inline(always)]
+    fn update(&self, w: &mut f32, g: f32, m: &mut f32, v: &mut f32) {
+        let wv = *w * self.shrink;
+        let g = self.l2.mul_add(wv, g);
+        let mv = self.one_minus_beta1.mul_add(g - *m, *m);
+        let vv = (*v).mul_add(self.beta2, self.one_minus_beta2 * g * g);
+        let denom = vv.sqrt().mul_add(self.inv_sqrt_bc2, self.eps);
+        *m = mv;
+        *v = vv;
+        *w = (-self.step).mul_add(mv / denom, wv);
+    }
+}
+
+/// One row of the fused backward + Adam kernel in f32 (see `kernels::backward`): for each column
+/// of the `segments`, `g = Σ_b dz_b·x[b, col]`, `part[b, col] += dz_b·w_old[col]` (if `part` is not
+/// empty) and the Adam update of `w`, `m`, `v`; columns outside the segments get the update with a
+/// zero gradient. Returns `false` (doing nothing) if the shapes do not allow the vector kernel.
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn adam_row(
+    c: &AdamF32,
+    x: &[f32],
+    inputs: usize,
+    dzc: &[f32],
+    segments: &[(usize, usize)],
+    w: &mut [f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    part: &mut [f32],
+) -> bool {
+    let ok = available()
+        && w.len() == inputs
+        && m.len() == inputs
+        && v.len() == inputs
+        && x.len() >= dzc.len() * inputs
+        && (part.is_empty() || part.len() >= dzc.len() * inputs)
+        && segments.iter().all(|&(s, e)| s <= e && e <= inputs);
+    if !ok {
+        return false;
+    }
+    // SAFETY: AVX2 and FMA are available and every index the kernel touches lies below the lengths
+    // checked above.
+    unsafe { adam_row_avx2(c, x, inputs, dzc, segments, w, m, v, part) };
+    true
+}
+
+/// The Adam constants broadcast to vectors.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct Splat {
+    shrink: std::arch::x86_64::__m256,
+    l2: std::arch::x86_64::__m256,
+    omb1: std::arch::x86_64::__m256,
+    b2: std::arch::x86_64::__m256,
+    omb2: std::arch::x86_64::__m256,
+    isb: std::arch::x86_64::__m256,
+    eps: std::arch::x86_64::__m256,
+    step: std::arch::x86_64::__m256,
+}
+
+/// Adam update of the 8 parameters at `k` with gradient `g`.
+///
+/// # Safety
+/// AVX2 and FMA must be available; `wp`, `mp`, `vp` must be valid for 8 reads and writes at `k`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn adam8(
+    s: &Splat,
+    wp: *mut f32,
+    mp: *mut f32,
+    vp: *mut f32,
+    k: usize,
+    g: std::arch::x86_64::__m256,
+) {
+    use std::arch::x86_64::*;
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        let wv = _mm256_mul_ps(_mm256_loadu_ps(wp.add(k)), s.shrink);
+        let g = _mm256_fmadd_ps(s.l2, wv, g);
+        let m0 = _mm256_loadu_ps(mp.add(k));
+        let mv = _mm256_fmadd_ps(s.omb1, _mm256_sub_ps(g, m0), m0);
+        let vv = _mm256_fmadd_ps(
+            _mm256_loadu_ps(vp.add(k)),
+            s.b2,
+            _mm256_mul_ps(_mm256_mul_ps(s.omb2, g), g),
+        );
+        let denom = _mm256_fmadd_ps(_mm256_sqrt_ps(vv), s.isb, s.eps);
+        _mm256_storeu_ps(mp.add(k), mv);
+        _mm256_storeu_ps(vp.add(k), vv);
+        _mm256_storeu_ps(
+            wp.add(k),
+            _mm256_fnmadd_ps(s.step, _mm256_div_ps(mv, denom), wv),
+        );
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn adam_row_avx2(
+    c: &AdamF32,
+    x: &[f32],
+    inputs: usize,
+    dzc: &[f32],
+    segments: &[(usize, usize)],
+    w: &mut [f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    part: &mut [f32],
+) {
+    use std::arch::x86_64::*;
+    let s = Splat {
+        shrink: _mm256_set1_ps(c.shrink),
+        l2: _mm256_set1_ps(c.l2),
+        omb1: _mm256_set1_ps(c.one_minus_beta1),
+        b2: _mm256_set1_ps(c.beta2),
+        omb2: _mm256_set1_ps(c.one_minus_beta2),
+        isb: _mm256_set1_ps(c.inv_sqrt_bc2),
+        eps: _mm256_set1_ps(c.eps),
+        step: _mm256_set1_ps(c.step),
+    };
+    // Only raw pointers are used from here on (no access through the slices in between).
+    let (wp, mp, vp) = (w.as_mut_ptr(), m.as_mut_ptr(), v.as_mut_ptr());
+    let want_part = !part.is_empty();
+    let pp = part.as_mut_ptr();
+    let xp = x.as_ptr();
+    // SAFETY (every block below): indices stay below `inputs` within a row and below
+    // `dzc.len()·inputs` over rows, the bounds `adam_row` checked; AVX2/FMA are enabled here.
+    let mut pos = 0;
+    let ends = segments
+        .iter()
+        .map(|&(a, b)| (a, b))
+        .chain(std::iter::once((inputs, inputs)));
+    for (a, e) in ends {
+        // Columns pos..a: zero gradient.
+        let mut k = pos;
+        while k + 8 <= a {
+            unsafe { adam8(&s, wp, mp, vp, k, _mm256_setzero_ps()) };
+            k += 8;
+        }
+        for k in k..a {
+            unsafe { c.update(&mut *wp.add(k), 0.0, &mut *mp.add(k), &mut *vp.add(k)) };
+        }
+        // Columns a..e: gradient from the batch.
+        let mut k = a;
+        while k + 8 <= e {
+            unsafe {
+                let mut g = _mm256_setzero_ps();
+                for (b, &d) in dzc.iter().enumerate() {
+                    g = _mm256_fmadd_ps(
+                        _mm256_set1_ps(d),
+                        _mm256_loadu_ps(xp.add(b * inputs + k)),
+                        g,
+                    );
+                }
+                if want_part {
+                    let wold = _mm256_loadu_ps(wp.add(k));
+                    for (b, &d) in dzc.iter().enumerate() {
+                        let q = pp.add(b * inputs + k);
+                        _mm256_storeu_ps(
+                            q,
+                            _mm256_fmadd_ps(_mm256_set1_ps(d), wold, _mm256_loadu_ps(q)),
+                        );
+                    }
+                }
+                adam8(&s, wp, mp, vp, k, g);
+            }
+            k += 8;
+        }
+        for k in k..e {
+            unsafe {
+                let mut g = 0.0f32;
+                for (b, &d) in dzc.iter().enumerate() {
+                    g = d.mul_add(*xp.add(b * inputs + k), g);
+                }
+                if want_part {
+                    for (b, &d) in dzc.iter().enumerate() {
+                        let q = pp.add(b * inputs + k);
+                        *q = d.mul_add(*wp.add(k), *q);
+                    }
+                }
+                c.update(&mut *wp.add(k), g, &mut *mp.add(k), &mut *vp.add(k));
+            }
+        }
+        pos = e;
+    }
+}
