@@ -362,6 +362,9 @@ fn wide_layer_inference_matches_matrix_product() {
     }
 }
 
+/// Adam moments of one layer: weights (m, v) and biases (m, v).
+type Moments = (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
+
 /// Three f32 training steps (hand-vectorised fused Adam where the CPU allows, with zero-column
 /// gaps and ragged tails) agree with f64 gradients followed by `Adam::step` on every tensor.
 #[test]
@@ -400,7 +403,7 @@ fn f32_fused_steps_agree_with_f64_reference() {
     };
     let mut trainer = xrd_ae::Trainer::new(to32(&net), Loss::Mse, adam, 6).unwrap();
     let (x32, y32) = (x.mapv(|v| v as f32), y.mapv(|v| v as f32));
-    let mut moments: Vec<(Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>)> = net
+    let mut moments: Vec<Moments> = net
         .layers()
         .iter()
         .map(|l| {
