@@ -11,16 +11,20 @@ use xrd_io::{Dataset, Float};
 
 use crate::composition::{mean_rows, same_composition};
 use crate::{
-    CompareParams, Comparison, Error, GeneratorParams, LinearBlend, NearestMean, PatternModel,
-    RegressorConfig, Result, compare,
+    Anchors, CompareParams, Comparison, Error, GeneratorParams, LinearBlend, NearestMean,
+    PatternModel, RegressorConfig, Result, compare,
 };
 
 /// A method under evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
-    /// Contour decoding ([`Generator`](crate::Generator)).
+    /// Contour decoding ([`Generator`](crate::Generator)) on every training pattern's latent
+    /// point ([`Anchors::Patterns`](crate::Anchors::Patterns), the paper's contour).
     Contour,
+    /// Contour decoding on one centroid per composition
+    /// ([`Anchors::Centroids`](crate::Anchors::Centroids)); same autoencoder as `Contour`.
+    Centroids,
     /// Baseline (a), [`NearestMean`].
     Nearest,
     /// Baseline (b), [`LinearBlend`].
@@ -31,8 +35,9 @@ pub enum Method {
 
 impl Method {
     /// Every method, in table order.
-    pub const ALL: [Method; 4] = [
+    pub const ALL: [Method; 5] = [
         Method::Contour,
+        Method::Centroids,
         Method::Nearest,
         Method::Blend,
         Method::Regressor,
@@ -42,6 +47,7 @@ impl Method {
     pub fn label(self) -> &'static str {
         match self {
             Method::Contour => "contour decoding",
+            Method::Centroids => "contour (centroids)",
             Method::Nearest => "(a) nearest mean",
             Method::Blend => "(b) linear blend",
             Method::Regressor => "(c) direct regressor",
@@ -50,7 +56,10 @@ impl Method {
 
     /// Whether it learns (its results depend on the seed).
     pub fn is_trained(self) -> bool {
-        matches!(self, Method::Contour | Method::Regressor)
+        matches!(
+            self,
+            Method::Contour | Method::Centroids | Method::Regressor
+        )
     }
 }
 
@@ -319,6 +328,8 @@ pub fn evaluate<F: Float>(
     let mut rows = Vec::new();
     for (hi, (holdout, test, train)) in splits.iter().enumerate() {
         let train_data = subset(data, train)?;
+        // Both contour methods decode from the same autoencoder per seed.
+        let mut autoencoders: Vec<Option<xrd_ae::Autoencoder<F>>> = vec![None; config.seeds.len()];
         let truths: Vec<Vec<F>> = test
             .iter()
             .map(|&i| data.patterns.row(i).to_vec())
@@ -332,13 +343,31 @@ pub fn evaluate<F: Float>(
             };
             let mut vs_mean = row(holdout, test.len(), method, Reference::Mean);
             let mut vs_each = row(holdout, test.len(), method, Reference::Configurations);
-            for &seed in seeds {
+            for (si, &seed) in seeds.iter().enumerate() {
                 let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
                 let (prediction, outside) = match method {
-                    Method::Contour => {
-                        let ae = AutoencoderParams::<F>::from_config(config.autoencoder.clone())
-                            .fit(&train_data.patterns, &mut rng, |_| {})?;
-                        match config.generator.build(ae, &train_data) {
+                    Method::Contour | Method::Centroids => {
+                        let ae = match &autoencoders[si] {
+                            Some(ae) => ae.clone(),
+                            None => {
+                                let ae =
+                                    AutoencoderParams::<F>::from_config(config.autoencoder.clone())
+                                        .fit(&train_data.patterns, &mut rng, |_| {})?;
+                                autoencoders[si] = Some(ae.clone());
+                                ae
+                            }
+                        };
+                        let anchors = if method == Method::Contour {
+                            Anchors::Patterns
+                        } else {
+                            Anchors::Centroids
+                        };
+                        match config
+                            .generator
+                            .clone()
+                            .anchors(anchors)
+                            .build(ae, &train_data)
+                        {
                             Ok(generator) => match generator.generate(holdout) {
                                 Ok(g) => (Ok(g.pattern), g.outside_data),
                                 Err(e) => (Err(e), false),
@@ -477,12 +506,19 @@ impl EvalTable {
             .collect()
     }
 
-    /// For each hold-out and baseline, the metrics (indices into [`METRICS`]) on which contour
-    /// decoding's mean is *not* better against the true mean pattern.
-    pub fn contour_losses(&self, reference: Reference) -> Vec<(Vec<f64>, Method, Vec<usize>)> {
+    /// For each hold-out, contour method and baseline (a)/(b), the metrics (indices into
+    /// [`METRICS`]) on which the contour method's mean is *not* better (all of them when it
+    /// failed on every seed).
+    pub fn contour_losses(
+        &self,
+        reference: Reference,
+    ) -> Vec<(Vec<f64>, Method, Method, Vec<usize>)> {
         let mut out = Vec::new();
         let rows: Vec<&EvalRow> = self.rows_for(reference).collect();
-        for c in rows.iter().filter(|r| r.method == Method::Contour) {
+        for c in rows
+            .iter()
+            .filter(|r| matches!(r.method, Method::Contour | Method::Centroids))
+        {
             for b in rows.iter().filter(|r| {
                 matches!(r.method, Method::Nearest | Method::Blend)
                     && same_composition(&r.holdout, &c.holdout)
@@ -498,7 +534,7 @@ impl EvalTable {
                         !better
                     })
                     .collect();
-                out.push((c.holdout.clone(), b.method, lost));
+                out.push((c.holdout.clone(), c.method, b.method, lost));
             }
         }
         out
@@ -560,15 +596,35 @@ impl fmt::Display for EvalTable {
             "\nAgainst each true configuration (measure averaged over the configurations, then mean ± sd over seeds):\n"
         )?;
         self.write_reference(f, Reference::Configurations)?;
+        let failed = |h: &[f64], m: Method| {
+            self.rows_for(Reference::Mean)
+                .any(|r| r.method == m && same_composition(&r.holdout, h) && r.values.is_empty())
+        };
         let losses: Vec<String> = self
             .contour_losses(Reference::Mean)
             .into_iter()
-            .filter(|(_, _, lost)| !lost.is_empty())
-            .map(|(h, m, lost)| {
-                let names: Vec<&str> = lost.iter().map(|&i| METRICS[i]).collect();
-                format!("{:?} vs {}: {}", h, m.label(), names.join(", "))
+            .filter(|(_, _, _, lost)| !lost.is_empty())
+            .map(|(h, c, b, lost)| {
+                if failed(&h, c) {
+                    format!("{h:?}: {} failed on every seed", c.label())
+                } else {
+                    let names: Vec<&str> = lost.iter().map(|&i| METRICS[i]).collect();
+                    format!(
+                        "{h:?}: {} vs {}: {}",
+                        c.label(),
+                        b.label(),
+                        names.join(", ")
+                    )
+                }
             })
-            .collect();
+            .collect::<Vec<_>>()
+            .into_iter()
+            .fold(Vec::new(), |mut acc, l| {
+                if !acc.contains(&l) {
+                    acc.push(l);
+                }
+                acc
+            });
         writeln!(f)?;
         if losses.is_empty() {
             writeln!(

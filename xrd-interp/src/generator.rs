@@ -7,7 +7,7 @@ use xrd_ae::Autoencoder;
 use xrd_io::{Dataset, Float, Grid};
 use xrd_latent::{Estimate, TriangleEstimator, TriangleParams};
 
-use crate::composition::{check_composition, same_composition};
+use crate::composition::{KnownCompositions, check_composition, same_composition};
 use crate::{Error, PatternModel, Result};
 
 /// Most Newton steps of [`Generator::walk`].
@@ -19,15 +19,33 @@ const SINGULAR: f64 = 1e-12;
 /// Default of [`GeneratorParams::support_factor`].
 pub const DEFAULT_SUPPORT_FACTOR: f64 = 1.0;
 
+/// Which feature-space points carry the composition contour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Anchors {
+    /// Every training pattern's latent point (the paper's contour). With many configurations
+    /// per composition, the local triangles searched by `locate` rarely span two compositions'
+    /// clusters, so compositions between clusters are often not reachable.
+    #[default]
+    Patterns,
+    /// One point per known composition: the centroid of its patterns' latent points. The
+    /// triangles then join neighbouring compositions, and an intermediate composition is found
+    /// between the centroids of those that bracket it.
+    Centroids,
+}
+
 /// Hyper-parameters of a [`Generator`] (the autoencoder is trained separately).
 ///
 /// | parameter | default | valid |
 /// |---|---|---|
 /// | `triangle` | [`TriangleParams::default`] | see xrd-latent |
 /// | `support_factor` | [`DEFAULT_SUPPORT_FACTOR`] = 1 | finite, `> 0` |
+/// | `anchors` | [`Anchors::Patterns`] | any |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct GeneratorParams {
+    /// The points the triangle estimator is fitted on.
+    pub anchors: Anchors,
     /// Parameters of the triangle estimator fitted on the training latent points.
     pub triangle: TriangleParams,
     /// A generated point is flagged [`Generated::outside_data`] when its distance to the nearest
@@ -40,6 +58,7 @@ pub struct GeneratorParams {
 impl Default for GeneratorParams {
     fn default() -> Self {
         GeneratorParams {
+            anchors: Anchors::Patterns,
             triangle: TriangleParams::default(),
             support_factor: DEFAULT_SUPPORT_FACTOR,
         }
@@ -50,6 +69,12 @@ impl GeneratorParams {
     /// Sets the triangle-estimator parameters.
     pub fn triangle(mut self, triangle: TriangleParams) -> Self {
         self.triangle = triangle;
+        self
+    }
+
+    /// Sets the anchors of the contour.
+    pub fn anchors(mut self, anchors: Anchors) -> Self {
+        self.anchors = anchors;
         self
     }
 
@@ -110,12 +135,30 @@ impl GeneratorParams {
             });
         }
         let latent = autoencoder.encode(&data.patterns)?;
-        let values = data.labels.mapv(F::of);
+        let (latent, labels) = match self.anchors {
+            Anchors::Patterns => (latent, data.labels.clone()),
+            Anchors::Centroids => {
+                let known = KnownCompositions::of(data)?;
+                let mut centroids = Array2::zeros((known.len(), 2));
+                for (k, rows) in known.members.iter().enumerate() {
+                    for &r in rows {
+                        for c in 0..2 {
+                            centroids[[k, c]] += latent[[r, c]];
+                        }
+                    }
+                    for c in 0..2 {
+                        centroids[[k, c]] /= F::of_usize(rows.len());
+                    }
+                }
+                (centroids, known.compositions)
+            }
+        };
+        let values = labels.mapv(F::of);
         let estimator = self.triangle.fit(latent.view(), values.view())?;
-        let gap = composition_gap(&latent, &data.labels);
-        let ranges = (0..data.labels.ncols())
+        let gap = composition_gap(&latent, &labels);
+        let ranges = (0..labels.ncols())
             .map(|c| {
-                let col = data.labels.column(c);
+                let col = labels.column(c);
                 let lo = col.iter().copied().fold(f64::INFINITY, f64::min);
                 let hi = col.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                 if hi > lo { hi - lo } else { 1.0 }
@@ -125,7 +168,7 @@ impl GeneratorParams {
             autoencoder,
             estimator,
             latent,
-            labels: data.labels.clone(),
+            labels,
             ranges,
             grid: data.grid,
             label_names: data.label_names.clone(),
@@ -197,9 +240,9 @@ pub struct SweepStep<F> {
 pub struct Generator<F = f64> {
     autoencoder: Autoencoder<F>,
     estimator: TriangleEstimator<F>,
-    /// Training latent points (n × 2), rows as in the training data.
+    /// The anchors' latent points (n × 2): the training rows, or one centroid per composition.
     latent: Array2<F>,
-    /// Training compositions (n × components).
+    /// The anchors' compositions (n × components).
     labels: Array2<f64>,
     /// Spread of each component over the training data (1 when constant).
     ranges: Vec<f64>,

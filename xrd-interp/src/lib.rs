@@ -17,7 +17,8 @@ pub use composition::{KnownCompositions, SAME_COMPOSITION, same_composition};
 pub use error::{Error, Result};
 pub use evaluate::{EvalConfig, EvalTable, evaluate};
 pub use generator::{
-    DEFAULT_SUPPORT_FACTOR, Generated, Generator, GeneratorParams, MAX_WALK_STEPS, SweepStep,
+    Anchors, DEFAULT_SUPPORT_FACTOR, Generated, Generator, GeneratorParams, MAX_WALK_STEPS,
+    SweepStep,
 };
 pub use model::PatternModel;
 pub use regressor::{DirectRegressor, RegressorConfig};

@@ -226,11 +226,11 @@ fn the_evaluation_holds_out_and_renders_a_table() {
     let table = evaluate(&data, &cfg, |p| {
         calls += 1;
         assert_eq!(p.done, calls);
-        assert_eq!(p.total, 2 * (2 + 1 + 1 + 2));
+        assert_eq!(p.total, 2 * (2 + 2 + 1 + 1 + 2));
     })
     .unwrap();
-    assert_eq!(calls, 12);
-    assert_eq!(table.rows.len(), 2 * 4 * 2);
+    assert_eq!(calls, 16);
+    assert_eq!(table.rows.len(), 2 * 5 * 2);
     for r in &table.rows {
         let expect = if r.method.is_trained() { 2 } else { 1 };
         assert_eq!(r.values.len() + r.failures, expect, "{r:?}");
@@ -245,6 +245,7 @@ fn the_evaluation_holds_out_and_renders_a_table() {
     let md = table.to_string();
     assert!(md.contains("| hold-out | method |"));
     assert!(md.contains("contour decoding") && md.contains("(c) direct regressor"));
+    assert!(md.contains("contour (centroids)"));
     assert!(md.contains("**all hold-outs**"));
     let mut cfg2 = cfg.clone();
     cfg2.holdouts = vec![vec![0.7, 0.0]];

@@ -178,3 +178,22 @@ fn bad_generator_inputs_are_errors() {
         Err(Error::Shape { .. })
     ));
 }
+
+#[test]
+fn centroid_anchors_reach_between_compositions() {
+    let data = common::dataset(&[[1.0, 0.0]]);
+    let ae = common::autoencoder(&data, EPOCHS);
+    let g = Generator::params()
+        .anchors(xrd_interp::Anchors::Centroids)
+        .build(ae, &data)
+        .expect("generator");
+    // One anchor per composition: 8 known compositions.
+    assert_eq!(g.estimator().len(), 8);
+    let out = g.generate(&[1.0, 0.0]).expect("between x = 0.5 and 1.5");
+    let e = g.estimator().estimate(out.latent);
+    assert!((e.value[0] - 1.0).abs() < LOCATE_TOL && e.value[1].abs() < LOCATE_TOL);
+    assert!(matches!(
+        g.generate(&[3.0, 0.0]),
+        Err(Error::NotReachable { .. })
+    ));
+}
