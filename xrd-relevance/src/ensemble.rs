@@ -174,7 +174,7 @@ pub struct PeakStability {
     /// The peak (found once in the pattern, the same for every member).
     pub peak: Peak,
     /// Miller indices of the indexed reflections inside the peak, strongest first.
-    pub hkl: Vec<[i32; 3]>,
+    pub hkl: Vec<[f64; 3]>,
     /// Height over the tallest peak's height.
     pub relative_height: f64,
     /// Mean over members of the relative integrated relevance (relevance over the member's most
@@ -418,7 +418,7 @@ mod tests {
                 .collect::<Vec<_>>(),
             [0, 2, 1]
         );
-        assert_eq!(s[1].hkl, [[0, 0, 1]]);
+        assert_eq!(s[1].hkl, [[0.0, 0.0, 1.0]]);
         assert_eq!(s[1].relative_relevance_mean, 0.0);
         assert!(s[2].relative_relevance_std > 0.1);
         assert_eq!(s[0].relevance_rank_range, (1, 1));

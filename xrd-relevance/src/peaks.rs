@@ -18,17 +18,19 @@ pub struct IndexedPeak {
     pub two_theta: f64,
     /// Intensity (any scale; orders reflections that fall in the same peak).
     pub intensity: f64,
-    /// Miller indices.
-    pub hkl: [i32; 3],
+    /// Miller indices (fractional for superstructure reflections indexed in a parent cell, as
+    /// xrd-sim's built-in data set gives them).
+    pub hkl: [f64; 3],
 }
 
 impl IndexedPeak {
     /// A reflection at `two_theta` with `intensity` and indices `hkl`.
-    pub fn new(two_theta: f64, intensity: f64, hkl: [i32; 3]) -> Self {
+    /// `hkl` may be integers (`[1, 1, 0]`) or fractions (`[0.5, 0.5, 0.0]`).
+    pub fn new<T: Into<f64>>(two_theta: f64, intensity: f64, hkl: [T; 3]) -> Self {
         Self {
             two_theta,
             intensity,
-            hkl,
+            hkl: hkl.map(Into::into),
         }
     }
 }
@@ -132,7 +134,7 @@ pub struct PeakRelevance {
     pub relevance_rank: usize,
     /// Miller indices of the indexed reflections inside the extent, strongest first (empty
     /// without an indexed peak list or when none falls inside).
-    pub hkl: Vec<[i32; 3]>,
+    pub hkl: Vec<[f64; 3]>,
     /// Whether the peak meets the strong-but-irrelevant criterion of [`PeakRelevanceParams`].
     pub strong_but_irrelevant: bool,
 }
@@ -343,9 +345,9 @@ mod tests {
         .unwrap();
         assert_eq!(report.peaks.len(), 3);
         let [a, b, c] = [&report.peaks[0], &report.peaks[1], &report.peaks[2]];
-        assert_eq!(b.hkl, [[0, 0, 1], [2, 0, 0]]);
-        assert_eq!(a.hkl, [[1, 1, 0]]);
-        assert_eq!(c.hkl, [[1, 1, 1]]);
+        assert_eq!(b.hkl, [[0.0, 0.0, 1.0], [2.0, 0.0, 0.0]]);
+        assert_eq!(a.hkl, [[1.0, 1.0, 0.0]]);
+        assert_eq!(c.hkl, [[1.0, 1.0, 1.0]]);
         assert_eq!(b.relevance, 0.0);
         assert_eq!(
             (a.intensity_rank, b.intensity_rank, c.intensity_rank),

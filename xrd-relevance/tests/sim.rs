@@ -84,7 +84,7 @@ fn nacl_200_is_strong_but_irrelevant_to_a_network_blind_to_it() {
     assert!(report.peaks.len() >= 3, "{} peaks", report.peaks.len());
     let flagged = report.strong_but_irrelevant();
     assert_eq!(flagged.len(), 1);
-    assert_eq!(flagged[0].hkl.first(), Some(&[2, 0, 0]));
+    assert_eq!(flagged[0].hkl.first(), Some(&[2.0, 0.0, 0.0]));
     assert_eq!(flagged[0].intensity_rank, 1);
     assert_eq!(flagged[0].relevance, 0.0);
     // Every other peak is relevant and labelled.
