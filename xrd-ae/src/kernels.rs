@@ -139,8 +139,9 @@ fn dots_simd<F: Float, const R: usize>(
 /// Rows per group of the inference kernel (measured: 5 beats 10, whose union of non-zero
 /// columns is wider).
 const INFER_GROUP: usize = ROW_GROUP;
-/// Weights per block of the inference kernel (256 KiB of f32, a quarter of an L2 cache).
-const INFER_BLOCK_ELEMS: usize = 1 << 16;
+/// Columns per tile of the inference kernel (a multiple of [`LANES`]; for 128 outputs a tile of
+/// f32 weights is 512 KiB, half an L2 cache).
+const INFER_TILE: usize = 1024;
 
 /// [`dots`] for 1 to [`ROW_GROUP`] rows (the f32 AVX2 kernel when available).
 #[inline(always)]
@@ -269,9 +270,10 @@ type RowGroup<'a, F> = (Vec<&'a [F]>, Vec<(usize, usize)>);
 
 /// Inference: `out = x·Wᵀ + b` for many rows (x: rows × inputs, out: rows × outputs). The rows
 /// are cut into fixed groups of [`INFER_GROUP`] that each skip the columns zero in all their rows
-/// (XRD patterns are mostly exactly zero); the weights are cut into blocks of rows small enough
-/// to stay in the L2 cache while every group passes over them, and the blocks are spread over the
-/// thread pool (each output element is computed by one thread, in a fixed order).
+/// (XRD patterns are mostly exactly zero), and the columns into tiles of [`INFER_TILE`] so that a
+/// tile of the weights stays in the L2 cache while every group of a thread passes over it and a
+/// group's tile of inputs stays in L1 while it meets every weight row. Groups are spread over the
+/// thread pool; each output element is computed by one thread, tile by tile in order.
 pub(crate) fn forward_rows<F: Float>(
     weight: &[F],
     bias: &[F],
@@ -284,37 +286,49 @@ pub(crate) fn forward_rows<F: Float>(
     if inputs == 0 || outputs == 0 {
         return;
     }
-    let groups: Vec<RowGroup<'_, F>> = x
-        .chunks(INFER_GROUP * inputs)
-        .map(|xg| {
-            let mut segments = Vec::new();
-            nonzero_segments(xg, inputs, &mut segments);
-            (xg.chunks_exact(inputs).collect(), segments)
-        })
-        .collect();
-    let rpb = (INFER_BLOCK_ELEMS / inputs).max(1);
-    let mut out_t = vec![F::zero(); outputs * rows];
-    weight
-        .par_chunks(rpb * inputs)
-        .zip(bias.par_chunks(rpb))
-        .zip(out_t.par_chunks_mut(rpb * rows))
-        .for_each(|((w, b), ot)| {
+    // Enough groups per task to amortise scheduling, few enough to balance two cores.
+    let groups_per_task = rows.div_ceil(INFER_GROUP).div_ceil(8).max(1);
+    out.par_chunks_mut(groups_per_task * INFER_GROUP * outputs)
+        .zip(x.par_chunks(groups_per_task * INFER_GROUP * inputs))
+        .for_each(|(o, xt)| {
+            let groups: Vec<RowGroup<'_, F>> = xt
+                .chunks(INFER_GROUP * inputs)
+                .map(|xg| {
+                    let mut segments = Vec::new();
+                    nonzero_segments(xg, inputs, &mut segments);
+                    (xg.chunks_exact(inputs).collect(), segments)
+                })
+                .collect();
+            for row in o.chunks_exact_mut(outputs) {
+                row.copy_from_slice(bias);
+            }
+            let mut tile_segments = Vec::new();
             let mut tmp = [F::zero(); INFER_GROUP];
-            for (gi, (xr, segments)) in groups.iter().enumerate() {
-                let n = xr.len();
-                for (i, (wr, &bb)) in w.chunks_exact(inputs).zip(b).enumerate() {
-                    dots_any(xr, wr, segments, &mut tmp[..n]);
-                    for (r, &v) in tmp[..n].iter().enumerate() {
-                        ot[i * rows + gi * INFER_GROUP + r] = v + bb;
+            let mut k0 = 0;
+            while k0 < inputs {
+                let k1 = (k0 + INFER_TILE).min(inputs);
+                for (gi, (xr, segments)) in groups.iter().enumerate() {
+                    tile_segments.clear();
+                    tile_segments.extend(
+                        segments
+                            .iter()
+                            .map(|&(s, e)| (s.max(k0), e.min(k1)))
+                            .filter(|&(s, e)| s < e),
+                    );
+                    if tile_segments.is_empty() {
+                        continue;
+                    }
+                    let n = xr.len();
+                    for (j, wr) in weight.chunks_exact(inputs).enumerate() {
+                        dots_any(xr, wr, &tile_segments, &mut tmp[..n]);
+                        for (r, &v) in tmp[..n].iter().enumerate() {
+                            o[(gi * INFER_GROUP + r) * outputs + j] += v;
+                        }
                     }
                 }
+                k0 = k1;
             }
         });
-    for (j, col) in out_t.chunks_exact(rows).enumerate() {
-        for (r, &v) in col.iter().enumerate() {
-            out[r * outputs + j] = v;
-        }
-    }
 }
 
 /// What happens to each chunk of a weight-gradient row as soon as it is computed.
