@@ -20,10 +20,10 @@ use crate::{
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     /// Contour decoding ([`Generator`](crate::Generator)) on every training pattern's latent
-    /// point ([`Anchors::Patterns`](crate::Anchors::Patterns), the paper's contour).
+    /// point ([`Anchors::Patterns`], the paper's contour).
     Contour,
     /// Contour decoding on one centroid per composition
-    /// ([`Anchors::Centroids`](crate::Anchors::Centroids)); same autoencoder as `Contour`.
+    /// ([`Anchors::Centroids`]); same autoencoder as `Contour`.
     Centroids,
     /// Baseline (a), [`NearestMean`].
     Nearest,
