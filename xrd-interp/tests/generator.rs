@@ -197,3 +197,16 @@ fn centroid_anchors_reach_between_compositions() {
         Err(Error::NotReachable { .. })
     ));
 }
+
+#[test]
+fn single_point_decoding_matches_the_batch_decoder() {
+    let (g, _) = generator(&[]);
+    for p in [[0.1, -0.3], [0.0, 0.0], [-0.9, 0.7]] {
+        let one = g.decode_one(p);
+        let z = ndarray::Array2::from_shape_vec((1, 2), p.to_vec()).unwrap();
+        let batch = g.autoencoder().decode(&z).unwrap();
+        for (a, b) in one.iter().zip(batch.row(0)) {
+            assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "{a} vs {b}");
+        }
+    }
+}
