@@ -37,9 +37,7 @@ fn generator() -> (Generator<f32>, Vec<f64>) {
         top[c] * (f64::from(z[[i, c]]) - lo[c]) / (hi[c] - lo[c])
     });
     // The composition of the centroid of the latent points.
-    let target: Vec<f64> = (0..2)
-        .map(|c| labels.column(c).sum() / n as f64)
-        .collect();
+    let target: Vec<f64> = (0..2).map(|c| labels.column(c).sum() / n as f64).collect();
     let names = (0..n).map(|i| format!("p{i}")).collect();
     let data = Dataset::new(grid, patterns, names, labels, vec!["x".into(), "y".into()])
         .unwrap_or_else(|e| panic!("dataset: {e}"));
