@@ -32,11 +32,17 @@ impl Args {
             } else if flags.contains(&name) {
                 out.options.insert(name.to_string(), Vec::new());
             } else {
-                let count = multi.iter().find(|(k, _)| *k == name).map_or(1, |(_, n)| *n);
+                let count = multi
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map_or(1, |(_, n)| *n);
                 let mut values = Vec::with_capacity(count);
                 for _ in 0..count {
                     values.push(it.next().ok_or_else(|| {
-                        format!("--{name} needs {count} value{}", if count == 1 { "" } else { "s" })
+                        format!(
+                            "--{name} needs {count} value{}",
+                            if count == 1 { "" } else { "s" }
+                        )
                     })?);
                 }
                 out.options.insert(name.to_string(), values);
@@ -119,7 +125,11 @@ mod tests {
     use super::*;
 
     fn parse(s: &str) -> Result<Args, String> {
-        Args::parse(s.split_whitespace().map(String::from), &[("grid", 3)], &["peaks"])
+        Args::parse(
+            s.split_whitespace().map(String::from),
+            &[("grid", 3)],
+            &["peaks"],
+        )
     }
 
     #[test]

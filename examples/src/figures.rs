@@ -42,7 +42,11 @@ pub fn viridis(t: f64) -> RGBColor {
         (94.0, 201.0, 98.0),
         (253.0, 231.0, 37.0),
     ];
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let f = t * (ANCHORS.len() - 1) as f64;
     let i = (f.floor() as usize).min(ANCHORS.len() - 2);
     let w = f - i as f64;
@@ -316,18 +320,23 @@ fn draw_heatmap(
     let dx = (x1 - x0) / map.nx.max(1) as f64;
     let dy = (y1 - y0) / map.ny.max(1) as f64;
     let span = (map.scale.1 - map.scale.0).max(f64::MIN_POSITIVE);
-    let cells = (0..map.ny).flat_map(|j| (0..map.nx).map(move |i| (i, j))).filter_map(|(i, j)| {
-        let v = *map.values.get(j * map.nx + i)?;
-        v.is_finite().then(|| {
-            let (cx, cy) = (x0 + i as f64 * dx, y0 + j as f64 * dy);
-            Rectangle::new(
-                [(cx, cy), (cx + dx, cy + dy)],
-                viridis((v - map.scale.0) / span).filled(),
-            )
-        })
-    });
+    let cells = (0..map.ny)
+        .flat_map(|j| (0..map.nx).map(move |i| (i, j)))
+        .filter_map(|(i, j)| {
+            let v = *map.values.get(j * map.nx + i)?;
+            v.is_finite().then(|| {
+                let (cx, cy) = (x0 + i as f64 * dx, y0 + j as f64 * dy);
+                Rectangle::new(
+                    [(cx, cy), (cx + dx, cy + dy)],
+                    viridis((v - map.scale.0) / span).filled(),
+                )
+            })
+        });
     chart.draw_series(cells).map_err(err(path))?;
-    let dots = map.points.iter().map(|p| Circle::new((p[0], p[1]), 3, WHITE.stroke_width(1)));
+    let dots = map
+        .points
+        .iter()
+        .map(|p| Circle::new((p[0], p[1]), 3, WHITE.stroke_width(1)));
     chart.draw_series(dots).map_err(err(path))?;
     Ok(())
 }
@@ -350,8 +359,12 @@ fn draw_colour_bar(
         .map_err(err(path))?;
     }
     for (t, y) in [(scale.1, top), (scale.0, bottom)] {
-        area.draw(&Text::new(format!("{t:.2}"), (34, y - 6), ("sans-serif", 12)))
-            .map_err(err(path))?;
+        area.draw(&Text::new(
+            format!("{t:.2}"),
+            (34, y - 6),
+            ("sans-serif", 12),
+        ))
+        .map_err(err(path))?;
     }
     Ok(())
 }
@@ -367,25 +380,49 @@ pub struct Annotation {
     pub text: String,
 }
 
+/// A pattern with its relevance profile, the layout of the paper's Fig. 5.
+#[derive(Debug, Clone)]
+pub struct RelevancePlot<'a> {
+    /// Figure title.
+    pub title: &'a str,
+    /// 2θ of the pattern's points.
+    pub x: &'a [f64],
+    /// The pattern.
+    pub pattern: &'a [f64],
+    /// 2θ of the relevance windows (their centres).
+    pub dev_x: &'a [f64],
+    /// Dev(2θ) of each window.
+    pub dev: &'a [f64],
+    /// Labels to place (e.g. the strong-but-irrelevant peaks).
+    pub notes: &'a [Annotation],
+    /// 2θ range to show (default: all).
+    pub x_range: Option<(f64, f64)>,
+}
+
 /// Draws a pattern (line) with a relevance profile (open circles), both scaled to max 1, and
-/// labels at the given annotations — the layout of the paper's Fig. 5.
-pub fn relevance_figure(
-    path: &Path,
-    title: &str,
-    x: &[f64],
-    pattern: &[f64],
-    dev_x: &[f64],
-    dev: &[f64],
-    notes: &[Annotation],
-    x_range: Option<(f64, f64)>,
-) -> FigResult {
+/// labels at the given annotations.
+pub fn relevance_figure(path: &Path, plot: &RelevancePlot<'_>) -> FigResult {
+    let RelevancePlot {
+        title,
+        x,
+        pattern,
+        dev_x,
+        dev,
+        notes,
+        x_range,
+    } = *plot;
     let root = SVGBackend::new(path, (1100, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(err(path))?;
     let (x0, x1) = x_range.unwrap_or((
         x.first().copied().unwrap_or(0.0),
         x.last().copied().unwrap_or(1.0),
     ));
-    let max_of = |v: &[f64]| v.iter().copied().filter(|a| a.is_finite()).fold(0.0, f64::max);
+    let max_of = |v: &[f64]| {
+        v.iter()
+            .copied()
+            .filter(|a| a.is_finite())
+            .fold(0.0, f64::max)
+    };
     let (pm, dm) = (max_of(pattern).max(1e-300), max_of(dev).max(1e-300));
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 18))
@@ -457,13 +494,24 @@ mod tests {
             hollow: vec![false, true, false],
         };
         let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
-        scatter_panels(&dir.join("s.svg"), &[panel.clone(), panel], &names, ("z1", "z2")).unwrap();
+        scatter_panels(
+            &dir.join("s.svg"),
+            &[panel.clone(), panel],
+            &names,
+            ("z1", "z2"),
+        )
+        .unwrap();
         let x: Vec<f64> = (0..100).map(|i| i as f64 * 0.1).collect();
         let y: Vec<f64> = x.iter().map(|v| (v * 3.0).sin().abs()).collect();
         let lp = LinePanel {
             title: "l".into(),
             x: x.clone(),
-            curves: vec![Curve { label: "y".into(), y: y.clone(), colour: 0, offset: 0.0 }],
+            curves: vec![Curve {
+                label: "y".into(),
+                y: y.clone(),
+                colour: 0,
+                offset: 0.0,
+            }],
             x_range: None,
         };
         line_panels(&dir.join("l.svg"), &[lp], ("2θ", "I")).unwrap();
@@ -478,8 +526,24 @@ mod tests {
             points: pts,
         };
         heatmaps(&dir.join("h.svg"), &[hm], ("z1", "z2")).unwrap();
-        let notes = [Annotation { x: 2.0, y: 0.5, text: "(0 0 1)".into() }];
-        relevance_figure(&dir.join("r.svg"), "r", &x, &y, &x, &y, &notes, None).unwrap();
+        let notes = [Annotation {
+            x: 2.0,
+            y: 0.5,
+            text: "(0 0 1)".into(),
+        }];
+        relevance_figure(
+            &dir.join("r.svg"),
+            &RelevancePlot {
+                title: "r",
+                x: &x,
+                pattern: &y,
+                dev_x: &x,
+                dev: &y,
+                notes: &notes,
+                x_range: None,
+            },
+        )
+        .unwrap();
         for f in ["s.svg", "l.svg", "h.svg", "r.svg"] {
             let text = std::fs::read_to_string(dir.join(f)).unwrap();
             assert!(text.starts_with("<svg") && text.contains("</svg>"), "{f}");

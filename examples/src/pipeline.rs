@@ -19,7 +19,11 @@ pub type Result<T, E = BoxError> = std::result::Result<T, E>;
 
 /// A reproducible split of `n` rows: a shuffled `test_fraction` for testing, the rest for training
 /// (both sorted).
-pub fn split<R: Rng + ?Sized>(n: usize, test_fraction: f64, rng: &mut R) -> (Vec<usize>, Vec<usize>) {
+pub fn split<R: Rng + ?Sized>(
+    n: usize,
+    test_fraction: f64,
+    rng: &mut R,
+) -> (Vec<usize>, Vec<usize>) {
     let mut idx: Vec<usize> = (0..n).collect();
     idx.shuffle(rng);
     let n_test = ((n as f64 * test_fraction).round() as usize).clamp(1, n.saturating_sub(1).max(1));
@@ -115,20 +119,33 @@ pub struct EstimateRow {
     pub refused: bool,
 }
 
+/// The refusal policy of the examples: decline when P is farther from every known point than
+/// `fraction` of the diagonal of the known points' bounding box (enclosed or not).
+pub fn refusal_policy(known: &[[f64; 2]], fraction: f64) -> RefusalPolicy {
+    let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+    for p in known {
+        for k in 0..2 {
+            lo[k] = lo[k].min(p[k]);
+            hi[k] = hi[k].max(p[k]);
+        }
+    }
+    let diagonal = ((hi[0] - lo[0]).powi(2) + (hi[1] - lo[1]).powi(2)).sqrt();
+    let mut policy = RefusalPolicy::new(fraction * diagonal);
+    policy.refuse_outside = false;
+    policy
+}
+
 /// Estimates the values of `query` points with an estimator fitted on `known` points, scoring
-/// against `truth` when given; the refusal threshold is `refusal_factor` × the median
-/// nearest-neighbour spacing of the known points.
+/// against `truth` when given, and marks the answers `policy` declines.
 pub fn estimate_rows(
     known: &[[f64; 2]],
     known_values: ArrayView2<'_, f64>,
     query: &[(usize, String, [f64; 2])],
     truth: Option<ArrayView2<'_, f64>>,
-    refusal_factor: f64,
-) -> Result<(TriangleEstimator<f64>, Vec<EstimateRow>, f64)> {
+    policy: &RefusalPolicy,
+) -> Result<(TriangleEstimator<f64>, Vec<EstimateRow>)> {
     let pts = Array2::from_shape_fn((known.len(), 2), |(i, j)| known[i][j]);
     let estimator = TriangleEstimator::params().fit(pts.view(), known_values)?;
-    let spacing = median_spacing(known)?;
-    let policy = RefusalPolicy::new(refusal_factor * spacing);
     let mut out = Vec::with_capacity(query.len());
     for (k, (index, name, p)) in query.iter().enumerate() {
         let est = estimator.estimate(*p);
@@ -143,7 +160,11 @@ pub fn estimate_rows(
         out.push(EstimateRow {
             index: *index,
             name: name.clone(),
-            delta: if t.is_empty() { f64::NAN } else { delta(&est.value, &t) },
+            delta: if t.is_empty() {
+                f64::NAN
+            } else {
+                delta(&est.value, &t)
+            },
             truth: t,
             estimated: est.value.clone(),
             kind: kind.to_string(),
@@ -151,23 +172,7 @@ pub fn estimate_rows(
             refused,
         });
     }
-    Ok((estimator, out, spacing))
-}
-
-/// Median distance from each point to its nearest other point.
-pub fn median_spacing(points: &[[f64; 2]]) -> Result<f64> {
-    let tree = KdTree::new(points)?;
-    let mut d: Vec<f64> = points
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| {
-            tree.k_nearest(*p, 2)
-                .into_iter()
-                .find(|n| n.index != i)
-                .map(|n| n.distance)
-        })
-        .collect();
-    Ok(median(&mut d))
+    Ok((estimator, out))
 }
 
 /// Median (NaN for an empty slice); sorts in place.
@@ -177,7 +182,11 @@ pub fn median(v: &mut [f64]) -> f64 {
     }
     v.sort_by(f64::total_cmp);
     let m = v.len() / 2;
-    if v.len() % 2 == 1 { v[m] } else { 0.5 * (v[m - 1] + v[m]) }
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        0.5 * (v[m - 1] + v[m])
+    }
 }
 
 /// Mean and sample standard deviation (sd 0 for one value).
@@ -190,6 +199,14 @@ pub fn mean_sd(v: &[f64]) -> (f64, f64) {
         0.0
     };
     (mean, sd)
+}
+
+/// Writes `text` to `path` atomically (a temporary file beside it, then a rename).
+pub fn write_atomic(path: &std::path::Path, text: &str) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -223,7 +240,10 @@ mod tests {
         let (m, s) = mean_sd(&[1.0, 2.0, 3.0]);
         assert_eq!(m, 2.0);
         assert!((s - 1.0).abs() < 1e-12);
-        assert_eq!(formula(&[1.0, 0.0, 10.5, 1.5]), "Sm1.000Zr0.000Fe10.500Ti1.500");
+        assert_eq!(
+            formula(&[1.0, 0.0, 10.5, 1.5]),
+            "Sm1.000Zr0.000Fe10.500Ti1.500"
+        );
     }
 
     #[test]
@@ -232,8 +252,10 @@ mod tests {
         let values = ndarray::array![[0.0], [1.0], [0.0], [1.0]];
         let truth = ndarray::array![[0.25]];
         let q = [(0usize, "q".to_string(), [0.25, 0.25])];
-        let (_, rows, _) =
-            estimate_rows(&known, values.view(), &q, Some(truth.view()), 3.0).unwrap();
+        let policy = refusal_policy(&known, 0.1);
+        assert!((policy.max_distance - 0.1 * 2f64.sqrt()).abs() < 1e-12);
+        let (_, rows) =
+            estimate_rows(&known, values.view(), &q, Some(truth.view()), &policy).unwrap();
         assert!((rows[0].estimated[0] - 0.25).abs() < 1e-12);
         assert!(rows[0].delta < 1e-20);
         assert!(!rows[0].refused);
