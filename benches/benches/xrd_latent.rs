@@ -47,7 +47,13 @@ fn dump(est: &TriangleEstimator<f64>, g: &PaintGrid, prefix: &str) -> std::io::R
     for v in &map.values {
         f.write_all(&v.to_le_bytes())?;
     }
-    let queries = Array2::from_shape_fn((g.nx * g.ny, 2), |(k, d)| if d == 0 { map.x[k % g.nx] } else { map.y[k / g.nx] });
+    let queries = Array2::from_shape_fn((g.nx * g.ny, 2), |(k, d)| {
+        if d == 0 {
+            map.x[k % g.nx]
+        } else {
+            map.y[k / g.nx]
+        }
+    });
     let kinds: Vec<u8> = est
         .estimate_all(queries.view())
         .map_err(std::io::Error::other)?
@@ -63,7 +69,9 @@ fn dump(est: &TriangleEstimator<f64>, g: &PaintGrid, prefix: &str) -> std::io::R
 
 fn bench(c: &mut Criterion) {
     let (pts, vals) = known_points(N_POINTS);
-    let est = TriangleEstimator::params().fit(pts.view(), vals.view()).expect("fit");
+    let est = TriangleEstimator::params()
+        .fit(pts.view(), vals.view())
+        .expect("fit");
     let g = grid(&pts, SIDE);
     if let Ok(prefix) = std::env::var("XRD_LATENT_DUMP") {
         dump(&est, &g, &prefix).expect("dump painted map");
@@ -76,27 +84,46 @@ fn bench(c: &mut Criterion) {
         b.iter(|| est.paint(black_box(&g)).expect("paint"))
     });
     let (p32, v32) = (pts.mapv(|x| x as f32), vals.mapv(|x| x as f32));
-    let est32 = TriangleEstimator::params().fit(p32.view(), v32.view()).expect("fit");
+    let est32 = TriangleEstimator::params()
+        .fit(p32.view(), v32.view())
+        .expect("fit");
     paint.bench_function(BenchmarkId::new("f32", "1000x1000_from_150"), |b| {
         b.iter(|| est32.paint(black_box(&g)).expect("paint"))
     });
     paint.finish();
 
     let mut single = c.benchmark_group("xrd_latent/query");
-    single.bench_function("estimate_inside", |b| b.iter(|| est.estimate(black_box([0.43, 0.61]))));
-    single.bench_function("estimate_outside", |b| b.iter(|| est.estimate(black_box([1.3, -0.2]))));
+    single.bench_function("estimate_inside", |b| {
+        b.iter(|| est.estimate(black_box([0.43, 0.61])))
+    });
+    single.bench_function("estimate_outside", |b| {
+        b.iter(|| est.estimate(black_box([1.3, -0.2])))
+    });
     let target = est.estimate([0.43, 0.61]).value;
     let _ = est.locate(&[(0, target[0]), (1, target[1])]); // builds the candidate list once
     single.bench_function("locate_2_components", |b| {
-        b.iter(|| est.locate(black_box(&[(0, target[0]), (1, target[1])])).expect("reachable"))
+        b.iter(|| {
+            est.locate(black_box(&[(0, target[0]), (1, target[1])]))
+                .expect("reachable")
+        })
     });
-    single.bench_function("knn_16", |b| b.iter(|| est.index().k_nearest(black_box([0.43, 0.61]), 16)));
+    single.bench_function("knn_16", |b| {
+        b.iter(|| est.index().k_nearest(black_box([0.43, 0.61]), 16))
+    });
     single.bench_function("fit_150", |b| {
-        b.iter(|| TriangleEstimator::params().fit(black_box(pts.view()), vals.view()).expect("fit"))
+        b.iter(|| {
+            TriangleEstimator::params()
+                .fit(black_box(pts.view()), vals.view())
+                .expect("fit")
+        })
     });
     single.sample_size(10);
     single.bench_function("leave_one_out_150", |b| {
-        b.iter(|| TriangleEstimator::params().leave_one_out(black_box(pts.view()), vals.view()).expect("loo"))
+        b.iter(|| {
+            TriangleEstimator::params()
+                .leave_one_out(black_box(pts.view()), vals.view())
+                .expect("loo")
+        })
     });
     single.finish();
 }
