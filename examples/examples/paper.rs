@@ -577,7 +577,7 @@ fn draw_generation(dir: &Path, x: &[f64], curves: &Value) -> Result<()> {
                 label: (*label).into(),
                 y: get(k),
                 colour: *c,
-                offset: -0.3 * i as f64,
+                offset: -1.1 * i as f64,
             })
             .collect(),
         x_range: range,

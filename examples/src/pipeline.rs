@@ -252,12 +252,22 @@ mod tests {
         let values = ndarray::array![[0.0], [1.0], [0.0], [1.0]];
         let truth = ndarray::array![[0.25]];
         let q = [(0usize, "q".to_string(), [0.25, 0.25])];
-        let policy = refusal_policy(&known, 0.1);
-        assert!((policy.max_distance - 0.1 * 2f64.sqrt()).abs() < 1e-12);
+        let policy = refusal_policy(&known, 0.3);
+        assert!((policy.max_distance - 0.3 * 2f64.sqrt()).abs() < 1e-12);
         let (_, rows) =
             estimate_rows(&known, values.view(), &q, Some(truth.view()), &policy).unwrap();
         assert!((rows[0].estimated[0] - 0.25).abs() < 1e-12);
         assert!(rows[0].delta < 1e-20);
         assert!(!rows[0].refused);
+        // Farther than 0.1 of the diagonal from every known point: declined.
+        let (_, rows) = estimate_rows(
+            &known,
+            values.view(),
+            &q,
+            Some(truth.view()),
+            &refusal_policy(&known, 0.1),
+        )
+        .unwrap();
+        assert!(rows[0].refused);
     }
 }
