@@ -128,18 +128,18 @@ impl<F: Float> Dense<F> {
     /// The pre-activations `x·Wᵀ + b` of a batch (batch × inputs) written into `out`
     /// (batch × outputs).
     pub(crate) fn affine_into(&self, x: ArrayView2<'_, F>, mut out: ArrayViewMut2<'_, F>) {
-        if self.inputs() >= SPARSE_MIN_INPUTS {
-            if let (Some(xs), Some(os)) = (x.as_slice(), out.as_slice_mut()) {
-                let rows = x.nrows();
-                crate::kernels::forward_rows(
-                    self.weight_slice(),
-                    self.bias.as_slice().unwrap_or(&[]),
-                    xs,
-                    rows,
-                    os,
-                );
-                return;
-            }
+        if self.inputs() >= SPARSE_MIN_INPUTS
+            && let (Some(xs), Some(os)) = (x.as_slice(), out.as_slice_mut())
+        {
+            let rows = x.nrows();
+            crate::kernels::forward_rows(
+                self.weight_slice(),
+                self.bias.as_slice().unwrap_or(&[]),
+                xs,
+                rows,
+                os,
+            );
+            return;
         }
         general_mat_mul(F::one(), &x, &self.weight.t(), F::zero(), &mut out);
         for mut row in out.axis_iter_mut(Axis(0)) {

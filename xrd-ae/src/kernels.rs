@@ -166,6 +166,47 @@ fn dots_any<F: Float>(xs: &[&[F]], w: &[F], segments: &[(usize, usize)], out: &m
     }
 }
 
+/// `out[j·n + r] = W[j, :]·xs[r]` over `segments` for the rows `j` of `w` (at most
+/// [`simd::W_ROWS`](crate::simd::W_ROWS), each `inputs` long) and the `n ≤ ROW_GROUP` rows `xs`:
+/// the AVX-512 kernel (several weight rows at once) when it runs here, [`dots_any`] row by row
+/// otherwise.
+#[inline(always)]
+fn dots_rows<F: Float>(
+    xs: &[&[F]],
+    w: &[F],
+    inputs: usize,
+    segments: &[(usize, usize)],
+    out: &mut [F],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if let (Some(w32), Some(out32)) = (crate::simd::as_f32(w), crate::simd::as_f32_mut(out)) {
+        let mut x32: [&[f32]; ROW_GROUP] = [&[]; ROW_GROUP];
+        let mut w32s: [&[f32]; crate::simd::W_ROWS] = [&[]; crate::simd::W_ROWS];
+        let nw = w32.len() / inputs.max(1);
+        if xs.len() <= ROW_GROUP && nw <= crate::simd::W_ROWS {
+            let mut ok = true;
+            for (d, x) in x32.iter_mut().zip(xs) {
+                match crate::simd::as_f32(x) {
+                    Some(x) => *d = x,
+                    None => ok = false,
+                }
+            }
+            for (d, wr) in w32s.iter_mut().zip(w32.chunks_exact(inputs.max(1))) {
+                *d = wr;
+            }
+            if ok
+                && crate::simd::dots_block(&x32[..xs.len()], &w32s[..nw], segments, out32).is_some()
+            {
+                return;
+            }
+        }
+    }
+    let n = xs.len();
+    for (wr, o) in w.chunks_exact(inputs.max(1)).zip(out.chunks_mut(n.max(1))) {
+        dots_any(xs, wr, segments, o);
+    }
+}
+
 /// One block of rows of the forward kernel: `zt[i, b] = bias[i] + W[i, :]·x[b, :]`.
 #[inline(always)]
 fn forward_block<F: Float>(
@@ -177,15 +218,20 @@ fn forward_block<F: Float>(
 ) {
     let inputs = rows.first().map_or(0, |r| r.len());
     let batch = rows.len();
-    for ((wr, zr), &b) in w
-        .chunks_exact(inputs.max(1))
-        .zip(zt.chunks_exact_mut(batch.max(1)))
-        .zip(bias)
+    const WR: usize = crate::simd::W_ROWS;
+    let mut tmp = [F::zero(); WR * ROW_GROUP];
+    for ((wg, zg), bg) in w
+        .chunks(WR * inputs.max(1))
+        .zip(zt.chunks_mut(WR * batch.max(1)))
+        .zip(bias.chunks(WR))
     {
-        for (g, out) in rows.chunks(ROW_GROUP).zip(zr.chunks_mut(ROW_GROUP)) {
-            dots_any(g, wr, segments, out);
-            for o in out.iter_mut() {
-                *o += b;
+        for (gi, g) in rows.chunks(ROW_GROUP).enumerate() {
+            let n = g.len();
+            dots_rows(g, wg, inputs, segments, &mut tmp[..bg.len() * n]);
+            for (j, &b) in bg.iter().enumerate() {
+                for r in 0..n {
+                    zg[j * batch + gi * ROW_GROUP + r] = tmp[j * n + r] + b;
+                }
             }
         }
     }
@@ -246,7 +292,8 @@ pub(crate) fn forward<F: Float>(
 ) {
     let inputs = x.len() / batch.max(1);
     let outputs = bias.len();
-    let rpb = rows_per_block(inputs);
+    // Whole groups of the kernel's weight rows per task.
+    let rpb = rows_per_block(inputs).next_multiple_of(crate::simd::W_ROWS);
     let rows: Vec<&[F]> = x.chunks_exact(inputs.max(1)).collect();
     let zt = &mut zt[..outputs * batch];
     if outputs <= rpb {
@@ -303,7 +350,7 @@ pub(crate) fn forward_rows<F: Float>(
                 row.copy_from_slice(bias);
             }
             let mut tile_segments = Vec::new();
-            let mut tmp = [F::zero(); INFER_GROUP];
+            let mut tmp = [F::zero(); INFER_GROUP * crate::simd::W_ROWS];
             let mut k0 = 0;
             while k0 < inputs {
                 let k1 = (k0 + INFER_TILE).min(inputs);
@@ -319,10 +366,14 @@ pub(crate) fn forward_rows<F: Float>(
                         continue;
                     }
                     let n = xr.len();
-                    for (j, wr) in weight.chunks_exact(inputs).enumerate() {
-                        dots_any(xr, wr, &tile_segments, &mut tmp[..n]);
-                        for (r, &v) in tmp[..n].iter().enumerate() {
-                            o[(gi * INFER_GROUP + r) * outputs + j] += v;
+                    const WR: usize = crate::simd::W_ROWS;
+                    for (jb, wg) in weight.chunks(WR * inputs).enumerate() {
+                        let nw = wg.len() / inputs;
+                        dots_rows(xr, wg, inputs, &tile_segments, &mut tmp[..nw * n]);
+                        for j in 0..nw {
+                            for r in 0..n {
+                                o[(gi * INFER_GROUP + r) * outputs + jb * WR + j] += tmp[j * n + r];
+                            }
                         }
                     }
                 }

@@ -1,7 +1,7 @@
-//! Hand-vectorised f32 kernels for x86-64 with AVX2 and FMA, used when the CPU has them. The
-//! portable kernels in `kernels` are the reference (and what f64 and other CPUs run); these
-//! compute the same sums with fused multiply-adds, in an order that is fixed for a given shape,
-//! so results are reproducible run to run on one machine.
+//! Hand-vectorised f32 kernels for x86-64 with AVX2 and FMA (and AVX-512F for the dot products),
+//! used when the CPU has them. The portable kernels in `kernels` are the reference (and what f64
+//! and other CPUs run); these compute the same sums with fused multiply-adds, in an order that is
+//! fixed for a given shape, so results are reproducible run to run on one machine.
 
 #![allow(unsafe_code)]
 
@@ -309,5 +309,126 @@ unsafe fn adam_row_avx2(
             }
         }
         pos = e;
+    }
+}
+
+/// Weight rows per call of the AVX-512 dot-product kernel.
+pub(crate) const W_ROWS: usize = 3;
+
+/// Whether the AVX-512 kernels can run on this CPU.
+#[inline]
+pub(crate) fn available512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// `out[j·R + r] = Σ_k xs[r][k]·ws[j][k]` over `segments`, for up to [`W_ROWS`] weight rows `ws`
+/// and up to 5 input rows `xs` at once (AVX-512: each loaded weight vector meets every input row
+/// and each input vector every weight row, so the kernel is bound by arithmetic rather than
+/// loads). The order of the sums is fixed for a given shape and segments. `None` if the CPU or
+/// the shapes do not allow it.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn dots_block(
+    xs: &[&[f32]],
+    ws: &[&[f32]],
+    segments: &[(usize, usize)],
+    out: &mut [f32],
+) -> Option<()> {
+    let n = ws.first().map_or(0, |w| w.len());
+    let ok = available512()
+        && out.len() >= xs.len() * ws.len()
+        && ws.iter().all(|w| w.len() == n)
+        && xs.iter().all(|x| x.len() >= n)
+        && segments.iter().all(|&(s, e)| s <= e && e <= n);
+    if !ok {
+        return None;
+    }
+    macro_rules! go {
+        ($rw:literal, $r:literal) => {
+            // SAFETY: AVX-512F is available and every index the kernel touches (masked loads
+            // included) lies below `n`, which bounds all rows (checked above).
+            unsafe { dots_block_avx512::<$rw, $r>(xs, ws, segments, out) }
+        };
+    }
+    match (ws.len(), xs.len()) {
+        (4, 5) => go!(4, 5),
+        (4, 4) => go!(4, 4),
+        (4, 3) => go!(4, 3),
+        (4, 2) => go!(4, 2),
+        (4, 1) => go!(4, 1),
+        (3, 5) => go!(3, 5),
+        (3, 4) => go!(3, 4),
+        (3, 3) => go!(3, 3),
+        (3, 2) => go!(3, 2),
+        (3, 1) => go!(3, 1),
+        (2, 5) => go!(2, 5),
+        (2, 4) => go!(2, 4),
+        (2, 3) => go!(2, 3),
+        (2, 2) => go!(2, 2),
+        (2, 1) => go!(2, 1),
+        (1, 5) => go!(1, 5),
+        (1, 4) => go!(1, 4),
+        (1, 3) => go!(1, 3),
+        (1, 2) => go!(1, 2),
+        (1, 1) => go!(1, 1),
+        _ => return None,
+    }
+    Some(())
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn dots_block_avx512<const RW: usize, const R: usize>(
+    xs: &[&[f32]],
+    ws: &[&[f32]],
+    segments: &[(usize, usize)],
+    out: &mut [f32],
+) {
+    use std::arch::x86_64::*;
+    let mut xp = [std::ptr::null::<f32>(); R];
+    for (p, x) in xp.iter_mut().zip(xs) {
+        *p = x.as_ptr();
+    }
+    let mut wp = [std::ptr::null::<f32>(); RW];
+    for (p, w) in wp.iter_mut().zip(ws) {
+        *p = w.as_ptr();
+    }
+    let mut acc = [[_mm512_setzero_ps(); R]; RW];
+    let mut wv = [_mm512_setzero_ps(); RW];
+    for &(s, e) in segments {
+        let mut c = s;
+        while c < e {
+            // Whole vectors, then one masked vector for the last < 16 columns (masked-off lanes
+            // are neither read nor counted).
+            let k: __mmask16 = if e - c >= 16 {
+                0xffff
+            } else {
+                ((1u32 << (e - c)) - 1) as __mmask16
+            };
+            // SAFETY: lanes of `k` stay below e ≤ the length of every row.
+            unsafe {
+                for j in 0..RW {
+                    wv[j] = _mm512_maskz_loadu_ps(k, wp[j].add(c));
+                }
+                for r in 0..R {
+                    let xv = _mm512_maskz_loadu_ps(k, xp[r].add(c));
+                    for j in 0..RW {
+                        acc[j][r] = _mm512_fmadd_ps(xv, wv[j], acc[j][r]);
+                    }
+                }
+            }
+            c += 16;
+        }
+    }
+    for j in 0..RW {
+        for r in 0..R {
+            out[j * R + r] = _mm512_reduce_add_ps(acc[j][r]);
+        }
     }
 }
