@@ -163,10 +163,122 @@ pub(crate) fn adam_row(
     if !ok {
         return false;
     }
+    if available512() {
+        // SAFETY: AVX-512F is available and every index the kernel touches (masked lanes
+        // excluded) lies below the lengths checked above. Same operations per element as the
+        // AVX2 kernel, so the same bits.
+        unsafe { adam_row_avx512(c, x, inputs, dzc, segments, w, m, v, part) };
+        return true;
+    }
     // SAFETY: AVX2 and FMA are available and every index the kernel touches lies below the lengths
     // checked above.
     unsafe { adam_row_avx2(c, x, inputs, dzc, segments, w, m, v, part) };
     true
+}
+
+/// The lanes `0..n.min(16)` of a 16-lane mask.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn lanes(n: usize) -> u16 {
+    if n >= 16 {
+        0xffff
+    } else {
+        ((1u32 << n) - 1) as u16
+    }
+}
+
+/// [`adam_row`] with 16-lane vectors; ragged ends are masked lanes instead of scalar loops (the
+/// operations per element are those of the AVX2 kernel and of `AdamF32::update`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn adam_row_avx512(
+    c: &AdamF32,
+    x: &[f32],
+    inputs: usize,
+    dzc: &[f32],
+    segments: &[(usize, usize)],
+    w: &mut [f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    part: &mut [f32],
+) {
+    use std::arch::x86_64::*;
+    let shrink = _mm512_set1_ps(c.shrink);
+    let l2 = _mm512_set1_ps(c.l2);
+    let omb1 = _mm512_set1_ps(c.one_minus_beta1);
+    let b2 = _mm512_set1_ps(c.beta2);
+    let omb2 = _mm512_set1_ps(c.one_minus_beta2);
+    let isb = _mm512_set1_ps(c.inv_sqrt_bc2);
+    let eps = _mm512_set1_ps(c.eps);
+    let step = _mm512_set1_ps(c.step);
+    let (wp, mp, vp) = (w.as_mut_ptr(), m.as_mut_ptr(), v.as_mut_ptr());
+    let want_part = !part.is_empty();
+    let pp = part.as_mut_ptr();
+    let xp = x.as_ptr();
+    // SAFETY (every block below): the lanes of `msk` stay below `inputs` within a row and below
+    // `dzc.len()·inputs` over rows, the bounds `adam_row` checked; AVX-512F is enabled here.
+    let update = |k: usize, msk: u16, g: __m512| unsafe {
+        let wv = _mm512_mul_ps(_mm512_maskz_loadu_ps(msk, wp.add(k)), shrink);
+        let g = _mm512_fmadd_ps(l2, wv, g);
+        let m0 = _mm512_maskz_loadu_ps(msk, mp.add(k));
+        let mv = _mm512_fmadd_ps(omb1, _mm512_sub_ps(g, m0), m0);
+        let vv = _mm512_fmadd_ps(
+            _mm512_maskz_loadu_ps(msk, vp.add(k)),
+            b2,
+            _mm512_mul_ps(_mm512_mul_ps(omb2, g), g),
+        );
+        let denom = _mm512_fmadd_ps(_mm512_sqrt_ps(vv), isb, eps);
+        _mm512_mask_storeu_ps(mp.add(k), msk, mv);
+        _mm512_mask_storeu_ps(vp.add(k), msk, vv);
+        _mm512_mask_storeu_ps(
+            wp.add(k),
+            msk,
+            _mm512_fnmadd_ps(step, _mm512_div_ps(mv, denom), wv),
+        );
+    };
+    let mut pos = 0;
+    let ends = segments
+        .iter()
+        .copied()
+        .chain(std::iter::once((inputs, inputs)));
+    for (a, e) in ends {
+        // Columns pos..a: zero gradient.
+        let mut k = pos;
+        while k < a {
+            update(k, lanes(a - k), _mm512_setzero_ps());
+            k += 16;
+        }
+        // Columns a..e: gradient from the batch.
+        let mut k = a;
+        while k < e {
+            let msk = lanes(e - k);
+            unsafe {
+                let mut g = _mm512_setzero_ps();
+                for (b, &d) in dzc.iter().enumerate() {
+                    g = _mm512_fmadd_ps(
+                        _mm512_set1_ps(d),
+                        _mm512_maskz_loadu_ps(msk, xp.add(b * inputs + k)),
+                        g,
+                    );
+                }
+                if want_part {
+                    let wold = _mm512_maskz_loadu_ps(msk, wp.add(k));
+                    for (b, &d) in dzc.iter().enumerate() {
+                        let q = pp.add(b * inputs + k);
+                        _mm512_mask_storeu_ps(
+                            q,
+                            msk,
+                            _mm512_fmadd_ps(_mm512_set1_ps(d), wold, _mm512_maskz_loadu_ps(msk, q)),
+                        );
+                    }
+                }
+                update(k, msk, g);
+            }
+            k += 16;
+        }
+        pos = e;
+    }
 }
 
 /// The Adam constants broadcast to vectors.
@@ -429,6 +541,76 @@ unsafe fn dots_block_avx512<const RW: usize, const R: usize>(
     for j in 0..RW {
         for r in 0..R {
             out[j * R + r] = _mm512_reduce_add_ps(acc[j][r]);
+        }
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use rand::{Rng, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    use super::*;
+
+    /// The AVX-512 and AVX2 fused Adam rows give the same bits (weights, moments, input-gradient
+    /// sums), with gaps, ragged segment ends and a ragged row end.
+    #[test]
+    fn adam_row_avx512_matches_avx2_bit_for_bit() {
+        if !(available() && available512()) {
+            eprintln!("no AVX-512 here: nothing to compare");
+            return;
+        }
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+        let c = AdamF32 {
+            l2: 0.3,
+            shrink: 1.0,
+            one_minus_beta1: 0.1,
+            beta2: 0.999,
+            one_minus_beta2: 0.001,
+            inv_sqrt_bc2: 7.3,
+            eps: 1e-8,
+            step: 0.01,
+        };
+        for (inputs, segments) in [
+            (45, vec![(0, 8), (16, 40)]),
+            (131, vec![(3, 17), (24, 101), (120, 131)]),
+            (128, vec![(0, 128)]),
+            (19, vec![]),
+        ] {
+            let batch = 3;
+            let mut r =
+                |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-1.0..1.0)).collect() };
+            let x = r(batch * inputs);
+            let dzc = r(batch);
+            let (w, m) = (r(inputs), r(inputs));
+            let v: Vec<f32> = r(inputs).iter().map(|a| a * a).collect();
+            let part = r(batch * inputs);
+            let run = |wide: bool, with_part: bool| {
+                let (mut w, mut m, mut v) = (w.clone(), m.clone(), v.clone());
+                let mut p = if with_part { part.clone() } else { Vec::new() };
+                // SAFETY: both feature sets are present (checked above); lengths as `adam_row`
+                // requires.
+                unsafe {
+                    if wide {
+                        adam_row_avx512(
+                            &c, &x, inputs, &dzc, &segments, &mut w, &mut m, &mut v, &mut p,
+                        );
+                    } else {
+                        adam_row_avx2(
+                            &c, &x, inputs, &dzc, &segments, &mut w, &mut m, &mut v, &mut p,
+                        );
+                    }
+                }
+                let bits = |s: &[f32]| s.iter().map(|a| a.to_bits()).collect::<Vec<_>>();
+                (bits(&w), bits(&m), bits(&v), bits(&p))
+            };
+            for with_part in [false, true] {
+                assert_eq!(
+                    run(true, with_part),
+                    run(false, with_part),
+                    "inputs {inputs}"
+                );
+            }
         }
     }
 }
