@@ -93,10 +93,8 @@ fn run(o: &Options) -> Result<()> {
     for name in &report.unmatched_labels {
         eprintln!("labels row {name} matches no file");
     }
-    let mut labelled = report.dataset;
-    let mut unlabelled = report.unlabelled;
-    labelled.normalize_rows(Normalization::Max)?;
-    unlabelled.normalize_rows(Normalization::Max)?;
+    let labelled = scaled_to_max(report.dataset)?;
+    let unlabelled = scaled_to_max(report.unlabelled)?;
     let n_lab = labelled.len();
     let all = concatenate(
         Axis(0),
@@ -343,4 +341,26 @@ fn run(o: &Options) -> Result<()> {
     );
     eprintln!("wrote {}", o.out.display());
     Ok(())
+}
+
+/// Scales every row to max 1, dropping (and reporting) rows with no intensity on the grid.
+fn scaled_to_max(data: Dataset<f32>) -> Result<Dataset<f32>> {
+    let keep: Vec<usize> = (0..data.len())
+        .filter(|&i| {
+            let empty = data.patterns.row(i).iter().all(|&v| v <= 0.0);
+            if empty {
+                eprintln!("skipped {}: no intensity on the grid", data.names[i]);
+            }
+            !empty
+        })
+        .collect();
+    let mut out = Dataset::new(
+        data.grid,
+        data.patterns.select(Axis(0), &keep),
+        keep.iter().map(|&i| data.names[i].clone()).collect(),
+        data.labels.select(Axis(0), &keep),
+        data.label_names.clone(),
+    )?;
+    out.normalize_rows(Normalization::Max)?;
+    Ok(out)
 }

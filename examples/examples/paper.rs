@@ -312,7 +312,7 @@ fn run_once(data: &Data, o: &Options, seed: u64, fig_dir: Option<&Path>) -> Resu
                 "two_theta": p.peak.position,
                 "relative_height": p.relative_height,
                 "relative_relevance": p.relative_relevance,
-                "hkl": p.hkl.iter().map(hkl_text).collect::<Vec<_>>(),
+                "hkl": unique_hkl(&p.hkl),
             })
         })
         .collect();
@@ -461,6 +461,13 @@ fn run_once(data: &Data, o: &Options, seed: u64, fig_dir: Option<&Path>) -> Resu
         strong_but_irrelevant,
         generation,
     })
+}
+
+/// The hkl labels of a peak, strongest first, each family once.
+fn unique_hkl(hkl: &[[f64; 3]]) -> Vec<String> {
+    let mut h: Vec<String> = hkl.iter().map(hkl_text).collect();
+    h.dedup();
+    h
 }
 
 fn hkl_text(h: &[f64; 3]) -> String {
