@@ -5,6 +5,10 @@
 //! `_builtin` variants run on the simulated data set of `xrd-sim` (≈ 4 s to build), whose
 //! patterns are dense (≈ 97 % of the columns of a batch are non-zero), so the zero-column
 //! skipping that helps the synthetic patterns does not apply there.
+
+// Bench inputs are built in place; a failure is a bug in the bench.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use ndarray::{Array2, Axis, s};
 use rand::SeedableRng;
@@ -110,7 +114,10 @@ fn bench(c: &mut Criterion) {
         "synthetic patterns: {:.1} % non-zero values; {batch_cols} of {PAPER_INPUTS} columns non-zero in the first batch",
         100.0 * density
     );
-    eprintln!("built-in data set: {n} patterns ({} train rows per epoch)", train.len());
+    eprintln!(
+        "built-in data set: {n} patterns ({} train rows per epoch)",
+        train.len()
+    );
 }
 
 criterion_group!(benches, bench);
