@@ -177,7 +177,7 @@ fn data_line(bank: &mut Bank, line: &str, n: usize, file: &str) -> Result<()> {
                 .into_iter()
                 .filter(|f| !f.trim().is_empty())
                 .collect();
-            if f.len() % 2 != 0 {
+            if !f.len().is_multiple_of(2) {
                 return Err(Error::ColumnMismatch {
                     file: file.to_owned(),
                     at,
@@ -210,7 +210,7 @@ fn data_line(bank: &mut Bank, line: &str, n: usize, file: &str) -> Result<()> {
                     .collect()
             } else {
                 let t: Vec<&str> = trimmed.split_whitespace().collect();
-                if t.len() % 3 != 0 {
+                if !t.len().is_multiple_of(3) {
                     return Err(Error::ColumnMismatch {
                         file: file.to_owned(),
                         at,

@@ -66,11 +66,11 @@ fn tokens(text: &str) -> Vec<Token> {
                 let mut end = line.len();
                 let mut prev_quote = None;
                 for (j, d) in chars.by_ref() {
-                    if let Some(q) = prev_quote.take() {
-                        if d.is_whitespace() {
-                            end = q;
-                            break;
-                        }
+                    if let Some(q) = prev_quote.take()
+                        && d.is_whitespace()
+                    {
+                        end = q;
+                        break;
                     }
                     if d == c {
                         prev_quote = Some(j);

@@ -22,15 +22,15 @@ pub(crate) fn read(text: &str, file: &str) -> Result<Vec<Pattern>> {
             if key.eq_ignore_ascii_case("NAMES") {
                 meta.sample = Some(value.to_owned());
             }
-            if key.to_ascii_uppercase().contains("WAVELENGTH") {
-                if let Some(w) = leading_number(value) {
-                    wavelength = Some(Wavelength::monochromatic(w).map_err(|_| Error::Syntax {
-                        file: file.to_owned(),
-                        at: Location::Line(n),
-                        expected: "a positive wavelength in Å".into(),
-                        found: excerpt(value),
-                    })?);
-                }
+            if key.to_ascii_uppercase().contains("WAVELENGTH")
+                && let Some(w) = leading_number(value)
+            {
+                wavelength = Some(Wavelength::monochromatic(w).map_err(|_| Error::Syntax {
+                    file: file.to_owned(),
+                    at: Location::Line(n),
+                    expected: "a positive wavelength in Å".into(),
+                    found: excerpt(value),
+                })?);
             }
             meta.extra.push((key.to_owned(), value.to_owned()));
             continue;

@@ -192,13 +192,13 @@ impl PowderParams {
                 return Err(invalid("doublet", format!("ratio {} must be ≥ 0", d.ratio)));
             }
         }
-        if let Some(m) = self.monochromator_two_theta {
-            if !(m.is_finite() && (0.0..180.0).contains(&m)) {
-                return Err(invalid(
-                    "monochromator",
-                    format!("2θ_m = {m}° must be in [0, 180)"),
-                ));
-            }
+        if let Some(m) = self.monochromator_two_theta
+            && !(m.is_finite() && (0.0..180.0).contains(&m))
+        {
+            return Err(invalid(
+                "monochromator",
+                format!("2θ_m = {m}° must be in [0, 180)"),
+            ));
         }
         if !(self.merge_tolerance.is_finite() && self.merge_tolerance > 0.0) {
             return Err(invalid(
@@ -212,13 +212,12 @@ impl PowderParams {
                 format!("{} must be ≥ 0", self.min_scaled_intensity),
             ));
         }
-        if let crate::Anomalous::Custom(list) = &self.anomalous {
-            if list
+        if let crate::Anomalous::Custom(list) = &self.anomalous
+            && list
                 .iter()
                 .any(|(_, a, b)| !a.is_finite() || !b.is_finite())
-            {
-                return Err(invalid("anomalous", "f′ and f″ must be finite"));
-            }
+        {
+            return Err(invalid("anomalous", "f′ and f″ must be finite"));
         }
         Ok(())
     }

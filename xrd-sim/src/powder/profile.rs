@@ -88,10 +88,10 @@ impl Profile {
     /// [`crate::Error::InvalidParameter`] for η outside [0, 1], a non-positive fixed FWHM,
     /// non-finite Caglioti terms or W ≤ 0, or a window < 1.
     pub fn check(&self) -> Result<()> {
-        if let Shape::PseudoVoigt { eta } = self.shape {
-            if !(0.0..=1.0).contains(&eta) {
-                return Err(invalid("eta", format!("{eta} must be in [0, 1]")));
-            }
+        if let Shape::PseudoVoigt { eta } = self.shape
+            && !(0.0..=1.0).contains(&eta)
+        {
+            return Err(invalid("eta", format!("{eta} must be in [0, 1]")));
         }
         match self.width {
             Width::Fixed(f) if !(f.is_finite() && f > 0.0) => {
