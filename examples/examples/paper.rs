@@ -747,12 +747,39 @@ fn print_summary(s: &Value) {
             );
         }
     }
+    let sbi: Vec<String> = s["relevance"]["strong_but_irrelevant"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|p| {
+                    let hkl: Vec<&str> = p["hkl"]
+                        .as_array()
+                        .map(|h| h.iter().filter_map(Value::as_str).collect())
+                        .unwrap_or_default();
+                    format!(
+                        "{} at {}° (height {}, relevance {})",
+                        hkl.join("/"),
+                        f(&p["two_theta"]),
+                        f(&p["relative_height"]),
+                        f(&p["relative_relevance"])
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     println!(
-        "relevance: {} ({} s), Spearman(intensity, relevance) {}; strong but irrelevant: {}",
+        "relevance: {} ({} s), Spearman(intensity, relevance) {}",
         s["relevance"]["pattern"],
         f(&s["relevance"]["seconds"]),
         f(&s["relevance"]["spearman_intensity_vs_relevance"]),
-        s["relevance"]["strong_but_irrelevant"]
+    );
+    println!(
+        "  strong but irrelevant: {}",
+        if sbi.is_empty() {
+            "none".into()
+        } else {
+            sbi.join("; ")
+        }
     );
     println!(
         "generation of held-out {} ({} contour): Pearson {} (baselines: nearest {}, blend {}), peak match {} %",
