@@ -707,8 +707,8 @@ fn print_summary(s: &Value) {
         "training: {} epochs in {} s; MSE train {} / test {}",
         s["training"]["epochs"],
         f(&s["training"]["seconds"]),
-        f(&s["training"]["train_mse"]),
-        f(&s["training"]["test_mse"])
+        e(&s["training"]["train_mse"]),
+        e(&s["training"]["test_mse"])
     );
     println!(
         "reconstruction (test): Pearson median {}, min {}; nearest-neighbour purity {}",
