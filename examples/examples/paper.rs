@@ -39,11 +39,6 @@ const RELEVANCE_XY: (f64, f64) = (1.5, 0.0);
 /// Composition held out of training entirely, to test generation (paper III.C): an intermediate
 /// Zr concentration bracketed by y = 0.125 and y = 0.375.
 const HELD_OUT_XY: (f64, f64) = (1.0, 0.25);
-/// L2 weight decay (PyTorch `Adam(weight_decay=…)` semantics, as in the paper, whose value is not
-/// stated). Larger values collapse the encoder on max-1 patterns that are zero almost everywhere:
-/// the data gradient of the first layer is far below the decay term and Adam's normalised steps
-/// shrink the weights until every ReLU is dead.
-const WEIGHT_DECAY: f64 = 1e-7;
 /// Refusal: decline when P is farther from every training point than this fraction of the
 /// diagonal of the training points' bounding box.
 const REFUSAL_FRACTION: f64 = 0.1;
@@ -83,7 +78,7 @@ fn parse() -> Result<Options> {
         epochs: args.get("epochs", 1000)?,
         seed: args.get("seed", 1)?,
         repeats: args.get("repeats", 1)?,
-        weight_decay: args.get("weight-decay", WEIGHT_DECAY)?,
+        weight_decay: args.get("weight-decay", Adam::default().weight_decay)?,
     };
     args.reject_unknown()?;
     if o.epochs == 0 || o.repeats == 0 {

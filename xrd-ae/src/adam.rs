@@ -25,11 +25,14 @@ pub enum WeightDecay {
     Decoupled,
 }
 
-/// Adam hyper-parameters (defaults: PyTorch's, plus `weight_decay = 1e-5`).
+/// Adam hyper-parameters (defaults: PyTorch's, plus `weight_decay = 1e-7`).
 ///
-/// The paper states that it used an L2 weight decay but not its strength; the default `1e-5` is the
-/// value of PyTorch's own autoencoder examples and is small enough not to pull the 2-D feature space
-/// together. Set it to 0 to switch decay off.
+/// The paper states that it used an L2 weight decay but not its strength. With L2 decay (added to
+/// the gradient before Adam normalises it) the strength must stay well below the data gradient:
+/// on max-1 powder patterns the first layer's data gradient is tiny, and `1e-5` (a common
+/// PyTorch choice) shrinks the encoder until every ReLU is dead and all patterns map to one
+/// latent point within tens of epochs on the built-in data set of xrd-sim. `1e-7` still
+/// regularises without that collapse. Set it to 0 to switch decay off.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Adam {
@@ -41,7 +44,7 @@ pub struct Adam {
     pub beta2: f64,
     /// Added to `√v̂` in the denominator (default `1e-8`).
     pub eps: f64,
-    /// Weight-decay strength λ (default `1e-5`), applied to weights, biases and PReLU slopes alike
+    /// Weight-decay strength λ (default `1e-7`, see above), applied to weights, biases and PReLU slopes alike
     /// as PyTorch does for every parameter of the optimiser.
     pub weight_decay: f64,
     /// L2 (PyTorch `Adam`, default) or decoupled (PyTorch `AdamW`).
@@ -55,7 +58,7 @@ impl Default for Adam {
             beta1: 0.9,
             beta2: 0.999,
             eps: 1e-8,
-            weight_decay: 1e-5,
+            weight_decay: 1e-7,
             decay: WeightDecay::L2,
         }
     }

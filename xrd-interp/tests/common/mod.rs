@@ -92,8 +92,14 @@ pub fn dataset(without: &[[f64; 2]]) -> Dataset<f64> {
 /// A tiny autoencoder trained on `data` with a fixed seed.
 pub fn autoencoder(data: &Dataset<f64>, epochs: usize) -> Autoencoder<f64> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+    // The fixture's series and tolerances were tuned with this decay (xrd-ae's former default).
+    let adam = xrd_ae::Adam {
+        weight_decay: 1e-5,
+        ..xrd_ae::Adam::default()
+    };
     AutoencoderParams::default()
         .hidden(&[32, 8])
+        .optimizer(adam)
         .batch_size(6)
         .epochs(epochs)
         .validation_fraction(0.0)
