@@ -42,13 +42,7 @@ struct Options {
 }
 
 fn main() -> ExitCode {
-    match parse().and_then(|o| run(&o)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    pipeline::exit_code(parse().and_then(|o| run(&o)))
 }
 
 fn parse() -> Result<Options> {

@@ -201,6 +201,17 @@ pub fn mean_sd(v: &[f64]) -> (f64, f64) {
     (mean, sd)
 }
 
+/// The process exit code of an example: success, or the error on stderr and failure.
+pub fn exit_code(result: Result<()>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// Writes `text` to `path` atomically (a temporary file beside it, then a rename).
 pub fn write_atomic(path: &std::path::Path, text: &str) -> Result<()> {
     let tmp = path.with_extension("tmp");

@@ -245,6 +245,17 @@ pub fn peak_stability<F: Float>(
         .collect())
 }
 
+/// The members' profiles with their combination.
+fn combine<F: Float>(
+    profiles: Vec<Profile<F>>,
+    normalization: Normalization,
+) -> Result<(EnsembleProfile, Vec<Profile<F>>)> {
+    Ok((
+        EnsembleProfile::from_profiles(&profiles, normalization)?,
+        profiles,
+    ))
+}
+
 impl Relevance {
     /// Relevance profiles of one pattern under every encoder of an ensemble (generic path, members
     /// in parallel), scaled by `normalization` and combined.
@@ -265,10 +276,7 @@ impl Relevance {
             .par_iter()
             .map(|e| self.profile(e, x))
             .collect::<Result<Vec<_>>>()?;
-        Ok((
-            EnsembleProfile::from_profiles(&profiles, normalization)?,
-            profiles,
-        ))
+        combine(profiles, normalization)
     }
 
     /// [`Relevance::ensemble`] through the exact fast path.
@@ -289,10 +297,7 @@ impl Relevance {
             .par_iter()
             .map(|e| self.profile_exact(e, x))
             .collect::<Result<Vec<_>>>()?;
-        Ok((
-            EnsembleProfile::from_profiles(&profiles, normalization)?,
-            profiles,
-        ))
+        combine(profiles, normalization)
     }
 }
 
