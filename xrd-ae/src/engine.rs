@@ -38,6 +38,7 @@ pub(crate) struct Engine<F> {
     t: u64,
     /// Scratch: transposed pre-activations, per-block input-gradient sums, column segments.
     zt: Vec<F>,
+    xt: Vec<F>,
     partials: Vec<F>,
     segments: Vec<(usize, usize)>,
     full: Vec<(usize, usize)>,
@@ -71,6 +72,7 @@ impl<F: Float> Engine<F> {
             adam,
             t: 0,
             zt: vec![F::zero(); widest * batch],
+            xt: Vec::new(),
             partials: Vec::new(),
             segments: Vec::new(),
             full: Vec::new(),
@@ -101,6 +103,7 @@ impl<F: Float> Engine<F> {
                 input,
                 b,
                 segments,
+                &mut self.xt,
                 &mut self.zt,
                 z,
             );

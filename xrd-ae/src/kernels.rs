@@ -281,17 +281,24 @@ fn forward_block_dispatch<F: Float>(
 
 /// Pre-activations `z = x·Wᵀ + b` (x: batch × inputs, z: batch × outputs, both row-major) through
 /// the transposed scratch `zt` (outputs × batch).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn forward<F: Float>(
     weight: &[F],
     bias: &[F],
     x: &[F],
     batch: usize,
     segments: &[(usize, usize)],
-    zt: &mut [F],
+    xt: &mut Vec<F>,
+    zt: &mut Vec<F>,
     z: &mut [F],
 ) {
     let inputs = x.len() / batch.max(1);
     let outputs = bias.len();
+    #[cfg(target_arch = "x86_64")]
+    if forward_lanes(weight, bias, x, batch, segments, xt, zt, z) {
+        return;
+    }
+    zt.resize(outputs * batch, F::zero());
     // Whole groups of the kernel's weight rows per task.
     let rpb = rows_per_block(inputs).next_multiple_of(crate::simd::W_ROWS);
     let rows: Vec<&[F]> = x.chunks_exact(inputs.max(1)).collect();
@@ -310,6 +317,66 @@ pub(crate) fn forward<F: Float>(
             z[b * outputs + j] = v;
         }
     }
+}
+
+/// [`forward`] with the batch across the lanes of the f32 vector kernels, 16 batch rows at a time
+/// through the transposed scratch `xt` (inputs × 16); `false` if they do not run here.
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+fn forward_lanes<F: Float>(
+    weight: &[F],
+    bias: &[F],
+    x: &[F],
+    batch: usize,
+    segments: &[(usize, usize)],
+    xt: &mut Vec<F>,
+    zt: &mut Vec<F>,
+    z: &mut [F],
+) -> bool {
+    use crate::lanes::WIDTH;
+    use crate::simd::{as_f32, as_f32_mut};
+    let inputs = x.len() / batch.max(1);
+    let outputs = bias.len();
+    let Some(isa) = crate::lanes::isa() else {
+        return false;
+    };
+    if inputs == 0 || outputs == 0 {
+        return false;
+    }
+    xt.resize(inputs * WIDTH, F::zero());
+    zt.resize(outputs * WIDTH, F::zero());
+    let (Some(w), Some(b), Some(x), Some(xt), Some(zt), Some(z)) = (
+        as_f32(weight),
+        as_f32(bias),
+        as_f32(x),
+        as_f32_mut(xt),
+        as_f32_mut(zt),
+        as_f32_mut(z),
+    ) else {
+        return false;
+    };
+    let rpb = rows_per_block(inputs).next_multiple_of(8);
+    for (c, xc) in x.chunks(WIDTH * inputs).enumerate() {
+        let nb = xc.len() / inputs;
+        for (k, t) in xt.chunks_exact_mut(WIDTH).enumerate() {
+            for (l, t) in t.iter_mut().enumerate() {
+                *t = if l < nb { xc[l * inputs + k] } else { 0.0 };
+            }
+        }
+        let xt = &*xt;
+        w.par_chunks(rpb * inputs)
+            .zip(b.par_chunks(rpb))
+            .zip(zt.par_chunks_mut(rpb * WIDTH))
+            .for_each(|((w, b), zt)| {
+                crate::fused::forward_lanes(isa, w, b, inputs, segments, xt, zt)
+            });
+        for (j, col) in zt.chunks_exact(WIDTH).enumerate() {
+            for (l, &v) in col[..nb].iter().enumerate() {
+                z[(c * WIDTH + l) * outputs + j] = v;
+            }
+        }
+    }
+    true
 }
 
 /// Rows of one inference group and the column segments that are non-zero in any of them.
@@ -395,18 +462,18 @@ pub(crate) trait RowSink<F>: Send + Sync {
     fn gap(&self, row: &mut Self::Block<'_>, offset: usize, w: &mut [F]);
     /// The bias gradient of the row.
     fn bias(&self, row: &mut Self::Block<'_>, b: &mut F, g: F);
-    /// A specialised implementation of a whole row (gradient, input-gradient sums and sink), if
-    /// the sink has one for these shapes; `false` means the portable path must run.
+    /// A specialised implementation of a whole block of rows (gradients, input-gradient sums and
+    /// sink), if the sink has one for this float type and CPU; `false` means the portable path
+    /// must run.
     #[allow(clippy::too_many_arguments)]
-    fn whole_row(
+    fn whole_block(
         &self,
-        _row: &mut Self::Block<'_>,
-        _row_off: usize,
-        _x: &[F],
-        _inputs: usize,
-        _dzc: &[F],
-        _segments: &[(usize, usize)],
+        _state: &mut Self::Block<'_>,
+        _p: &Backward<'_, F>,
+        _first_row: usize,
+        _outputs: usize,
         _w: &mut [F],
+        _b: &mut [F],
         _part: &mut [F],
     ) -> bool {
         false
@@ -510,6 +577,9 @@ fn backward_block<F: Float, S: RowSink<F>>(
     mut state: S::Block<'_>,
     part: &mut [F],
 ) {
+    if sink.whole_block(&mut state, p, first_row, outputs, w, b, part) {
+        return;
+    }
     let inputs = w.len() / b.len().max(1);
     let mut dzc = vec![F::zero(); p.batch];
     for (i, (wr, br)) in w
@@ -525,9 +595,6 @@ fn backward_block<F: Float, S: RowSink<F>>(
         }
         sink.bias(&mut state, br, db);
         let row_off = i * inputs;
-        if sink.whole_row(&mut state, row_off, p.x, inputs, &dzc, p.segments, wr, part) {
-            continue;
-        }
         let mut pos = 0;
         for &(s, e) in p.segments {
             if s > pos {
@@ -686,53 +753,56 @@ impl<F: Float> RowSink<F> for AdamSink<F> {
         self.c.update_zero_grad(w, m, v);
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn whole_row(
+    fn whole_block(
         &self,
-        row: &mut AdamBlock<'_, F>,
-        row_off: usize,
-        x: &[F],
-        inputs: usize,
-        dzc: &[F],
-        segments: &[(usize, usize)],
+        state: &mut AdamBlock<'_, F>,
+        p: &Backward<'_, F>,
+        first_row: usize,
+        outputs: usize,
         w: &mut [F],
+        b: &mut [F],
         part: &mut [F],
     ) -> bool {
         #[cfg(target_arch = "x86_64")]
         {
             use crate::simd::{as_f32, as_f32_mut};
-            let (Some(m), Some(v)) = (
-                row.m.get_mut(row_off..row_off + inputs),
-                row.v.get_mut(row_off..row_off + inputs),
-            ) else {
+            let Some(isa) = crate::lanes::isa() else {
                 return false;
             };
-            let (Some(x), Some(dzc), Some(w), Some(m), Some(v), Some(part)) = (
-                as_f32(x),
-                as_f32(dzc),
+            let (Some(x), Some(dz), Some(w), Some(b), Some(part)) = (
+                as_f32(p.x),
+                as_f32(p.dz),
                 as_f32_mut(w),
-                as_f32_mut(m),
-                as_f32_mut(v),
+                as_f32_mut(b),
                 as_f32_mut(part),
             ) else {
                 return false;
             };
-            let c = &self.c;
-            let c32 = crate::simd::AdamF32 {
-                l2: c.l2.as_f64() as f32,
-                shrink: c.shrink.as_f64() as f32,
-                one_minus_beta1: c.one_minus_beta1.as_f64() as f32,
-                beta2: c.beta2.as_f64() as f32,
-                one_minus_beta2: c.one_minus_beta2.as_f64() as f32,
-                inv_sqrt_bc2: c.inv_sqrt_bc2.as_f64() as f32,
-                eps: c.eps.as_f64() as f32,
-                step: c.step.as_f64() as f32,
+            let (Some(m), Some(v), Some(mb), Some(vb)) = (
+                as_f32_mut(state.m),
+                as_f32_mut(state.v),
+                as_f32_mut(state.mb),
+                as_f32_mut(state.vb),
+            ) else {
+                return false;
             };
-            crate::simd::adam_row(&c32, x, inputs, dzc, segments, w, m, v, part)
+            let block = crate::fused::BackwardBlock {
+                x,
+                dz,
+                batch: p.batch,
+                inputs: w.len() / b.len().max(1),
+                outputs,
+                first_row,
+                segments: p.segments,
+            };
+            let moments = crate::fused::Moments { m, v, mb, vb };
+            let c = crate::fused::AdamF32::new(&self.c);
+            crate::fused::backward_adam(isa, &c, &block, w, b, moments, part);
+            true
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
-            let _ = (row, row_off, x, inputs, dzc, segments, w, part);
+            let _ = (state, p, first_row, outputs, w, b, part);
             false
         }
     }

@@ -8,8 +8,12 @@ mod autoencoder;
 mod dense;
 mod engine;
 mod error;
+#[cfg(target_arch = "x86_64")]
+mod fused;
 mod init;
 mod kernels;
+#[cfg(target_arch = "x86_64")]
+mod lanes;
 mod loss;
 mod network;
 mod persist;

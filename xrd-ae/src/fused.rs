@@ -1,0 +1,719 @@
+//! The f32 training kernels of x86-64, written once over [`V16`] and built for AVX-512F and for
+//! AVX2 + FMA: a forward pass with the batch across the lanes, and a backward pass of a block of
+//! weight rows fused with weight decay and Adam. Every lane is an output of its own and every
+//! output is computed in a fixed order that depends only on the layer's shape, so both builds,
+//! and any number of threads, give the same bits.
+
+#![allow(unsafe_code)]
+// Index loops keep the scalar tails visibly in step with the vector code they mirror.
+#![allow(clippy::needless_range_loop)]
+
+use crate::adam::Coefficients;
+use crate::lanes::{Isa, V16, WIDTH, Ymm2, Zmm};
+use xrd_io::Float;
+
+/// Weight rows per group of the forward kernel: each loaded input vector meets this many rows,
+/// whose accumulators stay in registers.
+const FORWARD_ROWS: usize = 8;
+/// Batch rows per register tile of the input-gradient sums of the backward kernel.
+const PART_BATCH: usize = 5;
+/// How far ahead (in values) the weight and moment streams of the update are prefetched.
+const STREAM_AHEAD: usize = 256;
+/// Rows ahead that the first pass over a block's weights prefetches.
+const PART_AHEAD: usize = 8;
+/// Vectors of columns per register tile of the input-gradient sums (5 × 4 accumulators).
+const PART_VECTORS: usize = 4;
+
+/// Rows shorter than this many columns are prefetched in software.
+const PREFETCH_BELOW: usize = 1024;
+
+/// Asks for the cache line holding `p` (a hint: never faults, changes no result).
+#[inline(always)]
+fn prefetch(p: *const f32) {
+    // SAFETY: a prefetch does not access memory architecturally; SSE is part of x86-64.
+    unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast()) }
+}
+
+/// Adam constants of one step, in f32.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AdamF32 {
+    l2: f32,
+    shrink: f32,
+    omb1: f32,
+    beta2: f32,
+    omb2: f32,
+    isb: f32,
+    eps: f32,
+    step: f32,
+}
+
+impl AdamF32 {
+    pub(crate) fn new<F: Float>(c: &Coefficients<F>) -> Self {
+        let f = |x: F| x.as_f64() as f32;
+        AdamF32 {
+            l2: f(c.l2),
+            shrink: f(c.shrink),
+            omb1: f(c.one_minus_beta1),
+            beta2: f(c.beta2),
+            omb2: f(c.one_minus_beta2),
+            isb: f(c.inv_sqrt_bc2),
+            eps: f(c.eps),
+            step: f(c.step),
+        }
+    }
+
+    /// One parameter: the operations of `Splat::update` on one lane.
+    #[inline(always)]
+    fn update1(&self, w: &mut f32, g: f32, m: &mut f32, v: &mut f32) {
+        let wv = *w * self.shrink;
+        let g = self.l2.mul_add(wv, g);
+        let mv = self.omb1.mul_add(g - *m, *m);
+        let vv = (*v).mul_add(self.beta2, (self.omb2 * g) * g);
+        let denom = vv.sqrt().mul_add(self.isb, self.eps);
+        *m = mv;
+        *v = vv;
+        *w = (-self.step).mul_add(mv / denom, wv);
+    }
+}
+
+/// The constants broadcast to vectors.
+#[derive(Clone, Copy)]
+struct Splat<V> {
+    l2: V,
+    shrink: V,
+    omb1: V,
+    beta2: V,
+    omb2: V,
+    isb: V,
+    eps: V,
+    step: V,
+}
+
+impl<V: V16> Splat<V> {
+    #[inline(always)]
+    unsafe fn new(c: &AdamF32) -> Self {
+        // SAFETY: only called inside the kernels' target-feature builds.
+        unsafe {
+            Splat {
+                l2: V::splat(c.l2),
+                shrink: V::splat(c.shrink),
+                omb1: V::splat(c.omb1),
+                beta2: V::splat(c.beta2),
+                omb2: V::splat(c.omb2),
+                isb: V::splat(c.isb),
+                eps: V::splat(c.eps),
+                step: V::splat(c.step),
+            }
+        }
+    }
+
+    /// Weight decay, both moments and the step for the 16 parameters at `w`, `m`, `v`.
+    #[inline(always)]
+    unsafe fn update(&self, w: *mut f32, g: V, m: *mut f32, v: *mut f32) {
+        // SAFETY: the caller guarantees 16 values at each pointer.
+        unsafe {
+            let wv = V::load(w).mul(self.shrink);
+            let g = self.l2.mul_add(wv, g);
+            let m0 = V::load(m);
+            let mv = self.omb1.mul_add(g.sub(m0), m0);
+            let vv = V::load(v).mul_add(self.beta2, self.omb2.mul(g).mul(g));
+            let denom = vv.sqrt().mul_add(self.isb, self.eps);
+            mv.store(m);
+            vv.store(v);
+            self.step.neg_mul_add(mv.div(denom), wv).store(w);
+        }
+    }
+}
+
+/// `zt[j·16 + l] = bias[j] + Σ_k w[j, k]·xt[k·16 + l]` for the rows `j` of `w` (`bias.len()` rows of
+/// `inputs`), summing over the columns of `segments` in order. `xt` holds 16 batch rows
+/// transposed (inputs × 16, unused lanes zero).
+pub(crate) fn forward_lanes(
+    isa: Isa,
+    w: &[f32],
+    bias: &[f32],
+    inputs: usize,
+    segments: &[(usize, usize)],
+    xt: &[f32],
+    zt: &mut [f32],
+) {
+    let rows = bias.len();
+    assert!(
+        w.len() == rows * inputs
+            && xt.len() >= inputs * WIDTH
+            && zt.len() >= rows * WIDTH
+            && segments.iter().all(|&(s, e)| s <= e && e <= inputs),
+        "forward_lanes: shapes"
+    );
+    // SAFETY: the CPU has the instruction set `isa` names (it comes from `lanes::isa`), and the
+    // kernel reads w[j·inputs + k] (j < rows, k < inputs), xt[k·16 .. k·16 + 16] and writes
+    // zt[j·16 .. j·16 + 16], all within the lengths asserted above.
+    unsafe {
+        match isa {
+            Isa::Avx512 => forward_lanes_avx512(w, bias, inputs, segments, xt, zt),
+            Isa::Avx2 => forward_lanes_avx2(w, bias, inputs, segments, xt, zt),
+        }
+    }
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn forward_lanes_avx512(
+    w: &[f32],
+    bias: &[f32],
+    inputs: usize,
+    segments: &[(usize, usize)],
+    xt: &[f32],
+    zt: &mut [f32],
+) {
+    // SAFETY: forwarded from `forward_lanes`.
+    unsafe { forward_lanes_in::<Zmm>(w, bias, inputs, segments, xt, zt) }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn forward_lanes_avx2(
+    w: &[f32],
+    bias: &[f32],
+    inputs: usize,
+    segments: &[(usize, usize)],
+    xt: &[f32],
+    zt: &mut [f32],
+) {
+    // SAFETY: forwarded from `forward_lanes`.
+    unsafe { forward_lanes_in::<Ymm2>(w, bias, inputs, segments, xt, zt) }
+}
+
+#[inline(always)]
+unsafe fn forward_lanes_in<V: V16>(
+    w: &[f32],
+    bias: &[f32],
+    inputs: usize,
+    segments: &[(usize, usize)],
+    xt: &[f32],
+    zt: &mut [f32],
+) {
+    let rows = bias.len();
+    let mut j = 0;
+    // SAFETY (both loops): rows j..j + R exist; see `forward_lanes`.
+    while j + FORWARD_ROWS <= rows {
+        unsafe { forward_group::<V, FORWARD_ROWS>(w, bias, inputs, segments, xt, zt, j) };
+        j += FORWARD_ROWS;
+    }
+    while j < rows {
+        unsafe { forward_group::<V, 1>(w, bias, inputs, segments, xt, zt, j) };
+        j += 1;
+    }
+}
+
+#[inline(always)]
+unsafe fn forward_group<V: V16, const R: usize>(
+    w: &[f32],
+    bias: &[f32],
+    inputs: usize,
+    segments: &[(usize, usize)],
+    xt: &[f32],
+    zt: &mut [f32],
+    j: usize,
+) {
+    let (wp, xp, zp) = (w.as_ptr(), xt.as_ptr(), zt.as_mut_ptr());
+    // SAFETY: rows j..j + R < rows and columns k < inputs (see `forward_lanes`).
+    unsafe {
+        let mut acc = [V::zero(); R];
+        for (r, a) in acc.iter_mut().enumerate() {
+            *a = V::splat(bias[j + r]);
+        }
+        // Short rows are short streams the hardware prefetcher misses: fetch the next group's
+        // rows one cache line per row every 16 columns.
+        let ahead = inputs < PREFETCH_BELOW && j + 2 * R <= bias.len();
+        for &(s, e) in segments {
+            for k in s..e {
+                if ahead && k % 16 == 0 {
+                    for r in 0..R {
+                        prefetch(wp.add((j + R + r) * inputs + k));
+                    }
+                }
+                let xv = V::load(xp.add(k * WIDTH));
+                for (r, a) in acc.iter_mut().enumerate() {
+                    *a = V::splat(*wp.add((j + r) * inputs + k)).mul_add(xv, *a);
+                }
+            }
+        }
+        for (r, a) in acc.iter().enumerate() {
+            a.store(zp.add((j + r) * WIDTH));
+        }
+    }
+}
+
+/// One block of weight rows for [`backward_adam`].
+pub(crate) struct BackwardBlock<'a> {
+    /// Layer input (batch × inputs, row-major).
+    pub x: &'a [f32],
+    /// Loss gradient with respect to the pre-activations (batch × outputs, the whole layer).
+    pub dz: &'a [f32],
+    pub batch: usize,
+    pub inputs: usize,
+    pub outputs: usize,
+    /// Layer row of the block's first row.
+    pub first_row: usize,
+    /// Columns where some input row is non-zero; elsewhere the weight gradient is exactly zero.
+    pub segments: &'a [(usize, usize)],
+}
+
+/// The moments of one block of rows (weights and biases).
+pub(crate) struct Moments<'a> {
+    pub m: &'a mut [f32],
+    pub v: &'a mut [f32],
+    pub mb: &'a mut [f32],
+    pub vb: &'a mut [f32],
+}
+
+/// For each row `j` of the block (`bias.len()` rows): the input-gradient sums
+/// `part[b, :] += dz[b, j]·w[j, :]` with the weights before the update (skipped when `part` is
+/// empty), then the gradients `Σ_b dz[b, j]·x[b, :]` and `Σ_b dz[b, j]`, weight decay and Adam for
+/// the row's weights and bias. Every sum runs in a fixed order (batch rows, then block rows,
+/// ascending).
+pub(crate) fn backward_adam(
+    isa: Isa,
+    c: &AdamF32,
+    p: &BackwardBlock<'_>,
+    w: &mut [f32],
+    bias: &mut [f32],
+    mo: Moments<'_>,
+    part: &mut [f32],
+) {
+    let rows = bias.len();
+    let n = rows * p.inputs;
+    assert!(
+        w.len() == n
+            && mo.m.len() == n
+            && mo.v.len() == n
+            && mo.mb.len() == rows
+            && mo.vb.len() == rows
+            && p.x.len() >= p.batch * p.inputs
+            && p.dz.len() >= p.batch * p.outputs
+            && p.first_row + rows <= p.outputs
+            && (part.is_empty() || part.len() >= p.batch * p.inputs)
+            && p.segments.iter().all(|&(s, e)| s <= e && e <= p.inputs),
+        "backward_adam: shapes"
+    );
+    // The block's column of dz, row by row, for scalar broadcasts.
+    let mut dzt = vec![0.0f32; rows * p.batch];
+    for (i, d) in dzt.chunks_exact_mut(p.batch.max(1)).enumerate() {
+        for (b, d) in d.iter_mut().enumerate() {
+            *d = p.dz[b * p.outputs + p.first_row + i];
+        }
+    }
+    // SAFETY: the CPU has `isa` (from `lanes::isa`) and every index lies within the lengths
+    // asserted above (rows < bias.len(), columns < inputs, batch rows < batch).
+    unsafe {
+        match isa {
+            Isa::Avx512 => backward_adam_avx512(c, p, w, bias, mo, part, &dzt),
+            Isa::Avx2 => backward_adam_avx2(c, p, w, bias, mo, part, &dzt),
+        }
+    }
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn backward_adam_avx512(
+    c: &AdamF32,
+    p: &BackwardBlock<'_>,
+    w: &mut [f32],
+    bias: &mut [f32],
+    mo: Moments<'_>,
+    part: &mut [f32],
+    dzt: &[f32],
+) {
+    // SAFETY: forwarded from `backward_adam`.
+    unsafe { backward_adam_in::<Zmm>(c, p, w, bias, mo, part, dzt) }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn backward_adam_avx2(
+    c: &AdamF32,
+    p: &BackwardBlock<'_>,
+    w: &mut [f32],
+    bias: &mut [f32],
+    mo: Moments<'_>,
+    part: &mut [f32],
+    dzt: &[f32],
+) {
+    // SAFETY: forwarded from `backward_adam`.
+    unsafe { backward_adam_in::<Ymm2>(c, p, w, bias, mo, part, dzt) }
+}
+
+#[inline(always)]
+unsafe fn backward_adam_in<V: V16>(
+    c: &AdamF32,
+    p: &BackwardBlock<'_>,
+    w: &mut [f32],
+    bias: &mut [f32],
+    mo: Moments<'_>,
+    part: &mut [f32],
+    dzt: &[f32],
+) {
+    let rows = bias.len();
+    let (inputs, batch) = (p.inputs, p.batch);
+    // SAFETY (whole body): see `backward_adam`.
+    unsafe {
+        let s = Splat::<V>::new(c);
+
+        // Biases, vectorised across rows: db[j] = Σ_b dz[b, j].
+        let mut j = 0;
+        while j + WIDTH <= rows {
+            let mut g = V::zero();
+            for b in 0..batch {
+                g = g.add(V::load(p.dz.as_ptr().add(b * p.outputs + p.first_row + j)));
+            }
+            let (bp, mp, vp) = (bias.as_mut_ptr(), mo.mb.as_mut_ptr(), mo.vb.as_mut_ptr());
+            s.update(bp.add(j), g, mp.add(j), vp.add(j));
+            j += WIDTH;
+        }
+        for j in j..rows {
+            let mut g = 0.0f32;
+            for b in 0..batch {
+                g += p.dz[b * p.outputs + p.first_row + j];
+            }
+            c.update1(&mut bias[j], g, &mut mo.mb[j], &mut mo.vb[j]);
+        }
+
+        // Input-gradient sums with the old weights, in register tiles.
+        if !part.is_empty() {
+            part_sums::<V>(w, inputs, batch, rows, dzt, part, &mo);
+        }
+
+        // Weight gradients and the update, row by row.
+        let (wp, mp, vp, xp) = (
+            w.as_mut_ptr(),
+            mo.m.as_mut_ptr(),
+            mo.v.as_mut_ptr(),
+            p.x.as_ptr(),
+        );
+        for i in 0..rows {
+            let d = &dzt[i * batch..(i + 1) * batch];
+            let row = i * inputs;
+            let mut pos = 0;
+            for &(a, e) in p.segments.iter().chain(std::iter::once(&(inputs, inputs))) {
+                // Columns pos..a: zero gradient.
+                let mut k = pos;
+                while k + WIDTH <= a {
+                    s.update(wp.add(row + k), V::zero(), mp.add(row + k), vp.add(row + k));
+                    k += WIDTH;
+                }
+                for k in k..a {
+                    c.update1(&mut w[row + k], 0.0, &mut mo.m[row + k], &mut mo.v[row + k]);
+                }
+                // Columns a..e: g = Σ_b dz[b, j]·x[b, k].
+                let mut k = a;
+                while k + WIDTH <= e {
+                    let at = row + k + STREAM_AHEAD;
+                    prefetch(wp.wrapping_add(at));
+                    prefetch(mp.wrapping_add(at));
+                    prefetch(vp.wrapping_add(at));
+                    let mut g = V::zero();
+                    for (b, &db) in d.iter().enumerate() {
+                        g = V::splat(db).mul_add(V::load(xp.add(b * inputs + k)), g);
+                    }
+                    s.update(wp.add(row + k), g, mp.add(row + k), vp.add(row + k));
+                    k += WIDTH;
+                }
+                for k in k..e {
+                    let mut g = 0.0f32;
+                    for (b, &db) in d.iter().enumerate() {
+                        g = db.mul_add(p.x[b * inputs + k], g);
+                    }
+                    c.update1(&mut w[row + k], g, &mut mo.m[row + k], &mut mo.v[row + k]);
+                }
+                pos = e.max(pos);
+            }
+        }
+    }
+}
+
+/// `part[b, k] += Σ_i dzt[i, b]·w[i, k]` over the block's rows `i` in order: tiles of
+/// [`PART_BATCH`] batch rows × [`PART_VECTORS`] vectors stay in registers while the rows stream
+/// past, then single vectors, then scalar columns.
+#[inline(always)]
+unsafe fn part_sums<V: V16>(
+    w: &[f32],
+    inputs: usize,
+    batch: usize,
+    rows: usize,
+    dzt: &[f32],
+    part: &mut [f32],
+    mo: &Moments<'_>,
+) {
+    // SAFETY (whole body): batch rows < batch, columns < inputs, rows < rows; see `backward_adam`.
+    unsafe {
+        let mut k = 0;
+        while k + PART_VECTORS * WIDTH <= inputs {
+            part_tiles::<V, PART_VECTORS>(w, inputs, batch, rows, dzt, part, k, mo);
+            k += PART_VECTORS * WIDTH;
+        }
+        while k + WIDTH <= inputs {
+            part_tiles::<V, 1>(w, inputs, batch, rows, dzt, part, k, mo);
+            k += WIDTH;
+        }
+        for k in k..inputs {
+            for b in 0..batch {
+                let mut acc = part[b * inputs + k];
+                for i in 0..rows {
+                    acc = dzt[i * batch + b].mul_add(w[i * inputs + k], acc);
+                }
+                part[b * inputs + k] = acc;
+            }
+        }
+    }
+}
+
+/// [`part_sums`] for the `KV` vectors of columns starting at `k`, every batch row.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn part_tiles<V: V16, const KV: usize>(
+    w: &[f32],
+    inputs: usize,
+    batch: usize,
+    rows: usize,
+    dzt: &[f32],
+    part: &mut [f32],
+    k: usize,
+    mo: &Moments<'_>,
+) {
+    // SAFETY: see `part_sums`.
+    unsafe {
+        let mut b = 0;
+        while b + PART_BATCH <= batch {
+            part_tile::<V, PART_BATCH, KV>(w, inputs, batch, rows, dzt, part, k, b, mo);
+            b += PART_BATCH;
+        }
+        while b < batch {
+            part_tile::<V, 1, KV>(w, inputs, batch, rows, dzt, part, k, b, mo);
+            b += 1;
+        }
+    }
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn part_tile<V: V16, const BB: usize, const KV: usize>(
+    w: &[f32],
+    inputs: usize,
+    batch: usize,
+    rows: usize,
+    dzt: &[f32],
+    part: &mut [f32],
+    k: usize,
+    b0: usize,
+    mo: &Moments<'_>,
+) {
+    let (wp, dp, pp) = (w.as_ptr(), dzt.as_ptr(), part.as_mut_ptr());
+    let (mp, vp) = (mo.m.as_ptr(), mo.v.as_ptr());
+    // SAFETY: see `part_sums`.
+    unsafe {
+        let mut acc = [[V::zero(); KV]; BB];
+        for (bb, a) in acc.iter_mut().enumerate() {
+            for (kv, a) in a.iter_mut().enumerate() {
+                *a = V::load(pp.add((b0 + bb) * inputs + k + kv * WIDTH));
+            }
+        }
+        let ahead = b0 == 0 && inputs < PREFETCH_BELOW;
+        for i in 0..rows {
+            if ahead && i + PART_AHEAD < rows {
+                // The weights for this pass, the moments for the update that follows.
+                for kv in 0..KV {
+                    let at = (i + PART_AHEAD) * inputs + k + kv * WIDTH;
+                    prefetch(wp.add(at));
+                    prefetch(mp.add(at));
+                    prefetch(vp.add(at));
+                }
+            }
+            let mut wv = [V::zero(); KV];
+            for (kv, x) in wv.iter_mut().enumerate() {
+                *x = V::load(wp.add(i * inputs + k + kv * WIDTH));
+            }
+            for (bb, a) in acc.iter_mut().enumerate() {
+                let d = V::splat(*dp.add(i * batch + b0 + bb));
+                for (kv, a) in a.iter_mut().enumerate() {
+                    *a = d.mul_add(wv[kv], *a);
+                }
+            }
+        }
+        for (bb, a) in acc.iter().enumerate() {
+            for (kv, a) in a.iter().enumerate() {
+                a.store(pp.add((b0 + bb) * inputs + k + kv * WIDTH));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{Rng, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    use super::*;
+
+    /// The instruction sets of this CPU that the kernels can be built for.
+    fn isas() -> Vec<Isa> {
+        let mut out = Vec::new();
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            out.push(Isa::Avx512);
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            out.push(Isa::Avx2);
+        }
+        if out.is_empty() {
+            eprintln!("no AVX2 or AVX-512 here: the vector kernels never run");
+        }
+        out
+    }
+
+    fn random(n: usize, rng: &mut Xoshiro256PlusPlus) -> Vec<f32> {
+        (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect()
+    }
+
+    fn bits(v: &[f32]) -> Vec<u32> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    /// Ragged shapes (not multiples of 16, 64, 5 or 8) and segments with gaps and ragged ends.
+    const SHAPES: [(usize, usize, usize); 4] = [(37, 131, 10), (8, 16, 3), (19, 200, 7), (1, 5, 1)];
+
+    fn segments(inputs: usize) -> Vec<(usize, usize)> {
+        let cut = |f: usize| (inputs * f / 10).min(inputs);
+        vec![(0, cut(2)), (cut(3), cut(7)), (cut(8) + 1, inputs)]
+            .into_iter()
+            .filter(|&(s, e)| s < e)
+            .collect()
+    }
+
+    /// The vector forward kernel equals, bit for bit, a naive loop with the same fused
+    /// multiply-adds in the same order, for every build this CPU runs.
+    #[test]
+    fn forward_lanes_matches_naive_bit_for_bit() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
+        for (rows, inputs, batch) in SHAPES {
+            let w = random(rows * inputs, &mut rng);
+            let bias = random(rows, &mut rng);
+            let mut xt = vec![0.0f32; inputs * WIDTH];
+            for k in 0..inputs {
+                for l in 0..batch.min(WIDTH) {
+                    xt[k * WIDTH + l] = rng.random_range(-1.0..1.0);
+                }
+            }
+            let seg = segments(inputs);
+            let mut naive = vec![0.0f32; rows * WIDTH];
+            for j in 0..rows {
+                for l in 0..WIDTH {
+                    let mut z = bias[j];
+                    for &(s, e) in &seg {
+                        for k in s..e {
+                            z = w[j * inputs + k].mul_add(xt[k * WIDTH + l], z);
+                        }
+                    }
+                    naive[j * WIDTH + l] = z;
+                }
+            }
+            for isa in isas() {
+                let mut zt = vec![f32::NAN; rows * WIDTH];
+                forward_lanes(isa, &w, &bias, inputs, &seg, &xt, &mut zt);
+                assert_eq!(bits(&zt), bits(&naive), "{isa:?} {rows}×{inputs}");
+            }
+        }
+    }
+
+    /// The fused backward + Adam kernel (weights, moments, biases and input-gradient sums) equals,
+    /// bit for bit, a naive per-element loop with the same operations in the same order.
+    #[test]
+    fn backward_adam_matches_naive_bit_for_bit() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(12);
+        let c = AdamF32 {
+            l2: 1e-2,
+            shrink: 0.999,
+            omb1: 0.1,
+            beta2: 0.999,
+            omb2: 1e-3,
+            isb: 7.3,
+            eps: 1e-8,
+            step: 1.3e-3,
+        };
+        for (rows, inputs, batch) in SHAPES {
+            let outputs = rows + 3;
+            let first_row = 2;
+            let x = random(batch * inputs, &mut rng);
+            let dz = random(batch * outputs, &mut rng);
+            let w0 = random(rows * inputs, &mut rng);
+            let b0 = random(rows, &mut rng);
+            let m0 = random(rows * inputs, &mut rng);
+            let v0: Vec<f32> = random(rows * inputs, &mut rng)
+                .iter()
+                .map(|v| v * v)
+                .collect();
+            let mb0 = random(rows, &mut rng);
+            let vb0: Vec<f32> = random(rows, &mut rng).iter().map(|v| v * v).collect();
+            let part0 = random(batch * inputs, &mut rng);
+            let seg = segments(inputs);
+
+            let (mut w, mut b, mut m, mut v) = (w0.clone(), b0.clone(), m0.clone(), v0.clone());
+            let (mut mb, mut vb, mut part) = (mb0.clone(), vb0.clone(), part0.clone());
+            let d = |i: usize, bi: usize| dz[bi * outputs + first_row + i];
+            for j in 0..rows {
+                let mut g = 0.0f32;
+                for bi in 0..batch {
+                    g += d(j, bi);
+                }
+                c.update1(&mut b[j], g, &mut mb[j], &mut vb[j]);
+            }
+            for bi in 0..batch {
+                for k in 0..inputs {
+                    let mut acc = part[bi * inputs + k];
+                    for i in 0..rows {
+                        acc = d(i, bi).mul_add(w0[i * inputs + k], acc);
+                    }
+                    part[bi * inputs + k] = acc;
+                }
+            }
+            for i in 0..rows {
+                for k in 0..inputs {
+                    let mut g = 0.0f32;
+                    if seg.iter().any(|&(s, e)| (s..e).contains(&k)) {
+                        for bi in 0..batch {
+                            g = d(i, bi).mul_add(x[bi * inputs + k], g);
+                        }
+                    }
+                    let at = i * inputs + k;
+                    c.update1(&mut w[at], g, &mut m[at], &mut v[at]);
+                }
+            }
+
+            for isa in isas() {
+                let (mut w2, mut b2, mut m2, mut v2) =
+                    (w0.clone(), b0.clone(), m0.clone(), v0.clone());
+                let (mut mb2, mut vb2, mut part2) = (mb0.clone(), vb0.clone(), part0.clone());
+                let block = BackwardBlock {
+                    x: &x,
+                    dz: &dz,
+                    batch,
+                    inputs,
+                    outputs,
+                    first_row,
+                    segments: &seg,
+                };
+                let mo = Moments {
+                    m: &mut m2,
+                    v: &mut v2,
+                    mb: &mut mb2,
+                    vb: &mut vb2,
+                };
+                backward_adam(isa, &c, &block, &mut w2, &mut b2, mo, &mut part2);
+                let what = format!("{isa:?} {rows}×{inputs}, batch {batch}");
+                assert_eq!(bits(&w2), bits(&w), "weights, {what}");
+                assert_eq!(bits(&m2), bits(&m), "first moments, {what}");
+                assert_eq!(bits(&v2), bits(&v), "second moments, {what}");
+                assert_eq!(bits(&b2), bits(&b), "biases, {what}");
+                assert_eq!(bits(&mb2), bits(&mb), "bias first moments, {what}");
+                assert_eq!(bits(&vb2), bits(&vb), "bias second moments, {what}");
+                assert_eq!(bits(&part2), bits(&part), "input-gradient sums, {what}");
+            }
+        }
+    }
+}
