@@ -19,6 +19,8 @@ const FORWARD_ROWS: usize = 8;
 const PART_BATCH: usize = 5;
 /// How far ahead (in values) the weight and moment streams of the update are prefetched.
 const STREAM_AHEAD: usize = 256;
+/// Weight rows updated together, sharing each loaded input vector.
+const UPDATE_ROWS: usize = 2;
 /// Rows ahead that the first pass over a block's weights prefetches.
 const PART_AHEAD: usize = 8;
 /// Vectors of columns per register tile of the input-gradient sums (5 × 4 accumulators).
@@ -380,50 +382,93 @@ unsafe fn backward_adam_in<V: V16>(
             part_sums::<V>(w, inputs, batch, rows, dzt, part, &mo);
         }
 
-        // Weight gradients and the update, row by row.
-        let (wp, mp, vp, xp) = (
-            w.as_mut_ptr(),
-            mo.m.as_mut_ptr(),
-            mo.v.as_mut_ptr(),
-            p.x.as_ptr(),
-        );
-        for i in 0..rows {
-            let d = &dzt[i * batch..(i + 1) * batch];
-            let row = i * inputs;
-            let mut pos = 0;
-            for &(a, e) in p.segments.iter().chain(std::iter::once(&(inputs, inputs))) {
-                // Columns pos..a: zero gradient.
+        // Weight gradients and the update, rows in pairs (each input vector loaded once for
+        // both rows).
+        let mut i = 0;
+        while i + UPDATE_ROWS <= rows {
+            update_rows::<V, UPDATE_ROWS>(&s, c, p, w, mo.m, mo.v, dzt, i);
+            i += UPDATE_ROWS;
+        }
+        while i < rows {
+            update_rows::<V, 1>(&s, c, p, w, mo.m, mo.v, dzt, i);
+            i += 1;
+        }
+    }
+}
+
+/// Weight gradients `g = Σ_b dz[b, j]·x[b, :]` and the update of the `R` rows from `i0`: zero
+/// gradient outside the segments, whole vectors, then scalar columns.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn update_rows<V: V16, const R: usize>(
+    s: &Splat<V>,
+    c: &AdamF32,
+    p: &BackwardBlock<'_>,
+    w: &mut [f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    dzt: &[f32],
+    i0: usize,
+) {
+    let (inputs, batch) = (p.inputs, p.batch);
+    let (wp, mp, vp, xp, dp) = (
+        w.as_mut_ptr(),
+        m.as_mut_ptr(),
+        v.as_mut_ptr(),
+        p.x.as_ptr(),
+        dzt.as_ptr(),
+    );
+    // SAFETY (whole body): rows i0..i0 + R exist, columns stay below `inputs` and batch rows
+    // below `batch` (see `backward_adam`); prefetches use wrapping pointers and never fault.
+    unsafe {
+        let ahead = |at: usize| {
+            prefetch(wp.wrapping_add(at));
+            prefetch(mp.wrapping_add(at));
+            prefetch(vp.wrapping_add(at));
+        };
+        let mut pos = 0;
+        for &(a, e) in p.segments.iter().chain(std::iter::once(&(inputs, inputs))) {
+            // Columns pos..a: zero gradient.
+            for r in 0..R {
+                let row = (i0 + r) * inputs;
                 let mut k = pos;
                 while k + WIDTH <= a {
+                    ahead(row + k + STREAM_AHEAD);
                     s.update(wp.add(row + k), V::zero(), mp.add(row + k), vp.add(row + k));
                     k += WIDTH;
                 }
                 for k in k..a {
-                    c.update1(&mut w[row + k], 0.0, &mut mo.m[row + k], &mut mo.v[row + k]);
+                    c.update1(&mut w[row + k], 0.0, &mut m[row + k], &mut v[row + k]);
                 }
-                // Columns a..e: g = Σ_b dz[b, j]·x[b, k].
-                let mut k = a;
-                while k + WIDTH <= e {
-                    let at = row + k + STREAM_AHEAD;
-                    prefetch(wp.wrapping_add(at));
-                    prefetch(mp.wrapping_add(at));
-                    prefetch(vp.wrapping_add(at));
-                    let mut g = V::zero();
-                    for (b, &db) in d.iter().enumerate() {
-                        g = V::splat(db).mul_add(V::load(xp.add(b * inputs + k)), g);
+            }
+            // Columns a..e.
+            let mut k = a;
+            while k + WIDTH <= e {
+                let mut g = [V::zero(); R];
+                for b in 0..batch {
+                    let xv = V::load(xp.add(b * inputs + k));
+                    for (r, g) in g.iter_mut().enumerate() {
+                        *g = V::splat(*dp.add((i0 + r) * batch + b)).mul_add(xv, *g);
                     }
-                    s.update(wp.add(row + k), g, mp.add(row + k), vp.add(row + k));
-                    k += WIDTH;
                 }
+                for (r, &g) in g.iter().enumerate() {
+                    let at = (i0 + r) * inputs + k;
+                    ahead(at + STREAM_AHEAD);
+                    s.update(wp.add(at), g, mp.add(at), vp.add(at));
+                }
+                k += WIDTH;
+            }
+            for r in 0..R {
+                let row = (i0 + r) * inputs;
                 for k in k..e {
                     let mut g = 0.0f32;
-                    for (b, &db) in d.iter().enumerate() {
-                        g = db.mul_add(p.x[b * inputs + k], g);
+                    for b in 0..batch {
+                        g = dzt[(i0 + r) * batch + b].mul_add(p.x[b * inputs + k], g);
                     }
-                    c.update1(&mut w[row + k], g, &mut mo.m[row + k], &mut mo.v[row + k]);
+                    c.update1(&mut w[row + k], g, &mut m[row + k], &mut v[row + k]);
                 }
-                pos = e.max(pos);
             }
+            pos = e.max(pos);
         }
     }
 }

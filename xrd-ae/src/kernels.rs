@@ -358,9 +358,10 @@ fn forward_lanes<F: Float>(
     let rpb = rows_per_block(inputs).next_multiple_of(8);
     for (c, xc) in x.chunks(WIDTH * inputs).enumerate() {
         let nb = xc.len() / inputs;
-        for (k, t) in xt.chunks_exact_mut(WIDTH).enumerate() {
-            for (l, t) in t.iter_mut().enumerate() {
-                *t = if l < nb { xc[l * inputs + k] } else { 0.0 };
+        // Lanes from `nb` on keep stale finite values: their outputs are never read.
+        for (l, row) in xc.chunks_exact(inputs).enumerate() {
+            for (t, &v) in xt.chunks_exact_mut(WIDTH).zip(row) {
+                t[l] = v;
             }
         }
         let xt = &*xt;
