@@ -83,7 +83,15 @@ impl<F: Float> Engine<F> {
     /// last activations; returns the loss.
     fn forward(&mut self, layers: &[Dense<F>], x: &[F], b: usize, y: ArrayView2<'_, F>) -> F {
         let n = layers.len();
-        for (l, layer) in layers.iter().enumerate() {
+        self.forward_layers(layers, x, b, n);
+        let last = &mut self.buffers[n - 1];
+        self.loss
+            .value_and_grad(last.a.slice(s![..b, ..]), y, last.da.slice_mut(s![..b, ..]))
+    }
+
+    /// Forward pass of the first `upto` layers with cached activations.
+    fn forward_layers(&mut self, layers: &[Dense<F>], x: &[F], b: usize, upto: usize) {
+        for (l, layer) in layers.iter().enumerate().take(upto) {
             let (prev, rest) = self.buffers.split_at_mut(l);
             let buf = &mut rest[0];
             let o = layer.outputs();
@@ -110,9 +118,6 @@ impl<F: Float> Engine<F> {
             as_slice_mut(&mut buf.a, b).copy_from_slice(&z[..b * o]);
             layer.activate(buf.a.slice_mut(s![..b, ..]));
         }
-        let last = &mut self.buffers[n - 1];
-        self.loss
-            .value_and_grad(last.a.slice(s![..b, ..]), y, last.da.slice_mut(s![..b, ..]))
     }
 
     /// Backward pass; each layer's weight gradient goes straight to a sink: the fused Adam update
@@ -122,10 +127,11 @@ impl<F: Float> Engine<F> {
         layers: &mut [Dense<F>],
         x: &[F],
         b: usize,
+        upto: usize,
         mut store: Option<&mut Vec<LayerGradient<F>>>,
     ) {
         let coefficients = self.adam.coefficients::<F>(self.t);
-        for l in (0..layers.len()).rev() {
+        for l in (0..upto).rev() {
             let layer = &mut layers[l];
             let (prev, rest) = self.buffers.split_at_mut(l);
             let buf = &mut rest[0];
@@ -228,7 +234,8 @@ impl<F: Float> Engine<F> {
             })
             .collect();
         let mut scratch = layers.to_vec();
-        self.backward(&mut scratch, xs, b, Some(&mut out));
+        let n = layers.len();
+        self.backward(&mut scratch, xs, b, n, Some(&mut out));
         Gradients { loss, layers: out }
     }
 
@@ -243,10 +250,76 @@ impl<F: Float> Engine<F> {
         let b = x.nrows();
         let x = x.as_standard_layout();
         let xs = x.as_slice().unwrap_or(&[]);
+        let n = layers.len();
+        if self.loss == Loss::Mse
+            && layers[n - 1].activation == Activation::Identity
+            && kernels::output_fusable::<F>(b)
+        {
+            self.forward_layers(layers, xs, b, n - 1);
+            self.t += 1;
+            if let Some(loss) = self.output_step(layers, xs, b, y) {
+                self.backward(layers, xs, b, n - 1, None);
+                return loss;
+            }
+            // Not reached when `output_fusable` holds; kept as a safe fallback.
+            self.t -= 1;
+        }
         let loss = self.forward(layers, xs, b, y);
         self.t += 1;
-        self.backward(layers, xs, b, None);
+        self.backward(layers, xs, b, n, None);
         loss
+    }
+
+    /// The output layer's forward pass, MSE loss and gradient, backward pass and Adam update in
+    /// one pass over its weights (see `kernels::output_mse_adam`); the input gradient goes to the
+    /// previous layer's buffer. `None` (nothing done) where that kernel does not run.
+    fn output_step(
+        &mut self,
+        layers: &mut [Dense<F>],
+        x: &[F],
+        b: usize,
+        y: ArrayView2<'_, F>,
+    ) -> Option<F> {
+        let n = layers.len();
+        let y = y.as_standard_layout();
+        let ys = y.as_slice()?;
+        let (prev, rest) = self.buffers.split_at_mut(n - 1);
+        let buf = &mut rest[0];
+        let (input, dx, segments): (&[F], Option<&mut [F]>, &[(usize, usize)]) = if n == 1 {
+            kernels::nonzero_segments(x, layers[0].inputs(), &mut self.segments);
+            (x, None, &self.segments)
+        } else {
+            self.full.clear();
+            self.full.push((0, layers[n - 1].inputs()));
+            let p = &mut prev[n - 2];
+            (
+                as_slice(&p.a, b),
+                Some(as_slice_mut(&mut p.da, b)),
+                &self.full,
+            )
+        };
+        let coefficients = self.adam.coefficients::<F>(self.t);
+        let (w, bias) = layers[n - 1].params_mut();
+        kernels::output_mse_adam(
+            &kernels::Output {
+                x: input,
+                batch: b,
+                segments,
+                y: &ys[..b * bias.len()],
+            },
+            w,
+            bias,
+            kernels::OutputMoments {
+                m: slice2_mut(&mut buf.mw),
+                v: slice2_mut(&mut buf.vw),
+                mb: slice1_mut(&mut buf.mb),
+                vb: slice1_mut(&mut buf.vb),
+            },
+            &coefficients,
+            &mut self.xt,
+            &mut self.partials,
+            dx,
+        )
     }
 }
 

@@ -249,13 +249,11 @@ unsafe fn forward_group<V: V16, const R: usize>(
 pub(crate) struct BackwardBlock<'a> {
     /// Layer input (batch × inputs, row-major).
     pub x: &'a [f32],
-    /// Loss gradient with respect to the pre-activations (batch × outputs, the whole layer).
-    pub dz: &'a [f32],
+    /// Loss gradient with respect to the pre-activations of the block's rows, transposed
+    /// (rows × batch: `dzt[i·batch + b]` is ∂L/∂z[b, first row + i]).
+    pub dzt: &'a [f32],
     pub batch: usize,
     pub inputs: usize,
-    pub outputs: usize,
-    /// Layer row of the block's first row.
-    pub first_row: usize,
     /// Columns where some input row is non-zero; elsewhere the weight gradient is exactly zero.
     pub segments: &'a [(usize, usize)],
 }
@@ -291,25 +289,25 @@ pub(crate) fn backward_adam(
             && mo.mb.len() == rows
             && mo.vb.len() == rows
             && p.x.len() >= p.batch * p.inputs
-            && p.dz.len() >= p.batch * p.outputs
-            && p.first_row + rows <= p.outputs
+            && p.dzt.len() >= rows * p.batch
             && (part.is_empty() || part.len() >= p.batch * p.inputs)
             && p.segments.iter().all(|&(s, e)| s <= e && e <= p.inputs),
         "backward_adam: shapes"
     );
-    // The block's column of dz, row by row, for scalar broadcasts.
-    let mut dzt = vec![0.0f32; rows * p.batch];
-    for (i, d) in dzt.chunks_exact_mut(p.batch.max(1)).enumerate() {
-        for (b, d) in d.iter_mut().enumerate() {
-            *d = p.dz[b * p.outputs + p.first_row + i];
-        }
-    }
+    // Bias gradients Σ_b dz[b, j], batch rows in order.
+    let db: Vec<f32> = (0..rows)
+        .map(|i| {
+            p.dzt[i * p.batch..(i + 1) * p.batch]
+                .iter()
+                .fold(0.0, |a, &d| a + d)
+        })
+        .collect();
     // SAFETY: the CPU has `isa` (from `lanes::isa`) and every index lies within the lengths
     // asserted above (rows < bias.len(), columns < inputs, batch rows < batch).
     unsafe {
         match isa {
-            Isa::Avx512 => backward_adam_avx512(c, p, w, bias, mo, part, &dzt),
-            Isa::Avx2 => backward_adam_avx2(c, p, w, bias, mo, part, &dzt),
+            Isa::Avx512 => backward_adam_avx512(c, p, w, bias, mo, part, &db),
+            Isa::Avx2 => backward_adam_avx2(c, p, w, bias, mo, part, &db),
         }
     }
 }
@@ -322,10 +320,10 @@ unsafe fn backward_adam_avx512(
     bias: &mut [f32],
     mo: Moments<'_>,
     part: &mut [f32],
-    dzt: &[f32],
+    db: &[f32],
 ) {
     // SAFETY: forwarded from `backward_adam`.
-    unsafe { backward_adam_in::<Zmm>(c, p, w, bias, mo, part, dzt) }
+    unsafe { backward_adam_in::<Zmm>(c, p, w, bias, mo, part, db) }
 }
 
 #[target_feature(enable = "avx2,fma")]
@@ -336,10 +334,10 @@ unsafe fn backward_adam_avx2(
     bias: &mut [f32],
     mo: Moments<'_>,
     part: &mut [f32],
-    dzt: &[f32],
+    db: &[f32],
 ) {
     // SAFETY: forwarded from `backward_adam`.
-    unsafe { backward_adam_in::<Ymm2>(c, p, w, bias, mo, part, dzt) }
+    unsafe { backward_adam_in::<Ymm2>(c, p, w, bias, mo, part, db) }
 }
 
 #[inline(always)]
@@ -350,31 +348,23 @@ unsafe fn backward_adam_in<V: V16>(
     bias: &mut [f32],
     mo: Moments<'_>,
     part: &mut [f32],
-    dzt: &[f32],
+    db: &[f32],
 ) {
     let rows = bias.len();
-    let (inputs, batch) = (p.inputs, p.batch);
+    let (inputs, batch, dzt) = (p.inputs, p.batch, p.dzt);
     // SAFETY (whole body): see `backward_adam`.
     unsafe {
         let s = Splat::<V>::new(c);
 
-        // Biases, vectorised across rows: db[j] = Σ_b dz[b, j].
+        // Biases, vectorised across rows.
         let mut j = 0;
         while j + WIDTH <= rows {
-            let mut g = V::zero();
-            for b in 0..batch {
-                g = g.add(V::load(p.dz.as_ptr().add(b * p.outputs + p.first_row + j)));
-            }
             let (bp, mp, vp) = (bias.as_mut_ptr(), mo.mb.as_mut_ptr(), mo.vb.as_mut_ptr());
-            s.update(bp.add(j), g, mp.add(j), vp.add(j));
+            s.update(bp.add(j), V::load(db.as_ptr().add(j)), mp.add(j), vp.add(j));
             j += WIDTH;
         }
         for j in j..rows {
-            let mut g = 0.0f32;
-            for b in 0..batch {
-                g += p.dz[b * p.outputs + p.first_row + j];
-            }
-            c.update1(&mut bias[j], g, &mut mo.mb[j], &mut mo.vb[j]);
+            c.update1(&mut bias[j], db[j], &mut mo.mb[j], &mut mo.vb[j]);
         }
 
         // Input-gradient sums with the old weights, in register tiles.
@@ -682,10 +672,8 @@ mod tests {
             step: 1.3e-3,
         };
         for (rows, inputs, batch) in SHAPES {
-            let outputs = rows + 3;
-            let first_row = 2;
             let x = random(batch * inputs, &mut rng);
-            let dz = random(batch * outputs, &mut rng);
+            let dzt = random(rows * batch, &mut rng);
             let w0 = random(rows * inputs, &mut rng);
             let b0 = random(rows, &mut rng);
             let m0 = random(rows * inputs, &mut rng);
@@ -700,7 +688,7 @@ mod tests {
 
             let (mut w, mut b, mut m, mut v) = (w0.clone(), b0.clone(), m0.clone(), v0.clone());
             let (mut mb, mut vb, mut part) = (mb0.clone(), vb0.clone(), part0.clone());
-            let d = |i: usize, bi: usize| dz[bi * outputs + first_row + i];
+            let d = |i: usize, bi: usize| dzt[i * batch + bi];
             for j in 0..rows {
                 let mut g = 0.0f32;
                 for bi in 0..batch {
@@ -736,11 +724,9 @@ mod tests {
                 let (mut mb2, mut vb2, mut part2) = (mb0.clone(), vb0.clone(), part0.clone());
                 let block = BackwardBlock {
                     x: &x,
-                    dz: &dz,
+                    dzt: &dzt,
                     batch,
                     inputs,
-                    outputs,
-                    first_row,
                     segments: &seg,
                 };
                 let mo = Moments {

@@ -356,28 +356,53 @@ fn forward_lanes<F: Float>(
         return false;
     };
     let rpb = rows_per_block(inputs).next_multiple_of(8);
+    let zs = SharedOut(z.as_mut_ptr(), z.len());
     for (c, xc) in x.chunks(WIDTH * inputs).enumerate() {
         let nb = xc.len() / inputs;
         // Lanes from `nb` on keep stale finite values: their outputs are never read.
-        for (l, row) in xc.chunks_exact(inputs).enumerate() {
-            for (t, &v) in xt.chunks_exact_mut(WIDTH).zip(row) {
-                t[l] = v;
+        for (k, t) in xt.chunks_exact_mut(WIDTH).enumerate() {
+            for (l, t) in t[..nb].iter_mut().enumerate() {
+                *t = xc[l * inputs + k];
             }
         }
         let xt = &*xt;
         w.par_chunks(rpb * inputs)
             .zip(b.par_chunks(rpb))
             .zip(zt.par_chunks_mut(rpb * WIDTH))
-            .for_each(|((w, b), zt)| {
-                crate::fused::forward_lanes(isa, w, b, inputs, segments, xt, zt)
+            .enumerate()
+            .for_each(|(blk, ((w, b), zt))| {
+                crate::fused::forward_lanes(isa, w, b, inputs, segments, xt, zt);
+                for (i, col) in zt.chunks_exact(WIDTH).enumerate() {
+                    for (l, &v) in col[..nb].iter().enumerate() {
+                        zs.write((c * WIDTH + l) * outputs + blk * rpb + i, v);
+                    }
+                }
             });
-        for (j, col) in zt.chunks_exact(WIDTH).enumerate() {
-            for (l, &v) in col[..nb].iter().enumerate() {
-                z[(c * WIDTH + l) * outputs + j] = v;
-            }
-        }
     }
     true
+}
+
+/// The output of a kernel whose parallel tasks write disjoint, interleaved elements (columns of
+/// a row-major matrix), which slices cannot express.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct SharedOut(*mut f32, usize);
+
+// SAFETY: tasks only write through `SharedOut::write`, each to elements no other task writes, and
+// the owner of the slice waits for every task before reading it.
+#[cfg(target_arch = "x86_64")]
+unsafe impl Send for SharedOut {}
+#[cfg(target_arch = "x86_64")]
+unsafe impl Sync for SharedOut {}
+
+#[cfg(target_arch = "x86_64")]
+impl SharedOut {
+    #[inline(always)]
+    fn write(self, i: usize, v: f32) {
+        assert!(i < self.1, "SharedOut: index {i} out of {}", self.1);
+        // SAFETY: in bounds (checked), and no other task writes element `i` (see the impls).
+        unsafe { *self.0.add(i) = v }
+    }
 }
 
 /// Rows of one inference group and the column segments that are non-zero in any of them.
@@ -787,13 +812,18 @@ impl<F: Float> RowSink<F> for AdamSink<F> {
             ) else {
                 return false;
             };
+            // The block's columns of dz, row by row, for scalar broadcasts.
+            let mut dzt = vec![0.0f32; b.len() * p.batch];
+            for (i, d) in dzt.chunks_exact_mut(p.batch.max(1)).enumerate() {
+                for (bi, d) in d.iter_mut().enumerate() {
+                    *d = dz[bi * outputs + first_row + i];
+                }
+            }
             let block = crate::fused::BackwardBlock {
                 x,
-                dz,
+                dzt: &dzt,
                 batch: p.batch,
                 inputs: w.len() / b.len().max(1),
-                outputs,
-                first_row,
                 segments: p.segments,
             };
             let moments = crate::fused::Moments { m, v, mb, vb };
@@ -843,5 +873,167 @@ impl<F: Float> RowSink<F> for StoreSink {
     fn bias(&self, row: &mut StoreBlock<'_, F>, _b: &mut F, g: F) {
         row.db[row.next_bias] = g;
         row.next_bias += 1;
+    }
+}
+
+/// Batch, targets and input of the output layer for [`output_mse_adam`].
+pub(crate) struct Output<'a, F> {
+    /// Layer input (batch × inputs).
+    pub x: &'a [F],
+    pub batch: usize,
+    /// Columns of `x` that are non-zero in some row.
+    pub segments: &'a [(usize, usize)],
+    /// Targets (batch × outputs).
+    pub y: &'a [F],
+}
+
+/// Adam moments of the output layer (weights out × in, biases).
+pub(crate) struct OutputMoments<'a, F> {
+    pub m: &'a mut [F],
+    pub v: &'a mut [F],
+    pub mb: &'a mut [F],
+    pub vb: &'a mut [F],
+}
+
+/// Whether [`output_mse_adam`] runs for this float type, CPU and batch size.
+pub(crate) fn output_fusable<F: Float>(batch: usize) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        crate::simd::as_f32::<F>(&[]).is_some()
+            && crate::lanes::isa().is_some()
+            && (1..=crate::lanes::WIDTH).contains(&batch)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = batch;
+        false
+    }
+}
+
+/// An identity output layer trained on the mean squared error, in one pass over its weights: each
+/// block of rows computes its pre-activations (the batch across the lanes), the loss gradient
+/// `2·(z − y)/n` and its share of the loss, then the fused backward + Adam of
+/// [`fused::backward_adam`](crate::fused::backward_adam) while the block's weights are still in
+/// cache. The input gradient (if `dx` is given) is the sum of per-block partial sums in block
+/// order, the loss the sum of per-block f64 sums in block order, so results do not depend on the
+/// number of threads. Returns the loss, or `None` (nothing done) where [`output_fusable`] is false.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn output_mse_adam<F: Float>(
+    out: &Output<'_, F>,
+    weight: &mut [F],
+    bias: &mut [F],
+    mo: OutputMoments<'_, F>,
+    c: &Coefficients<F>,
+    xt: &mut Vec<F>,
+    partials: &mut Vec<F>,
+    dx: Option<&mut [F]>,
+) -> Option<F> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use crate::fused::{AdamF32, BackwardBlock, Moments, backward_adam, forward_lanes};
+        use crate::lanes::WIDTH;
+        use crate::simd::{as_f32, as_f32_mut};
+        if !output_fusable::<F>(out.batch) {
+            return None;
+        }
+        let isa = crate::lanes::isa()?;
+        let batch = out.batch;
+        let outputs = bias.len();
+        let inputs = out.x.len() / batch;
+        if inputs == 0 || outputs == 0 || weight.len() != outputs * inputs {
+            return None;
+        }
+        xt.resize(inputs * WIDTH, F::zero());
+        let rpb = rows_per_block(inputs).next_multiple_of(8);
+        let n_blocks = outputs.div_ceil(rpb);
+        let part_len = if dx.is_some() { batch * inputs } else { 0 };
+        partials.clear();
+        partials.resize(n_blocks * part_len, F::zero());
+        let (x, y, xt, w, b) = (
+            as_f32(out.x)?,
+            as_f32(out.y)?,
+            as_f32_mut(xt)?,
+            as_f32_mut(weight)?,
+            as_f32_mut(bias)?,
+        );
+        let (m, v, mb, vb, parts) = (
+            as_f32_mut(mo.m)?,
+            as_f32_mut(mo.v)?,
+            as_f32_mut(mo.mb)?,
+            as_f32_mut(mo.vb)?,
+            as_f32_mut(partials)?,
+        );
+        for (k, t) in xt.chunks_exact_mut(WIDTH).enumerate() {
+            for (l, t) in t[..batch].iter_mut().enumerate() {
+                *t = x[l * inputs + k];
+            }
+        }
+        let xt = &*xt;
+        let scale = 2.0f32 / (batch * outputs) as f32;
+        let c32 = AdamF32::new(c);
+        let mut parts_iter = parts.chunks_mut(part_len.max(1));
+        let blocks: Vec<_> = w
+            .chunks_mut(rpb * inputs)
+            .zip(b.chunks_mut(rpb))
+            .zip(m.chunks_mut(rpb * inputs))
+            .zip(v.chunks_mut(rpb * inputs))
+            .zip(mb.chunks_mut(rpb))
+            .zip(vb.chunks_mut(rpb))
+            .map(|(((((w, b), m), v), mb), vb)| {
+                let part: &mut [f32] = if part_len > 0 {
+                    parts_iter.next().unwrap_or_default()
+                } else {
+                    &mut []
+                };
+                (w, b, Moments { m, v, mb, vb }, part)
+            })
+            .collect();
+        let losses: Vec<f64> = blocks
+            .into_par_iter()
+            .enumerate()
+            .map(|(blk, (w, b, mo, part))| {
+                let rows = b.len();
+                let j0 = blk * rpb;
+                let mut zt = vec![0.0f32; rows * WIDTH];
+                forward_lanes(isa, w, b, inputs, out.segments, xt, &mut zt);
+                let mut dzt = vec![0.0f32; rows * batch];
+                let mut loss = 0.0f64;
+                for (i, (d, z)) in dzt
+                    .chunks_exact_mut(batch)
+                    .zip(zt.chunks_exact(WIDTH))
+                    .enumerate()
+                {
+                    for (bi, d) in d.iter_mut().enumerate() {
+                        let e = z[bi] - y[bi * outputs + j0 + i];
+                        loss += f64::from(e) * f64::from(e);
+                        *d = scale * e;
+                    }
+                }
+                let p = BackwardBlock {
+                    x,
+                    dzt: &dzt,
+                    batch,
+                    inputs,
+                    segments: out.segments,
+                };
+                backward_adam(isa, &c32, &p, w, b, mo, part);
+                loss
+            })
+            .collect();
+        if let Some(dx) = dx {
+            dx.fill(F::zero());
+            for part in partials.chunks_exact(part_len.max(1)) {
+                for (d, &p) in dx.iter_mut().zip(part) {
+                    *d += p;
+                }
+            }
+        }
+        let total: f64 = losses.iter().sum();
+        Some(F::of(total / (batch * outputs) as f64))
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (out, weight, bias, mo, c, xt, partials, dx);
+        None
     }
 }

@@ -27,7 +27,6 @@ pub(crate) trait V16: Copy {
     unsafe fn load(p: *const f32) -> Self;
     /// Writes the 16 lanes to `p` (unaligned).
     unsafe fn store(self, p: *mut f32);
-    unsafe fn add(self, o: Self) -> Self;
     unsafe fn sub(self, o: Self) -> Self;
     unsafe fn mul(self, o: Self) -> Self;
     unsafe fn div(self, o: Self) -> Self;
@@ -64,11 +63,6 @@ impl V16 for Zmm {
     unsafe fn store(self, p: *mut f32) {
         // SAFETY: the caller guarantees 16 writable values.
         unsafe { _mm512_storeu_ps(p, self.0) }
-    }
-    #[inline(always)]
-    unsafe fn add(self, o: Self) -> Self {
-        // SAFETY: the kernels call this only inside their target-feature builds.
-        unsafe { Zmm(_mm512_add_ps(self.0, o.0)) }
     }
     #[inline(always)]
     unsafe fn sub(self, o: Self) -> Self {
@@ -134,11 +128,6 @@ impl V16 for Ymm2 {
             _mm256_storeu_ps(p, self.0);
             _mm256_storeu_ps(p.add(8), self.1);
         }
-    }
-    #[inline(always)]
-    unsafe fn add(self, o: Self) -> Self {
-        // SAFETY: the kernels call this only inside their target-feature builds.
-        unsafe { Ymm2(_mm256_add_ps(self.0, o.0), _mm256_add_ps(self.1, o.1)) }
     }
     #[inline(always)]
     unsafe fn sub(self, o: Self) -> Self {
