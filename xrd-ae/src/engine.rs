@@ -285,19 +285,16 @@ impl<F: Float> Engine<F> {
         let ys = y.as_slice()?;
         let (prev, rest) = self.buffers.split_at_mut(n - 1);
         let buf = &mut rest[0];
-        let (input, dx, segments): (&[F], Option<&mut [F]>, &[(usize, usize)]) = if n == 1 {
+        let (input, dx): (&[F], Option<&mut [F]>) = if n == 1 {
             kernels::nonzero_segments(x, layers[0].inputs(), &mut self.segments);
-            (x, None, &self.segments)
+            (x, None)
         } else {
             self.full.clear();
             self.full.push((0, layers[n - 1].inputs()));
             let p = &mut prev[n - 2];
-            (
-                as_slice(&p.a, b),
-                Some(as_slice_mut(&mut p.da, b)),
-                &self.full,
-            )
+            (as_slice(&p.a, b), Some(as_slice_mut(&mut p.da, b)))
         };
+        let segments = if n == 1 { &self.segments } else { &self.full };
         let coefficients = self.adam.coefficients::<F>(self.t);
         let (w, bias) = layers[n - 1].params_mut();
         kernels::output_mse_adam(
