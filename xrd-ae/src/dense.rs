@@ -163,8 +163,9 @@ impl<F: Float> Dense<F> {
 pub(crate) fn first_non_finite<F: Float>(x: ArrayView2<'_, F>) -> Option<(usize, usize)> {
     // Fast path: a branch-free scan of contiguous data (vectorised), then locate only on failure.
     if let Some(s) = x.as_slice() {
+        use rayon::prelude::*;
         let finite = s
-            .chunks(1024)
+            .par_chunks(1 << 16)
             .all(|c| c.iter().fold(true, |ok, v| ok & v.is_finite()));
         if finite {
             return None;

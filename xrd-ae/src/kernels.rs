@@ -19,6 +19,9 @@ use crate::adam::Coefficients;
 
 /// Lanes of the explicit accumulators (one AVX2 vector of f32, two SSE vectors).
 const LANES: usize = 8;
+// The inference kernels take their segments from the transpose, which must cut the same blocks.
+#[cfg(target_arch = "x86_64")]
+const _: () = assert!(LANES == crate::transpose::SEGMENT);
 /// Weights per block of rows (64 KiB of f32): large enough to amortise scheduling, small enough
 /// to balance two cores over the paper's 128-row first layer.
 const BLOCK_ELEMS: usize = 1 << 14;
@@ -38,21 +41,43 @@ pub(crate) fn nonzero_segments<F: Float>(x: &[F], width: usize, out: &mut Vec<(u
     if width == 0 {
         return;
     }
-    let mut c = 0;
-    while c < width {
-        let end = (c + LANES).min(width);
-        // Branch-free test of the chunk in every row.
-        let mut nz = false;
-        for row in x.chunks_exact(width) {
-            nz |= row[c..end].iter().fold(false, |a, &v| a | (v != F::zero()));
+    // Which columns are non-zero in some row: rows are read in order (sequential memory), the
+    // flags OR-ed column by column (non-zero flag: any bit of the magnitude for f32).
+    let mut any = vec![0u32; width];
+    match crate::simd::as_f32(x) {
+        #[cfg(target_arch = "x86_64")]
+        Some(x) if has_avx2() => {
+            // SAFETY: AVX2 is available (checked); the loop is safe code.
+            unsafe { or_magnitudes_avx2(x, width, &mut any) }
         }
-        if nz {
+        _ => {
+            for row in x.chunks_exact(width) {
+                for (a, &v) in any.iter_mut().zip(row) {
+                    *a |= u32::from(v != F::zero());
+                }
+            }
+        }
+    }
+    for (i, chunk) in any.chunks(LANES).enumerate() {
+        if chunk.iter().any(|&a| a != 0) {
+            let (c, end) = (i * LANES, i * LANES + chunk.len());
             match out.last_mut() {
                 Some(last) if last.1 == c => last.1 = end,
                 _ => out.push((c, end)),
             }
         }
-        c = end;
+    }
+}
+
+/// `any[k] |= |x[r, k]|` as bits over the rows `r`: non-zero exactly where a row is non-zero
+/// (±0 both count as zero), in AVX2 code.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn or_magnitudes_avx2(x: &[f32], width: usize, any: &mut [u32]) {
+    for row in x.chunks_exact(width) {
+        for (a, &v) in any.iter_mut().zip(row) {
+            *a |= v.to_bits() & 0x7fff_ffff;
+        }
     }
 }
 
@@ -359,12 +384,8 @@ fn forward_lanes<F: Float>(
     let zs = SharedOut(z.as_mut_ptr(), z.len());
     for (c, xc) in x.chunks(WIDTH * inputs).enumerate() {
         let nb = xc.len() / inputs;
-        // Lanes from `nb` on keep stale finite values: their outputs are never read.
-        for (k, t) in xt.chunks_exact_mut(WIDTH).enumerate() {
-            for (l, t) in t[..nb].iter_mut().enumerate() {
-                *t = xc[l * inputs + k];
-            }
-        }
+        // Lanes from `nb` on keep stale finite values or zeros: their outputs are never read.
+        crate::transpose::transpose_lanes(xc, nb, inputs, xt);
         let xt = &*xt;
         w.par_chunks(rpb * inputs)
             .zip(b.par_chunks(rpb))
@@ -405,6 +426,56 @@ impl SharedOut {
     }
 }
 
+/// [`forward_rows`] with the f32 vector kernels: each task takes whole groups of 16 rows (the
+/// lanes), transposes them into its own scratch (which stays in its L2 cache) and runs every
+/// weight row over them, skipping the columns zero in all 16 rows; `false` if the kernels do not
+/// run here.
+#[cfg(target_arch = "x86_64")]
+fn infer_lanes<F: Float>(weight: &[F], bias: &[F], x: &[F], rows: usize, out: &mut [F]) -> bool {
+    use crate::lanes::WIDTH;
+    use crate::simd::{as_f32, as_f32_mut};
+    let Some(isa) = crate::lanes::isa() else {
+        return false;
+    };
+    let (Some(w), Some(b), Some(x), Some(out)) =
+        (as_f32(weight), as_f32(bias), as_f32(x), as_f32_mut(out))
+    else {
+        return false;
+    };
+    let outputs = b.len();
+    let inputs = x.len() / rows.max(1);
+    x.par_chunks(WIDTH * inputs)
+        .zip(out.par_chunks_mut(WIDTH * outputs))
+        .for_each(|(xc, oc)| {
+            LANES_SCRATCH.with_borrow_mut(|(xt, zt, segments)| {
+                let nb = xc.len() / inputs;
+                // Stale lanes (from `nb` on) are finite values from earlier calls or zeros; their
+                // outputs are never read.
+                xt.resize(inputs * WIDTH, 0.0);
+                zt.resize(outputs * WIDTH, 0.0);
+                crate::transpose::transpose_segments(xc, nb, inputs, xt, segments);
+                crate::fused::forward_lanes(isa, w, b, inputs, segments, xt, zt);
+                for (j, col) in zt.chunks_exact(WIDTH).enumerate() {
+                    for (l, &v) in col[..nb].iter().enumerate() {
+                        oc[l * outputs + j] = v;
+                    }
+                }
+            })
+        });
+    true
+}
+
+/// Scratch of [`infer_lanes`] per thread (transposed inputs, outputs, segments), kept between
+/// calls: a fresh 0.8 MB buffer per call would cost page faults every time.
+#[cfg(target_arch = "x86_64")]
+type LanesScratch = (Vec<f32>, Vec<f32>, Vec<(usize, usize)>);
+
+#[cfg(target_arch = "x86_64")]
+thread_local! {
+    static LANES_SCRATCH: std::cell::RefCell<LanesScratch> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
+}
+
 /// Rows of one inference group and the column segments that are non-zero in any of them.
 type RowGroup<'a, F> = (Vec<&'a [F]>, Vec<(usize, usize)>);
 
@@ -424,6 +495,10 @@ pub(crate) fn forward_rows<F: Float>(
     let outputs = bias.len();
     let inputs = x.len().checked_div(rows).unwrap_or(0);
     if inputs == 0 || outputs == 0 {
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if rows > crate::lanes::WIDTH && infer_lanes(weight, bias, x, rows, out) {
         return;
     }
     // Enough groups per task to amortise scheduling, few enough to balance two cores.
@@ -963,11 +1038,7 @@ pub(crate) fn output_mse_adam<F: Float>(
             as_f32_mut(mo.vb)?,
             as_f32_mut(partials)?,
         );
-        for (k, t) in xt.chunks_exact_mut(WIDTH).enumerate() {
-            for (l, t) in t[..batch].iter_mut().enumerate() {
-                *t = x[l * inputs + k];
-            }
-        }
+        crate::transpose::transpose_lanes(x, batch, inputs, xt);
         let xt = &*xt;
         let scale = 2.0f32 / (batch * outputs) as f32;
         let c32 = AdamF32::new(c);

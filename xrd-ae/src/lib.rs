@@ -19,6 +19,8 @@ mod network;
 mod persist;
 mod simd;
 mod train;
+#[cfg(target_arch = "x86_64")]
+mod transpose;
 
 pub use activation::{Activation, PRELU_INIT};
 pub use adam::{Adam, WeightDecay};
