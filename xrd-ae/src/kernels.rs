@@ -19,9 +19,12 @@ use crate::adam::Coefficients;
 
 /// Lanes of the explicit accumulators (one AVX2 vector of f32, two SSE vectors).
 const LANES: usize = 8;
+/// Columns per block of the non-zero segments: one 16-lane vector, so that segments (and the gaps
+/// between them) are whole vectors of the f32 kernels rather than scalar tails.
+pub(crate) const SEGMENT: usize = 16;
 // The inference kernels take their segments from the transpose, which must cut the same blocks.
 #[cfg(target_arch = "x86_64")]
-const _: () = assert!(LANES == crate::transpose::SEGMENT);
+const _: () = assert!(SEGMENT == crate::transpose::SEGMENT);
 /// Weights per block of rows (64 KiB of f32): large enough to amortise scheduling, small enough
 /// to balance two cores over the paper's 128-row first layer.
 const BLOCK_ELEMS: usize = 1 << 14;
@@ -34,7 +37,7 @@ pub(crate) fn rows_per_block(inputs: usize) -> usize {
 }
 
 /// Runs of columns of `x` (batch × width, row-major) that are non-zero in some row, widened to
-/// multiples of the kernel's lane count (a zero column inside a run contributes exactly nothing)
+/// blocks of [`SEGMENT`] columns (a zero column inside a run contributes exactly nothing)
 /// so that the kernels work on whole vectors.
 pub(crate) fn nonzero_segments<F: Float>(x: &[F], width: usize, out: &mut Vec<(usize, usize)>) {
     out.clear();
@@ -58,9 +61,9 @@ pub(crate) fn nonzero_segments<F: Float>(x: &[F], width: usize, out: &mut Vec<(u
             }
         }
     }
-    for (i, chunk) in any.chunks(LANES).enumerate() {
+    for (i, chunk) in any.chunks(SEGMENT).enumerate() {
         if chunk.iter().any(|&a| a != 0) {
-            let (c, end) = (i * LANES, i * LANES + chunk.len());
+            let (c, end) = (i * SEGMENT, i * SEGMENT + chunk.len());
             match out.last_mut() {
                 Some(last) if last.1 == c => last.1 = end,
                 _ => out.push((c, end)),

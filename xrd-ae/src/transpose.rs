@@ -35,8 +35,8 @@ pub(crate) fn transpose_segments(
     }
 }
 
-/// Columns per block of the segments of [`transpose_segments`] (the 8×8 register transposes).
-pub(crate) const SEGMENT: usize = 8;
+/// Columns per block of the segments of [`transpose_segments`] (two 8×8 register transposes).
+pub(crate) const SEGMENT: usize = 16;
 
 /// The transpose, recording in `nonzero` (if it is to be filled: callers pass it empty) whether
 /// each block of [`SEGMENT`] columns holds a non-zero value.
@@ -91,7 +91,7 @@ unsafe fn transpose_avx(
                 for (i, r) in r.iter_mut().enumerate().take(rows) {
                     *r = _mm256_loadu_ps(xp.add((r0 + i) * inputs + k));
                 }
-                if let Some(nz) = nonzero.get_mut(kb) {
+                if let Some(nz) = nonzero.get_mut(k / SEGMENT) {
                     let any = r
                         .iter()
                         .fold(_mm256_setzero_ps(), |a, &v| _mm256_or_ps(a, v));
