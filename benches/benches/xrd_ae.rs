@@ -57,22 +57,15 @@ fn bench(c: &mut Criterion) {
         b.iter(|| trainer.step(batch.view(), batch.view()).unwrap())
     });
 
-    // One epoch as `fit` runs it: 135 training rows, shuffled, minibatches of 10 (the last of 5),
-    // rows gathered into a reused batch buffer.
+    // One epoch as `fit` runs it (`Trainer::epoch`): 135 training rows, shuffled, minibatches of
+    // 10 (the last of 5).
     let mut order: Vec<usize> = (0..150).collect();
     order.shuffle(&mut rng);
     let mut train: Vec<usize> = order[15..].to_vec();
-    let mut xb = Array2::<f32>::zeros((10, PAPER_INPUTS));
     group.bench_function("epoch_135_patterns_paper", |b| {
         b.iter(|| {
             train.shuffle(&mut rng);
-            for chunk in train.chunks(10) {
-                for (r, &i) in chunk.iter().enumerate() {
-                    xb.row_mut(r).assign(&data.row(i));
-                }
-                let x = xb.slice(s![..chunk.len(), ..]);
-                trainer.step(x, x).unwrap();
-            }
+            trainer.epoch(data.view(), None, &train).unwrap()
         })
     });
 
@@ -90,13 +83,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("epoch_builtin_patterns_paper", |b| {
         b.iter(|| {
             train.shuffle(&mut rng);
-            for chunk in train.chunks(10) {
-                for (r, &i) in chunk.iter().enumerate() {
-                    xb.row_mut(r).assign(&builtin.row(i));
-                }
-                let x = xb.slice(s![..chunk.len(), ..]);
-                trainer.step(x, x).unwrap();
-            }
+            trainer.epoch(builtin.view(), None, &train).unwrap()
         })
     });
     let first = builtin.slice(s![..150.min(n), ..]).to_owned();

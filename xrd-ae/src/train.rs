@@ -117,6 +117,78 @@ pub struct History {
     pub stopped_early: bool,
 }
 
+/// Minibatch buffers of an epoch: the current and the next batch (the engine computes part of the
+/// next step while the current one's weights are in cache), inputs and (if separate) targets.
+#[derive(Debug)]
+pub(crate) struct Batches<F> {
+    x: [Array2<F>; 2],
+    y: Option<[Array2<F>; 2]>,
+}
+
+impl<F: Float> Batches<F> {
+    pub(crate) fn new(batch: usize, inputs: usize, outputs: Option<usize>) -> Self {
+        let zeros = |c| [Array2::zeros((batch, c)), Array2::zeros((batch, c))];
+        Batches {
+            x: zeros(inputs),
+            y: outputs.map(zeros),
+        }
+    }
+
+    /// Whether the buffers hold separate targets.
+    pub(crate) fn has_targets(&self) -> bool {
+        self.y.is_some()
+    }
+}
+
+/// One pass over `rows` (indices into `data`: inputs and optional separate targets) in
+/// minibatches of `batch`, in the given order; returns Σ loss × rows over the minibatches. Each
+/// step is told the next minibatch, so the first layer's update can compute its pre-activations.
+pub(crate) fn run_epoch<F: Float>(
+    engine: &mut Engine<F>,
+    layers: &mut [Dense<F>],
+    (x, y): (ArrayView2<'_, F>, Option<ArrayView2<'_, F>>),
+    rows: &[usize],
+    batch: usize,
+    buffers: &mut Batches<F>,
+    epoch: usize,
+) -> Result<f64> {
+    engine.forget_lookahead();
+    let chunks: Vec<&[usize]> = rows.chunks(batch.max(1)).collect();
+    let gather = |buffers: &mut Batches<F>, slot: usize, chunk: &[usize]| {
+        for (r, &i) in chunk.iter().enumerate() {
+            buffers.x[slot].row_mut(r).assign(&x.row(i));
+            if let (Some(yb), Some(y)) = (buffers.y.as_mut(), y) {
+                yb[slot].row_mut(r).assign(&y.row(i));
+            }
+        }
+    };
+    if let Some(first) = chunks.first() {
+        gather(buffers, 0, first);
+    }
+    let mut sum = 0.0;
+    for (ci, chunk) in chunks.iter().enumerate() {
+        let (cur, nxt) = (ci % 2, 1 - ci % 2);
+        let next = chunks.get(ci + 1);
+        if let Some(next) = next {
+            gather(buffers, nxt, next);
+        }
+        let b = chunk.len();
+        let xs = buffers.x[cur].slice(s![..b, ..]);
+        let ys = buffers
+            .y
+            .as_ref()
+            .map_or(xs, |yb| yb[cur].slice(s![..b, ..]));
+        let nx = next.map(|n| buffers.x[nxt].slice(s![..n.len(), ..]));
+        let l = engine.step(layers, xs, ys, nx).as_f64();
+        if !l.is_finite() {
+            engine.forget_lookahead();
+            return Err(Error::Diverged { epoch, loss: l });
+        }
+        sum += l * b as f64;
+    }
+    Ok(sum)
+}
+
 /// Trains `layers` in place on rows `x` against targets `y` (`None`: the input itself).
 pub(crate) fn fit_layers<F: Float, R: Rng + ?Sized>(
     layers: &mut [Dense<F>],
@@ -145,8 +217,7 @@ pub(crate) fn fit_layers<F: Float, R: Rng + ?Sized>(
 
     let batch = cfg.batch_size.min(train_rows.len());
     let mut engine = Engine::new(layers, loss, cfg.optimizer, batch);
-    let mut xb = Array2::<F>::zeros((batch, x.ncols()));
-    let mut yb = y.map(|y| Array2::<F>::zeros((batch, y.ncols())));
+    let mut buffers = Batches::new(batch, x.ncols(), y.map(|y| y.ncols()));
     let mut history = History {
         validation_rows: val_rows.to_vec(),
         ..History::default()
@@ -156,23 +227,15 @@ pub(crate) fn fit_layers<F: Float, R: Rng + ?Sized>(
 
     for epoch in 1..=cfg.epochs {
         train_rows.shuffle(rng);
-        let mut sum = 0.0;
-        for chunk in train_rows.chunks(batch) {
-            let b = chunk.len();
-            for (r, &i) in chunk.iter().enumerate() {
-                xb.row_mut(r).assign(&x.row(i));
-                if let (Some(yb), Some(y)) = (yb.as_mut(), y) {
-                    yb.row_mut(r).assign(&y.row(i));
-                }
-            }
-            let xs = xb.slice(s![..b, ..]);
-            let ys = yb.as_ref().map_or(xs, |yb| yb.slice(s![..b, ..]));
-            let l = engine.step(layers, xs, ys).as_f64();
-            if !l.is_finite() {
-                return Err(Error::Diverged { epoch, loss: l });
-            }
-            sum += l * b as f64;
-        }
+        let sum = run_epoch(
+            &mut engine,
+            layers,
+            (x, y),
+            &train_rows,
+            batch,
+            &mut buffers,
+            epoch,
+        )?;
         let train_loss = sum / n_train;
         let val_loss = if n_val > 0 {
             let out = crate::network::forward_layers(layers, xv.view());

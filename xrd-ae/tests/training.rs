@@ -275,3 +275,75 @@ fn a_pearson_regressor_learns_composition_to_pattern() {
         Err(Error::Shape { .. })
     ));
 }
+
+/// A `Trainer::epoch` (each step told the next minibatch: the look-ahead of the first layer)
+/// leaves the same bits as the same minibatches through `Trainer::step`, with and without a
+/// sparse input and with a ragged last minibatch.
+#[test]
+fn epoch_equals_its_steps_bit_for_bit() {
+    use xrd_ae::{Init, Trainer};
+    let mut data = patterns(23, 301);
+    data.slice_mut(s![.., 40..90]).fill(0.0);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(4);
+    let net = Network::<f32>::params()
+        .layer(20, Activation::Relu)
+        .layer(2, Activation::Tanh)
+        .layer(20, Activation::Relu)
+        .layer(301, Activation::Identity)
+        .init(Init::Torch)
+        .build(301, &mut rng)
+        .unwrap();
+    let adam = Adam::default();
+    let rows: Vec<usize> = vec![5, 3, 17, 0, 22, 9, 1, 14, 8, 11, 2, 19, 7];
+    let mut by_epoch = Trainer::new(net.clone(), Loss::Mse, adam, 4).unwrap();
+    let mut by_step = Trainer::new(net, Loss::Mse, adam, 4).unwrap();
+    for _ in 0..3 {
+        let mean = by_epoch.epoch(data.view(), None, &rows).unwrap();
+        let mut sum = 0.0;
+        for chunk in rows.chunks(4) {
+            let x = data.select(ndarray::Axis(0), chunk);
+            sum += f64::from(by_step.step(x.view(), x.view()).unwrap()) * chunk.len() as f64;
+        }
+        assert_eq!(mean, sum / rows.len() as f64);
+    }
+    for (a, b) in by_epoch
+        .network()
+        .layers()
+        .iter()
+        .zip(by_step.network().layers())
+    {
+        assert_eq!(a.weight(), b.weight());
+        assert_eq!(a.bias(), b.bias());
+    }
+}
+
+/// `Trainer::epoch` refuses empty or out-of-range row lists and mismatched targets.
+#[test]
+fn epoch_rejects_bad_rows_and_targets() {
+    use xrd_ae::Trainer;
+    let data = patterns(6, 24);
+    let net = small()
+        .build(24, &mut Xoshiro256PlusPlus::seed_from_u64(1))
+        .unwrap();
+    let mut layers = net.encoder().layers().to_vec();
+    layers.extend(net.decoder().layers().iter().cloned());
+    let mut t = Trainer::new(Network::new(layers).unwrap(), Loss::Mse, Adam::default(), 4).unwrap();
+    assert!(matches!(
+        t.epoch(data.view(), None, &[]),
+        Err(Error::Shape { .. })
+    ));
+    assert!(matches!(
+        t.epoch(data.view(), None, &[0, 6]),
+        Err(Error::Shape { .. })
+    ));
+    let short = patterns(5, 24);
+    assert!(matches!(
+        t.epoch(data.view(), Some(short.view()), &[0]),
+        Err(Error::Shape { .. })
+    ));
+    assert!(
+        t.epoch(data.view(), Some(data.view()), &[0, 1, 2, 3, 4, 5])
+            .unwrap()
+            .is_finite()
+    );
+}
