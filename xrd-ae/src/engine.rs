@@ -42,11 +42,6 @@ pub(crate) struct Engine<F> {
     partials: Vec<F>,
     segments: Vec<(usize, usize)>,
     full: Vec<(usize, usize)>,
-    /// Look-ahead: the next batch transposed, and the first layer's pre-activations for it
-    /// (outputs × 16) computed by the previous step's update; `pending` rows of them are valid.
-    next_xt: Vec<F>,
-    znext: Vec<F>,
-    pending: Option<usize>,
 }
 
 impl<F: Float> Engine<F> {
@@ -81,9 +76,6 @@ impl<F: Float> Engine<F> {
             partials: Vec::new(),
             segments: Vec::new(),
             full: Vec::new(),
-            next_xt: Vec::new(),
-            znext: Vec::new(),
-            pending: None,
         }
     }
 
@@ -103,40 +95,26 @@ impl<F: Float> Engine<F> {
             let (prev, rest) = self.buffers.split_at_mut(l);
             let buf = &mut rest[0];
             let o = layer.outputs();
-            // Every column of the first layer too (not only the non-zero ones): the sum is then
-            // the one the look-ahead of `backward` makes, bit for bit.
-            self.full.clear();
-            self.full.push((0, layer.inputs()));
             let input: &[F] = if l == 0 {
+                kernels::nonzero_segments(x, layer.inputs(), &mut self.segments);
                 x
             } else {
+                self.full.clear();
+                self.full.push((0, layer.inputs()));
                 as_slice(&prev[l - 1].a, b)
             };
+            let segments = if l == 0 { &self.segments } else { &self.full };
             let z = as_slice_mut(&mut buf.z, b);
-            match self.pending.take() {
-                Some(rows) if l == 0 && rows == b => {
-                    // Computed by the previous step's update of this layer.
-                    for (j, col) in self
-                        .znext
-                        .chunks_exact(kernels::LOOKAHEAD_LANES)
-                        .enumerate()
-                    {
-                        for (r, &v) in col[..b].iter().enumerate() {
-                            z[r * o + j] = v;
-                        }
-                    }
-                }
-                _ => kernels::forward(
-                    layer.weight_slice(),
-                    slice1(&layer.bias),
-                    input,
-                    b,
-                    &self.full,
-                    &mut self.xt,
-                    &mut self.zt,
-                    z,
-                ),
-            }
+            kernels::forward(
+                layer.weight_slice(),
+                slice1(&layer.bias),
+                input,
+                b,
+                segments,
+                &mut self.xt,
+                &mut self.zt,
+                z,
+            );
             as_slice_mut(&mut buf.a, b).copy_from_slice(&z[..b * o]);
             layer.activate(buf.a.slice_mut(s![..b, ..]));
         }
@@ -144,14 +122,12 @@ impl<F: Float> Engine<F> {
 
     /// Backward pass; each layer's weight gradient goes straight to a sink: the fused Adam update
     /// (`store == None`) or the gradient store.
-    #[allow(clippy::too_many_arguments)]
     fn backward(
         &mut self,
         layers: &mut [Dense<F>],
         x: &[F],
         b: usize,
         upto: usize,
-        next: Option<(&[F], usize)>,
         mut store: Option<&mut Vec<LayerGradient<F>>>,
     ) {
         let coefficients = self.adam.coefficients::<F>(self.t);
@@ -176,30 +152,15 @@ impl<F: Float> Engine<F> {
                 let p = &mut prev[l - 1];
                 (as_slice(&p.a, b), Some(as_slice_mut(&mut p.da, b)))
             };
-            // The look-ahead rides on the first layer's update (f32 vector kernels only).
-            let ahead = match next {
-                Some((xn, nb)) if l == 0 && store.is_none() => {
-                    let lanes = kernels::LOOKAHEAD_LANES;
-                    self.next_xt.resize(inputs * lanes, F::zero());
-                    self.znext.resize(outputs * lanes, F::zero());
-                    kernels::transpose_lanes(xn, nb, inputs, &mut self.next_xt);
-                    self.pending = Some(nb);
-                    true
-                }
-                _ => false,
-            };
             let params = kernels::Backward {
                 x: input,
                 dz: as_slice(&buf.dz, b),
                 batch: b,
                 segments: if l == 0 { &self.segments } else { &self.full },
-                next: if ahead { Some(&self.next_xt) } else { None },
             };
             let rpb = kernels::rows_per_block(inputs);
             match store.as_deref_mut() {
                 None => {
-                    let lanes = if ahead { kernels::LOOKAHEAD_LANES } else { 0 };
-                    let mut znext = self.znext.chunks_mut((rpb * lanes).max(1));
                     let blocks = slice2_mut(&mut buf.mw)
                         .chunks_mut(rpb * inputs)
                         .zip(slice2_mut(&mut buf.vw).chunks_mut(rpb * inputs))
@@ -211,11 +172,6 @@ impl<F: Float> Engine<F> {
                             mb,
                             vb,
                             next_bias: 0,
-                            znext: if ahead {
-                                znext.next().unwrap_or_default()
-                            } else {
-                                &mut []
-                            },
                         })
                         .collect();
                     let sink = kernels::AdamSink { c: coefficients };
@@ -279,56 +235,39 @@ impl<F: Float> Engine<F> {
             .collect();
         let mut scratch = layers.to_vec();
         let n = layers.len();
-        self.backward(&mut scratch, xs, b, n, None, Some(&mut out));
+        self.backward(&mut scratch, xs, b, n, Some(&mut out));
         Gradients { loss, layers: out }
     }
 
     /// One full training step on a batch (at most the engine's batch size); returns the loss
     /// before the update.
-    ///
-    /// `next`, if given, must be the input of the following call: the first layer's update then
-    /// also computes that batch's pre-activations with the new weights while they are in cache
-    /// (f32 vector kernels only; elsewhere it is ignored). The results are the same bits either
-    /// way.
     pub(crate) fn step(
         &mut self,
         layers: &mut [Dense<F>],
         x: ArrayView2<'_, F>,
         y: ArrayView2<'_, F>,
-        next: Option<ArrayView2<'_, F>>,
     ) -> F {
         let b = x.nrows();
         let x = x.as_standard_layout();
         let xs = x.as_slice().unwrap_or(&[]);
         let n = layers.len();
-        let next =
-            next.filter(|nx| kernels::lanes_ready::<F>(nx.nrows()) && nx.ncols() == x.ncols());
-        let next = next.as_ref().map(|nx| nx.as_standard_layout());
-        let next = next
-            .as_ref()
-            .and_then(|nx| Some((nx.as_slice()?, nx.nrows())));
         if self.loss == Loss::Mse
             && layers[n - 1].activation == Activation::Identity
-            && kernels::lanes_ready::<F>(b)
+            && kernels::output_fusable::<F>(b)
         {
             self.forward_layers(layers, xs, b, n - 1);
             self.t += 1;
             if let Some(loss) = self.output_step(layers, xs, b, y) {
-                self.backward(layers, xs, b, n - 1, next, None);
+                self.backward(layers, xs, b, n - 1, None);
                 return loss;
             }
-            // Not reached when `lanes_ready` holds; kept as a safe fallback.
+            // Not reached when `output_fusable` holds; kept as a safe fallback.
             self.t -= 1;
         }
         let loss = self.forward(layers, xs, b, y);
         self.t += 1;
-        self.backward(layers, xs, b, n, next, None);
+        self.backward(layers, xs, b, n, None);
         loss
-    }
-
-    /// Drops look-ahead results: the next step's input is not the one they were computed for.
-    pub(crate) fn forget_lookahead(&mut self) {
-        self.pending = None;
     }
 
     /// The output layer's forward pass, MSE loss and gradient, backward pass and Adam update in
@@ -471,8 +410,7 @@ impl<F: Float> Trainer<F> {
                 format!("{} and {}", x.nrows(), y.nrows()),
             ));
         }
-        self.engine.forget_lookahead();
-        let loss = self.engine.step(&mut self.network.layers, x, y, None);
+        let loss = self.engine.step(&mut self.network.layers, x, y);
         if !loss.is_finite() {
             return Err(crate::Error::Diverged {
                 epoch: 0,
@@ -485,11 +423,8 @@ impl<F: Float> Trainer<F> {
     /// One pass over the rows `rows` of `x` in that order, in minibatches of the trainer's batch
     /// size (the last one smaller), against targets `y` (`None`: `x` itself, an autoencoder) —
     /// the epoch [`NetworkParams::fit`] runs. Returns the mean loss over the rows (each
-    /// minibatch's loss before its update, weighted by its rows).
-    ///
-    /// The weights are the same bits as after the same minibatches through [`Trainer::step`],
-    /// but faster where the f32 vector kernels run: each step also computes the next
-    /// minibatch's first-layer pre-activations while the freshly updated weights are in cache.
+    /// minibatch's loss before its update, weighted by its rows). The weights are the same bits
+    /// as after the same minibatches through [`Trainer::step`].
     ///
     /// # Errors
     /// Shape mismatches, row indices out of range, no rows, non-finite inputs or targets, or a

@@ -256,9 +256,6 @@ pub(crate) struct BackwardBlock<'a> {
     pub inputs: usize,
     /// Columns where some input row is non-zero; elsewhere the weight gradient is exactly zero.
     pub segments: &'a [(usize, usize)],
-    /// The next batch transposed (inputs × 16, as for [`forward_lanes`]), if the pre-activations
-    /// of the next step are to be computed with the updated weights while they are in cache.
-    pub next: Option<&'a [f32]>,
 }
 
 /// The moments of one block of rows (weights and biases).
@@ -274,7 +271,6 @@ pub(crate) struct Moments<'a> {
 /// empty), then the gradients `Σ_b dz[b, j]·x[b, :]` and `Σ_b dz[b, j]`, weight decay and Adam for
 /// the row's weights and bias. Every sum runs in a fixed order (batch rows, then block rows,
 /// ascending).
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn backward_adam(
     isa: Isa,
     c: &AdamF32,
@@ -283,7 +279,6 @@ pub(crate) fn backward_adam(
     bias: &mut [f32],
     mo: Moments<'_>,
     part: &mut [f32],
-    znext: &mut [f32],
 ) {
     let rows = bias.len();
     let n = rows * p.inputs;
@@ -295,8 +290,6 @@ pub(crate) fn backward_adam(
             && mo.vb.len() == rows
             && p.x.len() >= p.batch * p.inputs
             && p.dzt.len() >= rows * p.batch
-            && p.next
-                .is_none_or(|n| n.len() >= p.inputs * WIDTH && znext.len() >= rows * WIDTH)
             && (part.is_empty() || part.len() >= p.batch * p.inputs)
             && p.segments.iter().all(|&(s, e)| s <= e && e <= p.inputs),
         "backward_adam: shapes"
@@ -313,14 +306,13 @@ pub(crate) fn backward_adam(
     // asserted above (rows < bias.len(), columns < inputs, batch rows < batch).
     unsafe {
         match isa {
-            Isa::Avx512 => backward_adam_avx512(c, p, w, bias, mo, part, &db, znext),
-            Isa::Avx2 => backward_adam_avx2(c, p, w, bias, mo, part, &db, znext),
+            Isa::Avx512 => backward_adam_avx512(c, p, w, bias, mo, part, &db),
+            Isa::Avx2 => backward_adam_avx2(c, p, w, bias, mo, part, &db),
         }
     }
 }
 
 #[target_feature(enable = "avx512f")]
-#[allow(clippy::too_many_arguments)]
 unsafe fn backward_adam_avx512(
     c: &AdamF32,
     p: &BackwardBlock<'_>,
@@ -329,14 +321,12 @@ unsafe fn backward_adam_avx512(
     mo: Moments<'_>,
     part: &mut [f32],
     db: &[f32],
-    znext: &mut [f32],
 ) {
     // SAFETY: forwarded from `backward_adam`.
-    unsafe { backward_adam_in::<Zmm>(c, p, w, bias, mo, part, db, znext) }
+    unsafe { backward_adam_in::<Zmm>(c, p, w, bias, mo, part, db) }
 }
 
 #[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
 unsafe fn backward_adam_avx2(
     c: &AdamF32,
     p: &BackwardBlock<'_>,
@@ -345,14 +335,12 @@ unsafe fn backward_adam_avx2(
     mo: Moments<'_>,
     part: &mut [f32],
     db: &[f32],
-    znext: &mut [f32],
 ) {
     // SAFETY: forwarded from `backward_adam`.
-    unsafe { backward_adam_in::<Ymm2>(c, p, w, bias, mo, part, db, znext) }
+    unsafe { backward_adam_in::<Ymm2>(c, p, w, bias, mo, part, db) }
 }
 
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 unsafe fn backward_adam_in<V: V16>(
     c: &AdamF32,
     p: &BackwardBlock<'_>,
@@ -361,7 +349,6 @@ unsafe fn backward_adam_in<V: V16>(
     mo: Moments<'_>,
     part: &mut [f32],
     db: &[f32],
-    znext: &mut [f32],
 ) {
     let rows = bias.len();
     let (inputs, batch, dzt) = (p.inputs, p.batch, p.dzt);
@@ -388,23 +375,19 @@ unsafe fn backward_adam_in<V: V16>(
         // Weight gradients and the update, rows in pairs (each input vector loaded once for
         // both rows).
         let mut i = 0;
-        let next = (bias as &[f32], znext);
         while i + UPDATE_ROWS <= rows {
-            update_rows::<V, UPDATE_ROWS>(&s, c, p, w, mo.m, mo.v, dzt, i, next.0, next.1);
+            update_rows::<V, UPDATE_ROWS>(&s, c, p, w, mo.m, mo.v, dzt, i);
             i += UPDATE_ROWS;
         }
         while i < rows {
-            update_rows::<V, 1>(&s, c, p, w, mo.m, mo.v, dzt, i, next.0, next.1);
+            update_rows::<V, 1>(&s, c, p, w, mo.m, mo.v, dzt, i);
             i += 1;
         }
     }
 }
 
 /// Weight gradients `g = Σ_b dz[b, j]·x[b, :]` and the update of the `R` rows from `i0`: zero
-/// gradient outside the segments, whole vectors, then scalar columns. With a next batch
-/// (`p.next`), each updated weight also enters the row's next pre-activations
-/// `znext[i·16 + l] = bias[i] + Σ_k w[i, k]·next[k·16 + l]`, every column in order — the sum
-/// [`forward_lanes`] makes over one segment of all columns.
+/// gradient outside the segments, whole vectors, then scalar columns.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn update_rows<V: V16, const R: usize>(
@@ -416,8 +399,6 @@ unsafe fn update_rows<V: V16, const R: usize>(
     v: &mut [f32],
     dzt: &[f32],
     i0: usize,
-    bias: &[f32],
-    znext: &mut [f32],
 ) {
     let (inputs, batch) = (p.inputs, p.batch);
     let (wp, mp, vp, xp, dp) = (
@@ -427,16 +408,6 @@ unsafe fn update_rows<V: V16, const R: usize>(
         p.x.as_ptr(),
         dzt.as_ptr(),
     );
-    let np = p.next.map_or(std::ptr::null(), <[f32]>::as_ptr);
-    let with_next = !np.is_null();
-    // SAFETY: only called inside the kernels' target-feature builds.
-    let mut z = [unsafe { V::zero() }; R];
-    if with_next {
-        for (r, z) in z.iter_mut().enumerate() {
-            // SAFETY: as above.
-            *z = unsafe { V::splat(bias[i0 + r]) };
-        }
-    }
     // SAFETY (whole body): rows i0..i0 + R exist, columns stay below `inputs` and batch rows
     // below `batch` (see `backward_adam`); prefetches use wrapping pointers and never fault.
     unsafe {
@@ -454,19 +425,10 @@ unsafe fn update_rows<V: V16, const R: usize>(
                 while k + WIDTH <= a {
                     ahead(row + k + STREAM_AHEAD);
                     s.update(wp.add(row + k), V::zero(), mp.add(row + k), vp.add(row + k));
-                    if with_next {
-                        for kk in k..k + WIDTH {
-                            let nv = V::load(np.add(kk * WIDTH));
-                            z[r] = V::splat(*wp.add(row + kk)).mul_add(nv, z[r]);
-                        }
-                    }
                     k += WIDTH;
                 }
                 for k in k..a {
                     c.update1(&mut w[row + k], 0.0, &mut m[row + k], &mut v[row + k]);
-                    if with_next {
-                        z[r] = V::splat(w[row + k]).mul_add(V::load(np.add(k * WIDTH)), z[r]);
-                    }
                 }
             }
             // Columns a..e.
@@ -484,14 +446,6 @@ unsafe fn update_rows<V: V16, const R: usize>(
                     ahead(at + STREAM_AHEAD);
                     s.update(wp.add(at), g, mp.add(at), vp.add(at));
                 }
-                if with_next {
-                    for kk in k..k + WIDTH {
-                        let nv = V::load(np.add(kk * WIDTH));
-                        for (r, z) in z.iter_mut().enumerate() {
-                            *z = V::splat(*wp.add((i0 + r) * inputs + kk)).mul_add(nv, *z);
-                        }
-                    }
-                }
                 k += WIDTH;
             }
             for r in 0..R {
@@ -502,17 +456,9 @@ unsafe fn update_rows<V: V16, const R: usize>(
                         g = dzt[(i0 + r) * batch + b].mul_add(p.x[b * inputs + k], g);
                     }
                     c.update1(&mut w[row + k], g, &mut m[row + k], &mut v[row + k]);
-                    if with_next {
-                        z[r] = V::splat(w[row + k]).mul_add(V::load(np.add(k * WIDTH)), z[r]);
-                    }
                 }
             }
             pos = e.max(pos);
-        }
-        if with_next {
-            for (r, z) in z.iter().enumerate() {
-                z.store(znext.as_mut_ptr().add((i0 + r) * WIDTH));
-            }
         }
     }
 }
@@ -772,19 +718,6 @@ mod tests {
                 }
             }
 
-            // The next batch's pre-activations with the updated weights, every column in order.
-            let next = random(inputs * WIDTH, &mut rng);
-            let mut znext = vec![0.0f32; rows * WIDTH];
-            for i in 0..rows {
-                for l in 0..WIDTH {
-                    let mut z = b[i];
-                    for k in 0..inputs {
-                        z = w[i * inputs + k].mul_add(next[k * WIDTH + l], z);
-                    }
-                    znext[i * WIDTH + l] = z;
-                }
-            }
-
             for isa in isas() {
                 let (mut w2, mut b2, mut m2, mut v2) =
                     (w0.clone(), b0.clone(), m0.clone(), v0.clone());
@@ -795,7 +728,6 @@ mod tests {
                     batch,
                     inputs,
                     segments: &seg,
-                    next: Some(&next),
                 };
                 let mo = Moments {
                     m: &mut m2,
@@ -803,17 +735,7 @@ mod tests {
                     mb: &mut mb2,
                     vb: &mut vb2,
                 };
-                let mut znext2 = vec![f32::NAN; rows * WIDTH];
-                backward_adam(
-                    isa,
-                    &c,
-                    &block,
-                    &mut w2,
-                    &mut b2,
-                    mo,
-                    &mut part2,
-                    &mut znext2,
-                );
+                backward_adam(isa, &c, &block, &mut w2, &mut b2, mo, &mut part2);
                 let what = format!("{isa:?} {rows}×{inputs}, batch {batch}");
                 assert_eq!(bits(&w2), bits(&w), "weights, {what}");
                 assert_eq!(bits(&m2), bits(&m), "first moments, {what}");
@@ -822,7 +744,6 @@ mod tests {
                 assert_eq!(bits(&mb2), bits(&mb), "bias first moments, {what}");
                 assert_eq!(bits(&vb2), bits(&vb), "bias second moments, {what}");
                 assert_eq!(bits(&part2), bits(&part), "input-gradient sums, {what}");
-                assert_eq!(bits(&znext2), bits(&znext), "next pre-activations, {what}");
             }
         }
     }

@@ -592,9 +592,6 @@ pub(crate) struct Backward<'a, F> {
     pub dz: &'a [F],
     pub batch: usize,
     pub segments: &'a [(usize, usize)],
-    /// The next batch transposed for the lane kernels (inputs × 16), if the Adam sink is to
-    /// compute its pre-activations with the updated weights (f32 vector kernels only).
-    pub next: Option<&'a [F]>,
 }
 
 /// One chunk of `len` columns starting at `c` of row `wr`: the gradient `g = Σ_b dz_b·x[b, c..]`,
@@ -839,9 +836,6 @@ pub(crate) struct AdamBlock<'a, F> {
     pub vb: &'a mut [F],
     /// Row of the block whose bias comes next.
     pub next_bias: usize,
-    /// The block's rows of the next batch's pre-activations (rows × 16), written when
-    /// [`Backward::next`] is given.
-    pub znext: &'a mut [F],
 }
 
 impl<F: Float> RowSink<F> for AdamSink<F> {
@@ -903,25 +897,16 @@ impl<F: Float> RowSink<F> for AdamSink<F> {
                     *d = dz[bi * outputs + first_row + i];
                 }
             }
-            let next = match p.next.map(as_f32) {
-                Some(Some(n)) => Some(n),
-                Some(None) => return false,
-                None => None,
-            };
-            let Some(znext) = as_f32_mut(state.znext) else {
-                return false;
-            };
             let block = crate::fused::BackwardBlock {
                 x,
                 dzt: &dzt,
                 batch: p.batch,
                 inputs: w.len() / b.len().max(1),
                 segments: p.segments,
-                next,
             };
             let moments = crate::fused::Moments { m, v, mb, vb };
             let c = crate::fused::AdamF32::new(&self.c);
-            crate::fused::backward_adam(isa, &c, &block, w, b, moments, part, znext);
+            crate::fused::backward_adam(isa, &c, &block, w, b, moments, part);
             true
         }
         #[cfg(not(target_arch = "x86_64"))]
@@ -969,22 +954,6 @@ impl<F: Float> RowSink<F> for StoreSink {
     }
 }
 
-/// Lanes of the look-ahead buffers (the f32 vector width).
-pub(crate) const LOOKAHEAD_LANES: usize = 16;
-#[cfg(target_arch = "x86_64")]
-const _: () = assert!(LOOKAHEAD_LANES == crate::lanes::WIDTH);
-
-/// `xt[k·16 + l] = x[l, k]` for the `nb ≤ 16` rows of `x` (f32 on x86-64; a no-op elsewhere, where
-/// nothing reads it).
-pub(crate) fn transpose_lanes<F: Float>(x: &[F], nb: usize, inputs: usize, xt: &mut [F]) {
-    #[cfg(target_arch = "x86_64")]
-    if let (Some(x), Some(xt)) = (crate::simd::as_f32(x), crate::simd::as_f32_mut(xt)) {
-        crate::transpose::transpose_lanes(x, nb, inputs, xt);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (x, nb, inputs, xt);
-}
-
 /// Batch, targets and input of the output layer for [`output_mse_adam`].
 pub(crate) struct Output<'a, F> {
     /// Layer input (batch × inputs).
@@ -1004,9 +973,8 @@ pub(crate) struct OutputMoments<'a, F> {
     pub vb: &'a mut [F],
 }
 
-/// Whether the f32 lane kernels run for this float type, CPU and batch size: [`output_mse_adam`]
-/// and the look-ahead of the first layer's update.
-pub(crate) fn lanes_ready<F: Float>(batch: usize) -> bool {
+/// Whether [`output_mse_adam`] runs for this float type, CPU and batch size.
+pub(crate) fn output_fusable<F: Float>(batch: usize) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         crate::simd::as_f32::<F>(&[]).is_some()
@@ -1026,7 +994,7 @@ pub(crate) fn lanes_ready<F: Float>(batch: usize) -> bool {
 /// [`fused::backward_adam`](crate::fused::backward_adam) while the block's weights are still in
 /// cache. The input gradient (if `dx` is given) is the sum of per-block partial sums in block
 /// order, the loss the sum of per-block f64 sums in block order, so results do not depend on the
-/// number of threads. Returns the loss, or `None` (nothing done) where [`lanes_ready`] is false.
+/// number of threads. Returns the loss, or `None` (nothing done) where [`output_fusable`] is false.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn output_mse_adam<F: Float>(
     out: &Output<'_, F>,
@@ -1043,7 +1011,7 @@ pub(crate) fn output_mse_adam<F: Float>(
         use crate::fused::{AdamF32, BackwardBlock, Moments, backward_adam, forward_lanes};
         use crate::lanes::WIDTH;
         use crate::simd::{as_f32, as_f32_mut};
-        if !lanes_ready::<F>(out.batch) {
+        if !output_fusable::<F>(out.batch) {
             return None;
         }
         let isa = crate::lanes::isa()?;
@@ -1121,9 +1089,8 @@ pub(crate) fn output_mse_adam<F: Float>(
                     batch,
                     inputs,
                     segments: out.segments,
-                    next: None,
                 };
-                backward_adam(isa, &c32, &p, w, b, mo, part, &mut []);
+                backward_adam(isa, &c32, &p, w, b, mo, part);
                 loss
             })
             .collect();

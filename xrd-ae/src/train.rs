@@ -117,20 +117,18 @@ pub struct History {
     pub stopped_early: bool,
 }
 
-/// Minibatch buffers of an epoch: the current and the next batch (the engine computes part of the
-/// next step while the current one's weights are in cache), inputs and (if separate) targets.
+/// The minibatch buffers of an epoch: inputs and (if separate) targets, gathered from the rows.
 #[derive(Debug)]
 pub(crate) struct Batches<F> {
-    x: [Array2<F>; 2],
-    y: Option<[Array2<F>; 2]>,
+    x: Array2<F>,
+    y: Option<Array2<F>>,
 }
 
 impl<F: Float> Batches<F> {
     pub(crate) fn new(batch: usize, inputs: usize, outputs: Option<usize>) -> Self {
-        let zeros = |c| [Array2::zeros((batch, c)), Array2::zeros((batch, c))];
         Batches {
-            x: zeros(inputs),
-            y: outputs.map(zeros),
+            x: Array2::zeros((batch, inputs)),
+            y: outputs.map(|c| Array2::zeros((batch, c))),
         }
     }
 
@@ -140,9 +138,8 @@ impl<F: Float> Batches<F> {
     }
 }
 
-/// One pass over `rows` (indices into `data`: inputs and optional separate targets) in
-/// minibatches of `batch`, in the given order; returns Σ loss × rows over the minibatches. Each
-/// step is told the next minibatch, so the first layer's update can compute its pre-activations.
+/// One pass over `rows` (indices into the inputs `x` and the optional separate targets `y`) in
+/// minibatches of `batch`, in the given order; returns Σ loss × rows over the minibatches.
 pub(crate) fn run_epoch<F: Float>(
     engine: &mut Engine<F>,
     layers: &mut [Dense<F>],
@@ -152,36 +149,19 @@ pub(crate) fn run_epoch<F: Float>(
     buffers: &mut Batches<F>,
     epoch: usize,
 ) -> Result<f64> {
-    engine.forget_lookahead();
-    let chunks: Vec<&[usize]> = rows.chunks(batch.max(1)).collect();
-    let gather = |buffers: &mut Batches<F>, slot: usize, chunk: &[usize]| {
+    let mut sum = 0.0;
+    for chunk in rows.chunks(batch.max(1)) {
+        let b = chunk.len();
         for (r, &i) in chunk.iter().enumerate() {
-            buffers.x[slot].row_mut(r).assign(&x.row(i));
+            buffers.x.row_mut(r).assign(&x.row(i));
             if let (Some(yb), Some(y)) = (buffers.y.as_mut(), y) {
-                yb[slot].row_mut(r).assign(&y.row(i));
+                yb.row_mut(r).assign(&y.row(i));
             }
         }
-    };
-    if let Some(first) = chunks.first() {
-        gather(buffers, 0, first);
-    }
-    let mut sum = 0.0;
-    for (ci, chunk) in chunks.iter().enumerate() {
-        let (cur, nxt) = (ci % 2, 1 - ci % 2);
-        let next = chunks.get(ci + 1);
-        if let Some(next) = next {
-            gather(buffers, nxt, next);
-        }
-        let b = chunk.len();
-        let xs = buffers.x[cur].slice(s![..b, ..]);
-        let ys = buffers
-            .y
-            .as_ref()
-            .map_or(xs, |yb| yb[cur].slice(s![..b, ..]));
-        let nx = next.map(|n| buffers.x[nxt].slice(s![..n.len(), ..]));
-        let l = engine.step(layers, xs, ys, nx).as_f64();
+        let xs = buffers.x.slice(s![..b, ..]);
+        let ys = buffers.y.as_ref().map_or(xs, |yb| yb.slice(s![..b, ..]));
+        let l = engine.step(layers, xs, ys).as_f64();
         if !l.is_finite() {
-            engine.forget_lookahead();
             return Err(Error::Diverged { epoch, loss: l });
         }
         sum += l * b as f64;

@@ -276,9 +276,8 @@ fn a_pearson_regressor_learns_composition_to_pattern() {
     ));
 }
 
-/// A `Trainer::epoch` (each step told the next minibatch: the look-ahead of the first layer)
-/// leaves the same bits as the same minibatches through `Trainer::step`, with and without a
-/// sparse input and with a ragged last minibatch.
+/// A `Trainer::epoch` leaves the same bits as the same minibatches through `Trainer::step`,
+/// with a partly zero (sparse) input and a ragged last minibatch.
 #[test]
 fn epoch_equals_its_steps_bit_for_bit() {
     use xrd_ae::{Init, Trainer};
