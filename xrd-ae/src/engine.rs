@@ -422,9 +422,9 @@ impl<F: Float> Trainer<F> {
 
     /// One pass over the rows `rows` of `x` in that order, in minibatches of the trainer's batch
     /// size (the last one smaller), against targets `y` (`None`: `x` itself, an autoencoder) —
-    /// the epoch [`NetworkParams::fit`](crate::NetworkParams::fit) runs. Returns the mean loss over the rows (each
-    /// minibatch's loss before its update, weighted by its rows). The weights are the same bits
-    /// as after the same minibatches through [`Trainer::step`].
+    /// the epoch [`NetworkParams::fit`](crate::NetworkParams::fit) runs. Returns the mean loss
+    /// over the rows (each minibatch's loss before its update, weighted by its rows). The
+    /// weights are the same bits as after the same minibatches through [`Trainer::step`].
     ///
     /// # Errors
     /// Shape mismatches, row indices out of range, no rows, non-finite inputs or targets, or a
