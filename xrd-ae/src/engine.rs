@@ -36,7 +36,8 @@ pub(crate) struct Engine<F> {
     adam: Adam,
     /// Adam steps taken so far.
     t: u64,
-    /// Scratch: transposed pre-activations, per-block input-gradient sums, column segments.
+    /// Scratch: transposed pre-activations and batch, per-block input-gradient sums, column
+    /// segments.
     zt: Vec<F>,
     xt: Vec<F>,
     partials: Vec<F>,
