@@ -145,7 +145,8 @@ impl<F: Float> Engine<F> {
             );
             let (inputs, outputs) = (layer.inputs(), layer.outputs());
             let (input, dx): (&[F], Option<&mut [F]>) = if l == 0 {
-                kernels::nonzero_segments(x, inputs, &mut self.segments);
+                // `self.segments` still holds this batch's non-zero columns: the forward pass of
+                // layer 0 found them (every path runs it before the backward pass reaches it).
                 (x, None)
             } else {
                 self.full.clear();
