@@ -200,11 +200,18 @@ impl<F: Float> Engine<F> {
                 let (input, da) = p.output_and_grad(b);
                 (input, Some(da))
             };
+            let packed;
             let params = kernels::Backward {
                 x: input,
                 dz: as_slice(&buf.dz, b),
                 batch: b,
                 segments: if l == 0 { &self.segments } else { &self.full },
+                xpack: if b >= kernels::WIDE_BATCH && store.is_none() {
+                    packed = kernels::pack_vectors(input, b, inputs);
+                    &packed
+                } else {
+                    &[]
+                },
             };
             let rpb = kernels::rows_per_block(inputs, b);
             match store.as_deref_mut() {

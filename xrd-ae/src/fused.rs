@@ -404,6 +404,11 @@ pub(crate) struct BackwardBlock<'a> {
     pub inputs: usize,
     /// Columns where some input row is non-zero; elsewhere the weight gradient is exactly zero.
     pub segments: &'a [(usize, usize)],
+    /// The input packed by vectors of columns (see `kernels::pack_vectors`: vector `v`, batch
+    /// row `b` at `(v·batch + b)·16`), or empty. The wide-batch update reads it instead of
+    /// `x`: each vector's batch rows are then contiguous instead of `inputs` apart (one TLB
+    /// entry instead of one per row).
+    pub xpack: &'a [f32],
 }
 
 /// The moments of one block of rows (weights and biases).
@@ -438,6 +443,7 @@ pub(crate) fn backward_adam(
             && mo.vb.len() == rows
             && p.x.len() >= p.batch * p.inputs
             && p.dzt.len() >= rows * p.batch
+            && (p.xpack.is_empty() || p.xpack.len() >= p.batch * (p.inputs / WIDTH) * WIDTH)
             && (part.is_empty() || part.len() >= p.batch * p.inputs)
             && p.segments.iter().all(|&(s, e)| s <= e && e <= p.inputs),
         "backward_adam: shapes"
@@ -611,12 +617,18 @@ unsafe fn update_rows<V: V16, const R: usize>(
                     c.update1(&mut w[row + k], 0.0, &mut m[row + k], &mut v[row + k]);
                 }
             }
-            // Columns a..e.
+            // Columns a..e (whole vectors start at multiples of 16: segments, gaps and blocks
+            // of columns do).
             let mut k = a;
             while k + WIDTH <= e {
                 let mut g = [V::zero(); R];
+                let (base, stride) = if p.xpack.is_empty() || k % WIDTH != 0 {
+                    (xp.add(k), inputs)
+                } else {
+                    (p.xpack.as_ptr().add(k / WIDTH * batch * WIDTH), WIDTH)
+                };
                 for b in 0..batch {
-                    let xv = V::load(xp.add(b * inputs + k));
+                    let xv = V::load(base.add(b * stride));
                     for (r, g) in g.iter_mut().enumerate() {
                         *g = V::splat(*dp.add((i0 + r) * batch + b)).mul_add(xv, *g);
                     }
@@ -964,12 +976,18 @@ mod tests {
                 let (mut w2, mut b2, mut m2, mut v2) =
                     (w0.clone(), b0.clone(), m0.clone(), v0.clone());
                 let (mut mb2, mut vb2, mut part2) = (mb0.clone(), vb0.clone(), part0.clone());
+                let packed = crate::kernels::pack_vectors(&x, batch, inputs);
                 let block = BackwardBlock {
                     x: &x,
                     dzt: &dzt,
                     batch,
                     inputs,
                     segments: &seg,
+                    xpack: if batch >= crate::kernels::WIDE_BATCH {
+                        &packed
+                    } else {
+                        &[]
+                    },
                 };
                 let mo = Moments {
                     m: &mut m2,

@@ -637,6 +637,24 @@ pub(crate) struct Backward<'a, F> {
     pub dz: &'a [F],
     pub batch: usize,
     pub segments: &'a [(usize, usize)],
+    /// `x` packed by [`pack_vectors`] for the wide-batch update, or empty.
+    pub xpack: &'a [F],
+}
+
+/// `x` (batch × inputs) packed by whole vectors of 16 columns, each vector's batch rows in turn:
+/// vector `v`, row `b` at `(v·batch + b)·16` (the columns of a ragged last vector are left out).
+pub(crate) fn pack_vectors<F: Float>(x: &[F], batch: usize, inputs: usize) -> Vec<F> {
+    const W: usize = SEGMENT;
+    let vectors = inputs / W;
+    let mut out = vec![F::zero(); vectors * batch * W];
+    out.par_chunks_mut(batch * W)
+        .enumerate()
+        .for_each(|(v, dst)| {
+            for (b, d) in dst.chunks_exact_mut(W).enumerate() {
+                d.copy_from_slice(&x[b * inputs + v * W..b * inputs + v * W + W]);
+            }
+        });
+    out
 }
 
 /// One chunk of `len` columns starting at `c` of row `wr`: the gradient `g = Σ_b dz_b·x[b, c..]`,
@@ -948,6 +966,7 @@ impl<F: Float> RowSink<F> for AdamSink<F> {
                 batch: p.batch,
                 inputs: w.len() / b.len().max(1),
                 segments: p.segments,
+                xpack: as_f32(p.xpack).unwrap_or(&[]),
             };
             let moments = crate::fused::Moments { m, v, mb, vb };
             let c = crate::fused::AdamF32::new(&self.c);
@@ -1134,6 +1153,7 @@ pub(crate) fn output_mse_adam<F: Float>(
                     batch,
                     inputs,
                     segments: out.segments,
+                    xpack: &[],
                 };
                 backward_adam(isa, &c32, &p, w, b, mo, part);
                 loss
