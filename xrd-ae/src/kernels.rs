@@ -13,9 +13,9 @@
 //! nothing to a product and gives a zero weight gradient.
 //!
 //! These drivers split the work and pick the kernels: for f32 on x86-64 the lane kernels of
-//! `fused` (forward with the batch across the lanes, block backward fused with Adam, the fused
-//! MSE output layer, inference 16 rows per task); elsewhere the portable kernels here, which are
-//! also the reference the vector ones are tested against.
+//! `fused` (forward and inference as a blocked product with the batch across the lanes, block
+//! backward fused with Adam, the fused MSE output layer); elsewhere the portable kernels here,
+//! which are also the reference the vector ones are tested against.
 
 use rayon::prelude::*;
 use xrd_io::Float;
