@@ -50,6 +50,9 @@ struct Reflection {
 /// Calculations that would enumerate more reflections than this are refused.
 const MAX_REFLECTIONS: f64 = 2e8;
 
+/// Reflection lists longer than this are sorted in parallel.
+const PARALLEL_SORT_FROM: usize = 20_000;
+
 /// Step (Å⁻¹) of the f₀ tables.
 const F0_STEP: f64 = 1e-4;
 
@@ -433,7 +436,13 @@ impl Simulator {
             .collect();
         // A total order (no two reflections share hkl), so an unstable sort is deterministic.
         // |g| > 0, so its bit pattern orders like the value.
-        refl.par_sort_unstable_by_key(|r| (r.g.to_bits(), std::cmp::Reverse(r.hkl)));
+        let key = |r: &Reflection| (r.g.to_bits(), std::cmp::Reverse(r.hkl));
+        // Small lists (a training pattern's) sort faster on one thread than split across tasks.
+        if refl.len() > PARALLEL_SORT_FROM {
+            refl.par_sort_unstable_by_key(key);
+        } else {
+            refl.sort_unstable_by_key(key);
+        }
         Ok(refl)
     }
 }

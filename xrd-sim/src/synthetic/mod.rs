@@ -31,10 +31,11 @@
 //!    probability 0, as those atoms do not depend on x. (A general first site with two or more
 //!    elements drawn keeps an element of its own for this reason.)
 //!
-//! A failed try starts again from step 1. From the second half of the tries on, the first site
-//! is always the general position (the budget raised to its multiplicity if needed): some
-//! groups, e.g. R-3, have no special positions that are not also special positions of a
-//! supergroup. After `max_tries` tries the error is [`crate::Error::SyntheticCrystal`].
+//! A failed try starts again from step 1. After 10 failed tries (or half of `max_tries` if
+//! fewer), every other try puts the first site on the general position (the budget raised to
+//! its multiplicity if needed): some groups, e.g. R-3 or F432, have no choice of special
+//! positions within the budget that lacks a supergroup's symmetry, while in others a crowded
+//! general position rarely keeps the distances. After `max_tries` tries the error is [`crate::Error::SyntheticCrystal`].
 
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -46,6 +47,9 @@ use crate::lattice::Lattice;
 use crate::structure::{Site, Structure};
 use crate::symmetry::{CrystalSystem, SpaceGroup, WyckoffPosition};
 use crate::{Error, Result};
+
+/// Failed tries after which every other try puts the first site on the general position.
+const FORCE_GENERAL_AFTER: usize = 10;
 
 /// Element weights of [`default_elements`]: symbol and relative weight.
 ///
@@ -365,7 +369,8 @@ impl SyntheticCrystalParams {
         let sg = SpaceGroup::new(space_group)?;
         let mut reason = String::new();
         for attempt in 0..self.max_tries {
-            let force_general = attempt >= self.max_tries / 2;
+            let force_general =
+                attempt >= FORCE_GENERAL_AFTER.min(self.max_tries / 2) && attempt % 2 == 1;
             match self.try_once(sg, force_general, rng) {
                 Ok((s, unique_general)) => match self.check_symmetry {
                     _ if unique_general => return Ok(s),
@@ -578,7 +583,7 @@ impl SyntheticCrystalParams {
         let too_close = |p: &[f64; 3], q: &[f64; 3], dmin: f64, same: bool| {
             let d: [f64; 3] = std::array::from_fn(|k| {
                 let x = p[k] - q[k];
-                x - x.round()
+                x - crate::symmetry::nearest_integer(x)
             });
             let d2min = dmin * dmin;
             for i in -1..=1 {
