@@ -31,11 +31,12 @@
 //!    probability 0, as those atoms do not depend on x. (A general first site with two or more
 //!    elements drawn keeps an element of its own for this reason.)
 //!
-//! A failed try starts again from step 1. After 10 failed tries (or half of `max_tries` if
-//! fewer), every other try puts the first site on the general position (the budget raised to
-//! its multiplicity if needed): some groups, e.g. R-3 or F432, have no choice of special
-//! positions within the budget that lacks a supergroup's symmetry, while in others a crowded
-//! general position rarely keeps the distances. After `max_tries` tries the error is [`crate::Error::SyntheticCrystal`].
+//! A failed try starts again from step 1. From the second try on, every other try puts the
+//! first site on the general position, the budget raised to its multiplicity plus the smallest
+//! multiplicity if needed, with at least one more site (then no check is needed): some groups,
+//! e.g. R-3 or F432, have no choice of special positions within the budget that lacks a
+//! supergroup's symmetry, while in others a crowded general position rarely keeps the
+//! distances. After `max_tries` tries the error is [`crate::Error::SyntheticCrystal`].
 
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -48,8 +49,9 @@ use crate::structure::{Site, Structure};
 use crate::symmetry::{CrystalSystem, SpaceGroup, WyckoffPosition};
 use crate::{Error, Result};
 
-/// Failed tries after which every other try puts the first site on the general position.
-const FORCE_GENERAL_AFTER: usize = 10;
+/// Failed tries after which every other try puts the first site on the general position (1: the
+/// second try does, the third does not, …).
+const FORCE_GENERAL_AFTER: usize = 1;
 
 /// Element weights of [`default_elements`]: symbol and relative weight.
 ///
@@ -413,6 +415,14 @@ impl SyntheticCrystalParams {
             budget = budget.max(general.multiplicity) - general.multiplicity;
             chosen.push(general);
         }
+        // A forced general site gets a companion (room for the smallest position at least), so
+        // that the crystal has a unique general site and needs no symmetry check.
+        let n_sites = if force_general && self.max_sites >= 2 {
+            budget = budget.max(smallest);
+            n_sites.max(2)
+        } else {
+            n_sites
+        };
         while chosen.len() < n_sites {
             let fits: Vec<&WyckoffPosition> = positions
                 .iter()
