@@ -1,12 +1,16 @@
 //! Powder diffraction: reflections, structure factors, peak lists and profiles.
 
+mod geometry;
 mod params;
 mod peaks;
 mod profile;
+mod texture;
 
+pub use geometry::Geometry;
 pub use params::{CU_KA1, CU_KA2, Doublet, PowderParams};
 pub use peaks::{Peak, PeakList};
-pub use profile::{Profile, Shape, Width};
+pub use profile::{Profile, SCHERRER_K, Shape, Width};
+pub use texture::MarchDollase;
 
 use rayon::prelude::*;
 use xrd_io::Grid;
@@ -45,6 +49,9 @@ struct Reflection {
 
 /// Calculations that would enumerate more reflections than this are refused.
 const MAX_REFLECTIONS: f64 = 2e8;
+
+/// Reflection lists longer than this are sorted in parallel.
+const PARALLEL_SORT_FROM: usize = 20_000;
 
 /// Step (Å⁻¹) of the f₀ tables.
 const F0_STEP: f64 = 1e-4;
@@ -105,7 +112,38 @@ impl Simulator {
     /// # Errors
     /// Missing scattering factors, untabulated f′/f″, or [`Error::NoReflections`].
     pub fn peaks(&self, structure: &Structure) -> Result<PeakList> {
+        self.peaks_with(structure, None)
+    }
+
+    /// As [`Simulator::peaks`], every reflection weighted by the March–Dollase factor of its
+    /// normal before reflections are merged into peaks.
+    ///
+    /// # Errors
+    /// As [`Simulator::peaks`], plus an invalid texture.
+    pub fn peaks_textured(
+        &self,
+        structure: &Structure,
+        texture: &MarchDollase,
+    ) -> Result<PeakList> {
+        texture.check()?;
+        self.peaks_with(structure, Some(texture))
+    }
+
+    fn peaks_with(
+        &self,
+        structure: &Structure,
+        texture: Option<&MarchDollase>,
+    ) -> Result<PeakList> {
         let refl = self.reflections(structure)?;
+        let rec = structure.lattice().reciprocal();
+        let to_cart = |hkl: [i32; 3]| -> [f64; 3] {
+            let h = hkl.map(f64::from);
+            crate::lattice::mat_vec_rows(&rec, h)
+        };
+        let preferred = texture.map(|t| {
+            let d = to_cart(t.direction);
+            (t, d, crate::lattice::dot(d, d))
+        });
         let p = &self.params;
         let lambda = p.wavelength;
         let mut peaks: Vec<Peak> = Vec::new();
@@ -113,7 +151,12 @@ impl Simulator {
         for r in &refl {
             let theta = (lambda * r.g / 2.0).clamp(-1.0, 1.0).asin();
             let two_theta = 2.0 * theta.to_degrees();
-            let intensity = r.f2 * p.lorentz_polarisation(theta);
+            let mut intensity = r.f2 * p.lorentz_polarisation(theta);
+            if let Some((t, d, d2)) = preferred {
+                let g = to_cart(r.hkl);
+                let gd = crate::lattice::dot(g, d);
+                intensity *= t.weight(gd * gd / (r.g * r.g * d2));
+            }
             let key = (two_theta / p.merge_tolerance).round() as i64;
             match peaks.last_mut() {
                 Some(pk) if key == last_key => {
@@ -168,10 +211,31 @@ impl Simulator {
     /// # Errors
     /// An invalid profile.
     pub fn render(&self, peaks: &PeakList, grid: &Grid, profile: &Profile) -> Result<Vec<f64>> {
+        self.render_with(peaks, grid, profile, &Geometry::IDEAL)
+    }
+
+    /// As [`Simulator::render`], each peak (Kα₁ and Kα₂) moved to its observed position under
+    /// `geometry` (zero shift, sample displacement).
+    ///
+    /// # Errors
+    /// An invalid profile or geometry.
+    pub fn render_with(
+        &self,
+        peaks: &PeakList,
+        grid: &Grid,
+        profile: &Profile,
+        geometry: &Geometry,
+    ) -> Result<Vec<f64>> {
         profile.check()?;
+        geometry.check()?;
         let mut out = vec![0.0; grid.len()];
         for pk in peaks.peaks() {
-            profile.add(&mut out, grid, pk.two_theta, pk.intensity);
+            profile.add(
+                &mut out,
+                grid,
+                geometry.observed(pk.two_theta),
+                pk.intensity,
+            );
             if let Some(d) = self.params.doublet {
                 let x = d.wavelength / (2.0 * pk.d_spacing);
                 if x < 1.0 {
@@ -182,7 +246,7 @@ impl Simulator {
                     profile.add(
                         &mut out,
                         grid,
-                        2.0 * t2.to_degrees(),
+                        geometry.observed(2.0 * t2.to_degrees()),
                         pk.intensity * d.ratio * lp,
                     );
                 }
@@ -372,7 +436,96 @@ impl Simulator {
             .collect();
         // A total order (no two reflections share hkl), so an unstable sort is deterministic.
         // |g| > 0, so its bit pattern orders like the value.
-        refl.par_sort_unstable_by_key(|r| (r.g.to_bits(), std::cmp::Reverse(r.hkl)));
+        let key = |r: &Reflection| (r.g.to_bits(), std::cmp::Reverse(r.hkl));
+        // Small lists (a training pattern's) sort faster on one thread than split across tasks.
+        if refl.len() > PARALLEL_SORT_FROM {
+            refl.par_sort_unstable_by_key(key);
+        } else {
+            refl.sort_unstable_by_key(key);
+        }
         Ok(refl)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::element::Species;
+    use crate::lattice::Lattice;
+    use crate::structure::Site;
+
+    /// Tetragonal so that (001) and (100) are different peaks.
+    fn tetragonal() -> Structure {
+        let l = Lattice::from_parameters(3.0, 3.0, 4.0, 90.0, 90.0, 90.0).unwrap();
+        let fe = Species::parse("Fe").unwrap();
+        Structure::new(l, vec![Site::new(fe, [0.0; 3])]).unwrap()
+    }
+
+    fn intensity(p: &PeakList, hkl: [i32; 3]) -> f64 {
+        p.peaks()
+            .iter()
+            .find(|q| q.hkl == hkl)
+            .map(|q| q.intensity)
+            .unwrap()
+    }
+
+    #[test]
+    fn texture_weights_reflections_by_their_angle_to_the_direction() {
+        let s = tetragonal();
+        let sim = Simulator::new(PowderParams::new().two_theta_range(10.0, 90.0)).unwrap();
+        let plain = sim.peaks(&s).unwrap();
+        let random = MarchDollase {
+            direction: [0, 0, 1],
+            r: 1.0,
+        };
+        assert_eq!(sim.peaks_textured(&s, &random).unwrap(), plain);
+        let plates = MarchDollase {
+            direction: [0, 0, 1],
+            r: 0.7,
+        };
+        let t = sim.peaks_textured(&s, &plates).unwrap();
+        // (001) lies along the direction, (100) and (010) perpendicular to it.
+        let ratio = |hkl| intensity(&t, hkl) / intensity(&plain, hkl);
+        assert!((ratio([0, 0, 1]) - plates.weight(1.0)).abs() < 1e-12);
+        assert!((ratio([1, 0, 0]) - plates.weight(0.0)).abs() < 1e-12);
+        assert!(
+            sim.peaks_textured(
+                &s,
+                &MarchDollase {
+                    direction: [0; 3],
+                    r: 1.0
+                }
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn geometry_moves_every_peak_and_its_doublet() {
+        let s = tetragonal();
+        let sim = Simulator::new(
+            PowderParams::new()
+                .two_theta_range(10.0, 90.0)
+                .doublet(Some(Doublet::CU)),
+        )
+        .unwrap();
+        let peaks = sim.peaks(&s).unwrap();
+        let grid = Grid::new(10.0, 0.01, 8000).unwrap();
+        let profile = Profile::gaussian(0.05);
+        let shifted = Geometry {
+            zero_shift: 0.2,
+            ..Geometry::IDEAL
+        };
+        let a = sim.render(&peaks, &grid, &profile).unwrap();
+        let b = sim.render_with(&peaks, &grid, &profile, &shifted).unwrap();
+        // A zero shift of 20 steps: the same values 20 points later (away from the edges).
+        for i in 100..7800 {
+            assert!((a[i] - b[i + 20]).abs() < 1e-9 * (1.0 + a[i].abs()), "{i}");
+        }
+        let bad = Geometry {
+            radius: -1.0,
+            ..Geometry::IDEAL
+        };
+        assert!(sim.render_with(&peaks, &grid, &profile, &bad).is_err());
     }
 }
