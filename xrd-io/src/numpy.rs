@@ -213,44 +213,49 @@ fn header(bytes: &[u8], file: &str) -> Result<Header> {
     Ok(Header { kind, shape })
 }
 
-/// Reads the array of a checked `.npy` as `T`, converted to `f64` by `to` (`None`: not exact).
-fn load<T: ReadableElement + Copy + std::fmt::Debug>(
-    bytes: &[u8],
+/// Reads the array of a checked `.npy` as `T`.
+fn load<T: ReadableElement>(bytes: &[u8], file: &str) -> Result<ArrayD<T>> {
+    ArrayD::<T>::read_npy(bytes)
+        .map_err(|e| syntax(file, 0, "a readable .npy array", e.to_string()))
+}
+
+/// 64-bit integers as `f64`, refusing those an `f64` does not hold exactly.
+fn exact<T: Copy + std::fmt::Debug>(
+    a: ArrayD<T>,
     file: &str,
     to: impl Fn(T) -> Option<f64>,
 ) -> Result<ArrayD<f64>> {
-    let a = ArrayD::<T>::read_npy(bytes)
-        .map_err(|e| syntax(file, 0, "a readable .npy array", e.to_string()))?;
-    let mut out = ArrayD::zeros(a.raw_dim());
-    for ((i, &v), o) in a.iter().enumerate().zip(out.iter_mut()) {
-        *o = to(v).ok_or_else(|| Error::Syntax {
+    if let Some((i, &v)) = a.iter().enumerate().find(|&(_, &v)| to(v).is_none()) {
+        return Err(Error::Syntax {
             file: file.to_owned(),
             at: Location::Point(i),
             expected: "integers of magnitude ≤ 2^53 (exact in f64)".into(),
             found: format!("{v:?}"),
-        })?;
+        });
     }
-    Ok(out)
+    Ok(a.mapv(|v| to(v).unwrap_or(f64::NAN)))
 }
 
 /// The array of the `.npy` in `bytes`, any supported dtype, as `f64` (logical element order;
 /// Fortran-ordered files come back with a Fortran layout).
 fn read_f64(bytes: &[u8], file: &str) -> Result<ArrayD<f64>> {
-    match header(bytes, file)?.kind {
-        Kind::Bool => load(bytes, file, |v: bool| Some(f64::from(u8::from(v)))),
-        Kind::I8 => load(bytes, file, |v: i8| Some(f64::from(v))),
-        Kind::I16 => load(bytes, file, |v: i16| Some(f64::from(v))),
-        Kind::I32 => load(bytes, file, |v: i32| Some(f64::from(v))),
-        Kind::I64 => load(bytes, file, |v: i64| {
+    Ok(match header(bytes, file)?.kind {
+        Kind::Bool => load::<bool>(bytes, file)?.mapv(|v| f64::from(u8::from(v))),
+        Kind::I8 => load::<i8>(bytes, file)?.mapv(f64::from),
+        Kind::I16 => load::<i16>(bytes, file)?.mapv(f64::from),
+        Kind::I32 => load::<i32>(bytes, file)?.mapv(f64::from),
+        Kind::I64 => exact(load::<i64>(bytes, file)?, file, |v| {
             (v.unsigned_abs() <= 1 << 53).then_some(v as f64)
-        }),
-        Kind::U8 => load(bytes, file, |v: u8| Some(f64::from(v))),
-        Kind::U16 => load(bytes, file, |v: u16| Some(f64::from(v))),
-        Kind::U32 => load(bytes, file, |v: u32| Some(f64::from(v))),
-        Kind::U64 => load(bytes, file, |v: u64| (v <= 1 << 53).then_some(v as f64)),
-        Kind::F32 => load(bytes, file, |v: f32| Some(f64::from(v))),
-        Kind::F64 => load(bytes, file, Some),
-    }
+        })?,
+        Kind::U8 => load::<u8>(bytes, file)?.mapv(f64::from),
+        Kind::U16 => load::<u16>(bytes, file)?.mapv(f64::from),
+        Kind::U32 => load::<u32>(bytes, file)?.mapv(f64::from),
+        Kind::U64 => exact(load::<u64>(bytes, file)?, file, |v| {
+            (v <= 1 << 53).then_some(v as f64)
+        })?,
+        Kind::F32 => load::<f32>(bytes, file)?.mapv(f64::from),
+        Kind::F64 => load::<f64>(bytes, file)?,
+    })
 }
 
 /// The shape declared by the `.npy` in `bytes` (checked against its length).
@@ -307,23 +312,36 @@ impl Grid {
     }
 }
 
-/// Checks that a pattern matrix is finite, naming the first bad value.
-fn check_finite(patterns: &Array2<f64>, file: &str) -> Result<()> {
-    for ((row, col), &v) in patterns.indexed_iter() {
-        if !v.is_finite() {
-            return Err(Error::NonFinite {
-                file: format!("{file}: row {row}"),
-                at: Location::Point(col),
-                what: "intensity",
-                value: v,
-            });
-        }
+/// Checks that a pattern matrix (standard layout) is finite, naming the first bad value.
+fn check_finite<F: Float>(patterns: &Array2<F>, file: &str) -> Result<()> {
+    let cols = patterns.ncols().max(1);
+    let bad = match patterns.as_slice() {
+        Some(flat) => flat.iter().position(|v| !v.is_finite()),
+        None => patterns.iter().position(|v| !v.is_finite()),
+    };
+    match bad {
+        Some(at) => Err(Error::NonFinite {
+            file: format!("{file}: row {}", at / cols),
+            at: Location::Point(at % cols),
+            what: "intensity",
+            value: patterns[[at / cols, at % cols]].as_f64(),
+        }),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The array of the `.npy` in `bytes` as `F`, converted from a float dtype in one pass (a pattern
+/// matrix is the bulk of a file: no `f64` copy on the way).
+fn read_as<F: Float>(bytes: &[u8], file: &str) -> Result<ArrayD<F>> {
+    Ok(match header(bytes, file)?.kind {
+        Kind::F32 => load::<f32>(bytes, file)?.mapv(|v| F::of(f64::from(v))),
+        Kind::F64 => load::<f64>(bytes, file)?.mapv(F::of),
+        _ => read_f64(bytes, file)?.mapv(F::of),
+    })
 }
 
 /// A 1-D or 2-D array as a pattern matrix (a 1-D array is one pattern).
-fn matrix(a: ArrayD<f64>, file: &str) -> Result<Array2<f64>> {
+fn matrix<F: Float>(a: ArrayD<F>, file: &str) -> Result<Array2<F>> {
     let m = match a.ndim() {
         1 => a
             .into_dimensionality::<Ix1>()
@@ -331,7 +349,11 @@ fn matrix(a: ArrayD<f64>, file: &str) -> Result<Array2<f64>> {
         _ => a.into_dimensionality::<Ix2>(),
     }
     .map_err(|e| syntax(file, 0, "a 1-D or 2-D array of patterns", format!("{e}")))?;
-    let m = m.as_standard_layout().into_owned();
+    let m = if m.is_standard_layout() {
+        m
+    } else {
+        m.as_standard_layout().into_owned()
+    };
     check_finite(&m, file)?;
     Ok(m)
 }
@@ -452,7 +474,7 @@ impl<F: Float> Dataset<F> {
         };
         let (pm, tm) = (find(NPZ_PATTERNS)?, find(NPZ_TWO_THETA)?);
         let member = |m: &str| format!("{file}/{m}");
-        let patterns = matrix(read_f64(&zip.read(&pm)?, &member(&pm))?, &member(&pm))?;
+        let patterns = matrix(read_as::<F>(&zip.read(&pm)?, &member(&pm))?, &member(&pm))?;
         let two_theta = read_f64(&zip.read(&tm)?, &member(&tm))?;
         if two_theta.ndim() != 1 {
             return Err(syntax(
@@ -500,13 +522,7 @@ impl<F: Float> Dataset<F> {
         for (mut dst, src) in labels.axis_iter_mut(Axis(1)).zip(&columns) {
             dst.iter_mut().zip(src).for_each(|(d, s)| *d = *s);
         }
-        Dataset::new(
-            grid,
-            patterns.mapv(F::of),
-            row_names(file, n),
-            labels,
-            label_names,
-        )
+        Dataset::new(grid, patterns, row_names(file, n), labels, label_names)
     }
 
     /// Reads an `.npy` pattern matrix (n × points, or one 1-D pattern; any integer or float
@@ -529,11 +545,11 @@ impl<F: Float> Dataset<F> {
     /// from `grid`; [`Error::NonFinite`] for a NaN or infinite intensity.
     pub fn from_npy_bytes(bytes: &[u8], grid: Grid, name: Option<&str>) -> Result<Dataset<F>> {
         let file = name.unwrap_or(NO_FILE);
-        let patterns = matrix(read_f64(bytes, file)?, file)?;
+        let patterns = matrix(read_as::<F>(bytes, file)?, file)?;
         let n = patterns.nrows();
         Dataset::new(
             grid,
-            patterns.mapv(F::of),
+            patterns,
             row_names(file, n),
             Array2::zeros((n, 0)),
             Vec::new(),
