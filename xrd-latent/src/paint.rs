@@ -223,8 +223,9 @@ struct TilePainter<'a, F: Float> {
     d2: Vec<F>,
     /// All candidate positions, sorted by `(d², index)` when last re-sorted.
     order: Vec<u32>,
-    /// Positions of the k nearest (or all candidates when fewer), sorted for the last pixel.
-    top: Vec<u32>,
+    /// The k nearest (or all candidates when fewer) as `(d², index, position)`, sorted for the
+    /// last pixel.
+    top: Vec<(F, u32, u32)>,
     /// The first m of `top` as `(d², index)`, handed to `decide`.
     pairs: Vec<(F, u32)>,
     /// How many neighbours the next pixel's first `decide` gets.
@@ -304,11 +305,13 @@ impl<'a, F: Float> TilePainter<'a, F> {
         let (d2, ids) = (&self.d2, &self.ids);
         let key = |e: u32| (d2[e as usize], ids[e as usize]);
         let k = self.est.get_params().get_neighbours().min(ids.len());
-        insertion_sort(&mut self.top, key);
+        for t in self.top.iter_mut() {
+            t.0 = d2[t.2 as usize];
+        }
+        insertion_sort_top(&mut self.top);
         // The k kept are still the k nearest iff exactly k candidates are not beyond the last.
         let valid = self.top.len() == k
-            && self.top.last().is_none_or(|&last| {
-                let (td, ti) = key(last);
+            && self.top.last().is_none_or(|&(td, ti, _)| {
                 // Without ties at the k-th distance, counting `d² ≤ d²_k` decides (a branch-free
                 // loop); with ties, the exact count by `(d², index)` does.
                 let le = d2.iter().map(|&d| usize::from(d <= td)).sum::<usize>();
@@ -323,7 +326,11 @@ impl<'a, F: Float> TilePainter<'a, F> {
         if !valid {
             insertion_sort(&mut self.order, key);
             self.top.clear();
-            self.top.extend_from_slice(&self.order[..k]);
+            self.top.extend(
+                self.order[..k]
+                    .iter()
+                    .map(|&e| (d2[e as usize], ids[e as usize], e)),
+            );
         }
         // First with the predicted m, then with all k unless that answer is final.
         let m = self.m.min(k);
@@ -346,16 +353,26 @@ impl<'a, F: Float> TilePainter<'a, F> {
 
     /// [`TriangleEstimator::decide`] with the first `m` of the k nearest.
     fn decide(&mut self, p: [F; 2], m: usize) -> Core<F> {
-        let (d2, ids) = (&self.d2, &self.ids);
         self.pairs.clear();
-        self.pairs.extend(
-            self.top[..m]
-                .iter()
-                .map(|&e| (d2[e as usize], ids[e as usize])),
-        );
+        self.pairs
+            .extend(self.top[..m].iter().map(|&(d, i, _)| (d, i)));
         let k = self.est.get_params().get_neighbours();
         self.scratch.nb.set_sorted(k, &self.pairs);
         self.est.decide(p, &self.scratch.nb)
+    }
+}
+
+/// Sorts `(d², index, position)` by `(d², index)`; linear on nearly sorted input.
+#[inline]
+fn insertion_sort_top<F: Float>(v: &mut [(F, u32, u32)]) {
+    for i in 1..v.len() {
+        let x = v[i];
+        let mut j = i;
+        while j > 0 && (v[j - 1].0 > x.0 || (v[j - 1].0 == x.0 && v[j - 1].1 > x.1)) {
+            v[j] = v[j - 1];
+            j -= 1;
+        }
+        v[j] = x;
     }
 }
 
