@@ -330,14 +330,28 @@ fn check_finite<F: Float>(patterns: &Array2<F>, file: &str) -> Result<()> {
     }
 }
 
-/// The array of the `.npy` in `bytes` as `F`, converted from a float dtype in one pass (a pattern
-/// matrix is the bulk of a file: no `f64` copy on the way).
+/// The array of the `.npy` in `bytes` as `F`: kept as read when the file holds `F`, else
+/// converted in one pass (a pattern matrix is the bulk of a file: no `f64` copy on the way).
 fn read_as<F: Float>(bytes: &[u8], file: &str) -> Result<ArrayD<F>> {
-    Ok(match header(bytes, file)?.kind {
-        Kind::F32 => load::<f32>(bytes, file)?.mapv(|v| F::of(f64::from(v))),
-        Kind::F64 => load::<f64>(bytes, file)?.mapv(F::of),
-        _ => read_f64(bytes, file)?.mapv(F::of),
+    let a = match header(bytes, file)?.kind {
+        Kind::F32 => same_or(load::<f32>(bytes, file)?, |v| F::of(f64::from(v))),
+        Kind::F64 => same_or(load::<f64>(bytes, file)?, F::of),
+        _ => Some(read_f64(bytes, file)?.mapv(F::of)),
+    };
+    a.ok_or_else(|| Error::Degenerate {
+        what: "NumPy array conversion",
+        reason: "the array was lost in conversion (a bug)".into(),
     })
+}
+
+/// `a` itself when its element type is `F` (no copy of a large matrix), else converted by `to`.
+fn same_or<A: Copy + 'static, F: Float>(a: ArrayD<A>, to: impl Fn(A) -> F) -> Option<ArrayD<F>> {
+    let mut slot = Some(a);
+    let same = match (&mut slot as &mut dyn std::any::Any).downcast_mut::<Option<ArrayD<F>>>() {
+        Some(same) => same.take(),
+        None => None,
+    };
+    same.or_else(|| slot.map(|a| a.mapv(to)))
 }
 
 /// A 1-D or 2-D array as a pattern matrix (a 1-D array is one pattern).
