@@ -324,7 +324,17 @@ impl<'a, F: Float> TilePainter<'a, F> {
                         == k
             });
         if !valid {
-            insertion_sort(&mut self.order, key);
+            if self.top.is_empty() {
+                // First pixel of the tile: the candidates are in index order.
+                self.order.sort_unstable_by(|&a, &b| {
+                    let ((da, ia), (db, ib)) = (key(a), key(b));
+                    da.partial_cmp(&db)
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                        .then(ia.cmp(&ib))
+                });
+            } else {
+                insertion_sort(&mut self.order, key);
+            }
             self.top.clear();
             self.top.extend(
                 self.order[..k]
