@@ -1,5 +1,10 @@
-//! xrd-io hot paths: parsing a 12,000-point xy file and an XRDML file (MB/s), and resampling 150
-//! patterns onto the paper's 11,900-point grid. Inputs are generated here with a fixed seed.
+//! xrd-io hot paths: parsing a 12,000-point xy file and an XRDML file (MB/s), resampling 150
+//! patterns onto the paper's 11,900-point grid, and reading a NumPy `.npz` of 457 × 8,500 `f32`
+//! patterns with labels (the shape of `measured/rruff_dev.npz`). Inputs are generated here with
+//! a fixed seed.
+
+// Bench inputs are built in place from fixed formulas; a failure is a bug in the bench.
+#![allow(clippy::expect_used)]
 
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -111,5 +116,35 @@ fn resample(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parse, resample);
+/// Patterns and points of the `.npz` read (the shape of `measured/rruff_dev.npz`).
+const NPZ_SHAPE: (usize, usize) = (457, 8500);
+
+fn numpy(c: &mut Criterion) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED + 2);
+    let (n, points) = NPZ_SHAPE;
+    let grid = Grid::new(5.0, 0.01, points).expect("valid grid");
+    let patterns = ndarray::Array2::from_shape_fn((n, points), |_| rng.random::<f32>());
+    let labels = ndarray::Array2::from_shape_fn((n, 2), |(_, j)| {
+        if j == 0 {
+            f64::from(rng.random_range(1u8..231))
+        } else {
+            f64::from(rng.random_range(1u8..8))
+        }
+    });
+    let names = (0..n).map(|i| format!("p{i}")).collect();
+    let label_names = vec!["space_group".to_owned(), "crystal_system".to_owned()];
+    let d = Dataset::new(grid, patterns, names, labels, label_names).expect("consistent dataset");
+    let path = std::env::temp_dir().join(format!("xrd-io-bench-{}.npz", std::process::id()));
+    d.write_npz(&path).expect("write the bench file");
+    let bytes = std::fs::read(&path).expect("read the bench file back");
+    let _ = std::fs::remove_file(&path);
+    let mut group = c.benchmark_group("xrd_io/numpy");
+    group.throughput(Throughput::Bytes(bytes.len() as u64));
+    group.bench_function("read_npz_457x8500_f32", |b| {
+        b.iter(|| Dataset::<f32>::from_npz_bytes(black_box(&bytes), None).map(|d| d.len()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, parse, resample, numpy);
 criterion_main!(benches);
