@@ -6,8 +6,10 @@ mod activation;
 mod adam;
 mod autoencoder;
 mod dense;
+mod diagnostics;
 mod engine;
 mod error;
+mod feature_space;
 #[cfg(target_arch = "x86_64")]
 mod fused;
 mod init;
@@ -16,6 +18,7 @@ mod kernels;
 mod lanes;
 mod loss;
 mod network;
+mod pca;
 mod persist;
 mod simd;
 mod train;
@@ -26,10 +29,16 @@ pub use activation::{Activation, PRELU_INIT};
 pub use adam::{Adam, WeightDecay};
 pub use autoencoder::{Autoencoder, AutoencoderConfig, AutoencoderParams, PAPER_INPUTS};
 pub use dense::Dense;
+pub use diagnostics::{
+    COLLAPSE_TOLERANCE, DEAD_FRACTION, DeadUnits, Diagnostics, LatentSpread, RANK_FRACTION,
+    Warning, dead_relus,
+};
 pub use engine::{Gradients, LayerGradient, Trainer};
 pub use error::{Error, Result};
+pub use feature_space::FeatureSpace;
 pub use init::Init;
 pub use loss::{Loss, PEARSON_EPS};
 pub use network::{LayerSpec, Network, NetworkConfig, NetworkParams};
+pub use pca::{DEFAULT_COMPONENTS, Pca, PcaParams, RANK_TOLERANCE};
 pub use persist::FORMAT_VERSION;
 pub use train::{EarlyStopping, History, Progress, TrainConfig};
