@@ -731,11 +731,11 @@ fn summarise(data: &Data, o: &Options, runs: &[RunResult]) -> Value {
     })
 }
 
+/// Records one measure over the runs (mean, sd and values under `spread`) and returns its mean.
+type Measure<'a> = dyn FnMut(&str, &dyn Fn(&RunResult) -> f64) -> f64 + 'a;
+
 /// The PCA measures averaged over the runs (their spread under `spread.pca.*`).
-fn pca_summary(
-    runs: &[RunResult],
-    m: &mut dyn FnMut(&str, &dyn Fn(&RunResult) -> f64) -> f64,
-) -> Value {
+fn pca_summary(runs: &[RunResult], m: &mut Measure<'_>) -> Value {
     let mut out = serde_json::Map::new();
     for k in [
         "train_mse",

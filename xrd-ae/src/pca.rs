@@ -225,11 +225,11 @@ impl<F: Float> FeatureSpace<F> for Pca<F> {
 
     fn encode(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>> {
         check_input(x, self.inputs(), "patterns")?;
-        Ok(x.dot(&self.components.t()) + &self.offset.view().insert_axis(Axis(0)))
+        Ok(x.dot(&self.components.t()) + self.offset.view().insert_axis(Axis(0)))
     }
 
     fn decode(&self, z: ArrayView2<'_, F>) -> Result<Array2<F>> {
         check_input(z, self.latent(), "latent points")?;
-        Ok(z.dot(&self.components) + &self.mean.view().insert_axis(Axis(0)))
+        Ok(z.dot(&self.components) + self.mean.view().insert_axis(Axis(0)))
     }
 }

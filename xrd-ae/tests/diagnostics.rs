@@ -1,5 +1,6 @@
 //! Diagnostics of trained feature spaces: collapsed and collinear points, dead ReLUs, worse than
 //! PCA — on made-up points and on measured RRUFF patterns.
+#![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 

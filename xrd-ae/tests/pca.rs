@@ -1,5 +1,6 @@
 //! PCA against a naive power iteration, f32 against f64, signs, errors; the `FeatureSpace`
 //! contract of both implementations.
+#![allow(clippy::unwrap_used)]
 
 use approx::assert_relative_eq;
 use ndarray::{Array1, Array2, Axis, array};
