@@ -1,11 +1,12 @@
 //! Painting the plane: the estimate over a rectangular grid (the paper's Fig. 4).
 
-use ndarray::{Array2, Array3, Axis, Zip};
+use ndarray::{Array2, Array3, Zip};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use xrd_io::Float;
 
 use crate::estimator::{Core, Scratch};
-use crate::{Error, RefusalPolicy, Result, TriangleEstimator};
+use crate::{Error, EstimateKind, RefusalPolicy, Result, TriangleEstimator};
 
 /// A rectangular grid of query points: `nx` columns spaced evenly over `[x_min, x_max]` and
 /// `ny` rows over `[y_min, y_max]`, both ends included (like `numpy.linspace`). A single
@@ -182,100 +183,205 @@ impl<F: Float> Painted<F> {
     }
 }
 
-/// Pixels per row segment sharing one candidate list.
-const SEGMENT: usize = 32;
+/// Rows of a tile, and of the band of rows one rayon task paints.
+const TILE_ROWS: usize = 8;
+/// Columns of a tile.
+const TILE_COLS: usize = 32;
 
-/// Paints one row segment by segment. For a segment with centre c and half-width h, every
-/// pixel's k nearest known points lie within `r_k(c) + 2h` of c (triangle inequality), so one
-/// tree query per segment yields a short candidate list. The list is kept sorted by
-/// `(distance², index)` from the current pixel; moving to the next pixel changes the order
-/// little, so an insertion sort restores it in about one pass. The first k entries are then
-/// exactly the tree's k nearest (same distances, same tie-breaking), so painted values equal
-/// [`TriangleEstimator::estimate`] bit for bit.
-struct RowPainter<'a, F: Float> {
+/// Paints a band of rows tile by tile, incrementally.
+///
+/// One k-d-tree query per tile proves a short candidate list: with tile centre c and
+/// half-diagonal h, every pixel p of the tile has `|p − c| ≤ h`, so its k-th nearest distance
+/// is at most `r_k(c) + h` and its k nearest known points lie within `r_k(c) + 2h` of c
+/// (triangle inequality). Pixels are visited in a snake order (left to right, then right to
+/// left on the next row), so consecutive pixels are neighbours and keep most of their k
+/// nearest: per pixel the squared distances of all candidates are updated (computed as
+/// `dx·dx + dy·dy` like the tree, with `dy·dy` once per row), the previous pixel's k nearest
+/// are re-sorted by `(distance², index)` (an insertion sort, about one pass), and a count of
+/// the candidates not beyond the k-th proves they are still the k nearest; only when it fails
+/// are all candidates re-sorted. The list then equals the tree's k nearest (same distances,
+/// same tie-breaking).
+///
+/// The rule itself is [`TriangleEstimator::decide`], called with the first m ≤ k neighbours,
+/// m predicted from the previous pixel (3 after an answer from the three nearest; after a
+/// triangle of the k nearest, one more than it takes to include its farthest vertex). An
+/// answer inside a triangle found among the first m is the answer with all k: `decide` tries
+/// the three nearest first and then triangles by increasing rank of their farthest vertex,
+/// stopping at the first rank with an enclosing one, and its early "clearly outside the k
+/// nearest" exit cannot fire for a superset of points that is not clearly outside. Any other
+/// answer is recomputed with all k, so every pixel gets [`TriangleEstimator::estimate`]'s
+/// answer bit for bit.
+struct TilePainter<'a, F: Float> {
     est: &'a TriangleEstimator<F>,
     scratch: Scratch<F>,
-    /// `(distance², index)` of the segment's candidates, sorted for the last pixel.
-    candidates: Vec<(F, u32)>,
+    /// Candidates of the tile (indices into the estimator's points) and their coordinates.
     ids: Vec<u32>,
-    /// Whether `candidates` is valid for the current segment.
-    ready: bool,
+    x: Vec<F>,
+    y: Vec<F>,
+    /// `dy²` of each candidate for the current row, and `d²` for the current pixel.
+    dy2: Vec<F>,
+    d2: Vec<F>,
+    /// All candidate positions, sorted by `(d², index)` when last re-sorted.
+    order: Vec<u32>,
+    /// Positions of the k nearest (or all candidates when fewer), sorted for the last pixel.
+    top: Vec<u32>,
+    /// The first m of `top` as `(d², index)`, handed to `decide`.
+    pairs: Vec<(F, u32)>,
+    /// How many neighbours the next pixel's first `decide` gets.
+    m: usize,
 }
 
-impl<'a, F: Float> RowPainter<'a, F> {
+impl<'a, F: Float> TilePainter<'a, F> {
     fn new(est: &'a TriangleEstimator<F>) -> Self {
         Self {
             est,
             scratch: est.scratch(),
-            candidates: Vec::new(),
             ids: Vec::new(),
-            ready: false,
+            x: Vec::new(),
+            y: Vec::new(),
+            dy2: Vec::new(),
+            d2: Vec::new(),
+            order: Vec::new(),
+            top: Vec::new(),
+            pairs: Vec::new(),
+            m: 3,
         }
     }
 
-    fn prepare(&mut self, xs: &[F], y: F) {
-        self.candidates.clear();
-        self.ids.clear();
-        self.ready = false;
-        let (Some(&first), Some(&last)) = (xs.first(), xs.last()) else {
-            return;
-        };
+    /// Collects the candidates of the tile spanning `[x0, x1] × [y0, y1]`; `false` when the
+    /// bound cannot be used (non-finite coordinates), and pixels must be searched one by one.
+    fn prepare(&mut self, x: [F; 2], y: [F; 2]) -> bool {
         let two = F::of(2.0);
-        let c = [(first + last) / two, y];
-        let h = (last - first).abs() / two;
+        let c = [(x[0] + x[1]) / two, (y[0] + y[1]) / two];
+        let h = (x[1] - x[0]).hypot(y[1] - y[0]) / two;
         if !(c[0].is_finite() && c[1].is_finite() && h.is_finite()) {
-            return;
+            return false;
         }
         let k = self.est.get_params().get_neighbours();
-        self.est.index().knn_into(c, k, &mut self.scratch.nb);
+        let index = self.est.index();
+        index.knn_into(c, k, &mut self.scratch.nb);
         let reach = match self.scratch.nb.d2.get(k - 1) {
             Some(&d2) => d2.sqrt() + two * h,
             None => F::infinity(),
         };
         // A relative margin keeps rounding from dropping a point on the boundary.
         let r2 = reach * reach * F::of(1.0 + 1e-6) + F::min_positive_value();
-        self.est.index().within_into(c, r2, &mut self.ids);
-        self.candidates
-            .extend(self.ids.iter().map(|&i| (F::zero(), i)));
-        self.ready = true;
+        self.ids.clear();
+        index.within_into(c, r2, &mut self.ids);
+        let points = self.est.points();
+        self.x.clear();
+        self.y.clear();
+        for &i in &self.ids {
+            let q = points[i as usize];
+            self.x.push(q[0]);
+            self.y.push(q[1]);
+        }
+        let n = self.ids.len();
+        self.dy2.resize(n, F::zero());
+        self.d2.resize(n, F::zero());
+        self.order.clear();
+        self.order.extend(0..n as u32);
+        // An empty top forces a full sort at the first pixel.
+        self.top.clear();
+        true
     }
 
+    /// Starts a row of the tile at height `y`.
+    fn row(&mut self, y: F) {
+        for (d, &q) in self.dy2.iter_mut().zip(&self.y) {
+            let dy = q - y;
+            *d = dy * dy;
+        }
+    }
+
+    /// The answer at pixel `p`, whose row was started.
     #[inline]
     fn core(&mut self, p: [F; 2]) -> Core<F> {
-        if !(self.ready && p[0].is_finite() && p[1].is_finite()) {
-            return self.est.core(p, &mut self.scratch);
+        for ((d, &q), &dy2) in self.d2.iter_mut().zip(&self.x).zip(&self.dy2) {
+            let dx = q - p[0];
+            *d = dx * dx + dy2;
         }
-        let points = self.est.points();
-        for (d2, i) in self.candidates.iter_mut() {
-            let q = points[*i as usize];
-            let (dx, dy) = (q[0] - p[0], q[1] - p[1]);
-            *d2 = dx * dx + dy * dy;
+        let (d2, ids) = (&self.d2, &self.ids);
+        let key = |e: u32| (d2[e as usize], ids[e as usize]);
+        let k = self.est.get_params().get_neighbours().min(ids.len());
+        insertion_sort(&mut self.top, key);
+        // The k kept are still the k nearest iff exactly k candidates are not beyond the last.
+        let valid = self.top.len() == k
+            && self.top.last().is_none_or(|&last| {
+                let (td, ti) = key(last);
+                // Without ties at the k-th distance, counting `d² ≤ d²_k` decides (a branch-free
+                // loop); with ties, the exact count by `(d², index)` does.
+                let le = d2.iter().map(|&d| usize::from(d <= td)).sum::<usize>();
+                le == k
+                    || d2
+                        .iter()
+                        .zip(ids)
+                        .filter(|&(&d, &i)| d < td || (d == td && i <= ti))
+                        .count()
+                        == k
+            });
+        if !valid {
+            insertion_sort(&mut self.order, key);
+            self.top.clear();
+            self.top.extend_from_slice(&self.order[..k]);
         }
-        insertion_sort(&mut self.candidates);
+        // First with the predicted m, then with all k unless that answer is final.
+        let m = self.m.min(k);
+        let core = self.decide(p, m);
+        let core = match core.kind {
+            EstimateKind::Outside { .. } if m < k => self.decide(p, k),
+            _ => core,
+        };
+        self.m = match core.kind {
+            EstimateKind::Inside => 3,
+            EstimateKind::InsideKNearest => {
+                let nb = &self.scratch.nb;
+                let rank = |t: u32| nb.ids.iter().position(|&i| i == t).unwrap_or(k);
+                core.tri.iter().map(|&t| rank(t)).max().unwrap_or(k) + 2
+            }
+            EstimateKind::Outside { .. } => k,
+        };
+        core
+    }
+
+    /// [`TriangleEstimator::decide`] with the first `m` of the k nearest.
+    fn decide(&mut self, p: [F; 2], m: usize) -> Core<F> {
+        let (d2, ids) = (&self.d2, &self.ids);
+        self.pairs.clear();
+        self.pairs.extend(
+            self.top[..m]
+                .iter()
+                .map(|&e| (d2[e as usize], ids[e as usize])),
+        );
         let k = self.est.get_params().get_neighbours();
-        self.scratch
-            .nb
-            .set_sorted(k, &self.candidates[..k.min(self.candidates.len())]);
+        self.scratch.nb.set_sorted(k, &self.pairs);
         self.est.decide(p, &self.scratch.nb)
     }
 }
 
-/// Sorts by `(distance², index)`; linear on nearly sorted input.
+/// Sorts positions by `key`; linear on nearly sorted input.
 #[inline]
-fn insertion_sort<F: Float>(v: &mut [(F, u32)]) {
+fn insertion_sort<F: Float>(v: &mut [u32], key: impl Fn(u32) -> (F, u32)) {
     for i in 1..v.len() {
-        let x = v[i];
+        let e = v[i];
+        let (kd, ki) = key(e);
         let mut j = i;
-        while j > 0 && (v[j - 1].0 > x.0 || (v[j - 1].0 == x.0 && v[j - 1].1 > x.1)) {
+        while j > 0 {
+            let (pd, pi) = key(v[j - 1]);
+            if pd < kd || (pd == kd && pi < ki) {
+                break;
+            }
             v[j] = v[j - 1];
             j -= 1;
         }
-        v[j] = x;
+        v[j] = e;
     }
 }
 
 impl<F: Float> TriangleEstimator<F> {
-    /// Estimates at every point of `grid`, in parallel over rows.
+    /// Estimates at every point of `grid`: tiles of 8 × 32 pixels share one k-d-tree query
+    /// and are painted incrementally, bands of 8 rows in parallel (rayon). Every pixel gets
+    /// exactly [`estimate`](Self::estimate)'s answer, whatever the number of threads.
     ///
     /// # Errors
     /// The errors of [`PaintGrid::check`].
@@ -284,37 +390,65 @@ impl<F: Float> TriangleEstimator<F> {
         let (nx, ny, m) = (grid.nx, grid.ny, self.n_values());
         let x: Vec<F> = (0..nx).map(|i| F::of(grid.x(i))).collect();
         let y: Vec<F> = (0..ny).map(|j| F::of(grid.y(j))).collect();
-        let mut values = Array3::zeros((ny, nx, m));
-        let mut covered = Array2::from_elem((ny, nx), false);
-        let mut distance = Array2::zeros((ny, nx));
-        Zip::from(values.axis_iter_mut(Axis(0)))
-            .and(covered.axis_iter_mut(Axis(0)))
-            .and(distance.axis_iter_mut(Axis(0)))
-            .and(&ndarray::ArrayView1::from(&y))
-            .par_for_each(|mut vrow, mut crow, mut drow, &yj| {
-                let mut painter = RowPainter::new(self);
-                let mut buf = vec![F::zero(); m];
-                for start in (0..nx).step_by(SEGMENT) {
-                    let xs = &x[start..(start + SEGMENT).min(nx)];
-                    painter.prepare(xs, yj);
-                    for (i, &xi) in xs.iter().enumerate() {
-                        let core = painter.core([xi, yj]);
-                        self.values_into(&core, &mut buf);
-                        for (o, &v) in vrow.row_mut(start + i).iter_mut().zip(&buf) {
-                            *o = v;
-                        }
-                        crow[start + i] = core.kind.is_inside();
-                        drow[start + i] = core.distance;
-                    }
-                }
+        let mut values = vec![F::zero(); ny * nx * m];
+        let mut covered = vec![false; ny * nx];
+        let mut distance = vec![F::zero(); ny * nx];
+        values
+            .par_chunks_mut(TILE_ROWS * nx * m)
+            .zip(covered.par_chunks_mut(TILE_ROWS * nx))
+            .zip(distance.par_chunks_mut(TILE_ROWS * nx))
+            .enumerate()
+            .for_each(|(band, ((vals, cov), dist))| {
+                let rows = &y[band * TILE_ROWS..(band * TILE_ROWS + TILE_ROWS).min(ny)];
+                self.paint_band(&x, rows, vals, cov, dist);
             });
+        let shape = |e: ndarray::ShapeError| Error::Shape {
+            what: "painted map",
+            expected: format!("{ny} × {nx}"),
+            got: e.to_string(),
+        };
         Ok(Painted {
             grid: *grid,
+            values: Array3::from_shape_vec((ny, nx, m), values).map_err(shape)?,
+            covered: Array2::from_shape_vec((ny, nx), covered).map_err(shape)?,
+            distance: Array2::from_shape_vec((ny, nx), distance).map_err(shape)?,
             x,
             y,
-            values,
-            covered,
-            distance,
         })
+    }
+
+    /// Paints the rows `ys` (row-major outputs of `ys.len() × xs.len()` pixels).
+    fn paint_band(&self, xs: &[F], ys: &[F], vals: &mut [F], cov: &mut [bool], dist: &mut [F]) {
+        let (nx, m) = (xs.len(), self.n_values());
+        let mut painter = TilePainter::new(self);
+        for start in (0..nx).step_by(TILE_COLS) {
+            let cols = start..(start + TILE_COLS).min(nx);
+            let (Some(&y0), Some(&y1)) = (ys.first(), ys.last()) else {
+                return;
+            };
+            let incremental = painter.prepare([xs[cols.start], xs[cols.end - 1]], [y0, y1]);
+            for (j, &yj) in ys.iter().enumerate() {
+                painter.row(yj);
+                // Snake order: consecutive pixels are always neighbours.
+                let forward = j % 2 == 0;
+                for step in 0..cols.len() {
+                    let i = if forward {
+                        cols.start + step
+                    } else {
+                        cols.end - 1 - step
+                    };
+                    let p = [xs[i], yj];
+                    let core = if incremental && p[0].is_finite() && p[1].is_finite() {
+                        painter.core(p)
+                    } else {
+                        self.core(p, &mut painter.scratch)
+                    };
+                    let at = j * nx + i;
+                    self.values_into(&core, &mut vals[at * m..(at + 1) * m]);
+                    cov[at] = core.kind.is_inside();
+                    dist[at] = core.distance;
+                }
+            }
+        }
     }
 }

@@ -1,5 +1,8 @@
 //! Painting, coverage masks and contours.
 
+// Helpers outside #[test] functions panic on broken fixtures, like the tests themselves.
+#![allow(clippy::unwrap_used)]
+
 use approx::assert_relative_eq;
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
@@ -191,4 +194,165 @@ fn contour_errors() {
         est.paint(&bad),
         Err(Error::InvalidParam { name: "nx", .. })
     ));
+}
+
+/// The naive painter: today's rule, one independent [`TriangleEstimator::estimate`] per pixel.
+/// Painting must give exactly these answers however it shares work between pixels.
+fn naive_paint<F: xrd_io::Float>(
+    est: &TriangleEstimator<F>,
+    grid: &PaintGrid,
+) -> (Vec<Vec<F>>, Vec<bool>, Vec<F>) {
+    let (mut values, mut covered, mut distance) = (Vec::new(), Vec::new(), Vec::new());
+    for j in 0..grid.ny {
+        for i in 0..grid.nx {
+            let e = est.estimate([F::of(grid.x(i)), F::of(grid.y(j))]);
+            values.push(e.value);
+            covered.push(e.kind.is_inside());
+            distance.push(e.distance);
+        }
+    }
+    (values, covered, distance)
+}
+
+/// Bitwise equality (NaN equals NaN, −0 differs from +0); widening to f64 is exact.
+fn same_bits<F: xrd_io::Float>(a: F, b: F) -> bool {
+    a.as_f64().to_bits() == b.as_f64().to_bits()
+}
+
+/// Paints `grid` and checks every pixel against [`naive_paint`], bit for bit.
+fn assert_paint_is_naive<F: xrd_io::Float>(
+    est: &TriangleEstimator<F>,
+    grid: &PaintGrid,
+    what: &str,
+) {
+    let map = est.paint(grid).unwrap();
+    let (values, covered, distance) = naive_paint(est, grid);
+    for j in 0..grid.ny {
+        for i in 0..grid.nx {
+            let k = j * grid.nx + i;
+            let got: Vec<F> = map.values.slice(ndarray::s![j, i, ..]).to_vec();
+            let same = got.iter().zip(&values[k]).all(|(a, b)| same_bits(*a, *b));
+            assert!(
+                same,
+                "{what}: values at column {i}, row {j}: {got:?} vs {:?}",
+                values[k]
+            );
+            assert_eq!(
+                map.covered[[j, i]],
+                covered[k],
+                "{what}: coverage at {i}, {j}"
+            );
+            assert!(
+                same_bits(map.distance[[j, i]], distance[k]),
+                "{what}: distance at {i}, {j}"
+            );
+        }
+    }
+}
+
+/// Random clouds of several shapes: uniform, clustered with duplicates, on a lattice (distance
+/// ties), and nearly collinear.
+fn random_cloud(seed: u64, shape: usize) -> Array2<f64> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let n = rng.random_range(5..220);
+    let rows: Vec<[f64; 2]> = (0..n)
+        .map(|i| match shape {
+            0 => [rng.random::<f64>(), rng.random::<f64>()],
+            1 => {
+                let c = (i % 4) as f64;
+                if i % 9 == 0 {
+                    [0.3, 0.3]
+                } else {
+                    [
+                        c + 0.1 * rng.random::<f64>(),
+                        c * c * 0.1 + 0.1 * rng.random::<f64>(),
+                    ]
+                }
+            }
+            2 => [
+                rng.random_range(0..8) as f64 / 7.0,
+                rng.random_range(0..8) as f64 / 7.0,
+            ],
+            _ => {
+                let t = rng.random::<f64>();
+                [t, 0.5 * t + 1e-3 * rng.random::<f64>()]
+            }
+        })
+        .collect();
+    Array2::from_shape_fn((n, 2), |(i, d)| rows[i][d])
+}
+
+#[test]
+fn iopaint_paint_equals_the_naive_painter_on_random_clouds() {
+    use xrd_latent::OutsideRule;
+    for seed in 0..12u64 {
+        let shape = (seed % 4) as usize;
+        let pts = random_cloud(seed, shape);
+        let vals = Array2::from_shape_fn((pts.nrows(), 2), |(i, j)| {
+            let (x, y) = (pts[[i, 0]], pts[[i, 1]]);
+            if j == 0 { (4.0 * x).sin() + y } else { x * y }
+        });
+        let k = [3, 5, 16, 32][(seed / 4) as usize % 4];
+        let rule = if seed % 3 == 0 {
+            OutsideRule::Extrapolate
+        } else {
+            OutsideRule::Nearest
+        };
+        let Ok(est) = TriangleEstimator::params()
+            .neighbours(k)
+            .outside(rule)
+            .fit(pts.view(), vals.view())
+        else {
+            continue; // fewer than three distinct points
+        };
+        let p: Vec<[f64; 2]> = pts.outer_iter().map(|r| [r[0], r[1]]).collect();
+        let what = format!("seed {seed}, shape {shape}, k {k}, {rule:?}");
+        for (nx, ny, margin) in [(97, 31, 0.2), (1, 9, 0.1), (45, 1, 0.0), (200, 3, 1.5)] {
+            let grid = PaintGrid::around(&p, margin, nx, ny).unwrap();
+            assert_paint_is_naive(&est, &grid, &what);
+        }
+        // A grid far from every point, and a single pixel.
+        let far = PaintGrid::new([50.0, 60.0], [-40.0, -39.0], 33, 4).unwrap();
+        assert_paint_is_naive(&est, &far, &what);
+        let one = PaintGrid::new([0.5, 0.5], [0.5, 0.5], 1, 1).unwrap();
+        assert_paint_is_naive(&est, &one, &what);
+        // f32 points and values.
+        let est32 = TriangleEstimator::params().neighbours(k).outside(rule).fit(
+            pts.mapv(|v| v as f32).view(),
+            vals.mapv(|v| v as f32).view(),
+        );
+        if let Ok(est32) = est32 {
+            let grid = PaintGrid::around(&p, 0.1, 64, 17).unwrap();
+            assert_paint_is_naive(&est32, &grid, &format!("{what}, f32"));
+        }
+    }
+}
+
+#[test]
+fn iopaint_paint_is_identical_across_thread_counts() {
+    let (pts, vals) = cloud(9, 150);
+    let est = TriangleEstimator::params()
+        .fit(pts.view(), vals.view())
+        .unwrap();
+    let grid = PaintGrid::new([-0.1, 1.1], [-0.1, 1.1], 131, 77).unwrap();
+    let paint_with = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| est.paint(&grid).unwrap())
+    };
+    let one = paint_with(1);
+    for threads in [2, 3, 8] {
+        let many = paint_with(threads);
+        let bits = |m: &xrd_latent::Painted<f64>| -> Vec<u64> {
+            m.values
+                .iter()
+                .chain(&m.distance)
+                .map(|v| v.to_bits())
+                .collect()
+        };
+        assert_eq!(bits(&one), bits(&many), "{threads} threads");
+        assert_eq!(one.covered, many.covered);
+    }
 }
