@@ -637,37 +637,30 @@ fn label_groups(labelled: &Dataset<f32>) -> (Vec<usize>, Vec<String>) {
     (group, names)
 }
 
-/// Patterns on a uniform grid from a NumPy `.npz` (`patterns` n × points, `two_theta`) with one
-/// integer label array `label` (e.g. the crystal system of `rruff_dev.npz`); every row labelled.
+/// Patterns on a uniform grid from a NumPy `.npz` (`patterns` n × points, `two_theta`, read by
+/// xrd-io) with one of its label arrays, `label` (e.g. the crystal system of `rruff_dev.npz`),
+/// as the only label column; every row labelled.
 fn read_npz(path: &std::path::Path, label: &str) -> Result<(Dataset<f32>, Dataset<f32>)> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let mut npz = ndarray_npy::NpzReader::new(file)?;
-    let patterns: Array2<f32> = npz.by_name("patterns")?;
-    let tt: ndarray::Array1<f64> = npz.by_name("two_theta")?;
-    let labels: ndarray::Array1<i32> = npz.by_name(label)?;
-    if tt.len() < 2 || tt.len() != patterns.ncols() || labels.len() != patterns.nrows() {
-        return Err(format!(
-            "{}: patterns {:?}, two_theta {}, {label} {} do not fit together",
-            path.display(),
-            patterns.dim(),
-            tt.len(),
-            labels.len()
-        )
-        .into());
-    }
-    let step = (tt[tt.len() - 1] - tt[0]) / (tt.len() - 1) as f64;
-    let grid = Grid::new(tt[0], step, tt.len())?;
-    let n = patterns.nrows();
-    let names = (0..n).map(|i| format!("row{i}")).collect();
-    let values = Array2::from_shape_fn((n, 1), |(i, _)| f64::from(labels[i]));
-    let labelled = Dataset::new(grid, patterns, names, values, vec![label.to_string()])?;
+    let d = Dataset::<f32>::read_npz(path)?;
+    let values = d
+        .label(label)
+        .ok_or_else(|| {
+            format!(
+                "{} has no label array {label} (it has {})",
+                path.display(),
+                d.label_names.join(", ")
+            )
+        })?
+        .to_owned()
+        .insert_axis(Axis(1));
+    let names = vec![label.to_string()];
+    let labelled = Dataset::new(d.grid, d.patterns, d.names, values, names.clone())?;
     let none = Dataset::new(
-        grid,
-        Array2::zeros((0, tt.len())),
+        d.grid,
+        Array2::zeros((0, d.grid.len())),
         Vec::new(),
         Array2::zeros((0, 1)),
-        vec![label.to_string()],
+        names,
     )?;
     Ok((labelled, none))
 }

@@ -95,10 +95,15 @@ fn rruff() -> Option<(Array2<f32>, Vec<i32>)> {
         eprintln!("skipped: {} is absent", path.display());
         return None;
     }
-    let mut npz = ndarray_npy::NpzReader::new(std::fs::File::open(path).unwrap()).unwrap();
-    let patterns: Array2<f32> = npz.by_name("patterns").unwrap();
-    let systems: Array1<i32> = npz.by_name("crystal_system").unwrap();
-    Some((patterns, systems.to_vec()))
+    let d = xrd_io::Dataset::<f32>::read_npz(path).unwrap();
+    let systems: Vec<i32> = d
+        .label("crystal_system")
+        .unwrap()
+        .iter()
+        .map(|&v| v as i32)
+        .collect();
+    let patterns = d.patterns;
+    Some((patterns, systems))
 }
 
 /// Measured patterns: a PCA of them is healthy, and an autoencoder collapsed by far too much
