@@ -275,6 +275,13 @@ mod tests {
     }
 
     #[test]
+    fn composition_groups_are_sorted_distinct_keys() {
+        let (group, keys) = composition_groups(&[1.0, 0.5, 1.0, 0.5], &[0.0, 0.125, 0.0, 0.0]);
+        assert_eq!(keys, vec![(500, 0), (500, 125), (1000, 0)]);
+        assert_eq!(group, vec![2, 1, 2, 0]);
+    }
+
+    #[test]
     fn statistics() {
         assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);

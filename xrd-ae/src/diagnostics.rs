@@ -177,9 +177,9 @@ impl fmt::Display for Warning {
             ),
             Warning::WorseThanPca { model, pca } => write!(
                 f,
-                "the autoencoder reconstructs the validation patterns worse than a plain PCA \
-                 (MSE {model:.3e} against {pca:.3e}): its feature space is no better than a linear \
-                 projection of these patterns; prefer the PCA"
+                "the feature space reconstructs the validation patterns worse than a plain PCA \
+                 fitted on the same training patterns (MSE {model:.3e} against {pca:.3e}): it is no \
+                 better than a linear projection of these patterns; prefer the PCA"
             ),
         }
     }
@@ -248,7 +248,6 @@ impl Diagnostics {
             };
             if let Some(p) = pca_mse
                 && own > p
-                && model.name() != "pca"
             {
                 warnings.push(Warning::WorseThanPca { model: own, pca: p });
             }
