@@ -3,8 +3,28 @@
 //! ```sh
 //! cargo run --release -p xrd-examples --example feature_space -- \
 //!     --patterns DIR [--labels labels.csv] [--grid START STEP N] [--model MODEL.safetensors] \
-//!     [--out DIR] [--epochs 1000] [--seed 1]
+//!     [--out DIR] [--epochs 1000] [--seed 1] [--feature-space auto|ae|pca] [--restarts 3] \
+//!     [--patience 100] [--validation 0.2] [--sqrt] [--background WIDTH] [--strip-kalpha2]
 //! ```
+//!
+//! Instead of `--patterns`, `--npz FILE` reads `patterns` (n × points), `two_theta` and the
+//! integer label array `--npz-label` (default `crystal_system`) from a NumPy archive such as
+//! `../shared/data/measured/rruff_dev.npz`; the nearest-neighbour purity of the label groups is
+//! printed for both feature spaces.
+//!
+//! Input transforms (after resampling, in this order): `--strip-kalpha2` removes the Cu Kα2
+//! line (Rachinger; the files are assumed to be Cu Kα), `--background WIDTH` subtracts a SNIP
+//! background for peaks up to WIDTH degrees wide, `--sqrt` takes the square root of the
+//! intensities (weak peaks count more); every pattern is then scaled to max 1.
+//!
+//! A `--validation` fraction of the patterns (at least one; none with fewer than 4 patterns) is
+//! held out. The autoencoder is trained `--restarts` times from different seeds, each with early
+//! stopping (`--patience` epochs) on part of its training rows, and the restart that
+//! reconstructs the held-out patterns best is kept; a 2-component PCA is fitted on the same
+//! rows. Diagnostics of both (spread and rank of the latent points, dead ReLUs, validation
+//! MSE) are printed and written to `diagnostics.json`, with a plain warning when the
+//! autoencoder does worse than PCA. `--feature-space auto` (default) keeps whichever
+//! reconstructs the held-out patterns better (PCA is then refitted on every pattern).
 //!
 //! Reads every file of `--patterns` in any format xrd-io supports (bad files are reported by name
 //! and skipped), resamples them onto the grid (default: the paper's 1.00°…119.99° in 0.01° steps,
@@ -18,27 +38,58 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ndarray::{Array2, Axis, concatenate};
+use ndarray::{Array2, ArrayView2, Axis, concatenate};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
-use xrd_ae::Autoencoder;
+use serde_json::json;
+use xrd_ae::{Autoencoder, Diagnostics, EarlyStopping, FeatureSpace, Pca, dead_relus};
 use xrd_examples::args::Args;
 use xrd_examples::figures::{
     self, Curve, Heatmap, LinePanel, RelevancePlot, ScatterPanel, relevance_figure,
 };
-use xrd_examples::pipeline::{self, Result, as_points, estimate_rows, write_atomic};
-use xrd_io::{Dataset, Grid, Normalization, OutOfRange};
+use xrd_examples::pipeline::{self, Result, as_points, estimate_rows, knn_purity, write_atomic};
+use xrd_io::{Dataset, Grid, Normalization, OutOfRange, Pattern, Wavelength};
 use xrd_latent::PaintGrid;
-use xrd_relevance::{PeakRelevanceParams, Relevance, peak_relevance};
+use xrd_relevance::{LayeredEncoder, PeakRelevanceParams, Relevance, peak_relevance};
 
+/// Which feature space to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Choice {
+    Auto,
+    Autoencoder,
+    Pca,
+}
+
+impl std::str::FromStr for Choice {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "auto" => Ok(Choice::Auto),
+            "ae" | "autoencoder" => Ok(Choice::Autoencoder),
+            "pca" => Ok(Choice::Pca),
+            _ => Err(format!("expected auto, ae or pca, got {s}")),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
 struct Options {
-    patterns: PathBuf,
+    patterns: Option<PathBuf>,
+    npz: Option<PathBuf>,
+    npz_label: String,
     labels: Option<PathBuf>,
     grid: Grid,
     model: Option<PathBuf>,
     out: PathBuf,
     epochs: usize,
     seed: u64,
+    choice: Choice,
+    restarts: usize,
+    patience: usize,
+    validation: f64,
+    sqrt: bool,
+    background: Option<f64>,
+    strip_kalpha2: bool,
 }
 
 fn main() -> ExitCode {
@@ -46,11 +97,14 @@ fn main() -> ExitCode {
 }
 
 fn parse() -> Result<Options> {
-    let args = Args::from_env(&[("grid", 3)], &["help"])?;
+    let args = Args::from_env(&[("grid", 3)], &["help", "sqrt", "strip-kalpha2"])?;
     if args.flag("help") {
         println!(
-            "usage: feature_space --patterns DIR [--labels labels.csv] [--grid START STEP N] \
-             [--model MODEL.safetensors] [--out DIR] [--epochs 1000] [--seed 1]"
+            "usage: feature_space (--patterns DIR [--labels labels.csv] [--grid START STEP N] | \
+             --npz FILE [--npz-label crystal_system]) \
+             [--model MODEL.safetensors] [--out DIR] [--epochs 1000] [--seed 1] \
+             [--feature-space auto|ae|pca] [--restarts 3] [--patience 100] [--validation 0.2] \
+             [--sqrt] [--background WIDTH] [--strip-kalpha2]"
         );
         std::process::exit(0);
     }
@@ -64,31 +118,65 @@ fn parse() -> Result<Options> {
         None => Grid::paper(),
     };
     let o = Options {
-        patterns: args.opt("patterns")?.ok_or("--patterns DIR is required")?,
+        patterns: args.opt("patterns")?,
+        npz: args.opt("npz")?,
+        npz_label: args.get("npz-label", "crystal_system".to_string())?,
         labels: args.opt("labels")?,
         grid,
         model: args.opt("model")?,
         out: args.get("out", PathBuf::from("target/feature_space"))?,
         epochs: args.get("epochs", 1000)?,
         seed: args.get("seed", 1)?,
+        choice: args.get("feature-space", Choice::Auto)?,
+        restarts: args.get("restarts", 3)?,
+        patience: args.get("patience", 100)?,
+        validation: args.get("validation", 0.2)?,
+        sqrt: args.flag("sqrt"),
+        background: args.opt("background")?,
+        strip_kalpha2: args.flag("strip-kalpha2"),
     };
     args.reject_unknown()?;
+    if o.patterns.is_some() == o.npz.is_some() {
+        return Err("give either --patterns DIR or --npz FILE".into());
+    }
+    if o.epochs == 0 || o.restarts == 0 || o.patience == 0 {
+        return Err("--epochs, --restarts and --patience must be at least 1".into());
+    }
+    if !(0.0..1.0).contains(&o.validation) {
+        return Err(format!("--validation must lie in [0, 1), got {}", o.validation).into());
+    }
+    if let Some(w) = o.background
+        && !(w.is_finite() && w > 0.0)
+    {
+        return Err(format!("--background WIDTH must be positive, got {w}").into());
+    }
     Ok(o)
 }
 
 fn run(o: &Options) -> Result<()> {
     std::fs::create_dir_all(&o.out)
         .map_err(|e| format!("cannot create {}: {e}", o.out.display()))?;
-    let report =
-        Dataset::<f32>::load_dir(&o.patterns, o.labels.as_deref(), o.grid, OutOfRange::Zero)?;
-    for f in &report.failures {
-        eprintln!("skipped {}: {}", f.path.display(), f.error);
-    }
-    for name in &report.unmatched_labels {
-        eprintln!("labels row {name} matches no file");
-    }
-    let labelled = scaled_to_max(report.dataset)?;
-    let unlabelled = scaled_to_max(report.unlabelled)?;
+    let (labelled, unlabelled) = match (&o.patterns, &o.npz) {
+        (Some(dir), _) => {
+            let report =
+                Dataset::<f32>::load_dir(dir, o.labels.as_deref(), o.grid, OutOfRange::Zero)?;
+            for f in &report.failures {
+                eprintln!("skipped {}: {}", f.path.display(), f.error);
+            }
+            for name in &report.unmatched_labels {
+                eprintln!("labels row {name} matches no file");
+            }
+            (report.dataset, report.unlabelled)
+        }
+        (None, Some(path)) => read_npz(path, &o.npz_label)?,
+        (None, None) => return Err("give either --patterns DIR or --npz FILE".into()),
+    };
+    let o = &Options {
+        grid: labelled.grid,
+        ..o.clone()
+    };
+    let labelled = scaled_to_max(labelled)?;
+    let unlabelled = scaled_to_max(unlabelled)?;
     let n_lab = labelled.len();
     let all = concatenate(
         Axis(0),
@@ -103,6 +191,7 @@ fn run(o: &Options) -> Result<()> {
     if all.nrows() < 3 {
         return Err(format!("need at least 3 readable patterns, found {}", all.nrows()).into());
     }
+    let all = transformed(all, o)?;
     eprintln!(
         "{} patterns ({} labelled, {} to estimate) on {} points",
         all.nrows(),
@@ -111,36 +200,210 @@ fn run(o: &Options) -> Result<()> {
         o.grid.len()
     );
 
+    // Held-out patterns for choosing between the feature spaces (spread over the files).
+    let n = all.nrows();
+    let n_val = if n < 4 || o.validation == 0.0 {
+        0
+    } else {
+        ((n as f64 * o.validation).round() as usize).clamp(1, n - 3)
+    };
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(o.seed);
+    let (fit_rows, val_rows) = if n_val == 0 {
+        ((0..n).collect(), Vec::new())
+    } else {
+        pipeline::split(n, n_val as f64 / n as f64, &mut rng)
+    };
+    let fit = pipeline::rows(all.view(), &fit_rows);
+    let val = pipeline::rows(all.view(), &val_rows);
+
+    let early = EarlyStopping {
+        patience: o.patience,
+        min_delta: 0.0,
+    };
     let params = Autoencoder::<f32>::params()
         .epochs(o.epochs)
-        .validation_fraction(0.0);
-    let (before, model) = match &o.model {
-        Some(path) if path.exists() => {
-            let model = Autoencoder::<f32>::load(path)?;
-            if model.inputs() != o.grid.len() {
-                return Err(format!(
-                    "{} takes {} points but the grid has {}",
-                    path.display(),
-                    model.inputs(),
-                    o.grid.len()
-                )
-                .into());
+        .validation_fraction(if fit.nrows() >= 8 { 0.15 } else { 0.0 })
+        .early_stopping(early);
+    let mut before = None;
+    let ae = if o.choice == Choice::Pca {
+        None
+    } else {
+        Some(match &o.model {
+            Some(path) if path.exists() => {
+                let model = Autoencoder::<f32>::load(path)?;
+                if model.inputs() != o.grid.len() {
+                    return Err(format!(
+                        "{} takes {} points but the grid has {}",
+                        path.display(),
+                        model.inputs(),
+                        o.grid.len()
+                    )
+                    .into());
+                }
+                eprintln!("loaded {}", path.display());
+                model
             }
-            eprintln!("loaded {}", path.display());
-            (None, model)
-        }
-        _ => {
-            let (before, model) =
-                pipeline::train_autoencoder(&params, all.view(), all.view(), &mut rng, "training")?;
-            if let Some(path) = &o.model {
-                model.save(path)?;
-                eprintln!("saved {}", path.display());
+            _ => {
+                before = Some(
+                    params
+                        .build(all.ncols(), &mut rng)?
+                        .encode(&all)?
+                        .mapv(f64::from),
+                );
+                let seeds: Vec<u64> = (0..o.restarts as u64).map(|r| o.seed + 1 + r).collect();
+                let bar = pipeline::epoch_bar(o.epochs * seeds.len(), "training");
+                let (model, losses) = if val.nrows() > 0 {
+                    params.fit_best(&fit, &val, &seeds, |i, p| {
+                        bar.set_position((i * o.epochs + p.epoch) as u64);
+                        bar.set_message(format!("{:.3e}", p.train_loss));
+                    })?
+                } else {
+                    let m = params.fit(&fit, &mut rng, |p| bar.set_position(p.epoch as u64))?;
+                    (m, Vec::new())
+                };
+                bar.finish_and_clear();
+                if !losses.is_empty() {
+                    let l: Vec<String> = losses.iter().map(|l| format!("{l:.3e}")).collect();
+                    eprintln!("restarts, validation MSE: {}", l.join(", "));
+                }
+                if let Some(path) = &o.model {
+                    model.save(path)?;
+                    eprintln!("saved {}", path.display());
+                }
+                model
             }
-            (Some(before), model)
-        }
+        })
     };
-    let z = model.encode(&all)?.mapv(f64::from);
+    let pca: Pca<f32> = Pca::params().fit(&fit)?;
+
+    // Diagnostics of both, on the same rows.
+    let mut report = serde_json::Map::new();
+    let pca_diag = Diagnostics::of(&pca, fit.view(), val.view(), Vec::new())?;
+    print_diagnostics("PCA", &pca_diag);
+    report.insert("pca".into(), serde_json::to_value(&pca_diag)?);
+    if let Some(ae) = &ae {
+        let diag = Diagnostics::of(ae, fit.view(), val.view(), dead_relus(ae, fit.view())?)?;
+        print_diagnostics("autoencoder", &diag);
+        report.insert("autoencoder".into(), serde_json::to_value(&diag)?);
+    }
+    // How well the label groups cluster in each space (nearest-neighbour purity).
+    if n_lab >= 2 && labelled.labels.ncols() > 0 {
+        let group = label_groups(&labelled).0;
+        let lab = all.slice(ndarray::s![..n_lab, ..]);
+        let purity_pca = knn_purity(&pipeline::points_of(&pca, lab)?, &group)?;
+        report.insert("pca_label_purity".into(), json!(purity_pca));
+        let purity_ae = match &ae {
+            Some(ae) => Some(knn_purity(&pipeline::points_of(ae, lab)?, &group)?),
+            None => None,
+        };
+        report.insert("autoencoder_label_purity".into(), json!(purity_ae));
+        println!(
+            "nearest-neighbour purity of the label groups: autoencoder {}, PCA {purity_pca:.3}",
+            purity_ae.map_or("n/a".into(), |p| format!("{p:.3}"))
+        );
+    }
+    let ae_val = report
+        .get("autoencoder")
+        .and_then(|d| d["validation_mse"].as_f64());
+    let use_pca = match o.choice {
+        Choice::Pca => true,
+        Choice::Autoencoder => false,
+        // NaN (no validation rows) never wins: keep the autoencoder then.
+        Choice::Auto => ae_val.is_some_and(|a| pca_diag.validation_mse < a),
+    };
+    let chosen = if use_pca { "pca" } else { "autoencoder" };
+    println!(
+        "feature space: {chosen} ({}; validation MSE autoencoder {}, PCA {:.3e})",
+        match o.choice {
+            Choice::Auto => "chosen by validation",
+            _ => "as asked",
+        },
+        ae_val.map_or("n/a".into(), |v| format!("{v:.3e}")),
+        pca_diag.validation_mse
+    );
+    report.insert(
+        "chosen".into(),
+        json!({ "feature_space": chosen, "by": format!("{:?}", o.choice).to_lowercase() }),
+    );
+    report.insert("validation_rows".into(), json!(val_rows));
+    write_atomic(
+        &o.out.join("diagnostics.json"),
+        &serde_json::to_string_pretty(&report)?,
+    )?;
+    let ctx = Context {
+        o,
+        all: all.view(),
+        names: &names,
+        labelled: &labelled,
+        unlabelled: &unlabelled,
+    };
+    match ae {
+        Some(ae) if !use_pca => report_space(&ctx, &ae, before),
+        _ => {
+            // Refit on every pattern: the validation rows served their purpose.
+            let pca: Pca<f32> = Pca::params().fit(&all)?;
+            report_space(&ctx, &pca, None)
+        }
+    }
+}
+
+/// Prints a feature space's diagnostics and its warnings in plain words.
+fn print_diagnostics(name: &str, d: &Diagnostics) {
+    let spread: Vec<String> = d
+        .spread
+        .principal_std
+        .iter()
+        .map(|s| format!("{s:.3e}"))
+        .collect();
+    let dead: Vec<String> = d
+        .dead_units
+        .iter()
+        .map(|u| format!("layer {}: {}/{}", u.layer, u.dead, u.units))
+        .collect();
+    println!(
+        "{name}: latent spread (principal std) {}, rank {}; validation MSE {:.3e} (PCA {}){}",
+        spread.join(" / "),
+        d.spread.rank,
+        d.validation_mse,
+        d.pca_validation_mse
+            .map_or("n/a".into(), |v| format!("{v:.3e}")),
+        if dead.is_empty() {
+            String::new()
+        } else {
+            format!("; dead ReLUs {}", dead.join(", "))
+        }
+    );
+    for w in &d.warnings {
+        println!("WARNING ({name}): {w}");
+    }
+}
+
+/// What the report of the chosen feature space needs.
+struct Context<'a> {
+    o: &'a Options,
+    all: ArrayView2<'a, f32>,
+    names: &'a [String],
+    labelled: &'a Dataset<f32>,
+    unlabelled: &'a Dataset<f32>,
+}
+
+/// Latent coordinates, estimates, leave-one-out, figures and relevance in `model`'s space.
+fn report_space<M>(ctx: &Context<'_>, model: &M, before: Option<Array2<f64>>) -> Result<()>
+where
+    M: FeatureSpace<f32> + LayeredEncoder<f32> + Sync,
+{
+    let Context {
+        o,
+        all,
+        names,
+        labelled,
+        unlabelled,
+    } = *ctx;
+    let n_lab = labelled.len();
+    let z = model.encode(all)?.mapv(f64::from);
+    if z.ncols() != 2 {
+        return Err(format!("need a 2-D feature space, got {}-D", z.ncols()).into());
+    }
     let pts = as_points(&z);
 
     // Latent coordinates of every file.
@@ -151,28 +414,7 @@ fn run(o: &Options) -> Result<()> {
     write_atomic(&o.out.join("latent.csv"), &csv)?;
 
     // Groups for colouring: distinct label rows (unlabelled files form the last group).
-    let mut keys: Vec<String> = labelled
-        .labels
-        .rows()
-        .into_iter()
-        .map(|r| {
-            r.iter()
-                .map(|v| format!("{v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .collect();
-    let row_keys = keys.clone();
-    keys.sort();
-    keys.dedup();
-    let mut group: Vec<usize> = row_keys
-        .iter()
-        .map(|k| keys.binary_search(k).unwrap_or(0))
-        .collect();
-    let mut group_names: Vec<String> = keys
-        .iter()
-        .map(|k| format!("{} = {k}", labelled.label_names.join(", ")))
-        .collect();
+    let (mut group, mut group_names) = label_groups(labelled);
     if !unlabelled.is_empty() {
         group.extend(std::iter::repeat_n(group_names.len(), unlabelled.len()));
         group_names.push("unlabelled".into());
@@ -270,7 +512,7 @@ fn run(o: &Options) -> Result<()> {
     )?;
     let x = o.grid.positions();
     let first: Array2<f32> = all.slice(ndarray::s![0..1, ..]).to_owned();
-    let recon = model.reconstruct(&first)?;
+    let recon = model.reconstruct(first.view())?;
     figures::line_panels(
         &o.out.join("fig2_reconstruction.svg"),
         &[LinePanel {
@@ -302,7 +544,7 @@ fn run(o: &Options) -> Result<()> {
         )?;
     }
     let relevance = Relevance::params().build(&o.grid)?;
-    let profile = relevance.profile_exact(&model, all.row(0))?;
+    let profile = relevance.profile_exact(model, all.row(0))?;
     let report = peak_relevance(&profile, all.row(0), None, &PeakRelevanceParams::default())?;
     let dev: Vec<f64> = profile.dev().iter().map(|&v| f64::from(v)).collect();
     let pattern: Vec<f64> = all.row(0).iter().map(|&v| f64::from(v)).collect();
@@ -335,6 +577,92 @@ fn run(o: &Options) -> Result<()> {
     );
     eprintln!("wrote {}", o.out.display());
     Ok(())
+}
+
+/// The input transforms of the options, in order (Kα2, background, square root), each
+/// pattern scaled to max 1 again afterwards.
+fn transformed(mut all: Array2<f32>, o: &Options) -> Result<Array2<f32>> {
+    if !(o.strip_kalpha2 || o.background.is_some() || o.sqrt) {
+        return Ok(all);
+    }
+    for mut row in all.rows_mut() {
+        let mut y: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
+        if o.strip_kalpha2 || o.background.is_some() {
+            let mut p = Pattern::uniform(o.grid.start(), o.grid.step(), y)?
+                .with_wavelength(Some(Wavelength::CU_KA));
+            if o.strip_kalpha2 {
+                p = p.strip_kalpha2()?;
+            }
+            if let Some(w) = o.background {
+                p = p.subtract_background(w)?;
+            }
+            y = p.intensity().to_vec();
+        }
+        if o.sqrt {
+            y.iter_mut().for_each(|v| *v = v.max(0.0).sqrt());
+        }
+        let max = y.iter().copied().fold(0.0f64, f64::max);
+        let scale = if max > 0.0 { 1.0 / max } else { 1.0 };
+        for (r, v) in row.iter_mut().zip(&y) {
+            *r = (v.max(0.0) * scale) as f32;
+        }
+    }
+    Ok(all)
+}
+
+/// The group of every labelled row (its distinct label row) and the groups' names.
+fn label_groups(labelled: &Dataset<f32>) -> (Vec<usize>, Vec<String>) {
+    let row_keys: Vec<String> = labelled
+        .labels
+        .rows()
+        .into_iter()
+        .map(|r| {
+            r.iter()
+                .map(|v| format!("{v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .collect();
+    let mut keys = row_keys.clone();
+    keys.sort();
+    keys.dedup();
+    let group = row_keys
+        .iter()
+        .map(|k| keys.binary_search(k).unwrap_or(0))
+        .collect();
+    let names = keys
+        .iter()
+        .map(|k| format!("{} = {k}", labelled.label_names.join(", ")))
+        .collect();
+    (group, names)
+}
+
+/// Patterns on a uniform grid from a NumPy `.npz` (`patterns` n × points, `two_theta`, read by
+/// xrd-io) with one of its label arrays, `label` (e.g. the crystal system of `rruff_dev.npz`),
+/// as the only label column; every row labelled.
+fn read_npz(path: &std::path::Path, label: &str) -> Result<(Dataset<f32>, Dataset<f32>)> {
+    let d = Dataset::<f32>::read_npz(path)?;
+    let values = d
+        .label(label)
+        .ok_or_else(|| {
+            format!(
+                "{} has no label array {label} (it has {})",
+                path.display(),
+                d.label_names.join(", ")
+            )
+        })?
+        .to_owned()
+        .insert_axis(Axis(1));
+    let names = vec![label.to_string()];
+    let labelled = Dataset::new(d.grid, d.patterns, d.names, values, names.clone())?;
+    let none = Dataset::new(
+        d.grid,
+        Array2::zeros((0, d.grid.len())),
+        Vec::new(),
+        Array2::zeros((0, 1)),
+        names,
+    )?;
+    Ok((labelled, none))
 }
 
 /// Scales every row to max 1, dropping (and reporting) rows with no intensity on the grid.

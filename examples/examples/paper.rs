@@ -17,13 +17,14 @@ use ndarray::{Array2, Axis};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde_json::{Value, json};
-use xrd_ae::{Adam, Autoencoder};
+use xrd_ae::{Adam, Autoencoder, FeatureSpace, Pca};
 use xrd_examples::args::Args;
 use xrd_examples::figures::{
     self, Annotation, Curve, Heatmap, LinePanel, RelevancePlot, ScatterPanel, relevance_figure,
 };
 use xrd_examples::pipeline::{
-    self, EstimateRow, Result, as_points, estimate_rows, formula, knn_purity, median, write_atomic,
+    self, EstimateRow, Result, as_points, estimate_rows, formula, key, knn_purity, median,
+    write_atomic,
 };
 use xrd_interp::{
     Anchors, CompareParams, Generator, LinearBlend, NearestMean, PatternModel, clean, compare,
@@ -95,19 +96,7 @@ fn load() -> Result<Data> {
     let builtin = BuiltinParams::default().build()?;
     let seconds = t.elapsed().as_secs_f64();
     let x = builtin.patterns.mapv(|v| v as f32);
-    let mut keys: Vec<(i64, i64)> = builtin
-        .x
-        .iter()
-        .zip(&builtin.y)
-        .map(|(&a, &b)| key(a, b))
-        .collect();
-    let group_of = keys.clone();
-    keys.sort_unstable();
-    keys.dedup();
-    let group = group_of
-        .iter()
-        .map(|k| keys.binary_search(k).unwrap_or(0))
-        .collect();
+    let (group, keys) = pipeline::composition_groups(&builtin.x, &builtin.y);
     let group_names = keys
         .iter()
         .map(|&(a, b)| format!("x = {:.1}, y = {:.3}", a as f64 / 1000.0, b as f64 / 1000.0))
@@ -119,11 +108,6 @@ fn load() -> Result<Data> {
         group_names,
         seconds,
     })
-}
-
-/// Concentrations as integers (thousandths) so they can be compared and sorted exactly.
-fn key(x: f64, y: f64) -> (i64, i64) {
-    ((x * 1000.0).round() as i64, (y * 1000.0).round() as i64)
 }
 
 fn run(o: &Options) -> Result<()> {
@@ -174,6 +158,8 @@ struct RunResult {
     spearman: Option<f64>,
     strong_but_irrelevant: Vec<Value>,
     generation: Value,
+    /// The same measures for a 2-component PCA on the same split.
+    pca: Value,
 }
 
 fn run_once(data: &Data, o: &Options, seed: u64, fig_dir: Option<&Path>) -> Result<RunResult> {
@@ -309,6 +295,10 @@ fn run_once(data: &Data, o: &Options, seed: u64, fig_dir: Option<&Path>) -> Resu
     // Section III.C: generate the held-out composition with the model that never saw it.
     let generation = generate_held_out(data, &model, &train, &held_out)
         .map_err(|e| format!("generating the held-out composition: {e}"))?;
+
+    // The linear baseline on the same split (deterministic: the RNG is not touched).
+    let pca =
+        pca_side(data, &train, &test, &held_out).map_err(|e| format!("the PCA baseline: {e}"))?;
 
     if let Some(dir) = fig_dir {
         let grid_x = b.grid.positions();
@@ -449,7 +439,72 @@ fn run_once(data: &Data, o: &Options, seed: u64, fig_dir: Option<&Path>) -> Resu
         spearman: report.spearman,
         strong_but_irrelevant,
         generation,
+        pca,
     })
+}
+
+/// Section II–III measures of a 2-component PCA fitted on the training rows: reconstruction,
+/// clustering purity, estimation of the test and held-out compositions with the same refusal
+/// policy, and generation of the held-out composition.
+fn pca_side(data: &Data, train: &[usize], test: &[usize], held_out: &[usize]) -> Result<Value> {
+    let b = &data.builtin;
+    let x_train = pipeline::rows(data.x.view(), train);
+    let x_test = pipeline::rows(data.x.view(), test);
+    let t = Instant::now();
+    let pca: Pca<f32> = Pca::params().fit(&x_train)?;
+    let seconds = t.elapsed().as_secs_f64();
+    let recon = pca.reconstruct(x_test.view())?;
+    let mut pearsons: Vec<f64> = x_test
+        .rows()
+        .into_iter()
+        .zip(recon.rows())
+        .map(|(a, r)| {
+            pearson(a.as_slice().unwrap_or(&[]), r.as_slice().unwrap_or(&[]))
+                .map(f64::from)
+                .unwrap_or(f64::NAN)
+        })
+        .collect();
+    let pearson_min = pearsons.iter().copied().fold(f64::INFINITY, f64::min);
+    let pts = pipeline::points_of(&pca, data.x.view())?;
+    let known: Vec<[f64; 2]> = train.iter().map(|&i| pts[i]).collect();
+    let known_values = b.composition.select(Axis(0), train);
+    let policy = pipeline::refusal_policy(&known, REFUSAL_FRACTION);
+    let query = |rows: &[usize]| -> Vec<(usize, String, [f64; 2])> {
+        rows.iter()
+            .map(|&i| (i, b.config_id[i].clone(), pts[i]))
+            .collect()
+    };
+    let estimate = |rows: &[usize]| {
+        let truth = b.composition.select(Axis(0), rows);
+        estimate_rows(
+            &known,
+            known_values.view(),
+            &query(rows),
+            Some(truth.view()),
+            &policy,
+        )
+        .map(|(_, r)| r)
+    };
+    let rows = estimate(test)?;
+    let mut deltas: Vec<f64> = rows.iter().map(|r| r.delta).collect();
+    let mut held: Vec<f64> = estimate(held_out)?.iter().map(|r| r.delta).collect();
+    let generation = generate_held_out(data, &pca, train, held_out)?;
+    Ok(json!({
+        "seconds": seconds,
+        "explained_variance_ratio": pca.explained_variance_ratio(),
+        "train_mse": pca.reconstruction_mse(x_train.view())?,
+        "test_mse": pca.reconstruction_mse(x_test.view())?,
+        "test_pearson_median": median(&mut pearsons),
+        "test_pearson_min": pearson_min,
+        "knn_purity": knn_purity(&pts, &data.group)?,
+        "test_delta_median": median(&mut deltas),
+        "test_delta_worst": deltas.iter().copied().fold(0.0, f64::max),
+        "refused": rows.iter().filter(|r| r.refused).count(),
+        "held_out_delta_median": median(&mut held),
+        "generation_anchors": generation["anchors"],
+        "generation_pearson": generation["pearson"],
+        "generation_peak_match": generation["peak_match"],
+    }))
 }
 
 /// The hkl labels of a peak, strongest first, each family once.
@@ -474,9 +529,9 @@ fn hkl_text(h: &[f64; 3]) -> String {
 /// (paper III.C; the composition contour through the training patterns' latent points, or through
 /// the compositions' centroids where the patterns' triangles do not reach it) and the two simple
 /// baselines — and scores each against the mean of its true patterns.
-fn generate_held_out(
+fn generate_held_out<M: FeatureSpace<f32> + Clone>(
     data: &Data,
-    model: &Autoencoder<f32>,
+    model: &M,
     train: &[usize],
     held_out: &[usize],
 ) -> Result<Value> {
@@ -661,6 +716,7 @@ fn summarise(data: &Data, o: &Options, runs: &[RunResult]) -> Value {
             "spearman_intensity_vs_relevance": m("relevance.spearman", &|r| r.spearman.unwrap_or(f64::NAN)),
             "strong_but_irrelevant": first.strong_but_irrelevant,
         },
+        "pca": pca_summary(runs, &mut m),
         "generation": {
             "held_out": first.generation["held_out"],
             "anchors": first.generation["anchors"],
@@ -673,6 +729,41 @@ fn summarise(data: &Data, o: &Options, runs: &[RunResult]) -> Value {
         "seeds": runs.iter().map(|r| r.seed).collect::<Vec<_>>(),
         "spread": spread,
     })
+}
+
+/// Records one measure over the runs (mean, sd and values under `spread`) and returns its mean.
+type Measure<'a> = dyn FnMut(&str, &dyn Fn(&RunResult) -> f64) -> f64 + 'a;
+
+/// The PCA measures averaged over the runs (their spread under `spread.pca.*`).
+fn pca_summary(runs: &[RunResult], m: &mut Measure<'_>) -> Value {
+    let mut out = serde_json::Map::new();
+    for k in [
+        "train_mse",
+        "test_mse",
+        "test_pearson_median",
+        "test_pearson_min",
+        "knn_purity",
+        "test_delta_median",
+        "test_delta_worst",
+        "refused",
+        "held_out_delta_median",
+        "generation_pearson",
+        "generation_peak_match",
+    ] {
+        let mean = m(&format!("pca.{k}"), &|r| {
+            r.pca[k].as_f64().unwrap_or(f64::NAN)
+        });
+        out.insert(k.to_string(), json!(mean));
+    }
+    out.insert(
+        "explained_variance_ratio".into(),
+        runs[0].pca["explained_variance_ratio"].clone(),
+    );
+    out.insert(
+        "generation_anchors".into(),
+        runs[0].pca["generation_anchors"].clone(),
+    );
+    Value::Object(out)
 }
 
 fn print_summary(s: &Value) {
@@ -769,6 +860,20 @@ fn print_summary(s: &Value) {
         } else {
             sbi.join("; ")
         }
+    );
+    let p = &s["pca"];
+    println!(
+        "PCA (2 components, same split): MSE train {} / test {}; Pearson median {}; purity {}; \
+         median δ {}, worst δ {}, refused {}; held-out median δ {}; generation Pearson {}",
+        e(&p["train_mse"]),
+        e(&p["test_mse"]),
+        f(&p["test_pearson_median"]),
+        f(&p["knn_purity"]),
+        e(&p["test_delta_median"]),
+        e(&p["test_delta_worst"]),
+        p["refused"],
+        e(&p["held_out_delta_median"]),
+        f(&p["generation_pearson"])
     );
     println!(
         "generation of held-out {} ({} contour): Pearson {} (baselines: nearest {}, blend {}), peak match {} %",

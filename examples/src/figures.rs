@@ -261,6 +261,70 @@ fn draw_lines(
     Ok(())
 }
 
+/// A curve of `(x, y)` points of its own (unlike [`Curve`], which shares the panel's x).
+#[derive(Debug, Clone)]
+pub struct XyCurve {
+    /// Legend label.
+    pub label: String,
+    /// The points, drawn in order.
+    pub points: Vec<(f64, f64)>,
+    /// Colour index ([`group_colour`]).
+    pub colour: usize,
+}
+
+/// Draws curves of their own points in one panel over the given ranges (e.g. accuracy against
+/// coverage), each point marked.
+pub fn xy_curves(
+    path: &Path,
+    title: &str,
+    curves: &[XyCurve],
+    ranges: ((f64, f64), (f64, f64)),
+    axis: (&str, &str),
+) -> FigResult {
+    let root = SVGBackend::new(path, (760, 560)).into_drawing_area();
+    root.fill(&WHITE).map_err(err(path))?;
+    let ((x0, x1), (y0, y1)) = ranges;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 17))
+        .margin(12)
+        .x_label_area_size(38)
+        .y_label_area_size(52)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(err(path))?;
+    chart
+        .configure_mesh()
+        .x_desc(axis.0)
+        .y_desc(axis.1)
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(err(path))?;
+    for c in curves {
+        let colour = group_colour(c.colour);
+        let pts: Vec<(f64, f64)> = c
+            .points
+            .iter()
+            .copied()
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .collect();
+        chart
+            .draw_series(LineSeries::new(pts.clone(), colour.stroke_width(2)))
+            .map_err(err(path))?
+            .label(c.label.clone())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(2)));
+        chart
+            .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, colour.filled())))
+            .map_err(err(path))?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::LowerLeft)
+        .draw()
+        .map_err(err(path))?;
+    root.present().map_err(err(path))
+}
+
 /// A painted map over a rectangle, with the known points on top.
 #[derive(Debug, Clone)]
 pub struct Heatmap {

@@ -8,7 +8,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 use rand::Rng;
 use rand::seq::SliceRandom;
 use serde::Serialize;
-use xrd_ae::{Autoencoder, AutoencoderParams};
+use xrd_ae::{Autoencoder, AutoencoderParams, FeatureSpace};
 use xrd_latent::{EstimateKind, KdTree, RefusalPolicy, TriangleEstimator, delta};
 
 /// Boxed error of the examples: every library error converts into it.
@@ -91,6 +91,36 @@ pub fn knn_purity(points: &[[f64; 2]], group: &[usize]) -> Result<f64> {
         }
     }
     Ok(same as f64 / points.len().max(1) as f64)
+}
+
+/// Latent points of any 2-D feature space (autoencoder, PCA) as `[x, y]` pairs.
+pub fn points_of<M: FeatureSpace<f32> + ?Sized>(
+    model: &M,
+    x: ArrayView2<'_, f32>,
+) -> Result<Vec<[f64; 2]>> {
+    if model.latent() != 2 {
+        return Err(format!("need a 2-D feature space, got {}-D", model.latent()).into());
+    }
+    Ok(as_points(&model.encode(x)?.mapv(f64::from)))
+}
+
+/// Concentrations (Ti x, Zr y per formula unit) as integers (thousandths) so they can be
+/// compared and sorted exactly.
+pub fn key(x: f64, y: f64) -> (i64, i64) {
+    ((x * 1000.0).round() as i64, (y * 1000.0).round() as i64)
+}
+
+/// The concentration group of every row (index into the sorted distinct keys) and those keys.
+pub fn composition_groups(x: &[f64], y: &[f64]) -> (Vec<usize>, Vec<(i64, i64)>) {
+    let of: Vec<(i64, i64)> = x.iter().zip(y).map(|(&a, &b)| key(a, b)).collect();
+    let mut keys = of.clone();
+    keys.sort_unstable();
+    keys.dedup();
+    let group = of
+        .iter()
+        .map(|k| keys.binary_search(k).unwrap_or(0))
+        .collect();
+    (group, keys)
 }
 
 /// `Sm1.000Zr0.000Fe11.000Ti1.000` from (Sm, Zr, Fe, Ti) per formula unit.
@@ -242,6 +272,13 @@ mod tests {
     fn purity_counts_same_group_neighbours() {
         let pts = [[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0], [9.0, 9.0]];
         assert_eq!(knn_purity(&pts, &[0, 0, 1, 1, 0]).unwrap(), 0.8);
+    }
+
+    #[test]
+    fn composition_groups_are_sorted_distinct_keys() {
+        let (group, keys) = composition_groups(&[1.0, 0.5, 1.0, 0.5], &[0.0, 0.125, 0.0, 0.0]);
+        assert_eq!(keys, vec![(500, 0), (500, 125), (1000, 0)]);
+        assert_eq!(group, vec![2, 1, 2, 0]);
     }
 
     #[test]

@@ -413,4 +413,42 @@ impl<F: Float> AutoencoderParams<F> {
             })
             .collect()
     }
+
+    /// Several restarts, keeping the best: trains one model per seed as
+    /// [`fit_ensemble`](Self::fit_ensemble) does (with this builder's own validation split and
+    /// early stopping, if configured) and returns the one that reconstructs `validation` — rows
+    /// the caller held out of `data` — with the smallest mean squared error, with every
+    /// restart's validation MSE in seed order. Ties go to the earlier seed.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for no seeds; [`Error::Shape`] when `validation` is empty or
+    /// its width differs from `data`'s; training errors of any restart.
+    pub fn fit_best<S1: Data<Elem = F>, S2: Data<Elem = F>>(
+        &self,
+        data: &ArrayBase<S1, Ix2>,
+        validation: &ArrayBase<S2, Ix2>,
+        seeds: &[u64],
+        mut callback: impl FnMut(usize, &Progress),
+    ) -> Result<(Autoencoder<F>, Vec<f64>)> {
+        if validation.nrows() == 0 {
+            return Err(Error::shape("≥ 1 validation row", "none"));
+        }
+        check_input(validation.view(), data.ncols(), "validation data")?;
+        let models = self.fit_ensemble(data, seeds, &mut callback)?;
+        let mut losses = Vec::with_capacity(models.len());
+        for m in &models {
+            losses.push(crate::FeatureSpace::reconstruction_mse(
+                m,
+                validation.view(),
+            )?);
+        }
+        let best = (0..losses.len())
+            .min_by(|&a, &b| losses[a].total_cmp(&losses[b]).then(a.cmp(&b)))
+            .unwrap_or(0);
+        let model = models
+            .into_iter()
+            .nth(best)
+            .ok_or_else(|| Error::param("seeds", "an ensemble needs at least one seed"))?;
+        Ok((model, losses))
+    }
 }

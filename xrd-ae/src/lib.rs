@@ -6,9 +6,11 @@ mod activation;
 mod adam;
 mod autoencoder;
 mod dense;
+mod diagnostics;
 mod dropout;
 mod engine;
 mod error;
+mod feature_space;
 #[cfg(target_arch = "x86_64")]
 mod fused;
 mod init;
@@ -18,6 +20,7 @@ mod kernels;
 mod lanes;
 mod loss;
 mod network;
+mod pca;
 mod persist;
 mod simd;
 mod train;
@@ -28,12 +31,18 @@ pub use activation::{Activation, PRELU_INIT};
 pub use adam::{Adam, WeightDecay};
 pub use autoencoder::{Autoencoder, AutoencoderConfig, AutoencoderParams, PAPER_INPUTS};
 pub use dense::Dense;
+pub use diagnostics::{
+    COLLAPSE_TOLERANCE, DEAD_FRACTION, DeadUnits, Diagnostics, LatentSpread, RANK_FRACTION,
+    Warning, dead_relus,
+};
 pub use dropout::DROPOUT_SEED;
 pub use engine::{Gradients, LayerGradient, Trainer};
 pub use error::{Error, Result};
+pub use feature_space::FeatureSpace;
 pub use init::Init;
 pub use isa::{ISA_ENV, InstructionSet, instruction_set};
 pub use loss::{Loss, PEARSON_EPS};
 pub use network::{LayerSpec, Network, NetworkConfig, NetworkParams};
+pub use pca::{DEFAULT_COMPONENTS, Pca, PcaParams, RANK_TOLERANCE};
 pub use persist::FORMAT_VERSION;
 pub use train::{EarlyStopping, History, Progress, TrainConfig};

@@ -3,7 +3,7 @@
 
 use ndarray::{Array1, Array2, Axis};
 use serde::{Deserialize, Serialize};
-use xrd_ae::Autoencoder;
+use xrd_ae::{Autoencoder, FeatureSpace};
 use xrd_io::{Dataset, Float, Grid};
 use xrd_latent::{Estimate, TriangleEstimator, TriangleParams};
 
@@ -12,24 +12,6 @@ use crate::{Error, PatternModel, Result};
 
 /// Most Newton steps of [`Generator::walk`].
 pub const MAX_WALK_STEPS: usize = 32;
-
-/// Dot product with eight independent partial sums (lets the compiler vectorise it).
-fn dot<F: Float>(a: &[F], b: &[F]) -> F {
-    let mut acc = [F::zero(); 8];
-    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: F = ac
-        .remainder()
-        .iter()
-        .zip(bc.remainder())
-        .map(|(&x, &y)| x * y)
-        .fold(F::zero(), |s, v| s + v);
-    for (x, y) in ac.zip(bc) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    acc.iter().fold(tail, |s, &v| s + v)
-}
 
 /// Relative threshold below which a triangle's composition map counts as singular.
 const SINGULAR: f64 = 1e-12;
@@ -52,7 +34,7 @@ pub enum Anchors {
     Centroids,
 }
 
-/// Hyper-parameters of a [`Generator`] (the autoencoder is trained separately).
+/// Hyper-parameters of a [`Generator`] (the feature space is trained separately).
 ///
 /// | parameter | default | valid |
 /// |---|---|---|
@@ -117,32 +99,32 @@ impl GeneratorParams {
         Ok(())
     }
 
-    /// A generator from a trained autoencoder with a 2-D feature space and the data it was
-    /// trained on: every pattern is encoded and the triangle estimator is fitted on the latent
-    /// points with the compositions (`data.labels`) as values.
+    /// A generator from a trained feature space (an `xrd_ae::Autoencoder`, an `xrd_ae::Pca`, …)
+    /// of dimension 2 and the data it was trained on: every pattern is encoded and the triangle
+    /// estimator is fitted on the latent points with the compositions (`data.labels`) as values.
     ///
     /// # Errors
-    /// [`Error::Shape`] when the autoencoder's input width is not the grid length or its
-    /// feature space is not 2-D, or when the data has no label columns; the autoencoder's and
-    /// estimator's errors (e.g. fewer than three distinct latent points).
-    pub fn build<F: Float>(
+    /// [`Error::Shape`] when the model's input width is not the grid length or its feature
+    /// space is not 2-D, or when the data has no label columns; the model's and estimator's
+    /// errors (e.g. fewer than three distinct latent points).
+    pub fn build<F: Float, M: FeatureSpace<F>>(
         &self,
-        autoencoder: Autoencoder<F>,
+        model: M,
         data: &Dataset<F>,
-    ) -> Result<Generator<F>> {
+    ) -> Result<Generator<F, M>> {
         self.check()?;
-        if autoencoder.latent() != 2 {
+        if model.latent() != 2 {
             return Err(Error::Shape {
-                what: "autoencoder feature space",
+                what: "feature space",
                 expected: "2 dimensions".into(),
-                found: format!("{}", autoencoder.latent()),
+                found: format!("{}", model.latent()),
             });
         }
-        if autoencoder.inputs() != data.grid.len() {
+        if model.inputs() != data.grid.len() {
             return Err(Error::Shape {
-                what: "autoencoder input",
+                what: "feature-space input",
                 expected: format!("{} points (the data grid)", data.grid.len()),
-                found: format!("{}", autoencoder.inputs()),
+                found: format!("{}", model.inputs()),
             });
         }
         if data.labels.ncols() == 0 {
@@ -152,7 +134,7 @@ impl GeneratorParams {
                 found: "none".into(),
             });
         }
-        let latent = autoencoder.encode(&data.patterns)?;
+        let latent = model.encode(data.patterns.view())?;
         let (latent, labels) = match self.anchors {
             Anchors::Patterns => (latent, data.labels.clone()),
             Anchors::Centroids => {
@@ -183,7 +165,7 @@ impl GeneratorParams {
             })
             .collect();
         Ok(Generator {
-            autoencoder,
+            model,
             estimator,
             latent,
             labels,
@@ -253,10 +235,11 @@ pub struct SweepStep<F> {
 }
 
 /// Contour decoding: composition → feature-space point on the composition contour → decoded
-/// pattern. Built by [`GeneratorParams::build`] (or [`Generator::new`] with defaults).
+/// pattern. Built by [`GeneratorParams::build`] (or [`Generator::new`] with defaults) on any
+/// 2-D feature space `M` (default the autoencoder).
 #[derive(Debug, Clone)]
-pub struct Generator<F = f64> {
-    autoencoder: Autoencoder<F>,
+pub struct Generator<F = f64, M = Autoencoder<F>> {
+    model: M,
     estimator: TriangleEstimator<F>,
     /// The anchors' latent points (n × 2): the training rows, or one centroid per composition.
     latent: Array2<F>,
@@ -276,18 +259,18 @@ impl Generator {
     }
 }
 
-impl<F: Float> Generator<F> {
+impl<F: Float, M: FeatureSpace<F>> Generator<F, M> {
     /// A generator with [`GeneratorParams::default`]; see [`GeneratorParams::build`].
     ///
     /// # Errors
     /// As [`GeneratorParams::build`].
-    pub fn new(autoencoder: Autoencoder<F>, data: &Dataset<F>) -> Result<Self> {
-        GeneratorParams::default().build(autoencoder, data)
+    pub fn new(model: M, data: &Dataset<F>) -> Result<Self> {
+        GeneratorParams::default().build(model, data)
     }
 
-    /// The autoencoder.
-    pub fn autoencoder(&self) -> &Autoencoder<F> {
-        &self.autoencoder
+    /// The feature space (autoencoder, PCA, …) the contour lives in.
+    pub fn feature_space(&self) -> &M {
+        &self.model
     }
 
     /// The triangle estimator over the training latent points.
@@ -335,31 +318,17 @@ impl<F: Float> Generator<F> {
     /// through the composition — never a silent nearest guess.
     pub fn generate(&self, composition: &[f64]) -> Result<Generated<F>> {
         let (latent, estimate) = self.locate(composition)?;
-        let pattern = self.decode_one(latent);
+        let pattern = self.decode_one(latent)?;
         Ok(self.finish(composition.to_vec(), pattern, latent, estimate))
     }
 
-    /// Decodes one feature-space point: the decoder's layers as matrix–vector products with
-    /// eight independent accumulators per row (vectorised by the compiler), which for a single
-    /// point is several times faster than a one-row matrix product.
-    pub fn decode_one(&self, latent: [F; 2]) -> Array1<F> {
-        let mut h = Array1::from(latent.to_vec());
-        for layer in self.autoencoder.decoder().layers() {
-            let w = layer.weight();
-            let mut pre = layer.bias().to_owned();
-            match (w.as_slice(), h.as_slice()) {
-                (Some(ws), Some(hs)) if w.ncols() == hs.len() && !hs.is_empty() => {
-                    for (o, row) in pre.iter_mut().zip(ws.chunks_exact(hs.len())) {
-                        *o += dot(row, hs);
-                    }
-                }
-                _ => pre += &w.dot(&h),
-            }
-            let mut pre = pre.insert_axis(Axis(0));
-            layer.activate(pre.view_mut());
-            h = pre.index_axis_move(Axis(0), 0);
-        }
-        h
+    /// Decodes one feature-space point through the feature space's single-point path (for an
+    /// autoencoder, matrix–vector products several times faster than a one-row batch).
+    ///
+    /// # Errors
+    /// The model's errors (a non-finite point).
+    pub fn decode_one(&self, latent: [F; 2]) -> Result<Array1<F>> {
+        Ok(self.model.decode_point(&latent)?)
     }
 
     /// Follows the composition contour from `start` to a point whose estimate is `composition`:
@@ -563,7 +532,7 @@ impl<F: Float> Generator<F> {
                 expected: "n × 2".into(),
                 found: e.to_string(),
             })?;
-            self.autoencoder.decode(&z)?
+            self.model.decode(z.view())?
         } else {
             Array2::zeros((0, self.grid.len()))
         };
@@ -596,7 +565,7 @@ impl<F: Float> Generator<F> {
     }
 }
 
-impl<F: Float> PatternModel<F> for Generator<F> {
+impl<F: Float, M: FeatureSpace<F>> PatternModel<F> for Generator<F, M> {
     fn name(&self) -> &'static str {
         "contour"
     }

@@ -24,4 +24,6 @@ pub use params::{
     DEFAULT_COLLINEAR_TOLERANCE, DEFAULT_EDGE_TOLERANCE, DEFAULT_LOCATE_TOLERANCE,
     DEFAULT_NEIGHBOURS, MAX_NEIGHBOURS, OutsideRule, ROUNDING_SLACK, TriangleParams,
 };
-pub use refusal::{Refusal, RefusalPolicy};
+pub use refusal::{
+    DEFAULT_REFUSAL_MARGIN, DEFAULT_REFUSAL_QUANTILE, Refusal, RefusalCalibration, RefusalPolicy,
+};

@@ -6,11 +6,17 @@ use xrd_io::Float;
 use crate::{Error, Estimate, EstimateKind, Result, TriangleEstimator};
 
 /// When to decline an estimate: a classifier refuses below a certainty threshold (Vecsei et
-/// al. 2019, Sec. V.E); here the uncertainty is geometric. An estimate is declined when P is
-/// outside every candidate triangle (unless `refuse_outside` is off) or when P is farther
-/// than `max_distance` from the nearest known point.
+/// al. 2019, Sec. V.E); here the uncertainty is geometric, plus how well the feature space
+/// represents the pattern. An estimate is declined when P is outside every candidate triangle
+/// (unless `refuse_outside` is off), when P is farther than `max_distance` from the nearest
+/// known point, or when the pattern's reconstruction error (given by the caller, e.g. the mean
+/// squared difference between the pattern and the autoencoder's reconstruction of it) exceeds
+/// `max_reconstruction_error`. The last criterion catches patterns unlike every training
+/// pattern — e.g. of a composition never trained on — whose latent point may still land among
+/// the known points. [`RefusalCalibration`] sets both thresholds from a validation split.
 ///
-/// Defaults: `max_distance = ∞` (refuse only outside points), `refuse_outside = true`.
+/// Defaults: `max_distance = ∞` (refuse only outside points), `refuse_outside = true`,
+/// `max_reconstruction_error = None` (not used).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RefusalPolicy {
@@ -18,6 +24,9 @@ pub struct RefusalPolicy {
     pub max_distance: f64,
     /// Decline every [`EstimateKind::Outside`] estimate.
     pub refuse_outside: bool,
+    /// Largest accepted reconstruction error of the pattern (same units as the errors passed to
+    /// [`decide_with`](Self::decide_with)); `None`: not used.
+    pub max_reconstruction_error: Option<f64>,
 }
 
 impl Default for RefusalPolicy {
@@ -25,6 +34,7 @@ impl Default for RefusalPolicy {
         Self {
             max_distance: f64::INFINITY,
             refuse_outside: true,
+            max_reconstruction_error: None,
         }
     }
 }
@@ -42,13 +52,23 @@ pub enum Refusal<F = f64> {
         /// The declined estimate (its `distance` exceeds the threshold).
         estimate: Estimate<F>,
     },
+    /// The pattern is reconstructed worse than the policy's `max_reconstruction_error`: it is
+    /// unlike the patterns the feature space was trained on.
+    PoorReconstruction {
+        /// The declined estimate.
+        estimate: Estimate<F>,
+        /// The pattern's reconstruction error.
+        error: f64,
+    },
 }
 
 impl<F> Refusal<F> {
     /// The declined estimate, for callers that want it anyway.
     pub fn estimate(&self) -> &Estimate<F> {
         match self {
-            Self::Outside { estimate } | Self::TooFar { estimate } => estimate,
+            Self::Outside { estimate }
+            | Self::TooFar { estimate }
+            | Self::PoorReconstruction { estimate, .. } => estimate,
         }
     }
 }
@@ -65,7 +85,8 @@ impl RefusalPolicy {
     /// Validates the policy.
     ///
     /// # Errors
-    /// [`Error::InvalidParam`] when `max_distance` is NaN or negative (`∞` is valid).
+    /// [`Error::InvalidParam`] when `max_distance` or `max_reconstruction_error` is NaN or
+    /// negative (`∞` is valid).
     pub fn check(&self) -> Result<()> {
         if self.max_distance.is_nan() || self.max_distance < 0.0 {
             return Err(Error::InvalidParam {
@@ -74,16 +95,70 @@ impl RefusalPolicy {
                 reason: "need a value ≥ 0 (∞ allowed)",
             });
         }
+        if let Some(e) = self.max_reconstruction_error
+            && (e.is_nan() || e < 0.0)
+        {
+            return Err(Error::InvalidParam {
+                name: "max_reconstruction_error",
+                value: e.to_string(),
+                reason: "need a value ≥ 0 (∞ allowed)",
+            });
+        }
         Ok(())
     }
 
-    /// Whether the policy answers for an estimate with this kind and nearest distance.
+    /// Sets the largest accepted reconstruction error.
+    pub fn with_max_reconstruction_error(mut self, error: f64) -> Self {
+        self.max_reconstruction_error = Some(error);
+        self
+    }
+
+    /// Whether the policy answers for an estimate with this kind and nearest distance, on the
+    /// geometric criteria only (the reconstruction criterion needs the pattern's error: see
+    /// [`accepts_with`](Self::accepts_with)).
     pub fn accepts<F: Float>(&self, kind: &EstimateKind<F>, distance: F) -> bool {
         let outside = matches!(kind, EstimateKind::Outside { .. });
         !(self.refuse_outside && outside) && distance.as_f64() <= self.max_distance
     }
 
-    /// Applies the policy to an estimate.
+    /// Whether the policy answers for an estimate with this kind and nearest distance, for a
+    /// pattern with this reconstruction error (a NaN error is refused when the criterion is
+    /// used).
+    pub fn accepts_with<F: Float>(
+        &self,
+        kind: &EstimateKind<F>,
+        distance: F,
+        reconstruction_error: f64,
+    ) -> bool {
+        self.accepts(kind, distance) && self.reconstructs_well(reconstruction_error)
+    }
+
+    fn reconstructs_well(&self, error: f64) -> bool {
+        self.max_reconstruction_error.is_none_or(|m| error <= m)
+    }
+
+    /// Applies the policy, reconstruction criterion included, to an estimate of a pattern whose
+    /// reconstruction error is `reconstruction_error`. The geometric reasons take precedence.
+    ///
+    /// # Errors
+    /// [`Refusal`] carrying the declined estimate.
+    pub fn decide_with<F: Float>(
+        &self,
+        estimate: Estimate<F>,
+        reconstruction_error: f64,
+    ) -> Result<Estimate<F>, Refusal<F>> {
+        let estimate = self.decide(estimate)?;
+        if self.reconstructs_well(reconstruction_error) {
+            Ok(estimate)
+        } else {
+            Err(Refusal::PoorReconstruction {
+                estimate,
+                error: reconstruction_error,
+            })
+        }
+    }
+
+    /// Applies the policy's geometric criteria to an estimate.
     ///
     /// # Errors
     /// [`Refusal`] carrying the declined estimate.
@@ -110,5 +185,145 @@ impl<F: Float> TriangleEstimator<F> {
         policy: &RefusalPolicy,
     ) -> Result<Estimate<F>, Refusal<F>> {
         policy.decide(self.estimate(p))
+    }
+}
+
+impl<F: Float> TriangleEstimator<F> {
+    /// [`estimate`](Self::estimate) followed by [`RefusalPolicy::decide_with`] for a pattern
+    /// whose reconstruction error is `reconstruction_error`.
+    ///
+    /// # Errors
+    /// [`Refusal`] when the policy declines.
+    pub fn estimate_or_refuse_with(
+        &self,
+        p: [F; 2],
+        reconstruction_error: f64,
+        policy: &RefusalPolicy,
+    ) -> Result<Estimate<F>, Refusal<F>> {
+        policy.decide_with(self.estimate(p), reconstruction_error)
+    }
+}
+
+/// Default of [`RefusalCalibration::quantile`].
+pub const DEFAULT_REFUSAL_QUANTILE: f64 = 0.975;
+/// Default of [`RefusalCalibration::margin`].
+pub const DEFAULT_REFUSAL_MARGIN: f64 = 1.0;
+
+/// Sets a [`RefusalPolicy`]'s thresholds from held-out patterns the model should answer for:
+/// `max_distance` and `max_reconstruction_error` become `margin` × the `quantile` of the
+/// validation patterns' distances (from their latent point to the nearest training point) and
+/// reconstruction errors. Each criterion then refuses about `1 − quantile` of in-distribution
+/// patterns (with `margin = 1`), and more of anything unlike them.
+///
+/// | parameter | default | valid |
+/// |---|---|---|
+/// | `quantile` | [`DEFAULT_REFUSAL_QUANTILE`] = 0.975 | `(0, 1]` |
+/// | `margin` | [`DEFAULT_REFUSAL_MARGIN`] = 1 | finite, `> 0` |
+/// | `refuse_outside` | `false` | any |
+///
+/// ```
+/// use xrd_latent::RefusalCalibration;
+///
+/// let distances = [0.01, 0.02, 0.03, 0.02, 0.05];
+/// let errors = [1e-4, 2e-4, 1.5e-4, 3e-4, 2e-4];
+/// let policy = RefusalCalibration::default().quantile(1.0).calibrate(&distances, &errors)?;
+/// assert_eq!(policy.max_distance, 0.05);
+/// assert_eq!(policy.max_reconstruction_error, Some(3e-4));
+/// # Ok::<(), xrd_latent::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RefusalCalibration {
+    /// Quantile of the validation values taken as threshold.
+    pub quantile: f64,
+    /// Factor on the quantile.
+    pub margin: f64,
+    /// Whether the calibrated policy also declines every outside estimate.
+    pub refuse_outside: bool,
+}
+
+impl Default for RefusalCalibration {
+    fn default() -> Self {
+        Self {
+            quantile: DEFAULT_REFUSAL_QUANTILE,
+            margin: DEFAULT_REFUSAL_MARGIN,
+            refuse_outside: false,
+        }
+    }
+}
+
+impl RefusalCalibration {
+    /// Sets the quantile.
+    pub fn quantile(mut self, q: f64) -> Self {
+        self.quantile = q;
+        self
+    }
+
+    /// Sets the margin.
+    pub fn margin(mut self, m: f64) -> Self {
+        self.margin = m;
+        self
+    }
+
+    /// Sets whether outside estimates are declined.
+    pub fn refuse_outside(mut self, refuse: bool) -> Self {
+        self.refuse_outside = refuse;
+        self
+    }
+
+    /// Validates the parameters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParam`] for a quantile outside `(0, 1]` or a margin that is not finite
+    /// and positive.
+    pub fn check(&self) -> Result<()> {
+        if !(self.quantile > 0.0 && self.quantile <= 1.0) {
+            return Err(Error::InvalidParam {
+                name: "quantile",
+                value: self.quantile.to_string(),
+                reason: "need 0 < quantile ≤ 1",
+            });
+        }
+        if !(self.margin.is_finite() && self.margin > 0.0) {
+            return Err(Error::InvalidParam {
+                name: "margin",
+                value: self.margin.to_string(),
+                reason: "need a finite margin > 0",
+            });
+        }
+        Ok(())
+    }
+
+    /// The policy calibrated on validation `distances` and reconstruction `errors` (one each
+    /// per validation pattern; either may be empty, which leaves its criterion off:
+    /// `max_distance = ∞`, `max_reconstruction_error = None`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParam`] for invalid parameters; [`Error::NonFinite`] for a NaN,
+    /// infinite or negative value (row = its index, column 0 for distances, 1 for errors).
+    pub fn calibrate(&self, distances: &[f64], errors: &[f64]) -> Result<RefusalPolicy> {
+        self.check()?;
+        let threshold = |v: &[f64], col: usize| -> Result<Option<f64>> {
+            if let Some(row) = v.iter().position(|x| !(x.is_finite() && *x >= 0.0)) {
+                return Err(Error::NonFinite {
+                    what: "calibration values",
+                    row,
+                    col,
+                });
+            }
+            if v.is_empty() {
+                return Ok(None);
+            }
+            let mut s = v.to_vec();
+            s.sort_by(f64::total_cmp);
+            // Nearest-rank quantile: the smallest value with at least `quantile` of them ≤ it.
+            let rank = ((self.quantile * s.len() as f64).ceil() as usize).clamp(1, s.len());
+            Ok(Some(self.margin * s[rank - 1]))
+        };
+        Ok(RefusalPolicy {
+            max_distance: threshold(distances, 0)?.unwrap_or(f64::INFINITY),
+            refuse_outside: self.refuse_outside,
+            max_reconstruction_error: threshold(errors, 1)?,
+        })
     }
 }

@@ -50,6 +50,7 @@ fn paint_matches_pointwise_estimates() {
     let lenient = map.accepted(&RefusalPolicy {
         max_distance: f64::INFINITY,
         refuse_outside: false,
+        ..RefusalPolicy::default()
     });
     assert!(lenient.iter().all(|&a| a));
 }

@@ -1,7 +1,7 @@
 //! Refusal policy.
 
 use ndarray::array;
-use xrd_latent::{Error, Refusal, RefusalPolicy, TriangleEstimator};
+use xrd_latent::{Error, Refusal, RefusalCalibration, RefusalPolicy, TriangleEstimator};
 
 #[test]
 fn declines_outside_and_far_points() {
@@ -24,6 +24,7 @@ fn declines_outside_and_far_points() {
     let lenient = RefusalPolicy {
         max_distance: 10.0,
         refuse_outside: false,
+        ..RefusalPolicy::default()
     };
     assert!(est.estimate_or_refuse([5.0, 5.0], &lenient).is_ok());
     assert!(matches!(
@@ -62,4 +63,120 @@ fn policy_round_trips_through_json() {
         serde_json::from_str::<RefusalPolicy>("{}").unwrap(),
         RefusalPolicy::default()
     );
+}
+
+#[test]
+fn fspace_poor_reconstruction_is_refused() {
+    let pts = array![[0.0_f64, 0.0], [4.0, 0.0], [0.0, 4.0], [4.0, 4.0]];
+    let vals = array![[0.0], [1.0], [2.0], [3.0]];
+    let est = TriangleEstimator::params()
+        .fit(pts.view(), vals.view())
+        .unwrap();
+    let policy = RefusalPolicy::default().with_max_reconstruction_error(0.1);
+    assert!(
+        est.estimate_or_refuse_with([1.0, 1.0], 0.05, &policy)
+            .is_ok()
+    );
+    let r = est
+        .estimate_or_refuse_with([1.0, 1.0], 0.2, &policy)
+        .unwrap_err();
+    assert!(matches!(r, Refusal::PoorReconstruction { error, .. } if error == 0.2));
+    assert_eq!(r.estimate(), &est.estimate([1.0, 1.0]));
+    assert!(
+        est.estimate_or_refuse_with([1.0, 1.0], f64::NAN, &policy)
+            .is_err()
+    );
+    // Geometric reasons come first.
+    assert!(matches!(
+        est.estimate_or_refuse_with([9.0, 9.0], 0.2, &policy),
+        Err(Refusal::Outside { .. })
+    ));
+    // Without the criterion any error is accepted.
+    let geometric = RefusalPolicy::default();
+    assert!(
+        est.estimate_or_refuse_with([1.0, 1.0], 1e9, &geometric)
+            .is_ok()
+    );
+    let p = est.estimate([1.0, 1.0]);
+    assert!(policy.accepts(&p.kind, p.distance));
+    assert!(!policy.accepts_with(&p.kind, p.distance, 0.2));
+}
+
+#[test]
+fn fspace_check_rejects_bad_reconstruction_thresholds() {
+    for bad in [f64::NAN, -1.0] {
+        assert!(matches!(
+            RefusalPolicy::default()
+                .with_max_reconstruction_error(bad)
+                .check(),
+            Err(Error::InvalidParam {
+                name: "max_reconstruction_error",
+                ..
+            })
+        ));
+    }
+    let p = RefusalPolicy::new(0.5).with_max_reconstruction_error(1e-3);
+    assert!(p.check().is_ok());
+    let s = serde_json::to_string(&p).unwrap();
+    assert_eq!(serde_json::from_str::<RefusalPolicy>(&s).unwrap(), p);
+}
+
+#[test]
+fn fspace_calibration_takes_the_quantile_of_validation_values() {
+    let distances: Vec<f64> = (1..=40).map(|i| i as f64 / 40.0).collect();
+    let errors: Vec<f64> = (1..=40).map(|i| i as f64 * 1e-4).collect();
+    let p = RefusalCalibration::default()
+        .calibrate(&distances, &errors)
+        .unwrap();
+    // Nearest rank: ⌈0.975 · 40⌉ = 39.
+    assert_eq!(p.max_distance, 39.0 / 40.0);
+    assert_eq!(p.max_reconstruction_error, Some(39.0 * 1e-4));
+    assert!(!p.refuse_outside);
+    let refused = errors
+        .iter()
+        .filter(|&&e| Some(e) > p.max_reconstruction_error)
+        .count();
+    assert_eq!(refused, 1);
+    let p = RefusalCalibration::default()
+        .margin(2.0)
+        .refuse_outside(true)
+        .calibrate(&[], &errors)
+        .unwrap();
+    assert_eq!(p.max_distance, f64::INFINITY);
+    assert_eq!(p.max_reconstruction_error, Some(2.0 * 39.0 * 1e-4));
+    assert!(p.refuse_outside);
+    assert!(matches!(
+        RefusalCalibration::default().calibrate(&[0.1, f64::NAN], &[]),
+        Err(Error::NonFinite { row: 1, col: 0, .. })
+    ));
+    assert!(matches!(
+        RefusalCalibration::default().calibrate(&[], &[-1.0]),
+        Err(Error::NonFinite { row: 0, col: 1, .. })
+    ));
+}
+
+#[test]
+fn fspace_calibration_rejects_a_bad_quantile() {
+    for q in [0.0, -0.5, 1.5, f64::NAN] {
+        assert!(matches!(
+            RefusalCalibration::default().quantile(q).check(),
+            Err(Error::InvalidParam {
+                name: "quantile",
+                ..
+            })
+        ));
+    }
+    assert!(RefusalCalibration::default().quantile(1.0).check().is_ok());
+}
+
+#[test]
+fn fspace_calibration_rejects_a_bad_margin() {
+    for m in [0.0, -1.0, f64::INFINITY, f64::NAN] {
+        assert!(matches!(
+            RefusalCalibration::default()
+                .margin(m)
+                .calibrate(&[1.0], &[1.0]),
+            Err(Error::InvalidParam { name: "margin", .. })
+        ));
+    }
 }

@@ -1,8 +1,8 @@
-//! xrd-ae's networks as encoders: generic path through their forward pass, fast path through
+//! xrd-ae's networks and PCA as encoders: generic path through their forward pass, fast path through
 //! their first layer.
 
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2};
-use xrd_ae::{Autoencoder, Network};
+use xrd_ae::{Autoencoder, FeatureSpace, Network, Pca};
 use xrd_io::Float;
 
 use crate::{Encoder, LayeredEncoder, Result};
@@ -53,5 +53,28 @@ impl<F: Float> LayeredEncoder<F> for Autoencoder<F> {
 
     fn forward_rest(&self, hidden: ArrayView2<'_, F>) -> Result<Array2<F>> {
         self.encoder().forward_rest(hidden)
+    }
+}
+
+impl<F: Float> Encoder<F> for Pca<F> {
+    fn encode_batch(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>> {
+        Ok(FeatureSpace::encode(self, x)?)
+    }
+}
+
+/// A PCA is one dense identity layer `Vx − Vμ`, so the exact fast path applies to it as is.
+impl<F: Float> LayeredEncoder<F> for Pca<F> {
+    fn first_weight(&self) -> ArrayView2<'_, F> {
+        self.components()
+    }
+
+    fn first_bias(&self) -> ArrayView1<'_, F> {
+        self.offset().view()
+    }
+
+    fn first_activate(&self, _pre: ArrayViewMut2<'_, F>) {}
+
+    fn forward_rest(&self, hidden: ArrayView2<'_, F>) -> Result<Array2<F>> {
+        Ok(hidden.to_owned())
     }
 }

@@ -18,7 +18,7 @@ use crate::{Error, Profile, Relevance, Result};
 /// An encoder whose first layer is dense (`activation(W₁x + b₁)`), seen as that layer plus the
 /// rest of the network: what [`Relevance::profile_exact`] needs.
 ///
-/// Implemented for `xrd_ae::Network` and `xrd_ae::Autoencoder` (its encoder).
+/// Implemented for `xrd_ae::Network`, `xrd_ae::Autoencoder` (its encoder) and `xrd_ae::Pca`.
 pub trait LayeredEncoder<F: Float> {
     /// The first layer's weight, `hidden × points` (PyTorch layout).
     fn first_weight(&self) -> ArrayView2<'_, F>;

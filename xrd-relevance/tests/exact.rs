@@ -176,6 +176,30 @@ fn autoencoder_fast_path_on_a_moderate_network() {
     }
 }
 
+#[test]
+fn fspace_pca_fast_path_equals_generic_path() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+    let n = 301;
+    let grid = Grid::new(10.0, 0.01, n).unwrap();
+    let rows: Vec<Array1<f64>> = (0..8).map(|_| random_pattern::<f64>(n, &mut rng)).collect();
+    let views: Vec<_> = rows.iter().map(|r| r.view()).collect();
+    let data = ndarray::stack(ndarray::Axis(0), &views).unwrap();
+    let pca = xrd_ae::Pca::params().fit(&data).unwrap();
+    let r = Relevance::params()
+        .stride(Span::Points(2))
+        .build(&grid)
+        .unwrap();
+    let fast = r.profile_exact(&pca, rows[0].view()).unwrap();
+    let generic = r.profile(&pca, rows[0].view()).unwrap();
+    agree(
+        fast.dev(),
+        generic.dev(),
+        max_abs(generic.latent()),
+        REL_F64,
+    );
+    assert!(fast.dev().iter().any(|&d| d > 0.0));
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
 

@@ -1,0 +1,150 @@
+//! Diagnostics of trained feature spaces: collapsed and collinear points, dead ReLUs, worse than
+//! PCA — on made-up points and on measured RRUFF patterns.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+
+use ndarray::{Array1, Array2, Axis, array, s};
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use xrd_ae::{
+    Activation, Adam, Autoencoder, AutoencoderConfig, Dense, Diagnostics, FeatureSpace,
+    LatentSpread, Network, Pca, Warning, dead_relus,
+};
+
+#[test]
+fn fspace_spread_sees_collapse_lines_and_planes() {
+    let plane = array![[0.0, 0.0], [1.0, 0.2], [0.3, 1.0], [0.9, 0.8]];
+    let s = LatentSpread::of(plane.view()).unwrap();
+    assert_eq!((s.rank, s.collapsed, s.degenerate()), (2, false, false));
+    // The case: z₂ = z₁ + 0.03 on every point.
+    let line = Array2::from_shape_fn((11, 2), |(i, j)| 0.1 * i as f64 + 0.03 * j as f64);
+    let s = LatentSpread::of(line.view()).unwrap();
+    assert_eq!((s.rank, s.collapsed, s.degenerate()), (1, false, true));
+    let point = Array2::from_shape_fn((5, 2), |(i, _)| 0.5 + 1e-9 * i as f64);
+    let s = LatentSpread::of(point.view()).unwrap();
+    assert_eq!((s.rank, s.collapsed), (0, true));
+    assert!(LatentSpread::of(array![[1.0, 2.0]].view()).is_err());
+    assert!(LatentSpread::of(array![[1.0, f64::NAN], [0.0, 0.0]].view()).is_err());
+}
+
+/// An autoencoder 4 → 3 → 2 → 3 → 4 whose first layer's biases are so negative that every
+/// unit is dead on non-negative inputs.
+fn dead_autoencoder() -> Autoencoder<f64> {
+    let config = AutoencoderConfig {
+        hidden: vec![3],
+        ..AutoencoderConfig::default()
+    };
+    let dense = |i: usize, o: usize, b: f64, act| {
+        Dense::new(Array2::from_elem((o, i), 0.1), Array1::from_elem(o, b), act).unwrap()
+    };
+    let encoder = Network::new(vec![
+        dense(4, 3, -100.0, Activation::Relu),
+        dense(3, 2, 0.0, Activation::Tanh),
+    ])
+    .unwrap();
+    let decoder = Network::new(vec![
+        dense(2, 3, 0.1, Activation::Relu),
+        dense(3, 4, 0.0, Activation::Identity),
+    ])
+    .unwrap();
+    Autoencoder::from_parts(encoder, decoder, config).unwrap()
+}
+
+#[test]
+fn fspace_dead_relus_and_collapse_are_reported() {
+    let ae = dead_autoencoder();
+    let x = Array2::from_shape_fn((6, 4), |(i, j)| ((i * 4 + j) % 5) as f64 / 4.0);
+    let dead = dead_relus(&ae, x.view()).unwrap();
+    assert_eq!(dead.len(), 2);
+    assert_eq!((dead[0].layer, dead[0].dead, dead[0].units), (0, 3, 3));
+    assert_eq!((dead[1].layer, dead[1].dead), (2, 0));
+    let d = Diagnostics::of(&ae, x.view(), x.slice(s![..2, ..]), dead).unwrap();
+    assert!(d.spread.collapsed);
+    assert!(d.warnings.contains(&Warning::Collapsed));
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| matches!(w, Warning::DeadUnits(u) if u.layer == 0))
+    );
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| matches!(w, Warning::WorseThanPca { .. }))
+    );
+    let text: Vec<String> = d.warnings.iter().map(ToString::to_string).collect();
+    assert!(text.iter().any(|t| t.contains("same feature-space point")));
+    assert!(text.iter().any(|t| t.contains("worse than a plain PCA")));
+}
+
+#[test]
+fn fspace_a_pca_is_never_worse_than_itself() {
+    let x = Array2::from_shape_fn((12, 6), |(i, j)| ((i * 7 + j * 3) % 11) as f64 / 10.0);
+    let pca = Pca::params().fit(&x.slice(s![..9, ..])).unwrap();
+    let d = Diagnostics::of(&pca, x.slice(s![..9, ..]), x.slice(s![9.., ..]), Vec::new()).unwrap();
+    assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+    assert_eq!(d.pca_validation_mse, Some(d.validation_mse));
+}
+
+fn rruff() -> Option<(Array2<f32>, Vec<i32>)> {
+    let path = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/measured/rruff_dev.npz"
+    ));
+    if !path.exists() {
+        eprintln!("skipped: {} is absent", path.display());
+        return None;
+    }
+    let d = xrd_io::Dataset::<f32>::read_npz(path).unwrap();
+    let systems: Vec<i32> = d
+        .label("crystal_system")
+        .unwrap()
+        .iter()
+        .map(|&v| v as i32)
+        .collect();
+    let patterns = d.patterns;
+    Some((patterns, systems))
+}
+
+/// Measured patterns: a PCA of them is healthy, and an autoencoder collapsed by far too much
+/// weight decay (README, "Adam and weight decay") is caught: no spread, and worse than PCA.
+#[test]
+fn fspace_diagnostics_on_measured_rruff_patterns() {
+    let Some((patterns, _)) = rruff() else {
+        return;
+    };
+    // Every 8th pattern, every 4th point: 58 × 2125, a quick debug-build run.
+    let x = patterns.slice(s![..;8, ..;4]).to_owned();
+    let (train, validation) = (x.slice(s![..48, ..]), x.slice(s![48.., ..]));
+    let pca: Pca<f32> = Pca::params().fit(&train).unwrap();
+    let d = Diagnostics::of(&pca, train, validation, Vec::new()).unwrap();
+    assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+    assert_eq!(d.spread.rank, 2);
+    assert!(d.validation_mse.is_finite() && d.validation_mse > 0.0);
+
+    let adam = Adam {
+        lr: 1e-2,
+        weight_decay: 1.0,
+        ..Adam::default()
+    };
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+    let ae = Autoencoder::<f32>::params()
+        .hidden(&[16, 8])
+        .epochs(25)
+        .validation_fraction(0.0)
+        .optimizer(adam)
+        .fit(&train, &mut rng, |_| {})
+        .unwrap();
+    let dead = dead_relus(&ae, train).unwrap();
+    let d = Diagnostics::of(&ae, train, validation, dead).unwrap();
+    assert!(d.spread.degenerate(), "{:?}", d.spread);
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| matches!(w, Warning::WorseThanPca { .. })),
+        "{:?}",
+        d.warnings
+    );
+    assert!(ae.encode(&train).unwrap().len_of(Axis(0)) == 48);
+    let _ = FeatureSpace::latent(&ae);
+}
