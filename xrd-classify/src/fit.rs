@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 use xrd_ae::{Activation, Dense, Loss, Network, NetworkParams, Trainer};
 
 use crate::predict::{add_softmax, check_finite};
-use crate::{Classifier, ClassifierParams, Error, PatternSource, Result, SPACE_GROUPS, Sampling};
+use crate::{
+    Classifier, ClassifierParams, CrystalSystem, Error, PatternSource, Result, SPACE_GROUPS,
+    Sampling,
+};
 
 /// What the progress callback receives after every generated chunk of an epoch.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -67,6 +70,31 @@ fn draw_labels<R: Rng + ?Sized>(
                 groups[k]
             }
         })
+        .collect()
+}
+
+/// Running sums of `w`.
+fn cumulate(w: &[f64]) -> Vec<f64> {
+    w.iter()
+        .scan(0.0, |s, v| {
+            *s += v;
+            Some(*s)
+        })
+        .collect()
+}
+
+/// Weights of `groups` that give every crystal system present the same share, split evenly
+/// among its groups.
+fn system_balanced(groups: &[u8]) -> Vec<f64> {
+    let system = |g: u8| CrystalSystem::of_space_group(g).map_or(0, CrystalSystem::index);
+    let mut per_system = [0usize; 7];
+    for &g in groups {
+        per_system[system(g)] += 1;
+    }
+    let present = per_system.iter().filter(|&&n| n > 0).count().max(1) as f64;
+    groups
+        .iter()
+        .map(|&g| 1.0 / (present * per_system[system(g)].max(1) as f64))
         .collect()
 }
 
@@ -178,6 +206,7 @@ impl ClassifierParams {
         }
         let cumulative = match cfg.sampling {
             Sampling::Balanced => None,
+            Sampling::BalancedSystems => Some(cumulate(&system_balanced(&groups))),
             Sampling::Source => {
                 let f = source.frequencies();
                 if f.len() != groups.len() || f.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
@@ -185,13 +214,7 @@ impl ClassifierParams {
                         "frequencies must be one finite value ≥ 0 per space group".into(),
                     ));
                 }
-                let c: Vec<f64> = f
-                    .iter()
-                    .scan(0.0, |s, v| {
-                        *s += v;
-                        Some(*s)
-                    })
-                    .collect();
+                let c = cumulate(&f);
                 if c.last().is_none_or(|&t| t <= 0.0) {
                     return Err(Error::Source("frequencies sum to zero".into()));
                 }
@@ -313,6 +336,17 @@ mod tests {
         }
         let l = draw_labels(&groups, Some(&[0.0, 1.0, 1.0]), 100, &mut rng);
         assert!(l.iter().all(|&g| g == 14));
+    }
+
+    #[test]
+    fn system_balanced_weights() {
+        // Triclinic 1, 2; monoclinic 14; cubic 225: each system a third.
+        let w = system_balanced(&[1, 2, 14, 225]);
+        assert_eq!(w, [1.0 / 6.0, 1.0 / 6.0, 1.0 / 3.0, 1.0 / 3.0]);
+        let all: Vec<u8> = (1..=230).collect();
+        let w = system_balanced(&all);
+        assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!((w[13] - 1.0 / 7.0 / 13.0).abs() < 1e-15); // P2_1/c, one of 13 monoclinic groups
     }
 
     #[test]

@@ -40,10 +40,15 @@ impl LossSchedule {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Sampling {
-    /// Every space group the source offers equally often (class-balanced): the network sees
-    /// rare groups as often as common ones.
-    #[default]
+    /// Every space group the source offers equally often (class-balanced over space groups).
     Balanced,
+    /// Every crystal system equally often, its space groups equally often within it
+    /// (class-balanced over crystal systems first). Balancing space groups alone gives the
+    /// monoclinic system, 13 of the 230 groups, a prior of 6 % and the triclinic one of 1 %,
+    /// while they hold about a third and a tenth of measured inorganic patterns (RRUFF: 35 %
+    /// and 11 %); this keeps every group in training but the systems at 1/7 each.
+    #[default]
+    BalancedSystems,
     /// In proportion to the source's own frequencies
     /// ([`PatternSource::frequencies`](crate::PatternSource::frequencies)).
     Source,
@@ -57,7 +62,7 @@ pub struct ClassifierConfig {
     pub hidden: Vec<usize>,
     /// Loss of each epoch (default [`LossSchedule::CrossEntropy`]).
     pub loss: LossSchedule,
-    /// How training labels are drawn (default [`Sampling::Balanced`]).
+    /// How training labels are drawn (default [`Sampling::BalancedSystems`]).
     pub sampling: Sampling,
     /// Networks trained from different seeds whose probabilities are averaged (default 1;
     /// Vecsei et al. used 10).
@@ -90,7 +95,7 @@ impl Default for ClassifierConfig {
         ClassifierConfig {
             hidden: VECSEI_HIDDEN.to_vec(),
             loss: LossSchedule::CrossEntropy,
-            sampling: Sampling::Balanced,
+            sampling: Sampling::BalancedSystems,
             ensemble: 1,
             epochs: 24,
             patterns_per_epoch: 8192,
