@@ -1,5 +1,8 @@
 //! xrd-ae: one training step (batch 10 × 11,900), one epoch of 135 patterns and encoding 150
-//! patterns with the paper's network (11,900 → 128 → 64 → 12 → 2 → … → 11,900), f32.
+//! patterns with the paper's network (11,900 → 128 → 64 → 12 → 2 → … → 11,900), f32; and the
+//! space-group classifier network 8500 → 1024 → 512 → 230 (ReLU, dropout 0.3, softmax +
+//! cross-entropy): one Adam step on 128 patterns and predicting 1000 patterns (compare with
+//! `benches/reference/torch_classifier.py --bench`, same dense patterns).
 //!
 //! Compare with `benches/reference/torch_autoencoder.py --bench` (same synthetic patterns). The
 //! `_builtin` variants run on the simulated data set of `xrd-sim` (≈ 4 s to build), whose
@@ -9,12 +12,85 @@
 // Bench inputs are built in place; a failure is a bug in the bench.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ndarray::{Array2, Axis, s};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_xoshiro::Xoshiro256PlusPlus;
-use xrd_ae::{Adam, Autoencoder, Loss, Network, PAPER_INPUTS, Trainer};
+use xrd_ae::{Activation, Adam, Autoencoder, Loss, Network, PAPER_INPUTS, Trainer};
+
+/// The classifier's input width, hidden widths and classes.
+const CLASSIFIER: (usize, [usize; 2], usize) = (8500, [1024, 512], 230);
+
+/// Dense patterns like measured ones (no exact zeros): 60 synthetic peaks over a sloped, rippled
+/// background, rows scaled to max 1 — `dense_patterns` of `torch_classifier.py`.
+fn dense_patterns(n: usize, points: usize) -> Array2<f32> {
+    let mut out = Array2::<f64>::zeros((n, points));
+    for i in 0..n {
+        for j in 0..points {
+            out[(i, j)] = 0.05
+                + 0.03 * (j as f64 / points as f64)
+                + 0.01 * (((i * 7 + j * 13) % 17) as f64 / 17.0);
+        }
+        for k in 0..60usize {
+            let centre = 300 + (k * 7919 + i * 37) % (points - 600);
+            let height = 0.1 + 0.9 * (((i * 7 + k * 13) % 100) as f64 / 100.0);
+            for j in centre - 12..=centre + 12 {
+                let d = (j as f64 - centre as f64) / 3.0;
+                out[(i, j)] += height * (-0.5 * d * d).exp();
+            }
+        }
+        let max = out.row(i).fold(0.0f64, |m, &v| m.max(v));
+        out.row_mut(i).mapv_inplace(|v| v / max);
+    }
+    out.mapv(|v| v as f32)
+}
+
+/// One-hot targets of the fixed labels `(97·i + 13) mod classes`.
+fn one_hot(n: usize, classes: usize) -> Array2<f32> {
+    let mut y = Array2::zeros((n, classes));
+    for i in 0..n {
+        y[(i, (i * 97 + 13) % classes)] = 1.0;
+    }
+    y
+}
+
+/// The classifier benches: one Adam step on 128 patterns, predicting 1000 patterns.
+fn classifier(c: &mut Criterion) {
+    let (inputs, [h1, h2], classes) = CLASSIFIER;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+    let net = Network::<f32>::params()
+        .layer(h1, Activation::Relu)
+        .dropout(0.3)
+        .layer(h2, Activation::Relu)
+        .dropout(0.3)
+        .layer(classes, Activation::Identity)
+        .loss(Loss::CrossEntropy)
+        .build(inputs, &mut rng)
+        .unwrap();
+    let x = dense_patterns(128, inputs);
+    let y = one_hot(128, classes);
+    let mut trainer = Trainer::new(net.clone(), Loss::CrossEntropy, Adam::default(), 128)
+        .unwrap()
+        .with_rng(&mut rng);
+    let mut group = c.benchmark_group("xrd_ae");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(128));
+    group.bench_function("classifier_train_step_batch128", |b| {
+        b.iter(|| trainer.step(x.view(), y.view()).unwrap())
+    });
+    let many = dense_patterns(1000, inputs);
+    group.throughput(Throughput::Elements(1000));
+    group.bench_function("classifier_predict_1000", |b| {
+        b.iter(|| net.predict(&many).unwrap())
+    });
+    group.finish();
+    eprintln!(
+        "xrd-ae kernels: {} ({}=avx2|portable caps them)",
+        xrd_ae::instruction_set().name(),
+        xrd_ae::ISA_ENV
+    );
+}
 
 /// The synthetic patterns of the reference script: 80 Gaussian peaks (σ 3 points, exactly zero
 /// beyond 12 points) at shared positions with small per-pattern shifts, rows scaled to max 1.
@@ -107,5 +183,5 @@ fn bench(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, classifier);
 criterion_main!(benches);

@@ -12,13 +12,15 @@ use crate::{Activation, Error, Result};
 const SPARSE_MIN_INPUTS: usize = 1024;
 
 /// A dense layer `a = act(x·Wᵀ + b)`, with `W` stored `outputs × inputs` like PyTorch's
-/// `nn.Linear.weight`.
+/// `nn.Linear.weight`, optionally followed by dropout in training ([`Dense::with_dropout`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dense<F> {
     pub(crate) weight: Array2<F>,
     pub(crate) bias: Array1<F>,
     pub(crate) activation: Activation,
     pub(crate) slope: F,
+    /// Dropout rate after the activation (training only), in `[0, 1)`.
+    pub(crate) dropout: f64,
 }
 
 impl<F: Float> Dense<F> {
@@ -56,7 +58,23 @@ impl<F: Float> Dense<F> {
             bias,
             activation,
             slope: F::of(crate::activation::PRELU_INIT),
+            dropout: 0.0,
         })
+    }
+
+    /// The same layer followed, in training, by dropout of rate `rate` in `[0, 1)` — PyTorch
+    /// `nn.Dropout(rate)` after the activation: each output is zeroed with probability `rate` and
+    /// the others are scaled by `1 / (1 − rate)`. Inference ([`Dense::forward`],
+    /// [`Network::predict`](crate::Network::predict)) is unaffected. `0` (the default) means none.
+    pub fn with_dropout(mut self, rate: f64) -> Result<Self> {
+        crate::dropout::check_rate("dropout", rate)?;
+        self.dropout = rate;
+        Ok(self)
+    }
+
+    /// The dropout rate after the activation in training (`0`: none).
+    pub fn dropout(&self) -> f64 {
+        self.dropout
     }
 
     /// The same layer with PReLU slope `slope` (ignored by other activations).
@@ -147,7 +165,7 @@ impl<F: Float> Dense<F> {
         }
     }
 
-    /// `act(x·Wᵀ + b)` for a batch (batch × inputs).
+    /// `act(x·Wᵀ + b)` for a batch (batch × inputs); dropout is not applied (inference).
     ///
     /// # Panics
     /// If `x.ncols() != self.inputs()`.

@@ -1,6 +1,8 @@
 //! One training step: forward with cached activations, hand-written backward, fused Adam update.
 
 use ndarray::{Array1, Array2, ArrayView2, s};
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
 use xrd_io::Float;
 
 use crate::kernels;
@@ -13,7 +15,13 @@ struct LayerBuffers<F> {
     z: Array2<F>,
     /// Activations (batch × out).
     a: Array2<F>,
-    /// Loss gradient with respect to `a`.
+    /// Dropout mask (`0` or `1 / (1 − p)`, batch × out) and the dropped-out activations `a ⊙ mask`
+    /// that the next layer reads; empty for a layer without dropout.
+    mask: Vec<F>,
+    dropped: Vec<F>,
+    /// Whether this step's forward pass applied dropout to this layer.
+    dropping: bool,
+    /// Loss gradient with respect to the layer's output (`a`, or `a ⊙ mask` with dropout).
     da: Array2<F>,
     /// Loss gradient with respect to `z`.
     dz: Array2<F>,
@@ -43,6 +51,8 @@ pub(crate) struct Engine<F> {
     partials: Vec<F>,
     segments: Vec<(usize, usize)>,
     full: Vec<(usize, usize)>,
+    /// The dropout masks' stream; `None`: dropout off (gradients of the inference network).
+    dropout_rng: Option<Xoshiro256PlusPlus>,
 }
 
 impl<F: Float> Engine<F> {
@@ -54,6 +64,9 @@ impl<F: Float> Engine<F> {
                 LayerBuffers {
                     z: Array2::zeros((batch, o)),
                     a: Array2::zeros((batch, o)),
+                    mask: Vec::new(),
+                    dropped: Vec::new(),
+                    dropping: false,
                     da: Array2::zeros((batch, o)),
                     dz: Array2::zeros((batch, o)),
                     mw: Array2::zeros((o, i)),
@@ -77,7 +90,14 @@ impl<F: Float> Engine<F> {
             partials: Vec::new(),
             segments: Vec::new(),
             full: Vec::new(),
+            dropout_rng: None,
         }
+    }
+
+    /// Turns dropout on (training mode), with masks drawn from a stream seeded by `seed`.
+    pub(crate) fn with_dropout(mut self, seed: u64) -> Self {
+        self.dropout_rng = Some(Xoshiro256PlusPlus::seed_from_u64(seed));
+        self
     }
 
     /// Forward pass with cached activations, then the loss and its gradient with respect to the
@@ -86,8 +106,16 @@ impl<F: Float> Engine<F> {
         let n = layers.len();
         self.forward_layers(layers, x, b, n);
         let last = &mut self.buffers[n - 1];
-        self.loss
-            .value_and_grad(last.a.slice(s![..b, ..]), y, last.da.slice_mut(s![..b, ..]))
+        let o = last.a.ncols();
+        let (out, da) = last.output_and_grad(b);
+        match (
+            ArrayView2::from_shape((b, o), out),
+            ndarray::ArrayViewMut2::from_shape((b, o), da),
+        ) {
+            (Ok(out), Ok(da)) => self.loss.value_and_grad(out, y, da),
+            // Not reached: both buffers hold `b × o` values.
+            _ => F::nan(),
+        }
     }
 
     /// Forward pass of the first `upto` layers with cached activations.
@@ -102,7 +130,7 @@ impl<F: Float> Engine<F> {
             } else {
                 self.full.clear();
                 self.full.push((0, layer.inputs()));
-                as_slice(&prev[l - 1].a, b)
+                prev[l - 1].output(b)
             };
             let segments = if l == 0 { &self.segments } else { &self.full };
             let z = as_slice_mut(&mut buf.z, b);
@@ -112,12 +140,23 @@ impl<F: Float> Engine<F> {
                 input,
                 b,
                 segments,
-                &mut self.xt,
                 &mut self.zt,
                 z,
             );
             as_slice_mut(&mut buf.a, b).copy_from_slice(&z[..b * o]);
             layer.activate(buf.a.slice_mut(s![..b, ..]));
+            buf.dropping = false;
+            if let (Some(rng), true) = (self.dropout_rng.as_mut(), layer.dropout > 0.0) {
+                buf.mask.resize(b * o, F::zero());
+                buf.dropped.resize(b * o, F::zero());
+                crate::dropout::draw_mask(rng, layer.dropout, &mut buf.mask[..b * o]);
+                crate::dropout::apply(
+                    as_slice(&buf.a, b),
+                    &buf.mask[..b * o],
+                    &mut buf.dropped[..b * o],
+                );
+                buf.dropping = true;
+            }
         }
     }
 
@@ -136,6 +175,12 @@ impl<F: Float> Engine<F> {
             let layer = &mut layers[l];
             let (prev, rest) = self.buffers.split_at_mut(l);
             let buf = &mut rest[0];
+            if buf.dropping {
+                // Through the mask: d(a ⊙ mask)/da = mask.
+                for (d, &m) in as_slice_mut(&mut buf.da, b).iter_mut().zip(&buf.mask) {
+                    *d *= m;
+                }
+            }
             let ds = layer.activation.backward(
                 layer.slope,
                 buf.z.slice(s![..b, ..]),
@@ -152,7 +197,8 @@ impl<F: Float> Engine<F> {
                 self.full.clear();
                 self.full.push((0, inputs));
                 let p = &mut prev[l - 1];
-                (as_slice(&p.a, b), Some(as_slice_mut(&mut p.da, b)))
+                let (input, da) = p.output_and_grad(b);
+                (input, Some(da))
             };
             let params = kernels::Backward {
                 x: input,
@@ -160,7 +206,7 @@ impl<F: Float> Engine<F> {
                 batch: b,
                 segments: if l == 0 { &self.segments } else { &self.full },
             };
-            let rpb = kernels::rows_per_block(inputs);
+            let rpb = kernels::rows_per_block(inputs, b);
             match store.as_deref_mut() {
                 None => {
                     let blocks = slice2_mut(&mut buf.mw)
@@ -253,8 +299,10 @@ impl<F: Float> Engine<F> {
         let x = x.as_standard_layout();
         let xs = x.as_slice().unwrap_or(&[]);
         let n = layers.len();
+        let last_drops = self.dropout_rng.is_some() && layers[n - 1].dropout > 0.0;
         if self.loss == Loss::Mse
             && layers[n - 1].activation == Activation::Identity
+            && !last_drops
             && kernels::output_fusable::<F>(b)
         {
             self.forward_layers(layers, xs, b, n - 1);
@@ -293,8 +341,8 @@ impl<F: Float> Engine<F> {
         } else {
             self.full.clear();
             self.full.push((0, layers[n - 1].inputs()));
-            let p = &mut prev[n - 2];
-            (as_slice(&p.a, b), Some(as_slice_mut(&mut p.da, b)))
+            let (input, da) = prev[n - 2].output_and_grad(b);
+            (input, Some(da))
         };
         let segments = if n == 1 { &self.segments } else { &self.full };
         let coefficients = self.adam.coefficients::<F>(self.t);
@@ -319,6 +367,29 @@ impl<F: Float> Engine<F> {
             &mut self.partials,
             dx,
         )
+    }
+}
+
+impl<F: Float> LayerBuffers<F> {
+    /// The layer's output for the first `b` rows: the activations, dropped out if this step
+    /// applied dropout.
+    fn output(&self, b: usize) -> &[F] {
+        if self.dropping {
+            &self.dropped[..b * self.a.ncols()]
+        } else {
+            as_slice(&self.a, b)
+        }
+    }
+
+    /// [`LayerBuffers::output`] and the gradient buffer with respect to it.
+    fn output_and_grad(&mut self, b: usize) -> (&[F], &mut [F]) {
+        let n = b * self.a.ncols();
+        let out = if self.dropping {
+            &self.dropped[..n]
+        } else {
+            as_slice(&self.a, b)
+        };
+        (out, as_slice_mut(&mut self.da, b))
     }
 }
 
@@ -381,7 +452,8 @@ pub struct Trainer<F> {
 
 impl<F: Float> Trainer<F> {
     /// A trainer of `network` with `loss`, optimiser `adam` (fresh moments) and batches of at most
-    /// `batch` rows.
+    /// `batch` rows. Layers with dropout draw their masks from a stream seeded with
+    /// [`DROPOUT_SEED`](crate::DROPOUT_SEED); [`Trainer::with_rng`] seeds it from an RNG instead.
     pub fn new(
         network: crate::Network<F>,
         loss: Loss,
@@ -392,13 +464,21 @@ impl<F: Float> Trainer<F> {
         if batch == 0 {
             return Err(crate::Error::param("batch_size", "must be ≥ 1"));
         }
-        let engine = Engine::new(&network.layers, loss, adam, batch);
+        let engine =
+            Engine::new(&network.layers, loss, adam, batch).with_dropout(crate::DROPOUT_SEED);
         Ok(Trainer {
             network,
             engine,
             batch,
             batches: None,
         })
+    }
+
+    /// The same trainer with its dropout masks drawn from a stream seeded by one `u64` of `rng`
+    /// (same seed, same masks and weights, for any number of threads).
+    pub fn with_rng<R: Rng + ?Sized>(mut self, rng: &mut R) -> Self {
+        self.engine.dropout_rng = Some(Xoshiro256PlusPlus::seed_from_u64(rng.next_u64()));
+        self
     }
 
     /// One forward/backward pass and Adam update on the batch `x` with targets `y`; returns the

@@ -13,18 +13,29 @@ use crate::lanes::{Isa, V16, WIDTH, Ymm2, Zmm};
 use xrd_io::Float;
 
 /// Weight rows per group of the forward kernel: each loaded input vector meets this many rows,
-/// whose accumulators stay in registers.
-const FORWARD_ROWS: usize = 8;
-/// Batch rows per register tile of the input-gradient sums of the backward kernel.
-const PART_BATCH: usize = 5;
+/// whose accumulators stay in registers (AVX-512: 8 of 32 registers; AVX2: 6 × 2 of 16, the most
+/// that leaves room for the input vector and the broadcast weight).
+const FORWARD_ROWS_512: usize = 8;
+const FORWARD_ROWS_AVX2: usize = 6;
+/// Batch rows × vectors of columns per register tile of the input-gradient sums of the backward
+/// kernel (AVX-512: 5 × 4 of 32 registers; AVX2: 3 × 2 × 2 of 16).
+const PART_TILE_512: (usize, usize) = (5, 4);
+const PART_TILE_AVX2: (usize, usize) = (3, 2);
+/// From `kernels::WIDE_BATCH` rows on the update is bound by its arithmetic rather than by the
+/// weight and moment streams: rows go in groups of [`UPDATE_ROWS_WIDE`] over blocks of
+/// [`UPDATE_COLS`] columns, so that a block of the batch (`batch × UPDATE_COLS`) stays in L2 while
+/// every row of the block of weights meets it.
+const UPDATE_ROWS_WIDE: usize = 6;
+const UPDATE_COLS: usize = 512;
+/// Columns per block of [`forward_chunks`]: 16 transposed rows of a block (16 KiB) stay in L1
+/// while every row group of a task passes over them.
+const FORWARD_KC: usize = 256;
 /// How far ahead (in values) the weight and moment streams of the update are prefetched.
 const STREAM_AHEAD: usize = 256;
 /// Weight rows updated together, sharing each loaded input vector.
 const UPDATE_ROWS: usize = 2;
 /// Rows ahead that the first pass over a block's weights prefetches.
 const PART_AHEAD: usize = 8;
-/// Vectors of columns per register tile of the input-gradient sums (5 × 4 accumulators).
-const PART_VECTORS: usize = 4;
 
 /// Rows shorter than this many columns are prefetched in software.
 const PREFETCH_BELOW: usize = 1024;
@@ -168,7 +179,7 @@ unsafe fn forward_lanes_avx512(
     zt: &mut [f32],
 ) {
     // SAFETY: forwarded from `forward_lanes`.
-    unsafe { forward_lanes_in::<Zmm>(w, bias, inputs, segments, xt, zt) }
+    unsafe { forward_lanes_in::<Zmm, FORWARD_ROWS_512>(w, bias, inputs, segments, xt, zt) }
 }
 
 #[target_feature(enable = "avx2,fma")]
@@ -181,11 +192,11 @@ unsafe fn forward_lanes_avx2(
     zt: &mut [f32],
 ) {
     // SAFETY: forwarded from `forward_lanes`.
-    unsafe { forward_lanes_in::<Ymm2>(w, bias, inputs, segments, xt, zt) }
+    unsafe { forward_lanes_in::<Ymm2, FORWARD_ROWS_AVX2>(w, bias, inputs, segments, xt, zt) }
 }
 
 #[inline(always)]
-unsafe fn forward_lanes_in<V: V16>(
+unsafe fn forward_lanes_in<V: V16, const R: usize>(
     w: &[f32],
     bias: &[f32],
     inputs: usize,
@@ -196,9 +207,9 @@ unsafe fn forward_lanes_in<V: V16>(
     let rows = bias.len();
     let mut j = 0;
     // SAFETY (both loops): rows j..j + R exist; see `forward_lanes`.
-    while j + FORWARD_ROWS <= rows {
-        unsafe { forward_group::<V, FORWARD_ROWS>(w, bias, inputs, segments, xt, zt, j) };
-        j += FORWARD_ROWS;
+    while j + R <= rows {
+        unsafe { forward_group::<V, R>(w, bias, inputs, segments, xt, zt, j) };
+        j += R;
     }
     while j < rows {
         unsafe { forward_group::<V, 1>(w, bias, inputs, segments, xt, zt, j) };
@@ -233,6 +244,143 @@ unsafe fn forward_group<V: V16, const R: usize>(
                         prefetch(wp.add((j + R + r) * inputs + k));
                     }
                 }
+                let xv = V::load(xp.add(k * WIDTH));
+                for (r, a) in acc.iter_mut().enumerate() {
+                    *a = V::splat(*wp.add((j + r) * inputs + k)).mul_add(xv, *a);
+                }
+            }
+        }
+        for (r, a) in acc.iter().enumerate() {
+            a.store(zp.add((j + r) * WIDTH));
+        }
+    }
+}
+
+/// One group of up to 16 batch rows for [`forward_chunks`].
+pub(crate) struct Chunk<'a> {
+    /// The rows transposed (inputs × 16, unused lanes finite).
+    pub xt: &'a [f32],
+    /// Columns that are non-zero in some of the rows.
+    pub segments: &'a [(usize, usize)],
+    /// The pre-activations of the block's weight rows (rows × 16).
+    pub zt: &'a mut [f32],
+}
+
+/// [`forward_lanes`] for several chunks of 16 batch rows at once, blocked for the caches: for
+/// each block of [`FORWARD_KC`] columns, every chunk meets every row group of `w` (a block of
+/// rows, `bias.len()` of them), so the block of weights is read from memory once for all chunks
+/// and a chunk's block of inputs stays in L1 while the row groups pass over it. Each output is
+/// the same chain of fused multiply-adds (from the bias, columns in order) as in
+/// [`forward_lanes`], so both give the same bits.
+pub(crate) fn forward_chunks(
+    isa: Isa,
+    w: &[f32],
+    bias: &[f32],
+    inputs: usize,
+    chunks: &mut [Chunk<'_>],
+) {
+    let rows = bias.len();
+    assert!(
+        w.len() == rows * inputs
+            && chunks.iter().all(|c| c.xt.len() >= inputs * WIDTH
+                && c.zt.len() >= rows * WIDTH
+                && c.segments.iter().all(|&(s, e)| s <= e && e <= inputs)),
+        "forward_chunks: shapes"
+    );
+    // SAFETY: the CPU has `isa` (from `lanes::isa`); every index lies within the lengths asserted
+    // above (rows < bias.len(), columns < inputs, lanes < 16).
+    unsafe {
+        match isa {
+            Isa::Avx512 => forward_chunks_avx512(w, bias, inputs, chunks),
+            Isa::Avx2 => forward_chunks_avx2(w, bias, inputs, chunks),
+        }
+    }
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn forward_chunks_avx512(w: &[f32], bias: &[f32], inputs: usize, chunks: &mut [Chunk<'_>]) {
+    // SAFETY: forwarded from `forward_chunks`.
+    unsafe { forward_chunks_in::<Zmm, FORWARD_ROWS_512>(w, bias, inputs, chunks) }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn forward_chunks_avx2(w: &[f32], bias: &[f32], inputs: usize, chunks: &mut [Chunk<'_>]) {
+    // SAFETY: forwarded from `forward_chunks`.
+    unsafe { forward_chunks_in::<Ymm2, FORWARD_ROWS_AVX2>(w, bias, inputs, chunks) }
+}
+
+#[inline(always)]
+unsafe fn forward_chunks_in<V: V16, const R: usize>(
+    w: &[f32],
+    bias: &[f32],
+    inputs: usize,
+    chunks: &mut [Chunk<'_>],
+) {
+    let rows = bias.len();
+    // Per chunk, the first segment not yet finished.
+    let mut cursor = vec![0usize; chunks.len()];
+    let mut k0 = 0;
+    while k0 < inputs {
+        let k1 = (k0 + FORWARD_KC).min(inputs);
+        for (chunk, cur) in chunks.iter_mut().zip(cursor.iter_mut()) {
+            let all: &[(usize, usize)] = chunk.segments;
+            while *cur < all.len() && all[*cur].1 <= k0 {
+                *cur += 1;
+            }
+            let segs = &all[*cur..];
+            let mut j = 0;
+            // SAFETY (all calls): rows j..j + r < rows; see `forward_chunks`.
+            while j + R <= rows {
+                unsafe { chunk_group::<V, R>(w, bias, inputs, segs, chunk, j, (k0, k1)) };
+                j += R;
+            }
+            match rows - j {
+                0 => {}
+                1 => unsafe { chunk_group::<V, 1>(w, bias, inputs, segs, chunk, j, (k0, k1)) },
+                2 => unsafe { chunk_group::<V, 2>(w, bias, inputs, segs, chunk, j, (k0, k1)) },
+                3 => unsafe { chunk_group::<V, 3>(w, bias, inputs, segs, chunk, j, (k0, k1)) },
+                4 => unsafe { chunk_group::<V, 4>(w, bias, inputs, segs, chunk, j, (k0, k1)) },
+                _ => {
+                    while j < rows {
+                        unsafe { chunk_group::<V, 1>(w, bias, inputs, segs, chunk, j, (k0, k1)) };
+                        j += 1;
+                    }
+                }
+            }
+        }
+        k0 = k1;
+    }
+}
+
+/// Rows `j..j + R` of one chunk over the columns `k0..k1` (`cols`) of `segments`: the
+/// accumulators start from the bias in the first block of columns and from the stored partial
+/// chain after that.
+#[inline(always)]
+unsafe fn chunk_group<V: V16, const R: usize>(
+    w: &[f32],
+    bias: &[f32],
+    inputs: usize,
+    segments: &[(usize, usize)],
+    chunk: &mut Chunk<'_>,
+    j: usize,
+    (k0, k1): (usize, usize),
+) {
+    let (wp, xp, zp) = (w.as_ptr(), chunk.xt.as_ptr(), chunk.zt.as_mut_ptr());
+    // SAFETY: rows j..j + R < rows and columns k < inputs (see `forward_chunks`).
+    unsafe {
+        let mut acc = [V::zero(); R];
+        for (r, a) in acc.iter_mut().enumerate() {
+            *a = if k0 == 0 {
+                V::splat(bias[j + r])
+            } else {
+                V::load(zp.add((j + r) * WIDTH))
+            };
+        }
+        for &(s, e) in segments {
+            if s >= k1 {
+                break;
+            }
+            for k in s.max(k0)..e.min(k1) {
                 let xv = V::load(xp.add(k * WIDTH));
                 for (r, a) in acc.iter_mut().enumerate() {
                     *a = V::splat(*wp.add((j + r) * inputs + k)).mul_add(xv, *a);
@@ -322,8 +470,10 @@ unsafe fn backward_adam_avx512(
     part: &mut [f32],
     db: &[f32],
 ) {
+    const BB: usize = PART_TILE_512.0;
+    const KV: usize = PART_TILE_512.1;
     // SAFETY: forwarded from `backward_adam`.
-    unsafe { backward_adam_in::<Zmm>(c, p, w, bias, mo, part, db) }
+    unsafe { backward_adam_in::<Zmm, BB, KV>(c, p, w, bias, mo, part, db) }
 }
 
 #[target_feature(enable = "avx2,fma")]
@@ -336,12 +486,14 @@ unsafe fn backward_adam_avx2(
     part: &mut [f32],
     db: &[f32],
 ) {
+    const BB: usize = PART_TILE_AVX2.0;
+    const KV: usize = PART_TILE_AVX2.1;
     // SAFETY: forwarded from `backward_adam`.
-    unsafe { backward_adam_in::<Ymm2>(c, p, w, bias, mo, part, db) }
+    unsafe { backward_adam_in::<Ymm2, BB, KV>(c, p, w, bias, mo, part, db) }
 }
 
 #[inline(always)]
-unsafe fn backward_adam_in<V: V16>(
+unsafe fn backward_adam_in<V: V16, const BB: usize, const KV: usize>(
     c: &AdamF32,
     p: &BackwardBlock<'_>,
     w: &mut [f32],
@@ -369,25 +521,48 @@ unsafe fn backward_adam_in<V: V16>(
 
         // Input-gradient sums with the old weights, in register tiles.
         if !part.is_empty() {
-            part_sums::<V>(w, inputs, batch, rows, dzt, part, &mo);
+            part_sums::<V, BB, KV>(w, inputs, batch, rows, dzt, part, &mo);
         }
 
-        // Weight gradients and the update, rows in pairs (each input vector loaded once for
-        // both rows).
-        let mut i = 0;
-        while i + UPDATE_ROWS <= rows {
-            update_rows::<V, UPDATE_ROWS>(&s, c, p, w, mo.m, mo.v, dzt, i);
-            i += UPDATE_ROWS;
-        }
-        while i < rows {
-            update_rows::<V, 1>(&s, c, p, w, mo.m, mo.v, dzt, i);
-            i += 1;
+        // Weight gradients and the update. Small batches: rows in pairs over whole rows (each
+        // input vector loaded once for both rows; the weight and moment streams bound the
+        // time). Wide batches: blocks of columns, groups of rows.
+        if batch < crate::kernels::WIDE_BATCH {
+            let mut i = 0;
+            while i + UPDATE_ROWS <= rows {
+                update_rows::<V, UPDATE_ROWS>(&s, c, p, w, mo.m, mo.v, dzt, i, (0, inputs));
+                i += UPDATE_ROWS;
+            }
+            while i < rows {
+                update_rows::<V, 1>(&s, c, p, w, mo.m, mo.v, dzt, i, (0, inputs));
+                i += 1;
+            }
+        } else {
+            let mut c0 = 0;
+            while c0 < inputs {
+                let cols = (c0, (c0 + UPDATE_COLS).min(inputs));
+                let mut i = 0;
+                while i + UPDATE_ROWS_WIDE <= rows {
+                    update_rows::<V, UPDATE_ROWS_WIDE>(&s, c, p, w, mo.m, mo.v, dzt, i, cols);
+                    i += UPDATE_ROWS_WIDE;
+                }
+                while i + UPDATE_ROWS <= rows {
+                    update_rows::<V, UPDATE_ROWS>(&s, c, p, w, mo.m, mo.v, dzt, i, cols);
+                    i += UPDATE_ROWS;
+                }
+                while i < rows {
+                    update_rows::<V, 1>(&s, c, p, w, mo.m, mo.v, dzt, i, cols);
+                    i += 1;
+                }
+                c0 = cols.1;
+            }
         }
     }
 }
 
-/// Weight gradients `g = Σ_b dz[b, j]·x[b, :]` and the update of the `R` rows from `i0`: zero
-/// gradient outside the segments, whole vectors, then scalar columns.
+/// Weight gradients `g = Σ_b dz[b, j]·x[b, :]` and the update of the `R` rows from `i0` over the
+/// columns `c0..c1` (`cols`): zero gradient outside the segments, whole vectors, then scalar
+/// columns.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn update_rows<V: V16, const R: usize>(
@@ -399,6 +574,7 @@ unsafe fn update_rows<V: V16, const R: usize>(
     v: &mut [f32],
     dzt: &[f32],
     i0: usize,
+    (c0, c1): (usize, usize),
 ) {
     let (inputs, batch) = (p.inputs, p.batch);
     let (wp, mp, vp, xp, dp) = (
@@ -416,8 +592,12 @@ unsafe fn update_rows<V: V16, const R: usize>(
             prefetch(mp.wrapping_add(at));
             prefetch(vp.wrapping_add(at));
         };
-        let mut pos = 0;
+        let mut pos = c0;
         for &(a, e) in p.segments.iter().chain(std::iter::once(&(inputs, inputs))) {
+            if e <= c0 {
+                continue;
+            }
+            let (a, e) = (a.clamp(c0, c1), e.clamp(c0, c1));
             // Columns pos..a: zero gradient.
             for r in 0..R {
                 let row = (i0 + r) * inputs;
@@ -459,15 +639,18 @@ unsafe fn update_rows<V: V16, const R: usize>(
                 }
             }
             pos = e.max(pos);
+            if pos >= c1 {
+                break;
+            }
         }
     }
 }
 
-/// `part[b, k] += Σ_i dzt[i, b]·w[i, k]` over the block's rows `i` in order: tiles of
-/// [`PART_BATCH`] batch rows × [`PART_VECTORS`] vectors stay in registers while the rows stream
-/// past, then single vectors, then scalar columns.
+/// `part[b, k] += Σ_i dzt[i, b]·w[i, k]` over the block's rows `i` in order: tiles of `BB` batch
+/// rows × `KV` vectors stay in registers while the rows stream past, then single vectors, then
+/// scalar columns.
 #[inline(always)]
-unsafe fn part_sums<V: V16>(
+unsafe fn part_sums<V: V16, const BB: usize, const KV: usize>(
     w: &[f32],
     inputs: usize,
     batch: usize,
@@ -479,12 +662,12 @@ unsafe fn part_sums<V: V16>(
     // SAFETY (whole body): batch rows < batch, columns < inputs, rows < rows; see `backward_adam`.
     unsafe {
         let mut k = 0;
-        while k + PART_VECTORS * WIDTH <= inputs {
-            part_tiles::<V, PART_VECTORS>(w, inputs, batch, rows, dzt, part, k, mo);
-            k += PART_VECTORS * WIDTH;
+        while k + KV * WIDTH <= inputs {
+            part_tiles::<V, BB, KV>(w, inputs, batch, rows, dzt, part, k, mo);
+            k += KV * WIDTH;
         }
         while k + WIDTH <= inputs {
-            part_tiles::<V, 1>(w, inputs, batch, rows, dzt, part, k, mo);
+            part_tiles::<V, BB, 1>(w, inputs, batch, rows, dzt, part, k, mo);
             k += WIDTH;
         }
         for k in k..inputs {
@@ -502,7 +685,7 @@ unsafe fn part_sums<V: V16>(
 /// [`part_sums`] for the `KV` vectors of columns starting at `k`, every batch row.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn part_tiles<V: V16, const KV: usize>(
+unsafe fn part_tiles<V: V16, const BB: usize, const KV: usize>(
     w: &[f32],
     inputs: usize,
     batch: usize,
@@ -515,9 +698,9 @@ unsafe fn part_tiles<V: V16, const KV: usize>(
     // SAFETY: see `part_sums`.
     unsafe {
         let mut b = 0;
-        while b + PART_BATCH <= batch {
-            part_tile::<V, PART_BATCH, KV>(w, inputs, batch, rows, dzt, part, k, b, mo);
-            b += PART_BATCH;
+        while b + BB <= batch {
+            part_tile::<V, BB, KV>(w, inputs, batch, rows, dzt, part, k, b, mo);
+            b += BB;
         }
         while b < batch {
             part_tile::<V, 1, KV>(w, inputs, batch, rows, dzt, part, k, b, mo);
@@ -611,7 +794,14 @@ mod tests {
     }
 
     /// Ragged shapes (not multiples of 16, 64, 5 or 8) and segments with gaps and ragged ends.
-    const SHAPES: [(usize, usize, usize); 4] = [(37, 131, 10), (8, 16, 3), (19, 200, 7), (1, 5, 1)];
+    /// The last one is a wide batch: blocks of columns and groups of rows in the update.
+    const SHAPES: [(usize, usize, usize); 5] = [
+        (37, 131, 10),
+        (8, 16, 3),
+        (19, 200, 7),
+        (1, 5, 1),
+        (13, 1100, 40),
+    ];
 
     fn segments(inputs: usize) -> Vec<(usize, usize)> {
         let cut = |f: usize| (inputs * f / 10).min(inputs);
@@ -652,6 +842,58 @@ mod tests {
                 let mut zt = vec![f32::NAN; rows * WIDTH];
                 forward_lanes(isa, &w, &bias, inputs, &seg, &xt, &mut zt);
                 assert_eq!(bits(&zt), bits(&naive), "{isa:?} {rows}×{inputs}");
+            }
+        }
+    }
+
+    /// The blocked forward kernel over several chunks (each with its own segments, one with none)
+    /// equals, bit for bit, a naive chain of fused multiply-adds from the bias, for row counts
+    /// that leave every tail of the register groups.
+    #[test]
+    fn forward_chunks_matches_naive_bit_for_bit() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(13);
+        for (rows, inputs) in [(23, 600), (5, 70), (16, 257)] {
+            let w = random(rows * inputs, &mut rng);
+            let bias = random(rows, &mut rng);
+            let xts: Vec<Vec<f32>> = (0..3).map(|_| random(inputs * WIDTH, &mut rng)).collect();
+            let segs = [segments(inputs), vec![(0, inputs)], Vec::new()];
+            let naive: Vec<Vec<f32>> = (0..3)
+                .map(|c| {
+                    let mut z = vec![0.0f32; rows * WIDTH];
+                    for j in 0..rows {
+                        for l in 0..WIDTH {
+                            let mut acc = bias[j];
+                            for &(s, e) in &segs[c] {
+                                for k in s..e {
+                                    acc = w[j * inputs + k].mul_add(xts[c][k * WIDTH + l], acc);
+                                }
+                            }
+                            z[j * WIDTH + l] = acc;
+                        }
+                    }
+                    z
+                })
+                .collect();
+            for isa in isas() {
+                let mut zts = vec![vec![f32::NAN; rows * WIDTH]; 3];
+                let mut chunks: Vec<Chunk<'_>> = zts
+                    .iter_mut()
+                    .zip(&xts)
+                    .zip(&segs)
+                    .map(|((zt, xt), seg)| Chunk {
+                        xt,
+                        segments: seg,
+                        zt,
+                    })
+                    .collect();
+                forward_chunks(isa, &w, &bias, inputs, &mut chunks);
+                for c in 0..3 {
+                    assert_eq!(
+                        bits(&zts[c]),
+                        bits(&naive[c]),
+                        "{isa:?} {rows}×{inputs}, chunk {c}"
+                    );
+                }
             }
         }
     }

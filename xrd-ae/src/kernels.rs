@@ -36,9 +36,21 @@ const BLOCK_ELEMS: usize = 1 << 14;
 /// Batch rows handled together by the forward kernel (their accumulators stay in registers).
 const ROW_GROUP: usize = 5;
 
-/// Output rows per block for a layer with `inputs` inputs.
-pub(crate) fn rows_per_block(inputs: usize) -> usize {
-    BLOCK_ELEMS.div_ceil(inputs.max(1)).max(1)
+/// Rows per block of the backward pass from this batch size on: there the update is bound by
+/// its arithmetic, and a block must be tall enough that each block of the batch's columns,
+/// loaded into L2, serves many weight rows.
+pub(crate) const WIDE_BATCH: usize = 32;
+const WIDE_BLOCK_ROWS: usize = 64;
+
+/// Output rows per block for a layer with `inputs` inputs trained on batches of `batch` rows (a
+/// function of the shape only, so the per-block sums do not depend on the number of threads).
+pub(crate) fn rows_per_block(inputs: usize, batch: usize) -> usize {
+    let rows = BLOCK_ELEMS.div_ceil(inputs.max(1)).max(1);
+    if batch >= WIDE_BATCH {
+        rows.max(WIDE_BLOCK_ROWS)
+    } else {
+        rows
+    }
 }
 
 /// Runs of columns of `x` (batch × width, row-major) that are non-zero in some row, widened to
@@ -282,17 +294,10 @@ fn forward_block_avx2<F: Float>(
     forward_block(w, bias, rows, segments, zt);
 }
 
-/// Whether the AVX2 builds of the kernels can run here (checked once, then cached by std).
+/// Whether the AVX2 builds of the kernels run here (see [`instruction_set`](crate::instruction_set)).
 #[inline]
 fn has_avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    crate::instruction_set() >= crate::InstructionSet::Avx2
 }
 
 fn forward_block_dispatch<F: Float>(
@@ -321,19 +326,18 @@ pub(crate) fn forward<F: Float>(
     x: &[F],
     batch: usize,
     segments: &[(usize, usize)],
-    xt: &mut Vec<F>,
     zt: &mut Vec<F>,
     z: &mut [F],
 ) {
     let inputs = x.len() / batch.max(1);
     let outputs = bias.len();
     #[cfg(target_arch = "x86_64")]
-    if forward_lanes(weight, bias, x, batch, segments, xt, zt, z) {
+    if forward_lanes(weight, bias, x, batch, segments, z) {
         return;
     }
     zt.resize(outputs * batch, F::zero());
     // Whole groups of the kernel's weight rows per task.
-    let rpb = rows_per_block(inputs).next_multiple_of(crate::simd::W_ROWS);
+    let rpb = rows_per_block(inputs, batch).next_multiple_of(crate::simd::W_ROWS);
     let rows: Vec<&[F]> = x.chunks_exact(inputs.max(1)).collect();
     let zt = &mut zt[..outputs * batch];
     if outputs <= rpb {
@@ -352,62 +356,120 @@ pub(crate) fn forward<F: Float>(
     }
 }
 
-/// [`forward`] with the batch across the lanes of the f32 vector kernels, 16 batch rows at a time
-/// through the transposed scratch `xt` (inputs × 16); `false` if they do not run here.
+/// [`forward`] with the f32 lane kernels ([`lanes_product`] over the batch's non-zero columns);
+/// `false` if they do not run here.
 #[cfg(target_arch = "x86_64")]
-#[allow(clippy::too_many_arguments)]
 fn forward_lanes<F: Float>(
     weight: &[F],
     bias: &[F],
     x: &[F],
     batch: usize,
     segments: &[(usize, usize)],
-    xt: &mut Vec<F>,
-    zt: &mut Vec<F>,
     z: &mut [F],
 ) -> bool {
-    use crate::lanes::WIDTH;
     use crate::simd::{as_f32, as_f32_mut};
-    let inputs = x.len() / batch.max(1);
-    let outputs = bias.len();
     let Some(isa) = crate::lanes::isa() else {
         return false;
     };
-    if inputs == 0 || outputs == 0 {
-        return false;
-    }
-    xt.resize(inputs * WIDTH, F::zero());
-    zt.resize(outputs * WIDTH, F::zero());
-    let (Some(w), Some(b), Some(x), Some(xt), Some(zt), Some(z)) = (
-        as_f32(weight),
-        as_f32(bias),
-        as_f32(x),
-        as_f32_mut(xt),
-        as_f32_mut(zt),
-        as_f32_mut(z),
-    ) else {
+    let (Some(w), Some(b), Some(x), Some(z)) =
+        (as_f32(weight), as_f32(bias), as_f32(x), as_f32_mut(z))
+    else {
         return false;
     };
-    let rpb = rows_per_block(inputs).next_multiple_of(8);
-    let zs = SharedOut(z.as_mut_ptr(), z.len());
-    for (c, xc) in x.chunks(WIDTH * inputs).enumerate() {
-        let nb = xc.len() / inputs;
-        // Lanes from `nb` on keep stale finite values or zeros: their outputs are never read.
-        crate::transpose::transpose_lanes(xc, nb, inputs, xt);
-        let xt = &*xt;
+    lanes_product(isa, w, b, x, batch, Some(segments), z)
+}
+
+/// Chunks of 16 rows per group of [`lanes_product`]: the group's block of transposed inputs
+/// (8 × 16 × 256 values, 128 KiB) stays in L2 while the rows of a
+/// task's weights pass over it.
+#[cfg(target_arch = "x86_64")]
+const GROUP_CHUNKS: usize = 8;
+
+/// `out = x·Wᵀ + b` (x: rows × inputs, out: rows × outputs, both row-major) with the f32 lane
+/// kernels, a blocked matrix product: the rows go in groups of up to [`GROUP_CHUNKS`] chunks of
+/// 16 (the lanes); each chunk is transposed (in parallel), then tasks of weight rows each run
+/// [`fused::forward_chunks`](crate::fused::forward_chunks) over the whole group, so each weight
+/// is read from memory once per group. `segments`: the columns to sum for every row (training:
+/// the batch's non-zero columns), or `None`: each chunk skips the columns zero in its own rows
+/// (inference). Every output is one fixed chain of fused multiply-adds whatever the blocking or
+/// the number of threads. `false` if the shapes do not allow it.
+#[cfg(target_arch = "x86_64")]
+fn lanes_product(
+    isa: crate::lanes::Isa,
+    w: &[f32],
+    b: &[f32],
+    x: &[f32],
+    rows: usize,
+    segments: Option<&[(usize, usize)]>,
+    out: &mut [f32],
+) -> bool {
+    use crate::fused::{Chunk, forward_chunks};
+    use crate::lanes::WIDTH;
+    let outputs = b.len();
+    let inputs = x.len().checked_div(rows).unwrap_or(0);
+    if inputs == 0 || outputs == 0 || w.len() != outputs * inputs || out.len() < rows * outputs {
+        return false;
+    }
+    // Taken, not borrowed: a nested call on this thread (a task stolen while waiting) gets fresh
+    // scratch instead of a double borrow.
+    let (mut xt, mut zt, mut segs) = LANES_SCRATCH.take();
+    let group_rows = GROUP_CHUNKS * WIDTH;
+    // Tasks of whole register groups of weight rows, about four per thread.
+    let unit = match isa {
+        crate::lanes::Isa::Avx512 => 8,
+        crate::lanes::Isa::Avx2 => 6,
+    };
+    let tasks = 4 * rayon::current_num_threads();
+    let rpb = outputs.div_ceil(tasks).next_multiple_of(unit);
+    let outs = SharedOut(out.as_mut_ptr(), out.len());
+    for (g, xg) in x.chunks(group_rows * inputs).enumerate() {
+        let n = xg.len() / inputs;
+        let nc = n.div_ceil(WIDTH);
+        // Lanes past the last row keep stale finite values or zeros: their outputs are never read.
+        xt.resize(nc * inputs * WIDTH, 0.0);
+        zt.resize(nc * outputs * WIDTH, 0.0);
+        segs.resize_with(nc, Vec::new);
+        xt[..nc * inputs * WIDTH]
+            .par_chunks_mut(inputs * WIDTH)
+            .zip(xg.par_chunks(WIDTH * inputs))
+            .zip(segs.par_iter_mut())
+            .for_each(|((xt, xc), seg)| {
+                let nb = xc.len() / inputs;
+                match segments {
+                    Some(_) => crate::transpose::transpose_lanes(xc, nb, inputs, xt),
+                    None => crate::transpose::transpose_segments(xc, nb, inputs, xt, seg),
+                }
+            });
+        let (xt, segs) = (&xt[..nc * inputs * WIDTH], &segs[..nc]);
         w.par_chunks(rpb * inputs)
             .zip(b.par_chunks(rpb))
-            .zip(zt.par_chunks_mut(rpb * WIDTH))
+            .zip(zt[..nc * outputs * WIDTH].par_chunks_mut(nc * rpb * WIDTH))
             .enumerate()
-            .for_each(|(blk, ((w, b), zt))| {
-                crate::fused::forward_lanes(isa, w, b, inputs, segments, xt, zt);
-                for (i, col) in zt.chunks_exact(WIDTH).enumerate() {
-                    for (l, &v) in col[..nb].iter().enumerate() {
-                        zs.write((c * WIDTH + l) * outputs + blk * rpb + i, v);
+            .for_each(|(blk, ((w, b), z))| {
+                let here = b.len();
+                let mut chunks: Vec<Chunk<'_>> = xt
+                    .chunks(inputs * WIDTH)
+                    .zip(z.chunks_mut(here * WIDTH))
+                    .zip(segs)
+                    .map(|((xt, zt), seg)| Chunk {
+                        xt,
+                        segments: segments.unwrap_or(seg),
+                        zt,
+                    })
+                    .collect();
+                forward_chunks(isa, w, b, inputs, &mut chunks);
+                for (c, zc) in z.chunks(here * WIDTH).enumerate() {
+                    let first = g * group_rows + c * WIDTH;
+                    let nb = WIDTH.min(rows - first);
+                    for (i, col) in zc.chunks_exact(WIDTH).enumerate() {
+                        for (l, &v) in col[..nb].iter().enumerate() {
+                            outs.write((first + l) * outputs + blk * rpb + i, v);
+                        }
                     }
                 }
             });
     }
+    LANES_SCRATCH.set((xt, zt, segs));
     true
 }
 
@@ -434,13 +496,10 @@ impl SharedOut {
     }
 }
 
-/// [`forward_rows`] with the f32 vector kernels: each task takes whole groups of 16 rows (the
-/// lanes), transposes them into its own scratch (which stays in its L2 cache) and runs every
-/// weight row over them, skipping the columns zero in all 16 rows; `false` if the kernels do not
-/// run here.
+/// [`forward_rows`] with the f32 lane kernels ([`lanes_product`], each chunk of 16 rows skipping
+/// its own zero columns); `false` if they do not run here.
 #[cfg(target_arch = "x86_64")]
 fn infer_lanes<F: Float>(weight: &[F], bias: &[F], x: &[F], rows: usize, out: &mut [F]) -> bool {
-    use crate::lanes::WIDTH;
     use crate::simd::{as_f32, as_f32_mut};
     let Some(isa) = crate::lanes::isa() else {
         return false;
@@ -450,38 +509,19 @@ fn infer_lanes<F: Float>(weight: &[F], bias: &[F], x: &[F], rows: usize, out: &m
     else {
         return false;
     };
-    let outputs = b.len();
-    let inputs = x.len() / rows.max(1);
-    x.par_chunks(WIDTH * inputs)
-        .zip(out.par_chunks_mut(WIDTH * outputs))
-        .for_each(|(xc, oc)| {
-            LANES_SCRATCH.with_borrow_mut(|(xt, zt, segments)| {
-                let nb = xc.len() / inputs;
-                // Stale lanes (from `nb` on) are finite values from earlier calls or zeros; their
-                // outputs are never read.
-                xt.resize(inputs * WIDTH, 0.0);
-                zt.resize(outputs * WIDTH, 0.0);
-                crate::transpose::transpose_segments(xc, nb, inputs, xt, segments);
-                crate::fused::forward_lanes(isa, w, b, inputs, segments, xt, zt);
-                for (j, col) in zt.chunks_exact(WIDTH).enumerate() {
-                    for (l, &v) in col[..nb].iter().enumerate() {
-                        oc[l * outputs + j] = v;
-                    }
-                }
-            })
-        });
-    true
+    lanes_product(isa, w, b, x, rows, None, out)
 }
 
-/// Scratch of [`infer_lanes`] per thread (transposed inputs, outputs, segments), kept between
-/// calls: a fresh 0.8 MB buffer per call would cost page faults every time.
+/// Scratch of [`lanes_product`] per calling thread (transposed inputs, outputs, segments of each
+/// chunk), kept between calls: fresh buffers of megabytes per call would cost page faults every
+/// time.
 #[cfg(target_arch = "x86_64")]
-type LanesScratch = (Vec<f32>, Vec<f32>, Vec<(usize, usize)>);
+type LanesScratch = (Vec<f32>, Vec<f32>, Vec<Vec<(usize, usize)>>);
 
 #[cfg(target_arch = "x86_64")]
 thread_local! {
-    static LANES_SCRATCH: std::cell::RefCell<LanesScratch> =
-        const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
+    static LANES_SCRATCH: std::cell::Cell<LanesScratch> =
+        const { std::cell::Cell::new((Vec::new(), Vec::new(), Vec::new())) };
 }
 
 /// Rows of one inference group and the column segments that are non-zero in any of them.
@@ -788,7 +828,7 @@ pub(crate) fn backward<'s, F: Float, S: RowSink<F>>(
 ) {
     let outputs = bias.len();
     let inputs = weight.len() / outputs.max(1);
-    let rpb = rows_per_block(inputs);
+    let rpb = rows_per_block(inputs, p.batch);
     let n_blocks = outputs.div_ceil(rpb);
     let part_len = if dx.is_some() { p.batch * inputs } else { 0 };
     partials.clear();
@@ -1027,7 +1067,7 @@ pub(crate) fn output_mse_adam<F: Float>(
             return None;
         }
         xt.resize(inputs * WIDTH, F::zero());
-        let rpb = rows_per_block(inputs).next_multiple_of(8);
+        let rpb = rows_per_block(inputs, batch).next_multiple_of(8);
         let n_blocks = outputs.div_ceil(rpb);
         let part_len = if dx.is_some() { batch * inputs } else { 0 };
         partials.clear();

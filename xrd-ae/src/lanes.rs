@@ -178,18 +178,13 @@ pub(crate) enum Isa {
     Avx2,
 }
 
-/// The best vector build this CPU runs, if any (detection is cached by std).
+/// The vector build the kernels run here, if any: the best this CPU has, capped by
+/// [`ISA_ENV`](crate::ISA_ENV).
 #[inline]
 pub(crate) fn isa() -> Option<Isa> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            return Some(Isa::Avx512);
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            return Some(Isa::Avx2);
-        }
+    match crate::instruction_set() {
+        crate::InstructionSet::Avx512 => Some(Isa::Avx512),
+        crate::InstructionSet::Avx2 => Some(Isa::Avx2),
+        _ => None,
     }
-    None
 }

@@ -6,11 +6,13 @@ mod activation;
 mod adam;
 mod autoencoder;
 mod dense;
+mod dropout;
 mod engine;
 mod error;
 #[cfg(target_arch = "x86_64")]
 mod fused;
 mod init;
+mod isa;
 mod kernels;
 #[cfg(target_arch = "x86_64")]
 mod lanes;
@@ -26,9 +28,11 @@ pub use activation::{Activation, PRELU_INIT};
 pub use adam::{Adam, WeightDecay};
 pub use autoencoder::{Autoencoder, AutoencoderConfig, AutoencoderParams, PAPER_INPUTS};
 pub use dense::Dense;
+pub use dropout::DROPOUT_SEED;
 pub use engine::{Gradients, LayerGradient, Trainer};
 pub use error::{Error, Result};
 pub use init::Init;
+pub use isa::{ISA_ENV, InstructionSet, instruction_set};
 pub use loss::{Loss, PEARSON_EPS};
 pub use network::{LayerSpec, Network, NetworkConfig, NetworkParams};
 pub use persist::FORMAT_VERSION;

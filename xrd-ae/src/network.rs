@@ -3,7 +3,8 @@
 use std::marker::PhantomData;
 
 use ndarray::{Array2, ArrayBase, ArrayView2, Data, Ix2};
-use rand::Rng;
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 use xrd_io::Float;
 
@@ -128,6 +129,65 @@ impl<F: Float> Network<F> {
         Ok(engine.gradients(&self.layers, x.view(), y.view()))
     }
 
+    /// [`Network::gradients`] in training mode: every layer with dropout applies it, with masks
+    /// drawn from a stream seeded by one `u64` of `rng`, in the order
+    /// [`Network::forward_with_dropout`] draws them (so the same seed gives the same masks in
+    /// both, e.g. for a central-difference check). [`Network::gradients`] is the inference
+    /// network's gradient (no dropout).
+    pub fn gradients_with_dropout<S1, S2, R>(
+        &self,
+        x: &ArrayBase<S1, Ix2>,
+        y: &ArrayBase<S2, Ix2>,
+        loss: Loss,
+        rng: &mut R,
+    ) -> Result<Gradients<F>>
+    where
+        S1: Data<Elem = F>,
+        S2: Data<Elem = F>,
+        R: Rng + ?Sized,
+    {
+        check_input(x.view(), self.inputs(), "input")?;
+        check_input(y.view(), self.outputs(), "targets")?;
+        if x.nrows() != y.nrows() || x.nrows() == 0 {
+            return Err(Error::shape(
+                format!("{} target rows (≥ 1)", x.nrows()),
+                format!("{}", y.nrows()),
+            ));
+        }
+        let mut engine = Engine::new(&self.layers, loss, Adam::default(), x.nrows())
+            .with_dropout(rng.next_u64());
+        Ok(engine.gradients(&self.layers, x.view(), y.view()))
+    }
+
+    /// The network's output in training mode: each layer with dropout zeroes its outputs with
+    /// probability `rate` and scales the others by `1 / (1 − rate)`, with masks drawn from a
+    /// stream seeded by one `u64` of `rng` (layer by layer, row by row), the masks training and
+    /// [`Network::gradients_with_dropout`] draw from the same seed.
+    pub fn forward_with_dropout<S, R>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        rng: &mut R,
+    ) -> Result<Array2<F>>
+    where
+        S: Data<Elem = F>,
+        R: Rng + ?Sized,
+    {
+        check_input(x.view(), self.inputs(), "input")?;
+        let mut masks = Xoshiro256PlusPlus::seed_from_u64(rng.next_u64());
+        let mut h = x.to_owned();
+        for layer in &self.layers {
+            h = layer.forward(h.view());
+            if layer.dropout > 0.0 {
+                let mut mask = vec![F::zero(); h.len()];
+                crate::dropout::draw_mask(&mut masks, layer.dropout, &mut mask);
+                for (v, m) in h.iter_mut().zip(mask) {
+                    *v *= m;
+                }
+            }
+        }
+        Ok(h)
+    }
+
     /// [`Network::forward`] with the input checked: wrong width or NaN/inf give errors.
     pub fn predict<S: Data<Elem = F>>(&self, x: &ArrayBase<S, Ix2>) -> Result<Array2<F>> {
         check_input(x.view(), self.inputs(), "input")?;
@@ -153,13 +213,17 @@ pub(crate) fn check_input<F: Float>(
     Ok(())
 }
 
-/// One layer of a [`NetworkParams`] network: its width and activation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// One layer of a [`NetworkParams`] network: its width, activation and dropout.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LayerSpec {
     /// Number of units (outputs).
     pub units: usize,
     /// Activation after the affine map.
     pub activation: Activation,
+    /// Dropout rate after the activation in training, in `[0, 1)` (default 0: none); see
+    /// [`Dense::with_dropout`].
+    #[serde(default)]
+    pub dropout: f64,
 }
 
 /// The configuration of a [`Network`] trained directly (regression or classification), serialisable.
@@ -191,6 +255,8 @@ impl Default for NetworkConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NetworkParams<F> {
     config: NetworkConfig,
+    /// [`NetworkParams::dropout`] was called before any layer.
+    orphan_dropout: bool,
     _float: PhantomData<F>,
 }
 
@@ -198,6 +264,7 @@ impl<F> Default for NetworkParams<F> {
     fn default() -> Self {
         NetworkParams {
             config: NetworkConfig::default(),
+            orphan_dropout: false,
             _float: PhantomData,
         }
     }
@@ -208,13 +275,28 @@ impl<F: Float> NetworkParams<F> {
     pub fn from_config(config: NetworkConfig) -> Self {
         NetworkParams {
             config,
+            orphan_dropout: false,
             _float: PhantomData,
         }
     }
 
-    /// Appends a layer of `units` outputs with `activation`.
+    /// Appends a layer of `units` outputs with `activation` (no dropout).
     pub fn layer(mut self, units: usize, activation: Activation) -> Self {
-        self.config.layers.push(LayerSpec { units, activation });
+        self.config.layers.push(LayerSpec {
+            units,
+            activation,
+            dropout: 0.0,
+        });
+        self
+    }
+
+    /// Sets the dropout rate (in `[0, 1)`) after the activation of the layer added last — PyTorch
+    /// `nn.Dropout(rate)` after it in an `nn.Sequential`; applied in training only.
+    pub fn dropout(mut self, rate: f64) -> Self {
+        match self.config.layers.last_mut() {
+            Some(l) => l.dropout = rate,
+            None => self.orphan_dropout = true,
+        }
         self
     }
 
@@ -279,6 +361,15 @@ impl<F: Float> NetworkParams<F> {
         if let Some(i) = self.config.layers.iter().position(|l| l.units == 0) {
             return Err(Error::param("layers", format!("layer {i} has 0 units")));
         }
+        if self.orphan_dropout {
+            return Err(Error::param(
+                "dropout",
+                "set before any layer (it applies to the layer added last)",
+            ));
+        }
+        for l in &self.config.layers {
+            crate::dropout::check_rate("dropout", l.dropout)?;
+        }
         self.config.train.check()
     }
 
@@ -292,7 +383,7 @@ impl<F: Float> NetworkParams<F> {
         let mut width = inputs;
         for spec in &self.config.layers {
             let (w, b) = self.config.init.draw::<F, R>(width, spec.units, rng);
-            layers.push(Dense::new(w, b, spec.activation)?);
+            layers.push(Dense::new(w, b, spec.activation)?.with_dropout(spec.dropout)?);
             width = spec.units;
         }
         Network::new(layers)

@@ -1,8 +1,10 @@
 //! Safetensors files with the tensor names of a PyTorch `nn.Sequential` `state_dict`.
 //!
-//! Layer `i` of a chain is module `2i` (`nn.Linear`) followed by module `2i + 1` (its activation,
-//! `nn.Identity()` included), so its tensors are `{prefix}{2i}.weight` (`outputs × inputs`),
-//! `{prefix}{2i}.bias` and, for PReLU, `{prefix}{2i+1}.weight` (shape `[1]`). An [`Autoencoder`]
+//! Each layer of a chain is an `nn.Linear` module followed by its activation module
+//! (`nn.Identity()` included) and, if it has dropout, an `nn.Dropout` module, numbered in order as
+//! in an `nn.Sequential`; without dropout layer `i` is module `2i`. Its tensors are
+//! `{prefix}{k}.weight` (`outputs × inputs`), `{prefix}{k}.bias` and, for PReLU,
+//! `{prefix}{k+1}.weight` (shape `[1]`), `k` its linear module's index. An [`Autoencoder`]
 //! uses the prefixes `encoder.` and `decoder.` (a module with two `nn.Sequential` attributes, as
 //! built by `benches/reference/torch_autoencoder.py`); a plain [`Network`] has no prefix.
 //!
@@ -26,11 +28,31 @@ pub const FORMAT_VERSION: u32 = 1;
 const FORMAT: &str = "xrd-ae";
 const MEMORY: &str = "<memory>";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 struct LayerMeta {
     inputs: usize,
     outputs: usize,
     activation: Activation,
+    /// Dropout rate after the activation; written only when non-zero (files without it: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    dropout: f64,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+/// The `nn.Sequential` index of each layer's `nn.Linear` module: linear, activation and, with
+/// dropout, an `nn.Dropout` module per layer.
+fn linear_modules(dropouts: impl Iterator<Item = f64>) -> Vec<usize> {
+    let mut next = 0;
+    dropouts
+        .map(|p| {
+            let k = next;
+            next += 2 + usize::from(p > 0.0);
+            k
+        })
+        .collect()
 }
 
 fn format_err(path: &Path, reason: impl Into<String>) -> Error {
@@ -67,20 +89,21 @@ fn chain_tensors<F: Float>(
     layers: &[Dense<F>],
 ) -> Vec<(String, Vec<usize>, Vec<u8>)> {
     let mut out = Vec::new();
-    for (i, l) in layers.iter().enumerate() {
+    let modules = linear_modules(layers.iter().map(|l| l.dropout));
+    for (l, k) in layers.iter().zip(modules) {
         out.push((
-            format!("{prefix}{}.weight", 2 * i),
+            format!("{prefix}{k}.weight"),
             vec![l.outputs(), l.inputs()],
             to_bytes(l.weight.iter().copied()),
         ));
         out.push((
-            format!("{prefix}{}.bias", 2 * i),
+            format!("{prefix}{k}.bias"),
             vec![l.outputs()],
             to_bytes(l.bias.iter().copied()),
         ));
         if l.activation == Activation::Prelu {
             out.push((
-                format!("{prefix}{}.weight", 2 * i + 1),
+                format!("{prefix}{}.weight", k + 1),
                 vec![1],
                 to_bytes(std::iter::once(l.slope)),
             ));
@@ -96,6 +119,7 @@ fn layer_meta<F: Float>(layers: &[Dense<F>]) -> Vec<LayerMeta> {
             inputs: l.inputs(),
             outputs: l.outputs(),
             activation: l.activation,
+            dropout: l.dropout,
         })
         .collect()
 }
@@ -273,16 +297,17 @@ impl<'a> Parsed<'a> {
     /// Reads the layers of a chain under `prefix`.
     fn chain<F: Float>(&self, prefix: &str, metas: &[LayerMeta]) -> Result<Vec<Dense<F>>> {
         let mut layers = Vec::with_capacity(metas.len());
-        for (i, m) in metas.iter().enumerate() {
-            let w =
-                self.tensor::<F>(&format!("{prefix}{}.weight", 2 * i), &[m.outputs, m.inputs])?;
-            let b = self.tensor::<F>(&format!("{prefix}{}.bias", 2 * i), &[m.outputs])?;
+        let modules = linear_modules(metas.iter().map(|m| m.dropout));
+        for (m, k) in metas.iter().zip(modules) {
+            let w = self.tensor::<F>(&format!("{prefix}{k}.weight"), &[m.outputs, m.inputs])?;
+            let b = self.tensor::<F>(&format!("{prefix}{k}.bias"), &[m.outputs])?;
             let w = Array2::from_shape_vec((m.outputs, m.inputs), w)
                 .map_err(|e| format_err(self.path, e.to_string()))?;
             let mut layer = Dense::new(w, Array1::from(b), m.activation)
+                .and_then(|l| l.with_dropout(m.dropout))
                 .map_err(|e| format_err(self.path, e.to_string()))?;
             if m.activation == Activation::Prelu {
-                let s = self.tensor::<F>(&format!("{prefix}{}.weight", 2 * i + 1), &[1])?;
+                let s = self.tensor::<F>(&format!("{prefix}{}.weight", k + 1), &[1])?;
                 layer.slope = s[0];
             }
             layers.push(layer);
@@ -367,6 +392,7 @@ impl<F: Float> Autoencoder<F> {
                 inputs,
                 outputs,
                 activation,
+                dropout: 0.0,
             })
             .collect();
         Self::assemble(&parsed, &metas, k, config)

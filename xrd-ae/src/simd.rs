@@ -34,14 +34,7 @@ pub(crate) fn as_f32_mut<F: Float>(s: &mut [F]) -> Option<&mut [f32]> {
 /// Whether the f32 AVX2/FMA kernels can run on this CPU.
 #[inline]
 pub(crate) fn available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    crate::instruction_set() >= crate::InstructionSet::Avx2
 }
 
 /// `out[r] = Σ_k xs[r][k]·w[k]` over `segments` for `R` rows; `None` if the shapes do not allow
@@ -114,14 +107,7 @@ pub(crate) const W_ROWS: usize = 3;
 /// Whether the AVX-512 kernels can run on this CPU.
 #[inline]
 pub(crate) fn available512() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    crate::instruction_set() >= crate::InstructionSet::Avx512
 }
 
 /// `out[j·R + r] = Σ_k xs[r][k]·ws[j][k]` over `segments`, for up to [`W_ROWS`] weight rows `ws`

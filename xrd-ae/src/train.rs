@@ -197,6 +197,10 @@ pub(crate) fn fit_layers<F: Float, R: Rng + ?Sized>(
 
     let batch = cfg.batch_size.min(train_rows.len());
     let mut engine = Engine::new(layers, loss, cfg.optimizer, batch);
+    if layers.iter().any(|l| l.dropout > 0.0) {
+        // Drawn only with dropout, so that networks without it see the same random stream.
+        engine = engine.with_dropout(rng.next_u64());
+    }
     let mut buffers = Batches::new(batch, x.ncols(), y.map(|y| y.ncols()));
     let mut history = History {
         validation_rows: val_rows.to_vec(),

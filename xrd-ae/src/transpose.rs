@@ -50,7 +50,7 @@ fn transpose_blocks(x: &[f32], nb: usize, inputs: usize, xt: &mut [f32], nonzero
     nonzero.clear();
     nonzero.resize(if want { blocks } else { 0 }, false);
     let mut k = 0;
-    if std::arch::is_x86_feature_detected!("avx") {
+    if crate::instruction_set() >= crate::InstructionSet::Avx2 {
         // SAFETY: AVX is available; the kernel reads rows < nb, columns < inputs and writes
         // xt[k·16 ..][..16] for k < inputs, all within the lengths asserted above.
         k = unsafe { transpose_avx(x, nb, inputs, xt, nonzero) };

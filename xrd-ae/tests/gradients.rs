@@ -334,7 +334,7 @@ fn f32_kernels_agree_with_f64() {
 #[test]
 fn wide_layer_inference_matches_matrix_product() {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
-    for rows in [1, 7, 23] {
+    for rows in [1, 7, 23, 40, 150] {
         let (w, b) = Init::Torch.draw::<f64, _>(1500, 37, &mut rng);
         let layer = Dense::new(w, b, Activation::Identity).unwrap();
         let mut x = random(rows, 1500, &mut rng);
@@ -369,20 +369,30 @@ type Moments = (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
 /// gaps and ragged tails) agree with f64 gradients followed by `Adam::step` on every tensor.
 #[test]
 fn f32_fused_steps_agree_with_f64_reference() {
+    let zeros = [0, 1, 2, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 44];
+    f32_steps_agree_with_f64(&[45, 13, 29], 6, &zeros, 1e-2);
+}
+
+/// The same with a wide batch (the blocked product, blocks of columns and tall blocks of rows in
+/// the update) and inputs wider than a block of columns. The smaller learning rate keeps the one
+/// step in 10⁵ whose gradient is the rounding-sensitive difference of nearly equal sums from
+/// moving its weight by more than the tolerance (Adam normalises every gradient to about `lr`).
+#[test]
+fn f32_wide_batch_steps_agree_with_f64_reference() {
+    let zeros: Vec<usize> = (100..180).chain(1090..1100).collect();
+    f32_steps_agree_with_f64(&[1100, 70, 29], 40, &zeros, 1e-3);
+}
+
+fn f32_steps_agree_with_f64(widths: &[usize], batch: usize, zeros: &[usize], lr: f64) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(12);
-    let mut net = network(
-        &[45, 13, 29],
-        Activation::Tanh,
-        Activation::Identity,
-        &mut rng,
-    );
-    let mut x = random(6, 45, &mut rng);
-    for c in [0, 1, 2, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 44] {
+    let mut net = network(widths, Activation::Tanh, Activation::Identity, &mut rng);
+    let mut x = random(batch, widths[0], &mut rng);
+    for &c in zeros {
         x.column_mut(c).fill(0.0);
     }
-    let y = random(6, 29, &mut rng);
+    let y = random(batch, widths[widths.len() - 1], &mut rng);
     let adam = xrd_ae::Adam {
-        lr: 1e-2,
+        lr,
         weight_decay: 0.5,
         ..xrd_ae::Adam::default()
     };
@@ -401,7 +411,7 @@ fn f32_fused_steps_agree_with_f64_reference() {
             .collect();
         Network::new(layers).unwrap()
     };
-    let mut trainer = xrd_ae::Trainer::new(to32(&net), Loss::Mse, adam, 6).unwrap();
+    let mut trainer = xrd_ae::Trainer::new(to32(&net), Loss::Mse, adam, batch).unwrap();
     let (x32, y32) = (x.mapv(|v| v as f32), y.mapv(|v| v as f32));
     let mut moments: Vec<Moments> = net
         .layers()

@@ -181,3 +181,61 @@ fn configs_round_trip_through_json() {
         c
     );
 }
+
+fn rejects_dropout(rate: f64) {
+    let p: NetworkParams<f64> = Network::params().layer(4, Activation::Relu).dropout(rate);
+    assert!(
+        matches!(
+            p.check(),
+            Err(Error::InvalidParameter {
+                name: "dropout",
+                ..
+            })
+        ),
+        "{rate}"
+    );
+}
+
+#[test]
+fn network_negative_dropout() {
+    rejects_dropout(-0.1);
+}
+
+#[test]
+fn network_dropout_of_one() {
+    rejects_dropout(1.0);
+}
+
+#[test]
+fn network_nan_dropout() {
+    rejects_dropout(f64::NAN);
+}
+
+#[test]
+fn network_dropout_before_any_layer() {
+    let p: NetworkParams<f64> = Network::params().dropout(0.2).layer(4, Activation::Relu);
+    assert!(matches!(
+        p.check(),
+        Err(Error::InvalidParameter {
+            name: "dropout",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn network_config_with_dropout_round_trips_through_json() {
+    let p: NetworkParams<f64> = Network::params()
+        .layer(4, Activation::Relu)
+        .dropout(0.3)
+        .layer(2, Activation::Identity);
+    p.check().unwrap();
+    let json = serde_json::to_string(p.config()).unwrap();
+    let back: xrd_ae::NetworkConfig = serde_json::from_str(&json).unwrap();
+    assert_eq!(&back, p.config());
+    assert_eq!(back.layers[0].dropout, 0.3);
+    // Configurations written before dropout existed still read (no dropout).
+    let old: xrd_ae::LayerSpec =
+        serde_json::from_str(r#"{"units":3,"activation":"relu"}"#).unwrap();
+    assert_eq!(old.dropout, 0.0);
+}

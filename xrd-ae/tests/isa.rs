@@ -1,0 +1,106 @@
+//! `XRD_AE_ISA` caps the instruction set of the f32 kernels: each value runs in a child process
+//! (the variable is read once per process) that reports the instruction set it used and the
+//! result of a few training steps and an inference; every path must agree with the others.
+#![allow(clippy::unwrap_used)]
+
+use ndarray::Array2;
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use xrd_ae::{Activation, Adam, ISA_ENV, InstructionSet, Loss, Network, Trainer, instruction_set};
+
+/// Trains a small classifier (wide enough for the blocked and lane kernels) for a few steps and
+/// returns the final weights and an inference.
+fn workload() -> Vec<f32> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+    let net = Network::<f32>::params()
+        .layer(40, Activation::Relu)
+        .dropout(0.2)
+        .layer(7, Activation::Identity)
+        .build(1100, &mut rng)
+        .unwrap();
+    let x = Array2::from_shape_simple_fn((40, 1100), || rng.random_range(0.0f32..1.0));
+    let mut y = Array2::zeros((40, 7));
+    for r in 0..40 {
+        y[(r, r % 7)] = 1.0;
+    }
+    let mut t = Trainer::new(net, Loss::CrossEntropy, Adam::default(), 40).unwrap();
+    for _ in 0..3 {
+        t.step(x.view(), y.view()).unwrap();
+    }
+    let mut out: Vec<f32> = t.network().predict(&x).unwrap().iter().copied().collect();
+    for l in t.network().layers() {
+        out.extend(l.weight().iter().take(500));
+    }
+    out
+}
+
+/// Run by [`the_isa_variable_caps_the_kernels`] in a child process.
+#[test]
+#[ignore = "run in a child process by the_isa_variable_caps_the_kernels"]
+fn report_isa_and_workload() {
+    let values: Vec<String> = workload().iter().map(|v| v.to_string()).collect();
+    println!("isa={}", instruction_set().name());
+    println!("values={}", values.join(","));
+}
+
+fn child(value: &str) -> (String, Vec<f32>) {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "report_isa_and_workload",
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(ISA_ENV, value)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{value}: {out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let field = |key: &str| {
+        text.lines()
+            // The test harness may print its own prefix on the same line.
+            .find_map(|l| l.split_once(key).map(|(_, v)| v))
+            .unwrap_or_else(|| panic!("no {key} in {text}"))
+            .to_string()
+    };
+    let values = field("values=")
+        .split(',')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    (field("isa="), values)
+}
+
+#[test]
+fn the_isa_variable_caps_the_kernels() {
+    let (best, reference) = child("");
+    assert_eq!(best, {
+        // The best this CPU has: what an uncapped process reports.
+        let (name, _) = child("avx512");
+        name
+    });
+    for (value, cap) in [
+        ("avx2", InstructionSet::Avx2),
+        ("portable", InstructionSet::Portable),
+    ] {
+        let (name, values) = child(value);
+        let allowed: Vec<&str> = [
+            InstructionSet::Portable,
+            InstructionSet::Avx2,
+            InstructionSet::Avx512,
+        ]
+        .into_iter()
+        .filter(|&i| i <= cap)
+        .map(InstructionSet::name)
+        .collect();
+        assert!(allowed.contains(&name.as_str()), "{value} ran {name}");
+        assert_eq!(values.len(), reference.len());
+        for (a, b) in values.iter().zip(&reference) {
+            assert!(
+                (a - b).abs() <= 1e-4 * (1.0 + b.abs()),
+                "{value}: {a} vs {b} ({best})"
+            );
+        }
+    }
+    assert_eq!(child("portable").0, "portable");
+}
