@@ -237,6 +237,9 @@ impl ClassifierParams {
         let mut builder = NetworkParams::<f32>::default().init(cfg.init);
         for &h in &cfg.hidden {
             builder = builder.layer(h, Activation::Relu);
+            if cfg.dropout > 0.0 {
+                builder = builder.dropout(cfg.dropout);
+            }
         }
         builder = builder.layer(SPACE_GROUPS, Activation::Identity);
 
@@ -263,6 +266,7 @@ impl ClassifierParams {
                         };
                         net = with_output(net, act)?;
                         Trainer::new(net.clone(), loss, cfg.optimizer, cfg.batch_size)?
+                            .with_rng(&mut rng)
                     }
                 };
                 let (mut done, mut sum) = (0usize, 0.0);

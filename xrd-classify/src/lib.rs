@@ -20,7 +20,8 @@ pub use evaluation::{CoveragePoint, Evaluation, evaluate};
 pub use fit::{History, Progress};
 pub use measured::{InputWarning, TRAINING_WAVELENGTH};
 pub use params::{
-    ClassifierConfig, ClassifierParams, LossSchedule, Sampling, VECSEI_HIDDEN, VECSEI_THRESHOLD,
+    ClassifierConfig, ClassifierParams, DEFAULT_DROPOUT, LossSchedule, Sampling, VECSEI_HIDDEN,
+    VECSEI_THRESHOLD,
 };
 pub use predict::{Prediction, system_probabilities};
 pub use source::{LabelledPatterns, PatternSource};
