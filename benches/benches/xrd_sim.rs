@@ -1,7 +1,9 @@
 //! xrd-sim hot paths: the peak list of the 104-atom SmFe11Ti 2×2×1 oracle cell at λ = 0.496 Å,
 //! 2θ 0–120° (pymatgen-compatible mode and the default Waasmaier–Kirfel mode; pymatgen's
 //! `XRDCalculator` takes 3.0–3.7 s here, see benches/reference/pymatgen_xrd.py), a 12,000-point
-//! profile of it, the reduced-grid CIF round trip, and building the whole 150-pattern data set.
+//! profile of it, the reduced-grid CIF round trip, building the whole 150-pattern data set, and
+//! the classifier's training patterns: 1,000 random crystals of uniformly drawn space groups
+//! simulated on the 8,500-point RRUFF grid with every artefact (target ≥ 2,000 patterns/s).
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -10,7 +12,9 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use xrd_io::Grid;
 use xrd_sim::builtin::BuiltinParams;
-use xrd_sim::{PowderParams, Profile, Simulator, Structure};
+use xrd_sim::{
+    PowderParams, Profile, Simulator, Structure, SyntheticCrystalParams, TrainingPatternParams,
+};
 
 const CASE: &str = "smfe11ti_conv2x2x1_lam0.496.cif";
 
@@ -61,6 +65,23 @@ fn bench(c: &mut Criterion) {
     let params = BuiltinParams::default();
     g.bench_function("build_150_patterns_11900_points", |b| {
         b.iter(|| black_box(params.build().ok()))
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("xrd_sim");
+    g.sample_size(10).measurement_time(Duration::from_secs(40));
+    let training = TrainingPatternParams::new();
+    g.bench_function("training_batch_1000", |b| {
+        b.iter(|| black_box(training.batch(black_box(1), 0, 1000).ok()))
+    });
+    let crystals = SyntheticCrystalParams::new();
+    g.bench_function("synthetic_crystals_230", |b| {
+        b.iter(|| {
+            let mut rng = <rand_xoshiro::Xoshiro256PlusPlus as rand::SeedableRng>::seed_from_u64(1);
+            for n in 1..=230u8 {
+                black_box(crystals.generate(n, &mut rng).ok());
+            }
+        })
     });
     g.finish();
 }

@@ -18,6 +18,17 @@ const SYMBOLS: [&str; 118] = [
     "Fl", "Mc", "Lv", "Ts", "Og",
 ];
 
+/// Covalent radii (Å) of H–Cm (Z = 1…96), Cordero et al., Dalton Trans. 2008, 2832 (low-spin values
+/// for Mn, Fe and Co; sp³ carbon).
+const COVALENT_RADII: [f64; 96] = [
+    0.31, 0.28, 1.28, 0.96, 0.84, 0.76, 0.71, 0.66, 0.57, 0.58, 1.66, 1.41, 1.21, 1.11, 1.07, 1.05,
+    1.02, 1.06, 2.03, 1.76, 1.70, 1.60, 1.53, 1.39, 1.39, 1.32, 1.26, 1.24, 1.32, 1.22, 1.22, 1.20,
+    1.19, 1.20, 1.20, 1.16, 2.20, 1.95, 1.90, 1.75, 1.64, 1.54, 1.47, 1.46, 1.42, 1.39, 1.45, 1.44,
+    1.42, 1.39, 1.39, 1.38, 1.39, 1.40, 2.44, 2.15, 2.07, 2.04, 2.03, 2.01, 1.99, 1.98, 1.98, 1.96,
+    1.94, 1.92, 1.92, 1.89, 1.90, 1.87, 1.87, 1.75, 1.70, 1.62, 1.51, 1.44, 1.41, 1.36, 1.36, 1.32,
+    1.45, 1.46, 1.48, 1.40, 1.50, 1.50, 2.60, 2.21, 2.15, 2.06, 2.00, 1.96, 1.90, 1.87, 1.80, 1.69,
+];
+
 /// A chemical element, identified by its atomic number (1 = H … 118 = Og).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Element(u8);
@@ -53,6 +64,11 @@ impl Element {
     /// Atomic number.
     pub fn z(self) -> u8 {
         self.0
+    }
+
+    /// Covalent radius (Å; Cordero et al. 2008), tabulated for H–Cm (Z ≤ 96).
+    pub fn covalent_radius(self) -> Option<f64> {
+        COVALENT_RADII.get(usize::from(self.0) - 1).copied()
     }
 
     /// Symbol, e.g. `"Fe"`.
@@ -193,5 +209,14 @@ mod tests {
         assert!(Species::from_label("123").is_err());
         assert_eq!(Element::from_z(118).unwrap().symbol(), "Og");
         assert!(Element::from_z(0).is_err());
+        assert_eq!(
+            Element::from_symbol("O").unwrap().covalent_radius(),
+            Some(0.66)
+        );
+        assert_eq!(
+            Element::from_symbol("Cm").unwrap().covalent_radius(),
+            Some(1.69)
+        );
+        assert_eq!(Element::from_symbol("Bk").unwrap().covalent_radius(), None);
     }
 }

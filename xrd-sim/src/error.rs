@@ -82,6 +82,38 @@ pub enum Error {
     /// The structure gives no reflection in the requested range.
     #[error("no reflection in the 2θ range {0}°–{1}°")]
     NoReflections(f64, f64),
+    /// A space-group number, Hall number or symbol that names no space group.
+    #[error("unknown space group: {0}")]
+    UnknownSpaceGroup(String),
+    /// moyo's symmetry search failed.
+    #[error("symmetry search failed: {0}")]
+    Symmetry(String),
+    /// A VASP POSCAR/CONTCAR file is malformed.
+    #[error("POSCAR line {line}: {message}")]
+    Poscar {
+        /// 1-based line number.
+        line: usize,
+        /// What was wrong.
+        message: String,
+    },
+    /// A file could not be read.
+    #[error("cannot read {path}: {message}")]
+    File {
+        /// The path.
+        path: String,
+        /// The operating system's message.
+        message: String,
+    },
+    /// No random crystal met the constraints within the allowed number of tries.
+    #[error("no random crystal of space group {space_group} after {tries} tries: {reason}")]
+    SyntheticCrystal {
+        /// Space group asked for.
+        space_group: u8,
+        /// Tries made.
+        tries: usize,
+        /// What failed last.
+        reason: String,
+    },
     /// An error from `xrd-io` (grids, datasets).
     #[error(transparent)]
     Io(#[from] xrd_io::Error),

@@ -7,8 +7,12 @@ mod error;
 pub mod cif;
 pub mod element;
 pub mod lattice;
+pub mod poscar;
 pub mod scattering;
 pub mod structure;
+pub mod symmetry;
+pub mod synthetic;
+pub mod training;
 
 pub use cif::Cif;
 pub use element::{Element, Species};
@@ -16,10 +20,15 @@ pub use error::{Error, Result};
 pub use lattice::Lattice;
 pub use scattering::{Anomalous, AtomicFactor, FormFactorTable};
 pub use structure::{Site, Structure};
+pub use symmetry::{CrystalSystem, SpaceGroup, SpaceGroupInfo, SymOp, WyckoffPosition};
+pub use synthetic::SyntheticCrystalParams;
+pub use training::{TrainingBatch, TrainingPattern, TrainingPatternParams};
 
 pub mod powder;
 
-pub use powder::{Doublet, Peak, PeakList, PowderParams, Profile, Shape, Simulator, Width};
+pub use powder::{
+    Doublet, Geometry, MarchDollase, Peak, PeakList, PowderParams, Profile, Shape, Simulator, Width,
+};
 pub mod artefacts;
 pub mod builtin;
 pub use artefacts::{Artefacts, Background};

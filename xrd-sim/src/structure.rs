@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::cif::SymOp;
 use crate::element::{Element, Species};
 use crate::lattice::{Lattice, Mat3, det, inverse, mat_vec_rows, norm};
+use crate::symmetry::SymOp;
 use crate::{Error, Result};
 
 /// One atomic site.

@@ -3,10 +3,10 @@
 use std::collections::BTreeSet;
 
 use crate::Result;
-use crate::cif::SymOp;
 use crate::element::Species;
 use crate::lattice::{Lattice, Mat3, inverse, mat_vec_rows};
 use crate::structure::{Site, Structure};
+use crate::symmetry::SymOp;
 
 use super::orbits::Perm;
 

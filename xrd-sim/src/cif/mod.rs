@@ -5,15 +5,14 @@
 //! (type symbols with charges such as `Ti3.928+`, occupancy, `U_iso`/`B_iso` or the mean of the
 //! anisotropic diagonal), and expands the sites to the full cell, removing duplicates.
 
-mod symop;
-
 use std::collections::HashMap;
 
-pub use symop::SymOp;
+pub use crate::symmetry::SymOp;
 
 use crate::element::Species;
 use crate::lattice::Lattice;
 use crate::structure::{Site, Structure, u_to_b};
+use crate::symmetry::SpaceGroup;
 use crate::{Error, Result};
 
 pub use crate::structure::DUPLICATE_TOLERANCE;
@@ -211,12 +210,17 @@ impl Block {
     }
 
     /// Symmetry operators of the block: from `_symmetry_equiv_pos_as_xyz` or
-    /// `_space_group_symop_operation_xyz`; the identity alone when the block declares P 1 or no
-    /// symmetry at all.
+    /// `_space_group_symop_operation_xyz` when given; else generated (moyo's tables) from the Hall
+    /// symbol, the Hermann–Mauguin symbol or the International Tables number, in that order of
+    /// preference (see [`SpaceGroup::from_hm_symbol`] for the spellings understood). A
+    /// rhombohedral group whose cell has a = b = c and α = β = γ ≠ 90° is taken in rhombohedral
+    /// axes, else in hexagonal axes; without an origin choice (`:1`/`:2`), origin choice 2
+    /// ([`Block::structure`] then keeps the choice that gives fewer atoms). The identity alone
+    /// when the block names no symmetry.
     ///
     /// # Errors
-    /// [`Error::CifMissing`] if only a space-group symbol/number other than P 1 is given
-    /// (operators are not generated from symbols); [`Error::SymmetryOperator`] for a bad operator.
+    /// [`Error::SymmetryOperator`] for a bad operator; [`Error::CifValue`] for a symbol or number
+    /// that names no space group, or a number that contradicts the symbol.
     pub fn symmetry_operators(&self) -> Result<Vec<SymOp>> {
         for tag in [
             "_space_group_symop_operation_xyz",
@@ -226,39 +230,93 @@ impl Block {
                 return ops.iter().map(|o| SymOp::parse(o)).collect();
             }
         }
-        let symbol_tags = [
-            "_symmetry_space_group_name_h-m",
-            "_space_group_name_h-m_alt",
-            "_symmetry_space_group_name_hall",
-            "_space_group_name_hall",
-            "_symmetry_int_tables_number",
-            "_space_group_it_number",
-        ];
-        let given: Vec<(&str, &str)> = symbol_tags
-            .iter()
-            .filter_map(|t| {
+        Ok(match self.space_group()? {
+            Some(g) => g.operations().to_vec(),
+            None => vec![SymOp::IDENTITY],
+        })
+    }
+
+    /// The space group the block names by Hall symbol, H-M symbol or number (preferred in that
+    /// order; a number must agree with the symbol), in the setting described under
+    /// [`Block::symmetry_operators`]; `None` if it names none.
+    ///
+    /// # Errors
+    /// [`Error::CifValue`] for a symbol or number that names no space group, or a number that
+    /// contradicts the symbol.
+    pub fn space_group(&self) -> Result<Option<&'static SpaceGroup>> {
+        let first = |tags: [&'static str; 2]| -> Option<(&'static str, &str)> {
+            tags.into_iter().find_map(|t| {
                 self.get(t)
                     .and_then(|v| v.first())
-                    .map(|v| (*t, v.as_str()))
+                    .filter(|v| !is_null(v))
+                    .map(|v| (t, v.as_str()))
             })
-            .filter(|(_, v)| !is_null(v))
-            .collect();
-        let p1 = given.iter().all(|(_, v)| {
-            let s: String = v.chars().filter(|c| !c.is_whitespace()).collect();
-            s == "1" || s.eq_ignore_ascii_case("P1")
-        });
-        if p1 {
-            return Ok(vec![SymOp::IDENTITY]);
+        };
+        let hall = first(["_space_group_name_hall", "_symmetry_space_group_name_hall"]);
+        let hm = first([
+            "_space_group_name_h-m_alt",
+            "_symmetry_space_group_name_h-m",
+        ]);
+        let number = first(["_space_group_it_number", "_symmetry_int_tables_number"]);
+        let from_symbol = match (hall, hm) {
+            (Some((t, v)), _) => {
+                Some(SpaceGroup::from_hall_symbol(v).map_err(|_| self.bad_value(t, v))?)
+            }
+            (None, Some((t, v))) => {
+                let g = SpaceGroup::from_hm_symbol(v).map_err(|_| self.bad_value(t, v))?;
+                Some(if v.contains(':') {
+                    g
+                } else {
+                    self.rhombohedral_if_cell_is(g)
+                })
+            }
+            (None, None) => None,
+        };
+        let from_number = match number {
+            Some((t, v)) => {
+                let n = v
+                    .trim()
+                    .parse::<u8>()
+                    .ok()
+                    .and_then(|n| SpaceGroup::new(n).ok())
+                    .ok_or_else(|| self.bad_value(t, v))?;
+                Some((t, v, n))
+            }
+            None => None,
+        };
+        match (from_symbol, from_number) {
+            (Some(g), Some((t, v, n))) if g.number() != n.number() => Err(self.bad_value(
+                t,
+                &format!("{v} (the space-group symbol names {})", g.number()),
+            )),
+            (Some(g), _) => Ok(Some(g)),
+            (None, Some((_, _, n))) => Ok(Some(self.rhombohedral_if_cell_is(n))),
+            (None, None) => Ok(None),
         }
-        let desc = given
-            .iter()
-            .map(|(t, v)| format!("{t} = '{v}'"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        Err(self.missing(format!(
-            "symmetry operators (_symmetry_equiv_pos_as_xyz or _space_group_symop_operation_xyz): \
-             the block only names the space group ({desc}), and operators are not generated from symbols"
-        )))
+    }
+
+    /// `g` in rhombohedral axes when it is an R group and the block's cell is rhombohedral.
+    fn rhombohedral_if_cell_is(&self, g: &'static SpaceGroup) -> &'static SpaceGroup {
+        let Some(r) = g.rhombohedral_axes() else {
+            return g;
+        };
+        let v = |t: &str| self.number(t).ok();
+        let cell = (
+            v("_cell_length_a"),
+            v("_cell_length_b"),
+            v("_cell_length_c"),
+            v("_cell_angle_alpha"),
+            v("_cell_angle_beta"),
+            v("_cell_angle_gamma"),
+        );
+        let rhombohedral = match cell {
+            (Some(a), Some(b), Some(c), Some(al), Some(be), Some(ga)) => {
+                let close = |x: f64, y: f64| (x - y).abs() <= 1e-3 * x.abs().max(1.0);
+                close(a, b) && close(b, c) && close(al, be) && close(be, ga) && !close(al, 90.0)
+            }
+            _ => false,
+        };
+        if rhombohedral { r } else { g }
     }
 
     /// The block's crystal structure with all symmetry-equivalent sites generated and duplicates
@@ -281,7 +339,48 @@ impl Block {
         )?;
         let ops = self.symmetry_operators()?;
         let asym = self.asymmetric_unit()?;
-        Structure::from_asymmetric_unit(lattice, &asym, &ops)
+        let s = Structure::from_asymmetric_unit(lattice, &asym, &ops)?;
+        // A symbol without an origin choice: the asymmetric unit may be written for either.
+        // In the wrong origin special positions become larger orbits, so the choice that
+        // gives fewer atoms is the one the coordinates were written for.
+        if !self.has_operator_list()
+            && !self.origin_choice_is_explicit()
+            && let Some(other) = self
+                .space_group()?
+                .and_then(SpaceGroup::other_origin_choice)
+        {
+            let t = Structure::from_asymmetric_unit(lattice, &asym, other.operations())?;
+            if t.len() < s.len() {
+                return Ok(t);
+            }
+        }
+        Ok(s)
+    }
+
+    fn has_operator_list(&self) -> bool {
+        self.get("_space_group_symop_operation_xyz").is_some()
+            || self.get("_symmetry_equiv_pos_as_xyz").is_some()
+    }
+
+    /// A Hall symbol, or an H-M symbol with a `:` setting suffix.
+    fn origin_choice_is_explicit(&self) -> bool {
+        let given = |t: &str| {
+            self.get(t)
+                .and_then(|v| v.first())
+                .is_some_and(|v| !is_null(v))
+        };
+        given("_space_group_name_hall")
+            || given("_symmetry_space_group_name_hall")
+            || [
+                "_space_group_name_h-m_alt",
+                "_symmetry_space_group_name_h-m",
+            ]
+            .iter()
+            .any(|t| {
+                self.get(t)
+                    .and_then(|v| v.first())
+                    .is_some_and(|v| v.contains(':'))
+            })
     }
 
     fn default_angle(&self, tag: &str) -> Result<f64> {
@@ -527,12 +626,41 @@ mod tests {
         _atom_site_fract_y\n_atom_site_fract_z\nNa1 0 0 0\nCl1 0.5 0.5 0.5\n";
 
     #[test]
-    fn space_group_symbol_only_is_a_clear_error() {
-        let err = Structure::from_cif(NACL_SG_ONLY).unwrap_err().to_string();
-        assert!(
-            err.contains("_symmetry_equiv_pos_as_xyz") && err.contains("F m -3 m"),
-            "{err}"
+    fn a_space_group_symbol_or_number_is_expanded() {
+        let s = Structure::from_cif(NACL_SG_ONLY).unwrap();
+        assert_eq!(s.len(), 8);
+        assert_eq!(s.space_group(1e-3).unwrap().number, 225);
+        let by_number = NACL_SG_ONLY.replace(
+            "_symmetry_space_group_name_H-M 'F m -3 m'",
+            "_space_group_IT_number 225",
         );
+        assert_eq!(Structure::from_cif(&by_number).unwrap().len(), 8);
+        let by_hall = NACL_SG_ONLY.replace(
+            "_symmetry_space_group_name_H-M 'F m -3 m'",
+            "_space_group_name_Hall '-F 4 2 3'",
+        );
+        assert_eq!(Structure::from_cif(&by_hall).unwrap().len(), 8);
+        for bad in [
+            "_symmetry_space_group_name_H-M 'X y z'",
+            "_space_group_IT_number 231",
+            "_space_group_name_Hall 'Q 9'",
+        ] {
+            let text = NACL_SG_ONLY.replace("_symmetry_space_group_name_H-M 'F m -3 m'", bad);
+            let err = Structure::from_cif(&text).unwrap_err().to_string();
+            assert!(err.contains("invalid value"), "{bad}: {err}");
+        }
+        let contradiction = format!("{NACL_SG_ONLY}_symmetry_Int_Tables_number 221\n");
+        assert!(Structure::from_cif(&contradiction).is_err());
+        // Rhombohedral axes when the cell is rhombohedral: α-Al2O3-like R-3c, 2 Al + 3 O per
+        // formula unit, 2 formula units in the rhombohedral cell, 6 in the hexagonal one.
+        let rhomb = "data_r\n_cell_length_a 5.128\n_cell_length_b 5.128\n_cell_length_c 5.128\n\
+            _cell_angle_alpha 55.28\n_cell_angle_beta 55.28\n_cell_angle_gamma 55.28\n\
+            _symmetry_space_group_name_H-M 'R -3 c'\nloop_\n_atom_site_type_symbol\n\
+            _atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n\
+            Al 0.3522 0.3522 0.3522\nO 0.5561 -0.0561 0.25\n";
+        let r = Structure::from_cif(rhomb).unwrap();
+        assert_eq!(r.len(), 10);
+        assert_eq!(r.space_group(1e-2).unwrap().number, 167);
     }
 
     #[test]

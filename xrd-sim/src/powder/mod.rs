@@ -1,12 +1,16 @@
 //! Powder diffraction: reflections, structure factors, peak lists and profiles.
 
+mod geometry;
 mod params;
 mod peaks;
 mod profile;
+mod texture;
 
+pub use geometry::Geometry;
 pub use params::{CU_KA1, CU_KA2, Doublet, PowderParams};
 pub use peaks::{Peak, PeakList};
-pub use profile::{Profile, Shape, Width};
+pub use profile::{Profile, SCHERRER_K, Shape, Width};
+pub use texture::MarchDollase;
 
 use rayon::prelude::*;
 use xrd_io::Grid;
@@ -105,7 +109,38 @@ impl Simulator {
     /// # Errors
     /// Missing scattering factors, untabulated f′/f″, or [`Error::NoReflections`].
     pub fn peaks(&self, structure: &Structure) -> Result<PeakList> {
+        self.peaks_with(structure, None)
+    }
+
+    /// As [`Simulator::peaks`], every reflection weighted by the March–Dollase factor of its
+    /// normal before reflections are merged into peaks.
+    ///
+    /// # Errors
+    /// As [`Simulator::peaks`], plus an invalid texture.
+    pub fn peaks_textured(
+        &self,
+        structure: &Structure,
+        texture: &MarchDollase,
+    ) -> Result<PeakList> {
+        texture.check()?;
+        self.peaks_with(structure, Some(texture))
+    }
+
+    fn peaks_with(
+        &self,
+        structure: &Structure,
+        texture: Option<&MarchDollase>,
+    ) -> Result<PeakList> {
         let refl = self.reflections(structure)?;
+        let rec = structure.lattice().reciprocal();
+        let to_cart = |hkl: [i32; 3]| -> [f64; 3] {
+            let h = hkl.map(f64::from);
+            crate::lattice::mat_vec_rows(&rec, h)
+        };
+        let preferred = texture.map(|t| {
+            let d = to_cart(t.direction);
+            (t, d, crate::lattice::dot(d, d))
+        });
         let p = &self.params;
         let lambda = p.wavelength;
         let mut peaks: Vec<Peak> = Vec::new();
@@ -113,7 +148,12 @@ impl Simulator {
         for r in &refl {
             let theta = (lambda * r.g / 2.0).clamp(-1.0, 1.0).asin();
             let two_theta = 2.0 * theta.to_degrees();
-            let intensity = r.f2 * p.lorentz_polarisation(theta);
+            let mut intensity = r.f2 * p.lorentz_polarisation(theta);
+            if let Some((t, d, d2)) = preferred {
+                let g = to_cart(r.hkl);
+                let gd = crate::lattice::dot(g, d);
+                intensity *= t.weight(gd * gd / (r.g * r.g * d2));
+            }
             let key = (two_theta / p.merge_tolerance).round() as i64;
             match peaks.last_mut() {
                 Some(pk) if key == last_key => {
@@ -168,10 +208,31 @@ impl Simulator {
     /// # Errors
     /// An invalid profile.
     pub fn render(&self, peaks: &PeakList, grid: &Grid, profile: &Profile) -> Result<Vec<f64>> {
+        self.render_with(peaks, grid, profile, &Geometry::IDEAL)
+    }
+
+    /// As [`Simulator::render`], each peak (Kα₁ and Kα₂) moved to its observed position under
+    /// `geometry` (zero shift, sample displacement).
+    ///
+    /// # Errors
+    /// An invalid profile or geometry.
+    pub fn render_with(
+        &self,
+        peaks: &PeakList,
+        grid: &Grid,
+        profile: &Profile,
+        geometry: &Geometry,
+    ) -> Result<Vec<f64>> {
         profile.check()?;
+        geometry.check()?;
         let mut out = vec![0.0; grid.len()];
         for pk in peaks.peaks() {
-            profile.add(&mut out, grid, pk.two_theta, pk.intensity);
+            profile.add(
+                &mut out,
+                grid,
+                geometry.observed(pk.two_theta),
+                pk.intensity,
+            );
             if let Some(d) = self.params.doublet {
                 let x = d.wavelength / (2.0 * pk.d_spacing);
                 if x < 1.0 {
@@ -182,7 +243,7 @@ impl Simulator {
                     profile.add(
                         &mut out,
                         grid,
-                        2.0 * t2.to_degrees(),
+                        geometry.observed(2.0 * t2.to_degrees()),
                         pk.intensity * d.ratio * lp,
                     );
                 }

@@ -20,6 +20,9 @@ pub enum Shape {
     },
 }
 
+/// Scherrer constant K of [`Width::CagliotiSize`] (spherical crystallites, FWHM).
+pub const SCHERRER_K: f64 = 0.9;
+
 /// Full width at half maximum.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Width {
@@ -33,6 +36,20 @@ pub enum Width {
         v: f64,
         /// W (deg²).
         w: f64,
+    },
+    /// Caglioti (instrument) and Scherrer (crystallite size) widths added in quadrature:
+    /// FWHM² = U tan²θ + V tanθ + W + (K λ / (L cos θ) · 180/π)², K = [`SCHERRER_K`].
+    CagliotiSize {
+        /// U (deg²).
+        u: f64,
+        /// V (deg²).
+        v: f64,
+        /// W (deg²).
+        w: f64,
+        /// Crystallite size L (Å).
+        size: f64,
+        /// Wavelength λ (Å).
+        wavelength: f64,
     },
 }
 
@@ -105,6 +122,29 @@ impl Profile {
                     format!("U={u}, V={v}, W={w}: need finite values and W > 0"),
                 ));
             }
+            Width::CagliotiSize {
+                u,
+                v,
+                w,
+                size,
+                wavelength,
+            } if !(u.is_finite()
+                && v.is_finite()
+                && w.is_finite()
+                && w > 0.0
+                && size.is_finite()
+                && size > 0.0
+                && wavelength.is_finite()
+                && wavelength > 0.0) =>
+            {
+                return Err(invalid(
+                    "caglioti_size",
+                    format!(
+                        "U={u}, V={v}, W={w}, L={size} Å, λ={wavelength} Å: need finite values, \
+                         W > 0, L > 0 and λ > 0"
+                    ),
+                ));
+            }
             _ => {}
         }
         if !(self.window.is_finite() && self.window >= 1.0) {
@@ -123,6 +163,20 @@ impl Profile {
             Width::Caglioti { u, v, w } => {
                 let t = (two_theta / 2.0).to_radians().tan();
                 (u * t * t + v * t + w).max(1e-12).sqrt()
+            }
+            Width::CagliotiSize {
+                u,
+                v,
+                w,
+                size,
+                wavelength,
+            } => {
+                let theta = (two_theta / 2.0).to_radians();
+                let t = theta.tan();
+                let scherrer = (SCHERRER_K * wavelength / (size * theta.cos())).to_degrees();
+                ((u * t * t + v * t + w).max(0.0) + scherrer * scherrer)
+                    .max(1e-12)
+                    .sqrt()
             }
         }
         .max(1e-6)
@@ -233,5 +287,28 @@ mod tests {
             .is_err()
         );
         assert!(Profile::gaussian(0.1).check().is_ok());
+        // Size broadening: L = 1000 Å, λ = 1.5406 Å at 2θ = 40° adds 0.9λ/(L cos 20°) rad.
+        let size = |u: f64, w: f64, l: f64, lambda: f64| Profile {
+            width: Width::CagliotiSize {
+                u,
+                v: 0.0,
+                w,
+                size: l,
+                wavelength: lambda,
+            },
+            ..Profile::gaussian(0.1)
+        };
+        let s = (0.9 * 1.5406 / (1000.0 * 20f64.to_radians().cos())).to_degrees();
+        let p = size(0.0, 0.0025, 1000.0, 1.5406);
+        assert!((p.fwhm(40.0) - (0.0025 + s * s).sqrt()).abs() < 1e-12);
+        assert!(p.check().is_ok());
+        for bad in [
+            size(0.0, 0.0, 1000.0, 1.5406),
+            size(f64::NAN, 0.01, 1000.0, 1.5406),
+            size(0.0, 0.01, 0.0, 1.5406),
+            size(0.0, 0.01, 1000.0, -1.0),
+        ] {
+            assert!(bad.check().is_err(), "{bad:?}");
+        }
     }
 }

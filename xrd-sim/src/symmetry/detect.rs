@@ -1,0 +1,135 @@
+//! Symmetry detection of a structure with moyo.
+
+use moyo::MoyoDataset;
+use moyo::base::{Cell, Lattice as MoyoLattice};
+use nalgebra::Vector3;
+use serde::{Deserialize, Serialize};
+
+use super::CrystalSystem;
+use crate::error::invalid;
+use crate::structure::Structure;
+use crate::{Error, Result};
+
+/// The space group moyo finds for a structure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SpaceGroupInfo {
+    /// International Tables number (1–230).
+    pub number: u8,
+    /// Short Hermann–Mauguin symbol, e.g. `Fd-3m`.
+    pub hm_symbol: String,
+    /// Hall number (1–530) of the standard setting moyo reports.
+    pub hall_number: u16,
+    /// The crystal system.
+    pub crystal_system: CrystalSystem,
+    /// Number of operations found in the given cell (pure translations of a supercell included).
+    pub num_operations: usize,
+    /// Wyckoff letter of every site, in site order.
+    pub wyckoffs: Vec<char>,
+    /// The tolerance moyo finally used (Å; its iterative search may change the one given).
+    pub symprec: f64,
+}
+
+impl Structure {
+    /// The space group of the structure, detected by moyo within `symprec` (Å; 1e-3 to 1e-1 is
+    /// usual, 1e-3 for exact coordinates). Sites are told apart by species (element and charge)
+    /// and occupancy.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a non-positive or non-finite `symprec`,
+    /// [`Error::InvalidSite`] for a structure without sites, and [`Error::Symmetry`] when moyo's
+    /// search fails (e.g. a tolerance so large that atoms merge).
+    pub fn space_group(&self, symprec: f64) -> Result<SpaceGroupInfo> {
+        if !(symprec.is_finite() && symprec > 0.0) {
+            return Err(invalid(
+                "symprec",
+                format!("{symprec} must be finite and > 0"),
+            ));
+        }
+        if self.is_empty() {
+            return Err(Error::InvalidSite {
+                index: 0,
+                message: "a structure without sites has no space group".into(),
+            });
+        }
+        // Equal (species, occupancy) pairs share a type number.
+        let mut kinds: Vec<(u8, u64, u64)> = Vec::new();
+        let mut numbers = Vec::with_capacity(self.len());
+        let mut positions = Vec::with_capacity(self.len());
+        for s in self.sites() {
+            let key = (
+                s.species.element.z(),
+                s.species.charge.to_bits(),
+                s.occupancy.to_bits(),
+            );
+            let k = match kinds.iter().position(|k| *k == key) {
+                Some(k) => k,
+                None => {
+                    kinds.push(key);
+                    kinds.len() - 1
+                }
+            };
+            numbers.push(k as i32);
+            positions.push(Vector3::from(s.frac));
+        }
+        let cell = Cell::new(
+            MoyoLattice::from_basis(*self.lattice().matrix()),
+            positions,
+            numbers,
+        );
+        let ds = MoyoDataset::with_default(&cell, symprec)
+            .map_err(|e| Error::Symmetry(e.to_string()))?;
+        let number = u8::try_from(ds.number)
+            .map_err(|_| Error::Symmetry(format!("space group number {}", ds.number)))?;
+        Ok(SpaceGroupInfo {
+            number,
+            hm_symbol: ds.hm_symbol.clone(),
+            hall_number: u16::try_from(ds.hall_number).unwrap_or(0),
+            crystal_system: CrystalSystem::from_space_group(number)?,
+            num_operations: ds.operations.len(),
+            wyckoffs: ds.wyckoffs.clone(),
+            symprec: ds.symprec,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::element::Species;
+    use crate::lattice::Lattice;
+    use crate::structure::Site;
+
+    #[test]
+    fn rutile_and_invalid_input() {
+        let l = Lattice::from_parameters(4.594, 4.594, 2.959, 90.0, 90.0, 90.0).unwrap();
+        let ti = Species::parse("Ti").unwrap();
+        let o = Species::parse("O").unwrap();
+        let x = 0.3053;
+        let s = Structure::new(
+            l,
+            vec![
+                Site::new(ti, [0.0; 3]),
+                Site::new(ti, [0.5; 3]),
+                Site::new(o, [x, x, 0.0]),
+                Site::new(o, [1.0 - x, 1.0 - x, 0.0]),
+                Site::new(o, [0.5 + x, 0.5 - x, 0.5]),
+                Site::new(o, [0.5 - x, 0.5 + x, 0.5]),
+            ],
+        )
+        .unwrap();
+        let info = s.space_group(1e-3).unwrap();
+        assert_eq!(info.number, 136);
+        assert_eq!(info.crystal_system, CrystalSystem::Tetragonal);
+        assert_eq!(info.num_operations, 16);
+        assert_eq!(info.wyckoffs, vec!['a', 'a', 'f', 'f', 'f', 'f']);
+        assert!(s.space_group(0.0).is_err());
+        assert!(s.space_group(f64::NAN).is_err());
+        assert!(
+            Structure::new(l, vec![])
+                .unwrap()
+                .space_group(1e-3)
+                .is_err()
+        );
+    }
+}

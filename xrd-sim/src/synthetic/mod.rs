@@ -1,0 +1,681 @@
+//! Random crystals of a given space group, built from its Wyckoff positions, for training
+//! classifiers on simulated patterns (the on-the-fly approach of Schopmans et al. 2023).
+//!
+//! One try of [`SyntheticCrystalParams::generate`]:
+//! 1. **Wyckoff sites**: a number of sites drawn uniformly from 1…`max_sites`; each site is a
+//!    Wyckoff position drawn uniformly among those that still fit the atom budget (`max_atoms`,
+//!    raised to the group's smallest multiplicity when that is larger) — general and special
+//!    positions alike; a position without free coordinates is used at most once.
+//! 2. **Elements**: 1…`max_elements` distinct elements (never more than sites) drawn without
+//!    replacement from [`SyntheticCrystalParams::elements`] (default [`default_elements`]); the first
+//!    sites take one element each so that every drawn element occurs, the others a random one.
+//!    This gives the stoichiometry: multiplicities times elements.
+//! 3. **Lattice**: shape drawn per crystal system (standard setting: unique axis b for monoclinic,
+//!    hexagonal axes for trigonal groups): length ratios from U(1, `max_axis_ratio`) in random order,
+//!    triclinic angles from U(70°, 110°), monoclinic β from U(90°, 120°); volume
+//!    Σ (4/3)π r³ / φ over the atoms, r the covalent radius, packing fraction φ ~ U(`packing`).
+//! 4. **Coordinates**: the free coordinates of each site uniform in [0, 1); a placement is kept when
+//!    its orbit has the site's multiplicity and no two atoms (periodic images included) are closer
+//!    than `min_distance` × (r₁ + r₂); `placement_tries` placements per site.
+//! 5. **Displacement**: B per site from U(`b_iso`).
+//! 6. **Check** (optional, on by default): moyo must find the space group asked for (a random
+//!    choice of special positions can have more symmetry than its group).
+//!
+//! A failed try starts again from step 1. From the second half of the tries on, the first site
+//! is always the general position (the budget raised to its multiplicity if needed): some
+//! groups, e.g. R-3, have no special positions that are not also special positions of a
+//! supergroup. After `max_tries` tries the error is [`crate::Error::SyntheticCrystal`].
+
+use rand::Rng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use crate::element::{Element, Species};
+use crate::error::invalid;
+use crate::lattice::Lattice;
+use crate::structure::{Site, Structure};
+use crate::symmetry::{CrystalSystem, SpaceGroup, WyckoffPosition};
+use crate::{Error, Result};
+
+/// Element weights of [`default_elements`]: symbol and relative weight.
+///
+/// Hand-set by us to resemble how often elements occur in inorganic crystal structures (oxygen
+/// by far the most common, then the other anions, alkali and alkaline-earth metals, the 3d
+/// metals and the main-group metals; rare earths, 4d/5d metals and actinides less often). They
+/// are not fitted to a database; noble gases, radioactive elements beyond U and elements without
+/// a covalent radius are left out.
+pub const ELEMENT_WEIGHTS: &[(&str, f64)] = &[
+    ("O", 30.0),
+    ("S", 8.0),
+    ("F", 6.0),
+    ("Cl", 5.0),
+    ("N", 5.0),
+    ("P", 5.0),
+    ("Si", 5.0),
+    ("Se", 3.0),
+    ("C", 3.0),
+    ("H", 3.0),
+    ("B", 3.0),
+    ("Br", 2.0),
+    ("I", 2.0),
+    ("Te", 2.0),
+    ("As", 2.0),
+    ("Li", 4.0),
+    ("Na", 5.0),
+    ("K", 4.0),
+    ("Rb", 2.0),
+    ("Cs", 2.0),
+    ("Be", 1.0),
+    ("Mg", 4.0),
+    ("Ca", 5.0),
+    ("Sr", 3.0),
+    ("Ba", 4.0),
+    ("Al", 4.0),
+    ("Ga", 2.0),
+    ("In", 2.0),
+    ("Tl", 1.0),
+    ("Ge", 2.0),
+    ("Sn", 3.0),
+    ("Pb", 2.0),
+    ("Sb", 2.0),
+    ("Bi", 2.0),
+    ("Sc", 1.0),
+    ("Ti", 3.0),
+    ("V", 3.0),
+    ("Cr", 2.0),
+    ("Mn", 3.0),
+    ("Fe", 4.0),
+    ("Co", 3.0),
+    ("Ni", 3.0),
+    ("Cu", 4.0),
+    ("Zn", 3.0),
+    ("Y", 2.0),
+    ("Zr", 2.0),
+    ("Nb", 2.0),
+    ("Mo", 2.0),
+    ("Ru", 1.0),
+    ("Rh", 1.0),
+    ("Pd", 1.0),
+    ("Ag", 2.0),
+    ("Cd", 2.0),
+    ("Hf", 1.0),
+    ("Ta", 1.0),
+    ("W", 2.0),
+    ("Re", 1.0),
+    ("Os", 0.5),
+    ("Ir", 1.0),
+    ("Pt", 1.0),
+    ("Au", 1.0),
+    ("Hg", 1.0),
+    ("La", 3.0),
+    ("Ce", 2.0),
+    ("Pr", 1.0),
+    ("Nd", 2.0),
+    ("Sm", 1.0),
+    ("Eu", 1.0),
+    ("Gd", 1.0),
+    ("Tb", 0.5),
+    ("Dy", 0.5),
+    ("Ho", 0.5),
+    ("Er", 0.5),
+    ("Yb", 0.5),
+    ("Lu", 0.5),
+    ("Th", 0.5),
+    ("U", 1.0),
+];
+
+/// The elements of [`ELEMENT_WEIGHTS`] with their weights.
+pub fn default_elements() -> Vec<(Element, f64)> {
+    ELEMENT_WEIGHTS
+        .iter()
+        .filter_map(|(s, w)| Element::from_symbol(s).ok().map(|e| (e, *w)))
+        .collect()
+}
+
+/// Parameters of the random-crystal generator (see the [module docs](self) for the recipe).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyntheticCrystalParams {
+    max_atoms: usize,
+    max_sites: usize,
+    max_elements: usize,
+    packing: (f64, f64),
+    max_axis_ratio: f64,
+    min_distance: f64,
+    b_iso: (f64, f64),
+    placement_tries: usize,
+    max_tries: usize,
+    check_symmetry: Option<f64>,
+    elements: Vec<(Element, f64)>,
+}
+
+impl Default for SyntheticCrystalParams {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SyntheticCrystalParams {
+    /// The defaults: at most 48 atoms in the conventional cell, 4 Wyckoff sites and 3 elements,
+    /// packing fraction U(0.35, 0.75), axis ratios up to 2, minimum distance 0.7 × the sum of
+    /// covalent radii, B from U(0.2, 1.5) Å², 20 placements per site, 200 tries, moyo check at
+    /// symprec 1e-3 Å, elements of [`default_elements`].
+    pub fn new() -> Self {
+        Self {
+            max_atoms: 48,
+            max_sites: 4,
+            max_elements: 3,
+            packing: (0.35, 0.75),
+            max_axis_ratio: 2.0,
+            min_distance: 0.7,
+            b_iso: (0.2, 1.5),
+            placement_tries: 20,
+            max_tries: 200,
+            check_symmetry: Some(1e-3),
+            elements: default_elements(),
+        }
+    }
+
+    /// Atom budget of the conventional cell (default 48; raised per group to its smallest
+    /// Wyckoff multiplicity, e.g. 16 for Ia-3d, 192 would never be reached otherwise).
+    #[must_use]
+    pub fn max_atoms(mut self, n: usize) -> Self {
+        self.max_atoms = n;
+        self
+    }
+
+    /// Most Wyckoff sites (asymmetric-unit atoms) per crystal (default 4).
+    #[must_use]
+    pub fn max_sites(mut self, n: usize) -> Self {
+        self.max_sites = n;
+        self
+    }
+
+    /// Most distinct elements per crystal (default 3).
+    #[must_use]
+    pub fn max_elements(mut self, n: usize) -> Self {
+        self.max_elements = n;
+        self
+    }
+
+    /// Range of the packing fraction φ: volume of covalent spheres / cell volume
+    /// (default 0.35–0.75).
+    #[must_use]
+    pub fn packing(mut self, lo: f64, hi: f64) -> Self {
+        self.packing = (lo, hi);
+        self
+    }
+
+    /// Largest ratio between two independent cell lengths (default 2).
+    #[must_use]
+    pub fn max_axis_ratio(mut self, r: f64) -> Self {
+        self.max_axis_ratio = r;
+        self
+    }
+
+    /// Smallest allowed distance as a fraction of the sum of covalent radii (default 0.7).
+    #[must_use]
+    pub fn min_distance(mut self, f: f64) -> Self {
+        self.min_distance = f;
+        self
+    }
+
+    /// Range of the isotropic displacement B (Å², default 0.2–1.5).
+    #[must_use]
+    pub fn b_iso(mut self, lo: f64, hi: f64) -> Self {
+        self.b_iso = (lo, hi);
+        self
+    }
+
+    /// Random placements tried per site before the try fails (default 20).
+    #[must_use]
+    pub fn placement_tries(mut self, n: usize) -> Self {
+        self.placement_tries = n;
+        self
+    }
+
+    /// Tries before [`SyntheticCrystalParams::generate`] gives up (default 200).
+    #[must_use]
+    pub fn max_tries(mut self, n: usize) -> Self {
+        self.max_tries = n;
+        self
+    }
+
+    /// Check each crystal with moyo at this symprec (Å) and try again when it has another space
+    /// group (default `Some(1e-3)`); `None` skips the check (faster, a few crystals of a
+    /// group with few free coordinates then have a supergroup's symmetry).
+    #[must_use]
+    pub fn check_symmetry(mut self, symprec: Option<f64>) -> Self {
+        self.check_symmetry = symprec;
+        self
+    }
+
+    /// Elements to draw from, with relative weights (default [`default_elements`]).
+    #[must_use]
+    pub fn elements(mut self, elements: Vec<(Element, f64)>) -> Self {
+        self.elements = elements;
+        self
+    }
+
+    /// Validates every parameter.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the first invalid value.
+    pub fn check(&self) -> Result<()> {
+        let range = |name: &'static str, (lo, hi): (f64, f64), min: f64, max: f64| {
+            if lo.is_finite() && hi.is_finite() && min <= lo && lo <= hi && hi <= max {
+                Ok(())
+            } else {
+                Err(invalid(
+                    name,
+                    format!("need {min} ≤ lo ≤ hi ≤ {max}, got ({lo}, {hi})"),
+                ))
+            }
+        };
+        for (name, v) in [
+            ("max_atoms", self.max_atoms),
+            ("max_sites", self.max_sites),
+            ("max_elements", self.max_elements),
+            ("placement_tries", self.placement_tries),
+            ("max_tries", self.max_tries),
+        ] {
+            if v == 0 {
+                return Err(invalid(name, "must be ≥ 1"));
+            }
+        }
+        if self.packing.0 <= 0.0 {
+            return Err(invalid("packing", "the packing fraction must be > 0"));
+        }
+        range("packing", self.packing, 0.0, 1.0)?;
+        range("b_iso", self.b_iso, 0.0, f64::MAX)?;
+        if !(self.max_axis_ratio.is_finite() && self.max_axis_ratio >= 1.0) {
+            return Err(invalid(
+                "max_axis_ratio",
+                format!("{} must be finite and ≥ 1", self.max_axis_ratio),
+            ));
+        }
+        if !(self.min_distance.is_finite() && (0.0..2.0).contains(&self.min_distance)) {
+            return Err(invalid(
+                "min_distance",
+                format!("{} must be in [0, 2)", self.min_distance),
+            ));
+        }
+        if let Some(p) = self.check_symmetry
+            && !(p.is_finite() && p > 0.0)
+        {
+            return Err(invalid(
+                "check_symmetry",
+                format!("symprec {p} must be > 0"),
+            ));
+        }
+        let usable = self
+            .elements
+            .iter()
+            .filter(|(e, w)| e.covalent_radius().is_some() && w.is_finite() && *w > 0.0)
+            .count();
+        if usable == 0
+            || self.elements.iter().any(|(e, w)| {
+                !(w.is_finite() && *w >= 0.0) || (*w > 0.0 && e.covalent_radius().is_none())
+            })
+        {
+            return Err(invalid(
+                "elements",
+                "need finite weights ≥ 0, at least one > 0, and elements with a covalent radius (H–Cm)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A random crystal of space group `space_group` (1–230, standard setting).
+    ///
+    /// # Errors
+    /// [`Error::UnknownSpaceGroup`], the errors of [`SyntheticCrystalParams::check`], and
+    /// [`Error::SyntheticCrystal`] after `max_tries` failed tries.
+    pub fn generate<R: Rng + ?Sized>(&self, space_group: u8, rng: &mut R) -> Result<Structure> {
+        self.check()?;
+        let sg = SpaceGroup::new(space_group)?;
+        let mut reason = String::new();
+        for attempt in 0..self.max_tries {
+            let force_general = attempt >= self.max_tries / 2;
+            match self.try_once(sg, force_general, rng) {
+                Ok(s) => match self.check_symmetry {
+                    None => return Ok(s),
+                    Some(symprec) => match s.space_group(symprec) {
+                        Ok(info) if info.number == space_group => return Ok(s),
+                        Ok(info) => {
+                            reason = format!("moyo found space group {}", info.number);
+                        }
+                        Err(e) => reason = e.to_string(),
+                    },
+                },
+                Err(r) => reason = r,
+            }
+        }
+        Err(Error::SyntheticCrystal {
+            space_group,
+            tries: self.max_tries,
+            reason,
+        })
+    }
+
+    /// One try; `Err` says why it failed.
+    fn try_once<R: Rng + ?Sized>(
+        &self,
+        sg: &SpaceGroup,
+        force_general: bool,
+        rng: &mut R,
+    ) -> std::result::Result<Structure, String> {
+        let positions = sg.wyckoff_positions();
+        let smallest = positions.iter().map(|w| w.multiplicity).min().unwrap_or(1);
+        let mut budget = self.max_atoms.max(smallest);
+        let n_sites = rng.random_range(1..=self.max_sites);
+        let mut chosen: Vec<&WyckoffPosition> = Vec::with_capacity(n_sites);
+        if force_general && let Some(general) = positions.first() {
+            budget = budget.max(general.multiplicity) - general.multiplicity;
+            chosen.push(general);
+        }
+        while chosen.len() < n_sites {
+            let fits: Vec<&WyckoffPosition> = positions
+                .iter()
+                .filter(|w| {
+                    w.multiplicity <= budget
+                        && (w.degrees_of_freedom > 0
+                            || !chosen.iter().any(|c| c.letter == w.letter))
+                })
+                .collect();
+            if fits.is_empty() {
+                break;
+            }
+            let w = fits[rng.random_range(0..fits.len())];
+            budget -= w.multiplicity;
+            chosen.push(w);
+        }
+        let elements = self.draw_elements(chosen.len(), rng);
+        let mut site_elements: Vec<Element> = (0..chosen.len())
+            .map(|i| {
+                elements
+                    .get(i)
+                    .copied()
+                    .unwrap_or_else(|| elements[rng.random_range(0..elements.len())])
+            })
+            .collect();
+        site_elements.shuffle(rng);
+        let radius = |e: Element| e.covalent_radius().unwrap_or(1.5);
+        let sphere_volume: f64 = chosen
+            .iter()
+            .zip(&site_elements)
+            .map(|(w, e)| {
+                w.multiplicity as f64 * 4.0 / 3.0 * std::f64::consts::PI * radius(*e).powi(3)
+            })
+            .sum();
+        let packing = uniform(rng, self.packing);
+        let lattice = self
+            .draw_lattice(sg.crystal_system(), sphere_volume / packing, rng)
+            .map_err(|e| e.to_string())?;
+        let mut atoms: Vec<([f64; 3], f64)> = Vec::new();
+        let mut sites = Vec::new();
+        for (w, e) in chosen.iter().zip(&site_elements) {
+            let r = radius(*e);
+            let mut placed = false;
+            for _ in 0..self.placement_tries {
+                let xyz: [f64; 3] = std::array::from_fn(|_| rng.random::<f64>());
+                let orbit = sg.orbit(w.point(xyz));
+                if orbit.len() != w.multiplicity {
+                    continue;
+                }
+                if self.fits(&lattice, &atoms, &orbit, r) {
+                    let b = uniform(rng, self.b_iso);
+                    for p in &orbit {
+                        atoms.push((*p, r));
+                        sites.push(Site::new(Species::neutral(*e), *p).with_b_iso(b));
+                    }
+                    placed = true;
+                    break;
+                }
+            }
+            if !placed {
+                return Err(format!(
+                    "no placement of site {}{} kept the minimum distances",
+                    w.multiplicity, w.letter
+                ));
+            }
+        }
+        Structure::new(lattice, sites).map_err(|e| e.to_string())
+    }
+
+    /// `n` distinct elements (fewer if the list is shorter), drawn by weight without replacement.
+    fn draw_elements<R: Rng + ?Sized>(&self, n_sites: usize, rng: &mut R) -> Vec<Element> {
+        let n = rng.random_range(1..=self.max_elements.min(n_sites.max(1)));
+        let mut pool: Vec<(Element, f64)> = self
+            .elements
+            .iter()
+            .copied()
+            .filter(|(_, w)| *w > 0.0)
+            .collect();
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n && !pool.is_empty() {
+            let total: f64 = pool.iter().map(|(_, w)| w).sum();
+            let mut x = rng.random::<f64>() * total;
+            let mut k = pool.len() - 1;
+            for (i, (_, w)) in pool.iter().enumerate() {
+                if x < *w {
+                    k = i;
+                    break;
+                }
+                x -= w;
+            }
+            out.push(pool.swap_remove(k).0);
+        }
+        out
+    }
+
+    /// A lattice of the crystal system's metric with the given volume.
+    fn draw_lattice<R: Rng + ?Sized>(
+        &self,
+        system: CrystalSystem,
+        volume: f64,
+        rng: &mut R,
+    ) -> Result<Lattice> {
+        let hi = self.max_axis_ratio;
+        let mut ratio = || {
+            if hi > 1.0 {
+                rng.random_range(1.0..hi)
+            } else {
+                1.0
+            }
+        };
+        let (mut r, angles) = match system {
+            CrystalSystem::Triclinic => {
+                let r = [ratio(), ratio(), ratio()];
+                let ang = [0; 3].map(|_| rng.random_range(70.0..110.0));
+                (r, ang)
+            }
+            CrystalSystem::Monoclinic => {
+                let r = [ratio(), ratio(), ratio()];
+                (r, [90.0, rng.random_range(90.0..120.0), 90.0])
+            }
+            CrystalSystem::Orthorhombic => ([ratio(), ratio(), ratio()], [90.0; 3]),
+            CrystalSystem::Tetragonal => {
+                let (a, c) = (ratio(), ratio());
+                let (a, c) = if rng.random::<bool>() { (a, c) } else { (c, a) };
+                ([a, a, c], [90.0; 3])
+            }
+            CrystalSystem::Trigonal | CrystalSystem::Hexagonal => {
+                let (a, c) = (ratio(), ratio());
+                let (a, c) = if rng.random::<bool>() { (a, c) } else { (c, a) };
+                ([a, a, c], [90.0, 90.0, 120.0])
+            }
+            CrystalSystem::Cubic => ([1.0; 3], [90.0; 3]),
+        };
+        if matches!(
+            system,
+            CrystalSystem::Triclinic | CrystalSystem::Monoclinic | CrystalSystem::Orthorhombic
+        ) {
+            r.shuffle(rng);
+        }
+        let unit = Lattice::from_parameters(r[0], r[1], r[2], angles[0], angles[1], angles[2])?;
+        let s = (volume / unit.volume()).cbrt();
+        Lattice::from_parameters(
+            r[0] * s,
+            r[1] * s,
+            r[2] * s,
+            angles[0],
+            angles[1],
+            angles[2],
+        )
+    }
+
+    /// `true` if the new orbit keeps the minimum distances to the atoms so far and within itself
+    /// (periodic images of the 27 nearest cells).
+    fn fits(
+        &self,
+        lattice: &Lattice,
+        atoms: &[([f64; 3], f64)],
+        orbit: &[[f64; 3]],
+        r: f64,
+    ) -> bool {
+        let m = lattice.matrix();
+        let too_close = |p: &[f64; 3], q: &[f64; 3], dmin: f64, same: bool| {
+            let d: [f64; 3] = std::array::from_fn(|k| {
+                let x = p[k] - q[k];
+                x - x.round()
+            });
+            let d2min = dmin * dmin;
+            for i in -1..=1 {
+                for j in -1..=1 {
+                    for k in -1..=1 {
+                        if same && i == 0 && j == 0 && k == 0 {
+                            continue;
+                        }
+                        let f = [
+                            d[0] + f64::from(i),
+                            d[1] + f64::from(j),
+                            d[2] + f64::from(k),
+                        ];
+                        let c: [f64; 3] = std::array::from_fn(|a| {
+                            f[0] * m[0][a] + f[1] * m[1][a] + f[2] * m[2][a]
+                        });
+                        if c[0] * c[0] + c[1] * c[1] + c[2] * c[2] < d2min {
+                            return true;
+                        }
+                    }
+                }
+            }
+            false
+        };
+        let f = self.min_distance;
+        for (n, p) in orbit.iter().enumerate() {
+            if too_close(p, p, f * 2.0 * r, true) {
+                return false;
+            }
+            if orbit[..n]
+                .iter()
+                .any(|q| too_close(p, q, f * 2.0 * r, false))
+            {
+                return false;
+            }
+            if atoms
+                .iter()
+                .any(|(q, rq)| too_close(p, q, f * (r + rq), false))
+            {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+fn uniform<R: Rng + ?Sized>(rng: &mut R, (lo, hi): (f64, f64)) -> f64 {
+    if hi > lo {
+        rng.random_range(lo..hi)
+    } else {
+        lo
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    use super::*;
+
+    #[test]
+    fn each_invalid_value_is_rejected() {
+        assert!(SyntheticCrystalParams::new().check().is_ok());
+        let p = SyntheticCrystalParams::new;
+        let fe = Element::from_symbol("Fe").unwrap();
+        let bk = Element::from_symbol("Bk").unwrap();
+        let bad = [
+            p().max_atoms(0),
+            p().max_sites(0),
+            p().max_elements(0),
+            p().placement_tries(0),
+            p().max_tries(0),
+            p().packing(0.0, 0.5),
+            p().packing(0.6, 0.5),
+            p().packing(0.5, 1.5),
+            p().packing(f64::NAN, 0.5),
+            p().b_iso(-1.0, 1.0),
+            p().b_iso(1.0, f64::INFINITY),
+            p().max_axis_ratio(0.5),
+            p().max_axis_ratio(f64::NAN),
+            p().min_distance(-0.1),
+            p().min_distance(2.0),
+            p().check_symmetry(Some(0.0)),
+            p().check_symmetry(Some(f64::NAN)),
+            p().elements(vec![]),
+            p().elements(vec![(fe, 0.0)]),
+            p().elements(vec![(fe, f64::NAN)]),
+            p().elements(vec![(fe, -1.0)]),
+            p().elements(vec![(bk, 1.0)]),
+        ];
+        for b in bad {
+            assert!(b.check().is_err(), "{b:?}");
+        }
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+        assert!(p().generate(0, &mut rng).is_err());
+        assert!(p().generate(231, &mut rng).is_err());
+    }
+
+    #[test]
+    fn same_seed_same_crystal_and_distances_hold() {
+        let p = SyntheticCrystalParams::new();
+        for n in [1u8, 14, 62, 139, 166, 194, 225] {
+            let a = p
+                .generate(n, &mut Xoshiro256PlusPlus::seed_from_u64(u64::from(n)))
+                .unwrap();
+            let b = p
+                .generate(n, &mut Xoshiro256PlusPlus::seed_from_u64(u64::from(n)))
+                .unwrap();
+            assert_eq!(a, b);
+            assert!(!a.is_empty());
+            assert_eq!(a.space_group(1e-3).unwrap().number, n);
+            let atoms: Vec<([f64; 3], f64)> = a
+                .sites()
+                .iter()
+                .map(|s| (s.frac, s.species.element.covalent_radius().unwrap()))
+                .collect();
+            // Each atom against the others, re-checked with the same rule.
+            for i in 0..atoms.len() {
+                let (others, this) = ([&atoms[..i], &atoms[i + 1..]].concat(), [atoms[i].0]);
+                assert!(p.fits(a.lattice(), &others, &this, atoms[i].1), "{n}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_impossible_request_is_an_error_after_the_tries() {
+        // Closer than allowed everywhere: spheres that cannot fit the packing.
+        let p = SyntheticCrystalParams::new()
+            .packing(0.99, 0.99)
+            .min_distance(1.9)
+            .max_tries(3);
+        let err = p
+            .generate(225, &mut Xoshiro256PlusPlus::seed_from_u64(1))
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::SyntheticCrystal { tries: 3, .. }),
+            "{err}"
+        );
+    }
+}

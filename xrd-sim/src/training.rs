@@ -1,0 +1,596 @@
+//! Training batches for space-group classifiers: random crystals ([`crate::synthetic`]) of
+//! space groups drawn by weight, simulated with the powder [`Simulator`] as a laboratory
+//! diffractometer would measure them (Vecsei et al. 2019; Schopmans et al. 2023).
+//!
+//! One pattern (all random values from the item's own generator, see
+//! [`TrainingPatternParams::batch`]):
+//! 1. a space group by weight (default: uniform over 1–230) and a random crystal of it;
+//! 2. a March–Dollase texture, r ~ U(`texture`), along one of the 13 directions ⟨100⟩, ⟨110⟩,
+//!    ⟨111⟩ with components in {−1, 0, 1};
+//! 3. peaks of Cu Kα₁ ([`CU_KA1`]) with Kα₂ ([`CU_KA2`], half the intensity), computed 2° beyond
+//!    each end of the grid so that shifted peaks enter it;
+//! 4. pseudo-Voigt profiles, η ~ U(`eta`), FWHM from Caglioti U, V, W ~ U(`caglioti_*`) and
+//!    crystallite size L ~ U(`crystallite_size`) in quadrature ([`Width::CagliotiSize`]);
+//! 5. zero shift ~ U(`zero_shift`) and sample displacement ~ U(`displacement`) on a goniometer of
+//!    radius `goniometer_radius` ([`Geometry`]);
+//! 6. scaled to max 1, Vecsei's background and noise added ([`Artefacts`]), scaled to max 1 again.
+
+use ndarray::Array2;
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use xrd_io::Grid;
+
+use crate::artefacts::Artefacts;
+use crate::error::invalid;
+use crate::powder::{
+    CU_KA1, CU_KA2, Doublet, Geometry, MarchDollase, PowderParams, Profile, Shape, Simulator, Width,
+};
+use crate::structure::Structure;
+use crate::symmetry::CrystalSystem;
+use crate::synthetic::SyntheticCrystalParams;
+use crate::{Error, Result};
+
+/// Degrees beyond each end of the grid in which peaks are still computed.
+const PEAK_MARGIN: f64 = 2.0;
+
+/// New crystals tried for one pattern when a crystal gives no peak on the grid.
+const ITEM_TRIES: usize = 10;
+
+/// Texture directions: reciprocal-lattice vectors with components in {−1, 0, 1}, one of each ± pair.
+const TEXTURE_DIRECTIONS: [[i32; 3]; 13] = [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+    [1, 1, 0],
+    [1, -1, 0],
+    [1, 0, 1],
+    [1, 0, -1],
+    [0, 1, 1],
+    [0, 1, -1],
+    [1, 1, 1],
+    [1, 1, -1],
+    [1, -1, 1],
+    [-1, 1, 1],
+];
+
+/// One batch: patterns (rows) with their labels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainingBatch {
+    /// n × points, each row scaled to max 1.
+    pub patterns: Array2<f32>,
+    /// Space group (1–230) of each row.
+    pub space_group: Vec<u8>,
+    /// Crystal system of each row.
+    pub crystal_system: Vec<CrystalSystem>,
+}
+
+/// One pattern with the crystal it was simulated from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainingPattern {
+    /// Intensities on the grid, max 1.
+    pub intensities: Vec<f32>,
+    /// Space group the crystal was made for.
+    pub space_group: u8,
+    /// The crystal.
+    pub structure: Structure,
+}
+
+/// Parameters of the training-pattern generator (builder; defaults in [`TrainingPatternParams::new`]).
+///
+/// ```
+/// use xrd_sim::training::TrainingPatternParams;
+/// // A tiny grid and small crystals keep the example fast.
+/// let params = TrainingPatternParams::new()
+///     .grid(10.0, 0.1, 500)
+///     .space_groups((1..=230).map(|n| (n, 1.0)).collect());
+/// let batch = params.batch(42, 0, 4)?;
+/// assert_eq!(batch.patterns.dim(), (4, 500));
+/// assert_eq!(params.two_theta()?.len(), 500);
+/// // Same seed and indices: the same patterns, bit for bit.
+/// assert_eq!(params.batch(42, 2, 2)?.patterns.row(0), batch.patterns.row(2));
+/// # Ok::<(), xrd_sim::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingPatternParams {
+    grid: (f64, f64, usize),
+    space_groups: Vec<(u8, f64)>,
+    crystal: SyntheticCrystalParams,
+    caglioti_u: (f64, f64),
+    caglioti_v: (f64, f64),
+    caglioti_w: (f64, f64),
+    crystallite_size: (f64, f64),
+    eta: (f64, f64),
+    window: f64,
+    zero_shift: (f64, f64),
+    displacement: (f64, f64),
+    goniometer_radius: f64,
+    texture: (f64, f64),
+    artefacts: Option<Artefacts>,
+}
+
+impl Default for TrainingPatternParams {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TrainingPatternParams {
+    /// Defaults: 2θ 5.00…89.99° in 0.01° steps (8,500 points, the grid of the RRUFF set),
+    /// space groups uniform over 1–230, [`SyntheticCrystalParams::new`] crystals, Caglioti
+    /// U ~ U(0, 0.01), V ~ U(−0.005, 0), W ~ U(0.001, 0.01) deg², crystallite size
+    /// U(300, 3000) Å, η ~ U(0, 0.6), profiles evaluated to ±10 FWHM, zero shift U(−0.05°, 0.05°),
+    /// displacement U(−0.1, 0.1) mm on a 240 mm goniometer, March–Dollase r ~ U(0.7, 1), and
+    /// Vecsei's artefacts ([`Artefacts::default`]).
+    pub fn new() -> Self {
+        Self {
+            grid: (5.0, 0.01, 8500),
+            space_groups: (1..=230).map(|n| (n, 1.0)).collect(),
+            crystal: SyntheticCrystalParams::new(),
+            caglioti_u: (0.0, 0.01),
+            caglioti_v: (-0.005, 0.0),
+            caglioti_w: (0.001, 0.01),
+            crystallite_size: (300.0, 3000.0),
+            eta: (0.0, 0.6),
+            window: 10.0,
+            zero_shift: (-0.05, 0.05),
+            displacement: (-0.1, 0.1),
+            goniometer_radius: 240.0,
+            texture: (0.7, 1.0),
+            artefacts: Some(Artefacts::default()),
+        }
+    }
+
+    /// The 2θ grid: first point, step (degrees) and number of points (default 5.0, 0.01, 8500).
+    #[must_use]
+    pub fn grid(mut self, start: f64, step: f64, points: usize) -> Self {
+        self.grid = (start, step, points);
+        self
+    }
+
+    /// Space groups to draw from with their relative weights (default every group, weight 1).
+    #[must_use]
+    pub fn space_groups(mut self, weights: Vec<(u8, f64)>) -> Self {
+        self.space_groups = weights;
+        self
+    }
+
+    /// The random-crystal recipe (default [`SyntheticCrystalParams::new`]).
+    #[must_use]
+    pub fn crystal(mut self, crystal: SyntheticCrystalParams) -> Self {
+        self.crystal = crystal;
+        self
+    }
+
+    /// Ranges of Caglioti U, V, W (deg², defaults (0, 0.01), (−0.005, 0), (0.001, 0.01)); W > 0.
+    #[must_use]
+    pub fn caglioti(mut self, u: (f64, f64), v: (f64, f64), w: (f64, f64)) -> Self {
+        self.caglioti_u = u;
+        self.caglioti_v = v;
+        self.caglioti_w = w;
+        self
+    }
+
+    /// Range of the crystallite size L (Å, default 300–3000).
+    #[must_use]
+    pub fn crystallite_size(mut self, lo: f64, hi: f64) -> Self {
+        self.crystallite_size = (lo, hi);
+        self
+    }
+
+    /// Range of the pseudo-Voigt Lorentzian fraction η (default 0–0.6).
+    #[must_use]
+    pub fn eta(mut self, lo: f64, hi: f64) -> Self {
+        self.eta = (lo, hi);
+        self
+    }
+
+    /// Half-window of each peak in FWHM (default 10; the Lorentzian part beyond it, at most
+    /// 3 % of a peak's area at η = 1, is left out for speed).
+    #[must_use]
+    pub fn window(mut self, fwhm: f64) -> Self {
+        self.window = fwhm;
+        self
+    }
+
+    /// Range of the zero shift (degrees 2θ, default ±0.05).
+    #[must_use]
+    pub fn zero_shift(mut self, lo: f64, hi: f64) -> Self {
+        self.zero_shift = (lo, hi);
+        self
+    }
+
+    /// Range of the sample displacement (mm, default ±0.1) and the goniometer radius (mm, default
+    /// 240).
+    #[must_use]
+    pub fn displacement(mut self, lo: f64, hi: f64, radius: f64) -> Self {
+        self.displacement = (lo, hi);
+        self.goniometer_radius = radius;
+        self
+    }
+
+    /// Range of the March–Dollase r (default 0.7–1; (1, 1) turns texture off).
+    #[must_use]
+    pub fn texture(mut self, lo: f64, hi: f64) -> Self {
+        self.texture = (lo, hi);
+        self
+    }
+
+    /// Background and noise (default Vecsei's, [`Artefacts::default`]; `None` for clean patterns).
+    #[must_use]
+    pub fn artefacts(mut self, artefacts: Option<Artefacts>) -> Self {
+        self.artefacts = artefacts;
+        self
+    }
+
+    /// The grid.
+    ///
+    /// # Errors
+    /// As [`Grid::new`].
+    pub fn grid_spec(&self) -> Result<Grid> {
+        let (start, step, n) = self.grid;
+        Ok(Grid::new(start, step, n)?)
+    }
+
+    /// The 2θ values of the grid (degrees), e.g. to resample measured patterns onto it.
+    ///
+    /// # Errors
+    /// As [`Grid::new`].
+    pub fn two_theta(&self) -> Result<Vec<f64>> {
+        Ok(self.grid_spec()?.positions())
+    }
+
+    /// Validates every parameter.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the first invalid value.
+    pub fn check(&self) -> Result<()> {
+        let grid = self.grid_spec()?;
+        if grid.start() < 0.0 || grid.end() >= 180.0 {
+            return Err(invalid(
+                "grid",
+                format!("2θ {}–{} must lie in [0, 180)", grid.start(), grid.end()),
+            ));
+        }
+        if self.space_groups.is_empty()
+            || self
+                .space_groups
+                .iter()
+                .any(|(n, w)| !((1..=230).contains(n) && w.is_finite() && *w >= 0.0))
+            || self.space_groups.iter().all(|(_, w)| *w == 0.0)
+        {
+            return Err(invalid(
+                "space_groups",
+                "need numbers 1–230 with finite weights ≥ 0, at least one > 0",
+            ));
+        }
+        self.crystal.check()?;
+        let range = |name: &'static str, (lo, hi): (f64, f64), min: f64, max: f64| {
+            if lo.is_finite() && hi.is_finite() && min <= lo && lo <= hi && hi <= max {
+                Ok(())
+            } else {
+                Err(invalid(
+                    name,
+                    format!("need {min} ≤ lo ≤ hi ≤ {max}, got ({lo}, {hi})"),
+                ))
+            }
+        };
+        let big = f64::MAX;
+        range("caglioti_u", self.caglioti_u, -big, big)?;
+        range("caglioti_v", self.caglioti_v, -big, big)?;
+        range("caglioti_w", self.caglioti_w, f64::MIN_POSITIVE, big)?;
+        range(
+            "crystallite_size",
+            self.crystallite_size,
+            f64::MIN_POSITIVE,
+            big,
+        )?;
+        range("eta", self.eta, 0.0, 1.0)?;
+        range("zero_shift", self.zero_shift, -big, big)?;
+        range("displacement", self.displacement, -big, big)?;
+        range("texture", self.texture, f64::MIN_POSITIVE, big)?;
+        if !(self.window.is_finite() && self.window >= 1.0) {
+            return Err(invalid(
+                "window",
+                format!("{} must be ≥ 1 FWHM", self.window),
+            ));
+        }
+        if !(self.goniometer_radius.is_finite() && self.goniometer_radius > 0.0) {
+            return Err(invalid(
+                "goniometer_radius",
+                format!("{} mm must be > 0", self.goniometer_radius),
+            ));
+        }
+        if let Some(a) = &self.artefacts {
+            a.check()?;
+        }
+        Ok(())
+    }
+
+    /// Patterns `first_index … first_index + n − 1` of the stream `seed`, made in parallel.
+    /// Item i draws every random value from its own Xoshiro256++ seeded from (seed, i), so a
+    /// pattern depends only on (seed, i): the same batch bit for bit whatever the thread count
+    /// or how the stream is cut into batches.
+    ///
+    /// # Errors
+    /// The errors of [`TrainingPatternParams::check`], and [`Error::SyntheticCrystal`] or
+    /// [`Error::NoReflections`] when no crystal of a drawn group gives a pattern.
+    pub fn batch(&self, seed: u64, first_index: u64, n: usize) -> Result<TrainingBatch> {
+        self.check()?;
+        let grid = self.grid_spec()?;
+        let items: Vec<(Vec<f32>, u8)> = (0..n as u64)
+            .into_par_iter()
+            .map(|i| {
+                self.make(seed, first_index.wrapping_add(i), &grid)
+                    .map(|p| (p.intensities, p.space_group))
+            })
+            .collect::<Result<_>>()?;
+        let mut patterns = Array2::<f32>::zeros((n, grid.len()));
+        let mut space_group = Vec::with_capacity(n);
+        let mut crystal_system = Vec::with_capacity(n);
+        for (mut row, (y, sg)) in patterns.rows_mut().into_iter().zip(items) {
+            row.assign(&ndarray::ArrayView1::from(&y[..]));
+            space_group.push(sg);
+            crystal_system.push(CrystalSystem::from_space_group(sg)?);
+        }
+        Ok(TrainingBatch {
+            patterns,
+            space_group,
+            crystal_system,
+        })
+    }
+
+    /// Pattern `index` of the stream `seed` with its crystal (the same as row `index −
+    /// first_index` of a [`TrainingPatternParams::batch`]).
+    ///
+    /// # Errors
+    /// As [`TrainingPatternParams::batch`].
+    pub fn pattern(&self, seed: u64, index: u64) -> Result<TrainingPattern> {
+        self.check()?;
+        self.make(seed, index, &self.grid_spec()?)
+    }
+
+    fn make(&self, seed: u64, index: u64, grid: &Grid) -> Result<TrainingPattern> {
+        let mut rng = item_rng(seed, index);
+        let rng = &mut rng;
+        let mut last = Error::NoReflections(grid.start(), grid.end());
+        for _ in 0..ITEM_TRIES {
+            let sg = self.draw_space_group(rng);
+            let structure = self.crystal.generate(sg, rng)?;
+            match self.simulate(&structure, grid, rng) {
+                Ok(intensities) => {
+                    return Ok(TrainingPattern {
+                        intensities,
+                        space_group: sg,
+                        structure,
+                    });
+                }
+                Err(e @ Error::NoReflections(..)) => last = e,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last)
+    }
+
+    fn draw_space_group<R: Rng + ?Sized>(&self, rng: &mut R) -> u8 {
+        let total: f64 = self.space_groups.iter().map(|(_, w)| w).sum();
+        let mut x = rng.random::<f64>() * total;
+        for (n, w) in &self.space_groups {
+            if x < *w {
+                return *n;
+            }
+            x -= w;
+        }
+        // Rounding left x at the top: the last group of positive weight.
+        self.space_groups
+            .iter()
+            .rev()
+            .find(|(_, w)| *w > 0.0)
+            .map_or(1, |(n, _)| *n)
+    }
+
+    /// The pattern of one crystal: texture, peaks, profile, geometry, artefacts.
+    fn simulate<R: Rng + ?Sized>(
+        &self,
+        structure: &Structure,
+        grid: &Grid,
+        rng: &mut R,
+    ) -> Result<Vec<f32>> {
+        let lo = (grid.start() - PEAK_MARGIN).max(0.0);
+        let hi = (grid.end() + PEAK_MARGIN).min(179.0);
+        let sim = Simulator::new(
+            PowderParams::new()
+                .wavelength(CU_KA1)
+                .doublet(Some(Doublet {
+                    wavelength: CU_KA2,
+                    ratio: 0.5,
+                }))
+                .two_theta_range(lo, hi),
+        )?;
+        let texture = MarchDollase {
+            direction: TEXTURE_DIRECTIONS[rng.random_range(0..TEXTURE_DIRECTIONS.len())],
+            r: uniform(rng, self.texture),
+        };
+        let profile = Profile {
+            shape: Shape::PseudoVoigt {
+                eta: uniform(rng, self.eta),
+            },
+            width: Width::CagliotiSize {
+                u: uniform(rng, self.caglioti_u),
+                v: uniform(rng, self.caglioti_v),
+                w: uniform(rng, self.caglioti_w),
+                size: uniform(rng, self.crystallite_size),
+                wavelength: CU_KA1,
+            },
+            window: self.window,
+        };
+        let geometry = Geometry {
+            zero_shift: uniform(rng, self.zero_shift),
+            displacement: uniform(rng, self.displacement),
+            radius: self.goniometer_radius,
+        };
+        let peaks = sim.peaks_textured(structure, &texture)?;
+        let mut y = sim.render_with(&peaks, grid, &profile, &geometry)?;
+        scale_to_max_one(&mut y).ok_or(Error::NoReflections(grid.start(), grid.end()))?;
+        if let Some(a) = &self.artefacts {
+            a.apply(&mut y, rng)?;
+            scale_to_max_one(&mut y).ok_or(Error::NoReflections(grid.start(), grid.end()))?;
+        }
+        Ok(y.into_iter().map(|v| v as f32).collect())
+    }
+}
+
+/// Divides by the maximum; `None` if it is not positive and finite.
+fn scale_to_max_one(y: &mut [f64]) -> Option<()> {
+    let max = y.iter().copied().fold(0.0, f64::max);
+    if !(max.is_finite() && max > 0.0) {
+        return None;
+    }
+    let inv = 1.0 / max;
+    for v in y.iter_mut() {
+        *v *= inv;
+    }
+    Some(())
+}
+
+fn uniform<R: Rng + ?Sized>(rng: &mut R, (lo, hi): (f64, f64)) -> f64 {
+    if hi > lo {
+        rng.random_range(lo..hi)
+    } else {
+        lo
+    }
+}
+
+/// SplitMix64 finaliser: decorrelates nearby seeds and indices.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The generator of item `index` of stream `seed`: all four state words from (seed, index), so
+/// distinct pairs give distinct states.
+fn item_rng(seed: u64, index: u64) -> Xoshiro256PlusPlus {
+    let words = [
+        mix(seed),
+        mix(index ^ 0x5851_F42D_4C95_7F2D),
+        mix(seed ^ mix(index)),
+        mix(index.rotate_left(17) ^ 0x1405_7B7E_F767_814F),
+    ];
+    let mut bytes = [0u8; 32];
+    for (chunk, w) in bytes.chunks_exact_mut(8).zip(words) {
+        chunk.copy_from_slice(&w.to_le_bytes());
+    }
+    Xoshiro256PlusPlus::from_seed(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> TrainingPatternParams {
+        TrainingPatternParams::new().grid(10.0, 0.1, 400)
+    }
+
+    #[test]
+    fn each_invalid_value_is_rejected() {
+        assert!(TrainingPatternParams::new().check().is_ok());
+        let p = TrainingPatternParams::new;
+        let bad = [
+            p().grid(5.0, 0.0, 100),
+            p().grid(5.0, 0.01, 0),
+            p().grid(-1.0, 0.01, 100),
+            p().grid(170.0, 0.1, 200),
+            p().space_groups(vec![]),
+            p().space_groups(vec![(0, 1.0)]),
+            p().space_groups(vec![(231, 1.0)]),
+            p().space_groups(vec![(14, -1.0)]),
+            p().space_groups(vec![(14, f64::NAN)]),
+            p().space_groups(vec![(14, 0.0)]),
+            p().crystal(SyntheticCrystalParams::new().max_atoms(0)),
+            p().caglioti((1.0, 0.0), (0.0, 0.0), (0.01, 0.01)),
+            p().caglioti((0.0, 0.0), (f64::NAN, 0.0), (0.01, 0.01)),
+            p().caglioti((0.0, 0.0), (0.0, 0.0), (0.0, 0.01)),
+            p().crystallite_size(0.0, 100.0),
+            p().crystallite_size(100.0, f64::INFINITY),
+            p().eta(-0.1, 0.5),
+            p().eta(0.0, 1.5),
+            p().window(0.5),
+            p().window(f64::NAN),
+            p().zero_shift(0.1, -0.1),
+            p().displacement(f64::NAN, 0.1, 240.0),
+            p().displacement(-0.1, 0.1, 0.0),
+            p().texture(0.0, 1.0),
+            p().texture(1.2, 1.0),
+            p().artefacts(Some(Artefacts {
+                probability: 2.0,
+                ..Artefacts::default()
+            })),
+        ];
+        for b in bad {
+            assert!(b.check().is_err(), "{b:?}");
+            assert!(b.batch(0, 0, 1).is_err());
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_rruff_grid() {
+        let t = TrainingPatternParams::new().two_theta().unwrap();
+        assert_eq!(t.len(), 8500);
+        assert!((t[0] - 5.0).abs() < 1e-12 && (t[8499] - 89.99).abs() < 1e-9);
+    }
+
+    #[test]
+    fn batches_are_labelled_scaled_and_reproducible_across_thread_counts() {
+        let p = tiny().space_groups(vec![(2, 1.0), (62, 1.0), (166, 1.0), (225, 1.0)]);
+        let pool = |n| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .unwrap()
+        };
+        let a = pool(1).install(|| p.batch(7, 100, 6)).unwrap();
+        let b = pool(3).install(|| p.batch(7, 100, 6)).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.patterns.dim(), (6, 400));
+        for (row, (sg, cs)) in a
+            .patterns
+            .rows()
+            .into_iter()
+            .zip(a.space_group.iter().zip(&a.crystal_system))
+        {
+            let max = row.iter().copied().fold(f32::MIN, f32::max);
+            assert!((max - 1.0).abs() < 1e-6);
+            assert!(row.iter().all(|v| v.is_finite() && *v >= 0.0));
+            assert!([2, 62, 166, 225].contains(sg));
+            assert_eq!(CrystalSystem::from_space_group(*sg).unwrap(), *cs);
+        }
+        // A later window of the same stream: the same rows.
+        let c = p.batch(7, 103, 2).unwrap();
+        assert_eq!(c.patterns.row(0), a.patterns.row(3));
+        assert_eq!(c.space_group[..], a.space_group[3..5]);
+        let one = p.pattern(7, 104).unwrap();
+        assert_eq!(one.intensities[..], a.patterns.row(4).to_vec()[..]);
+        assert_eq!(
+            one.structure.space_group(1e-3).unwrap().number,
+            one.space_group
+        );
+        // Another seed: other patterns.
+        assert_ne!(p.batch(8, 100, 6).unwrap().patterns, a.patterns);
+    }
+
+    #[test]
+    fn clean_patterns_have_the_doublet_and_the_textured_peaks() {
+        let p = tiny()
+            .artefacts(None)
+            .texture(1.0, 1.0)
+            .space_groups(vec![(225, 1.0)]);
+        let x = p.pattern(3, 0).unwrap();
+        // Without noise the baseline between peaks is (near) zero.
+        let min = x.intensities.iter().copied().fold(f32::MAX, f32::min);
+        assert!(min < 1e-3, "{min}");
+        assert!(item_rng(1, 2).random::<u64>() != item_rng(2, 1).random::<u64>());
+    }
+}
