@@ -130,7 +130,26 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// # Errors
 /// As [`write()`], with [`Error::Io`] naming the file.
 pub fn save(path: impl AsRef<Path>, patterns: &[Pattern], format: OutputFormat) -> Result<()> {
-    let path = path.as_ref();
+    atomically(path.as_ref(), |file, temp| {
+        let mut w = BufWriter::new(file);
+        write(patterns, format, &mut w).map_err(|e| match e {
+            Error::Io { source, .. } => Error::Io {
+                path: temp.to_owned(),
+                source,
+            },
+            other => other,
+        })?;
+        w.flush().map_err(io_error(temp))
+    })
+}
+
+/// Creates `path` atomically: `fill` writes a new temporary file in the same folder (whose path
+/// it gets for error messages), which is then flushed to disk and renamed over `path`. On any
+/// error the temporary file is removed and `path` is left as it was.
+pub(crate) fn atomically(
+    path: &Path,
+    fill: impl FnOnce(&mut File, &Path) -> Result<()>,
+) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
         _ => PathBuf::from("."),
@@ -145,23 +164,12 @@ pub fn save(path: impl AsRef<Path>, patterns: &[Pattern], format: OutputFormat) 
         TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
     let result = (|| {
-        let file: File = OpenOptions::new()
+        let mut file: File = OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&temp)
             .map_err(io_error(&temp))?;
-        let mut w = BufWriter::new(file);
-        write(patterns, format, &mut w).map_err(|e| match e {
-            Error::Io { source, .. } => Error::Io {
-                path: temp.clone(),
-                source,
-            },
-            other => other,
-        })?;
-        let file = w.into_inner().map_err(|e| Error::Io {
-            path: temp.clone(),
-            source: e.into_error(),
-        })?;
+        fill(&mut file, &temp)?;
         file.sync_all().map_err(io_error(&temp))?;
         fs::rename(&temp, path).map_err(io_error(path))
     })();

@@ -16,7 +16,9 @@
 //! * v4: 61-byte file header then typed segments (u32 type, u32 length): type 30 holds Kα1/Kα2/ratio
 //!   f64 @80/88/104; a type 0 or 160 starts a 160-byte range header: scan type @32 (24 bytes),
 //!   start f64 @72, step f64 @80, steps u32 @88, time/step f32 @92, datum size u32 @136, extra
-//!   header length u32 @140; data after the extra headers.
+//!   header length u32 @140; data after the extra headers. A datum is a 4-byte f32 intensity,
+//!   or an 8-byte record of an f32 intensity followed by a 4-byte status word (seen in files in
+//!   the wild; the status word is not interpreted).
 
 use super::text::uniform;
 use crate::{Error, Format, Location, Metadata, Pattern, Result, Wavelength};
@@ -60,8 +62,8 @@ impl Bytes<'_> {
         let s = String::from_utf8_lossy(&b[..end]).trim().to_owned();
         (!s.is_empty()).then_some(s)
     }
-    /// `steps` f32 intensities from `at`, checking the length first so a bogus count cannot make
-    /// us allocate.
+    /// `steps` f32 intensities from `at`, one per `size`-byte record (the float first), checking
+    /// the length first so a bogus count cannot make us allocate.
     fn intensities(&self, at: usize, steps: usize, size: usize) -> Result<Vec<f64>> {
         let need = steps.saturating_mul(size);
         let b = self.slice(at, need, "intensities")?;
@@ -79,13 +81,13 @@ impl Bytes<'_> {
     }
 }
 
-/// Builds a range's pattern; point `i` lives at byte `data + 4·i`.
+/// Builds a range's pattern; point `i` lives at byte `data + size·i`.
 fn range(
     b: &Bytes<'_>,
     start: f64,
     step: f64,
     y: Vec<f64>,
-    data: usize,
+    (data, size): (usize, usize),
     wl: Option<Wavelength>,
     meta: Metadata,
 ) -> Result<Pattern> {
@@ -95,7 +97,7 @@ fn range(
         start,
         step,
         y,
-        |i| Location::Byte((data + 4 * i) as u64),
+        |i| Location::Byte((data + size * i) as u64),
         wl,
         meta,
     )
@@ -192,7 +194,7 @@ fn v1(b: &Bytes<'_>) -> Result<Vec<Pattern>> {
         meta.extra.push(("range".into(), out.len().to_string()));
         let data = r + HEADER;
         let y = b.intensities(data, steps, 4)?;
-        out.push(range(b, start, step, y, data, wl, meta)?);
+        out.push(range(b, start, step, y, (data, 4), wl, meta)?);
         at = data + 4 * steps;
         if more == 0 || at >= b.data.len() {
             break;
@@ -231,7 +233,7 @@ fn v2(b: &Bytes<'_>) -> Result<Vec<Pattern>> {
         let start = b.f32(at + 16, "start 2θ")?;
         let data = at + header;
         let y = b.intensities(data, steps, 4)?;
-        out.push(range(b, start, step, y, data, wl, meta)?);
+        out.push(range(b, start, step, y, (data, 4), wl, meta)?);
         at = data + 4 * steps;
     }
     Ok(out)
@@ -283,7 +285,7 @@ fn v3(b: &Bytes<'_>) -> Result<Vec<Pattern>> {
                 )
             })?;
         let y = b.intensities(data, steps, 4)?;
-        out.push(range(b, start, step, y, data, wl, meta)?);
+        out.push(range(b, start, step, y, (data, 4), wl, meta)?);
         at = data + 4 * steps;
     }
     Ok(out)
@@ -354,8 +356,12 @@ fn v4(b: &Bytes<'_>) -> Result<Vec<Pattern>> {
         let coupled =
             scan.contains("Coupled") || scan.contains("2Theta") || scan.contains("TwoTheta");
         if coupled {
-            if size != 4 {
-                return Err(b.bad(at + 136, "4-byte intensities", size.to_string()));
+            if size != 4 && size != 8 {
+                return Err(b.bad(
+                    at + 136,
+                    "4-byte intensities or 8-byte (intensity, status) records",
+                    size.to_string(),
+                ));
             }
             let mut meta = Metadata {
                 counting_time: Some(time),
@@ -365,8 +371,8 @@ fn v4(b: &Bytes<'_>) -> Result<Vec<Pattern>> {
                 meta.extra.push(("anode".into(), a.clone()));
             }
             meta.extra.push(("scan type".into(), scan));
-            let y = b.intensities(data, steps, 4)?;
-            out.push(range(b, start, step, y, data, wl, meta)?);
+            let y = b.intensities(data, steps, size)?;
+            out.push(range(b, start, step, y, (data, size), wl, meta)?);
         } else {
             // Not a 2θ scan (rocking curve, …): skip it, after checking it is really there.
             b.slice(data, end - data, "range data")?;
@@ -437,6 +443,12 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn v4_file() -> Vec<u8> {
+        v4_file_with(4)
+    }
+
+    /// A v4 file whose one range stores `size`-byte data records: 4 (a plain f32) or 8 (an f32
+    /// and a status word).
+    pub(crate) fn v4_file_with(size: u32) -> Vec<u8> {
         let mut b = Builder::default();
         b.at(0, b"RAW4.00");
         // A VarInfo segment (type 10, 40 bytes) then the hardware segment (type 30, 120 bytes).
@@ -455,11 +467,19 @@ pub(crate) mod tests {
         b.at(r + 80, &0.1f64.to_le_bytes())
             .at(r + 88, &3u32.to_le_bytes())
             .at(r + 92, &0.5f32.to_le_bytes());
-        b.at(r + 136, &4u32.to_le_bytes())
+        b.at(r + 136, &size.to_le_bytes())
             .at(r + 140, &8u32.to_le_bytes());
         b.at(r + 160, &99u32.to_le_bytes())
             .at(r + 164, &8u32.to_le_bytes());
-        b.floats(r + 168, &[5.0, 6.0, 7.0]);
+        let data = r + 168;
+        for (i, y) in [5.0f32, 6.0, 7.0].iter().enumerate() {
+            let record = data + size as usize * i;
+            b.at(record, &y.to_le_bytes());
+            if size == 8 {
+                // A status word that is not a plausible float of the pattern.
+                b.at(record + 4, &0xFFFF_FFFFu32.to_le_bytes());
+            }
+        }
         b.0
     }
 
@@ -489,6 +509,38 @@ pub(crate) mod tests {
         assert!((ps[0].two_theta()[2] - 20.2).abs() < 1e-12);
         assert_eq!(ps[0].wavelength(), Some(Wavelength::CO_KA));
         assert_eq!(ps[0].meta().get("scan type"), Some("Locked Coupled"));
+    }
+
+    #[test]
+    fn version_4_with_eight_byte_records() {
+        let four = read(&v4_file_with(4), "v4.raw").unwrap();
+        let eight = read(&v4_file_with(8), "v4.raw").unwrap();
+        assert_eq!(eight.len(), 1);
+        assert_eq!(eight[0].intensity(), &[5.0, 6.0, 7.0]);
+        assert_eq!(eight[0].two_theta(), four[0].two_theta());
+        assert_eq!(eight[0].wavelength(), Some(Wavelength::CO_KA));
+        // The range takes 8 bytes per point: cutting into the last status word is truncation.
+        let file = v4_file_with(8);
+        assert!(matches!(
+            read(&file[..file.len() - 2], "t.raw"),
+            Err(Error::Truncated { .. })
+        ));
+        // Errors name the byte of the offending record.
+        let mut nan = v4_file_with(8);
+        let last = nan.len() - 8;
+        nan[last..last + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+        let e = read(&nan, "t.raw").unwrap_err();
+        assert!(
+            matches!(e, Error::NonFinite { at: Location::Byte(b), .. } if b == last as u64),
+            "{e}"
+        );
+        for size in [2, 6, 16] {
+            let e = read(&v4_file_with(size), "t.raw").unwrap_err();
+            assert!(
+                matches!(e, Error::Syntax { .. }) && e.to_string().contains("8-byte"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -87,6 +87,7 @@ mod uxd;
 mod xml;
 mod xrdml;
 
+pub(crate) use archive::Archive;
 pub use archive::MAX_MEMBER_BYTES;
 
 use std::path::Path;

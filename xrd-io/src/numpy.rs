@@ -1,0 +1,620 @@
+//! NumPy `.npy` and `.npz` pattern matrices, read and written with `ndarray-npy`.
+//!
+//! Every `.npy` header is parsed and checked against the bytes that follow it before
+//! `ndarray-npy` allocates the array, so a header that promises more data than the file holds
+//! is an error, never a huge allocation.
+
+use std::fs::File;
+use std::path::Path;
+
+use ndarray::{Array1, Array2, ArrayD, Axis, Ix1, Ix2};
+use ndarray_npy::{NpzWriter, ReadNpyExt, ReadableElement, WritableElement, WriteNpyExt};
+use num_traits::ToPrimitive;
+use py_literal::Value;
+
+use crate::error::{NO_FILE, excerpt};
+use crate::formats::Archive;
+use crate::write::atomically;
+use crate::{Dataset, Error, Float, Grid, Location, Result};
+
+/// Name of the pattern matrix in an `.npz` ([`Dataset::read_npz`], [`Dataset::write_npz`]).
+pub const NPZ_PATTERNS: &str = "patterns";
+/// Name of the 2θ positions in an `.npz` ([`Dataset::read_npz`], [`Dataset::write_npz`]).
+pub const NPZ_TWO_THETA: &str = "two_theta";
+
+/// The most 2θ positions may deviate from a uniform grid, as a fraction of the step.
+const GRID_TOLERANCE: f64 = 0.01;
+
+/// Largest integer magnitude an `f64` holds exactly (2⁵³).
+const EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
+
+/// Element types of `.npy` files this module reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Bool,
+    I8,
+    I16,
+    I32,
+    I64,
+    U8,
+    U16,
+    U32,
+    U64,
+    F32,
+    F64,
+}
+
+impl Kind {
+    fn size(self) -> usize {
+        match self {
+            Kind::Bool | Kind::I8 | Kind::U8 => 1,
+            Kind::I16 | Kind::U16 => 2,
+            Kind::I32 | Kind::U32 | Kind::F32 => 4,
+            Kind::I64 | Kind::U64 | Kind::F64 => 8,
+        }
+    }
+}
+
+/// What an `.npy` header declares, already checked against the data length.
+struct Header {
+    kind: Kind,
+    shape: Vec<usize>,
+}
+
+fn syntax(file: &str, at: usize, expected: &str, found: String) -> Error {
+    Error::Syntax {
+        file: file.to_owned(),
+        at: Location::Byte(at as u64),
+        expected: expected.to_owned(),
+        found,
+    }
+}
+
+fn truncated(file: &str, len: usize, expected: String) -> Error {
+    Error::Truncated {
+        file: file.to_owned(),
+        at: Location::Byte(len as u64),
+        expected,
+    }
+}
+
+/// Parses and checks the header of the `.npy` in `bytes` (format versions 1 to 3).
+fn header(bytes: &[u8], file: &str) -> Result<Header> {
+    const MAGIC: &[u8] = b"\x93NUMPY";
+    if bytes.len() < MAGIC.len() + 2 {
+        return Err(truncated(
+            file,
+            bytes.len(),
+            "the 8-byte .npy preamble".into(),
+        ));
+    }
+    if !bytes.starts_with(MAGIC) {
+        let found = excerpt(&String::from_utf8_lossy(&bytes[..MAGIC.len()]));
+        return Err(syntax(file, 0, "the .npy magic \\x93NUMPY", found));
+    }
+    let (major, minor) = (bytes[6], bytes[7]);
+    let (len, start) = match (major, minor) {
+        (1, 0) => (
+            bytes
+                .get(8..10)
+                .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]]))),
+            10,
+        ),
+        (2 | 3, 0) => (
+            bytes
+                .get(8..12)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize),
+            12,
+        ),
+        _ => {
+            return Err(syntax(
+                file,
+                6,
+                ".npy format version 1.0, 2.0 or 3.0",
+                format!("{major}.{minor}"),
+            ));
+        }
+    };
+    let len = len.ok_or_else(|| truncated(file, bytes.len(), "the header length".into()))?;
+    let end = start + len;
+    let text = bytes
+        .get(start..end)
+        .ok_or_else(|| truncated(file, bytes.len(), format!("a header of {len} bytes")))?;
+    let text = match text.split_last() {
+        Some((b'\n', rest)) => rest,
+        _ => {
+            return Err(syntax(
+                file,
+                end.saturating_sub(1),
+                "a header ending in a newline",
+                "no newline".into(),
+            ));
+        }
+    };
+    let text = std::str::from_utf8(text)
+        .map_err(|e| syntax(file, start, "a UTF-8 header", e.to_string()))?;
+    let bad_header = |found: String| syntax(file, start, "a header dictionary", found);
+    let value: Value = text.parse().map_err(|e| bad_header(format!("{e}")))?;
+    let Value::Dict(items) = value else {
+        return Err(bad_header(excerpt(text)));
+    };
+    let (mut descr, mut shape) = (None, None);
+    for (key, value) in items {
+        match (key, value) {
+            (Value::String(k), Value::String(d)) if k == "descr" => descr = Some(d),
+            (Value::String(k), Value::Tuple(dims)) if k == "shape" => {
+                shape = dims
+                    .iter()
+                    .map(|d| d.as_integer().and_then(|i| i.to_usize()))
+                    .collect::<Option<Vec<usize>>>();
+            }
+            _ => {}
+        }
+    }
+    let descr = descr.ok_or_else(|| {
+        syntax(
+            file,
+            start,
+            "a plain numeric dtype ('descr')",
+            excerpt(text),
+        )
+    })?;
+    let shape =
+        shape.ok_or_else(|| syntax(file, start, "a shape of whole numbers", excerpt(text)))?;
+    let code = descr.trim_start_matches(['<', '>', '|', '=']);
+    let kind = match code {
+        "b1" | "?" => Kind::Bool,
+        "i1" | "b" => Kind::I8,
+        "i2" => Kind::I16,
+        "i4" => Kind::I32,
+        "i8" => Kind::I64,
+        "u1" | "B" => Kind::U8,
+        "u2" => Kind::U16,
+        "u4" => Kind::U32,
+        "u8" => Kind::U64,
+        "f4" => Kind::F32,
+        "f8" => Kind::F64,
+        _ => {
+            return Err(syntax(
+                file,
+                start,
+                "a bool, integer, float32 or float64 dtype",
+                excerpt(&descr),
+            ));
+        }
+    };
+    let need = shape
+        .iter()
+        .try_fold(kind.size(), |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| {
+            syntax(
+                file,
+                start,
+                "a shape that fits in memory",
+                format!("{shape:?}"),
+            )
+        })?;
+    let have = bytes.len() - end;
+    if have < need {
+        return Err(truncated(
+            file,
+            bytes.len(),
+            format!("{need} bytes of data for shape {shape:?} ({descr})"),
+        ));
+    }
+    if have > need {
+        return Err(syntax(
+            file,
+            end + need,
+            "the end of the file after the data",
+            format!("{} more bytes", have - need),
+        ));
+    }
+    Ok(Header { kind, shape })
+}
+
+/// Reads the array of a checked `.npy` as `T`, converted to `f64` by `to` (`None`: not exact).
+fn load<T: ReadableElement + Copy + std::fmt::Debug>(
+    bytes: &[u8],
+    file: &str,
+    to: impl Fn(T) -> Option<f64>,
+) -> Result<ArrayD<f64>> {
+    let a = ArrayD::<T>::read_npy(bytes)
+        .map_err(|e| syntax(file, 0, "a readable .npy array", e.to_string()))?;
+    let mut out = ArrayD::zeros(a.raw_dim());
+    for ((i, &v), o) in a.iter().enumerate().zip(out.iter_mut()) {
+        *o = to(v).ok_or_else(|| Error::Syntax {
+            file: file.to_owned(),
+            at: Location::Point(i),
+            expected: "integers of magnitude ≤ 2^53 (exact in f64)".into(),
+            found: format!("{v:?}"),
+        })?;
+    }
+    Ok(out)
+}
+
+/// The array of the `.npy` in `bytes`, any supported dtype, as `f64` (logical element order;
+/// Fortran-ordered files come back with a Fortran layout).
+fn read_f64(bytes: &[u8], file: &str) -> Result<ArrayD<f64>> {
+    match header(bytes, file)?.kind {
+        Kind::Bool => load(bytes, file, |v: bool| Some(f64::from(u8::from(v)))),
+        Kind::I8 => load(bytes, file, |v: i8| Some(f64::from(v))),
+        Kind::I16 => load(bytes, file, |v: i16| Some(f64::from(v))),
+        Kind::I32 => load(bytes, file, |v: i32| Some(f64::from(v))),
+        Kind::I64 => load(bytes, file, |v: i64| {
+            (v.unsigned_abs() <= 1 << 53).then_some(v as f64)
+        }),
+        Kind::U8 => load(bytes, file, |v: u8| Some(f64::from(v))),
+        Kind::U16 => load(bytes, file, |v: u16| Some(f64::from(v))),
+        Kind::U32 => load(bytes, file, |v: u32| Some(f64::from(v))),
+        Kind::U64 => load(bytes, file, |v: u64| (v <= 1 << 53).then_some(v as f64)),
+        Kind::F32 => load(bytes, file, |v: f32| Some(f64::from(v))),
+        Kind::F64 => load(bytes, file, Some),
+    }
+}
+
+/// The shape declared by the `.npy` in `bytes` (checked against its length).
+fn shape_of(bytes: &[u8], file: &str) -> Result<Vec<usize>> {
+    header(bytes, file).map(|h| h.shape)
+}
+
+impl Grid {
+    /// The uniform grid through `two_theta` (degrees): start at the first value, step from the
+    /// first to the last (rounded to 12 significant digits, so a grid's positions give the grid
+    /// back). Each value may deviate from the grid by at most 1 % of the step (so 2θ stored in
+    /// `f32` is accepted).
+    ///
+    /// ```
+    /// use xrd_io::Grid;
+    /// let g = Grid::from_positions(&[5.0, 5.01, 5.02, 5.03])?;
+    /// assert_eq!((g.start(), g.len()), (5.0, 4));
+    /// assert!((g.step() - 0.01).abs() < 1e-12);
+    /// assert!(Grid::from_positions(&[5.0, 5.01, 5.03]).is_err());
+    /// # Ok::<(), xrd_io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for fewer than two values or values off a uniform grid;
+    /// [`Error::InvalidGrid`] for non-finite or non-increasing ends.
+    pub fn from_positions(two_theta: &[f64]) -> Result<Grid> {
+        let (Some(&first), Some(&last), n @ 2..) =
+            (two_theta.first(), two_theta.last(), two_theta.len())
+        else {
+            return Err(Error::InvalidParameter {
+                name: "two_theta",
+                value: format!("{} values", two_theta.len()),
+                expected: "at least two 2θ values",
+            });
+        };
+        // Round the step to 12 significant digits: recovers the decimal step a grid was made
+        // with (5.00, 5.01, … gives 0.01, not 0.010000000000000083), so grids round-trip.
+        let step = (last - first) / (n - 1) as f64;
+        let step = format!("{step:.11e}").parse::<f64>().unwrap_or(step);
+        let grid = Grid::new(first, step, n)?;
+        let tolerance = GRID_TOLERANCE * grid.step();
+        if let Some((i, &v)) = two_theta
+            .iter()
+            .enumerate()
+            .find(|&(i, &v)| (v - grid.x(i)).abs().is_nan() || (v - grid.x(i)).abs() > tolerance)
+        {
+            return Err(Error::InvalidParameter {
+                name: "two_theta",
+                value: format!("{v} at position {i} (uniform grid: {})", grid.x(i)),
+                expected: "uniformly spaced 2θ values (within 1 % of a step)",
+            });
+        }
+        Ok(grid)
+    }
+}
+
+/// Checks that a pattern matrix is finite, naming the first bad value.
+fn check_finite(patterns: &Array2<f64>, file: &str) -> Result<()> {
+    for ((row, col), &v) in patterns.indexed_iter() {
+        if !v.is_finite() {
+            return Err(Error::NonFinite {
+                file: format!("{file}: row {row}"),
+                at: Location::Point(col),
+                what: "intensity",
+                value: v,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A 1-D or 2-D array as a pattern matrix (a 1-D array is one pattern).
+fn matrix(a: ArrayD<f64>, file: &str) -> Result<Array2<f64>> {
+    let m = match a.ndim() {
+        1 => a
+            .into_dimensionality::<Ix1>()
+            .map(|v| v.insert_axis(Axis(0))),
+        _ => a.into_dimensionality::<Ix2>(),
+    }
+    .map_err(|e| syntax(file, 0, "a 1-D or 2-D array of patterns", format!("{e}")))?;
+    let m = m.as_standard_layout().into_owned();
+    check_finite(&m, file)?;
+    Ok(m)
+}
+
+fn row_names(file: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{file}#{i}")).collect()
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// The array of `F` as an array of its own dtype, for writing.
+fn write_matrix<F: Float>(
+    a: &Array2<F>,
+    mut w: impl FnMut(&dyn NpyArray) -> Result<()>,
+) -> Result<()> {
+    if F::NAME == "f32" {
+        w(&a.mapv(|v| v.as_f64() as f32))
+    } else {
+        w(&a.mapv(Float::as_f64))
+    }
+}
+
+/// An array `ndarray-npy` can write, behind one object-safe interface.
+trait NpyArray {
+    fn write_npy_to(&self, out: &mut File) -> std::result::Result<(), String>;
+    fn add_to(&self, npz: &mut NpzWriter<&mut File>, name: &str)
+    -> std::result::Result<(), String>;
+}
+
+impl<T: WritableElement, D: ndarray::Dimension> NpyArray for ndarray::Array<T, D> {
+    fn write_npy_to(&self, out: &mut File) -> std::result::Result<(), String> {
+        self.write_npy(std::io::BufWriter::new(out))
+            .map_err(|e| e.to_string())
+    }
+    fn add_to(
+        &self,
+        npz: &mut NpzWriter<&mut File>,
+        name: &str,
+    ) -> std::result::Result<(), String> {
+        npz.add_array(name, self).map_err(|e| e.to_string())
+    }
+}
+
+fn write_error(path: &Path, message: String) -> Error {
+    Error::Io {
+        path: path.to_owned(),
+        source: std::io::Error::other(message),
+    }
+}
+
+impl<F: Float> Dataset<F> {
+    /// Reads an `.npz` of patterns on one grid, as written by `numpy.savez` (compressed or not)
+    /// or [`write_npz`](Self::write_npz).
+    ///
+    /// The archive must hold `patterns` (n × points, or one pattern as a 1-D array; any integer
+    /// or float dtype) and `two_theta` (points, uniformly spaced, see [`Grid::from_positions`]).
+    /// Every other 1-D numeric or boolean array of n values becomes a label column under its
+    /// own name ([`Dataset::label`]); integers are exact up to 2⁵³. Arrays of other shapes are
+    /// ignored. Rows are named `file#i` (NumPy files carry no row names).
+    ///
+    /// ```no_run
+    /// use xrd_io::Dataset;
+    /// let d = Dataset::<f32>::read_npz("rruff_dev.npz")?;
+    /// let space_groups = d.label("space_group").expect("a space_group array");
+    /// println!("{} patterns of {} points, first space group {}", d.len(), d.grid.len(), space_groups[0]);
+    /// # Ok::<(), xrd_io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be read, plus the errors of
+    /// [`from_npz_bytes`](Self::from_npz_bytes).
+    pub fn read_npz(path: impl AsRef<Path>) -> Result<Dataset<F>> {
+        let path = path.as_ref();
+        Self::from_npz_bytes(&read_file(path)?, Some(&file_name(path)))
+    }
+
+    /// [`read_npz`](Self::read_npz) from the bytes of an `.npz`; `name` names the input in
+    /// errors and row names.
+    ///
+    /// # Errors
+    /// [`Error::Archive`] for a broken zip or a missing `patterns`/`two_theta`;
+    /// [`Error::TooLarge`] for a member beyond [`crate::MAX_MEMBER_BYTES`];
+    /// [`Error::Syntax`] / [`Error::Truncated`] for a malformed `.npy` member or an unsupported
+    /// dtype; [`Error::LengthMismatch`] when `two_theta` does not match the pattern length;
+    /// [`Error::NonFinite`] for a NaN or infinite intensity or label; the errors of
+    /// [`Grid::from_positions`].
+    pub fn from_npz_bytes(bytes: &[u8], name: Option<&str>) -> Result<Dataset<F>> {
+        let file = name.unwrap_or(NO_FILE);
+        let mut zip = Archive::open(bytes, file)?;
+        let members = zip.names();
+        let find = |want: &str| {
+            members
+                .iter()
+                .find(|m| m.as_str() == format!("{want}.npy") || m.as_str() == want)
+                .cloned()
+                .ok_or_else(|| Error::Archive {
+                    file: file.to_owned(),
+                    message: format!(
+                        "no array named {want:?} (found {})",
+                        members
+                            .iter()
+                            .map(|m| m.trim_end_matches(".npy"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                })
+        };
+        let (pm, tm) = (find(NPZ_PATTERNS)?, find(NPZ_TWO_THETA)?);
+        let member = |m: &str| format!("{file}/{m}");
+        let patterns = matrix(read_f64(&zip.read(&pm)?, &member(&pm))?, &member(&pm))?;
+        let two_theta = read_f64(&zip.read(&tm)?, &member(&tm))?;
+        if two_theta.ndim() != 1 {
+            return Err(syntax(
+                &member(&tm),
+                0,
+                "a 1-D array of 2θ values",
+                format!("shape {:?}", two_theta.shape()),
+            ));
+        }
+        if two_theta.len() != patterns.ncols() {
+            return Err(Error::LengthMismatch {
+                what: "two_theta values per pattern point",
+                expected: patterns.ncols(),
+                found: two_theta.len(),
+            });
+        }
+        let positions: Vec<f64> = two_theta.iter().copied().collect();
+        let grid = Grid::from_positions(&positions)?;
+        let n = patterns.nrows();
+        let mut label_names = Vec::new();
+        let mut columns = Vec::new();
+        // Only NumPy arrays: other members (none in files NumPy writes) are not data.
+        for m in members
+            .iter()
+            .filter(|m| **m != pm && **m != tm && m.ends_with(".npy"))
+        {
+            let bytes = zip.read(m)?;
+            let label = shape_of(&bytes, &member(m))?;
+            if label != [n] {
+                continue;
+            }
+            let values = read_f64(&bytes, &member(m))?;
+            if let Some((i, &v)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+                return Err(Error::NonFinite {
+                    file: member(m),
+                    at: Location::Point(i),
+                    what: "label",
+                    value: v,
+                });
+            }
+            label_names.push(m.strip_suffix(".npy").unwrap_or(m).to_owned());
+            columns.push(values);
+        }
+        let mut labels = Array2::zeros((n, columns.len()));
+        for (mut dst, src) in labels.axis_iter_mut(Axis(1)).zip(&columns) {
+            dst.iter_mut().zip(src).for_each(|(d, s)| *d = *s);
+        }
+        Dataset::new(
+            grid,
+            patterns.mapv(F::of),
+            row_names(file, n),
+            labels,
+            label_names,
+        )
+    }
+
+    /// Reads an `.npy` pattern matrix (n × points, or one 1-D pattern; any integer or float
+    /// dtype, either byte order, C or Fortran order) sampled on `grid`, e.g. a grid from the
+    /// matching 2θ file through [`Grid::from_positions`]. Rows are named `file#i`; no labels.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be read, plus the errors of
+    /// [`from_npy_bytes`](Self::from_npy_bytes).
+    pub fn read_npy(path: impl AsRef<Path>, grid: Grid) -> Result<Dataset<F>> {
+        let path = path.as_ref();
+        Self::from_npy_bytes(&read_file(path)?, grid, Some(&file_name(path)))
+    }
+
+    /// [`read_npy`](Self::read_npy) from the bytes of an `.npy`.
+    ///
+    /// # Errors
+    /// [`Error::Syntax`] / [`Error::Truncated`] for a malformed file, an unsupported dtype or
+    /// more than two dimensions; [`Error::LengthMismatch`] when the pattern length differs
+    /// from `grid`; [`Error::NonFinite`] for a NaN or infinite intensity.
+    pub fn from_npy_bytes(bytes: &[u8], grid: Grid, name: Option<&str>) -> Result<Dataset<F>> {
+        let file = name.unwrap_or(NO_FILE);
+        let patterns = matrix(read_f64(bytes, file)?, file)?;
+        let n = patterns.nrows();
+        Dataset::new(
+            grid,
+            patterns.mapv(F::of),
+            row_names(file, n),
+            Array2::zeros((n, 0)),
+            Vec::new(),
+        )
+    }
+
+    /// Writes the dataset atomically as an uncompressed `.npz` (like `numpy.savez`):
+    /// `patterns` in `F`'s dtype (`float32` or `float64`), `two_theta` (`float64`), and one
+    /// array per label column — `int64` when every value is a whole number of magnitude
+    /// ≤ 2⁵³, else `float64`. Row names are not stored.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use xrd_io::{Dataset, Grid};
+    /// let grid = Grid::new(10.0, 0.5, 3)?;
+    /// let d = Dataset::<f32>::new(grid, array![[1.0, 2.0, 3.0]], vec!["a".into()],
+    ///     array![[225.0]], vec!["space_group".into()])?;
+    /// let path = std::env::temp_dir().join(format!("xrd-io-doc-{}.npz", std::process::id()));
+    /// d.write_npz(&path)?;
+    /// let back = Dataset::<f32>::read_npz(&path)?;
+    /// assert_eq!((back.patterns, back.grid, back.labels), (d.patterns, d.grid, d.labels));
+    /// # std::fs::remove_file(&path).ok();
+    /// # Ok::<(), xrd_io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for an empty, duplicate or reserved (`patterns`,
+    /// `two_theta`) label name; [`Error::LengthMismatch`] for an inconsistent dataset;
+    /// [`Error::Io`] when writing fails.
+    pub fn write_npz(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        self.check()?;
+        for (j, name) in self.label_names.iter().enumerate() {
+            let bad = name.is_empty()
+                || name == NPZ_PATTERNS
+                || name == NPZ_TWO_THETA
+                || self.label_names[..j].contains(name);
+            if bad {
+                return Err(Error::InvalidParameter {
+                    name: "label_names",
+                    value: excerpt(name),
+                    expected: "non-empty, unique names other than `patterns` and `two_theta`",
+                });
+            }
+        }
+        atomically(path, |file, temp| {
+            let mut npz = NpzWriter::new(file);
+            let fail = |e: String| write_error(temp, e);
+            write_matrix(&self.patterns, |a| {
+                a.add_to(&mut npz, NPZ_PATTERNS).map_err(fail)
+            })?;
+            Array1::from(self.grid.positions())
+                .add_to(&mut npz, NPZ_TWO_THETA)
+                .map_err(fail)?;
+            for (name, column) in self.label_names.iter().zip(self.labels.axis_iter(Axis(1))) {
+                let integral = column
+                    .iter()
+                    .all(|&v| v.fract() == 0.0 && v.abs() <= EXACT_INTEGER);
+                if integral {
+                    column.mapv(|v| v as i64).add_to(&mut npz, name)
+                } else {
+                    column.to_owned().add_to(&mut npz, name)
+                }
+                .map_err(fail)?;
+            }
+            npz.finish().map_err(|e| fail(e.to_string()))?;
+            Ok(())
+        })
+    }
+
+    /// Writes the pattern matrix alone atomically as an `.npy` in `F`'s dtype (the grid and
+    /// labels are not stored: use [`write_npz`](Self::write_npz) to keep them).
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] for an inconsistent dataset; [`Error::Io`] when writing fails.
+    pub fn write_npy(&self, path: impl AsRef<Path>) -> Result<()> {
+        self.check()?;
+        atomically(path.as_ref(), |file, temp| {
+            write_matrix(&self.patterns, |a| {
+                a.write_npy_to(file).map_err(|e| write_error(temp, e))
+            })
+        })
+    }
+}
