@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CrystalSystem, Error, Prediction, Result};
+use crate::{Error, Prediction, Result};
 
 /// One point of the accuracy–coverage curve: the `coverage` most certain fraction of the
 /// patterns is answered, the rest refused.
@@ -72,7 +72,7 @@ pub fn evaluate(predictions: &[Prediction], truth: &[u8]) -> Result<Evaluation> 
     }
     let systems = truth
         .iter()
-        .map(|&g| CrystalSystem::of_space_group(g))
+        .map(|&g| crate::system_of(g))
         .collect::<Result<Vec<_>>>()?;
     let top_k = predictions.iter().map(|p| p.top.len()).min().unwrap_or(0);
     let (mut top1, mut topk, mut sys) = (0, 0, 0);
@@ -141,7 +141,7 @@ mod tests {
     fn pred(g: u8, top: &[u8], certainty: f64, refused: bool) -> Prediction {
         Prediction {
             space_group: g,
-            crystal_system: CrystalSystem::of_space_group(g).unwrap(),
+            crystal_system: crate::system_of(g).unwrap(),
             certainty,
             system_certainty: certainty,
             top: top.iter().map(|&t| (t, 0.0)).collect(),

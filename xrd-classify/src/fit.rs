@@ -86,7 +86,7 @@ fn cumulate(w: &[f64]) -> Vec<f64> {
 /// Weights of `groups` that give every crystal system present the same share, split evenly
 /// among its groups.
 fn system_balanced(groups: &[u8]) -> Vec<f64> {
-    let system = |g: u8| CrystalSystem::of_space_group(g).map_or(0, CrystalSystem::index);
+    let system = |g: u8| crate::system_of(g).map_or(0, CrystalSystem::index);
     let mut per_system = [0usize; 7];
     for &g in groups {
         per_system[system(g)] += 1;

@@ -3,7 +3,6 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod classifier;
-mod crystal_system;
 mod error;
 mod evaluation;
 mod fit;
@@ -12,9 +11,9 @@ mod params;
 pub mod persist;
 mod predict;
 mod source;
+mod synthetic;
 
 pub use classifier::Classifier;
-pub use crystal_system::CrystalSystem;
 pub use error::{Error, Result};
 pub use evaluation::{CoveragePoint, Evaluation, evaluate};
 pub use fit::{History, Progress};
@@ -25,7 +24,18 @@ pub use params::{
 };
 pub use predict::{Prediction, system_probabilities};
 pub use source::{LabelledPatterns, PatternSource};
+pub use synthetic::SyntheticPatterns;
+/// The seven crystal systems (xrd-sim's, International Tables order).
+pub use xrd_sim::CrystalSystem;
 
 /// Number of space groups, the width of the classifier's output (output `i` is space group
 /// `i + 1`).
 pub const SPACE_GROUPS: usize = 230;
+
+/// The crystal system of space group `g`.
+///
+/// # Errors
+/// [`Error::SpaceGroup`] outside 1–230.
+pub(crate) fn system_of(g: u8) -> Result<CrystalSystem> {
+    CrystalSystem::from_space_group(g).map_err(|_| Error::SpaceGroup(g))
+}

@@ -39,7 +39,7 @@ pub fn system_probabilities(p: ArrayView1<'_, f64>) -> [f64; 7] {
     let mut out = [0.0; 7];
     for (i, &v) in p.iter().enumerate().take(SPACE_GROUPS) {
         // Output i is space group i + 1 (always in 1–230 for a 230-wide output).
-        if let Ok(s) = CrystalSystem::of_space_group(i as u8 + 1) {
+        if let Ok(s) = crate::system_of(i as u8 + 1) {
             out[s.index()] += v;
         }
     }

@@ -67,7 +67,10 @@ impl PatternSource for SyntheticPatterns {
         let mut x = Array2::zeros((rows.len(), n));
         for (mut row, y) in x.rows_mut().into_iter().zip(rows) {
             if y.len() != n {
-                return Err(Error::Source(format!("a pattern of {} points, not {n}", y.len())));
+                return Err(Error::Source(format!(
+                    "a pattern of {} points, not {n}",
+                    y.len()
+                )));
             }
             row.assign(&ndarray::ArrayView1::from(&y[..]));
         }
