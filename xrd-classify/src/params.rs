@@ -75,9 +75,9 @@ pub struct ClassifierConfig {
     /// Networks trained from different seeds whose probabilities are averaged (default 1;
     /// Vecsei et al. used 10).
     pub ensemble: usize,
-    /// Epochs per network (default 24).
+    /// Epochs per network (default 16; with the default patterns per epoch 65,536 patterns).
     pub epochs: usize,
-    /// Fresh patterns drawn from the source in every epoch (default 8,192): training streams, no
+    /// Fresh patterns drawn from the source in every epoch (default 4,096): training streams, no
     /// pattern is seen twice.
     pub patterns_per_epoch: usize,
     /// Patterns generated at once and then trained on (default 2,048; bounds the memory: 2,048 ×
@@ -106,8 +106,8 @@ impl Default for ClassifierConfig {
             loss: LossSchedule::CrossEntropy,
             sampling: Sampling::BalancedSystems,
             ensemble: 1,
-            epochs: 24,
-            patterns_per_epoch: 8192,
+            epochs: 16,
+            patterns_per_epoch: 4096,
             chunk: 2048,
             batch_size: 64,
             validation_patterns: 690,
