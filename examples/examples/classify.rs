@@ -10,7 +10,8 @@
 //! from xrd-sim (Cu Kα, 5–90° in 0.01° steps) and writes `DIR/classifier.safetensors`,
 //! `DIR/training.json` and `DIR/training.svg` (default DIR `target/classify`). Tiny runs:
 //! `--patterns N` (per epoch), `--epochs N`, `--hidden 64,32`, `--ensemble N`, `--batch N`,
-//! `--loss cross-entropy|alternating`, `--grid START STEP N`, `--validation N`.
+//! `--loss cross-entropy|alternating`, `--grid START STEP N`, `--validation N`; also
+//! `--passes N` (passes over each generated chunk), `--dropout P`, `--lr LR`.
 //!
 //! `evaluate` classifies labelled patterns — an `.npz` with `patterns`, `two_theta` and
 //! `space_group` (default `../shared/data/measured/rruff_dev.npz`), or a folder with an `index.csv`
@@ -52,7 +53,7 @@ const DEFAULT_SEED: u64 = 2019;
 const USAGE: &str = "usage:
   classify train [--out DIR] [--seed N] [--patterns N] [--epochs N] [--hidden 1024,512]
                  [--ensemble N] [--batch N] [--loss cross-entropy|alternating]
-                 [--grid START STEP N] [--validation N]
+                 [--grid START STEP N] [--validation N] [--passes N] [--dropout P] [--lr LR]
   classify evaluate [--model FILE] [--data FILE.npz|DIR] [--out DIR]
   classify predict [--model FILE] [--out DIR] PATHS...";
 
@@ -233,11 +234,14 @@ fn read_npz(path: &Path) -> Result<Vec<Labelled>> {
     let mut out = Vec::with_capacity(d.len());
     for (i, (row, &g)) in d.patterns.rows().into_iter().zip(groups.iter()).enumerate() {
         if !(1.0..=230.0).contains(&g) || g.fract() != 0.0 {
-            return Err(format!("{}: row {i}: space group {g} is not in 1–230", path.display()).into());
+            return Err(format!(
+                "{}: row {i}: space group {g} is not in 1–230",
+                path.display()
+            )
+            .into());
         }
         let y: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
-        let pattern =
-            Pattern::new(two_theta.clone(), y)?.with_wavelength(Some(Wavelength::CU_KA));
+        let pattern = Pattern::new(two_theta.clone(), y)?.with_wavelength(Some(Wavelength::CU_KA));
         out.push(Labelled {
             name: format!("{i}"),
             pattern,
@@ -250,10 +254,19 @@ fn read_npz(path: &Path) -> Result<Vec<Labelled>> {
 /// The rows of a `file,space_group,…` index (header first).
 fn read_index(dir: &Path) -> Result<Vec<(String, u8)>> {
     let path = dir.join("index.csv");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("{}: {e} (a folder needs an index.csv of file,space_group)", path.display()))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        format!(
+            "{}: {e} (a folder needs an index.csv of file,space_group)",
+            path.display()
+        )
+    })?;
     let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap_or("").split(',').map(str::trim).collect();
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .collect();
     let col = |name: &str| {
         header
             .iter()
@@ -344,7 +357,10 @@ fn run_evaluate(args: &Args) -> Result<()> {
         "coverage_curve": e.coverage_curve,
         "vecsei_2019_rruff": {"crystal_system": 0.70, "space_group": 0.54, "space_group_at_half_coverage": 0.82},
     });
-    write_atomic(&out.join("summary.json"), &serde_json::to_string_pretty(&summary)?)?;
+    write_atomic(
+        &out.join("summary.json"),
+        &serde_json::to_string_pretty(&summary)?,
+    )?;
     println!(
         "{} patterns from {}\n  crystal system   {:5.1} %  (majority baseline {:.1} %)\n  space group top-1 {:5.1} %  top-5 {:.1} %  (majority baseline {:.1} %)\n  space group on the most certain half: {:.1} %\n  threshold {}: {:.1} % answered, {:.1} % of them right\nwrote {}",
         e.patterns,
@@ -417,10 +433,18 @@ fn confusion_figure(path: &Path, e: &Evaluation) -> Result<()> {
     .map_err(|e| err(&e))?;
     for (t, row) in e.confusion.iter().enumerate() {
         let total: usize = row.iter().sum();
-        root.draw(&Text::new(names[t], (20, y0 + cell * t as i32 + cell / 2 - 6), ("sans-serif", 13)))
-            .map_err(|e| err(&e))?;
+        root.draw(&Text::new(
+            names[t],
+            (20, y0 + cell * t as i32 + cell / 2 - 6),
+            ("sans-serif", 13),
+        ))
+        .map_err(|e| err(&e))?;
         for (p, &count) in row.iter().enumerate() {
-            let f = if total == 0 { 0.0 } else { count as f64 / total as f64 };
+            let f = if total == 0 {
+                0.0
+            } else {
+                count as f64 / total as f64
+            };
             let (x, y) = (x0 + cell * p as i32, y0 + cell * t as i32);
             root.draw(&Rectangle::new(
                 [(x, y), (x + cell - 2, y + cell - 2)],
@@ -481,8 +505,8 @@ fn read_folder(dir: &Path, model: &Classifier) -> Result<Vec<Labelled>> {
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("cif"));
         let pattern = if is_cif {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             match xrd_sim::Cif::parse(&text).and_then(|c| c.first_structure()) {
                 Ok(s) => simulate_cif(&s, &grid, DEFAULT_SEED.wrapping_add(k as u64)),
                 Err(e) => Err(e.into()),
@@ -523,6 +547,19 @@ fn train(args: &Args) -> Result<()> {
     }
     if let Some(n) = args.opt("batch")? {
         params = params.batch_size(n);
+    }
+    if let Some(n) = args.opt("passes")? {
+        params = params.passes(n);
+    }
+    if let Some(r) = args.opt("dropout")? {
+        params = params.dropout(r);
+    }
+    if let Some(lr) = args.opt("lr")? {
+        let adam = xrd_ae::Adam {
+            lr,
+            ..params.config().optimizer
+        };
+        params = params.optimizer(adam);
     }
     if let Some(n) = args.opt("validation")? {
         params = params.validation_patterns(n);
@@ -610,7 +647,10 @@ fn train(args: &Args) -> Result<()> {
         "config": model.config(),
         "history": model.history(),
     });
-    write_atomic(&out.join("training.json"), &serde_json::to_string_pretty(&log)?)?;
+    write_atomic(
+        &out.join("training.json"),
+        &serde_json::to_string_pretty(&log)?,
+    )?;
     training_figure(&out.join("training.svg"), &model)?;
     println!(
         "trained {} network(s) on {total} synthetic patterns in {seconds:.0} s ({:.0} patterns/s); wrote {}",

@@ -2,6 +2,7 @@
 //! the ensemble trained one after the other on xrd-ae's engine.
 
 use ndarray::{Array2, ArrayView2};
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
@@ -29,7 +30,8 @@ pub struct Progress {
     /// Patterns per epoch.
     pub patterns_per_epoch: usize,
     /// Mean training loss of the epoch so far (cross-entropy, or quadratic on the quadratic
-    /// epochs of [`LossSchedule::Alternating`](crate::LossSchedule::Alternating)).
+    /// epochs of [`LossSchedule::Alternating`](crate::LossSchedule::Alternating)), over all
+    /// passes.
     pub train_loss: f64,
     /// At the end of an epoch with validation patterns: their mean cross-entropy and top-1
     /// space-group accuracy under this network.
@@ -275,16 +277,22 @@ impl ClassifierParams {
                     let labels = draw_labels(&groups, cumulative.as_deref(), n, &mut rng);
                     let x = generate(source, &labels, rng.random())?;
                     let y = one_hot(&labels);
-                    let rows: Vec<usize> = (0..n).collect();
-                    let l = t
-                        .epoch(x.view(), Some(y.view()), &rows)
-                        .map_err(|e| match e {
-                            xrd_ae::Error::Diverged { loss, .. } => {
-                                Error::Network(xrd_ae::Error::Diverged { epoch, loss })
-                            }
-                            other => Error::Network(other),
-                        })?;
-                    sum += l * n as f64;
+                    let mut rows: Vec<usize> = (0..n).collect();
+                    let mut l = 0.0;
+                    for pass in 0..cfg.passes {
+                        if pass > 0 {
+                            rows.shuffle(&mut rng);
+                        }
+                        l += t
+                            .epoch(x.view(), Some(y.view()), &rows)
+                            .map_err(|e| match e {
+                                xrd_ae::Error::Diverged { loss, .. } => {
+                                    Error::Network(xrd_ae::Error::Diverged { epoch, loss })
+                                }
+                                other => Error::Network(other),
+                            })?;
+                    }
+                    sum += l / cfg.passes as f64 * n as f64;
                     done += n;
                     let validation = match (&validation, done == cfg.patterns_per_epoch) {
                         (Some((vx, vl)), true) => Some(validate(t.network(), vx.view(), vl)),

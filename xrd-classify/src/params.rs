@@ -83,6 +83,10 @@ pub struct ClassifierConfig {
     /// Patterns generated at once and then trained on (default 2,048; bounds the memory: 2,048 ×
     /// 8,500 f32 is 70 MB).
     pub chunk: usize,
+    /// Passes over each generated chunk before the next is generated (default 1: every pattern
+    /// is trained on once). More passes trade fresh patterns for cheaper gradient steps when
+    /// generating costs more than training.
+    pub passes: usize,
     /// Rows per minibatch (default 64).
     pub batch_size: usize,
     /// Patterns drawn once (balanced) to report the validation loss and accuracy after every
@@ -109,6 +113,7 @@ impl Default for ClassifierConfig {
             epochs: 16,
             patterns_per_epoch: 4096,
             chunk: 2048,
+            passes: 1,
             batch_size: 64,
             validation_patterns: 690,
             optimizer: Adam::default(),
@@ -130,6 +135,7 @@ impl ClassifierConfig {
             ("epochs", self.epochs),
             ("patterns_per_epoch", self.patterns_per_epoch),
             ("chunk", self.chunk),
+            ("passes", self.passes),
             ("batch_size", self.batch_size),
             ("top_k", self.top_k),
         ] {
@@ -218,6 +224,12 @@ impl ClassifierParams {
     /// Sets the number of patterns generated at once.
     pub fn chunk(mut self, n: usize) -> Self {
         self.config.chunk = n;
+        self
+    }
+
+    /// Sets the number of passes over each generated chunk.
+    pub fn passes(mut self, n: usize) -> Self {
+        self.config.passes = n;
         self
     }
 
@@ -321,6 +333,11 @@ mod tests {
     #[test]
     fn zero_chunk() {
         invalid(ClassifierParams::default().chunk(0), "chunk");
+    }
+
+    #[test]
+    fn zero_passes() {
+        invalid(ClassifierParams::default().passes(0), "passes");
     }
 
     #[test]
