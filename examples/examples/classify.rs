@@ -362,7 +362,7 @@ fn run_evaluate(args: &Args) -> Result<()> {
         &serde_json::to_string_pretty(&summary)?,
     )?;
     println!(
-        "{} patterns from {}\n  crystal system   {:5.1} %  (majority baseline {:.1} %)\n  space group top-1 {:5.1} %  top-5 {:.1} %  (majority baseline {:.1} %)\n  space group on the most certain half: {:.1} %\n  threshold {}: {:.1} % answered, {:.1} % of them right\nwrote {}",
+        "{} patterns from {}\n  crystal system   {:5.1} %  (majority baseline {:.1} %)\n  space group top-1 {:5.1} %  top-5 {:.1} %  (majority baseline {:.1} %)\n  space group on the most certain half: {:.1} %\n  threshold {}: {:.1} % answered{}\nwrote {}",
         e.patterns,
         data_path.display(),
         100.0 * e.crystal_system,
@@ -373,7 +373,11 @@ fn run_evaluate(args: &Args) -> Result<()> {
         100.0 * e.accuracy_at_half_coverage,
         model.config().threshold,
         100.0 * e.coverage_at_threshold,
-        100.0 * e.accuracy_at_threshold,
+        if e.coverage_at_threshold > 0.0 {
+            format!(", {:.1} % of them right", 100.0 * e.accuracy_at_threshold)
+        } else {
+            String::new()
+        },
         out.display()
     );
     Ok(())

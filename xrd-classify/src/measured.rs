@@ -40,7 +40,7 @@ impl std::fmt::Display for InputWarning {
             }
             InputWarning::Padded { measured, fraction } => write!(
                 f,
-                "measured 2θ {:.2}–{:.2}° covers less than the grid: {:.0} % of the grid padded with zeros",
+                "measured 2θ {:.2}–{:.2}° covers less than the grid: {:.1} % of the grid padded with zeros",
                 measured.0,
                 measured.1,
                 fraction * 100.0
