@@ -323,13 +323,9 @@ fn run_evaluate(args: &Args) -> Result<()> {
         return Err(format!("{}: no labelled patterns", data_path.display()).into());
     }
     let start = Instant::now();
-    let mut preds = Vec::with_capacity(data.len());
-    let mut warned = 0;
-    for d in &data {
-        let p = model.predict_pattern(&d.pattern)?;
-        warned += usize::from(!p.warnings.is_empty());
-        preds.push(p);
-    }
+    let patterns: Vec<Pattern> = data.iter().map(|d| d.pattern.clone()).collect();
+    let preds = model.predict_patterns(&patterns)?;
+    let warned = preds.iter().filter(|p| !p.warnings.is_empty()).count();
     let seconds = start.elapsed().as_secs_f64();
     let truth: Vec<u8> = data.iter().map(|d| d.space_group).collect();
     let e = evaluate(&preds, &truth)?;

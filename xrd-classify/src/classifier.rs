@@ -1,6 +1,7 @@
 //! The trained classifier: an ensemble of networks on one 2θ grid.
 
 use ndarray::{Array2, ArrayBase, Data, Ix2};
+use rayon::prelude::*;
 use xrd_ae::Network;
 use xrd_io::{Grid, Pattern};
 
@@ -127,14 +128,29 @@ impl Classifier {
     /// # Errors
     /// [`Error::Input`] when the pattern cannot be put on the grid.
     pub fn predict_pattern(&self, pattern: &Pattern) -> Result<Prediction> {
-        let (values, warnings) = measured::prepare(pattern, &self.grid)?;
-        let x = Array2::from_shape_vec((1, values.len()), values)
-            .map_err(|e| Error::shape("one row", e.to_string()))?;
-        let mut out = self.predict(&x)?;
-        let mut pred = out
+        self.predict_patterns(std::slice::from_ref(pattern))?
             .pop()
-            .ok_or_else(|| Error::shape("one prediction", "none"))?;
-        pred.warnings = warnings;
-        Ok(pred)
+            .ok_or_else(|| Error::shape("one prediction", "none"))
+    }
+
+    /// [`Classifier::predict_pattern`] for many patterns, prepared in parallel and classified in
+    /// one batch.
+    ///
+    /// # Errors
+    /// The first pattern (in order) that cannot be put on the grid.
+    pub fn predict_patterns(&self, patterns: &[Pattern]) -> Result<Vec<Prediction>> {
+        let prepared = patterns
+            .par_iter()
+            .map(|p| measured::prepare(p, &self.grid))
+            .collect::<Result<Vec<_>>>()?;
+        let mut x = Array2::zeros((prepared.len(), self.grid.len()));
+        for (mut row, (values, _)) in x.rows_mut().into_iter().zip(&prepared) {
+            row.assign(&ndarray::ArrayView1::from(&values[..]));
+        }
+        let mut out = self.predict(&x)?;
+        for (p, (_, warnings)) in out.iter_mut().zip(prepared) {
+            p.warnings = warnings;
+        }
+        Ok(out)
     }
 }

@@ -224,6 +224,15 @@ fn classify_measured_pattern_with_warnings() {
         pred.warnings[..],
         [xrd_classify::InputWarning::Padded { .. }]
     ));
+    // In a batch: the same answers, warnings included.
+    let batch = model.predict_patterns(&[p.clone(), p]).unwrap();
+    for b in &batch {
+        assert_eq!(
+            (b.space_group, &b.warnings),
+            (pred.space_group, &pred.warnings)
+        );
+        assert!((b.certainty - pred.certainty).abs() < 1e-6);
+    }
 }
 
 #[test]
