@@ -2,7 +2,10 @@
 //! the class list and the configuration as metadata.
 //!
 //! Each network is written by xrd-ae ([`Network::to_safetensors`]), so its tensors carry the
-//! names of an `nn.Sequential` (`0.weight`, `0.bias`, `2.weight`, …). A single network keeps
+//! names of an `nn.Sequential` of `nn.Linear`, activation and (with dropout) `nn.Dropout`
+//! modules — for the default network `Linear(8500,1024), ReLU(), Dropout(0.3), Linear(1024,512),
+//! ReLU(), Dropout(0.3), Linear(512,230), Identity()`: `0.weight`, `0.bias`, `3.weight`, `3.bias`,
+//! `6.weight`, `6.bias`. A single network keeps
 //! them as they are; an ensemble of `N` puts network `k` under `{k}.` — the names of an
 //! `nn.ModuleList` of `N` such `nn.Sequential`s. The xrd-ae metadata of the networks is kept
 //! under keys prefixed `xrd_ae.`; the classifier adds `format = "xrd-classify"`,
