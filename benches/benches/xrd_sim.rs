@@ -74,6 +74,12 @@ fn bench(c: &mut Criterion) {
     g.bench_function("training_batch_1000", |b| {
         b.iter(|| black_box(training.batch(black_box(1), 0, 1000).ok()))
     });
+    // The same without moyo's check of each crystal (some labels then wrong): its cost.
+    let unchecked =
+        TrainingPatternParams::new().crystal(SyntheticCrystalParams::new().check_symmetry(None));
+    g.bench_function("training_batch_1000_unchecked", |b| {
+        b.iter(|| black_box(unchecked.batch(black_box(1), 0, 1000).ok()))
+    });
     let crystals = SyntheticCrystalParams::new();
     g.bench_function("synthetic_crystals_230", |b| {
         b.iter(|| {

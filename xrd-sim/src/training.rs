@@ -8,7 +8,8 @@
 //! 2. a March–Dollase texture, r ~ U(`texture`), along one of the 13 directions ⟨100⟩, ⟨110⟩,
 //!    ⟨111⟩ with components in {−1, 0, 1};
 //! 3. peaks of Cu Kα₁ ([`CU_KA1`]) with Kα₂ ([`CU_KA2`], half the intensity), computed 2° beyond
-//!    each end of the grid so that shifted peaks enter it;
+//!    each end of the grid so that shifted peaks enter it, those under 1e-4 of the strongest
+//!    left out (the noise is at least 2e-3 of the maximum);
 //! 4. pseudo-Voigt profiles, η ~ U(`eta`), FWHM from Caglioti U, V, W ~ U(`caglioti_*`) and
 //!    crystallite size L ~ U(`crystallite_size`) in quadrature ([`Width::CagliotiSize`]);
 //! 5. zero shift ~ U(`zero_shift`) and sample displacement ~ U(`displacement`) on a goniometer of
@@ -35,7 +36,8 @@ use crate::{Error, Result};
 /// Degrees beyond each end of the grid in which peaks are still computed.
 const PEAK_MARGIN: f64 = 2.0;
 
-/// New crystals tried for one pattern when a crystal gives no peak on the grid.
+/// Crystals tried for one pattern (each with the generator's own tries) when none can be made
+/// or a crystal gives no peak on the grid.
 const ITEM_TRIES: usize = 10;
 
 /// Texture directions: reciprocal-lattice vectors with components in {−1, 0, 1}, one of each ± pair.
@@ -354,10 +356,18 @@ impl TrainingPatternParams {
     fn make(&self, seed: u64, index: u64, grid: &Grid) -> Result<TrainingPattern> {
         let mut rng = item_rng(seed, index);
         let rng = &mut rng;
+        // The group is drawn once, so failures never bias the label distribution.
+        let sg = self.draw_space_group(rng);
         let mut last = Error::NoReflections(grid.start(), grid.end());
         for _ in 0..ITEM_TRIES {
-            let sg = self.draw_space_group(rng);
-            let structure = self.crystal.generate(sg, rng)?;
+            let structure = match self.crystal.generate(sg, rng) {
+                Ok(s) => s,
+                Err(e @ Error::SyntheticCrystal { .. }) => {
+                    last = e;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             match self.simulate(&structure, grid, rng) {
                 Ok(intensities) => {
                     return Ok(TrainingPattern {
@@ -406,7 +416,10 @@ impl TrainingPatternParams {
                     wavelength: CU_KA2,
                     ratio: 0.5,
                 }))
-                .two_theta_range(lo, hi),
+                .two_theta_range(lo, hi)
+                // Peaks under 1e-4 of the strongest vanish under the noise (≥ 2e-3 of the
+                // maximum); leaving them out saves rendering time.
+                .min_scaled_intensity(1e-2),
         )?;
         let texture = MarchDollase {
             direction: TEXTURE_DIRECTIONS[rng.random_range(0..TEXTURE_DIRECTIONS.len())],

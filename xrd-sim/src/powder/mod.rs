@@ -50,6 +50,9 @@ struct Reflection {
 /// Calculations that would enumerate more reflections than this are refused.
 const MAX_REFLECTIONS: f64 = 2e8;
 
+/// Reflection lists longer than this are sorted in parallel.
+const PARALLEL_SORT_FROM: usize = 20_000;
+
 /// Step (Å⁻¹) of the f₀ tables.
 const F0_STEP: f64 = 1e-4;
 
@@ -433,7 +436,96 @@ impl Simulator {
             .collect();
         // A total order (no two reflections share hkl), so an unstable sort is deterministic.
         // |g| > 0, so its bit pattern orders like the value.
-        refl.par_sort_unstable_by_key(|r| (r.g.to_bits(), std::cmp::Reverse(r.hkl)));
+        let key = |r: &Reflection| (r.g.to_bits(), std::cmp::Reverse(r.hkl));
+        // Small lists (a training pattern's) sort faster on one thread than split across tasks.
+        if refl.len() > PARALLEL_SORT_FROM {
+            refl.par_sort_unstable_by_key(key);
+        } else {
+            refl.sort_unstable_by_key(key);
+        }
         Ok(refl)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::element::Species;
+    use crate::lattice::Lattice;
+    use crate::structure::Site;
+
+    /// Tetragonal so that (001) and (100) are different peaks.
+    fn tetragonal() -> Structure {
+        let l = Lattice::from_parameters(3.0, 3.0, 4.0, 90.0, 90.0, 90.0).unwrap();
+        let fe = Species::parse("Fe").unwrap();
+        Structure::new(l, vec![Site::new(fe, [0.0; 3])]).unwrap()
+    }
+
+    fn intensity(p: &PeakList, hkl: [i32; 3]) -> f64 {
+        p.peaks()
+            .iter()
+            .find(|q| q.hkl == hkl)
+            .map(|q| q.intensity)
+            .unwrap()
+    }
+
+    #[test]
+    fn texture_weights_reflections_by_their_angle_to_the_direction() {
+        let s = tetragonal();
+        let sim = Simulator::new(PowderParams::new().two_theta_range(10.0, 90.0)).unwrap();
+        let plain = sim.peaks(&s).unwrap();
+        let random = MarchDollase {
+            direction: [0, 0, 1],
+            r: 1.0,
+        };
+        assert_eq!(sim.peaks_textured(&s, &random).unwrap(), plain);
+        let plates = MarchDollase {
+            direction: [0, 0, 1],
+            r: 0.7,
+        };
+        let t = sim.peaks_textured(&s, &plates).unwrap();
+        // (001) lies along the direction, (100) and (010) perpendicular to it.
+        let ratio = |hkl| intensity(&t, hkl) / intensity(&plain, hkl);
+        assert!((ratio([0, 0, 1]) - plates.weight(1.0)).abs() < 1e-12);
+        assert!((ratio([1, 0, 0]) - plates.weight(0.0)).abs() < 1e-12);
+        assert!(
+            sim.peaks_textured(
+                &s,
+                &MarchDollase {
+                    direction: [0; 3],
+                    r: 1.0
+                }
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn geometry_moves_every_peak_and_its_doublet() {
+        let s = tetragonal();
+        let sim = Simulator::new(
+            PowderParams::new()
+                .two_theta_range(10.0, 90.0)
+                .doublet(Some(Doublet::CU)),
+        )
+        .unwrap();
+        let peaks = sim.peaks(&s).unwrap();
+        let grid = Grid::new(10.0, 0.01, 8000).unwrap();
+        let profile = Profile::gaussian(0.05);
+        let shifted = Geometry {
+            zero_shift: 0.2,
+            ..Geometry::IDEAL
+        };
+        let a = sim.render(&peaks, &grid, &profile).unwrap();
+        let b = sim.render_with(&peaks, &grid, &profile, &shifted).unwrap();
+        // A zero shift of 20 steps: the same values 20 points later (away from the edges).
+        for i in 100..7800 {
+            assert!((a[i] - b[i + 20]).abs() < 1e-9 * (1.0 + a[i].abs()), "{i}");
+        }
+        let bad = Geometry {
+            radius: -1.0,
+            ..Geometry::IDEAL
+        };
+        assert!(sim.render_with(&peaks, &grid, &profile, &bad).is_err());
     }
 }

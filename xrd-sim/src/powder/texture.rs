@@ -37,7 +37,8 @@ impl MarchDollase {
     pub fn weight(&self, cos2: f64) -> f64 {
         let c2 = cos2.clamp(0.0, 1.0);
         let r = self.r;
-        (r * r * c2 + (1.0 - c2) / r).powf(-1.5)
+        let x = r * r * c2 + (1.0 - c2) / r;
+        1.0 / (x * x.sqrt())
     }
 }
 

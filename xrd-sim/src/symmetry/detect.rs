@@ -16,7 +16,7 @@ use crate::{Error, Result};
 pub struct SpaceGroupInfo {
     /// International Tables number (1–230).
     pub number: u8,
-    /// Short Hermann–Mauguin symbol, e.g. `Fd-3m`.
+    /// Short Hermann–Mauguin symbol as moyo writes it, e.g. `F d -3 m`.
     pub hm_symbol: String,
     /// Hall number (1–530) of the standard setting moyo reports.
     pub hall_number: u16,

@@ -10,6 +10,7 @@ mod symop;
 
 pub use crystal_system::CrystalSystem;
 pub use detect::SpaceGroupInfo;
+pub(crate) use space_group::nearest_integer;
 pub use space_group::{SpaceGroup, WyckoffPosition};
 pub use symop::SymOp;
 

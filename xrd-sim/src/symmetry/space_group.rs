@@ -216,7 +216,7 @@ impl SpaceGroup {
             let seen = out.iter().any(|q| {
                 (0..3).all(|k| {
                     let d = p[k] - q[k];
-                    (d - d.round()).abs() < ORBIT_TOLERANCE
+                    (d - nearest_integer(d)).abs() < ORBIT_TOLERANCE
                 })
             });
             if !seen {
@@ -224,6 +224,20 @@ impl SpaceGroup {
             }
         }
         out
+    }
+}
+
+/// The integer nearest to x (halves up) for |x| < 2³⁰, by a float-to-integer cast: without
+/// SSE4.1 in the baseline target `f64::round` is a libm call, and this is in the innermost loops
+/// of orbits and distance checks. Larger |x| (never a coordinate difference) fall back to
+/// `round`.
+#[inline]
+pub(crate) fn nearest_integer(x: f64) -> f64 {
+    const OFFSET: f64 = 1_073_741_824.0; // 2³⁰
+    if x.abs() < OFFSET {
+        ((x + OFFSET + 0.5) as i64) as f64 - OFFSET
+    } else {
+        x.round()
     }
 }
 
@@ -363,6 +377,16 @@ mod tests {
         assert!(SpaceGroup::new(0).is_err() && SpaceGroup::new(231).is_err());
         assert!(SpaceGroup::from_hall_number(531).is_err());
         assert!(SpaceGroup::from_hall_number(0).is_err());
+    }
+
+    #[test]
+    fn nearest_integer_agrees_with_round() {
+        for x in [
+            -2.7, -1.5, -0.5000001, -0.4999, -0.0, 0.0, 0.3, 0.5, 0.7, 1.5, 2.4999, 1e9,
+        ] {
+            assert_eq!(nearest_integer(x), (x + 0.5f64).floor(), "{x}");
+        }
+        assert_eq!(nearest_integer(1e12 + 0.3), 1e12);
     }
 
     #[test]

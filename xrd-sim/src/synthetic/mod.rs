@@ -2,11 +2,14 @@
 //! classifiers on simulated patterns (the on-the-fly approach of Schopmans et al. 2023).
 //!
 //! One try of [`SyntheticCrystalParams::generate`]:
-//! 1. **Wyckoff sites**: a number of sites drawn uniformly from 1…`max_sites`; each site is a
-//!    Wyckoff position drawn uniformly among those that still fit the atom budget (`max_atoms`,
-//!    raised to the group's smallest multiplicity when that is larger) — general and special
-//!    positions alike; a position without free coordinates is used at most once.
-//! 2. **Elements**: 1…`max_elements` distinct elements (never more than sites) drawn without
+//! 1. **Wyckoff sites**: a number of sites drawn uniformly from 1…`max_sites`; with probability
+//!    `general_position` (default 0.7) the first is the general position if it fits the atom
+//!    budget (`max_atoms`, raised to the group's smallest multiplicity when that is larger); every
+//!    other site is a Wyckoff position drawn uniformly among those that still fit the budget —
+//!    general and special positions alike; a position without free coordinates is used at most
+//!    once.
+//! 2. **Elements**: 2…`max_elements` distinct elements (uniform; never more than sites, one for a
+//!    single site — inorganic crystals of one element are rare) drawn without
 //!    replacement from [`SyntheticCrystalParams::elements`] (default [`default_elements`]); the first
 //!    sites take one element each so that every drawn element occurs, the others a random one.
 //!    This gives the stoichiometry: multiplicities times elements.
@@ -18,13 +21,22 @@
 //!    its orbit has the site's multiplicity and no two atoms (periodic images included) are closer
 //!    than `min_distance` × (r₁ + r₂); `placement_tries` placements per site.
 //! 5. **Displacement**: B per site from U(`b_iso`).
-//! 6. **Check** (optional, on by default): moyo must find the space group asked for (a random
-//!    choice of special positions can have more symmetry than its group).
+//! 6. **Check** (optional, on by default): moyo must find the space group asked for (special
+//!    positions alone, or one orbit of a group with a free origin, often have a supergroup's
+//!    symmetry: one atom in P1 is P-1). Skipped for a crystal with a general-position site whose
+//!    element occurs at no other site and a second element: it has exactly its group G almost
+//!    surely. An extra symmetry h would map the generic point x of that site into its own orbit,
+//!    h x = g x, so k = g⁻¹h ∉ G fixes x: k = (R, t), R ≠ 1, and it must map each atom z of the
+//!    other element onto one, (1 − R) x = z′ − R z — an equation a random x meets with
+//!    probability 0, as those atoms do not depend on x. (A general first site with two or more
+//!    elements drawn keeps an element of its own for this reason.)
 //!
-//! A failed try starts again from step 1. From the second half of the tries on, the first site
-//! is always the general position (the budget raised to its multiplicity if needed): some
-//! groups, e.g. R-3, have no special positions that are not also special positions of a
-//! supergroup. After `max_tries` tries the error is [`crate::Error::SyntheticCrystal`].
+//! A failed try starts again from step 1. From the second try on, every other try puts the
+//! first site on the general position, the budget raised to its multiplicity plus the smallest
+//! multiplicity if needed, with at least one more site (then no check is needed): some groups,
+//! e.g. R-3 or F432, have no choice of special positions within the budget that lacks a
+//! supergroup's symmetry, while in others a crowded general position rarely keeps the
+//! distances. After `max_tries` tries the error is [`crate::Error::SyntheticCrystal`].
 
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -36,6 +48,10 @@ use crate::lattice::Lattice;
 use crate::structure::{Site, Structure};
 use crate::symmetry::{CrystalSystem, SpaceGroup, WyckoffPosition};
 use crate::{Error, Result};
+
+/// Failed tries after which every other try puts the first site on the general position (1: the
+/// second try does, the third does not, …).
+const FORCE_GENERAL_AFTER: usize = 1;
 
 /// Element weights of [`default_elements`]: symbol and relative weight.
 ///
@@ -145,6 +161,7 @@ pub struct SyntheticCrystalParams {
     placement_tries: usize,
     max_tries: usize,
     check_symmetry: Option<f64>,
+    general_position: f64,
     elements: Vec<(Element, f64)>,
 }
 
@@ -156,6 +173,7 @@ impl Default for SyntheticCrystalParams {
 
 impl SyntheticCrystalParams {
     /// The defaults: at most 48 atoms in the conventional cell, 4 Wyckoff sites and 3 elements,
+    /// the first site on the general position with probability 0.7 (when it fits),
     /// packing fraction U(0.35, 0.75), axis ratios up to 2, minimum distance 0.7 × the sum of
     /// covalent radii, B from U(0.2, 1.5) Å², 20 placements per site, 200 tries, moyo check at
     /// symprec 1e-3 Å, elements of [`default_elements`].
@@ -171,6 +189,7 @@ impl SyntheticCrystalParams {
             placement_tries: 20,
             max_tries: 200,
             check_symmetry: Some(1e-3),
+            general_position: 0.7,
             elements: default_elements(),
         }
     }
@@ -240,12 +259,23 @@ impl SyntheticCrystalParams {
         self
     }
 
-    /// Check each crystal with moyo at this symprec (Å) and try again when it has another space
-    /// group (default `Some(1e-3)`); `None` skips the check (faster, a few crystals of a
-    /// group with few free coordinates then have a supergroup's symmetry).
+    /// Check with moyo at this symprec (Å) each crystal that may have more symmetry than its
+    /// group, and try again when it has another space group (default `Some(1e-3)`). A crystal with
+    /// a general-position site whose element occurs nowhere else, and a second element, provably
+    /// has its group (almost surely; see the module docs) and is not checked. `None` skips the
+    /// check (faster; crystals on special positions only, or with a single orbit of a group with
+    /// a free origin such as one atom in P1, then often have a supergroup's symmetry).
     #[must_use]
     pub fn check_symmetry(mut self, symprec: Option<f64>) -> Self {
         self.check_symmetry = symprec;
+        self
+    }
+
+    /// Probability that the first site is the general position when it fits the atom budget
+    /// (default 0.7; otherwise it is drawn like every other site).
+    #[must_use]
+    pub fn general_position(mut self, p: f64) -> Self {
+        self.general_position = p;
         self
     }
 
@@ -299,6 +329,12 @@ impl SyntheticCrystalParams {
                 format!("{} must be in [0, 2)", self.min_distance),
             ));
         }
+        if !(0.0..=1.0).contains(&self.general_position) {
+            return Err(invalid(
+                "general_position",
+                format!("probability {} must be in [0, 1]", self.general_position),
+            ));
+        }
         if let Some(p) = self.check_symmetry
             && !(p.is_finite() && p > 0.0)
         {
@@ -335,9 +371,11 @@ impl SyntheticCrystalParams {
         let sg = SpaceGroup::new(space_group)?;
         let mut reason = String::new();
         for attempt in 0..self.max_tries {
-            let force_general = attempt >= self.max_tries / 2;
+            let force_general =
+                attempt >= FORCE_GENERAL_AFTER.min(self.max_tries / 2) && attempt % 2 == 1;
             match self.try_once(sg, force_general, rng) {
-                Ok(s) => match self.check_symmetry {
+                Ok((s, unique_general)) => match self.check_symmetry {
+                    _ if unique_general => return Ok(s),
                     None => return Ok(s),
                     Some(symprec) => match s.space_group(symprec) {
                         Ok(info) if info.number == space_group => return Ok(s),
@@ -357,22 +395,34 @@ impl SyntheticCrystalParams {
         })
     }
 
-    /// One try; `Err` says why it failed.
+    /// One try: the crystal and whether it has a [`unique_general_site`]; `Err` says why it
+    /// failed.
     fn try_once<R: Rng + ?Sized>(
         &self,
         sg: &SpaceGroup,
         force_general: bool,
         rng: &mut R,
-    ) -> std::result::Result<Structure, String> {
+    ) -> std::result::Result<(Structure, bool), String> {
         let positions = sg.wyckoff_positions();
         let smallest = positions.iter().map(|w| w.multiplicity).min().unwrap_or(1);
         let mut budget = self.max_atoms.max(smallest);
         let n_sites = rng.random_range(1..=self.max_sites);
         let mut chosen: Vec<&WyckoffPosition> = Vec::with_capacity(n_sites);
-        if force_general && let Some(general) = positions.first() {
+        let general_fits = positions.first().is_some_and(|g| g.multiplicity <= budget);
+        let general_first =
+            force_general || (general_fits && rng.random::<f64>() < self.general_position);
+        if general_first && let Some(general) = positions.first() {
             budget = budget.max(general.multiplicity) - general.multiplicity;
             chosen.push(general);
         }
+        // A forced general site gets a companion (room for the smallest position at least), so
+        // that the crystal has a unique general site and needs no symmetry check.
+        let n_sites = if force_general && self.max_sites >= 2 {
+            budget = budget.max(smallest);
+            n_sites.max(2)
+        } else {
+            n_sites
+        };
         while chosen.len() < n_sites {
             let fits: Vec<&WyckoffPosition> = positions
                 .iter()
@@ -390,15 +440,17 @@ impl SyntheticCrystalParams {
             chosen.push(w);
         }
         let elements = self.draw_elements(chosen.len(), rng);
+        // A general first site keeps an element of its own when there are two or more: then the
+        // crystal needs no symmetry check (see `unique_general_site`).
+        let own = usize::from(general_first && elements.len() >= 2);
         let mut site_elements: Vec<Element> = (0..chosen.len())
             .map(|i| {
-                elements
-                    .get(i)
-                    .copied()
-                    .unwrap_or_else(|| elements[rng.random_range(0..elements.len())])
+                elements.get(i).copied().unwrap_or_else(|| {
+                    elements[rng.random_range(own.min(elements.len() - 1)..elements.len())]
+                })
             })
             .collect();
-        site_elements.shuffle(rng);
+        site_elements[own..].shuffle(rng);
         let radius = |e: Element| e.covalent_radius().unwrap_or(1.5);
         let sphere_volume: f64 = chosen
             .iter()
@@ -439,12 +491,16 @@ impl SyntheticCrystalParams {
                 ));
             }
         }
-        Structure::new(lattice, sites).map_err(|e| e.to_string())
+        let unique_general = unique_general_site(&chosen, &site_elements);
+        let s = Structure::new(lattice, sites).map_err(|e| e.to_string())?;
+        Ok((s, unique_general))
     }
 
-    /// `n` distinct elements (fewer if the list is shorter), drawn by weight without replacement.
+    /// Distinct elements drawn by weight without replacement: as many as U{2…min(`max_elements`,
+    /// sites)} (one for a single site or `max_elements` = 1; fewer if the list is shorter).
     fn draw_elements<R: Rng + ?Sized>(&self, n_sites: usize, rng: &mut R) -> Vec<Element> {
-        let n = rng.random_range(1..=self.max_elements.min(n_sites.max(1)));
+        let hi = self.max_elements.min(n_sites.max(1));
+        let n = rng.random_range(hi.min(2)..=hi);
         let mut pool: Vec<(Element, f64)> = self
             .elements
             .iter()
@@ -537,7 +593,7 @@ impl SyntheticCrystalParams {
         let too_close = |p: &[f64; 3], q: &[f64; 3], dmin: f64, same: bool| {
             let d: [f64; 3] = std::array::from_fn(|k| {
                 let x = p[k] - q[k];
-                x - x.round()
+                x - crate::symmetry::nearest_integer(x)
             });
             let d2min = dmin * dmin;
             for i in -1..=1 {
@@ -584,6 +640,22 @@ impl SyntheticCrystalParams {
     }
 }
 
+/// `true` if a site on the general position has an element no other site has, and the crystal
+/// has another element. Such a crystal has exactly the symmetry of its group G (almost surely):
+/// an extra symmetry h of the crystal maps the generic point x of that site into its own orbit,
+/// h x = g x, so k = g⁻¹h ∉ G fixes x; k = (R, t) with R ≠ 1 (else k is a translation fixing x,
+/// the identity) must map each atom z of the other element onto an atom z′ of it,
+/// (1 − R) x = z′ − R z, an equation a random x meets with probability 0, since those atoms
+/// do not depend on x. Special positions alone, or one orbit alone (one atom in P1 is P-1), can
+/// have more symmetry; the generator checks those with moyo.
+pub(crate) fn unique_general_site(sites: &[&WyckoffPosition], elements: &[Element]) -> bool {
+    let distinct = elements.iter().any(|e| *e != elements[0]);
+    distinct
+        && sites.iter().zip(elements).enumerate().any(|(i, (w, e))| {
+            w.degrees_of_freedom == 3 && elements.iter().enumerate().all(|(j, f)| j == i || f != e)
+        })
+}
+
 fn uniform<R: Rng + ?Sized>(rng: &mut R, (lo, hi): (f64, f64)) -> f64 {
     if hi > lo {
         rng.random_range(lo..hi)
@@ -623,6 +695,9 @@ mod tests {
             p().min_distance(2.0),
             p().check_symmetry(Some(0.0)),
             p().check_symmetry(Some(f64::NAN)),
+            p().general_position(-0.1),
+            p().general_position(1.5),
+            p().general_position(f64::NAN),
             p().elements(vec![]),
             p().elements(vec![(fe, 0.0)]),
             p().elements(vec![(fe, f64::NAN)]),
