@@ -1,0 +1,708 @@
+//! Crystal system and space group of powder patterns (xrd-classify, after Vecsei et al. 2019).
+//!
+//! ```sh
+//! cargo run --release -p xrd-examples --example classify -- train [--out DIR] [--seed N]
+//! cargo run --release -p xrd-examples --example classify -- evaluate [--model FILE] [--data FILE.npz|DIR] [--out DIR]
+//! cargo run --release -p xrd-examples --example classify -- predict [--model FILE] [--out DIR] PATHS...
+//! ```
+//!
+//! `train` trains the default classifier on synthetic crystals of all 230 space groups streamed
+//! from xrd-sim (Cu Kα, 5–90° in 0.01° steps) and writes `DIR/classifier.safetensors`,
+//! `DIR/training.json` and `DIR/training.svg` (default DIR `target/classify`). Tiny runs:
+//! `--patterns N` (per epoch), `--epochs N`, `--hidden 64,32`, `--ensemble N`, `--batch N`,
+//! `--loss cross-entropy|alternating`, `--grid START STEP N`, `--validation N`; also
+//! `--passes N` (passes over each generated chunk), `--dropout P`, `--lr LR`.
+//!
+//! `evaluate` classifies labelled patterns — an `.npz` with `patterns`, `two_theta` and
+//! `space_group` (default `../shared/data/measured/rruff_dev.npz`), or a folder with an `index.csv`
+//! (`file,space_group,…`) of pattern files or CIFs (simulated like the training patterns) — and
+//! writes `summary.json`, `predictions.csv`, `coverage.svg` and `confusion.svg` (default DIR
+//! `target/classify/evaluate`).
+//!
+//! `predict` classifies pattern files (any format xrd-io reads; folders are searched one level
+//! deep) and writes `DIR/predictions.csv` with the columns
+//! `file,crystal_system,space_group,certainty,top5` (default DIR `target/classify`); warnings
+//! (wavelength conversion, padding) and refusals go to stderr.
+//!
+//! Without `--model`, `evaluate` and `predict` use `target/classify/classifier.safetensors`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use plotters::prelude::*;
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde_json::json;
+use xrd_classify::{
+    Classifier, ClassifierParams, CrystalSystem, Evaluation, LossSchedule, Prediction, Progress,
+    evaluate,
+};
+use xrd_examples::args::Args;
+use xrd_examples::figures::{self, Curve, LinePanel};
+use xrd_examples::pipeline::{self, Result, write_atomic};
+use xrd_io::{Grid, Pattern, Wavelength};
+
+const DEFAULT_DIR: &str = "target/classify";
+const DEFAULT_MODEL: &str = "target/classify/classifier.safetensors";
+const DEFAULT_DATA: &str = "../shared/data/measured/rruff_dev.npz";
+/// Seed of `classify train` unless `--seed` is given.
+const DEFAULT_SEED: u64 = 2019;
+
+const USAGE: &str = "usage:
+  classify train [--out DIR] [--seed N] [--patterns N] [--epochs N] [--hidden 1024,512]
+                 [--ensemble N] [--batch N] [--loss cross-entropy|alternating]
+                 [--grid START STEP N] [--validation N] [--passes N] [--dropout P] [--lr LR]
+  classify evaluate [--model FILE] [--data FILE.npz|DIR] [--out DIR]
+  classify predict [--model FILE] [--out DIR] PATHS...";
+
+fn main() -> ExitCode {
+    pipeline::exit_code(run())
+}
+
+fn run() -> Result<()> {
+    let args = Args::from_env(&[("grid", 3)], &["help"])?;
+    if args.flag("help") {
+        println!("{USAGE}");
+        return Ok(());
+    }
+    let Some(command) = args.positional().first().cloned() else {
+        return Err(USAGE.into());
+    };
+    match command.as_str() {
+        "train" => train(&args),
+        "evaluate" => run_evaluate(&args),
+        "predict" => predict(&args),
+        other => Err(format!("unknown command `{other}`\n{USAGE}").into()),
+    }
+}
+
+/// The model named by `--model`, else the default one; says how to train one when there is none.
+fn load_model(args: &Args) -> Result<(PathBuf, Classifier)> {
+    let path = match args.opt::<PathBuf>("model")? {
+        Some(p) => p,
+        None => {
+            let p = PathBuf::from(DEFAULT_MODEL);
+            if !p.exists() {
+                return Err(format!(
+                    "no model: {DEFAULT_MODEL} does not exist; train one with \
+                     `cargo run --release -p xrd-examples --example classify -- train` \
+                     (about 15 minutes) or pass --model FILE"
+                )
+                .into());
+            }
+            p
+        }
+    };
+    let model = Classifier::load(&path)?;
+    Ok((path, model))
+}
+
+fn create_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()).into())
+}
+
+// ---------------------------------------------------------------------------------------------
+// predict
+
+/// Pattern files of `paths`: files as given, folders one level deep (sorted).
+fn pattern_files(paths: &[String]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let path = PathBuf::from(p);
+        if path.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(&path)
+                .map_err(|e| format!("cannot list {}: {e}", path.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect();
+            entries.sort();
+            out.extend(entries);
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(out)
+}
+
+fn top5(p: &Prediction) -> String {
+    p.top_space_groups()
+        .iter()
+        .take(5)
+        .map(u8::to_string)
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+fn predict(args: &Args) -> Result<()> {
+    let (_, model) = load_model(args)?;
+    let out: PathBuf = args.get("out", PathBuf::from(DEFAULT_DIR))?;
+    args.reject_unknown()?;
+    let paths = &args.positional()[1..];
+    if paths.is_empty() {
+        return Err(format!("predict needs files or folders\n{USAGE}").into());
+    }
+    let files = pattern_files(paths)?;
+    let mut csv = String::from("file,crystal_system,space_group,certainty,top5\n");
+    let (mut done, mut failed) = (0, 0);
+    for file in &files {
+        let patterns = match xrd_io::read(file) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("skipped {}: {e}", file.display());
+                failed += 1;
+                continue;
+            }
+        };
+        let several = patterns.len() > 1;
+        for (k, pattern) in patterns.iter().enumerate() {
+            let name = if several {
+                format!("{}#{}", file.display(), k + 1)
+            } else {
+                file.display().to_string()
+            };
+            match model.predict_pattern(pattern) {
+                Ok(p) => {
+                    for w in &p.warnings {
+                        eprintln!("{name}: {w}");
+                    }
+                    if p.refused {
+                        eprintln!(
+                            "{name}: certainty {:.3} below the threshold {} (refused)",
+                            p.certainty,
+                            model.config().threshold
+                        );
+                    }
+                    csv.push_str(&format!(
+                        "{},{},{},{:.4},{}\n",
+                        csv_field(&name),
+                        p.crystal_system.name(),
+                        p.space_group,
+                        p.certainty,
+                        top5(&p)
+                    ));
+                    done += 1;
+                }
+                Err(e) => {
+                    eprintln!("skipped {name}: {e}");
+                    failed += 1;
+                }
+            }
+        }
+    }
+    create_dir(&out)?;
+    let path = out.join("predictions.csv");
+    write_atomic(&path, &csv)?;
+    println!(
+        "{done} pattern(s) classified, {failed} skipped; wrote {}",
+        path.display()
+    );
+    if done == 0 {
+        return Err("no pattern could be classified".into());
+    }
+    Ok(())
+}
+
+/// A CSV field, quoted when it holds a comma or a quote.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// evaluate
+
+/// One labelled pattern to evaluate on.
+struct Labelled {
+    name: String,
+    pattern: Pattern,
+    space_group: u8,
+}
+
+/// The labelled patterns of an `.npz` (`patterns`, `two_theta`, `space_group`; Cu Kα), read by
+/// xrd-io.
+fn read_npz(path: &Path) -> Result<Vec<Labelled>> {
+    let d = xrd_io::Dataset::<f32>::read_npz(path)?;
+    let groups = d
+        .label("space_group")
+        .ok_or_else(|| format!("{}: no `space_group` array", path.display()))?;
+    let two_theta = d.grid.positions();
+    let mut out = Vec::with_capacity(d.len());
+    for (i, (row, &g)) in d.patterns.rows().into_iter().zip(groups.iter()).enumerate() {
+        if !(1.0..=230.0).contains(&g) || g.fract() != 0.0 {
+            return Err(format!(
+                "{}: row {i}: space group {g} is not in 1–230",
+                path.display()
+            )
+            .into());
+        }
+        let y: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
+        let pattern = Pattern::new(two_theta.clone(), y)?.with_wavelength(Some(Wavelength::CU_KA));
+        out.push(Labelled {
+            name: format!("{i}"),
+            pattern,
+            space_group: g as u8,
+        });
+    }
+    Ok(out)
+}
+
+/// The rows of a `file,space_group,…` index (header first).
+fn read_index(dir: &Path) -> Result<Vec<(String, u8)>> {
+    let path = dir.join("index.csv");
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        format!(
+            "{}: {e} (a folder needs an index.csv of file,space_group)",
+            path.display()
+        )
+    })?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .ok_or_else(|| format!("{}: no `{name}` column", path.display()))
+    };
+    let (fc, gc) = (col("file")?, col("space_group")?);
+    let mut out = Vec::new();
+    for (k, line) in lines.enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        let (Some(file), Some(g)) = (f.get(fc), f.get(gc)) else {
+            return Err(format!("{}: line {} is short", path.display(), k + 2).into());
+        };
+        let g: u8 = g
+            .parse()
+            .map_err(|e| format!("{}: line {}: space group {g}: {e}", path.display(), k + 2))?;
+        out.push((file.to_string(), g));
+    }
+    Ok(out)
+}
+
+fn write_predictions(path: &Path, data: &[Labelled], preds: &[Prediction]) -> Result<()> {
+    let mut csv = String::from(
+        "index,file,true_space_group,true_crystal_system,space_group,crystal_system,certainty,top5,refused\n",
+    );
+    for (i, (d, p)) in data.iter().zip(preds).enumerate() {
+        let truth = CrystalSystem::from_space_group(d.space_group)?;
+        csv.push_str(&format!(
+            "{i},{},{},{},{},{},{:.8},{},{}\n",
+            csv_field(&d.name),
+            d.space_group,
+            truth.name(),
+            p.space_group,
+            p.crystal_system.name(),
+            p.certainty,
+            top5(p),
+            p.refused
+        ));
+    }
+    write_atomic(path, &csv)
+}
+
+fn run_evaluate(args: &Args) -> Result<()> {
+    let (model_path, model) = load_model(args)?;
+    let data_path: PathBuf = args.get("data", PathBuf::from(DEFAULT_DATA))?;
+    let out: PathBuf = args.get("out", PathBuf::from(DEFAULT_DIR).join("evaluate"))?;
+    args.reject_unknown()?;
+    let data = if data_path.is_dir() {
+        read_folder(&data_path, &model)?
+    } else {
+        read_npz(&data_path)?
+    };
+    if data.is_empty() {
+        return Err(format!("{}: no labelled patterns", data_path.display()).into());
+    }
+    let start = Instant::now();
+    let patterns: Vec<Pattern> = data.iter().map(|d| d.pattern.clone()).collect();
+    let preds = model.predict_patterns(&patterns)?;
+    let warned = preds.iter().filter(|p| !p.warnings.is_empty()).count();
+    let seconds = start.elapsed().as_secs_f64();
+    let truth: Vec<u8> = data.iter().map(|d| d.space_group).collect();
+    let e = evaluate(&preds, &truth)?;
+    create_dir(&out)?;
+    write_predictions(&out.join("predictions.csv"), &data, &preds)?;
+    coverage_figure(&out.join("coverage.svg"), &e)?;
+    confusion_figure(&out.join("confusion.svg"), &e)?;
+    let summary = json!({
+        "model": model_path.display().to_string(),
+        "data": data_path.display().to_string(),
+        "patterns": e.patterns,
+        "patterns_with_warnings": warned,
+        "seconds": seconds,
+        "space_group_top1": e.space_group_top1,
+        "space_group_top5": e.space_group_top_k,
+        "crystal_system": e.crystal_system,
+        "majority_space_group": e.majority_space_group,
+        "majority_crystal_system": e.majority_crystal_system,
+        "accuracy_at_half_coverage": e.accuracy_at_half_coverage,
+        "threshold": model.config().threshold,
+        "coverage_at_threshold": e.coverage_at_threshold,
+        "accuracy_at_threshold": e.accuracy_at_threshold,
+        "confusion_crystal_system": e.confusion,
+        "confusion_order": CrystalSystem::ALL.iter().map(|s| s.name()).collect::<Vec<_>>(),
+        "coverage_curve": e.coverage_curve,
+        "vecsei_2019_rruff": {"crystal_system": 0.70, "space_group": 0.54, "space_group_at_half_coverage": 0.82},
+    });
+    write_atomic(
+        &out.join("summary.json"),
+        &serde_json::to_string_pretty(&summary)?,
+    )?;
+    println!(
+        "{} patterns from {}\n  crystal system   {:5.1} %  (majority baseline {:.1} %)\n  space group top-1 {:5.1} %  top-5 {:.1} %  (majority baseline {:.1} %)\n  space group on the most certain half: {:.1} %\n  threshold {}: {:.1} % answered{}\nwrote {}",
+        e.patterns,
+        data_path.display(),
+        100.0 * e.crystal_system,
+        100.0 * e.majority_crystal_system,
+        100.0 * e.space_group_top1,
+        100.0 * e.space_group_top_k,
+        100.0 * e.majority_space_group,
+        100.0 * e.accuracy_at_half_coverage,
+        model.config().threshold,
+        100.0 * e.coverage_at_threshold,
+        if e.coverage_at_threshold > 0.0 {
+            format!(", {:.1} % of them right", 100.0 * e.accuracy_at_threshold)
+        } else {
+            String::new()
+        },
+        out.display()
+    );
+    Ok(())
+}
+
+/// Accuracy against coverage as the refusal threshold rises.
+fn coverage_figure(path: &Path, e: &Evaluation) -> Result<()> {
+    let x: Vec<f64> = e.coverage_curve.iter().map(|c| c.coverage).collect();
+    let panel = LinePanel {
+        title: format!(
+            "Refusal: accuracy of the answered patterns (n = {}); space group {:.0} % at 50 % coverage",
+            e.patterns,
+            100.0 * e.accuracy_at_half_coverage
+        ),
+        x,
+        curves: vec![
+            Curve {
+                label: "space group (top-1)".into(),
+                y: e.coverage_curve.iter().map(|c| c.accuracy).collect(),
+                colour: 0,
+                offset: 0.0,
+            },
+            Curve {
+                label: "crystal system".into(),
+                y: e.coverage_curve.iter().map(|c| c.system_accuracy).collect(),
+                colour: 1,
+                offset: 0.0,
+            },
+            Curve {
+                label: "certainty threshold".into(),
+                y: e.coverage_curve.iter().map(|c| c.threshold).collect(),
+                colour: 2,
+                offset: 0.0,
+            },
+        ],
+        x_range: Some((0.0, 1.0)),
+    };
+    figures::line_panels(path, &[panel], ("coverage (fraction answered)", "accuracy"))?;
+    Ok(())
+}
+
+/// The crystal-system confusion matrix, each true row coloured by its fractions.
+fn confusion_figure(path: &Path, e: &Evaluation) -> Result<()> {
+    let err = |e: &dyn std::fmt::Display| format!("cannot draw {}: {e}", path.display());
+    let root = SVGBackend::new(path, (760, 640)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let names: Vec<&str> = CrystalSystem::ALL.iter().map(|s| s.name()).collect();
+    let (x0, y0, cell) = (150, 60, 78);
+    root.draw(&Text::new(
+        format!(
+            "Crystal system: true (rows) × predicted (columns); accuracy {:.1} %",
+            100.0 * e.crystal_system
+        ),
+        (20, 18),
+        ("sans-serif", 17),
+    ))
+    .map_err(|e| err(&e))?;
+    for (t, row) in e.confusion.iter().enumerate() {
+        let total: usize = row.iter().sum();
+        root.draw(&Text::new(
+            names[t],
+            (20, y0 + cell * t as i32 + cell / 2 - 6),
+            ("sans-serif", 13),
+        ))
+        .map_err(|e| err(&e))?;
+        for (p, &count) in row.iter().enumerate() {
+            let f = if total == 0 {
+                0.0
+            } else {
+                count as f64 / total as f64
+            };
+            let (x, y) = (x0 + cell * p as i32, y0 + cell * t as i32);
+            root.draw(&Rectangle::new(
+                [(x, y), (x + cell - 2, y + cell - 2)],
+                figures::viridis(f).filled(),
+            ))
+            .map_err(|e| err(&e))?;
+            let colour = if f > 0.6 { BLACK } else { WHITE };
+            root.draw(&Text::new(
+                format!("{count}"),
+                (x + cell / 2 - 10, y + cell / 2 - 7),
+                ("sans-serif", 14).into_font().color(&colour),
+            ))
+            .map_err(|e| err(&e))?;
+        }
+    }
+    for (p, name) in names.iter().enumerate() {
+        root.draw(&Text::new(
+            *name,
+            (x0 + cell * p as i32 + 4, y0 + cell * 7 + 8),
+            ("sans-serif", 11),
+        ))
+        .map_err(|e| err(&e))?;
+    }
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
+}
+
+/// Profile of the patterns simulated from CIFs: pseudo-Voigt, η = 0.5, FWHM 0.1° (a typical
+/// laboratory diffractometer, inside the training ranges).
+const CIF_PROFILE: (f64, f64) = (0.5, 0.1);
+
+/// A pattern of `structure` on `grid` as the training patterns look: Cu Kα doublet, the profile
+/// above, max 1, Vecsei's background and noise drawn from `seed`, max 1 again.
+fn simulate_cif(structure: &xrd_sim::Structure, grid: &Grid, seed: u64) -> Result<Pattern> {
+    let sim = xrd_sim::Simulator::new(
+        xrd_sim::PowderParams::new()
+            .wavelength(xrd_sim::powder::CU_KA1)
+            .doublet(Some(xrd_sim::Doublet::CU))
+            .two_theta_range((grid.start() - 2.0).max(0.5), (grid.end() + 2.0).min(179.0)),
+    )?;
+    let profile = xrd_sim::Profile::pseudo_voigt(CIF_PROFILE.0, CIF_PROFILE.1);
+    let mut y = sim.pattern(structure, grid, &profile)?;
+    xrd_io::normalize(&mut y, xrd_io::Normalization::Max)?;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    xrd_sim::Artefacts::default().apply(&mut y, &mut rng)?;
+    xrd_io::normalize(&mut y, xrd_io::Normalization::Max)?;
+    Ok(Pattern::uniform(grid.start(), grid.step(), y)?.with_wavelength(Some(Wavelength::CU_KA)))
+}
+
+/// The labelled patterns of a folder with an `index.csv`: CIFs are simulated on the model's
+/// grid, other files read with xrd-io (first pattern of each).
+fn read_folder(dir: &Path, model: &Classifier) -> Result<Vec<Labelled>> {
+    let grid = model.grid();
+    let mut out = Vec::new();
+    for (k, (file, space_group)) in read_index(dir)?.into_iter().enumerate() {
+        let path = dir.join(&file);
+        let is_cif = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("cif"));
+        let pattern = if is_cif {
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            match xrd_sim::Cif::parse(&text).and_then(|c| c.first_structure()) {
+                Ok(s) => simulate_cif(&s, &grid, DEFAULT_SEED.wrapping_add(k as u64)),
+                Err(e) => Err(e.into()),
+            }
+        } else {
+            xrd_io::read(&path)
+                .map_err(Into::into)
+                .and_then(|p| p.into_iter().next().ok_or_else(|| "no pattern".into()))
+        };
+        match pattern {
+            Ok(pattern) => out.push(Labelled {
+                name: file,
+                pattern,
+                space_group,
+            }),
+            Err(e) => eprintln!("skipped {}: {e}", path.display()),
+        }
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// train
+
+fn train(args: &Args) -> Result<()> {
+    let out: PathBuf = args.get("out", PathBuf::from(DEFAULT_DIR))?;
+    let seed: u64 = args.get("seed", DEFAULT_SEED)?;
+    let defaults = ClassifierParams::default();
+    let mut params = defaults.clone();
+    if let Some(n) = args.opt("patterns")? {
+        params = params.patterns_per_epoch(n);
+    }
+    if let Some(n) = args.opt("epochs")? {
+        params = params.epochs(n);
+    }
+    if let Some(n) = args.opt("ensemble")? {
+        params = params.ensemble(n);
+    }
+    if let Some(n) = args.opt("batch")? {
+        params = params.batch_size(n);
+    }
+    if let Some(n) = args.opt("passes")? {
+        params = params.passes(n);
+    }
+    if let Some(r) = args.opt("dropout")? {
+        params = params.dropout(r);
+    }
+    if let Some(lr) = args.opt("lr")? {
+        let adam = xrd_ae::Adam {
+            lr,
+            ..params.config().optimizer
+        };
+        params = params.optimizer(adam);
+    }
+    if let Some(n) = args.opt("validation")? {
+        params = params.validation_patterns(n);
+    }
+    if let Some(h) = args.opt::<String>("hidden")? {
+        let widths = h
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| s.trim().parse::<usize>())
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| format!("--hidden {h}: {e}"))?;
+        params = params.hidden(&widths);
+    }
+    if let Some(l) = args.opt::<String>("loss")? {
+        params = params.loss(match l.as_str() {
+            "cross-entropy" => LossSchedule::CrossEntropy,
+            "alternating" => LossSchedule::Alternating,
+            other => return Err(format!("--loss {other}: cross-entropy or alternating").into()),
+        });
+    }
+    let mut generator = xrd_sim::TrainingPatternParams::new();
+    if let Some(g) = args.many::<f64>("grid")? {
+        if g[2] < 1.0 || g[2].fract() != 0.0 {
+            return Err(format!("--grid N must be a whole number ≥ 1, got {}", g[2]).into());
+        }
+        generator = generator.grid(g[0], g[1], g[2] as usize);
+    }
+    args.reject_unknown()?;
+    params.check()?;
+    let source = xrd_classify::SyntheticPatterns::new(generator)?;
+    create_dir(&out)?;
+
+    let cfg = params.config().clone();
+    let total = (cfg.ensemble * cfg.epochs * cfg.patterns_per_epoch) as u64;
+    let bar = ProgressBar::new(total);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{prefix:>10} [{bar:36}] {pos:>7}/{len} patterns  {msg}  ({elapsed}, eta {eta})",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_prefix("training");
+    bar.enable_steady_tick(std::time::Duration::from_millis(250));
+    let start = Instant::now();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let model = params.fit(&source, &mut rng, |p: &Progress| {
+        let done = (p.member * p.epochs + p.epoch - 1) * p.patterns_per_epoch + p.patterns;
+        bar.set_position(done as u64);
+        let mut msg = format!(
+            "net {}/{} epoch {}/{} loss {:.4}",
+            p.member + 1,
+            p.members,
+            p.epoch,
+            p.epochs,
+            p.train_loss
+        );
+        if let Some((l, a)) = p.validation {
+            msg.push_str(&format!("  val {l:.3} / {:.1} %", 100.0 * a));
+            let line = format!(
+                "net {} epoch {:>3}: train loss {:.4}, validation loss {l:.4}, accuracy {:.1} %  ({:.0} s)",
+                p.member + 1,
+                p.epoch,
+                p.train_loss,
+                100.0 * a,
+                start.elapsed().as_secs_f64()
+            );
+            // Without a terminal the bar is hidden: the epoch lines still go to the log.
+            if bar.is_hidden() {
+                eprintln!("{line}");
+            } else {
+                bar.println(line);
+            }
+        }
+        bar.set_message(msg);
+    })?;
+    bar.finish_and_clear();
+    let seconds = start.elapsed().as_secs_f64();
+    let path = out.join("classifier.safetensors");
+    model.save(&path)?;
+    let log = json!({
+        "seed": seed,
+        "seconds": seconds,
+        "patterns": total,
+        "patterns_per_second": total as f64 / seconds,
+        "grid": model.grid(),
+        "config": model.config(),
+        "history": model.history(),
+    });
+    write_atomic(
+        &out.join("training.json"),
+        &serde_json::to_string_pretty(&log)?,
+    )?;
+    training_figure(&out.join("training.svg"), &model)?;
+    println!(
+        "trained {} network(s) on {total} synthetic patterns in {seconds:.0} s ({:.0} patterns/s); wrote {}",
+        cfg.ensemble,
+        total as f64 / seconds,
+        path.display()
+    );
+    Ok(())
+}
+
+/// Training loss and validation loss / accuracy per epoch, one curve per network.
+fn training_figure(path: &Path, model: &Classifier) -> Result<()> {
+    let epochs = model.config().epochs;
+    let x: Vec<f64> = (1..=epochs).map(|e| e as f64).collect();
+    let mut loss = Vec::new();
+    let mut acc = Vec::new();
+    for (k, h) in model.history().iter().enumerate() {
+        loss.push(Curve {
+            label: format!("net {} training", k + 1),
+            y: h.train_loss.clone(),
+            colour: 2 * k,
+            offset: 0.0,
+        });
+        if !h.validation_loss.is_empty() {
+            loss.push(Curve {
+                label: format!("net {} validation (cross-entropy)", k + 1),
+                y: h.validation_loss.clone(),
+                colour: 2 * k + 1,
+                offset: 0.0,
+            });
+            acc.push(Curve {
+                label: format!("net {} validation top-1", k + 1),
+                y: h.validation_accuracy.clone(),
+                colour: 2 * k + 1,
+                offset: 0.0,
+            });
+        }
+    }
+    let mut panels = vec![LinePanel {
+        title: "Loss per epoch (synthetic patterns)".into(),
+        x: x.clone(),
+        curves: loss,
+        x_range: None,
+    }];
+    if !acc.is_empty() {
+        panels.push(LinePanel {
+            title: "Space-group accuracy on the synthetic validation patterns".into(),
+            x,
+            curves: acc,
+            x_range: None,
+        });
+    }
+    figures::line_panels(path, &panels, ("epoch", ""))?;
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! Scores of predictions against known space groups: top-1/top-k accuracy, crystal-system
+//! accuracy, the accuracy–coverage curve of the refusal, the crystal-system confusion matrix and
+//! the majority-class baselines.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Prediction, Result};
+
+/// One point of the accuracy–coverage curve: the `coverage` most certain fraction of the
+/// patterns is answered, the rest refused.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CoveragePoint {
+    /// The certainty of the least certain answered pattern (the threshold that gives this
+    /// coverage).
+    pub threshold: f64,
+    /// Fraction of the patterns answered.
+    pub coverage: f64,
+    /// Top-1 space-group accuracy on the answered patterns.
+    pub accuracy: f64,
+    /// Crystal-system accuracy on the answered patterns.
+    pub system_accuracy: f64,
+}
+
+/// How well predictions match the truth.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Number of patterns.
+    pub patterns: usize,
+    /// Top-1 space-group accuracy.
+    pub space_group_top1: f64,
+    /// Fraction whose true space group is among the reported top-k (k = `top_k`).
+    pub space_group_top_k: f64,
+    /// The k of [`Evaluation::space_group_top_k`] (the shortest top list of the predictions).
+    pub top_k: usize,
+    /// Crystal-system accuracy.
+    pub crystal_system: f64,
+    /// Accuracy of always answering the most frequent true space group.
+    pub majority_space_group: f64,
+    /// Accuracy of always answering the most frequent true crystal system.
+    pub majority_crystal_system: f64,
+    /// Fraction answered at the classifier's own threshold (not refused).
+    pub coverage_at_threshold: f64,
+    /// Top-1 space-group accuracy on the patterns answered at the threshold (`NaN` if none).
+    pub accuracy_at_threshold: f64,
+    /// Top-1 space-group accuracy on the most certain half.
+    pub accuracy_at_half_coverage: f64,
+    /// The accuracy–coverage curve, one point per pattern, by decreasing certainty.
+    pub coverage_curve: Vec<CoveragePoint>,
+    /// Counts by true (row) and predicted (column) crystal system, International Tables order.
+    pub confusion: [[usize; 7]; 7],
+}
+
+fn fraction(n: usize, of: usize) -> f64 {
+    if of == 0 {
+        f64::NAN
+    } else {
+        n as f64 / of as f64
+    }
+}
+
+/// Scores `predictions` against the true space groups `truth`.
+///
+/// # Errors
+/// [`Error::Shape`] for different lengths or no patterns; [`Error::SpaceGroup`] outside 1–230.
+pub fn evaluate(predictions: &[Prediction], truth: &[u8]) -> Result<Evaluation> {
+    let n = predictions.len();
+    if n != truth.len() || n == 0 {
+        return Err(Error::shape(
+            format!("{n} true space groups (≥ 1)"),
+            format!("{}", truth.len()),
+        ));
+    }
+    let systems = truth
+        .iter()
+        .map(|&g| crate::system_of(g))
+        .collect::<Result<Vec<_>>>()?;
+    let top_k = predictions.iter().map(|p| p.top.len()).min().unwrap_or(0);
+    let (mut top1, mut topk, mut sys) = (0, 0, 0);
+    let mut confusion = [[0usize; 7]; 7];
+    let (mut answered, mut answered_right) = (0, 0);
+    for ((p, &g), &s) in predictions.iter().zip(truth).zip(&systems) {
+        let right = p.space_group == g;
+        top1 += usize::from(right);
+        topk += usize::from(p.top.iter().take(top_k).any(|&(t, _)| t == g));
+        sys += usize::from(p.crystal_system == s);
+        confusion[s.index()][p.crystal_system.index()] += 1;
+        if !p.refused {
+            answered += 1;
+            answered_right += usize::from(right);
+        }
+    }
+    let majority = |keys: Vec<usize>| {
+        let mut counts = std::collections::HashMap::new();
+        for k in keys {
+            *counts.entry(k).or_insert(0usize) += 1;
+        }
+        fraction(counts.values().copied().max().unwrap_or(0), n)
+    };
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| {
+        predictions[b]
+            .certainty
+            .total_cmp(&predictions[a].certainty)
+    });
+    let (mut right, mut sys_right) = (0, 0);
+    let coverage_curve: Vec<CoveragePoint> = order
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            right += usize::from(predictions[i].space_group == truth[i]);
+            sys_right += usize::from(predictions[i].crystal_system == systems[i]);
+            CoveragePoint {
+                threshold: predictions[i].certainty,
+                coverage: fraction(k + 1, n),
+                accuracy: fraction(right, k + 1),
+                system_accuracy: fraction(sys_right, k + 1),
+            }
+        })
+        .collect();
+    let half = n.div_ceil(2);
+    Ok(Evaluation {
+        patterns: n,
+        space_group_top1: fraction(top1, n),
+        space_group_top_k: fraction(topk, n),
+        top_k,
+        crystal_system: fraction(sys, n),
+        majority_space_group: majority(truth.iter().map(|&g| g as usize).collect()),
+        majority_crystal_system: majority(systems.iter().map(|s| s.index()).collect()),
+        coverage_at_threshold: fraction(answered, n),
+        accuracy_at_threshold: fraction(answered_right, answered),
+        accuracy_at_half_coverage: coverage_curve[half - 1].accuracy,
+        coverage_curve,
+        confusion,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pred(g: u8, top: &[u8], certainty: f64, refused: bool) -> Prediction {
+        Prediction {
+            space_group: g,
+            crystal_system: crate::system_of(g).unwrap(),
+            certainty,
+            system_certainty: certainty,
+            top: top.iter().map(|&t| (t, 0.0)).collect(),
+            refused,
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn scores_by_hand() {
+        let preds = [
+            pred(225, &[225, 221], 0.9, false), // right
+            pred(62, &[62, 14], 0.6, false),    // wrong (14), system wrong, in top-2
+            pred(221, &[221, 225], 0.3, true),  // wrong (225), system right
+            pred(14, &[14, 2], 0.2, true),      // right
+        ];
+        let truth = [225, 14, 225, 14];
+        let e = evaluate(&preds, &truth).unwrap();
+        assert_eq!(e.patterns, 4);
+        assert_eq!(e.space_group_top1, 0.5);
+        assert_eq!(e.top_k, 2);
+        assert_eq!(e.space_group_top_k, 1.0);
+        assert_eq!(e.crystal_system, 0.75);
+        assert_eq!(e.majority_space_group, 0.5);
+        assert_eq!(e.majority_crystal_system, 0.5);
+        assert_eq!(e.coverage_at_threshold, 0.5);
+        assert_eq!(e.accuracy_at_threshold, 0.5);
+        assert_eq!(e.accuracy_at_half_coverage, 0.5);
+        let acc: Vec<f64> = e.coverage_curve.iter().map(|c| c.accuracy).collect();
+        assert_eq!(acc, [1.0, 0.5, 1.0 / 3.0, 0.5]);
+        assert_eq!(e.coverage_curve[0].threshold, 0.9);
+        // Cubic (6) → cubic twice; monoclinic (1) → orthorhombic (2) once, monoclinic once.
+        assert_eq!(e.confusion[6][6], 2);
+        assert_eq!(e.confusion[1][2], 1);
+        assert_eq!(e.confusion[1][1], 1);
+    }
+
+    #[test]
+    fn bad_inputs() {
+        let p = [pred(1, &[1], 1.0, false)];
+        assert!(matches!(evaluate(&p, &[]), Err(Error::Shape { .. })));
+        assert!(matches!(evaluate(&[], &[]), Err(Error::Shape { .. })));
+        assert!(matches!(evaluate(&p, &[0]), Err(Error::SpaceGroup(0))));
+    }
+}

@@ -1,0 +1,371 @@
+//! Training: patterns streamed from a [`PatternSource`], labels drawn class-balanced, networks of
+//! the ensemble trained one after the other on xrd-ae's engine.
+
+use ndarray::{Array2, ArrayView2};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::{Deserialize, Serialize};
+use xrd_ae::{Activation, Dense, Loss, Network, NetworkParams, Trainer};
+
+use crate::predict::{add_softmax, check_finite};
+use crate::{
+    Classifier, ClassifierParams, CrystalSystem, Error, PatternSource, Result, SPACE_GROUPS,
+    Sampling,
+};
+
+/// What the progress callback receives after every generated chunk of an epoch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// 0-based network of the ensemble being trained.
+    pub member: usize,
+    /// Networks in the ensemble.
+    pub members: usize,
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Epochs per network.
+    pub epochs: usize,
+    /// Patterns trained on so far in this epoch.
+    pub patterns: usize,
+    /// Patterns per epoch.
+    pub patterns_per_epoch: usize,
+    /// Mean training loss of the epoch so far (cross-entropy, or quadratic on the quadratic
+    /// epochs of [`LossSchedule::Alternating`](crate::LossSchedule::Alternating)), over all
+    /// passes.
+    pub train_loss: f64,
+    /// At the end of an epoch with validation patterns: their mean cross-entropy and top-1
+    /// space-group accuracy under this network.
+    pub validation: Option<(f64, f64)>,
+}
+
+/// The losses and validation scores of one network, one entry per epoch.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    /// Mean training loss per epoch.
+    pub train_loss: Vec<f64>,
+    /// Whether each epoch minimised the quadratic cost (else cross-entropy).
+    pub quadratic: Vec<bool>,
+    /// Validation cross-entropy per epoch (empty without validation patterns).
+    pub validation_loss: Vec<f64>,
+    /// Validation top-1 space-group accuracy per epoch.
+    pub validation_accuracy: Vec<f64>,
+}
+
+/// Smallest probability taken into a cross-entropy, so that a confident mistake costs a finite
+/// amount.
+const MIN_PROBABILITY: f64 = 1e-12;
+
+/// Draws `n` space groups from `groups` (uniformly, or by `weights` as a cumulative table).
+fn draw_labels<R: Rng + ?Sized>(
+    groups: &[u8],
+    cumulative: Option<&[f64]>,
+    n: usize,
+    rng: &mut R,
+) -> Vec<u8> {
+    (0..n)
+        .map(|_| match cumulative {
+            None => groups[rng.random_range(0..groups.len())],
+            Some(c) => {
+                let total = c.last().copied().unwrap_or(1.0);
+                let u = rng.random::<f64>() * total;
+                let k = c.partition_point(|&v| v <= u).min(groups.len() - 1);
+                groups[k]
+            }
+        })
+        .collect()
+}
+
+/// Running sums of `w`.
+fn cumulate(w: &[f64]) -> Vec<f64> {
+    w.iter()
+        .scan(0.0, |s, v| {
+            *s += v;
+            Some(*s)
+        })
+        .collect()
+}
+
+/// Weights of `groups` that give every crystal system present the same share, split evenly
+/// among its groups.
+fn system_balanced(groups: &[u8]) -> Vec<f64> {
+    let system = |g: u8| crate::system_of(g).map_or(0, CrystalSystem::index);
+    let mut per_system = [0usize; 7];
+    for &g in groups {
+        per_system[system(g)] += 1;
+    }
+    let present = per_system.iter().filter(|&&n| n > 0).count().max(1) as f64;
+    groups
+        .iter()
+        .map(|&g| 1.0 / (present * per_system[system(g)].max(1) as f64))
+        .collect()
+}
+
+/// One-hot targets of `labels` (rows × 230).
+fn one_hot(labels: &[u8]) -> Array2<f32> {
+    let mut y = Array2::zeros((labels.len(), SPACE_GROUPS));
+    for (i, &g) in labels.iter().enumerate() {
+        y[[i, g as usize - 1]] = 1.0;
+    }
+    y
+}
+
+/// Patterns of `labels` from the source, checked.
+fn generate<S: PatternSource + ?Sized>(
+    source: &S,
+    labels: &[u8],
+    seed: u64,
+) -> Result<Array2<f32>> {
+    let x = source.patterns(labels, seed)?;
+    let width = source.grid().len();
+    if x.dim() != (labels.len(), width) {
+        return Err(Error::Source(format!(
+            "asked for {} patterns of {width} points, got {} × {}",
+            labels.len(),
+            x.nrows(),
+            x.ncols()
+        )));
+    }
+    check_finite(x.view(), "generated patterns")?;
+    Ok(x)
+}
+
+/// The network with its last layer's activation replaced.
+fn with_output(net: Network<f32>, activation: Activation) -> Result<Network<f32>> {
+    let mut layers = net.layers().to_vec();
+    if let Some(last) = layers.pop() {
+        if last.activation() == activation {
+            layers.push(last);
+        } else {
+            layers.push(Dense::new(
+                last.weight().to_owned(),
+                last.bias().to_owned(),
+                activation,
+            )?);
+        }
+    }
+    Ok(Network::new(layers)?)
+}
+
+/// Mean cross-entropy and top-1 accuracy of one network on labelled patterns.
+fn validate(net: &Network<f32>, x: ArrayView2<'_, f32>, labels: &[u8]) -> (f64, f64) {
+    let out = net.forward(x);
+    let p = if net.layers().last().map(Dense::activation) == Some(Activation::Softmax) {
+        out.mapv(f64::from)
+    } else {
+        let mut acc = Array2::zeros(out.raw_dim());
+        add_softmax(out.view(), 1.0, &mut acc);
+        acc
+    };
+    let (mut loss, mut right) = (0.0, 0usize);
+    for (row, &g) in p.rows().into_iter().zip(labels) {
+        let truth = g as usize - 1;
+        loss -= row[truth].max(MIN_PROBABILITY).ln();
+        let best =
+            row.iter().enumerate().fold(
+                (0, f64::NEG_INFINITY),
+                |b, (i, &v)| if v > b.1 { (i, v) } else { b },
+            );
+        right += usize::from(best.0 == truth);
+    }
+    let n = labels.len().max(1) as f64;
+    (loss / n, right as f64 / n)
+}
+
+impl ClassifierParams {
+    /// Trains the ensemble on patterns streamed from `source`: for every network and epoch,
+    /// [`ClassifierConfig::patterns_per_epoch`](crate::ClassifierConfig::patterns_per_epoch)
+    /// fresh patterns of space groups drawn by the
+    /// [`Sampling`] policy, generated [`chunk`](crate::ClassifierConfig::chunk) at a time.
+    /// `rng` seeds everything (initial weights, labels, the source's seeds, validation
+    /// patterns): the same seed gives bit-identical classifiers. `callback` hears about every
+    /// chunk.
+    ///
+    /// # Errors
+    /// An invalid configuration; a source that offers no space group, bad frequencies, patterns
+    /// of the wrong shape or non-finite values; divergence.
+    pub fn fit<S, R>(
+        &self,
+        source: &S,
+        rng: &mut R,
+        mut callback: impl FnMut(&Progress),
+    ) -> Result<Classifier>
+    where
+        S: PatternSource + ?Sized,
+        R: Rng + ?Sized,
+    {
+        let cfg = &self.config;
+        cfg.check()?;
+        let grid = source.grid();
+        let groups = source.space_groups();
+        if groups.is_empty() {
+            return Err(Error::Source("the source offers no space group".into()));
+        }
+        if let Some(&g) = groups
+            .iter()
+            .find(|&&g| g == 0 || g as usize > SPACE_GROUPS)
+        {
+            return Err(Error::SpaceGroup(g));
+        }
+        let cumulative = match cfg.sampling {
+            Sampling::Balanced => None,
+            Sampling::BalancedSystems => Some(cumulate(&system_balanced(&groups))),
+            Sampling::Source => {
+                let f = source.frequencies();
+                if f.len() != groups.len() || f.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
+                    return Err(Error::Source(
+                        "frequencies must be one finite value ≥ 0 per space group".into(),
+                    ));
+                }
+                let c = cumulate(&f);
+                if c.last().is_none_or(|&t| t <= 0.0) {
+                    return Err(Error::Source("frequencies sum to zero".into()));
+                }
+                Some(c)
+            }
+        };
+
+        let validation_seed: u64 = rng.random();
+        let member_seeds: Vec<u64> = (0..cfg.ensemble).map(|_| rng.random()).collect();
+        let validation = if cfg.validation_patterns > 0 {
+            let labels: Vec<u8> = (0..cfg.validation_patterns)
+                .map(|i| groups[i % groups.len()])
+                .collect();
+            let x = generate(source, &labels, validation_seed)?;
+            Some((x, labels))
+        } else {
+            None
+        };
+
+        let mut builder = NetworkParams::<f32>::default().init(cfg.init);
+        for &h in &cfg.hidden {
+            builder = builder.layer(h, Activation::Relu);
+            if cfg.dropout > 0.0 {
+                builder = builder.dropout(cfg.dropout);
+            }
+        }
+        builder = builder.layer(SPACE_GROUPS, Activation::Identity);
+
+        let mut members = Vec::with_capacity(cfg.ensemble);
+        let mut histories = Vec::with_capacity(cfg.ensemble);
+        for (member, &seed) in member_seeds.iter().enumerate() {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let mut net = builder.build(grid.len(), &mut rng)?;
+            let mut history = History::default();
+            let mut trainer: Option<(bool, Trainer<f32>)> = None;
+            for epoch in 1..=cfg.epochs {
+                let quadratic = cfg.loss.quadratic(epoch);
+                // A new loss means a new trainer (fresh Adam moments); otherwise keep it.
+                let mut t = match trainer.take() {
+                    Some((q, t)) if q == quadratic => t,
+                    other => {
+                        if let Some((_, t)) = other {
+                            net = t.into_network();
+                        }
+                        let (act, loss) = if quadratic {
+                            (Activation::Softmax, Loss::Mse)
+                        } else {
+                            (Activation::Identity, Loss::CrossEntropy)
+                        };
+                        net = with_output(net, act)?;
+                        Trainer::new(net.clone(), loss, cfg.optimizer, cfg.batch_size)?
+                            .with_rng(&mut rng)
+                    }
+                };
+                let (mut done, mut sum) = (0usize, 0.0);
+                while done < cfg.patterns_per_epoch {
+                    let n = cfg.chunk.min(cfg.patterns_per_epoch - done);
+                    let labels = draw_labels(&groups, cumulative.as_deref(), n, &mut rng);
+                    let x = generate(source, &labels, rng.random())?;
+                    let y = one_hot(&labels);
+                    let mut rows: Vec<usize> = (0..n).collect();
+                    let mut l = 0.0;
+                    for pass in 0..cfg.passes {
+                        if pass > 0 {
+                            rows.shuffle(&mut rng);
+                        }
+                        l += t
+                            .epoch(x.view(), Some(y.view()), &rows)
+                            .map_err(|e| match e {
+                                xrd_ae::Error::Diverged { loss, .. } => {
+                                    Error::Network(xrd_ae::Error::Diverged { epoch, loss })
+                                }
+                                other => Error::Network(other),
+                            })?;
+                    }
+                    sum += l / cfg.passes as f64 * n as f64;
+                    done += n;
+                    let validation = match (&validation, done == cfg.patterns_per_epoch) {
+                        (Some((vx, vl)), true) => Some(validate(t.network(), vx.view(), vl)),
+                        _ => None,
+                    };
+                    let train_loss = sum / done as f64;
+                    if done == cfg.patterns_per_epoch {
+                        history.train_loss.push(train_loss);
+                        history.quadratic.push(quadratic);
+                        if let Some((vl, va)) = validation {
+                            history.validation_loss.push(vl);
+                            history.validation_accuracy.push(va);
+                        }
+                    }
+                    callback(&Progress {
+                        member,
+                        members: cfg.ensemble,
+                        epoch,
+                        epochs: cfg.epochs,
+                        patterns: done,
+                        patterns_per_epoch: cfg.patterns_per_epoch,
+                        train_loss,
+                        validation,
+                    });
+                }
+                trainer = Some((quadratic, t));
+            }
+            if let Some((_, t)) = trainer {
+                net = t.into_network();
+            }
+            members.push(with_output(net, Activation::Identity)?);
+            histories.push(history);
+        }
+        let mut classifier = Classifier::from_networks(grid, members, cfg.clone())?;
+        classifier.history = histories;
+        Ok(classifier)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn balanced_and_weighted_labels() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        let groups = [2, 14, 225];
+        let l = draw_labels(&groups, None, 3000, &mut rng);
+        for g in groups {
+            let c = l.iter().filter(|&&v| v == g).count();
+            assert!((900..1100).contains(&c), "{g}: {c}");
+        }
+        let l = draw_labels(&groups, Some(&[0.0, 1.0, 1.0]), 100, &mut rng);
+        assert!(l.iter().all(|&g| g == 14));
+    }
+
+    #[test]
+    fn system_balanced_weights() {
+        // Triclinic 1, 2; monoclinic 14; cubic 225: each system a third.
+        let w = system_balanced(&[1, 2, 14, 225]);
+        assert_eq!(w, [1.0 / 6.0, 1.0 / 6.0, 1.0 / 3.0, 1.0 / 3.0]);
+        let all: Vec<u8> = (1..=230).collect();
+        let w = system_balanced(&all);
+        assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!((w[13] - 1.0 / 7.0 / 13.0).abs() < 1e-15); // P2_1/c, one of 13 monoclinic groups
+    }
+
+    #[test]
+    fn one_hot_rows() {
+        let y = one_hot(&[1, 230]);
+        assert_eq!(y[[0, 0]], 1.0);
+        assert_eq!(y[[1, 229]], 1.0);
+        assert_eq!(y.sum(), 2.0);
+    }
+}

@@ -1,0 +1,41 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod classifier;
+mod error;
+mod evaluation;
+mod fit;
+pub mod measured;
+mod params;
+pub mod persist;
+mod predict;
+mod source;
+mod synthetic;
+
+pub use classifier::Classifier;
+pub use error::{Error, Result};
+pub use evaluation::{CoveragePoint, Evaluation, evaluate};
+pub use fit::{History, Progress};
+pub use measured::{InputWarning, TRAINING_WAVELENGTH};
+pub use params::{
+    ClassifierConfig, ClassifierParams, DEFAULT_DROPOUT, LossSchedule, Sampling, VECSEI_HIDDEN,
+    VECSEI_THRESHOLD,
+};
+pub use predict::{Prediction, system_probabilities};
+pub use source::{LabelledPatterns, PatternSource};
+pub use synthetic::SyntheticPatterns;
+/// The seven crystal systems (xrd-sim's, International Tables order).
+pub use xrd_sim::CrystalSystem;
+
+/// Number of space groups, the width of the classifier's output (output `i` is space group
+/// `i + 1`).
+pub const SPACE_GROUPS: usize = 230;
+
+/// The crystal system of space group `g`.
+///
+/// # Errors
+/// [`Error::SpaceGroup`] outside 1–230.
+pub(crate) fn system_of(g: u8) -> Result<CrystalSystem> {
+    CrystalSystem::from_space_group(g).map_err(|_| Error::SpaceGroup(g))
+}

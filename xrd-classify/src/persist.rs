@@ -1,0 +1,234 @@
+//! Classifier files: safetensors with the tensor names of a PyTorch `state_dict`, plus the grid,
+//! the class list and the configuration as metadata.
+//!
+//! Each network is written by xrd-ae ([`Network::to_safetensors`]), so its tensors carry the
+//! names of an `nn.Sequential` of `nn.Linear`, activation and (with dropout) `nn.Dropout`
+//! modules — for the default network `Linear(8500,1024), ReLU(), Dropout(0.3), Linear(1024,512),
+//! ReLU(), Dropout(0.3), Linear(512,230), Identity()`: `0.weight`, `0.bias`, `3.weight`, `3.bias`,
+//! `6.weight`, `6.bias`. A single network keeps
+//! them as they are; an ensemble of `N` puts network `k` under `{k}.` — the names of an
+//! `nn.ModuleList` of `N` such `nn.Sequential`s. The xrd-ae metadata of the networks is kept
+//! under keys prefixed `xrd_ae.`; the classifier adds `format = "xrd-classify"`,
+//! `format_version`, `members`, `grid` (JSON `{start, step, n}`), `classes` (JSON list: output
+//! `i` is space group `classes[i]`), `config` and `history` (JSON).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use safetensors::tensor::{SafeTensors, TensorView};
+use xrd_ae::Network;
+use xrd_io::Grid;
+
+use crate::{Classifier, ClassifierConfig, Error, History, Result, SPACE_GROUPS};
+
+/// Version of the classifier metadata layout; files of another version are refused.
+pub const FORMAT_VERSION: u8 = 1;
+const FORMAT: &str = "xrd-classify";
+const AE_PREFIX: &str = "xrd_ae.";
+const MEMORY: &str = "<memory>";
+
+fn format_err(path: &Path, reason: impl Into<String>) -> Error {
+    Error::Format {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| format_err(Path::new(MEMORY), e.to_string()))
+}
+
+fn member_prefix(members: usize, k: usize) -> String {
+    if members == 1 {
+        String::new()
+    } else {
+        format!("{k}.")
+    }
+}
+
+impl Classifier {
+    /// The classifier as safetensors bytes (see the [module docs](self)).
+    pub fn to_safetensors(&self) -> Result<Vec<u8>> {
+        let n = self.members.len();
+        let member_bytes = self
+            .members
+            .iter()
+            .map(Network::to_safetensors)
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let mut metadata = HashMap::new();
+        let mut views = Vec::new();
+        for (k, bytes) in member_bytes.iter().enumerate() {
+            let parsed = SafeTensors::deserialize(bytes)
+                .map_err(|e| format_err(Path::new(MEMORY), e.to_string()))?;
+            if k == 0 {
+                let (_, meta) = SafeTensors::read_metadata(bytes)
+                    .map_err(|e| format_err(Path::new(MEMORY), e.to_string()))?;
+                for (key, v) in meta.metadata().clone().unwrap_or_default() {
+                    metadata.insert(format!("{AE_PREFIX}{key}"), v);
+                }
+            }
+            let prefix = member_prefix(n, k);
+            for (name, t) in parsed.tensors() {
+                let view = TensorView::new(t.dtype(), t.shape().to_vec(), t.data())
+                    .map_err(|e| format_err(Path::new(MEMORY), e.to_string()))?;
+                views.push((format!("{prefix}{name}"), view));
+            }
+        }
+        metadata.insert("format".into(), FORMAT.into());
+        metadata.insert("format_version".into(), FORMAT_VERSION.to_string());
+        metadata.insert("members".into(), n.to_string());
+        metadata.insert("grid".into(), json(&self.grid)?);
+        let classes: Vec<u8> = (1..=SPACE_GROUPS as u8).collect();
+        metadata.insert("classes".into(), json(&classes)?);
+        metadata.insert("config".into(), json(&self.config)?);
+        metadata.insert("history".into(), json(&self.history)?);
+        safetensors::tensor::serialize(views, &Some(metadata))
+            .map_err(|e| format_err(Path::new(MEMORY), e.to_string()))
+    }
+
+    /// Saves the classifier to `path` atomically (temporary file in the same folder + rename).
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        write_atomic(path.as_ref(), &self.to_safetensors()?)
+    }
+
+    /// Reads a classifier written by [`Classifier::save`].
+    ///
+    /// # Errors
+    /// [`Error::Io`]; [`Error::Format`] for anything corrupt, truncated, of another version or
+    /// inconsistent.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(path, &bytes)
+    }
+
+    /// [`Classifier::load`] from bytes.
+    pub fn from_safetensors(bytes: &[u8]) -> Result<Self> {
+        Self::parse(Path::new(MEMORY), bytes)
+    }
+
+    fn parse(path: &Path, bytes: &[u8]) -> Result<Self> {
+        let bad = |e: &dyn std::fmt::Display| {
+            format_err(path, format!("not a valid safetensors file: {e}"))
+        };
+        let tensors = SafeTensors::deserialize(bytes).map_err(|e| bad(&e))?;
+        let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| bad(&e))?;
+        let metadata = meta.metadata().clone().unwrap_or_default();
+        let get = |key: &str| {
+            metadata
+                .get(key)
+                .map(String::as_str)
+                .ok_or_else(|| format_err(path, format!("metadata `{key}` is missing")))
+        };
+        if get("format")? != FORMAT {
+            return Err(format_err(
+                path,
+                "metadata `format` is not \"xrd-classify\"",
+            ));
+        }
+        if get("format_version")? != FORMAT_VERSION.to_string() {
+            return Err(format_err(
+                path,
+                format!(
+                    "format version {} (this build reads {FORMAT_VERSION})",
+                    get("format_version")?
+                ),
+            ));
+        }
+        let parse_json = |key: &str| -> Result<serde_json::Value> {
+            serde_json::from_str(get(key)?)
+                .map_err(|e| format_err(path, format!("metadata `{key}`: {e}")))
+        };
+        let grid: Grid = serde_json::from_value(parse_json("grid")?)
+            .map_err(|e| format_err(path, format!("metadata `grid`: {e}")))?;
+        let grid = Grid::new(grid.start(), grid.step(), grid.len())
+            .map_err(|e| format_err(path, format!("metadata `grid`: {e}")))?;
+        let classes: Vec<u8> = serde_json::from_value(parse_json("classes")?)
+            .map_err(|e| format_err(path, format!("metadata `classes`: {e}")))?;
+        if classes != (1..=SPACE_GROUPS as u8).collect::<Vec<_>>() {
+            return Err(format_err(
+                path,
+                "metadata `classes` is not space groups 1–230 in order",
+            ));
+        }
+        let config: ClassifierConfig = serde_json::from_value(parse_json("config")?)
+            .map_err(|e| format_err(path, format!("metadata `config`: {e}")))?;
+        let history: Vec<History> = serde_json::from_value(parse_json("history")?)
+            .map_err(|e| format_err(path, format!("metadata `history`: {e}")))?;
+        let members: usize = get("members")?
+            .parse()
+            .map_err(|_| format_err(path, "metadata `members` is not a number"))?;
+        if members == 0 {
+            return Err(format_err(path, "metadata `members` is 0"));
+        }
+        let ae_meta: HashMap<String, String> = metadata
+            .iter()
+            .filter_map(|(k, v)| {
+                k.strip_prefix(AE_PREFIX)
+                    .map(|k| (k.to_string(), v.clone()))
+            })
+            .collect();
+        let mut nets = Vec::with_capacity(members);
+        let mut used = 0;
+        for k in 0..members {
+            let prefix = member_prefix(members, k);
+            let mut views = Vec::new();
+            for (name, t) in tensors.tensors() {
+                let Some(rest) = name.strip_prefix(&prefix) else {
+                    continue;
+                };
+                let view = TensorView::new(t.dtype(), t.shape().to_vec(), t.data())
+                    .map_err(|e| format_err(path, e.to_string()))?;
+                views.push((rest.to_string(), view));
+            }
+            used += views.len();
+            let member = safetensors::tensor::serialize(views, &Some(ae_meta.clone()))
+                .map_err(|e| format_err(path, e.to_string()))?;
+            let net = Network::<f32>::from_safetensors(&member)
+                .map_err(|e| format_err(path, format!("network {k}: {e}")))?;
+            nets.push(net);
+        }
+        if used != tensors.len() {
+            return Err(format_err(
+                path,
+                format!(
+                    "{} tensors, {used} belong to the {members} networks",
+                    tensors.len()
+                ),
+            ));
+        }
+        let mut c = Classifier::from_networks(grid, nets, config)
+            .map_err(|e| format_err(path, e.to_string()))?;
+        c.history = history;
+        Ok(c)
+    }
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, synced, renamed.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map_or_else(|| "classifier".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}

@@ -1,0 +1,153 @@
+//! From output probabilities to a prediction: space group, crystal system, certainty, top-k and
+//! refusal.
+
+use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use serde::{Deserialize, Serialize};
+
+use crate::{CrystalSystem, Error, InputWarning, Result, SPACE_GROUPS};
+
+/// The classification of one pattern.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    /// The most probable space group (1–230).
+    pub space_group: u8,
+    /// The most probable crystal system: space-group probabilities summed per system.
+    pub crystal_system: CrystalSystem,
+    /// The probability of [`Prediction::space_group`] (Vecsei et al.'s certainty, Eq. 13).
+    pub certainty: f64,
+    /// The summed probability of [`Prediction::crystal_system`].
+    pub system_certainty: f64,
+    /// The `top_k` most probable space groups with their probabilities, most probable first.
+    pub top: Vec<(u8, f64)>,
+    /// Whether the certainty lies below the classifier's threshold: the classifier declines to
+    /// answer (the fields above are still filled in).
+    pub refused: bool,
+    /// What was done to a measured pattern to put it on the classifier's grid.
+    pub warnings: Vec<InputWarning>,
+}
+
+impl Prediction {
+    /// The top-k space-group numbers, most probable first.
+    pub fn top_space_groups(&self) -> Vec<u8> {
+        self.top.iter().map(|&(g, _)| g).collect()
+    }
+}
+
+/// Probabilities of the seven crystal systems: the space-group probabilities (entry `i` is
+/// space group `i + 1`; entries beyond 230 are ignored) summed per system.
+pub fn system_probabilities(p: ArrayView1<'_, f64>) -> [f64; 7] {
+    let mut out = [0.0; 7];
+    for (i, &v) in p.iter().enumerate().take(SPACE_GROUPS) {
+        // Output i is space group i + 1 (always in 1–230 for a 230-wide output).
+        if let Ok(s) = crate::system_of(i as u8 + 1) {
+            out[s.index()] += v;
+        }
+    }
+    out
+}
+
+/// The prediction for one row of space-group probabilities.
+pub(crate) fn from_probabilities(
+    p: ArrayView1<'_, f64>,
+    top_k: usize,
+    threshold: f64,
+) -> Prediction {
+    let mut order: Vec<usize> = (0..p.len()).collect();
+    // Stable sort: ties go to the lower space group.
+    order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
+    let best = order.first().copied().unwrap_or(0);
+    let systems = system_probabilities(p);
+    let (mut sys, mut sys_p) = (0, f64::NEG_INFINITY);
+    for (i, &v) in systems.iter().enumerate() {
+        if v > sys_p {
+            (sys, sys_p) = (i, v);
+        }
+    }
+    let certainty = p.get(best).copied().unwrap_or(0.0);
+    Prediction {
+        space_group: best as u8 + 1,
+        crystal_system: CrystalSystem::ALL[sys],
+        certainty,
+        system_certainty: sys_p,
+        top: order
+            .iter()
+            .take(top_k)
+            .map(|&i| (i as u8 + 1, p[i]))
+            .collect(),
+        refused: certainty < threshold,
+        warnings: Vec::new(),
+    }
+}
+
+/// Row-wise softmax of logits, in f64, added into `acc` with weight `w`.
+pub(crate) fn add_softmax(logits: ArrayView2<'_, f32>, w: f64, acc: &mut Array2<f64>) {
+    for (z, mut a) in logits.axis_iter(Axis(0)).zip(acc.axis_iter_mut(Axis(0))) {
+        let max = z
+            .iter()
+            .fold(f64::NEG_INFINITY, |m, &v| m.max(f64::from(v)));
+        let sum: f64 = z.iter().map(|&v| (f64::from(v) - max).exp()).sum();
+        for (a, &v) in a.iter_mut().zip(z.iter()) {
+            *a += w * (f64::from(v) - max).exp() / sum;
+        }
+    }
+}
+
+/// Errors on the first NaN / infinity of `x`.
+pub(crate) fn check_finite(x: ArrayView2<'_, f32>, what: &'static str) -> Result<()> {
+    for ((row, col), v) in x.indexed_iter() {
+        if !v.is_finite() {
+            return Err(Error::NonFinite { what, row, col });
+        }
+    }
+    Ok(())
+}
+
+/// Checks that `p` is a 230-wide probability matrix.
+pub(crate) fn check_width(cols: usize) -> Result<()> {
+    if cols != SPACE_GROUPS {
+        return Err(Error::shape(
+            format!("{SPACE_GROUPS} space-group outputs"),
+            format!("{cols}"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{Array1, array};
+
+    #[test]
+    fn prediction_from_probabilities() {
+        let mut p = Array1::zeros(SPACE_GROUPS);
+        p[224] = 0.3; // Fm-3m (225), cubic
+        p[220] = 0.2; // 221, cubic
+        p[61] = 0.4; // Pnma (62), orthorhombic
+        p[13] = 0.1; // P2_1/c (14), monoclinic
+        let pred = from_probabilities(p.view(), 3, 0.45);
+        assert_eq!(pred.space_group, 62);
+        assert_eq!(pred.certainty, 0.4);
+        // The space group is orthorhombic, but the cubic groups together are more probable.
+        assert_eq!(pred.crystal_system, CrystalSystem::Cubic);
+        assert!((pred.system_certainty - 0.5).abs() < 1e-15);
+        assert_eq!(pred.top_space_groups(), [62, 225, 221]);
+        assert!(pred.refused);
+        assert!(!from_probabilities(p.view(), 3, 0.4).refused);
+    }
+
+    #[test]
+    fn softmax_rows_sum_to_one_and_average() {
+        let z = array![[1.0f32, 2.0, 3.0], [1000.0, 0.0, -1000.0]];
+        let mut acc = Array2::zeros((2, 3));
+        add_softmax(z.view(), 0.5, &mut acc);
+        add_softmax(z.view(), 0.5, &mut acc);
+        for row in acc.rows() {
+            assert!((row.sum() - 1.0).abs() < 1e-12);
+        }
+        let e: Vec<f64> = [1.0f64, 2.0, 3.0].iter().map(|v| v.exp()).collect();
+        let s: f64 = e.iter().sum();
+        assert!((acc[[0, 2]] - e[2] / s).abs() < 1e-12);
+        assert_eq!(acc[[1, 0]], 1.0);
+    }
+}

@@ -1,0 +1,79 @@
+//! xrd-sim's synthetic crystals of all 230 space groups as a [`PatternSource`].
+
+use ndarray::Array2;
+use rayon::prelude::*;
+use xrd_io::Grid;
+use xrd_sim::TrainingPatternParams;
+
+use crate::{Error, PatternSource, Result, SPACE_GROUPS};
+
+/// Training patterns of random crystals made on request by xrd-sim
+/// ([`TrainingPatternParams`]: Wyckoff positions, Cu Kα doublet, random peak widths, zero shift,
+/// sample displacement, texture, Vecsei's background and noise, max 1), in parallel.
+///
+/// Row `i` of a request is pattern `i` of stream `seed` of xrd-sim's generator restricted to the
+/// requested space group, so a request depends only on its groups and seed, never on the
+/// number of threads.
+#[derive(Debug, Clone)]
+pub struct SyntheticPatterns {
+    grid: Grid,
+    /// The generator restricted to space group `g` at index `g − 1`.
+    per_group: Vec<TrainingPatternParams>,
+}
+
+impl SyntheticPatterns {
+    /// A source of all 230 space groups from `params` (its grid, crystals, profiles and
+    /// artefacts; its space-group weights are replaced by the classifier's
+    /// [`Sampling`](crate::Sampling)).
+    ///
+    /// # Errors
+    /// [`Error::Source`] when xrd-sim rejects the parameters.
+    pub fn new(params: TrainingPatternParams) -> Result<Self> {
+        let source = |e: xrd_sim::Error| Error::Source(e.to_string());
+        params.check().map_err(source)?;
+        let grid = params.grid_spec().map_err(source)?;
+        let per_group = (1..=SPACE_GROUPS as u8)
+            .map(|g| params.clone().space_groups(vec![(g, 1.0)]))
+            .collect();
+        Ok(SyntheticPatterns { grid, per_group })
+    }
+}
+
+impl PatternSource for SyntheticPatterns {
+    fn grid(&self) -> Grid {
+        self.grid
+    }
+
+    fn space_groups(&self) -> Vec<u8> {
+        (1..=SPACE_GROUPS as u8).collect()
+    }
+
+    fn patterns(&self, space_groups: &[u8], seed: u64) -> Result<Array2<f32>> {
+        let rows: Vec<Vec<f32>> = space_groups
+            .par_iter()
+            .enumerate()
+            .map(|(i, &g)| {
+                let params = self
+                    .per_group
+                    .get(usize::from(g).wrapping_sub(1))
+                    .ok_or(Error::SpaceGroup(g))?;
+                params
+                    .pattern(seed, i as u64)
+                    .map(|p| p.intensities)
+                    .map_err(|e| Error::Source(format!("space group {g}: {e}")))
+            })
+            .collect::<Result<_>>()?;
+        let n = self.grid.len();
+        let mut x = Array2::zeros((rows.len(), n));
+        for (mut row, y) in x.rows_mut().into_iter().zip(rows) {
+            if y.len() != n {
+                return Err(Error::Source(format!(
+                    "a pattern of {} points, not {n}",
+                    y.len()
+                )));
+            }
+            row.assign(&ndarray::ArrayView1::from(&y[..]));
+        }
+        Ok(x)
+    }
+}

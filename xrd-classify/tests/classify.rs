@@ -1,0 +1,254 @@
+//! Training on a small synthetic source, prediction, ensembles, determinism and files.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions unwrap too
+
+use ndarray::Array2;
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use xrd_classify::{
+    Classifier, ClassifierParams, CrystalSystem, Error, LabelledPatterns, LossSchedule,
+    PatternSource, Progress, Result, evaluate,
+};
+use xrd_io::{Grid, Pattern, Wavelength};
+
+/// Four space groups, each a peak at its own position (±1 point) with random height noise.
+struct Peaks {
+    grid: Grid,
+}
+
+const GROUPS: [u8; 4] = [2, 14, 62, 225];
+
+fn centre(g: u8) -> f64 {
+    match g {
+        2 => 8.0,
+        14 => 20.0,
+        62 => 32.0,
+        _ => 44.0,
+    }
+}
+
+impl PatternSource for Peaks {
+    fn grid(&self) -> Grid {
+        self.grid
+    }
+
+    fn space_groups(&self) -> Vec<u8> {
+        GROUPS.to_vec()
+    }
+
+    fn patterns(&self, space_groups: &[u8], seed: u64) -> Result<Array2<f32>> {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let n = self.grid.len();
+        let mut x = Array2::zeros((space_groups.len(), n));
+        for (i, &g) in space_groups.iter().enumerate() {
+            let c = centre(g) + rng.random_range(-1.0..1.0);
+            let noise: f64 = rng.random_range(0.0..0.2);
+            for j in 0..n {
+                let v = (-((j as f64 - c) / 2.0).powi(2)).exp() + noise * rng.random::<f64>();
+                x[[i, j]] = v as f32;
+            }
+            let max = x.row(i).iter().copied().fold(0.0f32, f32::max);
+            x.row_mut(i).mapv_inplace(|v| v / max);
+        }
+        Ok(x)
+    }
+}
+
+fn source() -> Peaks {
+    Peaks {
+        grid: Grid::new(10.0, 1.0, 56).unwrap(),
+    }
+}
+
+fn params() -> ClassifierParams {
+    ClassifierParams::default()
+        .hidden(&[16])
+        .epochs(4)
+        .patterns_per_epoch(256)
+        .chunk(100)
+        .batch_size(16)
+        .validation_patterns(40)
+        .optimizer(xrd_ae::Adam {
+            lr: 1e-2,
+            ..xrd_ae::Adam::default()
+        })
+}
+
+fn test_set() -> (Array2<f32>, Vec<u8>) {
+    let labels: Vec<u8> = (0..80).map(|i| GROUPS[i % 4]).collect();
+    (source().patterns(&labels, 999).unwrap(), labels)
+}
+
+#[test]
+fn classify_learns_the_peaks_and_reports_progress() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+    let mut calls = Vec::new();
+    let model = params()
+        .fit(&source(), &mut rng, |p: &Progress| calls.push(*p))
+        .unwrap();
+    // 3 chunks per epoch (100, 100, 56), 4 epochs; validation at each epoch's end.
+    assert_eq!(calls.len(), 12);
+    assert_eq!(calls[2].patterns, 256);
+    assert!(calls[2].validation.is_some() && calls[1].validation.is_none());
+    let h = &model.history()[0];
+    assert_eq!(h.train_loss.len(), 4);
+    assert!(h.train_loss[3] < h.train_loss[0]);
+    let (x, truth) = test_set();
+    let preds = model.predict(&x).unwrap();
+    let e = evaluate(&preds, &truth).unwrap();
+    assert!(e.space_group_top1 > 0.9, "{e:?}");
+    for p in &preds {
+        let sum: f64 = model
+            .probabilities(&x.slice(ndarray::s![..1, ..]))
+            .unwrap()
+            .sum();
+        assert!((sum - 1.0).abs() < 1e-9);
+        assert_eq!(p.top.len(), 5);
+        assert_eq!(p.certainty, p.top[0].1);
+        assert_eq!(p.refused, p.certainty < 0.45);
+    }
+}
+
+#[test]
+fn classify_same_seed_same_bits_and_ensembles_average() {
+    let fit = |seed: u64, n: usize| {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        params()
+            .epochs(2)
+            .ensemble(n)
+            .fit(&source(), &mut rng, |_: &Progress| {})
+            .unwrap()
+    };
+    let a = fit(5, 2);
+    assert_eq!(a, fit(5, 2));
+    assert_ne!(a.members()[0], a.members()[1]);
+    let (x, _) = test_set();
+    let p = a.probabilities(&x).unwrap();
+    let single = |k: usize| {
+        Classifier::from_networks(a.grid(), vec![a.members()[k].clone()], a.config().clone())
+            .unwrap()
+            .probabilities(&x)
+            .unwrap()
+    };
+    let mean = (single(0) + single(1)) / 2.0;
+    for (u, v) in p.iter().zip(mean.iter()) {
+        assert!((u - v).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn classify_alternating_schedule_trains() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(2);
+    let model = params()
+        .loss(LossSchedule::Alternating)
+        .fit(&source(), &mut rng, |_: &Progress| {})
+        .unwrap();
+    assert_eq!(model.history()[0].quadratic, [false, true, false, true]);
+    let (x, truth) = test_set();
+    let e = evaluate(&model.predict(&x).unwrap(), &truth).unwrap();
+    assert!(e.space_group_top1 > 0.8, "{e:?}");
+    // The stored networks output logits again.
+    assert_eq!(
+        model.members()[0].layers().last().unwrap().activation(),
+        xrd_ae::Activation::Identity
+    );
+}
+
+#[test]
+fn classify_labelled_patterns_as_source() {
+    let (x, labels) = test_set();
+    let data = LabelledPatterns::new(source().grid(), &x, &labels).unwrap();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+    let model = params()
+        .sampling(xrd_classify::Sampling::Source)
+        .fit(&data, &mut rng, |_: &Progress| {})
+        .unwrap();
+    let e = evaluate(&model.predict(&x).unwrap(), &labels).unwrap();
+    assert!(e.space_group_top1 > 0.9, "{e:?}");
+}
+
+#[test]
+fn classify_save_load_round_trip() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(4);
+    let model = params()
+        .epochs(1)
+        .ensemble(3)
+        .fit(&source(), &mut rng, |_: &Progress| {})
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.safetensors");
+    model.save(&path).unwrap();
+    let back = Classifier::load(&path).unwrap();
+    assert_eq!(back, model);
+    let single = Classifier::from_networks(
+        model.grid(),
+        vec![model.members()[0].clone()],
+        model.config().clone(),
+    )
+    .unwrap();
+    let bytes = single.to_safetensors().unwrap();
+    assert_eq!(Classifier::from_safetensors(&bytes).unwrap(), single);
+    // Corrupt and truncated files are errors, never panics.
+    assert!(matches!(
+        Classifier::from_safetensors(&bytes[..bytes.len() / 2]),
+        Err(Error::Format { .. })
+    ));
+    assert!(matches!(
+        Classifier::from_safetensors(b"not a file"),
+        Err(Error::Format { .. })
+    ));
+    assert!(matches!(
+        Classifier::load(dir.path().join("missing")),
+        Err(Error::Io { .. })
+    ));
+}
+
+#[test]
+fn classify_measured_pattern_with_warnings() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(6);
+    let model = params()
+        .fit(&source(), &mut rng, |_: &Progress| {})
+        .unwrap();
+    // A Cu pattern with the group-225 peak at 2θ = 54°, measured only from 30° on.
+    let x: Vec<f64> = (0..=600).map(|i| 30.0 + 0.05 * f64::from(i)).collect();
+    let y: Vec<f64> = x
+        .iter()
+        .map(|t| 5.0 * (-((t - 54.0) / 2.0).powi(2)).exp())
+        .collect();
+    let p = Pattern::new(x, y)
+        .unwrap()
+        .with_wavelength(Some(Wavelength::CU_KA));
+    let pred = model.predict_pattern(&p).unwrap();
+    assert_eq!(pred.space_group, 225);
+    assert_eq!(pred.crystal_system, CrystalSystem::Cubic);
+    assert!(matches!(
+        pred.warnings[..],
+        [xrd_classify::InputWarning::Padded { .. }]
+    ));
+    // In a batch: the same answers, warnings included.
+    let batch = model.predict_patterns(&[p.clone(), p]).unwrap();
+    for b in &batch {
+        assert_eq!(
+            (b.space_group, &b.warnings),
+            (pred.space_group, &pred.warnings)
+        );
+        assert!((b.certainty - pred.certainty).abs() < 1e-6);
+    }
+}
+
+#[test]
+fn classify_bad_inputs_are_errors() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+    let model = params()
+        .epochs(1)
+        .fit(&source(), &mut rng, |_: &Progress| {})
+        .unwrap();
+    assert!(matches!(
+        model.predict(&Array2::<f32>::zeros((2, 3))),
+        Err(Error::Shape { .. })
+    ));
+    let mut x = Array2::<f32>::zeros((1, 56));
+    x[[0, 3]] = f32::NAN;
+    assert!(matches!(model.predict(&x), Err(Error::NonFinite { .. })));
+    assert!(model.clone().with_threshold(2.0).is_err());
+    assert!(model.with_threshold(0.9).unwrap().config().threshold == 0.9);
+}

@@ -1,0 +1,60 @@
+//! Classifier files never panic the reader, whatever the bytes.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions unwrap too
+
+use ndarray::Array2;
+use proptest::prelude::*;
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use xrd_ae::{Activation, NetworkParams};
+use xrd_classify::{Classifier, ClassifierConfig, Error};
+use xrd_io::Grid;
+
+fn small_file() -> Vec<u8> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+    let net = NetworkParams::<f32>::default()
+        .layer(4, Activation::Relu)
+        .dropout(0.3)
+        .layer(230, Activation::Identity)
+        .build(6, &mut rng)
+        .unwrap();
+    Classifier::from_networks(
+        Grid::new(10.0, 1.0, 6).unwrap(),
+        vec![net.clone(), net],
+        ClassifierConfig::default(),
+    )
+    .unwrap()
+    .to_safetensors()
+    .unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn classify_arbitrary_bytes_are_an_error(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        prop_assert!(Classifier::from_safetensors(&bytes).is_err());
+    }
+
+    #[test]
+    fn classify_truncated_or_flipped_files_never_panic(cut in 0usize..4000, at in 0usize..4000, v in any::<u8>()) {
+        let file = small_file();
+        let cut = cut % file.len();
+        let truncated = Classifier::from_safetensors(&file[..cut]);
+        prop_assert!(matches!(truncated, Err(Error::Format { .. })), "{:?}", truncated.err());
+        let mut flipped = file.clone();
+        let at = at % flipped.len();
+        flipped[at] = v;
+        // A flipped byte may still give a valid file (e.g. inside a weight); it must not panic.
+        if let Ok(c) = Classifier::from_safetensors(&flipped) {
+            let _ = c.predict(&Array2::<f32>::zeros((1, 6)));
+        }
+    }
+}
+
+#[test]
+fn classify_file_with_dropout_reads_back() {
+    let file = small_file();
+    let c = Classifier::from_safetensors(&file).unwrap();
+    assert_eq!(c.members().len(), 2);
+    assert_eq!(c.members()[0].layers()[0].dropout(), 0.3);
+}

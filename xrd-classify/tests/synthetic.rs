@@ -1,0 +1,50 @@
+//! xrd-sim's synthetic crystals as a training source.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions unwrap too
+
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use xrd_classify::{Classifier, PatternSource, Progress, SyntheticPatterns};
+use xrd_sim::TrainingPatternParams;
+
+fn tiny() -> SyntheticPatterns {
+    SyntheticPatterns::new(TrainingPatternParams::new().grid(10.0, 0.2, 300)).unwrap()
+}
+
+#[test]
+fn classify_synthetic_source_is_reproducible() {
+    let s = tiny();
+    assert_eq!(s.grid().len(), 300);
+    assert_eq!(s.space_groups().len(), 230);
+    let groups = [1, 14, 62, 225, 230, 166];
+    let a = s.patterns(&groups, 5).unwrap();
+    assert_eq!(a.dim(), (6, 300));
+    assert_eq!(a, s.patterns(&groups, 5).unwrap());
+    assert_ne!(a, s.patterns(&groups, 6).unwrap());
+    for row in a.rows() {
+        let max = row.iter().copied().fold(0.0f32, f32::max);
+        assert!(
+            (max - 1.0).abs() < 1e-6,
+            "rows are scaled to max 1, got {max}"
+        );
+    }
+    assert!(matches!(
+        s.patterns(&[0], 1),
+        Err(xrd_classify::Error::SpaceGroup(0))
+    ));
+}
+
+#[test]
+fn classify_trains_on_synthetic_crystals() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+    let model = Classifier::params()
+        .hidden(&[8])
+        .epochs(2)
+        .patterns_per_epoch(24)
+        .chunk(12)
+        .batch_size(8)
+        .validation_patterns(7)
+        .fit(&tiny(), &mut rng, |_: &Progress| {})
+        .unwrap();
+    assert_eq!(model.grid().len(), 300);
+    assert_eq!(model.history()[0].validation_accuracy.len(), 2);
+}
