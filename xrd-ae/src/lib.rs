@@ -9,20 +9,12 @@ mod dense;
 mod dropout;
 mod engine;
 mod error;
-#[cfg(target_arch = "x86_64")]
-mod fused;
 mod init;
-mod isa;
 mod kernels;
-#[cfg(target_arch = "x86_64")]
-mod lanes;
 mod loss;
 mod network;
 mod persist;
-mod simd;
 mod train;
-#[cfg(target_arch = "x86_64")]
-mod transpose;
 
 pub use activation::{Activation, PRELU_INIT};
 pub use adam::{Adam, WeightDecay};
@@ -32,7 +24,7 @@ pub use dropout::DROPOUT_SEED;
 pub use engine::{Gradients, LayerGradient, Trainer};
 pub use error::{Error, Result};
 pub use init::Init;
-pub use isa::{ISA_ENV, InstructionSet, instruction_set};
+pub use kernels::isa::{ISA_ENV, InstructionSet, instruction_set};
 pub use loss::{Loss, PEARSON_EPS};
 pub use network::{LayerSpec, Network, NetworkConfig, NetworkParams};
 pub use persist::FORMAT_VERSION;

@@ -2,6 +2,12 @@
 //! used when the CPU has them. The portable kernels in `kernels` are the reference (and what f64
 //! and other CPUs run); these compute the same sums with fused multiply-adds, in an order that is
 //! fixed for a given shape, so results are reproducible run to run on one machine.
+//!
+//! These are the only kernels not written over [`V16`](super::lanes::V16): they sum across lanes,
+//! so their bits depend on the vector width and reduction tree of each instruction set (8 lanes
+//! with a fixed pairwise tree for AVX2; 16-lane masked loads and the AVX-512 reduction), which
+//! the lane-independent abstraction deliberately hides. Written over `V16`, the AVX2 dot products
+//! would sum in 16 lanes and change the results of small-batch inference.
 
 #![allow(unsafe_code)]
 
@@ -34,7 +40,7 @@ pub(crate) fn as_f32_mut<F: Float>(s: &mut [F]) -> Option<&mut [f32]> {
 /// Whether the f32 AVX2/FMA kernels can run on this CPU.
 #[inline]
 pub(crate) fn available() -> bool {
-    crate::instruction_set() >= crate::InstructionSet::Avx2
+    super::isa::isa().is_some()
 }
 
 /// `out[r] = Σ_k xs[r][k]·w[k]` over `segments` for `R` rows; `None` if the shapes do not allow
@@ -107,7 +113,7 @@ pub(crate) const W_ROWS: usize = 3;
 /// Whether the AVX-512 kernels can run on this CPU.
 #[inline]
 pub(crate) fn available512() -> bool {
-    crate::instruction_set() >= crate::InstructionSet::Avx512
+    super::isa::isa() == Some(super::isa::Isa::Avx512)
 }
 
 /// `out[j·R + r] = Σ_k xs[r][k]·ws[j][k]` over `segments`, for up to [`W_ROWS`] weight rows `ws`
