@@ -17,12 +17,12 @@
 //! backward fused with Adam, the fused MSE output layer); elsewhere the portable kernels here,
 //! which are also the reference the vector ones are tested against.
 
+pub(crate) mod dots;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod fused;
 pub(crate) mod isa;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod lanes;
-pub(crate) mod simd;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod transpose;
 
@@ -30,6 +30,30 @@ use rayon::prelude::*;
 use xrd_io::Float;
 
 use crate::adam::Coefficients;
+
+/// Reinterprets a slice of `F` as `f32` when `F` is `f32`.
+#[allow(unsafe_code)]
+#[inline(always)]
+pub(crate) fn as_f32<F: Float>(s: &[F]) -> Option<&[f32]> {
+    if std::any::TypeId::of::<F>() == std::any::TypeId::of::<f32>() {
+        // SAFETY: F is f32 (same TypeId), so the memory, length and alignment are those of f32.
+        Some(unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<f32>(), s.len()) })
+    } else {
+        None
+    }
+}
+
+/// Mutable [`as_f32`].
+#[allow(unsafe_code)]
+#[inline(always)]
+pub(crate) fn as_f32_mut<F: Float>(s: &mut [F]) -> Option<&mut [f32]> {
+    if std::any::TypeId::of::<F>() == std::any::TypeId::of::<f32>() {
+        // SAFETY: as in `as_f32`; the exclusive borrow is carried over.
+        Some(unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<f32>(), s.len()) })
+    } else {
+        None
+    }
+}
 
 /// Lanes of the explicit accumulators (one AVX2 vector of f32, two SSE vectors).
 const LANES: usize = 8;
@@ -74,7 +98,7 @@ pub(crate) fn nonzero_segments<F: Float>(x: &[F], width: usize, out: &mut Vec<(u
     // Which columns are non-zero in some row: rows are read in order (sequential memory), the
     // flags OR-ed column by column (non-zero flag: any bit of the magnitude for f32).
     let mut any = vec![0u32; width];
-    match crate::kernels::simd::as_f32(x) {
+    match crate::kernels::as_f32(x) {
         #[cfg(target_arch = "x86_64")]
         Some(x) if has_avx2() => {
             // SAFETY: AVX2 is available (checked); the loop is safe code.
@@ -171,20 +195,18 @@ fn dots_simd<F: Float, const R: usize>(
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        let (Some(w32), Some(out32)) = (
-            crate::kernels::simd::as_f32(w),
-            crate::kernels::simd::as_f32_mut(out),
-        ) else {
+        let (Some(w32), Some(out32)) = (crate::kernels::as_f32(w), crate::kernels::as_f32_mut(out))
+        else {
             return false;
         };
         let mut rows: [&[f32]; R] = [&[]; R];
         for (dst, x) in rows.iter_mut().zip(xs) {
-            match crate::kernels::simd::as_f32(x) {
+            match crate::kernels::as_f32(x) {
                 Some(x) => *dst = x,
                 None => return false,
             }
         }
-        crate::kernels::simd::dots::<R>(&rows, w32, segments, out32).is_some()
+        crate::kernels::dots::dots::<R>(&rows, w32, segments, out32).is_some()
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -224,7 +246,7 @@ fn dots_any<F: Float>(xs: &[&[F]], w: &[F], segments: &[(usize, usize)], out: &m
 }
 
 /// `out[j·n + r] = W[j, :]·xs[r]` over `segments` for the rows `j` of `w` (at most
-/// [`simd::W_ROWS`](crate::kernels::simd::W_ROWS), each `inputs` long) and the `n ≤ ROW_GROUP` rows `xs`:
+/// [`dots::W_ROWS`](crate::kernels::dots::W_ROWS), each `inputs` long) and the `n ≤ ROW_GROUP` rows `xs`:
 /// the AVX-512 kernel (several weight rows at once) when it runs here, [`dots_any`] row by row
 /// otherwise.
 #[inline(always)]
@@ -236,17 +258,14 @@ fn dots_rows<F: Float>(
     out: &mut [F],
 ) {
     #[cfg(target_arch = "x86_64")]
-    if let (Some(w32), Some(out32)) = (
-        crate::kernels::simd::as_f32(w),
-        crate::kernels::simd::as_f32_mut(out),
-    ) {
+    if let (Some(w32), Some(out32)) = (crate::kernels::as_f32(w), crate::kernels::as_f32_mut(out)) {
         let mut x32: [&[f32]; ROW_GROUP] = [&[]; ROW_GROUP];
-        let mut w32s: [&[f32]; crate::kernels::simd::W_ROWS] = [&[]; crate::kernels::simd::W_ROWS];
+        let mut w32s: [&[f32]; crate::kernels::dots::W_ROWS] = [&[]; crate::kernels::dots::W_ROWS];
         let nw = w32.len() / inputs.max(1);
-        if xs.len() <= ROW_GROUP && nw <= crate::kernels::simd::W_ROWS {
+        if xs.len() <= ROW_GROUP && nw <= crate::kernels::dots::W_ROWS {
             let mut ok = true;
             for (d, x) in x32.iter_mut().zip(xs) {
-                match crate::kernels::simd::as_f32(x) {
+                match crate::kernels::as_f32(x) {
                     Some(x) => *d = x,
                     None => ok = false,
                 }
@@ -255,7 +274,7 @@ fn dots_rows<F: Float>(
                 *d = wr;
             }
             if ok
-                && crate::kernels::simd::dots_block(&x32[..xs.len()], &w32s[..nw], segments, out32)
+                && crate::kernels::dots::dots_block(&x32[..xs.len()], &w32s[..nw], segments, out32)
                     .is_some()
             {
                 return;
@@ -279,7 +298,7 @@ fn forward_block<F: Float>(
 ) {
     let inputs = rows.first().map_or(0, |r| r.len());
     let batch = rows.len();
-    const WR: usize = crate::kernels::simd::W_ROWS;
+    const WR: usize = crate::kernels::dots::W_ROWS;
     let mut tmp = [F::zero(); WR * ROW_GROUP];
     for ((wg, zg), bg) in w
         .chunks(WR * inputs.max(1))
@@ -354,7 +373,7 @@ pub(crate) fn forward<F: Float>(
     }
     zt.resize(outputs * batch, F::zero());
     // Whole groups of the kernel's weight rows per task.
-    let rpb = rows_per_block(inputs, batch).next_multiple_of(crate::kernels::simd::W_ROWS);
+    let rpb = rows_per_block(inputs, batch).next_multiple_of(crate::kernels::dots::W_ROWS);
     let rows: Vec<&[F]> = x.chunks_exact(inputs.max(1)).collect();
     let zt = &mut zt[..outputs * batch];
     if outputs <= rpb {
@@ -384,7 +403,7 @@ fn forward_lanes<F: Float>(
     segments: &[(usize, usize)],
     z: &mut [F],
 ) -> bool {
-    use crate::kernels::simd::{as_f32, as_f32_mut};
+    use crate::kernels::{as_f32, as_f32_mut};
     let Some(isa) = isa::isa() else {
         return false;
     };
@@ -520,7 +539,7 @@ impl SharedOut {
 /// its own zero columns); `false` if they do not run here.
 #[cfg(target_arch = "x86_64")]
 fn infer_lanes<F: Float>(weight: &[F], bias: &[F], x: &[F], rows: usize, out: &mut [F]) -> bool {
-    use crate::kernels::simd::{as_f32, as_f32_mut};
+    use crate::kernels::{as_f32, as_f32_mut};
     let Some(isa) = isa::isa() else {
         return false;
     };
@@ -586,7 +605,7 @@ pub(crate) fn forward_rows<F: Float>(
                 row.copy_from_slice(bias);
             }
             let mut tile_segments = Vec::new();
-            let mut tmp = [F::zero(); INFER_GROUP * crate::kernels::simd::W_ROWS];
+            let mut tmp = [F::zero(); INFER_GROUP * crate::kernels::dots::W_ROWS];
             let mut k0 = 0;
             while k0 < inputs {
                 let k1 = (k0 + INFER_TILE).min(inputs);
@@ -602,7 +621,7 @@ pub(crate) fn forward_rows<F: Float>(
                         continue;
                     }
                     let n = xr.len();
-                    const WR: usize = crate::kernels::simd::W_ROWS;
+                    const WR: usize = crate::kernels::dots::W_ROWS;
                     for (jb, wg) in weight.chunks(WR * inputs).enumerate() {
                         let nw = wg.len() / inputs;
                         dots_rows(xr, wg, inputs, &tile_segments, &mut tmp[..nw * n]);
@@ -953,7 +972,7 @@ impl<F: Float> RowSink<F> for AdamSink<F> {
     ) -> bool {
         #[cfg(target_arch = "x86_64")]
         {
-            use crate::kernels::simd::{as_f32, as_f32_mut};
+            use crate::kernels::{as_f32, as_f32_mut};
             let Some(isa) = isa::isa() else {
                 return false;
             };
@@ -1062,7 +1081,7 @@ pub(crate) struct OutputMoments<'a, F> {
 pub(crate) fn output_fusable<F: Float>(batch: usize) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        crate::kernels::simd::as_f32::<F>(&[]).is_some()
+        crate::kernels::as_f32::<F>(&[]).is_some()
             && isa::isa().is_some()
             && (1..=crate::kernels::lanes::WIDTH).contains(&batch)
     }
@@ -1097,7 +1116,7 @@ pub(crate) fn output_mse_adam<F: Float>(
             AdamF32, BackwardBlock, Moments, backward_adam, forward_lanes,
         };
         use crate::kernels::lanes::WIDTH;
-        use crate::kernels::simd::{as_f32, as_f32_mut};
+        use crate::kernels::{as_f32, as_f32_mut};
         if !output_fusable::<F>(out.batch) {
             return None;
         }

@@ -1,5 +1,5 @@
-//! Hand-vectorised f32 kernels for x86-64 with AVX2 and FMA (and AVX-512F for the dot products),
-//! used when the CPU has them. The portable kernels in `kernels` are the reference (and what f64
+//! Hand-vectorised f32 dot products for x86-64 with AVX2 and FMA (and with AVX-512F, several
+//! weight rows at once), used when the CPU has them. The portable kernels in `kernels` are the reference (and what f64
 //! and other CPUs run); these compute the same sums with fused multiply-adds, in an order that is
 //! fixed for a given shape, so results are reproducible run to run on one machine.
 //!
@@ -10,32 +10,6 @@
 //! would sum in 16 lanes and change the results of small-batch inference.
 
 #![allow(unsafe_code)]
-
-use std::any::TypeId;
-
-use xrd_io::Float;
-
-/// Reinterprets a slice of `F` as `f32` when `F` is `f32`.
-#[inline(always)]
-pub(crate) fn as_f32<F: Float>(s: &[F]) -> Option<&[f32]> {
-    if TypeId::of::<F>() == TypeId::of::<f32>() {
-        // SAFETY: F is f32 (same TypeId), so the memory, length and alignment are those of f32.
-        Some(unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<f32>(), s.len()) })
-    } else {
-        None
-    }
-}
-
-/// Mutable [`as_f32`].
-#[inline(always)]
-pub(crate) fn as_f32_mut<F: Float>(s: &mut [F]) -> Option<&mut [f32]> {
-    if TypeId::of::<F>() == TypeId::of::<f32>() {
-        // SAFETY: as in `as_f32`; the exclusive borrow is carried over.
-        Some(unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<f32>(), s.len()) })
-    } else {
-        None
-    }
-}
 
 /// Whether the f32 AVX2/FMA kernels can run on this CPU.
 #[inline]
