@@ -8,8 +8,9 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 use xrd_io::Float;
 
-use crate::network::check_input;
-use crate::train::{History, Progress, TrainConfig, fit_layers};
+use crate::dense::check_input;
+use crate::history::History;
+use crate::train::{Progress, TrainConfig, fit_layers};
 use crate::{Activation, Adam, Dense, EarlyStopping, Error, Init, Loss, Network, Result};
 
 /// Number of input points of the paper's patterns (2θ = 0…119.99°, step 0.01°).

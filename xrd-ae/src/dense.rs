@@ -196,3 +196,34 @@ pub(crate) fn first_non_finite<F: Float>(x: ArrayView2<'_, F>) -> Option<(usize,
     }
     None
 }
+
+/// Runs `layers` on a batch.
+pub(crate) fn forward_layers<F: Float>(layers: &[Dense<F>], x: ArrayView2<'_, F>) -> Array2<F> {
+    let mut layers = layers.iter();
+    let Some(first) = layers.next() else {
+        return x.to_owned();
+    };
+    let mut h = first.forward(x);
+    for layer in layers {
+        h = layer.forward(h.view());
+    }
+    h
+}
+
+/// Checks the width and finiteness of an input batch.
+pub(crate) fn check_input<F: Float>(
+    x: ArrayView2<'_, F>,
+    width: usize,
+    what: &'static str,
+) -> Result<()> {
+    if x.ncols() != width {
+        return Err(Error::shape(
+            format!("{width} columns"),
+            format!("{} × {}", x.nrows(), x.ncols()),
+        ));
+    }
+    if let Some((row, col)) = first_non_finite(x) {
+        return Err(Error::NonFinite { what, row, col });
+    }
+    Ok(())
+}

@@ -8,7 +8,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 use xrd_io::Float;
 
-use crate::network::check_input;
+use crate::dense::check_input;
 use crate::{Activation, Autoencoder, Error, FeatureSpace, Pca, PcaParams, Result};
 
 /// The latent points count as collapsed when their largest principal spread (standard

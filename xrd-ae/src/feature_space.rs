@@ -3,7 +3,7 @@
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use xrd_io::Float;
 
-use crate::network::check_input;
+use crate::dense::check_input;
 use crate::{Autoencoder, Error, Result};
 
 /// A learned map between patterns (`inputs` values each) and points of a `latent`-dimensional

@@ -11,21 +11,15 @@ mod dropout;
 mod engine;
 mod error;
 mod feature_space;
-#[cfg(target_arch = "x86_64")]
-mod fused;
+mod history;
 mod init;
-mod isa;
 mod kernels;
-#[cfg(target_arch = "x86_64")]
-mod lanes;
 mod loss;
 mod network;
+mod network_params;
 mod pca;
 mod persist;
-mod simd;
 mod train;
-#[cfg(target_arch = "x86_64")]
-mod transpose;
 
 pub use activation::{Activation, PRELU_INIT};
 pub use adam::{Adam, WeightDecay};
@@ -36,13 +30,15 @@ pub use diagnostics::{
     Warning, dead_relus,
 };
 pub use dropout::DROPOUT_SEED;
-pub use engine::{Gradients, LayerGradient, Trainer};
+pub use engine::{Gradients, LayerGradient};
 pub use error::{Error, Result};
 pub use feature_space::FeatureSpace;
+pub use history::History;
 pub use init::Init;
-pub use isa::{ISA_ENV, InstructionSet, instruction_set};
+pub use kernels::isa::{ISA_ENV, InstructionSet, instruction_set};
 pub use loss::{Loss, PEARSON_EPS};
-pub use network::{LayerSpec, Network, NetworkConfig, NetworkParams};
+pub use network::Network;
+pub use network_params::{LayerSpec, NetworkConfig, NetworkParams};
 pub use pca::{DEFAULT_COMPONENTS, Pca, PcaParams, RANK_TOLERANCE};
 pub use persist::FORMAT_VERSION;
-pub use train::{EarlyStopping, History, Progress, TrainConfig};
+pub use train::{EarlyStopping, Progress, TrainConfig, Trainer};

@@ -7,6 +7,23 @@ use xrd_io::Float;
 /// Added to the variances of the Pearson loss so that a constant row has a finite gradient.
 pub const PEARSON_EPS: f64 = 1e-12;
 
+/// The scale `2/n` of the mean squared error over `n` elements (at least one): the gradient of
+/// an element is `scale·(y − t)` (see [`mse_error`]).
+#[inline]
+pub(crate) fn mse_scale<F: Float>(n: usize) -> F {
+    F::of(2.0) / F::of_usize(n.max(1))
+}
+
+/// The error `y − t` of one element of the mean squared error and its gradient `scale·(y − t)`
+/// (`scale` from [`mse_scale`]): the one formula of [`Loss::Mse`] and the fused output layer of
+/// the kernels, which sums the squared errors itself (in f64 per block of rows, so the loss does
+/// not depend on the number of threads).
+#[inline(always)]
+pub(crate) fn mse_error<F: Float>(y: F, t: F, scale: F) -> (F, F) {
+    let d = y - t;
+    (d, scale * d)
+}
+
 /// A training loss, always averaged over the batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -45,7 +62,7 @@ impl Loss {
         match self {
             Loss::Mse => {
                 let n = F::of_usize((rows * output.ncols()).max(1));
-                let scale = F::of(2.0) / n;
+                let scale = mse_scale::<F>(rows * output.ncols());
                 let mut total = F::zero();
                 for ((y, t), mut g) in output
                     .axis_iter(Axis(0))
@@ -54,9 +71,9 @@ impl Loss {
                 {
                     let mut row = F::zero();
                     Zip::from(&mut g).and(&y).and(&t).for_each(|g, &y, &t| {
-                        let d = y - t;
+                        let (d, grad) = mse_error(y, t, scale);
                         row += d * d;
-                        *g = scale * d;
+                        *g = grad;
                     });
                     total += row;
                 }

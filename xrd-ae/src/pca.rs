@@ -6,7 +6,7 @@ use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Axis, Data, Ix2};
 use serde::{Deserialize, Serialize};
 use xrd_io::Float;
 
-use crate::network::check_input;
+use crate::dense::check_input;
 use crate::{Error, FeatureSpace, Result};
 
 /// Default number of components of [`PcaParams`]: 2, the paper's feature-space dimension.

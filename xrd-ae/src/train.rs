@@ -1,4 +1,5 @@
-//! Minibatch training: configuration, progress reports, loss history and the step engine.
+//! Minibatch training: configuration, progress reports, the epoch loop over the step engine, and
+//! the step-by-step [`Trainer`].
 
 use ndarray::{Array2, ArrayView2, Axis, s};
 use rand::Rng;
@@ -6,7 +7,9 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 use xrd_io::Float;
 
+use crate::dense::{check_input, forward_layers};
 use crate::engine::Engine;
+use crate::history::History;
 use crate::{Adam, Dense, Error, Loss, Result};
 
 /// Stop when the monitored loss (validation if there is a validation set, training otherwise) has
@@ -100,21 +103,6 @@ pub struct Progress {
     pub train_loss: f64,
     /// Loss on the validation rows after the epoch, if there are any.
     pub val_loss: Option<f64>,
-}
-
-/// The losses of a training run, one entry per epoch.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct History {
-    /// Training loss per epoch (see [`Progress::train_loss`]).
-    pub train: Vec<f64>,
-    /// Validation loss per epoch (empty without a validation set).
-    pub validation: Vec<f64>,
-    /// Rows used for validation (indices into the training data).
-    pub validation_rows: Vec<usize>,
-    /// 1-based epoch whose weights were kept when early stopping restored the best weights.
-    pub best_epoch: Option<usize>,
-    /// Whether early stopping ended training before the planned number of epochs.
-    pub stopped_early: bool,
 }
 
 /// The minibatch buffers of an epoch: inputs and (if separate) targets, gathered from the rows.
@@ -222,7 +210,7 @@ pub(crate) fn fit_layers<F: Float, R: Rng + ?Sized>(
         )?;
         let train_loss = sum / n_train;
         let val_loss = if n_val > 0 {
-            let out = crate::network::forward_layers(layers, xv.view());
+            let out = forward_layers(layers, xv.view());
             let l = loss
                 .value(out.view(), yv.as_ref().map_or(xv.view(), |y| y.view()))
                 .as_f64();
@@ -278,4 +266,143 @@ pub(crate) fn fit_layers<F: Float, R: Rng + ?Sized>(
         }
     }
     Ok(history)
+}
+
+/// Step-by-step training of a [`Network`](crate::Network) with reusable buffers, for callers that
+/// drive the minibatches themselves (benchmarks, custom schedules). [`NetworkParams::fit`] and
+/// [`AutoencoderParams::fit`](crate::AutoencoderParams::fit) run the same engine.
+///
+/// [`NetworkParams::fit`]: crate::NetworkParams::fit
+#[derive(Debug)]
+pub struct Trainer<F> {
+    network: crate::Network<F>,
+    engine: Engine<F>,
+    batch: usize,
+    batches: Option<Batches<F>>,
+}
+
+impl<F: Float> Trainer<F> {
+    /// A trainer of `network` with `loss`, optimiser `adam` (fresh moments) and batches of at most
+    /// `batch` rows. Layers with dropout draw their masks from a stream seeded with
+    /// [`DROPOUT_SEED`](crate::DROPOUT_SEED); [`Trainer::with_rng`] seeds it from an RNG instead.
+    pub fn new(
+        network: crate::Network<F>,
+        loss: Loss,
+        adam: Adam,
+        batch: usize,
+    ) -> crate::Result<Self> {
+        adam.check()?;
+        if batch == 0 {
+            return Err(crate::Error::param("batch_size", "must be ≥ 1"));
+        }
+        let engine =
+            Engine::new(&network.layers, loss, adam, batch).with_dropout(crate::DROPOUT_SEED);
+        Ok(Trainer {
+            network,
+            engine,
+            batch,
+            batches: None,
+        })
+    }
+
+    /// The same trainer with its dropout masks drawn from a stream seeded by one `u64` of `rng`
+    /// (same seed, same masks and weights, for any number of threads).
+    pub fn with_rng<R: Rng + ?Sized>(mut self, rng: &mut R) -> Self {
+        self.engine = self.engine.with_dropout(rng.next_u64());
+        self
+    }
+
+    /// One forward/backward pass and Adam update on the batch `x` with targets `y`; returns the
+    /// loss before the update. Errors on shape mismatches, non-finite inputs or a non-finite loss.
+    pub fn step(&mut self, x: ArrayView2<'_, F>, y: ArrayView2<'_, F>) -> crate::Result<F> {
+        check_input(x, self.network.inputs(), "input")?;
+        check_input(y, self.network.outputs(), "targets")?;
+        if x.nrows() != y.nrows() || x.nrows() == 0 || x.nrows() > self.batch {
+            return Err(crate::Error::shape(
+                format!("1 to {} rows in both input and targets", self.batch),
+                format!("{} and {}", x.nrows(), y.nrows()),
+            ));
+        }
+        let loss = self.engine.step(&mut self.network.layers, x, y);
+        if !loss.is_finite() {
+            return Err(crate::Error::Diverged {
+                epoch: 0,
+                loss: loss.as_f64(),
+            });
+        }
+        Ok(loss)
+    }
+
+    /// One pass over the rows `rows` of `x` in that order, in minibatches of the trainer's batch
+    /// size (the last one smaller), against targets `y` (`None`: `x` itself, an autoencoder) —
+    /// the epoch [`NetworkParams::fit`](crate::NetworkParams::fit) runs. Returns the mean loss
+    /// over the rows (each minibatch's loss before its update, weighted by its rows). The
+    /// weights are the same bits as after the same minibatches through [`Trainer::step`].
+    ///
+    /// # Errors
+    /// Shape mismatches, row indices out of range, no rows, non-finite inputs or targets, or a
+    /// non-finite loss ([`Error::Diverged`](crate::Error::Diverged), epoch 0).
+    pub fn epoch(
+        &mut self,
+        x: ArrayView2<'_, F>,
+        y: Option<ArrayView2<'_, F>>,
+        rows: &[usize],
+    ) -> crate::Result<f64> {
+        check_input(x, self.network.inputs(), "input")?;
+        if let Some(y) = y {
+            check_input(y, self.network.outputs(), "targets")?;
+            if y.nrows() != x.nrows() {
+                return Err(crate::Error::shape(
+                    format!("{} target rows", x.nrows()),
+                    format!("{}", y.nrows()),
+                ));
+            }
+        } else if self.network.outputs() != self.network.inputs() {
+            return Err(crate::Error::shape(
+                format!("targets of {} columns", self.network.outputs()),
+                "none (the input itself)".to_string(),
+            ));
+        }
+        if rows.is_empty() {
+            return Err(crate::Error::shape("at least one row", "none"));
+        }
+        if let Some(&i) = rows.iter().find(|&&i| i >= x.nrows()) {
+            return Err(crate::Error::shape(
+                format!("row indices below {}", x.nrows()),
+                format!("{i}"),
+            ));
+        }
+        let fresh = || {
+            Batches::new(
+                self.batch,
+                self.network.inputs(),
+                y.map(|_| self.network.outputs()),
+            )
+        };
+        let batches = match self.batches.take() {
+            Some(b) if b.has_targets() == y.is_some() => b,
+            _ => fresh(),
+        };
+        let batches = self.batches.insert(batches);
+        let sum = run_epoch(
+            &mut self.engine,
+            &mut self.network.layers,
+            (x, y),
+            rows,
+            self.batch,
+            batches,
+            0,
+        )?;
+        Ok(sum / rows.len() as f64)
+    }
+
+    /// The network with its current weights.
+    pub fn network(&self) -> &crate::Network<F> {
+        &self.network
+    }
+
+    /// The trained network.
+    pub fn into_network(self) -> crate::Network<F> {
+        self.network
+    }
 }

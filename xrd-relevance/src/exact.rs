@@ -7,6 +7,8 @@
 //! This is the same function as the generic path up to floating-point rounding; windows that
 //! remove nothing cost nothing and get `Dev = 0` exactly.
 
+#![allow(unsafe_code)]
+
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
 use xrd_io::Float;

@@ -45,8 +45,8 @@ pub fn instruction_set() -> InstructionSet {
     })
 }
 
-/// The best instruction set this CPU runs.
-fn detected() -> InstructionSet {
+/// The best instruction set this CPU runs (the one feature check of the crate).
+pub(crate) fn detected() -> InstructionSet {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f") {
@@ -58,4 +58,43 @@ fn detected() -> InstructionSet {
         }
     }
     InstructionSet::Portable
+}
+
+/// A vector build of the f32 kernels: the [`InstructionSet`]s above the portable one.
+// Only the x86-64 kernels have vector builds.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Isa {
+    Avx512,
+    Avx2,
+}
+
+impl Isa {
+    /// The build for `set`; `None` for the portable kernels.
+    pub(crate) fn of(set: InstructionSet) -> Option<Isa> {
+        match set {
+            InstructionSet::Avx512 => Some(Isa::Avx512),
+            InstructionSet::Avx2 => Some(Isa::Avx2),
+            InstructionSet::Portable => None,
+        }
+    }
+}
+
+/// The vector build the f32 kernels run here (the best this CPU has, capped by [`ISA_ENV`]), or
+/// `None` for the portable kernels. Every kernel decides through this.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+#[inline]
+pub(crate) fn isa() -> Option<Isa> {
+    Isa::of(instruction_set())
+}
+
+/// Every vector build this CPU runs, best first, whatever [`ISA_ENV`] says (for tests that
+/// compare the builds).
+#[cfg(test)]
+pub(crate) fn builds_here() -> Vec<Isa> {
+    match Isa::of(detected()) {
+        Some(Isa::Avx512) => vec![Isa::Avx512, Isa::Avx2],
+        Some(Isa::Avx2) => vec![Isa::Avx2],
+        None => Vec::new(),
+    }
 }

@@ -9,7 +9,8 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::adam::Coefficients;
-use crate::lanes::{Isa, V16, WIDTH, Ymm2, Zmm};
+use crate::kernels::isa::Isa;
+use crate::kernels::lanes::{V16, WIDTH, Ymm2, Zmm};
 use xrd_io::Float;
 
 /// Weight rows per group of the forward kernel: each loaded input vector meets this many rows,
@@ -158,7 +159,7 @@ pub(crate) fn forward_lanes(
             && segments.iter().all(|&(s, e)| s <= e && e <= inputs),
         "forward_lanes: shapes"
     );
-    // SAFETY: the CPU has the instruction set `isa` names (it comes from `lanes::isa`), and the
+    // SAFETY: the CPU has the instruction set `isa` names (it comes from `isa::isa`), and the
     // kernel reads w[j·inputs + k] (j < rows, k < inputs), xt[k·16 .. k·16 + 16] and writes
     // zt[j·16 .. j·16 + 16], all within the lengths asserted above.
     unsafe {
@@ -287,7 +288,7 @@ pub(crate) fn forward_chunks(
                 && c.segments.iter().all(|&(s, e)| s <= e && e <= inputs)),
         "forward_chunks: shapes"
     );
-    // SAFETY: the CPU has `isa` (from `lanes::isa`); every index lies within the lengths asserted
+    // SAFETY: the CPU has `isa` (from `isa::isa`); every index lies within the lengths asserted
     // above (rows < bias.len(), columns < inputs, lanes < 16).
     unsafe {
         match isa {
@@ -456,7 +457,7 @@ pub(crate) fn backward_adam(
                 .fold(0.0, |a, &d| a + d)
         })
         .collect();
-    // SAFETY: the CPU has `isa` (from `lanes::isa`) and every index lies within the lengths
+    // SAFETY: the CPU has `isa` (from `isa::isa`) and every index lies within the lengths
     // asserted above (rows < bias.len(), columns < inputs, batch rows < batch).
     unsafe {
         match isa {
@@ -783,14 +784,7 @@ mod tests {
 
     /// The instruction sets of this CPU that the kernels can be built for.
     fn isas() -> Vec<Isa> {
-        let mut out = Vec::new();
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            out.push(Isa::Avx512);
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            out.push(Isa::Avx2);
-        }
+        let out = crate::kernels::isa::builds_here();
         if out.is_empty() {
             eprintln!("no AVX2 or AVX-512 here: the vector kernels never run");
         }

@@ -170,21 +170,3 @@ impl V16 for Ymm2 {
         }
     }
 }
-
-/// Which vector build runs on this CPU: AVX-512F, AVX2 + FMA, or neither (the portable kernels).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Isa {
-    Avx512,
-    Avx2,
-}
-
-/// The vector build the kernels run here, if any: the best this CPU has, capped by
-/// [`ISA_ENV`](crate::ISA_ENV).
-#[inline]
-pub(crate) fn isa() -> Option<Isa> {
-    match crate::instruction_set() {
-        crate::InstructionSet::Avx512 => Some(Isa::Avx512),
-        crate::InstructionSet::Avx2 => Some(Isa::Avx2),
-        _ => None,
-    }
-}

@@ -2,7 +2,7 @@
 
 #![allow(unsafe_code)]
 
-use crate::lanes::WIDTH;
+use crate::kernels::lanes::WIDTH;
 
 /// Writes rows `0..nb` (`nb ≤ 16`) of `x` (row-major, `inputs` columns) into the lanes of `xt`
 /// (`inputs × 16`); lanes from `nb` on are left as they are or set to zero (callers never read
@@ -50,7 +50,7 @@ fn transpose_blocks(x: &[f32], nb: usize, inputs: usize, xt: &mut [f32], nonzero
     nonzero.clear();
     nonzero.resize(if want { blocks } else { 0 }, false);
     let mut k = 0;
-    if crate::instruction_set() >= crate::InstructionSet::Avx2 {
+    if super::isa::isa().is_some() {
         // SAFETY: AVX is available; the kernel reads rows < nb, columns < inputs and writes
         // xt[k·16 ..][..16] for k < inputs, all within the lengths asserted above.
         k = unsafe { transpose_avx(x, nb, inputs, xt, nonzero) };

@@ -17,10 +17,43 @@
 //! backward fused with Adam, the fused MSE output layer); elsewhere the portable kernels here,
 //! which are also the reference the vector ones are tested against.
 
+pub(crate) mod dots;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod fused;
+pub(crate) mod isa;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod lanes;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod transpose;
+
 use rayon::prelude::*;
 use xrd_io::Float;
 
 use crate::adam::Coefficients;
+
+/// Reinterprets a slice of `F` as `f32` when `F` is `f32`.
+#[allow(unsafe_code)]
+#[inline(always)]
+pub(crate) fn as_f32<F: Float>(s: &[F]) -> Option<&[f32]> {
+    if std::any::TypeId::of::<F>() == std::any::TypeId::of::<f32>() {
+        // SAFETY: F is f32 (same TypeId), so the memory, length and alignment are those of f32.
+        Some(unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<f32>(), s.len()) })
+    } else {
+        None
+    }
+}
+
+/// Mutable [`as_f32`].
+#[allow(unsafe_code)]
+#[inline(always)]
+pub(crate) fn as_f32_mut<F: Float>(s: &mut [F]) -> Option<&mut [f32]> {
+    if std::any::TypeId::of::<F>() == std::any::TypeId::of::<f32>() {
+        // SAFETY: as in `as_f32`; the exclusive borrow is carried over.
+        Some(unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<f32>(), s.len()) })
+    } else {
+        None
+    }
+}
 
 /// Lanes of the explicit accumulators (one AVX2 vector of f32, two SSE vectors).
 const LANES: usize = 8;
@@ -29,7 +62,7 @@ const LANES: usize = 8;
 pub(crate) const SEGMENT: usize = 16;
 // The inference kernels take their segments from the transpose, which must cut the same blocks.
 #[cfg(target_arch = "x86_64")]
-const _: () = assert!(SEGMENT == crate::transpose::SEGMENT);
+const _: () = assert!(SEGMENT == crate::kernels::transpose::SEGMENT);
 /// Weights per block of rows (64 KiB of f32): large enough to amortise scheduling, small enough
 /// to balance two cores over the paper's 128-row first layer.
 const BLOCK_ELEMS: usize = 1 << 14;
@@ -56,6 +89,7 @@ pub(crate) fn rows_per_block(inputs: usize, batch: usize) -> usize {
 /// Runs of columns of `x` (batch × width, row-major) that are non-zero in some row, widened to
 /// blocks of [`SEGMENT`] columns (a zero column inside a run contributes exactly nothing)
 /// so that the kernels work on whole vectors.
+#[allow(unsafe_code)] // the AVX2 build of the column scan
 pub(crate) fn nonzero_segments<F: Float>(x: &[F], width: usize, out: &mut Vec<(usize, usize)>) {
     out.clear();
     if width == 0 {
@@ -64,7 +98,7 @@ pub(crate) fn nonzero_segments<F: Float>(x: &[F], width: usize, out: &mut Vec<(u
     // Which columns are non-zero in some row: rows are read in order (sequential memory), the
     // flags OR-ed column by column (non-zero flag: any bit of the magnitude for f32).
     let mut any = vec![0u32; width];
-    match crate::simd::as_f32(x) {
+    match crate::kernels::as_f32(x) {
         #[cfg(target_arch = "x86_64")]
         Some(x) if has_avx2() => {
             // SAFETY: AVX2 is available (checked); the loop is safe code.
@@ -161,18 +195,18 @@ fn dots_simd<F: Float, const R: usize>(
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        let (Some(w32), Some(out32)) = (crate::simd::as_f32(w), crate::simd::as_f32_mut(out))
+        let (Some(w32), Some(out32)) = (crate::kernels::as_f32(w), crate::kernels::as_f32_mut(out))
         else {
             return false;
         };
         let mut rows: [&[f32]; R] = [&[]; R];
         for (dst, x) in rows.iter_mut().zip(xs) {
-            match crate::simd::as_f32(x) {
+            match crate::kernels::as_f32(x) {
                 Some(x) => *dst = x,
                 None => return false,
             }
         }
-        crate::simd::dots::<R>(&rows, w32, segments, out32).is_some()
+        crate::kernels::dots::dots::<R>(&rows, w32, segments, out32).is_some()
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -212,7 +246,7 @@ fn dots_any<F: Float>(xs: &[&[F]], w: &[F], segments: &[(usize, usize)], out: &m
 }
 
 /// `out[j·n + r] = W[j, :]·xs[r]` over `segments` for the rows `j` of `w` (at most
-/// [`simd::W_ROWS`](crate::simd::W_ROWS), each `inputs` long) and the `n ≤ ROW_GROUP` rows `xs`:
+/// [`dots::W_ROWS`](crate::kernels::dots::W_ROWS), each `inputs` long) and the `n ≤ ROW_GROUP` rows `xs`:
 /// the AVX-512 kernel (several weight rows at once) when it runs here, [`dots_any`] row by row
 /// otherwise.
 #[inline(always)]
@@ -224,14 +258,14 @@ fn dots_rows<F: Float>(
     out: &mut [F],
 ) {
     #[cfg(target_arch = "x86_64")]
-    if let (Some(w32), Some(out32)) = (crate::simd::as_f32(w), crate::simd::as_f32_mut(out)) {
+    if let (Some(w32), Some(out32)) = (crate::kernels::as_f32(w), crate::kernels::as_f32_mut(out)) {
         let mut x32: [&[f32]; ROW_GROUP] = [&[]; ROW_GROUP];
-        let mut w32s: [&[f32]; crate::simd::W_ROWS] = [&[]; crate::simd::W_ROWS];
+        let mut w32s: [&[f32]; crate::kernels::dots::W_ROWS] = [&[]; crate::kernels::dots::W_ROWS];
         let nw = w32.len() / inputs.max(1);
-        if xs.len() <= ROW_GROUP && nw <= crate::simd::W_ROWS {
+        if xs.len() <= ROW_GROUP && nw <= crate::kernels::dots::W_ROWS {
             let mut ok = true;
             for (d, x) in x32.iter_mut().zip(xs) {
-                match crate::simd::as_f32(x) {
+                match crate::kernels::as_f32(x) {
                     Some(x) => *d = x,
                     None => ok = false,
                 }
@@ -240,7 +274,8 @@ fn dots_rows<F: Float>(
                 *d = wr;
             }
             if ok
-                && crate::simd::dots_block(&x32[..xs.len()], &w32s[..nw], segments, out32).is_some()
+                && crate::kernels::dots::dots_block(&x32[..xs.len()], &w32s[..nw], segments, out32)
+                    .is_some()
             {
                 return;
             }
@@ -263,7 +298,7 @@ fn forward_block<F: Float>(
 ) {
     let inputs = rows.first().map_or(0, |r| r.len());
     let batch = rows.len();
-    const WR: usize = crate::simd::W_ROWS;
+    const WR: usize = crate::kernels::dots::W_ROWS;
     let mut tmp = [F::zero(); WR * ROW_GROUP];
     for ((wg, zg), bg) in w
         .chunks(WR * inputs.max(1))
@@ -294,12 +329,13 @@ fn forward_block_avx2<F: Float>(
     forward_block(w, bias, rows, segments, zt);
 }
 
-/// Whether the AVX2 builds of the kernels run here (see [`instruction_set`](crate::instruction_set)).
+/// Whether the AVX2 builds of the kernels run here (the AVX-512 machines run them too).
 #[inline]
 fn has_avx2() -> bool {
-    crate::instruction_set() >= crate::InstructionSet::Avx2
+    isa::isa().is_some()
 }
 
+#[allow(unsafe_code)] // calls the AVX2 build
 fn forward_block_dispatch<F: Float>(
     w: &[F],
     bias: &[F],
@@ -337,7 +373,7 @@ pub(crate) fn forward<F: Float>(
     }
     zt.resize(outputs * batch, F::zero());
     // Whole groups of the kernel's weight rows per task.
-    let rpb = rows_per_block(inputs, batch).next_multiple_of(crate::simd::W_ROWS);
+    let rpb = rows_per_block(inputs, batch).next_multiple_of(crate::kernels::dots::W_ROWS);
     let rows: Vec<&[F]> = x.chunks_exact(inputs.max(1)).collect();
     let zt = &mut zt[..outputs * batch];
     if outputs <= rpb {
@@ -367,8 +403,8 @@ fn forward_lanes<F: Float>(
     segments: &[(usize, usize)],
     z: &mut [F],
 ) -> bool {
-    use crate::simd::{as_f32, as_f32_mut};
-    let Some(isa) = crate::lanes::isa() else {
+    use crate::kernels::{as_f32, as_f32_mut};
+    let Some(isa) = isa::isa() else {
         return false;
     };
     let (Some(w), Some(b), Some(x), Some(z)) =
@@ -388,14 +424,14 @@ const GROUP_CHUNKS: usize = 8;
 /// `out = x·Wᵀ + b` (x: rows × inputs, out: rows × outputs, both row-major) with the f32 lane
 /// kernels, a blocked matrix product: the rows go in groups of up to [`GROUP_CHUNKS`] chunks of
 /// 16 (the lanes); each chunk is transposed (in parallel), then tasks of weight rows each run
-/// [`fused::forward_chunks`](crate::fused::forward_chunks) over the whole group, so each weight
+/// [`fused::forward_chunks`](crate::kernels::fused::forward_chunks) over the whole group, so each weight
 /// is read from memory once per group. `segments`: the columns to sum for every row (training:
 /// the batch's non-zero columns), or `None`: each chunk skips the columns zero in its own rows
 /// (inference). Every output is one fixed chain of fused multiply-adds whatever the blocking or
 /// the number of threads. `false` if the shapes do not allow it.
 #[cfg(target_arch = "x86_64")]
 fn lanes_product(
-    isa: crate::lanes::Isa,
+    isa: isa::Isa,
     w: &[f32],
     b: &[f32],
     x: &[f32],
@@ -403,8 +439,8 @@ fn lanes_product(
     segments: Option<&[(usize, usize)]>,
     out: &mut [f32],
 ) -> bool {
-    use crate::fused::{Chunk, forward_chunks};
-    use crate::lanes::WIDTH;
+    use crate::kernels::fused::{Chunk, forward_chunks};
+    use crate::kernels::lanes::WIDTH;
     let outputs = b.len();
     let inputs = x.len().checked_div(rows).unwrap_or(0);
     if inputs == 0 || outputs == 0 || w.len() != outputs * inputs || out.len() < rows * outputs {
@@ -416,8 +452,8 @@ fn lanes_product(
     let group_rows = GROUP_CHUNKS * WIDTH;
     // Tasks of whole register groups of weight rows, about four per thread.
     let unit = match isa {
-        crate::lanes::Isa::Avx512 => 8,
-        crate::lanes::Isa::Avx2 => 6,
+        isa::Isa::Avx512 => 8,
+        isa::Isa::Avx2 => 6,
     };
     let tasks = 4 * rayon::current_num_threads();
     let rpb = outputs.div_ceil(tasks).next_multiple_of(unit);
@@ -436,8 +472,8 @@ fn lanes_product(
             .for_each(|((xt, xc), seg)| {
                 let nb = xc.len() / inputs;
                 match segments {
-                    Some(_) => crate::transpose::transpose_lanes(xc, nb, inputs, xt),
-                    None => crate::transpose::transpose_segments(xc, nb, inputs, xt, seg),
+                    Some(_) => crate::kernels::transpose::transpose_lanes(xc, nb, inputs, xt),
+                    None => crate::kernels::transpose::transpose_segments(xc, nb, inputs, xt, seg),
                 }
             });
         let (xt, segs) = (&xt[..nc * inputs * WIDTH], &segs[..nc]);
@@ -482,11 +518,14 @@ struct SharedOut(*mut f32, usize);
 // SAFETY: tasks only write through `SharedOut::write`, each to elements no other task writes, and
 // the owner of the slice waits for every task before reading it.
 #[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
 unsafe impl Send for SharedOut {}
 #[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
 unsafe impl Sync for SharedOut {}
 
 #[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
 impl SharedOut {
     #[inline(always)]
     fn write(self, i: usize, v: f32) {
@@ -500,8 +539,8 @@ impl SharedOut {
 /// its own zero columns); `false` if they do not run here.
 #[cfg(target_arch = "x86_64")]
 fn infer_lanes<F: Float>(weight: &[F], bias: &[F], x: &[F], rows: usize, out: &mut [F]) -> bool {
-    use crate::simd::{as_f32, as_f32_mut};
-    let Some(isa) = crate::lanes::isa() else {
+    use crate::kernels::{as_f32, as_f32_mut};
+    let Some(isa) = isa::isa() else {
         return false;
     };
     let (Some(w), Some(b), Some(x), Some(out)) =
@@ -546,7 +585,7 @@ pub(crate) fn forward_rows<F: Float>(
         return;
     }
     #[cfg(target_arch = "x86_64")]
-    if rows > crate::lanes::WIDTH && infer_lanes(weight, bias, x, rows, out) {
+    if rows > crate::kernels::lanes::WIDTH && infer_lanes(weight, bias, x, rows, out) {
         return;
     }
     // Enough groups per task to amortise scheduling, few enough to balance two cores.
@@ -566,7 +605,7 @@ pub(crate) fn forward_rows<F: Float>(
                 row.copy_from_slice(bias);
             }
             let mut tile_segments = Vec::new();
-            let mut tmp = [F::zero(); INFER_GROUP * crate::simd::W_ROWS];
+            let mut tmp = [F::zero(); INFER_GROUP * crate::kernels::dots::W_ROWS];
             let mut k0 = 0;
             while k0 < inputs {
                 let k1 = (k0 + INFER_TILE).min(inputs);
@@ -582,7 +621,7 @@ pub(crate) fn forward_rows<F: Float>(
                         continue;
                     }
                     let n = xr.len();
-                    const WR: usize = crate::simd::W_ROWS;
+                    const WR: usize = crate::kernels::dots::W_ROWS;
                     for (jb, wg) in weight.chunks(WR * inputs).enumerate() {
                         let nw = wg.len() / inputs;
                         dots_rows(xr, wg, inputs, &tile_segments, &mut tmp[..nw * n]);
@@ -811,6 +850,7 @@ fn backward_block_avx2<F: Float, S: RowSink<F>>(
 }
 
 #[allow(clippy::too_many_arguments)]
+#[allow(unsafe_code)] // calls the AVX2 build
 fn backward_block_dispatch<F: Float, S: RowSink<F>>(
     p: &Backward<'_, F>,
     sink: &S,
@@ -932,8 +972,8 @@ impl<F: Float> RowSink<F> for AdamSink<F> {
     ) -> bool {
         #[cfg(target_arch = "x86_64")]
         {
-            use crate::simd::{as_f32, as_f32_mut};
-            let Some(isa) = crate::lanes::isa() else {
+            use crate::kernels::{as_f32, as_f32_mut};
+            let Some(isa) = isa::isa() else {
                 return false;
             };
             let (Some(x), Some(dz), Some(w), Some(b), Some(part)) = (
@@ -960,7 +1000,7 @@ impl<F: Float> RowSink<F> for AdamSink<F> {
                     *d = dz[bi * outputs + first_row + i];
                 }
             }
-            let block = crate::fused::BackwardBlock {
+            let block = crate::kernels::fused::BackwardBlock {
                 x,
                 dzt: &dzt,
                 batch: p.batch,
@@ -968,9 +1008,9 @@ impl<F: Float> RowSink<F> for AdamSink<F> {
                 segments: p.segments,
                 xpack: as_f32(p.xpack).unwrap_or(&[]),
             };
-            let moments = crate::fused::Moments { m, v, mb, vb };
-            let c = crate::fused::AdamF32::new(&self.c);
-            crate::fused::backward_adam(isa, &c, &block, w, b, moments, part);
+            let moments = crate::kernels::fused::Moments { m, v, mb, vb };
+            let c = crate::kernels::fused::AdamF32::new(&self.c);
+            crate::kernels::fused::backward_adam(isa, &c, &block, w, b, moments, part);
             true
         }
         #[cfg(not(target_arch = "x86_64"))]
@@ -1041,9 +1081,9 @@ pub(crate) struct OutputMoments<'a, F> {
 pub(crate) fn output_fusable<F: Float>(batch: usize) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        crate::simd::as_f32::<F>(&[]).is_some()
-            && crate::lanes::isa().is_some()
-            && (1..=crate::lanes::WIDTH).contains(&batch)
+        crate::kernels::as_f32::<F>(&[]).is_some()
+            && isa::isa().is_some()
+            && (1..=crate::kernels::lanes::WIDTH).contains(&batch)
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -1055,7 +1095,7 @@ pub(crate) fn output_fusable<F: Float>(batch: usize) -> bool {
 /// An identity output layer trained on the mean squared error, in one pass over its weights: each
 /// block of rows computes its pre-activations (the batch across the lanes), the loss gradient
 /// `2·(z − y)/n` and its share of the loss, then the fused backward + Adam of
-/// [`fused::backward_adam`](crate::fused::backward_adam) while the block's weights are still in
+/// [`fused::backward_adam`](crate::kernels::fused::backward_adam) while the block's weights are still in
 /// cache. The input gradient (if `dx` is given) is the sum of per-block partial sums in block
 /// order, the loss the sum of per-block f64 sums in block order, so results do not depend on the
 /// number of threads. Returns the loss, or `None` (nothing done) where [`output_fusable`] is false.
@@ -1072,13 +1112,15 @@ pub(crate) fn output_mse_adam<F: Float>(
 ) -> Option<F> {
     #[cfg(target_arch = "x86_64")]
     {
-        use crate::fused::{AdamF32, BackwardBlock, Moments, backward_adam, forward_lanes};
-        use crate::lanes::WIDTH;
-        use crate::simd::{as_f32, as_f32_mut};
+        use crate::kernels::fused::{
+            AdamF32, BackwardBlock, Moments, backward_adam, forward_lanes,
+        };
+        use crate::kernels::lanes::WIDTH;
+        use crate::kernels::{as_f32, as_f32_mut};
         if !output_fusable::<F>(out.batch) {
             return None;
         }
-        let isa = crate::lanes::isa()?;
+        let isa = isa::isa()?;
         let batch = out.batch;
         let outputs = bias.len();
         let inputs = out.x.len() / batch;
@@ -1105,9 +1147,9 @@ pub(crate) fn output_mse_adam<F: Float>(
             as_f32_mut(mo.vb)?,
             as_f32_mut(partials)?,
         );
-        crate::transpose::transpose_lanes(x, batch, inputs, xt);
+        crate::kernels::transpose::transpose_lanes(x, batch, inputs, xt);
         let xt = &*xt;
-        let scale = 2.0f32 / (batch * outputs) as f32;
+        let scale = crate::loss::mse_scale::<f32>(batch * outputs);
         let c32 = AdamF32::new(c);
         let mut parts_iter = parts.chunks_mut(part_len.max(1));
         let blocks: Vec<_> = w
@@ -1142,9 +1184,9 @@ pub(crate) fn output_mse_adam<F: Float>(
                     .enumerate()
                 {
                     for (bi, d) in d.iter_mut().enumerate() {
-                        let e = z[bi] - y[bi * outputs + j0 + i];
+                        let (e, g) = crate::loss::mse_error(z[bi], y[bi * outputs + j0 + i], scale);
                         loss += f64::from(e) * f64::from(e);
-                        *d = scale * e;
+                        *d = g;
                     }
                 }
                 let p = BackwardBlock {

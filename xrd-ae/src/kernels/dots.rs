@@ -1,40 +1,20 @@
-//! Hand-vectorised f32 kernels for x86-64 with AVX2 and FMA (and AVX-512F for the dot products),
-//! used when the CPU has them. The portable kernels in `kernels` are the reference (and what f64
+//! Hand-vectorised f32 dot products for x86-64 with AVX2 and FMA (and with AVX-512F, several
+//! weight rows at once), used when the CPU has them. The portable kernels in `kernels` are the reference (and what f64
 //! and other CPUs run); these compute the same sums with fused multiply-adds, in an order that is
 //! fixed for a given shape, so results are reproducible run to run on one machine.
+//!
+//! These are the only kernels not written over [`V16`](super::lanes::V16): they sum across lanes,
+//! so their bits depend on the vector width and reduction tree of each instruction set (8 lanes
+//! with a fixed pairwise tree for AVX2; 16-lane masked loads and the AVX-512 reduction), which
+//! the lane-independent abstraction deliberately hides. Written over `V16`, the AVX2 dot products
+//! would sum in 16 lanes and change the results of small-batch inference.
 
 #![allow(unsafe_code)]
-
-use std::any::TypeId;
-
-use xrd_io::Float;
-
-/// Reinterprets a slice of `F` as `f32` when `F` is `f32`.
-#[inline(always)]
-pub(crate) fn as_f32<F: Float>(s: &[F]) -> Option<&[f32]> {
-    if TypeId::of::<F>() == TypeId::of::<f32>() {
-        // SAFETY: F is f32 (same TypeId), so the memory, length and alignment are those of f32.
-        Some(unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<f32>(), s.len()) })
-    } else {
-        None
-    }
-}
-
-/// Mutable [`as_f32`].
-#[inline(always)]
-pub(crate) fn as_f32_mut<F: Float>(s: &mut [F]) -> Option<&mut [f32]> {
-    if TypeId::of::<F>() == TypeId::of::<f32>() {
-        // SAFETY: as in `as_f32`; the exclusive borrow is carried over.
-        Some(unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<f32>(), s.len()) })
-    } else {
-        None
-    }
-}
 
 /// Whether the f32 AVX2/FMA kernels can run on this CPU.
 #[inline]
 pub(crate) fn available() -> bool {
-    crate::instruction_set() >= crate::InstructionSet::Avx2
+    super::isa::isa().is_some()
 }
 
 /// `out[r] = Σ_k xs[r][k]·w[k]` over `segments` for `R` rows; `None` if the shapes do not allow
@@ -107,7 +87,7 @@ pub(crate) const W_ROWS: usize = 3;
 /// Whether the AVX-512 kernels can run on this CPU.
 #[inline]
 pub(crate) fn available512() -> bool {
-    crate::instruction_set() >= crate::InstructionSet::Avx512
+    super::isa::isa() == Some(super::isa::Isa::Avx512)
 }
 
 /// `out[j·R + r] = Σ_k xs[r][k]·ws[j][k]` over `segments`, for up to [`W_ROWS`] weight rows `ws`
