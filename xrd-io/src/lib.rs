@@ -30,4 +30,4 @@ pub use numpy::{NPZ_PATTERNS, NPZ_TWO_THETA};
 pub use pattern::{Metadata, Pattern};
 pub use resample::{OutOfRange, resample_into};
 pub use wavelength::{Anode, Line, Wavelength};
-pub use write::{OutputFormat, save, write};
+pub use write::{OutputFormat, save, write, write_atomic};

@@ -143,6 +143,18 @@ pub fn save(path: impl AsRef<Path>, patterns: &[Pattern], format: OutputFormat) 
     })
 }
 
+/// Writes `bytes` to `path` atomically: into a temporary file in the same folder, flushed to
+/// disk, then renamed over `path`. The workspace's one atomic writer: the model files of xrd-ae
+/// and xrd-classify go through it too.
+///
+/// # Errors
+/// [`Error::Io`] naming the temporary file or `path`; `path` is then left as it was.
+pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
+    atomically(path.as_ref(), |file, temp| {
+        file.write_all(bytes).map_err(io_error(temp))
+    })
+}
+
 /// Creates `path` atomically: `fill` writes a new temporary file in the same folder (whose path
 /// it gets for error messages), which is then flushed to disk and renamed over `path`. On any
 /// error the temporary file is removed and `path` is left as it was.
