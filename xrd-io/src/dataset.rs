@@ -160,6 +160,27 @@ impl<F: Float> Dataset<F> {
         self.patterns.row(i)
     }
 
+    /// The rows `rows` of this data set, in the order given (repeats allowed), with their names
+    /// and labels: the one way to split a data set into training, test and held-out parts.
+    ///
+    /// # Errors
+    /// [`Error::Degenerate`] naming the first row index that is not below [`Dataset::len`].
+    pub fn select(&self, rows: &[usize]) -> Result<Dataset<F>> {
+        if let Some(&bad) = rows.iter().find(|&&i| i >= self.len()) {
+            return Err(Error::Degenerate {
+                what: "dataset row selection",
+                reason: format!("row {bad} does not exist ({} rows)", self.len()),
+            });
+        }
+        Ok(Dataset {
+            grid: self.grid,
+            patterns: self.patterns.select(Axis(0), rows),
+            names: rows.iter().map(|&i| self.names[i].clone()).collect(),
+            labels: self.labels.select(Axis(0), rows),
+            label_names: self.label_names.clone(),
+        })
+    }
+
     /// The column of `labels` named `name`.
     pub fn label(&self, name: &str) -> Option<ArrayView1<'_, f64>> {
         self.label_names
@@ -453,6 +474,29 @@ mod tests {
             d.with_labels(Array2::zeros((2, 2)), vec!["x".into()])
                 .is_err()
         );
+    }
+
+    #[test]
+    fn select_keeps_names_labels_and_order() {
+        let g = Grid::new(1.0, 1.0, 2).unwrap();
+        let d = Dataset::<f64>::new(
+            g,
+            ndarray::array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]],
+            vec!["a".into(), "b".into(), "c".into()],
+            ndarray::array![[0.1], [0.2], [0.3]],
+            vec!["x".into()],
+        )
+        .unwrap();
+        let s = d.select(&[2, 0, 2]).unwrap();
+        assert_eq!(s.names, vec!["c", "a", "c"]);
+        assert_eq!(
+            s.patterns,
+            ndarray::array![[5.0, 6.0], [1.0, 2.0], [5.0, 6.0]]
+        );
+        assert_eq!(s.label("x").unwrap().to_vec(), vec![0.3, 0.1, 0.3]);
+        assert!(s.check().is_ok());
+        assert!(d.select(&[]).unwrap().is_empty());
+        assert!(matches!(d.select(&[1, 3]), Err(Error::Degenerate { .. })));
     }
 
     #[test]
