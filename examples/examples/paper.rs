@@ -668,7 +668,7 @@ fn table2(rows: &[EstimateRow]) -> String {
 fn summarise(data: &Data, o: &Options, runs: &[RunResult]) -> Value {
     let stat = |f: &dyn Fn(&RunResult) -> f64| {
         let v: Vec<f64> = runs.iter().map(f).collect();
-        let (mean, sd) = pipeline::mean_sd(&v);
+        let xrd_io::MeanSd { mean, sd, .. } = xrd_io::MeanSd::of(&v);
         (mean, sd, v)
     };
     let mut spread = BTreeMap::new();

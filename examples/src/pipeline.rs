@@ -219,18 +219,6 @@ pub fn median(v: &mut [f64]) -> f64 {
     }
 }
 
-/// Mean and sample standard deviation (sd 0 for one value).
-pub fn mean_sd(v: &[f64]) -> (f64, f64) {
-    let n = v.len() as f64;
-    let mean = v.iter().sum::<f64>() / n;
-    let sd = if v.len() > 1 {
-        (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    } else {
-        0.0
-    };
-    (mean, sd)
-}
-
 /// The process exit code of an example: success, or the error on stderr and failure.
 pub fn exit_code(result: Result<()>) -> std::process::ExitCode {
     match result {
@@ -285,9 +273,6 @@ mod tests {
     fn statistics() {
         assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
-        let (m, s) = mean_sd(&[1.0, 2.0, 3.0]);
-        assert_eq!(m, 2.0);
-        assert!((s - 1.0).abs() < 1e-12);
         assert_eq!(
             formula(&[1.0, 0.0, 10.5, 1.5]),
             "Sm1.000Zr0.000Fe10.500Ti1.500"

@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 use xrd_ae::{AutoencoderConfig, AutoencoderParams};
-use xrd_io::{Dataset, Float};
+use xrd_io::{Dataset, Float, MeanSd};
 
 use crate::composition::{mean_rows, same_composition};
 use crate::{
@@ -188,48 +188,6 @@ impl EvalConfig {
     }
 }
 
-/// Mean and spread of one measure over seeds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Stat {
-    /// Mean.
-    pub mean: f64,
-    /// Sample standard deviation (0 for a single value).
-    pub sd: f64,
-    /// Number of values.
-    pub n: usize,
-}
-
-impl Stat {
-    /// Mean and sample standard deviation of `values` (NaN mean when empty).
-    pub fn of(values: &[f64]) -> Stat {
-        let n = values.len();
-        if n == 0 {
-            return Stat {
-                mean: f64::NAN,
-                sd: f64::NAN,
-                n,
-            };
-        }
-        let mean = values.iter().sum::<f64>() / n as f64;
-        let sd = if n > 1 {
-            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
-        } else {
-            0.0
-        };
-        Stat { mean, sd, n }
-    }
-}
-
-impl fmt::Display for Stat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.n == 0 {
-            return f.write_str("—");
-        }
-        let digits = if self.mean.abs() >= 100.0 { 1 } else { 4 };
-        write!(f, "{:.*} ± {:.*}", digits, self.mean, digits, self.sd)
-    }
-}
-
 /// One method on one hold-out against one reference.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvalRow {
@@ -251,9 +209,9 @@ pub struct EvalRow {
 
 impl EvalRow {
     /// Mean ± spread of measure `i` (index into [`METRICS`]).
-    pub fn stat(&self, i: usize) -> Stat {
+    pub fn stat(&self, i: usize) -> MeanSd {
         let v: Vec<f64> = self.values.iter().map(|m| m[i]).collect();
-        Stat::of(&v)
+        MeanSd::of(&v)
     }
 }
 
@@ -479,7 +437,7 @@ impl EvalTable {
     /// Per method, the measures averaged over the hold-outs within each seed, then mean ±
     /// spread over seeds (the baselines' single run counts for every seed). Hold-outs where the
     /// method failed for some seed are left out of that seed's average.
-    pub fn summary(&self, reference: Reference) -> Vec<(Method, [Stat; 6])> {
+    pub fn summary(&self, reference: Reference) -> Vec<(Method, [MeanSd; 6])> {
         let seeds = self.seeds.len();
         self.methods()
             .into_iter()
@@ -499,7 +457,7 @@ impl EvalTable {
                             (!vals.is_empty()).then(|| vals.iter().sum::<f64>() / vals.len() as f64)
                         })
                         .collect();
-                    Stat::of(&per_seed)
+                    MeanSd::of(&per_seed)
                 });
                 (m, stats)
             })

@@ -16,6 +16,7 @@ mod pattern;
 pub mod peaks;
 mod resample;
 pub mod similarity;
+mod stats;
 mod wavelength;
 mod write;
 
@@ -29,5 +30,6 @@ pub use normalize::{Normalization, normalize};
 pub use numpy::{NPZ_PATTERNS, NPZ_TWO_THETA};
 pub use pattern::{Metadata, Pattern};
 pub use resample::{OutOfRange, resample_into};
+pub use stats::MeanSd;
 pub use wavelength::{Anode, Line, Wavelength};
 pub use write::{OutputFormat, save, write, write_atomic};
