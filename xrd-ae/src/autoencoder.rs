@@ -422,7 +422,7 @@ impl<F: Float> AutoencoderParams<F> {
     /// restart's validation MSE in seed order. Ties go to the earlier seed.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for no seeds; [`Error::Shape`] when `validation` is empty or
+    /// [`Error::InvalidParameter`] for no seeds; [`Error::ShapeMismatch`] when `validation` is empty or
     /// its width differs from `data`'s; training errors of any restart.
     pub fn fit_best<S1: Data<Elem = F>, S2: Data<Elem = F>>(
         &self,

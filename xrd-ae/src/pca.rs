@@ -64,7 +64,7 @@ impl PcaParams {
     /// # Errors
     /// [`Error::InvalidParameter`] for invalid parameters or more components than the centred
     /// data have dimensions; [`Error::TooFewSamples`] for fewer than two rows;
-    /// [`Error::NonFinite`] for NaN/∞ values; [`Error::Shape`] for zero columns.
+    /// [`Error::NonFinite`] for NaN/∞ values; [`Error::ShapeMismatch`] for zero columns.
     pub fn fit<F: Float, S: Data<Elem = F>>(&self, x: &ArrayBase<S, Ix2>) -> Result<Pca<F>> {
         self.check()?;
         let (n, d) = x.dim();

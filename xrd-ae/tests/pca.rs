@@ -220,16 +220,19 @@ fn fspace_bad_data_is_refused() {
     let empty = Array2::<f64>::zeros((3, 0));
     assert!(matches!(
         Pca::params().components(1).fit(&empty),
-        Err(Error::Shape { .. })
+        Err(Error::ShapeMismatch { .. })
     ));
     let pca = Pca::params().fit(&data(6, 5, 1)).unwrap();
     assert!(matches!(
         pca.encode(Array2::zeros((2, 4)).view()),
-        Err(Error::Shape { .. })
+        Err(Error::ShapeMismatch { .. })
     ));
     assert!(matches!(
         pca.decode(Array2::zeros((2, 3)).view()),
-        Err(Error::Shape { .. })
+        Err(Error::ShapeMismatch { .. })
     ));
-    assert!(matches!(pca.decode_point(&[0.0]), Err(Error::Shape { .. })));
+    assert!(matches!(
+        pca.decode_point(&[0.0]),
+        Err(Error::ShapeMismatch { .. })
+    ));
 }

@@ -287,9 +287,9 @@ impl ClassifierParams {
                             .epoch(x.view(), Some(y.view()), &rows)
                             .map_err(|e| match e {
                                 xrd_ae::Error::Diverged { loss, .. } => {
-                                    Error::Network(xrd_ae::Error::Diverged { epoch, loss })
+                                    Error::Ae(xrd_ae::Error::Diverged { epoch, loss })
                                 }
-                                other => Error::Network(other),
+                                other => Error::Ae(other),
                             })?;
                     }
                     sum += l / cfg.passes as f64 * n as f64;

@@ -366,7 +366,7 @@ mod tests {
         };
         assert!(matches!(
             ClassifierParams::default().optimizer(adam).check(),
-            Err(Error::Network(xrd_ae::Error::InvalidParameter { .. }))
+            Err(Error::Ae(xrd_ae::Error::InvalidParameter { .. }))
         ));
     }
 

@@ -198,7 +198,7 @@ fn classify_save_load_round_trip() {
     ));
     assert!(matches!(
         Classifier::load(dir.path().join("missing")),
-        Err(Error::Io { .. })
+        Err(Error::File { .. })
     ));
 }
 
@@ -244,7 +244,7 @@ fn classify_bad_inputs_are_errors() {
         .unwrap();
     assert!(matches!(
         model.predict(&Array2::<f32>::zeros((2, 3))),
-        Err(Error::Shape { .. })
+        Err(Error::ShapeMismatch { .. })
     ));
     let mut x = Array2::<f32>::zeros((1, 56));
     x[[0, 3]] = f32::NAN;

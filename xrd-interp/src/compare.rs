@@ -108,7 +108,7 @@ pub fn clean<F: Float>(pattern: &[F]) -> Vec<f64> {
 /// Compares `predicted` with `truth` (both on `grid`, both passed through [`clean`] first).
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for bad `params`; [`Error::Shape`] when a pattern does not
+/// [`Error::InvalidParameter`] for bad `params`; [`Error::ShapeMismatch`] when a pattern does not
 /// have one value per grid point or contains NaN/inf.
 pub fn compare<F: Float>(
     predicted: &[F],
@@ -119,7 +119,7 @@ pub fn compare<F: Float>(
     params.check()?;
     for (what, p) in [("predicted pattern", predicted), ("true pattern", truth)] {
         if p.len() != grid.len() || p.iter().any(|v| !v.is_finite()) {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 what,
                 expected: format!("{} finite values (the grid)", grid.len()),
                 found: format!(

@@ -104,7 +104,7 @@ impl GeneratorParams {
     /// estimator is fitted on the latent points with the compositions (`data.labels`) as values.
     ///
     /// # Errors
-    /// [`Error::Shape`] when the model's input width is not the grid length or its feature
+    /// [`Error::ShapeMismatch`] when the model's input width is not the grid length or its feature
     /// space is not 2-D, or when the data has no label columns; the model's and estimator's
     /// errors (e.g. fewer than three distinct latent points).
     pub fn build<F: Float, M: FeatureSpace<F>>(
@@ -114,21 +114,21 @@ impl GeneratorParams {
     ) -> Result<Generator<F, M>> {
         self.check()?;
         if model.latent() != 2 {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 what: "feature space",
                 expected: "2 dimensions".into(),
                 found: format!("{}", model.latent()),
             });
         }
         if model.inputs() != data.grid.len() {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 what: "feature-space input",
                 expected: format!("{} points (the data grid)", data.grid.len()),
                 found: format!("{}", model.inputs()),
             });
         }
         if data.labels.ncols() == 0 {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 what: "training compositions",
                 expected: "≥ 1 label column".into(),
                 found: "none".into(),
@@ -527,7 +527,7 @@ impl<F: Float, M: FeatureSpace<F>> Generator<F, M> {
             .collect();
         let n_ok = ok.len() / 2;
         let decoded = if n_ok > 0 {
-            let z = Array2::from_shape_vec((n_ok, 2), ok).map_err(|e| Error::Shape {
+            let z = Array2::from_shape_vec((n_ok, 2), ok).map_err(|e| Error::ShapeMismatch {
                 what: "latent points",
                 expected: "n × 2".into(),
                 found: e.to_string(),
@@ -547,7 +547,7 @@ impl<F: Float, M: FeatureSpace<F>> Generator<F, M> {
                         Some(row) => {
                             Ok(self.finish(composition.clone(), row.to_owned(), latent, estimate))
                         }
-                        None => Err(Error::Shape {
+                        None => Err(Error::ShapeMismatch {
                             what: "decoded sweep",
                             expected: format!("{n_ok} rows"),
                             found: "fewer".into(),

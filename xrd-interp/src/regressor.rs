@@ -71,7 +71,7 @@ impl RegressorConfig {
     /// outputs to the training patterns, because the Pearson loss leaves scale and offset free.
     ///
     /// # Errors
-    /// [`Error::Shape`] for data without labels; the engine's errors (e.g. too few rows).
+    /// [`Error::ShapeMismatch`] for data without labels; the engine's errors (e.g. too few rows).
     pub fn fit<F: Float, R: Rng + ?Sized>(
         &self,
         data: &Dataset<F>,
@@ -80,7 +80,7 @@ impl RegressorConfig {
         self.check()?;
         let m = data.labels.ncols();
         if m == 0 || data.is_empty() {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 what: "training data",
                 expected: "≥ 1 pattern with ≥ 1 composition (label) column".into(),
                 found: format!("{} × {} labels", data.labels.nrows(), m),
@@ -198,7 +198,7 @@ impl<F: Float> PatternModel<F> for DirectRegressor<F> {
         check_composition(composition, self.offset.len())?;
         let labels =
             Array2::from_shape_vec((1, composition.len()), composition.to_vec()).map_err(|e| {
-                Error::Shape {
+                Error::ShapeMismatch {
                     what: "composition",
                     expected: "1 × components".into(),
                     found: e.to_string(),

@@ -175,7 +175,7 @@ fn bad_generator_inputs_are_errors() {
         .expect("build");
     assert!(matches!(
         Generator::new(other, &data),
-        Err(Error::Shape { .. })
+        Err(Error::ShapeMismatch { .. })
     ));
 }
 

@@ -135,10 +135,10 @@ impl TriangleParams {
     /// Validates every parameter.
     ///
     /// # Errors
-    /// [`Error::InvalidParam`] naming the first invalid parameter.
+    /// [`Error::InvalidParameter`] naming the first invalid parameter.
     pub fn check(&self) -> Result<()> {
         let bad = |name, value: String, reason| {
-            Err(Error::InvalidParam {
+            Err(Error::InvalidParameter {
                 name,
                 value,
                 reason,
@@ -180,7 +180,7 @@ impl TriangleParams {
     /// row represents them in [`Estimate::triangle`](crate::Estimate::triangle).
     ///
     /// # Errors
-    /// [`Error::InvalidParam`], [`Error::Shape`] (points not n × 2, values not n × m with m ≥ 1),
+    /// [`Error::InvalidParameter`], [`Error::ShapeMismatch`] (points not n × 2, values not n × m with m ≥ 1),
     /// [`Error::NonFinite`], [`Error::TooFewPoints`] (fewer than 3 distinct points).
     pub fn fit<F: Float>(
         &self,

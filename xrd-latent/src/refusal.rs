@@ -85,11 +85,11 @@ impl RefusalPolicy {
     /// Validates the policy.
     ///
     /// # Errors
-    /// [`Error::InvalidParam`] when `max_distance` or `max_reconstruction_error` is NaN or
+    /// [`Error::InvalidParameter`] when `max_distance` or `max_reconstruction_error` is NaN or
     /// negative (`∞` is valid).
     pub fn check(&self) -> Result<()> {
         if self.max_distance.is_nan() || self.max_distance < 0.0 {
-            return Err(Error::InvalidParam {
+            return Err(Error::InvalidParameter {
                 name: "max_distance",
                 value: self.max_distance.to_string(),
                 reason: "need a value ≥ 0 (∞ allowed)",
@@ -98,7 +98,7 @@ impl RefusalPolicy {
         if let Some(e) = self.max_reconstruction_error
             && (e.is_nan() || e < 0.0)
         {
-            return Err(Error::InvalidParam {
+            return Err(Error::InvalidParameter {
                 name: "max_reconstruction_error",
                 value: e.to_string(),
                 reason: "need a value ≥ 0 (∞ allowed)",
@@ -274,18 +274,18 @@ impl RefusalCalibration {
     /// Validates the parameters.
     ///
     /// # Errors
-    /// [`Error::InvalidParam`] for a quantile outside `(0, 1]` or a margin that is not finite
+    /// [`Error::InvalidParameter`] for a quantile outside `(0, 1]` or a margin that is not finite
     /// and positive.
     pub fn check(&self) -> Result<()> {
         if !(self.quantile > 0.0 && self.quantile <= 1.0) {
-            return Err(Error::InvalidParam {
+            return Err(Error::InvalidParameter {
                 name: "quantile",
                 value: self.quantile.to_string(),
                 reason: "need 0 < quantile ≤ 1",
             });
         }
         if !(self.margin.is_finite() && self.margin > 0.0) {
-            return Err(Error::InvalidParam {
+            return Err(Error::InvalidParameter {
                 name: "margin",
                 value: self.margin.to_string(),
                 reason: "need a finite margin > 0",
@@ -299,7 +299,7 @@ impl RefusalCalibration {
     /// `max_distance = ∞`, `max_reconstruction_error = None`).
     ///
     /// # Errors
-    /// [`Error::InvalidParam`] for invalid parameters; [`Error::NonFinite`] for a NaN,
+    /// [`Error::InvalidParameter`] for invalid parameters; [`Error::NonFinite`] for a NaN,
     /// infinite or negative value (row = its index, column 0 for distances, 1 for errors).
     pub fn calibrate(&self, distances: &[f64], errors: &[f64]) -> Result<RefusalPolicy> {
         self.check()?;

@@ -8,14 +8,14 @@ use xrd_latent::{
 
 fn rejected(p: TriangleParams, name: &str) {
     match p.check() {
-        Err(Error::InvalidParam { name: got, .. }) => assert_eq!(got, name),
-        other => panic!("expected InvalidParam({name}), got {other:?}"),
+        Err(Error::InvalidParameter { name: got, .. }) => assert_eq!(got, name),
+        other => panic!("expected InvalidParameter({name}), got {other:?}"),
     }
     // `fit` checks too.
     let pts = array![[0.0_f64, 0.0], [1.0, 0.0], [0.0, 1.0]];
     assert!(matches!(
         p.fit(pts.view(), pts.view()),
-        Err(Error::InvalidParam { .. })
+        Err(Error::InvalidParameter { .. })
     ));
 }
 
@@ -121,8 +121,8 @@ fn params_round_trip_through_json() {
 
 fn grid_rejected(g: PaintGrid, name: &str) {
     match g.check() {
-        Err(Error::InvalidParam { name: got, .. }) => assert_eq!(got, name),
-        other => panic!("expected InvalidParam({name}), got {other:?}"),
+        Err(Error::InvalidParameter { name: got, .. }) => assert_eq!(got, name),
+        other => panic!("expected InvalidParameter({name}), got {other:?}"),
     }
 }
 
@@ -195,10 +195,10 @@ fn grid_around_points() {
     assert_eq!((g.x(0), g.x(4), g.y(8), g.x(2)), (-0.5, 2.5, 6.0, 1.0));
     assert!(matches!(
         PaintGrid::around::<f64>(&[], 0.1, 2, 2),
-        Err(Error::Shape { .. })
+        Err(Error::ShapeMismatch { .. })
     ));
     assert!(matches!(
         PaintGrid::around(&[[0.0_f64, 0.0]], -0.1, 2, 2),
-        Err(Error::InvalidParam { name: "margin", .. })
+        Err(Error::InvalidParameter { name: "margin", .. })
     ));
 }

@@ -97,12 +97,12 @@ pub enum Error {
         message: String,
     },
     /// A file could not be read.
-    #[error("cannot read {path}: {message}")]
+    #[error("cannot read {}: {source}", path.display())]
     File {
         /// The path.
-        path: String,
-        /// The operating system's message.
-        message: String,
+        path: std::path::PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
     },
     /// No random crystal met the constraints within the allowed number of tries.
     #[error("no random crystal of space group {space_group} after {tries} tries: {reason}")]
