@@ -75,6 +75,14 @@ impl<F> Default for NetworkParams<F> {
     }
 }
 
+impl<F: Float> xrd_io::ParamGuard for NetworkParams<F> {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
+    }
+}
+
 impl<F: Float> NetworkParams<F> {
     /// Builder from a whole configuration.
     pub fn from_config(config: NetworkConfig) -> Self {
@@ -229,5 +237,28 @@ impl<F: Float> NetworkParams<F> {
             &mut callback,
         )?;
         Ok(net)
+    }
+}
+
+impl<'a, 'b, F, S1, S2, R> xrd_io::FitWith<(&'a ArrayBase<S1, Ix2>, &'b ArrayBase<S2, Ix2>), R>
+    for NetworkParams<F>
+where
+    F: Float,
+    S1: Data<Elem = F>,
+    S2: Data<Elem = F>,
+    R: Rng + ?Sized,
+{
+    type Object = Network<F>;
+    type Progress = Progress;
+
+    /// Fits `data = (x, y)`: rows of `x` to rows of `y`.
+    fn fit_with_checked(
+        params: &xrd_io::Checked<Self>,
+        (x, y): (&'a ArrayBase<S1, Ix2>, &'b ArrayBase<S2, Ix2>),
+        rng: &mut R,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<Network<F>> {
+        let params: &Self = params;
+        params.fit(x, y, rng, progress)
     }
 }

@@ -236,3 +236,29 @@ fn fspace_bad_data_is_refused() {
         Err(Error::ShapeMismatch { .. })
     ));
 }
+
+#[test]
+fn checked_params_fit_as_the_inherent_fit() {
+    use xrd_io::{Fit, ParamGuard};
+    let x = data(12, 5, 3);
+    assert!(matches!(
+        PcaParams::default().components(0).into_checked(),
+        Err(Error::InvalidParameter {
+            name: "components",
+            ..
+        })
+    ));
+    let checked = PcaParams::default().into_checked().unwrap();
+    let a: Pca<f64> = checked.fit(&x).unwrap();
+    let b = PcaParams::default().fit(&x).unwrap();
+    assert_eq!(
+        a.encode(x.view()).unwrap(),
+        b.encode(x.view()).unwrap(),
+        "same bits"
+    );
+    // The trait path checks nothing again but still rejects bad data.
+    assert!(matches!(
+        Fit::fit_checked(&checked, &Array2::<f64>::zeros((1, 5))),
+        Err(Error::TooFewSamples(_))
+    ));
+}

@@ -154,3 +154,13 @@ impl Classifier {
         Ok(out)
     }
 }
+
+impl<'a, S: Data<Elem = f32>> xrd_io::Predict<&'a ArrayBase<S, Ix2>, Vec<Prediction>>
+    for Classifier
+{
+    type Error = Error;
+
+    fn predict(&self, x: &'a ArrayBase<S, Ix2>) -> Result<Vec<Prediction>> {
+        Classifier::predict(self, x)
+    }
+}

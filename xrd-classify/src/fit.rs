@@ -332,6 +332,25 @@ impl ClassifierParams {
     }
 }
 
+impl<'a, S, R> xrd_io::FitWith<&'a S, R> for ClassifierParams
+where
+    S: PatternSource + ?Sized,
+    R: Rng + ?Sized,
+{
+    type Object = Classifier;
+    type Progress = Progress;
+
+    fn fit_with_checked(
+        params: &xrd_io::Checked<Self>,
+        source: &'a S,
+        rng: &mut R,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<Classifier> {
+        let params: &Self = params;
+        params.fit(source, rng, progress)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -145,32 +145,25 @@ fn identical_patterns_compare_perfectly() {
 fn invalid_parameters_are_errors() {
     let ok = CompareParams::default();
     assert!(ok.check().is_ok());
-    for bad in [
-        CompareParams {
-            match_window: 0.0,
-            ..ok.clone()
-        },
-        CompareParams {
-            match_window: f64::NAN,
-            ..ok.clone()
-        },
-        CompareParams {
-            dtw_band: -1.0,
-            ..ok.clone()
-        },
-        CompareParams {
-            shift_window: f64::INFINITY,
-            ..ok.clone()
-        },
-        CompareParams {
-            strongest: 0,
-            ..ok.clone()
-        },
+    for (bad, name) in [
+        (ok.clone().match_window(0.0), "match_window"),
+        (ok.clone().match_window(f64::NAN), "match_window"),
+        (ok.clone().dtw_band(-1.0), "dtw_band"),
+        (ok.clone().shift_window(f64::INFINITY), "shift_window"),
+        (ok.clone().strongest(0), "strongest"),
+        (
+            ok.clone()
+                .peaks(xrd_io::peaks::PeakParams::default().relative_height(2.0)),
+            "relative_height",
+        ),
     ] {
-        assert!(
-            matches!(bad.check(), Err(Error::InvalidParameter { .. })),
-            "{bad:?}"
-        );
+        match bad.check() {
+            Err(Error::InvalidParameter { name: got, .. }) => assert_eq!(got, name),
+            Err(Error::Io(xrd_io::Error::InvalidParameter { name: got, .. })) => {
+                assert_eq!(got, name)
+            }
+            other => panic!("{bad:?}: expected InvalidParameter({name}), got {other:?}"),
+        }
     }
     let mut r = RegressorConfig::default();
     r.hidden.clear();

@@ -470,3 +470,11 @@ impl<F: Float> TriangleEstimator<F> {
         }
     }
 }
+
+impl<'a, F: Float> xrd_io::Predict<ArrayView2<'a, F>, Array2<F>> for TriangleEstimator<F> {
+    type Error = Error;
+
+    fn predict(&self, points: ArrayView2<'a, F>) -> Result<Array2<F>> {
+        TriangleEstimator::predict(self, points)
+    }
+}

@@ -27,6 +27,14 @@ pub struct PaintGrid {
     pub ny: usize,
 }
 
+impl xrd_io::ParamGuard for PaintGrid {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
+    }
+}
+
 impl PaintGrid {
     /// A checked grid over `x = [x_min, x_max]`, `y = [y_min, y_max]`.
     ///

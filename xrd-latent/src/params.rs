@@ -75,6 +75,14 @@ impl Default for TriangleParams {
     }
 }
 
+impl xrd_io::ParamGuard for TriangleParams {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
+    }
+}
+
 impl TriangleParams {
     /// Number `k` of nearest known points among which an enclosing triangle is sought when the
     /// three nearest do not enclose P.
@@ -189,5 +197,17 @@ impl TriangleParams {
     ) -> Result<TriangleEstimator<F>> {
         self.check()?;
         TriangleEstimator::from_checked(self.clone(), points, values)
+    }
+}
+
+impl<'a, 'b, F: Float> xrd_io::Fit<(ArrayView2<'a, F>, ArrayView2<'b, F>)> for TriangleParams {
+    type Object = TriangleEstimator<F>;
+
+    /// Fits `data = (points, values)`: known points (n × 2) and their values (n × m).
+    fn fit_checked(
+        params: &xrd_io::Checked<Self>,
+        (points, values): (ArrayView2<'a, F>, ArrayView2<'b, F>),
+    ) -> Result<TriangleEstimator<F>> {
+        TriangleEstimator::from_checked(TriangleParams::clone(params), points, values)
     }
 }

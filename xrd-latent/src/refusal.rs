@@ -73,6 +73,14 @@ impl<F> Refusal<F> {
     }
 }
 
+impl xrd_io::ParamGuard for RefusalPolicy {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
+    }
+}
+
 impl RefusalPolicy {
     /// A policy refusing outside points and points farther than `max_distance`.
     pub fn new(max_distance: f64) -> Self {
@@ -249,6 +257,14 @@ impl Default for RefusalCalibration {
             margin: DEFAULT_REFUSAL_MARGIN,
             refuse_outside: false,
         }
+    }
+}
+
+impl xrd_io::ParamGuard for RefusalCalibration {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
     }
 }
 

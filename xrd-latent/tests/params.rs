@@ -151,6 +151,20 @@ fn grid_non_finite_bound() {
         },
         "y_max",
     );
+    grid_rejected(
+        PaintGrid {
+            x_max: f64::NEG_INFINITY,
+            ..GRID
+        },
+        "x_max",
+    );
+    grid_rejected(
+        PaintGrid {
+            y_min: f64::NAN,
+            ..GRID
+        },
+        "y_min",
+    );
 }
 
 #[test]
@@ -201,4 +215,27 @@ fn grid_around_points() {
         PaintGrid::around(&[[0.0_f64, 0.0]], -0.1, 2, 2),
         Err(Error::InvalidParameter { name: "margin", .. })
     ));
+}
+
+#[test]
+fn checked_params_fit_and_predict_as_the_inherent_paths() {
+    use xrd_io::{ParamGuard, Predict};
+    assert!(matches!(
+        TriangleParams::default().neighbours(2).into_checked(),
+        Err(Error::InvalidParameter {
+            name: "neighbours",
+            ..
+        })
+    ));
+    let points = array![[0.0_f64, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]];
+    let values = array![[0.0_f64], [1.0], [2.0], [3.0]];
+    let checked = TriangleParams::default().into_checked().unwrap();
+    let est = checked.fit((points.view(), values.view())).unwrap();
+    let inherent = TriangleParams::default()
+        .fit(points.view(), values.view())
+        .unwrap();
+    let q = array![[0.25, 0.25], [0.5, 0.75]];
+    let via_trait = Predict::predict(&est, q.view()).unwrap();
+    assert_eq!(via_trait, inherent.predict(q.view()).unwrap());
+    assert!(via_trait.iter().all(|v| v.is_finite()));
 }
