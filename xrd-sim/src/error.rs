@@ -72,12 +72,12 @@ pub enum Error {
     #[error("invalid supercell: {0}")]
     InvalidSupercell(String),
     /// A hyper-parameter is out of range.
-    #[error("invalid parameter `{name}`: {message}")]
+    #[error("invalid parameter `{name}`: {reason}")]
     InvalidParameter {
         /// Parameter name.
         name: &'static str,
         /// Why it is invalid.
-        message: String,
+        reason: String,
     },
     /// The structure gives no reflection in the requested range.
     #[error("no reflection in the 2θ range {0}°–{1}°")]
@@ -122,9 +122,9 @@ pub enum Error {
 /// Result alias of the crate.
 pub type Result<T> = std::result::Result<T, Error>;
 
-pub(crate) fn invalid(name: &'static str, message: impl Into<String>) -> Error {
+pub(crate) fn invalid(name: &'static str, reason: impl Into<String>) -> Error {
     Error::InvalidParameter {
         name,
-        message: message.into(),
+        reason: reason.into(),
     }
 }
