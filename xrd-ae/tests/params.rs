@@ -239,3 +239,31 @@ fn network_config_with_dropout_round_trips_through_json() {
         serde_json::from_str(r#"{"units":3,"activation":"relu"}"#).unwrap();
     assert_eq!(old.dropout, 0.0);
 }
+
+#[test]
+fn checked_params_train_the_same_bits_and_report_every_epoch() {
+    use rand::SeedableRng;
+    use rand_xoshiro::Xoshiro256PlusPlus;
+    use xrd_io::ParamGuard;
+
+    assert!(matches!(
+        ae().epochs(0).into_checked(),
+        Err(Error::InvalidParameter { name: "epochs", .. })
+    ));
+    let x =
+        ndarray::Array2::from_shape_fn((12, 8), |(i, j)| ((i * 8 + j) as f32 * 0.37).sin().abs());
+    let p = ae().hidden(&[6]).epochs(3).batch_size(4);
+    let inherent = p
+        .fit(&x, &mut Xoshiro256PlusPlus::seed_from_u64(7), |_| {})
+        .unwrap();
+    let mut epochs = 0;
+    let checked = p
+        .into_checked()
+        .unwrap()
+        .fit_with(&x, &mut Xoshiro256PlusPlus::seed_from_u64(7), |_| {
+            epochs += 1
+        })
+        .unwrap();
+    assert_eq!(inherent, checked, "same seed, same bits");
+    assert_eq!(epochs, 3);
+}

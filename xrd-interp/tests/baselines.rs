@@ -119,6 +119,41 @@ fn the_regressor_learns_the_training_compositions() {
 }
 
 #[test]
+fn the_checked_regressor_config_fits_the_same_and_reports_epochs() {
+    use xrd_io::ParamGuard;
+    let data = common::dataset(&[]);
+    let mut cfg = RegressorConfig {
+        hidden: vec![8],
+        ..Default::default()
+    };
+    cfg.train.epochs = 4;
+    cfg.train.validation_fraction = 0.0;
+    let inherent = cfg
+        .fit(&data, &mut Xoshiro256PlusPlus::seed_from_u64(5))
+        .unwrap();
+    let mut epochs = 0;
+    let checked = cfg
+        .clone()
+        .into_checked()
+        .unwrap()
+        .fit_with(&data, &mut Xoshiro256PlusPlus::seed_from_u64(5), |_| {
+            epochs += 1
+        })
+        .unwrap();
+    assert_eq!(epochs, 4);
+    assert_eq!(
+        inherent.predict(&[1.5, 0.0]).unwrap(),
+        checked.predict(&[1.5, 0.0]).unwrap(),
+        "same seed, same bits"
+    );
+    cfg.hidden.clear();
+    assert!(matches!(
+        cfg.into_checked(),
+        Err(Error::InvalidParameter { name: "hidden", .. })
+    ));
+}
+
+#[test]
 fn identical_patterns_compare_perfectly() {
     let g = common::grid();
     let p = common::pattern(0.5, 0.0, [0.0; 3]);
