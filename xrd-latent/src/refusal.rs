@@ -243,11 +243,28 @@ pub const DEFAULT_REFUSAL_MARGIN: f64 = 1.0;
 #[serde(default)]
 pub struct RefusalCalibration {
     /// Quantile of the validation values taken as threshold.
-    pub quantile: f64,
+    quantile: f64,
     /// Factor on the quantile.
-    pub margin: f64,
+    margin: f64,
     /// Whether the calibrated policy also declines every outside estimate.
-    pub refuse_outside: bool,
+    refuse_outside: bool,
+}
+
+impl RefusalCalibration {
+    /// The `quantile` set by [`RefusalCalibration::quantile`] (see there for the default).
+    pub fn get_quantile(&self) -> f64 {
+        self.quantile
+    }
+
+    /// The `margin` set by [`RefusalCalibration::margin`] (see there for the default).
+    pub fn get_margin(&self) -> f64 {
+        self.margin
+    }
+
+    /// The `refuse_outside` set by [`RefusalCalibration::refuse_outside`] (see there for the default).
+    pub fn get_refuse_outside(&self) -> bool {
+        self.refuse_outside
+    }
 }
 
 impl Default for RefusalCalibration {
@@ -319,6 +336,11 @@ impl RefusalCalibration {
     /// infinite or negative value (row = its index, column 0 for distances, 1 for errors).
     pub fn calibrate(&self, distances: &[f64], errors: &[f64]) -> Result<RefusalPolicy> {
         self.check()?;
+        self.calibrate_valid(distances, errors)
+    }
+
+    /// [`RefusalCalibration::calibrate`] with the parameters already checked.
+    fn calibrate_valid(&self, distances: &[f64], errors: &[f64]) -> Result<RefusalPolicy> {
         let threshold = |v: &[f64], col: usize| -> Result<Option<f64>> {
             if let Some(row) = v.iter().position(|x| !(x.is_finite() && *x >= 0.0)) {
                 return Err(Error::NonFinite {
@@ -341,5 +363,17 @@ impl RefusalCalibration {
             refuse_outside: self.refuse_outside,
             max_reconstruction_error: threshold(errors, 1)?,
         })
+    }
+}
+
+impl<'a, 'b> xrd_io::Fit<(&'a [f64], &'b [f64])> for RefusalCalibration {
+    type Object = RefusalPolicy;
+
+    /// Calibrates from `data = (distances, errors)`, as [`RefusalCalibration::calibrate`].
+    fn fit_checked(
+        params: &xrd_io::Checked<Self>,
+        (distances, errors): (&'a [f64], &'b [f64]),
+    ) -> Result<RefusalPolicy> {
+        params.calibrate_valid(distances, errors)
     }
 }

@@ -180,3 +180,29 @@ fn fspace_calibration_rejects_a_bad_margin() {
         ));
     }
 }
+
+#[test]
+fn checked_calibration_fits_the_same_policy() {
+    use xrd_io::{Fit, ParamGuard};
+    let distances: Vec<f64> = (1..=40).map(|i| i as f64 / 40.0).collect();
+    let errors: Vec<f64> = (1..=40).map(|i| i as f64 * 1e-4).collect();
+    let c = RefusalCalibration::default().margin(1.5);
+    let checked = c.into_checked().unwrap();
+    assert_eq!(checked.get_margin(), 1.5);
+    assert_eq!(
+        checked.fit((&distances[..], &errors[..])).unwrap(),
+        c.calibrate(&distances, &errors).unwrap()
+    );
+    // The checked path still checks the data.
+    assert!(matches!(
+        Fit::fit_checked(&checked, (&[f64::NAN][..], &[][..])),
+        Err(Error::NonFinite { row: 0, col: 0, .. })
+    ));
+    assert!(matches!(
+        RefusalCalibration::default().quantile(0.0).into_checked(),
+        Err(Error::InvalidParameter {
+            name: "quantile",
+            ..
+        })
+    ));
+}
