@@ -252,3 +252,37 @@ fn classify_bad_inputs_are_errors() {
     assert!(model.clone().with_threshold(2.0).is_err());
     assert!(model.with_threshold(0.9).unwrap().config().threshold == 0.9);
 }
+
+#[test]
+fn classify_checked_params_fit_and_predict_as_the_inherent_paths() {
+    use xrd_io::{ParamGuard, Predict};
+    assert!(matches!(
+        params().epochs(0).into_checked(),
+        Err(Error::InvalidParameter { name: "epochs", .. })
+    ));
+    let p = params().epochs(1);
+    let inherent = p
+        .fit(
+            &source(),
+            &mut Xoshiro256PlusPlus::seed_from_u64(9),
+            |_: &Progress| {},
+        )
+        .unwrap();
+    let mut chunks = 0;
+    let checked = p
+        .into_checked()
+        .unwrap()
+        .fit_with(
+            &source(),
+            &mut Xoshiro256PlusPlus::seed_from_u64(9),
+            |_: &Progress| chunks += 1,
+        )
+        .unwrap();
+    assert_eq!(inherent, checked, "same seed, same bits");
+    assert_eq!(chunks, 3, "3 chunks in the one epoch");
+    let (x, _) = test_set();
+    assert_eq!(
+        Predict::predict(&checked, &x).unwrap(),
+        inherent.predict(&x).unwrap()
+    );
+}
