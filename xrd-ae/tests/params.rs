@@ -267,3 +267,35 @@ fn checked_params_train_the_same_bits_and_report_every_epoch() {
     assert_eq!(inherent, checked, "same seed, same bits");
     assert_eq!(epochs, 3);
 }
+
+#[test]
+fn checked_network_params_train_the_same_bits() {
+    use rand::SeedableRng;
+    use rand_xoshiro::Xoshiro256PlusPlus;
+    use xrd_io::{ParamGuard, Predict};
+
+    assert!(matches!(
+        Network::<f64>::params().into_checked(),
+        Err(Error::InvalidParameter { name: "layers", .. })
+    ));
+    let x = ndarray::Array2::from_shape_fn((10, 3), |(i, j)| (i + 2 * j) as f64 / 10.0);
+    let y = x.map(|v| 2.0 * v - 1.0);
+    let p = Network::<f64>::params()
+        .layer(4, Activation::Tanh)
+        .layer(3, Activation::Identity)
+        .epochs(3)
+        .batch_size(5);
+    let inherent = p
+        .fit(&x, &y, &mut Xoshiro256PlusPlus::seed_from_u64(1), |_| {})
+        .unwrap();
+    let checked = p
+        .into_checked()
+        .unwrap()
+        .fit_with((&x, &y), &mut Xoshiro256PlusPlus::seed_from_u64(1), |_| {})
+        .unwrap();
+    assert_eq!(inherent, checked, "same seed, same bits");
+    assert_eq!(
+        Predict::predict(&checked, &x).unwrap(),
+        inherent.predict(&x).unwrap()
+    );
+}
