@@ -49,6 +49,40 @@ impl Default for NetworkConfig {
     }
 }
 
+impl xrd_io::ParamGuard for NetworkConfig {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
+    }
+}
+
+impl NetworkConfig {
+    /// Validates every field: at least one layer, no layer of 0 units, dropout rates in `[0, 1)`,
+    /// and the training configuration.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the first invalid field.
+    pub fn check(&self) -> Result<()> {
+        self.check_layers()?;
+        for l in &self.layers {
+            crate::dropout::check_rate("dropout", l.dropout)?;
+        }
+        self.train.check()
+    }
+
+    /// At least one layer and no layer of 0 units.
+    fn check_layers(&self) -> Result<()> {
+        if self.layers.is_empty() {
+            return Err(Error::param("layers", "add at least one layer"));
+        }
+        if let Some(i) = self.layers.iter().position(|l| l.units == 0) {
+            return Err(Error::param("layers", format!("layer {i} has 0 units")));
+        }
+        Ok(())
+    }
+}
+
 impl<F: Float> Network<F> {
     /// A builder for a network trained by [`NetworkParams::fit`].
     pub fn params() -> NetworkParams<F> {
@@ -168,22 +202,14 @@ impl<F: Float> NetworkParams<F> {
 
     /// Validates the configuration.
     pub fn check(&self) -> Result<()> {
-        if self.config.layers.is_empty() {
-            return Err(Error::param("layers", "add at least one layer"));
-        }
-        if let Some(i) = self.config.layers.iter().position(|l| l.units == 0) {
-            return Err(Error::param("layers", format!("layer {i} has 0 units")));
-        }
+        self.config.check_layers()?;
         if self.orphan_dropout {
             return Err(Error::param(
                 "dropout",
                 "set before any layer (it applies to the layer added last)",
             ));
         }
-        for l in &self.config.layers {
-            crate::dropout::check_rate("dropout", l.dropout)?;
-        }
-        self.config.train.check()
+        self.config.check()
     }
 
     /// A freshly initialised, untrained network for `inputs` inputs.

@@ -299,3 +299,43 @@ fn checked_network_params_train_the_same_bits() {
         inherent.predict(&x).unwrap()
     );
 }
+
+#[test]
+fn network_config_rejects_each_invalid_value() {
+    use xrd_ae::{LayerSpec, NetworkConfig};
+    let layer = |units, dropout| LayerSpec {
+        units,
+        activation: Activation::Relu,
+        dropout,
+    };
+    let ok = NetworkConfig {
+        layers: vec![layer(4, 0.0)],
+        ..NetworkConfig::default()
+    };
+    ok.check().unwrap();
+    let mut no_epochs = ok.clone();
+    no_epochs.train.epochs = 0;
+    for (bad, name) in [
+        (NetworkConfig::default(), "layers"),
+        (
+            NetworkConfig {
+                layers: vec![layer(4, 0.0), layer(0, 0.0)],
+                ..ok.clone()
+            },
+            "layers",
+        ),
+        (
+            NetworkConfig {
+                layers: vec![layer(4, 1.0)],
+                ..ok.clone()
+            },
+            "dropout",
+        ),
+        (no_epochs, "epochs"),
+    ] {
+        match bad.check() {
+            Err(Error::InvalidParameter { name: got, .. }) => assert_eq!(got, name),
+            other => panic!("{bad:?}: expected InvalidParameter({name}), got {other:?}"),
+        }
+    }
+}
