@@ -48,6 +48,9 @@ pub enum Error {
     /// The network engine refused (shape, divergence, …).
     #[error(transparent)]
     Ae(#[from] xrd_ae::Error),
+    /// The simulator rejected the parameters of a synthetic source.
+    #[error(transparent)]
+    Sim(#[from] xrd_sim::Error),
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     File {
