@@ -64,6 +64,14 @@ impl Default for Adam {
     }
 }
 
+impl xrd_io::ParamGuard for Adam {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
+    }
+}
+
 impl Adam {
     /// Validates the hyper-parameters.
     pub fn check(&self) -> Result<()> {

@@ -55,6 +55,14 @@ impl Default for AutoencoderConfig {
     }
 }
 
+impl xrd_io::ParamGuard for AutoencoderConfig {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
+    }
+}
+
 impl AutoencoderConfig {
     /// Validates every field.
     pub fn check(&self) -> Result<()> {
@@ -222,6 +230,14 @@ impl<F> Default for AutoencoderParams<F> {
             config: AutoencoderConfig::default(),
             _float: PhantomData,
         }
+    }
+}
+
+impl<F: Float> xrd_io::ParamGuard for AutoencoderParams<F> {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
     }
 }
 
@@ -422,7 +438,7 @@ impl<F: Float> AutoencoderParams<F> {
     /// restart's validation MSE in seed order. Ties go to the earlier seed.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for no seeds; [`Error::Shape`] when `validation` is empty or
+    /// [`Error::InvalidParameter`] for no seeds; [`Error::ShapeMismatch`] when `validation` is empty or
     /// its width differs from `data`'s; training errors of any restart.
     pub fn fit_best<S1: Data<Elem = F>, S2: Data<Elem = F>>(
         &self,
@@ -451,5 +467,25 @@ impl<F: Float> AutoencoderParams<F> {
             .nth(best)
             .ok_or_else(|| Error::param("seeds", "an ensemble needs at least one seed"))?;
         Ok((model, losses))
+    }
+}
+
+impl<'a, F, S, R> xrd_io::FitWith<&'a ArrayBase<S, Ix2>, R> for AutoencoderParams<F>
+where
+    F: Float,
+    S: Data<Elem = F>,
+    R: Rng + ?Sized,
+{
+    type Object = Autoencoder<F>;
+    type Progress = Progress;
+
+    fn fit_with_checked(
+        params: &xrd_io::Checked<Self>,
+        data: &'a ArrayBase<S, Ix2>,
+        rng: &mut R,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<Autoencoder<F>> {
+        let params: &Self = params;
+        params.fit(data, rng, progress)
     }
 }

@@ -19,7 +19,7 @@ pub enum Error {
     },
     /// An input array does not have the shape the network expects.
     #[error("shape mismatch: expected {expected}, found {found}")]
-    Shape {
+    ShapeMismatch {
         /// The expected shape, in words.
         expected: String,
         /// The shape that was given.
@@ -48,7 +48,7 @@ pub enum Error {
     },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
-    Io {
+    File {
         /// The file.
         path: PathBuf,
         /// The underlying I/O error.
@@ -73,7 +73,7 @@ impl Error {
     }
 
     pub(crate) fn shape(expected: impl Into<String>, found: impl Into<String>) -> Self {
-        Error::Shape {
+        Error::ShapeMismatch {
             expected: expected.into(),
             found: found.into(),
         }

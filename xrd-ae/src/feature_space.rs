@@ -25,13 +25,13 @@ pub trait FeatureSpace<F: Float> {
     /// Encodes a batch of patterns (n × inputs) to feature-space points (n × latent).
     ///
     /// # Errors
-    /// [`Error::Shape`] for a wrong width, [`Error::NonFinite`] for NaN/∞ values.
+    /// [`Error::ShapeMismatch`] for a wrong width, [`Error::NonFinite`] for NaN/∞ values.
     fn encode(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>>;
 
     /// Decodes feature-space points (n × latent) to patterns (n × inputs).
     ///
     /// # Errors
-    /// [`Error::Shape`] for a wrong width, [`Error::NonFinite`] for NaN/∞ values.
+    /// [`Error::ShapeMismatch`] for a wrong width, [`Error::NonFinite`] for NaN/∞ values.
     fn decode(&self, z: ArrayView2<'_, F>) -> Result<Array2<F>>;
 
     /// Decodes one point (`latent` values); implementations may take a faster path than a

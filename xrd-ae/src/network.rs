@@ -173,3 +173,13 @@ impl<F: Float> Network<F> {
         Ok(self.forward(x.view()))
     }
 }
+
+impl<'a, F: Float, S: Data<Elem = F>> xrd_io::Predict<&'a ArrayBase<S, Ix2>, Array2<F>>
+    for Network<F>
+{
+    type Error = Error;
+
+    fn predict(&self, x: &'a ArrayBase<S, Ix2>) -> Result<Array2<F>> {
+        Network::predict(self, x)
+    }
+}

@@ -49,6 +49,40 @@ impl Default for NetworkConfig {
     }
 }
 
+impl xrd_io::ParamGuard for NetworkConfig {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
+    }
+}
+
+impl NetworkConfig {
+    /// Validates every field: at least one layer, no layer of 0 units, dropout rates in `[0, 1)`,
+    /// and the training configuration.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the first invalid field.
+    pub fn check(&self) -> Result<()> {
+        self.check_layers()?;
+        for l in &self.layers {
+            crate::dropout::check_rate("dropout", l.dropout)?;
+        }
+        self.train.check()
+    }
+
+    /// At least one layer and no layer of 0 units.
+    fn check_layers(&self) -> Result<()> {
+        if self.layers.is_empty() {
+            return Err(Error::param("layers", "add at least one layer"));
+        }
+        if let Some(i) = self.layers.iter().position(|l| l.units == 0) {
+            return Err(Error::param("layers", format!("layer {i} has 0 units")));
+        }
+        Ok(())
+    }
+}
+
 impl<F: Float> Network<F> {
     /// A builder for a network trained by [`NetworkParams::fit`].
     pub fn params() -> NetworkParams<F> {
@@ -72,6 +106,14 @@ impl<F> Default for NetworkParams<F> {
             orphan_dropout: false,
             _float: PhantomData,
         }
+    }
+}
+
+impl<F: Float> xrd_io::ParamGuard for NetworkParams<F> {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
     }
 }
 
@@ -160,22 +202,14 @@ impl<F: Float> NetworkParams<F> {
 
     /// Validates the configuration.
     pub fn check(&self) -> Result<()> {
-        if self.config.layers.is_empty() {
-            return Err(Error::param("layers", "add at least one layer"));
-        }
-        if let Some(i) = self.config.layers.iter().position(|l| l.units == 0) {
-            return Err(Error::param("layers", format!("layer {i} has 0 units")));
-        }
+        self.config.check_layers()?;
         if self.orphan_dropout {
             return Err(Error::param(
                 "dropout",
                 "set before any layer (it applies to the layer added last)",
             ));
         }
-        for l in &self.config.layers {
-            crate::dropout::check_rate("dropout", l.dropout)?;
-        }
-        self.config.train.check()
+        self.config.check()
     }
 
     /// A freshly initialised, untrained network for `inputs` inputs.
@@ -229,5 +263,28 @@ impl<F: Float> NetworkParams<F> {
             &mut callback,
         )?;
         Ok(net)
+    }
+}
+
+impl<'a, 'b, F, S1, S2, R> xrd_io::FitWith<(&'a ArrayBase<S1, Ix2>, &'b ArrayBase<S2, Ix2>), R>
+    for NetworkParams<F>
+where
+    F: Float,
+    S1: Data<Elem = F>,
+    S2: Data<Elem = F>,
+    R: Rng + ?Sized,
+{
+    type Object = Network<F>;
+    type Progress = Progress;
+
+    /// Fits `data = (x, y)`: rows of `x` to rows of `y`.
+    fn fit_with_checked(
+        params: &xrd_io::Checked<Self>,
+        (x, y): (&'a ArrayBase<S1, Ix2>, &'b ArrayBase<S2, Ix2>),
+        rng: &mut R,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<Network<F>> {
+        let params: &Self = params;
+        params.fit(x, y, rng, progress)
     }
 }

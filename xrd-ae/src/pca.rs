@@ -25,7 +25,14 @@ pub const RANK_TOLERANCE: f64 = 1e-10;
 #[serde(default)]
 pub struct PcaParams {
     /// Number of principal components kept (the feature-space dimension).
-    pub components: usize,
+    components: usize,
+}
+
+impl PcaParams {
+    /// The `components` set by [`PcaParams::components`] (see there for the default).
+    pub fn get_components(&self) -> usize {
+        self.components
+    }
 }
 
 impl Default for PcaParams {
@@ -33,6 +40,14 @@ impl Default for PcaParams {
         PcaParams {
             components: DEFAULT_COMPONENTS,
         }
+    }
+}
+
+impl xrd_io::ParamGuard for PcaParams {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
     }
 }
 
@@ -64,9 +79,14 @@ impl PcaParams {
     /// # Errors
     /// [`Error::InvalidParameter`] for invalid parameters or more components than the centred
     /// data have dimensions; [`Error::TooFewSamples`] for fewer than two rows;
-    /// [`Error::NonFinite`] for NaN/∞ values; [`Error::Shape`] for zero columns.
+    /// [`Error::NonFinite`] for NaN/∞ values; [`Error::ShapeMismatch`] for zero columns.
     pub fn fit<F: Float, S: Data<Elem = F>>(&self, x: &ArrayBase<S, Ix2>) -> Result<Pca<F>> {
         self.check()?;
+        self.fit_valid(x)
+    }
+
+    /// [`PcaParams::fit`] with the parameters already checked.
+    fn fit_valid<F: Float, S: Data<Elem = F>>(&self, x: &ArrayBase<S, Ix2>) -> Result<Pca<F>> {
         let (n, d) = x.dim();
         if d == 0 {
             return Err(Error::shape("≥ 1 column", format!("{n} × 0")));
@@ -231,5 +251,13 @@ impl<F: Float> FeatureSpace<F> for Pca<F> {
     fn decode(&self, z: ArrayView2<'_, F>) -> Result<Array2<F>> {
         check_input(z, self.latent(), "latent points")?;
         Ok(z.dot(&self.components) + self.mean.view().insert_axis(Axis(0)))
+    }
+}
+
+impl<'a, F: Float, S: Data<Elem = F>> xrd_io::Fit<&'a ArrayBase<S, Ix2>> for PcaParams {
+    type Object = Pca<F>;
+
+    fn fit_checked(params: &xrd_io::Checked<Self>, x: &'a ArrayBase<S, Ix2>) -> Result<Pca<F>> {
+        params.fit_valid(x)
     }
 }

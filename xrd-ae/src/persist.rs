@@ -153,8 +153,8 @@ fn base_metadata<F: Float>(kind: &str, layers: &[LayerMeta]) -> Result<HashMap<S
 /// Writes `bytes` to `path` atomically through xrd-io's one atomic writer.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     xrd_io::write_atomic(path, bytes).map_err(|e| match e {
-        xrd_io::Error::Io { path, source } => Error::Io { path, source },
-        other => Error::Io {
+        xrd_io::Error::File { path, source } => Error::File { path, source },
+        other => Error::File {
             path: path.to_path_buf(),
             source: std::io::Error::other(other.to_string()),
         },
@@ -162,7 +162,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|source| Error::Io {
+    std::fs::read(path).map_err(|source| Error::File {
         path: path.to_path_buf(),
         source,
     })

@@ -53,6 +53,14 @@ impl Default for TrainConfig {
     }
 }
 
+impl xrd_io::ParamGuard for TrainConfig {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
+    }
+}
+
 impl TrainConfig {
     /// Validates every field.
     pub fn check(&self) -> Result<()> {

@@ -239,3 +239,103 @@ fn network_config_with_dropout_round_trips_through_json() {
         serde_json::from_str(r#"{"units":3,"activation":"relu"}"#).unwrap();
     assert_eq!(old.dropout, 0.0);
 }
+
+#[test]
+fn checked_params_train_the_same_bits_and_report_every_epoch() {
+    use rand::SeedableRng;
+    use rand_xoshiro::Xoshiro256PlusPlus;
+    use xrd_io::ParamGuard;
+
+    assert!(matches!(
+        ae().epochs(0).into_checked(),
+        Err(Error::InvalidParameter { name: "epochs", .. })
+    ));
+    let x =
+        ndarray::Array2::from_shape_fn((12, 8), |(i, j)| ((i * 8 + j) as f32 * 0.37).sin().abs());
+    let p = ae().hidden(&[6]).epochs(3).batch_size(4);
+    let inherent = p
+        .fit(&x, &mut Xoshiro256PlusPlus::seed_from_u64(7), |_| {})
+        .unwrap();
+    let mut epochs = 0;
+    let checked = p
+        .into_checked()
+        .unwrap()
+        .fit_with(&x, &mut Xoshiro256PlusPlus::seed_from_u64(7), |_| {
+            epochs += 1
+        })
+        .unwrap();
+    assert_eq!(inherent, checked, "same seed, same bits");
+    assert_eq!(epochs, 3);
+}
+
+#[test]
+fn checked_network_params_train_the_same_bits() {
+    use rand::SeedableRng;
+    use rand_xoshiro::Xoshiro256PlusPlus;
+    use xrd_io::{ParamGuard, Predict};
+
+    assert!(matches!(
+        Network::<f64>::params().into_checked(),
+        Err(Error::InvalidParameter { name: "layers", .. })
+    ));
+    let x = ndarray::Array2::from_shape_fn((10, 3), |(i, j)| (i + 2 * j) as f64 / 10.0);
+    let y = x.map(|v| 2.0 * v - 1.0);
+    let p = Network::<f64>::params()
+        .layer(4, Activation::Tanh)
+        .layer(3, Activation::Identity)
+        .epochs(3)
+        .batch_size(5);
+    let inherent = p
+        .fit(&x, &y, &mut Xoshiro256PlusPlus::seed_from_u64(1), |_| {})
+        .unwrap();
+    let checked = p
+        .into_checked()
+        .unwrap()
+        .fit_with((&x, &y), &mut Xoshiro256PlusPlus::seed_from_u64(1), |_| {})
+        .unwrap();
+    assert_eq!(inherent, checked, "same seed, same bits");
+    assert_eq!(
+        Predict::predict(&checked, &x).unwrap(),
+        inherent.predict(&x).unwrap()
+    );
+}
+
+#[test]
+fn network_config_rejects_each_invalid_value() {
+    use xrd_ae::{LayerSpec, NetworkConfig};
+    let layer = |units, dropout| LayerSpec {
+        units,
+        activation: Activation::Relu,
+        dropout,
+    };
+    let ok = NetworkConfig {
+        layers: vec![layer(4, 0.0)],
+        ..NetworkConfig::default()
+    };
+    ok.check().unwrap();
+    let mut no_epochs = ok.clone();
+    no_epochs.train.epochs = 0;
+    for (bad, name) in [
+        (NetworkConfig::default(), "layers"),
+        (
+            NetworkConfig {
+                layers: vec![layer(4, 0.0), layer(0, 0.0)],
+                ..ok.clone()
+            },
+            "layers",
+        ),
+        (
+            NetworkConfig {
+                layers: vec![layer(4, 1.0)],
+                ..ok.clone()
+            },
+            "dropout",
+        ),
+        (no_epochs, "epochs"),
+    ] {
+        match bad.check() {
+            Err(Error::InvalidParameter { name: got, .. }) => assert_eq!(got, name),
+            other => panic!("{bad:?}: expected InvalidParameter({name}), got {other:?}"),
+        }
+    }
+}

@@ -220,16 +220,45 @@ fn fspace_bad_data_is_refused() {
     let empty = Array2::<f64>::zeros((3, 0));
     assert!(matches!(
         Pca::params().components(1).fit(&empty),
-        Err(Error::Shape { .. })
+        Err(Error::ShapeMismatch { .. })
     ));
     let pca = Pca::params().fit(&data(6, 5, 1)).unwrap();
     assert!(matches!(
         pca.encode(Array2::zeros((2, 4)).view()),
-        Err(Error::Shape { .. })
+        Err(Error::ShapeMismatch { .. })
     ));
     assert!(matches!(
         pca.decode(Array2::zeros((2, 3)).view()),
-        Err(Error::Shape { .. })
+        Err(Error::ShapeMismatch { .. })
     ));
-    assert!(matches!(pca.decode_point(&[0.0]), Err(Error::Shape { .. })));
+    assert!(matches!(
+        pca.decode_point(&[0.0]),
+        Err(Error::ShapeMismatch { .. })
+    ));
+}
+
+#[test]
+fn checked_params_fit_as_the_inherent_fit() {
+    use xrd_io::{Fit, ParamGuard};
+    let x = data(12, 5, 3);
+    assert!(matches!(
+        PcaParams::default().components(0).into_checked(),
+        Err(Error::InvalidParameter {
+            name: "components",
+            ..
+        })
+    ));
+    let checked = PcaParams::default().into_checked().unwrap();
+    let a: Pca<f64> = checked.fit(&x).unwrap();
+    let b = PcaParams::default().fit(&x).unwrap();
+    assert_eq!(
+        a.encode(x.view()).unwrap(),
+        b.encode(x.view()).unwrap(),
+        "same bits"
+    );
+    // The trait path checks nothing again but still rejects bad data.
+    assert!(matches!(
+        Fit::fit_checked(&checked, &Array2::<f64>::zeros((1, 5))),
+        Err(Error::TooFewSamples(_))
+    ));
 }

@@ -174,11 +174,11 @@ fn mismatched_architectures_are_errors() {
 fn missing_files_are_io_errors() {
     assert!(matches!(
         Autoencoder::<f32>::load("/nonexistent/x.safetensors"),
-        Err(Error::Io { .. })
+        Err(Error::File { .. })
     ));
     assert!(matches!(
         model().save("/nonexistent/dir/x.safetensors"),
-        Err(Error::Io { .. })
+        Err(Error::File { .. })
     ));
 }
 

@@ -184,11 +184,11 @@ fn nan_and_infinite_inputs_are_errors() {
     assert!(matches!(ae.encode(&data), Err(Error::NonFinite { .. })));
     assert!(matches!(
         ae.encode(&data.slice(s![.., ..15])),
-        Err(Error::Shape { .. })
+        Err(Error::ShapeMismatch { .. })
     ));
     assert!(matches!(
         ae.decode(&Array2::<f32>::zeros((2, 3))),
-        Err(Error::Shape { .. })
+        Err(Error::ShapeMismatch { .. })
     ));
 }
 
@@ -272,7 +272,7 @@ fn a_pearson_regressor_learns_composition_to_pattern() {
     let bad = Network::<f64>::params().layer(3, Activation::Identity);
     assert!(matches!(
         bad.fit(&x, &y, &mut Xoshiro256PlusPlus::seed_from_u64(8), |_| {}),
-        Err(Error::Shape { .. })
+        Err(Error::ShapeMismatch { .. })
     ));
 }
 
@@ -329,16 +329,16 @@ fn epoch_rejects_bad_rows_and_targets() {
     let mut t = Trainer::new(Network::new(layers).unwrap(), Loss::Mse, Adam::default(), 4).unwrap();
     assert!(matches!(
         t.epoch(data.view(), None, &[]),
-        Err(Error::Shape { .. })
+        Err(Error::ShapeMismatch { .. })
     ));
     assert!(matches!(
         t.epoch(data.view(), None, &[0, 6]),
-        Err(Error::Shape { .. })
+        Err(Error::ShapeMismatch { .. })
     ));
     let short = patterns(5, 24);
     assert!(matches!(
         t.epoch(data.view(), Some(short.view()), &[0]),
-        Err(Error::Shape { .. })
+        Err(Error::ShapeMismatch { .. })
     ));
     assert!(
         t.epoch(data.view(), Some(data.view()), &[0, 1, 2, 3, 4, 5])

@@ -29,7 +29,7 @@ impl Classifier {
     /// logits) and the configuration whose `threshold` and `top_k` predictions use.
     ///
     /// # Errors
-    /// [`Error::Shape`] for no networks or networks of other widths; an invalid configuration.
+    /// [`Error::ShapeMismatch`] for no networks or networks of other widths; an invalid configuration.
     pub fn from_networks(
         grid: Grid,
         members: Vec<Network<f32>>,
@@ -92,7 +92,7 @@ impl Classifier {
     /// averaged over the ensemble.
     ///
     /// # Errors
-    /// [`Error::Shape`] for another width; [`Error::NonFinite`].
+    /// [`Error::ShapeMismatch`] for another width; [`Error::NonFinite`].
     pub fn probabilities<S: Data<Elem = f32>>(&self, x: &ArrayBase<S, Ix2>) -> Result<Array2<f64>> {
         if x.ncols() != self.grid.len() {
             return Err(Error::shape(
@@ -126,7 +126,7 @@ impl Classifier {
     /// max 1; [`Prediction::warnings`] says what was done.
     ///
     /// # Errors
-    /// [`Error::Input`] when the pattern cannot be put on the grid.
+    /// [`Error::Io`] when the pattern cannot be put on the grid.
     pub fn predict_pattern(&self, pattern: &Pattern) -> Result<Prediction> {
         self.predict_patterns(std::slice::from_ref(pattern))?
             .pop()
@@ -152,5 +152,15 @@ impl Classifier {
             p.warnings = warnings;
         }
         Ok(out)
+    }
+}
+
+impl<'a, S: Data<Elem = f32>> xrd_io::Predict<&'a ArrayBase<S, Ix2>, Vec<Prediction>>
+    for Classifier
+{
+    type Error = Error;
+
+    fn predict(&self, x: &'a ArrayBase<S, Ix2>) -> Result<Vec<Prediction>> {
+        Classifier::predict(self, x)
     }
 }

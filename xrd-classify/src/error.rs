@@ -19,7 +19,7 @@ pub enum Error {
     },
     /// An input does not have the shape the classifier expects.
     #[error("shape mismatch: expected {expected}, found {found}")]
-    Shape {
+    ShapeMismatch {
         /// The expected shape, in words.
         expected: String,
         /// The shape that was given.
@@ -44,13 +44,16 @@ pub enum Error {
     /// A measured pattern cannot be put on the classifier's grid (nothing of it lies on the grid,
     /// a wavelength conversion failed, …).
     #[error("pattern cannot be classified: {0}")]
-    Input(#[from] xrd_io::Error),
+    Io(#[from] xrd_io::Error),
     /// The network engine refused (shape, divergence, …).
     #[error(transparent)]
-    Network(#[from] xrd_ae::Error),
+    Ae(#[from] xrd_ae::Error),
+    /// The simulator rejected the parameters of a synthetic source.
+    #[error(transparent)]
+    Sim(#[from] xrd_sim::Error),
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
-    Io {
+    File {
         /// The file.
         path: PathBuf,
         /// The underlying I/O error.
@@ -75,7 +78,7 @@ impl Error {
     }
 
     pub(crate) fn shape(expected: impl Into<String>, found: impl Into<String>) -> Self {
-        Error::Shape {
+        Error::ShapeMismatch {
             expected: expected.into(),
             found: found.into(),
         }

@@ -61,7 +61,7 @@ fn fraction(n: usize, of: usize) -> f64 {
 /// Scores `predictions` against the true space groups `truth`.
 ///
 /// # Errors
-/// [`Error::Shape`] for different lengths or no patterns; [`Error::SpaceGroup`] outside 1–230.
+/// [`Error::ShapeMismatch`] for different lengths or no patterns; [`Error::SpaceGroup`] outside 1–230.
 pub fn evaluate(predictions: &[Prediction], truth: &[u8]) -> Result<Evaluation> {
     let n = predictions.len();
     if n != truth.len() || n == 0 {
@@ -182,8 +182,14 @@ mod tests {
     #[test]
     fn bad_inputs() {
         let p = [pred(1, &[1], 1.0, false)];
-        assert!(matches!(evaluate(&p, &[]), Err(Error::Shape { .. })));
-        assert!(matches!(evaluate(&[], &[]), Err(Error::Shape { .. })));
+        assert!(matches!(
+            evaluate(&p, &[]),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        assert!(matches!(
+            evaluate(&[], &[]),
+            Err(Error::ShapeMismatch { .. })
+        ));
         assert!(matches!(evaluate(&p, &[0]), Err(Error::SpaceGroup(0))));
     }
 }

@@ -287,9 +287,9 @@ impl ClassifierParams {
                             .epoch(x.view(), Some(y.view()), &rows)
                             .map_err(|e| match e {
                                 xrd_ae::Error::Diverged { loss, .. } => {
-                                    Error::Network(xrd_ae::Error::Diverged { epoch, loss })
+                                    Error::Ae(xrd_ae::Error::Diverged { epoch, loss })
                                 }
-                                other => Error::Network(other),
+                                other => Error::Ae(other),
                             })?;
                     }
                     sum += l / cfg.passes as f64 * n as f64;
@@ -329,6 +329,25 @@ impl ClassifierParams {
         let mut classifier = Classifier::from_networks(grid, members, cfg.clone())?;
         classifier.history = histories;
         Ok(classifier)
+    }
+}
+
+impl<'a, S, R> xrd_io::FitWith<&'a S, R> for ClassifierParams
+where
+    S: PatternSource + ?Sized,
+    R: Rng + ?Sized,
+{
+    type Object = Classifier;
+    type Progress = Progress;
+
+    fn fit_with_checked(
+        params: &xrd_io::Checked<Self>,
+        source: &'a S,
+        rng: &mut R,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<Classifier> {
+        let params: &Self = params;
+        params.fit(source, rng, progress)
     }
 }
 

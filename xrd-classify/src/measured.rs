@@ -59,7 +59,7 @@ fn is_copper(w: Wavelength) -> bool {
 /// linearly resampled onto `grid` (zeros outside the measured range) and scaled to max 1.
 ///
 /// # Errors
-/// [`Error::Input`](crate::Error::Input) when the conversion reaches no point, or nothing
+/// [`Error::Io`](crate::Error::Io) when the conversion reaches no point, or nothing
 /// positive lies on the grid.
 pub fn prepare(pattern: &Pattern, grid: &Grid) -> Result<(Vec<f32>, Vec<InputWarning>)> {
     let mut warnings = Vec::new();
@@ -180,6 +180,6 @@ mod tests {
         let p = Pattern::new(vec![60.0, 70.0], vec![1.0, 2.0])
             .unwrap()
             .with_wavelength(Some(Wavelength::CU_KA));
-        assert!(matches!(prepare(&p, &grid()), Err(crate::Error::Input(_))));
+        assert!(matches!(prepare(&p, &grid()), Err(crate::Error::Io(_))));
     }
 }

@@ -124,6 +124,14 @@ impl Default for ClassifierConfig {
     }
 }
 
+impl xrd_io::ParamGuard for ClassifierConfig {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
+    }
+}
+
 impl ClassifierConfig {
     /// Validates every field.
     pub fn check(&self) -> Result<()> {
@@ -171,6 +179,14 @@ impl ClassifierConfig {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClassifierParams {
     pub(crate) config: ClassifierConfig,
+}
+
+impl xrd_io::ParamGuard for ClassifierParams {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
+    }
 }
 
 impl ClassifierParams {
@@ -366,7 +382,7 @@ mod tests {
         };
         assert!(matches!(
             ClassifierParams::default().optimizer(adam).check(),
-            Err(Error::Network(xrd_ae::Error::InvalidParameter { .. }))
+            Err(Error::Ae(xrd_ae::Error::InvalidParameter { .. }))
         ));
     }
 

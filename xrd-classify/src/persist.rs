@@ -94,11 +94,11 @@ impl Classifier {
     /// Reads a classifier written by [`Classifier::save`].
     ///
     /// # Errors
-    /// [`Error::Io`]; [`Error::Format`] for anything corrupt, truncated, of another version or
+    /// [`Error::File`]; [`Error::Format`] for anything corrupt, truncated, of another version or
     /// inconsistent.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        let bytes = std::fs::read(path).map_err(|source| Error::File {
             path: path.to_path_buf(),
             source,
         })?;
@@ -210,8 +210,8 @@ impl Classifier {
 /// Writes `bytes` to `path` atomically through xrd-io's one atomic writer.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     xrd_io::write_atomic(path, bytes).map_err(|e| match e {
-        xrd_io::Error::Io { path, source } => Error::Io { path, source },
-        other => Error::Io {
+        xrd_io::Error::File { path, source } => Error::File { path, source },
+        other => Error::File {
             path: path.to_path_buf(),
             source: std::io::Error::other(other.to_string()),
         },

@@ -50,7 +50,7 @@ impl LabelledPatterns {
     /// Patterns (one row per pattern, `grid.len()` columns) and their space groups.
     ///
     /// # Errors
-    /// [`Error::Shape`] for a width other than the grid's, a label count other than the row
+    /// [`Error::ShapeMismatch`] for a width other than the grid's, a label count other than the row
     /// count or no rows; [`Error::NonFinite`]; [`Error::SpaceGroup`] outside 1–230.
     pub fn new<S: Data<Elem = f32>>(
         grid: Grid,
@@ -165,11 +165,11 @@ mod tests {
         let x = array![[1.0f32, 0.0]];
         assert!(matches!(
             LabelledPatterns::new(grid(3), &x, &[1]),
-            Err(Error::Shape { .. })
+            Err(Error::ShapeMismatch { .. })
         ));
         assert!(matches!(
             LabelledPatterns::new(grid(2), &x, &[1, 2]),
-            Err(Error::Shape { .. })
+            Err(Error::ShapeMismatch { .. })
         ));
         assert!(matches!(
             LabelledPatterns::new(grid(2), &x, &[231]),

@@ -27,11 +27,11 @@ impl SyntheticPatterns {
     /// [`Sampling`](crate::Sampling)).
     ///
     /// # Errors
-    /// [`Error::Source`] when xrd-sim rejects the parameters.
+    /// [`Error::Sim`] when xrd-sim rejects the parameters (its `InvalidParameter` names the
+    /// parameter).
     pub fn new(params: TrainingPatternParams) -> Result<Self> {
-        let source = |e: xrd_sim::Error| Error::Source(e.to_string());
-        params.check().map_err(source)?;
-        let grid = params.grid_spec().map_err(source)?;
+        params.check()?;
+        let grid = params.grid_spec()?;
         let per_group = (1..=SPACE_GROUPS as u8)
             .map(|g| params.clone().space_groups(vec![(g, 1.0)]))
             .collect();

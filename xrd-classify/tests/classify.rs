@@ -198,7 +198,7 @@ fn classify_save_load_round_trip() {
     ));
     assert!(matches!(
         Classifier::load(dir.path().join("missing")),
-        Err(Error::Io { .. })
+        Err(Error::File { .. })
     ));
 }
 
@@ -244,11 +244,45 @@ fn classify_bad_inputs_are_errors() {
         .unwrap();
     assert!(matches!(
         model.predict(&Array2::<f32>::zeros((2, 3))),
-        Err(Error::Shape { .. })
+        Err(Error::ShapeMismatch { .. })
     ));
     let mut x = Array2::<f32>::zeros((1, 56));
     x[[0, 3]] = f32::NAN;
     assert!(matches!(model.predict(&x), Err(Error::NonFinite { .. })));
     assert!(model.clone().with_threshold(2.0).is_err());
     assert!(model.with_threshold(0.9).unwrap().config().threshold == 0.9);
+}
+
+#[test]
+fn classify_checked_params_fit_and_predict_as_the_inherent_paths() {
+    use xrd_io::{ParamGuard, Predict};
+    assert!(matches!(
+        params().epochs(0).into_checked(),
+        Err(Error::InvalidParameter { name: "epochs", .. })
+    ));
+    let p = params().epochs(1);
+    let inherent = p
+        .fit(
+            &source(),
+            &mut Xoshiro256PlusPlus::seed_from_u64(9),
+            |_: &Progress| {},
+        )
+        .unwrap();
+    let mut chunks = 0;
+    let checked = p
+        .into_checked()
+        .unwrap()
+        .fit_with(
+            &source(),
+            &mut Xoshiro256PlusPlus::seed_from_u64(9),
+            |_: &Progress| chunks += 1,
+        )
+        .unwrap();
+    assert_eq!(inherent, checked, "same seed, same bits");
+    assert_eq!(chunks, 3, "3 chunks in the one epoch");
+    let (x, _) = test_set();
+    assert_eq!(
+        Predict::predict(&checked, &x).unwrap(),
+        inherent.predict(&x).unwrap()
+    );
 }

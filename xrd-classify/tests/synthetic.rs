@@ -48,3 +48,13 @@ fn classify_trains_on_synthetic_crystals() {
     assert_eq!(model.grid().len(), 300);
     assert_eq!(model.history()[0].validation_accuracy.len(), 2);
 }
+
+#[test]
+fn invalid_simulator_parameters_are_the_simulators_error() {
+    match SyntheticPatterns::new(TrainingPatternParams::new().window(0.5)) {
+        Err(xrd_classify::Error::Sim(xrd_sim::Error::InvalidParameter { name, .. })) => {
+            assert_eq!(name, "window")
+        }
+        other => panic!("expected xrd-sim's InvalidParameter(window), got {other:?}"),
+    }
+}

@@ -25,15 +25,72 @@ use crate::{Error, Result};
 #[serde(default)]
 pub struct CompareParams {
     /// Peak finding on both patterns.
-    pub peaks: PeakParams,
+    peaks: PeakParams,
     /// Window (degrees) of DeepXRD peak merging (predicted peaks) and alignment.
-    pub match_window: f64,
+    match_window: f64,
     /// Sakoe–Chiba band of DTW, in degrees (converted to grid points).
-    pub dtw_band: f64,
+    dtw_band: f64,
     /// Number of strongest true peaks whose shift is measured.
-    pub strongest: usize,
+    strongest: usize,
     /// Largest shift (degrees) searched for; also the penalty for a missing peak.
-    pub shift_window: f64,
+    shift_window: f64,
+}
+
+impl CompareParams {
+    /// Peak finding on both patterns.
+    pub fn peaks(mut self, peaks: PeakParams) -> Self {
+        self.peaks = peaks;
+        self
+    }
+
+    /// Window (degrees) of DeepXRD peak merging (predicted peaks) and alignment.
+    pub fn match_window(mut self, match_window: f64) -> Self {
+        self.match_window = match_window;
+        self
+    }
+
+    /// Sakoe–Chiba band of DTW, in degrees (converted to grid points).
+    pub fn dtw_band(mut self, dtw_band: f64) -> Self {
+        self.dtw_band = dtw_band;
+        self
+    }
+
+    /// Number of strongest true peaks whose shift is measured.
+    pub fn strongest(mut self, strongest: usize) -> Self {
+        self.strongest = strongest;
+        self
+    }
+
+    /// Largest shift (degrees) searched for; also the penalty for a missing peak.
+    pub fn shift_window(mut self, shift_window: f64) -> Self {
+        self.shift_window = shift_window;
+        self
+    }
+
+    /// The `peaks` set by [`CompareParams::peaks`] (see there for the default).
+    pub fn get_peaks(&self) -> PeakParams {
+        self.peaks
+    }
+
+    /// The `match_window` set by [`CompareParams::match_window`] (see there for the default).
+    pub fn get_match_window(&self) -> f64 {
+        self.match_window
+    }
+
+    /// The `dtw_band` set by [`CompareParams::dtw_band`] (see there for the default).
+    pub fn get_dtw_band(&self) -> f64 {
+        self.dtw_band
+    }
+
+    /// The `strongest` set by [`CompareParams::strongest`] (see there for the default).
+    pub fn get_strongest(&self) -> usize {
+        self.strongest
+    }
+
+    /// The `shift_window` set by [`CompareParams::shift_window`] (see there for the default).
+    pub fn get_shift_window(&self) -> f64 {
+        self.shift_window
+    }
 }
 
 impl Default for CompareParams {
@@ -45,6 +102,14 @@ impl Default for CompareParams {
             strongest: 5,
             shift_window: 0.5,
         }
+    }
+}
+
+impl xrd_io::ParamGuard for CompareParams {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
     }
 }
 
@@ -108,7 +173,7 @@ pub fn clean<F: Float>(pattern: &[F]) -> Vec<f64> {
 /// Compares `predicted` with `truth` (both on `grid`, both passed through [`clean`] first).
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for bad `params`; [`Error::Shape`] when a pattern does not
+/// [`Error::InvalidParameter`] for bad `params`; [`Error::ShapeMismatch`] when a pattern does not
 /// have one value per grid point or contains NaN/inf.
 pub fn compare<F: Float>(
     predicted: &[F],
@@ -119,7 +184,7 @@ pub fn compare<F: Float>(
     params.check()?;
     for (what, p) in [("predicted pattern", predicted), ("true pattern", truth)] {
         if p.len() != grid.len() || p.iter().any(|v| !v.is_finite()) {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 what,
                 expected: format!("{} finite values (the grid)", grid.len()),
                 found: format!(

@@ -52,11 +52,11 @@ impl<F: Float> KnownCompositions<F> {
     /// Groups the rows of `data` by their labels.
     ///
     /// # Errors
-    /// [`Error::Shape`] for a data set without rows or without label columns;
+    /// [`Error::ShapeMismatch`] for a data set without rows or without label columns;
     /// [`Error::InvalidComposition`] for non-finite labels.
     pub fn of(data: &Dataset<F>) -> Result<Self> {
         if data.is_empty() || data.labels.ncols() == 0 {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 what: "training data",
                 expected: "≥ 1 pattern with ≥ 1 composition (label) column".into(),
                 found: format!("{} × {} labels", data.labels.nrows(), data.labels.ncols()),

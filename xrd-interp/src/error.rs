@@ -46,7 +46,7 @@ pub enum Error {
     },
     /// Inputs whose shapes do not fit together.
     #[error("shape mismatch for {what}: expected {expected}, found {found}")]
-    Shape {
+    ShapeMismatch {
         /// Which input.
         what: &'static str,
         /// The expected shape, in words.
@@ -62,13 +62,13 @@ pub enum Error {
     },
     /// From the autoencoder / network engine.
     #[error(transparent)]
-    Network(#[from] xrd_ae::Error),
+    Ae(#[from] xrd_ae::Error),
     /// From the triangle estimator.
     #[error(transparent)]
     Latent(#[from] xrd_latent::Error),
     /// From the pattern tools (metrics, peaks, data sets).
     #[error(transparent)]
-    Pattern(#[from] xrd_io::Error),
+    Io(#[from] xrd_io::Error),
 }
 
 impl Error {

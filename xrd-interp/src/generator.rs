@@ -45,14 +45,31 @@ pub enum Anchors {
 #[serde(default)]
 pub struct GeneratorParams {
     /// The points the triangle estimator is fitted on.
-    pub anchors: Anchors,
+    anchors: Anchors,
     /// Parameters of the triangle estimator fitted on the training latent points.
-    pub triangle: TriangleParams,
+    triangle: TriangleParams,
     /// A generated point is flagged [`Generated::outside_data`] when its distance to the nearest
     /// training latent point exceeds `support_factor` × the *composition gap*: the largest
     /// distance from a training latent point to the nearest training point of another
     /// composition (the widest step the data itself takes between neighbouring compositions).
-    pub support_factor: f64,
+    support_factor: f64,
+}
+
+impl GeneratorParams {
+    /// The `anchors` set by [`GeneratorParams::anchors`] (see there for the default).
+    pub fn get_anchors(&self) -> Anchors {
+        self.anchors
+    }
+
+    /// The `triangle` set by [`GeneratorParams::triangle`] (see there for the default).
+    pub fn get_triangle(&self) -> &TriangleParams {
+        &self.triangle
+    }
+
+    /// The `support_factor` set by [`GeneratorParams::support_factor`] (see there for the default).
+    pub fn get_support_factor(&self) -> f64 {
+        self.support_factor
+    }
 }
 
 impl Default for GeneratorParams {
@@ -62,6 +79,14 @@ impl Default for GeneratorParams {
             triangle: TriangleParams::default(),
             support_factor: DEFAULT_SUPPORT_FACTOR,
         }
+    }
+}
+
+impl xrd_io::ParamGuard for GeneratorParams {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
     }
 }
 
@@ -104,7 +129,7 @@ impl GeneratorParams {
     /// estimator is fitted on the latent points with the compositions (`data.labels`) as values.
     ///
     /// # Errors
-    /// [`Error::Shape`] when the model's input width is not the grid length or its feature
+    /// [`Error::ShapeMismatch`] when the model's input width is not the grid length or its feature
     /// space is not 2-D, or when the data has no label columns; the model's and estimator's
     /// errors (e.g. fewer than three distinct latent points).
     pub fn build<F: Float, M: FeatureSpace<F>>(
@@ -114,21 +139,21 @@ impl GeneratorParams {
     ) -> Result<Generator<F, M>> {
         self.check()?;
         if model.latent() != 2 {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 what: "feature space",
                 expected: "2 dimensions".into(),
                 found: format!("{}", model.latent()),
             });
         }
         if model.inputs() != data.grid.len() {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 what: "feature-space input",
                 expected: format!("{} points (the data grid)", data.grid.len()),
                 found: format!("{}", model.inputs()),
             });
         }
         if data.labels.ncols() == 0 {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 what: "training compositions",
                 expected: "≥ 1 label column".into(),
                 found: "none".into(),
@@ -527,7 +552,7 @@ impl<F: Float, M: FeatureSpace<F>> Generator<F, M> {
             .collect();
         let n_ok = ok.len() / 2;
         let decoded = if n_ok > 0 {
-            let z = Array2::from_shape_vec((n_ok, 2), ok).map_err(|e| Error::Shape {
+            let z = Array2::from_shape_vec((n_ok, 2), ok).map_err(|e| Error::ShapeMismatch {
                 what: "latent points",
                 expected: "n × 2".into(),
                 found: e.to_string(),
@@ -547,7 +572,7 @@ impl<F: Float, M: FeatureSpace<F>> Generator<F, M> {
                         Some(row) => {
                             Ok(self.finish(composition.clone(), row.to_owned(), latent, estimate))
                         }
-                        None => Err(Error::Shape {
+                        None => Err(Error::ShapeMismatch {
                             what: "decoded sweep",
                             expected: format!("{n_ok} rows"),
                             found: "fewer".into(),
@@ -580,5 +605,17 @@ impl<F: Float, M: FeatureSpace<F>> PatternModel<F> for Generator<F, M> {
 
     fn predict(&self, composition: &[f64]) -> Result<Array1<F>> {
         Ok(self.generate(composition)?.pattern)
+    }
+}
+
+impl<'a, F: Float, M: FeatureSpace<F>> xrd_io::Fit<(M, &'a Dataset<F>)> for GeneratorParams {
+    type Object = Generator<F, M>;
+
+    /// Builds a generator from `data = (model, training data)`, as [`GeneratorParams::build`].
+    fn fit_checked(
+        params: &xrd_io::Checked<Self>,
+        (model, data): (M, &'a Dataset<F>),
+    ) -> Result<Generator<F, M>> {
+        params.build(model, data)
     }
 }

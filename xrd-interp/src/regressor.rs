@@ -4,7 +4,7 @@
 use ndarray::{Array1, Array2, Axis};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use xrd_ae::{Activation, Init, Loss, Network, NetworkParams, TrainConfig};
+use xrd_ae::{Activation, Init, Loss, Network, NetworkParams, Progress, TrainConfig};
 use xrd_io::{Dataset, Float, Grid};
 
 use crate::composition::check_composition;
@@ -40,6 +40,14 @@ impl Default for RegressorConfig {
     }
 }
 
+impl xrd_io::ParamGuard for RegressorConfig {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
+    }
+}
+
 impl RegressorConfig {
     /// Validates every field.
     ///
@@ -71,16 +79,27 @@ impl RegressorConfig {
     /// outputs to the training patterns, because the Pearson loss leaves scale and offset free.
     ///
     /// # Errors
-    /// [`Error::Shape`] for data without labels; the engine's errors (e.g. too few rows).
+    /// [`Error::ShapeMismatch`] for data without labels; the engine's errors (e.g. too few rows).
     pub fn fit<F: Float, R: Rng + ?Sized>(
         &self,
         data: &Dataset<F>,
         rng: &mut R,
     ) -> Result<DirectRegressor<F>> {
         self.check()?;
+        self.fit_valid(data, rng, &mut |_| {})
+    }
+
+    /// [`RegressorConfig::fit`] with the configuration already checked, reporting the network's
+    /// epochs to `progress`.
+    fn fit_valid<F: Float, R: Rng + ?Sized>(
+        &self,
+        data: &Dataset<F>,
+        rng: &mut R,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<DirectRegressor<F>> {
         let m = data.labels.ncols();
         if m == 0 || data.is_empty() {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 what: "training data",
                 expected: "≥ 1 pattern with ≥ 1 composition (label) column".into(),
                 found: format!("{} × {} labels", data.labels.nrows(), m),
@@ -103,7 +122,7 @@ impl RegressorConfig {
         let x = scaled_inputs(&data.labels, &lo, &scale);
         let network = self
             .network::<F>(data.grid.len())
-            .fit(&x, &data.patterns, rng, |_| {})?;
+            .fit(&x, &data.patterns, rng, progress)?;
         let y = network.forward(x.view());
         let (a, b) = affine_fit(&y, &data.patterns);
         Ok(DirectRegressor {
@@ -198,7 +217,7 @@ impl<F: Float> PatternModel<F> for DirectRegressor<F> {
         check_composition(composition, self.offset.len())?;
         let labels =
             Array2::from_shape_vec((1, composition.len()), composition.to_vec()).map_err(|e| {
-                Error::Shape {
+                Error::ShapeMismatch {
                     what: "composition",
                     expected: "1 × components".into(),
                     found: e.to_string(),
@@ -208,5 +227,19 @@ impl<F: Float> PatternModel<F> for DirectRegressor<F> {
             .network
             .predict(&scaled_inputs::<F>(&labels, &self.offset, &self.scale))?;
         Ok(y.row(0).mapv(|v| self.a * v + self.b))
+    }
+}
+
+impl<'a, F: Float, R: Rng + ?Sized> xrd_io::FitWith<&'a Dataset<F>, R> for RegressorConfig {
+    type Object = DirectRegressor<F>;
+    type Progress = Progress;
+
+    fn fit_with_checked(
+        params: &xrd_io::Checked<Self>,
+        data: &'a Dataset<F>,
+        rng: &mut R,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<DirectRegressor<F>> {
+        params.fit_valid(data, rng, progress)
     }
 }

@@ -119,6 +119,41 @@ fn the_regressor_learns_the_training_compositions() {
 }
 
 #[test]
+fn the_checked_regressor_config_fits_the_same_and_reports_epochs() {
+    use xrd_io::ParamGuard;
+    let data = common::dataset(&[]);
+    let mut cfg = RegressorConfig {
+        hidden: vec![8],
+        ..Default::default()
+    };
+    cfg.train.epochs = 4;
+    cfg.train.validation_fraction = 0.0;
+    let inherent = cfg
+        .fit(&data, &mut Xoshiro256PlusPlus::seed_from_u64(5))
+        .unwrap();
+    let mut epochs = 0;
+    let checked = cfg
+        .clone()
+        .into_checked()
+        .unwrap()
+        .fit_with(&data, &mut Xoshiro256PlusPlus::seed_from_u64(5), |_| {
+            epochs += 1
+        })
+        .unwrap();
+    assert_eq!(epochs, 4);
+    assert_eq!(
+        inherent.predict(&[1.5, 0.0]).unwrap(),
+        checked.predict(&[1.5, 0.0]).unwrap(),
+        "same seed, same bits"
+    );
+    cfg.hidden.clear();
+    assert!(matches!(
+        cfg.into_checked(),
+        Err(Error::InvalidParameter { name: "hidden", .. })
+    ));
+}
+
+#[test]
 fn identical_patterns_compare_perfectly() {
     let g = common::grid();
     let p = common::pattern(0.5, 0.0, [0.0; 3]);
@@ -145,32 +180,25 @@ fn identical_patterns_compare_perfectly() {
 fn invalid_parameters_are_errors() {
     let ok = CompareParams::default();
     assert!(ok.check().is_ok());
-    for bad in [
-        CompareParams {
-            match_window: 0.0,
-            ..ok.clone()
-        },
-        CompareParams {
-            match_window: f64::NAN,
-            ..ok.clone()
-        },
-        CompareParams {
-            dtw_band: -1.0,
-            ..ok.clone()
-        },
-        CompareParams {
-            shift_window: f64::INFINITY,
-            ..ok.clone()
-        },
-        CompareParams {
-            strongest: 0,
-            ..ok.clone()
-        },
+    for (bad, name) in [
+        (ok.clone().match_window(0.0), "match_window"),
+        (ok.clone().match_window(f64::NAN), "match_window"),
+        (ok.clone().dtw_band(-1.0), "dtw_band"),
+        (ok.clone().shift_window(f64::INFINITY), "shift_window"),
+        (ok.clone().strongest(0), "strongest"),
+        (
+            ok.clone()
+                .peaks(xrd_io::peaks::PeakParams::default().relative_height(2.0)),
+            "relative_height",
+        ),
     ] {
-        assert!(
-            matches!(bad.check(), Err(Error::InvalidParameter { .. })),
-            "{bad:?}"
-        );
+        match bad.check() {
+            Err(Error::InvalidParameter { name: got, .. }) => assert_eq!(got, name),
+            Err(Error::Io(xrd_io::Error::InvalidParameter { name: got, .. })) => {
+                assert_eq!(got, name)
+            }
+            other => panic!("{bad:?}: expected InvalidParameter({name}), got {other:?}"),
+        }
     }
     let mut r = RegressorConfig::default();
     r.hidden.clear();

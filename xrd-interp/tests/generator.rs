@@ -175,7 +175,7 @@ fn bad_generator_inputs_are_errors() {
         .expect("build");
     assert!(matches!(
         Generator::new(other, &data),
-        Err(Error::Shape { .. })
+        Err(Error::ShapeMismatch { .. })
     ));
 }
 
@@ -227,4 +227,31 @@ fn fspace_contour_decoding_works_in_a_pca_feature_space() {
     let z = ndarray::Array2::from_shape_vec((1, 2), out.latent.to_vec()).unwrap();
     let batch = xrd_ae::FeatureSpace::decode(g.feature_space(), z.view()).unwrap();
     assert_eq!(out.pattern, batch.row(0));
+}
+
+#[test]
+fn checked_generator_params_build_the_same_generator() {
+    use xrd_io::ParamGuard;
+    let data = common::dataset(&[]);
+    let pca = xrd_ae::Pca::params().fit(&data.patterns).expect("pca");
+    assert!(matches!(
+        xrd_interp::GeneratorParams::default()
+            .support_factor(-1.0)
+            .into_checked(),
+        Err(Error::InvalidParameter {
+            name: "support_factor",
+            ..
+        })
+    ));
+    let checked = xrd_interp::GeneratorParams::default()
+        .into_checked()
+        .unwrap()
+        .fit((pca.clone(), &data))
+        .expect("generator");
+    let inherent = Generator::new(pca, &data).expect("generator");
+    let c = common::COMPOSITIONS[0];
+    assert_eq!(
+        checked.generate(&c).unwrap().pattern,
+        inherent.generate(&c).unwrap().pattern
+    );
 }

@@ -249,7 +249,7 @@ struct Labels {
 
 /// Reads `file,label1,label2,…` (header row first; `,`, `;` or tab separated; `#` comments).
 fn read_labels(path: &Path) -> Result<Labels> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::File {
         path: path.to_owned(),
         source,
     })?;
@@ -327,7 +327,7 @@ impl<F: Float> Dataset<F> {
     /// file holding several patterns contributes one row each, named `file#k`.
     ///
     /// # Errors
-    /// [`Error::Io`] when the folder or the labels file cannot be read; errors of the labels file
+    /// [`Error::File`] when the folder or the labels file cannot be read; errors of the labels file
     /// itself ([`Error::Syntax`], [`Error::ColumnMismatch`], [`Error::NoData`]).
     pub fn load_dir(
         dir: impl AsRef<Path>,
@@ -338,7 +338,7 @@ impl<F: Float> Dataset<F> {
         let dir = dir.as_ref();
         let labels_file = labels.and_then(|p| p.canonicalize().ok());
         let labels = labels.map(read_labels).transpose()?;
-        let io = |source| Error::Io {
+        let io = |source| Error::File {
             path: dir.to_owned(),
             source,
         };
@@ -579,7 +579,7 @@ mod tests {
         ));
         assert!(matches!(
             Dataset::<f64>::load_dir(dir.path().join("none"), None, g, OutOfRange::Zero),
-            Err(Error::Io { .. })
+            Err(Error::File { .. })
         ));
     }
 }

@@ -55,7 +55,7 @@ pub enum Error {
     },
     /// The operating system could not read or write a file.
     #[error("{}: {source}", path.display())]
-    Io {
+    File {
         /// The file.
         path: PathBuf,
         /// The underlying error.

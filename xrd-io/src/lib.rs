@@ -12,6 +12,7 @@ mod grid;
 mod kalpha2;
 mod normalize;
 mod numpy;
+pub mod params;
 mod pattern;
 pub mod peaks;
 mod resample;
@@ -28,6 +29,7 @@ pub use formats::{Format, MAX_MEMBER_BYTES, detect_format, read, read_as, read_b
 pub use grid::Grid;
 pub use normalize::{Normalization, normalize};
 pub use numpy::{NPZ_PATTERNS, NPZ_TWO_THETA};
+pub use params::{Checked, Fit, FitWith, ParamGuard, Predict};
 pub use pattern::{Metadata, Pattern};
 pub use resample::{OutOfRange, resample_into};
 pub use stats::MeanSd;

@@ -383,7 +383,7 @@ fn file_name(path: &Path) -> String {
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|source| Error::Io {
+    std::fs::read(path).map_err(|source| Error::File {
         path: path.to_owned(),
         source,
     })
@@ -423,7 +423,7 @@ impl<T: WritableElement, D: ndarray::Dimension> NpyArray for ndarray::Array<T, D
 }
 
 fn write_error(path: &Path, message: String) -> Error {
-    Error::Io {
+    Error::File {
         path: path.to_owned(),
         source: std::io::Error::other(message),
     }
@@ -448,7 +448,7 @@ impl<F: Float> Dataset<F> {
     /// ```
     ///
     /// # Errors
-    /// [`Error::Io`] when the file cannot be read, plus the errors of
+    /// [`Error::File`] when the file cannot be read, plus the errors of
     /// [`from_npz_bytes`](Self::from_npz_bytes).
     pub fn read_npz(path: impl AsRef<Path>) -> Result<Dataset<F>> {
         let path = path.as_ref();
@@ -544,7 +544,7 @@ impl<F: Float> Dataset<F> {
     /// matching 2θ file through [`Grid::from_positions`]. Rows are named `file#i`; no labels.
     ///
     /// # Errors
-    /// [`Error::Io`] when the file cannot be read, plus the errors of
+    /// [`Error::File`] when the file cannot be read, plus the errors of
     /// [`from_npy_bytes`](Self::from_npy_bytes).
     pub fn read_npy(path: impl AsRef<Path>, grid: Grid) -> Result<Dataset<F>> {
         let path = path.as_ref();
@@ -592,7 +592,7 @@ impl<F: Float> Dataset<F> {
     /// # Errors
     /// [`Error::InvalidParameter`] for an empty, duplicate or reserved (`patterns`,
     /// `two_theta`) label name; [`Error::LengthMismatch`] for an inconsistent dataset;
-    /// [`Error::Io`] when writing fails.
+    /// [`Error::File`] when writing fails.
     pub fn write_npz(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         self.check()?;
@@ -638,7 +638,7 @@ impl<F: Float> Dataset<F> {
     /// labels are not stored: use [`write_npz`](Self::write_npz) to keep them).
     ///
     /// # Errors
-    /// [`Error::LengthMismatch`] for an inconsistent dataset; [`Error::Io`] when writing fails.
+    /// [`Error::LengthMismatch`] for an inconsistent dataset; [`Error::File`] when writing fails.
     pub fn write_npy(&self, path: impl AsRef<Path>) -> Result<()> {
         self.check()?;
         atomically(path.as_ref(), |file, temp| {

@@ -31,6 +31,23 @@ pub struct PeakParams {
     min_separation: f64,
 }
 
+impl PeakParams {
+    /// The `relative_height` set by [`PeakParams::relative_height`] (see there for the default).
+    pub fn get_relative_height(&self) -> f64 {
+        self.relative_height
+    }
+
+    /// The `min_prominence` set by [`PeakParams::min_prominence`] (see there for the default).
+    pub fn get_min_prominence(&self) -> f64 {
+        self.min_prominence
+    }
+
+    /// The `min_separation` set by [`PeakParams::min_separation`] (see there for the default).
+    pub fn get_min_separation(&self) -> f64 {
+        self.min_separation
+    }
+}
+
 impl Default for PeakParams {
     fn default() -> Self {
         PeakParams {
@@ -38,6 +55,14 @@ impl Default for PeakParams {
             min_prominence: 0.0,
             min_separation: 0.0,
         }
+    }
+}
+
+impl crate::ParamGuard for PeakParams {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
     }
 }
 

@@ -35,7 +35,7 @@ impl OutputFormat {
 }
 
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
+    move |source| Error::File {
         path: path.to_owned(),
         source,
     }
@@ -55,7 +55,7 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for xy or CSV with other than one pattern (they hold one);
-/// [`Error::Io`] (path `<output>`) when the writer fails; [`Error::Json`].
+/// [`Error::File`] (path `<output>`) when the writer fails; [`Error::Json`].
 pub fn write(patterns: &[Pattern], format: OutputFormat, out: &mut impl Write) -> Result<()> {
     let path = PathBuf::from("<output>");
     let err = io_error(&path);
@@ -128,12 +128,12 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// disk, then renamed over `path`, so readers never see a half-written file.
 ///
 /// # Errors
-/// As [`write()`], with [`Error::Io`] naming the file.
+/// As [`write()`], with [`Error::File`] naming the file.
 pub fn save(path: impl AsRef<Path>, patterns: &[Pattern], format: OutputFormat) -> Result<()> {
     atomically(path.as_ref(), |file, temp| {
         let mut w = BufWriter::new(file);
         write(patterns, format, &mut w).map_err(|e| match e {
-            Error::Io { source, .. } => Error::Io {
+            Error::File { source, .. } => Error::File {
                 path: temp.to_owned(),
                 source,
             },
@@ -148,7 +148,7 @@ pub fn save(path: impl AsRef<Path>, patterns: &[Pattern], format: OutputFormat) 
 /// and xrd-classify go through it too.
 ///
 /// # Errors
-/// [`Error::Io`] naming the temporary file or `path`; `path` is then left as it was.
+/// [`Error::File`] naming the temporary file or `path`; `path` is then left as it was.
 pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
     atomically(path.as_ref(), |file, temp| {
         file.write_all(bytes).map_err(io_error(temp))
@@ -247,7 +247,7 @@ mod tests {
         let missing = dir.path().join("no/such/dir/out.xy");
         assert!(matches!(
             save(&missing, &[sample()], OutputFormat::Csv),
-            Err(Error::Io { .. })
+            Err(Error::File { .. })
         ));
         assert!(matches!(
             save(dir.path().join("two.xy"), &[], OutputFormat::Xy),

@@ -258,7 +258,7 @@ fn wrong_formats() {
         assert!(matches!(e, Error::Syntax { .. }), "{e}");
     }
     let e = xrd_io::read("/nonexistent/file.xy").unwrap_err();
-    assert!(matches!(e, Error::Io { .. }), "{e}");
+    assert!(matches!(e, Error::File { .. }), "{e}");
 }
 
 #[test]

@@ -200,7 +200,7 @@ fn iopaint_npy_round_trips_with_a_grid() {
     ));
     assert!(matches!(
         Dataset::<f32>::read_npy(dir.path().join("none.npy"), grid),
-        Err(Error::Io { .. })
+        Err(Error::File { .. })
     ));
 }
 
@@ -467,7 +467,7 @@ fn iopaint_invalid_label_names_are_refused_on_write() {
     .unwrap();
     assert!(matches!(
         d.write_npz(dir.path().join("no/such/dir/x.npz")),
-        Err(Error::Io { .. })
+        Err(Error::File { .. })
     ));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

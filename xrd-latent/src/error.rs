@@ -9,7 +9,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// A hyper-parameter or configuration value outside its valid range.
     #[error("invalid parameter `{name}` = {value}: {reason}")]
-    InvalidParam {
+    InvalidParameter {
         /// Parameter name.
         name: &'static str,
         /// The rejected value, printed.
@@ -18,14 +18,14 @@ pub enum Error {
         reason: &'static str,
     },
     /// Arrays whose shapes do not fit together.
-    #[error("shape mismatch for {what}: expected {expected}, got {got}")]
-    Shape {
+    #[error("shape mismatch for {what}: expected {expected}, found {found}")]
+    ShapeMismatch {
         /// Which input.
         what: &'static str,
         /// Expected shape, printed.
         expected: String,
         /// Actual shape, printed.
-        got: String,
+        found: String,
     },
     /// A NaN or infinite input value.
     #[error("non-finite {what} at row {row}, column {col}")]

@@ -113,17 +113,17 @@ impl<F: Float> TriangleEstimator<F> {
     ) -> Result<Self> {
         let n = points.nrows();
         if points.ncols() != 2 {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 what: "points",
                 expected: "n × 2".into(),
-                got: format!("{n} × {}", points.ncols()),
+                found: format!("{n} × {}", points.ncols()),
             });
         }
         if values.nrows() != n || values.ncols() == 0 {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 what: "values",
                 expected: format!("{n} × m with m ≥ 1"),
-                got: format!("{} × {}", values.nrows(), values.ncols()),
+                found: format!("{} × {}", values.nrows(), values.ncols()),
             });
         }
         for ((row, col), v) in points.indexed_iter() {
@@ -269,13 +269,13 @@ impl<F: Float> TriangleEstimator<F> {
     /// Estimates at every row of `points` (n × 2), in parallel.
     ///
     /// # Errors
-    /// [`Error::Shape`] unless `points` has two columns.
+    /// [`Error::ShapeMismatch`] unless `points` has two columns.
     pub fn estimate_all(&self, points: ArrayView2<'_, F>) -> Result<Vec<Estimate<F>>> {
         if points.ncols() != 2 {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 what: "query points",
                 expected: "n × 2".into(),
-                got: format!("{} × {}", points.nrows(), points.ncols()),
+                found: format!("{} × {}", points.nrows(), points.ncols()),
             });
         }
         Ok((0..points.nrows())
@@ -293,7 +293,7 @@ impl<F: Float> TriangleEstimator<F> {
     /// Estimated values only, n × m (NaN rows for non-finite query points).
     ///
     /// # Errors
-    /// [`Error::Shape`] unless `points` has two columns.
+    /// [`Error::ShapeMismatch`] unless `points` has two columns.
     pub fn predict(&self, points: ArrayView2<'_, F>) -> Result<Array2<F>> {
         let all = self.estimate_all(points)?;
         let mut out = Array2::zeros((all.len(), self.m));
@@ -468,5 +468,13 @@ impl<F: Float> TriangleEstimator<F> {
             kind,
             distance,
         }
+    }
+}
+
+impl<'a, F: Float> xrd_io::Predict<ArrayView2<'a, F>, Array2<F>> for TriangleEstimator<F> {
+    type Error = Error;
+
+    fn predict(&self, points: ArrayView2<'a, F>) -> Result<Array2<F>> {
+        TriangleEstimator::predict(self, points)
     }
 }

@@ -195,17 +195,17 @@ impl<F: Float> TriangleEstimator<F> {
     /// Evaluates on a labelled test set: `points` (n × 2), `values` (n × m), in parallel.
     ///
     /// # Errors
-    /// [`Error::Shape`] for mismatched shapes, [`Error::NonFinite`] for non-finite values.
+    /// [`Error::ShapeMismatch`] for mismatched shapes, [`Error::NonFinite`] for non-finite values.
     pub fn evaluate(
         &self,
         points: ArrayView2<'_, F>,
         values: ArrayView2<'_, F>,
     ) -> Result<Evaluation<F>> {
         if values.nrows() != points.nrows() || values.ncols() != self.n_values() {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 what: "test values",
                 expected: format!("{} × {}", points.nrows(), self.n_values()),
-                got: format!("{} × {}", values.nrows(), values.ncols()),
+                found: format!("{} × {}", values.nrows(), values.ncols()),
             });
         }
         if let Some(((row, col), _)) = values.indexed_iter().find(|(_, v)| !v.is_finite()) {
@@ -272,7 +272,7 @@ impl TriangleParams {
     /// rest is fitted; records carry the held-out rows' original indices.
     ///
     /// # Errors
-    /// [`Error::InvalidParam`] unless `0 < test_fraction < 1` leaves at least one test row,
+    /// [`Error::InvalidParameter`] unless `0 < test_fraction < 1` leaves at least one test row,
     /// plus the errors of [`fit`](Self::fit) and [`TriangleEstimator::evaluate`].
     pub fn train_test<F: Float, R: Rng>(
         &self,
@@ -284,17 +284,17 @@ impl TriangleParams {
         let n = points.nrows();
         let n_test = (test_fraction * n as f64).round() as usize;
         if !(test_fraction > 0.0 && test_fraction < 1.0) || n_test == 0 || n_test >= n {
-            return Err(Error::InvalidParam {
+            return Err(Error::InvalidParameter {
                 name: "test_fraction",
                 value: test_fraction.to_string(),
                 reason: "need 0 < fraction < 1 leaving at least one test and one training row",
             });
         }
         if values.nrows() != n {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 what: "values",
                 expected: format!("{n} × m"),
-                got: format!("{} × {}", values.nrows(), values.ncols()),
+                found: format!("{} × {}", values.nrows(), values.ncols()),
             });
         }
         let mut order: Vec<usize> = (0..n).collect();

@@ -125,14 +125,14 @@ impl<F: Float> KdTree<F> {
     /// Builds the tree over `points`.
     ///
     /// # Errors
-    /// [`Error::NonFinite`] for a NaN or infinite coordinate; [`Error::Shape`] for more than
+    /// [`Error::NonFinite`] for a NaN or infinite coordinate; [`Error::ShapeMismatch`] for more than
     /// `u32::MAX` points.
     pub fn new(points: &[[F; 2]]) -> Result<Self> {
         if points.len() > u32::MAX as usize {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 what: "k-d tree points",
                 expected: format!("at most {}", u32::MAX),
-                got: points.len().to_string(),
+                found: points.len().to_string(),
             });
         }
         let mut items = Vec::with_capacity(points.len());

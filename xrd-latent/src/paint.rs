@@ -27,6 +27,14 @@ pub struct PaintGrid {
     pub ny: usize,
 }
 
+impl xrd_io::ParamGuard for PaintGrid {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
+    }
+}
+
 impl PaintGrid {
     /// A checked grid over `x = [x_min, x_max]`, `y = [y_min, y_max]`.
     ///
@@ -48,18 +56,18 @@ impl PaintGrid {
     /// The bounding box of `points` widened by `margin` × its size on every side.
     ///
     /// # Errors
-    /// [`Error::Shape`] for no points, [`Error::InvalidParam`] for a negative or non-finite
+    /// [`Error::ShapeMismatch`] for no points, [`Error::InvalidParameter`] for a negative or non-finite
     /// margin or a box without area, plus the errors of [`check`](Self::check).
     pub fn around<F: Float>(points: &[[F; 2]], margin: f64, nx: usize, ny: usize) -> Result<Self> {
         if points.is_empty() {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 what: "points",
                 expected: "at least 1 point".into(),
-                got: "0".into(),
+                found: "0".into(),
             });
         }
         if !(margin.is_finite() && margin >= 0.0) {
-            return Err(Error::InvalidParam {
+            return Err(Error::InvalidParameter {
                 name: "margin",
                 value: margin.to_string(),
                 reason: "need a finite value ≥ 0",
@@ -84,11 +92,11 @@ impl PaintGrid {
     /// Validates the grid.
     ///
     /// # Errors
-    /// [`Error::InvalidParam`] for a non-finite bound, `nx` or `ny` of 0, or `min > max`
+    /// [`Error::InvalidParameter`] for a non-finite bound, `nx` or `ny` of 0, or `min > max`
     /// (`min == max` is allowed only with a single column/row).
     pub fn check(&self) -> Result<()> {
         let bad = |name, value: String, reason| {
-            Err(Error::InvalidParam {
+            Err(Error::InvalidParameter {
                 name,
                 value,
                 reason,
@@ -429,10 +437,10 @@ impl<F: Float> TriangleEstimator<F> {
                 let rows = &y[band * TILE_ROWS..(band * TILE_ROWS + TILE_ROWS).min(ny)];
                 self.paint_band(&x, rows, vals, cov, dist);
             });
-        let shape = |e: ndarray::ShapeError| Error::Shape {
+        let shape = |e: ndarray::ShapeError| Error::ShapeMismatch {
             what: "painted map",
             expected: format!("{ny} × {nx}"),
-            got: e.to_string(),
+            found: e.to_string(),
         };
         Ok(Painted {
             grid: *grid,

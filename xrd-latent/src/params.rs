@@ -75,6 +75,14 @@ impl Default for TriangleParams {
     }
 }
 
+impl xrd_io::ParamGuard for TriangleParams {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
+    }
+}
+
 impl TriangleParams {
     /// Number `k` of nearest known points among which an enclosing triangle is sought when the
     /// three nearest do not enclose P.
@@ -135,10 +143,10 @@ impl TriangleParams {
     /// Validates every parameter.
     ///
     /// # Errors
-    /// [`Error::InvalidParam`] naming the first invalid parameter.
+    /// [`Error::InvalidParameter`] naming the first invalid parameter.
     pub fn check(&self) -> Result<()> {
         let bad = |name, value: String, reason| {
-            Err(Error::InvalidParam {
+            Err(Error::InvalidParameter {
                 name,
                 value,
                 reason,
@@ -180,7 +188,7 @@ impl TriangleParams {
     /// row represents them in [`Estimate::triangle`](crate::Estimate::triangle).
     ///
     /// # Errors
-    /// [`Error::InvalidParam`], [`Error::Shape`] (points not n × 2, values not n × m with m ≥ 1),
+    /// [`Error::InvalidParameter`], [`Error::ShapeMismatch`] (points not n × 2, values not n × m with m ≥ 1),
     /// [`Error::NonFinite`], [`Error::TooFewPoints`] (fewer than 3 distinct points).
     pub fn fit<F: Float>(
         &self,
@@ -189,5 +197,17 @@ impl TriangleParams {
     ) -> Result<TriangleEstimator<F>> {
         self.check()?;
         TriangleEstimator::from_checked(self.clone(), points, values)
+    }
+}
+
+impl<'a, 'b, F: Float> xrd_io::Fit<(ArrayView2<'a, F>, ArrayView2<'b, F>)> for TriangleParams {
+    type Object = TriangleEstimator<F>;
+
+    /// Fits `data = (points, values)`: known points (n × 2) and their values (n × m).
+    fn fit_checked(
+        params: &xrd_io::Checked<Self>,
+        (points, values): (ArrayView2<'a, F>, ArrayView2<'b, F>),
+    ) -> Result<TriangleEstimator<F>> {
+        TriangleEstimator::from_checked(TriangleParams::clone(params), points, values)
     }
 }

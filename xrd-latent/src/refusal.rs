@@ -73,6 +73,14 @@ impl<F> Refusal<F> {
     }
 }
 
+impl xrd_io::ParamGuard for RefusalPolicy {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
+    }
+}
+
 impl RefusalPolicy {
     /// A policy refusing outside points and points farther than `max_distance`.
     pub fn new(max_distance: f64) -> Self {
@@ -85,11 +93,11 @@ impl RefusalPolicy {
     /// Validates the policy.
     ///
     /// # Errors
-    /// [`Error::InvalidParam`] when `max_distance` or `max_reconstruction_error` is NaN or
+    /// [`Error::InvalidParameter`] when `max_distance` or `max_reconstruction_error` is NaN or
     /// negative (`∞` is valid).
     pub fn check(&self) -> Result<()> {
         if self.max_distance.is_nan() || self.max_distance < 0.0 {
-            return Err(Error::InvalidParam {
+            return Err(Error::InvalidParameter {
                 name: "max_distance",
                 value: self.max_distance.to_string(),
                 reason: "need a value ≥ 0 (∞ allowed)",
@@ -98,7 +106,7 @@ impl RefusalPolicy {
         if let Some(e) = self.max_reconstruction_error
             && (e.is_nan() || e < 0.0)
         {
-            return Err(Error::InvalidParam {
+            return Err(Error::InvalidParameter {
                 name: "max_reconstruction_error",
                 value: e.to_string(),
                 reason: "need a value ≥ 0 (∞ allowed)",
@@ -235,11 +243,28 @@ pub const DEFAULT_REFUSAL_MARGIN: f64 = 1.0;
 #[serde(default)]
 pub struct RefusalCalibration {
     /// Quantile of the validation values taken as threshold.
-    pub quantile: f64,
+    quantile: f64,
     /// Factor on the quantile.
-    pub margin: f64,
+    margin: f64,
     /// Whether the calibrated policy also declines every outside estimate.
-    pub refuse_outside: bool,
+    refuse_outside: bool,
+}
+
+impl RefusalCalibration {
+    /// The `quantile` set by [`RefusalCalibration::quantile`] (see there for the default).
+    pub fn get_quantile(&self) -> f64 {
+        self.quantile
+    }
+
+    /// The `margin` set by [`RefusalCalibration::margin`] (see there for the default).
+    pub fn get_margin(&self) -> f64 {
+        self.margin
+    }
+
+    /// The `refuse_outside` set by [`RefusalCalibration::refuse_outside`] (see there for the default).
+    pub fn get_refuse_outside(&self) -> bool {
+        self.refuse_outside
+    }
 }
 
 impl Default for RefusalCalibration {
@@ -249,6 +274,14 @@ impl Default for RefusalCalibration {
             margin: DEFAULT_REFUSAL_MARGIN,
             refuse_outside: false,
         }
+    }
+}
+
+impl xrd_io::ParamGuard for RefusalCalibration {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
     }
 }
 
@@ -274,18 +307,18 @@ impl RefusalCalibration {
     /// Validates the parameters.
     ///
     /// # Errors
-    /// [`Error::InvalidParam`] for a quantile outside `(0, 1]` or a margin that is not finite
+    /// [`Error::InvalidParameter`] for a quantile outside `(0, 1]` or a margin that is not finite
     /// and positive.
     pub fn check(&self) -> Result<()> {
         if !(self.quantile > 0.0 && self.quantile <= 1.0) {
-            return Err(Error::InvalidParam {
+            return Err(Error::InvalidParameter {
                 name: "quantile",
                 value: self.quantile.to_string(),
                 reason: "need 0 < quantile ≤ 1",
             });
         }
         if !(self.margin.is_finite() && self.margin > 0.0) {
-            return Err(Error::InvalidParam {
+            return Err(Error::InvalidParameter {
                 name: "margin",
                 value: self.margin.to_string(),
                 reason: "need a finite margin > 0",
@@ -299,10 +332,15 @@ impl RefusalCalibration {
     /// `max_distance = ∞`, `max_reconstruction_error = None`).
     ///
     /// # Errors
-    /// [`Error::InvalidParam`] for invalid parameters; [`Error::NonFinite`] for a NaN,
+    /// [`Error::InvalidParameter`] for invalid parameters; [`Error::NonFinite`] for a NaN,
     /// infinite or negative value (row = its index, column 0 for distances, 1 for errors).
     pub fn calibrate(&self, distances: &[f64], errors: &[f64]) -> Result<RefusalPolicy> {
         self.check()?;
+        self.calibrate_valid(distances, errors)
+    }
+
+    /// [`RefusalCalibration::calibrate`] with the parameters already checked.
+    fn calibrate_valid(&self, distances: &[f64], errors: &[f64]) -> Result<RefusalPolicy> {
         let threshold = |v: &[f64], col: usize| -> Result<Option<f64>> {
             if let Some(row) = v.iter().position(|x| !(x.is_finite() && *x >= 0.0)) {
                 return Err(Error::NonFinite {
@@ -325,5 +363,17 @@ impl RefusalCalibration {
             refuse_outside: self.refuse_outside,
             max_reconstruction_error: threshold(errors, 1)?,
         })
+    }
+}
+
+impl<'a, 'b> xrd_io::Fit<(&'a [f64], &'b [f64])> for RefusalCalibration {
+    type Object = RefusalPolicy;
+
+    /// Calibrates from `data = (distances, errors)`, as [`RefusalCalibration::calibrate`].
+    fn fit_checked(
+        params: &xrd_io::Checked<Self>,
+        (distances, errors): (&'a [f64], &'b [f64]),
+    ) -> Result<RefusalPolicy> {
+        params.calibrate_valid(distances, errors)
     }
 }

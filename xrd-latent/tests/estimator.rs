@@ -170,17 +170,17 @@ fn fit_errors() {
     let three_cols = Array2::<f64>::zeros((3, 3));
     assert!(matches!(
         p.fit(three_cols.view(), v.view()),
-        Err(Error::Shape { what: "points", .. })
+        Err(Error::ShapeMismatch { what: "points", .. })
     ));
     let two_rows = Array2::<f64>::zeros((2, 1));
     assert!(matches!(
         p.fit(pts.view(), two_rows.view()),
-        Err(Error::Shape { what: "values", .. })
+        Err(Error::ShapeMismatch { what: "values", .. })
     ));
     let no_cols = Array2::<f64>::zeros((3, 0));
     assert!(matches!(
         p.fit(pts.view(), no_cols.view()),
-        Err(Error::Shape { what: "values", .. })
+        Err(Error::ShapeMismatch { what: "values", .. })
     ));
     let mut bad = pts.clone();
     bad[[1, 1]] = f64::INFINITY;

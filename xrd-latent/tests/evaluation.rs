@@ -119,7 +119,7 @@ fn train_test_split_is_seeded_and_disjoint() {
     for bad in [0.0, 1.0, f64::NAN, 0.001] {
         assert!(matches!(
             p.train_test(pts.view(), vals.view(), bad, &mut rng),
-            Err(Error::InvalidParam {
+            Err(Error::InvalidParameter {
                 name: "test_fraction",
                 ..
             })
@@ -137,7 +137,7 @@ fn evaluate_checks_shapes() {
     let q = array![[0.5, 0.5], [0.2, 0.3]];
     assert!(matches!(
         est.evaluate(q.view(), one_col.view()),
-        Err(Error::Shape { .. })
+        Err(Error::ShapeMismatch { .. })
     ));
     let nan = array![[1.0, f64::NAN], [2.0, 0.0]];
     assert!(matches!(

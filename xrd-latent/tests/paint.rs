@@ -192,7 +192,7 @@ fn contour_errors() {
     let bad = PaintGrid { nx: 0, ..grid };
     assert!(matches!(
         est.paint(&bad),
-        Err(Error::InvalidParam { name: "nx", .. })
+        Err(Error::InvalidParameter { name: "nx", .. })
     ));
 }
 

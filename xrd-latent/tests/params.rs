@@ -8,14 +8,14 @@ use xrd_latent::{
 
 fn rejected(p: TriangleParams, name: &str) {
     match p.check() {
-        Err(Error::InvalidParam { name: got, .. }) => assert_eq!(got, name),
-        other => panic!("expected InvalidParam({name}), got {other:?}"),
+        Err(Error::InvalidParameter { name: got, .. }) => assert_eq!(got, name),
+        other => panic!("expected InvalidParameter({name}), got {other:?}"),
     }
     // `fit` checks too.
     let pts = array![[0.0_f64, 0.0], [1.0, 0.0], [0.0, 1.0]];
     assert!(matches!(
         p.fit(pts.view(), pts.view()),
-        Err(Error::InvalidParam { .. })
+        Err(Error::InvalidParameter { .. })
     ));
 }
 
@@ -121,8 +121,8 @@ fn params_round_trip_through_json() {
 
 fn grid_rejected(g: PaintGrid, name: &str) {
     match g.check() {
-        Err(Error::InvalidParam { name: got, .. }) => assert_eq!(got, name),
-        other => panic!("expected InvalidParam({name}), got {other:?}"),
+        Err(Error::InvalidParameter { name: got, .. }) => assert_eq!(got, name),
+        other => panic!("expected InvalidParameter({name}), got {other:?}"),
     }
 }
 
@@ -150,6 +150,20 @@ fn grid_non_finite_bound() {
             ..GRID
         },
         "y_max",
+    );
+    grid_rejected(
+        PaintGrid {
+            x_max: f64::NEG_INFINITY,
+            ..GRID
+        },
+        "x_max",
+    );
+    grid_rejected(
+        PaintGrid {
+            y_min: f64::NAN,
+            ..GRID
+        },
+        "y_min",
     );
 }
 
@@ -195,10 +209,33 @@ fn grid_around_points() {
     assert_eq!((g.x(0), g.x(4), g.y(8), g.x(2)), (-0.5, 2.5, 6.0, 1.0));
     assert!(matches!(
         PaintGrid::around::<f64>(&[], 0.1, 2, 2),
-        Err(Error::Shape { .. })
+        Err(Error::ShapeMismatch { .. })
     ));
     assert!(matches!(
         PaintGrid::around(&[[0.0_f64, 0.0]], -0.1, 2, 2),
-        Err(Error::InvalidParam { name: "margin", .. })
+        Err(Error::InvalidParameter { name: "margin", .. })
     ));
+}
+
+#[test]
+fn checked_params_fit_and_predict_as_the_inherent_paths() {
+    use xrd_io::{ParamGuard, Predict};
+    assert!(matches!(
+        TriangleParams::default().neighbours(2).into_checked(),
+        Err(Error::InvalidParameter {
+            name: "neighbours",
+            ..
+        })
+    ));
+    let points = array![[0.0_f64, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]];
+    let values = array![[0.0_f64], [1.0], [2.0], [3.0]];
+    let checked = TriangleParams::default().into_checked().unwrap();
+    let est = checked.fit((points.view(), values.view())).unwrap();
+    let inherent = TriangleParams::default()
+        .fit(points.view(), values.view())
+        .unwrap();
+    let q = array![[0.25, 0.25], [0.5, 0.75]];
+    let via_trait = Predict::predict(&est, q.view()).unwrap();
+    assert_eq!(via_trait, inherent.predict(q.view()).unwrap());
+    assert!(via_trait.iter().all(|v| v.is_finite()));
 }

@@ -37,7 +37,7 @@ fn declines_outside_and_far_points() {
 fn check_rejects_nan_threshold() {
     assert!(matches!(
         RefusalPolicy::new(f64::NAN).check(),
-        Err(Error::InvalidParam {
+        Err(Error::InvalidParameter {
             name: "max_distance",
             ..
         })
@@ -48,7 +48,7 @@ fn check_rejects_nan_threshold() {
 fn check_rejects_negative_threshold() {
     assert!(matches!(
         RefusalPolicy::new(-1.0).check(),
-        Err(Error::InvalidParam { .. })
+        Err(Error::InvalidParameter { .. })
     ));
     assert!(RefusalPolicy::new(f64::INFINITY).check().is_ok());
     assert!(RefusalPolicy::new(0.0).check().is_ok());
@@ -109,7 +109,7 @@ fn fspace_check_rejects_bad_reconstruction_thresholds() {
             RefusalPolicy::default()
                 .with_max_reconstruction_error(bad)
                 .check(),
-            Err(Error::InvalidParam {
+            Err(Error::InvalidParameter {
                 name: "max_reconstruction_error",
                 ..
             })
@@ -160,7 +160,7 @@ fn fspace_calibration_rejects_a_bad_quantile() {
     for q in [0.0, -0.5, 1.5, f64::NAN] {
         assert!(matches!(
             RefusalCalibration::default().quantile(q).check(),
-            Err(Error::InvalidParam {
+            Err(Error::InvalidParameter {
                 name: "quantile",
                 ..
             })
@@ -176,7 +176,33 @@ fn fspace_calibration_rejects_a_bad_margin() {
             RefusalCalibration::default()
                 .margin(m)
                 .calibrate(&[1.0], &[1.0]),
-            Err(Error::InvalidParam { name: "margin", .. })
+            Err(Error::InvalidParameter { name: "margin", .. })
         ));
     }
+}
+
+#[test]
+fn checked_calibration_fits_the_same_policy() {
+    use xrd_io::{Fit, ParamGuard};
+    let distances: Vec<f64> = (1..=40).map(|i| i as f64 / 40.0).collect();
+    let errors: Vec<f64> = (1..=40).map(|i| i as f64 * 1e-4).collect();
+    let c = RefusalCalibration::default().margin(1.5);
+    let checked = c.into_checked().unwrap();
+    assert_eq!(checked.get_margin(), 1.5);
+    assert_eq!(
+        checked.fit((&distances[..], &errors[..])).unwrap(),
+        c.calibrate(&distances, &errors).unwrap()
+    );
+    // The checked path still checks the data.
+    assert!(matches!(
+        Fit::fit_checked(&checked, (&[f64::NAN][..], &[][..])),
+        Err(Error::NonFinite { row: 0, col: 0, .. })
+    ));
+    assert!(matches!(
+        RefusalCalibration::default().quantile(0.0).into_checked(),
+        Err(Error::InvalidParameter {
+            name: "quantile",
+            ..
+        })
+    ));
 }

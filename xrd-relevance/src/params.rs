@@ -103,6 +103,33 @@ pub struct RelevanceParams {
     batch_size: usize,
 }
 
+impl RelevanceParams {
+    /// The `width` set by [`RelevanceParams::width`] (see there for the default).
+    pub fn get_width(&self) -> Span {
+        self.width
+    }
+
+    /// The `stride` set by [`RelevanceParams::stride`] (see there for the default).
+    pub fn get_stride(&self) -> Option<Span> {
+        self.stride
+    }
+
+    /// The `mask` set by [`RelevanceParams::mask`] (see there for the default).
+    pub fn get_mask(&self) -> Mask {
+        self.mask
+    }
+
+    /// The `distance` set by [`RelevanceParams::distance`] (see there for the default).
+    pub fn get_distance(&self) -> Distance {
+        self.distance
+    }
+
+    /// The `batch_size` set by [`RelevanceParams::batch_size`] (see there for the default).
+    pub fn get_batch_size(&self) -> usize {
+        self.batch_size
+    }
+}
+
 impl Default for RelevanceParams {
     fn default() -> Self {
         Self {
@@ -112,6 +139,14 @@ impl Default for RelevanceParams {
             distance: Distance::Euclidean,
             batch_size: DEFAULT_BATCH_SIZE,
         }
+    }
+}
+
+impl xrd_io::ParamGuard for RelevanceParams {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
     }
 }
 

@@ -55,6 +55,23 @@ pub struct PeakRelevanceParams {
     irrelevant: f64,
 }
 
+impl PeakRelevanceParams {
+    /// The `peaks` set by [`PeakRelevanceParams::peaks`] (see there for the default).
+    pub fn get_peaks(&self) -> PeakParams {
+        self.peaks
+    }
+
+    /// The `strong` set by [`PeakRelevanceParams::strong`] (see there for the default).
+    pub fn get_strong(&self) -> f64 {
+        self.strong
+    }
+
+    /// The `irrelevant` set by [`PeakRelevanceParams::irrelevant`] (see there for the default).
+    pub fn get_irrelevant(&self) -> f64 {
+        self.irrelevant
+    }
+}
+
 impl Default for PeakRelevanceParams {
     fn default() -> Self {
         Self {
@@ -62,6 +79,14 @@ impl Default for PeakRelevanceParams {
             strong: DEFAULT_STRONG,
             irrelevant: DEFAULT_IRRELEVANT,
         }
+    }
+}
+
+impl xrd_io::ParamGuard for PeakRelevanceParams {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
     }
 }
 

@@ -76,6 +76,14 @@ impl Background {
     }
 }
 
+impl xrd_io::ParamGuard for Artefacts {
+    type Error = crate::Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
+    }
+}
+
 impl Artefacts {
     /// Validates the recipe.
     ///

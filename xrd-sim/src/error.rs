@@ -72,12 +72,12 @@ pub enum Error {
     #[error("invalid supercell: {0}")]
     InvalidSupercell(String),
     /// A hyper-parameter is out of range.
-    #[error("invalid parameter `{name}`: {message}")]
+    #[error("invalid parameter `{name}`: {reason}")]
     InvalidParameter {
         /// Parameter name.
         name: &'static str,
         /// Why it is invalid.
-        message: String,
+        reason: String,
     },
     /// The structure gives no reflection in the requested range.
     #[error("no reflection in the 2θ range {0}°–{1}°")]
@@ -97,12 +97,12 @@ pub enum Error {
         message: String,
     },
     /// A file could not be read.
-    #[error("cannot read {path}: {message}")]
+    #[error("cannot read {}: {source}", path.display())]
     File {
         /// The path.
-        path: String,
-        /// The operating system's message.
-        message: String,
+        path: std::path::PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
     },
     /// No random crystal met the constraints within the allowed number of tries.
     #[error("no random crystal of space group {space_group} after {tries} tries: {reason}")]
@@ -122,9 +122,9 @@ pub enum Error {
 /// Result alias of the crate.
 pub type Result<T> = std::result::Result<T, Error>;
 
-pub(crate) fn invalid(name: &'static str, message: impl Into<String>) -> Error {
+pub(crate) fn invalid(name: &'static str, reason: impl Into<String>) -> Error {
     Error::InvalidParameter {
         name,
-        message: message.into(),
+        reason: reason.into(),
     }
 }

@@ -141,9 +141,9 @@ impl Structure {
     /// [`Error::File`] if it cannot be read, else as [`Structure::from_poscar_str`].
     pub fn from_poscar_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| Error::File {
-            path: path.display().to_string(),
-            message: e.to_string(),
+        let bytes = std::fs::read(path).map_err(|source| Error::File {
+            path: path.to_path_buf(),
+            source,
         })?;
         Self::from_poscar_str(&String::from_utf8_lossy(&bytes))
     }

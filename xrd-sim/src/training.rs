@@ -112,9 +112,89 @@ pub struct TrainingPatternParams {
     artefacts: Option<Artefacts>,
 }
 
+impl TrainingPatternParams {
+    /// The `grid` set by [`TrainingPatternParams::grid`] (see there for the default).
+    pub fn get_grid(&self) -> (f64, f64, usize) {
+        self.grid
+    }
+
+    /// The `space_groups` set by [`TrainingPatternParams::space_groups`] (see there for the default).
+    pub fn get_space_groups(&self) -> &[(u8, f64)] {
+        &self.space_groups
+    }
+
+    /// The `crystal` set by [`TrainingPatternParams::crystal`] (see there for the default).
+    pub fn get_crystal(&self) -> &SyntheticCrystalParams {
+        &self.crystal
+    }
+
+    /// The `caglioti_u` set by [`TrainingPatternParams::caglioti`] (see there for the default).
+    pub fn get_caglioti_u(&self) -> (f64, f64) {
+        self.caglioti_u
+    }
+
+    /// The `caglioti_v` set by [`TrainingPatternParams::caglioti`] (see there for the default).
+    pub fn get_caglioti_v(&self) -> (f64, f64) {
+        self.caglioti_v
+    }
+
+    /// The `caglioti_w` set by [`TrainingPatternParams::caglioti`] (see there for the default).
+    pub fn get_caglioti_w(&self) -> (f64, f64) {
+        self.caglioti_w
+    }
+
+    /// The `crystallite_size` set by [`TrainingPatternParams::crystallite_size`] (see there for the default).
+    pub fn get_crystallite_size(&self) -> (f64, f64) {
+        self.crystallite_size
+    }
+
+    /// The `eta` set by [`TrainingPatternParams::eta`] (see there for the default).
+    pub fn get_eta(&self) -> (f64, f64) {
+        self.eta
+    }
+
+    /// The `window` set by [`TrainingPatternParams::window`] (see there for the default).
+    pub fn get_window(&self) -> f64 {
+        self.window
+    }
+
+    /// The `zero_shift` set by [`TrainingPatternParams::zero_shift`] (see there for the default).
+    pub fn get_zero_shift(&self) -> (f64, f64) {
+        self.zero_shift
+    }
+
+    /// The `displacement` set by [`TrainingPatternParams::displacement`] (see there for the default).
+    pub fn get_displacement(&self) -> (f64, f64) {
+        self.displacement
+    }
+
+    /// The `goniometer_radius` set by [`TrainingPatternParams::displacement`] (see there for the default).
+    pub fn get_goniometer_radius(&self) -> f64 {
+        self.goniometer_radius
+    }
+
+    /// The `texture` set by [`TrainingPatternParams::texture`] (see there for the default).
+    pub fn get_texture(&self) -> (f64, f64) {
+        self.texture
+    }
+
+    /// The `artefacts` set by [`TrainingPatternParams::artefacts`] (see there for the default).
+    pub fn get_artefacts(&self) -> Option<&Artefacts> {
+        self.artefacts.as_ref()
+    }
+}
+
 impl Default for TrainingPatternParams {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+impl xrd_io::ParamGuard for TrainingPatternParams {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
     }
 }
 

@@ -279,10 +279,10 @@ fn read_json(bytes: &[u8], file: &str) -> Result<Vec<Pattern>> {
 /// Reads every pattern of the file at `path` (format detected from its content).
 ///
 /// # Errors
-/// [`Error::Io`] when the file cannot be read, otherwise as [`read_bytes`].
+/// [`Error::File`] when the file cannot be read, otherwise as [`read_bytes`].
 pub fn read(path: impl AsRef<Path>) -> Result<Vec<Pattern>> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+    let bytes = std::fs::read(path).map_err(|source| Error::File {
         path: path.to_owned(),
         source,
     })?;

@@ -3,9 +3,9 @@
 //!
 //! See the crate README for the recipe (cells, symmetry, subsets, lattice model).
 
-pub mod cells;
-pub mod orbits;
-pub mod relax;
+mod cells;
+mod orbits;
+mod relax;
 
 use ndarray::Array2;
 use rayon::prelude::*;
@@ -40,43 +40,184 @@ pub const ZR_SERIES_TI_PAIR: [usize; 2] = [0, 1];
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BuiltinParams {
     /// Parent a (Å), default 8.59 (COD 1525023).
-    pub a: f64,
+    a: f64,
     /// Parent c (Å), default 4.804.
-    pub c: f64,
+    c: f64,
     /// 8i x parameter, default 0.352.
-    pub x_8i: f64,
+    x_8i: f64,
     /// 8j x parameter, default 0.278.
-    pub x_8j: f64,
+    x_8j: f64,
     /// Wavelength (Å), default 0.496.
-    pub wavelength: f64,
+    wavelength: f64,
     /// Output grid, default [`Grid::paper`].
-    pub grid: Grid,
+    grid: Grid,
     /// Vegard coefficients [∂ln a/∂x, ∂ln a/∂y, ∂ln c/∂x, ∂ln c/∂y], default
     /// [+0.0025, −0.010, +0.0015, −0.006] (Ti expands, Zr on Sm contracts).
-    pub vegard: [f64; 4],
+    vegard: [f64; 4],
     /// Radial displacement amplitude of Ti's neighbours (Å), default +0.04 (outwards).
-    pub ti_relaxation: f64,
+    ti_relaxation: f64,
     /// Radial displacement amplitude of Zr's neighbours (Å), default −0.06 (inwards).
-    pub zr_relaxation: f64,
+    zr_relaxation: f64,
     /// Relaxation cutoff (Å), default 3.5.
-    pub relaxation_cutoff: f64,
+    relaxation_cutoff: f64,
     /// Strain coupling η of the configuration-dependent strain, default 0.002.
-    pub strain_coupling: f64,
+    strain_coupling: f64,
     /// Pair cutoff of the strain (Å), default 5.0.
-    pub strain_cutoff: f64,
+    strain_cutoff: f64,
     /// Isotropic B (Å²) of every atom, default 0 (static DFT-like cells).
-    pub b_iso: f64,
+    b_iso: f64,
     /// Peak profile, default Gaussian with FWHM 0.03°.
-    pub profile: Profile,
+    profile: Profile,
     /// Form factors, default Waasmaier–Kirfel.
-    pub form_factors: FormFactorTable,
+    form_factors: FormFactorTable,
     /// Arrangements taken for x = 0, 0.5, 1, 1.5, 2, default [1, 13, 22, 27, 61].
-    pub ti_subset: [usize; 5],
+    ti_subset: [usize; 5],
     /// Arrangements taken for y = 0.125, 0.25, 0.375, 0.5, default [2, 7, 6, 10].
-    pub zr_subset: [usize; 4],
+    zr_subset: [usize; 4],
     /// Peaks with intensity below this fraction of the strongest are left out of `peaks`
     /// (default 1e-3); the patterns include every peak above 1e-6.
-    pub min_peak_intensity: f64,
+    min_peak_intensity: f64,
+}
+
+impl BuiltinParams {
+    /// Parent a (Å), default 8.59 (COD 1525023).
+    pub fn a(mut self, a: f64) -> Self {
+        self.a = a;
+        self
+    }
+
+    /// Parent c (Å), default 4.804.
+    pub fn c(mut self, c: f64) -> Self {
+        self.c = c;
+        self
+    }
+
+    /// 8i x parameter, default 0.352.
+    pub fn x_8i(mut self, x_8i: f64) -> Self {
+        self.x_8i = x_8i;
+        self
+    }
+
+    /// 8j x parameter, default 0.278.
+    pub fn x_8j(mut self, x_8j: f64) -> Self {
+        self.x_8j = x_8j;
+        self
+    }
+
+    /// Wavelength (Å), default 0.496.
+    pub fn wavelength(mut self, wavelength: f64) -> Self {
+        self.wavelength = wavelength;
+        self
+    }
+
+    /// Isotropic B (Å²) of every atom, default 0 (static DFT-like cells).
+    pub fn b_iso(mut self, b_iso: f64) -> Self {
+        self.b_iso = b_iso;
+        self
+    }
+
+    /// Form factors, default Waasmaier–Kirfel.
+    pub fn form_factors(mut self, form_factors: FormFactorTable) -> Self {
+        self.form_factors = form_factors;
+        self
+    }
+
+    /// Peaks with intensity below this fraction of the strongest are left out of `peaks`
+    /// (default 1e-3); the patterns include every peak above 1e-6.
+    pub fn min_peak_intensity(mut self, min_peak_intensity: f64) -> Self {
+        self.min_peak_intensity = min_peak_intensity;
+        self
+    }
+
+    /// The `a` set by [`BuiltinParams::a`] (see there for the default).
+    pub fn get_a(&self) -> f64 {
+        self.a
+    }
+
+    /// The `c` set by [`BuiltinParams::c`] (see there for the default).
+    pub fn get_c(&self) -> f64 {
+        self.c
+    }
+
+    /// The `x_8i` set by [`BuiltinParams::x_8i`] (see there for the default).
+    pub fn get_x_8i(&self) -> f64 {
+        self.x_8i
+    }
+
+    /// The `x_8j` set by [`BuiltinParams::x_8j`] (see there for the default).
+    pub fn get_x_8j(&self) -> f64 {
+        self.x_8j
+    }
+
+    /// The `wavelength` set by [`BuiltinParams::wavelength`] (see there for the default).
+    pub fn get_wavelength(&self) -> f64 {
+        self.wavelength
+    }
+
+    /// The `grid` set by [`BuiltinParams::grid`] (see there for the default).
+    pub fn get_grid(&self) -> Grid {
+        self.grid
+    }
+
+    /// The `vegard` set by [`BuiltinParams::vegard`] (see there for the default).
+    pub fn get_vegard(&self) -> [f64; 4] {
+        self.vegard
+    }
+
+    /// The `ti_relaxation` set by [`BuiltinParams::relaxation`] (see there for the default).
+    pub fn get_ti_relaxation(&self) -> f64 {
+        self.ti_relaxation
+    }
+
+    /// The `zr_relaxation` set by [`BuiltinParams::relaxation`] (see there for the default).
+    pub fn get_zr_relaxation(&self) -> f64 {
+        self.zr_relaxation
+    }
+
+    /// The `relaxation_cutoff` set by [`BuiltinParams::relaxation`] (see there for the default).
+    pub fn get_relaxation_cutoff(&self) -> f64 {
+        self.relaxation_cutoff
+    }
+
+    /// The `strain_coupling` set by [`BuiltinParams::strain`] (see there for the default).
+    pub fn get_strain_coupling(&self) -> f64 {
+        self.strain_coupling
+    }
+
+    /// The `strain_cutoff` set by [`BuiltinParams::strain`] (see there for the default).
+    pub fn get_strain_cutoff(&self) -> f64 {
+        self.strain_cutoff
+    }
+
+    /// The `b_iso` set by [`BuiltinParams::b_iso`] (see there for the default).
+    pub fn get_b_iso(&self) -> f64 {
+        self.b_iso
+    }
+
+    /// The `profile` set by [`BuiltinParams::profile`] (see there for the default).
+    pub fn get_profile(&self) -> Profile {
+        self.profile
+    }
+
+    /// The `form_factors` set by [`BuiltinParams::form_factors`] (see there for the default).
+    pub fn get_form_factors(&self) -> FormFactorTable {
+        self.form_factors
+    }
+
+    /// The `ti_subset` set by [`BuiltinParams::subsets`] (see there for the default).
+    pub fn get_ti_subset(&self) -> [usize; 5] {
+        self.ti_subset
+    }
+
+    /// The `zr_subset` set by [`BuiltinParams::subsets`] (see there for the default).
+    pub fn get_zr_subset(&self) -> [usize; 4] {
+        self.zr_subset
+    }
+
+    /// The `min_peak_intensity` set by [`BuiltinParams::min_peak_intensity`] (see there for the default).
+    pub fn get_min_peak_intensity(&self) -> f64 {
+        self.min_peak_intensity
+    }
 }
 
 impl Default for BuiltinParams {
@@ -186,6 +327,14 @@ struct Config {
     zr_sites: Vec<usize>,
     x: f64,
     y: f64,
+}
+
+impl xrd_io::ParamGuard for BuiltinParams {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
+    }
 }
 
 impl BuiltinParams {

@@ -17,7 +17,9 @@ pub fn apply(perm: &[usize], mask: u64) -> u64 {
 }
 
 /// Number of orbits of k-subsets under `group` by Burnside's lemma: the mean over the group of
-/// the number of k-subsets each element fixes (unions of whole cycles of total length k).
+/// the number of k-subsets each element fixes (unions of whole cycles of total length k). The
+/// tests' check of the orbit counts (TI_ORBITS, ZR_ORBITS).
+#[cfg(test)]
 pub fn burnside(group: &[Perm], k: usize) -> usize {
     if group.is_empty() {
         return 0;
@@ -85,7 +87,9 @@ pub fn stride_subset(total: usize, count: usize) -> Vec<usize> {
     (0..count).map(|i| i * total / count).collect()
 }
 
-/// Closes a set of permutations under composition (small groups only).
+/// Closes a set of permutations under composition (small groups only); the tests' check that the
+/// symmetry operations form a group.
+#[cfg(test)]
 pub fn close(mut group: Vec<Perm>) -> Vec<Perm> {
     let mut i = 0;
     while i < group.len() {

@@ -19,6 +19,14 @@ pub struct Geometry {
     pub radius: f64,
 }
 
+impl xrd_io::ParamGuard for Geometry {
+    type Error = crate::Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
+    }
+}
+
 impl Geometry {
     /// No shift at all (R = 240 mm, a common goniometer).
     pub const IDEAL: Self = Self {

@@ -46,6 +46,58 @@ pub struct PowderParams {
     pub(crate) min_scaled_intensity: f64,
 }
 
+impl PowderParams {
+    /// The `wavelength` set by [`PowderParams::wavelength`] (see there for the default).
+    pub fn get_wavelength(&self) -> f64 {
+        self.wavelength
+    }
+
+    /// The `doublet` set by [`PowderParams::doublet`] (see there for the default).
+    pub fn get_doublet(&self) -> Option<Doublet> {
+        self.doublet
+    }
+
+    /// The `two_theta_min` set by [`PowderParams::two_theta_range`] (see there for the default).
+    pub fn get_two_theta_min(&self) -> f64 {
+        self.two_theta_min
+    }
+
+    /// The `two_theta_max` set by [`PowderParams::two_theta_range`] (see there for the default).
+    pub fn get_two_theta_max(&self) -> f64 {
+        self.two_theta_max
+    }
+
+    /// The `form_factors` set by [`PowderParams::form_factors`] (see there for the default).
+    pub fn get_form_factors(&self) -> FormFactorTable {
+        self.form_factors
+    }
+
+    /// The `anomalous` set by [`PowderParams::anomalous`] (see there for the default).
+    pub fn get_anomalous(&self) -> &Anomalous {
+        &self.anomalous
+    }
+
+    /// The `debye_waller` set by [`PowderParams::debye_waller`] (see there for the default).
+    pub fn get_debye_waller(&self) -> bool {
+        self.debye_waller
+    }
+
+    /// The `monochromator_two_theta` set by [`PowderParams::monochromator`] (see there for the default).
+    pub fn get_monochromator_two_theta(&self) -> Option<f64> {
+        self.monochromator_two_theta
+    }
+
+    /// The `merge_tolerance` set by [`PowderParams::merge_tolerance`] (see there for the default).
+    pub fn get_merge_tolerance(&self) -> f64 {
+        self.merge_tolerance
+    }
+
+    /// The `min_scaled_intensity` set by [`PowderParams::min_scaled_intensity`] (see there for the default).
+    pub fn get_min_scaled_intensity(&self) -> f64 {
+        self.min_scaled_intensity
+    }
+}
+
 impl Default for PowderParams {
     fn default() -> Self {
         Self {
@@ -60,6 +112,14 @@ impl Default for PowderParams {
             merge_tolerance: 1e-5,
             min_scaled_intensity: 1e-3,
         }
+    }
+}
+
+impl xrd_io::ParamGuard for PowderParams {
+    type Error = crate::Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
     }
 }
 

@@ -64,6 +64,14 @@ pub struct Profile {
     pub window: f64,
 }
 
+impl xrd_io::ParamGuard for Profile {
+    type Error = crate::Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
+    }
+}
+
 impl Profile {
     /// Gaussian with a fixed FWHM (degrees).
     pub fn gaussian(fwhm: f64) -> Self {

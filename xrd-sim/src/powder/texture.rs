@@ -18,6 +18,14 @@ pub struct MarchDollase {
     pub r: f64,
 }
 
+impl xrd_io::ParamGuard for MarchDollase {
+    type Error = crate::Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
+    }
+}
+
 impl MarchDollase {
     /// Validates direction and r.
     ///

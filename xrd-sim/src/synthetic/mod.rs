@@ -165,9 +165,79 @@ pub struct SyntheticCrystalParams {
     elements: Vec<(Element, f64)>,
 }
 
+impl SyntheticCrystalParams {
+    /// The `max_atoms` set by [`SyntheticCrystalParams::max_atoms`] (see there for the default).
+    pub fn get_max_atoms(&self) -> usize {
+        self.max_atoms
+    }
+
+    /// The `max_sites` set by [`SyntheticCrystalParams::max_sites`] (see there for the default).
+    pub fn get_max_sites(&self) -> usize {
+        self.max_sites
+    }
+
+    /// The `max_elements` set by [`SyntheticCrystalParams::max_elements`] (see there for the default).
+    pub fn get_max_elements(&self) -> usize {
+        self.max_elements
+    }
+
+    /// The `packing` set by [`SyntheticCrystalParams::packing`] (see there for the default).
+    pub fn get_packing(&self) -> (f64, f64) {
+        self.packing
+    }
+
+    /// The `max_axis_ratio` set by [`SyntheticCrystalParams::max_axis_ratio`] (see there for the default).
+    pub fn get_max_axis_ratio(&self) -> f64 {
+        self.max_axis_ratio
+    }
+
+    /// The `min_distance` set by [`SyntheticCrystalParams::min_distance`] (see there for the default).
+    pub fn get_min_distance(&self) -> f64 {
+        self.min_distance
+    }
+
+    /// The `b_iso` set by [`SyntheticCrystalParams::b_iso`] (see there for the default).
+    pub fn get_b_iso(&self) -> (f64, f64) {
+        self.b_iso
+    }
+
+    /// The `placement_tries` set by [`SyntheticCrystalParams::placement_tries`] (see there for the default).
+    pub fn get_placement_tries(&self) -> usize {
+        self.placement_tries
+    }
+
+    /// The `max_tries` set by [`SyntheticCrystalParams::max_tries`] (see there for the default).
+    pub fn get_max_tries(&self) -> usize {
+        self.max_tries
+    }
+
+    /// The `check_symmetry` set by [`SyntheticCrystalParams::check_symmetry`] (see there for the default).
+    pub fn get_check_symmetry(&self) -> Option<f64> {
+        self.check_symmetry
+    }
+
+    /// The `general_position` set by [`SyntheticCrystalParams::general_position`] (see there for the default).
+    pub fn get_general_position(&self) -> f64 {
+        self.general_position
+    }
+
+    /// The `elements` set by [`SyntheticCrystalParams::elements`] (see there for the default).
+    pub fn get_elements(&self) -> &[(Element, f64)] {
+        &self.elements
+    }
+}
+
 impl Default for SyntheticCrystalParams {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+impl xrd_io::ParamGuard for SyntheticCrystalParams {
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<()> {
+        self.check()
     }
 }
 

@@ -1,0 +1,174 @@
+//! The workspace's one convention for hyper-parameters and learned models, in the spirit of
+//! linfa's `ParamGuard` and `Fit`: parameters are validated once, and the fit paths take the
+//! validated form, so validity is visible in the types.
+//!
+//! - [`ParamGuard`] is implemented by every parameter type (`XParams`, and the serialisable
+//!   `XConfig` stored in model files). [`ParamGuard::check_ref`] validates without consuming;
+//!   [`ParamGuard::into_checked`] validates and returns a [`Checked`], which only this module can
+//!   build.
+//! - [`Fit`] (deterministic fits) and [`FitWith`] (fits that draw from a random number generator
+//!   and report progress) are implemented by the parameter types; [`Checked::fit`] and
+//!   [`Checked::fit_with`] run them.
+//! - [`Predict`] is implemented by the learned models.
+//!
+//! The crates also keep inherent `check`, `fit` and `predict` methods (usable without importing
+//! these traits; each inherent `fit` validates its parameters first): the traits are the common
+//! shape for generic code.
+//!
+//! ```
+//! use xrd_io::params::{Checked, Fit, ParamGuard};
+//!
+//! /// Fits the mean of the values, scaled.
+//! #[derive(Debug, Clone, Default)]
+//! struct ScaleParams {
+//!     scale: f64,
+//! }
+//!
+//! impl ParamGuard for ScaleParams {
+//!     type Error = String;
+//!     fn check_ref(&self) -> Result<(), String> {
+//!         if self.scale.is_finite() && self.scale > 0.0 {
+//!             Ok(())
+//!         } else {
+//!             Err(format!("scale must be finite and > 0, got {}", self.scale))
+//!         }
+//!     }
+//! }
+//!
+//! impl Fit<&[f64]> for ScaleParams {
+//!     type Object = f64;
+//!     fn fit_checked(params: &Checked<Self>, data: &[f64]) -> Result<f64, String> {
+//!         // No second validation: `params` is checked.
+//!         Ok(params.scale * data.iter().sum::<f64>() / data.len() as f64)
+//!     }
+//! }
+//!
+//! assert!(ScaleParams::default().into_checked().is_err());
+//! let p = ScaleParams { scale: 2.0 }.into_checked()?;
+//! assert_eq!(p.fit(&[1.0, 2.0, 3.0][..])?, 4.0);
+//! # Ok::<(), String>(())
+//! ```
+
+use std::ops::Deref;
+
+/// Parameters that can be validated once, then used as a [`Checked`] proof of their validity.
+///
+/// Every parameter type of the workspace implements it; `check_ref` is the type's inherent
+/// `check` (which stays for use without importing this trait).
+pub trait ParamGuard: Sized {
+    /// The crate's error type (its `InvalidParameter` variant names the offending parameter).
+    type Error;
+
+    /// Validates every parameter.
+    ///
+    /// # Errors
+    /// The crate's `InvalidParameter` (or a wrapped crate's) for the first invalid value.
+    fn check_ref(&self) -> Result<(), Self::Error>;
+
+    /// Validates and wraps the parameters as [`Checked`].
+    ///
+    /// # Errors
+    /// As [`ParamGuard::check_ref`].
+    fn into_checked(self) -> Result<Checked<Self>, Self::Error> {
+        self.check_ref()?;
+        Ok(Checked(self))
+    }
+}
+
+/// Parameters that passed [`ParamGuard::check_ref`]; read them through `Deref`. Built only by
+/// [`ParamGuard::into_checked`], so a `&Checked<P>` is a proof that `P` is valid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked<P>(P);
+
+impl<P> Checked<P> {
+    /// The parameters, unwrapped (e.g. to change them and check again).
+    pub fn into_inner(self) -> P {
+        self.0
+    }
+
+    /// Fits a model to `data` ([`Fit`]), without validating the parameters again.
+    ///
+    /// # Errors
+    /// The fit's errors (shapes, non-finite inputs, too few samples, …).
+    pub fn fit<D>(&self, data: D) -> Result<P::Object, P::Error>
+    where
+        P: Fit<D>,
+    {
+        P::fit_checked(self, data)
+    }
+
+    /// Fits a model to `data` drawing from `rng` and reporting to `progress` ([`FitWith`]),
+    /// without validating the parameters again.
+    ///
+    /// # Errors
+    /// The fit's errors (shapes, non-finite inputs, too few samples, divergence, …).
+    pub fn fit_with<D, R: ?Sized>(
+        &self,
+        data: D,
+        rng: &mut R,
+        mut progress: impl FnMut(&P::Progress),
+    ) -> Result<P::Object, P::Error>
+    where
+        P: FitWith<D, R>,
+    {
+        P::fit_with_checked(self, data, rng, &mut progress)
+    }
+}
+
+impl<P> Deref for Checked<P> {
+    type Target = P;
+
+    fn deref(&self) -> &P {
+        &self.0
+    }
+}
+
+impl<P> AsRef<P> for Checked<P> {
+    fn as_ref(&self) -> &P {
+        &self.0
+    }
+}
+
+/// A deterministic fit: the same checked parameters and data always give the same model.
+pub trait Fit<D>: ParamGuard {
+    /// The fitted model.
+    type Object;
+
+    /// Fits a model to `data`; called through [`Checked::fit`].
+    ///
+    /// # Errors
+    /// The fit's errors (shapes, non-finite inputs, too few samples, …).
+    fn fit_checked(params: &Checked<Self>, data: D) -> Result<Self::Object, Self::Error>;
+}
+
+/// A fit that draws from a random number generator `R` (initialisation, shuffling, dropout) and
+/// reports its progress: the same checked parameters, data and seed give bit-identical models.
+pub trait FitWith<D, R: ?Sized>: ParamGuard {
+    /// The fitted model.
+    type Object;
+    /// What is reported after each step (e.g. an epoch's losses).
+    type Progress;
+
+    /// Fits a model to `data`; called through [`Checked::fit_with`].
+    ///
+    /// # Errors
+    /// The fit's errors (shapes, non-finite inputs, too few samples, divergence, …).
+    fn fit_with_checked(
+        params: &Checked<Self>,
+        data: D,
+        rng: &mut R,
+        progress: &mut dyn FnMut(&Self::Progress),
+    ) -> Result<Self::Object, Self::Error>;
+}
+
+/// A fitted model's inference: input `I` to output `O`.
+pub trait Predict<I, O> {
+    /// The crate's error type.
+    type Error;
+
+    /// Predicts for `input`.
+    ///
+    /// # Errors
+    /// Inputs of the wrong shape, non-finite inputs, ….
+    fn predict(&self, input: I) -> Result<O, Self::Error>;
+}
