@@ -670,14 +670,14 @@ fn training_figure(path: &Path, model: &Classifier) -> Result<()> {
     for (k, h) in model.history().iter().enumerate() {
         loss.push(Curve {
             label: format!("net {} training", k + 1),
-            y: h.train_loss.clone(),
+            y: h.train.clone(),
             colour: 2 * k,
             offset: 0.0,
         });
-        if !h.validation_loss.is_empty() {
+        if !h.validation.is_empty() {
             loss.push(Curve {
                 label: format!("net {} validation (cross-entropy)", k + 1),
-                y: h.validation_loss.clone(),
+                y: h.validation.clone(),
                 colour: 2 * k + 1,
                 offset: 0.0,
             });

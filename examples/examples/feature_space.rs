@@ -676,13 +676,7 @@ fn scaled_to_max(data: Dataset<f32>) -> Result<Dataset<f32>> {
             !empty
         })
         .collect();
-    let mut out = Dataset::new(
-        data.grid,
-        data.patterns.select(Axis(0), &keep),
-        keep.iter().map(|&i| data.names[i].clone()).collect(),
-        data.labels.select(Axis(0), &keep),
-        data.label_names.clone(),
-    )?;
+    let mut out = data.select(&keep)?;
     out.normalize_rows(Normalization::Max)?;
     Ok(out)
 }

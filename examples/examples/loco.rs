@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use ndarray::{Array2, Axis};
+use ndarray::Array2;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Serialize;
@@ -31,6 +31,7 @@ use xrd_ae::{Autoencoder, FeatureSpace, Pca};
 use xrd_examples::args::Args;
 use xrd_examples::figures::{self, XyCurve};
 use xrd_examples::pipeline::{self, Result, formula, median, points_of, write_atomic};
+use xrd_io::Dataset;
 use xrd_latent::{EstimateKind, RefusalCalibration, TriangleEstimator, delta};
 use xrd_sim::builtin::BuiltinParams;
 
@@ -114,7 +115,14 @@ fn run(o: &Options) -> Result<()> {
     let started = Instant::now();
     eprintln!("building the built-in (Sm,Zr)(Fe,Ti)12 data set …");
     let b = BuiltinParams::default().build()?;
-    let x = b.patterns.mapv(|v| v as f32);
+    // Rows are patterns; labels the four components the estimator recovers.
+    let data = Dataset::new(
+        b.grid,
+        b.patterns.mapv(|v| v as f32),
+        b.config_id.clone(),
+        b.composition.clone(),
+        ["Sm", "Zr", "Fe", "Ti"].map(String::from).to_vec(),
+    )?;
     let (group, keys) = pipeline::composition_groups(&b.x, &b.y);
     let calibration = RefusalCalibration::default()
         .quantile(o.quantile)
@@ -123,7 +131,8 @@ fn run(o: &Options) -> Result<()> {
     for (g, k) in keys.iter().enumerate() {
         // One seed per fold, so a fold's result does not depend on the others.
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(o.seed.wrapping_add(g as u64));
-        let (unseen, pool): (Vec<usize>, Vec<usize>) = (0..x.nrows()).partition(|&i| group[i] == g);
+        let (unseen, pool): (Vec<usize>, Vec<usize>) =
+            (0..data.len()).partition(|&i| group[i] == g);
         let (rest_k, test_k) = pipeline::split(pool.len(), TEST_FRACTION, &mut rng);
         let (train_k, val_k) = pipeline::split(rest_k.len(), VALIDATION_FRACTION, &mut rng);
         let test: Vec<usize> = test_k.iter().map(|&i| pool[i]).collect();
@@ -139,7 +148,7 @@ fn run(o: &Options) -> Result<()> {
             val.len(),
             test.len()
         );
-        let x_train = pipeline::rows(x.view(), &train);
+        let x_train = data.select(&train)?.patterns;
         let params = Autoencoder::<f32>::params()
             .epochs(o.epochs)
             .validation_fraction(0.0);
@@ -152,8 +161,7 @@ fn run(o: &Options) -> Result<()> {
         )?;
         let pca: Pca<f32> = Pca::params().fit(&x_train)?;
         let split = Split {
-            x: &x,
-            composition: &b.composition,
+            data: &data,
             train: &train,
             val: &val,
             test: &test,
@@ -240,8 +248,7 @@ fn run(o: &Options) -> Result<()> {
 
 /// The rows of one fold.
 struct Split<'a> {
-    x: &'a Array2<f32>,
-    composition: &'a Array2<f64>,
+    data: &'a Dataset<f32>,
     train: &'a [usize],
     val: &'a [usize],
     test: &'a [usize],
@@ -256,7 +263,7 @@ fn evaluate<M: FeatureSpace<f32>>(
     calibration: &RefusalCalibration,
 ) -> Result<ModelFold> {
     let part = |rows: &[usize]| -> Result<(Vec<[f64; 2]>, Vec<f64>)> {
-        let xs = pipeline::rows(s.x.view(), rows);
+        let xs = s.data.select(rows)?.patterns;
         Ok((
             points_of(model, xs.view())?,
             model.reconstruction_errors(xs.view())?,
@@ -264,7 +271,7 @@ fn evaluate<M: FeatureSpace<f32>>(
     };
     let (known, train_err) = part(s.train)?;
     let pts = Array2::from_shape_fn((known.len(), 2), |(i, j)| known[i][j]);
-    let values = s.composition.select(Axis(0), s.train);
+    let values = s.data.select(s.train)?.labels;
     let estimator = TriangleEstimator::params().fit(pts.view(), values.view())?;
     let (val_pts, val_err) = part(s.val)?;
     let val_dist: Vec<f64> = val_pts
@@ -281,7 +288,7 @@ fn evaluate<M: FeatureSpace<f32>>(
             .zip(e)
             .map(|((&i, p), err)| {
                 let est = estimator.estimate(p);
-                let truth = s.composition.row(i).to_vec();
+                let truth = s.data.labels.row(i).to_vec();
                 let distance_score = est.distance / policy.max_distance;
                 Case {
                     index: i,

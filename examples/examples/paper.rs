@@ -32,7 +32,7 @@ use xrd_interp::{
 use xrd_io::Dataset;
 use xrd_io::similarity::pearson;
 use xrd_latent::PaintGrid;
-use xrd_relevance::{IndexedPeak, PeakRelevanceParams, Relevance, peak_relevance};
+use xrd_relevance::{PeakRelevanceParams, Relevance, peak_relevance};
 use xrd_sim::builtin::{Builtin, BuiltinParams};
 
 /// Composition the paper's Fig. 5 shows: Sm1.0Zr0.0Fe10.5Ti1.5.
@@ -269,14 +269,10 @@ fn run_once(data: &Data, o: &Options, seed: u64, fig_dir: Option<&Path>) -> Resu
         .profile_exact(&model, data.x.row(rel_row))
         .map_err(|e| format!("relevance profile: {e}"))?;
     let relevance_seconds = t.elapsed().as_secs_f64();
-    let indexed: Vec<IndexedPeak> = b.peaks[rel_row]
-        .iter()
-        .map(|p| IndexedPeak::new(p.two_theta, p.intensity, p.hkl))
-        .collect();
     let report = peak_relevance(
         &profile,
         data.x.row(rel_row),
-        Some(&indexed),
+        Some(&b.peaks[rel_row]),
         &PeakRelevanceParams::default(),
     )?;
     let sbi = report.strong_but_irrelevant();

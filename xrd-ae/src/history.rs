@@ -2,13 +2,25 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The losses of a training run, one entry per epoch.
+use crate::Loss;
+
+/// The losses of a training run, one entry per epoch: the autoencoder's and network's own
+/// training, and the networks of xrd-classify's ensemble (which switch loss between epochs and
+/// score validation accuracy).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+// Missing fields read as empty, so files written before a field existed still load.
+#[serde(default)]
 pub struct History {
     /// Training loss per epoch (see [`Progress::train_loss`](crate::Progress::train_loss)).
+    #[serde(alias = "train_loss")]
     pub train: Vec<f64>,
+    /// The loss minimised in each epoch.
+    pub losses: Vec<Loss>,
     /// Validation loss per epoch (empty without a validation set).
+    #[serde(alias = "validation_loss")]
     pub validation: Vec<f64>,
+    /// Validation top-1 accuracy per epoch, for classifiers (empty otherwise).
+    pub validation_accuracy: Vec<f64>,
     /// Rows used for validation (indices into the training data).
     pub validation_rows: Vec<usize>,
     /// 1-based epoch whose weights were kept when early stopping restored the best weights.

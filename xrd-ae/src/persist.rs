@@ -150,17 +150,6 @@ fn base_metadata<F: Float>(kind: &str, layers: &[LayerMeta]) -> Result<HashMap<S
     Ok(m)
 }
 
-/// Writes `bytes` to `path` atomically through xrd-io's one atomic writer.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    xrd_io::write_atomic(path, bytes).map_err(|e| match e {
-        xrd_io::Error::File { path, source } => Error::File { path, source },
-        other => Error::File {
-            path: path.to_path_buf(),
-            source: std::io::Error::other(other.to_string()),
-        },
-    })
-}
-
 fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|source| Error::File {
         path: path.to_path_buf(),
@@ -345,7 +334,11 @@ impl<F: Float> Autoencoder<F> {
 
     /// Saves the weights and configuration to `path` atomically.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        write_atomic(path.as_ref(), &self.to_safetensors()?)
+        let path = path.as_ref();
+        xrd_io::write_atomic(path, &self.to_safetensors()?).map_err(|source| Error::File {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 
     /// Reads an autoencoder written by [`Autoencoder::save`] (f32 or f64 tensors, converted to `F`).
@@ -429,7 +422,11 @@ impl<F: Float> Network<F> {
 
     /// Saves the network to `path` atomically.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        write_atomic(path.as_ref(), &self.to_safetensors()?)
+        let path = path.as_ref();
+        xrd_io::write_atomic(path, &self.to_safetensors()?).map_err(|source| Error::File {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 
     /// Reads a network written by [`Network::save`].

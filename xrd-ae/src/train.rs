@@ -230,6 +230,7 @@ pub(crate) fn fit_layers<F: Float, R: Rng + ?Sized>(
             None
         };
         history.train.push(train_loss);
+        history.losses.push(loss);
         if let Some(v) = val_loss {
             history.validation.push(v);
         }

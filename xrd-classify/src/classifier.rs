@@ -6,7 +6,8 @@ use xrd_ae::Network;
 use xrd_io::{Grid, Pattern};
 
 use crate::predict::{add_softmax, check_finite, check_width, from_probabilities};
-use crate::{ClassifierConfig, ClassifierParams, Error, History, Prediction, Result, measured};
+use crate::{ClassifierConfig, ClassifierParams, Error, Prediction, Result, measured};
+use xrd_ae::History;
 
 /// A space-group classifier: `ensemble` networks mapping a pattern on [`Classifier::grid`] to
 /// the logits of the 230 space groups (output `i` is space group `i + 1`); their softmax
@@ -71,7 +72,8 @@ impl Classifier {
         &self.config
     }
 
-    /// The training losses and accuracies of each network (empty for a loaded classifier).
+    /// The training record of each network (losses, validation accuracy; see
+    /// [`xrd_ae::History`]).
     pub fn history(&self) -> &[History] {
         &self.history
     }

@@ -5,8 +5,7 @@ use ndarray::{Array2, ArrayView2};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use serde::{Deserialize, Serialize};
-use xrd_ae::{Activation, Dense, Loss, Network, NetworkParams, Trainer};
+use xrd_ae::{Activation, Dense, History, Loss, Network, NetworkParams, Trainer};
 
 use crate::predict::{add_softmax, check_finite};
 use crate::{
@@ -36,19 +35,6 @@ pub struct Progress {
     /// At the end of an epoch with validation patterns: their mean cross-entropy and top-1
     /// space-group accuracy under this network.
     pub validation: Option<(f64, f64)>,
-}
-
-/// The losses and validation scores of one network, one entry per epoch.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct History {
-    /// Mean training loss per epoch.
-    pub train_loss: Vec<f64>,
-    /// Whether each epoch minimised the quadratic cost (else cross-entropy).
-    pub quadratic: Vec<bool>,
-    /// Validation cross-entropy per epoch (empty without validation patterns).
-    pub validation_loss: Vec<f64>,
-    /// Validation top-1 space-group accuracy per epoch.
-    pub validation_accuracy: Vec<f64>,
 }
 
 /// Smallest probability taken into a cross-entropy, so that a confident mistake costs a finite
@@ -254,6 +240,11 @@ impl ClassifierParams {
             let mut trainer: Option<(bool, Trainer<f32>)> = None;
             for epoch in 1..=cfg.epochs {
                 let quadratic = cfg.loss.quadratic(epoch);
+                let (act, loss) = if quadratic {
+                    (Activation::Softmax, Loss::Mse)
+                } else {
+                    (Activation::Identity, Loss::CrossEntropy)
+                };
                 // A new loss means a new trainer (fresh Adam moments); otherwise keep it.
                 let mut t = match trainer.take() {
                     Some((q, t)) if q == quadratic => t,
@@ -261,11 +252,6 @@ impl ClassifierParams {
                         if let Some((_, t)) = other {
                             net = t.into_network();
                         }
-                        let (act, loss) = if quadratic {
-                            (Activation::Softmax, Loss::Mse)
-                        } else {
-                            (Activation::Identity, Loss::CrossEntropy)
-                        };
                         net = with_output(net, act)?;
                         Trainer::new(net.clone(), loss, cfg.optimizer, cfg.batch_size)?
                             .with_rng(&mut rng)
@@ -300,10 +286,10 @@ impl ClassifierParams {
                     };
                     let train_loss = sum / done as f64;
                     if done == cfg.patterns_per_epoch {
-                        history.train_loss.push(train_loss);
-                        history.quadratic.push(quadratic);
+                        history.train.push(train_loss);
+                        history.losses.push(loss);
                         if let Some((vl, va)) = validation {
-                            history.validation_loss.push(vl);
+                            history.validation.push(vl);
                             history.validation_accuracy.push(va);
                         }
                     }

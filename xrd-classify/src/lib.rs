@@ -16,7 +16,7 @@ mod synthetic;
 pub use classifier::Classifier;
 pub use error::{Error, Result};
 pub use evaluation::{CoveragePoint, Evaluation, evaluate};
-pub use fit::{History, Progress};
+pub use fit::Progress;
 pub use measured::{InputWarning, TRAINING_WAVELENGTH};
 pub use params::{
     ClassifierConfig, ClassifierParams, DEFAULT_DROPOUT, LossSchedule, Sampling, VECSEI_HIDDEN,

@@ -19,7 +19,8 @@ use safetensors::tensor::{SafeTensors, TensorView};
 use xrd_ae::Network;
 use xrd_io::Grid;
 
-use crate::{Classifier, ClassifierConfig, Error, History, Result, SPACE_GROUPS};
+use crate::{Classifier, ClassifierConfig, Error, Result, SPACE_GROUPS};
+use xrd_ae::History;
 
 /// Version of the classifier metadata layout; files of another version are refused.
 pub const FORMAT_VERSION: u8 = 1;
@@ -88,7 +89,11 @@ impl Classifier {
 
     /// Saves the classifier to `path` atomically (temporary file in the same folder + rename).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        write_atomic(path.as_ref(), &self.to_safetensors()?)
+        let path = path.as_ref();
+        xrd_io::write_atomic(path, &self.to_safetensors()?).map_err(|source| Error::File {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 
     /// Reads a classifier written by [`Classifier::save`].
@@ -205,15 +210,4 @@ impl Classifier {
         c.history = history;
         Ok(c)
     }
-}
-
-/// Writes `bytes` to `path` atomically through xrd-io's one atomic writer.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    xrd_io::write_atomic(path, bytes).map_err(|e| match e {
-        xrd_io::Error::File { path, source } => Error::File { path, source },
-        other => Error::File {
-            path: path.to_path_buf(),
-            source: std::io::Error::other(other.to_string()),
-        },
-    })
 }

@@ -4,6 +4,7 @@
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
+use xrd_ae::Loss;
 use xrd_classify::{
     Classifier, ClassifierParams, CrystalSystem, Error, LabelledPatterns, LossSchedule,
     PatternSource, Progress, Result, evaluate,
@@ -90,8 +91,8 @@ fn classify_learns_the_peaks_and_reports_progress() {
     assert_eq!(calls[2].patterns, 256);
     assert!(calls[2].validation.is_some() && calls[1].validation.is_none());
     let h = &model.history()[0];
-    assert_eq!(h.train_loss.len(), 4);
-    assert!(h.train_loss[3] < h.train_loss[0]);
+    assert_eq!(h.train.len(), 4);
+    assert!(h.train[3] < h.train[0]);
     let (x, truth) = test_set();
     let preds = model.predict(&x).unwrap();
     let e = evaluate(&preds, &truth).unwrap();
@@ -142,7 +143,8 @@ fn classify_alternating_schedule_trains() {
         .loss(LossSchedule::Alternating)
         .fit(&source(), &mut rng, |_: &Progress| {})
         .unwrap();
-    assert_eq!(model.history()[0].quadratic, [false, true, false, true]);
+    let (ce, mse) = (Loss::CrossEntropy, Loss::Mse);
+    assert_eq!(model.history()[0].losses, [ce, mse, ce, mse]);
     let (x, truth) = test_set();
     let e = evaluate(&model.predict(&x).unwrap(), &truth).unwrap();
     assert!(e.space_group_top1 > 0.8, "{e:?}");

@@ -285,7 +285,7 @@ pub fn evaluate<F: Float>(
     let mut done = 0;
     let mut rows = Vec::new();
     for (hi, (holdout, test, train)) in splits.iter().enumerate() {
-        let train_data = subset(data, train)?;
+        let train_data = data.select(train)?;
         // Both contour methods decode from the same autoencoder per seed.
         let mut autoencoders: Vec<Option<xrd_ae::Autoencoder<F>>> = vec![None; config.seeds.len()];
         let truths: Vec<Vec<F>> = test
@@ -404,20 +404,6 @@ fn row(holdout: &[f64], configurations: usize, method: Method, reference: Refere
         failures: 0,
         outside: 0,
     }
-}
-
-/// The rows `rows` of `data`.
-fn subset<F: Float>(data: &Dataset<F>, rows: &[usize]) -> Result<Dataset<F>> {
-    let patterns = data.patterns.select(ndarray::Axis(0), rows);
-    let labels = data.labels.select(ndarray::Axis(0), rows);
-    let names = rows.iter().map(|&i| data.names[i].clone()).collect();
-    Ok(Dataset::new(
-        data.grid,
-        patterns,
-        names,
-        labels,
-        data.label_names.clone(),
-    )?)
 }
 
 impl EvalTable {

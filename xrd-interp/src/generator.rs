@@ -10,12 +10,6 @@ use xrd_latent::{Estimate, TriangleEstimator, TriangleParams};
 use crate::composition::{KnownCompositions, check_composition, same_composition};
 use crate::{Error, PatternModel, Result};
 
-/// Most Newton steps of [`Generator::walk`].
-pub const MAX_WALK_STEPS: usize = 32;
-
-/// Relative threshold below which a triangle's composition map counts as singular.
-const SINGULAR: f64 = 1e-12;
-
 /// Default of [`GeneratorParams::support_factor`].
 pub const DEFAULT_SUPPORT_FACTOR: f64 = 1.0;
 
@@ -181,20 +175,9 @@ impl GeneratorParams {
         let values = labels.mapv(F::of);
         let estimator = self.triangle.fit(latent.view(), values.view())?;
         let gap = composition_gap(&latent, &labels);
-        let ranges = (0..labels.ncols())
-            .map(|c| {
-                let col = labels.column(c);
-                let lo = col.iter().copied().fold(f64::INFINITY, f64::min);
-                let hi = col.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                if hi > lo { hi - lo } else { 1.0 }
-            })
-            .collect();
         Ok(Generator {
             model,
             estimator,
-            latent,
-            labels,
-            ranges,
             grid: data.grid,
             label_names: data.label_names.clone(),
             support_radius: F::of(gap * self.support_factor),
@@ -222,6 +205,15 @@ fn composition_gap<F: Float>(latent: &Array2<F>, labels: &Array2<f64>) -> f64 {
         }
     }
     widest
+}
+
+/// The estimator's target for a composition: every component.
+fn target<F: Float>(composition: &[f64]) -> Vec<(usize, F)> {
+    composition
+        .iter()
+        .enumerate()
+        .map(|(c, &v)| (c, F::of(v)))
+        .collect()
 }
 
 /// A pattern generated for a composition.
@@ -265,13 +257,8 @@ pub struct SweepStep<F> {
 #[derive(Debug, Clone)]
 pub struct Generator<F = f64, M = Autoencoder<F>> {
     model: M,
+    /// Fitted on the anchors' latent points: the training rows, or one centroid per composition.
     estimator: TriangleEstimator<F>,
-    /// The anchors' latent points (n × 2): the training rows, or one centroid per composition.
-    latent: Array2<F>,
-    /// The anchors' compositions (n × components).
-    labels: Array2<f64>,
-    /// Spread of each component over the training data (1 when constant).
-    ranges: Vec<f64>,
     grid: Grid,
     label_names: Vec<String>,
     support_radius: F,
@@ -321,12 +308,7 @@ impl<F: Float, M: FeatureSpace<F>> Generator<F, M> {
     /// [`Error::InvalidComposition`]; [`Error::NotReachable`] when no point maps onto it.
     pub fn locate(&self, composition: &[f64]) -> Result<([F; 2], Estimate<F>)> {
         check_composition(composition, self.estimator.n_values())?;
-        let target: Vec<(usize, F)> = composition
-            .iter()
-            .enumerate()
-            .map(|(c, &v)| (c, F::of(v)))
-            .collect();
-        match self.estimator.locate(&target) {
+        match self.estimator.locate(&target(composition)) {
             Ok(found) => Ok((found.point, found.estimate)),
             Err(xrd_latent::Error::NotReachable) => Err(Error::NotReachable {
                 composition: composition.to_vec(),
@@ -343,146 +325,10 @@ impl<F: Float, M: FeatureSpace<F>> Generator<F, M> {
     /// through the composition — never a silent nearest guess.
     pub fn generate(&self, composition: &[f64]) -> Result<Generated<F>> {
         let (latent, estimate) = self.locate(composition)?;
-        let pattern = self.decode_one(latent)?;
+        // The feature space's single-point path (for an autoencoder, matrix–vector products
+        // several times faster than a one-row batch).
+        let pattern = self.model.decode_point(&latent)?;
         Ok(self.finish(composition.to_vec(), pattern, latent, estimate))
-    }
-
-    /// Decodes one feature-space point through the feature space's single-point path (for an
-    /// autoencoder, matrix–vector products several times faster than a one-row batch).
-    ///
-    /// # Errors
-    /// The model's errors (a non-finite point).
-    pub fn decode_one(&self, latent: [F; 2]) -> Result<Array1<F>> {
-        Ok(self.model.decode_point(&latent)?)
-    }
-
-    /// Follows the composition contour from `start` to a point whose estimate is `composition`:
-    /// Newton steps on the piecewise-affine estimate (minimum-norm steps through the
-    /// pseudo-inverse of the triangle's affine map in use, each at most half the triangle's mean
-    /// edge long). `None` when the walk leaves the data
-    /// or does not converge within [`MAX_WALK_STEPS`] steps.
-    pub fn walk(&self, composition: &[f64], start: [F; 2]) -> Option<([F; 2], Estimate<F>)> {
-        let m = self.ranges.len();
-        if composition.len() != m || composition.iter().any(|v| !v.is_finite()) {
-            return None;
-        }
-        let tol = self.estimator.get_params().get_locate_tolerance();
-        let mut p = [start[0].as_f64(), start[1].as_f64()];
-        for _ in 0..=MAX_WALK_STEPS {
-            let est = self.estimator.estimate([F::of(p[0]), F::of(p[1])]);
-            if !est.kind.is_inside() {
-                return None;
-            }
-            let done = (0..m)
-                .all(|j| ((composition[j] - est.value[j].as_f64()) / self.ranges[j]).abs() <= tol);
-            if done {
-                return Some(([F::of(p[0]), F::of(p[1])], est));
-            }
-            let [a, b, c] = est.triangle.map(|row| {
-                [
-                    self.latent[[row, 0]].as_f64(),
-                    self.latent[[row, 1]].as_f64(),
-                ]
-            });
-            let q = self.solve_in(est.triangle, composition, [a, b, c], p)?;
-            let step = [q[0] - p[0], q[1] - p[1]];
-            // Trust region: at most half the triangle's mean edge per step, so the walk moves
-            // along the contour instead of leaping to a distant branch.
-            let edge =
-                |u: [f64; 2], v: [f64; 2]| ((u[0] - v[0]).powi(2) + (u[1] - v[1]).powi(2)).sqrt();
-            let edges = (edge(a, b) + edge(b, c) + edge(a, c)) / 3.0;
-            let len = (step[0] * step[0] + step[1] * step[1]).sqrt();
-            let k = if len > 0.5 * edges {
-                0.5 * edges / len
-            } else {
-                1.0
-            };
-            p = [p[0] + k * step[0], p[1] + k * step[1]];
-        }
-        None
-    }
-
-    /// The point of the plane nearest to `p` where the affine map of triangle `rows` (vertices
-    /// `v`) takes `composition` (least squares over the components, scaled by their ranges):
-    /// the unique solution when the map is regular, else the nearest point of the solution line
-    /// inside the triangle, or of the whole line when it misses the triangle.
-    fn solve_in(
-        &self,
-        rows: [usize; 3],
-        composition: &[f64],
-        v: [[f64; 2]; 3],
-        p: [f64; 2],
-    ) -> Option<[f64; 2]> {
-        let [ra, rb, rc] = rows;
-        let (mut uu, mut uv, mut vv, mut ur, mut vr) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for (j, &cj) in composition.iter().enumerate() {
-            let qa = self.labels[[ra, j]];
-            let (du, dv) = (
-                (self.labels[[rb, j]] - qa) / self.ranges[j],
-                (self.labels[[rc, j]] - qa) / self.ranges[j],
-            );
-            let r = (cj - qa) / self.ranges[j];
-            uu += du * du;
-            uv += du * dv;
-            vv += dv * dv;
-            ur += du * r;
-            vr += dv * r;
-        }
-        let [a, b, c] = v;
-        let (ab, ac) = ([b[0] - a[0], b[1] - a[1]], [c[0] - a[0], c[1] - a[1]]);
-        let plane = |s: f64, t: f64| [a[0] + s * ab[0] + t * ac[0], a[1] + s * ab[1] + t * ac[1]];
-        let det = uu * vv - uv * uv;
-        if det > SINGULAR * uu * vv && det > 0.0 {
-            let s = (ur * vv - vr * uv) / det;
-            let t = (uu * vr - uv * ur) / det;
-            return Some(plane(s, t));
-        }
-        // Rank one: the solutions are the line n·(s, t) = h.
-        let (n, h) = if uu >= vv {
-            ([uu, uv], ur)
-        } else {
-            ([uv, vv], vr)
-        };
-        let nn = n[0] * n[0] + n[1] * n[1];
-        if nn <= SINGULAR {
-            return None;
-        }
-        // Barycentric coordinates of p, and its projection onto the line.
-        let mdet = ab[0] * ac[1] - ac[0] * ab[1];
-        if mdet.abs() <= SINGULAR * (ab[0].hypot(ab[1]) * ac[0].hypot(ac[1])).max(f64::MIN_POSITIVE)
-        {
-            return None;
-        }
-        let (px, py) = (p[0] - a[0], p[1] - a[1]);
-        let sp = (px * ac[1] - ac[0] * py) / mdet;
-        let tp = (ab[0] * py - px * ab[1]) / mdet;
-        let off = (h - n[0] * sp - n[1] * tp) / nn;
-        let foot = [sp + off * n[0], tp + off * n[1]];
-        // Clip the line to the simplex s, t ≥ 0, s + t ≤ 1 (parametrised along d ⊥ n).
-        let d = [-n[1], n[0]];
-        let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
-        let mut clip = |g: f64, dg: f64| {
-            // Keep g + λ·dg ≥ 0.
-            if dg.abs() <= f64::EPSILON {
-                if g < 0.0 {
-                    lo = f64::INFINITY;
-                }
-            } else if dg > 0.0 {
-                lo = lo.max(-g / dg);
-            } else {
-                hi = hi.min(-g / dg);
-            }
-        };
-        clip(foot[0], d[0]);
-        clip(foot[1], d[1]);
-        clip(1.0 - foot[0] - foot[1], -d[0] - d[1]);
-        let lambda = if lo <= hi && lo < f64::INFINITY && hi > f64::NEG_INFINITY {
-            0.0f64.clamp(lo, hi)
-        } else {
-            0.0
-        };
-        let (s, t) = (foot[0] + lambda * d[0], foot[1] + lambda * d[1]);
-        Some(plane(s, t))
     }
 
     fn finish(
@@ -505,8 +351,8 @@ impl<F: Float, M: FeatureSpace<F>> Generator<F, M> {
 
     /// Generates `steps` patterns (≥ 2) at compositions evenly spaced on the straight path from
     /// `from` to `to`, both ends included (e.g. x = 0 … 2 at y = 0). The first step is found
-    /// with [`locate`](Self::locate); every further step [walks](Self::walk) along the contour
-    /// from the previous point, so the series stays on one branch of the contour and changes
+    /// with [`locate`](Self::locate); every further step walks along the contour from the
+    /// previous point ([`TriangleEstimator::walk`]), so the series stays on one branch of the contour and changes
     /// continuously wherever the contour does (falling back to `locate` where the walk fails;
     /// see [`SweepStep::continued`]).
     /// Unreachable steps carry their error; the reachable ones are decoded in one batch.
@@ -536,10 +382,10 @@ impl<F: Float, M: FeatureSpace<F>> Generator<F, M> {
         let mut continued = Vec::with_capacity(steps);
         let mut prev: Option<[F; 2]> = None;
         for c in &comps {
-            let walked = prev.and_then(|p| self.walk(c, p));
+            let walked = prev.and_then(|p| self.estimator.walk(&target(c), p).ok());
             continued.push(walked.is_some());
             let r = match walked {
-                Some(found) => Ok(found),
+                Some(found) => Ok((found.point, found.estimate)),
                 None => self.locate(c),
             };
             prev = r.as_ref().ok().map(|(p, _)| *p);

@@ -17,8 +17,7 @@ pub use composition::{KnownCompositions, SAME_COMPOSITION, same_composition};
 pub use error::{Error, Result};
 pub use evaluate::{EvalConfig, EvalTable, evaluate};
 pub use generator::{
-    Anchors, DEFAULT_SUPPORT_FACTOR, Generated, Generator, GeneratorParams, MAX_WALK_STEPS,
-    SweepStep,
+    Anchors, DEFAULT_SUPPORT_FACTOR, Generated, Generator, GeneratorParams, SweepStep,
 };
 pub use model::PatternModel;
 pub use regressor::{DirectRegressor, RegressorConfig};

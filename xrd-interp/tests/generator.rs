@@ -199,19 +199,6 @@ fn centroid_anchors_reach_between_compositions() {
 }
 
 #[test]
-fn single_point_decoding_matches_the_batch_decoder() {
-    let (g, _) = generator(&[]);
-    for p in [[0.1, -0.3], [0.0, 0.0], [-0.9, 0.7]] {
-        let one = g.decode_one(p).unwrap();
-        let z = ndarray::Array2::from_shape_vec((1, 2), p.to_vec()).unwrap();
-        let batch = g.feature_space().decode(&z).unwrap();
-        for (a, b) in one.iter().zip(batch.row(0)) {
-            assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "{a} vs {b}");
-        }
-    }
-}
-
-#[test]
 fn fspace_contour_decoding_works_in_a_pca_feature_space() {
     let data = common::dataset(&[]);
     let pca = xrd_ae::Pca::params().fit(&data.patterns).expect("pca");

@@ -211,6 +211,8 @@ pub enum Error {
     Json(#[from] serde_json::Error),
 }
 
+// Used by the readers only.
+#[cfg(feature = "formats")]
 impl Error {
     /// Replaces the `<memory>` file name of a validation error with `file`.
     pub(crate) fn in_file(self, file: &str) -> Self {
@@ -287,6 +289,7 @@ impl Error {
 }
 
 /// Shortens `s` for an error message.
+#[cfg(feature = "formats")]
 pub(crate) fn excerpt(s: &str) -> String {
     const MAX: usize = 40;
     let mut out: String = s.chars().take(MAX).collect();

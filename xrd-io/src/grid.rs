@@ -4,6 +4,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
+/// The most 2θ positions may deviate from a uniform grid, as a fraction of the step
+/// ([`Grid::from_positions`]).
+const GRID_TOLERANCE: f64 = 0.01;
+
 /// A uniform 2θ grid in degrees: `start + i·step` for `i` in `0..n`.
 ///
 /// The paper's grid is [`Grid::paper`]: 1.00°…119.99° in steps of 0.01° (11,900 points).
@@ -84,6 +88,53 @@ impl Grid {
     /// Number of grid points covering a width of `degrees` (at least one).
     pub fn points_for_width(&self, degrees: f64) -> usize {
         ((degrees / self.step).round() as usize).max(1)
+    }
+
+    /// The uniform grid through `two_theta` (degrees): start at the first value, step from the
+    /// first to the last (rounded to 12 significant digits, so a grid's positions give the grid
+    /// back). Each value may deviate from the grid by at most 1 % of the step (so 2θ stored in
+    /// `f32` is accepted).
+    ///
+    /// ```
+    /// use xrd_io::Grid;
+    /// let g = Grid::from_positions(&[5.0, 5.01, 5.02, 5.03])?;
+    /// assert_eq!((g.start(), g.len()), (5.0, 4));
+    /// assert!((g.step() - 0.01).abs() < 1e-12);
+    /// assert!(Grid::from_positions(&[5.0, 5.01, 5.03]).is_err());
+    /// # Ok::<(), xrd_io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for fewer than two values or values off a uniform grid;
+    /// [`Error::InvalidGrid`] for non-finite or non-increasing ends.
+    pub fn from_positions(two_theta: &[f64]) -> Result<Grid> {
+        let (Some(&first), Some(&last), n @ 2..) =
+            (two_theta.first(), two_theta.last(), two_theta.len())
+        else {
+            return Err(Error::InvalidParameter {
+                name: "two_theta",
+                value: format!("{} values", two_theta.len()),
+                expected: "at least two 2θ values",
+            });
+        };
+        // Round the step to 12 significant digits: recovers the decimal step a grid was made
+        // with (5.00, 5.01, … gives 0.01, not 0.010000000000000083), so grids round-trip.
+        let step = (last - first) / (n - 1) as f64;
+        let step = format!("{step:.11e}").parse::<f64>().unwrap_or(step);
+        let grid = Grid::new(first, step, n)?;
+        let tolerance = GRID_TOLERANCE * grid.step();
+        if let Some((i, &v)) = two_theta
+            .iter()
+            .enumerate()
+            .find(|&(i, &v)| (v - grid.x(i)).abs().is_nan() || (v - grid.x(i)).abs() > tolerance)
+        {
+            return Err(Error::InvalidParameter {
+                name: "two_theta",
+                value: format!("{v} at position {i} (uniform grid: {})", grid.x(i)),
+                expected: "uniformly spaced 2θ values (within 1 % of a step)",
+            });
+        }
+        Ok(grid)
     }
 }
 

@@ -7,10 +7,16 @@ pub mod conversion;
 mod dataset;
 mod error;
 mod float;
+#[cfg(feature = "formats")]
+mod folder;
+mod format;
+#[cfg(feature = "formats")]
 mod formats;
 mod grid;
+mod indexed_peak;
 mod kalpha2;
 mod normalize;
+#[cfg(feature = "formats")]
 mod numpy;
 pub mod params;
 mod pattern;
@@ -22,12 +28,21 @@ mod wavelength;
 mod write;
 
 pub use background::snip;
-pub use dataset::{Dataset, LoadFailure, LoadReport};
+pub use dataset::Dataset;
 pub use error::{Error, Location, Result};
 pub use float::Float;
-pub use formats::{Format, MAX_MEMBER_BYTES, detect_format, read, read_as, read_bytes};
+#[cfg(feature = "formats")]
+#[cfg_attr(docsrs, doc(cfg(feature = "formats")))]
+pub use folder::{LoadFailure, LoadReport};
+pub use format::Format;
+#[cfg(feature = "formats")]
+#[cfg_attr(docsrs, doc(cfg(feature = "formats")))]
+pub use formats::{MAX_MEMBER_BYTES, detect_format, read, read_as, read_bytes};
 pub use grid::Grid;
+pub use indexed_peak::IndexedPeak;
 pub use normalize::{Normalization, normalize};
+#[cfg(feature = "formats")]
+#[cfg_attr(docsrs, doc(cfg(feature = "formats")))]
 pub use numpy::{NPZ_PATTERNS, NPZ_TWO_THETA};
 pub use params::{Checked, Fit, FitWith, ParamGuard, Predict};
 pub use pattern::{Metadata, Pattern};

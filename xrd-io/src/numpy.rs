@@ -22,9 +22,6 @@ pub const NPZ_PATTERNS: &str = "patterns";
 /// Name of the 2θ positions in an `.npz` ([`Dataset::read_npz`], [`Dataset::write_npz`]).
 pub const NPZ_TWO_THETA: &str = "two_theta";
 
-/// The most 2θ positions may deviate from a uniform grid, as a fraction of the step.
-const GRID_TOLERANCE: f64 = 0.01;
-
 /// Largest integer magnitude an `f64` holds exactly (2⁵³).
 const EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
 
@@ -261,55 +258,6 @@ fn read_f64(bytes: &[u8], file: &str) -> Result<ArrayD<f64>> {
 /// The shape declared by the `.npy` in `bytes` (checked against its length).
 fn shape_of(bytes: &[u8], file: &str) -> Result<Vec<usize>> {
     header(bytes, file).map(|h| h.shape)
-}
-
-impl Grid {
-    /// The uniform grid through `two_theta` (degrees): start at the first value, step from the
-    /// first to the last (rounded to 12 significant digits, so a grid's positions give the grid
-    /// back). Each value may deviate from the grid by at most 1 % of the step (so 2θ stored in
-    /// `f32` is accepted).
-    ///
-    /// ```
-    /// use xrd_io::Grid;
-    /// let g = Grid::from_positions(&[5.0, 5.01, 5.02, 5.03])?;
-    /// assert_eq!((g.start(), g.len()), (5.0, 4));
-    /// assert!((g.step() - 0.01).abs() < 1e-12);
-    /// assert!(Grid::from_positions(&[5.0, 5.01, 5.03]).is_err());
-    /// # Ok::<(), xrd_io::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`] for fewer than two values or values off a uniform grid;
-    /// [`Error::InvalidGrid`] for non-finite or non-increasing ends.
-    pub fn from_positions(two_theta: &[f64]) -> Result<Grid> {
-        let (Some(&first), Some(&last), n @ 2..) =
-            (two_theta.first(), two_theta.last(), two_theta.len())
-        else {
-            return Err(Error::InvalidParameter {
-                name: "two_theta",
-                value: format!("{} values", two_theta.len()),
-                expected: "at least two 2θ values",
-            });
-        };
-        // Round the step to 12 significant digits: recovers the decimal step a grid was made
-        // with (5.00, 5.01, … gives 0.01, not 0.010000000000000083), so grids round-trip.
-        let step = (last - first) / (n - 1) as f64;
-        let step = format!("{step:.11e}").parse::<f64>().unwrap_or(step);
-        let grid = Grid::new(first, step, n)?;
-        let tolerance = GRID_TOLERANCE * grid.step();
-        if let Some((i, &v)) = two_theta
-            .iter()
-            .enumerate()
-            .find(|&(i, &v)| (v - grid.x(i)).abs().is_nan() || (v - grid.x(i)).abs() > tolerance)
-        {
-            return Err(Error::InvalidParameter {
-                name: "two_theta",
-                value: format!("{v} at position {i} (uniform grid: {})", grid.x(i)),
-                expected: "uniformly spaced 2θ values (within 1 % of a step)",
-            });
-        }
-        Ok(grid)
-    }
 }
 
 /// Checks that a pattern matrix (standard layout) is finite, naming the first bad value.

@@ -147,11 +147,22 @@ pub fn save(path: impl AsRef<Path>, patterns: &[Pattern], format: OutputFormat) 
 /// disk, then renamed over `path`. The workspace's one atomic writer: the model files of xrd-ae
 /// and xrd-classify go through it too.
 ///
+/// The signature is `std::fs::write`'s, so that a crate with its own error type wraps the
+/// `io::Error` as it wraps its reads' (e.g. xrd-ae's `Error::File { path, source }`).
+///
 /// # Errors
-/// [`Error::File`] naming the temporary file or `path`; `path` is then left as it was.
-pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
+/// The operating system's error, its message naming the temporary file or `path`; `path` is
+/// then left as it was.
+pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> std::io::Result<()> {
     atomically(path.as_ref(), |file, temp| {
         file.write_all(bytes).map_err(io_error(temp))
+    })
+    .map_err(|e| match e {
+        Error::File { path, source } => {
+            std::io::Error::new(source.kind(), format!("{}: {source}", path.display()))
+        }
+        // `atomically` and the writer above fail only with `Error::File`.
+        other => std::io::Error::other(other.to_string()),
     })
 }
 
@@ -195,8 +206,10 @@ pub(crate) fn atomically(
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(feature = "formats")]
     use crate::Wavelength;
 
+    #[cfg(feature = "formats")]
     fn sample() -> Pattern {
         Pattern::new(vec![10.0, 10.1, 10.2], vec![1.0, 0.1 + 0.2, 1e-7])
             .unwrap()
@@ -206,6 +219,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "formats")]
     fn every_format_round_trips_through_the_readers() {
         let p = sample();
         for format in [OutputFormat::Xy, OutputFormat::Csv, OutputFormat::Json] {
@@ -230,6 +244,21 @@ mod tests {
     }
 
     #[test]
+    fn write_atomic_replaces_the_file_or_leaves_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.bin");
+        fs::write(&path, "old").unwrap();
+        write_atomic(&path, b"new").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+        let missing = dir.path().join("no/such/dir/model.bin");
+        let e = write_atomic(&missing, b"x").unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+        assert!(e.to_string().contains("model.bin"), "{e}");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    #[cfg(feature = "formats")]
     fn save_is_atomic_and_leaves_no_temporary_files() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.xy");

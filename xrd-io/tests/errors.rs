@@ -1,6 +1,6 @@
 //! Bad inputs give the right error, naming the file and the place: empty, truncated, NaN/inf,
 //! non-monotonic, mismatched columns and wrong formats, across formats, through the public API.
-
+#![cfg(feature = "formats")]
 // Helpers outside #[test] functions panic on broken fixtures, like the tests themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -1,7 +1,7 @@
 //! NumPy `.npy`/`.npz` pattern matrices: the shared RRUFF file, round trips in f32 and f64,
 //! hand-written headers (big-endian, Fortran order), every malformed input an error, and no
 //! panic on arbitrary bytes.
-
+#![cfg(feature = "formats")]
 // Helpers outside #[test] functions panic on broken fixtures, like the tests themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -3,7 +3,7 @@
 //! Expected values were read from the files themselves: text files with `head`/`tail`/`grep -c`,
 //! the binary RAW files from a hex dump interpreted with the documented v3 layout (range header at
 //! byte 712: steps u32 @+4, start 2θ f64 @+16, step f64 @+176; Kα1/Kα2/ratio f64 @624/632/648).
-
+#![cfg(feature = "formats")]
 // Helpers outside #[test] functions panic on broken fixtures, like the tests themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -1,6 +1,6 @@
 //! No reader panics: not on arbitrary bytes, not on arbitrary bytes behind every format's magic,
 //! not on random mutations (byte flips, truncations, spliced lines) of every real file.
-
+#![cfg(feature = "formats")]
 // Helpers outside #[test] functions panic on broken fixtures, like the tests themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

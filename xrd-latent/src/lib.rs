@@ -18,7 +18,7 @@ pub use error::{Error, Result};
 pub use estimator::{Estimate, EstimateKind, TriangleEstimator};
 pub use evaluation::{CoveragePoint, Evaluation, Record, WorstTable, delta};
 pub use kdtree::{KdTree, LEAF_SIZE, Neighbour};
-pub use locate::Located;
+pub use locate::{Located, MAX_WALK_STEPS};
 pub use paint::{PaintGrid, Painted};
 pub use params::{
     DEFAULT_COLLINEAR_TOLERANCE, DEFAULT_EDGE_TOLERANCE, DEFAULT_LOCATE_TOLERANCE,

@@ -1,4 +1,5 @@
-//! Inverse look-up: where in the plane does the estimate take given values?
+//! Inverse look-up: where in the plane does the estimate take given values? Two ways: `locate`
+//! searches every candidate triangle; `walk` follows a contour from a starting point.
 
 use std::collections::HashSet;
 
@@ -17,6 +18,9 @@ const SINGULAR: f64 = 1e-12;
 
 /// Cap on the extra triangles `locate` follows after the candidate list.
 const MAX_FOLLOW_UPS: usize = 4096;
+
+/// Most Newton steps of [`TriangleEstimator::walk`].
+pub const MAX_WALK_STEPS: usize = 32;
 
 /// A point found by [`TriangleEstimator::locate`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,27 +63,7 @@ impl<F: Float> TriangleEstimator<F> {
     /// verified solution exists (within
     /// [`locate_tolerance`](crate::TriangleParams::locate_tolerance)).
     pub fn locate(&self, target: &[(usize, F)]) -> Result<Located<F>> {
-        if target.is_empty() {
-            return Err(Error::EmptyTarget);
-        }
-        for (i, &(c, v)) in target.iter().enumerate() {
-            if c >= self.n_values() {
-                return Err(Error::ComponentOutOfRange {
-                    component: c,
-                    available: self.n_values(),
-                });
-            }
-            if target[..i].iter().any(|&(d, _)| d == c) {
-                return Err(Error::DuplicateComponent { component: c });
-            }
-            if !v.is_finite() {
-                return Err(Error::NonFinite {
-                    what: "target value",
-                    row: i,
-                    col: c,
-                });
-            }
-        }
+        self.check_target(target)?;
         let scales: Vec<F> = target.iter().map(|&(c, _)| self.range(c)).collect();
         let mut search = Search {
             est: self,
@@ -107,6 +91,100 @@ impl<F: Float> TriangleEstimator<F> {
             search.follow_ups();
         }
         search.best.ok_or(Error::NotReachable)
+    }
+
+    /// Follows the contour of `target` (as for [`locate`](Self::locate)) from `start` to a point
+    /// whose estimate takes the target values: Newton steps on the piecewise-affine estimate,
+    /// in `f64`. Each step goes to the point nearest to the current one where the affine map of
+    /// the triangle in use takes the target (least squares over the target components, scaled by
+    /// their ranges; through the pseudo-inverse where the map is singular), at most half that
+    /// triangle's mean edge long.
+    ///
+    /// Where `locate` searches every candidate triangle for the solution nearest to the data,
+    /// the walk stays on the branch of the contour it starts on: targets that change a little
+    /// from one to the next, each walked from the previous point, give points that change
+    /// continuously wherever the contour does.
+    ///
+    /// # Errors
+    /// The target errors of [`locate`](Self::locate); [`Error::NotReachable`] when the walk
+    /// leaves the data (an outside estimate) or has not converged within [`MAX_WALK_STEPS`]
+    /// steps (within [`locate_tolerance`](crate::TriangleParams::locate_tolerance)).
+    pub fn walk(&self, target: &[(usize, F)], start: [F; 2]) -> Result<Located<F>> {
+        self.check_target(target)?;
+        let goal: Vec<(usize, f64)> = target.iter().map(|&(c, v)| (c, v.as_f64())).collect();
+        let scales: Vec<f64> = target
+            .iter()
+            .map(|&(c, _)| self.range(c).as_f64())
+            .collect();
+        let tol = self.get_params().get_locate_tolerance();
+        let mut p = [start[0].as_f64(), start[1].as_f64()];
+        for _ in 0..=MAX_WALK_STEPS {
+            let point = [F::of(p[0]), F::of(p[1])];
+            let est = self.estimate(point);
+            if !est.kind.is_inside() {
+                return Err(Error::NotReachable);
+            }
+            let deviations = goal
+                .iter()
+                .zip(&scales)
+                .map(|(&(c, q), &sc)| ((q - est.value[c].as_f64()) / sc).abs());
+            if deviations.clone().all(|d| d <= tol) {
+                let residual = F::of(deviations.fold(0.0, f64::max));
+                return Ok(Located {
+                    point,
+                    estimate: est,
+                    residual,
+                });
+            }
+            let tri = est.triangle.map(|i| i as u32);
+            let [a, b, c] = tri.map(|i| {
+                let v = self.point(i);
+                [v[0].as_f64(), v[1].as_f64()]
+            });
+            let q = self
+                .nearest_solution(tri, &goal, &scales, p)
+                .ok_or(Error::NotReachable)?;
+            let step = [q[0] - p[0], q[1] - p[1]];
+            // Trust region: at most half the triangle's mean edge per step, so the walk moves
+            // along the contour instead of leaping to a distant branch.
+            let edge =
+                |u: [f64; 2], v: [f64; 2]| ((u[0] - v[0]).powi(2) + (u[1] - v[1]).powi(2)).sqrt();
+            let edges = (edge(a, b) + edge(b, c) + edge(a, c)) / 3.0;
+            let len = (step[0] * step[0] + step[1] * step[1]).sqrt();
+            let k = if len > 0.5 * edges {
+                0.5 * edges / len
+            } else {
+                1.0
+            };
+            p = [p[0] + k * step[0], p[1] + k * step[1]];
+        }
+        Err(Error::NotReachable)
+    }
+
+    /// Validates a target of [`locate`](Self::locate) or [`walk`](Self::walk).
+    fn check_target(&self, target: &[(usize, F)]) -> Result<()> {
+        if target.is_empty() {
+            return Err(Error::EmptyTarget);
+        }
+        for (i, &(c, v)) in target.iter().enumerate() {
+            if c >= self.n_values() {
+                return Err(Error::ComponentOutOfRange {
+                    component: c,
+                    available: self.n_values(),
+                });
+            }
+            if target[..i].iter().any(|&(d, _)| d == c) {
+                return Err(Error::DuplicateComponent { component: c });
+            }
+            if !v.is_finite() {
+                return Err(Error::NonFinite {
+                    what: "target value",
+                    row: i,
+                    col: c,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Bounding box of the known points.
@@ -197,24 +275,11 @@ impl<F: Float> TriangleEstimator<F> {
         scales: &[F],
         unconstrained: bool,
     ) -> Vec<Candidate<F>> {
-        let [qa, qb, qc] = tri.map(|i| self.value_row(i));
-        // Normal equations of the scaled least-squares problem u·s + v·t = r.
-        let (mut uu, mut uv, mut vv, mut ur, mut vr) =
-            (F::zero(), F::zero(), F::zero(), F::zero(), F::zero());
-        for (&(c, q), &sc) in target.iter().zip(scales) {
-            let (u, v, r) = ((qb[c] - qa[c]) / sc, (qc[c] - qa[c]) / sc, (q - qa[c]) / sc);
-            uu += u * u;
-            uv += u * v;
-            vv += v * v;
-            ur += u * r;
-            vr += v * r;
-        }
-        let det = uu * vv - uv * uv;
+        let rows = tri.map(|i| self.value_row(i));
+        let [uu, uv, vv, ur, vr] = normal_equations(|k, c| rows[k][c], target, scales);
         let zero = F::zero();
         let one = F::one();
-        if det > F::of(SINGULAR) * uu * vv && det > zero {
-            let s = (ur * vv - vr * uv) / det;
-            let t = (uu * vr - uv * ur) / det;
+        if let Some((s, t)) = regular_solution([uu, uv, vv, ur, vr]) {
             let tol = self.edge_tolerance();
             if unconstrained {
                 return vec![(tri, s, t)];
@@ -278,6 +343,77 @@ impl<F: Float> TriangleEstimator<F> {
             )
         };
         vec![at(nearest.1), at(F::of(0.5))]
+    }
+
+    /// The point of the plane nearest to `p` where the affine map of triangle `tri` takes the
+    /// target (in `f64`): the unique solution when the map is regular, else the nearest point of
+    /// the solution line inside the triangle, or of the whole line when it misses the triangle.
+    /// `None` for a degenerate triangle or constant values.
+    fn nearest_solution(
+        &self,
+        tri: [u32; 3],
+        target: &[(usize, f64)],
+        scales: &[f64],
+        p: [f64; 2],
+    ) -> Option<[f64; 2]> {
+        let rows = tri.map(|i| self.value_row(i));
+        let n = normal_equations(|k, c| rows[k][c].as_f64(), target, scales);
+        let [a, b, c] = tri.map(|i| {
+            let v = self.point(i);
+            [v[0].as_f64(), v[1].as_f64()]
+        });
+        let (ab, ac) = ([b[0] - a[0], b[1] - a[1]], [c[0] - a[0], c[1] - a[1]]);
+        let plane = |s: f64, t: f64| [a[0] + s * ab[0] + t * ac[0], a[1] + s * ab[1] + t * ac[1]];
+        if let Some((s, t)) = regular_solution(n) {
+            return Some(plane(s, t));
+        }
+        let [uu, uv, vv, ur, vr] = n;
+        // Rank one: the solutions are the line n·(s, t) = h.
+        let (n, h) = if uu >= vv {
+            ([uu, uv], ur)
+        } else {
+            ([uv, vv], vr)
+        };
+        let nn = n[0] * n[0] + n[1] * n[1];
+        if nn <= SINGULAR {
+            return None;
+        }
+        // Barycentric coordinates of p, and its projection onto the line.
+        let mdet = ab[0] * ac[1] - ac[0] * ab[1];
+        if mdet.abs() <= SINGULAR * (ab[0].hypot(ab[1]) * ac[0].hypot(ac[1])).max(f64::MIN_POSITIVE)
+        {
+            return None;
+        }
+        let (px, py) = (p[0] - a[0], p[1] - a[1]);
+        let sp = (px * ac[1] - ac[0] * py) / mdet;
+        let tp = (ab[0] * py - px * ab[1]) / mdet;
+        let off = (h - n[0] * sp - n[1] * tp) / nn;
+        let foot = [sp + off * n[0], tp + off * n[1]];
+        // Clip the line to the simplex s, t ≥ 0, s + t ≤ 1 (parametrised along d ⊥ n).
+        let d = [-n[1], n[0]];
+        let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
+        let mut clip = |g: f64, dg: f64| {
+            // Keep g + λ·dg ≥ 0.
+            if dg.abs() <= f64::EPSILON {
+                if g < 0.0 {
+                    lo = f64::INFINITY;
+                }
+            } else if dg > 0.0 {
+                lo = lo.max(-g / dg);
+            } else {
+                hi = hi.min(-g / dg);
+            }
+        };
+        clip(foot[0], d[0]);
+        clip(foot[1], d[1]);
+        clip(1.0 - foot[0] - foot[1], -d[0] - d[1]);
+        let lambda = if lo <= hi && lo < f64::INFINITY && hi > f64::NEG_INFINITY {
+            0.0f64.clamp(lo, hi)
+        } else {
+            0.0
+        };
+        let (s, t) = (foot[0] + lambda * d[0], foot[1] + lambda * d[1]);
+        Some(plane(s, t))
     }
 
     fn plane_point(&self, tri: [u32; 3], s: F, t: F) -> [F; 2] {
@@ -373,6 +509,37 @@ impl<F: Float> Search<'_, F> {
         }
         true
     }
+}
+
+/// Normal equations `[uu, uv, vv, ur, vr]` of the scaled least-squares problem `u·s + v·t = r`
+/// over the target components, where `u`, `v`, `r` are the changes of component `c` from vertex
+/// 0 to vertices 1 and 2 and to the target, each divided by the component's scale; `q(k, c)` is
+/// the value of component `c` at vertex `k`.
+fn normal_equations<T: Float>(
+    q: impl Fn(usize, usize) -> T,
+    target: &[(usize, T)],
+    scales: &[T],
+) -> [T; 5] {
+    let (mut uu, mut uv, mut vv, mut ur, mut vr) =
+        (T::zero(), T::zero(), T::zero(), T::zero(), T::zero());
+    for (&(c, goal), &sc) in target.iter().zip(scales) {
+        let qa = q(0, c);
+        let (u, v, r) = ((q(1, c) - qa) / sc, (q(2, c) - qa) / sc, (goal - qa) / sc);
+        uu += u * u;
+        uv += u * v;
+        vv += v * v;
+        ur += u * r;
+        vr += v * r;
+    }
+    [uu, uv, vv, ur, vr]
+}
+
+/// The unique `(s, t)` of the normal equations, `None` when their matrix is singular (relative
+/// to [`SINGULAR`]).
+fn regular_solution<T: Float>([uu, uv, vv, ur, vr]: [T; 5]) -> Option<(T, T)> {
+    let det = uu * vv - uv * uv;
+    (det > T::of(SINGULAR) * uu * vv && det > T::zero())
+        .then(|| ((ur * vv - vr * uv) / det, (uu * vr - uv * ur) / det))
 }
 
 /// Projects `(s, t)` (already within tolerance of the simplex) onto it.

@@ -108,3 +108,68 @@ fn one_component_prefers_the_data() {
     assert_eq!(found.estimate.distance, 0.0);
     assert_relative_eq!(found.estimate.value[2], vals[[i, 2]], epsilon = 1e-12);
 }
+
+#[test]
+fn walking_from_a_nearby_point_reaches_the_target() {
+    let (pts, vals) = cloud(9, 120);
+    let est = TriangleEstimator::params()
+        .fit(pts.view(), vals.view())
+        .unwrap();
+    let tol = est.get_params().get_locate_tolerance();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+    let mut reached = 0;
+    for _ in 0..30 {
+        let p0 = [rng.random_range(0.3..0.7), rng.random_range(0.3..0.7)];
+        let e0 = est.estimate(p0);
+        let q: Vec<(usize, f64)> = vec![(0, e0.value[0]), (1, e0.value[1])];
+        // Start a small step away; where the walk arrives, the estimate is the target.
+        let start = [p0[0] + 0.01, p0[1] - 0.01];
+        let Ok(found) = est.walk(&q, start) else {
+            continue;
+        };
+        reached += 1;
+        let e = est.estimate(found.point);
+        assert_eq!(e, found.estimate);
+        assert!(found.residual <= tol, "{found:?}");
+        for &(c, v) in &q {
+            assert!(
+                (e.value[c] - v).abs() <= 1e-5,
+                "{p0:?}: {:?} vs {q:?}",
+                e.value
+            );
+        }
+    }
+    assert!(reached >= 25, "only {reached} of 30 walks arrived");
+    // A start that already estimates to the target is returned as it is.
+    let p = [0.5, 0.5];
+    let e = est.estimate(p);
+    let at = est.walk(&[(2, e.value[2])], p).unwrap();
+    assert_eq!(at.point, p);
+}
+
+#[test]
+fn walking_checks_its_target_and_stops_outside_the_data() {
+    let (pts, vals) = cloud(9, 120);
+    let est = TriangleEstimator::params()
+        .fit(pts.view(), vals.view())
+        .unwrap();
+    let p = [0.5, 0.5];
+    assert!(matches!(est.walk(&[], p), Err(Error::EmptyTarget)));
+    assert!(matches!(
+        est.walk(&[(3, 0.0)], p),
+        Err(Error::ComponentOutOfRange { .. })
+    ));
+    assert!(matches!(
+        est.walk(&[(0, 0.1), (0, 0.2)], p),
+        Err(Error::DuplicateComponent { .. })
+    ));
+    assert!(matches!(
+        est.walk(&[(0, f64::NAN)], p),
+        Err(Error::NonFinite { .. })
+    ));
+    // Values far beyond the data: the walk leaves it instead of returning a guess.
+    assert!(matches!(
+        est.walk(&[(0, 50.0), (1, -50.0)], p),
+        Err(Error::NotReachable)
+    ));
+}

@@ -2,25 +2,26 @@
 //!
 //! Autoencoders trained from different seeds place patterns in differently scaled, rotated and
 //! mirrored latent spaces, so their `Dev` values are not comparable as they stand; each member's
-//! profile is first scaled ([`Normalization`], default: its maximum becomes 1), then averaged.
+//! profile is first scaled ([`ProfileScaling`], default: its maximum becomes 1), then averaged.
 
 use ndarray::{Array2, ArrayView1};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use xrd_io::peaks::Peak;
-use xrd_io::{Float, Grid};
+use xrd_io::{Float, Grid, IndexedPeak, MeanSd};
 
 use crate::rank::spearman;
 use crate::{
-    Encoder, Error, IndexedPeak, LayeredEncoder, PeakRelevanceParams, Profile, Relevance, Result,
-    Window, peak_relevance,
+    DevProfile, Encoder, Error, LayeredEncoder, PeakRelevanceParams, Relevance, Result, Window,
+    peak_relevance,
 };
 
-/// How each member's profile is scaled before averaging.
+/// How each member's [`DevProfile`] is scaled before averaging (not to be confused with
+/// `xrd_io::Normalization`, which scales the intensities of a pattern).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
-pub enum Normalization {
+pub enum ProfileScaling {
     /// Raw `Dev` values (only meaningful when the members share a latent scale).
     None,
     /// Divided by the member's largest `Dev` (an all-zero profile stays zero).
@@ -35,7 +36,8 @@ pub enum Normalization {
 pub struct EnsembleProfile {
     grid: Grid,
     windows: Vec<Window>,
-    normalization: Normalization,
+    #[serde(alias = "normalization")]
+    scaling: ProfileScaling,
     members: Array2<f64>,
     mean: Vec<f64>,
     std: Vec<f64>,
@@ -49,8 +51,8 @@ impl EnsembleProfile {
     /// [`Error::Degenerate`] for no profiles; [`Error::ShapeMismatch`] when their grids or
     /// windows differ.
     pub fn from_profiles<F: Float>(
-        profiles: &[Profile<F>],
-        normalization: Normalization,
+        profiles: &[DevProfile<F>],
+        scaling: ProfileScaling,
     ) -> Result<Self> {
         let first = profiles.first().ok_or_else(|| Error::Degenerate {
             what: "ensemble profile",
@@ -70,30 +72,23 @@ impl EnsembleProfile {
         let mut members = Array2::zeros((m, k));
         for (mut row, p) in members.outer_iter_mut().zip(profiles) {
             let dev: Vec<f64> = p.dev().iter().map(|d| d.as_f64()).collect();
-            let scale = match normalization {
-                Normalization::None => 1.0,
-                Normalization::Max => dev.iter().fold(0.0f64, |a, &d| a.max(d)),
-                Normalization::Sum => dev.iter().sum(),
+            let scale = match scaling {
+                ProfileScaling::None => 1.0,
+                ProfileScaling::Max => dev.iter().fold(0.0f64, |a, &d| a.max(d)),
+                ProfileScaling::Sum => dev.iter().sum(),
             };
             let scale = if scale > 0.0 { scale } else { 1.0 };
             for (r, d) in row.iter_mut().zip(&dev) {
                 *r = d / scale;
             }
         }
-        let mean: Vec<f64> = (0..k).map(|j| members.column(j).sum() / m as f64).collect();
-        let std = (0..k)
-            .map(|j| {
-                if m < 2 {
-                    return 0.0;
-                }
-                let ss: f64 = members
-                    .column(j)
-                    .iter()
-                    .map(|v| (v - mean[j]).powi(2))
-                    .sum();
-                (ss / (m - 1) as f64).sqrt()
-            })
+        let stats: Vec<MeanSd> = members
+            .columns()
+            .into_iter()
+            .map(|c| MeanSd::of(&c.to_vec()))
             .collect();
+        let mean = stats.iter().map(|s| s.mean).collect();
+        let std = stats.iter().map(|s| s.sd).collect();
         let rows: Vec<Vec<f64>> = members.outer_iter().map(|r| r.to_vec()).collect();
         let pairs: Vec<f64> = (0..m)
             .flat_map(|a| (a + 1..m).map(move |b| (a, b)))
@@ -103,7 +98,7 @@ impl EnsembleProfile {
         Ok(Self {
             grid: *first.grid(),
             windows: first.windows().to_vec(),
-            normalization,
+            scaling,
             members,
             mean,
             std,
@@ -122,8 +117,8 @@ impl EnsembleProfile {
     }
 
     /// How the members were scaled.
-    pub fn normalization(&self) -> Normalization {
-        self.normalization
+    pub fn scaling(&self) -> ProfileScaling {
+        self.scaling
     }
 
     /// Scaled member profiles, members × windows.
@@ -157,9 +152,9 @@ impl EnsembleProfile {
         self.agreement
     }
 
-    /// The mean profile as a [`Profile`] (for [`peak_relevance`]; its latent point is empty).
-    pub fn mean_profile(&self) -> Profile<f64> {
-        Profile::from_parts(
+    /// The mean profile as a [`DevProfile`] (for [`peak_relevance`]; its latent point is empty).
+    pub fn mean_profile(&self) -> DevProfile<f64> {
+        DevProfile::from_parts(
             self.grid,
             self.windows.clone(),
             self.mean.clone(),
@@ -197,7 +192,7 @@ pub struct PeakStability {
 /// # Errors
 /// As [`peak_relevance`]; [`Error::Degenerate`] for no profiles.
 pub fn peak_stability<F: Float>(
-    profiles: &[Profile<F>],
+    profiles: &[DevProfile<F>],
     pattern: ArrayView1<'_, F>,
     indexed: Option<&[IndexedPeak]>,
     params: &PeakRelevanceParams,
@@ -220,12 +215,7 @@ pub fn peak_stability<F: Float>(
                 .iter()
                 .map(|r| r.peaks[i].relative_relevance)
                 .collect();
-            let mean = rel.iter().sum::<f64>() / m as f64;
-            let std = if m < 2 {
-                0.0
-            } else {
-                (rel.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (m - 1) as f64).sqrt()
-            };
+            let MeanSd { mean, sd: std, .. } = MeanSd::of(&rel);
             let ranks = reports.iter().map(|r| r.peaks[i].relevance_rank);
             let p = &first.peaks[i];
             PeakStability {
@@ -247,18 +237,18 @@ pub fn peak_stability<F: Float>(
 
 /// The members' profiles with their combination.
 fn combine<F: Float>(
-    profiles: Vec<Profile<F>>,
-    normalization: Normalization,
-) -> Result<(EnsembleProfile, Vec<Profile<F>>)> {
+    profiles: Vec<DevProfile<F>>,
+    scaling: ProfileScaling,
+) -> Result<(EnsembleProfile, Vec<DevProfile<F>>)> {
     Ok((
-        EnsembleProfile::from_profiles(&profiles, normalization)?,
+        EnsembleProfile::from_profiles(&profiles, scaling)?,
         profiles,
     ))
 }
 
 impl Relevance {
     /// Relevance profiles of one pattern under every encoder of an ensemble (generic path, members
-    /// in parallel), scaled by `normalization` and combined.
+    /// in parallel), scaled by `scaling` and combined.
     ///
     /// # Errors
     /// As [`Relevance::profile`]; [`Error::Degenerate`] for an empty ensemble.
@@ -266,8 +256,8 @@ impl Relevance {
         &self,
         encoders: &[E],
         x: ArrayView1<'_, F>,
-        normalization: Normalization,
-    ) -> Result<(EnsembleProfile, Vec<Profile<F>>)>
+        scaling: ProfileScaling,
+    ) -> Result<(EnsembleProfile, Vec<DevProfile<F>>)>
     where
         F: Float,
         E: Encoder<F> + Sync,
@@ -276,7 +266,7 @@ impl Relevance {
             .par_iter()
             .map(|e| self.profile(e, x))
             .collect::<Result<Vec<_>>>()?;
-        combine(profiles, normalization)
+        combine(profiles, scaling)
     }
 
     /// [`Relevance::ensemble`] through the exact fast path.
@@ -287,8 +277,8 @@ impl Relevance {
         &self,
         encoders: &[E],
         x: ArrayView1<'_, F>,
-        normalization: Normalization,
-    ) -> Result<(EnsembleProfile, Vec<Profile<F>>)>
+        scaling: ProfileScaling,
+    ) -> Result<(EnsembleProfile, Vec<DevProfile<F>>)>
     where
         F: Float,
         E: LayeredEncoder<F> + Sync,
@@ -297,7 +287,7 @@ impl Relevance {
             .par_iter()
             .map(|e| self.profile_exact(e, x))
             .collect::<Result<Vec<_>>>()?;
-        combine(profiles, normalization)
+        combine(profiles, scaling)
     }
 }
 
@@ -330,16 +320,16 @@ mod tests {
         let (rel, x, a) = setup();
         let members = vec![linear(a.clone()), linear(&a * 3.0), linear(-&a)];
         let (ens, profiles) = rel
-            .ensemble(&members, x.view(), Normalization::Max)
+            .ensemble(&members, x.view(), ProfileScaling::Max)
             .unwrap();
         assert_eq!(profiles.len(), 3);
         assert!(ens.std().iter().all(|&s| s < 1e-12));
         assert!((ens.agreement().unwrap() - 1.0).abs() < 1e-12);
         assert!((ens.mean().iter().fold(0.0f64, |m, &v| m.max(v)) - 1.0).abs() < 1e-12);
         assert!(ens.coefficient_of_variation().iter().all(|&c| c < 1e-12));
-        let raw = EnsembleProfile::from_profiles(&profiles, Normalization::None).unwrap();
+        let raw = EnsembleProfile::from_profiles(&profiles, ProfileScaling::None).unwrap();
         assert!(raw.std().iter().any(|&s| s > 0.1));
-        let sum = EnsembleProfile::from_profiles(&profiles, Normalization::Sum).unwrap();
+        let sum = EnsembleProfile::from_profiles(&profiles, ProfileScaling::Sum).unwrap();
         assert!((sum.members().row(0).sum() - 1.0).abs() < 1e-12);
         assert_eq!(ens.mean_profile().dev(), ens.mean());
     }
@@ -349,7 +339,7 @@ mod tests {
         let (rel, x, a) = setup();
         let b = Array2::from_shape_fn((2, 60), |(r, i)| ((r * 3 + i * 7) % 13) as f64 - 6.0);
         let (ens, _) = rel
-            .ensemble(&[linear(a), linear(b)], x.view(), Normalization::Max)
+            .ensemble(&[linear(a), linear(b)], x.view(), ProfileScaling::Max)
             .unwrap();
         assert!(ens.std().iter().any(|&s| s > 0.01));
         assert!(ens.agreement().unwrap() < 0.99);
@@ -361,7 +351,7 @@ mod tests {
         let (rel, x, a) = setup();
         let none: Vec<Enc> = Vec::new();
         assert!(matches!(
-            rel.ensemble(&none, x.view(), Normalization::Max),
+            rel.ensemble(&none, x.view(), ProfileScaling::Max),
             Err(Error::Degenerate { .. })
         ));
         let p = rel.profile(&linear(a.clone()), x.view()).unwrap();
@@ -371,7 +361,7 @@ mod tests {
             .unwrap();
         let q = other.profile(&linear(a), x.view()).unwrap();
         assert!(matches!(
-            EnsembleProfile::from_profiles(&[p, q], Normalization::Max),
+            EnsembleProfile::from_profiles(&[p, q], ProfileScaling::Max),
             Err(Error::ShapeMismatch { .. })
         ));
         assert!(
@@ -410,10 +400,10 @@ mod tests {
             .ensemble(
                 &[blind(&[10.3]), blind(&[10.3, 10.5])],
                 x.view(),
-                Normalization::Max,
+                ProfileScaling::Max,
             )
             .unwrap();
-        let hkl = [IndexedPeak::new(10.3, 1.0, [0, 0, 1])];
+        let hkl = [IndexedPeak::at(10.3, 1.5406, 1.0, [0, 0, 1]).unwrap()];
         let params = PeakRelevanceParams::default().strong(0.5);
         let s = peak_stability(&profiles, x.view(), Some(&hkl), &params).unwrap();
         assert_eq!(s.len(), 3);

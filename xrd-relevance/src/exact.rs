@@ -15,7 +15,7 @@ use xrd_io::Float;
 
 use crate::profile::checked_latent;
 use crate::window::{MaskRule, Removed};
-use crate::{Error, Profile, Relevance, Result};
+use crate::{DevProfile, Error, Relevance, Result};
 
 /// An encoder whose first layer is dense (`activation(W₁x + b₁)`), seen as that layer plus the
 /// rest of the network: what [`Relevance::profile_exact`] needs.
@@ -53,7 +53,7 @@ impl Relevance {
     /// [`Error::ShapeMismatch`] if `x` does not have one value per grid point or the first layer
     /// does not take that many inputs, [`Error::NonFinite`] for a NaN/∞ intensity or latent
     /// component, and whatever the network reports.
-    pub fn profile_exact<F, E>(&self, encoder: &E, x: ArrayView1<'_, F>) -> Result<Profile<F>>
+    pub fn profile_exact<F, E>(&self, encoder: &E, x: ArrayView1<'_, F>) -> Result<DevProfile<F>>
     where
         F: Float,
         E: LayeredEncoder<F> + Sync + ?Sized,
@@ -196,7 +196,7 @@ impl Relevance {
         for (&k, d) in removed.active.iter().zip(computed.into_iter().flatten()) {
             dev[k] = d;
         }
-        Profile::new(self.grid, self.windows.clone(), dev, origin)
+        DevProfile::new(self.grid, self.windows.clone(), dev, origin)
     }
 
     /// [`Relevance::profile_exact`] for many patterns (rows of `xs`), patterns in parallel.
@@ -207,7 +207,7 @@ impl Relevance {
         &self,
         encoder: &E,
         xs: ArrayView2<'_, F>,
-    ) -> Result<Vec<Profile<F>>>
+    ) -> Result<Vec<DevProfile<F>>>
     where
         F: Float,
         E: LayeredEncoder<F> + Sync + ?Sized,

@@ -16,7 +16,7 @@ mod window;
 
 pub use distance::Distance;
 pub use encoder::Encoder;
-pub use ensemble::{EnsembleProfile, Normalization, PeakStability, peak_stability};
+pub use ensemble::{EnsembleProfile, PeakStability, ProfileScaling, peak_stability};
 pub use error::{Error, Result};
 pub use exact::LayeredEncoder;
 pub use params::{
@@ -24,9 +24,9 @@ pub use params::{
     RelevanceParams, Span,
 };
 pub use peaks::{
-    DEFAULT_IRRELEVANT, DEFAULT_STRONG, IndexedPeak, PeakRelevance, PeakRelevanceParams,
-    PeakReport, peak_relevance,
+    DEFAULT_IRRELEVANT, DEFAULT_STRONG, PeakRelevance, PeakRelevanceParams, PeakReport,
+    peak_relevance,
 };
-pub use profile::Profile;
+pub use profile::DevProfile;
 pub use rank::{average_ranks, spearman};
 pub use window::Window;

@@ -3,37 +3,11 @@
 
 use ndarray::ArrayView1;
 use serde::{Deserialize, Serialize};
-use xrd_io::Float;
 use xrd_io::peaks::{Peak, PeakParams, find_peaks};
+use xrd_io::{Float, IndexedPeak};
 
 use crate::rank::spearman;
-use crate::{Error, Profile, Result};
-
-/// A reflection with known Miller indices, e.g. from a simulation: enough to label the peaks found
-/// in a pattern. xrd-sim's peaks map onto it field by field
-/// (`IndexedPeak::new(p.two_theta, p.intensity, p.hkl)`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct IndexedPeak {
-    /// 2θ (degrees).
-    pub two_theta: f64,
-    /// Intensity (any scale; orders reflections that fall in the same peak).
-    pub intensity: f64,
-    /// Miller indices (fractional for superstructure reflections indexed in a parent cell, as
-    /// xrd-sim's built-in data set gives them).
-    pub hkl: [f64; 3],
-}
-
-impl IndexedPeak {
-    /// A reflection at `two_theta` with `intensity` and indices `hkl`.
-    /// `hkl` may be integers (`[1, 1, 0]`) or fractions (`[0.5, 0.5, 0.0]`).
-    pub fn new<T: Into<f64>>(two_theta: f64, intensity: f64, hkl: [T; 3]) -> Self {
-        Self {
-            two_theta,
-            intensity,
-            hkl: hkl.map(Into::into),
-        }
-    }
-}
+use crate::{DevProfile, Error, Result};
 
 /// Default of [`PeakRelevanceParams::strong`].
 pub const DEFAULT_STRONG: f64 = 0.2;
@@ -144,7 +118,7 @@ pub struct PeakRelevance {
     pub start: usize,
     /// One past the last grid point of the extent.
     pub end: usize,
-    /// Relevance integrated over the extent: `Σ ρ(i) · step` with `ρ` = [`Profile::per_point`]
+    /// Relevance integrated over the extent: `Σ ρ(i) · step` with `ρ` = [`DevProfile::per_point`]
     /// (units: Dev × degrees).
     pub relevance: f64,
     /// Largest `Dev` of a window overlapping the extent.
@@ -205,7 +179,7 @@ impl PeakReport {
 /// Invalid `params`; [`Error::ShapeMismatch`] when `pattern` is not on the profile's grid;
 /// errors of the peak search (non-finite intensities).
 pub fn peak_relevance<F: Float>(
-    profile: &Profile<F>,
+    profile: &DevProfile<F>,
     pattern: ArrayView1<'_, F>,
     indexed: Option<&[IndexedPeak]>,
     params: &PeakRelevanceParams,
@@ -322,9 +296,12 @@ mod tests {
     use super::*;
     use crate::{Relevance, Span};
 
+    /// Cu Kα1 (Å), the wavelength of the hand-made reflection lists.
+    const CU: f64 = 1.5406;
+
     /// Three Gaussian peaks (heights 1, 0.6, 0.3 at 2θ = 11, 12, 13) on a 0.01° grid, and an encoder
     /// blind to 11.8°…12.2°: the 0.6 peak is strong but irrelevant.
-    fn setup() -> (Grid, Array1<f64>, Profile<f64>) {
+    fn setup() -> (Grid, Array1<f64>, DevProfile<f64>) {
         let grid = Grid::new(10.0, 0.01, 400).unwrap();
         let x = Array1::from_shape_fn(400, |i| {
             let t = grid.x(i);
@@ -355,11 +332,11 @@ mod tests {
     fn the_blind_spot_is_strong_but_irrelevant_and_carries_its_hkl() {
         let (_, x, profile) = setup();
         let hkl = [
-            IndexedPeak::new(11.0, 100.0, [1, 1, 0]),
-            IndexedPeak::new(12.0, 60.0, [0, 0, 1]),
-            IndexedPeak::new(12.01, 5.0, [2, 0, 0]),
-            IndexedPeak::new(13.0, 30.0, [1, 1, 1]),
-            IndexedPeak::new(50.0, 1.0, [9, 9, 9]),
+            IndexedPeak::at(11.0, CU, 100.0, [1, 1, 0]).unwrap(),
+            IndexedPeak::at(12.0, CU, 60.0, [0, 0, 1]).unwrap(),
+            IndexedPeak::at(12.01, CU, 5.0, [2, 0, 0]).unwrap(),
+            IndexedPeak::at(13.0, CU, 30.0, [1, 1, 1]).unwrap(),
+            IndexedPeak::at(50.0, CU, 1.0, [9, 9, 9]).unwrap(),
         ];
         let report = peak_relevance(
             &profile,

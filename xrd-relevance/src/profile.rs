@@ -17,14 +17,14 @@ use crate::{Encoder, Error, Relevance, Result};
 /// (e.g. all-zero regions under the zero mask) have `Dev = 0` exactly.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(bound = "F: Float")]
-pub struct Profile<F> {
+pub struct DevProfile<F> {
     grid: Grid,
     windows: Vec<Window>,
     dev: Vec<F>,
     latent: Vec<F>,
 }
 
-impl<F: Float> Profile<F> {
+impl<F: Float> DevProfile<F> {
     /// Assembles a profile; `dev` has one value per window.
     ///
     /// # Errors
@@ -149,7 +149,7 @@ impl Relevance {
     /// [`Error::ShapeMismatch`] if `x` does not have one value per grid point or the encoder does
     /// not return one latent point per row, [`Error::NonFinite`] for a NaN/∞ intensity or latent
     /// component, and whatever the encoder reports.
-    pub fn profile<F, E>(&self, encoder: &E, x: ArrayView1<'_, F>) -> Result<Profile<F>>
+    pub fn profile<F, E>(&self, encoder: &E, x: ArrayView1<'_, F>) -> Result<DevProfile<F>>
     where
         F: Float,
         E: Encoder<F> + Sync + ?Sized,
@@ -190,14 +190,14 @@ impl Relevance {
         for (&k, d) in removed.active.iter().zip(computed.into_iter().flatten()) {
             dev[k] = d;
         }
-        Profile::new(self.grid, self.windows.clone(), dev, origin)
+        DevProfile::new(self.grid, self.windows.clone(), dev, origin)
     }
 
     /// The relevance profiles of many patterns (one per row of `xs`), patterns in parallel.
     ///
     /// # Errors
     /// As [`Relevance::profile`], for the first failing pattern.
-    pub fn profiles<F, E>(&self, encoder: &E, xs: ArrayView2<'_, F>) -> Result<Vec<Profile<F>>>
+    pub fn profiles<F, E>(&self, encoder: &E, xs: ArrayView2<'_, F>) -> Result<Vec<DevProfile<F>>>
     where
         F: Float,
         E: Encoder<F> + Sync + ?Sized,
@@ -395,14 +395,14 @@ mod tests {
     fn profiles_round_trip_through_json_and_reject_bad_parts() {
         let grid = Grid::new(10.0, 0.01, 6).unwrap();
         let windows = vec![Window { start: 0, end: 3 }, Window { start: 3, end: 6 }];
-        let p = Profile::new(grid, windows.clone(), vec![0.5f32, 0.0], vec![0.1, 0.2]).unwrap();
+        let p = DevProfile::new(grid, windows.clone(), vec![0.5f32, 0.0], vec![0.1, 0.2]).unwrap();
         let s = serde_json::to_string(&p).unwrap();
-        assert_eq!(serde_json::from_str::<Profile<f32>>(&s).unwrap(), p);
+        assert_eq!(serde_json::from_str::<DevProfile<f32>>(&s).unwrap(), p);
         assert_eq!(p.centers()[1], grid.x(4));
         assert_eq!(p.max(), 0.5);
-        assert!(Profile::new(grid, windows.clone(), vec![0.5f32], vec![]).is_err());
+        assert!(DevProfile::new(grid, windows.clone(), vec![0.5f32], vec![]).is_err());
         let outside = vec![Window { start: 4, end: 7 }];
-        assert!(Profile::new(grid, outside, vec![0.5f32], vec![]).is_err());
+        assert!(DevProfile::new(grid, outside, vec![0.5f32], vec![]).is_err());
     }
 
     #[test]

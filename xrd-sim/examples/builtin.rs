@@ -16,14 +16,13 @@ fn main() -> Result<(), xrd_sim::Error> {
     for i in 0..data.len() {
         let c = data.composition.row(i);
         let [a, _, cc] = data.cells[i].lengths();
-        let strongest =
-            data.peaks[i]
-                .iter()
-                .copied()
-                .fold(None::<xrd_sim::builtin::SimPeak>, |m, p| match m {
-                    Some(q) if q.intensity >= p.intensity => Some(q),
-                    _ => Some(p),
-                });
+        let strongest = data.peaks[i]
+            .iter()
+            .copied()
+            .fold(None::<xrd_io::IndexedPeak>, |m, p| match m {
+                Some(q) if q.intensity >= p.intensity => Some(q),
+                _ => Some(p),
+            });
         let (tt, hkl) = strongest.map_or((f64::NAN, [0.0; 3]), |p| (p.two_theta, p.hkl));
         println!(
             "{},{},{},{},{},{},{},{a:.4},{cc:.4},{},{tt:.3},{} {} {}",

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod detect;
 mod error;
 
 pub mod cif;
@@ -15,19 +16,20 @@ pub mod synthetic;
 pub mod training;
 
 pub use cif::Cif;
+pub use detect::SpaceGroupInfo;
 pub use element::{Element, Species};
 pub use error::{Error, Result};
 pub use lattice::Lattice;
 pub use scattering::{Anomalous, AtomicFactor, FormFactorTable};
 pub use structure::{Site, Structure};
-pub use symmetry::{CrystalSystem, SpaceGroup, SpaceGroupInfo, SymOp, WyckoffPosition};
+pub use symmetry::{CrystalSystem, SpaceGroup, SymOp, WyckoffPosition};
 pub use synthetic::SyntheticCrystalParams;
 pub use training::{TrainingBatch, TrainingPattern, TrainingPatternParams};
 
 pub mod powder;
 
 pub use powder::{
-    Doublet, Geometry, MarchDollase, Peak, PeakList, PowderParams, Profile, Shape, Simulator, Width,
+    Doublet, Geometry, MarchDollase, PeakList, PowderParams, Profile, Shape, Simulator, Width,
 };
 pub mod artefacts;
 pub mod builtin;

@@ -25,15 +25,6 @@ fn data(rel: &str) -> Option<PathBuf> {
     p.exists().then_some(p)
 }
 
-fn pearson(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len() as f64;
-    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-    let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
-    let va: f64 = a.iter().map(|x| (x - ma).powi(2)).sum();
-    let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
-    cov / (va * vb).sqrt()
-}
-
 #[test]
 fn rutile_and_anatase_match_the_measured_tio2_pattern() {
     let (Some(xy), Some(r), Some(a)) = (
@@ -95,7 +86,7 @@ fn rutile_and_anatase_match_the_measured_tio2_pattern() {
         for (ph, (list, sc)) in phases.iter().zip(nominal.iter().zip(scales)) {
             let [a, _, c] = ph.lattice().lengths();
             for p in list.peaks().iter().filter(|p| p.intensity >= MIN_SIM) {
-                let [h, k, l] = p.hkl.map(f64::from);
+                let [h, k, l] = p.hkl;
                 let inv_d2 = (h * h + k * k) / (a * sc[0]).powi(2) + l * l / (c * sc[1]).powi(2);
                 let x = lambda * inv_d2.sqrt() / 2.0;
                 if x < 1.0 {
@@ -198,7 +189,7 @@ fn rutile_and_anatase_match_the_measured_tio2_pattern() {
         .zip(&comps[1])
         .map(|(a, b)| w0 * a + w1 * b)
         .collect();
-    let r = pearson(&mix, &y);
+    let r = xrd_io::similarity::pearson(&mix, &y).unwrap();
     eprintln!(
         "TiO2: {} strong peaks matched within {MATCH_TOL}°; Pearson (background-subtracted, rutile:anatase = {:.2}:{:.2}) = {r:.3}",
         strong.len(),

@@ -1,76 +1,4 @@
-//! File formats: detection from content and one reader per format.
-
-use std::fmt;
-
-use serde::{Deserialize, Serialize};
-
-/// A supported file format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
-pub enum Format {
-    /// Plain columns: 2θ, intensity and optionally sigma (`.xy .xye .dat .txt .csv .tsv`).
-    Columns,
-    /// RRUFF powder text (`##KEY=VALUE` header).
-    Rruff,
-    /// PANalytical XRDML.
-    Xrdml,
-    /// Bruker/Siemens binary RAW, versions 1 to 4.
-    BrukerRaw,
-    /// Bruker/Siemens UXD text.
-    Uxd,
-    /// Rigaku RAS text.
-    RigakuRas,
-    /// Rigaku RASX (zip).
-    RigakuRasx,
-    /// GSAS raw / fxye.
-    Gsas,
-    /// Powder CIF.
-    PdCif,
-    /// Bruker BRML (zip of XML).
-    Brml,
-    /// The JSON written by [`crate::write()`] (a list of patterns or one pattern).
-    Json,
-}
-
-impl Format {
-    /// Every format.
-    pub const ALL: [Format; 11] = [
-        Format::Columns,
-        Format::Rruff,
-        Format::Xrdml,
-        Format::BrukerRaw,
-        Format::Uxd,
-        Format::RigakuRas,
-        Format::RigakuRasx,
-        Format::Gsas,
-        Format::PdCif,
-        Format::Brml,
-        Format::Json,
-    ];
-
-    /// A short human-readable name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Columns => "plain columns",
-            Format::Rruff => "RRUFF",
-            Format::Xrdml => "PANalytical XRDML",
-            Format::BrukerRaw => "Bruker RAW",
-            Format::Uxd => "Bruker UXD",
-            Format::RigakuRas => "Rigaku RAS",
-            Format::RigakuRasx => "Rigaku RASX",
-            Format::Gsas => "GSAS",
-            Format::PdCif => "pdCIF",
-            Format::Brml => "Bruker BRML",
-            Format::Json => "xrd-io JSON",
-        }
-    }
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+//! File formats: detection from content and one reader per format (the `formats` feature).
 
 mod archive;
 mod brml;
@@ -93,7 +21,7 @@ pub use archive::MAX_MEMBER_BYTES;
 use std::path::Path;
 
 use crate::error::NO_FILE;
-use crate::{Error, Location, Pattern, Result};
+use crate::{Error, Format, Location, Pattern, Result};
 
 /// How many leading lines of a text file detection looks at.
 const SNIFF_LINES: usize = 64;

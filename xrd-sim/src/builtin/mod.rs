@@ -10,7 +10,7 @@ mod relax;
 use ndarray::Array2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use xrd_io::{Dataset, Float, Grid};
+use xrd_io::{Dataset, Float, Grid, IndexedPeak};
 
 use crate::element::Species;
 use crate::error::invalid;
@@ -245,20 +245,6 @@ impl Default for BuiltinParams {
     }
 }
 
-/// One peak of a data-set pattern.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct SimPeak {
-    /// 2θ (degrees).
-    pub two_theta: f64,
-    /// Integrated intensity relative to the pattern's strongest peak (= 1).
-    pub intensity: f64,
-    /// Miller indices in the parent conventional I4/mmm cell, as the 4/mmm family representative
-    /// h ≥ k ≥ 0, l ≥ 0 (fractional for superstructure reflections, e.g. (½ ½ 0)).
-    pub hkl: [f64; 3],
-    /// Reflections merged into the peak.
-    pub multiplicity: u32,
-}
-
 /// The data set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Builtin {
@@ -275,8 +261,11 @@ pub struct Builtin {
     /// Configuration ids, e.g. `Ti-x1.00-o017` (orbit 17 of the sorted enumeration) or
     /// `Zr-y0.250-o003`; `Zr-y0.000-base` is the Zr series' Ti-only cell.
     pub config_id: Vec<String>,
-    /// Peak lists (2θ, relative intensity, parent-cell hkl).
-    pub peaks: Vec<Vec<SimPeak>>,
+    /// Peak lists: 2θ, d-spacing, integrated intensity relative to the pattern's strongest peak
+    /// (= 1), Miller indices in the parent conventional I4/mmm cell as the 4/mmm family
+    /// representative h ≥ k ≥ 0, l ≥ 0 (fractional for superstructure reflections, e.g.
+    /// (½ ½ 0)), and the reflections merged into each peak.
+    pub peaks: Vec<Vec<IndexedPeak>>,
     /// Relaxed, strained cells.
     pub cells: Vec<Lattice>,
     /// The relaxed structures.
@@ -316,7 +305,7 @@ impl Builtin {
 }
 
 /// Pattern, peak list and relaxed structure of one configuration.
-type Simulated = (Vec<f64>, Vec<SimPeak>, Structure);
+type Simulated = (Vec<f64>, Vec<IndexedPeak>, Structure);
 
 /// One configuration to simulate.
 #[derive(Debug, Clone)]
@@ -601,11 +590,7 @@ impl BuiltinParams {
     }
 
     /// Substitutes, applies the lattice model, simulates, renders and normalises one pattern.
-    fn simulate(
-        &self,
-        c: &Config,
-        cell: &Structure,
-    ) -> Result<(Vec<f64>, Vec<SimPeak>, Structure)> {
+    fn simulate(&self, c: &Config, cell: &Structure) -> Result<Simulated> {
         let m: &Mat3 = if c.zr_cell { &ZR_CELL } else { &TI_CELL };
         let mut s = cell.clone();
         let ti = Species::parse("Ti")?;
@@ -663,7 +648,7 @@ impl BuiltinParams {
             .iter()
             .filter(|p| p.intensity >= self.min_peak_intensity * top)
             .map(|p| {
-                let h = p.hkl.map(f64::from);
+                let h = p.hkl;
                 // g = H B_s = H M⁻ᵀ B_conv → parent hkl = H M⁻ᵀ.
                 let raw = [0, 1, 2].map(|j| {
                     let v: f64 = (0..3).map(|i| h[i] * minv[j][i]).sum();
@@ -671,11 +656,10 @@ impl BuiltinParams {
                 });
                 // The 4/mmm family representative: h ≥ k ≥ 0, l ≥ 0.
                 let hkl = [raw[0].max(raw[1]), raw[0].min(raw[1]), raw[2]];
-                SimPeak {
-                    two_theta: p.two_theta,
+                IndexedPeak {
                     intensity: p.intensity / top,
                     hkl,
-                    multiplicity: p.multiplicity,
+                    ..*p
                 }
             })
             .collect();

@@ -7,15 +7,11 @@
 
 use std::collections::HashMap;
 
-pub use crate::symmetry::SymOp;
-
 use crate::element::Species;
 use crate::lattice::Lattice;
 use crate::structure::{Site, Structure, u_to_b};
-use crate::symmetry::SpaceGroup;
+use crate::symmetry::{SpaceGroup, SymOp};
 use crate::{Error, Result};
-
-pub use crate::structure::DUPLICATE_TOLERANCE;
 
 /// A parsed CIF file: its data blocks in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -320,7 +316,7 @@ impl Block {
     }
 
     /// The block's crystal structure with all symmetry-equivalent sites generated and duplicates
-    /// (images closer than [`DUPLICATE_TOLERANCE`]) removed.
+    /// (images closer than [`DUPLICATE_TOLERANCE`](crate::structure::DUPLICATE_TOLERANCE)) removed.
     ///
     /// # Errors
     /// [`Error::CifMissing`] for missing cell or site tags, [`Error::CifValue`] for unreadable

@@ -8,9 +8,10 @@ mod texture;
 
 pub use geometry::Geometry;
 pub use params::{CU_KA1, CU_KA2, Doublet, PowderParams};
-pub use peaks::{Peak, PeakList};
+pub use peaks::PeakList;
 pub use profile::{Profile, SCHERRER_K, Shape, Width};
 pub use texture::MarchDollase;
+use xrd_io::IndexedPeak;
 
 use rayon::prelude::*;
 use xrd_io::Grid;
@@ -29,7 +30,7 @@ use crate::{Error, Result};
 /// let cu = Structure::from_cif(cif)?;
 /// let sim = Simulator::new(PowderParams::new().two_theta_range(10.0, 100.0))?;
 /// let peaks = sim.peaks(&cu)?;
-/// assert_eq!(peaks.peaks()[0].hkl, [1, 1, 1]);
+/// assert_eq!(peaks.peaks()[0].hkl, [1.0, 1.0, 1.0]);
 /// assert!((peaks.peaks()[0].two_theta - 43.3).abs() < 0.1);
 /// # Ok::<(), xrd_sim::Error>(())
 /// ```
@@ -146,8 +147,10 @@ impl Simulator {
         });
         let p = &self.params;
         let lambda = p.wavelength;
-        let mut peaks: Vec<Peak> = Vec::new();
+        let mut peaks: Vec<IndexedPeak> = Vec::new();
         let mut last_key = i64::MIN;
+        // The largest Miller indices of the peak being merged (compared as integers).
+        let mut largest = [i32::MIN; 3];
         for r in &refl {
             let theta = (lambda * r.g / 2.0).clamp(-1.0, 1.0).asin();
             let two_theta = 2.0 * theta.to_degrees();
@@ -162,21 +165,16 @@ impl Simulator {
                 Some(pk) if key == last_key => {
                     pk.intensity += intensity;
                     pk.multiplicity += 2;
-                    if r.hkl > pk.hkl {
-                        pk.hkl = r.hkl;
-                    }
-                    let neg = r.hkl.map(|v| -v);
-                    if neg > pk.hkl {
-                        pk.hkl = neg;
-                    }
+                    largest = largest.max(r.hkl).max(r.hkl.map(|v| -v));
+                    pk.hkl = largest.map(f64::from);
                 }
                 _ => {
-                    let neg = r.hkl.map(|v| -v);
-                    peaks.push(Peak {
+                    largest = r.hkl.max(r.hkl.map(|v| -v));
+                    peaks.push(IndexedPeak {
                         two_theta,
                         intensity,
                         d_spacing: 1.0 / r.g,
-                        hkl: r.hkl.max(neg),
+                        hkl: largest.map(f64::from),
                         multiplicity: 2,
                     });
                     last_key = key;
@@ -464,7 +462,7 @@ mod tests {
     fn intensity(p: &PeakList, hkl: [i32; 3]) -> f64 {
         p.peaks()
             .iter()
-            .find(|q| q.hkl == hkl)
+            .find(|q| q.hkl == hkl.map(f64::from))
             .map(|q| q.intensity)
             .unwrap()
     }

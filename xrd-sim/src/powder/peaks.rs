@@ -1,32 +1,21 @@
-//! Peak lists.
+//! Peak lists: [`IndexedPeak`]s (xrd-io's indexed-peak type, which xrd-relevance consumes) of one
+//! structure at one wavelength. Each peak gathers the reflections whose 2θ fall in one merge bin:
+//! 2θ of the first, d-spacing, integrated intensity Σ |F|² LP (arbitrary units; see
+//! [`PeakList::scaled`]), the lexicographically largest Miller indices (e.g. `[2, 2, 0]` for
+//! the {220} family) and the number of reflections (hkl and their Friedel mates).
 
 use serde::{Deserialize, Serialize};
-
-/// One powder peak: all reflections whose 2θ fall in one merge bin.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Peak {
-    /// 2θ (degrees) of the first reflection of the bin.
-    pub two_theta: f64,
-    /// Integrated intensity Σ |F|² LP (arbitrary units; see [`PeakList::scaled`]).
-    pub intensity: f64,
-    /// d-spacing (Å).
-    pub d_spacing: f64,
-    /// Representative Miller indices: the lexicographically largest of the merged reflections
-    /// (e.g. `[2, 2, 0]` for the {220} family).
-    pub hkl: [i32; 3],
-    /// Number of reflections (hkl and their Friedel mates) merged into the peak.
-    pub multiplicity: u32,
-}
+use xrd_io::IndexedPeak;
 
 /// The peaks of one structure at one wavelength, sorted by 2θ.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PeakList {
     wavelength: f64,
-    peaks: Vec<Peak>,
+    peaks: Vec<IndexedPeak>,
 }
 
 impl PeakList {
-    pub(crate) fn new(wavelength: f64, peaks: Vec<Peak>) -> Self {
+    pub(crate) fn new(wavelength: f64, peaks: Vec<IndexedPeak>) -> Self {
         Self { wavelength, peaks }
     }
 
@@ -36,7 +25,7 @@ impl PeakList {
     }
 
     /// The peaks, by increasing 2θ.
-    pub fn peaks(&self) -> &[Peak] {
+    pub fn peaks(&self) -> &[IndexedPeak] {
         &self.peaks
     }
 
@@ -65,7 +54,7 @@ impl PeakList {
             peaks: self
                 .peaks
                 .iter()
-                .map(|p| Peak {
+                .map(|p| IndexedPeak {
                     intensity: p.intensity * f,
                     ..*p
                 })

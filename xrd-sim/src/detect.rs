@@ -1,13 +1,15 @@
-//! Symmetry detection of a structure with moyo.
+//! Symmetry detection of a structure with moyo. Its own module, beside `structure` and
+//! `symmetry`, so that neither of those depends on the other both ways (a structure is built from
+//! symmetry operations; detection reads a structure).
 
 use moyo::MoyoDataset;
 use moyo::base::{Cell, Lattice as MoyoLattice};
 use nalgebra::Vector3;
 use serde::{Deserialize, Serialize};
 
-use super::CrystalSystem;
 use crate::error::invalid;
 use crate::structure::Structure;
+use crate::symmetry::CrystalSystem;
 use crate::{Error, Result};
 
 /// The space group moyo finds for a structure.
