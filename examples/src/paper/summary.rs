@@ -381,7 +381,7 @@ impl Summary {
             })
             .collect();
         println!(
-            "relevance: {} ({} s), Spearman(intensity, relevance) {}",
+            "relevance: {:?} ({} s), Spearman(intensity, relevance) {}",
             r.pattern,
             f(r.seconds),
             f(r.spearman_intensity_vs_relevance),
@@ -410,9 +410,11 @@ impl Summary {
         );
         let g = &self.generation;
         println!(
-            "generation of held-out {} ({} contour): Pearson {} (baselines: nearest {}, blend {}), peak match {} %",
+            "generation of held-out {:?} ({} contour): Pearson {} (baselines: nearest {}, blend {}), peak match {} %",
             g.held_out,
-            g.anchors.as_deref().unwrap_or("no"),
+            g.anchors
+                .as_ref()
+                .map_or("no".to_string(), |a| format!("{a:?}")),
             f(g.pearson),
             f(g.baseline_nearest_pearson),
             f(g.baseline_blend_pearson),
