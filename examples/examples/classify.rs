@@ -41,7 +41,7 @@ use xrd_classify::{
 };
 use xrd_examples::args::Args;
 use xrd_examples::figures::{self, Curve, LinePanel};
-use xrd_examples::pipeline::{self, Result, write_atomic};
+use xrd_examples::run::{Result, exit_code, write_atomic};
 use xrd_io::{Grid, Pattern, Wavelength};
 
 const DEFAULT_DIR: &str = "target/classify";
@@ -58,7 +58,7 @@ const USAGE: &str = "usage:
   classify predict [--model FILE] [--out DIR] PATHS...";
 
 fn main() -> ExitCode {
-    pipeline::exit_code(run())
+    exit_code(run())
 }
 
 fn run() -> Result<()> {

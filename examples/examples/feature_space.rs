@@ -44,10 +44,15 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use serde_json::json;
 use xrd_ae::{Autoencoder, Diagnostics, EarlyStopping, FeatureSpace, Pca, dead_relus};
 use xrd_examples::args::Args;
+use xrd_examples::estimation::{estimate_rows, refusal_policy};
 use xrd_examples::figures::{
     self, Curve, Heatmap, LinePanel, RelevancePlot, ScatterPanel, relevance_figure,
 };
-use xrd_examples::pipeline::{self, Result, as_points, estimate_rows, knn_purity, write_atomic};
+use xrd_examples::latent::{as_points, points_of};
+use xrd_examples::measures::knn_purity;
+use xrd_examples::run::{Result, exit_code, write_atomic};
+use xrd_examples::split::split;
+use xrd_examples::training::epoch_bar;
 use xrd_io::{Dataset, Grid, Normalization, OutOfRange, Pattern, Wavelength};
 use xrd_latent::PaintGrid;
 use xrd_relevance::{LayeredEncoder, PeakRelevanceParams, Relevance, peak_relevance};
@@ -93,7 +98,7 @@ struct Options {
 }
 
 fn main() -> ExitCode {
-    pipeline::exit_code(parse().and_then(|o| run(&o)))
+    exit_code(parse().and_then(|o| run(&o)))
 }
 
 fn parse() -> Result<Options> {
@@ -211,10 +216,10 @@ fn run(o: &Options) -> Result<()> {
     let (fit_rows, val_rows) = if n_val == 0 {
         ((0..n).collect(), Vec::new())
     } else {
-        pipeline::split(n, n_val as f64 / n as f64, &mut rng)
+        split(n, n_val as f64 / n as f64, &mut rng)
     };
-    let fit = pipeline::rows(all.view(), &fit_rows);
-    let val = pipeline::rows(all.view(), &val_rows);
+    let fit = all.select(Axis(0), &fit_rows);
+    let val = all.select(Axis(0), &val_rows);
 
     let early = EarlyStopping {
         patience: o.patience,
@@ -251,7 +256,7 @@ fn run(o: &Options) -> Result<()> {
                         .mapv(f64::from),
                 );
                 let seeds: Vec<u64> = (0..o.restarts as u64).map(|r| o.seed + 1 + r).collect();
-                let bar = pipeline::epoch_bar(o.epochs * seeds.len(), "training");
+                let bar = epoch_bar(o.epochs * seeds.len(), "training");
                 let (model, losses) = if val.nrows() > 0 {
                     params.fit_best(&fit, &val, &seeds, |i, p| {
                         bar.set_position((i * o.epochs + p.epoch) as u64);
@@ -290,10 +295,10 @@ fn run(o: &Options) -> Result<()> {
     if n_lab >= 2 && labelled.labels.ncols() > 0 {
         let group = label_groups(&labelled).0;
         let lab = all.slice(ndarray::s![..n_lab, ..]);
-        let purity_pca = knn_purity(&pipeline::points_of(&pca, lab)?, &group)?;
+        let purity_pca = knn_purity(&points_of(&pca, lab)?, &group)?;
         report.insert("pca_label_purity".into(), json!(purity_pca));
         let purity_ae = match &ae {
-            Some(ae) => Some(knn_purity(&pipeline::points_of(ae, lab)?, &group)?),
+            Some(ae) => Some(knn_purity(&points_of(ae, lab)?, &group)?),
             None => None,
         };
         report.insert("autoencoder_label_purity".into(), json!(purity_ae));
@@ -427,7 +432,7 @@ where
         let query: Vec<(usize, String, [f64; 2])> = (n_lab..pts.len())
             .map(|i| (i, names[i].clone(), pts[i]))
             .collect();
-        let policy = pipeline::refusal_policy(known, 0.1);
+        let policy = refusal_policy(known, 0.1);
         let (estimator, rows) =
             estimate_rows(known, labelled.labels.view(), &query, None, &policy)?;
         let header = labelled.label_names.join(",");
@@ -610,29 +615,20 @@ fn transformed(mut all: Array2<f32>, o: &Options) -> Result<Array2<f32>> {
     Ok(all)
 }
 
-/// The group of every labelled row (its distinct label row) and the groups' names.
+/// The group of every labelled row (its distinct label row, by the workspace's one composition
+/// key) and the groups' names.
 fn label_groups(labelled: &Dataset<f32>) -> (Vec<usize>, Vec<String>) {
-    let row_keys: Vec<String> = labelled
-        .labels
-        .rows()
-        .into_iter()
-        .map(|r| {
-            r.iter()
-                .map(|v| format!("{v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+    let (group, distinct) = xrd_interp::composition_groups(labelled.labels.view());
+    let names = distinct
+        .iter()
+        .map(|c| {
+            let values: Vec<String> = c.iter().map(|v| format!("{v}")).collect();
+            format!(
+                "{} = {}",
+                labelled.label_names.join(", "),
+                values.join(", ")
+            )
         })
-        .collect();
-    let mut keys = row_keys.clone();
-    keys.sort();
-    keys.dedup();
-    let group = row_keys
-        .iter()
-        .map(|k| keys.binary_search(k).unwrap_or(0))
-        .collect();
-    let names = keys
-        .iter()
-        .map(|k| format!("{} = {k}", labelled.label_names.join(", ")))
         .collect();
     (group, names)
 }

@@ -28,9 +28,14 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Serialize;
 use serde_json::{Value, json};
 use xrd_ae::{Autoencoder, FeatureSpace, Pca};
+use xrd_examples::alloy::{concentration_groups, formula};
 use xrd_examples::args::Args;
 use xrd_examples::figures::{self, XyCurve};
-use xrd_examples::pipeline::{self, Result, formula, median, points_of, write_atomic};
+use xrd_examples::latent::points_of;
+use xrd_examples::measures::median;
+use xrd_examples::run::{Result, exit_code, write_atomic};
+use xrd_examples::split::split;
+use xrd_examples::training::train_autoencoder;
 use xrd_io::Dataset;
 use xrd_latent::{EstimateKind, RefusalCalibration, TriangleEstimator, delta};
 use xrd_sim::builtin::BuiltinParams;
@@ -50,7 +55,7 @@ struct Options {
 }
 
 fn main() -> ExitCode {
-    pipeline::exit_code(parse().and_then(|o| run(&o)))
+    exit_code(parse().and_then(|o| run(&o)))
 }
 
 fn parse() -> Result<Options> {
@@ -123,7 +128,7 @@ fn run(o: &Options) -> Result<()> {
         b.composition.clone(),
         ["Sm", "Zr", "Fe", "Ti"].map(String::from).to_vec(),
     )?;
-    let (group, keys) = pipeline::composition_groups(&b.x, &b.y);
+    let (group, keys) = concentration_groups(&b);
     let calibration = RefusalCalibration::default()
         .quantile(o.quantile)
         .margin(1.0);
@@ -133,8 +138,8 @@ fn run(o: &Options) -> Result<()> {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(o.seed.wrapping_add(g as u64));
         let (unseen, pool): (Vec<usize>, Vec<usize>) =
             (0..data.len()).partition(|&i| group[i] == g);
-        let (rest_k, test_k) = pipeline::split(pool.len(), TEST_FRACTION, &mut rng);
-        let (train_k, val_k) = pipeline::split(rest_k.len(), VALIDATION_FRACTION, &mut rng);
+        let (rest_k, test_k) = split(pool.len(), TEST_FRACTION, &mut rng);
+        let (train_k, val_k) = split(rest_k.len(), VALIDATION_FRACTION, &mut rng);
         let test: Vec<usize> = test_k.iter().map(|&i| pool[i]).collect();
         let train: Vec<usize> = train_k.iter().map(|&i| pool[rest_k[i]]).collect();
         let val: Vec<usize> = val_k.iter().map(|&i| pool[rest_k[i]]).collect();
@@ -152,7 +157,7 @@ fn run(o: &Options) -> Result<()> {
         let params = Autoencoder::<f32>::params()
             .epochs(o.epochs)
             .validation_fraction(0.0);
-        let (_, ae) = pipeline::train_autoencoder(
+        let (_, ae) = train_autoencoder(
             &params,
             x_train.view(),
             x_train.view(),
@@ -170,7 +175,7 @@ fn run(o: &Options) -> Result<()> {
         let ae_fold = evaluate(&ae, &split, &calibration)?;
         let pca_fold = evaluate(&pca, &split, &calibration)?;
         folds.push((
-            json!({ "x": k.0 as f64 / 1000.0, "y": k.1 as f64 / 1000.0, "composition": name }),
+            json!({ "x": k[0], "y": k[1], "composition": name }),
             unseen.len(),
             ae_fold,
             pca_fold,

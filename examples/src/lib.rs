@@ -1,6 +1,13 @@
-//! Shared helpers of the xrd end-to-end examples: SVG figures, command-line parsing and the
-//! pipeline steps the examples share.
+//! Shared helpers of the xrd end-to-end examples: SVG figures, command-line parsing, the steps
+//! the examples share, and the main job's steps ([`paper`]).
 
+pub mod alloy;
 pub mod args;
+pub mod estimation;
 pub mod figures;
-pub mod pipeline;
+pub mod latent;
+pub mod measures;
+pub mod paper;
+pub mod run;
+pub mod split;
+pub mod training;

@@ -25,7 +25,9 @@ pub enum WeightDecay {
     Decoupled,
 }
 
-/// Adam hyper-parameters (defaults: PyTorch's, plus `weight_decay = 1e-7`).
+/// The workspace's one default weight-decay strength λ: [`Adam::default`], and so every
+/// autoencoder, regressor and classifier trained with default parameters, the main job and
+/// `xrd_interp::EvalConfig` use it.
 ///
 /// The paper states that it used an L2 weight decay but not its strength. With L2 decay (added to
 /// the gradient before Adam normalises it) the strength must stay well below the data gradient:
@@ -33,6 +35,9 @@ pub enum WeightDecay {
 /// PyTorch choice) shrinks the encoder until every ReLU is dead and all patterns map to one
 /// latent point within tens of epochs on the built-in data set of xrd-sim. `1e-7` still
 /// regularises without that collapse. Set it to 0 to switch decay off.
+pub const DEFAULT_WEIGHT_DECAY: f64 = 1e-7;
+
+/// Adam hyper-parameters (defaults: PyTorch's, plus `weight_decay =` [`DEFAULT_WEIGHT_DECAY`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Adam {
@@ -44,7 +49,7 @@ pub struct Adam {
     pub beta2: f64,
     /// Added to `√v̂` in the denominator (default `1e-8`).
     pub eps: f64,
-    /// Weight-decay strength λ (default `1e-7`, see above), applied to weights, biases and PReLU slopes alike
+    /// Weight-decay strength λ (default [`DEFAULT_WEIGHT_DECAY`]), applied to weights, biases and PReLU slopes alike
     /// as PyTorch does for every parameter of the optimiser.
     pub weight_decay: f64,
     /// L2 (PyTorch `Adam`, default) or decoupled (PyTorch `AdamW`).
@@ -58,7 +63,7 @@ impl Default for Adam {
             beta1: 0.9,
             beta2: 0.999,
             eps: 1e-8,
-            weight_decay: 1e-7,
+            weight_decay: DEFAULT_WEIGHT_DECAY,
             decay: WeightDecay::L2,
         }
     }

@@ -22,7 +22,7 @@ mod persist;
 mod train;
 
 pub use activation::{Activation, PRELU_INIT};
-pub use adam::{Adam, WeightDecay};
+pub use adam::{Adam, DEFAULT_WEIGHT_DECAY, WeightDecay};
 pub use autoencoder::{Autoencoder, AutoencoderConfig, AutoencoderParams, PAPER_INPUTS};
 pub use dense::Dense;
 pub use diagnostics::{

@@ -1,19 +1,63 @@
 //! The known compositions of a data set: distinct label rows, their members and mean patterns.
 
-use ndarray::{Array1, Array2, ArrayView1, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use xrd_io::{Dataset, Float};
 
 use crate::{Error, Result};
 
-/// Two compositions closer than this (in every component) count as the same.
+/// Two compositions closer than this in every component count as the same: the workspace's one
+/// composition key (hold-outs, groups, look-ups, tests).
+///
+/// Compositions are atoms per formula unit; real series step by far more (the built-in data set
+/// by 1/8 of an atom), while the same composition computed two ways (`1.5`, `6.0 / 4.0`,
+/// `12.0 - 10.5`, a value read back from text) differs by a few ulps at most. `1e-9` keeps the two
+/// apart by many orders of magnitude on both sides.
 pub const SAME_COMPOSITION: f64 = 1e-9;
 
-/// Whether two compositions agree within [`SAME_COMPOSITION`] in every component.
+/// Whether two compositions agree within [`SAME_COMPOSITION`] in every component (never for
+/// different lengths or non-finite components).
 pub fn same_composition(a: &[f64], b: &[f64]) -> bool {
     a.len() == b.len()
         && a.iter()
             .zip(b)
             .all(|(x, y)| (x - y).abs() <= SAME_COMPOSITION)
+}
+
+/// The distinct compositions among `rows` (one composition per row, [`same_composition`] deciding
+/// equality; rows with the same non-finite components share one) in ascending order, component by
+/// component, and for every row the index of its composition among them.
+///
+/// ```
+/// use ndarray::array;
+/// let (group, distinct) = xrd_interp::composition_groups(
+///     array![[1.0, 0.0], [0.5, 0.125], [1.0, 1e-12], [0.5, 0.0]].view(),
+/// );
+/// assert_eq!(distinct, vec![vec![0.5, 0.0], vec![0.5, 0.125], vec![1.0, 0.0]]);
+/// assert_eq!(group, vec![2, 1, 2, 0]);
+/// ```
+pub fn composition_groups(rows: ArrayView2<'_, f64>) -> (Vec<usize>, Vec<Vec<f64>>) {
+    let all: Vec<Vec<f64>> = rows.rows().into_iter().map(|r| r.to_vec()).collect();
+    let mut distinct = all.clone();
+    distinct.sort_by(|a, b| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| x.total_cmp(y))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    // Bitwise equality too, so that rows with the same non-finite component share a group.
+    let same = |a: &[f64], b: &[f64]| {
+        same_composition(a, b)
+            || a.iter()
+                .map(|v| v.to_bits())
+                .eq(b.iter().map(|v| v.to_bits()))
+    };
+    distinct.dedup_by(|later, kept| same(later, kept));
+    let group = all
+        .iter()
+        .map(|c| distinct.iter().position(|d| same(d, c)).unwrap_or(0))
+        .collect();
+    (group, distinct)
 }
 
 /// Checks that `composition` has `components` finite values.
@@ -108,11 +152,9 @@ impl<F: Float> KnownCompositions<F> {
 
     /// Index of the known composition equal to `c`, if any.
     pub fn find(&self, c: &[f64]) -> Option<usize> {
-        self.compositions.axis_iter(Axis(0)).position(|row| {
-            row.iter()
-                .zip(c)
-                .all(|(a, b)| (a - b).abs() <= SAME_COMPOSITION)
-        })
+        self.compositions
+            .axis_iter(Axis(0))
+            .position(|row| same_composition(&row.to_vec(), c))
     }
 }
 

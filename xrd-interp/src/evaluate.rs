@@ -101,9 +101,8 @@ fn higher_is_better(i: usize) -> bool {
 
 /// Configuration of [`evaluate`]. Defaults: the hold-outs for the (x, y) labels of the
 /// built-in data set (x = 0.5, 1.0, 1.5 at y = 0; y = 0.25, 0.375 at x = 1), seeds 0, 1, 2, the
-/// paper's autoencoder and [`RegressorConfig::default`] both **without weight decay** (see the
-/// source: the default L2 decay of xrd-ae collapses the feature space on these patterns),
-/// [`GeneratorParams::default`], [`CompareParams::default`], all four methods.
+/// paper's autoencoder and [`RegressorConfig::default`], both with xrd-ae's default weight decay
+/// ([`xrd_ae::DEFAULT_WEIGHT_DECAY`], as the main job), [`GeneratorParams::default`], [`CompareParams::default`], all four methods.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EvalConfig {
@@ -126,15 +125,10 @@ pub struct EvalConfig {
 
 impl Default for EvalConfig {
     fn default() -> Self {
-        // The paper's architecture and training, but without xrd-ae's default L2 weight decay
-        // (1e-5, coupled, as PyTorch `Adam`): on max-1 patterns that are zero almost everywhere
-        // the data gradient of the first layer is far smaller than the decay term, Adam's
-        // normalised steps shrink the encoder's weights to zero within tens of epochs, and the
-        // feature space collapses to a single point (observed on the built-in data set).
-        let mut autoencoder = AutoencoderConfig::default();
-        autoencoder.train.optimizer.weight_decay = 0.0;
-        let mut regressor = RegressorConfig::default();
-        regressor.train.optimizer.weight_decay = 0.0;
+        // Both learners train with xrd-ae's one default weight decay (`DEFAULT_WEIGHT_DECAY`),
+        // as the main job does.
+        let autoencoder = AutoencoderConfig::default();
+        let regressor = RegressorConfig::default();
         EvalConfig {
             holdouts: vec![
                 vec![0.5, 0.0],

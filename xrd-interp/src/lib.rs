@@ -13,7 +13,7 @@ mod regressor;
 
 pub use baseline::{BRACKET_TOLERANCE, Bracket, LinearBlend, NearestMean};
 pub use compare::{CompareParams, Comparison, clean, compare};
-pub use composition::{KnownCompositions, SAME_COMPOSITION, same_composition};
+pub use composition::{KnownCompositions, SAME_COMPOSITION, composition_groups, same_composition};
 pub use error::{Error, Result};
 pub use evaluate::{EvalConfig, EvalTable, evaluate};
 pub use generator::{

@@ -6,10 +6,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-
 use xrd_io::Grid;
 use xrd_sim::{Doublet, PowderParams, Profile, Simulator, Structure};
+
+use crate::shared::shared_data;
 
 /// A measured peak is strong above this fraction of the tallest background-subtracted point.
 const STRONG: f64 = 0.08;
@@ -20,19 +20,13 @@ const MIN_SIM: f64 = 0.5;
 /// Half-window (points) of the local-maximum test (0.25° at 0.01° steps).
 const HALF_WINDOW: usize = 25;
 
-fn data(rel: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/")).join(rel);
-    p.exists().then_some(p)
-}
-
 #[test]
 fn rutile_and_anatase_match_the_measured_tio2_pattern() {
     let (Some(xy), Some(r), Some(a)) = (
-        data("real/autoxrd_TiO2.xy"),
-        data("cif/autoxrd_TiO2_136.cif"),
-        data("cif/autoxrd_TiO2_141.cif"),
+        shared_data("real/autoxrd_TiO2.xy"),
+        shared_data("cif/autoxrd_TiO2_136.cif"),
+        shared_data("cif/autoxrd_TiO2_141.cif"),
     ) else {
-        eprintln!("skipping: ../shared/data (TiO2 files) is absent");
         return;
     };
     let measured = xrd_io::read(&xy).unwrap().remove(0);

@@ -4,16 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use xrd_sim::{CrystalSystem, SpaceGroup, Structure, SyntheticCrystalParams};
 
-fn data(sub: &str) -> Option<PathBuf> {
-    let d = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/")).join(sub);
-    d.exists().then_some(d)
-}
+use crate::shared::shared_data;
 
 /// The CIF without its operator loop (the loop of `_symmetry_equiv_pos_*` or
 /// `_space_group_symop_*` tags and its values).
@@ -68,8 +63,7 @@ fn same_structure(a: &Structure, b: &Structure) -> bool {
 
 #[test]
 fn aflow_prototypes_have_their_stated_space_group_and_expand_from_the_symbol() {
-    let Some(dir) = data("structures/aflow") else {
-        eprintln!("skipping: ../shared/data/structures/aflow is absent");
+    let Some(dir) = shared_data("structures/aflow") else {
         return;
     };
     let index = std::fs::read_to_string(dir.join("index.csv")).unwrap();
@@ -124,8 +118,7 @@ fn aflow_prototypes_have_their_stated_space_group_and_expand_from_the_symbol() {
 
 #[test]
 fn shared_cifs_expand_from_their_symbol_as_from_their_operators() {
-    let Some(dir) = data("cif") else {
-        eprintln!("skipping: ../shared/data/cif is absent");
+    let Some(dir) = shared_data("cif") else {
         return;
     };
     // (file, space group moyo finds at 1e-3 Å)

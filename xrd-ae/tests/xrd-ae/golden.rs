@@ -15,7 +15,7 @@ const REL: f64 = 1e-5;
 /// Absolute floor of the comparison, for values that are (nearly) zero.
 const ABS: f64 = 1e-7;
 
-const GOLDEN: &[u8] = include_bytes!("data/torch_golden.safetensors");
+const GOLDEN: &[u8] = include_bytes!("../data/torch_golden.safetensors");
 
 fn values(t: &TensorView<'_>) -> Vec<f32> {
     t.data()

@@ -1,6 +1,7 @@
 //! Central-difference checks of every hand-written gradient (f64, proptest over shapes and seeds).
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions unwrap too
 
+use crate::fixtures::random;
 use approx::assert_relative_eq;
 use ndarray::Array2;
 use proptest::prelude::*;
@@ -23,10 +24,6 @@ const ACTIVATIONS: [Activation; 6] = [
     Activation::Softmax,
     Activation::Prelu,
 ];
-
-fn random(rows: usize, cols: usize, rng: &mut Xoshiro256PlusPlus) -> Array2<f64> {
-    Array2::from_shape_simple_fn((rows, cols), || rng.random_range(-1.0..1.0))
-}
 
 /// A network of the given widths, `act` on every layer but the last, `out` on the last.
 fn network(

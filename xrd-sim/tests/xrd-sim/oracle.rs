@@ -4,25 +4,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-
 use xrd_sim::{PowderParams, Simulator, Structure};
+
+use crate::shared::shared_data;
 
 const MIN_SCALED: f64 = 0.1;
 const TWO_THETA_TOL: f64 = 1e-4;
 const REL_INTENSITY_TOL: f64 = 1e-3;
 
-fn oracle_dir() -> Option<PathBuf> {
-    let d = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/oracle"
-    ));
-    d.is_dir().then_some(d)
-}
-
 fn check(case: &str, wavelength: f64) {
-    let Some(dir) = oracle_dir() else {
-        eprintln!("skipping {case}: ../shared/data/oracle is absent");
+    let Some(dir) = shared_data("oracle") else {
         return;
     };
     let cif = std::fs::read_to_string(dir.join(format!("{case}.cif"))).unwrap();
@@ -92,7 +83,7 @@ fn smfe11ti_2x2x1() {
 type Peaks = Vec<(f64, f64)>;
 
 fn default_mode(case: &str, wavelength: f64) -> Option<(Peaks, Peaks)> {
-    let dir = oracle_dir()?;
+    let dir = shared_data("oracle")?;
     let cif = std::fs::read_to_string(dir.join(format!("{case}.cif"))).unwrap();
     let csv = std::fs::read_to_string(dir.join(format!("{case}_peaks.csv"))).unwrap();
     let oracle = csv

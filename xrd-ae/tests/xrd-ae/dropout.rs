@@ -3,15 +3,12 @@
 //! thread counts, and the `nn.Sequential` tensor names with dropout modules.
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions unwrap too
 
+use crate::fixtures::random;
 use approx::assert_relative_eq;
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use xrd_ae::{Activation, Adam, Dense, Error, Init, Loss, Network, Trainer};
-
-fn random(rows: usize, cols: usize, rng: &mut Xoshiro256PlusPlus) -> Array2<f64> {
-    Array2::from_shape_simple_fn((rows, cols), || rng.random_range(-1.0..1.0))
-}
 
 /// 5 → 7 (tanh, dropout 0.4) → 6 (ReLU, dropout 0.25) → 3 (identity) in f64.
 fn net(rng: &mut Xoshiro256PlusPlus) -> Network<f64> {

@@ -2,8 +2,6 @@
 //! PCA — on made-up points and on measured RRUFF patterns.
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
-
 use ndarray::{Array1, Array2, Axis, array, s};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -11,6 +9,8 @@ use xrd_ae::{
     Activation, Adam, Autoencoder, AutoencoderConfig, Dense, Diagnostics, FeatureSpace,
     LatentSpread, Network, Pca, Warning, dead_relus,
 };
+
+use crate::shared::shared_data;
 
 #[test]
 fn fspace_spread_sees_collapse_lines_and_planes() {
@@ -87,14 +87,7 @@ fn fspace_a_pca_is_never_worse_than_itself() {
 }
 
 fn rruff() -> Option<(Array2<f32>, Vec<i32>)> {
-    let path = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/measured/rruff_dev.npz"
-    ));
-    if !path.exists() {
-        eprintln!("skipped: {} is absent", path.display());
-        return None;
-    }
+    let path = shared_data("measured/rruff_dev.npz")?;
     let d = xrd_io::Dataset::<f32>::read_npz(path).unwrap();
     let systems: Vec<i32> = d
         .label("crystal_system")

@@ -1,20 +1,21 @@
 //! Baselines, metrics, parameter checks and the evaluation on a small synthetic series.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use xrd_interp::evaluate::{EvalConfig, Method, Reference, evaluate};
 use xrd_interp::{
     CompareParams, Error, LinearBlend, NearestMean, PatternModel, RegressorConfig, compare,
+    same_composition,
 };
 
 const TIGHT: f64 = 1e-12;
 
 fn mean_of(data: &xrd_io::Dataset<f64>, c: [f64; 2]) -> Vec<f64> {
     let rows: Vec<usize> = (0..data.len())
-        .filter(|&i| data.labels.row(i).to_vec() == c)
+        .filter(|&i| common::has_composition(data, i, c))
         .collect();
     (0..data.grid.len())
         .map(|j| rows.iter().map(|&i| data.patterns[[i, j]]).sum::<f64>() / rows.len() as f64)
@@ -264,10 +265,30 @@ fn the_evaluation_holds_out_and_renders_a_table() {
         assert_eq!(r.values.len() + r.failures, expect, "{r:?}");
         assert_eq!(r.configurations, common::CONFIGS);
     }
+    // Contour decoding must serve most (hold-out, seed) pairs, and serve them with some skill.
+    // Measured (seed 0, 1; default weight decay): 3 of 4 served, Pearson distances 0.278 (x = 1)
+    // and 0.625, 0.281 (y = 0.25), mean 0.395; the centroid contour alike.
+    for method in [Method::Contour, Method::Centroids] {
+        let rows: Vec<_> = table
+            .rows_for(Reference::Mean)
+            .filter(|r| r.method == method)
+            .collect();
+        let served: Vec<f64> = rows
+            .iter()
+            .flat_map(|r| r.values.iter().map(|v| v[0]))
+            .collect();
+        assert!(served.len() >= 2, "{method:?} served {} of 4", served.len());
+        assert!(
+            served.iter().all(|&d| d < 0.8),
+            "{method:?}: Pearson distances {served:?}"
+        );
+        let mean = served.iter().sum::<f64>() / served.len() as f64;
+        assert!(mean < 0.5, "{method:?}: mean Pearson distance {mean}");
+    }
     // The blend of x = 0.5 and 1.5 at x = 1: known exactly here, so it must score well.
     let blend = table
         .rows_for(Reference::Mean)
-        .find(|r| r.method == Method::Blend && r.holdout == [1.0, 0.0])
+        .find(|r| r.method == Method::Blend && same_composition(&r.holdout, &[1.0, 0.0]))
         .unwrap();
     assert!(blend.stat(0).mean < 0.5);
     let md = table.to_string();

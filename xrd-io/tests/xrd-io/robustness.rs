@@ -4,18 +4,16 @@
 // Helpers outside #[test] functions panic on broken fixtures, like the tests themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-
 use proptest::prelude::*;
 use xrd_io::{Format, read_as, read_bytes};
+
+use crate::fixtures::{fuzz_cases, zip};
+use crate::shared::shared_data;
 
 /// Few cases by default (every case parses a handful of files in a debug build); set
 /// `XRD_IO_FUZZ_CASES` for a deeper run.
 fn cases() -> u32 {
-    std::env::var("XRD_IO_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(24)
+    fuzz_cases(24)
 }
 
 const MAGICS: [&[u8]; 12] = [
@@ -34,17 +32,10 @@ const MAGICS: [&[u8]; 12] = [
 ];
 
 fn real_files() -> Vec<(String, Vec<u8>)> {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/real"
-    ));
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!(
-            "skipping mutations of real files: {} is absent",
-            dir.display()
-        );
+    let Some(dir) = shared_data("real") else {
         return Vec::new();
     };
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let mut files: Vec<(String, Vec<u8>)> = entries
         .filter_map(|e| e.ok())
         .filter_map(|e| {
@@ -119,17 +110,6 @@ fn apply(bytes: &[u8], mutations: &[Mutation]) -> Vec<u8> {
         }
     }
     b
-}
-
-fn zip(members: &[(&str, &[u8])]) -> Vec<u8> {
-    use std::io::Write;
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, data) in members {
-        w.start_file(*name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        w.write_all(data).unwrap();
-    }
-    w.finish().unwrap().into_inner()
 }
 
 /// Small RASX and BRML archives (the real-file folder has none).

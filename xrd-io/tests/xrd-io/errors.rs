@@ -4,34 +4,14 @@
 // Helpers outside #[test] functions panic on broken fixtures, like the tests themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
-use std::path::PathBuf;
-
 use xrd_io::{Error, Format, Location, read_as, read_bytes};
 
-fn real(name: &str) -> Option<Vec<u8>> {
-    let p = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/real"
-    ))
-    .join(name);
-    match std::fs::read(&p) {
-        Ok(b) => Some(b),
-        Err(_) => {
-            eprintln!("skipping: {} is absent", p.display());
-            None
-        }
-    }
-}
+use crate::fixtures::zip;
+use crate::shared::shared_data;
 
-fn zip(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, data) in members {
-        w.start_file(*name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        w.write_all(data).unwrap();
-    }
-    w.finish().unwrap().into_inner()
+fn real(name: &str) -> Option<Vec<u8>> {
+    let p = shared_data(&format!("real/{name}"))?;
+    Some(std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
 }
 
 const XRDML: &str = r#"<?xml version="1.0"?><xrdMeasurements><xrdMeasurement><scan><dataPoints>

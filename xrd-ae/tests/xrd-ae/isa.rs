@@ -47,7 +47,8 @@ fn child(value: &str) -> (String, Vec<f32>) {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "report_isa_and_workload",
+            // The test's path in this binary (module `isa` of tests/xrd-ae/main.rs).
+            "isa::report_isa_and_workload",
             "--include-ignored",
             "--nocapture",
             "--test-threads=1",

@@ -11,20 +11,12 @@ use std::path::PathBuf;
 
 use xrd_io::{Format, Pattern, Wavelength};
 
+use crate::shared::shared_data;
+
 const TOL: f64 = 1e-9;
 
 fn real(name: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/real"
-    ))
-    .join(name);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("skipping: {} is absent", p.display());
-        None
-    }
+    shared_data(&format!("real/{name}"))
 }
 
 /// Reads `name` and checks it holds one pattern with the given format, point count, first/last 2θ

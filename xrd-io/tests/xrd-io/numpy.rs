@@ -11,17 +11,11 @@ use ndarray::{Array2, array};
 use proptest::prelude::*;
 use xrd_io::{Dataset, Error, Grid};
 
+use crate::fixtures::fuzz_cases;
+use crate::shared::shared_data;
+
 fn rruff() -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/measured/rruff_dev.npz"
-    ));
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("skipping: {} is absent", p.display());
-        None
-    }
+    shared_data("measured/rruff_dev.npz")
 }
 
 /// An `.npy` (format 1.0) with the given header dictionary and raw data.
@@ -473,10 +467,7 @@ fn iopaint_invalid_label_names_are_refused_on_write() {
 }
 
 fn cases() -> u32 {
-    std::env::var("XRD_IO_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64)
+    fuzz_cases(64)
 }
 
 proptest! {

@@ -3,15 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-
 use proptest::prelude::*;
 use xrd_sim::{Cif, Structure};
 
-fn data(sub: &str) -> Option<PathBuf> {
-    let d = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/")).join(sub);
-    d.is_dir().then_some(d)
-}
+use crate::shared::shared_data;
 
 /// Atoms in the full cell, counted by hand from each file (Z × atoms per formula unit).
 const EXPECTED: &[(&str, usize)] = &[
@@ -35,8 +30,7 @@ const EXPECTED: &[(&str, usize)] = &[
 
 #[test]
 fn every_shared_cif_loads() {
-    let Some(dir) = data("cif") else {
-        eprintln!("skipping: ../shared/data/cif is absent");
+    let Some(dir) = shared_data("cif") else {
         return;
     };
     for (name, n) in EXPECTED {
@@ -59,7 +53,7 @@ fn every_shared_cif_loads() {
         EXPECTED.len(),
         "a CIF was added to shared/data/cif: list it here"
     );
-    let oracle = data("oracle").unwrap();
+    let oracle = shared_data("oracle").unwrap();
     for (name, n) in [
         ("si_cuka1_1.5406.cif", 8),
         ("nacl_cuka1_1.5406.cif", 8),
@@ -73,7 +67,9 @@ fn every_shared_cif_loads() {
 
 #[test]
 fn ions_occupancy_and_displacements_are_read() {
-    let Some(dir) = data("cif") else { return };
+    let Some(dir) = shared_data("cif") else {
+        return;
+    };
     let s =
         Structure::from_cif(&std::fs::read_to_string(dir.join("autoxrd_TiO2_136.cif")).unwrap())
             .unwrap();
@@ -86,7 +82,7 @@ fn ions_occupancy_and_displacements_are_read() {
 }
 
 fn real_texts() -> Vec<String> {
-    let Some(dir) = data("cif") else {
+    let Some(dir) = shared_data("cif") else {
         return vec!["data_x\n_cell_length_a 1\n".into()];
     };
     EXPECTED
