@@ -28,3 +28,29 @@ pub struct History {
     /// Whether early stopping ended training before the planned number of epochs.
     pub stopped_early: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_back_and_reads_classifier_histories_written_before_the_merge() {
+        let h = History {
+            train: vec![1.0, 0.5],
+            losses: vec![Loss::CrossEntropy, Loss::Mse],
+            validation: vec![0.7, 0.6],
+            validation_accuracy: vec![0.2, 0.4],
+            ..History::default()
+        };
+        let json = serde_json::to_string(&h).unwrap();
+        assert_eq!(serde_json::from_str::<History>(&json).unwrap(), h);
+        // xrd-classify's own History had these names and no loss per epoch.
+        let old = r#"{"train_loss":[1.0],"quadratic":[false],"validation_loss":[0.5],"validation_accuracy":[0.9]}"#;
+        let h: History = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            (h.train, h.validation, h.validation_accuracy),
+            (vec![1.0], vec![0.5], vec![0.9])
+        );
+        assert!(h.losses.is_empty() && h.validation_rows.is_empty());
+    }
+}

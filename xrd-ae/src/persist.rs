@@ -150,6 +150,14 @@ fn base_metadata<F: Float>(kind: &str, layers: &[LayerMeta]) -> Result<HashMap<S
     Ok(m)
 }
 
+/// Writes `bytes` to `path` atomically (xrd-io's one atomic writer).
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    xrd_io::write_atomic(path, bytes).map_err(|source| Error::File {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|source| Error::File {
         path: path.to_path_buf(),
@@ -334,11 +342,7 @@ impl<F: Float> Autoencoder<F> {
 
     /// Saves the weights and configuration to `path` atomically.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        xrd_io::write_atomic(path, &self.to_safetensors()?).map_err(|source| Error::File {
-            path: path.to_path_buf(),
-            source,
-        })
+        write(path.as_ref(), &self.to_safetensors()?)
     }
 
     /// Reads an autoencoder written by [`Autoencoder::save`] (f32 or f64 tensors, converted to `F`).
@@ -422,11 +426,7 @@ impl<F: Float> Network<F> {
 
     /// Saves the network to `path` atomically.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        xrd_io::write_atomic(path, &self.to_safetensors()?).map_err(|source| Error::File {
-            path: path.to_path_buf(),
-            source,
-        })
+        write(path.as_ref(), &self.to_safetensors()?)
     }
 
     /// Reads a network written by [`Network::save`].

@@ -352,10 +352,10 @@ impl<F: Float, M: FeatureSpace<F>> Generator<F, M> {
     /// Generates `steps` patterns (≥ 2) at compositions evenly spaced on the straight path from
     /// `from` to `to`, both ends included (e.g. x = 0 … 2 at y = 0). The first step is found
     /// with [`locate`](Self::locate); every further step walks along the contour from the
-    /// previous point ([`TriangleEstimator::walk`]), so the series stays on one branch of the contour and changes
-    /// continuously wherever the contour does (falling back to `locate` where the walk fails;
-    /// see [`SweepStep::continued`]).
-    /// Unreachable steps carry their error; the reachable ones are decoded in one batch.
+    /// previous point ([`TriangleEstimator::walk`]), so the series stays on one branch of the
+    /// contour and changes continuously wherever the contour does (falling back to `locate`
+    /// where the walk fails; see [`SweepStep::continued`]). Unreachable steps carry their
+    /// error; the reachable ones are decoded in one batch.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for `steps < 2`; [`Error::InvalidComposition`] for bad ends.
