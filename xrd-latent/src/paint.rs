@@ -191,6 +191,13 @@ const TILE_ROWS: usize = 8;
 const TILE_COLS: usize = 32;
 /// Triangle searches remembered per tile.
 const MEMOS: usize = 6;
+/// Unproven triangles one fast triangle search may test before leaving the pixel to the full
+/// rule (they cost as much as the rule's own tests; with `f32` few triangles can be proven).
+const MAX_UNPROVEN: usize = 24;
+/// The fast triangle search is skipped for the rest of a tile once its score (+1 per success,
+/// −`FAILURE_COST` per failure, from 0) falls to `GIVE_UP`.
+const FAILURE_COST: i32 = 4;
+const GIVE_UP: i32 = -16;
 /// Rank at which the fast path's triangle search first tries to prove the pixel outside.
 const PIXEL_APART_RANK: usize = 6;
 
@@ -251,6 +258,8 @@ struct TilePainter<'a, F: Float> {
     pre: Vec<u32>,
     /// The last fast answer from a larger triangle, reused while its nearest points stay.
     memos: Vec<Memo<F>>,
+    /// Successes minus failures of the fast triangle search in this tile (see [`GIVE_UP`]).
+    search_score: i32,
     /// Scratch list of the triangles not proven out.
     tris: Vec<(u8, u8, u8, u8, F)>,
 }
@@ -288,6 +297,7 @@ impl<'a, F: Float> TilePainter<'a, F> {
             pre: Vec::new(),
             memos: Vec::new(),
             tris: Vec::new(),
+            search_score: 0,
         }
     }
 
@@ -331,6 +341,7 @@ impl<'a, F: Float> TilePainter<'a, F> {
             .extend(self.x.iter().zip(&self.y).map(|(&a, &b)| [a, b]));
         self.pre.clear();
         self.memos.clear();
+        self.search_score = 0;
         self.fast = self.est.get_params().get_outside() == OutsideRule::Nearest && n >= 3;
         if self.fast {
             self.geo.reset([x[0], y[0]], [x[1], y[1]], n);
@@ -512,9 +523,13 @@ impl<'a, F: Float> TilePainter<'a, F> {
         if self.geo.apart(&self.xy) {
             return Some(outside);
         }
+        if self.search_score <= GIVE_UP {
+            return None; // the proofs keep failing in this tile: the full rule is cheaper
+        }
         let k = est.get_params().get_neighbours().min(self.ids.len());
         let tol = est.edge_tolerance();
         self.tris.clear();
+        let mut unproven = 0;
         for c in 3..k {
             // Deep searches are mostly outside points near the hull: try the proof for the pixel.
             if c == PIXEL_APART_RANK && self.geo.pixel_apart(&self.xy, p) {
@@ -535,6 +550,11 @@ impl<'a, F: Float> TilePainter<'a, F> {
                         proven_in = true;
                         None
                     } else {
+                        unproven += 1;
+                        if unproven > MAX_UNPROVEN {
+                            self.search_score -= FAILURE_COST;
+                            return None;
+                        }
                         let [va, vb, vc] = [ea, eb, ec].map(|e| self.xy[e as usize]);
                         let Some(l) = enclosing(va, vb, vc, p, collinear, tol) else {
                             continue;
@@ -550,8 +570,10 @@ impl<'a, F: Float> TilePainter<'a, F> {
             }
             if let Some((a, b, _, found)) = best {
                 if !proven_in {
+                    self.search_score -= FAILURE_COST;
                     return None; // only the cone test could tell
                 }
+                self.search_score = (self.search_score + 1).min(-GIVE_UP);
                 let [ea, eb, ec] = [a, b, c].map(|r| self.pre[r] as usize);
                 let l = match found {
                     Some(l) => l,
