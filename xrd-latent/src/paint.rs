@@ -7,7 +7,7 @@ use xrd_io::Float;
 
 use crate::estimator::{Core, Scratch};
 use crate::geometry::{barycentric, enclosing};
-use crate::tile::{IN, OUT, TileGeometry};
+use crate::tile::{IN, MAX_TABLE, OUT, TileGeometry};
 use crate::{Error, EstimateKind, OutsideRule, RefusalPolicy, Result, TriangleEstimator};
 
 /// A rectangular grid of query points: `nx` columns spaced evenly over `[x_min, x_max]` and
@@ -342,7 +342,9 @@ impl<'a, F: Float> TilePainter<'a, F> {
         self.pre.clear();
         self.memos.clear();
         self.search_score = 0;
-        self.fast = self.est.get_params().get_outside() == OutsideRule::Nearest && n >= 3;
+        // Beyond MAX_TABLE candidates (dense clusters) the proofs' O(n³) cost outweighs them.
+        self.fast = self.est.get_params().get_outside() == OutsideRule::Nearest
+            && (3..=MAX_TABLE).contains(&n);
         if self.fast {
             self.geo.reset([x[0], y[0]], [x[1], y[1]], n);
         }

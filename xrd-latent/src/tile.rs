@@ -20,8 +20,8 @@ pub(crate) const IN: u8 = 2;
 /// Neither is proven: test pixel by pixel.
 pub(crate) const MIXED: u8 = 3;
 
-/// Largest candidate count whose triangle table (n³ bytes) is kept.
-const MAX_TABLE: usize = 48;
+/// Largest candidate count of a tile painted with the proofs (its tables hold n³ entries).
+pub(crate) const MAX_TABLE: usize = 48;
 /// Rounding bound factor: the computed barycentric coordinates differ from the exact ones
 /// by at most `64·ε·q·(1 + q)` with `q = D² / |det|` (D: diameter of tile and triangle);
 /// `IN` asks for 16 times more so the angular cone test is robust as well.
