@@ -186,9 +186,9 @@ impl<F: Float> Painted<F> {
 }
 
 /// Rows of a tile, and of the band of rows one rayon task paints.
-const TILE_ROWS: usize = 8;
+const TILE_ROWS: usize = 16;
 /// Columns of a tile.
-const TILE_COLS: usize = 32;
+const TILE_COLS: usize = 16;
 /// Triangle searches remembered per tile.
 const MEMOS: usize = 6;
 /// Unproven triangles one fast triangle search may test before leaving the pixel to the full
@@ -199,7 +199,7 @@ const MAX_UNPROVEN: usize = 24;
 const FAILURE_COST: i32 = 4;
 const GIVE_UP: i32 = -16;
 /// Rank at which the fast path's triangle search first tries to prove the pixel outside.
-const PIXEL_APART_RANK: usize = 6;
+const PIXEL_APART_RANK: usize = 4;
 
 /// Paints a band of rows tile by tile, incrementally.
 ///
@@ -706,8 +706,8 @@ fn insertion_sort<F: Float>(v: &mut [u32], key: impl Fn(u32) -> (F, u32)) {
 }
 
 impl<F: Float> TriangleEstimator<F> {
-    /// Estimates at every point of `grid`: tiles of 8 × 32 pixels share one k-d-tree query
-    /// and are painted incrementally, bands of 8 rows in parallel (rayon). Every pixel gets
+    /// Estimates at every point of `grid`: tiles of 16 × 16 pixels share one k-d-tree query
+    /// and are painted incrementally, bands of 16 rows in parallel (rayon). Every pixel gets
     /// exactly [`estimate`](Self::estimate)'s answer, whatever the number of threads.
     ///
     /// # Errors
