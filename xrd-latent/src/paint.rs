@@ -386,14 +386,19 @@ impl<'a, F: Float> TilePainter<'a, F> {
             return true;
         };
         let (td, ti) = key(last);
-        let le = d2.iter().map(|&d| usize::from(d <= td)).sum::<usize>();
-        le == pre.len()
-            || d2
-                .iter()
-                .zip(ids)
-                .filter(|&(&d, &i)| d < td || (d == td && i <= ti))
-                .count()
-                == pre.len()
+        let n = pre.len();
+        // Branch-free counts first; the exact count by `(d², index)` only for ties at `td`.
+        if d2.iter().filter(|&&d| d <= td).count() == n {
+            return true;
+        }
+        if d2.iter().filter(|&&d| d < td).count() >= n {
+            return false; // a candidate outside `pre` is strictly nearer than its last
+        }
+        d2.iter()
+            .zip(ids)
+            .filter(|&(&d, &i)| d < td || (d == td && i <= ti))
+            .count()
+            == n
     }
 
     /// Extends `pre` by selection until it holds the `len` nearest (or all candidates).
