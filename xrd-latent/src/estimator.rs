@@ -252,6 +252,11 @@ impl<F: Float> TriangleEstimator<F> {
         self.edge_tol
     }
 
+    /// The effective degeneracy threshold of triangles.
+    pub(crate) fn collinear_tolerance(&self) -> F {
+        self.collinear_tol
+    }
+
     pub(crate) fn point(&self, i: u32) -> [F; 2] {
         self.points[i as usize]
     }
@@ -447,7 +452,7 @@ impl<F: Float> TriangleEstimator<F> {
     /// triangle, so the labelling changes the reported order, not the value. Inside, the
     /// coordinates (≥ −tolerance) are clipped at 0 and renormalised so weights are a convex
     /// combination.
-    fn labelled(
+    pub(crate) fn labelled(
         &self,
         tri: [u32; 3],
         l: [F; 3],

@@ -12,6 +12,7 @@ mod locate;
 mod paint;
 mod params;
 mod refusal;
+mod tile;
 
 pub use contour::Polyline;
 pub use error::{Error, Result};

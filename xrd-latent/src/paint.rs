@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use xrd_io::Float;
 
 use crate::estimator::{Core, Scratch};
-use crate::{Error, EstimateKind, RefusalPolicy, Result, TriangleEstimator};
+use crate::geometry::{barycentric, enclosing};
+use crate::tile::{IN, MAX_TABLE, OUT, TileGeometry};
+use crate::{Error, EstimateKind, OutsideRule, RefusalPolicy, Result, TriangleEstimator};
 
 /// A rectangular grid of query points: `nx` columns spaced evenly over `[x_min, x_max]` and
 /// `ny` rows over `[y_min, y_max]`, both ends included (like `numpy.linspace`). A single
@@ -192,9 +194,20 @@ impl<F: Float> Painted<F> {
 }
 
 /// Rows of a tile, and of the band of rows one rayon task paints.
-const TILE_ROWS: usize = 8;
+const TILE_ROWS: usize = 16;
 /// Columns of a tile.
-const TILE_COLS: usize = 32;
+const TILE_COLS: usize = 16;
+/// Triangle searches remembered per tile.
+const MEMOS: usize = 6;
+/// Unproven triangles one fast triangle search may test before leaving the pixel to the full
+/// rule (they cost as much as the rule's own tests; with `f32` few triangles can be proven).
+const MAX_UNPROVEN: usize = 24;
+/// The fast triangle search is skipped for the rest of a tile once its score (+1 per success,
+/// −`FAILURE_COST` per failure, from 0) falls to `GIVE_UP`.
+const FAILURE_COST: i32 = 4;
+const GIVE_UP: i32 = -16;
+/// Rank at which the fast path's triangle search first tries to prove the pixel outside.
+const PIXEL_APART_RANK: usize = 4;
 
 /// Paints a band of rows tile by tile, incrementally.
 ///
@@ -219,6 +232,11 @@ const TILE_COLS: usize = 32;
 /// nearest" exit cannot fire for a superset of points that is not clearly outside. Any other
 /// answer is recomputed with all k, so every pixel gets [`TriangleEstimator::estimate`]'s
 /// answer bit for bit.
+///
+/// With the default outside rule most pixels skip the sorted k nearest and `decide` (see
+/// [`fast_core`](Self::fast_core)): only the nearest few are kept, and the tile's proofs of
+/// which candidate triangles accept all, none or some of its pixels ([`TileGeometry`]) stand
+/// in for the triangle search; searches are remembered per ordered set of nearest points.
 struct TilePainter<'a, F: Float> {
     est: &'a TriangleEstimator<F>,
     scratch: Scratch<F>,
@@ -238,6 +256,33 @@ struct TilePainter<'a, F: Float> {
     pairs: Vec<(F, u32)>,
     /// How many neighbours the next pixel's first `decide` gets.
     m: usize,
+    /// The fast path (below) applies: the `Nearest` outside rule and a usable tile bound.
+    fast: bool,
+    /// Candidate coordinates as pairs, for the fast path.
+    xy: Vec<[F; 2]>,
+    /// Which candidate triangles accept all, none or some pixels of the tile.
+    geo: TileGeometry<F>,
+    /// Candidate positions of the nearest few, sorted by `(d², index)` for the last pixel.
+    pre: Vec<u32>,
+    /// The last fast answer from a larger triangle, reused while its nearest points stay.
+    memos: Vec<Memo<F>>,
+    /// Successes minus failures of the fast triangle search in this tile (see [`GIVE_UP`]).
+    search_score: i32,
+    /// Scratch list of the triangles not proven out.
+    tris: Vec<(u8, u8, u8, u8, F)>,
+}
+
+/// A fast answer from a triangle of the k nearest: with the same `c + 1` nearest points in
+/// the same order, every triangle up to rank `c` keeps its tile status, so only the triangles
+/// not proven out need a look: those of ranks below `c` must still reject the pixel, and at
+/// rank `c` the accepting one of smallest spread wins, in `decide`'s order.
+#[derive(Debug, Clone)]
+struct Memo<F> {
+    /// Candidate positions of ranks `0..=c`.
+    pre: Vec<u32>,
+    /// Triangles not proven out, as ranks `(a, b, c)` with their status and robust-inside
+    /// threshold, in `decide`'s order.
+    tris: Vec<(u8, u8, u8, u8, F)>,
 }
 
 impl<'a, F: Float> TilePainter<'a, F> {
@@ -254,6 +299,13 @@ impl<'a, F: Float> TilePainter<'a, F> {
             top: Vec::new(),
             pairs: Vec::new(),
             m: 3,
+            fast: false,
+            xy: Vec::new(),
+            geo: TileGeometry::new(est.collinear_tolerance(), est.edge_tolerance()),
+            pre: Vec::new(),
+            memos: Vec::new(),
+            tris: Vec::new(),
+            search_score: 0,
         }
     }
 
@@ -292,6 +344,18 @@ impl<'a, F: Float> TilePainter<'a, F> {
         self.order.extend(0..n as u32);
         // An empty top forces a full sort at the first pixel.
         self.top.clear();
+        self.xy.clear();
+        self.xy
+            .extend(self.x.iter().zip(&self.y).map(|(&a, &b)| [a, b]));
+        self.pre.clear();
+        self.memos.clear();
+        self.search_score = 0;
+        // Beyond MAX_TABLE candidates (dense clusters) the proofs' O(n³) cost outweighs them.
+        self.fast = self.est.get_params().get_outside() == OutsideRule::Nearest
+            && (3..=MAX_TABLE).contains(&n);
+        if self.fast {
+            self.geo.reset([x[0], y[0]], [x[1], y[1]], n);
+        }
         true
     }
 
@@ -310,6 +374,247 @@ impl<'a, F: Float> TilePainter<'a, F> {
             let dx = q - p[0];
             *d = dx * dx + dy2;
         }
+        let found = if self.fast { self.fast_core(p) } else { None };
+        if let Some(core) = found {
+            return core;
+        }
+        self.slow_core(p)
+    }
+
+    /// Whether `pre` (candidate positions) is, in this order, the true prefix of the sorted
+    /// candidates for the current pixel.
+    #[inline]
+    fn is_prefix(d2: &[F], ids: &[u32], pre: &[u32]) -> bool {
+        let key = |e: u32| (d2[e as usize], ids[e as usize]);
+        let less = |a: (F, u32), b: (F, u32)| a.0 < b.0 || (a.0 == b.0 && a.1 < b.1);
+        if !pre.windows(2).all(|w| less(key(w[0]), key(w[1]))) {
+            return false;
+        }
+        let Some(&last) = pre.last() else {
+            return true;
+        };
+        let (td, ti) = key(last);
+        let n = pre.len();
+        // Branch-free counts first; the exact count by `(d², index)` only for ties at `td`.
+        if d2.iter().filter(|&&d| d <= td).count() == n {
+            return true;
+        }
+        if d2.iter().filter(|&&d| d < td).count() >= n {
+            return false; // a candidate outside `pre` is strictly nearer than its last
+        }
+        d2.iter()
+            .zip(ids)
+            .filter(|&(&d, &i)| d < td || (d == td && i <= ti))
+            .count()
+            == n
+    }
+
+    /// Extends `pre` by selection until it holds the `len` nearest (or all candidates).
+    #[inline]
+    fn extend_prefix(&mut self, len: usize) {
+        let (d2, ids) = (&self.d2, &self.ids);
+        while self.pre.len() < len.min(ids.len()) {
+            let (ld, li) = match self.pre.last() {
+                Some(&e) => (d2[e as usize], ids[e as usize]),
+                None => (F::neg_infinity(), 0),
+            };
+            let first = self.pre.is_empty();
+            let (mut bd, mut bi, mut be) = (F::infinity(), u32::MAX, u32::MAX);
+            for (e, (&d, &i)) in d2.iter().zip(ids).enumerate() {
+                let after = d > ld || (d == ld && (i > li || first));
+                if after && (d < bd || (d == bd && i < bi)) {
+                    (bd, bi, be) = (d, i, e as u32);
+                }
+            }
+            if be == u32::MAX {
+                break;
+            }
+            self.pre.push(be);
+        }
+    }
+
+    /// The answer from a remembered triangle search whose nearest points this pixel shares
+    /// (see [`Memo`]), called once the three nearest (in `pre`) are known not to accept the
+    /// pixel: `None` when no memo applies, `Some(None)` when one applies but cannot settle it.
+    fn recall(&self, p: [F; 2]) -> Option<Option<Core<F>>> {
+        let (d2, ids, xy) = (&self.d2, &self.ids, &self.xy);
+        let memo = self
+            .memos
+            .iter()
+            .find(|m| m.pre[..3] == self.pre[..3] && Self::is_prefix(d2, ids, &m.pre))?;
+        let est = self.est;
+        let (collinear, tol) = (est.collinear_tolerance(), est.edge_tolerance());
+        let min3 = |l: [F; 3]| l[0].min(l[1]).min(l[2]);
+        let pre = &memo.pre;
+        let d2_0 = d2[pre[0] as usize];
+        if d2_0 == F::zero() {
+            return Some(None);
+        }
+        let v = |r: usize| xy[pre[r] as usize];
+        let c = pre.len() - 1;
+        let mut best: Option<(usize, usize, F, Option<[F; 3]>)> = None;
+        let mut proven_in = false;
+        for &(a, b, r, st, from) in &memo.tris {
+            let (a, b, r) = (a as usize, b as usize, r as usize);
+            let found = if st == IN {
+                proven_in = true;
+                None
+            } else {
+                let Some(l) = enclosing(v(a), v(b), v(r), p, collinear, tol) else {
+                    continue;
+                };
+                proven_in |= min3(l) >= from;
+                Some(l)
+            };
+            if r < c {
+                return Some(None); // a lower rank accepts it now
+            }
+            let spread = d2[pre[a] as usize] + d2[pre[b] as usize];
+            if best.is_none_or(|(_, _, s, _)| spread < s) {
+                best = Some((a, b, spread, found));
+            }
+        }
+        let Some((a, b, _, found)) = best else {
+            return Some(None);
+        };
+        if !proven_in {
+            return Some(None); // only the cone test could tell
+        }
+        let l = match found.or_else(|| barycentric(v(a), v(b), v(c), p, collinear)) {
+            Some(l) => l,
+            None => return Some(None),
+        };
+        let tri = [a, b, c].map(|r| ids[pre[r] as usize]);
+        let kind = EstimateKind::InsideKNearest;
+        Some(Some(est.labelled(tri, l, p, kind, d2_0.sqrt())))
+    }
+
+    /// The answer of [`TriangleEstimator::decide`] with all k nearest, when the tile's
+    /// triangle statuses settle it without the sorted k nearest; `None` sends the pixel to
+    /// [`slow_core`](Self::slow_core).
+    ///
+    /// `decide` first tries the three nearest (done here exactly as there). When the tile is
+    /// [`apart`](TileGeometry::apart) from its candidates, no other triangle of the k nearest
+    /// can accept the pixel, so whatever the cone test says the answer is the nearest point.
+    /// Otherwise ranks c = 3, 4, … are walked as in `decide`: every triangle with farthest
+    /// rank below c proven out, and at rank c only proven-in or proven-out triangles, give the
+    /// same first rank and the same smallest spread; a proven-in triangle also keeps the cone
+    /// test from calling the pixel outside. Any unproven triangle gives `None`.
+    fn fast_core(&mut self, p: [F; 2]) -> Option<Core<F>> {
+        let est = self.est;
+        let neg_tol = -est.edge_tolerance();
+        let collinear = est.collinear_tolerance();
+        let min3 = |l: [F; 3]| l[0].min(l[1]).min(l[2]);
+        // The three nearest: re-sort last pixel's, prove them, or select afresh.
+        self.pre.truncate(3);
+        insertion_sort(&mut self.pre, |e| {
+            (self.d2[e as usize], self.ids[e as usize])
+        });
+        if self.pre.len() < 3 || !Self::is_prefix(&self.d2, &self.ids, &self.pre) {
+            self.pre.clear();
+            self.extend_prefix(3);
+        }
+        let first = self.pre[0] as usize;
+        if self.d2[first] == F::zero() {
+            return None;
+        }
+        let distance = self.d2[first].sqrt();
+        let [r0, r1, r2] = [0, 1, 2].map(|r| self.pre[r] as usize);
+        let tri3 = [self.ids[r0], self.ids[r1], self.ids[r2]];
+        if let Some(l) = barycentric(self.xy[r0], self.xy[r1], self.xy[r2], p, collinear)
+            && min3(l) >= neg_tol
+        {
+            return Some(est.labelled(tri3, l, p, EstimateKind::Inside, distance));
+        }
+        if let Some(found) = self.recall(p) {
+            return found;
+        }
+        let outside = Core {
+            tri: tri3,
+            w: [F::one(), F::zero(), F::zero()],
+            kind: EstimateKind::Outside { distance },
+            distance,
+        };
+        if self.geo.apart(&self.xy) {
+            return Some(outside);
+        }
+        if self.search_score <= GIVE_UP {
+            return None; // the proofs keep failing in this tile: the full rule is cheaper
+        }
+        let k = est.get_params().get_neighbours().min(self.ids.len());
+        let tol = est.edge_tolerance();
+        self.tris.clear();
+        let mut unproven = 0;
+        for c in 3..k {
+            // Deep searches are mostly outside points near the hull: try the proof for the pixel.
+            if c == PIXEL_APART_RANK && self.geo.pixel_apart(&self.xy, p) {
+                return Some(outside);
+            }
+            self.extend_prefix(c + 1);
+            let mut best: Option<(usize, usize, F, Option<[F; 3]>)> = None;
+            let mut proven_in = false;
+            for b in 1..c {
+                for a in 0..b {
+                    let (ea, eb, ec) = (self.pre[a], self.pre[b], self.pre[c]);
+                    let (st, from) = self.geo.status(&self.xy, ea, eb, ec);
+                    if st == OUT {
+                        continue;
+                    }
+                    self.tris.push((a as u8, b as u8, c as u8, st, from));
+                    let found = if st == IN {
+                        proven_in = true;
+                        None
+                    } else {
+                        unproven += 1;
+                        if unproven > MAX_UNPROVEN {
+                            self.search_score -= FAILURE_COST;
+                            return None;
+                        }
+                        let [va, vb, vc] = [ea, eb, ec].map(|e| self.xy[e as usize]);
+                        let Some(l) = enclosing(va, vb, vc, p, collinear, tol) else {
+                            continue;
+                        };
+                        proven_in |= min3(l) >= from;
+                        Some(l)
+                    };
+                    let spread = self.d2[ea as usize] + self.d2[eb as usize];
+                    if best.is_none_or(|(_, _, s, _)| spread < s) {
+                        best = Some((a, b, spread, found));
+                    }
+                }
+            }
+            if let Some((a, b, _, found)) = best {
+                if !proven_in {
+                    self.search_score -= FAILURE_COST;
+                    return None; // only the cone test could tell
+                }
+                self.search_score = (self.search_score + 1).min(-GIVE_UP);
+                let [ea, eb, ec] = [a, b, c].map(|r| self.pre[r] as usize);
+                let l = match found {
+                    Some(l) => l,
+                    None => barycentric(self.xy[ea], self.xy[eb], self.xy[ec], p, collinear)?,
+                };
+                self.memos.truncate(MEMOS - 1);
+                self.memos.insert(
+                    0,
+                    Memo {
+                        pre: self.pre[..=c].to_vec(),
+                        tris: self.tris.clone(),
+                    },
+                );
+                let tri = [self.ids[ea], self.ids[eb], self.ids[ec]];
+                return Some(est.labelled(tri, l, p, EstimateKind::InsideKNearest, distance));
+            }
+        }
+        if self.tris.iter().any(|t| t.3 == IN) {
+            return None; // unreachable: a proven-in triangle accepts every pixel
+        }
+        // Every triangle of the k nearest is proven out.
+        Some(outside)
+    }
+
+    /// The answer through the sorted k nearest and [`TriangleEstimator::decide`].
+    fn slow_core(&mut self, p: [F; 2]) -> Core<F> {
         let (d2, ids) = (&self.d2, &self.ids);
         let key = |e: u32| (d2[e as usize], ids[e as usize]);
         let k = self.est.get_params().get_neighbours().min(ids.len());
@@ -414,8 +719,8 @@ fn insertion_sort<F: Float>(v: &mut [u32], key: impl Fn(u32) -> (F, u32)) {
 }
 
 impl<F: Float> TriangleEstimator<F> {
-    /// Estimates at every point of `grid`: tiles of 8 × 32 pixels share one k-d-tree query
-    /// and are painted incrementally, bands of 8 rows in parallel (rayon). Every pixel gets
+    /// Estimates at every point of `grid`: tiles of 16 × 16 pixels share one k-d-tree query
+    /// and are painted incrementally, bands of 16 rows in parallel (rayon). Every pixel gets
     /// exactly [`estimate`](Self::estimate)'s answer, whatever the number of threads.
     ///
     /// # Errors

@@ -356,3 +356,34 @@ fn iopaint_paint_is_identical_across_thread_counts() {
         assert_eq!(one.covered, many.covered);
     }
 }
+
+/// Default parameters (k = 16, nearest point outside) on fine grids, where most pixels are
+/// settled by the tiles' triangle proofs and remembered searches rather than by `decide`.
+#[test]
+fn iopaint_fine_grids_equal_the_naive_painter() {
+    for seed in 20..26u64 {
+        let pts = random_cloud(seed, (seed % 4) as usize);
+        let vals = Array2::from_shape_fn((pts.nrows(), 2), |(i, j)| {
+            let (x, y) = (pts[[i, 0]], pts[[i, 1]]);
+            if j == 0 {
+                (3.0 * x).sin() * (2.0 * y).cos()
+            } else {
+                x * x + 0.5 * y
+            }
+        });
+        let Ok(est) = TriangleEstimator::params().fit(pts.view(), vals.view()) else {
+            continue;
+        };
+        let p: Vec<[f64; 2]> = pts.outer_iter().map(|r| [r[0], r[1]]).collect();
+        let what = format!("seed {seed}, fine grid");
+        let grid = PaintGrid::around(&p, 0.3, 230, 70).unwrap();
+        assert_paint_is_naive(&est, &grid, &what);
+        let est32 = TriangleEstimator::params().fit(
+            pts.mapv(|v| v as f32).view(),
+            vals.mapv(|v| v as f32).view(),
+        );
+        if let Ok(est32) = est32 {
+            assert_paint_is_naive(&est32, &grid, &format!("{what}, f32"));
+        }
+    }
+}
