@@ -10,7 +10,7 @@ use xrd_ae::{
     LatentSpread, Network, Pca, Warning, dead_relus,
 };
 
-use crate::shared::shared_data;
+use xrd_testdata::shared_data;
 
 #[test]
 fn fspace_spread_sees_collapse_lines_and_planes() {

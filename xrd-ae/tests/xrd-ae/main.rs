@@ -16,5 +16,4 @@ mod isa;
 mod params;
 mod pca;
 mod persist;
-mod shared;
 mod training;

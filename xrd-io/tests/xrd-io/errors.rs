@@ -7,7 +7,7 @@
 use xrd_io::{Error, Format, Location, read_as, read_bytes};
 
 use crate::fixtures::zip;
-use crate::shared::shared_data;
+use xrd_testdata::shared_data;
 
 fn real(name: &str) -> Option<Vec<u8>> {
     let p = shared_data(&format!("real/{name}"))?;

@@ -11,4 +11,3 @@ mod fixtures;
 mod numpy;
 mod real_files;
 mod robustness;
-mod shared;

@@ -12,7 +12,7 @@ use proptest::prelude::*;
 use xrd_io::{Dataset, Error, Grid};
 
 use crate::fixtures::fuzz_cases;
-use crate::shared::shared_data;
+use xrd_testdata::shared_data;
 
 fn rruff() -> Option<PathBuf> {
     shared_data("measured/rruff_dev.npz")

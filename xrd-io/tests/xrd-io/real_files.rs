@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use xrd_io::{Format, Pattern, Wavelength};
 
-use crate::shared::shared_data;
+use xrd_testdata::shared_data;
 
 const TOL: f64 = 1e-9;
 

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use xrd_io::{Format, read_as, read_bytes};
 
 use crate::fixtures::{fuzz_cases, zip};
-use crate::shared::shared_data;
+use xrd_testdata::shared_data;
 
 /// Few cases by default (every case parses a handful of files in a debug build); set
 /// `XRD_IO_FUZZ_CASES` for a deeper run.

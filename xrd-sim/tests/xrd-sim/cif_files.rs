@@ -6,7 +6,7 @@
 use proptest::prelude::*;
 use xrd_sim::{Cif, Structure};
 
-use crate::shared::shared_data;
+use xrd_testdata::shared_data;
 
 /// Atoms in the full cell, counted by hand from each file (Z × atoms per formula unit).
 const EXPECTED: &[(&str, usize)] = &[

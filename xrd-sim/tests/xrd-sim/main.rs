@@ -11,5 +11,4 @@ mod naive;
 mod oracle;
 mod poscar;
 mod real_tio2;
-mod shared;
 mod symmetry;

@@ -6,7 +6,7 @@
 
 use xrd_sim::{PowderParams, Simulator, Structure};
 
-use crate::shared::shared_data;
+use xrd_testdata::shared_data;
 
 const MIN_SCALED: f64 = 0.1;
 const TWO_THETA_TOL: f64 = 1e-4;

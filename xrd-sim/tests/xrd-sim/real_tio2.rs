@@ -9,7 +9,7 @@
 use xrd_io::Grid;
 use xrd_sim::{Doublet, PowderParams, Profile, Simulator, Structure};
 
-use crate::shared::shared_data;
+use xrd_testdata::shared_data;
 
 /// A measured peak is strong above this fraction of the tallest background-subtracted point.
 const STRONG: f64 = 0.08;

@@ -8,7 +8,7 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use xrd_sim::{CrystalSystem, SpaceGroup, Structure, SyntheticCrystalParams};
 
-use crate::shared::shared_data;
+use xrd_testdata::shared_data;
 
 /// The CIF without its operator loop (the loop of `_symmetry_equiv_pos_*` or
 /// `_space_group_symop_*` tags and its values).
