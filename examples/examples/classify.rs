@@ -480,25 +480,14 @@ fn confusion_figure(path: &Path, e: &Evaluation) -> Result<()> {
     Ok(())
 }
 
-/// Profile of the patterns simulated from CIFs: pseudo-Voigt, η = 0.5, FWHM 0.1° (a typical
-/// laboratory diffractometer, inside the training ranges).
-const CIF_PROFILE: (f64, f64) = (0.5, 0.1);
-
-/// A pattern of `structure` on `grid` as the training patterns look: Cu Kα doublet, the profile
-/// above, max 1, Vecsei's background and noise drawn from `seed`, max 1 again.
-fn simulate_cif(structure: &xrd_sim::Structure, grid: &Grid, seed: u64) -> Result<Pattern> {
-    let sim = xrd_sim::Simulator::new(
-        xrd_sim::PowderParams::new()
-            .wavelength(xrd_sim::powder::CU_KA1)
-            .doublet(Some(xrd_sim::Doublet::CU))
-            .two_theta_range((grid.start() - 2.0).max(0.5), (grid.end() + 2.0).min(179.0)),
-    )?;
-    let profile = xrd_sim::Profile::pseudo_voigt(CIF_PROFILE.0, CIF_PROFILE.1);
-    let mut y = sim.pattern(structure, grid, &profile)?;
-    xrd_io::normalize(&mut y, xrd_io::Normalization::Max)?;
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    xrd_sim::Artefacts::default().apply(&mut y, &mut rng)?;
-    xrd_io::normalize(&mut y, xrd_io::Normalization::Max)?;
+/// A pattern of `structure` on `grid` as a training pattern looks (xrd-sim's
+/// `simulate_structure`: Cu Kα doublet, random widths, texture, zero shift, displacement,
+/// background and noise, max 1), drawn from item `index` of the stream [`DEFAULT_SEED`].
+fn simulate_cif(structure: &xrd_sim::Structure, grid: &Grid, index: u64) -> Result<Pattern> {
+    let y = xrd_sim::TrainingPatternParams::new()
+        .grid(grid.start(), grid.step(), grid.len())
+        .simulate_structure(structure, DEFAULT_SEED, index)?;
+    let y: Vec<f64> = y.into_iter().map(f64::from).collect();
     Ok(Pattern::uniform(grid.start(), grid.step(), y)?.with_wavelength(Some(Wavelength::CU_KA)))
 }
 
@@ -516,7 +505,7 @@ fn read_folder(dir: &Path, model: &Classifier) -> Result<Vec<Labelled>> {
             let text =
                 std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             match xrd_sim::Cif::parse(&text).and_then(|c| c.first_structure()) {
-                Ok(s) => simulate_cif(&s, &grid, DEFAULT_SEED.wrapping_add(k as u64)),
+                Ok(s) => simulate_cif(&s, &grid, k as u64),
                 Err(e) => Err(e.into()),
             }
         } else {
