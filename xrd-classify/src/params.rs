@@ -98,7 +98,7 @@ pub struct ClassifierConfig {
     /// Networks trained from different seeds whose probabilities are averaged (default 1;
     /// Vecsei et al. used 10).
     pub ensemble: usize,
-    /// Epochs per network (default 16; with the default patterns per epoch 262,144 patterns).
+    /// Epochs per network (default 24; with the default patterns per epoch 393,216 patterns).
     pub epochs: usize,
     /// Fresh patterns drawn from the source in every epoch (default 16,384): training streams, no
     /// pattern is seen twice.
@@ -136,7 +136,7 @@ impl Default for ClassifierConfig {
             loss: LossSchedule::CrossEntropy,
             sampling: Sampling::BalancedSystems,
             ensemble: 1,
-            epochs: 16,
+            epochs: 24,
             patterns_per_epoch: 16384,
             chunk: 2048,
             passes: 1,
