@@ -11,7 +11,8 @@
 //! `DIR/training.json` and `DIR/training.svg` (default DIR `target/classify`). Tiny runs:
 //! `--patterns N` (per epoch), `--epochs N`, `--hidden 64,32`, `--ensemble N`, `--batch N`,
 //! `--loss cross-entropy|alternating`, `--grid START STEP N`, `--validation N`; also
-//! `--passes N` (passes over each generated chunk), `--dropout P`, `--lr LR`.
+//! `--passes N` (passes over each generated chunk), `--dropout P`, `--lr LR`, `--pool N` (input
+//! max-pooling window), `--intensity linear|sqrt`, `--autocorrelation LAGS`.
 //!
 //! `evaluate` classifies labelled patterns — an `.npz` with `patterns`, `two_theta` and
 //! `space_group` (default `../shared/data/measured/rruff_dev.npz`), or a folder with an `index.csv`
@@ -24,7 +25,8 @@
 //! `file,crystal_system,space_group,certainty,top5` (default DIR `target/classify`); warnings
 //! (wavelength conversion, padding) and refusals go to stderr.
 //!
-//! Without `--model`, `evaluate` and `predict` use `target/classify/classifier.safetensors`.
+//! Without `--model`, `evaluate` and `predict` use the model shipped in the repository
+//! (`xrd-classify/models/classifier.safetensors`), else `target/classify/classifier.safetensors`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -36,8 +38,8 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde_json::json;
 use xrd_classify::{
-    Classifier, ClassifierParams, CrystalSystem, Evaluation, LossSchedule, Prediction, Progress,
-    evaluate,
+    Classifier, ClassifierParams, CrystalSystem, Evaluation, Intensity, LossSchedule, Prediction,
+    Progress, evaluate,
 };
 use xrd_examples::args::Args;
 use xrd_examples::figures::{self, Curve, LinePanel};
@@ -46,6 +48,11 @@ use xrd_io::{Grid, Pattern, Wavelength};
 
 const DEFAULT_DIR: &str = "target/classify";
 const DEFAULT_MODEL: &str = "target/classify/classifier.safetensors";
+/// The model shipped in the repository (trained with `classify train` defaults).
+const SHIPPED_MODEL: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../xrd-classify/models/classifier.safetensors"
+);
 const DEFAULT_DATA: &str = "../shared/data/measured/rruff_dev.npz";
 /// Seed of `classify train` unless `--seed` is given.
 const DEFAULT_SEED: u64 = 2019;
@@ -54,6 +61,7 @@ const USAGE: &str = "usage:
   classify train [--out DIR] [--seed N] [--patterns N] [--epochs N] [--hidden 1024,512]
                  [--ensemble N] [--batch N] [--loss cross-entropy|alternating]
                  [--grid START STEP N] [--validation N] [--passes N] [--dropout P] [--lr LR]
+                 [--pool N] [--intensity linear|sqrt] [--autocorrelation LAGS]
   classify evaluate [--model FILE] [--data FILE.npz|DIR] [--out DIR]
   classify predict [--model FILE] [--out DIR] PATHS...";
 
@@ -78,22 +86,22 @@ fn run() -> Result<()> {
     }
 }
 
-/// The model named by `--model`, else the default one; says how to train one when there is none.
+/// The model named by `--model`, else the shipped one, else the one `classify train` writes by
+/// default; says how to train one when there is none.
 fn load_model(args: &Args) -> Result<(PathBuf, Classifier)> {
     let path = match args.opt::<PathBuf>("model")? {
         Some(p) => p,
-        None => {
-            let p = PathBuf::from(DEFAULT_MODEL);
-            if !p.exists() {
-                return Err(format!(
-                    "no model: {DEFAULT_MODEL} does not exist; train one with \
-                     `cargo run --release -p xrd-examples --example classify -- train` \
+        None => [SHIPPED_MODEL, DEFAULT_MODEL]
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.exists())
+            .ok_or_else(|| {
+                format!(
+                    "no model: neither {SHIPPED_MODEL} nor {DEFAULT_MODEL} exists; train one \
+                     with `cargo run --release -p xrd-examples --example classify -- train` \
                      (about 15 minutes) or pass --model FILE"
                 )
-                .into());
-            }
-            p
-        }
+            })?,
     };
     let model = Classifier::load(&path)?;
     Ok((path, model))
@@ -472,25 +480,14 @@ fn confusion_figure(path: &Path, e: &Evaluation) -> Result<()> {
     Ok(())
 }
 
-/// Profile of the patterns simulated from CIFs: pseudo-Voigt, η = 0.5, FWHM 0.1° (a typical
-/// laboratory diffractometer, inside the training ranges).
-const CIF_PROFILE: (f64, f64) = (0.5, 0.1);
-
-/// A pattern of `structure` on `grid` as the training patterns look: Cu Kα doublet, the profile
-/// above, max 1, Vecsei's background and noise drawn from `seed`, max 1 again.
-fn simulate_cif(structure: &xrd_sim::Structure, grid: &Grid, seed: u64) -> Result<Pattern> {
-    let sim = xrd_sim::Simulator::new(
-        xrd_sim::PowderParams::new()
-            .wavelength(xrd_sim::powder::CU_KA1)
-            .doublet(Some(xrd_sim::Doublet::CU))
-            .two_theta_range((grid.start() - 2.0).max(0.5), (grid.end() + 2.0).min(179.0)),
-    )?;
-    let profile = xrd_sim::Profile::pseudo_voigt(CIF_PROFILE.0, CIF_PROFILE.1);
-    let mut y = sim.pattern(structure, grid, &profile)?;
-    xrd_io::normalize(&mut y, xrd_io::Normalization::Max)?;
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    xrd_sim::Artefacts::default().apply(&mut y, &mut rng)?;
-    xrd_io::normalize(&mut y, xrd_io::Normalization::Max)?;
+/// A pattern of `structure` on `grid` as a training pattern looks (xrd-sim's
+/// `simulate_structure`: Cu Kα doublet, random widths, texture, zero shift, displacement,
+/// background and noise, max 1), drawn from item `index` of the stream [`DEFAULT_SEED`].
+fn simulate_cif(structure: &xrd_sim::Structure, grid: &Grid, index: u64) -> Result<Pattern> {
+    let y = xrd_sim::TrainingPatternParams::new()
+        .grid(grid.start(), grid.step(), grid.len())
+        .simulate_structure(structure, DEFAULT_SEED, index)?;
+    let y: Vec<f64> = y.into_iter().map(f64::from).collect();
     Ok(Pattern::uniform(grid.start(), grid.step(), y)?.with_wavelength(Some(Wavelength::CU_KA)))
 }
 
@@ -508,7 +505,7 @@ fn read_folder(dir: &Path, model: &Classifier) -> Result<Vec<Labelled>> {
             let text =
                 std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             match xrd_sim::Cif::parse(&text).and_then(|c| c.first_structure()) {
-                Ok(s) => simulate_cif(&s, &grid, DEFAULT_SEED.wrapping_add(k as u64)),
+                Ok(s) => simulate_cif(&s, &grid, k as u64),
                 Err(e) => Err(e.into()),
             }
         } else {
@@ -560,6 +557,19 @@ fn train(args: &Args) -> Result<()> {
             ..params.config().optimizer
         };
         params = params.optimizer(adam);
+    }
+    if let Some(n) = args.opt("autocorrelation")? {
+        params = params.autocorrelation(n);
+    }
+    if let Some(n) = args.opt("pool")? {
+        params = params.pool(n);
+    }
+    if let Some(i) = args.opt::<String>("intensity")? {
+        params = params.intensity(match i.as_str() {
+            "linear" => Intensity::Linear,
+            "sqrt" => Intensity::Sqrt,
+            other => return Err(format!("--intensity {other}: linear or sqrt").into()),
+        });
     }
     if let Some(n) = args.opt("validation")? {
         params = params.validation_patterns(n);

@@ -41,9 +41,15 @@ impl Classifier {
             return Err(Error::shape("at least one network", "none"));
         }
         for net in &members {
-            if net.inputs() != grid.len() {
+            let width = config.input_width(grid.len());
+            if net.inputs() != width {
                 return Err(Error::shape(
-                    format!("{} inputs (the grid)", grid.len()),
+                    format!(
+                        "{width} inputs (the grid of {} points pooled by {}, {} lags)",
+                        grid.len(),
+                        config.pool,
+                        config.autocorrelation
+                    ),
                     format!("{}", net.inputs()),
                 ));
             }
@@ -103,6 +109,7 @@ impl Classifier {
             ));
         }
         check_finite(x.view(), "patterns")?;
+        let x = crate::input::transform(x.view(), &self.grid, &self.config);
         let mut acc = Array2::zeros((x.nrows(), crate::SPACE_GROUPS));
         let w = 1.0 / self.members.len() as f64;
         for net in &self.members {

@@ -9,8 +9,8 @@ use xrd_ae::{Activation, Dense, History, Loss, Network, NetworkParams, Trainer};
 
 use crate::predict::{add_softmax, check_finite};
 use crate::{
-    Classifier, ClassifierParams, CrystalSystem, Error, PatternSource, Result, SPACE_GROUPS,
-    Sampling,
+    Classifier, ClassifierConfig, ClassifierParams, CrystalSystem, Error, PatternSource, Result,
+    SPACE_GROUPS, Sampling,
 };
 
 /// What the progress callback receives after every generated chunk of an epoch.
@@ -95,11 +95,13 @@ fn one_hot(labels: &[u8]) -> Array2<f32> {
     y
 }
 
-/// Patterns of `labels` from the source, checked.
+/// Patterns of `labels` from the source, checked, as the network sees them (pooled and scaled
+/// by the configuration).
 fn generate<S: PatternSource + ?Sized>(
     source: &S,
     labels: &[u8],
     seed: u64,
+    cfg: &ClassifierConfig,
 ) -> Result<Array2<f32>> {
     let x = source.patterns(labels, seed)?;
     let width = source.grid().len();
@@ -112,7 +114,7 @@ fn generate<S: PatternSource + ?Sized>(
         )));
     }
     check_finite(x.view(), "generated patterns")?;
-    Ok(x)
+    Ok(crate::input::transform(x.view(), &source.grid(), cfg))
 }
 
 /// The network with its last layer's activation replaced.
@@ -216,7 +218,7 @@ impl ClassifierParams {
             let labels: Vec<u8> = (0..cfg.validation_patterns)
                 .map(|i| groups[i % groups.len()])
                 .collect();
-            let x = generate(source, &labels, validation_seed)?;
+            let x = generate(source, &labels, validation_seed, cfg)?;
             Some((x, labels))
         } else {
             None
@@ -235,7 +237,7 @@ impl ClassifierParams {
         let mut histories = Vec::with_capacity(cfg.ensemble);
         for (member, &seed) in member_seeds.iter().enumerate() {
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-            let mut net = builder.build(grid.len(), &mut rng)?;
+            let mut net = builder.build(cfg.input_width(grid.len()), &mut rng)?;
             let mut history = History::default();
             let mut trainer: Option<(bool, Trainer<f32>)> = None;
             for epoch in 1..=cfg.epochs {
@@ -261,7 +263,7 @@ impl ClassifierParams {
                 while done < cfg.patterns_per_epoch {
                     let n = cfg.chunk.min(cfg.patterns_per_epoch - done);
                     let labels = draw_labels(&groups, cumulative.as_deref(), n, &mut rng);
-                    let x = generate(source, &labels, rng.random())?;
+                    let x = generate(source, &labels, rng.random(), cfg)?;
                     let y = one_hot(&labels);
                     let mut rows: Vec<usize> = (0..n).collect();
                     let mut l = 0.0;

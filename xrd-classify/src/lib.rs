@@ -6,6 +6,7 @@ mod classifier;
 mod error;
 mod evaluation;
 mod fit;
+pub mod input;
 pub mod measured;
 mod params;
 pub mod persist;
@@ -17,10 +18,11 @@ pub use classifier::Classifier;
 pub use error::{Error, Result};
 pub use evaluation::{CoveragePoint, Evaluation, evaluate};
 pub use fit::Progress;
+pub use input::{BACKGROUND_WINDOW, Intensity};
 pub use measured::{InputWarning, TRAINING_WAVELENGTH};
 pub use params::{
-    ClassifierConfig, ClassifierParams, DEFAULT_DROPOUT, LossSchedule, Sampling, VECSEI_HIDDEN,
-    VECSEI_THRESHOLD,
+    ClassifierConfig, ClassifierParams, DEFAULT_AUTOCORRELATION, DEFAULT_DROPOUT, DEFAULT_HIDDEN,
+    DEFAULT_POOL, LossSchedule, Sampling, VECSEI_HIDDEN, VECSEI_THRESHOLD,
 };
 pub use predict::{Prediction, system_probabilities};
 pub use source::{LabelledPatterns, PatternSource};

@@ -11,14 +11,13 @@ use crate::{Error, PatternSource, Result, SPACE_GROUPS};
 /// ([`TrainingPatternParams`]: Wyckoff positions, Cu Kα doublet, random peak widths, zero shift,
 /// sample displacement, texture, Vecsei's background and noise, max 1), in parallel.
 ///
-/// Row `i` of a request is pattern `i` of stream `seed` of xrd-sim's generator restricted to the
-/// requested space group, so a request depends only on its groups and seed, never on the
-/// number of threads.
+/// Row `i` of a request is pattern `i` of stream `seed` of xrd-sim's generator made for the
+/// requested space group ([`TrainingPatternParams::pattern_of`]), so a request depends only on
+/// its groups and seed, never on the number of threads.
 #[derive(Debug, Clone)]
 pub struct SyntheticPatterns {
     grid: Grid,
-    /// The generator restricted to space group `g` at index `g − 1`.
-    per_group: Vec<TrainingPatternParams>,
+    params: TrainingPatternParams,
 }
 
 impl SyntheticPatterns {
@@ -32,10 +31,7 @@ impl SyntheticPatterns {
     pub fn new(params: TrainingPatternParams) -> Result<Self> {
         params.check()?;
         let grid = params.grid_spec()?;
-        let per_group = (1..=SPACE_GROUPS as u8)
-            .map(|g| params.clone().space_groups(vec![(g, 1.0)]))
-            .collect();
-        Ok(SyntheticPatterns { grid, per_group })
+        Ok(SyntheticPatterns { grid, params })
     }
 }
 
@@ -53,12 +49,11 @@ impl PatternSource for SyntheticPatterns {
             .par_iter()
             .enumerate()
             .map(|(i, &g)| {
-                let params = self
-                    .per_group
-                    .get(usize::from(g).wrapping_sub(1))
-                    .ok_or(Error::SpaceGroup(g))?;
-                params
-                    .pattern(seed, i as u64)
+                if g == 0 || usize::from(g) > SPACE_GROUPS {
+                    return Err(Error::SpaceGroup(g));
+                }
+                self.params
+                    .pattern_of(g, seed, i as u64)
                     .map(|p| p.intensities)
                     .map_err(|e| Error::Source(format!("space group {g}: {e}")))
             })

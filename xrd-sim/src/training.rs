@@ -433,11 +433,59 @@ impl TrainingPatternParams {
         self.make(seed, index, &self.grid_spec()?)
     }
 
+    /// Pattern `index` of the stream `seed` made for space group `space_group`, whatever the
+    /// space-group weights: the same as [`TrainingPatternParams::pattern`] with the weights
+    /// `[(space_group, 1.0)]`, without keeping one parameter set per group.
+    ///
+    /// # Errors
+    /// As [`TrainingPatternParams::batch`]; [`Error::InvalidParameter`] for a group outside 1–230.
+    pub fn pattern_of(&self, space_group: u8, seed: u64, index: u64) -> Result<TrainingPattern> {
+        self.check()?;
+        if !(1..=230).contains(&space_group) {
+            return Err(invalid(
+                "space_group",
+                format!("{space_group} is not in 1–230"),
+            ));
+        }
+        let mut rng = item_rng(seed, index);
+        // The draw of `make` is made and ignored, so that the rest of the item's stream is the
+        // one `pattern` uses.
+        let _ = rng.random::<f64>();
+        self.make_of(space_group, &mut rng, &self.grid_spec()?)
+    }
+
+    /// The pattern of a given crystal as a training pattern of the stream `seed` would look:
+    /// the same grid, texture, peak widths, geometry and artefacts, drawn from the item
+    /// generator of `(seed, index)`. For simulating known structures (e.g. from CIFs) like the
+    /// training patterns.
+    ///
+    /// # Errors
+    /// As [`TrainingPatternParams::check`]; [`Error::NoReflections`] when the crystal has no
+    /// peak on the grid.
+    pub fn simulate_structure(
+        &self,
+        structure: &Structure,
+        seed: u64,
+        index: u64,
+    ) -> Result<Vec<f32>> {
+        self.check()?;
+        let mut rng = item_rng(seed, index);
+        self.simulate(structure, &self.grid_spec()?, &mut rng)
+    }
+
     fn make(&self, seed: u64, index: u64, grid: &Grid) -> Result<TrainingPattern> {
         let mut rng = item_rng(seed, index);
-        let rng = &mut rng;
         // The group is drawn once, so failures never bias the label distribution.
-        let sg = self.draw_space_group(rng);
+        let sg = self.draw_space_group(&mut rng);
+        self.make_of(sg, &mut rng, grid)
+    }
+
+    fn make_of(
+        &self,
+        sg: u8,
+        rng: &mut Xoshiro256PlusPlus,
+        grid: &Grid,
+    ) -> Result<TrainingPattern> {
         let mut last = Error::NoReflections(grid.start(), grid.end());
         for _ in 0..ITEM_TRIES {
             let structure = match self.crystal.generate(sg, rng) {
@@ -672,6 +720,36 @@ mod tests {
         );
         // Another seed: other patterns.
         assert_ne!(p.batch(8, 100, 6).unwrap().patterns, a.patterns);
+    }
+
+    #[test]
+    fn pattern_of_a_group_is_the_pattern_of_its_one_group_stream() {
+        let all = tiny();
+        for g in [1u8, 14, 166, 225] {
+            let one = tiny().space_groups(vec![(g, 1.0)]);
+            let a = all.pattern_of(g, 11, 5).unwrap();
+            assert_eq!(a, one.pattern(11, 5).unwrap());
+            assert_eq!(a.space_group, g);
+        }
+        assert!(all.pattern_of(0, 1, 1).is_err());
+        assert!(all.pattern_of(231, 1, 1).is_err());
+        assert!(all.grid(5.0, 0.0, 10).pattern_of(1, 1, 1).is_err());
+    }
+
+    #[test]
+    fn a_given_structure_is_simulated_like_a_training_pattern() {
+        let p = tiny();
+        let x = p.pattern(4, 2).unwrap();
+        let y = p.simulate_structure(&x.structure, 4, 2).unwrap();
+        assert_eq!(y.len(), 400);
+        let max = y.iter().copied().fold(f32::MIN, f32::max);
+        assert!((max - 1.0).abs() < 1e-6);
+        assert_eq!(y, p.simulate_structure(&x.structure, 4, 2).unwrap());
+        assert_ne!(y, p.simulate_structure(&x.structure, 4, 3).unwrap());
+        // Clean and untextured: the peaks of the crystal's own simulation, nothing else.
+        let clean = p.artefacts(None).texture(1.0, 1.0);
+        let z = clean.simulate_structure(&x.structure, 4, 2).unwrap();
+        assert!(z.iter().copied().fold(f32::MAX, f32::min) < 1e-3);
     }
 
     #[test]

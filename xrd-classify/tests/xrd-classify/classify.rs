@@ -61,7 +61,10 @@ fn source() -> Peaks {
 }
 
 fn params() -> ClassifierParams {
+    // The tiny grid as it is: no pooling, no autocorrelation.
     ClassifierParams::default()
+        .pool(1)
+        .autocorrelation(0)
         .hidden(&[16])
         .epochs(4)
         .patterns_per_epoch(256)

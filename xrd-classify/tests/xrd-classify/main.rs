@@ -8,4 +8,5 @@
 
 mod classify;
 mod persist;
+mod shipped;
 mod synthetic;

@@ -20,7 +20,11 @@ fn small_file() -> Vec<u8> {
     Classifier::from_networks(
         Grid::new(10.0, 1.0, 6).unwrap(),
         vec![net.clone(), net],
-        ClassifierConfig::default(),
+        ClassifierConfig {
+            pool: 1,
+            autocorrelation: 0,
+            ..ClassifierConfig::default()
+        },
     )
     .unwrap()
     .to_safetensors()

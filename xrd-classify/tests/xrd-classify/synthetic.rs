@@ -37,6 +37,8 @@ fn classify_synthetic_source_is_reproducible() {
 fn classify_trains_on_synthetic_crystals() {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
     let model = Classifier::params()
+        .pool(2)
+        .autocorrelation(16)
         .hidden(&[8])
         .epochs(2)
         .patterns_per_epoch(24)
@@ -46,6 +48,7 @@ fn classify_trains_on_synthetic_crystals() {
         .fit(&tiny(), &mut rng, |_: &Progress| {})
         .unwrap();
     assert_eq!(model.grid().len(), 300);
+    assert_eq!(model.members()[0].inputs(), 150 + 16);
     assert_eq!(model.history()[0].validation_accuracy.len(), 2);
 }
 
