@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use ndarray::Array2;
-use xrd_interp::evaluate::{EvalConfig, evaluate};
+use xrd_interp::{EvalConfig, evaluate};
 use xrd_io::Dataset;
 use xrd_sim::builtin::BuiltinParams;
 

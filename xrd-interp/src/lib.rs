@@ -6,7 +6,7 @@ mod baseline;
 mod compare;
 mod composition;
 mod error;
-pub mod evaluate;
+mod evaluation;
 mod generator;
 mod model;
 mod regressor;
@@ -15,7 +15,9 @@ pub use baseline::{BRACKET_TOLERANCE, Bracket, LinearBlend, NearestMean};
 pub use compare::{CompareParams, Comparison, clean, compare};
 pub use composition::{KnownCompositions, SAME_COMPOSITION, composition_groups, same_composition};
 pub use error::{Error, Result};
-pub use evaluate::{EvalConfig, EvalTable, evaluate};
+pub use evaluation::{
+    EvalConfig, EvalProgress, EvalRow, EvalTable, METRICS, Method, Reference, evaluate,
+};
 pub use generator::{
     Anchors, DEFAULT_SUPPORT_FACTOR, Generated, Generator, GeneratorParams, SweepStep,
 };

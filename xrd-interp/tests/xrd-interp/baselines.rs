@@ -5,11 +5,11 @@ use crate::common;
 
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
-use xrd_interp::evaluate::{EvalConfig, Method, Reference, evaluate};
 use xrd_interp::{
     CompareParams, Error, LinearBlend, NearestMean, PatternModel, RegressorConfig, compare,
     same_composition,
 };
+use xrd_interp::{EvalConfig, Method, Reference, evaluate};
 
 const TIGHT: f64 = 1e-12;
 
