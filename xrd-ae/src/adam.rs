@@ -69,13 +69,7 @@ impl Default for Adam {
     }
 }
 
-impl xrd_io::ParamGuard for Adam {
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(Error => Adam);
 
 impl Adam {
     /// Validates the hyper-parameters.

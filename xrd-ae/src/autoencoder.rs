@@ -55,13 +55,7 @@ impl Default for AutoencoderConfig {
     }
 }
 
-impl xrd_io::ParamGuard for AutoencoderConfig {
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(Error => AutoencoderConfig);
 
 impl AutoencoderConfig {
     /// Validates every field.
@@ -233,13 +227,7 @@ impl<F> Default for AutoencoderParams<F> {
     }
 }
 
-impl<F: Float> xrd_io::ParamGuard for AutoencoderParams<F> {
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(Error => [F: Float] AutoencoderParams<F>);
 
 impl<F: Float> AutoencoderParams<F> {
     /// Builder from a whole configuration.

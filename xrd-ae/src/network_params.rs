@@ -49,13 +49,7 @@ impl Default for NetworkConfig {
     }
 }
 
-impl xrd_io::ParamGuard for NetworkConfig {
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(Error => NetworkConfig);
 
 impl NetworkConfig {
     /// Validates every field: at least one layer, no layer of 0 units, dropout rates in `[0, 1)`,
@@ -109,13 +103,7 @@ impl<F> Default for NetworkParams<F> {
     }
 }
 
-impl<F: Float> xrd_io::ParamGuard for NetworkParams<F> {
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(Error => [F: Float] NetworkParams<F>);
 
 impl<F: Float> NetworkParams<F> {
     /// Builder from a whole configuration.

@@ -43,13 +43,7 @@ impl Default for PcaParams {
     }
 }
 
-impl xrd_io::ParamGuard for PcaParams {
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(Error => PcaParams);
 
 impl PcaParams {
     /// Sets the number of components.

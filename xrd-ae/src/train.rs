@@ -53,13 +53,7 @@ impl Default for TrainConfig {
     }
 }
 
-impl xrd_io::ParamGuard for TrainConfig {
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(Error => TrainConfig);
 
 impl TrainConfig {
     /// Validates every field.

@@ -150,13 +150,7 @@ impl Default for ClassifierConfig {
     }
 }
 
-impl xrd_io::ParamGuard for ClassifierConfig {
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(Error => ClassifierConfig);
 
 impl ClassifierConfig {
     /// Validates every field.
@@ -208,13 +202,7 @@ pub struct ClassifierParams {
     pub(crate) config: ClassifierConfig,
 }
 
-impl xrd_io::ParamGuard for ClassifierParams {
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(Error => ClassifierParams);
 
 impl ClassifierParams {
     /// Builder from a whole configuration.

@@ -105,13 +105,7 @@ impl Default for CompareParams {
     }
 }
 
-impl xrd_io::ParamGuard for CompareParams {
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(Error => CompareParams);
 
 impl CompareParams {
     /// Validates every field.

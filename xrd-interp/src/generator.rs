@@ -76,13 +76,7 @@ impl Default for GeneratorParams {
     }
 }
 
-impl xrd_io::ParamGuard for GeneratorParams {
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(Error => GeneratorParams);
 
 impl GeneratorParams {
     /// Sets the triangle-estimator parameters.

@@ -40,13 +40,7 @@ impl Default for RegressorConfig {
     }
 }
 
-impl xrd_io::ParamGuard for RegressorConfig {
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(Error => RegressorConfig);
 
 impl RegressorConfig {
     /// Validates every field.

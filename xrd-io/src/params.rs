@@ -75,6 +75,52 @@ pub trait ParamGuard: Sized {
     }
 }
 
+/// Implements [`ParamGuard`] for parameter types whose inherent `check(&self) -> Result<(), E>`
+/// is the validation — the form every parameter type of the workspace has, so each implements
+/// the trait in one line. Generic types put their parameters in brackets first.
+///
+/// ```
+/// #[derive(Debug)]
+/// struct Window(usize);
+///
+/// impl Window {
+///     fn check(&self) -> Result<(), String> {
+///         if self.0 > 0 { Ok(()) } else { Err("window must be > 0".into()) }
+///     }
+/// }
+///
+/// struct Scaled<T>(T);
+///
+/// impl<T: Copy + Into<f64>> Scaled<T> {
+///     fn check(&self) -> Result<(), String> {
+///         if self.0.into().is_finite() { Ok(()) } else { Err("scale must be finite".into()) }
+///     }
+/// }
+///
+/// xrd_io::param_guard!(String => Window);
+/// xrd_io::param_guard!(String => [T: Copy + Into<f64>] Scaled<T>);
+///
+/// use xrd_io::ParamGuard;
+/// assert!(Window(0).into_checked().is_err());
+/// assert_eq!(Window(3).into_checked().map(|w| w.0), Ok(3));
+/// assert!(Scaled(f64::NAN).into_checked().is_err());
+/// ```
+#[macro_export]
+macro_rules! param_guard {
+    ($error:ty => [$($generics:tt)*] $ty:ty) => {
+        impl<$($generics)*> $crate::params::ParamGuard for $ty {
+            type Error = $error;
+
+            fn check_ref(&self) -> ::core::result::Result<(), $error> {
+                self.check()
+            }
+        }
+    };
+    ($error:ty => $ty:ty) => {
+        $crate::param_guard!($error => [] $ty);
+    };
+}
+
 /// Parameters that passed [`ParamGuard::check_ref`]; read them through `Deref`. Built only by
 /// [`ParamGuard::into_checked`], so a `&Checked<P>` is a proof that `P` is valid.
 #[derive(Debug, Clone, PartialEq)]

@@ -58,13 +58,7 @@ impl Default for PeakParams {
     }
 }
 
-impl crate::ParamGuard for PeakParams {
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+crate::param_guard!(Error => PeakParams);
 
 impl PeakParams {
     /// Minimum peak height as a fraction of the pattern's maximum, in [0, 1]. Default 0.1 (the

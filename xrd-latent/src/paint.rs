@@ -29,13 +29,7 @@ pub struct PaintGrid {
     pub ny: usize,
 }
 
-impl xrd_io::ParamGuard for PaintGrid {
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(Error => PaintGrid);
 
 impl PaintGrid {
     /// A checked grid over `x = [x_min, x_max]`, `y = [y_min, y_max]`.

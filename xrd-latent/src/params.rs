@@ -75,13 +75,7 @@ impl Default for TriangleParams {
     }
 }
 
-impl xrd_io::ParamGuard for TriangleParams {
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(Error => TriangleParams);
 
 impl TriangleParams {
     /// Number `k` of nearest known points among which an enclosing triangle is sought when the

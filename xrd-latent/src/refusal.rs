@@ -73,13 +73,7 @@ impl<F> Refusal<F> {
     }
 }
 
-impl xrd_io::ParamGuard for RefusalPolicy {
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(Error => RefusalPolicy);
 
 impl RefusalPolicy {
     /// A policy refusing outside points and points farther than `max_distance`.
@@ -277,13 +271,7 @@ impl Default for RefusalCalibration {
     }
 }
 
-impl xrd_io::ParamGuard for RefusalCalibration {
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(Error => RefusalCalibration);
 
 impl RefusalCalibration {
     /// Sets the quantile.

@@ -142,13 +142,7 @@ impl Default for RelevanceParams {
     }
 }
 
-impl xrd_io::ParamGuard for RelevanceParams {
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(Error => RelevanceParams);
 
 impl RelevanceParams {
     /// Width Δ of a masked window.

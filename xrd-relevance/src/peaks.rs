@@ -56,13 +56,7 @@ impl Default for PeakRelevanceParams {
     }
 }
 
-impl xrd_io::ParamGuard for PeakRelevanceParams {
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(Error => PeakRelevanceParams);
 
 impl PeakRelevanceParams {
     /// Peak search thresholds (default: xrd-io's defaults, peaks of at least 10 % of the maximum).

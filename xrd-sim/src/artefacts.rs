@@ -76,13 +76,7 @@ impl Background {
     }
 }
 
-impl xrd_io::ParamGuard for Artefacts {
-    type Error = crate::Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(crate::Error => Artefacts);
 
 impl Artefacts {
     /// Validates the recipe.

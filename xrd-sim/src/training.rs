@@ -190,13 +190,7 @@ impl Default for TrainingPatternParams {
     }
 }
 
-impl xrd_io::ParamGuard for TrainingPatternParams {
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(Error => TrainingPatternParams);
 
 impl TrainingPatternParams {
     /// Defaults: 2θ 5.00…89.99° in 0.01° steps (8,500 points, the grid of the RRUFF set),

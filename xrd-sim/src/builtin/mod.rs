@@ -318,13 +318,7 @@ struct Config {
     y: f64,
 }
 
-impl xrd_io::ParamGuard for BuiltinParams {
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(Error => BuiltinParams);
 
 impl BuiltinParams {
     /// Validates every parameter.

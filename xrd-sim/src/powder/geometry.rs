@@ -19,13 +19,7 @@ pub struct Geometry {
     pub radius: f64,
 }
 
-impl xrd_io::ParamGuard for Geometry {
-    type Error = crate::Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(crate::Error => Geometry);
 
 impl Geometry {
     /// No shift at all (R = 240 mm, a common goniometer).

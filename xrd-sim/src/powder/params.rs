@@ -115,13 +115,7 @@ impl Default for PowderParams {
     }
 }
 
-impl xrd_io::ParamGuard for PowderParams {
-    type Error = crate::Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(crate::Error => PowderParams);
 
 impl PowderParams {
     /// Defaults: Cu Kα₁, 2θ 0–90°, Waasmaier–Kirfel, Debye–Waller on, no f′/f″, no

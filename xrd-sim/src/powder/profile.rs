@@ -64,13 +64,7 @@ pub struct Profile {
     pub window: f64,
 }
 
-impl xrd_io::ParamGuard for Profile {
-    type Error = crate::Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(crate::Error => Profile);
 
 impl Profile {
     /// Gaussian with a fixed FWHM (degrees).

@@ -18,13 +18,7 @@ pub struct MarchDollase {
     pub r: f64,
 }
 
-impl xrd_io::ParamGuard for MarchDollase {
-    type Error = crate::Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(crate::Error => MarchDollase);
 
 impl MarchDollase {
     /// Validates direction and r.

@@ -233,13 +233,7 @@ impl Default for SyntheticCrystalParams {
     }
 }
 
-impl xrd_io::ParamGuard for SyntheticCrystalParams {
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<()> {
-        self.check()
-    }
-}
+xrd_io::param_guard!(Error => SyntheticCrystalParams);
 
 impl SyntheticCrystalParams {
     /// The defaults: at most 48 atoms in the conventional cell, 4 Wyckoff sites and 3 elements,
