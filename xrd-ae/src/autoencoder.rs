@@ -11,7 +11,7 @@ use xrd_io::Float;
 use crate::dense::check_input;
 use crate::history::History;
 use crate::train::{Progress, TrainConfig, fit_layers};
-use crate::{Activation, Adam, Dense, EarlyStopping, Error, Init, Loss, Network, Result};
+use crate::{Activation, Dense, Error, Init, Loss, Network, Result};
 
 /// Number of input points of the paper's patterns (2θ = 0…119.99°, step 0.01°).
 pub const PAPER_INPUTS: usize = 11_900;
@@ -268,53 +268,7 @@ impl<F: Float> AutoencoderParams<F> {
         self
     }
 
-    /// Initialisation.
-    pub fn init(mut self, init: Init) -> Self {
-        self.config.init = init;
-        self
-    }
-
-    /// Reconstruction loss.
-    pub fn loss(mut self, loss: Loss) -> Self {
-        self.config.loss = loss;
-        self
-    }
-
-    /// The whole training configuration.
-    pub fn train(mut self, train: TrainConfig) -> Self {
-        self.config.train = train;
-        self
-    }
-
-    /// Minibatch size.
-    pub fn batch_size(mut self, n: usize) -> Self {
-        self.config.train.batch_size = n;
-        self
-    }
-
-    /// Number of epochs.
-    pub fn epochs(mut self, n: usize) -> Self {
-        self.config.train.epochs = n;
-        self
-    }
-
-    /// Fraction of rows held out for validation.
-    pub fn validation_fraction(mut self, f: f64) -> Self {
-        self.config.train.validation_fraction = f;
-        self
-    }
-
-    /// Enables early stopping.
-    pub fn early_stopping(mut self, es: EarlyStopping) -> Self {
-        self.config.train.early_stopping = Some(es);
-        self
-    }
-
-    /// The optimiser.
-    pub fn optimizer(mut self, adam: Adam) -> Self {
-        self.config.train.optimizer = adam;
-        self
-    }
+    crate::train::training_setters!();
 
     /// The configuration so far.
     pub fn config(&self) -> &AutoencoderConfig {

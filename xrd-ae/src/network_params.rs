@@ -9,7 +9,7 @@ use xrd_io::Float;
 
 use crate::dense::check_input;
 use crate::train::{Progress, TrainConfig, fit_layers};
-use crate::{Activation, Adam, Dense, EarlyStopping, Error, Init, Loss, Network, Result};
+use crate::{Activation, Dense, Error, Init, Loss, Network, Result};
 
 /// One layer of a [`NetworkParams`] network: its width, activation and dropout.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -135,53 +135,7 @@ impl<F: Float> NetworkParams<F> {
         self
     }
 
-    /// Sets the initialisation.
-    pub fn init(mut self, init: Init) -> Self {
-        self.config.init = init;
-        self
-    }
-
-    /// Sets the loss.
-    pub fn loss(mut self, loss: Loss) -> Self {
-        self.config.loss = loss;
-        self
-    }
-
-    /// Sets the whole training configuration.
-    pub fn train(mut self, train: TrainConfig) -> Self {
-        self.config.train = train;
-        self
-    }
-
-    /// Sets the minibatch size.
-    pub fn batch_size(mut self, n: usize) -> Self {
-        self.config.train.batch_size = n;
-        self
-    }
-
-    /// Sets the number of epochs.
-    pub fn epochs(mut self, n: usize) -> Self {
-        self.config.train.epochs = n;
-        self
-    }
-
-    /// Sets the validation fraction.
-    pub fn validation_fraction(mut self, f: f64) -> Self {
-        self.config.train.validation_fraction = f;
-        self
-    }
-
-    /// Enables early stopping.
-    pub fn early_stopping(mut self, es: EarlyStopping) -> Self {
-        self.config.train.early_stopping = Some(es);
-        self
-    }
-
-    /// Sets the optimiser.
-    pub fn optimizer(mut self, adam: Adam) -> Self {
-        self.config.train.optimizer = adam;
-        self
-    }
+    crate::train::training_setters!();
 
     /// The configuration so far.
     pub fn config(&self) -> &NetworkConfig {

@@ -55,6 +55,63 @@ impl Default for TrainConfig {
 
 xrd_io::param_guard!(Error => TrainConfig);
 
+/// The setters shared by the params types whose configuration holds `init`, `loss` and a
+/// [`TrainConfig`] as `train` (the network and the autoencoder), written once; expanded inside
+/// each type's `impl` block so they stay inherent methods.
+macro_rules! training_setters {
+    () => {
+        /// Sets the weight initialisation (default [`Init::Torch`](crate::Init::Torch)).
+        pub fn init(mut self, init: crate::Init) -> Self {
+            self.config.init = init;
+            self
+        }
+
+        /// Sets the loss (default [`Loss::Mse`](crate::Loss::Mse)).
+        pub fn loss(mut self, loss: crate::Loss) -> Self {
+            self.config.loss = loss;
+            self
+        }
+
+        /// Sets the whole training configuration (default
+        /// [`TrainConfig::default`](crate::TrainConfig)).
+        pub fn train(mut self, train: crate::TrainConfig) -> Self {
+            self.config.train = train;
+            self
+        }
+
+        /// Sets the minibatch size (default 10).
+        pub fn batch_size(mut self, n: usize) -> Self {
+            self.config.train.batch_size = n;
+            self
+        }
+
+        /// Sets the number of epochs (default 1000).
+        pub fn epochs(mut self, n: usize) -> Self {
+            self.config.train.epochs = n;
+            self
+        }
+
+        /// Sets the fraction of rows held out for validation (default 0.1).
+        pub fn validation_fraction(mut self, f: f64) -> Self {
+            self.config.train.validation_fraction = f;
+            self
+        }
+
+        /// Enables early stopping (default off).
+        pub fn early_stopping(mut self, es: crate::EarlyStopping) -> Self {
+            self.config.train.early_stopping = Some(es);
+            self
+        }
+
+        /// Sets the optimiser (default [`Adam::default`](crate::Adam::default)).
+        pub fn optimizer(mut self, adam: crate::Adam) -> Self {
+            self.config.train.optimizer = adam;
+            self
+        }
+    };
+}
+pub(crate) use training_setters;
+
 impl TrainConfig {
     /// Validates every field.
     pub fn check(&self) -> Result<()> {
