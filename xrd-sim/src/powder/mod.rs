@@ -1,6 +1,7 @@
 //! Powder diffraction: reflections, structure factors, peak lists and profiles.
 
 mod geometry;
+mod kernels;
 mod params;
 mod peaks;
 mod profile;

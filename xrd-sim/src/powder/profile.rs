@@ -228,11 +228,16 @@ impl Profile {
                 r *= c;
             }
         }
-        if eta > 0.0 {
-            for (i, o) in out.iter_mut().enumerate().take(hi + 1).skip(lo) {
-                let dx = grid.x(i) - center;
-                *o += eta * lnorm / (1.0 + (dx / gamma).powi(2));
-            }
+        if eta > 0.0 && lo <= hi {
+            super::kernels::add_lorentzian(
+                &mut out[lo..=hi],
+                lo,
+                start,
+                step,
+                center,
+                gamma,
+                eta * lnorm,
+            );
         }
     }
 }
