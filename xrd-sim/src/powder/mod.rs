@@ -211,7 +211,7 @@ impl Simulator {
                 let gd = crate::lattice::dot(g, d);
                 intensity *= t.weight(gd * gd / (r.g * r.g * d2));
             }
-            let key = (two_theta / p.merge_tolerance).round() as i64;
+            let key = crate::rounding::round_to_i64(two_theta / p.merge_tolerance);
             match peaks.last_mut() {
                 Some(pk) if key == last_key => {
                     pk.intensity += intensity;
