@@ -52,6 +52,9 @@ struct Reflection {
 /// Calculations that would enumerate more reflections than this are refused.
 const MAX_REFLECTIONS: f64 = 2e8;
 
+/// Slots of the f₀ cache of one row scan (a training crystal has a few hundred distinct |g|).
+const FACTOR_CACHE_SLOTS: usize = 1024;
+
 /// Reflection lists longer than this are computed and sorted in parallel.
 const PARALLEL_FROM: usize = 20_000;
 
@@ -130,7 +133,46 @@ impl PhaseTables {
 struct RowScratch {
     are: Vec<f64>,
     aim: Vec<f64>,
-    f0: Vec<f64>,
+    factors: FactorCache,
+}
+
+/// f₀ of each species and the Debye–Waller factor of each group at recently seen s, in a
+/// direct-mapped table keyed by the bits of s: most reflections share |g| (to the bit) with a
+/// symmetry-equivalent one, and the values are the same functions of the same s.
+#[derive(Default)]
+struct FactorCache {
+    keys: Vec<u64>,
+    values: Vec<f64>,
+    stride: usize,
+}
+
+impl FactorCache {
+    /// No valid s (positive and finite) has these bits.
+    const EMPTY: u64 = u64::MAX;
+
+    fn new(slots: usize, stride: usize) -> Self {
+        // At least two slots: the hash shifts by 64 − log₂(slots) < 64.
+        let slots = slots.max(2).next_power_of_two();
+        Self {
+            keys: vec![Self::EMPTY; slots],
+            values: vec![0.0; slots * stride],
+            stride,
+        }
+    }
+
+    /// The values at s, computed by `fill` on a miss.
+    fn get(&mut self, s: f64, fill: impl FnOnce(&mut [f64])) -> &[f64] {
+        let bits = s.to_bits();
+        // Fibonacci hashing onto the power-of-two table.
+        let shift = 64 - self.keys.len().trailing_zeros();
+        let slot = (bits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize;
+        let values = &mut self.values[slot * self.stride..(slot + 1) * self.stride];
+        if self.keys[slot] != bits {
+            fill(values);
+            self.keys[slot] = bits;
+        }
+        values
+    }
 }
 
 /// Sites grouped by scatterer: one f(s) per group and reflection.
@@ -202,10 +244,18 @@ impl Simulator {
         let mut last_key = i64::MIN;
         // The largest Miller indices of the peak being merged (compared as integers).
         let mut largest = [i32::MIN; 3];
+        // Angles and LP depend on |g| alone; equivalent reflections (same |g| to the bit) are
+        // neighbours in the sorted list and reuse them.
+        let mut last_g = None;
+        let (mut two_theta, mut lp) = (0.0, 0.0);
         for r in &refl {
-            let theta = (lambda * r.g / 2.0).clamp(-1.0, 1.0).asin();
-            let two_theta = 2.0 * theta.to_degrees();
-            let mut intensity = r.f2 * p.lorentz_polarisation(theta);
+            if last_g != Some(r.g.to_bits()) {
+                let theta = (lambda * r.g / 2.0).clamp(-1.0, 1.0).asin();
+                two_theta = 2.0 * theta.to_degrees();
+                lp = p.lorentz_polarisation(theta);
+                last_g = Some(r.g.to_bits());
+            }
+            let mut intensity = r.f2 * lp;
             if let Some((t, d, d2)) = preferred {
                 let g = to_cart(r.hkl);
                 let gd = crate::lattice::dot(g, d);
@@ -400,7 +450,14 @@ impl Simulator {
         let anomalous = groups.iter().any(|g| g.f2 != 0.0);
         let ng = groups.len();
         let row = |h: i32, out: &mut Vec<Reflection>, scratch: &mut RowScratch| {
-            let RowScratch { are, aim, f0 } = scratch;
+            let RowScratch {
+                are,
+                aim,
+                factors: cache,
+            } = scratch;
+            if cache.keys.is_empty() {
+                *cache = FactorCache::new(FACTOR_CACHE_SLOTS, factors.len() + ng);
+            }
             let kstart = if h == 0 { 0 } else { -lim[1] };
             for k in kstart..=lim[1] {
                 let (hf, kf) = (f64::from(h), f64::from(k));
@@ -453,14 +510,23 @@ impl Simulator {
                         continue;
                     }
                     let s = gn / 2.0;
-                    f0.clear();
-                    f0.extend(factors.iter().map(|&gi| match &groups[gi].table {
-                        Some(t) => t.at(s),
-                        None => groups[gi].factor.f0(s),
-                    }));
+                    // f₀ per species, then the Debye–Waller factor per group.
+                    let values = cache.get(s, |v| {
+                        let (f0, dw) = v.split_at_mut(factors.len());
+                        for (f, &gi) in f0.iter_mut().zip(&factors) {
+                            *f = match &groups[gi].table {
+                                Some(t) => t.at(s),
+                                None => groups[gi].factor.f0(s),
+                            };
+                        }
+                        for (d, g) in dw.iter_mut().zip(&groups) {
+                            *d = if g.b > 0.0 { (-g.b * s * s).exp() } else { 1.0 };
+                        }
+                    });
+                    let (f0, dws) = values.split_at(factors.len());
                     let (mut fr, mut fi, mut mr, mut mi) = (0.0, 0.0, 0.0, 0.0);
                     for (gi, g) in groups.iter().enumerate() {
-                        let dw = if g.b > 0.0 { (-g.b * s * s).exp() } else { 1.0 };
+                        let dw = dws[gi];
                         let (a, b) = ((f0[factor_of[gi]] + g.f1) * dw, g.f2 * dw);
                         let (x, y) = (are[gi * nl + li], aim[gi * nl + li]);
                         // F(g) = Σ (a + ib)(x + iy); F(−g) = Σ (a + ib)(x − iy)
@@ -565,6 +631,28 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn the_factor_cache_returns_what_was_computed_for_the_same_s() {
+        let mut cache = FactorCache::new(1, 2);
+        let mut calls = 0;
+        let mut get = |s: f64| {
+            cache
+                .get(s, |v| {
+                    calls += 1;
+                    v.copy_from_slice(&[s, 2.0 * s]);
+                })
+                .to_vec()
+        };
+        // Many values through two slots: every answer is that of its own s.
+        for i in 0..100 {
+            let s = 0.01 * f64::from(i % 17) + 0.001;
+            assert_eq!(get(s), vec![s, 2.0 * s]);
+            assert_eq!(get(s), vec![s, 2.0 * s]);
+        }
+        // The second of each pair of calls was a hit.
+        assert_eq!(calls, 100);
     }
 
     #[test]
