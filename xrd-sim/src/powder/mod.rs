@@ -86,8 +86,8 @@ impl F0Table {
 /// exp(2πi n x) for n in −lim..=lim along each axis, one table per distinct coordinate (the
 /// atoms of an orbit share most of their coordinates up to sign and shifts).
 struct PhaseTables {
-    /// Per axis, the tables of the distinct coordinates along it.
-    axes: [Vec<Vec<(f64, f64)>>; 3],
+    /// Per axis, the tables (cos, sin) of the distinct coordinates along it.
+    axes: [Vec<(Vec<f64>, Vec<f64>)>; 3],
     /// Per group, each atom's occupancy and its table along each axis.
     atoms: Vec<Vec<(f64, [usize; 3])>>,
 }
@@ -95,7 +95,7 @@ struct PhaseTables {
 impl PhaseTables {
     fn new(groups: &[Group], lim: [i32; 3]) -> Self {
         let mut keys: [Vec<u64>; 3] = Default::default();
-        let mut axes: [Vec<Vec<(f64, f64)>>; 3] = Default::default();
+        let mut axes: [Vec<(Vec<f64>, Vec<f64>)>; 3] = Default::default();
         let atoms = groups
             .iter()
             .map(|g| {
@@ -115,7 +115,7 @@ impl PhaseTables {
                                             * (f64::from(n) * r[ax]).rem_euclid(1.0);
                                         (ph.cos(), ph.sin())
                                     })
-                                    .collect(),
+                                    .unzip(),
                             );
                             axes[ax].len() - 1
                         });
@@ -490,15 +490,16 @@ impl Simulator {
                         &mut aim[gi * nl..(gi + 1) * nl],
                     );
                     for &(occ, t) in atoms {
-                        let (xr, xi) = phases.axes[0][t[0]][(h + lim[0]) as usize];
-                        let (yr, yi) = phases.axes[1][t[1]][(k + lim[1]) as usize];
+                        let at = |ax: usize, n: i32| {
+                            let (c, s) = &phases.axes[ax][t[ax]];
+                            let i = (n + lim[ax]) as usize;
+                            (c[i], s[i])
+                        };
+                        let ((xr, xi), (yr, yi)) = (at(0, h), at(1, k));
                         let (pr, pi) = (occ * (xr * yr - xi * yi), occ * (xr * yi + xi * yr));
-                        let zs =
-                            &phases.axes[2][t[2]][(l0 + lim[2]) as usize..=(l1 + lim[2]) as usize];
-                        for ((r, i), &(zr, zi)) in re.iter_mut().zip(im.iter_mut()).zip(zs) {
-                            *r += pr * zr - pi * zi;
-                            *i += pr * zi + pi * zr;
-                        }
+                        let (zr, zi) = &phases.axes[2][t[2]];
+                        let ls = (l0 + lim[2]) as usize..=(l1 + lim[2]) as usize;
+                        kernels::add_phases(re, im, (pr, pi), &zr[ls.clone()], &zi[ls]);
                     }
                 }
                 for li in 0..nl {
