@@ -124,41 +124,54 @@ fn pseudo_voigt(
         height / (1.0 + t * t)
     };
     // No run, or an empty one: the Lorentzian alone.
-    let (from, to, mut g, mut r, c) = match gauss {
+    // The run as `from..end`.
+    let (from, end, mut g, mut r, c) = match gauss {
         Some(run) if run.from <= run.to && run.to < out.len() => {
-            (run.from, run.to, run.g, run.r, run.c)
+            (run.from, run.to + 1, run.g, run.r, run.c)
         }
         _ => (out.len(), out.len(), 0.0, 0.0, 0.0),
     };
-    let mut chunks = out.chunks_exact_mut(LANES);
-    let mut base = 0;
+    let (head, rest) = out.split_at_mut(from);
+    let (both, tail) = rest.split_at_mut(end - from);
+    lorentz_only(head, first, &point);
+    // Both parts: the Lorentzian values of a group of points as one vector, then point by point
+    // the next value of the serial recurrence and the Lorentzian value.
+    let mut chunks = both.chunks_exact_mut(LANES);
+    let mut i = (first + from) as f64;
     for chunk in &mut chunks {
-        let i = (first + base) as f64;
         let v: [f64; LANES] = std::array::from_fn(|j| point(i + j as f64));
-        if base + LANES <= from || base > to {
-            for (o, v) in chunk.iter_mut().zip(v) {
-                *o += v;
-            }
-        } else {
-            for (j, (o, v)) in chunk.iter_mut().zip(v).enumerate() {
-                if (from..=to).contains(&(base + j)) {
-                    *o += g;
-                    g *= r;
-                    r *= c;
-                }
-                *o += v;
-            }
-        }
-        base += LANES;
-    }
-    for (j, o) in chunks.into_remainder().iter_mut().enumerate() {
-        let k = base + j;
-        if (from..=to).contains(&k) {
+        for (o, v) in chunk.iter_mut().zip(v) {
             *o += g;
             g *= r;
             r *= c;
+            *o += v;
         }
-        *o += point((first + k) as f64);
+        i += LANES as f64;
+    }
+    for (j, o) in chunks.into_remainder().iter_mut().enumerate() {
+        *o += g;
+        g *= r;
+        r *= c;
+        *o += point(i + j as f64);
+    }
+    lorentz_only(tail, first + end, &point);
+}
+
+/// Adds `point(i)` to `out[k]`, i = `first` + k, a group of points at a time. A function, not
+/// a closure, so that it inlines into (and is vectorised with) the AVX2 build.
+#[inline(always)]
+fn lorentz_only(out: &mut [f64], first: usize, point: &impl Fn(f64) -> f64) {
+    let mut chunks = out.chunks_exact_mut(LANES);
+    let mut i = first as f64;
+    for chunk in &mut chunks {
+        let v: [f64; LANES] = std::array::from_fn(|j| point(i + j as f64));
+        for (o, v) in chunk.iter_mut().zip(v) {
+            *o += v;
+        }
+        i += LANES as f64;
+    }
+    for (j, o) in chunks.into_remainder().iter_mut().enumerate() {
+        *o += point(i + j as f64);
     }
 }
 

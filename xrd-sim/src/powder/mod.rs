@@ -574,11 +574,49 @@ impl Simulator {
         // Small lists (a training pattern's) sort faster on one thread than split across tasks.
         if refl.len() > PARALLEL_FROM {
             refl.par_sort_unstable_by_key(key);
+            Ok(refl)
         } else {
-            refl.sort_unstable_by_key(key);
+            Ok(bucket_sort(refl, gmin, gmax, key))
         }
-        Ok(refl)
     }
+}
+
+/// Sorts reflections by `key`, whose first component orders like |g| ∈ [`gmin`, `gmax`]: a
+/// distribution into about one bucket per reflection by |g| (the bucket index never decreases
+/// with |g|), then a sort of each small bucket. The same order as one sort by `key`, in linear
+/// rather than n log n time.
+fn bucket_sort<K: Ord>(
+    refl: Vec<Reflection>,
+    gmin: f64,
+    gmax: f64,
+    key: impl Fn(&Reflection) -> K + Copy,
+) -> Vec<Reflection> {
+    let n = refl.len();
+    let scale = n as f64 / (gmax - gmin);
+    if n < 2 || !(scale.is_finite() && scale > 0.0) {
+        let mut refl = refl;
+        refl.sort_unstable_by_key(key);
+        return refl;
+    }
+    let bucket = |r: &Reflection| (((r.g - gmin) * scale).max(0.0) as usize).min(n - 1);
+    let mut start = vec![0usize; n + 1];
+    for r in &refl {
+        start[bucket(r) + 1] += 1;
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut next = start.clone();
+    let mut out = refl.clone();
+    for r in refl {
+        let b = bucket(&r);
+        out[next[b]] = r;
+        next[b] += 1;
+    }
+    for w in start.windows(2) {
+        out[w[0]..w[1]].sort_unstable_by_key(key);
+    }
+    out
 }
 
 #[cfg(test)]
