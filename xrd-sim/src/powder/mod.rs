@@ -673,6 +673,34 @@ mod tests {
     }
 
     #[test]
+    fn the_bucket_sort_gives_the_order_of_one_sort() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for n in [0, 1, 2, 5, 100, 3000] {
+            // Few distinct |g| (many ties broken by hkl), the ends of the range included.
+            let (gmin, gmax) = (0.05, 0.9);
+            let refl: Vec<Reflection> = (0..n)
+                .map(|_| Reflection {
+                    hkl: [0, 1, 2].map(|_| next(21) as i32 - 10),
+                    g: gmin + (gmax - gmin) * next(41) as f64 / 40.0,
+                    f2: next(1000) as f64,
+                })
+                .collect();
+            let key = |r: &Reflection| (r.g.to_bits(), std::cmp::Reverse(r.hkl));
+            let mut want = refl.clone();
+            want.sort_by_key(key);
+            let got = bucket_sort(refl, gmin, gmax, key);
+            let keys = |v: &[Reflection]| v.iter().map(key).collect::<Vec<_>>();
+            assert_eq!(keys(&got), keys(&want), "{n}");
+        }
+    }
+
+    #[test]
     fn the_factor_cache_returns_what_was_computed_for_the_same_s() {
         let mut cache = FactorCache::new(1, 2);
         let mut calls = 0;
