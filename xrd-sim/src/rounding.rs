@@ -22,24 +22,26 @@ pub(crate) fn nearest_integer(x: f64) -> f64 {
 /// `x.floor()`, bit for bit (the sign of zero included).
 #[inline]
 pub(crate) fn floor(x: f64) -> f64 {
-    // NaN, ±∞, ±0 and integers beyond 2⁵² are their own floor.
-    if !(x.abs() < EXACT_CAST) || x == 0.0 {
-        return x.floor();
+    // NaN, ±∞, ±0 and integers beyond 2⁵² are left to the library (their own floor).
+    if x.abs() < EXACT_CAST && x != 0.0 {
+        let t = (x as i64) as f64; // toward zero
+        if t > x { t - 1.0 } else { t }
+    } else {
+        x.floor()
     }
-    let t = (x as i64) as f64; // toward zero
-    if t > x { t - 1.0 } else { t }
 }
 
 /// `x.round() as i64` (halves away from zero), exactly.
 #[inline]
 pub(crate) fn round_to_i64(x: f64) -> i64 {
-    if !(x.abs() < EXACT_CAST) {
-        return x.round() as i64;
+    if x.abs() < EXACT_CAST {
+        let t = x as i64; // toward zero
+        // Exact: x and t have the same sign and |x| < |t| + 1 ≤ 2|t| (or t = 0).
+        let frac = x - t as f64;
+        t + i64::from(frac >= 0.5) - i64::from(frac <= -0.5)
+    } else {
+        x.round() as i64
     }
-    let t = x as i64; // toward zero
-    // Exact: x and t have the same sign and |x| < |t| + 1 ≤ 2|t| (or t = 0).
-    let frac = x - t as f64;
-    t + i64::from(frac >= 0.5) - i64::from(frac <= -0.5)
 }
 
 #[cfg(test)]
