@@ -4,12 +4,14 @@
 //! profile of it, the reduced-grid CIF round trip, building the whole 150-pattern data set, and
 //! the classifier's training patterns: 1,000 random crystals of uniformly drawn space groups
 //! simulated on the 8,500-point RRUFF grid with every artefact (target ≥ 2,000 patterns/s).
+//! `XRD_BENCH_CPU=1` also prints the process CPU time per batch (see `xrd_benches::cpu_time`).
 
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use xrd_benches::cpu_time;
 use xrd_io::Grid;
 use xrd_sim::builtin::BuiltinParams;
 use xrd_sim::{
@@ -71,12 +73,16 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("xrd_sim");
     g.sample_size(10).measurement_time(Duration::from_secs(40));
     let training = TrainingPatternParams::new();
+    cpu_time("training batch 1000", || training.batch(1, 0, 1000).ok());
     g.bench_function("training_batch_1000", |b| {
         b.iter(|| black_box(training.batch(black_box(1), 0, 1000).ok()))
     });
     // The same without moyo's check of each crystal (some labels then wrong): its cost.
     let unchecked =
         TrainingPatternParams::new().crystal(SyntheticCrystalParams::new().check_symmetry(None));
+    cpu_time("training batch 1000, unchecked", || {
+        unchecked.batch(1, 0, 1000).ok()
+    });
     g.bench_function("training_batch_1000_unchecked", |b| {
         b.iter(|| black_box(unchecked.batch(black_box(1), 0, 1000).ok()))
     });

@@ -17,3 +17,44 @@ pub fn paint_known_points(n: usize) -> (ndarray::Array2<f64>, ndarray::Array2<f6
     }
     (pts, vals)
 }
+
+/// CPU seconds used by this process so far (user + system, from `/proc/self/stat` in clock ticks
+/// of 1/100 s, Linux), or `None` elsewhere.
+pub fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// With `XRD_BENCH_CPU=1`: the process CPU time per call of `f` over at least 3 s of calls — a
+/// measure that a loaded machine disturbs much less than wall time (compare with the reference
+/// scripts' `process CPU time`, with one thread on both sides: `RAYON_NUM_THREADS=1`,
+/// `--threads 1`).
+pub fn cpu_time<T>(name: &str, mut f: impl FnMut() -> T) {
+    if std::env::var_os("XRD_BENCH_CPU").is_none() {
+        return;
+    }
+    let Some(start) = cpu_seconds() else {
+        return;
+    };
+    let mut calls = 0u32;
+    let mut used = 0.0;
+    while used < 3.0 {
+        std::hint::black_box(f());
+        calls += 1;
+        used = cpu_seconds().unwrap_or(start) - start;
+    }
+    eprintln!(
+        "{name}: process CPU time {:.2} ms per call ({calls} calls, {} threads)",
+        1e3 * used / f64::from(calls),
+        rayon_threads()
+    );
+}
+
+/// The size of rayon's pool as `RAYON_NUM_THREADS` sets it (0: one per core).
+pub fn rayon_threads() -> String {
+    std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "all".into())
+}

@@ -4,6 +4,7 @@
 
 mod detect;
 mod error;
+mod rounding;
 
 pub mod cif;
 pub mod element;

@@ -395,21 +395,25 @@ impl TrainingPatternParams {
     pub fn batch(&self, seed: u64, first_index: u64, n: usize) -> Result<TrainingBatch> {
         self.check()?;
         let grid = self.grid_spec()?;
-        let items: Vec<(Vec<f32>, u8)> = (0..n as u64)
-            .into_par_iter()
-            .map(|i| {
-                self.make(seed, first_index.wrapping_add(i), &grid)
-                    .map(|p| (p.intensities, p.space_group))
-            })
-            .collect::<Result<_>>()?;
         let mut patterns = Array2::<f32>::zeros((n, grid.len()));
-        let mut space_group = Vec::with_capacity(n);
-        let mut crystal_system = Vec::with_capacity(n);
-        for (mut row, (y, sg)) in patterns.rows_mut().into_iter().zip(items) {
-            row.assign(&ndarray::ArrayView1::from(&y[..]));
-            space_group.push(sg);
-            crystal_system.push(CrystalSystem::from_space_group(sg)?);
-        }
+        // Each row is written in place; one f64 buffer per rayon job is reused across its rows.
+        let space_group: Vec<u8> = match patterns.as_slice_mut() {
+            Some(rows) if n > 0 => rows
+                .par_chunks_mut(grid.len())
+                .enumerate()
+                .map_init(Vec::new, |scratch, (i, row)| {
+                    let mut rng = item_rng(seed, first_index.wrapping_add(i as u64));
+                    let sg = self.draw_space_group(&mut rng);
+                    self.make_of(sg, &mut rng, &grid, scratch, row)?;
+                    Ok(sg)
+                })
+                .collect::<Result<_>>()?,
+            _ => Vec::new(),
+        };
+        let crystal_system = space_group
+            .iter()
+            .map(|&sg| CrystalSystem::from_space_group(sg))
+            .collect::<Result<_>>()?;
         Ok(TrainingBatch {
             patterns,
             space_group,
@@ -445,7 +449,7 @@ impl TrainingPatternParams {
         // The draw of `make` is made and ignored, so that the rest of the item's stream is the
         // one `pattern` uses.
         let _ = rng.random::<f64>();
-        self.make_of(space_group, &mut rng, &self.grid_spec()?)
+        self.pattern_of_group(space_group, &mut rng, &self.grid_spec()?)
     }
 
     /// The pattern of a given crystal as a training pattern of the stream `seed` would look:
@@ -463,23 +467,46 @@ impl TrainingPatternParams {
         index: u64,
     ) -> Result<Vec<f32>> {
         self.check()?;
+        let grid = self.grid_spec()?;
         let mut rng = item_rng(seed, index);
-        self.simulate(structure, &self.grid_spec()?, &mut rng)
+        let mut out = vec![0.0; grid.len()];
+        self.simulate(structure, &grid, &mut rng, &mut Vec::new(), &mut out)?;
+        Ok(out)
     }
 
     fn make(&self, seed: u64, index: u64, grid: &Grid) -> Result<TrainingPattern> {
         let mut rng = item_rng(seed, index);
         // The group is drawn once, so failures never bias the label distribution.
         let sg = self.draw_space_group(&mut rng);
-        self.make_of(sg, &mut rng, grid)
+        self.pattern_of_group(sg, &mut rng, grid)
     }
 
-    fn make_of(
+    /// The pattern and crystal of group `sg` from the item generator `rng`.
+    fn pattern_of_group(
         &self,
         sg: u8,
         rng: &mut Xoshiro256PlusPlus,
         grid: &Grid,
     ) -> Result<TrainingPattern> {
+        let mut intensities = vec![0.0; grid.len()];
+        let structure = self.make_of(sg, rng, grid, &mut Vec::new(), &mut intensities)?;
+        Ok(TrainingPattern {
+            intensities,
+            space_group: sg,
+            structure,
+        })
+    }
+
+    /// Writes the pattern of a crystal of group `sg` into `out` (one value per grid point) and
+    /// returns the crystal; `scratch` is a reusable buffer.
+    fn make_of(
+        &self,
+        sg: u8,
+        rng: &mut Xoshiro256PlusPlus,
+        grid: &Grid,
+        scratch: &mut Vec<f64>,
+        out: &mut [f32],
+    ) -> Result<Structure> {
         let mut last = Error::NoReflections(grid.start(), grid.end());
         for _ in 0..ITEM_TRIES {
             let structure = match self.crystal.generate(sg, rng) {
@@ -490,14 +517,8 @@ impl TrainingPatternParams {
                 }
                 Err(e) => return Err(e),
             };
-            match self.simulate(&structure, grid, rng) {
-                Ok(intensities) => {
-                    return Ok(TrainingPattern {
-                        intensities,
-                        space_group: sg,
-                        structure,
-                    });
-                }
+            match self.simulate(&structure, grid, rng, scratch, out) {
+                Ok(()) => return Ok(structure),
                 Err(e @ Error::NoReflections(..)) => last = e,
                 Err(e) => return Err(e),
             }
@@ -522,13 +543,16 @@ impl TrainingPatternParams {
             .map_or(1, |(n, _)| *n)
     }
 
-    /// The pattern of one crystal: texture, peaks, profile, geometry, artefacts.
+    /// The pattern of one crystal (texture, peaks, profile, geometry, artefacts) into `out`, one
+    /// value per grid point; `y` is a reusable buffer.
     fn simulate<R: Rng + ?Sized>(
         &self,
         structure: &Structure,
         grid: &Grid,
         rng: &mut R,
-    ) -> Result<Vec<f32>> {
+        y: &mut Vec<f64>,
+        out: &mut [f32],
+    ) -> Result<()> {
         let lo = (grid.start() - PEAK_MARGIN).max(0.0);
         let hi = (grid.end() + PEAK_MARGIN).min(179.0);
         let sim = Simulator::new(
@@ -566,27 +590,34 @@ impl TrainingPatternParams {
             radius: self.goniometer_radius,
         };
         let peaks = sim.peaks_textured(structure, &texture)?;
-        let mut y = sim.render_with(&peaks, grid, &profile, &geometry)?;
-        scale_to_max_one(&mut y).ok_or(Error::NoReflections(grid.start(), grid.end()))?;
-        if let Some(a) = &self.artefacts {
-            a.apply(&mut y, rng)?;
-            scale_to_max_one(&mut y).ok_or(Error::NoReflections(grid.start(), grid.end()))?;
+        y.clear();
+        y.resize(grid.len(), 0.0);
+        sim.render_into(&peaks, grid, &profile, &geometry, y)?;
+        let none = || Error::NoReflections(grid.start(), grid.end());
+        let inv = inverse_max(y).ok_or_else(none)?;
+        for v in y.iter_mut() {
+            *v *= inv;
         }
-        Ok(y.into_iter().map(|v| v as f32).collect())
+        if let Some(a) = &self.artefacts {
+            a.apply(y, rng)?;
+        }
+        let inv = if self.artefacts.is_some() {
+            inverse_max(y).ok_or_else(none)?
+        } else {
+            1.0
+        };
+        // Scaled (again) and rounded to f32 in one pass: y·inv as before, then the cast.
+        for (o, v) in out.iter_mut().zip(y.iter()) {
+            *o = (v * inv) as f32;
+        }
+        Ok(())
     }
 }
 
-/// Divides by the maximum; `None` if it is not positive and finite.
-fn scale_to_max_one(y: &mut [f64]) -> Option<()> {
+/// 1 / the maximum; `None` if the maximum is not positive and finite.
+fn inverse_max(y: &[f64]) -> Option<f64> {
     let max = y.iter().copied().fold(0.0, f64::max);
-    if !(max.is_finite() && max > 0.0) {
-        return None;
-    }
-    let inv = 1.0 / max;
-    for v in y.iter_mut() {
-        *v *= inv;
-    }
-    Some(())
+    (max.is_finite() && max > 0.0).then(|| 1.0 / max)
 }
 
 fn uniform<R: Rng + ?Sized>(rng: &mut R, (lo, hi): (f64, f64)) -> f64 {

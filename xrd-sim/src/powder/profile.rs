@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use xrd_io::Grid;
 
+use super::kernels::{self, GaussRun};
 use crate::Result;
 use crate::error::invalid;
 
@@ -205,28 +206,65 @@ impl Profile {
             Shape::Lorentzian => 1.0,
             Shape::PseudoVoigt { eta } => eta,
         };
-        if eta < 1.0 {
-            // exp(−(d + iΔ)²/2σ²) by the recurrence gᵢ₊₁ = gᵢ rᵢ, rᵢ₊₁ = rᵢ c with
-            // c = exp(−Δ²/σ²): three exponentials per peak instead of one per point.
-            // Beyond 6 FWHM a Gaussian is below e⁻⁹⁹ of its peak: the recurrence starts there.
+        // exp(−(d + iΔ)²/2σ²) by the recurrence gᵢ₊₁ = gᵢ rᵢ, rᵢ₊₁ = rᵢ c with
+        // c = exp(−Δ²/σ²): three exponentials per peak instead of one per point.
+        // Beyond 6 FWHM a Gaussian is below e⁻⁹⁹ of its peak: the recurrence starts there.
+        let gauss = || {
             let gh = self.window.min(6.0) * fwhm;
             let glo = (((center - gh - start) / step).floor().max(0.0) as usize).max(lo);
             let ghi = (((center + gh - start) / step).ceil().max(0.0) as usize).min(hi);
             let d0 = grid.x(glo) - center;
-            let mut g = (1.0 - eta) * gnorm * (-d0 * d0 * inv2s2).exp();
-            let mut r = (-(2.0 * d0 * step + step * step) * inv2s2).exp();
-            let c = (-2.0 * step * step * inv2s2).exp();
-            for o in out.iter_mut().take(ghi + 1).skip(glo) {
+            GaussRun {
+                from: glo,
+                to: ghi,
+                g: (1.0 - eta) * gnorm * (-d0 * d0 * inv2s2).exp(),
+                r: (-(2.0 * d0 * step + step * step) * inv2s2).exp(),
+                c: (-2.0 * step * step * inv2s2).exp(),
+            }
+        };
+        let lorentz = |out: &mut [f64], run: Option<GaussRun>| {
+            if lo > hi {
+                return;
+            }
+            let window = &mut out[lo..=hi];
+            match run {
+                Some(run) => kernels::add_pseudo_voigt(
+                    window,
+                    lo,
+                    start,
+                    step,
+                    center,
+                    gamma,
+                    eta * lnorm,
+                    GaussRun {
+                        from: run.from - lo,
+                        to: run.to.wrapping_sub(lo),
+                        ..run
+                    },
+                ),
+                None => {
+                    kernels::add_lorentzian(window, lo, start, step, center, gamma, eta * lnorm)
+                }
+            }
+        };
+        if eta <= 0.0 {
+            let GaussRun {
+                from,
+                to,
+                mut g,
+                mut r,
+                c,
+            } = gauss();
+            for o in out.iter_mut().take(to + 1).skip(from) {
                 *o += g;
                 g *= r;
                 r *= c;
             }
-        }
-        if eta > 0.0 {
-            for (i, o) in out.iter_mut().enumerate().take(hi + 1).skip(lo) {
-                let dx = grid.x(i) - center;
-                *o += eta * lnorm / (1.0 + (dx / gamma).powi(2));
-            }
+        } else if eta < 1.0 {
+            // Both parts in one pass, point by point in the order Gaussian, Lorentzian.
+            lorentz(out, Some(gauss()));
+        } else {
+            lorentz(out, None);
         }
     }
 }

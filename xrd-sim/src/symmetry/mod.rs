@@ -8,6 +8,5 @@ mod space_group;
 mod symop;
 
 pub use crystal_system::CrystalSystem;
-pub(crate) use space_group::nearest_integer;
 pub use space_group::{SpaceGroup, WyckoffPosition};
 pub use symop::SymOp;

@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 use moyo::data::{HallSymbol, Setting, hall_symbol_entry, iter_wyckoff_positions_from_hall_number};
 
 use super::{CrystalSystem, SymOp};
+use crate::rounding::{floor, nearest_integer};
 use crate::{Error, Result};
 
 /// Number of Hall symbols (settings) in moyo's table.
@@ -211,15 +212,33 @@ impl SpaceGroup {
     /// The distinct images of `frac` under every operation, wrapped into [0, 1).
     pub fn orbit(&self, frac: [f64; 3]) -> Vec<[f64; 3]> {
         let mut out: Vec<[f64; 3]> = Vec::with_capacity(self.operations.len());
+        // The points so far sorted by their first coordinate, so that only those whose first
+        // coordinate is within (twice) the tolerance of p's, modulo 1, are compared in full.
+        let mut by_x: Vec<(f64, usize)> = Vec::with_capacity(self.operations.len());
+        let same = |p: &[f64; 3], q: &[f64; 3]| {
+            (0..3).all(|k| {
+                let d = p[k] - q[k];
+                (d - nearest_integer(d)).abs() < ORBIT_TOLERANCE
+            })
+        };
+        let window = 2.0 * ORBIT_TOLERANCE;
         for op in &self.operations {
             let p = op.apply(frac).map(wrap);
-            let seen = out.iter().any(|q| {
-                (0..3).all(|k| {
-                    let d = p[k] - q[k];
-                    (d - nearest_integer(d)).abs() < ORBIT_TOLERANCE
-                })
-            });
+            let x = p[0];
+            let near = |lo: f64, hi: f64| {
+                let first = by_x.partition_point(|&(q, _)| q < lo);
+                by_x[first..]
+                    .iter()
+                    .take_while(|&&(q, _)| q <= hi)
+                    .any(|&(_, i)| same(&p, &out[i]))
+            };
+            // Coordinates lie in [0, 1): near 0 and near 1 are neighbours.
+            let seen = near(x - window, x + window)
+                || (x < window && near(1.0 - window, 1.0))
+                || (x > 1.0 - window && near(0.0, window));
             if !seen {
+                let at = by_x.partition_point(|&(q, _)| q < x);
+                by_x.insert(at, (x, out.len()));
                 out.push(p);
             }
         }
@@ -227,23 +246,9 @@ impl SpaceGroup {
     }
 }
 
-/// The integer nearest to x (halves up) for |x| < 2³⁰, by a float-to-integer cast: without
-/// SSE4.1 in the baseline target `f64::round` is a libm call, and this is in the innermost loops
-/// of orbits and distance checks. Larger |x| (never a coordinate difference) fall back to
-/// `round`.
-#[inline]
-pub(crate) fn nearest_integer(x: f64) -> f64 {
-    const OFFSET: f64 = 1_073_741_824.0; // 2³⁰
-    if x.abs() < OFFSET {
-        ((x + OFFSET + 0.5) as i64) as f64 - OFFSET
-    } else {
-        x.round()
-    }
-}
-
 /// x mod 1 in [0, 1).
 pub(crate) fn wrap(x: f64) -> f64 {
-    let y = x - x.floor();
+    let y = x - floor(x);
     if y >= 1.0 { 0.0 } else { y }
 }
 
@@ -377,16 +382,6 @@ mod tests {
         assert!(SpaceGroup::new(0).is_err() && SpaceGroup::new(231).is_err());
         assert!(SpaceGroup::from_hall_number(531).is_err());
         assert!(SpaceGroup::from_hall_number(0).is_err());
-    }
-
-    #[test]
-    fn nearest_integer_agrees_with_round() {
-        for x in [
-            -2.7, -1.5, -0.5000001, -0.4999, -0.0, 0.0, 0.3, 0.5, 0.7, 1.5, 2.4999, 1e9,
-        ] {
-            assert_eq!(nearest_integer(x), (x + 0.5f64).floor(), "{x}");
-        }
-        assert_eq!(nearest_integer(1e12 + 0.3), 1e12);
     }
 
     #[test]

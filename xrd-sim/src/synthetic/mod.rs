@@ -53,6 +53,10 @@ use crate::{Error, Result};
 /// second try does, the third does not, …).
 const FORCE_GENERAL_AFTER: usize = 1;
 
+/// Factor on the squared minimum distance beyond which a periodic image is not measured in
+/// the distance check (a lower bound on its distance exceeds the minimum by this factor).
+const PRUNE_MARGIN: f64 = 1.001;
+
 /// Element weights of [`default_elements`]: symbol and relative weight.
 ///
 /// Hand-set by us to resemble how often elements occur in inorganic crystal structures (oxygen
@@ -654,23 +658,39 @@ impl SyntheticCrystalParams {
         r: f64,
     ) -> bool {
         let m = lattice.matrix();
+        // Squared spacings of the lattice planes normal to each reciprocal axis: an image at
+        // fractional offset f is at least |f_a| times that spacing away (f_a = c · a*_a).
+        let spacing2 = lattice
+            .reciprocal()
+            .map(|r| 1.0 / crate::lattice::dot(r, r));
         let too_close = |p: &[f64; 3], q: &[f64; 3], dmin: f64, same: bool| {
             let d: [f64; 3] = std::array::from_fn(|k| {
                 let x = p[k] - q[k];
-                x - crate::symmetry::nearest_integer(x)
+                x - crate::rounding::nearest_integer(x)
             });
             let d2min = dmin * dmin;
+            // Images beyond this bound along one axis are farther than dmin with a wide margin
+            // for rounding: skipping them changes no answer, only saves their distances.
+            let far = |a: usize, f: f64| f * f * spacing2[a] >= d2min * PRUNE_MARGIN;
             for i in -1..=1 {
+                let f0 = d[0] + f64::from(i);
+                if far(0, f0) {
+                    continue;
+                }
                 for j in -1..=1 {
+                    let f1 = d[1] + f64::from(j);
+                    if far(1, f1) {
+                        continue;
+                    }
                     for k in -1..=1 {
                         if same && i == 0 && j == 0 && k == 0 {
                             continue;
                         }
-                        let f = [
-                            d[0] + f64::from(i),
-                            d[1] + f64::from(j),
-                            d[2] + f64::from(k),
-                        ];
+                        let f2 = d[2] + f64::from(k);
+                        if far(2, f2) {
+                            continue;
+                        }
+                        let f = [f0, f1, f2];
                         let c: [f64; 3] = std::array::from_fn(|a| {
                             f[0] * m[0][a] + f[1] * m[1][a] + f[2] * m[2][a]
                         });

@@ -12,3 +12,4 @@ mod oracle;
 mod poscar;
 mod real_tio2;
 mod symmetry;
+mod training_stream;
