@@ -461,6 +461,18 @@ impl<F: Float> TriangleEstimator<F> {
         distance: F,
     ) -> Core<F> {
         let order = paper_labels(tri.map(|i| self.point(i)), p);
+        Self::labelled_by(order, tri, l, kind, distance)
+    }
+
+    /// [`labelled`](Self::labelled) with the labelling `order` already known.
+    #[inline]
+    pub(crate) fn labelled_by(
+        order: [usize; 3],
+        tri: [u32; 3],
+        l: [F; 3],
+        kind: EstimateKind<F>,
+        distance: F,
+    ) -> Core<F> {
         let mut w = order.map(|k| l[k]);
         if kind.is_inside() && w.iter().any(|&x| x < F::zero()) {
             w = w.map(|x| x.max(F::zero()));

@@ -82,7 +82,7 @@ pub(crate) fn enclosing<F: Float>(
 pub(crate) fn paper_labels<F: Float>(v: [[F; 2]; 3], p: [F; 2]) -> [usize; 3] {
     let mut best = [0, 1, 2];
     let mut best_score = F::neg_infinity();
-    for order in [[0, 1, 2], [1, 0, 2], [2, 0, 1]] {
+    for order in LABELLINGS {
         let a = v[order[0]];
         let ap = sub(p, a);
         let score = dot(sub(v[order[1]], a), ap).min(dot(sub(v[order[2]], a), ap));
@@ -92,6 +92,73 @@ pub(crate) fn paper_labels<F: Float>(v: [[F; 2]; 3], p: [F; 2]) -> [usize; 3] {
         }
     }
     best
+}
+
+/// The labellings [`paper_labels`] tries, in its order: the vertex taken as A first.
+const LABELLINGS: [[usize; 3]; 3] = [[0, 1, 2], [1, 0, 2], [2, 0, 1]];
+
+/// One triangle with what [`barycentric`] and [`paper_labels`] compute before they look at the
+/// query point, for many queries (a painted tile): the answers are theirs, bit for bit, since
+/// the same operations run on the same values.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FixedTriangle<F> {
+    a: [F; 2],
+    ab: [F; 2],
+    ac: [F; 2],
+    det: F,
+    /// Not degenerate (else [`barycentric`] gives `None`).
+    proper: bool,
+    /// Per labelling of [`LABELLINGS`]: the vertex A and the edges AB, AC.
+    labels: [[[F; 2]; 3]; 3],
+}
+
+impl<F: Float> FixedTriangle<F> {
+    pub(crate) fn new(v: [[F; 2]; 3], collinear: F) -> Self {
+        let [a, b, c] = v;
+        let (ab, ac, bc) = (sub(b, a), sub(c, a), sub(c, b));
+        let det = cross(ab, ac);
+        let longest = dot(ab, ab).max(dot(ac, ac)).max(dot(bc, bc));
+        let labels = LABELLINGS.map(|o| {
+            let a = v[o[0]];
+            [a, sub(v[o[1]], a), sub(v[o[2]], a)]
+        });
+        Self {
+            a,
+            ab,
+            ac,
+            det,
+            proper: det.abs() > collinear * longest,
+            labels,
+        }
+    }
+
+    /// [`barycentric`] of `p`.
+    #[inline]
+    pub(crate) fn barycentric(&self, p: [F; 2]) -> Option<[F; 3]> {
+        if !self.proper {
+            return None;
+        }
+        let ap = sub(p, self.a);
+        let s = cross(ap, self.ac) / self.det;
+        let t = cross(self.ab, ap) / self.det;
+        Some([F::one() - s - t, s, t])
+    }
+
+    /// [`paper_labels`] of `p`.
+    #[inline]
+    pub(crate) fn labels(&self, p: [F; 2]) -> [usize; 3] {
+        let mut best = LABELLINGS[0];
+        let mut best_score = F::neg_infinity();
+        for (order, [a, ab, ac]) in LABELLINGS.iter().zip(&self.labels) {
+            let ap = sub(p, *a);
+            let score = dot(*ab, ap).min(dot(*ac, ap));
+            if score > best_score {
+                best_score = score;
+                best = *order;
+            }
+        }
+        best
+    }
 }
 
 /// Whether `p` lies clearly outside the convex hull of `pts` (angular gap around `p`
@@ -217,6 +284,27 @@ mod tests {
             let m = [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0];
             let full = barycentric(a, b, c, m, 1e-10).filter(|l| l.iter().all(|&x| x >= -1e-9));
             assert_eq!(enclosing(a, b, c, m, 1e-10, 1e-9), full);
+        }
+    }
+
+    #[test]
+    fn fixed_triangles_answer_bit_for_bit() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(31);
+        let bits = |l: Option<[f64; 3]>| l.map(|l| l.map(f64::to_bits));
+        for k in 0..4000 {
+            let mut pt = || [rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0)];
+            let mut v = [pt(), pt(), pt()];
+            if k % 4 == 0 {
+                v[2] = [v[0][0] + v[1][0], v[0][1] + v[1][1]].map(|x: f64| x / 2.0); // collinear
+            }
+            let fixed = FixedTriangle::new(v, 1e-10);
+            for _ in 0..5 {
+                let p = [rng.random_range(-2.0..2.0), rng.random_range(-2.0..2.0)];
+                let want = barycentric(v[0], v[1], v[2], p, 1e-10);
+                assert_eq!(bits(fixed.barycentric(p)), bits(want));
+                assert_eq!(fixed.labels(p), paper_labels(v, p));
+            }
         }
     }
 

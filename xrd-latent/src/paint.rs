@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use xrd_io::Float;
 
 use crate::estimator::{Core, Scratch};
-use crate::geometry::{barycentric, enclosing};
+use crate::geometry::{FixedTriangle, barycentric, enclosing};
 use crate::tile::{IN, MAX_TABLE, OUT, TileGeometry};
 use crate::{Error, EstimateKind, OutsideRule, RefusalPolicy, Result, TriangleEstimator};
 
@@ -264,6 +264,11 @@ struct TilePainter<'a, F: Float> {
     search_score: i32,
     /// Scratch list of the triangles not proven out.
     tris: Vec<(u8, u8, u8, u8, F)>,
+    /// Whether the tile is [`apart`](TileGeometry::apart), once asked.
+    apart: Option<bool>,
+    /// The three nearest of the last pixel (candidate positions, in order) and their
+    /// triangle, prepared for the paper's test.
+    three: Option<([u32; 3], FixedTriangle<F>)>,
 }
 
 /// A fast answer from a triangle of the k nearest: with the same `c + 1` nearest points in
@@ -300,6 +305,8 @@ impl<'a, F: Float> TilePainter<'a, F> {
             memos: Vec::new(),
             tris: Vec::new(),
             search_score: 0,
+            apart: None,
+            three: None,
         }
     }
 
@@ -344,6 +351,8 @@ impl<'a, F: Float> TilePainter<'a, F> {
         self.pre.clear();
         self.memos.clear();
         self.search_score = 0;
+        self.apart = None;
+        self.three = None;
         // Beyond MAX_TABLE candidates (dense clusters) the proofs' O(n³) cost outweighs them.
         self.fast = self.est.get_params().get_outside() == OutsideRule::Nearest
             && (3..=MAX_TABLE).contains(&n);
@@ -429,20 +438,20 @@ impl<'a, F: Float> TilePainter<'a, F> {
 
     /// The answer from a remembered triangle search whose nearest points this pixel shares
     /// (see [`Memo`]), called once the three nearest (in `pre`) are known not to accept the
-    /// pixel: `None` when no memo applies, `Some(None)` when one applies but cannot settle it.
-    fn recall(&self, p: [F; 2]) -> Option<Option<Core<F>>> {
+    /// pixel: `None` when no memo applies or the one that applies cannot settle it.
+    fn recall(&self, p: [F; 2]) -> Option<Core<F>> {
         let (d2, ids, xy) = (&self.d2, &self.ids, &self.xy);
-        let memo = self
-            .memos
-            .iter()
-            .find(|m| m.pre[..3] == self.pre[..3] && Self::is_prefix(d2, ids, &m.pre))?;
+        let memo = self.memos.iter().find(|m| {
+            (m.pre[0], m.pre[1], m.pre[2]) == (self.pre[0], self.pre[1], self.pre[2])
+                && Self::is_prefix(d2, ids, &m.pre)
+        })?;
         let est = self.est;
         let (collinear, tol) = (est.collinear_tolerance(), est.edge_tolerance());
         let min3 = |l: [F; 3]| l[0].min(l[1]).min(l[2]);
         let pre = &memo.pre;
         let d2_0 = d2[pre[0] as usize];
         if d2_0 == F::zero() {
-            return Some(None);
+            return None;
         }
         let v = |r: usize| xy[pre[r] as usize];
         let c = pre.len() - 1;
@@ -461,26 +470,21 @@ impl<'a, F: Float> TilePainter<'a, F> {
                 Some(l)
             };
             if r < c {
-                return Some(None); // a lower rank accepts it now
+                return None; // a lower rank accepts it now
             }
             let spread = d2[pre[a] as usize] + d2[pre[b] as usize];
             if best.is_none_or(|(_, _, s, _)| spread < s) {
                 best = Some((a, b, spread, found));
             }
         }
-        let Some((a, b, _, found)) = best else {
-            return Some(None);
-        };
+        let (a, b, _, found) = best?;
         if !proven_in {
-            return Some(None); // only the cone test could tell
+            return None; // only the cone test could tell
         }
-        let l = match found.or_else(|| barycentric(v(a), v(b), v(c), p, collinear)) {
-            Some(l) => l,
-            None => return Some(None),
-        };
+        let l = found.or_else(|| barycentric(v(a), v(b), v(c), p, collinear))?;
         let tri = [a, b, c].map(|r| ids[pre[r] as usize]);
         let kind = EstimateKind::InsideKNearest;
-        Some(Some(est.labelled(tri, l, p, kind, d2_0.sqrt())))
+        Some(est.labelled(tri, l, p, kind, d2_0.sqrt()))
     }
 
     /// The answer of [`TriangleEstimator::decide`] with all k nearest, when the tile's
@@ -513,15 +517,21 @@ impl<'a, F: Float> TilePainter<'a, F> {
             return None;
         }
         let distance = self.d2[first].sqrt();
-        let [r0, r1, r2] = [0, 1, 2].map(|r| self.pre[r] as usize);
-        let tri3 = [self.ids[r0], self.ids[r1], self.ids[r2]];
-        if let Some(l) = barycentric(self.xy[r0], self.xy[r1], self.xy[r2], p, collinear)
+        let pos = [self.pre[0], self.pre[1], self.pre[2]];
+        let tri3 = pos.map(|e| self.ids[e as usize]);
+        if self.three.as_ref().is_none_or(|t| t.0 != pos) {
+            let v = pos.map(|e| self.xy[e as usize]);
+            self.three = Some((pos, FixedTriangle::new(v, collinear)));
+        }
+        let (_, three) = self.three.as_ref()?;
+        if let Some(l) = three.barycentric(p)
             && min3(l) >= neg_tol
         {
-            return Some(est.labelled(tri3, l, p, EstimateKind::Inside, distance));
-        }
-        if let Some(found) = self.recall(p) {
-            return found;
+            let order = three.labels(p);
+            let kind = EstimateKind::Inside;
+            return Some(TriangleEstimator::labelled_by(
+                order, tri3, l, kind, distance,
+            ));
         }
         let outside = Core {
             tri: tri3,
@@ -529,7 +539,13 @@ impl<'a, F: Float> TilePainter<'a, F> {
             kind: EstimateKind::Outside { distance },
             distance,
         };
-        if self.geo.apart(&self.xy) {
+        if self.apart == Some(true) {
+            return Some(outside);
+        }
+        if let Some(found) = self.recall(p) {
+            return Some(found);
+        }
+        if *self.apart.get_or_insert_with(|| self.geo.apart(&self.xy)) {
             return Some(outside);
         }
         if self.search_score <= GIVE_UP {

@@ -230,10 +230,7 @@ impl<F: Float> TileGeometry<F> {
 
     fn flat_enough(&mut self, pts: &[[F; 2]]) -> bool {
         if self.flat_ok.is_none() {
-            let ok = self.flattest(pts).is_some_and(|q| {
-                ROUNDING * F::epsilon().as_f64() * q * (1.0 + q) < APART_MARGIN / 4.0
-            });
-            self.flat_ok = Some(ok);
+            self.flat_ok = Some(self.none_too_flat(pts));
         }
         self.flat_ok == Some(true)
     }
@@ -283,14 +280,22 @@ impl<F: Float> TileGeometry<F> {
         self.sep = Some(Separation { need, dirs, tile });
     }
 
-    /// The largest `q = D² / |det|` over the proper triangles of `pts` (degenerate ones,
-    /// which every order rejects, are skipped); `None` when one is too close to call.
-    fn flattest(&self, pts: &[[F; 2]]) -> Option<f64> {
-        let d2 = self.diameter2(pts).as_f64();
+    /// Whether every proper triangle of `pts` keeps `ROUNDING·ε·q·(1 + q) < APART_MARGIN / 4`
+    /// with `q = D² / |det|` (D: diameter of tile and points), so that rounding cannot undo
+    /// the separation margin; degenerate triangles, which every order rejects, are skipped.
+    /// Checked as `D² < q_max·(|det| − slack)` against the largest admissible q, with no
+    /// division, stopping at the first triangle too flat or too close to call.
+    fn none_too_flat(&self, pts: &[[F; 2]]) -> bool {
         let eps = F::epsilon().as_f64();
+        // q² + q < K; the root is shrunk a little against the rounding of this formula.
+        let k = APART_MARGIN / (4.0 * ROUNDING * eps);
+        let q_max = (-1.0 + (1.0 + 4.0 * k).sqrt()) / 2.0 * (1.0 - 1e-6);
+        if q_max.is_nan() || q_max <= 1.0 {
+            return false;
+        }
+        let d2 = self.diameter2(pts).as_f64();
         let coll = self.collinear.as_f64();
         let p: Vec<[f64; 2]> = pts.iter().map(|q| [q[0].as_f64(), q[1].as_f64()]).collect();
-        let mut worst: f64 = 1.0;
         for c in 2..p.len() {
             for b in 1..c {
                 let cb = sub(p[c], p[b]);
@@ -304,14 +309,15 @@ impl<F: Float> TileGeometry<F> {
                     if det + slack <= coll * longest {
                         continue;
                     }
-                    if det.is_nan() || det <= slack {
-                        return None;
+                    // (Also false for NaN and for `det ≤ slack`, too close to call.)
+                    let ok = d2 < q_max * (det - slack);
+                    if !ok {
+                        return false;
                     }
-                    worst = worst.max(d2 / (det - slack));
                 }
             }
         }
-        Some(worst)
+        true
     }
 }
 
@@ -426,6 +432,63 @@ mod tests {
             seen[IN as usize] > 100 && seen[OUT as usize] > 100 && seen[MIXED as usize] > 100,
             "{seen:?}"
         );
+    }
+
+    /// The direct form of [`TileGeometry::none_too_flat`]'s bound: the largest q, then the
+    /// test on it.
+    fn flat_reference(geo: &TileGeometry<f64>, pts: &[[f64; 2]]) -> bool {
+        let d2 = geo.diameter2(pts);
+        let mut worst: f64 = 1.0;
+        for c in 2..pts.len() {
+            for b in 1..c {
+                for a in 0..b {
+                    let (ab, ac, bc) = (
+                        sub(pts[b], pts[a]),
+                        sub(pts[c], pts[a]),
+                        sub(pts[c], pts[b]),
+                    );
+                    let det = cross(ab, ac).abs();
+                    let longest = dot(ab, ab).max(dot(ac, ac)).max(dot(bc, bc));
+                    let slack = 32.0 * f64::EPSILON * longest;
+                    if det + slack <= geo.collinear * longest {
+                        continue;
+                    }
+                    if det.is_nan() || det <= slack {
+                        return false;
+                    }
+                    worst = worst.max(d2 / (det - slack));
+                }
+            }
+        }
+        ROUNDING * f64::EPSILON * worst * (1.0 + worst) < APART_MARGIN / 4.0
+    }
+
+    #[test]
+    fn flatness_check_matches_its_direct_form() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(17);
+        let mut geo = TileGeometry::new(1e-10, 1e-9);
+        let (mut flat, mut fine) = (0, 0);
+        for case in 0..2000 {
+            let n = rng.random_range(3..10);
+            let mut pts: Vec<[f64; 2]> = (0..n).map(|_| [rng.random(), rng.random()]).collect();
+            // A nearly collinear triple, of a flatness around the bound's limit (q ≈ 1e5-1e6).
+            if case % 2 == 0 {
+                let t: f64 = rng.random();
+                let off = 10f64.powf(rng.random_range(-8.0..-3.0));
+                pts[2] = [
+                    pts[0][0] + t * (pts[1][0] - pts[0][0]) + off,
+                    pts[0][1] + t * (pts[1][1] - pts[0][1]),
+                ];
+            }
+            geo.reset([0.4, 0.4], [0.41, 0.41], n);
+            let (got, want) = (geo.none_too_flat(&pts), flat_reference(&geo, &pts));
+            // Never more lenient; stricter only by the 1e-6 shrink of q_max.
+            assert!(!got || want, "{pts:?}");
+            assert_eq!(got, want, "{pts:?}");
+            flat += usize::from(!want);
+            fine += usize::from(want);
+        }
+        assert!(flat > 100 && fine > 100, "{flat} {fine}");
     }
 
     #[test]
