@@ -8,53 +8,6 @@
 /// Points handled together (one AVX2 register of f64).
 const LANES: usize = 4;
 
-/// Adds `height / (1 + ((x_i − center) / gamma)²)` to `out[k]`, where x_i = `start` + i · `step`
-/// (the grid's formula) and i = `first` + k: the Lorentzian part of a peak.
-pub(crate) fn add_lorentzian(
-    out: &mut [f64],
-    first: usize,
-    start: f64,
-    step: f64,
-    center: f64,
-    gamma: f64,
-    height: f64,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above); the function is safe code.
-        unsafe { lorentzian_avx2(out, first, start, step, center, gamma, height) };
-        return;
-    }
-    lorentzian(out, first, start, step, center, gamma, height);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn lorentzian_avx2(
-    out: &mut [f64],
-    first: usize,
-    start: f64,
-    step: f64,
-    center: f64,
-    gamma: f64,
-    height: f64,
-) {
-    lorentzian(out, first, start, step, center, gamma, height);
-}
-
-#[inline(always)]
-fn lorentzian(
-    out: &mut [f64],
-    first: usize,
-    start: f64,
-    step: f64,
-    center: f64,
-    gamma: f64,
-    height: f64,
-) {
-    pseudo_voigt(out, first, start, step, center, gamma, height, None);
-}
-
 /// The Gaussian part of a peak as the recurrence of `Profile::add`: at the points `from..=to`
 /// of the window, add `g`, then `g ← g·r`, `r ← r·c`.
 #[derive(Debug, Clone, Copy)]
@@ -67,9 +20,11 @@ pub(crate) struct GaussRun {
 }
 
 /// A pseudo-Voigt peak in one pass over its window: at each point `out[k] += gauss_k` (inside
-/// the run) and then `out[k] += lorentz_k`, the order of the former two passes. The Gaussian
-/// recurrence is serial; the Lorentzian values of each group of points are computed as vectors
-/// while it runs.
+/// the run) and then `out[k] += lorentz_k`, the order of the former two passes, where
+/// `lorentz_k = height / (1 + ((x_i − center) / gamma)²)`, x_i = `start` + i · `step` (the grid's
+/// formula) and i = `first` + k. The Gaussian recurrence is serial; the Lorentzian values of each
+/// group of points are computed as vectors while it runs. Without a run (or with an empty one),
+/// the Lorentzian part alone.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn add_pseudo_voigt(
     out: &mut [f64],
@@ -79,7 +34,7 @@ pub(crate) fn add_pseudo_voigt(
     center: f64,
     gamma: f64,
     height: f64,
-    gauss: GaussRun,
+    gauss: Option<GaussRun>,
 ) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
@@ -87,7 +42,7 @@ pub(crate) fn add_pseudo_voigt(
         unsafe { pseudo_voigt_avx2(out, first, start, step, center, gamma, height, gauss) };
         return;
     }
-    pseudo_voigt(out, first, start, step, center, gamma, height, Some(gauss));
+    pseudo_voigt(out, first, start, step, center, gamma, height, gauss);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -101,9 +56,9 @@ fn pseudo_voigt_avx2(
     center: f64,
     gamma: f64,
     height: f64,
-    gauss: GaussRun,
+    gauss: Option<GaussRun>,
 ) {
-    pseudo_voigt(out, first, start, step, center, gamma, height, Some(gauss));
+    pseudo_voigt(out, first, start, step, center, gamma, height, gauss);
 }
 
 #[inline(always)]
@@ -251,7 +206,7 @@ mod tests {
                 let mut plain = base.clone();
                 pseudo_voigt(&mut plain, first, start, step, c, g, h, Some(run));
                 let mut best = base;
-                add_pseudo_voigt(&mut best, first, start, step, c, g, h, run);
+                add_pseudo_voigt(&mut best, first, start, step, c, g, h, Some(run));
                 let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&plain), bits(&want), "{len} {to}");
                 assert_eq!(bits(&best), bits(&want), "{len} {to}");
@@ -316,9 +271,9 @@ mod tests {
             let mut want = base.clone();
             naive(&mut want, first, start, step, c, g, h);
             let mut plain = base.clone();
-            lorentzian(&mut plain, first, start, step, c, g, h);
+            pseudo_voigt(&mut plain, first, start, step, c, g, h, None);
             let mut best = base;
-            add_lorentzian(&mut best, first, start, step, c, g, h);
+            add_pseudo_voigt(&mut best, first, start, step, c, g, h, None);
             let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&plain), bits(&want), "{len}");
             assert_eq!(bits(&best), bits(&want), "{len}");

@@ -227,25 +227,20 @@ impl Profile {
                 return;
             }
             let window = &mut out[lo..=hi];
-            match run {
-                Some(run) => kernels::add_pseudo_voigt(
-                    window,
-                    lo,
-                    start,
-                    step,
-                    center,
-                    gamma,
-                    eta * lnorm,
-                    GaussRun {
-                        from: run.from - lo,
-                        to: run.to.wrapping_sub(lo),
-                        ..run
-                    },
-                ),
-                None => {
-                    kernels::add_lorentzian(window, lo, start, step, center, gamma, eta * lnorm)
-                }
-            }
+            kernels::add_pseudo_voigt(
+                window,
+                lo,
+                start,
+                step,
+                center,
+                gamma,
+                eta * lnorm,
+                run.map(|run| GaussRun {
+                    from: run.from - lo,
+                    to: run.to.wrapping_sub(lo),
+                    ..run
+                }),
+            );
         };
         if eta <= 0.0 {
             let GaussRun {
