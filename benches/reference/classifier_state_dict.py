@@ -6,7 +6,7 @@ predictions match the ones xrd-classify wrote.
 The file holds PyTorch ``state_dict`` names: one network is an ``nn.Sequential`` whose layer ``i`` is
 an ``nn.Linear`` followed by its activation (``nn.ReLU()`` for the hidden layers, ``nn.Identity()`` for
 the output, which gives the logits of the 230 space groups) and, for a layer with dropout, an
-``nn.Dropout`` — for the default network ``Linear(1362,512), ReLU(), Dropout(0.3),
+``nn.Dropout`` — for the default network ``Linear(512,512), ReLU(), Dropout(0.3),
 Linear(512,256), ReLU(), Dropout(0.3), Linear(256,230), Identity()``, tensors ``0.weight``,
 ``3.weight``, ``6.weight`` and biases; an ensemble of N networks is an ``nn.ModuleList`` of N such
 ``nn.Sequential`` (``0.0.weight``, ``1.0.weight``, ...). Predictions run in ``model.eval()`` mode
@@ -15,9 +15,10 @@ Linear(512,256), ReLU(), Dropout(0.3), Linear(256,230), Identity()``, tensors ``
 softmax probabilities; the space group is the arg-max + 1, the certainty its probability.
 
 Before the networks, the patterns go through the input transform of the model's ``config``
-(xrd-classify's ``input`` module), re-implemented here in NumPy: max-pooling by ``pool`` points,
-``sqrt`` intensities if asked, and ``autocorrelation`` lags of the background-free pattern on a ln Q
-grid of twice as many points.
+(xrd-classify's ``input`` module), re-implemented here in NumPy: max-pooling by ``pool`` points (none
+for ``pool`` 0),
+``sqrt`` intensities if asked, and ``autocorrelation`` lags of the background-free pattern (less
+``peak_threshold`` of its maximum, clipped at 0) on a ln Q grid of twice as many points.
 
     python benches/reference/classifier_state_dict.py MODEL.safetensors \\
         --data ../shared/data/measured/rruff_dev.npz --rows 16 \\
@@ -96,12 +97,15 @@ def running(y, h, fn):
 
 def transform(x, grid, cfg):
     """The network input of patterns x (rows on the grid), as xrd-classify computes it."""
-    pool = max(cfg.get("pool", 1), 1)
+    pool = cfg.get("pool", 1)
     n = x.shape[1]
-    width = -(-n // pool)
-    padded = np.full((x.shape[0], width * pool), -np.inf, dtype=np.float64)
-    padded[:, :n] = x
-    pooled = padded.reshape(x.shape[0], width, pool).max(axis=2)
+    if pool == 0:  # the autocorrelation alone
+        pooled = np.zeros((x.shape[0], 0))
+    else:
+        width = -(-n // pool)
+        padded = np.full((x.shape[0], width * pool), -np.inf, dtype=np.float64)
+        padded[:, :n] = x
+        pooled = padded.reshape(x.shape[0], width, pool).max(axis=2)
     if cfg.get("intensity", "linear") == "sqrt":
         pooled = np.sqrt(np.maximum(pooled, 0.0))
     lags = cfg.get("autocorrelation", 0)
@@ -113,6 +117,9 @@ def transform(x, grid, cfg):
     y = x.astype(np.float32).astype(np.float64)
     bg = running(running(y, h, np.min), h, np.mean)
     peaks = np.maximum(y - bg, 0.0)
+    cut = cfg.get("peak_threshold", 0.0)
+    if cut > 0.0:
+        peaks = np.maximum(peaks - cut * peaks.max(axis=1, keepdims=True), 0.0)
     m = 2 * lags
     end = start + step * (n - 1)
     lnq = lambda t: np.log(np.sin(np.radians(0.5 * t)))

@@ -12,7 +12,9 @@
 //! `--patterns N` (per epoch), `--epochs N`, `--hidden 64,32`, `--ensemble N`, `--batch N`,
 //! `--loss cross-entropy|alternating`, `--grid START STEP N`, `--validation N`; also
 //! `--passes N` (passes over each generated chunk), `--dropout P`, `--lr LR`, `--pool N` (input
-//! max-pooling window), `--intensity linear|sqrt`, `--autocorrelation LAGS`.
+//! max-pooling window), `--intensity linear|sqrt`, `--autocorrelation LAGS`, `--peak-threshold F`
+//! (fraction of the maximum cut off before the autocorrelation), `--measured-noise LO HI` (range
+//! of the noise added to the training patterns, `0 0` for none).
 //!
 //! `evaluate` classifies labelled patterns — an `.npz` with `patterns`, `two_theta` and
 //! `space_group` (default `../shared/data/measured/rruff_dev.npz`), or a folder with an `index.csv`
@@ -62,6 +64,7 @@ const USAGE: &str = "usage:
                  [--ensemble N] [--batch N] [--loss cross-entropy|alternating]
                  [--grid START STEP N] [--validation N] [--passes N] [--dropout P] [--lr LR]
                  [--pool N] [--intensity linear|sqrt] [--autocorrelation LAGS]
+                 [--peak-threshold F] [--measured-noise LO HI]
   classify evaluate [--model FILE] [--data FILE.npz|DIR] [--out DIR]
   classify predict [--model FILE] [--out DIR] PATHS...";
 
@@ -561,6 +564,9 @@ fn train(args: &Args) -> Result<()> {
     if let Some(n) = args.opt("autocorrelation")? {
         params = params.autocorrelation(n);
     }
+    if let Some(f) = args.opt("peak-threshold")? {
+        params = params.peak_threshold(f);
+    }
     if let Some(n) = args.opt("pool")? {
         params = params.pool(n);
     }
@@ -597,9 +603,15 @@ fn train(args: &Args) -> Result<()> {
         }
         generator = generator.grid(g[0], g[1], g[2] as usize);
     }
+    let mut source = xrd_classify::SyntheticPatterns::new(generator)?;
+    if let Some(n) = args.many::<f64>("measured-noise")? {
+        let [lo, hi] = n[..] else {
+            return Err("--measured-noise takes two values, LO HI (0 0: off)".into());
+        };
+        source = source.measured_noise(lo, hi)?;
+    }
     args.reject_unknown()?;
     params.check()?;
-    let source = xrd_classify::SyntheticPatterns::new(generator)?;
     create_dir(&out)?;
 
     let cfg = params.config().clone();
@@ -655,6 +667,7 @@ fn train(args: &Args) -> Result<()> {
         "patterns_per_second": total as f64 / seconds,
         "grid": model.grid(),
         "config": model.config(),
+        "measured_noise": source.get_measured_noise(),
         "history": model.history(),
     });
     write_atomic(

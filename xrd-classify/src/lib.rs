@@ -22,11 +22,11 @@ pub use input::{BACKGROUND_WINDOW, Intensity};
 pub use measured::{InputWarning, TRAINING_WAVELENGTH};
 pub use params::{
     ClassifierConfig, ClassifierParams, DEFAULT_AUTOCORRELATION, DEFAULT_DROPOUT, DEFAULT_HIDDEN,
-    DEFAULT_POOL, LossSchedule, Sampling, VECSEI_HIDDEN, VECSEI_THRESHOLD,
+    DEFAULT_PEAK_THRESHOLD, DEFAULT_POOL, LossSchedule, Sampling, VECSEI_HIDDEN, VECSEI_THRESHOLD,
 };
 pub use predict::{Prediction, system_probabilities};
 pub use source::{LabelledPatterns, PatternSource};
-pub use synthetic::SyntheticPatterns;
+pub use synthetic::{DEFAULT_MEASURED_NOISE, SyntheticPatterns};
 /// The seven crystal systems (xrd-sim's, International Tables order).
 pub use xrd_sim::CrystalSystem;
 

@@ -3,7 +3,7 @@
 //!
 //! Each network is written by xrd-ae ([`Network::to_safetensors`]), so its tensors carry the
 //! names of an `nn.Sequential` of `nn.Linear`, activation and (with dropout) `nn.Dropout`
-//! modules — for the default network `Linear(1362,512), ReLU(), Dropout(0.3), Linear(512,256),
+//! modules — for the default network `Linear(512,512), ReLU(), Dropout(0.3), Linear(512,256),
 //! ReLU(), Dropout(0.3), Linear(256,230), Identity()`: `0.weight`, `0.bias`, `3.weight`, `3.bias`,
 //! `6.weight`, `6.bias`. A single network keeps
 //! them as they are; an ensemble of `N` puts network `k` under `{k}.` — the names of an
@@ -11,8 +11,8 @@
 //! under keys prefixed `xrd_ae.`; the classifier adds `format = "xrd-classify"`,
 //! `format_version`, `members`, `grid` (JSON `{start, step, n}`), `classes` (JSON list: output
 //! `i` is space group `classes[i]`), `config` (JSON, with the input transform: `pool`,
-//! `intensity`, `autocorrelation`) and `history` (JSON). Version 2 added the input transform;
-//! version-1 files are refused.
+//! `intensity`, `autocorrelation`, `peak_threshold`) and `history` (JSON). Version 2 added the
+//! input transform, version 3 the peak threshold; files of other versions are refused.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -25,7 +25,7 @@ use crate::{Classifier, ClassifierConfig, Error, Result, SPACE_GROUPS};
 use xrd_ae::History;
 
 /// Version of the classifier metadata layout; files of another version are refused.
-pub const FORMAT_VERSION: u8 = 2;
+pub const FORMAT_VERSION: u8 = 3;
 const FORMAT: &str = "xrd-classify";
 const AE_PREFIX: &str = "xrd_ae.";
 const MEMORY: &str = "<memory>";

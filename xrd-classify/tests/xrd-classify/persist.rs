@@ -62,3 +62,23 @@ fn classify_file_with_dropout_reads_back() {
     assert_eq!(c.members().len(), 2);
     assert_eq!(c.members()[0].layers()[0].dropout(), 0.3);
 }
+
+#[test]
+fn classify_files_of_another_version_are_refused_by_name() {
+    let file = small_file();
+    // The header is JSON: the version field rewritten in place, same length.
+    let (from, to) = (br#""format_version":"3""#, br#""format_version":"2""#);
+    let at = file
+        .windows(from.len())
+        .position(|w| w == from)
+        .expect("version in the header");
+    let mut old = file.clone();
+    old[at..at + from.len()].copy_from_slice(to);
+    match Classifier::from_safetensors(&old) {
+        Err(Error::Format { reason, .. }) => {
+            assert!(reason.contains("format version 2"), "{reason}")
+        }
+        other => panic!("expected a format error, got {other:?}"),
+    }
+    assert!(Classifier::from_safetensors(&file).is_ok());
+}

@@ -61,3 +61,59 @@ fn invalid_simulator_parameters_are_the_simulators_error() {
         other => panic!("expected xrd-sim's InvalidParameter(window), got {other:?}"),
     }
 }
+
+#[test]
+fn classify_measured_noise_is_optional_seeded_and_checked() {
+    let params = TrainingPatternParams::new().grid(10.0, 0.2, 300);
+    let quiet = tiny().measured_noise(0.0, 0.0).unwrap();
+    assert_eq!(quiet.get_measured_noise(), (0.0, 0.0));
+    assert_eq!(
+        tiny().get_measured_noise(),
+        xrd_classify::DEFAULT_MEASURED_NOISE
+    );
+    // Off: xrd-sim's patterns as they are.
+    let a = quiet.patterns(&[14, 225], 3).unwrap();
+    let b = params.pattern_of(225, 3, 1).unwrap().intensities;
+    assert_eq!(a.row(1).to_vec(), b);
+    // On: other values, still max 1 and ≥ 0, the same for the same seed.
+    let loud = tiny().measured_noise(0.05, 0.05).unwrap();
+    let c = loud.patterns(&[14, 225], 3).unwrap();
+    assert_ne!(c, a);
+    assert_eq!(c, loud.patterns(&[14, 225], 3).unwrap());
+    for row in c.rows() {
+        assert!(row.iter().all(|&v| (0.0..=1.0).contains(&v)));
+        assert_eq!(row.iter().copied().fold(0.0f32, f32::max), 1.0);
+    }
+    // The differences between neighbours (median, away from the peaks) of the noisy pattern
+    // are wider than those of the quiet one.
+    let spread = |x: &ndarray::Array2<f32>| {
+        let r = x.row(0);
+        let mut d: Vec<f32> = r
+            .iter()
+            .zip(r.iter().skip(1))
+            .map(|(a, b)| (b - a).abs())
+            .collect();
+        d.sort_by(f32::total_cmp);
+        d[d.len() / 2]
+    };
+    assert!(
+        spread(&c) > 2.0 * spread(&a),
+        "{} vs {}",
+        spread(&c),
+        spread(&a)
+    );
+    for (lo, hi) in [
+        (-0.1, 0.1),
+        (0.0, 0.1),
+        (0.2, 0.1),
+        (0.1, 1.0),
+        (f64::NAN, 0.1),
+    ] {
+        match tiny().measured_noise(lo, hi) {
+            Err(xrd_classify::Error::InvalidParameter { name, .. }) => {
+                assert_eq!(name, "measured_noise")
+            }
+            other => panic!("({lo}, {hi}): expected InvalidParameter, got {other:?}"),
+        }
+    }
+}
