@@ -1,8 +1,6 @@
 //! xrd-sim's synthetic crystals of all 230 space groups as a [`PatternSource`].
 
 use ndarray::Array2;
-use rand::{Rng, SeedableRng};
-use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use xrd_io::Grid;
 use xrd_sim::TrainingPatternParams;
@@ -17,9 +15,6 @@ use crate::{Error, PatternSource, Result, SPACE_GROUPS};
 /// is 0.5 % for every pattern. The range covers what was measured; it was not tuned on accuracy.
 pub const DEFAULT_MEASURED_NOISE: (f64, f64) = (0.001, 0.05);
 
-/// Salt of the noise generators, so that they differ from xrd-sim's item generators.
-const NOISE_SALT: u64 = 0x6E6F_6973_655F_7631;
-
 /// Training patterns of random crystals made on request by xrd-sim
 /// ([`TrainingPatternParams`]: Wyckoff positions, Cu Kα doublet, random peak widths, zero shift,
 /// sample displacement, texture, Vecsei's background and noise, max 1), in parallel, with
@@ -33,7 +28,6 @@ const NOISE_SALT: u64 = 0x6E6F_6973_655F_7631;
 pub struct SyntheticPatterns {
     grid: Grid,
     params: TrainingPatternParams,
-    noise: (f64, f64),
 }
 
 impl SyntheticPatterns {
@@ -45,64 +39,31 @@ impl SyntheticPatterns {
     /// [`Error::Sim`] when xrd-sim rejects the parameters (its `InvalidParameter` names the
     /// parameter).
     pub fn new(params: TrainingPatternParams) -> Result<Self> {
+        let (lo, hi) = DEFAULT_MEASURED_NOISE;
+        let params = params.measured_noise(lo, hi);
         params.check()?;
         let grid = params.grid_spec()?;
-        Ok(SyntheticPatterns {
-            grid,
-            params,
-            noise: DEFAULT_MEASURED_NOISE,
-        })
+        Ok(SyntheticPatterns { grid, params })
     }
 
-    /// Sets the range of the standard deviation σ of the measured-like noise (fractions of the
-    /// maximum; default [`DEFAULT_MEASURED_NOISE`]; `(0, 0)` switches it off): σ is drawn
-    /// log-uniformly from `[lo, hi]` per pattern, zero-mean uniform noise of that σ is added to
-    /// every point of the finished pattern (after xrd-sim's own noise and background), negative
-    /// values are set to 0 and the pattern is scaled to max 1 again — measured patterns are noisier
-    /// than xrd-sim's, and many more of them look "full of peaks" otherwise.
+    /// Sets the range of the standard deviation σ of the measured-like noise (xrd-sim's
+    /// [`TrainingPatternParams::measured_noise`]: fractions of the maximum, σ drawn
+    /// log-uniformly per pattern; default [`DEFAULT_MEASURED_NOISE`]; `(0, 0)` switches it off)
+    /// — measured patterns are noisier than xrd-sim's default artefacts, and many more of them
+    /// look "full of peaks" otherwise.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] (`measured_noise`) unless `0 < lo ≤ hi < 1` (finite) or
-    /// `lo = hi = 0`.
+    /// [`Error::Sim`] (xrd-sim's `InvalidParameter`, `measured_noise`) unless `0 < lo ≤ hi < 1`
+    /// (finite) or `lo = hi = 0`.
     pub fn measured_noise(mut self, lo: f64, hi: f64) -> Result<Self> {
-        let off = lo == 0.0 && hi == 0.0;
-        if !(off || (lo.is_finite() && hi.is_finite() && 0.0 < lo && lo <= hi && hi < 1.0)) {
-            return Err(Error::param(
-                "measured_noise",
-                format!("need 0 < lo ≤ hi < 1 or (0, 0), got ({lo}, {hi})"),
-            ));
-        }
-        self.noise = (lo, hi);
+        self.params = self.params.measured_noise(lo, hi);
+        self.params.check()?;
         Ok(self)
     }
 
     /// The range set by [`SyntheticPatterns::measured_noise`].
     pub fn get_measured_noise(&self) -> (f64, f64) {
-        self.noise
-    }
-
-    /// Adds the measured-like noise of row `index` of stream `seed` to `y` (max 1 again).
-    fn add_noise(&self, y: &mut [f32], seed: u64, index: u64) {
-        let (lo, hi) = self.noise;
-        if hi <= 0.0 {
-            return;
-        }
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(
-            seed.rotate_left(23) ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ NOISE_SALT,
-        );
-        let sigma = lo * (hi / lo).powf(rng.random::<f64>());
-        // U(−a, a) has standard deviation a / √3.
-        let a = (sigma * 3f64.sqrt()) as f32;
-        let mut max = 0.0f32;
-        for v in y.iter_mut() {
-            *v = (*v + a * (2.0 * rng.random::<f32>() - 1.0)).max(0.0);
-            max = max.max(*v);
-        }
-        if max > 0.0 {
-            for v in y.iter_mut() {
-                *v /= max;
-            }
-        }
+        self.params.get_measured_noise()
     }
 }
 
@@ -123,13 +84,10 @@ impl PatternSource for SyntheticPatterns {
                 if g == 0 || usize::from(g) > SPACE_GROUPS {
                     return Err(Error::SpaceGroup(g));
                 }
-                let mut y = self
-                    .params
+                self.params
                     .pattern_of(g, seed, i as u64)
                     .map(|p| p.intensities)
-                    .map_err(|e| Error::Source(format!("space group {g}: {e}")))?;
-                self.add_noise(&mut y, seed, i as u64);
-                Ok(y)
+                    .map_err(|e| Error::Source(format!("space group {g}: {e}")))
             })
             .collect::<Result<_>>()?;
         let n = self.grid.len();

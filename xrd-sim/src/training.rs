@@ -40,6 +40,9 @@ const PEAK_MARGIN: f64 = 2.0;
 /// or a crystal gives no peak on the grid.
 const ITEM_TRIES: usize = 10;
 
+/// Salt of the measured-noise generators, so that they differ from the item generators.
+const NOISE_SALT: u64 = 0x6E6F_6973_655F_7631;
+
 /// Texture directions: reciprocal-lattice vectors with components in {−1, 0, 1}, one of each ± pair.
 const TEXTURE_DIRECTIONS: [[i32; 3]; 13] = [
     [1, 0, 0],
@@ -110,6 +113,8 @@ pub struct TrainingPatternParams {
     goniometer_radius: f64,
     texture: (f64, f64),
     artefacts: Option<Artefacts>,
+    #[serde(default)]
+    measured_noise: (f64, f64),
 }
 
 impl TrainingPatternParams {
@@ -182,6 +187,11 @@ impl TrainingPatternParams {
     pub fn get_artefacts(&self) -> Option<&Artefacts> {
         self.artefacts.as_ref()
     }
+
+    /// The range set by [`TrainingPatternParams::measured_noise`] (see there for the default).
+    pub fn get_measured_noise(&self) -> (f64, f64) {
+        self.measured_noise
+    }
 }
 
 impl Default for TrainingPatternParams {
@@ -198,7 +208,7 @@ impl TrainingPatternParams {
     /// U ~ U(0, 0.01), V ~ U(−0.005, 0), W ~ U(0.001, 0.01) deg², crystallite size
     /// U(300, 3000) Å, η ~ U(0, 0.6), profiles evaluated to ±10 FWHM, zero shift U(−0.05°, 0.05°),
     /// displacement U(−0.1, 0.1) mm on a 240 mm goniometer, March–Dollase r ~ U(0.7, 1), and
-    /// Vecsei's artefacts ([`Artefacts::default`]).
+    /// Vecsei's artefacts ([`Artefacts::default`]), no measured-like noise on top.
     pub fn new() -> Self {
         Self {
             grid: (5.0, 0.01, 8500),
@@ -215,6 +225,7 @@ impl TrainingPatternParams {
             goniometer_radius: 240.0,
             texture: (0.7, 1.0),
             artefacts: Some(Artefacts::default()),
+            measured_noise: (0.0, 0.0),
         }
     }
 
@@ -300,6 +311,20 @@ impl TrainingPatternParams {
         self
     }
 
+    /// Measured-like counting noise on top of the [`artefacts`](TrainingPatternParams::artefacts)
+    /// (default `(0, 0)`: off): per pattern a standard deviation σ drawn log-uniformly from
+    /// `[lo, hi]` (fractions of the maximum), zero-mean uniform noise of that σ added to every
+    /// point of the finished pattern, negative values set to 0, the pattern scaled to max 1 again.
+    /// Vecsei's noise is U(0.002, 0.02) for every pattern (σ ≈ 0.5 %), while measured patterns
+    /// range far wider (xrd-classify's default, `DEFAULT_MEASURED_NOISE`, says how much). Drawn
+    /// from a generator of its own seeded from (seed, index), so the rest of an item's stream is
+    /// the same with and without it.
+    #[must_use]
+    pub fn measured_noise(mut self, lo: f64, hi: f64) -> Self {
+        self.measured_noise = (lo, hi);
+        self
+    }
+
     /// The grid.
     ///
     /// # Errors
@@ -381,6 +406,14 @@ impl TrainingPatternParams {
         if let Some(a) = &self.artefacts {
             a.check()?;
         }
+        let (lo, hi) = self.measured_noise;
+        let off = lo == 0.0 && hi == 0.0;
+        if !(off || (lo.is_finite() && hi.is_finite() && 0.0 < lo && lo <= hi && hi < 1.0)) {
+            return Err(invalid(
+                "measured_noise",
+                format!("need 0 < lo ≤ hi < 1 or (0, 0), got ({lo}, {hi})"),
+            ));
+        }
         Ok(())
     }
 
@@ -402,9 +435,11 @@ impl TrainingPatternParams {
                 .par_chunks_mut(grid.len())
                 .enumerate()
                 .map_init(Vec::new, |scratch, (i, row)| {
-                    let mut rng = item_rng(seed, first_index.wrapping_add(i as u64));
+                    let index = first_index.wrapping_add(i as u64);
+                    let mut rng = item_rng(seed, index);
                     let sg = self.draw_space_group(&mut rng);
                     self.make_of(sg, &mut rng, &grid, scratch, row)?;
+                    self.add_measured_noise(row, seed, index);
                     Ok(sg)
                 })
                 .collect::<Result<_>>()?,
@@ -428,7 +463,9 @@ impl TrainingPatternParams {
     /// As [`TrainingPatternParams::batch`].
     pub fn pattern(&self, seed: u64, index: u64) -> Result<TrainingPattern> {
         self.check()?;
-        self.make(seed, index, &self.grid_spec()?)
+        let mut p = self.make(seed, index, &self.grid_spec()?)?;
+        self.add_measured_noise(&mut p.intensities, seed, index);
+        Ok(p)
     }
 
     /// Pattern `index` of the stream `seed` made for space group `space_group`, whatever the
@@ -449,7 +486,9 @@ impl TrainingPatternParams {
         // The draw of `make` is made and ignored, so that the rest of the item's stream is the
         // one `pattern` uses.
         let _ = rng.random::<f64>();
-        self.pattern_of_group(space_group, &mut rng, &self.grid_spec()?)
+        let mut p = self.pattern_of_group(space_group, &mut rng, &self.grid_spec()?)?;
+        self.add_measured_noise(&mut p.intensities, seed, index);
+        Ok(p)
     }
 
     /// The pattern of a given crystal as a training pattern of the stream `seed` would look:
@@ -471,7 +510,33 @@ impl TrainingPatternParams {
         let mut rng = item_rng(seed, index);
         let mut out = vec![0.0; grid.len()];
         self.simulate(structure, &grid, &mut rng, &mut Vec::new(), &mut out)?;
+        self.add_measured_noise(&mut out, seed, index);
         Ok(out)
+    }
+
+    /// Adds the [`measured_noise`](TrainingPatternParams::measured_noise) of item `index` of the
+    /// stream `seed` to its finished pattern `y` (max 1 again).
+    fn add_measured_noise(&self, y: &mut [f32], seed: u64, index: u64) {
+        let (lo, hi) = self.measured_noise;
+        if hi <= 0.0 {
+            return;
+        }
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(
+            seed.rotate_left(23) ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ NOISE_SALT,
+        );
+        let sigma = lo * (hi / lo).powf(rng.random::<f64>());
+        // U(−a, a) has standard deviation a / √3.
+        let a = (sigma * 3f64.sqrt()) as f32;
+        let mut max = 0.0f32;
+        for v in y.iter_mut() {
+            *v = (*v + a * (2.0 * rng.random::<f32>() - 1.0)).max(0.0);
+            max = max.max(*v);
+        }
+        if max > 0.0 {
+            for v in y.iter_mut() {
+                *v /= max;
+            }
+        }
     }
 
     fn make(&self, seed: u64, index: u64, grid: &Grid) -> Result<TrainingPattern> {
@@ -694,11 +759,49 @@ mod tests {
                 probability: 2.0,
                 ..Artefacts::default()
             })),
+            p().measured_noise(-0.1, 0.1),
+            p().measured_noise(0.0, 0.1),
+            p().measured_noise(0.2, 0.1),
+            p().measured_noise(0.1, 1.0),
+            p().measured_noise(f64::NAN, 0.1),
         ];
         for b in bad {
             assert!(b.check().is_err(), "{b:?}");
             assert!(b.batch(0, 0, 1).is_err());
         }
+    }
+
+    #[test]
+    fn measured_noise_is_seeded_per_item_and_off_by_default() {
+        let quiet = tiny().space_groups(vec![(14, 1.0), (225, 1.0)]);
+        assert_eq!(quiet.get_measured_noise(), (0.0, 0.0));
+        let loud = quiet.clone().measured_noise(0.05, 0.05);
+        let (a, b) = (quiet.batch(3, 0, 3).unwrap(), loud.batch(3, 0, 3).unwrap());
+        // The same crystals and labels: the noise has a generator of its own.
+        assert_eq!(a.space_group, b.space_group);
+        assert_ne!(a.patterns, b.patterns);
+        assert_eq!(b, loud.batch(3, 0, 3).unwrap());
+        for (i, row) in b.patterns.rows().into_iter().enumerate() {
+            assert!(row.iter().all(|&v| (0.0..=1.0).contains(&v)));
+            assert_eq!(row.iter().copied().fold(0.0f32, f32::max), 1.0);
+            // Every way to one item gives its noise.
+            let one = loud.pattern(3, i as u64).unwrap();
+            assert_eq!(one.intensities, row.to_vec());
+            let of = loud.pattern_of(one.space_group, 3, i as u64).unwrap();
+            assert_eq!(of.intensities, one.intensities);
+        }
+        // Points between peaks move: the median neighbour difference of the first pattern grows.
+        let spread = |x: &Array2<f32>| {
+            let r = x.row(0);
+            let mut d: Vec<f32> = r
+                .iter()
+                .zip(r.iter().skip(1))
+                .map(|(a, b)| (b - a).abs())
+                .collect();
+            d.sort_by(f32::total_cmp);
+            d[d.len() / 2]
+        };
+        assert!(spread(&b.patterns) > 2.0 * spread(&a.patterns));
     }
 
     #[test]

@@ -110,10 +110,10 @@ fn classify_measured_noise_is_optional_seeded_and_checked() {
         (f64::NAN, 0.1),
     ] {
         match tiny().measured_noise(lo, hi) {
-            Err(xrd_classify::Error::InvalidParameter { name, .. }) => {
+            Err(xrd_classify::Error::Sim(xrd_sim::Error::InvalidParameter { name, .. })) => {
                 assert_eq!(name, "measured_noise")
             }
-            other => panic!("({lo}, {hi}): expected InvalidParameter, got {other:?}"),
+            other => panic!("({lo}, {hi}): expected xrd-sim's InvalidParameter, got {other:?}"),
         }
     }
 }
