@@ -40,5 +40,5 @@ pub use loss::{Loss, PEARSON_EPS};
 pub use network::Network;
 pub use network_params::{LayerSpec, NetworkConfig, NetworkParams};
 pub use pca::{DEFAULT_COMPONENTS, Pca, PcaParams, RANK_TOLERANCE};
-pub use persist::FORMAT_VERSION;
+pub use persist::{FORMAT_VERSION, safetensors_bytes};
 pub use train::{EarlyStopping, Progress, TrainConfig, Trainer};

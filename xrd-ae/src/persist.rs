@@ -12,7 +12,7 @@
 //! `layers` (JSON list of `{inputs, outputs, activation}`) and, for an autoencoder, `config`
 //! (the [`AutoencoderConfig`] as JSON).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use ndarray::{Array1, Array2};
@@ -133,8 +133,47 @@ fn serialize<F: Float>(
             .map_err(|e| format_err(Path::new(MEMORY), e.to_string()))?;
         views.push((name.clone(), view));
     }
-    safetensors::tensor::serialize(views, &Some(metadata))
-        .map_err(|e| format_err(Path::new(MEMORY), e.to_string()))
+    safetensors_bytes(views, metadata)
+}
+
+/// The safetensors bytes of `tensors` with `metadata`, the same bytes for the same contents.
+///
+/// The `safetensors` crate writes its header from hash maps, whose iteration order changes from
+/// one process to the next, so two runs that train the same weights would write different files;
+/// here the header is written again with its keys (and the metadata's keys) sorted, padded with
+/// spaces to a multiple of 8 bytes as the format asks. Readers see the same tensors and metadata.
+///
+/// # Errors
+/// [`Error::Format`] when a tensor's bytes do not fit its shape and type (the `safetensors`
+/// crate's checks).
+pub fn safetensors_bytes<V: safetensors::View>(
+    tensors: Vec<(String, V)>,
+    metadata: HashMap<String, String>,
+) -> Result<Vec<u8>> {
+    let err = |e: String| format_err(Path::new(MEMORY), e);
+    let bytes =
+        safetensors::tensor::serialize(tensors, &Some(metadata)).map_err(|e| err(e.to_string()))?;
+    let header_len = bytes
+        .get(..8)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(u64::from_le_bytes)
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|&n| bytes.len() >= 8 + n)
+        .ok_or_else(|| err("safetensors wrote no header".into()))?;
+    let mut header: BTreeMap<String, serde_json::Value> =
+        serde_json::from_slice(&bytes[8..8 + header_len]).map_err(|e| err(e.to_string()))?;
+    if let Some(m) = header.get_mut("__metadata__") {
+        let sorted: BTreeMap<String, String> =
+            serde_json::from_value(m.take()).map_err(|e| err(e.to_string()))?;
+        *m = serde_json::to_value(sorted).map_err(|e| err(e.to_string()))?;
+    }
+    let mut text = serde_json::to_vec(&header).map_err(|e| err(e.to_string()))?;
+    text.resize(text.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + text.len() + bytes.len() - 8 - header_len);
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(&text);
+    out.extend_from_slice(&bytes[8 + header_len..]);
+    Ok(out)
 }
 
 fn base_metadata<F: Float>(kind: &str, layers: &[LayerMeta]) -> Result<HashMap<String, String>> {

@@ -85,8 +85,8 @@ impl Classifier {
         metadata.insert("classes".into(), json(&classes)?);
         metadata.insert("config".into(), json(&self.config)?);
         metadata.insert("history".into(), json(&self.history)?);
-        safetensors::tensor::serialize(views, &Some(metadata))
-            .map_err(|e| format_err(Path::new(MEMORY), e.to_string()))
+        // xrd-ae's writer sorts the header, so the same classifier gives the same bytes.
+        Ok(xrd_ae::safetensors_bytes(views, metadata)?)
     }
 
     /// Saves the classifier to `path` atomically (temporary file in the same folder + rename).

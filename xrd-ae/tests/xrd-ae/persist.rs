@@ -199,3 +199,54 @@ proptest! {
         let _ = Autoencoder::<f32>::from_safetensors(&bytes);
     }
 }
+
+#[test]
+fn the_same_contents_give_the_same_bytes() {
+    use std::collections::HashMap;
+    // Hash maps of the same entries iterate in different orders (each has its own random
+    // state), which the `safetensors` crate's header follows; ours is sorted.
+    let entries: Vec<(String, String)> = (0..24)
+        .map(|i| (format!("key{i}"), format!("{i}")))
+        .collect();
+    let forward: HashMap<String, String> = entries.iter().cloned().collect();
+    let backward: HashMap<String, String> = entries.iter().rev().cloned().collect();
+    let data: Vec<u8> = (0..24u8).collect();
+    let views = || {
+        vec![
+            (
+                "b".to_string(),
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![2, 3], &data)
+                    .unwrap(),
+            ),
+            (
+                "a".to_string(),
+                safetensors::tensor::TensorView::new(safetensors::Dtype::U8, vec![24], &data)
+                    .unwrap(),
+            ),
+        ]
+    };
+    let one = xrd_ae::safetensors_bytes(views(), forward.clone()).unwrap();
+    let two = xrd_ae::safetensors_bytes(views(), backward).unwrap();
+    assert_eq!(one, two);
+    assert_eq!(one.len() % 8, 0);
+    // What readers see is what the crate itself writes.
+    let plain = safetensors::tensor::serialize(views(), &Some(forward)).unwrap();
+    let (ours, theirs) = (
+        SafeTensors::deserialize(&one).unwrap(),
+        SafeTensors::deserialize(&plain).unwrap(),
+    );
+    assert_eq!(
+        SafeTensors::read_metadata(&one).unwrap().1.metadata(),
+        SafeTensors::read_metadata(&plain).unwrap().1.metadata()
+    );
+    for name in ["a", "b"] {
+        let (x, y) = (ours.tensor(name).unwrap(), theirs.tensor(name).unwrap());
+        assert_eq!(
+            (x.dtype(), x.shape(), x.data()),
+            (y.dtype(), y.shape(), y.data())
+        );
+    }
+    // And a network written twice is the same file.
+    let net = model();
+    assert_eq!(net.to_safetensors().unwrap(), net.to_safetensors().unwrap());
+}

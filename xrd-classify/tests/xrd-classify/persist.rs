@@ -58,7 +58,10 @@ proptest! {
 #[test]
 fn classify_file_with_dropout_reads_back() {
     let file = small_file();
+    // The same classifier, the same bytes (the header's keys are sorted).
+    assert_eq!(file, small_file());
     let c = Classifier::from_safetensors(&file).unwrap();
+    assert_eq!(c.to_safetensors().unwrap(), file);
     assert_eq!(c.members().len(), 2);
     assert_eq!(c.members()[0].layers()[0].dropout(), 0.3);
 }
