@@ -84,24 +84,7 @@ fn classify_measured_noise_is_optional_seeded_and_checked() {
         assert!(row.iter().all(|&v| (0.0..=1.0).contains(&v)));
         assert_eq!(row.iter().copied().fold(0.0f32, f32::max), 1.0);
     }
-    // The differences between neighbours (median, away from the peaks) of the noisy pattern
-    // are wider than those of the quiet one.
-    let spread = |x: &ndarray::Array2<f32>| {
-        let r = x.row(0);
-        let mut d: Vec<f32> = r
-            .iter()
-            .zip(r.iter().skip(1))
-            .map(|(a, b)| (b - a).abs())
-            .collect();
-        d.sort_by(f32::total_cmp);
-        d[d.len() / 2]
-    };
-    assert!(
-        spread(&c) > 2.0 * spread(&a),
-        "{} vs {}",
-        spread(&c),
-        spread(&a)
-    );
+    // How much the noise spreads the points between peaks: xrd-sim's own test.
     for (lo, hi) in [
         (-0.1, 0.1),
         (0.0, 0.1),
