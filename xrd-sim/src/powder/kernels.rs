@@ -19,60 +19,50 @@ pub(crate) struct GaussRun {
     pub c: f64,
 }
 
+/// The Lorentzian part of a peak on a window of the grid: `height / (1 + ((x_i − center) /
+/// gamma)²)` at x_i = `start` + i · `step` (the grid's formula), i = `first` + k for the window's
+/// point k.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Lorentzian {
+    pub first: usize,
+    pub start: f64,
+    pub step: f64,
+    pub center: f64,
+    pub gamma: f64,
+    pub height: f64,
+}
+
 /// A pseudo-Voigt peak in one pass over its window: at each point `out[k] += gauss_k` (inside
-/// the run) and then `out[k] += lorentz_k`, the order of the former two passes, where
-/// `lorentz_k = height / (1 + ((x_i − center) / gamma)²)`, x_i = `start` + i · `step` (the grid's
-/// formula) and i = `first` + k. The Gaussian recurrence is serial; the Lorentzian values of each
+/// the run) and then `out[k] += lorentz_k` ([`Lorentzian`]), the order of the former two
+/// passes. The Gaussian recurrence is serial; the Lorentzian values of each
 /// group of points are computed as vectors while it runs. Without a run (or with an empty one),
 /// the Lorentzian part alone.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn add_pseudo_voigt(
-    out: &mut [f64],
-    first: usize,
-    start: f64,
-    step: f64,
-    center: f64,
-    gamma: f64,
-    height: f64,
-    gauss: Option<GaussRun>,
-) {
+pub(crate) fn add_pseudo_voigt(out: &mut [f64], peak: Lorentzian, gauss: Option<GaussRun>) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2 (checked just above); the function is safe code.
-        unsafe { pseudo_voigt_avx2(out, first, start, step, center, gamma, height, gauss) };
+        unsafe { pseudo_voigt_avx2(out, peak, gauss) };
         return;
     }
-    pseudo_voigt(out, first, start, step, center, gamma, height, gauss);
+    pseudo_voigt(out, peak, gauss);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-#[allow(clippy::too_many_arguments)]
-fn pseudo_voigt_avx2(
-    out: &mut [f64],
-    first: usize,
-    start: f64,
-    step: f64,
-    center: f64,
-    gamma: f64,
-    height: f64,
-    gauss: Option<GaussRun>,
-) {
-    pseudo_voigt(out, first, start, step, center, gamma, height, gauss);
+fn pseudo_voigt_avx2(out: &mut [f64], peak: Lorentzian, gauss: Option<GaussRun>) {
+    pseudo_voigt(out, peak, gauss);
 }
 
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn pseudo_voigt(
-    out: &mut [f64],
-    first: usize,
-    start: f64,
-    step: f64,
-    center: f64,
-    gamma: f64,
-    height: f64,
-    gauss: Option<GaussRun>,
-) {
+fn pseudo_voigt(out: &mut [f64], peak: Lorentzian, gauss: Option<GaussRun>) {
+    let Lorentzian {
+        first,
+        start,
+        step,
+        center,
+        gamma,
+        height,
+    } = peak;
     let point = |i: f64| {
         // The grid's x(i) = start + i·step; i is an integer below 2⁵³, exact as f64.
         let t = ((start + i * step) - center) / gamma;
@@ -160,6 +150,24 @@ fn phases(re: &mut [f64], im: &mut [f64], (pr, pi): (f64, f64), zr: &[f64], zi: 
 mod tests {
     use super::*;
 
+    fn peak(
+        first: usize,
+        start: f64,
+        step: f64,
+        center: f64,
+        gamma: f64,
+        height: f64,
+    ) -> Lorentzian {
+        Lorentzian {
+            first,
+            start,
+            step,
+            center,
+            gamma,
+            height,
+        }
+    }
+
     /// The formula point by point, as `Profile::add` wrote it before the kernel.
     fn naive(out: &mut [f64], first: usize, start: f64, step: f64, c: f64, g: f64, h: f64) {
         for (k, o) in out.iter_mut().enumerate() {
@@ -204,9 +212,9 @@ mod tests {
                 }
                 naive(&mut want, first, start, step, c, g, h);
                 let mut plain = base.clone();
-                pseudo_voigt(&mut plain, first, start, step, c, g, h, Some(run));
+                pseudo_voigt(&mut plain, peak(first, start, step, c, g, h), Some(run));
                 let mut best = base;
-                add_pseudo_voigt(&mut best, first, start, step, c, g, h, Some(run));
+                add_pseudo_voigt(&mut best, peak(first, start, step, c, g, h), Some(run));
                 let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&plain), bits(&want), "{len} {to}");
                 assert_eq!(bits(&best), bits(&want), "{len} {to}");
@@ -271,9 +279,9 @@ mod tests {
             let mut want = base.clone();
             naive(&mut want, first, start, step, c, g, h);
             let mut plain = base.clone();
-            pseudo_voigt(&mut plain, first, start, step, c, g, h, None);
+            pseudo_voigt(&mut plain, peak(first, start, step, c, g, h), None);
             let mut best = base;
-            add_pseudo_voigt(&mut best, first, start, step, c, g, h, None);
+            add_pseudo_voigt(&mut best, peak(first, start, step, c, g, h), None);
             let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&plain), bits(&want), "{len}");
             assert_eq!(bits(&best), bits(&want), "{len}");

@@ -227,14 +227,17 @@ impl Profile {
                 return;
             }
             let window = &mut out[lo..=hi];
-            kernels::add_pseudo_voigt(
-                window,
-                lo,
+            let peak = kernels::Lorentzian {
+                first: lo,
                 start,
                 step,
                 center,
                 gamma,
-                eta * lnorm,
+                height: eta * lnorm,
+            };
+            kernels::add_pseudo_voigt(
+                window,
+                peak,
                 run.map(|run| GaussRun {
                     from: run.from - lo,
                     to: run.to.wrapping_sub(lo),
