@@ -14,7 +14,9 @@
 //! `--passes N` (passes over each generated chunk), `--dropout P`, `--lr LR`, `--pool N` (input
 //! max-pooling window), `--intensity linear|sqrt`, `--autocorrelation LAGS`, `--peak-threshold F`
 //! (fraction of the maximum cut off before the autocorrelation), `--measured-noise LO HI` (range
-//! of the noise added to the training patterns, `0 0` for none).
+//! of the noise added to the training patterns, `0 0` for none), and the random crystals:
+//! `--atoms-per-cell LO HI`, `--max-sites N`, `--max-axis-ratio R`, `--max-elements N` (xrd-sim's
+//! `SyntheticCrystalParams`, starting from its `mineral_like` recipe).
 //!
 //! `evaluate` classifies labelled patterns — an `.npz` with `patterns`, `two_theta` and
 //! `space_group` (default `../shared/data/measured/rruff_dev.npz`), or a folder with an `index.csv`
@@ -64,7 +66,8 @@ const USAGE: &str = "usage:
                  [--ensemble N] [--batch N] [--loss cross-entropy|alternating]
                  [--grid START STEP N] [--validation N] [--passes N] [--dropout P] [--lr LR]
                  [--pool N] [--intensity linear|sqrt] [--autocorrelation LAGS]
-                 [--peak-threshold F] [--measured-noise LO HI]
+                 [--peak-threshold F] [--measured-noise LO HI] [--atoms-per-cell LO HI]
+                 [--max-sites N] [--max-axis-ratio R] [--max-elements N]
   classify evaluate [--model FILE] [--data FILE.npz|DIR] [--out DIR]
   classify predict [--model FILE] [--out DIR] PATHS...";
 
@@ -73,7 +76,10 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<()> {
-    let args = Args::from_env(&[("grid", 3)], &["help"])?;
+    let args = Args::from_env(
+        &[("grid", 3), ("measured-noise", 2), ("atoms-per-cell", 2)],
+        &["help"],
+    )?;
     if args.flag("help") {
         println!("{USAGE}");
         return Ok(());
@@ -596,13 +602,30 @@ fn train(args: &Args) -> Result<()> {
             other => return Err(format!("--loss {other}: cross-entropy or alternating").into()),
         });
     }
-    let mut generator = xrd_sim::TrainingPatternParams::new();
+    // Mineral-sized random crystals: the training recipe of the shipped model (xrd-classify README).
+    let mut generator = xrd_sim::TrainingPatternParams::new()
+        .crystal(xrd_sim::SyntheticCrystalParams::mineral_like());
     if let Some(g) = args.many::<f64>("grid")? {
         if g[2] < 1.0 || g[2].fract() != 0.0 {
             return Err(format!("--grid N must be a whole number ≥ 1, got {}", g[2]).into());
         }
         generator = generator.grid(g[0], g[1], g[2] as usize);
     }
+    let mut crystal = generator.get_crystal().clone();
+    if let Some(n) = args.many::<usize>("atoms-per-cell")? {
+        crystal = crystal.atoms_per_cell(n[0], n[1]);
+    }
+    if let Some(n) = args.opt("max-sites")? {
+        crystal = crystal.max_sites(n);
+    }
+    if let Some(r) = args.opt("max-axis-ratio")? {
+        crystal = crystal.max_axis_ratio(r);
+    }
+    if let Some(n) = args.opt("max-elements")? {
+        crystal = crystal.max_elements(n);
+    }
+    let generator_crystal = crystal.clone();
+    generator = generator.crystal(crystal);
     let mut source = xrd_classify::SyntheticPatterns::new(generator)?;
     if let Some(n) = args.many::<f64>("measured-noise")? {
         let [lo, hi] = n[..] else {
@@ -668,6 +691,7 @@ fn train(args: &Args) -> Result<()> {
         "grid": model.grid(),
         "config": model.config(),
         "measured_noise": source.get_measured_noise(),
+        "crystal": generator_crystal,
         "history": model.history(),
     });
     write_atomic(
