@@ -86,6 +86,14 @@ fn bench(c: &mut Criterion) {
     g.bench_function("training_batch_1000_unchecked", |b| {
         b.iter(|| black_box(unchecked.batch(black_box(1), 0, 1000).ok()))
     });
+    // The recipe xrd-classify trains on: larger, mineral-sized crystals.
+    let mineral = TrainingPatternParams::new().crystal(SyntheticCrystalParams::mineral_like());
+    cpu_time("training batch 1000, mineral-like", || {
+        mineral.batch(1, 0, 1000).ok()
+    });
+    g.bench_function("training_batch_1000_mineral_like", |b| {
+        b.iter(|| black_box(mineral.batch(black_box(1), 0, 1000).ok()))
+    });
     let crystals = SyntheticCrystalParams::new();
     g.bench_function("synthetic_crystals_230", |b| {
         b.iter(|| {

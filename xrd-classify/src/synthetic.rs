@@ -20,6 +20,11 @@ pub const DEFAULT_MEASURED_NOISE: (f64, f64) = (0.001, 0.05);
 /// sample displacement, texture, Vecsei's background and noise, max 1), in parallel, with
 /// measured-like noise on top ([`SyntheticPatterns::measured_noise`]).
 ///
+/// The crystals are those of the `params` given; the `classify` example and the shipped model use
+/// xrd-sim's [`SyntheticCrystalParams::mineral_like`](xrd_sim::SyntheticCrystalParams::mineral_like)
+/// (mineral-sized cells: with xrd-sim's small default crystals, low symmetry reads as "few
+/// peaks" and measured low-symmetry patterns are misread; see the crate README's results).
+///
 /// Row `i` of a request is pattern `i` of stream `seed` of xrd-sim's generator made for the
 /// requested space group ([`TrainingPatternParams::pattern_of`]) with the noise of its own
 /// generator seeded from `(seed, i)`, so a request depends only on its groups and seed, never on

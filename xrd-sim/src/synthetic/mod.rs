@@ -21,7 +21,7 @@
 //! 4. **Coordinates**: the free coordinates of each site uniform in [0, 1); a placement is kept when
 //!    its orbit has the site's multiplicity and no two atoms (periodic images included) are closer
 //!    than `min_distance` × (r₁ + r₂); `placement_tries` placements per site.
-//! 5. **Displacement**: B per site from U(`b_iso`).
+//! 5. **Displacement**: B per site from U(`b_iso`) (per element with `atoms_per_cell`).
 //! 6. **Check** (optional, on by default): moyo must find the space group asked for (special
 //!    positions alone, or one orbit of a group with a free origin, often have a supergroup's
 //!    symmetry: one atom in P1 is P-1). Skipped for a crystal with a general-position site whose
@@ -273,7 +273,8 @@ impl SyntheticCrystalParams {
 
     /// The recipe for crystals that resemble minerals in size and shape, for classifiers of
     /// measured patterns: [`new`](Self::new) with an atom budget drawn per crystal from 8–160
-    /// ([`atoms_per_cell`](Self::atoms_per_cell)), up to 64 sites and axis ratios up to 3.
+    /// ([`atoms_per_cell`](Self::atoms_per_cell); B drawn per element), up to 64 sites and axis
+    /// ratios up to 3.
     /// Under the defaults a P-1 crystal has a median of 2 atoms and a P2₁/c one of 6; here the
     /// medians are 41 (triclinic) and 16–20 (monoclinic to hexagonal), and the first peak of
     /// a Cu Kα pattern moves from 14–17° to 7–11° (measured on 920 patterns, 4 per group),
@@ -592,6 +593,16 @@ impl SyntheticCrystalParams {
             .map_err(|e| e.to_string())?;
         let mut atoms: Vec<([f64; 3], f64)> = Vec::new();
         let mut sites = Vec::new();
+        // With a drawn budget, B is drawn once per element: a large cell has tens of sites of one
+        // element, and a B each would make the Debye–Waller factors (one exponential per site and
+        // reflection) the generator's largest cost.
+        let element_b: Vec<(Element, f64)> = match self.atoms_per_cell {
+            Some(_) => elements
+                .iter()
+                .map(|e| (*e, uniform(rng, self.b_iso)))
+                .collect(),
+            None => Vec::new(),
+        };
         for (w, e) in chosen.iter().zip(&site_elements) {
             let r = radius(*e);
             let mut placed = false;
@@ -602,7 +613,10 @@ impl SyntheticCrystalParams {
                     continue;
                 }
                 if self.fits(&lattice, &atoms, &orbit, r) {
-                    let b = uniform(rng, self.b_iso);
+                    let b = match element_b.iter().find(|(f, _)| f == e) {
+                        Some(&(_, b)) => b,
+                        None => uniform(rng, self.b_iso),
+                    };
                     for p in &orbit {
                         atoms.push((*p, r));
                         sites.push(Site::new(Species::neutral(*e), *p).with_b_iso(b));
