@@ -70,7 +70,7 @@ fn classify_file_with_dropout_reads_back() {
 fn classify_files_of_another_version_are_refused_by_name() {
     let file = small_file();
     // The header is JSON: the version field rewritten in place, same length.
-    let (from, to) = (br#""format_version":"3""#, br#""format_version":"2""#);
+    let (from, to) = (br#""format_version":"4""#, br#""format_version":"2""#);
     let at = file
         .windows(from.len())
         .position(|w| w == from)
