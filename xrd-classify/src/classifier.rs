@@ -167,12 +167,14 @@ impl Classifier {
         x: &ArrayBase<S, Ix2>,
     ) -> Result<Array2<f64>> {
         let (p, q) = self.both_probabilities(x)?;
-        Ok(match q {
-            Some(q) => q,
-            None => {
-                Array2::from_shape_fn((p.nrows(), 7), |(i, s)| system_probabilities(p.row(i))[s])
-            }
-        })
+        if let Some(q) = q {
+            return Ok(q);
+        }
+        let mut q = Array2::zeros((p.nrows(), CrystalSystem::ALL.len()));
+        for (mut q, p) in q.rows_mut().into_iter().zip(p.rows()) {
+            q.assign(&ndarray::ArrayView1::from(&system_probabilities(p)));
+        }
+        Ok(q)
     }
 
     /// The space-group probabilities (rescaled to the crystal-system networks when there are

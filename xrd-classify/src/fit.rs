@@ -285,8 +285,11 @@ impl ClassifierParams {
     /// fresh patterns of space groups drawn by the
     /// [`Sampling`] policy, generated [`chunk`](crate::ClassifierConfig::chunk) at a time.
     /// `rng` seeds everything (initial weights, labels, the source's seeds, validation
-    /// patterns): the same seed gives bit-identical classifiers. `callback` hears about every
-    /// chunk.
+    /// patterns): the same seed gives bit-identical classifiers. With
+    /// [`system_network`](crate::ClassifierConfig::system_network), each network's
+    /// crystal-system network trains on the same chunks, in the same order, from its own stream
+    /// (the member's jumped ahead), so the space-group networks are the same bits as without it.
+    /// `callback` hears about every chunk.
     ///
     /// # Errors
     /// An invalid configuration; a source that offers no space group, bad frequencies, patterns

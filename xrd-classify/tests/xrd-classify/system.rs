@@ -199,6 +199,10 @@ fn sysnet_space_groups_are_rescaled_to_the_system_probabilities() {
     )
     .unwrap();
     let p0 = plain.probabilities(&x).unwrap();
+    let q0 = plain.crystal_system_probabilities(&x).unwrap();
+    for i in 0..x.nrows() {
+        assert_eq!(q0.row(i).to_vec(), system_probabilities(p0.row(i)));
+    }
     let preds = model.predict(&x).unwrap();
     for i in 0..x.nrows() {
         let sums = system_probabilities(p.row(i));
