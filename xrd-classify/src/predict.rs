@@ -190,6 +190,36 @@ mod tests {
         assert!(!pred.refused);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Per-system sums of p' equal q, whatever p — also where a system's p underflows.
+        #[test]
+        fn rescaled_systems_sum_to_q(
+            raw in proptest::collection::vec(0.0f64..1.0, SPACE_GROUPS),
+            tiny in proptest::collection::vec(0usize..SPACE_GROUPS, 0..60),
+            q in proptest::collection::vec(0.0f64..1.0, 7),
+            subnormal_triclinic in proptest::bool::ANY,
+        ) {
+            let mut p = Array1::from(raw);
+            for &i in &tiny {
+                p[i] = if i % 2 == 0 { 0.0 } else { 1e-310 };
+            }
+            if subnormal_triclinic {
+                // P(triclinic) = 2e-310, below the smallest normal f64: spread evenly instead.
+                (p[0], p[1]) = (1e-310, 1e-310);
+            }
+            let qs = q.iter().sum::<f64>().max(1e-9);
+            let q: [f64; 7] = std::array::from_fn(|s| q[s] / qs);
+            rescale_to_systems(p.view_mut(), &q);
+            proptest::prop_assert!(p.iter().all(|v| v.is_finite() && *v >= 0.0));
+            let sums = system_probabilities(p.view());
+            for s in 0..7 {
+                proptest::prop_assert!((sums[s] - q[s]).abs() < 1e-12, "{} {}", sums[s], q[s]);
+            }
+        }
+    }
+
     #[test]
     fn softmax_rows_sum_to_one_and_average() {
         let z = array![[1.0f32, 2.0, 3.0], [1000.0, 0.0, -1000.0]];
