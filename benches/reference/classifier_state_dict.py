@@ -14,6 +14,16 @@ Linear(512,256), ReLU(), Dropout(0.3), Linear(256,230), Identity()``, tensors ``
 (``xrd_ae.layers``, ``members``, ``grid``). The ensemble's prediction is the mean of the members'
 softmax probabilities; the space group is the arg-max + 1, the certainty its probability.
 
+A classifier trained with ``ClassifierParams::system_network`` (``classify train --system-network``;
+format version 4) also holds a crystal-system network per member, the same ``nn.Sequential`` with 7
+outputs (triclinic, monoclinic, orthorhombic, tetragonal, trigonal, hexagonal, cubic), under the
+prefix ``system.`` (``system.0.weight``, ...; ``system.{k}.0.weight`` for member k of an ensemble;
+architecture in ``xrd_ae_system.layers``). Its ensemble-averaged softmax q gives the crystal system,
+and the space-group probabilities p are rescaled within each system s to sum to q(s):
+p'(g) = p(g) / P(s) * q(s), P(s) the sum of p over the groups of s (q(s) spread evenly over the
+groups where P(s) is below the smallest normal double). The certainty is then max p', and the
+crystal system (checked too when the expected file has the column) the arg-max of q.
+
 Before the networks, the patterns go through the input transform of the model's ``config``
 (xrd-classify's ``input`` module), re-implemented here in NumPy: max-pooling by ``pool`` points (none
 for ``pool`` 0),
@@ -63,24 +73,39 @@ def build(layers):
     return nn.Sequential(*mods)
 
 
-def load(path):
-    with safe_open(path, "pt") as f:
-        meta = f.metadata()
-    if meta.get("format") != "xrd-classify":
-        sys.exit(f"{path}: not an xrd-classify file")
-    layers = json.loads(meta["xrd_ae.layers"])
-    members = int(meta["members"])
-    grid = json.loads(meta["grid"])
-    config = json.loads(meta["config"])
+SYSTEM_PREFIX = "system."
+SYSTEMS = ["triclinic", "monoclinic", "orthorhombic", "tetragonal", "trigonal", "hexagonal", "cubic"]
+
+
+def module(layers, members, state):
+    """One nn.Sequential, or an nn.ModuleList of `members`, holding `state` (strict)."""
     if members == 1:
         model = build(layers)
     else:
         model = nn.ModuleList([build(layers) for _ in range(members)])
     # strict=True: every tensor of the file has a home in the module and vice versa.
-    model.load_state_dict(load_file(path), strict=True)
+    model.load_state_dict(state, strict=True)
     model.eval()
-    nets = [model] if members == 1 else list(model)
-    return nets, grid, config
+    return [model] if members == 1 else list(model)
+
+
+def load(path):
+    """The space-group networks, the crystal-system networks (empty without), grid and config."""
+    with safe_open(path, "pt") as f:
+        meta = f.metadata()
+    if meta.get("format") != "xrd-classify":
+        sys.exit(f"{path}: not an xrd-classify file")
+    members = int(meta["members"])
+    grid = json.loads(meta["grid"])
+    config = json.loads(meta["config"])
+    state = load_file(path)
+    system_state = {k[len(SYSTEM_PREFIX):]: v for k, v in state.items() if k.startswith(SYSTEM_PREFIX)}
+    group_state = {k: v for k, v in state.items() if not k.startswith(SYSTEM_PREFIX)}
+    nets = module(json.loads(meta["xrd_ae.layers"]), members, group_state)
+    systems = []
+    if system_state:
+        systems = module(json.loads(meta["xrd_ae_system.layers"]), members, system_state)
+    return nets, systems, grid, config
 
 
 BACKGROUND_WINDOW = 2.0  # degrees 2θ, xrd_classify::BACKGROUND_WINDOW
@@ -141,6 +166,29 @@ def probabilities(nets, x):
         return torch.stack([torch.softmax(net(x).double(), dim=1) for net in nets]).mean(0).numpy()
 
 
+def system_of(g):
+    """Crystal-system index of space group g (International Tables ranges)."""
+    for s, last in enumerate([2, 15, 74, 142, 167, 194, 230]):
+        if g <= last:
+            return s
+    raise ValueError(g)
+
+
+GROUP_SYSTEM = np.array([system_of(g) for g in range(1, 231)])
+
+
+def rescale(p, q):
+    """p'(g) = p(g) / P(s) * q(s) within each crystal system s (even spread where P underflows)."""
+    out = np.empty_like(p)
+    for s in range(7):
+        cols = GROUP_SYSTEM == s
+        total = p[:, cols].sum(axis=1, keepdims=True)
+        ok = total >= np.finfo(np.float64).tiny
+        out[:, cols] = np.where(ok, p[:, cols] / np.where(ok, total, 1.0) * q[:, s:s + 1],
+                                q[:, s:s + 1] / cols.sum())
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model")
@@ -149,11 +197,17 @@ def main():
     ap.add_argument("--expected", required=True, help="predictions.csv of `classify evaluate`")
     args = ap.parse_args()
 
-    nets, grid, config = load(args.model)
+    nets, systems, grid, config = load(args.model)
     x = np.load(args.data)["patterns"][: args.rows]
     if x.shape[1] != grid["n"]:
         sys.exit(f"patterns have {x.shape[1]} points, the model's grid {grid['n']}")
-    p = probabilities(nets, transform(x, grid, config))
+    inputs = transform(x, grid, config)
+    p = probabilities(nets, inputs)
+    if systems:
+        q = probabilities(systems, inputs)
+        p = rescale(p, q)
+    else:
+        q = np.stack([p[:, GROUP_SYSTEM == s].sum(axis=1) for s in range(7)], axis=1)
     with open(args.expected, newline="") as f:
         rows = {int(r["index"]): r for r in csv.DictReader(f)}
     worst, bad = 0.0, 0
@@ -161,11 +215,15 @@ def main():
         ours = rows[i]
         sg = int(np.argmax(p[i])) + 1
         cert = float(p[i].max())
+        system = SYSTEMS[int(np.argmax(q[i]))]
         worst = max(worst, abs(cert - float(ours["certainty"])))
-        if sg != int(ours["space_group"]) or abs(cert - float(ours["certainty"])) > CERTAINTY_TOL:
+        if (sg != int(ours["space_group"]) or abs(cert - float(ours["certainty"])) > CERTAINTY_TOL
+                or system != ours.get("crystal_system", system)):
             bad += 1
-            print(f"row {i}: torch {sg} ({cert:.6f}), xrd-classify {ours['space_group']} ({ours['certainty']})")
-    print(f"{len(x)} patterns, {len(nets)} network(s): {len(x) - bad} match; "
+            print(f"row {i}: torch {sg} {system} ({cert:.6f}), "
+                  f"xrd-classify {ours['space_group']} {ours.get('crystal_system', '')} ({ours['certainty']})")
+    kind = f", {len(systems)} crystal-system network(s)" if systems else ""
+    print(f"{len(x)} patterns, {len(nets)} network(s){kind}: {len(x) - bad} match; "
           f"largest certainty difference {worst:.2e} (tolerance {CERTAINTY_TOL:g})")
     sys.exit(1 if bad else 0)
 

@@ -16,7 +16,9 @@
 //! (fraction of the maximum cut off before the autocorrelation), `--measured-noise LO HI` (range
 //! of the noise added to the training patterns, `0 0` for none), and the random crystals:
 //! `--atoms-per-cell LO HI`, `--max-sites N`, `--max-axis-ratio R`, `--max-elements N` (xrd-sim's
-//! `SyntheticCrystalParams`, starting from its `mineral_like` recipe).
+//! `SyntheticCrystalParams`, starting from its `mineral_like` recipe). `--system-network` trains
+//! a crystal-system network beside each space-group network (`ClassifierParams::system_network`):
+//! the crystal system then comes from it, and the space-group probabilities are rescaled to it.
 //!
 //! `evaluate` classifies labelled patterns — an `.npz` with `patterns`, `two_theta` and
 //! `space_group` (default `../shared/data/measured/rruff_dev.npz`), or a folder with an `index.csv`
@@ -67,7 +69,7 @@ const USAGE: &str = "usage:
                  [--grid START STEP N] [--validation N] [--passes N] [--dropout P] [--lr LR]
                  [--pool N] [--intensity linear|sqrt] [--autocorrelation LAGS]
                  [--peak-threshold F] [--measured-noise LO HI] [--atoms-per-cell LO HI]
-                 [--max-sites N] [--max-axis-ratio R] [--max-elements N]
+                 [--max-sites N] [--max-axis-ratio R] [--max-elements N] [--system-network]
   classify evaluate [--model FILE] [--data FILE.npz|DIR] [--out DIR]
   classify predict [--model FILE] [--out DIR] PATHS...";
 
@@ -78,7 +80,7 @@ fn main() -> ExitCode {
 fn run() -> Result<()> {
     let args = Args::from_env(
         &[("grid", 3), ("measured-noise", 2), ("atoms-per-cell", 2)],
-        &["help"],
+        &["help", "system-network"],
     )?;
     if args.flag("help") {
         println!("{USAGE}");
@@ -602,6 +604,9 @@ fn train(args: &Args) -> Result<()> {
             other => return Err(format!("--loss {other}: cross-entropy or alternating").into()),
         });
     }
+    if args.flag("system-network") {
+        params = params.system_network(true);
+    }
     // Mineral-sized random crystals: the training recipe of the shipped model (xrd-classify README).
     let mut generator = xrd_sim::TrainingPatternParams::new()
         .crystal(xrd_sim::SyntheticCrystalParams::mineral_like());
@@ -660,16 +665,25 @@ fn train(args: &Args) -> Result<()> {
             p.epochs,
             p.train_loss
         );
+        if let Some(l) = p.system_train_loss {
+            msg.push_str(&format!(" (system {l:.4})"));
+        }
         if let Some((l, a)) = p.validation {
             msg.push_str(&format!("  val {l:.3} / {:.1} %", 100.0 * a));
-            let line = format!(
-                "net {} epoch {:>3}: train loss {:.4}, validation loss {l:.4}, accuracy {:.1} %  ({:.0} s)",
+            let mut line = format!(
+                "net {} epoch {:>3}: train loss {:.4}, validation loss {l:.4}, accuracy {:.1} %",
                 p.member + 1,
                 p.epoch,
                 p.train_loss,
                 100.0 * a,
-                start.elapsed().as_secs_f64()
             );
+            if let (Some(tl), Some((vl, va))) = (p.system_train_loss, p.system_validation) {
+                line.push_str(&format!(
+                    "; crystal system: train loss {tl:.4}, validation loss {vl:.4}, accuracy {:.1} %",
+                    100.0 * va
+                ));
+            }
+            line.push_str(&format!("  ({:.0} s)", start.elapsed().as_secs_f64()));
             // Without a terminal the bar is hidden: the epoch lines still go to the log.
             if bar.is_hidden() {
                 eprintln!("{line}");
@@ -693,6 +707,7 @@ fn train(args: &Args) -> Result<()> {
         "measured_noise": source.get_measured_noise(),
         "crystal": generator_crystal,
         "history": model.history(),
+        "system_history": model.system_history(),
     });
     write_atomic(
         &out.join("training.json"),
@@ -714,24 +729,39 @@ fn training_figure(path: &Path, model: &Classifier) -> Result<()> {
     let x: Vec<f64> = (1..=epochs).map(|e| e as f64).collect();
     let mut loss = Vec::new();
     let mut acc = Vec::new();
-    for (k, h) in model.history().iter().enumerate() {
+    // The space-group networks, then the crystal-system networks (if any) in other colours.
+    let colours = 2 * model.history().len();
+    let records = model
+        .history()
+        .iter()
+        .enumerate()
+        .map(|(k, h)| (format!("net {}", k + 1), 2 * k, h, "top-1"))
+        .chain(model.system_history().iter().enumerate().map(|(k, h)| {
+            (
+                format!("system net {}", k + 1),
+                colours + 2 * k,
+                h,
+                "crystal system",
+            )
+        }));
+    for (name, colour, h, what) in records {
         loss.push(Curve {
-            label: format!("net {} training", k + 1),
+            label: format!("{name} training"),
             y: h.train.clone(),
-            colour: 2 * k,
+            colour,
             offset: 0.0,
         });
         if !h.validation.is_empty() {
             loss.push(Curve {
-                label: format!("net {} validation (cross-entropy)", k + 1),
+                label: format!("{name} validation (cross-entropy)"),
                 y: h.validation.clone(),
-                colour: 2 * k + 1,
+                colour: colour + 1,
                 offset: 0.0,
             });
             acc.push(Curve {
-                label: format!("net {} validation top-1", k + 1),
+                label: format!("{name} validation {what}"),
                 y: h.validation_accuracy.clone(),
-                colour: 2 * k + 1,
+                colour: colour + 1,
                 offset: 0.0,
             });
         }
@@ -744,7 +774,7 @@ fn training_figure(path: &Path, model: &Classifier) -> Result<()> {
     }];
     if !acc.is_empty() {
         panels.push(LinePanel {
-            title: "Space-group accuracy on the synthetic validation patterns".into(),
+            title: "Accuracy on the synthetic validation patterns".into(),
             x,
             curves: acc,
             x_range: None,

@@ -5,19 +5,27 @@ use rayon::prelude::*;
 use xrd_ae::Network;
 use xrd_io::{Grid, Pattern};
 
-use crate::predict::{add_softmax, check_finite, check_width, from_probabilities};
-use crate::{ClassifierConfig, ClassifierParams, Error, Prediction, Result, measured};
+use crate::predict::{
+    add_softmax, check_finite, check_width, from_probabilities, rescale_to_systems,
+};
+use crate::{
+    ClassifierConfig, ClassifierParams, CrystalSystem, Error, Prediction, Result, measured,
+    system_probabilities,
+};
 use xrd_ae::History;
 
 /// A space-group classifier: `ensemble` networks mapping a pattern on [`Classifier::grid`] to
 /// the logits of the 230 space groups (output `i` is space group `i + 1`); their softmax
-/// probabilities are averaged.
+/// probabilities are averaged. Optionally a crystal-system network beside each
+/// ([`Classifier::system_networks`]), whose averaged probabilities give the crystal system.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Classifier {
     pub(crate) grid: Grid,
     pub(crate) members: Vec<Network<f32>>,
+    pub(crate) systems: Vec<Network<f32>>,
     pub(crate) config: ClassifierConfig,
     pub(crate) history: Vec<History>,
+    pub(crate) system_history: Vec<History>,
 }
 
 impl Classifier {
@@ -27,7 +35,8 @@ impl Classifier {
     }
 
     /// A classifier from trained networks (each with `grid.len()` inputs and 230 outputs, the
-    /// logits) and the configuration whose `threshold` and `top_k` predictions use.
+    /// logits) and the configuration whose `threshold` and `top_k` predictions use; without
+    /// crystal-system networks ([`Classifier::with_system_networks`] adds them).
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] for no networks or networks of other widths; an invalid configuration.
@@ -41,26 +50,48 @@ impl Classifier {
             return Err(Error::shape("at least one network", "none"));
         }
         for net in &members {
-            let width = config.input_width(grid.len());
-            if net.inputs() != width {
-                return Err(Error::shape(
-                    format!(
-                        "{width} inputs (the grid of {} points pooled by {}, {} lags)",
-                        grid.len(),
-                        config.pool,
-                        config.autocorrelation
-                    ),
-                    format!("{}", net.inputs()),
-                ));
-            }
+            check_inputs(net, &grid, &config)?;
             check_width(net.outputs())?;
         }
         Ok(Classifier {
             grid,
             members,
+            systems: Vec::new(),
             config,
             history: Vec::new(),
+            system_history: Vec::new(),
         })
+    }
+
+    /// The same classifier with crystal-system networks, one per network of the ensemble (the
+    /// same inputs, 7 outputs: the logits of the crystal systems in [`CrystalSystem`] order),
+    /// whose averaged softmax probabilities then give the crystal system (see
+    /// [`Classifier::probabilities`]).
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] for another number of networks than the ensemble's, or networks
+    /// of other widths.
+    pub fn with_system_networks(mut self, systems: Vec<Network<f32>>) -> Result<Self> {
+        if systems.len() != self.members.len() {
+            return Err(Error::shape(
+                format!(
+                    "{} crystal-system networks (one per member)",
+                    self.members.len()
+                ),
+                format!("{}", systems.len()),
+            ));
+        }
+        for net in &systems {
+            check_inputs(net, &self.grid, &self.config)?;
+            if net.outputs() != CrystalSystem::ALL.len() {
+                return Err(Error::shape(
+                    "7 crystal-system outputs",
+                    format!("{}", net.outputs()),
+                ));
+            }
+        }
+        self.systems = systems;
+        Ok(self)
     }
 
     /// The 2θ grid of the input patterns.
@@ -73,6 +104,11 @@ impl Classifier {
         &self.members
     }
 
+    /// The crystal-system networks, one per member (empty without them).
+    pub fn system_networks(&self) -> &[Network<f32>] {
+        &self.systems
+    }
+
     /// The configuration (training, threshold, top-k).
     pub fn config(&self) -> &ClassifierConfig {
         &self.config
@@ -82,6 +118,12 @@ impl Classifier {
     /// [`xrd_ae::History`]).
     pub fn history(&self) -> &[History] {
         &self.history
+    }
+
+    /// The training record of each crystal-system network (validation accuracy: crystal
+    /// systems); empty without them.
+    pub fn system_history(&self) -> &[History] {
+        &self.system_history
     }
 
     /// The same classifier refusing below `threshold` instead.
@@ -99,9 +141,48 @@ impl Classifier {
     /// The space-group probabilities (rows × 230, rows summing to 1) of patterns on the grid,
     /// averaged over the ensemble.
     ///
+    /// With crystal-system networks, the space-group probabilities p(g) are rescaled within
+    /// each crystal system s so that they sum to the system networks' (averaged) probability
+    /// q(s): p'(g) = p(g) · q(s) / P(s), with P(s) the sum of p over the groups of s (q(s)
+    /// spread evenly over the groups where P(s) underflows). Vecsei et al. trained a separate
+    /// network for the crystal system; summing a 230-way softmax gives the system only
+    /// indirectly, through many small, poorly trained probabilities. The rescaling keeps the
+    /// space network's ranking within each system and makes the two answers consistent: the
+    /// certainty, top-k and refusal follow p', the crystal system q.
+    ///
     /// # Errors
     /// [`Error::ShapeMismatch`] for another width; [`Error::NonFinite`].
     pub fn probabilities<S: Data<Elem = f32>>(&self, x: &ArrayBase<S, Ix2>) -> Result<Array2<f64>> {
+        Ok(self.both_probabilities(x)?.0)
+    }
+
+    /// The crystal-system probabilities (rows × 7, [`CrystalSystem`] order, rows summing to
+    /// 1): the crystal-system networks' averaged over the ensemble when the classifier has them,
+    /// else the space-group probabilities summed per system ([`system_probabilities`]).
+    ///
+    /// # Errors
+    /// As [`Classifier::probabilities`].
+    pub fn crystal_system_probabilities<S: Data<Elem = f32>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+    ) -> Result<Array2<f64>> {
+        let (p, q) = self.both_probabilities(x)?;
+        if let Some(q) = q {
+            return Ok(q);
+        }
+        let mut q = Array2::zeros((p.nrows(), CrystalSystem::ALL.len()));
+        for (mut q, p) in q.rows_mut().into_iter().zip(p.rows()) {
+            q.assign(&ndarray::ArrayView1::from(&system_probabilities(p)));
+        }
+        Ok(q)
+    }
+
+    /// The space-group probabilities (rescaled to the crystal-system networks when there are
+    /// any) and the crystal-system networks' probabilities.
+    fn both_probabilities<S: Data<Elem = f32>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+    ) -> Result<(Array2<f64>, Option<Array2<f64>>)> {
         if x.ncols() != self.grid.len() {
             return Err(Error::shape(
                 format!("{} columns (the grid)", self.grid.len()),
@@ -115,7 +196,18 @@ impl Classifier {
         for net in &self.members {
             add_softmax(net.forward(x.view()).view(), w, &mut acc);
         }
-        Ok(acc)
+        if self.systems.is_empty() {
+            return Ok((acc, None));
+        }
+        let mut q = Array2::zeros((x.nrows(), CrystalSystem::ALL.len()));
+        for net in &self.systems {
+            add_softmax(net.forward(x.view()).view(), w, &mut q);
+        }
+        for (p, q) in acc.rows_mut().into_iter().zip(q.rows()) {
+            let q: [f64; 7] = std::array::from_fn(|s| q[s]);
+            rescale_to_systems(p, &q);
+        }
+        Ok((acc, Some(q)))
     }
 
     /// Predictions for patterns already on the grid (rows of `grid().len()` values, max 1).
@@ -123,10 +215,17 @@ impl Classifier {
     /// # Errors
     /// As [`Classifier::probabilities`].
     pub fn predict<S: Data<Elem = f32>>(&self, x: &ArrayBase<S, Ix2>) -> Result<Vec<Prediction>> {
-        let p = self.probabilities(x)?;
+        let (p, q) = self.both_probabilities(x)?;
         Ok(p.rows()
             .into_iter()
-            .map(|row| from_probabilities(row, self.config.top_k, self.config.threshold))
+            .enumerate()
+            .map(|(i, row)| {
+                let systems = match &q {
+                    Some(q) => std::array::from_fn(|s| q[[i, s]]),
+                    None => system_probabilities(row),
+                };
+                from_probabilities(row, &systems, self.config.top_k, self.config.threshold)
+            })
             .collect())
     }
 
@@ -172,4 +271,21 @@ impl<'a, S: Data<Elem = f32>> xrd_io::Predict<&'a ArrayBase<S, Ix2>, Vec<Predict
     fn predict(&self, x: &'a ArrayBase<S, Ix2>) -> Result<Vec<Prediction>> {
         Classifier::predict(self, x)
     }
+}
+
+/// Errors unless `net` takes the input the configuration makes of patterns on `grid`.
+fn check_inputs(net: &Network<f32>, grid: &Grid, config: &ClassifierConfig) -> Result<()> {
+    let width = config.input_width(grid.len());
+    if net.inputs() != width {
+        return Err(Error::shape(
+            format!(
+                "{width} inputs (the grid of {} points pooled by {}, {} lags)",
+                grid.len(),
+                config.pool,
+                config.autocorrelation
+            ),
+            format!("{}", net.inputs()),
+        ));
+    }
+    Ok(())
 }

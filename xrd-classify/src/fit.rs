@@ -35,6 +35,11 @@ pub struct Progress {
     /// At the end of an epoch with validation patterns: their mean cross-entropy and top-1
     /// space-group accuracy under this network.
     pub validation: Option<(f64, f64)>,
+    /// With a crystal-system network: its mean training loss of the epoch so far.
+    pub system_train_loss: Option<f64>,
+    /// With a crystal-system network, at the end of an epoch with validation patterns: their
+    /// mean cross-entropy and crystal-system accuracy under it.
+    pub system_validation: Option<(f64, f64)>,
 }
 
 /// Smallest probability taken into a cross-entropy, so that a confident mistake costs a finite
@@ -86,13 +91,26 @@ fn system_balanced(groups: &[u8]) -> Vec<f64> {
         .collect()
 }
 
-/// One-hot targets of `labels` (rows × 230).
-fn one_hot(labels: &[u8]) -> Array2<f32> {
-    let mut y = Array2::zeros((labels.len(), SPACE_GROUPS));
-    for (i, &g) in labels.iter().enumerate() {
-        y[[i, g as usize - 1]] = 1.0;
+/// One-hot targets of class indices (rows × `classes`).
+fn one_hot(classes: usize, truth: &[usize]) -> Array2<f32> {
+    let mut y = Array2::zeros((truth.len(), classes));
+    for (i, &c) in truth.iter().enumerate() {
+        y[[i, c]] = 1.0;
     }
     y
+}
+
+/// Output indices of space groups (group `g` is output `g - 1`).
+fn group_indices(labels: &[u8]) -> Vec<usize> {
+    labels.iter().map(|&g| g as usize - 1).collect()
+}
+
+/// Crystal-system indices of space groups ([`CrystalSystem`] order).
+fn system_indices(labels: &[u8]) -> Result<Vec<usize>> {
+    labels
+        .iter()
+        .map(|&g| crate::system_of(g).map(CrystalSystem::index))
+        .collect()
 }
 
 /// Patterns of `labels` from the source, checked, as the network sees them (pooled and scaled
@@ -134,8 +152,9 @@ fn with_output(net: Network<f32>, activation: Activation) -> Result<Network<f32>
     Ok(Network::new(layers)?)
 }
 
-/// Mean cross-entropy and top-1 accuracy of one network on labelled patterns.
-fn validate(net: &Network<f32>, x: ArrayView2<'_, f32>, labels: &[u8]) -> (f64, f64) {
+/// Mean cross-entropy and top-1 accuracy of one network on patterns of known classes (output
+/// indices).
+fn validate(net: &Network<f32>, x: ArrayView2<'_, f32>, truth: &[usize]) -> (f64, f64) {
     let out = net.forward(x);
     let p = if net.layers().last().map(Dense::activation) == Some(Activation::Softmax) {
         out.mapv(f64::from)
@@ -145,8 +164,7 @@ fn validate(net: &Network<f32>, x: ArrayView2<'_, f32>, labels: &[u8]) -> (f64, 
         acc
     };
     let (mut loss, mut right) = (0.0, 0usize);
-    for (row, &g) in p.rows().into_iter().zip(labels) {
-        let truth = g as usize - 1;
+    for (row, &truth) in p.rows().into_iter().zip(truth) {
         loss -= row[truth].max(MIN_PROBABILITY).ln();
         let best =
             row.iter().enumerate().fold(
@@ -155,8 +173,110 @@ fn validate(net: &Network<f32>, x: ArrayView2<'_, f32>, labels: &[u8]) -> (f64, 
             );
         right += usize::from(best.0 == truth);
     }
-    let n = labels.len().max(1) as f64;
+    let n = truth.len().max(1) as f64;
     (loss / n, right as f64 / n)
+}
+
+/// One network in training: its trainer, replaced (fresh Adam moments) when the loss changes,
+/// and its record.
+struct Head {
+    net: Network<f32>,
+    trainer: Option<(bool, Trainer<f32>)>,
+    history: History,
+    /// Loss sum of the epoch so far, weighted by patterns.
+    sum: f64,
+}
+
+impl Head {
+    fn new(net: Network<f32>) -> Self {
+        Head {
+            net,
+            trainer: None,
+            history: History::default(),
+            sum: 0.0,
+        }
+    }
+
+    /// Makes the trainer of an epoch of the quadratic (`true`) or cross-entropy loss: the same
+    /// as the last epoch's, or a new one (its dropout seeded from `rng`).
+    fn start_epoch<R: Rng + ?Sized>(
+        &mut self,
+        quadratic: bool,
+        cfg: &ClassifierConfig,
+        rng: &mut R,
+    ) -> Result<()> {
+        self.sum = 0.0;
+        let (act, loss) = if quadratic {
+            (Activation::Softmax, Loss::Mse)
+        } else {
+            (Activation::Identity, Loss::CrossEntropy)
+        };
+        match self.trainer.take() {
+            Some((q, t)) if q == quadratic => self.trainer = Some((q, t)),
+            other => {
+                if let Some((_, t)) = other {
+                    self.net = t.into_network();
+                }
+                self.net = with_output(self.net.clone(), act)?;
+                let t = Trainer::new(self.net.clone(), loss, cfg.optimizer, cfg.batch_size)?
+                    .with_rng(rng);
+                self.trainer = Some((quadratic, t));
+            }
+        }
+        Ok(())
+    }
+
+    /// The passes over one chunk (`rows` in each pass's order) against one-hot targets `y`;
+    /// adds the chunk's mean loss, weighted by its patterns, to the epoch's sum.
+    fn train(
+        &mut self,
+        x: ArrayView2<'_, f32>,
+        y: ArrayView2<'_, f32>,
+        passes: &[Vec<usize>],
+        epoch: usize,
+    ) -> Result<()> {
+        let Some((_, t)) = self.trainer.as_mut() else {
+            return Err(Error::shape("a trainer (an epoch begun)", "none"));
+        };
+        let mut l = 0.0;
+        for rows in passes {
+            l += t.epoch(x, Some(y), rows).map_err(|e| match e {
+                xrd_ae::Error::Diverged { loss, .. } => {
+                    Error::Ae(xrd_ae::Error::Diverged { epoch, loss })
+                }
+                other => Error::Ae(other),
+            })?;
+        }
+        self.sum += l / passes.len() as f64 * x.nrows() as f64;
+        Ok(())
+    }
+
+    /// The network being trained.
+    fn network(&self) -> &Network<f32> {
+        match &self.trainer {
+            Some((_, t)) => t.network(),
+            None => &self.net,
+        }
+    }
+
+    /// Records the end of an epoch of `loss` over `patterns`.
+    fn end_epoch(&mut self, patterns: usize, loss: Loss, validation: Option<(f64, f64)>) {
+        self.history.train.push(self.sum / patterns as f64);
+        self.history.losses.push(loss);
+        if let Some((vl, va)) = validation {
+            self.history.validation.push(vl);
+            self.history.validation_accuracy.push(va);
+        }
+    }
+
+    /// The trained network (outputs logits) and its record.
+    fn finish(self) -> Result<(Network<f32>, History)> {
+        let net = match self.trainer {
+            Some((_, t)) => t.into_network(),
+            None => self.net,
+        };
+        Ok((with_output(net, Activation::Identity)?, self.history))
+    }
 }
 
 impl ClassifierParams {
@@ -165,8 +285,11 @@ impl ClassifierParams {
     /// fresh patterns of space groups drawn by the
     /// [`Sampling`] policy, generated [`chunk`](crate::ClassifierConfig::chunk) at a time.
     /// `rng` seeds everything (initial weights, labels, the source's seeds, validation
-    /// patterns): the same seed gives bit-identical classifiers. `callback` hears about every
-    /// chunk.
+    /// patterns): the same seed gives bit-identical classifiers. With
+    /// [`system_network`](crate::ClassifierConfig::system_network), each network's
+    /// crystal-system network trains on the same chunks, in the same order, from its own stream
+    /// (the member's jumped ahead), so the space-group networks are the same bits as without it.
+    /// `callback` hears about every chunk.
     ///
     /// # Errors
     /// An invalid configuration; a source that offers no space group, bad frequencies, patterns
@@ -214,85 +337,98 @@ impl ClassifierParams {
 
         let validation_seed: u64 = rng.random();
         let member_seeds: Vec<u64> = (0..cfg.ensemble).map(|_| rng.random()).collect();
-        let validation = if cfg.validation_patterns > 0 {
+        let validation_set = if cfg.validation_patterns > 0 {
             let labels: Vec<u8> = (0..cfg.validation_patterns)
                 .map(|i| groups[i % groups.len()])
                 .collect();
             let x = generate(source, &labels, validation_seed, cfg)?;
-            Some((x, labels))
+            Some((x, group_indices(&labels), system_indices(&labels)?))
         } else {
             None
         };
 
-        let mut builder = NetworkParams::<f32>::default().init(cfg.init);
-        for &h in &cfg.hidden {
-            builder = builder.layer(h, Activation::Relu);
-            if cfg.dropout > 0.0 {
-                builder = builder.dropout(cfg.dropout);
+        let builder = |outputs: usize| {
+            let mut builder = NetworkParams::<f32>::default().init(cfg.init);
+            for &h in &cfg.hidden {
+                builder = builder.layer(h, Activation::Relu);
+                if cfg.dropout > 0.0 {
+                    builder = builder.dropout(cfg.dropout);
+                }
             }
-        }
-        builder = builder.layer(SPACE_GROUPS, Activation::Identity);
+            builder.layer(outputs, Activation::Identity)
+        };
+        let (sg_builder, system_builder) =
+            (builder(SPACE_GROUPS), builder(CrystalSystem::ALL.len()));
 
+        let width = cfg.input_width(grid.len());
         let mut members = Vec::with_capacity(cfg.ensemble);
         let mut histories = Vec::with_capacity(cfg.ensemble);
+        let mut systems = Vec::new();
+        let mut system_histories = Vec::new();
         for (member, &seed) in member_seeds.iter().enumerate() {
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-            let mut net = builder.build(cfg.input_width(grid.len()), &mut rng)?;
-            let mut history = History::default();
-            let mut trainer: Option<(bool, Trainer<f32>)> = None;
+            // The crystal-system network draws from the member's stream jumped 2^128 ahead: its
+            // own non-overlapping stream, without a draw from the member's, so that the
+            // space-group network is the same bits with or without it.
+            let mut system = if cfg.system_network {
+                let mut system_rng = rng.clone();
+                system_rng.jump();
+                let net = system_builder.build(width, &mut system_rng)?;
+                Some((Head::new(net), system_rng))
+            } else {
+                None
+            };
+            let mut head = Head::new(sg_builder.build(width, &mut rng)?);
             for epoch in 1..=cfg.epochs {
                 let quadratic = cfg.loss.quadratic(epoch);
-                let (act, loss) = if quadratic {
-                    (Activation::Softmax, Loss::Mse)
-                } else {
-                    (Activation::Identity, Loss::CrossEntropy)
-                };
-                // A new loss means a new trainer (fresh Adam moments); otherwise keep it.
-                let mut t = match trainer.take() {
-                    Some((q, t)) if q == quadratic => t,
-                    other => {
-                        if let Some((_, t)) = other {
-                            net = t.into_network();
-                        }
-                        net = with_output(net, act)?;
-                        Trainer::new(net.clone(), loss, cfg.optimizer, cfg.batch_size)?
-                            .with_rng(&mut rng)
-                    }
-                };
-                let (mut done, mut sum) = (0usize, 0.0);
+                head.start_epoch(quadratic, cfg, &mut rng)?;
+                if let Some((h, r)) = system.as_mut() {
+                    h.start_epoch(quadratic, cfg, r)?;
+                }
+                let mut done = 0usize;
                 while done < cfg.patterns_per_epoch {
                     let n = cfg.chunk.min(cfg.patterns_per_epoch - done);
                     let labels = draw_labels(&groups, cumulative.as_deref(), n, &mut rng);
                     let x = generate(source, &labels, rng.random(), cfg)?;
-                    let y = one_hot(&labels);
-                    let mut rows: Vec<usize> = (0..n).collect();
-                    let mut l = 0.0;
-                    for pass in 0..cfg.passes {
-                        if pass > 0 {
-                            rows.shuffle(&mut rng);
-                        }
-                        l += t
-                            .epoch(x.view(), Some(y.view()), &rows)
-                            .map_err(|e| match e {
-                                xrd_ae::Error::Diverged { loss, .. } => {
-                                    Error::Ae(xrd_ae::Error::Diverged { epoch, loss })
-                                }
-                                other => Error::Ae(other),
-                            })?;
+                    let mut passes = vec![(0..n).collect::<Vec<usize>>()];
+                    for _ in 1..cfg.passes {
+                        let mut rows = passes[passes.len() - 1].clone();
+                        rows.shuffle(&mut rng);
+                        passes.push(rows);
                     }
-                    sum += l / cfg.passes as f64 * n as f64;
+                    head.train(
+                        x.view(),
+                        one_hot(SPACE_GROUPS, &group_indices(&labels)).view(),
+                        &passes,
+                        epoch,
+                    )?;
+                    if let Some((h, _)) = system.as_mut() {
+                        let y = one_hot(CrystalSystem::ALL.len(), &system_indices(&labels)?);
+                        h.train(x.view(), y.view(), &passes, epoch)?;
+                    }
                     done += n;
-                    let validation = match (&validation, done == cfg.patterns_per_epoch) {
-                        (Some((vx, vl)), true) => Some(validate(t.network(), vx.view(), vl)),
+                    let end = done == cfg.patterns_per_epoch;
+                    let loss = if quadratic {
+                        Loss::Mse
+                    } else {
+                        Loss::CrossEntropy
+                    };
+                    let validation = match (&validation_set, end) {
+                        (Some((vx, vg, _)), true) => Some(validate(head.network(), vx.view(), vg)),
                         _ => None,
                     };
-                    let train_loss = sum / done as f64;
-                    if done == cfg.patterns_per_epoch {
-                        history.train.push(train_loss);
-                        history.losses.push(loss);
-                        if let Some((vl, va)) = validation {
-                            history.validation.push(vl);
-                            history.validation_accuracy.push(va);
+                    let system_validation = match (&validation_set, &system, end) {
+                        (Some((vx, _, vs)), Some((h, _)), true) => {
+                            Some(validate(h.network(), vx.view(), vs))
+                        }
+                        _ => None,
+                    };
+                    let train_loss = head.sum / done as f64;
+                    let system_train_loss = system.as_ref().map(|(h, _)| h.sum / done as f64);
+                    if end {
+                        head.end_epoch(done, loss, validation);
+                        if let Some((h, _)) = system.as_mut() {
+                            h.end_epoch(done, loss, system_validation);
                         }
                     }
                     callback(&Progress {
@@ -304,18 +440,26 @@ impl ClassifierParams {
                         patterns_per_epoch: cfg.patterns_per_epoch,
                         train_loss,
                         validation,
+                        system_train_loss,
+                        system_validation,
                     });
                 }
-                trainer = Some((quadratic, t));
             }
-            if let Some((_, t)) = trainer {
-                net = t.into_network();
-            }
-            members.push(with_output(net, Activation::Identity)?);
+            let (net, history) = head.finish()?;
+            members.push(net);
             histories.push(history);
+            if let Some((h, _)) = system {
+                let (net, history) = h.finish()?;
+                systems.push(net);
+                system_histories.push(history);
+            }
         }
         let mut classifier = Classifier::from_networks(grid, members, cfg.clone())?;
+        if cfg.system_network {
+            classifier = classifier.with_system_networks(systems)?;
+        }
         classifier.history = histories;
+        classifier.system_history = system_histories;
         Ok(classifier)
     }
 }
@@ -370,7 +514,7 @@ mod tests {
 
     #[test]
     fn one_hot_rows() {
-        let y = one_hot(&[1, 230]);
+        let y = one_hot(SPACE_GROUPS, &group_indices(&[1, 230]));
         assert_eq!(y[[0, 0]], 1.0);
         assert_eq!(y[[1, 229]], 1.0);
         assert_eq!(y.sum(), 2.0);

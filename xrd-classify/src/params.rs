@@ -39,6 +39,10 @@ pub const DEFAULT_DROPOUT: f64 = 0.3;
 /// are left unclassified, and the rest are right 82 % of the time.
 pub const VECSEI_THRESHOLD: f64 = 0.45;
 
+/// Default of [`ClassifierConfig::system_network`]: no crystal-system network, the crystal
+/// system is the sum of the space-group probabilities of each system.
+pub const DEFAULT_SYSTEM_NETWORK: bool = false;
+
 /// Which loss each training epoch minimises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -137,6 +141,13 @@ pub struct ClassifierConfig {
     pub threshold: f64,
     /// Number of most probable space groups reported per prediction (default 5).
     pub top_k: usize,
+    /// Whether every network of the ensemble gets a crystal-system network beside it (default
+    /// [`DEFAULT_SYSTEM_NETWORK`]): the same input, hidden widths and dropout, 7 outputs (the
+    /// crystal systems in [`CrystalSystem`](crate::CrystalSystem) order), trained on the same
+    /// patterns with the same loss schedule and optimiser. Its probabilities are the crystal
+    /// system's, and the space-group probabilities are rescaled within each system to match
+    /// them (see [`Classifier::probabilities`](crate::Classifier::probabilities)).
+    pub system_network: bool,
 }
 
 impl Default for ClassifierConfig {
@@ -161,6 +172,7 @@ impl Default for ClassifierConfig {
             init: Init::He,
             threshold: VECSEI_THRESHOLD,
             top_k: 5,
+            system_network: DEFAULT_SYSTEM_NETWORK,
         }
     }
 }
@@ -351,6 +363,12 @@ impl ClassifierParams {
         self
     }
 
+    /// Sets whether a crystal-system network is trained beside each space-group network.
+    pub fn system_network(mut self, on: bool) -> Self {
+        self.config.system_network = on;
+        self
+    }
+
     /// The configuration so far.
     pub fn config(&self) -> &ClassifierConfig {
         &self.config
@@ -381,6 +399,13 @@ mod tests {
         assert_eq!(p.config().input_width(8500), 512);
         assert_eq!(p.config().threshold, 0.45);
         assert_eq!(p.config().top_k, 5);
+        assert!(!p.config().system_network);
+        assert!(
+            ClassifierParams::default()
+                .system_network(true)
+                .check()
+                .is_ok()
+        );
     }
 
     #[test]

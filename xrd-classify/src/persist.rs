@@ -11,8 +11,21 @@
 //! under keys prefixed `xrd_ae.`; the classifier adds `format = "xrd-classify"`,
 //! `format_version`, `members`, `grid` (JSON `{start, step, n}`), `classes` (JSON list: output
 //! `i` is space group `classes[i]`), `config` (JSON, with the input transform: `pool`,
-//! `intensity`, `autocorrelation`, `peak_threshold`) and `history` (JSON). Version 2 added the
-//! input transform, version 3 the peak threshold; files of other versions are refused.
+//! `intensity`, `autocorrelation`, `peak_threshold`) and `history` (JSON).
+//!
+//! Crystal-system networks (version 4,
+//! [`ClassifierConfig::system_network`](crate::ClassifierConfig::system_network)), when the
+//! classifier has them, are written the same way under `system.`: `system.0.weight`, … for
+//! one network, `system.{k}.0.weight`, … for network `k` of an ensemble — the names of a
+//! PyTorch module holding the space-group network(s) as above and the crystal-system
+//! `nn.Sequential` (or `nn.ModuleList` of them) as its submodule `system`; in PyTorch, load the
+//! tensors without the `system.` prefix into the space-group module and the rest, prefix
+//! stripped, into the crystal-system module. Their xrd-ae metadata (7 outputs) is kept under
+//! keys prefixed `xrd_ae_system.`, their training record under `system_history` (JSON).
+//!
+//! Version 2 added the input transform, version 3 the peak threshold, version 4 the
+//! crystal-system networks; version-3 files are read (without crystal-system networks), files
+//! of other versions refused.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -24,10 +37,15 @@ use xrd_io::Grid;
 use crate::{Classifier, ClassifierConfig, Error, Result, SPACE_GROUPS};
 use xrd_ae::History;
 
-/// Version of the classifier metadata layout; files of another version are refused.
-pub const FORMAT_VERSION: u8 = 3;
+/// Version of the classifier metadata layout written; files of version 3 (no crystal-system
+/// networks) are read too, files of other versions refused.
+pub const FORMAT_VERSION: u8 = 4;
 const FORMAT: &str = "xrd-classify";
 const AE_PREFIX: &str = "xrd_ae.";
+/// Tensor-name prefix of the crystal-system networks.
+const SYSTEM_PREFIX: &str = "system.";
+/// Metadata-key prefix of the crystal-system networks' xrd-ae metadata.
+const AE_SYSTEM_PREFIX: &str = "xrd_ae_system.";
 const MEMORY: &str = "<memory>";
 
 fn format_err(path: &Path, reason: impl Into<String>) -> Error {
@@ -53,29 +71,38 @@ impl Classifier {
     /// The classifier as safetensors bytes (see the [module docs](self)).
     pub fn to_safetensors(&self) -> Result<Vec<u8>> {
         let n = self.members.len();
-        let member_bytes = self
-            .members
-            .iter()
-            .map(Network::to_safetensors)
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let encode = |nets: &[Network<f32>]| {
+            nets.iter()
+                .map(Network::to_safetensors)
+                .collect::<std::result::Result<Vec<_>, _>>()
+        };
+        let (member_bytes, system_bytes) = (encode(&self.members)?, encode(&self.systems)?);
         let mut metadata = HashMap::new();
         let mut views = Vec::new();
-        for (k, bytes) in member_bytes.iter().enumerate() {
-            let parsed = SafeTensors::deserialize(bytes)
-                .map_err(|e| format_err(Path::new(MEMORY), e.to_string()))?;
-            if k == 0 {
-                let (_, meta) = SafeTensors::read_metadata(bytes)
+        for (outer, meta_prefix, all) in [
+            ("", AE_PREFIX, &member_bytes),
+            (SYSTEM_PREFIX, AE_SYSTEM_PREFIX, &system_bytes),
+        ] {
+            for (k, bytes) in all.iter().enumerate() {
+                let parsed = SafeTensors::deserialize(bytes)
                     .map_err(|e| format_err(Path::new(MEMORY), e.to_string()))?;
-                for (key, v) in meta.metadata().clone().unwrap_or_default() {
-                    metadata.insert(format!("{AE_PREFIX}{key}"), v);
+                if k == 0 {
+                    let (_, meta) = SafeTensors::read_metadata(bytes)
+                        .map_err(|e| format_err(Path::new(MEMORY), e.to_string()))?;
+                    for (key, v) in meta.metadata().clone().unwrap_or_default() {
+                        metadata.insert(format!("{meta_prefix}{key}"), v);
+                    }
+                }
+                let prefix = format!("{outer}{}", member_prefix(n, k));
+                for (name, t) in parsed.tensors() {
+                    let view = TensorView::new(t.dtype(), t.shape().to_vec(), t.data())
+                        .map_err(|e| format_err(Path::new(MEMORY), e.to_string()))?;
+                    views.push((format!("{prefix}{name}"), view));
                 }
             }
-            let prefix = member_prefix(n, k);
-            for (name, t) in parsed.tensors() {
-                let view = TensorView::new(t.dtype(), t.shape().to_vec(), t.data())
-                    .map_err(|e| format_err(Path::new(MEMORY), e.to_string()))?;
-                views.push((format!("{prefix}{name}"), view));
-            }
+        }
+        if !self.systems.is_empty() {
+            metadata.insert("system_history".into(), json(&self.system_history)?);
         }
         metadata.insert("format".into(), FORMAT.into());
         metadata.insert("format_version".into(), FORMAT_VERSION.to_string());
@@ -136,13 +163,11 @@ impl Classifier {
                 "metadata `format` is not \"xrd-classify\"",
             ));
         }
-        if get("format_version")? != FORMAT_VERSION.to_string() {
+        let version = get("format_version")?;
+        if version != FORMAT_VERSION.to_string() && version != "3" {
             return Err(format_err(
                 path,
-                format!(
-                    "format version {} (this build reads {FORMAT_VERSION})",
-                    get("format_version")?
-                ),
+                format!("format version {version} (this build reads 3 and {FORMAT_VERSION})"),
             ));
         }
         let parse_json = |key: &str| -> Result<serde_json::Value> {
@@ -161,8 +186,12 @@ impl Classifier {
                 "metadata `classes` is not space groups 1–230 in order",
             ));
         }
-        let config: ClassifierConfig = serde_json::from_value(parse_json("config")?)
+        let mut config: ClassifierConfig = serde_json::from_value(parse_json("config")?)
             .map_err(|e| format_err(path, format!("metadata `config`: {e}")))?;
+        if version == "3" {
+            // Before the option existed: whatever its default now, there is no system network.
+            config.system_network = false;
+        }
         let history: Vec<History> = serde_json::from_value(parse_json("history")?)
             .map_err(|e| format_err(path, format!("metadata `history`: {e}")))?;
         let members: usize = get("members")?
@@ -171,33 +200,32 @@ impl Classifier {
         if members == 0 {
             return Err(format_err(path, "metadata `members` is 0"));
         }
-        let ae_meta: HashMap<String, String> = metadata
-            .iter()
-            .filter_map(|(k, v)| {
-                k.strip_prefix(AE_PREFIX)
-                    .map(|k| (k.to_string(), v.clone()))
-            })
-            .collect();
-        let mut nets = Vec::with_capacity(members);
-        let mut used = 0;
-        for k in 0..members {
-            let prefix = member_prefix(members, k);
-            let mut views = Vec::new();
-            for (name, t) in tensors.tensors() {
-                let Some(rest) = name.strip_prefix(&prefix) else {
-                    continue;
-                };
-                let view = TensorView::new(t.dtype(), t.shape().to_vec(), t.data())
-                    .map_err(|e| format_err(path, e.to_string()))?;
-                views.push((rest.to_string(), view));
-            }
-            used += views.len();
-            let member = safetensors::tensor::serialize(views, &Some(ae_meta.clone()))
-                .map_err(|e| format_err(path, e.to_string()))?;
-            let net = Network::<f32>::from_safetensors(&member)
-                .map_err(|e| format_err(path, format!("network {k}: {e}")))?;
-            nets.push(net);
-        }
+        let ae_meta = |prefix: &str| -> HashMap<String, String> {
+            metadata
+                .iter()
+                .filter_map(|(k, v)| k.strip_prefix(prefix).map(|k| (k.to_string(), v.clone())))
+                .collect()
+        };
+        let (nets, mut used) = read_networks(path, &tensors, "", members, &ae_meta(AE_PREFIX))?;
+        // Version 3 had none: its `system.` tensors would be left over, an error below.
+        let has_systems = version != "3"
+            && tensors
+                .names()
+                .iter()
+                .any(|name| name.starts_with(SYSTEM_PREFIX));
+        let systems = if has_systems {
+            let (systems, n) = read_networks(
+                path,
+                &tensors,
+                SYSTEM_PREFIX,
+                members,
+                &ae_meta(AE_SYSTEM_PREFIX),
+            )?;
+            used += n;
+            Some(systems)
+        } else {
+            None
+        };
         if used != tensors.len() {
             return Err(format_err(
                 path,
@@ -210,6 +238,54 @@ impl Classifier {
         let mut c = Classifier::from_networks(grid, nets, config)
             .map_err(|e| format_err(path, e.to_string()))?;
         c.history = history;
+        if let Some(systems) = systems {
+            c = c
+                .with_system_networks(systems)
+                .map_err(|e| format_err(path, format!("crystal-system networks: {e}")))?;
+            c.system_history = serde_json::from_value(parse_json("system_history")?)
+                .map_err(|e| format_err(path, format!("metadata `system_history`: {e}")))?;
+        }
         Ok(c)
     }
+}
+
+/// The `members` networks whose tensors are named `{outer}{member prefix}{xrd-ae name}`, read
+/// with the xrd-ae metadata `meta`; and how many tensors they took. With no `outer`, the
+/// crystal-system networks' tensors are left out.
+fn read_networks(
+    path: &Path,
+    tensors: &SafeTensors<'_>,
+    outer: &str,
+    members: usize,
+    meta: &HashMap<String, String>,
+) -> Result<(Vec<Network<f32>>, usize)> {
+    let mut nets = Vec::with_capacity(members);
+    let mut used = 0;
+    for k in 0..members {
+        let prefix = format!("{outer}{}", member_prefix(members, k));
+        let mut views = Vec::new();
+        for (name, t) in tensors.tensors() {
+            if outer.is_empty() && name.starts_with(SYSTEM_PREFIX) {
+                continue;
+            }
+            let Some(rest) = name.strip_prefix(&prefix) else {
+                continue;
+            };
+            let view = TensorView::new(t.dtype(), t.shape().to_vec(), t.data())
+                .map_err(|e| format_err(path, e.to_string()))?;
+            views.push((rest.to_string(), view));
+        }
+        used += views.len();
+        let member = safetensors::tensor::serialize(views, &Some(meta.clone()))
+            .map_err(|e| format_err(path, e.to_string()))?;
+        let what = if outer.is_empty() {
+            "network"
+        } else {
+            "crystal-system network"
+        };
+        let net = Network::<f32>::from_safetensors(&member)
+            .map_err(|e| format_err(path, format!("{what} {k}: {e}")))?;
+        nets.push(net);
+    }
+    Ok((nets, used))
 }

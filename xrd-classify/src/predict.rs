@@ -1,7 +1,7 @@
 //! From output probabilities to a prediction: space group, crystal system, certainty, top-k and
 //! refusal.
 
-use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, Axis};
 use serde::{Deserialize, Serialize};
 
 use crate::{CrystalSystem, Error, InputWarning, Result, SPACE_GROUPS};
@@ -11,11 +11,13 @@ use crate::{CrystalSystem, Error, InputWarning, Result, SPACE_GROUPS};
 pub struct Prediction {
     /// The most probable space group (1–230).
     pub space_group: u8,
-    /// The most probable crystal system: space-group probabilities summed per system.
+    /// The most probable crystal system: by the crystal-system networks when the classifier has
+    /// them ([`ClassifierConfig::system_network`](crate::ClassifierConfig::system_network)),
+    /// else by the space-group probabilities summed per system.
     pub crystal_system: CrystalSystem,
     /// The probability of [`Prediction::space_group`] (Vecsei et al.'s certainty, Eq. 13).
     pub certainty: f64,
-    /// The summed probability of [`Prediction::crystal_system`].
+    /// The probability of [`Prediction::crystal_system`].
     pub system_certainty: f64,
     /// The `top_k` most probable space groups with their probabilities, most probable first.
     pub top: Vec<(u8, f64)>,
@@ -46,9 +48,36 @@ pub fn system_probabilities(p: ArrayView1<'_, f64>) -> [f64; 7] {
     out
 }
 
-/// The prediction for one row of space-group probabilities.
+/// Rescales the space-group probabilities `p` (entry `i` is space group `i + 1`) within each
+/// crystal system so that the system sums to `q`: p'(g) = p(g) · q(s) / P(s), P(s) the sum of p
+/// over the groups of system s. Where P(s) is below the smallest normal f64 (underflow, or 0),
+/// q(s) is spread evenly over the system's groups instead.
+pub(crate) fn rescale_to_systems(mut p: ArrayViewMut1<'_, f64>, q: &[f64; 7]) {
+    let sums = system_probabilities(p.view());
+    let mut groups = [0usize; 7];
+    for g in 1..=SPACE_GROUPS as u8 {
+        if let Ok(s) = crate::system_of(g) {
+            groups[s.index()] += 1;
+        }
+    }
+    for (i, v) in p.iter_mut().enumerate().take(SPACE_GROUPS) {
+        if let Ok(s) = crate::system_of(i as u8 + 1) {
+            let s = s.index();
+            // p / P ≤ 1 first, so that a tiny P cannot overflow the quotient.
+            *v = if sums[s] >= f64::MIN_POSITIVE {
+                *v / sums[s] * q[s]
+            } else {
+                q[s] / groups[s] as f64
+            };
+        }
+    }
+}
+
+/// The prediction for one row of space-group probabilities `p` and crystal-system
+/// probabilities `systems`.
 pub(crate) fn from_probabilities(
     p: ArrayView1<'_, f64>,
+    systems: &[f64; 7],
     top_k: usize,
     threshold: f64,
 ) -> Prediction {
@@ -56,7 +85,6 @@ pub(crate) fn from_probabilities(
     // Stable sort: ties go to the lower space group.
     order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
     let best = order.first().copied().unwrap_or(0);
-    let systems = system_probabilities(p);
     let (mut sys, mut sys_p) = (0, f64::NEG_INFINITY);
     for (i, &v) in systems.iter().enumerate() {
         if v > sys_p {
@@ -125,7 +153,7 @@ mod tests {
         p[220] = 0.2; // 221, cubic
         p[61] = 0.4; // Pnma (62), orthorhombic
         p[13] = 0.1; // P2_1/c (14), monoclinic
-        let pred = from_probabilities(p.view(), 3, 0.45);
+        let pred = from_probabilities(p.view(), &system_probabilities(p.view()), 3, 0.45);
         assert_eq!(pred.space_group, 62);
         assert_eq!(pred.certainty, 0.4);
         // The space group is orthorhombic, but the cubic groups together are more probable.
@@ -133,7 +161,63 @@ mod tests {
         assert!((pred.system_certainty - 0.5).abs() < 1e-15);
         assert_eq!(pred.top_space_groups(), [62, 225, 221]);
         assert!(pred.refused);
-        assert!(!from_probabilities(p.view(), 3, 0.4).refused);
+        assert!(!from_probabilities(p.view(), &system_probabilities(p.view()), 3, 0.4).refused);
+    }
+
+    #[test]
+    fn rescaling_within_systems_by_hand() {
+        let mut p = Array1::zeros(SPACE_GROUPS);
+        p[224] = 0.3; // Fm-3m (225), cubic
+        p[220] = 0.2; // 221, cubic
+        p[61] = 0.4; // Pnma (62), orthorhombic
+        p[13] = 0.1; // P2_1/c (14), monoclinic
+        // The system network: orthorhombic 0.6, cubic 0.1, triclinic 0.3 (no group had any).
+        let q = [0.3, 0.0, 0.6, 0.0, 0.0, 0.0, 0.1];
+        rescale_to_systems(p.view_mut(), &q);
+        assert!((p[61] - 0.6).abs() < 1e-15); // the only orthorhombic group takes it all
+        assert!((p[224] - 0.06).abs() < 1e-15); // 0.3 · 0.1 / 0.5
+        assert!((p[220] - 0.04).abs() < 1e-15);
+        assert_eq!(p[13], 0.0); // monoclinic: 0.1 · 0 / 0.1
+        assert_eq!((p[0], p[1]), (0.15, 0.15)); // triclinic had 0: spread over P1 and P-1
+        assert!((p.sum() - 1.0).abs() < 1e-15);
+        assert_eq!(system_probabilities(p.view())[6], p[224] + p[220]);
+        // Downstream follows p' and q: Pnma is now certain enough, the system orthorhombic.
+        let pred = from_probabilities(p.view(), &q, 3, 0.45);
+        assert_eq!((pred.space_group, pred.certainty), (62, p[61]));
+        assert_eq!(pred.crystal_system, CrystalSystem::Orthorhombic);
+        assert_eq!(pred.system_certainty, 0.6);
+        assert_eq!(pred.top_space_groups(), [62, 1, 2]);
+        assert!(!pred.refused);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Per-system sums of p' equal q, whatever p — also where a system's p underflows.
+        #[test]
+        fn rescaled_systems_sum_to_q(
+            raw in proptest::collection::vec(0.0f64..1.0, SPACE_GROUPS),
+            tiny in proptest::collection::vec(0usize..SPACE_GROUPS, 0..60),
+            q in proptest::collection::vec(0.0f64..1.0, 7),
+            subnormal_triclinic in proptest::bool::ANY,
+        ) {
+            let mut p = Array1::from(raw);
+            for &i in &tiny {
+                p[i] = if i % 2 == 0 { 0.0 } else { 1e-310 };
+            }
+            if subnormal_triclinic {
+                // P(triclinic) = 2e-310, below the smallest normal f64: spread evenly instead.
+                (p[0], p[1]) = (1e-310, 1e-310);
+            }
+            let qs = q.iter().sum::<f64>().max(1e-9);
+            let q: [f64; 7] = std::array::from_fn(|s| q[s] / qs);
+            rescale_to_systems(p.view_mut(), &q);
+            proptest::prop_assert!(p.iter().all(|v| v.is_finite() && *v >= 0.0));
+            let sums = system_probabilities(p.view());
+            for s in 0..7 {
+                proptest::prop_assert!((sums[s] - q[s]).abs() < 1e-12, "{} {}", sums[s], q[s]);
+            }
+        }
     }
 
     #[test]

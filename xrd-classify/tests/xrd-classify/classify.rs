@@ -12,11 +12,11 @@ use xrd_classify::{
 use xrd_io::{Grid, Pattern, Wavelength};
 
 /// Four space groups, each a peak at its own position (±1 point) with random height noise.
-struct Peaks {
+pub(crate) struct Peaks {
     grid: Grid,
 }
 
-const GROUPS: [u8; 4] = [2, 14, 62, 225];
+pub(crate) const GROUPS: [u8; 4] = [2, 14, 62, 225];
 
 fn centre(g: u8) -> f64 {
     match g {
@@ -54,13 +54,13 @@ impl PatternSource for Peaks {
     }
 }
 
-fn source() -> Peaks {
+pub(crate) fn source() -> Peaks {
     Peaks {
         grid: Grid::new(10.0, 1.0, 56).unwrap(),
     }
 }
 
-fn params() -> ClassifierParams {
+pub(crate) fn params() -> ClassifierParams {
     // The tiny grid as it is: no pooling, no autocorrelation.
     ClassifierParams::default()
         .pool(1)
@@ -77,7 +77,7 @@ fn params() -> ClassifierParams {
         })
 }
 
-fn test_set() -> (Array2<f32>, Vec<u8>) {
+pub(crate) fn test_set() -> (Array2<f32>, Vec<u8>) {
     let labels: Vec<u8> = (0..80).map(|i| GROUPS[i % 4]).collect();
     (source().patterns(&labels, 999).unwrap(), labels)
 }

@@ -10,3 +10,4 @@ mod classify;
 mod persist;
 mod shipped;
 mod synthetic;
+mod system;

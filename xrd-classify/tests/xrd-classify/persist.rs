@@ -17,15 +17,24 @@ fn small_file() -> Vec<u8> {
         .layer(230, Activation::Identity)
         .build(6, &mut rng)
         .unwrap();
+    // With crystal-system networks, so that the fuzzing reaches their reader too.
+    let system = NetworkParams::<f32>::default()
+        .layer(3, Activation::Relu)
+        .layer(7, Activation::Identity)
+        .build(6, &mut rng)
+        .unwrap();
     Classifier::from_networks(
         Grid::new(10.0, 1.0, 6).unwrap(),
         vec![net.clone(), net],
         ClassifierConfig {
             pool: 1,
             autocorrelation: 0,
+            system_network: true,
             ..ClassifierConfig::default()
         },
     )
+    .unwrap()
+    .with_system_networks(vec![system.clone(), system])
     .unwrap()
     .to_safetensors()
     .unwrap()
@@ -64,13 +73,15 @@ fn classify_file_with_dropout_reads_back() {
     assert_eq!(c.to_safetensors().unwrap(), file);
     assert_eq!(c.members().len(), 2);
     assert_eq!(c.members()[0].layers()[0].dropout(), 0.3);
+    assert_eq!(c.system_networks().len(), 2);
+    assert_eq!(c.system_networks()[0].outputs(), 7);
 }
 
 #[test]
 fn classify_files_of_another_version_are_refused_by_name() {
     let file = small_file();
     // The header is JSON: the version field rewritten in place, same length.
-    let (from, to) = (br#""format_version":"3""#, br#""format_version":"2""#);
+    let (from, to) = (br#""format_version":"4""#, br#""format_version":"2""#);
     let at = file
         .windows(from.len())
         .position(|w| w == from)

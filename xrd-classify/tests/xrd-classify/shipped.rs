@@ -3,7 +3,8 @@
 use ndarray::Array2;
 use xrd_classify::{Classifier, ClassifierConfig};
 
-const SHIPPED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models/classifier.safetensors");
+pub(crate) const SHIPPED: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/models/classifier.safetensors");
 
 #[test]
 fn classify_shipped_model_has_the_default_configuration() {
