@@ -19,6 +19,9 @@
 //! `SyntheticCrystalParams`, starting from its `mineral_like` recipe). `--system-network` trains
 //! a crystal-system network beside each space-group network (`ClassifierParams::system_network`):
 //! the crystal system then comes from it, and the space-group probabilities are rescaled to it.
+//! `--shared-patterns` trains the networks of an `--ensemble` in lockstep on one stream of
+//! generated patterns (`ClassifierParams::shared_patterns`): about the generation time of one
+//! network for the whole ensemble.
 //!
 //! `evaluate` classifies labelled patterns — an `.npz` with `patterns`, `two_theta` and
 //! `space_group` (default `../shared/data/measured/rruff_dev.npz`), or a folder with an `index.csv`
@@ -70,6 +73,7 @@ const USAGE: &str = "usage:
                  [--pool N] [--intensity linear|sqrt] [--autocorrelation LAGS]
                  [--peak-threshold F] [--measured-noise LO HI] [--atoms-per-cell LO HI]
                  [--max-sites N] [--max-axis-ratio R] [--max-elements N] [--system-network]
+                 [--shared-patterns]
   classify evaluate [--model FILE] [--data FILE.npz|DIR] [--out DIR]
   classify predict [--model FILE] [--out DIR] PATHS...";
 
@@ -80,7 +84,7 @@ fn main() -> ExitCode {
 fn run() -> Result<()> {
     let args = Args::from_env(
         &[("grid", 3), ("measured-noise", 2), ("atoms-per-cell", 2)],
-        &["help", "system-network"],
+        &["help", "system-network", "shared-patterns"],
     )?;
     if args.flag("help") {
         println!("{USAGE}");
@@ -607,6 +611,9 @@ fn train(args: &Args) -> Result<()> {
     if args.flag("system-network") {
         params = params.system_network(true);
     }
+    if args.flag("shared-patterns") {
+        params = params.shared_patterns(true);
+    }
     // Mineral-sized random crystals: the training recipe of the shipped model (xrd-classify README).
     let mut generator = xrd_sim::TrainingPatternParams::new()
         .crystal(xrd_sim::SyntheticCrystalParams::mineral_like());
@@ -643,7 +650,9 @@ fn train(args: &Args) -> Result<()> {
     create_dir(&out)?;
 
     let cfg = params.config().clone();
-    let total = (cfg.ensemble * cfg.epochs * cfg.patterns_per_epoch) as u64;
+    // Patterns generated: once for the whole ensemble on shared patterns.
+    let streams = if cfg.shared_patterns { 1 } else { cfg.ensemble };
+    let total = (streams * cfg.epochs * cfg.patterns_per_epoch) as u64;
     let bar = ProgressBar::new(total);
     if let Ok(style) = ProgressStyle::with_template(
         "{prefix:>10} [{bar:36}] {pos:>7}/{len} patterns  {msg}  ({elapsed}, eta {eta})",
@@ -655,7 +664,8 @@ fn train(args: &Args) -> Result<()> {
     let start = Instant::now();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let model = params.fit(&source, &mut rng, |p: &Progress| {
-        let done = (p.member * p.epochs + p.epoch - 1) * p.patterns_per_epoch + p.patterns;
+        let stream = if cfg.shared_patterns { 0 } else { p.member };
+        let done = (stream * p.epochs + p.epoch - 1) * p.patterns_per_epoch + p.patterns;
         bar.set_position(done as u64);
         let mut msg = format!(
             "net {}/{} epoch {}/{} loss {:.4}",

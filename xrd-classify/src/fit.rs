@@ -1,5 +1,6 @@
 //! Training: patterns streamed from a [`PatternSource`], labels drawn class-balanced, networks of
-//! the ensemble trained one after the other on xrd-ae's engine.
+//! the ensemble trained one after the other, or in lockstep on shared patterns, on xrd-ae's
+//! engine.
 
 use ndarray::{Array2, ArrayView2};
 use rand::seq::SliceRandom;
@@ -13,10 +14,12 @@ use crate::{
     SPACE_GROUPS, Sampling,
 };
 
-/// What the progress callback receives after every generated chunk of an epoch.
+/// What the progress callback receives after every generated chunk of an epoch, for every
+/// network trained on it (on [shared patterns](crate::ClassifierConfig::shared_patterns), the
+/// networks of the ensemble in turn after every chunk).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Progress {
-    /// 0-based network of the ensemble being trained.
+    /// 0-based network of the ensemble that has just trained on the chunk.
     pub member: usize,
     /// Networks in the ensemble.
     pub members: usize,
@@ -270,7 +273,7 @@ impl Head {
     }
 
     /// The trained network (outputs logits) and its record.
-    fn finish(self) -> Result<(Network<f32>, History)> {
+    fn finish(self) -> Result<Trained> {
         let net = match self.trainer {
             Some((_, t)) => t.into_network(),
             None => self.net,
@@ -279,17 +282,195 @@ impl Head {
     }
 }
 
+/// A trained network (outputs logits) and its record.
+type Trained = (Network<f32>, History);
+
+/// A network of the ensemble in training, its crystal-system network (if any), and the streams
+/// that seed them.
+struct Member {
+    /// Seeds the space-group network's initial weights, dropout masks and batch orders (and,
+    /// for the first network of a group, the group's labels and patterns).
+    rng: Xoshiro256PlusPlus,
+    head: Head,
+    /// The crystal-system network and its own stream.
+    system: Option<(Head, Xoshiro256PlusPlus)>,
+}
+
+impl Member {
+    /// The untrained networks of the member seeded by `seed`.
+    fn new(
+        seed: u64,
+        width: usize,
+        sg_builder: &NetworkParams<f32>,
+        system_builder: Option<&NetworkParams<f32>>,
+    ) -> Result<Self> {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        // The crystal-system network draws from the member's stream jumped 2^128 ahead: its
+        // own non-overlapping stream, without a draw from the member's, so that the
+        // space-group network is the same bits with or without it.
+        let system = match system_builder {
+            Some(builder) => {
+                let mut system_rng = rng.clone();
+                system_rng.jump();
+                let net = builder.build(width, &mut system_rng)?;
+                Some((Head::new(net), system_rng))
+            }
+            None => None,
+        };
+        let head = Head::new(sg_builder.build(width, &mut rng)?);
+        Ok(Member { rng, head, system })
+    }
+
+    fn start_epoch(&mut self, quadratic: bool, cfg: &ClassifierConfig) -> Result<()> {
+        self.head.start_epoch(quadratic, cfg, &mut self.rng)?;
+        if let Some((h, r)) = self.system.as_mut() {
+            h.start_epoch(quadratic, cfg, r)?;
+        }
+        Ok(())
+    }
+
+    /// The row orders of the passes over a chunk of `n` patterns: the first in the order
+    /// generated, unless `shuffle_first`, each further one a shuffle of the one before.
+    fn passes(&mut self, n: usize, passes: usize, shuffle_first: bool) -> Vec<Vec<usize>> {
+        let mut first: Vec<usize> = (0..n).collect();
+        if shuffle_first {
+            first.shuffle(&mut self.rng);
+        }
+        let mut all = vec![first];
+        for _ in 1..passes {
+            let mut rows = all[all.len() - 1].clone();
+            rows.shuffle(&mut self.rng);
+            all.push(rows);
+        }
+        all
+    }
+
+    /// The trained networks and their records: the space-group network's, the
+    /// crystal-system network's.
+    fn finish(self) -> Result<(Trained, Option<Trained>)> {
+        let system = self.system.map(|(h, _)| h.finish()).transpose()?;
+        Ok((self.head.finish()?, system))
+    }
+}
+
+/// What every network of a training run shares: the source, the configuration, the label
+/// distribution and the validation patterns.
+struct Stream<'a, S: ?Sized> {
+    source: &'a S,
+    cfg: &'a ClassifierConfig,
+    groups: &'a [u8],
+    /// Cumulative label weights (`None`: uniform).
+    cumulative: Option<&'a [f64]>,
+    /// Validation patterns with their space-group and crystal-system output indices.
+    validation: Option<&'a (Array2<f32>, Vec<usize>, Vec<usize>)>,
+}
+
+impl<S: PatternSource + ?Sized> Stream<'_, S> {
+    /// Trains `group` (the networks of the ensemble from index `first` on) in lockstep, all
+    /// epochs: the labels and patterns of every chunk are drawn once, from the first network's
+    /// stream, and every network then takes its passes over the chunk in its own batch orders.
+    /// The first network trains exactly as it would alone (its passes' orders, dropout masks and
+    /// initial weights drawn from its stream between the chunks' draws, as they would be
+    /// alone); the others shuffle their first pass too, so that no two networks see the same
+    /// minibatches. `callback` hears about every network after its passes over every chunk.
+    fn train(
+        &self,
+        group: &mut [Member],
+        first: usize,
+        callback: &mut impl FnMut(&Progress),
+    ) -> Result<()> {
+        let cfg = self.cfg;
+        for epoch in 1..=cfg.epochs {
+            let quadratic = cfg.loss.quadratic(epoch);
+            for member in group.iter_mut() {
+                member.start_epoch(quadratic, cfg)?;
+            }
+            let loss = if quadratic {
+                Loss::Mse
+            } else {
+                Loss::CrossEntropy
+            };
+            let mut done = 0usize;
+            while done < cfg.patterns_per_epoch {
+                let n = cfg.chunk.min(cfg.patterns_per_epoch - done);
+                let Some(lead) = group.first_mut() else {
+                    return Ok(());
+                };
+                let labels = draw_labels(self.groups, self.cumulative, n, &mut lead.rng);
+                let x = generate(self.source, &labels, lead.rng.random(), cfg)?;
+                let y = one_hot(SPACE_GROUPS, &group_indices(&labels));
+                let system_y = if cfg.system_network {
+                    Some(one_hot(CrystalSystem::ALL.len(), &system_indices(&labels)?))
+                } else {
+                    None
+                };
+                done += n;
+                let end = done == cfg.patterns_per_epoch;
+                for (k, member) in group.iter_mut().enumerate() {
+                    let passes = member.passes(n, cfg.passes, k > 0);
+                    member.head.train(x.view(), y.view(), &passes, epoch)?;
+                    if let (Some((h, _)), Some(sy)) = (member.system.as_mut(), &system_y) {
+                        h.train(x.view(), sy.view(), &passes, epoch)?;
+                    }
+                    let validation = match (self.validation, end) {
+                        (Some((vx, vg, _)), true) => {
+                            Some(validate(member.head.network(), vx.view(), vg))
+                        }
+                        _ => None,
+                    };
+                    let system_validation = match (self.validation, &member.system, end) {
+                        (Some((vx, _, vs)), Some((h, _)), true) => {
+                            Some(validate(h.network(), vx.view(), vs))
+                        }
+                        _ => None,
+                    };
+                    let train_loss = member.head.sum / done as f64;
+                    let system_train_loss =
+                        member.system.as_ref().map(|(h, _)| h.sum / done as f64);
+                    if end {
+                        member.head.end_epoch(done, loss, validation);
+                        if let Some((h, _)) = member.system.as_mut() {
+                            h.end_epoch(done, loss, system_validation);
+                        }
+                    }
+                    callback(&Progress {
+                        member: first + k,
+                        members: cfg.ensemble,
+                        epoch,
+                        epochs: cfg.epochs,
+                        patterns: done,
+                        patterns_per_epoch: cfg.patterns_per_epoch,
+                        train_loss,
+                        validation,
+                        system_train_loss,
+                        system_validation,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl ClassifierParams {
-    /// Trains the ensemble on patterns streamed from `source`: for every network and epoch,
+    /// Trains the ensemble on patterns streamed from `source`: for every epoch,
     /// [`ClassifierConfig::patterns_per_epoch`](crate::ClassifierConfig::patterns_per_epoch)
     /// fresh patterns of space groups drawn by the
-    /// [`Sampling`] policy, generated [`chunk`](crate::ClassifierConfig::chunk) at a time.
+    /// [`Sampling`] policy, generated [`chunk`](crate::ClassifierConfig::chunk) at a time —
+    /// for every network of the ensemble, or, with
+    /// [`shared_patterns`](crate::ClassifierConfig::shared_patterns), once for all of them,
+    /// which then train in lockstep on every chunk.
     /// `rng` seeds everything (initial weights, labels, the source's seeds, validation
-    /// patterns): the same seed gives bit-identical classifiers. With
+    /// patterns): the same seed gives bit-identical classifiers. Each network has its own
+    /// stream (seeded by a draw from `rng`) for its initial weights, dropout masks and batch
+    /// orders; on its own it also draws its labels and patterns from it, on shared patterns
+    /// the first network's stream draws them for all (so the first network is the same bits
+    /// with or without shared patterns). With
     /// [`system_network`](crate::ClassifierConfig::system_network), each network's
     /// crystal-system network trains on the same chunks, in the same order, from its own stream
     /// (the member's jumped ahead), so the space-group networks are the same bits as without it.
-    /// `callback` hears about every chunk.
+    /// `callback` hears about every network after every chunk it trained on (on shared
+    /// patterns: each network in turn, after every chunk).
     ///
     /// # Errors
     /// An invalid configuration; a source that offers no space group, bad frequencies, patterns
@@ -359,102 +540,46 @@ impl ClassifierParams {
         };
         let (sg_builder, system_builder) =
             (builder(SPACE_GROUPS), builder(CrystalSystem::ALL.len()));
-
         let width = cfg.input_width(grid.len());
-        let mut members = Vec::with_capacity(cfg.ensemble);
-        let mut histories = Vec::with_capacity(cfg.ensemble);
-        let mut systems = Vec::new();
-        let mut system_histories = Vec::new();
-        for (member, &seed) in member_seeds.iter().enumerate() {
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-            // The crystal-system network draws from the member's stream jumped 2^128 ahead: its
-            // own non-overlapping stream, without a draw from the member's, so that the
-            // space-group network is the same bits with or without it.
-            let mut system = if cfg.system_network {
-                let mut system_rng = rng.clone();
-                system_rng.jump();
-                let net = system_builder.build(width, &mut system_rng)?;
-                Some((Head::new(net), system_rng))
-            } else {
-                None
-            };
-            let mut head = Head::new(sg_builder.build(width, &mut rng)?);
-            for epoch in 1..=cfg.epochs {
-                let quadratic = cfg.loss.quadratic(epoch);
-                head.start_epoch(quadratic, cfg, &mut rng)?;
-                if let Some((h, r)) = system.as_mut() {
-                    h.start_epoch(quadratic, cfg, r)?;
-                }
-                let mut done = 0usize;
-                while done < cfg.patterns_per_epoch {
-                    let n = cfg.chunk.min(cfg.patterns_per_epoch - done);
-                    let labels = draw_labels(&groups, cumulative.as_deref(), n, &mut rng);
-                    let x = generate(source, &labels, rng.random(), cfg)?;
-                    let mut passes = vec![(0..n).collect::<Vec<usize>>()];
-                    for _ in 1..cfg.passes {
-                        let mut rows = passes[passes.len() - 1].clone();
-                        rows.shuffle(&mut rng);
-                        passes.push(rows);
-                    }
-                    head.train(
-                        x.view(),
-                        one_hot(SPACE_GROUPS, &group_indices(&labels)).view(),
-                        &passes,
-                        epoch,
-                    )?;
-                    if let Some((h, _)) = system.as_mut() {
-                        let y = one_hot(CrystalSystem::ALL.len(), &system_indices(&labels)?);
-                        h.train(x.view(), y.view(), &passes, epoch)?;
-                    }
-                    done += n;
-                    let end = done == cfg.patterns_per_epoch;
-                    let loss = if quadratic {
-                        Loss::Mse
-                    } else {
-                        Loss::CrossEntropy
-                    };
-                    let validation = match (&validation_set, end) {
-                        (Some((vx, vg, _)), true) => Some(validate(head.network(), vx.view(), vg)),
-                        _ => None,
-                    };
-                    let system_validation = match (&validation_set, &system, end) {
-                        (Some((vx, _, vs)), Some((h, _)), true) => {
-                            Some(validate(h.network(), vx.view(), vs))
-                        }
-                        _ => None,
-                    };
-                    let train_loss = head.sum / done as f64;
-                    let system_train_loss = system.as_ref().map(|(h, _)| h.sum / done as f64);
-                    if end {
-                        head.end_epoch(done, loss, validation);
-                        if let Some((h, _)) = system.as_mut() {
-                            h.end_epoch(done, loss, system_validation);
-                        }
-                    }
-                    callback(&Progress {
-                        member,
-                        members: cfg.ensemble,
-                        epoch,
-                        epochs: cfg.epochs,
-                        patterns: done,
-                        patterns_per_epoch: cfg.patterns_per_epoch,
-                        train_loss,
-                        validation,
-                        system_train_loss,
-                        system_validation,
-                    });
-                }
+        let mut members = member_seeds
+            .iter()
+            .map(|&seed| {
+                Member::new(
+                    seed,
+                    width,
+                    &sg_builder,
+                    cfg.system_network.then_some(&system_builder),
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+
+        let stream = Stream {
+            source,
+            cfg,
+            groups: &groups,
+            cumulative: cumulative.as_deref(),
+            validation: validation_set.as_ref(),
+        };
+        if cfg.shared_patterns {
+            stream.train(&mut members, 0, &mut callback)?;
+        } else {
+            for (k, member) in members.iter_mut().enumerate() {
+                stream.train(std::slice::from_mut(member), k, &mut callback)?;
             }
-            let (net, history) = head.finish()?;
-            members.push(net);
+        }
+
+        let (mut nets, mut histories) = (Vec::new(), Vec::new());
+        let (mut systems, mut system_histories) = (Vec::new(), Vec::new());
+        for member in members {
+            let ((net, history), system) = member.finish()?;
+            nets.push(net);
             histories.push(history);
-            if let Some((h, _)) = system {
-                let (net, history) = h.finish()?;
+            if let Some((net, history)) = system {
                 systems.push(net);
                 system_histories.push(history);
             }
         }
-        let mut classifier = Classifier::from_networks(grid, members, cfg.clone())?;
+        let mut classifier = Classifier::from_networks(grid, nets, cfg.clone())?;
         if cfg.system_network {
             classifier = classifier.with_system_networks(systems)?;
         }

@@ -43,6 +43,10 @@ pub const VECSEI_THRESHOLD: f64 = 0.45;
 /// system is the sum of the space-group probabilities of each system.
 pub const DEFAULT_SYSTEM_NETWORK: bool = false;
 
+/// Default of [`ClassifierConfig::shared_patterns`]: every network of the ensemble draws its own
+/// patterns (an ensemble of `n` costs `n` times the generation of one network).
+pub const DEFAULT_SHARED_PATTERNS: bool = false;
+
 /// Which loss each training epoch minimises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -148,6 +152,18 @@ pub struct ClassifierConfig {
     /// system's, and the space-group probabilities are rescaled within each system to match
     /// them (see [`Classifier::probabilities`](crate::Classifier::probabilities)).
     pub system_network: bool,
+    /// Whether the networks of the ensemble train in lockstep on one stream of patterns
+    /// (default [`DEFAULT_SHARED_PATTERNS`]; files written before the option read as `false`):
+    /// the labels and patterns of every chunk are drawn and generated once, and every network
+    /// (with its crystal-system network) takes its passes over the chunk, from its own initial
+    /// weights, with its own dropout masks and batch orders. Generating the patterns takes
+    /// most of the training time, so an ensemble then costs about one network's generation
+    /// plus a network step per member; its members see the same patterns and may differ less than on patterns of their own.
+    /// The first network is the same bits either way, so with `ensemble = 1` it changes nothing.
+    // `false`, not the default, when missing: files written before the option were trained on
+    // patterns of their own whatever the default is now.
+    #[serde(default)]
+    pub shared_patterns: bool,
 }
 
 impl Default for ClassifierConfig {
@@ -173,6 +189,7 @@ impl Default for ClassifierConfig {
             threshold: VECSEI_THRESHOLD,
             top_k: 5,
             system_network: DEFAULT_SYSTEM_NETWORK,
+            shared_patterns: DEFAULT_SHARED_PATTERNS,
         }
     }
 }
@@ -369,6 +386,13 @@ impl ClassifierParams {
         self
     }
 
+    /// Sets whether the networks of the ensemble train in lockstep on one shared stream of
+    /// patterns.
+    pub fn shared_patterns(mut self, on: bool) -> Self {
+        self.config.shared_patterns = on;
+        self
+    }
+
     /// The configuration so far.
     pub fn config(&self) -> &ClassifierConfig {
         &self.config
@@ -400,6 +424,7 @@ mod tests {
         assert_eq!(p.config().threshold, 0.45);
         assert_eq!(p.config().top_k, 5);
         assert!(!p.config().system_network);
+        assert!(!p.config().shared_patterns);
         assert!(
             ClassifierParams::default()
                 .system_network(true)

@@ -11,7 +11,9 @@
 //! under keys prefixed `xrd_ae.`; the classifier adds `format = "xrd-classify"`,
 //! `format_version`, `members`, `grid` (JSON `{start, step, n}`), `classes` (JSON list: output
 //! `i` is space group `classes[i]`), `config` (JSON, with the input transform: `pool`,
-//! `intensity`, `autocorrelation`, `peak_threshold`) and `history` (JSON).
+//! `intensity`, `autocorrelation`, `peak_threshold`; `shared_patterns`, absent from files
+//! written before it and then read as `false`) and `history` (JSON). An ensemble trained on
+//! [shared patterns](crate::ClassifierConfig::shared_patterns) is stored like any other.
 //!
 //! Crystal-system networks (version 4,
 //! [`ClassifierConfig::system_network`](crate::ClassifierConfig::system_network)), when the

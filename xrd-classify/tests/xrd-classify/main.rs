@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod classify;
+mod ensemble;
 mod persist;
 mod shipped;
 mod synthetic;

@@ -37,14 +37,15 @@ fn checksums(model: &Classifier) -> (u64, u64) {
     (fnv(weights), fnv(p.iter().map(|v| v.to_bits())))
 }
 
-/// A tiny ensemble that exercises every draw of the training stream: two members, dropout,
-/// two passes per chunk (shuffles), the alternating loss (a new trainer every epoch) and
-/// validation.
+/// A tiny ensemble that exercises every draw of the training stream: two members (each on
+/// patterns of its own, as before the option), dropout, two passes per chunk (shuffles), the
+/// alternating loss (a new trainer every epoch) and validation.
 fn pinned_fit() -> Classifier {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(2026);
     params()
         .epochs(3)
         .ensemble(2)
+        .shared_patterns(false)
         .passes(2)
         .loss(LossSchedule::Alternating)
         .fit(&source(), &mut rng, |_: &Progress| {})
