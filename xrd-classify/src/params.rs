@@ -424,7 +424,7 @@ mod tests {
         assert_eq!(p.config().threshold, 0.45);
         assert_eq!(p.config().top_k, 5);
         assert!(!p.config().system_network);
-        assert!(!p.config().shared_patterns);
+        assert_eq!(p.config().shared_patterns, DEFAULT_SHARED_PATTERNS);
         assert!(
             ClassifierParams::default()
                 .system_network(true)
