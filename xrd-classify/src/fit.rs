@@ -369,10 +369,9 @@ impl<S: PatternSource + ?Sized> Stream<'_, S> {
     /// Trains `group` (the networks of the ensemble from index `first` on) in lockstep, all
     /// epochs: the labels and patterns of every chunk are drawn once, from the first network's
     /// stream, and every network then takes its passes over the chunk in its own batch orders.
-    /// The first network trains exactly as it would alone (its passes' orders, dropout masks and
-    /// initial weights drawn from its stream between the chunks' draws, as they would be
-    /// alone); the others shuffle their first pass too, so that no two networks see the same
-    /// minibatches. `callback` hears about every network after its passes over every chunk.
+    /// The first network trains exactly as it would alone (its dropout seeds and batch orders
+    /// drawn from its stream between each chunk's labels and seed, as they are alone); the
+    /// others shuffle their first pass too, so that no two networks see the same minibatches. `callback` hears about every network after its passes over every chunk.
     fn train(
         &self,
         group: &mut [Member],
