@@ -279,7 +279,7 @@ impl SyntheticCrystalParams {
     /// medians are 41 (triclinic) and 16–20 (monoclinic to hexagonal), and the first peak of
     /// a Cu Kα pattern moves from 14–17° to 7–11° (measured on 920 patterns, 4 per group),
     /// nearer to the 6–9° of the low-symmetry RRUFF mineral patterns. Generating costs about
-    /// 1.5× the default recipe per pattern.
+    /// 1.35× the default recipe (CPU time per 1,000 training patterns: 1.00 s against 0.74 s).
     pub fn mineral_like() -> Self {
         Self::new()
             .atoms_per_cell(8, 160)
