@@ -19,9 +19,9 @@
 //! `SyntheticCrystalParams`, starting from its `mineral_like` recipe). `--system-network` trains
 //! a crystal-system network beside each space-group network (`ClassifierParams::system_network`):
 //! the crystal system then comes from it, and the space-group probabilities are rescaled to it.
-//! `--shared-patterns` trains the networks of an `--ensemble` in lockstep on one stream of
-//! generated patterns (`ClassifierParams::shared_patterns`): about the generation time of one
-//! network for the whole ensemble.
+//! The networks of an `--ensemble` (default 4) train in lockstep on one stream of generated
+//! patterns (`ClassifierParams::shared_patterns`, about the generation time of one network for
+//! the whole ensemble); `--own-patterns` gives every network patterns of its own.
 //!
 //! `evaluate` classifies labelled patterns — an `.npz` with `patterns`, `two_theta` and
 //! `space_group` (default `../shared/data/measured/rruff_dev.npz`), or a folder with an `index.csv`
@@ -73,7 +73,7 @@ const USAGE: &str = "usage:
                  [--pool N] [--intensity linear|sqrt] [--autocorrelation LAGS]
                  [--peak-threshold F] [--measured-noise LO HI] [--atoms-per-cell LO HI]
                  [--max-sites N] [--max-axis-ratio R] [--max-elements N] [--system-network]
-                 [--shared-patterns]
+                 [--own-patterns]
   classify evaluate [--model FILE] [--data FILE.npz|DIR] [--out DIR]
   classify predict [--model FILE] [--out DIR] PATHS...";
 
@@ -84,7 +84,7 @@ fn main() -> ExitCode {
 fn run() -> Result<()> {
     let args = Args::from_env(
         &[("grid", 3), ("measured-noise", 2), ("atoms-per-cell", 2)],
-        &["help", "system-network", "shared-patterns"],
+        &["help", "system-network", "own-patterns"],
     )?;
     if args.flag("help") {
         println!("{USAGE}");
@@ -611,8 +611,8 @@ fn train(args: &Args) -> Result<()> {
     if args.flag("system-network") {
         params = params.system_network(true);
     }
-    if args.flag("shared-patterns") {
-        params = params.shared_patterns(true);
+    if args.flag("own-patterns") {
+        params = params.shared_patterns(false);
     }
     // Mineral-sized random crystals: the training recipe of the shipped model (xrd-classify README).
     let mut generator = xrd_sim::TrainingPatternParams::new()

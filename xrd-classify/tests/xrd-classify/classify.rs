@@ -61,8 +61,10 @@ pub(crate) fn source() -> Peaks {
 }
 
 pub(crate) fn params() -> ClassifierParams {
-    // The tiny grid as it is: no pooling, no autocorrelation.
+    // The tiny grid as it is: no pooling, no autocorrelation; one network (tests of ensembles
+    // say how many).
     ClassifierParams::default()
+        .ensemble(1)
         .pool(1)
         .autocorrelation(0)
         .hidden(&[16])

@@ -1,7 +1,9 @@
 //! The model shipped in the repository is what `classify train` makes with its defaults.
 
 use ndarray::Array2;
-use xrd_classify::{Classifier, ClassifierConfig};
+use xrd_classify::{Classifier, ClassifierConfig, DEFAULT_ENSEMBLE};
+
+use super::system::fnv;
 
 pub(crate) const SHIPPED: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/models/classifier.safetensors");
@@ -11,15 +13,15 @@ fn classify_shipped_model_has_the_default_configuration() {
     let size = std::fs::metadata(SHIPPED).unwrap().len();
     assert!(size <= 16 << 20, "{size} bytes");
     let model = Classifier::load(SHIPPED).unwrap();
-    // Trained before `shared_patterns` existed: stored (and read) as off, whatever the default.
-    let defaults = ClassifierConfig {
-        shared_patterns: false,
-        ..ClassifierConfig::default()
-    };
-    assert_eq!(model.config(), &defaults);
+    assert_eq!(model.config(), &ClassifierConfig::default());
     assert_eq!(model.grid().len(), 8500);
-    assert_eq!(model.members().len(), 1);
-    assert_eq!(model.history()[0].train.len(), model.config().epochs);
+    assert_eq!(model.members().len(), DEFAULT_ENSEMBLE);
+    assert!(
+        model
+            .history()
+            .iter()
+            .all(|h| h.train.len() == model.config().epochs)
+    );
     let x = Array2::from_shape_fn(
         (1, 8500),
         |(_, j)| if j % 700 == 300 { 1.0f32 } else { 0.01 },
@@ -27,4 +29,43 @@ fn classify_shipped_model_has_the_default_configuration() {
     let p = model.predict(&x).unwrap();
     assert_eq!(p[0].top.len(), 5);
     assert!((0.0..=1.0).contains(&p[0].certainty));
+}
+
+#[test]
+fn classify_shipped_model_predictions_are_pinned() {
+    let model = Classifier::load(SHIPPED).unwrap();
+    let x = ndarray::Array2::from_shape_fn((3, 8500), |(i, j)| {
+        if j % (500 + 100 * i) == 300 {
+            1.0f32
+        } else {
+            0.01
+        }
+    });
+    let p = model.probabilities(&x).unwrap();
+    let preds = model.predict(&x).unwrap();
+    let words = p
+        .iter()
+        .map(|v| v.to_bits())
+        .chain(preds.iter().flat_map(|q| {
+            [
+                u64::from(q.space_group),
+                q.crystal_system.index() as u64,
+                q.certainty.to_bits(),
+                q.system_certainty.to_bits(),
+            ]
+        }));
+    let got = fnv(words);
+    // Any change of the prediction path (input transform, kernels, averaging, rescaling) shows
+    // here; a retrained shipped model needs a new checksum.
+    let expected = match xrd_ae::instruction_set() {
+        xrd_ae::InstructionSet::Avx2 | xrd_ae::InstructionSet::Portable => {
+            Some(3_349_525_921_655_737_260)
+        }
+        _ => None,
+    };
+    match expected {
+        Some(expected) => assert_eq!(got, expected),
+        // Not pinned on AVX-512 (no such machine to compute it on): at least the same bits twice.
+        None => assert_eq!(model.probabilities(&x).unwrap(), p),
+    }
 }
