@@ -1,5 +1,6 @@
 //! Test support of the xrd workspace: the real files of `../shared/data` beside the repository
-//! (its SOURCES.md says where each comes from), which a checkout without that folder lacks.
+//! (its SOURCES.md says where each comes from), which a checkout without that folder lacks, and
+//! the checksum that pinned-result tests compare ([`fnv`]).
 //!
 //! The crates' integration tests take it as a path-only dev-dependency, which `cargo package`
 //! drops, so it is never published.
@@ -24,4 +25,17 @@ pub fn shared_data(rel: &str) -> Option<PathBuf> {
     );
     eprintln!("skipping: {} is absent", path.display());
     None
+}
+
+/// FNV-1a over 64-bit words (little-endian bytes): the checksum of the tests that pin results
+/// computed by earlier code (weights, patterns, probabilities as `to_bits()`).
+pub fn fnv(words: impl IntoIterator<Item = u64>) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325_u64;
+    for w in words {
+        for b in w.to_le_bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
 }

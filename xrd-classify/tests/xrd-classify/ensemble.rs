@@ -7,26 +7,12 @@ use ndarray::Array2;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use xrd_ae::{History, Network};
-use xrd_classify::{
-    Classifier, ClassifierConfig, LossSchedule, PatternSource, Progress, SyntheticPatterns,
-    evaluate,
-};
+use xrd_classify::{Classifier, ClassifierConfig, LossSchedule, PatternSource, Progress, evaluate};
 use xrd_io::Grid;
-use xrd_sim::TrainingPatternParams;
 
 use super::classify::{params, source, test_set};
-
-/// FNV-1a over 64-bit words.
-fn fnv(words: impl IntoIterator<Item = u64>) -> u64 {
-    let mut h = 0xcbf2_9ce4_8422_2325_u64;
-    for w in words {
-        for b in w.to_le_bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    h
-}
+use super::synthetic::{tiny, tiny_params};
+use xrd_testdata::fnv;
 
 /// Checksums of every network's weights (space-group, then crystal-system) and of every
 /// training record's losses and validation.
@@ -187,17 +173,8 @@ fn ensemble_lockstep_members_learn_differ_and_report_in_turn() {
 #[test]
 fn ensemble_lockstep_is_deterministic_whatever_the_threads() {
     // xrd-sim's generator runs in parallel: the same bits on one thread and on two.
-    let synthetic =
-        SyntheticPatterns::new(TrainingPatternParams::new().grid(10.0, 0.2, 300)).unwrap();
-    let p = Classifier::params()
-        .pool(2)
-        .autocorrelation(16)
-        .hidden(&[8])
-        .epochs(2)
-        .patterns_per_epoch(24)
-        .chunk(12)
-        .batch_size(8)
-        .validation_patterns(7)
+    let synthetic = tiny();
+    let p = tiny_params()
         .ensemble(2)
         .passes(2)
         .system_network(true)

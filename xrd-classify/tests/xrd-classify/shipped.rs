@@ -3,7 +3,7 @@
 use ndarray::Array2;
 use xrd_classify::{Classifier, ClassifierConfig, DEFAULT_ENSEMBLE};
 
-use super::system::fnv;
+use xrd_testdata::fnv;
 
 pub(crate) const SHIPPED: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/models/classifier.safetensors");

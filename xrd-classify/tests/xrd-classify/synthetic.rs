@@ -3,11 +3,25 @@
 
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
-use xrd_classify::{Classifier, PatternSource, Progress, SyntheticPatterns};
+use xrd_classify::{Classifier, ClassifierParams, PatternSource, Progress, SyntheticPatterns};
 use xrd_sim::TrainingPatternParams;
 
-fn tiny() -> SyntheticPatterns {
+pub(crate) fn tiny() -> SyntheticPatterns {
     SyntheticPatterns::new(TrainingPatternParams::new().grid(10.0, 0.2, 300)).unwrap()
+}
+
+/// One small network for [`tiny`]'s 300-point patterns: 150 pooled points + 16 lags.
+pub(crate) fn tiny_params() -> ClassifierParams {
+    Classifier::params()
+        .ensemble(1)
+        .pool(2)
+        .autocorrelation(16)
+        .hidden(&[8])
+        .epochs(2)
+        .patterns_per_epoch(24)
+        .chunk(12)
+        .batch_size(8)
+        .validation_patterns(7)
 }
 
 #[test]
@@ -36,15 +50,7 @@ fn classify_synthetic_source_is_reproducible() {
 #[test]
 fn classify_trains_on_synthetic_crystals() {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
-    let model = Classifier::params()
-        .pool(2)
-        .autocorrelation(16)
-        .hidden(&[8])
-        .epochs(2)
-        .patterns_per_epoch(24)
-        .chunk(12)
-        .batch_size(8)
-        .validation_patterns(7)
+    let model = tiny_params()
         .fit(&tiny(), &mut rng, |_: &Progress| {})
         .unwrap();
     assert_eq!(model.grid().len(), 300);

@@ -8,18 +8,7 @@ use xrd_classify::{
 };
 
 use super::classify::{params, source, test_set};
-
-/// FNV-1a over 64-bit words.
-pub(crate) fn fnv(words: impl IntoIterator<Item = u64>) -> u64 {
-    let mut h = 0xcbf2_9ce4_8422_2325_u64;
-    for w in words {
-        for b in w.to_le_bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    h
-}
+use xrd_testdata::fnv;
 
 /// Checksums of the space-group networks' weights and of the probabilities on the test set.
 fn checksums(model: &Classifier) -> (u64, u64) {

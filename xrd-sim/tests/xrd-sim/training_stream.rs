@@ -10,18 +10,7 @@ use xrd_sim::synthetic::default_elements;
 use xrd_sim::{
     Doublet, PowderParams, Profile, Simulator, SyntheticCrystalParams, TrainingPatternParams,
 };
-
-/// FNV-1a over 64-bit words.
-fn fnv(words: impl IntoIterator<Item = u64>) -> u64 {
-    let mut h = 0xcbf2_9ce4_8422_2325_u64;
-    for w in words {
-        for b in w.to_le_bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    h
-}
+use xrd_testdata::fnv;
 
 fn checksum_f32(values: &[f32]) -> u64 {
     fnv(values.iter().map(|v| u64::from(v.to_bits())))
