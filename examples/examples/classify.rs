@@ -618,14 +618,20 @@ fn train(args: &Args) -> Result<()> {
     let mut generator = xrd_sim::TrainingPatternParams::new()
         .crystal(xrd_sim::SyntheticCrystalParams::mineral_like());
     if let Some(g) = args.many::<f64>("grid")? {
-        if g[2] < 1.0 || g[2].fract() != 0.0 {
-            return Err(format!("--grid N must be a whole number ≥ 1, got {}", g[2]).into());
+        let [start, step, n] = g[..] else {
+            return Err("--grid takes three values, START STEP N".into());
+        };
+        if n < 1.0 || n.fract() != 0.0 {
+            return Err(format!("--grid N must be a whole number ≥ 1, got {n}").into());
         }
-        generator = generator.grid(g[0], g[1], g[2] as usize);
+        generator = generator.grid(start, step, n as usize);
     }
     let mut crystal = generator.get_crystal().clone();
     if let Some(n) = args.many::<usize>("atoms-per-cell")? {
-        crystal = crystal.atoms_per_cell(n[0], n[1]);
+        let [lo, hi] = n[..] else {
+            return Err("--atoms-per-cell takes two values, LO HI".into());
+        };
+        crystal = crystal.atoms_per_cell(lo, hi);
     }
     if let Some(n) = args.opt("max-sites")? {
         crystal = crystal.max_sites(n);

@@ -28,6 +28,10 @@ impl Args {
                 continue;
             };
             if let Some((k, v)) = name.split_once('=') {
+                // `--flag=false` would otherwise read as the flag given.
+                if flags.contains(&k) {
+                    return Err(format!("--{k} takes no value, got `{v}`"));
+                }
                 out.options.insert(k.to_string(), vec![v.to_string()]);
             } else if flags.contains(&name) {
                 out.options.insert(name.to_string(), Vec::new());
@@ -147,6 +151,12 @@ mod tests {
     #[test]
     fn errors_are_messages() {
         assert!(parse("--grid 1 2").is_err());
+        assert!(parse("--peaks=false").is_err());
+        // `--grid=…` carries one value: the caller's destructuring must refuse it, not index.
+        assert_eq!(
+            parse("--grid=1").unwrap().many::<f64>("grid").unwrap(),
+            Some(vec![1.0])
+        );
         assert!(parse("--epochs x").unwrap().get("epochs", 1usize).is_err());
         let a = parse("--bogus 3").unwrap();
         assert_eq!(a.reject_unknown().unwrap_err(), "unknown option --bogus");

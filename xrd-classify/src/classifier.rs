@@ -36,7 +36,8 @@ impl Classifier {
 
     /// A classifier from trained networks (each with `grid.len()` inputs and 230 outputs, the
     /// logits) and the configuration whose `threshold` and `top_k` predictions use; without
-    /// crystal-system networks ([`Classifier::with_system_networks`] adds them).
+    /// crystal-system networks ([`Classifier::with_system_networks`] adds them), so the
+    /// configuration's `system_network` is set to false until then.
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] for no networks or networks of other widths; an invalid configuration.
@@ -49,6 +50,11 @@ impl Classifier {
         if members.is_empty() {
             return Err(Error::shape("at least one network", "none"));
         }
+        // No crystal-system networks yet: the configuration says so until they are attached.
+        let config = ClassifierConfig {
+            system_network: false,
+            ..config
+        };
         for net in &members {
             check_inputs(net, &grid, &config)?;
             check_width(net.outputs())?;
@@ -66,7 +72,7 @@ impl Classifier {
     /// The same classifier with crystal-system networks, one per network of the ensemble (the
     /// same inputs, 7 outputs: the logits of the crystal systems in [`CrystalSystem`] order),
     /// whose averaged softmax probabilities then give the crystal system (see
-    /// [`Classifier::probabilities`]).
+    /// [`Classifier::probabilities`]); the configuration's `system_network` is set to match.
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] for another number of networks than the ensemble's, or networks
@@ -90,6 +96,7 @@ impl Classifier {
                 ));
             }
         }
+        self.config.system_network = !systems.is_empty();
         self.systems = systems;
         Ok(self)
     }

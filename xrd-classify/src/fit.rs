@@ -369,9 +369,11 @@ impl<S: PatternSource + ?Sized> Stream<'_, S> {
     /// Trains `group` (the networks of the ensemble from index `first` on) in lockstep, all
     /// epochs: the labels and patterns of every chunk are drawn once, from the first network's
     /// stream, and every network then takes its passes over the chunk in its own batch orders.
-    /// The first network trains exactly as it would alone (its dropout seeds and batch orders
-    /// drawn from its stream between each chunk's labels and seed, as they are alone); the
-    /// others shuffle their first pass too, so that no two networks see the same minibatches. `callback` hears about every network after its passes over every chunk.
+    /// The first network trains exactly as it would alone: its trainer's seeds are drawn from
+    /// its stream at the start of an epoch and the shuffles of its extra passes after a chunk's
+    /// seed, before the next chunk's labels, as they are alone. The others shuffle their first
+    /// pass too, so that no two networks see the same minibatches. `callback` hears about every
+    /// network after its passes over every chunk.
     fn train(
         &self,
         group: &mut [Member],
@@ -540,17 +542,14 @@ impl ClassifierParams {
         let (sg_builder, system_builder) =
             (builder(SPACE_GROUPS), builder(CrystalSystem::ALL.len()));
         let width = cfg.input_width(grid.len());
-        let mut members = member_seeds
-            .iter()
-            .map(|&seed| {
-                Member::new(
-                    seed,
-                    width,
-                    &sg_builder,
-                    cfg.system_network.then_some(&system_builder),
-                )
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let new_member = |seed: u64| {
+            Member::new(
+                seed,
+                width,
+                &sg_builder,
+                cfg.system_network.then_some(&system_builder),
+            )
+        };
 
         let stream = Stream {
             source,
@@ -559,18 +558,33 @@ impl ClassifierParams {
             cumulative: cumulative.as_deref(),
             validation: validation_set.as_ref(),
         };
-        if cfg.shared_patterns {
+        // Unshared, each network is made, trained and finished in turn, so that only one set of
+        // Adam moments is alive at a time.
+        let finished = if cfg.shared_patterns {
+            let mut members = member_seeds
+                .iter()
+                .map(|&seed| new_member(seed))
+                .collect::<Result<Vec<_>>>()?;
             stream.train(&mut members, 0, &mut callback)?;
+            members
+                .into_iter()
+                .map(Member::finish)
+                .collect::<Result<Vec<_>>>()?
         } else {
-            for (k, member) in members.iter_mut().enumerate() {
-                stream.train(std::slice::from_mut(member), k, &mut callback)?;
-            }
-        }
+            member_seeds
+                .iter()
+                .enumerate()
+                .map(|(k, &seed)| {
+                    let mut member = new_member(seed)?;
+                    stream.train(std::slice::from_mut(&mut member), k, &mut callback)?;
+                    member.finish()
+                })
+                .collect::<Result<Vec<_>>>()?
+        };
 
         let (mut nets, mut histories) = (Vec::new(), Vec::new());
         let (mut systems, mut system_histories) = (Vec::new(), Vec::new());
-        for member in members {
-            let ((net, history), system) = member.finish()?;
+        for ((net, history), system) in finished {
             nets.push(net);
             histories.push(history);
             if let Some((net, history)) = system {

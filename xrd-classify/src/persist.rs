@@ -199,8 +199,14 @@ impl Classifier {
         let members: usize = get("members")?
             .parse()
             .map_err(|_| format_err(path, "metadata `members` is not a number"))?;
-        if members == 0 {
-            return Err(format_err(path, "metadata `members` is 0"));
+        if members == 0 || members > tensors.len() {
+            return Err(format_err(
+                path,
+                format!(
+                    "metadata `members` is {members}, for {} tensors",
+                    tensors.len()
+                ),
+            ));
         }
         let ae_meta = |prefix: &str| -> HashMap<String, String> {
             metadata
@@ -215,6 +221,16 @@ impl Classifier {
                 .names()
                 .iter()
                 .any(|name| name.starts_with(SYSTEM_PREFIX));
+        if version != "3" && has_systems != config.system_network {
+            return Err(format_err(
+                path,
+                format!(
+                    "the configuration says system_network = {}, the file has {} crystal-system networks",
+                    config.system_network,
+                    if has_systems { "its" } else { "no" }
+                ),
+            ));
+        }
         let systems = if has_systems {
             let (systems, n) = read_networks(
                 path,

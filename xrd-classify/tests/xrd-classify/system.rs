@@ -263,3 +263,40 @@ fn sysnet_networks_of_other_shapes_are_refused() {
         model.predict(&test_set().0).unwrap()
     );
 }
+
+#[test]
+fn sysnet_the_configuration_follows_the_networks_and_files_that_disagree_are_refused() {
+    let model = fit_with_systems(6, 2);
+    let plain = Classifier::from_networks(
+        model.grid(),
+        model.members().to_vec(),
+        model.config().clone(),
+    )
+    .unwrap();
+    assert!(
+        !plain.config().system_network,
+        "no system networks attached yet"
+    );
+    let with = plain
+        .clone()
+        .with_system_networks(model.system_networks().to_vec())
+        .unwrap();
+    assert!(with.config().system_network);
+    // A file whose configuration claims crystal-system networks it does not carry.
+    let file = plain.to_safetensors().unwrap();
+    let (from, to) = (
+        br#"\"system_network\":false"#.as_slice(),
+        br#"\"system_network\":true "#.as_slice(),
+    );
+    let at = file
+        .windows(from.len())
+        .position(|w| w == from)
+        .expect("the option in the stored configuration");
+    let mut claims = file.clone();
+    claims[at..at + from.len()].copy_from_slice(to);
+    assert!(Classifier::from_safetensors(&file).is_ok());
+    assert!(matches!(
+        Classifier::from_safetensors(&claims),
+        Err(Error::Format { .. })
+    ));
+}

@@ -299,7 +299,9 @@ impl SyntheticCrystalParams {
     /// conventional cell (raised to the group's smallest Wyckoff multiplicity) and fills it:
     /// sites are added until no position fits the rest of the budget or `max_sites` are placed,
     /// instead of drawing the number of sites from 1…`max_sites` under the fixed `max_atoms`
-    /// (default `None`: that fixed budget).
+    /// (default `None`: that fixed budget). As under the fixed budget, a retry that puts the first
+    /// site on the general position (see the module docs) may exceed `hi`: it takes the general
+    /// position's multiplicity plus the smallest one.
     ///
     /// Why: under a fixed budget the cell's content is tied to the group — a P-1 crystal
     /// holds at most `max_atoms / 4` general sites of 2 atoms, a P2₁/c crystal 4 atoms per
@@ -530,12 +532,14 @@ impl SyntheticCrystalParams {
                 rng.random_range(1..=self.max_sites),
             ),
             Some((lo, hi)) => {
-                let (lo, hi) = ((lo as f64).ln(), (hi as f64 + 1.0).ln());
-                let n = uniform(rng, (lo, hi)).exp().floor() as usize;
+                let range = ((lo as f64).ln(), (hi as f64 + 1.0).ln());
+                // exp(ln lo) may round just below lo: clamp.
+                let n = (uniform(rng, range).exp().floor() as usize).clamp(lo, hi);
                 (n.max(smallest), self.max_sites)
             }
         };
-        let mut chosen: Vec<&WyckoffPosition> = Vec::with_capacity(n_sites);
+        // Every site takes at least one atom of the budget (a forced general site one more).
+        let mut chosen: Vec<&WyckoffPosition> = Vec::with_capacity(n_sites.min(budget + 2));
         let general_fits = positions.first().is_some_and(|g| g.multiplicity <= budget);
         let general_first =
             force_general || (general_fits && rng.random::<f64>() < self.general_position);
@@ -924,7 +928,10 @@ mod tests {
                 .unwrap();
             for _ in 0..3 {
                 let c = p.generate(n, &mut rng).unwrap();
-                assert!((1..=160.max(smallest)).contains(&c.sites().len()), "{n}");
+                // A forced-general retry may take the general position plus the smallest.
+                let general = sg.wyckoff_positions()[0].multiplicity;
+                let most = 160.max(smallest).max(general + smallest);
+                assert!((1..=most).contains(&c.sites().len()), "{n}");
                 assert_eq!(c.space_group(1e-3).unwrap().number, n);
             }
         }
