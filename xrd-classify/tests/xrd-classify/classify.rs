@@ -60,6 +60,23 @@ pub(crate) fn source() -> Peaks {
     }
 }
 
+/// `got` against the value computed by earlier code for this build of xrd-ae's kernels (their
+/// bits differ between instruction sets; AVX-512 was not at hand, so there only the second run
+/// `again` is compared), and against `again`.
+pub(crate) fn assert_pinned<T: PartialEq + std::fmt::Debug>(
+    got: T,
+    avx2: T,
+    portable: T,
+    again: T,
+) {
+    match xrd_ae::instruction_set() {
+        xrd_ae::InstructionSet::Avx2 => assert_eq!(got, avx2),
+        xrd_ae::InstructionSet::Portable => assert_eq!(got, portable),
+        _ => {}
+    }
+    assert_eq!(got, again);
+}
+
 pub(crate) fn params() -> ClassifierParams {
     // The tiny grid as it is: no pooling, no autocorrelation; one network (tests of ensembles
     // say how many).

@@ -10,7 +10,7 @@ use xrd_ae::{History, Network};
 use xrd_classify::{Classifier, ClassifierConfig, LossSchedule, PatternSource, Progress, evaluate};
 use xrd_io::Grid;
 
-use super::classify::{params, source, test_set};
+use super::classify::{assert_pinned, params, source, test_set};
 use super::synthetic::{tiny, tiny_params};
 use xrd_testdata::fnv;
 
@@ -66,24 +66,13 @@ fn fit(p: &xrd_classify::ClassifierParams, seed: u64) -> Classifier {
 
 #[test]
 fn ensemble_unshared_is_bit_identical_to_the_classifier_before_the_option() {
-    let model = fit(&pinned_params(), 2027);
-    // Computed by the code before the option existed (branch `ensemble` at f28f85b), for each
-    // build of xrd-ae's kernels (their bits differ between instruction sets; AVX-512 was not at
-    // hand, so it checks only the determinism below).
-    let expected: Option<(u64, u64)> = match xrd_ae::instruction_set() {
-        xrd_ae::InstructionSet::Avx2 => {
-            Some((13_060_433_277_765_366_943, 1_205_943_971_816_266_028))
-        }
-        xrd_ae::InstructionSet::Portable => {
-            Some((15_424_259_501_771_416_755, 6_825_252_596_388_425_369))
-        }
-        _ => None,
-    };
-    let got = checksums(&model);
-    if let Some(expected) = expected {
-        assert_eq!(got, expected);
-    }
-    assert_eq!(got, checksums(&fit(&pinned_params(), 2027)));
+    // Computed by the code before the option existed (branch `ensemble` at f28f85b).
+    assert_pinned(
+        checksums(&fit(&pinned_params(), 2027)),
+        (13_060_433_277_765_366_943, 1_205_943_971_816_266_028),
+        (15_424_259_501_771_416_755, 6_825_252_596_388_425_369),
+        checksums(&fit(&pinned_params(), 2027)),
+    );
 }
 
 /// The networks (space-group, then crystal-system) and the records of a classifier, without

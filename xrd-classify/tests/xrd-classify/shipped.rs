@@ -5,6 +5,8 @@ use xrd_classify::{Classifier, ClassifierConfig, DEFAULT_ENSEMBLE};
 
 use xrd_testdata::fnv;
 
+use super::classify::assert_pinned;
+
 pub(crate) const SHIPPED: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/models/classifier.safetensors");
 
@@ -41,31 +43,23 @@ fn classify_shipped_model_predictions_are_pinned() {
             0.01
         }
     });
-    let p = model.probabilities(&x).unwrap();
-    let preds = model.predict(&x).unwrap();
-    let words = p
-        .iter()
-        .map(|v| v.to_bits())
-        .chain(preds.iter().flat_map(|q| {
-            [
-                u64::from(q.space_group),
-                q.crystal_system.index() as u64,
-                q.certainty.to_bits(),
-                q.system_certainty.to_bits(),
-            ]
-        }));
-    let got = fnv(words);
-    // Any change of the prediction path (input transform, kernels, averaging, rescaling) shows
-    // here; a retrained shipped model needs a new checksum.
-    let expected = match xrd_ae::instruction_set() {
-        xrd_ae::InstructionSet::Avx2 | xrd_ae::InstructionSet::Portable => {
-            Some(3_349_525_921_655_737_260)
-        }
-        _ => None,
+    let checksum = || {
+        let p = model.probabilities(&x).unwrap();
+        let preds = model.predict(&x).unwrap();
+        fnv(p
+            .iter()
+            .map(|v| v.to_bits())
+            .chain(preds.iter().flat_map(|q| {
+                [
+                    u64::from(q.space_group),
+                    q.crystal_system.index() as u64,
+                    q.certainty.to_bits(),
+                    q.system_certainty.to_bits(),
+                ]
+            })))
     };
-    match expected {
-        Some(expected) => assert_eq!(got, expected),
-        // Not pinned on AVX-512 (no such machine to compute it on): at least the same bits twice.
-        None => assert_eq!(model.probabilities(&x).unwrap(), p),
-    }
+    // Any change of the prediction path (input transform, kernels, averaging, rescaling) shows
+    // here; a retrained shipped model needs a new checksum. The same on both kernel builds.
+    let pinned = 3_349_525_921_655_737_260;
+    assert_pinned(checksum(), pinned, pinned, checksum());
 }

@@ -7,7 +7,7 @@ use xrd_classify::{
     Classifier, CrystalSystem, Error, LossSchedule, Progress, evaluate, system_probabilities,
 };
 
-use super::classify::{params, source, test_set};
+use super::classify::{assert_pinned, params, source, test_set};
 use xrd_testdata::fnv;
 
 /// Checksums of the space-group networks' weights and of the probabilities on the test set.
@@ -43,24 +43,13 @@ fn pinned_fit() -> Classifier {
 
 #[test]
 fn sysnet_off_is_bit_identical_to_the_classifier_before_the_option() {
-    let model = pinned_fit();
-    // Computed by the code before the system network existed (branch `sysnet` at da70fb6), for
-    // each build of xrd-ae's kernels (their bits differ between instruction sets; AVX-512 was
-    // not at hand, so it checks only the determinism below).
-    let expected = match xrd_ae::instruction_set() {
-        xrd_ae::InstructionSet::Avx2 => {
-            Some((12_968_238_377_370_762_642, 5_321_742_516_708_810_968))
-        }
-        xrd_ae::InstructionSet::Portable => {
-            Some((4_575_282_812_105_983_012, 9_729_570_739_608_621_284))
-        }
-        _ => None,
-    };
-    let got = checksums(&model);
-    if let Some(expected) = expected {
-        assert_eq!(got, expected);
-    }
-    assert_eq!(got, checksums(&pinned_fit()));
+    // Computed by the code before the system network existed (branch `sysnet` at da70fb6).
+    assert_pinned(
+        checksums(&pinned_fit()),
+        (12_968_238_377_370_762_642, 5_321_742_516_708_810_968),
+        (4_575_282_812_105_983_012, 9_729_570_739_608_621_284),
+        checksums(&pinned_fit()),
+    );
 }
 
 /// A tiny classifier with crystal-system networks.
