@@ -60,6 +60,19 @@ pub(crate) fn source() -> Peaks {
     }
 }
 
+/// FNV checksum of the weights and biases of `nets`, in order.
+pub(crate) fn weights_checksum<'a>(nets: impl Iterator<Item = &'a xrd_ae::Network<f32>>) -> u64 {
+    xrd_testdata::fnv(nets.flat_map(|net| {
+        net.layers().iter().flat_map(|l| {
+            l.weight()
+                .iter()
+                .chain(l.bias().iter())
+                .map(|v| u64::from(v.to_bits()))
+                .collect::<Vec<_>>()
+        })
+    }))
+}
+
 /// `got` against the value computed by earlier code for this build of xrd-ae's kernels (their
 /// bits differ between instruction sets; AVX-512 was not at hand, so there only the second run
 /// `again` is compared), and against `again`.

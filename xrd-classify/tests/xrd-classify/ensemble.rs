@@ -10,26 +10,14 @@ use xrd_ae::{History, Network};
 use xrd_classify::{Classifier, ClassifierConfig, LossSchedule, PatternSource, Progress, evaluate};
 use xrd_io::Grid;
 
-use super::classify::{assert_pinned, params, source, test_set};
+use super::classify::{assert_pinned, params, source, test_set, weights_checksum};
 use super::synthetic::{tiny, tiny_params};
 use xrd_testdata::fnv;
 
 /// Checksums of every network's weights (space-group, then crystal-system) and of every
 /// training record's losses and validation.
 fn checksums(model: &Classifier) -> (u64, u64) {
-    let weights = model
-        .members()
-        .iter()
-        .chain(model.system_networks())
-        .flat_map(|net| {
-            net.layers().iter().flat_map(|l| {
-                l.weight()
-                    .iter()
-                    .chain(l.bias().iter())
-                    .map(|v| u64::from(v.to_bits()))
-                    .collect::<Vec<_>>()
-            })
-        });
+    let weights = weights_checksum(model.members().iter().chain(model.system_networks()));
     let records = model
         .history()
         .iter()
@@ -42,7 +30,7 @@ fn checksums(model: &Classifier) -> (u64, u64) {
                 .map(|v| v.to_bits())
                 .collect::<Vec<_>>()
         });
-    (fnv(weights), fnv(records))
+    (weights, fnv(records))
 }
 
 /// A tiny ensemble of three with crystal-system networks, each network on patterns of its own

@@ -7,23 +7,15 @@ use xrd_classify::{
     Classifier, CrystalSystem, Error, LossSchedule, Progress, evaluate, system_probabilities,
 };
 
-use super::classify::{assert_pinned, params, source, test_set};
+use super::classify::{assert_pinned, params, source, test_set, weights_checksum};
 use xrd_testdata::fnv;
 
 /// Checksums of the space-group networks' weights and of the probabilities on the test set.
 fn checksums(model: &Classifier) -> (u64, u64) {
-    let weights = model.members().iter().flat_map(|net| {
-        net.layers().iter().flat_map(|l| {
-            l.weight()
-                .iter()
-                .chain(l.bias().iter())
-                .map(|v| u64::from(v.to_bits()))
-                .collect::<Vec<_>>()
-        })
-    });
+    let weights = weights_checksum(model.members().iter());
     let (x, _) = test_set();
     let p = model.probabilities(&x).unwrap();
-    (fnv(weights), fnv(p.iter().map(|v| v.to_bits())))
+    (weights, fnv(p.iter().map(|v| v.to_bits())))
 }
 
 /// A tiny ensemble that exercises every draw of the training stream: two members (each on
