@@ -180,6 +180,16 @@ fn validate(net: &Network<f32>, x: ArrayView2<'_, f32>, truth: &[usize]) -> (f64
     (loss / n, right as f64 / n)
 }
 
+/// The output activation and loss of an epoch of the quadratic (`true`, Vecsei's softmax + MSE)
+/// or the cross-entropy loss (logits; the softmax is fused into the loss).
+fn output_and_loss(quadratic: bool) -> (Activation, Loss) {
+    if quadratic {
+        (Activation::Softmax, Loss::Mse)
+    } else {
+        (Activation::Identity, Loss::CrossEntropy)
+    }
+}
+
 /// One network in training: its trainer, replaced (fresh Adam moments) when the loss changes,
 /// and its record.
 struct Head {
@@ -209,11 +219,7 @@ impl Head {
         rng: &mut R,
     ) -> Result<()> {
         self.sum = 0.0;
-        let (act, loss) = if quadratic {
-            (Activation::Softmax, Loss::Mse)
-        } else {
-            (Activation::Identity, Loss::CrossEntropy)
-        };
+        let (act, loss) = output_and_loss(quadratic);
         match self.trainer.take() {
             Some((q, t)) if q == quadratic => self.trainer = Some((q, t)),
             other => {
@@ -386,11 +392,7 @@ impl<S: PatternSource + ?Sized> Stream<'_, S> {
             for member in group.iter_mut() {
                 member.start_epoch(quadratic, cfg)?;
             }
-            let loss = if quadratic {
-                Loss::Mse
-            } else {
-                Loss::CrossEntropy
-            };
+            let (_, loss) = output_and_loss(quadratic);
             let mut done = 0usize;
             while done < cfg.patterns_per_epoch {
                 let n = cfg.chunk.min(cfg.patterns_per_epoch - done);
