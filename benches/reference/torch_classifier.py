@@ -15,7 +15,11 @@ decay 1e-7: xrd-ae's defaults), float32, 2 threads. Its ``state_dict`` names (``
 
 The patterns are dense like measured ones (no exact zeros): the synthetic peaks of
 torch_autoencoder.py on 8500 points over a sloped background; the classes are fixed pseudo-random
-labels. The same generator is in benches/benches/xrd_ae.rs.
+labels. The same generator is in benches/src/lib.rs.
+
+``--inputs 512 --hidden 512,256 --batch 64`` times xrd-classify's default network instead (the
+bench ``xrd_classify/train_step_default_batch64``): its rows, of any width other than 8500, are
+``autocorrelation_like`` (1 at lag 0, a decay and a ripple), as in benches/benches/xrd_classify.rs.
 """
 import argparse
 import statistics
@@ -45,14 +49,27 @@ def dense_patterns(n, points=INPUTS, peaks=60):
     return out
 
 
+def autocorrelation_like(n, lags):
+    """Rows shaped like xrd-classify's input (float64), as benches/benches/xrd_classify.rs."""
+    i = np.arange(n, dtype=np.float64)[:, None]
+    k = np.arange(lags, dtype=np.float64)[None, :]
+    decay = np.exp(-k / (20.0 + i % 7.0))
+    ripple = 0.5 + 0.5 * np.cos(0.05 * k * (1.0 + (i % 5.0) / 10.0))
+    return 0.5 * decay + 0.5 * ripple * np.exp(-k / 300.0)
+
+
+def rows(n, inputs):
+    return dense_patterns(n, inputs) if inputs == INPUTS else autocorrelation_like(n, inputs)
+
+
 def labels(n):
     return np.array([(i * 97 + 13) % CLASSES for i in range(n)])
 
 
-def classifier():
-    a, b = HIDDEN
+def classifier(inputs=INPUTS, hidden=HIDDEN):
+    a, b = hidden
     return nn.Sequential(
-        nn.Linear(INPUTS, a), nn.ReLU(), nn.Dropout(DROPOUT),
+        nn.Linear(inputs, a), nn.ReLU(), nn.Dropout(DROPOUT),
         nn.Linear(a, b), nn.ReLU(), nn.Dropout(DROPOUT),
         nn.Linear(b, CLASSES),
     )
@@ -61,11 +78,13 @@ def classifier():
 def bench(args):
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model = classifier()
+    hidden = tuple(int(h) for h in args.hidden.split(","))
+    model = classifier(args.inputs, hidden)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-7)
     loss_fn = nn.CrossEntropyLoss()
-    x = torch.from_numpy(dense_patterns(128)).float()
-    y = torch.from_numpy(labels(128))
+    batch = args.batch
+    x = torch.from_numpy(rows(batch, args.inputs)).float()
+    y = torch.from_numpy(labels(batch))
 
     def step():
         opt.zero_grad(set_to_none=True)
@@ -84,12 +103,13 @@ def bench(args):
         times.append(time.perf_counter() - t)
     cpu = (time.process_time() - cpu) / args.repeats
     med, best = statistics.median(times), min(times)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, float32")
-    print(f"train step, batch 128 (Adam, dropout 0.3, cross-entropy): median {1e3 * med:.2f} ms "
-          f"({128 / med:.0f} patterns/s), min {1e3 * best:.2f} ms ({128 / best:.0f} patterns/s) "
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, float32, "
+          f"network {args.inputs} -> {hidden[0]} -> {hidden[1]} -> {CLASSES}")
+    print(f"train step, batch {batch} (Adam, dropout 0.3, cross-entropy): median {1e3 * med:.2f} ms "
+          f"({batch / med:.0f} patterns/s), min {1e3 * best:.2f} ms ({batch / best:.0f} patterns/s) "
           f"over {args.repeats} steps; process CPU time {1e3 * cpu:.2f} ms per step")
 
-    xs = torch.from_numpy(dense_patterns(1000)).float()
+    xs = torch.from_numpy(rows(1000, args.inputs)).float()
     model.eval()
     pred = []
     with torch.no_grad():
@@ -111,6 +131,10 @@ def main():
     p.add_argument("--bench", action="store_true", help="time a training step and predicting 1000 patterns")
     p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     p.add_argument("--repeats", type=int, default=20, help="timed repetitions (default 20)")
+    p.add_argument("--inputs", type=int, default=INPUTS, help=f"input width (default {INPUTS})")
+    p.add_argument("--hidden", default=",".join(map(str, HIDDEN)),
+                   help="two hidden widths (default %(default)s)")
+    p.add_argument("--batch", type=int, default=128, help="training rows per step (default 128)")
     args = p.parse_args()
     if args.bench:
         bench(args)

@@ -58,3 +58,37 @@ pub fn cpu_time<T>(name: &str, mut f: impl FnMut() -> T) {
 pub fn rayon_threads() -> String {
     std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "all".into())
 }
+
+/// Dense patterns like measured ones (no exact zeros): 60 synthetic peaks over a sloped, rippled
+/// background, rows scaled to max 1 — `dense_patterns` of `torch_classifier.py` (the classifier
+/// benches of xrd-ae and xrd-classify).
+pub fn dense_patterns(n: usize, points: usize) -> ndarray::Array2<f32> {
+    let mut out = ndarray::Array2::<f64>::zeros((n, points));
+    for i in 0..n {
+        for j in 0..points {
+            out[(i, j)] = 0.05
+                + 0.03 * (j as f64 / points as f64)
+                + 0.01 * (((i * 7 + j * 13) % 17) as f64 / 17.0);
+        }
+        for k in 0..60usize {
+            let centre = 300 + (k * 7919 + i * 37) % (points - 600);
+            let height = 0.1 + 0.9 * (((i * 7 + k * 13) % 100) as f64 / 100.0);
+            for j in centre - 12..=centre + 12 {
+                let d = (j as f64 - centre as f64) / 3.0;
+                out[(i, j)] += height * (-0.5 * d * d).exp();
+            }
+        }
+        let max = out.row(i).fold(0.0f64, |m, &v| m.max(v));
+        out.row_mut(i).mapv_inplace(|v| v / max);
+    }
+    out.mapv(|v| v as f32)
+}
+
+/// One-hot targets of the fixed labels `(97·i + 13) mod classes`.
+pub fn one_hot(n: usize, classes: usize) -> ndarray::Array2<f32> {
+    let mut y = ndarray::Array2::zeros((n, classes));
+    for i in 0..n {
+        y[(i, (i * 97 + 13) % classes)] = 1.0;
+    }
+    y
+}
