@@ -749,6 +749,11 @@ impl SyntheticCrystalParams {
             // Images beyond this bound along one axis are farther than dmin with a wide margin
             // for rounding: skipping them changes no answer, only saves their distances.
             let far = |a: usize, f: f64| f * f * spacing2[a] >= d2min * PRUNE_MARGIN;
+            // |d_a| ≤ 1/2, so every image's offset along an axis is at least as large as d_a's:
+            // one far axis makes all 27 images far (the same answer, without the loops).
+            if !same && (0..3).any(|a| far(a, d[a])) {
+                return false;
+            }
             for i in -1..=1 {
                 let f0 = d[0] + f64::from(i);
                 if far(0, f0) {
@@ -899,6 +904,61 @@ mod tests {
                 assert!(p.fits(a.lattice(), &others, &this, atoms[i].1), "{n}");
             }
         }
+    }
+
+    #[test]
+    fn fits_agrees_with_every_image_checked() {
+        // Naive rule: the shortest distance over the 125 images within two cells, no pruning.
+        let naive = |lattice: &Lattice, atoms: &[([f64; 3], f64)], orbit: &[[f64; 3]], r: f64| {
+            let m = lattice.matrix();
+            let close = |p: &[f64; 3], q: &[f64; 3], dmin: f64, same: bool| {
+                let mut hit = false;
+                for i in -2..=2 {
+                    for j in -2..=2 {
+                        for k in -2..=2 {
+                            if same && i == 0 && j == 0 && k == 0 {
+                                continue;
+                            }
+                            let t = [i, j, k];
+                            let f: [f64; 3] =
+                                std::array::from_fn(|a| p[a] - q[a] + f64::from(t[a]));
+                            let c: [f64; 3] = std::array::from_fn(|a| {
+                                f[0] * m[0][a] + f[1] * m[1][a] + f[2] * m[2][a]
+                            });
+                            hit |= c.iter().map(|x| x * x).sum::<f64>() < dmin * dmin;
+                        }
+                    }
+                }
+                hit
+            };
+            let f = 0.7;
+            !orbit.iter().enumerate().any(|(n, p)| {
+                close(p, p, f * 2.0 * r, true)
+                    || orbit[..n].iter().any(|q| close(p, q, f * 2.0 * r, false))
+                    || atoms.iter().any(|(q, rq)| close(p, q, f * (r + rq), false))
+            })
+        };
+        let p = SyntheticCrystalParams::new().min_distance(0.7);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
+        let (mut kept, mut refused) = (0, 0);
+        for _ in 0..400 {
+            let [a, b, c]: [f64; 3] = std::array::from_fn(|_| rng.random_range(2.5..9.0));
+            let [al, be, ga]: [f64; 3] = std::array::from_fn(|_| rng.random_range(75.0..105.0));
+            let lattice = Lattice::from_parameters(a, b, c, al, be, ga).unwrap();
+            let point = |rng: &mut Xoshiro256PlusPlus| std::array::from_fn(|_| rng.random::<f64>());
+            let atoms: Vec<([f64; 3], f64)> = (0..rng.random_range(0..6))
+                .map(|_| (point(&mut rng), rng.random_range(0.5..1.5)))
+                .collect();
+            let orbit: Vec<[f64; 3]> = (0..rng.random_range(1..4))
+                .map(|_| point(&mut rng))
+                .collect();
+            let r = rng.random_range(0.5..1.5);
+            let fast = p.fits(&lattice, &atoms, &orbit, r);
+            assert_eq!(fast, naive(&lattice, &atoms, &orbit, r));
+            if fast { kept += 1 } else { refused += 1 }
+        }
+        // Both answers occur, so both paths were compared.
+        assert!(kept > 20 && refused > 20, "{kept} kept, {refused} refused");
     }
 
     #[test]
