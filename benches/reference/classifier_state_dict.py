@@ -126,6 +126,28 @@ def running(y, h, fn):
     return out
 
 
+def cut_peaks(peaks, cfg):
+    """Less `peak_threshold` of each row's maximum, clipped at 0."""
+    cut = cfg.get("peak_threshold", 0.0)
+    if cut > 0.0:
+        peaks = np.maximum(peaks - cut * peaks.max(axis=1, keepdims=True), 0.0)
+    return peaks
+
+
+def on_ln_q(peaks, grid, m):
+    """Rows of `peaks` linearly interpolated at m points evenly spaced in ln sin θ over the grid."""
+    start, step = grid["start"], grid["step"]
+    n = peaks.shape[1]
+    end = start + step * (n - 1)
+    lnq = lambda t: np.log(np.sin(np.radians(0.5 * t)))
+    l = lnq(start) + (lnq(end) - lnq(start)) * np.arange(m) / (m - 1)
+    t = 2.0 * np.degrees(np.arcsin(np.minimum(np.exp(l), 1.0)))
+    f = np.clip((t - start) / step, 0.0, n - 1)
+    i = np.minimum(np.floor(f).astype(int), n - 2)
+    f = f - i
+    return peaks[:, i] * (1.0 - f) + peaks[:, i + 1] * f
+
+
 def transform(x, grid, cfg):
     """The network input of patterns x (rows on the grid), as xrd-classify computes it."""
     pool = cfg.get("pool", 1)
@@ -142,24 +164,14 @@ def transform(x, grid, cfg):
     lags = cfg.get("autocorrelation", 0)
     if lags == 0:
         return pooled.astype(np.float32)
-    start, step = grid["start"], grid["step"]
+    step = grid["step"]
     w = max(int(round(BACKGROUND_WINDOW / step)), 1)
     h = w // 2
     y = x.astype(np.float32).astype(np.float64)
     bg = running(running(y, h, np.min), h, np.mean)
-    peaks = np.maximum(y - bg, 0.0)
-    cut = cfg.get("peak_threshold", 0.0)
-    if cut > 0.0:
-        peaks = np.maximum(peaks - cut * peaks.max(axis=1, keepdims=True), 0.0)
+    peaks = cut_peaks(np.maximum(y - bg, 0.0), cfg)
     m = 2 * lags
-    end = start + step * (n - 1)
-    lnq = lambda t: np.log(np.sin(np.radians(0.5 * t)))
-    l = lnq(start) + (lnq(end) - lnq(start)) * np.arange(m) / (m - 1)
-    t = 2.0 * np.degrees(np.arcsin(np.minimum(np.exp(l), 1.0)))
-    f = np.clip((t - start) / step, 0.0, n - 1)
-    i = np.minimum(np.floor(f).astype(int), n - 2)
-    f = f - i
-    r = peaks[:, i] * (1.0 - f) + peaks[:, i + 1] * f
+    r = on_ln_q(peaks, grid, m)
     zero = (r * r).sum(axis=1)
     ac = np.stack([(r[:, : m - k] * r[:, k:]).sum(axis=1) for k in range(lags)], axis=1)
     ac = np.where(zero[:, None] > 0, ac / np.where(zero > 0, zero, 1.0)[:, None], 0.0)
@@ -173,7 +185,7 @@ def fast_transform(x, grid, cfg):
     if cfg.get("pool", 1) != 0:
         raise SystemExit("--bench times the autocorrelation-only input (pool 0)")
     lags = cfg["autocorrelation"]
-    start, step = grid["start"], grid["step"]
+    step = grid["step"]
     n = x.shape[1]
     w = max(int(round(BACKGROUND_WINDOW / step)), 1)
     h = w // 2
@@ -183,19 +195,9 @@ def fast_transform(x, grid, cfg):
     c = np.concatenate([np.zeros((y.shape[0], 1)), np.cumsum(lo, axis=1)], axis=1)
     i = np.arange(n)
     a, b = np.maximum(i - h, 0), np.minimum(i + h + 1, n)
-    peaks = np.maximum(y - (c[:, b] - c[:, a]) / (b - a), 0.0)
-    cut = cfg.get("peak_threshold", 0.0)
-    if cut > 0.0:
-        peaks = np.maximum(peaks - cut * peaks.max(axis=1, keepdims=True), 0.0)
+    peaks = cut_peaks(np.maximum(y - (c[:, b] - c[:, a]) / (b - a), 0.0), cfg)
     m = 2 * lags
-    end = start + step * (n - 1)
-    lnq = lambda t: np.log(np.sin(np.radians(0.5 * t)))
-    l = lnq(start) + (lnq(end) - lnq(start)) * np.arange(m) / (m - 1)
-    t = 2.0 * np.degrees(np.arcsin(np.minimum(np.exp(l), 1.0)))
-    f = np.clip((t - start) / step, 0.0, n - 1)
-    j = np.minimum(np.floor(f).astype(int), n - 2)
-    f = f - j
-    r = peaks[:, j] * (1.0 - f) + peaks[:, j + 1] * f
+    r = on_ln_q(peaks, grid, m)
     spec = np.fft.rfft(r, 2 * m, axis=1)
     ac = np.fft.irfft(spec * np.conj(spec), 2 * m, axis=1)[:, :lags]
     zero = ac[:, :1]
