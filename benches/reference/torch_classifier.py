@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch reference of the space-group classifier network measured by xrd-ae's benches.
+"""PyTorch reference of the space-group classifier networks measured by xrd-ae's and xrd-classify's benches.
 
 The network is the ``nn.Sequential``
 ``Linear(8500, 1024), ReLU(), Dropout(0.3), Linear(1024, 512), ReLU(), Dropout(0.3), Linear(512, 230)``
@@ -10,7 +10,8 @@ decay 1e-7: xrd-ae's defaults), float32, 2 threads. Its ``state_dict`` names (``
 
 ``--bench`` times, like the Rust benches ``xrd_ae/classifier_train_step_batch128`` and
 ``xrd_ae/classifier_predict_1000``:
-  * one training step (forward, loss, backward, Adam) on 128 patterns, in ``model.train()`` mode;
+  * one training step (forward, loss, backward, Adam) on 128 patterns (``--batch``), in
+    ``model.train()`` mode;
   * predicting 1000 patterns in one call (``model.eval()``, ``torch.no_grad()``).
 
 The patterns are dense like measured ones (no exact zeros): the synthetic peaks of

@@ -60,8 +60,8 @@ pub fn rayon_threads() -> String {
 }
 
 /// Dense patterns like measured ones (no exact zeros): 60 synthetic peaks over a sloped, rippled
-/// background, rows scaled to max 1 — `dense_patterns` of `torch_classifier.py` (the classifier
-/// benches of xrd-ae and xrd-classify).
+/// background, rows scaled to max 1 — `dense_patterns` of `torch_classifier.py` (xrd-ae's
+/// classifier benches).
 pub fn dense_patterns(n: usize, points: usize) -> ndarray::Array2<f32> {
     let mut out = ndarray::Array2::<f64>::zeros((n, points));
     for i in 0..n {

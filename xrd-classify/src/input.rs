@@ -125,13 +125,19 @@ fn ln_q_grid(grid: &Grid, m: usize) -> Vec<(usize, f64)> {
 /// same values as a direct minimum (a minimum is exact).
 fn running_min(y: ArrayView1<'_, f32>, h: usize) -> Vec<f64> {
     let n = y.len();
+    // From h = n − 1 on every clipped window is the whole series: the same values, and a
+    // tiny grid step (a huge h) allocates nothing more.
+    let h = h.min(n.saturating_sub(1));
     let w = 2 * h + 1;
-    let mut padded = vec![f32::INFINITY; n + 2 * h];
-    for (p, v) in padded[h..h + n].iter_mut().zip(y.iter()) {
-        *p = *v;
-    }
-    let mut ahead = padded.clone();
-    let mut behind = padded.clone();
+    let pad = |v: &mut Vec<f32>| {
+        v.resize(n + 2 * h, f32::INFINITY);
+        for (p, x) in v[h..h + n].iter_mut().zip(y.iter()) {
+            *p = *x;
+        }
+    };
+    let (mut ahead, mut behind) = (Vec::new(), Vec::new());
+    pad(&mut ahead);
+    pad(&mut behind);
     for block in ahead.chunks_mut(w) {
         for p in 1..block.len() {
             block[p] = block[p].min(block[p - 1]);
@@ -236,7 +242,8 @@ const LAG_BLOCK: usize = 4;
 /// `dot(&y[..n − k − j], &y[k + j..])` for j < [`LAG_BLOCK`], with each lag's additions in
 /// exactly `dot`'s order (the same bits), but the lags side by side: every loaded chunk of
 /// `y[..]` meets four lags, and four lags' interleaved sums are independent additions where one
-/// lag's wait on each other (the direct form was a fifth of a prediction's time).
+/// lag's additions wait on each other (the direct form was a fifth of a prediction's time).
+/// Needs `k + LAG_BLOCK ≤ y.len()`.
 fn lag_block(y: &[f64], k: usize) -> [f64; LAG_BLOCK] {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
@@ -257,16 +264,14 @@ fn lag_block_avx2(y: &[f64], k: usize) -> [f64; LAG_BLOCK] {
 #[inline(always)]
 fn lag_block_body(y: &[f64], k: usize) -> [f64; LAG_BLOCK] {
     let n = y.len();
+    debug_assert!(k + LAG_BLOCK <= n, "lags {k}.. of {n} values");
     let len = |j: usize| n - k - j;
     let mut acc = [[0.0f64; 8]; LAG_BLOCK];
     // Whole chunks of 8 that every lag has (the shortest lag has the fewest).
     let common = len(LAG_BLOCK - 1) / 8;
-    // Fixed-size views let the sums live in registers (no bounds checks between them); every
-    // slice has 8 values, so the fallback is never taken.
-    let chunk = |at: usize| -> &[f64; 8] {
-        let s: &[f64] = &y[at..at + 8];
-        s.try_into().unwrap_or(&[0.0; 8])
-    };
+    // Fixed-size views let the sums live in registers (no bounds checks between them). Every
+    // chunk lies inside `y` (c < common), so the fallback is never taken.
+    let chunk = |at: usize| -> &[f64; 8] { y[at..].first_chunk::<8>().unwrap_or(&[0.0; 8]) };
     let [mut s0, mut s1, mut s2, mut s3] = acc;
     for c in 0..common {
         let a = chunk(c * 8);
@@ -406,11 +411,13 @@ mod tests {
                 let bits = |a: &[f32]| a.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&fast), bits(&direct), "n {n} lags {lags}");
             }
-            // The portable build of the block too (the dispatch above takes AVX2 where present).
+            // Before the division and the cast to f32: the portable build of the block, then the
+            // dispatched one.
             for k in (0..n.saturating_sub(3)).step_by(5) {
-                let block = lag_block_body(&y, k).map(f64::to_bits);
                 let one = std::array::from_fn(|j| dot(&y[..n - k - j], &y[k + j..]).to_bits());
-                assert_eq!(block, one, "n {n} k {k}");
+                assert_eq!(lag_block_body(&y, k).map(f64::to_bits), one, "n {n} k {k}");
+                // The dispatched build (AVX2 where present), in f64 too.
+                assert_eq!(lag_block(&y, k).map(f64::to_bits), one, "n {n} k {k}");
             }
         }
     }
@@ -447,7 +454,7 @@ mod tests {
     #[test]
     fn running_minimum_against_naive() {
         let y: Vec<f32> = (0..50).map(|i| ((i * 37 % 17) as f32).sin()).collect();
-        for h in [0, 1, 2, 3, 7, 10, 24, 25, 49, 60] {
+        for h in [0, 1, 2, 3, 7, 10, 24, 25, 49, 60, usize::MAX / 2] {
             let fast = running_min(ArrayView1::from(&y[..]), h);
             for (i, &v) in fast.iter().enumerate() {
                 let lo = i.saturating_sub(h);
@@ -456,6 +463,27 @@ mod tests {
                 assert_eq!(v, f64::from(naive), "h {h} i {i}");
             }
         }
+    }
+
+    #[test]
+    fn a_tiny_grid_step_is_one_window() {
+        // A background window far wider than the series (a tiny grid step) allocates nothing
+        // more and gives what a window just covering it gives.
+        let y: Vec<f32> = (0..300)
+            .map(|j| 0.1 + (-((j as f32 - 150.0) / 3.0).powi(2)).exp())
+            .collect();
+        let y = ArrayView1::from(&y[..]);
+        assert_eq!(
+            without_background(y, usize::MAX),
+            without_background(y, 600)
+        );
+        let x = Array2::from_shape_fn((1, 300), |(_, j)| y[j]);
+        let tiny = transform(
+            x.view(),
+            &Grid::new(10.0, 1e-300, 300).unwrap(),
+            &cfg(0, Intensity::Linear, 16),
+        );
+        assert!(tiny.iter().all(|v| v.is_finite()));
     }
 
     #[test]

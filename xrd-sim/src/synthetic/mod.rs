@@ -749,8 +749,9 @@ impl SyntheticCrystalParams {
             // Images beyond this bound along one axis are farther than dmin with a wide margin
             // for rounding: skipping them changes no answer, only saves their distances.
             let far = |a: usize, f: f64| f * f * spacing2[a] >= d2min * PRUNE_MARGIN;
-            // |d_a| ≤ 1/2, so every image's offset along an axis is at least as large as d_a's:
-            // one far axis makes all 27 images far (the same answer, without the loops).
+            // |d_a| ≤ 1/2 (up to `nearest_integer`'s rounding, ~2e-7, far inside PRUNE_MARGIN),
+            // so every image's offset along that axis is beyond dmin as well: one far axis makes
+            // all 27 images far (the same answer, without the loops).
             if !same && (0..3).any(|a| far(a, d[a])) {
                 return false;
             }
@@ -908,7 +909,7 @@ mod tests {
 
     #[test]
     fn fits_agrees_with_every_image_checked() {
-        // Naive rule: the shortest distance over the 125 images within two cells, no pruning.
+        // Naive rule: any of the 125 images within two cells closer than allowed, no pruning.
         let naive = |lattice: &Lattice, atoms: &[([f64; 3], f64)], orbit: &[[f64; 3]], r: f64| {
             let m = lattice.matrix();
             let close = |p: &[f64; 3], q: &[f64; 3], dmin: f64, same: bool| {
