@@ -266,13 +266,12 @@ fn lag_block_body(y: &[f64], k: usize) -> [f64; LAG_BLOCK] {
     let n = y.len();
     debug_assert!(k + LAG_BLOCK <= n, "lags {k}.. of {n} values");
     let len = |j: usize| n - k - j;
-    let mut acc = [[0.0f64; 8]; LAG_BLOCK];
     // Whole chunks of 8 that every lag has (the shortest lag has the fewest).
     let common = len(LAG_BLOCK - 1) / 8;
     // Fixed-size views let the sums live in registers (no bounds checks between them). Every
     // chunk lies inside `y` (c < common), so the fallback is never taken.
     let chunk = |at: usize| -> &[f64; 8] { y[at..].first_chunk::<8>().unwrap_or(&[0.0; 8]) };
-    let [mut s0, mut s1, mut s2, mut s3] = acc;
+    let [mut s0, mut s1, mut s2, mut s3] = [[0.0f64; 8]; LAG_BLOCK];
     for c in 0..common {
         let a = chunk(c * 8);
         let (b0, b1, b2, b3) = (
@@ -288,7 +287,7 @@ fn lag_block_body(y: &[f64], k: usize) -> [f64; LAG_BLOCK] {
             s3[t] += a[t] * b3[t];
         }
     }
-    acc = [s0, s1, s2, s3];
+    let mut acc = [s0, s1, s2, s3];
     std::array::from_fn(|j| {
         let (a, b) = (&y[..len(j)], &y[k + j..]);
         let chunks = len(j) / 8;
