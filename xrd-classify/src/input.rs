@@ -386,15 +386,10 @@ mod tests {
 
     #[test]
     fn lag_blocks_give_the_bits_of_one_lag_at_a_time() {
-        let mut v = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = || {
-            v ^= v << 13;
-            v ^= v >> 7;
-            v ^= v << 17;
-            (v >> 11) as f64 / (1u64 << 53) as f64
-        };
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(2545);
         for n in [1usize, 7, 8, 9, 15, 16, 17, 31, 64, 67, 1024] {
-            let y: Vec<f64> = (0..n).map(|_| next()).collect();
+            let y: Vec<f64> = (0..n).map(|_| rng.random::<f64>()).collect();
             let zero = dot(&y, &y);
             for lags in [1, 3, 4, 5, n / 2, n, n + 3] {
                 let fast = autocorrelation(&y, lags);

@@ -146,13 +146,19 @@ mod tests {
     use super::*;
     use ndarray::{Array1, array};
 
-    #[test]
-    fn prediction_from_probabilities() {
+    /// Probabilities on four groups: two cubic, one orthorhombic, one monoclinic.
+    fn four_groups() -> Array1<f64> {
         let mut p = Array1::zeros(SPACE_GROUPS);
         p[224] = 0.3; // Fm-3m (225), cubic
         p[220] = 0.2; // 221, cubic
         p[61] = 0.4; // Pnma (62), orthorhombic
         p[13] = 0.1; // P2_1/c (14), monoclinic
+        p
+    }
+
+    #[test]
+    fn prediction_from_probabilities() {
+        let p = four_groups();
         let pred = from_probabilities(p.view(), &system_probabilities(p.view()), 3, 0.45);
         assert_eq!(pred.space_group, 62);
         assert_eq!(pred.certainty, 0.4);
@@ -166,11 +172,7 @@ mod tests {
 
     #[test]
     fn rescaling_within_systems_by_hand() {
-        let mut p = Array1::zeros(SPACE_GROUPS);
-        p[224] = 0.3; // Fm-3m (225), cubic
-        p[220] = 0.2; // 221, cubic
-        p[61] = 0.4; // Pnma (62), orthorhombic
-        p[13] = 0.1; // P2_1/c (14), monoclinic
+        let mut p = four_groups();
         // The system network: orthorhombic 0.6, cubic 0.1, triclinic 0.3 (no group had any).
         let q = [0.3, 0.0, 0.6, 0.0, 0.0, 0.0, 0.1];
         rescale_to_systems(p.view_mut(), &q);

@@ -73,6 +73,19 @@ pub(crate) fn weights_checksum<'a>(nets: impl Iterator<Item = &'a xrd_ae::Networ
     }))
 }
 
+/// `file` with the first occurrence of `from` in its (JSON) header rewritten to `to`, of the same
+/// length, in place.
+pub(crate) fn rewritten(file: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    assert_eq!(from.len(), to.len(), "an in-place rewrite keeps the length");
+    let at = file
+        .windows(from.len())
+        .position(|w| w == from)
+        .expect("the text to rewrite in the header");
+    let mut out = file.to_vec();
+    out[at..at + from.len()].copy_from_slice(to);
+    out
+}
+
 /// `got` against the value computed by earlier code for this build of xrd-ae's kernels (their
 /// bits differ between instruction sets; AVX-512 was not at hand, so there only the second run
 /// `again` is compared), and against `again`.

@@ -9,6 +9,8 @@ use xrd_ae::{Activation, NetworkParams};
 use xrd_classify::{Classifier, ClassifierConfig, Error};
 use xrd_io::Grid;
 
+use super::classify::rewritten;
+
 fn small_file() -> Vec<u8> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
     let net = NetworkParams::<f32>::default()
@@ -81,13 +83,11 @@ fn classify_file_with_dropout_reads_back() {
 fn classify_files_of_another_version_are_refused_by_name() {
     let file = small_file();
     // The header is JSON: the version field rewritten in place, same length.
-    let (from, to) = (br#""format_version":"4""#, br#""format_version":"2""#);
-    let at = file
-        .windows(from.len())
-        .position(|w| w == from)
-        .expect("version in the header");
-    let mut old = file.clone();
-    old[at..at + from.len()].copy_from_slice(to);
+    let old = rewritten(
+        &file,
+        br#""format_version":"4""#,
+        br#""format_version":"2""#,
+    );
     match Classifier::from_safetensors(&old) {
         Err(Error::Format { reason, .. }) => {
             assert!(reason.contains("format version 2"), "{reason}")

@@ -7,7 +7,7 @@ use xrd_classify::{
     Classifier, CrystalSystem, Error, LossSchedule, Progress, evaluate, system_probabilities,
 };
 
-use super::classify::{assert_pinned, params, source, test_set, weights_checksum};
+use super::classify::{assert_pinned, params, rewritten, source, test_set, weights_checksum};
 use xrd_testdata::fnv;
 
 /// Checksums of the space-group networks' weights and of the probabilities on the test set.
@@ -210,14 +210,12 @@ fn sysnet_files_round_trip_and_version_3_loads() {
 }
 
 /// The file with its header's version rewritten to 3 (same length).
-fn as_version_3(mut file: Vec<u8>) -> Vec<u8> {
-    let (from, to) = (br#""format_version":"4""#, br#""format_version":"3""#);
-    let at = file
-        .windows(from.len())
-        .position(|w| w == from)
-        .expect("version in the header");
-    file[at..at + from.len()].copy_from_slice(to);
-    file
+fn as_version_3(file: Vec<u8>) -> Vec<u8> {
+    rewritten(
+        &file,
+        br#""format_version":"4""#,
+        br#""format_version":"3""#,
+    )
 }
 
 #[test]
@@ -265,16 +263,11 @@ fn sysnet_the_configuration_follows_the_networks_and_files_that_disagree_are_ref
     assert!(with.config().system_network);
     // A file whose configuration claims crystal-system networks it does not carry.
     let file = plain.to_safetensors().unwrap();
-    let (from, to) = (
-        br#"\"system_network\":false"#.as_slice(),
-        br#"\"system_network\":true "#.as_slice(),
+    let claims = rewritten(
+        &file,
+        br#"\"system_network\":false"#,
+        br#"\"system_network\":true "#,
     );
-    let at = file
-        .windows(from.len())
-        .position(|w| w == from)
-        .expect("the option in the stored configuration");
-    let mut claims = file.clone();
-    claims[at..at + from.len()].copy_from_slice(to);
     assert!(Classifier::from_safetensors(&file).is_ok());
     assert!(matches!(
         Classifier::from_safetensors(&claims),
