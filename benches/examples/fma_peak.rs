@@ -37,6 +37,35 @@ fn fma_loop(seed: f32) -> f32 {
     out.iter().sum()
 }
 
+/// [`fma_loop`] with 16-lane AVX-512 vectors.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn fma_loop512(seed: f32) -> f32 {
+    use std::arch::x86_64::*;
+    let mut acc = [_mm512_set1_ps(seed); 12];
+    let (a, b) = (_mm512_set1_ps(0.999_999), _mm512_set1_ps(1e-7));
+    for _ in 0..std::hint::black_box(ROUNDS) {
+        for x in acc.iter_mut() {
+            *x = _mm512_fmadd_ps(*x, a, b);
+        }
+    }
+    let mut sum = acc[0];
+    for x in &acc[1..] {
+        sum = _mm512_add_ps(sum, *x);
+    }
+    _mm512_reduce_add_ps(sum)
+}
+
+/// GFLOP per CPU second of one [`fma_loop512`] on this thread.
+#[cfg(target_arch = "x86_64")]
+fn run512(seed: f32) -> f64 {
+    let c = thread_cpu_seconds().unwrap_or(f64::NAN);
+    // SAFETY: called only after checking that the CPU has AVX-512F.
+    let r = unsafe { fma_loop512(std::hint::black_box(seed)) };
+    std::hint::black_box(r);
+    (ROUNDS * 12 * 16 * 2) as f64 / 1e9 / (thread_cpu_seconds().unwrap_or(f64::NAN) - c)
+}
+
 /// CPU seconds of the calling thread (Linux `/proc/thread-self/stat`, 100 ticks per second):
 /// on a shared machine the rate per CPU-second is the core's, whatever else runs.
 fn thread_cpu_seconds() -> Option<f64> {
@@ -84,6 +113,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
              = {:.2} GHz at 32 flop/cycle",
             cpu / 32.0
         );
+        if is_x86_feature_detected!("avx512f") {
+            let best512 = (0..3).map(|_| run512(1.0)).fold(0.0f64, f64::max);
+            println!(
+                "1 thread, AVX-512: {best512:.1} GFLOP per CPU second (best of 3) = {:.1} \
+                 flop/cycle at the AVX2 loop's clock (64: two 16-lane FMA pipes)",
+                best512 / (cpu / 32.0)
+            );
+        }
         let mut best = 0.0f64;
         for _ in 0..3 {
             let t = Instant::now();

@@ -1,6 +1,7 @@
 //! `XRD_AE_ISA` caps the instruction set of the f32 kernels: each value runs in a child process
 //! (the variable is read once per process) that reports the instruction set it used and the
-//! result of a few training steps and an inference; every path must agree with the others.
+//! result of a few training steps and an inference; every path must agree with the others, and
+//! the AVX2 and AVX-512 paths bit for bit.
 #![allow(clippy::unwrap_used)]
 
 use ndarray::Array2;
@@ -96,6 +97,17 @@ fn the_isa_variable_caps_the_kernels() {
         .collect();
         assert!(allowed.contains(&name.as_str()), "{value} ran {name}");
         assert_eq!(values.len(), reference.len());
+        // The AVX2 and AVX-512 kernels run the same operations per lane: the same bits (values
+        // print as the shortest decimal that reads back to the same f32).
+        let simd = |n: &str| n == "avx2" || n == "avx512";
+        if simd(&name) && simd(&best) {
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&values),
+                bits(&reference),
+                "{value} ran {name}, best {best}"
+            );
+        }
         for (a, b) in values.iter().zip(&reference) {
             assert!(
                 (a - b).abs() <= 1e-4 * (1.0 + b.abs()),
