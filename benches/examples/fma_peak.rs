@@ -56,16 +56,6 @@ fn fma_loop512(seed: f32) -> f32 {
     _mm512_reduce_add_ps(sum)
 }
 
-/// GFLOP per CPU second of one [`fma_loop512`] on this thread.
-#[cfg(target_arch = "x86_64")]
-fn run512(seed: f32) -> f64 {
-    let c = thread_cpu_seconds().unwrap_or(f64::NAN);
-    // SAFETY: called only after checking that the CPU has AVX-512F.
-    let r = unsafe { fma_loop512(std::hint::black_box(seed)) };
-    std::hint::black_box(r);
-    (ROUNDS * 12 * 16 * 2) as f64 / 1e9 / (thread_cpu_seconds().unwrap_or(f64::NAN) - c)
-}
-
 /// CPU seconds of the calling thread (Linux `/proc/thread-self/stat`, 100 ticks per second):
 /// on a shared machine the rate per CPU-second is the core's, whatever else runs.
 fn thread_cpu_seconds() -> Option<f64> {
@@ -76,18 +66,26 @@ fn thread_cpu_seconds() -> Option<f64> {
 }
 
 /// GFLOP per wall second and per CPU second of one loop on this thread (2 flop per lane per
-/// FMA).
+/// FMA): `fma_loop` (8 lanes) or, with `lanes` = 16, `fma_loop512`.
 #[cfg(target_arch = "x86_64")]
-fn run(seed: f32) -> (f64, f64) {
+fn run(seed: f32, lanes: usize) -> (f64, f64) {
     let (t, c) = (Instant::now(), thread_cpu_seconds().unwrap_or(f64::NAN));
-    // SAFETY: called only after checking that the CPU has AVX2 and FMA.
-    let r = unsafe { fma_loop(std::hint::black_box(seed)) };
+    let seed = std::hint::black_box(seed);
+    // SAFETY: called only after checking that the CPU has AVX2 and FMA, and AVX-512F for 16
+    // lanes.
+    let r = unsafe {
+        if lanes == 16 {
+            fma_loop512(seed)
+        } else {
+            fma_loop(seed)
+        }
+    };
     let (wall, cpu) = (
         t.elapsed().as_secs_f64(),
         thread_cpu_seconds().unwrap_or(f64::NAN) - c,
     );
     std::hint::black_box(r);
-    let flop = (ROUNDS * 12 * 8 * 2) as f64 / 1e9;
+    let flop = (ROUNDS * 12 * lanes * 2) as f64 / 1e9;
     (flop / wall, flop / cpu)
 }
 
@@ -102,10 +100,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|a| a.parse())
             .transpose()?
             .unwrap_or(2);
-        run(1.0); // warm-up (clock ramp)
+        run(1.0, 8); // warm-up (clock ramp)
         let (mut wall, mut cpu) = (0.0f64, 0.0f64);
         for _ in 0..3 {
-            let (w, c) = run(1.0);
+            let (w, c) = run(1.0, 8);
             (wall, cpu) = (wall.max(w), cpu.max(c));
         }
         println!(
@@ -114,7 +112,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             cpu / 32.0
         );
         if is_x86_feature_detected!("avx512f") {
-            let best512 = (0..3).map(|_| run512(1.0)).fold(0.0f64, f64::max);
+            let best512 = (0..3).map(|_| run(1.0, 16).1).fold(0.0f64, f64::max);
             println!(
                 "1 thread, AVX-512: {best512:.1} GFLOP per CPU second (best of 3) = {:.1} \
                  flop/cycle at the AVX2 loop's clock (64: two 16-lane FMA pipes)",
@@ -126,7 +124,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let t = Instant::now();
             let per: Vec<f64> = std::thread::scope(|s| {
                 let hs: Vec<_> = (0..threads)
-                    .map(|i| s.spawn(move || run(1.0 + i as f32).1))
+                    .map(|i| s.spawn(move || run(1.0 + i as f32, 8).1))
                     .collect();
                 hs.into_iter().filter_map(|h| h.join().ok()).collect()
             });
