@@ -8,7 +8,7 @@
 // Index loops keep the scalar tails visibly in step with the vector code they mirror.
 #![allow(clippy::needless_range_loop)]
 
-use crate::adam::Coefficients;
+use crate::adam::{Coefficients, negligible_to_zero};
 use crate::kernels::isa::Isa;
 use crate::kernels::lanes::{V16, WIDTH, Ymm2, Zmm};
 use xrd_io::Float;
@@ -59,6 +59,9 @@ fn prefetch(p: *const f32) {
 /// Adam constants of one step, in f32.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct AdamF32 {
+    tiny: f32,
+    tiny_v: f32,
+    tiny_square: f32,
     l2: f32,
     shrink: f32,
     omb1: f32,
@@ -73,6 +76,9 @@ impl AdamF32 {
     pub(crate) fn new<F: Float>(c: &Coefficients<F>) -> Self {
         let f = |x: F| x.as_f64() as f32;
         AdamF32 {
+            tiny: f(c.tiny),
+            tiny_v: f(c.tiny_v),
+            tiny_square: f(c.tiny_square),
             l2: f(c.l2),
             shrink: f(c.shrink),
             omb1: f(c.one_minus_beta1),
@@ -88,9 +94,10 @@ impl AdamF32 {
     #[inline(always)]
     fn update1(&self, w: &mut f32, g: f32, m: &mut f32, v: &mut f32) {
         let wv = *w * self.shrink;
-        let g = self.l2.mul_add(wv, g);
-        let mv = self.omb1.mul_add(g - *m, *m);
-        let vv = (*v).mul_add(self.beta2, (self.omb2 * g) * g);
+        let g = negligible_to_zero(self.l2.mul_add(wv, g), self.tiny);
+        let gs = negligible_to_zero(g, self.tiny_square);
+        let mv = negligible_to_zero(self.omb1.mul_add(g - *m, *m), self.tiny);
+        let vv = negligible_to_zero((*v).mul_add(self.beta2, (self.omb2 * gs) * gs), self.tiny_v);
         let denom = vv.sqrt().mul_add(self.isb, self.eps);
         *m = mv;
         *v = vv;
@@ -101,6 +108,9 @@ impl AdamF32 {
 /// The constants broadcast to vectors.
 #[derive(Clone, Copy)]
 struct Splat<V> {
+    tiny: V,
+    tiny_v: V,
+    tiny_square: V,
     l2: V,
     shrink: V,
     omb1: V,
@@ -117,6 +127,9 @@ impl<V: V16> Splat<V> {
         // SAFETY: only called inside the kernels' target-feature builds.
         unsafe {
             Splat {
+                tiny: V::splat(c.tiny),
+                tiny_v: V::splat(c.tiny_v),
+                tiny_square: V::splat(c.tiny_square),
                 l2: V::splat(c.l2),
                 shrink: V::splat(c.shrink),
                 omb1: V::splat(c.omb1),
@@ -129,16 +142,21 @@ impl<V: V16> Splat<V> {
         }
     }
 
-    /// Weight decay, both moments and the step for the 16 parameters at `w`, `m`, `v`.
+    /// Weight decay, both moments and the step for the 16 parameters at `w`, `m`, `v`, with
+    /// negligible gradients and moments set to zero (`Adam`'s rule, which also keeps subnormal
+    /// numbers out of the arithmetic).
     #[inline(always)]
     unsafe fn update(&self, w: *mut f32, g: V, m: *mut f32, v: *mut f32) {
         // SAFETY: the caller guarantees 16 values at each pointer.
         unsafe {
             let wv = V::load(w).mul(self.shrink);
-            let g = self.l2.mul_add(wv, g);
+            let g = self.l2.mul_add(wv, g).flush(self.tiny);
+            let gs = g.flush(self.tiny_square);
             let m0 = V::load(m);
-            let mv = self.omb1.mul_add(g.sub(m0), m0);
-            let vv = V::load(v).mul_add(self.beta2, self.omb2.mul(g).mul(g));
+            let mv = self.omb1.mul_add(g.sub(m0), m0).flush(self.tiny);
+            let vv = V::load(v)
+                .mul_add(self.beta2, self.omb2.mul(gs).mul(gs))
+                .flush(self.tiny_v);
             let denom = vv.sqrt().mul_add(self.isb, self.eps);
             mv.store(m);
             vv.store(v);
@@ -1014,6 +1032,9 @@ mod tests {
     fn backward_adam_matches_naive_bit_for_bit() {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(12);
         let c = AdamF32 {
+            tiny: 8.5e-30,
+            tiny_v: 8.7e-35,
+            tiny_square: 2.9e-16,
             l2: 1e-2,
             shrink: 0.999,
             omb1: 0.1,
@@ -1023,13 +1044,29 @@ mod tests {
             eps: 1e-8,
             step: 1.3e-3,
         };
-        for (rows, inputs, batch) in SHAPES {
-            let x = random(batch * inputs, &mut rng);
-            let dzt = random(rows * batch, &mut rng);
+        // Some values near and below the thresholds of negligible values (`c.tiny` …), so that
+        // both sides of every comparison are taken in the vector lanes and the scalar tails.
+        let shrunk = |mut a: Vec<f32>, every: usize, by: f32| {
+            a.iter_mut().step_by(every).for_each(|x| *x *= by);
+            a
+        };
+        // With L2 decay the gradients are never tiny; without it, whole rows are.
+        for (c, (rows, inputs, batch)) in [c, AdamF32 { l2: 0.0, ..c }]
+            .into_iter()
+            .flat_map(|c| SHAPES.map(|shape| (c, shape)))
+        {
+            let x = shrunk(random(batch * inputs, &mut rng), 7, 1e-22);
+            // Rows whose gradients are all small: 1e-17 (square term left out but not zero in
+            // f32), 1e-25 (square term zero anyway), 1e-31 (negligible).
+            let mut dzt = random(rows * batch, &mut rng);
+            for (i, row) in dzt.chunks_mut(batch).enumerate() {
+                let by = [1.0, 1e-17, 1e-25, 1e-31][i % 4];
+                row.iter_mut().for_each(|d| *d *= by);
+            }
             let w0 = random(rows * inputs, &mut rng);
             let b0 = random(rows, &mut rng);
-            let m0 = random(rows * inputs, &mut rng);
-            let v0: Vec<f32> = random(rows * inputs, &mut rng)
+            let m0 = shrunk(random(rows * inputs, &mut rng), 5, 2e-29);
+            let v0: Vec<f32> = shrunk(random(rows * inputs, &mut rng), 3, 1e-17)
                 .iter()
                 .map(|v| v * v)
                 .collect();

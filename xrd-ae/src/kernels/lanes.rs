@@ -35,6 +35,9 @@ pub(crate) trait V16: Copy {
     unsafe fn mul_add(self, b: Self, c: Self) -> Self;
     /// `c − self·b`, one rounding.
     unsafe fn neg_mul_add(self, b: Self, c: Self) -> Self;
+    /// Lanes with `|self| < t` become +0; others, NaN among them, are kept (as
+    /// `adam::negligible_to_zero`).
+    unsafe fn flush(self, t: Self) -> Self;
 }
 
 /// One AVX-512 register.
@@ -93,6 +96,14 @@ impl V16 for Zmm {
     unsafe fn neg_mul_add(self, b: Self, c: Self) -> Self {
         // SAFETY: the kernels call this only inside their target-feature builds.
         unsafe { Zmm(_mm512_fnmadd_ps(self.0, b.0, c.0)) }
+    }
+    #[inline(always)]
+    unsafe fn flush(self, t: Self) -> Self {
+        // SAFETY: the kernels call this only inside their target-feature builds.
+        unsafe {
+            let keep = _mm512_cmp_ps_mask::<_CMP_NLT_UQ>(_mm512_abs_ps(self.0), t.0);
+            Zmm(_mm512_maskz_mov_ps(keep, self.0))
+        }
     }
 }
 
@@ -166,6 +177,19 @@ impl V16 for Ymm2 {
             Ymm2(
                 _mm256_fnmadd_ps(self.0, b.0, c.0),
                 _mm256_fnmadd_ps(self.1, b.1, c.1),
+            )
+        }
+    }
+    #[inline(always)]
+    unsafe fn flush(self, t: Self) -> Self {
+        // SAFETY: the kernels call this only inside their target-feature builds.
+        unsafe {
+            let sign = _mm256_set1_ps(-0.0);
+            let a0 = _mm256_andnot_ps(sign, self.0);
+            let a1 = _mm256_andnot_ps(sign, self.1);
+            Ymm2(
+                _mm256_and_ps(self.0, _mm256_cmp_ps::<_CMP_NLT_UQ>(a0, t.0)),
+                _mm256_and_ps(self.1, _mm256_cmp_ps::<_CMP_NLT_UQ>(a1, t.1)),
             )
         }
     }

@@ -83,3 +83,62 @@ fn mismatched_slices_and_step_zero_are_errors() {
     assert!(adam.step(1, &mut w, &[1.0], &mut m, &mut v).is_err());
     assert!(adam.step(0, &mut w, &[1.0, 1.0], &mut m, &mut v).is_err());
 }
+
+#[test]
+fn negligible_gradients_and_moments_are_zero() {
+    let adam = Adam {
+        weight_decay: 0.0,
+        ..Adam::default()
+    };
+    let (tiny, tiny_v, tiny_square) = adam.negligible();
+    assert_relative_eq!(tiny, 1e-8 / 2f64.powi(70), max_relative = TOL);
+    assert_relative_eq!(tiny_v, 1e-16 / 2f64.powi(60), max_relative = TOL);
+    assert_relative_eq!(tiny_square, (tiny_v / 1e-3).sqrt(), max_relative = TOL);
+    // Lane 0: a negligible gradient leaves everything at zero. Lane 1: a gradient whose square
+    // term is left out (v stays zero) but whose first moment counts. Lane 2: a first moment that
+    // decays below the threshold is zero. Lane 3: a second moment likewise. Lane 4: NaN stays NaN.
+    let g = [tiny * 0.99, tiny_square * 0.99, 0.0, 0.0, f64::NAN];
+    let mut w = [1.0; 5];
+    let mut m = [0.0, 0.0, tiny * 1.05, 0.0, 0.0];
+    let mut v = [0.0, 0.0, 0.0, tiny_v * 1.0005, 0.0];
+    adam.step(3, &mut w, &g, &mut m, &mut v).unwrap();
+    assert_eq!((w[0], m[0], v[0]), (1.0, 0.0, 0.0));
+    assert_relative_eq!(m[1], 0.1 * g[1], max_relative = TOL);
+    assert_eq!(v[1], 0.0);
+    assert!(w[1] < 1.0);
+    assert_eq!((m[2], v[2]), (0.0, 0.0));
+    assert_eq!((m[3], v[3]), (0.0, 0.0));
+    assert!(w[4].is_nan() && m[4].is_nan() && v[4].is_nan());
+    // Just above the thresholds nothing is dropped.
+    let (mut w, mut m, mut v) = ([1.0], [tiny * 1.2], [tiny_v * 1.2]);
+    adam.step(3, &mut w, &[0.0], &mut m, &mut v).unwrap();
+    assert_relative_eq!(m[0], 0.9 * tiny * 1.2, max_relative = TOL);
+    assert_relative_eq!(v[0], 0.999 * tiny_v * 1.2, max_relative = TOL);
+}
+
+/// Gradients that shrink towards zero (a converged part of a network) never leave subnormal
+/// numbers in the weights or moments, in either precision (without the rule the first moments
+/// of both and the second moments of f32 pass through subnormal values on the way down).
+#[test]
+fn shrinking_gradients_leave_no_subnormal_numbers() {
+    fn run<F: xrd_io::Float>() {
+        let adam = Adam::default();
+        let n = 16;
+        let mut w: Vec<F> = (0..n).map(|i| F::of(0.01 * (i as f64 - 7.5))).collect();
+        let (mut m, mut v) = (vec![F::zero(); n], vec![F::zero(); n]);
+        let mut g = vec![F::zero(); n];
+        for t in 1..=20_000u64 {
+            let scale = 1e-15 * 0.9f64.powi(t as i32);
+            for (i, g) in g.iter_mut().enumerate() {
+                *g = F::of(scale * (1.0 + i as f64));
+            }
+            adam.step(t, &mut w, &g, &mut m, &mut v).unwrap();
+            for x in w.iter().chain(&m).chain(&v) {
+                assert!(!x.is_subnormal(), "step {t}: {:e}", x.as_f64());
+            }
+        }
+        assert!(m.iter().all(|x| x.is_zero()));
+    }
+    run::<f32>();
+    run::<f64>();
+}
