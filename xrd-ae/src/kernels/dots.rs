@@ -1,13 +1,15 @@
 //! Hand-vectorised f32 dot products for x86-64 with AVX2 and FMA (and with AVX-512F, several
-//! weight rows at once), used when the CPU has them. The portable kernels in `kernels` are the reference (and what f64
-//! and other CPUs run); these compute the same sums with fused multiply-adds, in an order that is
-//! fixed for a given shape, so results are reproducible run to run on one machine.
+//! weight rows at once), used when the CPU has them. The portable kernels in `kernels` are the
+//! reference for f64 and other CPUs; these compute the sums with fused multiply-adds in one order,
+//! the same on both instruction sets, so small-batch inference gives the same bits on an AVX2
+//! and an AVX-512 machine.
 //!
-//! These are the only kernels not written over [`V16`](super::lanes::V16): they sum across lanes,
-//! so their bits depend on the vector width and reduction tree of each instruction set (8 lanes
-//! with a fixed pairwise tree for AVX2; 16-lane masked loads and the AVX-512 reduction), which
-//! the lane-independent abstraction deliberately hides. Written over `V16`, the AVX2 dot products
-//! would sum in 16 lanes and change the results of small-batch inference.
+//! These are the only kernels not written over [`V16`](super::lanes::V16), because they sum
+//! across lanes: each dot product is accumulated in 16 lanes (lane `l` takes the columns
+//! `s + l, s + l + 16, …` of each segment `s..e`; the last partial vector of a segment is loaded
+//! masked, its missing lanes adding `0·0`), and the 16 lanes are then summed by one fixed tree,
+//! [`sum_lanes`]: lanes `l` and `l + 8`, then `l` and `l + 4`, then `l` and `l + 2`, then the
+//! last two. AVX2 holds the 16 lanes in two registers, AVX-512 in one.
 
 #![allow(unsafe_code)]
 
@@ -50,34 +52,65 @@ unsafe fn dots_avx2<const R: usize>(
     out: &mut [f32],
 ) {
     use std::arch::x86_64::*;
-    let mut acc = [_mm256_setzero_ps(); R];
-    let mut tail = [0.0f32; R];
+    // Lanes 0-7 and 8-15 of each row's 16-lane accumulator.
+    let mut lo = [_mm256_setzero_ps(); R];
+    let mut hi = [_mm256_setzero_ps(); R];
     let wp = w.as_ptr();
+    let first = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     for &(s, e) in segments {
         let mut c = s;
-        while c + 8 <= e {
-            // SAFETY: c + 8 ≤ e ≤ len of w and of every row (checked by the caller).
+        while c + 16 <= e {
+            // SAFETY: c + 16 ≤ e ≤ the length of w and of every row (checked by the caller).
             unsafe {
-                let wv = _mm256_loadu_ps(wp.add(c));
+                let w0 = _mm256_loadu_ps(wp.add(c));
+                let w1 = _mm256_loadu_ps(wp.add(c + 8));
                 for r in 0..R {
-                    acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(xs[r].as_ptr().add(c)), wv, acc[r]);
+                    let xp = xs[r].as_ptr().add(c);
+                    lo[r] = _mm256_fmadd_ps(_mm256_loadu_ps(xp), w0, lo[r]);
+                    hi[r] = _mm256_fmadd_ps(_mm256_loadu_ps(xp.add(8)), w1, hi[r]);
                 }
             }
-            c += 8;
+            c += 16;
         }
-        for k in c..e {
-            for r in 0..R {
-                tail[r] = xs[r][k].mul_add(w[k], tail[r]);
+        if c < e {
+            // The last 1-15 columns, masked as the AVX-512 kernel masks them: lanes past `e`
+            // load zero and are neither read nor faulted on.
+            let n = (e - c) as i32;
+            // SAFETY: only lanes below e are read (the masks); the pointers are formed with
+            // wrapping arithmetic and dereferenced only through the masked loads.
+            unsafe {
+                let m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), first);
+                let m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - 8), first);
+                let w0 = _mm256_maskload_ps(wp.wrapping_add(c), m0);
+                let w1 = _mm256_maskload_ps(wp.wrapping_add(c + 8), m1);
+                for r in 0..R {
+                    let xp = xs[r].as_ptr();
+                    let x0 = _mm256_maskload_ps(xp.wrapping_add(c), m0);
+                    let x1 = _mm256_maskload_ps(xp.wrapping_add(c + 8), m1);
+                    lo[r] = _mm256_fmadd_ps(x0, w0, lo[r]);
+                    hi[r] = _mm256_fmadd_ps(x1, w1, hi[r]);
+                }
             }
         }
     }
     for r in 0..R {
-        let mut lanes = [0.0f32; 8];
-        // SAFETY: `lanes` holds exactly 8 f32.
-        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), acc[r]) };
-        let a = (lanes[0] + lanes[4]) + (lanes[2] + lanes[6]);
-        let b = (lanes[1] + lanes[5]) + (lanes[3] + lanes[7]);
-        out[r] = (a + b) + tail[r];
+        // SAFETY: AVX is part of this function's target features.
+        out[r] = unsafe { sum_lanes(lo[r], hi[r]) };
+    }
+}
+
+/// The sum of 16 lanes held as lanes 0-7 (`lo`) and 8-15 (`hi`), by the fixed tree of the module
+/// documentation.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn sum_lanes(lo: std::arch::x86_64::__m256, hi: std::arch::x86_64::__m256) -> f32 {
+    use std::arch::x86_64::*;
+    // SAFETY: called only from functions built with AVX (AVX2 or AVX-512F).
+    unsafe {
+        let s8 = _mm256_add_ps(lo, hi);
+        let s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps::<1>(s8));
+        let s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+        _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps::<0b01>(s2, s2)))
     }
 }
 
@@ -190,7 +223,99 @@ unsafe fn dots_block_avx512<const RW: usize, const R: usize>(
     }
     for j in 0..RW {
         for r in 0..R {
-            out[j * R + r] = _mm512_reduce_add_ps(acc[j][r]);
+            let a = acc[j][r];
+            // SAFETY: AVX-512F (and so AVX) is this function's target feature.
+            out[j * R + r] = unsafe {
+                let hi = _mm512_extractf64x4_pd::<1>(_mm512_castps_pd(a));
+                sum_lanes(_mm512_castps512_ps256(a), _mm256_castpd_ps(hi))
+            };
+        }
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    /// The order the module documentation states, one scalar fused multiply-add at a time.
+    fn reference(x: &[f32], w: &[f32], segments: &[(usize, usize)]) -> f32 {
+        let mut acc = [0.0f32; 16];
+        for &(s, e) in segments {
+            for c in (s..e).step_by(16) {
+                for (l, a) in acc.iter_mut().enumerate() {
+                    let (xv, wv) = if c + l < e {
+                        (x[c + l], w[c + l])
+                    } else {
+                        (0.0, 0.0)
+                    };
+                    *a = xv.mul_add(wv, *a);
+                }
+            }
+        }
+        let s8: Vec<f32> = (0..8).map(|l| acc[l] + acc[l + 8]).collect();
+        let s4: Vec<f32> = (0..4).map(|l| s8[l] + s8[l + 4]).collect();
+        let s2: Vec<f32> = (0..2).map(|l| s4[l] + s4[l + 2]).collect();
+        s2[0] + s2[1]
+    }
+
+    /// Both kernels equal the stated order bit for bit, so AVX2 and AVX-512 machines agree:
+    /// whole and partial vectors, several segments, signed zeros and values of mixed scale.
+    #[test]
+    fn both_kernels_follow_the_stated_order_bit_for_bit() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+        let value = |rng: &mut Xoshiro256PlusPlus| match rng.random_range(0..8) {
+            0 => 0.0,
+            1 => -0.0,
+            2 => rng.random_range(-1e-3f32..1e-3),
+            _ => rng.random_range(-1.0f32..1.0),
+        };
+        let mut checked = 0;
+        for n in [1usize, 7, 8, 9, 15, 16, 17, 31, 40, 1100] {
+            let mut layouts = vec![vec![(0, n)], vec![]];
+            if n > 6 {
+                layouts.push(vec![(0, 3), (5, n)]);
+                layouts.push(vec![(1, n / 2), (n / 2 + 1, n - 1)]);
+            }
+            let xs: Vec<Vec<f32>> = (0..5)
+                .map(|_| (0..n).map(|_| value(&mut rng)).collect())
+                .collect();
+            let ws: Vec<Vec<f32>> = (0..4)
+                .map(|_| (0..n).map(|_| value(&mut rng)).collect())
+                .collect();
+            let xr: Vec<&[f32]> = xs.iter().map(|x| x.as_slice()).collect();
+            let wr: Vec<&[f32]> = ws.iter().map(|w| w.as_slice()).collect();
+            for segments in &layouts {
+                let want = |j: usize, r: usize| reference(xr[r], wr[j], segments).to_bits();
+                if available() {
+                    let mut out = [0.0f32; 5];
+                    let rows: [&[f32]; 5] = [xr[0], xr[1], xr[2], xr[3], xr[4]];
+                    dots::<5>(&rows, wr[0], segments, &mut out).unwrap();
+                    for (r, o) in out.iter().enumerate() {
+                        assert_eq!(o.to_bits(), want(0, r), "AVX2, n {n}, {segments:?}");
+                    }
+                    let mut one = [0.0f32; 1];
+                    dots::<1>(&[xr[2]], wr[3], segments, &mut one).unwrap();
+                    assert_eq!(one[0].to_bits(), want(3, 2));
+                    checked += 1;
+                }
+                if available512() {
+                    for (rw, r) in [(4, 5), (3, 2), (1, 1)] {
+                        let mut out = vec![0.0f32; rw * r];
+                        dots_block(&xr[..r], &wr[..rw], segments, &mut out).unwrap();
+                        for j in 0..rw {
+                            for i in 0..r {
+                                assert_eq!(out[j * r + i].to_bits(), want(j, i), "AVX-512, n {n}");
+                            }
+                        }
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        if checked == 0 {
+            eprintln!("no AVX2 or AVX-512 here: the vector dot products never run");
         }
     }
 }
