@@ -59,7 +59,8 @@ pub const DEFAULT_WEIGHT_DECAY: f64 = 1e-7;
 /// about `8.5e-30`, `8.7e-35` and `2.9e-16` with the defaults). Such values barely move a
 /// weight: the step is `lr·m̂/(√v̂ + ε)`, so a first moment that small moves its weight by less
 /// than `lr·2⁻⁷⁰/(1 − β₁)` (8.5e-24 with the defaults), and a second moment that small is lost
-/// next to `ε`. Only weights that have themselves decayed to that size notice: those of dead
+/// next to `ε` (for β₂ = 0.999; a β₂ closer to 1 loosens that bound by `√(0.001/(1 − β₂))`).
+/// Only weights that have themselves decayed to that size notice: those of dead
 /// units under L2 decay, which the rule stops shrinking (in the shipped classifier of
 /// xrd-classify, about 1,000 of 1.8 million weights, near 3e-23; its predictions did not
 /// change). Without the
@@ -68,7 +69,9 @@ pub const DEFAULT_WEIGHT_DECAY: f64 = 1e-7;
 /// compute with subnormals in microcode, about a hundred times slower: the main job of
 /// `xrd-examples` trained for 329 s without the rule and 43 s with it on an Intel Xeon, with the
 /// same outputs. PyTorch leaves that to `torch.set_flush_denormal`, which Rust code cannot do
-/// soundly.
+/// soundly. The thresholds scale with `ε` (taken as at most 1): with an `ε` below about 1.2e-10
+/// the second-moment threshold is itself subnormal in f32 (below about 2.8e-14 it is zero), so
+/// the rule no longer keeps all subnormals out there; it never does harm.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Adam {
@@ -160,10 +163,12 @@ impl Adam {
 
     /// The thresholds below which a gradient or first moment, a second moment, and a gradient's
     /// square term count as zero (see [`Adam`]'s section on negligible values): `ε·2⁻⁷⁰`,
-    /// `ε²·2⁻⁶⁰` and `√(ε²·2⁻⁶⁰ / (1 − β₂))`.
+    /// `ε²·2⁻⁶⁰` and `√(ε²·2⁻⁶⁰ / (1 − β₂))`, with `ε` taken as at most 1 (so that an unusually
+    /// large `ε` cannot raise them, or overflow them in f32).
     pub fn negligible(&self) -> (f64, f64, f64) {
-        let tiny = self.eps * NEGLIGIBLE_MOMENT;
-        let tiny_v = self.eps * self.eps * NEGLIGIBLE_SECOND;
+        let eps = self.eps.min(1.0);
+        let tiny = eps * NEGLIGIBLE_MOMENT;
+        let tiny_v = eps * eps * NEGLIGIBLE_SECOND;
         (tiny, tiny_v, (tiny_v / (1.0 - self.beta2)).sqrt())
     }
 

@@ -1026,6 +1026,67 @@ mod tests {
         }
     }
 
+    /// `V16::flush` on both builds treats NaN, infinities, signed zeros, subnormals and values at
+    /// and around the threshold as the scalar rule does, bit for bit.
+    #[test]
+    fn vector_flush_matches_the_scalar_rule() {
+        #[target_feature(enable = "avx512f")]
+        unsafe fn with_zmm(x: &[f32; 16], t: f32) -> [f32; 16] {
+            let mut out = [0.0f32; 16];
+            // SAFETY: 16 values at each pointer; AVX-512F is this function's target feature.
+            unsafe {
+                Zmm::load(x.as_ptr())
+                    .flush(Zmm::splat(t))
+                    .store(out.as_mut_ptr())
+            };
+            out
+        }
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn with_ymm(x: &[f32; 16], t: f32) -> [f32; 16] {
+            let mut out = [0.0f32; 16];
+            // SAFETY: 16 values at each pointer; AVX2 is this function's target feature.
+            unsafe {
+                Ymm2::load(x.as_ptr())
+                    .flush(Ymm2::splat(t))
+                    .store(out.as_mut_ptr())
+            };
+            out
+        }
+        let t = 8.5e-30f32;
+        let x = [
+            f32::NAN,
+            -f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            0.0,
+            -0.0,
+            t,
+            -t,
+            t * 0.999,
+            -t * 0.999,
+            t * 1.001,
+            1.0,
+            -1.0,
+            1e-45,
+            -1e-45,
+            f32::MIN_POSITIVE,
+        ];
+        let want: Vec<u32> = x
+            .iter()
+            .map(|&v| negligible_to_zero(v, t).to_bits())
+            .collect();
+        for isa in isas() {
+            // SAFETY: `isas` lists only instruction sets this CPU has.
+            let got = unsafe {
+                match isa {
+                    Isa::Avx512 => with_zmm(&x, t),
+                    Isa::Avx2 => with_ymm(&x, t),
+                }
+            };
+            assert_eq!(bits(&got), want, "{isa:?}");
+        }
+    }
+
     /// The fused backward + Adam kernel (weights, moments, biases and input-gradient sums) equals,
     /// bit for bit, a naive per-element loop with the same operations in the same order.
     #[test]
