@@ -16,7 +16,9 @@
 //! (fraction of the maximum cut off before the autocorrelation), `--measured-noise LO HI` (range
 //! of the noise added to the training patterns, `0 0` for none), and the random crystals:
 //! `--atoms-per-cell LO HI`, `--max-sites N`, `--max-axis-ratio R`, `--max-elements N` (xrd-sim's
-//! `SyntheticCrystalParams`, starting from its `mineral_like` recipe). `--system-network` trains
+//! `SyntheticCrystalParams`, starting from its `mineral_like` recipe). The refusal threshold is
+//! chosen after training to answer half of the validation patterns (`--coverage C` for another
+//! fraction, `--threshold T` for a fixed one). `--system-network` trains
 //! a crystal-system network beside each space-group network (`ClassifierParams::system_network`):
 //! the crystal system then comes from it, and the space-group probabilities are rescaled to it.
 //! The networks of an `--ensemble` (default 4) train in lockstep on one stream of generated
@@ -73,7 +75,7 @@ const USAGE: &str = "usage:
                  [--pool N] [--intensity linear|sqrt] [--autocorrelation LAGS]
                  [--peak-threshold F] [--measured-noise LO HI] [--atoms-per-cell LO HI]
                  [--max-sites N] [--max-axis-ratio R] [--max-elements N] [--system-network]
-                 [--own-patterns]
+                 [--own-patterns] [--coverage C | --threshold T]
   classify evaluate [--model FILE] [--data FILE.npz|DIR] [--out DIR]
   classify predict [--model FILE] [--out DIR] PATHS...";
 
@@ -192,7 +194,7 @@ fn predict(args: &Args) -> Result<()> {
                     }
                     if p.refused {
                         eprintln!(
-                            "{name}: certainty {:.3} below the threshold {} (refused)",
+                            "{name}: certainty {:.3} below the threshold {:.3} (refused)",
                             p.certainty,
                             model.config().threshold
                         );
@@ -381,7 +383,7 @@ fn run_evaluate(args: &Args) -> Result<()> {
         &serde_json::to_string_pretty(&summary)?,
     )?;
     println!(
-        "{} patterns from {}\n  crystal system   {:5.1} %  (majority baseline {:.1} %)\n  space group top-1 {:5.1} %  top-5 {:.1} %  (majority baseline {:.1} %)\n  space group on the most certain half: {:.1} %\n  threshold {}: {:.1} % answered{}\nwrote {}",
+        "{} patterns from {}\n  crystal system   {:5.1} %  (majority baseline {:.1} %)\n  space group top-1 {:5.1} %  top-5 {:.1} %  (majority baseline {:.1} %)\n  space group on the most certain half: {:.1} %\n  threshold {:.4}: {:.1} % answered{}\nwrote {}",
         e.patterns,
         data_path.display(),
         100.0 * e.crystal_system,
@@ -592,6 +594,12 @@ fn train(args: &Args) -> Result<()> {
     if let Some(n) = args.opt("validation")? {
         params = params.validation_patterns(n);
     }
+    if let Some(c) = args.opt("coverage")? {
+        params = params.threshold_coverage(c);
+    }
+    if let Some(t) = args.opt("threshold")? {
+        params = params.threshold(t);
+    }
     if let Some(h) = args.opt::<String>("hidden")? {
         let widths = h
             .split(',')
@@ -731,9 +739,15 @@ fn train(args: &Args) -> Result<()> {
     )?;
     training_figure(&out.join("training.svg"), &model)?;
     println!(
-        "trained {} network(s) on {total} synthetic patterns in {seconds:.0} s ({:.0} patterns/s); wrote {}",
+        "trained {} network(s) on {total} synthetic patterns in {seconds:.0} s ({:.0} patterns/s); \
+         refusal threshold {:.4}{}; wrote {}",
         cfg.ensemble,
         total as f64 / seconds,
+        model.config().threshold,
+        match cfg.threshold_coverage {
+            Some(c) => format!(" (answers {:.0} % of the validation patterns)", 100.0 * c),
+            None => String::new(),
+        },
         path.display()
     );
     Ok(())

@@ -198,13 +198,22 @@ impl Classifier {
         }
         check_finite(x.view(), "patterns")?;
         let x = crate::input::transform(x.view(), &self.grid, &self.config);
+        Ok(self.probabilities_of_input(x.view()))
+    }
+
+    /// [`Classifier::both_probabilities`] of network inputs (patterns already through the input
+    /// transform).
+    pub(crate) fn probabilities_of_input(
+        &self,
+        x: ndarray::ArrayView2<'_, f32>,
+    ) -> (Array2<f64>, Option<Array2<f64>>) {
         let mut acc = Array2::zeros((x.nrows(), crate::SPACE_GROUPS));
         let w = 1.0 / self.members.len() as f64;
         for net in &self.members {
             add_softmax(net.forward(x.view()).view(), w, &mut acc);
         }
         if self.systems.is_empty() {
-            return Ok((acc, None));
+            return (acc, None);
         }
         let mut q = Array2::zeros((x.nrows(), CrystalSystem::ALL.len()));
         for net in &self.systems {
@@ -214,7 +223,7 @@ impl Classifier {
             let q: [f64; 7] = std::array::from_fn(|s| q[s]);
             rescale_to_systems(p, &q);
         }
-        Ok((acc, Some(q)))
+        (acc, Some(q))
     }
 
     /// Predictions for patterns already on the grid (rows of `grid().len()` values, max 1).

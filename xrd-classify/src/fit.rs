@@ -138,6 +138,15 @@ fn generate<S: PatternSource + ?Sized>(
     Ok(crate::input::transform(x.view(), &source.grid(), cfg))
 }
 
+/// The certainty threshold that answers (certainty ≥ threshold) at least the fraction
+/// `coverage` of these certainties: the `⌈coverage·n⌉`-th largest (0 with none).
+fn threshold_for_coverage(mut certainties: Vec<f64>, coverage: f64) -> f64 {
+    certainties.sort_by(|a, b| b.total_cmp(a));
+    let k =
+        ((coverage * certainties.len() as f64).ceil() as usize).clamp(1, certainties.len().max(1));
+    certainties.get(k - 1).copied().unwrap_or(0.0)
+}
+
 /// The network with its last layer's activation replaced.
 fn with_output(net: Network<f32>, activation: Activation) -> Result<Network<f32>> {
     let mut layers = net.layers().to_vec();
@@ -600,6 +609,15 @@ impl ClassifierParams {
         }
         classifier.history = histories;
         classifier.system_history = system_histories;
+        if let (Some(coverage), Some((x, _, _))) = (cfg.threshold_coverage, &validation_set) {
+            let (p, _) = classifier.probabilities_of_input(x.view());
+            let certainties: Vec<f64> = p
+                .rows()
+                .into_iter()
+                .map(|r| r.iter().copied().fold(0.0, f64::max))
+                .collect();
+            classifier.config.threshold = threshold_for_coverage(certainties, coverage);
+        }
         Ok(classifier)
     }
 }
@@ -627,6 +645,16 @@ where
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn threshold_answers_the_asked_fraction() {
+        let c = vec![0.1, 0.5, 0.3, 0.9];
+        assert_eq!(threshold_for_coverage(c.clone(), 0.5), 0.5);
+        assert_eq!(threshold_for_coverage(c.clone(), 0.6), 0.3);
+        assert_eq!(threshold_for_coverage(c.clone(), 1.0), 0.1);
+        assert_eq!(threshold_for_coverage(c, 0.01), 0.9);
+        assert_eq!(threshold_for_coverage(Vec::new(), 0.5), 0.0);
+    }
 
     #[test]
     fn balanced_and_weighted_labels() {

@@ -23,7 +23,8 @@ pub use measured::{InputWarning, TRAINING_WAVELENGTH};
 pub use params::{
     ClassifierConfig, ClassifierParams, DEFAULT_AUTOCORRELATION, DEFAULT_DROPOUT, DEFAULT_ENSEMBLE,
     DEFAULT_EPOCHS, DEFAULT_HIDDEN, DEFAULT_PEAK_THRESHOLD, DEFAULT_POOL, DEFAULT_SHARED_PATTERNS,
-    DEFAULT_SYSTEM_NETWORK, LossSchedule, Sampling, VECSEI_HIDDEN, VECSEI_THRESHOLD,
+    DEFAULT_SYSTEM_NETWORK, DEFAULT_THRESHOLD_COVERAGE, LossSchedule, Sampling, VECSEI_HIDDEN,
+    VECSEI_THRESHOLD,
 };
 pub use predict::{Prediction, system_probabilities};
 pub use source::{LabelledPatterns, PatternSource};
