@@ -1030,27 +1030,27 @@ mod tests {
     /// and around the threshold as the scalar rule does, bit for bit.
     #[test]
     fn vector_flush_matches_the_scalar_rule() {
-        #[target_feature(enable = "avx512f")]
-        unsafe fn with_zmm(x: &[f32; 16], t: f32) -> [f32; 16] {
+        /// `V::flush` of 16 values; only called from the target-feature builds below.
+        #[inline(always)]
+        unsafe fn flushed<V: V16>(x: &[f32; 16], t: f32) -> [f32; 16] {
             let mut out = [0.0f32; 16];
-            // SAFETY: 16 values at each pointer; AVX-512F is this function's target feature.
+            // SAFETY: 16 values at each pointer; the callers have `V`'s instruction set.
             unsafe {
-                Zmm::load(x.as_ptr())
-                    .flush(Zmm::splat(t))
+                V::load(x.as_ptr())
+                    .flush(V::splat(t))
                     .store(out.as_mut_ptr())
             };
             out
         }
+        #[target_feature(enable = "avx512f")]
+        unsafe fn with_zmm(x: &[f32; 16], t: f32) -> [f32; 16] {
+            // SAFETY: AVX-512F is this function's target feature.
+            unsafe { flushed::<Zmm>(x, t) }
+        }
         #[target_feature(enable = "avx2,fma")]
         unsafe fn with_ymm(x: &[f32; 16], t: f32) -> [f32; 16] {
-            let mut out = [0.0f32; 16];
-            // SAFETY: 16 values at each pointer; AVX2 is this function's target feature.
-            unsafe {
-                Ymm2::load(x.as_ptr())
-                    .flush(Ymm2::splat(t))
-                    .store(out.as_mut_ptr())
-            };
-            out
+            // SAFETY: AVX2 and FMA are this function's target features.
+            unsafe { flushed::<Ymm2>(x, t) }
         }
         let t = 8.5e-30f32;
         let x = [
