@@ -426,9 +426,11 @@ const GROUP_CHUNKS: usize = 8;
 /// 16 (the lanes); each chunk is transposed (in parallel), then tasks of weight rows each run
 /// [`fused::forward_chunks`](crate::kernels::fused::forward_chunks) over the whole group, so each weight
 /// is read from memory once per group. `segments`: the columns to sum for every row (training:
-/// the batch's non-zero columns), or `None`: each chunk skips the columns zero in its own rows
-/// (inference). Every output is one fixed chain of fused multiply-adds whatever the blocking or
-/// the number of threads. `false` if the shapes do not allow it.
+/// the batch's non-zero columns), or `None` (inference): each run of [`SHARED_CHUNKS`] chunks
+/// skips the columns zero in all of its rows (the columns a row does sum but that are zero in
+/// it add exact zeros, which change nothing but the sign of an exactly zero sum). Every output
+/// is one fixed chain of fused multiply-adds whatever the blocking or the number of threads.
+/// `false` if the shapes do not allow it.
 #[cfg(target_arch = "x86_64")]
 fn lanes_product(
     isa: isa::Isa,
@@ -476,6 +478,19 @@ fn lanes_product(
                     None => crate::kernels::transpose::transpose_segments(xc, nb, inputs, xt, seg),
                 }
             });
+        if segments.is_none() {
+            // Chunks with the same columns share each broadcast weight (`fused::forward_chunks`):
+            // every run of SHARED_CHUNKS chunks sums the union of their columns. A column that is
+            // zero in all of a chunk's rows adds exact zeros to its sums.
+            for run in segs[..nc].chunks_mut(SHARED_CHUNKS) {
+                let union = run[1..]
+                    .iter()
+                    .fold(run[0].clone(), |u, s| union_segments(&u, s));
+                for s in run.iter_mut() {
+                    s.clone_from(&union);
+                }
+            }
+        }
         let (xt, segs) = (&xt[..nc * inputs * WIDTH], &segs[..nc]);
         w.par_chunks(rpb * inputs)
             .zip(b.par_chunks(rpb))
@@ -507,6 +522,27 @@ fn lanes_product(
     }
     LANES_SCRATCH.set((xt, zt, segs));
     true
+}
+
+/// Chunks of 16 rows to which inference gives the same columns (see [`lanes_product`]): the
+/// most that `fused::forward_chunks` runs together.
+#[cfg(target_arch = "x86_64")]
+const SHARED_CHUNKS: usize = 4;
+
+/// The union of two sorted lists of disjoint column ranges `(start, end)`, in the same form
+/// (ranges that touch or overlap merged).
+#[cfg(target_arch = "x86_64")]
+fn union_segments(a: &[(usize, usize)], b: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let mut all: Vec<(usize, usize)> = a.iter().chain(b).copied().filter(|&(s, e)| s < e).collect();
+    all.sort_unstable();
+    let mut out: Vec<(usize, usize)> = Vec::with_capacity(all.len());
+    for (s, e) in all {
+        match out.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => out.push((s, e)),
+        }
+    }
+    out
 }
 
 /// The output of a kernel whose parallel tasks write disjoint, interleaved elements (columns of
@@ -1216,5 +1252,83 @@ pub(crate) fn output_mse_adam<F: Float>(
     {
         let _ = (out, weight, bias, mo, c, xt, partials, dx);
         None
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    /// The union of two lists of column ranges marks exactly the columns either marks, as
+    /// sorted, disjoint, non-touching ranges.
+    #[test]
+    fn union_segments_marks_the_columns_of_either_list() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        let ranges = |mask: &[bool]| -> Vec<(usize, usize)> {
+            let mut out: Vec<(usize, usize)> = Vec::new();
+            for (k, &on) in mask.iter().enumerate() {
+                match out.last_mut() {
+                    Some(last) if on && last.1 == k => last.1 = k + 1,
+                    _ if on => out.push((k, k + 1)),
+                    _ => {}
+                }
+            }
+            out
+        };
+        for _ in 0..200 {
+            let n = rng.random_range(0..40);
+            let a: Vec<bool> = (0..n).map(|_| rng.random_bool(0.4)).collect();
+            let b: Vec<bool> = (0..n).map(|_| rng.random_bool(0.4)).collect();
+            let either: Vec<bool> = a.iter().zip(&b).map(|(x, y)| x | y).collect();
+            assert_eq!(
+                union_segments(&ranges(&a), &ranges(&b)),
+                ranges(&either),
+                "{a:?} {b:?}"
+            );
+        }
+        assert_eq!(union_segments(&[(0, 3), (5, 5)], &[(3, 4)]), [(0, 4)]);
+    }
+
+    /// Inference over rows whose zero columns differ from chunk to chunk (so that runs of
+    /// chunks sum the union of their columns) equals, bit for bit, a chain of fused
+    /// multiply-adds over every column from the bias.
+    #[test]
+    fn inference_with_chunk_specific_zero_columns_matches_the_full_chain() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(8);
+        let (rows, inputs, outputs) = (150, 300, 29);
+        let w: Vec<f32> = (0..outputs * inputs)
+            .map(|_| rng.random_range(-1.0..1.0))
+            .collect();
+        let b: Vec<f32> = (0..outputs).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let x: Vec<f32> = (0..rows * inputs)
+            .map(|i| {
+                let (r, k) = (i / inputs, i % inputs);
+                // Each chunk of 16 rows has its own zero blocks, a few rows their own.
+                let zero = (k / 16 + r / 16) % 3 == 0 || (r % 5 == 0 && k % 50 < 20);
+                if zero {
+                    0.0
+                } else {
+                    rng.random_range(-1.0..1.0)
+                }
+            })
+            .collect();
+        let mut naive = vec![0.0f32; rows * outputs];
+        for r in 0..rows {
+            for j in 0..outputs {
+                let mut acc = b[j];
+                for k in 0..inputs {
+                    acc = w[j * inputs + k].mul_add(x[r * inputs + k], acc);
+                }
+                naive[r * outputs + j] = acc;
+            }
+        }
+        for isa in isa::builds_here() {
+            let mut out = vec![f32::NAN; rows * outputs];
+            assert!(lanes_product(isa, &w, &b, &x, rows, None, &mut out));
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&out), bits(&naive), "{isa:?}");
+        }
     }
 }
