@@ -392,39 +392,28 @@ unsafe fn forward_chunks_in<V: V16, const R: usize, const P: usize, const Q: usi
             };
             let cols = (k0, k1);
             let mut j = 0;
+            // SAFETY (all calls): the rows passed lie below `rows`, and the `Shared` holds the
+            // buffers of chunks c..c + n (see `forward_chunks`).
             if n == 4 {
-                let group = &mut chunks[c..c + 4];
-                let xs: [*const f32; 4] = std::array::from_fn(|i| group[i].xt.as_ptr());
-                let zs: [*mut f32; 4] = std::array::from_fn(|i| group[i].zt.as_mut_ptr());
-                // SAFETY (all calls): rows j..j + Q, then j..rows, lie below rows; `xs` and `zs`
-                // are four chunks' buffers (see `forward_chunks`).
-                while j + Q <= rows {
-                    unsafe { multi_group::<V, Q, 4>(w, bias, inputs, segs, xs, zs, j, cols) };
-                    j += Q;
-                }
+                let g = Shared::new(w, bias, inputs, segs, &mut chunks[c..c + 4], cols);
+                j = unsafe { full_groups::<V, Q, 4>(&g) };
                 // The last rows keep the four chunks: one row of one chunk would be a single
                 // chain of fused multiply-adds, waiting on its own latency.
                 const { assert!(Q <= 6, "the tail below covers fewer than 6 rows") };
                 unsafe {
                     match rows - j {
-                        1 => multi_group::<V, 1, 4>(w, bias, inputs, segs, xs, zs, j, cols),
-                        2 => multi_group::<V, 2, 4>(w, bias, inputs, segs, xs, zs, j, cols),
-                        3 => multi_group::<V, 3, 4>(w, bias, inputs, segs, xs, zs, j, cols),
-                        4 => multi_group::<V, 4, 4>(w, bias, inputs, segs, xs, zs, j, cols),
-                        5 => multi_group::<V, 5, 4>(w, bias, inputs, segs, xs, zs, j, cols),
+                        1 => multi_group::<V, 1, 4>(&g, j),
+                        2 => multi_group::<V, 2, 4>(&g, j),
+                        3 => multi_group::<V, 3, 4>(&g, j),
+                        4 => multi_group::<V, 4, 4>(&g, j),
+                        5 => multi_group::<V, 5, 4>(&g, j),
                         _ => {}
                     }
                 }
                 j = rows;
             } else if n == 2 {
-                let group = &mut chunks[c..c + 2];
-                let xs: [*const f32; 2] = std::array::from_fn(|i| group[i].xt.as_ptr());
-                let zs: [*mut f32; 2] = std::array::from_fn(|i| group[i].zt.as_mut_ptr());
-                while j + P <= rows {
-                    // SAFETY: rows j..j + P < rows; `xs`, `zs` as above.
-                    unsafe { multi_group::<V, P, 2>(w, bias, inputs, segs, xs, zs, j, cols) };
-                    j += P;
-                }
+                let g = Shared::new(w, bias, inputs, segs, &mut chunks[c..c + 2], cols);
+                j = unsafe { full_groups::<V, P, 2>(&g) };
             }
             for d in c..c + n {
                 let chunk = &mut chunks[d];
@@ -436,6 +425,55 @@ unsafe fn forward_chunks_in<V: V16, const R: usize, const P: usize, const Q: usi
         }
         k0 = k1;
     }
+}
+
+/// What [`multi_group`] needs of `N` chunks with the same segments over one block of columns.
+struct Shared<'a, const N: usize> {
+    w: &'a [f32],
+    bias: &'a [f32],
+    inputs: usize,
+    segments: &'a [(usize, usize)],
+    /// The chunks' transposed inputs and outputs.
+    xs: [*const f32; N],
+    zs: [*mut f32; N],
+    /// The block of columns `k0..k1`.
+    cols: (usize, usize),
+}
+
+impl<'a, const N: usize> Shared<'a, N> {
+    fn new(
+        w: &'a [f32],
+        bias: &'a [f32],
+        inputs: usize,
+        segments: &'a [(usize, usize)],
+        group: &mut [Chunk<'_>],
+        cols: (usize, usize),
+    ) -> Self {
+        let xs = std::array::from_fn(|i| group[i].xt.as_ptr());
+        let zs = std::array::from_fn(|i| group[i].zt.as_mut_ptr());
+        Shared {
+            w,
+            bias,
+            inputs,
+            segments,
+            xs,
+            zs,
+            cols,
+        }
+    }
+}
+
+/// [`multi_group`] over the rows from 0 in whole groups of R; the first row left.
+#[inline(always)]
+unsafe fn full_groups<V: V16, const R: usize, const N: usize>(g: &Shared<'_, N>) -> usize {
+    let mut j = 0;
+    // R = 0 (a group size an instruction set does not use) would never advance.
+    while R > 0 && j + R <= g.bias.len() {
+        // SAFETY: rows j..j + R < rows; the caller's guarantees for the chunks and columns.
+        unsafe { multi_group::<V, R, N>(g, j) };
+        j += R;
+    }
+    j
 }
 
 /// Rows `j..` of one chunk over the columns `k0..k1`, in groups of R.
@@ -473,17 +511,16 @@ unsafe fn chunk_rows<V: V16, const R: usize>(
 /// [`chunk_group`] for `N` chunks with the same segments at once: each broadcast weight meets
 /// every chunk's input vector. Every output is the same chain as in `chunk_group`.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-unsafe fn multi_group<V: V16, const R: usize, const N: usize>(
-    w: &[f32],
-    bias: &[f32],
-    inputs: usize,
-    segments: &[(usize, usize)],
-    xs: [*const f32; N],
-    zs: [*mut f32; N],
-    j: usize,
-    (k0, k1): (usize, usize),
-) {
+unsafe fn multi_group<V: V16, const R: usize, const N: usize>(g: &Shared<'_, N>, j: usize) {
+    let Shared {
+        w,
+        bias,
+        inputs,
+        segments,
+        xs,
+        zs,
+        cols: (k0, k1),
+    } = *g;
     let wp = w.as_ptr();
     // SAFETY: rows j..j + R < rows, columns k < inputs, and every `xs[c]`/`zs[c]` is a chunk's
     // `xt`/`zt` (see `forward_chunks`).
