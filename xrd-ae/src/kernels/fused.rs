@@ -11,6 +11,7 @@
 use crate::adam::{Coefficients, negligible_to_zero};
 use crate::kernels::isa::Isa;
 use crate::kernels::lanes::{V16, WIDTH, Ymm2, Zmm};
+use std::marker::PhantomData;
 use xrd_io::Float;
 
 /// Weight rows per group of the forward kernel: each loaded input vector meets this many rows,
@@ -29,13 +30,10 @@ const PAIR_ROWS_AVX2: usize = 0;
 /// Weight rows per group when four chunks share their columns: 6 × 4 accumulators and the four
 /// input vectors in 28 of 32 registers, each broadcast weight feeding four fused multiply-adds
 /// (10 loads per 24 of them). On the Intel Xeon: predict 1000 patterns (8500 → 1024 → 512 →
-/// 230) 7-9 % less time on one thread, 4 % on two; the remaining rows of a block (fewer than 6)
-/// stay four-chunk groups. AVX2: 0, never.
+/// 230) 8 % less time on one thread, no measurable change on two; the remaining rows of a block
+/// (fewer than 6) stay four-chunk groups. AVX2: 0, never.
 const QUAD_ROWS_512: usize = 6;
 const QUAD_ROWS_AVX2: usize = 0;
-/// Blocks of fewer weight rows than this go in pairs instead: the dense encode (11900 → 128,
-/// blocks of 16-32 rows) measured 3 % slower in four-chunk groups.
-const QUAD_MIN_ROWS: usize = 64;
 /// Batch rows × vectors of columns per register tile of the input-gradient sums of the backward
 /// kernel (AVX-512: 5 × 4 of 32 registers; AVX2: 3 × 2 × 2 of 16).
 const PART_TILE_512: (usize, usize) = (5, 4);
@@ -55,6 +53,9 @@ const STREAM_AHEAD: usize = 256;
 const UPDATE_ROWS: usize = 2;
 /// Rows ahead that the first pass over a block's weights prefetches.
 const PART_AHEAD: usize = 8;
+
+/// f32 values per 64-byte cache line: software prefetches go one per line.
+const LINE: usize = 16;
 
 /// Rows shorter than this many columns are prefetched in software.
 const PREFETCH_BELOW: usize = 1024;
@@ -276,7 +277,7 @@ unsafe fn forward_group<V: V16, const R: usize>(
         let ahead = inputs < PREFETCH_BELOW && j + 2 * R <= bias.len();
         for &(s, e) in segments {
             for k in s..e {
-                if ahead && k % 16 == 0 {
+                if ahead && k % LINE == 0 {
                     for r in 0..R {
                         prefetch(wp.add((j + R + r) * inputs + k));
                     }
@@ -377,25 +378,33 @@ unsafe fn forward_chunks_in<V: V16, const R: usize, const P: usize, const Q: usi
         }
         let mut c = 0;
         while c < chunks.len() {
-            // Chunks from c on whose remaining segments equal c's share the weight broadcasts.
+            // Chunks from c on whose remaining segments equal c's share the weight broadcasts:
+            // four at a time, or two, as far as this instruction set groups them.
             let all: &[(usize, usize)] = chunks[c].segments;
             let segs = &all[cursor[c]..];
-            let same = (c..chunks.len())
-                .take_while(|&d| chunks[d].segments[cursor[d]..] == *segs)
-                .count();
-            let n = if Q > 0 && same >= 4 && rows >= QUAD_MIN_ROWS {
+            let most = if Q > 0 {
                 4
-            } else if P > 0 && same >= 2 {
+            } else if P > 0 {
                 2
             } else {
                 1
             };
+            let end = (c + most).min(chunks.len());
+            let same = 1
+                + (c + 1..end)
+                    .take_while(|&d| chunks[d].segments[cursor[d]..] == *segs)
+                    .count();
+            let n = match same {
+                4 => 4,
+                2 | 3 if P > 0 => 2,
+                _ => 1,
+            };
             let cols = (k0, k1);
             let mut j = 0;
-            // SAFETY (all calls): the rows passed lie below `rows`, and the `Shared` holds the
+            // SAFETY (all calls): the rows passed lie below `rows`, and `SameColumns` holds the
             // buffers of chunks c..c + n (see `forward_chunks`).
             if n == 4 {
-                let g = Shared::new(w, bias, inputs, segs, &mut chunks[c..c + 4], cols);
+                let g = SameColumns::new(w, bias, inputs, segs, &mut chunks[c..c + 4], cols);
                 j = unsafe { full_groups::<V, Q, 4>(&g) };
                 // The last rows keep the four chunks: one row of one chunk would be a single
                 // chain of fused multiply-adds, waiting on its own latency.
@@ -407,12 +416,13 @@ unsafe fn forward_chunks_in<V: V16, const R: usize, const P: usize, const Q: usi
                         3 => multi_group::<V, 3, 4>(&g, j),
                         4 => multi_group::<V, 4, 4>(&g, j),
                         5 => multi_group::<V, 5, 4>(&g, j),
-                        _ => {}
+                        0 => {}
+                        _ => unreachable!("fewer than Q ≤ 6 rows are left"),
                     }
                 }
                 j = rows;
             } else if n == 2 {
-                let g = Shared::new(w, bias, inputs, segs, &mut chunks[c..c + 2], cols);
+                let g = SameColumns::new(w, bias, inputs, segs, &mut chunks[c..c + 2], cols);
                 j = unsafe { full_groups::<V, P, 2>(&g) };
             }
             for d in c..c + n {
@@ -428,7 +438,11 @@ unsafe fn forward_chunks_in<V: V16, const R: usize, const P: usize, const Q: usi
 }
 
 /// What [`multi_group`] needs of `N` chunks with the same segments over one block of columns.
-struct Shared<'a, const N: usize> {
+/// It holds raw pointers into the chunks' buffers and borrows the chunks mutably for `'b`, so
+/// nothing else can reach them while it lives. `forward_chunks` asserted the lengths it relies
+/// on: every chunk has `inputs × 16` inputs and `bias.len() × 16` outputs, and the segments lie
+/// below `inputs`.
+struct SameColumns<'a, 'b, const N: usize> {
     w: &'a [f32],
     bias: &'a [f32],
     inputs: usize,
@@ -438,20 +452,27 @@ struct Shared<'a, const N: usize> {
     zs: [*mut f32; N],
     /// The block of columns `k0..k1`.
     cols: (usize, usize),
+    chunks: PhantomData<&'b mut [Chunk<'b>]>,
 }
 
-impl<'a, const N: usize> Shared<'a, N> {
+impl<'a, 'b, const N: usize> SameColumns<'a, 'b, N> {
     fn new(
         w: &'a [f32],
         bias: &'a [f32],
         inputs: usize,
         segments: &'a [(usize, usize)],
-        group: &mut [Chunk<'_>],
+        group: &'b mut [Chunk<'_>],
         cols: (usize, usize),
     ) -> Self {
+        debug_assert!(
+            group.len() == N
+                && group
+                    .iter()
+                    .all(|c| c.xt.len() >= inputs * WIDTH && c.zt.len() >= bias.len() * WIDTH)
+        );
         let xs = std::array::from_fn(|i| group[i].xt.as_ptr());
         let zs = std::array::from_fn(|i| group[i].zt.as_mut_ptr());
-        Shared {
+        SameColumns {
             w,
             bias,
             inputs,
@@ -459,13 +480,14 @@ impl<'a, const N: usize> Shared<'a, N> {
             xs,
             zs,
             cols,
+            chunks: PhantomData,
         }
     }
 }
 
-/// [`multi_group`] over the rows from 0 in whole groups of R; the first row left.
+/// [`multi_group`] over the rows from 0 in whole groups of R; returns the first row not done.
 #[inline(always)]
-unsafe fn full_groups<V: V16, const R: usize, const N: usize>(g: &Shared<'_, N>) -> usize {
+unsafe fn full_groups<V: V16, const R: usize, const N: usize>(g: &SameColumns<'_, '_, N>) -> usize {
     let mut j = 0;
     // R = 0 (a group size an instruction set does not use) would never advance.
     while R > 0 && j + R <= g.bias.len() {
@@ -511,8 +533,11 @@ unsafe fn chunk_rows<V: V16, const R: usize>(
 /// [`chunk_group`] for `N` chunks with the same segments at once: each broadcast weight meets
 /// every chunk's input vector. Every output is the same chain as in `chunk_group`.
 #[inline(always)]
-unsafe fn multi_group<V: V16, const R: usize, const N: usize>(g: &Shared<'_, N>, j: usize) {
-    let Shared {
+unsafe fn multi_group<V: V16, const R: usize, const N: usize>(
+    g: &SameColumns<'_, '_, N>,
+    j: usize,
+) {
+    let SameColumns {
         w,
         bias,
         inputs,
@@ -520,6 +545,7 @@ unsafe fn multi_group<V: V16, const R: usize, const N: usize>(g: &Shared<'_, N>,
         xs,
         zs,
         cols: (k0, k1),
+        ..
     } = *g;
     let wp = w.as_ptr();
     // SAFETY: rows j..j + R < rows, columns k < inputs, and every `xs[c]`/`zs[c]` is a chunk's
@@ -542,7 +568,7 @@ unsafe fn multi_group<V: V16, const R: usize, const N: usize>(g: &Shared<'_, N>,
             for k in s.max(k0)..e.min(k1) {
                 // A block's stretch of a weight row is a short stream (FORWARD_KC values) that
                 // the hardware prefetcher misses: fetch the next group's stretch meanwhile.
-                if (k - k0) % 16 == 0 && j + 2 * R <= bias.len() {
+                if (k - k0) % LINE == 0 && j + 2 * R <= bias.len() {
                     for r in 0..R {
                         prefetch(wp.add((j + R + r) * inputs + k));
                     }
@@ -1070,11 +1096,22 @@ mod tests {
     /// through the four-chunk kernel, then a pair through the paired one, a chunk with other
     /// segments and one with none) equals, bit for bit, a naive chain of fused multiply-adds
     /// from the bias, for row counts that leave every tail of the register groups (four-chunk
-    /// groups of 6 rows: tails 5, 2, 4, 1, 3; pairs of 8: 7, 5, 0, 1, 3).
+    /// groups of 6 rows: tails 5, 5, 4, 1, 3, 2, 0, 4; pairs of 8: 7, 5, 0, 1, 3, 0, 4, 6),
+    /// and columns in one block and in several.
     #[test]
     fn forward_chunks_matches_naive_bit_for_bit() {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(13);
-        for (rows, inputs) in [(23, 600), (5, 70), (16, 257), (1, 17), (3, 300), (8, 40)] {
+        let shapes = [
+            (23, 600),
+            (5, 70),
+            (16, 257),
+            (1, 17),
+            (3, 300),
+            (8, 40),
+            (12, 130),
+            (70, 300),
+        ];
+        for (rows, inputs) in shapes {
             let w = random(rows * inputs, &mut rng);
             let bias = random(rows, &mut rng);
             let xts: Vec<Vec<f32>> = (0..8).map(|_| random(inputs * WIDTH, &mut rng)).collect();

@@ -427,10 +427,12 @@ const GROUP_CHUNKS: usize = 8;
 /// [`fused::forward_chunks`](crate::kernels::fused::forward_chunks) over the whole group, so each weight
 /// is read from memory once per group. `segments`: the columns to sum for every row (training:
 /// the batch's non-zero columns), or `None` (inference): each run of [`SHARED_CHUNKS`] chunks
-/// skips the columns zero in all of its rows (the columns a row does sum but that are zero in
-/// it add exact zeros, which change nothing but the sign of an exactly zero sum). Every output
-/// is one fixed chain of fused multiply-adds whatever the blocking or the number of threads.
-/// `false` if the shapes do not allow it.
+/// skips the columns zero in all of its rows. A column that a row sums but that is zero in it
+/// adds `w·0 = ±0`: that changes nothing but the sign of a sum that is exactly zero (−0 + +0 =
+/// +0), because weights are finite (`Dense::new`, loading and training's divergence check see
+/// to it; an infinite weight would give NaN). Every output is one fixed chain of fused
+/// multiply-adds whatever the blocking or the number of threads. `false` if the shapes do not
+/// allow it.
 #[cfg(target_arch = "x86_64")]
 fn lanes_product(
     isa: isa::Isa,
@@ -452,7 +454,8 @@ fn lanes_product(
     // scratch instead of a double borrow.
     let (mut xt, mut zt, mut segs) = LANES_SCRATCH.take();
     let group_rows = GROUP_CHUNKS * WIDTH;
-    // Tasks of whole register groups of weight rows. Every task streams the group's whole
+    // Tasks of whole paired register groups (8 weight rows; the four-chunk groups of 6 take
+    // the rows left over as a smaller group of their own). Every task streams the group's whole
     // transposed input, so a narrow layer gets one task per thread (the dense encode, 11900 →
     // 128, on the Intel Xeon: 3.0 ms instead of 3.5 with four per thread), a wide one up to
     // four per thread for balance (predict, 8500 → 1024: the same time either way).
@@ -460,7 +463,7 @@ fn lanes_product(
         isa::Isa::Avx512 => 8,
         isa::Isa::Avx2 => 6,
     };
-    let tasks = (outputs / TASK_ROWS).clamp(1, 4) * rayon::current_num_threads();
+    let tasks = (outputs / OUTPUTS_PER_TASK).clamp(1, 4) * rayon::current_num_threads();
     let rpb = outputs.div_ceil(tasks).next_multiple_of(unit);
     let outs = SharedOut(out.as_mut_ptr(), out.len());
     for (g, xg) in x.chunks(group_rows * inputs).enumerate() {
@@ -486,6 +489,9 @@ fn lanes_product(
             // every run of SHARED_CHUNKS chunks sums the union of their columns. A column that is
             // zero in all of a chunk's rows adds exact zeros to its sums.
             for run in segs[..nc].chunks_mut(SHARED_CHUNKS) {
+                if run.iter().all(|s| *s == run[0]) {
+                    continue;
+                }
                 let union = run[1..]
                     .iter()
                     .fold(run[0].clone(), |u, s| union_segments(&u, s));
@@ -527,9 +533,10 @@ fn lanes_product(
     true
 }
 
-/// Weight rows per parallel task of [`lanes_product`] that justify another task per thread.
+/// Outputs of a layer per parallel task per thread of [`lanes_product`], up to four tasks per
+/// thread: fewer outputs give one task per thread.
 #[cfg(target_arch = "x86_64")]
-const TASK_ROWS: usize = 256;
+const OUTPUTS_PER_TASK: usize = 256;
 
 /// Chunks of 16 rows to which inference gives the same columns (see [`lanes_product`]): the
 /// most that `fused::forward_chunks` runs together.
@@ -578,8 +585,9 @@ impl SharedOut {
     }
 }
 
-/// [`forward_rows`] with the f32 lane kernels ([`lanes_product`], each chunk of 16 rows skipping
-/// its own zero columns); `false` if they do not run here.
+/// [`forward_rows`] with the f32 lane kernels ([`lanes_product`], each run of [`SHARED_CHUNKS`]
+/// chunks of 16 rows skipping the columns zero in all of its rows); `false` if they do not run
+/// here.
 #[cfg(target_arch = "x86_64")]
 fn infer_lanes<F: Float>(weight: &[F], bias: &[F], x: &[F], rows: usize, out: &mut [F]) -> bool {
     use crate::kernels::{as_f32, as_f32_mut};
@@ -1304,7 +1312,9 @@ mod tests {
     #[test]
     fn inference_with_chunk_specific_zero_columns_matches_the_full_chain() {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(8);
-        let (rows, inputs, outputs) = (150, 300, 29);
+        // 131 outputs: one task per thread, blocks of 131 weight rows (one thread) or 72 and 59
+        // (two), so the four-chunk groups run whole and with tails.
+        let (rows, inputs, outputs) = (150, 300, 131);
         let w: Vec<f32> = (0..outputs * inputs)
             .map(|_| rng.random_range(-1.0..1.0))
             .collect();
@@ -1331,11 +1341,17 @@ mod tests {
                 naive[r * outputs + j] = acc;
             }
         }
-        for isa in isa::builds_here() {
-            let mut out = vec![f32::NAN; rows * outputs];
-            assert!(lanes_product(isa, &w, &b, &x, rows, None, &mut out));
-            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&out), bits(&naive), "{isa:?}");
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            for isa in isa::builds_here() {
+                let mut out = vec![f32::NAN; rows * outputs];
+                assert!(pool.install(|| lanes_product(isa, &w, &b, &x, rows, None, &mut out)));
+                assert_eq!(bits(&out), bits(&naive), "{isa:?}, {threads} threads");
+            }
         }
     }
 }
