@@ -469,10 +469,20 @@ fn lanes_product(
     for (g, xg) in x.chunks(group_rows * inputs).enumerate() {
         let n = xg.len() / inputs;
         let nc = n.div_ceil(WIDTH);
-        // Lanes past the last row keep stale finite values or zeros: their outputs are never read.
-        xt.resize(nc * inputs * WIDTH, 0.0);
-        zt.resize(nc * outputs * WIDTH, 0.0);
-        segs.resize_with(nc, Vec::new);
+        // Grown, never shrunk: after a smaller group (a batch's last) the next call would
+        // otherwise fill megabytes with zeros again (6 % of a dense encode of 150 rows). Lanes
+        // past the last row keep stale values or zeros: each lane is an output of its own, and
+        // theirs are never read.
+        let (need_x, need_z) = (nc * inputs * WIDTH, nc * outputs * WIDTH);
+        if xt.len() < need_x {
+            xt.resize(need_x, 0.0);
+        }
+        if zt.len() < need_z {
+            zt.resize(need_z, 0.0);
+        }
+        if segs.len() < nc {
+            segs.resize_with(nc, Vec::new);
+        }
         xt[..nc * inputs * WIDTH]
             .par_chunks_mut(inputs * WIDTH)
             .zip(xg.par_chunks(WIDTH * inputs))
