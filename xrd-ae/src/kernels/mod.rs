@@ -483,7 +483,7 @@ fn lanes_product(
         if segs.len() < nc {
             segs.resize_with(nc, Vec::new);
         }
-        xt[..nc * inputs * WIDTH]
+        xt[..need_x]
             .par_chunks_mut(inputs * WIDTH)
             .zip(xg.par_chunks(WIDTH * inputs))
             .zip(segs.par_iter_mut())
@@ -510,10 +510,10 @@ fn lanes_product(
                 }
             }
         }
-        let (xt, segs) = (&xt[..nc * inputs * WIDTH], &segs[..nc]);
+        let (xt, segs) = (&xt[..need_x], &segs[..nc]);
         w.par_chunks(rpb * inputs)
             .zip(b.par_chunks(rpb))
-            .zip(zt[..nc * outputs * WIDTH].par_chunks_mut(nc * rpb * WIDTH))
+            .zip(zt[..need_z].par_chunks_mut(nc * rpb * WIDTH))
             .enumerate()
             .for_each(|(blk, ((w, b), z))| {
                 let here = b.len();
