@@ -622,6 +622,12 @@ unsafe fn chunk_group<V: V16, const R: usize>(
                 break;
             }
             for k in s.max(k0)..e.min(k1) {
+                // As in `multi_group`: the next group's short stretch of weights, meanwhile.
+                if (k - k0) % LINE == 0 && j + 2 * R <= bias.len() {
+                    for r in 0..R {
+                        prefetch(wp.add((j + R + r) * inputs + k));
+                    }
+                }
                 let xv = V::load(xp.add(k * WIDTH));
                 for (r, a) in acc.iter_mut().enumerate() {
                     *a = V::splat(*wp.add((j + r) * inputs + k)).mul_add(xv, *a);

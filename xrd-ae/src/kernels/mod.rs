@@ -14,12 +14,14 @@
 //!
 //! These drivers split the work and pick the kernels: for f32 on x86-64 the lane kernels of
 //! `fused` (forward and inference as a blocked product with the batch across the lanes, block
-//! backward fused with Adam, the fused MSE output layer); elsewhere the portable kernels here,
-//! which are also the reference the vector ones are tested against.
+//! backward fused with Adam, the fused MSE output layer); dense inference, f32 or f64, through
+//! the `gemm` crate in fixed blocks of columns (module `gemm`); elsewhere the portable kernels
+//! here, which are also the reference the vector ones are tested against.
 
 pub(crate) mod dots;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod fused;
+pub(crate) mod gemm;
 pub(crate) mod isa;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod lanes;
@@ -645,6 +647,14 @@ pub(crate) fn forward_rows<F: Float>(
     if inputs == 0 || outputs == 0 {
         return;
     }
+    // Dense inputs: the gemm crate's packed kernels (see `gemm`); inputs with many columns zero
+    // in every row keep the kernels that skip those columns.
+    if gemm::takes(rows, inputs, outputs)
+        && !mostly_zero_columns(x, rows, inputs)
+        && gemm::product(weight, bias, x, rows, out)
+    {
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     if rows > crate::kernels::lanes::WIDTH && infer_lanes(weight, bias, x, rows, out) {
         return;
@@ -696,6 +706,29 @@ pub(crate) fn forward_rows<F: Float>(
                 k0 = k1;
             }
         });
+}
+
+/// Rows sampled by [`mostly_zero_columns`].
+const DENSITY_SAMPLE_ROWS: usize = 16;
+
+/// Whether at least half of the columns are exactly zero in every one of up to
+/// [`DENSITY_SAMPLE_ROWS`] rows spread evenly over the batch (a fixed choice of rows, so the
+/// answer, and with it the kernel and the bits of [`forward_rows`], depends on the data alone).
+/// Such inputs (simulated patterns without background) gain more from skipping zero columns than
+/// from the packed product.
+fn mostly_zero_columns<F: Float>(x: &[F], rows: usize, inputs: usize) -> bool {
+    let sample = rows.min(DENSITY_SAMPLE_ROWS);
+    if sample == 0 || inputs == 0 {
+        return false;
+    }
+    let mut any = vec![false; inputs];
+    for i in 0..sample {
+        let r = i * rows / sample;
+        for (a, &v) in any.iter_mut().zip(&x[r * inputs..(r + 1) * inputs]) {
+            *a |= v != F::zero();
+        }
+    }
+    2 * any.iter().filter(|&&a| !a).count() >= inputs
 }
 
 /// What happens to each chunk of a weight-gradient row as soon as it is computed.
