@@ -7,11 +7,9 @@ use xrd_io::Float;
 
 use crate::{Activation, Error, Result};
 
-/// Layers with at least this many inputs run inference through xrd-ae's kernels (the gemm crate
-/// for dense inputs, the kernel that skips zero input columns for XRD patterns that are mostly
-/// exactly zero); narrower ones use a general matrix product. Training sends the same layers'
-/// dense batches to the gemm crate.
-pub(crate) const SPARSE_MIN_INPUTS: usize = 1024;
+/// Layers with at least this many inputs run inference through the kernel that skips zero input
+/// columns (XRD patterns are mostly exactly zero); narrower ones use a general matrix product.
+const SPARSE_MIN_INPUTS: usize = 1024;
 
 /// A dense layer `a = act(x·Wᵀ + b)`, with `W` stored `outputs × inputs` like PyTorch's
 /// `nn.Linear.weight`, optionally followed by dropout in training ([`Dense::with_dropout`]).

@@ -369,16 +369,6 @@ pub(crate) fn forward<F: Float>(
 ) {
     let inputs = x.len() / batch.max(1);
     let outputs = bias.len();
-    // Wide layers on dense batches of 17 rows or more: the gemm crate, as in inference (the
-    // paper's minibatches of 10 never get there). Columns outside `segments` are zero in every
-    // row and add exact zeros.
-    if inputs >= crate::dense::SPARSE_MIN_INPUTS
-        && gemm::takes(batch, inputs, outputs)
-        && !mostly_zero_columns(x, batch, inputs)
-        && gemm::product(weight, bias, x, batch, z)
-    {
-        return;
-    }
     #[cfg(target_arch = "x86_64")]
     if forward_lanes(weight, bias, x, batch, segments, z) {
         return;
@@ -1328,60 +1318,6 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
     use rand_xoshiro::Xoshiro256PlusPlus;
-
-    /// Training's forward pass sends wide layers on dense batches of 17 rows or more to the gemm
-    /// crate (the bits of its fixed chain) and keeps its own kernels for mostly-zero inputs, small
-    /// batches and narrow layers; inference routes the same way.
-    #[test]
-    fn dense_wide_batches_go_to_the_gemm_crate() {
-        if crate::kernels::isa::instruction_set() == crate::kernels::isa::InstructionSet::Portable {
-            return;
-        }
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
-        let (inputs, outputs) = (1100, 40);
-        let w: Vec<f32> = (0..inputs * outputs)
-            .map(|_| rng.random_range(-0.1..0.1))
-            .collect();
-        let b: Vec<f32> = (0..outputs).map(|_| rng.random_range(-1.0..1.0)).collect();
-        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        let train = |x: &[f32], rows: usize| {
-            let (mut zt, mut z) = (Vec::new(), vec![0.0f32; rows * outputs]);
-            forward(&w, &b, x, rows, &[(0, inputs)], &mut zt, &mut z);
-            bits(&z)
-        };
-        let infer = |x: &[f32], rows: usize| {
-            let mut out = vec![0.0f32; rows * outputs];
-            forward_rows(&w, &b, x, rows, &mut out);
-            bits(&out)
-        };
-        // One chain from the bias, as xrd-ae's own forward kernels sum (columns in order).
-        let own = |x: &[f32], rows: usize| {
-            let mut out = vec![0.0f32; rows * outputs];
-            for r in 0..rows {
-                for j in 0..outputs {
-                    out[r * outputs + j] = (0..inputs)
-                        .fold(b[j], |a, k| x[r * inputs + k].mul_add(w[j * inputs + k], a));
-                }
-            }
-            bits(&out)
-        };
-        let dense: Vec<f32> = (0..20 * inputs)
-            .map(|_| rng.random_range(0.0..1.0))
-            .collect();
-        let chain = bits(&gemm::naive(&w, &b, &dense, 20));
-        assert!(train(&dense, 20) == chain && infer(&dense, 20) == chain);
-        // 16 rows, or mostly zero columns: xrd-ae's own kernels.
-        let few = &dense[..16 * inputs];
-        assert!(train(few, 16) == own(few, 16));
-        let sparse: Vec<f32> = dense
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| if i % inputs < inputs / 2 { 0.0 } else { v })
-            .collect();
-        assert!(train(&sparse, 20) == own(&sparse, 20) && infer(&sparse, 20) == own(&sparse, 20));
-        // Rounded differently, so the test tells the two apart.
-        assert!(chain != own(&dense, 20));
-    }
 
     /// The union of two lists of column ranges marks exactly the columns either marks, as
     /// sorted, disjoint, non-touching ranges.
