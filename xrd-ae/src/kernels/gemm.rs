@@ -210,30 +210,31 @@ unsafe fn call<F: Float>(
     }
 }
 
+/// The chain the module docs promise, written out (the reference of the tests).
+#[cfg(test)]
+pub(crate) fn naive<F: Float>(w: &[F], b: &[F], x: &[F], rows: usize) -> Vec<F> {
+    let (outputs, inputs) = (b.len(), x.len() / rows);
+    let blocks = column_blocks(inputs);
+    let mut out = vec![F::zero(); rows * outputs];
+    for r in 0..rows {
+        for j in 0..outputs {
+            let mut total = b[j];
+            for &(k0, k1) in &blocks {
+                let mut chain = F::zero();
+                for k in k0..k1 {
+                    chain = x[r * inputs + k].mul_add(w[j * inputs + k], chain);
+                }
+                total += chain;
+            }
+            out[r * outputs + j] = total;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The chain the module docs promise, written out.
-    fn naive<F: Float>(w: &[F], b: &[F], x: &[F], rows: usize) -> Vec<F> {
-        let (outputs, inputs) = (b.len(), x.len() / rows);
-        let blocks = column_blocks(inputs);
-        let mut out = vec![F::zero(); rows * outputs];
-        for r in 0..rows {
-            for j in 0..outputs {
-                let mut total = b[j];
-                for &(k0, k1) in &blocks {
-                    let mut chain = F::zero();
-                    for k in k0..k1 {
-                        chain = x[r * inputs + k].mul_add(w[j * inputs + k], chain);
-                    }
-                    total += chain;
-                }
-                out[r * outputs + j] = total;
-            }
-        }
-        out
-    }
 
     fn data<F: Float>(rows: usize, inputs: usize, outputs: usize) -> (Vec<F>, Vec<F>, Vec<F>) {
         let f = |i: usize, m: usize, s: f64| F::of((((i * m) % 1009) as f64 / 1009.0 - 0.4) * s);

@@ -1319,6 +1319,51 @@ mod tests {
     use rand::{Rng, SeedableRng};
     use rand_xoshiro::Xoshiro256PlusPlus;
 
+    /// Inference sends dense inputs of 17 rows or more to the gemm crate (the bits of its fixed
+    /// chain) and keeps xrd-ae's own kernels for inputs with mostly zero columns.
+    #[test]
+    fn dense_inputs_go_to_the_gemm_crate() {
+        if crate::kernels::isa::instruction_set() == crate::kernels::isa::InstructionSet::Portable {
+            return;
+        }
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        let (inputs, outputs, rows) = (1100, 40, 20);
+        let w: Vec<f32> = (0..inputs * outputs)
+            .map(|_| rng.random_range(-0.1..0.1))
+            .collect();
+        let b: Vec<f32> = (0..outputs).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let infer = |x: &[f32]| {
+            let mut out = vec![0.0f32; rows * outputs];
+            forward_rows(&w, &b, x, rows, &mut out);
+            bits(&out)
+        };
+        // One chain from the bias, columns in order: xrd-ae's own kernels.
+        let own = |x: &[f32]| {
+            let mut out = vec![0.0f32; rows * outputs];
+            for r in 0..rows {
+                for j in 0..outputs {
+                    out[r * outputs + j] = (0..inputs)
+                        .fold(b[j], |a, k| x[r * inputs + k].mul_add(w[j * inputs + k], a));
+                }
+            }
+            bits(&out)
+        };
+        let dense: Vec<f32> = (0..rows * inputs)
+            .map(|_| rng.random_range(0.0..1.0))
+            .collect();
+        let chain = bits(&gemm::naive(&w, &b, &dense, rows));
+        assert!(infer(&dense) == chain);
+        // Rounded differently, so the test tells the two apart.
+        assert!(chain != own(&dense));
+        let sparse: Vec<f32> = dense
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| if i % inputs < inputs / 2 { 0.0 } else { v })
+            .collect();
+        assert!(infer(&sparse) == own(&sparse));
+    }
+
     /// The union of two lists of column ranges marks exactly the columns either marks, as
     /// sorted, disjoint, non-touching ranges.
     #[test]
