@@ -159,53 +159,39 @@ unsafe fn call<F: Float>(
     use gemm_common::Parallelism;
     // The crate's kernels want a column-major destination: it is given the transposed problem,
     // `dstᵀ (n × m) = rhs (n × k) · lhsᵀ (k × m)`, as its own `gemm` entry point would do.
+    // One argument list for both float types; the literals and casts take the arm's type.
+    macro_rules! transposed {
+        ($gemm:expr) => {
+            $gemm(
+                n,
+                m,
+                k,
+                dst.cast(),
+                dst_rs,
+                1,
+                true,
+                rhs.cast(),
+                1,
+                rhs_cs,
+                lhs.cast(),
+                lhs_rs,
+                1,
+                1.0,
+                1.0,
+                false,
+                false,
+                false,
+                Parallelism::None,
+            )
+        };
+    }
     // SAFETY (both arms): forwarded from the caller; F is the type of the arm (TypeId), so the
     // casts keep the memory, length and alignment.
     unsafe {
         if TypeId::of::<F>() == TypeId::of::<f32>() {
-            gemm_f32::gemm::f32::get_gemm_fn()(
-                n,
-                m,
-                k,
-                dst.cast(),
-                dst_rs,
-                1,
-                true,
-                rhs.cast(),
-                1,
-                rhs_cs,
-                lhs.cast(),
-                lhs_rs,
-                1,
-                1.0,
-                1.0,
-                false,
-                false,
-                false,
-                Parallelism::None,
-            );
+            transposed!(gemm_f32::gemm::f32::get_gemm_fn());
         } else {
-            gemm_f64::gemm::f64::get_gemm_fn()(
-                n,
-                m,
-                k,
-                dst.cast(),
-                dst_rs,
-                1,
-                true,
-                rhs.cast(),
-                1,
-                rhs_cs,
-                lhs.cast(),
-                lhs_rs,
-                1,
-                1.0,
-                1.0,
-                false,
-                false,
-                false,
-                Parallelism::None,
-            );
+            transposed!(gemm_f64::gemm::f64::get_gemm_fn());
         }
     }
 }
