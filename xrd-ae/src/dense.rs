@@ -7,8 +7,9 @@ use xrd_io::Float;
 
 use crate::{Activation, Error, Result};
 
-/// Layers with at least this many inputs run inference through the kernel that skips zero input
-/// columns (XRD patterns are mostly exactly zero); narrower ones use a general matrix product.
+/// Layers with at least this many inputs run inference through xrd-ae's kernels (`forward_rows`:
+/// the gemm crate for dense inputs, kernels that skip zero input columns for inputs that are
+/// mostly exactly zero); narrower ones use a general matrix product.
 const SPARSE_MIN_INPUTS: usize = 1024;
 
 /// A dense layer `a = act(x·Wᵀ + b)`, with `W` stored `outputs × inputs` like PyTorch's

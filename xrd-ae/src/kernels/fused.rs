@@ -19,8 +19,9 @@ use xrd_io::Float;
 /// that leaves room for the input vector and the broadcast weight).
 const FORWARD_ROWS_512: usize = 8;
 const FORWARD_ROWS_AVX2: usize = 6;
-/// Weight rows per group when two chunks of 16 batch rows share their columns (dense or
-/// training inputs): 2 × 8 accumulators, so each broadcast weight feeds two fused multiply-adds
+/// Weight rows per group when two chunks of 16 batch rows share their columns (training inputs,
+/// and inference of inputs with many zero columns; dense inference runs through the gemm crate
+/// since, so the predict timings below describe the path before it): 2 × 8 accumulators, so each broadcast weight feeds two fused multiply-adds
 /// (10 loads per 16 of them instead of 9 per 8), which helps cores with two 512-bit FMA ports
 /// (an Intel Xeon: predict 1000 patterns 5-12 % less CPU time). 12 rows measured the same
 /// but run out of general registers for the row pointers. AVX2 has too few vector registers

@@ -54,9 +54,8 @@ pub(crate) fn takes(rows: usize, inputs: usize, outputs: usize) -> bool {
 /// The output ranges of the parallel tasks: about four per thread for balance, each of at least
 /// [`MIN_TASK_OUTPUTS`] outputs (the split changes no bits: see the module docs).
 fn output_blocks(outputs: usize) -> Vec<(usize, usize)> {
-    let tasks = (outputs / 64)
-        .clamp(1, 4 * rayon::current_num_threads())
-        .min((outputs / MIN_TASK_OUTPUTS).max(1));
+    // At least 64 outputs per task, so never fewer than MIN_TASK_OUTPUTS.
+    let tasks = (outputs / 64).clamp(1, 4 * rayon::current_num_threads());
     let (base, extra) = (outputs / tasks, outputs % tasks);
     let mut blocks = Vec::with_capacity(tasks);
     let mut j0 = 0;
@@ -131,10 +130,14 @@ pub(crate) fn product<F: Float>(w: &[F], b: &[F], x: &[F], rows: usize, out: &mu
 /// Whether the crate runs here: on x86-64 CPUs with AVX2 + FMA or AVX-512 (its kernels there fuse
 /// every multiply-add), unless [`ISA_ENV`](crate::ISA_ENV)` = portable` turns xrd-ae's vector
 /// kernels off. `XRD_AE_ISA=avx2` does not reach the crate, which picks its kernels itself: its
-/// AVX-512 and AVX2 kernels give the same bits (module docs).
+/// AVX-512 and AVX2 kernels give the same bits (module docs). Also not where the L2 cache the
+/// crate detects per core could not hold one 512-column panel of its tallest micro-kernel (64 rows
+/// of f32 or 32 of f64, 128 KiB): it sizes its row blocks from that cache and would get blocks of
+/// zero rows.
 fn available() -> bool {
     cfg!(target_arch = "x86_64")
         && crate::kernels::isa::instruction_set() != crate::kernels::isa::InstructionSet::Portable
+        && gemm_common::cache::CACHE_INFO[1].cache_bytes >= K_BLOCK * 64 * 4
 }
 
 /// `dst[r, j] += Σ_k lhs[r, k]·rhs[j, k]` for an `m × n` block over `k` columns: `dst` with row
@@ -301,14 +304,19 @@ mod tests {
         if !available() {
             return;
         }
+        threads_agree::<f32>();
+        threads_agree::<f64>();
+    }
+
+    fn threads_agree<F: Float>() {
         let (rows, inputs, outputs) = (150, 1300, 1024);
-        let (w, b, x) = data::<f32>(rows, inputs, outputs);
+        let (w, b, x) = data::<F>(rows, inputs, outputs);
         let run = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .build()
                 .unwrap();
-            let mut out = vec![0.0f32; rows * outputs];
+            let mut out = vec![F::zero(); rows * outputs];
             assert!(pool.install(|| product(&w, &b, &x, rows, &mut out)));
             out
         };
@@ -328,5 +336,7 @@ mod tests {
         assert!(out.iter().all(|&v| v == 7.0));
         assert!(!takes(20, 600, 1) && !takes(20, 2, 40) && !takes(20, 600, 12));
         assert!(takes(17, 600, 16) && takes(300, 600, 2));
+        // rows × outputs must exceed 256 (the crate's small products take another kernel).
+        assert!(!takes(17, 600, 15) && takes(18, 600, 15));
     }
 }

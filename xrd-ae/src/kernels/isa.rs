@@ -12,7 +12,8 @@ pub const ISA_ENV: &str = "XRD_AE_ISA";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum InstructionSet {
-    /// The portable kernels (f64, other CPUs, or forced with [`ISA_ENV`]` = portable`).
+    /// The portable kernels (f64 training, other CPUs, or forced with [`ISA_ENV`]` = portable`,
+    /// which also keeps dense inference off the gemm crate).
     Portable,
     /// x86-64 AVX2 + FMA.
     Avx2,

@@ -629,7 +629,10 @@ thread_local! {
 /// Rows of one inference group and the column segments that are non-zero in any of them.
 type RowGroup<'a, F> = (Vec<&'a [F]>, Vec<(usize, usize)>);
 
-/// Inference: `out = x·Wᵀ + b` for many rows (x: rows × inputs, out: rows × outputs). The rows
+/// Inference: `out = x·Wᵀ + b` for many rows (x: rows × inputs, out: rows × outputs). Dense inputs
+/// that the gemm crate takes go to it (module `gemm`); inputs with mostly zero columns, and
+/// products it does not take, to the lane kernels on x86-64 with AVX2 ([`lanes_product`], more
+/// than 16 rows); what remains is done here. The rows
 /// are cut into fixed groups of [`INFER_GROUP`] that each skip the columns zero in all their rows
 /// (XRD patterns are mostly exactly zero), and the columns into tiles of [`INFER_TILE`] so that a
 /// tile of the weights stays in the L2 cache while every group of a thread passes over it and a
@@ -1362,6 +1365,10 @@ mod tests {
             .map(|(i, &v)| if i % inputs < inputs / 2 { 0.0 } else { v })
             .collect();
         assert!(infer(&sparse) == own(&sparse));
+        // The sample spans the batch: a first row with many zero columns does not decide.
+        let mut first_sparse = dense.clone();
+        first_sparse[..inputs / 2 + 1].fill(0.0);
+        assert!(infer(&first_sparse) == bits(&gemm::naive(&w, &b, &first_sparse, rows)));
     }
 
     /// The union of two lists of column ranges marks exactly the columns either marks, as

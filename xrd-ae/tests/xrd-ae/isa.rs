@@ -10,7 +10,9 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use xrd_ae::{Activation, Adam, ISA_ENV, InstructionSet, Loss, Network, Trainer, instruction_set};
 
 /// Trains a small classifier (wide enough for the blocked and lane kernels) for a few steps and
-/// returns the final weights and two inferences (40 rows, and 7 rows for the dot products).
+/// returns the final weights and three inferences: 40 dense rows (the gemm crate, which picks its
+/// own kernels whatever `XRD_AE_ISA` says), the same rows with most columns zero (xrd-ae's lane
+/// kernels) and 7 rows (the dot products).
 fn workload() -> Vec<f32> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
     let net = Network::<f32>::params()
@@ -29,6 +31,9 @@ fn workload() -> Vec<f32> {
         t.step(x.view(), y.view()).unwrap();
     }
     let mut out: Vec<f32> = t.network().predict(&x).unwrap().iter().copied().collect();
+    let mut sparse = x.clone();
+    sparse.slice_mut(ndarray::s![.., ..700]).fill(0.0);
+    out.extend(t.network().predict(&sparse).unwrap().iter());
     // Up to 16 rows of a layer with 1024 or more inputs go through the dot-product kernels,
     // which sum across lanes: they too must agree bit for bit.
     let few = x.slice(ndarray::s![..7, ..]);
