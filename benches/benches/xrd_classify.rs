@@ -4,6 +4,10 @@
 //! one training step of one default network (ReLU, dropout 0.3, softmax + cross-entropy, Adam)
 //! on a minibatch of the default 64 rows.
 //!
+//! `predict_rruff_457_shipped` times the networks alone (`with_indexing(None)`, what the
+//! reference computes); `index_rruff_16` times the indexing of 16 of the patterns (every 29th),
+//! what a default prediction adds (no Python reference: neither PyTorch nor scipy index).
+//!
 //! Compare with `benches/reference/classifier_state_dict.py MODEL --data RRUFF --bench` (the same
 //! model and patterns) and `benches/reference/torch_classifier.py --bench --inputs 512 --hidden
 //! 512,256 --batch 64` (the same network and rows). Without the RRUFF file the predict bench is
@@ -20,7 +24,10 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use xrd_ae::{Activation, Adam, Loss, Network, Trainer};
 use xrd_benches::{cpu_time, one_hot};
-use xrd_classify::{Classifier, DEFAULT_AUTOCORRELATION, DEFAULT_DROPOUT, DEFAULT_HIDDEN};
+use xrd_classify::indexing::{IndexingParams, index_pattern};
+use xrd_classify::{
+    Classifier, DEFAULT_AUTOCORRELATION, DEFAULT_DROPOUT, DEFAULT_HIDDEN, TRAINING_WAVELENGTH,
+};
 
 const SHIPPED: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -38,7 +45,10 @@ fn predict(c: &mut Criterion) {
         eprintln!("xrd_classify/predict_rruff_457_shipped skipped: no {RRUFF}");
         return;
     }
-    let model = Classifier::load(SHIPPED).unwrap();
+    let model = Classifier::load(SHIPPED)
+        .unwrap()
+        .with_indexing(None)
+        .unwrap();
     let data = xrd_io::Dataset::<f32>::read_npz(RRUFF).unwrap();
     assert_eq!(
         data.grid,
@@ -51,6 +61,18 @@ fn predict(c: &mut Criterion) {
     group.throughput(Throughput::Elements(x.nrows() as u64));
     group.bench_function("predict_rruff_457_shipped", |b| {
         b.iter(|| model.predict(&x).unwrap())
+    });
+    let rows: Vec<usize> = (0..x.nrows()).step_by(29).collect();
+    let some = x.select(ndarray::Axis(0), &rows);
+    let params = IndexingParams::default();
+    group.throughput(Throughput::Elements(some.nrows() as u64));
+    group.bench_function("index_rruff_16", |b| {
+        b.iter(|| {
+            some.rows()
+                .into_iter()
+                .map(|r| index_pattern(r, &data.grid, TRAINING_WAVELENGTH, &params).unwrap())
+                .collect::<Vec<_>>()
+        })
     });
     group.finish();
     cpu_time("classifier predict, 457 RRUFF patterns", || {

@@ -2,8 +2,8 @@
 //!
 //! ```sh
 //! cargo run --release -p xrd-examples --example classify -- train [--out DIR] [--seed N]
-//! cargo run --release -p xrd-examples --example classify -- evaluate [--model FILE] [--data FILE.npz|DIR] [--out DIR]
-//! cargo run --release -p xrd-examples --example classify -- predict [--model FILE] [--out DIR] PATHS...
+//! cargo run --release -p xrd-examples --example classify -- evaluate [--model FILE] [--data FILE.npz|DIR] [--out DIR] [--no-indexing]
+//! cargo run --release -p xrd-examples --example classify -- predict [--model FILE] [--out DIR] [--no-indexing] PATHS...
 //! ```
 //!
 //! `train` trains the default classifier on synthetic crystals of all 230 space groups streamed
@@ -38,6 +38,8 @@
 //!
 //! Without `--model`, `evaluate` and `predict` use the model shipped in the repository
 //! (`xrd-classify/models/classifier.safetensors`), else `target/classify/classifier.safetensors`.
+//! Both index each pattern's lines (`xrd_classify::indexing`) and let the accepted lattice
+//! metric decide the crystal system; `--no-indexing` leaves the decision to the networks alone.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -76,8 +78,8 @@ const USAGE: &str = "usage:
                  [--peak-threshold F] [--measured-noise LO HI] [--atoms-per-cell LO HI]
                  [--max-sites N] [--max-axis-ratio R] [--max-elements N] [--system-network]
                  [--own-patterns] [--coverage C | --threshold T]
-  classify evaluate [--model FILE] [--data FILE.npz|DIR] [--out DIR]
-  classify predict [--model FILE] [--out DIR] PATHS...";
+  classify evaluate [--model FILE] [--data FILE.npz|DIR] [--out DIR] [--no-indexing]
+  classify predict [--model FILE] [--out DIR] [--no-indexing] PATHS...";
 
 fn main() -> ExitCode {
     exit_code(run())
@@ -86,7 +88,7 @@ fn main() -> ExitCode {
 fn run() -> Result<()> {
     let args = Args::from_env(
         &[("grid", 3), ("measured-noise", 2), ("atoms-per-cell", 2)],
-        &["help", "system-network", "own-patterns"],
+        &["help", "system-network", "own-patterns", "no-indexing"],
     )?;
     if args.flag("help") {
         println!("{USAGE}");
@@ -120,7 +122,10 @@ fn load_model(args: &Args) -> Result<(PathBuf, Classifier)> {
                 )
             })?,
     };
-    let model = Classifier::load(&path)?;
+    let mut model = Classifier::load(&path)?;
+    if args.flag("no-indexing") {
+        model = model.with_indexing(None)?;
+    }
     Ok((path, model))
 }
 
@@ -191,6 +196,19 @@ fn predict(args: &Args) -> Result<()> {
                 Ok(p) => {
                     for w in &p.warnings {
                         eprintln!("{name}: {w}");
+                    }
+                    if let Some(c) = &p.cell {
+                        eprintln!(
+                            "{name}: indexed as {:?}, a {:.4} b {:.4} c {:.4} Å, β {:.2}°, zero {:+.3}°, M{} {:.1}",
+                            c.metric,
+                            c.cell.a,
+                            c.cell.b,
+                            c.cell.c,
+                            c.cell.beta,
+                            c.zero_shift,
+                            c.lines,
+                            c.merit
+                        );
                     }
                     if p.refused {
                         eprintln!(
@@ -315,12 +333,12 @@ fn read_index(dir: &Path) -> Result<Vec<(String, u8)>> {
 
 fn write_predictions(path: &Path, data: &[Labelled], preds: &[Prediction]) -> Result<()> {
     let mut csv = String::from(
-        "index,file,true_space_group,true_crystal_system,space_group,crystal_system,certainty,top5,refused\n",
+        "index,file,true_space_group,true_crystal_system,space_group,crystal_system,certainty,top5,refused,indexed_metric,a,b,c,beta,zero_shift,merit\n",
     );
     for (i, (d, p)) in data.iter().zip(preds).enumerate() {
         let truth = CrystalSystem::from_space_group(d.space_group)?;
         csv.push_str(&format!(
-            "{i},{},{},{},{},{},{:.8},{},{}\n",
+            "{i},{},{},{},{},{},{:.8},{},{},{}\n",
             csv_field(&d.name),
             d.space_group,
             truth.name(),
@@ -328,7 +346,15 @@ fn write_predictions(path: &Path, data: &[Labelled], preds: &[Prediction]) -> Re
             p.crystal_system.name(),
             p.certainty,
             top5(p),
-            p.refused
+            p.refused,
+            match &p.cell {
+                Some(c) => format!(
+                    "{:?},{:.4},{:.4},{:.4},{:.3},{:.4},{:.2}",
+                    c.metric, c.cell.a, c.cell.b, c.cell.c, c.cell.beta, c.zero_shift, c.merit
+                )
+                .to_lowercase(),
+                None => ",,,,,,".into(),
+            }
         ));
     }
     write_atomic(path, &csv)
@@ -363,6 +389,8 @@ fn run_evaluate(args: &Args) -> Result<()> {
         "data": data_path.display().to_string(),
         "patterns": e.patterns,
         "patterns_with_warnings": warned,
+        "indexing": model.indexing().is_some(),
+        "patterns_indexed": preds.iter().filter(|p| p.cell.is_some()).count(),
         "seconds": seconds,
         "space_group_top1": e.space_group_top1,
         "space_group_top5": e.space_group_top_k,

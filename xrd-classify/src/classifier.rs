@@ -1,12 +1,14 @@
 //! The trained classifier: an ensemble of networks on one 2θ grid.
 
-use ndarray::{Array2, ArrayBase, Data, Ix2};
+use ndarray::{Array2, ArrayBase, Axis, Data, Ix2};
 use rayon::prelude::*;
 use xrd_ae::Network;
 use xrd_io::{Grid, Pattern};
 
+use crate::indexing::{IndexingParams, index_pattern};
 use crate::predict::{
     add_softmax, check_finite, check_width, from_probabilities, rescale_to_systems,
+    systems_from_indexing,
 };
 use crate::{
     ClassifierConfig, ClassifierParams, CrystalSystem, Error, Prediction, Result, measured,
@@ -18,6 +20,10 @@ use xrd_ae::History;
 /// the logits of the 230 space groups (output `i` is space group `i + 1`); their softmax
 /// probabilities are averaged. Optionally a crystal-system network beside each
 /// ([`Classifier::system_networks`]), whose averaged probabilities give the crystal system.
+///
+/// Predictions also index each pattern's lines ([`crate::indexing`]) unless
+/// [`Classifier::with_indexing`] turns it off: the lattice metric an indexing accepts decides
+/// the crystal system (see [`Classifier::predict`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Classifier {
     pub(crate) grid: Grid,
@@ -26,6 +32,8 @@ pub struct Classifier {
     pub(crate) config: ClassifierConfig,
     pub(crate) history: Vec<History>,
     pub(crate) system_history: Vec<History>,
+    /// Not stored with the model: how predictions index patterns (None: they do not).
+    pub(crate) indexing: Option<IndexingParams>,
 }
 
 impl Classifier {
@@ -66,6 +74,7 @@ impl Classifier {
             config,
             history: Vec::new(),
             system_history: Vec::new(),
+            indexing: Some(IndexingParams::default()),
         })
     }
 
@@ -145,8 +154,26 @@ impl Classifier {
         Ok(self)
     }
 
+    /// The same classifier indexing patterns with `params` when it predicts, or not at all
+    /// (None: the networks alone decide). Default: [`IndexingParams::default`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for invalid `params`.
+    pub fn with_indexing(mut self, params: Option<IndexingParams>) -> Result<Self> {
+        if let Some(p) = &params {
+            p.check()?;
+        }
+        self.indexing = params;
+        Ok(self)
+    }
+
+    /// How predictions index patterns (None: they do not).
+    pub fn indexing(&self) -> Option<&IndexingParams> {
+        self.indexing.as_ref()
+    }
+
     /// The space-group probabilities (rows × 230, rows summing to 1) of patterns on the grid,
-    /// averaged over the ensemble.
+    /// averaged over the ensemble (the networks alone: no indexing).
     ///
     /// With crystal-system networks, the space-group probabilities p(g) are rescaled within
     /// each crystal system s so that they sum to the system networks' (averaged) probability
@@ -226,23 +253,54 @@ impl Classifier {
         (acc, Some(q))
     }
 
-    /// Predictions for patterns already on the grid (rows of `grid().len()` values, max 1).
+    /// Predictions for patterns already on the grid (rows of `grid().len()` values, max 1,
+    /// Cu Kα as [`crate::TRAINING_WAVELENGTH`]).
+    ///
+    /// With indexing (the default, [`Classifier::with_indexing`]) each row's lines are indexed
+    /// ([`index_pattern`], rows in parallel) and the crystal-system probabilities q of the
+    /// networks are restricted to the systems the indexing allows: those of the accepted
+    /// metric (its cell is [`Prediction::cell`]), or, when no metric tried is accepted, the
+    /// systems no tried metric describes (triclinic and monoclinic with the default metrics).
+    /// The space-group probabilities are rescaled to the restricted q as with crystal-system
+    /// networks ([`Classifier::probabilities`]), so the space group is the networks' most
+    /// probable one within the allowed systems. On the 457 measured RRUFF patterns this takes
+    /// the crystal-system accuracy of the shipped networks from 34 % to 64 % (README).
     ///
     /// # Errors
     /// As [`Classifier::probabilities`].
     pub fn predict<S: Data<Elem = f32>>(&self, x: &ArrayBase<S, Ix2>) -> Result<Vec<Prediction>> {
-        let (p, q) = self.both_probabilities(x)?;
-        Ok(p.rows()
-            .into_iter()
-            .enumerate()
-            .map(|(i, row)| {
-                let systems = match &q {
-                    Some(q) => std::array::from_fn(|s| q[[i, s]]),
-                    None => system_probabilities(row),
-                };
-                from_probabilities(row, &systems, self.config.top_k, self.config.threshold)
-            })
-            .collect())
+        let (mut p, q) = self.both_probabilities(x)?;
+        let indexings = match &self.indexing {
+            Some(params) => Some(
+                x.axis_iter(Axis(0))
+                    .into_par_iter()
+                    .map(|row| index_pattern(row, &self.grid, crate::TRAINING_WAVELENGTH, params))
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+            None => None,
+        };
+        let mut out = Vec::with_capacity(p.nrows());
+        for (i, mut row) in p.rows_mut().into_iter().enumerate() {
+            let mut systems = match &q {
+                Some(q) => std::array::from_fn(|s| q[[i, s]]),
+                None => system_probabilities(row.view()),
+            };
+            let mut cell = None;
+            if let (Some(ix), Some(params)) = (&indexings, &self.indexing) {
+                systems = systems_from_indexing(&systems, &ix[i], params.get_metrics());
+                rescale_to_systems(row.view_mut(), &systems);
+                cell = ix[i].accepted().cloned();
+            }
+            let mut pred = from_probabilities(
+                row.view(),
+                &systems,
+                self.config.top_k,
+                self.config.threshold,
+            );
+            pred.cell = cell;
+            out.push(pred);
+        }
+        Ok(out)
     }
 
     /// The prediction for a measured pattern (any file xrd-io reads): converted to Cu Kα if it

@@ -147,6 +147,7 @@ mod tests {
             top: top.iter().map(|&t| (t, 0.0)).collect(),
             refused,
             warnings: Vec::new(),
+            cell: None,
         }
     }
 

@@ -155,7 +155,7 @@ fn running_min(y: ArrayView1<'_, f32>, h: usize) -> Vec<f64> {
 
 /// `y` minus its background (running minimum over `w` points, then running mean over `w`),
 /// negative values set to 0.
-fn without_background(y: ArrayView1<'_, f32>, w: usize) -> Vec<f64> {
+pub(crate) fn without_background(y: ArrayView1<'_, f32>, w: usize) -> Vec<f64> {
     let n = y.len();
     let h = w / 2;
     let min = running_min(y, h);

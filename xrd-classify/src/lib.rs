@@ -6,6 +6,7 @@ mod classifier;
 mod error;
 mod evaluation;
 mod fit;
+pub mod indexing;
 pub mod input;
 pub mod measured;
 mod params;

@@ -4,6 +4,7 @@
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, Axis};
 use serde::{Deserialize, Serialize};
 
+use crate::indexing::{Indexing, Metric, Solution};
 use crate::{CrystalSystem, Error, InputWarning, Result, SPACE_GROUPS};
 
 /// The classification of one pattern.
@@ -26,6 +27,9 @@ pub struct Prediction {
     pub refused: bool,
     /// What was done to a measured pattern to put it on the classifier's grid.
     pub warnings: Vec<InputWarning>,
+    /// The cell an indexing of the pattern's lines accepted ([`crate::indexing`]), which fixed
+    /// the crystal system; None when no metric was accepted or the classifier does not index.
+    pub cell: Option<Solution>,
 }
 
 impl Prediction {
@@ -104,7 +108,38 @@ pub(crate) fn from_probabilities(
             .collect(),
         refused: certainty < threshold,
         warnings: Vec::new(),
+        cell: None,
     }
+}
+
+/// The crystal-system probabilities `q` restricted to the systems `indexing` allows (and
+/// renormalised; spread evenly where q gives them no mass): those of the accepted metric, or,
+/// when no metric of `tried` was accepted, the systems none of them describes.
+pub(crate) fn systems_from_indexing(
+    q: &[f64; 7],
+    indexing: &Indexing,
+    tried: &[Metric],
+) -> [f64; 7] {
+    let allowed: Vec<CrystalSystem> = match indexing.accepted() {
+        Some(s) => s.metric.systems().to_vec(),
+        None => CrystalSystem::ALL
+            .into_iter()
+            .filter(|s| !tried.iter().any(|m| m.systems().contains(s)))
+            .collect(),
+    };
+    if allowed.is_empty() {
+        return *q;
+    }
+    let mass: f64 = allowed.iter().map(|s| q[s.index()]).sum();
+    let mut out = [0.0; 7];
+    for s in &allowed {
+        out[s.index()] = if mass >= f64::MIN_POSITIVE {
+            q[s.index()] / mass
+        } else {
+            1.0 / allowed.len() as f64
+        };
+    }
+    out
 }
 
 /// Row-wise softmax of logits, in f64, added into `acc` with weight `w`.
@@ -154,6 +189,58 @@ mod tests {
         p[61] = 0.4; // Pnma (62), orthorhombic
         p[13] = 0.1; // P2_1/c (14), monoclinic
         p
+    }
+
+    #[test]
+    fn indexing_restricts_the_systems() {
+        use crate::indexing::{Line, index_lines};
+        let q = [0.1, 0.3, 0.2, 0.1, 0.15, 0.05, 0.1];
+        let tried = [
+            Metric::Cubic,
+            Metric::Hexagonal,
+            Metric::Tetragonal,
+            Metric::Orthorhombic,
+        ];
+        // Nothing accepted: triclinic and monoclinic, in the networks' proportion.
+        let none = index_lines(&[], 1.5406, &crate::indexing::IndexingParams::default()).unwrap();
+        let r = systems_from_indexing(&q, &none, &tried);
+        let want = [0.25, 0.75, 0.0, 0.0, 0.0, 0.0, 0.0];
+        assert!(
+            r.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-12),
+            "{r:?}"
+        );
+        // Only cubic tried: every other system.
+        let r = systems_from_indexing(&q, &none, &[Metric::Cubic]);
+        assert!(r[6] == 0.0 && (r.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!((r[1] - 0.3 / 0.9).abs() < 1e-12);
+        // A hexagonal cell: trigonal and hexagonal, 0.15 : 0.05.
+        // The first 12 lines of a hexagonal cell, a = 6 Å, c = 9 Å.
+        let (ra, rc) = (4.0 / (3.0 * 36.0), 1.0 / 81.0);
+        let mut qs: Vec<f64> = (0..4)
+            .flat_map(|h| (0..4).flat_map(move |k| (0..4).map(move |l| (h, k, l))))
+            .filter(|&t| t != (0, 0, 0))
+            .map(|(h, k, l)| ra * f64::from(h * h + h * k + k * k) + rc * f64::from(l * l))
+            .collect();
+        qs.sort_by(f64::total_cmp);
+        qs.dedup_by(|b, a| (*b - *a).abs() < 1e-9);
+        let lines: Vec<Line> = qs[..12]
+            .iter()
+            .map(|q| Line {
+                two_theta: 2.0 * (1.5406 * q.sqrt() / 2.0).asin().to_degrees(),
+                height: 1.0,
+            })
+            .collect();
+        let params = crate::indexing::IndexingParams::default().metrics(&[Metric::Hexagonal]);
+        let hex = index_lines(&lines, 1.5406, &params).unwrap();
+        assert_eq!(hex.accepted().map(|s| s.metric), Some(Metric::Hexagonal));
+        let r = systems_from_indexing(&q, &hex, &tried);
+        assert!(
+            (r[4] - 0.75).abs() < 1e-12 && (r[5] - 0.25).abs() < 1e-12,
+            "{r:?}"
+        );
+        // Systems the networks give no mass share evenly.
+        let r = systems_from_indexing(&[0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0], &hex, &tried);
+        assert_eq!((r[4], r[5]), (0.5, 0.5));
     }
 
     #[test]

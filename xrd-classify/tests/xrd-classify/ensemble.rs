@@ -10,7 +10,7 @@ use xrd_ae::{History, Network};
 use xrd_classify::{Classifier, ClassifierConfig, LossSchedule, PatternSource, Progress, evaluate};
 use xrd_io::Grid;
 
-use super::classify::{assert_pinned, params, source, test_set, weights_checksum};
+use super::classify::{assert_pinned, networks_only, params, source, test_set, weights_checksum};
 use super::synthetic::{tiny, tiny_params};
 use xrd_testdata::fnv;
 
@@ -143,7 +143,7 @@ fn ensemble_lockstep_members_learn_differ_and_report_in_turn() {
         model.history()[2].validation_accuracy.last().copied()
     );
     let (x, truth) = test_set();
-    let e = evaluate(&model.predict(&x).unwrap(), &truth).unwrap();
+    let e = evaluate(&networks_only(&model).predict(&x).unwrap(), &truth).unwrap();
     assert!(e.space_group_top1 > 0.9 && e.crystal_system > 0.9, "{e:?}");
 }
 

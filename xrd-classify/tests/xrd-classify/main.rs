@@ -8,6 +8,7 @@
 
 mod classify;
 mod ensemble;
+mod indexing;
 mod persist;
 mod shipped;
 mod synthetic;

@@ -7,7 +7,9 @@ use xrd_classify::{
     Classifier, CrystalSystem, Error, LossSchedule, Progress, evaluate, system_probabilities,
 };
 
-use super::classify::{assert_pinned, params, rewritten, source, test_set, weights_checksum};
+use super::classify::{
+    assert_pinned, networks_only, params, rewritten, source, test_set, weights_checksum,
+};
 use xrd_testdata::fnv;
 
 /// Checksums of the space-group networks' weights and of the probabilities on the test set.
@@ -99,7 +101,7 @@ fn sysnet_learns_the_systems_and_reports_progress() {
     assert!(h.train[3] < h.train[0], "{h:?}");
     assert_eq!(h.validation_accuracy.len(), 4);
     let (x, truth) = test_set();
-    let e = evaluate(&model.predict(&x).unwrap(), &truth).unwrap();
+    let e = evaluate(&networks_only(&model).predict(&x).unwrap(), &truth).unwrap();
     assert!(e.crystal_system > 0.9 && e.space_group_top1 > 0.9, "{e:?}");
 }
 
@@ -138,7 +140,7 @@ fn sysnet_space_groups_are_rescaled_to_the_system_probabilities() {
     for i in 0..x.nrows() {
         assert_eq!(q0.row(i).to_vec(), system_probabilities(p0.row(i)));
     }
-    let preds = model.predict(&x).unwrap();
+    let preds = networks_only(&model).predict(&x).unwrap();
     for i in 0..x.nrows() {
         let sums = system_probabilities(p.row(i));
         for s in 0..7 {

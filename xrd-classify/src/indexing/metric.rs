@@ -1,0 +1,469 @@
+//! The lattice metrics an indexing tries: how Q = 1/d² of a reflection hkl follows from a few
+//! reciprocal-metric parameters, which reflection fits an observed Q best, how many distinct
+//! lines a cell has below a Q, and the direct cell of a parameter vector.
+
+use serde::{Deserialize, Serialize};
+
+use crate::CrystalSystem;
+
+/// A lattice metric: the form of Q(hkl) = 1/d² that a crystal system's cell allows.
+///
+/// | metric | Q(hkl) | parameters |
+/// | --- | --- | --- |
+/// | cubic | A (h² + k² + l²) | A = 1/a² |
+/// | hexagonal | A (h² + hk + k²) + C l² | A = 4/(3a²), C = 1/c² |
+/// | tetragonal | A (h² + k²) + C l² | A = 1/a², C = 1/c² |
+/// | orthorhombic | A h² + B k² + C l² | 1/a², 1/b², 1/c² |
+/// | monoclinic (b unique) | A h² + B k² + C l² + E hl | a*², b*², c*², 2a*c* cos β* |
+///
+/// The hexagonal metric is that of trigonal crystals as well (a rhombohedral lattice indexed on
+/// hexagonal axes): powder line positions cannot tell the two systems apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Metric {
+    /// One parameter.
+    Cubic,
+    /// Two parameters; trigonal and hexagonal crystals.
+    Hexagonal,
+    /// Two parameters.
+    Tetragonal,
+    /// Three parameters.
+    Orthorhombic,
+    /// Four parameters, b the unique axis.
+    Monoclinic,
+}
+
+/// Largest number of parameters of a metric.
+pub(crate) const MAX_PARAMS: usize = 4;
+
+impl Metric {
+    /// From the highest symmetry down: the order in which an indexing prefers them.
+    pub const ALL: [Metric; 5] = [
+        Metric::Cubic,
+        Metric::Hexagonal,
+        Metric::Tetragonal,
+        Metric::Orthorhombic,
+        Metric::Monoclinic,
+    ];
+
+    /// Number of reciprocal-metric parameters.
+    pub fn parameters(self) -> usize {
+        match self {
+            Metric::Cubic => 1,
+            Metric::Hexagonal | Metric::Tetragonal => 2,
+            Metric::Orthorhombic => 3,
+            Metric::Monoclinic => 4,
+        }
+    }
+
+    /// The crystal systems whose cells have this metric (hexagonal: trigonal and hexagonal).
+    pub fn systems(self) -> &'static [CrystalSystem] {
+        match self {
+            Metric::Cubic => &[CrystalSystem::Cubic],
+            Metric::Hexagonal => &[CrystalSystem::Trigonal, CrystalSystem::Hexagonal],
+            Metric::Tetragonal => &[CrystalSystem::Tetragonal],
+            Metric::Orthorhombic => &[CrystalSystem::Orthorhombic],
+            Metric::Monoclinic => &[CrystalSystem::Monoclinic],
+        }
+    }
+
+    /// The design row of hkl: Q(hkl) = row · parameters.
+    pub(crate) fn row(self, h: i32, k: i32, l: i32) -> [f64; MAX_PARAMS] {
+        let (h, k, l) = (f64::from(h), f64::from(k), f64::from(l));
+        match self {
+            Metric::Cubic => [h * h + k * k + l * l, 0.0, 0.0, 0.0],
+            Metric::Hexagonal => [h * h + h * k + k * k, l * l, 0.0, 0.0],
+            Metric::Tetragonal => [h * h + k * k, l * l, 0.0, 0.0],
+            Metric::Orthorhombic => [h * h, k * k, l * l, 0.0],
+            Metric::Monoclinic => [h * h, k * k, l * l, h * l],
+        }
+    }
+
+    /// The distinct design rows of the reflections with indices up to `max` in size: the
+    /// assignments an indexing tries for its first lines.
+    pub(crate) fn base_rows(self, max: i32) -> Vec<[f64; MAX_PARAMS]> {
+        let mut rows: Vec<[f64; MAX_PARAMS]> = Vec::new();
+        for h in 0..=max {
+            for k in 0..=max {
+                for l in -max..=max {
+                    if (h, k, l) == (0, 0, 0) || (l < 0 && self != Metric::Monoclinic) {
+                        continue;
+                    }
+                    let r = self.row(h, k, l);
+                    if !rows.contains(&r) {
+                        rows.push(r);
+                    }
+                }
+            }
+        }
+        rows
+    }
+
+    /// Whether `p` is a valid parameter vector: a positive-definite metric whose direct cell
+    /// edges are at most `max_edge` ångström.
+    pub(crate) fn admissible(self, p: &[f64], max_edge: f64) -> bool {
+        if p.iter().any(|v| !v.is_finite()) {
+            return false;
+        }
+        let n = self.parameters();
+        let positive = p.iter().take(n.min(3)).all(|&v| v > 0.0);
+        if !positive {
+            return false;
+        }
+        if self == Metric::Monoclinic && p[0] * p[2] - 0.25 * p[3] * p[3] <= 0.0 {
+            return false;
+        }
+        let c = self.cell(p);
+        c.a <= max_edge && c.b <= max_edge && c.c <= max_edge
+    }
+
+    /// The best reflection for an observed `q` under parameters `p`: (|Q − Q(hkl)|, design row).
+    /// None only for a metric without reflections below `q` + 1 (never for admissible `p`).
+    pub(crate) fn nearest(self, p: &[f64], q: f64) -> Option<(f64, [f64; MAX_PARAMS])> {
+        let mut best: Option<(f64, [f64; MAX_PARAMS])> = None;
+        let mut consider = |h: i32, k: i32, l: i32| {
+            if (h, k, l) == (0, 0, 0) {
+                return;
+            }
+            let r = self.row(h, k, l);
+            let e = (q - dot(&r, p)).abs();
+            if best.is_none_or(|(b, _)| e < b) {
+                best = Some((e, r));
+            }
+        };
+        // Indices are bounded by the reflection's Q: Q ≥ (index)² × (the smallest Q of that
+        // index direction), with a margin of one for the rounding below.
+        match self {
+            Metric::Cubic => {
+                let m = q / p[0];
+                let n0 = m.floor().max(0.0) as i32;
+                for n in (n0 - 2).max(1)..=n0 + 3 {
+                    if let Some((h, k, l)) = three_squares(n) {
+                        consider(h, k, l);
+                    }
+                }
+            }
+            Metric::Hexagonal | Metric::Tetragonal => {
+                let (a, c) = (p[0], p[1]);
+                let lmax = (q / c).sqrt() as i32 + 1;
+                let hmax = (q / a).sqrt() as i32 + 1;
+                for l in 0..=lmax {
+                    let r = (q - c * f64::from(l * l)) / a;
+                    for h in 0..=hmax {
+                        let hf = f64::from(h);
+                        // k from k² (+ hk) + h² = r.
+                        let kf = if self == Metric::Tetragonal {
+                            (r - hf * hf).max(0.0).sqrt()
+                        } else {
+                            0.5 * ((4.0 * r - 3.0 * hf * hf).max(0.0).sqrt() - hf)
+                        };
+                        let k0 = kf.floor().max(0.0) as i32;
+                        consider(h, k0, l);
+                        consider(h, k0 + 1, l);
+                    }
+                }
+            }
+            Metric::Orthorhombic => {
+                let (a, b, c) = (p[0], p[1], p[2]);
+                let hmax = (q / a).sqrt() as i32 + 1;
+                let lmax = (q / c).sqrt() as i32 + 1;
+                for h in 0..=hmax {
+                    for l in 0..=lmax {
+                        let r = q - a * f64::from(h * h) - c * f64::from(l * l);
+                        let k0 = (r.max(0.0) / b).sqrt().floor() as i32;
+                        consider(h, k0, l);
+                        consider(h, k0 + 1, l);
+                    }
+                }
+            }
+            Metric::Monoclinic => {
+                let (a, b, c, e) = (p[0], p[1], p[2], p[3]);
+                let det = a * c - 0.25 * e * e;
+                // The smallest A h² + C l² + E hl over l for fixed h is h² det / C (and over h
+                // for fixed l, l² det / A).
+                let hmax = (q * c / det).sqrt() as i32 + 1;
+                let lmax = (q * a / det).sqrt() as i32 + 1;
+                for h in 0..=hmax {
+                    let lmin = if h == 0 { 0 } else { -lmax };
+                    for l in lmin..=lmax {
+                        let (hf, lf) = (f64::from(h), f64::from(l));
+                        let r = q - a * hf * hf - c * lf * lf - e * hf * lf;
+                        let k0 = (r.max(0.0) / b).sqrt().floor() as i32;
+                        consider(h, k0, l);
+                        consider(h, k0 + 1, l);
+                    }
+                }
+            }
+        }
+        best
+    }
+
+    /// The distinct Q values of the cell `p` up to `q_max` (values closer than a relative 1e-9
+    /// count once): de Wolff's N of calculated lines.
+    pub(crate) fn lines_below(self, p: &[f64], q_max: f64) -> usize {
+        let mut qs = Vec::new();
+        let mut push = |h: i32, k: i32, l: i32| {
+            if (h, k, l) != (0, 0, 0) {
+                let q = dot(&self.row(h, k, l), p);
+                if q <= q_max {
+                    qs.push(q);
+                }
+            }
+        };
+        match self {
+            Metric::Cubic => {
+                let nmax = (q_max / p[0]).floor() as i32;
+                for n in 1..=nmax {
+                    if three_squares(n).is_some() {
+                        qs.push(p[0] * f64::from(n));
+                    }
+                }
+            }
+            Metric::Hexagonal | Metric::Tetragonal | Metric::Orthorhombic => {
+                let (hmax, kmax, lmax) = self.index_bounds(p, q_max);
+                for h in 0..=hmax {
+                    for k in 0..=kmax {
+                        for l in 0..=lmax {
+                            push(h, k, l);
+                        }
+                    }
+                }
+            }
+            Metric::Monoclinic => {
+                let (hmax, kmax, lmax) = self.index_bounds(p, q_max);
+                for h in 0..=hmax {
+                    for k in 0..=kmax {
+                        let lmin = if h == 0 { 0 } else { -lmax };
+                        for l in lmin..=lmax {
+                            push(h, k, l);
+                        }
+                    }
+                }
+            }
+        }
+        qs.sort_by(f64::total_cmp);
+        qs.dedup_by(|b, a| (*b - *a).abs() <= 1e-9 * *a);
+        qs.len()
+    }
+
+    fn index_bounds(self, p: &[f64], q_max: f64) -> (i32, i32, i32) {
+        let bound = |x: f64| (q_max / x).sqrt() as i32 + 1;
+        match self {
+            Metric::Cubic => {
+                let m = bound(p[0]);
+                (m, m, m)
+            }
+            // h² + hk + k² ≥ 3/4 max(h, k)² for h, k ≥ 0 (in fact ≥ max², kept loose).
+            Metric::Hexagonal | Metric::Tetragonal => (bound(p[0]), bound(p[0]), bound(p[1])),
+            Metric::Orthorhombic => (bound(p[0]), bound(p[1]), bound(p[2])),
+            Metric::Monoclinic => {
+                let det = p[0] * p[2] - 0.25 * p[3] * p[3];
+                (bound(det / p[2]), bound(p[1]), bound(det / p[0]))
+            }
+        }
+    }
+
+    /// The direct cell of the parameters `p`.
+    pub fn cell(self, p: &[f64]) -> Cell {
+        let inv = |x: f64| 1.0 / x.sqrt();
+        match self {
+            Metric::Cubic => Cell::right(inv(p[0]), inv(p[0]), inv(p[0]), 90.0, 90.0),
+            Metric::Tetragonal => Cell::right(inv(p[0]), inv(p[0]), inv(p[1]), 90.0, 90.0),
+            Metric::Hexagonal => {
+                let a = (4.0 / (3.0 * p[0])).sqrt();
+                Cell::right(a, a, inv(p[1]), 90.0, 120.0)
+            }
+            Metric::Orthorhombic => Cell::right(inv(p[0]), inv(p[1]), inv(p[2]), 90.0, 90.0),
+            Metric::Monoclinic => {
+                // a* = √A, c* = √C, cos β* = E / (2 a* c*); β = 180° − β*.
+                let (sa, sc) = (p[0].sqrt(), p[2].sqrt());
+                let cos_bs = (p[3] / (2.0 * sa * sc)).clamp(-1.0, 1.0);
+                let sin_bs = (1.0 - cos_bs * cos_bs).sqrt();
+                let beta = 180.0 - cos_bs.acos().to_degrees();
+                Cell::right(
+                    1.0 / (sa * sin_bs),
+                    inv(p[1]),
+                    1.0 / (sc * sin_bs),
+                    beta,
+                    90.0,
+                )
+            }
+        }
+    }
+}
+
+/// A direct unit cell (ångström, degrees).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    /// Edge a.
+    pub a: f64,
+    /// Edge b.
+    pub b: f64,
+    /// Edge c.
+    pub c: f64,
+    /// Angle between b and c.
+    pub alpha: f64,
+    /// Angle between a and c.
+    pub beta: f64,
+    /// Angle between a and b.
+    pub gamma: f64,
+}
+
+impl Cell {
+    fn right(a: f64, b: f64, c: f64, beta: f64, gamma: f64) -> Cell {
+        Cell {
+            a,
+            b,
+            c,
+            alpha: 90.0,
+            beta,
+            gamma,
+        }
+    }
+
+    /// The cell volume (Å³).
+    pub fn volume(&self) -> f64 {
+        let (ca, cb, cg) = (
+            self.alpha.to_radians().cos(),
+            self.beta.to_radians().cos(),
+            self.gamma.to_radians().cos(),
+        );
+        self.a
+            * self.b
+            * self.c
+            * (1.0 - ca * ca - cb * cb - cg * cg + 2.0 * ca * cb * cg)
+                .max(0.0)
+                .sqrt()
+    }
+}
+
+pub(crate) fn dot(r: &[f64; MAX_PARAMS], p: &[f64]) -> f64 {
+    r.iter().zip(p).map(|(a, b)| a * b).sum()
+}
+
+/// A decomposition n = h² + k² + l² (h ≥ k ≥ l ≥ 0), if there is one (there is unless
+/// n = 4ᵃ(8b + 7)).
+fn three_squares(n: i32) -> Option<(i32, i32, i32)> {
+    if n <= 0 {
+        return None;
+    }
+    let mut h = (f64::from(n).sqrt() as i32) + 1;
+    while h >= 0 {
+        let r = n - h * h;
+        if r >= 0 {
+            let mut k = (f64::from(r).sqrt() as i32) + 1;
+            while k >= 0 {
+                let s = r - k * k;
+                if s >= 0 {
+                    let l = f64::from(s).sqrt().round() as i32;
+                    if l * l == s && l <= k && k <= h {
+                        return Some((h, k, l));
+                    }
+                }
+                k -= 1;
+            }
+        }
+        h -= 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_squares_misses_exactly_the_forms_4a_8b_7() {
+        for n in 1..200 {
+            let mut m = n;
+            while m % 4 == 0 {
+                m /= 4;
+            }
+            let excluded = m % 8 == 7;
+            let d = three_squares(n);
+            assert_eq!(d.is_none(), excluded, "{n}");
+            if let Some((h, k, l)) = d {
+                assert_eq!(h * h + k * k + l * l, n);
+            }
+        }
+    }
+
+    /// Every metric's `nearest` against a naive search over all hkl in a box.
+    #[test]
+    fn nearest_matches_a_naive_search() {
+        let cases: [(Metric, &[f64]); 5] = [
+            (Metric::Cubic, &[0.013]),
+            (Metric::Hexagonal, &[0.021, 0.0093]),
+            (Metric::Tetragonal, &[0.017, 0.0061]),
+            (Metric::Orthorhombic, &[0.011, 0.019, 0.0072]),
+            (Metric::Monoclinic, &[0.012, 0.02, 0.0081, -0.006]),
+        ];
+        for (m, p) in cases {
+            for i in 0..200 {
+                let q = 0.005 + 0.0023 * f64::from(i);
+                let mut naive = f64::INFINITY;
+                for h in -15..=15 {
+                    for k in -15..=15 {
+                        for l in -15..=15 {
+                            if (h, k, l) != (0, 0, 0) {
+                                naive = naive.min((q - dot(&m.row(h, k, l), p)).abs());
+                            }
+                        }
+                    }
+                }
+                let (e, r) = m.nearest(p, q).unwrap();
+                assert!((e - naive).abs() <= 1e-12, "{m:?} q {q}: {e} vs {naive}");
+                assert!(((q - dot(&r, p)).abs() - e).abs() <= 1e-15);
+            }
+        }
+    }
+
+    /// `lines_below` against distinct values of a naive enumeration.
+    #[test]
+    fn line_count_matches_a_naive_enumeration() {
+        let cases: [(Metric, &[f64]); 5] = [
+            (Metric::Cubic, &[0.013]),
+            (Metric::Hexagonal, &[0.021, 0.0093]),
+            (Metric::Tetragonal, &[0.017, 0.0061]),
+            (Metric::Orthorhombic, &[0.011, 0.019, 0.0072]),
+            (Metric::Monoclinic, &[0.012, 0.02, 0.0081, -0.006]),
+        ];
+        for (m, p) in cases {
+            let q_max = 0.3;
+            let mut qs = Vec::new();
+            for h in -15i32..=15 {
+                for k in -15i32..=15 {
+                    for l in -15i32..=15 {
+                        let q = dot(&m.row(h, k, l), p);
+                        if (h, k, l) != (0, 0, 0) && q <= q_max {
+                            qs.push(q);
+                        }
+                    }
+                }
+            }
+            qs.sort_by(f64::total_cmp);
+            qs.dedup_by(|b, a| (*b - *a).abs() <= 1e-9 * *a);
+            assert_eq!(m.lines_below(p, q_max), qs.len(), "{m:?}");
+        }
+    }
+
+    #[test]
+    fn cells_of_known_metrics() {
+        let c = Metric::Hexagonal.cell(&[4.0 / (3.0 * 9.0), 1.0 / 25.0]);
+        assert!((c.a - 3.0).abs() < 1e-12 && (c.c - 5.0).abs() < 1e-12 && c.gamma == 120.0);
+        // Monoclinic a = 5, b = 6, c = 7, β = 100°.
+        let (a, b, c, beta) = (5.0f64, 6.0f64, 7.0f64, 100.0f64.to_radians());
+        let s2 = beta.sin().powi(2);
+        let p = [
+            1.0 / (a * a * s2),
+            1.0 / (b * b),
+            1.0 / (c * c * s2),
+            -2.0 * beta.cos() / (a * c * s2),
+        ];
+        let m = Metric::Monoclinic.cell(&p);
+        assert!((m.a - 5.0).abs() < 1e-9 && (m.b - 6.0).abs() < 1e-9 && (m.c - 7.0).abs() < 1e-9);
+        assert!((m.beta - 100.0).abs() < 1e-9, "{}", m.beta);
+        assert!((m.volume() - a * b * c * beta.sin()).abs() < 1e-9);
+    }
+}

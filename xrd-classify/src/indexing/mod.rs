@@ -1,0 +1,977 @@
+//! Powder indexing: the lattice metric, cell and zero shift that explain the positions of a
+//! measured pattern's first lines, tried from cubic down, with de Wolff's figure of merit.
+//!
+//! A crystal system shows in a powder pattern through its metric: the line positions of a cubic
+//! crystal are A·N for integers N, of a tetragonal one A(h² + k²) + C l², and so on. A network
+//! trained on random synthetic crystals learns this poorly (see the README); an indexing applies
+//! it directly. For each metric of p parameters, every choice of p of the first
+//! [`trial_lines`](IndexingParams::trial_lines) lines, assigned every choice of small Miller
+//! indices, gives a trial cell; a trial that explains most lines within 2.5 times the tolerance is
+//! refined by least squares together with a zero shift, and scored by the share of the lines it
+//! indexes (each line weighted by the square root of its height, so that a weak impurity or
+//! noise line costs less than a strong one) and by de Wolff's (1968) figure of merit M = Q_N / (2 ε̄ N_calc) (Q_N the last line's
+//! Q = 1/d², ε̄ the mean |ΔQ| of the indexed lines, N_calc the distinct calculated lines up to
+//! Q_N): a cell large enough to index anything has many calculated lines and a small M. The
+//! accepted metric is the most symmetric one whose best cell indexes at least
+//! [`min_indexed`](IndexingParams::min_indexed) of the lines' weight with M at least
+//! [`min_merit`](IndexingParams::min_merit), from at least
+//! [`lines_per_unknown`](IndexingParams::lines_per_unknown) lines per unknown (cell parameters
+//! and zero shift): a few lines fit any cell of few parameters.
+//!
+//! ```
+//! use xrd_classify::indexing::{index_lines, IndexingParams, Line, Metric};
+//! // Lines of a cubic F cell, a = 5.431 Å (silicon), Cu Kα1, with a zero shift of 0.05°.
+//! let a = 5.431f64;
+//! let lines: Vec<Line> = [3, 8, 11, 16, 19, 24, 27, 32, 35, 40]
+//!     .iter()
+//!     .map(|&n| Line {
+//!         two_theta: 2.0 * (1.5406 * (n as f64).sqrt() / (2.0 * a)).asin().to_degrees() + 0.05,
+//!         height: 1.0,
+//!     })
+//!     .collect();
+//! let indexing = index_lines(&lines, 1.5406, &IndexingParams::default())?;
+//! let best = indexing.accepted().unwrap();
+//! assert_eq!(best.metric, Metric::Cubic);
+//! assert!((best.cell.a - a).abs() < 1e-3 && (best.zero_shift - 0.05).abs() < 1e-3);
+//! # Ok::<(), xrd_classify::Error>(())
+//! ```
+
+mod lines;
+mod metric;
+
+use ndarray::ArrayView1;
+use serde::{Deserialize, Serialize};
+use xrd_io::{Grid, Wavelength};
+
+pub use lines::Line;
+pub use metric::{Cell, Metric};
+
+use metric::MAX_PARAMS;
+
+use crate::{Error, Result};
+
+/// Indexing thresholds and search limits (builder; defaults on each setter).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IndexingParams {
+    tolerance: f64,
+    lines: usize,
+    trial_lines: usize,
+    min_indexed: f64,
+    min_merit: f64,
+    lines_per_unknown: f64,
+    max_edge: f64,
+    max_zero_shift: f64,
+    relative_height: f64,
+    noise_multiple: f64,
+    min_separation: f64,
+    metrics: Vec<Metric>,
+}
+
+impl Default for IndexingParams {
+    fn default() -> Self {
+        IndexingParams {
+            tolerance: 0.04,
+            lines: 20,
+            trial_lines: 6,
+            min_indexed: 0.9,
+            min_merit: 20.0,
+            lines_per_unknown: 3.0,
+            max_edge: 25.0,
+            max_zero_shift: 0.3,
+            relative_height: 0.01,
+            noise_multiple: 5.0,
+            min_separation: 0.08,
+            metrics: vec![
+                Metric::Cubic,
+                Metric::Hexagonal,
+                Metric::Tetragonal,
+                Metric::Orthorhombic,
+            ],
+        }
+    }
+}
+
+xrd_io::param_guard!(Error => IndexingParams);
+
+impl IndexingParams {
+    /// Largest difference (degrees 2θ) between an observed line and its reflection for the
+    /// line to count as indexed. Default 0.04°: a few steps of a 0.01° scan.
+    pub fn tolerance(mut self, degrees: f64) -> Self {
+        self.tolerance = degrees;
+        self
+    }
+
+    /// How many of the first lines (by angle) are indexed. Default 20 (de Wolff's M₂₀).
+    pub fn lines(mut self, n: usize) -> Self {
+        self.lines = n;
+        self
+    }
+
+    /// Among how many of the first lines the trial cells' lines are chosen. Default 6.
+    pub fn trial_lines(mut self, n: usize) -> Self {
+        self.trial_lines = n;
+        self
+    }
+
+    /// Smallest share of the lines' weight (√height) a cell must index to be accepted, in
+    /// (0, 1]. Default 0.9: measured patterns hold impurity and noise lines.
+    pub fn min_indexed(mut self, fraction: f64) -> Self {
+        self.min_indexed = fraction;
+        self
+    }
+
+    /// Smallest de Wolff figure of merit of an accepted cell, > 0. Default 20 (de Wolff's rule of
+    /// thumb is M₂₀ ≥ 10 for a cell that is seldom wrong; measured lines with impurities need
+    /// more).
+    pub fn min_merit(mut self, merit: f64) -> Self {
+        self.min_merit = merit;
+        self
+    }
+
+    /// Smallest number of lines per unknown (cell parameters plus the zero shift) for a cell
+    /// to be accepted, ≥ 1. Default 3: a cubic cell needs 6 lines, a tetragonal or hexagonal
+    /// one 9, an orthorhombic one 12.
+    pub fn lines_per_unknown(mut self, lines: f64) -> Self {
+        self.lines_per_unknown = lines;
+        self
+    }
+
+    /// Longest cell edge tried, ångström. Default 25 Å.
+    pub fn max_edge(mut self, angstrom: f64) -> Self {
+        self.max_edge = angstrom;
+        self
+    }
+
+    /// Largest zero shift refined, degrees 2θ (beyond it the shift is fixed at its last value).
+    /// Default 0.3°.
+    pub fn max_zero_shift(mut self, degrees: f64) -> Self {
+        self.max_zero_shift = degrees;
+        self
+    }
+
+    /// Smallest line height as a fraction of the highest, in [0, 1). Default 0.01.
+    pub fn relative_height(mut self, fraction: f64) -> Self {
+        self.relative_height = fraction;
+        self
+    }
+
+    /// Smallest line height in standard deviations of the pattern's noise, ≥ 0. Default 5.
+    pub fn noise_multiple(mut self, multiple: f64) -> Self {
+        self.noise_multiple = multiple;
+        self
+    }
+
+    /// Smallest distance between two lines, degrees 2θ (of two closer maxima the higher is kept),
+    /// ≥ 0. Default 0.08°.
+    pub fn min_separation(mut self, degrees: f64) -> Self {
+        self.min_separation = degrees;
+        self
+    }
+
+    /// The metrics tried (any order; they are tried from the most symmetric down), at least one.
+    /// Default cubic, hexagonal, tetragonal and orthorhombic: a monoclinic search (four
+    /// parameters) costs far more and accepts wrong cells far more often.
+    pub fn metrics(mut self, metrics: &[Metric]) -> Self {
+        self.metrics = metrics.to_vec();
+        self
+    }
+
+    /// The tolerance set by [`IndexingParams::tolerance`].
+    pub fn get_tolerance(&self) -> f64 {
+        self.tolerance
+    }
+
+    /// The count set by [`IndexingParams::lines`].
+    pub fn get_lines(&self) -> usize {
+        self.lines
+    }
+
+    /// The count set by [`IndexingParams::trial_lines`].
+    pub fn get_trial_lines(&self) -> usize {
+        self.trial_lines
+    }
+
+    /// The fraction set by [`IndexingParams::min_indexed`].
+    pub fn get_min_indexed(&self) -> f64 {
+        self.min_indexed
+    }
+
+    /// The merit set by [`IndexingParams::min_merit`].
+    pub fn get_min_merit(&self) -> f64 {
+        self.min_merit
+    }
+
+    /// The count set by [`IndexingParams::lines_per_unknown`].
+    pub fn get_lines_per_unknown(&self) -> f64 {
+        self.lines_per_unknown
+    }
+
+    /// The edge set by [`IndexingParams::max_edge`].
+    pub fn get_max_edge(&self) -> f64 {
+        self.max_edge
+    }
+
+    /// The shift set by [`IndexingParams::max_zero_shift`].
+    pub fn get_max_zero_shift(&self) -> f64 {
+        self.max_zero_shift
+    }
+
+    /// The fraction set by [`IndexingParams::relative_height`].
+    pub fn get_relative_height(&self) -> f64 {
+        self.relative_height
+    }
+
+    /// The multiple set by [`IndexingParams::noise_multiple`].
+    pub fn get_noise_multiple(&self) -> f64 {
+        self.noise_multiple
+    }
+
+    /// The distance set by [`IndexingParams::min_separation`].
+    pub fn get_min_separation(&self) -> f64 {
+        self.min_separation
+    }
+
+    /// The metrics set by [`IndexingParams::metrics`].
+    pub fn get_metrics(&self) -> &[Metric] {
+        &self.metrics
+    }
+
+    /// Validates every value.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the setter of the first invalid value.
+    pub fn check(&self) -> Result<()> {
+        let positive = |name, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(Error::param(name, format!("{v} is not a finite value > 0")))
+            }
+        };
+        positive("tolerance", self.tolerance)?;
+        positive("min_merit", self.min_merit)?;
+        positive("max_edge", self.max_edge)?;
+        if !(self.lines_per_unknown.is_finite() && self.lines_per_unknown >= 1.0) {
+            return Err(Error::param(
+                "lines_per_unknown",
+                format!("{} is not a finite value ≥ 1", self.lines_per_unknown),
+            ));
+        }
+        for (name, v) in [
+            ("max_zero_shift", self.max_zero_shift),
+            ("noise_multiple", self.noise_multiple),
+            ("min_separation", self.min_separation),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(Error::param(name, format!("{v} is not a finite value ≥ 0")));
+            }
+        }
+        if !(self.min_indexed > 0.0 && self.min_indexed <= 1.0) {
+            return Err(Error::param(
+                "min_indexed",
+                format!("{} is not a fraction in (0, 1]", self.min_indexed),
+            ));
+        }
+        if !(0.0..1.0).contains(&self.relative_height) {
+            return Err(Error::param(
+                "relative_height",
+                format!("{} is not a fraction in [0, 1)", self.relative_height),
+            ));
+        }
+        // A cell of p parameters plus a zero shift needs more lines than unknowns to be tested.
+        if self.lines < MAX_PARAMS + 2 || self.lines > 100 {
+            return Err(Error::param(
+                "lines",
+                format!("{} is not in {}–100", self.lines, MAX_PARAMS + 2),
+            ));
+        }
+        if self.trial_lines < MAX_PARAMS || self.trial_lines > self.lines.min(10) {
+            return Err(Error::param(
+                "trial_lines",
+                format!(
+                    "{} is not in {MAX_PARAMS}–{} (at most `lines` and 10)",
+                    self.trial_lines,
+                    self.lines.min(10)
+                ),
+            ));
+        }
+        if self.metrics.is_empty() {
+            return Err(Error::param("metrics", "no metric to try"));
+        }
+        Ok(())
+    }
+}
+
+/// The best cell of one metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Solution {
+    /// Its metric.
+    pub metric: Metric,
+    /// The reciprocal-metric parameters (Å⁻², see [`Metric`]).
+    pub parameters: Vec<f64>,
+    /// The direct cell.
+    pub cell: Cell,
+    /// The refined zero shift, degrees 2θ (observed = true + shift).
+    pub zero_shift: f64,
+    /// How many of the lines it indexes within the tolerance.
+    pub indexed: usize,
+    /// The share of the lines' weight (√height) it indexes.
+    pub indexed_weight: f64,
+    /// How many lines were indexed against.
+    pub lines: usize,
+    /// De Wolff's figure of merit M_N (N = `lines`).
+    pub merit: f64,
+}
+
+impl Solution {
+    /// The fraction of the lines indexed (unweighted).
+    pub fn indexed_fraction(&self) -> f64 {
+        self.indexed as f64 / self.lines.max(1) as f64
+    }
+
+    fn meets(&self, params: &IndexingParams) -> bool {
+        let unknowns = (self.metric.parameters() + 1) as f64;
+        self.indexed_weight >= params.min_indexed
+            && self.merit >= params.min_merit
+            && self.lines as f64 >= params.lines_per_unknown * unknowns
+    }
+}
+
+/// The outcome of indexing one pattern.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Indexing {
+    /// The observed lines indexed against: the first [`lines`](IndexingParams::lines) of the
+    /// pattern, by angle.
+    pub lines: Vec<Line>,
+    /// The best cell of each metric tried that found one, most symmetric first.
+    pub solutions: Vec<Solution>,
+    /// Index into `solutions` of the accepted cell: the most symmetric that meets the
+    /// thresholds.
+    pub accepted: Option<usize>,
+}
+
+impl Indexing {
+    /// The accepted cell, if any.
+    pub fn accepted(&self) -> Option<&Solution> {
+        self.accepted.and_then(|i| self.solutions.get(i))
+    }
+
+    /// The best cell found for `metric`, accepted or not.
+    pub fn solution(&self, metric: Metric) -> Option<&Solution> {
+        self.solutions.iter().find(|s| s.metric == metric)
+    }
+}
+
+/// Indexes the lines of a pattern `y` on `grid` measured with `wavelength` (its Kα1 line is
+/// used; a doublet's Kα2 partners are left out of the lines).
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for bad `params`; [`Error::ShapeMismatch`] when `y` is not on
+/// `grid`; [`Error::NonFinite`].
+pub fn index_pattern(
+    y: ArrayView1<'_, f32>,
+    grid: &Grid,
+    wavelength: Wavelength,
+    params: &IndexingParams,
+) -> Result<Indexing> {
+    params.check()?;
+    let lines = lines::observed_lines(y, grid, wavelength, params)?;
+    index_lines(&lines, wavelength.angstrom(), params)
+}
+
+/// Indexes `lines` (any order; the first [`lines`](IndexingParams::lines) by angle are used)
+/// measured at `wavelength` ångström. Fewer lines than a metric has unknowns plus two give no
+/// cell of that metric.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for bad `params`, a wavelength that is not finite and positive,
+/// a line outside (0°, 180°) or a height that is not finite and positive.
+pub fn index_lines(lines: &[Line], wavelength: f64, params: &IndexingParams) -> Result<Indexing> {
+    params.check()?;
+    if !(wavelength.is_finite() && wavelength > 0.0) {
+        return Err(Error::param(
+            "wavelength",
+            format!("{wavelength} Å is not finite and > 0"),
+        ));
+    }
+    if let Some(l) = lines.iter().find(|l| {
+        !(l.two_theta.is_finite()
+            && l.two_theta > 0.0
+            && l.two_theta < 180.0
+            && l.height.is_finite()
+            && l.height > 0.0)
+    }) {
+        return Err(Error::param(
+            "lines",
+            format!(
+                "line at {}° of height {} is not in (0°, 180°) with a height > 0",
+                l.two_theta, l.height
+            ),
+        ));
+    }
+    let mut t = lines.to_vec();
+    t.sort_by(|a, b| a.two_theta.total_cmp(&b.two_theta));
+    t.truncate(params.lines);
+    let two_theta: Vec<f64> = t.iter().map(|l| l.two_theta).collect();
+    let top = t.iter().map(|l| l.height).fold(0.0, f64::max);
+    let weight: Vec<f64> = t.iter().map(|l| (l.height / top).sqrt()).collect();
+    let lines = Lines {
+        two_theta: &two_theta,
+        weight: &weight,
+        total: weight.iter().sum(),
+        wavelength,
+        tolerance: params.tolerance,
+    };
+    let mut solutions = Vec::new();
+    for metric in Metric::ALL {
+        if params.metrics.contains(&metric)
+            && let Some(s) = search(metric, &lines, params)
+        {
+            solutions.push(s);
+        }
+    }
+    let accepted = solutions.iter().position(|s| s.meets(params));
+    Ok(Indexing {
+        lines: t,
+        solutions,
+        accepted,
+    })
+}
+
+/// The lines in Q with what converts 2θ errors into Q errors.
+struct Lines<'a> {
+    two_theta: &'a [f64],
+    /// √(height / highest).
+    weight: &'a [f64],
+    total: f64,
+    wavelength: f64,
+    tolerance: f64,
+}
+
+impl Lines<'_> {
+    fn len(&self) -> usize {
+        self.two_theta.len()
+    }
+
+    /// Q = 1/d² of line `i` after removing the zero shift.
+    fn q(&self, i: usize, zero: f64) -> f64 {
+        let s = (0.5 * (self.two_theta[i] - zero)).to_radians().sin();
+        (2.0 * s / self.wavelength).powi(2)
+    }
+
+    /// dQ / d(2θ) at line `i`, per degree.
+    fn slope(&self, i: usize, zero: f64) -> f64 {
+        let t = (self.two_theta[i] - zero).to_radians();
+        (2.0 / self.wavelength).powi(2) * t.sin() * 0.5 * 1f64.to_radians()
+    }
+}
+
+/// Largest Miller index of the trial assignments per metric: the first lines of a cell of few
+/// parameters have small indices; more parameters multiply the trials by the rows' count.
+fn trial_index(metric: Metric) -> i32 {
+    match metric {
+        Metric::Cubic => 4,
+        Metric::Hexagonal | Metric::Tetragonal => 3,
+        Metric::Orthorhombic => 2,
+        Metric::Monoclinic => 1,
+    }
+}
+
+/// The best cell of `metric` for `lines`.
+fn search(metric: Metric, lines: &Lines<'_>, params: &IndexingParams) -> Option<Solution> {
+    let np = metric.parameters();
+    let n = lines.len();
+    if n < np + 2 {
+        return None;
+    }
+    // The weight a trial may miss and still be accepted.
+    let spare = (1.0 - params.min_indexed) * lines.total;
+    let trial = params.trial_lines.min(n);
+    let rows = metric.base_rows(trial_index(metric));
+    // The screen allows for an unrefined zero shift.
+    let screen_tol: Vec<f64> = (0..n)
+        .map(|i| 2.5 * lines.tolerance * lines.slope(i, 0.0))
+        .collect();
+    let q0: Vec<f64> = (0..n).map(|i| lines.q(i, 0.0)).collect();
+    let mut best: Option<Solution> = None;
+    let mut tried = std::collections::HashSet::new();
+    for_each_combination(trial, np, |chosen| {
+        for_each_tuple(rows.len(), np, |assign| {
+            let Some(mut p) = solve_trial(metric, chosen, assign, &rows, &q0) else {
+                return;
+            };
+            if metric == Metric::Orthorhombic {
+                // Axes in any order are one lattice: screen it once.
+                p.sort_by(f64::total_cmp);
+            }
+            if !metric.admissible(&p, params.max_edge) {
+                return;
+            }
+            // Trials of one lattice from other assignments or lines refine to the same cell.
+            let mut key = [0i64; MAX_PARAMS];
+            for (k, v) in key.iter_mut().zip(&p) {
+                *k = (v * 2e4).round() as i64;
+            }
+            if !tried.insert(key) {
+                return;
+            }
+            // A trial cell is exact only at its own lines: their errors (up to the screen's
+            // tolerance) scale its parameters by up to ρ, and so every Q it predicts.
+            let rho = chosen
+                .iter()
+                .map(|&j| screen_tol[j] / q0[j])
+                .fold(0.0, f64::max);
+            let mut missed = 0.0;
+            for i in 0..n {
+                let ok = metric
+                    .nearest(&p, q0[i])
+                    .is_some_and(|(e, _)| e <= screen_tol[i] + rho * q0[i]);
+                if !ok {
+                    missed += lines.weight[i];
+                    if missed > spare + 1e-12 {
+                        return;
+                    }
+                }
+            }
+            if let Some(s) = refine(metric, p, rho, lines, params)
+                && best.as_ref().is_none_or(|b| better(&s, b, params))
+            {
+                best = Some(s);
+            }
+        });
+    });
+    best
+}
+
+/// Whether `a` beats `b`: meeting the fraction first, then the figure of merit.
+fn better(a: &Solution, b: &Solution, params: &IndexingParams) -> bool {
+    let fa = a.indexed_weight >= params.min_indexed;
+    let fb = b.indexed_weight >= params.min_indexed;
+    match (fa, fb) {
+        (true, false) => true,
+        (false, true) => false,
+        (true, true) => a.merit > b.merit,
+        (false, false) => (a.indexed_weight, a.merit) > (b.indexed_weight, b.merit),
+    }
+}
+
+/// The parameters that put the `chosen` lines exactly on the `assign`ed rows.
+fn solve_trial(
+    metric: Metric,
+    chosen: &[usize],
+    assign: &[usize],
+    rows: &[[f64; MAX_PARAMS]],
+    q: &[f64],
+) -> Option<Vec<f64>> {
+    let np = metric.parameters();
+    let mut a = [[0.0; MAX_PARAMS + 1]; MAX_PARAMS];
+    for (r, (&line, &row)) in chosen.iter().zip(assign).enumerate() {
+        a[r][..np].copy_from_slice(&rows[row][..np]);
+        a[r][np] = q[line];
+    }
+    gauss_rows(&mut a[..np], np)
+}
+
+/// Solves the `n` × `n` system in the first `n` columns of `a` with right-hand side column `n`
+/// by Gaussian elimination with partial pivoting; None when singular.
+fn gauss_rows<const W: usize>(a: &mut [[f64; W]], n: usize) -> Option<Vec<f64>> {
+    // A pivot this much smaller than the matrix's largest entry counts as zero.
+    let norm = a[..n]
+        .iter()
+        .flat_map(|r| r[..n].iter())
+        .fold(0.0, |m: f64, v| m.max(v.abs()));
+    for c in 0..n {
+        let (piv, max) = (c..n)
+            .map(|r| (r, a[r][c].abs()))
+            .fold((c, 0.0), |m, x| if x.1 > m.1 { x } else { m });
+        if max <= 1e-12 * norm || max == 0.0 {
+            return None;
+        }
+        a.swap(c, piv);
+        let (top, rest) = a.split_at_mut(c + 1);
+        let pivot_row = &top[c];
+        for row in rest[..n - c - 1].iter_mut() {
+            let f = row[c] / pivot_row[c];
+            for (v, p) in row[c..=n].iter_mut().zip(&pivot_row[c..=n]) {
+                *v -= f * p;
+            }
+        }
+    }
+    let mut x = vec![0.0; n];
+    for c in (0..n).rev() {
+        let s: f64 = (c + 1..n).map(|k| a[c][k] * x[k]).sum();
+        x[c] = (a[c][n] - s) / a[c][c];
+    }
+    x.iter().all(|v| v.is_finite()).then_some(x)
+}
+
+/// Least-squares refinement of the cell `p` and a zero shift on the lines it indexes, then the
+/// cell's score. The trial `p` may be off by a relative `rho`: the first pass fits the lines within
+/// the screen's tolerance widened by that error, the second those within the screen's tolerance,
+/// the last two those within the tolerance itself.
+fn refine(
+    metric: Metric,
+    mut p: Vec<f64>,
+    rho: f64,
+    lines: &Lines<'_>,
+    params: &IndexingParams,
+) -> Option<Solution> {
+    let np = metric.parameters();
+    let n = lines.len();
+    let mut zero = 0.0;
+    for pass in 0..4 {
+        let widen = if pass < 2 { 2.5 } else { 1.0 };
+        let mut normal = [[0.0; MAX_PARAMS + 2]; MAX_PARAMS + 1];
+        let mut used = 0;
+        for i in 0..n {
+            let q = lines.q(i, zero);
+            let Some((e, row)) = metric.nearest(&p, q) else {
+                continue;
+            };
+            let slope = lines.slope(i, zero);
+            let tol = widen * params.tolerance * slope;
+            let extrapolated = if pass == 0 { rho * q } else { 0.0 };
+            if e > tol + extrapolated {
+                continue;
+            }
+            used += 1;
+            // Q(2θ − zero − δ) ≈ Q(2θ − zero) − slope δ = row · p: unknowns p and δ.
+            let mut x = [0.0; MAX_PARAMS + 1];
+            x[..np].copy_from_slice(&row[..np]);
+            x[np] = slope;
+            for r in 0..=np {
+                for c in 0..=np {
+                    normal[r][c] += x[r] * x[c];
+                }
+                normal[r][np + 1] += x[r] * q;
+            }
+        }
+        if used < np + 2 {
+            return None;
+        }
+        // Columns 0..=np of the normal equations are the unknowns, column np + 1 their
+        // right-hand side.
+        let with_zero = gauss_rows(&mut normal[..=np].to_vec(), np + 1);
+        match with_zero.filter(|x| (zero + x[np]).abs() <= params.max_zero_shift) {
+            Some(x) => {
+                p = x[..np].to_vec();
+                zero += x[np];
+            }
+            None => {
+                // Keep the zero; refine the cell alone.
+                let mut sys: Vec<[f64; MAX_PARAMS + 2]> = normal[..np]
+                    .iter()
+                    .map(|r| {
+                        let mut o = [0.0; MAX_PARAMS + 2];
+                        o[..np].copy_from_slice(&r[..np]);
+                        o[np] = r[np + 1];
+                        o
+                    })
+                    .collect();
+                p = gauss_rows(&mut sys, np)?;
+            }
+        }
+        if !metric.admissible(&p, params.max_edge) {
+            return None;
+        }
+    }
+    score(metric, p, zero, lines, params)
+}
+
+/// The indexed count and figure of merit of the cell `p` with `zero`.
+fn score(
+    metric: Metric,
+    p: Vec<f64>,
+    zero: f64,
+    lines: &Lines<'_>,
+    params: &IndexingParams,
+) -> Option<Solution> {
+    let n = lines.len();
+    let mut indexed = 0;
+    let mut weight = 0.0;
+    let mut sum = 0.0;
+    for i in 0..n {
+        let q = lines.q(i, zero);
+        let (e, _) = metric.nearest(&p, q)?;
+        if e <= params.tolerance * lines.slope(i, zero) {
+            indexed += 1;
+            weight += lines.weight[i];
+            sum += e;
+        }
+    }
+    let q_max = lines.q(n - 1, zero);
+    let calculated = metric.lines_below(&p, q_max).max(1);
+    // An exact fit (ε̄ = 0) has no finite merit; count it at a tenth of the tolerance.
+    let floor = 0.1 * params.tolerance * lines.slope(n - 1, zero) / n as f64;
+    let eps = if indexed > 0 {
+        (sum / indexed as f64).max(floor)
+    } else {
+        f64::INFINITY
+    };
+    let merit = q_max / (2.0 * eps * calculated as f64);
+    Some(Solution {
+        metric,
+        cell: metric.cell(&p),
+        parameters: p,
+        zero_shift: zero,
+        indexed,
+        indexed_weight: weight / lines.total,
+        lines: n,
+        merit,
+    })
+}
+
+/// Calls `f` with every increasing choice of `k` of `0..n`.
+fn for_each_combination(n: usize, k: usize, mut f: impl FnMut(&[usize])) {
+    if k > n {
+        return;
+    }
+    let mut idx: Vec<usize> = (0..k).collect();
+    loop {
+        f(&idx);
+        let Some(i) = (0..k).rev().find(|&i| idx[i] < n - k + i) else {
+            return;
+        };
+        idx[i] += 1;
+        for j in i + 1..k {
+            idx[j] = idx[j - 1] + 1;
+        }
+    }
+}
+
+/// Calls `f` with every `k`-tuple of `0..n` (with repetition).
+fn for_each_tuple(n: usize, k: usize, mut f: impl FnMut(&[usize])) {
+    if n == 0 {
+        return;
+    }
+    let mut idx = vec![0; k];
+    loop {
+        f(&idx);
+        let Some(i) = (0..k).rev().find(|&i| idx[i] + 1 < n) else {
+            return;
+        };
+        idx[i] += 1;
+        for v in idx.iter_mut().skip(i + 1) {
+            *v = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const LAMBDA: f64 = 1.5406;
+
+    /// The first `n` distinct lines of the cell `p` of `metric` (all reflections, heights
+    /// falling with angle), shifted by `zero` degrees.
+    fn lines_of(metric: Metric, p: &[f64], zero: f64, n: usize) -> Vec<Line> {
+        let mut q = Vec::new();
+        for h in 0..8 {
+            for k in 0..8 {
+                for l in -8..8 {
+                    if (h, k, l) != (0, 0, 0) {
+                        q.push(metric::dot(&metric.row(h, k, l), p));
+                    }
+                }
+            }
+        }
+        q.sort_by(f64::total_cmp);
+        q.dedup_by(|b, a| (*b - *a).abs() < 1e-6);
+        q.iter()
+            .filter(|&&q| q.sqrt() * LAMBDA / 2.0 < 0.99)
+            .take(n)
+            .enumerate()
+            .map(|(i, &q)| Line {
+                two_theta: 2.0 * (q.sqrt() * LAMBDA / 2.0).asin().to_degrees() + zero,
+                height: 1.0 / (1.0 + i as f64),
+            })
+            .collect()
+    }
+
+    fn check_found(metric: Metric, p: &[f64]) {
+        let mut lines = lines_of(metric, p, 0.03, 19);
+        // A weak impurity line between two of the cell's.
+        let t = 0.5 * (lines[6].two_theta + lines[7].two_theta);
+        lines.push(Line {
+            two_theta: t,
+            height: 0.01,
+        });
+        let ix = index_lines(&lines, LAMBDA, &IndexingParams::default()).unwrap();
+        let best = ix
+            .accepted()
+            .unwrap_or_else(|| panic!("{metric:?}: {ix:?}"));
+        assert_eq!(best.metric, metric, "{ix:?}");
+        let want = metric.cell(p);
+        let got = best.cell;
+        // The axes of an orthorhombic cell come in any order.
+        let mut w = [want.a, want.b, want.c];
+        let mut g = [got.a, got.b, got.c];
+        w.sort_by(f64::total_cmp);
+        g.sort_by(f64::total_cmp);
+        for (w, g) in w.iter().zip(&g) {
+            assert!((w - g).abs() < 1e-3, "{metric:?}: {got:?} vs {want:?}");
+        }
+        assert!((best.zero_shift - 0.03).abs() < 1e-3, "{}", best.zero_shift);
+        assert_eq!(best.indexed, 19);
+        assert!(best.merit >= 20.0);
+    }
+
+    #[test]
+    fn finds_the_cell_of_every_metric_it_tries() {
+        check_found(Metric::Cubic, &[1.0 / 4.05f64.powi(2)]);
+        check_found(
+            Metric::Tetragonal,
+            &[1.0 / 4.7f64.powi(2), 1.0 / 6.9f64.powi(2)],
+        );
+        check_found(
+            Metric::Hexagonal,
+            &[4.0 / (3.0 * 3.2f64.powi(2)), 1.0 / 5.2f64.powi(2)],
+        );
+        check_found(
+            Metric::Orthorhombic,
+            &[
+                1.0 / 5.1f64.powi(2),
+                1.0 / 7.3f64.powi(2),
+                1.0 / 9.7f64.powi(2),
+            ],
+        );
+    }
+
+    /// A small monoclinic cell, whose 20 lines spread over 2θ. (Not every monoclinic pattern is
+    /// so kind: the 20 lines of a 7.1 × 5.3 × 9.2 Å cell, β = 104°, all below 30°, are indexed
+    /// by an orthorhombic 18.7 × 10.2 × 5.3 Å cell with M₂₀ = 22; on the RRUFF patterns 17 of
+    /// 160 monoclinic minerals are taken for orthorhombic, see the README.)
+    #[test]
+    fn a_monoclinic_cell_is_not_taken_for_a_more_symmetric_one() {
+        let (a, b, c, beta) = (5.1f64, 4.3f64, 6.2f64, 108.0f64.to_radians());
+        let s2 = beta.sin().powi(2);
+        let p = [
+            1.0 / (a * a * s2),
+            1.0 / (b * b),
+            1.0 / (c * c * s2),
+            -2.0 * beta.cos() / (a * c * s2),
+        ];
+        let lines = lines_of(Metric::Monoclinic, &p, 0.0, 20);
+        let ix = index_lines(&lines, LAMBDA, &IndexingParams::default()).unwrap();
+        assert!(ix.accepted().is_none(), "{ix:?}");
+    }
+
+    #[test]
+    fn too_few_lines_are_not_enough() {
+        let p = [1.0 / 4.05f64.powi(2)];
+        // Cubic: 3 lines per unknown × 2 unknowns.
+        let ix = index_lines(
+            &lines_of(Metric::Cubic, &p, 0.0, 5),
+            LAMBDA,
+            &IndexingParams::default(),
+        )
+        .unwrap();
+        assert!(ix.accepted().is_none() && ix.solution(Metric::Cubic).is_some());
+        let ix = index_lines(
+            &lines_of(Metric::Cubic, &p, 0.0, 6),
+            LAMBDA,
+            &IndexingParams::default(),
+        )
+        .unwrap();
+        assert_eq!(ix.accepted().map(|s| s.metric), Some(Metric::Cubic));
+    }
+
+    #[test]
+    fn one_test_per_invalid_value() {
+        let d = IndexingParams::default;
+        assert!(d().check().is_ok());
+        let cases: Vec<(&str, IndexingParams)> = vec![
+            ("tolerance", d().tolerance(0.0)),
+            ("tolerance", d().tolerance(f64::NAN)),
+            ("lines", d().lines(5)),
+            ("lines", d().lines(101)),
+            ("trial_lines", d().trial_lines(3)),
+            ("trial_lines", d().trial_lines(11)),
+            ("trial_lines", d().lines(8).trial_lines(9)),
+            ("min_indexed", d().min_indexed(0.0)),
+            ("min_indexed", d().min_indexed(1.1)),
+            ("min_merit", d().min_merit(-1.0)),
+            ("lines_per_unknown", d().lines_per_unknown(0.5)),
+            ("lines_per_unknown", d().lines_per_unknown(f64::INFINITY)),
+            ("max_edge", d().max_edge(0.0)),
+            ("max_zero_shift", d().max_zero_shift(-0.1)),
+            ("relative_height", d().relative_height(1.0)),
+            ("relative_height", d().relative_height(-0.1)),
+            ("noise_multiple", d().noise_multiple(-1.0)),
+            ("min_separation", d().min_separation(f64::NAN)),
+            ("metrics", d().metrics(&[])),
+        ];
+        for (name, p) in cases {
+            match p.check() {
+                Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
+                other => panic!("{name}: {other:?}"),
+            }
+            assert!(index_lines(&[], LAMBDA, &p).is_err());
+        }
+    }
+
+    #[test]
+    fn refuses_bad_lines_and_wavelengths() {
+        let p = IndexingParams::default();
+        let ok = Line {
+            two_theta: 30.0,
+            height: 1.0,
+        };
+        for bad in [
+            Line {
+                two_theta: 180.0,
+                height: 1.0,
+            },
+            Line {
+                two_theta: f64::NAN,
+                height: 1.0,
+            },
+            Line {
+                two_theta: 30.0,
+                height: 0.0,
+            },
+        ] {
+            assert!(index_lines(&[ok, bad], LAMBDA, &p).is_err());
+        }
+        for w in [0.0, -1.0, f64::INFINITY] {
+            assert!(index_lines(&[ok], w, &p).is_err());
+        }
+        // No lines: nothing to index, and no error.
+        let ix = index_lines(&[], LAMBDA, &p).unwrap();
+        assert!(ix.solutions.is_empty() && ix.accepted().is_none());
+    }
+
+    #[test]
+    fn combinations_and_tuples_are_all_visited_once() {
+        let mut c = Vec::new();
+        for_each_combination(5, 3, |x| c.push(x.to_vec()));
+        assert_eq!(c.len(), 10);
+        assert!(c.iter().all(|x| x.windows(2).all(|w| w[0] < w[1])));
+        let mut t = Vec::new();
+        for_each_tuple(3, 2, |x| t.push(x.to_vec()));
+        assert_eq!(t.len(), 9);
+        t.dedup();
+        assert_eq!(t.len(), 9);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// Any lines give an answer or an error, never a panic, and an accepted cell meets
+        /// the thresholds.
+        #[test]
+        fn never_panics(lines in proptest::collection::vec((1.0f64..150.0, 0.001f64..1.0), 0..14)) {
+            let lines: Vec<Line> = lines
+                .into_iter()
+                .map(|(t, h)| Line { two_theta: t, height: h })
+                .collect();
+            let params = IndexingParams::default().trial_lines(4);
+            let ix = index_lines(&lines, LAMBDA, &params).unwrap();
+            if let Some(s) = ix.accepted() {
+                prop_assert!(s.indexed_weight >= 0.9 && s.merit >= 20.0);
+            }
+        }
+    }
+}

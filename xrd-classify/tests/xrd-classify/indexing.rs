@@ -1,0 +1,54 @@
+//! Indexing in the shipped classifier's predictions, on measured RRUFF patterns.
+
+use ndarray::Axis;
+use xrd_classify::Classifier;
+use xrd_classify::CrystalSystem;
+use xrd_testdata::shared_data;
+
+use super::classify::networks_only;
+use super::shipped::SHIPPED;
+
+/// Every 29th of the 457 measured patterns (16 of them, all six systems of the set).
+#[test]
+fn indexing_decides_the_crystal_system_of_measured_patterns() {
+    let Some(path) = shared_data("measured/rruff_dev.npz") else {
+        return;
+    };
+    let d = xrd_io::Dataset::<f32>::read_npz(&path).unwrap();
+    let rows: Vec<usize> = (0..d.len()).step_by(29).collect();
+    let x = d.patterns.select(Axis(0), &rows);
+    let truth: Vec<CrystalSystem> = rows
+        .iter()
+        .map(|&i| {
+            CrystalSystem::from_space_group(d.label("space_group").unwrap()[i] as u8).unwrap()
+        })
+        .collect();
+    let model = Classifier::load(SHIPPED).unwrap();
+    let with = model.predict(&x).unwrap();
+    let without = networks_only(&model).predict(&x).unwrap();
+    let right = |p: &[xrd_classify::Prediction]| {
+        p.iter()
+            .zip(&truth)
+            .filter(|(p, t)| p.crystal_system == **t)
+            .count()
+    };
+    for p in &with {
+        // An accepted cell fixes the system; without one only triclinic and monoclinic remain.
+        match &p.cell {
+            Some(c) => assert!(c.metric.systems().contains(&p.crystal_system), "{p:?}"),
+            None => assert!(
+                matches!(
+                    p.crystal_system,
+                    CrystalSystem::Triclinic | CrystalSystem::Monoclinic
+                ),
+                "{p:?}"
+            ),
+        }
+        let sum: f64 = p.top.iter().map(|t| t.1).sum();
+        assert!(sum <= 1.0 + 1e-9);
+    }
+    assert!(without.iter().all(|p| p.cell.is_none()));
+    // Pinned by this code (the indexing is scalar f64 code; the networks give the same bits on
+    // every kernel build).
+    assert_eq!((right(&without), right(&with)), (7, 14));
+}
