@@ -214,7 +214,7 @@ fn predict(args: &Args) -> Result<()> {
                         eprintln!(
                             "{name}: certainty {:.3} below the threshold {:.3} (refused)",
                             p.certainty,
-                            model.config().threshold
+                            model.threshold()
                         );
                     }
                     csv.push_str(&format!(
@@ -398,7 +398,7 @@ fn run_evaluate(args: &Args) -> Result<()> {
         "majority_space_group": e.majority_space_group,
         "majority_crystal_system": e.majority_crystal_system,
         "accuracy_at_half_coverage": e.accuracy_at_half_coverage,
-        "threshold": model.config().threshold,
+        "threshold": model.threshold(),
         "coverage_at_threshold": e.coverage_at_threshold,
         "accuracy_at_threshold": e.accuracy_at_threshold,
         "confusion_crystal_system": e.confusion,
@@ -420,7 +420,7 @@ fn run_evaluate(args: &Args) -> Result<()> {
         100.0 * e.space_group_top_k,
         100.0 * e.majority_space_group,
         100.0 * e.accuracy_at_half_coverage,
-        model.config().threshold,
+        model.threshold(),
         100.0 * e.coverage_at_threshold,
         if e.coverage_at_threshold > 0.0 {
             format!(", {:.1} % of them right", 100.0 * e.accuracy_at_threshold)
@@ -771,7 +771,7 @@ fn train(args: &Args) -> Result<()> {
          refusal threshold {:.4}{}; wrote {}",
         cfg.ensemble,
         total as f64 / seconds,
-        model.config().threshold,
+        model.threshold(),
         match cfg.threshold_coverage {
             Some(c) => format!(" (answers {:.0} % of the validation patterns)", 100.0 * c),
             None => String::new(),

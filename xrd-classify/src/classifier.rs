@@ -8,7 +8,7 @@ use xrd_io::{Grid, Pattern};
 use crate::indexing::{IndexingParams, index_pattern};
 use crate::predict::{
     add_softmax, check_finite, check_width, from_probabilities, rescale_to_systems,
-    systems_from_indexing,
+    restrict_to_groups, systems_from_indexing,
 };
 use crate::{
     ClassifierConfig, ClassifierParams, CrystalSystem, Error, Prediction, Result, measured,
@@ -149,6 +149,7 @@ impl Classifier {
     pub fn with_threshold(mut self, threshold: f64) -> Result<Self> {
         let mut config = self.config.clone();
         config.threshold = threshold;
+        config.indexing_threshold = None;
         config.check()?;
         self.config = config;
         Ok(self)
@@ -170,6 +171,16 @@ impl Classifier {
     /// How predictions index patterns (None: they do not).
     pub fn indexing(&self) -> Option<&IndexingParams> {
         self.indexing.as_ref()
+    }
+
+    /// The refusal threshold predictions use: the configuration's
+    /// [`indexing_threshold`](ClassifierConfig::indexing_threshold) when the classifier indexes
+    /// and has one, else its [`threshold`](ClassifierConfig::threshold).
+    pub fn threshold(&self) -> f64 {
+        match (&self.indexing, self.config.indexing_threshold) {
+            (Some(_), Some(t)) => t,
+            _ => self.config.threshold,
+        }
     }
 
     /// The space-group probabilities (rows × 230, rows summing to 1) of patterns on the grid,
@@ -262,8 +273,11 @@ impl Classifier {
     /// metric (its cell is [`Prediction::cell`]), or, when no metric tried is accepted, the
     /// systems no tried metric describes (triclinic and monoclinic with the default metrics).
     /// The space-group probabilities are rescaled to the restricted q as with crystal-system
-    /// networks ([`Classifier::probabilities`]), so the space group is the networks' most
-    /// probable one within the allowed systems. On the 457 measured RRUFF patterns this takes
+    /// networks ([`Classifier::probabilities`]); with an accepted cell they are then restricted
+    /// to the groups whose systematic absences explain the lines best
+    /// ([`Indexing::likely_space_groups`](crate::indexing::Indexing::likely_space_groups);
+    /// renormalised, the crystal system following them, so rhombohedral absences choose the
+    /// trigonal system), so the space group is the networks' most probable one among them. On the 457 measured RRUFF patterns this takes
     /// the crystal-system accuracy of the shipped networks from 34 % to 64 % (README).
     ///
     /// # Errors
@@ -289,14 +303,14 @@ impl Classifier {
             if let (Some(ix), Some(params)) = (&indexings, &self.indexing) {
                 systems = systems_from_indexing(&systems, &ix[i], params.get_metrics());
                 rescale_to_systems(row.view_mut(), &systems);
+                let likely = ix[i].likely_space_groups(params);
+                if let Some(s) = restrict_to_groups(row.view_mut(), &likely) {
+                    systems = s;
+                }
                 cell = ix[i].accepted().cloned();
             }
-            let mut pred = from_probabilities(
-                row.view(),
-                &systems,
-                self.config.top_k,
-                self.config.threshold,
-            );
+            let mut pred =
+                from_probabilities(row.view(), &systems, self.config.top_k, self.threshold());
             pred.cell = cell;
             out.push(pred);
         }

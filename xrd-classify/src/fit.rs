@@ -124,6 +124,16 @@ fn generate<S: PatternSource + ?Sized>(
     seed: u64,
     cfg: &ClassifierConfig,
 ) -> Result<Array2<f32>> {
+    let x = generate_patterns(source, labels, seed)?;
+    Ok(crate::input::transform(x.view(), &source.grid(), cfg))
+}
+
+/// The source's patterns for `labels`, checked (before the input transform).
+fn generate_patterns<S: PatternSource + ?Sized>(
+    source: &S,
+    labels: &[u8],
+    seed: u64,
+) -> Result<Array2<f32>> {
     let x = source.patterns(labels, seed)?;
     let width = source.grid().len();
     if x.dim() != (labels.len(), width) {
@@ -135,7 +145,7 @@ fn generate<S: PatternSource + ?Sized>(
         )));
     }
     check_finite(x.view(), "generated patterns")?;
-    Ok(crate::input::transform(x.view(), &source.grid(), cfg))
+    Ok(x)
 }
 
 /// The certainty threshold that answers (certainty ≥ threshold) at least the fraction
@@ -530,11 +540,14 @@ impl ClassifierParams {
 
         let validation_seed: u64 = rng.random();
         let member_seeds: Vec<u64> = (0..cfg.ensemble).map(|_| rng.random()).collect();
+        let mut validation_raw = None;
         let validation_set = if cfg.validation_patterns > 0 {
             let labels: Vec<u8> = (0..cfg.validation_patterns)
                 .map(|i| groups[i % groups.len()])
                 .collect();
-            let x = generate(source, &labels, validation_seed, cfg)?;
+            let raw = generate_patterns(source, &labels, validation_seed)?;
+            let x = crate::input::transform(raw.view(), &source.grid(), cfg);
+            validation_raw = Some(raw);
             Some((x, group_indices(&labels), system_indices(&labels)?))
         } else {
             None
@@ -617,6 +630,16 @@ impl ClassifierParams {
                 .map(|r| r.iter().copied().fold(0.0, f64::max))
                 .collect();
             classifier.config.threshold = threshold_for_coverage(certainties, coverage);
+            // The same patterns as predictions make them by default, with indexing.
+            if let Some(raw) = &validation_raw {
+                let certainties = classifier
+                    .predict(raw)?
+                    .iter()
+                    .map(|p| p.certainty)
+                    .collect();
+                classifier.config.indexing_threshold =
+                    Some(threshold_for_coverage(certainties, coverage));
+            }
         }
         Ok(classifier)
     }

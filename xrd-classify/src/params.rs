@@ -167,6 +167,13 @@ pub struct ClassifierConfig {
     /// Certainty below which a prediction is refused (default [`VECSEI_THRESHOLD`] until
     /// training sets it from [`threshold_coverage`](Self::threshold_coverage)).
     pub threshold: f64,
+    /// Certainty below which a prediction made with indexing (the default,
+    /// [`Classifier::with_indexing`](crate::Classifier::with_indexing)) is refused: training sets
+    /// it as it sets [`threshold`](Self::threshold), from the certainties of the same validation
+    /// patterns predicted with indexing (restricting the probabilities to the groups an indexing
+    /// allows raises the certainties). None (the default, a fixed threshold, files written
+    /// before the option): [`threshold`](Self::threshold) serves both.
+    pub indexing_threshold: Option<f64>,
     /// When set, training ends by setting [`threshold`](Self::threshold) to the certainty at
     /// which this fraction of the validation patterns (fresh synthetic ones, never measured
     /// data) is answered: the `⌈c·n⌉`-th largest of their certainties (default
@@ -218,6 +225,7 @@ impl Default for ClassifierConfig {
             optimizer: Adam::default(),
             init: Init::He,
             threshold: VECSEI_THRESHOLD,
+            indexing_threshold: None,
             threshold_coverage: Some(DEFAULT_THRESHOLD_COVERAGE),
             top_k: 5,
             system_network: DEFAULT_SYSTEM_NETWORK,
@@ -269,6 +277,14 @@ impl ClassifierConfig {
             return Err(Error::param(
                 "dropout",
                 format!("must lie in [0, 1), got {}", self.dropout),
+            ));
+        }
+        if let Some(t) = self.indexing_threshold
+            && !(0.0..=1.0).contains(&t)
+        {
+            return Err(Error::param(
+                "indexing_threshold",
+                format!("must lie in [0, 1], got {t}"),
             ));
         }
         if !(0.0..=1.0).contains(&self.threshold) {
@@ -417,6 +433,7 @@ impl ClassifierParams {
     /// Sets a fixed refusal threshold (and no [`threshold_coverage`](Self::threshold_coverage)).
     pub fn threshold(mut self, t: f64) -> Self {
         self.config.threshold = t;
+        self.config.indexing_threshold = None;
         self.config.threshold_coverage = None;
         self
     }
@@ -467,6 +484,24 @@ mod tests {
             Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
             other => panic!("expected invalid `{name}`, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn indexing_threshold_outside_unit_interval() {
+        for t in [-0.1, 1.5, f64::NAN] {
+            let c = ClassifierConfig {
+                indexing_threshold: Some(t),
+                ..ClassifierConfig::default()
+            };
+            invalid(ClassifierParams::from_config(c), "indexing_threshold");
+        }
+        // A fixed threshold serves both paths.
+        let p = ClassifierParams::from_config(ClassifierConfig {
+            indexing_threshold: Some(0.2),
+            ..ClassifierConfig::default()
+        })
+        .threshold(0.3);
+        assert_eq!(p.config().indexing_threshold, None);
     }
 
     #[test]

@@ -112,6 +112,24 @@ pub(crate) fn from_probabilities(
     }
 }
 
+/// Sets the probabilities of the groups outside `groups` to zero and renormalises `p` (entry
+/// `i` is space group `i + 1`); returns the new crystal-system probabilities. None (and `p`
+/// unchanged) when `groups` is empty or holds no probability.
+pub(crate) fn restrict_to_groups(mut p: ArrayViewMut1<'_, f64>, groups: &[u8]) -> Option<[f64; 7]> {
+    let kept: f64 = groups
+        .iter()
+        .filter_map(|&g| p.get(usize::from(g).wrapping_sub(1)))
+        .sum();
+    if kept < f64::MIN_POSITIVE {
+        return None;
+    }
+    for (i, v) in p.iter_mut().enumerate() {
+        let g = u8::try_from(i + 1).unwrap_or(0);
+        *v = if groups.contains(&g) { *v / kept } else { 0.0 };
+    }
+    Some(system_probabilities(p.view()))
+}
+
 /// The crystal-system probabilities `q` restricted to the systems `indexing` allows (and
 /// renormalised; spread evenly where q gives them no mass): those of the accepted metric, or,
 /// when no metric of `tried` was accepted, the systems none of them describes.

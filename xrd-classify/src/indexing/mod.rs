@@ -36,6 +36,7 @@
 //! # Ok::<(), xrd_classify::Error>(())
 //! ```
 
+mod absences;
 mod lines;
 mod metric;
 
@@ -43,6 +44,7 @@ use ndarray::ArrayView1;
 use serde::{Deserialize, Serialize};
 use xrd_io::{Grid, Wavelength};
 
+pub use absences::GroupFit;
 pub use lines::Line;
 pub use metric::{Cell, Metric};
 
@@ -349,6 +351,8 @@ pub struct Indexing {
     /// Index into `solutions` of the accepted cell: the most symmetric that meets the
     /// thresholds.
     pub accepted: Option<usize>,
+    /// The wavelength the lines were measured at (Å).
+    pub wavelength: f64,
 }
 
 impl Indexing {
@@ -361,6 +365,47 @@ impl Indexing {
     pub fn solution(&self, metric: Metric) -> Option<&Solution> {
         self.solutions.iter().find(|s| s.metric == metric)
     }
+
+    /// Every space group of the accepted cell's crystal systems, scored by how well its allowed
+    /// reflections (those its systematic absences leave) explain the lines; empty without an
+    /// accepted cell. `params` should be those of the indexing (their tolerance is used).
+    pub fn space_groups(&self, params: &IndexingParams) -> Vec<GroupFit> {
+        let Some(solution) = self.accepted() else {
+            return Vec::new();
+        };
+        let two_theta: Vec<f64> = self.lines.iter().map(|l| l.two_theta).collect();
+        let weight = weights(&self.lines);
+        let lines = Lines {
+            two_theta: &two_theta,
+            weight: &weight,
+            total: weight.iter().sum(),
+            wavelength: self.wavelength,
+            tolerance: params.tolerance,
+        };
+        absences::fit_groups(solution, &lines, params)
+    }
+
+    /// The space groups whose absences explain at least
+    /// [`min_indexed`](IndexingParams::min_indexed) of the lines' weight with the highest merit
+    /// (within 1 % of it: groups of one set of absences score alike); empty when none does.
+    pub fn likely_space_groups(&self, params: &IndexingParams) -> Vec<u8> {
+        let fits: Vec<GroupFit> = self
+            .space_groups(params)
+            .into_iter()
+            .filter(|f| f.explained >= params.min_indexed)
+            .collect();
+        let best = fits.iter().map(|f| f.merit).fold(0.0, f64::max);
+        fits.iter()
+            .filter(|f| f.merit >= 0.99 * best)
+            .map(|f| f.space_group)
+            .collect()
+    }
+}
+
+/// √(height / highest) of each line.
+fn weights(lines: &[Line]) -> Vec<f64> {
+    let top = lines.iter().map(|l| l.height).fold(0.0, f64::max);
+    lines.iter().map(|l| (l.height / top).sqrt()).collect()
 }
 
 /// Indexes the lines of a pattern `y` on `grid` measured with `wavelength` (its Kα1 line is
@@ -414,8 +459,7 @@ pub fn index_lines(lines: &[Line], wavelength: f64, params: &IndexingParams) -> 
     t.sort_by(|a, b| a.two_theta.total_cmp(&b.two_theta));
     t.truncate(params.lines);
     let two_theta: Vec<f64> = t.iter().map(|l| l.two_theta).collect();
-    let top = t.iter().map(|l| l.height).fold(0.0, f64::max);
-    let weight: Vec<f64> = t.iter().map(|l| (l.height / top).sqrt()).collect();
+    let weight = weights(&t);
     let lines = Lines {
         two_theta: &two_theta,
         weight: &weight,
@@ -436,6 +480,7 @@ pub fn index_lines(lines: &[Line], wavelength: f64, params: &IndexingParams) -> 
         lines: t,
         solutions,
         accepted,
+        wavelength,
     })
 }
 

@@ -147,6 +147,12 @@ fn classify_learns_the_peaks_and_reports_progress() {
     let h = &model.history()[0];
     assert_eq!(h.train.len(), 4);
     assert!(h.train[3] < h.train[0]);
+    // Two thresholds chosen on the same validation patterns: with indexing (the default) and
+    // for the networks alone.
+    let t = model.config().indexing_threshold.unwrap();
+    assert_eq!(model.threshold(), t);
+    assert_eq!(networks_only(&model).threshold(), model.config().threshold);
+    assert_eq!(model.clone().with_threshold(0.3).unwrap().threshold(), 0.3);
     let (x, truth) = test_set();
     let preds = networks_only(&model).predict(&x).unwrap();
     let e = evaluate(&preds, &truth).unwrap();

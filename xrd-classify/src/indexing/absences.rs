@@ -1,0 +1,271 @@
+//! Systematic absences: which space groups of an indexed cell's crystal systems explain the
+//! observed lines with the fewest allowed reflections.
+//!
+//! A reflection h is systematically absent in a space group when an operation (R, t) of the
+//! group leaves it fixed (h R = h) while h · t is not an integer: the structure factor then
+//! equals itself times exp(2πi h · t) ≠ 1. Centring, glide planes and screw axes show this way,
+//! and a powder pattern shows them as missing lines. For each group of the accepted metric's
+//! systems (in its standard setting; an orthorhombic cell in each of the six orders of its
+//! axes) the observed lines are matched against the allowed reflections only, and the group is
+//! scored as the cell is, by the share of the lines' weight it explains and by de Wolff's
+//! figure of merit over its allowed lines: a group whose absences remove lines that are not
+//! there has fewer calculated lines and a higher merit.
+
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+use xrd_sim::SpaceGroup;
+
+use super::metric::Metric;
+use super::{IndexingParams, Lines, Solution};
+
+/// How well one space group's allowed reflections explain an indexed pattern.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupFit {
+    /// The space group (1–230, standard setting).
+    pub space_group: u8,
+    /// The share of the lines' weight (√height) within the tolerance of an allowed reflection.
+    pub explained: f64,
+    /// Distinct allowed lines up to the last observed one.
+    pub allowed_lines: usize,
+    /// De Wolff's figure of merit over the allowed lines.
+    pub merit: f64,
+    /// Which of the cell's axes is the group's a, b and c (the identity but for orthorhombic
+    /// cells).
+    pub axes: [usize; 3],
+}
+
+/// An operation as an integer rotation and its translation.
+type Op = ([[i32; 3]; 3], [f64; 3]);
+
+/// The operations of group `g` whose translation is not a lattice vector (only they can make
+/// a reflection absent), as integer rotations and translations; cached per group.
+fn absence_ops(g: u8) -> &'static [Op] {
+    static OPS: OnceLock<Vec<Vec<Op>>> = OnceLock::new();
+    let all = OPS.get_or_init(|| {
+        (1..=230u8)
+            .map(|n| {
+                SpaceGroup::new(n)
+                    .map(|sg| {
+                        sg.operations()
+                            .iter()
+                            .filter(|op| op.translation.iter().any(|t| !is_integer(*t)))
+                            .map(|op| {
+                                (
+                                    op.rotation.map(|r| r.map(|v| v.round() as i32)),
+                                    op.translation,
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            })
+            .collect()
+    });
+    all.get(usize::from(g).wrapping_sub(1))
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+fn is_integer(x: f64) -> bool {
+    (x - x.round()).abs() < 1e-6
+}
+
+/// Whether `h` is systematically absent in group `g`.
+pub(crate) fn absent(g: u8, h: [i32; 3]) -> bool {
+    absence_ops(g).iter().any(|(r, t)| {
+        let fixed = (0..3).all(|j| (0..3).map(|i| h[i] * r[i][j]).sum::<i32>() == h[j]);
+        fixed && !is_integer((0..3).map(|i| f64::from(h[i]) * t[i]).sum())
+    })
+}
+
+/// The reciprocal metric tensor G* of the cell `p` of `metric`: Q(h) = hᵀ G* h.
+fn tensor(metric: Metric, p: &[f64]) -> [[f64; 3]; 3] {
+    match metric {
+        Metric::Cubic => [[p[0], 0.0, 0.0], [0.0, p[0], 0.0], [0.0, 0.0, p[0]]],
+        Metric::Tetragonal => [[p[0], 0.0, 0.0], [0.0, p[0], 0.0], [0.0, 0.0, p[1]]],
+        Metric::Hexagonal => [
+            [p[0], 0.5 * p[0], 0.0],
+            [0.5 * p[0], p[0], 0.0],
+            [0.0, 0.0, p[1]],
+        ],
+        Metric::Orthorhombic => [[p[0], 0.0, 0.0], [0.0, p[1], 0.0], [0.0, 0.0, p[2]]],
+        Metric::Monoclinic => [
+            [p[0], 0.0, 0.5 * p[3]],
+            [0.0, p[1], 0.0],
+            [0.5 * p[3], 0.0, p[2]],
+        ],
+    }
+}
+
+/// The largest |index| along each axis of a reflection with Q ≤ `q`: √(q (G*⁻¹)ᵢᵢ).
+fn bounds(g: &[[f64; 3]; 3], q: f64) -> [i32; 3] {
+    let cof = |i: usize, j: usize| {
+        let (r0, r1) = ((i + 1) % 3, (i + 2) % 3);
+        let (c0, c1) = ((j + 1) % 3, (j + 2) % 3);
+        g[r0][c0] * g[r1][c1] - g[r0][c1] * g[r1][c0]
+    };
+    let det: f64 = (0..3).map(|j| g[0][j] * cof(0, j)).sum();
+    std::array::from_fn(|i| (q * cof(i, i) / det).max(0.0).sqrt() as i32 + 1)
+}
+
+const PERMUTATIONS: [[usize; 3]; 6] = [
+    [0, 1, 2],
+    [0, 2, 1],
+    [1, 0, 2],
+    [1, 2, 0],
+    [2, 0, 1],
+    [2, 1, 0],
+];
+
+/// Every space group of `solution`'s systems scored against `lines` (orthorhombic groups in the
+/// best of the six axis orders).
+pub(crate) fn fit_groups(
+    solution: &Solution,
+    lines: &Lines<'_>,
+    params: &IndexingParams,
+) -> Vec<GroupFit> {
+    let n = lines.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let zero = solution.zero_shift;
+    let q: Vec<f64> = (0..n).map(|i| lines.q(i, zero)).collect();
+    let tol: Vec<f64> = (0..n)
+        .map(|i| params.tolerance * lines.slope(i, zero))
+        .collect();
+    let q_max = q[n - 1];
+    let limit = q_max + tol[n - 1];
+    let g0 = tensor(solution.metric, &solution.parameters);
+    let orders: &[[usize; 3]] = if solution.metric == Metric::Orthorhombic {
+        &PERMUTATIONS
+    } else {
+        &PERMUTATIONS[..1]
+    };
+    // The reflections of each axis order, once for all groups.
+    let reflections: Vec<Vec<([i32; 3], f64)>> = orders
+        .iter()
+        .map(|perm| {
+            let g: [[f64; 3]; 3] =
+                std::array::from_fn(|i| std::array::from_fn(|j| g0[perm[i]][perm[j]]));
+            let b = bounds(&g, limit);
+            let mut out = Vec::new();
+            for h in -b[0]..=b[0] {
+                for k in -b[1]..=b[1] {
+                    for l in -b[2]..=b[2] {
+                        if (h, k, l) == (0, 0, 0) {
+                            continue;
+                        }
+                        let v = [f64::from(h), f64::from(k), f64::from(l)];
+                        let qh: f64 = (0..3)
+                            .map(|i| (0..3).map(|j| v[i] * g[i][j] * v[j]).sum::<f64>())
+                            .sum();
+                        if qh <= limit {
+                            out.push(([h, k, l], qh));
+                        }
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    let mut fits = Vec::new();
+    for system in solution.metric.systems() {
+        for group in system.space_groups() {
+            let mut best: Option<GroupFit> = None;
+            for (perm, refl) in orders.iter().zip(&reflections) {
+                let mut allowed: Vec<f64> = refl
+                    .iter()
+                    .filter(|(h, _)| !absent(group, *h))
+                    .map(|&(_, q)| q)
+                    .collect();
+                allowed.sort_by(f64::total_cmp);
+                allowed.dedup_by(|b, a| (*b - *a).abs() <= 1e-9 * *a);
+                let (mut weight, mut sum, mut count) = (0.0, 0.0, 0usize);
+                for i in 0..n {
+                    let j = allowed.partition_point(|&a| a < q[i]);
+                    let e = [j.checked_sub(1), Some(j)]
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|j| allowed.get(j))
+                        .map(|a| (a - q[i]).abs())
+                        .fold(f64::INFINITY, f64::min);
+                    if e <= tol[i] {
+                        weight += lines.weight[i];
+                        sum += e;
+                        count += 1;
+                    }
+                }
+                let lines_below = allowed.iter().filter(|&&a| a <= q_max).count().max(1);
+                let floor = 0.1 * tol[n - 1] / n as f64;
+                let eps = if count > 0 {
+                    (sum / count as f64).max(floor)
+                } else {
+                    f64::INFINITY
+                };
+                let fit = GroupFit {
+                    space_group: group,
+                    explained: weight / lines.total,
+                    allowed_lines: lines_below,
+                    merit: q_max / (2.0 * eps * lines_below as f64),
+                    axes: *perm,
+                };
+                if best
+                    .as_ref()
+                    .is_none_or(|b| (fit.explained, fit.merit) > (b.explained, b.merit))
+                {
+                    best = Some(fit);
+                }
+            }
+            fits.extend(best);
+        }
+    }
+    fits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absences_of_known_groups() {
+        // Fm-3m (225): h, k, l all odd or all even.
+        assert!(!absent(225, [1, 1, 1]) && !absent(225, [2, 0, 0]));
+        assert!(absent(225, [1, 0, 0]) && absent(225, [2, 1, 0]));
+        // Fd-3m (227): also 0kl only with k + l = 4n.
+        assert!(!absent(227, [2, 2, 0]) && absent(227, [2, 0, 0]) && !absent(227, [4, 0, 0]));
+        // Im-3m (229): h + k + l even.
+        assert!(!absent(229, [1, 1, 0]) && absent(229, [1, 0, 0]) && absent(229, [1, 1, 1]));
+        // Ia-3d (230): hhl with 2h + l = 4n, so 211 present, 110 and 222 absent.
+        assert!(!absent(230, [2, 1, 1]) && absent(230, [1, 1, 0]) && absent(230, [2, 2, 2]));
+        // P2_1/c (14, unique axis b): 0k0 with k even, h0l with l even.
+        assert!(absent(14, [0, 1, 0]) && !absent(14, [0, 2, 0]));
+        assert!(absent(14, [1, 0, 1]) && !absent(14, [1, 0, 2]) && !absent(14, [1, 1, 1]));
+        // Pnma (62): 0kl with k + l even, hk0 with h even.
+        assert!(absent(62, [0, 1, 2]) && !absent(62, [0, 1, 1]) && absent(62, [1, 1, 0]));
+        // P1 and Pm-3m: none.
+        for h in [[1, 0, 0], [1, 1, 1], [2, 1, 0]] {
+            assert!(!absent(1, h) && !absent(221, h));
+        }
+    }
+
+    #[test]
+    fn bounds_cover_every_reflection_below_q() {
+        let g = tensor(Metric::Monoclinic, &[0.012, 0.02, 0.0081, -0.006]);
+        let q = 0.2;
+        let b = bounds(&g, q);
+        for h in -20i32..=20 {
+            for k in -20i32..=20 {
+                for l in -20i32..=20 {
+                    let v = [f64::from(h), f64::from(k), f64::from(l)];
+                    let qh: f64 = (0..3)
+                        .map(|i| (0..3).map(|j| v[i] * g[i][j] * v[j]).sum::<f64>())
+                        .sum();
+                    if qh <= q {
+                        assert!(h.abs() <= b[0] && k.abs() <= b[1] && l.abs() <= b[2]);
+                    }
+                }
+            }
+        }
+    }
+}
