@@ -369,6 +369,19 @@ fn three_squares(n: i32) -> Option<(i32, i32, i32)> {
     None
 }
 
+/// The monoclinic parameters of the cell a, b, c (Å), β (degrees), for tests.
+#[cfg(test)]
+pub(crate) fn monoclinic(a: f64, b: f64, c: f64, beta: f64) -> [f64; 4] {
+    let beta = beta.to_radians();
+    let s2 = beta.sin().powi(2);
+    [
+        1.0 / (a * a * s2),
+        1.0 / (b * b),
+        1.0 / (c * c * s2),
+        -2.0 * beta.cos() / (a * c * s2),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,17 +402,19 @@ mod tests {
         }
     }
 
+    /// A cell of each metric.
+    const CASES: &[(Metric, &[f64])] = &[
+        (Metric::Cubic, &[0.013]),
+        (Metric::Hexagonal, &[0.021, 0.0093]),
+        (Metric::Tetragonal, &[0.017, 0.0061]),
+        (Metric::Orthorhombic, &[0.011, 0.019, 0.0072]),
+        (Metric::Monoclinic, &[0.012, 0.02, 0.0081, -0.006]),
+    ];
+
     /// Every metric's `nearest` against a naive search over all hkl in a box.
     #[test]
     fn nearest_matches_a_naive_search() {
-        let cases: [(Metric, &[f64]); 5] = [
-            (Metric::Cubic, &[0.013]),
-            (Metric::Hexagonal, &[0.021, 0.0093]),
-            (Metric::Tetragonal, &[0.017, 0.0061]),
-            (Metric::Orthorhombic, &[0.011, 0.019, 0.0072]),
-            (Metric::Monoclinic, &[0.012, 0.02, 0.0081, -0.006]),
-        ];
-        for (m, p) in cases {
+        for &(m, p) in CASES {
             for i in 0..200 {
                 let q = 0.005 + 0.0023 * f64::from(i);
                 let mut naive = f64::INFINITY;
@@ -422,14 +437,7 @@ mod tests {
     /// `lines_below` against distinct values of a naive enumeration.
     #[test]
     fn line_count_matches_a_naive_enumeration() {
-        let cases: [(Metric, &[f64]); 5] = [
-            (Metric::Cubic, &[0.013]),
-            (Metric::Hexagonal, &[0.021, 0.0093]),
-            (Metric::Tetragonal, &[0.017, 0.0061]),
-            (Metric::Orthorhombic, &[0.011, 0.019, 0.0072]),
-            (Metric::Monoclinic, &[0.012, 0.02, 0.0081, -0.006]),
-        ];
-        for (m, p) in cases {
+        for &(m, p) in CASES {
             let q_max = 0.3;
             let mut qs = Vec::new();
             for h in -15i32..=15 {
@@ -453,14 +461,8 @@ mod tests {
         let c = Metric::Hexagonal.cell(&[4.0 / (3.0 * 9.0), 1.0 / 25.0]);
         assert!((c.a - 3.0).abs() < 1e-12 && (c.c - 5.0).abs() < 1e-12 && c.gamma == 120.0);
         // Monoclinic a = 5, b = 6, c = 7, β = 100°.
+        let p = monoclinic(5.0, 6.0, 7.0, 100.0);
         let (a, b, c, beta) = (5.0f64, 6.0f64, 7.0f64, 100.0f64.to_radians());
-        let s2 = beta.sin().powi(2);
-        let p = [
-            1.0 / (a * a * s2),
-            1.0 / (b * b),
-            1.0 / (c * c * s2),
-            -2.0 * beta.cos() / (a * c * s2),
-        ];
         let m = Metric::Monoclinic.cell(&p);
         assert!((m.a - 5.0).abs() < 1e-9 && (m.b - 6.0).abs() < 1e-9 && (m.c - 7.0).abs() < 1e-9);
         assert!((m.beta - 100.0).abs() < 1e-9, "{}", m.beta);

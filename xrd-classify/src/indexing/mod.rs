@@ -891,14 +891,7 @@ mod tests {
     /// 160 monoclinic minerals are taken for orthorhombic, see the README.)
     #[test]
     fn a_monoclinic_cell_is_not_taken_for_a_more_symmetric_one() {
-        let (a, b, c, beta) = (5.1f64, 4.3f64, 6.2f64, 108.0f64.to_radians());
-        let s2 = beta.sin().powi(2);
-        let p = [
-            1.0 / (a * a * s2),
-            1.0 / (b * b),
-            1.0 / (c * c * s2),
-            -2.0 * beta.cos() / (a * c * s2),
-        ];
+        let p = metric::monoclinic(5.1, 4.3, 6.2, 108.0);
         let lines = lines_of(Metric::Monoclinic, &p, 0.0, 20);
         let ix = index_lines(&lines, LAMBDA, &IndexingParams::default()).unwrap();
         assert!(ix.accepted().is_none(), "{ix:?}");

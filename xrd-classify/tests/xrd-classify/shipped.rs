@@ -19,8 +19,14 @@ fn classify_shipped_model_has_the_default_configuration() {
     // patterns answered).
     let threshold = model.config().threshold;
     assert!(threshold > 0.0 && threshold < 1.0, "{threshold}");
+    // And the one for predictions with indexing, chosen on the same validation patterns
+    // predicted with indexing (restricted probabilities are more certain).
+    let indexing = model.config().indexing_threshold.unwrap();
+    assert!(indexing > threshold && indexing < 1.0, "{indexing}");
+    assert_eq!(model.threshold(), indexing);
     let expected = ClassifierConfig {
         threshold,
+        indexing_threshold: Some(indexing),
         ..ClassifierConfig::default()
     };
     assert_eq!(model.config(), &expected);
