@@ -121,26 +121,40 @@ impl Metric {
     /// The best reflection for an observed `q` under parameters `p`: (|Q − Q(hkl)|, design row).
     /// None only for a metric without reflections below `q` + 1 (never for admissible `p`).
     pub(crate) fn nearest(self, p: &[f64], q: f64) -> Option<(f64, [f64; MAX_PARAMS])> {
-        let mut best: Option<(f64, [f64; MAX_PARAMS])> = None;
-        let mut consider = |h: i32, k: i32, l: i32| {
-            if (h, k, l) == (0, 0, 0) {
-                return;
-            }
-            let r = self.row(h, k, l);
-            let e = (q - dot(&r, p)).abs();
+        let mut best: Option<(f64, [i32; 3])> = None;
+        self.scan(p, q, |e, hkl| {
             if best.is_none_or(|(b, _)| e < b) {
-                best = Some((e, r));
+                best = Some((e, hkl));
             }
-        };
-        // Indices are bounded by the reflection's Q: Q ≥ (index)² × (the smallest Q of that
-        // index direction), with a margin of one for the rounding below.
+            false
+        });
+        best.map(|(e, [h, k, l])| (e, self.row(h, k, l)))
+    }
+
+    /// Whether a reflection lies within `tol` of `q` (stops at the first).
+    pub(crate) fn fits(self, p: &[f64], q: f64, tol: f64) -> bool {
+        let mut hit = false;
+        self.scan(p, q, |e, _| {
+            hit = e <= tol;
+            hit
+        });
+        hit
+    }
+
+    /// Calls `visit(|q − Q(hkl)|, hkl)` for the reflections that can be nearest to `q` (for each
+    /// choice of the outer indices, the two values of the last index around `q`), until it
+    /// returns true. Indices are bounded by the reflection's Q: Q ≥ (index)² × (the smallest Q
+    /// of that index direction), with a margin of one.
+    fn scan(self, p: &[f64], q: f64, mut visit: impl FnMut(f64, [i32; 3]) -> bool) {
+        // `as i32` truncates: the floor of the non-negative values here, without a libm call.
         match self {
             Metric::Cubic => {
-                let m = q / p[0];
-                let n0 = m.floor().max(0.0) as i32;
+                let n0 = (q / p[0]).max(0.0) as i32;
                 for n in (n0 - 2).max(1)..=n0 + 3 {
-                    if let Some((h, k, l)) = three_squares(n) {
-                        consider(h, k, l);
+                    if let Some(hkl) = three_squares(n)
+                        && visit((q - p[0] * f64::from(n)).abs(), [hkl.0, hkl.1, hkl.2])
+                    {
+                        return;
                     }
                 }
             }
@@ -148,19 +162,30 @@ impl Metric {
                 let (a, c) = (p[0], p[1]);
                 let lmax = (q / c).sqrt() as i32 + 1;
                 let hmax = (q / a).sqrt() as i32 + 1;
+                let tetragonal = self == Metric::Tetragonal;
                 for l in 0..=lmax {
-                    let r = (q - c * f64::from(l * l)) / a;
+                    let rest = q - c * f64::from(l * l);
+                    let r = rest / a;
                     for h in 0..=hmax {
                         let hf = f64::from(h);
                         // k from k² (+ hk) + h² = r.
-                        let kf = if self == Metric::Tetragonal {
+                        let kf = if tetragonal {
                             (r - hf * hf).max(0.0).sqrt()
                         } else {
-                            0.5 * ((4.0 * r - 3.0 * hf * hf).max(0.0).sqrt() - hf)
+                            0.5 * ((4.0 * r - 3.0 * hf * hf).max(0.0).sqrt() - hf).max(0.0)
                         };
-                        let k0 = kf.floor().max(0.0) as i32;
-                        consider(h, k0, l);
-                        consider(h, k0 + 1, l);
+                        let k0 = kf as i32;
+                        for k in [k0, k0 + 1] {
+                            let kk = f64::from(k);
+                            let m = if tetragonal {
+                                hf * hf + kk * kk
+                            } else {
+                                hf * hf + hf * kk + kk * kk
+                            };
+                            if (h, k, l) != (0, 0, 0) && visit((rest - a * m).abs(), [h, k, l]) {
+                                return;
+                            }
+                        }
                     }
                 }
             }
@@ -169,11 +194,17 @@ impl Metric {
                 let hmax = (q / a).sqrt() as i32 + 1;
                 let lmax = (q / c).sqrt() as i32 + 1;
                 for h in 0..=hmax {
+                    let qh = q - a * f64::from(h * h);
                     for l in 0..=lmax {
-                        let r = q - a * f64::from(h * h) - c * f64::from(l * l);
-                        let k0 = (r.max(0.0) / b).sqrt().floor() as i32;
-                        consider(h, k0, l);
-                        consider(h, k0 + 1, l);
+                        let r = qh - c * f64::from(l * l);
+                        let k0 = (r.max(0.0) / b).sqrt() as i32;
+                        for k in [k0, k0 + 1] {
+                            if (h, k, l) != (0, 0, 0)
+                                && visit((r - b * f64::from(k * k)).abs(), [h, k, l])
+                            {
+                                return;
+                            }
+                        }
                     }
                 }
             }
@@ -189,14 +220,18 @@ impl Metric {
                     for l in lmin..=lmax {
                         let (hf, lf) = (f64::from(h), f64::from(l));
                         let r = q - a * hf * hf - c * lf * lf - e * hf * lf;
-                        let k0 = (r.max(0.0) / b).sqrt().floor() as i32;
-                        consider(h, k0, l);
-                        consider(h, k0 + 1, l);
+                        let k0 = (r.max(0.0) / b).sqrt() as i32;
+                        for k in [k0, k0 + 1] {
+                            if (h, k, l) != (0, 0, 0)
+                                && visit((r - b * f64::from(k * k)).abs(), [h, k, l])
+                            {
+                                return;
+                            }
+                        }
                     }
                 }
             }
         }
-        best
     }
 
     /// The distinct Q values of the cell `p` up to `q_max` (values closer than a relative 1e-9
@@ -429,6 +464,13 @@ mod tests {
                 }
                 let (e, r) = m.nearest(p, q).unwrap();
                 assert!((e - naive).abs() <= 1e-12, "{m:?} q {q}: {e} vs {naive}");
+                // `fits` stops at the first reflection within the tolerance, and finds one
+                // exactly when the nearest is within it.
+                // (Tolerances clear of the rounding of the two ways of summing Q.)
+                assert!(m.fits(p, q, 2.0 * naive + 1e-12), "{m:?} q {q}");
+                if naive > 1e-12 {
+                    assert!(!m.fits(p, q, 0.5 * naive), "{m:?} q {q}");
+                }
                 assert!(((q - dot(&r, p)).abs() - e).abs() <= 1e-15);
             }
         }

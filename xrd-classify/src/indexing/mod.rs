@@ -569,9 +569,7 @@ fn search(metric: Metric, lines: &Lines<'_>, params: &IndexingParams) -> Option<
                 .fold(0.0, f64::max);
             let mut missed = 0.0;
             for i in 0..n {
-                let ok = metric
-                    .nearest(&p, q0[i])
-                    .is_some_and(|(e, _)| e <= screen_tol[i] + rho * q0[i]);
+                let ok = metric.fits(&p, q0[i], screen_tol[i] + rho * q0[i]);
                 if !ok {
                     missed += lines.weight[i];
                     if missed > spare + 1e-12 {
