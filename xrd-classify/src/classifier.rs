@@ -142,7 +142,8 @@ impl Classifier {
         &self.system_history
     }
 
-    /// The same classifier refusing below `threshold` instead.
+    /// The same classifier refusing below `threshold` instead, with indexing or without (the
+    /// configuration's [`indexing_threshold`](ClassifierConfig::indexing_threshold) is cleared).
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] outside `[0, 1]`.
@@ -270,15 +271,16 @@ impl Classifier {
     /// With indexing (the default, [`Classifier::with_indexing`]) each row's lines are indexed
     /// ([`index_pattern`], rows in parallel) and the crystal-system probabilities q of the
     /// networks are restricted to the systems the indexing allows: those of the accepted
-    /// metric (its cell is [`Prediction::cell`]), or, when no metric tried is accepted, the
-    /// systems no tried metric describes (triclinic and monoclinic with the default metrics).
+    /// metric (its cell is [`Prediction::cell`]), or, when no metric is accepted, the systems
+    /// that no metric tried on enough lines to be accepted describes (triclinic and monoclinic
+    /// with the default metrics and 12 or more lines; nothing is ruled out below 6 lines).
     /// The space-group probabilities are rescaled to the restricted q as with crystal-system
     /// networks ([`Classifier::probabilities`]); with an accepted cell they are then restricted
     /// to the groups whose systematic absences explain the lines best
     /// ([`Indexing::likely_space_groups`](crate::indexing::Indexing::likely_space_groups);
     /// renormalised, the crystal system following them, so rhombohedral absences choose the
     /// trigonal system), so the space group is the networks' most probable one among them. On the 457 measured RRUFF patterns this takes
-    /// the crystal-system accuracy of the shipped networks from 34 % to 64 % (README).
+    /// the crystal-system accuracy of the shipped networks from 34 % to 62 % (README).
     ///
     /// # Errors
     /// As [`Classifier::probabilities`].
@@ -301,7 +303,7 @@ impl Classifier {
             };
             let mut cell = None;
             if let (Some(ix), Some(params)) = (&indexings, &self.indexing) {
-                systems = systems_from_indexing(&systems, &ix[i], params.get_metrics());
+                systems = systems_from_indexing(&systems, &ix[i], &ix[i].tested(params));
                 rescale_to_systems(row.view_mut(), &systems);
                 let likely = ix[i].likely_space_groups(params);
                 if let Some(s) = restrict_to_groups(row.view_mut(), &likely) {

@@ -430,7 +430,9 @@ impl ClassifierParams {
         self
     }
 
-    /// Sets a fixed refusal threshold (and no [`threshold_coverage`](Self::threshold_coverage)).
+    /// Sets a fixed refusal threshold for predictions with and without indexing (no
+    /// [`threshold_coverage`](Self::threshold_coverage), no
+    /// [`indexing_threshold`](ClassifierConfig::indexing_threshold)).
     pub fn threshold(mut self, t: f64) -> Self {
         self.config.threshold = t;
         self.config.indexing_threshold = None;

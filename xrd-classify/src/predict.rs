@@ -132,17 +132,19 @@ pub(crate) fn restrict_to_groups(mut p: ArrayViewMut1<'_, f64>, groups: &[u8]) -
 
 /// The crystal-system probabilities `q` restricted to the systems `indexing` allows (and
 /// renormalised; spread evenly where q gives them no mass): those of the accepted metric, or,
-/// when no metric of `tried` was accepted, the systems none of them describes.
+/// when none was accepted, the systems that none of the `tested` metrics (those tried on enough
+/// lines to be accepted, [`Indexing::tested`]) describes: a metric that could not be tested
+/// rules nothing out.
 pub(crate) fn systems_from_indexing(
     q: &[f64; 7],
     indexing: &Indexing,
-    tried: &[Metric],
+    tested: &[Metric],
 ) -> [f64; 7] {
     let allowed: Vec<CrystalSystem> = match indexing.accepted() {
         Some(s) => s.metric.systems().to_vec(),
         None => CrystalSystem::ALL
             .into_iter()
-            .filter(|s| !tried.iter().any(|m| m.systems().contains(s)))
+            .filter(|s| !tested.iter().any(|m| m.systems().contains(s)))
             .collect(),
     };
     if allowed.is_empty() {

@@ -119,11 +119,12 @@ const PERMUTATIONS: [[usize; 3]; 6] = [
 ];
 
 /// Every space group of `solution`'s systems scored against `lines` (orthorhombic groups in the
-/// best of the six axis orders).
+/// best of the six axis orders: explaining `need` of the lines' weight first, then merit).
 pub(crate) fn fit_groups(
     solution: &Solution,
     lines: &Lines<'_>,
     params: &IndexingParams,
+    need: f64,
 ) -> Vec<GroupFit> {
     let n = lines.len();
     if n == 0 {
@@ -210,10 +211,8 @@ pub(crate) fn fit_groups(
                     merit: q_max / (2.0 * eps * lines_below as f64),
                     axes: *perm,
                 };
-                if best
-                    .as_ref()
-                    .is_none_or(|b| (fit.explained, fit.merit) > (b.explained, b.merit))
-                {
+                let key = |f: &GroupFit| (f.explained >= need, f.merit, f.explained);
+                if best.as_ref().is_none_or(|b| key(&fit) > key(b)) {
                     best = Some(fit);
                 }
             }

@@ -91,6 +91,8 @@ pub(crate) fn observed_lines(
             }
         })
         .collect();
+    // A grid may reach 0° or 180°, where no line can be indexed.
+    lines.retain(|l| l.two_theta > 0.0 && l.two_theta < 180.0 && l.height > 0.0);
     if let (Some(l2), ratio) = (wavelength.alpha2(), wavelength.ratio()) {
         drop_alpha2(
             &mut lines,

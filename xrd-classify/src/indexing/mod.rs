@@ -6,7 +6,8 @@
 //! trained on random synthetic crystals learns this poorly (see the README); an indexing applies
 //! it directly. For each metric of p parameters, every choice of p of the first
 //! [`trial_lines`](IndexingParams::trial_lines) lines, assigned every choice of small Miller
-//! indices, gives a trial cell; a trial that explains most lines within 2.5 times the tolerance is
+//! indices, gives a trial cell; a trial that explains most lines within the tolerance plus
+//! [`max_zero_shift`](IndexingParams::max_zero_shift) (the zero shift is not known yet) is
 //! refined by least squares together with a zero shift, and scored by the share of the lines it
 //! indexes (each line weighted by the square root of its height, so that a weak impurity or
 //! noise line costs less than a strong one) and by de Wolff's (1968) figure of merit M = Q_N / (2 ε̄ N_calc) (Q_N the last line's
@@ -80,7 +81,7 @@ impl Default for IndexingParams {
             min_merit: 20.0,
             lines_per_unknown: 3.0,
             max_edge: 25.0,
-            max_zero_shift: 0.3,
+            max_zero_shift: 0.1,
             relative_height: 0.01,
             noise_multiple: 5.0,
             min_separation: 0.08,
@@ -139,14 +140,15 @@ impl IndexingParams {
         self
     }
 
-    /// Longest cell edge tried, ångström. Default 25 Å.
+    /// Longest cell edge tried, ångström, in (0, 100]. Default 25 Å.
     pub fn max_edge(mut self, angstrom: f64) -> Self {
         self.max_edge = angstrom;
         self
     }
 
-    /// Largest zero shift refined, degrees 2θ (beyond it the shift is fixed at its last value).
-    /// Default 0.3°.
+    /// Largest zero shift found, degrees 2θ: trial cells are screened with the tolerance plus
+    /// this much, and a refinement that would move the shift beyond it keeps its last value.
+    /// Default 0.1° (a wider window lets more wrong trials through the screen).
     pub fn max_zero_shift(mut self, degrees: f64) -> Self {
         self.max_zero_shift = degrees;
         self
@@ -254,6 +256,13 @@ impl IndexingParams {
         positive("tolerance", self.tolerance)?;
         positive("min_merit", self.min_merit)?;
         positive("max_edge", self.max_edge)?;
+        // The reflections enumerated grow as the cube of the edge.
+        if self.max_edge > 100.0 {
+            return Err(Error::param(
+                "max_edge",
+                format!("{} Å is over 100 Å", self.max_edge),
+            ));
+        }
         if !(self.lines_per_unknown.is_finite() && self.lines_per_unknown >= 1.0) {
             return Err(Error::param(
                 "lines_per_unknown",
@@ -361,6 +370,20 @@ impl Indexing {
         self.accepted.and_then(|i| self.solutions.get(i))
     }
 
+    /// The metrics of `params` that had enough lines to be accepted
+    /// ([`lines_per_unknown`](IndexingParams::lines_per_unknown)): those whose failure rules
+    /// their systems out.
+    pub fn tested(&self, params: &IndexingParams) -> Vec<Metric> {
+        Metric::ALL
+            .into_iter()
+            .filter(|m| {
+                params.metrics.contains(m)
+                    && self.lines.len() as f64
+                        >= params.lines_per_unknown * (m.parameters() + 1) as f64
+            })
+            .collect()
+    }
+
     /// The best cell found for `metric`, accepted or not.
     pub fn solution(&self, metric: Metric) -> Option<&Solution> {
         self.solutions.iter().find(|s| s.metric == metric)
@@ -382,17 +405,22 @@ impl Indexing {
             wavelength: self.wavelength,
             tolerance: params.tolerance,
         };
-        absences::fit_groups(solution, &lines, params)
+        absences::fit_groups(solution, &lines, params, group_need(solution, params))
     }
 
-    /// The space groups whose absences explain at least
-    /// [`min_indexed`](IndexingParams::min_indexed) of the lines' weight with the highest merit
-    /// (within 1 % of it: groups of one set of absences score alike); empty when none does.
+    /// The space groups whose allowed reflections explain every line the cell indexes (and so
+    /// at least [`min_indexed`](IndexingParams::min_indexed) of the lines' weight: a group may
+    /// not make an observed line absent) with the highest merit (within 1 % of it: groups of
+    /// one set of absences score alike); empty when none does.
     pub fn likely_space_groups(&self, params: &IndexingParams) -> Vec<u8> {
+        let Some(solution) = self.accepted() else {
+            return Vec::new();
+        };
+        let need = group_need(solution, params);
         let fits: Vec<GroupFit> = self
             .space_groups(params)
             .into_iter()
-            .filter(|f| f.explained >= params.min_indexed)
+            .filter(|f| f.explained >= need)
             .collect();
         let best = fits.iter().map(|f| f.merit).fold(0.0, f64::max);
         fits.iter()
@@ -400,6 +428,12 @@ impl Indexing {
             .map(|f| f.space_group)
             .collect()
     }
+}
+
+/// The share of the lines' weight a space group of `solution`'s systems must explain: all the
+/// cell indexes (less rounding).
+fn group_need(solution: &Solution, params: &IndexingParams) -> f64 {
+    params.min_indexed.max(solution.indexed_weight - 1e-9)
 }
 
 /// √(height / highest) of each line.
@@ -425,13 +459,18 @@ pub fn index_pattern(
     index_lines(&lines, wavelength.angstrom(), params)
 }
 
+/// The largest Miller index a line may need (see [`index_lines`]).
+const MAX_INDEX: f64 = 200.0;
+
 /// Indexes `lines` (any order; the first [`lines`](IndexingParams::lines) by angle are used)
-/// measured at `wavelength` ångström. Fewer lines than a metric has unknowns plus two give no
-/// cell of that metric.
+/// measured at `wavelength` ångström. Fewer lines than a metric has unknowns (parameters and
+/// zero shift) plus one give no cell of that metric.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for bad `params`, a wavelength that is not finite and positive,
-/// a line outside (0°, 180°) or a height that is not finite and positive.
+/// a line outside (0°, 180°) or a height that is not finite and positive, or a line whose
+/// d-spacing would need Miller indices over 200 in a cell of
+/// [`max_edge`](IndexingParams::max_edge) (d < max_edge / 200).
 pub fn index_lines(lines: &[Line], wavelength: f64, params: &IndexingParams) -> Result<Indexing> {
     params.check()?;
     if !(wavelength.is_finite() && wavelength > 0.0) {
@@ -458,6 +497,20 @@ pub fn index_lines(lines: &[Line], wavelength: f64, params: &IndexingParams) -> 
     let mut t = lines.to_vec();
     t.sort_by(|a, b| a.two_theta.total_cmp(&b.two_theta));
     t.truncate(params.lines);
+    // Indices up to 200 along a cell edge of `max_edge` reach every line: the searches
+    // enumerate indices up to √(Q max_edge²), so that bound keeps them finite.
+    if let Some(last) = t.last() {
+        let d = wavelength / (2.0 * (0.5 * last.two_theta).to_radians().sin());
+        if d * MAX_INDEX < params.max_edge {
+            return Err(Error::param(
+                "lines",
+                format!(
+                    "a line at d = {d:.4} Å needs indices over {MAX_INDEX} in a {} Å cell",
+                    params.max_edge
+                ),
+            ));
+        }
+    }
     let two_theta: Vec<f64> = t.iter().map(|l| l.two_theta).collect();
     let weight = weights(&t);
     let lines = Lines {
@@ -534,10 +587,9 @@ fn search(metric: Metric, lines: &Lines<'_>, params: &IndexingParams) -> Option<
     let spare = (1.0 - params.min_indexed) * lines.total;
     let trial = params.trial_lines.min(n);
     let rows = metric.base_rows(trial_index(metric));
-    // The screen allows for an unrefined zero shift.
-    let screen_tol: Vec<f64> = (0..n)
-        .map(|i| 2.5 * lines.tolerance * lines.slope(i, 0.0))
-        .collect();
+    // The screen allows for a zero shift not yet refined.
+    let window = lines.tolerance + params.max_zero_shift;
+    let screen_tol: Vec<f64> = (0..n).map(|i| window * lines.slope(i, 0.0)).collect();
     let q0: Vec<f64> = (0..n).map(|i| lines.q(i, 0.0)).collect();
     let mut best: Option<Solution> = None;
     let mut tried = std::collections::HashSet::new();
@@ -554,9 +606,11 @@ fn search(metric: Metric, lines: &Lines<'_>, params: &IndexingParams) -> Option<
                 return;
             }
             // Trials of one lattice from other assignments or lines refine to the same cell.
+            // (Relative resolution 1e-4: a key of ln |p|, and the sign of a monoclinic E.)
             let mut key = [0i64; MAX_PARAMS];
             for (k, v) in key.iter_mut().zip(&p) {
-                *k = (v * 2e4).round() as i64;
+                let log = (v.abs().max(f64::MIN_POSITIVE).ln() * 1e4).round() as i64;
+                *k = 2 * log + i64::from(*v < 0.0);
             }
             if !tried.insert(key) {
                 return;
@@ -664,7 +718,12 @@ fn refine(
     let n = lines.len();
     let mut zero = 0.0;
     for pass in 0..4 {
-        let widen = if pass < 2 { 2.5 } else { 1.0 };
+        // The first two passes match within the screen's window.
+        let window = if pass < 2 {
+            params.tolerance + params.max_zero_shift
+        } else {
+            params.tolerance
+        };
         let mut normal = [[0.0; MAX_PARAMS + 2]; MAX_PARAMS + 1];
         let mut used = 0;
         for i in 0..n {
@@ -673,7 +732,7 @@ fn refine(
                 continue;
             };
             let slope = lines.slope(i, zero);
-            let tol = widen * params.tolerance * slope;
+            let tol = window * slope;
             let extrapolated = if pass == 0 { rho * q } else { 0.0 };
             if e > tol + extrapolated {
                 continue;
@@ -745,7 +804,8 @@ fn score(
     }
     let q_max = lines.q(n - 1, zero);
     let calculated = metric.lines_below(&p, q_max).max(1);
-    // An exact fit (ε̄ = 0) has no finite merit; count it at a tenth of the tolerance.
+    // ε̄ counts as at least a tenth of the last line's tolerance over the number of lines, so
+    // that an exact fit (ε̄ = 0) gets a finite merit.
     let floor = 0.1 * params.tolerance * lines.slope(n - 1, zero) / n as f64;
     let eps = if indexed > 0 {
         (sum / indexed as f64).max(floor)
@@ -835,7 +895,7 @@ mod tests {
     }
 
     fn check_found(metric: Metric, p: &[f64]) {
-        let mut lines = lines_of(metric, p, 0.03, 19);
+        let mut lines = lines_of(metric, p, 0.08, 19);
         // A weak impurity line between two of the cell's.
         let t = 0.5 * (lines[6].two_theta + lines[7].two_theta);
         lines.push(Line {
@@ -857,7 +917,7 @@ mod tests {
         for (w, g) in w.iter().zip(&g) {
             assert!((w - g).abs() < 1e-3, "{metric:?}: {got:?} vs {want:?}");
         }
-        assert!((best.zero_shift - 0.03).abs() < 1e-3, "{}", best.zero_shift);
+        assert!((best.zero_shift - 0.08).abs() < 1e-3, "{}", best.zero_shift);
         assert_eq!(best.indexed, 19);
         assert!(best.merit >= 20.0);
     }
@@ -893,6 +953,76 @@ mod tests {
         let lines = lines_of(Metric::Monoclinic, &p, 0.0, 20);
         let ix = index_lines(&lines, LAMBDA, &IndexingParams::default()).unwrap();
         assert!(ix.accepted().is_none(), "{ix:?}");
+    }
+
+    #[test]
+    fn the_monoclinic_search_finds_a_monoclinic_cell() {
+        let p = metric::monoclinic(5.1, 4.3, 6.2, 108.0);
+        let want = Metric::Monoclinic.cell(&p).volume();
+        let lines = lines_of(Metric::Monoclinic, &p, 0.02, 20);
+        let params = IndexingParams::default().metrics(&[Metric::Monoclinic]);
+        let ix = index_lines(&lines, LAMBDA, &params).unwrap();
+        let best = ix.accepted().unwrap_or_else(|| panic!("{ix:?}"));
+        assert_eq!(best.metric, Metric::Monoclinic);
+        // Another setting of the same lattice has the same volume.
+        assert!((best.cell.volume() - want).abs() < 1e-3 * want, "{best:?}");
+        assert!((best.zero_shift - 0.02).abs() < 1e-3 && best.indexed == 20);
+    }
+
+    /// The first `n` lines of a cubic cell with the reflections `allowed` keeps.
+    fn cubic_lines(a: f64, n: usize, allowed: impl Fn(i32, i32, i32) -> bool) -> Vec<Line> {
+        let mut q: Vec<f64> = Vec::new();
+        for h in 0..8 {
+            for k in 0..=h {
+                for l in 0..=k {
+                    if (h, k, l) != (0, 0, 0) && allowed(h, k, l) {
+                        q.push(f64::from(h * h + k * k + l * l) / (a * a));
+                    }
+                }
+            }
+        }
+        q.sort_by(f64::total_cmp);
+        q.dedup();
+        q.iter()
+            .take(n)
+            .map(|q| Line {
+                two_theta: 2.0 * (q.sqrt() * LAMBDA / 2.0).asin().to_degrees() + 0.04,
+                height: 1.0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn absences_choose_the_centring() {
+        let params = IndexingParams::default();
+        let f = cubic_lines(5.64, 12, |h, k, l| (h + k) % 2 == 0 && (k + l) % 2 == 0);
+        let ix = index_lines(&f, LAMBDA, &params).unwrap();
+        let f_groups = ix.likely_space_groups(&params);
+        assert!(f_groups.contains(&225), "{f_groups:?}");
+        for g in &f_groups {
+            let symbol = xrd_sim::SpaceGroup::new(*g).unwrap().hm_symbol();
+            assert!(symbol.starts_with('F'), "{g} {symbol}");
+        }
+        // 15 lines: the primitive cell a/√2 then misses two (N = 14 and 30 would be 7 and 15,
+        // no sums of three squares) and is not accepted; with 12 lines it misses one, indexes
+        // 92 % and wins on merit, as a cell may that leaves one line to an impurity.
+        let i = cubic_lines(6.0, 15, |h, k, l| (h + k + l) % 2 == 0);
+        let ix = index_lines(&i, LAMBDA, &params).unwrap();
+        let i_groups = ix.likely_space_groups(&params);
+        assert!(i_groups.contains(&229), "{i_groups:?}");
+        for g in &i_groups {
+            let symbol = xrd_sim::SpaceGroup::new(*g).unwrap().hm_symbol();
+            assert!(symbol.starts_with('I'), "{g} {symbol}");
+        }
+        // Primitive: every group explains the lines; the most absences win, and no centring
+        // or glide may make an observed line absent.
+        let p = cubic_lines(4.0, 12, |_, _, _| true);
+        let ix = index_lines(&p, LAMBDA, &params).unwrap();
+        let fits = ix.space_groups(&params);
+        assert_eq!(fits.len(), 36);
+        let p_groups = ix.likely_space_groups(&params);
+        assert!(p_groups.contains(&221), "{p_groups:?}");
+        assert!(!p_groups.contains(&225) && !p_groups.contains(&229));
     }
 
     #[test]
