@@ -1063,6 +1063,7 @@ mod tests {
             ("lines_per_unknown", d().lines_per_unknown(0.5)),
             ("lines_per_unknown", d().lines_per_unknown(f64::INFINITY)),
             ("max_edge", d().max_edge(0.0)),
+            ("max_edge", d().max_edge(100.5)),
             ("max_zero_shift", d().max_zero_shift(-0.1)),
             ("relative_height", d().relative_height(1.0)),
             ("relative_height", d().relative_height(-0.1)),
@@ -1105,6 +1106,11 @@ mod tests {
         for w in [0.0, -1.0, f64::INFINITY] {
             assert!(index_lines(&[ok], w, &p).is_err());
         }
+        // d = 0.0019 Å at 30° for λ = 0.001 Å: over 200 indices in a 25 Å cell.
+        assert!(matches!(
+            index_lines(&[ok], 0.001, &p),
+            Err(Error::InvalidParameter { name: "lines", .. })
+        ));
         // No lines: nothing to index, and no error.
         let ix = index_lines(&[], LAMBDA, &p).unwrap();
         assert!(ix.solutions.is_empty() && ix.accepted().is_none());
