@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 use xrd_sim::SpaceGroup;
 
-use super::metric::Metric;
+use super::metric::{Metric, bounds};
 use super::{IndexingParams, Lines, Solution};
 
 /// How well one space group's allowed reflections explain an indexed pattern.
@@ -79,36 +79,6 @@ pub(crate) fn absent(g: u8, h: [i32; 3]) -> bool {
     })
 }
 
-/// The reciprocal metric tensor G* of the cell `p` of `metric`: Q(h) = hᵀ G* h.
-fn tensor(metric: Metric, p: &[f64]) -> [[f64; 3]; 3] {
-    match metric {
-        Metric::Cubic => [[p[0], 0.0, 0.0], [0.0, p[0], 0.0], [0.0, 0.0, p[0]]],
-        Metric::Tetragonal => [[p[0], 0.0, 0.0], [0.0, p[0], 0.0], [0.0, 0.0, p[1]]],
-        Metric::Hexagonal => [
-            [p[0], 0.5 * p[0], 0.0],
-            [0.5 * p[0], p[0], 0.0],
-            [0.0, 0.0, p[1]],
-        ],
-        Metric::Orthorhombic => [[p[0], 0.0, 0.0], [0.0, p[1], 0.0], [0.0, 0.0, p[2]]],
-        Metric::Monoclinic => [
-            [p[0], 0.0, 0.5 * p[3]],
-            [0.0, p[1], 0.0],
-            [0.5 * p[3], 0.0, p[2]],
-        ],
-    }
-}
-
-/// The largest |index| along each axis of a reflection with Q ≤ `q`: √(q (G*⁻¹)ᵢᵢ).
-fn bounds(g: &[[f64; 3]; 3], q: f64) -> [i32; 3] {
-    let cof = |i: usize, j: usize| {
-        let (r0, r1) = ((i + 1) % 3, (i + 2) % 3);
-        let (c0, c1) = ((j + 1) % 3, (j + 2) % 3);
-        g[r0][c0] * g[r1][c1] - g[r0][c1] * g[r1][c0]
-    };
-    let det: f64 = (0..3).map(|j| g[0][j] * cof(0, j)).sum();
-    std::array::from_fn(|i| (q * cof(i, i) / det).max(0.0).sqrt() as i32 + 1)
-}
-
 const PERMUTATIONS: [[usize; 3]; 6] = [
     [0, 1, 2],
     [0, 2, 1],
@@ -137,7 +107,7 @@ pub(crate) fn fit_groups(
         .collect();
     let q_max = q[n - 1];
     let limit = q_max + tol[n - 1];
-    let g0 = tensor(solution.metric, &solution.parameters);
+    let g0 = solution.metric.tensor(&solution.parameters);
     let orders: &[[usize; 3]] = if solution.metric == Metric::Orthorhombic {
         &PERMUTATIONS
     } else {
@@ -245,26 +215,6 @@ mod tests {
         // P1 and Pm-3m: none.
         for h in [[1, 0, 0], [1, 1, 1], [2, 1, 0]] {
             assert!(!absent(1, h) && !absent(221, h));
-        }
-    }
-
-    #[test]
-    fn bounds_cover_every_reflection_below_q() {
-        let g = tensor(Metric::Monoclinic, &[0.012, 0.02, 0.0081, -0.006]);
-        let q = 0.2;
-        let b = bounds(&g, q);
-        for h in -20i32..=20 {
-            for k in -20i32..=20 {
-                for l in -20i32..=20 {
-                    let v = [f64::from(h), f64::from(k), f64::from(l)];
-                    let qh: f64 = (0..3)
-                        .map(|i| (0..3).map(|j| v[i] * g[i][j] * v[j]).sum::<f64>())
-                        .sum();
-                    if qh <= q {
-                        assert!(h.abs() <= b[0] && k.abs() <= b[1] && l.abs() <= b[2]);
-                    }
-                }
-            }
         }
     }
 }

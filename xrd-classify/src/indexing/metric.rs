@@ -256,7 +256,7 @@ impl Metric {
                 }
             }
             Metric::Hexagonal | Metric::Tetragonal | Metric::Orthorhombic => {
-                let (hmax, kmax, lmax) = self.index_bounds(p, q_max);
+                let [hmax, kmax, lmax] = bounds(&self.tensor(p), q_max);
                 for h in 0..=hmax {
                     for k in 0..=kmax {
                         for l in 0..=lmax {
@@ -266,7 +266,7 @@ impl Metric {
                 }
             }
             Metric::Monoclinic => {
-                let (hmax, kmax, lmax) = self.index_bounds(p, q_max);
+                let [hmax, kmax, lmax] = bounds(&self.tensor(p), q_max);
                 for h in 0..=hmax {
                     for k in 0..=kmax {
                         let lmin = if h == 0 { 0 } else { -lmax };
@@ -282,20 +282,22 @@ impl Metric {
         qs.len()
     }
 
-    fn index_bounds(self, p: &[f64], q_max: f64) -> (i32, i32, i32) {
-        let bound = |x: f64| (q_max / x).sqrt() as i32 + 1;
+    /// The reciprocal metric tensor G* of the cell `p`: Q(h) = hᵀ G* h.
+    pub(crate) fn tensor(self, p: &[f64]) -> [[f64; 3]; 3] {
         match self {
-            Metric::Cubic => {
-                let m = bound(p[0]);
-                (m, m, m)
-            }
-            // h² + hk + k² ≥ 3/4 max(h, k)² for h, k ≥ 0 (in fact ≥ max², kept loose).
-            Metric::Hexagonal | Metric::Tetragonal => (bound(p[0]), bound(p[0]), bound(p[1])),
-            Metric::Orthorhombic => (bound(p[0]), bound(p[1]), bound(p[2])),
-            Metric::Monoclinic => {
-                let det = p[0] * p[2] - 0.25 * p[3] * p[3];
-                (bound(det / p[2]), bound(p[1]), bound(det / p[0]))
-            }
+            Metric::Cubic => [[p[0], 0.0, 0.0], [0.0, p[0], 0.0], [0.0, 0.0, p[0]]],
+            Metric::Tetragonal => [[p[0], 0.0, 0.0], [0.0, p[0], 0.0], [0.0, 0.0, p[1]]],
+            Metric::Hexagonal => [
+                [p[0], 0.5 * p[0], 0.0],
+                [0.5 * p[0], p[0], 0.0],
+                [0.0, 0.0, p[1]],
+            ],
+            Metric::Orthorhombic => [[p[0], 0.0, 0.0], [0.0, p[1], 0.0], [0.0, 0.0, p[2]]],
+            Metric::Monoclinic => [
+                [p[0], 0.0, 0.5 * p[3]],
+                [0.0, p[1], 0.0],
+                [0.5 * p[3], 0.0, p[2]],
+            ],
         }
     }
 
@@ -373,6 +375,17 @@ impl Cell {
     }
 }
 
+/// The largest |index| along each axis of a reflection with Q ≤ `q`: √(q (G*⁻¹)ᵢᵢ).
+pub(crate) fn bounds(g: &[[f64; 3]; 3], q: f64) -> [i32; 3] {
+    let cof = |i: usize, j: usize| {
+        let (r0, r1) = ((i + 1) % 3, (i + 2) % 3);
+        let (c0, c1) = ((j + 1) % 3, (j + 2) % 3);
+        g[r0][c0] * g[r1][c1] - g[r0][c1] * g[r1][c0]
+    };
+    let det: f64 = (0..3).map(|j| g[0][j] * cof(0, j)).sum();
+    std::array::from_fn(|i| (q * cof(i, i) / det).max(0.0).sqrt() as i32 + 1)
+}
+
 pub(crate) fn dot(r: &[f64; MAX_PARAMS], p: &[f64]) -> f64 {
     r.iter().zip(p).map(|(a, b)| a * b).sum()
 }
@@ -445,6 +458,26 @@ mod tests {
         (Metric::Orthorhombic, &[0.011, 0.019, 0.0072]),
         (Metric::Monoclinic, &[0.012, 0.02, 0.0081, -0.006]),
     ];
+
+    #[test]
+    fn bounds_cover_every_reflection_below_q() {
+        let g = Metric::Monoclinic.tensor(&[0.012, 0.02, 0.0081, -0.006]);
+        let q = 0.2;
+        let b = bounds(&g, q);
+        for h in -20i32..=20 {
+            for k in -20i32..=20 {
+                for l in -20i32..=20 {
+                    let v = [f64::from(h), f64::from(k), f64::from(l)];
+                    let qh: f64 = (0..3)
+                        .map(|i| (0..3).map(|j| v[i] * g[i][j] * v[j]).sum::<f64>())
+                        .sum();
+                    if qh <= q {
+                        assert!(h.abs() <= b[0] && k.abs() <= b[1] && l.abs() <= b[2]);
+                    }
+                }
+            }
+        }
+    }
 
     /// Every metric's `nearest` against a naive search over all hkl in a box.
     #[test]
