@@ -1,5 +1,6 @@
 //! Dense inference, `out = x·Wᵀ + b`, through the packed micro-kernels of the `gemm` crate
-//! (pure Rust; AVX-512 or AVX2 + FMA, chosen by the crate at run time).
+//! (pure Rust; AVX-512 or AVX2 + FMA, chosen by the crate at run time, or its AVX2 kernels under
+//! `XRD_AE_ISA=avx2`).
 //!
 //! The crate sums long products in blocks of columns whose length it derives from the cache
 //! sizes it detects, which would make the bits depend on the machine. Every call here therefore
@@ -86,6 +87,18 @@ unsafe impl<F> Sync for Dst<F> {}
 /// float type is not one it takes, or the crate does not run here ([`available`]; without fused
 /// multiply-adds its chains would round differently).
 pub(crate) fn product<F: Float>(w: &[F], b: &[F], x: &[F], rows: usize, out: &mut [F]) -> bool {
+    product_with(kernels(), w, b, x, rows, out)
+}
+
+/// [`product`] with the crate's `kernels` chosen by the caller (the tests run both).
+fn product_with<F: Float>(
+    kernels: Kernels,
+    w: &[F],
+    b: &[F],
+    x: &[F],
+    rows: usize,
+    out: &mut [F],
+) -> bool {
     let outputs = b.len();
     let inputs = x.len().checked_div(rows).unwrap_or(0);
     let is_f32 = TypeId::of::<F>() == TypeId::of::<f32>();
@@ -111,6 +124,7 @@ pub(crate) fn product<F: Float>(w: &[F], b: &[F], x: &[F], rows: usize, out: &mu
             // within `x` and `w` (lengths checked above); no other task writes columns j0..j1.
             unsafe {
                 call::<F>(
+                    kernels,
                     rows,
                     j1 - j0,
                     k1 - k0,
@@ -129,15 +143,154 @@ pub(crate) fn product<F: Float>(w: &[F], b: &[F], x: &[F], rows: usize, out: &mu
 
 /// Whether the crate runs here: on x86-64 CPUs with AVX2 + FMA or AVX-512 (its kernels there fuse
 /// every multiply-add), unless [`ISA_ENV`](crate::ISA_ENV)` = portable` turns xrd-ae's vector
-/// kernels off. `XRD_AE_ISA=avx2` does not reach the crate, which picks its kernels itself: its
-/// AVX-512 and AVX2 kernels give the same bits (module docs). Also not where the L2 cache the
-/// crate detects per core could not hold one 512-column panel of its tallest micro-kernel (64 rows
-/// of f32 or 32 of f64, 128 KiB): it sizes its row blocks from that cache and would get blocks of
-/// zero rows.
+/// kernels off. Also not where the L2 cache the crate detects per core could not hold one
+/// 512-column panel of its tallest micro-kernel (64 rows of f32 or 32 of f64, 128 KiB): it sizes
+/// its row blocks from that cache and would get blocks of zero rows.
 fn available() -> bool {
     cfg!(target_arch = "x86_64")
         && crate::kernels::isa::instruction_set() != crate::kernels::isa::InstructionSet::Portable
         && gemm_common::cache::CACHE_INFO[1].cache_bytes >= K_BLOCK * 64 * 4
+}
+
+/// The crate's entry point of one float type (its `gemm_basic` signature).
+type GemmFn<T> = unsafe fn(
+    usize,
+    usize,
+    usize,
+    *mut T,
+    isize,
+    isize,
+    bool,
+    *const T,
+    isize,
+    isize,
+    *const T,
+    isize,
+    isize,
+    T,
+    T,
+    bool,
+    bool,
+    bool,
+    gemm_common::Parallelism,
+);
+
+/// The crate's AVX2 + FMA kernels, instantiated here exactly as the crate instantiates them for
+/// its own dispatch (`gemm_basic_generic` with its `V3` SIMD token, its `fma` micro-kernel
+/// tables and its scalar multiply-add), so that `XRD_AE_ISA=avx2` reaches dense inference on an
+/// AVX-512 machine too: the crate alone would pick its AVX-512 kernels there.
+#[cfg(target_arch = "x86_64")]
+macro_rules! avx2_kernel {
+    ($name:ident, $t:ty, $lanes:expr, $ukr:path) => {
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn $name(
+            m: usize,
+            n: usize,
+            k: usize,
+            dst: *mut $t,
+            dst_cs: isize,
+            dst_rs: isize,
+            read_dst: bool,
+            lhs: *const $t,
+            lhs_cs: isize,
+            lhs_rs: isize,
+            rhs: *const $t,
+            rhs_cs: isize,
+            rhs_rs: isize,
+            alpha: $t,
+            beta: $t,
+            conj_dst: bool,
+            conj_lhs: bool,
+            conj_rhs: bool,
+            parallelism: gemm_common::Parallelism,
+        ) {
+            use gemm_common::simd::{MixedSimd, V3};
+            use $ukr as u;
+            let Some(simd) = <V3 as MixedSimd<$t, $t, $t, $t>>::try_new() else {
+                unreachable!("chosen only where `avx2_token` holds");
+            };
+            // SAFETY: forwarded from the caller (the crate's own contract for `gemm_basic`).
+            unsafe {
+                gemm_common::gemm::gemm_basic_generic::<
+                    V3,
+                    $t,
+                    { $lanes },
+                    { u::MR_DIV_N * $lanes },
+                    { u::NR },
+                    { u::MR_DIV_N },
+                    { u::H_M },
+                    { u::H_N },
+                >(
+                    simd,
+                    m,
+                    n,
+                    k,
+                    dst,
+                    dst_cs,
+                    dst_rs,
+                    read_dst,
+                    lhs,
+                    lhs_cs,
+                    lhs_rs,
+                    rhs,
+                    rhs_cs,
+                    rhs_rs,
+                    alpha,
+                    beta,
+                    conj_dst,
+                    conj_lhs,
+                    conj_rhs,
+                    |a, b, c| a * b + c,
+                    &u::UKR,
+                    &u::H_UKR,
+                    false,
+                    parallelism,
+                )
+            }
+        }
+    };
+}
+
+// Lanes per vector as the crate sets them (`gemm_def!(f32, 2)`, `gemm_def!(f64, 1)`: 4 × the
+// multiplier on AVX2).
+#[cfg(target_arch = "x86_64")]
+avx2_kernel!(avx2_f32, f32, 8, gemm_f32::microkernel::fma::f32);
+#[cfg(target_arch = "x86_64")]
+avx2_kernel!(avx2_f64, f64, 4, gemm_f64::microkernel::fma::f64);
+
+/// Whether the crate's AVX2 kernels can run here (its `V3` token wants AVX2, FMA and a few
+/// companions that every AVX2 CPU has).
+#[cfg(target_arch = "x86_64")]
+fn avx2_token() -> bool {
+    use gemm_common::simd::{MixedSimd, V3};
+    <V3 as MixedSimd<f32, f32, f32, f32>>::try_new().is_some()
+}
+
+/// Which of the crate's kernels a product runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kernels {
+    /// The crate's own run-time choice (AVX-512 where the CPU has it, else AVX2 + FMA).
+    Detected,
+    /// Its AVX2 + FMA kernels, whatever the CPU has more.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    Avx2,
+}
+
+/// The kernels of this process: the crate's AVX2 ones under `XRD_AE_ISA=avx2` on a CPU with
+/// more (the crate alone would pick AVX-512), else the crate's own choice. Both give the same
+/// bits (module docs); the cap is there so that one machine can measure both.
+fn kernels() -> Kernels {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use crate::kernels::isa::{InstructionSet, detected, instruction_set};
+        if instruction_set() == InstructionSet::Avx2
+            && detected() > InstructionSet::Avx2
+            && avx2_token()
+        {
+            return Kernels::Avx2;
+        }
+    }
+    Kernels::Detected
 }
 
 /// `dst[r, j] += Σ_k lhs[r, k]·rhs[j, k]` for an `m × n` block over `k` columns: `dst` with row
@@ -149,6 +302,7 @@ fn available() -> bool {
 /// the `dst` block.
 #[allow(clippy::too_many_arguments)]
 unsafe fn call<F: Float>(
+    kernels: Kernels,
     m: usize,
     n: usize,
     k: usize,
@@ -188,13 +342,18 @@ unsafe fn call<F: Float>(
             )
         };
     }
-    // SAFETY (both arms): forwarded from the caller; F is the type of the arm (TypeId), so the
-    // casts keep the memory, length and alignment.
+    let f32 = TypeId::of::<F>() == TypeId::of::<f32>();
+    // SAFETY (every arm): forwarded from the caller; F is the type of the arm (TypeId), so the
+    // casts keep the memory, length and alignment; the AVX2 arms run only where `kernels`
+    // found the crate's AVX2 token.
     unsafe {
-        if TypeId::of::<F>() == TypeId::of::<f32>() {
-            transposed!(gemm_f32::gemm::f32::get_gemm_fn());
-        } else {
-            transposed!(gemm_f64::gemm::f64::get_gemm_fn());
+        match (kernels, f32) {
+            #[cfg(target_arch = "x86_64")]
+            (Kernels::Avx2, true) => transposed!(avx2_f32 as GemmFn<f32>),
+            #[cfg(target_arch = "x86_64")]
+            (Kernels::Avx2, false) => transposed!(avx2_f64 as GemmFn<f64>),
+            (_, true) => transposed!(gemm_f32::gemm::f32::get_gemm_fn()),
+            (_, false) => transposed!(gemm_f64::gemm::f64::get_gemm_fn()),
         }
     }
 }
@@ -272,6 +431,10 @@ mod tests {
     ];
 
     fn matches_naive<F: Float>() {
+        matches_naive_with::<F>(kernels());
+    }
+
+    fn matches_naive_with<F: Float>(kernels: Kernels) {
         if !available() {
             return;
         }
@@ -279,7 +442,7 @@ mod tests {
             let (w, b, x) = data::<F>(rows, inputs, outputs);
             let mut out = vec![F::zero(); rows * outputs];
             assert!(
-                product(&w, &b, &x, rows, &mut out),
+                product_with(kernels, &w, &b, &x, rows, &mut out),
                 "{rows}×{inputs}→{outputs}"
             );
             assert!(
@@ -297,6 +460,28 @@ mod tests {
     #[test]
     fn product_matches_the_naive_chain_bit_for_bit_f64() {
         matches_naive::<f64>();
+    }
+
+    /// The crate's AVX2 kernels, which `XRD_AE_ISA=avx2` runs on an AVX-512 machine, give the
+    /// naive chain too (where the CPU has AVX-512, the other tests ran its AVX-512 kernels).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_crates_avx2_kernels_match_the_naive_chain_bit_for_bit() {
+        if !avx2_token() {
+            return;
+        }
+        matches_naive_with::<f32>(Kernels::Avx2);
+        matches_naive_with::<f64>(Kernels::Avx2);
+    }
+
+    /// `XRD_AE_ISA=avx2` reaches the crate on a CPU with AVX-512 (CI runs the suite once so), and
+    /// nothing else moves it off the crate's own choice.
+    #[test]
+    fn the_isa_variable_caps_the_crate_too() {
+        use crate::kernels::isa::{InstructionSet, detected};
+        let capped = std::env::var(crate::ISA_ENV).as_deref() == Ok("avx2")
+            && detected() == InstructionSet::Avx512;
+        assert_eq!(kernels() == Kernels::Avx2, capped);
     }
 
     #[test]

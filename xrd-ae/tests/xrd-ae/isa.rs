@@ -10,8 +10,8 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use xrd_ae::{Activation, Adam, ISA_ENV, InstructionSet, Loss, Network, Trainer, instruction_set};
 
 /// Trains a small classifier (wide enough for the blocked and lane kernels) for a few steps and
-/// returns the final weights and three inferences: 40 dense rows (the gemm crate, which picks its
-/// own kernels whatever `XRD_AE_ISA` says), the same rows with most columns zero (xrd-ae's lane
+/// returns the final weights and three inferences: 40 dense rows (the gemm crate, whose AVX2
+/// kernels `XRD_AE_ISA=avx2` picks), the same rows with most columns zero (xrd-ae's lane
 /// kernels) and 7 rows (the dot products).
 fn workload() -> Vec<f32> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
