@@ -153,6 +153,7 @@ fn available() -> bool {
 }
 
 /// The crate's entry point of one float type (its `gemm_basic` signature).
+#[cfg(target_arch = "x86_64")]
 type GemmFn<T> = unsafe fn(
     usize,
     usize,
@@ -206,6 +207,8 @@ macro_rules! avx2_kernel {
         ) {
             use gemm_common::simd::{MixedSimd, V3};
             use $ukr as u;
+            #[cfg(test)]
+            tests::AVX2_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let Some(simd) = <V3 as MixedSimd<$t, $t, $t, $t>>::try_new() else {
                 unreachable!("chosen only where `avx2_token` holds");
             };
@@ -342,12 +345,12 @@ unsafe fn call<F: Float>(
             )
         };
     }
-    let f32 = TypeId::of::<F>() == TypeId::of::<f32>();
+    let is_f32 = TypeId::of::<F>() == TypeId::of::<f32>();
     // SAFETY (every arm): forwarded from the caller; F is the type of the arm (TypeId), so the
-    // casts keep the memory, length and alignment; the AVX2 arms run only where `kernels`
-    // found the crate's AVX2 token.
+    // casts keep the memory, length and alignment. `Kernels::Avx2` comes only where the crate's
+    // AVX2 token was found (`kernels`, or the tests' guard).
     unsafe {
-        match (kernels, f32) {
+        match (kernels, is_f32) {
             #[cfg(target_arch = "x86_64")]
             (Kernels::Avx2, true) => transposed!(avx2_f32 as GemmFn<f32>),
             #[cfg(target_arch = "x86_64")]
@@ -462,16 +465,31 @@ mod tests {
         matches_naive::<f64>();
     }
 
+    /// Calls of xrd-ae's instantiation of the crate's AVX2 kernels (their bits are those of the
+    /// AVX-512 kernels, so only a count shows which ran).
+    #[cfg(target_arch = "x86_64")]
+    pub(super) static AVX2_CALLS: std::sync::atomic::AtomicUsize =
+        std::sync::atomic::AtomicUsize::new(0);
+
     /// The crate's AVX2 kernels, which `XRD_AE_ISA=avx2` runs on an AVX-512 machine, give the
-    /// naive chain too (where the CPU has AVX-512, the other tests ran its AVX-512 kernels).
+    /// naive chain too (where the CPU has AVX-512 and the variable is unset, the other tests ran
+    /// its AVX-512 kernels), and `Kernels::Avx2` does run them.
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn the_crates_avx2_kernels_match_the_naive_chain_bit_for_bit() {
-        if !avx2_token() {
+        use std::sync::atomic::Ordering;
+        if !avx2_token() || !available() {
             return;
         }
+        let before = AVX2_CALLS.load(Ordering::Relaxed);
         matches_naive_with::<f32>(Kernels::Avx2);
+        let between = AVX2_CALLS.load(Ordering::Relaxed);
+        assert!(between > before, "Kernels::Avx2 ran other kernels (f32)");
         matches_naive_with::<f64>(Kernels::Avx2);
+        assert!(
+            AVX2_CALLS.load(Ordering::Relaxed) > between,
+            "Kernels::Avx2 ran other kernels (f64)"
+        );
     }
 
     /// `XRD_AE_ISA=avx2` reaches the crate on a CPU with AVX-512 (CI runs the suite once so), and
@@ -479,8 +497,13 @@ mod tests {
     #[test]
     fn the_isa_variable_caps_the_crate_too() {
         use crate::kernels::isa::{InstructionSet, detected};
+        #[cfg(target_arch = "x86_64")]
+        let token = avx2_token();
+        #[cfg(not(target_arch = "x86_64"))]
+        let token = false;
         let capped = std::env::var(crate::ISA_ENV).as_deref() == Ok("avx2")
-            && detected() == InstructionSet::Avx512;
+            && detected() == InstructionSet::Avx512
+            && token;
         assert_eq!(kernels() == Kernels::Avx2, capped);
     }
 

@@ -3,7 +3,8 @@
 use std::sync::OnceLock;
 
 /// The environment variable read once (at the first kernel call) to cap the instruction set of
-/// the f32 kernels: `avx512`, `avx2` or `portable`. A value above what the CPU has, an unknown
+/// the f32 kernels and of dense inference through the gemm crate (f32 and f64): `avx512`, `avx2`
+/// or `portable`. A value above what the CPU has, an unknown
 /// value or no value means the best the CPU has. It lets one machine run (and benchmark) every
 /// path, e.g. `XRD_AE_ISA=avx2 cargo test -p xrd-ae` on an AVX-512 machine.
 pub const ISA_ENV: &str = "XRD_AE_ISA";
@@ -13,7 +14,8 @@ pub const ISA_ENV: &str = "XRD_AE_ISA";
 #[non_exhaustive]
 pub enum InstructionSet {
     /// The portable kernels (f64 training, other CPUs, or forced with [`ISA_ENV`]` = portable`,
-    /// which also keeps dense inference off the gemm crate).
+    /// which also keeps dense inference off the gemm crate; `avx2` runs the crate's AVX2
+    /// kernels).
     Portable,
     /// x86-64 AVX2 + FMA.
     Avx2,
