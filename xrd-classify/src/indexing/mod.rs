@@ -995,25 +995,29 @@ mod tests {
     #[test]
     fn absences_choose_the_centring() {
         let params = IndexingParams::default();
-        let f = cubic_lines(5.64, 12, |h, k, l| (h + k) % 2 == 0 && (k + l) % 2 == 0);
-        let ix = index_lines(&f, LAMBDA, &params).unwrap();
-        let f_groups = ix.likely_space_groups(&params);
-        assert!(f_groups.contains(&225), "{f_groups:?}");
-        for g in &f_groups {
-            let symbol = xrd_sim::SpaceGroup::new(*g).unwrap().hm_symbol();
-            assert!(symbol.starts_with('F'), "{g} {symbol}");
-        }
+        // The likely groups of `lines` hold `group`, and every one of them has `centring`.
+        let centred = |lines: &[Line], group: u8, centring: char| {
+            let ix = index_lines(lines, LAMBDA, &params).unwrap();
+            let groups = ix.likely_space_groups(&params);
+            assert!(groups.contains(&group), "{groups:?}");
+            for g in &groups {
+                let symbol = xrd_sim::SpaceGroup::new(*g).unwrap().hm_symbol();
+                assert!(symbol.starts_with(centring), "{g} {symbol}");
+            }
+        };
+        centred(
+            &cubic_lines(5.64, 12, |h, k, l| (h + k) % 2 == 0 && (k + l) % 2 == 0),
+            225,
+            'F',
+        );
         // 15 lines: the primitive cell a/√2 then misses two (N = 14 and 30 would be 7 and 15,
         // no sums of three squares) and is not accepted; with 12 lines it misses one, indexes
         // 92 % and wins on merit, as a cell may that leaves one line to an impurity.
-        let i = cubic_lines(6.0, 15, |h, k, l| (h + k + l) % 2 == 0);
-        let ix = index_lines(&i, LAMBDA, &params).unwrap();
-        let i_groups = ix.likely_space_groups(&params);
-        assert!(i_groups.contains(&229), "{i_groups:?}");
-        for g in &i_groups {
-            let symbol = xrd_sim::SpaceGroup::new(*g).unwrap().hm_symbol();
-            assert!(symbol.starts_with('I'), "{g} {symbol}");
-        }
+        centred(
+            &cubic_lines(6.0, 15, |h, k, l| (h + k + l) % 2 == 0),
+            229,
+            'I',
+        );
         // Primitive: every group explains the lines; the most absences win, and no centring
         // or glide may make an observed line absent.
         let p = cubic_lines(4.0, 12, |_, _, _| true);
