@@ -152,30 +152,6 @@ fn available() -> bool {
         && gemm_common::cache::CACHE_INFO[1].cache_bytes >= K_BLOCK * 64 * 4
 }
 
-/// The crate's entry point of one float type (its `gemm_basic` signature).
-#[cfg(target_arch = "x86_64")]
-type GemmFn<T> = unsafe fn(
-    usize,
-    usize,
-    usize,
-    *mut T,
-    isize,
-    isize,
-    bool,
-    *const T,
-    isize,
-    isize,
-    *const T,
-    isize,
-    isize,
-    T,
-    T,
-    bool,
-    bool,
-    bool,
-    gemm_common::Parallelism,
-);
-
 /// The crate's AVX2 + FMA kernels, instantiated here exactly as the crate instantiates them for
 /// its own dispatch (`gemm_basic_generic` with its `V3` SIMD token, its `fma` micro-kernel
 /// tables and its scalar multiply-add), so that `XRD_AE_ISA=avx2` reaches dense inference on an
@@ -352,9 +328,9 @@ unsafe fn call<F: Float>(
     unsafe {
         match (kernels, is_f32) {
             #[cfg(target_arch = "x86_64")]
-            (Kernels::Avx2, true) => transposed!(avx2_f32 as GemmFn<f32>),
+            (Kernels::Avx2, true) => transposed!(avx2_f32),
             #[cfg(target_arch = "x86_64")]
-            (Kernels::Avx2, false) => transposed!(avx2_f64 as GemmFn<f64>),
+            (Kernels::Avx2, false) => transposed!(avx2_f64),
             (_, true) => transposed!(gemm_f32::gemm::f32::get_gemm_fn()),
             (_, false) => transposed!(gemm_f64::gemm::f64::get_gemm_fn()),
         }
