@@ -1,0 +1,391 @@
+//! A library of reference structures, its file format, and libraries from folders of CIF or
+//! POSCAR files.
+//!
+//! The file is gzip-compressed JSON: `{"format": "xrd-minerals-library", "format_version": 1,
+//! "info": {...}, "entries": [...], "rejected": [...]}`. JSON keeps it readable with any tool and
+//! lets fields be added without breaking older files; gzip keeps the 9,275 AMCSD entries at about
+//! a megabyte.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use flate2::Compression;
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use serde::{Deserialize, Serialize};
+use xrd_sim::Structure;
+
+use crate::entry::{Entry, EntrySite, Publication};
+use crate::error::format;
+use crate::{Error, Result};
+
+/// The value of the file's `format` field.
+pub const FORMAT_NAME: &str = "xrd-minerals-library";
+/// The file format version this crate writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+/// A library file larger than this once decompressed is refused (the AMCSD library is about
+/// 6 MB), so a corrupt or hostile file cannot exhaust memory.
+pub const MAX_DECOMPRESSED_BYTES: u64 = 256 << 20;
+
+/// moyo's tolerance (Å) for the space group of a structure read from a file.
+pub const SYMPREC: f64 = 1e-2;
+
+/// The built-in library file: the trimmed AMCSD converted by `examples/convert_amcsd.rs`.
+static AMCSD: &[u8] = include_bytes!("../data/amcsd.json.gz");
+
+/// What a library is and where its data comes from.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LibraryInfo {
+    /// Short name (`amcsd`, or a folder's name).
+    pub name: String,
+    /// Version of the data (the source's own tag and date).
+    pub version: String,
+    /// What to cite.
+    pub citation: String,
+    /// Licence of the data.
+    pub licence: String,
+}
+
+/// An entry of the source that is not in the library, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rejected {
+    /// The source's identifier (`amcsd:123`, a file path).
+    pub id: String,
+    /// Why it could not be used.
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct LibraryFile {
+    format: String,
+    format_version: u32,
+    info: LibraryInfo,
+    entries: Vec<Entry>,
+    #[serde(default)]
+    rejected: Vec<Rejected>,
+}
+
+/// A library of reference structures.
+///
+/// ```
+/// let lib = xrd_minerals::Library::amcsd()?;
+/// assert!(lib.len() > 9000);
+/// let galena = lib.entries().iter().find(|e| e.mineral == "Galena").unwrap();
+/// assert_eq!(galena.space_group, 225);
+/// # Ok::<(), xrd_minerals::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Library {
+    info: LibraryInfo,
+    entries: Vec<Entry>,
+    rejected: Vec<Rejected>,
+    fingerprint: u64,
+}
+
+impl Library {
+    /// Builds a library from checked entries.
+    ///
+    /// # Errors
+    /// [`Error::Format`] for an entry that fails [`Entry::check`] or a repeated id.
+    pub fn new(info: LibraryInfo, entries: Vec<Entry>, rejected: Vec<Rejected>) -> Result<Self> {
+        let mut ids = std::collections::HashSet::new();
+        for e in &entries {
+            e.check()?;
+            if !ids.insert(e.id.as_str()) {
+                return Err(format(
+                    format!("library {}", info.name),
+                    format!("entry id {} repeated", e.id),
+                ));
+            }
+        }
+        let mut lib = Self {
+            info,
+            entries,
+            rejected,
+            fingerprint: 0,
+        };
+        lib.fingerprint = fnv1a(&lib.to_json()?);
+        Ok(lib)
+    }
+
+    /// The built-in library: the trimmed American Mineralogist Crystal Structure Database
+    /// (Downs & Hall-Wallace, Am. Mineral. 88, 247–250, 2003) as redistributed by larixite.
+    ///
+    /// # Errors
+    /// Only if the embedded file were corrupt (a test reads it).
+    pub fn amcsd() -> Result<Self> {
+        Self::from_bytes(AMCSD, "built-in AMCSD library")
+    }
+
+    /// Reads a library file (see the module docs).
+    ///
+    /// # Errors
+    /// [`Error::File`] when it cannot be read, [`Error::Format`] when it is not a library file of
+    /// this version or an entry is invalid.
+    pub fn read(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| Error::File {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_bytes(&bytes, &path.display().to_string())
+    }
+
+    /// Parses the bytes of a library file; `what` names it in errors.
+    ///
+    /// # Errors
+    /// As [`Library::read`].
+    pub fn from_bytes(bytes: &[u8], what: &str) -> Result<Self> {
+        let mut json = Vec::new();
+        GzDecoder::new(bytes)
+            .take(MAX_DECOMPRESSED_BYTES + 1)
+            .read_to_end(&mut json)
+            .map_err(|e| format(what, format!("not a gzip file or truncated ({e})")))?;
+        if json.len() as u64 > MAX_DECOMPRESSED_BYTES {
+            return Err(format(
+                what,
+                format!("larger than {MAX_DECOMPRESSED_BYTES} bytes decompressed"),
+            ));
+        }
+        let file: LibraryFile = serde_json::from_slice(&json)
+            .map_err(|e| format(what, format!("not a library file ({e})")))?;
+        if file.format != FORMAT_NAME {
+            return Err(format(
+                what,
+                format!("format `{}`, expected `{FORMAT_NAME}`", file.format),
+            ));
+        }
+        if file.format_version != FORMAT_VERSION {
+            return Err(format(
+                what,
+                format!(
+                    "format version {}, this crate reads {FORMAT_VERSION}",
+                    file.format_version
+                ),
+            ));
+        }
+        Self::new(file.info, file.entries, file.rejected)
+    }
+
+    /// The library as the bytes of a library file.
+    ///
+    /// # Errors
+    /// Serialisation errors (none for a checked library).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let json = self.to_json()?;
+        let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+        gz.write_all(&json)
+            .and_then(|()| gz.finish())
+            .map_err(|e| format("library", e.to_string()))
+    }
+
+    /// Writes the library file atomically (temporary file and rename).
+    ///
+    /// # Errors
+    /// [`Error::File`] when it cannot be written.
+    pub fn write(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        xrd_io::write_atomic(path, &self.to_bytes()?).map_err(|source| Error::File {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    fn to_json(&self) -> Result<Vec<u8>> {
+        let file = LibraryFile {
+            format: FORMAT_NAME.into(),
+            format_version: FORMAT_VERSION,
+            info: self.info.clone(),
+            entries: self.entries.clone(),
+            rejected: self.rejected.clone(),
+        };
+        serde_json::to_vec(&file).map_err(|e| format("library", e.to_string()))
+    }
+
+    /// A library of the CIF and POSCAR files in `dir` (not recursive; hidden files skipped).
+    /// Each file's first structure is one entry with the file's path as id; its space group is
+    /// moyo's ([`SYMPREC`]). Files that cannot be read are listed in [`Library::rejected`].
+    ///
+    /// # Errors
+    /// [`Error::File`] when the folder cannot be listed.
+    pub fn from_folder(dir: impl AsRef<Path>) -> Result<Self> {
+        let dir = dir.as_ref();
+        let io = |source| Error::File {
+            path: dir.to_owned(),
+            source,
+        };
+        let mut paths: Vec<PathBuf> = Vec::new();
+        for item in std::fs::read_dir(dir).map_err(io)? {
+            let path = item.map_err(io)?.path();
+            let hidden = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            if path.is_file() && !hidden {
+                paths.push(path);
+            }
+        }
+        paths.sort();
+        let name = dir
+            .file_name()
+            .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into());
+        Self::from_files(&name, &paths)
+    }
+
+    /// A library of the given CIF or POSCAR files (see [`Library::from_folder`]); `name` names it.
+    ///
+    /// # Errors
+    /// Never for unreadable files (they are listed in [`Library::rejected`]); [`Error::Format`]
+    /// for a path given twice.
+    pub fn from_files(name: &str, paths: &[PathBuf]) -> Result<Self> {
+        let mut entries = Vec::new();
+        let mut rejected = Vec::new();
+        for path in paths {
+            let id = path.display().to_string();
+            match entry_from_file(path) {
+                Ok(e) => entries.push(e),
+                Err(e) => rejected.push(Rejected {
+                    id,
+                    reason: e.to_string(),
+                }),
+            }
+        }
+        let info = LibraryInfo {
+            name: name.to_string(),
+            version: String::new(),
+            citation: String::new(),
+            licence: String::new(),
+        };
+        Self::new(info, entries, rejected)
+    }
+
+    /// What the library is.
+    pub fn info(&self) -> &LibraryInfo {
+        &self.info
+    }
+
+    /// The entries.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Entries of the source that are not in the library, with the reason.
+    pub fn rejected(&self) -> &[Rejected] {
+        &self.rejected
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// `true` without entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// A 64-bit checksum of the library's content: reference caches are keyed by it.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    /// Appends the entries of `other` (for searching several libraries at once).
+    ///
+    /// # Errors
+    /// [`Error::Format`] when an id is in both.
+    pub fn merged(self, other: Library) -> Result<Self> {
+        let info = LibraryInfo {
+            name: format!("{}+{}", self.info.name, other.info.name),
+            version: format!("{}+{}", self.info.version, other.info.version),
+            citation: [self.info.citation, other.info.citation]
+                .into_iter()
+                .filter(|c| !c.is_empty())
+                .collect::<Vec<_>>()
+                .join("; "),
+            licence: self.info.licence,
+        };
+        let mut entries = self.entries;
+        entries.extend(other.entries);
+        let mut rejected = self.rejected;
+        rejected.extend(other.rejected);
+        Self::new(info, entries, rejected)
+    }
+}
+
+/// One file's structure as an entry: every site of the cell with the identity operator.
+fn entry_from_file(path: &Path) -> Result<Entry> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::File {
+        path: path.to_owned(),
+        source,
+    })?;
+    let structure = if text.contains("data_") {
+        Structure::from_cif(&text)?
+    } else {
+        Structure::from_poscar_str(&text)?
+    };
+    entry_from_structure(path.display().to_string(), &structure)
+}
+
+/// A structure (all sites of the cell) as an entry of space group moyo's.
+pub(crate) fn entry_from_structure(id: String, structure: &Structure) -> Result<Entry> {
+    let sg = structure.space_group(SYMPREC)?;
+    let mut elements: Vec<String> = structure
+        .composition()
+        .into_iter()
+        .map(|(e, _)| e.symbol().to_string())
+        .collect();
+    elements.sort();
+    elements.dedup();
+    let formula = structure
+        .composition()
+        .into_iter()
+        .map(|(e, n)| format!("{}{}", e.symbol(), trim_number(n)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let lengths = structure.lattice().lengths();
+    let angles = structure.lattice().angles();
+    let sites = structure
+        .sites()
+        .iter()
+        .map(|s| EntrySite {
+            label: s.label.clone(),
+            element: s.species.element.symbol().to_string(),
+            frac: s.frac,
+            occupancy: s.occupancy.min(1.0),
+            b_iso: s.b_iso,
+        })
+        .collect();
+    Ok(Entry {
+        id,
+        mineral: String::new(),
+        formula,
+        elements,
+        cell: [
+            lengths[0], lengths[1], lengths[2], angles[0], angles[1], angles[2],
+        ],
+        space_group: sg.number,
+        hm_symbol: sg.hm_symbol,
+        operators: vec!["x,y,z".into()],
+        sites,
+        publication: Publication::default(),
+        notes: Vec::new(),
+    })
+}
+
+fn trim_number(n: f64) -> String {
+    if (n - n.round()).abs() < 1e-6 {
+        format!("{}", n.round() as i64)
+    } else {
+        format!("{n:.3}")
+    }
+}
+
+/// FNV-1a, 64 bits.
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325_u64;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}

@@ -1,0 +1,253 @@
+//! A measured pattern prepared for matching: background removed, intensities transformed,
+//! smoothed, and tabulated for fast look-ups by 2θ and by 1/d.
+
+use xrd_io::Pattern;
+
+use crate::{Error, Result};
+
+/// Gaussians are cut at this many standard deviations.
+const CUTOFF_SIGMAS: f64 = 4.0;
+/// Step of the look-up tables in 2θ (°).
+const TABLE_STEP_TWO_THETA: f64 = 0.005;
+
+/// The unit-area Gaussian of standard deviation `sigma` at `x`.
+pub(crate) fn gaussian(x: f64, sigma: f64) -> f64 {
+    let z = x / sigma;
+    (-0.5 * z * z).exp() / (sigma * (2.0 * std::f64::consts::PI).sqrt())
+}
+
+/// A uniformly sampled function, linearly interpolated, zero outside.
+#[derive(Debug, Clone)]
+pub(crate) struct Table {
+    start: f64,
+    inv_step: f64,
+    values: Vec<f32>,
+}
+
+impl Table {
+    fn sample(start: f64, end: f64, step: f64, f: impl Fn(f64) -> f64) -> Self {
+        let n = ((end - start) / step).ceil() as usize + 1;
+        Self {
+            start,
+            inv_step: 1.0 / step,
+            values: (0..n).map(|i| f(start + i as f64 * step) as f32).collect(),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn at(&self, x: f64) -> f64 {
+        let t = (x - self.start) * self.inv_step;
+        if !(t >= 0.0) {
+            return 0.0;
+        }
+        let i = t as usize;
+        match (self.values.get(i), self.values.get(i + 1)) {
+            (Some(&a), Some(&b)) => {
+                let f = t - i as f64;
+                f64::from(a) + f * f64::from(b - a)
+            }
+            _ => 0.0,
+        }
+    }
+}
+
+/// A measured pattern ready for scoring.
+#[derive(Debug, Clone)]
+pub(crate) struct Measured {
+    /// 2θ of the points (°).
+    pub two_theta: Vec<f64>,
+    /// Background-free intensities, strongest 1 (linear).
+    pub linear: Vec<f64>,
+    /// Width of each point (°), for integrals.
+    pub weight: Vec<f64>,
+    /// ‖y ⋆ G_σ‖ (continuous norm).
+    pub norm: f64,
+    /// y ⋆ G_{σ√2} by 2θ.
+    pub by_two_theta: Table,
+    /// y ⋆ G_{σ√2} by q = 1/d (Å⁻¹) at the primary wavelength.
+    pub by_q: Table,
+    /// 2θ range of the data (°).
+    pub range: (f64, f64),
+    /// Noise of the linear intensities (robust standard deviation, strongest = 1).
+    pub noise: f64,
+}
+
+/// Settings of the preparation.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Preparation {
+    pub background_width: f64,
+    pub power: f64,
+    pub noise_floor: f64,
+    pub relative_floor: f64,
+    pub sigma: f64,
+    pub wavelength: f64,
+}
+
+impl Measured {
+    /// Prepares `pattern` (2θ strictly increasing, finite: xrd-io's invariants).
+    pub(crate) fn new(pattern: &Pattern, prep: &Preparation) -> Result<Self> {
+        if pattern.len() < 16 {
+            return Err(Error::Pattern(format!(
+                "{} points (at least 16 needed)",
+                pattern.len()
+            )));
+        }
+        let bg = pattern.background(prep.background_width)?;
+        let raw: Vec<f64> = pattern
+            .intensity()
+            .iter()
+            .zip(&bg)
+            .map(|(y, b)| (y - b).max(0.0))
+            .collect();
+        // What stands above the background must be more than rounding of the background.
+        let scale = pattern.max_intensity().abs().max(f64::MIN_POSITIVE);
+        if raw.iter().copied().fold(0.0, f64::max) <= 1e-9 * scale {
+            return Err(Error::Pattern("no signal above the background".into()));
+        }
+        Self::from_background_free(pattern.two_theta().to_vec(), raw, prep)
+    }
+
+    /// Prepares intensities whose background is already removed (a residual).
+    pub(crate) fn from_background_free(
+        two_theta: Vec<f64>,
+        raw: Vec<f64>,
+        prep: &Preparation,
+    ) -> Result<Self> {
+        let max = raw.iter().copied().fold(0.0, f64::max);
+        if !(max > 0.0 && max.is_finite()) {
+            return Err(Error::Pattern("no signal above the background".into()));
+        }
+        let linear: Vec<f64> = raw.iter().map(|v| v / max).collect();
+        let noise = noise_of(&linear);
+        // Noise below the floor would be raised by a power < 1 as much as weak peaks are.
+        let floor = (prep.noise_floor * noise).max(prep.relative_floor);
+        let y: Vec<f64> = linear
+            .iter()
+            .map(|v| (v - floor).max(0.0).powf(prep.power))
+            .collect();
+        let n = two_theta.len();
+        let weight: Vec<f64> = (0..n)
+            .map(|i| {
+                let lo = two_theta[i.saturating_sub(1)];
+                let hi = two_theta[(i + 1).min(n - 1)];
+                (hi - lo) / if i == 0 || i == n - 1 { 1.0 } else { 2.0 }
+            })
+            .collect();
+        let s2 = prep.sigma * std::f64::consts::SQRT_2;
+        let smoothed = convolve(&two_theta, &y, &weight, s2, &two_theta);
+        let norm2: f64 = (0..n).map(|i| y[i] * weight[i] * smoothed[i]).sum();
+        if !(norm2 > 0.0) {
+            return Err(Error::Pattern("no signal after smoothing".into()));
+        }
+        let range = (two_theta[0], two_theta[n - 1]);
+        // Tables of the smoothed pattern: by 2θ on a fine uniform grid, and by q = 2 sin θ / λ.
+        let dense = Table::sample(range.0, range.1, TABLE_STEP_TWO_THETA, |x| {
+            interpolate(&two_theta, &smoothed, x)
+        });
+        let lambda = prep.wavelength;
+        let q_of = |tt: f64| 2.0 * (tt.to_radians() / 2.0).sin() / lambda;
+        let (q0, q1) = (q_of(range.0), q_of(range.1.min(179.9)));
+        // dq = cos θ d(2θ) / λ is largest at low angle: there the q step equals the 2θ step.
+        let dq = TABLE_STEP_TWO_THETA.to_radians() / lambda;
+        let by_q = Table::sample(q0, q1, dq, |q| {
+            let s = q * lambda / 2.0;
+            if s >= 1.0 {
+                return 0.0;
+            }
+            dense.at(2.0 * s.asin().to_degrees())
+        });
+        Ok(Self {
+            two_theta,
+            linear,
+            weight,
+            norm: norm2.sqrt(),
+            by_two_theta: dense,
+            by_q,
+            range,
+            noise,
+        })
+    }
+}
+
+/// Σⱼ yⱼ wⱼ G_σ(x − xⱼ) at every `at`, with `xs` sorted.
+pub(crate) fn convolve(xs: &[f64], y: &[f64], w: &[f64], sigma: f64, at: &[f64]) -> Vec<f64> {
+    let reach = CUTOFF_SIGMAS * sigma;
+    let mut lo = 0;
+    at.iter()
+        .map(|&x| {
+            while lo < xs.len() && xs[lo] < x - reach {
+                lo += 1;
+            }
+            let mut s = 0.0;
+            for j in lo..xs.len() {
+                if xs[j] > x + reach {
+                    break;
+                }
+                if y[j] != 0.0 {
+                    s += y[j] * w[j] * gaussian(x - xs[j], sigma);
+                }
+            }
+            s
+        })
+        .collect()
+}
+
+/// Linear interpolation of (xs, ys) at x (xs sorted), clamped to the ends.
+fn interpolate(xs: &[f64], ys: &[f64], x: f64) -> f64 {
+    let i = xs.partition_point(|&v| v < x);
+    if i == 0 {
+        return ys[0];
+    }
+    if i >= xs.len() {
+        return ys[xs.len() - 1];
+    }
+    let (x0, x1) = (xs[i - 1], xs[i]);
+    let f = (x - x0) / (x1 - x0);
+    ys[i - 1] + f * (ys[i] - ys[i - 1])
+}
+
+/// Robust standard deviation of point-to-point noise: the median absolute first difference
+/// over √2, scaled to a Gaussian's σ.
+pub(crate) fn noise_of(y: &[f64]) -> f64 {
+    let mut d: Vec<f64> = y.windows(2).map(|w| (w[1] - w[0]).abs()).collect();
+    if d.is_empty() {
+        return 0.0;
+    }
+    let mid = d.len() / 2;
+    let (_, m, _) = d.select_nth_unstable_by(mid, f64::total_cmp);
+    *m * 1.4826 / std::f64::consts::SQRT_2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_interpolates_and_is_zero_outside() {
+        let t = Table::sample(0.0, 1.0, 0.25, |x| 2.0 * x);
+        assert!((t.at(0.3) - 0.6).abs() < 1e-6);
+        assert_eq!(t.at(-0.1), 0.0);
+        assert_eq!(t.at(1.5), 0.0);
+        assert_eq!(t.at(f64::NAN), 0.0);
+    }
+
+    #[test]
+    fn convolution_matches_a_naive_sum() {
+        let xs: Vec<f64> = (0..200).map(|i| 10.0 + 0.02 * f64::from(i)).collect();
+        let y: Vec<f64> = (0..200).map(|i| f64::from((i * 37) % 11)).collect();
+        let w = vec![0.02; 200];
+        let fast = convolve(&xs, &y, &w, 0.05, &xs);
+        // The cut at 4σ drops at most e^(−8) of each Gaussian's peak value per point beyond it.
+        let bound = (-8.0f64).exp() * 10.0 * 0.02 * gaussian(0.0, 0.05) * 200.0;
+        for (i, &x) in xs.iter().enumerate() {
+            let naive: f64 = (0..200)
+                .map(|j| y[j] * w[j] * gaussian(x - xs[j], 0.05))
+                .sum();
+            assert!(
+                (fast[i] - naive).abs() <= bound,
+                "{i}: {} vs {naive}",
+                fast[i]
+            );
+        }
+    }
+}

@@ -1,0 +1,734 @@
+//! Search-match: every reference of a library scored against a measured pattern.
+//!
+//! **Figure of merit.** The cosine similarity of two profiles: the measured pattern, background
+//! removed (SNIP), scaled to 1 and raised to a power ([`SearchParams::intensity_power`], ½ by
+//! default, so that intensity errors of texture and of the reference count less than positions),
+//! and the reference's reflections with the same transform, each a Gaussian of standard deviation
+//! σ ([`SearchParams::smoothing`]) with its Kα2 partner when the pattern has one; the measured
+//! profile is smoothed with the same Gaussian. Both are continuous functions of 2θ, so the
+//! cosine is computed without rendering the reference: ⟨R, Y⟩ = Σₖ wₖ (y ⋆ G_{σ√2})(2θₖ) and
+//! ‖R‖² = Σⱼₖ wⱼ wₖ G_{σ√2}(2θⱼ − 2θₖ) (with the doublet's terms).
+//!
+//! **Tolerances.** A cell scale (isotropic strain, [`SearchParams::max_strain`], ±2 % by default)
+//! is searched for every reference on a grid in 1/d, where it is a multiplication; the best
+//! candidates are then refined on a finer grid together with a zero shift of 2θ
+//! ([`SearchParams::max_zero_shift`]), which also absorbs most of a sample displacement over a
+//! pattern's range. Background goes with SNIP, noise with the smoothing, intensity errors
+//! (preferred orientation) with the power transform.
+//!
+//! **Refusal.** A pattern whose best score is below [`SearchParams::min_score`] matches nothing.
+
+use std::sync::{Arc, Mutex};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use xrd_io::{Pattern, Wavelength};
+
+use crate::error::invalid;
+use crate::library::Library;
+use crate::profile::{Measured, Preparation, gaussian};
+use crate::references::ReferenceSet;
+use crate::{Error, Result};
+
+/// Default σ of the Gaussian of the profiles (° 2θ).
+pub const DEFAULT_SMOOTHING: f64 = 0.15;
+/// Default SNIP background width (° 2θ).
+pub const DEFAULT_BACKGROUND_WIDTH: f64 = 3.0;
+/// Default noise floor (in noise standard deviations) subtracted before the power transform.
+pub const DEFAULT_NOISE_FLOOR: f64 = 3.0;
+/// Default floor subtracted before the power transform, as a fraction of the strongest point.
+pub const DEFAULT_RELATIVE_FLOOR: f64 = 0.0;
+/// Default power of the intensity transform.
+pub const DEFAULT_INTENSITY_POWER: f64 = 1.0;
+/// Default largest isotropic strain of a reference's cell.
+pub const DEFAULT_MAX_STRAIN: f64 = 0.02;
+/// Default σ of the Gaussian prior on the strain (its weight multiplies the score).
+pub const DEFAULT_STRAIN_PRIOR: f64 = 0.015;
+/// Default strain step of the search over every reference.
+pub const DEFAULT_STRAIN_STEP: f64 = 0.003;
+/// Default largest zero shift (° 2θ) of the refinement.
+pub const DEFAULT_MAX_ZERO_SHIFT: f64 = 0.1;
+/// Default number of candidates refined.
+pub const DEFAULT_REFINED: usize = 64;
+/// Default number of candidates returned.
+pub const DEFAULT_TOP: usize = 10;
+/// Default refusal threshold of the score; chosen on the RRUFF development set (see the README).
+pub const DEFAULT_MIN_SCORE: f64 = 0.6;
+
+const CUTOFF_SIGMAS: f64 = 4.0;
+/// Steps of the refinement per search step of strain.
+const REFINE_STRAIN_SUBSTEPS: usize = 4;
+/// Zero-shift step of the refinement, in units of σ.
+const REFINE_ZERO_STEP_SIGMAS: f64 = 0.25;
+
+/// Settings of a search (builder; defaults on each setter, `DEFAULT_*`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchParams {
+    smoothing: f64,
+    background_width: f64,
+    intensity_power: f64,
+    noise_floor: f64,
+    relative_floor: f64,
+    max_strain: f64,
+    strain_prior: f64,
+    strain_step: f64,
+    max_zero_shift: f64,
+    refined: usize,
+    top: usize,
+    min_score: f64,
+    elements: Option<Vec<String>>,
+    required: Vec<String>,
+}
+
+impl Default for SearchParams {
+    fn default() -> Self {
+        Self {
+            smoothing: DEFAULT_SMOOTHING,
+            background_width: DEFAULT_BACKGROUND_WIDTH,
+            intensity_power: DEFAULT_INTENSITY_POWER,
+            noise_floor: DEFAULT_NOISE_FLOOR,
+            relative_floor: DEFAULT_RELATIVE_FLOOR,
+            max_strain: DEFAULT_MAX_STRAIN,
+            strain_prior: DEFAULT_STRAIN_PRIOR,
+            strain_step: DEFAULT_STRAIN_STEP,
+            max_zero_shift: DEFAULT_MAX_ZERO_SHIFT,
+            refined: DEFAULT_REFINED,
+            top: DEFAULT_TOP,
+            min_score: DEFAULT_MIN_SCORE,
+            elements: None,
+            required: Vec::new(),
+        }
+    }
+}
+
+xrd_io::param_guard!(crate::Error => SearchParams);
+
+impl SearchParams {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// σ (° 2θ) of the Gaussian of both profiles; default [`DEFAULT_SMOOTHING`].
+    #[must_use]
+    pub fn smoothing(mut self, degrees: f64) -> Self {
+        self.smoothing = degrees;
+        self
+    }
+
+    /// Width (° 2θ) of the SNIP background; default [`DEFAULT_BACKGROUND_WIDTH`].
+    #[must_use]
+    pub fn background_width(mut self, degrees: f64) -> Self {
+        self.background_width = degrees;
+        self
+    }
+
+    /// Power p of the intensity transform I ↦ Iᵖ (1: linear, ½: square root); default
+    /// [`DEFAULT_INTENSITY_POWER`].
+    #[must_use]
+    pub fn intensity_power(mut self, p: f64) -> Self {
+        self.intensity_power = p;
+        self
+    }
+
+    /// Intensities below this many noise standard deviations (the robust σ of the point-to-point
+    /// differences) are set to 0 and the rest lowered by it before the power transform; default
+    /// [`DEFAULT_NOISE_FLOOR`].
+    #[must_use]
+    pub fn noise_floor(mut self, sigmas: f64) -> Self {
+        self.noise_floor = sigmas;
+        self
+    }
+
+    /// … or below this fraction of the strongest point, whichever is higher (what is left of a
+    /// background the SNIP did not take); default [`DEFAULT_RELATIVE_FLOOR`].
+    #[must_use]
+    pub fn relative_floor(mut self, fraction: f64) -> Self {
+        self.relative_floor = fraction;
+        self
+    }
+
+    /// Largest relative change of a reference's cell edges (isotropic); default
+    /// [`DEFAULT_MAX_STRAIN`].
+    #[must_use]
+    pub fn max_strain(mut self, fraction: f64) -> Self {
+        self.max_strain = fraction;
+        self
+    }
+
+    /// σ of the Gaussian prior on the strain: a candidate's score is multiplied by
+    /// exp(−½ (strain/σ)²); default [`DEFAULT_STRAIN_PRIOR`].
+    #[must_use]
+    pub fn strain_prior(mut self, sigma: f64) -> Self {
+        self.strain_prior = sigma;
+        self
+    }
+
+    /// Step of the strain searched for every reference; default [`DEFAULT_STRAIN_STEP`].
+    #[must_use]
+    pub fn strain_step(mut self, fraction: f64) -> Self {
+        self.strain_step = fraction;
+        self
+    }
+
+    /// Largest zero shift (° 2θ) of the refinement; default [`DEFAULT_MAX_ZERO_SHIFT`].
+    #[must_use]
+    pub fn max_zero_shift(mut self, degrees: f64) -> Self {
+        self.max_zero_shift = degrees;
+        self
+    }
+
+    /// How many of the best references are refined; default [`DEFAULT_REFINED`].
+    #[must_use]
+    pub fn refined(mut self, n: usize) -> Self {
+        self.refined = n;
+        self
+    }
+
+    /// How many candidates a search returns; default [`DEFAULT_TOP`].
+    #[must_use]
+    pub fn top(mut self, n: usize) -> Self {
+        self.top = n;
+        self
+    }
+
+    /// Scores below this match nothing; default [`DEFAULT_MIN_SCORE`].
+    #[must_use]
+    pub fn min_score(mut self, score: f64) -> Self {
+        self.min_score = score;
+        self
+    }
+
+    /// Only references made of these elements (symbols such as `Ti`, `O`); default all.
+    #[must_use]
+    pub fn elements(mut self, symbols: Option<Vec<String>>) -> Self {
+        self.elements = symbols;
+        self
+    }
+
+    /// Only references that contain all these elements; default none.
+    #[must_use]
+    pub fn required(mut self, symbols: Vec<String>) -> Self {
+        self.required = symbols;
+        self
+    }
+
+    /// The σ of the profiles (°).
+    pub fn get_smoothing(&self) -> f64 {
+        self.smoothing
+    }
+
+    /// The background width (°).
+    pub fn get_background_width(&self) -> f64 {
+        self.background_width
+    }
+
+    /// The power of the intensity transform.
+    pub fn get_intensity_power(&self) -> f64 {
+        self.intensity_power
+    }
+
+    /// The noise floor (σ).
+    pub fn get_noise_floor(&self) -> f64 {
+        self.noise_floor
+    }
+
+    /// The relative floor.
+    pub fn get_relative_floor(&self) -> f64 {
+        self.relative_floor
+    }
+
+    /// The largest strain.
+    pub fn get_max_strain(&self) -> f64 {
+        self.max_strain
+    }
+
+    /// The σ of the strain prior.
+    pub fn get_strain_prior(&self) -> f64 {
+        self.strain_prior
+    }
+
+    /// The strain step.
+    pub fn get_strain_step(&self) -> f64 {
+        self.strain_step
+    }
+
+    /// The largest zero shift (°).
+    pub fn get_max_zero_shift(&self) -> f64 {
+        self.max_zero_shift
+    }
+
+    /// The number of refined candidates.
+    pub fn get_refined(&self) -> usize {
+        self.refined
+    }
+
+    /// The number of returned candidates.
+    pub fn get_top(&self) -> usize {
+        self.top
+    }
+
+    /// The refusal threshold.
+    pub fn get_min_score(&self) -> f64 {
+        self.min_score
+    }
+
+    /// The allowed elements.
+    pub fn get_elements(&self) -> Option<&[String]> {
+        self.elements.as_deref()
+    }
+
+    /// The required elements.
+    pub fn get_required(&self) -> &[String] {
+        &self.required
+    }
+
+    /// Checks every value.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the setter.
+    pub fn check(&self) -> Result<()> {
+        let positive = |name, v: f64, max: f64| {
+            if v.is_finite() && v > 0.0 && v <= max {
+                Ok(())
+            } else {
+                Err(invalid(name, format!("{v} (expected 0 < value ≤ {max})")))
+            }
+        };
+        positive("smoothing", self.smoothing, 2.0)?;
+        positive("background_width", self.background_width, 90.0)?;
+        positive("intensity_power", self.intensity_power, 2.0)?;
+        if !(self.noise_floor.is_finite() && (0.0..=100.0).contains(&self.noise_floor)) {
+            return Err(invalid(
+                "noise_floor",
+                format!("{} (expected 0 ≤ σ ≤ 100)", self.noise_floor),
+            ));
+        }
+        if !(self.max_strain.is_finite() && (0.0..=0.2).contains(&self.max_strain)) {
+            return Err(invalid(
+                "max_strain",
+                format!("{} (expected 0 ≤ strain ≤ 0.2)", self.max_strain),
+            ));
+        }
+        positive("strain_step", self.strain_step, 0.2)?;
+        if !(self.relative_floor.is_finite() && (0.0..0.5).contains(&self.relative_floor)) {
+            return Err(invalid(
+                "relative_floor",
+                format!("{} (expected 0 ≤ fraction < 0.5)", self.relative_floor),
+            ));
+        }
+        positive("strain_prior", self.strain_prior, 1.0)?;
+        if self.max_strain / self.strain_step > 1000.0 {
+            return Err(invalid(
+                "strain_step",
+                format!(
+                    "{} gives more than 2000 strains up to {}",
+                    self.strain_step, self.max_strain
+                ),
+            ));
+        }
+        if !(self.max_zero_shift.is_finite() && (0.0..=2.0).contains(&self.max_zero_shift)) {
+            return Err(invalid(
+                "max_zero_shift",
+                format!("{}° (expected 0 ≤ shift ≤ 2)", self.max_zero_shift),
+            ));
+        }
+        if self.top == 0 {
+            return Err(invalid("top", "0 (expected at least 1)"));
+        }
+        if !(self.min_score.is_finite() && (0.0..=1.0).contains(&self.min_score)) {
+            return Err(invalid(
+                "min_score",
+                format!("{} (expected a score in [0, 1])", self.min_score),
+            ));
+        }
+        for (name, list) in [
+            ("elements", self.elements.as_deref().unwrap_or(&[])),
+            ("required", &self.required[..]),
+        ] {
+            for s in list {
+                if xrd_sim::Element::from_symbol(s).is_err() {
+                    return Err(invalid(name, format!("`{s}` is not an element symbol")));
+                }
+            }
+        }
+        if let Some(allowed) = &self.elements
+            && let Some(r) = self.required.iter().find(|r| !allowed.contains(r))
+        {
+            return Err(invalid(
+                "required",
+                format!("`{r}` is required but not among the allowed elements"),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn preparation(&self, wavelength: f64) -> Preparation {
+        Preparation {
+            background_width: self.background_width,
+            power: self.intensity_power,
+            noise_floor: self.noise_floor,
+            relative_floor: self.relative_floor,
+            sigma: self.smoothing,
+            wavelength,
+        }
+    }
+}
+
+/// A reference's fit to a pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// Index of the entry in the library.
+    pub entry: usize,
+    /// The figure of merit, a cosine in [0, 1].
+    pub score: f64,
+    /// The cell scale found: the reference's d-spacings times this match the pattern.
+    pub cell_scale: f64,
+    /// The zero shift found (° 2θ, added to the reference's positions).
+    pub zero_shift: f64,
+}
+
+/// A reference's reflections as the search needs them.
+#[derive(Debug, Clone, Default)]
+struct Prepared {
+    /// 1/d (Å⁻¹), increasing.
+    q: Vec<f64>,
+    /// Transformed intensities.
+    w: Vec<f64>,
+    /// Intensities, strongest 1.
+    linear: Vec<f64>,
+}
+
+/// Searches one library (with its reference set) for the phases of patterns.
+///
+/// ```no_run
+/// use xrd_minerals::{Library, Matcher, ReferenceParams, ReferenceSet, SearchParams};
+/// let library = Library::amcsd()?;
+/// let refs = ReferenceSet::cached(&library, &ReferenceParams::new(), "target/xrd-cache", |_, _| {})?;
+/// let matcher = Matcher::new(&library, &refs, xrd_io::Wavelength::CU_KA, SearchParams::new())?;
+/// let pattern = xrd_io::read("scan.xy")?.remove(0);
+/// for c in matcher.search(&pattern)? {
+///     let e = &library.entries()[c.entry];
+///     println!("{} {} {:.3}", e.name(), e.space_group, c.score);
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Matcher<'a> {
+    library: &'a Library,
+    params: SearchParams,
+    wavelength: Wavelength,
+    prepared: Vec<Prepared>,
+    allowed: Vec<bool>,
+    /// ‖R‖ of every entry for the 2θ ranges seen (patterns of one instrument share theirs).
+    norms: Mutex<Vec<(u64, u64, Arc<Vec<f64>>)>>,
+}
+
+impl<'a> Matcher<'a> {
+    /// A matcher of patterns measured at `wavelength` (a Kα doublet adds its Kα2 line to every
+    /// reference) against `library`, whose reflections `references` holds.
+    ///
+    /// # Errors
+    /// Invalid parameters; [`Error::InvalidParameter`] (`references`) when the set is not the
+    /// library's or was simulated at another wavelength.
+    pub fn new(
+        library: &'a Library,
+        references: &ReferenceSet,
+        wavelength: Wavelength,
+        params: SearchParams,
+    ) -> Result<Self> {
+        params.check()?;
+        if references.len() != library.len() {
+            return Err(invalid(
+                "references",
+                format!(
+                    "{} reference patterns for {} entries",
+                    references.len(),
+                    library.len()
+                ),
+            ));
+        }
+        let lambda = references.params().get_wavelength();
+        if (lambda - wavelength.angstrom()).abs() > 1e-6 {
+            return Err(invalid(
+                "references",
+                format!(
+                    "simulated at {lambda} Å, the pattern's wavelength is {} Å",
+                    wavelength.angstrom()
+                ),
+            ));
+        }
+        let p = params.intensity_power;
+        let prepared = (0..library.len())
+            .map(|i| match references.get(i) {
+                Some(Ok(sticks)) => Prepared {
+                    q: sticks.iter().map(|s| 1.0 / f64::from(s.d)).collect(),
+                    w: sticks
+                        .iter()
+                        .map(|s| (f64::from(s.intensity) / 100.0).powf(p))
+                        .collect(),
+                    linear: sticks
+                        .iter()
+                        .map(|s| f64::from(s.intensity) / 100.0)
+                        .collect(),
+                },
+                _ => Prepared::default(),
+            })
+            .collect();
+        let allowed = library
+            .entries()
+            .iter()
+            .map(|e| {
+                params.elements.as_ref().is_none_or(|a| e.made_of(a))
+                    && e.contains_all(&params.required)
+            })
+            .collect();
+        Ok(Self {
+            library,
+            params,
+            wavelength,
+            prepared,
+            allowed,
+            norms: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The library searched.
+    pub fn library(&self) -> &'a Library {
+        self.library
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &SearchParams {
+        &self.params
+    }
+
+    /// The wavelength of the patterns.
+    pub fn wavelength(&self) -> Wavelength {
+        self.wavelength
+    }
+
+    /// The best [`SearchParams::top`] candidates for `pattern`, best first (all of them, even
+    /// below [`SearchParams::min_score`]; compare with it to refuse). A pattern that states
+    /// another wavelength than the matcher's is refused.
+    ///
+    /// # Errors
+    /// [`Error::Pattern`] for a pattern without signal or of another wavelength; background
+    /// errors of xrd-io.
+    pub fn search(&self, pattern: &Pattern) -> Result<Vec<Candidate>> {
+        self.check_wavelength(pattern)?;
+        let measured = Measured::new(pattern, &self.preparation())?;
+        Ok(self.search_prepared(&measured, &[]))
+    }
+
+    /// d (Å) and intensity (strongest 1) of entry `i`'s reflections.
+    pub(crate) fn sticks_of(&self, i: usize) -> impl Iterator<Item = (f64, f64)> + '_ {
+        let p = &self.prepared[i];
+        p.q.iter().zip(&p.linear).map(|(q, l)| (1.0 / q, *l))
+    }
+
+    pub(crate) fn preparation(&self) -> Preparation {
+        self.params.preparation(self.wavelength.angstrom())
+    }
+
+    pub(crate) fn check_wavelength(&self, pattern: &Pattern) -> Result<()> {
+        if let Some(w) = pattern.wavelength()
+            && (w.angstrom() - self.wavelength.angstrom()).abs() > 1e-4
+        {
+            return Err(Error::Pattern(format!(
+                "measured at {} Å, the references at {} Å",
+                w.angstrom(),
+                self.wavelength.angstrom()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The search of a prepared pattern, leaving out the entries of `skip`.
+    pub(crate) fn search_prepared(&self, m: &Measured, skip: &[usize]) -> Vec<Candidate> {
+        let strains = strain_grid(self.params.max_strain, self.params.strain_step);
+        let norms = self.norms(m);
+        let mut coarse: Vec<Candidate> = (0..self.prepared.len())
+            .into_par_iter()
+            .filter(|&i| self.allowed[i] && !skip.contains(&i))
+            .filter_map(|i| self.coarse(i, m, norms[i], &strains))
+            .collect();
+        let refined = self.params.refined.max(self.params.top);
+        coarse.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
+        coarse.truncate(refined);
+        let mut fine: Vec<Candidate> = coarse
+            .par_iter()
+            .map(|c| self.refine(c, m, norms[c.entry]))
+            .collect();
+        fine.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
+        fine.truncate(self.params.top);
+        fine
+    }
+
+    fn doublet(&self) -> Option<(f64, f64)> {
+        self.wavelength
+            .alpha2()
+            .map(|a2| (a2 / self.wavelength.angstrom(), self.wavelength.ratio()))
+    }
+
+    fn two_theta(&self, q: f64) -> Option<f64> {
+        let s = q * self.wavelength.angstrom() / 2.0;
+        (s < 1.0).then(|| 2.0 * s.asin().to_degrees())
+    }
+
+    /// ‖R‖ of every entry for the pattern's range, computed once per range.
+    fn norms(&self, m: &Measured) -> Arc<Vec<f64>> {
+        let key = (m.range.0.to_bits(), m.range.1.to_bits());
+        // A poisoned lock only means another search panicked; the cache itself stays valid.
+        let cached = self
+            .norms
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .find(|(a, b, _)| (*a, *b) == key)
+            .map(|(_, _, n)| Arc::clone(n));
+        if let Some(n) = cached {
+            return n;
+        }
+        let n: Arc<Vec<f64>> = Arc::new(
+            (0..self.prepared.len())
+                .into_par_iter()
+                .map(|i| self.norm(i, m))
+                .collect(),
+        );
+        let mut cache = self
+            .norms
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.push((key.0, key.1, Arc::clone(&n)));
+        n
+    }
+
+    /// ‖R‖ of entry `i`'s reflections inside the pattern's range (cell scale 1, no shift).
+    fn norm(&self, i: usize, m: &Measured) -> f64 {
+        let p = &self.prepared[i];
+        let s2 = self.params.smoothing * std::f64::consts::SQRT_2;
+        let (lo, hi) = m.range;
+        let (ratio, rho) = self.doublet().unwrap_or((1.0, 0.0));
+        let mut tt = Vec::with_capacity(p.q.len());
+        for (k, &q) in p.q.iter().enumerate() {
+            if let Some(t) = self.two_theta(q)
+                && (lo..=hi).contains(&t)
+            {
+                let t2 = self.two_theta(q * ratio).unwrap_or(f64::INFINITY);
+                tt.push((t, t2, p.w[k]));
+            }
+        }
+        let reach = CUTOFF_SIGMAS * s2
+            + tt.last().map_or(0.0, |l| {
+                if l.1.is_finite() {
+                    (l.1 - l.0).abs()
+                } else {
+                    0.0
+                }
+            });
+        let mut sum = 0.0;
+        let mut start = 0;
+        for j in 0..tt.len() {
+            while tt[start].0 < tt[j].0 - reach {
+                start += 1;
+            }
+            for k in start..tt.len() {
+                if tt[k].0 > tt[j].0 + reach {
+                    break;
+                }
+                let (a, b) = (tt[j], tt[k]);
+                sum += a.2
+                    * b.2
+                    * ((1.0 + rho * rho) * gaussian(a.0 - b.0, s2)
+                        + 2.0 * rho * gaussian(a.0 - b.1, s2));
+            }
+        }
+        sum.sqrt()
+    }
+
+    /// The best cell scale of entry `i` on the coarse grid.
+    fn coarse(&self, i: usize, m: &Measured, norm: f64, strains: &[f64]) -> Option<Candidate> {
+        let p = &self.prepared[i];
+        if p.q.is_empty() || !(norm > 0.0) {
+            return None;
+        }
+        let (ratio, rho) = self.doublet().unwrap_or((1.0, 0.0));
+        let mut best = (f64::NEG_INFINITY, 1.0);
+        for &e in strains {
+            let inv = 1.0 / (1.0 + e);
+            let mut s = 0.0;
+            for (q, w) in p.q.iter().zip(&p.w) {
+                let x = q * inv;
+                s += w * (m.by_q.at(x) + rho * m.by_q.at(x * ratio));
+            }
+            let s = s * self.prior(e);
+            if s > best.0 {
+                best = (s, 1.0 + e);
+            }
+        }
+        Some(Candidate {
+            entry: i,
+            score: best.0 / (norm * m.norm),
+            cell_scale: best.1,
+            zero_shift: 0.0,
+        })
+    }
+
+    /// The weight of a strain: a Gaussian prior of σ [`SearchParams::strain_prior`], so that a
+    /// wrong reference cannot buy a better score with a large strain.
+    fn prior(&self, strain: f64) -> f64 {
+        let z = strain / self.params.strain_prior;
+        (-0.5 * z * z).exp()
+    }
+
+    /// Cell scale and zero shift refined around a coarse candidate, on 2θ.
+    fn refine(&self, c: &Candidate, m: &Measured, norm: f64) -> Candidate {
+        let p = &self.prepared[c.entry];
+        let (ratio, rho) = self.doublet().unwrap_or((1.0, 0.0));
+        let step = self.params.strain_step / REFINE_STRAIN_SUBSTEPS as f64;
+        let n_strain = REFINE_STRAIN_SUBSTEPS as i64;
+        let z_step = REFINE_ZERO_STEP_SIGMAS * self.params.smoothing;
+        let n_zero = (self.params.max_zero_shift / z_step).round() as i64;
+        let max_scale = 1.0 + self.params.max_strain;
+        let min_scale = 1.0 - self.params.max_strain;
+        let mut best = *c;
+        let mut positions: Vec<(f64, f64, f64)> = Vec::with_capacity(p.q.len());
+        for a in -n_strain..=n_strain {
+            let scale = (c.cell_scale + a as f64 * step).clamp(min_scale, max_scale);
+            positions.clear();
+            for (q, w) in p.q.iter().zip(&p.w) {
+                if let Some(t) = self.two_theta(q / scale) {
+                    let t2 = self.two_theta(q * ratio / scale).unwrap_or(f64::INFINITY);
+                    positions.push((t, t2, *w));
+                }
+            }
+            for b in -n_zero..=n_zero {
+                let z = b as f64 * z_step;
+                let s: f64 = positions
+                    .iter()
+                    .map(|(t, t2, w)| {
+                        w * (m.by_two_theta.at(t + z) + rho * m.by_two_theta.at(t2 + z))
+                    })
+                    .sum();
+                let score = s * self.prior(scale - 1.0) / (norm * m.norm);
+                if score > best.score {
+                    best = Candidate {
+                        entry: c.entry,
+                        score,
+                        cell_scale: scale,
+                        zero_shift: z,
+                    };
+                }
+            }
+        }
+        best
+    }
+}
+
+/// Strains −max, …, 0, …, +max in steps of `step` (0 always included).
+fn strain_grid(max: f64, step: f64) -> Vec<f64> {
+    let n = (max / step).floor() as i64;
+    (-n..=n).map(|k| k as f64 * step).collect()
+}

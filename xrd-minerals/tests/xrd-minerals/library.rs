@@ -1,0 +1,177 @@
+//! The built-in library, library files and folders of CIFs.
+
+use proptest::prelude::*;
+use xrd_minerals::{Error, Library};
+
+use crate::common::{amcsd, shared_cifs};
+
+#[test]
+fn the_builtin_library_holds_the_amcsd_with_sources() {
+    let lib = amcsd();
+    // 9,275 rows in the database: every one is an entry or a rejection with its reason.
+    assert_eq!(lib.len() + lib.rejected().len(), 9275);
+    assert!(lib.len() >= 9270, "{} entries", lib.len());
+    for r in lib.rejected() {
+        assert!(r.id.starts_with("amcsd:") && !r.reason.is_empty());
+    }
+    let galena = lib
+        .entries()
+        .iter()
+        .find(|e| e.mineral == "Galena")
+        .unwrap();
+    assert_eq!(galena.space_group, 225);
+    assert_eq!(galena.elements, ["Pb", "S"]);
+    assert!(galena.publication.year > 1900 && !galena.publication.journal.is_empty());
+    // Space groups come from the operators; polar groups are not taken for their
+    // centrosymmetric supergroups (one orbit of P6_3mc looks like P6_3/mmc).
+    let wurtzite = lib
+        .entries()
+        .iter()
+        .find(|e| e.mineral == "Wurtzite")
+        .unwrap();
+    assert_eq!(wurtzite.space_group, 186);
+    let groups: std::collections::BTreeSet<u8> =
+        lib.entries().iter().map(|e| e.space_group).collect();
+    assert!(groups.len() >= 190, "{} space groups", groups.len());
+    assert!(lib.info().citation.contains("Downs"));
+}
+
+#[test]
+fn every_entry_expands_to_a_structure() {
+    let lib = amcsd();
+    for e in lib.entries().iter().step_by(97) {
+        let s = e.structure().unwrap();
+        assert!(s.len() >= e.sites.len(), "{}", e.id);
+    }
+}
+
+#[test]
+fn a_library_file_reads_back_equal() {
+    let lib = shared_cifs().unwrap_or_else(amcsd);
+    let bytes = lib.to_bytes().unwrap();
+    let back = Library::from_bytes(&bytes, "test").unwrap();
+    assert_eq!(&back, lib);
+    assert_eq!(back.fingerprint(), lib.fingerprint());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lib.json.gz");
+    lib.write(&path).unwrap();
+    assert_eq!(&Library::read(&path).unwrap(), lib);
+}
+
+#[test]
+fn files_of_another_format_or_version_are_refused() {
+    let gz = |text: &str| {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(text.as_bytes()).unwrap();
+        e.finish().unwrap()
+    };
+    let other = gz(r#"{"format":"something","format_version":1,"info":{},"entries":[]}"#);
+    let newer =
+        gz(r#"{"format":"xrd-minerals-library","format_version":99,"info":{},"entries":[]}"#);
+    let bad_group = gz(
+        r#"{"format":"xrd-minerals-library","format_version":1,"info":{},"entries":[{"id":"x","mineral":"","formula":"Si","elements":["Si"],"cell":[5,5,5,90,90,90],"space_group":231,"hm_symbol":"","operators":["x,y,z"],"sites":[{"label":"Si","element":"Si","frac":[0,0,0],"occupancy":1,"b_iso":0}],"publication":{},"notes":[]}]}"#,
+    );
+    for (bytes, needle) in [
+        (other, "format `something`"),
+        (newer, "format version 99"),
+        (bad_group, "space group 231"),
+        (b"not gzip".to_vec(), "gzip"),
+    ] {
+        match Library::from_bytes(&bytes, "test") {
+            Err(Error::Format { reason, .. }) => assert!(reason.contains(needle), "{reason}"),
+            other => panic!("expected a format error, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_folder_of_cifs_is_a_library_with_moyo_space_groups() {
+    let Some(lib) = shared_cifs() else { return };
+    let sg = |name: &str| {
+        lib.entries()
+            .iter()
+            .find(|e| e.id.ends_with(name))
+            .unwrap_or_else(|| panic!("{name} missing"))
+            .space_group
+    };
+    assert_eq!(sg("Rutile.cif"), 136);
+    assert_eq!(sg("Silicon.cif"), 227);
+    assert_eq!(sg("autoxrd_TiO2_141.cif"), 141);
+    assert_eq!(sg("autoxrd_Mn2O3_206.cif"), 206);
+}
+
+#[test]
+fn unreadable_files_of_a_folder_are_listed_not_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("junk.cif"), b"data_x\n_cell_length_a abc\n").unwrap();
+    std::fs::write(
+        dir.path().join("nacl.cif"),
+        "data_NaCl\n_cell_length_a 5.64\n_cell_length_b 5.64\n_cell_length_c 5.64\n\
+         _cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n\
+         _symmetry_space_group_name_H-M 'F m -3 m'\n\
+         loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n\
+         Na 0 0 0\nCl 0.5 0.5 0.5\n",
+    )
+    .unwrap();
+    let lib = Library::from_folder(dir.path()).unwrap();
+    assert_eq!(lib.len(), 1);
+    assert_eq!(lib.entries()[0].space_group, 225);
+    assert_eq!(lib.rejected().len(), 1);
+    assert!(lib.rejected()[0].id.ends_with("junk.cif"));
+    assert!(matches!(
+        Library::from_folder(dir.path().join("none")),
+        Err(Error::File { .. })
+    ));
+}
+
+fn builtin_bytes() -> &'static [u8] {
+    static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BYTES.get_or_init(|| {
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/data/amcsd.json.gz")).unwrap()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Arbitrary bytes are refused with an error.
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        prop_assert!(Library::from_bytes(&bytes, "fuzz").is_err());
+    }
+
+    /// The real file truncated anywhere, or with a byte changed, is an error or (a change the
+    /// gzip checksum cannot see is impossible) never a panic.
+    #[test]
+    fn damaged_library_files_are_errors(cut in 0usize..1_000_000, flip in 0usize..1_000_000, bit in 0u8..8) {
+        let bytes = builtin_bytes();
+        let cut = cut % bytes.len();
+        prop_assert!(Library::from_bytes(&bytes[..cut], "fuzz").is_err());
+        let mut damaged = bytes[..bytes.len().min(4096)].to_vec();
+        let i = flip % damaged.len();
+        damaged[i] ^= 1 << bit;
+        prop_assert!(Library::from_bytes(&damaged, "fuzz").is_err());
+    }
+
+    /// Valid library JSON with mutated fields is read or refused, never a panic.
+    #[test]
+    fn mutated_entries_never_panic(
+        group in 0u8..=255,
+        a in -10.0f64..50.0,
+        occ in -1.0f64..2.0,
+        op in "[xyz0-9,/+-]{0,12}",
+        el in "[A-Za-z]{0,3}",
+    ) {
+        use std::io::Write;
+        let json = format!(
+            r#"{{"format":"xrd-minerals-library","format_version":1,"info":{{}},"entries":[{{"id":"x","mineral":"","formula":"Si","elements":["Si"],"cell":[{a},5,5,90,90,90],"space_group":{group},"hm_symbol":"","operators":["{op}"],"sites":[{{"label":"Si","element":"{el}","frac":[0,0,0],"occupancy":{occ},"b_iso":0}}],"publication":{{}},"notes":[]}}]}}"#
+        );
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(json.as_bytes()).unwrap();
+        let bytes = e.finish().unwrap();
+        if let Ok(lib) = Library::from_bytes(&bytes, "fuzz") {
+            prop_assert!(lib.entries()[0].structure().is_ok());
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests of xrd-minerals: one binary, one module per topic.
+
+// Test code and its helpers panic on broken fixtures, like the tests themselves.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod library;
+mod params;
+mod phases;
+mod real;
+mod references;
+mod search;

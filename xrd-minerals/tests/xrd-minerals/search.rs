@@ -1,0 +1,106 @@
+//! Search-match of single phases.
+
+use xrd_io::{Pattern, Wavelength};
+use xrd_minerals::{Entry, Error, Matcher, ReferenceParams, ReferenceSet, SearchParams};
+use xrd_sim::{Lattice, Structure};
+
+use crate::common::{amcsd, amcsd_references, measured_like};
+
+fn entry(mineral: &str, group: u8) -> &'static Entry {
+    amcsd()
+        .entries()
+        .iter()
+        .find(|e| e.mineral == mineral && e.space_group == group)
+        .unwrap_or_else(|| panic!("no {mineral} in {group}"))
+}
+
+/// The entry's structure with every cell edge scaled by `scale`.
+fn strained(e: &Entry, scale: f64) -> Structure {
+    let s = e.structure().unwrap();
+    let [a, b, c, al, be, ga] = e.cell;
+    let lattice = Lattice::from_parameters(a * scale, b * scale, c * scale, al, be, ga).unwrap();
+    s.with_lattice(lattice)
+}
+
+fn matcher(params: SearchParams) -> Matcher<'static> {
+    Matcher::new(amcsd(), amcsd_references(), Wavelength::CU_KA, params).unwrap()
+}
+
+#[test]
+fn strained_shifted_noisy_patterns_find_their_mineral() {
+    let m = matcher(SearchParams::new());
+    for (mineral, group, scale, shift) in [
+        ("Rutile", 136, 1.012, 0.06),
+        ("Calcite", 167, 0.99, -0.05),
+        ("Forsterite", 62, 1.008, 0.0),
+    ] {
+        let e = entry(mineral, group);
+        let pattern = measured_like(&[(&strained(e, scale), 1.0)], shift, 7);
+        let found = m.search(&pattern).unwrap();
+        let best = &found[0];
+        let b = &amcsd().entries()[best.entry];
+        assert_eq!(
+            b.space_group,
+            group,
+            "{mineral}: found {} {}",
+            b.name(),
+            b.id
+        );
+        assert!(best.score > 0.8, "{mineral}: score {}", best.score);
+        if b.id == e.id {
+            assert!(
+                (best.cell_scale - scale).abs() < 0.003,
+                "{mineral}: {best:?}"
+            );
+        }
+        assert!(found.windows(2).all(|w| w[0].score >= w[1].score));
+    }
+}
+
+#[test]
+fn element_filters_restrict_the_candidates() {
+    let rutile = entry("Rutile", 136);
+    let pattern = measured_like(&[(&rutile.structure().unwrap(), 1.0)], 0.0, 3);
+    let ti_o = matcher(SearchParams::new().elements(Some(vec!["Ti".into(), "O".into()])));
+    for c in ti_o.search(&pattern).unwrap() {
+        assert!(amcsd().entries()[c.entry].made_of(&["Ti".into(), "O".into()]));
+    }
+    let with_ca = matcher(SearchParams::new().required(vec!["Ca".into()]));
+    for c in with_ca.search(&pattern).unwrap() {
+        let e = &amcsd().entries()[c.entry];
+        assert!(e.elements.contains(&"Ca".to_string()), "{}", e.id);
+    }
+}
+
+#[test]
+fn patterns_the_matcher_cannot_search_are_errors() {
+    let m = matcher(SearchParams::new());
+    let flat = Pattern::uniform(10.0, 0.02, vec![5.0; 2000])
+        .unwrap()
+        .with_wavelength(Some(Wavelength::CU_KA));
+    assert!(matches!(m.search(&flat), Err(Error::Pattern(_))));
+    let rutile = entry("Rutile", 136);
+    let mo = measured_like(&[(&rutile.structure().unwrap(), 1.0)], 0.0, 3)
+        .with_wavelength(Some(Wavelength::MO_KA));
+    assert!(matches!(m.search(&mo), Err(Error::Pattern(_))));
+    let short = Pattern::uniform(10.0, 0.02, vec![1.0; 8]).unwrap();
+    assert!(matches!(m.search(&short), Err(Error::Pattern(_))));
+    // References simulated at another wavelength are refused.
+    let lib = crate::common::shared_cifs().unwrap_or_else(amcsd);
+    let mo_refs =
+        ReferenceSet::build(lib, &ReferenceParams::new().wavelength(0.7093), |_, _| {}).unwrap();
+    assert!(matches!(
+        Matcher::new(lib, &mo_refs, Wavelength::CU_KA, SearchParams::new()),
+        Err(Error::InvalidParameter {
+            name: "references",
+            ..
+        })
+    ));
+    assert!(matches!(
+        Matcher::new(amcsd(), &mo_refs, Wavelength::MO_KA1, SearchParams::new()),
+        Err(Error::InvalidParameter {
+            name: "references",
+            ..
+        })
+    ));
+}
