@@ -350,12 +350,16 @@ fn operators_group(lattice: Lattice, ops: &[SymOp]) -> std::result::Result<u8, S
     Ok(sg.number)
 }
 
+/// An atom's element and occupancy (as bits), what moyo tells sites apart by.
+type Kind = (u8, u64);
+
 /// The structure with the atoms that share a position (mixed sites) merged into one atom of a
 /// stand-in element per distinct mixture, so that moyo can read its symmetry (it refuses
 /// overlapping atoms).
 fn merged_sites(structure: &Structure) -> xrd_sim::Result<Structure> {
     let lattice = *structure.lattice();
-    let mut positions: Vec<([f64; 3], Vec<(u8, u64)>)> = Vec::new();
+    // Each position with the (Z, occupancy bits) of the atoms on it.
+    let mut positions: Vec<([f64; 3], Vec<Kind>)> = Vec::new();
     for s in structure.sites() {
         let kind = (s.species.element.z(), s.occupancy.to_bits());
         let at = positions.iter_mut().find(|(p, _)| {
@@ -372,7 +376,7 @@ fn merged_sites(structure: &Structure) -> xrd_sim::Result<Structure> {
             None => positions.push((s.frac, vec![kind])),
         }
     }
-    let mut mixtures: Vec<Vec<(u8, u64)>> = Vec::new();
+    let mut mixtures: Vec<Vec<Kind>> = Vec::new();
     let mut sites = Vec::with_capacity(positions.len());
     for (frac, mut kinds) in positions {
         kinds.sort_unstable();

@@ -37,7 +37,7 @@ impl Table {
     #[inline]
     pub(crate) fn at(&self, x: f64) -> f64 {
         let t = (x - self.start) * self.inv_step;
-        if !(t >= 0.0) {
+        if t.is_nan() || t < 0.0 {
             return 0.0;
         }
         let i = t as usize;
@@ -136,7 +136,7 @@ impl Measured {
         let s2 = prep.sigma * std::f64::consts::SQRT_2;
         let smoothed = convolve(&two_theta, &y, &weight, s2, &two_theta);
         let norm2: f64 = (0..n).map(|i| y[i] * weight[i] * smoothed[i]).sum();
-        if !(norm2 > 0.0) {
+        if norm2.is_nan() || norm2 <= 0.0 {
             return Err(Error::Pattern("no signal after smoothing".into()));
         }
         let range = (two_theta[0], two_theta[n - 1]);

@@ -174,7 +174,7 @@ impl ReferenceSet {
             .map(|entry| {
                 let r = simulate(&sim, entry, params.min_relative_intensity);
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                if n % 256 == 0 || n == total {
+                if n.is_multiple_of(256) || n == total {
                     progress(n, total);
                 }
                 r

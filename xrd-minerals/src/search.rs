@@ -400,6 +400,9 @@ struct Prepared {
     linear: Vec<f64>,
 }
 
+/// The norms of every reference for the 2θ range whose bounds' bits are the key.
+type NormsOfRange = (u64, u64, Arc<Vec<f64>>);
+
 /// Searches one library (with its reference set) for the phases of patterns.
 ///
 /// ```no_run
@@ -422,7 +425,7 @@ pub struct Matcher<'a> {
     prepared: Vec<Prepared>,
     allowed: Vec<bool>,
     /// ‖R‖ of every entry for the 2θ ranges seen (patterns of one instrument share theirs).
-    norms: Mutex<Vec<(u64, u64, Arc<Vec<f64>>)>>,
+    norms: Mutex<Vec<NormsOfRange>>,
 }
 
 impl<'a> Matcher<'a> {
@@ -651,7 +654,7 @@ impl<'a> Matcher<'a> {
     /// The best cell scale of entry `i` on the coarse grid.
     fn coarse(&self, i: usize, m: &Measured, norm: f64, strains: &[f64]) -> Option<Candidate> {
         let p = &self.prepared[i];
-        if p.q.is_empty() || !(norm > 0.0) {
+        if p.q.is_empty() || norm.is_nan() || norm <= 0.0 {
             return None;
         }
         let (ratio, rho) = self.doublet().unwrap_or((1.0, 0.0));
