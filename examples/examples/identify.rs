@@ -297,6 +297,17 @@ fn svg_name(label: &str) -> String {
         .replace(['#', '/', '\\', ' '], "_")
 }
 
+/// `file,rank,name,formula,space_group,score`: the columns phases.csv and candidates.csv share.
+fn row_start(label: &str, rank: usize, e: &xrd_minerals::Entry, score: f64) -> String {
+    format!(
+        "{},{rank},{},{},{},{score:.4}",
+        csv(label),
+        csv(e.name()),
+        csv(&e.formula),
+        e.space_group
+    )
+}
+
 fn write_rows(
     library: &Library,
     label: &str,
@@ -309,27 +320,14 @@ fn write_rows(
     }
     for (k, p) in found.phases.iter().enumerate() {
         let e = &library.entries()[p.candidate.entry];
-        phases.push_str(&format!(
-            "{},{},{},{},{},{:.4},{}\n",
-            csv(label),
-            k + 1,
-            csv(e.name()),
-            csv(&e.formula),
-            e.space_group,
-            p.candidate.score,
-            csv(&e.id)
-        ));
+        let start = row_start(label, k + 1, e, p.candidate.score);
+        phases.push_str(&format!("{start},{}\n", csv(&e.id)));
     }
     for (k, c) in found.candidates.iter().enumerate() {
         let e = &library.entries()[c.entry];
+        let start = row_start(label, k + 1, e, c.score);
         candidates.push_str(&format!(
-            "{},{},{},{},{},{:.4},{:.5},{:.3},{}\n",
-            csv(label),
-            k + 1,
-            csv(e.name()),
-            csv(&e.formula),
-            e.space_group,
-            c.score,
+            "{start},{:.5},{:.3},{}\n",
             c.cell_scale,
             c.zero_shift,
             csv(&e.id)

@@ -1,6 +1,6 @@
 //! Several phases.
 
-use xrd_io::Wavelength;
+use xrd_io::{Pattern, Wavelength};
 use xrd_minerals::{Matcher, PhaseParams, SearchParams};
 
 use crate::common::{amcsd, amcsd_references, measured_like};
@@ -15,18 +15,22 @@ fn structure(mineral: &str, group: u8) -> xrd_sim::Structure {
         .unwrap()
 }
 
+/// Rutile and (60 % as strong) halite.
+fn mixture(zero_shift: f64, seed: u64) -> Pattern {
+    let (rutile, halite) = (structure("Rutile", 136), structure("Halite", 225));
+    measured_like(&[(&rutile, 1.0), (&halite, 0.6)], zero_shift, seed)
+}
+
+fn matcher(params: SearchParams) -> Matcher<'static> {
+    Matcher::new(amcsd(), amcsd_references(), Wavelength::CU_KA, params).unwrap()
+}
+
 #[test]
 fn a_two_phase_mixture_gives_both_phases_and_their_shares() {
-    let m = Matcher::new(
-        amcsd(),
-        amcsd_references(),
-        Wavelength::CU_KA,
-        SearchParams::new(),
-    )
-    .unwrap();
-    let (rutile, halite) = (structure("Rutile", 136), structure("Halite", 225));
-    let pattern = measured_like(&[(&rutile, 1.0), (&halite, 0.6)], 0.02, 11);
-    let found = m.identify(&pattern, &PhaseParams::new()).unwrap();
+    let pattern = mixture(0.02, 11);
+    let found = matcher(SearchParams::new())
+        .identify(&pattern, &PhaseParams::new())
+        .unwrap();
     let names: Vec<&str> = found
         .phases
         .iter()
@@ -48,16 +52,9 @@ fn a_two_phase_mixture_gives_both_phases_and_their_shares() {
 #[test]
 fn peaks_of_a_phase_outside_the_library_are_reported() {
     // A library without halite: its peaks stay unexplained.
-    let m = Matcher::new(
-        amcsd(),
-        amcsd_references(),
-        Wavelength::CU_KA,
-        SearchParams::new().elements(Some(vec!["Ti".into(), "O".into()])),
-    )
-    .unwrap();
-    let (rutile, halite) = (structure("Rutile", 136), structure("Halite", 225));
-    let pattern = measured_like(&[(&rutile, 1.0), (&halite, 0.6)], 0.0, 5);
-    let found = m.identify(&pattern, &PhaseParams::new()).unwrap();
+    let m = matcher(SearchParams::new().elements(Some(vec!["Ti".into(), "O".into()])));
+    let found = m.identify(&mixture(0.0, 5), &PhaseParams::new()).unwrap();
+    let halite = structure("Halite", 225);
     assert_eq!(
         amcsd().entries()[found.phases[0].candidate.entry].mineral,
         "Rutile"
