@@ -16,7 +16,19 @@ pub mod amcsd;
 
 pub use entry::{Entry, EntrySite, Publication};
 pub use error::{Error, Result};
-pub use library::{FORMAT_NAME, FORMAT_VERSION, Library, LibraryInfo, Rejected};
-pub use phases::{Identification, Phase, PhaseParams};
-pub use references::{ReferenceParams, ReferenceSet, Stick};
-pub use search::{Candidate, Matcher, SearchParams};
+pub use library::{
+    FORMAT_NAME, FORMAT_VERSION, Library, LibraryInfo, MAX_DECOMPRESSED_BYTES, Rejected, SYMPREC,
+};
+pub use phases::{
+    DEFAULT_MAX_PHASES, DEFAULT_MIN_PEAK_HEIGHT, DEFAULT_MIN_SHARE, DEFAULT_NOISE_SIGMAS,
+    Identification, Phase, PhaseParams,
+};
+pub use references::{
+    DEFAULT_MIN_RELATIVE_INTENSITY, DEFAULT_TWO_THETA_MAX, ReferenceParams, ReferenceSet, Stick,
+};
+pub use search::{
+    Candidate, DEFAULT_BACKGROUND_WIDTH, DEFAULT_INTENSITY_POWER, DEFAULT_MAX_STRAIN,
+    DEFAULT_MAX_ZERO_SHIFT, DEFAULT_MIN_SCORE, DEFAULT_NOISE_FLOOR, DEFAULT_REFINED,
+    DEFAULT_RELATIVE_FLOOR, DEFAULT_SMOOTHING, DEFAULT_STRAIN_PRIOR, DEFAULT_STRAIN_STEP,
+    DEFAULT_TOP, Matcher, SearchParams,
+};
