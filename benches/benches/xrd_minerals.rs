@@ -13,7 +13,7 @@
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use xrd_io::{Pattern, Wavelength};
+use xrd_io::Wavelength;
 use xrd_minerals::{Library, Matcher, ReferenceParams, ReferenceSet, SearchParams};
 
 const RRUFF: &str = concat!(
@@ -32,10 +32,7 @@ fn benches(c: &mut Criterion) {
     let refs = ReferenceSet::build(&library, &params, |_, _| {}).unwrap();
     if Path::new(RRUFF).exists() {
         let d = xrd_io::Dataset::<f32>::read_npz(RRUFF).unwrap();
-        let y: Vec<f64> = d.pattern(0).iter().map(|&v| f64::from(v)).collect();
-        let pattern = Pattern::new(d.grid.positions(), y)
-            .unwrap()
-            .with_wavelength(Some(Wavelength::CU_KA));
+        let pattern = d.to_pattern(0, Some(Wavelength::CU_KA)).unwrap();
         let matcher =
             Matcher::new(&library, &refs, Wavelength::CU_KA, SearchParams::new()).unwrap();
         group.bench_function("search_rruff_1_against_9273", |b| {

@@ -136,26 +136,6 @@ fn create_dir(dir: &Path) -> Result<()> {
 // ---------------------------------------------------------------------------------------------
 // predict
 
-/// Pattern files of `paths`: files as given, folders one level deep (sorted).
-fn pattern_files(paths: &[String]) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for p in paths {
-        let path = PathBuf::from(p);
-        if path.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(&path)
-                .map_err(|e| format!("cannot list {}: {e}", path.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file())
-                .collect();
-            entries.sort();
-            out.extend(entries);
-        } else {
-            out.push(path);
-        }
-    }
-    Ok(out)
-}
-
 fn top5(p: &Prediction) -> String {
     p.top_space_groups()
         .iter()
@@ -173,7 +153,7 @@ fn predict(args: &Args) -> Result<()> {
     if paths.is_empty() {
         return Err(format!("predict needs files or folders\n{USAGE}").into());
     }
-    let files = pattern_files(paths)?;
+    let files = xrd_examples::inputs::pattern_files(paths)?;
     let mut csv = String::from("file,crystal_system,space_group,certainty,top5\n");
     let (mut done, mut failed) = (0, 0);
     for file in &files {
@@ -273,9 +253,8 @@ fn read_npz(path: &Path) -> Result<Vec<Labelled>> {
     let groups = d
         .label("space_group")
         .ok_or_else(|| format!("{}: no `space_group` array", path.display()))?;
-    let two_theta = d.grid.positions();
     let mut out = Vec::with_capacity(d.len());
-    for (i, (row, &g)) in d.patterns.rows().into_iter().zip(groups.iter()).enumerate() {
+    for (i, &g) in groups.iter().enumerate() {
         if !(1.0..=230.0).contains(&g) || g.fract() != 0.0 {
             return Err(format!(
                 "{}: row {i}: space group {g} is not in 1–230",
@@ -283,8 +262,7 @@ fn read_npz(path: &Path) -> Result<Vec<Labelled>> {
             )
             .into());
         }
-        let y: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
-        let pattern = Pattern::new(two_theta.clone(), y)?.with_wavelength(Some(Wavelength::CU_KA));
+        let pattern = d.to_pattern(i, Some(Wavelength::CU_KA))?;
         out.push(Labelled {
             name: format!("{i}"),
             pattern,

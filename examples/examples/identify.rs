@@ -184,83 +184,82 @@ impl Options {
 // identify
 
 fn run_identify(options: &Options, inputs: &[PathBuf], out: &Path) -> Result<()> {
-    let mut files: Vec<PathBuf> = Vec::new();
-    for input in inputs {
-        if input.is_dir() {
-            let mut v: Vec<PathBuf> = std::fs::read_dir(input)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.is_file()
-                        && !p
-                            .file_name()
-                            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-                })
-                .collect();
-            v.sort();
-            files.extend(v);
-        } else {
-            files.push(input.clone());
+    let files = xrd_examples::inputs::pattern_files(inputs)?;
+    let mut failed = 0;
+    // Every pattern first, so that each wavelength gets one reference set and one matcher
+    // (whose per-range norms then serve all its patterns).
+    let mut patterns: Vec<(String, Pattern)> = Vec::new();
+    for file in &files {
+        let name = file.display().to_string();
+        match xrd_io::read(file) {
+            Ok(read) => {
+                for (k, pattern) in read.into_iter().enumerate() {
+                    let label = if k == 0 {
+                        name.clone()
+                    } else {
+                        format!("{name}#{k}")
+                    };
+                    // A pattern that does not say its wavelength is taken as Cu Kα (Kα1 + Kα2).
+                    let wavelength = pattern.wavelength().unwrap_or(Wavelength::CU_KA);
+                    patterns.push((label, pattern.with_wavelength(Some(wavelength))));
+                }
+            }
+            Err(e) => {
+                eprintln!("skipped {name}: {e}");
+                failed += 1;
+            }
         }
     }
     let library = options.library()?;
+    let wavelength_of = |p: &Pattern| p.wavelength().unwrap_or(Wavelength::CU_KA);
+    let mut references: Vec<(f64, ReferenceSet)> = Vec::new();
+    for (_, p) in &patterns {
+        let lambda = wavelength_of(p).angstrom();
+        if !references.iter().any(|(l, _)| *l == lambda) {
+            references.push((lambda, options.references(&library, lambda)?));
+        }
+    }
+    let mut matchers: Vec<(Wavelength, Matcher<'_>)> = Vec::new();
+    for (_, p) in &patterns {
+        let w = wavelength_of(p);
+        if !matchers.iter().any(|(m, _)| *m == w) {
+            let refs = references
+                .iter()
+                .find(|(l, _)| *l == w.angstrom())
+                .map(|(_, r)| r)
+                .ok_or("no reference set for a wavelength")?;
+            matchers.push((w, Matcher::new(&library, refs, w, options.search.clone())?));
+        }
+    }
     std::fs::create_dir_all(out)?;
     let mut phases_csv = String::from("file,phase,name,formula,space_group,score,source\n");
     let mut cand_csv =
         String::from("file,rank,name,formula,space_group,score,cell_scale,zero_shift,source\n");
     let mut unexplained_csv = String::from("file,two_theta,height\n");
-    let mut matchers: Vec<(Wavelength, ReferenceSet)> = Vec::new();
-    let mut failed = 0;
     println!(
         "{:<36} {:>5} {:<24} {:<22} {:>5} {:>6}",
         "file", "phase", "name", "formula", "sg", "score"
     );
-    for file in &files {
-        let name = file.display().to_string();
-        let patterns = match xrd_io::read(file) {
-            Ok(p) => p,
+    for (label, pattern) in &patterns {
+        let w = wavelength_of(pattern);
+        let Some((_, matcher)) = matchers.iter().find(|(m, _)| *m == w) else {
+            continue;
+        };
+        let found = match matcher.identify(pattern, &options.phases) {
+            Ok(f) => f,
             Err(e) => {
-                eprintln!("skipped {name}: {e}");
+                eprintln!("skipped {label}: {e}");
                 failed += 1;
                 continue;
             }
         };
-        for (k, pattern) in patterns.into_iter().enumerate() {
-            let label = if k == 0 {
-                name.clone()
-            } else {
-                format!("{name}#{k}")
-            };
-            // A pattern that does not say its wavelength is taken as Cu Kα (Kα1 + Kα2).
-            let wavelength = pattern.wavelength().unwrap_or(Wavelength::CU_KA);
-            let refs = match matchers
-                .iter()
-                .position(|(w, _)| (w.angstrom() - wavelength.angstrom()).abs() < 1e-6)
-            {
-                Some(i) => &matchers[i].1,
-                None => {
-                    let set = options.references(&library, wavelength.angstrom())?;
-                    matchers.push((wavelength, set));
-                    &matchers[matchers.len() - 1].1
-                }
-            };
-            let matcher = Matcher::new(&library, refs, wavelength, options.search.clone())?;
-            let pattern = pattern.with_wavelength(Some(wavelength));
-            let found = match matcher.identify(&pattern, &options.phases) {
-                Ok(f) => f,
-                Err(e) => {
-                    eprintln!("skipped {label}: {e}");
-                    failed += 1;
-                    continue;
-                }
-            };
-            write_rows(&library, &label, &found, &mut phases_csv, &mut cand_csv);
-            for p in &found.unexplained {
-                unexplained_csv.push_str(&format!("{},{:.4},{:.4}\n", csv(&label), p.0, p.1));
-            }
-            print_rows(&library, &label, &found);
-            let svg = out.join(format!("{}.svg", svg_name(&label)));
-            plot(&svg, &library, &label, &found)?;
+        write_rows(&library, label, &found, &mut phases_csv, &mut cand_csv);
+        for p in &found.unexplained {
+            unexplained_csv.push_str(&format!("{},{:.4},{:.4}\n", csv(label), p.0, p.1));
         }
+        print_rows(&library, label, &found);
+        let svg = out.join(format!("{}.svg", svg_name(label)));
+        plot(&svg, &library, label, &found)?;
     }
     write(out.join("phases.csv"), &phases_csv)?;
     write(out.join("candidates.csv"), &cand_csv)?;
@@ -422,6 +421,7 @@ fn plot(path: &Path, library: &Library, label: &str, found: &Identification) -> 
 struct Summary {
     data: String,
     patterns: usize,
+    unsearchable: usize,
     library_entries: usize,
     seconds_references: f64,
     seconds_search: f64,
@@ -442,7 +442,6 @@ fn run_evaluate(options: &Options, data: &Path, out: &Path) -> Result<()> {
         .label("space_group")
         .ok_or_else(|| format!("{}: no `space_group` array", data.display()))?
         .to_vec();
-    let two_theta = d.grid.positions();
     let library = options.library()?;
     let wavelength = Wavelength::CU_KA;
     let t = Instant::now();
@@ -452,11 +451,16 @@ fn run_evaluate(options: &Options, data: &Path, out: &Path) -> Result<()> {
     let t = Instant::now();
     let bar = options.bar(d.len() as u64, "identifying");
     let mut rows = Vec::with_capacity(d.len());
-    for (i, row) in d.patterns.rows().into_iter().enumerate() {
-        let y: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
-        let pattern = Pattern::new(two_theta.clone(), y)?.with_wavelength(Some(wavelength));
-        let truth = groups[i] as u8;
-        let cands = matcher.search(&pattern).unwrap_or_default();
+    let mut unsearchable = 0usize;
+    for (i, &group) in groups.iter().enumerate() {
+        let pattern = d.to_pattern(i, Some(wavelength))?;
+        let truth = group as u8;
+        // A pattern that cannot be searched counts as unanswered (and wrong).
+        let cands = matcher.search(&pattern).unwrap_or_else(|e| {
+            bar.suspend(|| eprintln!("row {i}: {e}"));
+            unsearchable += 1;
+            Vec::new()
+        });
         bar.inc(1);
         rows.push((i, truth, cands));
     }
@@ -503,6 +507,7 @@ fn run_evaluate(options: &Options, data: &Path, out: &Path) -> Result<()> {
     let summary = Summary {
         data: data.display().to_string(),
         patterns: rows.len(),
+        unsearchable,
         library_entries: library.len(),
         seconds_references,
         seconds_search,
@@ -538,7 +543,8 @@ fn run_evaluate(options: &Options, data: &Path, out: &Path) -> Result<()> {
         ("coverage", "space-group accuracy"),
     )?;
     println!(
-        "{} patterns, {} references ({seconds_references:.2} s), search {seconds_search:.2} s",
+        "{} patterns ({unsearchable} could not be searched), {} references \
+         ({seconds_references:.2} s), search {seconds_search:.2} s",
         rows.len(),
         library.len()
     );

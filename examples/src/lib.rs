@@ -5,6 +5,7 @@ pub mod alloy;
 pub mod args;
 pub mod estimation;
 pub mod figures;
+pub mod inputs;
 pub mod latent;
 pub mod measures;
 pub mod paper;

@@ -4,7 +4,8 @@ use ndarray::parallel::prelude::*;
 use ndarray::{Array2, ArrayView1, Axis};
 
 use crate::{
-    Error, Float, Grid, Normalization, OutOfRange, Pattern, Result, normalize, resample_into,
+    Error, Float, Grid, Normalization, OutOfRange, Pattern, Result, Wavelength, normalize,
+    resample_into,
 };
 
 /// `n` patterns sampled on one [`Grid`], with a name and numeric labels per row.
@@ -153,6 +154,22 @@ impl<F: Float> Dataset<F> {
     /// Pattern `i` as a row view.
     pub fn pattern(&self, i: usize) -> ArrayView1<'_, F> {
         self.patterns.row(i)
+    }
+
+    /// Pattern `i` as a [`Pattern`] on the data set's grid, measured at `wavelength`.
+    ///
+    /// # Errors
+    /// [`Error::Degenerate`] when row `i` does not exist; [`Pattern::new`]'s errors (non-finite
+    /// intensities).
+    pub fn to_pattern(&self, i: usize, wavelength: Option<Wavelength>) -> Result<Pattern> {
+        if i >= self.len() {
+            return Err(Error::Degenerate {
+                what: "dataset row",
+                reason: format!("row {i} does not exist ({} rows)", self.len()),
+            });
+        }
+        let y = self.patterns.row(i).iter().map(|v| v.as_f64()).collect();
+        Ok(Pattern::new(self.grid.positions(), y)?.with_wavelength(wavelength))
     }
 
     /// The rows `rows` of this data set, in the order given (repeats allowed), with their names

@@ -139,22 +139,8 @@ impl<F: Float> Dataset<F> {
         let dir = dir.as_ref();
         let labels_file = labels.and_then(|p| p.canonicalize().ok());
         let labels = labels.map(read_labels).transpose()?;
-        let io = |source| Error::File {
-            path: dir.to_owned(),
-            source,
-        };
-        let mut paths: Vec<PathBuf> = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(io)? {
-            let path = entry.map_err(io)?.path();
-            let hidden = path
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-            let is_labels = labels_file.is_some() && path.canonicalize().ok() == labels_file;
-            if path.is_file() && !hidden && !is_labels {
-                paths.push(path);
-            }
-        }
-        paths.sort();
+        let mut paths = crate::list_files(dir)?;
+        paths.retain(|path| labels_file.is_none() || path.canonicalize().ok() != labels_file);
         let mut rows: Vec<Vec<F>> = Vec::new();
         let mut names = Vec::new();
         let mut label_rows: Vec<Vec<f64>> = Vec::new();

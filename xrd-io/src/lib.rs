@@ -6,6 +6,7 @@ mod background;
 pub mod conversion;
 mod dataset;
 mod error;
+mod files;
 mod float;
 #[cfg(feature = "formats")]
 mod folder;
@@ -15,6 +16,7 @@ mod formats;
 mod grid;
 mod indexed_peak;
 mod kalpha2;
+mod noise;
 mod normalize;
 #[cfg(feature = "formats")]
 mod numpy;
@@ -30,6 +32,7 @@ mod write;
 pub use background::snip;
 pub use dataset::Dataset;
 pub use error::{Error, Location, Result};
+pub use files::list_files;
 pub use float::Float;
 #[cfg(feature = "formats")]
 #[cfg_attr(docsrs, doc(cfg(feature = "formats")))]
@@ -40,6 +43,7 @@ pub use format::Format;
 pub use formats::{MAX_MEMBER_BYTES, detect_format, read, read_as, read_bytes};
 pub use grid::Grid;
 pub use indexed_peak::IndexedPeak;
+pub use noise::noise_sigma;
 pub use normalize::{Normalization, normalize};
 #[cfg(feature = "formats")]
 #[cfg_attr(docsrs, doc(cfg(feature = "formats")))]

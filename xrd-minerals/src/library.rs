@@ -56,7 +56,8 @@ pub struct Rejected {
     pub reason: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+/// The file as read.
+#[derive(Debug, Deserialize)]
 struct LibraryFile {
     format: String,
     format_version: u32,
@@ -64,6 +65,16 @@ struct LibraryFile {
     entries: Vec<Entry>,
     #[serde(default)]
     rejected: Vec<Rejected>,
+}
+
+/// The file as written, borrowing the library (same fields as [`LibraryFile`]).
+#[derive(Serialize)]
+struct LibraryFileRef<'a> {
+    format: &'a str,
+    format_version: u32,
+    info: &'a LibraryInfo,
+    entries: &'a [Entry],
+    rejected: &'a [Rejected],
 }
 
 /// A library of reference structures.
@@ -193,12 +204,12 @@ impl Library {
     }
 
     fn to_json(&self) -> Result<Vec<u8>> {
-        let file = LibraryFile {
-            format: FORMAT_NAME.into(),
+        let file = LibraryFileRef {
+            format: FORMAT_NAME,
             format_version: FORMAT_VERSION,
-            info: self.info.clone(),
-            entries: self.entries.clone(),
-            rejected: self.rejected.clone(),
+            info: &self.info,
+            entries: &self.entries,
+            rejected: &self.rejected,
         };
         serde_json::to_vec(&file).map_err(|e| format("library", e.to_string()))
     }
@@ -211,21 +222,10 @@ impl Library {
     /// [`Error::File`] when the folder cannot be listed.
     pub fn from_folder(dir: impl AsRef<Path>) -> Result<Self> {
         let dir = dir.as_ref();
-        let io = |source| Error::File {
-            path: dir.to_owned(),
-            source,
-        };
-        let mut paths: Vec<PathBuf> = Vec::new();
-        for item in std::fs::read_dir(dir).map_err(io)? {
-            let path = item.map_err(io)?.path();
-            let hidden = path
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-            if path.is_file() && !hidden {
-                paths.push(path);
-            }
-        }
-        paths.sort();
+        let paths = xrd_io::list_files(dir).map_err(|e| match e {
+            xrd_io::Error::File { path, source } => Error::File { path, source },
+            other => Error::Io(other),
+        })?;
         let name = dir
             .file_name()
             .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into());
@@ -329,19 +329,17 @@ fn entry_from_file(path: &Path) -> Result<Entry> {
 /// A structure (all sites of the cell) as an entry of space group moyo's.
 pub(crate) fn entry_from_structure(id: String, structure: &Structure) -> Result<Entry> {
     let sg = structure.space_group(SYMPREC)?;
-    let mut elements: Vec<String> = structure
-        .composition()
-        .into_iter()
+    let composition = structure.composition();
+    let formula = composition
+        .iter()
+        .map(|(e, n)| format!("{}{}", e.symbol(), trim_number(*n)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut elements: Vec<String> = composition
+        .iter()
         .map(|(e, _)| e.symbol().to_string())
         .collect();
     elements.sort();
-    elements.dedup();
-    let formula = structure
-        .composition()
-        .into_iter()
-        .map(|(e, n)| format!("{}{}", e.symbol(), trim_number(n)))
-        .collect::<Vec<_>>()
-        .join(" ");
     let lengths = structure.lattice().lengths();
     let angles = structure.lattice().angles();
     let sites = structure

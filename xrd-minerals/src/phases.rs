@@ -280,7 +280,7 @@ impl Matcher<'_> {
     /// The profile of a candidate fitted to `target` (best width and shape, least-squares scale),
     /// and its sticks.
     fn fit(&self, c: &Candidate, two_theta: &[f64], target: &[f64]) -> (Vec<f64>, Vec<(f64, f64)>) {
-        let lines = self.lines(c, two_theta);
+        let lines = self.lines_in(c, two_theta);
         let mut best: (f64, Vec<f64>) = (f64::NEG_INFINITY, vec![0.0; two_theta.len()]);
         for &width in &WIDTHS {
             for &eta in &ETAS {
@@ -298,35 +298,16 @@ impl Matcher<'_> {
                 }
             }
         }
-        let sticks = lines
-            .iter()
-            .filter(|l| l.2 == 1.0)
-            .map(|l| (l.0, l.1))
-            .collect();
+        let sticks = lines.iter().filter(|l| l.2).map(|l| (l.0, l.1)).collect();
         (best.1, sticks)
     }
 
-    /// The lines of a candidate in the pattern's range: 2θ, intensity (strongest 1), and 1 for
-    /// Kα1 or the doublet's ratio for Kα2.
-    fn lines(&self, c: &Candidate, two_theta: &[f64]) -> Vec<(f64, f64, f64)> {
+    /// The lines of a candidate in the pattern's range (see [`Matcher::lines`]).
+    fn lines_in(&self, c: &Candidate, two_theta: &[f64]) -> Vec<(f64, f64, bool)> {
         let (lo, hi) = (two_theta[0], two_theta[two_theta.len() - 1]);
-        let w = self.wavelength();
-        let mut out = Vec::new();
-        for (d, intensity) in self.sticks_of(c.entry) {
-            for (lambda, ratio) in [(w.angstrom(), 1.0)]
-                .into_iter()
-                .chain(w.alpha2().map(|a2| (a2, w.ratio())))
-            {
-                let s = lambda / (2.0 * d * c.cell_scale);
-                if s < 1.0 {
-                    let t = 2.0 * s.asin().to_degrees() + c.zero_shift;
-                    if (lo..=hi).contains(&t) {
-                        out.push((t, intensity * ratio, ratio));
-                    }
-                }
-            }
-        }
-        out
+        self.lines(c.entry, c.cell_scale, c.zero_shift)
+            .filter(|l| (lo..=hi).contains(&l.0))
+            .collect()
     }
 }
 
@@ -358,7 +339,7 @@ fn masked(two_theta: &[f64], residual: &[f64], phases: &[Phase]) -> Vec<f64> {
 }
 
 /// Pseudo-Voigt lines (area-normalised, FWHM from σ) summed on `two_theta`.
-fn render(lines: &[(f64, f64, f64)], two_theta: &[f64], sigma: f64, eta: f64) -> Vec<f64> {
+fn render(lines: &[(f64, f64, bool)], two_theta: &[f64], sigma: f64, eta: f64) -> Vec<f64> {
     let fwhm = sigma * 2.0 * (2.0 * std::f64::consts::LN_2).sqrt();
     let gamma = fwhm / 2.0;
     let reach = PROFILE_REACH * fwhm;

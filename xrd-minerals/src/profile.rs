@@ -118,7 +118,7 @@ impl Measured {
             return Err(Error::Pattern("no signal above the background".into()));
         }
         let linear: Vec<f64> = raw.iter().map(|v| v / max).collect();
-        let noise = noise_of(&linear);
+        let noise = xrd_io::noise_sigma(linear.iter().copied());
         // Noise below the floor would be raised by a power < 1 as much as weak peaks are.
         let floor = (prep.noise_floor * noise).max(prep.relative_floor);
         let y: Vec<f64> = linear
@@ -204,18 +204,6 @@ fn interpolate(xs: &[f64], ys: &[f64], x: f64) -> f64 {
     let (x0, x1) = (xs[i - 1], xs[i]);
     let f = (x - x0) / (x1 - x0);
     ys[i - 1] + f * (ys[i] - ys[i - 1])
-}
-
-/// Robust standard deviation of point-to-point noise: the median absolute first difference
-/// over √2, scaled to a Gaussian's σ.
-pub(crate) fn noise_of(y: &[f64]) -> f64 {
-    let mut d: Vec<f64> = y.windows(2).map(|w| (w[1] - w[0]).abs()).collect();
-    if d.is_empty() {
-        return 0.0;
-    }
-    let mid = d.len() / 2;
-    let (_, m, _) = d.select_nth_unstable_by(mid, f64::total_cmp);
-    *m * 1.4826 / std::f64::consts::SQRT_2
 }
 
 #[cfg(test)]

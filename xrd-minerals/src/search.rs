@@ -525,10 +525,27 @@ impl<'a> Matcher<'a> {
         Ok(self.search_prepared(&measured, &[]))
     }
 
-    /// d (Å) and intensity (strongest 1) of entry `i`'s reflections.
-    pub(crate) fn sticks_of(&self, i: usize) -> impl Iterator<Item = (f64, f64)> + '_ {
+    /// The observed lines of entry `i` under a cell scale and zero shift: 2θ (°), intensity
+    /// (strongest Kα1 line 1) and whether it is the Kα1 line (else the Kα2 partner).
+    pub(crate) fn lines(
+        &self,
+        i: usize,
+        cell_scale: f64,
+        zero_shift: f64,
+    ) -> impl Iterator<Item = (f64, f64, bool)> + '_ {
         let p = &self.prepared[i];
-        p.q.iter().zip(&p.linear).map(|(q, l)| (1.0 / q, *l))
+        let (ratio, rho) = self.doublet().unwrap_or((1.0, 0.0));
+        p.q.iter().zip(&p.linear).flat_map(move |(q, l)| {
+            let q = q / cell_scale;
+            let alpha2 = (rho > 0.0).then_some((q * ratio, l * rho, false));
+            [(q, *l, true)]
+                .into_iter()
+                .chain(alpha2)
+                .filter_map(move |(q, intensity, primary)| {
+                    self.two_theta(q)
+                        .map(|t| (t + zero_shift, intensity, primary))
+                })
+        })
     }
 
     pub(crate) fn preparation(&self) -> Preparation {

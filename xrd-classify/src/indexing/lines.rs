@@ -53,7 +53,7 @@ pub(crate) fn observed_lines(
     }
     let window = (crate::BACKGROUND_WINDOW / grid.step()).round().max(1.0) as usize;
     let z = crate::input::without_background(y, window);
-    let noise = noise_sigma(y);
+    let noise = xrd_io::noise_sigma(y.iter().copied());
     let mut s = vec![0.0; n];
     for i in 4..n - 4 {
         s[i] = SMOOTH
@@ -103,22 +103,6 @@ pub(crate) fn observed_lines(
         );
     }
     Ok(lines)
-}
-
-/// The standard deviation of white noise on `y`, from its point-to-point differences:
-/// 1.4826 · median |Δy| / √2 (robust to the peaks, which are few points).
-fn noise_sigma(y: ArrayView1<'_, f32>) -> f64 {
-    let mut d: Vec<f64> = y
-        .iter()
-        .zip(y.iter().skip(1))
-        .map(|(a, b)| (f64::from(*b) - f64::from(*a)).abs())
-        .collect();
-    if d.is_empty() {
-        return 0.0;
-    }
-    let mid = d.len() / 2;
-    let (_, m, _) = d.select_nth_unstable_by(mid, f64::total_cmp);
-    1.4826 * *m / std::f64::consts::SQRT_2
 }
 
 /// Removes the lines within `tolerance` (degrees) of the Kα2 position of a stronger line: a Kα2
@@ -197,16 +181,6 @@ mod tests {
         // Without the doublet the partners stay, but the one 0.064° from 25.3° merges into it
         // (closer than the 0.08° separation).
         assert_eq!(single.len(), 5);
-    }
-
-    #[test]
-    fn noise_of_a_known_sequence() {
-        // Alternating ±1: |Δ| = 2 everywhere.
-        let y: Vec<f32> = (0..101)
-            .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
-            .collect();
-        let s = noise_sigma(ndarray::ArrayView1::from(&y));
-        assert!((s - 1.4826 * 2.0 / std::f64::consts::SQRT_2).abs() < 1e-12);
     }
 
     #[test]

@@ -67,15 +67,11 @@ fn rruff_subset_floors() {
     };
     let d = xrd_io::Dataset::<f32>::read_npz(path).unwrap();
     let groups = d.label("space_group").unwrap().to_vec();
-    let tt = d.grid.positions();
     let m = matcher();
     let (mut sg_ok, mut cs_ok, mut n) = (0usize, 0usize, 0usize);
     let mut truth_groups = Vec::new();
     for i in (0..d.len()).step_by(6) {
-        let y: Vec<f64> = d.pattern(i).iter().map(|&v| f64::from(v)).collect();
-        let p = xrd_io::Pattern::new(tt.clone(), y)
-            .unwrap()
-            .with_wavelength(Some(Wavelength::CU_KA));
+        let p = d.to_pattern(i, Some(Wavelength::CU_KA)).unwrap();
         let truth = groups[i] as u8;
         truth_groups.push(truth);
         n += 1;
