@@ -22,20 +22,20 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use clap::Parser;
 use ndarray::Array2;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Serialize;
 use serde_json::{Value, json};
 use xrd_ae::{Autoencoder, FeatureSpace, Pca};
+use xrd_cli::figures::{self, XyCurve};
+use xrd_cli::latent::points_of;
+use xrd_cli::measures::median;
+use xrd_cli::run::{Result, exit_code, write_atomic};
+use xrd_cli::split::split;
+use xrd_cli::training::train_autoencoder;
 use xrd_examples::alloy::{concentration_groups, formula};
-use xrd_examples::args::Args;
-use xrd_examples::figures::{self, XyCurve};
-use xrd_examples::latent::points_of;
-use xrd_examples::measures::median;
-use xrd_examples::run::{Result, exit_code, write_atomic};
-use xrd_examples::split::split;
-use xrd_examples::training::train_autoencoder;
 use xrd_io::Dataset;
 use xrd_latent::{EstimateKind, RefusalCalibration, TriangleEstimator, delta};
 use xrd_sim::builtin::BuiltinParams;
@@ -45,49 +45,46 @@ const TEST_FRACTION: f64 = 0.1;
 /// Fraction of the remaining (non-test) patterns used to calibrate the refusal thresholds.
 const VALIDATION_FRACTION: f64 = 0.2;
 
+/// Leaves out each composition of the built-in data set in turn; writes loco.json and
+/// loco_coverage.svg into --out.
+#[derive(Debug, Parser)]
+#[command(name = "loco")]
 struct Options {
+    /// Output folder.
+    #[arg(long, default_value = "target/loco")]
     out: PathBuf,
+    /// Training epochs.
+    #[arg(long, default_value_t = 500, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     epochs: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Quantile of the refusal calibration.
+    #[arg(long, default_value_t = xrd_latent::DEFAULT_REFUSAL_QUANTILE)]
     quantile: f64,
+    /// Margin of the refusal calibration.
+    #[arg(long, default_value_t = xrd_latent::DEFAULT_REFUSAL_MARGIN)]
     margin: f64,
+    /// Largest error δ counted as right.
+    #[arg(long, default_value_t = 0.143)]
     tolerance: f64,
 }
 
 fn main() -> ExitCode {
-    exit_code(parse().and_then(|o| run(&o)))
+    exit_code(Options::parse().check().and_then(|o| run(&o)))
 }
 
-fn parse() -> Result<Options> {
-    let args = Args::from_env(&[], &["help"])?;
-    if args.flag("help") {
-        println!(
-            "usage: loco [--out DIR] [--epochs 500] [--seed 1] [--quantile 0.975] [--margin 1] \
-             [--tolerance 0.143]\nLeaves out each composition of the built-in data set in turn; \
-             writes loco.json and loco_coverage.svg into DIR (default target/loco)."
-        );
-        std::process::exit(0);
+impl Options {
+    fn check(self) -> Result<Self> {
+        if !(self.tolerance.is_finite() && self.tolerance > 0.0) {
+            return Err("--tolerance must be positive".into());
+        }
+        RefusalCalibration::default()
+            .quantile(self.quantile)
+            .margin(self.margin)
+            .check()?;
+        Ok(self)
     }
-    let o = Options {
-        out: args.get("out", PathBuf::from("target/loco"))?,
-        epochs: args.get("epochs", 500)?,
-        seed: args.get("seed", 1)?,
-        quantile: args.get("quantile", xrd_latent::DEFAULT_REFUSAL_QUANTILE)?,
-        margin: args.get("margin", xrd_latent::DEFAULT_REFUSAL_MARGIN)?,
-        tolerance: args.get("tolerance", 0.143)?,
-    };
-    args.reject_unknown()?;
-    if o.epochs == 0 {
-        return Err("--epochs must be at least 1".into());
-    }
-    if !(o.tolerance.is_finite() && o.tolerance > 0.0) {
-        return Err("--tolerance must be positive".into());
-    }
-    RefusalCalibration::default()
-        .quantile(o.quantile)
-        .margin(o.margin)
-        .check()?;
-    Ok(o)
 }
 
 /// One pattern estimated by one feature space.

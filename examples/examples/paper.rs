@@ -12,52 +12,41 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::Parser;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use xrd_ae::DEFAULT_WEIGHT_DECAY;
-use xrd_examples::args::Args;
+use xrd_cli::run::{Result, exit_code, write_atomic};
 use xrd_examples::paper::figures::{RunFigures, draw};
 use xrd_examples::paper::summary::{RunResult, Summary};
 use xrd_examples::paper::{
     Data, Split, data, estimation, feature_space, generation, pca, relevance,
 };
-use xrd_examples::run::{Result, exit_code, write_atomic};
 
+/// Reproduces Utimula et al. 2022 on the built-in data set; writes figures, table2.txt and
+/// summary.json into --out.
+#[derive(Debug, Parser)]
+#[command(name = "paper")]
 struct Options {
+    /// Output folder.
+    #[arg(long, default_value = "target/paper")]
     out: PathBuf,
+    /// Training epochs.
+    #[arg(long, default_value_t = 1000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     epochs: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Runs with successive seeds (their spread is reported).
+    #[arg(long, default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     repeats: usize,
+    /// L2 weight decay of Adam.
+    #[arg(long, default_value_t = DEFAULT_WEIGHT_DECAY)]
     weight_decay: f64,
 }
 
 fn main() -> ExitCode {
-    exit_code(parse().and_then(|o| run(&o)))
-}
-
-fn parse() -> Result<Options> {
-    let args = Args::from_env(&[], &["help"])?;
-    if args.flag("help") {
-        println!(
-            "usage: paper [--out DIR] [--epochs 1000] [--seed 1] [--repeats 1] \
-             [--weight-decay {DEFAULT_WEIGHT_DECAY:e}]\n\
-             Reproduces Utimula et al. 2022 on the built-in data set; writes figures, table2.txt \
-             and summary.json into DIR (default target/paper)."
-        );
-        std::process::exit(0);
-    }
-    let o = Options {
-        out: args.get("out", PathBuf::from("target/paper"))?,
-        epochs: args.get("epochs", 1000)?,
-        seed: args.get("seed", 1)?,
-        repeats: args.get("repeats", 1)?,
-        weight_decay: args.get("weight-decay", DEFAULT_WEIGHT_DECAY)?,
-    };
-    args.reject_unknown()?;
-    if o.epochs == 0 || o.repeats == 0 {
-        return Err("--epochs and --repeats must be at least 1".into());
-    }
-    Ok(o)
+    exit_code(run(&Options::parse()))
 }
 
 fn run(o: &Options) -> Result<()> {

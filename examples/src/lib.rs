@@ -1,14 +1,6 @@
-//! Shared helpers of the xrd end-to-end examples: SVG figures, command-line parsing, the steps
-//! the examples share, and the main job's steps ([`paper`]).
+//! Shared steps of the xrd end-to-end examples: the built-in alloy's labels ([`alloy`]) and the
+//! main job's steps ([`paper`]). Figures, progress and the other helpers the examples share with
+//! the `xrd` command live in `xrd-cli`'s library.
 
 pub mod alloy;
-pub mod args;
-pub mod estimation;
-pub mod figures;
-pub mod inputs;
-pub mod latent;
-pub mod measures;
 pub mod paper;
-pub mod run;
-pub mod split;
-pub mod training;

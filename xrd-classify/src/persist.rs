@@ -48,6 +48,9 @@ const AE_PREFIX: &str = "xrd_ae.";
 const SYSTEM_PREFIX: &str = "system.";
 /// Metadata-key prefix of the crystal-system networks' xrd-ae metadata.
 const AE_SYSTEM_PREFIX: &str = "xrd_ae_system.";
+/// The shipped model's bytes and the name its errors give.
+const SHIPPED_BYTES: &[u8] = include_bytes!("../models/classifier.safetensors");
+const SHIPPED_NAME: &str = "<shipped model>";
 const MEMORY: &str = "<memory>";
 
 fn format_err(path: &Path, reason: impl Into<String>) -> Error {
@@ -139,6 +142,16 @@ impl Classifier {
             source,
         })?;
         Self::parse(path, &bytes)
+    }
+
+    /// The model shipped with the crate (`models/classifier.safetensors`, embedded in the
+    /// binary): what `xrd classify train` makes with its defaults (the crate README gives its
+    /// recipe and its results).
+    ///
+    /// # Errors
+    /// [`Error::Format`] if the embedded file were corrupt (a test reads it).
+    pub fn shipped() -> Result<Self> {
+        Self::parse(Path::new(SHIPPED_NAME), SHIPPED_BYTES)
     }
 
     /// [`Classifier::load`] from bytes.

@@ -31,11 +31,13 @@ pub enum Format {
     Brml,
     /// The JSON written by [`crate::write()`] (a list of patterns or one pattern).
     Json,
+    /// A NumPy `.npy` array of columns 2θ, intensity[, sigma].
+    Npy,
 }
 
 impl Format {
     /// Every format.
-    pub const ALL: [Format; 11] = [
+    pub const ALL: [Format; 12] = [
         Format::Columns,
         Format::Rruff,
         Format::Xrdml,
@@ -47,6 +49,7 @@ impl Format {
         Format::PdCif,
         Format::Brml,
         Format::Json,
+        Format::Npy,
     ];
 
     /// A short human-readable name.
@@ -63,6 +66,7 @@ impl Format {
             Format::PdCif => "pdCIF",
             Format::Brml => "Bruker BRML",
             Format::Json => "xrd-io JSON",
+            Format::Npy => "NumPy .npy columns",
         }
     }
 }

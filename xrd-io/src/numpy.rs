@@ -235,7 +235,7 @@ fn exact<T: Copy + std::fmt::Debug>(
 
 /// The array of the `.npy` in `bytes`, any supported dtype, as `f64` (logical element order;
 /// Fortran-ordered files come back with a Fortran layout).
-fn read_f64(bytes: &[u8], file: &str) -> Result<ArrayD<f64>> {
+pub(crate) fn read_f64(bytes: &[u8], file: &str) -> Result<ArrayD<f64>> {
     Ok(match header(bytes, file)?.kind {
         Kind::Bool => load::<bool>(bytes, file)?.mapv(|v| f64::from(u8::from(v))),
         Kind::I8 => load::<i8>(bytes, file)?.mapv(f64::from),

@@ -20,15 +20,20 @@ pub enum OutputFormat {
     Csv,
     /// JSON: one pattern as an object, several as an array; [`crate::read`] reads it back.
     Json,
+    /// NumPy `.npy` (version 1.0): one little-endian `float64` array of shape (points, 2), or
+    /// (points, 3) with sigma, whose columns are 2θ, intensity and sigma; `numpy.load` and
+    /// [`crate::read`] read it back. Wavelength and metadata are not stored.
+    Npy,
 }
 
 impl OutputFormat {
-    /// Parses `xy`, `csv` or `json` (case-insensitive).
+    /// Parses `xy`, `csv`, `json` or `npy` (case-insensitive).
     pub fn from_name(name: &str) -> Option<OutputFormat> {
         match name.to_ascii_lowercase().as_str() {
             "xy" | "xye" => Some(OutputFormat::Xy),
             "csv" => Some(OutputFormat::Csv),
             "json" => Some(OutputFormat::Json),
+            "npy" => Some(OutputFormat::Npy),
             _ => None,
         }
     }
@@ -54,7 +59,7 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 /// ```
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for xy or CSV with other than one pattern (they hold one);
+/// [`Error::InvalidParameter`] for xy, CSV or npy with other than one pattern (they hold one);
 /// [`Error::File`] (path `<output>`) when the writer fails; [`Error::Json`].
 pub fn write(patterns: &[Pattern], format: OutputFormat, out: &mut impl Write) -> Result<()> {
     let path = PathBuf::from("<output>");
@@ -63,7 +68,7 @@ pub fn write(patterns: &[Pattern], format: OutputFormat, out: &mut impl Write) -
         return Err(Error::InvalidParameter {
             name: "patterns",
             value: format!("{} patterns", patterns.len()),
-            expected: "exactly one pattern for xy or CSV (use JSON or one file per pattern)",
+            expected: "exactly one pattern for xy, CSV or npy (use JSON or one file per pattern)",
         });
     }
     match format {
@@ -75,6 +80,7 @@ pub fn write(patterns: &[Pattern], format: OutputFormat, out: &mut impl Write) -
             }
             out.write_all(b"\n").map_err(&err)?;
         }
+        OutputFormat::Npy => write_npy(&patterns[0], out).map_err(&err)?,
         OutputFormat::Xy | OutputFormat::Csv => {
             let p = &patterns[0];
             let csv = format == OutputFormat::Csv;
@@ -119,6 +125,36 @@ pub fn write(patterns: &[Pattern], format: OutputFormat, out: &mut impl Write) -
         }
     }
     Ok(())
+}
+
+/// One pattern as a NumPy 1.0 `.npy` of `float64` columns (the layout NumPy's format spec gives:
+/// magic, version, a little-endian u16 header length, the header dict padded with spaces to a
+/// multiple of 64 bytes ending in a newline, then the data in C order).
+fn write_npy(p: &Pattern, out: &mut impl Write) -> std::io::Result<()> {
+    let cols = if p.sigma().is_some() { 3 } else { 2 };
+    let dict = format!(
+        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, {cols}), }}",
+        p.len()
+    );
+    // 10 bytes of preamble, the dict, the padding and the newline.
+    let total = (10 + dict.len() + 1).div_ceil(64) * 64;
+    let header_len = total - 10;
+    let mut head = Vec::with_capacity(total);
+    head.extend_from_slice(b"\x93NUMPY\x01\x00");
+    head.extend_from_slice(&u16::try_from(header_len).unwrap_or(u16::MAX).to_le_bytes());
+    head.extend_from_slice(dict.as_bytes());
+    head.resize(total - 1, b' ');
+    head.push(b'\n');
+    out.write_all(&head)?;
+    let mut data = Vec::with_capacity(p.len() * cols * 8);
+    for i in 0..p.len() {
+        data.extend_from_slice(&p.two_theta()[i].to_le_bytes());
+        data.extend_from_slice(&p.intensity()[i].to_le_bytes());
+        if let Some(s) = p.sigma() {
+            data.extend_from_slice(&s[i].to_le_bytes());
+        }
+    }
+    out.write_all(&data)
 }
 
 /// Distinguishes temporary files of concurrent saves within one process.
@@ -222,7 +258,12 @@ mod tests {
     #[cfg(feature = "formats")]
     fn every_format_round_trips_through_the_readers() {
         let p = sample();
-        for format in [OutputFormat::Xy, OutputFormat::Csv, OutputFormat::Json] {
+        for format in [
+            OutputFormat::Xy,
+            OutputFormat::Csv,
+            OutputFormat::Json,
+            OutputFormat::Npy,
+        ] {
             let mut out = Vec::new();
             write(std::slice::from_ref(&p), format, &mut out).unwrap();
             let back = &crate::read_bytes(&out, Some("x")).unwrap()[0];

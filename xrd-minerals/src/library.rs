@@ -314,15 +314,7 @@ impl Library {
 
 /// One file's structure as an entry: every site of the cell with the identity operator.
 fn entry_from_file(path: &Path) -> Result<Entry> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::File {
-        path: path.to_owned(),
-        source,
-    })?;
-    let structure = if text.contains("data_") {
-        Structure::from_cif(&text)?
-    } else {
-        Structure::from_poscar_str(&text)?
-    };
+    let structure = Structure::from_file(path)?;
     entry_from_structure(path.display().to_string(), &structure)
 }
 
@@ -330,11 +322,7 @@ fn entry_from_file(path: &Path) -> Result<Entry> {
 pub(crate) fn entry_from_structure(id: String, structure: &Structure) -> Result<Entry> {
     let sg = structure.space_group(SYMPREC)?;
     let composition = structure.composition();
-    let formula = composition
-        .iter()
-        .map(|(e, n)| format!("{}{}", e.symbol(), trim_number(*n)))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let formula = structure.formula();
     let mut elements: Vec<String> = composition
         .iter()
         .map(|(e, _)| e.symbol().to_string())
@@ -368,14 +356,6 @@ pub(crate) fn entry_from_structure(id: String, structure: &Structure) -> Result<
         publication: Publication::default(),
         notes: Vec::new(),
     })
-}
-
-fn trim_number(n: f64) -> String {
-    if (n - n.round()).abs() < 1e-6 {
-        format!("{}", n.round() as i64)
-    } else {
-        format!("{n:.3}")
-    }
 }
 
 /// FNV-1a, 64 bits.

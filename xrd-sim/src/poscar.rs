@@ -147,6 +147,46 @@ impl Structure {
         })?;
         Self::from_poscar_str(&String::from_utf8_lossy(&bytes))
     }
+
+    /// Reads a structure file of either kind: a CIF (the text has a `data_` block; the first
+    /// block is read, see [`Structure::from_cif`]) or else a POSCAR/CONTCAR.
+    ///
+    /// # Errors
+    /// [`Error::File`] if it cannot be read, else as [`Structure::from_cif`] or
+    /// [`Structure::from_poscar_str`].
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| Error::File {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        // Both formats are text: say so for binary files instead of quoting their bytes. (Not
+        // UTF-8 alone is no proof: old CIFs are often Latin-1.)
+        if bytes.contains(&0) {
+            return Err(Error::Poscar {
+                line: 1,
+                message: format!(
+                    "{} is a binary file, neither CIF nor POSCAR",
+                    path.display()
+                ),
+            });
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        if is_cif(&text) {
+            Self::from_cif(&text)
+        } else {
+            Self::from_poscar_str(&text)
+        }
+    }
+}
+
+/// Whether `text` is a CIF: a line starting with `data_` (any case) outside comments.
+fn is_cif(text: &str) -> bool {
+    text.lines().any(|l| {
+        l.trim_start()
+            .get(..5)
+            .is_some_and(|h| h.eq_ignore_ascii_case("data_"))
+    })
 }
 
 fn bad(line: usize, message: &str) -> Error {
@@ -235,6 +275,44 @@ Direct
         let three = RUTILE.replace("\n1.0\n", "\n2 2 2\n");
         let u = Structure::from_poscar_str(&three).unwrap();
         assert!((u.lattice().volume() - 8.0 * s.lattice().volume()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn from_file_tells_cif_from_poscar() {
+        let dir = std::env::temp_dir().join(format!("xrd-sim-from-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let poscar = dir.join("POSCAR");
+        std::fs::write(&poscar, RUTILE).unwrap();
+        let p = Structure::from_file(&poscar).unwrap();
+        assert_eq!(p.len(), Structure::from_poscar_str(RUTILE).unwrap().len());
+        let cif = dir.join("rutile.cif");
+        let text = "# a comment\nDATA_rutile\n_cell_length_a 4.594\n_cell_length_b 4.594\n\
+            _cell_length_c 2.959\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n\
+            _symmetry_space_group_name_H-M 'P 42/m n m'\nloop_\n_atom_site_label\n_atom_site_type_symbol\n\
+            _atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nTi1 Ti 0 0 0\nO1 O 0.3053 0.3053 0\n";
+        std::fs::write(&cif, text).unwrap();
+        assert_eq!(Structure::from_file(&cif).unwrap().len(), 6);
+        // A CIF that is broken is reported as a CIF, not read as a POSCAR.
+        std::fs::write(&cif, "data_x\n_cell_length_a 4\n").unwrap();
+        assert!(
+            Structure::from_file(&cif)
+                .unwrap_err()
+                .to_string()
+                .to_lowercase()
+                .contains("cell")
+        );
+        assert!(matches!(
+            Structure::from_file(dir.join("missing")),
+            Err(Error::File { .. })
+        ));
+        std::fs::write(&cif, b"\x7fELF\x02\x01\x01\x00\x00\x00").unwrap();
+        assert!(
+            Structure::from_file(&cif)
+                .unwrap_err()
+                .to_string()
+                .contains("binary")
+        );
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

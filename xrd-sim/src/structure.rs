@@ -193,6 +193,22 @@ impl Structure {
         out
     }
 
+    /// The cell's formula as [`Structure::composition`] counts it, elements in order of first
+    /// appearance separated by spaces, whole counts without decimals (`Ti2 O4`, `Fe0.500 Ni0.500`).
+    pub fn formula(&self) -> String {
+        self.composition()
+            .iter()
+            .map(|(e, n)| {
+                if (n - n.round()).abs() < 1e-6 {
+                    format!("{}{}", e.symbol(), n.round() as i64)
+                } else {
+                    format!("{}{n:.3}", e.symbol())
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// Supercell whose basis vectors are the rows of `m` in units of the current ones
     /// (`m` may be rational, e.g. a primitive cell of a centred structure, as long as it tiles it).
     /// Site order: by original site, then by lattice translation (lexicographic).

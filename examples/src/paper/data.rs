@@ -6,7 +6,7 @@ use ndarray::Array2;
 use xrd_sim::builtin::{Builtin, BuiltinParams};
 
 use crate::alloy::concentration_groups;
-use crate::run::Result;
+use xrd_cli::run::Result;
 
 /// The data set of the main job.
 #[derive(Debug, Clone)]

@@ -6,9 +6,9 @@ use serde::Serialize;
 use xrd_latent::TriangleEstimator;
 
 use super::{Data, REFUSAL_FRACTION, Split};
-use crate::estimation::{EstimateRow, estimate_rows, refusal_policy};
-use crate::measures::median;
-use crate::run::Result;
+use xrd_cli::estimation::{EstimateRow, estimate_rows, refusal_policy};
+use xrd_cli::measures::median;
+use xrd_cli::run::Result;
 
 /// Rows of Table II the summary keeps.
 pub const WORST_ROWS: usize = 10;

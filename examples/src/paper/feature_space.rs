@@ -9,10 +9,10 @@ use serde::Serialize;
 use xrd_ae::{Adam, Autoencoder};
 
 use super::{Data, Split};
-use crate::latent::as_points;
-use crate::measures::{knn_purity, median, row_pearsons};
-use crate::run::Result;
-use crate::training::train_autoencoder;
+use xrd_cli::latent::as_points;
+use xrd_cli::measures::{knn_purity, median, row_pearsons};
+use xrd_cli::run::Result;
+use xrd_cli::training::train_autoencoder;
 
 /// What the summary reports of the feature space of one run.
 #[derive(Debug, Clone, PartialEq, Serialize)]

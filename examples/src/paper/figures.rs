@@ -11,10 +11,10 @@ use super::generation::Curves;
 use super::relevance::{RelevanceStep, hkl_text};
 use super::{Data, Split};
 use crate::alloy::formula;
-use crate::figures::{
+use xrd_cli::figures::{
     self, Annotation, Curve, Heatmap, LinePanel, RelevancePlot, ScatterPanel, relevance_figure,
 };
-use crate::run::{Result, write_atomic};
+use xrd_cli::run::{Result, write_atomic};
 
 /// Resolution of the painted maps.
 pub const PAINT_RESOLUTION: usize = 240;

@@ -16,7 +16,7 @@ use xrd_interp::{
 
 use super::{Data, HELD_OUT_XY, Split};
 use crate::alloy::formula;
-use crate::run::Result;
+use xrd_cli::run::Result;
 
 /// Contour decoding's generated pattern, scored against the held-out patterns' mean.
 #[derive(Debug, Clone, PartialEq, Serialize)]

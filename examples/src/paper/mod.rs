@@ -22,7 +22,7 @@ use rand::Rng;
 
 pub use data::Data;
 
-use crate::split::split;
+use xrd_cli::split::split;
 
 /// Concentrations (x, y) of the composition the paper's Fig. 5 shows: Sm1.0Zr0.0Fe10.5Ti1.5.
 pub const RELEVANCE_XY: [f64; 2] = [1.5, 0.0];

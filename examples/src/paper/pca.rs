@@ -10,9 +10,9 @@ use xrd_ae::{FeatureSpace, Pca};
 use super::estimation::{EstimationResult, estimate};
 use super::generation::{GenerationResult, generate_held_out};
 use super::{Data, Split};
-use crate::latent::points_of;
-use crate::measures::{knn_purity, median, row_pearsons};
-use crate::run::Result;
+use xrd_cli::latent::points_of;
+use xrd_cli::measures::{knn_purity, median, row_pearsons};
+use xrd_cli::run::Result;
 
 /// What the summary reports of the PCA baseline of one run.
 #[derive(Debug, Clone, PartialEq, Serialize)]

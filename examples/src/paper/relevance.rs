@@ -9,7 +9,7 @@ use xrd_relevance::{DevProfile, PeakRelevanceParams, PeakReport, Relevance, peak
 
 use super::{Data, RELEVANCE_XY, Split};
 use crate::alloy::has_concentrations;
-use crate::run::Result;
+use xrd_cli::run::Result;
 
 /// A peak that is strong in the pattern but little relevant to the feature space.
 #[derive(Debug, Clone, PartialEq, Serialize)]

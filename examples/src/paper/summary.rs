@@ -12,8 +12,8 @@ use super::generation::GenerationResult;
 use super::pca::PcaResult;
 use super::relevance::{RelevanceResult, StrongButIrrelevant};
 use crate::alloy::formula;
-use crate::estimation::EstimateRow;
-use crate::run::Result;
+use xrd_cli::estimation::EstimateRow;
+use xrd_cli::run::Result;
 
 /// Everything one seed produces that the summary reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -15,6 +15,11 @@ fn classify_shipped_model_has_the_default_configuration() {
     let size = std::fs::metadata(SHIPPED).unwrap().len();
     assert!(size <= 16 << 20, "{size} bytes");
     let model = Classifier::load(SHIPPED).unwrap();
+    assert_eq!(
+        Classifier::shipped().unwrap(),
+        model,
+        "the embedded model is the file"
+    );
     // The defaults, with the threshold that training chose for them (half of the validation
     // patterns answered).
     let threshold = model.config().threshold;

@@ -5,6 +5,7 @@ mod brml;
 mod bruker_raw;
 mod columns;
 mod gsas;
+mod npy;
 mod pdcif;
 mod rigaku;
 mod rruff;
@@ -51,6 +52,9 @@ pub fn detect_format(bytes: &[u8], name_hint: Option<&str>) -> Result<Format> {
     }
     if bruker_raw::is_raw(bytes) {
         return Ok(Format::BrukerRaw);
+    }
+    if bytes.starts_with(npy::MAGIC) {
+        return Ok(Format::Npy);
     }
     if bytes.starts_with(b"PK\x03\x04") {
         let archive = archive::Archive::open(bytes, file)?;
@@ -175,6 +179,7 @@ pub fn read_as(bytes: &[u8], format: Format, name_hint: Option<&str>) -> Result<
         Format::PdCif => pdcif::read(&text(), file),
         Format::Brml => brml::read(bytes, file),
         Format::Json => read_json(bytes, file),
+        Format::Npy => npy::read(bytes, file),
     }
 }
 

@@ -1,51 +1,11 @@
-//! Crystal system and space group of powder patterns (xrd-classify, after Vecsei et al. 2019).
-//!
-//! ```sh
-//! cargo run --release -p xrd-examples --example classify -- train [--out DIR] [--seed N]
-//! cargo run --release -p xrd-examples --example classify -- evaluate [--model FILE] [--data FILE.npz|DIR] [--out DIR] [--no-indexing]
-//! cargo run --release -p xrd-examples --example classify -- predict [--model FILE] [--out DIR] [--no-indexing] PATHS...
-//! ```
-//!
-//! `train` trains the default classifier on synthetic crystals of all 230 space groups streamed
-//! from xrd-sim (Cu Kα, 5–90° in 0.01° steps) and writes `DIR/classifier.safetensors`,
-//! `DIR/training.json` and `DIR/training.svg` (default DIR `target/classify`). Tiny runs:
-//! `--patterns N` (per epoch), `--epochs N`, `--hidden 64,32`, `--ensemble N`, `--batch N`,
-//! `--loss cross-entropy|alternating`, `--grid START STEP N`, `--validation N`; also
-//! `--passes N` (passes over each generated chunk), `--dropout P`, `--lr LR`, `--pool N` (input
-//! max-pooling window), `--intensity linear|sqrt`, `--autocorrelation LAGS`, `--peak-threshold F`
-//! (fraction of the maximum cut off before the autocorrelation), `--measured-noise LO HI` (range
-//! of the noise added to the training patterns, `0 0` for none), and the random crystals:
-//! `--atoms-per-cell LO HI`, `--max-sites N`, `--max-axis-ratio R`, `--max-elements N` (xrd-sim's
-//! `SyntheticCrystalParams`, starting from its `mineral_like` recipe). The refusal threshold is
-//! chosen after training to answer half of the validation patterns (`--coverage C` for another
-//! fraction, `--threshold T` for a fixed one). `--system-network` trains
-//! a crystal-system network beside each space-group network (`ClassifierParams::system_network`):
-//! the crystal system then comes from it, and the space-group probabilities are rescaled to it.
-//! The networks of an `--ensemble` (default 4) train in lockstep on one stream of generated
-//! patterns (`ClassifierParams::shared_patterns`, about the generation time of one network for
-//! the whole ensemble); `--own-patterns` gives every network patterns of its own.
-//!
-//! `evaluate` classifies labelled patterns — an `.npz` with `patterns`, `two_theta` and
-//! `space_group` (default `../shared/data/measured/rruff_dev.npz`), or a folder with an `index.csv`
-//! (`file,space_group,…`) of pattern files or CIFs (simulated like the training patterns) — and
-//! writes `summary.json`, `predictions.csv`, `coverage.svg` and `confusion.svg` (default DIR
-//! `target/classify/evaluate`).
-//!
-//! `predict` classifies pattern files (any format xrd-io reads; folders are searched one level
-//! deep) and writes `DIR/predictions.csv` with the columns
-//! `file,crystal_system,space_group,certainty,top5` (default DIR `target/classify`); warnings
-//! (wavelength conversion, padding) and refusals go to stderr.
-//!
-//! Without `--model`, `evaluate` and `predict` use the model shipped in the repository
-//! (`xrd-classify/models/classifier.safetensors`), else `target/classify/classifier.safetensors`.
-//! Both index each pattern's lines (`xrd_classify::indexing`) and let the accepted lattice
-//! metric decide the crystal system; `--no-indexing` leaves the decision to the networks alone.
+//! `xrd classify`: crystal system and space group of powder patterns (xrd-classify, after
+//! Vecsei et al. 2019): `train` a classifier on synthetic crystals, `evaluate` it on labelled
+//! patterns, `predict` pattern files. Without `--model`, evaluate and predict use the model
+//! shipped with xrd-classify ([`Classifier::shipped`]).
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use plotters::prelude::*;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -54,83 +14,210 @@ use xrd_classify::{
     Classifier, ClassifierParams, CrystalSystem, Evaluation, Intensity, LossSchedule, Prediction,
     Progress, evaluate,
 };
-use xrd_examples::args::Args;
-use xrd_examples::figures::{self, Curve, LinePanel};
-use xrd_examples::run::{Result, exit_code, write_atomic};
+use xrd_cli::figures::{self, Curve, LinePanel};
+use xrd_cli::output::{Cell, Table, csv_field};
+use xrd_cli::run::write_atomic;
 use xrd_io::{Grid, Pattern, Wavelength};
 
+use super::{Context, Outcome, Result, create_dir, input_files, pattern_name, skipped};
+
 const DEFAULT_DIR: &str = "target/classify";
-const DEFAULT_MODEL: &str = "target/classify/classifier.safetensors";
-/// The model shipped in the repository (trained with `classify train` defaults).
-const SHIPPED_MODEL: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../xrd-classify/models/classifier.safetensors"
-);
 const DEFAULT_DATA: &str = "../shared/data/measured/rruff_dev.npz";
 /// Seed of `classify train` unless `--seed` is given.
 const DEFAULT_SEED: u64 = 2019;
 
-const USAGE: &str = "usage:
-  classify train [--out DIR] [--seed N] [--patterns N] [--epochs N] [--hidden 1024,512]
-                 [--ensemble N] [--batch N] [--loss cross-entropy|alternating]
-                 [--grid START STEP N] [--validation N] [--passes N] [--dropout P] [--lr LR]
-                 [--pool N] [--intensity linear|sqrt] [--autocorrelation LAGS]
-                 [--peak-threshold F] [--measured-noise LO HI] [--atoms-per-cell LO HI]
-                 [--max-sites N] [--max-axis-ratio R] [--max-elements N] [--system-network]
-                 [--own-patterns] [--coverage C | --threshold T]
-  classify evaluate [--model FILE] [--data FILE.npz|DIR] [--out DIR] [--no-indexing]
-  classify predict [--model FILE] [--out DIR] [--no-indexing] PATHS...";
-
-fn main() -> ExitCode {
-    exit_code(run())
+/// Options of `xrd classify`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Sub,
 }
 
-fn run() -> Result<()> {
-    let args = Args::from_env(
-        &[("grid", 3), ("measured-noise", 2), ("atoms-per-cell", 2)],
-        &["help", "system-network", "own-patterns", "no-indexing"],
-    )?;
-    if args.flag("help") {
-        println!("{USAGE}");
-        return Ok(());
-    }
-    let Some(command) = args.positional().first().cloned() else {
-        return Err(USAGE.into());
-    };
-    match command.as_str() {
-        "train" => train(&args),
-        "evaluate" => run_evaluate(&args),
-        "predict" => predict(&args),
-        other => Err(format!("unknown command `{other}`\n{USAGE}").into()),
+/// The jobs of `xrd classify`.
+#[derive(Debug, clap::Subcommand)]
+pub enum Sub {
+    /// Train a classifier on synthetic crystals of all 230 space groups streamed from xrd-sim
+    /// (Cu Kα, 5–90° in 0.01° steps); writes classifier.safetensors, training.json and
+    /// training.svg.
+    Train(Box<Train>),
+    /// Classify labelled patterns (an .npz with patterns, two_theta and space_group, or a folder
+    /// with an index.csv of file,space_group of pattern files or CIFs) and write summary.json,
+    /// predictions.csv, coverage.svg and confusion.svg.
+    Evaluate(Evaluate),
+    /// Classify pattern files: crystal system, space group, certainty and the top five groups.
+    Predict(Predict),
+}
+
+/// Which model evaluate and predict use.
+#[derive(Debug, clap::Args)]
+pub struct Model {
+    /// A model written by `xrd classify train` (default: the shipped model).
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Leave the decision to the networks alone (no indexing of the lines).
+    #[arg(long)]
+    pub no_indexing: bool,
+}
+
+/// Options of `xrd classify evaluate`.
+#[derive(Debug, clap::Args)]
+pub struct Evaluate {
+    #[command(flatten)]
+    pub model: Model,
+    /// The labelled patterns: an .npz or a folder with an index.csv.
+    #[arg(long, value_name = "FILE.npz|DIR", default_value = DEFAULT_DATA)]
+    pub data: PathBuf,
+    /// Folder of the results.
+    #[arg(long, value_name = "DIR", default_value = "target/classify/evaluate")]
+    pub out: PathBuf,
+}
+
+/// Options of `xrd classify predict`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Prints file, crystal system, space group, certainty, top five and \
+    whether the certainty is below the model's refusal threshold; warnings (wavelength \
+    conversion, padding) and the indexed cell go to stderr. --out DIR also writes \
+    DIR/predictions.csv (file,crystal_system,space_group,certainty,top5)."
+)]
+pub struct Predict {
+    #[command(flatten)]
+    pub model: Model,
+    /// Pattern files or folders (searched one level deep).
+    #[arg(required = true, value_name = "FILE")]
+    pub inputs: Vec<PathBuf>,
+    /// Folder for predictions.csv.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Loss schedules of `--loss`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Loss {
+    /// Cross-entropy throughout.
+    CrossEntropy,
+    /// Alternating between the losses of xrd-classify's `LossSchedule::Alternating`.
+    Alternating,
+}
+
+/// Input intensity transforms of `--intensity`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum IntensityArg {
+    /// As measured.
+    Linear,
+    /// Square root (weak peaks count more).
+    Sqrt,
+}
+
+/// Options of `xrd classify train` (unset ones keep `ClassifierParams`' defaults).
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "The refusal threshold is chosen after training to answer half of the \
+    validation patterns (--coverage C for another fraction, --threshold T for a fixed one). \
+    The networks of an ensemble train in lockstep on one stream of generated patterns \
+    (--own-patterns gives each its own). The defaults make the shipped model (about 15 \
+    minutes on two cores)."
+)]
+pub struct Train {
+    /// Folder of the model, training.json and training.svg.
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_DIR)]
+    pub out: PathBuf,
+    /// Seed of the pattern stream and the weights.
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
+    /// Patterns per epoch.
+    #[arg(long)]
+    pub patterns: Option<usize>,
+    /// Epochs.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Hidden layer widths (`1024,512`).
+    #[arg(long, value_delimiter = ',')]
+    pub hidden: Option<Vec<usize>>,
+    /// Networks in the ensemble.
+    #[arg(long)]
+    pub ensemble: Option<usize>,
+    /// Batch size.
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Loss schedule.
+    #[arg(long, value_enum)]
+    pub loss: Option<Loss>,
+    /// Input grid: START STEP N (degrees, degrees, points).
+    #[arg(long, num_args = 3, value_names = ["START", "STEP", "N"])]
+    pub grid: Option<Vec<f64>>,
+    /// Validation patterns.
+    #[arg(long)]
+    pub validation: Option<usize>,
+    /// Passes over each generated chunk.
+    #[arg(long)]
+    pub passes: Option<usize>,
+    /// Dropout rate.
+    #[arg(long)]
+    pub dropout: Option<f64>,
+    /// Adam's learning rate.
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Input max-pooling window.
+    #[arg(long)]
+    pub pool: Option<usize>,
+    /// Input intensity transform.
+    #[arg(long, value_enum)]
+    pub intensity: Option<IntensityArg>,
+    /// Autocorrelation lags appended to the input.
+    #[arg(long, value_name = "LAGS")]
+    pub autocorrelation: Option<usize>,
+    /// Fraction of the maximum cut off before the autocorrelation.
+    #[arg(long)]
+    pub peak_threshold: Option<f64>,
+    /// Range of the noise added to the training patterns (`0 0`: none).
+    #[arg(long, num_args = 2, value_names = ["LO", "HI"])]
+    pub measured_noise: Option<Vec<f64>>,
+    /// Atoms per cell of the random crystals.
+    #[arg(long, num_args = 2, value_names = ["LO", "HI"])]
+    pub atoms_per_cell: Option<Vec<usize>>,
+    /// Sites per asymmetric unit of the random crystals, at most.
+    #[arg(long)]
+    pub max_sites: Option<usize>,
+    /// Largest axis ratio of the random crystals.
+    #[arg(long)]
+    pub max_axis_ratio: Option<f64>,
+    /// Elements per random crystal, at most.
+    #[arg(long)]
+    pub max_elements: Option<usize>,
+    /// Train a crystal-system network beside each space-group network.
+    #[arg(long)]
+    pub system_network: bool,
+    /// Give every network of the ensemble patterns of its own.
+    #[arg(long)]
+    pub own_patterns: bool,
+    /// Choose the refusal threshold to answer this fraction of the validation patterns.
+    #[arg(long, conflicts_with = "threshold")]
+    pub coverage: Option<f64>,
+    /// A fixed refusal threshold.
+    #[arg(long)]
+    pub threshold: Option<f64>,
+}
+
+/// Runs `xrd classify`.
+pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
+    match args.command {
+        Sub::Train(t) => train(&t, ctx),
+        Sub::Evaluate(e) => run_evaluate(&e),
+        Sub::Predict(p) => predict(&p, ctx),
     }
 }
 
-/// The model named by `--model`, else the shipped one, else the one `classify train` writes by
-/// default; says how to train one when there is none.
-fn load_model(args: &Args) -> Result<(PathBuf, Classifier)> {
-    let path = match args.opt::<PathBuf>("model")? {
-        Some(p) => p,
-        None => [SHIPPED_MODEL, DEFAULT_MODEL]
-            .iter()
-            .map(PathBuf::from)
-            .find(|p| p.exists())
-            .ok_or_else(|| {
-                format!(
-                    "no model: neither {SHIPPED_MODEL} nor {DEFAULT_MODEL} exists; train one \
-                     with `cargo run --release -p xrd-examples --example classify -- train` \
-                     (about 15 minutes) or pass --model FILE"
-                )
-            })?,
+/// The model named by `--model`, else the shipped one.
+fn load_model(m: &Model) -> Result<(String, Classifier)> {
+    let (name, mut model) = match &m.model {
+        Some(path) => (path.display().to_string(), Classifier::load(path)?),
+        None => ("shipped".to_string(), Classifier::shipped()?),
     };
-    let mut model = Classifier::load(&path)?;
-    if args.flag("no-indexing") {
+    if m.no_indexing {
         model = model.with_indexing(None)?;
     }
-    Ok((path, model))
-}
-
-fn create_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()).into())
+    Ok((name, model))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -145,95 +232,84 @@ fn top5(p: &Prediction) -> String {
         .join(";")
 }
 
-fn predict(args: &Args) -> Result<()> {
-    let (_, model) = load_model(args)?;
-    let out: PathBuf = args.get("out", PathBuf::from(DEFAULT_DIR))?;
-    args.reject_unknown()?;
-    let paths = &args.positional()[1..];
-    if paths.is_empty() {
-        return Err(format!("predict needs files or folders\n{USAGE}").into());
-    }
-    let files = xrd_examples::inputs::pattern_files(paths)?;
+fn predict(args: &Predict, ctx: &Context) -> Result<Outcome> {
+    let (_, model) = load_model(&args.model)?;
+    let files = input_files(&args.inputs)?;
     let mut csv = String::from("file,crystal_system,space_group,certainty,top5\n");
-    let (mut done, mut failed) = (0, 0);
+    let mut table = Table::new([
+        "file",
+        "crystal_system",
+        "space_group",
+        "certainty",
+        "top5",
+        "refused",
+    ]);
+    let bar = xrd_cli::progress::bar(files.len(), "files", ctx.quiet);
+    let mut failed = 0;
     for file in &files {
+        bar.inc(1);
         let patterns = match xrd_io::read(file) {
             Ok(p) => p,
             Err(e) => {
-                eprintln!("skipped {}: {e}", file.display());
+                bar.suspend(|| skipped(&file.display().to_string(), &e));
                 failed += 1;
                 continue;
             }
         };
-        let several = patterns.len() > 1;
+        let count = patterns.len();
         for (k, pattern) in patterns.iter().enumerate() {
-            let name = if several {
-                format!("{}#{}", file.display(), k + 1)
-            } else {
-                file.display().to_string()
-            };
-            match model.predict_pattern(pattern) {
-                Ok(p) => {
-                    for w in &p.warnings {
-                        eprintln!("{name}: {w}");
-                    }
-                    if let Some(c) = &p.cell {
-                        eprintln!(
-                            "{name}: indexed as {:?}, a {:.4} b {:.4} c {:.4} Å, β {:.2}°, zero {:+.3}°, M{} {:.1}",
-                            c.metric,
-                            c.cell.a,
-                            c.cell.b,
-                            c.cell.c,
-                            c.cell.beta,
-                            c.zero_shift,
-                            c.lines,
-                            c.merit
-                        );
-                    }
-                    if p.refused {
-                        eprintln!(
-                            "{name}: certainty {:.3} below the threshold {:.3} (refused)",
-                            p.certainty,
-                            model.threshold()
-                        );
-                    }
-                    csv.push_str(&format!(
-                        "{},{},{},{:.4},{}\n",
-                        csv_field(&name),
-                        p.crystal_system.name(),
-                        p.space_group,
-                        p.certainty,
-                        top5(&p)
-                    ));
-                    done += 1;
-                }
+            let name = pattern_name(file, k, count);
+            let p = match model.predict_pattern(pattern) {
+                Ok(p) => p,
                 Err(e) => {
-                    eprintln!("skipped {name}: {e}");
+                    bar.suspend(|| skipped(&name, &e));
                     failed += 1;
+                    continue;
                 }
-            }
+            };
+            bar.suspend(|| {
+                for w in &p.warnings {
+                    eprintln!("{name}: {w}");
+                }
+                if let Some(c) = &p.cell {
+                    eprintln!(
+                        "{name}: indexed as {:?}, a {:.4} b {:.4} c {:.4} Å, β {:.2}°, zero {:+.3}°, M{} {:.1}",
+                        c.metric,
+                        c.cell.a,
+                        c.cell.b,
+                        c.cell.c,
+                        c.cell.beta,
+                        c.zero_shift,
+                        c.lines,
+                        c.merit
+                    );
+                }
+            });
+            csv.push_str(&format!(
+                "{},{},{},{:.4},{}\n",
+                csv_field(&name),
+                p.crystal_system.name(),
+                p.space_group,
+                p.certainty,
+                top5(&p)
+            ));
+            table.push(vec![
+                Cell::text(name),
+                Cell::text(p.crystal_system.name()),
+                Cell::integer(i64::from(p.space_group)),
+                Cell::number(p.certainty, 3),
+                Cell::text(top5(&p)),
+                Cell::text(if p.refused { "yes" } else { "no" }),
+            ]);
         }
     }
-    create_dir(&out)?;
-    let path = out.join("predictions.csv");
-    write_atomic(&path, &csv)?;
-    println!(
-        "{done} pattern(s) classified, {failed} skipped; wrote {}",
-        path.display()
-    );
-    if done == 0 {
-        return Err("no pattern could be classified".into());
+    bar.finish_and_clear();
+    ctx.print(&table);
+    if let Some(out) = &args.out {
+        create_dir(out)?;
+        write_atomic(&out.join("predictions.csv"), &csv)?;
     }
-    Ok(())
-}
-
-/// A CSV field, quoted when it holds a comma or a quote.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    Ok(Outcome::skipping(failed))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -338,15 +414,14 @@ fn write_predictions(path: &Path, data: &[Labelled], preds: &[Prediction]) -> Re
     write_atomic(path, &csv)
 }
 
-fn run_evaluate(args: &Args) -> Result<()> {
-    let (model_path, model) = load_model(args)?;
-    let data_path: PathBuf = args.get("data", PathBuf::from(DEFAULT_DATA))?;
-    let out: PathBuf = args.get("out", PathBuf::from(DEFAULT_DIR).join("evaluate"))?;
-    args.reject_unknown()?;
+fn run_evaluate(args: &Evaluate) -> Result<Outcome> {
+    let (model_path, model) = load_model(&args.model)?;
+    let data_path = &args.data;
+    let out = &args.out;
     let data = if data_path.is_dir() {
-        read_folder(&data_path, &model)?
+        read_folder(data_path, &model)?
     } else {
-        read_npz(&data_path)?
+        read_npz(data_path)?
     };
     if data.is_empty() {
         return Err(format!("{}: no labelled patterns", data_path.display()).into());
@@ -358,12 +433,12 @@ fn run_evaluate(args: &Args) -> Result<()> {
     let seconds = start.elapsed().as_secs_f64();
     let truth: Vec<u8> = data.iter().map(|d| d.space_group).collect();
     let e = evaluate(&preds, &truth)?;
-    create_dir(&out)?;
+    create_dir(out)?;
     write_predictions(&out.join("predictions.csv"), &data, &preds)?;
     coverage_figure(&out.join("coverage.svg"), &e)?;
     confusion_figure(&out.join("confusion.svg"), &e)?;
     let summary = json!({
-        "model": model_path.display().to_string(),
+        "model": model_path,
         "data": data_path.display().to_string(),
         "patterns": e.patterns,
         "patterns_with_warnings": warned,
@@ -407,7 +482,7 @@ fn run_evaluate(args: &Args) -> Result<()> {
         },
         out.display()
     );
-    Ok(())
+    Ok(Outcome::Done)
 }
 
 /// Accuracy against coverage as the refusal threshold rises.
@@ -542,7 +617,7 @@ fn read_folder(dir: &Path, model: &Classifier) -> Result<Vec<Labelled>> {
                 pattern,
                 space_group,
             }),
-            Err(e) => eprintln!("skipped {}: {e}", path.display()),
+            Err(e) => skipped(&path.display().to_string(), &e),
         }
     }
     Ok(out)
@@ -551,87 +626,78 @@ fn read_folder(dir: &Path, model: &Classifier) -> Result<Vec<Labelled>> {
 // ---------------------------------------------------------------------------------------------
 // train
 
-fn train(args: &Args) -> Result<()> {
-    let out: PathBuf = args.get("out", PathBuf::from(DEFAULT_DIR))?;
-    let seed: u64 = args.get("seed", DEFAULT_SEED)?;
-    let defaults = ClassifierParams::default();
-    let mut params = defaults.clone();
-    if let Some(n) = args.opt("patterns")? {
+fn train(args: &Train, ctx: &Context) -> Result<Outcome> {
+    let out = &args.out;
+    let seed = args.seed;
+    let mut params = ClassifierParams::default();
+    if let Some(n) = args.patterns {
         params = params.patterns_per_epoch(n);
     }
-    if let Some(n) = args.opt("epochs")? {
+    if let Some(n) = args.epochs {
         params = params.epochs(n);
     }
-    if let Some(n) = args.opt("ensemble")? {
+    if let Some(n) = args.ensemble {
         params = params.ensemble(n);
     }
-    if let Some(n) = args.opt("batch")? {
+    if let Some(n) = args.batch {
         params = params.batch_size(n);
     }
-    if let Some(n) = args.opt("passes")? {
+    if let Some(n) = args.passes {
         params = params.passes(n);
     }
-    if let Some(r) = args.opt("dropout")? {
+    if let Some(r) = args.dropout {
         params = params.dropout(r);
     }
-    if let Some(lr) = args.opt("lr")? {
+    if let Some(lr) = args.lr {
         let adam = xrd_ae::Adam {
             lr,
             ..params.config().optimizer
         };
         params = params.optimizer(adam);
     }
-    if let Some(n) = args.opt("autocorrelation")? {
+    if let Some(n) = args.autocorrelation {
         params = params.autocorrelation(n);
     }
-    if let Some(f) = args.opt("peak-threshold")? {
+    if let Some(f) = args.peak_threshold {
         params = params.peak_threshold(f);
     }
-    if let Some(n) = args.opt("pool")? {
+    if let Some(n) = args.pool {
         params = params.pool(n);
     }
-    if let Some(i) = args.opt::<String>("intensity")? {
-        params = params.intensity(match i.as_str() {
-            "linear" => Intensity::Linear,
-            "sqrt" => Intensity::Sqrt,
-            other => return Err(format!("--intensity {other}: linear or sqrt").into()),
+    if let Some(i) = args.intensity {
+        params = params.intensity(match i {
+            IntensityArg::Linear => Intensity::Linear,
+            IntensityArg::Sqrt => Intensity::Sqrt,
         });
     }
-    if let Some(n) = args.opt("validation")? {
+    if let Some(n) = args.validation {
         params = params.validation_patterns(n);
     }
-    if let Some(c) = args.opt("coverage")? {
+    if let Some(c) = args.coverage {
         params = params.threshold_coverage(c);
     }
-    if let Some(t) = args.opt("threshold")? {
+    if let Some(t) = args.threshold {
         params = params.threshold(t);
     }
-    if let Some(h) = args.opt::<String>("hidden")? {
-        let widths = h
-            .split(',')
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| s.trim().parse::<usize>())
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| format!("--hidden {h}: {e}"))?;
-        params = params.hidden(&widths);
+    if let Some(widths) = &args.hidden {
+        params = params.hidden(widths);
     }
-    if let Some(l) = args.opt::<String>("loss")? {
-        params = params.loss(match l.as_str() {
-            "cross-entropy" => LossSchedule::CrossEntropy,
-            "alternating" => LossSchedule::Alternating,
-            other => return Err(format!("--loss {other}: cross-entropy or alternating").into()),
+    if let Some(l) = args.loss {
+        params = params.loss(match l {
+            Loss::CrossEntropy => LossSchedule::CrossEntropy,
+            Loss::Alternating => LossSchedule::Alternating,
         });
     }
-    if args.flag("system-network") {
+    if args.system_network {
         params = params.system_network(true);
     }
-    if args.flag("own-patterns") {
+    if args.own_patterns {
         params = params.shared_patterns(false);
     }
     // Mineral-sized random crystals: the training recipe of the shipped model (xrd-classify README).
     let mut generator = xrd_sim::TrainingPatternParams::new()
         .crystal(xrd_sim::SyntheticCrystalParams::mineral_like());
-    if let Some(g) = args.many::<f64>("grid")? {
+    if let Some(g) = &args.grid {
         let [start, step, n] = g[..] else {
             return Err("--grid takes three values, START STEP N".into());
         };
@@ -641,44 +707,50 @@ fn train(args: &Args) -> Result<()> {
         generator = generator.grid(start, step, n as usize);
     }
     let mut crystal = generator.get_crystal().clone();
-    if let Some(n) = args.many::<usize>("atoms-per-cell")? {
-        let [lo, hi] = n[..] else {
-            return Err("--atoms-per-cell takes two values, LO HI".into());
-        };
+    if let Some([lo, hi]) = args
+        .atoms_per_cell
+        .as_deref()
+        .and_then(|v| <[usize; 2]>::try_from(v).ok())
+    {
         crystal = crystal.atoms_per_cell(lo, hi);
     }
-    if let Some(n) = args.opt("max-sites")? {
+    if let Some(n) = args.max_sites {
         crystal = crystal.max_sites(n);
     }
-    if let Some(r) = args.opt("max-axis-ratio")? {
+    if let Some(r) = args.max_axis_ratio {
         crystal = crystal.max_axis_ratio(r);
     }
-    if let Some(n) = args.opt("max-elements")? {
+    if let Some(n) = args.max_elements {
         crystal = crystal.max_elements(n);
     }
     let generator_crystal = crystal.clone();
     generator = generator.crystal(crystal);
     let mut source = xrd_classify::SyntheticPatterns::new(generator)?;
-    if let Some(n) = args.many::<f64>("measured-noise")? {
-        let [lo, hi] = n[..] else {
-            return Err("--measured-noise takes two values, LO HI (0 0: off)".into());
-        };
+    if let Some([lo, hi]) = args
+        .measured_noise
+        .as_deref()
+        .and_then(|v| <[f64; 2]>::try_from(v).ok())
+    {
         source = source.measured_noise(lo, hi)?;
     }
-    args.reject_unknown()?;
     params.check()?;
-    create_dir(&out)?;
+    create_dir(out)?;
 
     let cfg = params.config().clone();
     // Patterns generated: once for the whole ensemble on shared patterns.
     let streams = if cfg.shared_patterns { 1 } else { cfg.ensemble };
     let total = (streams * cfg.epochs * cfg.patterns_per_epoch) as u64;
-    let bar = ProgressBar::new(total);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{prefix:>10} [{bar:36}] {pos:>7}/{len} patterns  {msg}  ({elapsed}, eta {eta})",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
+    let bar = if ctx.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let bar = indicatif::ProgressBar::new(total);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{prefix:>10} [{bar:36}] {pos:>7}/{len} patterns  {msg}  ({elapsed}, eta {eta})",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    };
     bar.set_prefix("training");
     bar.enable_steady_tick(std::time::Duration::from_millis(250));
     let start = Instant::now();
@@ -716,7 +788,9 @@ fn train(args: &Args) -> Result<()> {
             line.push_str(&format!("  ({:.0} s)", start.elapsed().as_secs_f64()));
             // Without a terminal the bar is hidden: the epoch lines still go to the log.
             if bar.is_hidden() {
-                eprintln!("{line}");
+                if !ctx.quiet {
+                    eprintln!("{line}");
+                }
             } else {
                 bar.println(line);
             }
@@ -756,7 +830,7 @@ fn train(args: &Args) -> Result<()> {
         },
         path.display()
     );
-    Ok(())
+    Ok(Outcome::Done)
 }
 
 /// Training loss and validation loss / accuracy per epoch, one curve per network.

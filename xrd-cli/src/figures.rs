@@ -1,4 +1,4 @@
-//! SVG figures of the examples (plotters, SVG backend: no system fonts needed, the viewer renders
+//! SVG figures of the `xrd` command and the examples (plotters, SVG backend: no system fonts needed, the viewer renders
 //! the text).
 
 use std::path::Path;

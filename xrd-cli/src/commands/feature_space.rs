@@ -1,11 +1,4 @@
-//! The paper's pipeline on your own pattern files.
-//!
-//! ```sh
-//! cargo run --release -p xrd-examples --example feature_space -- \
-//!     --patterns DIR [--labels labels.csv] [--grid START STEP N] [--model MODEL.safetensors] \
-//!     [--out DIR] [--epochs 1000] [--seed 1] [--feature-space auto|ae|pca] [--restarts 3] \
-//!     [--patience 100] [--validation 0.2] [--sqrt] [--background WIDTH] [--strip-kalpha2]
-//! ```
+//! `xrd feature-space`: the paper's pipeline on your own pattern files.
 //!
 //! Instead of `--patterns`, `--npz FILE` reads `patterns` (n × points), `two_theta` and the
 //! integer label array `--npz-label` (default `crystal_system`) from a NumPy archive such as
@@ -36,45 +29,99 @@
 //! (default `target/feature_space`).
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use ndarray::{Array2, ArrayView2, Axis, concatenate};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde_json::json;
 use xrd_ae::{Autoencoder, Diagnostics, EarlyStopping, FeatureSpace, Pca, dead_relus};
-use xrd_examples::args::Args;
-use xrd_examples::estimation::{estimate_rows, refusal_policy};
-use xrd_examples::figures::{
+use xrd_cli::estimation::{estimate_rows, refusal_policy};
+use xrd_cli::figures::{
     self, Curve, Heatmap, LinePanel, RelevancePlot, ScatterPanel, relevance_figure,
 };
-use xrd_examples::latent::{as_points, points_of};
-use xrd_examples::measures::knn_purity;
-use xrd_examples::run::{Result, exit_code, write_atomic};
-use xrd_examples::split::split;
-use xrd_examples::training::epoch_bar;
+use xrd_cli::latent::{as_points, points_of};
+use xrd_cli::measures::knn_purity;
+use xrd_cli::run::write_atomic;
+use xrd_cli::split::split;
+use xrd_cli::training::epoch_bar;
 use xrd_io::{Dataset, Grid, Normalization, OutOfRange, Pattern, Wavelength};
 use xrd_latent::PaintGrid;
 use xrd_relevance::{LayeredEncoder, PeakRelevanceParams, Relevance, peak_relevance};
 
+use super::{Context as Job, Outcome, Result, create_dir, skipped};
+
 /// Which feature space to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Choice {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Choice {
+    /// The one that reconstructs the held-out patterns better.
     Auto,
-    Autoencoder,
+    /// The autoencoder.
+    #[value(alias = "autoencoder")]
+    Ae,
+    /// A 2-component PCA.
     Pca,
 }
 
-impl std::str::FromStr for Choice {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "auto" => Ok(Choice::Auto),
-            "ae" | "autoencoder" => Ok(Choice::Autoencoder),
-            "pca" => Ok(Choice::Pca),
-            _ => Err(format!("expected auto, ae or pca, got {s}")),
-        }
-    }
+/// Options of `xrd feature-space`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(
+    after_help = "Writes latent.csv, estimates.csv (files without labels), loo.csv \
+    (leave-one-out estimates of the labelled files), diagnostics.json and the figures into --out."
+)]
+pub struct Args {
+    /// Folder of pattern files (any format xrd reads; bad files are named and skipped).
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "npz",
+        conflicts_with = "npz"
+    )]
+    pub patterns: Option<PathBuf>,
+    /// NumPy archive with `patterns`, `two_theta` and an integer label array instead.
+    #[arg(long, value_name = "FILE")]
+    pub npz: Option<PathBuf>,
+    /// The label array of --npz.
+    #[arg(long, default_value = "crystal_system")]
+    pub npz_label: String,
+    /// CSV `file,label1,label2,…` of numeric labels of some files.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    /// Grid START STEP N (default: the paper's 1.00…119.99° in 0.01° steps).
+    #[arg(long, num_args = 3, value_names = ["START", "STEP", "N"])]
+    pub grid: Option<Vec<f64>>,
+    /// Load the autoencoder from this file if it exists, else train it and save it there.
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Output folder.
+    #[arg(long, value_name = "DIR", default_value = "target/feature_space")]
+    pub out: PathBuf,
+    /// Training epochs (at most; early stopping ends sooner).
+    #[arg(long, default_value_t = 1000)]
+    pub epochs: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Which feature space to keep.
+    #[arg(long = "feature-space", value_enum, default_value_t = Choice::Auto)]
+    pub choice: Choice,
+    /// Training restarts from different seeds; the best on the held-out patterns is kept.
+    #[arg(long, default_value_t = 3)]
+    pub restarts: usize,
+    /// Early-stopping patience in epochs.
+    #[arg(long, default_value_t = 100)]
+    pub patience: usize,
+    /// Fraction of the patterns held out.
+    #[arg(long, default_value_t = 0.2)]
+    pub validation: f64,
+    /// Square root of the intensities (weak peaks count more).
+    #[arg(long)]
+    pub sqrt: bool,
+    /// Subtract a SNIP background for peaks up to WIDTH degrees wide.
+    #[arg(long, value_name = "WIDTH")]
+    pub background: Option<f64>,
+    /// Remove the Cu Kα2 line (Rachinger).
+    #[arg(long)]
+    pub strip_kalpha2: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -95,25 +142,18 @@ struct Options {
     sqrt: bool,
     background: Option<f64>,
     strip_kalpha2: bool,
+    quiet: bool,
 }
 
-fn main() -> ExitCode {
-    exit_code(parse().and_then(|o| run(&o)))
+/// Runs `xrd feature-space`.
+pub fn run(args: Args, job: &Job) -> Result<Outcome> {
+    let o = parse(args, job.quiet)?;
+    run_options(&o)?;
+    Ok(Outcome::Done)
 }
 
-fn parse() -> Result<Options> {
-    let args = Args::from_env(&[("grid", 3)], &["help", "sqrt", "strip-kalpha2"])?;
-    if args.flag("help") {
-        println!(
-            "usage: feature_space (--patterns DIR [--labels labels.csv] [--grid START STEP N] | \
-             --npz FILE [--npz-label crystal_system]) \
-             [--model MODEL.safetensors] [--out DIR] [--epochs 1000] [--seed 1] \
-             [--feature-space auto|ae|pca] [--restarts 3] [--patience 100] [--validation 0.2] \
-             [--sqrt] [--background WIDTH] [--strip-kalpha2]"
-        );
-        std::process::exit(0);
-    }
-    let grid = match args.many::<f64>("grid")? {
+fn parse(args: Args, quiet: bool) -> Result<Options> {
+    let grid = match &args.grid {
         Some(g) => {
             if g[2] < 1.0 || g[2].fract() != 0.0 {
                 return Err(format!("--grid N must be a whole number ≥ 1, got {}", g[2]).into());
@@ -123,27 +163,24 @@ fn parse() -> Result<Options> {
         None => Grid::paper(),
     };
     let o = Options {
-        patterns: args.opt("patterns")?,
-        npz: args.opt("npz")?,
-        npz_label: args.get("npz-label", "crystal_system".to_string())?,
-        labels: args.opt("labels")?,
+        patterns: args.patterns,
+        npz: args.npz,
+        npz_label: args.npz_label,
+        labels: args.labels,
         grid,
-        model: args.opt("model")?,
-        out: args.get("out", PathBuf::from("target/feature_space"))?,
-        epochs: args.get("epochs", 1000)?,
-        seed: args.get("seed", 1)?,
-        choice: args.get("feature-space", Choice::Auto)?,
-        restarts: args.get("restarts", 3)?,
-        patience: args.get("patience", 100)?,
-        validation: args.get("validation", 0.2)?,
-        sqrt: args.flag("sqrt"),
-        background: args.opt("background")?,
-        strip_kalpha2: args.flag("strip-kalpha2"),
+        model: args.model,
+        out: args.out,
+        epochs: args.epochs,
+        seed: args.seed,
+        choice: args.choice,
+        restarts: args.restarts,
+        patience: args.patience,
+        validation: args.validation,
+        sqrt: args.sqrt,
+        background: args.background,
+        strip_kalpha2: args.strip_kalpha2,
+        quiet,
     };
-    args.reject_unknown()?;
-    if o.patterns.is_some() == o.npz.is_some() {
-        return Err("give either --patterns DIR or --npz FILE".into());
-    }
     if o.epochs == 0 || o.restarts == 0 || o.patience == 0 {
         return Err("--epochs, --restarts and --patience must be at least 1".into());
     }
@@ -158,15 +195,14 @@ fn parse() -> Result<Options> {
     Ok(o)
 }
 
-fn run(o: &Options) -> Result<()> {
-    std::fs::create_dir_all(&o.out)
-        .map_err(|e| format!("cannot create {}: {e}", o.out.display()))?;
+fn run_options(o: &Options) -> Result<()> {
+    create_dir(&o.out)?;
     let (labelled, unlabelled) = match (&o.patterns, &o.npz) {
         (Some(dir), _) => {
             let report =
                 Dataset::<f32>::load_dir(dir, o.labels.as_deref(), o.grid, OutOfRange::Zero)?;
             for f in &report.failures {
-                eprintln!("skipped {}: {}", f.path.display(), f.error);
+                skipped(&f.path.display().to_string(), &f.error);
             }
             for name in &report.unmatched_labels {
                 eprintln!("labels row {name} matches no file");
@@ -257,6 +293,9 @@ fn run(o: &Options) -> Result<()> {
                 );
                 let seeds: Vec<u64> = (0..o.restarts as u64).map(|r| o.seed + 1 + r).collect();
                 let bar = epoch_bar(o.epochs * seeds.len(), "training");
+                if o.quiet {
+                    bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+                }
                 let (model, losses) = if val.nrows() > 0 {
                     params.fit_best(&fit, &val, &seeds, |i, p| {
                         bar.set_position((i * o.epochs + p.epoch) as u64);
@@ -312,7 +351,7 @@ fn run(o: &Options) -> Result<()> {
         .and_then(|d| d["validation_mse"].as_f64());
     let use_pca = match o.choice {
         Choice::Pca => true,
-        Choice::Autoencoder => false,
+        Choice::Ae => false,
         // NaN (no validation rows) never wins: keep the autoencoder then.
         Choice::Auto => ae_val.is_some_and(|a| pca_diag.validation_mse < a),
     };

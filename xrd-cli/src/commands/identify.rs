@@ -1,85 +1,135 @@
-//! Phase identification (search-match) of measured powder patterns against the built-in mineral
-//! library (the trimmed AMCSD, xrd-minerals) and folders of your own CIF/POSCAR files.
-//!
-//! ```text
-//! cargo run --release -p xrd-examples --example identify -- [OPTIONS] FILES|DIRS...
-//! cargo run --release -p xrd-examples --example identify -- evaluate [--data FILE.npz] [OPTIONS]
-//! ```
-//!
-//! Options: `--library DIR` (repeatable: further libraries of CIF/POSCAR files),
-//! `--elements Ti,O` (phases made of these elements only), `--require Ti` (phases that contain
-//! these), `--max-phases N` (default 3), `--top K` (candidates per file, default 10),
-//! `--out DIR` (default `target/identify`), `--cache DIR` (reference patterns; default
-//! `target/xrd-cache`), `--min-score S` (refusal threshold), `--smoothing DEG`,
-//! `--power P`, `--strain F`, `--background DEG`, `--no-builtin` (only the `--library` folders).
-//!
-//! Writes `phases.csv` (`file,phase,name,formula,space_group,score,source`; phase 0 with an
-//! empty name when nothing matches), `candidates.csv` (the top-K single-phase candidates of each
-//! file), `unexplained.csv` (peaks no phase explains) and one SVG per file (the pattern, each
-//! phase's fitted profile and sticks, the residual), and prints a table.
-//!
-//! `evaluate` identifies the labelled patterns of an `.npz` (`patterns`, `two_theta`,
-//! `space_group`, Cu Kα; default `../shared/data/measured/rruff_dev.npz`) and writes
-//! `summary.json` (first phase's space-group and crystal-system accuracy, accuracy at the
-//! refusal threshold, the accuracy–coverage curve), `predictions.csv` and `coverage.svg`.
+//! `xrd identify`: phase identification (search-match) of measured powder patterns against the
+//! built-in mineral library (the trimmed AMCSD, xrd-minerals) and folders of your own CIF/POSCAR
+//! files; `xrd identify evaluate` measures it on labelled patterns.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use serde::Serialize;
-use xrd_examples::args::Args;
-use xrd_examples::figures::{self, Curve, LinePanel, XyCurve};
+use xrd_cli::figures::{self, Curve, LinePanel, XyCurve};
+use xrd_cli::output::{Cell, Table, csv_field as csv};
 use xrd_io::{Pattern, Wavelength};
 use xrd_minerals::{
-    Identification, Library, Matcher, PhaseParams, ReferenceParams, ReferenceSet, SearchParams,
+    DEFAULT_MAX_PHASES, Identification, Library, Matcher, PhaseParams, ReferenceParams,
+    ReferenceSet, SearchParams,
 };
 use xrd_sim::CrystalSystem;
 
-type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+use super::{Context, Outcome, Result, create_dir, input_files, pattern_name, skipped};
 
 const DEFAULT_DATA: &str = "../shared/data/measured/rruff_dev.npz";
-const USAGE: &str = "usage:
-  identify [--library DIR]... [--elements A,B] [--require A,B] [--max-phases N] [--top K] [--out DIR] FILES|DIRS...
-  identify evaluate [--data FILE.npz] [--out DIR]
-common options: --cache DIR --min-score S --smoothing DEG --power P --noise-floor S --relative-floor F --strain F --strain-prior F --background DEG --no-builtin --quiet";
 
-fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
+/// Options of `xrd identify`.
+#[derive(Debug, clap::Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    after_help = "Prints one row per phase found (phase 0 with an empty name when nothing \
+        matches above --min-score); peaks no phase explains go to stderr. With --out it also \
+        writes phases.csv, candidates.csv (the top candidates of each pattern), unexplained.csv \
+        and one SVG per pattern. Patterns whose file gives no wavelength are taken as Cu Kα."
+)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Sub>,
+    /// Pattern files or folders (searched one level deep).
+    #[arg(required = true, value_name = "FILE")]
+    pub inputs: Vec<PathBuf>,
+    /// Folder for phases.csv, candidates.csv, unexplained.csv and the SVGs.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub options: Options,
+}
+
+/// `xrd identify evaluate`.
+#[derive(Debug, clap::Subcommand)]
+pub enum Sub {
+    /// Identify the labelled patterns of an .npz (patterns, two_theta, space_group; Cu Kα) and
+    /// report the first phase's space-group and crystal-system accuracy.
+    Evaluate(Evaluate),
+}
+
+/// Options of `xrd identify evaluate`.
+#[derive(Debug, clap::Args)]
+pub struct Evaluate {
+    /// The labelled patterns.
+    #[arg(long, value_name = "FILE.npz", default_value = DEFAULT_DATA)]
+    pub data: PathBuf,
+    /// Folder of summary.json, predictions.csv and coverage.svg.
+    #[arg(long, value_name = "DIR", default_value = "target/identify/evaluate")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub options: Options,
+}
+
+/// The library and search options both jobs share (defaults: xrd-minerals' `DEFAULT_*`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct Options {
+    /// A further library: a folder of CIF/POSCAR files, or one such file (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub library: Vec<PathBuf>,
+    /// Search only the --library folders, not the built-in AMCSD.
+    #[arg(long)]
+    pub no_builtin: bool,
+    /// Phases made of these elements only (`Ti,O`).
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    pub elements: Option<Vec<String>>,
+    /// Phases that contain all of these elements.
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    pub require: Vec<String>,
+    /// Phases per pattern, at most.
+    #[arg(long, default_value_t = DEFAULT_MAX_PHASES)]
+    pub max_phases: usize,
+    /// Candidates kept per pattern.
+    #[arg(long, default_value_t = SearchParams::new().get_top())]
+    pub top: usize,
+    /// Refusal threshold: a best score below it names no phase.
+    #[arg(long, default_value_t = SearchParams::new().get_min_score())]
+    pub min_score: f64,
+    /// Gaussian smoothing of both profiles, degrees.
+    #[arg(long, default_value_t = SearchParams::new().get_smoothing())]
+    pub smoothing: f64,
+    /// Power applied to intensities before comparing (1 linear, 0.5 square root).
+    #[arg(long, default_value_t = SearchParams::new().get_intensity_power())]
+    pub power: f64,
+    /// Noise floor in noise sigmas subtracted from the measured profile.
+    #[arg(long, default_value_t = SearchParams::new().get_noise_floor())]
+    pub noise_floor: f64,
+    /// Floor as a fraction of the strongest peak.
+    #[arg(long, default_value_t = SearchParams::new().get_relative_floor())]
+    pub relative_floor: f64,
+    /// Largest cell strain refined per candidate (0.02 = ±2 %).
+    #[arg(long, default_value_t = SearchParams::new().get_max_strain())]
+    pub strain: f64,
+    /// Width of the prior on the strain.
+    #[arg(long, default_value_t = SearchParams::new().get_strain_prior())]
+    pub strain_prior: f64,
+    /// Width of the background filter, degrees.
+    #[arg(long, default_value_t = SearchParams::new().get_background_width())]
+    pub background: f64,
+    /// Folder of the cached reference patterns.
+    #[arg(long, value_name = "DIR", default_value = "target/xrd-cache")]
+    pub cache: PathBuf,
+}
+
+/// Runs `xrd identify`.
+pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
+    match args.command {
+        Some(Sub::Evaluate(e)) => {
+            let job = Job::new(&e.options, ctx.quiet)?;
+            run_evaluate(&job, &e.data, &e.out)
+        }
+        None => {
+            let job = Job::new(&args.options, ctx.quiet)?;
+            run_identify(&job, ctx, &args.inputs, args.out.as_deref())
         }
     }
 }
 
-fn run() -> Result<()> {
-    let args = Args::from_env(&[], &["no-builtin", "quiet", "help"])?;
-    if args.flag("help") {
-        println!("{USAGE}");
-        return Ok(());
-    }
-    let evaluate = args.positional().first().map(String::as_str) == Some("evaluate");
-    let options = Options::from_args(&args)?;
-    if evaluate {
-        let data: PathBuf = args.get("data", PathBuf::from(DEFAULT_DATA))?;
-        let out: PathBuf = args.get("out", PathBuf::from("target/identify/evaluate"))?;
-        args.reject_unknown()?;
-        return run_evaluate(&options, &data, &out);
-    }
-    let out: PathBuf = args.get("out", PathBuf::from("target/identify"))?;
-    args.reject_unknown()?;
-    let inputs: Vec<PathBuf> = args.positional().iter().map(PathBuf::from).collect();
-    if inputs.is_empty() {
-        return Err(format!("no files given\n{USAGE}").into());
-    }
-    run_identify(&options, &inputs, &out)
-}
-
-/// The options both jobs share.
-struct Options {
+/// The options of a job, checked.
+struct Job {
     libraries: Vec<PathBuf>,
     builtin: bool,
     cache: PathBuf,
@@ -88,39 +138,30 @@ struct Options {
     quiet: bool,
 }
 
-impl Options {
-    fn from_args(args: &Args) -> Result<Self> {
-        let list = |name: &str| -> Result<Option<Vec<String>>> {
-            Ok(args.opt::<String>(name)?.map(|s| {
-                s.split(',')
-                    .map(|e| e.trim().to_string())
-                    .filter(|e| !e.is_empty())
-                    .collect()
-            }))
-        };
-        let d = SearchParams::new();
+impl Job {
+    fn new(o: &Options, quiet: bool) -> Result<Self> {
         let search = SearchParams::new()
-            .elements(list("elements")?)
-            .required(list("require")?.unwrap_or_default())
-            .top(args.get("top", d.get_top())?)
-            .min_score(args.get("min-score", d.get_min_score())?)
-            .smoothing(args.get("smoothing", d.get_smoothing())?)
-            .intensity_power(args.get("power", d.get_intensity_power())?)
-            .noise_floor(args.get("noise-floor", d.get_noise_floor())?)
-            .relative_floor(args.get("relative-floor", d.get_relative_floor())?)
-            .max_strain(args.get("strain", d.get_max_strain())?)
-            .strain_prior(args.get("strain-prior", d.get_strain_prior())?)
-            .background_width(args.get("background", d.get_background_width())?);
+            .elements(o.elements.clone())
+            .required(o.require.clone())
+            .top(o.top)
+            .min_score(o.min_score)
+            .smoothing(o.smoothing)
+            .intensity_power(o.power)
+            .noise_floor(o.noise_floor)
+            .relative_floor(o.relative_floor)
+            .max_strain(o.strain)
+            .strain_prior(o.strain_prior)
+            .background_width(o.background);
         search.check()?;
-        let phases = PhaseParams::new().max_phases(args.get("max-phases", 3)?);
+        let phases = PhaseParams::new().max_phases(o.max_phases);
         phases.check()?;
         Ok(Self {
-            libraries: args.many::<PathBuf>("library")?.unwrap_or_default(),
-            builtin: !args.flag("no-builtin"),
-            cache: args.get("cache", PathBuf::from("target/xrd-cache"))?,
+            libraries: o.library.clone(),
+            builtin: !o.no_builtin,
+            cache: o.cache.clone(),
             search,
             phases,
-            quiet: args.flag("quiet"),
+            quiet,
         })
     }
 
@@ -168,47 +209,42 @@ impl Options {
     }
 
     fn bar(&self, n: u64, what: &str) -> ProgressBar {
-        if self.quiet {
-            return ProgressBar::hidden();
-        }
-        let bar = ProgressBar::new(n);
-        bar.set_style(
-            ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} [{elapsed}]")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar.set_message(what.to_string());
-        bar
+        xrd_cli::progress::bar(n as usize, what, self.quiet)
     }
 }
 
 // identify
 
-fn run_identify(options: &Options, inputs: &[PathBuf], out: &Path) -> Result<()> {
-    let files = xrd_examples::inputs::pattern_files(inputs)?;
+fn run_identify(
+    options: &Job,
+    ctx: &Context,
+    inputs: &[PathBuf],
+    out: Option<&Path>,
+) -> Result<Outcome> {
+    let files = input_files(inputs)?;
     let mut failed = 0;
     // Every pattern first, so that each wavelength gets one reference set and one matcher
     // (whose per-range norms then serve all its patterns).
     let mut patterns: Vec<(String, Pattern)> = Vec::new();
     for file in &files {
-        let name = file.display().to_string();
         match xrd_io::read(file) {
             Ok(read) => {
+                let count = read.len();
                 for (k, pattern) in read.into_iter().enumerate() {
-                    let label = if k == 0 {
-                        name.clone()
-                    } else {
-                        format!("{name}#{k}")
-                    };
                     // A pattern that does not say its wavelength is taken as Cu Kα (Kα1 + Kα2).
                     let wavelength = pattern.wavelength().unwrap_or(Wavelength::CU_KA);
+                    let label = pattern_name(file, k, count);
                     patterns.push((label, pattern.with_wavelength(Some(wavelength))));
                 }
             }
             Err(e) => {
-                eprintln!("skipped {name}: {e}");
+                skipped(&file.display().to_string(), &e);
                 failed += 1;
             }
         }
+    }
+    if patterns.is_empty() {
+        return Err(format!("none of the {} input files could be read", files.len()).into());
     }
     let library = options.library()?;
     let wavelength_of = |p: &Pattern| p.wavelength().unwrap_or(Wavelength::CU_KA);
@@ -231,16 +267,26 @@ fn run_identify(options: &Options, inputs: &[PathBuf], out: &Path) -> Result<()>
             matchers.push((w, Matcher::new(&library, refs, w, options.search.clone())?));
         }
     }
-    std::fs::create_dir_all(out)?;
+    if let Some(out) = out {
+        create_dir(out)?;
+    }
     let mut phases_csv = String::from("file,phase,name,formula,space_group,score,source\n");
     let mut cand_csv =
         String::from("file,rank,name,formula,space_group,score,cell_scale,zero_shift,source\n");
     let mut unexplained_csv = String::from("file,two_theta,height\n");
-    println!(
-        "{:<36} {:>5} {:<24} {:<22} {:>5} {:>6}",
-        "file", "phase", "name", "formula", "sg", "score"
-    );
+    let mut table = Table::new([
+        "file",
+        "phase",
+        "name",
+        "formula",
+        "space_group",
+        "score",
+        "share",
+        "source",
+    ]);
+    let bar = options.bar(patterns.len() as u64, "patterns");
     for (label, pattern) in &patterns {
+        bar.inc(1);
         let w = wavelength_of(pattern);
         let Some((_, matcher)) = matchers.iter().find(|(m, _)| *m == w) else {
             continue;
@@ -248,7 +294,7 @@ fn run_identify(options: &Options, inputs: &[PathBuf], out: &Path) -> Result<()>
         let found = match matcher.identify(pattern, &options.phases) {
             Ok(f) => f,
             Err(e) => {
-                eprintln!("skipped {label}: {e}");
+                bar.suspend(|| skipped(label, &e));
                 failed += 1;
                 continue;
             }
@@ -257,36 +303,34 @@ fn run_identify(options: &Options, inputs: &[PathBuf], out: &Path) -> Result<()>
         for p in &found.unexplained {
             unexplained_csv.push_str(&format!("{},{:.4},{:.4}\n", csv(label), p.0, p.1));
         }
-        print_rows(&library, label, &found);
-        let svg = out.join(format!("{}.svg", svg_name(label)));
-        plot(&svg, &library, label, &found)?;
+        table_rows(&library, label, &found, &mut table);
+        if !found.unexplained.is_empty() {
+            bar.suspend(|| eprintln!("{label}: {}", unexplained(&found)));
+        }
+        if let Some(out) = out {
+            let svg = out.join(format!("{}.svg", svg_name(label)));
+            plot(&svg, &library, label, &found)?;
+        }
     }
-    write(out.join("phases.csv"), &phases_csv)?;
-    write(out.join("candidates.csv"), &cand_csv)?;
-    write(out.join("unexplained.csv"), &unexplained_csv)?;
-    if !options.quiet {
-        eprintln!(
-            "wrote {}/phases.csv, candidates.csv, unexplained.csv and one SVG per pattern",
-            out.display()
-        );
+    bar.finish_and_clear();
+    ctx.print(&table);
+    if let Some(out) = out {
+        write(out.join("phases.csv"), &phases_csv)?;
+        write(out.join("candidates.csv"), &cand_csv)?;
+        write(out.join("unexplained.csv"), &unexplained_csv)?;
+        if !options.quiet {
+            eprintln!(
+                "wrote {}/phases.csv, candidates.csv, unexplained.csv and one SVG per pattern",
+                out.display()
+            );
+        }
     }
-    if failed > 0 {
-        return Err(format!("{failed} file(s) could not be identified (see above)").into());
-    }
-    Ok(())
+    Ok(Outcome::skipping(failed))
 }
 
 fn write(path: PathBuf, text: &str) -> Result<()> {
     xrd_io::write_atomic(&path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(())
-}
-
-fn csv(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 fn svg_name(label: &str) -> String {
@@ -334,47 +378,51 @@ fn write_rows(
     }
 }
 
-fn print_rows(library: &Library, label: &str, found: &Identification) {
-    let short: String = label
-        .chars()
-        .rev()
-        .take(36)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+/// One table row per phase found (phase 0 when none).
+fn table_rows(library: &Library, label: &str, found: &Identification, table: &mut Table) {
     if found.phases.is_empty() {
-        let best = found.candidates.first().map_or(0.0, |c| c.score);
-        println!("{short:<36} {:>5} (no match; best score {best:.3})", 0);
+        let best = found.candidates.first().map(|c| c.score);
+        table.push(vec![
+            Cell::text(label),
+            Cell::integer(0),
+            Cell::text("(no match)"),
+            Cell::empty(),
+            Cell::empty(),
+            Cell::from(best.map(|b| Cell::number(b, 3))),
+        ]);
     }
     for (k, p) in found.phases.iter().enumerate() {
         let e = &library.entries()[p.candidate.entry];
-        let formula: String = e.formula.chars().take(22).collect();
-        let name: String = e.name().chars().take(24).collect();
-        println!(
-            "{short:<36} {:>5} {name:<24} {formula:<22} {:>5} {:>6.3}",
-            k + 1,
-            e.space_group,
-            p.candidate.score
-        );
+        table.push(vec![
+            Cell::text(label),
+            Cell::integer(k as i64 + 1),
+            Cell::text(e.name()),
+            Cell::text(e.formula.clone()),
+            Cell::integer(i64::from(e.space_group)),
+            Cell::number(p.candidate.score, 3),
+            Cell::number(p.share, 3),
+            Cell::text(e.id.clone()),
+        ]);
     }
-    if !found.unexplained.is_empty() {
-        let list: Vec<String> = found
-            .unexplained
-            .iter()
-            .take(8)
-            .map(|(t, h)| format!("{t:.2}° ({:.0} %)", 100.0 * h))
-            .collect();
-        println!(
-            "{short:<36}       unexplained peaks: {}{}",
-            list.join(", "),
-            if found.unexplained.len() > 8 {
-                ", …"
-            } else {
-                ""
-            }
-        );
-    }
+}
+
+/// The unexplained peaks as one line: the first eight, with their heights.
+fn unexplained(found: &Identification) -> String {
+    let list: Vec<String> = found
+        .unexplained
+        .iter()
+        .take(8)
+        .map(|(t, h)| format!("{t:.2}° ({:.0} %)", 100.0 * h))
+        .collect();
+    format!(
+        "unexplained peaks: {}{}",
+        list.join(", "),
+        if found.unexplained.len() > 8 {
+            ", …"
+        } else {
+            ""
+        }
+    )
 }
 
 fn plot(path: &Path, library: &Library, label: &str, found: &Identification) -> Result<()> {
@@ -436,7 +484,7 @@ struct Summary {
     search: SearchParams,
 }
 
-fn run_evaluate(options: &Options, data: &Path, out: &Path) -> Result<()> {
+fn run_evaluate(options: &Job, data: &Path, out: &Path) -> Result<Outcome> {
     let d = xrd_io::Dataset::<f32>::read_npz(data)?;
     let groups = d
         .label("space_group")
@@ -525,7 +573,7 @@ fn run_evaluate(options: &Options, data: &Path, out: &Path) -> Result<()> {
         coverage_curve: curve.clone(),
         search: options.search.clone(),
     };
-    std::fs::create_dir_all(out)?;
+    create_dir(out)?;
     write(
         out.join("summary.json"),
         &serde_json::to_string_pretty(&summary)?,
@@ -558,5 +606,5 @@ fn run_evaluate(options: &Options, data: &Path, out: &Path) -> Result<()> {
         100.0 * summary.answered_fraction,
         100.0 * summary.space_group_accuracy_answered
     );
-    Ok(())
+    Ok(Outcome::Done)
 }

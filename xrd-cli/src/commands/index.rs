@@ -1,0 +1,170 @@
+//! `xrd index`: lattice cells of measured patterns (xrd-classify's indexing: de Wolff's figure
+//! of merit, zero shift, systematic absences).
+
+use std::path::{Path, PathBuf};
+
+use ndarray::Array1;
+use xrd_classify::indexing::{IndexingParams, Metric, Solution, index_pattern};
+use xrd_cli::output::{Cell, Table};
+use xrd_io::{Grid, OutOfRange, Pattern, Wavelength};
+
+use super::{Context, Outcome, Result, input_files, parse_wavelength, pattern_name, skipped};
+
+/// Options of `xrd index`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "One row per pattern with the accepted cell: the most symmetric metric \
+    whose best cell indexes ≥ 90 % of the lines' weight with de Wolff's M ≥ 20 from ≥ 3 lines \
+    per unknown. `likely_space_groups` are the groups whose absences explain every indexed line \
+    best. --all lists the best cell of every metric tried, accepted or not."
+)]
+pub struct Args {
+    /// Pattern files or folders (searched one level deep).
+    #[arg(required = true, value_name = "FILE")]
+    pub inputs: Vec<PathBuf>,
+    /// Wavelength of patterns whose file does not give one (anode, line or Å; default Cu Kα).
+    #[arg(long, value_parser = parse_wavelength)]
+    pub wavelength: Option<Wavelength>,
+    /// Tolerance of a line's 2θ in degrees.
+    #[arg(long, default_value_t = 0.04)]
+    pub tolerance: f64,
+    /// Lowest de Wolff figure of merit accepted.
+    #[arg(long, default_value_t = 20.0)]
+    pub min_merit: f64,
+    /// Try monoclinic cells too (slower, and more often wrong).
+    #[arg(long)]
+    pub monoclinic: bool,
+    /// List the best cell of every metric tried.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// Runs `xrd index`.
+pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
+    let mut metrics = vec![
+        Metric::Cubic,
+        Metric::Hexagonal,
+        Metric::Tetragonal,
+        Metric::Orthorhombic,
+    ];
+    if args.monoclinic {
+        metrics.push(Metric::Monoclinic);
+    }
+    let params = IndexingParams::default()
+        .tolerance(args.tolerance)
+        .min_merit(args.min_merit)
+        .metrics(&metrics);
+    params.check()?;
+    let files = input_files(&args.inputs)?;
+    let mut table = Table::new([
+        "file",
+        "metric",
+        "accepted",
+        "a",
+        "b",
+        "c",
+        "beta",
+        "zero_shift",
+        "lines",
+        "indexed",
+        "merit",
+        "likely_space_groups",
+    ]);
+    let mut failed = 0;
+    for file in &files {
+        if let Err(e) = index_file(file, &args, &params, &mut table) {
+            skipped(&file.display().to_string(), &e);
+            failed += 1;
+        }
+    }
+    ctx.print(&table);
+    Ok(Outcome::skipping(failed))
+}
+
+fn index_file(file: &Path, args: &Args, params: &IndexingParams, table: &mut Table) -> Result<()> {
+    let patterns = xrd_io::read(file)?;
+    let count = patterns.len();
+    for (k, pattern) in patterns.iter().enumerate() {
+        let name = pattern_name(file, k, count);
+        let wavelength = match (pattern.wavelength(), args.wavelength) {
+            (Some(w), _) => w,
+            (None, Some(w)) => w,
+            (None, None) => {
+                eprintln!("{name}: no wavelength in the file; Cu Kα assumed (--wavelength)");
+                Wavelength::CU_KA
+            }
+        };
+        let (grid, y) = on_own_grid(pattern)?;
+        let indexing = index_pattern(y.view(), &grid, wavelength, params)?;
+        let groups = indexing
+            .likely_space_groups(params)
+            .iter()
+            .map(u8::to_string)
+            .collect::<Vec<_>>()
+            .join(";");
+        let accepted = indexing.accepted();
+        let row = |s: &Solution, is_accepted: bool, groups: &str| {
+            vec![
+                Cell::text(name.clone()),
+                Cell::text(format!("{:?}", s.metric).to_lowercase()),
+                Cell::text(if is_accepted { "yes" } else { "no" }),
+                Cell::number(s.cell.a, 4),
+                Cell::number(s.cell.b, 4),
+                Cell::number(s.cell.c, 4),
+                Cell::number(s.cell.beta, 2),
+                Cell::number(s.zero_shift, 3),
+                Cell::integer(s.lines as i64),
+                Cell::integer(s.indexed as i64),
+                Cell::number(s.merit, 1),
+                Cell::text(groups),
+            ]
+        };
+        if args.all {
+            for s in &indexing.solutions {
+                let is_accepted = accepted.is_some_and(|a| a == s);
+                table.push(row(s, is_accepted, if is_accepted { &groups } else { "" }));
+            }
+            if indexing.solutions.is_empty() {
+                table.push(vec![
+                    Cell::text(name.clone()),
+                    Cell::text("none"),
+                    Cell::text("no"),
+                ]);
+            }
+        } else if let Some(s) = accepted {
+            table.push(row(s, true, &groups));
+        } else {
+            let mut cells = vec![
+                Cell::text(name.clone()),
+                Cell::text("none"),
+                Cell::text("no"),
+            ];
+            cells.resize(8, Cell::empty());
+            cells.push(Cell::integer(indexing.lines.len() as i64));
+            table.push(cells);
+        }
+    }
+    Ok(())
+}
+
+/// The pattern on a uniform grid of its own range and (mean) step, as indexing takes it.
+fn on_own_grid(pattern: &Pattern) -> Result<(Grid, Array1<f32>)> {
+    let (first, last) = pattern.range();
+    let n = pattern.len();
+    if n < 3 {
+        return Err(format!("{n} points are too few to find lines").into());
+    }
+    let step = pattern.step().unwrap_or((last - first) / (n - 1) as f64);
+    let grid = Grid::new(first, step, n)?;
+    let mut y = Array1::<f32>::zeros(n);
+    if let Some(out) = y.as_slice_mut() {
+        xrd_io::resample_into(
+            pattern.two_theta(),
+            pattern.intensity(),
+            &grid,
+            OutOfRange::Clamp,
+            out,
+        )?;
+    }
+    Ok((grid, y))
+}

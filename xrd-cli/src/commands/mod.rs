@@ -1,0 +1,105 @@
+//! The subcommands: each parses its options (clap) and calls the libraries.
+
+use std::path::{Path, PathBuf};
+
+use xrd_cli::output::{Format, Table};
+pub use xrd_cli::run::Result;
+
+pub mod classify;
+pub mod convert;
+pub mod feature_space;
+pub mod identify;
+pub mod index;
+pub mod simulate;
+
+/// What every subcommand is given besides its own options.
+#[derive(Debug, Clone, Copy)]
+pub struct Context {
+    /// No progress bars.
+    pub quiet: bool,
+    /// How results are printed on stdout.
+    pub format: Format,
+}
+
+impl Context {
+    /// Prints `table` on stdout in the chosen format.
+    pub fn print(&self, table: &Table) {
+        print!("{}", table.render(self.format));
+    }
+}
+
+/// How a job that did not fail outright ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every input was processed.
+    Done,
+    /// The rest was processed; this many inputs were skipped (each named on stderr).
+    Skipped(usize),
+}
+
+impl Outcome {
+    /// `Done` when nothing was skipped.
+    pub fn skipping(n: usize) -> Self {
+        if n == 0 {
+            Outcome::Done
+        } else {
+            Outcome::Skipped(n)
+        }
+    }
+}
+
+/// Creates `dir` and its parents.
+pub fn create_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()).into())
+}
+
+/// The files named on the command line, folders one level deep (a missing file stays in the list:
+/// reading it fails with its name, and the job skips it as any other bad file).
+pub fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let files = xrd_cli::inputs::pattern_files(paths)?;
+    if files.is_empty() {
+        return Err("no input files (the folders named are empty)".into());
+    }
+    Ok(files)
+}
+
+/// Says on stderr that `name` was skipped and why (once: xrd-io's messages already begin with the
+/// file's name).
+pub fn skipped(name: &str, error: &dyn std::fmt::Display) {
+    let message = error.to_string();
+    if message.starts_with(name) {
+        eprintln!("skipped {message}");
+    } else {
+        eprintln!("skipped {name}: {message}");
+    }
+}
+
+/// A pattern's display name: the file, with `#k` when the file holds several patterns.
+pub fn pattern_name(file: &Path, k: usize, count: usize) -> String {
+    if count > 1 {
+        format!("{}#{}", file.display(), k + 1)
+    } else {
+        file.display().to_string()
+    }
+}
+
+/// Parses a wavelength option: an anode (`Cu`, `Mo`, `Co`, `Fe`, `Cr`, `Ag`: its Kα doublet),
+/// an anode's line (`CuKa1`, `MoKa2`), or a number of ångström (monochromatic).
+pub fn parse_wavelength(s: &str) -> std::result::Result<xrd_io::Wavelength, String> {
+    use xrd_io::{Anode, Line, Wavelength};
+    if let Ok(angstrom) = s.parse::<f64>() {
+        return Wavelength::monochromatic(angstrom).map_err(|e| e.to_string());
+    }
+    let lower = s.to_ascii_lowercase();
+    let (symbol, line) = if let Some(a) = lower.strip_suffix("ka1") {
+        (a, Line::KAlpha1)
+    } else if let Some(a) = lower.strip_suffix("ka2") {
+        (a, Line::KAlpha2)
+    } else {
+        (lower.strip_suffix("ka").unwrap_or(&lower), Line::KAlpha)
+    };
+    let anode = Anode::from_symbol(symbol).ok_or_else(|| {
+        format!("`{s}` is neither a wavelength in Å nor an anode (Cu, Mo, Co, Fe, Cr, Ag, as CuKa1 for one line)")
+    })?;
+    Ok(Wavelength::of_anode(anode, line))
+}

@@ -1,0 +1,352 @@
+//! Every subcommand once, on real files, checked against independent references.
+
+use serde_json::Value;
+use xrd_testdata::shared_data;
+
+use crate::common::{arg, csv_rows, xrd, xrd_in};
+
+fn json(text: &str) -> Vec<Value> {
+    match serde_json::from_str(text).unwrap() {
+        Value::Array(rows) => rows,
+        other => panic!("not an array: {other}"),
+    }
+}
+
+#[test]
+fn help_and_version_name_every_subcommand() {
+    let help = xrd(&["--help"]);
+    for sub in [
+        "convert",
+        "simulate",
+        "index",
+        "identify",
+        "classify",
+        "feature-space",
+        "completions",
+    ] {
+        assert!(help.ok().contains(sub), "{sub} missing from --help");
+    }
+    assert!(xrd(&["--version"]).ok().starts_with("xrd "));
+    let bash = xrd(&["completions", "bash"]);
+    assert!(bash.ok().contains("feature-space") && bash.stdout.contains("_xrd"));
+}
+
+#[test]
+fn convert_writes_npy_that_reads_back_as_the_lab_files() {
+    let (Some(raw), Some(xrdml)) = (
+        shared_data("real/xylib_BT86.raw"),
+        shared_data("real/xylib_empyrean.xrdml"),
+    ) else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let run = xrd(&[
+        "--format",
+        "json",
+        "convert",
+        "--to",
+        "npy",
+        "--out",
+        arg(out.path()),
+        arg(&raw),
+        arg(&xrdml),
+    ]);
+    let rows = json(run.ok());
+    assert_eq!(rows.len(), 2);
+    for (source, stem) in [(&raw, "xylib_BT86"), (&xrdml, "xylib_empyrean")] {
+        let original = &xrd_io::read(source).unwrap()[0];
+        let back = &xrd_io::read(out.path().join(format!("{stem}.npy"))).unwrap()[0];
+        assert_eq!(back.two_theta(), original.two_theta(), "{stem}");
+        assert_eq!(back.intensity(), original.intensity(), "{stem}");
+        let row = rows
+            .iter()
+            .find(|r| {
+                r["file"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(stem.split('_').next_back().unwrap_or(stem))
+                    || r["written"].as_str().unwrap().contains(stem)
+            })
+            .unwrap();
+        assert_eq!(row["points"], original.len());
+    }
+    // Resampled to a grid, as CSV; never over its own input.
+    let run = xrd(&[
+        "convert",
+        "--to",
+        "csv",
+        "--grid",
+        "10",
+        "0.5",
+        "5",
+        "--out",
+        arg(out.path()),
+        arg(&raw),
+    ]);
+    run.ok();
+    let csv = std::fs::read_to_string(out.path().join("xylib_BT86.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 6, "{csv}");
+    let csv_input = out.path().join("xylib_BT86.csv");
+    xrd(&[
+        "convert",
+        "--to",
+        "csv",
+        "--out",
+        arg(out.path()),
+        arg(&csv_input),
+    ])
+    .failed(1, "would replace its input");
+}
+
+#[test]
+fn simulate_gives_pymatgens_peaks_of_silicon() {
+    let (Some(cif), Some(oracle)) = (
+        shared_data("oracle/si_cuka1_1.5406.cif"),
+        shared_data("oracle/si_cuka1_1.5406_peaks.csv"),
+    ) else {
+        return;
+    };
+    let run = xrd(&[
+        "--format",
+        "csv",
+        "simulate",
+        arg(&cif),
+        "--wavelength",
+        "1.5406",
+        "--range",
+        "0",
+        "120",
+        "--pymatgen-compatible",
+        "--peaks",
+    ]);
+    let ours = csv_rows(run.ok());
+    assert_eq!(
+        ours[0].join(","),
+        "two_theta,d,h,k,l,multiplicity,intensity"
+    );
+    let theirs: Vec<Vec<f64>> = std::fs::read_to_string(&oracle)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').take(2).map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(ours.len() - 1, theirs.len());
+    for (o, t) in ours[1..].iter().zip(&theirs) {
+        let (tt, i): (f64, f64) = (o[0].parse().unwrap(), o[6].parse().unwrap());
+        assert!((tt - t[0]).abs() < 1e-3, "2θ {tt} vs {}", t[0]);
+        assert!((i - t[1]).abs() < 0.01, "intensity {i} vs {}", t[1]);
+    }
+    assert!(run.stderr.contains("space group 227"), "{}", run.stderr);
+}
+
+#[test]
+fn simulated_rutile_is_identified_in_a_library_of_its_own_folder() {
+    let Some(cifs) = shared_data("cif") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let pattern = dir.path().join("rutile.xy");
+    xrd(&[
+        "simulate",
+        arg(&cifs.join("Rutile.cif")),
+        "--range",
+        "10",
+        "90",
+        "--out",
+        arg(&pattern),
+    ])
+    .ok();
+    let out = dir.path().join("found");
+    let run = xrd(&[
+        "--format",
+        "json",
+        "identify",
+        "--no-builtin",
+        "--library",
+        arg(&cifs),
+        "--cache",
+        arg(&dir.path().join("cache")),
+        "--max-phases",
+        "1",
+        "--out",
+        arg(&out),
+        arg(&pattern),
+    ]);
+    let rows = json(run.ok());
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(
+        rows[0]["source"].as_str().unwrap().ends_with("Rutile.cif"),
+        "{rows:?}"
+    );
+    assert_eq!(rows[0]["space_group"], 136);
+    assert!(rows[0]["score"].as_f64().unwrap() > 0.95, "{rows:?}");
+    for f in [
+        "phases.csv",
+        "candidates.csv",
+        "unexplained.csv",
+        "rutile.xy.svg",
+    ] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+}
+
+#[test]
+fn identify_names_manganosite_in_the_lab_scan_of_mno() {
+    let Some(mno) = shared_data("real/autoxrd_MnO.xy") else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let run = xrd(&[
+        "--format",
+        "csv",
+        "identify",
+        "--cache",
+        arg(cache.path()),
+        arg(&mno),
+    ]);
+    let rows = csv_rows(run.ok());
+    assert_eq!(
+        rows[0].join(","),
+        "file,phase,name,formula,space_group,score,share,source"
+    );
+    assert_eq!(
+        (
+            rows[1][1].as_str(),
+            rows[1][2].as_str(),
+            rows[1][4].as_str()
+        ),
+        ("1", "Manganosite", "225")
+    );
+}
+
+#[test]
+fn index_finds_the_rock_salt_cell_of_mno() {
+    let Some(mno) = shared_data("real/autoxrd_MnO.xy") else {
+        return;
+    };
+    let run = xrd(&["--format", "json", "index", arg(&mno)]);
+    let rows = json(run.ok());
+    assert_eq!(rows[0]["metric"], "cubic");
+    assert_eq!(rows[0]["accepted"], "yes");
+    // MnO, rock salt: a = 4.4448 Å (Sasaki et al. 1979), space group 225 among the likely ones.
+    let a = rows[0]["a"].as_f64().unwrap();
+    assert!((a - 4.4448).abs() < 0.01, "a = {a}");
+    let groups = rows[0]["likely_space_groups"].as_str().unwrap();
+    assert!(groups.split(';').any(|g| g == "225"), "{groups}");
+    assert!(run.stderr.contains("Cu Kα assumed"), "{}", run.stderr);
+}
+
+#[test]
+fn classify_trains_a_tiny_model_and_predicts_with_it_and_the_shipped_one() {
+    let Some(tio2) = shared_data("real/autoxrd_TiO2.xy") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let model_dir = dir.path().join("model");
+    xrd(&[
+        "--quiet",
+        "classify",
+        "train",
+        "--out",
+        arg(&model_dir),
+        "--patterns",
+        "32",
+        "--epochs",
+        "1",
+        "--hidden",
+        "8",
+        "--ensemble",
+        "1",
+        "--grid",
+        "10",
+        "0.5",
+        "160",
+        "--validation",
+        "8",
+    ])
+    .ok();
+    for f in ["classifier.safetensors", "training.json", "training.svg"] {
+        assert!(model_dir.join(f).exists(), "{f}");
+    }
+    let model = model_dir.join("classifier.safetensors");
+    let run = xrd(&[
+        "--format",
+        "csv",
+        "classify",
+        "predict",
+        "--model",
+        arg(&model),
+        "--out",
+        arg(dir.path()),
+        arg(&tio2),
+    ]);
+    let rows = csv_rows(run.ok());
+    assert_eq!(
+        rows[0].join(","),
+        "file,crystal_system,space_group,certainty,top5,refused"
+    );
+    let group: u8 = rows[1][2].parse().unwrap();
+    assert!((1..=230).contains(&group));
+    let written = std::fs::read_to_string(dir.path().join("predictions.csv")).unwrap();
+    assert!(written.starts_with("file,crystal_system,space_group,certainty,top5\n"));
+    // The shipped model, embedded in the binary.
+    let run = xrd_in(
+        dir.path(),
+        &["--format", "json", "classify", "predict", arg(&tio2)],
+    );
+    assert_eq!(json(run.ok()).len(), 1);
+}
+
+#[test]
+fn feature_space_of_simulated_patterns_places_every_file() {
+    let Some(cifs) = shared_data("cif") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let patterns = dir.path().join("patterns");
+    std::fs::create_dir(&patterns).unwrap();
+    let mut n = 0;
+    for entry in std::fs::read_dir(&cifs).unwrap() {
+        let cif = entry.unwrap().path();
+        let stem = cif.file_stem().unwrap().to_string_lossy().into_owned();
+        let out = patterns.join(format!("{stem}.xy"));
+        xrd(&[
+            "simulate",
+            arg(&cif),
+            "--range",
+            "10",
+            "80",
+            "--step",
+            "0.05",
+            "--out",
+            arg(&out),
+        ])
+        .ok();
+        n += 1;
+    }
+    let out = dir.path().join("space");
+    xrd(&[
+        "--quiet",
+        "feature-space",
+        "--patterns",
+        arg(&patterns),
+        "--feature-space",
+        "pca",
+        "--grid",
+        "10",
+        "0.05",
+        "1400",
+        "--epochs",
+        "2",
+        "--restarts",
+        "1",
+        "--patience",
+        "1",
+        "--out",
+        arg(&out),
+    ])
+    .ok();
+    let latent = std::fs::read_to_string(out.join("latent.csv")).unwrap();
+    assert_eq!(latent.lines().count(), n + 1, "{latent}");
+    assert!(out.join("fig1_feature_space.svg").exists());
+}
