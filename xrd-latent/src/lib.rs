@@ -6,12 +6,14 @@ mod contour;
 mod error;
 mod estimator;
 mod evaluation;
+mod frame;
 mod geometry;
 mod kdtree;
 mod locate;
 mod paint;
 mod params;
 mod refusal;
+mod series;
 mod tile;
 
 pub use contour::Polyline;
@@ -27,4 +29,9 @@ pub use params::{
 };
 pub use refusal::{
     DEFAULT_REFUSAL_MARGIN, DEFAULT_REFUSAL_QUANTILE, Refusal, RefusalCalibration, RefusalPolicy,
+};
+pub use series::{
+    Answer, CANDIDATE_NEIGHBOURS, DEFAULT_EXTRAPOLATION_MARGIN, DEFAULT_LOCAL_NEIGHBOURS,
+    DEFAULT_MIN_AXIS_RATIO, DEFAULT_MIN_CONDITIONING, EstimatorKind, Extrapolation, Selection,
+    SeriesEstimator, SeriesEvaluation, SeriesParams, SeriesRecord, mean_predictor_delta,
 };

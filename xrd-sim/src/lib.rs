@@ -5,6 +5,7 @@
 mod detect;
 mod error;
 mod rounding;
+mod solid_solution;
 
 pub mod cif;
 pub mod element;
@@ -22,6 +23,7 @@ pub use element::{Element, Species};
 pub use error::{Error, Result};
 pub use lattice::Lattice;
 pub use scattering::{Anomalous, AtomicFactor, FormFactorTable};
+pub use solid_solution::MAX_SITE_MISMATCH;
 pub use structure::{Site, Structure};
 pub use symmetry::{CrystalSystem, SpaceGroup, SymOp, WyckoffPosition};
 pub use synthetic::SyntheticCrystalParams;

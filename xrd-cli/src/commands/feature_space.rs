@@ -35,7 +35,7 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde_json::json;
 use xrd_ae::{Autoencoder, Diagnostics, EarlyStopping, FeatureSpace, Pca, dead_relus};
-use xrd_cli::estimation::{estimate_rows, refusal_policy};
+use xrd_cli::estimation::refusal_policy;
 use xrd_cli::figures::{
     self, Curve, Heatmap, LinePanel, RelevancePlot, ScatterPanel, relevance_figure,
 };
@@ -45,7 +45,7 @@ use xrd_cli::run::write_atomic;
 use xrd_cli::split::split;
 use xrd_cli::training::epoch_bar;
 use xrd_io::{Dataset, Grid, Normalization, OutOfRange, Pattern, Wavelength};
-use xrd_latent::PaintGrid;
+use xrd_latent::{Answer, EstimatorKind, Extrapolation, PaintGrid, SeriesEvaluation, SeriesParams};
 use xrd_relevance::{LayeredEncoder, PeakRelevanceParams, Relevance, peak_relevance};
 
 use super::{Context as Job, Outcome, Result, create_dir, skipped};
@@ -122,6 +122,39 @@ pub struct Args {
     /// Remove the Cu Kα2 line (Rachinger).
     #[arg(long)]
     pub strip_kalpha2: bool,
+    /// How labels are estimated from the feature space: the paper's nearest triangle, a local
+    /// linear fit of the nearest labelled points, one linear fit, or the one of lowest
+    /// leave-one-out error on the labelled files (auto; it says which and why).
+    #[arg(long, value_enum, default_value_t = EstimatorChoice::Auto)]
+    pub estimator: EstimatorChoice,
+    /// What an extrapolated estimate becomes: bounded (to the nearest labels' range widened by
+    /// that range once), refused, or kept as it is (flagged in every case).
+    #[arg(long, value_enum, default_value_t = ExtrapolationChoice::Clamp)]
+    pub extrapolation: ExtrapolationChoice,
+}
+
+/// `--extrapolation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExtrapolationChoice {
+    /// Bound the value.
+    Clamp,
+    /// Refuse to answer.
+    Refuse,
+    /// Keep the extrapolated value.
+    Allow,
+}
+
+/// `--estimator`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EstimatorChoice {
+    /// Lowest leave-one-out mean δ on the labelled files.
+    Auto,
+    /// The paper's nearest triangle (ill-conditioned triangles hand over to local-linear).
+    Triangle,
+    /// Weighted linear fit of the nearest labelled points.
+    LocalLinear,
+    /// One linear fit of every labelled point.
+    Linear,
 }
 
 #[derive(Debug, Clone)]
@@ -142,6 +175,8 @@ struct Options {
     sqrt: bool,
     background: Option<f64>,
     strip_kalpha2: bool,
+    estimator: EstimatorChoice,
+    extrapolation: Extrapolation,
     quiet: bool,
 }
 
@@ -179,6 +214,12 @@ fn parse(args: Args, quiet: bool) -> Result<Options> {
         sqrt: args.sqrt,
         background: args.background,
         strip_kalpha2: args.strip_kalpha2,
+        estimator: args.estimator,
+        extrapolation: match args.extrapolation {
+            ExtrapolationChoice::Clamp => Extrapolation::Clamp,
+            ExtrapolationChoice::Refuse => Extrapolation::Refuse,
+            ExtrapolationChoice::Allow => Extrapolation::Allow,
+        },
         quiet,
     };
     if o.epochs == 0 || o.restarts == 0 || o.patience == 0 {
@@ -330,9 +371,10 @@ fn run_options(o: &Options) -> Result<()> {
         print_diagnostics("autoencoder", &diag);
         report.insert("autoencoder".into(), serde_json::to_value(&diag)?);
     }
-    // How well the label groups cluster in each space (nearest-neighbour purity).
-    if n_lab >= 2 && labelled.labels.ncols() > 0 {
-        let group = label_groups(&labelled).0;
+    // How well the label groups cluster in each space (nearest-neighbour purity): only when
+    // labels repeat (with one file per label every purity is 0 and says nothing).
+    let (group, distinct) = label_groups(&labelled);
+    if n_lab >= 2 && labelled.labels.ncols() > 0 && distinct.len() < n_lab {
         let lab = all.slice(ndarray::s![..n_lab, ..]);
         let purity_pca = knn_purity(&points_of(&pca, lab)?, &group)?;
         report.insert("pca_label_purity".into(), json!(purity_pca));
@@ -471,45 +513,35 @@ where
         let query: Vec<(usize, String, [f64; 2])> = (n_lab..pts.len())
             .map(|i| (i, names[i].clone(), pts[i]))
             .collect();
-        let policy = refusal_policy(known, 0.1);
-        let (estimator, rows) =
-            estimate_rows(known, labelled.labels.view(), &query, None, &policy)?;
+        let known_arr = Array2::from_shape_fn((n_lab, 2), |(i, j)| known[i][j]);
         let header = labelled.label_names.join(",");
-        let mut est = format!("file,{header},kind,distance,refused\n");
-        for r in &rows {
-            let v: Vec<String> = r.estimated.iter().map(|v| v.to_string()).collect();
+        let (estimator, rows) = estimate_labels(o, known_arr.view(), labelled, &query)?;
+        let mut est = format!("file,{header},by,extrapolated,ill_conditioned,distance,refused\n");
+        for (name, a, refused) in &rows {
+            let v: Vec<String> = a.value.iter().map(|v| v.to_string()).collect();
             est.push_str(&format!(
-                "{},{},{},{},{}\n",
-                r.name,
+                "{name},{},{},{},{},{},{refused}\n",
                 v.join(","),
-                r.kind,
-                r.distance,
-                r.refused
+                a.by.name(),
+                a.extrapolated,
+                a.ill_conditioned,
+                a.distance,
             ));
         }
         write_atomic(&o.out.join("estimates.csv"), &est)?;
-        eprintln!("estimated {} unlabelled files", rows.len());
-
-        // Leave-one-out on the labelled files: how well the feature space predicts the labels.
-        let known_arr = Array2::from_shape_fn((n_lab, 2), |(i, j)| known[i][j]);
-        let loo = estimator
-            .get_params()
-            .leave_one_out(known_arr.view(), labelled.labels.view())?;
-        let mut text = format!("file,{header},delta\n");
-        for r in &loo.records {
-            let v: Vec<String> = r.estimate.value.iter().map(|v| v.to_string()).collect();
-            text.push_str(&format!("{},{},{}\n", names[r.index], v.join(","), r.delta));
-        }
-        write_atomic(&o.out.join("loo.csv"), &text)?;
-        println!(
-            "leave-one-out over {} labelled files: mean δ {:.3e}, worst δ {:.3e}",
-            loo.len(),
-            loo.mean_delta(),
-            loo.max_delta()
+        let flagged = rows.iter().filter(|r| r.1.extrapolated).count();
+        let refused = rows.iter().filter(|r| r.2).count();
+        eprintln!(
+            "estimated {} unlabelled files with {}: {flagged} extrapolated, {refused} refused",
+            rows.len(),
+            estimator.name()
         );
 
         let grid = PaintGrid::around(&pts, 0.08, 200, 200)?;
-        let painted = estimator.paint(&grid)?;
+        // The maps paint the paper's triangle rule (the crate's painter).
+        let painted = xrd_latent::TriangleEstimator::params()
+            .fit(known_arr.view(), labelled.labels.view())?
+            .paint(&grid)?;
         for (c, name) in labelled.label_names.iter().enumerate().take(4) {
             let col = labelled.labels.column(c);
             let lo = col.iter().copied().fold(f64::INFINITY, f64::min);
@@ -621,6 +653,117 @@ where
     );
     eprintln!("wrote {}", o.out.display());
     Ok(())
+}
+
+/// A file's name, its estimate and whether it was refused.
+type LabelEstimate = (String, Answer, bool);
+
+/// Estimates the labels of the `query` files from the labelled points with the estimator of
+/// `--estimator` (auto: the lowest leave-one-out mean δ), after reporting every estimator's
+/// leave-one-out δ beside the mean predictor's and writing `loo.csv`. Extrapolated answers are
+/// flagged and treated as `--extrapolation` says (refused ones count as refused); answers farther
+/// from every labelled point than 0.1 of their bounding box's diagonal are refused.
+fn estimate_labels(
+    o: &Options,
+    known: ArrayView2<'_, f64>,
+    labelled: &Dataset<f32>,
+    query: &[(usize, String, [f64; 2])],
+) -> Result<(EstimatorKind, Vec<LabelEstimate>)> {
+    let labels = &labelled.labels;
+    let params = SeriesParams::new().extrapolation(o.extrapolation);
+    let selection = params.choose(known, labels.view())?;
+    println!(
+        "leave-one-out over {} labelled files (mean δ of Eq. 3; mean of the others {:.3e}):",
+        known.nrows(),
+        selection.mean_predictor_delta
+    );
+    for kind in EstimatorKind::ALL {
+        if let Some(e) = selection.evaluation(kind) {
+            println!(
+                "  {:<12} mean δ {:.3e}, worst {:.3e}{}{}",
+                kind.name(),
+                e.mean_delta(),
+                e.max_delta(),
+                if kind == EstimatorKind::LocalLinear {
+                    format!(" ({} nearest)", e.neighbours)
+                } else {
+                    String::new()
+                },
+                match (e.extrapolated(), e.ill_conditioned()) {
+                    (0, 0) => String::new(),
+                    (x, 0) => format!("; {x} extrapolated"),
+                    (0, c) => format!("; {c} ill-conditioned triangles not used"),
+                    (x, c) => format!("; {x} extrapolated, {c} ill-conditioned triangles not used"),
+                }
+            );
+        }
+    }
+    let kind = match o.estimator {
+        EstimatorChoice::Auto => selection.chosen,
+        EstimatorChoice::Triangle => EstimatorKind::Triangle,
+        EstimatorChoice::LocalLinear => EstimatorKind::LocalLinear,
+        EstimatorChoice::Linear => EstimatorKind::Linear,
+    };
+    let chosen = selection
+        .evaluation(kind)
+        .ok_or("no leave-one-out of the chosen estimator")?;
+    let fitted_params = params.neighbours(chosen.neighbours);
+    println!(
+        "estimator: {} ({}; leave-one-out mean δ {:.3e})",
+        kind.name(),
+        if o.estimator == EstimatorChoice::Auto {
+            "lowest leave-one-out error"
+        } else {
+            "--estimator"
+        },
+        chosen.mean_delta()
+    );
+    let best = selection
+        .evaluation(selection.chosen)
+        .map_or(f64::NAN, SeriesEvaluation::mean_delta);
+    // NaN (nothing answered) counts as not beating the mean.
+    if best.is_nan() || best >= selection.mean_predictor_delta {
+        eprintln!(
+            "WARNING: no estimator beats predicting the mean of the other labelled files \
+             (best leave-one-out mean δ {best:.3e} against {:.3e}): the feature space does not \
+             order these labels",
+            selection.mean_predictor_delta
+        );
+    }
+    if chosen.mean_delta() > 1.5 * best {
+        eprintln!(
+            "WARNING: {} estimates the labelled files worse than {} (leave-one-out mean δ {:.3e} against {best:.3e})",
+            kind.name(),
+            selection.chosen.name(),
+            chosen.mean_delta()
+        );
+    }
+    let header = labelled.label_names.join(",");
+    let mut text = format!("file,{header},delta,extrapolated\n");
+    for r in &chosen.records {
+        let v: Vec<String> = r.answer.value.iter().map(|v| v.to_string()).collect();
+        text.push_str(&format!(
+            "{},{},{},{}\n",
+            labelled.names[r.index],
+            v.join(","),
+            r.delta,
+            r.answer.extrapolated
+        ));
+    }
+    write_atomic(&o.out.join("loo.csv"), &text)?;
+    let estimator = fitted_params.fit(kind, known, labels.view())?;
+    let points: Vec<[f64; 2]> = known.rows().into_iter().map(|r| [r[0], r[1]]).collect();
+    let policy = refusal_policy(&points, 0.1);
+    let rows = query
+        .iter()
+        .map(|(_, name, p)| {
+            let a = estimator.estimate(*p);
+            // A NaN distance (a non-finite point) is refused too.
+            let refused = a.refused || a.distance.is_nan() || a.distance > policy.max_distance;
+            (name.clone(), a, refused)
+        })
+        .collect();
+    Ok((kind, rows))
 }
 
 /// The input transforms of the options, in order (Kα2, background, square root), each

@@ -13,3 +13,4 @@ mod paint;
 mod params;
 mod properties;
 mod refusal;
+mod series;

@@ -1,0 +1,843 @@
+//! Estimators of labels (compositions) from latent points beside the paper's triangle rule —
+//! local linear regression on the k nearest labelled points and a global linear fit — with
+//! extrapolation detected and bounded, nearly degenerate triangles never used silently, and a
+//! choice among them by leave-one-out.
+//!
+//! A composition series (a substitution series, a thin-film spread, a doping series) puts its
+//! latent points along a curve: the nearest triangles are nearly collinear and a point beyond the
+//! last labelled one is extrapolated through them. Linear fits in the points' principal frame
+//! ([`SeriesParams::min_axis_ratio`]) stay well posed there.
+
+use ndarray::{Array2, ArrayView2, Axis};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::frame::Frame;
+use crate::kdtree::KdTree;
+use crate::{Error, Result, TriangleEstimator, TriangleParams, delta};
+
+/// Default number of labelled points of a local linear fit.
+pub const DEFAULT_LOCAL_NEIGHBOURS: usize = 6;
+/// Default ratio of standard deviations (minor / major) above which the minor direction of a
+/// neighbourhood counts: below it the points lie on a curve, fits use the major direction alone
+/// and extrapolation is judged along it.
+pub const DEFAULT_MIN_AXIS_RATIO: f64 = 0.1;
+/// The neighbour counts [`SeriesParams::choose`] tries for the local linear fit: two follow a
+/// curve (a line through the two nearest), more average noise away.
+pub const CANDIDATE_NEIGHBOURS: [usize; 5] = [2, 3, 4, 6, 8];
+/// Default bound of an extrapolated estimate under [`Extrapolation::Clamp`]: at most this many
+/// times the range of the labelled values used beyond that range (1: as far again as they span).
+pub const DEFAULT_EXTRAPOLATION_MARGIN: f64 = 1.0;
+/// Default conditioning below which a triangle is nearly degenerate and not used: twice its area
+/// over its longest edge squared (0.87 for an equilateral triangle, about the apex angle in
+/// radians for a needle).
+pub const DEFAULT_MIN_CONDITIONING: f64 = 0.05;
+
+/// A label estimator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EstimatorKind {
+    /// The paper's nearest triangle (Eq. 1-2, [`TriangleEstimator`]); an ill-conditioned triangle
+    /// hands over to the local linear fit (the answer says so).
+    Triangle,
+    /// Weighted linear regression on the k nearest labelled points in their principal frame.
+    LocalLinear,
+    /// One linear fit of every labelled point.
+    Linear,
+}
+
+impl EstimatorKind {
+    /// Every estimator, in the order [`SeriesParams::choose`] breaks ties.
+    pub const ALL: [EstimatorKind; 3] = [
+        EstimatorKind::Triangle,
+        EstimatorKind::LocalLinear,
+        EstimatorKind::Linear,
+    ];
+
+    /// `triangle`, `local-linear` or `linear`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EstimatorKind::Triangle => "triangle",
+            EstimatorKind::LocalLinear => "local-linear",
+            EstimatorKind::Linear => "linear",
+        }
+    }
+}
+
+/// What to do with an estimate that extrapolates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Extrapolation {
+    /// Bound each value to the range of the values of the nearest labelled points (see
+    /// [`Answer::extrapolated`]), widened on each side by
+    /// [`SeriesParams::extrapolation_margin`] times that range (the default).
+    #[default]
+    Clamp,
+    /// Refuse: [`Answer::refused`] is set.
+    Refuse,
+    /// Keep the extrapolated value (flagged all the same).
+    Allow,
+}
+
+/// One estimate of [`SeriesEstimator::estimate`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    /// The estimated values (bounded when extrapolated, under [`Extrapolation::Clamp`]).
+    pub value: Vec<f64>,
+    /// The estimator that answered (the local linear fit when a triangle was ill-conditioned).
+    pub by: EstimatorKind,
+    /// The estimate extrapolates: the point lies beyond an end of the series (its nearest
+    /// labelled point holds the smallest or largest value of a component, and the point lies
+    /// farther out than it from the next labelled point inwards), or the answer leaves the range
+    /// of the values of its [`neighbours`](SeriesParams::neighbours) nearest labelled points
+    /// (of all of them for [`EstimatorKind::Linear`]).
+    pub extrapolated: bool,
+    /// The triangle rule's triangle was nearly degenerate (and not used).
+    pub ill_conditioned: bool,
+    /// The policy declined to answer ([`Extrapolation::Refuse`]).
+    pub refused: bool,
+    /// Distance to the nearest labelled point.
+    pub distance: f64,
+}
+
+/// Hyper-parameters of the label estimators (builder; defaults in the table).
+///
+/// | parameter | default | valid |
+/// |---|---|---|
+/// | [`neighbours`](Self::neighbours) | [`DEFAULT_LOCAL_NEIGHBOURS`] = 6 | ≥ 2 |
+/// | [`min_axis_ratio`](Self::min_axis_ratio) | [`DEFAULT_MIN_AXIS_RATIO`] = 0.1 | in (0, 1] |
+/// | [`min_conditioning`](Self::min_conditioning) | [`DEFAULT_MIN_CONDITIONING`] = 0.05 | in [0, 0.8] |
+/// | [`extrapolation`](Self::extrapolation) | [`Extrapolation::Clamp`] | any |
+/// | [`extrapolation_margin`](Self::extrapolation_margin) | [`DEFAULT_EXTRAPOLATION_MARGIN`] = 1 | finite, ≥ 0 |
+/// | [`triangle`](Self::triangle) | [`TriangleParams::default`] | as its `check` |
+///
+/// ```
+/// use ndarray::array;
+/// use xrd_latent::{EstimatorKind, SeriesParams};
+///
+/// // A series on a curve: label = arc position.
+/// let t = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7];
+/// let points = ndarray::Array2::from_shape_fn((8, 2), |(i, j)| if j == 0 { t[i] } else { t[i] * t[i] });
+/// let labels = ndarray::Array2::from_shape_fn((8, 1), |(i, _)| t[i]);
+/// let params = SeriesParams::new();
+/// let choice = params.choose(points.view(), labels.view())?;
+/// let best = choice.evaluation(choice.chosen).unwrap();
+/// assert!(best.mean_delta() < 0.1 * choice.mean_predictor_delta, "{}", best.mean_delta());
+/// let fitted = choice.fit(points.view(), labels.view())?;
+/// let beyond = fitted.estimate([0.9, 0.81]);
+/// assert!(beyond.extrapolated && beyond.value[0] <= 0.9);
+/// # Ok::<(), xrd_latent::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesParams {
+    neighbours: usize,
+    min_axis_ratio: f64,
+    min_conditioning: f64,
+    extrapolation: Extrapolation,
+    extrapolation_margin: f64,
+    triangle: TriangleParams,
+}
+
+impl Default for SeriesParams {
+    fn default() -> Self {
+        Self {
+            neighbours: DEFAULT_LOCAL_NEIGHBOURS,
+            min_axis_ratio: DEFAULT_MIN_AXIS_RATIO,
+            min_conditioning: DEFAULT_MIN_CONDITIONING,
+            extrapolation: Extrapolation::Clamp,
+            extrapolation_margin: DEFAULT_EXTRAPOLATION_MARGIN,
+            triangle: TriangleParams::default(),
+        }
+    }
+}
+
+xrd_io::param_guard!(Error => SeriesParams);
+
+impl SeriesParams {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Labelled points of a local linear fit (and of the neighbourhood that judges
+    /// extrapolation for the triangle rule).
+    pub fn neighbours(mut self, k: usize) -> Self {
+        self.neighbours = k;
+        self
+    }
+
+    /// See [`DEFAULT_MIN_AXIS_RATIO`].
+    pub fn min_axis_ratio(mut self, ratio: f64) -> Self {
+        self.min_axis_ratio = ratio;
+        self
+    }
+
+    /// See [`DEFAULT_MIN_CONDITIONING`].
+    pub fn min_conditioning(mut self, conditioning: f64) -> Self {
+        self.min_conditioning = conditioning;
+        self
+    }
+
+    /// What extrapolated estimates become.
+    pub fn extrapolation(mut self, policy: Extrapolation) -> Self {
+        self.extrapolation = policy;
+        self
+    }
+
+    /// See [`DEFAULT_EXTRAPOLATION_MARGIN`].
+    pub fn extrapolation_margin(mut self, margin: f64) -> Self {
+        self.extrapolation_margin = margin;
+        self
+    }
+
+    /// The triangle rule's own parameters.
+    pub fn triangle(mut self, params: TriangleParams) -> Self {
+        self.triangle = params;
+        self
+    }
+
+    /// The configured neighbours.
+    pub fn get_neighbours(&self) -> usize {
+        self.neighbours
+    }
+
+    /// The configured axis ratio.
+    pub fn get_min_axis_ratio(&self) -> f64 {
+        self.min_axis_ratio
+    }
+
+    /// The configured conditioning threshold.
+    pub fn get_min_conditioning(&self) -> f64 {
+        self.min_conditioning
+    }
+
+    /// The configured extrapolation policy.
+    pub fn get_extrapolation(&self) -> Extrapolation {
+        self.extrapolation
+    }
+
+    /// The configured extrapolation margin.
+    pub fn get_extrapolation_margin(&self) -> f64 {
+        self.extrapolation_margin
+    }
+
+    /// Validates every parameter.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the first invalid one.
+    pub fn check(&self) -> Result<()> {
+        let bad = |name, value: String, reason| {
+            Err(Error::InvalidParameter {
+                name,
+                value,
+                reason,
+            })
+        };
+        if self.neighbours < 2 {
+            return bad("neighbours", self.neighbours.to_string(), "need k ≥ 2");
+        }
+        if !(self.min_axis_ratio > 0.0 && self.min_axis_ratio <= 1.0) {
+            return bad(
+                "min_axis_ratio",
+                self.min_axis_ratio.to_string(),
+                "need a value in (0, 1]",
+            );
+        }
+        if !(0.0..=0.8).contains(&self.min_conditioning) {
+            return bad(
+                "min_conditioning",
+                self.min_conditioning.to_string(),
+                "need a value in [0, 0.8]",
+            );
+        }
+        if !(self.extrapolation_margin.is_finite() && self.extrapolation_margin >= 0.0) {
+            return bad(
+                "extrapolation_margin",
+                self.extrapolation_margin.to_string(),
+                "need a finite value ≥ 0",
+            );
+        }
+        self.triangle.check()
+    }
+
+    /// Fits estimator `kind` on labelled `points` (n × 2) with `values` (n × m).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`]; [`Error::ShapeMismatch`] for shapes that do not fit;
+    /// [`Error::NonFinite`]; [`Error::TooFewPoints`] with fewer than 3 distinct points.
+    pub fn fit(
+        &self,
+        kind: EstimatorKind,
+        points: ArrayView2<'_, f64>,
+        values: ArrayView2<'_, f64>,
+    ) -> Result<SeriesEstimator> {
+        self.check()?;
+        // The triangle estimator checks shapes, finiteness and distinct points for every kind.
+        let triangle = self.triangle.fit(points, values)?;
+        let pts: Vec<[f64; 2]> = points.rows().into_iter().map(|r| [r[0], r[1]]).collect();
+        let index = KdTree::new(&pts)?;
+        let global = (kind == EstimatorKind::Linear).then(|| {
+            let all: Vec<usize> = (0..pts.len()).collect();
+            LinearFit::of(
+                &pts,
+                values,
+                &all,
+                &vec![1.0; pts.len()],
+                self.min_axis_ratio,
+            )
+        });
+        Ok(SeriesEstimator {
+            kind,
+            params: self.clone(),
+            points: pts,
+            values: values.to_owned(),
+            index,
+            triangle,
+            global,
+        })
+    }
+
+    /// Leave-one-out of estimator `kind`: each labelled point estimated from the others.
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit), for the full set and every subset.
+    pub fn leave_one_out(
+        &self,
+        kind: EstimatorKind,
+        points: ArrayView2<'_, f64>,
+        values: ArrayView2<'_, f64>,
+    ) -> Result<SeriesEvaluation> {
+        self.fit(kind, points, values)?;
+        let n = points.nrows();
+        let records = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let keep: Vec<usize> = (0..n).filter(|&j| j != i).collect();
+                let est = self.fit(
+                    kind,
+                    points.select(Axis(0), &keep).view(),
+                    values.select(Axis(0), &keep).view(),
+                )?;
+                let answer = est.estimate([points[[i, 0]], points[[i, 1]]]);
+                let truth = values.row(i).to_vec();
+                let delta = if answer.refused {
+                    f64::NAN
+                } else {
+                    delta(&answer.value, &truth)
+                };
+                Ok(SeriesRecord {
+                    index: i,
+                    truth,
+                    answer,
+                    delta,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(SeriesEvaluation {
+            kind,
+            neighbours: self.neighbours,
+            records,
+        })
+    }
+
+    /// Leave-one-out of every estimator — the local linear fit with each of
+    /// [`CANDIDATE_NEIGHBOURS`], the others with [`neighbours`](Self::neighbours) — and of the
+    /// mean of the others (the baseline any estimator must beat). The evaluation of lowest mean
+    /// δ is chosen (ties: the first in the order of [`EstimatorKind::ALL`], fewer neighbours
+    /// first); [`Selection::params`] are the parameters to fit it with. Under
+    /// [`Extrapolation::Refuse`] the leave-one-out bounds instead of refusing, so that every
+    /// point counts in every estimator's mean.
+    ///
+    /// # Errors
+    /// As [`leave_one_out`](Self::leave_one_out).
+    pub fn choose(
+        &self,
+        points: ArrayView2<'_, f64>,
+        values: ArrayView2<'_, f64>,
+    ) -> Result<Selection> {
+        // Refused answers would leave the mean δ: every point counts, bounded.
+        let scored = match self.extrapolation {
+            Extrapolation::Refuse => self.clone().extrapolation(Extrapolation::Clamp),
+            _ => self.clone(),
+        };
+        let mut evaluations = Vec::new();
+        for kind in EstimatorKind::ALL {
+            if kind == EstimatorKind::LocalLinear {
+                for k in CANDIDATE_NEIGHBOURS {
+                    let params = scored.clone().neighbours(k);
+                    evaluations.push(params.leave_one_out(kind, points, values)?);
+                }
+            } else {
+                evaluations.push(scored.leave_one_out(kind, points, values)?);
+            }
+        }
+        let best = evaluations
+            .iter()
+            .min_by(|a, b| a.mean_delta().total_cmp(&b.mean_delta()))
+            .map_or((EstimatorKind::Triangle, self.neighbours), |e| {
+                (e.kind, e.neighbours)
+            });
+        Ok(Selection {
+            chosen: best.0,
+            params: self.clone().neighbours(best.1),
+            evaluations,
+            mean_predictor_delta: mean_predictor_delta(values),
+        })
+    }
+}
+
+/// Mean δ of predicting each row's values by the mean of the other rows.
+pub fn mean_predictor_delta(values: ArrayView2<'_, f64>) -> f64 {
+    let n = values.nrows();
+    if n < 2 {
+        return f64::NAN;
+    }
+    let sum = values.sum_axis(Axis(0));
+    let total: f64 = values
+        .rows()
+        .into_iter()
+        .map(|row| {
+            let others: Vec<f64> = sum
+                .iter()
+                .zip(row)
+                .map(|(s, v)| (s - v) / (n - 1) as f64)
+                .collect();
+            delta(&others, &row.to_vec())
+        })
+        .sum();
+    total / n as f64
+}
+
+/// A fitted label estimator ([`SeriesParams::fit`]).
+#[derive(Debug, Clone)]
+pub struct SeriesEstimator {
+    kind: EstimatorKind,
+    params: SeriesParams,
+    points: Vec<[f64; 2]>,
+    values: Array2<f64>,
+    index: KdTree<f64>,
+    triangle: TriangleEstimator<f64>,
+    global: Option<LinearFit>,
+}
+
+impl SeriesEstimator {
+    /// Whether `p` lies beyond an end of the series: its nearest labelled point `n1` holds the
+    /// smallest or largest labelled value of a component, and `p` is farther than `n1` from `n2`,
+    /// the labelled point nearest `n1` with another value of that component (the next one
+    /// inwards), and at least a quarter of that step from `n1`.
+    fn beyond_end(&self, p: [f64; 2], n1: usize) -> bool {
+        let dist = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
+        let at = self.points[n1];
+        (0..self.values.ncols()).any(|j| {
+            let column = self.values.column(j);
+            let (lo, hi) = column
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+                    (l.min(v), h.max(v))
+                });
+            let tol = 1e-12 * (hi - lo);
+            let v = column[n1];
+            if hi - lo <= 0.0 || (v - lo > tol && hi - v > tol) {
+                return false;
+            }
+            let inward = (0..self.points.len())
+                .filter(|&i| (column[i] - v).abs() > tol)
+                .map(|i| (dist(at, self.points[i]), i))
+                .min_by(|a, b| a.0.total_cmp(&b.0));
+            inward.is_some_and(|(step, n2)| {
+                dist(p, self.points[n2]) > step && dist(p, at) >= 0.25 * step
+            })
+        })
+    }
+
+    /// Which estimator this is.
+    pub fn kind(&self) -> EstimatorKind {
+        self.kind
+    }
+
+    /// The estimate at `p`. A non-finite `p` is refused with NaN values.
+    pub fn estimate(&self, p: [f64; 2]) -> Answer {
+        let m = self.values.ncols();
+        if !(p[0].is_finite() && p[1].is_finite()) {
+            return Answer {
+                value: vec![f64::NAN; m],
+                by: self.kind,
+                extrapolated: false,
+                ill_conditioned: false,
+                refused: true,
+                distance: f64::NAN,
+            };
+        }
+        let k = self.params.neighbours.min(self.points.len());
+        let near = self.index.k_nearest(p, k);
+        let distance = near.first().map_or(f64::NAN, |n| n.distance);
+        let rows: Vec<usize> = near.iter().map(|n| n.index).collect();
+        // Tricube weights over 1.5 × the k-th distance: the nearest count most, none counts 0.
+        let reach = 1.5 * near.last().map_or(0.0, |n| n.distance);
+        let weights: Vec<f64> = near
+            .iter()
+            .map(|n| {
+                if reach > 0.0 {
+                    (1.0 - (n.distance / reach).powi(3)).powi(3)
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        let local = || {
+            LinearFit::of(
+                &self.points,
+                self.values.view(),
+                &rows,
+                &weights,
+                self.params.min_axis_ratio,
+            )
+        };
+        let (mut value, by, ill_conditioned) = match self.kind {
+            EstimatorKind::Linear => {
+                let value = match &self.global {
+                    Some(fit) => fit.predict(p),
+                    None => local().predict(p),
+                };
+                (value, EstimatorKind::Linear, false)
+            }
+            EstimatorKind::LocalLinear => (local().predict(p), EstimatorKind::LocalLinear, false),
+            EstimatorKind::Triangle => {
+                let est = self.triangle.estimate(p);
+                // A triangle answers when it weighs more than one point; nearly degenerate, it
+                // would extrapolate across its thin side: the local fit answers instead.
+                let weighs_several = est.weights.iter().filter(|w| **w != 0.0).count() > 1;
+                if weighs_several && self.conditioning(est.triangle) < self.params.min_conditioning
+                {
+                    (local().predict(p), EstimatorKind::LocalLinear, true)
+                } else {
+                    (est.value, EstimatorKind::Triangle, false)
+                }
+            }
+        };
+        // Beyond an end of the series, or an answer that leaves the values of the k nearest (of
+        // all, for the global fit).
+        // (Beyond the k nearest in the plane is no sign: on a curve the two nearest often lie
+        // on one side.)
+        // The global fit answers for the whole series: its values are bounded by all of them.
+        let all: Vec<usize>;
+        let around = if self.kind == EstimatorKind::Linear {
+            all = (0..self.points.len()).collect();
+            &all
+        } else {
+            &rows
+        };
+        let bounds: Vec<(f64, f64)> = (0..m)
+            .map(|j| {
+                around
+                    .iter()
+                    .map(|&i| self.values[[i, j]])
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                        (lo.min(v), hi.max(v))
+                    })
+            })
+            .collect();
+        let beyond_values = value
+            .iter()
+            .zip(&bounds)
+            .any(|(v, (lo, hi))| *v < lo - 1e-9 * (hi - lo) || *v > hi + 1e-9 * (hi - lo));
+        let beyond_end = rows.first().is_some_and(|&n| self.beyond_end(p, n));
+        let extrapolated = beyond_end || beyond_values;
+        let mut refused = false;
+        if extrapolated {
+            match self.params.extrapolation {
+                Extrapolation::Clamp => {
+                    let margin = self.params.extrapolation_margin;
+                    for (j, v) in value.iter_mut().enumerate() {
+                        let (lo, hi) = bounds[j];
+                        *v = v.clamp(lo - margin * (hi - lo), hi + margin * (hi - lo));
+                    }
+                }
+                Extrapolation::Refuse => refused = true,
+                Extrapolation::Allow => {}
+            }
+        }
+        Answer {
+            value,
+            by,
+            extrapolated,
+            ill_conditioned,
+            refused,
+            distance,
+        }
+    }
+
+    /// Twice the area of the triangle of input rows `tri` over its longest edge squared
+    /// (0 for a degenerate one).
+    fn conditioning(&self, tri: [usize; 3]) -> f64 {
+        let [a, b, c] = tri.map(|i| self.points[i]);
+        let cross = ((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])).abs();
+        let edge2 = |p: [f64; 2], q: [f64; 2]| (p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2);
+        let longest = edge2(a, b).max(edge2(b, c)).max(edge2(a, c));
+        if longest > 0.0 { cross / longest } else { 0.0 }
+    }
+}
+
+/// A weighted linear fit of the values in a frame of the points used.
+#[derive(Debug, Clone)]
+struct LinearFit {
+    frame: Frame,
+    /// Per value component: intercept, then one slope per kept axis.
+    coefficients: Vec<Vec<f64>>,
+}
+
+impl LinearFit {
+    fn of(
+        points: &[[f64; 2]],
+        values: ArrayView2<'_, f64>,
+        rows: &[usize],
+        weights: &[f64],
+        min_axis_ratio: f64,
+    ) -> LinearFit {
+        let used: Vec<[f64; 2]> = rows.iter().map(|&i| points[i]).collect();
+        let mut frame = Frame::of(&used, weights, min_axis_ratio);
+        // Two axes need three points off one line; fewer points fit the major axis alone.
+        if rows.len() < 3 {
+            frame.axes.truncate(1);
+        }
+        let p = frame.axes.len() + 1;
+        // Design rows [1, u_1, (u_2)] with weights; normal equations with a tiny ridge on the
+        // slopes (relative to their scale), solved by Gaussian elimination.
+        let design: Vec<Vec<f64>> = used
+            .iter()
+            .map(|&q| {
+                std::iter::once(1.0)
+                    .chain((0..frame.axes.len()).map(|k| frame.coordinate(q, k)))
+                    .collect()
+            })
+            .collect();
+        let mut normal = vec![vec![0.0; p]; p];
+        for (x, &w) in design.iter().zip(weights) {
+            for a in 0..p {
+                for b in 0..p {
+                    normal[a][b] += w * x[a] * x[b];
+                }
+            }
+        }
+        for (a, row) in normal.iter_mut().enumerate().skip(1) {
+            row[a] += 1e-12 * row[a].max(f64::MIN_POSITIVE);
+        }
+        let m = values.ncols();
+        let mut coefficients = Vec::with_capacity(m);
+        for j in 0..m {
+            let mut rhs = vec![0.0; p];
+            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+            for ((x, &w), &i) in design.iter().zip(weights).zip(rows) {
+                let v = values[[i, j]];
+                lo = lo.min(v);
+                hi = hi.max(v);
+                for a in 0..p {
+                    rhs[a] += w * x[a] * v;
+                }
+            }
+            let mean = || {
+                let total: f64 = weights.iter().sum();
+                let s: f64 = rows
+                    .iter()
+                    .zip(weights)
+                    .map(|(&i, &w)| w * values[[i, j]])
+                    .sum();
+                if total > 0.0 {
+                    s / total
+                } else {
+                    0.5 * (lo + hi)
+                }
+            };
+            let beta = solve(normal.clone(), rhs).unwrap_or_else(|| {
+                // Singular (all weight on one point): the weighted mean, flat.
+                std::iter::once(mean())
+                    .chain(std::iter::repeat_n(0.0, p - 1))
+                    .collect()
+            });
+            coefficients.push(beta);
+        }
+        LinearFit {
+            frame,
+            coefficients,
+        }
+    }
+
+    fn predict(&self, q: [f64; 2]) -> Vec<f64> {
+        let u: Vec<f64> = (0..self.frame.axes.len())
+            .map(|k| self.frame.coordinate(q, k))
+            .collect();
+        self.coefficients
+            .iter()
+            .map(|beta| beta[0] + beta[1..].iter().zip(&u).map(|(b, x)| b * x).sum::<f64>())
+            .collect()
+    }
+}
+
+/// Solves `a x = b` (small, dense) by Gaussian elimination with partial pivoting; `None` when
+/// singular.
+fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
+    let n = b.len();
+    let scale = a.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+    for col in 0..n {
+        let pivot = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if a[pivot][col].abs() <= 1e-14 * scale {
+            return None;
+        }
+        a.swap(col, pivot);
+        b.swap(col, pivot);
+        let (done, rest) = a.split_at_mut(col + 1);
+        let pivot_row = &done[col];
+        for (r, row) in rest.iter_mut().enumerate() {
+            let f = row[col] / pivot_row[col];
+            for (x, p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
+                *x -= f * p;
+            }
+            b[col + 1 + r] -= f * b[col];
+        }
+    }
+    let mut x = vec![0.0; n];
+    for row in (0..n).rev() {
+        let s: f64 = (row + 1..n).map(|k| a[row][k] * x[k]).sum();
+        x[row] = (b[row] - s) / a[row][row];
+    }
+    Some(x)
+}
+
+/// One labelled point estimated from the others.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesRecord {
+    /// Row of the labelled point.
+    pub index: usize,
+    /// Its values.
+    pub truth: Vec<f64>,
+    /// The estimate from the others.
+    pub answer: Answer,
+    /// δ of Eq. 3 (NaN when refused).
+    pub delta: f64,
+}
+
+/// Leave-one-out of one estimator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesEvaluation {
+    /// The estimator.
+    pub kind: EstimatorKind,
+    /// Its neighbour count ([`SeriesParams::neighbours`]).
+    pub neighbours: usize,
+    /// One record per labelled point, in row order.
+    pub records: Vec<SeriesRecord>,
+}
+
+impl SeriesEvaluation {
+    fn answered(&self) -> impl Iterator<Item = f64> + '_ {
+        self.records
+            .iter()
+            .map(|r| r.delta)
+            .filter(|d| d.is_finite())
+    }
+
+    /// Mean δ over the answered points (NaN when none was answered).
+    pub fn mean_delta(&self) -> f64 {
+        let (n, s) = self
+            .answered()
+            .fold((0usize, 0.0), |(n, s), d| (n + 1, s + d));
+        if n == 0 { f64::NAN } else { s / n as f64 }
+    }
+
+    /// Median δ over the answered points.
+    pub fn median_delta(&self) -> f64 {
+        let mut d: Vec<f64> = self.answered().collect();
+        if d.is_empty() {
+            return f64::NAN;
+        }
+        d.sort_by(f64::total_cmp);
+        let m = d.len() / 2;
+        if d.len() % 2 == 1 {
+            d[m]
+        } else {
+            0.5 * (d[m - 1] + d[m])
+        }
+    }
+
+    /// Largest δ over the answered points.
+    pub fn max_delta(&self) -> f64 {
+        self.answered().fold(f64::NAN, f64::max)
+    }
+
+    /// Points estimated by extrapolation.
+    pub fn extrapolated(&self) -> usize {
+        self.records
+            .iter()
+            .filter(|r| r.answer.extrapolated)
+            .count()
+    }
+
+    /// Points whose triangle was ill-conditioned.
+    pub fn ill_conditioned(&self) -> usize {
+        self.records
+            .iter()
+            .filter(|r| r.answer.ill_conditioned)
+            .count()
+    }
+
+    /// Points refused.
+    pub fn refused(&self) -> usize {
+        self.records.iter().filter(|r| r.answer.refused).count()
+    }
+
+    /// Answered points with δ above `factor` × the median δ and above `floor` that were not
+    /// flagged as extrapolated: wild answers given without warning. (The floor keeps rounding
+    /// from counting when most points have a twin of their label and the median is 0.)
+    pub fn unflagged_outliers(&self, factor: f64, floor: f64) -> Vec<usize> {
+        let threshold = (factor * self.median_delta()).max(floor);
+        self.records
+            .iter()
+            .filter(|r| r.delta > threshold && !r.answer.extrapolated)
+            .map(|r| r.index)
+            .collect()
+    }
+}
+
+/// What [`SeriesParams::choose`] measured and chose.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Selection {
+    /// The estimator of lowest leave-one-out mean δ.
+    pub chosen: EstimatorKind,
+    /// The parameters it was evaluated with (its neighbour count).
+    pub params: SeriesParams,
+    /// Leave-one-out of each estimator (and neighbour count), in the order tried.
+    pub evaluations: Vec<SeriesEvaluation>,
+    /// Mean δ of predicting each point by the mean of the others.
+    pub mean_predictor_delta: f64,
+}
+
+impl Selection {
+    /// The best evaluation of `kind` (lowest mean δ over its neighbour counts).
+    pub fn evaluation(&self, kind: EstimatorKind) -> Option<&SeriesEvaluation> {
+        self.evaluations
+            .iter()
+            .filter(|e| e.kind == kind)
+            .min_by(|a, b| a.mean_delta().total_cmp(&b.mean_delta()))
+    }
+
+    /// Fits the chosen estimator on all of `points` and `values`.
+    ///
+    /// # Errors
+    /// As [`SeriesParams::fit`].
+    pub fn fit(
+        &self,
+        points: ArrayView2<'_, f64>,
+        values: ArrayView2<'_, f64>,
+    ) -> Result<SeriesEstimator> {
+        self.params.fit(self.chosen, points, values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn solve_matches_a_known_system() {
+        let x = solve(vec![vec![2.0, 1.0], vec![1.0, 3.0]], vec![3.0, 5.0]).unwrap();
+        assert!((x[0] - 0.8).abs() < 1e-12 && (x[1] - 1.4).abs() < 1e-12);
+        assert!(solve(vec![vec![1.0, 2.0], vec![2.0, 4.0]], vec![1.0, 2.0]).is_none());
+    }
+}
