@@ -31,12 +31,12 @@ use serde_json::{Value, json};
 use xrd_ae::{Autoencoder, FeatureSpace, Pca};
 use xrd_cli::figures::{self, XyCurve};
 use xrd_cli::latent::points_of;
-use xrd_cli::measures::median;
 use xrd_cli::run::{Result, exit_code, write_atomic};
 use xrd_cli::split::split;
 use xrd_cli::training::train_autoencoder;
 use xrd_examples::alloy::{concentration_groups, formula};
 use xrd_io::Dataset;
+use xrd_io::median;
 use xrd_latent::{EstimateKind, RefusalCalibration, TriangleEstimator, delta};
 use xrd_sim::builtin::BuiltinParams;
 

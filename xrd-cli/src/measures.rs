@@ -1,24 +1,11 @@
-//! Measures the examples report: medians, reconstruction Pearson r per row, clustering purity.
+//! Measures the examples report: reconstruction Pearson r per row, clustering purity (medians:
+//! [`xrd_io::median`]).
 
 use ndarray::ArrayView2;
 use xrd_io::similarity::pearson;
 use xrd_latent::KdTree;
 
 use crate::run::Result;
-
-/// Median (NaN for an empty slice); sorts in place.
-pub fn median(v: &mut [f64]) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let m = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[m]
-    } else {
-        0.5 * (v[m - 1] + v[m])
-    }
-}
 
 /// Pearson r of every row of `a` with the same row of `b` (NaN where undefined, e.g. a flat row).
 pub fn row_pearsons(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Vec<f64> {
@@ -56,13 +43,6 @@ mod tests {
     fn purity_counts_same_group_neighbours() {
         let pts = [[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0], [9.0, 9.0]];
         assert_eq!(knn_purity(&pts, &[0, 0, 1, 1, 0]).unwrap(), 0.8);
-    }
-
-    #[test]
-    fn medians() {
-        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
-        assert!(median(&mut []).is_nan());
     }
 
     #[test]

@@ -743,17 +743,7 @@ impl SeriesEvaluation {
 
     /// Median δ over the answered points.
     pub fn median_delta(&self) -> f64 {
-        let mut d: Vec<f64> = self.answered().collect();
-        if d.is_empty() {
-            return f64::NAN;
-        }
-        d.sort_by(f64::total_cmp);
-        let m = d.len() / 2;
-        if d.len() % 2 == 1 {
-            d[m]
-        } else {
-            0.5 * (d[m - 1] + d[m])
-        }
+        xrd_io::median(&mut self.answered().collect::<Vec<f64>>())
     }
 
     /// Largest δ over the answered points.

@@ -7,8 +7,8 @@ use xrd_latent::TriangleEstimator;
 
 use super::{Data, REFUSAL_FRACTION, Split};
 use xrd_cli::estimation::{EstimateRow, estimate_rows, refusal_policy};
-use xrd_cli::measures::median;
 use xrd_cli::run::Result;
+use xrd_io::median;
 
 /// Rows of Table II the summary keeps.
 pub const WORST_ROWS: usize = 10;

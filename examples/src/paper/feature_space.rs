@@ -10,9 +10,10 @@ use xrd_ae::{Adam, Autoencoder};
 
 use super::{Data, Split};
 use xrd_cli::latent::as_points;
-use xrd_cli::measures::{knn_purity, median, row_pearsons};
+use xrd_cli::measures::{knn_purity, row_pearsons};
 use xrd_cli::run::Result;
 use xrd_cli::training::train_autoencoder;
+use xrd_io::median;
 
 /// What the summary reports of the feature space of one run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
