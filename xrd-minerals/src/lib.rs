@@ -4,6 +4,7 @@
 
 mod entry;
 mod error;
+mod evaluation;
 mod library;
 mod phases;
 mod profile;
@@ -16,6 +17,7 @@ pub mod amcsd;
 
 pub use entry::{Entry, EntrySite, Publication};
 pub use error::{Error, Result};
+pub use evaluation::{CoverageStep, EvaluatedPattern, SearchEvaluation};
 pub use library::{
     FORMAT_NAME, FORMAT_VERSION, Library, LibraryInfo, MAX_DECOMPRESSED_BYTES, Rejected, SYMPREC,
 };

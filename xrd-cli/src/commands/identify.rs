@@ -11,10 +11,9 @@ use xrd_cli::figures::{self, Curve, LinePanel, XyCurve};
 use xrd_cli::output::{Cell, Table, csv_field as csv};
 use xrd_io::{Pattern, Wavelength};
 use xrd_minerals::{
-    DEFAULT_MAX_PHASES, Identification, Library, Matcher, PhaseParams, ReferenceParams,
-    ReferenceSet, SearchParams,
+    CoverageStep, DEFAULT_MAX_PHASES, Identification, Library, Matcher, PhaseParams,
+    ReferenceParams, ReferenceSet, SearchParams,
 };
-use xrd_sim::CrystalSystem;
 
 use super::{Context, Outcome, Result, create_dir, input_files, pattern_name, skipped};
 
@@ -466,7 +465,7 @@ fn plot(path: &Path, library: &Library, label: &str, found: &Identification) -> 
 // evaluate
 
 #[derive(Serialize)]
-struct Summary {
+struct Summary<'a> {
     data: String,
     patterns: usize,
     unsearchable: usize,
@@ -480,7 +479,7 @@ struct Summary {
     answered_fraction: f64,
     space_group_accuracy_answered: f64,
     space_group_accuracy_certain_half: f64,
-    coverage_curve: Vec<(f64, f64, f64)>,
+    coverage_curve: &'a [CoverageStep],
     search: SearchParams,
 }
 
@@ -488,89 +487,74 @@ fn run_evaluate(options: &Job, data: &Path, out: &Path) -> Result<Outcome> {
     let d = xrd_io::Dataset::<f32>::read_npz(data)?;
     let groups = d
         .label("space_group")
-        .ok_or_else(|| format!("{}: no `space_group` array", data.display()))?
-        .to_vec();
-    let library = options.library()?;
+        .ok_or_else(|| format!("{}: no `space_group` array", data.display()))?;
+    let mut truth = Vec::with_capacity(d.len());
+    for (i, &g) in groups.iter().enumerate() {
+        if !(1.0..=230.0).contains(&g) || g.fract() != 0.0 {
+            return Err(format!(
+                "{}: row {i}: space group {g} is not in 1–230",
+                data.display()
+            )
+            .into());
+        }
+        truth.push(g as u8);
+    }
     let wavelength = Wavelength::CU_KA;
+    let patterns = (0..d.len())
+        .map(|i| d.to_pattern(i, Some(wavelength)))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let library = options.library()?;
     let t = Instant::now();
     let refs = options.references(&library, wavelength.angstrom())?;
     let seconds_references = t.elapsed().as_secs_f64();
     let matcher = Matcher::new(&library, &refs, wavelength, options.search.clone())?;
     let t = Instant::now();
     let bar = options.bar(d.len() as u64, "identifying");
-    let mut rows = Vec::with_capacity(d.len());
-    let mut unsearchable = 0usize;
-    for (i, &group) in groups.iter().enumerate() {
-        let pattern = d.to_pattern(i, Some(wavelength))?;
-        let truth = group as u8;
-        // A pattern that cannot be searched counts as unanswered (and wrong).
-        let cands = matcher.search(&pattern).unwrap_or_else(|e| {
-            bar.suspend(|| eprintln!("row {i}: {e}"));
-            unsearchable += 1;
-            Vec::new()
-        });
-        bar.inc(1);
-        rows.push((i, truth, cands));
-    }
+    let e = matcher.evaluate(&patterns, &truth, |done| bar.set_position(done as u64))?;
     bar.finish_and_clear();
     let seconds_search = t.elapsed().as_secs_f64();
-    let n = rows.len() as f64;
-    let sg_of = |c: &xrd_minerals::Candidate| library.entries()[c.entry].space_group;
-    let system = |g: u8| CrystalSystem::from_space_group(g).ok();
-    let mut scored: Vec<(f64, bool)> = Vec::new();
-    let (mut sg_ok, mut cs_ok, mut top5) = (0usize, 0usize, 0usize);
+    for p in e.patterns.iter().filter(|p| p.error.is_some()) {
+        eprintln!(
+            "row {}: {}",
+            p.index,
+            p.error.as_deref().unwrap_or_default()
+        );
+    }
     let mut csv = String::from("row,space_group,predicted,score,name,source\n");
-    for (i, truth, cands) in &rows {
-        let first = cands.first();
-        let pred = first.map_or(0, sg_of);
-        let ok = pred == *truth;
-        sg_ok += usize::from(ok);
-        cs_ok += usize::from(pred != 0 && system(pred) == system(*truth));
-        top5 += usize::from(cands.iter().take(5).any(|c| sg_of(c) == *truth));
-        let score = first.map_or(0.0, |c| c.score);
-        scored.push((score, ok));
+    for p in &e.patterns {
+        let first = p.candidates.first();
+        let (pred, score) = first.map_or((0, 0.0), |c| {
+            (library.entries()[c.entry].space_group, c.score)
+        });
         let (name, source) = first.map_or((String::new(), String::new()), |c| {
-            let e = &library.entries()[c.entry];
-            (e.name().to_string(), e.id.clone())
+            let entry = &library.entries()[c.entry];
+            (entry.name().to_string(), entry.id.clone())
         });
         csv.push_str(&format!(
-            "{i},{truth},{pred},{score:.4},{},{source}\n",
+            "{},{},{pred},{score:.4},{},{source}\n",
+            p.index,
+            p.truth,
             self::csv(&name)
         ));
     }
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let mut curve = Vec::new();
-    let mut right = 0usize;
-    for (k, (s, ok)) in scored.iter().enumerate() {
-        right += usize::from(*ok);
-        let answered = k + 1;
-        if answered % 10 == 0 || answered == scored.len() {
-            curve.push((answered as f64 / n, right as f64 / answered as f64, *s));
-        }
-    }
-    let half = scored.len().div_ceil(2);
-    let certain_half = scored[..half].iter().filter(|s| s.1).count() as f64 / half as f64;
-    let threshold = options.search.get_min_score();
-    let answered: Vec<&(f64, bool)> = scored.iter().filter(|s| s.0 >= threshold).collect();
+    let unsearchable = e.unsearchable;
+    let threshold = e.min_score;
+    let certain_half = e.space_group_accuracy_certain_half;
     let summary = Summary {
         data: data.display().to_string(),
-        patterns: rows.len(),
+        patterns: e.patterns.len(),
         unsearchable,
         library_entries: library.len(),
         seconds_references,
         seconds_search,
-        space_group_accuracy: sg_ok as f64 / n,
-        crystal_system_accuracy: cs_ok as f64 / n,
-        space_group_top5: top5 as f64 / n,
+        space_group_accuracy: e.space_group_accuracy,
+        crystal_system_accuracy: e.crystal_system_accuracy,
+        space_group_top5: e.space_group_top5,
         min_score: threshold,
-        answered_fraction: answered.len() as f64 / n,
-        space_group_accuracy_answered: if answered.is_empty() {
-            0.0
-        } else {
-            answered.iter().filter(|s| s.1).count() as f64 / answered.len() as f64
-        },
+        answered_fraction: e.answered_fraction,
+        space_group_accuracy_answered: e.space_group_accuracy_answered,
         space_group_accuracy_certain_half: certain_half,
-        coverage_curve: curve.clone(),
+        coverage_curve: &e.coverage_curve,
         search: options.search.clone(),
     };
     create_dir(out)?;
@@ -584,12 +568,17 @@ fn run_evaluate(options: &Job, data: &Path, out: &Path) -> Result<Outcome> {
         "first phase's space group against coverage (most similar first)",
         &[XyCurve {
             label: "search-match".into(),
-            points: curve.iter().map(|c| (c.0, c.1)).collect(),
+            points: e
+                .coverage_curve
+                .iter()
+                .map(|c| (c.coverage, c.accuracy))
+                .collect(),
             colour: 0,
         }],
         ((0.0, 1.0), (0.0, 1.0)),
         ("coverage", "space-group accuracy"),
     )?;
+    let rows = &e.patterns;
     println!(
         "{} patterns ({unsearchable} could not be searched), {} references \
          ({seconds_references:.2} s), search {seconds_search:.2} s",

@@ -104,3 +104,54 @@ fn patterns_the_matcher_cannot_search_are_errors() {
         })
     ));
 }
+
+#[test]
+fn evaluation_scores_first_candidates_by_hand() {
+    let m = matcher(SearchParams::new());
+    let rutile = entry("Rutile", 136);
+    let calcite = entry("Calcite", 167);
+    let patterns = vec![
+        measured_like(&[(&rutile.structure().unwrap(), 1.0)], 0.0, 1),
+        measured_like(&[(&calcite.structure().unwrap(), 1.0)], 0.02, 2),
+        // A wrong label: calcite called rutile's group; and a pattern no search takes.
+        measured_like(&[(&calcite.structure().unwrap(), 1.0)], -0.02, 3),
+        Pattern::uniform(10.0, 0.02, vec![5.0; 2000])
+            .unwrap()
+            .with_wavelength(Some(Wavelength::CU_KA)),
+    ];
+    let truth = [136, 167, 136, 225];
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let e = m
+        .evaluate(&patterns, &truth, |_| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        })
+        .unwrap();
+    assert_eq!(calls.into_inner(), 4);
+    assert_eq!(e.unsearchable, 1);
+    assert!(e.patterns[3].error.is_some() && e.patterns[3].candidates.is_empty());
+    // By hand from the candidates: rows 0 and 1 right, 2 wrong (calcite is trigonal, rutile
+    // tetragonal), 3 unanswered.
+    let group = |i: usize| amcsd().entries()[e.patterns[i].candidates[0].entry].space_group;
+    assert_eq!((group(0), group(1), group(2)), (136, 167, 167));
+    assert_eq!(e.space_group_accuracy, 0.5);
+    assert_eq!(e.crystal_system_accuracy, 0.5);
+    let last = e.coverage_curve.last().unwrap();
+    assert_eq!((last.coverage, last.accuracy), (1.0, 0.5));
+    // The most similar half (two of four): the two highest scores, both right here unless the
+    // mislabelled calcite scores highest.
+    let mut scores: Vec<(f64, bool)> = (0..3)
+        .map(|i| (e.patterns[i].candidates[0].score, group(i) == truth[i]))
+        .chain(std::iter::once((0.0, false)))
+        .collect();
+    scores.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let half = scores[..2].iter().filter(|s| s.1).count() as f64 / 2.0;
+    assert_eq!(e.space_group_accuracy_certain_half, half);
+    assert!(matches!(
+        m.evaluate(&patterns, &truth[..3], |_| {}),
+        Err(Error::InvalidParameter { name: "truth", .. })
+    ));
+    assert!(matches!(
+        m.evaluate(&patterns[..1], &[231], |_| {}),
+        Err(Error::InvalidParameter { name: "truth", .. })
+    ));
+}

@@ -1,0 +1,157 @@
+//! How well search-match names the space group of labelled patterns: the first candidate's
+//! space group and crystal system, top-5, refusal at the threshold and the accuracy–coverage
+//! curve (most similar first).
+
+use serde::{Deserialize, Serialize};
+use xrd_io::Pattern;
+use xrd_sim::CrystalSystem;
+
+use crate::{Candidate, Matcher, Result};
+
+/// One labelled pattern searched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvaluatedPattern {
+    /// Its index among the patterns given.
+    pub index: usize,
+    /// Its true space group.
+    pub truth: u8,
+    /// The candidates (empty when the pattern could not be searched).
+    pub candidates: Vec<Candidate>,
+    /// Why it could not be searched (it then counts as unanswered and wrong).
+    pub error: Option<String>,
+}
+
+/// A point of the accuracy–coverage curve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CoverageStep {
+    /// Share of the patterns answered (the most similar first).
+    pub coverage: f64,
+    /// Share of them whose first candidate has the right space group.
+    pub accuracy: f64,
+    /// The score of the last one answered.
+    pub score: f64,
+}
+
+/// The result of [`Matcher::evaluate`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchEvaluation {
+    /// Every pattern, in order.
+    pub patterns: Vec<EvaluatedPattern>,
+    /// Patterns that could not be searched.
+    pub unsearchable: usize,
+    /// First candidate of the right space group.
+    pub space_group_accuracy: f64,
+    /// First candidate of the right crystal system.
+    pub crystal_system_accuracy: f64,
+    /// The right space group among the first five candidates.
+    pub space_group_top5: f64,
+    /// The refusal threshold ([`crate::SearchParams::min_score`]).
+    pub min_score: f64,
+    /// Share of the patterns whose best score reaches the threshold.
+    pub answered_fraction: f64,
+    /// Space-group accuracy among them (0 when none).
+    pub space_group_accuracy_answered: f64,
+    /// Space-group accuracy on the most similar half.
+    pub space_group_accuracy_certain_half: f64,
+    /// Accuracy against coverage, every tenth pattern and the last.
+    pub coverage_curve: Vec<CoverageStep>,
+}
+
+impl Matcher<'_> {
+    /// Searches `patterns` with known space groups `truth` (in parallel is the caller's choice:
+    /// one search already uses every core) and scores the first candidates. `progress` is called
+    /// after each pattern with the number done.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] when `truth` does not have one group (1–230) per
+    /// pattern. A pattern that cannot be searched is recorded, not an error.
+    pub fn evaluate(
+        &self,
+        patterns: &[Pattern],
+        truth: &[u8],
+        progress: impl Fn(usize),
+    ) -> Result<SearchEvaluation> {
+        if truth.len() != patterns.len() || truth.iter().any(|g| !(1..=230).contains(g)) {
+            return Err(crate::Error::InvalidParameter {
+                name: "truth",
+                reason: format!(
+                    "{} space groups for {} patterns, each in 1–230",
+                    truth.len(),
+                    patterns.len()
+                ),
+            });
+        }
+        let mut evaluated = Vec::with_capacity(patterns.len());
+        for (index, (pattern, &g)) in patterns.iter().zip(truth).enumerate() {
+            let (candidates, error) = match self.search(pattern) {
+                Ok(c) => (c, None),
+                Err(e) => (Vec::new(), Some(e.to_string())),
+            };
+            evaluated.push(EvaluatedPattern {
+                index,
+                truth: g,
+                candidates,
+                error,
+            });
+            progress(index + 1);
+        }
+        Ok(self.score(evaluated))
+    }
+
+    fn score(&self, patterns: Vec<EvaluatedPattern>) -> SearchEvaluation {
+        let entries = self.library().entries();
+        let group = |c: &Candidate| entries[c.entry].space_group;
+        let system = |g: u8| CrystalSystem::from_space_group(g).ok();
+        let n = patterns.len().max(1) as f64;
+        let (mut sg, mut cs, mut top5) = (0usize, 0usize, 0usize);
+        let mut scored: Vec<(f64, bool)> = Vec::with_capacity(patterns.len());
+        for p in &patterns {
+            let first = p.candidates.first();
+            let predicted = first.map(group);
+            let right = predicted == Some(p.truth);
+            sg += usize::from(right);
+            cs += usize::from(predicted.is_some_and(|g| system(g) == system(p.truth)));
+            top5 += usize::from(p.candidates.iter().take(5).any(|c| group(c) == p.truth));
+            scored.push((first.map_or(0.0, |c| c.score), right));
+        }
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut curve = Vec::new();
+        let mut right = 0usize;
+        for (k, &(score, ok)) in scored.iter().enumerate() {
+            right += usize::from(ok);
+            let answered = k + 1;
+            if answered % 10 == 0 || answered == scored.len() {
+                curve.push(CoverageStep {
+                    coverage: answered as f64 / n,
+                    accuracy: right as f64 / answered as f64,
+                    score,
+                });
+            }
+        }
+        let share = |s: &[(f64, bool)]| {
+            if s.is_empty() {
+                0.0
+            } else {
+                s.iter().filter(|x| x.1).count() as f64 / s.len() as f64
+            }
+        };
+        let min_score = self.params().get_min_score();
+        let answered: Vec<(f64, bool)> = scored
+            .iter()
+            .copied()
+            .filter(|s| s.0 >= min_score)
+            .collect();
+        SearchEvaluation {
+            unsearchable: patterns.iter().filter(|p| p.error.is_some()).count(),
+            space_group_accuracy: sg as f64 / n,
+            crystal_system_accuracy: cs as f64 / n,
+            space_group_top5: top5 as f64 / n,
+            min_score,
+            answered_fraction: answered.len() as f64 / n,
+            space_group_accuracy_answered: share(&answered),
+            space_group_accuracy_certain_half: share(&scored[..scored.len().div_ceil(2)]),
+            coverage_curve: curve,
+            patterns,
+        }
+    }
+}
