@@ -284,6 +284,8 @@ impl SeriesParams {
                 self.min_axis_ratio,
             )
         });
+        let ranges = value_ranges(values);
+        let ends = series_ends(&pts, values, &ranges);
         Ok(SeriesEstimator {
             kind,
             params: self.clone(),
@@ -292,6 +294,8 @@ impl SeriesParams {
             index,
             triangle,
             global,
+            ranges,
+            ends,
         })
     }
 
@@ -416,6 +420,55 @@ pub struct SeriesEstimator {
     index: KdTree<f64>,
     triangle: TriangleEstimator<f64>,
     global: Option<LinearFit>,
+    /// Per value component: the smallest and largest labelled value.
+    ranges: Vec<(f64, f64)>,
+    /// Per labelled point holding a component's smallest or largest value: the next point
+    /// inwards (the nearest with another value of that component) and its distance.
+    ends: Vec<Vec<(usize, f64)>>,
+}
+
+/// The smallest and largest value of each column.
+fn value_ranges(values: ArrayView2<'_, f64>) -> Vec<(f64, f64)> {
+    values
+        .columns()
+        .into_iter()
+        .map(|c| {
+            c.iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+                    (l.min(v), h.max(v))
+                })
+        })
+        .collect()
+}
+
+/// For each point at an end of a component's range, the next point inwards and its distance
+/// (see [`SeriesEstimator::beyond_end`]).
+fn series_ends(
+    points: &[[f64; 2]],
+    values: ArrayView2<'_, f64>,
+    ranges: &[(f64, f64)],
+) -> Vec<Vec<(usize, f64)>> {
+    let dist = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
+    let mut ends = vec![Vec::new(); points.len()];
+    for (j, &(lo, hi)) in ranges.iter().enumerate() {
+        if hi - lo <= 0.0 {
+            continue;
+        }
+        let tol = 1e-12 * (hi - lo);
+        let column = values.column(j);
+        for (n1, end) in ends.iter_mut().enumerate() {
+            let v = column[n1];
+            if v - lo > tol && hi - v > tol {
+                continue;
+            }
+            let inward = (0..points.len())
+                .filter(|&i| (column[i] - v).abs() > tol)
+                .map(|i| (i, dist(points[n1], points[i])))
+                .min_by(|a, b| a.1.total_cmp(&b.1));
+            end.extend(inward);
+        }
+    }
+    ends
 }
 
 impl SeriesEstimator {
@@ -426,26 +479,9 @@ impl SeriesEstimator {
     fn beyond_end(&self, p: [f64; 2], n1: usize) -> bool {
         let dist = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
         let at = self.points[n1];
-        (0..self.values.ncols()).any(|j| {
-            let column = self.values.column(j);
-            let (lo, hi) = column
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
-                    (l.min(v), h.max(v))
-                });
-            let tol = 1e-12 * (hi - lo);
-            let v = column[n1];
-            if hi - lo <= 0.0 || (v - lo > tol && hi - v > tol) {
-                return false;
-            }
-            let inward = (0..self.points.len())
-                .filter(|&i| (column[i] - v).abs() > tol)
-                .map(|i| (dist(at, self.points[i]), i))
-                .min_by(|a, b| a.0.total_cmp(&b.0));
-            inward.is_some_and(|(step, n2)| {
-                dist(p, self.points[n2]) > step && dist(p, at) >= 0.25 * step
-            })
-        })
+        self.ends[n1]
+            .iter()
+            .any(|&(n2, step)| dist(p, self.points[n2]) > step && dist(p, at) >= 0.25 * step)
     }
 
     /// Which estimator this is.
@@ -518,23 +554,11 @@ impl SeriesEstimator {
         // (Beyond the k nearest in the plane is no sign: on a curve the two nearest often lie
         // on one side.)
         // The global fit answers for the whole series: its values are bounded by all of them.
-        let all: Vec<usize>;
-        let around = if self.kind == EstimatorKind::Linear {
-            all = (0..self.points.len()).collect();
-            &all
+        let bounds: Vec<(f64, f64)> = if self.kind == EstimatorKind::Linear {
+            self.ranges.clone()
         } else {
-            &rows
+            value_ranges(self.values.select(Axis(0), &rows).view())
         };
-        let bounds: Vec<(f64, f64)> = (0..m)
-            .map(|j| {
-                around
-                    .iter()
-                    .map(|&i| self.values[[i, j]])
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-                        (lo.min(v), hi.max(v))
-                    })
-            })
-            .collect();
         let beyond_values = value
             .iter()
             .zip(&bounds)
@@ -624,15 +648,13 @@ impl LinearFit {
         let mut coefficients = Vec::with_capacity(m);
         for j in 0..m {
             let mut rhs = vec![0.0; p];
-            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
             for ((x, &w), &i) in design.iter().zip(weights).zip(rows) {
                 let v = values[[i, j]];
-                lo = lo.min(v);
-                hi = hi.max(v);
                 for a in 0..p {
                     rhs[a] += w * x[a] * v;
                 }
             }
+            // Weights are positive (tricube within 1.5 × the k-th distance, or 1).
             let mean = || {
                 let total: f64 = weights.iter().sum();
                 let s: f64 = rows
@@ -640,11 +662,7 @@ impl LinearFit {
                     .zip(weights)
                     .map(|(&i, &w)| w * values[[i, j]])
                     .sum();
-                if total > 0.0 {
-                    s / total
-                } else {
-                    0.5 * (lo + hi)
-                }
+                s / total
             };
             let beta = solve(normal.clone(), rhs).unwrap_or_else(|| {
                 // Singular (all weight on one point): the weighted mean, flat.

@@ -71,7 +71,8 @@ impl Matcher<'_> {
         truth: &[u8],
         progress: impl Fn(usize),
     ) -> Result<SearchEvaluation> {
-        if truth.len() != patterns.len() || truth.iter().any(|g| !(1..=230).contains(g)) {
+        let unknown = |g: &u8| CrystalSystem::from_space_group(*g).is_err();
+        if truth.len() != patterns.len() || truth.iter().any(unknown) {
             return Err(crate::Error::InvalidParameter {
                 name: "truth",
                 reason: format!(

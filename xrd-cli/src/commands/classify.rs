@@ -19,7 +19,9 @@ use xrd_cli::output::{Cell, Table, csv_field};
 use xrd_cli::run::write_atomic;
 use xrd_io::{Grid, Pattern, Wavelength};
 
-use super::{Context, Outcome, Result, create_dir, input_files, pattern_name, skipped};
+use super::{
+    Context, Outcome, Result, create_dir, input_files, labelled_npz, pattern_name, skipped,
+};
 
 const DEFAULT_DIR: &str = "target/classify";
 const DEFAULT_DATA: &str = "../shared/data/measured/rruff_dev.npz";
@@ -322,30 +324,19 @@ struct Labelled {
     space_group: u8,
 }
 
-/// The labelled patterns of an `.npz` (`patterns`, `two_theta`, `space_group`; Cu Kα), read by
-/// xrd-io.
+/// The labelled patterns of an `.npz`, named by their row.
 fn read_npz(path: &Path) -> Result<Vec<Labelled>> {
-    let d = xrd_io::Dataset::<f32>::read_npz(path)?;
-    let groups = d
-        .label("space_group")
-        .ok_or_else(|| format!("{}: no `space_group` array", path.display()))?;
-    let mut out = Vec::with_capacity(d.len());
-    for (i, &g) in groups.iter().enumerate() {
-        if !(1.0..=230.0).contains(&g) || g.fract() != 0.0 {
-            return Err(format!(
-                "{}: row {i}: space group {g} is not in 1–230",
-                path.display()
-            )
-            .into());
-        }
-        let pattern = d.to_pattern(i, Some(Wavelength::CU_KA))?;
-        out.push(Labelled {
+    let (patterns, truth) = labelled_npz(path)?;
+    Ok(patterns
+        .into_iter()
+        .zip(truth)
+        .enumerate()
+        .map(|(i, (pattern, space_group))| Labelled {
             name: format!("{i}"),
             pattern,
-            space_group: g as u8,
-        });
-    }
-    Ok(out)
+            space_group,
+        })
+        .collect())
 }
 
 /// The rows of a `file,space_group,…` index (header first).

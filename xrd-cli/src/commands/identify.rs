@@ -15,7 +15,9 @@ use xrd_minerals::{
     ReferenceParams, ReferenceSet, SearchParams,
 };
 
-use super::{Context, Outcome, Result, create_dir, input_files, pattern_name, skipped};
+use super::{
+    Context, Outcome, Result, create_dir, input_files, labelled_npz, pattern_name, skipped,
+};
 
 const DEFAULT_DATA: &str = "../shared/data/measured/rruff_dev.npz";
 
@@ -484,32 +486,15 @@ struct Summary<'a> {
 }
 
 fn run_evaluate(options: &Job, data: &Path, out: &Path) -> Result<Outcome> {
-    let d = xrd_io::Dataset::<f32>::read_npz(data)?;
-    let groups = d
-        .label("space_group")
-        .ok_or_else(|| format!("{}: no `space_group` array", data.display()))?;
-    let mut truth = Vec::with_capacity(d.len());
-    for (i, &g) in groups.iter().enumerate() {
-        if !(1.0..=230.0).contains(&g) || g.fract() != 0.0 {
-            return Err(format!(
-                "{}: row {i}: space group {g} is not in 1–230",
-                data.display()
-            )
-            .into());
-        }
-        truth.push(g as u8);
-    }
+    let (patterns, truth) = labelled_npz(data)?;
     let wavelength = Wavelength::CU_KA;
-    let patterns = (0..d.len())
-        .map(|i| d.to_pattern(i, Some(wavelength)))
-        .collect::<std::result::Result<Vec<_>, _>>()?;
     let library = options.library()?;
     let t = Instant::now();
     let refs = options.references(&library, wavelength.angstrom())?;
     let seconds_references = t.elapsed().as_secs_f64();
     let matcher = Matcher::new(&library, &refs, wavelength, options.search.clone())?;
     let t = Instant::now();
-    let bar = options.bar(d.len() as u64, "identifying");
+    let bar = options.bar(patterns.len() as u64, "identifying");
     let e = matcher.evaluate(&patterns, &truth, |done| bar.set_position(done as u64))?;
     bar.finish_and_clear();
     let seconds_search = t.elapsed().as_secs_f64();
@@ -578,11 +563,10 @@ fn run_evaluate(options: &Job, data: &Path, out: &Path) -> Result<Outcome> {
         ((0.0, 1.0), (0.0, 1.0)),
         ("coverage", "space-group accuracy"),
     )?;
-    let rows = &e.patterns;
     println!(
         "{} patterns ({unsearchable} could not be searched), {} references \
          ({seconds_references:.2} s), search {seconds_search:.2} s",
-        rows.len(),
+        e.patterns.len(),
         library.len()
     );
     println!(

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use xrd_cli::output::{Cell, Format, Table};
 use xrd_io::{Grid, OutputFormat, Pattern, Wavelength};
-use xrd_sim::{Doublet, PowderParams, Profile, Simulator, Structure};
+use xrd_sim::{PowderParams, Profile, Simulator, Structure};
 
 use super::{Context, Outcome, Result, parse_wavelength};
 
@@ -58,14 +58,9 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     let base = if args.pymatgen_compatible {
         PowderParams::pymatgen(w.angstrom())
     } else {
-        PowderParams::new().wavelength(w.angstrom())
+        PowderParams::new()
     };
-    let params = base
-        .doublet(w.alpha2().map(|wavelength| Doublet {
-            wavelength,
-            ratio: w.ratio(),
-        }))
-        .two_theta_range(min, max);
+    let params = base.radiation(w).two_theta_range(min, max);
     let sim = Simulator::new(params)?;
     let peaks = sim.peaks(&structure).map_err(|e| format!("{name}: {e}"))?;
     let formula = structure.formula();

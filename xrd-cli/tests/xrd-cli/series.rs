@@ -9,7 +9,7 @@ use xrd_ae::{FeatureSpace, Pca};
 use xrd_io::Grid;
 use xrd_latent::{SeriesParams, delta, mean_predictor_delta};
 use xrd_sim::builtin::BuiltinParams;
-use xrd_sim::{Artefacts, Doublet, PowderParams, Profile, Simulator, Structure};
+use xrd_sim::{Artefacts, PowderParams, Profile, Simulator, Structure};
 use xrd_testdata::shared_data;
 
 /// Measured-like artefacts (xrd-sim's paper recipe: noise and background), then max 1.
@@ -202,11 +202,7 @@ fn vegard_series_of_rock_salts_is_estimated_within_a_tenth_of_the_mean_predictor
     );
     let sim = Simulator::new(
         PowderParams::new()
-            .wavelength(1.540598)
-            .doublet(Some(Doublet {
-                wavelength: 1.544426,
-                ratio: 0.5,
-            }))
+            .radiation(xrd_io::Wavelength::CU_KA)
             .two_theta_range(10.0, 90.0),
     )
     .unwrap();

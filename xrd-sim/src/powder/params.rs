@@ -150,6 +150,17 @@ impl PowderParams {
         self
     }
 
+    /// Both lines of an X-ray source as xrd-io states it: its Kα₁ (or single) wavelength, and its
+    /// Kα₂ with the intensity ratio when it has one.
+    #[must_use]
+    pub fn radiation(self, w: xrd_io::Wavelength) -> Self {
+        self.wavelength(w.angstrom())
+            .doublet(w.alpha2().map(|wavelength| Doublet {
+                wavelength,
+                ratio: w.ratio(),
+            }))
+    }
+
     /// 2θ range in degrees (default 0–90).
     #[must_use]
     pub fn two_theta_range(mut self, min: f64, max: f64) -> Self {
@@ -289,6 +300,21 @@ impl PowderParams {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn radiation_takes_both_lines_of_a_source() {
+        let cu = PowderParams::new().radiation(xrd_io::Wavelength::CU_KA);
+        assert_eq!(cu.get_wavelength(), 1.540598);
+        assert_eq!(
+            cu.get_doublet(),
+            Some(Doublet {
+                wavelength: 1.544426,
+                ratio: 0.5
+            })
+        );
+        let mo = cu.radiation(xrd_io::Wavelength::MO_KA1);
+        assert_eq!((mo.get_wavelength(), mo.get_doublet()), (0.709317, None));
+    }
 
     #[test]
     fn each_invalid_value_is_rejected() {
