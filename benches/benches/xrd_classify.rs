@@ -5,8 +5,7 @@
 //! on a minibatch of the default 64 rows.
 //!
 //! `predict_rruff_457_shipped` times the networks alone (`with_indexing(None)`, what the
-//! reference computes); `index_rruff_16` times the indexing of 16 of the patterns (every 29th),
-//! what a default prediction adds (no Python reference: neither PyTorch nor scipy index).
+//! reference computes); the indexing a default prediction adds is benched in `xrd_index`.
 //!
 //! Compare with `benches/reference/classifier_state_dict.py MODEL --data RRUFF --bench` (the same
 //! model and patterns) and `benches/reference/torch_classifier.py --bench --inputs 512 --hidden
@@ -24,10 +23,7 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use xrd_ae::{Activation, Adam, Loss, Network, Trainer};
 use xrd_benches::{cpu_time, one_hot};
-use xrd_classify::indexing::{IndexingParams, index_pattern};
-use xrd_classify::{
-    Classifier, DEFAULT_AUTOCORRELATION, DEFAULT_DROPOUT, DEFAULT_HIDDEN, TRAINING_WAVELENGTH,
-};
+use xrd_classify::{Classifier, DEFAULT_AUTOCORRELATION, DEFAULT_DROPOUT, DEFAULT_HIDDEN};
 
 const SHIPPED: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -61,18 +57,6 @@ fn predict(c: &mut Criterion) {
     group.throughput(Throughput::Elements(x.nrows() as u64));
     group.bench_function("predict_rruff_457_shipped", |b| {
         b.iter(|| model.predict(&x).unwrap())
-    });
-    let rows: Vec<usize> = (0..x.nrows()).step_by(29).collect();
-    let some = x.select(ndarray::Axis(0), &rows);
-    let params = IndexingParams::default();
-    group.throughput(Throughput::Elements(some.nrows() as u64));
-    group.bench_function("index_rruff_16", |b| {
-        b.iter(|| {
-            some.rows()
-                .into_iter()
-                .map(|r| index_pattern(r, &data.grid, TRAINING_WAVELENGTH, &params).unwrap())
-                .collect::<Vec<_>>()
-        })
     });
     group.finish();
     cpu_time("classifier predict, 457 RRUFF patterns", || {

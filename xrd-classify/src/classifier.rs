@@ -5,7 +5,6 @@ use rayon::prelude::*;
 use xrd_ae::Network;
 use xrd_io::{Grid, Pattern};
 
-use crate::indexing::{IndexingParams, index_pattern};
 use crate::predict::{
     add_softmax, check_finite, check_width, from_probabilities, rescale_to_systems,
     restrict_to_groups, systems_from_indexing,
@@ -15,13 +14,14 @@ use crate::{
     system_probabilities,
 };
 use xrd_ae::History;
+use xrd_index::{Indexer, Indexing, IndexingParams};
 
 /// A space-group classifier: `ensemble` networks mapping a pattern on [`Classifier::grid`] to
 /// the logits of the 230 space groups (output `i` is space group `i + 1`); their softmax
 /// probabilities are averaged. Optionally a crystal-system network beside each
 /// ([`Classifier::system_networks`]), whose averaged probabilities give the crystal system.
 ///
-/// Predictions also index each pattern's lines ([`crate::indexing`]) unless
+/// Predictions also index each pattern's lines ([`xrd_index`]) unless
 /// [`Classifier::with_indexing`] turns it off: the lattice metric an indexing accepts decides
 /// the crystal system (see [`Classifier::predict`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +33,7 @@ pub struct Classifier {
     pub(crate) history: Vec<History>,
     pub(crate) system_history: Vec<History>,
     /// Not stored with the model: how predictions index patterns (None: they do not).
-    pub(crate) indexing: Option<IndexingParams>,
+    pub(crate) indexing: Option<Indexer>,
 }
 
 impl Classifier {
@@ -74,7 +74,7 @@ impl Classifier {
             config,
             history: Vec::new(),
             system_history: Vec::new(),
-            indexing: Some(IndexingParams::default()),
+            indexing: Some(Indexer::default()),
         })
     }
 
@@ -162,16 +162,13 @@ impl Classifier {
     /// # Errors
     /// [`Error::InvalidParameter`] for invalid `params`.
     pub fn with_indexing(mut self, params: Option<IndexingParams>) -> Result<Self> {
-        if let Some(p) = &params {
-            p.check()?;
-        }
-        self.indexing = params;
+        self.indexing = params.map(Indexer::new).transpose()?;
         Ok(self)
     }
 
     /// How predictions index patterns (None: they do not).
     pub fn indexing(&self) -> Option<&IndexingParams> {
-        self.indexing.as_ref()
+        self.indexing.as_ref().map(Indexer::params)
     }
 
     /// The refusal threshold predictions use: the configuration's
@@ -269,7 +266,7 @@ impl Classifier {
     /// Cu Kα as [`crate::TRAINING_WAVELENGTH`]).
     ///
     /// With indexing (the default, [`Classifier::with_indexing`]) each row's lines are indexed
-    /// ([`index_pattern`], rows in parallel) and the crystal-system probabilities q of the
+    /// ([`Indexer::index_pattern_at`], rows in parallel, each row a Cu Kα pattern on the grid) and the crystal-system probabilities q of the
     /// networks are restricted to the systems the indexing allows: those of the accepted
     /// metric (its cell is [`Prediction::cell`]), or, when no metric is accepted, the systems
     /// that no metric tried on enough lines to be accepted describes (triclinic and monoclinic
@@ -277,7 +274,7 @@ impl Classifier {
     /// The space-group probabilities are rescaled to the restricted q as with crystal-system
     /// networks ([`Classifier::probabilities`]); with an accepted cell they are then restricted
     /// to the groups whose systematic absences explain the lines best
-    /// ([`Indexing::likely_space_groups`](crate::indexing::Indexing::likely_space_groups);
+    /// ([`Indexing::likely_space_groups`](xrd_index::Indexing::likely_space_groups);
     /// renormalised, the crystal system following them, so rhombohedral absences choose the
     /// trigonal system), so the space group is the networks' most probable one among them. On the 457 measured RRUFF patterns this takes
     /// the crystal-system accuracy of the shipped networks from 34 % to 62 % (README).
@@ -285,16 +282,34 @@ impl Classifier {
     /// # Errors
     /// As [`Classifier::probabilities`].
     pub fn predict<S: Data<Elem = f32>>(&self, x: &ArrayBase<S, Ix2>) -> Result<Vec<Prediction>> {
-        let (mut p, q) = self.both_probabilities(x)?;
         let indexings = match &self.indexing {
-            Some(params) => Some(
-                x.axis_iter(Axis(0))
-                    .into_par_iter()
-                    .map(|row| index_pattern(row, &self.grid, crate::TRAINING_WAVELENGTH, params))
-                    .collect::<Result<Vec<_>>>()?,
-            ),
+            Some(indexer) => {
+                // The networks' checks, before the rows become patterns.
+                check_width_of(x, &self.grid)?;
+                check_finite(x.view(), "patterns")?;
+                Some(
+                    x.axis_iter(Axis(0))
+                        .into_par_iter()
+                        .map(|row| {
+                            let y: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
+                            let pattern = Pattern::uniform(self.grid.start(), self.grid.step(), y)?;
+                            Ok(indexer.index_pattern_at(&pattern, crate::TRAINING_WAVELENGTH)?)
+                        })
+                        .collect::<Result<Vec<_>>>()?,
+                )
+            }
             None => None,
         };
+        self.predict_indexed(x, indexings.as_deref())
+    }
+
+    /// Predictions for rows of `x` with the indexing of each (None: the networks alone).
+    fn predict_indexed<S: Data<Elem = f32>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        indexings: Option<&[Indexing]>,
+    ) -> Result<Vec<Prediction>> {
+        let (mut p, q) = self.both_probabilities(x)?;
         let mut out = Vec::with_capacity(p.nrows());
         for (i, mut row) in p.rows_mut().into_iter().enumerate() {
             let mut systems = match &q {
@@ -302,14 +317,14 @@ impl Classifier {
                 None => system_probabilities(row.view()),
             };
             let mut cell = None;
-            if let (Some(ix), Some(params)) = (&indexings, &self.indexing) {
-                systems = systems_from_indexing(&systems, &ix[i], &ix[i].tested(params));
+            if let Some(ix) = indexings.and_then(|ix| ix.get(i)) {
+                systems = systems_from_indexing(&systems, ix, &ix.tested());
                 rescale_to_systems(row.view_mut(), &systems);
-                let likely = ix[i].likely_space_groups(params);
+                let likely = ix.likely_space_groups();
                 if let Some(s) = restrict_to_groups(row.view_mut(), &likely) {
                     systems = s;
                 }
-                cell = ix[i].accepted().cloned();
+                cell = ix.accepted().cloned();
             }
             let mut pred =
                 from_probabilities(row.view(), &systems, self.config.top_k, self.threshold());
@@ -332,7 +347,9 @@ impl Classifier {
     }
 
     /// [`Classifier::predict_pattern`] for many patterns, prepared in parallel and classified in
-    /// one batch.
+    /// one batch. Each pattern is indexed as it was measured — on its own points, in the
+    /// wavelength it states (Cu Kα when it states none), its own background removed once — not
+    /// as the converted row the networks see.
     ///
     /// # Errors
     /// The first pattern (in order) that cannot be put on the grid.
@@ -345,7 +362,21 @@ impl Classifier {
         for (mut row, (values, _)) in x.rows_mut().into_iter().zip(&prepared) {
             row.assign(&ndarray::ArrayView1::from(&values[..]));
         }
-        let mut out = self.predict(&x)?;
+        // Each pattern is indexed as measured: its own points and wavelength (Cu Kα when it
+        // states none), before the conversion to the classifier's grid.
+        let indexings = match &self.indexing {
+            Some(indexer) => Some(
+                patterns
+                    .par_iter()
+                    .map(|p| {
+                        let w = p.wavelength().unwrap_or(crate::TRAINING_WAVELENGTH);
+                        Ok(indexer.index_pattern_at(p, w)?)
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+            None => None,
+        };
+        let mut out = self.predict_indexed(&x, indexings.as_deref())?;
         for (p, (_, warnings)) in out.iter_mut().zip(prepared) {
             p.warnings = warnings;
         }
@@ -361,6 +392,17 @@ impl<'a, S: Data<Elem = f32>> xrd_io::Predict<&'a ArrayBase<S, Ix2>, Vec<Predict
     fn predict(&self, x: &'a ArrayBase<S, Ix2>) -> Result<Vec<Prediction>> {
         Classifier::predict(self, x)
     }
+}
+
+/// Errors unless the rows of `x` are on `grid`.
+fn check_width_of<S: Data<Elem = f32>>(x: &ArrayBase<S, Ix2>, grid: &Grid) -> Result<()> {
+    if x.ncols() != grid.len() {
+        return Err(Error::shape(
+            format!("{} values per row (the grid)", grid.len()),
+            format!("{}", x.ncols()),
+        ));
+    }
+    Ok(())
 }
 
 /// Errors unless `net` takes the input the configuration makes of patterns on `grid`.

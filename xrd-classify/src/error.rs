@@ -48,6 +48,9 @@ pub enum Error {
     /// The network engine refused (shape, divergence, …).
     #[error(transparent)]
     Ae(#[from] xrd_ae::Error),
+    /// The indexing refused a pattern or its parameters.
+    #[error(transparent)]
+    Index(#[from] xrd_index::Error),
     /// The simulator rejected the parameters of a synthetic source.
     #[error(transparent)]
     Sim(#[from] xrd_sim::Error),

@@ -1,13 +1,13 @@
 //! What the network sees of a pattern on the grid: the pattern max-pooled onto a coarser grid
 //! with its intensities rescaled (left out for `pool` 0, the default), followed by its
-//! autocorrelation in ln Q. The transform is part of the configuration (and so of the model
+//! autocorrelation in ln d*. The transform is part of the configuration (and so of the model
 //! file), applied the same way to training patterns and to the patterns classified.
 //!
 //! **Why the autocorrelation.** Within one space group the random lattice moves every peak: a
 //! dense network on the raw pattern must learn each group at every lattice size, and on the
 //! number of fresh patterns a 15-minute run sees it learns next to nothing (validation accuracy
-//! at the prior). Scaling a lattice by s multiplies every Q = 2 sin θ / λ by 1/s, a shift by
-//! −ln s on a ln Q axis; the autocorrelation over ln Q is invariant to that shift and holds the
+//! at the prior). Scaling a lattice by s multiplies every d* = 1/d = 2 sin θ / λ by 1/s, a shift by
+//! −ln s on a ln d* axis; the autocorrelation over ln d* is invariant to that shift and holds the
 //! ratios of the peak positions, which are what the lattice type and its extinctions fix (cubic
 //! P, I and F differ only in them). Before it the background is removed (a running minimum over
 //! [`BACKGROUND_WINDOW`] degrees, smoothed by a running mean over the same window, subtracted;
@@ -18,7 +18,7 @@
 // The one `unsafe` block calls the AVX2 build of the lag sums after checking for AVX2.
 #![allow(unsafe_code)]
 
-use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use xrd_io::Grid;
@@ -66,7 +66,7 @@ pub(crate) fn transform(
     let pooled = cfg.input_width(x.ncols()) - cfg.autocorrelation;
     let mut out = Array2::zeros((x.nrows(), cfg.input_width(x.ncols())));
     let window = (BACKGROUND_WINDOW / grid.step()).round().max(1.0) as usize;
-    let lnq = ln_q_grid(grid, 2 * cfg.autocorrelation);
+    let ln_d_star = ln_d_star_grid(grid, 2 * cfg.autocorrelation);
     out.axis_iter_mut(Axis(0))
         .into_par_iter()
         .zip(x.axis_iter(Axis(0)).into_par_iter())
@@ -82,9 +82,12 @@ pub(crate) fn transform(
                 }
             }
             if cfg.autocorrelation > 0 {
-                let mut peaks = without_background(row, window);
+                let mut peaks = match row.as_slice() {
+                    Some(y) => xrd_io::without_rolling_background(y, window),
+                    None => xrd_io::without_rolling_background(&row.to_vec(), window),
+                };
                 cut_below(&mut peaks, cfg.peak_threshold);
-                let y = resample(&peaks, grid, &lnq);
+                let y = resample(&peaks, grid, &ln_d_star);
                 for (o, v) in o
                     .iter_mut()
                     .skip(pooled)
@@ -99,13 +102,13 @@ pub(crate) fn transform(
 
 /// `m` points evenly spaced in ln sin θ over the grid, as (index into the grid, fraction) for
 /// linear interpolation.
-fn ln_q_grid(grid: &Grid, m: usize) -> Vec<(usize, f64)> {
+fn ln_d_star_grid(grid: &Grid, m: usize) -> Vec<(usize, f64)> {
     let n = grid.len();
     if m == 0 || n < 2 {
         return vec![(0, 0.0); m];
     }
-    let ln_q = |t: f64| (0.5 * t).to_radians().sin().max(f64::MIN_POSITIVE).ln();
-    let (a, b) = (ln_q(grid.start()), ln_q(grid.end()));
+    let ln_sin = |t: f64| (0.5 * t).to_radians().sin().max(f64::MIN_POSITIVE).ln();
+    let (a, b) = (ln_sin(grid.start()), ln_sin(grid.end()));
     (0..m)
         .map(|k| {
             let l = a + (b - a) * k as f64 / (m - 1).max(1) as f64;
@@ -113,61 +116,6 @@ fn ln_q_grid(grid: &Grid, m: usize) -> Vec<(usize, f64)> {
             let f = ((t - grid.start()) / grid.step()).clamp(0.0, (n - 1) as f64);
             let i = (f.floor() as usize).min(n - 2);
             (i, f - i as f64)
-        })
-        .collect()
-}
-
-/// Running minimum over the window [i − h, i + h] (clipped at the ends), by van Herk and
-/// Gil-Werman: on the series padded with h infinities at each end and cut into blocks of
-/// w = 2h + 1 points, the minima from each block's start (`ahead`) and to each block's end
-/// (`behind`); a window meets at most two blocks, so its minimum is `behind` at its first point
-/// against `ahead` at its last. Three comparisons per point, no branches on the data, and the
-/// same values as a direct minimum (a minimum is exact).
-fn running_min(y: ArrayView1<'_, f32>, h: usize) -> Vec<f64> {
-    let n = y.len();
-    // From h = n − 1 on every clipped window is the whole series: the same values, and a
-    // tiny grid step (a huge h) allocates nothing more.
-    let h = h.min(n.saturating_sub(1));
-    let w = 2 * h + 1;
-    let pad = |v: &mut Vec<f32>| {
-        v.resize(n + 2 * h, f32::INFINITY);
-        for (p, x) in v[h..h + n].iter_mut().zip(y.iter()) {
-            *p = *x;
-        }
-    };
-    let (mut ahead, mut behind) = (Vec::new(), Vec::new());
-    pad(&mut ahead);
-    pad(&mut behind);
-    for block in ahead.chunks_mut(w) {
-        for p in 1..block.len() {
-            block[p] = block[p].min(block[p - 1]);
-        }
-    }
-    for block in behind.chunks_mut(w) {
-        for p in (0..block.len() - 1).rev() {
-            block[p] = block[p].min(block[p + 1]);
-        }
-    }
-    (0..n)
-        .map(|i| f64::from(behind[i].min(ahead[i + 2 * h])))
-        .collect()
-}
-
-/// `y` minus its background (running minimum over `w` points, then running mean over `w`),
-/// negative values set to 0.
-pub(crate) fn without_background(y: ArrayView1<'_, f32>, w: usize) -> Vec<f64> {
-    let n = y.len();
-    let h = w / 2;
-    let min = running_min(y, h);
-    let mut sum = vec![0.0; n + 1];
-    for (i, v) in min.iter().enumerate() {
-        sum[i + 1] = sum[i] + v;
-    }
-    (0..n)
-        .map(|i| {
-            let (lo, hi) = (i.saturating_sub(h), (i + h + 1).min(n));
-            let bg = (sum[hi] - sum[lo]) / (hi - lo) as f64;
-            (f64::from(y[i]) - bg).max(0.0)
         })
         .collect()
 }
@@ -446,31 +394,12 @@ mod tests {
     }
 
     #[test]
-    fn running_minimum_against_naive() {
-        let y: Vec<f32> = (0..50).map(|i| ((i * 37 % 17) as f32).sin()).collect();
-        for h in [0, 1, 2, 3, 7, 10, 24, 25, 49, 60, usize::MAX / 2] {
-            let fast = running_min(ArrayView1::from(&y[..]), h);
-            for (i, &v) in fast.iter().enumerate() {
-                let lo = i.saturating_sub(h);
-                let hi = (i + h + 1).min(y.len());
-                let naive = y[lo..hi].iter().copied().fold(f32::INFINITY, f32::min);
-                assert_eq!(v, f64::from(naive), "h {h} i {i}");
-            }
-        }
-    }
-
-    #[test]
     fn a_tiny_grid_step_is_one_window() {
         // A background window far wider than the series (a tiny grid step) allocates nothing
         // more and gives what a window just covering it gives.
         let y: Vec<f32> = (0..300)
             .map(|j| 0.1 + (-((j as f32 - 150.0) / 3.0).powi(2)).exp())
             .collect();
-        let y = ArrayView1::from(&y[..]);
-        assert_eq!(
-            without_background(y, usize::MAX),
-            without_background(y, 600)
-        );
         let x = Array2::from_shape_fn((1, 300), |(_, j)| y[j]);
         let tiny = transform(
             x.view(),
@@ -480,20 +409,7 @@ mod tests {
         assert!(tiny.iter().all(|v| v.is_finite()));
     }
 
-    #[test]
-    fn background_is_removed() {
-        // A constant plus a slope: nothing is left but the peak.
-        let mut y: Vec<f32> = (0..200).map(|i| 0.3 + 0.001 * i as f32).collect();
-        y[100] += 1.0;
-        let p = without_background(ArrayView1::from(&y[..]), 21);
-        assert!(p[100] > 0.9);
-        assert!(
-            p.iter().enumerate().all(|(i, &v)| i == 100 || v < 0.06),
-            "{p:?}"
-        );
-    }
-
-    /// The point of the transform: a lattice scaled by s shifts the peaks in ln Q, and the
+    /// The point of the transform: a lattice scaled by s shifts the peaks in ln d*, and the
     /// autocorrelation stays the same up to the resampling, while the pooled patterns share
     /// nothing.
     #[test]

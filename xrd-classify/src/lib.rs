@@ -6,7 +6,6 @@ mod classifier;
 mod error;
 mod evaluation;
 mod fit;
-pub mod indexing;
 pub mod input;
 pub mod measured;
 mod params;

@@ -20,7 +20,7 @@ pub const DEFAULT_HIDDEN: [usize; 2] = [512, 256];
 /// vary freely, and the raw noise floor differs from that of measured patterns.
 pub const DEFAULT_POOL: usize = 0;
 
-/// Default autocorrelation lags: half of a 1,024-point ln Q grid over 5–90°, ratios of peak
+/// Default autocorrelation lags: half of a 1,024-point ln d* grid over 5–90°, ratios of peak
 /// positions up to about 4.
 pub const DEFAULT_AUTOCORRELATION: usize = 512;
 
@@ -121,7 +121,7 @@ pub struct ClassifierConfig {
     pub pool: usize,
     /// Intensity scaling of the input after pooling (default [`Intensity::Linear`]).
     pub intensity: Intensity,
-    /// Lags of the autocorrelation over ln Q appended to the input, on a ln Q grid of twice as
+    /// Lags of the autocorrelation over ln d* appended to the input, on a ln d* grid of twice as
     /// many points spanning the grid (default [`DEFAULT_AUTOCORRELATION`]; 0: none); see
     /// [`input`](crate::input).
     pub autocorrelation: usize,

@@ -4,8 +4,8 @@
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, Axis};
 use serde::{Deserialize, Serialize};
 
-use crate::indexing::{Indexing, Metric, Solution};
 use crate::{CrystalSystem, Error, InputWarning, Result, SPACE_GROUPS};
+use xrd_index::{Indexing, Metric, Solution};
 
 /// The classification of one pattern.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,7 +27,7 @@ pub struct Prediction {
     pub refused: bool,
     /// What was done to a measured pattern to put it on the classifier's grid.
     pub warnings: Vec<InputWarning>,
-    /// The cell an indexing of the pattern's lines accepted ([`crate::indexing`]), which fixed
+    /// The cell an indexing of the pattern's lines accepted ([`xrd_index`]), which fixed
     /// the crystal system; None when no metric was accepted or the classifier does not index.
     pub cell: Option<Solution>,
 }
@@ -213,7 +213,7 @@ mod tests {
 
     #[test]
     fn indexing_restricts_the_systems() {
-        use crate::indexing::{Line, index_lines};
+        use xrd_index::{Indexer, IndexingParams, Line};
         let q = [0.1, 0.3, 0.2, 0.1, 0.15, 0.05, 0.1];
         let tried = [
             Metric::Cubic,
@@ -222,7 +222,7 @@ mod tests {
             Metric::Orthorhombic,
         ];
         // Nothing accepted: triclinic and monoclinic, in the networks' proportion.
-        let none = index_lines(&[], 1.5406, &crate::indexing::IndexingParams::default()).unwrap();
+        let none = Indexer::default().index_lines(&[], 1.5406).unwrap();
         let r = systems_from_indexing(&q, &none, &tried);
         let want = [0.25, 0.75, 0.0, 0.0, 0.0, 0.0, 0.0];
         assert!(
@@ -250,8 +250,11 @@ mod tests {
                 height: 1.0,
             })
             .collect();
-        let params = crate::indexing::IndexingParams::default().metrics(&[Metric::Hexagonal]);
-        let hex = index_lines(&lines, 1.5406, &params).unwrap();
+        let params = IndexingParams::default().metrics(&[Metric::Hexagonal]);
+        let hex = Indexer::new(params)
+            .unwrap()
+            .index_lines(&lines, 1.5406)
+            .unwrap();
         assert_eq!(hex.accepted().map(|s| s.metric), Some(Metric::Hexagonal));
         let r = systems_from_indexing(&q, &hex, &tried);
         assert!(

@@ -70,6 +70,70 @@ pub fn snip<F: Float>(y: &[F], half_width: usize, lls: bool) -> Result<Vec<F>> {
     Ok(v.into_iter().map(|x| F::of(inverse(x))).collect())
 }
 
+/// The running minimum of `y` over the window [i − h, i + h] (clipped at the ends), by van Herk and
+/// Gil-Werman: on the series padded with h infinities at each end and cut into blocks of
+/// w = 2h + 1 points, the minima from each block's start (`ahead`) and to each block's end
+/// (`behind`); a window meets at most two blocks, so its minimum is `behind` at its first point
+/// against `ahead` at its last. Three comparisons per point, no branches on the data, and the
+/// same values as a direct minimum (a minimum is exact).
+pub fn running_minimum<F: Float>(y: &[F], h: usize) -> Vec<f64> {
+    let n = y.len();
+    // From h = n − 1 on every clipped window is the whole series: the same values, and a
+    // tiny grid step (a huge h) allocates nothing more.
+    let h = h.min(n.saturating_sub(1));
+    let w = 2 * h + 1;
+    let pad = |v: &mut Vec<f64>| {
+        v.resize(n + 2 * h, f64::INFINITY);
+        for (p, x) in v[h..h + n].iter_mut().zip(y.iter()) {
+            *p = x.as_f64();
+        }
+    };
+    let (mut ahead, mut behind) = (Vec::new(), Vec::new());
+    pad(&mut ahead);
+    pad(&mut behind);
+    for block in ahead.chunks_mut(w) {
+        for p in 1..block.len() {
+            block[p] = block[p].min(block[p - 1]);
+        }
+    }
+    for block in behind.chunks_mut(w) {
+        for p in (0..block.len() - 1).rev() {
+            block[p] = block[p].min(block[p + 1]);
+        }
+    }
+    (0..n).map(|i| behind[i].min(ahead[i + 2 * h])).collect()
+}
+
+/// `y` minus its rolling-minimum background: the running minimum over windows of `w` points
+/// (half width w/2), smoothed by a running mean over the same windows, subtracted; negative
+/// values set to 0. Cheaper than [`snip`] and blind to the curvature of a broad hump, it is what
+/// the classifier's input transform and the indexing's line finder use (with a window a few
+/// peak widths wide).
+///
+/// ```
+/// use xrd_io::without_rolling_background;
+/// let mut y: Vec<f64> = (0..200).map(|i| 0.3 + 0.001 * i as f64).collect();
+/// y[100] += 1.0;
+/// let peak = without_rolling_background(&y, 21);
+/// assert!(peak[100] > 0.9 && peak[50] < 0.06);
+/// ```
+pub fn without_rolling_background<F: Float>(y: &[F], w: usize) -> Vec<f64> {
+    let n = y.len();
+    let h = w / 2;
+    let min = running_minimum(y, h);
+    let mut sum = vec![0.0; n + 1];
+    for (i, v) in min.iter().enumerate() {
+        sum[i + 1] = sum[i] + v;
+    }
+    (0..n)
+        .map(|i| {
+            let (lo, hi) = (i.saturating_sub(h), (i + h + 1).min(n));
+            let bg = (sum[hi] - sum[lo]) / (hi - lo) as f64;
+            (y[i].as_f64() - bg).max(0.0)
+        })
+        .collect()
+}
+
 impl Pattern {
     /// The SNIP background ([`snip`], with the LLS transform) for peaks up to `width` degrees wide.
     ///
@@ -114,6 +178,46 @@ impl Pattern {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn running_minimum_against_naive() {
+        let y: Vec<f32> = (0..50).map(|i| ((i * 37 % 17) as f32).sin()).collect();
+        for h in [0, 1, 2, 3, 7, 10, 24, 25, 49, 60, usize::MAX / 2] {
+            let fast = running_minimum(&y, h);
+            for (i, &v) in fast.iter().enumerate() {
+                let lo = i.saturating_sub(h);
+                let hi = (i + h + 1).min(y.len());
+                let naive = y[lo..hi].iter().copied().fold(f32::INFINITY, f32::min);
+                assert_eq!(v, f64::from(naive), "h {h} i {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_window_wider_than_the_series_is_the_series() {
+        // A window far wider than the series (a tiny grid step) allocates nothing more and
+        // gives what a window just covering it gives.
+        let y: Vec<f32> = (0..300)
+            .map(|j| 0.1 + (-((j as f32 - 150.0) / 3.0).powi(2)).exp())
+            .collect();
+        assert_eq!(
+            without_rolling_background(&y, usize::MAX),
+            without_rolling_background(&y, 600)
+        );
+    }
+
+    #[test]
+    fn rolling_background_is_removed() {
+        // A constant plus a slope: nothing is left but the peak.
+        let mut y: Vec<f32> = (0..200).map(|i| 0.3 + 0.001 * i as f32).collect();
+        y[100] += 1.0;
+        let p = without_rolling_background(&y, 21);
+        assert!(p[100] > 0.9);
+        assert!(
+            p.iter().enumerate().all(|(i, &v)| i == 100 || v < 0.06),
+            "{p:?}"
+        );
+    }
 
     const TOL: f64 = 1e-9;
 

@@ -29,7 +29,7 @@ mod stats;
 mod wavelength;
 mod write;
 
-pub use background::snip;
+pub use background::{running_minimum, snip, without_rolling_background};
 pub use dataset::Dataset;
 pub use error::{Error, Location, Result};
 pub use files::list_files;

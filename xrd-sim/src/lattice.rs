@@ -99,6 +99,64 @@ impl Lattice {
         transpose(&inverse(&self.matrix).unwrap_or([[0.0; 3]; 3]))
     }
 
+    /// The metric tensor G, Gᵢⱼ = aᵢ · aⱼ (Å²): |r|² = rᵀ G r for fractional r.
+    pub fn metric(&self) -> Mat3 {
+        gram(&self.matrix)
+    }
+
+    /// The reciprocal metric tensor G* = G⁻¹, G*ᵢⱼ = a*ᵢ · a*ⱼ (Å⁻²): 1/d²(hkl) = hᵀ G* h.
+    pub fn reciprocal_metric(&self) -> Mat3 {
+        gram(&self.reciprocal())
+    }
+
+    /// 1/d² of the reflection `hkl` (Å⁻², written d*² in indexing).
+    pub fn inverse_d_squared(&self, hkl: [i32; 3]) -> f64 {
+        let h = hkl.map(f64::from);
+        let g = mat_vec_rows(&self.reciprocal(), h);
+        dot(g, g)
+    }
+
+    /// The d-spacing of the reflection `hkl` (Å; infinite for 000).
+    pub fn d_spacing(&self, hkl: [i32; 3]) -> f64 {
+        1.0 / self.inverse_d_squared(hkl).sqrt()
+    }
+
+    /// The lattice of a reciprocal metric tensor `g` (Å⁻², symmetric positive definite), in the
+    /// orientation of [`Lattice::from_parameters`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidLattice`] when `g` is not finite, symmetric and positive definite.
+    pub fn from_reciprocal_metric(g: &Mat3) -> Result<Self> {
+        let symmetric = (0..3).all(|i| {
+            (0..3).all(|j| (g[i][j] - g[j][i]).abs() <= 1e-12 * g[i][i].abs().max(g[j][j].abs()))
+        });
+        let direct = inverse(g).filter(|_| symmetric).ok_or_else(|| {
+            Error::InvalidLattice(format!(
+                "reciprocal metric {g:?} is not invertible and symmetric"
+            ))
+        })?;
+        if (0..3).any(|i| direct[i][i].is_nan() || direct[i][i] <= 0.0) {
+            return Err(Error::InvalidLattice(format!(
+                "reciprocal metric {g:?} is not positive definite"
+            )));
+        }
+        let len = |i: usize| direct[i][i].sqrt();
+        let angle = |i: usize, j: usize| {
+            (direct[i][j] / (len(i) * len(j)))
+                .clamp(-1.0, 1.0)
+                .acos()
+                .to_degrees()
+        };
+        Self::from_parameters(
+            len(0),
+            len(1),
+            len(2),
+            angle(1, 2),
+            angle(0, 2),
+            angle(0, 1),
+        )
+    }
+
     /// Cartesian position of fractional coordinates.
     pub fn cartesian(&self, frac: [f64; 3]) -> [f64; 3] {
         mat_vec_rows(&self.matrix, frac)
@@ -124,6 +182,11 @@ impl Lattice {
         // rows are vectors: r' = F r → row' = row · Fᵀ
         Self::from_matrix(mul(&self.matrix, &transpose(&f)))
     }
+}
+
+/// Gᵢⱼ = rowᵢ · rowⱼ.
+fn gram(m: &Mat3) -> Mat3 {
+    std::array::from_fn(|i| std::array::from_fn(|j| dot(m[i], m[j])))
 }
 
 pub(crate) fn det(m: &Mat3) -> f64 {
@@ -200,6 +263,38 @@ mod tests {
                 assert!((dot(*mi, *rj) - want).abs() < 1e-12);
             }
         }
+        // G* = G⁻¹, and 1/d² from G* as from the reciprocal vectors.
+        let (g, gs) = (l.metric(), l.reciprocal_metric());
+        let id = mul(&g, &gs);
+        for (i, row) in id.iter().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                assert!((v - if i == j { 1.0 } else { 0.0 }).abs() < 1e-12);
+            }
+        }
+        for hkl in [[1, 0, 0], [1, -2, 3], [0, 2, -1]] {
+            let h = hkl.map(f64::from);
+            let q: f64 = (0..3)
+                .map(|i| (0..3).map(|j| h[i] * gs[i][j] * h[j]).sum::<f64>())
+                .sum();
+            assert!((l.inverse_d_squared(hkl) - q).abs() < 1e-12 * q);
+            assert!((l.d_spacing(hkl) - 1.0 / q.sqrt()).abs() < 1e-12);
+        }
+        // The lattice of its own reciprocal metric has its parameters.
+        let back = Lattice::from_reciprocal_metric(&gs).unwrap();
+        for (x, y) in back.lengths().iter().zip(l.lengths()) {
+            assert!((x - y).abs() < 1e-9);
+        }
+        for (x, y) in back.angles().iter().zip(l.angles()) {
+            assert!((x - y).abs() < 1e-9);
+        }
+        assert!(
+            Lattice::from_reciprocal_metric(&[[1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, 1.0]])
+                .is_err()
+        );
+        assert!(
+            Lattice::from_reciprocal_metric(&[[1.0, 0.5, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+                .is_err()
+        );
         assert!(Lattice::from_parameters(1.0, 1.0, 1.0, 90.0, 90.0, 180.0).is_err());
         assert!(Lattice::from_parameters(1.0, 1.0, 1.0, 10.0, 10.0, 80.0).is_err());
         assert!(Lattice::from_parameters(-1.0, 1.0, 1.0, 90.0, 90.0, 90.0).is_err());

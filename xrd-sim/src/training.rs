@@ -7,7 +7,7 @@
 //! 1. a space group by weight (default: uniform over 1–230) and a random crystal of it;
 //! 2. a March–Dollase texture, r ~ U(`texture`), along one of the 13 directions ⟨100⟩, ⟨110⟩,
 //!    ⟨111⟩ with components in {−1, 0, 1};
-//! 3. peaks of Cu Kα₁ ([`CU_KA1`]) with Kα₂ ([`CU_KA2`], half the intensity), computed 2° beyond
+//! 3. peaks of Cu Kα₁ with Kα₂ at half the intensity (xrd-io's [`Wavelength::CU_KA`]), computed 2° beyond
 //!    each end of the grid so that shifted peaks enter it, those under 1e-4 of the strongest
 //!    left out (the noise is at least 2e-3 of the maximum);
 //! 4. pseudo-Voigt profiles, η ~ U(`eta`), FWHM from Caglioti U, V, W ~ U(`caglioti_*`) and
@@ -21,13 +21,11 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use xrd_io::Grid;
+use xrd_io::{Grid, Wavelength};
 
 use crate::artefacts::Artefacts;
 use crate::error::invalid;
-use crate::powder::{
-    CU_KA1, CU_KA2, Doublet, Geometry, MarchDollase, PowderParams, Profile, Shape, Simulator, Width,
-};
+use crate::powder::{Geometry, MarchDollase, PowderParams, Profile, Shape, Simulator, Width};
 use crate::structure::Structure;
 use crate::symmetry::CrystalSystem;
 use crate::synthetic::SyntheticCrystalParams;
@@ -622,11 +620,7 @@ impl TrainingPatternParams {
         let hi = (grid.end() + PEAK_MARGIN).min(179.0);
         let sim = Simulator::new(
             PowderParams::new()
-                .wavelength(CU_KA1)
-                .doublet(Some(Doublet {
-                    wavelength: CU_KA2,
-                    ratio: 0.5,
-                }))
+                .radiation(Wavelength::CU_KA)
                 .two_theta_range(lo, hi)
                 // Peaks under 1e-4 of the strongest vanish under the noise (≥ 2e-3 of the
                 // maximum); leaving them out saves rendering time.
@@ -645,7 +639,7 @@ impl TrainingPatternParams {
                 v: uniform(rng, self.caglioti_v),
                 w: uniform(rng, self.caglioti_w),
                 size: uniform(rng, self.crystallite_size),
-                wavelength: CU_KA1,
+                wavelength: Wavelength::CU_KA.angstrom(),
             },
             window: self.window,
         };

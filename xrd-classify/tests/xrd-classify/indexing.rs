@@ -1,8 +1,9 @@
 //! Indexing in the shipped classifier's predictions, on measured RRUFF patterns.
 
 use ndarray::Axis;
-use xrd_classify::indexing::{IndexingParams, index_pattern};
 use xrd_classify::{Classifier, CrystalSystem, TRAINING_WAVELENGTH};
+use xrd_index::Indexer;
+use xrd_io::Pattern;
 use xrd_testdata::shared_data;
 
 use super::classify::networks_only;
@@ -32,16 +33,19 @@ fn indexing_decides_the_crystal_system_of_measured_patterns() {
             .filter(|(p, t)| p.crystal_system == **t)
             .count()
     };
-    let params = IndexingParams::default();
+    let indexer = Indexer::default();
+    let grid = model.grid();
     for (p, row) in with.iter().zip(x.rows()) {
         // An accepted cell fixes the system; without one, no system of a metric tested on
         // enough lines remains.
         match &p.cell {
             Some(c) => assert!(c.metric.systems().contains(&p.crystal_system), "{p:?}"),
             None => {
-                let ix = index_pattern(row, &model.grid(), TRAINING_WAVELENGTH, &params).unwrap();
+                let y = row.iter().map(|&v| f64::from(v)).collect();
+                let row = Pattern::uniform(grid.start(), grid.step(), y).unwrap();
+                let ix = indexer.index_pattern_at(&row, TRAINING_WAVELENGTH).unwrap();
                 assert!(ix.accepted().is_none());
-                for m in ix.tested(&params) {
+                for m in ix.tested() {
                     assert!(!m.systems().contains(&p.crystal_system), "{p:?}");
                 }
             }

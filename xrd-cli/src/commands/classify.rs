@@ -274,13 +274,14 @@ fn predict(args: &Predict, ctx: &Context) -> Result<Outcome> {
                     eprintln!("{name}: {w}");
                 }
                 if let Some(c) = &p.cell {
+                    let ([a, b, cc], [_, beta, _]) = (c.cell.lengths(), c.cell.angles());
                     eprintln!(
                         "{name}: indexed as {:?}, a {:.4} b {:.4} c {:.4} Å, β {:.2}°, zero {:+.3}°, M{} {:.1}",
                         c.metric,
-                        c.cell.a,
-                        c.cell.b,
-                        c.cell.c,
-                        c.cell.beta,
+                        a,
+                        b,
+                        cc,
+                        beta,
                         c.zero_shift,
                         c.lines,
                         c.merit
@@ -395,7 +396,13 @@ fn write_predictions(path: &Path, data: &[Labelled], preds: &[Prediction]) -> Re
             match &p.cell {
                 Some(c) => format!(
                     "{:?},{:.4},{:.4},{:.4},{:.3},{:.4},{:.2}",
-                    c.metric, c.cell.a, c.cell.b, c.cell.c, c.cell.beta, c.zero_shift, c.merit
+                    c.metric,
+                    c.cell.lengths()[0],
+                    c.cell.lengths()[1],
+                    c.cell.lengths()[2],
+                    c.cell.angles()[1],
+                    c.zero_shift,
+                    c.merit
                 )
                 .to_lowercase(),
                 None => ",,,,,,".into(),

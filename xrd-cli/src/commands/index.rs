@@ -1,12 +1,11 @@
-//! `xrd index`: lattice cells of measured patterns (xrd-classify's indexing: de Wolff's figure
-//! of merit, zero shift, systematic absences).
+//! `xrd index`: lattice cells of measured patterns (xrd-index: de Wolff's figure of merit, zero
+//! shift, systematic absences).
 
 use std::path::{Path, PathBuf};
 
-use ndarray::Array1;
-use xrd_classify::indexing::{IndexingParams, Metric, Solution, index_pattern};
 use xrd_cli::output::{Cell, Table};
-use xrd_io::{Grid, OutOfRange, Pattern, Wavelength};
+use xrd_index::{Indexer, IndexingParams, Metric, Solution};
+use xrd_io::Wavelength;
 
 use super::{Context, Outcome, Result, input_files, parse_wavelength, pattern_name, skipped};
 
@@ -50,11 +49,12 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     if args.monoclinic {
         metrics.push(Metric::Monoclinic);
     }
-    let params = IndexingParams::default()
-        .tolerance(args.tolerance)
-        .min_merit(args.min_merit)
-        .metrics(&metrics);
-    params.check()?;
+    let indexer = Indexer::new(
+        IndexingParams::default()
+            .tolerance(args.tolerance)
+            .min_merit(args.min_merit)
+            .metrics(&metrics),
+    )?;
     let files = input_files(&args.inputs)?;
     let mut table = Table::new([
         "file",
@@ -72,7 +72,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     ]);
     let mut failed = 0;
     for file in &files {
-        if let Err(e) = index_file(file, &args, &params, &mut table) {
+        if let Err(e) = index_file(file, &args, &indexer, &mut table) {
             skipped(&file.display().to_string(), &e);
             failed += 1;
         }
@@ -81,7 +81,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     Ok(Outcome::skipping(failed))
 }
 
-fn index_file(file: &Path, args: &Args, params: &IndexingParams, table: &mut Table) -> Result<()> {
+fn index_file(file: &Path, args: &Args, indexer: &Indexer, table: &mut Table) -> Result<()> {
     let patterns = xrd_io::read(file)?;
     let count = patterns.len();
     for (k, pattern) in patterns.iter().enumerate() {
@@ -94,24 +94,24 @@ fn index_file(file: &Path, args: &Args, params: &IndexingParams, table: &mut Tab
                 Wavelength::CU_KA
             }
         };
-        let (grid, y) = on_own_grid(pattern)?;
-        let indexing = index_pattern(y.view(), &grid, wavelength, params)?;
+        let indexing = indexer.index_pattern_at(pattern, wavelength)?;
         let groups = indexing
-            .likely_space_groups(params)
+            .likely_space_groups()
             .iter()
             .map(u8::to_string)
             .collect::<Vec<_>>()
             .join(";");
         let accepted = indexing.accepted();
         let row = |s: &Solution, is_accepted: bool, groups: &str| {
+            let ([a, b, c], [_, beta, _]) = (s.cell.lengths(), s.cell.angles());
             vec![
                 Cell::text(name.clone()),
                 Cell::text(format!("{:?}", s.metric).to_lowercase()),
                 Cell::text(if is_accepted { "yes" } else { "no" }),
-                Cell::number(s.cell.a, 4),
-                Cell::number(s.cell.b, 4),
-                Cell::number(s.cell.c, 4),
-                Cell::number(s.cell.beta, 2),
+                Cell::number(a, 4),
+                Cell::number(b, 4),
+                Cell::number(c, 4),
+                Cell::number(beta, 2),
                 Cell::number(s.zero_shift, 3),
                 Cell::integer(s.lines as i64),
                 Cell::integer(s.indexed as i64),
@@ -145,26 +145,4 @@ fn index_file(file: &Path, args: &Args, params: &IndexingParams, table: &mut Tab
         }
     }
     Ok(())
-}
-
-/// The pattern on a uniform grid of its own range and (mean) step, as indexing takes it.
-fn on_own_grid(pattern: &Pattern) -> Result<(Grid, Array1<f32>)> {
-    let (first, last) = pattern.range();
-    let n = pattern.len();
-    if n < 3 {
-        return Err(format!("{n} points are too few to find lines").into());
-    }
-    let step = pattern.step().unwrap_or((last - first) / (n - 1) as f64);
-    let grid = Grid::new(first, step, n)?;
-    let mut y = Array1::<f32>::zeros(n);
-    if let Some(out) = y.as_slice_mut() {
-        xrd_io::resample_into(
-            pattern.two_theta(),
-            pattern.intensity(),
-            &grid,
-            OutOfRange::Clamp,
-            out,
-        )?;
-    }
-    Ok((grid, y))
 }

@@ -8,7 +8,7 @@ mod profile;
 mod texture;
 
 pub use geometry::Geometry;
-pub use params::{CU_KA1, CU_KA2, Doublet, PowderParams};
+pub use params::{Doublet, PowderParams};
 pub use peaks::PeakList;
 pub use profile::{Profile, SCHERRER_K, Shape, Width};
 pub use texture::MarchDollase;
@@ -423,17 +423,7 @@ impl Simulator {
             }
         }
         let lim = span.map(|s| s.floor() as i32);
-        // Reciprocal metric G*_ij = a*_i · a*_j.
-        let gm = {
-            let rec = structure.lattice().reciprocal();
-            let mut m = [[0.0; 3]; 3];
-            for (i, row) in m.iter_mut().enumerate() {
-                for (j, v) in row.iter_mut().enumerate() {
-                    *v = crate::lattice::dot(rec[i], rec[j]);
-                }
-            }
-            m
-        };
+        let gm = structure.lattice().reciprocal_metric();
         let phases = PhaseTables::new(&groups, lim);
         // f₀ depends on the species only: groups that differ in B share one evaluation.
         let mut factor_of = Vec::with_capacity(groups.len());

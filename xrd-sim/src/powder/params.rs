@@ -6,11 +6,6 @@ use crate::Result;
 use crate::error::invalid;
 use crate::scattering::{Anomalous, FormFactorTable};
 
-/// Cu Kα₁ wavelength (Å), Hölzer et al. 1997.
-pub const CU_KA1: f64 = 1.540_562;
-/// Cu Kα₂ wavelength (Å), Hölzer et al. 1997.
-pub const CU_KA2: f64 = 1.544_390;
-
 /// A second wavelength added to the profile (Kα₂), with its intensity relative to Kα₁.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Doublet {
@@ -21,9 +16,10 @@ pub struct Doublet {
 }
 
 impl Doublet {
-    /// Cu Kα₂ at half the Kα₁ intensity.
+    /// Cu Kα₂ at half the Kα₁ intensity (the wavelength of xrd-io's
+    /// [`Wavelength::CU_KA`](xrd_io::Wavelength::CU_KA)).
     pub const CU: Self = Self {
-        wavelength: CU_KA2,
+        wavelength: xrd_io::Anode::Cu.k_alpha().1,
         ratio: 0.5,
     };
 }
@@ -101,7 +97,7 @@ impl PowderParams {
 impl Default for PowderParams {
     fn default() -> Self {
         Self {
-            wavelength: CU_KA1,
+            wavelength: xrd_io::Anode::Cu.k_alpha().0,
             doublet: None,
             two_theta_min: 0.0,
             two_theta_max: 90.0,
@@ -136,7 +132,8 @@ impl PowderParams {
         }
     }
 
-    /// Primary (Kα₁) wavelength in Å (default Cu Kα₁ 1.540562).
+    /// Primary (Kα₁) wavelength in Å (default Cu Kα₁ 1.540598, xrd-io's
+    /// [`Wavelength::CU_KA1`](xrd_io::Wavelength::CU_KA1)).
     #[must_use]
     pub fn wavelength(mut self, angstrom: f64) -> Self {
         self.wavelength = angstrom;
@@ -312,6 +309,9 @@ mod tests {
                 ratio: 0.5
             })
         );
+        // The default and the doublet are xrd-io's Cu Kα (Hölzer et al. 1997).
+        assert_eq!(PowderParams::new().get_wavelength(), 1.540598);
+        assert_eq!(Doublet::CU.wavelength, 1.544426);
         let mo = cu.radiation(xrd_io::Wavelength::MO_KA1);
         assert_eq!((mo.get_wavelength(), mo.get_doublet()), (0.709317, None));
     }

@@ -51,6 +51,9 @@ pub struct SpaceGroup {
     setting: &'static str,
     operations: Vec<SymOp>,
     wyckoff: Vec<WyckoffPosition>,
+    /// The operations whose translation is not a lattice vector, as integer rotations: only
+    /// they can make a reflection absent.
+    extinctions: Vec<([[i32; 3]; 3], [f64; 3])>,
 }
 
 impl SpaceGroup {
@@ -204,6 +207,30 @@ impl SpaceGroup {
         &self.operations
     }
 
+    /// Whether the reflection `hkl` (indices on this setting's conventional cell) is
+    /// systematically absent: some operation (R, t) leaves it fixed (hR = h) while h · t is not
+    /// an integer, so that its structure factor equals itself times exp(2πi h · t) ≠ 1 for every
+    /// structure of the group. Centring, glide planes and screw axes show this way; the general
+    /// conditions only (special positions can add more).
+    ///
+    /// ```
+    /// use xrd_sim::SpaceGroup;
+    /// let fm3m = SpaceGroup::new(225)?;
+    /// assert!(fm3m.is_absent([1, 0, 0]) && !fm3m.is_absent([1, 1, 1]));
+    /// // P 1 21/c 1 and its setting P 1 21/a 1 (Hall -P 2yab): the glide moves with the axes.
+    /// let p21c = SpaceGroup::new(14)?;
+    /// let p21a = SpaceGroup::from_hall_symbol("-P 2yab")?;
+    /// assert!(p21c.is_absent([1, 0, 1]) && !p21c.is_absent([1, 0, 2]));
+    /// assert!(p21a.is_absent([1, 0, 2]) && !p21a.is_absent([2, 0, 1]));
+    /// # Ok::<(), xrd_sim::Error>(())
+    /// ```
+    pub fn is_absent(&self, hkl: [i32; 3]) -> bool {
+        self.extinctions.iter().any(|(r, t)| {
+            let fixed = (0..3).all(|j| (0..3).map(|i| hkl[i] * r[i][j]).sum::<i32>() == hkl[j]);
+            fixed && !is_integer((0..3).map(|i| f64::from(hkl[i]) * t[i]).sum())
+        })
+    }
+
     /// The Wyckoff positions, general position first, then by decreasing multiplicity.
     pub fn wyckoff_positions(&self) -> &[WyckoffPosition] {
         &self.wyckoff
@@ -285,6 +312,16 @@ fn build(hall: i32) -> Option<SpaceGroup> {
             })
         })
         .collect();
+    let extinctions = operations
+        .iter()
+        .filter(|op| op.translation.iter().any(|t| !is_integer(*t)))
+        .map(|op| {
+            (
+                op.rotation.map(|r| r.map(|v| v.round() as i32)),
+                op.translation,
+            )
+        })
+        .collect();
     Some(SpaceGroup {
         number: u8::try_from(entry.number).ok()?,
         hall_number: u16::try_from(hall).ok()?,
@@ -294,7 +331,12 @@ fn build(hall: i32) -> Option<SpaceGroup> {
         setting: entry.setting,
         operations,
         wyckoff,
+        extinctions,
     })
+}
+
+fn is_integer(x: f64) -> bool {
+    (x - x.round()).abs() < 1e-6
 }
 
 /// Rank of a small integer-valued matrix.
@@ -360,6 +402,62 @@ fn monoclinic_short(full: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absences_of_known_groups() {
+        let absent = |g: u8, h: [i32; 3]| SpaceGroup::new(g).unwrap().is_absent(h);
+        // Fm-3m (225): h, k, l all odd or all even.
+        assert!(!absent(225, [1, 1, 1]) && !absent(225, [2, 0, 0]));
+        assert!(absent(225, [1, 0, 0]) && absent(225, [2, 1, 0]));
+        // Fd-3m (227): also 0kl only with k + l = 4n.
+        assert!(!absent(227, [2, 2, 0]) && absent(227, [2, 0, 0]) && !absent(227, [4, 0, 0]));
+        // Im-3m (229): h + k + l even.
+        assert!(!absent(229, [1, 1, 0]) && absent(229, [1, 0, 0]) && absent(229, [1, 1, 1]));
+        // Ia-3d (230): hhl with 2h + l = 4n, so 211 present, 110 and 222 absent.
+        assert!(!absent(230, [2, 1, 1]) && absent(230, [1, 1, 0]) && absent(230, [2, 2, 2]));
+        // P2_1/c (14, unique axis b): 0k0 with k even, h0l with l even.
+        assert!(absent(14, [0, 1, 0]) && !absent(14, [0, 2, 0]));
+        assert!(absent(14, [1, 0, 1]) && !absent(14, [1, 0, 2]) && !absent(14, [1, 1, 1]));
+        // Pnma (62): 0kl with k + l even, hk0 with h even.
+        assert!(absent(62, [0, 1, 2]) && !absent(62, [0, 1, 1]) && absent(62, [1, 1, 0]));
+        // R-3m on hexagonal axes (166): −h + k + l = 3n.
+        assert!(!absent(166, [0, 0, 3]) && absent(166, [0, 0, 1]) && !absent(166, [1, 0, 1]));
+        // P1 and Pm-3m: none.
+        for h in [[1, 0, 0], [1, 1, 1], [2, 1, 0]] {
+            assert!(!absent(1, h) && !absent(221, h));
+        }
+    }
+
+    /// Against the structure factor of an atom on a general position: a reflection is absent
+    /// exactly when the sum over the orbit vanishes, in every setting moyo has.
+    #[test]
+    fn absences_are_the_zeros_of_the_general_structure_factor() {
+        let r = [0.1234, 0.3157, 0.7713];
+        for group in table() {
+            let images: Vec<[f64; 3]> = group.operations().iter().map(|op| op.apply(r)).collect();
+            for h in -3..=3 {
+                for k in -3..=3 {
+                    for l in -3..=3 {
+                        let (mut re, mut im) = (0.0f64, 0.0f64);
+                        for p in &images {
+                            let phase = std::f64::consts::TAU
+                                * (f64::from(h) * p[0] + f64::from(k) * p[1] + f64::from(l) * p[2]);
+                            re += phase.cos();
+                            im += phase.sin();
+                        }
+                        let zero = (re * re + im * im).sqrt() < 1e-6 * images.len() as f64;
+                        assert_eq!(
+                            group.is_absent([h, k, l]),
+                            zero,
+                            "Hall {} ({}): {h} {k} {l}",
+                            group.hall_number(),
+                            group.hm_symbol()
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn every_group_has_consistent_operations_and_wyckoff_positions() {

@@ -215,7 +215,7 @@ fn kalpha2_and_monochromator() {
         .max_by(|a, b| a.intensity.total_cmp(&b.intensity))
         .unwrap();
     let t2 = 2.0
-        * (xrd_sim::powder::CU_KA2 / (2.0 * strongest.d_spacing))
+        * (xrd_sim::powder::Doublet::CU.wavelength / (2.0 * strongest.d_spacing))
             .asin()
             .to_degrees();
     let i2 = grid.nearest_index(t2).unwrap();

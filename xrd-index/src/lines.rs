@@ -1,11 +1,11 @@
 //! The observed lines of a measured pattern: peak positions an indexing can trust, with the
 //! background, the noise and the Kα2 partners of stronger lines left out.
 
-use ndarray::ArrayView1;
 use serde::{Deserialize, Serialize};
 use xrd_io::peaks::{PeakParams, find_peaks};
-use xrd_io::{Grid, Wavelength};
+use xrd_io::{Grid, OutOfRange, Pattern, Wavelength};
 
+use crate::params::IndexingParams;
 use crate::{Error, Result};
 
 /// One observed line.
@@ -21,38 +21,31 @@ pub struct Line {
 /// pattern without moving a peak's maximum.
 const SMOOTH: [f64; 9] = [-21.0, 14.0, 39.0, 54.0, 59.0, 54.0, 39.0, 14.0, -21.0];
 
-/// The lines of `y` on `grid`, sorted by position: the maxima of the background-free, smoothed
-/// pattern that stand at least `relative_height` of its maximum and `noise_multiple` times its
-/// noise above the background, at least `min_separation` degrees apart, without the lines that
-/// sit at the Kα2 position of a stronger line (when `wavelength` is a doublet).
+/// The lines of `pattern` measured at `wavelength`, sorted by position: the maxima of the
+/// background-free, smoothed pattern that stand at least `relative_height` of its maximum and
+/// `noise_multiple` times its noise above the background, at least `min_separation` degrees
+/// apart, without the lines that sit at the Kα2 position of a stronger line (when `wavelength`
+/// is a doublet).
 ///
-/// The noise is estimated from the point-to-point differences (their median absolute value,
-/// scaled to a normal standard deviation), so a smooth pattern's threshold is its relative one.
+/// The pattern is read on its own points when they are evenly spaced, else linearly
+/// interpolated onto even steps of its mean spacing (the smoothing needs even steps); its
+/// wavelength is never changed. The background is a rolling minimum over
+/// [`background_window`](IndexingParams::background_window) degrees
+/// ([`xrd_io::without_rolling_background`]). The noise is estimated from the point-to-point
+/// differences (their median absolute value, scaled to a normal standard deviation), so a
+/// smooth pattern's threshold is its relative one.
 pub(crate) fn observed_lines(
-    y: ArrayView1<'_, f32>,
-    grid: &Grid,
+    pattern: &Pattern,
     wavelength: Wavelength,
-    params: &super::IndexingParams,
+    params: &IndexingParams,
 ) -> Result<Vec<Line>> {
-    if y.len() != grid.len() {
-        return Err(Error::shape(
-            format!("{} points (the grid)", grid.len()),
-            format!("{} points", y.len()),
-        ));
-    }
-    if let Some(col) = y.iter().position(|v| !v.is_finite()) {
-        return Err(Error::NonFinite {
-            what: "pattern",
-            row: 0,
-            col,
-        });
-    }
+    let (start, step, y) = evenly_spaced(pattern)?;
     let n = y.len();
     if n < SMOOTH.len() {
         return Ok(Vec::new());
     }
-    let window = (crate::BACKGROUND_WINDOW / grid.step()).round().max(1.0) as usize;
-    let z = crate::input::without_background(y, window);
+    let window = (params.background_window / step).round().max(1.0) as usize;
+    let z = xrd_io::without_rolling_background(&y, window);
     let noise = xrd_io::noise_sigma(y.iter().copied());
     let mut s = vec![0.0; n];
     for i in 4..n - 4 {
@@ -72,7 +65,7 @@ pub(crate) fn observed_lines(
         .relative_height(params.relative_height.max(floor))
         .min_prominence((0.5 * params.relative_height).max(floor))
         .min_separation(params.min_separation);
-    let x: Vec<f64> = (0..n).map(|i| grid.x(i)).collect();
+    let x: Vec<f64> = (0..n).map(|i| start + i as f64 * step).collect();
     let peaks = find_peaks(&x, &s, &peak_params)?;
     let mut lines: Vec<Line> = peaks
         .iter()
@@ -86,7 +79,7 @@ pub(crate) fn observed_lines(
                 0.0
             };
             Line {
-                two_theta: x[i] + off * grid.step(),
+                two_theta: x[i] + off * step,
                 height: b,
             }
         })
@@ -103,6 +96,25 @@ pub(crate) fn observed_lines(
         );
     }
     Ok(lines)
+}
+
+/// The first 2θ, the step and the intensities of `pattern` on evenly spaced points: its own
+/// when they are, else interpolated at its mean spacing.
+fn evenly_spaced(pattern: &Pattern) -> Result<(f64, f64, Vec<f64>)> {
+    let n = pattern.len();
+    let (first, last) = pattern.range();
+    if n < 2 || last <= first {
+        return Err(Error::param(
+            "pattern",
+            format!("{n} points over {first}–{last}° hold no line"),
+        ));
+    }
+    if let Some(step) = pattern.step() {
+        return Ok((first, step, pattern.intensity().to_vec()));
+    }
+    let step = (last - first) / (n - 1) as f64;
+    let grid = Grid::new(first, step, n)?;
+    Ok((first, step, pattern.resample(&grid, OutOfRange::Clamp)?))
 }
 
 /// Removes the lines within `tolerance` (degrees) of the Kα2 position of a stronger line: a Kα2
@@ -132,15 +144,13 @@ fn drop_alpha2(lines: &mut Vec<Line>, l1: f64, l2: f64, ratio: f64, tolerance: f
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::indexing::IndexingParams;
 
     fn gauss(x: f64, c: f64, h: f64) -> f64 {
         h * (-(x - c).powi(2) / (2.0 * 0.03f64.powi(2))).exp()
     }
 
-    #[test]
-    fn finds_lines_and_drops_the_alpha2_partners() {
-        let grid = Grid::new(20.0, 0.01, 4001).unwrap();
+    /// Three lines and their Cu Kα2 partners at half height on a sloping background.
+    fn doublets() -> (Pattern, [(f64, f64); 3]) {
         let w = Wavelength::CU_KA;
         let l2 = w.alpha2().unwrap();
         let partner = |t: f64| {
@@ -149,64 +159,83 @@ mod tests {
                 .to_degrees()
         };
         let centres = [(25.3, 1.0), (41.77, 0.4), (55.5, 0.2)];
-        let y: Vec<f32> = (0..grid.len())
+        let y: Vec<f64> = (0..4001)
             .map(|i| {
-                let x = grid.x(i);
+                let x = 20.0 + 0.01 * i as f64;
                 let mut v = 0.05 + 0.001 * x;
                 for &(c, h) in &centres {
                     v += gauss(x, c, h) + gauss(x, partner(c), 0.5 * h);
                 }
-                v as f32
+                f64::from(v as f32)
             })
             .collect();
-        let lines = observed_lines(
-            ndarray::ArrayView1::from(&y),
-            &grid,
-            w,
-            &IndexingParams::default(),
-        )
-        .unwrap();
+        (Pattern::uniform(20.0, 0.01, y).unwrap(), centres)
+    }
+
+    #[test]
+    fn finds_lines_and_drops_the_alpha2_partners() {
+        let (pattern, centres) = doublets();
+        let params = IndexingParams::default();
+        let lines = observed_lines(&pattern, Wavelength::CU_KA, &params).unwrap();
         assert_eq!(lines.len(), 3, "{lines:?}");
         // At 25° the Kα2 tail (0.064° away) pulls the maximum by 0.006°.
         for (l, &(c, _)) in lines.iter().zip(&centres) {
             assert!((l.two_theta - c).abs() < 0.01, "{l:?} vs {c}");
         }
-        let single = observed_lines(
-            ndarray::ArrayView1::from(&y),
-            &grid,
-            Wavelength::CU_KA1,
-            &IndexingParams::default(),
-        )
-        .unwrap();
+        let single = observed_lines(&pattern, Wavelength::CU_KA1, &params).unwrap();
         // Without the doublet the partners stay, but the one 0.064° from 25.3° merges into it
         // (closer than the 0.08° separation).
         assert_eq!(single.len(), 5);
     }
 
     #[test]
-    fn refuses_bad_input() {
-        let grid = Grid::new(20.0, 0.01, 100).unwrap();
+    fn uneven_points_are_read_at_their_mean_spacing() {
+        let (even, _) = doublets();
+        // The same pattern with every other point nudged by a fifth of a step.
+        let x: Vec<f64> = even
+            .two_theta()
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| if i % 2 == 1 { t + 0.002 } else { t })
+            .collect();
+        let y: Vec<f64> = x
+            .iter()
+            .map(|&t| {
+                let (i, f) = (
+                    ((t - 20.0) / 0.01).floor() as usize,
+                    ((t - 20.0) / 0.01).fract(),
+                );
+                let yy = even.intensity();
+                yy[i] * (1.0 - f) + yy[(i + 1).min(yy.len() - 1)] * f
+            })
+            .collect();
+        let uneven = Pattern::new(x, y).unwrap();
+        assert!(uneven.step().is_none());
+        let params = IndexingParams::default();
+        let a = observed_lines(&even, Wavelength::CU_KA, &params).unwrap();
+        let b = observed_lines(&uneven, Wavelength::CU_KA, &params).unwrap();
+        assert_eq!(a.len(), b.len());
+        for (a, b) in a.iter().zip(&b) {
+            assert!((a.two_theta - b.two_theta).abs() < 0.005, "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn a_pattern_of_one_point_is_refused_and_a_short_one_has_no_lines() {
         let p = IndexingParams::default();
-        let short = vec![0.0f32; 99];
+        let one = Pattern::new(vec![30.0], vec![1.0]).unwrap();
         assert!(matches!(
-            observed_lines(
-                ndarray::ArrayView1::from(&short),
-                &grid,
-                Wavelength::CU_KA,
-                &p
-            ),
-            Err(Error::ShapeMismatch { .. })
+            observed_lines(&one, Wavelength::CU_KA, &p),
+            Err(Error::InvalidParameter {
+                name: "pattern",
+                ..
+            })
         ));
-        let mut nan = vec![0.0f32; 100];
-        nan[7] = f32::NAN;
-        assert!(matches!(
-            observed_lines(
-                ndarray::ArrayView1::from(&nan),
-                &grid,
-                Wavelength::CU_KA,
-                &p
-            ),
-            Err(Error::NonFinite { col: 7, .. })
-        ));
+        let short = Pattern::uniform(30.0, 0.01, vec![1.0, 2.0, 1.0]).unwrap();
+        assert!(
+            observed_lines(&short, Wavelength::CU_KA, &p)
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -1,14 +1,14 @@
-//! The lattice metrics an indexing tries: how Q = 1/d² of a reflection hkl follows from a few
-//! reciprocal-metric parameters, which reflection fits an observed Q best, how many distinct
-//! lines a cell has below a Q, and the direct cell of a parameter vector.
+//! The lattice metrics an indexing tries: how d*² = 1/d² of a reflection hkl follows from a few
+//! reciprocal-metric parameters, which reflection fits an observed d*² best, how many distinct
+//! lines a cell has below a d*², and the direct cell of a parameter vector. (Indexing papers
+//! call d*² "Q"; xrd keeps q for 4π sin θ / λ.)
 
 use serde::{Deserialize, Serialize};
+use xrd_sim::{CrystalSystem, Lattice};
 
-use crate::CrystalSystem;
-
-/// A lattice metric: the form of Q(hkl) = 1/d² that a crystal system's cell allows.
+/// A lattice metric: the form of d*²(hkl) = 1/d² that a crystal system's cell allows.
 ///
-/// | metric | Q(hkl) | parameters |
+/// | metric | d*²(hkl) | parameters |
 /// | --- | --- | --- |
 /// | cubic | A (h² + k² + l²) | A = 1/a² |
 /// | hexagonal | A (h² + hk + k²) + C l² | A = 4/(3a²), C = 1/c² |
@@ -68,7 +68,7 @@ impl Metric {
         }
     }
 
-    /// The design row of hkl: Q(hkl) = row · parameters.
+    /// The design row of hkl: d*²(hkl) = row · parameters.
     pub(crate) fn row(self, h: i32, k: i32, l: i32) -> [f64; MAX_PARAMS] {
         let (h, k, l) = (f64::from(h), f64::from(k), f64::from(l));
         match self {
@@ -114,12 +114,32 @@ impl Metric {
         if self == Metric::Monoclinic && p[0] * p[2] - 0.25 * p[3] * p[3] <= 0.0 {
             return false;
         }
-        let c = self.cell(p);
-        c.a <= max_edge && c.b <= max_edge && c.c <= max_edge
+        // Edge² = (G*⁻¹)ᵢᵢ, without building the cell: this runs for every trial.
+        let edges2 = self.edges_squared(p);
+        let limit = max_edge * max_edge;
+        edges2.iter().all(|&e| e <= limit)
     }
 
-    /// The best reflection for an observed `q` under parameters `p`: (|Q − Q(hkl)|, design row).
-    /// None only for a metric without reflections below `q` + 1 (never for admissible `p`).
+    /// a², b², c² of the cell `p` (the diagonal of the direct metric G = G*⁻¹).
+    fn edges_squared(self, p: &[f64]) -> [f64; 3] {
+        match self {
+            Metric::Cubic => [1.0 / p[0]; 3],
+            Metric::Tetragonal => [1.0 / p[0], 1.0 / p[0], 1.0 / p[1]],
+            Metric::Hexagonal => {
+                let a2 = 4.0 / (3.0 * p[0]);
+                [a2, a2, 1.0 / p[1]]
+            }
+            Metric::Orthorhombic => [1.0 / p[0], 1.0 / p[1], 1.0 / p[2]],
+            Metric::Monoclinic => {
+                // G* = [[A, 0, E/2], [0, B, 0], [E/2, 0, C]]: (G*⁻¹)₁₁ = C / det, (G*⁻¹)₃₃ = A / det.
+                let det = p[0] * p[2] - 0.25 * p[3] * p[3];
+                [p[2] / det, 1.0 / p[1], p[0] / det]
+            }
+        }
+    }
+
+    /// The best reflection for an observed d*² `q` under parameters `p`: (|q − d*²(hkl)|, design
+    /// row). None only for a metric without reflections below `q` + 1 (never for admissible `p`).
     pub(crate) fn nearest(self, p: &[f64], q: f64) -> Option<(f64, [f64; MAX_PARAMS])> {
         let mut best: Option<(f64, [i32; 3])> = None;
         self.scan(p, q, |e, hkl| {
@@ -143,8 +163,8 @@ impl Metric {
 
     /// Calls `visit(|q − Q(hkl)|, hkl)` for the reflections that can be nearest to `q` (for each
     /// choice of the outer indices, the two values of the last index around `q`), until it
-    /// returns true. Indices are bounded by the reflection's Q: Q ≥ (index)² × (the smallest Q
-    /// of that index direction), with a margin of one.
+    /// returns true. Indices are bounded by the reflection's d*²: d*² ≥ (index)² × (the
+    /// smallest d*² of that index direction), with a margin of one.
     fn scan(self, p: &[f64], q: f64, mut visit: impl FnMut(f64, [i32; 3]) -> bool) {
         // `as i32` truncates: the floor of the non-negative values here, without a libm call.
         match self {
@@ -234,8 +254,8 @@ impl Metric {
         }
     }
 
-    /// The distinct Q values of the cell `p` up to `q_max` (values closer than a relative 1e-9
-    /// count once): de Wolff's N of calculated lines.
+    /// The distinct d*² values of the cell `p` up to `q_max` (values closer than a relative
+    /// 1e-9 count once): de Wolff's N of calculated lines.
     pub(crate) fn lines_below(self, p: &[f64], q_max: f64) -> usize {
         let mut qs = Vec::new();
         let mut push = |h: i32, k: i32, l: i32| {
@@ -282,7 +302,7 @@ impl Metric {
         qs.len()
     }
 
-    /// The reciprocal metric tensor G* of the cell `p`: Q(h) = hᵀ G* h.
+    /// The reciprocal metric tensor G* of the cell `p`: d*²(h) = hᵀ G* h.
     pub(crate) fn tensor(self, p: &[f64]) -> [[f64; 3]; 3] {
         match self {
             Metric::Cubic => [[p[0], 0.0, 0.0], [0.0, p[0], 0.0], [0.0, 0.0, p[0]]],
@@ -301,81 +321,16 @@ impl Metric {
         }
     }
 
-    /// The direct cell of the parameters `p`.
-    pub fn cell(self, p: &[f64]) -> Cell {
-        let inv = |x: f64| 1.0 / x.sqrt();
-        match self {
-            Metric::Cubic => Cell::right(inv(p[0]), inv(p[0]), inv(p[0]), 90.0, 90.0),
-            Metric::Tetragonal => Cell::right(inv(p[0]), inv(p[0]), inv(p[1]), 90.0, 90.0),
-            Metric::Hexagonal => {
-                let a = (4.0 / (3.0 * p[0])).sqrt();
-                Cell::right(a, a, inv(p[1]), 90.0, 120.0)
-            }
-            Metric::Orthorhombic => Cell::right(inv(p[0]), inv(p[1]), inv(p[2]), 90.0, 90.0),
-            Metric::Monoclinic => {
-                // a* = √A, c* = √C, cos β* = E / (2 a* c*); β = 180° − β*.
-                let (sa, sc) = (p[0].sqrt(), p[2].sqrt());
-                let cos_bs = (p[3] / (2.0 * sa * sc)).clamp(-1.0, 1.0);
-                let sin_bs = (1.0 - cos_bs * cos_bs).sqrt();
-                let beta = 180.0 - cos_bs.acos().to_degrees();
-                Cell::right(
-                    1.0 / (sa * sin_bs),
-                    inv(p[1]),
-                    1.0 / (sc * sin_bs),
-                    beta,
-                    90.0,
-                )
-            }
-        }
+    /// The direct cell of the parameters `p`: the lattice of their reciprocal metric (None
+    /// when they are not a positive-definite metric).
+    pub fn lattice(self, p: &[f64]) -> Option<Lattice> {
+        (p.len() == self.parameters())
+            .then(|| Lattice::from_reciprocal_metric(&self.tensor(p)).ok())
+            .flatten()
     }
 }
 
-/// A direct unit cell (ångström, degrees).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Cell {
-    /// Edge a.
-    pub a: f64,
-    /// Edge b.
-    pub b: f64,
-    /// Edge c.
-    pub c: f64,
-    /// Angle between b and c.
-    pub alpha: f64,
-    /// Angle between a and c.
-    pub beta: f64,
-    /// Angle between a and b.
-    pub gamma: f64,
-}
-
-impl Cell {
-    fn right(a: f64, b: f64, c: f64, beta: f64, gamma: f64) -> Cell {
-        Cell {
-            a,
-            b,
-            c,
-            alpha: 90.0,
-            beta,
-            gamma,
-        }
-    }
-
-    /// The cell volume (Å³).
-    pub fn volume(&self) -> f64 {
-        let (ca, cb, cg) = (
-            self.alpha.to_radians().cos(),
-            self.beta.to_radians().cos(),
-            self.gamma.to_radians().cos(),
-        );
-        self.a
-            * self.b
-            * self.c
-            * (1.0 - ca * ca - cb * cb - cg * cg + 2.0 * ca * cb * cg)
-                .max(0.0)
-                .sqrt()
-    }
-}
-
-/// The largest |index| along each axis of a reflection with Q ≤ `q`: √(q (G*⁻¹)ᵢᵢ).
+/// The largest |index| along each axis of a reflection with d*² ≤ `q`: √(q (G*⁻¹)ᵢᵢ).
 pub(crate) fn bounds(g: &[[f64; 3]; 3], q: f64) -> [i32; 3] {
     let cof = |i: usize, j: usize| {
         let (r0, r1) = ((i + 1) % 3, (i + 2) % 3);
@@ -533,14 +488,28 @@ mod tests {
 
     #[test]
     fn cells_of_known_metrics() {
-        let c = Metric::Hexagonal.cell(&[4.0 / (3.0 * 9.0), 1.0 / 25.0]);
-        assert!((c.a - 3.0).abs() < 1e-12 && (c.c - 5.0).abs() < 1e-12 && c.gamma == 120.0);
+        let c = Metric::Hexagonal
+            .lattice(&[4.0 / (3.0 * 9.0), 1.0 / 25.0])
+            .unwrap();
+        let ([a, _, cc], [_, _, gamma]) = (c.lengths(), c.angles());
+        assert!(
+            (a - 3.0).abs() < 1e-12 && (cc - 5.0).abs() < 1e-12 && (gamma - 120.0).abs() < 1e-9
+        );
         // Monoclinic a = 5, b = 6, c = 7, β = 100°.
         let p = monoclinic(5.0, 6.0, 7.0, 100.0);
-        let (a, b, c, beta) = (5.0f64, 6.0f64, 7.0f64, 100.0f64.to_radians());
-        let m = Metric::Monoclinic.cell(&p);
-        assert!((m.a - 5.0).abs() < 1e-9 && (m.b - 6.0).abs() < 1e-9 && (m.c - 7.0).abs() < 1e-9);
-        assert!((m.beta - 100.0).abs() < 1e-9, "{}", m.beta);
-        assert!((m.volume() - a * b * c * beta.sin()).abs() < 1e-9);
+        let beta = 100.0f64.to_radians();
+        let m = Metric::Monoclinic.lattice(&p).unwrap();
+        let ([a, b, c], [_, be, _]) = (m.lengths(), m.angles());
+        assert!((a - 5.0).abs() < 1e-9 && (b - 6.0).abs() < 1e-9 && (c - 7.0).abs() < 1e-9);
+        assert!((be - 100.0).abs() < 1e-9, "{be}");
+        assert!((m.volume() - 5.0 * 6.0 * 7.0 * beta.sin()).abs() < 1e-9);
+        // The edges the search screens with are the cell's.
+        for &(metric, p) in CASES {
+            let l = metric.lattice(p).unwrap();
+            for (e2, e) in metric.edges_squared(p).iter().zip(l.lengths()) {
+                assert!((e2.sqrt() - e).abs() < 1e-9 * e, "{metric:?}");
+            }
+        }
+        assert!(Metric::Cubic.lattice(&[-1.0]).is_none() && Metric::Cubic.lattice(&[]).is_none());
     }
 }

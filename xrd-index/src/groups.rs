@@ -1,23 +1,22 @@
 //! Systematic absences: which space groups of an indexed cell's crystal systems explain the
 //! observed lines with the fewest allowed reflections.
 //!
-//! A reflection h is systematically absent in a space group when an operation (R, t) of the
-//! group leaves it fixed (h R = h) while h · t is not an integer: the structure factor then
-//! equals itself times exp(2πi h · t) ≠ 1. Centring, glide planes and screw axes show this way,
-//! and a powder pattern shows them as missing lines. For each group of the accepted metric's
+//! A reflection is systematically absent in a space group when its structure factor vanishes
+//! for every structure of the group ([`SpaceGroup::is_absent`]): centring, glide planes and
+//! screw axes show this way, and a powder pattern shows them as missing lines. For each group of the accepted metric's
 //! systems (in its standard setting; an orthorhombic cell in each of the six orders of its
 //! axes) the observed lines are matched against the allowed reflections only, and the group is
 //! scored as the cell is, by the share of the lines' weight it explains and by de Wolff's
 //! figure of merit over its allowed lines: a group whose absences remove lines that are not
 //! there has fewer calculated lines and a higher merit.
 
-use std::sync::OnceLock;
-
 use serde::{Deserialize, Serialize};
 use xrd_sim::SpaceGroup;
 
-use super::metric::{Metric, bounds};
-use super::{IndexingParams, Lines, Solution};
+use crate::indexer::Lines;
+use crate::metric::{Metric, bounds};
+use crate::params::IndexingParams;
+use crate::solution::Solution;
 
 /// How well one space group's allowed reflections explain an indexed pattern.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,50 +32,6 @@ pub struct GroupFit {
     /// Which of the cell's axes is the group's a, b and c (the identity but for orthorhombic
     /// cells).
     pub axes: [usize; 3],
-}
-
-/// An operation as an integer rotation and its translation.
-type Op = ([[i32; 3]; 3], [f64; 3]);
-
-/// The operations of group `g` whose translation is not a lattice vector (only they can make
-/// a reflection absent), as integer rotations and translations; cached per group.
-fn absence_ops(g: u8) -> &'static [Op] {
-    static OPS: OnceLock<Vec<Vec<Op>>> = OnceLock::new();
-    let all = OPS.get_or_init(|| {
-        (1..=230u8)
-            .map(|n| {
-                SpaceGroup::new(n)
-                    .map(|sg| {
-                        sg.operations()
-                            .iter()
-                            .filter(|op| op.translation.iter().any(|t| !is_integer(*t)))
-                            .map(|op| {
-                                (
-                                    op.rotation.map(|r| r.map(|v| v.round() as i32)),
-                                    op.translation,
-                                )
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            })
-            .collect()
-    });
-    all.get(usize::from(g).wrapping_sub(1))
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-}
-
-fn is_integer(x: f64) -> bool {
-    (x - x.round()).abs() < 1e-6
-}
-
-/// Whether `h` is systematically absent in group `g`.
-pub(crate) fn absent(g: u8, h: [i32; 3]) -> bool {
-    absence_ops(g).iter().any(|(r, t)| {
-        let fixed = (0..3).all(|j| (0..3).map(|i| h[i] * r[i][j]).sum::<i32>() == h[j]);
-        fixed && !is_integer((0..3).map(|i| f64::from(h[i]) * t[i]).sum())
-    })
 }
 
 const PERMUTATIONS: [[usize; 3]; 6] = [
@@ -101,13 +56,13 @@ pub(crate) fn fit_groups(
         return Vec::new();
     }
     let zero = solution.zero_shift;
-    let q: Vec<f64> = (0..n).map(|i| lines.q(i, zero)).collect();
+    let q: Vec<f64> = (0..n).map(|i| lines.d_star2(i, zero)).collect();
     let tol: Vec<f64> = (0..n)
         .map(|i| params.tolerance * lines.slope(i, zero))
         .collect();
     let q_max = q[n - 1];
     let limit = q_max + tol[n - 1];
-    let g0 = solution.metric.tensor(&solution.parameters);
+    let g0 = solution.cell.reciprocal_metric();
     let orders: &[[usize; 3]] = if solution.metric == Metric::Orthorhombic {
         &PERMUTATIONS
     } else {
@@ -143,11 +98,15 @@ pub(crate) fn fit_groups(
     let mut fits = Vec::new();
     for system in solution.metric.systems() {
         for group in system.space_groups() {
+            // Standard settings exist for 1–230, which is all `space_groups` gives.
+            let Ok(setting) = SpaceGroup::new(group) else {
+                continue;
+            };
             let mut best: Option<GroupFit> = None;
             for (perm, refl) in orders.iter().zip(&reflections) {
                 let mut allowed: Vec<f64> = refl
                     .iter()
-                    .filter(|(h, _)| !absent(group, *h))
+                    .filter(|(h, _)| !setting.is_absent(*h))
                     .map(|&(_, q)| q)
                     .collect();
                 allowed.sort_by(f64::total_cmp);
@@ -190,31 +149,4 @@ pub(crate) fn fit_groups(
         }
     }
     fits
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn absences_of_known_groups() {
-        // Fm-3m (225): h, k, l all odd or all even.
-        assert!(!absent(225, [1, 1, 1]) && !absent(225, [2, 0, 0]));
-        assert!(absent(225, [1, 0, 0]) && absent(225, [2, 1, 0]));
-        // Fd-3m (227): also 0kl only with k + l = 4n.
-        assert!(!absent(227, [2, 2, 0]) && absent(227, [2, 0, 0]) && !absent(227, [4, 0, 0]));
-        // Im-3m (229): h + k + l even.
-        assert!(!absent(229, [1, 1, 0]) && absent(229, [1, 0, 0]) && absent(229, [1, 1, 1]));
-        // Ia-3d (230): hhl with 2h + l = 4n, so 211 present, 110 and 222 absent.
-        assert!(!absent(230, [2, 1, 1]) && absent(230, [1, 1, 0]) && absent(230, [2, 2, 2]));
-        // P2_1/c (14, unique axis b): 0k0 with k even, h0l with l even.
-        assert!(absent(14, [0, 1, 0]) && !absent(14, [0, 2, 0]));
-        assert!(absent(14, [1, 0, 1]) && !absent(14, [1, 0, 2]) && !absent(14, [1, 1, 1]));
-        // Pnma (62): 0kl with k + l even, hk0 with h even.
-        assert!(absent(62, [0, 1, 2]) && !absent(62, [0, 1, 1]) && absent(62, [1, 1, 0]));
-        // P1 and Pm-3m: none.
-        for h in [[1, 0, 0], [1, 1, 1], [2, 1, 0]] {
-            assert!(!absent(1, h) && !absent(221, h));
-        }
-    }
 }

@@ -1,0 +1,824 @@
+//! The search for the cell of each metric: trial cells from the first lines, refinement with a
+//! zero shift, and de Wolff's figure of merit.
+
+use xrd_io::{Pattern, Wavelength};
+
+use crate::lines::{self, Line};
+use crate::metric::{MAX_PARAMS, Metric};
+use crate::params::IndexingParams;
+use crate::solution::{Indexing, Solution, weights};
+use crate::{Error, Result};
+
+/// The largest Miller index a line may need (see [`Indexer::index_lines`]).
+const MAX_INDEX: f64 = 200.0;
+
+/// A powder indexing, built once from checked parameters with its trial tables precomputed,
+/// then run on any number of patterns (it is `Sync`: share it across threads).
+///
+/// For each metric of p parameters, every choice of p of the first
+/// [`trial_lines`](IndexingParams::trial_lines) lines, assigned every choice of small Miller
+/// indices, gives a trial cell; a trial that explains most lines within the tolerance plus
+/// [`max_zero_shift`](IndexingParams::max_zero_shift) (the zero shift is not known yet) is
+/// refined by least squares together with a zero shift, and scored by the share of the lines
+/// it indexes (each line weighted by the square root of its height, so that a weak impurity or
+/// noise line costs less than a strong one) and by de Wolff's (1968) figure of merit
+/// M = d*²_N / (2 ε̄ N_calc) (d*²_N = 1/d² of the last line, ε̄ the mean |Δd*²| of the indexed
+/// lines, N_calc the distinct calculated lines up to d*²_N): a cell large enough to index
+/// anything has many calculated lines and a small M. The accepted metric is the most symmetric
+/// one whose best cell indexes at least [`min_indexed`](IndexingParams::min_indexed) of the
+/// lines' weight with M at least [`min_merit`](IndexingParams::min_merit), from at least
+/// [`lines_per_unknown`](IndexingParams::lines_per_unknown) lines per unknown (cell parameters
+/// and zero shift): a few lines fit any cell of few parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Indexer {
+    params: IndexingParams,
+    /// The trial tables of each metric tried, most symmetric first.
+    trials: Vec<Trials>,
+}
+
+impl Default for Indexer {
+    /// The indexing with [`IndexingParams::default`].
+    fn default() -> Self {
+        Indexer::build(IndexingParams::default())
+    }
+}
+
+impl Indexer {
+    /// The indexing with `params`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the first invalid value.
+    pub fn new(params: IndexingParams) -> Result<Self> {
+        params.check()?;
+        Ok(Indexer::build(params))
+    }
+
+    fn build(params: IndexingParams) -> Self {
+        let trials = Metric::ALL
+            .into_iter()
+            .filter(|m| params.metrics.contains(m))
+            .map(|m| Trials::new(m, params.trial_lines))
+            .collect();
+        Indexer { params, trials }
+    }
+
+    /// Its parameters.
+    pub fn params(&self) -> &IndexingParams {
+        &self.params
+    }
+
+    /// The lines of `pattern` measured at `wavelength` (its Kα1 line is used; the Kα2 partners
+    /// of a doublet's lines are left out): the maxima of the background-free, smoothed pattern
+    /// above the height and noise thresholds, sorted by angle.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a pattern of fewer than two points.
+    pub fn lines(&self, pattern: &Pattern, wavelength: Wavelength) -> Result<Vec<Line>> {
+        lines::observed_lines(pattern, wavelength, &self.params)
+    }
+
+    /// Indexes the lines of a measured `pattern` in the wavelength it states, on its own
+    /// points (no resampling, no conversion).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when the pattern states no wavelength (give one with
+    /// [`Indexer::index_pattern_at`]) or has fewer than two points; as [`Indexer::index_lines`].
+    pub fn index_pattern(&self, pattern: &Pattern) -> Result<Indexing> {
+        let wavelength = pattern.wavelength().ok_or_else(|| {
+            Error::param(
+                "wavelength",
+                "the pattern states no wavelength (index_pattern_at takes one)",
+            )
+        })?;
+        self.index_pattern_at(pattern, wavelength)
+    }
+
+    /// Indexes the lines of `pattern` measured at `wavelength`, whatever the pattern states.
+    ///
+    /// # Errors
+    /// As [`Indexer::index_pattern`].
+    pub fn index_pattern_at(&self, pattern: &Pattern, wavelength: Wavelength) -> Result<Indexing> {
+        let lines = self.lines(pattern, wavelength)?;
+        self.index_lines(&lines, wavelength.angstrom())
+    }
+
+    /// Indexes `lines` (any order; the first [`lines`](IndexingParams::lines) by angle are used)
+    /// measured at `wavelength` ångström. Fewer lines than a metric has unknowns (parameters
+    /// and zero shift) plus one give no cell of that metric.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a wavelength that is not finite and positive, a line
+    /// outside (0°, 180°) or a height that is not finite and positive, or a line whose
+    /// d-spacing would need Miller indices over 200 in a cell of
+    /// [`max_edge`](IndexingParams::max_edge) (d < max_edge / 200).
+    pub fn index_lines(&self, lines: &[Line], wavelength: f64) -> Result<Indexing> {
+        let params = &self.params;
+        if !(wavelength.is_finite() && wavelength > 0.0) {
+            return Err(Error::param(
+                "wavelength",
+                format!("{wavelength} Å is not finite and > 0"),
+            ));
+        }
+        if let Some(l) = lines.iter().find(|l| {
+            !(l.two_theta.is_finite()
+                && l.two_theta > 0.0
+                && l.two_theta < 180.0
+                && l.height.is_finite()
+                && l.height > 0.0)
+        }) {
+            return Err(Error::param(
+                "lines",
+                format!(
+                    "line at {}° of height {} is not in (0°, 180°) with a height > 0",
+                    l.two_theta, l.height
+                ),
+            ));
+        }
+        let mut t = lines.to_vec();
+        t.sort_by(|a, b| a.two_theta.total_cmp(&b.two_theta));
+        t.truncate(params.lines);
+        // Indices up to 200 along a cell edge of `max_edge` reach every line: the searches
+        // enumerate indices up to √(Q max_edge²), so that bound keeps them finite.
+        if let Some(last) = t.last() {
+            let d = wavelength / (2.0 * (0.5 * last.two_theta).to_radians().sin());
+            if d * MAX_INDEX < params.max_edge {
+                return Err(Error::param(
+                    "lines",
+                    format!(
+                        "a line at d = {d:.4} Å needs indices over {MAX_INDEX} in a {} Å cell",
+                        params.max_edge
+                    ),
+                ));
+            }
+        }
+        let two_theta: Vec<f64> = t.iter().map(|l| l.two_theta).collect();
+        let weight = weights(&t);
+        let lines = Lines {
+            two_theta: &two_theta,
+            weight: &weight,
+            total: weight.iter().sum(),
+            wavelength,
+            tolerance: params.tolerance,
+        };
+        let solutions: Vec<Solution> = self
+            .trials
+            .iter()
+            .filter_map(|t| search(t, &lines, params))
+            .collect();
+        let accepted = solutions.iter().position(|s| s.meets(params));
+        Ok(Indexing {
+            lines: t,
+            solutions,
+            accepted,
+            wavelength,
+            params: params.clone(),
+        })
+    }
+}
+
+/// The trial assignments of one metric, computed once per [`Indexer`].
+#[derive(Debug, Clone, PartialEq)]
+struct Trials {
+    metric: Metric,
+    /// The distinct design rows of the small Miller indices a first line may have.
+    rows: Vec<[f64; MAX_PARAMS]>,
+}
+
+impl Trials {
+    fn new(metric: Metric, _trial_lines: usize) -> Self {
+        Trials {
+            metric,
+            rows: metric.base_rows(trial_index(metric)),
+        }
+    }
+}
+
+/// The lines in d*² with what converts 2θ errors into d*² errors.
+pub(crate) struct Lines<'a> {
+    pub(crate) two_theta: &'a [f64],
+    /// √(height / highest).
+    pub(crate) weight: &'a [f64],
+    pub(crate) total: f64,
+    pub(crate) wavelength: f64,
+    pub(crate) tolerance: f64,
+}
+
+impl Lines<'_> {
+    pub(crate) fn len(&self) -> usize {
+        self.two_theta.len()
+    }
+
+    /// d*² = 1/d² of line `i` after removing the zero shift.
+    pub(crate) fn d_star2(&self, i: usize, zero: f64) -> f64 {
+        let s = (0.5 * (self.two_theta[i] - zero)).to_radians().sin();
+        (2.0 * s / self.wavelength).powi(2)
+    }
+
+    /// d(d*²) / d(2θ) at line `i`, per degree.
+    pub(crate) fn slope(&self, i: usize, zero: f64) -> f64 {
+        let t = (self.two_theta[i] - zero).to_radians();
+        (2.0 / self.wavelength).powi(2) * t.sin() * 0.5 * 1f64.to_radians()
+    }
+}
+
+/// Largest Miller index of the trial assignments per metric: the first lines of a cell of few
+/// parameters have small indices; more parameters multiply the trials by the rows' count.
+fn trial_index(metric: Metric) -> i32 {
+    match metric {
+        Metric::Cubic => 4,
+        Metric::Hexagonal | Metric::Tetragonal => 3,
+        Metric::Orthorhombic => 2,
+        Metric::Monoclinic => 1,
+    }
+}
+
+/// The best cell of `metric` for `lines`.
+fn search(trials: &Trials, lines: &Lines<'_>, params: &IndexingParams) -> Option<Solution> {
+    let metric = trials.metric;
+    let np = metric.parameters();
+    let n = lines.len();
+    if n < np + 2 {
+        return None;
+    }
+    // The weight a trial may miss and still be accepted.
+    let spare = (1.0 - params.min_indexed) * lines.total;
+    let trial = params.trial_lines.min(n);
+    let rows = &trials.rows;
+    // The screen allows for a zero shift not yet refined.
+    let window = lines.tolerance + params.max_zero_shift;
+    let screen_tol: Vec<f64> = (0..n).map(|i| window * lines.slope(i, 0.0)).collect();
+    let q0: Vec<f64> = (0..n).map(|i| lines.d_star2(i, 0.0)).collect();
+    let mut best: Option<Solution> = None;
+    let mut tried = std::collections::HashSet::new();
+    for_each_combination(trial, np, |chosen| {
+        for_each_tuple(rows.len(), np, |assign| {
+            let Some(mut p) = solve_trial(metric, chosen, assign, rows, &q0) else {
+                return;
+            };
+            if metric == Metric::Orthorhombic {
+                // Axes in any order are one lattice: screen it once.
+                p.sort_by(f64::total_cmp);
+            }
+            if !metric.admissible(&p, params.max_edge) {
+                return;
+            }
+            // Trials of one lattice from other assignments or lines refine to the same cell.
+            // (Relative resolution 1e-4: a key of ln |p|, and the sign of a monoclinic E.)
+            let mut key = [0i64; MAX_PARAMS];
+            for (k, v) in key.iter_mut().zip(&p) {
+                let log = (v.abs().max(f64::MIN_POSITIVE).ln() * 1e4).round() as i64;
+                *k = 2 * log + i64::from(*v < 0.0);
+            }
+            if !tried.insert(key) {
+                return;
+            }
+            // A trial cell is exact only at its own lines: their errors (up to the screen's
+            // tolerance) scale its parameters by up to ρ, and so every Q it predicts.
+            let rho = chosen
+                .iter()
+                .map(|&j| screen_tol[j] / q0[j])
+                .fold(0.0, f64::max);
+            let mut missed = 0.0;
+            for i in 0..n {
+                let ok = metric.fits(&p, q0[i], screen_tol[i] + rho * q0[i]);
+                if !ok {
+                    missed += lines.weight[i];
+                    if missed > spare + 1e-12 {
+                        return;
+                    }
+                }
+            }
+            if let Some(s) = refine(metric, p, rho, lines, params)
+                && best.as_ref().is_none_or(|b| better(&s, b, params))
+            {
+                best = Some(s);
+            }
+        });
+    });
+    best
+}
+
+/// Whether `a` beats `b`: meeting the fraction first, then the figure of merit.
+fn better(a: &Solution, b: &Solution, params: &IndexingParams) -> bool {
+    let fa = a.indexed_weight >= params.min_indexed;
+    let fb = b.indexed_weight >= params.min_indexed;
+    match (fa, fb) {
+        (true, false) => true,
+        (false, true) => false,
+        (true, true) => a.merit > b.merit,
+        (false, false) => (a.indexed_weight, a.merit) > (b.indexed_weight, b.merit),
+    }
+}
+
+/// The parameters that put the `chosen` lines exactly on the `assign`ed rows.
+fn solve_trial(
+    metric: Metric,
+    chosen: &[usize],
+    assign: &[usize],
+    rows: &[[f64; MAX_PARAMS]],
+    q: &[f64],
+) -> Option<Vec<f64>> {
+    let np = metric.parameters();
+    let mut a = [[0.0; MAX_PARAMS + 1]; MAX_PARAMS];
+    for (r, (&line, &row)) in chosen.iter().zip(assign).enumerate() {
+        a[r][..np].copy_from_slice(&rows[row][..np]);
+        a[r][np] = q[line];
+    }
+    gauss_rows(&mut a[..np], np)
+}
+
+/// Solves the `n` × `n` system in the first `n` columns of `a` with right-hand side column `n`
+/// by Gaussian elimination with partial pivoting; None when singular.
+fn gauss_rows<const W: usize>(a: &mut [[f64; W]], n: usize) -> Option<Vec<f64>> {
+    // A pivot this much smaller than the matrix's largest entry counts as zero.
+    let norm = a[..n]
+        .iter()
+        .flat_map(|r| r[..n].iter())
+        .fold(0.0, |m: f64, v| m.max(v.abs()));
+    for c in 0..n {
+        let (piv, max) = (c..n)
+            .map(|r| (r, a[r][c].abs()))
+            .fold((c, 0.0), |m, x| if x.1 > m.1 { x } else { m });
+        if max <= 1e-12 * norm || max == 0.0 {
+            return None;
+        }
+        a.swap(c, piv);
+        let (top, rest) = a.split_at_mut(c + 1);
+        let pivot_row = &top[c];
+        for row in rest[..n - c - 1].iter_mut() {
+            let f = row[c] / pivot_row[c];
+            for (v, p) in row[c..=n].iter_mut().zip(&pivot_row[c..=n]) {
+                *v -= f * p;
+            }
+        }
+    }
+    let mut x = vec![0.0; n];
+    for c in (0..n).rev() {
+        let s: f64 = (c + 1..n).map(|k| a[c][k] * x[k]).sum();
+        x[c] = (a[c][n] - s) / a[c][c];
+    }
+    x.iter().all(|v| v.is_finite()).then_some(x)
+}
+
+/// Least-squares refinement of the cell `p` and a zero shift on the lines it indexes, then the
+/// cell's score. The trial `p` may be off by a relative `rho`: the first pass fits the lines within
+/// the screen's tolerance widened by that error, the second those within the screen's tolerance,
+/// the last two those within the tolerance itself.
+fn refine(
+    metric: Metric,
+    mut p: Vec<f64>,
+    rho: f64,
+    lines: &Lines<'_>,
+    params: &IndexingParams,
+) -> Option<Solution> {
+    let np = metric.parameters();
+    let n = lines.len();
+    let mut zero = 0.0;
+    for pass in 0..4 {
+        // The first two passes match within the screen's window.
+        let window = if pass < 2 {
+            params.tolerance + params.max_zero_shift
+        } else {
+            params.tolerance
+        };
+        let mut normal = [[0.0; MAX_PARAMS + 2]; MAX_PARAMS + 1];
+        let mut used = 0;
+        for i in 0..n {
+            let q = lines.d_star2(i, zero);
+            let Some((e, row)) = metric.nearest(&p, q) else {
+                continue;
+            };
+            let slope = lines.slope(i, zero);
+            let tol = window * slope;
+            let extrapolated = if pass == 0 { rho * q } else { 0.0 };
+            if e > tol + extrapolated {
+                continue;
+            }
+            used += 1;
+            // Q(2θ − zero − δ) ≈ Q(2θ − zero) − slope δ = row · p: unknowns p and δ.
+            let mut x = [0.0; MAX_PARAMS + 1];
+            x[..np].copy_from_slice(&row[..np]);
+            x[np] = slope;
+            for r in 0..=np {
+                for c in 0..=np {
+                    normal[r][c] += x[r] * x[c];
+                }
+                normal[r][np + 1] += x[r] * q;
+            }
+        }
+        if used < np + 2 {
+            return None;
+        }
+        // Columns 0..=np of the normal equations are the unknowns, column np + 1 their
+        // right-hand side.
+        let with_zero = gauss_rows(&mut normal[..=np].to_vec(), np + 1);
+        match with_zero.filter(|x| (zero + x[np]).abs() <= params.max_zero_shift) {
+            Some(x) => {
+                p = x[..np].to_vec();
+                zero += x[np];
+            }
+            None => {
+                // Keep the zero; refine the cell alone.
+                let mut sys: Vec<[f64; MAX_PARAMS + 2]> = normal[..np]
+                    .iter()
+                    .map(|r| {
+                        let mut o = [0.0; MAX_PARAMS + 2];
+                        o[..np].copy_from_slice(&r[..np]);
+                        o[np] = r[np + 1];
+                        o
+                    })
+                    .collect();
+                p = gauss_rows(&mut sys, np)?;
+            }
+        }
+        if !metric.admissible(&p, params.max_edge) {
+            return None;
+        }
+    }
+    score(metric, p, zero, lines, params)
+}
+
+/// The indexed count and figure of merit of the cell `p` with `zero`.
+fn score(
+    metric: Metric,
+    p: Vec<f64>,
+    zero: f64,
+    lines: &Lines<'_>,
+    params: &IndexingParams,
+) -> Option<Solution> {
+    let n = lines.len();
+    let mut indexed = 0;
+    let mut weight = 0.0;
+    let mut sum = 0.0;
+    for i in 0..n {
+        let q = lines.d_star2(i, zero);
+        let (e, _) = metric.nearest(&p, q)?;
+        if e <= params.tolerance * lines.slope(i, zero) {
+            indexed += 1;
+            weight += lines.weight[i];
+            sum += e;
+        }
+    }
+    let q_max = lines.d_star2(n - 1, zero);
+    let calculated = metric.lines_below(&p, q_max).max(1);
+    // ε̄ counts as at least a tenth of the last line's tolerance over the number of lines, so
+    // that an exact fit (ε̄ = 0) gets a finite merit.
+    let floor = 0.1 * params.tolerance * lines.slope(n - 1, zero) / n as f64;
+    let eps = if indexed > 0 {
+        (sum / indexed as f64).max(floor)
+    } else {
+        f64::INFINITY
+    };
+    let merit = q_max / (2.0 * eps * calculated as f64);
+    Some(Solution {
+        metric,
+        cell: metric.lattice(&p)?,
+        parameters: p,
+        zero_shift: zero,
+        indexed,
+        indexed_weight: weight / lines.total,
+        lines: n,
+        merit,
+    })
+}
+
+/// Calls `f` with every increasing choice of `k` of `0..n`.
+fn for_each_combination(n: usize, k: usize, mut f: impl FnMut(&[usize])) {
+    if k > n {
+        return;
+    }
+    let mut idx: Vec<usize> = (0..k).collect();
+    loop {
+        f(&idx);
+        let Some(i) = (0..k).rev().find(|&i| idx[i] < n - k + i) else {
+            return;
+        };
+        idx[i] += 1;
+        for j in i + 1..k {
+            idx[j] = idx[j - 1] + 1;
+        }
+    }
+}
+
+/// Calls `f` with every `k`-tuple of `0..n` (with repetition).
+fn for_each_tuple(n: usize, k: usize, mut f: impl FnMut(&[usize])) {
+    if n == 0 {
+        return;
+    }
+    let mut idx = vec![0; k];
+    loop {
+        f(&idx);
+        let Some(i) = (0..k).rev().find(|&i| idx[i] + 1 < n) else {
+            return;
+        };
+        idx[i] += 1;
+        for v in idx.iter_mut().skip(i + 1) {
+            *v = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metric;
+    use proptest::prelude::*;
+
+    const LAMBDA: f64 = 1.5406;
+
+    /// The first `n` distinct lines of the cell `p` of `metric` (all reflections, heights
+    /// falling with angle), shifted by `zero` degrees.
+    fn lines_of(metric: Metric, p: &[f64], zero: f64, n: usize) -> Vec<Line> {
+        let mut q = Vec::new();
+        for h in 0..8 {
+            for k in 0..8 {
+                for l in -8..8 {
+                    if (h, k, l) != (0, 0, 0) {
+                        q.push(metric::dot(&metric.row(h, k, l), p));
+                    }
+                }
+            }
+        }
+        q.sort_by(f64::total_cmp);
+        q.dedup_by(|b, a| (*b - *a).abs() < 1e-6);
+        q.iter()
+            .filter(|&&q| q.sqrt() * LAMBDA / 2.0 < 0.99)
+            .take(n)
+            .enumerate()
+            .map(|(i, &q)| Line {
+                two_theta: 2.0 * (q.sqrt() * LAMBDA / 2.0).asin().to_degrees() + zero,
+                height: 1.0 / (1.0 + i as f64),
+            })
+            .collect()
+    }
+
+    fn check_found(metric: Metric, p: &[f64]) {
+        let mut lines = lines_of(metric, p, 0.08, 19);
+        // A weak impurity line between two of the cell's.
+        let t = 0.5 * (lines[6].two_theta + lines[7].two_theta);
+        lines.push(Line {
+            two_theta: t,
+            height: 0.01,
+        });
+        let ix = Indexer::default().index_lines(&lines, LAMBDA).unwrap();
+        let best = ix
+            .accepted()
+            .unwrap_or_else(|| panic!("{metric:?}: {ix:?}"));
+        assert_eq!(best.metric, metric, "{ix:?}");
+        let want = metric.lattice(p).unwrap();
+        let got = best.cell;
+        // The axes of an orthorhombic cell come in any order.
+        let mut w = want.lengths();
+        let mut g = got.lengths();
+        w.sort_by(f64::total_cmp);
+        g.sort_by(f64::total_cmp);
+        for (w, g) in w.iter().zip(&g) {
+            assert!((w - g).abs() < 1e-3, "{metric:?}: {got:?} vs {want:?}");
+        }
+        assert!((best.zero_shift - 0.08).abs() < 1e-3, "{}", best.zero_shift);
+        assert_eq!(best.indexed, 19);
+        assert!(best.merit >= 20.0);
+    }
+
+    #[test]
+    fn finds_the_cell_of_every_metric_it_tries() {
+        check_found(Metric::Cubic, &[1.0 / 4.05f64.powi(2)]);
+        check_found(
+            Metric::Tetragonal,
+            &[1.0 / 4.7f64.powi(2), 1.0 / 6.9f64.powi(2)],
+        );
+        check_found(
+            Metric::Hexagonal,
+            &[4.0 / (3.0 * 3.2f64.powi(2)), 1.0 / 5.2f64.powi(2)],
+        );
+        check_found(
+            Metric::Orthorhombic,
+            &[
+                1.0 / 5.1f64.powi(2),
+                1.0 / 7.3f64.powi(2),
+                1.0 / 9.7f64.powi(2),
+            ],
+        );
+    }
+
+    /// A small monoclinic cell, whose 20 lines spread over 2θ. (Not every monoclinic pattern is
+    /// so kind: the 20 lines of a 7.1 × 5.3 × 9.2 Å cell, β = 104°, all below 30°, are indexed
+    /// by an orthorhombic 18.7 × 10.2 × 5.3 Å cell with M₂₀ = 22; on the RRUFF patterns 17 of
+    /// 160 monoclinic minerals are taken for orthorhombic, see the README.)
+    #[test]
+    fn a_monoclinic_cell_is_not_taken_for_a_more_symmetric_one() {
+        let p = metric::monoclinic(5.1, 4.3, 6.2, 108.0);
+        let lines = lines_of(Metric::Monoclinic, &p, 0.0, 20);
+        let ix = Indexer::default().index_lines(&lines, LAMBDA).unwrap();
+        assert!(ix.accepted().is_none(), "{ix:?}");
+    }
+
+    #[test]
+    fn the_monoclinic_search_finds_a_monoclinic_cell() {
+        let p = metric::monoclinic(5.1, 4.3, 6.2, 108.0);
+        let want = Metric::Monoclinic.lattice(&p).unwrap().volume();
+        let lines = lines_of(Metric::Monoclinic, &p, 0.02, 20);
+        let params = IndexingParams::default().metrics(&[Metric::Monoclinic]);
+        let ix = Indexer::new(params.clone())
+            .unwrap()
+            .index_lines(&lines, LAMBDA)
+            .unwrap();
+        let best = ix.accepted().unwrap_or_else(|| panic!("{ix:?}"));
+        assert_eq!(best.metric, Metric::Monoclinic);
+        // Another setting of the same lattice has the same volume.
+        assert!((best.cell.volume() - want).abs() < 1e-3 * want, "{best:?}");
+        assert!((best.zero_shift - 0.02).abs() < 1e-3 && best.indexed == 20);
+    }
+
+    /// The first `n` lines of a cubic cell with the reflections `allowed` keeps.
+    fn cubic_lines(a: f64, n: usize, allowed: impl Fn(i32, i32, i32) -> bool) -> Vec<Line> {
+        let mut q: Vec<f64> = Vec::new();
+        for h in 0..8 {
+            for k in 0..=h {
+                for l in 0..=k {
+                    if (h, k, l) != (0, 0, 0) && allowed(h, k, l) {
+                        q.push(f64::from(h * h + k * k + l * l) / (a * a));
+                    }
+                }
+            }
+        }
+        q.sort_by(f64::total_cmp);
+        q.dedup();
+        q.iter()
+            .take(n)
+            .map(|q| Line {
+                two_theta: 2.0 * (q.sqrt() * LAMBDA / 2.0).asin().to_degrees() + 0.04,
+                height: 1.0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn absences_choose_the_centring() {
+        let params = IndexingParams::default();
+        // The likely groups of `lines` hold `group`, and every one of them has `centring`.
+        let centred = |lines: &[Line], group: u8, centring: char| {
+            let ix = Indexer::new(params.clone())
+                .unwrap()
+                .index_lines(lines, LAMBDA)
+                .unwrap();
+            let groups = ix.likely_space_groups();
+            assert!(groups.contains(&group), "{groups:?}");
+            for g in &groups {
+                let symbol = xrd_sim::SpaceGroup::new(*g).unwrap().hm_symbol();
+                assert!(symbol.starts_with(centring), "{g} {symbol}");
+            }
+        };
+        centred(
+            &cubic_lines(5.64, 12, |h, k, l| (h + k) % 2 == 0 && (k + l) % 2 == 0),
+            225,
+            'F',
+        );
+        // 15 lines: the primitive cell a/√2 then misses two (N = 14 and 30 would be 7 and 15,
+        // no sums of three squares) and is not accepted; with 12 lines it misses one, indexes
+        // 92 % and wins on merit, as a cell may that leaves one line to an impurity.
+        centred(
+            &cubic_lines(6.0, 15, |h, k, l| (h + k + l) % 2 == 0),
+            229,
+            'I',
+        );
+        // Primitive: every group explains the lines; the most absences win, and no centring
+        // or glide may make an observed line absent.
+        let p = cubic_lines(4.0, 12, |_, _, _| true);
+        let ix = Indexer::new(params.clone())
+            .unwrap()
+            .index_lines(&p, LAMBDA)
+            .unwrap();
+        let fits = ix.space_groups();
+        assert_eq!(fits.len(), 36);
+        let p_groups = ix.likely_space_groups();
+        assert!(p_groups.contains(&221), "{p_groups:?}");
+        assert!(!p_groups.contains(&225) && !p_groups.contains(&229));
+    }
+
+    #[test]
+    fn too_few_lines_are_not_enough() {
+        let p = [1.0 / 4.05f64.powi(2)];
+        // Cubic: 3 lines per unknown × 2 unknowns.
+        let ix = Indexer::default()
+            .index_lines(&lines_of(Metric::Cubic, &p, 0.0, 5), LAMBDA)
+            .unwrap();
+        assert!(ix.accepted().is_none() && ix.solution(Metric::Cubic).is_some());
+        let ix = Indexer::default()
+            .index_lines(&lines_of(Metric::Cubic, &p, 0.0, 6), LAMBDA)
+            .unwrap();
+        assert_eq!(ix.accepted().map(|s| s.metric), Some(Metric::Cubic));
+    }
+
+    #[test]
+    fn one_test_per_invalid_value() {
+        let d = IndexingParams::default;
+        assert!(d().check().is_ok());
+        let cases: Vec<(&str, IndexingParams)> = vec![
+            ("tolerance", d().tolerance(0.0)),
+            ("tolerance", d().tolerance(f64::NAN)),
+            ("lines", d().lines(5)),
+            ("lines", d().lines(101)),
+            ("trial_lines", d().trial_lines(3)),
+            ("trial_lines", d().trial_lines(11)),
+            ("trial_lines", d().lines(8).trial_lines(9)),
+            ("min_indexed", d().min_indexed(0.0)),
+            ("min_indexed", d().min_indexed(1.1)),
+            ("min_merit", d().min_merit(-1.0)),
+            ("lines_per_unknown", d().lines_per_unknown(0.5)),
+            ("lines_per_unknown", d().lines_per_unknown(f64::INFINITY)),
+            ("max_edge", d().max_edge(0.0)),
+            ("max_edge", d().max_edge(100.5)),
+            ("max_zero_shift", d().max_zero_shift(-0.1)),
+            ("relative_height", d().relative_height(1.0)),
+            ("relative_height", d().relative_height(-0.1)),
+            ("noise_multiple", d().noise_multiple(-1.0)),
+            ("min_separation", d().min_separation(f64::NAN)),
+            ("metrics", d().metrics(&[])),
+            ("background_window", d().background_window(0.0)),
+            ("background_window", d().background_window(f64::INFINITY)),
+        ];
+        for (name, p) in cases {
+            match p.check() {
+                Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
+                other => panic!("{name}: {other:?}"),
+            }
+            match Indexer::new(p) {
+                Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn refuses_bad_lines_and_wavelengths() {
+        let p = Indexer::default();
+        let index_lines = |lines: &[Line], w: f64, p: &Indexer| p.index_lines(lines, w);
+        let refused = |r: Result<Indexing>, what: &str| match r {
+            Err(Error::InvalidParameter { name, .. }) => assert_eq!(name, what),
+            other => panic!("{what}: {other:?}"),
+        };
+        let ok = Line {
+            two_theta: 30.0,
+            height: 1.0,
+        };
+        for bad in [
+            Line {
+                two_theta: 180.0,
+                height: 1.0,
+            },
+            Line {
+                two_theta: f64::NAN,
+                height: 1.0,
+            },
+            Line {
+                two_theta: 30.0,
+                height: 0.0,
+            },
+        ] {
+            refused(index_lines(&[ok, bad], LAMBDA, &p), "lines");
+        }
+        for w in [0.0, -1.0, f64::INFINITY] {
+            refused(index_lines(&[ok], w, &p), "wavelength");
+        }
+        // d = 0.0019 Å at 30° for λ = 0.001 Å: over 200 indices in a 25 Å cell.
+        assert!(matches!(
+            index_lines(&[ok], 0.001, &p),
+            Err(Error::InvalidParameter { name: "lines", .. })
+        ));
+        // No lines: nothing to index, and no error.
+        let ix = index_lines(&[], LAMBDA, &p).unwrap();
+        assert!(ix.solutions.is_empty() && ix.accepted().is_none());
+    }
+
+    #[test]
+    fn combinations_and_tuples_are_all_visited_once() {
+        let mut c = Vec::new();
+        for_each_combination(5, 3, |x| c.push(x.to_vec()));
+        assert_eq!(c.len(), 10);
+        assert!(c.iter().all(|x| x.windows(2).all(|w| w[0] < w[1])));
+        let mut t = Vec::new();
+        for_each_tuple(3, 2, |x| t.push(x.to_vec()));
+        assert_eq!(t.len(), 9);
+        t.dedup();
+        assert_eq!(t.len(), 9);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// Any lines give an answer or an error, never a panic, and an accepted cell meets
+        /// the thresholds.
+        #[test]
+        fn never_panics(lines in proptest::collection::vec((1.0f64..150.0, 0.001f64..1.0), 0..14)) {
+            let lines: Vec<Line> = lines
+                .into_iter()
+                .map(|(t, h)| Line { two_theta: t, height: h })
+                .collect();
+            let params = IndexingParams::default().trial_lines(4);
+            let ix = Indexer::new(params.clone()).unwrap().index_lines(&lines, LAMBDA).unwrap();
+            if let Some(s) = ix.accepted() {
+                prop_assert!(s.indexed_weight >= 0.9 && s.merit >= 20.0);
+            }
+        }
+    }
+}
