@@ -39,3 +39,37 @@ pub fn fnv(words: impl IntoIterator<Item = u64>) -> u64 {
     }
     h
 }
+
+/// Runs the ignored test `test` (its path in the current test binary) alone in a child process
+/// with the environment variable `var` set to `value`, and returns the values of the `keys` it
+/// printed as `key=value` lines — for what is decided once per process, such as the instruction
+/// set of the kernels (`XRD_ISA`).
+///
+/// # Panics
+/// When the child fails or does not print a key.
+// Test support: a child that cannot run is a failed test.
+#[allow(clippy::expect_used)]
+pub fn child_test_fields(test: &str, var: &str, value: &str, keys: &[&str]) -> Vec<String> {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let out = std::process::Command::new(exe)
+        .args([
+            "--exact",
+            test,
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(var, value)
+        .output()
+        .expect("the child test runs");
+    assert!(out.status.success(), "{var}={value}: {out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    keys.iter()
+        .map(|key| {
+            text.lines()
+                // The test harness may print its own prefix on the same line.
+                .find_map(|l| l.split_once(key).map(|(_, v)| v.to_string()))
+                .unwrap_or_else(|| panic!("no {key} in {text}"))
+        })
+        .collect()
+}

@@ -697,7 +697,7 @@ mod tests {
         // Triclinic 1, 2; monoclinic 14; cubic 225: each system a third.
         let w = system_balanced(&[1, 2, 14, 225]);
         assert_eq!(w, [1.0 / 6.0, 1.0 / 6.0, 1.0 / 3.0, 1.0 / 3.0]);
-        let all: Vec<u8> = (1..=230).collect();
+        let all: Vec<u8> = xrd_sim::SpaceGroup::NUMBERS.collect();
         let w = system_balanced(&all);
         assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-12);
         assert!((w[13] - 1.0 / 7.0 / 13.0).abs() < 1e-15); // P2_1/c, one of 13 monoclinic groups

@@ -194,8 +194,9 @@ const LAG_BLOCK: usize = 4;
 /// Needs `k + LAG_BLOCK ≤ y.len()`.
 fn lag_block(y: &[f64], k: usize) -> [f64; LAG_BLOCK] {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above); the function is safe code.
+    if xrd_io::cpu::avx2() {
+        // SAFETY: the workspace's CPU probe found AVX2 (and FMA) on this CPU; the function is
+        // safe code.
         return unsafe { lag_block_avx2(y, k) };
     }
     lag_block_body(y, k)

@@ -138,7 +138,7 @@ impl Indexer {
         t.sort_by(|a, b| a.two_theta.total_cmp(&b.two_theta));
         t.truncate(params.lines);
         // Indices up to 200 along a cell edge of `max_edge` reach every line: the searches
-        // enumerate indices up to √(Q max_edge²), so that bound keeps them finite.
+        // enumerate indices up to √(d*² max_edge²), so that bound keeps them finite.
         if let Some(last) = t.last() {
             let d = wavelength / (2.0 * (0.5 * last.two_theta).to_radians().sin());
             if d * MAX_INDEX < params.max_edge {
@@ -273,7 +273,7 @@ fn search(trials: &Trials, lines: &Lines<'_>, params: &IndexingParams) -> Option
                 return;
             }
             // A trial cell is exact only at its own lines: their errors (up to the screen's
-            // tolerance) scale its parameters by up to ρ, and so every Q it predicts.
+            // tolerance) scale its parameters by up to ρ, and so every d*² it predicts.
             let rho = chosen
                 .iter()
                 .map(|&j| screen_tol[j] / q0[j])
@@ -395,7 +395,7 @@ fn refine(
                 continue;
             }
             used += 1;
-            // Q(2θ − zero − δ) ≈ Q(2θ − zero) − slope δ = row · p: unknowns p and δ.
+            // d*²(2θ − zero − δ) ≈ d*²(2θ − zero) − slope δ = row · p: unknowns p and δ.
             let mut x = [0.0; MAX_PARAMS + 1];
             x[..np].copy_from_slice(&row[..np]);
             x[np] = slope;

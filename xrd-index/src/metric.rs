@@ -161,7 +161,7 @@ impl Metric {
         hit
     }
 
-    /// Calls `visit(|q − Q(hkl)|, hkl)` for the reflections that can be nearest to `q` (for each
+    /// Calls `visit(|q − d*²(hkl)|, hkl)` for the reflections that can be nearest to `q` (for each
     /// choice of the outer indices, the two values of the last index around `q`), until it
     /// returns true. Indices are bounded by the reflection's d*²: d*² ≥ (index)² × (the
     /// smallest d*² of that index direction), with a margin of one.
@@ -411,6 +411,12 @@ mod tests {
         (Metric::Hexagonal, &[0.021, 0.0093]),
         (Metric::Tetragonal, &[0.017, 0.0061]),
         (Metric::Orthorhombic, &[0.011, 0.019, 0.0072]),
+        // The index solved for is that of the smallest parameter: each axis in turn.
+        (Metric::Orthorhombic, &[0.019, 0.006, 0.013]),
+        (Metric::Orthorhombic, &[0.0051, 0.019, 0.013]),
+        // Cells of edges near 25 Å: in-plane forms far into the table.
+        (Metric::Hexagonal, &[0.0021, 0.0016]),
+        (Metric::Tetragonal, &[0.0016, 0.0017]),
         (Metric::Monoclinic, &[0.012, 0.02, 0.0081, -0.006]),
     ];
 
@@ -441,9 +447,11 @@ mod tests {
             for i in 0..200 {
                 let q = 0.005 + 0.0023 * f64::from(i);
                 let mut naive = f64::INFINITY;
-                for h in -15..=15 {
-                    for k in -15..=15 {
-                        for l in -15..=15 {
+                // Every reflection up to 0.05 above q (the gaps between lines are smaller).
+                let [bh, bk, bl] = bounds(&m.tensor(p), q + 0.05);
+                for h in -bh..=bh {
+                    for k in -bk..=bk {
+                        for l in -bl..=bl {
                             if (h, k, l) != (0, 0, 0) {
                                 naive = naive.min((q - dot(&m.row(h, k, l), p)).abs());
                             }
@@ -454,7 +462,7 @@ mod tests {
                 assert!((e - naive).abs() <= 1e-12, "{m:?} q {q}: {e} vs {naive}");
                 // `fits` stops at the first reflection within the tolerance, and finds one
                 // exactly when the nearest is within it.
-                // (Tolerances clear of the rounding of the two ways of summing Q.)
+                // (Tolerances clear of the rounding of the two ways of summing d*².)
                 assert!(m.fits(p, q, 2.0 * naive + 1e-12), "{m:?} q {q}");
                 if naive > 1e-12 {
                     assert!(!m.fits(p, q, 0.5 * naive), "{m:?} q {q}");

@@ -4,6 +4,7 @@
 
 mod background;
 pub mod conversion;
+pub mod cpu;
 mod dataset;
 mod error;
 mod files;

@@ -146,7 +146,7 @@ impl Entry {
     /// [`Error::Format`] naming the entry and what is wrong.
     pub fn check(&self) -> Result<()> {
         let bad = |reason: String| Err(format(format!("entry {}", self.id), reason));
-        if !(1..=230).contains(&self.space_group) {
+        if !xrd_sim::SpaceGroup::is_number(self.space_group) {
             return bad(format!("space group {} outside 1–230", self.space_group));
         }
         if self.sites.is_empty() {

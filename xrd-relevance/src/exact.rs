@@ -241,8 +241,9 @@ fn lane_sum<F: Float>(v: &[F]) -> F {
 /// may be partial).
 fn window_sums<F: Float>(w: &[F], r: &[F], width: usize, out: &mut [F]) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked just above; nothing else is required.
+    if xrd_io::cpu::avx2() {
+        // SAFETY: the workspace's CPU probe found AVX2 (and FMA) on this CPU; the function is
+        // safe code.
         unsafe { window_sums_avx2(w, r, width, out) };
         return;
     }

@@ -27,7 +27,7 @@ use crate::artefacts::Artefacts;
 use crate::error::invalid;
 use crate::powder::{Geometry, MarchDollase, PowderParams, Profile, Shape, Simulator, Width};
 use crate::structure::Structure;
-use crate::symmetry::CrystalSystem;
+use crate::symmetry::{CrystalSystem, SpaceGroup};
 use crate::synthetic::SyntheticCrystalParams;
 use crate::{Error, Result};
 
@@ -210,7 +210,7 @@ impl TrainingPatternParams {
     pub fn new() -> Self {
         Self {
             grid: (5.0, 0.01, 8500),
-            space_groups: (1..=230).map(|n| (n, 1.0)).collect(),
+            space_groups: SpaceGroup::NUMBERS.map(|n| (n, 1.0)).collect(),
             crystal: SyntheticCrystalParams::new(),
             caglioti_u: (0.0, 0.01),
             caglioti_v: (-0.005, 0.0),
@@ -356,7 +356,7 @@ impl TrainingPatternParams {
             || self
                 .space_groups
                 .iter()
-                .any(|(n, w)| !((1..=230).contains(n) && w.is_finite() && *w >= 0.0))
+                .any(|(n, w)| !(SpaceGroup::is_number(*n) && w.is_finite() && *w >= 0.0))
             || self.space_groups.iter().all(|(_, w)| *w == 0.0)
         {
             return Err(invalid(
@@ -474,7 +474,7 @@ impl TrainingPatternParams {
     /// As [`TrainingPatternParams::batch`]; [`Error::InvalidParameter`] for a group outside 1–230.
     pub fn pattern_of(&self, space_group: u8, seed: u64, index: u64) -> Result<TrainingPattern> {
         self.check()?;
-        if !(1..=230).contains(&space_group) {
+        if !SpaceGroup::is_number(space_group) {
             return Err(invalid(
                 "space_group",
                 format!("{space_group} is not in 1–230"),

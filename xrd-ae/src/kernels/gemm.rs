@@ -1,6 +1,6 @@
 //! Dense inference, `out = x·Wᵀ + b`, through the packed micro-kernels of the `gemm` crate
 //! (pure Rust; AVX-512 or AVX2 + FMA, chosen by the crate at run time, or its AVX2 kernels under
-//! `XRD_AE_ISA=avx2`).
+//! `XRD_ISA=avx2`).
 //!
 //! The crate sums long products in blocks of columns whose length it derives from the cache
 //! sizes it detects, which would make the bits depend on the machine. Every call here therefore
@@ -154,7 +154,7 @@ fn available() -> bool {
 
 /// The crate's AVX2 + FMA kernels, instantiated here exactly as the crate instantiates them for
 /// its own dispatch (`gemm_basic_generic` with its `V3` SIMD token, its `fma` micro-kernel
-/// tables and its scalar multiply-add), so that `XRD_AE_ISA=avx2` reaches dense inference on an
+/// tables and its scalar multiply-add), so that `XRD_ISA=avx2` reaches dense inference on an
 /// AVX-512 machine too: the crate alone would pick its AVX-512 kernels there.
 #[cfg(target_arch = "x86_64")]
 macro_rules! avx2_kernel {
@@ -255,7 +255,7 @@ enum Kernels {
     Avx2,
 }
 
-/// The kernels of this process: the crate's AVX2 ones under `XRD_AE_ISA=avx2` on a CPU with
+/// The kernels of this process: the crate's AVX2 ones under `XRD_ISA=avx2` on a CPU with
 /// more (the crate alone would pick AVX-512), else the crate's own choice. Both give the same
 /// bits (module docs); the cap is there so that one machine can measure both.
 fn kernels() -> Kernels {
@@ -447,7 +447,7 @@ mod tests {
     pub(super) static AVX2_CALLS: std::sync::atomic::AtomicUsize =
         std::sync::atomic::AtomicUsize::new(0);
 
-    /// The crate's AVX2 kernels, which `XRD_AE_ISA=avx2` runs on an AVX-512 machine, give the
+    /// The crate's AVX2 kernels, which `XRD_ISA=avx2` runs on an AVX-512 machine, give the
     /// naive chain too (where the CPU has AVX-512 and the variable is unset, the other tests ran
     /// its AVX-512 kernels), and `Kernels::Avx2` does run them.
     #[cfg(target_arch = "x86_64")]
@@ -468,7 +468,7 @@ mod tests {
         );
     }
 
-    /// `XRD_AE_ISA=avx2` reaches the crate on a CPU with AVX-512 (CI runs the suite once so), and
+    /// `XRD_ISA=avx2` reaches the crate on a CPU with AVX-512 (CI runs the suite once so), and
     /// nothing else moves it off the crate's own choice.
     #[test]
     fn the_isa_variable_caps_the_crate_too() {
@@ -477,7 +477,7 @@ mod tests {
         let token = avx2_token();
         #[cfg(not(target_arch = "x86_64"))]
         let token = false;
-        let capped = std::env::var(crate::ISA_ENV).as_deref() == Ok("avx2")
+        let capped = crate::kernels::isa::instruction_set() == InstructionSet::Avx2
             && detected() == InstructionSet::Avx512
             && token;
         assert_eq!(kernels() == Kernels::Avx2, capped);

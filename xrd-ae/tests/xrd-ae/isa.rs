@@ -1,4 +1,4 @@
-//! `XRD_AE_ISA` caps the instruction set of the f32 kernels: each value runs in a child process
+//! `XRD_ISA` (xrd-io's `ISA_ENV`) caps the instruction set of the f32 kernels: each value runs in a child process
 //! (the variable is read once per process) that reports the instruction set it used and the
 //! result of a few training steps and an inference; every path must agree with the others, and
 //! the AVX2 and AVX-512 paths bit for bit.
@@ -11,7 +11,7 @@ use xrd_ae::{Activation, Adam, ISA_ENV, InstructionSet, Loss, Network, Trainer, 
 
 /// Trains a small classifier (wide enough for the blocked and lane kernels) for a few steps and
 /// returns the final weights and three inferences: 40 dense rows (the gemm crate, whose AVX2
-/// kernels `XRD_AE_ISA=avx2` picks), the same rows with most columns zero (xrd-ae's lane
+/// kernels `XRD_ISA=avx2` picks), the same rows with most columns zero (xrd-ae's lane
 /// kernels) and 7 rows (the dot products).
 fn workload() -> Vec<f32> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
@@ -54,32 +54,15 @@ fn report_isa_and_workload() {
 }
 
 fn child(value: &str) -> (String, Vec<f32>) {
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            // The test's path in this binary (module `isa` of tests/xrd-ae/main.rs).
-            "isa::report_isa_and_workload",
-            "--include-ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(ISA_ENV, value)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{value}: {out:?}");
-    let text = String::from_utf8(out.stdout).unwrap();
-    let field = |key: &str| {
-        text.lines()
-            // The test harness may print its own prefix on the same line.
-            .find_map(|l| l.split_once(key).map(|(_, v)| v))
-            .unwrap_or_else(|| panic!("no {key} in {text}"))
-            .to_string()
-    };
-    let values = field("values=")
-        .split(',')
-        .map(|v| v.parse().unwrap())
-        .collect();
-    (field("isa="), values)
+    // The test's path in this binary (module `isa` of tests/xrd-ae/main.rs).
+    let f = xrd_testdata::child_test_fields(
+        "isa::report_isa_and_workload",
+        ISA_ENV,
+        value,
+        &["isa=", "values="],
+    );
+    let values = f[1].split(',').map(|v| v.parse().unwrap()).collect();
+    (f[0].clone(), values)
 }
 
 #[test]

@@ -39,8 +39,9 @@ pub(crate) struct Lorentzian {
 /// the Lorentzian part alone.
 pub(crate) fn add_pseudo_voigt(out: &mut [f64], peak: Lorentzian, gauss: Option<GaussRun>) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above); the function is safe code.
+    if xrd_io::cpu::avx2() {
+        // SAFETY: the workspace's CPU probe found AVX2 (and FMA) on this CPU; the function is
+        // safe code.
         unsafe { pseudo_voigt_avx2(out, peak, gauss) };
         return;
     }
@@ -124,8 +125,9 @@ fn lorentz_only(out: &mut [f64], first: usize, point: &impl Fn(f64) -> f64) {
 /// atom's contribution to a row of structure factors.
 pub(crate) fn add_phases(re: &mut [f64], im: &mut [f64], p: (f64, f64), zr: &[f64], zi: &[f64]) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above); the function is safe code.
+    if xrd_io::cpu::avx2() {
+        // SAFETY: the workspace's CPU probe found AVX2 (and FMA) on this CPU; the function is
+        // safe code.
         unsafe { phases_avx2(re, im, p, zr, zi) };
         return;
     }

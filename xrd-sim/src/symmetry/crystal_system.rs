@@ -41,6 +41,9 @@ impl CrystalSystem {
     /// # Errors
     /// [`Error::UnknownSpaceGroup`] outside 1–230.
     pub fn from_space_group(number: u8) -> Result<Self> {
+        if !super::SpaceGroup::is_number(number) {
+            return Err(Error::UnknownSpaceGroup(number.to_string()));
+        }
         Ok(match number {
             1..=2 => Self::Triclinic,
             3..=15 => Self::Monoclinic,
@@ -48,8 +51,7 @@ impl CrystalSystem {
             75..=142 => Self::Tetragonal,
             143..=167 => Self::Trigonal,
             168..=194 => Self::Hexagonal,
-            195..=230 => Self::Cubic,
-            _ => return Err(Error::UnknownSpaceGroup(number.to_string())),
+            _ => Self::Cubic,
         })
     }
 

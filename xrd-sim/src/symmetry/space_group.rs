@@ -57,6 +57,14 @@ pub struct SpaceGroup {
 }
 
 impl SpaceGroup {
+    /// The numbers of the 230 space groups.
+    pub const NUMBERS: std::ops::RangeInclusive<u8> = 1..=230;
+
+    /// Whether `number` is a space-group number (1–230): the one place the range is checked.
+    pub fn is_number(number: u8) -> bool {
+        Self::NUMBERS.contains(&number)
+    }
+
     /// Space group `number` (1–230) in its standard setting (unique axis b and cell choice 1 for
     /// monoclinic groups, hexagonal axes for rhombohedral ones, origin choice 2 where there are
     /// two; moyo's `Setting::Standard`).
@@ -64,8 +72,7 @@ impl SpaceGroup {
     /// # Errors
     /// [`Error::UnknownSpaceGroup`] outside 1–230.
     pub fn new(number: u8) -> Result<&'static Self> {
-        let hall = (1..=230)
-            .contains(&number)
+        let hall = Self::is_number(number)
             .then(|| Setting::Standard.hall_number(i32::from(number)))
             .flatten()
             .ok_or_else(|| Error::UnknownSpaceGroup(number.to_string()))?;

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cif_files;
+mod isa;
 mod naive;
 mod oracle;
 mod poscar;
