@@ -10,17 +10,19 @@ use xrd_index::{Indexing, Metric, Solution};
 /// The classification of one pattern.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {
-    /// The most probable space group (1–230).
+    /// The most probable space group (1–230) of [`Prediction::crystal_system`].
     pub space_group: u8,
     /// The most probable crystal system: by the crystal-system networks when the classifier has
     /// them ([`ClassifierConfig::system_network`](crate::ClassifierConfig::system_network)),
-    /// else by the space-group probabilities summed per system.
+    /// else by the space-group probabilities summed per system; restricted by an indexed cell.
+    /// Always the system of [`Prediction::space_group`].
     pub crystal_system: CrystalSystem,
     /// The probability of [`Prediction::space_group`] (Vecsei et al.'s certainty, Eq. 13).
     pub certainty: f64,
     /// The probability of [`Prediction::crystal_system`].
     pub system_certainty: f64,
-    /// The `top_k` most probable space groups with their probabilities, most probable first.
+    /// The `top_k` most probable space groups with their probabilities: the answer first, then
+    /// the others most probable first.
     pub top: Vec<(u8, f64)>,
     /// Whether the certainty lies below the classifier's threshold: the classifier declines to
     /// answer (the fields above are still filled in).
@@ -88,24 +90,36 @@ pub(crate) fn from_probabilities(
     let mut order: Vec<usize> = (0..p.len()).collect();
     // Stable sort: ties go to the lower space group.
     order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
-    let best = order.first().copied().unwrap_or(0);
     let (mut sys, mut sys_p) = (0, f64::NEG_INFINITY);
     for (i, &v) in systems.iter().enumerate() {
         if v > sys_p {
             (sys, sys_p) = (i, v);
         }
     }
+    let system = CrystalSystem::ALL[sys];
+    // The answer is the most probable group of the most probable system, so that the crystal
+    // system is always its group's (the system may come from other evidence than p: crystal-
+    // system networks, an indexed cell).
+    let groups = system.space_groups();
+    let best = order
+        .iter()
+        .copied()
+        .find(|&i| u8::try_from(i + 1).is_ok_and(|g| groups.contains(&g)))
+        .unwrap_or(usize::from(*groups.start()) - 1);
     let certainty = p.get(best).copied().unwrap_or(0.0);
+    // The top k with the answer first.
+    let mut top: Vec<(u8, f64)> = std::iter::once(best)
+        .chain(order.iter().copied().filter(|&i| i != best))
+        .take(top_k.max(1))
+        .map(|i| (i as u8 + 1, p.get(i).copied().unwrap_or(0.0)))
+        .collect();
+    top.truncate(top_k);
     Prediction {
         space_group: best as u8 + 1,
-        crystal_system: CrystalSystem::ALL[sys],
+        crystal_system: system,
         certainty,
         system_certainty: sys_p,
-        top: order
-            .iter()
-            .take(top_k)
-            .map(|&i| (i as u8 + 1, p[i]))
-            .collect(),
+        top,
         refused: certainty < threshold,
         warnings: Vec::new(),
         cell: None,
@@ -269,15 +283,47 @@ mod tests {
     #[test]
     fn prediction_from_probabilities() {
         let p = four_groups();
-        let pred = from_probabilities(p.view(), &system_probabilities(p.view()), 3, 0.45);
-        assert_eq!(pred.space_group, 62);
-        assert_eq!(pred.certainty, 0.4);
-        // The space group is orthorhombic, but the cubic groups together are more probable.
+        let pred = from_probabilities(p.view(), &system_probabilities(p.view()), 3, 0.35);
+        // Pnma (62) is the most probable group, but the cubic groups together are more
+        // probable: the answer is the most probable cubic group, so that the system is its own.
         assert_eq!(pred.crystal_system, CrystalSystem::Cubic);
         assert!((pred.system_certainty - 0.5).abs() < 1e-15);
-        assert_eq!(pred.top_space_groups(), [62, 225, 221]);
+        assert_eq!((pred.space_group, pred.certainty), (225, 0.3));
+        assert_eq!(pred.top_space_groups(), [225, 62, 221]);
         assert!(pred.refused);
-        assert!(!from_probabilities(p.view(), &system_probabilities(p.view()), 3, 0.4).refused);
+        assert!(!from_probabilities(p.view(), &system_probabilities(p.view()), 3, 0.3).refused);
+        // The answer first even beyond the k most probable; k = 0 lists none.
+        let q = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0];
+        let pred = from_probabilities(p.view(), &q, 1, 0.0);
+        assert_eq!(pred.top_space_groups(), [225]);
+        assert!(from_probabilities(p.view(), &q, 0, 0.0).top.is_empty());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Whatever the probabilities and the systems' evidence, the crystal system of a
+        /// prediction is the system of its space group, and the answer heads its top k.
+        #[test]
+        fn the_system_is_always_the_space_groups(
+            p in proptest::collection::vec(0.0f64..1.0, SPACE_GROUPS),
+            q in proptest::collection::vec(0.0f64..1.0, 7),
+            k in 0usize..6,
+        ) {
+            let p = Array1::from(p);
+            let q: [f64; 7] = std::array::from_fn(|i| q[i]);
+            for systems in [q, system_probabilities(p.view())] {
+                let pred = from_probabilities(p.view(), &systems, k, 0.5);
+                proptest::prop_assert_eq!(
+                    CrystalSystem::from_space_group(pred.space_group).unwrap(),
+                    pred.crystal_system
+                );
+                proptest::prop_assert_eq!(pred.certainty, p[usize::from(pred.space_group) - 1]);
+                if k > 0 {
+                    proptest::prop_assert_eq!(pred.top[0].0, pred.space_group);
+                }
+                proptest::prop_assert_eq!(pred.top.len(), k);
+            }
+        }
     }
 
     #[test]

@@ -50,6 +50,11 @@ fn indexing_decides_the_crystal_system_of_measured_patterns() {
                 }
             }
         }
+        // The answer's system is its group's.
+        assert_eq!(
+            CrystalSystem::from_space_group(p.space_group).unwrap(),
+            p.crystal_system
+        );
         let sum: f64 = p.top.iter().map(|t| t.1).sum();
         assert!(sum <= 1.0 + 1e-9);
     }

@@ -79,6 +79,8 @@ fn classify_shipped_model_predictions_are_pinned() {
     };
     // Any change of the prediction path (input transform, kernels, averaging, rescaling) shows
     // here; a retrained shipped model needs a new checksum. The same on both kernel builds.
-    let pinned = 3_349_525_921_655_737_260;
+    // Re-pinned 2026-11-24 when the answer became the most probable group of the most probable
+    // system (before: 3_349_525_921_655_737_260, the most probable group whatever its system).
+    let pinned = 2_926_566_245_491_892_884;
     assert_pinned(checksum(), pinned, pinned, checksum());
 }
