@@ -396,9 +396,10 @@ fn fold_row(f: &ModelFold, o: &Options) -> Value {
 }
 
 /// Accuracy (answered patterns with δ ≤ `tol`) against coverage (answered fraction) over the
-/// seen test and unseen patterns of every fold, as the refusal thresholds scale together.
+/// seen test and unseen patterns of every fold, as the refusal thresholds scale together
+/// (xrd-io's curve: the lowest scores answered first, equal scores together).
 fn coverage_curve(folds: &[&ModelFold], tol: f64, distance_only: bool) -> Vec<(f64, f64)> {
-    let mut cases: Vec<(f64, bool)> = folds
+    let cases: Vec<(f64, bool)> = folds
         .iter()
         .flat_map(|f| f.seen.iter().chain(&f.unseen))
         .map(|c| {
@@ -410,15 +411,13 @@ fn coverage_curve(folds: &[&ModelFold], tol: f64, distance_only: bool) -> Vec<(f
             (s, c.delta <= tol)
         })
         .collect();
-    cases.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let n = cases.len().max(1) as f64;
-    let mut right = 0usize;
-    let mut out = Vec::with_capacity(cases.len());
-    for (k, (_, good)) in cases.iter().enumerate() {
-        right += usize::from(*good);
-        out.push(((k + 1) as f64 / n, right as f64 / (k + 1) as f64));
-    }
-    out
+    let n = cases.len();
+    // Scores are ratios of finite distances and errors to finite thresholds.
+    xrd_io::coverage::coverage_curve(cases, n, xrd_io::coverage::Answer::LowestFirst)
+        .unwrap_or_default()
+        .iter()
+        .map(|p| (p.coverage, p.accuracy))
+        .collect()
 }
 
 fn print_table(

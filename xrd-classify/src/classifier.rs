@@ -157,7 +157,9 @@ impl Classifier {
     }
 
     /// The same classifier indexing patterns with `params` when it predicts, or not at all
-    /// (None: the networks alone decide). Default: [`IndexingParams::default`].
+    /// (None: the networks alone decide). Default: [`IndexingParams::default`]. With other
+    /// parameters than the refusal threshold for indexed predictions was calibrated with,
+    /// predictions refuse by the networks' threshold ([`Classifier::threshold`]).
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for invalid `params`.
@@ -173,10 +175,18 @@ impl Classifier {
 
     /// The refusal threshold predictions use: the configuration's
     /// [`indexing_threshold`](ClassifierConfig::indexing_threshold) when the classifier indexes
-    /// and has one, else its [`threshold`](ClassifierConfig::threshold).
+    /// with the parameters that threshold was calibrated with
+    /// ([`indexing_calibrated_with`](ClassifierConfig::indexing_calibrated_with)), else its
+    /// [`threshold`](ClassifierConfig::threshold): a threshold calibrated for one indexing says
+    /// nothing of the certainties of another.
     pub fn threshold(&self) -> f64 {
+        let calibrated = self
+            .config
+            .indexing_calibrated_with
+            .clone()
+            .unwrap_or_default();
         match (&self.indexing, self.config.indexing_threshold) {
-            (Some(_), Some(t)) => t,
+            (Some(ix), Some(t)) if *ix.params() == calibrated => t,
             _ => self.config.threshold,
         }
     }

@@ -4,22 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Prediction, Result};
+use xrd_io::coverage::{Answer, CoveragePoint, accuracy_at_coverage, coverage_curve};
 
-/// One point of the accuracy–coverage curve: the `coverage` most certain fraction of the
-/// patterns is answered, the rest refused.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct CoveragePoint {
-    /// The certainty of the least certain answered pattern (the threshold that gives this
-    /// coverage).
-    pub threshold: f64,
-    /// Fraction of the patterns answered.
-    pub coverage: f64,
-    /// Top-1 space-group accuracy on the answered patterns.
-    pub accuracy: f64,
-    /// Crystal-system accuracy on the answered patterns.
-    pub system_accuracy: f64,
-}
+use crate::{Error, Prediction, Result};
 
 /// How well predictions match the truth.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,10 +29,14 @@ pub struct Evaluation {
     pub coverage_at_threshold: f64,
     /// Top-1 space-group accuracy on the patterns answered at the threshold (`NaN` if none).
     pub accuracy_at_threshold: f64,
-    /// Top-1 space-group accuracy on the most certain half.
+    /// Top-1 space-group accuracy on the most certain half (the fewest most certain patterns
+    /// that make at least half: equal certainties are answered together).
     pub accuracy_at_half_coverage: f64,
-    /// The accuracy–coverage curve, one point per pattern, by decreasing certainty.
+    /// The accuracy–coverage curve of the top-1 space group, one point per distinct certainty,
+    /// by decreasing certainty.
     pub coverage_curve: Vec<CoveragePoint>,
+    /// The same curve for the crystal system.
+    pub system_coverage_curve: Vec<CoveragePoint>,
     /// Counts by true (row) and predicted (column) crystal system, International Tables order.
     pub confusion: [[usize; 7]; 7],
 }
@@ -96,28 +87,23 @@ pub fn evaluate(predictions: &[Prediction], truth: &[u8]) -> Result<Evaluation> 
         }
         fraction(counts.values().copied().max().unwrap_or(0), n)
     };
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| {
-        predictions[b]
-            .certainty
-            .total_cmp(&predictions[a].certainty)
-    });
-    let (mut right, mut sys_right) = (0, 0);
-    let coverage_curve: Vec<CoveragePoint> = order
-        .iter()
-        .enumerate()
-        .map(|(k, &i)| {
-            right += usize::from(predictions[i].space_group == truth[i]);
-            sys_right += usize::from(predictions[i].crystal_system == systems[i]);
-            CoveragePoint {
-                threshold: predictions[i].certainty,
-                coverage: fraction(k + 1, n),
-                accuracy: fraction(right, k + 1),
-                system_accuracy: fraction(sys_right, k + 1),
-            }
+    let curve = |right: &dyn Fn(usize) -> bool| {
+        coverage_curve(
+            (0..n).map(|i| (predictions[i].certainty, right(i))),
+            n,
+            Answer::HighestFirst,
+        )
+        .map_err(|_| Error::NonFinite {
+            what: "certainties",
+            row: 0,
+            col: predictions
+                .iter()
+                .position(|p| p.certainty.is_nan())
+                .unwrap_or(0),
         })
-        .collect();
-    let half = n.div_ceil(2);
+    };
+    let coverage_curve = curve(&|i| predictions[i].space_group == truth[i])?;
+    let system_coverage_curve = curve(&|i| predictions[i].crystal_system == systems[i])?;
     Ok(Evaluation {
         patterns: n,
         space_group_top1: fraction(top1, n),
@@ -128,8 +114,9 @@ pub fn evaluate(predictions: &[Prediction], truth: &[u8]) -> Result<Evaluation> 
         majority_crystal_system: majority(systems.iter().map(|s| s.index()).collect()),
         coverage_at_threshold: fraction(answered, n),
         accuracy_at_threshold: fraction(answered_right, answered),
-        accuracy_at_half_coverage: coverage_curve[half - 1].accuracy,
+        accuracy_at_half_coverage: accuracy_at_coverage(&coverage_curve, 0.5),
         coverage_curve,
+        system_coverage_curve,
         confusion,
     })
 }

@@ -150,11 +150,16 @@ fn generate_patterns<S: PatternSource + ?Sized>(
 
 /// The certainty threshold that answers (certainty ≥ threshold) at least the fraction
 /// `coverage` of these certainties: the `⌈coverage·n⌉`-th largest (0 with none).
-fn threshold_for_coverage(mut certainties: Vec<f64>, coverage: f64) -> f64 {
-    certainties.sort_by(|a, b| b.total_cmp(a));
-    let k =
-        ((coverage * certainties.len() as f64).ceil() as usize).clamp(1, certainties.len().max(1));
-    certainties.get(k - 1).copied().unwrap_or(0.0)
+fn threshold_for_coverage(certainties: Vec<f64>, coverage: f64) -> f64 {
+    // `coverage` was checked with the parameters; certainties are probabilities.
+    xrd_io::coverage::score_at_coverage(
+        &certainties,
+        coverage,
+        xrd_io::coverage::Answer::HighestFirst,
+    )
+    .ok()
+    .flatten()
+    .unwrap_or(0.0)
 }
 
 /// The network with its last layer's activation replaced.
@@ -639,6 +644,7 @@ impl ClassifierParams {
                     .collect();
                 classifier.config.indexing_threshold =
                     Some(threshold_for_coverage(certainties, coverage));
+                classifier.config.indexing_calibrated_with = classifier.indexing().cloned();
             }
         }
         Ok(classifier)

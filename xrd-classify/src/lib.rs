@@ -16,7 +16,7 @@ mod synthetic;
 
 pub use classifier::Classifier;
 pub use error::{Error, Result};
-pub use evaluation::{CoveragePoint, Evaluation, evaluate};
+pub use evaluation::{Evaluation, evaluate};
 pub use fit::Progress;
 pub use input::{BACKGROUND_WINDOW, Intensity};
 pub use measured::{InputWarning, TRAINING_WAVELENGTH};
@@ -29,6 +29,8 @@ pub use params::{
 pub use predict::{Prediction, system_probabilities};
 pub use source::{LabelledPatterns, PatternSource};
 pub use synthetic::{DEFAULT_MEASURED_NOISE, SyntheticPatterns};
+/// A point of the accuracy–coverage curve (xrd-io's, shared by the workspace).
+pub use xrd_io::coverage::CoveragePoint;
 /// The seven crystal systems (xrd-sim's, International Tables order).
 pub use xrd_sim::CrystalSystem;
 

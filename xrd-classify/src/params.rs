@@ -174,6 +174,10 @@ pub struct ClassifierConfig {
     /// allows raises the certainties). None (the default, a fixed threshold, files written
     /// before the option): [`threshold`](Self::threshold) serves both.
     pub indexing_threshold: Option<f64>,
+    /// The indexing parameters [`indexing_threshold`](Self::indexing_threshold) was calibrated
+    /// with; None: [`IndexingParams::default`](xrd_index::IndexingParams::default) (as in files
+    /// written before the field). Predictions that index with other parameters do not use it.
+    pub indexing_calibrated_with: Option<xrd_index::IndexingParams>,
     /// When set, training ends by setting [`threshold`](Self::threshold) to the certainty at
     /// which this fraction of the validation patterns (fresh synthetic ones, never measured
     /// data) is answered: the `⌈c·n⌉`-th largest of their certainties (default
@@ -226,6 +230,7 @@ impl Default for ClassifierConfig {
             init: Init::He,
             threshold: VECSEI_THRESHOLD,
             indexing_threshold: None,
+            indexing_calibrated_with: None,
             threshold_coverage: Some(DEFAULT_THRESHOLD_COVERAGE),
             top_k: 5,
             system_network: DEFAULT_SYSTEM_NETWORK,

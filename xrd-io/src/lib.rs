@@ -4,6 +4,7 @@
 
 mod background;
 pub mod conversion;
+pub mod coverage;
 pub mod cpu;
 mod dataset;
 mod error;

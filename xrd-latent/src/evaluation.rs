@@ -9,6 +9,7 @@ use rand::seq::SliceRandom;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use xrd_io::Float;
+use xrd_io::coverage::{Answer, CoveragePoint, coverage_curve};
 
 use crate::{Error, Estimate, EstimateKind, Result, TriangleEstimator, TriangleParams};
 
@@ -42,21 +43,6 @@ pub struct Record<F = f64> {
 pub struct Evaluation<F = f64> {
     /// Per-point results.
     pub records: Vec<Record<F>>,
-}
-
-/// One point of an accuracy-versus-coverage curve.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct CoveragePoint<F = f64> {
-    /// Threshold on the distance to the nearest known point.
-    pub max_distance: F,
-    /// Number of points answered at this threshold.
-    pub answered: usize,
-    /// `answered / total`.
-    pub coverage: f64,
-    /// Fraction of the answered points with `δ ≤ tolerance`.
-    pub accuracy: f64,
-    /// Mean δ over the answered points.
-    pub mean_delta: F,
 }
 
 impl<F: Float> Evaluation<F> {
@@ -110,43 +96,32 @@ impl<F: Float> Evaluation<F> {
 
     /// Accuracy versus coverage as the distance threshold of a
     /// [`RefusalPolicy`](crate::RefusalPolicy) sweeps over the observed distances (Vecsei et
-    /// al. 2019, Fig. 5d-e, with distance in place of certainty). With `refuse_outside`,
-    /// outside points are never answered, so the last point's coverage is the inside
-    /// fraction. A point counts as accurate when `δ ≤ tolerance`. One curve point per
-    /// distinct distance, ascending.
-    pub fn coverage_curve(&self, tolerance: F, refuse_outside: bool) -> Vec<CoveragePoint<F>> {
-        let total = self.records.len();
-        let mut eligible: Vec<&Record<F>> = self
+    /// al. 2019, Fig. 5d-e, with distance in place of certainty): xrd-io's curve, the nearest
+    /// first, the threshold a distance. With `refuse_outside`, outside points are never
+    /// answered, so the last point's coverage is the inside fraction. A point counts as accurate
+    /// when `δ ≤ tolerance`. One curve point per distinct distance, ascending.
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] for a NaN distance.
+    pub fn coverage_curve(&self, tolerance: F, refuse_outside: bool) -> Result<Vec<CoveragePoint>> {
+        let eligible = self
             .records
             .iter()
-            .filter(|r| !refuse_outside || r.estimate.kind.is_inside())
-            .collect();
-        eligible.sort_by(|a, b| {
-            a.estimate
-                .distance
-                .partial_cmp(&b.estimate.distance)
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
-        let mut curve: Vec<CoveragePoint<F>> = Vec::new();
-        let (mut good, mut sum) = (0usize, F::zero());
-        for (n, r) in eligible.iter().enumerate() {
-            good += usize::from(r.delta <= tolerance);
-            sum += r.delta;
-            let answered = n + 1;
-            let last_of_tie = eligible
-                .get(n + 1)
-                .is_none_or(|next| next.estimate.distance > r.estimate.distance);
-            if last_of_tie {
-                curve.push(CoveragePoint {
-                    max_distance: r.estimate.distance,
-                    answered,
-                    coverage: answered as f64 / total as f64,
-                    accuracy: good as f64 / answered as f64,
-                    mean_delta: sum / F::of_usize(answered),
-                });
-            }
-        }
-        curve
+            .filter(|r| !refuse_outside || r.estimate.kind.is_inside());
+        coverage_curve(
+            eligible.map(|r| (r.estimate.distance.as_f64(), r.delta <= tolerance)),
+            self.records.len(),
+            Answer::LowestFirst,
+        )
+        .map_err(|_| Error::NonFinite {
+            what: "distances",
+            row: self
+                .records
+                .iter()
+                .position(|r| r.estimate.distance.is_nan())
+                .unwrap_or(0),
+            col: 0,
+        })
     }
 }
 

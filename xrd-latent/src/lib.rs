@@ -19,7 +19,7 @@ mod tile;
 pub use contour::Polyline;
 pub use error::{Error, Result};
 pub use estimator::{Estimate, EstimateKind, TriangleEstimator};
-pub use evaluation::{CoveragePoint, Evaluation, Record, WorstTable, delta};
+pub use evaluation::{Evaluation, Record, WorstTable, delta};
 pub use kdtree::{KdTree, LEAF_SIZE, Neighbour};
 pub use locate::{Located, MAX_WALK_STEPS};
 pub use paint::{PaintGrid, Painted};
@@ -35,3 +35,5 @@ pub use series::{
     DEFAULT_MIN_AXIS_RATIO, DEFAULT_MIN_CONDITIONING, EstimatorKind, Extrapolation, Selection,
     SeriesEstimator, SeriesEvaluation, SeriesParams, SeriesRecord, mean_predictor_delta,
 };
+/// A point of the accuracy–coverage curve (xrd-io's, shared by the workspace).
+pub use xrd_io::coverage::CoveragePoint;

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use xrd_io::Float;
+use xrd_io::coverage::{Answer, score_at_coverage};
 
 use crate::{Error, Estimate, EstimateKind, Result, TriangleEstimator};
 
@@ -337,14 +338,12 @@ impl RefusalCalibration {
                     col,
                 });
             }
-            if v.is_empty() {
-                return Ok(None);
-            }
-            let mut s = v.to_vec();
-            s.sort_by(f64::total_cmp);
-            // Nearest-rank quantile: the smallest value with at least `quantile` of them ≤ it.
-            let rank = ((self.quantile * s.len() as f64).ceil() as usize).clamp(1, s.len());
-            Ok(Some(self.margin * s[rank - 1]))
+            // Nearest-rank quantile: the smallest value with at least `quantile` of them ≤ it
+            // (the quantile was checked; the values just above).
+            let q = score_at_coverage(v, self.quantile, Answer::LowestFirst)
+                .ok()
+                .flatten();
+            Ok(q.map(|q| self.margin * q))
         };
         Ok(RefusalPolicy {
             max_distance: threshold(distances, 0)?.unwrap_or(f64::INFINITY),

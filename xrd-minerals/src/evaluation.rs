@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use xrd_io::Pattern;
+use xrd_io::coverage::{Answer, CoveragePoint, accuracy_at_coverage, coverage_curve};
 use xrd_sim::CrystalSystem;
 
 use crate::{Candidate, Matcher, Result};
@@ -19,17 +20,6 @@ pub struct EvaluatedPattern {
     pub candidates: Vec<Candidate>,
     /// Why it could not be searched (it then counts as unanswered and wrong).
     pub error: Option<String>,
-}
-
-/// A point of the accuracy–coverage curve.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct CoverageStep {
-    /// Share of the patterns answered (the most similar first).
-    pub coverage: f64,
-    /// Share of them whose first candidate has the right space group.
-    pub accuracy: f64,
-    /// The score of the last one answered.
-    pub score: f64,
 }
 
 /// The result of [`Matcher::evaluate`].
@@ -51,10 +41,12 @@ pub struct SearchEvaluation {
     pub answered_fraction: f64,
     /// Space-group accuracy among them (0 when none).
     pub space_group_accuracy_answered: f64,
-    /// Space-group accuracy on the most similar half.
+    /// Space-group accuracy on the most similar half (the fewest most similar patterns that
+    /// make at least half).
     pub space_group_accuracy_certain_half: f64,
-    /// Accuracy against coverage, every tenth pattern and the last.
-    pub coverage_curve: Vec<CoverageStep>,
+    /// Accuracy against coverage, one point per distinct first score, the most similar first
+    /// (xrd-io's curve; unsearchable patterns score 0).
+    pub coverage_curve: Vec<CoveragePoint>,
 }
 
 impl Matcher<'_> {
@@ -115,20 +107,9 @@ impl Matcher<'_> {
             top5 += usize::from(p.candidates.iter().take(5).any(|c| group(c) == p.truth));
             scored.push((first.map_or(0.0, |c| c.score), right));
         }
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let mut curve = Vec::new();
-        let mut right = 0usize;
-        for (k, &(score, ok)) in scored.iter().enumerate() {
-            right += usize::from(ok);
-            let answered = k + 1;
-            if answered % 10 == 0 || answered == scored.len() {
-                curve.push(CoverageStep {
-                    coverage: answered as f64 / n,
-                    accuracy: right as f64 / answered as f64,
-                    score,
-                });
-            }
-        }
+        // Scores are finite similarities (0 for an unsearchable pattern): no NaN to refuse.
+        let curve = coverage_curve(scored.iter().copied(), patterns.len(), Answer::HighestFirst)
+            .unwrap_or_default();
         let share = |s: &[(f64, bool)]| {
             if s.is_empty() {
                 0.0
@@ -150,7 +131,7 @@ impl Matcher<'_> {
             min_score,
             answered_fraction: answered.len() as f64 / n,
             space_group_accuracy_answered: share(&answered),
-            space_group_accuracy_certain_half: share(&scored[..scored.len().div_ceil(2)]),
+            space_group_accuracy_certain_half: accuracy_at_coverage(&curve, 0.5),
             coverage_curve: curve,
             patterns,
         }

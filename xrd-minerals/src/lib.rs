@@ -17,7 +17,7 @@ pub mod amcsd;
 
 pub use entry::{Entry, EntrySite, Publication};
 pub use error::{Error, Result};
-pub use evaluation::{CoverageStep, EvaluatedPattern, SearchEvaluation};
+pub use evaluation::{EvaluatedPattern, SearchEvaluation};
 pub use library::{
     FORMAT_NAME, FORMAT_VERSION, Library, LibraryInfo, MAX_DECOMPRESSED_BYTES, Rejected, SYMPREC,
 };

@@ -359,3 +359,40 @@ fn classify_checked_params_fit_and_predict_as_the_inherent_paths() {
         inherent.predict(&x).unwrap()
     );
 }
+
+/// A refusal threshold calibrated for one indexing is not used by predictions that index with
+/// other parameters (or not at all): they fall back to the networks' threshold.
+#[test]
+fn an_indexing_threshold_holds_only_for_its_indexing() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+    let model = params()
+        .epochs(1)
+        .fit(&source(), &mut rng, |_: &Progress| {})
+        .unwrap();
+    let config = xrd_classify::ClassifierConfig {
+        threshold: 0.5,
+        indexing_threshold: Some(0.2),
+        indexing_calibrated_with: None,
+        ..model.config().clone()
+    };
+    let m = Classifier::from_networks(model.grid(), model.members().to_vec(), config).unwrap();
+    // None: calibrated with the default indexing, which predictions use by default.
+    assert_eq!(m.threshold(), 0.2);
+    let other = xrd_index::IndexingParams::default().tolerance(0.05);
+    assert_eq!(
+        m.clone()
+            .with_indexing(Some(other.clone()))
+            .unwrap()
+            .threshold(),
+        0.5
+    );
+    assert_eq!(m.clone().with_indexing(None).unwrap().threshold(), 0.5);
+    // Calibrated with the other parameters: used with them, not with the defaults.
+    let config = xrd_classify::ClassifierConfig {
+        indexing_calibrated_with: Some(other.clone()),
+        ..m.config().clone()
+    };
+    let m = Classifier::from_networks(model.grid(), model.members().to_vec(), config).unwrap();
+    assert_eq!(m.threshold(), 0.5);
+    assert_eq!(m.with_indexing(Some(other)).unwrap().threshold(), 0.2);
+}

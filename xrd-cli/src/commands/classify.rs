@@ -455,6 +455,7 @@ fn run_evaluate(args: &Evaluate) -> Result<Outcome> {
         "confusion_crystal_system": e.confusion,
         "confusion_order": CrystalSystem::ALL.iter().map(|s| s.name()).collect::<Vec<_>>(),
         "coverage_curve": e.coverage_curve,
+        "system_coverage_curve": e.system_coverage_curve,
         "vecsei_2019_rruff": {"crystal_system": 0.70, "space_group": 0.54, "space_group_at_half_coverage": 0.82},
     });
     write_atomic(
@@ -502,7 +503,8 @@ fn coverage_figure(path: &Path, e: &Evaluation) -> Result<()> {
             },
             Curve {
                 label: "crystal system".into(),
-                y: e.coverage_curve.iter().map(|c| c.system_accuracy).collect(),
+                // One point per distinct certainty in both curves: the same x.
+                y: e.system_coverage_curve.iter().map(|c| c.accuracy).collect(),
                 colour: 1,
                 offset: 0.0,
             },

@@ -11,8 +11,8 @@ use xrd_cli::figures::{self, Curve, LinePanel, XyCurve};
 use xrd_cli::output::{Cell, Table, csv_field as csv};
 use xrd_io::{Pattern, Wavelength};
 use xrd_minerals::{
-    CoverageStep, DEFAULT_MAX_PHASES, Identification, Library, Matcher, PhaseParams,
-    ReferenceParams, ReferenceSet, SearchParams,
+    DEFAULT_MAX_PHASES, Identification, Library, Matcher, PhaseParams, ReferenceParams,
+    ReferenceSet, SearchParams,
 };
 
 use super::{
@@ -481,7 +481,7 @@ struct Summary<'a> {
     answered_fraction: f64,
     space_group_accuracy_answered: f64,
     space_group_accuracy_certain_half: f64,
-    coverage_curve: &'a [CoverageStep],
+    coverage_curve: &'a [xrd_io::coverage::CoveragePoint],
     search: SearchParams,
 }
 
