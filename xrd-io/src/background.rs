@@ -32,8 +32,7 @@ pub fn snip<F: Float>(y: &[F], half_width: usize, lls: bool) -> Result<Vec<F>> {
     if half_width == 0 {
         return Err(Error::InvalidParameter {
             name: "half_width",
-            value: "0".into(),
-            expected: "at least one point",
+            reason: crate::error::reason(0, "at least one point"),
         });
     }
     if let Some(i) = y.iter().position(|v| !v.is_finite()) {
@@ -143,8 +142,7 @@ impl Pattern {
         if !(width.is_finite() && width > 0.0) {
             return Err(Error::InvalidParameter {
                 name: "width",
-                value: width.to_string(),
-                expected: "a finite width > 0 degrees",
+                reason: crate::error::reason(width.to_string(), "a finite width > 0 degrees"),
             });
         }
         let (a, b) = self.range();

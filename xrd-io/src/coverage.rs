@@ -74,8 +74,7 @@ pub fn coverage_curve(
     if cases.len() > total {
         return Err(Error::InvalidParameter {
             name: "total",
-            value: total.to_string(),
-            expected: "at least the number of cases",
+            reason: crate::error::reason(total.to_string(), "at least the number of cases"),
         });
     }
     cases.sort_by(|a, b| order.before(a.0, b.0));
@@ -117,8 +116,7 @@ pub fn score_at_coverage(scores: &[f64], coverage: f64, order: Answer) -> Result
     if !(coverage > 0.0 && coverage <= 1.0) {
         return Err(Error::InvalidParameter {
             name: "coverage",
-            value: coverage.to_string(),
-            expected: "a share in (0, 1]",
+            reason: crate::error::reason(coverage.to_string(), "a share in (0, 1]"),
         });
     }
     if let Some(i) = scores.iter().position(|s| s.is_nan()) {

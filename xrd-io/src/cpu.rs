@@ -74,6 +74,39 @@ pub fn avx2() -> bool {
     instruction_set() >= InstructionSet::Avx2
 }
 
+/// The environment variable CI sets so that a test needing an instruction set fails instead of
+/// skipping itself when the process does not run it ([`skip_without`]): `avx2` or `avx512`.
+pub const REQUIRE_ENV: &str = "XRD_REQUIRE_ISA";
+
+/// For tests of a vector path: whether to skip, because this process does not run `needed`
+/// ([`instruction_set`], so also under an [`ISA_ENV`] cap). Says so on stderr — and panics
+/// instead when [`REQUIRE_ENV`] names `needed` or more, so that CI cannot pass a test that ran
+/// nothing.
+///
+/// # Panics
+/// When the test would be skipped while [`REQUIRE_ENV`] requires `needed`.
+pub fn skip_without(needed: InstructionSet, test: &str) -> bool {
+    let running = instruction_set();
+    if running >= needed {
+        return false;
+    }
+    let required = std::env::var(REQUIRE_ENV)
+        .ok()
+        .and_then(|v| InstructionSet::from_name(&v));
+    assert!(
+        required.is_none_or(|r| r < needed),
+        "{test} needs {} but this process runs {} ({REQUIRE_ENV} requires it)",
+        needed.name(),
+        running.name()
+    );
+    eprintln!(
+        "{test}: skipped, needs {} (this process runs {})",
+        needed.name(),
+        running.name()
+    );
+    true
+}
+
 /// The best instruction set this CPU runs, whatever [`ISA_ENV`] says (for tests that compare the
 /// builds).
 pub fn detected() -> InstructionSet {
@@ -110,5 +143,7 @@ mod tests {
         assert!(InstructionSet::Portable < InstructionSet::Avx2);
         assert!(InstructionSet::Avx2 < InstructionSet::Avx512);
         assert!(instruction_set() <= detected());
+        // Nothing is needed beyond the portable kernels: never a skip.
+        assert!(!skip_without(InstructionSet::Portable, "portable"));
     }
 }

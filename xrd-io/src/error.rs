@@ -179,14 +179,12 @@ pub enum Error {
         max: f64,
     },
     /// A parameter is outside its valid range.
-    #[error("invalid {name} = {value} (expected {expected})")]
+    #[error("invalid parameter `{name}`: {reason}")]
     InvalidParameter {
-        /// Parameter name.
+        /// The parameter (builder method) or input.
         name: &'static str,
-        /// The given value.
-        value: String,
-        /// The valid range.
-        expected: &'static str,
+        /// The value given and what was expected.
+        reason: String,
     },
     /// An archive-based file (RASX, BRML) would decompress beyond the safety limit.
     #[error("{file}: member {member} exceeds the decompression limit of {limit} bytes")]
@@ -297,4 +295,9 @@ pub(crate) fn excerpt(s: &str) -> String {
         out.push('…');
     }
     format!("{out:?}")
+}
+
+/// The `reason` of an [`Error::InvalidParameter`]: the value given and what was expected.
+pub(crate) fn reason(value: impl std::fmt::Display, expected: &str) -> String {
+    format!("{value} (expected {expected})")
 }

@@ -113,8 +113,10 @@ impl Grid {
         else {
             return Err(Error::InvalidParameter {
                 name: "two_theta",
-                value: format!("{} values", two_theta.len()),
-                expected: "at least two 2θ values",
+                reason: crate::error::reason(
+                    format!("{} values", two_theta.len()),
+                    "at least two 2θ values",
+                ),
             });
         };
         // Round the step to 12 significant digits: recovers the decimal step a grid was made
@@ -130,8 +132,10 @@ impl Grid {
         {
             return Err(Error::InvalidParameter {
                 name: "two_theta",
-                value: format!("{v} at position {i} (uniform grid: {})", grid.x(i)),
-                expected: "uniformly spaced 2θ values (within 1 % of a step)",
+                reason: crate::error::reason(
+                    format!("{v} at position {i} (uniform grid: {})", grid.x(i)),
+                    "uniformly spaced 2θ values (within 1 % of a step)",
+                ),
             });
         }
         Ok(grid)

@@ -552,8 +552,10 @@ impl<F: Float> Dataset<F> {
             if bad {
                 return Err(Error::InvalidParameter {
                     name: "label_names",
-                    value: excerpt(name),
-                    expected: "non-empty, unique names other than `patterns` and `two_theta`",
+                    reason: crate::error::reason(
+                        excerpt(name),
+                        "non-empty, unique names other than `patterns` and `two_theta`",
+                    ),
                 });
             }
         }

@@ -95,16 +95,17 @@ impl PeakParams {
             if !(0.0..=1.0).contains(&v) {
                 return Err(Error::InvalidParameter {
                     name,
-                    value: v.to_string(),
-                    expected: "a fraction in [0, 1]",
+                    reason: crate::error::reason(v.to_string(), "a fraction in [0, 1]"),
                 });
             }
         }
         if !(self.min_separation.is_finite() && self.min_separation >= 0.0) {
             return Err(Error::InvalidParameter {
                 name: "min_separation",
-                value: self.min_separation.to_string(),
-                expected: "a finite distance ≥ 0 degrees",
+                reason: crate::error::reason(
+                    self.min_separation.to_string(),
+                    "a finite distance ≥ 0 degrees",
+                ),
             });
         }
         Ok(())
@@ -315,8 +316,7 @@ fn check_window(window: f64) -> Result<()> {
     } else {
         Err(Error::InvalidParameter {
             name: "window",
-            value: window.to_string(),
-            expected: "a finite width > 0 degrees",
+            reason: crate::error::reason(window.to_string(), "a finite width > 0 degrees"),
         })
     }
 }

@@ -188,8 +188,10 @@ pub fn dtw<F: Float>(s: &[F], t: &[F], band: Option<usize>) -> Result<F> {
     if w < n.abs_diff(m) {
         return Err(Error::InvalidParameter {
             name: "DTW band",
-            value: w.to_string(),
-            expected: "a band at least as wide as the length difference of the patterns",
+            reason: crate::error::reason(
+                w.to_string(),
+                "a band at least as wide as the length difference of the patterns",
+            ),
         });
     }
     let inf = F::infinity();

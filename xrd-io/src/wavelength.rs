@@ -188,8 +188,7 @@ impl Wavelength {
         if !(0.0..=1.0).contains(&ratio) {
             return Err(Error::InvalidParameter {
                 name: "Kα2/Kα1 ratio",
-                value: ratio.to_string(),
-                expected: "a number in [0, 1]",
+                reason: crate::error::reason(ratio.to_string(), "a number in [0, 1]"),
             });
         }
         Ok(Wavelength {
@@ -252,8 +251,7 @@ fn check_angstrom(name: &'static str, v: f64) -> Result<()> {
     } else {
         Err(Error::InvalidParameter {
             name,
-            value: v.to_string(),
-            expected: "a finite wavelength > 0 Å",
+            reason: crate::error::reason(v.to_string(), "a finite wavelength > 0 Å"),
         })
     }
 }

@@ -67,8 +67,10 @@ pub fn write(patterns: &[Pattern], format: OutputFormat, out: &mut impl Write) -
     if format != OutputFormat::Json && patterns.len() != 1 {
         return Err(Error::InvalidParameter {
             name: "patterns",
-            value: format!("{} patterns", patterns.len()),
-            expected: "exactly one pattern for xy, CSV or npy (use JSON or one file per pattern)",
+            reason: crate::error::reason(
+                format!("{} patterns", patterns.len()),
+                "exactly one pattern for xy, CSV or npy (use JSON or one file per pattern)",
+            ),
         });
     }
     match format {

@@ -8,14 +8,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// A hyper-parameter or configuration value outside its valid range.
-    #[error("invalid parameter `{name}` = {value}: {reason}")]
+    #[error("invalid parameter `{name}`: {reason}")]
     InvalidParameter {
-        /// Parameter name.
+        /// The parameter (builder method) or input.
         name: &'static str,
-        /// The rejected value, printed.
-        value: String,
-        /// What a valid value looks like.
-        reason: &'static str,
+        /// The value given and what a valid one looks like.
+        reason: String,
     },
     /// Arrays whose shapes do not fit together.
     #[error("shape mismatch for {what}: expected {expected}, found {found}")]
@@ -63,4 +61,10 @@ pub enum Error {
     /// [`locate`](crate::TriangleEstimator::locate): no triangle's image contains the target.
     #[error("target not reachable: no triangle of known points maps onto it")]
     NotReachable,
+}
+
+/// The `reason` of an [`Error::InvalidParameter`]: the value given and what a valid one looks
+/// like.
+pub(crate) fn reason(value: impl std::fmt::Display, expected: &str) -> String {
+    format!("{value} ({expected})")
 }

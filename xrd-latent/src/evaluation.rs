@@ -261,8 +261,10 @@ impl TriangleParams {
         if !(test_fraction > 0.0 && test_fraction < 1.0) || n_test == 0 || n_test >= n {
             return Err(Error::InvalidParameter {
                 name: "test_fraction",
-                value: test_fraction.to_string(),
-                reason: "need 0 < fraction < 1 leaving at least one test and one training row",
+                reason: crate::error::reason(
+                    test_fraction.to_string(),
+                    "need 0 < fraction < 1 leaving at least one test and one training row",
+                ),
             });
         }
         if values.nrows() != n {

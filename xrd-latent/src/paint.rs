@@ -65,8 +65,7 @@ impl PaintGrid {
         if !(margin.is_finite() && margin >= 0.0) {
             return Err(Error::InvalidParameter {
                 name: "margin",
-                value: margin.to_string(),
-                reason: "need a finite value ≥ 0",
+                reason: crate::error::reason(margin.to_string(), "need a finite value ≥ 0"),
             });
         }
         let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
@@ -94,8 +93,7 @@ impl PaintGrid {
         let bad = |name, value: String, reason| {
             Err(Error::InvalidParameter {
                 name,
-                value,
-                reason,
+                reason: crate::error::reason(value, reason),
             })
         };
         for (name, v) in [

@@ -142,8 +142,7 @@ impl TriangleParams {
         let bad = |name, value: String, reason| {
             Err(Error::InvalidParameter {
                 name,
-                value,
-                reason,
+                reason: crate::error::reason(value, reason),
             })
         };
         if !(3..=MAX_NEIGHBOURS).contains(&self.neighbours) {

@@ -94,8 +94,10 @@ impl RefusalPolicy {
         if self.max_distance.is_nan() || self.max_distance < 0.0 {
             return Err(Error::InvalidParameter {
                 name: "max_distance",
-                value: self.max_distance.to_string(),
-                reason: "need a value ≥ 0 (∞ allowed)",
+                reason: crate::error::reason(
+                    self.max_distance.to_string(),
+                    "need a value ≥ 0 (∞ allowed)",
+                ),
             });
         }
         if let Some(e) = self.max_reconstruction_error
@@ -103,8 +105,7 @@ impl RefusalPolicy {
         {
             return Err(Error::InvalidParameter {
                 name: "max_reconstruction_error",
-                value: e.to_string(),
-                reason: "need a value ≥ 0 (∞ allowed)",
+                reason: crate::error::reason(e.to_string(), "need a value ≥ 0 (∞ allowed)"),
             });
         }
         Ok(())
@@ -302,15 +303,13 @@ impl RefusalCalibration {
         if !(self.quantile > 0.0 && self.quantile <= 1.0) {
             return Err(Error::InvalidParameter {
                 name: "quantile",
-                value: self.quantile.to_string(),
-                reason: "need 0 < quantile ≤ 1",
+                reason: crate::error::reason(self.quantile.to_string(), "need 0 < quantile ≤ 1"),
             });
         }
         if !(self.margin.is_finite() && self.margin > 0.0) {
             return Err(Error::InvalidParameter {
                 name: "margin",
-                value: self.margin.to_string(),
-                reason: "need a finite margin > 0",
+                reason: crate::error::reason(self.margin.to_string(), "need a finite margin > 0"),
             });
         }
         Ok(())

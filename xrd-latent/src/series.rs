@@ -227,8 +227,7 @@ impl SeriesParams {
         let bad = |name, value: String, reason| {
             Err(Error::InvalidParameter {
                 name,
-                value,
-                reason,
+                reason: crate::error::reason(value, reason),
             })
         };
         if self.neighbours < 2 {

@@ -8,14 +8,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// A hyper-parameter is outside its valid range.
-    #[error("invalid {name} = {value} (expected {expected})")]
+    #[error("invalid parameter `{name}`: {reason}")]
     InvalidParameter {
-        /// Parameter name.
+        /// The parameter (builder method) or input.
         name: &'static str,
-        /// The given value.
-        value: String,
-        /// The valid range.
-        expected: &'static str,
+        /// The value given and what was expected.
+        reason: String,
     },
     /// Two sizes that must agree do not (pattern length vs grid, encoder output rows vs batch, …).
     #[error("{what}: expected {expected}, found {found}")]
@@ -67,4 +65,9 @@ impl Error {
     pub fn encoder(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         Error::Encoder(Box::new(e))
     }
+}
+
+/// The `reason` of an [`Error::InvalidParameter`]: the value given and what was expected.
+pub(crate) fn reason(value: impl std::fmt::Display, expected: &str) -> String {
+    format!("{value} (expected {expected})")
 }

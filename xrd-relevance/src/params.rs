@@ -28,12 +28,14 @@ impl Span {
         } else {
             Err(Error::InvalidParameter {
                 name,
-                value: format!("{self:?}"),
-                expected: if allow_zero {
-                    "a finite span ≥ 0"
-                } else {
-                    "at least one point or a finite width > 0°"
-                },
+                reason: crate::error::reason(
+                    format!("{self:?}"),
+                    if allow_zero {
+                        "a finite span ≥ 0"
+                    } else {
+                        "at least one point or a finite width > 0°"
+                    },
+                ),
             })
         }
     }
@@ -192,8 +194,7 @@ impl RelevanceParams {
         if self.batch_size == 0 {
             return Err(Error::InvalidParameter {
                 name: "batch_size",
-                value: "0".into(),
-                expected: "at least 1",
+                reason: crate::error::reason(0, "at least 1"),
             });
         }
         Ok(())
@@ -211,14 +212,15 @@ impl RelevanceParams {
             if n == 0 {
                 Err(Error::InvalidParameter {
                     name,
-                    value: format!("{span:?}"),
-                    expected: "at least half a grid step",
+                    reason: crate::error::reason(format!("{span:?}"), "at least half a grid step"),
                 })
             } else if n > max {
                 Err(Error::InvalidParameter {
                     name,
-                    value: format!("{span:?} = {n} points"),
-                    expected: "at most the grid's number of points",
+                    reason: crate::error::reason(
+                        format!("{span:?} = {n} points"),
+                        "at most the grid's number of points",
+                    ),
                 })
             } else {
                 Ok(n)
@@ -317,61 +319,62 @@ mod tests {
         assert_eq!(bg.mask, MaskRule::LocalBackground { margin: 30 });
     }
 
+    /// The check refused the value for `name`, not for another reason.
+    fn refused(r: Result<()>, name: &str) {
+        match r {
+            Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+
     #[test]
     fn zero_width_points_is_invalid() {
-        assert!(Relevance::params().width(Span::Points(0)).check().is_err());
+        refused(Relevance::params().width(Span::Points(0)).check(), "width");
     }
 
     #[test]
     fn non_positive_width_degrees_is_invalid() {
-        assert!(
-            Relevance::params()
-                .width(Span::Degrees(0.0))
-                .check()
-                .is_err()
+        refused(
+            Relevance::params().width(Span::Degrees(0.0)).check(),
+            "width",
         );
-        assert!(
-            Relevance::params()
-                .width(Span::Degrees(-0.03))
-                .check()
-                .is_err()
+        refused(
+            Relevance::params().width(Span::Degrees(-0.03)).check(),
+            "width",
         );
     }
 
     #[test]
     fn non_finite_width_is_invalid() {
-        assert!(
-            Relevance::params()
-                .width(Span::Degrees(f64::NAN))
-                .check()
-                .is_err()
+        refused(
+            Relevance::params().width(Span::Degrees(f64::NAN)).check(),
+            "width",
         );
-        assert!(
+        refused(
             Relevance::params()
                 .width(Span::Degrees(f64::INFINITY))
-                .check()
-                .is_err()
+                .check(),
+            "width",
         );
     }
 
     #[test]
     fn zero_stride_is_invalid() {
-        assert!(Relevance::params().stride(Span::Points(0)).check().is_err());
-        assert!(
-            Relevance::params()
-                .stride(Span::Degrees(0.0))
-                .check()
-                .is_err()
+        refused(
+            Relevance::params().stride(Span::Points(0)).check(),
+            "stride",
+        );
+        refused(
+            Relevance::params().stride(Span::Degrees(0.0)).check(),
+            "stride",
         );
     }
 
     #[test]
     fn non_finite_stride_is_invalid() {
-        assert!(
-            Relevance::params()
-                .stride(Span::Degrees(f64::NAN))
-                .check()
-                .is_err()
+        refused(
+            Relevance::params().stride(Span::Degrees(f64::NAN)).check(),
+            "stride",
         );
     }
 
@@ -380,14 +383,14 @@ mod tests {
         let m = |d| Mask::LocalBackground {
             margin: Span::Degrees(d),
         };
-        assert!(Relevance::params().mask(m(-0.1)).check().is_err());
-        assert!(Relevance::params().mask(m(f64::NAN)).check().is_err());
+        refused(Relevance::params().mask(m(-0.1)).check(), "mask margin");
+        refused(Relevance::params().mask(m(f64::NAN)).check(), "mask margin");
         assert!(Relevance::params().mask(m(0.0)).check().is_ok());
     }
 
     #[test]
     fn zero_batch_size_is_invalid() {
-        assert!(Relevance::params().batch_size(0).check().is_err());
+        refused(Relevance::params().batch_size(0).check(), "batch_size");
     }
 
     #[test]

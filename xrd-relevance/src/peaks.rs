@@ -86,15 +86,13 @@ impl PeakRelevanceParams {
         if !(self.strong > 0.0 && self.strong <= 1.0) {
             return Err(Error::InvalidParameter {
                 name: "strong",
-                value: self.strong.to_string(),
-                expected: "a fraction in (0, 1]",
+                reason: crate::error::reason(self.strong.to_string(), "a fraction in (0, 1]"),
             });
         }
         if !(self.irrelevant >= 0.0 && self.irrelevant < 1.0) {
             return Err(Error::InvalidParameter {
                 name: "irrelevant",
-                value: self.irrelevant.to_string(),
-                expected: "a fraction in [0, 1)",
+                reason: crate::error::reason(self.irrelevant.to_string(), "a fraction in [0, 1)"),
             });
         }
         self.peaks.check()?;

@@ -128,3 +128,14 @@ pub(crate) fn invalid(name: &'static str, reason: impl Into<String>) -> Error {
         reason: reason.into(),
     }
 }
+
+/// The parameter an [`Error::InvalidParameter`] names — `ok` for no error, the error itself for
+/// another one — so that a test of invalid values checks which value was refused.
+#[cfg(test)]
+pub(crate) fn refused<T>(r: Result<T>) -> String {
+    match r {
+        Ok(_) => "ok".into(),
+        Err(Error::InvalidParameter { name, .. }) => name.into(),
+        Err(other) => format!("{other:?}"),
+    }
+}

@@ -345,7 +345,10 @@ impl TrainingPatternParams {
     /// # Errors
     /// [`Error::InvalidParameter`] naming the first invalid value.
     pub fn check(&self) -> Result<()> {
-        let grid = self.grid_spec()?;
+        // A grid xrd-io refuses is this parameter's fault: name it.
+        let grid = self
+            .grid_spec()
+            .map_err(|e| invalid("grid", e.to_string()))?;
         if grid.start() < 0.0 || grid.end() >= 180.0 {
             return Err(invalid(
                 "grid",
@@ -759,10 +762,49 @@ mod tests {
             p().measured_noise(0.1, 1.0),
             p().measured_noise(f64::NAN, 0.1),
         ];
+        let mut names = [
+            "grid",
+            "grid",
+            "grid",
+            "grid",
+            "space_groups",
+            "space_groups",
+            "space_groups",
+            "space_groups",
+            "space_groups",
+            "space_groups",
+            "max_atoms",
+            "caglioti_u",
+            "caglioti_v",
+            "caglioti_w",
+            "crystallite_size",
+            "crystallite_size",
+            "eta",
+            "eta",
+            "window",
+            "window",
+            "zero_shift",
+            "displacement",
+            "goniometer_radius",
+            "texture",
+            "texture",
+            "probability",
+            "measured_noise",
+            "measured_noise",
+            "measured_noise",
+            "measured_noise",
+            "measured_noise",
+        ]
+        .into_iter();
         for b in bad {
-            assert!(b.check().is_err(), "{b:?}");
+            assert_eq!(
+                crate::error::refused(b.check()),
+                names.next().unwrap_or("none"),
+                "{b:?}"
+            );
             assert!(b.batch(0, 0, 1).is_err());
         }
+        assert_eq!(names.next(), None, "fewer invalid values than names");
     }
 
     #[test]

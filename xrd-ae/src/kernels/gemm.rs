@@ -152,6 +152,13 @@ fn available() -> bool {
         && gemm_common::cache::CACHE_INFO[1].cache_bytes >= K_BLOCK * 64 * 4
 }
 
+/// [`available`] for a test of the crate's path: a test that skips says so, and fails instead
+/// when CI requires AVX2 ([`xrd_io::cpu::skip_without`]).
+#[cfg(test)]
+fn tested_here(test: &str) -> bool {
+    !xrd_io::cpu::skip_without(crate::kernels::isa::InstructionSet::Avx2, test) && available()
+}
+
 /// The crate's AVX2 + FMA kernels, instantiated here exactly as the crate instantiates them for
 /// its own dispatch (`gemm_basic_generic` with its `V3` SIMD token, its `fma` micro-kernel
 /// tables and its scalar multiply-add), so that `XRD_ISA=avx2` reaches dense inference on an
@@ -414,7 +421,7 @@ mod tests {
     }
 
     fn matches_naive_with<F: Float>(kernels: Kernels) {
-        if !available() {
+        if !tested_here("gemm matches_naive") {
             return;
         }
         for (rows, inputs, outputs) in SHAPES {
@@ -454,7 +461,9 @@ mod tests {
     #[test]
     fn the_crates_avx2_kernels_match_the_naive_chain_bit_for_bit() {
         use std::sync::atomic::Ordering;
-        if !avx2_token() || !available() {
+        if !tested_here("the_crates_avx2_kernels_match_the_naive_chain_bit_for_bit")
+            || !avx2_token()
+        {
             return;
         }
         let before = AVX2_CALLS.load(Ordering::Relaxed);
@@ -485,7 +494,7 @@ mod tests {
 
     #[test]
     fn product_has_the_same_bits_for_one_two_and_three_threads() {
-        if !available() {
+        if !tested_here("product_has_the_same_bits_for_one_two_and_three_threads") {
             return;
         }
         threads_agree::<f32>();

@@ -1326,7 +1326,10 @@ mod tests {
     /// chain) and keeps xrd-ae's own kernels for inputs with mostly zero columns.
     #[test]
     fn dense_inputs_go_to_the_gemm_crate() {
-        if crate::kernels::isa::instruction_set() == crate::kernels::isa::InstructionSet::Portable {
+        if xrd_io::cpu::skip_without(
+            isa::InstructionSet::Avx2,
+            "dense_inputs_go_to_the_gemm_crate",
+        ) {
             return;
         }
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);

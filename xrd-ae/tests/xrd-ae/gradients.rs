@@ -133,7 +133,18 @@ fn targets(rows: usize, cols: usize, loss: Loss, rng: &mut Xoshiro256PlusPlus) -
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(12))]
+    #![proptest_config(ProptestConfig {
+        cases: 12,
+        // The saved failures beside this module: proptest's default place is found from a
+        // `main.rs` next to the source path, which from the crate directory it cannot see.
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::Direct(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/xrd-ae/gradients.proptest-regressions"
+            )),
+        )),
+        ..ProptestConfig::default()
+    })]
 
     /// Every activation, as hidden and as output layer, through two layers with MSE.
     #[test]

@@ -308,13 +308,18 @@ fn classify_measured_pattern_with_warnings() {
     }
 }
 
-#[test]
-fn classify_bad_inputs_are_errors() {
+/// A classifier trained for one epoch on the test source (seed 7).
+fn one_epoch_model() -> Classifier {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
-    let model = params()
+    params()
         .epochs(1)
         .fit(&source(), &mut rng, |_: &Progress| {})
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn classify_bad_inputs_are_errors() {
+    let model = one_epoch_model();
     assert!(matches!(
         model.predict(&Array2::<f32>::zeros((2, 3))),
         Err(Error::ShapeMismatch { .. })
@@ -364,11 +369,7 @@ fn classify_checked_params_fit_and_predict_as_the_inherent_paths() {
 /// other parameters (or not at all): they fall back to the networks' threshold.
 #[test]
 fn an_indexing_threshold_holds_only_for_its_indexing() {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
-    let model = params()
-        .epochs(1)
-        .fit(&source(), &mut rng, |_: &Progress| {})
-        .unwrap();
+    let model = one_epoch_model();
     let config = xrd_classify::ClassifierConfig {
         threshold: 0.5,
         indexing_threshold: Some(0.2),

@@ -68,13 +68,11 @@ fn wavelength(m: &Element, file: &str) -> Result<Option<Wavelength>> {
     };
     let get = |name: &str| w.child(name).map(|e| scalar(e, file)).transpose();
     let bad = |e: Error| match e {
-        Error::InvalidParameter {
-            value, expected, ..
-        } => Error::Syntax {
+        Error::InvalidParameter { name, reason } => Error::Syntax {
             file: file.to_owned(),
             at: Location::Whole,
-            expected: expected.to_owned(),
-            found: value,
+            expected: format!("a valid {name}"),
+            found: reason,
         },
         other => other,
     };

@@ -768,9 +768,34 @@ mod tests {
             d().subsets([1, 13, 22, 27, 61], [3, 7, 6, 10]),
             d().grid(Grid::new(0.1, 0.01, 100).unwrap()),
         ];
+        let mut names = [
+            "a",
+            "c",
+            "wavelength",
+            "x_8i",
+            "x_8j",
+            "vegard",
+            "ti_relaxation",
+            "zr_relaxation",
+            "relaxation_cutoff",
+            "strain_coupling",
+            "strain_cutoff",
+            "b_iso",
+            "min_peak_intensity",
+            "fwhm",
+            "ti_subset",
+            "zr_subset",
+            "grid",
+        ]
+        .into_iter();
         for p in bad {
-            assert!(p.check().is_err(), "{p:?}");
+            assert_eq!(
+                crate::error::refused(p.check()),
+                names.next().unwrap_or("none"),
+                "{p:?}"
+            );
         }
+        assert_eq!(names.next(), None, "fewer invalid values than names");
     }
 
     #[test]

@@ -80,6 +80,7 @@ mod tests {
         // Displacement moves low angles more than high ones.
         assert!(g.observed(20.0) - 20.0 < g.observed(120.0) - 120.0);
         assert!(g.check().is_ok());
+        let mut names = ["geometry", "geometry", "radius"].into_iter();
         for bad in [
             Geometry {
                 zero_shift: f64::NAN,
@@ -91,7 +92,12 @@ mod tests {
             },
             Geometry { radius: 0.0, ..g },
         ] {
-            assert!(bad.check().is_err(), "{bad:?}");
+            assert_eq!(
+                crate::error::refused(bad.check()),
+                names.next().unwrap_or("none"),
+                "{bad:?}"
+            );
         }
+        assert_eq!(names.next(), None, "fewer invalid values than names");
     }
 }

@@ -320,30 +320,57 @@ mod tests {
     fn each_invalid_value_is_rejected() {
         assert!(PowderParams::new().check().is_ok());
         let bad = [
-            PowderParams::new().wavelength(0.0),
-            PowderParams::new().wavelength(f64::NAN),
-            PowderParams::new().two_theta_range(50.0, 10.0),
-            PowderParams::new().two_theta_range(-1.0, 10.0),
-            PowderParams::new().two_theta_range(0.0, 190.0),
-            PowderParams::new().doublet(Some(Doublet {
-                wavelength: -1.0,
-                ratio: 0.5,
-            })),
-            PowderParams::new().doublet(Some(Doublet {
-                wavelength: 1.5,
-                ratio: -0.5,
-            })),
-            PowderParams::new().monochromator(Some(f64::INFINITY)),
-            PowderParams::new().merge_tolerance(0.0),
-            PowderParams::new().min_scaled_intensity(-1.0),
-            PowderParams::new().anomalous(Anomalous::Custom(vec![(
-                crate::Element::from_z(26).unwrap(),
-                f64::NAN,
-                0.0,
-            )])),
+            ("wavelength", PowderParams::new().wavelength(0.0)),
+            ("wavelength", PowderParams::new().wavelength(f64::NAN)),
+            (
+                "two_theta_range",
+                PowderParams::new().two_theta_range(50.0, 10.0),
+            ),
+            (
+                "two_theta_range",
+                PowderParams::new().two_theta_range(-1.0, 10.0),
+            ),
+            (
+                "two_theta_range",
+                PowderParams::new().two_theta_range(0.0, 190.0),
+            ),
+            (
+                "doublet",
+                PowderParams::new().doublet(Some(Doublet {
+                    wavelength: -1.0,
+                    ratio: 0.5,
+                })),
+            ),
+            (
+                "doublet",
+                PowderParams::new().doublet(Some(Doublet {
+                    wavelength: 1.5,
+                    ratio: -0.5,
+                })),
+            ),
+            (
+                "monochromator",
+                PowderParams::new().monochromator(Some(f64::INFINITY)),
+            ),
+            ("merge_tolerance", PowderParams::new().merge_tolerance(0.0)),
+            (
+                "min_scaled_intensity",
+                PowderParams::new().min_scaled_intensity(-1.0),
+            ),
+            (
+                "anomalous",
+                PowderParams::new().anomalous(Anomalous::Custom(vec![(
+                    crate::Element::from_z(26).unwrap(),
+                    f64::NAN,
+                    0.0,
+                )])),
+            ),
         ];
-        for p in bad {
-            assert!(p.check().is_err(), "{p:?}");
+        for (name, p) in bad {
+            match p.check() {
+                Err(crate::Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name, "{p:?}"),
+                other => panic!("{name}: {other:?}"),
+            }
         }
     }
 }

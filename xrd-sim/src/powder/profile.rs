@@ -340,13 +340,25 @@ mod tests {
         let p = size(0.0, 0.0025, 1000.0, 1.5406);
         assert!((p.fwhm(40.0) - (0.0025 + s * s).sqrt()).abs() < 1e-12);
         assert!(p.check().is_ok());
+        let mut names = [
+            "caglioti_size",
+            "caglioti_size",
+            "caglioti_size",
+            "caglioti_size",
+        ]
+        .into_iter();
         for bad in [
             size(0.0, 0.0, 1000.0, 1.5406),
             size(f64::NAN, 0.01, 1000.0, 1.5406),
             size(0.0, 0.01, 0.0, 1.5406),
             size(0.0, 0.01, 1000.0, -1.0),
         ] {
-            assert!(bad.check().is_err(), "{bad:?}");
+            assert_eq!(
+                crate::error::refused(bad.check()),
+                names.next().unwrap_or("none"),
+                "{bad:?}"
+            );
         }
+        assert_eq!(names.next(), None, "fewer invalid values than names");
     }
 }

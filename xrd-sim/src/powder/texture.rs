@@ -72,6 +72,7 @@ mod tests {
             r: 0.7,
         };
         assert!(plate.weight(1.0) > 1.0 && plate.weight(0.0) < 1.0);
+        let mut names = ["direction", "r", "r"].into_iter();
         for bad in [
             MarchDollase {
                 direction: [0; 3],
@@ -86,7 +87,12 @@ mod tests {
                 r: f64::NAN,
             },
         ] {
-            assert!(bad.check().is_err(), "{bad:?}");
+            assert_eq!(
+                crate::error::refused(bad.check()),
+                names.next().unwrap_or("none"),
+                "{bad:?}"
+            );
         }
+        assert_eq!(names.next(), None, "fewer invalid values than names");
     }
 }

@@ -873,9 +873,44 @@ mod tests {
             p().elements(vec![(fe, -1.0)]),
             p().elements(vec![(bk, 1.0)]),
         ];
+        let mut names = [
+            "max_atoms",
+            "max_sites",
+            "atoms_per_cell",
+            "atoms_per_cell",
+            "max_elements",
+            "placement_tries",
+            "max_tries",
+            "packing",
+            "packing",
+            "packing",
+            "packing",
+            "b_iso",
+            "b_iso",
+            "max_axis_ratio",
+            "max_axis_ratio",
+            "min_distance",
+            "min_distance",
+            "check_symmetry",
+            "check_symmetry",
+            "general_position",
+            "general_position",
+            "general_position",
+            "elements",
+            "elements",
+            "elements",
+            "elements",
+            "elements",
+        ]
+        .into_iter();
         for b in bad {
-            assert!(b.check().is_err(), "{b:?}");
+            assert_eq!(
+                crate::error::refused(b.check()),
+                names.next().unwrap_or("none"),
+                "{b:?}"
+            );
         }
+        assert_eq!(names.next(), None, "fewer invalid values than names");
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
         assert!(p().generate(0, &mut rng).is_err());
         assert!(p().generate(231, &mut rng).is_err());
