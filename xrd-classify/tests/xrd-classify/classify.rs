@@ -157,12 +157,11 @@ fn classify_learns_the_peaks_and_reports_progress() {
     let preds = networks_only(&model).predict(&x).unwrap();
     let e = evaluate(&preds, &truth).unwrap();
     assert!(e.space_group_top1 > 0.9, "{e:?}");
-    for p in &preds {
-        let sum: f64 = model
-            .probabilities(&x.slice(ndarray::s![..1, ..]))
-            .unwrap()
-            .sum();
-        assert!((sum - 1.0).abs() < 1e-9);
+    let probabilities = model.probabilities(&x).unwrap();
+    assert_eq!(probabilities.nrows(), preds.len());
+    for (p, row) in preds.iter().zip(probabilities.rows()) {
+        assert!((row.sum() - 1.0).abs() < 1e-9);
+        assert_eq!(p.certainty, row[usize::from(p.space_group) - 1]);
         assert_eq!(p.top.len(), 5);
         assert_eq!(p.certainty, p.top[0].1);
         assert_eq!(p.refused, p.certainty < model.config().threshold);
