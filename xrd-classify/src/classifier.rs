@@ -180,13 +180,12 @@ impl Classifier {
     /// [`threshold`](ClassifierConfig::threshold): a threshold calibrated for one indexing says
     /// nothing of the certainties of another.
     pub fn threshold(&self) -> f64 {
-        let calibrated = self
-            .config
-            .indexing_calibrated_with
-            .clone()
-            .unwrap_or_default();
+        let calibrated_for = |params: &IndexingParams| match &self.config.indexing_calibrated_with {
+            Some(c) => params == c,
+            None => *params == IndexingParams::default(),
+        };
         match (&self.indexing, self.config.indexing_threshold) {
-            (Some(ix), Some(t)) if *ix.params() == calibrated => t,
+            (Some(ix), Some(t)) if calibrated_for(ix.params()) => t,
             _ => self.config.threshold,
         }
     }
@@ -230,19 +229,24 @@ impl Classifier {
         Ok(q)
     }
 
-    /// The space-group probabilities (rescaled to the crystal-system networks when there are
-    /// any) and the crystal-system networks' probabilities.
-    fn both_probabilities<S: Data<Elem = f32>>(
-        &self,
-        x: &ArrayBase<S, Ix2>,
-    ) -> Result<(Array2<f64>, Option<Array2<f64>>)> {
+    /// Errors unless `x` holds finite rows on the grid.
+    fn check_rows<S: Data<Elem = f32>>(&self, x: &ArrayBase<S, Ix2>) -> Result<()> {
         if x.ncols() != self.grid.len() {
             return Err(Error::shape(
                 format!("{} columns (the grid)", self.grid.len()),
                 format!("{} × {}", x.nrows(), x.ncols()),
             ));
         }
-        check_finite(x.view(), "patterns")?;
+        check_finite(x.view(), "patterns")
+    }
+
+    /// The space-group probabilities (rescaled to the crystal-system networks when there are
+    /// any) and the crystal-system networks' probabilities.
+    fn both_probabilities<S: Data<Elem = f32>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+    ) -> Result<(Array2<f64>, Option<Array2<f64>>)> {
+        self.check_rows(x)?;
         let x = crate::input::transform(x.view(), &self.grid, &self.config);
         Ok(self.probabilities_of_input(x.view()))
     }
@@ -295,8 +299,7 @@ impl Classifier {
         let indexings = match &self.indexing {
             Some(indexer) => {
                 // The networks' checks, before the rows become patterns.
-                check_width_of(x, &self.grid)?;
-                check_finite(x.view(), "patterns")?;
+                self.check_rows(x)?;
                 Some(
                     x.axis_iter(Axis(0))
                         .into_par_iter()
@@ -320,6 +323,7 @@ impl Classifier {
         indexings: Option<&[Indexing]>,
     ) -> Result<Vec<Prediction>> {
         let (mut p, q) = self.both_probabilities(x)?;
+        let threshold = self.threshold();
         let mut out = Vec::with_capacity(p.nrows());
         for (i, mut row) in p.rows_mut().into_iter().enumerate() {
             let mut systems = match &q {
@@ -336,8 +340,7 @@ impl Classifier {
                 }
                 cell = ix.accepted().cloned();
             }
-            let mut pred =
-                from_probabilities(row.view(), &systems, self.config.top_k, self.threshold());
+            let mut pred = from_probabilities(row.view(), &systems, self.config.top_k, threshold);
             pred.cell = cell;
             out.push(pred);
         }
@@ -402,17 +405,6 @@ impl<'a, S: Data<Elem = f32>> xrd_io::Predict<&'a ArrayBase<S, Ix2>, Vec<Predict
     fn predict(&self, x: &'a ArrayBase<S, Ix2>) -> Result<Vec<Prediction>> {
         Classifier::predict(self, x)
     }
-}
-
-/// Errors unless the rows of `x` are on `grid`.
-fn check_width_of<S: Data<Elem = f32>>(x: &ArrayBase<S, Ix2>, grid: &Grid) -> Result<()> {
-    if x.ncols() != grid.len() {
-        return Err(Error::shape(
-            format!("{} values per row (the grid)", grid.len()),
-            format!("{}", x.ncols()),
-        ));
-    }
-    Ok(())
 }
 
 /// Errors unless `net` takes the input the configuration makes of patterns on `grid`.

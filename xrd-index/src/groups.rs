@@ -47,7 +47,7 @@ const PERMUTATIONS: [[usize; 3]; 6] = [
 /// best of the six axis orders: explaining `need` of the lines' weight first, then merit).
 pub(crate) fn fit_groups(
     solution: &Solution,
-    lines: &Lines<'_>,
+    lines: &Lines,
     params: &IndexingParams,
     need: f64,
 ) -> Vec<GroupFit> {

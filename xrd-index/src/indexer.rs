@@ -151,15 +151,7 @@ impl Indexer {
                 ));
             }
         }
-        let two_theta: Vec<f64> = t.iter().map(|l| l.two_theta).collect();
-        let weight = weights(&t);
-        let lines = Lines {
-            two_theta: &two_theta,
-            weight: &weight,
-            total: weight.iter().sum(),
-            wavelength,
-            tolerance: params.tolerance,
-        };
+        let lines = Lines::new(&t, wavelength, params.tolerance);
         let solutions: Vec<Solution> = self
             .trials
             .iter()
@@ -194,16 +186,28 @@ impl Trials {
 }
 
 /// The lines in d*² with what converts 2θ errors into d*² errors.
-pub(crate) struct Lines<'a> {
-    pub(crate) two_theta: &'a [f64],
+pub(crate) struct Lines {
+    pub(crate) two_theta: Vec<f64>,
     /// √(height / highest).
-    pub(crate) weight: &'a [f64],
+    pub(crate) weight: Vec<f64>,
     pub(crate) total: f64,
     pub(crate) wavelength: f64,
     pub(crate) tolerance: f64,
 }
 
-impl Lines<'_> {
+impl Lines {
+    /// `lines` (sorted by angle) measured at `wavelength`, matched within `tolerance` degrees.
+    pub(crate) fn new(lines: &[Line], wavelength: f64, tolerance: f64) -> Lines {
+        let weight = weights(lines);
+        Lines {
+            two_theta: lines.iter().map(|l| l.two_theta).collect(),
+            total: weight.iter().sum(),
+            weight,
+            wavelength,
+            tolerance,
+        }
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.two_theta.len()
     }
@@ -233,7 +237,7 @@ fn trial_index(metric: Metric) -> i32 {
 }
 
 /// The best cell of `metric` for `lines`.
-fn search(trials: &Trials, lines: &Lines<'_>, params: &IndexingParams) -> Option<Solution> {
+fn search(trials: &Trials, lines: &Lines, params: &IndexingParams) -> Option<Solution> {
     let metric = trials.metric;
     let np = metric.parameters();
     let n = lines.len();
@@ -368,7 +372,7 @@ fn refine(
     metric: Metric,
     mut p: Vec<f64>,
     rho: f64,
-    lines: &Lines<'_>,
+    lines: &Lines,
     params: &IndexingParams,
 ) -> Option<Solution> {
     let np = metric.parameters();
@@ -443,7 +447,7 @@ fn score(
     metric: Metric,
     p: Vec<f64>,
     zero: f64,
-    lines: &Lines<'_>,
+    lines: &Lines,
     params: &IndexingParams,
 ) -> Option<Solution> {
     let n = lines.len();

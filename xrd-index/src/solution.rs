@@ -98,15 +98,7 @@ impl Indexing {
         let Some(solution) = self.accepted() else {
             return Vec::new();
         };
-        let two_theta: Vec<f64> = self.lines.iter().map(|l| l.two_theta).collect();
-        let weight = weights(&self.lines);
-        let lines = Lines {
-            two_theta: &two_theta,
-            weight: &weight,
-            total: weight.iter().sum(),
-            wavelength: self.wavelength,
-            tolerance: params.tolerance,
-        };
+        let lines = Lines::new(&self.lines, self.wavelength, params.tolerance);
         groups::fit_groups(solution, &lines, params, group_need(solution, params))
     }
 
