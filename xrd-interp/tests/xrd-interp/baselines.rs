@@ -1,7 +1,7 @@
 //! Baselines, metrics, parameter checks and the evaluation on a small synthetic series.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use crate::common;
+use crate::common::{self, mean_of};
 
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -12,15 +12,6 @@ use xrd_interp::{
 use xrd_interp::{EvalConfig, Method, Reference, evaluate};
 
 const TIGHT: f64 = 1e-12;
-
-fn mean_of(data: &xrd_io::Dataset<f64>, c: [f64; 2]) -> Vec<f64> {
-    let rows: Vec<usize> = (0..data.len())
-        .filter(|&i| common::has_composition(data, i, c))
-        .collect();
-    (0..data.grid.len())
-        .map(|j| rows.iter().map(|&i| data.patterns[[i, j]]).sum::<f64>() / rows.len() as f64)
-        .collect()
-}
 
 #[test]
 fn nearest_mean_returns_the_nearest_compositions_mean() {
@@ -265,25 +256,55 @@ fn the_evaluation_holds_out_and_renders_a_table() {
         assert_eq!(r.values.len() + r.failures, expect, "{r:?}");
         assert_eq!(r.configurations, common::CONFIGS);
     }
-    // Contour decoding must serve most (hold-out, seed) pairs, and serve them with some skill.
-    // Measured (seed 0, 1; default weight decay): 3 of 4 served, Pearson distances 0.278 (x = 1)
-    // and 0.625, 0.281 (y = 0.25), mean 0.395; the centroid contour alike.
-    for method in [Method::Contour, Method::Centroids] {
-        let rows: Vec<_> = table
+    // The baselines contour decoding is measured against, computed here from the data on every
+    // hold-out (Pearson distance to the hold-out's mean pattern): the mean training pattern, and
+    // the mean pattern of the nearest known composition (which the table's row (a) must equal).
+    //
+    // Measured (seeds 0, 1; 150 epochs), Pearson distance of contour / centroids decoding:
+    // - x = 1: 0.278 / 0.256 (seed 1 not served); mean pattern 0.476; nearest (y = 0.125) 0.246;
+    // - y = 0.25: 0.625, 0.281 / 0.628, 0.283; mean pattern 0.272; nearest (y = 0.125) 0.258.
+    // So on this fixture contour decoding beats the mean training pattern at x = 1 only, and the
+    // nearest known composition nowhere, not even on average (0.395 against 0.254). At 600
+    // epochs seed 1 reaches 0.140 at y = 0.25 while seed 0 gets 0.699: it depends on the
+    // training run. Asserted is what holds; the rest is #32's open shortfall.
+    let beats_mean_pattern: [[f64; 2]; 1] = [[1.0, 0.0]];
+    for h in &cfg.holdouts {
+        let h2 = [h[0], h[1]];
+        let train = common::dataset(&[h2]);
+        let truth = mean_of(&data, h2);
+        let distance = |p: &[f64]| {
+            compare(p, &truth, &data.grid, &cfg.compare)
+                .unwrap()
+                .pearson
+        };
+        let mean = distance(&common::mean_training_pattern(&train));
+        let nearest = distance(&common::nearest_composition_mean(&train, h2).1);
+        let row = table
             .rows_for(Reference::Mean)
-            .filter(|r| r.method == method)
-            .collect();
-        let served: Vec<f64> = rows
-            .iter()
-            .flat_map(|r| r.values.iter().map(|v| v[0]))
-            .collect();
-        assert!(served.len() >= 2, "{method:?} served {} of 4", served.len());
+            .find(|r| r.method == Method::Nearest && same_composition(&r.holdout, h))
+            .unwrap();
         assert!(
-            served.iter().all(|&d| d < 0.8),
-            "{method:?}: Pearson distances {served:?}"
+            (row.stat(0).mean - nearest).abs() < 1e-9,
+            "{h:?}: {row:?} vs {nearest}"
         );
-        let mean = served.iter().sum::<f64>() / served.len() as f64;
-        assert!(mean < 0.5, "{method:?}: mean Pearson distance {mean}");
+        for method in [Method::Contour, Method::Centroids] {
+            let r = table
+                .rows_for(Reference::Mean)
+                .find(|r| r.method == method && same_composition(&r.holdout, h))
+                .unwrap();
+            let served: Vec<f64> = r.values.iter().map(|v| v[0]).collect();
+            eprintln!("{method:?} {h:?}: {served:?}; mean pattern {mean:.3}, nearest {nearest:.3}");
+            // Each hold-out is served by at least one seed.
+            assert!(!served.is_empty(), "{method:?} served no seed at {h:?}");
+            if beats_mean_pattern.contains(&h2) {
+                for d in &served {
+                    assert!(
+                        *d < mean,
+                        "{method:?} at {h:?}: {d:.3} does not beat the mean training pattern {mean:.3}"
+                    );
+                }
+            }
+        }
     }
     // The blend of x = 0.5 and 1.5 at x = 1: known exactly here, so it must score well.
     let blend = table

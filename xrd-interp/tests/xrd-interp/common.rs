@@ -135,3 +135,37 @@ pub fn autoencoder(data: &Dataset<f64>, epochs: usize) -> Autoencoder<f64> {
         .fit(&data.patterns, &mut rng, |_| {})
         .expect("training succeeds")
 }
+
+/// The mean pattern of the rows of composition `c` in `data`.
+pub fn mean_of(data: &Dataset<f64>, c: [f64; 2]) -> Vec<f64> {
+    let rows: Vec<usize> = (0..data.len())
+        .filter(|&i| has_composition(data, i, c))
+        .collect();
+    assert!(!rows.is_empty(), "no rows of {c:?}");
+    (0..data.grid.len())
+        .map(|j| rows.iter().map(|&i| data.patterns[[i, j]]).sum::<f64>() / rows.len() as f64)
+        .collect()
+}
+
+/// The trivial answer a decoder must beat: the mean of every row of `data`, whatever the
+/// composition asked for. Computed here, not by the crate.
+pub fn mean_training_pattern(data: &Dataset<f64>) -> Vec<f64> {
+    (0..data.grid.len())
+        .map(|j| data.patterns.column(j).sum() / data.len() as f64)
+        .collect()
+}
+
+/// The other baseline a decoder must beat: the mean pattern of the known composition of `data`
+/// nearest to `c` (Euclidean distance; the first of equally near ones). Computed here, not by
+/// the crate's `NearestMean`, which is the thing the crate's evaluation compares with.
+pub fn nearest_composition_mean(data: &Dataset<f64>, c: [f64; 2]) -> ([f64; 2], Vec<f64>) {
+    let mut best = (f64::INFINITY, [0.0; 2]);
+    for i in 0..data.len() {
+        let k = [data.labels[[i, 0]], data.labels[[i, 1]]];
+        let d = (k[0] - c[0]).powi(2) + (k[1] - c[1]).powi(2);
+        if d < best.0 {
+            best = (d, k);
+        }
+    }
+    (best.1, mean_of(data, best.1))
+}

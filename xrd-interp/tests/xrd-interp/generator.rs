@@ -58,22 +58,36 @@ fn the_generated_point_re_estimates_to_the_requested_composition() {
 }
 
 #[test]
-fn an_unseen_composition_looks_like_its_neighbours_blend() {
-    // x = 1.0 at y = 0 is held out: the generator has never seen it.
+fn an_unseen_composition_beats_the_mean_training_pattern() {
+    // x = 1.0 at y = 0 is held out: the generator has never seen it. It must beat what a
+    // decoder that ignores the composition would return, the mean of every training pattern,
+    // computed here. Measured (Pearson distance to the true pattern): contour decoding 0.419,
+    // mean training pattern 0.474. It does not beat the nearest known composition, x = 1 at
+    // y = 0.125 (0.245): a shortfall of contour decoding on this fixture (#32), not asserted.
     let (data, ae) = common::trained_without_x1();
     let g = Generator::new(ae.clone(), data).expect("generator");
     let out = g
         .generate(&[1.0, 0.0])
         .expect("reachable between x = 0.5 and 1.5");
     let truth = common::pattern(1.0, 0.0, [0.0; 3]);
-    let c = compare(
-        out.pattern.as_slice().expect("contiguous"),
-        &truth,
-        &common::grid(),
-        &CompareParams::default(),
-    )
-    .expect("comparable");
-    assert!(c.pearson < 0.5, "{c:?}");
+    let distance = |p: &[f64]| {
+        compare(p, &truth, &common::grid(), &CompareParams::default())
+            .expect("comparable")
+            .pearson
+    };
+    let contour = distance(out.pattern.as_slice().expect("contiguous"));
+    let mean = distance(&common::mean_training_pattern(data));
+    let (near, near_pattern) = common::nearest_composition_mean(data, [1.0, 0.0]);
+    assert_eq!(near, [1.0, 0.125], "the nearest known composition");
+    eprintln!(
+        "Pearson distance: contour {contour:.3}, mean training pattern {mean:.3}, \
+         nearest composition {:.3}",
+        distance(&near_pattern)
+    );
+    assert!(
+        contour < mean,
+        "contour decoding {contour:.3} does not beat the mean training pattern {mean:.3}"
+    );
 }
 
 #[test]
