@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use xrd_io::Float;
 use xrd_io::coverage::{Answer, score_at_coverage};
 
-use crate::{Error, Estimate, EstimateKind, Result, TriangleEstimator};
+use crate::{Answer as SeriesAnswer, Error, Estimate, EstimateKind, Result, TriangleEstimator};
 
 /// When to decline an estimate: a classifier refuses below a certainty threshold (Vecsei et
 /// al. 2019, Sec. V.E); here the uncertainty is geometric, plus how well the feature space
@@ -23,7 +23,9 @@ use crate::{Error, Estimate, EstimateKind, Result, TriangleEstimator};
 pub struct RefusalPolicy {
     /// Largest accepted distance from P to the nearest known point (plane units).
     pub max_distance: f64,
-    /// Decline every [`EstimateKind::Outside`] estimate.
+    /// Decline every [`EstimateKind::Outside`] estimate (and every
+    /// [`extrapolated`](crate::Answer::extrapolated) composition-series answer:
+    /// [`accepts_answer`](Self::accepts_answer)).
     pub refuse_outside: bool,
     /// Largest accepted reconstruction error of the pattern (same units as the errors passed to
     /// [`decide_with`](Self::decide_with)); `None`: not used.
@@ -137,6 +139,27 @@ impl RefusalPolicy {
         self.accepts(kind, distance) && self.reconstructs_well(reconstruction_error)
     }
 
+    /// Whether the policy answers for a composition-series estimate
+    /// ([`SeriesEstimator::estimate`](crate::SeriesEstimator::estimate)), on the geometric
+    /// criteria: declined when the estimator refused it ([`Extrapolation::Refuse`](crate::Extrapolation::Refuse)),
+    /// when it is [`extrapolated`](crate::Answer::extrapolated) and `refuse_outside` is set (an
+    /// extrapolated answer is the series estimators' outside estimate), or when its distance is
+    /// NaN or above `max_distance`.
+    pub fn accepts_answer(&self, answer: &SeriesAnswer) -> bool {
+        !self.refuses_whatever_the_distance(answer) && answer.distance <= self.max_distance
+    }
+
+    /// [`accepts_answer`](Self::accepts_answer) for a pattern with this reconstruction error
+    /// (a NaN error is refused when the criterion is used).
+    pub fn accepts_answer_with(&self, answer: &SeriesAnswer, reconstruction_error: f64) -> bool {
+        self.accepts_answer(answer) && self.reconstructs_well(reconstruction_error)
+    }
+
+    /// Declined by the estimator, or extrapolated where outside estimates are declined.
+    fn refuses_whatever_the_distance(&self, answer: &SeriesAnswer) -> bool {
+        answer.refused || (self.refuse_outside && answer.extrapolated)
+    }
+
     fn reconstructs_well(&self, error: f64) -> bool {
         self.max_reconstruction_error.is_none_or(|m| error <= m)
     }
@@ -242,7 +265,8 @@ pub struct RefusalCalibration {
     quantile: f64,
     /// Factor on the quantile.
     margin: f64,
-    /// Whether the calibrated policy also declines every outside estimate.
+    /// Whether the calibrated policy also declines every outside estimate (and extrapolated
+    /// series answer).
     refuse_outside: bool,
 }
 
@@ -288,7 +312,8 @@ impl RefusalCalibration {
         self
     }
 
-    /// Sets whether outside estimates are declined.
+    /// Sets whether outside estimates (and extrapolated series answers, which
+    /// [`calibrate_answers`](Self::calibrate_answers) then counts as refused) are declined.
     pub fn refuse_outside(mut self, refuse: bool) -> Self {
         self.refuse_outside = refuse;
         self
@@ -325,6 +350,67 @@ impl RefusalCalibration {
     pub fn calibrate(&self, distances: &[f64], errors: &[f64]) -> Result<RefusalPolicy> {
         self.check()?;
         self.calibrate_valid(distances, errors)
+    }
+
+    /// The policy calibrated on the answers of a composition-series estimator for validation
+    /// patterns (such as the leave-one-out [`SeriesEvaluation::records`](crate::SeriesEvaluation))
+    /// and their reconstruction errors (may be empty: the criterion is then off).
+    ///
+    /// Extrapolated answers count. Those the calibrated policy declines whatever its distance
+    /// threshold — refused by the estimator, or extrapolated when
+    /// [`refuse_outside`](Self::refuse_outside) is set — are counted as refused: they take
+    /// their share of the `1 − quantile` that the geometric criteria refuse, and `max_distance`
+    /// is `margin` × the smallest distance that answers `quantile` of *all* the answers (the
+    /// nearest rank, with the declined ones last). When they already exceed `1 − quantile`,
+    /// every other answer is kept (the largest of their distances); when every answer is
+    /// declined, the distance criterion is off. Extrapolated answers that are kept (the
+    /// policy does not refuse outside estimates) count like any other. The reconstruction
+    /// threshold is [`calibrate`](Self::calibrate)'s.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for invalid parameters; [`Error::NonFinite`] for a NaN,
+    /// infinite or negative distance of an answer not declined (row = its index, column 0) or
+    /// reconstruction error (column 1).
+    pub fn calibrate_answers(
+        &self,
+        answers: &[SeriesAnswer],
+        errors: &[f64],
+    ) -> Result<RefusalPolicy> {
+        self.check()?;
+        let outside = RefusalPolicy {
+            refuse_outside: self.refuse_outside,
+            ..RefusalPolicy::default()
+        };
+        let mut distances = Vec::with_capacity(answers.len());
+        for (row, a) in answers.iter().enumerate() {
+            if outside.refuses_whatever_the_distance(a) {
+                // Declined at any threshold: last in the order of answering.
+                distances.push(f64::INFINITY);
+            } else if a.distance.is_finite() && a.distance >= 0.0 {
+                distances.push(a.distance);
+            } else {
+                return Err(Error::NonFinite {
+                    what: "calibration values",
+                    row,
+                    col: 0,
+                });
+            }
+        }
+        let mut policy = self.calibrate_valid(&[], errors)?;
+        let at = score_at_coverage(&distances, self.quantile, Answer::LowestFirst)
+            .ok()
+            .flatten();
+        let kept = distances
+            .iter()
+            .copied()
+            .filter(|d| d.is_finite())
+            .fold(None, |m: Option<f64>, d| Some(m.map_or(d, |m| m.max(d))));
+        policy.max_distance = match at {
+            Some(d) if d.is_finite() => self.margin * d,
+            // The declined ones reach into the quantile: keep every other.
+            _ => kept.map_or(f64::INFINITY, |d| self.margin * d),
+        };
+        Ok(policy)
     }
 
     /// [`RefusalCalibration::calibrate`] with the parameters already checked.

@@ -6,14 +6,15 @@
 //! A composition series (a substitution series, a thin-film spread, a doping series) puts its
 //! latent points along a curve: the nearest triangles are nearly collinear and a point beyond the
 //! last labelled one is extrapolated through them. Linear fits in the points' principal frame
-//! ([`SeriesParams::min_axis_ratio`]) stay well posed there.
+//! ([`SeriesParams::min_axis_ratio`]) stay well posed there; where the curve bends, the points a
+//! fit rests on are made to surround the point estimated, or the answer is flagged.
 
 use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::frame::Frame;
-use crate::kdtree::KdTree;
+use crate::kdtree::{KdTree, Neighbour};
 use crate::{Error, Result, TriangleEstimator, TriangleParams, delta};
 
 /// Default number of labelled points of a local linear fit.
@@ -86,9 +87,13 @@ pub struct Answer {
     pub by: EstimatorKind,
     /// The estimate extrapolates: the point lies beyond an end of the series (its nearest
     /// labelled point holds the smallest or largest value of a component, and the point lies
-    /// farther out than it from the next labelled point inwards), or the answer leaves the range
-    /// of the values of its [`neighbours`](SeriesParams::neighbours) nearest labelled points
-    /// (of all of them for [`EstimatorKind::Linear`]).
+    /// farther out than it from the next labelled point inwards); or the labelled points it rests
+    /// on do not surround it while their values differ (no two of them have the point between
+    /// them, `(a − p)·(b − p) ≤ 0`, even after the nearest labelled point on the far side was
+    /// looked for: see [`SeriesEstimator::estimate`]; a triangle holding the point surrounds
+    /// it); or the answer leaves the range of the values of the points it rests on, its
+    /// [`neighbours`](SeriesParams::neighbours) nearest (all of them for
+    /// [`EstimatorKind::Linear`], which is judged by the ends and the values alone).
     pub extrapolated: bool,
     /// The triangle rule's triangle was nearly degenerate (and not used).
     pub ill_conditioned: bool,
@@ -483,12 +488,78 @@ impl SeriesEstimator {
             .any(|&(n2, step)| dist(p, self.points[n2]) > step && dist(p, at) >= 0.25 * step)
     }
 
+    /// The `k` nearest labelled points to `p` (`near`, nearest first), made to surround `p` where
+    /// the labelled points allow, and whether they do.
+    ///
+    /// Points surround `p` when two of them, `a` and `b`, have `p` between them:
+    /// `(a − p)·(b − p) ≤ 0`, i.e. `p` lies in the disc with diameter `ab` (a point inside a
+    /// triangle always has such a pair, and no parameter is needed). When none do, the farthest
+    /// gives way to the nearest labelled point `b` within 1.5 × the k-th distance with
+    /// `(b − p)·(n₁ − p) < 0` (`n₁` the nearest), except beyond an end of the series
+    /// (`beyond_end`): see [`estimate`](Self::estimate).
+    fn surround(
+        &self,
+        p: [f64; 2],
+        mut near: Vec<Neighbour<f64>>,
+        beyond_end: bool,
+    ) -> (Vec<Neighbour<f64>>, bool) {
+        let offset = |i: usize| [self.points[i][0] - p[0], self.points[i][1] - p[1]];
+        let dot = |a: [f64; 2], b: [f64; 2]| a[0] * b[0] + a[1] * b[1];
+        let surrounds = |near: &[Neighbour<f64>]| {
+            near.iter().enumerate().any(|(i, a)| {
+                near[i + 1..]
+                    .iter()
+                    .any(|b| dot(offset(a.index), offset(b.index)) <= 0.0)
+            })
+        };
+        if surrounds(&near) {
+            return (near, true);
+        }
+        if beyond_end {
+            return (near, false);
+        }
+        let (Some(first), Some(last)) = (near.first(), near.last()) else {
+            return (near, false);
+        };
+        let toward = offset(first.index);
+        let reach = 1.5 * last.distance;
+        let mut within = Vec::new();
+        self.index.within_into(p, reach * reach, &mut within);
+        let opposite = within
+            .into_iter()
+            .map(|i| i as usize)
+            .filter(|&i| dot(offset(i), toward) < 0.0)
+            .map(|i| Neighbour {
+                index: i,
+                distance: (self.points[i][0] - p[0]).hypot(self.points[i][1] - p[1]),
+            })
+            .min_by(|a, b| a.distance.total_cmp(&b.distance));
+        match opposite {
+            // Not among the k nearest, b is no nearer than the last: the order holds.
+            Some(b) => {
+                near.pop();
+                near.push(b);
+                (near, true)
+            }
+            None => (near, false),
+        }
+    }
+
     /// Which estimator this is.
     pub fn kind(&self) -> EstimatorKind {
         self.kind
     }
 
     /// The estimate at `p`. A non-finite `p` is refused with NaN values.
+    ///
+    /// The local fit rests on the [`neighbours`](SeriesParams::neighbours) nearest labelled
+    /// points — unless they all lie on one side of `p`, as on a series that PCA folds into a
+    /// curve, where a line through them extrapolates to `p` while its answer can stay within
+    /// their values. Then the farthest of them gives way to the nearest labelled point on the
+    /// other side of `p` from the nearest one, within the fit's reach (1.5 × the k-th distance,
+    /// where the tricube weights end) and not beyond an end of the series (where the nearest
+    /// point across is the series' other end if the curve closes on itself). If there is none,
+    /// the answer is flagged [`extrapolated`](Answer::extrapolated).
     pub fn estimate(&self, p: [f64; 2]) -> Answer {
         let m = self.values.ncols();
         if !(p[0].is_finite() && p[1].is_finite()) {
@@ -503,6 +574,8 @@ impl SeriesEstimator {
         }
         let k = self.params.neighbours.min(self.points.len());
         let near = self.index.k_nearest(p, k);
+        let beyond_end = near.first().is_some_and(|n| self.beyond_end(p, n.index));
+        let (near, surrounded) = self.surround(p, near, beyond_end);
         let distance = near.first().map_or(f64::NAN, |n| n.distance);
         let rows: Vec<usize> = near.iter().map(|n| n.index).collect();
         // Tricube weights over 1.5 × the k-th distance: the nearest count most, none counts 0.
@@ -526,15 +599,22 @@ impl SeriesEstimator {
                 self.params.min_axis_ratio,
             )
         };
-        let (mut value, by, ill_conditioned) = match self.kind {
+        // Whether the labelled points the answer rests on surround p (the global fit rests on
+        // all of them: only the series' ends and its values bound it).
+        let (mut value, by, ill_conditioned, rests_around) = match self.kind {
             EstimatorKind::Linear => {
                 let value = match &self.global {
                     Some(fit) => fit.predict(p),
                     None => local().predict(p),
                 };
-                (value, EstimatorKind::Linear, false)
+                (value, EstimatorKind::Linear, false, true)
             }
-            EstimatorKind::LocalLinear => (local().predict(p), EstimatorKind::LocalLinear, false),
+            EstimatorKind::LocalLinear => (
+                local().predict(p),
+                EstimatorKind::LocalLinear,
+                false,
+                surrounded,
+            ),
             EstimatorKind::Triangle => {
                 let est = self.triangle.estimate(p);
                 // A triangle answers when it weighs more than one point; nearly degenerate, it
@@ -542,17 +622,24 @@ impl SeriesEstimator {
                 let weighs_several = est.weights.iter().filter(|w| **w != 0.0).count() > 1;
                 if weighs_several && self.conditioning(est.triangle) < self.params.min_conditioning
                 {
-                    (local().predict(p), EstimatorKind::LocalLinear, true)
+                    (
+                        local().predict(p),
+                        EstimatorKind::LocalLinear,
+                        true,
+                        surrounded,
+                    )
                 } else {
-                    (est.value, EstimatorKind::Triangle, false)
+                    // A triangle holding p surrounds it; outside every triangle the rule
+                    // answers from the nearest point (or extrapolates) and p is judged by its
+                    // neighbourhood.
+                    let around = est.kind.is_inside() || surrounded;
+                    (est.value, EstimatorKind::Triangle, false, around)
                 }
             }
         };
-        // Beyond an end of the series, or an answer that leaves the values of the k nearest (of
-        // all, for the global fit).
-        // (Beyond the k nearest in the plane is no sign: on a curve the two nearest often lie
-        // on one side.)
-        // The global fit answers for the whole series: its values are bounded by all of them.
+        // Not surrounded by the points used, beyond an end of the series, or an answer that
+        // leaves the values of the points used (of all, for the global fit, which answers for
+        // the whole series).
         let bounds: Vec<(f64, f64)> = if self.kind == EstimatorKind::Linear {
             self.ranges.clone()
         } else {
@@ -562,8 +649,12 @@ impl SeriesEstimator {
             .iter()
             .zip(&bounds)
             .any(|(v, (lo, hi))| *v < lo - 1e-9 * (hi - lo) || *v > hi + 1e-9 * (hi - lo));
-        let beyond_end = rows.first().is_some_and(|&n| self.beyond_end(p, n));
-        let extrapolated = beyond_end || beyond_values;
+        // Points of one value answer that value wherever p lies: nothing is carried beyond them.
+        let varies = bounds
+            .iter()
+            .zip(&self.ranges)
+            .any(|((lo, hi), (glo, ghi))| hi - lo > 1e-12 * (ghi - glo));
+        let extrapolated = (!rests_around && varies) || beyond_end || beyond_values;
         let mut refused = false;
         if extrapolated {
             match self.params.extrapolation {

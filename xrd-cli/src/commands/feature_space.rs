@@ -35,7 +35,6 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde_json::json;
 use xrd_ae::{Autoencoder, Diagnostics, EarlyStopping, FeatureSpace, Pca, dead_relus};
-use xrd_cli::estimation::refusal_policy;
 use xrd_cli::figures::{
     self, Curve, Heatmap, LinePanel, RelevancePlot, ScatterPanel, relevance_figure,
 };
@@ -45,7 +44,10 @@ use xrd_cli::run::write_atomic;
 use xrd_cli::split::split;
 use xrd_cli::training::epoch_bar;
 use xrd_io::{Dataset, Grid, Normalization, OutOfRange, Pattern, Wavelength};
-use xrd_latent::{Answer, EstimatorKind, Extrapolation, PaintGrid, SeriesEvaluation, SeriesParams};
+use xrd_latent::{
+    Answer, DEFAULT_REFUSAL_QUANTILE, EstimatorKind, Extrapolation, PaintGrid, RefusalCalibration,
+    SeriesEvaluation, SeriesParams,
+};
 use xrd_relevance::{LayeredEncoder, PeakRelevanceParams, Relevance, peak_relevance};
 
 use super::{Context as Job, Outcome, Result, create_dir, skipped};
@@ -128,7 +130,8 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = EstimatorChoice::Auto)]
     pub estimator: EstimatorChoice,
     /// What an extrapolated estimate becomes: bounded (to the nearest labels' range widened by
-    /// that range once), refused, or kept as it is (flagged in every case).
+    /// that range once), refused (and counted as refused by the refusal calibration), or kept
+    /// as it is (flagged in every case).
     #[arg(long, value_enum, default_value_t = ExtrapolationChoice::Clamp)]
     pub extrapolation: ExtrapolationChoice,
 }
@@ -675,8 +678,10 @@ type LabelEstimate = (String, Answer, bool);
 /// `--estimator` (auto: the lowest leave-one-out mean δ), after reporting every estimator's
 /// leave-one-out δ beside the mean predictor's (and warning when PCA + local linear on
 /// `pca_points` does better) and writing `loo.csv`. Extrapolated answers are
-/// flagged and treated as `--extrapolation` says (refused ones count as refused); answers farther
-/// from every labelled point than 0.1 of their bounding box's diagonal are refused.
+/// flagged and treated as `--extrapolation` says. Answers farther from every labelled point than
+/// the refusal calibration's distance are refused: xrd-latent's `RefusalCalibration` (quantile
+/// 0.975) on the chosen estimator's leave-one-out answers, which under `--extrapolation refuse`
+/// counts the extrapolated ones as refused.
 fn estimate_labels(
     o: &Options,
     known: ArrayView2<'_, f64>,
@@ -781,14 +786,35 @@ fn estimate_labels(
     }
     write_atomic(&o.out.join("loo.csv"), &text)?;
     let estimator = fitted_params.fit(kind, known, labels.view())?;
-    let points: Vec<[f64; 2]> = known.rows().into_iter().map(|r| [r[0], r[1]]).collect();
-    let policy = refusal_policy(&points, 0.1);
+    // Each labelled file estimated from the others stands for a file to estimate: its distance
+    // sets the threshold, and under --extrapolation refuse the extrapolated ones are refusals.
+    let refuse = o.extrapolation == Extrapolation::Refuse;
+    let answers: Vec<Answer> = chosen.records.iter().map(|r| r.answer.clone()).collect();
+    let policy = RefusalCalibration::default()
+        .refuse_outside(refuse)
+        .calibrate_answers(&answers, &[])?;
+    let declined = answers.iter().filter(|a| !policy.accepts_answer(a)).count();
+    println!(
+        "refusal: farther than {:.3e} from every labelled file (quantile {} of the leave-one-out, \
+         {}); {declined} of {} labelled files would be refused",
+        policy.max_distance,
+        DEFAULT_REFUSAL_QUANTILE,
+        if refuse {
+            format!(
+                "its {} extrapolated counted as refused",
+                chosen.extrapolated()
+            )
+        } else {
+            "extrapolated answers kept".to_string()
+        },
+        answers.len()
+    );
     let rows = query
         .iter()
         .map(|(_, name, p)| {
             let a = estimator.estimate(*p);
             // A NaN distance (a non-finite point) is refused too.
-            let refused = a.refused || a.distance.is_nan() || a.distance > policy.max_distance;
+            let refused = !policy.accepts_answer(&a);
             (name.clone(), a, refused)
         })
         .collect();

@@ -1,7 +1,9 @@
 //! Refusal policy.
 
 use ndarray::array;
-use xrd_latent::{Error, Refusal, RefusalCalibration, RefusalPolicy, TriangleEstimator};
+use xrd_latent::{
+    Answer, Error, EstimatorKind, Refusal, RefusalCalibration, RefusalPolicy, TriangleEstimator,
+};
 
 #[test]
 fn declines_outside_and_far_points() {
@@ -200,6 +202,101 @@ fn checked_calibration_fits_the_same_policy() {
     ));
     assert!(matches!(
         RefusalCalibration::default().quantile(0.0).into_checked(),
+        Err(Error::InvalidParameter {
+            name: "quantile",
+            ..
+        })
+    ));
+}
+
+/// A composition-series answer at `distance`, flagged or not.
+fn answer(distance: f64, extrapolated: bool) -> Answer {
+    Answer {
+        value: vec![0.5],
+        by: EstimatorKind::LocalLinear,
+        extrapolated,
+        ill_conditioned: false,
+        refused: false,
+        distance,
+    }
+}
+
+#[test]
+fn series_answers_are_declined_when_refused_extrapolated_or_far() {
+    let policy = RefusalPolicy::new(1.0).with_max_reconstruction_error(0.1);
+    assert!(policy.accepts_answer(&answer(0.5, false)));
+    assert!(!policy.accepts_answer(&answer(1.5, false)));
+    assert!(!policy.accepts_answer(&answer(f64::NAN, false)));
+    // Extrapolated is the series' outside.
+    assert!(!policy.accepts_answer(&answer(0.5, true)));
+    let keep_outside = RefusalPolicy {
+        refuse_outside: false,
+        ..policy
+    };
+    assert!(keep_outside.accepts_answer(&answer(0.5, true)));
+    // Refused by the estimator (Extrapolation::Refuse): declined whatever the policy.
+    let refused = Answer {
+        refused: true,
+        ..answer(0.5, true)
+    };
+    assert!(!keep_outside.accepts_answer(&refused));
+    assert!(policy.accepts_answer_with(&answer(0.5, false), 0.05));
+    assert!(!policy.accepts_answer_with(&answer(0.5, false), 0.2));
+    assert!(!policy.accepts_answer_with(&answer(0.5, false), f64::NAN));
+}
+
+#[test]
+fn series_calibration_counts_extrapolated_answers_as_refused() {
+    // Ten validation answers at 0.1 … 1.0, those at 0.5 and 1.0 extrapolated.
+    let answers: Vec<Answer> = (1..=10)
+        .map(|i| answer(f64::from(i) / 10.0, i == 5 || i == 10))
+        .collect();
+    let answered = |p: &RefusalPolicy| answers.iter().filter(|a| p.accepts_answer(a)).count();
+    let calibration = RefusalCalibration::default()
+        .quantile(0.8)
+        .refuse_outside(true);
+    let policy = calibration.calibrate_answers(&answers, &[]).unwrap();
+    // ⌈0.8 · 10⌉ = 8 answered of all ten: the two extrapolated ones are the two refused, so the
+    // distance threshold keeps every other (0.9), …
+    assert_eq!(policy.max_distance, 0.9);
+    assert_eq!(answered(&policy), 8);
+    assert!(policy.refuse_outside && policy.max_reconstruction_error.is_none());
+    // … where the quantile of all the distances (0.8) would refuse a third of them.
+    let distances: Vec<f64> = answers.iter().map(|a| a.distance).collect();
+    let uncounted = calibration.calibrate(&distances, &[]).unwrap();
+    assert_eq!(uncounted.max_distance, 0.8);
+    assert_eq!(answered(&uncounted), 7);
+    // More extrapolated than 1 − quantile: every other answer is kept.
+    let policy = calibration
+        .quantile(0.95)
+        .margin(2.0)
+        .calibrate_answers(&answers, &[])
+        .unwrap();
+    assert_eq!(policy.max_distance, 2.0 * 0.9);
+    // Kept (the policy does not refuse outside estimates), they count like any other.
+    let kept = RefusalCalibration::default()
+        .quantile(0.8)
+        .calibrate_answers(&answers, &[])
+        .unwrap();
+    assert_eq!(kept.max_distance, 0.8);
+    assert_eq!(answered(&kept), 8);
+    // Every answer declined: nothing to calibrate the distance on.
+    let all_out: Vec<Answer> = answers.iter().map(|a| answer(a.distance, true)).collect();
+    let policy = calibration.calibrate_answers(&all_out, &[0.1]).unwrap();
+    assert_eq!(policy.max_distance, f64::INFINITY);
+    assert_eq!(policy.max_reconstruction_error, Some(0.1));
+    // A refused answer's NaN distance is no error; an answered one's is.
+    let refused = Answer {
+        refused: true,
+        ..answer(f64::NAN, false)
+    };
+    assert!(calibration.calibrate_answers(&[refused], &[]).is_ok());
+    assert!(matches!(
+        calibration.calibrate_answers(&[answer(0.1, false), answer(f64::NAN, false)], &[]),
+        Err(Error::NonFinite { row: 1, col: 0, .. })
+    ));
+    assert!(matches!(
+        calibration.quantile(0.0).calibrate_answers(&answers, &[]),
         Err(Error::InvalidParameter {
             name: "quantile",
             ..

@@ -174,3 +174,86 @@ fn series_choice_beats_the_mean_and_names_what_it_chose() {
     let fitted = choice.fit(points.view(), labels.view()).unwrap();
     assert_eq!(fitted.kind(), choice.chosen);
 }
+
+/// A series folded back on itself (as PCA folds one into a near circle): labels by arc length
+/// along (2, 1) → (1, 1) → (0, 1) → (0, −0.8) → (0.5, −0.8); the left-out point (0, 0) lies
+/// between (0, 1) and (0, −0.8) on the series, but its two nearest labelled points are
+/// (0, −0.8) and (0.5, −0.8), both below it.
+fn folded() -> (Array2<f64>, Array2<f64>) {
+    let points = array![[2.0, 1.0], [1.0, 1.0], [0.0, 1.0], [0.0, -0.8], [0.5, -0.8]];
+    let step = 1.0 / 12.0;
+    let labels = array![
+        [7.0 * step],
+        [8.0 * step],
+        [9.0 * step],
+        [11.0 * step],
+        [12.0 * step]
+    ];
+    (points, labels)
+}
+
+#[test]
+fn series_fit_at_a_fold_takes_a_neighbour_from_the_far_side() {
+    let (points, labels) = folded();
+    let est = SeriesParams::new()
+        .neighbours(2)
+        .fit(EstimatorKind::LocalLinear, points.view(), labels.view())
+        .unwrap()
+        .estimate([0.0, 0.0]);
+    // The line through the two nearest gives 11/12 (0.917) unflagged; through (0, −0.8) and
+    // (0, 1), on either side, the arc-length value 9/12 + (1/1.8)(2/12) = 0.843.
+    let truth = 9.0 / 12.0 + (1.0 / 1.8) * (2.0 / 12.0);
+    assert!(
+        (est.value[0] - truth).abs() < 1e-9 && !est.extrapolated,
+        "{est:?}"
+    );
+}
+
+#[test]
+fn series_corner_with_nothing_beyond_is_flagged() {
+    // The series turns by more than 90° at (0, 0): its neighbours (0.5, 0) (the last point of
+    // the series) and (0.1, 0.8) both lie to one side, and no labelled point lies on the other:
+    // a line through them cuts the corner.
+    let points = array![[0.1, 2.4], [0.1, 1.6], [0.1, 0.8], [0.5, 0.0]];
+    let labels = array![[0.667], [0.75], [0.833], [1.0]];
+    let fit = |policy| {
+        SeriesParams::new()
+            .neighbours(2)
+            .extrapolation(policy)
+            .fit(EstimatorKind::LocalLinear, points.view(), labels.view())
+            .unwrap()
+    };
+    let corner = [0.0, 0.0];
+    let allowed = fit(Extrapolation::Allow).estimate(corner);
+    // Its answer stays between their values: only the geometry tells.
+    assert!(
+        allowed.value[0] > 0.833 && allowed.value[0] < 1.0,
+        "{allowed:?}"
+    );
+    assert!(allowed.extrapolated, "{allowed:?}");
+    assert!(fit(Extrapolation::Refuse).estimate(corner).refused);
+    // A point the two surround ((0.1, 0.8)–(0.5, 0) seen at more than 90°) is not flagged.
+    let between = fit(Extrapolation::Allow).estimate([0.3, 0.4]);
+    assert!(!between.extrapolated, "{between:?}");
+}
+
+#[test]
+fn series_points_of_one_value_are_not_extrapolated_from() {
+    // At the edge of a cluster of one label, its nearest points lie on one side, but a fit of
+    // one value carries nothing beyond them.
+    let points = array![
+        [0.0, 0.0],
+        [0.1, 0.0],
+        [0.0, 0.1],
+        [5.0, 5.0],
+        [5.1, 5.0],
+        [5.0, 5.1]
+    ];
+    let labels = array![[1.0], [1.0], [1.0], [2.0], [2.0], [2.0]];
+    let est = SeriesParams::new()
+        .neighbours(2)
+        .fit(EstimatorKind::LocalLinear, points.view(), labels.view())
+        .unwrap()
+        .estimate([-0.2, -0.2]);
+    assert!(!est.extrapolated && est.value == vec![1.0], "{est:?}");
+}
