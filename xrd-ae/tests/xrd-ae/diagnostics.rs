@@ -77,13 +77,108 @@ fn fspace_dead_relus_and_collapse_are_reported() {
     assert!(text.iter().any(|t| t.contains("worse than a plain PCA")));
 }
 
+/// Agreement of the diagnostics' PCA baseline with the Jacobi reference (relative).
+const JACOBI_TOLERANCE: f64 = 1e-9;
+
+/// Eigenvalues and eigenvectors (columns) of the symmetric matrix `a` by cyclic Jacobi
+/// rotations: slow, simple and independent of the crate's eigen-solver.
+fn jacobi(mut a: Array2<f64>) -> (Vec<f64>, Array2<f64>) {
+    let n = a.nrows();
+    let mut v = Array2::<f64>::eye(n);
+    for _ in 0..100 {
+        let off: f64 = (0..n)
+            .flat_map(|p| (0..n).filter(move |&q| q != p).map(move |q| (p, q)))
+            .map(|(p, q)| a[[p, q]].powi(2))
+            .sum();
+        if off < 1e-30 {
+            break;
+        }
+        for p in 0..n {
+            for q in p + 1..n {
+                if a[[p, q]].abs() < 1e-300 {
+                    continue;
+                }
+                let theta = (a[[q, q]] - a[[p, p]]) / (2.0 * a[[p, q]]);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let (c, s) = (1.0 / (t * t + 1.0).sqrt(), t / (t * t + 1.0).sqrt());
+                for k in 0..n {
+                    let (akp, akq) = (a[[k, p]], a[[k, q]]);
+                    a[[k, p]] = c * akp - s * akq;
+                    a[[k, q]] = s * akp + c * akq;
+                }
+                for k in 0..n {
+                    let (apk, aqk) = (a[[p, k]], a[[q, k]]);
+                    a[[p, k]] = c * apk - s * aqk;
+                    a[[q, k]] = s * apk + c * aqk;
+                }
+                for k in 0..n {
+                    let (vkp, vkq) = (v[[k, p]], v[[k, q]]);
+                    v[[k, p]] = c * vkp - s * vkq;
+                    v[[k, q]] = s * vkp + c * vkq;
+                }
+            }
+        }
+    }
+    ((0..n).map(|i| a[[i, i]]).collect(), v)
+}
+
+/// Validation MSE of a `k`-component PCA of `train`, from the covariance's Jacobi eigenvectors:
+/// each validation row centred on the training mean, projected on the `k` leading directions,
+/// and the squared residual averaged over every value.
+fn reference_pca_mse(train: &Array2<f64>, validation: &Array2<f64>, k: usize) -> f64 {
+    let mean = train.mean_axis(Axis(0)).unwrap();
+    let xc = train - &mean;
+    let (values, vectors) = jacobi(xc.t().dot(&xc));
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
+    let mut sum = 0.0;
+    for row in validation.rows() {
+        let mut r = &row - &mean;
+        for &i in &order[..k] {
+            let u = vectors.column(i);
+            let c = r.dot(&u);
+            r = r - &u * c;
+        }
+        sum += r.dot(&r);
+    }
+    sum / validation.len() as f64
+}
+
 #[test]
-fn fspace_a_pca_is_never_worse_than_itself() {
+fn fspace_the_pca_baseline_is_the_best_two_component_linear_fit() {
     let x = Array2::from_shape_fn((12, 6), |(i, j)| ((i * 7 + j * 3) % 11) as f64 / 10.0);
-    let pca = Pca::params().fit(&x.slice(s![..9, ..])).unwrap();
-    let d = Diagnostics::of(&pca, x.slice(s![..9, ..]), x.slice(s![9.., ..]), Vec::new()).unwrap();
+    let (train, validation) = (
+        x.slice(s![..9, ..]).to_owned(),
+        x.slice(s![9.., ..]).to_owned(),
+    );
+    let reference = reference_pca_mse(&train, &validation, 2);
+    assert!(reference > 0.0, "the validation rows leave the plane");
+    // The baseline the diagnostics compare every model with is that of an independent PCA.
+    let pca = Pca::params().fit(&train).unwrap();
+    let d = Diagnostics::of(&pca, train.view(), validation.view(), Vec::new()).unwrap();
+    let baseline = d.pca_validation_mse.expect("a PCA of 9 rows fits");
+    assert!(
+        (baseline - reference).abs() <= JACOBI_TOLERANCE * reference,
+        "baseline {baseline} vs Jacobi {reference}"
+    );
+    // A PCA diagnosed is that fit, so it is not worse than itself.
+    assert!(
+        (d.validation_mse - reference).abs() <= JACOBI_TOLERANCE * reference,
+        "model {} vs Jacobi {reference}",
+        d.validation_mse
+    );
     assert!(d.warnings.is_empty(), "{:?}", d.warnings);
-    assert_eq!(d.pca_validation_mse, Some(d.validation_mse));
+    // A one-dimensional feature space is measured against a one-component PCA.
+    let one = Pca::params().components(1).fit(&train).unwrap();
+    let worse = reference_pca_mse(&train, &validation, 1);
+    assert!(worse > reference);
+    let d = Diagnostics::of(&one, train.view(), validation.view(), Vec::new()).unwrap();
+    let baseline = d.pca_validation_mse.expect("a PCA of 9 rows fits");
+    assert!(
+        (baseline - worse).abs() <= JACOBI_TOLERANCE * worse,
+        "one-component baseline {baseline} vs Jacobi {worse}"
+    );
 }
 
 fn rruff() -> Option<(Array2<f32>, Vec<i32>)> {
