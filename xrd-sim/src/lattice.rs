@@ -17,12 +17,18 @@ impl Lattice {
     /// From basis vectors (rows: a, b, c in Å).
     ///
     /// # Errors
-    /// [`Error::InvalidLattice`] for non-finite entries or a (near-)zero volume.
+    /// [`Error::InvalidLattice`] for non-finite entries, a (near-)zero volume or one too large
+    /// for an `f64` (finite entries such as a = 10³⁰⁸ Å can multiply to ∞).
     pub fn from_matrix(matrix: Mat3) -> Result<Self> {
         if matrix.iter().flatten().any(|v| !v.is_finite()) {
             return Err(Error::InvalidLattice("non-finite matrix entry".into()));
         }
         let v = det(&matrix);
+        if !v.is_finite() {
+            return Err(Error::InvalidLattice(format!(
+                "volume {v} Å³ is not finite"
+            )));
+        }
         if v.abs() < 1e-6 {
             return Err(Error::InvalidLattice(format!(
                 "volume {v} Å³ is not positive"

@@ -125,6 +125,186 @@ fn unreadable_files_of_a_folder_are_listed_not_dropped() {
     ));
 }
 
+/// Real entries of the built-in library, spread over it, as the JSON a library file holds.
+fn sample_entries() -> &'static [serde_json::Value] {
+    static ENTRIES: std::sync::OnceLock<Vec<serde_json::Value>> = std::sync::OnceLock::new();
+    ENTRIES.get_or_init(|| {
+        amcsd()
+            .entries()
+            .iter()
+            .step_by(397)
+            .map(|e| serde_json::to_value(e).unwrap())
+            .collect()
+    })
+}
+
+/// A gzipped library file holding `entries`.
+fn library_file(entries: &[serde_json::Value]) -> Vec<u8> {
+    use std::io::Write;
+    let json = serde_json::json!({
+        "format": "xrd-minerals-library",
+        "format_version": 1,
+        "info": {},
+        "entries": entries,
+    });
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(json.to_string().as_bytes()).unwrap();
+    e.finish().unwrap()
+}
+
+/// Numbers an entry mutation writes: zero, negative, past `u8` and `u64`, huge, subnormal,
+/// and no number at all.
+const EDGE_NUMBERS: [&str; 12] = [
+    "-1",
+    "0",
+    "-0",
+    "1",
+    "255",
+    "256",
+    "18446744073709551616",
+    "1e308",
+    "-1e308",
+    "1e-320",
+    "0.5",
+    "null",
+];
+
+/// Strings an entry mutation writes: symmetry operators that almost parse (too few or many
+/// parts, division by zero, a singular or non-integer matrix, odd translations), element
+/// symbols that are not elements, and other types.
+const EDGE_STRINGS: [&str; 13] = [
+    "\"\"",
+    "\"x,y\"",
+    "\"x,y,z,x\"",
+    "\"x/0,y,z\"",
+    "\"x,x,x\"",
+    "\"x+y,y,z\"",
+    "\"0.5x,y,z\"",
+    "\"-x+1/2,-y,z+1/3\"",
+    "\"Xx\"",
+    "\"D\"",
+    "\"si\"",
+    "null",
+    "1",
+];
+
+/// Whole fields an entry mutation writes.
+const EDGE_CONTAINERS: [&str; 5] = ["[]", "{}", "null", "[0,0,0]", "[\"x,y,z\",\"x,y\"]"];
+
+/// One field of a real entry changed (indices taken modulo what the entry holds).
+#[derive(Debug, Clone)]
+enum EntryEdit {
+    /// One of the six cell parameters.
+    Cell {
+        i: usize,
+        v: usize,
+    },
+    SpaceGroup {
+        v: usize,
+    },
+    /// One symmetry operator.
+    Operator {
+        i: usize,
+        v: usize,
+    },
+    /// A site's B, element, coordinate or occupancy; or the site repeated.
+    Site {
+        i: usize,
+        field: usize,
+        k: usize,
+        v: usize,
+    },
+    /// A whole field (cell, operators, sites, elements, space group).
+    Whole {
+        key: usize,
+        v: usize,
+    },
+}
+
+fn entry_edit() -> impl Strategy<Value = EntryEdit> {
+    let (n, t) = (0..EDGE_NUMBERS.len(), 0..EDGE_STRINGS.len());
+    prop_oneof![
+        2 => (any::<usize>(), n.clone()).prop_map(|(i, v)| EntryEdit::Cell { i, v }),
+        1 => n.clone().prop_map(|v| EntryEdit::SpaceGroup { v }),
+        2 => (any::<usize>(), t).prop_map(|(i, v)| EntryEdit::Operator { i, v }),
+        4 => (any::<usize>(), 0..5usize, any::<usize>(), n)
+            .prop_map(|(i, field, k, v)| EntryEdit::Site { i, field, k, v }),
+        1 => (0..5usize, 0..EDGE_CONTAINERS.len()).prop_map(|(key, v)| EntryEdit::Whole { key, v }),
+    ]
+}
+
+/// Applies `edit` to the JSON of an entry.
+fn apply_edit(e: &mut serde_json::Value, edit: &EntryEdit) {
+    let json = |s: &str| -> serde_json::Value { serde_json::from_str(s).unwrap() };
+    match *edit {
+        EntryEdit::Cell { i, v } => {
+            if let Some(a) = e["cell"].as_array_mut().filter(|a| !a.is_empty()) {
+                let len = a.len();
+                a[i % len] = json(EDGE_NUMBERS[v]);
+            }
+        }
+        EntryEdit::SpaceGroup { v } => e["space_group"] = json(EDGE_NUMBERS[v]),
+        EntryEdit::Operator { i, v } => {
+            if let Some(a) = e["operators"].as_array_mut().filter(|a| !a.is_empty()) {
+                let len = a.len();
+                a[i % len] = json(EDGE_STRINGS[v]);
+            }
+        }
+        EntryEdit::Site { i, field, k, v } => {
+            if let Some(a) = e["sites"].as_array_mut().filter(|a| !a.is_empty()) {
+                let len = a.len();
+                let number = json(EDGE_NUMBERS[v]);
+                if field == 4 {
+                    let copy = a[i % len].clone();
+                    a.push(copy);
+                    return;
+                }
+                // A site an earlier edit replaced by something else has no fields to change.
+                let Some(site) = a[i % len].as_object_mut() else {
+                    return;
+                };
+                match field {
+                    0 => {
+                        site.insert("b_iso".into(), number);
+                    }
+                    1 => {
+                        site.insert("element".into(), json(EDGE_STRINGS[v % EDGE_STRINGS.len()]));
+                    }
+                    2 => {
+                        if let Some(f) = site.get_mut("frac").and_then(|f| f.as_array_mut()) {
+                            let len = f.len().max(1);
+                            if let Some(x) = f.get_mut(k % len) {
+                                *x = number;
+                            }
+                        }
+                    }
+                    _ => {
+                        site.insert("occupancy".into(), number);
+                    }
+                }
+            }
+        }
+        EntryEdit::Whole { key, v } => {
+            let key = ["cell", "operators", "sites", "elements", "space_group"][key];
+            e[key] = json(EDGE_CONTAINERS[v]);
+        }
+    }
+}
+
+#[test]
+fn sampled_real_entries_read_back_unmutated() {
+    // The fuzzer below mutates these; unmutated, each is a library file that reads.
+    for e in sample_entries() {
+        let lib = Library::from_bytes(&library_file(std::slice::from_ref(e)), "sample").unwrap();
+        assert!(
+            lib.entries()[0].structure().is_ok(),
+            "{}",
+            lib.entries()[0].id
+        );
+    }
+    assert!(sample_entries().len() >= 20);
+}
+
 fn builtin_bytes() -> &'static [u8] {
     static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     BYTES.get_or_init(|| {
@@ -172,6 +352,26 @@ proptest! {
         let bytes = e.finish().unwrap();
         if let Ok(lib) = Library::from_bytes(&bytes, "fuzz") {
             prop_assert!(lib.entries()[0].structure().is_ok());
+        }
+    }
+
+    /// Real entries with one to three fields changed (a cell parameter, the space group, an
+    /// operator, a site's element, position, occupancy or B, a repeated site, or a whole list):
+    /// past the gzip and JSON layers to the entry checks; refused, or read into entries that
+    /// expand to structures.
+    #[test]
+    fn mutated_real_entries_are_read_or_refused(
+        entry in any::<prop::sample::Index>(),
+        edits in proptest::collection::vec(entry_edit(), 1..4),
+    ) {
+        let mut e = entry.get(sample_entries()).clone();
+        for edit in &edits {
+            apply_edit(&mut e, edit);
+        }
+        if let Ok(lib) = Library::from_bytes(&library_file(&[e]), "fuzz") {
+            for entry in lib.entries() {
+                prop_assert!(entry.structure().is_ok(), "{entry:?}");
+            }
         }
     }
 }
