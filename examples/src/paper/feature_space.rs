@@ -30,6 +30,12 @@ pub struct FeatureSpaceResult {
     pub test_pearson_min: f64,
     /// Fraction of patterns whose nearest latent neighbour has the same concentrations.
     pub knn_purity: f64,
+    /// Median Pearson r of the test rows and the mean training pattern: the reconstruction of
+    /// a model that ignores its input, the floor a feature space must beat.
+    pub mean_pattern_pearson_median: f64,
+    /// The purity of points placed at random: the chance that another pattern drawn at random
+    /// has the same concentrations, Σ n_g (n_g − 1) / (N (N − 1)) over the concentration groups.
+    pub knn_purity_chance: f64,
 }
 
 /// The trained autoencoder and what the figures need of it.
@@ -79,6 +85,12 @@ pub fn train<R: Rng + ?Sized>(
     let test_pearson_min = pearsons.iter().copied().fold(f64::INFINITY, f64::min);
     let test_pearson_median = median(&mut pearsons);
     let knn_purity = knn_purity(&points, &data.group)?;
+    let mean = x_train.mean_axis(Axis(0)).ok_or("no training rows")?;
+    let mean_rows = mean
+        .broadcast(x_test.dim())
+        .ok_or("the mean pattern does not fit the test rows")?;
+    let mean_pattern_pearson_median = median(&mut row_pearsons(x_test.view(), mean_rows));
+    let knn_purity_chance = chance_purity(&data.group);
     Ok(Trained {
         model,
         points_before: as_points(&before),
@@ -91,6 +103,28 @@ pub fn train<R: Rng + ?Sized>(
             test_pearson_median,
             test_pearson_min,
             knn_purity,
+            mean_pattern_pearson_median,
+            knn_purity_chance,
         },
     })
+}
+
+/// The chance that a pattern and another drawn at random share their group.
+fn chance_purity(group: &[usize]) -> f64 {
+    let mut counts = std::collections::BTreeMap::<usize, f64>::new();
+    for &g in group {
+        *counts.entry(g).or_default() += 1.0;
+    }
+    let n = group.len() as f64;
+    counts.values().map(|c| c * (c - 1.0)).sum::<f64>() / (n * (n - 1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn chance_purity_counts_pairs_within_groups() {
+        // Groups of 2 and 1: of the 6 ordered pairs, 2 share a group.
+        assert_eq!(super::chance_purity(&[0, 0, 1]), 2.0 / 6.0);
+        assert_eq!(super::chance_purity(&[3, 3, 3]), 1.0);
+    }
 }

@@ -76,6 +76,8 @@ pub struct ReconstructionSummary {
     pub test_pearson_median: f64,
     /// Smallest Pearson r of a test row.
     pub test_pearson_min: f64,
+    /// Median Pearson r of the test rows and the mean training pattern (the baseline).
+    pub mean_pattern_pearson_median: f64,
 }
 
 /// `summary.clustering` (mean over the runs).
@@ -83,6 +85,8 @@ pub struct ReconstructionSummary {
 pub struct ClusteringSummary {
     /// Nearest-neighbour purity of the concentration groups.
     pub knn_purity: f64,
+    /// The purity of randomly placed points (the baseline).
+    pub knn_purity_chance: f64,
 }
 
 /// `summary.estimation` (means over the runs; Table II of the first run).
@@ -224,9 +228,16 @@ impl Summary {
                 test_pearson_min: m("reconstruction.test_pearson_min", &|r| {
                     r.feature_space.test_pearson_min
                 }),
+                mean_pattern_pearson_median: m(
+                    "reconstruction.mean_pattern_pearson_median",
+                    &|r| r.feature_space.mean_pattern_pearson_median,
+                ),
             },
             clustering: ClusteringSummary {
                 knn_purity: m("clustering.knn_purity", &|r| r.feature_space.knn_purity),
+                knn_purity_chance: m("clustering.knn_purity_chance", &|r| {
+                    r.feature_space.knn_purity_chance
+                }),
             },
             estimation: EstimationSummary {
                 test_delta_median: m("estimation.test_delta_median", &|r| {
@@ -337,10 +348,13 @@ impl Summary {
             e(t.test_mse)
         );
         println!(
-            "reconstruction (test): Pearson median {}, min {}; nearest-neighbour purity {}",
+            "reconstruction (test): Pearson median {} (mean training pattern {}), min {}; \
+             nearest-neighbour purity {} (chance {})",
             f(self.reconstruction.test_pearson_median),
+            f(self.reconstruction.mean_pattern_pearson_median),
             f(self.reconstruction.test_pearson_min),
-            f(self.clustering.knn_purity)
+            f(self.clustering.knn_purity),
+            f(self.clustering.knn_purity_chance)
         );
         let s = &self.estimation;
         println!(
