@@ -57,7 +57,7 @@ impl Indexer {
         let trials = Metric::ALL
             .into_iter()
             .filter(|m| params.metrics.contains(m))
-            .map(|m| Trials::new(m, params.trial_lines))
+            .map(Trials::new)
             .collect();
         Indexer { params, trials }
     }
@@ -172,16 +172,72 @@ impl Indexer {
 #[derive(Debug, Clone, PartialEq)]
 struct Trials {
     metric: Metric,
-    /// The distinct design rows of the small Miller indices a first line may have.
-    rows: Vec<[f64; MAX_PARAMS]>,
+    /// For each assignment of design rows (of small Miller indices) to the chosen lines whose
+    /// system is regular, the inverse of its matrix: a trial's parameters are this times the
+    /// chosen lines' d*², so that no trial solves a system of its own.
+    inverses: Vec<[[f64; MAX_PARAMS]; MAX_PARAMS]>,
 }
 
 impl Trials {
-    fn new(metric: Metric, _trial_lines: usize) -> Self {
-        Trials {
-            metric,
-            rows: metric.base_rows(trial_index(metric)),
-        }
+    fn new(metric: Metric) -> Self {
+        let np = metric.parameters();
+        let rows = metric.base_rows(trial_index(metric));
+        // An orthorhombic trial's axes are sorted, so assignments that differ by a permutation
+        // of h, k and l give one trial: only the first of each such set is kept.
+        let permuted: Vec<Vec<usize>> = if metric == Metric::Orthorhombic {
+            const PERMUTATIONS: [[usize; 3]; 6] = [
+                [0, 1, 2],
+                [0, 2, 1],
+                [1, 0, 2],
+                [1, 2, 0],
+                [2, 0, 1],
+                [2, 1, 0],
+            ];
+            PERMUTATIONS
+                .iter()
+                .map(|perm| {
+                    rows.iter()
+                        .map(|r| {
+                            let mut s = [0.0; MAX_PARAMS];
+                            for (to, &from) in perm.iter().enumerate() {
+                                s[to] = r[from];
+                            }
+                            // Every permutation of a row of small indices is a row too.
+                            rows.iter().position(|x| *x == s).unwrap_or(usize::MAX)
+                        })
+                        .collect()
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut inverses = Vec::new();
+        for_each_tuple(rows.len(), np, |assign| {
+            let canonical = permuted.iter().all(|map| {
+                let image: Vec<usize> = assign.iter().map(|&r| map[r]).collect();
+                assign <= &image[..]
+            });
+            if !canonical {
+                return;
+            }
+            // Column j of the inverse solves the system for the j-th unit vector.
+            let mut columns = [[0.0; MAX_PARAMS]; MAX_PARAMS];
+            for (col, column) in columns.iter_mut().enumerate().take(np) {
+                let mut a = [[0.0; MAX_PARAMS + 1]; MAX_PARAMS];
+                for (r, &row) in assign.iter().enumerate() {
+                    a[r][..np].copy_from_slice(&rows[row][..np]);
+                    a[r][np] = if r == col { 1.0 } else { 0.0 };
+                }
+                let Some(x) = gauss_rows(&mut a[..np], np) else {
+                    return;
+                };
+                column[..np].copy_from_slice(&x);
+            }
+            inverses.push(std::array::from_fn(|k| {
+                std::array::from_fn(|c| columns[c][k])
+            }));
+        });
+        Trials { metric, inverses }
     }
 }
 
@@ -247,7 +303,6 @@ fn search(trials: &Trials, lines: &Lines, params: &IndexingParams) -> Option<Sol
     // The weight a trial may miss and still be accepted.
     let spare = (1.0 - params.min_indexed) * lines.total;
     let trial = params.trial_lines.min(n);
-    let rows = &trials.rows;
     // The screen allows for a zero shift not yet refined.
     let window = lines.tolerance + params.max_zero_shift;
     let screen_tol: Vec<f64> = (0..n).map(|i| window * lines.slope(i, 0.0)).collect();
@@ -255,16 +310,20 @@ fn search(trials: &Trials, lines: &Lines, params: &IndexingParams) -> Option<Sol
     let mut best: Option<Solution> = None;
     let mut tried = std::collections::HashSet::new();
     for_each_combination(trial, np, |chosen| {
-        for_each_tuple(rows.len(), np, |assign| {
-            let Some(mut p) = solve_trial(metric, chosen, assign, rows, &q0) else {
-                return;
-            };
+        'trial: for inverse in &trials.inverses {
+            let mut p: Vec<f64> = inverse[..np]
+                .iter()
+                .map(|row| row.iter().zip(chosen).map(|(a, &j)| a * q0[j]).sum())
+                .collect();
+            if !p.iter().all(|v| v.is_finite()) {
+                continue;
+            }
             if metric == Metric::Orthorhombic {
                 // Axes in any order are one lattice: screen it once.
                 p.sort_by(f64::total_cmp);
             }
             if !metric.admissible(&p, params.max_edge) {
-                return;
+                continue;
             }
             // Trials of one lattice from other assignments or lines refine to the same cell.
             // (Relative resolution 1e-4: a key of ln |p|, and the sign of a monoclinic E.)
@@ -274,7 +333,7 @@ fn search(trials: &Trials, lines: &Lines, params: &IndexingParams) -> Option<Sol
                 *k = 2 * log + i64::from(*v < 0.0);
             }
             if !tried.insert(key) {
-                return;
+                continue;
             }
             // A trial cell is exact only at its own lines: their errors (up to the screen's
             // tolerance) scale its parameters by up to ρ, and so every d*² it predicts.
@@ -288,7 +347,7 @@ fn search(trials: &Trials, lines: &Lines, params: &IndexingParams) -> Option<Sol
                 if !ok {
                     missed += lines.weight[i];
                     if missed > spare + 1e-12 {
-                        return;
+                        continue 'trial;
                     }
                 }
             }
@@ -297,7 +356,7 @@ fn search(trials: &Trials, lines: &Lines, params: &IndexingParams) -> Option<Sol
             {
                 best = Some(s);
             }
-        });
+        }
     });
     best
 }
@@ -312,23 +371,6 @@ fn better(a: &Solution, b: &Solution, params: &IndexingParams) -> bool {
         (true, true) => a.merit > b.merit,
         (false, false) => (a.indexed_weight, a.merit) > (b.indexed_weight, b.merit),
     }
-}
-
-/// The parameters that put the `chosen` lines exactly on the `assign`ed rows.
-fn solve_trial(
-    metric: Metric,
-    chosen: &[usize],
-    assign: &[usize],
-    rows: &[[f64; MAX_PARAMS]],
-    q: &[f64],
-) -> Option<Vec<f64>> {
-    let np = metric.parameters();
-    let mut a = [[0.0; MAX_PARAMS + 1]; MAX_PARAMS];
-    for (r, (&line, &row)) in chosen.iter().zip(assign).enumerate() {
-        a[r][..np].copy_from_slice(&rows[row][..np]);
-        a[r][np] = q[line];
-    }
-    gauss_rows(&mut a[..np], np)
 }
 
 /// Solves the `n` × `n` system in the first `n` columns of `a` with right-hand side column `n`
@@ -793,6 +835,63 @@ mod tests {
         // No lines: nothing to index, and no error.
         let ix = index_lines(&[], LAMBDA, &p).unwrap();
         assert!(ix.solutions.is_empty() && ix.accepted().is_none());
+    }
+
+    /// The trial tables against solving every assignment's system (the search before the
+    /// tables): the same trial cells, orthorhombic ones up to the order of their axes.
+    #[test]
+    fn trial_tables_give_the_cells_of_solving_every_assignment() {
+        // d*² of six lines, fixed and irregular, so that no two trials coincide by chance.
+        let q = [0.0213, 0.0347, 0.0589, 0.0861, 0.1137, 0.1502];
+        for metric in Metric::ALL {
+            let np = metric.parameters();
+            let rows = metric.base_rows(trial_index(metric));
+            let table = Trials::new(metric);
+            let chosen: Vec<usize> = (0..np).map(|i| i + 1).collect();
+            // Sorted cells keyed at a relative 1e-9, as a set.
+            let key = |mut p: Vec<f64>| {
+                if metric == Metric::Orthorhombic {
+                    p.sort_by(f64::total_cmp);
+                }
+                p.iter()
+                    .map(|v| 2 * (v.abs().ln() * 1e9).round() as i64 + i64::from(*v < 0.0))
+                    .collect::<Vec<i64>>()
+            };
+            let mut naive = std::collections::BTreeSet::new();
+            let mut regular = 0;
+            for_each_tuple(rows.len(), np, |assign| {
+                let mut a = [[0.0; MAX_PARAMS + 1]; MAX_PARAMS];
+                for (r, (&line, &row)) in chosen.iter().zip(assign).enumerate() {
+                    a[r][..np].copy_from_slice(&rows[row][..np]);
+                    a[r][np] = q[line];
+                }
+                if let Some(p) = gauss_rows(&mut a[..np], np) {
+                    regular += 1;
+                    naive.insert(key(p));
+                }
+            });
+            let fast: std::collections::BTreeSet<Vec<i64>> = table
+                .inverses
+                .iter()
+                .map(|inv| {
+                    key(inv[..np]
+                        .iter()
+                        .map(|row| row.iter().zip(&chosen).map(|(a, &j)| a * q[j]).sum())
+                        .collect())
+                })
+                .collect();
+            assert_eq!(fast, naive, "{metric:?}");
+            // Only the orthorhombic table leaves out assignments: five of six or more.
+            if metric == Metric::Orthorhombic {
+                assert!(
+                    table.inverses.len() * 5 < regular,
+                    "{}",
+                    table.inverses.len()
+                );
+            } else {
+                assert_eq!(table.inverses.len(), regular, "{metric:?}");
+            }
+        }
     }
 
     #[test]

@@ -181,11 +181,13 @@ impl Metric {
             Metric::Hexagonal | Metric::Tetragonal => {
                 let (a, c) = (p[0], p[1]);
                 let lmax = (q / c).sqrt() as i32 + 1;
-                let hmax = (q / a).sqrt() as i32 + 1;
                 let tetragonal = self == Metric::Tetragonal;
                 for l in 0..=lmax {
                     let rest = q - c * f64::from(l * l);
                     let r = rest / a;
+                    // The in-plane form is at least h²: beyond the first h with h² > r every
+                    // reflection of this l lies further above q.
+                    let hmax = r.max(0.0).sqrt() as i32 + 1;
                     for h in 0..=hmax {
                         let hf = f64::from(h);
                         // k from k² (+ hk) + h² = r.
@@ -215,6 +217,9 @@ impl Metric {
                 let lmax = (q / c).sqrt() as i32 + 1;
                 for h in 0..=hmax {
                     let qh = q - a * f64::from(h * h);
+                    // Beyond the first l with C l² > what h leaves, every reflection of this h
+                    // lies further above q.
+                    let lmax = ((qh.max(0.0) / c).sqrt() as i32 + 1).min(lmax);
                     for l in 0..=lmax {
                         let r = qh - c * f64::from(l * l);
                         let k0 = (r.max(0.0) / b).sqrt() as i32;
@@ -275,7 +280,18 @@ impl Metric {
                     }
                 }
             }
-            Metric::Hexagonal | Metric::Tetragonal | Metric::Orthorhombic => {
+            Metric::Hexagonal | Metric::Tetragonal => {
+                // h and k swapped give the same d*²: one of the two is enough.
+                let [hmax, kmax, lmax] = bounds(&self.tensor(p), q_max);
+                for h in 0..=hmax.max(kmax) {
+                    for k in 0..=h {
+                        for l in 0..=lmax {
+                            push(h, k, l);
+                        }
+                    }
+                }
+            }
+            Metric::Orthorhombic => {
                 let [hmax, kmax, lmax] = bounds(&self.tensor(p), q_max);
                 for h in 0..=hmax {
                     for k in 0..=kmax {
@@ -297,7 +313,8 @@ impl Metric {
                 }
             }
         }
-        qs.sort_by(f64::total_cmp);
+        // Equal values end up side by side in any order: no need for a stable sort.
+        qs.sort_unstable_by(f64::total_cmp);
         qs.dedup_by(|b, a| (*b - *a).abs() <= 1e-9 * *a);
         qs.len()
     }
