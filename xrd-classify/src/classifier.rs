@@ -3,15 +3,15 @@
 use ndarray::{Array2, ArrayBase, Axis, Data, Ix2};
 use rayon::prelude::*;
 use xrd_ae::Network;
-use xrd_io::{Grid, Pattern};
+use xrd_io::{Grid, Pattern, Wavelength};
 
 use crate::predict::{
-    add_softmax, check_finite, check_width, from_probabilities, rescale_to_systems,
+    add_softmax, check_finite, check_width, from_probabilities, mix_library, rescale_to_systems,
     restrict_to_groups, systems_from_indexing,
 };
 use crate::{
-    ClassifierConfig, ClassifierParams, CrystalSystem, Error, Prediction, Result, measured,
-    system_probabilities,
+    ClassifierConfig, ClassifierParams, CrystalSystem, Error, Evidence, LibrarySearch, Prediction,
+    Result, measured, system_probabilities,
 };
 use xrd_ae::History;
 use xrd_index::{Indexer, Indexing, IndexingParams};
@@ -34,6 +34,24 @@ pub struct Classifier {
     pub(crate) system_history: Vec<History>,
     /// Not stored with the model: how predictions index patterns (None: they do not).
     pub(crate) indexing: Option<Indexer>,
+    /// Not stored with the model: the library predictions search (None: they do not).
+    pub(crate) library: Option<LibrarySearch>,
+}
+
+/// A prediction with what each kind of evidence said on its own: for measuring each stage and
+/// showing what decided.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stages {
+    /// The networks alone (refused below [`ClassifierConfig::threshold`]).
+    pub networks: Prediction,
+    /// The networks restricted by the indexing; None when the classifier does not index.
+    pub indexed: Option<Prediction>,
+    /// The library search alone (its distribution over space groups,
+    /// [`LibraryWeighting::distribution`](crate::LibraryWeighting::distribution)); None without
+    /// a library or without a candidate.
+    pub library: Option<Prediction>,
+    /// The answer: every kind of evidence combined ([`Classifier::predict`]).
+    pub combined: Prediction,
 }
 
 impl Classifier {
@@ -75,6 +93,7 @@ impl Classifier {
             history: Vec::new(),
             system_history: Vec::new(),
             indexing: Some(Indexer::default()),
+            library: None,
         })
     }
 
@@ -171,6 +190,19 @@ impl Classifier {
     /// How predictions index patterns (None: they do not).
     pub fn indexing(&self) -> Option<&IndexingParams> {
         self.indexing.as_ref().map(Indexer::params)
+    }
+
+    /// The same classifier searching `library` for every pattern it predicts, or no library
+    /// (None, the default): a phase that matches well decides the space group, one that matches
+    /// poorly leaves it to the indexing and the networks (see [`Classifier::predict`]).
+    pub fn with_library(mut self, library: Option<LibrarySearch>) -> Self {
+        self.library = library;
+        self
+    }
+
+    /// The library predictions search (None: they do not).
+    pub fn library(&self) -> Option<&LibrarySearch> {
+        self.library.as_ref()
     }
 
     /// The refusal threshold predictions use: the configuration's
@@ -277,74 +309,40 @@ impl Classifier {
     }
 
     /// Predictions for patterns already on the grid (rows of `grid().len()` values, max 1,
-    /// Cu Kα as [`crate::TRAINING_WAVELENGTH`]).
+    /// Cu Kα as [`crate::TRAINING_WAVELENGTH`]): the stages of [`Classifier::predict_stages`]
+    /// with each row taken as a measured Cu Kα pattern on the grid, keeping the combined answer.
     ///
-    /// With indexing (the default, [`Classifier::with_indexing`]) each row's lines are indexed
-    /// ([`Indexer::index_pattern_at`], rows in parallel, each row a Cu Kα pattern on the grid) and the crystal-system probabilities q of the
-    /// networks are restricted to the systems the indexing allows: those of the accepted
-    /// metric (its cell is [`Prediction::cell`]), or, when no metric is accepted, the systems
-    /// that no metric tried on enough lines to be accepted describes (triclinic and monoclinic
-    /// with the default metrics and 12 or more lines; nothing is ruled out below 6 lines).
-    /// The space-group probabilities are rescaled to the restricted q as with crystal-system
-    /// networks ([`Classifier::probabilities`]); with an accepted cell they are then restricted
-    /// to the groups whose systematic absences explain the lines best
-    /// ([`Indexing::likely_space_groups`](xrd_index::Indexing::likely_space_groups);
-    /// renormalised, the crystal system following them, so rhombohedral absences choose the
-    /// trigonal system), so the space group is the networks' most probable one among them. On the 457 measured RRUFF patterns this takes
-    /// the crystal-system accuracy of the shipped networks from 34 % to 62 % (README).
+    /// 1. **Networks**: the ensemble's space-group probabilities ([`Classifier::probabilities`]).
+    /// 2. **Indexing** (the default, [`Classifier::with_indexing`]): each pattern's lines are
+    ///    indexed ([`Indexer::index_pattern_at`]) and the crystal-system probabilities q of the
+    ///    networks are restricted to the systems the indexing allows: those of the accepted
+    ///    metric (its cell is [`Prediction::cell`]), or, when no metric is accepted, the
+    ///    systems that no metric tried on enough lines to be accepted describes (triclinic and
+    ///    monoclinic with the default metrics and 12 or more lines; nothing is ruled out below 6
+    ///    lines). The space-group probabilities are rescaled to the restricted q as with
+    ///    crystal-system networks ([`Classifier::probabilities`]); with an accepted cell they are
+    ///    then restricted to the groups whose systematic absences explain the lines best
+    ///    ([`Indexing::likely_space_groups`](xrd_index::Indexing::likely_space_groups)).
+    /// 3. **Library** ([`Classifier::with_library`]): the pattern is searched in the mineral
+    ///    library and the candidates' distribution over space groups is mixed in with the weight
+    ///    of the best match ([`LibraryWeighting`](crate::LibraryWeighting)); the best phase is
+    ///    [`Prediction::phase`].
+    /// 4. **Answer**: the most probable space group of the most probable crystal system, so that
+    ///    the two agree; [`Prediction::decided_by`] says which evidence weighed most for it.
     ///
     /// # Errors
     /// As [`Classifier::probabilities`].
     pub fn predict<S: Data<Elem = f32>>(&self, x: &ArrayBase<S, Ix2>) -> Result<Vec<Prediction>> {
-        let indexings = match &self.indexing {
-            Some(indexer) => {
-                // The networks' checks, before the rows become patterns.
-                self.check_rows(x)?;
-                Some(
-                    x.axis_iter(Axis(0))
-                        .into_par_iter()
-                        .map(|row| {
-                            let y: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
-                            let pattern = Pattern::uniform(self.grid.start(), self.grid.step(), y)?;
-                            Ok(indexer.index_pattern_at(&pattern, crate::TRAINING_WAVELENGTH)?)
-                        })
-                        .collect::<Result<Vec<_>>>()?,
-                )
-            }
-            None => None,
-        };
-        self.predict_indexed(x, indexings.as_deref())
-    }
-
-    /// Predictions for rows of `x` with the indexing of each (None: the networks alone).
-    fn predict_indexed<S: Data<Elem = f32>>(
-        &self,
-        x: &ArrayBase<S, Ix2>,
-        indexings: Option<&[Indexing]>,
-    ) -> Result<Vec<Prediction>> {
-        let (mut p, q) = self.both_probabilities(x)?;
-        let threshold = self.threshold();
-        let mut out = Vec::with_capacity(p.nrows());
-        for (i, mut row) in p.rows_mut().into_iter().enumerate() {
-            let mut systems = match &q {
-                Some(q) => std::array::from_fn(|s| q[[i, s]]),
-                None => system_probabilities(row.view()),
-            };
-            let mut cell = None;
-            if let Some(ix) = indexings.and_then(|ix| ix.get(i)) {
-                systems = systems_from_indexing(&systems, ix, &ix.tested());
-                rescale_to_systems(row.view_mut(), &systems);
-                let likely = ix.likely_space_groups();
-                if let Some(s) = restrict_to_groups(row.view_mut(), &likely) {
-                    systems = s;
-                }
-                cell = ix.accepted().cloned();
-            }
-            let mut pred = from_probabilities(row.view(), &systems, self.config.top_k, threshold);
-            pred.cell = cell;
-            out.push(pred);
-        }
-        Ok(out)
+        self.check_rows(x)?;
+        let patterns = x
+            .axis_iter(Axis(0))
+            .map(|row| {
+                let y: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
+                Ok(Pattern::uniform(self.grid.start(), self.grid.step(), y)?)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let gathered = self.gather_rows(x, &patterns, crate::TRAINING_WAVELENGTH, None)?;
+        Ok(gathered.iter().map(|g| self.decide(g).combined).collect())
     }
 
     /// The prediction for a measured pattern (any file xrd-io reads): converted to Cu Kα if it
@@ -360,13 +358,47 @@ impl Classifier {
     }
 
     /// [`Classifier::predict_pattern`] for many patterns, prepared in parallel and classified in
-    /// one batch. Each pattern is indexed as it was measured — on its own points, in the
-    /// wavelength it states (Cu Kα when it states none), its own background removed once — not
-    /// as the converted row the networks see.
+    /// one batch (the answers of [`Classifier::predict_stages`]).
     ///
     /// # Errors
     /// The first pattern (in order) that cannot be put on the grid.
     pub fn predict_patterns(&self, patterns: &[Pattern]) -> Result<Vec<Prediction>> {
+        let stages = self.predict_stages(patterns, None)?;
+        Ok(stages.into_iter().map(|s| s.combined).collect())
+    }
+
+    /// Every stage of the prediction of measured patterns (see [`Classifier::predict`]):
+    /// [`Classifier::gather`] then [`Classifier::decide`].
+    ///
+    /// # Errors
+    /// As [`Classifier::gather`].
+    pub fn predict_stages(
+        &self,
+        patterns: &[Pattern],
+        exclude: Option<&[Vec<usize>]>,
+    ) -> Result<Vec<Stages>> {
+        Ok(self
+            .gather(patterns, exclude)?
+            .iter()
+            .map(|g| self.decide(g))
+            .collect())
+    }
+
+    /// The evidence about each measured pattern, gathered once (the costly part of a
+    /// prediction): the networks see the pattern converted to the grid; the indexing and the
+    /// library search see it as measured — on its own points, in the wavelength it states (Cu
+    /// Kα when it states none), before any resampling. `exclude[i]`, when given, lists library
+    /// entries (indices) the search leaves out for pattern `i`: what the classifier does for a
+    /// material its library lacks. [`Classifier::decide`] weighs it.
+    ///
+    /// # Errors
+    /// The first pattern (in order) that cannot be put on the grid; [`Error::ShapeMismatch`]
+    /// when `exclude` does not have one list per pattern.
+    pub fn gather(
+        &self,
+        patterns: &[Pattern],
+        exclude: Option<&[Vec<usize>]>,
+    ) -> Result<Vec<Gathered>> {
         let prepared = patterns
             .par_iter()
             .map(|p| measured::prepare(p, &self.grid))
@@ -375,25 +407,154 @@ impl Classifier {
         for (mut row, (values, _)) in x.rows_mut().into_iter().zip(&prepared) {
             row.assign(&ndarray::ArrayView1::from(&values[..]));
         }
-        // Each pattern is indexed as measured: its own points and wavelength (Cu Kα when it
-        // states none), before the conversion to the classifier's grid.
-        let indexings = match &self.indexing {
-            Some(indexer) => Some(
-                patterns
-                    .par_iter()
-                    .map(|p| {
-                        let w = p.wavelength().unwrap_or(crate::TRAINING_WAVELENGTH);
-                        Ok(indexer.index_pattern_at(p, w)?)
-                    })
-                    .collect::<Result<Vec<_>>>()?,
-            ),
-            None => None,
-        };
-        let mut out = self.predict_indexed(&x, indexings.as_deref())?;
-        for (p, (_, warnings)) in out.iter_mut().zip(prepared) {
-            p.warnings = warnings;
+        let mut out = self.gather_rows(&x, patterns, crate::TRAINING_WAVELENGTH, exclude)?;
+        for (g, (_, warnings)) in out.iter_mut().zip(prepared) {
+            g.warnings = warnings;
         }
         Ok(out)
+    }
+
+    /// The evidence for rows `x` (on the grid) of the measured `patterns`
+    /// (`default_wavelength` for those that state none).
+    fn gather_rows<S: Data<Elem = f32>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        patterns: &[Pattern],
+        default_wavelength: Wavelength,
+        exclude: Option<&[Vec<usize>]>,
+    ) -> Result<Vec<Gathered>> {
+        let (p, q) = self.both_probabilities(x)?;
+        let mut indexings = match &self.indexing {
+            Some(indexer) => patterns
+                .par_iter()
+                .map(|p| {
+                    let w = p.wavelength().unwrap_or(default_wavelength);
+                    Ok(Some(indexer.index_pattern_at(p, w)?))
+                })
+                .collect::<Result<Vec<Option<Indexing>>>>()?,
+            None => vec![None; patterns.len()],
+        };
+        let mut searches = match &self.library {
+            Some(library) => library
+                .search(patterns, exclude)?
+                .into_iter()
+                .map(Some)
+                .collect(),
+            None => vec![None; patterns.len()],
+        };
+        Ok(p.rows()
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| Gathered {
+                probabilities: row.to_vec(),
+                systems: q.as_ref().map(|q| std::array::from_fn(|s| q[[i, s]])),
+                indexing: indexings.get_mut(i).and_then(Option::take),
+                search: searches.get_mut(i).and_then(Option::take),
+                warnings: Vec::new(),
+            })
+            .collect())
+    }
+
+    /// Weighs the evidence about one pattern ([`Classifier::gather`]) into every stage's
+    /// prediction and the answer (see [`Classifier::predict`]), with the classifier's
+    /// thresholds and library weighting — cheap, so that weightings can be compared on evidence
+    /// gathered once.
+    pub fn decide(&self, gathered: &Gathered) -> Stages {
+        let (top_k, threshold) = (self.config.top_k, self.threshold());
+        let mut row = ndarray::Array1::from(gathered.probabilities.clone());
+        let with_warnings = |mut p: Prediction| {
+            p.warnings.clone_from(&gathered.warnings);
+            p
+        };
+        // 1. The networks.
+        let mut systems = gathered
+            .systems
+            .unwrap_or_else(|| system_probabilities(row.view()));
+        let networks = from_probabilities(row.view(), &systems, top_k, self.config.threshold);
+        // 2. The indexing's constraints.
+        let indexed = gathered.indexing.as_ref().map(|ix| {
+            systems = systems_from_indexing(&systems, ix, &ix.tested());
+            rescale_to_systems(row.view_mut(), &systems);
+            if let Some(s) = restrict_to_groups(row.view_mut(), &ix.likely_space_groups()) {
+                systems = s;
+            }
+            let mut pred = from_probabilities(row.view(), &systems, top_k, threshold);
+            pred.cell = ix.accepted().cloned();
+            if pred.cell.is_some() {
+                pred.decided_by = Evidence::Indexing;
+            }
+            pred
+        });
+        let mut combined = indexed.clone().unwrap_or_else(|| networks.clone());
+        // 3. The library's evidence.
+        let evidence = match (&self.library, &gathered.search) {
+            (Some(lib), Some(searched)) => lib.evidence(searched).map(|e| (lib, e)),
+            _ => None,
+        };
+        let library = evidence.map(|(lib, (dist, phase))| {
+            let before = row.clone();
+            let systems = mix_library(row.view_mut(), &dist, phase.weight);
+            // 4. The answer, and what weighed most for it.
+            let mut pred = from_probabilities(row.view(), &systems, top_k, lib.get_threshold());
+            let g = usize::from(pred.space_group) - 1;
+            pred.decided_by = if phase.weight * dist[g] >= (1.0 - phase.weight) * before[g] {
+                Evidence::Library
+            } else {
+                combined.decided_by
+            };
+            pred.cell.clone_from(&combined.cell);
+            pred.phase = Some(phase.clone());
+            combined = pred;
+            let dist = ndarray::Array1::from(dist);
+            let mut alone = from_probabilities(
+                dist.view(),
+                &system_probabilities(dist.view()),
+                top_k,
+                lib.get_threshold(),
+            );
+            alone.phase = Some(phase);
+            alone.decided_by = Evidence::Library;
+            alone
+        });
+        Stages {
+            networks: with_warnings(networks),
+            indexed: indexed.map(with_warnings),
+            library: library.map(with_warnings),
+            combined: with_warnings(combined),
+        }
+    }
+}
+
+/// The evidence about one pattern ([`Classifier::gather`]), for [`Classifier::decide`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gathered {
+    /// The networks' space-group probabilities (230).
+    probabilities: Vec<f64>,
+    /// The crystal-system networks' probabilities, when the classifier has them.
+    systems: Option<[f64; 7]>,
+    /// The indexing, when the classifier indexes.
+    indexing: Option<Indexing>,
+    /// The library search, when the classifier searches a library.
+    search: Option<crate::search::Searched>,
+    /// What was done to the pattern to put it on the grid.
+    warnings: Vec<crate::InputWarning>,
+}
+
+impl Gathered {
+    /// The networks' space-group probabilities (entry `i` is group `i + 1`).
+    pub fn probabilities(&self) -> &[f64] {
+        &self.probabilities
+    }
+
+    /// The indexing of the pattern's lines (None when the classifier does not index).
+    pub fn indexing(&self) -> Option<&Indexing> {
+        self.indexing.as_ref()
+    }
+
+    /// The library's candidates, best first (None without a library or when the pattern could
+    /// not be searched).
+    pub fn candidates(&self) -> Option<&[xrd_minerals::Candidate]> {
+        self.search.as_ref()?.as_ref().ok().map(Vec::as_slice)
     }
 }
 

@@ -51,6 +51,9 @@ pub enum Error {
     /// The indexing refused a pattern or its parameters.
     #[error(transparent)]
     Index(#[from] xrd_index::Error),
+    /// The mineral library or its search refused (parameters, reference patterns).
+    #[error(transparent)]
+    Minerals(#[from] xrd_minerals::Error),
     /// The simulator rejected the parameters of a synthetic source.
     #[error(transparent)]
     Sim(#[from] xrd_sim::Error),

@@ -39,6 +39,68 @@ pub struct Evaluation {
     pub system_coverage_curve: Vec<CoveragePoint>,
     /// Counts by true (row) and predicted (column) crystal system, International Tables order.
     pub confusion: [[usize; 7]; 7],
+    /// The reliability curve: the predictions in ten bins of certainty (0–0.1, …, 0.9–1), each
+    /// with its mean certainty and space-group accuracy; a certainty that means the probability
+    /// of being right puts every bin on the diagonal.
+    pub reliability: Vec<ReliabilityBin>,
+    /// Expected calibration error: the bins' |accuracy − mean certainty| weighted by their share
+    /// of the predictions (0 for a calibrated certainty).
+    pub calibration_error: f64,
+}
+
+/// One bin of a reliability curve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ReliabilityBin {
+    /// Lower end of the certainty bin (inclusive).
+    pub lo: f64,
+    /// Upper end (exclusive; the last bin includes 1).
+    pub hi: f64,
+    /// Predictions in the bin.
+    pub count: usize,
+    /// Their mean certainty (NaN when empty).
+    pub mean_certainty: f64,
+    /// Their space-group accuracy (NaN when empty).
+    pub accuracy: f64,
+}
+
+/// Bins of the reliability curve.
+const RELIABILITY_BINS: usize = 10;
+
+/// The reliability curve of certainties and whether each answer was right, and the expected
+/// calibration error.
+fn reliability(scored: &[(f64, bool)]) -> (Vec<ReliabilityBin>, f64) {
+    let nb = RELIABILITY_BINS;
+    let mut sums = vec![(0usize, 0.0f64, 0usize); nb];
+    for &(c, right) in scored {
+        let b = ((c * nb as f64).floor().max(0.0) as usize).min(nb - 1);
+        sums[b].0 += 1;
+        sums[b].1 += c;
+        sums[b].2 += usize::from(right);
+    }
+    let n = scored.len().max(1) as f64;
+    let mut ece = 0.0;
+    let bins = sums
+        .iter()
+        .enumerate()
+        .map(|(b, &(count, csum, right))| {
+            let (mean, acc) = (fraction_f(csum, count), fraction(right, count));
+            if count > 0 {
+                ece += count as f64 / n * (acc - mean).abs();
+            }
+            ReliabilityBin {
+                lo: b as f64 / nb as f64,
+                hi: (b + 1) as f64 / nb as f64,
+                count,
+                mean_certainty: mean,
+                accuracy: acc,
+            }
+        })
+        .collect();
+    (bins, ece)
+}
+
+fn fraction_f(sum: f64, of: usize) -> f64 {
+    if of == 0 { f64::NAN } else { sum / of as f64 }
 }
 
 fn fraction(n: usize, of: usize) -> f64 {
@@ -103,6 +165,12 @@ pub fn evaluate(predictions: &[Prediction], truth: &[u8]) -> Result<Evaluation> 
         })
     };
     let coverage_curve = curve(&|i| predictions[i].space_group == truth[i])?;
+    let scored: Vec<(f64, bool)> = predictions
+        .iter()
+        .zip(truth)
+        .map(|(p, &g)| (p.certainty, p.space_group == g))
+        .collect();
+    let (reliability, calibration_error) = reliability(&scored);
     let system_coverage_curve = curve(&|i| predictions[i].crystal_system == systems[i])?;
     Ok(Evaluation {
         patterns: n,
@@ -118,6 +186,8 @@ pub fn evaluate(predictions: &[Prediction], truth: &[u8]) -> Result<Evaluation> 
         coverage_curve,
         system_coverage_curve,
         confusion,
+        reliability,
+        calibration_error,
     })
 }
 
@@ -135,6 +205,8 @@ mod tests {
             refused,
             warnings: Vec::new(),
             cell: None,
+            phase: None,
+            decided_by: crate::Evidence::Networks,
         }
     }
 
@@ -165,6 +237,28 @@ mod tests {
         assert_eq!(e.confusion[6][6], 2);
         assert_eq!(e.confusion[1][2], 1);
         assert_eq!(e.confusion[1][1], 1);
+        // Certainties 0.9 (right), 0.6 (wrong), 0.3 (wrong), 0.2 (right): four bins of one.
+        let filled: Vec<(usize, f64, f64)> = e
+            .reliability
+            .iter()
+            .filter(|b| b.count > 0)
+            .map(|b| (b.count, b.mean_certainty, b.accuracy))
+            .collect();
+        assert_eq!(
+            filled,
+            [(1, 0.2, 1.0), (1, 0.3, 0.0), (1, 0.6, 0.0), (1, 0.9, 1.0)]
+        );
+        let ece = (0.8 + 0.3 + 0.6 + 0.1) / 4.0;
+        assert!((e.calibration_error - ece).abs() < 1e-12);
+        assert_eq!(e.reliability.len(), 10);
+        assert_eq!(e.reliability[9].hi, 1.0);
+    }
+
+    #[test]
+    fn a_certainty_of_one_falls_in_the_last_bin() {
+        let (bins, ece) = reliability(&[(1.0, true), (0.0, false)]);
+        assert_eq!((bins[9].count, bins[0].count), (1, 1));
+        assert_eq!(ece, 0.0);
     }
 
     #[test]

@@ -81,7 +81,7 @@ fn cumulate(w: &[f64]) -> Vec<f64> {
 
 /// Weights of `groups` that give every crystal system present the same share, split evenly
 /// among its groups.
-fn system_balanced(groups: &[u8]) -> Vec<f64> {
+pub(crate) fn system_balanced(groups: &[u8]) -> Vec<f64> {
     let system = |g: u8| crate::system_of(g).map_or(0, CrystalSystem::index);
     let mut per_system = [0usize; 7];
     for &g in groups {

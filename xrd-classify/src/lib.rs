@@ -7,18 +7,22 @@ mod error;
 mod evaluation;
 mod fit;
 pub mod input;
+mod library;
 pub mod measured;
 mod params;
 pub mod persist;
 mod predict;
+mod search;
 mod source;
 mod synthetic;
 
 pub use classifier::Classifier;
+pub use classifier::{Gathered, Stages};
 pub use error::{Error, Result};
-pub use evaluation::{Evaluation, evaluate};
+pub use evaluation::{Evaluation, ReliabilityBin, evaluate};
 pub use fit::Progress;
 pub use input::{BACKGROUND_WINDOW, Intensity};
+pub use library::{DEFAULT_LIBRARY_FRACTION, DEFAULT_STRAIN, LibraryPatterns, MixedPatterns};
 pub use measured::{InputWarning, TRAINING_WAVELENGTH};
 pub use params::{
     ClassifierConfig, ClassifierParams, DEFAULT_AUTOCORRELATION, DEFAULT_DROPOUT, DEFAULT_ENSEMBLE,
@@ -26,7 +30,11 @@ pub use params::{
     DEFAULT_SYSTEM_NETWORK, DEFAULT_THRESHOLD_COVERAGE, LossSchedule, Sampling, VECSEI_HIDDEN,
     VECSEI_THRESHOLD,
 };
-pub use predict::{Prediction, system_probabilities};
+pub use predict::{Evidence, Prediction, system_probabilities};
+pub use search::{
+    DEFAULT_LIBRARY_THRESHOLD, DEFAULT_MIDPOINT, DEFAULT_TEMPERATURE, DEFAULT_WIDTH, LibrarySearch,
+    LibraryWeighting, PhaseMatch,
+};
 pub use source::{LabelledPatterns, PatternSource};
 pub use synthetic::{DEFAULT_MEASURED_NOISE, SyntheticPatterns};
 /// A point of the accuracy–coverage curve (xrd-io's, shared by the workspace).

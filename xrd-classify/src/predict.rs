@@ -7,6 +7,32 @@ use serde::{Deserialize, Serialize};
 use crate::{CrystalSystem, Error, InputWarning, Result, SPACE_GROUPS};
 use xrd_index::{Indexing, Metric, Solution};
 
+/// What decided a prediction's space group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Evidence {
+    /// A library phase matched well enough to outweigh the rest ([`Prediction::phase`]).
+    Library,
+    /// An indexed cell fixed the crystal system and narrowed the groups ([`Prediction::cell`]),
+    /// the networks chose among them.
+    Indexing,
+    /// The networks alone.
+    #[default]
+    Networks,
+}
+
+impl Evidence {
+    /// The name used in tables (`library`, `indexing`, `networks`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Evidence::Library => "library",
+            Evidence::Indexing => "indexing",
+            Evidence::Networks => "networks",
+        }
+    }
+}
+
 /// The classification of one pattern.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {
@@ -32,6 +58,14 @@ pub struct Prediction {
     /// The cell an indexing of the pattern's lines accepted ([`xrd_index`]), which fixed
     /// the crystal system; None when no metric was accepted or the classifier does not index.
     pub cell: Option<Solution>,
+    /// The best phase of the library search, when the classifier searches a library
+    /// ([`Classifier::with_library`](crate::Classifier::with_library)) and the pattern had a
+    /// candidate.
+    #[serde(default)]
+    pub phase: Option<crate::PhaseMatch>,
+    /// What decided the space group.
+    #[serde(default)]
+    pub decided_by: Evidence,
 }
 
 impl Prediction {
@@ -123,7 +157,18 @@ pub(crate) fn from_probabilities(
         refused: certainty < threshold,
         warnings: Vec::new(),
         cell: None,
+        phase: None,
+        decided_by: Evidence::Networks,
     }
+}
+
+/// Mixes the library's distribution `library` into the probabilities `p` with weight `lambda`,
+/// p ← (1 − λ)·p + λ·p_lib, and returns the crystal-system probabilities of the mixture.
+pub(crate) fn mix_library(mut p: ArrayViewMut1<'_, f64>, library: &[f64], lambda: f64) -> [f64; 7] {
+    for (v, l) in p.iter_mut().zip(library) {
+        *v = (1.0 - lambda) * *v + lambda * l;
+    }
+    system_probabilities(p.view())
 }
 
 /// Sets the probabilities of the groups outside `groups` to zero and renormalises `p` (entry

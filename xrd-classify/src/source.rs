@@ -134,6 +134,21 @@ impl PatternSource for LabelledPatterns {
     }
 }
 
+/// Rows of `n` values each as a matrix.
+pub(crate) fn to_matrix(rows: Vec<Vec<f32>>, n: usize) -> Result<Array2<f32>> {
+    let mut x = Array2::zeros((rows.len(), n));
+    for (mut row, y) in x.rows_mut().into_iter().zip(rows) {
+        if y.len() != n {
+            return Err(Error::Source(format!(
+                "a pattern of {} points, not {n}",
+                y.len()
+            )));
+        }
+        row.assign(&ndarray::ArrayView1::from(&y[..]));
+    }
+    Ok(x)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -95,17 +95,6 @@ impl PatternSource for SyntheticPatterns {
                     .map_err(|e| Error::Source(format!("space group {g}: {e}")))
             })
             .collect::<Result<_>>()?;
-        let n = self.grid.len();
-        let mut x = Array2::zeros((rows.len(), n));
-        for (mut row, y) in x.rows_mut().into_iter().zip(rows) {
-            if y.len() != n {
-                return Err(Error::Source(format!(
-                    "a pattern of {} points, not {n}",
-                    y.len()
-                )));
-            }
-            row.assign(&ndarray::ArrayView1::from(&y[..]));
-        }
-        Ok(x)
+        crate::source::to_matrix(rows, self.grid.len())
     }
 }

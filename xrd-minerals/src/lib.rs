@@ -5,6 +5,7 @@
 mod entry;
 mod error;
 mod evaluation;
+mod formula;
 mod library;
 mod phases;
 mod profile;
@@ -18,6 +19,7 @@ pub mod amcsd;
 pub use entry::{Entry, EntrySite, Publication};
 pub use error::{Error, Result};
 pub use evaluation::{EvaluatedPattern, SearchEvaluation};
+pub use formula::{Composition, SAME_FORMULA_TOLERANCE};
 pub use library::{
     FORMAT_NAME, FORMAT_VERSION, Library, LibraryInfo, MAX_DECOMPRESSED_BYTES, Rejected, SYMPREC,
 };

@@ -17,7 +17,7 @@ use xrd_sim::Structure;
 
 use crate::entry::{Entry, EntrySite, Publication};
 use crate::error::format;
-use crate::{Error, Result};
+use crate::{Composition, Error, Result};
 
 /// The value of the file's `format` field.
 pub const FORMAT_NAME: &str = "xrd-minerals-library";
@@ -277,6 +277,27 @@ impl Library {
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// The entries of the same material as a structure of composition `composition` and
+    /// space group `space_group`: the same group and the same formula
+    /// ([`Composition::same_formula`]; an entry whose formula does not parse counts by its
+    /// elements alone). For measuring what search-match does for a material its library lacks.
+    pub fn same_material(&self, composition: &Composition, space_group: u8) -> Vec<usize> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.space_group == space_group)
+            .filter(|(_, e)| match Composition::parse(&e.formula) {
+                Ok(c) => c.same_formula(composition),
+                Err(_) => composition
+                    .fractions()
+                    .iter()
+                    .map(|(s, _)| s)
+                    .eq(e.elements.iter()),
+            })
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// `true` without entries.

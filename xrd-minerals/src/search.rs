@@ -525,6 +525,17 @@ impl<'a> Matcher<'a> {
         Ok(self.search_prepared(&measured, &[]))
     }
 
+    /// [`Matcher::search`] with the entries `skip` (indices into the library) left out, as if the
+    /// library lacked them.
+    ///
+    /// # Errors
+    /// As [`Matcher::search`].
+    pub fn search_excluding(&self, pattern: &Pattern, skip: &[usize]) -> Result<Vec<Candidate>> {
+        self.check_wavelength(pattern)?;
+        let measured = Measured::new(pattern, &self.preparation())?;
+        Ok(self.search_prepared(&measured, skip))
+    }
+
     /// The observed lines of entry `i` under a cell scale and zero shift: 2θ (°), intensity
     /// (strongest Kα1 line 1) and whether it is the Kα1 line (else the Kα2 partner).
     pub(crate) fn lines(

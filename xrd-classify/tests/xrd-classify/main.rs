@@ -9,6 +9,7 @@
 mod classify;
 mod ensemble;
 mod indexing;
+mod library;
 mod persist;
 mod shipped;
 mod synthetic;

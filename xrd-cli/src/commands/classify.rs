@@ -11,8 +11,8 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde_json::json;
 use xrd_classify::{
-    Classifier, ClassifierParams, CrystalSystem, Evaluation, Intensity, LossSchedule, Prediction,
-    Progress, evaluate,
+    Classifier, ClassifierParams, CrystalSystem, Evaluation, Evidence, Intensity, LossSchedule,
+    Prediction, Progress, Stages, evaluate,
 };
 use xrd_cli::figures::{self, Curve, LinePanel};
 use xrd_cli::output::{Cell, Table, csv_field};
@@ -56,9 +56,15 @@ pub struct Model {
     /// A model written by `xrd classify train` (default: the shipped model).
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
-    /// Leave the decision to the networks alone (no indexing of the lines).
+    /// Do not index the lines.
     #[arg(long)]
     pub no_indexing: bool,
+    /// Do not search the built-in mineral library (with --no-indexing: the networks alone).
+    #[arg(long)]
+    pub no_library: bool,
+    /// Folder of the cached reference patterns of the library.
+    #[arg(long, value_name = "DIR", default_value = "target/xrd-cache")]
+    pub cache: PathBuf,
 }
 
 /// Options of `xrd classify evaluate`.
@@ -72,15 +78,20 @@ pub struct Evaluate {
     /// Folder of the results.
     #[arg(long, value_name = "DIR", default_value = "target/classify/evaluate")]
     pub out: PathBuf,
+    /// Keep out of the library search, for each test structure (a folder of CIFs), every entry
+    /// of its own formula and space group: what xrd does for a material its library lacks.
+    #[arg(long)]
+    pub exclude_matching: bool,
 }
 
 /// Options of `xrd classify predict`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Prints file, crystal system, space group, certainty, top five and \
-    whether the certainty is below the model's refusal threshold; warnings (wavelength \
-    conversion, padding) and the indexed cell go to stderr. --out DIR also writes \
-    DIR/predictions.csv (file,crystal_system,space_group,certainty,top5)."
+    after_help = "Prints file, crystal system, space group, certainty, top five, whether \
+    the certainty is below the refusal threshold, what decided the answer (library, indexing \
+    or networks), the best library phase and its score; warnings (wavelength conversion, padding) and the \
+    indexed cell go to stderr. --out DIR also writes DIR/predictions.csv \
+    (file,crystal_system,space_group,certainty,top5)."
 )]
 pub struct Predict {
     #[command(flatten)]
@@ -199,6 +210,14 @@ pub struct Train {
     /// A fixed refusal threshold.
     #[arg(long)]
     pub threshold: Option<f64>,
+    /// Share of the training patterns simulated from the built-in mineral library (the rest
+    /// are random crystals of all 230 space groups; 0: random crystals only, drawn with every
+    /// crystal system equally often).
+    #[arg(long, default_value_t = xrd_classify::DEFAULT_LIBRARY_FRACTION)]
+    pub library_fraction: f64,
+    /// Largest cell strain of the library patterns (0.02 = ±2 %).
+    #[arg(long, default_value_t = xrd_classify::DEFAULT_STRAIN)]
+    pub strain: f64,
 }
 
 /// Runs `xrd classify`.
@@ -218,6 +237,16 @@ fn load_model(m: &Model) -> Result<(String, Classifier)> {
     };
     if m.no_indexing {
         model = model.with_indexing(None)?;
+    }
+    if !m.no_library {
+        let library = xrd_minerals::Library::amcsd()?;
+        let params = xrd_minerals::ReferenceParams::new()
+            .wavelength(xrd_classify::TRAINING_WAVELENGTH.angstrom());
+        let references =
+            xrd_minerals::ReferenceSet::cached(&library, &params, &m.cache, |_, _| {})?;
+        let stage = xrd_classify::LibrarySearch::new(library, xrd_minerals::SearchParams::new())?
+            .with_references(references)?;
+        model = model.with_library(Some(stage));
     }
     Ok((name, model))
 }
@@ -245,9 +274,15 @@ fn predict(args: &Predict, ctx: &Context) -> Result<Outcome> {
         "certainty",
         "top5",
         "refused",
+        "decided_by",
+        "phase",
+        "phase_score",
     ]);
     let bar = xrd_cli::progress::bar(files.len(), "files", ctx.quiet);
     let mut failed = 0;
+    // Read everything first, then predict in one batch: the library search and the indexing
+    // work on all patterns at once.
+    let mut named: Vec<(String, Pattern)> = Vec::new();
     for file in &files {
         bar.inc(1);
         let patterns = match xrd_io::read(file) {
@@ -259,9 +294,21 @@ fn predict(args: &Predict, ctx: &Context) -> Result<Outcome> {
             }
         };
         let count = patterns.len();
-        for (k, pattern) in patterns.iter().enumerate() {
-            let name = pattern_name(file, k, count);
-            let p = match model.predict_pattern(pattern) {
+        for (k, pattern) in patterns.into_iter().enumerate() {
+            named.push((pattern_name(file, k, count), pattern));
+        }
+    }
+    let all: Vec<Pattern> = named.iter().map(|(_, p)| p.clone()).collect();
+    let predictions: Vec<std::result::Result<Prediction, xrd_classify::Error>> =
+        match model.predict_patterns(&all) {
+            Ok(p) => p.into_iter().map(Ok).collect(),
+            // One pattern that cannot be put on the grid: each on its own, to name it.
+            Err(_) => all.iter().map(|p| model.predict_pattern(p)).collect(),
+        };
+    for ((name, _), p) in named.iter().zip(predictions) {
+        {
+            let name = name.clone();
+            let p = match p {
                 Ok(p) => p,
                 Err(e) => {
                     bar.suspend(|| skipped(&name, &e));
@@ -303,6 +350,16 @@ fn predict(args: &Predict, ctx: &Context) -> Result<Outcome> {
                 Cell::number(p.certainty, 3),
                 Cell::text(top5(&p)),
                 Cell::text(if p.refused { "yes" } else { "no" }),
+                Cell::text(p.decided_by.name()),
+                Cell::text(
+                    p.phase
+                        .as_ref()
+                        .map_or(String::new(), |m| format!("{} ({})", m.name, m.space_group)),
+                ),
+                match &p.phase {
+                    Some(m) => Cell::number(m.score, 3),
+                    None => Cell::text(""),
+                },
             ]);
         }
     }
@@ -323,6 +380,8 @@ struct Labelled {
     name: String,
     pattern: Pattern,
     space_group: u8,
+    /// The composition of a simulated structure (for --exclude-matching).
+    composition: Option<xrd_minerals::Composition>,
 }
 
 /// The labelled patterns of an `.npz`, named by their row.
@@ -336,6 +395,7 @@ fn read_npz(path: &Path) -> Result<Vec<Labelled>> {
             name: format!("{i}"),
             pattern,
             space_group,
+            composition: None,
         })
         .collect())
 }
@@ -377,14 +437,22 @@ fn read_index(dir: &Path) -> Result<Vec<(String, u8)>> {
     Ok(out)
 }
 
-fn write_predictions(path: &Path, data: &[Labelled], preds: &[Prediction]) -> Result<()> {
+fn write_predictions(path: &Path, data: &[Labelled], stages: &[Stages]) -> Result<()> {
     let mut csv = String::from(
-        "index,file,true_space_group,true_crystal_system,space_group,crystal_system,certainty,top5,refused,indexed_metric,a,b,c,beta,zero_shift,merit\n",
+        "index,file,true_space_group,true_crystal_system,space_group,crystal_system,certainty,top5,refused,decided_by,phase,phase_id,phase_space_group,phase_score,library_weight,networks_space_group,indexed_space_group,indexed_top5,indexed_metric,a,b,c,beta,zero_shift,merit\n",
     );
-    for (i, (d, p)) in data.iter().zip(preds).enumerate() {
+    let top_p = |p: &Prediction| {
+        p.top
+            .iter()
+            .map(|(g, v)| format!("{g}:{v:.5}"))
+            .collect::<Vec<_>>()
+            .join(";")
+    };
+    for (i, (d, st)) in data.iter().zip(stages).enumerate() {
+        let p = &st.combined;
         let truth = CrystalSystem::from_space_group(d.space_group)?;
         csv.push_str(&format!(
-            "{i},{},{},{},{},{},{:.8},{},{},{}\n",
+            "{i},{},{},{},{},{},{:.8},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             csv_field(&d.name),
             d.space_group,
             truth.name(),
@@ -393,6 +461,25 @@ fn write_predictions(path: &Path, data: &[Labelled], preds: &[Prediction]) -> Re
             p.certainty,
             top5(p),
             p.refused,
+            p.decided_by.name(),
+            p.phase
+                .as_ref()
+                .map_or(String::new(), |m| csv_field(&m.name)),
+            p.phase.as_ref().map_or(String::new(), |m| csv_field(&m.id)),
+            p.phase
+                .as_ref()
+                .map_or(String::new(), |m| m.space_group.to_string()),
+            p.phase
+                .as_ref()
+                .map_or(String::new(), |m| format!("{:.4}", m.score)),
+            p.phase
+                .as_ref()
+                .map_or(String::new(), |m| format!("{:.4}", m.weight)),
+            st.networks.space_group,
+            st.indexed
+                .as_ref()
+                .map_or(String::new(), |x| x.space_group.to_string()),
+            st.indexed.as_ref().map_or(String::new(), top_p),
             match &p.cell {
                 Some(c) => format!(
                     "{:?},{:.4},{:.4},{:.4},{:.3},{:.4},{:.2}",
@@ -412,6 +499,37 @@ fn write_predictions(path: &Path, data: &[Labelled], preds: &[Prediction]) -> Re
     write_atomic(path, &csv)
 }
 
+/// The library entries of each test structure's own formula and space group.
+fn matching_entries(model: &Classifier, data: &[Labelled]) -> Result<Vec<Vec<usize>>> {
+    let library = model
+        .library()
+        .ok_or("--exclude-matching needs the library (drop --no-library)")?
+        .library();
+    data.iter()
+        .map(|d| match &d.composition {
+            Some(c) => Ok(library.same_material(c, d.space_group)),
+            None => Err(format!(
+                "{}: --exclude-matching needs test structures (a folder of CIFs)",
+                d.name
+            )
+            .into()),
+        })
+        .collect()
+}
+
+/// The summary numbers of one evaluation.
+fn scores(e: &Evaluation) -> serde_json::Value {
+    json!({
+        "space_group_top1": e.space_group_top1,
+        "space_group_top5": e.space_group_top_k,
+        "crystal_system": e.crystal_system,
+        "accuracy_at_half_coverage": e.accuracy_at_half_coverage,
+        "coverage_at_threshold": e.coverage_at_threshold,
+        "accuracy_at_threshold": e.accuracy_at_threshold,
+        "calibration_error": e.calibration_error,
+    })
+}
+
 fn run_evaluate(args: &Evaluate) -> Result<Outcome> {
     let (model_path, model) = load_model(&args.model)?;
     let data_path = &args.data;
@@ -424,15 +542,73 @@ fn run_evaluate(args: &Evaluate) -> Result<Outcome> {
     if data.is_empty() {
         return Err(format!("{}: no labelled patterns", data_path.display()).into());
     }
+    let exclude = if args.exclude_matching {
+        Some(matching_entries(&model, &data)?)
+    } else {
+        None
+    };
     let start = Instant::now();
     let patterns: Vec<Pattern> = data.iter().map(|d| d.pattern.clone()).collect();
-    let preds = model.predict_patterns(&patterns)?;
-    let warned = preds.iter().filter(|p| !p.warnings.is_empty()).count();
+    let stages = model.predict_stages(&patterns, exclude.as_deref())?;
     let seconds = start.elapsed().as_secs_f64();
+    let preds: Vec<Prediction> = stages.iter().map(|s| s.combined.clone()).collect();
+    let warned = preds.iter().filter(|p| !p.warnings.is_empty()).count();
     let truth: Vec<u8> = data.iter().map(|d| d.space_group).collect();
     let e = evaluate(&preds, &truth)?;
+    // Each kind of evidence on its own; the library alone answers every pattern it found a
+    // candidate for, the others count as wrong.
+    let networks: Vec<Prediction> = stages.iter().map(|s| s.networks.clone()).collect();
+    let mut by_stage = serde_json::Map::new();
+    by_stage.insert("networks".into(), scores(&evaluate(&networks, &truth)?));
+    if model.indexing().is_some() {
+        let indexed: Vec<Prediction> = stages
+            .iter()
+            .map(|s| s.indexed.clone().unwrap_or_else(|| s.networks.clone()))
+            .collect();
+        by_stage.insert(
+            "networks_indexing".into(),
+            scores(&evaluate(&indexed, &truth)?),
+        );
+    }
+    if model.library().is_some() {
+        let searched = stages.iter().filter(|s| s.library.is_some()).count();
+        let (lib, lib_truth): (Vec<Prediction>, Vec<u8>) = stages
+            .iter()
+            .zip(&truth)
+            .filter_map(|(s, &g)| s.library.clone().map(|p| (p, g)))
+            .unzip();
+        let mut v = if lib.is_empty() {
+            json!({})
+        } else {
+            let mut v = scores(&evaluate(&lib, &lib_truth)?);
+            // As a share of all patterns: a pattern without a candidate is not answered.
+            let share = searched as f64 / stages.len() as f64;
+            v["space_group_top1"] = json!(e_share(&lib, &lib_truth, share));
+            v["crystal_system"] = json!(
+                lib.iter()
+                    .zip(&lib_truth)
+                    .filter(|(p, g)| CrystalSystem::from_space_group(**g).ok()
+                        == Some(p.crystal_system))
+                    .count() as f64
+                    / stages.len() as f64
+            );
+            v
+        };
+        v["patterns_with_a_candidate"] = json!(searched);
+        by_stage.insert("library".into(), v);
+        by_stage.insert("combined".into(), scores(&e));
+    }
+    let decided: Vec<(&str, usize)> = [Evidence::Library, Evidence::Indexing, Evidence::Networks]
+        .iter()
+        .map(|d| {
+            (
+                d.name(),
+                preds.iter().filter(|p| p.decided_by == *d).count(),
+            )
+        })
+        .collect();
     create_dir(out)?;
-    write_predictions(&out.join("predictions.csv"), &data, &preds)?;
+    write_predictions(&out.join("predictions.csv"), &data, &stages)?;
     coverage_figure(&out.join("coverage.svg"), &e)?;
     confusion_figure(&out.join("confusion.svg"), &e)?;
     let summary = json!({
@@ -441,7 +617,11 @@ fn run_evaluate(args: &Evaluate) -> Result<Outcome> {
         "patterns": e.patterns,
         "patterns_with_warnings": warned,
         "indexing": model.indexing().is_some(),
+        "library": model.library().map(|l| l.library().info().name.clone()),
+        "exclude_matching": args.exclude_matching,
+        "entries_excluded": exclude.as_ref().map(|x| x.iter().map(Vec::len).sum::<usize>()),
         "patterns_indexed": preds.iter().filter(|p| p.cell.is_some()).count(),
+        "decided_by": decided.iter().map(|(k, n)| (k.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
         "seconds": seconds,
         "space_group_top1": e.space_group_top1,
         "space_group_top5": e.space_group_top_k,
@@ -449,9 +629,12 @@ fn run_evaluate(args: &Evaluate) -> Result<Outcome> {
         "majority_space_group": e.majority_space_group,
         "majority_crystal_system": e.majority_crystal_system,
         "accuracy_at_half_coverage": e.accuracy_at_half_coverage,
-        "threshold": model.threshold(),
+        "threshold": threshold_of(&model),
         "coverage_at_threshold": e.coverage_at_threshold,
         "accuracy_at_threshold": e.accuracy_at_threshold,
+        "calibration_error": e.calibration_error,
+        "reliability": e.reliability,
+        "stages": by_stage,
         "confusion_crystal_system": e.confusion,
         "confusion_order": CrystalSystem::ALL.iter().map(|s| s.name()).collect::<Vec<_>>(),
         "coverage_curve": e.coverage_curve,
@@ -462,8 +645,16 @@ fn run_evaluate(args: &Evaluate) -> Result<Outcome> {
         &out.join("summary.json"),
         &serde_json::to_string_pretty(&summary)?,
     )?;
+    let mut lines = String::new();
+    for (name, v) in &by_stage {
+        lines.push_str(&format!(
+            "\n  {name:<18} crystal system {:5.1} %  space group {:5.1} %",
+            100.0 * v["crystal_system"].as_f64().unwrap_or(f64::NAN),
+            100.0 * v["space_group_top1"].as_f64().unwrap_or(f64::NAN),
+        ));
+    }
     println!(
-        "{} patterns from {}\n  crystal system   {:5.1} %  (majority baseline {:.1} %)\n  space group top-1 {:5.1} %  top-5 {:.1} %  (majority baseline {:.1} %)\n  space group on the most certain half: {:.1} %\n  threshold {:.4}: {:.1} % answered{}\nwrote {}",
+        "{} patterns from {} in {seconds:.1} s\n  crystal system   {:5.1} %  (majority baseline {:.1} %)\n  space group top-1 {:5.1} %  top-5 {:.1} %  (majority baseline {:.1} %)\n  space group on the most certain half: {:.1} %\n  threshold {:.4}: {:.1} % answered{}\n  calibration error {:.3}\nby evidence:{lines}\nwrote {}",
         e.patterns,
         data_path.display(),
         100.0 * e.crystal_system,
@@ -472,16 +663,35 @@ fn run_evaluate(args: &Evaluate) -> Result<Outcome> {
         100.0 * e.space_group_top_k,
         100.0 * e.majority_space_group,
         100.0 * e.accuracy_at_half_coverage,
-        model.threshold(),
+        threshold_of(&model),
         100.0 * e.coverage_at_threshold,
         if e.coverage_at_threshold > 0.0 {
             format!(", {:.1} % of them right", 100.0 * e.accuracy_at_threshold)
         } else {
             String::new()
         },
+        e.calibration_error,
         out.display()
     );
     Ok(Outcome::Done)
+}
+
+/// The library alone's space-group accuracy over all patterns, `share` of which it answered.
+fn e_share(lib: &[Prediction], truth: &[u8], share: f64) -> f64 {
+    let right = lib
+        .iter()
+        .zip(truth)
+        .filter(|(p, g)| p.space_group == **g)
+        .count();
+    right as f64 / lib.len().max(1) as f64 * share
+}
+
+/// The refusal threshold of the model's answers: the library's when it searches one.
+fn threshold_of(model: &Classifier) -> f64 {
+    model.library().map_or(
+        model.threshold(),
+        xrd_classify::LibrarySearch::get_threshold,
+    )
 }
 
 /// Accuracy against coverage as the refusal threshold rises.
@@ -599,11 +809,20 @@ fn read_folder(dir: &Path, model: &Classifier) -> Result<Vec<Labelled>> {
         let is_cif = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("cif"));
+        let mut composition = None;
         let pattern = if is_cif {
             let text =
                 std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             match xrd_sim::Cif::parse(&text).and_then(|c| c.first_structure()) {
-                Ok(s) => simulate_cif(&s, &grid, k as u64),
+                Ok(s) => {
+                    composition = xrd_minerals::Composition::from_counts(
+                        s.composition()
+                            .into_iter()
+                            .map(|(e, n)| (e.symbol().to_string(), n))
+                            .collect(),
+                    );
+                    simulate_cif(&s, &grid, k as u64)
+                }
                 Err(e) => Err(e.into()),
             }
         } else {
@@ -616,6 +835,7 @@ fn read_folder(dir: &Path, model: &Classifier) -> Result<Vec<Labelled>> {
                 name: file,
                 pattern,
                 space_group,
+                composition,
             }),
             Err(e) => skipped(&path.display().to_string(), &e),
         }
@@ -725,7 +945,7 @@ fn train(args: &Train, ctx: &Context) -> Result<Outcome> {
     }
     let generator_crystal = crystal.clone();
     generator = generator.crystal(crystal);
-    let mut source = xrd_classify::SyntheticPatterns::new(generator)?;
+    let mut source = xrd_classify::SyntheticPatterns::new(generator.clone())?;
     if let Some([lo, hi]) = args
         .measured_noise
         .as_deref()
@@ -733,6 +953,30 @@ fn train(args: &Train, ctx: &Context) -> Result<Outcome> {
     {
         source = source.measured_noise(lo, hi)?;
     }
+    let noise = source.get_measured_noise();
+    // Real structures beside the random crystals: the library's entries simulated with the same
+    // profiles and artefacts, its groups as often as it has them (Sampling::Source).
+    let mixed = if args.library_fraction > 0.0 {
+        let library = xrd_minerals::Library::amcsd()?;
+        let patterns = xrd_classify::LibraryPatterns::new(&library, generator.clone())?
+            .measured_noise(noise.0, noise.1)?
+            .strain(args.strain)?;
+        for (id, reason) in patterns.unusable() {
+            eprintln!("warning: library entry {id} left out of training: {reason}");
+        }
+        params = params.sampling(xrd_classify::Sampling::Source);
+        Some(xrd_classify::MixedPatterns::new(
+            patterns,
+            source.clone(),
+            args.library_fraction,
+        )?)
+    } else {
+        None
+    };
+    let training_source: &dyn xrd_classify::PatternSource = match &mixed {
+        Some(m) => m,
+        None => &source,
+    };
     params.check()?;
     create_dir(out)?;
 
@@ -755,7 +999,7 @@ fn train(args: &Train, ctx: &Context) -> Result<Outcome> {
     bar.enable_steady_tick(std::time::Duration::from_millis(250));
     let start = Instant::now();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let model = params.fit(&source, &mut rng, |p: &Progress| {
+    let model = params.fit(training_source, &mut rng, |p: &Progress| {
         let stream = if cfg.shared_patterns { 0 } else { p.member };
         let done = (stream * p.epochs + p.epoch - 1) * p.patterns_per_epoch + p.patterns;
         bar.set_position(done as u64);
@@ -808,7 +1052,10 @@ fn train(args: &Train, ctx: &Context) -> Result<Outcome> {
         "patterns_per_second": total as f64 / seconds,
         "grid": model.grid(),
         "config": model.config(),
-        "measured_noise": source.get_measured_noise(),
+        "measured_noise": noise,
+        "library_fraction": args.library_fraction,
+        "library_strain": args.strain,
+        "library_entries": mixed.as_ref().map(|m| m.library().len()),
         "crystal": generator_crystal,
         "history": model.history(),
         "system_history": model.system_history(),

@@ -83,32 +83,7 @@ pub fn pattern_name(file: &Path, k: usize, count: usize) -> String {
     }
 }
 
-/// The labelled patterns of an `.npz` (`patterns`, `two_theta`, `space_group`; Cu Kα, as the
-/// RRUFF set is): the patterns and their space groups, each checked to be 1–230.
-pub fn labelled_npz(path: &Path) -> Result<(Vec<xrd_io::Pattern>, Vec<u8>)> {
-    let d = xrd_io::Dataset::<f32>::read_npz(path)?;
-    let groups = d
-        .label("space_group")
-        .ok_or_else(|| format!("{}: no `space_group` array", path.display()))?;
-    let mut truth = Vec::with_capacity(d.len());
-    for (i, &g) in groups.iter().enumerate() {
-        let group = (g.fract() == 0.0 && (0.0..=255.0).contains(&g)).then_some(g as u8);
-        match group.filter(|&n| xrd_sim::CrystalSystem::from_space_group(n).is_ok()) {
-            Some(n) => truth.push(n),
-            None => {
-                return Err(format!(
-                    "{}: row {i}: space group {g} is not in 1–230",
-                    path.display()
-                )
-                .into());
-            }
-        }
-    }
-    let patterns = (0..d.len())
-        .map(|i| d.to_pattern(i, Some(xrd_io::Wavelength::CU_KA)))
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok((patterns, truth))
-}
+pub use xrd_cli::inputs::labelled_npz;
 
 /// Parses a wavelength option: an anode (`Cu`, `Mo`, `Co`, `Fe`, `Cr`, `Ag`: its Kα doublet),
 /// an anode's line (`CuKa1`, `MoKa2`), or a number of ångström (monochromatic).

@@ -283,10 +283,14 @@ fn classify_trains_a_tiny_model_and_predicts_with_it_and_the_shipped_one() {
     let rows = csv_rows(run.ok());
     assert_eq!(
         rows[0].join(","),
-        "file,crystal_system,space_group,certainty,top5,refused"
+        "file,crystal_system,space_group,certainty,top5,refused,decided_by,phase,phase_score"
     );
     let group: u8 = rows[1][2].parse().unwrap();
     assert!((1..=230).contains(&group));
+    // The built-in library finds anatase, the main phase of the scan (as `xrd identify` does).
+    assert_eq!(rows[1][7], "Anatase (141)", "{:?}", rows[1]);
+    let score: f64 = rows[1][8].parse().unwrap();
+    assert!(score > 0.6, "{score}");
     let written = std::fs::read_to_string(dir.path().join("predictions.csv")).unwrap();
     assert!(written.starts_with("file,crystal_system,space_group,certainty,top5\n"));
     // The shipped model, embedded in the binary.
