@@ -8,6 +8,7 @@
 
 mod classify;
 mod ensemble;
+mod floors;
 mod indexing;
 mod library;
 mod persist;
