@@ -445,12 +445,21 @@ impl Classifier {
         Ok(p.rows()
             .into_iter()
             .enumerate()
-            .map(|(i, row)| Gathered {
-                probabilities: row.to_vec(),
-                systems: q.as_ref().map(|q| std::array::from_fn(|s| q[[i, s]])),
-                indexing: indexings.get_mut(i).and_then(Option::take),
-                search: searches.get_mut(i).and_then(Option::take),
-                warnings: Vec::new(),
+            .map(|(i, row)| {
+                let indexing = indexings.get_mut(i).and_then(Option::take);
+                Gathered {
+                    probabilities: row.to_vec(),
+                    systems: q.as_ref().map(|q| std::array::from_fn(|s| q[[i, s]])),
+                    // What decide needs of the indexing, worked out once.
+                    tested: indexing.as_ref().map(Indexing::tested).unwrap_or_default(),
+                    likely: indexing
+                        .as_ref()
+                        .map(Indexing::likely_space_groups)
+                        .unwrap_or_default(),
+                    indexing,
+                    search: searches.get_mut(i).and_then(Option::take),
+                    warnings: Vec::new(),
+                }
             })
             .collect())
     }
@@ -473,9 +482,9 @@ impl Classifier {
         let networks = from_probabilities(row.view(), &systems, top_k, self.config.threshold);
         // 2. The indexing's constraints.
         let indexed = gathered.indexing.as_ref().map(|ix| {
-            systems = systems_from_indexing(&systems, ix, &ix.tested());
+            systems = systems_from_indexing(&systems, ix, &gathered.tested);
             rescale_to_systems(row.view_mut(), &systems);
-            if let Some(s) = restrict_to_groups(row.view_mut(), &ix.likely_space_groups()) {
+            if let Some(s) = restrict_to_groups(row.view_mut(), &gathered.likely) {
                 systems = s;
             }
             let mut pred = from_probabilities(row.view(), &systems, top_k, threshold);
@@ -534,6 +543,11 @@ pub struct Gathered {
     systems: Option<[f64; 7]>,
     /// The indexing, when the classifier indexes.
     indexing: Option<Indexing>,
+    /// The metrics the indexing tested ([`Indexing::tested`]).
+    tested: Vec<xrd_index::Metric>,
+    /// The space groups whose absences explain the lines best
+    /// ([`Indexing::likely_space_groups`]).
+    likely: Vec<u8>,
     /// The library search, when the classifier searches a library.
     search: Option<crate::search::Searched>,
     /// What was done to the pattern to put it on the grid.

@@ -230,7 +230,10 @@ fn a_good_library_match_decides_and_its_absence_leaves_the_networks() {
     let own = lib.same_material(&comp, 136);
     assert!(own.contains(&entry_of(lib, "Rutile")));
     let without = model
-        .predict_stages(std::slice::from_ref(&pattern), Some(std::slice::from_ref(&own)))
+        .predict_stages(
+            std::slice::from_ref(&pattern),
+            Some(std::slice::from_ref(&own)),
+        )
         .unwrap();
     let q = &without[0].combined;
     assert!(q.phase.as_ref().is_none_or(|m| !own.contains(&m.entry)));

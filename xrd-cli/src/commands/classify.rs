@@ -1,7 +1,8 @@
 //! `xrd classify`: crystal system and space group of powder patterns (xrd-classify, after
-//! Vecsei et al. 2019): `train` a classifier on synthetic crystals, `evaluate` it on labelled
-//! patterns, `predict` pattern files. Without `--model`, evaluate and predict use the model
-//! shipped with xrd-classify ([`Classifier::shipped`]).
+//! Vecsei et al. 2019): `train` a classifier on real (mineral library) and random crystals,
+//! `evaluate` it on labelled patterns, `predict` pattern files. Without `--model`, evaluate and
+//! predict use the model shipped with xrd-classify ([`Classifier::shipped`]); both combine its
+//! networks with the indexing and a search of the built-in mineral library.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -38,9 +39,9 @@ pub struct Args {
 /// The jobs of `xrd classify`.
 #[derive(Debug, clap::Subcommand)]
 pub enum Sub {
-    /// Train a classifier on synthetic crystals of all 230 space groups streamed from xrd-sim
-    /// (Cu Kα, 5–90° in 0.01° steps); writes classifier.safetensors, training.json and
-    /// training.svg.
+    /// Train a classifier on patterns simulated from the built-in mineral library's structures
+    /// and random crystals of all 230 space groups (Cu Kα, 5–90° in 0.01° steps); writes
+    /// classifier.safetensors, training.json and training.svg.
     Train(Box<Train>),
     /// Classify labelled patterns (an .npz with patterns, two_theta and space_group, or a folder
     /// with an index.csv of file,space_group of pattern files or CIFs) and write summary.json,
@@ -128,8 +129,8 @@ pub enum IntensityArg {
     after_help = "The refusal threshold is chosen after training to answer half of the \
     validation patterns (--coverage C for another fraction, --threshold T for a fixed one). \
     The networks of an ensemble train in lockstep on one stream of generated patterns \
-    (--own-patterns gives each its own). The defaults make the shipped model (about 15 \
-    minutes on two cores)."
+    (--own-patterns gives each its own). The defaults make the shipped model (about 10 \
+    minutes of CPU on two cores)."
 )]
 pub struct Train {
     /// Folder of the model, training.json and training.svg.
@@ -1066,9 +1067,17 @@ fn train(args: &Train, ctx: &Context) -> Result<Outcome> {
     )?;
     training_figure(&out.join("training.svg"), &model)?;
     println!(
-        "trained {} network(s) on {total} synthetic patterns in {seconds:.0} s ({:.0} patterns/s); \
+        "trained {} network(s) on {total} patterns ({}) in {seconds:.0} s ({:.0} patterns/s); \
          refusal threshold {:.4}{}; wrote {}",
         cfg.ensemble,
+        match &mixed {
+            Some(m) => format!(
+                "{:.0} % simulated from {} library structures, the rest random crystals",
+                100.0 * m.fraction(),
+                m.library().len()
+            ),
+            None => "random crystals".to_string(),
+        },
         total as f64 / seconds,
         model.threshold(),
         match cfg.threshold_coverage {
