@@ -73,3 +73,15 @@ pub fn child_test_fields(test: &str, var: &str, value: &str, keys: &[&str]) -> V
         })
         .collect()
 }
+
+/// The share of the most frequent value (the accuracy of always answering it: the majority-class
+/// baseline of the real-data floors). 0 for no values.
+pub fn majority<T: std::hash::Hash + Eq>(values: impl IntoIterator<Item = T>) -> f64 {
+    let mut counts = std::collections::HashMap::new();
+    let mut n = 0usize;
+    for v in values {
+        *counts.entry(v).or_insert(0usize) += 1;
+        n += 1;
+    }
+    counts.values().max().map_or(0.0, |&m| m as f64 / n as f64)
+}

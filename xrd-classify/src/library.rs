@@ -9,6 +9,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use xrd_io::Grid;
 use xrd_minerals::Library;
+use xrd_sim::training::mix_seed as mix;
 use xrd_sim::{Lattice, Structure, TrainingPatternParams};
 
 use crate::source::to_matrix;
@@ -95,15 +96,7 @@ impl LibraryPatterns {
                 library.info().name
             )));
         }
-        let mut groups = labels.clone();
-        groups.sort_unstable();
-        groups.dedup();
-        let mut rows = vec![Vec::new(); groups.len()];
-        for (i, g) in labels.iter().enumerate() {
-            if let Ok(k) = groups.binary_search(g) {
-                rows[k].push(i);
-            }
-        }
+        let (groups, rows) = crate::source::rows_by_group(&labels);
         Ok(LibraryPatterns {
             grid,
             params,
@@ -374,12 +367,4 @@ fn strained(structure: &Structure, max: f64, rng: &mut Xoshiro256PlusPlus) -> Re
 /// The generator of row `i` of stream `seed` that picks its entry and strain.
 fn pick_rng(seed: u64, i: u64) -> Xoshiro256PlusPlus {
     Xoshiro256PlusPlus::seed_from_u64(mix(seed ^ PICK_SALT).wrapping_add(mix(i)))
-}
-
-/// SplitMix64 finaliser: decorrelates nearby seeds and indices.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }

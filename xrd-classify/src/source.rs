@@ -77,15 +77,7 @@ impl LabelledPatterns {
         {
             return Err(Error::SpaceGroup(g));
         }
-        let mut groups = space_groups.to_vec();
-        groups.sort_unstable();
-        groups.dedup();
-        let mut rows = vec![Vec::new(); groups.len()];
-        for (i, g) in space_groups.iter().enumerate() {
-            if let Ok(k) = groups.binary_search(g) {
-                rows[k].push(i);
-            }
-        }
+        let (groups, rows) = rows_by_group(space_groups);
         Ok(LabelledPatterns {
             grid,
             patterns: patterns.to_owned(),
@@ -132,6 +124,20 @@ impl PatternSource for LabelledPatterns {
         }
         Ok(self.patterns.select(Axis(0), &picked))
     }
+}
+
+/// The distinct labels, ascending, and the indices of the rows of each.
+pub(crate) fn rows_by_group(labels: &[u8]) -> (Vec<u8>, Vec<Vec<usize>>) {
+    let mut groups = labels.to_vec();
+    groups.sort_unstable();
+    groups.dedup();
+    let mut rows = vec![Vec::new(); groups.len()];
+    for (i, g) in labels.iter().enumerate() {
+        if let Ok(k) = groups.binary_search(g) {
+            rows[k].push(i);
+        }
+    }
+    (groups, rows)
 }
 
 /// Rows of `n` values each as a matrix.

@@ -690,8 +690,9 @@ fn uniform<R: Rng + ?Sized>(rng: &mut R, (lo, hi): (f64, f64)) -> f64 {
     }
 }
 
-/// SplitMix64 finaliser: decorrelates nearby seeds and indices.
-fn mix(mut z: u64) -> u64 {
+/// SplitMix64 finaliser: decorrelates nearby seeds and indices (for generators seeded from a
+/// stream and an item, here and in the classifier's sources).
+pub fn mix_seed(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -702,10 +703,10 @@ fn mix(mut z: u64) -> u64 {
 /// distinct pairs give distinct states.
 fn item_rng(seed: u64, index: u64) -> Xoshiro256PlusPlus {
     let words = [
-        mix(seed),
-        mix(index ^ 0x5851_F42D_4C95_7F2D),
-        mix(seed ^ mix(index)),
-        mix(index.rotate_left(17) ^ 0x1405_7B7E_F767_814F),
+        mix_seed(seed),
+        mix_seed(index ^ 0x5851_F42D_4C95_7F2D),
+        mix_seed(seed ^ mix_seed(index)),
+        mix_seed(index.rotate_left(17) ^ 0x1405_7B7E_F767_814F),
     ];
     let mut bytes = [0u8; 32];
     for (chunk, w) in bytes.chunks_exact_mut(8).zip(words) {

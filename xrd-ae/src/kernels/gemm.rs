@@ -153,10 +153,34 @@ fn available() -> bool {
 }
 
 /// [`available`] for a test of the crate's path: a test that skips says so, and fails instead
-/// when CI requires AVX2 ([`xrd_io::cpu::skip_without`]).
+/// when CI requires AVX2 ([`xrd_io::cpu::skip_without`]) — also where the CPU has AVX2 but the
+/// crate still cannot run (its cache check), since the requirement means these paths are tested.
 #[cfg(test)]
 fn tested_here(test: &str) -> bool {
-    !xrd_io::cpu::skip_without(crate::kernels::isa::InstructionSet::Avx2, test) && available()
+    if xrd_io::cpu::skip_without(crate::kernels::isa::InstructionSet::Avx2, test) {
+        return false;
+    }
+    if available() {
+        return true;
+    }
+    not_here(
+        test,
+        "the L2 cache per core holds less than one 128 KiB panel",
+    );
+    false
+}
+
+/// Says why `test` does not run here, and fails instead when [`xrd_io::cpu::REQUIRE_ENV`] asks
+/// for the vector paths.
+#[cfg(test)]
+fn not_here(test: &str, why: &str) {
+    let required = std::env::var(xrd_io::cpu::REQUIRE_ENV).is_ok_and(|v| !v.is_empty());
+    assert!(
+        !required,
+        "{test}: the gemm crate's kernels cannot run here ({why}), but {} requires them",
+        xrd_io::cpu::REQUIRE_ENV
+    );
+    eprintln!("{test}: skipped, the gemm crate's kernels cannot run here ({why})");
 }
 
 /// The crate's AVX2 + FMA kernels, instantiated here exactly as the crate instantiates them for
@@ -461,9 +485,12 @@ mod tests {
     #[test]
     fn the_crates_avx2_kernels_match_the_naive_chain_bit_for_bit() {
         use std::sync::atomic::Ordering;
-        if !tested_here("the_crates_avx2_kernels_match_the_naive_chain_bit_for_bit")
-            || !avx2_token()
-        {
+        let test = "the_crates_avx2_kernels_match_the_naive_chain_bit_for_bit";
+        if !tested_here(test) {
+            return;
+        }
+        if !avx2_token() {
+            not_here(test, "the crate's AVX2 token is refused");
             return;
         }
         let before = AVX2_CALLS.load(Ordering::Relaxed);

@@ -4,7 +4,6 @@
 //! that they hold for any reasonable model (the shipped one is retrained from time to time)
 //! and fail for one that has learnt nothing (a constant answer scores the majority class at
 //! best). The pins beside them (`shipped.rs`, `indexing.rs`) catch change; these catch error.
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use ndarray::{Array2, Axis};
@@ -12,7 +11,7 @@ use rayon::prelude::*;
 use xrd_classify::{Classifier, CrystalSystem, Gathered, Prediction, TRAINING_WAVELENGTH};
 use xrd_index::{Indexer, Metric};
 use xrd_io::Pattern;
-use xrd_testdata::shared_data;
+use xrd_testdata::{majority, shared_data};
 
 /// Rows 0, 6, 12, … of the 457 measured patterns (77).
 const RRUFF_STEP: usize = 6;
@@ -127,17 +126,6 @@ fn aflow() -> Option<&'static Labelled> {
 
 fn system(g: u8) -> CrystalSystem {
     CrystalSystem::from_space_group(g).unwrap()
-}
-
-/// Share of the most frequent value.
-fn majority<T: std::hash::Hash + Eq>(values: impl IntoIterator<Item = T>) -> f64 {
-    let mut counts = HashMap::new();
-    let mut n = 0usize;
-    for v in values {
-        *counts.entry(v).or_insert(0usize) += 1;
-        n += 1;
-    }
-    *counts.values().max().unwrap() as f64 / n as f64
 }
 
 /// `p` plus `sds` binomial standard errors on `n` trials.

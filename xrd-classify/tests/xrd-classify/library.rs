@@ -200,7 +200,9 @@ fn a_good_library_match_decides_and_its_absence_leaves_the_networks() {
     let phase = p.phase.as_ref().unwrap();
     assert!(phase.id.contains("Rutile"), "{phase:?}");
     assert_eq!((p.space_group, p.decided_by), (136, Evidence::Library));
-    assert!(phase.score > 0.9 && phase.weight > 0.9, "{phase:?}");
+    assert!(phase.score > 0.95, "{phase:?}");
+    let weight = LibraryWeighting::default().weight(phase.score);
+    assert!(phase.weight == weight && weight > 0.85, "{phase:?}");
     assert_eq!(s.library.as_ref().unwrap().space_group, 136);
     assert!(s.indexed.is_none());
     // The combination is the mixture of the two stages: λ·P_lib + (1 − λ)·P_net at the answer.

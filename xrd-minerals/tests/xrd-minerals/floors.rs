@@ -4,12 +4,12 @@
 //! (the 40-line baseline of #29). `real::rruff_subset_floors` holds the search's own floors
 //! against the majority class on every 6th pattern; these take every 6th from row 3.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use xrd_io::Wavelength;
 use xrd_minerals::{Matcher, SearchParams};
 use xrd_sim::CrystalSystem;
+use xrd_testdata::majority;
 
 use crate::common::{amcsd, amcsd_references};
 
@@ -69,17 +69,6 @@ fn subset() -> Option<&'static Subset> {
 
 fn system(g: u8) -> CrystalSystem {
     CrystalSystem::from_space_group(g).unwrap()
-}
-
-/// Share of the most frequent value.
-fn majority<T: std::hash::Hash + Eq>(values: impl IntoIterator<Item = T>) -> f64 {
-    let mut counts = HashMap::new();
-    let mut n = 0usize;
-    for v in values {
-        *counts.entry(v).or_insert(0usize) += 1;
-        n += 1;
-    }
-    *counts.values().max().unwrap() as f64 / n as f64
 }
 
 /// `p` plus [`SDS`] binomial standard errors on `n` trials.
