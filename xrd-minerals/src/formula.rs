@@ -139,11 +139,11 @@ mod tests {
         assert_eq!(
             c("Ca2 Al2 Si3 O12 H2").fractions(),
             [
-                ("Al".to_string(), 2.0 / 19.0),
-                ("Ca".to_string(), 2.0 / 19.0),
-                ("H".to_string(), 2.0 / 19.0),
-                ("O".to_string(), 12.0 / 19.0),
-                ("Si".to_string(), 3.0 / 19.0)
+                ("Al".to_string(), 2.0 / 21.0),
+                ("Ca".to_string(), 2.0 / 21.0),
+                ("H".to_string(), 2.0 / 21.0),
+                ("O".to_string(), 12.0 / 21.0),
+                ("Si".to_string(), 3.0 / 21.0)
             ]
         );
         assert!(c("SiO2").same_formula(&c("Si O2")));

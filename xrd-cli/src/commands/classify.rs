@@ -66,6 +66,26 @@ pub struct Model {
     /// Folder of the cached reference patterns of the library.
     #[arg(long, value_name = "DIR", default_value = "target/xrd-cache")]
     pub cache: PathBuf,
+    /// Library phases made of these elements only (`Ti,O`): what you know of the sample keeps
+    /// phases of another chemistry from deciding.
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    pub elements: Option<Vec<String>>,
+    /// Library phases that contain all of these elements.
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    pub require: Vec<String>,
+    /// Best library score at which the library and the other evidence weigh equally (higher:
+    /// trust the library less).
+    #[arg(long, default_value_t = xrd_classify::DEFAULT_MIDPOINT)]
+    pub library_midpoint: f64,
+    /// Score difference over which the library's weight rises from 0.27 to 0.73.
+    #[arg(long, default_value_t = xrd_classify::DEFAULT_WIDTH)]
+    pub library_width: f64,
+    /// Score difference over which a library candidate's vote falls by e.
+    #[arg(long, default_value_t = xrd_classify::DEFAULT_TEMPERATURE)]
+    pub library_temperature: f64,
+    /// Certainty below which an answer with the library is refused.
+    #[arg(long, default_value_t = xrd_classify::DEFAULT_LIBRARY_THRESHOLD)]
+    pub library_threshold: f64,
 }
 
 /// Options of `xrd classify evaluate`.
@@ -245,8 +265,18 @@ fn load_model(m: &Model) -> Result<(String, Classifier)> {
             .wavelength(xrd_classify::TRAINING_WAVELENGTH.angstrom());
         let references =
             xrd_minerals::ReferenceSet::cached(&library, &params, &m.cache, |_, _| {})?;
-        let stage = xrd_classify::LibrarySearch::new(library, xrd_minerals::SearchParams::new())?
-            .with_references(references)?;
+        let search = xrd_minerals::SearchParams::new()
+            .elements(m.elements.clone())
+            .required(m.require.clone());
+        let weighting = xrd_classify::LibraryWeighting {
+            temperature: m.library_temperature,
+            midpoint: m.library_midpoint,
+            width: m.library_width,
+        };
+        let stage = xrd_classify::LibrarySearch::new(library, search)?
+            .with_references(references)?
+            .weighting(weighting)?
+            .threshold(m.library_threshold)?;
         model = model.with_library(Some(stage));
     }
     Ok((name, model))

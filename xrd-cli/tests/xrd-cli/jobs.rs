@@ -299,6 +299,29 @@ fn classify_trains_a_tiny_model_and_predicts_with_it_and_the_shipped_one() {
         &["--format", "json", "classify", "predict", arg(&tio2)],
     );
     assert_eq!(json(run.ok()).len(), 1);
+    // What the user knows of the sample keeps other chemistry out of the search: with
+    // `--elements Ti,O` manganosite (Mn O) cannot be the phase of the MnO scan.
+    let mno = tio2.with_file_name("autoxrd_MnO.xy");
+    let run = xrd_in(
+        dir.path(),
+        &[
+            "--format",
+            "csv",
+            "classify",
+            "predict",
+            "--no-indexing",
+            "--elements",
+            "Ti,O",
+            arg(&mno),
+        ],
+    );
+    let rows = csv_rows(run.ok());
+    assert!(!rows[1][7].starts_with("Manganosite"), "{:?}", rows[1]);
+    let run = xrd_in(
+        dir.path(),
+        &["classify", "predict", "--library-width", "0", arg(&mno)],
+    );
+    run.failed(1, "width");
 }
 
 #[test]
