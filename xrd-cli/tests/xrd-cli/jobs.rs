@@ -269,17 +269,21 @@ fn classify_trains_a_tiny_model_and_predicts_with_it_and_the_shipped_one() {
         assert!(model_dir.join(f).exists(), "{f}");
     }
     let model = model_dir.join("classifier.safetensors");
-    let run = xrd(&[
-        "--format",
-        "csv",
-        "classify",
-        "predict",
-        "--model",
-        arg(&model),
-        "--out",
-        arg(dir.path()),
-        arg(&tio2),
-    ]);
+    // In the temporary folder: the library's reference cache goes to ./target/xrd-cache.
+    let run = xrd_in(
+        dir.path(),
+        &[
+            "--format",
+            "csv",
+            "classify",
+            "predict",
+            "--model",
+            arg(&model),
+            "--out",
+            arg(dir.path()),
+            arg(&tio2),
+        ],
+    );
     let rows = csv_rows(run.ok());
     assert_eq!(
         rows[0].join(","),
