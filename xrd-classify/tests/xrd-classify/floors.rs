@@ -62,6 +62,17 @@ fn rruff_gathered() -> Option<&'static [Gathered]> {
         .as_deref()
 }
 
+/// The same for the AFLOW subset.
+fn aflow_gathered() -> Option<&'static [Gathered]> {
+    static GATHERED: OnceLock<Option<Vec<Gathered>>> = OnceLock::new();
+    GATHERED
+        .get_or_init(|| {
+            let set = aflow()?;
+            Some(model().gather(&patterns(&set.x), None).unwrap())
+        })
+        .as_deref()
+}
+
 fn rruff() -> Option<&'static Labelled> {
     static SET: OnceLock<Option<Labelled>> = OnceLock::new();
     SET.get_or_init(|| {
@@ -190,8 +201,13 @@ fn shipped_classifier_beats_the_majority_class_on_rruff() {
 /// 2026-11 0.611 / 0.222, the retrained one 0.611 / 0.361.
 #[test]
 fn shipped_classifier_beats_the_majority_class_on_aflow() {
-    let Some(set) = aflow() else { return };
-    let p = model().predict(&set.x).unwrap();
+    let (Some(set), Some(gathered)) = (aflow(), aflow_gathered()) else {
+        return;
+    };
+    let p: Vec<Prediction> = gathered
+        .iter()
+        .map(|g| model().decide(g).combined)
+        .collect();
     let [(cs, cs_floor), (sg, sg_floor)] = scores(&p, &set.truth, SDS);
     assert!(cs > cs_floor, "crystal system {cs:.3} <= {cs_floor:.3}");
     assert!(sg > sg_floor, "space group {sg:.3} <= {sg_floor:.3}");
@@ -220,9 +236,29 @@ fn indexing_beats_the_majority_metric_on_rruff() {
         let own = indexer.index_pattern_at(p, TRAINING_WAVELENGTH).unwrap();
         assert_eq!(Some(&own), g.indexing());
     }
+    indexing_floor(gathered, &set.truth, 10);
+}
+
+/// The same on the AFLOW subset (simulated patterns; trigonal prototypes count for the
+/// hexagonal metric, whose systems include theirs).
+///
+/// Measured: 34 cells accepted of 36; their metrics right for 0.706 against the best fixed
+/// metric's 0.382 (floor 0.549).
+#[test]
+fn indexing_beats_the_majority_metric_on_aflow() {
+    let (Some(set), Some(gathered)) = (aflow(), aflow_gathered()) else {
+        return;
+    };
+    indexing_floor(gathered, &set.truth, 8);
+}
+
+/// Asserts that the metrics of the accepted cells name the true crystal system more often than
+/// the best fixed metric on the same patterns, by [`SDS`] standard errors, with at least
+/// `min_cells` cells accepted.
+fn indexing_floor(gathered: &[Gathered], truth: &[u8], min_cells: usize) {
     let cells: Vec<(Metric, CrystalSystem)> = gathered
         .iter()
-        .zip(&set.truth)
+        .zip(truth)
         .filter_map(|(g, &t)| Some((g.indexing()?.accepted()?.metric, system(t))))
         .collect();
     let n = cells.len();
@@ -243,7 +279,11 @@ fn indexing_beats_the_majority_metric_on_rruff() {
         .unwrap() as f64
         / n as f64;
     let bound = floor(best_fixed, n, SDS);
-    assert!(n >= 10, "{n} accepted cells");
+    eprintln!(
+        "indexing: {n} cells accepted of {}, right {right:.3}, best fixed metric {best_fixed:.3}, bound {bound:.3}",
+        truth.len()
+    );
+    assert!(n >= min_cells, "{n} accepted cells");
     assert!(
         right > bound,
         "{right:.3} <= {bound:.3} ({n} accepted cells)"
