@@ -86,8 +86,8 @@ fn accuracy<K: PartialEq>(predicted: &[u8], truth: &[u8], key: impl Fn(u8) -> K)
     right as f64 / truth.len() as f64
 }
 
-/// The first candidate's space group of the search (0 when it names none).
-fn searched(subset: &Subset) -> Vec<u8> {
+/// The first candidate's space group of the search for each pattern (0 when it names none).
+fn first_groups(patterns: &[xrd_io::Pattern]) -> Vec<u8> {
     let m = Matcher::new(
         amcsd(),
         amcsd_references(),
@@ -95,8 +95,7 @@ fn searched(subset: &Subset) -> Vec<u8> {
         SearchParams::new(),
     )
     .unwrap();
-    subset
-        .patterns
+    patterns
         .iter()
         .map(|p| {
             m.search(p)
@@ -105,6 +104,11 @@ fn searched(subset: &Subset) -> Vec<u8> {
                 .map_or(0, |c| amcsd().entries()[c.entry].space_group)
         })
         .collect()
+}
+
+/// [`first_groups`] of the RRUFF subset.
+fn searched(subset: &Subset) -> Vec<u8> {
+    first_groups(&subset.patterns)
 }
 
 /// A measured pattern in the baseline's bins (mean of the points in each), its background (a
@@ -320,22 +324,7 @@ fn aflow_search_beats_the_majority_class() {
     let Some((patterns, truth)) = aflow() else {
         return;
     };
-    let m = Matcher::new(
-        amcsd(),
-        amcsd_references(),
-        Wavelength::CU_KA,
-        SearchParams::new(),
-    )
-    .unwrap();
-    let search: Vec<u8> = patterns
-        .iter()
-        .map(|p| {
-            m.search(p)
-                .unwrap()
-                .first()
-                .map_or(0, |c| amcsd().entries()[c.entry].space_group)
-        })
-        .collect();
+    let search = first_groups(patterns);
     let n = truth.len();
     let sg = accuracy(&search, truth, |g| g);
     let cs = accuracy(&search, truth, system_of);
