@@ -334,13 +334,18 @@ impl Classifier {
     /// As [`Classifier::probabilities`].
     pub fn predict<S: Data<Elem = f32>>(&self, x: &ArrayBase<S, Ix2>) -> Result<Vec<Prediction>> {
         self.check_rows(x)?;
-        let patterns = x
-            .axis_iter(Axis(0))
-            .map(|row| {
-                let y: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
-                Ok(Pattern::uniform(self.grid.start(), self.grid.step(), y)?)
-            })
-            .collect::<Result<Vec<_>>>()?;
+        // The rows as patterns only for the stages that read patterns: the networks alone need
+        // none (a copy of every row on the inference path otherwise).
+        let patterns = if self.indexing.is_some() || self.library.is_some() {
+            x.axis_iter(Axis(0))
+                .map(|row| {
+                    let y: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
+                    Ok(Pattern::uniform(self.grid.start(), self.grid.step(), y)?)
+                })
+                .collect::<Result<Vec<_>>>()?
+        } else {
+            Vec::new()
+        };
         let gathered = self.gather_rows(x, &patterns, crate::TRAINING_WAVELENGTH, None)?;
         Ok(gathered.iter().map(|g| self.decide(g).combined).collect())
     }
@@ -415,7 +420,8 @@ impl Classifier {
     }
 
     /// The evidence for rows `x` (on the grid) of the measured `patterns`
-    /// (`default_wavelength` for those that state none).
+    /// (`default_wavelength` for those that state none; empty when the classifier neither
+    /// indexes nor searches a library).
     fn gather_rows<S: Data<Elem = f32>>(
         &self,
         x: &ArrayBase<S, Ix2>,

@@ -34,7 +34,8 @@ pub struct GroupFit {
     pub axes: [usize; 3],
 }
 
-const PERMUTATIONS: [[usize; 3]; 6] = [
+/// The six orders of three axes.
+pub(crate) const PERMUTATIONS: [[usize; 3]; 6] = [
     [0, 1, 2],
     [0, 2, 1],
     [1, 0, 2],

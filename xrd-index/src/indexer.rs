@@ -185,15 +185,7 @@ impl Trials {
         // An orthorhombic trial's axes are sorted, so assignments that differ by a permutation
         // of h, k and l give one trial: only the first of each such set is kept.
         let permuted: Vec<Vec<usize>> = if metric == Metric::Orthorhombic {
-            const PERMUTATIONS: [[usize; 3]; 6] = [
-                [0, 1, 2],
-                [0, 2, 1],
-                [1, 0, 2],
-                [1, 2, 0],
-                [2, 0, 1],
-                [2, 1, 0],
-            ];
-            PERMUTATIONS
+            crate::groups::PERMUTATIONS
                 .iter()
                 .map(|perm| {
                     rows.iter()
