@@ -34,6 +34,8 @@ pub struct Indexer {
     params: IndexingParams,
     /// The trial tables of each metric tried, most symmetric first.
     trials: Vec<Trials>,
+    /// Whether the metrics below an accepted one are searched too.
+    every_metric: bool,
 }
 
 impl Default for Indexer {
@@ -59,7 +61,21 @@ impl Indexer {
             .filter(|m| params.metrics.contains(m))
             .map(Trials::new)
             .collect();
-        Indexer { params, trials }
+        Indexer {
+            params,
+            trials,
+            every_metric: false,
+        }
+    }
+
+    /// Whether to search every metric for its best cell (true), or to stop at the first, most
+    /// symmetric, metric whose cell is accepted (false, the default). The accepted cell is the
+    /// same either way; the search below it costs as much as the rest and only fills
+    /// [`Indexing::solutions`] with the less symmetric metrics' cells (`xrd index --all`).
+    #[must_use]
+    pub fn every_metric(mut self, yes: bool) -> Self {
+        self.every_metric = yes;
+        self
     }
 
     /// Its parameters.
@@ -152,11 +168,16 @@ impl Indexer {
             }
         }
         let lines = Lines::new(&t, wavelength, params.tolerance);
-        let solutions: Vec<Solution> = self
-            .trials
-            .iter()
-            .filter_map(|t| search(t, &lines, params))
-            .collect();
+        let mut solutions: Vec<Solution> = Vec::new();
+        for trials in &self.trials {
+            if let Some(s) = search::<true>(trials, &lines, params) {
+                let meets = s.meets(params);
+                solutions.push(s);
+                if meets && !self.every_metric {
+                    break;
+                }
+            }
+        }
         let accepted = solutions.iter().position(|s| s.meets(params));
         Ok(Indexing {
             lines: t,
@@ -284,8 +305,13 @@ fn trial_index(metric: Metric) -> i32 {
     }
 }
 
-/// The best cell of `metric` for `lines`.
-fn search(trials: &Trials, lines: &Lines, params: &IndexingParams) -> Option<Solution> {
+/// The best cell of `metric` for `lines`. With `PRUNE`, a refined cell that would lose to the
+/// best so far whatever its figure of merit is not scored (the same best; tests compare).
+fn search<const PRUNE: bool>(
+    trials: &Trials,
+    lines: &Lines,
+    params: &IndexingParams,
+) -> Option<Solution> {
     let metric = trials.metric;
     let np = metric.parameters();
     let n = lines.len();
@@ -343,7 +369,8 @@ fn search(trials: &Trials, lines: &Lines, params: &IndexingParams) -> Option<Sol
                     }
                 }
             }
-            if let Some(s) = refine(metric, p, rho, lines, params)
+            let rival = if PRUNE { best.as_ref() } else { None };
+            if let Some(s) = refine(metric, p, rho, lines, params, rival)
                 && best.as_ref().is_none_or(|b| better(&s, b, params))
             {
                 best = Some(s);
@@ -401,17 +428,23 @@ fn gauss_rows<const W: usize>(a: &mut [[f64; W]], n: usize) -> Option<Vec<f64>> 
 /// Least-squares refinement of the cell `p` and a zero shift on the lines it indexes, then the
 /// cell's score. The trial `p` may be off by a relative `rho`: the first pass fits the lines within
 /// the screen's tolerance widened by that error, the second those within the screen's tolerance,
-/// the last two those within the tolerance itself.
+/// the last two those within the tolerance itself. None also for a cell that would lose to
+/// `rival` whatever its figure of merit.
 fn refine(
     metric: Metric,
     mut p: Vec<f64>,
     rho: f64,
     lines: &Lines,
     params: &IndexingParams,
+    rival: Option<&Solution>,
 ) -> Option<Solution> {
     let np = metric.parameters();
     let n = lines.len();
     let mut zero = 0.0;
+    let mut qs = vec![0.0; n];
+    let mut windows = vec![0.0; n];
+    let mut slopes = vec![0.0; n];
+    let mut found = vec![None; n];
     for pass in 0..4 {
         // The first two passes match within the screen's window.
         let window = if pass < 2 {
@@ -419,19 +452,20 @@ fn refine(
         } else {
             params.tolerance
         };
+        for i in 0..n {
+            qs[i] = lines.d_star2(i, zero);
+            slopes[i] = lines.slope(i, zero);
+            let extrapolated = if pass == 0 { rho * qs[i] } else { 0.0 };
+            windows[i] = window * slopes[i] + extrapolated;
+        }
+        metric.nearest_within(&p, &qs, &windows, &mut found);
         let mut normal = [[0.0; MAX_PARAMS + 2]; MAX_PARAMS + 1];
         let mut used = 0;
-        for i in 0..n {
-            let q = lines.d_star2(i, zero);
-            let Some((e, row)) = metric.nearest(&p, q) else {
+        for (i, f) in found.iter().enumerate() {
+            let Some((_, row)) = f else {
                 continue;
             };
-            let slope = lines.slope(i, zero);
-            let tol = window * slope;
-            let extrapolated = if pass == 0 { rho * q } else { 0.0 };
-            if e > tol + extrapolated {
-                continue;
-            }
+            let (q, slope) = (qs[i], slopes[i]);
             used += 1;
             // d*²(2θ − zero − δ) ≈ d*²(2θ − zero) − slope δ = row · p: unknowns p and δ.
             let mut x = [0.0; MAX_PARAMS + 1];
@@ -473,28 +507,46 @@ fn refine(
             return None;
         }
     }
-    score(metric, p, zero, lines, params)
+    score(metric, p, zero, lines, params, rival)
 }
 
-/// The indexed count and figure of merit of the cell `p` with `zero`.
+/// The indexed count and figure of merit of the cell `p` with `zero` (None for a cell that
+/// would lose to `rival`).
 fn score(
     metric: Metric,
     p: Vec<f64>,
     zero: f64,
     lines: &Lines,
     params: &IndexingParams,
+    rival: Option<&Solution>,
 ) -> Option<Solution> {
     let n = lines.len();
+    let qs: Vec<f64> = (0..n).map(|i| lines.d_star2(i, zero)).collect();
+    let windows: Vec<f64> = (0..n)
+        .map(|i| params.tolerance * lines.slope(i, zero))
+        .collect();
+    let mut found = vec![None; n];
+    metric.nearest_within(&p, &qs, &windows, &mut found);
     let mut indexed = 0;
     let mut weight = 0.0;
     let mut sum = 0.0;
-    for i in 0..n {
-        let q = lines.d_star2(i, zero);
-        let (e, _) = metric.nearest(&p, q)?;
-        if e <= params.tolerance * lines.slope(i, zero) {
+    for (i, f) in found.iter().enumerate() {
+        if let Some((e, _)) = f {
             indexed += 1;
             weight += lines.weight[i];
             sum += e;
+        }
+    }
+    let indexed_weight = weight / lines.total;
+    // The merit needs the cell's calculated lines, the costliest part of a score: a cell that
+    // would lose to `rival` whatever its merit (see `better`) is not scored.
+    if let Some(b) = rival {
+        let (fa, fb) = (
+            indexed_weight >= params.min_indexed,
+            b.indexed_weight >= params.min_indexed,
+        );
+        if !fa && (fb || indexed_weight < b.indexed_weight) {
+            return None;
         }
     }
     let q_max = lines.d_star2(n - 1, zero);
@@ -514,7 +566,7 @@ fn score(
         parameters: p,
         zero_shift: zero,
         indexed,
-        indexed_weight: weight / lines.total,
+        indexed_weight,
         lines: n,
         merit,
     })
@@ -637,6 +689,99 @@ mod tests {
                 1.0 / 9.7f64.powi(2),
             ],
         );
+    }
+
+    /// The search that skips scoring the cells that cannot win finds the same best cell of
+    /// every metric as the search that scores them all, on lines of known cells with impurity
+    /// lines and shifted lines added, and on lines at random (fixed seed).
+    #[test]
+    fn pruning_keeps_the_best_cell() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(28);
+        let params = IndexingParams::default().lines(12).trial_lines(4);
+        let cells: [(Metric, &[f64]); 4] = [
+            (Metric::Cubic, &[1.0 / 4.05f64.powi(2)]),
+            (
+                Metric::Tetragonal,
+                &[1.0 / 4.7f64.powi(2), 1.0 / 6.9f64.powi(2)],
+            ),
+            (
+                Metric::Hexagonal,
+                &[4.0 / (3.0 * 3.2f64.powi(2)), 1.0 / 5.2f64.powi(2)],
+            ),
+            (Metric::Orthorhombic, &[0.0384, 0.0188, 0.0106]),
+        ];
+        let mut sets: Vec<Vec<Line>> = Vec::new();
+        for (metric, p) in cells {
+            let mut lines = lines_of(metric, p, 0.03, 10);
+            for l in &mut lines {
+                l.two_theta += rng.random_range(-0.02..0.02);
+            }
+            for _ in 0..2 {
+                lines.push(Line {
+                    two_theta: rng.random_range(15.0..60.0),
+                    height: rng.random_range(0.05..1.0),
+                });
+            }
+            sets.push(lines);
+        }
+        for _ in 0..3 {
+            sets.push(
+                (0..12)
+                    .map(|_| Line {
+                        two_theta: rng.random_range(10.0..70.0),
+                        height: rng.random_range(0.01..1.0),
+                    })
+                    .collect(),
+            );
+        }
+        let mut compared = 0;
+        for set in &sets {
+            let mut t = set.clone();
+            t.sort_by(|a, b| a.two_theta.total_cmp(&b.two_theta));
+            t.truncate(params.lines);
+            let lines = Lines::new(&t, LAMBDA, params.tolerance);
+            for metric in [
+                Metric::Cubic,
+                Metric::Hexagonal,
+                Metric::Tetragonal,
+                Metric::Orthorhombic,
+            ] {
+                let trials = Trials::new(metric);
+                let pruned = search::<true>(&trials, &lines, &params);
+                let full = search::<false>(&trials, &lines, &params);
+                assert_eq!(pruned, full, "{metric:?} on {set:?}");
+                compared += usize::from(full.is_some());
+            }
+        }
+        // Most searches found a cell: the comparison is not of Nones.
+        assert!(compared >= 20, "{compared}");
+    }
+
+    /// Stopping at the accepted metric gives the same accepted cell as searching every
+    /// metric, whose solutions the stopped search's are the first of.
+    #[test]
+    fn stopping_at_the_accepted_metric_keeps_the_accepted_cell() {
+        let cubic = lines_of(Metric::Cubic, &[1.0 / 4.05f64.powi(2)], 0.02, 16);
+        let hexagonal = lines_of(
+            Metric::Hexagonal,
+            &[4.0 / (3.0 * 3.2f64.powi(2)), 1.0 / 5.2f64.powi(2)],
+            0.02,
+            16,
+        );
+        let params = IndexingParams::default().lines(16).trial_lines(5);
+        let stop = Indexer::new(params.clone()).unwrap();
+        let every = Indexer::new(params).unwrap().every_metric(true);
+        for (lines, want) in [(cubic, Metric::Cubic), (hexagonal, Metric::Hexagonal)] {
+            let a = stop.index_lines(&lines, LAMBDA).unwrap();
+            let b = every.index_lines(&lines, LAMBDA).unwrap();
+            assert_eq!(a.accepted().map(|s| s.metric), Some(want));
+            assert_eq!(a.accepted(), b.accepted());
+            assert_eq!(a.solutions[..], b.solutions[..a.solutions.len()]);
+            assert_eq!(a.solutions.last().map(|s| s.metric), Some(want));
+            // The less symmetric metrics also index the lines (a supercell or a special cell).
+            assert!(b.solutions.len() > a.solutions.len(), "{b:?}");
+        }
     }
 
     /// A small monoclinic cell, whose 20 lines spread over 2θ. (Not every monoclinic pattern is

@@ -140,6 +140,8 @@ impl Metric {
 
     /// The best reflection for an observed d*² `q` under parameters `p`: (|q − d*²(hkl)|, design
     /// row). None only for a metric without reflections below `q` + 1 (never for admissible `p`).
+    /// The oracle of [`nearest_within`](Self::nearest_within), which the indexing uses.
+    #[cfg(test)]
     pub(crate) fn nearest(self, p: &[f64], q: f64) -> Option<(f64, [f64; MAX_PARAMS])> {
         let mut best: Option<(f64, [i32; 3])> = None;
         self.scan(p, q, |e, hkl| {
@@ -252,6 +254,177 @@ impl Metric {
                             {
                                 return;
                             }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// For each line `i` of d*² `qs[i]` (ascending), the reflection nearest to it among those
+    /// within `windows[i]` of it, as (|q − d*²(hkl)|, design row) in `out[i]`; None where no
+    /// reflection is that close. Where [`nearest`](Self::nearest)'s answer lies within the
+    /// window this is the same answer, to the bit: one pass over the cell's reflections serves
+    /// every line, where a search per line visits the same reflections once per line (the
+    /// refinement asks for every line of every trial cell several times).
+    pub(crate) fn nearest_within(
+        self,
+        p: &[f64],
+        qs: &[f64],
+        windows: &[f64],
+        out: &mut [Option<(f64, [f64; MAX_PARAMS])>],
+    ) {
+        debug_assert!(qs.len() == windows.len() && qs.len() == out.len());
+        let mut best: Vec<Option<(f64, [i32; 3])>> = vec![None; qs.len()];
+        let reach = windows.iter().copied().fold(0.0, f64::max);
+        let q_hi = qs
+            .iter()
+            .zip(windows)
+            .map(|(q, w)| q + w)
+            .fold(0.0, f64::max);
+        // A reflection is looked up with a little more than the widest window; the exact
+        // test is against each line's own window.
+        let slack = reach * (1.0 + 1e-9) + 1e-15;
+        // Buckets of d*² that list the lines within `slack` of them: a reflection finds its
+        // candidate lines (most often none) without a search.
+        const BUCKETS: usize = 256;
+        let width = (q_hi / BUCKETS as f64).max(f64::MIN_POSITIVE);
+        let mut span = [(0usize, 0usize); BUCKETS];
+        let (mut lo, mut hi) = (0, 0);
+        for (j, s) in span.iter_mut().enumerate() {
+            let (from, to) = (j as f64 * width - slack, (j + 1) as f64 * width + slack);
+            while lo < qs.len() && qs[lo] < from {
+                lo += 1;
+            }
+            hi = hi.max(lo);
+            while hi < qs.len() && qs[hi] <= to {
+                hi += 1;
+            }
+            *s = (lo, hi);
+        }
+        let inverse_width = 1.0 / width;
+        // Enumerated first, then looked up: two tight loops instead of a call per reflection.
+        let mut found: Vec<(f64, [i32; 3])> = Vec::with_capacity(256);
+        self.reflections(p, q_hi, |qr, hkl| found.push((qr, hkl)));
+        for &(qr, hkl) in &found {
+            let (from, to) = span[((qr * inverse_width) as usize).min(BUCKETS - 1)];
+            for i in from..to {
+                let q = qs[i];
+                if (q - qr).abs() > slack {
+                    continue;
+                }
+                let e = self.error(p, q, hkl);
+                if e <= windows[i] && best[i].is_none_or(|(b, _)| e < b) {
+                    best[i] = Some((e, hkl));
+                }
+            }
+        }
+        for (o, b) in out.iter_mut().zip(best) {
+            *o = b.map(|(e, [h, k, l])| (e, self.row(h, k, l)));
+        }
+    }
+
+    /// |q − d*²(hkl)|, summed in the order [`scan`](Self::scan) sums it, so that both searches
+    /// give the same bits.
+    #[inline(always)]
+    fn error(self, p: &[f64], q: f64, [h, k, l]: [i32; 3]) -> f64 {
+        let (hf, kf, lf) = (f64::from(h), f64::from(k), f64::from(l));
+        match self {
+            Metric::Cubic => (q - p[0] * f64::from(h * h + k * k + l * l)).abs(),
+            Metric::Tetragonal => (q - p[1] * f64::from(l * l) - p[0] * (hf * hf + kf * kf)).abs(),
+            Metric::Hexagonal => {
+                (q - p[1] * f64::from(l * l) - p[0] * (hf * hf + hf * kf + kf * kf)).abs()
+            }
+            Metric::Orthorhombic => {
+                (q - p[0] * f64::from(h * h) - p[2] * f64::from(l * l) - p[1] * f64::from(k * k))
+                    .abs()
+            }
+            Metric::Monoclinic => {
+                (q - p[0] * hf * hf - p[2] * lf * lf - p[3] * hf * lf - p[1] * f64::from(k * k))
+                    .abs()
+            }
+        }
+    }
+
+    /// Calls `visit(d*², hkl)` once for each reflection of distinct design row (and a few of
+    /// equal rows) with d*² ≤ `q_hi`: h, k, l ≥ 0 with k ≤ h in the plane of a hexagonal or
+    /// tetragonal cell; h ≥ 0 and l of either sign (l ≥ 0 where h = 0) in a monoclinic one.
+    #[inline(always)]
+    fn reflections(self, p: &[f64], q_hi: f64, mut visit: impl FnMut(f64, [i32; 3])) {
+        // Rounding must not lose a reflection at the limit.
+        let q_hi = q_hi * (1.0 + 1e-12);
+        match self {
+            Metric::Cubic => {
+                let nmax = (q_hi / p[0]) as i32;
+                for n in 1..=nmax {
+                    if let Some((h, k, l)) = three_squares(n) {
+                        visit(p[0] * f64::from(n), [h, k, l]);
+                    }
+                }
+            }
+            Metric::Hexagonal | Metric::Tetragonal => {
+                let (a, c) = (p[0], p[1]);
+                let hexagonal = self == Metric::Hexagonal;
+                let mut l = 0;
+                while c * f64::from(l * l) <= q_hi {
+                    let ql = c * f64::from(l * l);
+                    let mut h = 0;
+                    while ql + a * f64::from(h * h) <= q_hi {
+                        for k in 0..=h {
+                            let m = if hexagonal {
+                                h * h + h * k + k * k
+                            } else {
+                                h * h + k * k
+                            };
+                            let q = ql + a * f64::from(m);
+                            if q > q_hi {
+                                break;
+                            }
+                            if (h, k, l) != (0, 0, 0) {
+                                visit(q, [h, k, l]);
+                            }
+                        }
+                        h += 1;
+                    }
+                    l += 1;
+                }
+            }
+            Metric::Orthorhombic => {
+                let (a, b, c) = (p[0], p[1], p[2]);
+                let mut h = 0;
+                while a * f64::from(h * h) <= q_hi {
+                    let qh = a * f64::from(h * h);
+                    let mut l = 0;
+                    while qh + c * f64::from(l * l) <= q_hi {
+                        let qhl = qh + c * f64::from(l * l);
+                        let mut k = 0;
+                        while qhl + b * f64::from(k * k) <= q_hi {
+                            if (h, k, l) != (0, 0, 0) {
+                                visit(qhl + b * f64::from(k * k), [h, k, l]);
+                            }
+                            k += 1;
+                        }
+                        l += 1;
+                    }
+                    h += 1;
+                }
+            }
+            Metric::Monoclinic => {
+                let (a, b, c, e) = (p[0], p[1], p[2], p[3]);
+                let det = a * c - 0.25 * e * e;
+                let hmax = (q_hi * c / det).sqrt() as i32 + 1;
+                let lmax = (q_hi * a / det).sqrt() as i32 + 1;
+                for h in 0..=hmax {
+                    let lmin = if h == 0 { 0 } else { -lmax };
+                    for l in lmin..=lmax {
+                        let (hf, lf) = (f64::from(h), f64::from(l));
+                        let qhl = a * hf * hf + c * lf * lf + e * hf * lf;
+                        let mut k = 0;
+                        while qhl + b * f64::from(k * k) <= q_hi {
+                            if (h, k, l) != (0, 0, 0) {
+                                visit(qhl + b * f64::from(k * k), [h, k, l]);
+                            }
+                            k += 1;
                         }
                     }
                 }
@@ -486,6 +659,33 @@ mod tests {
                 }
                 assert!(((q - dot(&r, p)).abs() - e).abs() <= 1e-15);
             }
+        }
+    }
+
+    /// `nearest_within` (one pass over the reflections for all lines) gives, to the bit, what
+    /// `nearest` (checked against a naive search above) gives for each line where that lies
+    /// within the line's window, and nothing elsewhere.
+    #[test]
+    fn nearest_within_agrees_with_the_search_per_line() {
+        for &(m, p) in CASES {
+            let qs: Vec<f64> = (0..200).map(|i| 0.005 + 0.0023 * f64::from(i)).collect();
+            // Windows from far narrower to far wider than the gaps between reflections.
+            let windows: Vec<f64> = (0..200)
+                .map(|i| [1e-5, 2e-4, 1e-3, 4e-3][i % 4] * (1.0 + 0.01 * i as f64))
+                .collect();
+            let mut out = vec![None; qs.len()];
+            m.nearest_within(p, &qs, &windows, &mut out);
+            let mut hits = 0;
+            for ((&q, &w), got) in qs.iter().zip(&windows).zip(&out) {
+                let (e, row) = m.nearest(p, q).unwrap();
+                if e <= w {
+                    hits += 1;
+                    assert_eq!(*got, Some((e, row)), "{m:?} q {q} w {w}");
+                } else {
+                    assert_eq!(*got, None, "{m:?} q {q} w {w}: nearest {e}");
+                }
+            }
+            assert!(hits > 20 && hits < 200, "{m:?}: {hits}");
         }
     }
 

@@ -52,7 +52,8 @@ pub struct Indexing {
     /// The observed lines indexed against: the first [`lines`](IndexingParams::lines) of the
     /// pattern, by angle.
     pub lines: Vec<Line>,
-    /// The best cell of each metric tried that found one, most symmetric first.
+    /// The best cell of each metric searched that found one, most symmetric first: the metrics
+    /// down to the accepted one, or all of them ([`Indexer::every_metric`](crate::Indexer::every_metric)).
     pub solutions: Vec<Solution>,
     /// Index into `solutions` of the accepted cell: the most symmetric that meets the
     /// thresholds.

@@ -54,7 +54,8 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
             .tolerance(args.tolerance)
             .min_merit(args.min_merit)
             .metrics(&metrics),
-    )?;
+    )?
+    .every_metric(args.all);
     let files = input_files(&args.inputs)?;
     let mut table = Table::new([
         "file",
