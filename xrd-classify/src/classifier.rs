@@ -10,8 +10,8 @@ use crate::predict::{
     restrict_to_groups, systems_from_indexing,
 };
 use crate::{
-    ClassifierConfig, ClassifierParams, CrystalSystem, Error, Evidence, LibrarySearch, Prediction,
-    Result, measured, system_probabilities,
+    CalibrationConfig, ClassifierConfig, ClassifierParams, CrystalSystem, Error, Evidence,
+    LibrarySearch, Prediction, Result, measured, system_probabilities,
 };
 use xrd_ae::History;
 use xrd_index::{Indexer, Indexing, IndexingParams};
@@ -26,23 +26,24 @@ use xrd_index::{Indexer, Indexing, IndexingParams};
 /// the crystal system (see [`Classifier::predict`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Classifier {
-    pub(crate) grid: Grid,
-    pub(crate) members: Vec<Network<f32>>,
-    pub(crate) systems: Vec<Network<f32>>,
-    pub(crate) config: ClassifierConfig,
-    pub(crate) history: Vec<History>,
-    pub(crate) system_history: Vec<History>,
+    grid: Grid,
+    members: Vec<Network<f32>>,
+    systems: Vec<Network<f32>>,
+    config: ClassifierConfig,
+    history: Vec<History>,
+    system_history: Vec<History>,
     /// Not stored with the model: how predictions index patterns (None: they do not).
-    pub(crate) indexing: Option<Indexer>,
+    indexing: Option<Indexer>,
     /// Not stored with the model: the library predictions search (None: they do not).
-    pub(crate) library: Option<LibrarySearch>,
+    library: Option<LibrarySearch>,
 }
 
 /// A prediction with what each kind of evidence said on its own: for measuring each stage and
 /// showing what decided.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stages {
-    /// The networks alone (refused below [`ClassifierConfig::threshold`]).
+    /// The networks alone (refused below the calibration's
+    /// [`threshold`](CalibrationConfig::threshold)).
     pub networks: Prediction,
     /// The networks restricted by the indexing; None when the classifier does not index.
     pub indexed: Option<Prediction>,
@@ -77,10 +78,8 @@ impl Classifier {
             return Err(Error::shape("at least one network", "none"));
         }
         // No crystal-system networks yet: the configuration says so until they are attached.
-        let config = ClassifierConfig {
-            system_network: false,
-            ..config
-        };
+        let mut config = config;
+        config.architecture.system_network = false;
         for net in &members {
             check_inputs(net, &grid, &config)?;
             check_width(net.outputs())?;
@@ -124,7 +123,7 @@ impl Classifier {
                 ));
             }
         }
-        self.config.system_network = !systems.is_empty();
+        self.config.architecture.system_network = !systems.is_empty();
         self.systems = systems;
         Ok(self)
     }
@@ -144,7 +143,8 @@ impl Classifier {
         &self.systems
     }
 
-    /// The configuration (training, threshold, top-k).
+    /// The configuration: the input transform, the architecture, the training schedule, the
+    /// calibration of the refusal thresholds and top-k.
     pub fn config(&self) -> &ClassifierConfig {
         &self.config
     }
@@ -161,18 +161,36 @@ impl Classifier {
         &self.system_history
     }
 
-    /// The same classifier refusing below `threshold` instead, with indexing or without (the
-    /// configuration's [`indexing_threshold`](ClassifierConfig::indexing_threshold) is cleared).
+    /// The same classifier refusing below `threshold` instead, with indexing or without: a
+    /// fixed threshold ([`CalibrationConfig::fixed`]) replaces the calibration.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] outside `[0, 1]`.
-    pub fn with_threshold(mut self, threshold: f64) -> Result<Self> {
-        let mut config = self.config.clone();
-        config.threshold = threshold;
-        config.indexing_threshold = None;
-        config.check()?;
-        self.config = config;
+    pub fn with_threshold(self, threshold: f64) -> Result<Self> {
+        self.with_calibration(CalibrationConfig::fixed(threshold))
+    }
+
+    /// The same classifier with another calibration of its refusal thresholds (see
+    /// [`Classifier::calibrate`], which computes one).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for an invalid calibration.
+    pub fn with_calibration(mut self, calibration: CalibrationConfig) -> Result<Self> {
+        calibration.check()?;
+        self.config.calibration = calibration;
         Ok(self)
+    }
+
+    /// The same classifier with the training records of its networks and crystal-system
+    /// networks.
+    pub(crate) fn with_histories(
+        mut self,
+        history: Vec<History>,
+        system_history: Vec<History>,
+    ) -> Self {
+        self.history = history;
+        self.system_history = system_history;
+        self
     }
 
     /// The same classifier indexing patterns with `params` when it predicts, or not at all
@@ -205,21 +223,12 @@ impl Classifier {
         self.library.as_ref()
     }
 
-    /// The refusal threshold predictions use: the configuration's
-    /// [`indexing_threshold`](ClassifierConfig::indexing_threshold) when the classifier indexes
-    /// with the parameters that threshold was calibrated with
-    /// ([`indexing_calibrated_with`](ClassifierConfig::indexing_calibrated_with)), else its
-    /// [`threshold`](ClassifierConfig::threshold): a threshold calibrated for one indexing says
-    /// nothing of the certainties of another.
+    /// The refusal threshold predictions use: the calibration's
+    /// [`indexing_threshold`](CalibrationConfig::indexing_threshold) when the classifier indexes
+    /// with the parameters that threshold was calibrated with, else its
+    /// [`threshold`](CalibrationConfig::threshold) ([`CalibrationConfig::threshold_for`]).
     pub fn threshold(&self) -> f64 {
-        let calibrated_for = |params: &IndexingParams| match &self.config.indexing_calibrated_with {
-            Some(c) => params == c,
-            None => *params == IndexingParams::default(),
-        };
-        match (&self.indexing, self.config.indexing_threshold) {
-            (Some(ix), Some(t)) if calibrated_for(ix.params()) => t,
-            _ => self.config.threshold,
-        }
+        self.config.calibration.threshold_for(self.indexing())
     }
 
     /// The space-group probabilities (rows × 230, rows summing to 1) of patterns on the grid,
@@ -279,7 +288,7 @@ impl Classifier {
         x: &ArrayBase<S, Ix2>,
     ) -> Result<(Array2<f64>, Option<Array2<f64>>)> {
         self.check_rows(x)?;
-        let x = crate::input::transform(x.view(), &self.grid, &self.config);
+        let x = crate::input::transform(x.view(), &self.grid, &self.config.input);
         Ok(self.probabilities_of_input(x.view()))
     }
 
@@ -485,7 +494,12 @@ impl Classifier {
         let mut systems = gathered
             .systems
             .unwrap_or_else(|| system_probabilities(row.view()));
-        let networks = from_probabilities(row.view(), &systems, top_k, self.config.threshold);
+        let networks = from_probabilities(
+            row.view(),
+            &systems,
+            top_k,
+            self.config.calibration.threshold,
+        );
         // 2. The indexing's constraints.
         let indexed = gathered.indexing.as_ref().map(|ix| {
             systems = systems_from_indexing(&systems, ix, &gathered.tested);
@@ -590,14 +604,14 @@ impl<'a, S: Data<Elem = f32>> xrd_io::Predict<&'a ArrayBase<S, Ix2>, Vec<Predict
 
 /// Errors unless `net` takes the input the configuration makes of patterns on `grid`.
 fn check_inputs(net: &Network<f32>, grid: &Grid, config: &ClassifierConfig) -> Result<()> {
-    let width = config.input_width(grid.len());
+    let width = config.input.input_width(grid.len());
     if net.inputs() != width {
         return Err(Error::shape(
             format!(
                 "{width} inputs (the grid of {} points pooled by {}, {} lags)",
                 grid.len(),
-                config.pool,
-                config.autocorrelation
+                config.input.pool,
+                config.input.autocorrelation
             ),
             format!("{}", net.inputs()),
         ));

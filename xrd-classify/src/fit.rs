@@ -10,12 +10,12 @@ use xrd_ae::{Activation, Dense, History, Loss, Network, NetworkParams, Trainer};
 
 use crate::predict::{add_softmax, check_finite};
 use crate::{
-    Classifier, ClassifierConfig, ClassifierParams, CrystalSystem, Error, PatternSource, Result,
-    SPACE_GROUPS, Sampling,
+    Classifier, ClassifierConfig, ClassifierParams, CrystalSystem, Error, LabelledPatterns,
+    PatternSource, Result, SPACE_GROUPS, Sampling,
 };
 
 /// What the progress callback receives after every generated chunk of an epoch, for every
-/// network trained on it (on [shared patterns](crate::ClassifierConfig::shared_patterns), the
+/// network trained on it (on [shared patterns](crate::ScheduleConfig::shared_patterns), the
 /// networks of the ensemble in turn after every chunk).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Progress {
@@ -125,7 +125,11 @@ fn generate<S: PatternSource + ?Sized>(
     cfg: &ClassifierConfig,
 ) -> Result<Array2<f32>> {
     let x = generate_patterns(source, labels, seed)?;
-    Ok(crate::input::transform(x.view(), &source.grid(), cfg))
+    Ok(crate::input::transform(
+        x.view(),
+        &source.grid(),
+        &cfg.input,
+    ))
 }
 
 /// The source's patterns for `labels`, checked (before the input transform).
@@ -146,20 +150,6 @@ fn generate_patterns<S: PatternSource + ?Sized>(
     }
     check_finite(x.view(), "generated patterns")?;
     Ok(x)
-}
-
-/// The certainty threshold that answers (certainty ≥ threshold) at least the fraction
-/// `coverage` of these certainties: the `⌈coverage·n⌉`-th largest (0 with none).
-fn threshold_for_coverage(certainties: Vec<f64>, coverage: f64) -> f64 {
-    // `coverage` was checked with the parameters; certainties are probabilities.
-    xrd_io::coverage::score_at_coverage(
-        &certainties,
-        coverage,
-        xrd_io::coverage::Answer::HighestFirst,
-    )
-    .ok()
-    .flatten()
-    .unwrap_or(0.0)
 }
 
 /// The network with its last layer's activation replaced.
@@ -251,8 +241,13 @@ impl Head {
                     self.net = t.into_network();
                 }
                 self.net = with_output(self.net.clone(), act)?;
-                let t = Trainer::new(self.net.clone(), loss, cfg.optimizer, cfg.batch_size)?
-                    .with_rng(rng);
+                let t = Trainer::new(
+                    self.net.clone(),
+                    loss,
+                    cfg.schedule.optimizer,
+                    cfg.schedule.batch_size,
+                )?
+                .with_rng(rng);
                 self.trainer = Some((quadratic, t));
             }
         }
@@ -411,30 +406,33 @@ impl<S: PatternSource + ?Sized> Stream<'_, S> {
         callback: &mut impl FnMut(&Progress),
     ) -> Result<()> {
         let cfg = self.cfg;
-        for epoch in 1..=cfg.epochs {
-            let quadratic = cfg.loss.quadratic(epoch);
+        for epoch in 1..=cfg.schedule.epochs {
+            let quadratic = cfg.schedule.loss.quadratic(epoch);
             for member in group.iter_mut() {
                 member.start_epoch(quadratic, cfg)?;
             }
             let (_, loss) = output_and_loss(quadratic);
             let mut done = 0usize;
-            while done < cfg.patterns_per_epoch {
-                let n = cfg.chunk.min(cfg.patterns_per_epoch - done);
+            while done < cfg.schedule.patterns_per_epoch {
+                let n = cfg
+                    .schedule
+                    .chunk
+                    .min(cfg.schedule.patterns_per_epoch - done);
                 let Some(lead) = group.first_mut() else {
                     return Ok(());
                 };
                 let labels = draw_labels(self.groups, self.cumulative, n, &mut lead.rng);
                 let x = generate(self.source, &labels, lead.rng.random(), cfg)?;
                 let y = one_hot(SPACE_GROUPS, &group_indices(&labels));
-                let system_y = if cfg.system_network {
+                let system_y = if cfg.architecture.system_network {
                     Some(one_hot(CrystalSystem::ALL.len(), &system_indices(&labels)?))
                 } else {
                     None
                 };
                 done += n;
-                let end = done == cfg.patterns_per_epoch;
+                let end = done == cfg.schedule.patterns_per_epoch;
                 for (k, member) in group.iter_mut().enumerate() {
-                    let passes = member.passes(n, cfg.passes, k > 0);
+                    let passes = member.passes(n, cfg.schedule.passes, k > 0);
                     member.head.train(x.view(), y.view(), &passes, epoch)?;
                     if let (Some((h, _)), Some(sy)) = (member.system.as_mut(), &system_y) {
                         h.train(x.view(), sy.view(), &passes, epoch)?;
@@ -462,11 +460,11 @@ impl<S: PatternSource + ?Sized> Stream<'_, S> {
                     }
                     callback(&Progress {
                         member: first + k,
-                        members: cfg.ensemble,
+                        members: cfg.architecture.ensemble,
                         epoch,
-                        epochs: cfg.epochs,
+                        epochs: cfg.schedule.epochs,
                         patterns: done,
-                        patterns_per_epoch: cfg.patterns_per_epoch,
+                        patterns_per_epoch: cfg.schedule.patterns_per_epoch,
                         train_loss,
                         validation,
                         system_train_loss,
@@ -481,11 +479,11 @@ impl<S: PatternSource + ?Sized> Stream<'_, S> {
 
 impl ClassifierParams {
     /// Trains the ensemble on patterns streamed from `source`: for every epoch,
-    /// [`ClassifierConfig::patterns_per_epoch`](crate::ClassifierConfig::patterns_per_epoch)
+    /// [`ScheduleConfig::patterns_per_epoch`](crate::ScheduleConfig::patterns_per_epoch)
     /// fresh patterns of space groups drawn by the
-    /// [`Sampling`] policy, generated [`chunk`](crate::ClassifierConfig::chunk) at a time —
+    /// [`Sampling`] policy, generated [`chunk`](crate::ScheduleConfig::chunk) at a time —
     /// for every network of the ensemble, or, with
-    /// [`shared_patterns`](crate::ClassifierConfig::shared_patterns), once for all of them,
+    /// [`shared_patterns`](crate::ScheduleConfig::shared_patterns), once for all of them,
     /// which then train in lockstep on every chunk.
     /// `rng` seeds everything (initial weights, labels, the source's seeds, validation
     /// patterns): the same seed gives bit-identical classifiers. Each network has its own
@@ -493,11 +491,16 @@ impl ClassifierParams {
     /// orders; on its own it also draws its labels and patterns from it, on shared patterns
     /// the first network's stream draws them for all (so the first network is the same bits
     /// with or without shared patterns). With
-    /// [`system_network`](crate::ClassifierConfig::system_network), each network's
+    /// [`system_network`](crate::ArchitectureConfig::system_network), each network's
     /// crystal-system network trains on the same chunks, in the same order, from its own stream
     /// (the member's jumped ahead), so the space-group networks are the same bits as without it.
     /// `callback` hears about every network after every chunk it trained on (on shared
     /// patterns: each network in turn, after every chunk).
+    ///
+    /// The classifier refuses by the configuration's
+    /// [`calibration`](crate::ClassifierConfig::calibration) as it is: calibrating the
+    /// thresholds is a step of its own ([`Classifier::calibrate`], on
+    /// [`ClassifierParams::validation_set`] for the thresholds `xrd classify train` sets).
     ///
     /// # Errors
     /// An invalid configuration; a source that offers no space group, bad frequencies, patterns
@@ -512,20 +515,11 @@ impl ClassifierParams {
         S: PatternSource + ?Sized,
         R: Rng + ?Sized,
     {
-        let cfg = &self.config;
+        let cfg = self.config();
         cfg.check()?;
         let grid = source.grid();
-        let groups = source.space_groups();
-        if groups.is_empty() {
-            return Err(Error::Source("the source offers no space group".into()));
-        }
-        if let Some(&g) = groups
-            .iter()
-            .find(|&&g| g == 0 || g as usize > SPACE_GROUPS)
-        {
-            return Err(Error::SpaceGroup(g));
-        }
-        let cumulative = match cfg.sampling {
+        let groups = offered_groups(source)?;
+        let cumulative = match cfg.schedule.sampling {
             Sampling::Balanced => None,
             Sampling::BalancedSystems => Some(cumulate(&system_balanced(&groups))),
             Sampling::Source => {
@@ -544,39 +538,36 @@ impl ClassifierParams {
         };
 
         let validation_seed: u64 = rng.random();
-        let member_seeds: Vec<u64> = (0..cfg.ensemble).map(|_| rng.random()).collect();
-        let mut validation_raw = None;
-        let validation_set = if cfg.validation_patterns > 0 {
-            let labels: Vec<u8> = (0..cfg.validation_patterns)
-                .map(|i| groups[i % groups.len()])
-                .collect();
-            let raw = generate_patterns(source, &labels, validation_seed)?;
-            let x = crate::input::transform(raw.view(), &source.grid(), cfg);
-            validation_raw = Some(raw);
+        let member_seeds: Vec<u64> = (0..cfg.architecture.ensemble)
+            .map(|_| rng.random())
+            .collect();
+        let validation_set = if cfg.schedule.validation_patterns > 0 {
+            let (raw, labels) = validation_rows(source, &groups, cfg, validation_seed)?;
+            let x = crate::input::transform(raw.view(), &grid, &cfg.input);
             Some((x, group_indices(&labels), system_indices(&labels)?))
         } else {
             None
         };
 
         let builder = |outputs: usize| {
-            let mut builder = NetworkParams::<f32>::default().init(cfg.init);
-            for &h in &cfg.hidden {
+            let mut builder = NetworkParams::<f32>::default().init(cfg.architecture.init);
+            for &h in &cfg.architecture.hidden {
                 builder = builder.layer(h, Activation::Relu);
-                if cfg.dropout > 0.0 {
-                    builder = builder.dropout(cfg.dropout);
+                if cfg.architecture.dropout > 0.0 {
+                    builder = builder.dropout(cfg.architecture.dropout);
                 }
             }
             builder.layer(outputs, Activation::Identity)
         };
         let (sg_builder, system_builder) =
             (builder(SPACE_GROUPS), builder(CrystalSystem::ALL.len()));
-        let width = cfg.input_width(grid.len());
+        let width = cfg.input.input_width(grid.len());
         let new_member = |seed: u64| {
             Member::new(
                 seed,
                 width,
                 &sg_builder,
-                cfg.system_network.then_some(&system_builder),
+                cfg.architecture.system_network.then_some(&system_builder),
             )
         };
 
@@ -589,7 +580,7 @@ impl ClassifierParams {
         };
         // Unshared, each network is made, trained and finished in turn, so that only one set of
         // Adam moments is alive at a time.
-        let finished = if cfg.shared_patterns {
+        let finished = if cfg.schedule.shared_patterns {
             let mut members = member_seeds
                 .iter()
                 .map(|&seed| new_member(seed))
@@ -622,33 +613,68 @@ impl ClassifierParams {
             }
         }
         let mut classifier = Classifier::from_networks(grid, nets, cfg.clone())?;
-        if cfg.system_network {
+        if cfg.architecture.system_network {
             classifier = classifier.with_system_networks(systems)?;
         }
-        classifier.history = histories;
-        classifier.system_history = system_histories;
-        if let (Some(coverage), Some((x, _, _))) = (cfg.threshold_coverage, &validation_set) {
-            let (p, _) = classifier.probabilities_of_input(x.view());
-            let certainties: Vec<f64> = p
-                .rows()
-                .into_iter()
-                .map(|r| r.iter().copied().fold(0.0, f64::max))
-                .collect();
-            classifier.config.threshold = threshold_for_coverage(certainties, coverage);
-            // The same patterns as predictions make them by default, with indexing.
-            if let Some(raw) = &validation_raw {
-                let certainties = classifier
-                    .predict(raw)?
-                    .iter()
-                    .map(|p| p.certainty)
-                    .collect();
-                classifier.config.indexing_threshold =
-                    Some(threshold_for_coverage(certainties, coverage));
-                classifier.config.indexing_calibrated_with = classifier.indexing().cloned();
-            }
-        }
-        Ok(classifier)
+        Ok(classifier.with_histories(histories, system_histories))
     }
+
+    /// The validation patterns of a training run on `source`: what [`fit`](Self::fit) reports
+    /// the validation loss and accuracy on after every epoch, and what `xrd classify train`
+    /// calibrates the refusal thresholds on after training ([`Classifier::calibrate`]).
+    /// [`validation_patterns`](crate::ScheduleConfig::validation_patterns) patterns of the
+    /// source's space groups in turn, generated from `seed`: in a training run, the first `u64`
+    /// that `fit` draws from its generator (`rng.clone().random()` before
+    /// `fit(source, &mut rng, …)`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] `validation_patterns` for none; an invalid configuration; as
+    /// [`fit`](Self::fit) for the source.
+    pub fn validation_set<S>(&self, source: &S, seed: u64) -> Result<LabelledPatterns>
+    where
+        S: PatternSource + ?Sized,
+    {
+        let cfg = self.config();
+        cfg.check()?;
+        if cfg.schedule.validation_patterns == 0 {
+            return Err(Error::param(
+                "validation_patterns",
+                "0: no validation patterns",
+            ));
+        }
+        let groups = offered_groups(source)?;
+        let (raw, labels) = validation_rows(source, &groups, cfg, seed)?;
+        LabelledPatterns::new(source.grid(), &raw, &labels)
+    }
+}
+
+/// The space groups `source` offers, checked.
+fn offered_groups<S: PatternSource + ?Sized>(source: &S) -> Result<Vec<u8>> {
+    let groups = source.space_groups();
+    if groups.is_empty() {
+        return Err(Error::Source("the source offers no space group".into()));
+    }
+    if let Some(&g) = groups
+        .iter()
+        .find(|&&g| g == 0 || g as usize > SPACE_GROUPS)
+    {
+        return Err(Error::SpaceGroup(g));
+    }
+    Ok(groups)
+}
+
+/// The validation patterns (before the input transform) and their labels: `groups` in turn,
+/// generated from `seed`.
+fn validation_rows<S: PatternSource + ?Sized>(
+    source: &S,
+    groups: &[u8],
+    cfg: &ClassifierConfig,
+    seed: u64,
+) -> Result<(Array2<f32>, Vec<u8>)> {
+    let labels: Vec<u8> = (0..cfg.schedule.validation_patterns)
+        .map(|i| groups[i % groups.len()])
+        .collect();
+    Ok((generate_patterns(source, &labels, seed)?, labels))
 }
 
 impl<'a, S, R> xrd_io::FitWith<&'a S, R> for ClassifierParams
@@ -674,16 +700,6 @@ where
 mod tests {
     use super::*;
     use rand::SeedableRng;
-
-    #[test]
-    fn threshold_answers_the_asked_fraction() {
-        let c = vec![0.1, 0.5, 0.3, 0.9];
-        assert_eq!(threshold_for_coverage(c.clone(), 0.5), 0.5);
-        assert_eq!(threshold_for_coverage(c.clone(), 0.6), 0.3);
-        assert_eq!(threshold_for_coverage(c.clone(), 1.0), 0.1);
-        assert_eq!(threshold_for_coverage(c, 0.01), 0.9);
-        assert_eq!(threshold_for_coverage(Vec::new(), 0.5), 0.0);
-    }
 
     #[test]
     fn balanced_and_weighted_labels() {

@@ -12,7 +12,7 @@
 //! P, I and F differ only in them). Before it the background is removed (a running minimum over
 //! [`BACKGROUND_WINDOW`] degrees, smoothed by a running mean over the same window, subtracted;
 //! negative values set to 0), so that the broad background does not dominate the correlation, and
-//! [`peak_threshold`](ClassifierConfig::peak_threshold) of the remaining maximum is subtracted
+//! [`peak_threshold`](InputConfig::peak_threshold) of the remaining maximum is subtracted
 //! (values below it set to 0), so that the noise of measured patterns does not fill it.
 
 // The one `unsafe` block calls the AVX2 build of the lag sums after checking for AVX2.
@@ -23,7 +23,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use xrd_io::Grid;
 
-use crate::ClassifierConfig;
+use crate::InputConfig;
 
 /// Width of the background filters before the autocorrelation, degrees 2θ.
 pub const BACKGROUND_WINDOW: f64 = 2.0;
@@ -41,10 +41,10 @@ pub enum Intensity {
     Sqrt,
 }
 
-impl ClassifierConfig {
+impl InputConfig {
     /// Width of the network input for a grid of `points`: ⌈points / pool⌉ pooled values (the
     /// last window may be shorter; none for `pool` 0) plus
-    /// [`autocorrelation`](ClassifierConfig::autocorrelation) lags.
+    /// [`autocorrelation`](InputConfig::autocorrelation) lags.
     pub fn input_width(&self, points: usize) -> usize {
         let pooled = if self.pool == 0 {
             0
@@ -57,11 +57,7 @@ impl ClassifierConfig {
 
 /// Rows of `x` (on `grid`) as the network sees them under `cfg`, row by row in parallel (each
 /// row on its own: the same bits whatever the number of threads).
-pub(crate) fn transform(
-    x: ArrayView2<'_, f32>,
-    grid: &Grid,
-    cfg: &ClassifierConfig,
-) -> Array2<f32> {
+pub(crate) fn transform(x: ArrayView2<'_, f32>, grid: &Grid, cfg: &InputConfig) -> Array2<f32> {
     let pool = cfg.pool.max(1);
     let pooled = cfg.input_width(x.ncols()) - cfg.autocorrelation;
     let mut out = Array2::zeros((x.nrows(), cfg.input_width(x.ncols())));
@@ -260,12 +256,12 @@ mod tests {
     use super::*;
     use ndarray::array;
 
-    fn cfg(pool: usize, intensity: Intensity, autocorrelation: usize) -> ClassifierConfig {
-        ClassifierConfig {
+    fn cfg(pool: usize, intensity: Intensity, autocorrelation: usize) -> InputConfig {
+        InputConfig {
             pool,
             intensity,
             autocorrelation,
-            ..ClassifierConfig::default()
+            ..InputConfig::default()
         }
     }
 

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod calibration;
 mod classifier;
 mod error;
 mod evaluation;
@@ -16,6 +17,7 @@ mod search;
 mod source;
 mod synthetic;
 
+pub use calibration::CalibrationConfig;
 pub use classifier::Classifier;
 pub use classifier::{Gathered, Stages};
 pub use error::{Error, Result};
@@ -25,9 +27,10 @@ pub use input::{BACKGROUND_WINDOW, Intensity};
 pub use library::{DEFAULT_LIBRARY_FRACTION, DEFAULT_STRAIN, LibraryPatterns, MixedPatterns};
 pub use measured::{InputWarning, TRAINING_WAVELENGTH};
 pub use params::{
-    ClassifierConfig, ClassifierParams, DEFAULT_AUTOCORRELATION, DEFAULT_DROPOUT, DEFAULT_ENSEMBLE,
-    DEFAULT_EPOCHS, DEFAULT_HIDDEN, DEFAULT_PEAK_THRESHOLD, DEFAULT_POOL, DEFAULT_SHARED_PATTERNS,
-    DEFAULT_SYSTEM_NETWORK, DEFAULT_THRESHOLD_COVERAGE, LossSchedule, Sampling, VECSEI_HIDDEN,
+    ArchitectureConfig, ClassifierConfig, ClassifierParams, DEFAULT_AUTOCORRELATION,
+    DEFAULT_DROPOUT, DEFAULT_ENSEMBLE, DEFAULT_EPOCHS, DEFAULT_HIDDEN, DEFAULT_PEAK_THRESHOLD,
+    DEFAULT_POOL, DEFAULT_SHARED_PATTERNS, DEFAULT_SYSTEM_NETWORK, DEFAULT_THRESHOLD_COVERAGE,
+    DEFAULT_TOP_K, InputConfig, LossSchedule, Sampling, ScheduleConfig, VECSEI_HIDDEN,
     VECSEI_THRESHOLD,
 };
 pub use predict::{Evidence, Prediction, system_probabilities};

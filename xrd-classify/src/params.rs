@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use xrd_ae::{Adam, Init};
 
-use crate::{Error, Intensity, Result};
+use crate::{CalibrationConfig, Error, Intensity, Result};
 
 /// Hidden widths of Vecsei et al. (2019)'s dense network (their Fig. 2b): 8,500 → 1024 → 512 → 230.
 pub const VECSEI_HIDDEN: [usize; 2] = [1024, 512];
@@ -39,24 +39,25 @@ pub const DEFAULT_DROPOUT: f64 = 0.3;
 /// are left unclassified, and the rest are right 82 % of the time.
 pub const VECSEI_THRESHOLD: f64 = 0.45;
 
-/// Default of [`ClassifierConfig::threshold_coverage`]: after training, the refusal threshold is
-/// set so that half of the fresh synthetic validation patterns are answered — Vecsei et al.'s
+/// Default of [`CalibrationConfig::threshold_coverage`]: the calibration after training
+/// ([`Classifier::calibrate`](crate::Classifier::calibrate)) sets the refusal threshold so that
+/// half of the fresh synthetic validation patterns are answered — Vecsei et al.'s
 /// operating point (their 0.45 answered about half of the RRUFF patterns). A fixed 0.45 suits
 /// networks as certain as theirs; the shipped ensemble's average is rarely that certain and would
 /// refuse every RRUFF pattern.
 pub const DEFAULT_THRESHOLD_COVERAGE: f64 = 0.5;
 
-/// Default of [`ClassifierConfig::system_network`]: no crystal-system network, the crystal
+/// Default of [`ArchitectureConfig::system_network`]: no crystal-system network, the crystal
 /// system is the sum of the space-group probabilities of each system.
 pub const DEFAULT_SYSTEM_NETWORK: bool = false;
 
-/// Default of [`ClassifierConfig::ensemble`]: four networks whose probabilities are averaged
+/// Default of [`ArchitectureConfig::ensemble`]: four networks whose probabilities are averaged
 /// (Vecsei et al. used 10). On shared patterns ([`DEFAULT_SHARED_PATTERNS`]) the three extra
 /// networks add about 10 % to the training time; single networks of two seeds differed by 2.7
 /// points in RRUFF crystal-system accuracy, and averaging evens such differences out.
 pub const DEFAULT_ENSEMBLE: usize = 4;
 
-/// Default of [`ClassifierConfig::epochs`]: 16 epochs of 16,384 patterns. Trained for 40 epochs
+/// Default of [`ScheduleConfig::epochs`]: 16 epochs of 16,384 patterns. Trained for 40 epochs
 /// instead (the previous default), the same ensemble reaches a lower training loss (4.05 against
 /// 4.23) and a higher validation accuracy on fresh synthetic patterns (7.2–8.1 % against
 /// 5.7–6.7 %) but is worse on every measure of both real sets — measured RRUFF and AFLOW
@@ -64,7 +65,7 @@ pub const DEFAULT_ENSEMBLE: usize = 4;
 /// does not carry over.
 pub const DEFAULT_EPOCHS: usize = 16;
 
-/// Default of [`ClassifierConfig::shared_patterns`]: the networks of an ensemble train in
+/// Default of [`ScheduleConfig::shared_patterns`]: the networks of an ensemble train in
 /// lockstep on one stream of patterns, so an ensemble costs about the generation of one network
 /// (`false`: every network draws its own patterns, `n` times the cost).
 pub const DEFAULT_SHARED_PATTERNS: bool = true;
@@ -111,13 +112,15 @@ pub enum Sampling {
     Source,
 }
 
-/// The configuration of a classifier, serialisable (it is stored in the model file).
+/// What the networks see of a pattern on the grid: the input transform (see
+/// [`input`](crate::input)), applied the same way to training patterns and to the patterns
+/// classified.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct ClassifierConfig {
+pub struct InputConfig {
     /// Max-pooling window of the pattern part of the input, in grid points (default
     /// [`DEFAULT_POOL`]; 1: the network sees the grid as it is; 0: the pattern is left out and
-    /// the network sees the autocorrelation only); see [`ClassifierConfig::input_width`].
+    /// the network sees the autocorrelation only); see [`InputConfig::input_width`].
     pub pool: usize,
     /// Intensity scaling of the input after pooling (default [`Intensity::Linear`]).
     pub intensity: Intensity,
@@ -129,19 +132,103 @@ pub struct ClassifierConfig {
     /// (values below it set to 0), in `[0, 1)` (default [`DEFAULT_PEAK_THRESHOLD`]; 0: none); see
     /// [`input`](crate::input).
     pub peak_threshold: f64,
+}
+
+impl Default for InputConfig {
+    fn default() -> Self {
+        InputConfig {
+            pool: DEFAULT_POOL,
+            intensity: Intensity::Linear,
+            autocorrelation: DEFAULT_AUTOCORRELATION,
+            peak_threshold: DEFAULT_PEAK_THRESHOLD,
+        }
+    }
+}
+
+impl InputConfig {
+    /// Validates every field.
+    pub fn check(&self) -> Result<()> {
+        if self.pool == 0 && self.autocorrelation == 0 {
+            return Err(Error::param(
+                "pool",
+                "0 leaves the pattern out: needs autocorrelation lags ≥ 1",
+            ));
+        }
+        if !(0.0..1.0).contains(&self.peak_threshold) {
+            return Err(Error::param(
+                "peak_threshold",
+                format!("must lie in [0, 1), got {}", self.peak_threshold),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The networks: their widths, initialisation and dropout, how many make up the ensemble and
+/// whether a crystal-system network stands beside each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ArchitectureConfig {
     /// Hidden layer widths, each followed by ReLU and dropout (default [`DEFAULT_HIDDEN`];
     /// Vecsei et al.'s [`VECSEI_HIDDEN`] on the unpooled grid is the original).
     pub hidden: Vec<usize>,
     /// Dropout rate after each hidden layer in training, in `[0, 1)` (default
     /// [`DEFAULT_DROPOUT`]; 0 switches it off).
     pub dropout: f64,
+    /// Weight initialisation (default [`Init::He`], for ReLU layers).
+    pub init: Init,
+    /// Networks trained from different seeds whose probabilities are averaged (default
+    /// [`DEFAULT_ENSEMBLE`] = 4; Vecsei et al. used 10).
+    pub ensemble: usize,
+    /// Whether every network of the ensemble gets a crystal-system network beside it (default
+    /// [`DEFAULT_SYSTEM_NETWORK`]): the same input, hidden widths and dropout, 7 outputs (the
+    /// crystal systems in [`CrystalSystem`](crate::CrystalSystem) order), trained on the same
+    /// patterns with the same loss schedule and optimiser. Its probabilities are the crystal
+    /// system's, and the space-group probabilities are rescaled within each system to match
+    /// them (see [`Classifier::probabilities`](crate::Classifier::probabilities)).
+    pub system_network: bool,
+}
+
+impl Default for ArchitectureConfig {
+    fn default() -> Self {
+        ArchitectureConfig {
+            hidden: DEFAULT_HIDDEN.to_vec(),
+            dropout: DEFAULT_DROPOUT,
+            init: Init::He,
+            ensemble: DEFAULT_ENSEMBLE,
+            system_network: DEFAULT_SYSTEM_NETWORK,
+        }
+    }
+}
+
+impl ArchitectureConfig {
+    /// Validates every field.
+    pub fn check(&self) -> Result<()> {
+        if self.hidden.contains(&0) {
+            return Err(Error::param("hidden", "every hidden layer needs ≥ 1 unit"));
+        }
+        if self.ensemble == 0 {
+            return Err(Error::param("ensemble", "must be ≥ 1"));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(Error::param(
+                "dropout",
+                format!("must lie in [0, 1), got {}", self.dropout),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The training schedule: the loss, how labels are drawn, how many fresh patterns in what
+/// portions, the minibatches, the validation patterns and the optimiser.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ScheduleConfig {
     /// Loss of each epoch (default [`LossSchedule::CrossEntropy`]).
     pub loss: LossSchedule,
     /// How training labels are drawn (default [`Sampling::BalancedSystems`]).
     pub sampling: Sampling,
-    /// Networks trained from different seeds whose probabilities are averaged (default
-    /// [`DEFAULT_ENSEMBLE`] = 4; Vecsei et al. used 10).
-    pub ensemble: usize,
     /// Epochs per network (default [`DEFAULT_EPOCHS`] = 16; with the default patterns per epoch
     /// 262,144 patterns).
     pub epochs: usize,
@@ -158,42 +245,12 @@ pub struct ClassifierConfig {
     /// Rows per minibatch (default 64).
     pub batch_size: usize,
     /// Patterns drawn once (balanced) to report the validation loss and accuracy after every
-    /// epoch (default 690, three per space group; 0 switches validation off).
+    /// epoch, and to calibrate the refusal thresholds on after training (default 690, three per
+    /// space group; 0 switches validation off); see
+    /// [`ClassifierParams::validation_set`].
     pub validation_patterns: usize,
     /// The optimiser (default [`Adam::default`], the learning rate etc. of Vecsei et al.).
     pub optimizer: Adam,
-    /// Weight initialisation (default [`Init::He`], for ReLU layers).
-    pub init: Init,
-    /// Certainty below which a prediction is refused (default [`VECSEI_THRESHOLD`] until
-    /// training sets it from [`threshold_coverage`](Self::threshold_coverage)).
-    pub threshold: f64,
-    /// Certainty below which a prediction made with indexing (the default,
-    /// [`Classifier::with_indexing`](crate::Classifier::with_indexing)) is refused: training sets
-    /// it as it sets [`threshold`](Self::threshold), from the certainties of the same validation
-    /// patterns predicted with indexing (restricting the probabilities to the groups an indexing
-    /// allows raises the certainties). None (the default, a fixed threshold, files written
-    /// before the option): [`threshold`](Self::threshold) serves both.
-    pub indexing_threshold: Option<f64>,
-    /// The indexing parameters [`indexing_threshold`](Self::indexing_threshold) was calibrated
-    /// with; None: [`IndexingParams::default`](xrd_index::IndexingParams::default) (as in files
-    /// written before the field). Predictions that index with other parameters do not use it.
-    pub indexing_calibrated_with: Option<xrd_index::IndexingParams>,
-    /// When set, training ends by setting [`threshold`](Self::threshold) to the certainty at
-    /// which this fraction of the validation patterns (fresh synthetic ones, never measured
-    /// data) is answered: the `⌈c·n⌉`-th largest of their certainties (default
-    /// `Some(`[`DEFAULT_THRESHOLD_COVERAGE`]`)`; needs validation patterns). `None`: the
-    /// threshold stays as set. Files written before the option read as `None`.
-    #[serde(default)]
-    pub threshold_coverage: Option<f64>,
-    /// Number of most probable space groups reported per prediction (default 5).
-    pub top_k: usize,
-    /// Whether every network of the ensemble gets a crystal-system network beside it (default
-    /// [`DEFAULT_SYSTEM_NETWORK`]): the same input, hidden widths and dropout, 7 outputs (the
-    /// crystal systems in [`CrystalSystem`](crate::CrystalSystem) order), trained on the same
-    /// patterns with the same loss schedule and optimiser. Its probabilities are the crystal
-    /// system's, and the space-group probabilities are rescaled within each system to match
-    /// them (see [`Classifier::probabilities`](crate::Classifier::probabilities)).
-    pub system_network: bool,
     /// Whether the networks of the ensemble train in lockstep on one stream of patterns
     /// (default [`DEFAULT_SHARED_PATTERNS`]; files written before the option read as `false`):
     /// the labels and patterns of every chunk are drawn and generated once, and every network
@@ -202,24 +259,14 @@ pub struct ClassifierConfig {
     /// most of the training time, so an ensemble then costs about one network's generation
     /// plus a network step per member; its members see the same patterns and may differ less than on patterns of their own.
     /// The first network is the same bits either way, so with `ensemble = 1` it changes nothing.
-    // `false`, not the default, when missing: files written before the option were trained on
-    // patterns of their own whatever the default is now.
-    #[serde(default)]
     pub shared_patterns: bool,
 }
 
-impl Default for ClassifierConfig {
+impl Default for ScheduleConfig {
     fn default() -> Self {
-        ClassifierConfig {
-            pool: DEFAULT_POOL,
-            intensity: Intensity::Linear,
-            autocorrelation: DEFAULT_AUTOCORRELATION,
-            peak_threshold: DEFAULT_PEAK_THRESHOLD,
-            hidden: DEFAULT_HIDDEN.to_vec(),
-            dropout: DEFAULT_DROPOUT,
+        ScheduleConfig {
             loss: LossSchedule::CrossEntropy,
             sampling: Sampling::BalancedSystems,
-            ensemble: DEFAULT_ENSEMBLE,
             epochs: DEFAULT_EPOCHS,
             patterns_per_epoch: 16384,
             chunk: 2048,
@@ -227,89 +274,23 @@ impl Default for ClassifierConfig {
             batch_size: 64,
             validation_patterns: 690,
             optimizer: Adam::default(),
-            init: Init::He,
-            threshold: VECSEI_THRESHOLD,
-            indexing_threshold: None,
-            indexing_calibrated_with: None,
-            threshold_coverage: Some(DEFAULT_THRESHOLD_COVERAGE),
-            top_k: 5,
-            system_network: DEFAULT_SYSTEM_NETWORK,
             shared_patterns: DEFAULT_SHARED_PATTERNS,
         }
     }
 }
 
-xrd_io::param_guard!(Error => ClassifierConfig);
-
-impl ClassifierConfig {
+impl ScheduleConfig {
     /// Validates every field.
     pub fn check(&self) -> Result<()> {
-        if self.hidden.contains(&0) {
-            return Err(Error::param("hidden", "every hidden layer needs ≥ 1 unit"));
-        }
-        if self.pool == 0 && self.autocorrelation == 0 {
-            return Err(Error::param(
-                "pool",
-                "0 leaves the pattern out: needs autocorrelation lags ≥ 1",
-            ));
-        }
         for (name, value) in [
-            ("ensemble", self.ensemble),
             ("epochs", self.epochs),
             ("patterns_per_epoch", self.patterns_per_epoch),
             ("chunk", self.chunk),
             ("passes", self.passes),
             ("batch_size", self.batch_size),
-            ("top_k", self.top_k),
         ] {
             if value == 0 {
                 return Err(Error::param(name, "must be ≥ 1"));
-            }
-        }
-        if self.top_k > crate::SPACE_GROUPS {
-            return Err(Error::param(
-                "top_k",
-                format!("must be ≤ {}, got {}", crate::SPACE_GROUPS, self.top_k),
-            ));
-        }
-        if !(0.0..1.0).contains(&self.peak_threshold) {
-            return Err(Error::param(
-                "peak_threshold",
-                format!("must lie in [0, 1), got {}", self.peak_threshold),
-            ));
-        }
-        if !(0.0..1.0).contains(&self.dropout) {
-            return Err(Error::param(
-                "dropout",
-                format!("must lie in [0, 1), got {}", self.dropout),
-            ));
-        }
-        if let Some(t) = self.indexing_threshold
-            && !(0.0..=1.0).contains(&t)
-        {
-            return Err(Error::param(
-                "indexing_threshold",
-                format!("must lie in [0, 1], got {t}"),
-            ));
-        }
-        if !(0.0..=1.0).contains(&self.threshold) {
-            return Err(Error::param(
-                "threshold",
-                format!("must lie in [0, 1], got {}", self.threshold),
-            ));
-        }
-        if let Some(c) = self.threshold_coverage {
-            if !(c > 0.0 && c <= 1.0) {
-                return Err(Error::param(
-                    "threshold_coverage",
-                    format!("must lie in (0, 1], got {c}"),
-                ));
-            }
-            if self.validation_patterns == 0 {
-                return Err(Error::param(
-                    "threshold_coverage",
-                    "needs validation patterns (or a fixed threshold: `threshold(t)`)",
-                ));
             }
         }
         self.optimizer.check()?;
@@ -317,11 +298,196 @@ impl ClassifierConfig {
     }
 }
 
+/// The configuration of a classifier, serialisable (it is stored in the model file): the input
+/// transform, the architecture, the training schedule, the calibration of the refusal
+/// thresholds and what a prediction reports.
+///
+/// Stored flat, one field per value as before the split (`pool`, `intensity`, …, `threshold`,
+/// `indexing_threshold`, …, `top_k`, `system_network`, `shared_patterns`), so that model files
+/// and summaries written before it read as they are and a classifier writes the same bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StoredConfig", into = "StoredConfig")]
+pub struct ClassifierConfig {
+    /// What the networks see of a pattern.
+    pub input: InputConfig,
+    /// The networks.
+    pub architecture: ArchitectureConfig,
+    /// How they are trained.
+    pub schedule: ScheduleConfig,
+    /// The refusal thresholds and what they were calibrated for
+    /// ([`Classifier::calibrate`](crate::Classifier::calibrate)).
+    pub calibration: CalibrationConfig,
+    /// Number of most probable space groups reported per prediction, 1–230 (default
+    /// [`DEFAULT_TOP_K`]): what a prediction reports, part of none of the above.
+    pub top_k: usize,
+}
+
+/// Default of [`ClassifierConfig::top_k`]: the five most probable space groups.
+pub const DEFAULT_TOP_K: usize = 5;
+
+impl Default for ClassifierConfig {
+    fn default() -> Self {
+        ClassifierConfig {
+            input: InputConfig::default(),
+            architecture: ArchitectureConfig::default(),
+            schedule: ScheduleConfig::default(),
+            calibration: CalibrationConfig::default(),
+            top_k: DEFAULT_TOP_K,
+        }
+    }
+}
+
+xrd_io::param_guard!(Error => ClassifierConfig);
+xrd_io::param_guard!(Error => InputConfig);
+xrd_io::param_guard!(Error => ArchitectureConfig);
+xrd_io::param_guard!(Error => ScheduleConfig);
+
+impl ClassifierConfig {
+    /// Validates every part, and that a calibration to a coverage has validation patterns to
+    /// calibrate on.
+    pub fn check(&self) -> Result<()> {
+        self.input.check()?;
+        self.architecture.check()?;
+        self.schedule.check()?;
+        self.calibration.check()?;
+        if self.top_k == 0 {
+            return Err(Error::param("top_k", "must be ≥ 1"));
+        }
+        if self.top_k > crate::SPACE_GROUPS {
+            return Err(Error::param(
+                "top_k",
+                format!("must be ≤ {}, got {}", crate::SPACE_GROUPS, self.top_k),
+            ));
+        }
+        if self.calibration.threshold_coverage.is_some() && self.schedule.validation_patterns == 0 {
+            return Err(Error::param(
+                "threshold_coverage",
+                "needs validation patterns (or a fixed threshold: `threshold(t)`)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The configuration as model files store it: flat, in the order of the fields before the split
+/// (so that the same classifier gives the same bytes).
+#[derive(Serialize, Deserialize)]
+#[serde(default)]
+struct StoredConfig {
+    pool: usize,
+    intensity: Intensity,
+    autocorrelation: usize,
+    peak_threshold: f64,
+    hidden: Vec<usize>,
+    dropout: f64,
+    loss: LossSchedule,
+    sampling: Sampling,
+    ensemble: usize,
+    epochs: usize,
+    patterns_per_epoch: usize,
+    chunk: usize,
+    passes: usize,
+    batch_size: usize,
+    validation_patterns: usize,
+    optimizer: Adam,
+    init: Init,
+    threshold: f64,
+    indexing_threshold: Option<f64>,
+    indexing_calibrated_with: Option<xrd_index::IndexingParams>,
+    // None, not the default, when missing: files written before the option had a fixed
+    // threshold.
+    #[serde(default)]
+    threshold_coverage: Option<f64>,
+    top_k: usize,
+    system_network: bool,
+    // `false`, not the default, when missing: files written before the option were trained on
+    // patterns of their own whatever the default is now.
+    #[serde(default)]
+    shared_patterns: bool,
+}
+
+impl Default for StoredConfig {
+    fn default() -> Self {
+        ClassifierConfig::default().into()
+    }
+}
+
+impl From<ClassifierConfig> for StoredConfig {
+    fn from(c: ClassifierConfig) -> Self {
+        let (i, a, s, k) = (c.input, c.architecture, c.schedule, c.calibration);
+        StoredConfig {
+            pool: i.pool,
+            intensity: i.intensity,
+            autocorrelation: i.autocorrelation,
+            peak_threshold: i.peak_threshold,
+            hidden: a.hidden,
+            dropout: a.dropout,
+            loss: s.loss,
+            sampling: s.sampling,
+            ensemble: a.ensemble,
+            epochs: s.epochs,
+            patterns_per_epoch: s.patterns_per_epoch,
+            chunk: s.chunk,
+            passes: s.passes,
+            batch_size: s.batch_size,
+            validation_patterns: s.validation_patterns,
+            optimizer: s.optimizer,
+            init: a.init,
+            threshold: k.threshold,
+            indexing_threshold: k.indexing_threshold,
+            indexing_calibrated_with: k.indexing_calibrated_with,
+            threshold_coverage: k.threshold_coverage,
+            top_k: c.top_k,
+            system_network: a.system_network,
+            shared_patterns: s.shared_patterns,
+        }
+    }
+}
+
+impl From<StoredConfig> for ClassifierConfig {
+    fn from(c: StoredConfig) -> Self {
+        ClassifierConfig {
+            input: InputConfig {
+                pool: c.pool,
+                intensity: c.intensity,
+                autocorrelation: c.autocorrelation,
+                peak_threshold: c.peak_threshold,
+            },
+            architecture: ArchitectureConfig {
+                hidden: c.hidden,
+                dropout: c.dropout,
+                init: c.init,
+                ensemble: c.ensemble,
+                system_network: c.system_network,
+            },
+            schedule: ScheduleConfig {
+                loss: c.loss,
+                sampling: c.sampling,
+                epochs: c.epochs,
+                patterns_per_epoch: c.patterns_per_epoch,
+                chunk: c.chunk,
+                passes: c.passes,
+                batch_size: c.batch_size,
+                validation_patterns: c.validation_patterns,
+                optimizer: c.optimizer,
+                shared_patterns: c.shared_patterns,
+            },
+            calibration: CalibrationConfig {
+                threshold: c.threshold,
+                indexing_threshold: c.indexing_threshold,
+                indexing_calibrated_with: c.indexing_calibrated_with,
+                threshold_coverage: c.threshold_coverage,
+            },
+            top_k: c.top_k,
+        }
+    }
+}
+
 /// Builder of a [`Classifier`](crate::Classifier): documented defaults, [`ClassifierParams::check`],
 /// then [`ClassifierParams::fit`](crate::ClassifierParams::fit).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClassifierParams {
-    pub(crate) config: ClassifierConfig,
+    config: ClassifierConfig,
 }
 
 xrd_io::param_guard!(Error => ClassifierParams);
@@ -335,120 +501,119 @@ impl ClassifierParams {
     /// Sets the max-pooling window of the pattern part of the input (1: none; 0: no pattern
     /// part, the autocorrelation only).
     pub fn pool(mut self, points: usize) -> Self {
-        self.config.pool = points;
+        self.config.input.pool = points;
         self
     }
 
     /// Sets the intensity scaling of the input.
     pub fn intensity(mut self, intensity: Intensity) -> Self {
-        self.config.intensity = intensity;
+        self.config.input.intensity = intensity;
         self
     }
 
     /// Sets the number of autocorrelation lags appended to the input (0: none).
     pub fn autocorrelation(mut self, lags: usize) -> Self {
-        self.config.autocorrelation = lags;
+        self.config.input.autocorrelation = lags;
         self
     }
 
     /// Sets the peak threshold of the autocorrelation input (fraction of the maximum; 0: none).
     pub fn peak_threshold(mut self, fraction: f64) -> Self {
-        self.config.peak_threshold = fraction;
+        self.config.input.peak_threshold = fraction;
         self
     }
 
     /// Sets the hidden layer widths (any number of layers, including none).
     pub fn hidden(mut self, widths: &[usize]) -> Self {
-        self.config.hidden = widths.to_vec();
+        self.config.architecture.hidden = widths.to_vec();
         self
     }
 
     /// Sets the dropout rate after each hidden layer (0: none).
     pub fn dropout(mut self, rate: f64) -> Self {
-        self.config.dropout = rate;
+        self.config.architecture.dropout = rate;
         self
     }
 
     /// Sets the loss schedule.
     pub fn loss(mut self, loss: LossSchedule) -> Self {
-        self.config.loss = loss;
+        self.config.schedule.loss = loss;
         self
     }
 
     /// Sets how training labels are drawn.
     pub fn sampling(mut self, sampling: Sampling) -> Self {
-        self.config.sampling = sampling;
+        self.config.schedule.sampling = sampling;
         self
     }
 
     /// Sets the number of networks in the ensemble.
     pub fn ensemble(mut self, n: usize) -> Self {
-        self.config.ensemble = n;
+        self.config.architecture.ensemble = n;
         self
     }
 
     /// Sets the number of epochs per network.
     pub fn epochs(mut self, n: usize) -> Self {
-        self.config.epochs = n;
+        self.config.schedule.epochs = n;
         self
     }
 
     /// Sets the number of fresh patterns per epoch.
     pub fn patterns_per_epoch(mut self, n: usize) -> Self {
-        self.config.patterns_per_epoch = n;
+        self.config.schedule.patterns_per_epoch = n;
         self
     }
 
     /// Sets the number of patterns generated at once.
     pub fn chunk(mut self, n: usize) -> Self {
-        self.config.chunk = n;
+        self.config.schedule.chunk = n;
         self
     }
 
     /// Sets the number of passes over each generated chunk.
     pub fn passes(mut self, n: usize) -> Self {
-        self.config.passes = n;
+        self.config.schedule.passes = n;
         self
     }
 
     /// Sets the minibatch size.
     pub fn batch_size(mut self, n: usize) -> Self {
-        self.config.batch_size = n;
+        self.config.schedule.batch_size = n;
         self
     }
 
     /// Sets the number of validation patterns (0: none).
     pub fn validation_patterns(mut self, n: usize) -> Self {
-        self.config.validation_patterns = n;
+        self.config.schedule.validation_patterns = n;
         self
     }
 
     /// Sets the optimiser.
     pub fn optimizer(mut self, adam: Adam) -> Self {
-        self.config.optimizer = adam;
+        self.config.schedule.optimizer = adam;
         self
     }
 
     /// Sets the weight initialisation.
     pub fn init(mut self, init: Init) -> Self {
-        self.config.init = init;
+        self.config.architecture.init = init;
         self
     }
 
     /// Sets a fixed refusal threshold for predictions with and without indexing (no
     /// [`threshold_coverage`](Self::threshold_coverage), no
-    /// [`indexing_threshold`](ClassifierConfig::indexing_threshold)).
+    /// [`indexing_threshold`](CalibrationConfig::indexing_threshold)).
     pub fn threshold(mut self, t: f64) -> Self {
-        self.config.threshold = t;
-        self.config.indexing_threshold = None;
-        self.config.threshold_coverage = None;
+        self.config.calibration = CalibrationConfig::fixed(t);
         self
     }
 
-    /// Sets the fraction of the validation patterns that the threshold chosen after training
-    /// answers (see [`ClassifierConfig::threshold_coverage`]).
+    /// Sets the fraction of the validation patterns that the thresholds calibrated after
+    /// training answer ([`Classifier::calibrate`](crate::Classifier::calibrate); see
+    /// [`CalibrationConfig::threshold_coverage`]).
     pub fn threshold_coverage(mut self, coverage: f64) -> Self {
-        self.config.threshold_coverage = Some(coverage);
+        self.config.calibration.threshold_coverage = Some(coverage);
         self
     }
 
@@ -460,14 +625,14 @@ impl ClassifierParams {
 
     /// Sets whether a crystal-system network is trained beside each space-group network.
     pub fn system_network(mut self, on: bool) -> Self {
-        self.config.system_network = on;
+        self.config.architecture.system_network = on;
         self
     }
 
     /// Sets whether the networks of the ensemble train in lockstep on one shared stream of
     /// patterns.
     pub fn shared_patterns(mut self, on: bool) -> Self {
-        self.config.shared_patterns = on;
+        self.config.schedule.shared_patterns = on;
         self
     }
 
@@ -496,37 +661,36 @@ mod tests {
     #[test]
     fn indexing_threshold_outside_unit_interval() {
         for t in [-0.1, 1.5, f64::NAN] {
-            let c = ClassifierConfig {
-                indexing_threshold: Some(t),
-                ..ClassifierConfig::default()
-            };
+            let mut c = ClassifierConfig::default();
+            c.calibration.indexing_threshold = Some(t);
             invalid(ClassifierParams::from_config(c), "indexing_threshold");
         }
         // A fixed threshold serves both paths.
-        let p = ClassifierParams::from_config(ClassifierConfig {
-            indexing_threshold: Some(0.2),
-            ..ClassifierConfig::default()
-        })
-        .threshold(0.3);
-        assert_eq!(p.config().indexing_threshold, None);
+        let mut c = ClassifierConfig::default();
+        c.calibration.indexing_threshold = Some(0.2);
+        let p = ClassifierParams::from_config(c).threshold(0.3);
+        assert_eq!(p.config().calibration, CalibrationConfig::fixed(0.3));
     }
 
     #[test]
     fn defaults_are_valid() {
         let p = ClassifierParams::default();
         p.check().unwrap();
-        assert_eq!(p.config().hidden, [512, 256]);
-        assert_eq!(p.config().input_width(8500), 512);
-        assert_eq!(p.config().threshold, 0.45);
-        assert_eq!(p.config().threshold_coverage, Some(0.5));
+        assert_eq!(p.config().architecture.hidden, [512, 256]);
+        assert_eq!(p.config().input.input_width(8500), 512);
+        assert_eq!(p.config().calibration.threshold, 0.45);
+        assert_eq!(p.config().calibration.threshold_coverage, Some(0.5));
         let fixed = ClassifierParams::default().threshold(0.3);
         assert_eq!(
-            (fixed.config().threshold, fixed.config().threshold_coverage),
+            (
+                fixed.config().calibration.threshold,
+                fixed.config().calibration.threshold_coverage
+            ),
             (0.3, None)
         );
         assert_eq!(p.config().top_k, 5);
-        assert!(!p.config().system_network);
-        assert_eq!(p.config().shared_patterns, DEFAULT_SHARED_PATTERNS);
+        assert!(!p.config().architecture.system_network);
+        assert_eq!(p.config().schedule.shared_patterns, DEFAULT_SHARED_PATTERNS);
         assert!(
             ClassifierParams::default()
                 .system_network(true)

@@ -13,10 +13,12 @@
 //! `i` is space group `classes[i]`), `config` (JSON, with the input transform: `pool`,
 //! `intensity`, `autocorrelation`, `peak_threshold`; `shared_patterns`, absent from files
 //! written before it and then read as `false`) and `history` (JSON). An ensemble trained on
-//! [shared patterns](crate::ClassifierConfig::shared_patterns) is stored like any other.
+//! [shared patterns](crate::ScheduleConfig::shared_patterns) is stored like any other. The
+//! configuration is stored flat, as before its split into parts (see
+//! [`ClassifierConfig`]).
 //!
 //! Crystal-system networks (version 4,
-//! [`ClassifierConfig::system_network`](crate::ClassifierConfig::system_network)), when the
+//! [`ArchitectureConfig::system_network`](crate::ArchitectureConfig::system_network)), when the
 //! classifier has them, are written the same way under `system.`: `system.0.weight`, … for
 //! one network, `system.{k}.0.weight`, … for network `k` of an ensemble — the names of a
 //! PyTorch module holding the space-group network(s) as above and the crystal-system
@@ -75,13 +77,14 @@ fn member_prefix(members: usize, k: usize) -> String {
 impl Classifier {
     /// The classifier as safetensors bytes (see the [module docs](self)).
     pub fn to_safetensors(&self) -> Result<Vec<u8>> {
-        let n = self.members.len();
+        let n = self.members().len();
         let encode = |nets: &[Network<f32>]| {
             nets.iter()
                 .map(Network::to_safetensors)
                 .collect::<std::result::Result<Vec<_>, _>>()
         };
-        let (member_bytes, system_bytes) = (encode(&self.members)?, encode(&self.systems)?);
+        let (member_bytes, system_bytes) =
+            (encode(self.members())?, encode(self.system_networks())?);
         let mut metadata = HashMap::new();
         let mut views = Vec::new();
         for (outer, meta_prefix, all) in [
@@ -106,17 +109,17 @@ impl Classifier {
                 }
             }
         }
-        if !self.systems.is_empty() {
-            metadata.insert("system_history".into(), json(&self.system_history)?);
+        if !self.system_networks().is_empty() {
+            metadata.insert("system_history".into(), json(&self.system_history())?);
         }
         metadata.insert("format".into(), FORMAT.into());
         metadata.insert("format_version".into(), FORMAT_VERSION.to_string());
         metadata.insert("members".into(), n.to_string());
-        metadata.insert("grid".into(), json(&self.grid)?);
+        metadata.insert("grid".into(), json(&self.grid())?);
         let classes: Vec<u8> = (1..=SPACE_GROUPS as u8).collect();
         metadata.insert("classes".into(), json(&classes)?);
-        metadata.insert("config".into(), json(&self.config)?);
-        metadata.insert("history".into(), json(&self.history)?);
+        metadata.insert("config".into(), json(self.config())?);
+        metadata.insert("history".into(), json(&self.history())?);
         // xrd-ae's writer sorts the header, so the same classifier gives the same bytes.
         Ok(xrd_ae::safetensors_bytes(views, metadata)?)
     }
@@ -205,7 +208,7 @@ impl Classifier {
             .map_err(|e| format_err(path, format!("metadata `config`: {e}")))?;
         if version == "3" {
             // Before the option existed: whatever its default now, there is no system network.
-            config.system_network = false;
+            config.architecture.system_network = false;
         }
         let history: Vec<History> = serde_json::from_value(parse_json("history")?)
             .map_err(|e| format_err(path, format!("metadata `history`: {e}")))?;
@@ -234,12 +237,12 @@ impl Classifier {
                 .names()
                 .iter()
                 .any(|name| name.starts_with(SYSTEM_PREFIX));
-        if version != "3" && has_systems != config.system_network {
+        if version != "3" && has_systems != config.architecture.system_network {
             return Err(format_err(
                 path,
                 format!(
                     "the configuration says system_network = {}, the file has {} crystal-system networks",
-                    config.system_network,
+                    config.architecture.system_network,
                     if has_systems { "its" } else { "no" }
                 ),
             ));
@@ -268,15 +271,15 @@ impl Classifier {
         }
         let mut c = Classifier::from_networks(grid, nets, config)
             .map_err(|e| format_err(path, e.to_string()))?;
-        c.history = history;
+        let mut system_history = Vec::new();
         if let Some(systems) = systems {
             c = c
                 .with_system_networks(systems)
                 .map_err(|e| format_err(path, format!("crystal-system networks: {e}")))?;
-            c.system_history = serde_json::from_value(parse_json("system_history")?)
+            system_history = serde_json::from_value(parse_json("system_history")?)
                 .map_err(|e| format_err(path, format!("metadata `system_history`: {e}")))?;
         }
-        Ok(c)
+        Ok(c.with_histories(history, system_history))
     }
 }
 

@@ -39,7 +39,7 @@ pub struct Prediction {
     /// The most probable space group (1–230) of [`Prediction::crystal_system`].
     pub space_group: u8,
     /// The most probable crystal system: by the crystal-system networks when the classifier has
-    /// them ([`ClassifierConfig::system_network`](crate::ClassifierConfig::system_network)),
+    /// them ([`ArchitectureConfig::system_network`](crate::ArchitectureConfig::system_network)),
     /// else by the space-group probabilities summed per system; restricted by an indexed cell.
     /// Always the system of [`Prediction::space_group`].
     pub crystal_system: CrystalSystem,

@@ -133,13 +133,32 @@ pub(crate) fn test_set() -> (Array2<f32>, Vec<u8>) {
     (source().patterns(&labels, 999).unwrap(), labels)
 }
 
+/// `model` calibrated as `xrd classify train` calibrates it: on the validation patterns of its
+/// training run with `params` from a generator seeded by `seed`, to answer half of them.
+pub(crate) fn calibrated(model: Classifier, params: &ClassifierParams, seed: u64) -> Classifier {
+    let validation_seed: u64 = Xoshiro256PlusPlus::seed_from_u64(seed).random();
+    let validation = params.validation_set(&source(), validation_seed).unwrap();
+    model.calibrate(validation.matrix(), 0.5).unwrap()
+}
+
 #[test]
 fn classify_learns_the_peaks_and_reports_progress() {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
     let mut calls = Vec::new();
-    let model = params()
+    let fitted = params()
         .fit(&source(), &mut rng, |p: &Progress| calls.push(*p))
         .unwrap();
+    // Training leaves the thresholds as configured; the calibration is a step of its own.
+    assert_eq!(
+        fitted.config().calibration,
+        ClassifierParams::default().config().calibration
+    );
+    let model = calibrated(fitted, &params(), 1);
+    assert_eq!(model.config().calibration.threshold_coverage, Some(0.5));
+    assert_eq!(
+        model.config().calibration.indexing_calibrated_with,
+        Some(xrd_index::IndexingParams::default())
+    );
     // 3 chunks per epoch (100, 100, 56), 4 epochs; validation at each epoch's end.
     assert_eq!(calls.len(), 12);
     assert_eq!(calls[2].patterns, 256);
@@ -149,9 +168,12 @@ fn classify_learns_the_peaks_and_reports_progress() {
     assert!(h.train[3] < h.train[0]);
     // Two thresholds chosen on the same validation patterns: with indexing (the default) and
     // for the networks alone.
-    let t = model.config().indexing_threshold.unwrap();
+    let t = model.config().calibration.indexing_threshold.unwrap();
     assert_eq!(model.threshold(), t);
-    assert_eq!(networks_only(&model).threshold(), model.config().threshold);
+    assert_eq!(
+        networks_only(&model).threshold(),
+        model.config().calibration.threshold
+    );
     assert_eq!(model.clone().with_threshold(0.3).unwrap().threshold(), 0.3);
     let (x, truth) = test_set();
     let preds = networks_only(&model).predict(&x).unwrap();
@@ -164,11 +186,14 @@ fn classify_learns_the_peaks_and_reports_progress() {
         assert_eq!(p.certainty, row[usize::from(p.space_group) - 1]);
         assert_eq!(p.top.len(), 5);
         assert_eq!(p.certainty, p.top[0].1);
-        assert_eq!(p.refused, p.certainty < model.config().threshold);
+        assert_eq!(
+            p.refused,
+            p.certainty < model.config().calibration.threshold
+        );
     }
     // The threshold was chosen to answer half of the 40 validation patterns; fresh patterns of
     // the same source are answered about as often.
-    let t = model.config().threshold;
+    let t = model.config().calibration.threshold;
     assert!(
         t > 0.0 && t < 1.0 && t != xrd_classify::VECSEI_THRESHOLD,
         "{t}"
@@ -327,7 +352,15 @@ fn classify_bad_inputs_are_errors() {
     x[[0, 3]] = f32::NAN;
     assert!(matches!(model.predict(&x), Err(Error::NonFinite { .. })));
     assert!(model.clone().with_threshold(2.0).is_err());
-    assert!(model.with_threshold(0.9).unwrap().config().threshold == 0.9);
+    assert!(
+        model
+            .with_threshold(0.9)
+            .unwrap()
+            .config()
+            .calibration
+            .threshold
+            == 0.9
+    );
 }
 
 #[test]
@@ -369,11 +402,12 @@ fn classify_checked_params_fit_and_predict_as_the_inherent_paths() {
 #[test]
 fn an_indexing_threshold_holds_only_for_its_indexing() {
     let model = one_epoch_model();
-    let config = xrd_classify::ClassifierConfig {
+    let mut config = model.config().clone();
+    config.calibration = xrd_classify::CalibrationConfig {
         threshold: 0.5,
         indexing_threshold: Some(0.2),
         indexing_calibrated_with: None,
-        ..model.config().clone()
+        threshold_coverage: None,
     };
     let m = Classifier::from_networks(model.grid(), model.members().to_vec(), config).unwrap();
     // None: calibrated with the default indexing, which predictions use by default.
@@ -388,11 +422,83 @@ fn an_indexing_threshold_holds_only_for_its_indexing() {
     );
     assert_eq!(m.clone().with_indexing(None).unwrap().threshold(), 0.5);
     // Calibrated with the other parameters: used with them, not with the defaults.
-    let config = xrd_classify::ClassifierConfig {
-        indexing_calibrated_with: Some(other.clone()),
-        ..m.config().clone()
-    };
+    let mut config = m.config().clone();
+    config.calibration.indexing_calibrated_with = Some(other.clone());
     let m = Classifier::from_networks(model.grid(), model.members().to_vec(), config).unwrap();
     assert_eq!(m.threshold(), 0.5);
     assert_eq!(m.with_indexing(Some(other)).unwrap().threshold(), 0.2);
+}
+
+/// The calibration after training sets the thresholds that training itself set before it was a
+/// step of its own: the same validation patterns, the same certainties.
+#[test]
+fn classify_calibration_reproduces_the_thresholds_of_training() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+    let fitted = params()
+        .fit(&source(), &mut rng, |_: &Progress| {})
+        .unwrap();
+    let model = calibrated(fitted, &params(), 1);
+    let c = &model.config().calibration;
+    let bits = (
+        c.threshold.to_bits(),
+        c.indexing_threshold.map(f64::to_bits),
+    );
+    // Set by `fit` with seed 1 at 02d4f2f, before the calibration was its own step.
+    assert_pinned(
+        bits,
+        (4_607_063_717_935_469_826, Some(4_607_063_717_935_469_829)),
+        (4_607_063_717_940_808_200, Some(4_607_063_717_940_808_208)),
+        bits,
+    );
+}
+
+#[test]
+fn classify_calibration_checks_its_inputs() {
+    let model = one_epoch_model();
+    let (x, _) = test_set();
+    for coverage in [0.0, -0.5, 1.5, f64::NAN] {
+        assert!(matches!(
+            model.clone().calibrate(&x, coverage),
+            Err(Error::InvalidParameter {
+                name: "threshold_coverage",
+                ..
+            })
+        ));
+    }
+    assert!(matches!(
+        model.clone().calibrate(&Array2::<f32>::zeros((0, 56)), 0.5),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        model.clone().calibrate(&Array2::<f32>::zeros((2, 3)), 0.5),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    let mut nan = x.clone();
+    nan[[0, 3]] = f32::NAN;
+    assert!(matches!(
+        model.clone().calibrate(&nan, 0.5),
+        Err(Error::NonFinite { .. })
+    ));
+    assert!(matches!(
+        params()
+            .validation_patterns(0)
+            .threshold(0.4)
+            .validation_set(&source(), 1),
+        Err(Error::InvalidParameter {
+            name: "validation_patterns",
+            ..
+        })
+    ));
+    // Without indexing, one threshold: the networks'.
+    let plain = networks_only(&model).calibrate(&x, 0.5).unwrap();
+    let c = &plain.config().calibration;
+    assert_eq!(
+        (c.indexing_threshold, c.indexing_calibrated_with.as_ref()),
+        (None, None)
+    );
+    assert_eq!(plain.threshold(), c.threshold);
+    // The same patterns with indexing: the networks' threshold is the same.
+    let indexed = model.calibrate(&x, 0.5).unwrap();
+    assert_eq!(indexed.config().calibration.threshold, c.threshold);
+    assert!(indexed.config().calibration.indexing_threshold.is_some());
 }

@@ -95,9 +95,9 @@ fn ensemble_of_one_is_the_same_bits_shared_or_not() {
     let (on, on_calls) = run(p.shared_patterns(true));
     assert_eq!(trained(&on), trained(&off));
     assert_eq!(on_calls, off_calls);
-    assert!(on.config().shared_patterns && !off.config().shared_patterns);
+    assert!(on.config().schedule.shared_patterns && !off.config().schedule.shared_patterns);
     let mut cfg = on.config().clone();
-    cfg.shared_patterns = false;
+    cfg.schedule.shared_patterns = false;
     assert_eq!(&cfg, off.config(), "only the flag differs");
 }
 
@@ -220,7 +220,7 @@ fn ensemble_flag_is_stored_and_older_files_read_as_unshared() {
     let model = fit(&params().epochs(1).ensemble(2).shared_patterns(true), 15);
     let bytes = model.to_safetensors().unwrap();
     let back = Classifier::from_safetensors(&bytes).unwrap();
-    assert!(back.config().shared_patterns);
+    assert!(back.config().schedule.shared_patterns);
     assert_eq!(back, model);
     // The same file without the field, as written before the option (blanked in place): its
     // networks were trained on patterns of their own, whatever the default is now.
@@ -232,8 +232,8 @@ fn ensemble_flag_is_stored_and_older_files_read_as_unshared() {
         .expect("the flag in the header's config");
     old[at..at + field.len()].fill(b' ');
     let back = Classifier::from_safetensors(&old).unwrap();
-    assert!(!back.config().shared_patterns);
+    assert!(!back.config().schedule.shared_patterns);
     assert_eq!(trained(&back), trained(&model));
     let cfg: ClassifierConfig = serde_json::from_str("{}").unwrap();
-    assert!(!cfg.shared_patterns);
+    assert!(!cfg.schedule.shared_patterns);
 }

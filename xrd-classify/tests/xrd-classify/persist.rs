@@ -6,7 +6,9 @@ use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use xrd_ae::{Activation, NetworkParams};
-use xrd_classify::{Classifier, ClassifierConfig, Error};
+use xrd_classify::{
+    ArchitectureConfig, CalibrationConfig, Classifier, ClassifierConfig, Error, InputConfig,
+};
 use xrd_io::Grid;
 
 use super::classify::rewritten;
@@ -29,9 +31,15 @@ fn small_file() -> Vec<u8> {
         Grid::new(10.0, 1.0, 6).unwrap(),
         vec![net.clone(), net],
         ClassifierConfig {
-            pool: 1,
-            autocorrelation: 0,
-            system_network: true,
+            input: InputConfig {
+                pool: 1,
+                autocorrelation: 0,
+                ..InputConfig::default()
+            },
+            architecture: ArchitectureConfig {
+                system_network: true,
+                ..ArchitectureConfig::default()
+            },
             ..ClassifierConfig::default()
         },
     )
@@ -95,4 +103,46 @@ fn classify_files_of_another_version_are_refused_by_name() {
         other => panic!("expected a format error, got {other:?}"),
     }
     assert!(Classifier::from_safetensors(&file).is_ok());
+}
+
+/// The configuration as `xrd classify train --patterns 32 --epochs 1 --hidden 8 --ensemble 1
+/// --grid 10 0.5 160 --validation 8` stored it before the configuration was split into parts
+/// (02d4f2f): flat, one key per value.
+const BEFORE_SPLIT: &str = r#"{"pool":0,"intensity":"linear","autocorrelation":512,"peak_threshold":0.05,"hidden":[8],"dropout":0.3,"loss":"cross_entropy","sampling":"source","ensemble":1,"epochs":1,"patterns_per_epoch":32,"chunk":2048,"passes":1,"batch_size":64,"validation_patterns":8,"optimizer":{"lr":0.001,"beta1":0.9,"beta2":0.999,"eps":1e-8,"weight_decay":1e-7,"decay":"l2"},"init":"he","threshold":0.005421604781969685,"indexing_threshold":0.00605674062136936,"indexing_calibrated_with":{"tolerance":0.04,"lines":20,"trial_lines":6,"min_indexed":0.9,"min_merit":20.0,"lines_per_unknown":3.0,"max_edge":25.0,"max_zero_shift":0.1,"relative_height":0.01,"noise_multiple":5.0,"min_separation":0.08,"background_window":2.0,"metrics":["cubic","hexagonal","tetragonal","orthorhombic"]},"threshold_coverage":0.5,"top_k":5,"system_network":false,"shared_patterns":true}"#;
+
+#[test]
+fn classify_configuration_written_before_the_split_reads_into_its_parts() {
+    let c: ClassifierConfig = serde_json::from_str(BEFORE_SPLIT).unwrap();
+    let mut expected = ClassifierConfig::default();
+    expected.architecture.hidden = vec![8];
+    expected.architecture.ensemble = 1;
+    expected.schedule.sampling = xrd_classify::Sampling::Source;
+    expected.schedule.epochs = 1;
+    expected.schedule.patterns_per_epoch = 32;
+    expected.schedule.validation_patterns = 8;
+    expected.calibration = CalibrationConfig {
+        threshold: 0.005_421_604_781_969_685,
+        indexing_threshold: Some(0.006_056_740_621_369_36),
+        indexing_calibrated_with: Some(xrd_index::IndexingParams::default()),
+        threshold_coverage: Some(0.5),
+    };
+    assert_eq!(c, expected);
+    // And is written as it was: the same bytes.
+    assert_eq!(serde_json::to_string(&c).unwrap(), BEFORE_SPLIT);
+    // Keys missing from older files: defaults, except the options whose absence means the file
+    // predates them (a fixed threshold, patterns of each network's own).
+    let old: ClassifierConfig = serde_json::from_str("{}").unwrap();
+    let mut expected = ClassifierConfig::default();
+    expected.calibration.threshold_coverage = None;
+    expected.schedule.shared_patterns = false;
+    assert_eq!(old, expected);
+}
+
+/// The committed model, written before the split, reads and is written back byte for byte.
+#[test]
+fn classify_shipped_file_written_before_the_split_reads_and_writes_the_same_bytes() {
+    let bytes = std::fs::read(super::shipped::SHIPPED).unwrap();
+    let model = Classifier::from_safetensors(&bytes).unwrap();
+    assert_eq!(model.config().architecture.ensemble, 4);
+    assert!(model.to_safetensors().unwrap() == bytes, "other bytes");
 }

@@ -1,7 +1,10 @@
 //! The model shipped in the repository is what `classify train` makes with its defaults.
 
 use ndarray::Array2;
-use xrd_classify::{Classifier, ClassifierConfig, DEFAULT_ENSEMBLE, Sampling};
+use xrd_classify::{
+    CalibrationConfig, Classifier, ClassifierConfig, DEFAULT_ENSEMBLE, DEFAULT_THRESHOLD_COVERAGE,
+    Sampling,
+};
 
 use xrd_testdata::fnv;
 
@@ -22,21 +25,22 @@ fn classify_shipped_model_has_the_default_configuration() {
     );
     // The defaults, with the threshold that training chose for them (half of the validation
     // patterns answered).
-    let threshold = model.config().threshold;
+    let threshold = model.config().calibration.threshold;
     assert!(threshold > 0.0 && threshold < 1.0, "{threshold}");
     // And the one for predictions with indexing, chosen on the same validation patterns
     // predicted with indexing (restricted probabilities are more certain).
-    let indexing = model.config().indexing_threshold.unwrap();
+    let indexing = model.config().calibration.indexing_threshold.unwrap();
     assert!(indexing > threshold && indexing < 1.0, "{indexing}");
     assert_eq!(model.threshold(), indexing);
     // `classify train` draws labels by the frequencies of its mixed source (library groups as
     // often as the library has them, the rest system-balanced random crystals).
-    let expected = ClassifierConfig {
+    let mut expected = ClassifierConfig::default();
+    expected.schedule.sampling = Sampling::Source;
+    expected.calibration = CalibrationConfig {
         threshold,
         indexing_threshold: Some(indexing),
-        sampling: Sampling::Source,
         indexing_calibrated_with: Some(xrd_index::IndexingParams::default()),
-        ..ClassifierConfig::default()
+        threshold_coverage: Some(DEFAULT_THRESHOLD_COVERAGE),
     };
     assert_eq!(model.config(), &expected);
     assert_eq!(model.grid().len(), 8500);
@@ -45,7 +49,7 @@ fn classify_shipped_model_has_the_default_configuration() {
         model
             .history()
             .iter()
-            .all(|h| h.train.len() == model.config().epochs)
+            .all(|h| h.train.len() == model.config().schedule.epochs)
     );
     let x = Array2::from_shape_fn(
         (1, 8500),

@@ -161,7 +161,10 @@ fn sysnet_space_groups_are_rescaled_to_the_system_probabilities() {
             assert!(w[0].1 >= w[1].1);
             assert_eq!(w[1].1, p[[i, w[1].0 as usize - 1]]);
         }
-        assert_eq!(pred.refused, pred.certainty < model.config().threshold);
+        assert_eq!(
+            pred.refused,
+            pred.certainty < model.config().calibration.threshold
+        );
         let sys = (0..7)
             .max_by(|&a, &b| q[[i, a]].total_cmp(&q[[i, b]]))
             .unwrap();
@@ -255,14 +258,14 @@ fn sysnet_the_configuration_follows_the_networks_and_files_that_disagree_are_ref
     )
     .unwrap();
     assert!(
-        !plain.config().system_network,
+        !plain.config().architecture.system_network,
         "no system networks attached yet"
     );
     let with = plain
         .clone()
         .with_system_networks(model.system_networks().to_vec())
         .unwrap();
-    assert!(with.config().system_network);
+    assert!(with.config().architecture.system_network);
     // A file whose configuration claims crystal-system networks it does not carry.
     let file = plain.to_safetensors().unwrap();
     let claims = rewritten(

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use plotters::prelude::*;
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde_json::json;
 use xrd_classify::{
@@ -902,7 +902,7 @@ fn train(args: &Train, ctx: &Context) -> Result<Outcome> {
     if let Some(lr) = args.lr {
         let adam = xrd_ae::Adam {
             lr,
-            ..params.config().optimizer
+            ..params.config().schedule.optimizer
         };
         params = params.optimizer(adam);
     }
@@ -1013,8 +1013,13 @@ fn train(args: &Train, ctx: &Context) -> Result<Outcome> {
 
     let cfg = params.config().clone();
     // Patterns generated: once for the whole ensemble on shared patterns.
-    let streams = if cfg.shared_patterns { 1 } else { cfg.ensemble };
-    let total = (streams * cfg.epochs * cfg.patterns_per_epoch) as u64;
+    let (schedule, ensemble) = (&cfg.schedule, cfg.architecture.ensemble);
+    let streams = if schedule.shared_patterns {
+        1
+    } else {
+        ensemble
+    };
+    let total = (streams * schedule.epochs * schedule.patterns_per_epoch) as u64;
     let bar = if ctx.quiet {
         indicatif::ProgressBar::hidden()
     } else {
@@ -1030,8 +1035,11 @@ fn train(args: &Train, ctx: &Context) -> Result<Outcome> {
     bar.enable_steady_tick(std::time::Duration::from_millis(250));
     let start = Instant::now();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    // The thresholds are calibrated on the validation patterns of the run: `fit` draws their
+    // seed first.
+    let validation_seed: u64 = rng.clone().random();
     let model = params.fit(training_source, &mut rng, |p: &Progress| {
-        let stream = if cfg.shared_patterns { 0 } else { p.member };
+        let stream = if schedule.shared_patterns { 0 } else { p.member };
         let done = (stream * p.epochs + p.epoch - 1) * p.patterns_per_epoch + p.patterns;
         bar.set_position(done as u64);
         let mut msg = format!(
@@ -1072,6 +1080,14 @@ fn train(args: &Train, ctx: &Context) -> Result<Outcome> {
         }
         bar.set_message(msg);
     })?;
+    let model = match cfg.calibration.threshold_coverage {
+        Some(coverage) => {
+            bar.set_message("calibrating the refusal thresholds");
+            let validation = params.validation_set(training_source, validation_seed)?;
+            model.calibrate(validation.matrix(), coverage)?
+        }
+        None => model,
+    };
     bar.finish_and_clear();
     let seconds = start.elapsed().as_secs_f64();
     let path = out.join("classifier.safetensors");
@@ -1099,7 +1115,7 @@ fn train(args: &Train, ctx: &Context) -> Result<Outcome> {
     println!(
         "trained {} network(s) on {total} patterns ({}) in {seconds:.0} s ({:.0} patterns/s); \
          refusal threshold {:.4}{}; wrote {}",
-        cfg.ensemble,
+        ensemble,
         match &mixed {
             Some(m) => format!(
                 "{:.0} % simulated from {} library structures, the rest random crystals",
@@ -1110,7 +1126,7 @@ fn train(args: &Train, ctx: &Context) -> Result<Outcome> {
         },
         total as f64 / seconds,
         model.threshold(),
-        match cfg.threshold_coverage {
+        match cfg.calibration.threshold_coverage {
             Some(c) => format!(" (answers {:.0} % of the validation patterns)", 100.0 * c),
             None => String::new(),
         },
@@ -1121,7 +1137,7 @@ fn train(args: &Train, ctx: &Context) -> Result<Outcome> {
 
 /// Training loss and validation loss / accuracy per epoch, one curve per network.
 fn training_figure(path: &Path, model: &Classifier) -> Result<()> {
-    let epochs = model.config().epochs;
+    let epochs = model.config().schedule.epochs;
     let x: Vec<f64> = (1..=epochs).map(|e| e as f64).collect();
     let mut loss = Vec::new();
     let mut acc = Vec::new();

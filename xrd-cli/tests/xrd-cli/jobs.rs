@@ -269,6 +269,21 @@ fn classify_trains_a_tiny_model_and_predicts_with_it_and_the_shipped_one() {
         assert!(model_dir.join(f).exists(), "{f}");
     }
     let model = model_dir.join("classifier.safetensors");
+    // Training, then the calibration on the run's validation patterns, sets the thresholds that
+    // training alone set before the calibration was a step of its own (02d4f2f, these options).
+    let trained = xrd_classify::Classifier::load(&model).unwrap();
+    let c = &trained.config().calibration;
+    let bits = (
+        c.threshold.to_bits(),
+        c.indexing_threshold.map(f64::to_bits),
+    );
+    let before = match xrd_io::cpu::instruction_set() {
+        xrd_io::cpu::InstructionSet::Portable => {
+            (4_572_900_706_892_734_207, Some(4_573_632_968_767_319_142))
+        }
+        _ => (4_572_900_706_896_295_110, Some(4_573_632_968_663_885_516)),
+    };
+    assert_eq!(bits, before);
     // In the temporary folder: the library's reference cache goes to ./target/xrd-cache.
     let run = xrd_in(
         dir.path(),
