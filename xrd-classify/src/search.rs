@@ -4,6 +4,8 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+use rayon::prelude::*;
+
 use serde::{Deserialize, Serialize};
 use xrd_io::{Pattern, Wavelength};
 use xrd_minerals::{Candidate, Library, Matcher, ReferenceParams, ReferenceSet, SearchParams};
@@ -310,13 +312,22 @@ impl LibrarySearch {
         for w in seen {
             let refs = self.references(w.angstrom())?;
             let matcher = Matcher::new(&self.library, &refs, w, self.params.clone())?;
-            // One search already uses every core; patterns go one after the other.
-            for (i, p) in patterns.iter().enumerate() {
-                if wavelength(p) != w {
-                    continue;
-                }
-                let skip = exclude.map_or(&[][..], |x| &x[i][..]);
-                out[i] = Some(matcher.search_excluding(p, skip).map_err(|e| e.to_string()));
+            // A search scores few references in parallel (its bound leaves out the rest), so
+            // the patterns are searched in parallel too.
+            let found: Vec<(usize, Searched)> = patterns
+                .par_iter()
+                .enumerate()
+                .filter(|(_, p)| wavelength(p) == w)
+                .map(|(i, p)| {
+                    let skip = exclude.map_or(&[][..], |x| &x[i][..]);
+                    (
+                        i,
+                        matcher.search_excluding(p, skip).map_err(|e| e.to_string()),
+                    )
+                })
+                .collect();
+            for (i, searched) in found {
+                out[i] = Some(searched);
             }
         }
         Ok(out

@@ -2,6 +2,7 @@
 //! space group and crystal system, top-5, refusal at the threshold and the accuracy–coverage
 //! curve (most similar first).
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use xrd_io::Pattern;
 use xrd_io::coverage::{Answer, CoveragePoint, accuracy_at_coverage, coverage_curve};
@@ -50,9 +51,9 @@ pub struct SearchEvaluation {
 }
 
 impl Matcher<'_> {
-    /// Searches `patterns` with known space groups `truth` (in parallel is the caller's choice:
-    /// one search already uses every core) and scores the first candidates. `progress` is called
-    /// after each pattern with the number done.
+    /// Searches `patterns` with known space groups `truth`, in parallel, and scores the first
+    /// candidates. `progress` is called after each pattern with the number done (in the order
+    /// they finish).
     ///
     /// # Errors
     /// [`crate::Error::InvalidParameter`] when `truth` does not have one group (1–230) per
@@ -61,7 +62,7 @@ impl Matcher<'_> {
         &self,
         patterns: &[Pattern],
         truth: &[u8],
-        progress: impl Fn(usize),
+        progress: impl Fn(usize) + Sync,
     ) -> Result<SearchEvaluation> {
         let unknown = |g: &u8| CrystalSystem::from_space_group(*g).is_err();
         if truth.len() != patterns.len() || truth.iter().any(unknown) {
@@ -74,20 +75,27 @@ impl Matcher<'_> {
                 ),
             });
         }
-        let mut evaluated = Vec::with_capacity(patterns.len());
-        for (index, (pattern, &g)) in patterns.iter().zip(truth).enumerate() {
-            let (candidates, error) = match self.search(pattern) {
-                Ok(c) => (c, None),
-                Err(e) => (Vec::new(), Some(e.to_string())),
-            };
-            evaluated.push(EvaluatedPattern {
-                index,
-                truth: g,
-                candidates,
-                error,
-            });
-            progress(index + 1);
-        }
+        // A search scores few references in parallel (its bound leaves out the rest), so the
+        // patterns are searched in parallel too.
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let evaluated: Vec<EvaluatedPattern> = patterns
+            .par_iter()
+            .zip(truth)
+            .enumerate()
+            .map(|(index, (pattern, &g))| {
+                let (candidates, error) = match self.search(pattern) {
+                    Ok(c) => (c, None),
+                    Err(e) => (Vec::new(), Some(e.to_string())),
+                };
+                progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+                EvaluatedPattern {
+                    index,
+                    truth: g,
+                    candidates,
+                    error,
+                }
+            })
+            .collect();
         Ok(self.score(evaluated))
     }
 

@@ -16,6 +16,39 @@ pub(crate) fn gaussian(x: f64, sigma: f64) -> f64 {
     (-0.5 * z * z).exp() / (sigma * (2.0 * std::f64::consts::PI).sqrt())
 }
 
+/// The largest value a [`Table`] takes over an interval, in constant time (a sparse table:
+/// level k holds the maxima of 2ᵏ consecutive points).
+#[derive(Debug, Clone)]
+pub(crate) struct RangeMax {
+    start: f64,
+    inv_step: f64,
+    levels: Vec<Vec<f32>>,
+}
+
+impl RangeMax {
+    /// At least the largest value of [`Table::at`] over `[lo, hi]` (0 outside the table, as
+    /// `at`): the largest of the points whose interpolation reaches into the interval.
+    pub(crate) fn between(&self, lo: f64, hi: f64) -> f64 {
+        let n = self.levels[0].len();
+        let (a, b) = (
+            (lo - self.start) * self.inv_step,
+            (hi - self.start) * self.inv_step,
+        );
+        if b.is_nan() || b < 0.0 || n == 0 || a > (n - 1) as f64 {
+            return 0.0;
+        }
+        // `as usize` floors the non-negative values (and saturates).
+        let i = a.max(0.0) as usize;
+        let j = ((b as usize).saturating_add(1)).min(n - 1);
+        if i > j {
+            return 0.0;
+        }
+        let k = (usize::BITS - 1 - (j - i + 1).leading_zeros()) as usize;
+        let level = &self.levels[k];
+        f64::from(level[i].max(level[j + 1 - (1 << k)])).max(0.0)
+    }
+}
+
 /// A uniformly sampled function, linearly interpolated, zero outside.
 #[derive(Debug, Clone)]
 pub(crate) struct Table {
@@ -31,6 +64,26 @@ impl Table {
             start,
             inv_step: 1.0 / step,
             values: (0..n).map(|i| f(start + i as f64 * step) as f32).collect(),
+        }
+    }
+
+    /// The maxima of the values over ranges, for [`RangeMax::between`].
+    pub(crate) fn range_max(&self) -> RangeMax {
+        let mut levels = vec![self.values.clone()];
+        let mut width = 1;
+        while 2 * width <= self.values.len() {
+            let prev = &levels[levels.len() - 1];
+            // Level k has n − 2ᵏ + 1 points: the maxima of 2ᵏ⁺¹ points pair two of them.
+            let next: Vec<f32> = (0..prev.len() - width)
+                .map(|i| prev[i].max(prev[i + width]))
+                .collect();
+            levels.push(next);
+            width *= 2;
+        }
+        RangeMax {
+            start: self.start,
+            inv_step: self.inv_step,
+            levels,
         }
     }
 
@@ -66,6 +119,8 @@ pub(crate) struct Measured {
     pub by_two_theta: Table,
     /// y ⋆ G_{σ√2} by q = 1/d (Å⁻¹) at the primary wavelength.
     pub by_q: Table,
+    /// The maxima of `by_q` over intervals, for the search's bound on a reference's score.
+    pub by_q_max: RangeMax,
     /// 2θ range of the data (°).
     pub range: (f64, f64),
     /// Noise of the linear intensities (robust standard deviation, strongest = 1).
@@ -162,6 +217,7 @@ impl Measured {
             weight,
             norm: norm2.sqrt(),
             by_two_theta: dense,
+            by_q_max: by_q.range_max(),
             by_q,
             range,
             noise,
@@ -217,6 +273,33 @@ mod tests {
         assert_eq!(t.at(-0.1), 0.0);
         assert_eq!(t.at(1.5), 0.0);
         assert_eq!(t.at(f64::NAN), 0.0);
+    }
+
+    /// `RangeMax::between` is at least every interpolated value in the interval (sampled
+    /// finely) and at most the largest point within a step of it: a bound, and a tight one.
+    #[test]
+    fn range_maxima_bound_the_interpolation_and_are_tight() {
+        let f = |x: f64| ((x * 3.7).sin() * (x * 0.3).cos()).max(0.0) + 0.1 * (x * 17.0).sin();
+        let t = Table::sample(0.0, 10.0, 0.01, f);
+        let rm = t.range_max();
+        for k in 0..500 {
+            let lo = -0.5 + 0.023 * f64::from(k);
+            let hi = lo + [0.0, 0.004, 0.05, 0.7, 3.0][k as usize % 5];
+            let b = rm.between(lo, hi);
+            let steps = ((hi - lo) / 0.0005).ceil() as usize;
+            let dense = (0..=steps)
+                .map(|j| t.at((lo + j as f64 * 0.0005).min(hi)))
+                .fold(0.0, f64::max);
+            assert!(b >= dense - 1e-6, "[{lo}, {hi}]: {b} < {dense}");
+            let tight = (0..t.values.len())
+                .filter(|&i| {
+                    let x = i as f64 * 0.01;
+                    x >= lo - 0.01 - 1e-9 && x <= hi + 0.01 + 1e-9
+                })
+                .map(|i| f64::from(t.values[i]))
+                .fold(0.0, f64::max);
+            assert!(b <= tight + 1e-12, "[{lo}, {hi}]: {b} > {tight}");
+        }
     }
 
     #[test]

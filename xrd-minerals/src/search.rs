@@ -578,14 +578,49 @@ impl<'a> Matcher<'a> {
 
     /// The search of a prepared pattern, leaving out the entries of `skip`.
     pub(crate) fn search_prepared(&self, m: &Measured, skip: &[usize]) -> Vec<Candidate> {
+        self.search_ranked::<true>(m, skip).0
+    }
+
+    /// [`Matcher::search_prepared`], and how many entries got a coarse score. With `PRUNE`,
+    /// entries whose bound shows they cannot be among the best are not scored (the same
+    /// candidates as scoring them all: tested).
+    fn search_ranked<const PRUNE: bool>(
+        &self,
+        m: &Measured,
+        skip: &[usize],
+    ) -> (Vec<Candidate>, usize) {
         let strains = strain_grid(self.params.max_strain, self.params.strain_step);
         let norms = self.norms(m);
-        let mut coarse: Vec<Candidate> = (0..self.prepared.len())
+        let refined = self.params.refined.max(self.params.top);
+        // The entries by an upper bound of their coarse score, highest first; scored in
+        // chunks until the next bound is below the `refined`-th best score found: no entry
+        // left can be among the best (the same candidates as scoring every entry; tested).
+        let mut order: Vec<(f64, usize)> = (0..self.prepared.len())
             .into_par_iter()
             .filter(|&i| self.allowed[i] && !skip.contains(&i))
-            .filter_map(|i| self.coarse(i, m, norms[i], &strains))
+            .map(|i| (self.coarse_bound(i, m, norms[i], &strains), i))
             .collect();
-        let refined = self.params.refined.max(self.params.top);
+        order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut coarse: Vec<Candidate> = Vec::new();
+        let mut scores: Vec<f64> = Vec::new();
+        let mut scored = 0;
+        for chunk in order.chunks(COARSE_CHUNK) {
+            if PRUNE && coarse.len() >= refined {
+                scores.clear();
+                scores.extend(coarse.iter().map(|c| c.score));
+                let (_, nth, _) = scores.select_nth_unstable_by(refined - 1, |a, b| b.total_cmp(a));
+                // The bound sums the same terms in another order: a relative 1e-6 covers it.
+                if chunk[0].0 * (1.0 + 1e-6) + 1e-12 < *nth {
+                    break;
+                }
+            }
+            scored += chunk.len();
+            coarse.par_extend(
+                chunk
+                    .par_iter()
+                    .filter_map(|&(_, i)| self.coarse(i, m, norms[i], &strains)),
+            );
+        }
         coarse.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
         coarse.truncate(refined);
         let mut fine: Vec<Candidate> = coarse
@@ -594,7 +629,7 @@ impl<'a> Matcher<'a> {
             .collect();
         fine.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
         fine.truncate(self.params.top);
-        fine
+        (fine, scored)
     }
 
     fn doublet(&self) -> Option<(f64, f64)> {
@@ -679,6 +714,33 @@ impl<'a> Matcher<'a> {
         sum.sqrt()
     }
 
+    /// An upper bound of entry `i`'s coarse score (see [`Matcher::coarse`]): each line at the
+    /// largest value the profile takes where the strains can move it, and the prior at its
+    /// largest, 1. NaN where `coarse` gives no candidate; +∞ where a weight is negative.
+    fn coarse_bound(&self, i: usize, m: &Measured, norm: f64, strains: &[f64]) -> f64 {
+        let p = &self.prepared[i];
+        if p.q.is_empty() || norm.is_nan() || norm <= 0.0 {
+            return f64::NAN;
+        }
+        let (ratio, rho) = self.doublet().unwrap_or((1.0, 0.0));
+        let (lo, hi) = strains
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), e| {
+                let inv = 1.0 / (1.0 + e);
+                (lo.min(inv), hi.max(inv))
+            });
+        let mut s = 0.0;
+        for (q, w) in p.q.iter().zip(&p.w) {
+            if *w < 0.0 {
+                return f64::INFINITY;
+            }
+            let top = m.by_q_max.between(q * lo, q * hi)
+                + rho * m.by_q_max.between(q * lo * ratio, q * hi * ratio);
+            s += w * top;
+        }
+        s / (norm * m.norm)
+    }
+
     /// The best cell scale of entry `i` on the coarse grid.
     fn coarse(&self, i: usize, m: &Measured, norm: f64, strains: &[f64]) -> Option<Candidate> {
         let p = &self.prepared[i];
@@ -758,8 +820,90 @@ impl<'a> Matcher<'a> {
     }
 }
 
+/// Entries scored at once between two checks of the bound in the search (a few per thread
+/// and core, so that the check costs nothing beside the scores).
+const COARSE_CHUNK: usize = 256;
+
 /// Strains −max, …, 0, …, +max in steps of `step` (0 always included).
 fn strain_grid(max: f64, step: f64) -> Vec<f64> {
     let n = (max / step).floor() as i64;
     (-n..=n).map(|k| k as f64 * step).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::Preparation;
+    use crate::{Library, ReferenceParams};
+    use xrd_io::Grid;
+    use xrd_sim::{PowderParams, Profile, Simulator};
+
+    /// The search that scores only the entries whose bound lets them be among the best gives
+    /// the candidates of the search that scores every entry, on patterns of single entries,
+    /// strained, of mixtures, and of noise; with few candidates refined, most entries are not
+    /// scored.
+    #[test]
+    fn the_bound_keeps_the_best_candidates() {
+        let all = Library::amcsd().unwrap();
+        let entries: Vec<_> = all.entries().iter().step_by(20).cloned().collect();
+        let library = Library::new(all.info().clone(), entries, Vec::new()).unwrap();
+        let refs = ReferenceSet::build(&library, &ReferenceParams::new(), |_, _| {}).unwrap();
+        let params = SearchParams::new().refined(8).top(8);
+        // Cu Kα with its Kα2 partner, so that the bound covers the doublet too.
+        let matcher = Matcher::new(&library, &refs, Wavelength::CU_KA, params).unwrap();
+        let sim = Simulator::new(PowderParams::new().two_theta_range(10.0, 80.0)).unwrap();
+        let grid = Grid::new(10.0, 0.02, 3501).unwrap();
+        let pattern_of = |picks: &[(usize, f64)]| {
+            let mut y = vec![0.0; grid.len()];
+            for &(i, weight) in picks {
+                let s = library.entries()[i].structure().unwrap();
+                let p = sim.pattern(&s, &grid, &Profile::gaussian(0.1)).unwrap();
+                for (a, b) in y.iter_mut().zip(p.iter()) {
+                    *a += weight * b;
+                }
+            }
+            // A slow background and a little deterministic ripple.
+            for (k, a) in y.iter_mut().enumerate() {
+                *a += 0.05 + 0.02 * ((k as f64) * 0.37).sin().abs();
+            }
+            Pattern::new(grid.positions(), y).unwrap()
+        };
+        let patterns = [
+            pattern_of(&[(3, 1.0)]),
+            pattern_of(&[(100, 1.0)]),
+            pattern_of(&[(200, 1.0), (300, 0.5)]),
+            pattern_of(&[(40, 1.0), (41, 1.0), (420, 0.3)]),
+            pattern_of(&[]),
+        ];
+        let prep: Preparation = matcher.preparation();
+        let mut pruned_some = 0;
+        for (k, pattern) in patterns.iter().enumerate() {
+            let m = Measured::new(pattern, &prep).unwrap();
+            let (fast, scored) = matcher.search_ranked::<true>(&m, &[]);
+            let (full, all_scored) = matcher.search_ranked::<false>(&m, &[]);
+            assert_eq!(fast, full, "pattern {k}");
+            let (fast_skip, _) = matcher.search_ranked::<true>(&m, &[7]);
+            let (full_skip, _) = matcher.search_ranked::<false>(&m, &[7]);
+            assert_eq!(fast_skip, full_skip, "pattern {k}, entry 7 left out");
+            assert!(!fast.is_empty());
+            // The bound itself, entry by entry: never below the coarse score.
+            let strains = strain_grid(matcher.params.max_strain, matcher.params.strain_step);
+            let norms = matcher.norms(&m);
+            for i in 0..library.len() {
+                if let Some(c) = matcher.coarse(i, &m, norms[i], &strains) {
+                    let bound = matcher.coarse_bound(i, &m, norms[i], &strains);
+                    assert!(
+                        c.score <= bound * (1.0 + 1e-6) + 1e-12,
+                        "entry {i}: {c:?} > {bound}"
+                    );
+                }
+            }
+            pruned_some += usize::from(scored < all_scored);
+        }
+        assert!(
+            pruned_some >= 3,
+            "{pruned_some} of {} searches pruned",
+            patterns.len()
+        );
+    }
 }
