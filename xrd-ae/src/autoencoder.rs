@@ -126,6 +126,7 @@ impl<F: Float> Autoencoder<F> {
         let layers = encoder.layers.iter().chain(&decoder.layers);
         if encoder.layers.len() != k || decoder.layers.len() != k {
             return Err(Error::shape(
+                "encoder and decoder",
                 format!("{k} encoder and {k} decoder layers"),
                 format!("{} and {}", encoder.layers.len(), decoder.layers.len()),
             ));
@@ -133,6 +134,7 @@ impl<F: Float> Autoencoder<F> {
         for (i, (layer, &(inp, out, act))) in layers.zip(&shapes).enumerate() {
             if layer.inputs() != inp || layer.outputs() != out || layer.activation != act {
                 return Err(Error::shape(
+                    "layers",
                     format!("layer {i}: {inp} → {out}, {act:?}"),
                     format!(
                         "{} → {}, {:?}",
@@ -390,7 +392,11 @@ impl<F: Float> AutoencoderParams<F> {
         mut callback: impl FnMut(usize, &Progress),
     ) -> Result<(Autoencoder<F>, Vec<f64>)> {
         if validation.nrows() == 0 {
-            return Err(Error::shape("≥ 1 validation row", "none"));
+            return Err(Error::shape(
+                "validation data",
+                "≥ 1 validation row",
+                "none",
+            ));
         }
         check_input(validation.view(), data.ncols(), "validation data")?;
         let models = self.fit_ensemble(data, seeds, &mut callback)?;

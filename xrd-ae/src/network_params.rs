@@ -187,6 +187,7 @@ impl<F: Float> NetworkParams<F> {
         self.check()?;
         if x.nrows() != y.nrows() {
             return Err(Error::shape(
+                "input and targets",
                 format!("{} target rows", x.nrows()),
                 format!("{}", y.nrows()),
             ));

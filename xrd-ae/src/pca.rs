@@ -83,7 +83,7 @@ impl PcaParams {
     fn fit_valid<F: Float, S: Data<Elem = F>>(&self, x: &ArrayBase<S, Ix2>) -> Result<Pca<F>> {
         let (n, d) = x.dim();
         if d == 0 {
-            return Err(Error::shape("≥ 1 column", format!("{n} × 0")));
+            return Err(Error::shape("PCA data", "≥ 1 column", format!("{n} × 0")));
         }
         check_input(x.view(), d, "PCA data")?;
         if n < 2 {

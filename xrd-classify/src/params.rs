@@ -488,7 +488,9 @@ mod tests {
 
     fn invalid(p: ClassifierParams, name: &str) {
         match p.check() {
-            Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
+            Err(Error::InvalidParameter(xrd_io::InvalidParameter { name: n, .. })) => {
+                assert_eq!(n, name)
+            }
             other => panic!("expected invalid `{name}`, got {other:?}"),
         }
     }
@@ -637,7 +639,7 @@ mod tests {
         };
         assert!(matches!(
             ClassifierParams::default().optimizer(adam).check(),
-            Err(Error::Ae(xrd_ae::Error::InvalidParameter { .. }))
+            Err(Error::Ae(xrd_ae::Error::InvalidParameter(_)))
         ));
     }
 

@@ -178,10 +178,10 @@ pub fn compare<F: Float>(
     params.check()?;
     for (what, p) in [("predicted pattern", predicted), ("true pattern", truth)] {
         if p.len() != grid.len() || p.iter().any(|v| !v.is_finite()) {
-            return Err(Error::ShapeMismatch {
+            return Err(Error::shape(
                 what,
-                expected: format!("{} finite values (the grid)", grid.len()),
-                found: format!(
+                format!("{} finite values (the grid)", grid.len()),
+                format!(
                     "{} values{}",
                     p.len(),
                     if p.iter().any(|v| !v.is_finite()) {
@@ -190,7 +190,7 @@ pub fn compare<F: Float>(
                         ""
                     }
                 ),
-            });
+            ));
         }
     }
     let (p, t) = (clean(predicted), clean(truth));

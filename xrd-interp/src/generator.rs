@@ -127,25 +127,25 @@ impl GeneratorParams {
     ) -> Result<Generator<F, M>> {
         self.check()?;
         if model.latent() != 2 {
-            return Err(Error::ShapeMismatch {
-                what: "feature space",
-                expected: "2 dimensions".into(),
-                found: format!("{}", model.latent()),
-            });
+            return Err(Error::shape(
+                "feature space",
+                "2 dimensions",
+                format!("{}", model.latent()),
+            ));
         }
         if model.inputs() != data.grid.len() {
-            return Err(Error::ShapeMismatch {
-                what: "feature-space input",
-                expected: format!("{} points (the data grid)", data.grid.len()),
-                found: format!("{}", model.inputs()),
-            });
+            return Err(Error::shape(
+                "feature-space input",
+                format!("{} points (the data grid)", data.grid.len()),
+                format!("{}", model.inputs()),
+            ));
         }
         if data.labels.ncols() == 0 {
-            return Err(Error::ShapeMismatch {
-                what: "training compositions",
-                expected: "≥ 1 label column".into(),
-                found: "none".into(),
-            });
+            return Err(Error::shape(
+                "training compositions",
+                "≥ 1 label column",
+                "none",
+            ));
         }
         let latent = model.encode(data.patterns.view())?;
         let (latent, labels) = match self.anchors {
@@ -392,11 +392,8 @@ impl<F: Float, M: FeatureSpace<F>> Generator<F, M> {
             .collect();
         let n_ok = ok.len() / 2;
         let decoded = if n_ok > 0 {
-            let z = Array2::from_shape_vec((n_ok, 2), ok).map_err(|e| Error::ShapeMismatch {
-                what: "latent points",
-                expected: "n × 2".into(),
-                found: e.to_string(),
-            })?;
+            let z = Array2::from_shape_vec((n_ok, 2), ok)
+                .map_err(|e| Error::shape("latent points", "n × 2", e.to_string()))?;
             self.model.decode(z.view())?
         } else {
             Array2::zeros((0, self.grid.len()))
@@ -412,11 +409,11 @@ impl<F: Float, M: FeatureSpace<F>> Generator<F, M> {
                         Some(row) => {
                             Ok(self.finish(composition.clone(), row.to_owned(), latent, estimate))
                         }
-                        None => Err(Error::ShapeMismatch {
-                            what: "decoded sweep",
-                            expected: format!("{n_ok} rows"),
-                            found: "fewer".into(),
-                        }),
+                        None => Err(Error::shape(
+                            "decoded sweep",
+                            format!("{n_ok} rows"),
+                            "fewer",
+                        )),
                     },
                     Err(e) => Err(e),
                 };

@@ -93,11 +93,11 @@ impl RegressorConfig {
     ) -> Result<DirectRegressor<F>> {
         let m = data.labels.ncols();
         if m == 0 || data.is_empty() {
-            return Err(Error::ShapeMismatch {
-                what: "training data",
-                expected: "≥ 1 pattern with ≥ 1 composition (label) column".into(),
-                found: format!("{} × {} labels", data.labels.nrows(), m),
-            });
+            return Err(Error::shape(
+                "training data",
+                "≥ 1 pattern with ≥ 1 composition (label) column",
+                format!("{} × {} labels", data.labels.nrows(), m),
+            ));
         }
         let mut lo = vec![f64::INFINITY; m];
         let mut hi = vec![f64::NEG_INFINITY; m];
@@ -209,14 +209,8 @@ impl<F: Float> PatternModel<F> for DirectRegressor<F> {
 
     fn predict(&self, composition: &[f64]) -> Result<Array1<F>> {
         check_composition(composition, self.offset.len())?;
-        let labels =
-            Array2::from_shape_vec((1, composition.len()), composition.to_vec()).map_err(|e| {
-                Error::ShapeMismatch {
-                    what: "composition",
-                    expected: "1 × components".into(),
-                    found: e.to_string(),
-                }
-            })?;
+        let labels = Array2::from_shape_vec((1, composition.len()), composition.to_vec())
+            .map_err(|e| Error::shape("composition", "1 × components", e.to_string()))?;
         let y = self
             .network
             .predict(&scaled_inputs::<F>(&labels, &self.offset, &self.scale))?;

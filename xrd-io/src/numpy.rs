@@ -550,13 +550,13 @@ impl<F: Float> Dataset<F> {
                 || name == NPZ_TWO_THETA
                 || self.label_names[..j].contains(name);
             if bad {
-                return Err(Error::InvalidParameter {
-                    name: "label_names",
-                    reason: crate::error::reason(
+                return Err(Error::param(
+                    "label_names",
+                    crate::error::reason(
                         excerpt(name),
                         "non-empty, unique names other than `patterns` and `two_theta`",
                     ),
-                });
+                ));
             }
         }
         atomically(path, |file, temp| {

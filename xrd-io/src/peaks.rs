@@ -93,20 +93,20 @@ impl PeakParams {
             ("min_prominence", self.min_prominence),
         ] {
             if !(0.0..=1.0).contains(&v) {
-                return Err(Error::InvalidParameter {
+                return Err(Error::param(
                     name,
-                    reason: crate::error::reason(v.to_string(), "a fraction in [0, 1]"),
-                });
+                    crate::error::reason(v.to_string(), "a fraction in [0, 1]"),
+                ));
             }
         }
         if !(self.min_separation.is_finite() && self.min_separation >= 0.0) {
-            return Err(Error::InvalidParameter {
-                name: "min_separation",
-                reason: crate::error::reason(
+            return Err(Error::param(
+                "min_separation",
+                crate::error::reason(
                     self.min_separation.to_string(),
                     "a finite distance ≥ 0 degrees",
                 ),
-            });
+            ));
         }
         Ok(())
     }
@@ -314,10 +314,10 @@ fn check_window(window: f64) -> Result<()> {
     if window.is_finite() && window > 0.0 {
         Ok(())
     } else {
-        Err(Error::InvalidParameter {
-            name: "window",
-            reason: crate::error::reason(window.to_string(), "a finite width > 0 degrees"),
-        })
+        Err(Error::param(
+            "window",
+            crate::error::reason(window.to_string(), "a finite width > 0 degrees"),
+        ))
     }
 }
 
@@ -508,7 +508,7 @@ mod tests {
             PeakParams::default().min_separation(f64::INFINITY),
         ] {
             assert!(
-                matches!(bad.check(), Err(Error::InvalidParameter { .. })),
+                matches!(bad.check(), Err(Error::InvalidParameter(_))),
                 "{bad:?}"
             );
         }

@@ -186,13 +186,13 @@ pub fn dtw<F: Float>(s: &[F], t: &[F], band: Option<usize>) -> Result<F> {
     let (n, m) = (s.len(), t.len());
     let w = band.unwrap_or(n.max(m));
     if w < n.abs_diff(m) {
-        return Err(Error::InvalidParameter {
-            name: "DTW band",
-            reason: crate::error::reason(
+        return Err(Error::param(
+            "DTW band",
+            crate::error::reason(
                 w.to_string(),
                 "a band at least as wide as the length difference of the patterns",
             ),
-        });
+        ));
     }
     let inf = F::infinity();
     let mut prev = vec![inf; m + 1];
@@ -284,7 +284,7 @@ mod tests {
         ));
         assert!(matches!(
             dtw(&[1.0; 5], &[1.0; 2], Some(2)),
-            Err(Error::InvalidParameter { .. })
+            Err(Error::InvalidParameter(_))
         ));
         assert!(matches!(
             dtw::<f32>(&[], &[1.0], None),

@@ -140,10 +140,7 @@ impl TriangleParams {
     /// [`Error::InvalidParameter`] naming the first invalid parameter.
     pub fn check(&self) -> Result<()> {
         let bad = |name, value: String, reason| {
-            Err(Error::InvalidParameter {
-                name,
-                reason: crate::error::reason(value, reason),
-            })
+            Err(Error::param(name, crate::error::reason(value, reason)))
         };
         if !(3..=MAX_NEIGHBOURS).contains(&self.neighbours) {
             return bad("neighbours", self.neighbours.to_string(), "need 3 ≤ k ≤ 32");

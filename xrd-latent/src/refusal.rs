@@ -1,8 +1,8 @@
 //! Refusing to answer, in the spirit of Vecsei et al. 2019's certainty threshold.
 
 use serde::{Deserialize, Serialize};
-use xrd_io::Float;
 use xrd_io::coverage::{Answer, score_at_coverage};
+use xrd_io::{Float, NonFinite};
 
 use crate::{Answer as SeriesAnswer, Error, Estimate, EstimateKind, Result, TriangleEstimator};
 
@@ -94,21 +94,21 @@ impl RefusalPolicy {
     /// negative (`∞` is valid).
     pub fn check(&self) -> Result<()> {
         if self.max_distance.is_nan() || self.max_distance < 0.0 {
-            return Err(Error::InvalidParameter {
-                name: "max_distance",
-                reason: crate::error::reason(
+            return Err(Error::param(
+                "max_distance",
+                crate::error::reason(
                     self.max_distance.to_string(),
                     "need a value ≥ 0 (∞ allowed)",
                 ),
-            });
+            ));
         }
         if let Some(e) = self.max_reconstruction_error
             && (e.is_nan() || e < 0.0)
         {
-            return Err(Error::InvalidParameter {
-                name: "max_reconstruction_error",
-                reason: crate::error::reason(e.to_string(), "need a value ≥ 0 (∞ allowed)"),
-            });
+            return Err(Error::param(
+                "max_reconstruction_error",
+                crate::error::reason(e.to_string(), "need a value ≥ 0 (∞ allowed)"),
+            ));
         }
         Ok(())
     }
@@ -326,16 +326,16 @@ impl RefusalCalibration {
     /// and positive.
     pub fn check(&self) -> Result<()> {
         if !(self.quantile > 0.0 && self.quantile <= 1.0) {
-            return Err(Error::InvalidParameter {
-                name: "quantile",
-                reason: crate::error::reason(self.quantile.to_string(), "need 0 < quantile ≤ 1"),
-            });
+            return Err(Error::param(
+                "quantile",
+                crate::error::reason(self.quantile.to_string(), "need 0 < quantile ≤ 1"),
+            ));
         }
         if !(self.margin.is_finite() && self.margin > 0.0) {
-            return Err(Error::InvalidParameter {
-                name: "margin",
-                reason: crate::error::reason(self.margin.to_string(), "need a finite margin > 0"),
-            });
+            return Err(Error::param(
+                "margin",
+                crate::error::reason(self.margin.to_string(), "need a finite margin > 0"),
+            ));
         }
         Ok(())
     }
@@ -389,11 +389,7 @@ impl RefusalCalibration {
             } else if a.distance.is_finite() && a.distance >= 0.0 {
                 distances.push(a.distance);
             } else {
-                return Err(Error::NonFinite {
-                    what: "calibration values",
-                    row,
-                    col: 0,
-                });
+                return Err(NonFinite::cell("calibration values", row, 0, a.distance).into());
             }
         }
         let mut policy = self.calibrate_valid(&[], errors)?;
@@ -417,11 +413,7 @@ impl RefusalCalibration {
     fn calibrate_valid(&self, distances: &[f64], errors: &[f64]) -> Result<RefusalPolicy> {
         let threshold = |v: &[f64], col: usize| -> Result<Option<f64>> {
             if let Some(row) = v.iter().position(|x| !(x.is_finite() && *x >= 0.0)) {
-                return Err(Error::NonFinite {
-                    what: "calibration values",
-                    row,
-                    col,
-                });
+                return Err(NonFinite::cell("calibration values", row, col, v[row]).into());
             }
             // Nearest-rank quantile: the smallest value with at least `quantile` of them ≤ it
             // (the quantile was checked; the values just above).

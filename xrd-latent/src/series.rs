@@ -230,10 +230,7 @@ impl SeriesParams {
     /// [`Error::InvalidParameter`] naming the first invalid one.
     pub fn check(&self) -> Result<()> {
         let bad = |name, value: String, reason| {
-            Err(Error::InvalidParameter {
-                name,
-                reason: crate::error::reason(value, reason),
-            })
+            Err(Error::param(name, crate::error::reason(value, reason)))
         };
         if self.neighbours < 2 {
             return bad("neighbours", self.neighbours.to_string(), "need k ≥ 2");

@@ -26,9 +26,9 @@ impl Span {
         if ok {
             Ok(())
         } else {
-            Err(Error::InvalidParameter {
+            Err(Error::param(
                 name,
-                reason: crate::error::reason(
+                crate::error::reason(
                     format!("{self:?}"),
                     if allow_zero {
                         "a finite span ≥ 0"
@@ -36,7 +36,7 @@ impl Span {
                         "at least one point or a finite width > 0°"
                     },
                 ),
-            })
+            ))
         }
     }
 
@@ -192,10 +192,10 @@ impl RelevanceParams {
             margin.check("mask margin", true)?;
         }
         if self.batch_size == 0 {
-            return Err(Error::InvalidParameter {
-                name: "batch_size",
-                reason: crate::error::reason(0, "at least 1"),
-            });
+            return Err(Error::param(
+                "batch_size",
+                crate::error::reason(0, "at least 1"),
+            ));
         }
         Ok(())
     }
@@ -210,18 +210,18 @@ impl RelevanceParams {
         let resolve = |span: Span, name: &'static str, max: usize| {
             let n = span.points(grid);
             if n == 0 {
-                Err(Error::InvalidParameter {
+                Err(Error::param(
                     name,
-                    reason: crate::error::reason(format!("{span:?}"), "at least half a grid step"),
-                })
+                    crate::error::reason(format!("{span:?}"), "at least half a grid step"),
+                ))
             } else if n > max {
-                Err(Error::InvalidParameter {
+                Err(Error::param(
                     name,
-                    reason: crate::error::reason(
+                    crate::error::reason(
                         format!("{span:?} = {n} points"),
                         "at most the grid's number of points",
                     ),
-                })
+                ))
             } else {
                 Ok(n)
             }
@@ -322,7 +322,9 @@ mod tests {
     /// The check refused the value for `name`, not for another reason.
     fn refused(r: Result<()>, name: &str) {
         match r {
-            Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
+            Err(Error::InvalidParameter(xrd_io::InvalidParameter { name: n, .. })) => {
+                assert_eq!(n, name)
+            }
             other => panic!("{name}: {other:?}"),
         }
     }
@@ -400,14 +402,20 @@ mod tests {
             .build(&grid());
         assert!(matches!(
             e,
-            Err(Error::InvalidParameter { name: "width", .. })
+            Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+                name: "width",
+                ..
+            }))
         ));
         let e = Relevance::params()
             .stride(Span::Degrees(0.004))
             .build(&grid());
         assert!(matches!(
             e,
-            Err(Error::InvalidParameter { name: "stride", .. })
+            Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+                name: "stride",
+                ..
+            }))
         ));
     }
 

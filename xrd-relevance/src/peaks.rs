@@ -84,16 +84,16 @@ impl PeakRelevanceParams {
     /// [`Error::Io`] for invalid peak-search thresholds.
     pub fn check(&self) -> Result<()> {
         if !(self.strong > 0.0 && self.strong <= 1.0) {
-            return Err(Error::InvalidParameter {
-                name: "strong",
-                reason: crate::error::reason(self.strong.to_string(), "a fraction in (0, 1]"),
-            });
+            return Err(Error::param(
+                "strong",
+                crate::error::reason(self.strong.to_string(), "a fraction in (0, 1]"),
+            ));
         }
         if !(self.irrelevant >= 0.0 && self.irrelevant < 1.0) {
-            return Err(Error::InvalidParameter {
-                name: "irrelevant",
-                reason: crate::error::reason(self.irrelevant.to_string(), "a fraction in [0, 1)"),
-            });
+            return Err(Error::param(
+                "irrelevant",
+                crate::error::reason(self.irrelevant.to_string(), "a fraction in [0, 1)"),
+            ));
         }
         self.peaks.check()?;
         Ok(())
@@ -179,11 +179,11 @@ pub fn peak_relevance<F: Float>(
     params.check()?;
     let grid = profile.grid();
     if pattern.len() != grid.len() {
-        return Err(Error::ShapeMismatch {
-            what: "pattern length (profile grid points)",
-            expected: grid.len(),
-            found: pattern.len(),
-        });
+        return Err(Error::shape(
+            "pattern length (profile grid points)",
+            grid.len(),
+            pattern.len(),
+        ));
     }
     let y = pattern.to_vec();
     let found = find_peaks(&grid.positions(), &y, &params.peaks)?;
@@ -383,7 +383,7 @@ mod tests {
         let (_, x, profile) = setup();
         let short = x.slice(ndarray::s![..399]);
         let e = peak_relevance(&profile, short, None, &PeakRelevanceParams::default());
-        assert!(matches!(e, Err(Error::ShapeMismatch { .. })));
+        assert!(matches!(e, Err(Error::ShapeMismatch(_))));
     }
 
     #[test]

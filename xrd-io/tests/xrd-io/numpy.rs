@@ -447,7 +447,7 @@ fn iopaint_invalid_label_names_are_refused_on_write() {
         .unwrap();
         assert!(matches!(
             d.write_npz(&path),
-            Err(Error::InvalidParameter { .. })
+            Err(Error::InvalidParameter(_))
         ));
     }
     assert!(!path.exists());

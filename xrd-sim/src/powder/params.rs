@@ -368,7 +368,9 @@ mod tests {
         ];
         for (name, p) in bad {
             match p.check() {
-                Err(crate::Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name, "{p:?}"),
+                Err(crate::Error::InvalidParameter(xrd_io::InvalidParameter {
+                    name: n, ..
+                })) => assert_eq!(n, name, "{p:?}"),
                 other => panic!("{name}: {other:?}"),
             }
         }
