@@ -125,57 +125,7 @@ impl GeneratorParams {
         model: M,
         data: &Dataset<F>,
     ) -> Result<Generator<F, M>> {
-        self.check()?;
-        if model.latent() != 2 {
-            return Err(Error::shape(
-                "feature space",
-                "2 dimensions",
-                format!("{}", model.latent()),
-            ));
-        }
-        if model.inputs() != data.grid.len() {
-            return Err(Error::shape(
-                "feature-space input",
-                format!("{} points (the data grid)", data.grid.len()),
-                format!("{}", model.inputs()),
-            ));
-        }
-        if data.labels.ncols() == 0 {
-            return Err(Error::shape(
-                "training compositions",
-                "≥ 1 label column",
-                "none",
-            ));
-        }
-        let latent = model.encode(data.patterns.view())?;
-        let (latent, labels) = match self.anchors {
-            Anchors::Patterns => (latent, data.labels.clone()),
-            Anchors::Centroids => {
-                let known = KnownCompositions::of(data)?;
-                let mut centroids = Array2::zeros((known.len(), 2));
-                for (k, rows) in known.members.iter().enumerate() {
-                    for &r in rows {
-                        for c in 0..2 {
-                            centroids[[k, c]] += latent[[r, c]];
-                        }
-                    }
-                    for c in 0..2 {
-                        centroids[[k, c]] /= F::of_usize(rows.len());
-                    }
-                }
-                (centroids, known.compositions)
-            }
-        };
-        let values = labels.mapv(F::of);
-        let estimator = self.triangle.fit(latent.view(), values.view())?;
-        let gap = composition_gap(&latent, &labels);
-        Ok(Generator {
-            model,
-            estimator,
-            grid: data.grid,
-            label_names: data.label_names.clone(),
-            support_radius: F::of(gap * self.support_factor),
-        })
+        xrd_io::Fit::fit(self, (model, data))
     }
 }
 
@@ -448,11 +398,61 @@ impl<F: Float, M: FeatureSpace<F>> PatternModel<F> for Generator<F, M> {
 impl<'a, F: Float, M: FeatureSpace<F>> xrd_io::Fit<(M, &'a Dataset<F>)> for GeneratorParams {
     type Object = Generator<F, M>;
 
-    /// Builds a generator from `data = (model, training data)`, as [`GeneratorParams::build`].
+    /// Builds a generator from `data = (model, training data)`; the work of
+    /// [`GeneratorParams::build`].
     fn fit_checked(
         params: &xrd_io::Checked<Self>,
         (model, data): (M, &'a Dataset<F>),
     ) -> Result<Generator<F, M>> {
-        params.build(model, data)
+        if model.latent() != 2 {
+            return Err(Error::shape(
+                "feature space",
+                "2 dimensions",
+                format!("{}", model.latent()),
+            ));
+        }
+        if model.inputs() != data.grid.len() {
+            return Err(Error::shape(
+                "feature-space input",
+                format!("{} points (the data grid)", data.grid.len()),
+                format!("{}", model.inputs()),
+            ));
+        }
+        if data.labels.ncols() == 0 {
+            return Err(Error::shape(
+                "training compositions",
+                "≥ 1 label column",
+                "none",
+            ));
+        }
+        let latent = model.encode(data.patterns.view())?;
+        let (latent, labels) = match params.anchors {
+            Anchors::Patterns => (latent, data.labels.clone()),
+            Anchors::Centroids => {
+                let known = KnownCompositions::of(data)?;
+                let mut centroids = Array2::zeros((known.len(), 2));
+                for (k, rows) in known.members.iter().enumerate() {
+                    for &r in rows {
+                        for c in 0..2 {
+                            centroids[[k, c]] += latent[[r, c]];
+                        }
+                    }
+                    for c in 0..2 {
+                        centroids[[k, c]] /= F::of_usize(rows.len());
+                    }
+                }
+                (centroids, known.compositions)
+            }
+        };
+        let values = labels.mapv(F::of);
+        let estimator = params.triangle.fit(latent.view(), values.view())?;
+        let gap = composition_gap(&latent, &labels);
+        Ok(Generator {
+            model,
+            estimator,
+            grid: data.grid,
+            label_names: data.label_names.clone(),
+            support_radius: F::of(gap * params.support_factor),
+        })
     }
 }

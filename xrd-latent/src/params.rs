@@ -185,15 +185,15 @@ impl TriangleParams {
         points: ArrayView2<'_, F>,
         values: ArrayView2<'_, F>,
     ) -> Result<TriangleEstimator<F>> {
-        self.check()?;
-        TriangleEstimator::from_checked(self.clone(), points, values)
+        xrd_io::Fit::fit(self, (points, values))
     }
 }
 
 impl<'a, 'b, F: Float> xrd_io::Fit<(ArrayView2<'a, F>, ArrayView2<'b, F>)> for TriangleParams {
     type Object = TriangleEstimator<F>;
 
-    /// Fits `data = (points, values)`: known points (n × 2) and their values (n × m).
+    /// Fits `data = (points, values)`: known points (n × 2) and their values (n × m); the fit of
+    /// [`TriangleParams::fit`].
     fn fit_checked(
         params: &xrd_io::Checked<Self>,
         (points, values): (ArrayView2<'a, F>, ArrayView2<'b, F>),

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use xrd_io::coverage::{Answer, score_at_coverage};
-use xrd_io::{Float, NonFinite};
+use xrd_io::{Float, NonFinite, ParamGuard};
 
 use crate::{Answer as SeriesAnswer, Error, Estimate, EstimateKind, Result, TriangleEstimator};
 
@@ -348,8 +348,7 @@ impl RefusalCalibration {
     /// [`Error::InvalidParameter`] for invalid parameters; [`Error::NonFinite`] for a NaN,
     /// infinite or negative value (row = its index, column 0 for distances, 1 for errors).
     pub fn calibrate(&self, distances: &[f64], errors: &[f64]) -> Result<RefusalPolicy> {
-        self.check()?;
-        self.calibrate_valid(distances, errors)
+        xrd_io::Fit::fit(self, (distances, errors))
     }
 
     /// The policy calibrated on the answers of a composition-series estimator for validation
@@ -376,7 +375,7 @@ impl RefusalCalibration {
         answers: &[SeriesAnswer],
         errors: &[f64],
     ) -> Result<RefusalPolicy> {
-        self.check()?;
+        let params = (*self).into_checked()?;
         let outside = RefusalPolicy {
             refuse_outside: self.refuse_outside,
             ..RefusalPolicy::default()
@@ -392,7 +391,7 @@ impl RefusalCalibration {
                 return Err(NonFinite::cell("calibration values", row, 0, a.distance).into());
             }
         }
-        let mut policy = self.calibrate_valid(&[], errors)?;
+        let mut policy = params.fit((&[][..], errors))?;
         let at = score_at_coverage(&distances, self.quantile, Answer::LowestFirst)
             .ok()
             .flatten();
@@ -408,36 +407,32 @@ impl RefusalCalibration {
         };
         Ok(policy)
     }
+}
 
-    /// [`RefusalCalibration::calibrate`] with the parameters already checked.
-    fn calibrate_valid(&self, distances: &[f64], errors: &[f64]) -> Result<RefusalPolicy> {
+impl<'a, 'b> xrd_io::Fit<(&'a [f64], &'b [f64])> for RefusalCalibration {
+    type Object = RefusalPolicy;
+
+    /// Calibrates from `data = (distances, errors)`: the calibration of
+    /// [`RefusalCalibration::calibrate`] and [`RefusalCalibration::calibrate_answers`].
+    fn fit_checked(
+        params: &xrd_io::Checked<Self>,
+        (distances, errors): (&'a [f64], &'b [f64]),
+    ) -> Result<RefusalPolicy> {
         let threshold = |v: &[f64], col: usize| -> Result<Option<f64>> {
             if let Some(row) = v.iter().position(|x| !(x.is_finite() && *x >= 0.0)) {
                 return Err(NonFinite::cell("calibration values", row, col, v[row]).into());
             }
             // Nearest-rank quantile: the smallest value with at least `quantile` of them ≤ it
             // (the quantile was checked; the values just above).
-            let q = score_at_coverage(v, self.quantile, Answer::LowestFirst)
+            let q = score_at_coverage(v, params.quantile, Answer::LowestFirst)
                 .ok()
                 .flatten();
-            Ok(q.map(|q| self.margin * q))
+            Ok(q.map(|q| params.margin * q))
         };
         Ok(RefusalPolicy {
             max_distance: threshold(distances, 0)?.unwrap_or(f64::INFINITY),
-            refuse_outside: self.refuse_outside,
+            refuse_outside: params.refuse_outside,
             max_reconstruction_error: threshold(errors, 1)?,
         })
-    }
-}
-
-impl<'a, 'b> xrd_io::Fit<(&'a [f64], &'b [f64])> for RefusalCalibration {
-    type Object = RefusalPolicy;
-
-    /// Calibrates from `data = (distances, errors)`, as [`RefusalCalibration::calibrate`].
-    fn fit_checked(
-        params: &xrd_io::Checked<Self>,
-        (distances, errors): (&'a [f64], &'b [f64]),
-    ) -> Result<RefusalPolicy> {
-        params.calibrate_valid(distances, errors)
     }
 }

@@ -12,6 +12,7 @@
 use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use xrd_io::ParamGuard;
 
 use crate::frame::Frame;
 use crate::kdtree::{KdTree, Neighbour};
@@ -156,6 +157,47 @@ impl Default for SeriesParams {
 
 xrd_io::param_guard!(Error => SeriesParams);
 
+impl<'a, 'b> xrd_io::Fit<(EstimatorKind, ArrayView2<'a, f64>, ArrayView2<'b, f64>)>
+    for SeriesParams
+{
+    type Object = SeriesEstimator;
+
+    /// Fits `data = (kind, points, values)`; the fit of [`SeriesParams::fit`].
+    fn fit_checked(
+        params: &xrd_io::Checked<Self>,
+        (kind, points, values): (EstimatorKind, ArrayView2<'a, f64>, ArrayView2<'b, f64>),
+    ) -> Result<SeriesEstimator> {
+        // The triangle estimator checks shapes, finiteness and distinct points for every kind;
+        // its parameters were checked with the series parameters.
+        let triangle = TriangleEstimator::from_checked(params.triangle.clone(), points, values)?;
+        let pts: Vec<[f64; 2]> = points.rows().into_iter().map(|r| [r[0], r[1]]).collect();
+        let index = KdTree::new(&pts)?;
+        let global = (kind == EstimatorKind::Linear).then(|| {
+            let all: Vec<usize> = (0..pts.len()).collect();
+            LinearFit::of(
+                &pts,
+                values,
+                &all,
+                &vec![1.0; pts.len()],
+                params.min_axis_ratio,
+            )
+        });
+        let ranges = value_ranges(values);
+        let ends = series_ends(&pts, values, &ranges);
+        Ok(SeriesEstimator {
+            kind,
+            params: SeriesParams::clone(params),
+            points: pts,
+            values: values.to_owned(),
+            index,
+            triangle,
+            global,
+            ranges,
+            ends,
+        })
+    }
+}
+
 impl SeriesParams {
     /// The defaults.
     pub fn new() -> Self {
@@ -270,34 +312,7 @@ impl SeriesParams {
         points: ArrayView2<'_, f64>,
         values: ArrayView2<'_, f64>,
     ) -> Result<SeriesEstimator> {
-        self.check()?;
-        // The triangle estimator checks shapes, finiteness and distinct points for every kind.
-        let triangle = self.triangle.fit(points, values)?;
-        let pts: Vec<[f64; 2]> = points.rows().into_iter().map(|r| [r[0], r[1]]).collect();
-        let index = KdTree::new(&pts)?;
-        let global = (kind == EstimatorKind::Linear).then(|| {
-            let all: Vec<usize> = (0..pts.len()).collect();
-            LinearFit::of(
-                &pts,
-                values,
-                &all,
-                &vec![1.0; pts.len()],
-                self.min_axis_ratio,
-            )
-        });
-        let ranges = value_ranges(values);
-        let ends = series_ends(&pts, values, &ranges);
-        Ok(SeriesEstimator {
-            kind,
-            params: self.clone(),
-            points: pts,
-            values: values.to_owned(),
-            index,
-            triangle,
-            global,
-            ranges,
-            ends,
-        })
+        xrd_io::Fit::fit(self, (kind, points, values))
     }
 
     /// Leave-one-out of estimator `kind`: each labelled point estimated from the others.
@@ -310,17 +325,18 @@ impl SeriesParams {
         points: ArrayView2<'_, f64>,
         values: ArrayView2<'_, f64>,
     ) -> Result<SeriesEvaluation> {
-        self.fit(kind, points, values)?;
+        let params = self.clone().into_checked()?;
+        params.fit((kind, points, values))?;
         let n = points.nrows();
         let records = (0..n)
             .into_par_iter()
             .map(|i| {
                 let keep: Vec<usize> = (0..n).filter(|&j| j != i).collect();
-                let est = self.fit(
+                let est = params.fit((
                     kind,
                     points.select(Axis(0), &keep).view(),
                     values.select(Axis(0), &keep).view(),
-                )?;
+                ))?;
                 let answer = est.estimate([points[[i, 0]], points[[i, 1]]]);
                 let truth = values.row(i).to_vec();
                 let delta = if answer.refused {
