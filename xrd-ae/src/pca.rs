@@ -28,13 +28,6 @@ pub struct PcaParams {
     components: usize,
 }
 
-impl PcaParams {
-    /// The `components` set by [`PcaParams::components`] (see there for the default).
-    pub fn get_components(&self) -> usize {
-        self.components
-    }
-}
-
 impl Default for PcaParams {
     fn default() -> Self {
         PcaParams {
@@ -46,10 +39,9 @@ impl Default for PcaParams {
 xrd_io::param_guard!(Error => PcaParams);
 
 impl PcaParams {
-    /// Sets the number of components.
-    pub fn components(mut self, k: usize) -> Self {
-        self.components = k;
-        self
+    xrd_io::setters! {
+        /// Sets the number of components.
+        components, get_components: usize;
     }
 
     /// Validates the parameters.

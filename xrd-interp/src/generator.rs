@@ -50,19 +50,9 @@ pub struct GeneratorParams {
 }
 
 impl GeneratorParams {
-    /// The `anchors` set by [`GeneratorParams::anchors`] (see there for the default).
-    pub fn get_anchors(&self) -> Anchors {
-        self.anchors
-    }
-
     /// The `triangle` set by [`GeneratorParams::triangle`] (see there for the default).
     pub fn get_triangle(&self) -> &TriangleParams {
         &self.triangle
-    }
-
-    /// The `support_factor` set by [`GeneratorParams::support_factor`] (see there for the default).
-    pub fn get_support_factor(&self) -> f64 {
-        self.support_factor
     }
 }
 
@@ -85,16 +75,12 @@ impl GeneratorParams {
         self
     }
 
-    /// Sets the anchors of the contour.
-    pub fn anchors(mut self, anchors: Anchors) -> Self {
-        self.anchors = anchors;
-        self
-    }
+    xrd_io::setters! {
+        /// Sets the anchors of the contour.
+        anchors, get_anchors: Anchors;
 
-    /// Sets the support factor.
-    pub fn support_factor(mut self, factor: f64) -> Self {
-        self.support_factor = factor;
-        self
+        /// Sets the support factor.
+        support_factor, get_support_factor: f64;
     }
 
     /// Validates every parameter.

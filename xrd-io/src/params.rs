@@ -256,3 +256,52 @@ pub trait Predict<I, O> {
     /// Inputs of the wrong shape, non-finite inputs, ….
     fn predict(&self, input: I) -> Result<O, Self::Error>;
 }
+
+/// Writes the builder setter and the getter of each plain field of a parameter type, inside its
+/// `impl` block: for `name, get_name: T;` the setter `pub fn name(mut self, value: T) -> Self`
+/// (which assigns the field `name`) and the getter `pub fn get_name(&self) -> T` (which returns
+/// it, so `T` is `Copy`). Doc comments and attributes written before an entry go to the setter,
+/// which is where each default is stated; the getter's documentation points to the setter.
+/// A setter that does more than assign is written by hand beside the macro.
+///
+/// ```
+/// /// Smoothing of a scan.
+/// #[derive(Debug, Clone, PartialEq)]
+/// pub struct SmoothParams {
+///     window: usize,
+///     strength: f64,
+/// }
+///
+/// impl SmoothParams {
+///     xrd_io::setters! {
+///         /// Half-width of the window in points (default 3).
+///         window, get_window: usize;
+///
+///         /// Weight of the smoothed value, in `[0, 1]` (default 0.5).
+///         strength, get_strength: f64;
+///     }
+/// }
+///
+/// let p = SmoothParams { window: 3, strength: 0.5 }.window(5).strength(0.25);
+/// assert_eq!((p.get_window(), p.get_strength()), (5, 0.25));
+/// ```
+#[macro_export]
+macro_rules! setters {
+    ($($(#[$attr:meta])* $name:ident, $getter:ident: $ty:ty;)*) => {
+        $(
+            $(#[$attr])*
+            pub fn $name(mut self, value: $ty) -> Self {
+                self.$name = value;
+                self
+            }
+
+            #[doc = concat!(
+                "The `", stringify!($name), "` set by [`", stringify!($name), "`](Self::",
+                stringify!($name), ") (see there for the default)."
+            )]
+            pub fn $getter(&self) -> $ty {
+                self.$name
+            }
+        )*
+    };
+}

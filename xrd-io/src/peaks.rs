@@ -31,23 +31,6 @@ pub struct PeakParams {
     min_separation: f64,
 }
 
-impl PeakParams {
-    /// The `relative_height` set by [`PeakParams::relative_height`] (see there for the default).
-    pub fn get_relative_height(&self) -> f64 {
-        self.relative_height
-    }
-
-    /// The `min_prominence` set by [`PeakParams::min_prominence`] (see there for the default).
-    pub fn get_min_prominence(&self) -> f64 {
-        self.min_prominence
-    }
-
-    /// The `min_separation` set by [`PeakParams::min_separation`] (see there for the default).
-    pub fn get_min_separation(&self) -> f64 {
-        self.min_separation
-    }
-}
-
 impl Default for PeakParams {
     fn default() -> Self {
         PeakParams {
@@ -61,25 +44,18 @@ impl Default for PeakParams {
 crate::param_guard!(Error => PeakParams);
 
 impl PeakParams {
-    /// Minimum peak height as a fraction of the pattern's maximum, in [0, 1]. Default 0.1 (the
-    /// DeepXRD threshold of 10 cps on patterns scaled to 100).
-    pub fn relative_height(mut self, fraction: f64) -> Self {
-        self.relative_height = fraction;
-        self
-    }
+    crate::setters! {
+        /// Minimum peak height as a fraction of the pattern's maximum, in [0, 1]. Default 0.1 (the
+        /// DeepXRD threshold of 10 cps on patterns scaled to 100).
+        relative_height, get_relative_height: f64;
 
-    /// Minimum prominence (height above the higher of the two minima separating the peak from
-    /// taller neighbours or the ends) as a fraction of the maximum, in [0, 1]. Default 0.
-    pub fn min_prominence(mut self, fraction: f64) -> Self {
-        self.min_prominence = fraction;
-        self
-    }
+        /// Minimum prominence (height above the higher of the two minima separating the peak from
+        /// taller neighbours or the ends) as a fraction of the maximum, in [0, 1]. Default 0.
+        min_prominence, get_min_prominence: f64;
 
-    /// Minimum distance between two peaks in degrees 2θ; of two closer peaks the taller is kept.
-    /// Default 0 (no constraint).
-    pub fn min_separation(mut self, degrees: f64) -> Self {
-        self.min_separation = degrees;
-        self
+        /// Minimum distance between two peaks in degrees 2θ; of two closer peaks the taller is
+        /// kept. Default 0 (no constraint).
+        min_separation, get_min_separation: f64;
     }
 
     /// Validates the thresholds.

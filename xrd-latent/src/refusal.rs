@@ -270,23 +270,6 @@ pub struct RefusalCalibration {
     refuse_outside: bool,
 }
 
-impl RefusalCalibration {
-    /// The `quantile` set by [`RefusalCalibration::quantile`] (see there for the default).
-    pub fn get_quantile(&self) -> f64 {
-        self.quantile
-    }
-
-    /// The `margin` set by [`RefusalCalibration::margin`] (see there for the default).
-    pub fn get_margin(&self) -> f64 {
-        self.margin
-    }
-
-    /// The `refuse_outside` set by [`RefusalCalibration::refuse_outside`] (see there for the default).
-    pub fn get_refuse_outside(&self) -> bool {
-        self.refuse_outside
-    }
-}
-
 impl Default for RefusalCalibration {
     fn default() -> Self {
         Self {
@@ -300,23 +283,16 @@ impl Default for RefusalCalibration {
 xrd_io::param_guard!(Error => RefusalCalibration);
 
 impl RefusalCalibration {
-    /// Sets the quantile.
-    pub fn quantile(mut self, q: f64) -> Self {
-        self.quantile = q;
-        self
-    }
+    xrd_io::setters! {
+        /// Sets the quantile.
+        quantile, get_quantile: f64;
 
-    /// Sets the margin.
-    pub fn margin(mut self, m: f64) -> Self {
-        self.margin = m;
-        self
-    }
+        /// Sets the margin.
+        margin, get_margin: f64;
 
-    /// Sets whether outside estimates (and extrapolated series answers, which
-    /// [`calibrate_answers`](Self::calibrate_answers) then counts as refused) are declined.
-    pub fn refuse_outside(mut self, refuse: bool) -> Self {
-        self.refuse_outside = refuse;
-        self
+        /// Sets whether outside estimates (and extrapolated series answers, which
+        /// [`calibrate_answers`](Self::calibrate_answers) then counts as refused) are declined.
+        refuse_outside, get_refuse_outside: bool;
     }
 
     /// Validates the parameters.

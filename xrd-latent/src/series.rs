@@ -204,66 +204,28 @@ impl SeriesParams {
         Self::default()
     }
 
-    /// Labelled points of a local linear fit (and of the neighbourhood that judges
-    /// extrapolation for the triangle rule).
-    pub fn neighbours(mut self, k: usize) -> Self {
-        self.neighbours = k;
-        self
-    }
+    xrd_io::setters! {
+        /// Labelled points of a local linear fit (and of the neighbourhood that judges
+        /// extrapolation for the triangle rule).
+        neighbours, get_neighbours: usize;
 
-    /// See [`DEFAULT_MIN_AXIS_RATIO`].
-    pub fn min_axis_ratio(mut self, ratio: f64) -> Self {
-        self.min_axis_ratio = ratio;
-        self
-    }
+        /// See [`DEFAULT_MIN_AXIS_RATIO`].
+        min_axis_ratio, get_min_axis_ratio: f64;
 
-    /// See [`DEFAULT_MIN_CONDITIONING`].
-    pub fn min_conditioning(mut self, conditioning: f64) -> Self {
-        self.min_conditioning = conditioning;
-        self
-    }
+        /// See [`DEFAULT_MIN_CONDITIONING`].
+        min_conditioning, get_min_conditioning: f64;
 
-    /// What extrapolated estimates become.
-    pub fn extrapolation(mut self, policy: Extrapolation) -> Self {
-        self.extrapolation = policy;
-        self
-    }
+        /// What extrapolated estimates become.
+        extrapolation, get_extrapolation: Extrapolation;
 
-    /// See [`DEFAULT_EXTRAPOLATION_MARGIN`].
-    pub fn extrapolation_margin(mut self, margin: f64) -> Self {
-        self.extrapolation_margin = margin;
-        self
+        /// See [`DEFAULT_EXTRAPOLATION_MARGIN`].
+        extrapolation_margin, get_extrapolation_margin: f64;
     }
 
     /// The triangle rule's own parameters.
     pub fn triangle(mut self, params: TriangleParams) -> Self {
         self.triangle = params;
         self
-    }
-
-    /// The configured neighbours.
-    pub fn get_neighbours(&self) -> usize {
-        self.neighbours
-    }
-
-    /// The configured axis ratio.
-    pub fn get_min_axis_ratio(&self) -> f64 {
-        self.min_axis_ratio
-    }
-
-    /// The configured conditioning threshold.
-    pub fn get_min_conditioning(&self) -> f64 {
-        self.min_conditioning
-    }
-
-    /// The configured extrapolation policy.
-    pub fn get_extrapolation(&self) -> Extrapolation {
-        self.extrapolation
-    }
-
-    /// The configured extrapolation margin.
-    pub fn get_extrapolation_margin(&self) -> f64 {
-        self.extrapolation_margin
     }
 
     /// Validates every parameter.

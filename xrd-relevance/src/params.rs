@@ -106,29 +106,9 @@ pub struct RelevanceParams {
 }
 
 impl RelevanceParams {
-    /// The `width` set by [`RelevanceParams::width`] (see there for the default).
-    pub fn get_width(&self) -> Span {
-        self.width
-    }
-
     /// The `stride` set by [`RelevanceParams::stride`] (see there for the default).
     pub fn get_stride(&self) -> Option<Span> {
         self.stride
-    }
-
-    /// The `mask` set by [`RelevanceParams::mask`] (see there for the default).
-    pub fn get_mask(&self) -> Mask {
-        self.mask
-    }
-
-    /// The `distance` set by [`RelevanceParams::distance`] (see there for the default).
-    pub fn get_distance(&self) -> Distance {
-        self.distance
-    }
-
-    /// The `batch_size` set by [`RelevanceParams::batch_size`] (see there for the default).
-    pub fn get_batch_size(&self) -> usize {
-        self.batch_size
     }
 }
 
@@ -147,10 +127,9 @@ impl Default for RelevanceParams {
 xrd_io::param_guard!(Error => RelevanceParams);
 
 impl RelevanceParams {
-    /// Width Δ of a masked window.
-    pub fn width(mut self, width: Span) -> Self {
-        self.width = width;
-        self
+    xrd_io::setters! {
+        /// Width Δ of a masked window.
+        width, get_width: Span;
     }
 
     /// Distance between the starts of consecutive windows (default: the width).
@@ -159,23 +138,16 @@ impl RelevanceParams {
         self
     }
 
-    /// What masked points are replaced with.
-    pub fn mask(mut self, mask: Mask) -> Self {
-        self.mask = mask;
-        self
-    }
+    xrd_io::setters! {
+        /// What masked points are replaced with.
+        mask, get_mask: Mask;
 
-    /// Distance between latent points.
-    pub fn distance(mut self, distance: Distance) -> Self {
-        self.distance = distance;
-        self
-    }
+        /// Distance between latent points.
+        distance, get_distance: Distance;
 
-    /// Number of masked copies the generic path encodes per call (memory: `batch_size × points`
-    /// values per worker thread).
-    pub fn batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = batch_size;
-        self
+        /// Number of masked copies the generic path encodes per call (memory: `batch_size × points`
+        /// values per worker thread).
+        batch_size, get_batch_size: usize;
     }
 
     /// Checks every parameter on its own (without a grid).
