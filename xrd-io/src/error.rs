@@ -135,16 +135,9 @@ pub enum Error {
         /// The offending 2θ.
         value: f64,
     },
-    /// Two sequences that must have the same length do not.
-    #[error("{what}: expected {expected} values, found {found}")]
-    LengthMismatch {
-        /// Which sequences.
-        what: &'static str,
-        /// The required length.
-        expected: usize,
-        /// The actual length.
-        found: usize,
-    },
+    /// Sequences or arrays whose lengths or shapes do not fit together.
+    #[error(transparent)]
+    ShapeMismatch(#[from] crate::ShapeMismatch),
     /// A row of a column file has a different number of columns than the rows before it.
     #[error("{file}: {at}: expected {expected} columns, found {found}")]
     ColumnMismatch {
@@ -307,4 +300,4 @@ pub(crate) fn reason(value: impl std::fmt::Display, expected: &str) -> String {
     format!("{value} (expected {expected})")
 }
 
-crate::shared_errors!(Error);
+crate::shared_errors!(Error, shape);

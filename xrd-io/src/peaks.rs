@@ -111,7 +111,7 @@ pub struct Peak {
 /// position. Edge points are never peaks; an all-non-positive pattern has none.
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for bad `params`; [`Error::LengthMismatch`];
+/// [`Error::InvalidParameter`] for bad `params`; [`Error::ShapeMismatch`];
 /// [`Error::NonFinite`] and [`Error::NonMonotonic`] for bad input values.
 pub fn find_peaks<F: Float>(
     two_theta: &[f64],
@@ -120,11 +120,11 @@ pub fn find_peaks<F: Float>(
 ) -> Result<Vec<Peak>> {
     params.check()?;
     if two_theta.len() != intensity.len() {
-        return Err(Error::LengthMismatch {
-            what: "intensities per 2θ position",
-            expected: two_theta.len(),
-            found: intensity.len(),
-        });
+        return Err(Error::shape(
+            "intensities per 2θ position",
+            two_theta.len(),
+            intensity.len(),
+        ));
     }
     let y: Vec<f64> = intensity.iter().map(|v| v.as_f64()).collect();
     for (what, xs) in [("2θ", two_theta), ("intensity", &y[..])] {
@@ -491,7 +491,7 @@ mod tests {
         let p = PeakParams::default();
         assert!(matches!(
             find_peaks(&[1.0, 2.0], &[1.0], &p),
-            Err(Error::LengthMismatch { .. })
+            Err(Error::ShapeMismatch(_))
         ));
         assert!(matches!(
             find_peaks(&[1.0, 2.0, 3.0], &[1.0, f64::NAN, 0.0], &p),

@@ -19,11 +19,7 @@ use crate::{Error, Float, Location, Result};
 
 fn check_pair<F: Float>(what: &'static str, s: &[F], t: &[F]) -> Result<()> {
     if s.len() != t.len() {
-        return Err(Error::LengthMismatch {
-            what,
-            expected: s.len(),
-            found: t.len(),
-        });
+        return Err(Error::shape(what, s.len(), t.len()));
     }
     if s.is_empty() {
         return Err(Error::Degenerate {
@@ -37,7 +33,7 @@ fn check_pair<F: Float>(what: &'static str, s: &[F], t: &[F]) -> Result<()> {
 /// Mean squared error, Eq. 1: (1/n) Σ (sᵢ − tᵢ)².
 ///
 /// # Errors
-/// [`Error::LengthMismatch`], [`Error::Degenerate`] for empty slices.
+/// [`Error::ShapeMismatch`], [`Error::Degenerate`] for empty slices.
 pub fn mse<F: Float>(s: &[F], t: &[F]) -> Result<F> {
     check_pair("MSE", s, t)?;
     Ok(s.iter().zip(t).map(|(&a, &b)| (a - b) * (a - b)).sum::<F>() / F::of_usize(s.len()))
@@ -256,7 +252,7 @@ mod tests {
     fn degenerate_inputs_are_errors() {
         assert!(matches!(
             mse(&[1.0], &[1.0, 2.0]),
-            Err(Error::LengthMismatch { .. })
+            Err(Error::ShapeMismatch(_))
         ));
         assert!(matches!(
             mse::<f64>(&[], &[]),

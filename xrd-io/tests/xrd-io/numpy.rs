@@ -190,7 +190,7 @@ fn iopaint_npy_round_trips_with_a_grid() {
     assert_eq!(wide.patterns, d.patterns.mapv(f64::from));
     assert!(matches!(
         Dataset::<f32>::read_npy(&path, Grid::new(1.0, 0.5, 4).unwrap()),
-        Err(Error::LengthMismatch { .. })
+        Err(Error::ShapeMismatch(_))
     ));
     assert!(matches!(
         Dataset::<f32>::read_npy(dir.path().join("none.npy"), grid),
