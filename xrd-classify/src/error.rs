@@ -12,7 +12,7 @@ pub enum Error {
     /// A hyper-parameter is out of its valid range.
     #[error(transparent)]
     InvalidParameter(#[from] xrd_io::InvalidParameter),
-    /// Inputs whose shapes do not fit together.
+    /// An input does not have the shape the classifier expects.
     #[error(transparent)]
     ShapeMismatch(#[from] xrd_io::ShapeMismatch),
     /// An input contains NaN or ±infinity.

@@ -10,10 +10,10 @@ pub enum Error {
     /// A hyper-parameter or configuration value outside its valid range.
     #[error(transparent)]
     InvalidParameter(#[from] xrd_io::InvalidParameter),
-    /// Inputs whose shapes do not fit together.
+    /// Arrays whose shapes do not fit together.
     #[error(transparent)]
     ShapeMismatch(#[from] xrd_io::ShapeMismatch),
-    /// An input contains NaN or ±infinity.
+    /// A NaN or infinite input value.
     #[error(transparent)]
     NonFinite(#[from] xrd_io::NonFinite),
     /// Fewer than three distinct known points: no triangle can be formed.

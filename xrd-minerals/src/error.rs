@@ -27,7 +27,7 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
-    /// An input contains NaN or ±infinity.
+    /// A value that must be finite is NaN or infinite.
     #[error(transparent)]
     NonFinite(#[from] xrd_io::NonFinite),
     /// A pattern that cannot be searched (too few points, no signal, no overlap with the

@@ -10,10 +10,10 @@ pub enum Error {
     /// A hyper-parameter is outside its valid range.
     #[error(transparent)]
     InvalidParameter(#[from] xrd_io::InvalidParameter),
-    /// Inputs whose shapes do not fit together.
+    /// Two sizes that must agree do not (pattern length vs grid, encoder output rows vs batch, …).
     #[error(transparent)]
     ShapeMismatch(#[from] xrd_io::ShapeMismatch),
-    /// An input contains NaN or ±infinity.
+    /// A value that must be finite is NaN or infinite.
     #[error(transparent)]
     NonFinite(#[from] xrd_io::NonFinite),
     /// A computation is undefined for its input (no peaks, an empty ensemble, …).
