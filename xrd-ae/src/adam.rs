@@ -153,6 +153,7 @@ impl Adam {
         }
         if g.len() != w.len() || m.len() != w.len() || v.len() != w.len() {
             return Err(Error::shape(
+                "Adam state",
                 format!("four slices of {} values", w.len()),
                 format!("{}, {}, {} values", g.len(), m.len(), v.len()),
             ));

@@ -6,7 +6,7 @@ use ndarray::{Array2, ArrayBase, Data, Ix2};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
-use xrd_io::Float;
+use xrd_io::{Checked, Float, ParamGuard};
 
 use crate::dense::check_input;
 use crate::history::History;
@@ -126,6 +126,7 @@ impl<F: Float> Autoencoder<F> {
         let layers = encoder.layers.iter().chain(&decoder.layers);
         if encoder.layers.len() != k || decoder.layers.len() != k {
             return Err(Error::shape(
+                "encoder and decoder",
                 format!("{k} encoder and {k} decoder layers"),
                 format!("{} and {}", encoder.layers.len(), decoder.layers.len()),
             ));
@@ -133,6 +134,7 @@ impl<F: Float> Autoencoder<F> {
         for (i, (layer, &(inp, out, act))) in layers.zip(&shapes).enumerate() {
             if layer.inputs() != inp || layer.outputs() != out || layer.activation != act {
                 return Err(Error::shape(
+                    "layers",
                     format!("layer {i}: {inp} → {out}, {act:?}"),
                     format!(
                         "{} → {}, {:?}",
@@ -282,21 +284,29 @@ impl<F: Float> AutoencoderParams<F> {
 
     /// A freshly initialised autoencoder for `inputs`-point patterns, weights drawn from `rng`.
     pub fn build<R: Rng + ?Sized>(&self, inputs: usize, rng: &mut R) -> Result<Autoencoder<F>> {
-        self.check()?;
+        Self::initialise(&self.clone().into_checked()?, inputs, rng)
+    }
+
+    /// [`build`](Self::build) from checked parameters.
+    fn initialise<R: Rng + ?Sized>(
+        params: &Checked<Self>,
+        inputs: usize,
+        rng: &mut R,
+    ) -> Result<Autoencoder<F>> {
         if inputs == 0 {
             return Err(Error::param("inputs", "must be ≥ 1"));
         }
-        let (shapes, k) = self.config.layer_shapes(inputs);
+        let (shapes, k) = params.config.layer_shapes(inputs);
         let mut layers = Vec::with_capacity(shapes.len());
         for (inp, out, act) in shapes {
-            let (w, b) = self.config.init.draw::<F, R>(inp, out, rng);
+            let (w, b) = params.config.init.draw::<F, R>(inp, out, rng);
             layers.push(Dense::new(w, b, act)?);
         }
         let decoder = layers.split_off(k);
         Autoencoder::from_parts(
             Network::new(layers)?,
             Network::new(decoder)?,
-            self.config.clone(),
+            params.config.clone(),
         )
     }
 
@@ -309,10 +319,7 @@ impl<F: Float> AutoencoderParams<F> {
         rng: &mut R,
         callback: impl FnMut(&Progress),
     ) -> Result<Autoencoder<F>> {
-        self.check()?;
-        check_input(data.view(), data.ncols(), "training data")?;
-        let model = self.build(data.ncols(), rng)?;
-        self.fit_from(model, data, rng, callback)
+        xrd_io::FitWith::fit_with(self, data, rng, callback)
     }
 
     /// Trains starting from the weights of `model` instead of a fresh initialisation (to continue
@@ -326,26 +333,43 @@ impl<F: Float> AutoencoderParams<F> {
         rng: &mut R,
         mut callback: impl FnMut(&Progress),
     ) -> Result<Autoencoder<F>> {
-        self.check()?;
+        Self::train_from(
+            &self.clone().into_checked()?,
+            model,
+            data,
+            rng,
+            &mut callback,
+        )
+    }
+
+    /// [`fit_from`](Self::fit_from) with checked parameters: the training of every fit.
+    fn train_from<S: Data<Elem = F>, R: Rng + ?Sized>(
+        params: &Checked<Self>,
+        model: Autoencoder<F>,
+        data: &ArrayBase<S, Ix2>,
+        rng: &mut R,
+        callback: &mut dyn FnMut(&Progress),
+    ) -> Result<Autoencoder<F>> {
         check_input(data.view(), model.inputs(), "training data")?;
-        let model = Autoencoder::from_parts(model.encoder, model.decoder, self.config.clone())?;
+        let config = &params.config;
+        let model = Autoencoder::from_parts(model.encoder, model.decoder, config.clone())?;
         let k = model.encoder.layers.len();
         let mut layers = model.encoder.layers;
         layers.extend(model.decoder.layers);
         let history = fit_layers(
             &mut layers,
-            self.config.loss,
-            &self.config.train,
+            config.loss,
+            &config.train,
             data.view(),
             None,
             rng,
-            &mut callback,
+            callback,
         )?;
         let decoder = layers.split_off(k);
         let mut model = Autoencoder::from_parts(
             Network::new(layers)?,
             Network::new(decoder)?,
-            self.config.clone(),
+            config.clone(),
         )?;
         model.history = history;
         Ok(model)
@@ -363,12 +387,13 @@ impl<F: Float> AutoencoderParams<F> {
         if seeds.is_empty() {
             return Err(Error::param("seeds", "an ensemble needs at least one seed"));
         }
+        let params = self.clone().into_checked()?;
         seeds
             .iter()
             .enumerate()
             .map(|(i, &seed)| {
                 let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-                self.fit(data, &mut rng, |p| callback(i, p))
+                params.fit_with(data, &mut rng, |p| callback(i, p))
             })
             .collect()
     }
@@ -390,7 +415,11 @@ impl<F: Float> AutoencoderParams<F> {
         mut callback: impl FnMut(usize, &Progress),
     ) -> Result<(Autoencoder<F>, Vec<f64>)> {
         if validation.nrows() == 0 {
-            return Err(Error::shape("≥ 1 validation row", "none"));
+            return Err(Error::shape(
+                "validation data",
+                "≥ 1 validation row",
+                "none",
+            ));
         }
         check_input(validation.view(), data.ncols(), "validation data")?;
         let models = self.fit_ensemble(data, seeds, &mut callback)?;
@@ -427,7 +456,8 @@ where
         rng: &mut R,
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<Autoencoder<F>> {
-        let params: &Self = params;
-        params.fit(data, rng, progress)
+        check_input(data.view(), data.ncols(), "training data")?;
+        let model = AutoencoderParams::initialise(params, data.ncols(), rng)?;
+        AutoencoderParams::train_from(params, model, data, rng, progress)
     }
 }

@@ -3,7 +3,7 @@
 use ndarray::{
     Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, linalg::general_mat_mul,
 };
-use xrd_io::Float;
+use xrd_io::{Float, Location, NonFinite};
 
 use crate::{Activation, Error, Result};
 
@@ -30,29 +30,26 @@ impl<F: Float> Dense<F> {
     pub fn new(weight: Array2<F>, bias: Array1<F>, activation: Activation) -> Result<Self> {
         if weight.nrows() != bias.len() {
             return Err(Error::shape(
+                "layer bias",
                 format!("a bias of {} values", weight.nrows()),
                 format!("{} values", bias.len()),
             ));
         }
         if weight.nrows() == 0 || weight.ncols() == 0 {
             return Err(Error::shape(
+                "layer weights",
                 "a non-empty weight matrix",
                 format!("{:?}", weight.dim()),
             ));
         }
         if let Some((row, col)) = first_non_finite(weight.view()) {
-            return Err(Error::NonFinite {
-                what: "layer weights",
-                row,
-                col,
-            });
+            let value = weight[(row, col)].as_f64();
+            return Err(NonFinite::cell("layer weights", row, col, value).into());
         }
         if let Some(col) = bias.iter().position(|v| !v.is_finite()) {
-            return Err(Error::NonFinite {
-                what: "layer bias",
-                row: 0,
-                col,
-            });
+            return Err(
+                NonFinite::new("layer bias", Location::Point(col), bias[col].as_f64()).into(),
+            );
         }
         Ok(Dense {
             weight: weight.as_standard_layout().into_owned(),
@@ -81,11 +78,7 @@ impl<F: Float> Dense<F> {
     /// The same layer with PReLU slope `slope` (ignored by other activations).
     pub fn with_slope(mut self, slope: F) -> Result<Self> {
         if !slope.is_finite() {
-            return Err(Error::NonFinite {
-                what: "PReLU slope",
-                row: 0,
-                col: 0,
-            });
+            return Err(NonFinite::new("PReLU slope", Location::Whole, slope.as_f64()).into());
         }
         self.slope = slope;
         Ok(self)
@@ -219,12 +212,13 @@ pub(crate) fn check_input<F: Float>(
 ) -> Result<()> {
     if x.ncols() != width {
         return Err(Error::shape(
+            what,
             format!("{width} columns"),
             format!("{} × {}", x.nrows(), x.ncols()),
         ));
     }
     if let Some((row, col)) = first_non_finite(x) {
-        return Err(Error::NonFinite { what, row, col });
+        return Err(NonFinite::cell(what, row, col, x[(row, col)].as_f64()).into());
     }
     Ok(())
 }

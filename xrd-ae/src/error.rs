@@ -10,31 +10,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// A hyper-parameter is out of its valid range.
-    #[error("invalid parameter `{name}`: {reason}")]
-    InvalidParameter {
-        /// The builder method / config field.
-        name: &'static str,
-        /// What is wrong with the value.
-        reason: String,
-    },
+    #[error(transparent)]
+    InvalidParameter(#[from] xrd_io::InvalidParameter),
     /// An input array does not have the shape the network expects.
-    #[error("shape mismatch: expected {expected}, found {found}")]
-    ShapeMismatch {
-        /// The expected shape, in words.
-        expected: String,
-        /// The shape that was given.
-        found: String,
-    },
+    #[error(transparent)]
+    ShapeMismatch(#[from] xrd_io::ShapeMismatch),
     /// An input contains NaN or ±infinity.
-    #[error("non-finite value in {what} at row {row}, column {col}")]
-    NonFinite {
-        /// Which input (e.g. `"training data"`).
-        what: &'static str,
-        /// Row of the first offending value.
-        row: usize,
-        /// Column of the first offending value.
-        col: usize,
-    },
+    #[error(transparent)]
+    NonFinite(#[from] xrd_io::NonFinite),
     /// Not enough rows to train (or to split off a validation set).
     #[error("not enough samples: {0}")]
     TooFewSamples(String),
@@ -64,18 +47,4 @@ pub enum Error {
     },
 }
 
-impl Error {
-    pub(crate) fn param(name: &'static str, reason: impl Into<String>) -> Self {
-        Error::InvalidParameter {
-            name,
-            reason: reason.into(),
-        }
-    }
-
-    pub(crate) fn shape(expected: impl Into<String>, found: impl Into<String>) -> Self {
-        Error::ShapeMismatch {
-            expected: expected.into(),
-            found: found.into(),
-        }
-    }
-}
+xrd_io::shared_errors!(Error, shape);

@@ -40,8 +40,13 @@ pub trait FeatureSpace<F: Float> {
     /// # Errors
     /// As [`decode`](Self::decode).
     fn decode_point(&self, z: &[F]) -> Result<Array1<F>> {
-        let z = ArrayView2::from_shape((1, z.len()), z)
-            .map_err(|e| Error::shape(format!("1 × {}", self.latent()), e.to_string()))?;
+        let z = ArrayView2::from_shape((1, z.len()), z).map_err(|e| {
+            Error::shape(
+                "latent point",
+                format!("1 × {}", self.latent()),
+                e.to_string(),
+            )
+        })?;
         Ok(self.decode(z)?.index_axis_move(Axis(0), 0))
     }
 
@@ -113,7 +118,11 @@ impl<F: Float> FeatureSpace<F> for Autoencoder<F> {
     /// matrix product.
     fn decode_point(&self, z: &[F]) -> Result<Array1<F>> {
         let z2 = ArrayView2::from_shape((1, z.len()), z).map_err(|e| {
-            Error::shape(format!("1 × {}", Autoencoder::latent(self)), e.to_string())
+            Error::shape(
+                "latent point",
+                format!("1 × {}", Autoencoder::latent(self)),
+                e.to_string(),
+            )
         })?;
         check_input(z2, Autoencoder::latent(self), "latent points")?;
         let mut h = Array1::from(z.to_vec());

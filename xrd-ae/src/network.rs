@@ -26,6 +26,7 @@ impl<F: Float> Network<F> {
         for (i, pair) in layers.windows(2).enumerate() {
             if pair[0].outputs() != pair[1].inputs() {
                 return Err(Error::shape(
+                    "layers",
                     format!(
                         "layer {} to take the {} outputs of layer {i}",
                         i + 1,
@@ -100,6 +101,7 @@ impl<F: Float> Network<F> {
         check_input(y.view(), self.outputs(), "targets")?;
         if x.nrows() != y.nrows() || x.nrows() == 0 {
             return Err(Error::shape(
+                "input and targets",
                 format!("{} target rows (≥ 1)", x.nrows()),
                 format!("{}", y.nrows()),
             ));
@@ -129,6 +131,7 @@ impl<F: Float> Network<F> {
         check_input(y.view(), self.outputs(), "targets")?;
         if x.nrows() != y.nrows() || x.nrows() == 0 {
             return Err(Error::shape(
+                "input and targets",
                 format!("{} target rows (≥ 1)", x.nrows()),
                 format!("{}", y.nrows()),
             ));

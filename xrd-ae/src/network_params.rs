@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use ndarray::{ArrayBase, Data, Ix2};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use xrd_io::Float;
+use xrd_io::{Checked, Float, ParamGuard};
 
 use crate::dense::check_input;
 use crate::train::{Progress, TrainConfig, fit_layers};
@@ -156,14 +156,22 @@ impl<F: Float> NetworkParams<F> {
 
     /// A freshly initialised, untrained network for `inputs` inputs.
     pub fn build<R: Rng + ?Sized>(&self, inputs: usize, rng: &mut R) -> Result<Network<F>> {
-        self.check()?;
+        Self::initialise(&self.clone().into_checked()?, inputs, rng)
+    }
+
+    /// [`build`](Self::build) from checked parameters.
+    fn initialise<R: Rng + ?Sized>(
+        params: &Checked<Self>,
+        inputs: usize,
+        rng: &mut R,
+    ) -> Result<Network<F>> {
         if inputs == 0 {
             return Err(Error::param("inputs", "must be ≥ 1"));
         }
-        let mut layers = Vec::with_capacity(self.config.layers.len());
+        let mut layers = Vec::with_capacity(params.config.layers.len());
         let mut width = inputs;
-        for spec in &self.config.layers {
-            let (w, b) = self.config.init.draw::<F, R>(width, spec.units, rng);
+        for spec in &params.config.layers {
+            let (w, b) = params.config.init.draw::<F, R>(width, spec.units, rng);
             layers.push(Dense::new(w, b, spec.activation)?.with_dropout(spec.dropout)?);
             width = spec.units;
         }
@@ -177,34 +185,14 @@ impl<F: Float> NetworkParams<F> {
         x: &ArrayBase<S1, Ix2>,
         y: &ArrayBase<S2, Ix2>,
         rng: &mut R,
-        mut callback: impl FnMut(&Progress),
+        callback: impl FnMut(&Progress),
     ) -> Result<Network<F>>
     where
         S1: Data<Elem = F>,
         S2: Data<Elem = F>,
         R: Rng + ?Sized,
     {
-        self.check()?;
-        if x.nrows() != y.nrows() {
-            return Err(Error::shape(
-                format!("{} target rows", x.nrows()),
-                format!("{}", y.nrows()),
-            ));
-        }
-        check_input(x.view(), x.ncols(), "training inputs")?;
-        let out = self.config.layers.last().map_or(0, |l| l.units);
-        check_input(y.view(), out, "training targets")?;
-        let mut net = self.build(x.ncols(), rng)?;
-        net.history = fit_layers(
-            &mut net.layers,
-            self.config.loss,
-            &self.config.train,
-            x.view(),
-            Some(y.view()),
-            rng,
-            &mut callback,
-        )?;
-        Ok(net)
+        xrd_io::FitWith::fit_with(self, (x, y), rng, callback)
     }
 }
 
@@ -219,14 +207,33 @@ where
     type Object = Network<F>;
     type Progress = Progress;
 
-    /// Fits `data = (x, y)`: rows of `x` to rows of `y`.
+    /// Fits `data = (x, y)`: rows of `x` to rows of `y`; the fit of [`NetworkParams::fit`].
     fn fit_with_checked(
-        params: &xrd_io::Checked<Self>,
+        params: &Checked<Self>,
         (x, y): (&'a ArrayBase<S1, Ix2>, &'b ArrayBase<S2, Ix2>),
         rng: &mut R,
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<Network<F>> {
-        let params: &Self = params;
-        params.fit(x, y, rng, progress)
+        if x.nrows() != y.nrows() {
+            return Err(Error::shape(
+                "input and targets",
+                format!("{} target rows", x.nrows()),
+                format!("{}", y.nrows()),
+            ));
+        }
+        check_input(x.view(), x.ncols(), "training inputs")?;
+        let out = params.config.layers.last().map_or(0, |l| l.units);
+        check_input(y.view(), out, "training targets")?;
+        let mut net = NetworkParams::initialise(params, x.ncols(), rng)?;
+        net.history = fit_layers(
+            &mut net.layers,
+            params.config.loss,
+            &params.config.train,
+            x.view(),
+            Some(y.view()),
+            rng,
+            progress,
+        )?;
+        Ok(net)
     }
 }

@@ -28,13 +28,6 @@ pub struct PcaParams {
     components: usize,
 }
 
-impl PcaParams {
-    /// The `components` set by [`PcaParams::components`] (see there for the default).
-    pub fn get_components(&self) -> usize {
-        self.components
-    }
-}
-
 impl Default for PcaParams {
     fn default() -> Self {
         PcaParams {
@@ -46,10 +39,9 @@ impl Default for PcaParams {
 xrd_io::param_guard!(Error => PcaParams);
 
 impl PcaParams {
-    /// Sets the number of components.
-    pub fn components(mut self, k: usize) -> Self {
-        self.components = k;
-        self
+    xrd_io::setters! {
+        /// Sets the number of components.
+        components, get_components: usize;
     }
 
     /// Validates the parameters.
@@ -75,84 +67,7 @@ impl PcaParams {
     /// data have dimensions; [`Error::TooFewSamples`] for fewer than two rows;
     /// [`Error::NonFinite`] for NaN/∞ values; [`Error::ShapeMismatch`] for zero columns.
     pub fn fit<F: Float, S: Data<Elem = F>>(&self, x: &ArrayBase<S, Ix2>) -> Result<Pca<F>> {
-        self.check()?;
-        self.fit_valid(x)
-    }
-
-    /// [`PcaParams::fit`] with the parameters already checked.
-    fn fit_valid<F: Float, S: Data<Elem = F>>(&self, x: &ArrayBase<S, Ix2>) -> Result<Pca<F>> {
-        let (n, d) = x.dim();
-        if d == 0 {
-            return Err(Error::shape("≥ 1 column", format!("{n} × 0")));
-        }
-        check_input(x.view(), d, "PCA data")?;
-        if n < 2 {
-            return Err(Error::TooFewSamples(format!(
-                "PCA needs at least 2 patterns, got {n}"
-            )));
-        }
-        let k = self.components;
-        let xf = x.mapv(|v| v.as_f64());
-        let mean = xf.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(d));
-        let xc = &xf - &mean.view().insert_axis(Axis(0));
-        // Eigen-pairs of XcᵀXc: directly (d × d) or from XcXcᵀ (n × n), v = Xcᵀu / √λ.
-        let small = n <= d;
-        let gram = if small {
-            xc.dot(&xc.t())
-        } else {
-            xc.t().dot(&xc)
-        };
-        let (values, vectors) = gram.eigh().map_err(|e| {
-            Error::TooFewSamples(format!("the eigen-decomposition did not converge: {e}"))
-        })?;
-        let mut order: Vec<usize> = (0..values.len()).collect();
-        order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
-        let largest = values[order[0]].max(0.0);
-        let rank = order
-            .iter()
-            .take_while(|&&i| values[i] > RANK_TOLERANCE * largest && values[i] > 0.0)
-            .count();
-        if k > rank {
-            return Err(Error::param(
-                "components",
-                format!(
-                    "{k} components asked for, but the centred data span only {rank} dimensions"
-                ),
-            ));
-        }
-        let mut components = Array2::<f64>::zeros((k, d));
-        let mut variances = Vec::with_capacity(k);
-        for (c, &i) in order.iter().take(k).enumerate() {
-            let lambda = values[i];
-            let mut v = if small {
-                xc.t().dot(&vectors.column(i))
-            } else {
-                vectors.column(i).to_owned()
-            };
-            let norm = v.dot(&v).sqrt();
-            v /= norm;
-            let pivot = v
-                .iter()
-                .enumerate()
-                .fold((0, 0.0f64), |(bi, bv), (j, &a)| {
-                    if a.abs() > bv { (j, a.abs()) } else { (bi, bv) }
-                })
-                .0;
-            if v[pivot] < 0.0 {
-                v.mapv_inplace(|a| -a);
-            }
-            components.row_mut(c).assign(&v);
-            variances.push(lambda / (n - 1) as f64);
-        }
-        let total_variance = values.iter().map(|&v| v.max(0.0)).sum::<f64>() / (n - 1) as f64;
-        let offset = -components.dot(&mean);
-        Ok(Pca {
-            mean: mean.mapv(F::of),
-            components: components.mapv(F::of),
-            offset: offset.mapv(F::of),
-            variances,
-            total_variance,
-        })
+        xrd_io::Fit::fit(self, x)
     }
 }
 
@@ -251,7 +166,79 @@ impl<F: Float> FeatureSpace<F> for Pca<F> {
 impl<'a, F: Float, S: Data<Elem = F>> xrd_io::Fit<&'a ArrayBase<S, Ix2>> for PcaParams {
     type Object = Pca<F>;
 
+    /// The fit of [`PcaParams::fit`].
     fn fit_checked(params: &xrd_io::Checked<Self>, x: &'a ArrayBase<S, Ix2>) -> Result<Pca<F>> {
-        params.fit_valid(x)
+        let (n, d) = x.dim();
+        if d == 0 {
+            return Err(Error::shape("PCA data", "≥ 1 column", format!("{n} × 0")));
+        }
+        check_input(x.view(), d, "PCA data")?;
+        if n < 2 {
+            return Err(Error::TooFewSamples(format!(
+                "PCA needs at least 2 patterns, got {n}"
+            )));
+        }
+        let k = params.components;
+        let xf = x.mapv(|v| v.as_f64());
+        let mean = xf.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(d));
+        let xc = &xf - &mean.view().insert_axis(Axis(0));
+        // Eigen-pairs of XcᵀXc: directly (d × d) or from XcXcᵀ (n × n), v = Xcᵀu / √λ.
+        let small = n <= d;
+        let gram = if small {
+            xc.dot(&xc.t())
+        } else {
+            xc.t().dot(&xc)
+        };
+        let (values, vectors) = gram.eigh().map_err(|e| {
+            Error::TooFewSamples(format!("the eigen-decomposition did not converge: {e}"))
+        })?;
+        let mut order: Vec<usize> = (0..values.len()).collect();
+        order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
+        let largest = values[order[0]].max(0.0);
+        let rank = order
+            .iter()
+            .take_while(|&&i| values[i] > RANK_TOLERANCE * largest && values[i] > 0.0)
+            .count();
+        if k > rank {
+            return Err(Error::param(
+                "components",
+                format!(
+                    "{k} components asked for, but the centred data span only {rank} dimensions"
+                ),
+            ));
+        }
+        let mut components = Array2::<f64>::zeros((k, d));
+        let mut variances = Vec::with_capacity(k);
+        for (c, &i) in order.iter().take(k).enumerate() {
+            let lambda = values[i];
+            let mut v = if small {
+                xc.t().dot(&vectors.column(i))
+            } else {
+                vectors.column(i).to_owned()
+            };
+            let norm = v.dot(&v).sqrt();
+            v /= norm;
+            let pivot = v
+                .iter()
+                .enumerate()
+                .fold((0, 0.0f64), |(bi, bv), (j, &a)| {
+                    if a.abs() > bv { (j, a.abs()) } else { (bi, bv) }
+                })
+                .0;
+            if v[pivot] < 0.0 {
+                v.mapv_inplace(|a| -a);
+            }
+            components.row_mut(c).assign(&v);
+            variances.push(lambda / (n - 1) as f64);
+        }
+        let total_variance = values.iter().map(|&v| v.max(0.0)).sum::<f64>() / (n - 1) as f64;
+        let offset = -components.dot(&mean);
+        Ok(Pca {
+            mean: mean.mapv(F::of),
+            components: components.mapv(F::of),
+            offset: offset.mapv(F::of),
+            variances,
+            total_variance,
+        })
     }
 }

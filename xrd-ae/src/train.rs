@@ -379,6 +379,7 @@ impl<F: Float> Trainer<F> {
         check_input(y, self.network.outputs(), "targets")?;
         if x.nrows() != y.nrows() || x.nrows() == 0 || x.nrows() > self.batch {
             return Err(crate::Error::shape(
+                "input and targets",
                 format!("1 to {} rows in both input and targets", self.batch),
                 format!("{} and {}", x.nrows(), y.nrows()),
             ));
@@ -413,21 +414,24 @@ impl<F: Float> Trainer<F> {
             check_input(y, self.network.outputs(), "targets")?;
             if y.nrows() != x.nrows() {
                 return Err(crate::Error::shape(
+                    "input and targets",
                     format!("{} target rows", x.nrows()),
                     format!("{}", y.nrows()),
                 ));
             }
         } else if self.network.outputs() != self.network.inputs() {
             return Err(crate::Error::shape(
+                "targets",
                 format!("targets of {} columns", self.network.outputs()),
                 "none (the input itself)".to_string(),
             ));
         }
         if rows.is_empty() {
-            return Err(crate::Error::shape("at least one row", "none"));
+            return Err(crate::Error::shape("rows", "at least one row", "none"));
         }
         if let Some(&i) = rows.iter().find(|&&i| i >= x.nrows()) {
             return Err(crate::Error::shape(
+                "rows",
                 format!("row indices below {}", x.nrows()),
                 format!("{i}"),
             ));

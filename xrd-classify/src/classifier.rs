@@ -75,7 +75,7 @@ impl Classifier {
     ) -> Result<Self> {
         config.check()?;
         if members.is_empty() {
-            return Err(Error::shape("at least one network", "none"));
+            return Err(Error::shape("networks", "at least one network", "none"));
         }
         // No crystal-system networks yet: the configuration says so until they are attached.
         let mut config = config;
@@ -107,6 +107,7 @@ impl Classifier {
     pub fn with_system_networks(mut self, systems: Vec<Network<f32>>) -> Result<Self> {
         if systems.len() != self.members.len() {
             return Err(Error::shape(
+                "crystal-system networks",
                 format!(
                     "{} crystal-system networks (one per member)",
                     self.members.len()
@@ -118,6 +119,7 @@ impl Classifier {
             check_inputs(net, &self.grid, &self.config)?;
             if net.outputs() != CrystalSystem::ALL.len() {
                 return Err(Error::shape(
+                    "crystal-system network",
                     "7 crystal-system outputs",
                     format!("{}", net.outputs()),
                 ));
@@ -274,6 +276,7 @@ impl Classifier {
     fn check_rows<S: Data<Elem = f32>>(&self, x: &ArrayBase<S, Ix2>) -> Result<()> {
         if x.ncols() != self.grid.len() {
             return Err(Error::shape(
+                "patterns",
                 format!("{} columns (the grid)", self.grid.len()),
                 format!("{} × {}", x.nrows(), x.ncols()),
             ));
@@ -368,7 +371,7 @@ impl Classifier {
     pub fn predict_pattern(&self, pattern: &Pattern) -> Result<Prediction> {
         self.predict_patterns(std::slice::from_ref(pattern))?
             .pop()
-            .ok_or_else(|| Error::shape("one prediction", "none"))
+            .ok_or_else(|| Error::shape("predictions", "one prediction", "none"))
     }
 
     /// [`Classifier::predict_pattern`] for many patterns, prepared in parallel and classified in
@@ -607,6 +610,7 @@ fn check_inputs(net: &Network<f32>, grid: &Grid, config: &ClassifierConfig) -> R
     let width = config.input.input_width(grid.len());
     if net.inputs() != width {
         return Err(Error::shape(
+            "network inputs",
             format!(
                 "{width} inputs (the grid of {} points pooled by {}, {} lags)",
                 grid.len(),

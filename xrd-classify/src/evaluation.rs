@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use xrd_io::coverage::{Answer, CoveragePoint, accuracy_at_coverage, coverage_curve};
+use xrd_io::{Location, NonFinite};
 
 use crate::{Error, Prediction, Result};
 
@@ -119,6 +120,7 @@ pub fn evaluate(predictions: &[Prediction], truth: &[u8]) -> Result<Evaluation> 
     let n = predictions.len();
     if n != truth.len() || n == 0 {
         return Err(Error::shape(
+            "predictions and truth",
             format!("{n} true space groups (≥ 1)"),
             format!("{}", truth.len()),
         ));
@@ -155,13 +157,12 @@ pub fn evaluate(predictions: &[Prediction], truth: &[u8]) -> Result<Evaluation> 
             n,
             Answer::HighestFirst,
         )
-        .map_err(|_| Error::NonFinite {
-            what: "certainties",
-            row: 0,
-            col: predictions
+        .map_err(|_| {
+            let at = predictions
                 .iter()
                 .position(|p| p.certainty.is_nan())
-                .unwrap_or(0),
+                .unwrap_or(0);
+            Error::from(NonFinite::new("certainties", Location::Point(at), f64::NAN))
         })
     };
     let coverage_curve = curve(&|i| predictions[i].space_group == truth[i])?;
@@ -264,14 +265,8 @@ mod tests {
     #[test]
     fn bad_inputs() {
         let p = [pred(1, &[1], 1.0, false)];
-        assert!(matches!(
-            evaluate(&p, &[]),
-            Err(Error::ShapeMismatch { .. })
-        ));
-        assert!(matches!(
-            evaluate(&[], &[]),
-            Err(Error::ShapeMismatch { .. })
-        ));
+        assert!(matches!(evaluate(&p, &[]), Err(Error::ShapeMismatch(_))));
+        assert!(matches!(evaluate(&[], &[]), Err(Error::ShapeMismatch(_))));
         assert!(matches!(evaluate(&p, &[0]), Err(Error::SpaceGroup(0))));
     }
 }

@@ -264,7 +264,11 @@ impl Head {
         epoch: usize,
     ) -> Result<()> {
         let Some((_, t)) = self.trainer.as_mut() else {
-            return Err(Error::shape("a trainer (an epoch begun)", "none"));
+            return Err(Error::shape(
+                "trainer",
+                "a trainer (an epoch begun)",
+                "none",
+            ));
         };
         let mut l = 0.0;
         for rows in passes {

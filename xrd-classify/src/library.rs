@@ -245,6 +245,7 @@ impl MixedPatterns {
         }
         if library.grid() != synthetic.grid() {
             return Err(Error::shape(
+                "grids",
                 format!("the library's grid {:?}", library.grid()),
                 format!("{:?}", synthetic.grid()),
             ));

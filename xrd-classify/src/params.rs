@@ -653,7 +653,9 @@ mod tests {
 
     fn invalid(p: ClassifierParams, name: &str) {
         match p.check() {
-            Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
+            Err(Error::InvalidParameter(xrd_io::InvalidParameter { name: n, .. })) => {
+                assert_eq!(n, name)
+            }
             other => panic!("expected invalid `{name}`, got {other:?}"),
         }
     }
@@ -801,7 +803,7 @@ mod tests {
         };
         assert!(matches!(
             ClassifierParams::default().optimizer(adam).check(),
-            Err(Error::Ae(xrd_ae::Error::InvalidParameter { .. }))
+            Err(Error::Ae(xrd_ae::Error::InvalidParameter(_)))
         ));
     }
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{CrystalSystem, Error, InputWarning, Result, SPACE_GROUPS};
 use xrd_index::{Indexing, Metric, Solution};
+use xrd_io::NonFinite;
 
 /// What decided a prediction's space group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -238,7 +239,7 @@ pub(crate) fn add_softmax(logits: ArrayView2<'_, f32>, w: f64, acc: &mut Array2<
 pub(crate) fn check_finite(x: ArrayView2<'_, f32>, what: &'static str) -> Result<()> {
     for ((row, col), v) in x.indexed_iter() {
         if !v.is_finite() {
-            return Err(Error::NonFinite { what, row, col });
+            return Err(NonFinite::cell(what, row, col, f64::from(*v)).into());
         }
     }
     Ok(())
@@ -248,6 +249,7 @@ pub(crate) fn check_finite(x: ArrayView2<'_, f32>, what: &'static str) -> Result
 pub(crate) fn check_width(cols: usize) -> Result<()> {
     if cols != SPACE_GROUPS {
         return Err(Error::shape(
+            "probabilities",
             format!("{SPACE_GROUPS} space-group outputs"),
             format!("{cols}"),
         ));

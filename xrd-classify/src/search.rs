@@ -296,6 +296,7 @@ impl LibrarySearch {
             && x.len() != patterns.len()
         {
             return Err(Error::shape(
+                "exclusion lists",
                 format!("{} exclusion lists (one per pattern)", patterns.len()),
                 format!("{}", x.len()),
             ));
@@ -400,7 +401,9 @@ mod tests {
     #[test]
     fn invalid_weightings_name_their_field() {
         let bad = |w: LibraryWeighting, name: &str| match w.check() {
-            Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
+            Err(Error::InvalidParameter(xrd_io::InvalidParameter { name: n, .. })) => {
+                assert_eq!(n, name)
+            }
             other => panic!("expected invalid `{name}`, got {other:?}"),
         };
         let d = LibraryWeighting::default();

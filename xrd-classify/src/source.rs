@@ -59,6 +59,7 @@ impl LabelledPatterns {
     ) -> Result<Self> {
         if patterns.ncols() != grid.len() || patterns.nrows() != space_groups.len() {
             return Err(Error::shape(
+                "labelled patterns",
                 format!(
                     "{} labelled rows of {} points (the grid)",
                     space_groups.len(),
@@ -68,7 +69,11 @@ impl LabelledPatterns {
             ));
         }
         if patterns.nrows() == 0 {
-            return Err(Error::shape("at least one pattern", "none"));
+            return Err(Error::shape(
+                "labelled patterns",
+                "at least one pattern",
+                "none",
+            ));
         }
         crate::predict::check_finite(patterns.view(), "labelled patterns")?;
         if let Some(&g) = space_groups
@@ -186,11 +191,11 @@ mod tests {
         let x = array![[1.0f32, 0.0]];
         assert!(matches!(
             LabelledPatterns::new(grid(3), &x, &[1]),
-            Err(Error::ShapeMismatch { .. })
+            Err(Error::ShapeMismatch(_))
         ));
         assert!(matches!(
             LabelledPatterns::new(grid(2), &x, &[1, 2]),
-            Err(Error::ShapeMismatch { .. })
+            Err(Error::ShapeMismatch(_))
         ));
         assert!(matches!(
             LabelledPatterns::new(grid(2), &x, &[231]),
@@ -199,7 +204,7 @@ mod tests {
         let nan = array![[f32::NAN, 0.0]];
         assert!(matches!(
             LabelledPatterns::new(grid(2), &nan, &[1]),
-            Err(Error::NonFinite { .. })
+            Err(Error::NonFinite(_))
         ));
     }
 }

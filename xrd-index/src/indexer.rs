@@ -923,11 +923,15 @@ mod tests {
         ];
         for (name, p) in cases {
             match p.check() {
-                Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
+                Err(Error::InvalidParameter(xrd_io::InvalidParameter { name: n, .. })) => {
+                    assert_eq!(n, name)
+                }
                 other => panic!("{name}: {other:?}"),
             }
             match Indexer::new(p) {
-                Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
+                Err(Error::InvalidParameter(xrd_io::InvalidParameter { name: n, .. })) => {
+                    assert_eq!(n, name)
+                }
                 other => panic!("{name}: {other:?}"),
             }
         }
@@ -938,7 +942,9 @@ mod tests {
         let p = Indexer::default();
         let index_lines = |lines: &[Line], w: f64, p: &Indexer| p.index_lines(lines, w);
         let refused = |r: Result<Indexing>, what: &str| match r {
-            Err(Error::InvalidParameter { name, .. }) => assert_eq!(name, what),
+            Err(Error::InvalidParameter(xrd_io::InvalidParameter { name, .. })) => {
+                assert_eq!(name, what)
+            }
             other => panic!("{what}: {other:?}"),
         };
         let ok = Line {
@@ -967,7 +973,10 @@ mod tests {
         // d = 0.0019 Å at 30° for λ = 0.001 Å: over 200 indices in a 25 Å cell.
         assert!(matches!(
             index_lines(&[ok], 0.001, &p),
-            Err(Error::InvalidParameter { name: "lines", .. })
+            Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+                name: "lines",
+                ..
+            }))
         ));
         // No lines: nothing to index, and no error.
         let ix = index_lines(&[], LAMBDA, &p).unwrap();

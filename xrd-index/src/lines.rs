@@ -226,10 +226,10 @@ mod tests {
         let one = Pattern::new(vec![30.0], vec![1.0]).unwrap();
         assert!(matches!(
             observed_lines(&one, Wavelength::CU_KA, &p),
-            Err(Error::InvalidParameter {
+            Err(Error::InvalidParameter(xrd_io::InvalidParameter {
                 name: "pattern",
                 ..
-            })
+            }))
         ));
         let short = Pattern::uniform(30.0, 0.01, vec![1.0, 2.0, 1.0]).unwrap();
         assert!(

@@ -52,86 +52,52 @@ impl Default for IndexingParams {
 xrd_io::param_guard!(Error => IndexingParams);
 
 impl IndexingParams {
-    /// Largest difference (degrees 2θ) between an observed line and its reflection for the
-    /// line to count as indexed. Default 0.04°: a few steps of a 0.01° scan.
-    pub fn tolerance(mut self, degrees: f64) -> Self {
-        self.tolerance = degrees;
-        self
-    }
+    xrd_io::setters! {
+        /// Largest difference (degrees 2θ) between an observed line and its reflection for the
+        /// line to count as indexed. Default 0.04°: a few steps of a 0.01° scan.
+        tolerance, get_tolerance: f64;
 
-    /// How many of the first lines (by angle) are indexed. Default 20 (de Wolff's M₂₀).
-    pub fn lines(mut self, n: usize) -> Self {
-        self.lines = n;
-        self
-    }
+        /// How many of the first lines (by angle) are indexed. Default 20 (de Wolff's M₂₀).
+        lines, get_lines: usize;
 
-    /// Among how many of the first lines the trial cells' lines are chosen. Default 6.
-    pub fn trial_lines(mut self, n: usize) -> Self {
-        self.trial_lines = n;
-        self
-    }
+        /// Among how many of the first lines the trial cells' lines are chosen. Default 6.
+        trial_lines, get_trial_lines: usize;
 
-    /// Smallest share of the lines' weight (√height) a cell must index to be accepted, in
-    /// (0, 1]. Default 0.9: measured patterns hold impurity and noise lines.
-    pub fn min_indexed(mut self, fraction: f64) -> Self {
-        self.min_indexed = fraction;
-        self
-    }
+        /// Smallest share of the lines' weight (√height) a cell must index to be accepted, in
+        /// (0, 1]. Default 0.9: measured patterns hold impurity and noise lines.
+        min_indexed, get_min_indexed: f64;
 
-    /// Smallest de Wolff figure of merit of an accepted cell, > 0. Default 20 (de Wolff's rule of
-    /// thumb is M₂₀ ≥ 10 for a cell that is seldom wrong; measured lines with impurities need
-    /// more).
-    pub fn min_merit(mut self, merit: f64) -> Self {
-        self.min_merit = merit;
-        self
-    }
+        /// Smallest de Wolff figure of merit of an accepted cell, > 0. Default 20 (de Wolff's rule
+        /// of thumb is M₂₀ ≥ 10 for a cell that is seldom wrong; measured lines with impurities
+        /// need more).
+        min_merit, get_min_merit: f64;
 
-    /// Smallest number of lines per unknown (cell parameters plus the zero shift) for a cell
-    /// to be accepted, ≥ 1. Default 3: a cubic cell needs 6 lines, a tetragonal or hexagonal
-    /// one 9, an orthorhombic one 12.
-    pub fn lines_per_unknown(mut self, lines: f64) -> Self {
-        self.lines_per_unknown = lines;
-        self
-    }
+        /// Smallest number of lines per unknown (cell parameters plus the zero shift) for a cell
+        /// to be accepted, ≥ 1. Default 3: a cubic cell needs 6 lines, a tetragonal or hexagonal
+        /// one 9, an orthorhombic one 12.
+        lines_per_unknown, get_lines_per_unknown: f64;
 
-    /// Longest cell edge tried, ångström, in (0, 100]. Default 25 Å.
-    pub fn max_edge(mut self, angstrom: f64) -> Self {
-        self.max_edge = angstrom;
-        self
-    }
+        /// Longest cell edge tried, ångström, in (0, 100]. Default 25 Å.
+        max_edge, get_max_edge: f64;
 
-    /// Largest zero shift found, degrees 2θ: trial cells are screened with the tolerance plus
-    /// this much, and a refinement that would move the shift beyond it keeps its last value.
-    /// Default 0.1° (a wider window lets more wrong trials through the screen).
-    pub fn max_zero_shift(mut self, degrees: f64) -> Self {
-        self.max_zero_shift = degrees;
-        self
-    }
+        /// Largest zero shift found, degrees 2θ: trial cells are screened with the tolerance plus
+        /// this much, and a refinement that would move the shift beyond it keeps its last value.
+        /// Default 0.1° (a wider window lets more wrong trials through the screen).
+        max_zero_shift, get_max_zero_shift: f64;
 
-    /// Smallest line height as a fraction of the highest, in [0, 1). Default 0.01.
-    pub fn relative_height(mut self, fraction: f64) -> Self {
-        self.relative_height = fraction;
-        self
-    }
+        /// Smallest line height as a fraction of the highest, in [0, 1). Default 0.01.
+        relative_height, get_relative_height: f64;
 
-    /// Smallest line height in standard deviations of the pattern's noise, ≥ 0. Default 5.
-    pub fn noise_multiple(mut self, multiple: f64) -> Self {
-        self.noise_multiple = multiple;
-        self
-    }
+        /// Smallest line height in standard deviations of the pattern's noise, ≥ 0. Default 5.
+        noise_multiple, get_noise_multiple: f64;
 
-    /// Smallest distance between two lines, degrees 2θ (of two closer maxima the higher is kept),
-    /// ≥ 0. Default 0.08°.
-    pub fn min_separation(mut self, degrees: f64) -> Self {
-        self.min_separation = degrees;
-        self
-    }
+        /// Smallest distance between two lines, degrees 2θ (of two closer maxima the higher is
+        /// kept), ≥ 0. Default 0.08°.
+        min_separation, get_min_separation: f64;
 
-    /// Width of the rolling-minimum background removed before the lines are found, degrees 2θ,
-    /// > 0. Default 2°: a few times the widest line of a laboratory scan.
-    pub fn background_window(mut self, degrees: f64) -> Self {
-        self.background_window = degrees;
-        self
+        /// Width of the rolling-minimum background removed before the lines are found, degrees 2θ,
+        /// > 0. Default 2°: a few times the widest line of a laboratory scan.
+        background_window, get_background_window: f64;
     }
 
     /// The metrics tried (any order; they are tried from the most symmetric down), at least one.
@@ -140,66 +106,6 @@ impl IndexingParams {
     pub fn metrics(mut self, metrics: &[Metric]) -> Self {
         self.metrics = metrics.to_vec();
         self
-    }
-
-    /// The tolerance set by [`IndexingParams::tolerance`].
-    pub fn get_tolerance(&self) -> f64 {
-        self.tolerance
-    }
-
-    /// The count set by [`IndexingParams::lines`].
-    pub fn get_lines(&self) -> usize {
-        self.lines
-    }
-
-    /// The count set by [`IndexingParams::trial_lines`].
-    pub fn get_trial_lines(&self) -> usize {
-        self.trial_lines
-    }
-
-    /// The fraction set by [`IndexingParams::min_indexed`].
-    pub fn get_min_indexed(&self) -> f64 {
-        self.min_indexed
-    }
-
-    /// The merit set by [`IndexingParams::min_merit`].
-    pub fn get_min_merit(&self) -> f64 {
-        self.min_merit
-    }
-
-    /// The count set by [`IndexingParams::lines_per_unknown`].
-    pub fn get_lines_per_unknown(&self) -> f64 {
-        self.lines_per_unknown
-    }
-
-    /// The edge set by [`IndexingParams::max_edge`].
-    pub fn get_max_edge(&self) -> f64 {
-        self.max_edge
-    }
-
-    /// The shift set by [`IndexingParams::max_zero_shift`].
-    pub fn get_max_zero_shift(&self) -> f64 {
-        self.max_zero_shift
-    }
-
-    /// The fraction set by [`IndexingParams::relative_height`].
-    pub fn get_relative_height(&self) -> f64 {
-        self.relative_height
-    }
-
-    /// The multiple set by [`IndexingParams::noise_multiple`].
-    pub fn get_noise_multiple(&self) -> f64 {
-        self.noise_multiple
-    }
-
-    /// The distance set by [`IndexingParams::min_separation`].
-    pub fn get_min_separation(&self) -> f64 {
-        self.min_separation
-    }
-
-    /// The width set by [`IndexingParams::background_window`].
-    pub fn get_background_window(&self) -> f64 {
-        self.background_window
     }
 
     /// The metrics set by [`IndexingParams::metrics`].

@@ -37,59 +37,21 @@ pub struct CompareParams {
 }
 
 impl CompareParams {
-    /// Peak finding on both patterns.
-    pub fn peaks(mut self, peaks: PeakParams) -> Self {
-        self.peaks = peaks;
-        self
-    }
+    xrd_io::setters! {
+        /// Peak finding on both patterns.
+        peaks, get_peaks: PeakParams;
 
-    /// Window (degrees) of DeepXRD peak merging (predicted peaks) and alignment.
-    pub fn match_window(mut self, match_window: f64) -> Self {
-        self.match_window = match_window;
-        self
-    }
+        /// Window (degrees) of DeepXRD peak merging (predicted peaks) and alignment.
+        match_window, get_match_window: f64;
 
-    /// Sakoe–Chiba band of DTW, in degrees (converted to grid points).
-    pub fn dtw_band(mut self, dtw_band: f64) -> Self {
-        self.dtw_band = dtw_band;
-        self
-    }
+        /// Sakoe–Chiba band of DTW, in degrees (converted to grid points).
+        dtw_band, get_dtw_band: f64;
 
-    /// Number of strongest true peaks whose shift is measured.
-    pub fn strongest(mut self, strongest: usize) -> Self {
-        self.strongest = strongest;
-        self
-    }
+        /// Number of strongest true peaks whose shift is measured.
+        strongest, get_strongest: usize;
 
-    /// Largest shift (degrees) searched for; also the penalty for a missing peak.
-    pub fn shift_window(mut self, shift_window: f64) -> Self {
-        self.shift_window = shift_window;
-        self
-    }
-
-    /// The `peaks` set by [`CompareParams::peaks`] (see there for the default).
-    pub fn get_peaks(&self) -> PeakParams {
-        self.peaks
-    }
-
-    /// The `match_window` set by [`CompareParams::match_window`] (see there for the default).
-    pub fn get_match_window(&self) -> f64 {
-        self.match_window
-    }
-
-    /// The `dtw_band` set by [`CompareParams::dtw_band`] (see there for the default).
-    pub fn get_dtw_band(&self) -> f64 {
-        self.dtw_band
-    }
-
-    /// The `strongest` set by [`CompareParams::strongest`] (see there for the default).
-    pub fn get_strongest(&self) -> usize {
-        self.strongest
-    }
-
-    /// The `shift_window` set by [`CompareParams::shift_window`] (see there for the default).
-    pub fn get_shift_window(&self) -> f64 {
-        self.shift_window
+        /// Largest shift (degrees) searched for; also the penalty for a missing peak.
+        shift_window, get_shift_window: f64;
     }
 }
 
@@ -178,10 +140,10 @@ pub fn compare<F: Float>(
     params.check()?;
     for (what, p) in [("predicted pattern", predicted), ("true pattern", truth)] {
         if p.len() != grid.len() || p.iter().any(|v| !v.is_finite()) {
-            return Err(Error::ShapeMismatch {
+            return Err(Error::shape(
                 what,
-                expected: format!("{} finite values (the grid)", grid.len()),
-                found: format!(
+                format!("{} finite values (the grid)", grid.len()),
+                format!(
                     "{} values{}",
                     p.len(),
                     if p.iter().any(|v| !v.is_finite()) {
@@ -190,7 +152,7 @@ pub fn compare<F: Float>(
                         ""
                     }
                 ),
-            });
+            ));
         }
     }
     let (p, t) = (clean(predicted), clean(truth));

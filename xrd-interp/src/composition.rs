@@ -100,11 +100,11 @@ impl<F: Float> KnownCompositions<F> {
     /// [`Error::InvalidComposition`] for non-finite labels.
     pub fn of(data: &Dataset<F>) -> Result<Self> {
         if data.is_empty() || data.labels.ncols() == 0 {
-            return Err(Error::ShapeMismatch {
-                what: "training data",
-                expected: "≥ 1 pattern with ≥ 1 composition (label) column".into(),
-                found: format!("{} × {} labels", data.labels.nrows(), data.labels.ncols()),
-            });
+            return Err(Error::shape(
+                "training data",
+                "≥ 1 pattern with ≥ 1 composition (label) column",
+                format!("{} × {} labels", data.labels.nrows(), data.labels.ncols()),
+            ));
         }
         let m = data.labels.ncols();
         let mut distinct: Vec<Vec<f64>> = Vec::new();

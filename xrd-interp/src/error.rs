@@ -37,23 +37,11 @@ pub enum Error {
         reason: String,
     },
     /// A hyper-parameter outside its valid range.
-    #[error("invalid parameter `{name}`: {reason}")]
-    InvalidParameter {
-        /// The builder method / config field.
-        name: &'static str,
-        /// What is wrong with the value.
-        reason: String,
-    },
+    #[error(transparent)]
+    InvalidParameter(#[from] xrd_io::InvalidParameter),
     /// Inputs whose shapes do not fit together.
-    #[error("shape mismatch for {what}: expected {expected}, found {found}")]
-    ShapeMismatch {
-        /// Which input.
-        what: &'static str,
-        /// The expected shape, in words.
-        expected: String,
-        /// The shape given.
-        found: String,
-    },
+    #[error(transparent)]
+    ShapeMismatch(#[from] xrd_io::ShapeMismatch),
     /// An evaluation hold-out composition that matches no row of the data set.
     #[error("hold-out composition {composition:?} matches no pattern of the data set")]
     EmptyHoldout {
@@ -71,11 +59,4 @@ pub enum Error {
     Io(#[from] xrd_io::Error),
 }
 
-impl Error {
-    pub(crate) fn param(name: &'static str, reason: impl Into<String>) -> Self {
-        Error::InvalidParameter {
-            name,
-            reason: reason.into(),
-        }
-    }
-}
+xrd_io::shared_errors!(Error, shape, wraps Ae, Latent, Io);

@@ -50,19 +50,9 @@ pub struct GeneratorParams {
 }
 
 impl GeneratorParams {
-    /// The `anchors` set by [`GeneratorParams::anchors`] (see there for the default).
-    pub fn get_anchors(&self) -> Anchors {
-        self.anchors
-    }
-
     /// The `triangle` set by [`GeneratorParams::triangle`] (see there for the default).
     pub fn get_triangle(&self) -> &TriangleParams {
         &self.triangle
-    }
-
-    /// The `support_factor` set by [`GeneratorParams::support_factor`] (see there for the default).
-    pub fn get_support_factor(&self) -> f64 {
-        self.support_factor
     }
 }
 
@@ -85,16 +75,12 @@ impl GeneratorParams {
         self
     }
 
-    /// Sets the anchors of the contour.
-    pub fn anchors(mut self, anchors: Anchors) -> Self {
-        self.anchors = anchors;
-        self
-    }
+    xrd_io::setters! {
+        /// Sets the anchors of the contour.
+        anchors, get_anchors: Anchors;
 
-    /// Sets the support factor.
-    pub fn support_factor(mut self, factor: f64) -> Self {
-        self.support_factor = factor;
-        self
+        /// Sets the support factor.
+        support_factor, get_support_factor: f64;
     }
 
     /// Validates every parameter.
@@ -125,57 +111,7 @@ impl GeneratorParams {
         model: M,
         data: &Dataset<F>,
     ) -> Result<Generator<F, M>> {
-        self.check()?;
-        if model.latent() != 2 {
-            return Err(Error::ShapeMismatch {
-                what: "feature space",
-                expected: "2 dimensions".into(),
-                found: format!("{}", model.latent()),
-            });
-        }
-        if model.inputs() != data.grid.len() {
-            return Err(Error::ShapeMismatch {
-                what: "feature-space input",
-                expected: format!("{} points (the data grid)", data.grid.len()),
-                found: format!("{}", model.inputs()),
-            });
-        }
-        if data.labels.ncols() == 0 {
-            return Err(Error::ShapeMismatch {
-                what: "training compositions",
-                expected: "≥ 1 label column".into(),
-                found: "none".into(),
-            });
-        }
-        let latent = model.encode(data.patterns.view())?;
-        let (latent, labels) = match self.anchors {
-            Anchors::Patterns => (latent, data.labels.clone()),
-            Anchors::Centroids => {
-                let known = KnownCompositions::of(data)?;
-                let mut centroids = Array2::zeros((known.len(), 2));
-                for (k, rows) in known.members.iter().enumerate() {
-                    for &r in rows {
-                        for c in 0..2 {
-                            centroids[[k, c]] += latent[[r, c]];
-                        }
-                    }
-                    for c in 0..2 {
-                        centroids[[k, c]] /= F::of_usize(rows.len());
-                    }
-                }
-                (centroids, known.compositions)
-            }
-        };
-        let values = labels.mapv(F::of);
-        let estimator = self.triangle.fit(latent.view(), values.view())?;
-        let gap = composition_gap(&latent, &labels);
-        Ok(Generator {
-            model,
-            estimator,
-            grid: data.grid,
-            label_names: data.label_names.clone(),
-            support_radius: F::of(gap * self.support_factor),
-        })
+        xrd_io::Fit::fit(self, (model, data))
     }
 }
 
@@ -392,11 +328,8 @@ impl<F: Float, M: FeatureSpace<F>> Generator<F, M> {
             .collect();
         let n_ok = ok.len() / 2;
         let decoded = if n_ok > 0 {
-            let z = Array2::from_shape_vec((n_ok, 2), ok).map_err(|e| Error::ShapeMismatch {
-                what: "latent points",
-                expected: "n × 2".into(),
-                found: e.to_string(),
-            })?;
+            let z = Array2::from_shape_vec((n_ok, 2), ok)
+                .map_err(|e| Error::shape("latent points", "n × 2", e.to_string()))?;
             self.model.decode(z.view())?
         } else {
             Array2::zeros((0, self.grid.len()))
@@ -412,11 +345,11 @@ impl<F: Float, M: FeatureSpace<F>> Generator<F, M> {
                         Some(row) => {
                             Ok(self.finish(composition.clone(), row.to_owned(), latent, estimate))
                         }
-                        None => Err(Error::ShapeMismatch {
-                            what: "decoded sweep",
-                            expected: format!("{n_ok} rows"),
-                            found: "fewer".into(),
-                        }),
+                        None => Err(Error::shape(
+                            "decoded sweep",
+                            format!("{n_ok} rows"),
+                            "fewer",
+                        )),
                     },
                     Err(e) => Err(e),
                 };
@@ -451,11 +384,61 @@ impl<F: Float, M: FeatureSpace<F>> PatternModel<F> for Generator<F, M> {
 impl<'a, F: Float, M: FeatureSpace<F>> xrd_io::Fit<(M, &'a Dataset<F>)> for GeneratorParams {
     type Object = Generator<F, M>;
 
-    /// Builds a generator from `data = (model, training data)`, as [`GeneratorParams::build`].
+    /// Builds a generator from `data = (model, training data)`; the work of
+    /// [`GeneratorParams::build`].
     fn fit_checked(
         params: &xrd_io::Checked<Self>,
         (model, data): (M, &'a Dataset<F>),
     ) -> Result<Generator<F, M>> {
-        params.build(model, data)
+        if model.latent() != 2 {
+            return Err(Error::shape(
+                "feature space",
+                "2 dimensions",
+                format!("{}", model.latent()),
+            ));
+        }
+        if model.inputs() != data.grid.len() {
+            return Err(Error::shape(
+                "feature-space input",
+                format!("{} points (the data grid)", data.grid.len()),
+                format!("{}", model.inputs()),
+            ));
+        }
+        if data.labels.ncols() == 0 {
+            return Err(Error::shape(
+                "training compositions",
+                "≥ 1 label column",
+                "none",
+            ));
+        }
+        let latent = model.encode(data.patterns.view())?;
+        let (latent, labels) = match params.anchors {
+            Anchors::Patterns => (latent, data.labels.clone()),
+            Anchors::Centroids => {
+                let known = KnownCompositions::of(data)?;
+                let mut centroids = Array2::zeros((known.len(), 2));
+                for (k, rows) in known.members.iter().enumerate() {
+                    for &r in rows {
+                        for c in 0..2 {
+                            centroids[[k, c]] += latent[[r, c]];
+                        }
+                    }
+                    for c in 0..2 {
+                        centroids[[k, c]] /= F::of_usize(rows.len());
+                    }
+                }
+                (centroids, known.compositions)
+            }
+        };
+        let values = labels.mapv(F::of);
+        let estimator = params.triangle.fit(latent.view(), values.view())?;
+        let gap = composition_gap(&latent, &labels);
+        Ok(Generator {
+            model,
+            estimator,
+            grid: data.grid,
+            label_names: data.label_names.clone(),
+            support_radius: F::of(gap * params.support_factor),
+        })
     }
 }

@@ -79,54 +79,7 @@ impl RegressorConfig {
         data: &Dataset<F>,
         rng: &mut R,
     ) -> Result<DirectRegressor<F>> {
-        self.check()?;
-        self.fit_valid(data, rng, &mut |_| {})
-    }
-
-    /// [`RegressorConfig::fit`] with the configuration already checked, reporting the network's
-    /// epochs to `progress`.
-    fn fit_valid<F: Float, R: Rng + ?Sized>(
-        &self,
-        data: &Dataset<F>,
-        rng: &mut R,
-        progress: &mut dyn FnMut(&Progress),
-    ) -> Result<DirectRegressor<F>> {
-        let m = data.labels.ncols();
-        if m == 0 || data.is_empty() {
-            return Err(Error::ShapeMismatch {
-                what: "training data",
-                expected: "≥ 1 pattern with ≥ 1 composition (label) column".into(),
-                found: format!("{} × {} labels", data.labels.nrows(), m),
-            });
-        }
-        let mut lo = vec![f64::INFINITY; m];
-        let mut hi = vec![f64::NEG_INFINITY; m];
-        for row in data.labels.axis_iter(Axis(0)) {
-            check_composition(&row.to_vec(), m)?;
-            for (c, &v) in row.iter().enumerate() {
-                lo[c] = lo[c].min(v);
-                hi[c] = hi[c].max(v);
-            }
-        }
-        let scale: Vec<f64> = lo
-            .iter()
-            .zip(&hi)
-            .map(|(l, h)| if h > l { 1.0 / (h - l) } else { 0.0 })
-            .collect();
-        let x = scaled_inputs(&data.labels, &lo, &scale);
-        let network = self
-            .network::<F>(data.grid.len())
-            .fit(&x, &data.patterns, rng, progress)?;
-        let y = network.forward(x.view());
-        let (a, b) = affine_fit(&y, &data.patterns);
-        Ok(DirectRegressor {
-            network,
-            offset: lo,
-            scale,
-            a,
-            b,
-            grid: data.grid,
-        })
+        xrd_io::FitWith::fit_with(self, data, rng, |_| {})
     }
 }
 
@@ -209,14 +162,8 @@ impl<F: Float> PatternModel<F> for DirectRegressor<F> {
 
     fn predict(&self, composition: &[f64]) -> Result<Array1<F>> {
         check_composition(composition, self.offset.len())?;
-        let labels =
-            Array2::from_shape_vec((1, composition.len()), composition.to_vec()).map_err(|e| {
-                Error::ShapeMismatch {
-                    what: "composition",
-                    expected: "1 × components".into(),
-                    found: e.to_string(),
-                }
-            })?;
+        let labels = Array2::from_shape_vec((1, composition.len()), composition.to_vec())
+            .map_err(|e| Error::shape("composition", "1 × components", e.to_string()))?;
         let y = self
             .network
             .predict(&scaled_inputs::<F>(&labels, &self.offset, &self.scale))?;
@@ -234,6 +181,42 @@ impl<'a, F: Float, R: Rng + ?Sized> xrd_io::FitWith<&'a Dataset<F>, R> for Regre
         rng: &mut R,
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<DirectRegressor<F>> {
-        params.fit_valid(data, rng, progress)
+        let m = data.labels.ncols();
+        if m == 0 || data.is_empty() {
+            return Err(Error::shape(
+                "training data",
+                "≥ 1 pattern with ≥ 1 composition (label) column",
+                format!("{} × {} labels", data.labels.nrows(), m),
+            ));
+        }
+        let mut lo = vec![f64::INFINITY; m];
+        let mut hi = vec![f64::NEG_INFINITY; m];
+        for row in data.labels.axis_iter(Axis(0)) {
+            check_composition(&row.to_vec(), m)?;
+            for (c, &v) in row.iter().enumerate() {
+                lo[c] = lo[c].min(v);
+                hi[c] = hi[c].max(v);
+            }
+        }
+        let scale: Vec<f64> = lo
+            .iter()
+            .zip(&hi)
+            .map(|(l, h)| if h > l { 1.0 / (h - l) } else { 0.0 })
+            .collect();
+        let x = scaled_inputs(&data.labels, &lo, &scale);
+        let network =
+            params
+                .network::<F>(data.grid.len())
+                .fit(&x, &data.patterns, rng, progress)?;
+        let y = network.forward(x.view());
+        let (a, b) = affine_fit(&y, &data.patterns);
+        Ok(DirectRegressor {
+            network,
+            offset: lo,
+            scale,
+            a,
+            b,
+            grid: data.grid,
+        })
     }
 }

@@ -30,10 +30,10 @@ pub fn snip<F: Float>(y: &[F], half_width: usize, lls: bool) -> Result<Vec<F>> {
         });
     }
     if half_width == 0 {
-        return Err(Error::InvalidParameter {
-            name: "half_width",
-            reason: crate::error::reason(0, "at least one point"),
-        });
+        return Err(Error::param(
+            "half_width",
+            crate::error::reason(0, "at least one point"),
+        ));
     }
     if let Some(i) = y.iter().position(|v| !v.is_finite()) {
         return Err(Error::NonFinite {
@@ -140,10 +140,10 @@ impl Pattern {
     /// [`Error::InvalidParameter`] unless `width` is finite and positive; as [`snip`].
     pub fn background(&self, width: f64) -> Result<Vec<f64>> {
         if !(width.is_finite() && width > 0.0) {
-            return Err(Error::InvalidParameter {
-                name: "width",
-                reason: crate::error::reason(width.to_string(), "a finite width > 0 degrees"),
-            });
+            return Err(Error::param(
+                "width",
+                crate::error::reason(width.to_string(), "a finite width > 0 degrees"),
+            ));
         }
         let (a, b) = self.range();
         let mean_step = if self.len() > 1 {

@@ -72,10 +72,10 @@ pub fn coverage_curve(
         return Err(nan_score(i));
     }
     if cases.len() > total {
-        return Err(Error::InvalidParameter {
-            name: "total",
-            reason: crate::error::reason(total.to_string(), "at least the number of cases"),
-        });
+        return Err(Error::param(
+            "total",
+            crate::error::reason(total.to_string(), "at least the number of cases"),
+        ));
     }
     cases.sort_by(|a, b| order.before(a.0, b.0));
     let mut curve = Vec::new();
@@ -114,10 +114,10 @@ pub fn accuracy_at_coverage(curve: &[CoveragePoint], coverage: f64) -> f64 {
 /// score.
 pub fn score_at_coverage(scores: &[f64], coverage: f64, order: Answer) -> Result<Option<f64>> {
     if !(coverage > 0.0 && coverage <= 1.0) {
-        return Err(Error::InvalidParameter {
-            name: "coverage",
-            reason: crate::error::reason(coverage.to_string(), "a share in (0, 1]"),
-        });
+        return Err(Error::param(
+            "coverage",
+            crate::error::reason(coverage.to_string(), "a share in (0, 1]"),
+        ));
     }
     if let Some(i) = scores.iter().position(|s| s.is_nan()) {
         return Err(nan_score(i));
@@ -193,10 +193,10 @@ mod tests {
         for c in [0.0, 1.5, f64::NAN] {
             assert!(matches!(
                 score_at_coverage(&s, c, Answer::LowestFirst),
-                Err(Error::InvalidParameter {
+                Err(Error::InvalidParameter(crate::InvalidParameter {
                     name: "coverage",
                     ..
-                })
+                }))
             ));
         }
         assert!(matches!(
@@ -212,7 +212,10 @@ mod tests {
         ));
         assert!(matches!(
             coverage_curve([(1.0, true), (2.0, true)], 1, Answer::LowestFirst),
-            Err(Error::InvalidParameter { name: "total", .. })
+            Err(Error::InvalidParameter(crate::InvalidParameter {
+                name: "total",
+                ..
+            }))
         ));
         assert!(accuracy_at_coverage(&[], 0.5).is_nan());
     }

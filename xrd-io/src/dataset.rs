@@ -30,7 +30,7 @@ impl<F: Float> Dataset<F> {
     /// A dataset from its parts.
     ///
     /// # Errors
-    /// [`Error::LengthMismatch`] when the shapes disagree (see the type's invariants).
+    /// [`Error::ShapeMismatch`] when the shapes disagree (see the type's invariants).
     pub fn new(
         grid: Grid,
         patterns: Array2<F>,
@@ -52,7 +52,7 @@ impl<F: Float> Dataset<F> {
     /// Checks the shape invariants (useful after editing the public fields).
     ///
     /// # Errors
-    /// [`Error::LengthMismatch`] naming the first inconsistency.
+    /// [`Error::ShapeMismatch`] naming the first inconsistency.
     pub fn check(&self) -> Result<()> {
         let n = self.names.len();
         let pairs = [
@@ -71,11 +71,7 @@ impl<F: Float> Dataset<F> {
         ];
         for (what, expected, found) in pairs {
             if expected != found {
-                return Err(Error::LengthMismatch {
-                    what,
-                    expected,
-                    found,
-                });
+                return Err(Error::shape(what, expected, found));
             }
         }
         Ok(())
@@ -129,7 +125,7 @@ impl<F: Float> Dataset<F> {
     /// Replaces the labels.
     ///
     /// # Errors
-    /// [`Error::LengthMismatch`] when the shape does not fit.
+    /// [`Error::ShapeMismatch`] when the shape does not fit.
     pub fn with_labels(
         mut self,
         labels: Array2<f64>,
@@ -285,11 +281,8 @@ mod tests {
         );
         assert!(matches!(
             bad,
-            Err(Error::LengthMismatch {
-                expected: 3,
-                found: 4,
-                ..
-            })
+            Err(Error::ShapeMismatch(crate::ShapeMismatch { expected, found, .. }))
+                if expected == "3" && found == "4"
         ));
         let bad = Dataset::<f64>::new(
             g,

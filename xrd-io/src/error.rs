@@ -3,6 +3,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::InvalidParameter;
+
 /// Result alias of xrd-io.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -18,6 +20,13 @@ pub enum Location {
     Byte(u64),
     /// A 0-based data point of a pattern or slice.
     Point(usize),
+    /// A 0-based cell of a matrix.
+    Cell {
+        /// Row.
+        row: usize,
+        /// Column.
+        col: usize,
+    },
 }
 
 impl fmt::Display for Location {
@@ -27,6 +36,7 @@ impl fmt::Display for Location {
             Location::Line(n) => write!(f, "line {n}"),
             Location::Byte(n) => write!(f, "byte {n}"),
             Location::Point(n) => write!(f, "point {n}"),
+            Location::Cell { row, col } => write!(f, "row {row}, column {col}"),
         }
     }
 }
@@ -125,16 +135,9 @@ pub enum Error {
         /// The offending 2θ.
         value: f64,
     },
-    /// Two sequences that must have the same length do not.
-    #[error("{what}: expected {expected} values, found {found}")]
-    LengthMismatch {
-        /// Which sequences.
-        what: &'static str,
-        /// The required length.
-        expected: usize,
-        /// The actual length.
-        found: usize,
-    },
+    /// Sequences or arrays whose lengths or shapes do not fit together.
+    #[error(transparent)]
+    ShapeMismatch(#[from] crate::ShapeMismatch),
     /// A row of a column file has a different number of columns than the rows before it.
     #[error("{file}: {at}: expected {expected} columns, found {found}")]
     ColumnMismatch {
@@ -179,13 +182,8 @@ pub enum Error {
         max: f64,
     },
     /// A parameter is outside its valid range.
-    #[error("invalid parameter `{name}`: {reason}")]
-    InvalidParameter {
-        /// The parameter (builder method) or input.
-        name: &'static str,
-        /// The value given and what was expected.
-        reason: String,
-    },
+    #[error(transparent)]
+    InvalidParameter(#[from] InvalidParameter),
     /// An archive-based file (RASX, BRML) would decompress beyond the safety limit.
     #[error("{file}: member {member} exceeds the decompression limit of {limit} bytes")]
     TooLarge {
@@ -301,3 +299,5 @@ pub(crate) fn excerpt(s: &str) -> String {
 pub(crate) fn reason(value: impl std::fmt::Display, expected: &str) -> String {
     format!("{value} (expected {expected})")
 }
+
+crate::shared_errors!(Error, shape);

@@ -111,13 +111,13 @@ impl Grid {
         let (Some(&first), Some(&last), n @ 2..) =
             (two_theta.first(), two_theta.last(), two_theta.len())
         else {
-            return Err(Error::InvalidParameter {
-                name: "two_theta",
-                reason: crate::error::reason(
+            return Err(Error::param(
+                "two_theta",
+                crate::error::reason(
                     format!("{} values", two_theta.len()),
                     "at least two 2θ values",
                 ),
-            });
+            ));
         };
         // Round the step to 12 significant digits: recovers the decimal step a grid was made
         // with (5.00, 5.01, … gives 0.01, not 0.010000000000000083), so grids round-trip.
@@ -130,13 +130,13 @@ impl Grid {
             .enumerate()
             .find(|&(i, &v)| (v - grid.x(i)).abs().is_nan() || (v - grid.x(i)).abs() > tolerance)
         {
-            return Err(Error::InvalidParameter {
-                name: "two_theta",
-                reason: crate::error::reason(
+            return Err(Error::param(
+                "two_theta",
+                crate::error::reason(
                     format!("{v} at position {i} (uniform grid: {})", grid.x(i)),
                     "uniformly spaced 2θ values (within 1 % of a step)",
                 ),
-            });
+            ));
         }
         Ok(grid)
     }

@@ -410,7 +410,7 @@ impl<F: Float> Dataset<F> {
     /// [`Error::Archive`] for a broken zip or a missing `patterns`/`two_theta`;
     /// [`Error::TooLarge`] for a member beyond [`crate::MAX_MEMBER_BYTES`];
     /// [`Error::Syntax`] / [`Error::Truncated`] for a malformed `.npy` member or an unsupported
-    /// dtype; [`Error::LengthMismatch`] when `two_theta` does not match the pattern length;
+    /// dtype; [`Error::ShapeMismatch`] when `two_theta` does not match the pattern length;
     /// [`Error::NonFinite`] for a NaN or infinite intensity or label; the errors of
     /// [`Grid::from_positions`].
     pub fn from_npz_bytes(bytes: &[u8], name: Option<&str>) -> Result<Dataset<F>> {
@@ -447,11 +447,11 @@ impl<F: Float> Dataset<F> {
             ));
         }
         if two_theta.len() != patterns.ncols() {
-            return Err(Error::LengthMismatch {
-                what: "two_theta values per pattern point",
-                expected: patterns.ncols(),
-                found: two_theta.len(),
-            });
+            return Err(Error::shape(
+                "two_theta values per pattern point",
+                patterns.ncols(),
+                two_theta.len(),
+            ));
         }
         let positions: Vec<f64> = two_theta.iter().copied().collect();
         let grid = Grid::from_positions(&positions)?;
@@ -503,7 +503,7 @@ impl<F: Float> Dataset<F> {
     ///
     /// # Errors
     /// [`Error::Syntax`] / [`Error::Truncated`] for a malformed file, an unsupported dtype or
-    /// more than two dimensions; [`Error::LengthMismatch`] when the pattern length differs
+    /// more than two dimensions; [`Error::ShapeMismatch`] when the pattern length differs
     /// from `grid`; [`Error::NonFinite`] for a NaN or infinite intensity.
     pub fn from_npy_bytes(bytes: &[u8], grid: Grid, name: Option<&str>) -> Result<Dataset<F>> {
         let file = name.unwrap_or(NO_FILE);
@@ -539,7 +539,7 @@ impl<F: Float> Dataset<F> {
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for an empty, duplicate or reserved (`patterns`,
-    /// `two_theta`) label name; [`Error::LengthMismatch`] for an inconsistent dataset;
+    /// `two_theta`) label name; [`Error::ShapeMismatch`] for an inconsistent dataset;
     /// [`Error::File`] when writing fails.
     pub fn write_npz(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
@@ -550,13 +550,13 @@ impl<F: Float> Dataset<F> {
                 || name == NPZ_TWO_THETA
                 || self.label_names[..j].contains(name);
             if bad {
-                return Err(Error::InvalidParameter {
-                    name: "label_names",
-                    reason: crate::error::reason(
+                return Err(Error::param(
+                    "label_names",
+                    crate::error::reason(
                         excerpt(name),
                         "non-empty, unique names other than `patterns` and `two_theta`",
                     ),
-                });
+                ));
             }
         }
         atomically(path, |file, temp| {
@@ -588,7 +588,7 @@ impl<F: Float> Dataset<F> {
     /// labels are not stored: use [`write_npz`](Self::write_npz) to keep them).
     ///
     /// # Errors
-    /// [`Error::LengthMismatch`] for an inconsistent dataset; [`Error::File`] when writing fails.
+    /// [`Error::ShapeMismatch`] for an inconsistent dataset; [`Error::File`] when writing fails.
     pub fn write_npy(&self, path: impl AsRef<Path>) -> Result<()> {
         self.check()?;
         atomically(path.as_ref(), |file, temp| {

@@ -7,13 +7,17 @@
 //!   [`ParamGuard::into_checked`] validates and returns a [`Checked`], which only this module can
 //!   build.
 //! - [`Fit`] (deterministic fits) and [`FitWith`] (fits that draw from a random number generator
-//!   and report progress) are implemented by the parameter types; [`Checked::fit`] and
-//!   [`Checked::fit_with`] run them.
+//!   and report progress) are implemented by the parameter types, each with one method that does
+//!   the work on checked parameters ([`Fit::fit_checked`], [`FitWith::fit_with_checked`]).
+//!   [`Checked::fit`] and [`Checked::fit_with`] run it without validating again; the provided
+//!   [`Fit::fit`] and [`FitWith::fit_with`] validate once and run it — the part linfa's blanket
+//!   `impl<P: ParamGuard> Fit for P where P::Checked: Fit` plays, written once here for every
+//!   parameter type.
 //! - [`Predict`] is implemented by the learned models.
 //!
 //! The crates also keep inherent `check`, `fit` and `predict` methods (usable without importing
-//! these traits; each inherent `fit` validates its parameters first): the traits are the common
-//! shape for generic code.
+//! these traits); each inherent `fit` is [`Fit::fit`] or [`FitWith::fit_with`], so a fit has one
+//! implementation whichever way it is called.
 //!
 //! ```
 //! use xrd_io::params::{Checked, Fit, ParamGuard};
@@ -46,6 +50,9 @@
 //! assert!(ScaleParams::default().into_checked().is_err());
 //! let p = ScaleParams { scale: 2.0 }.into_checked()?;
 //! assert_eq!(p.fit(&[1.0, 2.0, 3.0][..])?, 4.0);
+//! // Unchecked parameters: validated once, then the same `fit_checked`.
+//! assert_eq!(ScaleParams { scale: 2.0 }.fit(&[1.0, 2.0, 3.0][..])?, 4.0);
+//! assert!(ScaleParams::default().fit(&[1.0][..]).is_err());
 //! # Ok::<(), String>(())
 //! ```
 
@@ -180,11 +187,24 @@ pub trait Fit<D>: ParamGuard {
     /// The fitted model.
     type Object;
 
-    /// Fits a model to `data`; called through [`Checked::fit`].
+    /// Fits a model to `data`: the one implementation of the fit, called through [`Checked::fit`]
+    /// and [`Fit::fit`].
     ///
     /// # Errors
     /// The fit's errors (shapes, non-finite inputs, too few samples, …).
     fn fit_checked(params: &Checked<Self>, data: D) -> Result<Self::Object, Self::Error>;
+
+    /// Validates the parameters once and fits ([`Fit::fit_checked`] on a checked copy): what the
+    /// parameter types' inherent `fit` calls.
+    ///
+    /// # Errors
+    /// As [`ParamGuard::check_ref`], then as [`Fit::fit_checked`].
+    fn fit(&self, data: D) -> Result<Self::Object, Self::Error>
+    where
+        Self: Clone,
+    {
+        Self::fit_checked(&self.clone().into_checked()?, data)
+    }
 }
 
 /// A fit that draws from a random number generator `R` (initialisation, shuffling, dropout) and
@@ -195,7 +215,8 @@ pub trait FitWith<D, R: ?Sized>: ParamGuard {
     /// What is reported after each step (e.g. an epoch's losses).
     type Progress;
 
-    /// Fits a model to `data`; called through [`Checked::fit_with`].
+    /// Fits a model to `data`: the one implementation of the fit, called through
+    /// [`Checked::fit_with`] and [`FitWith::fit_with`].
     ///
     /// # Errors
     /// The fit's errors (shapes, non-finite inputs, too few samples, divergence, …).
@@ -205,6 +226,23 @@ pub trait FitWith<D, R: ?Sized>: ParamGuard {
         rng: &mut R,
         progress: &mut dyn FnMut(&Self::Progress),
     ) -> Result<Self::Object, Self::Error>;
+
+    /// Validates the parameters once and fits ([`FitWith::fit_with_checked`] on a checked copy):
+    /// what the parameter types' inherent `fit` calls.
+    ///
+    /// # Errors
+    /// As [`ParamGuard::check_ref`], then as [`FitWith::fit_with_checked`].
+    fn fit_with(
+        &self,
+        data: D,
+        rng: &mut R,
+        mut progress: impl FnMut(&Self::Progress),
+    ) -> Result<Self::Object, Self::Error>
+    where
+        Self: Clone,
+    {
+        Self::fit_with_checked(&self.clone().into_checked()?, data, rng, &mut progress)
+    }
 }
 
 /// A fitted model's inference: input `I` to output `O`.
@@ -217,4 +255,53 @@ pub trait Predict<I, O> {
     /// # Errors
     /// Inputs of the wrong shape, non-finite inputs, ….
     fn predict(&self, input: I) -> Result<O, Self::Error>;
+}
+
+/// Writes the builder setter and the getter of each plain field of a parameter type, inside its
+/// `impl` block: for `name, get_name: T;` the setter `pub fn name(mut self, value: T) -> Self`
+/// (which assigns the field `name`) and the getter `pub fn get_name(&self) -> T` (which returns
+/// it, so `T` is `Copy`). Doc comments and attributes written before an entry go to the setter,
+/// which is where each default is stated; the getter's documentation points to the setter.
+/// A setter that does more than assign is written by hand beside the macro.
+///
+/// ```
+/// /// Smoothing of a scan.
+/// #[derive(Debug, Clone, PartialEq)]
+/// pub struct SmoothParams {
+///     window: usize,
+///     strength: f64,
+/// }
+///
+/// impl SmoothParams {
+///     xrd_io::setters! {
+///         /// Half-width of the window in points (default 3).
+///         window, get_window: usize;
+///
+///         /// Weight of the smoothed value, in `[0, 1]` (default 0.5).
+///         strength, get_strength: f64;
+///     }
+/// }
+///
+/// let p = SmoothParams { window: 3, strength: 0.5 }.window(5).strength(0.25);
+/// assert_eq!((p.get_window(), p.get_strength()), (5, 0.25));
+/// ```
+#[macro_export]
+macro_rules! setters {
+    ($($(#[$attr:meta])* $name:ident, $getter:ident: $ty:ty;)*) => {
+        $(
+            $(#[$attr])*
+            pub fn $name(mut self, value: $ty) -> Self {
+                self.$name = value;
+                self
+            }
+
+            #[doc = concat!(
+                "The `", stringify!($name), "` set by [`", stringify!($name), "`](Self::",
+                stringify!($name), ") (see there for the default)."
+            )]
+            pub fn $getter(&self) -> $ty {
+                self.$name
+            }
+        )*
+    };
 }

@@ -31,23 +31,6 @@ pub struct PeakParams {
     min_separation: f64,
 }
 
-impl PeakParams {
-    /// The `relative_height` set by [`PeakParams::relative_height`] (see there for the default).
-    pub fn get_relative_height(&self) -> f64 {
-        self.relative_height
-    }
-
-    /// The `min_prominence` set by [`PeakParams::min_prominence`] (see there for the default).
-    pub fn get_min_prominence(&self) -> f64 {
-        self.min_prominence
-    }
-
-    /// The `min_separation` set by [`PeakParams::min_separation`] (see there for the default).
-    pub fn get_min_separation(&self) -> f64 {
-        self.min_separation
-    }
-}
-
 impl Default for PeakParams {
     fn default() -> Self {
         PeakParams {
@@ -61,25 +44,18 @@ impl Default for PeakParams {
 crate::param_guard!(Error => PeakParams);
 
 impl PeakParams {
-    /// Minimum peak height as a fraction of the pattern's maximum, in [0, 1]. Default 0.1 (the
-    /// DeepXRD threshold of 10 cps on patterns scaled to 100).
-    pub fn relative_height(mut self, fraction: f64) -> Self {
-        self.relative_height = fraction;
-        self
-    }
+    crate::setters! {
+        /// Minimum peak height as a fraction of the pattern's maximum, in [0, 1]. Default 0.1 (the
+        /// DeepXRD threshold of 10 cps on patterns scaled to 100).
+        relative_height, get_relative_height: f64;
 
-    /// Minimum prominence (height above the higher of the two minima separating the peak from
-    /// taller neighbours or the ends) as a fraction of the maximum, in [0, 1]. Default 0.
-    pub fn min_prominence(mut self, fraction: f64) -> Self {
-        self.min_prominence = fraction;
-        self
-    }
+        /// Minimum prominence (height above the higher of the two minima separating the peak from
+        /// taller neighbours or the ends) as a fraction of the maximum, in [0, 1]. Default 0.
+        min_prominence, get_min_prominence: f64;
 
-    /// Minimum distance between two peaks in degrees 2θ; of two closer peaks the taller is kept.
-    /// Default 0 (no constraint).
-    pub fn min_separation(mut self, degrees: f64) -> Self {
-        self.min_separation = degrees;
-        self
+        /// Minimum distance between two peaks in degrees 2θ; of two closer peaks the taller is
+        /// kept. Default 0 (no constraint).
+        min_separation, get_min_separation: f64;
     }
 
     /// Validates the thresholds.
@@ -93,20 +69,20 @@ impl PeakParams {
             ("min_prominence", self.min_prominence),
         ] {
             if !(0.0..=1.0).contains(&v) {
-                return Err(Error::InvalidParameter {
+                return Err(Error::param(
                     name,
-                    reason: crate::error::reason(v.to_string(), "a fraction in [0, 1]"),
-                });
+                    crate::error::reason(v.to_string(), "a fraction in [0, 1]"),
+                ));
             }
         }
         if !(self.min_separation.is_finite() && self.min_separation >= 0.0) {
-            return Err(Error::InvalidParameter {
-                name: "min_separation",
-                reason: crate::error::reason(
+            return Err(Error::param(
+                "min_separation",
+                crate::error::reason(
                     self.min_separation.to_string(),
                     "a finite distance ≥ 0 degrees",
                 ),
-            });
+            ));
         }
         Ok(())
     }
@@ -135,7 +111,7 @@ pub struct Peak {
 /// position. Edge points are never peaks; an all-non-positive pattern has none.
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for bad `params`; [`Error::LengthMismatch`];
+/// [`Error::InvalidParameter`] for bad `params`; [`Error::ShapeMismatch`];
 /// [`Error::NonFinite`] and [`Error::NonMonotonic`] for bad input values.
 pub fn find_peaks<F: Float>(
     two_theta: &[f64],
@@ -144,11 +120,11 @@ pub fn find_peaks<F: Float>(
 ) -> Result<Vec<Peak>> {
     params.check()?;
     if two_theta.len() != intensity.len() {
-        return Err(Error::LengthMismatch {
-            what: "intensities per 2θ position",
-            expected: two_theta.len(),
-            found: intensity.len(),
-        });
+        return Err(Error::shape(
+            "intensities per 2θ position",
+            two_theta.len(),
+            intensity.len(),
+        ));
     }
     let y: Vec<f64> = intensity.iter().map(|v| v.as_f64()).collect();
     for (what, xs) in [("2θ", two_theta), ("intensity", &y[..])] {
@@ -314,10 +290,10 @@ fn check_window(window: f64) -> Result<()> {
     if window.is_finite() && window > 0.0 {
         Ok(())
     } else {
-        Err(Error::InvalidParameter {
-            name: "window",
-            reason: crate::error::reason(window.to_string(), "a finite width > 0 degrees"),
-        })
+        Err(Error::param(
+            "window",
+            crate::error::reason(window.to_string(), "a finite width > 0 degrees"),
+        ))
     }
 }
 
@@ -508,14 +484,14 @@ mod tests {
             PeakParams::default().min_separation(f64::INFINITY),
         ] {
             assert!(
-                matches!(bad.check(), Err(Error::InvalidParameter { .. })),
+                matches!(bad.check(), Err(Error::InvalidParameter(_))),
                 "{bad:?}"
             );
         }
         let p = PeakParams::default();
         assert!(matches!(
             find_peaks(&[1.0, 2.0], &[1.0], &p),
-            Err(Error::LengthMismatch { .. })
+            Err(Error::ShapeMismatch(_))
         ));
         assert!(matches!(
             find_peaks(&[1.0, 2.0, 3.0], &[1.0, f64::NAN, 0.0], &p),

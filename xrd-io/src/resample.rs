@@ -26,7 +26,7 @@ const EDGE_TOLERANCE: f64 = 1e-9;
 /// Runs in O(len(x) + len(grid)) with one forward sweep.
 ///
 /// # Errors
-/// [`Error::LengthMismatch`] when `x`, `y` or `out` disagree in length or `x` is empty;
+/// [`Error::ShapeMismatch`] when `x`, `y` or `out` disagree in length or `x` is empty;
 /// [`Error::OutsideRange`] under [`OutOfRange::Error`].
 pub fn resample_into<F: Float>(
     x: &[f64],
@@ -36,18 +36,18 @@ pub fn resample_into<F: Float>(
     out: &mut [F],
 ) -> Result<()> {
     if x.len() != y.len() || x.is_empty() {
-        return Err(Error::LengthMismatch {
-            what: "intensities per 2θ position",
-            expected: x.len(),
-            found: y.len(),
-        });
+        return Err(Error::shape(
+            "intensities per 2θ position",
+            x.len(),
+            y.len(),
+        ));
     }
     if out.len() != grid.len() {
-        return Err(Error::LengthMismatch {
-            what: "output points per grid point",
-            expected: grid.len(),
-            found: out.len(),
-        });
+        return Err(Error::shape(
+            "output points per grid point",
+            grid.len(),
+            out.len(),
+        ));
     }
     let (lo, hi) = (x[0], x[x.len() - 1]);
     let tol = EDGE_TOLERANCE * grid.step();

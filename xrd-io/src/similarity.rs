@@ -19,11 +19,7 @@ use crate::{Error, Float, Location, Result};
 
 fn check_pair<F: Float>(what: &'static str, s: &[F], t: &[F]) -> Result<()> {
     if s.len() != t.len() {
-        return Err(Error::LengthMismatch {
-            what,
-            expected: s.len(),
-            found: t.len(),
-        });
+        return Err(Error::shape(what, s.len(), t.len()));
     }
     if s.is_empty() {
         return Err(Error::Degenerate {
@@ -37,7 +33,7 @@ fn check_pair<F: Float>(what: &'static str, s: &[F], t: &[F]) -> Result<()> {
 /// Mean squared error, Eq. 1: (1/n) Σ (sᵢ − tᵢ)².
 ///
 /// # Errors
-/// [`Error::LengthMismatch`], [`Error::Degenerate`] for empty slices.
+/// [`Error::ShapeMismatch`], [`Error::Degenerate`] for empty slices.
 pub fn mse<F: Float>(s: &[F], t: &[F]) -> Result<F> {
     check_pair("MSE", s, t)?;
     Ok(s.iter().zip(t).map(|(&a, &b)| (a - b) * (a - b)).sum::<F>() / F::of_usize(s.len()))
@@ -186,13 +182,13 @@ pub fn dtw<F: Float>(s: &[F], t: &[F], band: Option<usize>) -> Result<F> {
     let (n, m) = (s.len(), t.len());
     let w = band.unwrap_or(n.max(m));
     if w < n.abs_diff(m) {
-        return Err(Error::InvalidParameter {
-            name: "DTW band",
-            reason: crate::error::reason(
+        return Err(Error::param(
+            "DTW band",
+            crate::error::reason(
                 w.to_string(),
                 "a band at least as wide as the length difference of the patterns",
             ),
-        });
+        ));
     }
     let inf = F::infinity();
     let mut prev = vec![inf; m + 1];
@@ -256,7 +252,7 @@ mod tests {
     fn degenerate_inputs_are_errors() {
         assert!(matches!(
             mse(&[1.0], &[1.0, 2.0]),
-            Err(Error::LengthMismatch { .. })
+            Err(Error::ShapeMismatch(_))
         ));
         assert!(matches!(
             mse::<f64>(&[], &[]),
@@ -284,7 +280,7 @@ mod tests {
         ));
         assert!(matches!(
             dtw(&[1.0; 5], &[1.0; 2], Some(2)),
-            Err(Error::InvalidParameter { .. })
+            Err(Error::InvalidParameter(_))
         ));
         assert!(matches!(
             dtw::<f32>(&[], &[1.0], None),

@@ -186,10 +186,10 @@ impl Wavelength {
         check_angstrom("Kα1 wavelength", alpha1)?;
         check_angstrom("Kα2 wavelength", alpha2)?;
         if !(0.0..=1.0).contains(&ratio) {
-            return Err(Error::InvalidParameter {
-                name: "Kα2/Kα1 ratio",
-                reason: crate::error::reason(ratio.to_string(), "a number in [0, 1]"),
-            });
+            return Err(Error::param(
+                "Kα2/Kα1 ratio",
+                crate::error::reason(ratio.to_string(), "a number in [0, 1]"),
+            ));
         }
         Ok(Wavelength {
             alpha1,
@@ -249,10 +249,10 @@ fn check_angstrom(name: &'static str, v: f64) -> Result<()> {
     if v.is_finite() && v > 0.0 {
         Ok(())
     } else {
-        Err(Error::InvalidParameter {
+        Err(Error::param(
             name,
-            reason: crate::error::reason(v.to_string(), "a finite wavelength > 0 Å"),
-        })
+            crate::error::reason(v.to_string(), "a finite wavelength > 0 Å"),
+        ))
     }
 }
 

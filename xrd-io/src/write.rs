@@ -65,13 +65,13 @@ pub fn write(patterns: &[Pattern], format: OutputFormat, out: &mut impl Write) -
     let path = PathBuf::from("<output>");
     let err = io_error(&path);
     if format != OutputFormat::Json && patterns.len() != 1 {
-        return Err(Error::InvalidParameter {
-            name: "patterns",
-            reason: crate::error::reason(
+        return Err(Error::param(
+            "patterns",
+            crate::error::reason(
                 format!("{} patterns", patterns.len()),
                 "exactly one pattern for xy, CSV or npy (use JSON or one file per pattern)",
             ),
-        });
+        ));
     }
     match format {
         OutputFormat::Json => {
@@ -278,11 +278,11 @@ mod tests {
         assert_eq!(crate::read_bytes(&out, None).unwrap().len(), 2);
         assert!(matches!(
             write(&[p.clone(), p], OutputFormat::Xy, &mut Vec::new()),
-            Err(Error::InvalidParameter { .. })
+            Err(Error::InvalidParameter(_))
         ));
         assert!(matches!(
             write(&[], OutputFormat::Csv, &mut Vec::new()),
-            Err(Error::InvalidParameter { .. })
+            Err(Error::InvalidParameter(_))
         ));
     }
 
@@ -323,7 +323,7 @@ mod tests {
         ));
         assert!(matches!(
             save(dir.path().join("two.xy"), &[], OutputFormat::Xy),
-            Err(Error::InvalidParameter { .. })
+            Err(Error::InvalidParameter(_))
         ));
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use xrd_io::Float;
+use xrd_io::{Float, Location, NonFinite};
 
 use crate::{Error, PaintGrid, Painted, Result, TriangleEstimator};
 
@@ -31,11 +31,7 @@ impl<F: Float> Painted<F> {
             });
         }
         if !level.is_finite() {
-            return Err(Error::NonFinite {
-                what: "contour level",
-                row: 0,
-                col: component,
-            });
+            return Err(NonFinite::new("contour level", Location::Whole, level.as_f64()).into());
         }
         let v = |i: usize, j: usize| self.values[[j, i, component]];
         let point = |e: EdgeId| -> [F; 2] {

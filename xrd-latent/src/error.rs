@@ -8,33 +8,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// A hyper-parameter or configuration value outside its valid range.
-    #[error("invalid parameter `{name}`: {reason}")]
-    InvalidParameter {
-        /// The parameter (builder method) or input.
-        name: &'static str,
-        /// The value given and what a valid one looks like.
-        reason: String,
-    },
+    #[error(transparent)]
+    InvalidParameter(#[from] xrd_io::InvalidParameter),
     /// Arrays whose shapes do not fit together.
-    #[error("shape mismatch for {what}: expected {expected}, found {found}")]
-    ShapeMismatch {
-        /// Which input.
-        what: &'static str,
-        /// Expected shape, printed.
-        expected: String,
-        /// Actual shape, printed.
-        found: String,
-    },
+    #[error(transparent)]
+    ShapeMismatch(#[from] xrd_io::ShapeMismatch),
     /// A NaN or infinite input value.
-    #[error("non-finite {what} at row {row}, column {col}")]
-    NonFinite {
-        /// Which input.
-        what: &'static str,
-        /// Row of the offending value.
-        row: usize,
-        /// Column of the offending value.
-        col: usize,
-    },
+    #[error(transparent)]
+    NonFinite(#[from] xrd_io::NonFinite),
     /// Fewer than three distinct known points: no triangle can be formed.
     #[error("need at least 3 distinct known points, got {distinct}")]
     TooFewPoints {
@@ -68,3 +49,5 @@ pub enum Error {
 pub(crate) fn reason(value: impl std::fmt::Display, expected: &str) -> String {
     format!("{value} ({expected})")
 }
+
+xrd_io::shared_errors!(Error, shape);

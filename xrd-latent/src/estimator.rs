@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use xrd_io::Float;
+use xrd_io::{Float, NonFinite};
 
 use crate::geometry::{barycentric, clearly_outside, enclosing, paper_labels};
 use crate::kdtree::{KdTree, Neighbours};
@@ -113,35 +113,27 @@ impl<F: Float> TriangleEstimator<F> {
     ) -> Result<Self> {
         let n = points.nrows();
         if points.ncols() != 2 {
-            return Err(Error::ShapeMismatch {
-                what: "points",
-                expected: "n × 2".into(),
-                found: format!("{n} × {}", points.ncols()),
-            });
+            return Err(Error::shape(
+                "points",
+                "n × 2",
+                format!("{n} × {}", points.ncols()),
+            ));
         }
         if values.nrows() != n || values.ncols() == 0 {
-            return Err(Error::ShapeMismatch {
-                what: "values",
-                expected: format!("{n} × m with m ≥ 1"),
-                found: format!("{} × {}", values.nrows(), values.ncols()),
-            });
+            return Err(Error::shape(
+                "values",
+                format!("{n} × m with m ≥ 1"),
+                format!("{} × {}", values.nrows(), values.ncols()),
+            ));
         }
         for ((row, col), v) in points.indexed_iter() {
             if !v.is_finite() {
-                return Err(Error::NonFinite {
-                    what: "point coordinate",
-                    row,
-                    col,
-                });
+                return Err(NonFinite::cell("point coordinate", row, col, v.as_f64()).into());
             }
         }
         for ((row, col), v) in values.indexed_iter() {
             if !v.is_finite() {
-                return Err(Error::NonFinite {
-                    what: "value",
-                    row,
-                    col,
-                });
+                return Err(NonFinite::cell("value", row, col, v.as_f64()).into());
             }
         }
         let m = values.ncols();
@@ -277,11 +269,11 @@ impl<F: Float> TriangleEstimator<F> {
     /// [`Error::ShapeMismatch`] unless `points` has two columns.
     pub fn estimate_all(&self, points: ArrayView2<'_, F>) -> Result<Vec<Estimate<F>>> {
         if points.ncols() != 2 {
-            return Err(Error::ShapeMismatch {
-                what: "query points",
-                expected: "n × 2".into(),
-                found: format!("{} × {}", points.nrows(), points.ncols()),
-            });
+            return Err(Error::shape(
+                "query points",
+                "n × 2",
+                format!("{} × {}", points.nrows(), points.ncols()),
+            ));
         }
         Ok((0..points.nrows())
             .into_par_iter()

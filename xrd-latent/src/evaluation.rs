@@ -8,8 +8,8 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use xrd_io::Float;
 use xrd_io::coverage::{Answer, CoveragePoint, coverage_curve};
+use xrd_io::{Float, NonFinite};
 
 use crate::{Error, Estimate, EstimateKind, Result, TriangleEstimator, TriangleParams};
 
@@ -113,14 +113,13 @@ impl<F: Float> Evaluation<F> {
             self.records.len(),
             Answer::LowestFirst,
         )
-        .map_err(|_| Error::NonFinite {
-            what: "distances",
-            row: self
+        .map_err(|_| {
+            let row = self
                 .records
                 .iter()
                 .position(|r| r.estimate.distance.is_nan())
-                .unwrap_or(0),
-            col: 0,
+                .unwrap_or(0);
+            NonFinite::cell("distances", row, 0, f64::NAN).into()
         })
     }
 }
@@ -177,18 +176,14 @@ impl<F: Float> TriangleEstimator<F> {
         values: ArrayView2<'_, F>,
     ) -> Result<Evaluation<F>> {
         if values.nrows() != points.nrows() || values.ncols() != self.n_values() {
-            return Err(Error::ShapeMismatch {
-                what: "test values",
-                expected: format!("{} × {}", points.nrows(), self.n_values()),
-                found: format!("{} × {}", values.nrows(), values.ncols()),
-            });
+            return Err(Error::shape(
+                "test values",
+                format!("{} × {}", points.nrows(), self.n_values()),
+                format!("{} × {}", values.nrows(), values.ncols()),
+            ));
         }
-        if let Some(((row, col), _)) = values.indexed_iter().find(|(_, v)| !v.is_finite()) {
-            return Err(Error::NonFinite {
-                what: "test value",
-                row,
-                col,
-            });
+        if let Some(((row, col), v)) = values.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(NonFinite::cell("test value", row, col, v.as_f64()).into());
         }
         let estimates = self.estimate_all(points)?;
         let records = estimates
@@ -259,20 +254,20 @@ impl TriangleParams {
         let n = points.nrows();
         let n_test = (test_fraction * n as f64).round() as usize;
         if !(test_fraction > 0.0 && test_fraction < 1.0) || n_test == 0 || n_test >= n {
-            return Err(Error::InvalidParameter {
-                name: "test_fraction",
-                reason: crate::error::reason(
+            return Err(Error::param(
+                "test_fraction",
+                crate::error::reason(
                     test_fraction.to_string(),
                     "need 0 < fraction < 1 leaving at least one test and one training row",
                 ),
-            });
+            ));
         }
         if values.nrows() != n {
-            return Err(Error::ShapeMismatch {
-                what: "values",
-                expected: format!("{n} × m"),
-                found: format!("{} × {}", values.nrows(), values.ncols()),
-            });
+            return Err(Error::shape(
+                "values",
+                format!("{n} × m"),
+                format!("{} × {}", values.nrows(), values.ncols()),
+            ));
         }
         let mut order: Vec<usize> = (0..n).collect();
         order.shuffle(rng);

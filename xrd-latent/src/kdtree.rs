@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 
-use xrd_io::Float;
+use xrd_io::{Float, NonFinite};
 
 use crate::{Error, Result};
 
@@ -129,21 +129,17 @@ impl<F: Float> KdTree<F> {
     /// `u32::MAX` points.
     pub fn new(points: &[[F; 2]]) -> Result<Self> {
         if points.len() > u32::MAX as usize {
-            return Err(Error::ShapeMismatch {
-                what: "k-d tree points",
-                expected: format!("at most {}", u32::MAX),
-                found: points.len().to_string(),
-            });
+            return Err(Error::shape(
+                "k-d tree points",
+                format!("at most {}", u32::MAX),
+                points.len().to_string(),
+            ));
         }
         let mut items = Vec::with_capacity(points.len());
         for (i, p) in points.iter().enumerate() {
             for (col, c) in p.iter().enumerate() {
                 if !c.is_finite() {
-                    return Err(Error::NonFinite {
-                        what: "point coordinate",
-                        row: i,
-                        col,
-                    });
+                    return Err(NonFinite::cell("point coordinate", i, col, c.as_f64()).into());
                 }
             }
             items.push((*p, i as u32));
@@ -394,14 +390,10 @@ mod tests {
 
     #[test]
     fn rejects_non_finite_points() {
-        let err = KdTree::new(&[[0.0, 0.0], [f64::NAN, 1.0]]).unwrap_err();
+        let err = KdTree::new(&[[0.0, 0.0], [f64::INFINITY, 1.0]]).unwrap_err();
         assert_eq!(
             err,
-            Error::NonFinite {
-                what: "point coordinate",
-                row: 1,
-                col: 0
-            }
+            Error::NonFinite(NonFinite::cell("point coordinate", 1, 0, f64::INFINITY))
         );
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use xrd_io::Float;
+use xrd_io::{Float, NonFinite};
 
 use crate::estimator::Scratch;
 use crate::geometry::sub;
@@ -177,11 +177,7 @@ impl<F: Float> TriangleEstimator<F> {
                 return Err(Error::DuplicateComponent { component: c });
             }
             if !v.is_finite() {
-                return Err(Error::NonFinite {
-                    what: "target value",
-                    row: i,
-                    col: c,
-                });
+                return Err(NonFinite::cell("target value", i, c, v.as_f64()).into());
             }
         }
         Ok(())

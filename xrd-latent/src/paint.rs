@@ -56,17 +56,13 @@ impl PaintGrid {
     /// margin or a box without area, plus the errors of [`check`](Self::check).
     pub fn around<F: Float>(points: &[[F; 2]], margin: f64, nx: usize, ny: usize) -> Result<Self> {
         if points.is_empty() {
-            return Err(Error::ShapeMismatch {
-                what: "points",
-                expected: "at least 1 point".into(),
-                found: "0".into(),
-            });
+            return Err(Error::shape("points", "at least 1 point", "0"));
         }
         if !(margin.is_finite() && margin >= 0.0) {
-            return Err(Error::InvalidParameter {
-                name: "margin",
-                reason: crate::error::reason(margin.to_string(), "need a finite value ≥ 0"),
-            });
+            return Err(Error::param(
+                "margin",
+                crate::error::reason(margin.to_string(), "need a finite value ≥ 0"),
+            ));
         }
         let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
         for p in points {
@@ -91,10 +87,7 @@ impl PaintGrid {
     /// (`min == max` is allowed only with a single column/row).
     pub fn check(&self) -> Result<()> {
         let bad = |name, value: String, reason| {
-            Err(Error::InvalidParameter {
-                name,
-                reason: crate::error::reason(value, reason),
-            })
+            Err(Error::param(name, crate::error::reason(value, reason)))
         };
         for (name, v) in [
             ("x_min", self.x_min),
@@ -750,10 +743,8 @@ impl<F: Float> TriangleEstimator<F> {
                 let rows = &y[band * TILE_ROWS..(band * TILE_ROWS + TILE_ROWS).min(ny)];
                 self.paint_band(&x, rows, vals, cov, dist);
             });
-        let shape = |e: ndarray::ShapeError| Error::ShapeMismatch {
-            what: "painted map",
-            expected: format!("{ny} × {nx}"),
-            found: e.to_string(),
+        let shape = |e: ndarray::ShapeError| {
+            Error::shape("painted map", format!("{ny} × {nx}"), e.to_string())
         };
         Ok(Painted {
             grid: *grid,

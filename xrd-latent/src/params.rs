@@ -78,60 +78,22 @@ impl Default for TriangleParams {
 xrd_io::param_guard!(Error => TriangleParams);
 
 impl TriangleParams {
-    /// Number `k` of nearest known points among which an enclosing triangle is sought when the
-    /// three nearest do not enclose P.
-    pub fn neighbours(mut self, k: usize) -> Self {
-        self.neighbours = k;
-        self
-    }
+    xrd_io::setters! {
+        /// Number `k` of nearest known points among which an enclosing triangle is sought when the
+        /// three nearest do not enclose P.
+        neighbours, get_neighbours: usize;
 
-    /// Tolerance on the barycentric coordinates for "inside" (see [`DEFAULT_EDGE_TOLERANCE`]).
-    pub fn edge_tolerance(mut self, tol: f64) -> Self {
-        self.edge_tolerance = tol;
-        self
-    }
+        /// Tolerance on the barycentric coordinates for "inside" (see [`DEFAULT_EDGE_TOLERANCE`]).
+        edge_tolerance, get_edge_tolerance: f64;
 
-    /// Degeneracy threshold for triangles (see [`DEFAULT_COLLINEAR_TOLERANCE`]).
-    pub fn collinear_tolerance(mut self, tol: f64) -> Self {
-        self.collinear_tolerance = tol;
-        self
-    }
+        /// Degeneracy threshold for triangles (see [`DEFAULT_COLLINEAR_TOLERANCE`]).
+        collinear_tolerance, get_collinear_tolerance: f64;
 
-    /// Answer for points outside every candidate triangle.
-    pub fn outside(mut self, rule: OutsideRule) -> Self {
-        self.outside = rule;
-        self
-    }
+        /// Answer for points outside every candidate triangle.
+        outside, get_outside: OutsideRule;
 
-    /// Relative tolerance of the inverse look-up (see [`DEFAULT_LOCATE_TOLERANCE`]).
-    pub fn locate_tolerance(mut self, tol: f64) -> Self {
-        self.locate_tolerance = tol;
-        self
-    }
-
-    /// The configured `k`.
-    pub fn get_neighbours(&self) -> usize {
-        self.neighbours
-    }
-
-    /// The configured edge tolerance.
-    pub fn get_edge_tolerance(&self) -> f64 {
-        self.edge_tolerance
-    }
-
-    /// The configured collinearity threshold.
-    pub fn get_collinear_tolerance(&self) -> f64 {
-        self.collinear_tolerance
-    }
-
-    /// The configured rule for outside points.
-    pub fn get_outside(&self) -> OutsideRule {
-        self.outside
-    }
-
-    /// The configured look-up tolerance.
-    pub fn get_locate_tolerance(&self) -> f64 {
-        self.locate_tolerance
+        /// Relative tolerance of the inverse look-up (see [`DEFAULT_LOCATE_TOLERANCE`]).
+        locate_tolerance, get_locate_tolerance: f64;
     }
 
     /// Validates every parameter.
@@ -140,10 +102,7 @@ impl TriangleParams {
     /// [`Error::InvalidParameter`] naming the first invalid parameter.
     pub fn check(&self) -> Result<()> {
         let bad = |name, value: String, reason| {
-            Err(Error::InvalidParameter {
-                name,
-                reason: crate::error::reason(value, reason),
-            })
+            Err(Error::param(name, crate::error::reason(value, reason)))
         };
         if !(3..=MAX_NEIGHBOURS).contains(&self.neighbours) {
             return bad("neighbours", self.neighbours.to_string(), "need 3 ≤ k ≤ 32");
@@ -188,15 +147,15 @@ impl TriangleParams {
         points: ArrayView2<'_, F>,
         values: ArrayView2<'_, F>,
     ) -> Result<TriangleEstimator<F>> {
-        self.check()?;
-        TriangleEstimator::from_checked(self.clone(), points, values)
+        xrd_io::Fit::fit(self, (points, values))
     }
 }
 
 impl<'a, 'b, F: Float> xrd_io::Fit<(ArrayView2<'a, F>, ArrayView2<'b, F>)> for TriangleParams {
     type Object = TriangleEstimator<F>;
 
-    /// Fits `data = (points, values)`: known points (n × 2) and their values (n × m).
+    /// Fits `data = (points, values)`: known points (n × 2) and their values (n × m); the fit of
+    /// [`TriangleParams::fit`].
     fn fit_checked(
         params: &xrd_io::Checked<Self>,
         (points, values): (ArrayView2<'a, F>, ArrayView2<'b, F>),

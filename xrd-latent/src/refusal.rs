@@ -1,8 +1,8 @@
 //! Refusing to answer, in the spirit of Vecsei et al. 2019's certainty threshold.
 
 use serde::{Deserialize, Serialize};
-use xrd_io::Float;
 use xrd_io::coverage::{Answer, score_at_coverage};
+use xrd_io::{Float, NonFinite, ParamGuard};
 
 use crate::{Answer as SeriesAnswer, Error, Estimate, EstimateKind, Result, TriangleEstimator};
 
@@ -94,21 +94,21 @@ impl RefusalPolicy {
     /// negative (`∞` is valid).
     pub fn check(&self) -> Result<()> {
         if self.max_distance.is_nan() || self.max_distance < 0.0 {
-            return Err(Error::InvalidParameter {
-                name: "max_distance",
-                reason: crate::error::reason(
+            return Err(Error::param(
+                "max_distance",
+                crate::error::reason(
                     self.max_distance.to_string(),
                     "need a value ≥ 0 (∞ allowed)",
                 ),
-            });
+            ));
         }
         if let Some(e) = self.max_reconstruction_error
             && (e.is_nan() || e < 0.0)
         {
-            return Err(Error::InvalidParameter {
-                name: "max_reconstruction_error",
-                reason: crate::error::reason(e.to_string(), "need a value ≥ 0 (∞ allowed)"),
-            });
+            return Err(Error::param(
+                "max_reconstruction_error",
+                crate::error::reason(e.to_string(), "need a value ≥ 0 (∞ allowed)"),
+            ));
         }
         Ok(())
     }
@@ -270,23 +270,6 @@ pub struct RefusalCalibration {
     refuse_outside: bool,
 }
 
-impl RefusalCalibration {
-    /// The `quantile` set by [`RefusalCalibration::quantile`] (see there for the default).
-    pub fn get_quantile(&self) -> f64 {
-        self.quantile
-    }
-
-    /// The `margin` set by [`RefusalCalibration::margin`] (see there for the default).
-    pub fn get_margin(&self) -> f64 {
-        self.margin
-    }
-
-    /// The `refuse_outside` set by [`RefusalCalibration::refuse_outside`] (see there for the default).
-    pub fn get_refuse_outside(&self) -> bool {
-        self.refuse_outside
-    }
-}
-
 impl Default for RefusalCalibration {
     fn default() -> Self {
         Self {
@@ -300,23 +283,16 @@ impl Default for RefusalCalibration {
 xrd_io::param_guard!(Error => RefusalCalibration);
 
 impl RefusalCalibration {
-    /// Sets the quantile.
-    pub fn quantile(mut self, q: f64) -> Self {
-        self.quantile = q;
-        self
-    }
+    xrd_io::setters! {
+        /// Sets the quantile.
+        quantile, get_quantile: f64;
 
-    /// Sets the margin.
-    pub fn margin(mut self, m: f64) -> Self {
-        self.margin = m;
-        self
-    }
+        /// Sets the margin.
+        margin, get_margin: f64;
 
-    /// Sets whether outside estimates (and extrapolated series answers, which
-    /// [`calibrate_answers`](Self::calibrate_answers) then counts as refused) are declined.
-    pub fn refuse_outside(mut self, refuse: bool) -> Self {
-        self.refuse_outside = refuse;
-        self
+        /// Sets whether outside estimates (and extrapolated series answers, which
+        /// [`calibrate_answers`](Self::calibrate_answers) then counts as refused) are declined.
+        refuse_outside, get_refuse_outside: bool;
     }
 
     /// Validates the parameters.
@@ -326,16 +302,16 @@ impl RefusalCalibration {
     /// and positive.
     pub fn check(&self) -> Result<()> {
         if !(self.quantile > 0.0 && self.quantile <= 1.0) {
-            return Err(Error::InvalidParameter {
-                name: "quantile",
-                reason: crate::error::reason(self.quantile.to_string(), "need 0 < quantile ≤ 1"),
-            });
+            return Err(Error::param(
+                "quantile",
+                crate::error::reason(self.quantile.to_string(), "need 0 < quantile ≤ 1"),
+            ));
         }
         if !(self.margin.is_finite() && self.margin > 0.0) {
-            return Err(Error::InvalidParameter {
-                name: "margin",
-                reason: crate::error::reason(self.margin.to_string(), "need a finite margin > 0"),
-            });
+            return Err(Error::param(
+                "margin",
+                crate::error::reason(self.margin.to_string(), "need a finite margin > 0"),
+            ));
         }
         Ok(())
     }
@@ -348,8 +324,7 @@ impl RefusalCalibration {
     /// [`Error::InvalidParameter`] for invalid parameters; [`Error::NonFinite`] for a NaN,
     /// infinite or negative value (row = its index, column 0 for distances, 1 for errors).
     pub fn calibrate(&self, distances: &[f64], errors: &[f64]) -> Result<RefusalPolicy> {
-        self.check()?;
-        self.calibrate_valid(distances, errors)
+        xrd_io::Fit::fit(self, (distances, errors))
     }
 
     /// The policy calibrated on the answers of a composition-series estimator for validation
@@ -376,7 +351,7 @@ impl RefusalCalibration {
         answers: &[SeriesAnswer],
         errors: &[f64],
     ) -> Result<RefusalPolicy> {
-        self.check()?;
+        let params = (*self).into_checked()?;
         let outside = RefusalPolicy {
             refuse_outside: self.refuse_outside,
             ..RefusalPolicy::default()
@@ -389,14 +364,10 @@ impl RefusalCalibration {
             } else if a.distance.is_finite() && a.distance >= 0.0 {
                 distances.push(a.distance);
             } else {
-                return Err(Error::NonFinite {
-                    what: "calibration values",
-                    row,
-                    col: 0,
-                });
+                return Err(NonFinite::cell("calibration values", row, 0, a.distance).into());
             }
         }
-        let mut policy = self.calibrate_valid(&[], errors)?;
+        let mut policy = params.fit((&[][..], errors))?;
         let at = score_at_coverage(&distances, self.quantile, Answer::LowestFirst)
             .ok()
             .flatten();
@@ -412,40 +383,32 @@ impl RefusalCalibration {
         };
         Ok(policy)
     }
-
-    /// [`RefusalCalibration::calibrate`] with the parameters already checked.
-    fn calibrate_valid(&self, distances: &[f64], errors: &[f64]) -> Result<RefusalPolicy> {
-        let threshold = |v: &[f64], col: usize| -> Result<Option<f64>> {
-            if let Some(row) = v.iter().position(|x| !(x.is_finite() && *x >= 0.0)) {
-                return Err(Error::NonFinite {
-                    what: "calibration values",
-                    row,
-                    col,
-                });
-            }
-            // Nearest-rank quantile: the smallest value with at least `quantile` of them ≤ it
-            // (the quantile was checked; the values just above).
-            let q = score_at_coverage(v, self.quantile, Answer::LowestFirst)
-                .ok()
-                .flatten();
-            Ok(q.map(|q| self.margin * q))
-        };
-        Ok(RefusalPolicy {
-            max_distance: threshold(distances, 0)?.unwrap_or(f64::INFINITY),
-            refuse_outside: self.refuse_outside,
-            max_reconstruction_error: threshold(errors, 1)?,
-        })
-    }
 }
 
 impl<'a, 'b> xrd_io::Fit<(&'a [f64], &'b [f64])> for RefusalCalibration {
     type Object = RefusalPolicy;
 
-    /// Calibrates from `data = (distances, errors)`, as [`RefusalCalibration::calibrate`].
+    /// Calibrates from `data = (distances, errors)`: the calibration of
+    /// [`RefusalCalibration::calibrate`] and [`RefusalCalibration::calibrate_answers`].
     fn fit_checked(
         params: &xrd_io::Checked<Self>,
         (distances, errors): (&'a [f64], &'b [f64]),
     ) -> Result<RefusalPolicy> {
-        params.calibrate_valid(distances, errors)
+        let threshold = |v: &[f64], col: usize| -> Result<Option<f64>> {
+            if let Some(row) = v.iter().position(|x| !(x.is_finite() && *x >= 0.0)) {
+                return Err(NonFinite::cell("calibration values", row, col, v[row]).into());
+            }
+            // Nearest-rank quantile: the smallest value with at least `quantile` of them ≤ it
+            // (the quantile was checked; the values just above).
+            let q = score_at_coverage(v, params.quantile, Answer::LowestFirst)
+                .ok()
+                .flatten();
+            Ok(q.map(|q| params.margin * q))
+        };
+        Ok(RefusalPolicy {
+            max_distance: threshold(distances, 0)?.unwrap_or(f64::INFINITY),
+            refuse_outside: params.refuse_outside,
+            max_reconstruction_error: threshold(errors, 1)?,
+        })
     }
 }

@@ -12,6 +12,7 @@
 use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use xrd_io::ParamGuard;
 
 use crate::frame::Frame;
 use crate::kdtree::{KdTree, Neighbour};
@@ -156,41 +157,69 @@ impl Default for SeriesParams {
 
 xrd_io::param_guard!(Error => SeriesParams);
 
+impl<'a, 'b> xrd_io::Fit<(EstimatorKind, ArrayView2<'a, f64>, ArrayView2<'b, f64>)>
+    for SeriesParams
+{
+    type Object = SeriesEstimator;
+
+    /// Fits `data = (kind, points, values)`; the fit of [`SeriesParams::fit`].
+    fn fit_checked(
+        params: &xrd_io::Checked<Self>,
+        (kind, points, values): (EstimatorKind, ArrayView2<'a, f64>, ArrayView2<'b, f64>),
+    ) -> Result<SeriesEstimator> {
+        // The triangle estimator checks shapes, finiteness and distinct points for every kind;
+        // its parameters were checked with the series parameters.
+        let triangle = TriangleEstimator::from_checked(params.triangle.clone(), points, values)?;
+        let pts: Vec<[f64; 2]> = points.rows().into_iter().map(|r| [r[0], r[1]]).collect();
+        let index = KdTree::new(&pts)?;
+        let global = (kind == EstimatorKind::Linear).then(|| {
+            let all: Vec<usize> = (0..pts.len()).collect();
+            LinearFit::of(
+                &pts,
+                values,
+                &all,
+                &vec![1.0; pts.len()],
+                params.min_axis_ratio,
+            )
+        });
+        let ranges = value_ranges(values);
+        let ends = series_ends(&pts, values, &ranges);
+        Ok(SeriesEstimator {
+            kind,
+            params: SeriesParams::clone(params),
+            points: pts,
+            values: values.to_owned(),
+            index,
+            triangle,
+            global,
+            ranges,
+            ends,
+        })
+    }
+}
+
 impl SeriesParams {
     /// The defaults.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Labelled points of a local linear fit (and of the neighbourhood that judges
-    /// extrapolation for the triangle rule).
-    pub fn neighbours(mut self, k: usize) -> Self {
-        self.neighbours = k;
-        self
-    }
+    xrd_io::setters! {
+        /// Labelled points of a local linear fit (and of the neighbourhood that judges
+        /// extrapolation for the triangle rule).
+        neighbours, get_neighbours: usize;
 
-    /// See [`DEFAULT_MIN_AXIS_RATIO`].
-    pub fn min_axis_ratio(mut self, ratio: f64) -> Self {
-        self.min_axis_ratio = ratio;
-        self
-    }
+        /// See [`DEFAULT_MIN_AXIS_RATIO`].
+        min_axis_ratio, get_min_axis_ratio: f64;
 
-    /// See [`DEFAULT_MIN_CONDITIONING`].
-    pub fn min_conditioning(mut self, conditioning: f64) -> Self {
-        self.min_conditioning = conditioning;
-        self
-    }
+        /// See [`DEFAULT_MIN_CONDITIONING`].
+        min_conditioning, get_min_conditioning: f64;
 
-    /// What extrapolated estimates become.
-    pub fn extrapolation(mut self, policy: Extrapolation) -> Self {
-        self.extrapolation = policy;
-        self
-    }
+        /// What extrapolated estimates become.
+        extrapolation, get_extrapolation: Extrapolation;
 
-    /// See [`DEFAULT_EXTRAPOLATION_MARGIN`].
-    pub fn extrapolation_margin(mut self, margin: f64) -> Self {
-        self.extrapolation_margin = margin;
-        self
+        /// See [`DEFAULT_EXTRAPOLATION_MARGIN`].
+        extrapolation_margin, get_extrapolation_margin: f64;
     }
 
     /// The triangle rule's own parameters.
@@ -199,41 +228,13 @@ impl SeriesParams {
         self
     }
 
-    /// The configured neighbours.
-    pub fn get_neighbours(&self) -> usize {
-        self.neighbours
-    }
-
-    /// The configured axis ratio.
-    pub fn get_min_axis_ratio(&self) -> f64 {
-        self.min_axis_ratio
-    }
-
-    /// The configured conditioning threshold.
-    pub fn get_min_conditioning(&self) -> f64 {
-        self.min_conditioning
-    }
-
-    /// The configured extrapolation policy.
-    pub fn get_extrapolation(&self) -> Extrapolation {
-        self.extrapolation
-    }
-
-    /// The configured extrapolation margin.
-    pub fn get_extrapolation_margin(&self) -> f64 {
-        self.extrapolation_margin
-    }
-
     /// Validates every parameter.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] naming the first invalid one.
     pub fn check(&self) -> Result<()> {
         let bad = |name, value: String, reason| {
-            Err(Error::InvalidParameter {
-                name,
-                reason: crate::error::reason(value, reason),
-            })
+            Err(Error::param(name, crate::error::reason(value, reason)))
         };
         if self.neighbours < 2 {
             return bad("neighbours", self.neighbours.to_string(), "need k ≥ 2");
@@ -273,34 +274,7 @@ impl SeriesParams {
         points: ArrayView2<'_, f64>,
         values: ArrayView2<'_, f64>,
     ) -> Result<SeriesEstimator> {
-        self.check()?;
-        // The triangle estimator checks shapes, finiteness and distinct points for every kind.
-        let triangle = self.triangle.fit(points, values)?;
-        let pts: Vec<[f64; 2]> = points.rows().into_iter().map(|r| [r[0], r[1]]).collect();
-        let index = KdTree::new(&pts)?;
-        let global = (kind == EstimatorKind::Linear).then(|| {
-            let all: Vec<usize> = (0..pts.len()).collect();
-            LinearFit::of(
-                &pts,
-                values,
-                &all,
-                &vec![1.0; pts.len()],
-                self.min_axis_ratio,
-            )
-        });
-        let ranges = value_ranges(values);
-        let ends = series_ends(&pts, values, &ranges);
-        Ok(SeriesEstimator {
-            kind,
-            params: self.clone(),
-            points: pts,
-            values: values.to_owned(),
-            index,
-            triangle,
-            global,
-            ranges,
-            ends,
-        })
+        xrd_io::Fit::fit(self, (kind, points, values))
     }
 
     /// Leave-one-out of estimator `kind`: each labelled point estimated from the others.
@@ -313,17 +287,18 @@ impl SeriesParams {
         points: ArrayView2<'_, f64>,
         values: ArrayView2<'_, f64>,
     ) -> Result<SeriesEvaluation> {
-        self.fit(kind, points, values)?;
+        let params = self.clone().into_checked()?;
+        params.fit((kind, points, values))?;
         let n = points.nrows();
         let records = (0..n)
             .into_par_iter()
             .map(|i| {
                 let keep: Vec<usize> = (0..n).filter(|&j| j != i).collect();
-                let est = self.fit(
+                let est = params.fit((
                     kind,
                     points.select(Axis(0), &keep).view(),
                     values.select(Axis(0), &keep).view(),
-                )?;
+                ))?;
                 let answer = est.estimate([points[[i, 0]], points[[i, 1]]]);
                 let truth = values.row(i).to_vec();
                 let delta = if answer.refused {

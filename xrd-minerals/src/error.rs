@@ -9,13 +9,8 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum Error {
     /// A hyper-parameter out of range; `name` is its setter.
-    #[error("invalid parameter `{name}`: {reason}")]
-    InvalidParameter {
-        /// The setter (or field) that was refused.
-        name: &'static str,
-        /// Why.
-        reason: String,
-    },
+    #[error(transparent)]
+    InvalidParameter(#[from] xrd_io::InvalidParameter),
     /// The operating system could not read or write a file.
     #[error("{}: {source}", path.display())]
     File {
@@ -33,11 +28,8 @@ pub enum Error {
         reason: String,
     },
     /// A value that must be finite is NaN or infinite.
-    #[error("{what} is not finite")]
-    NonFinite {
-        /// Which quantity.
-        what: String,
-    },
+    #[error(transparent)]
+    NonFinite(#[from] xrd_io::NonFinite),
     /// A pattern that cannot be searched (too few points, no signal, no overlap with the
     /// references' range).
     #[error("pattern: {0}")]
@@ -54,10 +46,7 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 pub(crate) fn invalid(name: &'static str, reason: impl Into<String>) -> Error {
-    Error::InvalidParameter {
-        name,
-        reason: reason.into(),
-    }
+    Error::param(name, reason)
 }
 
 pub(crate) fn format(what: impl Into<String>, reason: impl Into<String>) -> Error {
@@ -66,3 +55,5 @@ pub(crate) fn format(what: impl Into<String>, reason: impl Into<String>) -> Erro
         reason: reason.into(),
     }
 }
+
+xrd_io::shared_errors!(Error, wraps Io, Sim);

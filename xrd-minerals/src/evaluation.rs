@@ -66,14 +66,14 @@ impl Matcher<'_> {
     ) -> Result<SearchEvaluation> {
         let unknown = |g: &u8| CrystalSystem::from_space_group(*g).is_err();
         if truth.len() != patterns.len() || truth.iter().any(unknown) {
-            return Err(crate::Error::InvalidParameter {
-                name: "truth",
-                reason: format!(
+            return Err(crate::Error::param(
+                "truth",
+                format!(
                     "{} space groups for {} patterns, each in 1–230",
                     truth.len(),
                     patterns.len()
                 ),
-            });
+            ));
         }
         // A search scores few references in parallel (its bound leaves out the rest), so the
         // patterns are searched in parallel too.

@@ -65,55 +65,25 @@ impl PhaseParams {
         Self::default()
     }
 
-    /// At most this many phases (≥ 1); default [`DEFAULT_MAX_PHASES`].
-    #[must_use]
-    pub fn max_phases(mut self, n: usize) -> Self {
-        self.max_phases = n;
-        self
-    }
+    xrd_io::setters! {
+        /// At most this many phases (≥ 1); default [`DEFAULT_MAX_PHASES`].
+        #[must_use]
+        max_phases, get_max_phases: usize;
 
-    /// A significant residual peak is higher than this fraction of the strongest measured point;
-    /// default [`DEFAULT_MIN_PEAK_HEIGHT`].
-    #[must_use]
-    pub fn min_peak_height(mut self, fraction: f64) -> Self {
-        self.min_peak_height = fraction;
-        self
-    }
+        /// A significant residual peak is higher than this fraction of the strongest measured
+        /// point; default [`DEFAULT_MIN_PEAK_HEIGHT`].
+        #[must_use]
+        min_peak_height, get_min_peak_height: f64;
 
-    /// … and higher than this many noise standard deviations; default
-    /// [`DEFAULT_NOISE_SIGMAS`].
-    #[must_use]
-    pub fn noise_sigmas(mut self, n: f64) -> Self {
-        self.noise_sigmas = n;
-        self
-    }
+        /// … and higher than this many noise standard deviations; default
+        /// [`DEFAULT_NOISE_SIGMAS`].
+        #[must_use]
+        noise_sigmas, get_noise_sigmas: f64;
 
-    /// A phase after the first must explain at least this share of the measured intensity;
-    /// default [`DEFAULT_MIN_SHARE`].
-    #[must_use]
-    pub fn min_share(mut self, fraction: f64) -> Self {
-        self.min_share = fraction;
-        self
-    }
-
-    /// The largest number of phases.
-    pub fn get_max_phases(&self) -> usize {
-        self.max_phases
-    }
-
-    /// The height threshold (fraction).
-    pub fn get_min_peak_height(&self) -> f64 {
-        self.min_peak_height
-    }
-
-    /// The noise threshold (σ).
-    pub fn get_noise_sigmas(&self) -> f64 {
-        self.noise_sigmas
-    }
-
-    /// The smallest share of a further phase.
-    pub fn get_min_share(&self) -> f64 {
-        self.min_share
+        /// A phase after the first must explain at least this share of the measured intensity;
+        /// default [`DEFAULT_MIN_SHARE`].
+        #[must_use]
+        min_share, get_min_share: f64;
     }
 
     /// Checks every value.

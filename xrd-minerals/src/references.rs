@@ -47,42 +47,20 @@ impl ReferenceParams {
         Self::default()
     }
 
-    /// The (primary) wavelength in Å; default Cu Kα1 (xrd-io's [`xrd_io::Wavelength::CU_KA1`]).
-    /// Kα2 is added when a pattern is matched, not here.
-    #[must_use]
-    pub fn wavelength(mut self, angstrom: f64) -> Self {
-        self.wavelength = angstrom;
-        self
-    }
+    xrd_io::setters! {
+        /// The (primary) wavelength in Å; default Cu Kα1 (xrd-io's [`xrd_io::Wavelength::CU_KA1`]).
+        /// Kα2 is added when a pattern is matched, not here.
+        #[must_use]
+        wavelength, get_wavelength: f64;
 
-    /// Upper end of 2θ (°), default [`DEFAULT_TWO_THETA_MAX`]; the range starts at 0.
-    #[must_use]
-    pub fn two_theta_max(mut self, degrees: f64) -> Self {
-        self.two_theta_max = degrees;
-        self
-    }
+        /// Upper end of 2θ (°), default [`DEFAULT_TWO_THETA_MAX`]; the range starts at 0.
+        #[must_use]
+        two_theta_max, get_two_theta_max: f64;
 
-    /// Reflections weaker than this % of the strongest are dropped; default
-    /// [`DEFAULT_MIN_RELATIVE_INTENSITY`].
-    #[must_use]
-    pub fn min_relative_intensity(mut self, percent: f64) -> Self {
-        self.min_relative_intensity = percent;
-        self
-    }
-
-    /// The wavelength (Å).
-    pub fn get_wavelength(&self) -> f64 {
-        self.wavelength
-    }
-
-    /// The upper end of 2θ (°).
-    pub fn get_two_theta_max(&self) -> f64 {
-        self.two_theta_max
-    }
-
-    /// The intensity floor (%).
-    pub fn get_min_relative_intensity(&self) -> f64 {
-        self.min_relative_intensity
+        /// Reflections weaker than this % of the strongest are dropped; default
+        /// [`DEFAULT_MIN_RELATIVE_INTENSITY`].
+        #[must_use]
+        min_relative_intensity, get_min_relative_intensity: f64;
     }
 
     /// Checks every value.

@@ -110,94 +110,60 @@ impl SearchParams {
         Self::default()
     }
 
-    /// σ (° 2θ) of the Gaussian of both profiles; default [`DEFAULT_SMOOTHING`].
-    #[must_use]
-    pub fn smoothing(mut self, degrees: f64) -> Self {
-        self.smoothing = degrees;
-        self
-    }
+    xrd_io::setters! {
+        /// σ (° 2θ) of the Gaussian of both profiles; default [`DEFAULT_SMOOTHING`].
+        #[must_use]
+        smoothing, get_smoothing: f64;
 
-    /// Width (° 2θ) of the SNIP background; default [`DEFAULT_BACKGROUND_WIDTH`].
-    #[must_use]
-    pub fn background_width(mut self, degrees: f64) -> Self {
-        self.background_width = degrees;
-        self
-    }
+        /// Width (° 2θ) of the SNIP background; default [`DEFAULT_BACKGROUND_WIDTH`].
+        #[must_use]
+        background_width, get_background_width: f64;
 
-    /// Power p of the intensity transform I ↦ Iᵖ (1: linear, ½: square root); default
-    /// [`DEFAULT_INTENSITY_POWER`].
-    #[must_use]
-    pub fn intensity_power(mut self, p: f64) -> Self {
-        self.intensity_power = p;
-        self
-    }
+        /// Power p of the intensity transform I ↦ Iᵖ (1: linear, ½: square root); default
+        /// [`DEFAULT_INTENSITY_POWER`].
+        #[must_use]
+        intensity_power, get_intensity_power: f64;
 
-    /// Intensities below this many noise standard deviations (the robust σ of the point-to-point
-    /// differences) are set to 0 and the rest lowered by it before the power transform; default
-    /// [`DEFAULT_NOISE_FLOOR`].
-    #[must_use]
-    pub fn noise_floor(mut self, sigmas: f64) -> Self {
-        self.noise_floor = sigmas;
-        self
-    }
+        /// Intensities below this many noise standard deviations (the robust σ of the
+        /// point-to-point differences) are set to 0 and the rest lowered by it before the power
+        /// transform; default [`DEFAULT_NOISE_FLOOR`].
+        #[must_use]
+        noise_floor, get_noise_floor: f64;
 
-    /// … or below this fraction of the strongest point, whichever is higher (what is left of a
-    /// background the SNIP did not take); default [`DEFAULT_RELATIVE_FLOOR`].
-    #[must_use]
-    pub fn relative_floor(mut self, fraction: f64) -> Self {
-        self.relative_floor = fraction;
-        self
-    }
+        /// … or below this fraction of the strongest point, whichever is higher (what is left of a
+        /// background the SNIP did not take); default [`DEFAULT_RELATIVE_FLOOR`].
+        #[must_use]
+        relative_floor, get_relative_floor: f64;
 
-    /// Largest relative change of a reference's cell edges (isotropic); default
-    /// [`DEFAULT_MAX_STRAIN`].
-    #[must_use]
-    pub fn max_strain(mut self, fraction: f64) -> Self {
-        self.max_strain = fraction;
-        self
-    }
+        /// Largest relative change of a reference's cell edges (isotropic); default
+        /// [`DEFAULT_MAX_STRAIN`].
+        #[must_use]
+        max_strain, get_max_strain: f64;
 
-    /// σ of the Gaussian prior on the strain: a candidate's score is multiplied by
-    /// exp(−½ (strain/σ)²); default [`DEFAULT_STRAIN_PRIOR`].
-    #[must_use]
-    pub fn strain_prior(mut self, sigma: f64) -> Self {
-        self.strain_prior = sigma;
-        self
-    }
+        /// σ of the Gaussian prior on the strain: a candidate's score is multiplied by
+        /// exp(−½ (strain/σ)²); default [`DEFAULT_STRAIN_PRIOR`].
+        #[must_use]
+        strain_prior, get_strain_prior: f64;
 
-    /// Step of the strain searched for every reference; default [`DEFAULT_STRAIN_STEP`].
-    #[must_use]
-    pub fn strain_step(mut self, fraction: f64) -> Self {
-        self.strain_step = fraction;
-        self
-    }
+        /// Step of the strain searched for every reference; default [`DEFAULT_STRAIN_STEP`].
+        #[must_use]
+        strain_step, get_strain_step: f64;
 
-    /// Largest zero shift (° 2θ) of the refinement; default [`DEFAULT_MAX_ZERO_SHIFT`].
-    #[must_use]
-    pub fn max_zero_shift(mut self, degrees: f64) -> Self {
-        self.max_zero_shift = degrees;
-        self
-    }
+        /// Largest zero shift (° 2θ) of the refinement; default [`DEFAULT_MAX_ZERO_SHIFT`].
+        #[must_use]
+        max_zero_shift, get_max_zero_shift: f64;
 
-    /// How many of the best references are refined; default [`DEFAULT_REFINED`].
-    #[must_use]
-    pub fn refined(mut self, n: usize) -> Self {
-        self.refined = n;
-        self
-    }
+        /// How many of the best references are refined; default [`DEFAULT_REFINED`].
+        #[must_use]
+        refined, get_refined: usize;
 
-    /// How many candidates a search returns; default [`DEFAULT_TOP`].
-    #[must_use]
-    pub fn top(mut self, n: usize) -> Self {
-        self.top = n;
-        self
-    }
+        /// How many candidates a search returns; default [`DEFAULT_TOP`].
+        #[must_use]
+        top, get_top: usize;
 
-    /// Scores below this match nothing; default [`DEFAULT_MIN_SCORE`].
-    #[must_use]
-    pub fn min_score(mut self, score: f64) -> Self {
-        self.min_score = score;
-        self
+        /// Scores below this match nothing; default [`DEFAULT_MIN_SCORE`].
+        #[must_use]
+        min_score, get_min_score: f64;
     }
 
     /// Only references made of these elements (symbols such as `Ti`, `O`); default all.
@@ -212,66 +178,6 @@ impl SearchParams {
     pub fn required(mut self, symbols: Vec<String>) -> Self {
         self.required = symbols;
         self
-    }
-
-    /// The σ of the profiles (°).
-    pub fn get_smoothing(&self) -> f64 {
-        self.smoothing
-    }
-
-    /// The background width (°).
-    pub fn get_background_width(&self) -> f64 {
-        self.background_width
-    }
-
-    /// The power of the intensity transform.
-    pub fn get_intensity_power(&self) -> f64 {
-        self.intensity_power
-    }
-
-    /// The noise floor (σ).
-    pub fn get_noise_floor(&self) -> f64 {
-        self.noise_floor
-    }
-
-    /// The relative floor.
-    pub fn get_relative_floor(&self) -> f64 {
-        self.relative_floor
-    }
-
-    /// The largest strain.
-    pub fn get_max_strain(&self) -> f64 {
-        self.max_strain
-    }
-
-    /// The σ of the strain prior.
-    pub fn get_strain_prior(&self) -> f64 {
-        self.strain_prior
-    }
-
-    /// The strain step.
-    pub fn get_strain_step(&self) -> f64 {
-        self.strain_step
-    }
-
-    /// The largest zero shift (°).
-    pub fn get_max_zero_shift(&self) -> f64 {
-        self.max_zero_shift
-    }
-
-    /// The number of refined candidates.
-    pub fn get_refined(&self) -> usize {
-        self.refined
-    }
-
-    /// The number of returned candidates.
-    pub fn get_top(&self) -> usize {
-        self.top
-    }
-
-    /// The refusal threshold.
-    pub fn get_min_score(&self) -> f64 {
-        self.min_score
     }
 
     /// The allowed elements.

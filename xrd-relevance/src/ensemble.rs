@@ -62,11 +62,11 @@ impl EnsembleProfile {
             .iter()
             .find(|p| p.windows() != first.windows() || p.grid() != first.grid())
         {
-            return Err(Error::ShapeMismatch {
-                what: "windows of every member profile",
-                expected: first.len(),
-                found: p.len(),
-            });
+            return Err(Error::shape(
+                "windows of every member profile",
+                first.len(),
+                p.len(),
+            ));
         }
         let (m, k) = (profiles.len(), first.len());
         let mut members = Array2::zeros((m, k));
@@ -362,7 +362,7 @@ mod tests {
         let q = other.profile(&linear(a), x.view()).unwrap();
         assert!(matches!(
             EnsembleProfile::from_profiles(&[p, q], ProfileScaling::Max),
-            Err(Error::ShapeMismatch { .. })
+            Err(Error::ShapeMismatch(_))
         ));
         assert!(
             peak_stability::<f64>(&[], x.view(), None, &PeakRelevanceParams::default()).is_err()

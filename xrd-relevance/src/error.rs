@@ -8,33 +8,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// A hyper-parameter is outside its valid range.
-    #[error("invalid parameter `{name}`: {reason}")]
-    InvalidParameter {
-        /// The parameter (builder method) or input.
-        name: &'static str,
-        /// The value given and what was expected.
-        reason: String,
-    },
+    #[error(transparent)]
+    InvalidParameter(#[from] xrd_io::InvalidParameter),
     /// Two sizes that must agree do not (pattern length vs grid, encoder output rows vs batch, …).
-    #[error("{what}: expected {expected}, found {found}")]
-    ShapeMismatch {
-        /// Which quantity.
-        what: &'static str,
-        /// The required size.
-        expected: usize,
-        /// The actual size.
-        found: usize,
-    },
+    #[error(transparent)]
+    ShapeMismatch(#[from] xrd_io::ShapeMismatch),
     /// A value that must be finite is NaN or infinite.
-    #[error("{what} at index {index} is {value} (expected a finite number)")]
-    NonFinite {
-        /// Which quantity (`"intensity"`, `"latent point"`, …).
-        what: &'static str,
-        /// Where (point, window or row index).
-        index: usize,
-        /// The offending value.
-        value: f64,
-    },
+    #[error(transparent)]
+    NonFinite(#[from] xrd_io::NonFinite),
     /// A computation is undefined for its input (no peaks, an empty ensemble, …).
     #[error("{what} is undefined: {reason}")]
     Degenerate {
@@ -71,3 +52,5 @@ impl Error {
 pub(crate) fn reason(value: impl std::fmt::Display, expected: &str) -> String {
     format!("{value} (expected {expected})")
 }
+
+xrd_io::shared_errors!(Error, shape, wraps Ae, Io);

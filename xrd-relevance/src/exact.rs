@@ -62,18 +62,18 @@ impl Relevance {
         let w1 = encoder.first_weight();
         let b1 = encoder.first_bias();
         if w1.ncols() != x.len() {
-            return Err(Error::ShapeMismatch {
-                what: "inputs of the encoder's first layer",
-                expected: x.len(),
-                found: w1.ncols(),
-            });
+            return Err(Error::shape(
+                "inputs of the encoder's first layer",
+                x.len(),
+                w1.ncols(),
+            ));
         }
         if b1.len() != w1.nrows() {
-            return Err(Error::ShapeMismatch {
-                what: "bias of the encoder's first layer",
-                expected: w1.nrows(),
-                found: b1.len(),
-            });
+            return Err(Error::shape(
+                "bias of the encoder's first layer",
+                w1.nrows(),
+                b1.len(),
+            ));
         }
         let removed = Removed::of(&x, &self.windows, self.width, self.mask);
         let w1 = w1.as_standard_layout();
@@ -141,12 +141,8 @@ impl Relevance {
                 .map(|r| ArrayView1::from(&w1[r * n..(r + 1) * n]).dot(&x_view) + b1[r])
                 .collect()
         };
-        let mut h0 =
-            Array2::from_shape_vec((1, hidden), z0.clone()).map_err(|_| Error::ShapeMismatch {
-                what: "first pre-activation",
-                expected: hidden,
-                found: z0.len(),
-            })?;
+        let mut h0 = Array2::from_shape_vec((1, hidden), z0.clone())
+            .map_err(|_| Error::shape("first pre-activation", hidden, z0.len()))?;
         encoder.first_activate(h0.view_mut());
         let origin = checked_latent(encoder.forward_rest(h0.view())?, 1, None)?
             .row(0)
@@ -175,12 +171,8 @@ impl Relevance {
                         zt.extend(active.iter().map(|&k| z0 - u[k - k0]));
                     }
                 }
-                let zt =
-                    Array2::from_shape_vec((hidden, na), zt).map_err(|_| Error::ShapeMismatch {
-                        what: "pre-activations",
-                        expected: hidden,
-                        found: 0,
-                    })?;
+                let zt = Array2::from_shape_vec((hidden, na), zt)
+                    .map_err(|_| Error::shape("pre-activations", hidden, 0))?;
                 let mut z = zt.reversed_axes();
                 encoder.first_activate(z.view_mut());
                 let p = checked_latent(encoder.forward_rest(z.view())?, active.len(), Some(dim))?;

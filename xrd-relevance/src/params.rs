@@ -26,9 +26,9 @@ impl Span {
         if ok {
             Ok(())
         } else {
-            Err(Error::InvalidParameter {
+            Err(Error::param(
                 name,
-                reason: crate::error::reason(
+                crate::error::reason(
                     format!("{self:?}"),
                     if allow_zero {
                         "a finite span ≥ 0"
@@ -36,7 +36,7 @@ impl Span {
                         "at least one point or a finite width > 0°"
                     },
                 ),
-            })
+            ))
         }
     }
 
@@ -106,29 +106,9 @@ pub struct RelevanceParams {
 }
 
 impl RelevanceParams {
-    /// The `width` set by [`RelevanceParams::width`] (see there for the default).
-    pub fn get_width(&self) -> Span {
-        self.width
-    }
-
     /// The `stride` set by [`RelevanceParams::stride`] (see there for the default).
     pub fn get_stride(&self) -> Option<Span> {
         self.stride
-    }
-
-    /// The `mask` set by [`RelevanceParams::mask`] (see there for the default).
-    pub fn get_mask(&self) -> Mask {
-        self.mask
-    }
-
-    /// The `distance` set by [`RelevanceParams::distance`] (see there for the default).
-    pub fn get_distance(&self) -> Distance {
-        self.distance
-    }
-
-    /// The `batch_size` set by [`RelevanceParams::batch_size`] (see there for the default).
-    pub fn get_batch_size(&self) -> usize {
-        self.batch_size
     }
 }
 
@@ -147,10 +127,9 @@ impl Default for RelevanceParams {
 xrd_io::param_guard!(Error => RelevanceParams);
 
 impl RelevanceParams {
-    /// Width Δ of a masked window.
-    pub fn width(mut self, width: Span) -> Self {
-        self.width = width;
-        self
+    xrd_io::setters! {
+        /// Width Δ of a masked window.
+        width, get_width: Span;
     }
 
     /// Distance between the starts of consecutive windows (default: the width).
@@ -159,23 +138,16 @@ impl RelevanceParams {
         self
     }
 
-    /// What masked points are replaced with.
-    pub fn mask(mut self, mask: Mask) -> Self {
-        self.mask = mask;
-        self
-    }
+    xrd_io::setters! {
+        /// What masked points are replaced with.
+        mask, get_mask: Mask;
 
-    /// Distance between latent points.
-    pub fn distance(mut self, distance: Distance) -> Self {
-        self.distance = distance;
-        self
-    }
+        /// Distance between latent points.
+        distance, get_distance: Distance;
 
-    /// Number of masked copies the generic path encodes per call (memory: `batch_size × points`
-    /// values per worker thread).
-    pub fn batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = batch_size;
-        self
+        /// Number of masked copies the generic path encodes per call (memory: `batch_size × points`
+        /// values per worker thread).
+        batch_size, get_batch_size: usize;
     }
 
     /// Checks every parameter on its own (without a grid).
@@ -192,10 +164,10 @@ impl RelevanceParams {
             margin.check("mask margin", true)?;
         }
         if self.batch_size == 0 {
-            return Err(Error::InvalidParameter {
-                name: "batch_size",
-                reason: crate::error::reason(0, "at least 1"),
-            });
+            return Err(Error::param(
+                "batch_size",
+                crate::error::reason(0, "at least 1"),
+            ));
         }
         Ok(())
     }
@@ -210,18 +182,18 @@ impl RelevanceParams {
         let resolve = |span: Span, name: &'static str, max: usize| {
             let n = span.points(grid);
             if n == 0 {
-                Err(Error::InvalidParameter {
+                Err(Error::param(
                     name,
-                    reason: crate::error::reason(format!("{span:?}"), "at least half a grid step"),
-                })
+                    crate::error::reason(format!("{span:?}"), "at least half a grid step"),
+                ))
             } else if n > max {
-                Err(Error::InvalidParameter {
+                Err(Error::param(
                     name,
-                    reason: crate::error::reason(
+                    crate::error::reason(
                         format!("{span:?} = {n} points"),
                         "at most the grid's number of points",
                     ),
-                })
+                ))
             } else {
                 Ok(n)
             }
@@ -322,7 +294,9 @@ mod tests {
     /// The check refused the value for `name`, not for another reason.
     fn refused(r: Result<()>, name: &str) {
         match r {
-            Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
+            Err(Error::InvalidParameter(xrd_io::InvalidParameter { name: n, .. })) => {
+                assert_eq!(n, name)
+            }
             other => panic!("{name}: {other:?}"),
         }
     }
@@ -400,14 +374,20 @@ mod tests {
             .build(&grid());
         assert!(matches!(
             e,
-            Err(Error::InvalidParameter { name: "width", .. })
+            Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+                name: "width",
+                ..
+            }))
         ));
         let e = Relevance::params()
             .stride(Span::Degrees(0.004))
             .build(&grid());
         assert!(matches!(
             e,
-            Err(Error::InvalidParameter { name: "stride", .. })
+            Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+                name: "stride",
+                ..
+            }))
         ));
     }
 

@@ -29,23 +29,6 @@ pub struct PeakRelevanceParams {
     irrelevant: f64,
 }
 
-impl PeakRelevanceParams {
-    /// The `peaks` set by [`PeakRelevanceParams::peaks`] (see there for the default).
-    pub fn get_peaks(&self) -> PeakParams {
-        self.peaks
-    }
-
-    /// The `strong` set by [`PeakRelevanceParams::strong`] (see there for the default).
-    pub fn get_strong(&self) -> f64 {
-        self.strong
-    }
-
-    /// The `irrelevant` set by [`PeakRelevanceParams::irrelevant`] (see there for the default).
-    pub fn get_irrelevant(&self) -> f64 {
-        self.irrelevant
-    }
-}
-
 impl Default for PeakRelevanceParams {
     fn default() -> Self {
         Self {
@@ -59,22 +42,17 @@ impl Default for PeakRelevanceParams {
 xrd_io::param_guard!(Error => PeakRelevanceParams);
 
 impl PeakRelevanceParams {
-    /// Peak search thresholds (default: xrd-io's defaults, peaks of at least 10 % of the maximum).
-    pub fn peaks(mut self, peaks: PeakParams) -> Self {
-        self.peaks = peaks;
-        self
-    }
+    xrd_io::setters! {
+        /// Peak search thresholds (default: xrd-io's defaults, peaks of at least 10 % of the
+        /// maximum).
+        peaks, get_peaks: PeakParams;
 
-    /// Minimum relative height of a strong peak, in (0, 1].
-    pub fn strong(mut self, fraction: f64) -> Self {
-        self.strong = fraction;
-        self
-    }
+        /// Minimum relative height of a strong peak, in (0, 1] (default [`DEFAULT_STRONG`] = 0.2).
+        strong, get_strong: f64;
 
-    /// Maximum relative relevance of an irrelevant peak, in [0, 1).
-    pub fn irrelevant(mut self, fraction: f64) -> Self {
-        self.irrelevant = fraction;
-        self
+        /// Maximum relative relevance of an irrelevant peak, in [0, 1) (default
+        /// [`DEFAULT_IRRELEVANT`] = 0.05).
+        irrelevant, get_irrelevant: f64;
     }
 
     /// Validates the thresholds.
@@ -84,16 +62,16 @@ impl PeakRelevanceParams {
     /// [`Error::Io`] for invalid peak-search thresholds.
     pub fn check(&self) -> Result<()> {
         if !(self.strong > 0.0 && self.strong <= 1.0) {
-            return Err(Error::InvalidParameter {
-                name: "strong",
-                reason: crate::error::reason(self.strong.to_string(), "a fraction in (0, 1]"),
-            });
+            return Err(Error::param(
+                "strong",
+                crate::error::reason(self.strong.to_string(), "a fraction in (0, 1]"),
+            ));
         }
         if !(self.irrelevant >= 0.0 && self.irrelevant < 1.0) {
-            return Err(Error::InvalidParameter {
-                name: "irrelevant",
-                reason: crate::error::reason(self.irrelevant.to_string(), "a fraction in [0, 1)"),
-            });
+            return Err(Error::param(
+                "irrelevant",
+                crate::error::reason(self.irrelevant.to_string(), "a fraction in [0, 1)"),
+            ));
         }
         self.peaks.check()?;
         Ok(())
@@ -179,11 +157,11 @@ pub fn peak_relevance<F: Float>(
     params.check()?;
     let grid = profile.grid();
     if pattern.len() != grid.len() {
-        return Err(Error::ShapeMismatch {
-            what: "pattern length (profile grid points)",
-            expected: grid.len(),
-            found: pattern.len(),
-        });
+        return Err(Error::shape(
+            "pattern length (profile grid points)",
+            grid.len(),
+            pattern.len(),
+        ));
     }
     let y = pattern.to_vec();
     let found = find_peaks(&grid.positions(), &y, &params.peaks)?;
@@ -383,7 +361,7 @@ mod tests {
         let (_, x, profile) = setup();
         let short = x.slice(ndarray::s![..399]);
         let e = peak_relevance(&profile, short, None, &PeakRelevanceParams::default());
-        assert!(matches!(e, Err(Error::ShapeMismatch { .. })));
+        assert!(matches!(e, Err(Error::ShapeMismatch(_))));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis, s};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use xrd_io::{Float, Grid};
+use xrd_io::{Float, Grid, Location, NonFinite};
 
 use crate::window::{Removed, Window};
 use crate::{Encoder, Error, Relevance, Result};
@@ -31,21 +31,21 @@ impl<F: Float> DevProfile<F> {
     /// [`Error::ShapeMismatch`] when the lengths disagree or a window leaves the grid.
     pub fn new(grid: Grid, windows: Vec<Window>, dev: Vec<F>, latent: Vec<F>) -> Result<Self> {
         if dev.len() != windows.len() {
-            return Err(Error::ShapeMismatch {
-                what: "Dev values per window",
-                expected: windows.len(),
-                found: dev.len(),
-            });
+            return Err(Error::shape(
+                "Dev values per window",
+                windows.len(),
+                dev.len(),
+            ));
         }
         if let Some(w) = windows
             .iter()
             .find(|w| w.end > grid.len() || w.end <= w.start)
         {
-            return Err(Error::ShapeMismatch {
-                what: "window end within the grid",
-                expected: grid.len(),
-                found: w.end,
-            });
+            return Err(Error::shape(
+                "window end within the grid",
+                grid.len(),
+                w.end,
+            ));
         }
         Ok(Self {
             grid,
@@ -156,11 +156,8 @@ impl Relevance {
     {
         let x = self.checked_pattern(x)?;
         let removed = Removed::of(&x, &self.windows, self.width, self.mask);
-        let x_row = ArrayView2::from_shape((1, x.len()), &x).map_err(|_| Error::ShapeMismatch {
-            what: "pattern length",
-            expected: self.grid.len(),
-            found: x.len(),
-        })?;
+        let x_row = ArrayView2::from_shape((1, x.len()), &x)
+            .map_err(|_| Error::shape("pattern length", self.grid.len(), x.len()))?;
         let latent = checked_latent(encoder.encode_batch(x_row)?, 1, None)?;
         let origin = latent.row(0).to_vec();
         let dim = origin.len();
@@ -214,18 +211,14 @@ impl Relevance {
         x: ArrayView1<'a, F>,
     ) -> Result<Cow<'a, [F]>> {
         if x.len() != self.grid.len() {
-            return Err(Error::ShapeMismatch {
-                what: "pattern length (grid points)",
-                expected: self.grid.len(),
-                found: x.len(),
-            });
+            return Err(Error::shape(
+                "pattern length (grid points)",
+                self.grid.len(),
+                x.len(),
+            ));
         }
         if let Some((index, &v)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(Error::NonFinite {
-                what: "intensity",
-                index,
-                value: v.as_f64(),
-            });
+            return Err(NonFinite::new("intensity", Location::Point(index), v.as_f64()).into());
         }
         Ok(match x.to_slice() {
             Some(s) => Cow::Borrowed(s),
@@ -241,26 +234,19 @@ pub(crate) fn checked_latent<F: Float>(
     dim: Option<usize>,
 ) -> Result<Array2<F>> {
     if z.nrows() != rows {
-        return Err(Error::ShapeMismatch {
-            what: "latent points returned by the encoder",
-            expected: rows,
-            found: z.nrows(),
-        });
+        return Err(Error::shape(
+            "latent points returned by the encoder",
+            rows,
+            z.nrows(),
+        ));
     }
     let expected = dim.unwrap_or(z.ncols().max(1));
     if z.ncols() != expected {
-        return Err(Error::ShapeMismatch {
-            what: "latent dimension",
-            expected,
-            found: z.ncols(),
-        });
+        return Err(Error::shape("latent dimension", expected, z.ncols()));
     }
     if let Some((index, &v)) = z.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(Error::NonFinite {
-            what: "latent point",
-            index: index / expected,
-            value: v.as_f64(),
-        });
+        let (row, col) = (index / expected, index % expected);
+        return Err(NonFinite::cell("latent point", row, col, v.as_f64()).into());
     }
     Ok(z)
 }
@@ -363,24 +349,27 @@ mod tests {
         let short = Array1::<f64>::zeros(5);
         assert!(matches!(
             rel.profile(&enc, short.view()),
-            Err(Error::ShapeMismatch { .. })
+            Err(Error::ShapeMismatch(_))
         ));
         let mut nan = Array1::<f64>::ones(6);
         nan[4] = f64::NAN;
         assert!(matches!(
             rel.profile(&enc, nan.view()),
-            Err(Error::NonFinite { index: 4, .. })
+            Err(Error::NonFinite(xrd_io::NonFinite {
+                at: xrd_io::Location::Point(4),
+                ..
+            }))
         ));
         let ones = Array1::<f64>::ones(6);
         let drops = |b: ArrayView2<'_, f64>| Ok::<_, Error>(b.slice(s![..1, ..]).to_owned());
         assert!(matches!(
             rel.profile(&drops, ones.view()),
-            Err(Error::ShapeMismatch { .. })
+            Err(Error::ShapeMismatch(_))
         ));
         let blows_up = |b: ArrayView2<'_, f64>| Ok::<_, Error>(b.mapv(|v| 1.0 / (v - 1.0)));
         assert!(matches!(
             rel.profile(&blows_up, ones.view()),
-            Err(Error::NonFinite { .. })
+            Err(Error::NonFinite(_))
         ));
         let fails = |_: ArrayView2<'_, f64>| -> Result<Array2<f64>> {
             Err(Error::encoder(std::io::Error::other("model not loaded")))

@@ -72,13 +72,8 @@ pub enum Error {
     #[error("invalid supercell: {0}")]
     InvalidSupercell(String),
     /// A hyper-parameter is out of range.
-    #[error("invalid parameter `{name}`: {reason}")]
-    InvalidParameter {
-        /// Parameter name.
-        name: &'static str,
-        /// Why it is invalid.
-        reason: String,
-    },
+    #[error(transparent)]
+    InvalidParameter(#[from] xrd_io::InvalidParameter),
     /// The structure gives no reflection in the requested range.
     #[error("no reflection in the 2θ range {0}°–{1}°")]
     NoReflections(f64, f64),
@@ -123,10 +118,7 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 pub(crate) fn invalid(name: &'static str, reason: impl Into<String>) -> Error {
-    Error::InvalidParameter {
-        name,
-        reason: reason.into(),
-    }
+    Error::param(name, reason)
 }
 
 /// The parameter an [`Error::InvalidParameter`] names — `ok` for no error, the error itself for
@@ -135,7 +127,9 @@ pub(crate) fn invalid(name: &'static str, reason: impl Into<String>) -> Error {
 pub(crate) fn refused<T>(r: Result<T>) -> String {
     match r {
         Ok(_) => "ok".into(),
-        Err(Error::InvalidParameter { name, .. }) => name.into(),
+        Err(Error::InvalidParameter(p)) => p.name.into(),
         Err(other) => format!("{other:?}"),
     }
 }
+
+xrd_io::shared_errors!(Error, wraps Io);

@@ -36,7 +36,7 @@ impl Structure {
     /// of sites, or a site with no partner within [`MAX_SITE_MISMATCH`]; errors of the
     /// interpolated cell.
     pub fn solid_solution(&self, other: &Structure, x: f64) -> Result<Structure> {
-        let invalid = |name: &'static str, reason: String| Error::InvalidParameter { name, reason };
+        let invalid = |name: &'static str, reason: String| Error::param(name, reason);
         if !(0.0..=1.0).contains(&x) {
             return Err(invalid("x", format!("{x} is not in [0, 1]")));
         }
@@ -189,7 +189,10 @@ mod tests {
         for x in [-0.1, 1.1, f64::NAN] {
             assert!(matches!(
                 na.solid_solution(&na, x),
-                Err(Error::InvalidParameter { name: "x", .. })
+                Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+                    name: "x",
+                    ..
+                }))
             ));
         }
     }

@@ -156,11 +156,6 @@ impl TrainingPatternParams {
         self.eta
     }
 
-    /// The `window` set by [`TrainingPatternParams::window`] (see there for the default).
-    pub fn get_window(&self) -> f64 {
-        self.window
-    }
-
     /// The `zero_shift` set by [`TrainingPatternParams::zero_shift`] (see there for the default).
     pub fn get_zero_shift(&self) -> (f64, f64) {
         self.zero_shift
@@ -271,12 +266,11 @@ impl TrainingPatternParams {
         self
     }
 
-    /// Half-window of each peak in FWHM (default 10; the Lorentzian part beyond it, at most
-    /// 3 % of a peak's area at η = 1, is left out for speed).
-    #[must_use]
-    pub fn window(mut self, fwhm: f64) -> Self {
-        self.window = fwhm;
-        self
+    xrd_io::setters! {
+        /// Half-window of each peak in FWHM (default 10; the Lorentzian part beyond it, at most
+        /// 3 % of a peak's area at η = 1, is left out for speed).
+        #[must_use]
+        window, get_window: f64;
     }
 
     /// Range of the zero shift (degrees 2θ, default ±0.05).

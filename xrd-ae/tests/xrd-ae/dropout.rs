@@ -141,10 +141,10 @@ fn invalid_dropout_rates_are_errors() {
         assert!(
             matches!(
                 layer.with_dropout(p),
-                Err(Error::InvalidParameter {
+                Err(Error::InvalidParameter(xrd_io::InvalidParameter {
                     name: "dropout",
                     ..
-                })
+                }))
             ),
             "{p}"
         );

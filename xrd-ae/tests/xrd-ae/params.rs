@@ -12,7 +12,7 @@ fn ae() -> AutoencoderParams<f32> {
 
 fn rejects(p: &AutoencoderParams<f32>, field: &str) {
     match p.check() {
-        Err(Error::InvalidParameter { name, .. }) => {
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter { name, .. })) => {
             assert!(name.contains(field), "{name} vs {field}")
         }
         other => panic!("expected an invalid `{field}`, got {other:?}"),
@@ -141,7 +141,10 @@ fn nan_weight_decay() {
 fn network_without_layers() {
     assert!(matches!(
         Network::<f64>::params().check(),
-        Err(Error::InvalidParameter { name: "layers", .. })
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+            name: "layers",
+            ..
+        }))
     ));
 }
 
@@ -152,7 +155,10 @@ fn network_layer_of_zero_units() {
         .layer(0, Activation::Identity);
     assert!(matches!(
         p.check(),
-        Err(Error::InvalidParameter { name: "layers", .. })
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+            name: "layers",
+            ..
+        }))
     ));
 }
 
@@ -161,7 +167,10 @@ fn network_bad_training_config() {
     let p: NetworkParams<f64> = Network::params().layer(4, Activation::Relu).epochs(0);
     assert!(matches!(
         p.check(),
-        Err(Error::InvalidParameter { name: "epochs", .. })
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+            name: "epochs",
+            ..
+        }))
     ));
 }
 
@@ -187,10 +196,10 @@ fn rejects_dropout(rate: f64) {
     assert!(
         matches!(
             p.check(),
-            Err(Error::InvalidParameter {
+            Err(Error::InvalidParameter(xrd_io::InvalidParameter {
                 name: "dropout",
                 ..
-            })
+            }))
         ),
         "{rate}"
     );
@@ -216,10 +225,10 @@ fn network_dropout_before_any_layer() {
     let p: NetworkParams<f64> = Network::params().dropout(0.2).layer(4, Activation::Relu);
     assert!(matches!(
         p.check(),
-        Err(Error::InvalidParameter {
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
             name: "dropout",
             ..
-        })
+        }))
     ));
 }
 
@@ -248,7 +257,10 @@ fn checked_params_train_the_same_bits_and_report_every_epoch() {
 
     assert!(matches!(
         ae().epochs(0).into_checked(),
-        Err(Error::InvalidParameter { name: "epochs", .. })
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+            name: "epochs",
+            ..
+        }))
     ));
     let x =
         ndarray::Array2::from_shape_fn((12, 8), |(i, j)| ((i * 8 + j) as f32 * 0.37).sin().abs());
@@ -276,7 +288,10 @@ fn checked_network_params_train_the_same_bits() {
 
     assert!(matches!(
         Network::<f64>::params().into_checked(),
-        Err(Error::InvalidParameter { name: "layers", .. })
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+            name: "layers",
+            ..
+        }))
     ));
     let x = ndarray::Array2::from_shape_fn((10, 3), |(i, j)| (i + 2 * j) as f64 / 10.0);
     let y = x.map(|v| 2.0 * v - 1.0);
@@ -334,7 +349,9 @@ fn network_config_rejects_each_invalid_value() {
         (no_epochs, "epochs"),
     ] {
         match bad.check() {
-            Err(Error::InvalidParameter { name: got, .. }) => assert_eq!(got, name),
+            Err(Error::InvalidParameter(xrd_io::InvalidParameter { name: got, .. })) => {
+                assert_eq!(got, name)
+            }
             other => panic!("{bad:?}: expected InvalidParameter({name}), got {other:?}"),
         }
     }

@@ -183,10 +183,10 @@ fn fspace_zero_components_is_refused() {
     let e = PcaParams::default().components(0).check().unwrap_err();
     assert!(matches!(
         e,
-        Error::InvalidParameter {
+        Error::InvalidParameter(xrd_io::InvalidParameter {
             name: "components",
             ..
-        }
+        })
     ));
 }
 
@@ -198,10 +198,10 @@ fn fspace_more_components_than_the_rank_is_refused() {
     let e = Pca::params().components(3).fit(&x).unwrap_err();
     assert!(matches!(
         e,
-        Error::InvalidParameter {
+        Error::InvalidParameter(xrd_io::InvalidParameter {
             name: "components",
             ..
-        }
+        })
     ));
 }
 
@@ -215,25 +215,28 @@ fn fspace_bad_data_is_refused() {
     let nan = array![[1.0, f64::NAN], [0.0, 1.0], [2.0, 2.0]];
     assert!(matches!(
         Pca::params().components(1).fit(&nan),
-        Err(Error::NonFinite { row: 0, col: 1, .. })
+        Err(Error::NonFinite(xrd_io::NonFinite {
+            at: xrd_io::Location::Cell { row: 0, col: 1 },
+            ..
+        }))
     ));
     let empty = Array2::<f64>::zeros((3, 0));
     assert!(matches!(
         Pca::params().components(1).fit(&empty),
-        Err(Error::ShapeMismatch { .. })
+        Err(Error::ShapeMismatch(_))
     ));
     let pca = Pca::params().fit(&data(6, 5, 1)).unwrap();
     assert!(matches!(
         pca.encode(Array2::zeros((2, 4)).view()),
-        Err(Error::ShapeMismatch { .. })
+        Err(Error::ShapeMismatch(_))
     ));
     assert!(matches!(
         pca.decode(Array2::zeros((2, 3)).view()),
-        Err(Error::ShapeMismatch { .. })
+        Err(Error::ShapeMismatch(_))
     ));
     assert!(matches!(
         pca.decode_point(&[0.0]),
-        Err(Error::ShapeMismatch { .. })
+        Err(Error::ShapeMismatch(_))
     ));
 }
 
@@ -243,10 +246,10 @@ fn checked_params_fit_as_the_inherent_fit() {
     let x = data(12, 5, 3);
     assert!(matches!(
         PcaParams::default().components(0).into_checked(),
-        Err(Error::InvalidParameter {
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
             name: "components",
             ..
-        })
+        }))
     ));
     let checked = PcaParams::default().into_checked().unwrap();
     let a: Pca<f64> = checked.fit(&x).unwrap();

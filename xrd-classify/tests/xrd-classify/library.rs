@@ -116,11 +116,17 @@ fn strained_library_patterns_move_their_peaks_by_at_most_the_strain() {
     assert!(moved >= 6, "{moved} of 12 patterns moved");
     assert!(matches!(
         quiet(0.0).strain(0.3),
-        Err(Error::InvalidParameter { name: "strain", .. })
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+            name: "strain",
+            ..
+        }))
     ));
     assert!(matches!(
         quiet(0.0).strain(f64::NAN),
-        Err(Error::InvalidParameter { name: "strain", .. })
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+            name: "strain",
+            ..
+        }))
     ));
 }
 
@@ -151,16 +157,16 @@ fn a_mixture_draws_library_patterns_in_its_share() {
     for bad in [-0.1, 1.5, f64::NAN] {
         assert!(matches!(
             MixedPatterns::new(library.clone(), synthetic.clone(), bad),
-            Err(Error::InvalidParameter {
+            Err(Error::InvalidParameter(xrd_io::InvalidParameter {
                 name: "fraction",
                 ..
-            })
+            }))
         ));
     }
     let other = SyntheticPatterns::new(TrainingPatternParams::new().grid(10.0, 0.2, 350)).unwrap();
     assert!(matches!(
         MixedPatterns::new(library, other, 0.5),
-        Err(Error::ShapeMismatch { .. })
+        Err(Error::ShapeMismatch(_))
     ));
 }
 
@@ -247,7 +253,7 @@ fn a_good_library_match_decides_and_its_absence_leaves_the_networks() {
     // One exclusion list per pattern.
     assert!(matches!(
         model.predict_stages(std::slice::from_ref(&pattern), Some(&[])),
-        Err(Error::ShapeMismatch { .. })
+        Err(Error::ShapeMismatch(_))
     ));
 }
 
@@ -258,10 +264,10 @@ fn library_stage_parameters_are_checked() {
     for t in [-0.1, 1.1, f64::NAN] {
         assert!(matches!(
             stage.clone().threshold(t),
-            Err(Error::InvalidParameter {
+            Err(Error::InvalidParameter(xrd_io::InvalidParameter {
                 name: "threshold",
                 ..
-            })
+            }))
         ));
     }
     let w = LibraryWeighting {
@@ -270,7 +276,10 @@ fn library_stage_parameters_are_checked() {
     };
     assert!(matches!(
         stage.clone().weighting(w),
-        Err(Error::InvalidParameter { name: "width", .. })
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+            name: "width",
+            ..
+        }))
     ));
     assert!(matches!(
         LibrarySearch::new(lib.clone(), SearchParams::new().top(0)),

@@ -148,7 +148,9 @@ fn classify_trains_on_synthetic_crystals() {
 #[test]
 fn invalid_simulator_parameters_are_the_simulators_error() {
     match SyntheticPatterns::new(TrainingPatternParams::new().window(0.5)) {
-        Err(xrd_classify::Error::Sim(xrd_sim::Error::InvalidParameter { name, .. })) => {
+        Err(xrd_classify::Error::Sim(xrd_sim::Error::InvalidParameter(
+            xrd_io::InvalidParameter { name, .. },
+        ))) => {
             assert_eq!(name, "window")
         }
         other => panic!("expected xrd-sim's InvalidParameter(window), got {other:?}"),
@@ -186,7 +188,9 @@ fn classify_measured_noise_is_optional_seeded_and_checked() {
         (f64::NAN, 0.1),
     ] {
         match tiny().measured_noise(lo, hi) {
-            Err(xrd_classify::Error::Sim(xrd_sim::Error::InvalidParameter { name, .. })) => {
+            Err(xrd_classify::Error::Sim(xrd_sim::Error::InvalidParameter(
+                xrd_io::InvalidParameter { name, .. },
+            ))) => {
                 assert_eq!(name, "measured_noise")
             }
             other => panic!("({lo}, {hi}): expected xrd-sim's InvalidParameter, got {other:?}"),

@@ -141,7 +141,10 @@ fn the_checked_regressor_config_fits_the_same_and_reports_epochs() {
     cfg.hidden.clear();
     assert!(matches!(
         cfg.into_checked(),
-        Err(Error::InvalidParameter { name: "hidden", .. })
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+            name: "hidden",
+            ..
+        }))
     ));
 }
 
@@ -185,8 +188,13 @@ fn invalid_parameters_are_errors() {
         ),
     ] {
         match bad.check() {
-            Err(Error::InvalidParameter { name: got, .. }) => assert_eq!(got, name),
-            Err(Error::Io(xrd_io::Error::InvalidParameter { name: got, .. })) => {
+            Err(Error::InvalidParameter(xrd_io::InvalidParameter { name: got, .. })) => {
+                assert_eq!(got, name)
+            }
+            Err(Error::Io(xrd_io::Error::InvalidParameter(xrd_io::InvalidParameter {
+                name: got,
+                ..
+            }))) => {
                 assert_eq!(got, name)
             }
             other => panic!("{bad:?}: expected InvalidParameter({name}), got {other:?}"),

@@ -188,7 +188,7 @@ fn bad_generator_inputs_are_errors() {
         .expect("build");
     assert!(matches!(
         Generator::new(other, &data),
-        Err(Error::ShapeMismatch { .. })
+        Err(Error::ShapeMismatch(_))
     ));
 }
 
@@ -237,10 +237,10 @@ fn checked_generator_params_build_the_same_generator() {
         xrd_interp::GeneratorParams::default()
             .support_factor(-1.0)
             .into_checked(),
-        Err(Error::InvalidParameter {
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
             name: "support_factor",
             ..
-        })
+        }))
     ));
     let checked = xrd_interp::GeneratorParams::default()
         .into_checked()

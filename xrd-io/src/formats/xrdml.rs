@@ -68,11 +68,11 @@ fn wavelength(m: &Element, file: &str) -> Result<Option<Wavelength>> {
     };
     let get = |name: &str| w.child(name).map(|e| scalar(e, file)).transpose();
     let bad = |e: Error| match e {
-        Error::InvalidParameter { name, reason } => Error::Syntax {
+        Error::InvalidParameter(p) => Error::Syntax {
             file: file.to_owned(),
             at: Location::Whole,
-            expected: format!("a valid {name}"),
-            found: reason,
+            expected: format!("a valid {}", p.name),
+            found: p.reason,
         },
         other => other,
     };

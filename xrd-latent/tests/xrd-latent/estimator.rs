@@ -4,6 +4,7 @@ use approx::assert_relative_eq;
 use ndarray::{Array2, array};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
+use xrd_io::{Location, NonFinite};
 use xrd_latent::{Error, EstimateKind, OutsideRule, TriangleEstimator};
 
 #[test]
@@ -170,38 +171,44 @@ fn fit_errors() {
     let three_cols = Array2::<f64>::zeros((3, 3));
     assert!(matches!(
         p.fit(three_cols.view(), v.view()),
-        Err(Error::ShapeMismatch { what: "points", .. })
+        Err(Error::ShapeMismatch(xrd_io::ShapeMismatch {
+            what: "points",
+            ..
+        }))
     ));
     let two_rows = Array2::<f64>::zeros((2, 1));
     assert!(matches!(
         p.fit(pts.view(), two_rows.view()),
-        Err(Error::ShapeMismatch { what: "values", .. })
+        Err(Error::ShapeMismatch(xrd_io::ShapeMismatch {
+            what: "values",
+            ..
+        }))
     ));
     let no_cols = Array2::<f64>::zeros((3, 0));
     assert!(matches!(
         p.fit(pts.view(), no_cols.view()),
-        Err(Error::ShapeMismatch { what: "values", .. })
+        Err(Error::ShapeMismatch(xrd_io::ShapeMismatch {
+            what: "values",
+            ..
+        }))
     ));
     let mut bad = pts.clone();
     bad[[1, 1]] = f64::INFINITY;
     assert_eq!(
         p.fit(bad.view(), v.view()).unwrap_err(),
-        Error::NonFinite {
-            what: "point coordinate",
-            row: 1,
-            col: 1
-        }
+        Error::NonFinite(NonFinite::cell("point coordinate", 1, 1, f64::INFINITY))
     );
     let mut badv = v.clone();
     badv[[2, 0]] = f64::NAN;
-    assert_eq!(
-        p.fit(pts.view(), badv.view()).unwrap_err(),
-        Error::NonFinite {
+    assert!(matches!(
+        p.fit(pts.view(), badv.view()),
+        Err(Error::NonFinite(NonFinite {
             what: "value",
-            row: 2,
-            col: 0
-        }
-    );
+            at: Location::Cell { row: 2, col: 0 },
+            value,
+            ..
+        })) if value.is_nan()
+    ));
     let dup = array![[0.0, 0.0], [1.0, 0.0], [1.0, 0.0]];
     assert_eq!(
         p.fit(dup.view(), v.view()).unwrap_err(),

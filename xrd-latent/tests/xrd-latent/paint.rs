@@ -187,12 +187,15 @@ fn contour_errors() {
     );
     assert!(matches!(
         est.contour(0, f64::NAN, &grid),
-        Err(Error::NonFinite { .. })
+        Err(Error::NonFinite(_))
     ));
     let bad = PaintGrid { nx: 0, ..grid };
     assert!(matches!(
         est.paint(&bad),
-        Err(Error::InvalidParameter { name: "nx", .. })
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+            name: "nx",
+            ..
+        }))
     ));
 }
 

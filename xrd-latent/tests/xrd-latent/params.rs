@@ -8,14 +8,16 @@ use xrd_latent::{
 
 fn rejected(p: TriangleParams, name: &str) {
     match p.check() {
-        Err(Error::InvalidParameter { name: got, .. }) => assert_eq!(got, name),
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter { name: got, .. })) => {
+            assert_eq!(got, name)
+        }
         other => panic!("expected InvalidParameter({name}), got {other:?}"),
     }
     // `fit` checks too.
     let pts = array![[0.0_f64, 0.0], [1.0, 0.0], [0.0, 1.0]];
     assert!(matches!(
         p.fit(pts.view(), pts.view()),
-        Err(Error::InvalidParameter { .. })
+        Err(Error::InvalidParameter(_))
     ));
 }
 
@@ -121,7 +123,9 @@ fn params_round_trip_through_json() {
 
 fn grid_rejected(g: PaintGrid, name: &str) {
     match g.check() {
-        Err(Error::InvalidParameter { name: got, .. }) => assert_eq!(got, name),
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter { name: got, .. })) => {
+            assert_eq!(got, name)
+        }
         other => panic!("expected InvalidParameter({name}), got {other:?}"),
     }
 }
@@ -209,11 +213,14 @@ fn grid_around_points() {
     assert_eq!((g.x(0), g.x(4), g.y(8), g.x(2)), (-0.5, 2.5, 6.0, 1.0));
     assert!(matches!(
         PaintGrid::around::<f64>(&[], 0.1, 2, 2),
-        Err(Error::ShapeMismatch { .. })
+        Err(Error::ShapeMismatch(_))
     ));
     assert!(matches!(
         PaintGrid::around(&[[0.0_f64, 0.0]], -0.1, 2, 2),
-        Err(Error::InvalidParameter { name: "margin", .. })
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+            name: "margin",
+            ..
+        }))
     ));
 }
 
@@ -222,10 +229,10 @@ fn checked_params_fit_and_predict_as_the_inherent_paths() {
     use xrd_io::{ParamGuard, Predict};
     assert!(matches!(
         TriangleParams::default().neighbours(2).into_checked(),
-        Err(Error::InvalidParameter {
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
             name: "neighbours",
             ..
-        })
+        }))
     ));
     let points = array![[0.0_f64, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]];
     let values = array![[0.0_f64], [1.0], [2.0], [3.0]];

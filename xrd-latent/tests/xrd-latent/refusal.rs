@@ -39,10 +39,10 @@ fn declines_outside_and_far_points() {
 fn check_rejects_nan_threshold() {
     assert!(matches!(
         RefusalPolicy::new(f64::NAN).check(),
-        Err(Error::InvalidParameter {
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
             name: "max_distance",
             ..
-        })
+        }))
     ));
 }
 
@@ -50,7 +50,7 @@ fn check_rejects_nan_threshold() {
 fn check_rejects_negative_threshold() {
     assert!(matches!(
         RefusalPolicy::new(-1.0).check(),
-        Err(Error::InvalidParameter { .. })
+        Err(Error::InvalidParameter(_))
     ));
     assert!(RefusalPolicy::new(f64::INFINITY).check().is_ok());
     assert!(RefusalPolicy::new(0.0).check().is_ok());
@@ -111,10 +111,10 @@ fn fspace_check_rejects_bad_reconstruction_thresholds() {
             RefusalPolicy::default()
                 .with_max_reconstruction_error(bad)
                 .check(),
-            Err(Error::InvalidParameter {
+            Err(Error::InvalidParameter(xrd_io::InvalidParameter {
                 name: "max_reconstruction_error",
                 ..
-            })
+            }))
         ));
     }
     let p = RefusalPolicy::new(0.5).with_max_reconstruction_error(1e-3);
@@ -149,11 +149,17 @@ fn fspace_calibration_takes_the_quantile_of_validation_values() {
     assert!(p.refuse_outside);
     assert!(matches!(
         RefusalCalibration::default().calibrate(&[0.1, f64::NAN], &[]),
-        Err(Error::NonFinite { row: 1, col: 0, .. })
+        Err(Error::NonFinite(xrd_io::NonFinite {
+            at: xrd_io::Location::Cell { row: 1, col: 0 },
+            ..
+        }))
     ));
     assert!(matches!(
         RefusalCalibration::default().calibrate(&[], &[-1.0]),
-        Err(Error::NonFinite { row: 0, col: 1, .. })
+        Err(Error::NonFinite(xrd_io::NonFinite {
+            at: xrd_io::Location::Cell { row: 0, col: 1 },
+            ..
+        }))
     ));
 }
 
@@ -162,10 +168,10 @@ fn fspace_calibration_rejects_a_bad_quantile() {
     for q in [0.0, -0.5, 1.5, f64::NAN] {
         assert!(matches!(
             RefusalCalibration::default().quantile(q).check(),
-            Err(Error::InvalidParameter {
+            Err(Error::InvalidParameter(xrd_io::InvalidParameter {
                 name: "quantile",
                 ..
-            })
+            }))
         ));
     }
     assert!(RefusalCalibration::default().quantile(1.0).check().is_ok());
@@ -178,7 +184,10 @@ fn fspace_calibration_rejects_a_bad_margin() {
             RefusalCalibration::default()
                 .margin(m)
                 .calibrate(&[1.0], &[1.0]),
-            Err(Error::InvalidParameter { name: "margin", .. })
+            Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+                name: "margin",
+                ..
+            }))
         ));
     }
 }
@@ -198,14 +207,17 @@ fn checked_calibration_fits_the_same_policy() {
     // The checked path still checks the data.
     assert!(matches!(
         Fit::fit_checked(&checked, (&[f64::NAN][..], &[][..])),
-        Err(Error::NonFinite { row: 0, col: 0, .. })
+        Err(Error::NonFinite(xrd_io::NonFinite {
+            at: xrd_io::Location::Cell { row: 0, col: 0 },
+            ..
+        }))
     ));
     assert!(matches!(
         RefusalCalibration::default().quantile(0.0).into_checked(),
-        Err(Error::InvalidParameter {
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
             name: "quantile",
             ..
-        })
+        }))
     ));
 }
 
@@ -293,13 +305,16 @@ fn series_calibration_counts_extrapolated_answers_as_refused() {
     assert!(calibration.calibrate_answers(&[refused], &[]).is_ok());
     assert!(matches!(
         calibration.calibrate_answers(&[answer(0.1, false), answer(f64::NAN, false)], &[]),
-        Err(Error::NonFinite { row: 1, col: 0, .. })
+        Err(Error::NonFinite(xrd_io::NonFinite {
+            at: xrd_io::Location::Cell { row: 1, col: 0 },
+            ..
+        }))
     ));
     assert!(matches!(
         calibration.quantile(0.0).calibrate_answers(&answers, &[]),
-        Err(Error::InvalidParameter {
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
             name: "quantile",
             ..
-        })
+        }))
     ));
 }

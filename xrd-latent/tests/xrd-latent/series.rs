@@ -8,7 +8,9 @@ use xrd_latent::{
 
 fn rejects(params: SeriesParams, name: &str) {
     match params.check() {
-        Err(xrd_latent::Error::InvalidParameter { name: got, .. }) => assert_eq!(got, name),
+        Err(xrd_latent::Error::InvalidParameter(xrd_io::InvalidParameter {
+            name: got, ..
+        })) => assert_eq!(got, name),
         other => panic!("expected InvalidParameter({name}), got {other:?}"),
     }
 }

@@ -4,7 +4,9 @@ use xrd_minerals::{Error, PhaseParams, ReferenceParams, SearchParams};
 
 fn refused<T: std::fmt::Debug>(r: Result<T, Error>, name: &str) {
     match r {
-        Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter { name: n, .. })) => {
+            assert_eq!(n, name)
+        }
         other => panic!("expected `{name}` refused, got {other:?}"),
     }
 }

@@ -91,17 +91,17 @@ fn patterns_the_matcher_cannot_search_are_errors() {
         ReferenceSet::build(lib, &ReferenceParams::new().wavelength(0.7093), |_, _| {}).unwrap();
     assert!(matches!(
         Matcher::new(lib, &mo_refs, Wavelength::CU_KA, SearchParams::new()),
-        Err(Error::InvalidParameter {
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
             name: "references",
             ..
-        })
+        }))
     ));
     assert!(matches!(
         Matcher::new(amcsd(), &mo_refs, Wavelength::MO_KA1, SearchParams::new()),
-        Err(Error::InvalidParameter {
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
             name: "references",
             ..
-        })
+        }))
     ));
 }
 
@@ -148,10 +148,16 @@ fn evaluation_scores_first_candidates_by_hand() {
     assert_eq!(e.space_group_accuracy_certain_half, half);
     assert!(matches!(
         m.evaluate(&patterns, &truth[..3], |_| {}),
-        Err(Error::InvalidParameter { name: "truth", .. })
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+            name: "truth",
+            ..
+        }))
     ));
     assert!(matches!(
         m.evaluate(&patterns[..1], &[231], |_| {}),
-        Err(Error::InvalidParameter { name: "truth", .. })
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+            name: "truth",
+            ..
+        }))
     ));
 }

@@ -80,88 +80,31 @@ pub struct BuiltinParams {
 }
 
 impl BuiltinParams {
-    /// Parent a (Å), default 8.59 (COD 1525023).
-    pub fn a(mut self, a: f64) -> Self {
-        self.a = a;
-        self
-    }
+    xrd_io::setters! {
+        /// Parent a (Å), default 8.59 (COD 1525023).
+        a, get_a: f64;
 
-    /// Parent c (Å), default 4.804.
-    pub fn c(mut self, c: f64) -> Self {
-        self.c = c;
-        self
-    }
+        /// Parent c (Å), default 4.804.
+        c, get_c: f64;
 
-    /// 8i x parameter, default 0.352.
-    pub fn x_8i(mut self, x_8i: f64) -> Self {
-        self.x_8i = x_8i;
-        self
-    }
+        /// 8i x parameter, default 0.352.
+        x_8i, get_x_8i: f64;
 
-    /// 8j x parameter, default 0.278.
-    pub fn x_8j(mut self, x_8j: f64) -> Self {
-        self.x_8j = x_8j;
-        self
-    }
+        /// 8j x parameter, default 0.278.
+        x_8j, get_x_8j: f64;
 
-    /// Wavelength (Å), default 0.496.
-    pub fn wavelength(mut self, wavelength: f64) -> Self {
-        self.wavelength = wavelength;
-        self
-    }
+        /// Wavelength (Å), default 0.496.
+        wavelength, get_wavelength: f64;
 
-    /// Isotropic B (Å²) of every atom, default 0 (static DFT-like cells).
-    pub fn b_iso(mut self, b_iso: f64) -> Self {
-        self.b_iso = b_iso;
-        self
-    }
+        /// Isotropic B (Å²) of every atom, default 0 (static DFT-like cells).
+        b_iso, get_b_iso: f64;
 
-    /// Form factors, default Waasmaier–Kirfel.
-    pub fn form_factors(mut self, form_factors: FormFactorTable) -> Self {
-        self.form_factors = form_factors;
-        self
-    }
+        /// Form factors, default Waasmaier–Kirfel.
+        form_factors, get_form_factors: FormFactorTable;
 
-    /// Peaks with intensity below this fraction of the strongest are left out of `peaks`
-    /// (default 1e-3); the patterns include every peak above 1e-6.
-    pub fn min_peak_intensity(mut self, min_peak_intensity: f64) -> Self {
-        self.min_peak_intensity = min_peak_intensity;
-        self
-    }
-
-    /// The `a` set by [`BuiltinParams::a`] (see there for the default).
-    pub fn get_a(&self) -> f64 {
-        self.a
-    }
-
-    /// The `c` set by [`BuiltinParams::c`] (see there for the default).
-    pub fn get_c(&self) -> f64 {
-        self.c
-    }
-
-    /// The `x_8i` set by [`BuiltinParams::x_8i`] (see there for the default).
-    pub fn get_x_8i(&self) -> f64 {
-        self.x_8i
-    }
-
-    /// The `x_8j` set by [`BuiltinParams::x_8j`] (see there for the default).
-    pub fn get_x_8j(&self) -> f64 {
-        self.x_8j
-    }
-
-    /// The `wavelength` set by [`BuiltinParams::wavelength`] (see there for the default).
-    pub fn get_wavelength(&self) -> f64 {
-        self.wavelength
-    }
-
-    /// The `grid` set by [`BuiltinParams::grid`] (see there for the default).
-    pub fn get_grid(&self) -> Grid {
-        self.grid
-    }
-
-    /// The `vegard` set by [`BuiltinParams::vegard`] (see there for the default).
-    pub fn get_vegard(&self) -> [f64; 4] {
-        self.vegard
+        /// Peaks with intensity below this fraction of the strongest are left out of `peaks`
+        /// (default 1e-3); the patterns include every peak above 1e-6.
+        min_peak_intensity, get_min_peak_intensity: f64;
     }
 
     /// The `ti_relaxation` set by [`BuiltinParams::relaxation`] (see there for the default).
@@ -189,21 +132,6 @@ impl BuiltinParams {
         self.strain_cutoff
     }
 
-    /// The `b_iso` set by [`BuiltinParams::b_iso`] (see there for the default).
-    pub fn get_b_iso(&self) -> f64 {
-        self.b_iso
-    }
-
-    /// The `profile` set by [`BuiltinParams::profile`] (see there for the default).
-    pub fn get_profile(&self) -> Profile {
-        self.profile
-    }
-
-    /// The `form_factors` set by [`BuiltinParams::form_factors`] (see there for the default).
-    pub fn get_form_factors(&self) -> FormFactorTable {
-        self.form_factors
-    }
-
     /// The `ti_subset` set by [`BuiltinParams::subsets`] (see there for the default).
     pub fn get_ti_subset(&self) -> [usize; 5] {
         self.ti_subset
@@ -212,11 +140,6 @@ impl BuiltinParams {
     /// The `zr_subset` set by [`BuiltinParams::subsets`] (see there for the default).
     pub fn get_zr_subset(&self) -> [usize; 4] {
         self.zr_subset
-    }
-
-    /// The `min_peak_intensity` set by [`BuiltinParams::min_peak_intensity`] (see there for the default).
-    pub fn get_min_peak_intensity(&self) -> f64 {
-        self.min_peak_intensity
     }
 }
 
@@ -414,18 +337,14 @@ impl BuiltinParams {
         Ok(())
     }
 
-    /// Sets the grid (e.g. a coarser one for quick tests).
-    #[must_use]
-    pub fn grid(mut self, grid: Grid) -> Self {
-        self.grid = grid;
-        self
-    }
+    xrd_io::setters! {
+        /// Sets the grid (e.g. a coarser one for quick tests; default [`Grid::paper`]).
+        #[must_use]
+        grid, get_grid: Grid;
 
-    /// Sets the profile.
-    #[must_use]
-    pub fn profile(mut self, profile: Profile) -> Self {
-        self.profile = profile;
-        self
+        /// Sets the profile (default `Profile::gaussian(0.03)`).
+        #[must_use]
+        profile, get_profile: Profile;
     }
 
     /// Sets the subsets taken per concentration.
@@ -436,11 +355,11 @@ impl BuiltinParams {
         self
     }
 
-    /// Sets the Vegard coefficients [∂ln a/∂x, ∂ln a/∂y, ∂ln c/∂x, ∂ln c/∂y].
-    #[must_use]
-    pub fn vegard(mut self, coeff: [f64; 4]) -> Self {
-        self.vegard = coeff;
-        self
+    xrd_io::setters! {
+        /// Sets the Vegard coefficients [∂ln a/∂x, ∂ln a/∂y, ∂ln c/∂x, ∂ln c/∂y] (default
+        /// `[0.0025, −0.010, 0.0015, −0.006]`).
+        #[must_use]
+        vegard, get_vegard: [f64; 4];
     }
 
     /// Sets the relaxation amplitudes (Å) of Ti and Zr and the cutoff.

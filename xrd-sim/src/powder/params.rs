@@ -43,16 +43,6 @@ pub struct PowderParams {
 }
 
 impl PowderParams {
-    /// The `wavelength` set by [`PowderParams::wavelength`] (see there for the default).
-    pub fn get_wavelength(&self) -> f64 {
-        self.wavelength
-    }
-
-    /// The `doublet` set by [`PowderParams::doublet`] (see there for the default).
-    pub fn get_doublet(&self) -> Option<Doublet> {
-        self.doublet
-    }
-
     /// The `two_theta_min` set by [`PowderParams::two_theta_range`] (see there for the default).
     pub fn get_two_theta_min(&self) -> f64 {
         self.two_theta_min
@@ -63,34 +53,14 @@ impl PowderParams {
         self.two_theta_max
     }
 
-    /// The `form_factors` set by [`PowderParams::form_factors`] (see there for the default).
-    pub fn get_form_factors(&self) -> FormFactorTable {
-        self.form_factors
-    }
-
     /// The `anomalous` set by [`PowderParams::anomalous`] (see there for the default).
     pub fn get_anomalous(&self) -> &Anomalous {
         &self.anomalous
     }
 
-    /// The `debye_waller` set by [`PowderParams::debye_waller`] (see there for the default).
-    pub fn get_debye_waller(&self) -> bool {
-        self.debye_waller
-    }
-
     /// The `monochromator_two_theta` set by [`PowderParams::monochromator`] (see there for the default).
     pub fn get_monochromator_two_theta(&self) -> Option<f64> {
         self.monochromator_two_theta
-    }
-
-    /// The `merge_tolerance` set by [`PowderParams::merge_tolerance`] (see there for the default).
-    pub fn get_merge_tolerance(&self) -> f64 {
-        self.merge_tolerance
-    }
-
-    /// The `min_scaled_intensity` set by [`PowderParams::min_scaled_intensity`] (see there for the default).
-    pub fn get_min_scaled_intensity(&self) -> f64 {
-        self.min_scaled_intensity
     }
 }
 
@@ -132,19 +102,15 @@ impl PowderParams {
         }
     }
 
-    /// Primary (Kα₁) wavelength in Å (default Cu Kα₁ 1.540598, xrd-io's
-    /// [`Wavelength::CU_KA1`](xrd_io::Wavelength::CU_KA1)).
-    #[must_use]
-    pub fn wavelength(mut self, angstrom: f64) -> Self {
-        self.wavelength = angstrom;
-        self
-    }
+    xrd_io::setters! {
+        /// Primary (Kα₁) wavelength in Å (default Cu Kα₁ 1.540598, xrd-io's
+        /// [`Wavelength::CU_KA1`](xrd_io::Wavelength::CU_KA1)).
+        #[must_use]
+        wavelength, get_wavelength: f64;
 
-    /// Adds a Kα₂ line to profiles (default none). Peak lists stay Kα₁ only.
-    #[must_use]
-    pub fn doublet(mut self, doublet: Option<Doublet>) -> Self {
-        self.doublet = doublet;
-        self
+        /// Adds a Kα₂ line to profiles (default none). Peak lists stay Kα₁ only.
+        #[must_use]
+        doublet, get_doublet: Option<Doublet>;
     }
 
     /// Both lines of an X-ray source as xrd-io states it: its Kα₁ (or single) wavelength, and its
@@ -166,11 +132,10 @@ impl PowderParams {
         self
     }
 
-    /// Form-factor table (default Waasmaier–Kirfel).
-    #[must_use]
-    pub fn form_factors(mut self, table: FormFactorTable) -> Self {
-        self.form_factors = table;
-        self
+    xrd_io::setters! {
+        /// Form-factor table (default Waasmaier–Kirfel).
+        #[must_use]
+        form_factors, get_form_factors: FormFactorTable;
     }
 
     /// Anomalous dispersion (default off).
@@ -180,11 +145,10 @@ impl PowderParams {
         self
     }
 
-    /// Debye–Waller factor exp(−B s²) from each site's B (default on).
-    #[must_use]
-    pub fn debye_waller(mut self, on: bool) -> Self {
-        self.debye_waller = on;
-        self
+    xrd_io::setters! {
+        /// Debye–Waller factor exp(−B s²) from each site's B (default on).
+        #[must_use]
+        debye_waller, get_debye_waller: bool;
     }
 
     /// Monochromator 2θ_m in degrees (default none, i.e. cos² 2θ_m = 1 as in pymatgen).
@@ -194,19 +158,15 @@ impl PowderParams {
         self
     }
 
-    /// Reflections whose 2θ round to the same multiple of this many degrees form one peak
-    /// (default 1e-5, as pymatgen).
-    #[must_use]
-    pub fn merge_tolerance(mut self, degrees: f64) -> Self {
-        self.merge_tolerance = degrees;
-        self
-    }
+    xrd_io::setters! {
+        /// Reflections whose 2θ round to the same multiple of this many degrees form one peak
+        /// (default 1e-5, as pymatgen).
+        #[must_use]
+        merge_tolerance, get_merge_tolerance: f64;
 
-    /// Peaks with intensity ≤ this (strongest = 100) are dropped (default 1e-3, as pymatgen).
-    #[must_use]
-    pub fn min_scaled_intensity(mut self, v: f64) -> Self {
-        self.min_scaled_intensity = v;
-        self
+        /// Peaks with intensity ≤ this (strongest = 100) are dropped (default 1e-3, as pymatgen).
+        #[must_use]
+        min_scaled_intensity, get_min_scaled_intensity: f64;
     }
 
     /// The primary wavelength (Å).
@@ -368,7 +328,9 @@ mod tests {
         ];
         for (name, p) in bad {
             match p.check() {
-                Err(crate::Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name, "{p:?}"),
+                Err(crate::Error::InvalidParameter(xrd_io::InvalidParameter {
+                    name: n, ..
+                })) => assert_eq!(n, name, "{p:?}"),
                 other => panic!("{name}: {other:?}"),
             }
         }

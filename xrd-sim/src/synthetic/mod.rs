@@ -173,24 +173,9 @@ pub struct SyntheticCrystalParams {
 }
 
 impl SyntheticCrystalParams {
-    /// The `max_atoms` set by [`SyntheticCrystalParams::max_atoms`] (see there for the default).
-    pub fn get_max_atoms(&self) -> usize {
-        self.max_atoms
-    }
-
     /// The `atoms_per_cell` set by [`SyntheticCrystalParams::atoms_per_cell`] (see there for the default).
     pub fn get_atoms_per_cell(&self) -> Option<(usize, usize)> {
         self.atoms_per_cell
-    }
-
-    /// The `max_sites` set by [`SyntheticCrystalParams::max_sites`] (see there for the default).
-    pub fn get_max_sites(&self) -> usize {
-        self.max_sites
-    }
-
-    /// The `max_elements` set by [`SyntheticCrystalParams::max_elements`] (see there for the default).
-    pub fn get_max_elements(&self) -> usize {
-        self.max_elements
     }
 
     /// The `packing` set by [`SyntheticCrystalParams::packing`] (see there for the default).
@@ -198,39 +183,9 @@ impl SyntheticCrystalParams {
         self.packing
     }
 
-    /// The `max_axis_ratio` set by [`SyntheticCrystalParams::max_axis_ratio`] (see there for the default).
-    pub fn get_max_axis_ratio(&self) -> f64 {
-        self.max_axis_ratio
-    }
-
-    /// The `min_distance` set by [`SyntheticCrystalParams::min_distance`] (see there for the default).
-    pub fn get_min_distance(&self) -> f64 {
-        self.min_distance
-    }
-
     /// The `b_iso` set by [`SyntheticCrystalParams::b_iso`] (see there for the default).
     pub fn get_b_iso(&self) -> (f64, f64) {
         self.b_iso
-    }
-
-    /// The `placement_tries` set by [`SyntheticCrystalParams::placement_tries`] (see there for the default).
-    pub fn get_placement_tries(&self) -> usize {
-        self.placement_tries
-    }
-
-    /// The `max_tries` set by [`SyntheticCrystalParams::max_tries`] (see there for the default).
-    pub fn get_max_tries(&self) -> usize {
-        self.max_tries
-    }
-
-    /// The `check_symmetry` set by [`SyntheticCrystalParams::check_symmetry`] (see there for the default).
-    pub fn get_check_symmetry(&self) -> Option<f64> {
-        self.check_symmetry
-    }
-
-    /// The `general_position` set by [`SyntheticCrystalParams::general_position`] (see there for the default).
-    pub fn get_general_position(&self) -> f64 {
-        self.general_position
     }
 
     /// The `elements` set by [`SyntheticCrystalParams::elements`] (see there for the default).
@@ -287,12 +242,11 @@ impl SyntheticCrystalParams {
             .max_axis_ratio(3.0)
     }
 
-    /// Atom budget of the conventional cell (default 48; raised per group to its smallest
-    /// Wyckoff multiplicity, e.g. 16 for Ia-3d, 192 would never be reached otherwise).
-    #[must_use]
-    pub fn max_atoms(mut self, n: usize) -> Self {
-        self.max_atoms = n;
-        self
+    xrd_io::setters! {
+        /// Atom budget of the conventional cell (default 48; raised per group to its smallest
+        /// Wyckoff multiplicity, e.g. 16 for Ia-3d, 192 would never be reached otherwise).
+        #[must_use]
+        max_atoms, get_max_atoms: usize;
     }
 
     /// Draws the atom budget of every crystal log-uniformly from `lo…hi` atoms in the
@@ -315,18 +269,14 @@ impl SyntheticCrystalParams {
         self
     }
 
-    /// Most Wyckoff sites (asymmetric-unit atoms) per crystal (default 4).
-    #[must_use]
-    pub fn max_sites(mut self, n: usize) -> Self {
-        self.max_sites = n;
-        self
-    }
+    xrd_io::setters! {
+        /// Most Wyckoff sites (asymmetric-unit atoms) per crystal (default 4).
+        #[must_use]
+        max_sites, get_max_sites: usize;
 
-    /// Most distinct elements per crystal (default 3).
-    #[must_use]
-    pub fn max_elements(mut self, n: usize) -> Self {
-        self.max_elements = n;
-        self
+        /// Most distinct elements per crystal (default 3).
+        #[must_use]
+        max_elements, get_max_elements: usize;
     }
 
     /// Range of the packing fraction φ: volume of covalent spheres / cell volume
@@ -337,18 +287,14 @@ impl SyntheticCrystalParams {
         self
     }
 
-    /// Largest ratio between two independent cell lengths (default 2).
-    #[must_use]
-    pub fn max_axis_ratio(mut self, r: f64) -> Self {
-        self.max_axis_ratio = r;
-        self
-    }
+    xrd_io::setters! {
+        /// Largest ratio between two independent cell lengths (default 2).
+        #[must_use]
+        max_axis_ratio, get_max_axis_ratio: f64;
 
-    /// Smallest allowed distance as a fraction of the sum of covalent radii (default 0.7).
-    #[must_use]
-    pub fn min_distance(mut self, f: f64) -> Self {
-        self.min_distance = f;
-        self
+        /// Smallest allowed distance as a fraction of the sum of covalent radii (default 0.7).
+        #[must_use]
+        min_distance, get_min_distance: f64;
     }
 
     /// Range of the isotropic displacement B (Å², default 0.2–1.5).
@@ -358,38 +304,29 @@ impl SyntheticCrystalParams {
         self
     }
 
-    /// Random placements tried per site before the try fails (default 20).
-    #[must_use]
-    pub fn placement_tries(mut self, n: usize) -> Self {
-        self.placement_tries = n;
-        self
-    }
+    xrd_io::setters! {
+        /// Random placements tried per site before the try fails (default 20).
+        #[must_use]
+        placement_tries, get_placement_tries: usize;
 
-    /// Tries before [`SyntheticCrystalParams::generate`] gives up (default 200).
-    #[must_use]
-    pub fn max_tries(mut self, n: usize) -> Self {
-        self.max_tries = n;
-        self
-    }
+        /// Tries before [`SyntheticCrystalParams::generate`] gives up (default 200).
+        #[must_use]
+        max_tries, get_max_tries: usize;
 
-    /// Check with moyo at this symprec (Å) each crystal that may have more symmetry than its
-    /// group, and try again when it has another space group (default `Some(1e-3)`). A crystal with
-    /// a general-position site whose element occurs nowhere else, and a second element, provably
-    /// has its group (almost surely; see the module docs) and is not checked. `None` skips the
-    /// check (faster; crystals on special positions only, or with a single orbit of a group with
-    /// a free origin such as one atom in P1, then often have a supergroup's symmetry).
-    #[must_use]
-    pub fn check_symmetry(mut self, symprec: Option<f64>) -> Self {
-        self.check_symmetry = symprec;
-        self
-    }
+        /// Check with moyo at this symprec (Å) each crystal that may have more symmetry than its
+        /// group, and try again when it has another space group (default `Some(1e-3)`). A crystal
+        /// with a general-position site whose element occurs nowhere else, and a second element,
+        /// provably has its group (almost surely; see the module docs) and is not checked. `None`
+        /// skips the check (faster; crystals on special positions only, or with a single orbit of a
+        /// group with a free origin such as one atom in P1, then often have a supergroup's
+        /// symmetry).
+        #[must_use]
+        check_symmetry, get_check_symmetry: Option<f64>;
 
-    /// Probability that the first site is the general position when it fits the atom budget
-    /// (default 0.7; otherwise it is drawn like every other site).
-    #[must_use]
-    pub fn general_position(mut self, p: f64) -> Self {
-        self.general_position = p;
-        self
+        /// Probability that the first site is the general position when it fits the atom budget
+        /// (default 0.7; otherwise it is drawn like every other site).
+        #[must_use]
+        general_position, get_general_position: f64;
     }
 
     /// Elements to draw from, with relative weights (default [`default_elements`]).
