@@ -157,7 +157,7 @@ impl Classifier {
     ) -> Result<Self> {
         check_coverage(coverage)?;
         if x.nrows() == 0 {
-            return Err(Error::shape("at least one calibration pattern", "none"));
+            return Err(Error::shape("calibration patterns", "at least one", "none"));
         }
         let largest: Vec<f64> = self
             .probabilities(x)?
@@ -199,7 +199,7 @@ mod tests {
 
     fn invalid(c: CalibrationConfig, name: &str) {
         match c.check() {
-            Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
+            Err(Error::InvalidParameter(p)) => assert_eq!(p.name, name),
             other => panic!("expected invalid `{name}`, got {other:?}"),
         }
     }

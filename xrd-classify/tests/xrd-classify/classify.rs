@@ -462,35 +462,35 @@ fn classify_calibration_checks_its_inputs() {
     for coverage in [0.0, -0.5, 1.5, f64::NAN] {
         assert!(matches!(
             model.clone().calibrate(&x, coverage),
-            Err(Error::InvalidParameter {
+            Err(Error::InvalidParameter(xrd_io::InvalidParameter {
                 name: "threshold_coverage",
                 ..
-            })
+            }))
         ));
     }
     assert!(matches!(
         model.clone().calibrate(&Array2::<f32>::zeros((0, 56)), 0.5),
-        Err(Error::ShapeMismatch { .. })
+        Err(Error::ShapeMismatch(_))
     ));
     assert!(matches!(
         model.clone().calibrate(&Array2::<f32>::zeros((2, 3)), 0.5),
-        Err(Error::ShapeMismatch { .. })
+        Err(Error::ShapeMismatch(_))
     ));
     let mut nan = x.clone();
     nan[[0, 3]] = f32::NAN;
     assert!(matches!(
         model.clone().calibrate(&nan, 0.5),
-        Err(Error::NonFinite { .. })
+        Err(Error::NonFinite(_))
     ));
     assert!(matches!(
         params()
             .validation_patterns(0)
             .threshold(0.4)
             .validation_set(&source(), 1),
-        Err(Error::InvalidParameter {
+        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
             name: "validation_patterns",
             ..
-        })
+        }))
     ));
     // Without indexing, one threshold: the networks'.
     let plain = networks_only(&model).calibrate(&x, 0.5).unwrap();
