@@ -513,14 +513,91 @@ impl ClassifierParams {
         &self,
         source: &S,
         rng: &mut R,
-        mut callback: impl FnMut(&Progress),
+        callback: impl FnMut(&Progress),
     ) -> Result<Classifier>
     where
         S: PatternSource + ?Sized,
         R: Rng + ?Sized,
     {
+        xrd_io::FitWith::fit_with(self, source, rng, callback)
+    }
+
+    /// The validation patterns of a training run on `source`: what [`fit`](Self::fit) reports
+    /// the validation loss and accuracy on after every epoch, and what `xrd classify train`
+    /// calibrates the refusal thresholds on after training ([`Classifier::calibrate`]).
+    /// [`validation_patterns`](crate::ScheduleConfig::validation_patterns) patterns of the
+    /// source's space groups in turn, generated from `seed`: in a training run, the first `u64`
+    /// that `fit` draws from its generator (`rng.clone().random()` before
+    /// `fit(source, &mut rng, …)`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] `validation_patterns` for none; an invalid configuration; as
+    /// [`fit`](Self::fit) for the source.
+    pub fn validation_set<S>(&self, source: &S, seed: u64) -> Result<LabelledPatterns>
+    where
+        S: PatternSource + ?Sized,
+    {
         let cfg = self.config();
         cfg.check()?;
+        if cfg.schedule.validation_patterns == 0 {
+            return Err(Error::param(
+                "validation_patterns",
+                "0: no validation patterns",
+            ));
+        }
+        let groups = offered_groups(source)?;
+        let (raw, labels) = validation_rows(source, &groups, cfg, seed)?;
+        LabelledPatterns::new(source.grid(), &raw, &labels)
+    }
+}
+
+/// The space groups `source` offers, checked.
+fn offered_groups<S: PatternSource + ?Sized>(source: &S) -> Result<Vec<u8>> {
+    let groups = source.space_groups();
+    if groups.is_empty() {
+        return Err(Error::Source("the source offers no space group".into()));
+    }
+    if let Some(&g) = groups
+        .iter()
+        .find(|&&g| g == 0 || g as usize > SPACE_GROUPS)
+    {
+        return Err(Error::SpaceGroup(g));
+    }
+    Ok(groups)
+}
+
+/// The validation patterns (before the input transform) and their labels: `groups` in turn,
+/// generated from `seed`.
+fn validation_rows<S: PatternSource + ?Sized>(
+    source: &S,
+    groups: &[u8],
+    cfg: &ClassifierConfig,
+    seed: u64,
+) -> Result<(Array2<f32>, Vec<u8>)> {
+    let labels: Vec<u8> = (0..cfg.schedule.validation_patterns)
+        .map(|i| groups[i % groups.len()])
+        .collect();
+    Ok((generate_patterns(source, &labels, seed)?, labels))
+}
+
+impl<'a, S, R> xrd_io::FitWith<&'a S, R> for ClassifierParams
+where
+    S: PatternSource + ?Sized,
+    R: Rng + ?Sized,
+{
+    type Object = Classifier;
+    type Progress = Progress;
+
+    /// The one implementation of [`ClassifierParams::fit`], on parameters validated once.
+    fn fit_with_checked(
+        params: &xrd_io::Checked<Self>,
+        source: &'a S,
+        rng: &mut R,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<Classifier> {
+        let params: &Self = params;
+        let mut callback = progress;
+        let cfg = params.config();
         let grid = source.grid();
         let groups = offered_groups(source)?;
         let cumulative = match cfg.schedule.sampling {
@@ -621,82 +698,6 @@ impl ClassifierParams {
             classifier = classifier.with_system_networks(systems)?;
         }
         Ok(classifier.with_histories(histories, system_histories))
-    }
-
-    /// The validation patterns of a training run on `source`: what [`fit`](Self::fit) reports
-    /// the validation loss and accuracy on after every epoch, and what `xrd classify train`
-    /// calibrates the refusal thresholds on after training ([`Classifier::calibrate`]).
-    /// [`validation_patterns`](crate::ScheduleConfig::validation_patterns) patterns of the
-    /// source's space groups in turn, generated from `seed`: in a training run, the first `u64`
-    /// that `fit` draws from its generator (`rng.clone().random()` before
-    /// `fit(source, &mut rng, …)`).
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`] `validation_patterns` for none; an invalid configuration; as
-    /// [`fit`](Self::fit) for the source.
-    pub fn validation_set<S>(&self, source: &S, seed: u64) -> Result<LabelledPatterns>
-    where
-        S: PatternSource + ?Sized,
-    {
-        let cfg = self.config();
-        cfg.check()?;
-        if cfg.schedule.validation_patterns == 0 {
-            return Err(Error::param(
-                "validation_patterns",
-                "0: no validation patterns",
-            ));
-        }
-        let groups = offered_groups(source)?;
-        let (raw, labels) = validation_rows(source, &groups, cfg, seed)?;
-        LabelledPatterns::new(source.grid(), &raw, &labels)
-    }
-}
-
-/// The space groups `source` offers, checked.
-fn offered_groups<S: PatternSource + ?Sized>(source: &S) -> Result<Vec<u8>> {
-    let groups = source.space_groups();
-    if groups.is_empty() {
-        return Err(Error::Source("the source offers no space group".into()));
-    }
-    if let Some(&g) = groups
-        .iter()
-        .find(|&&g| g == 0 || g as usize > SPACE_GROUPS)
-    {
-        return Err(Error::SpaceGroup(g));
-    }
-    Ok(groups)
-}
-
-/// The validation patterns (before the input transform) and their labels: `groups` in turn,
-/// generated from `seed`.
-fn validation_rows<S: PatternSource + ?Sized>(
-    source: &S,
-    groups: &[u8],
-    cfg: &ClassifierConfig,
-    seed: u64,
-) -> Result<(Array2<f32>, Vec<u8>)> {
-    let labels: Vec<u8> = (0..cfg.schedule.validation_patterns)
-        .map(|i| groups[i % groups.len()])
-        .collect();
-    Ok((generate_patterns(source, &labels, seed)?, labels))
-}
-
-impl<'a, S, R> xrd_io::FitWith<&'a S, R> for ClassifierParams
-where
-    S: PatternSource + ?Sized,
-    R: Rng + ?Sized,
-{
-    type Object = Classifier;
-    type Progress = Progress;
-
-    fn fit_with_checked(
-        params: &xrd_io::Checked<Self>,
-        source: &'a S,
-        rng: &mut R,
-        progress: &mut dyn FnMut(&Progress),
-    ) -> Result<Classifier> {
-        let params: &Self = params;
-        params.fit(source, rng, progress)
     }
 }
 

@@ -52,9 +52,11 @@ pub fn xrd_in(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
-/// Runs `xrd ARGS` in the crate folder.
+/// Runs `xrd ARGS` in a fresh temporary folder: what a command writes by default (its
+/// `target/xrd-cache`, `target/feature_space`) stays out of the crate folder.
 pub fn xrd(args: &[&str]) -> Run {
-    xrd_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+    let dir = tempfile::tempdir().unwrap();
+    xrd_in(dir.path(), args)
 }
 
 /// A path as the argument it is passed as.
