@@ -445,6 +445,7 @@ fn refine(
     let mut windows = vec![0.0; n];
     let mut slopes = vec![0.0; n];
     let mut found = vec![None; n];
+    let mut scratch = Vec::new();
     for pass in 0..4 {
         // The first two passes match within the screen's window.
         let window = if pass < 2 {
@@ -458,7 +459,7 @@ fn refine(
             let extrapolated = if pass == 0 { rho * qs[i] } else { 0.0 };
             windows[i] = window * slopes[i] + extrapolated;
         }
-        metric.nearest_within(&p, &qs, &windows, &mut found);
+        metric.nearest_within(&p, &qs, &windows, &mut found, &mut scratch);
         let mut normal = [[0.0; MAX_PARAMS + 2]; MAX_PARAMS + 1];
         let mut used = 0;
         for (i, f) in found.iter().enumerate() {
@@ -507,7 +508,7 @@ fn refine(
             return None;
         }
     }
-    score(metric, p, zero, lines, params, rival)
+    score(metric, p, zero, lines, params, rival, &mut scratch)
 }
 
 /// The indexed count and figure of merit of the cell `p` with `zero` (None for a cell that
@@ -519,6 +520,7 @@ fn score(
     lines: &Lines,
     params: &IndexingParams,
     rival: Option<&Solution>,
+    scratch: &mut Vec<(f64, [i32; 3])>,
 ) -> Option<Solution> {
     let n = lines.len();
     let qs: Vec<f64> = (0..n).map(|i| lines.d_star2(i, zero)).collect();
@@ -526,7 +528,7 @@ fn score(
         .map(|i| params.tolerance * lines.slope(i, zero))
         .collect();
     let mut found = vec![None; n];
-    metric.nearest_within(&p, &qs, &windows, &mut found);
+    metric.nearest_within(&p, &qs, &windows, &mut found, scratch);
     let mut indexed = 0;
     let mut weight = 0.0;
     let mut sum = 0.0;

@@ -266,16 +266,18 @@ impl Metric {
     /// reflection is that close. Where [`nearest`](Self::nearest)'s answer lies within the
     /// window this is the same answer, to the bit: one pass over the cell's reflections serves
     /// every line, where a search per line visits the same reflections once per line (the
-    /// refinement asks for every line of every trial cell several times).
+    /// refinement asks for every line of every trial cell several times). `scratch` is a buffer
+    /// the caller keeps between calls (its contents are replaced).
     pub(crate) fn nearest_within(
         self,
         p: &[f64],
         qs: &[f64],
         windows: &[f64],
         out: &mut [Option<(f64, [f64; MAX_PARAMS])>],
+        scratch: &mut Vec<(f64, [i32; 3])>,
     ) {
         debug_assert!(qs.len() == windows.len() && qs.len() == out.len());
-        let mut best: Vec<Option<(f64, [i32; 3])>> = vec![None; qs.len()];
+        out.fill(None);
         let reach = windows.iter().copied().fold(0.0, f64::max);
         let q_hi = qs
             .iter()
@@ -303,24 +305,22 @@ impl Metric {
             *s = (lo, hi);
         }
         let inverse_width = 1.0 / width;
-        // Enumerated first, then looked up: two tight loops instead of a call per reflection.
-        let mut found: Vec<(f64, [i32; 3])> = Vec::with_capacity(256);
-        self.reflections(p, q_hi, |qr, hkl| found.push((qr, hkl)));
-        for &(qr, hkl) in &found {
+        // Enumerated first (into the caller's buffer, reused across calls), then looked up:
+        // two tight loops instead of a call per reflection.
+        scratch.clear();
+        self.reflections(p, q_hi, |qr, hkl| scratch.push((qr, hkl)));
+        for &(qr, [h, k, l]) in scratch.iter() {
             let (from, to) = span[((qr * inverse_width) as usize).min(BUCKETS - 1)];
             for i in from..to {
                 let q = qs[i];
                 if (q - qr).abs() > slack {
                     continue;
                 }
-                let e = self.error(p, q, hkl);
-                if e <= windows[i] && best[i].is_none_or(|(b, _)| e < b) {
-                    best[i] = Some((e, hkl));
+                let e = self.error(p, q, [h, k, l]);
+                if e <= windows[i] && out[i].is_none_or(|(b, _)| e < b) {
+                    out[i] = Some((e, self.row(h, k, l)));
                 }
             }
-        }
-        for (o, b) in out.iter_mut().zip(best) {
-            *o = b.map(|(e, [h, k, l])| (e, self.row(h, k, l)));
         }
     }
 
@@ -674,7 +674,7 @@ mod tests {
                 .map(|i| [1e-5, 2e-4, 1e-3, 4e-3][i % 4] * (1.0 + 0.01 * i as f64))
                 .collect();
             let mut out = vec![None; qs.len()];
-            m.nearest_within(p, &qs, &windows, &mut out);
+            m.nearest_within(p, &qs, &windows, &mut out, &mut Vec::new());
             let mut hits = 0;
             for ((&q, &w), got) in qs.iter().zip(&windows).zip(&out) {
                 let (e, row) = m.nearest(p, q).unwrap();

@@ -501,10 +501,11 @@ impl<'a> Matcher<'a> {
         // The entries by an upper bound of their coarse score, highest first; scored in
         // chunks until the next bound is below the `refined`-th best score found: no entry
         // left can be among the best (the same candidates as scoring every entry; tested).
+        let factors = stretch(&strains);
         let mut order: Vec<(f64, usize)> = (0..self.prepared.len())
             .into_par_iter()
             .filter(|&i| self.allowed[i] && !skip.contains(&i))
-            .map(|i| (self.coarse_bound(i, m, norms[i], &strains), i))
+            .map(|i| (self.coarse_bound(i, m, norms[i], factors), i))
             .collect();
         order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         let mut coarse: Vec<Candidate> = Vec::new();
@@ -621,20 +622,16 @@ impl<'a> Matcher<'a> {
     }
 
     /// An upper bound of entry `i`'s coarse score (see [`Matcher::coarse`]): each line at the
-    /// largest value the profile takes where the strains can move it, and the prior at its
-    /// largest, 1. NaN where `coarse` gives no candidate; +∞ where a weight is negative.
-    fn coarse_bound(&self, i: usize, m: &Measured, norm: f64, strains: &[f64]) -> f64 {
+    /// largest value the profile takes where the strains can move it (1/d times a factor in
+    /// `stretch`, see [`stretch`]), and the prior at its largest, 1. NaN where `coarse` gives
+    /// no candidate; +∞ where a weight is negative.
+    fn coarse_bound(&self, i: usize, m: &Measured, norm: f64, stretch: (f64, f64)) -> f64 {
         let p = &self.prepared[i];
         if p.q.is_empty() || norm.is_nan() || norm <= 0.0 {
             return f64::NAN;
         }
         let (ratio, rho) = self.doublet().unwrap_or((1.0, 0.0));
-        let (lo, hi) = strains
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), e| {
-                let inv = 1.0 / (1.0 + e);
-                (lo.min(inv), hi.max(inv))
-            });
+        let (lo, hi) = stretch;
         let mut s = 0.0;
         for (q, w) in p.q.iter().zip(&p.w) {
             if *w < 0.0 {
@@ -730,6 +727,17 @@ impl<'a> Matcher<'a> {
 /// and core, so that the check costs nothing beside the scores).
 const COARSE_CHUNK: usize = 256;
 
+/// The range of the factors 1/(1 + e) that the strains `e` apply to 1/d: computed once per
+/// search for every reference's bound.
+fn stretch(strains: &[f64]) -> (f64, f64) {
+    strains
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), e| {
+            let inv = 1.0 / (1.0 + e);
+            (lo.min(inv), hi.max(inv))
+        })
+}
+
 /// Strains −max, …, 0, …, +max in steps of `step` (0 always included).
 fn strain_grid(max: f64, step: f64) -> Vec<f64> {
     let n = (max / step).floor() as i64;
@@ -797,7 +805,7 @@ mod tests {
             let norms = matcher.norms(&m);
             for i in 0..library.len() {
                 if let Some(c) = matcher.coarse(i, &m, norms[i], &strains) {
-                    let bound = matcher.coarse_bound(i, &m, norms[i], &strains);
+                    let bound = matcher.coarse_bound(i, &m, norms[i], stretch(&strains));
                     assert!(
                         c.score <= bound * (1.0 + 1e-6) + 1e-12,
                         "entry {i}: {c:?} > {bound}"
