@@ -154,10 +154,22 @@ impl Metric {
     }
 
     /// Whether a reflection lies within `tol` of `q` (stops at the first).
+    #[cfg(test)]
     pub(crate) fn fits(self, p: &[f64], q: f64, tol: f64) -> bool {
+        self.fits_by(p, q, |e, _| e <= tol)
+    }
+
+    /// Whether `accept(|q − d*²(hkl)|, hkl)` holds for one of the reflections that can be
+    /// nearest to `q` (see [`scan`](Self::scan); stops at the first).
+    pub(crate) fn fits_by(
+        self,
+        p: &[f64],
+        q: f64,
+        mut accept: impl FnMut(f64, [i32; 3]) -> bool,
+    ) -> bool {
         let mut hit = false;
-        self.scan(p, q, |e, _| {
-            hit = e <= tol;
+        self.scan(p, q, |e, hkl| {
+            hit = accept(e, hkl);
             hit
         });
         hit
@@ -267,7 +279,8 @@ impl Metric {
     /// window this is the same answer, to the bit: one pass over the cell's reflections serves
     /// every line, where a search per line visits the same reflections once per line (the
     /// refinement asks for every line of every trial cell several times). `scratch` is a buffer
-    /// the caller keeps between calls (its contents are replaced).
+    /// the caller keeps between calls (its contents are replaced). Returns how many reflections
+    /// it enumerated: those up to the last line plus its window.
     pub(crate) fn nearest_within(
         self,
         p: &[f64],
@@ -275,7 +288,7 @@ impl Metric {
         windows: &[f64],
         out: &mut [Option<(f64, [f64; MAX_PARAMS])>],
         scratch: &mut Vec<(f64, [i32; 3])>,
-    ) {
+    ) -> usize {
         debug_assert!(qs.len() == windows.len() && qs.len() == out.len());
         out.fill(None);
         let reach = windows.iter().copied().fold(0.0, f64::max);
@@ -322,6 +335,7 @@ impl Metric {
                 }
             }
         }
+        scratch.len()
     }
 
     /// |q − d*²(hkl)|, summed in the order [`scan`](Self::scan) sums it, so that both searches

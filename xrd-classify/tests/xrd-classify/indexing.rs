@@ -61,6 +61,7 @@ fn indexing_decides_the_crystal_system_of_measured_patterns() {
     assert!(without.iter().all(|p| p.cell.is_none()));
     // Pinned by this code (the indexing is scalar f64 code; the networks give the same bits on
     // every kernel build). Re-pinned 2026-11-25 for the networks trained on real structures
-    // (the random-crystal networks gave (7, 11)); the floors module bounds the accuracy itself.
-    assert_eq!((right(&without), right(&with)), (5, 11));
+    // (the random-crystal networks gave (7, 11)), and for the indexing's bounded screen and
+    // trial merit (it gave (5, 11)); the floors module bounds the accuracy itself.
+    assert_eq!((right(&without), right(&with)), (5, 12));
 }
