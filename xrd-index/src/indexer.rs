@@ -21,7 +21,7 @@ const MAX_INDEX: f64 = 200.0;
 /// by the zero shift (up to [`max_zero_shift`](IndexingParams::max_zero_shift), one for all
 /// lines) and by their own errors (up to the [`tolerance`](IndexingParams::tolerance)); a trial
 /// that explains most lines within what these errors can make of each reflection is refined
-/// by least squares together with a zero shift (unless its first step's figure of merit is
+/// by least squares together with a zero shift (unless its first steps' figures of merit are
 /// below [`min_trial_merit`](IndexingParams::min_trial_merit)), and scored by the share of the lines
 /// it indexes (each line weighted by the square root of its height, so that a weak impurity or
 /// noise line costs less than a strong one) and by de Wolff's (1968) figure of merit
@@ -513,8 +513,8 @@ fn gauss_rows<const W: usize>(a: &mut [[f64; W]], n: usize) -> Option<Vec<f64>> 
 /// cell's score. The first pass fits the lines within `first_windows` (what the trial's errors
 /// allow at each line, from the screen), the second those within the tolerance plus the largest
 /// zero shift, the last two those within the tolerance itself. None for a trial whose first
-/// pass has a figure of merit below [`IndexingParams::min_trial_merit`], and for a cell that
-/// would lose to `rival` whatever its figure of merit.
+/// pass has a figure of merit below [`IndexingParams::min_trial_merit`] (the second, twice
+/// that), and for a cell that would lose to `rival` whatever its figure of merit.
 fn refine(
     metric: Metric,
     mut p: Vec<f64>,
@@ -547,15 +547,16 @@ fn refine(
             };
         }
         let enumerated = metric.nearest_within(&p, &qs, &windows, &mut found, &mut scratch);
-        if pass == 0 && params.min_trial_merit > 0.0 {
-            // De Wolff's merit of the trial's first matches (N: the reflections enumerated).
+        if pass < 2 && params.min_trial_merit > 0.0 {
+            // De Wolff's merit of the trial's first matches (N: the reflections enumerated);
+            // the second step's narrower windows must double it.
             let (mut matched, mut sum) = (0usize, 0.0);
             for (e, _) in found.iter().flatten() {
                 matched += 1;
                 sum += e;
             }
             let merit = qs[n - 1] * matched as f64 / (2.0 * sum * enumerated.max(1) as f64);
-            if merit < params.min_trial_merit {
+            if merit < params.min_trial_merit * (1 + pass) as f64 {
                 return None;
             }
         }

@@ -304,7 +304,8 @@ impl Metric {
         // candidate lines (most often none) without a search.
         const BUCKETS: usize = 256;
         let width = (q_hi / BUCKETS as f64).max(f64::MIN_POSITIVE);
-        let mut span = [(0usize, 0usize); BUCKETS];
+        // u16 bounds (at most 100 lines) keep the table in a few cache lines.
+        let mut span = [(0u16, 0u16); BUCKETS];
         let (mut lo, mut hi) = (0, 0);
         for (j, s) in span.iter_mut().enumerate() {
             let (from, to) = (j as f64 * width - slack, (j + 1) as f64 * width + slack);
@@ -315,7 +316,7 @@ impl Metric {
             while hi < qs.len() && qs[hi] <= to {
                 hi += 1;
             }
-            *s = (lo, hi);
+            *s = (lo as u16, hi as u16);
         }
         let inverse_width = 1.0 / width;
         // Enumerated first (into the caller's buffer, reused across calls), then looked up:
@@ -324,7 +325,7 @@ impl Metric {
         self.reflections(p, q_hi, |qr, hkl| scratch.push((qr, hkl)));
         for &(qr, [h, k, l]) in scratch.iter() {
             let (from, to) = span[((qr * inverse_width) as usize).min(BUCKETS - 1)];
-            for i in from..to {
+            for i in usize::from(from)..usize::from(to) {
                 let q = qs[i];
                 if (q - qr).abs() > slack {
                     continue;

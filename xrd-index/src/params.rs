@@ -94,13 +94,15 @@ impl IndexingParams {
         /// Default 0.1° (a wider window lets more wrong trials through the screen).
         max_zero_shift, get_max_zero_shift: f64;
 
-        /// Smallest figure of merit of a trial cell after its first least-squares step, ≥ 0 (0
-        /// refines every trial that passes the screen). That step matches each line within its
-        /// widest window, so its merit — de Wolff's, with the reflections enumerated up to the
-        /// last line for N — is far below the final one; a trial below this is not refined
-        /// further. Default 1.5: most wrong trials are large cells that fit every line somewhere
-        /// and stop here (they are about 40 % of the search), while on the RRUFF development set
-        /// (`rruff_dev.npz`, chosen on its even rows) no accepted cell came from one.
+        /// Smallest figure of merit of a trial cell after its first least-squares step (twice
+        /// this after the second), ≥ 0 (0 refines every trial that passes the screen). Those
+        /// steps match each line within wide windows, so their merit — de Wolff's, with the
+        /// reflections enumerated up to the last line for N — is far below the final one; a
+        /// trial below it is not refined further. Default 1.5: most wrong trials are large
+        /// cells that fit every line somewhere and stop here (about 40 % of the trials refined
+        /// stop after the first step, a further quarter after the second), while on the RRUFF
+        /// development set (`rruff_dev.npz`, chosen on its even rows) no accepted cell came
+        /// from one.
         min_trial_merit, get_min_trial_merit: f64;
 
         /// Smallest line height as a fraction of the highest, in [0, 1). Default 0.01.
