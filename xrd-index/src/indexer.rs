@@ -417,8 +417,7 @@ fn search<const PRUNE: bool>(
             for i in 0..n {
                 let mut allowed = 0.0;
                 let reach = if nonnegative {
-                    ((params.max_zero_shift + params.tolerance) * slope0[i] + b * q0[i])
-                        / (1.0 - b)
+                    ((params.max_zero_shift + params.tolerance) * slope0[i] + b * q0[i]) / (1.0 - b)
                         * (1.0 + 1e-9)
                 } else {
                     f64::INFINITY
