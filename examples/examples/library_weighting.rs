@@ -93,6 +93,7 @@ fn main() -> Result<()> {
                     temperature,
                     midpoint: 0.55 + 0.025 * f64::from(m),
                     width,
+                    ..LibraryWeighting::default()
                 });
             }
         }

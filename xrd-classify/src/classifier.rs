@@ -6,8 +6,8 @@ use xrd_ae::Network;
 use xrd_io::{Grid, Pattern, Wavelength};
 
 use crate::predict::{
-    add_softmax, check_finite, check_width, from_probabilities, mix_library, rescale_to_systems,
-    restrict_to_groups, systems_from_indexing,
+    add_softmax, check_finite, check_width, from_probabilities, library_beside_cell, mix_library,
+    rescale_to_systems, restrict_to_groups, systems_from_indexing,
 };
 use crate::{
     CalibrationConfig, ClassifierConfig, ClassifierParams, CrystalSystem, Error, Evidence,
@@ -338,7 +338,10 @@ impl Classifier {
     /// 3. **Library** ([`Classifier::with_library`]): the pattern is searched in the mineral
     ///    library and the candidates' distribution over space groups is mixed in with the weight
     ///    of the best match ([`LibraryWeighting`](crate::LibraryWeighting)); the best phase is
-    ///    [`Prediction::phase`].
+    ///    [`Prediction::phase`]. An accepted cell of a decisive figure of merit
+    ///    ([`LibraryWeighting::decisive_merit`](crate::LibraryWeighting::decisive_merit)) keeps
+    ///    the library's distribution to the cell's crystal systems (the phase's weight is 0 when
+    ///    the library has nothing there).
     /// 4. **Answer**: the most probable space group of the most probable crystal system, so that
     ///    the two agree; [`Prediction::decided_by`] says which evidence weighed most for it.
     ///
@@ -523,13 +526,20 @@ impl Classifier {
             (Some(lib), Some(searched)) => lib.evidence(searched).map(|e| (lib, e)),
             _ => None,
         };
-        let library = evidence.map(|(lib, (dist, phase))| {
+        let library = evidence.map(|(lib, (dist, mut phase))| {
             let before = row.clone();
-            let systems = mix_library(row.view_mut(), &dist, phase.weight);
+            // A cell of a decisive merit fixes the system: the library chooses within it.
+            let decisive = lib.get_weighting().decisive_merit;
+            let mixed = library_beside_cell(&dist, combined.cell.as_ref(), decisive)
+                .unwrap_or_else(|| {
+                    phase.weight = 0.0;
+                    dist.clone()
+                });
+            let systems = mix_library(row.view_mut(), &mixed, phase.weight);
             // 4. The answer, and what weighed most for it.
             let mut pred = from_probabilities(row.view(), &systems, top_k, lib.get_threshold());
             let g = usize::from(pred.space_group) - 1;
-            pred.decided_by = if phase.weight * dist[g] >= (1.0 - phase.weight) * before[g] {
+            pred.decided_by = if phase.weight * mixed[g] >= (1.0 - phase.weight) * before[g] {
                 Evidence::Library
             } else {
                 combined.decided_by

@@ -35,8 +35,8 @@ pub use params::{
 };
 pub use predict::{Evidence, Prediction, system_probabilities};
 pub use search::{
-    DEFAULT_LIBRARY_THRESHOLD, DEFAULT_MIDPOINT, DEFAULT_TEMPERATURE, DEFAULT_WIDTH, LibrarySearch,
-    LibraryWeighting, PhaseMatch,
+    DEFAULT_DECISIVE_MERIT, DEFAULT_LIBRARY_THRESHOLD, DEFAULT_MIDPOINT, DEFAULT_TEMPERATURE,
+    DEFAULT_WIDTH, LibrarySearch, LibraryWeighting, PhaseMatch,
 };
 pub use source::{LabelledPatterns, PatternSource};
 pub use synthetic::{DEFAULT_MEASURED_NOISE, SyntheticPatterns};

@@ -172,6 +172,28 @@ pub(crate) fn mix_library(mut p: ArrayViewMut1<'_, f64>, library: &[f64], lambda
     system_probabilities(p.view())
 }
 
+/// The library's distribution over space groups `dist` as evidence beside the accepted `cell`:
+/// restricted to the groups of the cell's crystal systems (and renormalised) when its figure of
+/// merit reaches `decisive_merit`, unchanged otherwise. None when the restriction leaves no
+/// probability: the library then gives no evidence.
+pub(crate) fn library_beside_cell(
+    dist: &[f64],
+    cell: Option<&Solution>,
+    decisive_merit: f64,
+) -> Option<Vec<f64>> {
+    let mut p = ndarray::Array1::from(dist.to_vec());
+    if let Some(c) = cell.filter(|c| c.merit >= decisive_merit) {
+        let groups: Vec<u8> = c
+            .metric
+            .systems()
+            .iter()
+            .flat_map(|s| s.space_groups())
+            .collect();
+        restrict_to_groups(p.view_mut(), &groups)?;
+    }
+    Some(p.to_vec())
+}
+
 /// Sets the probabilities of the groups outside `groups` to zero and renormalises `p` (entry
 /// `i` is space group `i + 1`); returns the new crystal-system probabilities. None (and `p`
 /// unchanged) when `groups` is empty or holds no probability.
@@ -270,6 +292,37 @@ mod tests {
         p[61] = 0.4; // Pnma (62), orthorhombic
         p[13] = 0.1; // P2_1/c (14), monoclinic
         p
+    }
+
+    /// A cell of a decisive merit keeps the library to its system; below that merit, or
+    /// without a cell, the library's distribution is unchanged.
+    #[test]
+    fn a_decisive_cell_keeps_the_library_to_its_system() {
+        use xrd_index::{Indexer, Line};
+        // The first 10 lines of a cubic P cell, a = 4 Å: an exact fit, a high merit.
+        let lines: Vec<Line> = [1, 2, 3, 4, 5, 6, 8, 9, 10, 11]
+            .iter()
+            .map(|&n| Line {
+                two_theta: 2.0 * (1.5406 * f64::from(n).sqrt() / 8.0).asin().to_degrees(),
+                height: 1.0,
+            })
+            .collect();
+        let ix = Indexer::default().index_lines(&lines, 1.5406).unwrap();
+        let cell = ix.accepted().unwrap();
+        assert_eq!(cell.metric, Metric::Cubic);
+        let mut dist = vec![0.0; 230];
+        dist[224] = 0.2; // Fm-3m, cubic
+        dist[138] = 0.8; // I4/mmm, tetragonal
+        let kept = library_beside_cell(&dist, Some(cell), cell.merit).unwrap();
+        assert_eq!((kept[224], kept[138]), (1.0, 0.0));
+        assert_eq!(
+            library_beside_cell(&dist, Some(cell), cell.merit * 1.01).unwrap(),
+            dist
+        );
+        assert_eq!(library_beside_cell(&dist, None, 1.0).unwrap(), dist);
+        // Nothing in the cell's system: no evidence.
+        dist[224] = 0.0;
+        assert!(library_beside_cell(&dist, Some(cell), 1.0).is_none());
     }
 
     #[test]

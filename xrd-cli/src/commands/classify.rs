@@ -83,6 +83,10 @@ pub struct Model {
     /// Score difference over which a library candidate's vote falls by e.
     #[arg(long, default_value_t = xrd_classify::DEFAULT_TEMPERATURE)]
     pub library_temperature: f64,
+    /// Figure of merit from which an indexed cell fixes the crystal system against the library
+    /// (`inf`: the library may overrule any cell).
+    #[arg(long, default_value_t = xrd_classify::DEFAULT_DECISIVE_MERIT)]
+    pub decisive_merit: f64,
     /// Certainty below which an answer with the library is refused.
     #[arg(long, default_value_t = xrd_classify::DEFAULT_LIBRARY_THRESHOLD)]
     pub library_threshold: f64,
@@ -272,6 +276,7 @@ fn load_model(m: &Model) -> Result<(String, Classifier)> {
             temperature: m.library_temperature,
             midpoint: m.library_midpoint,
             width: m.library_width,
+            decisive_merit: m.decisive_merit,
         };
         let stage = xrd_classify::LibrarySearch::new(library, search)?
             .with_references(references)?
