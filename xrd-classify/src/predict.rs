@@ -181,7 +181,7 @@ pub(crate) fn library_beside_cell(
     cell: Option<&Solution>,
     decisive_merit: f64,
 ) -> Option<Vec<f64>> {
-    let mut p = ndarray::Array1::from(dist.to_vec());
+    let mut p = dist.to_vec();
     if let Some(c) = cell.filter(|c| c.merit >= decisive_merit) {
         let groups: Vec<u8> = c
             .metric
@@ -189,9 +189,9 @@ pub(crate) fn library_beside_cell(
             .iter()
             .flat_map(|s| s.space_groups())
             .collect();
-        restrict_to_groups(p.view_mut(), &groups)?;
+        restrict_to_groups(ArrayViewMut1::from(&mut p[..]), &groups)?;
     }
-    Some(p.to_vec())
+    Some(p)
 }
 
 /// Sets the probabilities of the groups outside `groups` to zero and renormalises `p` (entry

@@ -57,10 +57,11 @@ pub(crate) fn fit_groups(
         return Vec::new();
     }
     let zero = solution.zero_shift;
-    let q: Vec<f64> = (0..n).map(|i| lines.d_star2(i, zero)).collect();
-    let tol: Vec<f64> = (0..n)
-        .map(|i| params.tolerance * lines.slope(i, zero))
-        .collect();
+    let (mut q, mut tol) = (vec![0.0; n], vec![0.0; n]);
+    lines.at_zero(zero, &mut q, &mut tol);
+    for t in &mut tol {
+        *t *= params.tolerance;
+    }
     let q_max = q[n - 1];
     let limit = q_max + tol[n - 1];
     let g0 = solution.cell.reciprocal_metric();

@@ -259,7 +259,6 @@ impl Trials {
 
 /// The lines in d*² with what converts 2θ errors into d*² errors.
 pub(crate) struct Lines {
-    pub(crate) two_theta: Vec<f64>,
     /// sin θ and cos θ of each line (θ half its 2θ): with a zero shift z, sin(θ − z/2) is
     /// sin θ cos(z/2) − cos θ sin(z/2), so that a refinement step needs one sine, not one per
     /// line.
@@ -276,7 +275,6 @@ impl Lines {
     pub(crate) fn new(lines: &[Line], wavelength: f64, tolerance: f64) -> Lines {
         let weight = weights(lines);
         Lines {
-            two_theta: lines.iter().map(|l| l.two_theta).collect(),
             sin_cos: lines
                 .iter()
                 .map(|l| (0.5 * l.two_theta).to_radians().sin_cos())
@@ -289,23 +287,11 @@ impl Lines {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.two_theta.len()
+        self.sin_cos.len()
     }
 
-    /// d*² = 1/d² of line `i` after removing the zero shift.
-    pub(crate) fn d_star2(&self, i: usize, zero: f64) -> f64 {
-        let s = (0.5 * (self.two_theta[i] - zero)).to_radians().sin();
-        (2.0 * s / self.wavelength).powi(2)
-    }
-
-    /// d(d*²) / d(2θ) at line `i`, per degree.
-    pub(crate) fn slope(&self, i: usize, zero: f64) -> f64 {
-        let t = (self.two_theta[i] - zero).to_radians();
-        (2.0 / self.wavelength).powi(2) * t.sin() * 0.5 * 1f64.to_radians()
-    }
-
-    /// d*² ([`d_star2`](Self::d_star2)) and d(d*²)/d(2θ) ([`slope`](Self::slope)) of every
-    /// line after removing the zero shift, into `qs` and `slopes`, from one sine and cosine.
+    /// d*² = 1/d² and d(d*²)/d(2θ) (per degree) of every line after removing the zero shift,
+    /// into `qs` and `slopes`, from one sine and cosine.
     pub(crate) fn at_zero(&self, zero: f64, qs: &mut [f64], slopes: &mut [f64]) {
         let (sz, cz) = (0.5 * zero).to_radians().sin_cos();
         let k = (2.0 / self.wavelength).powi(2);
@@ -350,9 +336,9 @@ fn search<const PRUNE: bool>(
     let trial = params.trial_lines.min(n);
     // The screen allows for a zero shift not yet refined.
     let window = lines.tolerance + params.max_zero_shift;
-    let screen_tol: Vec<f64> = (0..n).map(|i| window * lines.slope(i, 0.0)).collect();
-    let q0: Vec<f64> = (0..n).map(|i| lines.d_star2(i, 0.0)).collect();
-    let slope0: Vec<f64> = (0..n).map(|i| lines.slope(i, 0.0)).collect();
+    let (mut q0, mut slope0) = (vec![0.0; n], vec![0.0; n]);
+    lines.at_zero(0.0, &mut q0, &mut slope0);
+    let screen_tol: Vec<f64> = slope0.iter().map(|s| window * s).collect();
     let mut first_windows = vec![0.0; n];
     let mut best: Option<Solution> = None;
     let mut tried = std::collections::HashSet::new();
