@@ -130,6 +130,7 @@ pub(crate) struct Measured {
 /// Settings of the preparation.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Preparation {
+    pub background: crate::Background,
     pub background_width: f64,
     pub power: f64,
     pub noise_floor: f64,
@@ -147,13 +148,24 @@ impl Measured {
                 pattern.len()
             )));
         }
-        let bg = pattern.background(prep.background_width)?;
-        let raw: Vec<f64> = pattern
-            .intensity()
-            .iter()
-            .zip(&bg)
-            .map(|(y, b)| (y - b).max(0.0))
-            .collect();
+        let raw: Vec<f64> = match prep.background {
+            crate::Background::TopHat => {
+                let (a, b) = pattern.range();
+                let step = (b - a) / (pattern.len() - 1) as f64;
+                // At least three points, at most the whole pattern.
+                let window = (prep.background_width / step).round().clamp(3.0, 1e9) as usize;
+                xrd_io::without_top_hat_background(pattern.intensity(), window)
+            }
+            crate::Background::Snip => {
+                let bg = pattern.background(prep.background_width)?;
+                pattern
+                    .intensity()
+                    .iter()
+                    .zip(&bg)
+                    .map(|(y, b)| (y - b).max(0.0))
+                    .collect()
+            }
+        };
         // What stands above the background must be more than rounding of the background.
         let scale = pattern.max_intensity().abs().max(f64::MIN_POSITIVE);
         if raw.iter().copied().fold(0.0, f64::max) <= 1e-9 * scale {

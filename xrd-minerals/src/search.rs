@@ -1,19 +1,20 @@
 //! Search-match: every reference of a library scored against a measured pattern.
 //!
 //! **Figure of merit.** The cosine similarity of two profiles: the measured pattern, background
-//! removed (SNIP), scaled to 1 and raised to a power ([`SearchParams::intensity_power`], ½ by
-//! default, so that intensity errors of texture and of the reference count less than positions),
-//! and the reference's reflections with the same transform, each a Gaussian of standard deviation
-//! σ ([`SearchParams::smoothing`]) with its Kα2 partner when the pattern has one; the measured
-//! profile is smoothed with the same Gaussian. Both are continuous functions of 2θ, so the
-//! cosine is computed without rendering the reference: ⟨R, Y⟩ = Σₖ wₖ (y ⋆ G_{σ√2})(2θₖ) and
-//! ‖R‖² = Σⱼₖ wⱼ wₖ G_{σ√2}(2θⱼ − 2θₖ) (with the doublet's terms).
+//! removed ([`SearchParams::background`], a top-hat by default), scaled to 1 and raised to a
+//! power ([`SearchParams::intensity_power`], 1 by default; ½ makes intensity errors of texture
+//! and of the reference count less than positions), and the reference's reflections with the
+//! same transform, each a Gaussian of standard deviation σ ([`SearchParams::smoothing`]) with
+//! its Kα2 partner when the pattern has one; the measured profile is smoothed with the same
+//! Gaussian. Both are continuous functions of 2θ, so the cosine is computed without rendering
+//! the reference: ⟨R, Y⟩ = Σₖ wₖ (y ⋆ G_{σ√2})(2θₖ) and ‖R‖² = Σⱼₖ wⱼ wₖ G_{σ√2}(2θⱼ − 2θₖ)
+//! (with the doublet's terms).
 //!
 //! **Tolerances.** A cell scale (isotropic strain, [`SearchParams::max_strain`], ±2 % by default)
 //! is searched for every reference on a grid in 1/d, where it is a multiplication; the best
 //! candidates are then refined on a finer grid together with a zero shift of 2θ
 //! ([`SearchParams::max_zero_shift`]), which also absorbs most of a sample displacement over a
-//! pattern's range. Background goes with SNIP, noise with the smoothing, intensity errors
+//! pattern's range. Background goes with the top-hat, noise with the smoothing, intensity errors
 //! (preferred orientation) with the power transform.
 //!
 //! **Refusal.** A pattern whose best score is below [`SearchParams::min_score`] matches nothing.
@@ -32,8 +33,8 @@ use crate::{Error, Result};
 
 /// Default σ of the Gaussian of the profiles (° 2θ).
 pub const DEFAULT_SMOOTHING: f64 = 0.15;
-/// Default SNIP background width (° 2θ).
-pub const DEFAULT_BACKGROUND_WIDTH: f64 = 3.0;
+/// Default width (° 2θ) of the background window ([`SearchParams::background_width`]).
+pub const DEFAULT_BACKGROUND_WIDTH: f64 = 5.0;
 /// Default noise floor (in noise standard deviations) subtracted before the power transform.
 pub const DEFAULT_NOISE_FLOOR: f64 = 3.0;
 /// Default floor subtracted before the power transform, as a fraction of the strongest point.
@@ -61,11 +62,27 @@ const REFINE_STRAIN_SUBSTEPS: usize = 4;
 /// Zero-shift step of the refinement, in units of σ.
 const REFINE_ZERO_STEP_SIGMAS: f64 = 0.25;
 
+/// How the background of a measured pattern is estimated before it is compared
+/// ([`SearchParams::background`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Background {
+    /// The top-hat background ([`xrd_io::without_top_hat_background`]): the morphological
+    /// opening over the window, smoothed. It follows a broad hump (amorphous content, a glass
+    /// or Kapton holder) wider than the window, and a peak narrower than it stands clear.
+    #[default]
+    TopHat,
+    /// SNIP ([`xrd_io::Pattern::background`]), the background of xrd-minerals 0.1: a lower
+    /// envelope that does not follow a hump's concave top, which then reads as peaks.
+    Snip,
+}
+
 /// Settings of a search (builder; defaults on each setter, `DEFAULT_*`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SearchParams {
     smoothing: f64,
+    background: Background,
     background_width: f64,
     intensity_power: f64,
     noise_floor: f64,
@@ -85,6 +102,7 @@ impl Default for SearchParams {
     fn default() -> Self {
         Self {
             smoothing: DEFAULT_SMOOTHING,
+            background: Background::default(),
             background_width: DEFAULT_BACKGROUND_WIDTH,
             intensity_power: DEFAULT_INTENSITY_POWER,
             noise_floor: DEFAULT_NOISE_FLOOR,
@@ -115,7 +133,12 @@ impl SearchParams {
         #[must_use]
         smoothing, get_smoothing: f64;
 
-        /// Width (° 2θ) of the SNIP background; default [`DEFAULT_BACKGROUND_WIDTH`].
+        /// How the background is estimated; default [`Background::TopHat`].
+        #[must_use]
+        background, get_background: Background;
+
+        /// Width (° 2θ) of the background window: broader than the broadest peak, narrower
+        /// than a hump of the background; default [`DEFAULT_BACKGROUND_WIDTH`].
         #[must_use]
         background_width, get_background_width: f64;
 
@@ -131,7 +154,7 @@ impl SearchParams {
         noise_floor, get_noise_floor: f64;
 
         /// … or below this fraction of the strongest point, whichever is higher (what is left of a
-        /// background the SNIP did not take); default [`DEFAULT_RELATIVE_FLOOR`].
+        /// background the background filter did not take); default [`DEFAULT_RELATIVE_FLOOR`].
         #[must_use]
         relative_floor, get_relative_floor: f64;
 
@@ -272,6 +295,7 @@ impl SearchParams {
 
     pub(crate) fn preparation(&self, wavelength: f64) -> Preparation {
         Preparation {
+            background: self.background,
             background_width: self.background_width,
             power: self.intensity_power,
             noise_floor: self.noise_floor,

@@ -11,7 +11,7 @@ use xrd_cli::figures::{self, Curve, LinePanel, XyCurve};
 use xrd_cli::output::{Cell, Table, csv_field as csv};
 use xrd_io::{Pattern, Wavelength};
 use xrd_minerals::{
-    DEFAULT_MAX_PHASES, Identification, Library, Matcher, PhaseParams, ReferenceParams,
+    Background, DEFAULT_MAX_PHASES, Identification, Library, Matcher, PhaseParams, ReferenceParams,
     ReferenceSet, SearchParams,
 };
 
@@ -107,12 +107,25 @@ pub struct Options {
     /// Width of the prior on the strain.
     #[arg(long, default_value_t = SearchParams::new().get_strain_prior())]
     pub strain_prior: f64,
-    /// Width of the background filter, degrees.
+    /// Width of the background window, degrees: broader than the broadest peak, narrower than
+    /// a hump of the background.
     #[arg(long, default_value_t = SearchParams::new().get_background_width())]
     pub background: f64,
+    /// How the background is estimated.
+    #[arg(long, value_enum, default_value_t = BackgroundMethod::TopHat)]
+    pub background_method: BackgroundMethod,
     /// Folder of the cached reference patterns.
     #[arg(long, value_name = "DIR", default_value = "target/xrd-cache")]
     pub cache: PathBuf,
+}
+
+/// [`Background`] on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackgroundMethod {
+    /// Top-hat: the morphological opening, smoothed; follows broad humps.
+    TopHat,
+    /// SNIP (the lower envelope; a hump's top remains, as peaks).
+    Snip,
 }
 
 /// Runs `xrd identify`.
@@ -152,7 +165,11 @@ impl Job {
             .relative_floor(o.relative_floor)
             .max_strain(o.strain)
             .strain_prior(o.strain_prior)
-            .background_width(o.background);
+            .background_width(o.background)
+            .background(match o.background_method {
+                BackgroundMethod::TopHat => Background::TopHat,
+                BackgroundMethod::Snip => Background::Snip,
+            });
         search.check()?;
         let phases = PhaseParams::new().max_phases(o.max_phases);
         phases.check()?;

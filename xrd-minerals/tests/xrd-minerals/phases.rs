@@ -1,7 +1,7 @@
 //! Several phases.
 
 use xrd_io::{Pattern, Wavelength};
-use xrd_minerals::{Matcher, PhaseParams, SearchParams};
+use xrd_minerals::{Background, Matcher, PhaseParams, SearchParams};
 
 use crate::common::{amcsd, amcsd_references, measured_like};
 
@@ -88,4 +88,120 @@ fn max_phases_bounds_the_answer() {
         .identify(&pattern, &PhaseParams::new().max_phases(1))
         .unwrap();
     assert_eq!(found.phases.len(), 1);
+}
+
+/// `pattern` with `f(2θ)` added to every point.
+fn plus(pattern: &Pattern, f: impl Fn(f64) -> f64) -> Pattern {
+    let y: Vec<f64> = pattern
+        .two_theta()
+        .iter()
+        .zip(pattern.intensity())
+        .map(|(&t, &v)| v + f(t))
+        .collect();
+    pattern.clone().with_intensity(y).unwrap()
+}
+
+/// The unexplained peaks of rutile on `pattern` with the background estimated by `background`.
+fn unexplained(pattern: &Pattern, background: Background) -> Vec<(f64, f64)> {
+    let found = matcher(SearchParams::new().background(background))
+        .identify(pattern, &PhaseParams::new())
+        .unwrap();
+    let names: Vec<&str> = found
+        .phases
+        .iter()
+        .map(|p| amcsd().entries()[p.candidate.entry].mineral.as_str())
+        .collect();
+    assert_eq!(names, ["Rutile"], "{background:?}: {:?}", found.unexplained);
+    found.unexplained
+}
+
+#[test]
+fn a_broad_hump_of_the_background_is_not_read_as_peaks() {
+    // Rutile (strongest point about 100 counts over a background of 20) on an amorphous hump
+    // of 12 counts, σ 5° (FWHM 12°, as amorphous silica), at 20°: the top-hat background
+    // follows it; SNIP, a lower envelope,
+    // leaves its top as residual peaks.
+    let rutile = structure("Rutile", 136);
+    let hump = |t: f64| 12.0 * (-0.5 * ((t - 20.0) / 5.0).powi(2)).exp();
+    let pattern = plus(&measured_like(&[(&rutile, 1.0)], 0.0, 3), hump);
+    let rolling = unexplained(&pattern, Background::TopHat);
+    assert!(rolling.is_empty(), "{rolling:?}");
+    let snip = unexplained(&pattern, Background::Snip);
+    assert!(
+        snip.iter().any(|&(t, _)| (14.0..26.0).contains(&t)),
+        "{snip:?}"
+    );
+}
+
+#[test]
+fn spikes_of_one_point_are_not_peaks() {
+    // Single-point spikes of 6 % of the strongest peak (above the 3 % of a significant peak,
+    // but one point wide) between rutile's lines.
+    let rutile = structure("Rutile", 136);
+    let pattern = plus(&measured_like(&[(&rutile, 1.0)], 0.0, 4), |t| {
+        if [20.0, 47.0, 60.0].iter().any(|s| (t - s).abs() < 0.01) {
+            6.0
+        } else {
+            0.0
+        }
+    });
+    let found = unexplained(&pattern, Background::TopHat);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn textured_heights_leave_no_residual_peaks() {
+    // Rutile with preferred orientation along [110] (March r = 0.85: the (110) line 1.6 times
+    // as strong, lines at right angles 0.8 times) and broad peaks with Lorentzian tails (as a
+    // nanocrystalline sample's): the refined heights of the phase's profile take the texture
+    // up, so its own lines leave no peaks in the residual beside the masked ones.
+    let rutile = structure("Rutile", 136);
+    let sim = xrd_sim::Simulator::new(
+        xrd_sim::PowderParams::new()
+            .wavelength(Wavelength::CU_KA1.angstrom())
+            .doublet(Some(xrd_sim::Doublet::CU))
+            .two_theta_range(5.0, 85.0),
+    )
+    .unwrap();
+    let texture = xrd_sim::MarchDollase {
+        direction: [1, 1, 0],
+        r: 0.85,
+    };
+    let peaks = sim.peaks_textured(&rutile, &texture).unwrap();
+    let grid = xrd_io::Grid::new(10.0, 0.02, 3501).unwrap();
+    let y = sim
+        .render_with(
+            &peaks,
+            &grid,
+            &xrd_sim::Profile::pseudo_voigt(0.5, 0.35),
+            &xrd_sim::Geometry::IDEAL,
+        )
+        .unwrap();
+    let max = y.iter().copied().fold(0.0, f64::max);
+    let mut noise = crate::common::Noise::new(9);
+    let y: Vec<f64> = y
+        .iter()
+        .map(|v| 100.0 * v / max + 20.0 + 2.0 * (noise.next() - 0.5))
+        .collect();
+    let pattern = Pattern::new(grid.positions(), y)
+        .unwrap()
+        .with_wavelength(Some(Wavelength::CU_KA));
+    let found = unexplained(&pattern, Background::TopHat);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn one_peak_left_names_no_phase() {
+    // Rutile and one further peak (5 % of its strongest, at 28.7°, as an impurity's only
+    // visible line): many references have a line there, none may be named from it alone; the
+    // peak is reported unexplained.
+    let rutile = structure("Rutile", 136);
+    let pattern = plus(&measured_like(&[(&rutile, 1.0)], 0.0, 6), |t| {
+        5.0 * (-0.5 * ((t - 28.7) / 0.07).powi(2)).exp()
+    });
+    let found = unexplained(&pattern, Background::TopHat);
+    assert!(
+        found.iter().any(|&(t, _)| (t - 28.7).abs() < 0.1),
+        "{found:?}"
+    );
 }
