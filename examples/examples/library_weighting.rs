@@ -29,6 +29,9 @@ struct Args {
     /// Folder of the cached reference patterns.
     #[arg(long, default_value = "target/xrd-cache")]
     cache: PathBuf,
+    /// Intensity power of the library search (`SearchParams::intensity_power`).
+    #[arg(long, default_value_t = SearchParams::new().get_intensity_power())]
+    power: f64,
 }
 
 /// Space-group accuracy of the answers under `w` on the rows `rows`.
@@ -75,7 +78,8 @@ fn main() -> Result<()> {
     let library = Library::amcsd()?;
     let params = ReferenceParams::new().wavelength(xrd_classify::TRAINING_WAVELENGTH.angstrom());
     let refs = ReferenceSet::cached(&library, &params, &args.cache, |_, _| {})?;
-    let stage = LibrarySearch::new(library, SearchParams::new())?.with_references(refs)?;
+    let stage = LibrarySearch::new(library, SearchParams::new().intensity_power(args.power))?
+        .with_references(refs)?;
     let model = model.with_library(Some(stage));
     let (patterns, truth) = xrd_cli::inputs::labelled_npz(&args.data)?;
     let t = Instant::now();

@@ -25,11 +25,15 @@ pub struct Args {
     #[arg(long, value_parser = parse_wavelength)]
     pub wavelength: Option<Wavelength>,
     /// Tolerance of a line's 2θ in degrees.
-    #[arg(long, default_value_t = 0.04)]
+    #[arg(long, default_value_t = IndexingParams::default().get_tolerance())]
     pub tolerance: f64,
     /// Lowest de Wolff figure of merit accepted.
-    #[arg(long, default_value_t = 20.0)]
+    #[arg(long, default_value_t = IndexingParams::default().get_min_merit())]
     pub min_merit: f64,
+    /// A trial cell stops when its first least-squares step's figure of merit is below this
+    /// (its second's below twice this); 0 refines every trial, as --all may want.
+    #[arg(long, default_value_t = IndexingParams::default().get_min_trial_merit())]
+    pub min_trial_merit: f64,
     /// Try monoclinic cells too (slower, and more often wrong).
     #[arg(long)]
     pub monoclinic: bool,
@@ -53,6 +57,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         IndexingParams::default()
             .tolerance(args.tolerance)
             .min_merit(args.min_merit)
+            .min_trial_merit(args.min_trial_merit)
             .metrics(&metrics),
     )?
     .every_metric(args.all);

@@ -123,7 +123,15 @@ fn bad_values_fail_with_one_line_naming_them() {
             "--range",
         ),
         (vec!["index", "--tolerance=-1", "x.xy"], "tolerance"),
+        (
+            vec!["index", "--min-trial-merit=-1", "x.xy"],
+            "min_trial_merit",
+        ),
         (vec!["identify", "--min-score", "2", "x.xy"], "min_score"),
+        (
+            vec!["identify", "--background", "0", "x.xy"],
+            "background_width",
+        ),
         (
             vec![
                 "classify",
