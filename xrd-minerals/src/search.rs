@@ -602,19 +602,31 @@ impl<'a> Matcher<'a> {
         n
     }
 
+    /// The reflections of `p` inside the pattern's 2θ range at cell scale 1 (a slice: q
+    /// increases). Every score sums over these only, whatever strain and shift move them to:
+    /// the norm ‖R‖ is theirs, and a reflection a strain brings in from outside the range would
+    /// add to ⟨R, Y⟩ without adding to ‖R‖, so that a cosine could exceed 1 (a narrow scan, with a
+    /// strong line just outside it, scored 10).
+    fn in_range(&self, p: &Prepared, m: &Measured) -> std::ops::Range<usize> {
+        let (lo, hi) = m.range;
+        let start =
+            p.q.partition_point(|&q| self.two_theta(q).is_some_and(|t| t < lo));
+        let end =
+            p.q.partition_point(|&q| self.two_theta(q).is_some_and(|t| t <= hi));
+        start..end.max(start)
+    }
+
     /// ‖R‖ of entry `i`'s reflections inside the pattern's range (cell scale 1, no shift).
     fn norm(&self, i: usize, m: &Measured) -> f64 {
         let p = &self.prepared[i];
         let s2 = self.params.smoothing * std::f64::consts::SQRT_2;
-        let (lo, hi) = m.range;
         let (ratio, rho) = self.doublet().unwrap_or((1.0, 0.0));
         let mut tt = Vec::with_capacity(p.q.len());
-        for (k, &q) in p.q.iter().enumerate() {
-            if let Some(t) = self.two_theta(q)
-                && (lo..=hi).contains(&t)
-            {
+        let r = self.in_range(p, m);
+        for (&q, &w) in p.q[r.clone()].iter().zip(&p.w[r]) {
+            if let Some(t) = self.two_theta(q) {
                 let t2 = self.two_theta(q * ratio).unwrap_or(f64::INFINITY);
-                tt.push((t, t2, p.w[k]));
+                tt.push((t, t2, w));
             }
         }
         let reach = CUTOFF_SIGMAS * s2
@@ -657,7 +669,8 @@ impl<'a> Matcher<'a> {
         let (ratio, rho) = self.doublet().unwrap_or((1.0, 0.0));
         let (lo, hi) = stretch;
         let mut s = 0.0;
-        for (q, w) in p.q.iter().zip(&p.w) {
+        let r = self.in_range(p, m);
+        for (q, w) in p.q[r.clone()].iter().zip(&p.w[r]) {
             if *w < 0.0 {
                 return f64::INFINITY;
             }
@@ -676,10 +689,12 @@ impl<'a> Matcher<'a> {
         }
         let (ratio, rho) = self.doublet().unwrap_or((1.0, 0.0));
         let mut best = (f64::NEG_INFINITY, 1.0);
+        let r = self.in_range(p, m);
+        let (qs, ws) = (&p.q[r.clone()], &p.w[r]);
         for &e in strains {
             let inv = 1.0 / (1.0 + e);
             let mut s = 0.0;
-            for (q, w) in p.q.iter().zip(&p.w) {
+            for (q, w) in qs.iter().zip(ws) {
                 let x = q * inv;
                 s += w * (m.by_q.at(x) + rho * m.by_q.at(x * ratio));
             }
@@ -715,10 +730,12 @@ impl<'a> Matcher<'a> {
         let min_scale = 1.0 - self.params.max_strain;
         let mut best = *c;
         let mut positions: Vec<(f64, f64, f64)> = Vec::with_capacity(p.q.len());
+        let r = self.in_range(p, m);
+        let (qs, ws) = (&p.q[r.clone()], &p.w[r]);
         for a in -n_strain..=n_strain {
             let scale = (c.cell_scale + a as f64 * step).clamp(min_scale, max_scale);
             positions.clear();
-            for (q, w) in p.q.iter().zip(&p.w) {
+            for (q, w) in qs.iter().zip(ws) {
                 if let Some(t) = self.two_theta(q / scale) {
                     let t2 = self.two_theta(q * ratio / scale).unwrap_or(f64::INFINITY);
                     positions.push((t, t2, *w));

@@ -161,3 +161,30 @@ fn evaluation_scores_first_candidates_by_hand() {
         }))
     ));
 }
+
+#[test]
+fn scores_of_a_narrow_scan_are_cosines() {
+    // Rutile seen through 30–41.75° only (as a short lab scan): its strongest line (27.4°) and
+    // those of many references lie just outside, where a strain of 2 % could bring them in.
+    // A score counts only the lines inside the range at scale 1, as its norm does, so every
+    // score stays a cosine, ≤ 1 (one scan like it scored 10 when they did not).
+    let rutile = entry("Rutile", 136).structure().unwrap();
+    let full = measured_like(&[(&rutile, 1.0)], 0.0, 8);
+    let (x, y): (Vec<f64>, Vec<f64>) = full
+        .two_theta()
+        .iter()
+        .zip(full.intensity())
+        .filter(|(t, _)| (30.0..=41.75).contains(*t))
+        .map(|(&t, &v)| (t, v))
+        .unzip();
+    let narrow = Pattern::new(x, y)
+        .unwrap()
+        .with_wavelength(Some(Wavelength::CU_KA));
+    let found = matcher(SearchParams::new().top(64))
+        .search(&narrow)
+        .unwrap();
+    assert!(!found.is_empty());
+    for c in &found {
+        assert!(c.score <= 1.0 + 1e-9, "{} scores {}", c.entry, c.score);
+    }
+}
