@@ -443,8 +443,9 @@ impl<'a> Matcher<'a> {
     }
 
     /// The best [`SearchParams::top`] candidates for `pattern`, best first (all of them, even
-    /// below [`SearchParams::min_score`]; compare with it to refuse). A pattern that states
-    /// another wavelength than the matcher's is refused.
+    /// below [`SearchParams::min_score`]; compare with it to refuse); none when its strongest
+    /// point stands less than 8 noise σ above its background (a scan of noise only). A pattern
+    /// that states another wavelength than the matcher's is refused.
     ///
     /// # Errors
     /// [`Error::Pattern`] for a pattern without signal or of another wavelength; background
@@ -508,6 +509,9 @@ impl<'a> Matcher<'a> {
 
     /// The search of a prepared pattern, leaving out the entries of `skip`.
     pub(crate) fn search_prepared(&self, m: &Measured, skip: &[usize]) -> Vec<Candidate> {
+        if !m.has_peaks {
+            return Vec::new();
+        }
         self.search_ranked::<true>(m, skip).0
     }
 

@@ -188,3 +188,24 @@ fn scores_of_a_narrow_scan_are_cosines() {
         assert!(c.score <= 1.0 + 1e-9, "{} scores {}", c.entry, c.score);
     }
 }
+
+#[test]
+fn a_scan_of_noise_only_matches_nothing() {
+    // Counts of about 10 ± 3 on a flat background, no peak: its noise spikes once matched a
+    // reference at 0.76, above the refusal threshold. Now no candidate, and no phase.
+    let mut noise = crate::common::Noise::new(12);
+    let x: Vec<f64> = (0..400).map(|i| 30.0 + 0.03 * f64::from(i)).collect();
+    let y: Vec<f64> = x
+        .iter()
+        .map(|_| 10.0 + 6.0 * (noise.next() - 0.5))
+        .collect();
+    let blank = Pattern::new(x, y)
+        .unwrap()
+        .with_wavelength(Some(Wavelength::CU_KA));
+    let m = matcher(SearchParams::new());
+    assert!(m.search(&blank).unwrap().is_empty());
+    let found = m
+        .identify(&blank, &xrd_minerals::PhaseParams::new())
+        .unwrap();
+    assert!(found.phases.is_empty());
+}
