@@ -22,16 +22,13 @@ use ndarray::Array2;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use xrd_ae::{Activation, Adam, Loss, Network, Trainer};
+use xrd_benches::RRUFF;
 use xrd_benches::{cpu_time, one_hot};
 use xrd_classify::{Classifier, DEFAULT_AUTOCORRELATION, DEFAULT_DROPOUT, DEFAULT_HIDDEN};
 
 const SHIPPED: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../xrd-classify/models/classifier.safetensors"
-);
-const RRUFF: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/data/measured/rruff_dev.npz"
 );
 /// Rows per minibatch of `ClassifierParams`' default.
 const BATCH: usize = 64;

@@ -11,14 +11,10 @@
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use xrd_benches::RRUFF;
 use xrd_benches::cpu_time;
 use xrd_index::Indexer;
 use xrd_io::{Pattern, Wavelength};
-
-const RRUFF: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/data/measured/rruff_dev.npz"
-);
 
 fn index(c: &mut Criterion) {
     if !Path::new(RRUFF).exists() {

@@ -13,13 +13,9 @@
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use xrd_benches::RRUFF;
 use xrd_io::Wavelength;
 use xrd_minerals::{Library, Matcher, ReferenceParams, ReferenceSet, SearchParams};
-
-const RRUFF: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/data/measured/rruff_dev.npz"
-);
 
 fn benches(c: &mut Criterion) {
     let library = Library::amcsd().unwrap();

@@ -18,15 +18,11 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use xrd_benches::RRUFF;
 use xrd_benches::cpu_seconds;
 use xrd_index::Indexer;
 use xrd_io::Wavelength;
 use xrd_sim::CrystalSystem;
-
-const RRUFF: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/data/measured/rruff_dev.npz"
-);
 
 fn main() {
     if !Path::new(RRUFF).exists() {

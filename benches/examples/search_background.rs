@@ -11,13 +11,9 @@
 
 // A measurement run by hand on known files; a failure is a bug here, not user input.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+use xrd_benches::RRUFF;
 use xrd_io::{Pattern, Wavelength};
-use xrd_minerals::{Background, Library, Matcher, ReferenceParams, ReferenceSet, SearchParams};
-
-const RRUFF: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/data/measured/rruff_dev.npz"
-);
+use xrd_minerals::{Background, Matcher, SearchParams};
 
 fn main() {
     let hump: f64 = std::env::args().nth(1).map_or(0.3, |s| s.parse().unwrap());
@@ -28,15 +24,7 @@ fn main() {
         Some("snip") => Background::Snip,
         _ => Background::TopHat,
     };
-    let library = Library::amcsd().unwrap();
-    let rp = ReferenceParams::new().wavelength(Wavelength::CU_KA.angstrom());
-    let refs = ReferenceSet::cached(
-        &library,
-        &rp,
-        std::path::Path::new("target/xrd-cache"),
-        |_, _| {},
-    )
-    .unwrap();
+    let (library, refs) = xrd_benches::amcsd_cu_ka().unwrap();
     let m = Matcher::new(
         &library,
         &refs,

@@ -12,25 +12,14 @@
 // A measurement run by hand on known files; a failure is a bug here, not user input.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use rayon::prelude::*;
+use xrd_benches::RRUFF;
 use xrd_io::Wavelength;
 use xrd_minerals::{Library, Matcher, ReferenceParams, ReferenceSet, SearchParams};
 
-const RRUFF: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/data/measured/rruff_dev.npz"
-);
-
 fn main() {
     let power: f64 = std::env::args().nth(1).map_or(1.0, |s| s.parse().unwrap());
-    let library = Library::amcsd().unwrap();
+    let (library, refs) = xrd_benches::amcsd_cu_ka().unwrap();
     let rp = ReferenceParams::new().wavelength(Wavelength::CU_KA.angstrom());
-    let refs = ReferenceSet::cached(
-        &library,
-        &rp,
-        std::path::Path::new("target/xrd-cache"),
-        |_, _| {},
-    )
-    .unwrap();
     let sp = SearchParams::new().intensity_power(power);
     let all = Matcher::new(&library, &refs, Wavelength::CU_KA, sp.clone()).unwrap();
     let mut subs: Vec<Option<(Library, ReferenceSet)>> = (0..=230).map(|_| None).collect();

@@ -14,28 +14,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use rayon::prelude::*;
 use std::collections::HashMap;
+use xrd_benches::RRUFF;
 use xrd_io::Wavelength;
-use xrd_minerals::{Library, Matcher, ReferenceParams, ReferenceSet, SearchParams};
+use xrd_minerals::{Matcher, SearchParams};
 use xrd_sim::CrystalSystem;
-
-const RRUFF: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/data/measured/rruff_dev.npz"
-);
 
 /// A way to rank by two scores.
 type Rule = Box<dyn Fn(f64, f64) -> f64>;
 
 fn main() {
     let pb: f64 = std::env::args().nth(1).map_or(0.5, |s| s.parse().unwrap());
-    let library = Library::amcsd().unwrap();
-    let refs = ReferenceSet::cached(
-        &library,
-        &ReferenceParams::new().wavelength(Wavelength::CU_KA.angstrom()),
-        std::path::Path::new("target/xrd-cache"),
-        |_, _| {},
-    )
-    .unwrap();
+    let (library, refs) = xrd_benches::amcsd_cu_ka().unwrap();
     let ma = Matcher::new(
         &library,
         &refs,

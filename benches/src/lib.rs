@@ -1,5 +1,30 @@
 //! Shared fixtures for the criterion benches of the xrd workspace.
 
+/// The measured RRUFF development set of `../shared/data` (457 patterns; absent on a machine
+/// without the shared data, where the benches that need it say so and skip).
+pub const RRUFF: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/data/measured/rruff_dev.npz"
+);
+
+/// The built-in AMCSD and its Cu Kα reference patterns, cached under `target/xrd-cache` as
+/// `xrd identify` caches them.
+///
+/// # Errors
+/// As [`xrd_minerals::Library::amcsd`] and [`xrd_minerals::ReferenceSet::cached`].
+pub fn amcsd_cu_ka() -> xrd_minerals::Result<(xrd_minerals::Library, xrd_minerals::ReferenceSet)> {
+    let library = xrd_minerals::Library::amcsd()?;
+    let params =
+        xrd_minerals::ReferenceParams::new().wavelength(xrd_io::Wavelength::CU_KA.angstrom());
+    let refs = xrd_minerals::ReferenceSet::cached(
+        &library,
+        &params,
+        std::path::Path::new("target/xrd-cache"),
+        |_, _| {},
+    )?;
+    Ok((library, refs))
+}
+
 /// Known points of the xrd-latent paint bench: an R2 low-discrepancy sequence with a
 /// deterministic jitter, and two smooth value components. Mirrored exactly in
 /// `benches/reference/scipy_griddata.py`.

@@ -369,6 +369,7 @@ fn refine_heights(
 ) -> Vec<f64> {
     // Each reflection's unit-scale profile, on its own span of points.
     let mut parts: Vec<(usize, Vec<f64>)> = Vec::new();
+    let reach = PROFILE_REACH * fwhm_of(sigma);
     let mut start = 0;
     while start < lines.len() {
         let mut end = start + 1;
@@ -376,7 +377,6 @@ fn refine_heights(
             end += 1;
         }
         let group = &lines[start..end];
-        let reach = PROFILE_REACH * fwhm_of(sigma);
         let lo = group.iter().map(|l| l.0).fold(f64::INFINITY, f64::min) - reach;
         let hi = group.iter().map(|l| l.0).fold(f64::NEG_INFINITY, f64::max) + reach;
         let (a, b) = (

@@ -330,8 +330,19 @@ struct Prepared {
     linear: Vec<f64>,
 }
 
-/// The norms of every reference for the 2θ range whose bounds' bits are the key.
-type NormsOfRange = (u64, u64, Arc<Vec<f64>>);
+/// A reference's reflections inside a pattern's 2θ range at cell scale 1 (a slice of its lines:
+/// q increases) and their norm ‖R‖. Every score sums over these only, whatever strain and shift
+/// move them to: a reflection a strain brought in from outside the range would add to ⟨R, Y⟩
+/// without adding to ‖R‖, so that a cosine could exceed 1 (a narrow scan, with a strong line
+/// just outside it, scored 10).
+#[derive(Debug, Clone)]
+struct Span {
+    lines: std::ops::Range<usize>,
+    norm: f64,
+}
+
+/// The spans of every reference for the 2θ range whose bounds' bits are the key.
+type SpansOfRange = (u64, u64, Arc<Vec<Span>>);
 
 /// Searches one library (with its reference set) for the phases of patterns.
 ///
@@ -355,7 +366,7 @@ pub struct Matcher<'a> {
     prepared: Vec<Prepared>,
     allowed: Vec<bool>,
     /// ‖R‖ of every entry for the 2θ ranges seen (patterns of one instrument share theirs).
-    norms: Mutex<Vec<NormsOfRange>>,
+    spans: Mutex<Vec<SpansOfRange>>,
 }
 
 impl<'a> Matcher<'a> {
@@ -423,7 +434,7 @@ impl<'a> Matcher<'a> {
             wavelength,
             prepared,
             allowed,
-            norms: Mutex::new(Vec::new()),
+            spans: Mutex::new(Vec::new()),
         })
     }
 
@@ -524,7 +535,7 @@ impl<'a> Matcher<'a> {
         skip: &[usize],
     ) -> (Vec<Candidate>, usize) {
         let strains = strain_grid(self.params.max_strain, self.params.strain_step);
-        let norms = self.norms(m);
+        let spans = self.spans(m);
         let refined = self.params.refined.max(self.params.top);
         // The entries by an upper bound of their coarse score, highest first; scored in
         // chunks until the next bound is below the `refined`-th best score found: no entry
@@ -533,7 +544,7 @@ impl<'a> Matcher<'a> {
         let mut order: Vec<(f64, usize)> = (0..self.prepared.len())
             .into_par_iter()
             .filter(|&i| self.allowed[i] && !skip.contains(&i))
-            .map(|i| (self.coarse_bound(i, m, norms[i], factors), i))
+            .map(|i| (self.coarse_bound(i, m, &spans[i], factors), i))
             .collect();
         order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         let mut coarse: Vec<Candidate> = Vec::new();
@@ -553,14 +564,14 @@ impl<'a> Matcher<'a> {
             coarse.par_extend(
                 chunk
                     .par_iter()
-                    .filter_map(|&(_, i)| self.coarse(i, m, norms[i], &strains)),
+                    .filter_map(|&(_, i)| self.coarse(i, m, &spans[i], &strains)),
             );
         }
         coarse.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
         coarse.truncate(refined);
         let mut fine: Vec<Candidate> = coarse
             .par_iter()
-            .map(|c| self.refine(c, m, norms[c.entry]))
+            .map(|c| self.refine(c, m, &spans[c.entry]))
             .collect();
         fine.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
         fine.truncate(self.params.top);
@@ -578,12 +589,12 @@ impl<'a> Matcher<'a> {
         (s < 1.0).then(|| 2.0 * s.asin().to_degrees())
     }
 
-    /// ‖R‖ of every entry for the pattern's range, computed once per range.
-    fn norms(&self, m: &Measured) -> Arc<Vec<f64>> {
+    /// The [`Span`] of every entry for the pattern's range, computed once per range.
+    fn spans(&self, m: &Measured) -> Arc<Vec<Span>> {
         let key = (m.range.0.to_bits(), m.range.1.to_bits());
         // A poisoned lock only means another search panicked; the cache itself stays valid.
         let cached = self
-            .norms
+            .spans
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .iter()
@@ -592,42 +603,34 @@ impl<'a> Matcher<'a> {
         if let Some(n) = cached {
             return n;
         }
-        let n: Arc<Vec<f64>> = Arc::new(
+        let n: Arc<Vec<Span>> = Arc::new(
             (0..self.prepared.len())
                 .into_par_iter()
-                .map(|i| self.norm(i, m))
+                .map(|i| self.span(i, m))
                 .collect(),
         );
         let mut cache = self
-            .norms
+            .spans
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         cache.push((key.0, key.1, Arc::clone(&n)));
         n
     }
 
-    /// The reflections of `p` inside the pattern's 2θ range at cell scale 1 (a slice: q
-    /// increases). Every score sums over these only, whatever strain and shift move them to:
-    /// the norm ‖R‖ is theirs, and a reflection a strain brings in from outside the range would
-    /// add to ⟨R, Y⟩ without adding to ‖R‖, so that a cosine could exceed 1 (a narrow scan, with a
-    /// strong line just outside it, scored 10).
-    fn in_range(&self, p: &Prepared, m: &Measured) -> std::ops::Range<usize> {
+    /// Entry `i`'s reflections inside the pattern's range at cell scale 1 and their ‖R‖ (no
+    /// shift).
+    fn span(&self, i: usize, m: &Measured) -> Span {
+        let p = &self.prepared[i];
         let (lo, hi) = m.range;
         let start =
             p.q.partition_point(|&q| self.two_theta(q).is_some_and(|t| t < lo));
         let end =
             p.q.partition_point(|&q| self.two_theta(q).is_some_and(|t| t <= hi));
-        start..end.max(start)
-    }
-
-    /// ‖R‖ of entry `i`'s reflections inside the pattern's range (cell scale 1, no shift).
-    fn norm(&self, i: usize, m: &Measured) -> f64 {
-        let p = &self.prepared[i];
+        let lines = start..end.max(start);
         let s2 = self.params.smoothing * std::f64::consts::SQRT_2;
         let (ratio, rho) = self.doublet().unwrap_or((1.0, 0.0));
         let mut tt = Vec::with_capacity(p.q.len());
-        let r = self.in_range(p, m);
-        for (&q, &w) in p.q[r.clone()].iter().zip(&p.w[r]) {
+        for (&q, &w) in p.q[lines.clone()].iter().zip(&p.w[lines.clone()]) {
             if let Some(t) = self.two_theta(q) {
                 let t2 = self.two_theta(q * ratio).unwrap_or(f64::INFINITY);
                 tt.push((t, t2, w));
@@ -658,22 +661,26 @@ impl<'a> Matcher<'a> {
                         + 2.0 * rho * gaussian(a.0 - b.1, s2));
             }
         }
-        sum.sqrt()
+        Span {
+            lines,
+            norm: sum.sqrt(),
+        }
     }
 
     /// An upper bound of entry `i`'s coarse score (see [`Matcher::coarse`]): each line at the
     /// largest value the profile takes where the strains can move it (1/d times a factor in
     /// `stretch`, see [`stretch`]), and the prior at its largest, 1. NaN where `coarse` gives
     /// no candidate; +∞ where a weight is negative.
-    fn coarse_bound(&self, i: usize, m: &Measured, norm: f64, stretch: (f64, f64)) -> f64 {
+    fn coarse_bound(&self, i: usize, m: &Measured, span: &Span, stretch: (f64, f64)) -> f64 {
         let p = &self.prepared[i];
+        let norm = span.norm;
         if p.q.is_empty() || norm.is_nan() || norm <= 0.0 {
             return f64::NAN;
         }
         let (ratio, rho) = self.doublet().unwrap_or((1.0, 0.0));
         let (lo, hi) = stretch;
         let mut s = 0.0;
-        let r = self.in_range(p, m);
+        let r = span.lines.clone();
         for (q, w) in p.q[r.clone()].iter().zip(&p.w[r]) {
             if *w < 0.0 {
                 return f64::INFINITY;
@@ -686,15 +693,15 @@ impl<'a> Matcher<'a> {
     }
 
     /// The best cell scale of entry `i` on the coarse grid.
-    fn coarse(&self, i: usize, m: &Measured, norm: f64, strains: &[f64]) -> Option<Candidate> {
+    fn coarse(&self, i: usize, m: &Measured, span: &Span, strains: &[f64]) -> Option<Candidate> {
         let p = &self.prepared[i];
+        let norm = span.norm;
         if p.q.is_empty() || norm.is_nan() || norm <= 0.0 {
             return None;
         }
         let (ratio, rho) = self.doublet().unwrap_or((1.0, 0.0));
         let mut best = (f64::NEG_INFINITY, 1.0);
-        let r = self.in_range(p, m);
-        let (qs, ws) = (&p.q[r.clone()], &p.w[r]);
+        let (qs, ws) = (&p.q[span.lines.clone()], &p.w[span.lines.clone()]);
         for &e in strains {
             let inv = 1.0 / (1.0 + e);
             let mut s = 0.0;
@@ -723,7 +730,7 @@ impl<'a> Matcher<'a> {
     }
 
     /// Cell scale and zero shift refined around a coarse candidate, on 2θ.
-    fn refine(&self, c: &Candidate, m: &Measured, norm: f64) -> Candidate {
+    fn refine(&self, c: &Candidate, m: &Measured, span: &Span) -> Candidate {
         let p = &self.prepared[c.entry];
         let (ratio, rho) = self.doublet().unwrap_or((1.0, 0.0));
         let step = self.params.strain_step / REFINE_STRAIN_SUBSTEPS as f64;
@@ -734,8 +741,7 @@ impl<'a> Matcher<'a> {
         let min_scale = 1.0 - self.params.max_strain;
         let mut best = *c;
         let mut positions: Vec<(f64, f64, f64)> = Vec::with_capacity(p.q.len());
-        let r = self.in_range(p, m);
-        let (qs, ws) = (&p.q[r.clone()], &p.w[r]);
+        let (qs, ws) = (&p.q[span.lines.clone()], &p.w[span.lines.clone()]);
         for a in -n_strain..=n_strain {
             let scale = (c.cell_scale + a as f64 * step).clamp(min_scale, max_scale);
             positions.clear();
@@ -753,7 +759,7 @@ impl<'a> Matcher<'a> {
                         w * (m.by_two_theta.at(t + z) + rho * m.by_two_theta.at(t2 + z))
                     })
                     .sum();
-                let score = s * self.prior(scale - 1.0) / (norm * m.norm);
+                let score = s * self.prior(scale - 1.0) / (span.norm * m.norm);
                 if score > best.score {
                     best = Candidate {
                         entry: c.entry,
@@ -847,10 +853,10 @@ mod tests {
             assert!(!fast.is_empty());
             // The bound itself, entry by entry: never below the coarse score.
             let strains = strain_grid(matcher.params.max_strain, matcher.params.strain_step);
-            let norms = matcher.norms(&m);
+            let spans = matcher.spans(&m);
             for i in 0..library.len() {
-                if let Some(c) = matcher.coarse(i, &m, norms[i], &strains) {
-                    let bound = matcher.coarse_bound(i, &m, norms[i], stretch(&strains));
+                if let Some(c) = matcher.coarse(i, &m, &spans[i], &strains) {
+                    let bound = matcher.coarse_bound(i, &m, &spans[i], stretch(&strains));
                     assert!(
                         c.score <= bound * (1.0 + 1e-6) + 1e-12,
                         "entry {i}: {c:?} > {bound}"

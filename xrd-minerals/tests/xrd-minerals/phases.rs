@@ -1,7 +1,7 @@
 //! Several phases.
 
 use xrd_io::{Pattern, Wavelength};
-use xrd_minerals::{Background, Matcher, PhaseParams, SearchParams};
+use xrd_minerals::{Background, Identification, Matcher, PhaseParams, SearchParams};
 
 use crate::common::{amcsd, amcsd_references, measured_like};
 
@@ -21,6 +21,15 @@ fn mixture(zero_shift: f64, seed: u64) -> Pattern {
     measured_like(&[(&rutile, 1.0), (&halite, 0.6)], zero_shift, seed)
 }
 
+/// The minerals of the phases found, in order.
+fn minerals(found: &Identification) -> Vec<&'static str> {
+    found
+        .phases
+        .iter()
+        .map(|p| amcsd().entries()[p.candidate.entry].mineral.as_str())
+        .collect()
+}
+
 fn matcher(params: SearchParams) -> Matcher<'static> {
     Matcher::new(amcsd(), amcsd_references(), Wavelength::CU_KA, params).unwrap()
 }
@@ -31,11 +40,7 @@ fn a_two_phase_mixture_gives_both_phases_and_their_shares() {
     let found = matcher(SearchParams::new())
         .identify(&pattern, &PhaseParams::new())
         .unwrap();
-    let names: Vec<&str> = found
-        .phases
-        .iter()
-        .map(|p| amcsd().entries()[p.candidate.entry].mineral.as_str())
-        .collect();
+    let names = minerals(&found);
     assert!(names.len() >= 2, "{names:?}");
     assert_eq!(&names[..2], ["Rutile", "Halite"], "{names:?}");
     let share: f64 = found.phases.iter().map(|p| p.share).sum();
@@ -106,11 +111,7 @@ fn unexplained(pattern: &Pattern, background: Background) -> Vec<(f64, f64)> {
     let found = matcher(SearchParams::new().background(background))
         .identify(pattern, &PhaseParams::new())
         .unwrap();
-    let names: Vec<&str> = found
-        .phases
-        .iter()
-        .map(|p| amcsd().entries()[p.candidate.entry].mineral.as_str())
-        .collect();
+    let names = minerals(&found);
     assert_eq!(names, ["Rutile"], "{background:?}: {:?}", found.unexplained);
     found.unexplained
 }
