@@ -429,7 +429,7 @@ impl Classifier {
         }
         let mut out = self.gather_rows(&x, patterns, crate::TRAINING_WAVELENGTH, exclude)?;
         for (g, (_, warnings)) in out.iter_mut().zip(prepared) {
-            g.warnings = warnings;
+            g.warnings.splice(0..0, warnings);
         }
         Ok(out)
     }
@@ -455,6 +455,19 @@ impl Classifier {
                 .collect::<Result<Vec<Option<Indexing>>>>()?,
             None => vec![None; patterns.len()],
         };
+        // A pattern of noise only is refused whatever the networks say of it.
+        let rows = x.view();
+        let peak_sigmas = (0..x.nrows())
+            .into_par_iter()
+            .map(|i| match patterns.get(i) {
+                Some(p) => p.peak_sigmas(xrd_minerals::DEFAULT_BACKGROUND_WIDTH),
+                None => {
+                    let y: Vec<f64> = rows.row(i).iter().map(|&v| f64::from(v)).collect();
+                    Pattern::uniform(self.grid.start(), self.grid.step(), y)?
+                        .peak_sigmas(xrd_minerals::DEFAULT_BACKGROUND_WIDTH)
+                }
+            })
+            .collect::<std::result::Result<Vec<f64>, xrd_io::Error>>()?;
         let mut searches = match &self.library {
             Some(library) => library
                 .search(patterns, exclude)?
@@ -479,7 +492,13 @@ impl Classifier {
                         .unwrap_or_default(),
                     indexing,
                     search: searches.get_mut(i).and_then(Option::take),
-                    warnings: Vec::new(),
+                    warnings: if peak_sigmas[i] < xrd_io::MIN_PEAK_SIGMAS {
+                        vec![crate::InputWarning::NoPeaks {
+                            sigmas: peak_sigmas[i],
+                        }]
+                    } else {
+                        Vec::new()
+                    },
                 }
             })
             .collect())
@@ -492,8 +511,13 @@ impl Classifier {
     pub fn decide(&self, gathered: &Gathered) -> Stages {
         let (top_k, threshold) = (self.config.top_k, self.threshold());
         let mut row = ndarray::Array1::from(gathered.probabilities.clone());
+        let no_peaks = gathered
+            .warnings
+            .iter()
+            .any(|w| matches!(w, crate::InputWarning::NoPeaks { .. }));
         let with_warnings = |mut p: Prediction| {
             p.warnings.clone_from(&gathered.warnings);
+            p.refused |= no_peaks;
             p
         };
         // 1. The networks.

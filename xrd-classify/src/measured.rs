@@ -29,6 +29,14 @@ pub enum InputWarning {
         /// Fraction of the grid's points that are padding.
         fraction: f64,
     },
+    /// The pattern's strongest point stands less than [`xrd_io::MIN_PEAK_SIGMAS`] noise σ above
+    /// its background (over the library search's window,
+    /// [`xrd_minerals::DEFAULT_BACKGROUND_WIDTH`]): a scan of noise holds no crystal's pattern,
+    /// and the prediction is refused whatever its certainty.
+    NoPeaks {
+        /// How many noise σ the strongest point stands ([`xrd_io::Pattern::peak_sigmas`]).
+        sigmas: f64,
+    },
 }
 
 impl std::fmt::Display for InputWarning {
@@ -44,6 +52,12 @@ impl std::fmt::Display for InputWarning {
                 measured.0,
                 measured.1,
                 fraction * 100.0
+            ),
+            InputWarning::NoPeaks { sigmas } => write!(
+                f,
+                "no peak: the strongest point stands {sigmas:.1} noise σ above the background \
+                 (at least {} needed), refused",
+                xrd_io::MIN_PEAK_SIGMAS
             ),
         }
     }

@@ -191,6 +191,29 @@ impl Pattern {
         snip(self.intensity(), half_width, true)
     }
 
+    /// How many noise σ the pattern's strongest point stands above its top-hat background
+    /// ([`without_top_hat_background`] over `width` degrees; [`crate::peak_sigmas`]). Below
+    /// [`crate::MIN_PEAK_SIGMAS`] the pattern holds no peak worth reading.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] unless `width` is finite and positive.
+    pub fn peak_sigmas(&self, width: f64) -> Result<f64> {
+        if !(width.is_finite() && width > 0.0) {
+            return Err(Error::param(
+                "width",
+                crate::error::reason(width.to_string(), "a finite width > 0 degrees"),
+            ));
+        }
+        let (a, b) = self.range();
+        let step = (b - a) / (self.len().max(2) - 1) as f64;
+        // At least three points, at most the whole pattern.
+        let window = (width / step).round().clamp(3.0, 1e9) as usize;
+        Ok(crate::peak_sigmas(&without_top_hat_background(
+            self.intensity(),
+            window,
+        )))
+    }
+
     /// The pattern minus its [`Pattern::background`] (sigma kept: the background estimate adds no
     /// counting noise of its own).
     ///
@@ -346,5 +369,31 @@ mod tests {
         assert!(p.background(0.0).is_err() && p.background(f64::NAN).is_err());
         assert_eq!(p.background(1.0).unwrap().len(), 3);
         assert_eq!(snip(&[1.0f32, 9.0, 1.0], 1, true).unwrap()[1], 1.0);
+        assert!(p.peak_sigmas(0.0).is_err() && p.peak_sigmas(f64::INFINITY).is_err());
+    }
+
+    #[test]
+    fn peak_sigmas_of_a_peak_on_a_slope_and_of_a_slope_alone() {
+        // A gentle slope (the top-hat's window is clipped at the ends, where a steep one would
+        // stand out) with alternating noise of ±1 (σ = 1.4826·2/√2), and a peak of 100 at 50°.
+        let x: Vec<f64> = (0..1001).map(|i| 40.0 + 0.02 * f64::from(i)).collect();
+        let slope: Vec<f64> = x
+            .iter()
+            .enumerate()
+            .map(|(i, t)| 0.5 * t + if i % 2 == 0 { 1.0 } else { -1.0 })
+            .collect();
+        let peaked: Vec<f64> = x
+            .iter()
+            .zip(&slope)
+            .map(|(t, y)| y + 100.0 * (-((t - 50.0) / 0.1).powi(2)).exp())
+            .collect();
+        let sigma = 1.4826 * 2.0 / std::f64::consts::SQRT_2;
+        let flat = Pattern::new(x.clone(), slope)
+            .unwrap()
+            .peak_sigmas(5.0)
+            .unwrap();
+        assert!(flat < crate::MIN_PEAK_SIGMAS, "{flat}");
+        let peak = Pattern::new(x, peaked).unwrap().peak_sigmas(5.0).unwrap();
+        assert!((peak - 100.0 / sigma).abs() < 3.0 / sigma, "{peak}");
     }
 }

@@ -48,7 +48,7 @@ pub use format::Format;
 pub use formats::{MAX_MEMBER_BYTES, detect_format, read, read_as, read_bytes};
 pub use grid::Grid;
 pub use indexed_peak::IndexedPeak;
-pub use noise::noise_sigma;
+pub use noise::{MIN_PEAK_SIGMAS, noise_sigma, peak_sigmas};
 pub use normalize::{Normalization, normalize};
 #[cfg(feature = "formats")]
 #[cfg_attr(docsrs, doc(cfg(feature = "formats")))]

@@ -125,16 +125,10 @@ pub(crate) struct Measured {
     pub range: (f64, f64),
     /// Noise of the linear intensities (robust standard deviation, strongest = 1).
     pub noise: f64,
-    /// Whether its strongest point stands [`MIN_PEAK_SIGMAS`] noise σ or more above the
+    /// Whether its strongest point stands [`xrd_io::MIN_PEAK_SIGMAS`] noise σ or more above the
     /// background (always for a residual, whose peaks are tested on their own).
     pub has_peaks: bool,
 }
-
-/// A measured pattern whose strongest point stands less than this many noise σ above its
-/// background holds no peak to match: the strongest RRUFF pattern's peak stands 10.8 σ, a
-/// 196-point noise scan's (xylib's `empyrean.xrdml`) 5 σ, where its noise spikes matched a
-/// reference at 0.76.
-pub(crate) const MIN_PEAK_SIGMAS: f64 = 8.0;
 
 /// Settings of the preparation.
 #[derive(Debug, Clone, Copy)]
@@ -180,9 +174,9 @@ impl Measured {
         if raw.iter().copied().fold(0.0, f64::max) <= 1e-9 * scale {
             return Err(Error::Pattern("no signal above the background".into()));
         }
+        let has_peaks = xrd_io::peak_sigmas(&raw) >= xrd_io::MIN_PEAK_SIGMAS;
         let mut m = Self::from_background_free(pattern.two_theta().to_vec(), raw, prep)?;
-        // `linear` is scaled to 1 at its strongest point, `noise` with it.
-        m.has_peaks = MIN_PEAK_SIGMAS * m.noise < 1.0;
+        m.has_peaks = has_peaks;
         Ok(m)
     }
 

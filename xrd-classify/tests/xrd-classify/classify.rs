@@ -332,6 +332,47 @@ fn classify_measured_pattern_with_warnings() {
     }
 }
 
+#[test]
+fn classify_refuses_a_pattern_of_noise_only() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(6);
+    let model = networks_only(
+        &params()
+            .fit(&source(), &mut rng, |_: &Progress| {})
+            .unwrap(),
+    );
+    // Counting noise on a flat background of 100, then the same with a peak of 20 σ.
+    let x: Vec<f64> = (0..=1200).map(|i| 30.0 + 0.025 * f64::from(i)).collect();
+    let noise: Vec<f64> = x
+        .iter()
+        .map(|_| 100.0 + 10.0 * (rng.random::<f64>() - 0.5) * 12f64.sqrt())
+        .collect();
+    let with_peak: Vec<f64> = x
+        .iter()
+        .zip(&noise)
+        .map(|(t, n)| n + 200.0 * (-((t - 45.0) / 0.1).powi(2)).exp())
+        .collect();
+    let no_peaks = |p: &xrd_classify::Prediction| {
+        p.warnings
+            .iter()
+            .any(|w| matches!(w, xrd_classify::InputWarning::NoPeaks { .. }))
+    };
+    let pattern = |y: Vec<f64>| {
+        Pattern::new(x.clone(), y)
+            .unwrap()
+            .with_wavelength(Some(Wavelength::CU_KA))
+    };
+    let flat = model.predict_pattern(&pattern(noise)).unwrap();
+    assert!(flat.refused && no_peaks(&flat), "{flat:?}");
+    let peak = model.predict_pattern(&pattern(with_peak)).unwrap();
+    assert!(!no_peaks(&peak), "{peak:?}");
+    // xylib's Empyrean scan: 196 points of counts 2–22 over 30–41.75°, no peak.
+    if let Some(path) = xrd_testdata::shared_data("real/xylib_empyrean.xrdml") {
+        let measured = &xrd_io::read(&path).unwrap()[0];
+        let pred = model.predict_pattern(measured).unwrap();
+        assert!(pred.refused && no_peaks(&pred), "{pred:?}");
+    }
+}
+
 /// A classifier trained for one epoch on the test source (seed 7).
 fn one_epoch_model() -> Classifier {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
