@@ -5,12 +5,13 @@
 //! two numbers a faster search must keep (issue #28).
 //!
 //! ```sh
-//! cargo run --release -p xrd-benches --features probes --example index_rruff [-- OUT.tsv [STEP]]
+//! cargo run --release -p xrd-benches --features probes --example index_rruff [-- OUT.tsv [STEP [MIN_INDEXED]]]
 //! ```
 //!
 //! With a path, one line per pattern (row, true system, accepted metric, cell, M, indexed
 //! weight) is written there, to compare two versions of the search pattern by pattern. With a
-//! step, only every STEP-th pattern is indexed (29: the bench's 16).
+//! step, only every STEP-th pattern is indexed (29: the bench's 16). With a share, cells must
+//! index that share of the lines' weight (default 0.9).
 
 // A measurement run by hand on a known file; a failure is a bug here, not user input.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -33,7 +34,11 @@ fn main() {
     let step: usize = std::env::args().nth(2).map_or(1, |s| s.parse().unwrap());
     let data = xrd_io::Dataset::<f32>::read_npz(RRUFF).unwrap();
     let groups = data.label("space_group").unwrap();
-    let indexer = Indexer::default();
+    let mut params = xrd_index::IndexingParams::default();
+    if let Some(share) = std::env::args().nth(3) {
+        params = params.min_indexed(share.parse().unwrap());
+    }
+    let indexer = Indexer::new(params).unwrap();
     let (mut accepted, mut right) = (0, 0);
     let mut table = String::from("row\ttruth\tmetric\tcell\tmerit\tindexed_weight\n");
     let start = cpu_seconds().unwrap_or(0.0);

@@ -13,8 +13,8 @@ use super::{Context, Outcome, Result, input_files, parse_wavelength, pattern_nam
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "One row per pattern with the accepted cell: the most symmetric metric \
-    whose best cell indexes ≥ 90 % of the lines' weight with de Wolff's M ≥ 20 from ≥ 3 lines \
-    per unknown. `likely_space_groups` are the groups whose absences explain every indexed line \
+    whose best cell indexes ≥ 90 % of the lines' weight (--min-indexed) with de Wolff's M ≥ 20 \
+    from ≥ 3 lines per unknown. `likely_space_groups` are the groups whose absences explain every indexed line \
     best. --all lists the best cell of every metric tried, accepted or not."
 )]
 pub struct Args {
@@ -34,6 +34,13 @@ pub struct Args {
     /// (its second's below twice this); 0 refines every trial, as --all may want.
     #[arg(long, default_value_t = IndexingParams::default().get_min_trial_merit())]
     pub min_trial_merit: f64,
+    /// Share of the lines' weight (each line weighs √height) an accepted cell must index; lower
+    /// it for a sample with an impurity whose lines no cell of the main phase explains.
+    #[arg(long, default_value_t = IndexingParams::default().get_min_indexed())]
+    pub min_indexed: f64,
+    /// How many lines (the first, by angle) are indexed.
+    #[arg(long, default_value_t = IndexingParams::default().get_lines())]
+    pub lines: usize,
     /// Try monoclinic cells too (slower, and more often wrong).
     #[arg(long)]
     pub monoclinic: bool,
@@ -58,6 +65,8 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
             .tolerance(args.tolerance)
             .min_merit(args.min_merit)
             .min_trial_merit(args.min_trial_merit)
+            .min_indexed(args.min_indexed)
+            .lines(args.lines)
             .metrics(&metrics),
     )?
     .every_metric(args.all);

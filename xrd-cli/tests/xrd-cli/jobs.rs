@@ -237,6 +237,36 @@ fn index_finds_the_rock_salt_cell_of_mno() {
 }
 
 #[test]
+fn index_finds_bixbyite_beside_an_impurity_with_a_lower_share() {
+    let Some(mn2o3) = shared_data("real/autoxrd_Mn2O3.xy") else {
+        return;
+    };
+    // Bixbyite, Ia-3, a = 9.41 Å; an impurity's lines and three weak low-angle lines keep its
+    // cell under 90 % of the lines' weight, and an orthorhombic cell is accepted instead.
+    let rows = json(xrd(&["--format", "json", "index", arg(&mn2o3)]).ok());
+    assert_ne!(rows[0]["metric"], "cubic", "{rows:?}");
+    let rows = json(
+        xrd(&[
+            "--format",
+            "json",
+            "index",
+            "--min-indexed",
+            "0.8",
+            arg(&mn2o3),
+        ])
+        .ok(),
+    );
+    assert_eq!(
+        (&rows[0]["metric"], &rows[0]["accepted"]),
+        (&"cubic".into(), &"yes".into())
+    );
+    let a = rows[0]["a"].as_f64().unwrap();
+    assert!((a - 9.41).abs() < 0.01, "a = {a}");
+    let groups = rows[0]["likely_space_groups"].as_str().unwrap();
+    assert!(groups.split(';').any(|g| g == "206"), "{groups}");
+}
+
+#[test]
 fn classify_trains_a_tiny_model_and_predicts_with_it_and_the_shipped_one() {
     let Some(tio2) = shared_data("real/autoxrd_TiO2.xy") else {
         return;
