@@ -272,6 +272,89 @@ impl fmt::Display for Wavelength {
     }
 }
 
+/// Reads what [`Wavelength`]'s `Display` writes, so a wavelength written into a file reads back
+/// equal, and the short forms people type:
+///
+/// - an anode, its Kα doublet: `Cu`, `Mo Kα`, `CuKa`;
+/// - one line of an anode: `CuKa1`, `Mo Kα2`, `Co K-alpha1`;
+/// - a wavelength in Å, monochromatic: `0.4959`, `1.5406 Å`, `Cu 1.540598 Å`;
+/// - a doublet: `Kα1 1.5406 Å + Kα2 1.5444 Å (ratio 0.5)`, with or without the anode in front
+///   (without the ratio: ½).
+///
+/// ```
+/// use xrd_io::Wavelength;
+/// assert_eq!("Mo".parse::<Wavelength>()?, Wavelength::MO_KA);
+/// assert_eq!("cu ka1".parse::<Wavelength>()?, Wavelength::CU_KA1);
+/// assert_eq!("0.4959 Å".parse::<Wavelength>()?.angstrom(), 0.4959);
+/// let w = Wavelength::doublet(1.54, 1.5444, 0.45)?;
+/// assert_eq!(w.to_string().parse::<Wavelength>()?, w);
+/// assert!("Mo 1.54".parse::<Wavelength>().is_err()); // 1.54 Å is no Mo line
+/// # Ok::<(), xrd_io::Error>(())
+/// ```
+impl std::str::FromStr for Wavelength {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Wavelength> {
+        let bad = || {
+            Error::param(
+                "wavelength",
+                crate::error::reason(
+                    format!("`{}`", crate::error::excerpt(s)),
+                    "an anode (Cu, Mo, Co, Cr, Fe, Ag), one of its lines (CuKa1, Mo Kα2), a \
+                     wavelength in Å, or a doublet `Kα1 1.5406 Å + Kα2 1.5444 Å (ratio 0.5)`",
+                ),
+            )
+        };
+        // One spelling: `Cu K-alpha1` and `Cu Kα1` become `cu ka1`.
+        let text = s
+            .to_lowercase()
+            .replace('α', "a")
+            .replace("alpha", "a")
+            .replace("k-a", "ka");
+        let (mut numbers, mut anode, mut lines) = (Vec::new(), None, Vec::new());
+        let words = text.split(|c: char| c.is_whitespace() || "(),+".contains(c));
+        for word in words.filter(|w| !w.is_empty()) {
+            if matches!(word, "ratio" | "a" | "å" | "angstrom" | "ångström") {
+                continue;
+            }
+            if let Ok(v) = word.strip_suffix(['a', 'å']).unwrap_or(word).parse::<f64>() {
+                numbers.push(v);
+                continue;
+            }
+            // An anode, a line, or both in one word (`cu`, `ka1`, `cuka1`); no anode's symbol
+            // has a k.
+            let (symbol, line) = word.split_at(word.find('k').unwrap_or(word.len()));
+            if !symbol.is_empty() {
+                let a = Anode::from_symbol(symbol).ok_or_else(bad)?;
+                if anode.replace(a).is_some() {
+                    return Err(bad());
+                }
+            }
+            match line {
+                "" => {}
+                "ka" => lines.push(Line::KAlpha),
+                "ka1" => lines.push(Line::KAlpha1),
+                "ka2" => lines.push(Line::KAlpha2),
+                _ => return Err(bad()),
+            }
+        }
+        let of_anode = |w: Wavelength| match anode {
+            Some(a) if w.anode != Some(a) => Err(bad()),
+            _ => Ok(w),
+        };
+        match (numbers.as_slice(), s.contains('+')) {
+            ([], false) if lines.len() <= 1 => Ok(Wavelength::of_anode(
+                anode.ok_or_else(bad)?,
+                lines.first().copied().unwrap_or(Line::KAlpha),
+            )),
+            (&[v], false) => of_anode(Wavelength::monochromatic(v)?),
+            (&[a1, a2], true) => of_anode(Wavelength::doublet(a1, a2, Wavelength::KA2_RATIO)?),
+            (&[a1, a2, ratio], true) => of_anode(Wavelength::doublet(a1, a2, ratio)?),
+            _ => Err(bad()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,5 +382,81 @@ mod tests {
         assert!(Wavelength::doublet(1.54, -1.0, 0.5).is_err());
         assert!(Wavelength::doublet(1.54, 1.55, 1.5).is_err());
         assert!(Wavelength::doublet(1.54, 1.55, f64::NAN).is_err());
+    }
+
+    #[test]
+    fn anodes_and_lines_parse_in_every_spelling() {
+        let parse = |s: &str| s.parse::<Wavelength>().unwrap();
+        for s in ["Cu", "cu", " CuKa ", "Cu Kα", "CU K-ALPHA", "Cu Kalpha"] {
+            assert_eq!(parse(s), Wavelength::CU_KA, "{s}");
+        }
+        for s in ["MoKa1", "Mo Kα1", "mo k-alpha1"] {
+            assert_eq!(parse(s), Wavelength::MO_KA1, "{s}");
+        }
+        assert_eq!(parse("AgKa2"), Wavelength::AG_KA2);
+        assert_eq!(parse("0.4959"), Wavelength::monochromatic(0.4959).unwrap());
+        assert_eq!(parse("0.4959 Å"), parse("0.4959Å"));
+        assert_eq!(parse("1.5406 A").anode(), Some(Anode::Cu));
+        assert_eq!(parse("Cu Kα1 1.540598 Å"), Wavelength::CU_KA1);
+        // Without its ratio a doublet has the tube's ½.
+        assert_eq!(parse("Kα1 1.540598 Å + Kα2 1.544426 Å"), Wavelength::CU_KA);
+    }
+
+    #[test]
+    fn what_display_writes_reads_back_equal() {
+        for anode in Anode::ALL {
+            for line in [Line::KAlpha, Line::KAlpha1, Line::KAlpha2] {
+                let w = Wavelength::of_anode(anode, line);
+                assert_eq!(w.to_string().parse::<Wavelength>().unwrap(), w, "{w}");
+            }
+        }
+        let w = Wavelength::doublet(0.8, 0.8123, 0.37).unwrap();
+        assert_eq!(w.to_string().parse::<Wavelength>().unwrap(), w);
+    }
+
+    #[test]
+    fn text_that_is_no_wavelength_is_refused() {
+        for s in [
+            "",
+            "Xx",
+            "Cu Mo",
+            "CuKa3",
+            "Cu Kb",
+            "Mo 1.54",
+            "1.54 1.55",
+            "1.54 +",
+            "-1",
+            "nan",
+            "inf Å",
+            "Kα1 1.54 Å + Kα2 1.55 Å (ratio 2)",
+            "Cu Kα1 Kα2",
+        ] {
+            let e = s.parse::<Wavelength>().unwrap_err();
+            assert!(e.invalid_parameter().is_some(), "{s}: {e}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn every_wavelength_reads_back_from_its_display(
+            a1 in 0.05f64..5.0,
+            d in 1e-4f64..0.05,
+            ratio in 0.0f64..=1.0,
+            doublet: bool,
+        ) {
+            let w = if doublet {
+                Wavelength::doublet(a1, a1 + d, ratio).unwrap()
+            } else {
+                Wavelength::monochromatic(a1).unwrap()
+            };
+            proptest::prop_assert_eq!(w.to_string().parse::<Wavelength>().unwrap(), w);
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(s in "\\PC{0,40}") {
+            let _ = s.parse::<Wavelength>();
+        }
     }
 }

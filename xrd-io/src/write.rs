@@ -272,6 +272,10 @@ mod tests {
             assert_eq!(back.two_theta(), p.two_theta(), "{format:?}");
             assert_eq!(back.intensity(), p.intensity(), "{format:?}");
             assert_eq!(back.sigma(), p.sigma(), "{format:?}");
+            // The formats that carry a wavelength give it back.
+            if matches!(format, OutputFormat::Xy | OutputFormat::Json) {
+                assert_eq!(back.wavelength(), p.wavelength(), "{format:?}");
+            }
         }
         let mut out = Vec::new();
         write(&[p.clone(), p.clone()], OutputFormat::Json, &mut out).unwrap();

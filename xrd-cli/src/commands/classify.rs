@@ -21,7 +21,8 @@ use xrd_cli::run::write_atomic;
 use xrd_io::{Grid, Pattern, Wavelength};
 
 use super::{
-    Context, Outcome, Result, create_dir, input_files, labelled_npz, pattern_name, skipped,
+    Context, Outcome, Result, create_dir, input_files, labelled_npz, parse_wavelength,
+    pattern_name, skipped,
 };
 
 const DEFAULT_DIR: &str = "target/classify";
@@ -127,6 +128,9 @@ pub struct Predict {
     /// Folder for predictions.csv.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Wavelength of patterns whose file does not give one (anode, line or Å; default Cu Kα).
+    #[arg(long, value_parser = parse_wavelength)]
+    pub wavelength: Option<Wavelength>,
 }
 
 /// Loss schedules of `--loss`.
@@ -331,6 +335,10 @@ fn predict(args: &Predict, ctx: &Context) -> Result<Outcome> {
         };
         let count = patterns.len();
         for (k, pattern) in patterns.into_iter().enumerate() {
+            let pattern = match (pattern.wavelength(), args.wavelength) {
+                (None, Some(w)) => pattern.with_wavelength(Some(w)),
+                _ => pattern,
+            };
             named.push((pattern_name(file, k, count), pattern));
         }
     }

@@ -16,7 +16,8 @@ use xrd_minerals::{
 };
 
 use super::{
-    Context, Outcome, Result, create_dir, input_files, labelled_npz, pattern_name, skipped,
+    Context, Outcome, Result, create_dir, input_files, labelled_npz, parse_wavelength,
+    pattern_name, skipped,
 };
 
 const DEFAULT_DATA: &str = "../shared/data/measured/rruff_dev.npz";
@@ -29,7 +30,8 @@ const DEFAULT_DATA: &str = "../shared/data/measured/rruff_dev.npz";
     after_help = "Prints one row per phase found (phase 0 with an empty name when nothing \
         matches above --min-score); peaks no phase explains go to stderr. With --out it also \
         writes phases.csv, candidates.csv (the top candidates of each pattern), unexplained.csv \
-        and one SVG per pattern. Patterns whose file gives no wavelength are taken as Cu Kα."
+        and one SVG per pattern. Patterns whose file gives no wavelength are taken as Cu Kα, or as \
+        --wavelength says."
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -40,6 +42,9 @@ pub struct Args {
     /// Folder for phases.csv, candidates.csv, unexplained.csv and the SVGs.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Wavelength of patterns whose file does not give one (anode, line or Å; default Cu Kα).
+    #[arg(long, value_parser = parse_wavelength)]
+    pub wavelength: Option<Wavelength>,
     #[command(flatten)]
     pub options: Options,
 }
@@ -137,7 +142,13 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         }
         None => {
             let job = Job::new(&args.options, ctx.quiet)?;
-            run_identify(&job, ctx, &args.inputs, args.out.as_deref())
+            run_identify(
+                &job,
+                ctx,
+                &args.inputs,
+                args.wavelength,
+                args.out.as_deref(),
+            )
         }
     }
 }
@@ -233,10 +244,12 @@ impl Job {
 
 // identify
 
+/// `wavelength` is that of patterns whose file gives none (Cu Kα when `None`, said on stderr).
 fn run_identify(
     options: &Job,
     ctx: &Context,
     inputs: &[PathBuf],
+    wavelength: Option<Wavelength>,
     out: Option<&Path>,
 ) -> Result<Outcome> {
     let files = input_files(inputs)?;
@@ -249,9 +262,16 @@ fn run_identify(
             Ok(read) => {
                 let count = read.len();
                 for (k, pattern) in read.into_iter().enumerate() {
-                    // A pattern that does not say its wavelength is taken as Cu Kα (Kα1 + Kα2).
-                    let wavelength = pattern.wavelength().unwrap_or(Wavelength::CU_KA);
                     let label = pattern_name(file, k, count);
+                    let wavelength = match (pattern.wavelength(), wavelength) {
+                        (Some(w), _) | (None, Some(w)) => w,
+                        (None, None) => {
+                            eprintln!(
+                                "{label}: no wavelength in the file; Cu Kα assumed (--wavelength)"
+                            );
+                            Wavelength::CU_KA
+                        }
+                    };
                     patterns.push((label, pattern.with_wavelength(Some(wavelength))));
                 }
             }
@@ -265,6 +285,7 @@ fn run_identify(
         return Err(format!("none of the {} input files could be read", files.len()).into());
     }
     let library = options.library()?;
+    // Every pattern has its wavelength now.
     let wavelength_of = |p: &Pattern| p.wavelength().unwrap_or(Wavelength::CU_KA);
     let mut references: Vec<(f64, ReferenceSet)> = Vec::new();
     for (_, p) in &patterns {

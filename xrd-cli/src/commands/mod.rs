@@ -86,22 +86,8 @@ pub fn pattern_name(file: &Path, k: usize, count: usize) -> String {
 pub use xrd_cli::inputs::labelled_npz;
 
 /// Parses a wavelength option: an anode (`Cu`, `Mo`, `Co`, `Fe`, `Cr`, `Ag`: its Kα doublet),
-/// an anode's line (`CuKa1`, `MoKa2`), or a number of ångström (monochromatic).
+/// an anode's line (`CuKa1`, `MoKa2`), or a number of ångström (monochromatic); every form
+/// [`xrd_io::Wavelength`]'s `FromStr` reads.
 pub fn parse_wavelength(s: &str) -> std::result::Result<xrd_io::Wavelength, String> {
-    use xrd_io::{Anode, Line, Wavelength};
-    if let Ok(angstrom) = s.parse::<f64>() {
-        return Wavelength::monochromatic(angstrom).map_err(|e| e.to_string());
-    }
-    let lower = s.to_ascii_lowercase();
-    let (symbol, line) = if let Some(a) = lower.strip_suffix("ka1") {
-        (a, Line::KAlpha1)
-    } else if let Some(a) = lower.strip_suffix("ka2") {
-        (a, Line::KAlpha2)
-    } else {
-        (lower.strip_suffix("ka").unwrap_or(&lower), Line::KAlpha)
-    };
-    let anode = Anode::from_symbol(symbol).ok_or_else(|| {
-        format!("`{s}` is neither a wavelength in Å nor an anode (Cu, Mo, Co, Fe, Cr, Ag, as CuKa1 for one line)")
-    })?;
-    Ok(Wavelength::of_anode(anode, line))
+    s.parse().map_err(|e: xrd_io::Error| e.to_string())
 }

@@ -104,6 +104,9 @@ fn bad_usage_exits_with_two() {
         vec!["convert", "--to", "png", "x.xy"],
         vec!["classify", "predict"],
         vec!["feature-space"],
+        vec!["identify", "--wavelength", "Xx", "x.xy"],
+        vec!["classify", "predict", "--wavelength", "0", "x.xy"],
+        vec!["index", "--wavelength", "Mo 1.54", "x.xy"],
     ] {
         let run = xrd(&args);
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);

@@ -190,6 +190,123 @@ fn simulated_rutile_is_identified_in_a_library_of_its_own_folder() {
     }
 }
 
+/// Identifies `pattern` in the library of the shared CIFs: (source, space group, score) of the
+/// first phase, if any, and stderr.
+fn first_phase_among_the_cifs(
+    cifs: &std::path::Path,
+    pattern: &std::path::Path,
+    extra: &[&str],
+) -> (Option<(String, u64, f64)>, String) {
+    let cache = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        "--format",
+        "json",
+        "identify",
+        "--no-builtin",
+        "--library",
+        arg(cifs),
+        "--cache",
+        arg(cache.path()),
+        "--max-phases",
+        "1",
+    ];
+    args.extend_from_slice(extra);
+    args.push(arg(pattern));
+    let run = xrd(&args);
+    let rows = json(run.ok());
+    let first = rows.first().and_then(|first| {
+        Some((
+            first["source"].as_str()?.to_string(),
+            first["space_group"].as_u64()?,
+            first["score"].as_f64()?,
+        ))
+    });
+    (first, run.stderr)
+}
+
+#[test]
+fn a_mo_pattern_is_read_in_its_wavelength_from_the_file_or_the_option() {
+    let Some(cifs) = shared_data("cif") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let stated = dir.path().join("sapphire_mo.xy");
+    xrd(&[
+        "simulate",
+        arg(&cifs.join("Sapphire.cif")),
+        "--wavelength",
+        "Mo",
+        "--range",
+        "5",
+        "45",
+        "--out",
+        arg(&stated),
+    ])
+    .ok();
+    // The wavelength `simulate` writes into the file is read back: no option needed.
+    let text = std::fs::read_to_string(&stated).unwrap();
+    assert!(
+        text.starts_with("# wavelength: Mo Kα1 0.709317 Å"),
+        "{text:.80}"
+    );
+    let corundum = |(found, _): (Option<(String, u64, f64)>, String)| {
+        found.is_some_and(|(source, group, score)| {
+            source.ends_with("Sapphire.cif") && group == 167 && score > 0.95
+        })
+    };
+    assert!(corundum(first_phase_among_the_cifs(&cifs, &stated, &[])));
+    // The same numbers without the header: Cu Kα is assumed unless --wavelength says Mo.
+    let bare = dir.path().join("sapphire_bare.xy");
+    let rows: String = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&bare, rows).unwrap();
+    let assumed = first_phase_among_the_cifs(&cifs, &bare, &[]);
+    assert!(assumed.1.contains("Cu Kα assumed"), "{}", assumed.1);
+    assert!(!corundum(assumed));
+    assert!(corundum(first_phase_among_the_cifs(
+        &cifs,
+        &bare,
+        &["--wavelength", "Mo"]
+    )));
+    // classify predict converts it through d-spacing, and its indexing finds corundum's cell
+    // (a 4.759, c 12.99 Å).
+    let out = dir.path().join("classified");
+    let run = xrd(&[
+        "classify",
+        "predict",
+        "--no-library",
+        "--wavelength",
+        "MoKa",
+        "--out",
+        arg(&out),
+        arg(&bare),
+    ]);
+    run.ok();
+    assert!(
+        run.stderr.contains("converted from 0.709317 Å"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("indexed as Hexagonal, a 4.75"),
+        "{}",
+        run.stderr
+    );
+    let run = xrd(&[
+        "classify",
+        "predict",
+        "--no-library",
+        "--out",
+        arg(&out),
+        arg(&bare),
+    ]);
+    assert!(run.ok().contains("sapphire_bare.xy"));
+    assert!(run.stderr.contains("assumed Cu Kα"), "{}", run.stderr);
+}
+
 #[test]
 fn identify_names_manganosite_in_the_lab_scan_of_mno() {
     let Some(mno) = shared_data("real/autoxrd_MnO.xy") else {

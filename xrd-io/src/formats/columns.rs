@@ -6,8 +6,12 @@
 //! numeric row fixes the columns: 2 → (2θ, I), 3 → (2θ, I, σ), more → (2θ, I) with the rest
 //! ignored. Every later row must have the same columns (at least two when there were more than 3).
 //! A third column with negative values is not an uncertainty and is ignored (noted in metadata).
+//! A header or comment line `wavelength: …` (`=`, or `lambda`) gives the pattern's wavelength in
+//! any form [`crate::Wavelength`] parses, as xrd-io's xy writer writes it; the first one counts.
 
-use super::text::{Points, lines, number_in, split_numbers, tokens, uses_decimal_comma};
+use super::text::{
+    Points, header_wavelength, lines, number_in, split_numbers, tokens, uses_decimal_comma,
+};
 use crate::error::excerpt;
 use crate::{Error, Format, Location, Metadata, Pattern, Result};
 
@@ -16,6 +20,7 @@ const MAX_COMMENTS: usize = 64;
 
 pub(crate) fn read(text: &str, file: &str) -> Result<Vec<Pattern>> {
     let mut meta = Metadata::default();
+    let mut wavelength = None;
     let mut points = Points::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1);
     // (columns of the first data row, decimal comma) once data has started.
     let mut layout: Option<(usize, bool)> = None;
@@ -25,6 +30,7 @@ pub(crate) fn read(text: &str, file: &str) -> Result<Vec<Pattern>> {
             continue;
         }
         if line.starts_with(['#', '!', ';']) {
+            wavelength = wavelength.or_else(|| header_wavelength(line));
             if meta.comments.len() < MAX_COMMENTS {
                 meta.comments
                     .push(line.trim_start_matches(['#', '!', ';']).trim().to_owned());
@@ -45,6 +51,7 @@ pub(crate) fn read(text: &str, file: &str) -> Result<Vec<Pattern>> {
                 let tokens = split_numbers(line, comma);
                 if tokens.len() < 2 || tokens.iter().any(|t| number_in(t, comma).is_none()) {
                     // Free-text header before the data.
+                    wavelength = wavelength.or_else(|| header_wavelength(line));
                     if meta.comments.len() < MAX_COMMENTS {
                         meta.comments.push(line.to_owned());
                     }
@@ -96,7 +103,7 @@ pub(crate) fn read(text: &str, file: &str) -> Result<Vec<Pattern>> {
         file,
         Format::Columns,
         "rows of 2θ and intensity",
-        None,
+        wavelength,
         meta,
     )?;
     Ok(vec![pattern])
@@ -105,6 +112,7 @@ pub(crate) fn read(text: &str, file: &str) -> Result<Vec<Pattern>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Wavelength;
 
     #[test]
     fn separators_headers_comments_and_sigma() {
@@ -123,6 +131,30 @@ mod tests {
         assert_eq!(p.intensity(), &[2.5, 3.0]);
         let p = &read("1 2 3 4\n2 3 4 5 6\n", "a.dat").unwrap()[0];
         assert_eq!(p.intensity(), &[2.0, 3.0]);
+    }
+
+    #[test]
+    fn a_stated_wavelength_is_read() {
+        let wavelength = |text: &str| read(text, "a.xy").unwrap()[0].wavelength();
+        assert_eq!(
+            wavelength("# wavelength: Mo Kα1 0.709317 Å + Kα2 0.713607 Å (ratio 0.5)\n1 2\n"),
+            Some(Wavelength::MO_KA)
+        );
+        assert_eq!(
+            wavelength("Wavelength = 1.5406\n1 2\n").map(|w| w.angstrom()),
+            Some(1.5406)
+        );
+        // The first statement counts.
+        assert_eq!(
+            wavelength("; lambda: 0.4959 Å\n# wavelength: Cu\n1 2\n").map(|w| w.angstrom()),
+            Some(0.4959)
+        );
+        // Other lines that start with the word are comments.
+        assert_eq!(
+            wavelength("# wavelength: unknown\n# wavelengths calibrated: yes\n1 2\n"),
+            None
+        );
+        assert_eq!(wavelength("# Cu Kα\n1 2\n"), None);
     }
 
     #[test]

@@ -11,6 +11,19 @@ pub(crate) fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
         .map(|(i, l)| (i + 1, l.trim_end_matches('\r')))
 }
 
+/// The wavelength a header or comment line states as `wavelength: …`, `wavelength = …` or
+/// `lambda: …` (what xrd-io's xy writer puts there; any form [`Wavelength`]'s `FromStr` reads),
+/// or `None` when the line says something else.
+pub(crate) fn header_wavelength(line: &str) -> Option<Wavelength> {
+    let line = line.trim_start_matches(['#', '!', ';', ' ', '\t']);
+    let key = ["wavelength", "lambda"].into_iter().find(|k| {
+        line.get(..k.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(k))
+    })?;
+    let value = line[key.len()..].trim_start().strip_prefix([':', '='])?;
+    value.parse().ok()
+}
+
 /// Decodes bytes as UTF-8 (replacing invalid sequences), dropping a byte-order mark.
 pub(crate) fn decode(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
