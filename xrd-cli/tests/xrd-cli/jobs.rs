@@ -139,64 +139,25 @@ fn simulate_gives_pymatgens_peaks_of_silicon() {
     assert!(run.stderr.contains("space group 227"), "{}", run.stderr);
 }
 
-#[test]
-fn simulated_rutile_is_identified_in_a_library_of_its_own_folder() {
-    let Some(cifs) = shared_data("cif") else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let pattern = dir.path().join("rutile.xy");
-    xrd(&[
-        "simulate",
-        arg(&cifs.join("Rutile.cif")),
-        "--range",
-        "10",
-        "90",
-        "--out",
-        arg(&pattern),
-    ])
-    .ok();
-    let out = dir.path().join("found");
-    let run = xrd(&[
-        "--format",
-        "json",
-        "identify",
-        "--no-builtin",
-        "--library",
-        arg(&cifs),
-        "--cache",
-        arg(&dir.path().join("cache")),
-        "--max-phases",
-        "1",
-        "--out",
-        arg(&out),
-        arg(&pattern),
-    ]);
-    let rows = json(run.ok());
-    assert_eq!(rows.len(), 1, "{rows:?}");
-    assert!(
-        rows[0]["source"].as_str().unwrap().ends_with("Rutile.cif"),
-        "{rows:?}"
-    );
-    assert_eq!(rows[0]["space_group"], 136);
-    assert!(rows[0]["score"].as_f64().unwrap() > 0.95, "{rows:?}");
-    for f in [
-        "phases.csv",
-        "candidates.csv",
-        "unexplained.csv",
-        "rutile.xy.svg",
-    ] {
-        assert!(out.join(f).exists(), "{f}");
-    }
+/// `xrd simulate CIF ARGS --out PATH`: the pattern file.
+fn simulate(cif: &std::path::Path, path: &std::path::Path, args: &[&str]) {
+    let mut all = vec!["simulate", arg(cif)];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--out", arg(path)]);
+    xrd(&all).ok();
 }
 
-/// Identifies `pattern` in the library of the shared CIFs: (source, space group, score) of the
-/// first phase, if any, and stderr.
+/// The first phase found for `pattern` in the library of the shared CIFs alone, as (source,
+/// space group, score), and stderr.
+type FirstPhase = (Option<(String, u64, f64)>, String);
+
+/// Identifies `pattern` in the library of the shared CIFs (one phase at most; `extra` options
+/// added).
 fn first_phase_among_the_cifs(
     cifs: &std::path::Path,
     pattern: &std::path::Path,
     extra: &[&str],
-) -> (Option<(String, u64, f64)>, String) {
+) -> FirstPhase {
     let cache = tempfile::tempdir().unwrap();
     let mut args = vec![
         "--format",
@@ -214,6 +175,7 @@ fn first_phase_among_the_cifs(
     args.push(arg(pattern));
     let run = xrd(&args);
     let rows = json(run.ok());
+    assert!(rows.len() <= 1, "{rows:?}");
     let first = rows.first().and_then(|first| {
         Some((
             first["source"].as_str()?.to_string(),
@@ -224,6 +186,35 @@ fn first_phase_among_the_cifs(
     (first, run.stderr)
 }
 
+/// Whether the first phase is the one of `cif` (by its file), of `group`, scoring above 0.95.
+fn found(first: &FirstPhase, cif: &str, group: u64) -> bool {
+    first
+        .0
+        .as_ref()
+        .is_some_and(|(source, g, score)| source.ends_with(cif) && *g == group && *score > 0.95)
+}
+
+#[test]
+fn simulated_rutile_is_identified_in_a_library_of_its_own_folder() {
+    let Some(cifs) = shared_data("cif") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let pattern = dir.path().join("rutile.xy");
+    simulate(&cifs.join("Rutile.cif"), &pattern, &["--range", "10", "90"]);
+    let out = dir.path().join("found");
+    let first = first_phase_among_the_cifs(&cifs, &pattern, &["--out", arg(&out)]);
+    assert!(found(&first, "Rutile.cif", 136), "{first:?}");
+    for f in [
+        "phases.csv",
+        "candidates.csv",
+        "unexplained.csv",
+        "rutile.xy.svg",
+    ] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+}
+
 #[test]
 fn a_mo_pattern_is_read_in_its_wavelength_from_the_file_or_the_option() {
     let Some(cifs) = shared_data("cif") else {
@@ -231,30 +222,16 @@ fn a_mo_pattern_is_read_in_its_wavelength_from_the_file_or_the_option() {
     };
     let dir = tempfile::tempdir().unwrap();
     let stated = dir.path().join("sapphire_mo.xy");
-    xrd(&[
-        "simulate",
-        arg(&cifs.join("Sapphire.cif")),
-        "--wavelength",
-        "Mo",
-        "--range",
-        "5",
-        "45",
-        "--out",
-        arg(&stated),
-    ])
-    .ok();
+    let range = ["--wavelength", "Mo", "--range", "5", "45"];
+    simulate(&cifs.join("Sapphire.cif"), &stated, &range);
     // The wavelength `simulate` writes into the file is read back: no option needed.
     let text = std::fs::read_to_string(&stated).unwrap();
     assert!(
         text.starts_with("# wavelength: Mo Kα1 0.709317 Å"),
         "{text:.80}"
     );
-    let corundum = |(found, _): (Option<(String, u64, f64)>, String)| {
-        found.is_some_and(|(source, group, score)| {
-            source.ends_with("Sapphire.cif") && group == 167 && score > 0.95
-        })
-    };
-    assert!(corundum(first_phase_among_the_cifs(&cifs, &stated, &[])));
+    let corundum = |first: &FirstPhase| found(first, "Sapphire.cif", 167);
+    assert!(corundum(&first_phase_among_the_cifs(&cifs, &stated, &[])));
     // The same numbers without the header: Cu Kα is assumed unless --wavelength says Mo.
     let bare = dir.path().join("sapphire_bare.xy");
     let rows: String = text
@@ -265,12 +242,9 @@ fn a_mo_pattern_is_read_in_its_wavelength_from_the_file_or_the_option() {
     std::fs::write(&bare, rows).unwrap();
     let assumed = first_phase_among_the_cifs(&cifs, &bare, &[]);
     assert!(assumed.1.contains("Cu Kα assumed"), "{}", assumed.1);
-    assert!(!corundum(assumed));
-    assert!(corundum(first_phase_among_the_cifs(
-        &cifs,
-        &bare,
-        &["--wavelength", "Mo"]
-    )));
+    assert!(!corundum(&assumed));
+    let given = first_phase_among_the_cifs(&cifs, &bare, &["--wavelength", "Mo"]);
+    assert!(corundum(&given), "{given:?}");
     // classify predict converts it through d-spacing, and its indexing finds corundum's cell
     // (a 4.759, c 12.99 Å).
     let out = dir.path().join("classified");
