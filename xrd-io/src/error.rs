@@ -285,7 +285,6 @@ impl Error {
 }
 
 /// Shortens `s` for an error message.
-#[cfg(feature = "formats")]
 pub(crate) fn excerpt(s: &str) -> String {
     const MAX: usize = 40;
     let mut out: String = s.chars().take(MAX).collect();

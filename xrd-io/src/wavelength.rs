@@ -299,7 +299,7 @@ impl std::str::FromStr for Wavelength {
             Error::param(
                 "wavelength",
                 crate::error::reason(
-                    format!("`{}`", crate::error::excerpt(s)),
+                    crate::error::excerpt(s),
                     "an anode (Cu, Mo, Co, Cr, Fe, Ag), one of its lines (CuKa1, Mo Kα2), a \
                      wavelength in Å, or a doublet `Kα1 1.5406 Å + Kα2 1.5444 Å (ratio 0.5)`",
                 ),
