@@ -175,6 +175,23 @@ impl Pattern {
     /// # Errors
     /// [`Error::InvalidParameter`] unless `width` is finite and positive; as [`snip`].
     pub fn background(&self, width: f64) -> Result<Vec<f64>> {
+        let half_width = ((width / self.step_for(width)?).round() as usize).max(1);
+        snip(self.intensity(), half_width, true)
+    }
+
+    /// The pattern minus its top-hat background ([`without_top_hat_background`]) over a window
+    /// of `width` degrees (at least three points).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] unless `width` is finite and positive.
+    pub fn without_top_hat_background(&self, width: f64) -> Result<Vec<f64>> {
+        let window = (width / self.step_for(width)?).round().clamp(3.0, 1e9) as usize;
+        Ok(without_top_hat_background(self.intensity(), window))
+    }
+
+    /// The mean 2θ step, against which a background window of `width` degrees is counted in
+    /// points (`width` itself for a single point).
+    fn step_for(&self, width: f64) -> Result<f64> {
         if !(width.is_finite() && width > 0.0) {
             return Err(Error::param(
                 "width",
@@ -182,36 +199,21 @@ impl Pattern {
             ));
         }
         let (a, b) = self.range();
-        let mean_step = if self.len() > 1 {
+        Ok(if self.len() > 1 {
             (b - a) / (self.len() - 1) as f64
         } else {
             width
-        };
-        let half_width = ((width / mean_step).round() as usize).max(1);
-        snip(self.intensity(), half_width, true)
+        })
     }
 
     /// How many noise σ the pattern's strongest point stands above its top-hat background
-    /// ([`without_top_hat_background`] over `width` degrees; [`crate::peak_sigmas`]). Below
+    /// ([`Pattern::without_top_hat_background`] over `width` degrees; [`crate::peak_sigmas`]). Below
     /// [`crate::MIN_PEAK_SIGMAS`] the pattern holds no peak worth reading.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] unless `width` is finite and positive.
     pub fn peak_sigmas(&self, width: f64) -> Result<f64> {
-        if !(width.is_finite() && width > 0.0) {
-            return Err(Error::param(
-                "width",
-                crate::error::reason(width.to_string(), "a finite width > 0 degrees"),
-            ));
-        }
-        let (a, b) = self.range();
-        let step = (b - a) / (self.len().max(2) - 1) as f64;
-        // At least three points, at most the whole pattern.
-        let window = (width / step).round().clamp(3.0, 1e9) as usize;
-        Ok(crate::peak_sigmas(&without_top_hat_background(
-            self.intensity(),
-            window,
-        )))
+        Ok(crate::peak_sigmas(&self.without_top_hat_background(width)?))
     }
 
     /// The pattern minus its [`Pattern::background`] (sigma kept: the background estimate adds no
@@ -370,6 +372,23 @@ mod tests {
         assert_eq!(p.background(1.0).unwrap().len(), 3);
         assert_eq!(snip(&[1.0f32, 9.0, 1.0], 1, true).unwrap()[1], 1.0);
         assert!(p.peak_sigmas(0.0).is_err() && p.peak_sigmas(f64::INFINITY).is_err());
+        assert!(p.without_top_hat_background(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn a_top_hat_width_in_degrees_is_a_window_in_points() {
+        let x: Vec<f64> = (0..101).map(|i| 10.0 + 0.1 * f64::from(i)).collect();
+        let y: Vec<f64> = (0..101).map(|i| f64::from(i * 37 % 17)).collect();
+        let p = Pattern::new(x, y.clone()).unwrap();
+        assert_eq!(
+            p.without_top_hat_background(2.0).unwrap(),
+            without_top_hat_background(&y, 20)
+        );
+        // Never fewer than three points.
+        assert_eq!(
+            p.without_top_hat_background(0.01).unwrap(),
+            without_top_hat_background(&y, 3)
+        );
     }
 
     #[test]

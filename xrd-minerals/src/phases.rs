@@ -46,7 +46,8 @@ const PROFILE_REACH: f64 = 12.0;
 const TEXTURE: f64 = 1.5;
 /// A further phase must take away at least this many significant peaks of the residual.
 const MIN_PEAKS_EXPLAINED: usize = 2;
-/// Residual peaks closer than this (°) are the same peak.
+/// Residual peaks closer than this (°) are the same peak (when they are found and when they are
+/// compared before and after a phase).
 const SAME_PEAK: f64 = 0.1;
 /// σ, in points, of the Gaussian that smooths a residual before its peaks are tested.
 const SIGNIFICANCE_SMOOTHING: f64 = 2.0;
@@ -509,7 +510,7 @@ impl<'a> PeakTest<'a> {
         let params = PeakParams::default()
             .relative_height(self.threshold / max)
             .min_prominence(self.threshold / max)
-            .min_separation(0.1);
+            .min_separation(SAME_PEAK);
         Ok(find_peaks(self.two_theta, &smooth, &params)?
             .into_iter()
             .map(|p| (p.position, p.height / self.strongest))

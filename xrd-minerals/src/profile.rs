@@ -153,11 +153,7 @@ impl Measured {
         }
         let raw: Vec<f64> = match prep.background {
             crate::Background::TopHat => {
-                let (a, b) = pattern.range();
-                let step = (b - a) / (pattern.len() - 1) as f64;
-                // At least three points, at most the whole pattern.
-                let window = (prep.background_width / step).round().clamp(3.0, 1e9) as usize;
-                xrd_io::without_top_hat_background(pattern.intensity(), window)
+                pattern.without_top_hat_background(prep.background_width)?
             }
             crate::Background::Snip => {
                 let bg = pattern.background(prep.background_width)?;

@@ -365,7 +365,8 @@ pub struct Matcher<'a> {
     wavelength: Wavelength,
     prepared: Vec<Prepared>,
     allowed: Vec<bool>,
-    /// ‖R‖ of every entry for the 2θ ranges seen (patterns of one instrument share theirs).
+    /// The [`Span`] of every entry for the 2θ ranges seen (patterns of one instrument share
+    /// theirs).
     spans: Mutex<Vec<SpansOfRange>>,
 }
 
@@ -455,7 +456,8 @@ impl<'a> Matcher<'a> {
 
     /// The best [`SearchParams::top`] candidates for `pattern`, best first (all of them, even
     /// below [`SearchParams::min_score`]; compare with it to refuse); none when its strongest
-    /// point stands less than 8 noise σ above its background (a scan of noise only). A pattern
+    /// point stands less than [`xrd_io::MIN_PEAK_SIGMAS`] noise σ above its background (a scan
+    /// of noise only). A pattern
     /// that states another wavelength than the matcher's is refused.
     ///
     /// # Errors

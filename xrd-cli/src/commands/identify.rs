@@ -17,7 +17,7 @@ use xrd_minerals::{
 
 use super::{
     Context, Outcome, Result, create_dir, input_files, labelled_npz, parse_wavelength,
-    pattern_name, skipped,
+    pattern_name, skipped, wavelength_or,
 };
 
 const DEFAULT_DATA: &str = "../shared/data/measured/rruff_dev.npz";
@@ -263,15 +263,7 @@ fn run_identify(
                 let count = read.len();
                 for (k, pattern) in read.into_iter().enumerate() {
                     let label = pattern_name(file, k, count);
-                    let wavelength = match (pattern.wavelength(), wavelength) {
-                        (Some(w), _) | (None, Some(w)) => w,
-                        (None, None) => {
-                            eprintln!(
-                                "{label}: no wavelength in the file; Cu Kα assumed (--wavelength)"
-                            );
-                            Wavelength::CU_KA
-                        }
-                    };
+                    let wavelength = wavelength_or(&label, &pattern, wavelength);
                     patterns.push((label, pattern.with_wavelength(Some(wavelength))));
                 }
             }

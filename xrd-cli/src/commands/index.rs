@@ -7,7 +7,9 @@ use xrd_cli::output::{Cell, Table};
 use xrd_index::{Indexer, IndexingParams, Metric, Solution};
 use xrd_io::Wavelength;
 
-use super::{Context, Outcome, Result, input_files, parse_wavelength, pattern_name, skipped};
+use super::{
+    Context, Outcome, Result, input_files, parse_wavelength, pattern_name, skipped, wavelength_or,
+};
 
 /// Options of `xrd index`.
 #[derive(Debug, clap::Args)]
@@ -101,14 +103,7 @@ fn index_file(file: &Path, args: &Args, indexer: &Indexer, table: &mut Table) ->
     let count = patterns.len();
     for (k, pattern) in patterns.iter().enumerate() {
         let name = pattern_name(file, k, count);
-        let wavelength = match (pattern.wavelength(), args.wavelength) {
-            (Some(w), _) => w,
-            (None, Some(w)) => w,
-            (None, None) => {
-                eprintln!("{name}: no wavelength in the file; Cu Kα assumed (--wavelength)");
-                Wavelength::CU_KA
-            }
-        };
+        let wavelength = wavelength_or(&name, pattern, args.wavelength);
         let indexing = indexer.index_pattern_at(pattern, wavelength)?;
         let groups = indexing
             .likely_space_groups()

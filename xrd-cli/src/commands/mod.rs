@@ -85,6 +85,22 @@ pub fn pattern_name(file: &Path, k: usize, count: usize) -> String {
 
 pub use xrd_cli::inputs::labelled_npz;
 
+/// The wavelength of pattern `label`: the file's, else `given` (a `--wavelength` option), else
+/// Cu Kα, said on stderr.
+pub fn wavelength_or(
+    label: &str,
+    pattern: &xrd_io::Pattern,
+    given: Option<xrd_io::Wavelength>,
+) -> xrd_io::Wavelength {
+    match (pattern.wavelength(), given) {
+        (Some(w), _) | (None, Some(w)) => w,
+        (None, None) => {
+            eprintln!("{label}: no wavelength in the file; Cu Kα assumed (--wavelength)");
+            xrd_io::Wavelength::CU_KA
+        }
+    }
+}
+
 /// Parses a wavelength option: an anode (`Cu`, `Mo`, `Co`, `Fe`, `Cr`, `Ag`: its Kα doublet),
 /// an anode's line (`CuKa1`, `MoKa2`), or a number of ångström (monochromatic); every form
 /// [`xrd_io::Wavelength`]'s `FromStr` reads.
