@@ -617,3 +617,115 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// A Rietveld plot: observed points, calculated line, the difference below, one row of
+/// reflection ticks per phase.
+#[derive(Debug, Clone)]
+pub struct RietveldPlot {
+    /// Title.
+    pub title: String,
+    /// 2θ of the points.
+    pub two_theta: Vec<f64>,
+    /// Observed counts.
+    pub observed: Vec<f64>,
+    /// Calculated counts.
+    pub calculated: Vec<f64>,
+    /// Per phase: its label and its reflections' 2θ.
+    pub ticks: Vec<(String, Vec<f64>)>,
+}
+
+/// Draws a [`RietveldPlot`].
+pub fn rietveld(path: &Path, plot: &RietveldPlot) -> FigResult {
+    let root = SVGBackend::new(path, (1100, 620)).into_drawing_area();
+    root.fill(&WHITE).map_err(err(path))?;
+    let x0 = plot.two_theta.first().copied().unwrap_or(0.0);
+    let x1 = plot.two_theta.last().copied().unwrap_or(1.0).max(x0 + 1e-9);
+    let top = plot
+        .observed
+        .iter()
+        .chain(&plot.calculated)
+        .copied()
+        .fold(0.0, f64::max)
+        .max(1e-9);
+    let diff: Vec<f64> = plot
+        .observed
+        .iter()
+        .zip(&plot.calculated)
+        .map(|(o, c)| o - c)
+        .collect();
+    let span = diff.iter().fold(0.0f64, |m, d| m.max(d.abs())).max(1e-9);
+    // The difference curve sits below zero, the tick rows between it and the pattern.
+    let rows = plot.ticks.len() as f64;
+    let tick_row = 0.04 * top;
+    let diff_zero = -(rows + 1.0) * tick_row - span;
+    let bottom = diff_zero - span;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(&plot.title, ("sans-serif", 17))
+        .margin(12)
+        .x_label_area_size(38)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x0..x1, bottom..top * 1.05)
+        .map_err(err(path))?;
+    chart
+        .configure_mesh()
+        .x_desc("2θ (°)")
+        .y_desc("counts")
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(err(path))?;
+    let pts = |y: &[f64], offset: f64| -> Vec<(f64, f64)> {
+        plot.two_theta
+            .iter()
+            .zip(y)
+            .map(|(&x, &v)| (x, v + offset))
+            .collect()
+    };
+    chart
+        .draw_series(
+            pts(&plot.observed, 0.0)
+                .into_iter()
+                .map(|p| Circle::new(p, 1, BLACK.mix(0.6).filled())),
+        )
+        .map_err(err(path))?
+        .label("observed")
+        .legend(|(x, y)| Circle::new((x + 9, y), 3, BLACK.filled()));
+    let red = RGBColor(213, 94, 0);
+    chart
+        .draw_series(LineSeries::new(
+            pts(&plot.calculated, 0.0),
+            red.stroke_width(1),
+        ))
+        .map_err(err(path))?
+        .label("calculated")
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], red.stroke_width(2)));
+    let blue = RGBColor(0, 114, 178);
+    chart
+        .draw_series(LineSeries::new(pts(&diff, diff_zero), blue.stroke_width(1)))
+        .map_err(err(path))?
+        .label("observed − calculated")
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], blue.stroke_width(2)));
+    for (k, (label, ticks)) in plot.ticks.iter().enumerate() {
+        let colour = group_colour(k + 1);
+        let y = -(k as f64 + 1.0) * tick_row;
+        chart
+            .draw_series(ticks.iter().map(|&t| {
+                PathElement::new(
+                    [(t, y - 0.35 * tick_row), (t, y + 0.35 * tick_row)],
+                    colour.stroke_width(1),
+                )
+            }))
+            .map_err(err(path))?
+            .label(label.clone())
+            .legend(move |(x, y)| {
+                PathElement::new([(x + 9, y - 5), (x + 9, y + 5)], colour.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(err(path))?;
+    root.present().map_err(err(path))
+}

@@ -39,6 +39,9 @@ enum Command {
     Index(commands::index::Args),
     /// Identify the phases of measured patterns by search-match against a mineral library.
     Identify(Box<commands::identify::Args>),
+    /// Whole-pattern (Rietveld) refinement: weight fractions, refined cells, crystallite sizes
+    /// and strains of the phases named.
+    Refine(Box<commands::refine::Args>),
     /// Crystal system and space group of patterns: train, evaluate or predict.
     Classify(commands::classify::Args),
     /// Build the paper's 2-D feature space of your pattern files and estimate their labels.
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => commands::simulate::run(args, &ctx),
         Command::Index(args) => commands::index::run(args, &ctx),
         Command::Identify(args) => commands::identify::run(*args, &ctx),
+        Command::Refine(args) => commands::refine::run(*args, &ctx),
         Command::Classify(args) => commands::classify::run(args, &ctx),
         Command::FeatureSpace(args) => commands::feature_space::run(*args, &ctx),
         Command::Completions { shell } => {

@@ -300,6 +300,33 @@ impl Library {
             .collect()
     }
 
+    /// The entries a person names with `spec`: an id (`amcsd:8240`), else a mineral name
+    /// (case-insensitive, `anatase`), else a formula (`TiO2`: every entry of that composition,
+    /// polymorphs included). Empty when nothing matches.
+    pub fn lookup(&self, spec: &str) -> Vec<usize> {
+        let spec = spec.trim();
+        let by = |keep: &dyn Fn(&Entry) -> bool| -> Vec<usize> {
+            self.entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| keep(e))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let ids = by(&|e| e.id == spec);
+        if !ids.is_empty() {
+            return ids;
+        }
+        let names = by(&|e| !e.mineral.is_empty() && e.mineral.eq_ignore_ascii_case(spec));
+        if !names.is_empty() {
+            return names;
+        }
+        match Composition::parse(spec) {
+            Ok(c) => by(&|e| Composition::parse(&e.formula).is_ok_and(|f| f.same_formula(&c))),
+            Err(_) => Vec::new(),
+        }
+    }
+
     /// `true` without entries.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()

@@ -29,6 +29,21 @@ const COVALENT_RADII: [f64; 96] = [
     1.45, 1.46, 1.48, 1.40, 1.50, 1.50, 2.60, 2.21, 2.15, 2.06, 2.00, 1.96, 1.90, 1.87, 1.80, 1.69,
 ];
 
+/// Standard atomic weights (g/mol) of H–Lr (Z = 1…103), IUPAC 2021 abridged values (conventional
+/// values for elements given as intervals; the mass number of the longest-lived isotope for
+/// elements without a stable one).
+const ATOMIC_MASSES: [f64; 103] = [
+    1.008, 4.0026, 6.94, 9.0122, 10.81, 12.011, 14.007, 15.999, 18.998, 20.180, 22.990, 24.305,
+    26.982, 28.085, 30.974, 32.06, 35.45, 39.95, 39.098, 40.078, 44.956, 47.867, 50.942, 51.996,
+    54.938, 55.845, 58.933, 58.693, 63.546, 65.38, 69.723, 72.630, 74.922, 78.971, 79.904, 83.798,
+    85.468, 87.62, 88.906, 91.224, 92.906, 95.95, 97.0, 101.07, 102.91, 106.42, 107.87, 112.41,
+    114.82, 118.71, 121.76, 127.60, 126.90, 131.29, 132.91, 137.33, 138.91, 140.12, 140.91, 144.24,
+    145.0, 150.36, 151.96, 157.25, 158.93, 162.50, 164.93, 167.26, 168.93, 173.05, 174.97, 178.49,
+    180.95, 183.84, 186.21, 190.23, 192.22, 195.08, 196.97, 200.59, 204.38, 207.2, 208.98, 209.0,
+    210.0, 222.0, 223.0, 226.0, 227.0, 232.04, 231.04, 238.03, 237.0, 244.0, 243.0, 247.0, 247.0,
+    251.0, 252.0, 257.0, 258.0, 259.0, 262.0,
+];
+
 /// A chemical element, identified by its atomic number (1 = H … 118 = Og).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Element(u8);
@@ -69,6 +84,12 @@ impl Element {
     /// Covalent radius (Å; Cordero et al. 2008), tabulated for H–Cm (Z ≤ 96).
     pub fn covalent_radius(self) -> Option<f64> {
         COVALENT_RADII.get(usize::from(self.0) - 1).copied()
+    }
+
+    /// Standard atomic weight (g/mol), tabulated for H–Lr (Z ≤ 103): the M of Hill and Howard's
+    /// Rietveld weight fractions.
+    pub fn atomic_mass(self) -> Option<f64> {
+        ATOMIC_MASSES.get(usize::from(self.0) - 1).copied()
     }
 
     /// Symbol, e.g. `"Fe"`.
@@ -189,6 +210,33 @@ fn parse_charge(rest: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn atomic_masses_of_common_elements() {
+        let m = |s: &str| Element::from_symbol(s).unwrap().atomic_mass().unwrap();
+        for (s, want) in [
+            ("H", 1.008),
+            ("O", 15.999),
+            ("Ti", 47.867),
+            ("Ni", 58.693),
+            ("Zr", 91.224),
+            ("In", 114.82),
+            ("La", 138.91),
+            ("Bi", 208.98),
+            ("U", 238.03),
+        ] {
+            assert!((m(s) - want).abs() < 1e-9, "{s}: {} against {want}", m(s));
+        }
+        // Heavier elements are heavier, apart from the known inversions.
+        let inversions = (2..=103u8)
+            .filter(|&z| {
+                let a = |z| Element::from_z(z).unwrap().atomic_mass().unwrap();
+                a(z) < a(z - 1)
+            })
+            .count();
+        assert_eq!(inversions, 6, "Ar/K, Co/Ni, Te/I, Th/Pa, U/Np, Pu/Am");
+        assert_eq!(Element::from_z(104).unwrap().atomic_mass(), None);
+    }
 
     #[test]
     fn parses_ions_and_labels() {

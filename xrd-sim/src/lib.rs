@@ -32,7 +32,8 @@ pub use training::{TrainingBatch, TrainingPattern, TrainingPatternParams};
 pub mod powder;
 
 pub use powder::{
-    Doublet, Geometry, MarchDollase, PeakList, PowderParams, Profile, Shape, Simulator, Width,
+    Doublet, Geometry, MarchDollase, PeakList, PowderParams, Profile, Reflection, Shape, Simulator,
+    Width,
 };
 pub mod artefacts;
 pub mod builtin;

@@ -209,6 +209,44 @@ impl Structure {
             .join(" ")
     }
 
+    /// The structure as CIF text in space group P1 (every site of the cell listed), data block
+    /// `name`; [`Structure::from_cif`] reads it back.
+    pub fn to_cif(&self, name: &str) -> String {
+        use std::fmt::Write;
+        let block: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let [a, b, c] = self.lattice.lengths();
+        let [al, be, ga] = self.lattice.angles();
+        let mut out = format!(
+            "data_{block}\n_cell_length_a {a:.6}\n_cell_length_b {b:.6}\n_cell_length_c {c:.6}\n\
+             _cell_angle_alpha {al:.5}\n_cell_angle_beta {be:.5}\n_cell_angle_gamma {ga:.5}\n\
+             _symmetry_space_group_name_H-M 'P 1'\nloop_\n_symmetry_equiv_pos_as_xyz\n'x, y, z'\n\
+             loop_\n_atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n\
+             _atom_site_fract_y\n_atom_site_fract_z\n_atom_site_occupancy\n_atom_site_B_iso_or_equiv\n"
+        );
+        for (i, site) in self.sites.iter().enumerate() {
+            let [x, y, z] = site.frac;
+            let _ = writeln!(
+                out,
+                "{}{} {} {x:.6} {y:.6} {z:.6} {:.4} {:.4}",
+                site.species.element.symbol(),
+                i + 1,
+                site.species.element.symbol(),
+                site.occupancy,
+                site.b_iso
+            );
+        }
+        out
+    }
+
     /// Supercell whose basis vectors are the rows of `m` in units of the current ones
     /// (`m` may be rational, e.g. a primitive cell of a centred structure, as long as it tiles it).
     /// Site order: by original site, then by lattice translation (lexicographic).
@@ -298,6 +336,16 @@ mod tests {
         let l = Lattice::from_parameters(3.0, 3.0, 3.0, 90.0, 90.0, 90.0).unwrap();
         let fe = Species::parse("Fe").unwrap();
         Structure::new(l, vec![Site::new(fe, [0.0; 3]), Site::new(fe, [0.5; 3])]).unwrap()
+    }
+
+    #[test]
+    fn cif_round_trip() {
+        let s =
+            bcc().with_lattice(Lattice::from_parameters(3.1, 3.1, 3.1, 90.0, 90.0, 90.0).unwrap());
+        let back = Structure::from_cif(&s.to_cif("Fe bcc (refined)")).unwrap();
+        assert_eq!(back.len(), 2);
+        assert!((back.lattice().volume() - 3.1f64.powi(3)).abs() < 1e-4);
+        assert_eq!(back.sites()[1].frac, [0.5; 3]);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod convert;
 pub mod feature_space;
 pub mod identify;
 pub mod index;
+pub mod refine;
 pub mod simulate;
 
 /// What every subcommand is given besides its own options.

@@ -12,6 +12,7 @@ pub use params::{Doublet, PowderParams};
 pub use peaks::PeakList;
 pub use profile::{Profile, SCHERRER_K, Shape, Width};
 pub use texture::MarchDollase;
+
 use xrd_io::IndexedPeak;
 
 use rayon::prelude::*;
@@ -40,13 +41,17 @@ pub struct Simulator {
     params: PowderParams,
 }
 
-/// One reflection of the Friedel half-space (its mate −g is folded into `intensity`).
-#[derive(Debug, Clone, Copy)]
-struct Reflection {
-    hkl: [i32; 3],
-    g: f64,
-    /// |F(g)|² + |F(−g)|² (no LP).
-    f2: f64,
+/// One reflection of the Friedel half-space (its mate −g is folded into `f2`): what a
+/// whole-pattern refinement needs before peaks are merged (each reflection's normal for texture,
+/// its Miller indices for a refined cell).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reflection {
+    /// Miller indices (the mate is −hkl).
+    pub hkl: [i32; 3],
+    /// |g| = 1/d (Å⁻¹).
+    pub g: f64,
+    /// |F(g)|² + |F(−g)|² (electrons², no Lorentz–polarisation), with the sites' own B.
+    pub f2: f64,
 }
 
 /// Calculations that would enumerate more reflections than this are refused.
@@ -394,7 +399,14 @@ impl Simulator {
 
     /// Reflections with g_min ≤ |g| ≤ g_max in the half-space h > 0 ∨ (h = 0 ∧ (k > 0 ∨ (k = 0 ∧ l > 0))),
     /// sorted as pymatgen does: by |g|, then by −h, −k, −l.
-    fn reflections(&self, structure: &Structure) -> Result<Vec<Reflection>> {
+    /// Every reflection whose 2θ lies in the range, one per Friedel pair, sorted by |g| (ties by
+    /// decreasing hkl). Equivalent reflections are listed separately; the peaks of
+    /// [`Simulator::peaks`] sum them.
+    ///
+    /// # Errors
+    /// Missing scattering factors, untabulated f′/f″, or a range that would enumerate too many
+    /// reflections.
+    pub fn reflections(&self, structure: &Structure) -> Result<Vec<Reflection>> {
         let p = &self.params;
         let lambda = p.wavelength;
         let g_of = |tt: f64| 2.0 * (tt / 2.0).to_radians().sin() / lambda;

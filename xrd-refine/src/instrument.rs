@@ -1,0 +1,223 @@
+//! The instrument: its peak widths, asymmetry, zero shift and monochromator, refined once on a
+//! standard and saved for the samples measured after it.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::invalid;
+use crate::{Error, Result};
+
+/// Format tag of an instrument file.
+pub const INSTRUMENT_FORMAT: &str = "xrd-refine instrument 1";
+
+/// A diffractometer's contribution to the pattern.
+///
+/// Peak widths (FWHM, degrees 2θ) after Thompson, Cox & Hastings: Gaussian
+/// H_G² = U tan²θ + V tanθ + W, Lorentzian H_L = X tanθ + Y / cosθ; each phase adds its own
+/// crystallite size (to the 1/cosθ term) and microstrain (to the tanθ term) on top.
+///
+/// ```
+/// use xrd_refine::Instrument;
+/// let lab = Instrument::default();
+/// assert!(lab.check().is_ok());
+/// let dir = std::env::temp_dir().join("xrd-refine-doc-instrument.json");
+/// lab.save(&dir)?;
+/// assert_eq!(Instrument::load(&dir)?, lab);
+/// # Ok::<(), xrd_refine::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Instrument {
+    /// Caglioti U (deg²).
+    pub u: f64,
+    /// Caglioti V (deg²).
+    pub v: f64,
+    /// Caglioti W (deg²).
+    pub w: f64,
+    /// Lorentzian tanθ coefficient (deg).
+    pub x: f64,
+    /// Lorentzian 1/cosθ coefficient (deg).
+    pub y: f64,
+    /// Axial-divergence asymmetry: the peak is multiplied by 1 + a·cotθ·2z·exp(−z²),
+    /// z = (2θ − centre)/FWHM (Bérar & Baldinozzi's first term; negative for the usual low-angle
+    /// tail).
+    pub asymmetry: f64,
+    /// Zero shift (deg), added to every peak position.
+    pub zero: f64,
+    /// Diffracted-beam monochromator angle 2θ_m (deg) of the Lorentz–polarisation factor, or
+    /// none.
+    pub monochromator: Option<f64>,
+    /// Whether the values were refined on a standard (then a sample's fit keeps them).
+    pub refined: bool,
+}
+
+impl Default for Instrument {
+    /// A laboratory Bragg–Brentano diffractometer before refinement: FWHM 0.06° at low angle
+    /// (W = 0.0036), no Lorentzian part, no asymmetry, zero 0, no monochromator.
+    fn default() -> Self {
+        Self {
+            u: 0.0,
+            v: 0.0,
+            w: 0.0036,
+            x: 0.0,
+            y: 0.0,
+            asymmetry: 0.0,
+            zero: 0.0,
+            monochromator: None,
+            refined: false,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct File {
+    format: String,
+    instrument: Instrument,
+}
+
+impl Instrument {
+    /// Checks that every value is finite, W > 0, X, Y ≥ 0 and 0 ≤ 2θ_m < 180.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the first invalid value.
+    pub fn check(&self) -> Result<()> {
+        for (name, v) in [
+            ("u", self.u),
+            ("v", self.v),
+            ("w", self.w),
+            ("x", self.x),
+            ("y", self.y),
+            ("asymmetry", self.asymmetry),
+            ("zero", self.zero),
+        ] {
+            if !v.is_finite() {
+                return Err(invalid(name, format!("{v} must be finite")));
+            }
+        }
+        if self.w <= 0.0 {
+            return Err(invalid("w", format!("{} must be > 0", self.w)));
+        }
+        if self.x < 0.0 || self.y < 0.0 {
+            return Err(invalid(
+                "x",
+                format!("X {} and Y {} must be ≥ 0", self.x, self.y),
+            ));
+        }
+        if let Some(m) = self.monochromator
+            && !(m.is_finite() && (0.0..180.0).contains(&m))
+        {
+            return Err(invalid(
+                "monochromator",
+                format!("2θ_m = {m}° must be in [0, 180)"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Writes the instrument as a small JSON file (atomically).
+    ///
+    /// # Errors
+    /// [`Error::Instrument`] when the file cannot be written.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let file = File {
+            format: INSTRUMENT_FORMAT.into(),
+            instrument: self.clone(),
+        };
+        let err = |message: String| Error::Instrument {
+            path: path.to_path_buf(),
+            message,
+        };
+        let text = serde_json::to_string_pretty(&file).map_err(|e| err(e.to_string()))?;
+        xrd_io::write_atomic(path, text.as_bytes()).map_err(|e| err(e.to_string()))
+    }
+
+    /// Reads an instrument written by [`Instrument::save`].
+    ///
+    /// # Errors
+    /// [`Error::Instrument`] for an unreadable file, another format or invalid values.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let err = |message: String| Error::Instrument {
+            path: path.to_path_buf(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let file: File = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
+        if file.format != INSTRUMENT_FORMAT {
+            return Err(err(format!(
+                "format `{}`, expected `{INSTRUMENT_FORMAT}`",
+                file.format
+            )));
+        }
+        file.instrument.check().map_err(|e| err(e.to_string()))?;
+        Ok(file.instrument)
+    }
+}
+
+/// Lorentz–polarisation factor (1 + cos²2θ_m cos²2θ) / (sin²θ cosθ) at Bragg angle θ
+/// (radians), with a monochromator at 2θ_m (degrees) or none, and its derivative in θ.
+pub(crate) fn lorentz_polarisation(monochromator: Option<f64>, theta: f64) -> (f64, f64) {
+    let c = monochromator.map_or(1.0, |m| m.to_radians().cos().powi(2));
+    let (s, co) = theta.sin_cos();
+    let c2 = (2.0 * theta).cos();
+    let n = 1.0 + c * c2 * c2;
+    let dn = -2.0 * c * (4.0 * theta).sin();
+    let d = s * s * co;
+    let dd = 2.0 * s * co * co - s * s * s;
+    (n / d, (dn * d - n * dd) / (d * d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_values_are_named() {
+        let name = |i: Instrument| match i.check() {
+            Err(Error::InvalidParameter(p)) => p.name,
+            other => panic!("{other:?}"),
+        };
+        let d = Instrument::default;
+        assert_eq!(name(Instrument { w: 0.0, ..d() }), "w");
+        assert_eq!(name(Instrument { u: f64::NAN, ..d() }), "u");
+        assert_eq!(name(Instrument { y: -1.0, ..d() }), "x");
+        assert_eq!(
+            name(Instrument {
+                zero: f64::INFINITY,
+                ..d()
+            }),
+            "zero"
+        );
+        assert_eq!(
+            name(Instrument {
+                monochromator: Some(190.0),
+                ..d()
+            }),
+            "monochromator"
+        );
+    }
+
+    #[test]
+    fn lp_derivative_and_file_errors() {
+        let lp = |t| lorentz_polarisation(Some(26.6), t);
+        for t in [0.2f64, 0.5, 1.0] {
+            let e = 1e-6;
+            let num = (lp(t + e).0 - lp(t - e).0) / (2.0 * e);
+            let (_, d) = lp(t);
+            assert!((d - num).abs() < 1e-6 * d.abs().max(1.0), "{d} {num}");
+        }
+        let dir = std::env::temp_dir().join(format!("xrd-refine-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bad = dir.join("bad.json");
+        std::fs::write(&bad, "{\"format\": \"other\", \"instrument\": {}}").unwrap();
+        assert!(matches!(
+            Instrument::load(&bad),
+            Err(Error::Instrument { .. })
+        ));
+        assert!(matches!(
+            Instrument::load(dir.join("missing.json")),
+            Err(Error::Instrument { .. })
+        ));
+    }
+}

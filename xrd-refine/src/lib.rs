@@ -1,0 +1,20 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod cell;
+mod error;
+mod instrument;
+mod lm;
+mod model;
+mod params;
+mod phase;
+mod refinement;
+mod tch;
+
+pub use error::{Error, Result};
+pub use instrument::{INSTRUMENT_FORMAT, Instrument};
+pub use params::{RefineParams, Stage};
+pub use phase::Phase;
+pub use refinement::{ParameterValue, PhaseResult, Refinement, Refiner};
+pub use tch::REACH;

@@ -1,0 +1,564 @@
+//! The calculated pattern and its derivatives with respect to every parameter.
+//!
+//! y(2θ) = background(2θ) + Σ_phases Σ_peaks Σ_lines I · Ω(2θ − centre; H, η, a·cotθ), with
+//! I = S · r_line · Σ_members |F|² W_MD · LP(θ) · exp(−B/2 · 1/d²). Each peak's derivatives are
+//! first taken with respect to the five quantities the profile depends on (intensity, centre,
+//! width, mixing, asymmetry), then spread over the points within its reach.
+
+use nalgebra::DMatrix;
+
+use crate::instrument::Instrument;
+use crate::phase::PhaseModel;
+use crate::tch::{self, REACH, Shape};
+
+/// Smallest Gaussian width (°): the Caglioti quadratic is held above it.
+const MIN_GAUSSIAN: f64 = 1e-4;
+
+/// Degrees per radian of 2θ per radian of θ.
+const DEG2: f64 = 360.0 / std::f64::consts::PI;
+
+/// What a parameter is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Background,
+    Hump,
+    Zero,
+    Displacement,
+    Caglioti,
+    Lorentz,
+    Asymmetry,
+    Scale(usize),
+    Cell(usize),
+    B(usize),
+    Size(usize),
+    Strain(usize),
+    Texture(usize),
+}
+
+/// One parameter: its kind, name, value and bounds.
+#[derive(Debug, Clone)]
+pub(crate) struct Param {
+    pub kind: Kind,
+    pub name: String,
+    pub value: f64,
+    pub lo: f64,
+    pub hi: f64,
+}
+
+/// Indices of one phase's parameters.
+#[derive(Debug, Clone)]
+pub(crate) struct PhaseIndex {
+    pub scale: usize,
+    pub cell: std::ops::Range<usize>,
+    pub b: usize,
+    pub size: usize,
+    pub strain: usize,
+    pub texture: usize,
+}
+
+/// Indices of the global parameters.
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    pub background: std::ops::Range<usize>,
+    pub humps: std::ops::Range<usize>,
+    pub zero: usize,
+    pub displacement: usize,
+    /// U, V, W, X, Y.
+    pub widths: [usize; 5],
+    pub asymmetry: usize,
+    pub phases: Vec<PhaseIndex>,
+}
+
+/// The model of one refinement: points, wavelengths, phases and parameter layout.
+#[derive(Debug, Clone)]
+pub(crate) struct Model {
+    pub tt: Vec<f64>,
+    /// Chebyshev variable of each point.
+    cheb_x: Vec<f64>,
+    /// (λ, relative intensity) of Kα₁ and, when present, Kα₂.
+    pub lines: Vec<(f64, f64)>,
+    pub phases: Vec<PhaseModel>,
+    /// Per phase, per peak, per member: cos² of the angle between the member's normal and the
+    /// texture direction (empty without texture).
+    pub cos2: Vec<Vec<Vec<f64>>>,
+    pub monochromator: Option<f64>,
+    pub layout: Layout,
+    pub params: Vec<Param>,
+    shape: Shape,
+}
+
+/// What one peak line contributes: its profile quantities and their derivatives.
+#[derive(Debug, Clone, Copy, Default)]
+struct Line {
+    intensity: f64,
+    centre: f64,
+    h: f64,
+    eta: f64,
+    asym: f64,
+}
+
+/// The pieces of the calculated pattern, for output.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Parts {
+    pub background: Vec<f64>,
+    pub phases: Vec<Vec<f64>>,
+}
+
+impl Model {
+    /// A model over the points `tt` with the instrument's starting values.
+    pub fn new(
+        tt: Vec<f64>,
+        lines: Vec<(f64, f64)>,
+        phases: Vec<PhaseModel>,
+        instrument: &Instrument,
+        background_terms: usize,
+        humps: usize,
+        y_max: f64,
+    ) -> Self {
+        let (lo, hi) = (tt[0], tt[tt.len() - 1]);
+        let cheb_x = tt
+            .iter()
+            .map(|&t| 2.0 * (t - lo) / (hi - lo) - 1.0)
+            .collect();
+        let mut params = Vec::new();
+        let mut push = |kind, name: String, value, lo, hi| {
+            params.push(Param {
+                kind,
+                name,
+                value,
+                lo,
+                hi,
+            });
+            params.len() - 1
+        };
+        let background = {
+            let start = push(
+                Kind::Background,
+                "background 0".into(),
+                0.0,
+                f64::NEG_INFINITY,
+                f64::INFINITY,
+            );
+            for n in 1..background_terms {
+                push(
+                    Kind::Background,
+                    format!("background {n}"),
+                    0.0,
+                    f64::NEG_INFINITY,
+                    f64::INFINITY,
+                );
+            }
+            start..start + background_terms
+        };
+        let humps_range = {
+            let start = background.end;
+            for k in 0..humps {
+                // Spread over the range, broad, small.
+                let pos = lo + (k as f64 + 0.5) / humps as f64 * (hi - lo);
+                push(
+                    Kind::Hump,
+                    format!("hump {k} area"),
+                    0.01 * y_max * (hi - lo),
+                    0.0,
+                    f64::INFINITY,
+                );
+                push(
+                    Kind::Hump,
+                    format!("hump {k} position"),
+                    pos,
+                    lo - 10.0,
+                    hi + 10.0,
+                );
+                push(Kind::Hump, format!("hump {k} fwhm"), 8.0, 1.0, 60.0);
+            }
+            start..start + 3 * humps
+        };
+        let zero = push(Kind::Zero, "zero shift".into(), instrument.zero, -2.0, 2.0);
+        let displacement = push(Kind::Displacement, "displacement".into(), 0.0, -1.0, 1.0);
+        let widths = [
+            push(Kind::Caglioti, "U".into(), instrument.u, -1.0, 1.0),
+            push(Kind::Caglioti, "V".into(), instrument.v, -1.0, 1.0),
+            push(Kind::Caglioti, "W".into(), instrument.w, 1e-6, 1.0),
+            push(Kind::Lorentz, "X".into(), instrument.x, 0.0, 2.0),
+            push(Kind::Lorentz, "Y".into(), instrument.y, 0.0, 2.0),
+        ];
+        let asymmetry = push(
+            Kind::Asymmetry,
+            "asymmetry".into(),
+            instrument.asymmetry,
+            -0.5,
+            0.5,
+        );
+        let mut index = Vec::new();
+        for (p, ph) in phases.iter().enumerate() {
+            let scale = push(
+                Kind::Scale(p),
+                format!("phase {p} scale"),
+                1.0,
+                0.0,
+                f64::INFINITY,
+            );
+            let names = ph.cell.names();
+            let start = scale + 1;
+            for (name, v) in names.iter().zip(&ph.cell_start) {
+                push(
+                    Kind::Cell(p),
+                    format!("phase {p} cell {name}"),
+                    *v,
+                    0.9 * v.min(1.1 * v),
+                    1.1 * v.max(0.9 * v),
+                );
+            }
+            let cell = start..start + names.len();
+            let b = push(Kind::B(p), format!("phase {p} B"), 0.0, -1.0, 5.0);
+            let size = push(Kind::Size(p), format!("phase {p} size"), 0.0, 0.0, 3.0);
+            let strain = push(Kind::Strain(p), format!("phase {p} strain"), 0.0, 0.0, 3.0);
+            let texture = push(
+                Kind::Texture(p),
+                format!("phase {p} texture r"),
+                1.0,
+                0.3,
+                3.0,
+            );
+            index.push(PhaseIndex {
+                scale,
+                cell,
+                b,
+                size,
+                strain,
+                texture,
+            });
+        }
+        let cos2 = phases.iter().map(|_| Vec::new()).collect();
+        Self {
+            tt,
+            cheb_x,
+            lines,
+            phases,
+            cos2,
+            monochromator: instrument.monochromator,
+            layout: Layout {
+                background,
+                humps: humps_range,
+                zero,
+                displacement,
+                widths,
+                asymmetry,
+                phases: index,
+            },
+            params,
+            shape: Shape::new(),
+        }
+    }
+
+    /// The current parameter values.
+    pub fn values(&self) -> Vec<f64> {
+        self.params.iter().map(|p| p.value).collect()
+    }
+
+    /// Sets the texture direction of phase `p` (none: random powder) at cell `values`.
+    pub fn set_texture(&mut self, p: usize, direction: Option<[i32; 3]>, values: &[f64]) {
+        let Some(d) = direction else {
+            self.cos2[p] = Vec::new();
+            return;
+        };
+        let ph = &self.phases[p];
+        let q = ph
+            .cell
+            .coefficients(&values[self.layout.phases[p].cell.clone()]);
+        // hᵀ G* k with G* from the six coefficients.
+        let dot = |a: [i32; 3], b: [i32; 3]| {
+            let (a, b) = (a.map(f64::from), b.map(f64::from));
+            q[0] * a[0] * b[0]
+                + q[1] * a[1] * b[1]
+                + q[2] * a[2] * b[2]
+                + q[3] / 2.0 * (a[1] * b[2] + a[2] * b[1])
+                + q[4] / 2.0 * (a[0] * b[2] + a[2] * b[0])
+                + q[5] / 2.0 * (a[0] * b[1] + a[1] * b[0])
+        };
+        let dd = dot(d, d);
+        self.cos2[p] = ph
+            .peaks
+            .iter()
+            .map(|pk| {
+                pk.members
+                    .iter()
+                    .map(|m| {
+                        let hd = dot(m.hkl, d);
+                        (hd * hd / (dot(m.hkl, m.hkl) * dd)).clamp(0.0, 1.0)
+                    })
+                    .collect()
+            })
+            .collect();
+    }
+
+    /// The instrument of parameter `values` (with the monochromator of the start).
+    pub fn instrument(&self, values: &[f64], refined: bool) -> Instrument {
+        let [u, v, w, x, y] = self.layout.widths.map(|i| values[i]);
+        Instrument {
+            u,
+            v,
+            w,
+            x,
+            y,
+            asymmetry: values[self.layout.asymmetry],
+            zero: values[self.layout.zero],
+            monochromator: self.monochromator,
+            refined,
+        }
+    }
+
+    /// The calculated pattern at `values`; with `jac`, the derivative of each point with
+    /// respect to each parameter that has a column (`cols[i]`), added into `jac`; with `parts`,
+    /// the background and each phase's curve.
+    pub fn evaluate(
+        &self,
+        values: &[f64],
+        mut jac: Option<(&[Option<usize>], &mut DMatrix<f64>)>,
+        mut parts: Option<&mut Parts>,
+    ) -> Vec<f64> {
+        let n = self.tt.len();
+        let mut y = vec![0.0; n];
+        let l = &self.layout;
+        // Background: Chebyshev terms by recurrence, then the humps.
+        let nb = l.background.len();
+        let mut t = vec![0.0; nb];
+        for i in 0..n {
+            let x = self.cheb_x[i];
+            let mut b = 0.0;
+            for k in 0..nb {
+                t[k] = match k {
+                    0 => 1.0,
+                    1 => x,
+                    _ => 2.0 * x * t[k - 1] - t[k - 2],
+                };
+                b += values[l.background.start + k] * t[k];
+            }
+            y[i] = b;
+            if let Some((cols, j)) = jac.as_mut() {
+                for k in 0..nb {
+                    if let Some(c) = cols[l.background.start + k] {
+                        j[(i, c)] += t[k];
+                    }
+                }
+            }
+        }
+        for hump in l.humps.clone().step_by(3) {
+            let (area, pos, fwhm) = (values[hump], values[hump + 1], values[hump + 2]);
+            let (a, b) = self.reach(pos, fwhm);
+            for i in a..b {
+                let v = self.shape.at(self.tt[i] - pos, fwhm, 0.5, 0.0);
+                y[i] += area * v.v;
+                if let Some((cols, j)) = jac.as_mut() {
+                    for (k, d) in [v.v, area * v.d_centre, area * v.d_h]
+                        .into_iter()
+                        .enumerate()
+                    {
+                        if let Some(c) = cols[hump + k] {
+                            j[(i, c)] += d;
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(parts) = parts.as_mut() {
+            parts.background = y.clone();
+            parts.phases = Vec::new();
+        }
+        let mut derivs: Vec<(usize, [f64; 5])> = Vec::new();
+        for (p, ph) in self.phases.iter().enumerate() {
+            let before = parts.as_ref().map(|_| y.clone());
+            let pi = &l.phases[p];
+            let cell = &values[pi.cell.clone()];
+            for (k, peak) in ph.peaks.iter().enumerate() {
+                let q: f64 = peak.dq.iter().zip(cell).map(|(d, v)| d * v).sum();
+                if q <= 0.0 {
+                    continue;
+                }
+                let g = q.sqrt();
+                // Σ |F|² W and its derivative in r.
+                let (tex, dtex) = match self.cos2[p].get(k) {
+                    Some(c2) => {
+                        let r = values[pi.texture];
+                        peak.members
+                            .iter()
+                            .zip(c2)
+                            .fold((0.0, 0.0), |(t, dt), (m, &c)| {
+                                let x = r * r * c + (1.0 - c) / r;
+                                let w = x.powf(-1.5);
+                                let dw = -1.5 * x.powf(-2.5) * (2.0 * r * c - (1.0 - c) / (r * r));
+                                (t + m.f2 * w, dt + m.f2 * dw)
+                            })
+                    }
+                    None => (peak.f2, 0.0),
+                };
+                for &(lambda, ratio) in &self.lines {
+                    let sin = lambda * g / 2.0;
+                    if sin >= 0.999_999 {
+                        continue;
+                    }
+                    derivs.clear();
+                    let line = self.line(
+                        values,
+                        p,
+                        &peak.dq,
+                        q,
+                        g,
+                        lambda,
+                        ratio,
+                        tex,
+                        dtex,
+                        jac.as_ref().map(|(c, _)| *c),
+                        &mut derivs,
+                    );
+                    let (a, b) = self.reach(line.centre, line.h);
+                    for i in a..b {
+                        let v =
+                            self.shape
+                                .at(self.tt[i] - line.centre, line.h, line.eta, line.asym);
+                        y[i] += line.intensity * v.v;
+                        if let Some((_, j)) = jac.as_mut() {
+                            let dy = [
+                                v.v,
+                                line.intensity * v.d_centre,
+                                line.intensity * v.d_h,
+                                line.intensity * v.d_eta,
+                                line.intensity * v.d_asym,
+                            ];
+                            for (c, d) in &derivs {
+                                j[(i, *c)] += d[0] * dy[0]
+                                    + d[1] * dy[1]
+                                    + d[2] * dy[2]
+                                    + d[3] * dy[3]
+                                    + d[4] * dy[4];
+                            }
+                        }
+                    }
+                }
+            }
+            if let (Some(parts), Some(before)) = (parts.as_mut(), before) {
+                parts
+                    .phases
+                    .push(y.iter().zip(&before).map(|(a, b)| a - b).collect());
+            }
+        }
+        y
+    }
+
+    /// The indices of the points within ±REACH·h of `centre`.
+    fn reach(&self, centre: f64, h: f64) -> (usize, usize) {
+        let r = REACH * h;
+        let a = self.tt.partition_point(|&t| t < centre - r);
+        let b = self.tt.partition_point(|&t| t <= centre + r);
+        (a, b)
+    }
+
+    /// One line of one peak: its profile quantities, and (with `cols`) their derivatives with
+    /// respect to each parameter with a column, pushed to `derivs`.
+    #[allow(clippy::too_many_arguments)]
+    fn line(
+        &self,
+        values: &[f64],
+        p: usize,
+        dq: &[f64],
+        q: f64,
+        g: f64,
+        lambda: f64,
+        ratio: f64,
+        tex: f64,
+        dtex: f64,
+        cols: Option<&[Option<usize>]>,
+        derivs: &mut Vec<(usize, [f64; 5])>,
+    ) -> Line {
+        let l = &self.layout;
+        let pi = &l.phases[p];
+        let [u, v, w, x, y] = l.widths.map(|i| values[i]);
+        let (zero, disp, asym) = (values[l.zero], values[l.displacement], values[l.asymmetry]);
+        let (scale, b) = (values[pi.scale], values[pi.b]);
+        let (size, strain) = (values[pi.size], values[pi.strain]);
+        let theta = (lambda * g / 2.0).asin();
+        let (sin, cos) = theta.sin_cos();
+        let tan = sin / cos;
+        let sec2 = 1.0 / (cos * cos);
+        // Widths.
+        let hg2_raw = u * tan * tan + v * tan + w;
+        let clamped = hg2_raw < MIN_GAUSSIAN * MIN_GAUSSIAN;
+        let hg = if clamped {
+            MIN_GAUSSIAN
+        } else {
+            hg2_raw.sqrt()
+        };
+        let hl = ((x + strain) * tan + (y + size) / cos).max(0.0);
+        let wd = tch::widths(hg, hl);
+        let cot = 1.0 / tan;
+        let (lp, dlp) = crate::instrument::lorentz_polarisation(self.monochromator, theta);
+        let dw = (-b * q / 2.0).exp();
+        let i0 = ratio * tex * lp * dw;
+        let intensity = scale * i0;
+        let line = Line {
+            intensity,
+            centre: DEG2 * theta + zero + disp * cos,
+            h: wd.h,
+            eta: wd.eta,
+            asym: asym * cot,
+        };
+        let Some(cols) = cols else {
+            return line;
+        };
+        let mut push = |i: usize, d: [f64; 5]| {
+            if let Some(c) = cols[i] {
+                derivs.push((c, d));
+            }
+        };
+        // Through the Gaussian and Lorentzian widths.
+        let via = |dg: f64, dl: f64| -> (f64, f64) {
+            (
+                wd.dh_dg * dg + wd.dh_dl * dl,
+                wd.deta_dg * dg + wd.deta_dl * dl,
+            )
+        };
+        let dhg = |d_hg2: f64| if clamped { 0.0 } else { d_hg2 / (2.0 * hg) };
+        push(pi.scale, [i0, 0.0, 0.0, 0.0, 0.0]);
+        push(pi.b, [-q / 2.0 * intensity, 0.0, 0.0, 0.0, 0.0]);
+        push(
+            pi.texture,
+            [scale * ratio * dtex * lp * dw, 0.0, 0.0, 0.0, 0.0],
+        );
+        let (dh, de) = via(0.0, 1.0 / cos);
+        push(pi.size, [0.0, 0.0, dh, de, 0.0]);
+        let (dh, de) = via(0.0, tan);
+        push(pi.strain, [0.0, 0.0, dh, de, 0.0]);
+        push(l.zero, [0.0, 1.0, 0.0, 0.0, 0.0]);
+        push(l.displacement, [0.0, cos, 0.0, 0.0, 0.0]);
+        for (k, d_hg2) in [tan * tan, tan, 1.0].into_iter().enumerate() {
+            let (dh, de) = via(dhg(d_hg2), 0.0);
+            push(l.widths[k], [0.0, 0.0, dh, de, 0.0]);
+        }
+        let (dh, de) = via(0.0, tan);
+        push(l.widths[3], [0.0, 0.0, dh, de, 0.0]);
+        let (dh, de) = via(0.0, 1.0 / cos);
+        push(l.widths[4], [0.0, 0.0, dh, de, 0.0]);
+        push(l.asymmetry, [0.0, 0.0, 0.0, 0.0, cot]);
+        // Cell: through 1/d² = q, into θ and the Debye–Waller factor.
+        let dtheta_dq = lambda / (4.0 * g * cos);
+        let hl_on = (x + strain) * tan + (y + size) / cos > 0.0;
+        let dhg_dtheta = dhg((2.0 * u * tan + v) * sec2);
+        let dhl_dtheta = if hl_on {
+            (x + strain) * sec2 + (y + size) * sin * sec2
+        } else {
+            0.0
+        };
+        let (dh_dtheta, de_dtheta) = via(dhg_dtheta, dhl_dtheta);
+        let per_q = [
+            intensity * (dlp / lp * dtheta_dq - b / 2.0),
+            (DEG2 - disp * sin) * dtheta_dq,
+            dh_dtheta * dtheta_dq,
+            de_dtheta * dtheta_dq,
+            -asym / (sin * sin) * dtheta_dq,
+        ];
+        for (i, &m) in pi.cell.clone().zip(dq) {
+            push(i, per_q.map(|d| d * m));
+        }
+        line
+    }
+}

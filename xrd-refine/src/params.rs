@@ -1,0 +1,259 @@
+//! Hyper-parameters of a refinement (builder; every setter documents its default).
+
+use serde::{Deserialize, Serialize};
+
+use crate::Result;
+use crate::error::invalid;
+
+/// One stage of the staged strategy: each frees its parameters on top of the earlier stages'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Stage {
+    /// Phase scales and the background (Chebyshev terms, broad peaks).
+    ScaleBackground,
+    /// Cells (the free parameters of each crystal system) and the zero shift.
+    CellsZero,
+    /// Peak widths: each phase's crystallite size and microstrain, the instrument's Caglioti
+    /// U, V, W when it was not refined on a standard (all its width and asymmetry terms when
+    /// [`RefineParams::standard`] is set), and the specimen displacement.
+    Profile,
+    /// March–Dollase preferred orientation, kept per phase only where it lowers Rwp by
+    /// [`RefineParams::texture_min_gain`].
+    Texture,
+    /// Overall displacement parameters B of each phase.
+    Displacement,
+}
+
+impl Stage {
+    /// Every stage, in the default order.
+    pub const ALL: [Stage; 5] = [
+        Stage::ScaleBackground,
+        Stage::CellsZero,
+        Stage::Profile,
+        Stage::Texture,
+        Stage::Displacement,
+    ];
+
+    /// The stage's name as the command line spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::ScaleBackground => "scale",
+            Stage::CellsZero => "cells",
+            Stage::Profile => "profile",
+            Stage::Texture => "texture",
+            Stage::Displacement => "b",
+        }
+    }
+
+    /// The stage of a name of [`Stage::name`].
+    pub fn from_name(name: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+/// How a refinement is run.
+///
+/// ```
+/// use xrd_refine::{RefineParams, Stage};
+/// let p = RefineParams::new()
+///     .background_terms(8)
+///     .stages(vec![Stage::ScaleBackground, Stage::CellsZero]);
+/// assert!(p.check().is_ok());
+/// assert!(RefineParams::new().background_terms(0).check().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefineParams {
+    pub(crate) stages: Vec<Stage>,
+    pub(crate) background_terms: usize,
+    pub(crate) humps: usize,
+    pub(crate) max_iterations: usize,
+    pub(crate) tolerance: f64,
+    pub(crate) zero_search: f64,
+    pub(crate) texture_min_gain: f64,
+    pub(crate) standard: bool,
+    pub(crate) two_theta_range: Option<(f64, f64)>,
+    pub(crate) max_correlation: f64,
+}
+
+impl Default for RefineParams {
+    fn default() -> Self {
+        Self {
+            stages: Stage::ALL.to_vec(),
+            background_terms: 6,
+            humps: 0,
+            max_iterations: 40,
+            tolerance: 1e-6,
+            zero_search: 0.3,
+            texture_min_gain: 0.01,
+            standard: false,
+            two_theta_range: None,
+            max_correlation: 0.95,
+        }
+    }
+}
+
+xrd_io::param_guard!(crate::Error => RefineParams);
+
+impl RefineParams {
+    /// The defaults (see each setter).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The stages, run in this order, each freeing its parameters on top of the earlier ones
+    /// (default [`Stage::ALL`]).
+    #[must_use]
+    pub fn stages(mut self, stages: Vec<Stage>) -> Self {
+        self.stages = stages;
+        self
+    }
+
+    /// The stages set by [`RefineParams::stages`].
+    pub fn get_stages(&self) -> &[Stage] {
+        &self.stages
+    }
+
+    xrd_io::setters! {
+        /// Chebyshev background terms, 1–20 (default 6).
+        #[must_use]
+        background_terms, get_background_terms: usize;
+
+        /// Broad pseudo-Voigt peaks added to the background for an amorphous hump or a sample
+        /// holder, 0–4 (default 0).
+        #[must_use]
+        humps, get_humps: usize;
+
+        /// Levenberg–Marquardt iterations per stage, ≥ 1 (default 40).
+        #[must_use]
+        max_iterations, get_max_iterations: usize;
+
+        /// A stage ends when an accepted step lowers χ² by less than this fraction, in (0, 0.1)
+        /// (default 1e-6).
+        #[must_use]
+        tolerance, get_tolerance: f64;
+
+        /// Half-width (°) of the search for the zero shift before the first stage, 0–2; 0 skips
+        /// it (default 0.3).
+        #[must_use]
+        zero_search, get_zero_search: f64;
+
+        /// Relative Rwp gain a phase's preferred orientation must bring to be kept, 0–0.5
+        /// (default 0.01).
+        #[must_use]
+        texture_min_gain, get_texture_min_gain: f64;
+
+        /// Refines an instrument on a standard: every width and asymmetry term of the
+        /// instrument, no crystallite size or strain (default false).
+        #[must_use]
+        standard, get_standard: bool;
+
+        /// Refines only the points within this 2θ range (default the whole pattern).
+        #[must_use]
+        two_theta_range, get_two_theta_range: Option<(f64, f64)>;
+
+        /// Correlations of refined parameters above this magnitude are warned about, in (0, 1]
+        /// (default 0.95).
+        #[must_use]
+        max_correlation, get_max_correlation: f64;
+    }
+
+    /// Validates every parameter.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] naming the first invalid value.
+    pub fn check(&self) -> Result<()> {
+        if self.stages.is_empty() {
+            return Err(invalid("stages", "need at least one stage"));
+        }
+        if !(1..=20).contains(&self.background_terms) {
+            return Err(invalid(
+                "background_terms",
+                format!("{} must be in 1–20", self.background_terms),
+            ));
+        }
+        if self.humps > 4 {
+            return Err(invalid("humps", format!("{} must be in 0–4", self.humps)));
+        }
+        if self.max_iterations == 0 {
+            return Err(invalid("max_iterations", "must be ≥ 1"));
+        }
+        if !(self.tolerance > 0.0 && self.tolerance < 0.1) {
+            return Err(invalid(
+                "tolerance",
+                format!("{} must be in (0, 0.1)", self.tolerance),
+            ));
+        }
+        if !(0.0..=2.0).contains(&self.zero_search) {
+            return Err(invalid(
+                "zero_search",
+                format!("{} must be in 0–2", self.zero_search),
+            ));
+        }
+        if !(0.0..=0.5).contains(&self.texture_min_gain) {
+            return Err(invalid(
+                "texture_min_gain",
+                format!("{} must be in 0–0.5", self.texture_min_gain),
+            ));
+        }
+        if let Some((lo, hi)) = self.two_theta_range
+            && !(lo.is_finite() && hi.is_finite() && lo >= 0.0 && lo < hi && hi <= 180.0)
+        {
+            return Err(invalid(
+                "two_theta_range",
+                format!("need 0 ≤ min < max ≤ 180, got {lo}–{hi}"),
+            ));
+        }
+        if !(self.max_correlation > 0.0 && self.max_correlation <= 1.0) {
+            return Err(invalid(
+                "max_correlation",
+                format!("{} must be in (0, 1]", self.max_correlation),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(p: RefineParams) -> &'static str {
+        match p.check() {
+            Ok(()) => "ok",
+            Err(crate::Error::InvalidParameter(e)) => e.name,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn each_invalid_value_is_named() {
+        let d = RefineParams::new;
+        assert_eq!(refused(d()), "ok");
+        assert_eq!(refused(d().stages(vec![])), "stages");
+        assert_eq!(refused(d().background_terms(0)), "background_terms");
+        assert_eq!(refused(d().background_terms(21)), "background_terms");
+        assert_eq!(refused(d().humps(5)), "humps");
+        assert_eq!(refused(d().max_iterations(0)), "max_iterations");
+        assert_eq!(refused(d().tolerance(0.0)), "tolerance");
+        assert_eq!(refused(d().tolerance(f64::NAN)), "tolerance");
+        assert_eq!(refused(d().zero_search(-0.1)), "zero_search");
+        assert_eq!(refused(d().texture_min_gain(0.6)), "texture_min_gain");
+        assert_eq!(
+            refused(d().two_theta_range(Some((50.0, 20.0)))),
+            "two_theta_range"
+        );
+        assert_eq!(
+            refused(d().two_theta_range(Some((f64::NAN, 20.0)))),
+            "two_theta_range"
+        );
+        assert_eq!(refused(d().max_correlation(0.0)), "max_correlation");
+    }
+
+    #[test]
+    fn stage_names_round_trip() {
+        for s in Stage::ALL {
+            assert_eq!(Stage::from_name(s.name()), Some(s));
+        }
+        assert_eq!(Stage::from_name("nothing"), None);
+    }
+}

@@ -1,0 +1,699 @@
+//! The staged refinement and what it reports.
+
+use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
+use xrd_io::{Pattern, Wavelength};
+use xrd_sim::CrystalSystem;
+
+use crate::instrument::Instrument;
+use crate::lm::{self, Data};
+use crate::model::{Kind, Model, Parts};
+use crate::params::{RefineParams, Stage};
+use crate::phase::{Phase, PhaseModel};
+use crate::{Error, Result};
+
+/// Peaks are prepared this far (°) beyond the refined range, for cell changes, zero and Kα₂.
+const MARGIN: f64 = 3.0;
+
+/// Fewest points a refinement accepts.
+const MIN_POINTS: usize = 20;
+
+/// Steps of the zero-shift search (°).
+const ZERO_STEP: f64 = 0.01;
+
+/// Iterations of each trial fit of a texture direction.
+const TEXTURE_TRIAL_ITERATIONS: usize = 15;
+
+/// A size broadening below this 1/cosθ coefficient (°) is beyond the resolution: no size.
+const MIN_SIZE_BROADENING: f64 = 1e-4;
+
+/// One refined phase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhaseResult {
+    /// The phase's name.
+    pub name: String,
+    /// Its formula (from the structure).
+    pub formula: String,
+    /// Its space-group number.
+    pub space_group: u8,
+    /// Weight fraction among the crystalline phases refined (Hill & Howard: S·ZMV), or, with an
+    /// internal standard, of the whole sample.
+    pub weight_fraction: f64,
+    /// Its standard uncertainty (see [`Refinement::esd_factor`]).
+    pub weight_fraction_esd: f64,
+    /// a, b, c (Å), α, β, γ (°) refined.
+    pub cell: [f64; 6],
+    /// Their standard uncertainties.
+    pub cell_esd: [f64; 6],
+    /// Cell volume (Å³).
+    pub volume: f64,
+    /// Crystallite size (nm) by Scherrer (K = 0.9) from the Lorentzian 1/cosθ broadening, or
+    /// none when the peaks are no broader than the instrument's.
+    pub size_nm: Option<f64>,
+    /// Microstrain ε = Δd/d from the Lorentzian tanθ broadening (FWHM = 4ε tanθ).
+    pub strain: f64,
+    /// March–Dollase direction and r, when the fit kept a preferred orientation.
+    pub texture: Option<([i32; 3], f64)>,
+    /// Overall displacement parameter B (Å²) added to the structure's.
+    pub b_overall: f64,
+    /// The Rietveld scale factor S.
+    pub scale: f64,
+    /// The cell content's mass Z·M (g/mol).
+    pub cell_mass: f64,
+    /// Kα₁ peak positions (°, with zero shift and displacement) and their Miller indices, for
+    /// the reflection ticks.
+    pub ticks: Vec<(f64, [i32; 3])>,
+}
+
+/// A refined parameter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParameterValue {
+    /// Its name.
+    pub name: String,
+    /// Its value.
+    pub value: f64,
+    /// Its standard uncertainty (0 when it was not refined in the last stage).
+    pub esd: f64,
+    /// Whether it was refined in the last stage.
+    pub refined: bool,
+}
+
+/// A refinement's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Refinement {
+    /// The phases, in the order given.
+    pub phases: Vec<PhaseResult>,
+    /// Profile R factor Σ|y − f| / Σ|y|.
+    pub rp: f64,
+    /// Weighted profile R factor.
+    pub rwp: f64,
+    /// Expected R factor √((N − P) / Σ w y²).
+    pub rexp: f64,
+    /// Reduced χ² = Σ w (y − f)² / (N − P).
+    pub chi2: f64,
+    /// Goodness of fit Rwp / Rexp.
+    pub gof: f64,
+    /// Durbin–Watson d of the weighted residuals (2 for uncorrelated ones).
+    pub durbin_watson: f64,
+    /// Factor by which the esds exceed those of χ²·(JᵀWJ)⁻¹: Bérar & Lelann's √((1+ρ)/(1−ρ))
+    /// for the serial correlation ρ of the residuals, which counting statistics alone ignore.
+    pub esd_factor: f64,
+    /// The instrument as refined (or as given).
+    pub instrument: Instrument,
+    /// Specimen displacement term (°): the peak shift is this × cosθ.
+    pub displacement: f64,
+    /// Every parameter.
+    pub parameters: Vec<ParameterValue>,
+    /// Warnings: strongly correlated parameters, parameters at a bound.
+    pub warnings: Vec<String>,
+    /// Least-squares iterations, all stages.
+    pub iterations: usize,
+    /// 2θ of the points refined.
+    pub two_theta: Vec<f64>,
+    /// Observed counts.
+    pub observed: Vec<f64>,
+    /// Calculated counts.
+    pub calculated: Vec<f64>,
+    /// The background.
+    pub background: Vec<f64>,
+    /// Each phase's contribution.
+    pub phase_curves: Vec<Vec<f64>>,
+    /// With an internal standard: the amorphous or unidentified rest (weight fraction).
+    pub amorphous: Option<f64>,
+}
+
+/// A refinement to run: the phases, the instrument, the settings and optionally an internal
+/// standard.
+///
+/// ```no_run
+/// use xrd_refine::{Instrument, Phase, RefineParams, Refiner};
+/// use xrd_sim::Structure;
+/// let pattern = xrd_io::read("mixture.xy")?;
+/// let rutile = Phase::new("rutile", Structure::from_cif_file("rutile.cif")?)?;
+/// let anatase = Phase::new("anatase", Structure::from_cif_file("anatase.cif")?)?;
+/// let fit = Refiner::new(vec![rutile, anatase])
+///     .fit(&pattern, xrd_io::Wavelength::CU_KA)?;
+/// for p in &fit.phases {
+///     println!("{} {:.3} ± {:.3}", p.name, p.weight_fraction, p.weight_fraction_esd);
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Refiner {
+    phases: Vec<Phase>,
+    instrument: Instrument,
+    params: RefineParams,
+    standard: Option<(usize, f64)>,
+}
+
+impl Refiner {
+    /// A refinement of `phases` with the default instrument and settings.
+    pub fn new(phases: Vec<Phase>) -> Self {
+        Self {
+            phases,
+            instrument: Instrument::default(),
+            params: RefineParams::default(),
+            standard: None,
+        }
+    }
+
+    /// The instrument (default [`Instrument::default`]); one refined on a standard keeps its
+    /// widths, asymmetry and zero.
+    #[must_use]
+    pub fn instrument(mut self, instrument: Instrument) -> Self {
+        self.instrument = instrument;
+        self
+    }
+
+    /// The settings (default [`RefineParams::default`]).
+    #[must_use]
+    pub fn params(mut self, params: RefineParams) -> Self {
+        self.params = params;
+        self
+    }
+
+    /// Phase `index` is an internal standard weighed in at `weight_fraction` of the sample:
+    /// weight fractions become absolute and the rest amorphous or unidentified.
+    #[must_use]
+    pub fn standard(mut self, index: usize, weight_fraction: f64) -> Self {
+        self.standard = Some((index, weight_fraction));
+        self
+    }
+
+    /// Refines the phases against `pattern` measured at `wavelength` (Kα₂ from it when it has
+    /// one).
+    ///
+    /// # Errors
+    /// Invalid settings or instrument, no phase, a standard that names no phase, too few points,
+    /// NaN or negative counts, non-positive esds, a phase without reflections in range, a
+    /// structure that cannot be simulated, or parameters the data cannot tell apart.
+    pub fn fit(&self, pattern: &Pattern, wavelength: Wavelength) -> Result<Refinement> {
+        self.params.check()?;
+        self.instrument.check()?;
+        if self.phases.is_empty() {
+            return Err(crate::error::invalid("phases", "need at least one phase"));
+        }
+        if let Some((i, w)) = self.standard
+            && (i >= self.phases.len() || !(w > 0.0 && w < 1.0))
+        {
+            return Err(crate::error::invalid(
+                "standard",
+                format!(
+                    "phase {i} of {} at weight fraction {w}: need an existing phase and 0 < w < 1",
+                    self.phases.len()
+                ),
+            ));
+        }
+        let data_range = self
+            .params
+            .two_theta_range
+            .unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
+        let (mut tt, mut y, mut w) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, (&t, &c)) in pattern
+            .two_theta()
+            .iter()
+            .zip(pattern.intensity())
+            .enumerate()
+        {
+            if t < data_range.0 || t > data_range.1 {
+                continue;
+            }
+            if !c.is_finite() || c < 0.0 {
+                return Err(Error::Pattern(format!(
+                    "count {c} at 2θ = {t}° (point {i}): counts must be finite and ≥ 0"
+                )));
+            }
+            let sigma = match pattern.sigma() {
+                Some(s) => s[i],
+                None => c.max(1.0).sqrt(),
+            };
+            if !(sigma.is_finite() && sigma > 0.0) {
+                return Err(Error::Pattern(format!(
+                    "esd {sigma} at 2θ = {t}° (point {i}) must be finite and > 0"
+                )));
+            }
+            tt.push(t);
+            y.push(c);
+            w.push(1.0 / (sigma * sigma));
+        }
+        if tt.len() < MIN_POINTS {
+            return Err(Error::Pattern(format!(
+                "{} points in the refined range; need at least {MIN_POINTS}",
+                tt.len()
+            )));
+        }
+        let range = (tt[0], tt[tt.len() - 1]);
+        let lambda = wavelength.angstrom();
+        let mut lines = vec![(lambda, 1.0)];
+        if let Some(l2) = wavelength.alpha2() {
+            lines.push((l2, wavelength.ratio()));
+        }
+        let mut phase_models = Vec::with_capacity(self.phases.len());
+        for ph in &self.phases {
+            let m = PhaseModel::new(ph, lambda, range, MARGIN)?;
+            let inside = m.peaks.iter().any(|pk| {
+                let q: f64 = pk.dq.iter().zip(&m.cell_start).map(|(d, v)| d * v).sum();
+                let s = lambda * q.sqrt() / 2.0;
+                s < 1.0 && (range.0..=range.1).contains(&(2.0 * s.asin().to_degrees()))
+            });
+            if !inside {
+                return Err(Error::NoReflections(
+                    ph.name().to_string(),
+                    range.0,
+                    range.1,
+                ));
+            }
+            phase_models.push(m);
+        }
+        let y_max = y.iter().copied().fold(0.0, f64::max);
+        let mut model = Model::new(
+            tt,
+            lines,
+            phase_models,
+            &self.instrument,
+            self.params.background_terms,
+            self.params.humps,
+            y_max,
+        );
+        for (p, ph) in self.phases.iter().enumerate() {
+            let prefix = format!("phase {p} ");
+            for par in &mut model.params {
+                if let Some(rest) = par.name.strip_prefix(&prefix) {
+                    par.name = format!("{} {rest}", ph.name());
+                }
+            }
+        }
+        let data = Data { y, w };
+        let mut values = model.values();
+        let mut run = Run {
+            model: &mut model,
+            data: &data,
+            params: &self.params,
+            fixed_instrument: self.instrument.refined,
+            iterations: 0,
+            textured: vec![None; self.phases.len()],
+        };
+        run.refine(&mut values, &self.phases)?;
+        let iterations = run.iterations;
+        let textured = run.textured.clone();
+        let free = run.free(
+            &values,
+            self.params
+                .stages
+                .last()
+                .copied()
+                .unwrap_or(Stage::ScaleBackground),
+        );
+        self.report(&model, &data, &values, &free, iterations, &textured)
+    }
+
+    fn report(
+        &self,
+        model: &Model,
+        data: &Data,
+        values: &[f64],
+        free: &[usize],
+        iterations: usize,
+        textured: &[Option<[i32; 3]>],
+    ) -> Result<Refinement> {
+        let mut parts = Parts::default();
+        let f = model.evaluate(values, None, Some(&mut parts));
+        let n = data.y.len();
+        let np = free.len();
+        let (mut chi2, mut swy2, mut sabs, mut sy) = (0.0, 0.0, 0.0, 0.0);
+        let mut res = Vec::with_capacity(n);
+        for i in 0..n {
+            let d = data.y[i] - f[i];
+            chi2 += data.w[i] * d * d;
+            swy2 += data.w[i] * data.y[i] * data.y[i];
+            sabs += d.abs();
+            sy += data.y[i].abs();
+            res.push(data.w[i].sqrt() * d);
+        }
+        let dof = (n.saturating_sub(np)).max(1) as f64;
+        let rwp = (chi2 / swy2).sqrt();
+        let rexp = (dof / swy2).sqrt();
+        let (num, den) = res
+            .windows(2)
+            .fold((0.0, 0.0), |(a, b), w| (a + (w[1] - w[0]).powi(2), b));
+        let den = den + res.iter().map(|r| r * r).sum::<f64>();
+        let durbin_watson = num / den;
+        let rho = (1.0 - durbin_watson / 2.0).clamp(0.0, 0.99);
+        let esd_factor = ((1.0 + rho) / (1.0 - rho)).sqrt();
+        // Covariance of the parameters refined last.
+        let (j, _) = {
+            let mut cols = vec![None; values.len()];
+            for (c, &i) in free.iter().enumerate() {
+                cols[i] = Some(c);
+            }
+            let mut j = DMatrix::zeros(n, np);
+            model.evaluate(values, Some((&cols, &mut j)), None);
+            for i in 0..n {
+                let sw = data.w[i].sqrt();
+                for c in 0..np {
+                    j[(i, c)] *= sw;
+                }
+            }
+            (j, ())
+        };
+        let mut normal = j.tr_mul(&j);
+        // Parameters without effect at the end (a width at its floor) get no esd.
+        let inert: Vec<usize> = (0..np).filter(|&c| !(normal[(c, c)] > 0.0)).collect();
+        for &c in &inert {
+            normal[(c, c)] = 1.0;
+        }
+        let inverse = normal
+            .clone()
+            .cholesky()
+            .map(|c| c.inverse())
+            .ok_or_else(|| Error::Singular(lm::indistinguishable(model, free, &normal)))?;
+        let scale_cov = chi2 / dof * esd_factor * esd_factor;
+        let cov = |a: usize, b: usize| -> f64 {
+            match (
+                free.iter().position(|&i| i == a),
+                free.iter().position(|&i| i == b),
+            ) {
+                (Some(x), Some(y)) if !inert.contains(&x) && !inert.contains(&y) => {
+                    inverse[(x, y)] * scale_cov
+                }
+                _ => 0.0,
+            }
+        };
+        let mut warnings: Vec<String> = inert
+            .iter()
+            .map(|&c| {
+                format!(
+                    "`{}` has no effect on the pattern at its value",
+                    model.params[free[c]].name
+                )
+            })
+            .collect();
+        for a in 0..np {
+            for b in a + 1..np {
+                let r = inverse[(a, b)] / (inverse[(a, a)] * inverse[(b, b)]).sqrt();
+                if r.abs() > self.params.max_correlation {
+                    warnings.push(format!(
+                        "`{}` and `{}` are correlated ({r:+.3})",
+                        model.params[free[a]].name, model.params[free[b]].name
+                    ));
+                }
+            }
+        }
+        for &i in free {
+            let p = &model.params[i];
+            if p.lo.is_finite() && (values[i] - p.lo).abs() <= 1e-9 * p.lo.abs().max(1e-9)
+                || p.hi.is_finite() && (values[i] - p.hi).abs() <= 1e-9 * p.hi.abs().max(1e-9)
+            {
+                if !matches!(p.kind, Kind::Size(_) | Kind::Strain(_) | Kind::Scale(_)) {
+                    warnings.push(format!("`{}` stopped at a bound ({})", p.name, values[i]));
+                }
+            }
+        }
+        let parameters = model
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ParameterValue {
+                name: p.name.clone(),
+                value: values[i],
+                esd: cov(i, i).max(0.0).sqrt(),
+                refined: free.contains(&i),
+            })
+            .collect();
+        // Hill & Howard: w ∝ S·ZM·V.
+        let l = &model.layout;
+        let lambda = model.lines[0].0;
+        let mut phases = Vec::new();
+        let mut zmv = Vec::new();
+        for (p, ph) in self.phases.iter().enumerate() {
+            let pi = &l.phases[p];
+            let pm = &model.phases[p];
+            let cell_values = &values[pi.cell.clone()];
+            let lattice = pm.cell.lattice(cell_values)?;
+            let cell_cov: Vec<Vec<f64>> = pi
+                .cell
+                .clone()
+                .map(|a| pi.cell.clone().map(|b| cov(a, b)).collect())
+                .collect();
+            let (cell, cell_esd) = pm.cell.parameters(cell_values, &cell_cov)?;
+            let volume = lattice.volume();
+            zmv.push(pm.cell_mass * volume);
+            let size = values[pi.size];
+            let size_nm = (size > MIN_SIZE_BROADENING)
+                .then(|| xrd_sim::powder::SCHERRER_K * lambda / size.to_radians() / 10.0);
+            let zero = values[l.zero];
+            let disp = values[l.displacement];
+            let ticks = pm
+                .peaks
+                .iter()
+                .filter_map(|pk| {
+                    let q: f64 = pk.dq.iter().zip(cell_values).map(|(d, v)| d * v).sum();
+                    let s = lambda * q.sqrt() / 2.0;
+                    (s < 1.0).then(|| {
+                        let th = s.asin();
+                        (2.0 * th.to_degrees() + zero + disp * th.cos(), pk.hkl)
+                    })
+                })
+                .filter(|(t, _)| (model.tt[0]..=model.tt[model.tt.len() - 1]).contains(t))
+                .collect();
+            phases.push(PhaseResult {
+                name: ph.name().to_string(),
+                formula: ph.structure().formula(),
+                space_group: ph.space_group(),
+                weight_fraction: 0.0,
+                weight_fraction_esd: 0.0,
+                cell,
+                cell_esd,
+                volume,
+                size_nm,
+                strain: values[pi.strain].to_radians() / 4.0,
+                texture: textured[p].map(|d| (d, values[pi.texture])),
+                b_overall: values[pi.b],
+                scale: values[pi.scale],
+                cell_mass: pm.cell_mass,
+                ticks,
+            });
+        }
+        let scales: Vec<usize> = l.phases.iter().map(|pi| pi.scale).collect();
+        let total: f64 = scales.iter().zip(&zmv).map(|(&s, m)| values[s] * m).sum();
+        for (p, ph) in phases.iter_mut().enumerate() {
+            let wp = values[scales[p]] * zmv[p] / total.max(f64::MIN_POSITIVE);
+            // ∂w_p/∂S_q = (δ_pq − w_p) ZMV_q / Σ
+            let grad: Vec<f64> = (0..scales.len())
+                .map(|q| (f64::from(u8::from(p == q)) - wp) * zmv[q] / total)
+                .collect();
+            let mut var = 0.0;
+            for a in 0..scales.len() {
+                for b in 0..scales.len() {
+                    var += grad[a] * cov(scales[a], scales[b]) * grad[b];
+                }
+            }
+            ph.weight_fraction = wp;
+            ph.weight_fraction_esd = var.max(0.0).sqrt();
+        }
+        let mut amorphous = None;
+        if let Some((s, ws)) = self.standard {
+            let factor = ws / phases[s].weight_fraction;
+            for ph in &mut phases {
+                ph.weight_fraction *= factor;
+                ph.weight_fraction_esd *= factor;
+            }
+            let crystalline: f64 = phases.iter().map(|p| p.weight_fraction).sum();
+            amorphous = Some((1.0 - crystalline).max(0.0));
+        }
+        Ok(Refinement {
+            phases,
+            rp: sabs / sy,
+            rwp,
+            rexp,
+            chi2: chi2 / dof,
+            gof: rwp / rexp,
+            durbin_watson,
+            esd_factor,
+            instrument: model.instrument(values, self.params.standard || self.instrument.refined),
+            displacement: values[l.displacement],
+            parameters,
+            warnings,
+            iterations,
+            two_theta: model.tt.clone(),
+            observed: data.y.clone(),
+            calculated: f,
+            background: parts.background,
+            phase_curves: parts.phases,
+            amorphous,
+        })
+    }
+}
+
+/// The state of one staged refinement.
+struct Run<'a> {
+    model: &'a mut Model,
+    data: &'a Data,
+    params: &'a RefineParams,
+    fixed_instrument: bool,
+    iterations: usize,
+    textured: Vec<Option<[i32; 3]>>,
+}
+
+impl Run<'_> {
+    /// The parameters free in `stage` and the stages before it in the plan.
+    fn free(&self, values: &[f64], stage: Stage) -> Vec<usize> {
+        let upto: Vec<Stage> = {
+            let pos = self
+                .params
+                .stages
+                .iter()
+                .position(|&s| s == stage)
+                .unwrap_or(0);
+            self.params.stages[..=pos].to_vec()
+        };
+        let has = |s: Stage| upto.contains(&s);
+        let l = &self.model.layout;
+        let mut free: Vec<usize> = Vec::new();
+        free.extend(l.background.clone());
+        free.extend(l.humps.clone());
+        for (p, pi) in l.phases.iter().enumerate() {
+            free.push(pi.scale);
+            // A phase refined away adds nothing the data could fix its other parameters by.
+            if values[pi.scale] <= 0.0 {
+                continue;
+            }
+            if has(Stage::CellsZero) {
+                free.extend(pi.cell.clone());
+            }
+            if has(Stage::Profile) && !self.params.standard {
+                free.push(pi.size);
+                free.push(pi.strain);
+            }
+            if has(Stage::Texture) && self.textured[p].is_some() {
+                free.push(pi.texture);
+            }
+            if has(Stage::Displacement) {
+                free.push(pi.b);
+            }
+        }
+        if has(Stage::CellsZero) {
+            free.push(if self.fixed_instrument {
+                l.displacement
+            } else {
+                l.zero
+            });
+        }
+        if has(Stage::Profile) && !self.fixed_instrument {
+            free.extend(&l.widths[..3]);
+            if self.params.standard {
+                free.extend(&l.widths[3..]);
+                free.push(l.asymmetry);
+            }
+        }
+        free.sort_unstable();
+        free
+    }
+
+    fn minimise(&mut self, values: &mut [f64], free: &[usize], iterations: usize) -> Result<f64> {
+        let s = lm::minimise(
+            self.model,
+            values,
+            free,
+            self.data,
+            iterations,
+            self.params.tolerance,
+        )?;
+        self.iterations += s.iterations;
+        Ok(s.chi2)
+    }
+
+    fn refine(&mut self, values: &mut Vec<f64>, phases: &[Phase]) -> Result<()> {
+        self.start(values)?;
+        let stages = self.params.stages.clone();
+        for stage in stages {
+            if stage == Stage::Texture {
+                self.choose_textures(values, phases)?;
+            }
+            let free = self.free(values, stage);
+            self.minimise(values, &free, self.params.max_iterations)?;
+        }
+        Ok(())
+    }
+
+    /// Scales and background by linear least squares, for each zero shift of the search; the
+    /// best one kept.
+    fn start(&mut self, values: &mut Vec<f64>) -> Result<()> {
+        let free = self.free(values, Stage::ScaleBackground);
+        let zero = self.model.layout.zero;
+        let start = values[zero];
+        let half = if self.fixed_instrument {
+            0.0
+        } else {
+            self.params.zero_search
+        };
+        let steps = (half / ZERO_STEP).round() as i64;
+        let mut best: Option<(f64, Vec<f64>)> = None;
+        for k in -steps..=steps {
+            let mut trial = values.clone();
+            trial[zero] = start + k as f64 * ZERO_STEP;
+            // Linear in these parameters: two Gauss–Newton steps reach the minimum.
+            let s = lm::minimise(self.model, &mut trial, &free, self.data, 2, 1e-12)?;
+            if best.as_ref().is_none_or(|(c, _)| s.chi2 < *c) {
+                best = Some((s.chi2, trial));
+            }
+        }
+        if let Some((_, v)) = best {
+            *values = v;
+        }
+        Ok(())
+    }
+
+    /// For each phase, the March–Dollase direction among the low-index ones that lowers Rwp
+    /// most, kept when the gain reaches the threshold.
+    fn choose_textures(&mut self, values: &mut Vec<f64>, phases: &[Phase]) -> Result<()> {
+        let base = {
+            let mut v = values.clone();
+            let free = self.free(&v, Stage::ScaleBackground);
+            self.minimise(&mut v, &free, TEXTURE_TRIAL_ITERATIONS)?
+        };
+        for (p, ph) in phases.iter().enumerate() {
+            let pi = self.model.layout.phases[p].clone();
+            if values[pi.scale] <= 0.0 {
+                continue;
+            }
+            let candidates: Vec<[i32; 3]> = match ph.texture_direction() {
+                Some(d) => vec![d],
+                None => match ph.crystal_system() {
+                    CrystalSystem::Cubic => vec![[1, 0, 0], [1, 1, 0], [1, 1, 1]],
+                    CrystalSystem::Tetragonal
+                    | CrystalSystem::Hexagonal
+                    | CrystalSystem::Trigonal => {
+                        vec![[0, 0, 1], [1, 0, 0], [1, 1, 0]]
+                    }
+                    _ => vec![[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+                },
+            };
+            let mut best: Option<(f64, [i32; 3], Vec<f64>)> = None;
+            for d in candidates {
+                let mut v = values.clone();
+                v[pi.texture] = 1.0;
+                self.model.set_texture(p, Some(d), &v);
+                let mut free = self.free(&v, Stage::ScaleBackground);
+                free.push(pi.texture);
+                free.sort_unstable();
+                let c = self.minimise(&mut v, &free, TEXTURE_TRIAL_ITERATIONS)?;
+                if best.as_ref().is_none_or(|(b, _, _)| c < *b) {
+                    best = Some((c, d, v));
+                }
+            }
+            match best {
+                Some((c, d, v)) if 1.0 - (c / base).sqrt() >= self.params.texture_min_gain => {
+                    self.model.set_texture(p, Some(d), &v);
+                    self.textured[p] = Some(d);
+                    values[pi.texture] = v[pi.texture];
+                }
+                _ => {
+                    self.model.set_texture(p, None, values);
+                    values[pi.texture] = 1.0;
+                }
+            }
+        }
+        Ok(())
+    }
+}
