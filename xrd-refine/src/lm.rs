@@ -22,8 +22,6 @@ const LAMBDA_MAX: f64 = 1e10;
 pub(crate) struct Solved {
     pub chi2: f64,
     pub iterations: usize,
-    /// The weighted normal matrix JᵀWJ of the free parameters at the end.
-    pub normal: DMatrix<f64>,
 }
 
 /// χ² = Σ w (y − f)² of `values`.
@@ -107,17 +105,13 @@ pub(crate) fn minimise(
         // held for this step: unit diagonal, no gradient.
         let mut normal = normal;
         for c in 0..free.len() {
-            if !(normal[(c, c)] > 0.0) {
+            if normal[(c, c)].is_nan() || normal[(c, c)] <= 0.0 {
                 normal[(c, c)] = 1.0;
                 grad[c] = 0.0;
             }
         }
         if iterations >= max_iterations {
-            return Ok(Solved {
-                chi2,
-                iterations,
-                normal,
-            });
+            return Ok(Solved { chi2, iterations });
         }
         iterations += 1;
         let mut accepted = None;
@@ -148,20 +142,14 @@ pub(crate) fn minimise(
             Some((trial, c2)) => {
                 values.copy_from_slice(&trial);
                 if (chi2 - c2) / chi2 < tolerance {
-                    let (j, _, chi2) = jacobian(model, values, free, data);
                     return Ok(Solved {
-                        chi2,
+                        chi2: c2,
                         iterations,
-                        normal: j.tr_mul(&j),
                     });
                 }
             }
             None => {
-                return Ok(Solved {
-                    chi2,
-                    iterations,
-                    normal,
-                });
+                return Ok(Solved { chi2, iterations });
             }
         }
     }

@@ -562,3 +562,98 @@ impl Model {
         line
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phase::{Phase, PhaseModel};
+    use xrd_sim::Structure;
+
+    const RUTILE: &str = "data_rutile\n_cell_length_a 4.594\n_cell_length_b 4.594\n_cell_length_c 2.959\n\
+        _cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n\
+        loop_\n_symmetry_equiv_pos_as_xyz\n'x,y,z'\n'-x,-y,z'\n'-y+1/2,x+1/2,z+1/2'\n'y+1/2,-x+1/2,z+1/2'\n\
+        '-x+1/2,y+1/2,-z+1/2'\n'x+1/2,-y+1/2,-z+1/2'\n'y,x,-z'\n'-y,-x,-z'\n'-x,-y,-z'\n'x,y,-z'\n\
+        'y+1/2,-x+1/2,-z+1/2'\n'-y+1/2,x+1/2,-z+1/2'\n'x+1/2,-y+1/2,z+1/2'\n'-x+1/2,y+1/2,z+1/2'\n'-y,-x,z'\n'y,x,z'\n\
+        loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n\
+        Ti 0 0 0\nO 0.3048 0.3048 0\n";
+
+    /// A monoclinic cell (four free cell parameters) with one atom in a general position.
+    const MONO: &str = "data_mono\n_cell_length_a 5.1\n_cell_length_b 5.2\n_cell_length_c 5.3\n\
+        _cell_angle_alpha 90\n_cell_angle_beta 99.2\n_cell_angle_gamma 90\n\
+        loop_\n_symmetry_equiv_pos_as_xyz\n'x,y,z'\n'-x,y+1/2,-z+1/2'\n'-x,-y,-z'\n'x,-y+1/2,z+1/2'\n\
+        loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n\
+        Zr 0.276 0.040 0.208\nO 0.070 0.332 0.345\n";
+
+    fn model() -> (Model, Vec<f64>) {
+        let phases: Vec<Phase> = [RUTILE, MONO]
+            .iter()
+            .map(|c| Phase::new("p", Structure::from_cif(c).unwrap()).unwrap())
+            .collect();
+        let tt: Vec<f64> = (0..1500).map(|i| 20.0 + 0.02 * i as f64).collect();
+        let lines = vec![(1.540598, 1.0), (1.544426, 0.5)];
+        let pm = phases
+            .iter()
+            .map(|p| PhaseModel::new(p, 1.540598, (20.0, 50.0), 3.0).unwrap())
+            .collect();
+        let mut m = Model::new(tt, lines, pm, &Instrument::default(), 4, 1, 1000.0);
+        let mut v = m.values();
+        let l = m.layout.clone();
+        for (k, i) in l.background.clone().enumerate() {
+            v[i] = 30.0 / (k as f64 + 1.0);
+        }
+        v[l.humps.start] = 500.0;
+        v[l.zero] = 0.03;
+        v[l.displacement] = -0.02;
+        for (i, x) in l.widths.iter().zip([0.004, -0.002, 0.003, 0.01, 0.02]) {
+            v[*i] = x;
+        }
+        v[l.asymmetry] = -0.02;
+        for (p, pi) in l.phases.iter().enumerate() {
+            v[pi.scale] = 1e-3 * (p as f64 + 1.0);
+            v[pi.b] = 0.4;
+            v[pi.size] = 0.03;
+            v[pi.strain] = 0.02;
+            v[pi.texture] = 0.8;
+        }
+        m.set_texture(0, Some([0, 0, 1]), &v);
+        m.set_texture(1, Some([1, 1, 0]), &v);
+        (m, v)
+    }
+
+    #[test]
+    fn jacobian_matches_central_differences() {
+        let (m, v) = model();
+        let n = v.len();
+        let cols: Vec<Option<usize>> = (0..n).map(Some).collect();
+        let mut j = DMatrix::zeros(m.tt.len(), n);
+        m.evaluate(&v, Some((&cols, &mut j)), None);
+        for k in 0..n {
+            let h = v[k].abs().max(1e-3) * 1e-6;
+            let (mut up, mut down) = (v.clone(), v.clone());
+            up[k] += h;
+            down[k] -= h;
+            let (fu, fd) = (m.evaluate(&up, None, None), m.evaluate(&down, None, None));
+            let (mut diff, mut norm) = (0.0, 0.0);
+            for i in 0..m.tt.len() {
+                let num = (fu[i] - fd[i]) / (2.0 * h);
+                diff += (j[(i, k)] - num).powi(2);
+                norm += num * num;
+            }
+            let rel = (diff / norm.max(1e-300)).sqrt();
+            assert!(norm > 0.0, "`{}` has no effect", m.params[k].name);
+            assert!(rel < 1e-5, "`{}`: relative error {rel:e}", m.params[k].name);
+        }
+    }
+
+    #[test]
+    fn parts_add_up() {
+        let (m, v) = model();
+        let mut parts = Parts::default();
+        let y = m.evaluate(&v, None, Some(&mut parts));
+        assert_eq!(parts.phases.len(), 2);
+        for (i, yi) in y.iter().enumerate() {
+            let sum = parts.background[i] + parts.phases[0][i] + parts.phases[1][i];
+            assert!((sum - yi).abs() <= 1e-9 * yi.abs().max(1.0));
+        }
+    }
+}

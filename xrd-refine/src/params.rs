@@ -25,7 +25,17 @@ pub enum Stage {
 }
 
 impl Stage {
-    /// Every stage, in the default order.
+    /// The default plan: every stage but [`Stage::Displacement`]. On the weighed mixtures of
+    /// dara_dev (where it was chosen) refining B raised the mean weight-fraction error from
+    /// 3.9 to 4.6 wt% points: B trades off against the scale.
+    pub const DEFAULT: [Stage; 4] = [
+        Stage::ScaleBackground,
+        Stage::CellsZero,
+        Stage::Profile,
+        Stage::Texture,
+    ];
+
+    /// Every stage, in order.
     pub const ALL: [Stage; 5] = [
         Stage::ScaleBackground,
         Stage::CellsZero,
@@ -78,7 +88,7 @@ pub struct RefineParams {
 impl Default for RefineParams {
     fn default() -> Self {
         Self {
-            stages: Stage::ALL.to_vec(),
+            stages: Stage::DEFAULT.to_vec(),
             background_terms: 6,
             humps: 0,
             max_iterations: 40,
@@ -101,7 +111,7 @@ impl RefineParams {
     }
 
     /// The stages, run in this order, each freeing its parameters on top of the earlier ones
-    /// (default [`Stage::ALL`]).
+    /// (default [`Stage::DEFAULT`]).
     #[must_use]
     pub fn stages(mut self, stages: Vec<Stage>) -> Self {
         self.stages = stages;

@@ -128,9 +128,9 @@ pub struct Refinement {
 /// ```no_run
 /// use xrd_refine::{Instrument, Phase, RefineParams, Refiner};
 /// use xrd_sim::Structure;
-/// let pattern = xrd_io::read("mixture.xy")?;
-/// let rutile = Phase::new("rutile", Structure::from_cif_file("rutile.cif")?)?;
-/// let anatase = Phase::new("anatase", Structure::from_cif_file("anatase.cif")?)?;
+/// let pattern = xrd_io::read("mixture.xy")?.remove(0);
+/// let rutile = Phase::new("rutile", Structure::from_file("rutile.cif")?)?;
+/// let anatase = Phase::new("anatase", Structure::from_file("anatase.cif")?)?;
 /// let fit = Refiner::new(vec![rutile, anatase])
 ///     .fit(&pattern, xrd_io::Wavelength::CU_KA)?;
 /// for p in &fit.phases {
@@ -322,13 +322,13 @@ impl Refiner {
         let np = free.len();
         let (mut chi2, mut swy2, mut sabs, mut sy) = (0.0, 0.0, 0.0, 0.0);
         let mut res = Vec::with_capacity(n);
-        for i in 0..n {
-            let d = data.y[i] - f[i];
-            chi2 += data.w[i] * d * d;
-            swy2 += data.w[i] * data.y[i] * data.y[i];
+        for ((&fi, &yi), &wi) in f.iter().zip(&data.y).zip(&data.w) {
+            let d = yi - fi;
+            chi2 += wi * d * d;
+            swy2 += wi * yi * yi;
             sabs += d.abs();
-            sy += data.y[i].abs();
-            res.push(data.w[i].sqrt() * d);
+            sy += yi.abs();
+            res.push(wi.sqrt() * d);
         }
         let dof = (n.saturating_sub(np)).max(1) as f64;
         let rwp = (chi2 / swy2).sqrt();
@@ -358,7 +358,9 @@ impl Refiner {
         };
         let mut normal = j.tr_mul(&j);
         // Parameters without effect at the end (a width at its floor) get no esd.
-        let inert: Vec<usize> = (0..np).filter(|&c| !(normal[(c, c)] > 0.0)).collect();
+        let inert: Vec<usize> = (0..np)
+            .filter(|&c| normal[(c, c)].is_nan() || normal[(c, c)] <= 0.0)
+            .collect();
         for &c in &inert {
             normal[(c, c)] = 1.0;
         }
@@ -401,12 +403,12 @@ impl Refiner {
         }
         for &i in free {
             let p = &model.params[i];
-            if p.lo.is_finite() && (values[i] - p.lo).abs() <= 1e-9 * p.lo.abs().max(1e-9)
-                || p.hi.is_finite() && (values[i] - p.hi).abs() <= 1e-9 * p.hi.abs().max(1e-9)
-            {
-                if !matches!(p.kind, Kind::Size(_) | Kind::Strain(_) | Kind::Scale(_)) {
-                    warnings.push(format!("`{}` stopped at a bound ({})", p.name, values[i]));
-                }
+            let at_bound = p.lo.is_finite()
+                && (values[i] - p.lo).abs() <= 1e-9 * p.lo.abs().max(1e-9)
+                || p.hi.is_finite() && (values[i] - p.hi).abs() <= 1e-9 * p.hi.abs().max(1e-9);
+            // Size, strain and scale rest at zero when there is nothing to refine.
+            if at_bound && !matches!(p.kind, Kind::Size(_) | Kind::Strain(_) | Kind::Scale(_)) {
+                warnings.push(format!("`{}` stopped at a bound ({})", p.name, values[i]));
             }
         }
         let parameters = model
@@ -646,9 +648,9 @@ impl Run<'_> {
 
     /// For each phase, the March–Dollase direction among the low-index ones that lowers Rwp
     /// most, kept when the gain reaches the threshold.
-    fn choose_textures(&mut self, values: &mut Vec<f64>, phases: &[Phase]) -> Result<()> {
+    fn choose_textures(&mut self, values: &mut [f64], phases: &[Phase]) -> Result<()> {
         let base = {
-            let mut v = values.clone();
+            let mut v = values.to_vec();
             let free = self.free(&v, Stage::ScaleBackground);
             self.minimise(&mut v, &free, TEXTURE_TRIAL_ITERATIONS)?
         };
@@ -671,7 +673,7 @@ impl Run<'_> {
             };
             let mut best: Option<(f64, [i32; 3], Vec<f64>)> = None;
             for d in candidates {
-                let mut v = values.clone();
+                let mut v = values.to_vec();
                 v[pi.texture] = 1.0;
                 self.model.set_texture(p, Some(d), &v);
                 let mut free = self.free(&v, Stage::ScaleBackground);

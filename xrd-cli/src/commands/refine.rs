@@ -71,11 +71,11 @@ pub struct Args {
     #[arg(long, default_value_t = RefineParams::default().get_humps())]
     pub humps: usize,
     /// The stages, in order, each freeing its parameters on top of the earlier ones
-    /// (scale, cells, profile, texture, b).
+    /// (scale, cells, profile, texture, b: the overall displacement parameters, off by default).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "scale,cells,profile,texture,b"
+        default_value = "scale,cells,profile,texture"
     )]
     pub stages: Vec<String>,
     /// At most this many library entries of one SPEC are compared.

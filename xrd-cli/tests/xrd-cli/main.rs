@@ -7,4 +7,5 @@
 mod bad_input;
 mod common;
 mod jobs;
+mod refine;
 mod series;

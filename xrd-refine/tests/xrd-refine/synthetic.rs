@@ -1,0 +1,126 @@
+//! Synthetic mixtures rendered by xrd-sim (its own profile code, not the refinement's), with a
+//! background, a zero shift, strained cells and counting noise: the weight fractions and cells
+//! the refinement recovers.
+
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use xrd_io::{Grid, Pattern, Wavelength};
+use xrd_refine::{Phase, RefineParams, Refiner, Stage};
+use xrd_sim::{Anomalous, Geometry, Lattice, PowderParams, Profile, Simulator};
+
+use crate::cif_phase;
+
+/// The pattern of `phases` at weight fractions `weights`, each cell scaled by `strain`, with a
+/// zero shift of 0.05°, a sloping background and Gaussian counting noise of the given seed.
+fn mixture(
+    phases: &[Phase],
+    weights: &[f64],
+    strain: &[f64],
+    seed: u64,
+) -> (Pattern, Vec<Lattice>) {
+    let sim = Simulator::new(
+        PowderParams::new()
+            .radiation(Wavelength::CU_KA)
+            .two_theta_range(15.0, 85.0)
+            .anomalous(Anomalous::Tabulated),
+    )
+    .unwrap();
+    let grid = Grid::new(15.0, 0.015, 4667).unwrap();
+    let profile = Profile::gaussian(0.1).caglioti(0.006, -0.002, 0.003);
+    let geometry = Geometry {
+        zero_shift: 0.05,
+        ..Geometry::IDEAL
+    };
+    let mut y = vec![0.0; grid.len()];
+    let mut lattices = Vec::new();
+    for ((ph, &w), &e) in phases.iter().zip(weights).zip(strain) {
+        let [a, b, c] = ph.structure().lattice().lengths();
+        let [al, be, ga] = ph.structure().lattice().angles();
+        let lattice =
+            Lattice::from_parameters(a * (1.0 + e), b * (1.0 + e), c * (1.0 - e), al, be, ga)
+                .unwrap();
+        let s = ph.structure().clone().with_lattice(lattice);
+        let peaks = sim.peaks(&s).unwrap();
+        let curve = sim.render_with(&peaks, &grid, &profile, &geometry).unwrap();
+        // Hill & Howard: S ∝ w / (ZM · V).
+        let scale = 2e-3 * w / (ph.cell_mass().unwrap() * lattice.volume()) * 1e4;
+        for (yi, ci) in y.iter_mut().zip(&curve) {
+            *yi += scale * ci;
+        }
+        lattices.push(lattice);
+    }
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let tt = grid.positions();
+    let counts: Vec<f64> = y
+        .iter()
+        .zip(&tt)
+        .map(|(v, t)| {
+            let mean = v + 200.0 - 1.5 * t;
+            // Box–Muller: Gaussian noise of the Poisson's width.
+            let (u1, u2): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random());
+            let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+            (mean + z * mean.sqrt()).max(0.0)
+        })
+        .collect();
+    (Pattern::new(tt, counts).unwrap(), lattices)
+}
+
+fn check(weights: &[f64], strain: &[f64], seed: u64) {
+    let (Some(rutile), Some(zincite)) = (cif_phase("Rutile.cif"), cif_phase("ZnO.cif")) else {
+        return;
+    };
+    let phases = vec![rutile, zincite];
+    let (pattern, lattices) = mixture(&phases, weights, strain, seed);
+    let fit = Refiner::new(phases)
+        .params(RefineParams::new().stages(vec![
+            Stage::ScaleBackground,
+            Stage::CellsZero,
+            Stage::Profile,
+        ]))
+        .fit(&pattern, Wavelength::CU_KA)
+        .unwrap();
+    assert!(fit.gof < 1.5, "GoF {}", fit.gof);
+    for (k, ph) in fit.phases.iter().enumerate() {
+        let dw = ph.weight_fraction - weights[k];
+        assert!(
+            dw.abs() < 0.01,
+            "{}: {} against {}",
+            ph.name,
+            ph.weight_fraction,
+            weights[k]
+        );
+        // The esd is of the size of the error, not ten times smaller.
+        assert!(
+            ph.weight_fraction_esd > 0.0 && dw.abs() < 5.0 * ph.weight_fraction_esd + 0.002,
+            "{}: error {dw} against esd {}",
+            ph.name,
+            ph.weight_fraction_esd
+        );
+        let want = lattices[k].lengths();
+        for (i, (got, want)) in ph.cell.iter().zip(want).enumerate() {
+            let rel = (got / want - 1.0).abs();
+            assert!(
+                rel < 1e-4,
+                "{} cell {i}: {got} against {want} ({rel:e})",
+                ph.name
+            );
+        }
+    }
+    let zero = fit.instrument.zero;
+    assert!((zero - 0.05).abs() < 0.01, "zero {zero}");
+}
+
+#[test]
+fn a_balanced_mixture() {
+    check(&[0.4, 0.6], &[0.002, -0.003], 1);
+}
+
+#[test]
+fn a_minor_phase() {
+    check(&[0.05, 0.95], &[-0.001, 0.002], 2);
+}
+
+#[test]
+fn a_major_phase() {
+    check(&[0.9, 0.1], &[0.0, 0.004], 3);
+}
