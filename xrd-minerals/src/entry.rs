@@ -127,6 +127,58 @@ impl Entry {
         Ok(Structure::from_asymmetric_unit(lattice, &asym, &ops)?)
     }
 
+    /// The entry as CIF text: its symmetry operators and asymmetric unit, with `cell` (a, b, c in
+    /// Å, α, β, γ in °; a refined one) or its own; [`Structure::from_cif`] reads it back.
+    pub fn to_cif(&self, cell: Option<[f64; 6]>) -> String {
+        use std::fmt::Write;
+        let [a, b, c, al, be, ga] = cell.unwrap_or(self.cell);
+        let block: String = format!("{}_{}", self.id, self.name())
+            .chars()
+            .map(|ch| {
+                if ch.is_ascii_alphanumeric() || ch == '-' || ch == '.' {
+                    ch
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let mut out = format!(
+            "data_{block}\n_chemical_name_mineral '{}'\n_chemical_formula_sum '{}'\n\
+             _cell_length_a {a:.6}\n_cell_length_b {b:.6}\n_cell_length_c {c:.6}\n\
+             _cell_angle_alpha {al:.5}\n_cell_angle_beta {be:.5}\n_cell_angle_gamma {ga:.5}\n\
+             _symmetry_Int_Tables_number {}\nloop_\n_symmetry_equiv_pos_as_xyz\n",
+            self.name().replace('\'', " "),
+            self.formula.replace('\'', " "),
+            self.space_group
+        );
+        for op in &self.operators {
+            let _ = writeln!(out, "'{op}'");
+        }
+        out.push_str(
+            "loop_\n_atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n\
+             _atom_site_fract_y\n_atom_site_fract_z\n_atom_site_occupancy\n_atom_site_B_iso_or_equiv\n",
+        );
+        for (i, site) in self.sites.iter().enumerate() {
+            let [x, y, z] = site.frac;
+            let label: String = site
+                .label
+                .chars()
+                .filter(|ch| !ch.is_whitespace())
+                .collect();
+            let label = if label.is_empty() {
+                format!("{}{}", site.element, i + 1)
+            } else {
+                label
+            };
+            let _ = writeln!(
+                out,
+                "{label} {} {x:.6} {y:.6} {z:.6} {:.4} {:.4}",
+                site.element, site.occupancy, site.b_iso
+            );
+        }
+        out
+    }
+
     /// Whether every element of the entry is in `allowed` (symbols, case-sensitive as
     /// `Ti`, `O`).
     pub fn made_of(&self, allowed: &[String]) -> bool {

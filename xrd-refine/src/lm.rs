@@ -3,7 +3,7 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use crate::model::Model;
+use crate::model::{Model, Parts};
 use crate::{Error, Result};
 
 /// Counts and their weights 1/σ².
@@ -80,6 +80,68 @@ pub(crate) fn indistinguishable(model: &Model, free: &[usize], n: &DMatrix<f64>)
     format!("`{}` and `{}`", name(best.1), name(best.2))
 }
 
+/// The least-squares scales and background terms, every other parameter held: the pattern is
+/// linear in them, so one evaluation (each phase's curve at unit scale) and one solve give them.
+/// Updates `values` (scales clamped at zero) and returns the χ² of the unclamped solution.
+pub(crate) fn linear(model: &Model, values: &mut [f64], data: &Data) -> f64 {
+    let l = &model.layout;
+    let mut unit = values.to_vec();
+    for k in l.background.clone() {
+        unit[k] = 0.0;
+    }
+    for p in &l.phases {
+        unit[p.scale] = 1.0;
+    }
+    let mut parts = Parts::default();
+    model.evaluate(&unit, None, Some(&mut parts));
+    let mut columns = model.chebyshev_table();
+    columns.extend(parts.phases);
+    let m = columns.len();
+    // What the scales and background must explain: the data less the humps.
+    let target: Vec<f64> = data
+        .y
+        .iter()
+        .zip(&parts.background)
+        .map(|(y, h)| y - h)
+        .collect();
+    let mut a = DMatrix::zeros(m, m);
+    let mut b = DVector::zeros(m);
+    for r in 0..m {
+        for c in r..m {
+            let v: f64 = (0..target.len())
+                .map(|i| data.w[i] * columns[r][i] * columns[c][i])
+                .sum();
+            a[(r, c)] = v;
+            a[(c, r)] = v;
+        }
+        b[r] = (0..target.len())
+            .map(|i| data.w[i] * columns[r][i] * target[i])
+            .sum();
+    }
+    for c in 0..m {
+        if a[(c, c)].is_nan() || a[(c, c)] <= 0.0 {
+            a[(c, c)] = 1.0;
+            b[c] = 0.0;
+        }
+    }
+    let Some(beta) = a.cholesky().map(|ch| ch.solve(&b)) else {
+        return f64::INFINITY;
+    };
+    let chi2 = (0..target.len())
+        .map(|i| {
+            let f: f64 = (0..m).map(|c| beta[c] * columns[c][i]).sum();
+            data.w[i] * (target[i] - f).powi(2)
+        })
+        .sum();
+    for (k, i) in l.background.clone().enumerate() {
+        values[i] = beta[k];
+    }
+    for (p, pi) in l.phases.iter().enumerate() {
+        values[pi.scale] = beta[l.background.len() + p].max(0.0);
+    }
+    chi2
+}
+
 /// Minimises χ² over the `free` parameters from `values`, which it updates.
 ///
 /// # Errors
@@ -93,6 +155,7 @@ pub(crate) fn minimise(
     tolerance: f64,
 ) -> Result<Solved> {
     let mut lambda = 1e-3;
+    let mut nu = 2.0;
     let mut iterations = 0;
     loop {
         let (j, r, chi2) = jacobian(model, values, free, data);
@@ -110,6 +173,21 @@ pub(crate) fn minimise(
                 grad[c] = 0.0;
             }
         }
+        // A parameter at a bound that the gradient pushes outwards is held for this step (the
+        // active set): projecting a step that moves it would spoil the step of the others.
+        for (c, &i) in free.iter().enumerate() {
+            let p = &model.params[i];
+            let at_lo = values[i] <= p.lo && grad[c] < 0.0;
+            let at_hi = values[i] >= p.hi && grad[c] > 0.0;
+            if at_lo || at_hi {
+                for k in 0..free.len() {
+                    normal[(c, k)] = 0.0;
+                    normal[(k, c)] = 0.0;
+                }
+                normal[(c, c)] = 1.0;
+                grad[c] = 0.0;
+            }
+        }
         if iterations >= max_iterations {
             return Ok(Solved { chi2, iterations });
         }
@@ -121,7 +199,8 @@ pub(crate) fn minimise(
                 a[(c, c)] *= 1.0 + lambda;
             }
             let Some(chol) = a.cholesky() else {
-                lambda *= 10.0;
+                lambda *= nu;
+                nu *= 2.0;
                 continue;
             };
             let step = chol.solve(&grad);
@@ -131,12 +210,21 @@ pub(crate) fn minimise(
                 trial[i] = (values[i] + step[c]).clamp(p.lo, p.hi);
             }
             let c2 = chi2_of(model, &trial, data);
+            // Nielsen's damping update from the gain ratio ρ = actual / predicted decrease,
+            // predicted = δᵀg + λ δᵀDδ for the step of (N + λD) δ = g.
+            let predicted: f64 = (0..free.len())
+                .map(|c| step[c] * (grad[c] + lambda * normal[(c, c)] * step[c]))
+                .sum();
             if c2 < chi2 {
+                let rho = (chi2 - c2) / predicted.max(f64::MIN_POSITIVE);
+                lambda =
+                    (lambda * (1.0 / 3.0f64).max(1.0 - (2.0 * rho - 1.0).powi(3))).max(LAMBDA_MIN);
+                nu = 2.0;
                 accepted = Some((trial, c2));
-                lambda = (lambda / 10.0).max(LAMBDA_MIN);
                 break;
             }
-            lambda *= 10.0;
+            lambda *= nu;
+            nu *= 2.0;
         }
         match accepted {
             Some((trial, c2)) => {

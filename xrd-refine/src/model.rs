@@ -251,6 +251,22 @@ impl Model {
         }
     }
 
+    /// The Chebyshev terms of the background at every point: `table[k][i]` = T_k(x_i).
+    pub fn chebyshev_table(&self) -> Vec<Vec<f64>> {
+        let nb = self.layout.background.len();
+        let mut table = vec![vec![0.0; self.tt.len()]; nb];
+        for (i, &x) in self.cheb_x.iter().enumerate() {
+            for k in 0..nb {
+                table[k][i] = match k {
+                    0 => 1.0,
+                    1 => x,
+                    _ => 2.0 * x * table[k - 1][i] - table[k - 2][i],
+                };
+            }
+        }
+        table
+    }
+
     /// The current parameter values.
     pub fn values(&self) -> Vec<f64> {
         self.params.iter().map(|p| p.value).collect()
@@ -366,6 +382,7 @@ impl Model {
             parts.phases = Vec::new();
         }
         let mut derivs: Vec<(usize, [f64; 5])> = Vec::new();
+        let mut window: Vec<[f64; 5]> = Vec::new();
         for (p, ph) in self.phases.iter().enumerate() {
             let before = parts.as_ref().map(|_| y.clone());
             let pi = &l.phases[p];
@@ -412,26 +429,39 @@ impl Model {
                         &mut derivs,
                     );
                     let (a, b) = self.reach(line.centre, line.h);
-                    for i in a..b {
-                        let v =
-                            self.shape
-                                .at(self.tt[i] - line.centre, line.h, line.eta, line.asym);
-                        y[i] += line.intensity * v.v;
-                        if let Some((_, j)) = jac.as_mut() {
-                            let dy = [
-                                v.v,
-                                line.intensity * v.d_centre,
-                                line.intensity * v.d_h,
-                                line.intensity * v.d_eta,
-                                line.intensity * v.d_asym,
-                            ];
-                            for (c, d) in &derivs {
-                                j[(i, *c)] += d[0] * dy[0]
-                                    + d[1] * dy[1]
-                                    + d[2] * dy[2]
-                                    + d[3] * dy[3]
-                                    + d[4] * dy[4];
-                            }
+                    let Some((_, j)) = jac.as_mut() else {
+                        for (yi, t) in y[a..b].iter_mut().zip(&self.tt[a..b]) {
+                            *yi += line.intensity
+                                * self
+                                    .shape
+                                    .value(t - line.centre, line.h, line.eta, line.asym);
+                        }
+                        continue;
+                    };
+                    // The five profile derivatives of each point in reach, then each column
+                    // filled in one contiguous run.
+                    window.clear();
+                    for (yi, t) in y[a..b].iter_mut().zip(&self.tt[a..b]) {
+                        let v = self.shape.at(t - line.centre, line.h, line.eta, line.asym);
+                        *yi += line.intensity * v.v;
+                        window.push([
+                            v.v,
+                            line.intensity * v.d_centre,
+                            line.intensity * v.d_h,
+                            line.intensity * v.d_eta,
+                            line.intensity * v.d_asym,
+                        ]);
+                    }
+                    let rows = j.nrows();
+                    let js = j.as_mut_slice();
+                    for (c, d) in &derivs {
+                        let col = &mut js[c * rows + a..c * rows + b];
+                        for (out, dy) in col.iter_mut().zip(&window) {
+                            *out += d[0] * dy[0]
+                                + d[1] * dy[1]
+                                + d[2] * dy[2]
+                                + d[3] * dy[3]
+                                + d[4] * dy[4];
                         }
                     }
                 }

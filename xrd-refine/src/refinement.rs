@@ -18,11 +18,12 @@ const MARGIN: f64 = 3.0;
 /// Fewest points a refinement accepts.
 const MIN_POINTS: usize = 20;
 
-/// Steps of the zero-shift search (°).
+/// Steps of the zero-shift search (°): coarse over the whole search, then fine around the best.
+const ZERO_COARSE_STEP: f64 = 0.04;
 const ZERO_STEP: f64 = 0.01;
 
 /// Iterations of each trial fit of a texture direction.
-const TEXTURE_TRIAL_ITERATIONS: usize = 15;
+const TEXTURE_TRIAL_ITERATIONS: usize = 3;
 
 /// A size broadening below this 1/cosθ coefficient (°) is beyond the resolution: no size.
 const MIN_SIZE_BROADENING: f64 = 1e-4;
@@ -562,6 +563,12 @@ impl Run<'_> {
             }
             if has(Stage::CellsZero) {
                 free.extend(pi.cell.clone());
+                // Each phase's own width with its cell: peaks of the starting width may be far
+                // narrower than the measured ones, which leaves the cells little to move by,
+                // and a shared width fitted first would carry one phase's broadening for all.
+                if !self.params.standard {
+                    free.push(pi.size);
+                }
             }
             if has(Stage::Profile) && !self.params.standard {
                 free.push(pi.size);
@@ -589,6 +596,7 @@ impl Run<'_> {
             }
         }
         free.sort_unstable();
+        free.dedup();
         free
     }
 
@@ -618,10 +626,9 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Scales and background by linear least squares, for each zero shift of the search; the
-    /// best one kept.
+    /// Scales and background by linear least squares, for each zero shift of a coarse search
+    /// and then a fine one around the best; the best kept.
     fn start(&mut self, values: &mut Vec<f64>) -> Result<()> {
-        let free = self.free(values, Stage::ScaleBackground);
         let zero = self.model.layout.zero;
         let start = values[zero];
         let half = if self.fixed_instrument {
@@ -629,15 +636,23 @@ impl Run<'_> {
         } else {
             self.params.zero_search
         };
-        let steps = (half / ZERO_STEP).round() as i64;
         let mut best: Option<(f64, Vec<f64>)> = None;
-        for k in -steps..=steps {
-            let mut trial = values.clone();
-            trial[zero] = start + k as f64 * ZERO_STEP;
-            // Linear in these parameters: two Gauss–Newton steps reach the minimum.
-            let s = lm::minimise(self.model, &mut trial, &free, self.data, 2, 1e-12)?;
-            if best.as_ref().is_none_or(|(c, _)| s.chi2 < *c) {
-                best = Some((s.chi2, trial));
+        let mut centre = start;
+        for (step, reach) in [(ZERO_COARSE_STEP, half), (ZERO_STEP, ZERO_COARSE_STEP)] {
+            let steps = (reach / step).round() as i64;
+            for k in -steps..=steps {
+                let mut trial = values.clone();
+                trial[zero] = centre + k as f64 * step;
+                if (trial[zero] - start).abs() > half + 1e-12 {
+                    continue;
+                }
+                let chi2 = lm::linear(self.model, &mut trial, self.data);
+                if best.as_ref().is_none_or(|(c, _)| chi2 < *c) {
+                    best = Some((chi2, trial));
+                }
+            }
+            if let Some((_, v)) = &best {
+                centre = v[zero];
             }
         }
         if let Some((_, v)) = best {
@@ -649,11 +664,9 @@ impl Run<'_> {
     /// For each phase, the March–Dollase direction among the low-index ones that lowers Rwp
     /// most, kept when the gain reaches the threshold.
     fn choose_textures(&mut self, values: &mut [f64], phases: &[Phase]) -> Result<()> {
-        let base = {
-            let mut v = values.to_vec();
-            let free = self.free(&v, Stage::ScaleBackground);
-            self.minimise(&mut v, &free, TEXTURE_TRIAL_ITERATIONS)?
-        };
+        // The fit so far is converged in everything but texture: its χ² is the baseline.
+        let base = lm::chi2(self.model, values, self.data);
+        let scales: Vec<usize> = self.model.layout.phases.iter().map(|p| p.scale).collect();
         for (p, ph) in phases.iter().enumerate() {
             let pi = self.model.layout.phases[p].clone();
             if values[pi.scale] <= 0.0 {
@@ -676,7 +689,8 @@ impl Run<'_> {
                 let mut v = values.to_vec();
                 v[pi.texture] = 1.0;
                 self.model.set_texture(p, Some(d), &v);
-                let mut free = self.free(&v, Stage::ScaleBackground);
+                // The direction is ranked by a short fit of its r with the scales.
+                let mut free = scales.clone();
                 free.push(pi.texture);
                 free.sort_unstable();
                 let c = self.minimise(&mut v, &free, TEXTURE_TRIAL_ITERATIONS)?;

@@ -7,7 +7,7 @@ use serde::Serialize;
 use xrd_cli::figures::{self, RietveldPlot};
 use xrd_cli::output::{Cell, Table};
 use xrd_io::{Pattern, Wavelength};
-use xrd_minerals::Library;
+use xrd_minerals::{Entry, Library};
 use xrd_refine::{Instrument, Phase, RefineParams, Refinement, Refiner, Stage};
 
 use super::{
@@ -83,10 +83,19 @@ pub struct Args {
     pub max_candidates: usize,
 }
 
+/// One structure a --phase may be: its name, source (library id or file), the phase and the
+/// entry it was read from (written back with the refined cell).
+struct Candidate {
+    name: String,
+    source: String,
+    phase: Phase,
+    entry: Entry,
+}
+
 /// One phase as named on the command line: the structures it may be.
 struct Spec {
     text: String,
-    candidates: Vec<(String, String, Phase)>,
+    candidates: Vec<Candidate>,
 }
 
 /// Runs `xrd refine`.
@@ -235,7 +244,7 @@ fn resolve(args: &Args) -> Result<Vec<Spec>> {
     let mut specs = Vec::new();
     for text in &args.phases {
         let path = Path::new(text);
-        let entries: Vec<(String, String, Phase)> = if path.is_file() {
+        let entries: Vec<Candidate> = if path.is_file() {
             let lib = Library::from_files(text, &[path.to_path_buf()])?;
             let e = lib
                 .entries()
@@ -244,11 +253,12 @@ fn resolve(args: &Args) -> Result<Vec<Spec>> {
             let name = path
                 .file_stem()
                 .map_or(text.clone(), |s| s.to_string_lossy().into_owned());
-            vec![(
-                name.clone(),
-                text.clone(),
-                Phase::new(name, e.structure()?)?,
-            )]
+            vec![Candidate {
+                name: name.clone(),
+                source: text.clone(),
+                phase: Phase::new(name, e.structure()?)?,
+                entry: e.clone(),
+            }]
         } else {
             if library.is_none() {
                 library = Some(load_library(args)?);
@@ -281,7 +291,12 @@ fn resolve(args: &Args) -> Result<Vec<Spec>> {
                     continue;
                 };
                 seen.push((e.space_group, abc));
-                out.push((e.name().to_string(), e.id.clone(), phase));
+                out.push(Candidate {
+                    name: e.name().to_string(),
+                    source: e.id.clone(),
+                    phase,
+                    entry: e.clone(),
+                });
                 if out.len() >= args.max_candidates.max(1) {
                     break;
                 }
@@ -353,7 +368,7 @@ fn refine_one(
                 Ok(fit) => tried.push((fit.rwp, c)),
                 Err(e) => eprintln!(
                     "{label}: {} ({}) not compared: {e}",
-                    spec.candidates[c].0, spec.candidates[c].1
+                    spec.candidates[c].name, spec.candidates[c].source
                 ),
             }
         }
@@ -363,8 +378,13 @@ fn refine_one(
         let list: Vec<String> = tried
             .iter()
             .map(|(r, c)| {
-                let (name, id, ph) = &spec.candidates[*c];
-                format!("{name} {id} (sg {}) Rwp {r:.4}", ph.space_group())
+                let c = &spec.candidates[*c];
+                format!(
+                    "{} {} (sg {}) Rwp {r:.4}",
+                    c.name,
+                    c.source,
+                    c.phase.space_group()
+                )
             })
             .collect();
         eprintln!("{label}: --phase {}: {}", spec.text, list.join(", "));
@@ -379,7 +399,7 @@ fn refine_one(
     let ids = specs
         .iter()
         .zip(&choice)
-        .map(|(s, &c)| s.candidates[c].1.clone())
+        .map(|(s, &c)| s.candidates[c].source.clone())
         .collect();
     Ok((ids, fit))
 }
@@ -388,7 +408,7 @@ fn chosen(specs: &[Spec], choice: &[usize]) -> Vec<Phase> {
     specs
         .iter()
         .zip(choice)
-        .map(|(s, &c)| s.candidates[c].2.clone())
+        .map(|(s, &c)| s.candidates[c].phase.clone())
         .collect()
 }
 
@@ -435,19 +455,22 @@ fn write_outputs(
     })?;
     xrd_cli::run::write_atomic(&dir.join("refinement.json"), &json)?;
     for (p, ph) in fit.phases.iter().enumerate() {
-        let spec = &specs[p];
-        let Some((_, _, phase)) = spec.candidates.iter().find(|c| c.1 == chosen_ids[p]) else {
+        let Some(c) = specs[p]
+            .candidates
+            .iter()
+            .find(|c| c.source == chosen_ids[p])
+        else {
             continue;
         };
-        let [a, b, c, al, be, ga] = ph.cell;
-        let lattice = xrd_sim::Lattice::from_parameters(a, b, c, al, be, ga)?;
-        let refined = phase.structure().clone().with_lattice(lattice);
         let name = format!(
             "{}_{}",
             p + 1,
             ph.name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
         );
-        xrd_cli::run::write_atomic(&dir.join(format!("{name}.cif")), &refined.to_cif(&ph.name))?;
+        xrd_cli::run::write_atomic(
+            &dir.join(format!("{name}.cif")),
+            &c.entry.to_cif(Some(ph.cell)),
+        )?;
     }
     let plot = RietveldPlot {
         title: format!("{label}: Rwp {:.2} %, GoF {:.2}", 100.0 * fit.rwp, fit.gof),

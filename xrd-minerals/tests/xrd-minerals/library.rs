@@ -375,3 +375,50 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn lookup_by_id_name_and_formula() {
+    let lib = amcsd();
+    let by_id = lib.lookup("amcsd:8240");
+    assert_eq!(by_id.len(), 1);
+    assert_eq!(lib.entries()[by_id[0]].mineral, "Manganosite");
+    let by_name = lib.lookup("anatase");
+    assert!(!by_name.is_empty());
+    assert!(
+        by_name
+            .iter()
+            .all(|&i| lib.entries()[i].mineral == "Anatase")
+    );
+    // A formula: every polymorph of TiO2.
+    let groups: std::collections::BTreeSet<u8> = lib
+        .lookup("TiO2")
+        .iter()
+        .map(|&i| lib.entries()[i].space_group)
+        .collect();
+    for sg in [136, 141, 61] {
+        assert!(groups.contains(&sg), "{groups:?}");
+    }
+    assert!(lib.lookup("Unobtainium").is_empty());
+    assert!(lib.lookup("").is_empty());
+}
+
+#[test]
+fn an_entry_written_as_cif_reads_back_as_the_same_structure() {
+    let lib = amcsd();
+    for &i in lib
+        .lookup("Anatase")
+        .iter()
+        .take(2)
+        .chain(&lib.lookup("Rhodochrosite")[..1])
+    {
+        let e = &lib.entries()[i];
+        let s = e.structure().unwrap();
+        let back = xrd_sim::Structure::from_cif(&e.to_cif(None)).unwrap();
+        assert_eq!(back.len(), s.len(), "{}", e.id);
+        assert!((back.lattice().volume() - s.lattice().volume()).abs() < 1e-3);
+        let mut cell = e.cell;
+        cell[0] *= 1.01;
+        let refined = xrd_sim::Structure::from_cif(&e.to_cif(Some(cell))).unwrap();
+        assert!((refined.lattice().lengths()[0] - cell[0]).abs() < 1e-5);
+    }
+}
