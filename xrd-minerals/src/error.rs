@@ -40,6 +40,9 @@ pub enum Error {
     /// An error of xrd-sim (structures, simulation).
     #[error(transparent)]
     Sim(#[from] xrd_sim::Error),
+    /// A refinement failed (see [`xrd_refine::Error`]).
+    #[error(transparent)]
+    Refine(#[from] xrd_refine::Error),
 }
 
 /// Shorthand for results of this crate.

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod confirm;
 mod entry;
 mod error;
 mod evaluation;
@@ -16,6 +17,10 @@ mod search;
 #[cfg_attr(docsrs, doc(cfg(feature = "amcsd")))]
 pub mod amcsd;
 
+pub use confirm::{
+    ConfirmParams, Confirmation, DEFAULT_EXTRA_CANDIDATES, DEFAULT_MIN_RWP_GAIN,
+    DEFAULT_SIGNIFICANCE,
+};
 pub use entry::{Entry, EntrySite, Publication};
 pub use error::{Error, Result};
 pub use evaluation::{EvaluatedPattern, SearchEvaluation};
@@ -24,8 +29,8 @@ pub use library::{
     FORMAT_NAME, FORMAT_VERSION, Library, LibraryInfo, MAX_DECOMPRESSED_BYTES, Rejected, SYMPREC,
 };
 pub use phases::{
-    DEFAULT_MAX_PHASES, DEFAULT_MIN_PEAK_HEIGHT, DEFAULT_MIN_SHARE, DEFAULT_NOISE_SIGMAS,
-    Identification, Phase, PhaseParams,
+    CLOSE_SCORE, DEFAULT_MAX_PHASES, DEFAULT_MIN_PEAK_HEIGHT, DEFAULT_MIN_SHARE,
+    DEFAULT_NOISE_SIGMAS, Identification, Phase, PhaseParams,
 };
 pub use references::{
     DEFAULT_MIN_RELATIVE_INTENSITY, DEFAULT_TWO_THETA_MAX, ReferenceParams, ReferenceSet, Stick,

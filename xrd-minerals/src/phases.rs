@@ -155,7 +155,13 @@ pub struct Phase {
     pub sticks: Vec<(f64, f64)>,
     /// Full width at half maximum (°) of each line of the fitted profile.
     pub fwhm: f64,
+    /// Other candidates of the same search (the same residual) scoring within
+    /// [`CLOSE_SCORE`] of it, best first: what a refinement compares it with.
+    pub alternatives: Vec<Candidate>,
 }
+
+/// Candidates of one search scoring within this of the chosen one are its alternatives.
+pub const CLOSE_SCORE: f64 = 0.05;
 
 /// What a multi-phase identification found.
 #[derive(Debug, Clone, PartialEq)]
@@ -173,6 +179,10 @@ pub struct Identification {
     pub measured: Vec<f64>,
     /// What the phases leave of it.
     pub residual: Vec<f64>,
+    /// The best candidates of the last search of the residual, which named no further phase (of
+    /// the whole pattern when nothing was found or the residual had no significant peak): the
+    /// phases a refinement may still confirm.
+    pub residual_candidates: Vec<Candidate>,
 }
 
 impl Matcher<'_> {
@@ -192,6 +202,7 @@ impl Matcher<'_> {
         let mut residual = measured.clone();
         let mut phases: Vec<Phase> = Vec::new();
         let mut skip: Vec<usize> = Vec::new();
+        let mut residual_candidates = candidates.clone();
         while phases.len() < params.max_phases {
             let (cands, before) = if phases.is_empty() {
                 (candidates.clone(), Vec::new())
@@ -222,6 +233,15 @@ impl Matcher<'_> {
                     profile,
                     sticks,
                     fwhm,
+                    alternatives: cands
+                        .iter()
+                        .filter(|a| {
+                            a.entry != c.entry
+                                && a.score >= c.score - CLOSE_SCORE
+                                && !self.same_mineral(a.entry, &phases)
+                        })
+                        .copied()
+                        .collect(),
                 };
                 if phases.is_empty() {
                     found = Some(phase);
@@ -249,6 +269,7 @@ impl Matcher<'_> {
                 }
             }
             let Some(phase) = found else {
+                residual_candidates = cands;
                 break;
             };
             for (r, p) in residual.iter_mut().zip(&phase.profile) {
@@ -273,6 +294,7 @@ impl Matcher<'_> {
             two_theta,
             measured,
             residual,
+            residual_candidates,
         })
     }
 

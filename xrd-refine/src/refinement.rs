@@ -109,6 +109,10 @@ pub struct Refinement {
     pub warnings: Vec<String>,
     /// Least-squares iterations, all stages.
     pub iterations: usize,
+    /// Points refined (N).
+    pub points: usize,
+    /// Parameters refined in the last stage (P).
+    pub refined: usize,
     /// 2θ of the points refined.
     pub two_theta: Vec<f64>,
     /// Observed counts.
@@ -145,6 +149,22 @@ pub struct Refiner {
     instrument: Instrument,
     params: RefineParams,
     standard: Option<(usize, f64)>,
+}
+
+impl Refinement {
+    /// Whether this refinement, with more parameters than `simpler`, fits significantly better:
+    /// an F-test of the drop in χ² per added parameter against the χ² per degree of freedom
+    /// left, F = ((χ²₀ − χ²₁)/ΔP) / (χ²₁/(N − P₁)), against the F quantile for a one-sided
+    /// normal deviate `z` (3.09: α = 0.001), taken from the χ² quantile by Wilson–Hilferty
+    /// (N − P₁ is in the thousands for a scan).
+    pub fn significantly_better_than(&self, simpler: &Refinement, z: f64) -> bool {
+        let dof = |r: &Refinement| (r.points.saturating_sub(r.refined)).max(1) as f64;
+        let (chi_a, chi_b) = (simpler.chi2 * dof(simpler), self.chi2 * dof(self));
+        let k = self.refined.saturating_sub(simpler.refined).max(1) as f64;
+        let f = ((chi_a - chi_b) / k) / (chi_b / dof(self));
+        let crit = (1.0 - 2.0 / (9.0 * k) + z * (2.0 / (9.0 * k)).sqrt()).powi(3);
+        f > crit
+    }
 }
 
 impl Refiner {
@@ -518,6 +538,8 @@ impl Refiner {
             parameters,
             warnings,
             iterations,
+            points: n,
+            refined: np,
             two_theta: model.tt.clone(),
             observed: data.y.clone(),
             calculated: f,

@@ -11,7 +11,8 @@ use xrd_cli::figures::{self, Curve, LinePanel, XyCurve};
 use xrd_cli::output::{Cell, Table, csv_field as csv};
 use xrd_io::{Pattern, Wavelength};
 use xrd_minerals::{
-    Background, DEFAULT_MAX_PHASES, Identification, Library, Matcher, PhaseParams, ReferenceParams,
+    Background, ConfirmParams, Confirmation, DEFAULT_MAX_PHASES, DEFAULT_MIN_RWP_GAIN,
+    DEFAULT_SIGNIFICANCE, Identification, Library, Matcher, PhaseParams, ReferenceParams,
     ReferenceSet, SearchParams,
 };
 
@@ -45,6 +46,16 @@ pub struct Args {
     /// Wavelength of patterns whose file does not give one (anode, line or Å; default Cu Kα).
     #[arg(long, value_parser = parse_wavelength)]
     pub wavelength: Option<Wavelength>,
+    /// Search-match only: no Rietveld refinement of what it finds (the rows then give each
+    /// phase's share of the intensity, not a weight fraction).
+    #[arg(long)]
+    pub no_refine: bool,
+    /// The F-test a further phase must pass in the refinement, as a one-sided normal deviate.
+    #[arg(long, default_value_t = DEFAULT_SIGNIFICANCE)]
+    pub significance: f64,
+    /// The relative drop of Rwp a further phase must bring as well.
+    #[arg(long, default_value_t = DEFAULT_MIN_RWP_GAIN)]
+    pub min_rwp_gain: f64,
     #[command(flatten)]
     pub options: Options,
 }
@@ -142,12 +153,22 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         }
         None => {
             let job = Job::new(&args.options, ctx.quiet)?;
+            let confirm = (!args.no_refine)
+                .then(|| {
+                    ConfirmParams::new()
+                        .significance(args.significance)
+                        .min_rwp_gain(args.min_rwp_gain)
+                        .max_phases(args.options.max_phases)
+                })
+                .map(|p| p.check().map(|()| p))
+                .transpose()?;
             run_identify(
                 &job,
                 ctx,
                 &args.inputs,
                 args.wavelength,
                 args.out.as_deref(),
+                confirm.as_ref(),
             )
         }
     }
@@ -251,6 +272,7 @@ fn run_identify(
     inputs: &[PathBuf],
     wavelength: Option<Wavelength>,
     out: Option<&Path>,
+    confirm: Option<&ConfirmParams>,
 ) -> Result<Outcome> {
     let files = input_files(inputs)?;
     let mut failed = 0;
@@ -301,7 +323,9 @@ fn run_identify(
     if let Some(out) = out {
         create_dir(out)?;
     }
-    let mut phases_csv = String::from("file,phase,name,formula,space_group,score,source\n");
+    let mut phases_csv = String::from(
+        "file,phase,name,formula,space_group,score,source,weight_fraction,weight_fraction_esd,rwp\n",
+    );
     let mut cand_csv =
         String::from("file,rank,name,formula,space_group,score,cell_scale,zero_shift,source\n");
     let mut unexplained_csv = String::from("file,two_theta,height\n");
@@ -314,6 +338,9 @@ fn run_identify(
         "score",
         "share",
         "source",
+        "weight_fraction",
+        "weight_fraction_esd",
+        "rwp",
     ]);
     let bar = options.bar(patterns.len() as u64, "patterns");
     for (label, pattern) in &patterns {
@@ -330,11 +357,35 @@ fn run_identify(
                 continue;
             }
         };
-        write_rows(&library, label, &found, &mut phases_csv, &mut cand_csv);
+        let confirmed = match confirm {
+            Some(params) => match matcher.confirm(pattern, &found, params) {
+                Ok(c) => c,
+                Err(e) => {
+                    bar.suspend(|| skipped(label, &e));
+                    failed += 1;
+                    continue;
+                }
+            },
+            None => None,
+        };
+        if let Some(c) = &confirmed {
+            for n in &c.notes {
+                bar.suspend(|| eprintln!("{label}: refinement: {n}"));
+            }
+        }
+        let rows = rows_of(&found, confirmed.as_ref());
+        write_rows(
+            &library,
+            label,
+            &found,
+            &rows,
+            &mut phases_csv,
+            &mut cand_csv,
+        );
         for p in &found.unexplained {
             unexplained_csv.push_str(&format!("{},{:.4},{:.4}\n", csv(label), p.0, p.1));
         }
-        table_rows(&library, label, &found, &mut table);
+        table_rows(&library, label, &found, &rows, &mut table);
         if !found.unexplained.is_empty() {
             bar.suspend(|| eprintln!("{label}: {}", unexplained(&found)));
         }
@@ -382,20 +433,76 @@ fn row_start(label: &str, rank: usize, e: &xrd_minerals::Entry, score: f64) -> S
     )
 }
 
+/// One phase as reported: the entry, its search score, its share of the intensity (search-match
+/// alone) and its weight fraction with esd and the pattern's Rwp (with refinement).
+struct Row {
+    entry: usize,
+    score: f64,
+    share: Option<f64>,
+    refined: Option<(f64, f64, f64)>,
+}
+
+/// The rows of a pattern: the refined phases when refinement confirmed any, else the phases of
+/// search-match.
+fn rows_of(found: &Identification, confirmed: Option<&Confirmation>) -> Vec<Row> {
+    let score_of = |entry: usize| {
+        found
+            .phases
+            .iter()
+            .map(|p| &p.candidate)
+            .chain(found.phases.iter().flat_map(|p| &p.alternatives))
+            .chain(&found.residual_candidates)
+            .chain(&found.candidates)
+            .find(|c| c.entry == entry)
+            .map_or(f64::NAN, |c| c.score)
+    };
+    match confirmed {
+        Some(c) => c
+            .entries
+            .iter()
+            .zip(&c.refinement.phases)
+            .map(|(&entry, p)| Row {
+                entry,
+                score: score_of(entry),
+                share: found
+                    .phases
+                    .iter()
+                    .find(|f| f.candidate.entry == entry)
+                    .map(|f| f.share),
+                refined: Some((p.weight_fraction, p.weight_fraction_esd, c.refinement.rwp)),
+            })
+            .collect(),
+        None => found
+            .phases
+            .iter()
+            .map(|p| Row {
+                entry: p.candidate.entry,
+                score: p.candidate.score,
+                share: Some(p.share),
+                refined: None,
+            })
+            .collect(),
+    }
+}
+
 fn write_rows(
     library: &Library,
     label: &str,
     found: &Identification,
+    rows: &[Row],
     phases: &mut String,
     candidates: &mut String,
 ) {
-    if found.phases.is_empty() {
-        phases.push_str(&format!("{},0,,,,,\n", csv(label)));
+    if rows.is_empty() {
+        phases.push_str(&format!("{},0,,,,,,,,\n", csv(label)));
     }
-    for (k, p) in found.phases.iter().enumerate() {
-        let e = &library.entries()[p.candidate.entry];
-        let start = row_start(label, k + 1, e, p.candidate.score);
-        phases.push_str(&format!("{start},{}\n", csv(&e.id)));
+    for (k, r) in rows.iter().enumerate() {
+        let e = &library.entries()[r.entry];
+        let start = row_start(label, k + 1, e, r.score);
+        let refined = r.refined.map_or(",,".to_string(), |(w, esd, rwp)| {
+            format!("{w:.4},{esd:.4},{rwp:.4}")
+        });
+        phases.push_str(&format!("{start},{},{refined}\n", csv(&e.id)));
     }
     for (k, c) in found.candidates.iter().enumerate() {
         let e = &library.entries()[c.entry];
@@ -410,8 +517,14 @@ fn write_rows(
 }
 
 /// One table row per phase found (phase 0 when none).
-fn table_rows(library: &Library, label: &str, found: &Identification, table: &mut Table) {
-    if found.phases.is_empty() {
+fn table_rows(
+    library: &Library,
+    label: &str,
+    found: &Identification,
+    rows: &[Row],
+    table: &mut Table,
+) {
+    if rows.is_empty() {
         let best = found.candidates.first().map(|c| c.score);
         table.push(vec![
             Cell::text(label),
@@ -422,17 +535,28 @@ fn table_rows(library: &Library, label: &str, found: &Identification, table: &mu
             Cell::from(best.map(|b| Cell::number(b, 3))),
         ]);
     }
-    for (k, p) in found.phases.iter().enumerate() {
-        let e = &library.entries()[p.candidate.entry];
+    for (k, r) in rows.iter().enumerate() {
+        let e = &library.entries()[r.entry];
+        let (w, esd, rwp) = match r.refined {
+            Some((w, esd, rwp)) => (
+                Cell::number(w, 3),
+                Cell::number(esd, 3),
+                Cell::number(rwp, 4),
+            ),
+            None => (Cell::empty(), Cell::empty(), Cell::empty()),
+        };
         table.push(vec![
             Cell::text(label),
             Cell::integer(k as i64 + 1),
             Cell::text(e.name()),
             Cell::text(e.formula.clone()),
             Cell::integer(i64::from(e.space_group)),
-            Cell::number(p.candidate.score, 3),
-            Cell::number(p.share, 3),
+            Cell::number(r.score, 3),
+            r.share.map_or_else(Cell::empty, |s| Cell::number(s, 3)),
             Cell::text(e.id.clone()),
+            w,
+            esd,
+            rwp,
         ]);
     }
 }

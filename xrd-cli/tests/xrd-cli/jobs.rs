@@ -298,7 +298,8 @@ fn identify_names_manganosite_in_the_lab_scan_of_mno() {
     let rows = csv_rows(run.ok());
     assert_eq!(
         rows[0].join(","),
-        "file,phase,name,formula,space_group,score,share,source"
+        "file,phase,name,formula,space_group,score,share,source,weight_fraction,\
+         weight_fraction_esd,rwp"
     );
     assert_eq!(
         (
@@ -308,6 +309,43 @@ fn identify_names_manganosite_in_the_lab_scan_of_mno() {
         ),
         ("1", "Manganosite", "225")
     );
+    // Refined alone: all of the weight, and a fit of Rwp 0.061.
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[1][8], "1.000");
+    let rwp: f64 = rows[1][10].parse().unwrap();
+    assert!(rwp < 0.08, "{rows:?}");
+}
+
+#[test]
+fn identify_refines_anatase_and_finds_the_weak_rutile_of_the_tio2_scan() {
+    let Some(tio2) = shared_data("real/autoxrd_TiO2.xy") else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let identify = |extra: &[&str]| {
+        let mut args = vec![
+            "--format",
+            "csv",
+            "identify",
+            "--elements",
+            "Ti,O",
+            "--cache",
+        ];
+        args.push(arg(cache.path()));
+        args.extend(extra);
+        args.push(arg(&tio2));
+        csv_rows(xrd(&args).ok())
+    };
+    // Search-match names anatase alone; the refinement tries the residual's best candidates
+    // and keeps rutile (Rwp 0.1011 → 0.0979): 0.928 / 0.072 of the weight.
+    let rows = identify(&[]);
+    let names: Vec<&str> = rows[1..].iter().map(|r| r[2].as_str()).collect();
+    assert_eq!(names, ["Anatase", "Rutile"], "{rows:?}");
+    let w: f64 = rows[2][8].parse().unwrap();
+    assert!((0.03..0.12).contains(&w), "{rows:?}");
+    let plain = identify(&["--no-refine"]);
+    assert_eq!(plain.len(), 2, "{plain:?}");
+    assert_eq!(plain[1][8], "", "no weight fraction without refinement");
 }
 
 #[test]

@@ -1,0 +1,345 @@
+//! Identification confirmed by whole-pattern refinement: the phases search-match found are
+//! refined together (xrd-refine), close alternatives for the same residual compared by their
+//! refined fit, a further phase kept only where it improves the fit significantly (an F-test,
+//! [`Refinement::significantly_better_than`]), and, when the search is restricted to some
+//! elements, the best candidates of the last residual search tried as weak phases the residual
+//! test could not name.
+//! What comes out is weight fractions instead of intensity shares.
+
+use serde::{Deserialize, Serialize};
+use xrd_io::Pattern;
+use xrd_refine::{Phase as RefinedPhase, RefineParams, Refinement, Refiner, Stage};
+
+use crate::error::invalid;
+use crate::phases::Identification;
+use crate::search::Matcher;
+use crate::{Composition, Result};
+
+/// Default one-sided normal deviate of the F-test a further phase must pass (α = 0.001).
+pub const DEFAULT_SIGNIFICANCE: f64 = 3.09;
+/// Default relative drop of Rwp a further phase must bring as well.
+pub const DEFAULT_MIN_RWP_GAIN: f64 = 0.03;
+/// Default number of the last residual search's candidates tried as further phases.
+pub const DEFAULT_EXTRA_CANDIDATES: usize = 4;
+
+/// Settings of [`Matcher::confirm`] (builder; defaults `DEFAULT_*`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfirmParams {
+    significance: f64,
+    min_rwp_gain: f64,
+    extra_candidates: usize,
+    max_phases: usize,
+}
+
+impl Default for ConfirmParams {
+    fn default() -> Self {
+        Self {
+            significance: DEFAULT_SIGNIFICANCE,
+            min_rwp_gain: DEFAULT_MIN_RWP_GAIN,
+            extra_candidates: DEFAULT_EXTRA_CANDIDATES,
+            max_phases: crate::DEFAULT_MAX_PHASES,
+        }
+    }
+}
+
+xrd_io::param_guard!(crate::Error => ConfirmParams);
+
+impl ConfirmParams {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    xrd_io::setters! {
+        /// The one-sided normal deviate z of the F-test a further phase must pass
+        /// ([`Refinement::significantly_better_than`]), 1–10 (default 3.09, α = 0.001).
+        #[must_use]
+        significance, get_significance: f64;
+
+        /// The relative drop of Rwp a further phase must bring besides passing the F-test (which
+        /// a lab scan's thousands of points pass for any small misfit), 0–0.5 (default 0.03, chosen
+        /// on dara_dev among 0.01, 0.02, 0.03 and 0.05).
+        #[must_use]
+        min_rwp_gain, get_min_rwp_gain: f64;
+
+        /// How many of the last residual search's candidates are tried as further phases,
+        /// 0–20 (default 4).
+        #[must_use]
+        extra_candidates, get_extra_candidates: usize;
+
+        /// Most phases kept, 1–6 (default [`DEFAULT_MAX_PHASES`](crate::DEFAULT_MAX_PHASES)).
+        #[must_use]
+        max_phases, get_max_phases: usize;
+    }
+
+    /// Validates every value.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] naming the first invalid one.
+    pub fn check(&self) -> Result<()> {
+        if !(1.0..=10.0).contains(&self.significance) {
+            return Err(invalid(
+                "significance",
+                format!("{} must be in 1–10", self.significance),
+            ));
+        }
+        if !(0.0..=0.5).contains(&self.min_rwp_gain) {
+            return Err(invalid(
+                "min_rwp_gain",
+                format!("{} must be in 0–0.5", self.min_rwp_gain),
+            ));
+        }
+        if self.extra_candidates > 20 {
+            return Err(invalid(
+                "extra_candidates",
+                format!("{} must be in 0–20", self.extra_candidates),
+            ));
+        }
+        if !(1..=6).contains(&self.max_phases) {
+            return Err(invalid(
+                "max_phases",
+                format!("{} must be in 1–6", self.max_phases),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// An identification confirmed by refinement.
+#[derive(Debug, Clone)]
+pub struct Confirmation {
+    /// The library entries kept, in the refinement's phase order (that of `refinement.phases`).
+    pub entries: Vec<usize>,
+    /// The refinement of the kept phases (default plan).
+    pub refinement: Refinement,
+    /// What changed, for the log: entries dropped, replaced or added, and why.
+    pub notes: Vec<String>,
+}
+
+/// Weight fraction below which a phase is dropped after the final fit, whatever its esd.
+const MIN_WEIGHT: f64 = 0.005;
+
+/// Stages of the fits that compare phase sets (the final fit runs the default plan).
+const COMPARE: [Stage; 3] = [Stage::ScaleBackground, Stage::CellsZero, Stage::Profile];
+
+impl Matcher<'_> {
+    /// Refines the phases of `found` against `pattern` and keeps what the fit supports (see
+    /// the module docs). `None` when `found` names no phase or no refinement succeeds.
+    ///
+    /// # Errors
+    /// Invalid `params`; a wavelength other than the references'.
+    pub fn confirm(
+        &self,
+        pattern: &Pattern,
+        found: &Identification,
+        params: &ConfirmParams,
+    ) -> Result<Option<Confirmation>> {
+        params.check()?;
+        self.check_wavelength(pattern)?;
+        if found.phases.is_empty() {
+            return Ok(None);
+        }
+        let wavelength = pattern.wavelength().unwrap_or(self.wavelength());
+        let entries = self.library().entries();
+        let phase_of = |i: usize| -> Option<RefinedPhase> {
+            let e = &entries[i];
+            RefinedPhase::new(e.name(), e.structure().ok()?).ok()
+        };
+        let fit = |set: &[usize], stages: &[Stage]| -> Option<Refinement> {
+            let phases: Option<Vec<RefinedPhase>> = set.iter().map(|&i| phase_of(i)).collect();
+            Refiner::new(phases?)
+                .params(RefineParams::new().stages(stages.to_vec()))
+                .fit(pattern, wavelength)
+                .ok()
+        };
+        let name = |i: usize| format!("{} ({})", entries[i].name(), entries[i].id);
+        let better = |r: &Refinement, than: &Refinement| {
+            r.significantly_better_than(than, params.significance)
+                && r.rwp <= than.rwp * (1.0 - params.min_rwp_gain)
+        };
+        let mut notes = Vec::new();
+        // Each phase in turn, with its alternatives for the same residual, kept only when it
+        // improves on the phases before it.
+        let mut kept: Vec<usize> = Vec::new();
+        let mut current: Option<Refinement> = None;
+        for phase in &found.phases {
+            let mut best: Option<(usize, Refinement)> = None;
+            for c in std::iter::once(phase.candidate).chain(phase.alternatives.iter().copied()) {
+                if kept.contains(&c.entry) || self.same_mineral_as(c.entry, &kept) {
+                    continue;
+                }
+                let mut set = kept.clone();
+                set.push(c.entry);
+                if let Some(r) = fit(&set, &COMPARE)
+                    && best.as_ref().is_none_or(|(_, b)| r.rwp < b.rwp)
+                {
+                    best = Some((c.entry, r));
+                }
+            }
+            let Some((entry, r)) = best else {
+                notes.push(format!(
+                    "{} could not be refined",
+                    name(phase.candidate.entry)
+                ));
+                continue;
+            };
+            if entry != phase.candidate.entry {
+                notes.push(format!(
+                    "{} replaced by {} (Rwp {:.4})",
+                    name(phase.candidate.entry),
+                    name(entry),
+                    r.rwp
+                ));
+            }
+            match &current {
+                Some(c) if !better(&r, c) => {
+                    notes.push(format!(
+                        "{} dropped: Rwp {:.4} → {:.4} is no significant gain",
+                        name(entry),
+                        c.rwp,
+                        r.rwp
+                    ));
+                }
+                _ => {
+                    kept.push(entry);
+                    current = Some(r);
+                }
+            }
+        }
+        // Weak phases the residual test could not name: only among the elements the user
+        // allowed, since any of thousands of structures can fit a misfit of the others.
+        let mut tried = 0;
+        let restricted = self.params().get_elements().is_some();
+        for c in found.residual_candidates.iter().filter(|_| restricted) {
+            if kept.len() >= params.max_phases || tried >= params.extra_candidates {
+                break;
+            }
+            if kept.contains(&c.entry) || self.same_mineral_as(c.entry, &kept) {
+                continue;
+            }
+            tried += 1;
+            let mut set = kept.clone();
+            set.push(c.entry);
+            let (Some(r), Some(cur)) = (fit(&set, &COMPARE), &current) else {
+                continue;
+            };
+            if better(&r, cur) && r.phases.last().is_some_and(|p| p.weight_fraction > 0.0) {
+                notes.push(format!(
+                    "{} added: Rwp {:.4} → {:.4}",
+                    name(c.entry),
+                    cur.rwp,
+                    r.rwp
+                ));
+                kept.push(c.entry);
+                current = Some(r);
+            } else {
+                notes.push(format!(
+                    "{} tried, not kept: Rwp {:.4} → {:.4}",
+                    name(c.entry),
+                    cur.rwp,
+                    r.rwp
+                ));
+            }
+        }
+        // Backward: a phase whose removal the others make up for (the fit without it is not
+        // significantly worse) goes, the least needed first.
+        while kept.len() > 1 {
+            let Some(cur) = &current else { break };
+            let mut least: Option<(usize, Refinement)> = None;
+            for k in 0..kept.len() {
+                let mut set = kept.clone();
+                set.remove(k);
+                if let Some(r) = fit(&set, &COMPARE)
+                    && !better(cur, &r)
+                    && least.as_ref().is_none_or(|(_, b)| r.rwp < b.rwp)
+                {
+                    least = Some((k, r));
+                }
+            }
+            let Some((k, r)) = least else { break };
+            notes.push(format!(
+                "{} dropped: without it Rwp {:.4} → {:.4} only",
+                name(kept[k]),
+                cur.rwp,
+                r.rwp
+            ));
+            kept.remove(k);
+            current = Some(r);
+        }
+        if kept.is_empty() {
+            return Ok(None);
+        }
+        let Some(mut refinement) = fit(&kept, &Stage::DEFAULT) else {
+            return Ok(None);
+        };
+        // A phase the final fit leaves at less than its esd (or 0.5 wt%) is not shown to be
+        // there: dropped, and the rest refined again.
+        let weak: Vec<usize> = refinement
+            .phases
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.weight_fraction < p.weight_fraction_esd.max(MIN_WEIGHT))
+            .map(|(k, _)| k)
+            .collect();
+        if !weak.is_empty() && weak.len() < kept.len() {
+            for &k in weak.iter().rev() {
+                notes.push(format!(
+                    "{} dropped: {:.4} ± {:.4} of the weight",
+                    name(kept[k]),
+                    refinement.phases[k].weight_fraction,
+                    refinement.phases[k].weight_fraction_esd
+                ));
+                kept.remove(k);
+            }
+            match fit(&kept, &Stage::DEFAULT) {
+                Some(r) => refinement = r,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(Confirmation {
+            entries: kept,
+            refinement,
+            notes,
+        }))
+    }
+
+    /// Whether entry `i` is a material already among `entries`: the same mineral name, or the
+    /// same formula in the same space group.
+    fn same_mineral_as(&self, i: usize, entries: &[usize]) -> bool {
+        let all = self.library().entries();
+        let name = &all[i].mineral;
+        let composition = Composition::parse(&all[i].formula).ok();
+        entries.iter().any(|&k| {
+            (!name.is_empty() && &all[k].mineral == name)
+                || (all[k].space_group == all[i].space_group
+                    && composition.as_ref().is_some_and(|c| {
+                        Composition::parse(&all[k].formula).is_ok_and(|o| o.same_formula(c))
+                    }))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(p: ConfirmParams) -> &'static str {
+        match p.check() {
+            Ok(()) => "ok",
+            Err(crate::Error::InvalidParameter(e)) => e.name,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn each_invalid_value_is_named() {
+        let d = ConfirmParams::new;
+        assert_eq!(refused(d()), "ok");
+        assert_eq!(refused(d().significance(0.5)), "significance");
+        assert_eq!(refused(d().significance(f64::NAN)), "significance");
+        assert_eq!(refused(d().extra_candidates(21)), "extra_candidates");
+        assert_eq!(refused(d().min_rwp_gain(-0.1)), "min_rwp_gain");
+        assert_eq!(refused(d().max_phases(0)), "max_phases");
+        assert_eq!(refused(d().max_phases(7)), "max_phases");
+    }
+}
