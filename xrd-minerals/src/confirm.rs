@@ -116,15 +116,28 @@ pub struct Confirmation {
     pub notes: Vec<String>,
 }
 
+/// Above this Rwp of the phases found, and without an element filter, the refinement keeps them
+/// as they are (a fit that poor — seen on processed RRUFF patterns, Rwp 0.27–0.60, against
+/// 0.03–0.11 on laboratory scans — cannot tell one of 9,273 structures from another).
+const TRUSTED_RWP: f64 = 0.2;
+
+/// Alternatives of a found phase compared with it.
+const MAX_ALTERNATIVES: usize = 4;
+
 /// Weight fraction below which a phase is dropped after the final fit, whatever its esd.
 const MIN_WEIGHT: f64 = 0.005;
+
+/// Iterations per stage of the fits that compare phase sets.
+const COMPARE_ITERATIONS: usize = 12;
 
 /// Stages of the fits that compare phase sets (the final fit runs the default plan).
 const COMPARE: [Stage; 3] = [Stage::ScaleBackground, Stage::CellsZero, Stage::Profile];
 
 impl Matcher<'_> {
     /// Refines the phases of `found` against `pattern` and keeps what the fit supports (see
-    /// the module docs). `None` when `found` names no phase or no refinement succeeds.
+    /// the module docs). `None` when `found` names no phase or its phases cannot be refined
+    /// together; its phases unchanged when their fit is poorer than Rwp 0.2 and the search has
+    /// no element filter.
     ///
     /// # Errors
     /// Invalid `params`; a wavelength other than the references'.
@@ -143,12 +156,21 @@ impl Matcher<'_> {
         let entries = self.library().entries();
         let phase_of = |i: usize| -> Option<RefinedPhase> {
             let e = &entries[i];
-            RefinedPhase::new(e.name(), e.structure().ok()?).ok()
+            RefinedPhase::with_space_group(e.name(), e.structure().ok()?, e.space_group).ok()
         };
         let fit = |set: &[usize], stages: &[Stage]| -> Option<Refinement> {
             let phases: Option<Vec<RefinedPhase>> = set.iter().map(|&i| phase_of(i)).collect();
+            let iterations = if stages.len() < Stage::DEFAULT.len() {
+                COMPARE_ITERATIONS
+            } else {
+                RefineParams::new().get_max_iterations()
+            };
             Refiner::new(phases?)
-                .params(RefineParams::new().stages(stages.to_vec()))
+                .params(
+                    RefineParams::new()
+                        .stages(stages.to_vec())
+                        .max_iterations(iterations),
+                )
                 .fit(pattern, wavelength)
                 .ok()
         };
@@ -158,21 +180,48 @@ impl Matcher<'_> {
                 && r.rwp <= than.rwp * (1.0 - params.min_rwp_gain)
         };
         let mut notes = Vec::new();
+        // Without an element filter, a poor fit of the phases search-match found decides
+        // nothing among the whole library: they are kept as found, with the weight fractions of
+        // that fit. (With one, a poor fit is what missing phases give, which the search below
+        // looks for.)
+        let as_found: Vec<usize> = found.phases.iter().map(|p| p.candidate.entry).collect();
+        // And phases it cannot refine at all are left to search-match.
+        let Some(r) = fit(&as_found, &COMPARE) else {
+            return Ok(None);
+        };
+        let restricted = self.params().get_elements().is_some();
+        if r.rwp > TRUSTED_RWP && !restricted {
+            notes.push(format!(
+                "Rwp {:.4} of the phases found is too poor to confirm or change them",
+                r.rwp
+            ));
+            return Ok(Some(Confirmation {
+                entries: as_found,
+                refinement: r,
+                notes,
+            }));
+        }
         // Each phase in turn, with its alternatives for the same residual, kept only when it
         // improves on the phases before it.
         let mut kept: Vec<usize> = Vec::new();
         let mut current: Option<Refinement> = None;
         for phase in &found.phases {
+            // The search's choice, then up to MAX_ALTERNATIVES others for the same residual: the
+            // best refined fit is kept.
             let mut best: Option<(usize, Refinement)> = None;
-            for c in std::iter::once(phase.candidate).chain(phase.alternatives.iter().copied()) {
+            let tries = std::iter::once(phase.candidate)
+                .chain(phase.alternatives.iter().copied().take(MAX_ALTERNATIVES));
+            for c in tries {
                 if kept.contains(&c.entry) || self.same_mineral_as(c.entry, &kept) {
                     continue;
                 }
                 let mut set = kept.clone();
                 set.push(c.entry);
-                if let Some(r) = fit(&set, &COMPARE)
-                    && best.as_ref().is_none_or(|(_, b)| r.rwp < b.rwp)
-                {
+                let Some(r) = fit(&set, &COMPARE) else {
+                    continue;
+                };
+                let wins = best.as_ref().is_none_or(|(_, b)| r.rwp < b.rwp);
+                if wins {
                     best = Some((c.entry, r));
                 }
             }
@@ -209,7 +258,6 @@ impl Matcher<'_> {
         // Weak phases the residual test could not name: only among the elements the user
         // allowed, since any of thousands of structures can fit a misfit of the others.
         let mut tried = 0;
-        let restricted = self.params().get_elements().is_some();
         for c in found.residual_candidates.iter().filter(|_| restricted) {
             if kept.len() >= params.max_phases || tried >= params.extra_candidates {
                 break;

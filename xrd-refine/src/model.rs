@@ -200,13 +200,18 @@ impl Model {
             );
             let names = ph.cell.names();
             let start = scale + 1;
+            // A diagonal coefficient (1/a², …) within ±10 % of itself (≈ ±5 % in the length);
+            // an off-diagonal one within ±10 % of the largest, and it may change sign.
+            let largest = ph.cell_start.iter().fold(0.0f64, |m, v| m.max(v.abs()));
             for (name, v) in names.iter().zip(&ph.cell_start) {
+                let diagonal = name.split('=').any(|c| matches!(c, "A" | "B" | "C"));
+                let reach = 0.1 * if diagonal { v.abs() } else { largest };
                 push(
                     Kind::Cell(p),
                     format!("phase {p} cell {name}"),
                     *v,
-                    0.9 * v.min(1.1 * v),
-                    1.1 * v.max(0.9 * v),
+                    v - reach,
+                    v + reach,
                 );
             }
             let cell = start..start + names.len();

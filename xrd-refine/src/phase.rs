@@ -50,6 +50,26 @@ impl Phase {
         })
     }
 
+    /// A phase of `structure` in space group `number` as its source states it (a library entry's),
+    /// without reading the symmetry again: mixed-occupancy sites (two species at one position,
+    /// as in solid solutions) are beyond moyo's search.
+    ///
+    /// # Errors
+    /// A number outside 1–230.
+    pub fn with_space_group(
+        name: impl Into<String>,
+        structure: Structure,
+        number: u8,
+    ) -> Result<Self> {
+        Ok(Self {
+            name: name.into(),
+            structure,
+            space_group: number,
+            system: CrystalSystem::from_space_group(number)?,
+            texture: None,
+        })
+    }
+
     /// Fixes the direction of preferred orientation (Miller indices of the plane normal);
     /// without it the refinement chooses among the low-index directions.
     ///

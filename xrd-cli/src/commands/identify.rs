@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use indicatif::ProgressBar;
+use rayon::prelude::*;
 use serde::Serialize;
 use xrd_cli::figures::{self, Curve, LinePanel, XyCurve};
 use xrd_cli::output::{Cell, Table, csv_field as csv};
@@ -343,30 +344,36 @@ fn run_identify(
         "rwp",
     ]);
     let bar = options.bar(patterns.len() as u64, "patterns");
-    for (label, pattern) in &patterns {
-        bar.inc(1);
-        let w = wavelength_of(pattern);
-        let Some((_, matcher)) = matchers.iter().find(|(m, _)| *m == w) else {
+    // Patterns in parallel (each on one core: a search and a few refinements), written in order.
+    let results: Vec<Option<xrd_minerals::Result<Found>>> = patterns
+        .par_iter()
+        .map(|(_, pattern)| {
+            let w = wavelength_of(pattern);
+            let (_, matcher) = matchers.iter().find(|(m, _)| *m == w)?;
+            let result = matcher
+                .identify(pattern, &options.phases)
+                .and_then(|found| {
+                    let confirmed = match confirm {
+                        Some(params) => matcher.confirm(pattern, &found, params)?,
+                        None => None,
+                    };
+                    Ok((found, confirmed))
+                });
+            bar.inc(1);
+            Some(result)
+        })
+        .collect();
+    for ((label, _), result) in patterns.iter().zip(results) {
+        let Some(result) = result else {
             continue;
         };
-        let found = match matcher.identify(pattern, &options.phases) {
-            Ok(f) => f,
+        let (found, confirmed) = match result {
+            Ok(r) => r,
             Err(e) => {
                 bar.suspend(|| skipped(label, &e));
                 failed += 1;
                 continue;
             }
-        };
-        let confirmed = match confirm {
-            Some(params) => match matcher.confirm(pattern, &found, params) {
-                Ok(c) => c,
-                Err(e) => {
-                    bar.suspend(|| skipped(label, &e));
-                    failed += 1;
-                    continue;
-                }
-            },
-            None => None,
         };
         if let Some(c) = &confirmed {
             for n in &c.notes {
@@ -432,6 +439,10 @@ fn row_start(label: &str, rank: usize, e: &xrd_minerals::Entry, score: f64) -> S
         e.space_group
     )
 }
+
+/// What a pattern gave: search-match's identification and, unless refinement is off, what the
+/// refinement confirmed.
+type Found = (Identification, Option<Confirmation>);
 
 /// One phase as reported: the entry, its search score, its share of the intensity (search-match
 /// alone) and its weight fraction with esd and the pattern's Rwp (with refinement).

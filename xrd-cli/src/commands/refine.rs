@@ -256,7 +256,7 @@ fn resolve(args: &Args) -> Result<Vec<Spec>> {
             vec![Candidate {
                 name: name.clone(),
                 source: text.clone(),
-                phase: Phase::new(name, e.structure()?)?,
+                phase: Phase::with_space_group(name, e.structure()?, e.space_group)?,
                 entry: e.clone(),
             }]
         } else {
@@ -287,7 +287,7 @@ fn resolve(args: &Args) -> Result<Vec<Spec>> {
                 let Ok(structure) = e.structure() else {
                     continue;
                 };
-                let Ok(phase) = Phase::new(e.name(), structure) else {
+                let Ok(phase) = Phase::with_space_group(e.name(), structure, e.space_group) else {
                     continue;
                 };
                 seen.push((e.space_group, abc));

@@ -124,3 +124,38 @@ fn a_minor_phase() {
 fn a_major_phase() {
     check(&[0.9, 0.1], &[0.0, 0.004], 3);
 }
+
+/// A monoclinic phase (β > 90°: a negative reciprocal-metric coefficient, once refused by its
+/// bounds) refines to its strained cell.
+#[test]
+fn a_monoclinic_cell_refines() {
+    let cif = "data_mono\n_cell_length_a 5.15\n_cell_length_b 5.21\n_cell_length_c 5.31\n\
+        _cell_angle_alpha 90\n_cell_angle_beta 99.2\n_cell_angle_gamma 90\n\
+        loop_\n_symmetry_equiv_pos_as_xyz\n'x,y,z'\n'-x,y+1/2,-z+1/2'\n'-x,-y,-z'\n'x,-y+1/2,z+1/2'\n\
+        loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n\
+        Zr 0.276 0.040 0.208\nO1 0.070 0.332 0.345\nO2 0.450 0.757 0.479\n";
+    let phase = Phase::new(
+        "baddeleyite-like",
+        xrd_sim::Structure::from_cif(cif).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(phase.space_group(), 14);
+    let (pattern, lattices) = mixture(std::slice::from_ref(&phase), &[1.0], &[0.002], 4);
+    let fit = Refiner::new(vec![phase])
+        .params(RefineParams::new().stages(vec![
+            Stage::ScaleBackground,
+            Stage::CellsZero,
+            Stage::Profile,
+        ]))
+        .fit(&pattern, Wavelength::CU_KA)
+        .unwrap();
+    let want = lattices[0].lengths();
+    for (got, want) in fit.phases[0].cell.iter().zip(want) {
+        assert!(
+            (got / want - 1.0).abs() < 2e-4,
+            "{:?} against {want:?}",
+            fit.phases[0].cell
+        );
+    }
+    assert!((fit.phases[0].cell[4] - lattices[0].angles()[1]).abs() < 0.02);
+}
