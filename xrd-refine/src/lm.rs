@@ -80,9 +80,10 @@ pub(crate) fn indistinguishable(model: &Model, free: &[usize], n: &DMatrix<f64>)
     format!("`{}` and `{}`", name(best.1), name(best.2))
 }
 
-/// The least-squares scales and background terms, every other parameter held: the pattern is
-/// linear in them, so one evaluation (each phase's curve at unit scale) and one solve give them.
-/// Updates `values` (scales clamped at zero) and returns the χ² of the unclamped solution.
+/// The least-squares scales, background terms and hump areas, every other parameter held: the
+/// pattern is linear in them, so one evaluation (each phase's curve at unit scale, each hump at
+/// unit area) and one solve give them. Updates `values` (scales and areas clamped at zero) and
+/// returns the χ² of the unclamped solution.
 pub(crate) fn linear(model: &Model, values: &mut [f64], data: &Data) -> f64 {
     let l = &model.layout;
     let mut unit = values.to_vec();
@@ -92,10 +93,14 @@ pub(crate) fn linear(model: &Model, values: &mut [f64], data: &Data) -> f64 {
     for p in &l.phases {
         unit[p.scale] = 1.0;
     }
+    for h in l.humps.clone().step_by(3) {
+        unit[h] = 0.0;
+    }
     let mut parts = Parts::default();
     model.evaluate(&unit, None, Some(&mut parts));
     let mut columns = model.chebyshev_table();
     columns.extend(parts.phases);
+    columns.extend(model.hump_curves(values));
     let m = columns.len();
     // What the scales and background must explain: the data less the humps.
     let target: Vec<f64> = data
@@ -138,6 +143,9 @@ pub(crate) fn linear(model: &Model, values: &mut [f64], data: &Data) -> f64 {
     }
     for (p, pi) in l.phases.iter().enumerate() {
         values[pi.scale] = beta[l.background.len() + p].max(0.0);
+    }
+    for (k, h) in l.humps.clone().step_by(3).enumerate() {
+        values[h] = beta[l.background.len() + l.phases.len() + k].max(0.0);
     }
     chi2
 }

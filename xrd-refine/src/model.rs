@@ -256,6 +256,22 @@ impl Model {
         }
     }
 
+    /// Each broad peak of the background at unit area, at its position and width in `values`.
+    pub fn hump_curves(&self, values: &[f64]) -> Vec<Vec<f64>> {
+        self.layout
+            .humps
+            .clone()
+            .step_by(3)
+            .map(|h| {
+                let (pos, fwhm) = (values[h + 1], values[h + 2]);
+                self.tt
+                    .iter()
+                    .map(|t| self.shape.value(t - pos, fwhm, 0.5, 0.0))
+                    .collect()
+            })
+            .collect()
+    }
+
     /// The Chebyshev terms of the background at every point: `table[k][i]` = T_k(x_i).
     pub fn chebyshev_table(&self) -> Vec<Vec<f64>> {
         let nb = self.layout.background.len();

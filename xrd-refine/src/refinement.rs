@@ -22,6 +22,10 @@ const MIN_POINTS: usize = 20;
 const ZERO_COARSE_STEP: f64 = 0.04;
 const ZERO_STEP: f64 = 0.01;
 
+/// Positions (steps across the range) and widths (°) tried for each broad background peak.
+const HUMP_POSITIONS: usize = 16;
+const HUMP_WIDTHS: [f64; 4] = [4.0, 8.0, 15.0, 30.0];
+
 /// Iterations of each trial fit of a texture direction.
 const TEXTURE_TRIAL_ITERATIONS: usize = 3;
 
@@ -651,6 +655,26 @@ impl Run<'_> {
     /// Scales and background by linear least squares, for each zero shift of a coarse search
     /// and then a fine one around the best; the best kept.
     fn start(&mut self, values: &mut Vec<f64>) -> Result<()> {
+        // Each broad peak of the background placed by a search of its position and width (its
+        // area is linear: solved with the scales), one after the other.
+        let (lo, hi) = (self.model.tt[0], self.model.tt[self.model.tt.len() - 1]);
+        for h in self.model.layout.humps.clone().step_by(3) {
+            let mut best: Option<(f64, Vec<f64>)> = None;
+            for k in 0..=HUMP_POSITIONS {
+                for fwhm in HUMP_WIDTHS {
+                    let mut trial = values.clone();
+                    trial[h + 1] = lo + (hi - lo) * k as f64 / HUMP_POSITIONS as f64;
+                    trial[h + 2] = fwhm;
+                    let chi2 = lm::linear(self.model, &mut trial, self.data);
+                    if best.as_ref().is_none_or(|(c, _)| chi2 < *c) {
+                        best = Some((chi2, trial));
+                    }
+                }
+            }
+            if let Some((_, v)) = best {
+                *values = v;
+            }
+        }
         let zero = self.model.layout.zero;
         let start = values[zero];
         let half = if self.fixed_instrument {

@@ -11,11 +11,13 @@ use xrd_sim::{Anomalous, Geometry, Lattice, PowderParams, Profile, Simulator};
 use crate::cif_phase;
 
 /// The pattern of `phases` at weight fractions `weights`, each cell scaled by `strain`, with a
-/// zero shift of 0.05°, a sloping background and Gaussian counting noise of the given seed.
+/// zero shift of 0.05°, a sloping background (with an amorphous hump of height `hump` at 25°)
+/// and Gaussian counting noise of the given seed.
 fn mixture(
     phases: &[Phase],
     weights: &[f64],
     strain: &[f64],
+    hump: f64,
     seed: u64,
 ) -> (Pattern, Vec<Lattice>) {
     let sim = Simulator::new(
@@ -55,7 +57,7 @@ fn mixture(
         .iter()
         .zip(&tt)
         .map(|(v, t)| {
-            let mean = v + 200.0 - 1.5 * t;
+            let mean = v + 200.0 - 1.5 * t + hump * (-((t - 25.0) / 5.0).powi(2)).exp();
             // Box–Muller: Gaussian noise of the Poisson's width.
             let (u1, u2): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random());
             let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
@@ -65,20 +67,25 @@ fn mixture(
     (Pattern::new(tt, counts).unwrap(), lattices)
 }
 
-fn check(weights: &[f64], strain: &[f64], seed: u64) {
-    let (Some(rutile), Some(zincite)) = (cif_phase("Rutile.cif"), cif_phase("ZnO.cif")) else {
-        return;
-    };
-    let phases = vec![rutile, zincite];
-    let (pattern, lattices) = mixture(&phases, weights, strain, seed);
-    let fit = Refiner::new(phases)
+/// The refinement without texture or B (the synthetic patterns have neither).
+fn fit_untextured(phases: Vec<Phase>, pattern: &Pattern) -> xrd_refine::Refinement {
+    Refiner::new(phases)
         .params(RefineParams::new().stages(vec![
             Stage::ScaleBackground,
             Stage::CellsZero,
             Stage::Profile,
         ]))
-        .fit(&pattern, Wavelength::CU_KA)
-        .unwrap();
+        .fit(pattern, Wavelength::CU_KA)
+        .unwrap()
+}
+
+fn check(weights: &[f64], strain: &[f64], seed: u64) {
+    let (Some(rutile), Some(zincite)) = (cif_phase("Rutile.cif"), cif_phase("ZnO.cif")) else {
+        return;
+    };
+    let phases = vec![rutile, zincite];
+    let (pattern, lattices) = mixture(&phases, weights, strain, 0.0, seed);
+    let fit = fit_untextured(phases, &pattern);
     assert!(fit.gof < 1.5, "GoF {}", fit.gof);
     for (k, ph) in fit.phases.iter().enumerate() {
         let dw = ph.weight_fraction - weights[k];
@@ -140,15 +147,8 @@ fn a_monoclinic_cell_refines() {
     )
     .unwrap();
     assert_eq!(phase.space_group(), 14);
-    let (pattern, lattices) = mixture(std::slice::from_ref(&phase), &[1.0], &[0.002], 4);
-    let fit = Refiner::new(vec![phase])
-        .params(RefineParams::new().stages(vec![
-            Stage::ScaleBackground,
-            Stage::CellsZero,
-            Stage::Profile,
-        ]))
-        .fit(&pattern, Wavelength::CU_KA)
-        .unwrap();
+    let (pattern, lattices) = mixture(std::slice::from_ref(&phase), &[1.0], &[0.002], 0.0, 4);
+    let fit = fit_untextured(vec![phase], &pattern);
     let want = lattices[0].lengths();
     for (got, want) in fit.phases[0].cell.iter().zip(want) {
         assert!(
@@ -158,4 +158,75 @@ fn a_monoclinic_cell_refines() {
         );
     }
     assert!((fit.phases[0].cell[4] - lattices[0].angles()[1]).abs() < 0.02);
+}
+
+/// An internal standard of known weight (rutile, 20 %) beside zincite (50 %) and 30 % of an
+/// amorphous phase (a broad hump): the absolute fractions and the amorphous rest.
+#[test]
+fn an_internal_standard_gives_absolute_fractions_and_the_amorphous_rest() {
+    let (Some(rutile), Some(zincite)) = (cif_phase("Rutile.cif"), cif_phase("ZnO.cif")) else {
+        return;
+    };
+    let phases = vec![rutile, zincite];
+    let (pattern, _) = mixture(&phases, &[0.2, 0.5], &[0.0, 0.0], 400.0, 5);
+    let fit = Refiner::new(phases)
+        .params(RefineParams::new().humps(1).stages(vec![
+            Stage::ScaleBackground,
+            Stage::CellsZero,
+            Stage::Profile,
+        ]))
+        .standard(0, 0.2)
+        .fit(&pattern, Wavelength::CU_KA)
+        .unwrap();
+    assert!((fit.phases[0].weight_fraction - 0.2).abs() < 1e-12);
+    let zincite = fit.phases[1].weight_fraction;
+    let humps: Vec<_> = fit.parameters.iter().filter(|p| p.name.starts_with("hump")).collect();
+    assert!((zincite - 0.5).abs() < 0.015, "zincite {zincite}, Rwp {}, {humps:?}", fit.rwp);
+    let amorphous = fit.amorphous.unwrap();
+    assert!((amorphous - 0.3).abs() < 0.015, "amorphous {amorphous}");
+}
+
+/// An instrument refined on a standard, saved and reused: the sample's fit keeps its widths and
+/// zero and refines only its own broadening and displacement.
+#[test]
+fn an_instrument_refined_on_a_standard_is_reused() {
+    let Some(zincite) = cif_phase("ZnO.cif") else {
+        return;
+    };
+    let (pattern, _) = mixture(std::slice::from_ref(&zincite), &[1.0], &[0.0], 0.0, 6);
+    let standard = Refiner::new(vec![zincite.clone()])
+        .params(RefineParams::new().standard(true))
+        .fit(&pattern, Wavelength::CU_KA)
+        .unwrap();
+    assert!(standard.instrument.refined);
+    // The rendered pattern: Caglioti W 0.003 at θ = 0, zero shift 0.05°.
+    assert!(
+        (standard.instrument.zero - 0.05).abs() < 0.01,
+        "{:?}",
+        standard.instrument
+    );
+    let file =
+        std::env::temp_dir().join(format!("xrd-refine-instrument-{}.json", std::process::id()));
+    standard.instrument.save(&file).unwrap();
+    let instrument = xrd_refine::Instrument::load(&file).unwrap();
+    std::fs::remove_file(&file).ok();
+    assert_eq!(instrument, standard.instrument);
+    let sample = Refiner::new(vec![zincite])
+        .instrument(instrument.clone())
+        .fit(&pattern, Wavelength::CU_KA)
+        .unwrap();
+    assert_eq!(sample.instrument.w, instrument.w);
+    assert_eq!(sample.instrument.zero, instrument.zero);
+    // The same pattern as the standard: nothing left for the sample to broaden.
+    assert!(
+        sample.phases[0].size_nm.is_none_or(|s| s > 500.0),
+        "{:?}",
+        sample.phases[0].size_nm
+    );
+    assert!(
+        sample.rwp <= standard.rwp * 1.05,
+        "{} against {}",
+        sample.rwp,
+        standard.rwp
+    );
 }
