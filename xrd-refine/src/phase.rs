@@ -32,6 +32,7 @@ pub struct Phase {
     space_group: u8,
     system: CrystalSystem,
     texture: Option<[i32; 3]>,
+    particle_size: Option<f64>,
 }
 
 impl Phase {
@@ -47,6 +48,7 @@ impl Phase {
             space_group: sg.number,
             system: sg.crystal_system,
             texture: None,
+            particle_size: None,
         })
     }
 
@@ -67,6 +69,7 @@ impl Phase {
             space_group: number,
             system: CrystalSystem::from_space_group(number)?,
             texture: None,
+            particle_size: None,
         })
     }
 
@@ -84,6 +87,27 @@ impl Phase {
         }
         self.texture = Some(direction);
         Ok(self)
+    }
+
+    /// The diameter (µm) of the phase's particles, for Brindley's microabsorption correction
+    /// of its weight fraction (see [`crate::absorption`]).
+    ///
+    /// # Errors
+    /// A diameter that is not finite and positive.
+    pub fn with_particle_size(mut self, diameter_um: f64) -> Result<Self> {
+        if !(diameter_um.is_finite() && diameter_um > 0.0) {
+            return Err(crate::error::invalid(
+                "particle_size",
+                format!("{diameter_um} µm must be finite and > 0"),
+            ));
+        }
+        self.particle_size = Some(diameter_um);
+        Ok(self)
+    }
+
+    /// The particle diameter (µm) set by [`Phase::with_particle_size`].
+    pub fn particle_size(&self) -> Option<f64> {
+        self.particle_size
     }
 
     /// The name the phase is reported under.

@@ -153,6 +153,7 @@ pub struct Refiner {
     instrument: Instrument,
     params: RefineParams,
     standard: Option<(usize, f64)>,
+    particle_size: Option<f64>,
 }
 
 impl Refinement {
@@ -179,6 +180,7 @@ impl Refiner {
             instrument: Instrument::default(),
             params: RefineParams::default(),
             standard: None,
+            particle_size: None,
         }
     }
 
@@ -194,6 +196,14 @@ impl Refiner {
     #[must_use]
     pub fn params(mut self, params: RefineParams) -> Self {
         self.params = params;
+        self
+    }
+
+    /// Corrects weight fractions for microabsorption (Brindley) with particles of this diameter
+    /// (µm) for every phase that does not give its own ([`Phase::with_particle_size`]).
+    #[must_use]
+    pub fn particle_size(mut self, diameter_um: f64) -> Self {
+        self.particle_size = Some(diameter_um);
         self
     }
 
@@ -217,6 +227,14 @@ impl Refiner {
         self.instrument.check()?;
         if self.phases.is_empty() {
             return Err(crate::error::invalid("phases", "need at least one phase"));
+        }
+        if let Some(d) = self.particle_size
+            && !(d.is_finite() && d > 0.0)
+        {
+            return Err(crate::error::invalid(
+                "particle_size",
+                format!("{d} µm must be finite and > 0"),
+            ));
         }
         if let Some((i, w)) = self.standard
             && (i >= self.phases.len() || !(w > 0.0 && w < 1.0))
@@ -502,6 +520,33 @@ impl Refiner {
             });
         }
         let scales: Vec<usize> = l.phases.iter().map(|pi| pi.scale).collect();
+        // Microabsorption: ZMV / τ, when particle sizes are known.
+        let sizes: Vec<Option<f64>> = self
+            .phases
+            .iter()
+            .map(|p| p.particle_size().or(self.particle_size))
+            .collect();
+        let zmv = if sizes.iter().all(Option::is_some) {
+            let mut mu = Vec::new();
+            let mut rho = Vec::new();
+            for (p, ph) in self.phases.iter().enumerate() {
+                let lattice = model.phases[p]
+                    .cell
+                    .lattice(&values[l.phases[p].cell.clone()])?;
+                let structure = ph.structure().clone().with_lattice(lattice);
+                mu.push(crate::absorption::linear_absorption(&structure, lambda)?);
+                rho.push(crate::absorption::density(
+                    phases[p].cell_mass,
+                    phases[p].volume,
+                ));
+            }
+            // Radius in cm.
+            let radius: Vec<f64> = sizes.iter().map(|d| d.unwrap_or(0.0) * 0.5e-4).collect();
+            let s: Vec<f64> = scales.iter().map(|&i| values[i]).collect();
+            crate::absorption::corrected(&s, &zmv, &mu, &rho, &radius)?
+        } else {
+            zmv
+        };
         let total: f64 = scales.iter().zip(&zmv).map(|(&s, m)| values[s] * m).sum();
         for (p, ph) in phases.iter_mut().enumerate() {
             let wp = values[scales[p]] * zmv[p] / total.max(f64::MIN_POSITIVE);

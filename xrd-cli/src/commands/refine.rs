@@ -51,6 +51,10 @@ pub struct Args {
     /// weight fraction of the sample (0–1); fractions become absolute and the rest amorphous.
     #[arg(long, value_name = "SPEC=WT")]
     pub standard: Option<String>,
+    /// Particle diameter (µm) of every phase: corrects the weight fractions for microabsorption
+    /// (Brindley), which matters when the phases absorb very differently (Bi₂O₃ beside NiO).
+    #[arg(long, value_name = "UM")]
+    pub particle_size: Option<f64>,
     /// Diffracted-beam monochromator angle 2θ_m (°) for the polarisation factor.
     #[arg(long, value_name = "DEG")]
     pub monochromator: Option<f64>,
@@ -146,6 +150,12 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
             Some((index, wt))
         }
     };
+    let setup = Setup {
+        instrument,
+        params,
+        standard,
+        particle_size: args.particle_size,
+    };
     let files = input_files(&args.inputs)?;
     let mut table = Table::new([
         "file",
@@ -176,15 +186,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
             for (k, pattern) in patterns.iter().enumerate() {
                 let label = pattern_name(file, k, count);
                 let wavelength = wavelength_or(&label, pattern, args.wavelength);
-                let (chosen, fit) = refine_one(
-                    &label,
-                    pattern,
-                    wavelength,
-                    &specs,
-                    &instrument,
-                    &params,
-                    standard,
-                )?;
+                let (chosen, fit) = refine_one(&label, pattern, wavelength, &specs, &setup)?;
                 for (p, ph) in fit.phases.iter().enumerate() {
                     let c = ph.cell;
                     table.push(vec![
@@ -338,15 +340,27 @@ fn load_library(args: &Args) -> Result<Library> {
 
 /// Chooses each SPEC's candidate by a short fit (scales, background, cells, zero), then refines
 /// the chosen phases with every stage.
+/// What every pattern's refinement shares besides its phases.
+struct Setup {
+    instrument: Instrument,
+    params: RefineParams,
+    standard: Option<(usize, f64)>,
+    particle_size: Option<f64>,
+}
+
 fn refine_one(
     label: &str,
     pattern: &Pattern,
     wavelength: Wavelength,
     specs: &[Spec],
-    instrument: &Instrument,
-    params: &RefineParams,
-    standard: Option<(usize, f64)>,
+    setup: &Setup,
 ) -> Result<(Vec<String>, Refinement)> {
+    let Setup {
+        instrument,
+        params,
+        standard,
+        particle_size,
+    } = setup;
     let mut choice = vec![0usize; specs.len()];
     let quick = params
         .clone()
@@ -392,7 +406,10 @@ fn refine_one(
     let mut refiner = Refiner::new(chosen(specs, &choice))
         .instrument(instrument.clone())
         .params(params.clone());
-    if let Some((i, w)) = standard {
+    if let Some(d) = *particle_size {
+        refiner = refiner.particle_size(d);
+    }
+    if let Some((i, w)) = *standard {
         refiner = refiner.standard(i, w);
     }
     let fit = refiner.fit(pattern, wavelength)?;

@@ -81,6 +81,15 @@ fn settings_are_checked() {
         "{e}"
     );
     let e = Refiner::new(vec![halite()])
+        .particle_size(-1.0)
+        .fit(&p, Wavelength::CU_KA)
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidParameter(x) if x.name == "particle_size"),
+        "{e}"
+    );
+    assert!(halite().with_particle_size(f64::NAN).is_err());
+    let e = Refiner::new(vec![halite()])
         .standard(3, 0.2)
         .fit(&p, Wavelength::CU_KA)
         .unwrap_err();

@@ -180,8 +180,16 @@ fn an_internal_standard_gives_absolute_fractions_and_the_amorphous_rest() {
         .unwrap();
     assert!((fit.phases[0].weight_fraction - 0.2).abs() < 1e-12);
     let zincite = fit.phases[1].weight_fraction;
-    let humps: Vec<_> = fit.parameters.iter().filter(|p| p.name.starts_with("hump")).collect();
-    assert!((zincite - 0.5).abs() < 0.015, "zincite {zincite}, Rwp {}, {humps:?}", fit.rwp);
+    let humps: Vec<_> = fit
+        .parameters
+        .iter()
+        .filter(|p| p.name.starts_with("hump"))
+        .collect();
+    assert!(
+        (zincite - 0.5).abs() < 0.015,
+        "zincite {zincite}, Rwp {}, {humps:?}",
+        fit.rwp
+    );
     let amorphous = fit.amorphous.unwrap();
     assert!((amorphous - 0.3).abs() < 0.015, "amorphous {amorphous}");
 }
