@@ -127,8 +127,15 @@ const MAX_ALTERNATIVES: usize = 4;
 /// Weight fraction below which a phase is dropped after the final fit, whatever its esd.
 const MIN_WEIGHT: f64 = 0.005;
 
+/// Iterations per stage of the fit that decides whether the fit can decide anything.
+const GATE_ITERATIONS: usize = 6;
+
 /// Iterations per stage of the fits that compare phase sets.
 const COMPARE_ITERATIONS: usize = 12;
+
+/// Stages of the fit that decides whether a fit is good enough to decide anything (scales,
+/// background, cells, zero and each phase's size).
+const GATE: [Stage; 2] = [Stage::ScaleBackground, Stage::CellsZero];
 
 /// Stages of the fits that compare phase sets (the final fit runs the default plan).
 const COMPARE: [Stage; 3] = [Stage::ScaleBackground, Stage::CellsZero, Stage::Profile];
@@ -160,7 +167,9 @@ impl Matcher<'_> {
         };
         let fit = |set: &[usize], stages: &[Stage]| -> Option<Refinement> {
             let phases: Option<Vec<RefinedPhase>> = set.iter().map(|&i| phase_of(i)).collect();
-            let iterations = if stages.len() < Stage::DEFAULT.len() {
+            let iterations = if stages == GATE.as_slice() {
+                GATE_ITERATIONS
+            } else if stages.len() < Stage::DEFAULT.len() {
                 COMPARE_ITERATIONS
             } else {
                 RefineParams::new().get_max_iterations()
@@ -184,22 +193,24 @@ impl Matcher<'_> {
         // nothing among the whole library: they are kept as found, with the weight fractions of
         // that fit. (With one, a poor fit is what missing phases give, which the search below
         // looks for.)
-        let as_found: Vec<usize> = found.phases.iter().map(|p| p.candidate.entry).collect();
-        // And phases it cannot refine at all are left to search-match.
-        let Some(r) = fit(&as_found, &COMPARE) else {
-            return Ok(None);
-        };
         let restricted = self.params().get_elements().is_some();
-        if r.rwp > TRUSTED_RWP && !restricted {
-            notes.push(format!(
-                "Rwp {:.4} of the phases found is too poor to confirm or change them",
-                r.rwp
-            ));
-            return Ok(Some(Confirmation {
-                entries: as_found,
-                refinement: r,
-                notes,
-            }));
+        if !restricted {
+            let as_found: Vec<usize> = found.phases.iter().map(|p| p.candidate.entry).collect();
+            // Phases it cannot refine at all are left to search-match.
+            let Some(r) = fit(&as_found, &GATE) else {
+                return Ok(None);
+            };
+            if r.rwp > TRUSTED_RWP {
+                notes.push(format!(
+                    "Rwp {:.4} of the phases found is too poor to confirm or change them",
+                    r.rwp
+                ));
+                return Ok(Some(Confirmation {
+                    entries: as_found,
+                    refinement: r,
+                    notes,
+                }));
+            }
         }
         // Each phase in turn, with its alternatives for the same residual, kept only when it
         // improves on the phases before it.

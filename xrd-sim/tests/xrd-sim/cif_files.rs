@@ -14,7 +14,11 @@ const EXPECTED: &[(&str, usize)] = &[
     ("Copper.cif", 4),
     ("Diamond.cif", 8),
     ("Graphite.cif", 4),
+    // Bixbyite, Ia-3, Z = 16.
+    ("In2O3_Marezio1966.cif", 80),
     ("KCl.cif", 8),
+    // La(OH)3, P6_3/m, Z = 2, hydrogen included.
+    ("LaOH3_Beall1977.cif", 14),
     ("LiCoO2.cif", 12),
     ("Rutile.cif", 6),
     ("Sapphire.cif", 30),
