@@ -34,8 +34,21 @@ pub(crate) fn chi2(model: &Model, values: &[f64], data: &Data) -> f64 {
         .sum()
 }
 
-/// The weighted Jacobian √w ∂f/∂p of the `free` parameters, and the weighted residuals.
-fn jacobian(
+/// Holds the parameters without effect (a width at its floor, a phase refined away): unit
+/// diagonal, no gradient. Returns their columns.
+pub(crate) fn hold_inert(normal: &mut DMatrix<f64>, grad: &mut DVector<f64>) -> Vec<usize> {
+    let inert: Vec<usize> = (0..normal.nrows())
+        .filter(|&c| normal[(c, c)].is_nan() || normal[(c, c)] <= 0.0)
+        .collect();
+    for &c in &inert {
+        normal[(c, c)] = 1.0;
+        grad[c] = 0.0;
+    }
+    inert
+}
+
+/// The weighted Jacobian √w ∂f/∂p of the `free` parameters, the weighted residuals and χ².
+pub(crate) fn jacobian(
     model: &Model,
     values: &[f64],
     free: &[usize],
@@ -98,7 +111,7 @@ pub(crate) fn linear(model: &Model, values: &mut [f64], data: &Data) -> f64 {
     }
     let mut parts = Parts::default();
     model.evaluate(&unit, None, Some(&mut parts));
-    let mut columns = model.chebyshev_table();
+    let mut columns = model.chebyshev_table().to_vec();
     columns.extend(parts.phases);
     columns.extend(model.hump_curves(values));
     let m = columns.len();
@@ -123,12 +136,7 @@ pub(crate) fn linear(model: &Model, values: &mut [f64], data: &Data) -> f64 {
             .map(|i| data.w[i] * columns[r][i] * target[i])
             .sum();
     }
-    for c in 0..m {
-        if a[(c, c)].is_nan() || a[(c, c)] <= 0.0 {
-            a[(c, c)] = 1.0;
-            b[c] = 0.0;
-        }
-    }
+    hold_inert(&mut a, &mut b);
     let Some(beta) = a.cholesky().map(|ch| ch.solve(&b)) else {
         return f64::INFINITY;
     };
@@ -167,20 +175,13 @@ pub(crate) fn minimise(
     let mut iterations = 0;
     loop {
         let (j, r, chi2) = jacobian(model, values, free, data);
-        let normal = j.tr_mul(&j);
+        let mut normal = j.tr_mul(&j);
         let mut grad = j.tr_mul(&r);
         if !(chi2.is_finite() && grad.iter().all(|g| g.is_finite())) {
             return Err(Error::Singular(indistinguishable(model, free, &normal)));
         }
-        // A parameter without effect here (a width held at its floor, a phase refined away) is
-        // held for this step: unit diagonal, no gradient.
-        let mut normal = normal;
-        for c in 0..free.len() {
-            if normal[(c, c)].is_nan() || normal[(c, c)] <= 0.0 {
-                normal[(c, c)] = 1.0;
-                grad[c] = 0.0;
-            }
-        }
+        // A parameter without effect here is held for this step.
+        hold_inert(&mut normal, &mut grad);
         // A parameter at a bound that the gradient pushes outwards is held for this step (the
         // active set): projecting a step that moves it would spoil the step of the others.
         for (c, &i) in free.iter().enumerate() {

@@ -73,8 +73,8 @@ pub(crate) struct Layout {
 #[derive(Debug, Clone)]
 pub(crate) struct Model {
     pub tt: Vec<f64>,
-    /// Chebyshev variable of each point.
-    cheb_x: Vec<f64>,
+    /// The Chebyshev terms of the background at every point: `cheb[k][i]` = T_k(x_i).
+    cheb: Vec<Vec<f64>>,
     /// (λ, relative intensity) of Kα₁ and, when present, Kα₂.
     pub lines: Vec<(f64, f64)>,
     pub phases: Vec<PhaseModel>,
@@ -104,6 +104,23 @@ pub(crate) struct Parts {
     pub phases: Vec<Vec<f64>>,
 }
 
+/// T_k(x) at every point for k < `terms`, x the point mapped onto [−1, 1] over the range.
+fn chebyshev(tt: &[f64], terms: usize) -> Vec<Vec<f64>> {
+    let (lo, hi) = (tt[0], tt[tt.len() - 1]);
+    let mut table = vec![vec![0.0; tt.len()]; terms];
+    for (i, &t) in tt.iter().enumerate() {
+        let x = 2.0 * (t - lo) / (hi - lo) - 1.0;
+        for k in 0..terms {
+            table[k][i] = match k {
+                0 => 1.0,
+                1 => x,
+                _ => 2.0 * x * table[k - 1][i] - table[k - 2][i],
+            };
+        }
+    }
+    table
+}
+
 impl Model {
     /// A model over the points `tt` with the instrument's starting values.
     pub fn new(
@@ -116,10 +133,7 @@ impl Model {
         y_max: f64,
     ) -> Self {
         let (lo, hi) = (tt[0], tt[tt.len() - 1]);
-        let cheb_x = tt
-            .iter()
-            .map(|&t| 2.0 * (t - lo) / (hi - lo) - 1.0)
-            .collect();
+        let cheb = chebyshev(&tt, background_terms);
         let mut params = Vec::new();
         let mut push = |kind, name: String, value, lo, hi| {
             params.push(Param {
@@ -237,7 +251,7 @@ impl Model {
         let cos2 = phases.iter().map(|_| Vec::new()).collect();
         Self {
             tt,
-            cheb_x,
+            cheb,
             lines,
             phases,
             cos2,
@@ -273,19 +287,8 @@ impl Model {
     }
 
     /// The Chebyshev terms of the background at every point: `table[k][i]` = T_k(x_i).
-    pub fn chebyshev_table(&self) -> Vec<Vec<f64>> {
-        let nb = self.layout.background.len();
-        let mut table = vec![vec![0.0; self.tt.len()]; nb];
-        for (i, &x) in self.cheb_x.iter().enumerate() {
-            for k in 0..nb {
-                table[k][i] = match k {
-                    0 => 1.0,
-                    1 => x,
-                    _ => 2.0 * x * table[k - 1][i] - table[k - 2][i],
-                };
-            }
-        }
-        table
+    pub fn chebyshev_table(&self) -> &[Vec<f64>] {
+        &self.cheb
     }
 
     /// The current parameter values.
@@ -357,27 +360,19 @@ impl Model {
         let n = self.tt.len();
         let mut y = vec![0.0; n];
         let l = &self.layout;
-        // Background: Chebyshev terms by recurrence, then the humps.
-        let nb = l.background.len();
-        let mut t = vec![0.0; nb];
-        for i in 0..n {
-            let x = self.cheb_x[i];
-            let mut b = 0.0;
-            for k in 0..nb {
-                t[k] = match k {
-                    0 => 1.0,
-                    1 => x,
-                    _ => 2.0 * x * t[k - 1] - t[k - 2],
-                };
-                b += values[l.background.start + k] * t[k];
+        // Background: the Chebyshev terms, then the humps.
+        for (k, t) in self.cheb.iter().enumerate() {
+            let c = values[l.background.start + k];
+            for (yi, tk) in y.iter_mut().zip(t) {
+                *yi += c * tk;
             }
-            y[i] = b;
-            if let Some((cols, j)) = jac.as_mut() {
-                for k in 0..nb {
-                    if let Some(c) = cols[l.background.start + k] {
-                        j[(i, c)] += t[k];
-                    }
-                }
+            if let Some((cols, j)) = jac.as_mut()
+                && let Some(col) = cols[l.background.start + k]
+            {
+                j.column_mut(col)
+                    .iter_mut()
+                    .zip(t)
+                    .for_each(|(o, tk)| *o += tk);
             }
         }
         for hump in l.humps.clone().step_by(3) {

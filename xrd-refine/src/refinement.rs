@@ -1,6 +1,5 @@
 //! The staged refinement and what it reports.
 
-use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 use xrd_io::{Pattern, Wavelength};
 use xrd_sim::CrystalSystem;
@@ -376,37 +375,17 @@ impl Refiner {
         let dof = (n.saturating_sub(np)).max(1) as f64;
         let rwp = (chi2 / swy2).sqrt();
         let rexp = (dof / swy2).sqrt();
-        let (num, den) = res
-            .windows(2)
-            .fold((0.0, 0.0), |(a, b), w| (a + (w[1] - w[0]).powi(2), b));
-        let den = den + res.iter().map(|r| r * r).sum::<f64>();
-        let durbin_watson = num / den;
+        // Durbin–Watson d = Σ (rᵢ₊₁ − rᵢ)² / Σ rᵢ² of the weighted residuals.
+        let num: f64 = res.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum();
+        let durbin_watson = num / res.iter().map(|r| r * r).sum::<f64>();
         let rho = (1.0 - durbin_watson / 2.0).clamp(0.0, 0.99);
         let esd_factor = ((1.0 + rho) / (1.0 - rho)).sqrt();
         // Covariance of the parameters refined last.
-        let (j, _) = {
-            let mut cols = vec![None; values.len()];
-            for (c, &i) in free.iter().enumerate() {
-                cols[i] = Some(c);
-            }
-            let mut j = DMatrix::zeros(n, np);
-            model.evaluate(values, Some((&cols, &mut j)), None);
-            for i in 0..n {
-                let sw = data.w[i].sqrt();
-                for c in 0..np {
-                    j[(i, c)] *= sw;
-                }
-            }
-            (j, ())
-        };
+        let (j, r, _) = lm::jacobian(model, values, free, data);
         let mut normal = j.tr_mul(&j);
+        let mut grad = j.tr_mul(&r);
         // Parameters without effect at the end (a width at its floor) get no esd.
-        let inert: Vec<usize> = (0..np)
-            .filter(|&c| normal[(c, c)].is_nan() || normal[(c, c)] <= 0.0)
-            .collect();
-        for &c in &inert {
-            normal[(c, c)] = 1.0;
-        }
+        let inert = lm::hold_inert(&mut normal, &mut grad);
         let inverse = normal
             .clone()
             .cholesky()

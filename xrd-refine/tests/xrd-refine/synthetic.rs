@@ -10,6 +10,18 @@ use xrd_sim::{Anomalous, Geometry, Lattice, PowderParams, Profile, Simulator};
 
 use crate::cif_phase;
 
+/// xrd-sim at Cu Kα (with f′, f″, as the refinement) and the 2θ grid of every synthetic scan.
+fn simulator() -> (Simulator, Grid) {
+    let sim = Simulator::new(
+        PowderParams::new()
+            .radiation(Wavelength::CU_KA)
+            .two_theta_range(15.0, 85.0)
+            .anomalous(Anomalous::Tabulated),
+    )
+    .unwrap();
+    (sim, Grid::new(15.0, 0.015, 4667).unwrap())
+}
+
 /// The pattern of `phases` at weight fractions `weights`, each cell scaled by `strain`, with a
 /// zero shift of 0.05°, a sloping background (with an amorphous hump of height `hump` at 25°)
 /// and Gaussian counting noise of the given seed.
@@ -20,14 +32,7 @@ fn mixture(
     hump: f64,
     seed: u64,
 ) -> (Pattern, Vec<Lattice>) {
-    let sim = Simulator::new(
-        PowderParams::new()
-            .radiation(Wavelength::CU_KA)
-            .two_theta_range(15.0, 85.0)
-            .anomalous(Anomalous::Tabulated),
-    )
-    .unwrap();
-    let grid = Grid::new(15.0, 0.015, 4667).unwrap();
+    let (sim, grid) = simulator();
     let profile = Profile::gaussian(0.1).caglioti(0.006, -0.002, 0.003);
     let geometry = Geometry {
         zero_shift: 0.05,
@@ -248,14 +253,7 @@ fn texture_and_size_broadening() {
     let (Some(rutile), Some(zincite)) = (cif_phase("Rutile.cif"), cif_phase("ZnO.cif")) else {
         return;
     };
-    let sim = Simulator::new(
-        PowderParams::new()
-            .radiation(Wavelength::CU_KA)
-            .two_theta_range(15.0, 85.0)
-            .anomalous(Anomalous::Tabulated),
-    )
-    .unwrap();
-    let grid = Grid::new(15.0, 0.015, 4667).unwrap();
+    let (sim, grid) = simulator();
     let mut profile = Profile::pseudo_voigt(0.4, 0.1);
     profile.width = xrd_sim::Width::CagliotiSize {
         u: 0.004,
