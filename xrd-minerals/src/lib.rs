@@ -11,7 +11,9 @@ mod library;
 mod phases;
 mod profile;
 mod references;
+mod report;
 mod search;
+mod spec;
 
 #[cfg(feature = "amcsd")]
 #[cfg_attr(docsrs, doc(cfg(feature = "amcsd")))]
@@ -35,9 +37,14 @@ pub use phases::{
 pub use references::{
     DEFAULT_MIN_RELATIVE_INTENSITY, DEFAULT_TWO_THETA_MAX, ReferenceParams, ReferenceSet, Stick,
 };
+pub use report::{RefinedShare, ReportedPhase};
 pub use search::{
     Background, Candidate, DEFAULT_BACKGROUND_WIDTH, DEFAULT_INTENSITY_POWER, DEFAULT_MAX_STRAIN,
     DEFAULT_MAX_ZERO_SHIFT, DEFAULT_MIN_SCORE, DEFAULT_NOISE_FLOOR, DEFAULT_REFINED,
     DEFAULT_RELATIVE_FLOOR, DEFAULT_SMOOTHING, DEFAULT_STRAIN_PRIOR, DEFAULT_STRAIN_STEP,
     DEFAULT_TOP, Matcher, SearchParams,
+};
+pub use spec::{
+    Compared, DEFAULT_MAX_CANDIDATES, PhaseSpec, RefineSetup, SpecCandidate, SpecRefinement,
+    refine_specs,
 };

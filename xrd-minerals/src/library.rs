@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use xrd_sim::Structure;
 
 use crate::entry::{Entry, EntrySite, Publication};
-use crate::error::format;
+use crate::error::{format, invalid};
 use crate::{Composition, Error, Result};
 
 /// The value of the file's `format` field.
@@ -230,6 +230,37 @@ impl Library {
             .file_name()
             .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into());
         Self::from_files(&name, &paths)
+    }
+
+    /// The library a user searches: the built-in AMCSD ([`Library::amcsd`]) when `builtin`, merged
+    /// with each of `extra` (a folder of CIF/POSCAR files, or one such file). Files that cannot
+    /// be read are listed in [`Library::rejected`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when `builtin` is false and `extra` is empty; those of
+    /// [`Library::from_folder`] and [`Library::merged`].
+    pub fn assemble(builtin: bool, extra: &[PathBuf]) -> Result<Self> {
+        let mut lib: Option<Library> = None;
+        if builtin {
+            lib = Some(Self::amcsd()?);
+        }
+        for path in extra {
+            let more = if path.is_dir() {
+                Self::from_folder(path)?
+            } else {
+                Self::from_files(&path.display().to_string(), std::slice::from_ref(path))?
+            };
+            lib = Some(match lib {
+                Some(l) => l.merged(more)?,
+                None => more,
+            });
+        }
+        lib.ok_or_else(|| {
+            invalid(
+                "extra",
+                "no library: without the built-in one, name a folder or file of structures",
+            )
+        })
     }
 
     /// A library of the given CIF or POSCAR files (see [`Library::from_folder`]); `name` names it.

@@ -14,7 +14,7 @@ use xrd_io::{Pattern, Wavelength};
 use xrd_minerals::{
     Background, ConfirmParams, Confirmation, DEFAULT_MAX_PHASES, DEFAULT_MIN_RWP_GAIN,
     DEFAULT_SIGNIFICANCE, Identification, Library, Matcher, PhaseParams, ReferenceParams,
-    ReferenceSet, SearchParams,
+    ReferenceSet, ReportedPhase, SearchParams,
 };
 
 use super::{
@@ -218,26 +218,19 @@ impl Job {
 
     /// The library searched: the built-in one and the folders or files given.
     fn library(&self) -> Result<Library> {
-        let mut lib: Option<Library> = if self.builtin {
-            Some(Library::amcsd()?)
-        } else {
-            None
-        };
-        for dir in &self.libraries {
-            let extra = if dir.is_dir() {
-                Library::from_folder(dir)?
-            } else {
-                Library::from_files(&dir.display().to_string(), std::slice::from_ref(dir))?
-            };
-            for r in extra.rejected() {
-                eprintln!("warning: {}: not used ({})", r.id, r.reason);
-            }
-            lib = Some(match lib {
-                Some(l) => l.merged(extra)?,
-                None => extra,
-            });
+        if !self.builtin && self.libraries.is_empty() {
+            return Err("no library: --no-builtin needs --library".into());
         }
-        lib.ok_or_else(|| "no library: --no-builtin needs --library".into())
+        let lib = Library::assemble(self.builtin, &self.libraries)?;
+        // The built-in library's own rejects (ids `amcsd:…`) are documented in its README.
+        for r in lib
+            .rejected()
+            .iter()
+            .filter(|r| !r.id.starts_with("amcsd:"))
+        {
+            eprintln!("warning: {}: not used ({})", r.id, r.reason);
+        }
+        Ok(lib)
     }
 
     /// The reference set of `library` at `wavelength` (cached on disk).
@@ -380,7 +373,7 @@ fn run_identify(
                 bar.suspend(|| eprintln!("{label}: refinement: {n}"));
             }
         }
-        let rows = rows_of(&found, confirmed.as_ref());
+        let rows = found.report(confirmed.as_ref());
         write_rows(
             &library,
             label,
@@ -444,63 +437,11 @@ fn row_start(label: &str, rank: usize, e: &xrd_minerals::Entry, score: f64) -> S
 /// refinement confirmed.
 type Found = (Identification, Option<Confirmation>);
 
-/// One phase as reported: the entry, its search score, its share of the intensity (search-match
-/// alone) and its weight fraction with esd and the pattern's Rwp (with refinement).
-struct Row {
-    entry: usize,
-    score: f64,
-    share: Option<f64>,
-    refined: Option<(f64, f64, f64)>,
-}
-
-/// The rows of a pattern: the refined phases when refinement confirmed any, else the phases of
-/// search-match.
-fn rows_of(found: &Identification, confirmed: Option<&Confirmation>) -> Vec<Row> {
-    let score_of = |entry: usize| {
-        found
-            .phases
-            .iter()
-            .map(|p| &p.candidate)
-            .chain(found.phases.iter().flat_map(|p| &p.alternatives))
-            .chain(&found.residual_candidates)
-            .chain(&found.candidates)
-            .find(|c| c.entry == entry)
-            .map_or(f64::NAN, |c| c.score)
-    };
-    match confirmed {
-        Some(c) => c
-            .entries
-            .iter()
-            .zip(&c.refinement.phases)
-            .map(|(&entry, p)| Row {
-                entry,
-                score: score_of(entry),
-                share: found
-                    .phases
-                    .iter()
-                    .find(|f| f.candidate.entry == entry)
-                    .map(|f| f.share),
-                refined: Some((p.weight_fraction, p.weight_fraction_esd, c.refinement.rwp)),
-            })
-            .collect(),
-        None => found
-            .phases
-            .iter()
-            .map(|p| Row {
-                entry: p.candidate.entry,
-                score: p.candidate.score,
-                share: Some(p.share),
-                refined: None,
-            })
-            .collect(),
-    }
-}
-
 fn write_rows(
     library: &Library,
     label: &str,
     found: &Identification,
-    rows: &[Row],
+    rows: &[ReportedPhase],
     phases: &mut String,
     candidates: &mut String,
 ) {
@@ -510,8 +451,11 @@ fn write_rows(
     for (k, r) in rows.iter().enumerate() {
         let e = &library.entries()[r.entry];
         let start = row_start(label, k + 1, e, r.score);
-        let refined = r.refined.map_or(",,".to_string(), |(w, esd, rwp)| {
-            format!("{w:.4},{esd:.4},{rwp:.4}")
+        let refined = r.refined.map_or(",,".to_string(), |f| {
+            format!(
+                "{:.4},{:.4},{:.4}",
+                f.weight_fraction, f.weight_fraction_esd, f.rwp
+            )
         });
         phases.push_str(&format!("{start},{},{refined}\n", csv(&e.id)));
     }
@@ -532,7 +476,7 @@ fn table_rows(
     library: &Library,
     label: &str,
     found: &Identification,
-    rows: &[Row],
+    rows: &[ReportedPhase],
     table: &mut Table,
 ) {
     if rows.is_empty() {
@@ -549,10 +493,10 @@ fn table_rows(
     for (k, r) in rows.iter().enumerate() {
         let e = &library.entries()[r.entry];
         let (w, esd, rwp) = match r.refined {
-            Some((w, esd, rwp)) => (
-                Cell::number(w, 3),
-                Cell::number(esd, 3),
-                Cell::number(rwp, 4),
+            Some(f) => (
+                Cell::number(f.weight_fraction, 3),
+                Cell::number(f.weight_fraction_esd, 3),
+                Cell::number(f.rwp, 4),
             ),
             None => (Cell::empty(), Cell::empty(), Cell::empty()),
         };

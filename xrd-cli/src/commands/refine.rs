@@ -7,8 +7,8 @@ use serde::Serialize;
 use xrd_cli::figures::{self, RietveldPlot};
 use xrd_cli::output::{Cell, Table};
 use xrd_io::{Pattern, Wavelength};
-use xrd_minerals::{Entry, Library};
-use xrd_refine::{Instrument, Phase, RefineParams, Refinement, Refiner, Stage};
+use xrd_minerals::{DEFAULT_MAX_CANDIDATES, Library, PhaseSpec, RefineSetup, refine_specs};
+use xrd_refine::{Instrument, RefineParams, Refinement, Stage};
 
 use super::{
     Context, Outcome, Result, create_dir, input_files, parse_wavelength, pattern_name, skipped,
@@ -83,23 +83,8 @@ pub struct Args {
     )]
     pub stages: Vec<String>,
     /// At most this many library entries of one SPEC are compared.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = DEFAULT_MAX_CANDIDATES)]
     pub max_candidates: usize,
-}
-
-/// One structure a --phase may be: its name, source (library id or file), the phase and the
-/// entry it was read from (written back with the refined cell).
-struct Candidate {
-    name: String,
-    source: String,
-    phase: Phase,
-    entry: Entry,
-}
-
-/// One phase as named on the command line: the structures it may be.
-struct Spec {
-    text: String,
-    candidates: Vec<Candidate>,
 }
 
 /// Runs `xrd refine`.
@@ -150,7 +135,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
             Some((index, wt))
         }
     };
-    let setup = Setup {
+    let setup = RefineSetup {
         instrument,
         params,
         standard,
@@ -240,193 +225,55 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     Ok(Outcome::skipping(failed))
 }
 
-/// The candidates of every --phase.
-fn resolve(args: &Args) -> Result<Vec<Spec>> {
-    let mut library: Option<Library> = None;
+/// The structures of every --phase (the library is read only when a SPEC is not a file).
+fn resolve(args: &Args) -> Result<Vec<PhaseSpec>> {
+    let library = if args.phases.iter().all(|t| PhaseSpec::is_file(t)) {
+        None
+    } else {
+        if args.no_builtin && args.library.is_empty() {
+            return Err("no library: --no-builtin needs --library".into());
+        }
+        Some(Library::assemble(!args.no_builtin, &args.library)?)
+    };
     let mut specs = Vec::new();
     for text in &args.phases {
-        let path = Path::new(text);
-        let entries: Vec<Candidate> = if path.is_file() {
-            let lib = Library::from_files(text, &[path.to_path_buf()])?;
-            let e = lib
-                .entries()
-                .first()
-                .ok_or_else(|| format!("--phase {text}: no structure read"))?;
-            let name = path
-                .file_stem()
-                .map_or(text.clone(), |s| s.to_string_lossy().into_owned());
-            vec![Candidate {
-                name: name.clone(),
-                source: text.clone(),
-                phase: Phase::with_space_group(name, e.structure()?, e.space_group)?,
-                entry: e.clone(),
-            }]
-        } else {
-            if library.is_none() {
-                library = Some(load_library(args)?);
-            }
-            let lib = library.as_ref().ok_or("no library")?;
-            let found = lib.lookup(text);
-            if found.is_empty() {
-                return Err(format!(
-                    "--phase {text}: no library entry has this id, mineral name or formula \
-                     (or give a CIF file)"
-                )
-                .into());
-            }
-            // Distinct structures first: one entry per space group and cell (to 0.5 %).
-            let mut seen: Vec<(u8, [f64; 3])> = Vec::new();
-            let mut out = Vec::new();
-            for &i in &found {
-                let e = &lib.entries()[i];
-                let abc = [e.cell[0], e.cell[1], e.cell[2]];
-                if seen.iter().any(|(sg, c)| {
-                    *sg == e.space_group
-                        && c.iter().zip(&abc).all(|(x, y)| (x - y).abs() < 5e-3 * x)
-                }) {
-                    continue;
-                }
-                let Ok(structure) = e.structure() else {
-                    continue;
-                };
-                let Ok(phase) = Phase::with_space_group(e.name(), structure, e.space_group) else {
-                    continue;
-                };
-                seen.push((e.space_group, abc));
-                out.push(Candidate {
-                    name: e.name().to_string(),
-                    source: e.id.clone(),
-                    phase,
-                    entry: e.clone(),
-                });
-                if out.len() >= args.max_candidates.max(1) {
-                    break;
-                }
-            }
-            if out.is_empty() {
-                return Err(
-                    format!("--phase {text}: no usable structure among its entries").into(),
-                );
-            }
-            out
-        };
-        specs.push(Spec {
-            text: text.clone(),
-            candidates: entries,
-        });
+        specs.push(
+            PhaseSpec::resolve(text, library.as_ref(), args.max_candidates)
+                .map_err(|e| format!("--phase {text}: {e}"))?,
+        );
     }
     Ok(specs)
 }
 
-fn load_library(args: &Args) -> Result<Library> {
-    let mut lib = if args.no_builtin {
-        None
-    } else {
-        Some(Library::amcsd()?)
-    };
-    for dir in &args.library {
-        let extra = if dir.is_dir() {
-            Library::from_folder(dir)?
-        } else {
-            Library::from_files(&dir.display().to_string(), std::slice::from_ref(dir))?
-        };
-        lib = Some(match lib {
-            Some(l) => l.merged(extra)?,
-            None => extra,
-        });
-    }
-    lib.ok_or_else(|| "no library: --no-builtin needs --library".into())
-}
-
-/// Chooses each SPEC's candidate by a short fit (scales, background, cells, zero), then refines
-/// the chosen phases with every stage.
-/// What every pattern's refinement shares besides its phases.
-struct Setup {
-    instrument: Instrument,
-    params: RefineParams,
-    standard: Option<(usize, f64)>,
-    particle_size: Option<f64>,
-}
-
+/// Refines `pattern` with the specs (each SPEC's structures compared by a short fit first), the
+/// comparison said on stderr.
 fn refine_one(
     label: &str,
     pattern: &Pattern,
     wavelength: Wavelength,
-    specs: &[Spec],
-    setup: &Setup,
+    specs: &[PhaseSpec],
+    setup: &RefineSetup,
 ) -> Result<(Vec<String>, Refinement)> {
-    let Setup {
-        instrument,
-        params,
-        standard,
-        particle_size,
-    } = setup;
-    let mut choice = vec![0usize; specs.len()];
-    let quick = params
-        .clone()
-        .stages(vec![Stage::ScaleBackground, Stage::CellsZero])
-        .max_iterations(15);
-    for (s, spec) in specs.iter().enumerate() {
-        if spec.candidates.len() < 2 {
-            continue;
-        }
-        let mut tried = Vec::new();
-        for c in 0..spec.candidates.len() {
-            choice[s] = c;
-            let phases = chosen(specs, &choice);
-            match Refiner::new(phases)
-                .instrument(instrument.clone())
-                .params(quick.clone())
-                .fit(pattern, wavelength)
-            {
-                Ok(fit) => tried.push((fit.rwp, c)),
-                Err(e) => eprintln!(
-                    "{label}: {} ({}) not compared: {e}",
-                    spec.candidates[c].name, spec.candidates[c].source
-                ),
-            }
-        }
-        tried.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let best = tried.first().map_or(0, |t| t.1);
-        choice[s] = best;
-        let list: Vec<String> = tried
-            .iter()
-            .map(|(r, c)| {
-                let c = &spec.candidates[*c];
-                format!(
+    let fit = refine_specs(pattern, wavelength, specs, setup)?;
+    for (spec, compared) in specs.iter().zip(&fit.compared) {
+        let mut list = Vec::new();
+        for t in compared {
+            let c = &spec.candidates[t.candidate];
+            match &t.rwp {
+                Ok(r) => list.push(format!(
                     "{} {} (sg {}) Rwp {r:.4}",
                     c.name,
                     c.source,
                     c.phase.space_group()
-                )
-            })
-            .collect();
-        eprintln!("{label}: --phase {}: {}", spec.text, list.join(", "));
+                )),
+                Err(e) => eprintln!("{label}: {} ({}) not compared: {e}", c.name, c.source),
+            }
+        }
+        if !compared.is_empty() {
+            eprintln!("{label}: --phase {}: {}", spec.text, list.join(", "));
+        }
     }
-    let mut refiner = Refiner::new(chosen(specs, &choice))
-        .instrument(instrument.clone())
-        .params(params.clone());
-    if let Some(d) = *particle_size {
-        refiner = refiner.particle_size(d);
-    }
-    if let Some((i, w)) = *standard {
-        refiner = refiner.standard(i, w);
-    }
-    let fit = refiner.fit(pattern, wavelength)?;
-    let ids = specs
-        .iter()
-        .zip(&choice)
-        .map(|(s, &c)| s.candidates[c].source.clone())
-        .collect();
-    Ok((ids, fit))
-}
-
-fn chosen(specs: &[Spec], choice: &[usize]) -> Vec<Phase> {
-    specs
-        .iter()
-        .zip(choice)
-        .map(|(s, &c)| s.candidates[c].phase.clone())
-        .collect()
+    Ok((fit.sources(specs), fit.refinement))
 }
 
 #[derive(Serialize)]
@@ -439,7 +286,7 @@ struct Written<'a> {
 fn write_outputs(
     dir: &Path,
     label: &str,
-    specs: &[Spec],
+    specs: &[PhaseSpec],
     chosen_ids: &[String],
     fit: &Refinement,
 ) -> Result<()> {

@@ -11,3 +11,4 @@ mod phases;
 mod real;
 mod references;
 mod search;
+mod spec;

@@ -1,0 +1,277 @@
+//! Phases as a person names them for a refinement — a structure file, a library id, a mineral
+//! name or a formula — and the refinement that chooses, for a formula with several entries (its
+//! polymorphs, or several determinations of one structure), the one that fits best.
+
+use std::path::Path;
+
+use xrd_io::{Pattern, Wavelength};
+use xrd_refine::{Instrument, Phase as RefinedPhase, RefineParams, Refinement, Refiner, Stage};
+
+use crate::error::invalid;
+use crate::{Entry, Library, Result};
+
+/// Default number of distinct structures of one name compared ([`PhaseSpec::resolve`]).
+pub const DEFAULT_MAX_CANDIDATES: usize = 8;
+
+/// Iterations per stage of the short fit that compares a spec's structures.
+const COMPARE_ITERATIONS: usize = 15;
+
+/// One structure a [`PhaseSpec`] may be.
+#[derive(Debug, Clone)]
+pub struct SpecCandidate {
+    /// The phase's name: the mineral name, else the formula; a file's stem for a file.
+    pub name: String,
+    /// Where it comes from: the library id, or the file's path.
+    pub source: String,
+    /// The phase as refined.
+    pub phase: RefinedPhase,
+    /// The entry it was read from (written back with the refined cell by [`Entry::to_cif`]).
+    pub entry: Entry,
+}
+
+/// A phase as named by a person, and the structures it may be.
+#[derive(Debug, Clone)]
+pub struct PhaseSpec {
+    /// The text as given.
+    pub text: String,
+    /// The distinct structures it names (one for a file or an id), in the library's order.
+    pub candidates: Vec<SpecCandidate>,
+}
+
+impl PhaseSpec {
+    /// The structures `text` names: a CIF or POSCAR file when such a file exists, else the
+    /// entries of `library` with that id, mineral name or formula ([`Library::lookup`]), one per
+    /// space group and cell (to 0.5 %), at most `max_candidates`.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] (`phase`) when nothing usable is named, or `text` is
+    /// not a file and `library` is `None`; file and structure errors of a file.
+    pub fn resolve(text: &str, library: Option<&Library>, max_candidates: usize) -> Result<Self> {
+        let path = Path::new(text);
+        let candidates = if path.is_file() {
+            vec![Self::from_file(text, path)?]
+        } else {
+            let Some(lib) = library else {
+                return Err(invalid(
+                    "phase",
+                    format!("`{text}` is not a file, and no library was given to look it up"),
+                ));
+            };
+            Self::from_library(text, lib, max_candidates)?
+        };
+        Ok(Self {
+            text: text.to_string(),
+            candidates,
+        })
+    }
+
+    /// `true` when `text` names a structure file (no library needed to resolve it).
+    pub fn is_file(text: &str) -> bool {
+        Path::new(text).is_file()
+    }
+
+    fn from_file(text: &str, path: &Path) -> Result<SpecCandidate> {
+        let lib = Library::from_files(text, &[path.to_path_buf()])?;
+        let Some(e) = lib.entries().first() else {
+            let why = lib
+                .rejected()
+                .first()
+                .map_or_else(|| "no structure read".to_string(), |r| r.reason.clone());
+            return Err(invalid("phase", format!("{text}: {why}")));
+        };
+        let name = path
+            .file_stem()
+            .map_or_else(|| text.to_string(), |s| s.to_string_lossy().into_owned());
+        Ok(SpecCandidate {
+            name: name.clone(),
+            source: text.to_string(),
+            phase: RefinedPhase::with_space_group(name, e.structure()?, e.space_group)?,
+            entry: e.clone(),
+        })
+    }
+
+    fn from_library(text: &str, lib: &Library, max: usize) -> Result<Vec<SpecCandidate>> {
+        let found = lib.lookup(text);
+        if found.is_empty() {
+            return Err(invalid(
+                "phase",
+                format!(
+                    "`{text}`: no library entry has this id, mineral name or formula (or give a \
+                     CIF file)"
+                ),
+            ));
+        }
+        let mut seen: Vec<(u8, [f64; 3])> = Vec::new();
+        let mut out = Vec::new();
+        for &i in &found {
+            let e = &lib.entries()[i];
+            let abc = [e.cell[0], e.cell[1], e.cell[2]];
+            if seen.iter().any(|(sg, c)| {
+                *sg == e.space_group && c.iter().zip(&abc).all(|(x, y)| (x - y).abs() < 5e-3 * x)
+            }) {
+                continue;
+            }
+            // Entries whose structure cannot be built or refined are passed over: another
+            // determination of the same phase usually can.
+            let Ok(structure) = e.structure() else {
+                continue;
+            };
+            let Ok(phase) = RefinedPhase::with_space_group(e.name(), structure, e.space_group)
+            else {
+                continue;
+            };
+            seen.push((e.space_group, abc));
+            out.push(SpecCandidate {
+                name: e.name().to_string(),
+                source: e.id.clone(),
+                phase,
+                entry: e.clone(),
+            });
+            if out.len() >= max.max(1) {
+                break;
+            }
+        }
+        if out.is_empty() {
+            return Err(invalid(
+                "phase",
+                format!("`{text}`: no usable structure among its entries"),
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// What a refinement shares besides its phases: the instrument, the plan, an internal standard
+/// and the particle size for the microabsorption correction.
+#[derive(Debug, Clone, Default)]
+pub struct RefineSetup {
+    /// The instrument (profile, Kα2, monochromator), refined further by the fit.
+    pub instrument: Instrument,
+    /// The refinement's plan and settings.
+    pub params: RefineParams,
+    /// An internal standard: the spec's index and its weighed weight fraction.
+    pub standard: Option<(usize, f64)>,
+    /// Particle diameter in µm for Brindley's correction, the same for every phase.
+    pub particle_size: Option<f64>,
+}
+
+impl RefineSetup {
+    fn refiner(&self, phases: Vec<RefinedPhase>) -> Refiner {
+        let mut r = Refiner::new(phases)
+            .instrument(self.instrument.clone())
+            .params(self.params.clone());
+        if let Some(d) = self.particle_size {
+            r = r.particle_size(d);
+        }
+        if let Some((i, w)) = self.standard {
+            r = r.standard(i, w);
+        }
+        r
+    }
+}
+
+/// One structure compared for a spec, and the Rwp of its short fit (`None` when that failed,
+/// with the reason).
+#[derive(Debug, Clone)]
+pub struct Compared {
+    /// Index into the spec's candidates.
+    pub candidate: usize,
+    /// Rwp of the short fit, or why it failed.
+    pub rwp: std::result::Result<f64, String>,
+}
+
+/// A refinement of named phases: which structure of each spec was chosen, and the refinement.
+#[derive(Debug, Clone)]
+pub struct SpecRefinement {
+    /// The chosen candidate of each spec.
+    pub choice: Vec<usize>,
+    /// For each spec with several structures, every structure compared, best first.
+    pub compared: Vec<Vec<Compared>>,
+    /// The refinement of the chosen phases with the full plan.
+    pub refinement: Refinement,
+}
+
+impl SpecRefinement {
+    /// The chosen candidate of spec `s`.
+    pub fn chosen<'a>(&self, specs: &'a [PhaseSpec], s: usize) -> &'a SpecCandidate {
+        &specs[s].candidates[self.choice[s]]
+    }
+
+    /// The sources (library id or path) of the chosen structures, in phase order.
+    pub fn sources(&self, specs: &[PhaseSpec]) -> Vec<String> {
+        (0..specs.len())
+            .map(|s| self.chosen(specs, s).source.clone())
+            .collect()
+    }
+}
+
+/// Refines `specs` on `pattern`: each spec with several structures has them compared by a short
+/// fit (scales, background, cells and zero; the other specs at their current choice), the best
+/// Rwp chosen, then the chosen phases are refined with the full plan of `setup`.
+///
+/// # Errors
+/// [`crate::Error::InvalidParameter`] (`specs`) when it is empty or a spec has no candidate;
+/// those of [`Refiner::fit`] for the final refinement.
+pub fn refine_specs(
+    pattern: &Pattern,
+    wavelength: Wavelength,
+    specs: &[PhaseSpec],
+    setup: &RefineSetup,
+) -> Result<SpecRefinement> {
+    if specs.is_empty() || specs.iter().any(|s| s.candidates.is_empty()) {
+        return Err(invalid(
+            "specs",
+            "at least one phase, each with a structure",
+        ));
+    }
+    let phases_of = |choice: &[usize]| -> Vec<RefinedPhase> {
+        specs
+            .iter()
+            .zip(choice)
+            .map(|(s, &c)| s.candidates[c].phase.clone())
+            .collect()
+    };
+    let mut choice = vec![0usize; specs.len()];
+    let mut compared = vec![Vec::new(); specs.len()];
+    let quick = RefineSetup {
+        params: setup
+            .params
+            .clone()
+            .stages(vec![Stage::ScaleBackground, Stage::CellsZero])
+            .max_iterations(COMPARE_ITERATIONS),
+        ..setup.clone()
+    };
+    for (s, spec) in specs.iter().enumerate() {
+        if spec.candidates.len() < 2 {
+            continue;
+        }
+        let mut tried: Vec<Compared> = (0..spec.candidates.len())
+            .map(|c| {
+                choice[s] = c;
+                let rwp = quick
+                    .refiner(phases_of(&choice))
+                    .fit(pattern, wavelength)
+                    .map(|f| f.rwp)
+                    .map_err(|e| e.to_string());
+                Compared { candidate: c, rwp }
+            })
+            .collect();
+        tried.sort_by(|a, b| match (&a.rwp, &b.rwp) {
+            (Ok(x), Ok(y)) => x.total_cmp(y),
+            (Ok(_), Err(_)) => std::cmp::Ordering::Less,
+            (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
+            (Err(_), Err(_)) => a.candidate.cmp(&b.candidate),
+        });
+        choice[s] = tried
+            .first()
+            .filter(|t| t.rwp.is_ok())
+            .map_or(0, |t| t.candidate);
+        compared[s] = tried;
+    }
+    let refinement = setup.refiner(phases_of(&choice)).fit(pattern, wavelength)?;
+    Ok(SpecRefinement {
+        choice,
+        compared,
+        refinement,
+    })
+}

@@ -1,0 +1,139 @@
+//! Phases named as a person names them, the refinement that chooses among a formula's
+//! structures, and the rows an identification reports.
+
+use xrd_io::Wavelength;
+use xrd_minerals::{
+    ConfirmParams, Library, Matcher, PhaseParams, PhaseSpec, RefineSetup, SearchParams,
+    refine_specs,
+};
+
+use crate::common::{amcsd, amcsd_references};
+
+#[test]
+fn a_name_a_formula_and_an_id_resolve_to_library_entries() {
+    let lib = amcsd();
+    let anatase = PhaseSpec::resolve("anatase", Some(lib), 8).unwrap();
+    assert!(anatase.candidates.iter().all(|c| c.name == "Anatase"));
+    assert!(
+        anatase
+            .candidates
+            .iter()
+            .all(|c| c.phase.space_group() == 141)
+    );
+    // A formula names its polymorphs: anatase (141) and rutile (136) at least.
+    let tio2 = PhaseSpec::resolve("TiO2", Some(lib), 20).unwrap();
+    let groups: Vec<u8> = tio2
+        .candidates
+        .iter()
+        .map(|c| c.phase.space_group())
+        .collect();
+    assert!(groups.contains(&141) && groups.contains(&136), "{groups:?}");
+    // Distinct structures only, and no more than asked for.
+    assert!(
+        PhaseSpec::resolve("TiO2", Some(lib), 2)
+            .unwrap()
+            .candidates
+            .len()
+            <= 2
+    );
+    let id = &anatase.candidates[0].source;
+    let by_id = PhaseSpec::resolve(id, Some(lib), 8).unwrap();
+    assert_eq!(by_id.candidates.len(), 1);
+    assert_eq!(&by_id.candidates[0].source, id);
+}
+
+#[test]
+fn unknown_names_and_missing_libraries_are_errors_that_say_so() {
+    let e = PhaseSpec::resolve("unobtainium", Some(amcsd()), 8).unwrap_err();
+    assert!(matches!(e, xrd_minerals::Error::InvalidParameter(_)), "{e}");
+    assert!(e.to_string().contains("no library entry"), "{e}");
+    let e = PhaseSpec::resolve("anatase", None, 8).unwrap_err();
+    assert!(e.to_string().contains("no library was given"), "{e}");
+    let setup = RefineSetup::default();
+    let pattern = xrd_io::Pattern::new(vec![10.0, 20.0, 30.0], vec![1.0, 2.0, 3.0]).unwrap();
+    let e = refine_specs(&pattern, Wavelength::CU_KA, &[], &setup).unwrap_err();
+    assert!(matches!(e, xrd_minerals::Error::InvalidParameter(_)), "{e}");
+}
+
+#[test]
+fn assembling_without_any_library_is_an_error() {
+    let e = Library::assemble(false, &[]).unwrap_err();
+    assert!(matches!(e, xrd_minerals::Error::InvalidParameter(_)), "{e}");
+}
+
+/// The weighed In₂O₃/MnCO₃ mixture refined from a CIF and a formula whose two rhodochrosite
+/// structures are compared: the better one chosen, fractions near the weighed 0.50/0.50.
+#[test]
+fn a_formula_is_refined_with_its_best_fitting_structure() {
+    let (Some(cif), Some(scan)) = (
+        xrd_testdata::shared_data("cif/In2O3_Marezio1966.cif"),
+        xrd_testdata::shared_data("measured/dara_dev/In2O3_0p5002-MnCO3_0p5000--8min.xrdml"),
+    ) else {
+        return;
+    };
+    let pattern = xrd_io::read(&scan).unwrap().remove(0);
+    let specs = [
+        PhaseSpec::resolve(cif.to_str().unwrap(), None, 8).unwrap(),
+        PhaseSpec::resolve("MnCO3", Some(amcsd()), 8).unwrap(),
+    ];
+    assert!(specs[1].candidates.len() >= 2);
+    let fit = refine_specs(&pattern, Wavelength::CU_KA, &specs, &RefineSetup::default()).unwrap();
+    let compared = &fit.compared[1];
+    assert_eq!(compared.len(), specs[1].candidates.len());
+    let rwps: Vec<f64> = compared.iter().map(|c| *c.rwp.as_ref().unwrap()).collect();
+    assert!(rwps.windows(2).all(|w| w[0] <= w[1]), "{rwps:?}");
+    assert_eq!(fit.choice[1], compared[0].candidate);
+    assert!(fit.compared[0].is_empty());
+    let w: Vec<f64> = fit
+        .refinement
+        .phases
+        .iter()
+        .map(|p| p.weight_fraction)
+        .collect();
+    assert!(
+        (w[0] - 0.5002).abs() < 0.02 && (w[1] - 0.5).abs() < 0.02,
+        "{w:?}"
+    );
+    assert_eq!(fit.sources(&specs)[0], cif.to_str().unwrap());
+}
+
+/// TiO₂ of the autoXRD set: search-match names anatase; the refinement adds rutile, and the
+/// report gives both with weight fractions that sum to one.
+#[test]
+fn the_report_gives_the_refined_phases_with_weight_fractions() {
+    let Some(path) = xrd_testdata::shared_data("real/autoxrd_TiO2.xy") else {
+        return;
+    };
+    let pattern = xrd_io::read(path).unwrap().remove(0);
+    let matcher = Matcher::new(
+        amcsd(),
+        amcsd_references(),
+        Wavelength::CU_KA,
+        SearchParams::new().elements(Some(vec!["Ti".into(), "O".into()])),
+    )
+    .unwrap();
+    let found = matcher.identify(&pattern, &PhaseParams::new()).unwrap();
+    let plain = found.report(None);
+    assert_eq!(plain.len(), found.phases.len());
+    assert!(
+        plain
+            .iter()
+            .all(|r| r.refined.is_none() && r.share.is_some())
+    );
+    let confirmed = matcher
+        .confirm(&pattern, &found, &ConfirmParams::new())
+        .unwrap()
+        .unwrap();
+    let rows = found.report(Some(&confirmed));
+    let names: Vec<&str> = rows
+        .iter()
+        .map(|r| amcsd().entries()[r.entry].name())
+        .collect();
+    assert_eq!(names, ["Anatase", "Rutile"]);
+    let total: f64 = rows
+        .iter()
+        .map(|r| r.refined.unwrap().weight_fraction)
+        .sum();
+    assert!((total - 1.0).abs() < 1e-9, "{total}");
+    assert!(rows[1].refined.unwrap().weight_fraction < 0.15);
+}
