@@ -237,6 +237,7 @@ impl Pattern {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::refused;
 
     #[test]
     fn running_minimum_against_naive() {
@@ -361,18 +362,26 @@ mod tests {
 
     #[test]
     fn invalid_inputs() {
-        assert!(snip::<f64>(&[], 3, true).is_err());
-        assert!(snip(&[1.0, 2.0], 0, true).is_err());
+        assert!(matches!(
+            snip::<f64>(&[], 3, true),
+            Err(Error::Degenerate {
+                what: "SNIP background",
+                ..
+            })
+        ));
+        assert_eq!(refused(snip(&[1.0, 2.0], 0, true)), "half_width");
         assert!(matches!(
             snip(&[1.0, f64::NAN], 1, false),
             Err(Error::NonFinite { .. })
         ));
         let p = Pattern::new(vec![1.0, 2.0, 3.0], vec![1.0, 5.0, 1.0]).unwrap();
-        assert!(p.background(0.0).is_err() && p.background(f64::NAN).is_err());
+        assert_eq!(refused(p.background(0.0)), "width");
+        assert_eq!(refused(p.background(f64::NAN)), "width");
         assert_eq!(p.background(1.0).unwrap().len(), 3);
         assert_eq!(snip(&[1.0f32, 9.0, 1.0], 1, true).unwrap()[1], 1.0);
-        assert!(p.peak_sigmas(0.0).is_err() && p.peak_sigmas(f64::INFINITY).is_err());
-        assert!(p.without_top_hat_background(f64::NAN).is_err());
+        assert_eq!(refused(p.peak_sigmas(0.0)), "width");
+        assert_eq!(refused(p.peak_sigmas(f64::INFINITY)), "width");
+        assert_eq!(refused(p.without_top_hat_background(f64::NAN)), "width");
     }
 
     #[test]

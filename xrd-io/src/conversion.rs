@@ -199,11 +199,19 @@ mod tests {
 
     #[test]
     fn domain_errors() {
-        assert!(d_from_two_theta(0.0, 1.5).is_err());
-        assert!(d_from_two_theta(10.0, -1.0).is_err());
-        assert!(two_theta_from_d(0.5, 1.5406).is_err());
-        assert!(two_theta_from_q(100.0, 1.5406).is_err());
-        assert!(d_from_q(0.0).is_err() && q_from_d(f64::NAN).is_err());
+        // The quantity refused as out of its domain.
+        let refused = |r: Result<f64>| match r {
+            Err(Error::OutOfDomain { what, .. }) => what.to_owned(),
+            other => format!("{other:?}"),
+        };
+        assert_eq!(refused(d_from_two_theta(0.0, 1.5)), "2θ");
+        assert_eq!(refused(d_from_two_theta(10.0, -1.0)), "wavelength");
+        assert_eq!(refused(two_theta_from_d(0.5, 1.5406)), "d-spacing");
+        assert_eq!(refused(two_theta_from_q(100.0, 1.5406)), "q");
+        assert_eq!(refused(d_from_q(0.0)), "q");
+        assert_eq!(refused(q_from_d(f64::NAN)), "d-spacing");
+        let err = two_theta_from_d(0.5, 1.5406).unwrap_err().to_string();
+        assert!(err.contains("0.5") && err.contains("reachable"), "{err}");
         let p = Pattern::new(vec![10.0], vec![1.0]).unwrap();
         assert!(matches!(p.d_spacings(), Err(Error::Degenerate { .. })));
         let hi = Pattern::new(vec![150.0, 170.0], vec![1.0, 1.0])

@@ -220,6 +220,16 @@ impl<F: Float> Dataset<F> {
 mod tests {
     use super::*;
 
+    /// Which pair of sizes a [`Error::ShapeMismatch`] names, with the sizes; `ok` for no error,
+    /// the error itself for another one.
+    fn mismatch<T>(r: Result<T>) -> String {
+        match r {
+            Ok(_) => "ok".into(),
+            Err(Error::ShapeMismatch(m)) => format!("{}: {} vs {}", m.what, m.expected, m.found),
+            Err(other) => format!("{other:?}"),
+        }
+    }
+
     #[test]
     fn from_patterns_and_labels() {
         let a = Pattern::new(vec![1.0, 2.0, 3.0], vec![1.0, 2.0, 3.0]).unwrap();
@@ -235,14 +245,16 @@ mod tests {
             .with_labels(ndarray::array![[0.1], [0.2]], vec!["x".into()])
             .unwrap();
         assert_eq!(d.label("x").unwrap().to_vec(), vec![0.1, 0.2]);
-        assert!(
-            d.clone()
-                .with_labels(Array2::zeros((3, 1)), vec!["x".into()])
-                .is_err()
+        assert_eq!(
+            mismatch(
+                d.clone()
+                    .with_labels(Array2::zeros((3, 1)), vec!["x".into()])
+            ),
+            "label rows per name: 2 vs 3"
         );
-        assert!(
-            d.with_labels(Array2::zeros((2, 2)), vec!["x".into()])
-                .is_err()
+        assert_eq!(
+            mismatch(d.with_labels(Array2::zeros((2, 2)), vec!["x".into()])),
+            "label columns per label name: 1 vs 2"
         );
     }
 
@@ -279,11 +291,7 @@ mod tests {
             Array2::zeros((2, 0)),
             vec![],
         );
-        assert!(matches!(
-            bad,
-            Err(Error::ShapeMismatch(crate::ShapeMismatch { expected, found, .. }))
-                if expected == "3" && found == "4"
-        ));
+        assert_eq!(mismatch(bad), "pattern columns per grid point: 3 vs 4");
         let bad = Dataset::<f64>::new(
             g,
             Array2::zeros((1, 3)),
@@ -291,6 +299,6 @@ mod tests {
             Array2::zeros((2, 0)),
             vec![],
         );
-        assert!(bad.is_err());
+        assert_eq!(mismatch(bad), "pattern rows per name: 2 vs 1");
     }
 }

@@ -100,7 +100,8 @@ impl Grid {
     /// let g = Grid::from_positions(&[5.0, 5.01, 5.02, 5.03])?;
     /// assert_eq!((g.start(), g.len()), (5.0, 4));
     /// assert!((g.step() - 0.01).abs() < 1e-12);
-    /// assert!(Grid::from_positions(&[5.0, 5.01, 5.03]).is_err());
+    /// let err = Grid::from_positions(&[5.0, 5.01, 5.03]).unwrap_err(); // not uniform
+    /// assert_eq!(err.invalid_parameter().map(|p| p.name), Some("two_theta"));
     /// # Ok::<(), xrd_io::Error>(())
     /// ```
     ///
@@ -160,10 +161,14 @@ mod tests {
 
     #[test]
     fn invalid_grids_are_errors() {
-        assert!(Grid::new(0.0, 0.0, 10).is_err());
-        assert!(Grid::new(0.0, -0.1, 10).is_err());
-        assert!(Grid::new(f64::NAN, 0.1, 10).is_err());
-        assert!(Grid::new(0.0, f64::INFINITY, 10).is_err());
-        assert!(Grid::new(0.0, 0.1, 0).is_err());
+        let invalid =
+            |start, step, n| matches!(Grid::new(start, step, n), Err(Error::InvalidGrid { .. }));
+        assert!(invalid(0.0, 0.0, 10));
+        assert!(invalid(0.0, -0.1, 10));
+        assert!(invalid(f64::NAN, 0.1, 10));
+        assert!(invalid(0.0, f64::INFINITY, 10));
+        assert!(invalid(0.0, 0.1, 0));
+        let err = Grid::new(0.0, -0.1, 10).unwrap_err().to_string();
+        assert!(err.contains("step -0.1"), "{err}");
     }
 }

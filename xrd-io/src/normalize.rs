@@ -152,15 +152,33 @@ mod tests {
 
     #[test]
     fn degenerate_inputs_are_errors() {
-        assert!(normalize::<f64>(&mut [], Normalization::Max).is_err());
-        assert!(normalize(&mut [0.0, 0.0], Normalization::Max).is_err());
-        assert!(normalize(&mut [2.0, 2.0], Normalization::ZScore).is_err());
-        assert!(normalize(&mut [1.0, -1.0], Normalization::Area).is_err());
+        // Which computation is undefined, and why.
+        let why = |r: Result<()>| match r {
+            Err(Error::Degenerate { what, reason }) => format!("{what}: {reason}"),
+            other => format!("{other:?}"),
+        };
+        assert_eq!(
+            why(normalize::<f64>(&mut [], Normalization::Max)),
+            "normalisation: no values"
+        );
+        assert_eq!(
+            why(normalize(&mut [0.0, 0.0], Normalization::Max)),
+            "normalisation: the maximum is 0, not > 0"
+        );
+        assert_eq!(
+            why(normalize(&mut [2.0, 2.0], Normalization::ZScore)),
+            "z-score normalisation: all values are equal"
+        );
+        assert_eq!(
+            why(normalize(&mut [1.0, -1.0], Normalization::Area)),
+            "normalisation: the sum is 0, not > 0"
+        );
         assert!(matches!(
             normalize(&mut [1.0, f64::NAN], Normalization::Max),
             Err(Error::NonFinite { .. })
         ));
         let single = Pattern::new(vec![1.0], vec![1.0]).unwrap();
-        assert!(single.normalized(Normalization::Area).is_err());
+        let e = why(single.normalized(Normalization::Area).map(drop));
+        assert!(e.starts_with("normalisation: the area is "), "{e}");
     }
 }

@@ -47,12 +47,18 @@
 //!     }
 //! }
 //!
-//! assert!(ScaleParams::default().into_checked().is_err());
+//! assert_eq!(
+//!     ScaleParams::default().into_checked().err().as_deref(),
+//!     Some("scale must be finite and > 0, got 0")
+//! );
 //! let p = ScaleParams { scale: 2.0 }.into_checked()?;
 //! assert_eq!(p.fit(&[1.0, 2.0, 3.0][..])?, 4.0);
 //! // Unchecked parameters: validated once, then the same `fit_checked`.
 //! assert_eq!(ScaleParams { scale: 2.0 }.fit(&[1.0, 2.0, 3.0][..])?, 4.0);
-//! assert!(ScaleParams::default().fit(&[1.0][..]).is_err());
+//! assert_eq!(
+//!     ScaleParams::default().fit(&[1.0][..]).err().as_deref(),
+//!     Some("scale must be finite and > 0, got 0")
+//! );
 //! # Ok::<(), String>(())
 //! ```
 
@@ -108,9 +114,9 @@ pub trait ParamGuard: Sized {
 /// xrd_io::param_guard!(String => [T: Copy + Into<f64>] Scaled<T>);
 ///
 /// use xrd_io::ParamGuard;
-/// assert!(Window(0).into_checked().is_err());
+/// assert_eq!(Window(0).into_checked().err().as_deref(), Some("window must be > 0"));
 /// assert_eq!(Window(3).into_checked().map(|w| w.0), Ok(3));
-/// assert!(Scaled(f64::NAN).into_checked().is_err());
+/// assert_eq!(Scaled(f64::NAN).into_checked().err().as_deref(), Some("scale must be finite"));
 /// ```
 #[macro_export]
 macro_rules! param_guard {

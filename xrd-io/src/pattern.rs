@@ -45,11 +45,14 @@ impl Metadata {
 /// intensities.
 ///
 /// ```
-/// use xrd_io::{Pattern, Wavelength};
+/// use xrd_io::{Error, Pattern, Wavelength};
 /// let p = Pattern::uniform(10.0, 0.02, vec![1.0, 5.0, 2.0])?.with_wavelength(Some(Wavelength::CU_KA));
 /// assert_eq!(p.two_theta(), &[10.0, 10.02, 10.04]);
 /// assert_eq!(p.step(), Some(0.02));
-/// assert!(Pattern::new(vec![1.0, 1.0], vec![0.0, 0.0]).is_err()); // not increasing
+/// assert!(matches!(
+///     Pattern::new(vec![1.0, 1.0], vec![0.0, 0.0]), // not increasing
+///     Err(Error::NonMonotonic { .. })
+/// ));
 /// # Ok::<(), xrd_io::Error>(())
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -374,6 +377,12 @@ mod tests {
         let q: Pattern = serde_json::from_str(&s).unwrap();
         assert_eq!(p, q);
         let bad = r#"{"two_theta":[2.0,1.0],"intensity":[1.0,1.0],"sigma":null,"wavelength":null}"#;
-        assert!(serde_json::from_str::<Pattern>(bad).is_err());
+        let e = serde_json::from_str::<Pattern>(bad).unwrap_err();
+        assert!(e.is_data(), "{e}");
+        assert!(
+            e.to_string()
+                .contains("2θ = 1 does not exceed the previous 2θ = 2"),
+            "{e}"
+        );
     }
 }

@@ -382,6 +382,7 @@ pub fn peak_match_percentage(predicted: &[Peak], truth: &[Peak], window: f64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::refused;
 
     const SIGMA: f64 = 0.08;
     /// FWHM of a Gaussian over its standard deviation, 2√(2 ln 2).
@@ -501,8 +502,8 @@ mod tests {
             find_peaks(&[1.0, 3.0, 2.0], &[1.0, 2.0, 0.0], &p),
             Err(Error::NonMonotonic { .. })
         ));
-        assert!(merge_peaks(&[], 0.0).is_err());
-        assert!(align_peaks(&[], &[], f64::NAN).is_err());
+        assert_eq!(refused(merge_peaks(&[], 0.0)), "window");
+        assert_eq!(refused(align_peaks(&[], &[], f64::NAN)), "window");
         assert!(matches!(
             peak_match_percentage(&[], &[], 2.0),
             Err(Error::Degenerate { .. })

@@ -288,7 +288,8 @@ impl fmt::Display for Wavelength {
 /// assert_eq!("0.4959 Å".parse::<Wavelength>()?.angstrom(), 0.4959);
 /// let w = Wavelength::doublet(1.54, 1.5444, 0.45)?;
 /// assert_eq!(w.to_string().parse::<Wavelength>()?, w);
-/// assert!("Mo 1.54".parse::<Wavelength>().is_err()); // 1.54 Å is no Mo line
+/// let err = "Mo 1.54".parse::<Wavelength>().unwrap_err(); // 1.54 Å is no Mo line
+/// assert_eq!(err.invalid_parameter().map(|p| p.name), Some("wavelength"));
 /// # Ok::<(), xrd_io::Error>(())
 /// ```
 impl std::str::FromStr for Wavelength {
@@ -358,6 +359,7 @@ impl std::str::FromStr for Wavelength {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::refused;
 
     #[test]
     fn anode_constants_and_identification() {
@@ -377,11 +379,26 @@ mod tests {
 
     #[test]
     fn invalid_wavelengths_are_errors() {
-        assert!(Wavelength::monochromatic(0.0).is_err());
-        assert!(Wavelength::monochromatic(f64::NAN).is_err());
-        assert!(Wavelength::doublet(1.54, -1.0, 0.5).is_err());
-        assert!(Wavelength::doublet(1.54, 1.55, 1.5).is_err());
-        assert!(Wavelength::doublet(1.54, 1.55, f64::NAN).is_err());
+        assert_eq!(refused(Wavelength::monochromatic(0.0)), "wavelength");
+        assert_eq!(refused(Wavelength::monochromatic(f64::NAN)), "wavelength");
+        assert_eq!(
+            refused(Wavelength::doublet(f64::NAN, 1.55, 0.5)),
+            "Kα1 wavelength"
+        );
+        assert_eq!(
+            refused(Wavelength::doublet(1.54, -1.0, 0.5)),
+            "Kα2 wavelength"
+        );
+        assert_eq!(
+            refused(Wavelength::doublet(1.54, 1.55, 1.5)),
+            "Kα2/Kα1 ratio"
+        );
+        assert_eq!(
+            refused(Wavelength::doublet(1.54, 1.55, f64::NAN)),
+            "Kα2/Kα1 ratio"
+        );
+        let err = Wavelength::monochromatic(-2.0).unwrap_err().to_string();
+        assert!(err.contains("`wavelength`") && err.contains("-2"), "{err}");
     }
 
     #[test]

@@ -127,13 +127,27 @@ mod tests {
             ),
             b"\x93NUMPY\x01\x00\xff\xff{'descr'".to_vec(),
         ];
-        for (k, bytes) in cases.iter().enumerate() {
-            let e = crate::read_bytes(bytes, Some("bad.npy"));
-            assert!(e.is_err(), "case {k}: {e:?}");
+        // The variant each case gives, in order.
+        let kinds = [
+            "Syntax",
+            "Syntax",
+            "Truncated",
+            "Truncated",
+            "NoData",
+            "NonMonotonic",
+            "NonFinite",
+            "Syntax",
+            "Truncated",
+        ];
+        assert_eq!(cases.len(), kinds.len());
+        for (k, (bytes, kind)) in cases.iter().zip(kinds).enumerate() {
+            let e = crate::read_bytes(bytes, Some("bad.npy")).unwrap_err();
+            let debug = format!("{e:?}");
             assert!(
-                e.unwrap_err().to_string().contains("bad.npy"),
-                "case {k} names the file"
+                debug.starts_with(&format!("{kind} {{")),
+                "case {k}: {debug}"
             );
+            assert!(e.to_string().contains("bad.npy"), "case {k} names the file");
         }
     }
 }

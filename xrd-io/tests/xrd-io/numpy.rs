@@ -341,15 +341,41 @@ fn iopaint_malformed_numpy_files_are_errors() {
         "{e}"
     );
     // Grid: wrong length, not uniform, not increasing, a single point.
-    let cases = [
-        f8("(2,)", &[10.0, 10.5]),
+    let e = read(&with_member("two_theta.npy", f8("(2,)", &[10.0, 10.5]))).unwrap_err();
+    assert!(
+        matches!(&e, Error::ShapeMismatch(m) if m.what == "two_theta values per pattern point"),
+        "{e}"
+    );
+    let e = read(&with_member(
+        "two_theta.npy",
         f8("(3,)", &[10.0, 10.1, 11.0]),
+    ))
+    .unwrap_err();
+    assert_eq!(
+        e.invalid_parameter().map(|p| p.name),
+        Some("two_theta"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("10.1 at position 1"), "{e}");
+    let e = read(&with_member(
+        "two_theta.npy",
         f8("(3,)", &[11.0, 10.5, 10.0]),
+    ))
+    .unwrap_err();
+    assert!(
+        matches!(e, Error::InvalidGrid { step, .. } if step < 0.0),
+        "{e}"
+    );
+    let e = read(&with_member(
+        "two_theta.npy",
         f8("(3, 1)", &[10.0, 10.5, 11.0]),
-    ];
-    for two_theta in cases {
-        assert!(read(&with_member("two_theta.npy", two_theta)).is_err());
-    }
+    ))
+    .unwrap_err();
+    assert!(
+        matches!(&e, Error::Syntax { expected, .. } if expected == "a 1-D array of 2θ values"),
+        "{e}"
+    );
+    assert!(e.to_string().starts_with("bad.npz/two_theta.npy"), "{e}");
     // Truncated data, extra data, a header promising more than the file holds (no allocation).
     let mut cut = f8("(2, 3)", &[1.0; 6]);
     cut.truncate(cut.len() - 3);
@@ -364,7 +390,11 @@ fn iopaint_malformed_numpy_files_are_errors() {
         Err(Error::Syntax { .. })
     ));
     let huge = f8("(4611686018427387904, 4611686018427387904)", &[]);
-    assert!(read(&with_member("patterns.npy", huge)).is_err());
+    let e = read(&with_member("patterns.npy", huge)).unwrap_err();
+    assert!(
+        matches!(&e, Error::Syntax { expected, .. } if expected == "a shape that fits in memory"),
+        "{e}"
+    );
     let huge = f8("(1000000000000, 3)", &[]);
     assert!(matches!(
         read(&with_member("patterns.npy", huge)),
