@@ -269,29 +269,27 @@ mod tests {
             .apply(&mut z, &mut Xoshiro256PlusPlus::seed_from_u64(3))
             .unwrap();
         assert_eq!(y, z);
-        assert!(
-            Artefacts {
+        let refused = |a: Artefacts| crate::error::refused(a.check());
+        assert_eq!(
+            refused(Artefacts {
                 probability: 2.0,
                 ..Artefacts::default()
-            }
-            .check()
-            .is_err()
+            }),
+            "probability"
         );
-        assert!(
-            Artefacts {
+        assert_eq!(
+            refused(Artefacts {
                 amplitude: -1.0,
                 ..Artefacts::default()
-            }
-            .check()
-            .is_err()
+            }),
+            "amplitude"
         );
-        assert!(
-            Artefacts {
+        assert_eq!(
+            refused(Artefacts {
                 noise: (0.1, 0.01),
                 ..Artefacts::default()
-            }
-            .check()
-            .is_err()
+            }),
+            "noise"
         );
     }
 

@@ -125,13 +125,12 @@ mod tests {
         assert_eq!(info.crystal_system, CrystalSystem::Tetragonal);
         assert_eq!(info.num_operations, 16);
         assert_eq!(info.wyckoffs, vec!['a', 'a', 'f', 'f', 'f', 'f']);
-        assert!(s.space_group(0.0).is_err());
-        assert!(s.space_group(f64::NAN).is_err());
-        assert!(
-            Structure::new(l, vec![])
-                .unwrap()
-                .space_group(1e-3)
-                .is_err()
-        );
+        use crate::error::refused;
+        assert_eq!(refused(s.space_group(0.0)), "symprec");
+        assert_eq!(refused(s.space_group(f64::NAN)), "symprec");
+        assert!(matches!(
+            Structure::new(l, vec![]).unwrap().space_group(1e-3),
+            Err(Error::InvalidSite { index: 0, message }) if message.contains("without sites")
+        ));
     }
 }

@@ -293,17 +293,48 @@ mod tests {
         for (x, y) in back.angles().iter().zip(l.angles()) {
             assert!((x - y).abs() < 1e-9);
         }
+        // Why the lattice was refused.
+        let why = |r: Result<Lattice>| match r {
+            Err(Error::InvalidLattice(why)) => why,
+            other => format!("{other:?}"),
+        };
+        let why_metric = why(Lattice::from_reciprocal_metric(&[
+            [1.0, 0.0, 0.0],
+            [0.0, -1.0, 0.0],
+            [0.0, 0.0, 1.0],
+        ]));
         assert!(
-            Lattice::from_reciprocal_metric(&[[1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, 1.0]])
-                .is_err()
+            why_metric.ends_with("is not positive definite"),
+            "{why_metric}"
         );
+        let why_metric = why(Lattice::from_reciprocal_metric(&[
+            [1.0, 0.5, 0.0],
+            [0.0, 1.0, 0.0],
+            [0.0, 0.0, 1.0],
+        ]));
         assert!(
-            Lattice::from_reciprocal_metric(&[[1.0, 0.5, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
-                .is_err()
+            why_metric.ends_with("is not invertible and symmetric"),
+            "{why_metric}"
         );
-        assert!(Lattice::from_parameters(1.0, 1.0, 1.0, 90.0, 90.0, 180.0).is_err());
-        assert!(Lattice::from_parameters(1.0, 1.0, 1.0, 10.0, 10.0, 80.0).is_err());
-        assert!(Lattice::from_parameters(-1.0, 1.0, 1.0, 90.0, 90.0, 90.0).is_err());
-        assert!(Lattice::from_matrix([[1.0, 0.0, 0.0], [2.0, 0.0, 0.0], [0.0, 0.0, 1.0]]).is_err());
+        assert_eq!(
+            why(Lattice::from_parameters(1.0, 1.0, 1.0, 90.0, 90.0, 180.0)),
+            "gamma = 180°"
+        );
+        assert_eq!(
+            why(Lattice::from_parameters(1.0, 1.0, 1.0, 10.0, 10.0, 80.0)),
+            "angles 10°, 10°, 80° do not form a cell"
+        );
+        assert_eq!(
+            why(Lattice::from_parameters(-1.0, 1.0, 1.0, 90.0, 90.0, 90.0)),
+            "parameters [-1.0, 1.0, 1.0, 90.0, 90.0, 90.0]"
+        );
+        assert_eq!(
+            why(Lattice::from_matrix([
+                [1.0, 0.0, 0.0],
+                [2.0, 0.0, 0.0],
+                [0.0, 0.0, 1.0]
+            ])),
+            "volume 0 Å³ is not positive"
+        );
     }
 }

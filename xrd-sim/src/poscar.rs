@@ -318,26 +318,100 @@ Direct
     #[test]
     fn malformed_files_are_errors() {
         let cut = |n: usize| RUTILE.lines().take(n).collect::<Vec<_>>().join("\n");
-        for n in 0..12 {
-            assert!(Structure::from_poscar_str(&cut(n)).is_err(), "{n} lines");
+        // The line and message of a POSCAR error; the result itself otherwise.
+        let refused = |text: &str| match Structure::from_poscar_str(text) {
+            Err(Error::Poscar { line, message }) => (line, message),
+            other => (usize::MAX, format!("{other:?}")),
+        };
+        let ends_before = [
+            "the comment line",
+            "the scale line",
+            "the lattice vectors",
+            "the lattice vectors",
+            "the lattice vectors",
+            "the species or counts line",
+            "the atom counts",
+            "the coordinate mode",
+            "every atom position",
+            "every atom position",
+            "every atom position",
+            "every atom position",
+        ];
+        for (n, what) in ends_before.into_iter().enumerate() {
+            assert_eq!(
+                refused(&cut(n)),
+                (0, format!("file ends before {what}")),
+                "{n} lines"
+            );
         }
-        for bad_text in [
-            RUTILE.replace("\n1.0\n", "\n0\n"),
-            RUTILE.replace("\n1.0\n", "\nnan\n"),
-            RUTILE.replace("\n1.0\n", "\n1 2\n"),
-            RUTILE.replace("0 0 2.959", "0 0 0"),
-            RUTILE.replace("4.594 0 0", "4.594 0"),
-            RUTILE.replace("Ti O", "Ti Xx"),
-            RUTILE.replace("Ti O\n", "Ti\n"),
-            RUTILE.replace("2 4", "2 -4"),
-            RUTILE.replace("2 4", "0 0"),
-            RUTILE.replace("Direct", "Fractional"),
-            RUTILE.replace("0.5 0.5 0.5", "0.5 0.5"),
-            RUTILE.replace("0.5 0.5 0.5", "0.5 inf 0.5"),
-            RUTILE.replace("TiO2 rutile\n", "").replace("Ti O\n", ""),
+        for (bad_text, line, message) in [
+            (
+                RUTILE.replace("\n1.0\n", "\n0\n"),
+                2,
+                "scale must be one factor",
+            ),
+            (
+                RUTILE.replace("\n1.0\n", "\nnan\n"),
+                2,
+                "`nan` is not a finite number",
+            ),
+            (
+                RUTILE.replace("\n1.0\n", "\n1 2\n"),
+                2,
+                "scale must be one factor",
+            ),
+            (
+                RUTILE.replace("0 0 2.959", "0 0 0"),
+                3,
+                "invalid lattice: volume 0",
+            ),
+            (
+                RUTILE.replace("4.594 0 0", "4.594 0"),
+                3,
+                "a lattice vector needs three numbers",
+            ),
+            (RUTILE.replace("Ti O", "Ti Xx"), 7, "unknown species `Xx`"),
+            (
+                RUTILE.replace("Ti O\n", "Ti\n"),
+                7,
+                "no species names for every count",
+            ),
+            (RUTILE.replace("2 4", "2 -4"), 7, "atom count `-4`"),
+            (
+                RUTILE.replace("2 4", "0 0"),
+                7,
+                "the atom counts must add up to 1…10⁷",
+            ),
+            (
+                RUTILE.replace("Direct", "Fractional"),
+                8,
+                "expected `Direct` or `Cartesian`",
+            ),
+            (
+                RUTILE.replace("0.5 0.5 0.5", "0.5 0.5"),
+                10,
+                "a position needs three numbers",
+            ),
+            (
+                RUTILE.replace("0.5 0.5 0.5", "0.5 inf 0.5"),
+                10,
+                "`inf` is not a finite number",
+            ),
+            (
+                RUTILE.replace("TiO2 rutile\n", "").replace("Ti O\n", ""),
+                5,
+                "a lattice vector needs three numbers",
+            ),
         ] {
-            assert!(Structure::from_poscar_str(&bad_text).is_err(), "{bad_text}");
+            let (l, m) = refused(&bad_text);
+            assert!(
+                l == line && m.starts_with(message),
+                "{bad_text}: line {l}: {m}"
+            );
         }
-        assert!(Structure::from_poscar_file("/nonexistent/POSCAR").is_err());
+        assert!(matches!(
+            Structure::from_poscar_file("/nonexistent/POSCAR"),
+            Err(Error::File { source, .. }) if source.kind() == std::io::ErrorKind::NotFound
+        ));
     }
 }

@@ -361,13 +361,16 @@ mod tests {
             .supercell(&[[-0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.5, 0.5, -0.5]])
             .unwrap();
         assert_eq!(p.len(), 1);
+        let refused = |m: &Mat3| match s.supercell(m) {
+            Err(Error::InvalidSupercell(why)) => why,
+            other => format!("{other:?}"),
+        };
+        let why = refused(&[[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]);
+        assert!(why.starts_with("singular matrix"), "{why}");
+        let why = refused(&[[0.5, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]);
         assert!(
-            s.supercell(&[[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
-                .is_err()
-        );
-        assert!(
-            s.supercell(&[[0.5, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
-                .is_err()
+            why.ends_with("is not a lattice translation of the structure"),
+            "{why}"
         );
     }
 
@@ -376,12 +379,29 @@ mod tests {
         let mut s = bcc();
         s.substitute(1, Species::parse("Ti").unwrap()).unwrap();
         assert_eq!(s.composition().len(), 2);
-        assert!(s.substitute(5, Species::parse("Ti").unwrap()).is_err());
+        assert!(matches!(
+            s.substitute(5, Species::parse("Ti").unwrap()),
+            Err(Error::InvalidSite { index: 5, message }) if message == "no such site"
+        ));
         let l = *s.lattice();
         let fe = Species::parse("Fe").unwrap();
-        assert!(Structure::new(l, vec![Site::new(fe, [f64::NAN, 0.0, 0.0])]).is_err());
-        assert!(Structure::new(l, vec![Site::new(fe, [0.0; 3]).with_occupancy(1.5)]).is_err());
-        assert!(Structure::new(l, vec![Site::new(fe, [0.0; 3]).with_b_iso(-1.0)]).is_err());
+        // The site refused and why.
+        let refused = |site: Site| match Structure::new(l, vec![Site::new(fe, [0.0; 3]), site]) {
+            Err(Error::InvalidSite { index, message }) => format!("{index}: {message}"),
+            other => format!("{other:?}"),
+        };
+        assert_eq!(
+            refused(Site::new(fe, [f64::NAN, 0.0, 0.0])),
+            "1: non-finite coordinate"
+        );
+        assert_eq!(
+            refused(Site::new(fe, [0.0; 3]).with_occupancy(1.5)),
+            "1: occupancy outside [0, 1]"
+        );
+        assert_eq!(
+            refused(Site::new(fe, [0.0; 3]).with_b_iso(-1.0)),
+            "1: B must be finite and ≥ 0"
+        );
         assert!((u_to_b(0.05) - 3.9478).abs() < 1e-3);
     }
 }

@@ -646,7 +646,12 @@ mod tests {
             assert!(err.contains("invalid value"), "{bad}: {err}");
         }
         let contradiction = format!("{NACL_SG_ONLY}_symmetry_Int_Tables_number 221\n");
-        assert!(Structure::from_cif(&contradiction).is_err());
+        let err = Structure::from_cif(&contradiction).unwrap_err();
+        assert!(
+            matches!(&err, Error::CifValue { tag, value, .. }
+                if tag == "_symmetry_int_tables_number" && value.contains("names 225")),
+            "{err:?}"
+        );
         // Rhombohedral axes when the cell is rhombohedral: α-Al2O3-like R-3c, 2 Al + 3 O per
         // formula unit, 2 formula units in the rhombohedral cell, 6 in the hexagonal one.
         let rhomb = "data_r\n_cell_length_a 5.128\n_cell_length_b 5.128\n_cell_length_c 5.128\n\
@@ -685,16 +690,41 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_errors() {
-        for bad in [
-            "",
-            "_cell_length_a 1",
-            "data_x\n_cell_length_a",
-            "data_x\n_a 'unterminated\n",
-            "data_x\n;\nnever closed\n",
-            "data_x\nloop_\n_a\n_b\n1 2 3\n",
-            "data_x\n_cell_length_a 1\n",
+        let err = Structure::from_cif("").unwrap_err();
+        assert!(
+            matches!(&err, Error::CifBlock(m) if m == "no data_ block"),
+            "{err:?}"
+        );
+        // Syntax errors name the line.
+        for (bad, line, message) in [
+            ("_cell_length_a 1", 1, "tag outside a data block"),
+            (
+                "data_x\n_cell_length_a",
+                2,
+                "tag _cell_length_a has no value",
+            ),
+            (
+                "data_x\n_a 'unterminated\n",
+                2,
+                "unterminated quoted string",
+            ),
+            ("data_x\n;\nnever closed\n", 2, "unterminated ; text field"),
+            (
+                "data_x\nloop_\n_a\n_b\n1 2 3\n",
+                2,
+                "loop with 2 tags has 3 values",
+            ),
         ] {
-            assert!(Structure::from_cif(bad).is_err(), "{bad:?}");
+            let err = Structure::from_cif(bad).unwrap_err();
+            assert!(
+                matches!(&err, Error::CifSyntax { line: l, message: m } if *l == line && m == message),
+                "{bad:?}: {err:?}"
+            );
         }
+        let err = Structure::from_cif("data_x\n_cell_length_a 1\n").unwrap_err();
+        assert!(
+            matches!(&err, Error::CifMissing { block, what } if block == "x" && what == "_cell_length_b"),
+            "{err:?}"
+        );
     }
 }

@@ -662,15 +662,13 @@ mod tests {
         let ratio = |hkl| intensity(&t, hkl) / intensity(&plain, hkl);
         assert!((ratio([0, 0, 1]) - plates.weight(1.0)).abs() < 1e-12);
         assert!((ratio([1, 0, 0]) - plates.weight(0.0)).abs() < 1e-12);
-        assert!(
-            sim.peaks_textured(
-                &s,
-                &MarchDollase {
-                    direction: [0; 3],
-                    r: 1.0
-                }
-            )
-            .is_err()
+        let none = MarchDollase {
+            direction: [0; 3],
+            r: 1.0,
+        };
+        assert_eq!(
+            crate::error::refused(sim.peaks_textured(&s, &none)),
+            "direction"
         );
     }
 
@@ -750,6 +748,9 @@ mod tests {
             radius: -1.0,
             ..Geometry::IDEAL
         };
-        assert!(sim.render_with(&peaks, &grid, &profile, &bad).is_err());
+        assert_eq!(
+            crate::error::refused(sim.render_with(&peaks, &grid, &profile, &bad)),
+            "radius"
+        );
     }
 }

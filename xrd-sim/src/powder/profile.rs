@@ -308,22 +308,18 @@ mod tests {
         let p = Profile::gaussian(0.1).caglioti(0.01, 0.0, 0.0001);
         let t = 20f64.to_radians().tan();
         assert!((p.fwhm(40.0) - (0.01 * t * t + 0.0001).sqrt()).abs() < 1e-12);
-        assert!(Profile::gaussian(0.0).check().is_err());
-        assert!(Profile::pseudo_voigt(1.5, 0.1).check().is_err());
-        assert!(
-            Profile::gaussian(0.1)
-                .caglioti(0.0, 0.0, 0.0)
-                .check()
-                .is_err()
+        use crate::error::refused;
+        assert_eq!(refused(Profile::gaussian(0.0).check()), "fwhm");
+        assert_eq!(refused(Profile::pseudo_voigt(1.5, 0.1).check()), "eta");
+        assert_eq!(
+            refused(Profile::gaussian(0.1).caglioti(0.0, 0.0, 0.0).check()),
+            "caglioti"
         );
-        assert!(
-            Profile {
-                window: 0.5,
-                ..Profile::gaussian(0.1)
-            }
-            .check()
-            .is_err()
-        );
+        let window = Profile {
+            window: 0.5,
+            ..Profile::gaussian(0.1)
+        };
+        assert_eq!(refused(window.check()), "window");
         assert!(Profile::gaussian(0.1).check().is_ok());
         // Size broadening: L = 1000 Å, λ = 1.5406 Å at 2θ = 40° adds 0.9λ/(L cos 20°) rad.
         let size = |u: f64, w: f64, l: f64, lambda: f64| Profile {

@@ -410,6 +410,16 @@ fn monoclinic_short(full: &str) -> String {
 mod tests {
     use super::*;
 
+    /// What an [`Error::UnknownSpaceGroup`] names; `ok` for a group, the error itself for another
+    /// one.
+    fn unknown(r: Result<&'static SpaceGroup>) -> String {
+        match r {
+            Ok(_) => "ok".into(),
+            Err(Error::UnknownSpaceGroup(s)) => s,
+            Err(other) => format!("{other:?}"),
+        }
+    }
+
     #[test]
     fn absences_of_known_groups() {
         let absent = |g: u8, h: [i32; 3]| SpaceGroup::new(g).unwrap().is_absent(h);
@@ -484,9 +494,13 @@ mod tests {
                 assert_eq!(g.orbit(p).len(), wp.multiplicity, "{n} {}", wp.letter);
             }
         }
-        assert!(SpaceGroup::new(0).is_err() && SpaceGroup::new(231).is_err());
-        assert!(SpaceGroup::from_hall_number(531).is_err());
-        assert!(SpaceGroup::from_hall_number(0).is_err());
+        assert_eq!(unknown(SpaceGroup::new(0)), "0");
+        assert_eq!(unknown(SpaceGroup::new(231)), "231");
+        assert_eq!(
+            unknown(SpaceGroup::from_hall_number(531)),
+            "Hall number 531"
+        );
+        assert_eq!(unknown(SpaceGroup::from_hall_number(0)), "Hall number 0");
     }
 
     #[test]
@@ -550,9 +564,15 @@ mod tests {
             225
         );
         for bad in ["", "X 1", "P 5", "F m -3 m:9"] {
-            assert!(SpaceGroup::from_hm_symbol(bad).is_err(), "{bad}");
+            assert_eq!(
+                unknown(SpaceGroup::from_hm_symbol(bad)),
+                format!("Hermann–Mauguin symbol `{bad}`")
+            );
         }
-        assert!(SpaceGroup::from_hall_symbol("P 9").is_err());
+        assert_eq!(
+            unknown(SpaceGroup::from_hall_symbol("P 9")),
+            "Hall symbol `P 9`"
+        );
         assert_eq!(SpaceGroup::new(62).unwrap().hm_symbol(), "P n m a");
         assert_eq!(
             SpaceGroup::new(225).unwrap().crystal_system(),

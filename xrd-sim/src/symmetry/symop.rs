@@ -127,7 +127,11 @@ mod tests {
         for bad in [
             "x,y", "x,y,z,x", "x,y,w", "x,,z", "x,y,1/0", "x y,y,z", "x,y,z+",
         ] {
-            assert!(SymOp::parse(bad).is_err(), "{bad}");
+            let r = SymOp::parse(bad);
+            assert!(
+                matches!(&r, Err(Error::SymmetryOperator(op)) if op == bad),
+                "{bad}: {r:?}"
+            );
         }
     }
 }
