@@ -364,9 +364,13 @@ mod tests {
             EnsembleProfile::from_profiles(&[p, q], ProfileScaling::Max),
             Err(Error::ShapeMismatch(_))
         ));
-        assert!(
-            peak_stability::<f64>(&[], x.view(), None, &PeakRelevanceParams::default()).is_err()
-        );
+        assert!(matches!(
+            peak_stability::<f64>(&[], x.view(), None, &PeakRelevanceParams::default()),
+            Err(Error::Degenerate {
+                what: "peak stability",
+                ..
+            })
+        ));
     }
 
     #[test]

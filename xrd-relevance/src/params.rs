@@ -394,12 +394,8 @@ mod tests {
     #[test]
     fn width_beyond_the_grid_is_invalid() {
         let small = Grid::new(0.0, 0.1, 5).unwrap();
-        assert!(
-            Relevance::params()
-                .width(Span::Points(6))
-                .build(&small)
-                .is_err()
-        );
+        let wide = Relevance::params().width(Span::Points(6)).build(&small);
+        assert_eq!(crate::error::refused(wide), "width");
         assert!(
             Relevance::params()
                 .width(Span::Points(5))

@@ -367,8 +367,9 @@ mod tests {
     #[test]
     fn strong_outside_zero_one_is_invalid() {
         for s in [0.0, -0.1, 1.5, f64::NAN] {
-            assert!(
-                PeakRelevanceParams::default().strong(s).check().is_err(),
+            assert_eq!(
+                crate::error::refused(PeakRelevanceParams::default().strong(s).check()),
+                "strong",
                 "{s}"
             );
         }
@@ -378,11 +379,9 @@ mod tests {
     #[test]
     fn irrelevant_outside_zero_one_is_invalid() {
         for s in [1.0, -0.1, f64::NAN] {
-            assert!(
-                PeakRelevanceParams::default()
-                    .irrelevant(s)
-                    .check()
-                    .is_err(),
+            assert_eq!(
+                crate::error::refused(PeakRelevanceParams::default().irrelevant(s).check()),
+                "irrelevant",
                 "{s}"
             );
         }

@@ -389,9 +389,20 @@ mod tests {
         assert_eq!(serde_json::from_str::<DevProfile<f32>>(&s).unwrap(), p);
         assert_eq!(p.centers()[1], grid.x(4));
         assert_eq!(p.max(), 0.5);
-        assert!(DevProfile::new(grid, windows.clone(), vec![0.5f32], vec![]).is_err());
+        // Which sizes disagree, and how.
+        let mismatch = |r: Result<DevProfile<f32>>| match r {
+            Err(Error::ShapeMismatch(m)) => format!("{}: {} vs {}", m.what, m.expected, m.found),
+            other => format!("{other:?}"),
+        };
+        assert_eq!(
+            mismatch(DevProfile::new(grid, windows.clone(), vec![0.5f32], vec![])),
+            "Dev values per window: 2 vs 1"
+        );
         let outside = vec![Window { start: 4, end: 7 }];
-        assert!(DevProfile::new(grid, outside, vec![0.5f32], vec![]).is_err());
+        assert_eq!(
+            mismatch(DevProfile::new(grid, outside, vec![0.5f32], vec![])),
+            "window end within the grid: 6 vs 7"
+        );
     }
 
     #[test]
