@@ -28,22 +28,6 @@ pub struct EstimateRow {
     pub refused: bool,
 }
 
-/// The refusal policy of the examples: decline when P is farther from every known point than
-/// `fraction` of the diagonal of the known points' bounding box (enclosed or not).
-pub fn refusal_policy(known: &[[f64; 2]], fraction: f64) -> RefusalPolicy {
-    let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
-    for p in known {
-        for k in 0..2 {
-            lo[k] = lo[k].min(p[k]);
-            hi[k] = hi[k].max(p[k]);
-        }
-    }
-    let diagonal = ((hi[0] - lo[0]).powi(2) + (hi[1] - lo[1]).powi(2)).sqrt();
-    let mut policy = RefusalPolicy::new(fraction * diagonal);
-    policy.refuse_outside = false;
-    policy
-}
-
 /// Estimates the values of `query` points with an estimator fitted on `known` points, scoring
 /// against `truth` when given, and marks the answers `policy` declines.
 pub fn estimate_rows(
@@ -94,7 +78,7 @@ mod tests {
         let values = ndarray::array![[0.0], [1.0], [0.0], [1.0]];
         let truth = ndarray::array![[0.25]];
         let q = [(0usize, "q".to_string(), [0.25, 0.25])];
-        let policy = refusal_policy(&known, 0.3);
+        let policy = RefusalPolicy::within_extent(&known, 0.3);
         assert!((policy.max_distance - 0.3 * 2f64.sqrt()).abs() < 1e-12);
         let (_, rows) =
             estimate_rows(&known, values.view(), &q, Some(truth.view()), &policy).unwrap();
@@ -107,7 +91,7 @@ mod tests {
             values.view(),
             &q,
             Some(truth.view()),
-            &refusal_policy(&known, 0.1),
+            &RefusalPolicy::within_extent(&known, 0.1),
         )
         .unwrap();
         assert!(rows[0].refused);

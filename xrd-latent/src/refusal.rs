@@ -87,6 +87,32 @@ impl RefusalPolicy {
         }
     }
 
+    /// The policy of the paper's examples and of `xrd feature-space`: decline when a point is
+    /// farther from every known point than `fraction` of the diagonal of the known points'
+    /// bounding box, whether a triangle encloses it or not.
+    ///
+    /// ```
+    /// let known = [[0.0, 0.0], [3.0, 0.0], [0.0, 4.0]];
+    /// let policy = xrd_latent::RefusalPolicy::within_extent(&known, 0.1);
+    /// assert_eq!(policy.max_distance, 0.5);
+    /// assert!(!policy.refuse_outside);
+    /// ```
+    pub fn within_extent(known: &[[f64; 2]], fraction: f64) -> Self {
+        let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+        for p in known {
+            for k in 0..2 {
+                lo[k] = lo[k].min(p[k]);
+                hi[k] = hi[k].max(p[k]);
+            }
+        }
+        let diagonal = ((hi[0] - lo[0]).powi(2) + (hi[1] - lo[1]).powi(2)).sqrt();
+        Self {
+            max_distance: fraction * diagonal,
+            refuse_outside: false,
+            ..Self::default()
+        }
+    }
+
     /// Validates the policy.
     ///
     /// # Errors

@@ -6,7 +6,7 @@ use serde::Serialize;
 use xrd_latent::TriangleEstimator;
 
 use super::{Data, REFUSAL_FRACTION, Split};
-use xrd_cli::estimation::{EstimateRow, estimate_rows, refusal_policy};
+use xrd_cli::estimation::{EstimateRow, estimate_rows};
 use xrd_cli::run::Result;
 use xrd_io::median;
 
@@ -45,7 +45,7 @@ pub fn estimate(data: &Data, split: &Split, points: &[[f64; 2]]) -> Result<Estim
     let b = &data.builtin;
     let known: Vec<[f64; 2]> = split.train.iter().map(|&i| points[i]).collect();
     let known_values = b.composition.select(Axis(0), &split.train);
-    let policy = refusal_policy(&known, REFUSAL_FRACTION);
+    let policy = xrd_latent::RefusalPolicy::within_extent(&known, REFUSAL_FRACTION);
     let rows_of = |rows: &[usize]| {
         let query: Vec<(usize, String, [f64; 2])> = rows
             .iter()

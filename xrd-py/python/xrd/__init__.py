@@ -1,0 +1,44 @@
+"""xrd: powder X-ray diffraction in Rust, for Python.
+
+Read any pattern file, simulate patterns of structures, identify phases against a mineral
+library, refine them (Rietveld: weight fractions, cells, sizes), index cells, classify crystal
+symmetry, and build the 2-D feature space of Utimula et al. 2022. Every function wraps one of
+the xrd library crates, so it answers as the ``xrd`` command does.
+
+>>> import xrd
+>>> p = xrd.simulate("anatase", two_theta=(20, 60))
+>>> p.wavelength
+1.540598
+
+``xrd.batch`` runs identify, refine, classify or index over many files on a Dask cluster.
+"""
+
+from ._xrd import (
+    FeatureSpace,
+    Pattern,
+    __version__,
+    classify,
+    identify,
+    index,
+    peaks,
+    read,
+    read_all,
+    refine,
+    simulate,
+)
+from .batch import batch
+
+__all__ = [
+    "FeatureSpace",
+    "Pattern",
+    "__version__",
+    "batch",
+    "classify",
+    "identify",
+    "index",
+    "peaks",
+    "read",
+    "read_all",
+    "refine",
+    "simulate",
+]

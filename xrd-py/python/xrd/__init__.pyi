@@ -1,0 +1,127 @@
+"""Type stubs of the xrd package (the compiled module xrd._xrd and xrd.batch)."""
+
+import os
+from typing import Any, Iterable, Literal, Optional, Sequence, Union
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+PathLike = Union[str, os.PathLike]
+Wavelength = Union[float, str, None]
+PatternLike = Union["Pattern", PathLike]
+
+class Pattern:
+    """A powder pattern: 2θ (degrees, strictly increasing), intensities, optional esds, the
+    wavelength when known and the file's metadata."""
+
+    def __init__(
+        self,
+        two_theta: npt.ArrayLike,
+        intensity: npt.ArrayLike,
+        wavelength: Wavelength = None,
+        sigma: Optional[npt.ArrayLike] = None,
+        metadata: Optional[dict[str, Any]] = None,
+    ) -> None: ...
+    @property
+    def two_theta(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def intensity(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def sigma(self) -> Optional[npt.NDArray[np.float64]]: ...
+    @property
+    def wavelength(self) -> Optional[float]: ...
+    @property
+    def radiation(self) -> Optional[str]: ...
+    @property
+    def metadata(self) -> dict[str, Any]: ...
+    def save(self, path: PathLike) -> None: ...
+    def __len__(self) -> int: ...
+
+def read(path: PathLike, index: int = 0) -> Pattern: ...
+def read_all(path: PathLike) -> list[Pattern]: ...
+def simulate(
+    structure: str,
+    wavelength: Wavelength = None,
+    two_theta: tuple[float, float] = (5.0, 90.0),
+    step: float = 0.01,
+    fwhm: float = 0.1,
+    eta: float = 0.5,
+    pymatgen_compatible: bool = False,
+) -> Pattern: ...
+def peaks(
+    structure: str,
+    wavelength: Wavelength = None,
+    two_theta: tuple[float, float] = (5.0, 90.0),
+    pymatgen_compatible: bool = False,
+) -> list[dict[str, Any]]: ...
+def identify(
+    pattern: PatternLike,
+    elements: Optional[Sequence[str]] = None,
+    require: Optional[Sequence[str]] = None,
+    library: Optional[Sequence[PathLike]] = None,
+    builtin: bool = True,
+    max_phases: int = 3,
+    refine: bool = True,
+    wavelength: Wavelength = None,
+    min_score: Optional[float] = None,
+) -> list[dict[str, Any]]: ...
+def refine(
+    pattern: PatternLike,
+    phases: Sequence[str],
+    library: Optional[Sequence[PathLike]] = None,
+    builtin: bool = True,
+    instrument: Optional[PathLike] = None,
+    save_instrument: Optional[PathLike] = None,
+    standard: Optional[tuple[str, float]] = None,
+    particle_size: Optional[float] = None,
+    monochromator: Optional[float] = None,
+    wavelength: Wavelength = None,
+    two_theta_range: Optional[tuple[float, float]] = None,
+    background: Optional[int] = None,
+    humps: Optional[int] = None,
+    stages: Optional[Sequence[str]] = None,
+    max_candidates: int = 8,
+) -> dict[str, Any]: ...
+def index(
+    pattern: PatternLike,
+    wavelength: Wavelength = None,
+    monoclinic: bool = False,
+    all: bool = False,
+) -> list[dict[str, Any]]: ...
+def classify(
+    pattern: PatternLike,
+    elements: Optional[Sequence[str]] = None,
+    require: Optional[Sequence[str]] = None,
+    indexing: bool = True,
+    library: bool = True,
+    wavelength: Wavelength = None,
+) -> dict[str, Any]: ...
+
+class FeatureSpace:
+    """The 2-D feature space of Utimula et al. 2022 and estimation of labels from it."""
+
+    @staticmethod
+    def fit(
+        patterns: npt.NDArray[np.float64],
+        labels: Optional[npt.NDArray[np.float64]] = None,
+        method: Literal["autoencoder", "pca"] = "autoencoder",
+        epochs: int = 1000,
+        seed: int = 0,
+        refusal: float = 0.3,
+    ) -> "FeatureSpace": ...
+    def transform(self, patterns: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+    def reconstruct(self, patterns: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+    def estimate(self, patterns: npt.NDArray[np.float64]) -> list[dict[str, Any]]: ...
+    @property
+    def points(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def method(self) -> str: ...
+
+def batch(
+    paths: Union[Iterable[PathLike], PathLike],
+    function: Literal["identify", "refine", "classify", "index"] = "identify",
+    client: Any = None,
+    **kwargs: Any,
+) -> Any: ...

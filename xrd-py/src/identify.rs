@@ -1,0 +1,119 @@
+//! `xrd.identify`: search-match against the mineral library, confirmed by refinement
+//! (xrd-minerals), one dict per phase with the keys of `xrd identify --format json`.
+
+use std::path::PathBuf;
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use xrd_io::Wavelength;
+use xrd_minerals::{ConfirmParams, Matcher, PhaseParams, SearchParams};
+
+use crate::errors::IntoPyResult;
+use crate::libraries;
+use crate::pattern::{pattern_arg, wavelength_of};
+
+/// identify(pattern, elements=None, require=None, library=None, builtin=True, max_phases=3, refine=True, wavelength=None, min_score=None) -> list[dict]
+///
+/// The phases of a measured pattern (a `Pattern` or a file path): search-match against the
+/// built-in mineral library (the trimmed AMCSD) and the CIF/POSCAR folders or files of
+/// `library`, then a Rietveld refinement of what it found that keeps only the phases the fit
+/// supports and gives their weight fractions. `elements` keeps phases made of these elements
+/// only, `require` those containing all of them.
+///
+/// One dict per phase, with the keys of `xrd identify --format json`: file, phase, name,
+/// formula, space_group, score, share, source (library id or path), weight_fraction,
+/// weight_fraction_esd, rwp (None without refinement). When nothing matches, one row with
+/// phase 0 and name "(no match)". The wavelength is the file's, else `wavelength`, else Cu Kα.
+#[pyfunction]
+#[pyo3(signature = (pattern, elements=None, require=None, library=None, builtin=true, max_phases=3, refine=true, wavelength=None, min_score=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn identify<'py>(
+    py: Python<'py>,
+    pattern: &Bound<'py, PyAny>,
+    elements: Option<Vec<String>>,
+    require: Option<Vec<String>>,
+    library: Option<Vec<PathBuf>>,
+    builtin: bool,
+    max_phases: usize,
+    refine: bool,
+    wavelength: Option<&Bound<'py, PyAny>>,
+    min_score: Option<f64>,
+) -> PyResult<Vec<Bound<'py, PyDict>>> {
+    let (label, pattern) = pattern_arg(py, pattern)?;
+    let w = pattern
+        .wavelength()
+        .or(wavelength_of(wavelength)?)
+        .unwrap_or(Wavelength::CU_KA);
+    let pattern = pattern.with_wavelength(Some(w));
+    let mut search = SearchParams::new()
+        .elements(elements)
+        .required(require.unwrap_or_default());
+    if let Some(s) = min_score {
+        search = search.min_score(s);
+    }
+    search.check().py()?;
+    let phases = PhaseParams::new().max_phases(max_phases);
+    phases.check().py()?;
+    let confirm = ConfirmParams::new().max_phases(max_phases);
+    confirm.check().py()?;
+    let extra = library.unwrap_or_default();
+    let lib = py.detach(|| libraries::library(builtin, &extra))?;
+    let refs = py.detach(|| libraries::references(&lib, w.angstrom()))?;
+    let (found, confirmed) = py
+        .detach(|| -> xrd_minerals::Result<_> {
+            let matcher = Matcher::new(&lib, &refs, w, search)?;
+            let found = matcher.identify(&pattern, &phases)?;
+            let confirmed = if refine {
+                matcher.confirm(&pattern, &found, &confirm)?
+            } else {
+                None
+            };
+            Ok((found, confirmed))
+        })
+        .py()?;
+    let rows = found.report(confirmed.as_ref());
+    let row = |phase: usize| -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("file", &label)?;
+        d.set_item("phase", phase)?;
+        Ok(d)
+    };
+    if rows.is_empty() {
+        let d = row(0)?;
+        d.set_item("name", "(no match)")?;
+        for k in ["formula", "space_group"] {
+            d.set_item(k, py.None())?;
+        }
+        d.set_item("score", found.candidates.first().map(|c| c.score))?;
+        for k in [
+            "share",
+            "source",
+            "weight_fraction",
+            "weight_fraction_esd",
+            "rwp",
+        ] {
+            d.set_item(k, py.None())?;
+        }
+        return Ok(vec![d]);
+    }
+    rows.iter()
+        .enumerate()
+        .map(|(k, r)| {
+            let e = &lib.entries()[r.entry];
+            let d = row(k + 1)?;
+            d.set_item("name", e.name())?;
+            d.set_item("formula", &e.formula)?;
+            d.set_item("space_group", e.space_group)?;
+            d.set_item("score", r.score)?;
+            d.set_item("share", r.share)?;
+            d.set_item("source", &e.id)?;
+            d.set_item("weight_fraction", r.refined.map(|f| f.weight_fraction))?;
+            d.set_item(
+                "weight_fraction_esd",
+                r.refined.map(|f| f.weight_fraction_esd),
+            )?;
+            d.set_item("rwp", r.refined.map(|f| f.rwp))?;
+            Ok(d)
+        })
+        .collect()
+}

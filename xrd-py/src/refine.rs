@@ -1,0 +1,199 @@
+//! `xrd.refine`: whole-pattern (Rietveld) refinement of named phases (xrd-refine through
+//! xrd-minerals' phase specs), with the rows of `xrd refine` and the fitted curves as arrays.
+
+use std::path::PathBuf;
+
+use numpy::PyArray1;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use xrd_io::Wavelength;
+use xrd_minerals::{DEFAULT_MAX_CANDIDATES, PhaseSpec, RefineSetup, refine_specs};
+use xrd_refine::{Instrument, RefineParams, Stage};
+
+use crate::errors::{IntoPyResult, value_error};
+use crate::libraries;
+use crate::pattern::{pattern_arg, wavelength_of};
+
+/// refine(pattern, phases, library=None, builtin=True, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, wavelength=None, two_theta_range=None, background=None, humps=None, stages=None, max_candidates=8) -> dict
+///
+/// Rietveld refinement of `phases` on a measured pattern (a `Pattern` or a file path), as
+/// `xrd refine`. Each phase is a library id ("amcsd:8240"), a mineral name ("anatase"), a
+/// formula ("TiO2": its entries compared by a short fit, the best kept) or a CIF/POSCAR path.
+/// `instrument` is a file saved by `save_instrument` (a refinement of a standard); `standard` is
+/// (phase, weighed weight fraction) of an internal standard; `particle_size` (µm) applies
+/// Brindley's microabsorption correction; `stages` a list of "scale", "cells", "profile",
+/// "texture", "b".
+///
+/// Returns a dict: "rows" (one dict per phase with the keys of `xrd refine --format json`:
+/// file, phase, name, formula, space_group, weight_fraction, weight_fraction_esd, a, b, c,
+/// alpha, beta, gamma, size_nm, strain, source, rwp, gof), "rp", "rwp", "rexp", "gof",
+/// "durbin_watson", "amorphous", "warnings", "compared" (each phase's structures and the Rwp of
+/// their short fits), the arrays "two_theta", "observed", "calculated", "background",
+/// "difference", "phase_curves" (name → array) and "refinement" (every refined parameter, as
+/// refinement.json).
+#[pyfunction]
+#[pyo3(signature = (pattern, phases, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, wavelength=None, two_theta_range=None, background=None, humps=None, stages=None, max_candidates=DEFAULT_MAX_CANDIDATES))]
+#[allow(clippy::too_many_arguments)]
+pub fn refine<'py>(
+    py: Python<'py>,
+    pattern: &Bound<'py, PyAny>,
+    phases: Vec<String>,
+    library: Option<Vec<PathBuf>>,
+    builtin: bool,
+    instrument: Option<PathBuf>,
+    save_instrument: Option<PathBuf>,
+    standard: Option<(String, f64)>,
+    particle_size: Option<f64>,
+    monochromator: Option<f64>,
+    wavelength: Option<&Bound<'py, PyAny>>,
+    two_theta_range: Option<(f64, f64)>,
+    background: Option<usize>,
+    humps: Option<usize>,
+    stages: Option<Vec<String>>,
+    max_candidates: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    if phases.is_empty() {
+        return Err(value_error("phases: name at least one phase"));
+    }
+    let (label, pattern) = pattern_arg(py, pattern)?;
+    let w = pattern
+        .wavelength()
+        .or(wavelength_of(wavelength)?)
+        .unwrap_or(Wavelength::CU_KA);
+    let mut params = RefineParams::new()
+        .standard(save_instrument.is_some())
+        .two_theta_range(two_theta_range);
+    if let Some(b) = background {
+        params = params.background_terms(b);
+    }
+    if let Some(h) = humps {
+        params = params.humps(h);
+    }
+    if let Some(names) = stages {
+        let mut list = Vec::new();
+        for s in &names {
+            list.push(Stage::from_name(s).ok_or_else(|| {
+                value_error(format!(
+                    "unknown stage `{s}` (scale, cells, profile, texture, b)"
+                ))
+            })?);
+        }
+        params = params.stages(list);
+    }
+    params.check().py()?;
+    let mut instrument = match &instrument {
+        Some(path) => Instrument::load(path).py()?,
+        None => Instrument::default(),
+    };
+    if monochromator.is_some() {
+        instrument.monochromator = monochromator;
+    }
+    instrument.check().py()?;
+    let extra = library.unwrap_or_default();
+    let specs = py.detach(|| -> PyResult<Vec<PhaseSpec>> {
+        let lib = if phases.iter().all(|t| PhaseSpec::is_file(t)) {
+            None
+        } else {
+            Some(libraries::library(builtin, &extra)?)
+        };
+        phases
+            .iter()
+            .map(|t| {
+                PhaseSpec::resolve(t, lib.as_deref(), max_candidates)
+                    .map_err(|e| value_error(format!("phase {t}: {e}")))
+            })
+            .collect()
+    })?;
+    let standard = match standard {
+        None => None,
+        Some((name, wt)) => {
+            let i = specs.iter().position(|s| s.text == name).ok_or_else(|| {
+                value_error(format!("standard `{name}` is not one of the phases"))
+            })?;
+            Some((i, wt))
+        }
+    };
+    let setup = RefineSetup {
+        instrument,
+        params,
+        standard,
+        particle_size,
+    };
+    let fit = py
+        .detach(|| refine_specs(&pattern, w, &specs, &setup))
+        .py()?;
+    if let Some(path) = &save_instrument {
+        fit.refinement.instrument.save(path).py()?;
+    }
+    let r = &fit.refinement;
+    let sources = fit.sources(&specs);
+    let out = PyDict::new(py);
+    let rows = PyList::empty(py);
+    for (p, ph) in r.phases.iter().enumerate() {
+        let d = PyDict::new(py);
+        let c = ph.cell;
+        d.set_item("file", &label)?;
+        d.set_item("phase", p + 1)?;
+        d.set_item("name", &ph.name)?;
+        d.set_item("formula", &ph.formula)?;
+        d.set_item("space_group", ph.space_group)?;
+        d.set_item("weight_fraction", ph.weight_fraction)?;
+        d.set_item("weight_fraction_esd", ph.weight_fraction_esd)?;
+        for (k, key) in ["a", "b", "c", "alpha", "beta", "gamma"].iter().enumerate() {
+            d.set_item(*key, c[k])?;
+        }
+        d.set_item("size_nm", ph.size_nm)?;
+        d.set_item("strain", ph.strain)?;
+        d.set_item("source", &sources[p])?;
+        d.set_item("rwp", r.rwp)?;
+        d.set_item("gof", r.gof)?;
+        rows.append(d)?;
+    }
+    out.set_item("rows", rows)?;
+    for (key, v) in [
+        ("rp", r.rp),
+        ("rwp", r.rwp),
+        ("rexp", r.rexp),
+        ("chi2", r.chi2),
+        ("gof", r.gof),
+        ("durbin_watson", r.durbin_watson),
+    ] {
+        out.set_item(key, v)?;
+    }
+    out.set_item("amorphous", r.amorphous)?;
+    out.set_item("warnings", PyList::new(py, &r.warnings)?)?;
+    let compared = PyList::empty(py);
+    for (spec, tried) in specs.iter().zip(&fit.compared) {
+        let list = PyList::empty(py);
+        for t in tried {
+            let c = &spec.candidates[t.candidate];
+            list.append((
+                c.source.clone(),
+                c.name.clone(),
+                t.rwp.as_ref().ok().copied(),
+            ))?;
+        }
+        compared.append(list)?;
+    }
+    out.set_item("compared", compared)?;
+    out.set_item("two_theta", PyArray1::from_slice(py, &r.two_theta))?;
+    out.set_item("observed", PyArray1::from_slice(py, &r.observed))?;
+    out.set_item("calculated", PyArray1::from_slice(py, &r.calculated))?;
+    out.set_item("background", PyArray1::from_slice(py, &r.background))?;
+    let difference: Vec<f64> = r
+        .observed
+        .iter()
+        .zip(&r.calculated)
+        .map(|(o, c)| o - c)
+        .collect();
+    out.set_item("difference", PyArray1::from_vec(py, difference))?;
+    let curves = PyDict::new(py);
+    for (ph, c) in r.phases.iter().zip(&r.phase_curves) {
+        curves.set_item(&ph.name, PyArray1::from_slice(py, c))?;
+    }
+    out.set_item("phase_curves", curves)?;
+    let json = serde_json::to_string(r).map_err(|e| value_error(e.to_string()))?;
+    let loads = py.import("json")?.getattr("loads")?;
+    out.set_item("refinement", loads.call1((json,))?)?;
+    Ok(out)
+}

@@ -1,0 +1,127 @@
+//! `xrd.simulate` and `xrd.peaks`: powder patterns and peak lists of structures (xrd-sim).
+
+use std::path::Path;
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use xrd_io::{Grid, Wavelength};
+use xrd_sim::{PowderParams, Profile, Simulator, Structure};
+
+use crate::errors::{IntoPyResult, value_error};
+use crate::libraries;
+use crate::pattern::{Pattern, wavelength_of};
+
+/// The structure named: a CIF or POSCAR file, else a built-in library entry by id, mineral name
+/// or formula (the first entry of that name).
+fn structure_of(spec: &str) -> PyResult<(String, Structure)> {
+    if Path::new(spec).is_file() {
+        return Ok((spec.to_string(), Structure::from_file(spec).py()?));
+    }
+    let lib = libraries::library(true, &[])?;
+    let found = lib.lookup(spec);
+    let Some(&i) = found.first() else {
+        return Err(pyo3::exceptions::PyFileNotFoundError::new_err(format!(
+            "{spec}: no such file, and no library entry has this id, mineral name or formula"
+        )));
+    };
+    let e = &lib.entries()[i];
+    Ok((e.id.clone(), e.structure().py()?))
+}
+
+fn simulator(wavelength: Wavelength, two_theta: (f64, f64), pymatgen: bool) -> PyResult<Simulator> {
+    let (min, max) = two_theta;
+    if !(min.is_finite() && max.is_finite() && 0.0 <= min && min < max && max < 180.0) {
+        return Err(value_error(format!(
+            "two_theta ({min}, {max}): need 0 ≤ min < max < 180"
+        )));
+    }
+    let base = if pymatgen {
+        PowderParams::pymatgen(wavelength.angstrom())
+    } else {
+        PowderParams::new()
+    };
+    Simulator::new(base.radiation(wavelength).two_theta_range(min, max)).py()
+}
+
+/// simulate(structure, wavelength="Cu", two_theta=(5, 90), step=0.01, fwhm=0.1, eta=0.5, pymatgen_compatible=False) -> Pattern
+///
+/// The powder pattern of a structure (a CIF or POSCAR path, or a built-in library entry by id,
+/// mineral name or formula) on a 2θ grid, pseudo-Voigt peaks of `fwhm` degrees and Lorentzian
+/// fraction `eta`, the strongest point 100 — as `xrd simulate`.
+///
+/// >>> import xrd
+/// >>> p = xrd.simulate("rutile", two_theta=(20, 60), step=0.02)
+/// >>> round(float(p.two_theta[p.intensity.argmax()]), 1)
+/// 27.4
+#[pyfunction]
+#[pyo3(signature = (structure, wavelength=None, two_theta=(5.0, 90.0), step=0.01, fwhm=0.1, eta=0.5, pymatgen_compatible=false))]
+#[allow(clippy::too_many_arguments)]
+pub fn simulate(
+    py: Python<'_>,
+    structure: &str,
+    wavelength: Option<&Bound<'_, PyAny>>,
+    two_theta: (f64, f64),
+    step: f64,
+    fwhm: f64,
+    eta: f64,
+    pymatgen_compatible: bool,
+) -> PyResult<Pattern> {
+    let w = wavelength_of(wavelength)?.unwrap_or(Wavelength::CU_KA);
+    if !(step.is_finite() && step > 0.0) {
+        return Err(value_error(format!("step {step}: need a positive step")));
+    }
+    let (name, s) = structure_of(structure)?;
+    let sim = simulator(w, two_theta, pymatgen_compatible)?;
+    let profile = Profile::pseudo_voigt(eta, fwhm);
+    profile.check().py()?;
+    let pattern = py.detach(
+        || -> Result<xrd_io::Pattern, Box<dyn std::error::Error + Send + Sync>> {
+            let peaks = sim.peaks(&s)?;
+            let n = ((two_theta.1 - two_theta.0) / step).floor() as usize + 1;
+            let grid = Grid::new(two_theta.0, step, n)?;
+            let mut intensity = sim.render(&peaks, &grid, &profile)?;
+            let top = intensity.iter().copied().fold(0.0, f64::max);
+            if top > 0.0 {
+                intensity.iter_mut().for_each(|v| *v *= 100.0 / top);
+            }
+            let mut meta = xrd_io::Metadata::default();
+            meta.source = Some(name);
+            Ok(xrd_io::Pattern::new(grid.positions(), intensity)?
+                .with_wavelength(Some(w))
+                .with_meta(meta))
+        },
+    );
+    let pattern = pattern.map_err(|e| crate::errors::to_py(e.as_ref()))?;
+    Ok(Pattern::from_rust(&pattern))
+}
+
+/// peaks(structure, wavelength="Cu", two_theta=(5, 90), pymatgen_compatible=False) -> list[dict]
+///
+/// The reflections of a structure: one dict per peak with two_theta, d, hkl, multiplicity and
+/// intensity (the strongest 100) — the rows of `xrd simulate --peaks`.
+#[pyfunction]
+#[pyo3(signature = (structure, wavelength=None, two_theta=(5.0, 90.0), pymatgen_compatible=false))]
+pub fn peaks<'py>(
+    py: Python<'py>,
+    structure: &str,
+    wavelength: Option<&Bound<'py, PyAny>>,
+    two_theta: (f64, f64),
+    pymatgen_compatible: bool,
+) -> PyResult<Vec<Bound<'py, PyDict>>> {
+    let w = wavelength_of(wavelength)?.unwrap_or(Wavelength::CU_KA);
+    let (_, s) = structure_of(structure)?;
+    let sim = simulator(w, two_theta, pymatgen_compatible)?;
+    let list = py.detach(|| sim.peaks(&s)).py()?.scaled(100.0);
+    list.peaks()
+        .iter()
+        .map(|p| {
+            let d = PyDict::new(py);
+            d.set_item("two_theta", p.two_theta)?;
+            d.set_item("d", p.d_spacing)?;
+            d.set_item("hkl", (p.hkl[0] as i64, p.hkl[1] as i64, p.hkl[2] as i64))?;
+            d.set_item("multiplicity", p.multiplicity)?;
+            d.set_item("intensity", p.intensity)?;
+            Ok(d)
+        })
+        .collect()
+}

@@ -1,0 +1,155 @@
+"""simulate, peaks, identify, refine, index and classify against the `xrd` command's output for
+the same input (same library crates: the same numbers)."""
+
+import subprocess
+
+import numpy as np
+import pytest
+
+import xrd
+
+from conftest import ROOT, _binary
+
+TIO2 = "real/autoxrd_TiO2.xy"
+MNO = "real/autoxrd_MnO.xy"
+MIX = "measured/dara_dev/In2O3_0p5002-MnCO3_0p5000--8min.xrdml"
+
+
+def same_rows(ours, theirs, keys):
+    assert len(ours) == len(theirs), (ours, theirs)
+    for a, b in zip(ours, theirs):
+        for k in keys:
+            x, y = a[k], b[k]
+            if isinstance(y, float) and x is not None:
+                assert x == pytest.approx(y, rel=1e-9, abs=1e-12), (k, x, y)
+            else:
+                assert x == y, (k, x, y)
+
+
+def test_peaks_are_the_commands(data, cli):
+    cif = data / "cif/LaOH3_Beall1977.cif"
+    ours = xrd.peaks(str(cif), two_theta=(10, 80))
+    theirs = cli("simulate", "--peaks", "--range", 10, 80, cif)
+    for row in theirs:
+        row["hkl"] = (row["h"], row["k"], row["l"])
+    same_rows(ours, theirs, ["two_theta", "d", "hkl", "multiplicity", "intensity"])
+
+
+def test_simulate_is_the_commands(data, tmp_path):
+    cif = data / "cif/LaOH3_Beall1977.cif"
+    p = xrd.simulate(str(cif), wavelength="Cu", two_theta=(10, 60), step=0.02)
+    subprocess.run(
+        [str(_binary()), "--quiet", "simulate", "--range", "10", "60", "--step", "0.02",
+         "--out", str(tmp_path / "sim.npy"), str(cif)],
+        check=True, cwd=ROOT,
+    )
+    q = xrd.read(tmp_path / "sim.npy")
+    assert np.allclose(p.two_theta, q.two_theta, atol=1e-9)
+    assert np.allclose(p.intensity, q.intensity, rtol=1e-6, atol=1e-6)
+    assert p.intensity.max() == pytest.approx(100.0)
+    assert p.wavelength == pytest.approx(1.540598)
+
+
+def test_simulate_a_library_entry_by_name():
+    p = xrd.simulate("rutile", two_theta=(20, 60), step=0.02)
+    assert float(p.two_theta[p.intensity.argmax()]) == pytest.approx(27.4, abs=0.1)
+    with pytest.raises(FileNotFoundError, match="no library entry"):
+        xrd.simulate("unobtainium")
+    with pytest.raises(ValueError, match="step"):
+        xrd.simulate("rutile", step=0.0)
+    with pytest.raises(ValueError, match="two_theta"):
+        xrd.simulate("rutile", two_theta=(50, 20))
+
+
+def test_identify_is_the_commands(data, cli):
+    path = data / TIO2
+    ours = xrd.identify(str(path), elements=["Ti", "O"])
+    theirs = cli("identify", "--elements", "Ti,O", path, cache_arg=True)
+    keys = ["phase", "name", "formula", "space_group", "score", "share", "source",
+            "weight_fraction", "weight_fraction_esd", "rwp"]
+    same_rows(ours, theirs, keys)
+    # Refinement confirms rutile beside anatase.
+    assert [r["name"] for r in ours] == ["Anatase", "Rutile"]
+    assert sum(r["weight_fraction"] for r in ours) == pytest.approx(1.0)
+
+
+def test_identify_a_pattern_object_without_refinement(data, cli):
+    p = xrd.read(data / MNO)
+    rows = xrd.identify(p, refine=False)
+    theirs = cli("identify", "--no-refine", data / MNO, cache_arg=True)
+    same_rows(rows, theirs, ["phase", "name", "space_group", "score", "share", "source"])
+    assert rows[0]["name"] == "Manganosite" and rows[0]["weight_fraction"] is None
+
+
+def test_identify_with_nothing_to_match_says_so():
+    t = np.linspace(10, 80, 3501)
+    noise = np.random.default_rng(1).normal(100, 10, t.size)
+    rows = xrd.identify(xrd.Pattern(t, noise, wavelength="Cu"))
+    assert len(rows) == 1 and rows[0]["phase"] == 0 and rows[0]["name"] == "(no match)"
+
+
+def test_refine_is_the_commands(data, cli):
+    path = data / MIX
+    cif = str(data / "cif/In2O3_Marezio1966.cif")
+    fit = xrd.refine(str(path), phases=[cif, "MnCO3"])
+    theirs = cli("refine", "--phase", cif, "--phase", "MnCO3", path)
+    keys = ["phase", "name", "formula", "space_group", "weight_fraction", "weight_fraction_esd",
+            "a", "b", "c", "alpha", "beta", "gamma", "strain", "source", "rwp", "gof"]
+    same_rows(fit["rows"], theirs, keys)
+    w = [r["weight_fraction"] for r in fit["rows"]]
+    assert w[0] == pytest.approx(0.5002, abs=0.02) and w[1] == pytest.approx(0.5, abs=0.02)
+    n = len(fit["two_theta"])
+    assert all(len(fit[k]) == n for k in ("observed", "calculated", "background", "difference"))
+    assert np.allclose(fit["difference"], fit["observed"] - fit["calculated"])
+    assert set(fit["phase_curves"]) == {r["name"] for r in fit["rows"]}
+    # MnCO3 names two rhodochrosite structures: both compared, the better one kept.
+    compared = fit["compared"][1]
+    assert len(compared) >= 2 and compared[0][0] == fit["rows"][1]["source"]
+    assert fit["refinement"]["rwp"] == fit["rwp"]
+
+
+def test_refine_errors(data):
+    path = str(data / MIX)
+    with pytest.raises(ValueError, match="no library entry"):
+        xrd.refine(path, phases=["unobtainium"])
+    with pytest.raises(ValueError, match="stage"):
+        xrd.refine(path, phases=["MnCO3"], stages=["warp"])
+    with pytest.raises(ValueError, match="standard"):
+        xrd.refine(path, phases=["MnCO3"], standard=("NiO", 0.2))
+    with pytest.raises(ValueError, match="at least one"):
+        xrd.refine(path, phases=[])
+
+
+def test_index_is_the_commands(data, cli):
+    path = data / MNO
+    ours = xrd.index(str(path))
+    theirs = cli("index", path)
+    for row in theirs:
+        row["accepted"] = row["accepted"] == "yes"
+        row["likely_space_groups"] = [int(g) for g in row["likely_space_groups"].split(";")]
+    same_rows(ours, theirs, ["metric", "accepted", "a", "b", "c", "beta", "zero_shift",
+                             "lines", "indexed", "merit", "likely_space_groups"])
+    assert ours[0]["metric"] == "cubic" and 225 in ours[0]["likely_space_groups"]
+
+
+def test_classify_is_the_commands(data, cli):
+    path = data / TIO2
+    ours = xrd.classify(str(path))
+    theirs = cli("classify", "predict", path)[0]
+    theirs["top5"] = [int(g) for g in theirs["top5"].split(";")]
+    theirs["refused"] = theirs["refused"] == "yes"
+    for k in ("crystal_system", "space_group", "top5", "refused", "decided_by", "phase"):
+        assert ours[k] == theirs[k], k
+    assert ours["certainty"] == pytest.approx(theirs["certainty"], abs=5e-4)
+    assert ours["space_group"] == 141 and ours["crystal_system"] == "tetragonal"
+
+
+def test_work_runs_in_threads_with_the_gil_released(data):
+    # Two threads identify at once; the answers are the serial ones.
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = [str(data / TIO2), str(data / MNO)]
+    serial = [xrd.identify(p, refine=False) for p in paths]
+    with ThreadPoolExecutor(2) as pool:
+        threaded = list(pool.map(lambda p: xrd.identify(p, refine=False), paths))
+    assert threaded == serial
