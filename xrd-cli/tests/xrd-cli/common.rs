@@ -71,3 +71,10 @@ pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
         .map(|l| l.split(',').map(str::to_string).collect())
         .collect()
 }
+
+/// The reference cache of the built-in library that every test of this binary shares (`--cache`):
+/// built once in Cargo's temporary folder for tests and reused (a cache file is named by the
+/// library's fingerprint and the parameters, and written atomically).
+pub fn cache() -> &'static str {
+    concat!(env!("CARGO_TARGET_TMPDIR"), "/xrd-cache")
+}

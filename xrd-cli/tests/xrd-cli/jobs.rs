@@ -3,7 +3,7 @@
 use serde_json::Value;
 use xrd_testdata::shared_data;
 
-use crate::common::{arg, csv_rows, xrd, xrd_in};
+use crate::common::{arg, cache, csv_rows, xrd, xrd_in};
 
 fn json(text: &str) -> Vec<Value> {
     match serde_json::from_str(text).unwrap() {
@@ -205,14 +205,39 @@ fn simulated_rutile_is_identified_in_a_library_of_its_own_folder() {
     let out = dir.path().join("found");
     let first = first_phase_among_the_cifs(&cifs, &pattern, &["--out", arg(&out)]);
     assert!(found(&first, "Rutile.cif", 136), "{first:?}");
-    for f in [
-        "phases.csv",
-        "candidates.csv",
-        "unexplained.csv",
-        "rutile.xy.svg",
-    ] {
-        assert!(out.join(f).exists(), "{f}");
-    }
+    let read = |f: &str| csv_rows(&std::fs::read_to_string(out.join(f)).unwrap());
+    // phases.csv: the one phase, all of the weight, refined to Rwp 0.019 against its own
+    // simulation.
+    let phases = read("phases.csv");
+    assert_eq!(phases.len(), 2, "{phases:?}");
+    let p = &phases[1];
+    assert_eq!(
+        (p[1].as_str(), p[4].as_str(), p[7].as_str()),
+        ("1", "136", "1.0000"),
+        "{p:?}"
+    );
+    assert!(p[6].ends_with("Rutile.cif"), "{p:?}");
+    assert!(p[9].parse::<f64>().unwrap() < 0.03, "{p:?}");
+    // candidates.csv: both rutile CIFs of the folder first (the simulated one unstrained and
+    // unshifted), everything else far below.
+    let candidates = read("candidates.csv");
+    assert_eq!(candidates.len(), 11, "{candidates:?}");
+    let first = &candidates[1];
+    assert!(first[8].ends_with("Rutile.cif"), "{first:?}");
+    assert_eq!((first[6].as_str(), first[7].as_str()), ("1.00000", "0.000"));
+    assert!(
+        candidates[2][8].ends_with("autoxrd_TiO2_136.cif"),
+        "{candidates:?}"
+    );
+    assert_eq!(candidates[2][4], "136");
+    assert!(
+        candidates[3..]
+            .iter()
+            .all(|r| r[5].parse::<f64>().unwrap() < 0.5)
+    );
+    // Nothing unexplained in a single-phase simulation.
+    assert_eq!(read("unexplained.csv"), [["file", "two_theta", "height"]]);
+    assert!(out.join("rutile.xy.svg").exists());
 }
 
 #[test]
@@ -286,15 +311,7 @@ fn identify_names_manganosite_in_the_lab_scan_of_mno() {
     let Some(mno) = shared_data("real/autoxrd_MnO.xy") else {
         return;
     };
-    let cache = tempfile::tempdir().unwrap();
-    let run = xrd(&[
-        "--format",
-        "csv",
-        "identify",
-        "--cache",
-        arg(cache.path()),
-        arg(&mno),
-    ]);
+    let run = xrd(&["--format", "csv", "identify", "--cache", cache(), arg(&mno)]);
     let rows = csv_rows(run.ok());
     assert_eq!(
         rows[0].join(","),
@@ -321,7 +338,6 @@ fn identify_refines_anatase_and_finds_the_weak_rutile_of_the_tio2_scan() {
     let Some(tio2) = shared_data("real/autoxrd_TiO2.xy") else {
         return;
     };
-    let cache = tempfile::tempdir().unwrap();
     let identify = |extra: &[&str]| {
         let mut args = vec![
             "--format",
@@ -330,22 +346,149 @@ fn identify_refines_anatase_and_finds_the_weak_rutile_of_the_tio2_scan() {
             "--elements",
             "Ti,O",
             "--cache",
+            cache(),
         ];
-        args.push(arg(cache.path()));
         args.extend(extra);
         args.push(arg(&tio2));
         csv_rows(xrd(&args).ok())
     };
     // Search-match names anatase alone; the refinement tries the residual's best candidates
-    // and keeps rutile (Rwp 0.1011 → 0.0979): 0.928 / 0.072 of the weight.
+    // and keeps rutile (Rwp 0.1011 → 0.0979): 0.928 / 0.072 of the weight, esd 0.037.
     let rows = identify(&[]);
-    let names: Vec<&str> = rows[1..].iter().map(|r| r[2].as_str()).collect();
-    assert_eq!(names, ["Anatase", "Rutile"], "{rows:?}");
-    let w: f64 = rows[2][8].parse().unwrap();
-    assert!((0.03..0.12).contains(&w), "{rows:?}");
+    let names: Vec<(&str, &str)> = rows[1..]
+        .iter()
+        .map(|r| (r[2].as_str(), r[4].as_str()))
+        .collect();
+    assert_eq!(names, [("Anatase", "141"), ("Rutile", "136")], "{rows:?}");
+    let w = |r: &[String]| r[8].parse::<f64>().unwrap();
+    assert!((w(&rows[1]) - 0.928).abs() < 0.02, "{rows:?}");
+    assert!((w(&rows[2]) - 0.072).abs() < 0.02, "{rows:?}");
+    assert!((w(&rows[1]) + w(&rows[2]) - 1.0).abs() < 0.002, "{rows:?}");
+    // One refinement of both: one Rwp, below anatase's alone (0.1011).
+    let rwp: f64 = rows[1][10].parse().unwrap();
+    assert_eq!(rows[1][10], rows[2][10]);
+    assert!((rwp - 0.0979).abs() < 0.002, "{rows:?}");
+    // Anatase's search-match score 0.870 and 94 % of the intensity.
+    let score: f64 = rows[1][5].parse().unwrap();
+    assert!((score - 0.870).abs() < 0.01, "{rows:?}");
     let plain = identify(&["--no-refine"]);
     assert_eq!(plain.len(), 2, "{plain:?}");
+    assert_eq!(plain[1][2], "Anatase");
     assert_eq!(plain[1][8], "", "no weight fraction without refinement");
+}
+
+#[test]
+fn identify_names_the_three_phases_of_a_mixture_and_lists_what_one_leaves_unexplained() {
+    let Some(mix) = shared_data("real/autoxrd_Li2MnO3_MnO_TiO2.xy") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let identify = |out: &std::path::Path, extra: &[&str]| {
+        let mut args = vec!["--format", "csv", "identify", "--cache", cache()];
+        args.extend_from_slice(extra);
+        args.extend(["--out", arg(out), arg(&mix)]);
+        let run = xrd(&args);
+        (csv_rows(run.ok()), run.stderr)
+    };
+    let read = |path: std::path::PathBuf| csv_rows(&std::fs::read_to_string(path).unwrap());
+    // The sample of XRD-AutoAnalyzer's example: Li₂MnO₃ (C2/m), MnO and TiO₂. Measured:
+    // manganosite 0.340, Li₂MnO₃ 0.391, anatase 0.269 of the weight (esd 0.013–0.020),
+    // Rwp 0.0650; shares of the intensity 0.375 / 0.387 / 0.202.
+    let all = dir.path().join("all");
+    let (rows, _) = identify(&all, &[]);
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    let phases: Vec<(&str, &str, &str, &str)> = rows[1..]
+        .iter()
+        .map(|r| (r[1].as_str(), r[2].as_str(), r[3].as_str(), r[4].as_str()))
+        .collect();
+    assert_eq!(
+        phases,
+        [
+            ("1", "Manganosite", "Mn O", "225"),
+            ("2", "Mn Li2 O3", "Mn Li2 O3", "12"),
+            ("3", "Anatase", "Ti O2", "141"),
+        ]
+    );
+    let col = |r: &[String], c: usize| r[c].parse::<f64>().unwrap();
+    let (mut weight, mut intensity) = (0.0, 0.0);
+    for (r, w, share) in rows[1..]
+        .iter()
+        .zip([0.340, 0.391, 0.269])
+        .zip([0.375, 0.387, 0.202])
+        .map(|((r, w), s)| (r, w, s))
+    {
+        assert!((col(r, 8) - w).abs() < 0.03, "{r:?}");
+        assert!((col(r, 6) - share).abs() < 0.03, "{r:?}");
+        assert!((0.005..0.04).contains(&col(r, 9)), "esd {r:?}");
+        assert!((col(r, 10) - 0.0650).abs() < 0.003, "{r:?}");
+        weight += col(r, 8);
+        intensity += col(r, 6);
+    }
+    assert!((weight - 1.0).abs() < 0.002, "{rows:?}");
+    assert!(intensity <= 1.0 + 1e-9, "{rows:?}");
+    // phases.csv says the same (to four places, without the share); nothing is left
+    // unexplained, and the candidates are the first phase's (rock-salt cells, ranked by score).
+    let written = read(all.join("phases.csv"));
+    assert_eq!(
+        written[0].join(","),
+        "file,phase,name,formula,space_group,score,source,weight_fraction,weight_fraction_esd,rwp"
+    );
+    for (w, r) in written[1..].iter().zip(&rows[1..]) {
+        assert_eq!(w[..5], r[..5]);
+        assert_eq!(w[6], r[7], "source");
+        assert!((col(w, 7) - col(r, 8)).abs() <= 0.0005, "{w:?} {r:?}");
+    }
+    assert_eq!(
+        read(all.join("unexplained.csv")),
+        [["file", "two_theta", "height"]]
+    );
+    let candidates = read(all.join("candidates.csv"));
+    assert_eq!(candidates.len(), 11, "--top 10");
+    assert_eq!(
+        (candidates[1][2].as_str(), candidates[1][4].as_str()),
+        ("Manganosite", "225")
+    );
+    let scores: Vec<f64> = candidates[1..].iter().map(|r| col(r, 5)).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    // With one phase allowed, manganosite takes all of the weight and the other two phases'
+    // lines are unexplained: Li₂MnO₃'s 001 at 18.72° (26 % of the strongest line), anatase's
+    // 101 at 25.33° and 200 at 48.14°, and 11 peaks in all.
+    let one = dir.path().join("one");
+    let (rows, stderr) = identify(&one, &["--max-phases", "1"]);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(
+        (rows[1][2].as_str(), rows[1][8].as_str()),
+        ("Manganosite", "1.000")
+    );
+    let rwp = col(&rows[1], 10);
+    assert!((rwp - 0.163).abs() < 0.01, "{rows:?}");
+    let unexplained = read(one.join("unexplained.csv"));
+    assert_eq!(unexplained.len(), 12, "{unexplained:?}");
+    let peaks: Vec<(f64, f64)> = unexplained[1..]
+        .iter()
+        .map(|r| {
+            assert!(r[0].ends_with("autoxrd_Li2MnO3_MnO_TiO2.xy"), "{r:?}");
+            (col(r, 1), col(r, 2))
+        })
+        .collect();
+    assert!(peaks.windows(2).all(|w| w[0].0 < w[1].0), "{peaks:?}");
+    for (two_theta, height) in [
+        (18.72, 0.264),
+        (25.33, 0.141),
+        (44.77, 0.305),
+        (48.14, 0.057),
+    ] {
+        assert!(
+            peaks
+                .iter()
+                .any(|p| (p.0 - two_theta).abs() < 0.05 && (p.1 - height).abs() < 0.02),
+            "{two_theta}° missing: {peaks:?}"
+        );
+    }
+    assert!(
+        stderr.contains("unexplained peaks: 18.72° (26 %), 25.33° (14 %)"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -363,6 +506,76 @@ fn index_finds_the_rock_salt_cell_of_mno() {
     let groups = rows[0]["likely_space_groups"].as_str().unwrap();
     assert!(groups.split(';').any(|g| g == "225"), "{groups}");
     assert!(run.stderr.contains("Cu Kα assumed"), "{}", run.stderr);
+}
+
+#[test]
+fn index_all_lists_the_best_cell_of_every_metric() {
+    let Some(mno) = shared_data("real/autoxrd_MnO.xy") else {
+        return;
+    };
+    let rows = json(xrd(&["--format", "json", "index", "--all", arg(&mno)]).ok());
+    // One row per metric tried (monoclinic only with --monoclinic), the accepted cubic cell
+    // first; the others are sub-cells of the rock-salt lattice (hexagonal a = 2a/√3 and
+    // c = a/(2√2), tetragonal a/2 and a/√3) that index the same 7 lines at higher merit but
+    // are not accepted.
+    let metrics: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["metric"].as_str().unwrap(),
+                r["accepted"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        metrics,
+        [
+            ("cubic", "yes"),
+            ("hexagonal", "no"),
+            ("tetragonal", "no"),
+            ("orthorhombic", "no")
+        ]
+    );
+    let f = |r: &Value, k: &str| r[k].as_f64().unwrap();
+    let a = f(&rows[0], "a");
+    assert!((a - 4.4458).abs() < 0.002, "a = {a}");
+    assert!(
+        (f(&rows[0], "merit") - 1847.4).abs() < 20.0,
+        "{:?}",
+        rows[0]
+    );
+    assert!(
+        (f(&rows[1], "a") - a * 2.0 / 3f64.sqrt()).abs() < 0.005,
+        "{:?}",
+        rows[1]
+    );
+    assert!(
+        (f(&rows[1], "c") - a / 8f64.sqrt()).abs() < 0.005,
+        "{:?}",
+        rows[1]
+    );
+    assert!((f(&rows[2], "a") - a / 2.0).abs() < 0.005, "{:?}", rows[2]);
+    assert!(
+        (f(&rows[2], "c") - a / 3f64.sqrt()).abs() < 0.005,
+        "{:?}",
+        rows[2]
+    );
+    for r in &rows {
+        assert_eq!(
+            (r["lines"].as_u64(), r["indexed"].as_u64()),
+            (Some(7), Some(7)),
+            "{r:?}"
+        );
+        assert!((f(r, "zero_shift") - 0.037).abs() < 0.005, "{r:?}");
+        assert_eq!(
+            r["likely_space_groups"] == "",
+            r["accepted"] == "no",
+            "{r:?}"
+        );
+    }
+    // Without --all: the accepted cell alone, the same numbers.
+    let one = json(xrd(&["--format", "json", "index", arg(&mno)]).ok());
+    assert_eq!(one, rows[..1]);
 }
 
 #[test]
@@ -472,11 +685,36 @@ fn classify_trains_a_tiny_model_and_predicts_with_it_and_the_shipped_one() {
     let written = std::fs::read_to_string(dir.path().join("predictions.csv")).unwrap();
     assert!(written.starts_with("file,crystal_system,space_group,certainty,top5\n"));
     // The shipped model, embedded in the binary.
-    let run = xrd_in(
-        dir.path(),
-        &["--format", "json", "classify", "predict", arg(&tio2)],
+    let run = xrd(&[
+        "--format",
+        "json",
+        "classify",
+        "predict",
+        "--cache",
+        cache(),
+        arg(&tio2),
+    ]);
+    let rows = json(run.ok());
+    assert_eq!(rows.len(), 1);
+    // It answers anatase's: tetragonal, I4₁/amd (141), decided by the library's anatase (score
+    // 0.870) with certainty 0.637 above the threshold 0.5.
+    let r = &rows[0];
+    assert_eq!(
+        (&r["crystal_system"], &r["space_group"], &r["refused"]),
+        (&"tetragonal".into(), &141.into(), &"no".into()),
+        "{r}"
     );
-    assert_eq!(json(run.ok()).len(), 1);
+    assert_eq!(
+        (&r["decided_by"], &r["phase"]),
+        (&"library".into(), &"Anatase (141)".into())
+    );
+    assert_eq!(r["top5"].as_str().unwrap().split(';').next(), Some("141"));
+    let certainty = r["certainty"].as_f64().unwrap();
+    assert!((certainty - 0.637).abs() < 0.05, "{r}");
+    assert!(
+        (r["phase_score"].as_f64().unwrap() - 0.870).abs() < 0.01,
+        "{r}"
+    );
     // What the user knows of the sample keeps other chemistry out of the search: with
     // `--elements Ti,O` manganosite (Mn O) cannot be the phase of the MnO scan.
     let mno = tio2.with_file_name("autoxrd_MnO.xy");

@@ -6,6 +6,8 @@
 
 mod bad_input;
 mod common;
+mod evaluate;
+mod feature_space;
 mod jobs;
 mod refine;
 mod series;

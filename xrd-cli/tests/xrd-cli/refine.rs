@@ -99,3 +99,136 @@ fn unknown_phases_and_stages_are_refused() {
         run.stderr
     );
 }
+
+/// A column of a CSV of numbers, by its header.
+fn column(rows: &[Vec<String>], name: &str) -> Vec<f64> {
+    let c = rows[0].iter().position(|h| h == name).unwrap();
+    rows[1..].iter().map(|r| r[c].parse().unwrap()).collect()
+}
+
+#[test]
+fn the_eight_minute_scan_of_the_same_mixture_with_its_fit_and_refinement_json() {
+    let Some(cif) = shared_data("cif/In2O3_Marezio1966.cif") else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let rows = refine(
+        "In2O3_0p5002-MnCO3_0p5000--8min.xrdml",
+        &[arg(&cif), "MnCO3"],
+        &["--out", arg(out.path())],
+    );
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let f = |r: &[String], c: usize| r[c].parse::<f64>().unwrap();
+    // Weighed 0.5002 and 0.5000; measured 0.4937 and 0.5063 (esd 0.0052), Rwp 0.0482, GoF 1.885.
+    assert_eq!(
+        (rows[1][2].as_str(), rows[1][4].as_str()),
+        ("In2O3_Marezio1966", "206")
+    );
+    assert_eq!(
+        (
+            rows[2][2].as_str(),
+            rows[2][4].as_str(),
+            rows[2][15].as_str()
+        ),
+        ("Rhodochrosite", "167", "amcsd:100")
+    );
+    assert!((f(&rows[1], 5) - 0.5002).abs() < 0.02, "{rows:?}");
+    assert!((f(&rows[2], 5) - 0.5000).abs() < 0.02, "{rows:?}");
+    assert!(
+        (f(&rows[1], 5) + f(&rows[2], 5) - 1.0).abs() < 2e-4,
+        "{rows:?}"
+    );
+    assert!((0.002..0.01).contains(&f(&rows[1], 6)), "esd {rows:?}");
+    let (rwp, gof) = (f(&rows[1], 16), f(&rows[1], 17));
+    assert!((rwp - 0.0482).abs() < 0.002, "Rwp {rwp}");
+    assert!((gof - 1.885).abs() < 0.1, "GoF {gof}");
+    // Cells: bixbyite-type In₂O₃ a = 10.112 Å (10.117 in the 2-minute scan), rhodochrosite
+    // a = 4.799, c = 15.680 Å.
+    assert!((f(&rows[1], 7) - 10.112).abs() < 0.005, "{rows:?}");
+    assert!((f(&rows[2], 7) - 4.799).abs() < 0.005, "{rows:?}");
+    assert!((f(&rows[2], 9) - 15.680).abs() < 0.02, "{rows:?}");
+
+    // fit.csv: every point, the difference observed − calculated, the calculated curve the
+    // background plus the two phases' curves; its Rwp (weights 1/observed) is the one printed.
+    let fit = csv_rows(&std::fs::read_to_string(out.path().join("fit.csv")).unwrap());
+    assert_eq!(
+        fit[0].join(","),
+        "two_theta,observed,calculated,background,difference,In2O3_Marezio1966,Rhodochrosite"
+    );
+    let [tt, obs, calc, bg, diff, in2o3, mnco3] = [
+        "two_theta",
+        "observed",
+        "calculated",
+        "background",
+        "difference",
+        "In2O3_Marezio1966",
+        "Rhodochrosite",
+    ]
+    .map(|c| column(&fit, c));
+    assert_eq!(tt.len(), 8282);
+    assert!((tt[0] - 10.009).abs() < 0.001 && (tt[tt.len() - 1] - 99.994).abs() < 0.001);
+    assert!(tt.windows(2).all(|w| w[1] > w[0]));
+    let (mut num, mut den) = (0.0, 0.0);
+    for i in 0..tt.len() {
+        assert!((obs[i] - calc[i] - diff[i]).abs() < 2e-3, "row {i}");
+        assert!(
+            (bg[i] + in2o3[i] + mnco3[i] - calc[i]).abs() < 3e-3,
+            "row {i}"
+        );
+        let w = 1.0 / obs[i].max(1.0);
+        num += w * (obs[i] - calc[i]).powi(2);
+        den += w * obs[i].powi(2);
+    }
+    assert!(
+        ((num / den).sqrt() - rwp).abs() < 1e-4,
+        "{}",
+        (num / den).sqrt()
+    );
+    // Bixbyite's 222 line, the strongest, is In₂O₃'s largest value; rhodochrosite's 104.
+    let peak = |y: &[f64]| tt[(0..y.len()).max_by(|&a, &b| y[a].total_cmp(&y[b])).unwrap()];
+    assert!((peak(&in2o3) - 30.6).abs() < 0.1, "{}", peak(&in2o3));
+    assert!((peak(&mnco3) - 31.4).abs() < 0.1, "{}", peak(&mnco3));
+
+    // refinement.json: the same numbers, the sources, and the weight fractions that the
+    // scales, cell masses and volumes give (Hill & Howard: w ∝ S·ZM·V).
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("refinement.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["sources"][0], arg(&cif));
+    assert_eq!(json["sources"][1], "amcsd:100");
+    let r = &json["refinement"];
+    let n = |v: &serde_json::Value| v.as_f64().unwrap();
+    assert!((n(&r["rwp"]) - rwp).abs() < 5e-5, "{}", r["rwp"]);
+    assert!((n(&r["gof"]).powi(2) - n(&r["chi2"])).abs() < 1e-9);
+    assert!(n(&r["rp"]) < n(&r["rwp"]) && n(&r["rexp"]) < n(&r["rwp"]));
+    assert_eq!(r["points"], 8282);
+    assert_eq!(r["observed"].as_array().unwrap().len(), 8282);
+    assert!((n(&r["observed"][100]) - obs[100]).abs() < 1e-9);
+    assert_eq!(r["warnings"], serde_json::json!([]));
+    let phases = r["phases"].as_array().unwrap();
+    let mass: Vec<f64> = phases
+        .iter()
+        .map(|p| n(&p["scale"]) * n(&p["cell_mass"]) * n(&p["volume"]))
+        .collect();
+    for (k, p) in phases.iter().enumerate() {
+        let w = n(&p["weight_fraction"]);
+        assert!((w - mass[k] / mass.iter().sum::<f64>()).abs() < 1e-6, "{p}");
+        assert!((w - f(&rows[k + 1], 5)).abs() < 5e-5, "{p}");
+    }
+    assert_eq!(phases[0]["formula"], "In32 O48");
+    assert!((n(&phases[0]["cell_mass"]) - 4442.19).abs() < 0.1);
+    // In₂O₃'s 222 tick where Bragg's law puts it for the refined cell (plus the zero shift).
+    let a = n(&phases[0]["cell"][0]);
+    let zero = n(&r["instrument"]["zero"]);
+    let tick = phases[0]["ticks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t[1] == serde_json::json!([2, 2, 2]))
+        .unwrap();
+    let bragg = 2.0 * (1.540598 / (2.0 * a / 12f64.sqrt())).asin().to_degrees();
+    assert!(
+        (n(&tick[0]) - bragg - zero).abs() < 0.01,
+        "{tick} {bragg} {zero}"
+    );
+}
