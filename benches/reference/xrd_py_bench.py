@@ -3,8 +3,8 @@
 
 1. simulate: xrd.peaks (the stick pattern) against pymatgen's XRDCalculator.get_pattern on the
    oracle structures (the cases of pymatgen_xrd.py); xrd.simulate adds the profile on a grid.
-2. read: xrd.read of every pattern file of ../shared/data/real and dara_dev against xylib's
-   Python reader (xylib-py) where it installs.
+2. read: xrd.read of every pattern file of ../shared/data/real and dara_dev against geddes
+   (Rust, PyO3) and xylib's Python reader (xylib-py) where they install.
 3. per-call overhead: calls per second of xrd.Pattern on a 3-point pattern and of reading its
    arrays.
 4. identify on a laboratory scan: the binding's time per call (library and references warm,
@@ -83,22 +83,31 @@ def read(repeats):
     ours, _ = best_median(lambda: [xrd.read(f) for f in files], repeats)
     print(f"\n## read: {len(files)} files (real/ and dara_dev/)")
     print(f"xrd.read: {ours * 1e3:.2f} ms per folder, {ours / len(files) * 1e6:.0f} µs per file")
+    readers = []
     try:
-        import xylib  # xylib-py
+        import geddes  # Rust with PyO3 bindings, like xrd-py
+
+        readers.append(("geddes", geddes.read))
     except ImportError:
-        print("xylib-py not installed: no reference")
-        return
-    readable = []
-    for f in files:
-        try:
-            xylib.load_file(f, "")
-            readable.append(f)
-        except Exception:
-            pass
-    theirs, _ = best_median(lambda: [xylib.load_file(f, "") for f in readable], repeats)
-    ours_same, _ = best_median(lambda: [xrd.read(f) for f in readable], repeats)
-    print(f"xylib-py reads {len(readable)} of them: {theirs * 1e3:.2f} ms; xrd.read the same "
-          f"{ours_same * 1e3:.2f} ms; ratio {theirs / ours_same:.1f}")
+        print("geddes not installed: no reference")
+    try:
+        import xylib  # xylib-py (C++ with SWIG)
+
+        readers.append(("xylib-py", lambda f: xylib.load_file(f, "")))
+    except ImportError:
+        print("xylib-py not installed (its wheel does not build everywhere): no reference")
+    for name, reader in readers:
+        readable = []
+        for f in files:
+            try:
+                reader(f)
+                readable.append(f)
+            except Exception:
+                pass
+        theirs, _ = best_median(lambda: [reader(f) for f in readable], repeats)
+        ours_same, _ = best_median(lambda: [xrd.read(f) for f in readable], repeats)
+        print(f"{name} reads {len(readable)} of the {len(files)}: {theirs * 1e3:.2f} ms; xrd.read the "
+              f"same files {ours_same * 1e3:.2f} ms; {name} / xrd = {theirs / ours_same:.2f}")
 
 
 def overhead():

@@ -28,10 +28,10 @@ fn classifier(key: Key) -> PyResult<Arc<Classifier>> {
         model = model.with_indexing(None).py()?;
     }
     if library {
-        let lib = libraries::library(true, &[])?;
-        let refs = libraries::references(&lib, TRAINING_WAVELENGTH.angstrom())?;
+        let lib = libraries::builtin()?;
+        let refs = libraries::references(lib, TRAINING_WAVELENGTH.angstrom())?;
         let search = SearchParams::new().elements(elements).required(require);
-        let stage = LibrarySearch::new((*lib).clone(), search)
+        let stage = LibrarySearch::new(lib.clone(), search)
             .py()?
             .with_references((*refs).clone())
             .py()?;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use xrd_io::Wavelength;
-use xrd_minerals::{ConfirmParams, Matcher, PhaseParams, SearchParams};
+use xrd_minerals::{ConfirmParams, Library, Matcher, PhaseParams, SearchParams};
 
 use crate::errors::IntoPyResult;
 use crate::libraries;
@@ -57,20 +57,30 @@ pub fn identify<'py>(
     let confirm = ConfirmParams::new().max_phases(max_phases);
     confirm.check().py()?;
     let extra = library.unwrap_or_default();
-    let lib = py.detach(|| libraries::library(builtin, &extra))?;
-    let refs = py.detach(|| libraries::references(&lib, w.angstrom()))?;
-    let (found, confirmed) = py
-        .detach(|| -> xrd_minerals::Result<_> {
-            let matcher = Matcher::new(&lib, &refs, w, search)?;
-            let found = matcher.identify(&pattern, &phases)?;
-            let confirmed = if refine {
-                matcher.confirm(&pattern, &found, &confirm)?
-            } else {
-                None
-            };
-            Ok((found, confirmed))
-        })
-        .py()?;
+    let run = |matcher: &Matcher<'_>| -> xrd_minerals::Result<_> {
+        let found = matcher.identify(&pattern, &phases)?;
+        let confirmed = if refine {
+            matcher.confirm(&pattern, &found, &confirm)?
+        } else {
+            None
+        };
+        Ok((found, confirmed))
+    };
+    // The built-in library alone: its matcher is kept between calls. With folders: read now.
+    let owned;
+    let (lib, (found, confirmed)) = if builtin && extra.is_empty() {
+        let matcher = py.detach(|| libraries::builtin_matcher(w, &search))?;
+        let lib: &Library = libraries::builtin()?;
+        (lib, py.detach(|| run(&matcher)).py()?)
+    } else {
+        owned = py.detach(|| libraries::assemble(builtin, &extra))?;
+        let result = py.detach(|| -> PyResult<_> {
+            let refs = libraries::references(&owned, w.angstrom())?;
+            let matcher = Matcher::new(&owned, &refs, w, search).py()?;
+            run(&matcher).py()
+        })?;
+        (&owned, result)
+    };
     let rows = found.report(confirmed.as_ref());
     let row = |phase: usize| -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);

@@ -91,15 +91,19 @@ pub fn refine<'py>(
     instrument.check().py()?;
     let extra = library.unwrap_or_default();
     let specs = py.detach(|| -> PyResult<Vec<PhaseSpec>> {
-        let lib = if phases.iter().all(|t| PhaseSpec::is_file(t)) {
+        let owned;
+        let lib: Option<&xrd_minerals::Library> = if phases.iter().all(|t| PhaseSpec::is_file(t)) {
             None
+        } else if builtin && extra.is_empty() {
+            Some(libraries::builtin()?)
         } else {
-            Some(libraries::library(builtin, &extra)?)
+            owned = libraries::assemble(builtin, &extra)?;
+            Some(&owned)
         };
         phases
             .iter()
             .map(|t| {
-                PhaseSpec::resolve(t, lib.as_deref(), max_candidates)
+                PhaseSpec::resolve(t, lib, max_candidates)
                     .map_err(|e| value_error(format!("phase {t}: {e}")))
             })
             .collect()

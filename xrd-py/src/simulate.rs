@@ -17,7 +17,7 @@ fn structure_of(spec: &str) -> PyResult<(String, Structure)> {
     if Path::new(spec).is_file() {
         return Ok((spec.to_string(), Structure::from_file(spec).py()?));
     }
-    let lib = libraries::library(true, &[])?;
+    let lib = libraries::builtin()?;
     let found = lib.lookup(spec);
     let Some(&i) = found.first() else {
         return Err(pyo3::exceptions::PyFileNotFoundError::new_err(format!(
