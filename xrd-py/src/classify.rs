@@ -42,8 +42,6 @@ fn classifier(key: Key) -> PyResult<Arc<Classifier>> {
     Ok(model)
 }
 
-/// classify(pattern, elements=None, require=None, indexing=True, library=True, wavelength=None) -> dict
-///
 /// The crystal system and space group of a measured pattern (a `Pattern` or a file path) by the
 /// model shipped with xrd (networks trained on simulated patterns, Vecsei et al. 2019), the
 /// powder indexing and a search of the built-in mineral library, as `xrd classify predict`.

@@ -13,9 +13,6 @@ use xrd_latent::{EstimateKind, RefusalPolicy, TriangleEstimator};
 
 use crate::errors::{IntoPyResult, value_error};
 
-/// Default refusal distance: this fraction of the diagonal of the known points' bounding box.
-const DEFAULT_REFUSAL: f64 = 0.3;
-
 #[derive(Debug, Clone)]
 enum Map {
     Autoencoder(Box<Autoencoder<f32>>),
@@ -133,8 +130,6 @@ impl FeatureSpace {
 
 #[pymethods]
 impl FeatureSpace {
-    /// FeatureSpace.fit(patterns, labels=None, method="autoencoder", epochs=1000, seed=0, refusal=0.3) -> FeatureSpace
-    ///
     /// Fits the feature space on `patterns` (n × m float64, rows on one 2θ grid, scaled as you
     /// choose — the paper scales each to its maximum). `method` is "autoencoder" (the paper's
     /// network: hidden layers 128-64-12, tanh bottleneck of 2, Adam, `epochs` epochs, seeded by
@@ -142,7 +137,7 @@ impl FeatureSpace {
     /// `labels` (n × k, e.g. compositions) make `estimate` possible; an estimate is refused
     /// beyond `refusal` × the diagonal of the known points' bounding box from the nearest one.
     #[staticmethod]
-    #[pyo3(signature = (patterns, labels=None, method="autoencoder", epochs=1000, seed=0, refusal=DEFAULT_REFUSAL))]
+    #[pyo3(signature = (patterns, labels=None, method="autoencoder", epochs=1000, seed=0, refusal=0.3))]
     fn fit(
         py: Python<'_>,
         patterns: &Bound<'_, PyAny>,
@@ -180,7 +175,7 @@ impl FeatureSpace {
         Self::build(map, points, labels, refusal)
     }
 
-    /// transform(patterns) -> ndarray: the points (n × 2) of patterns in the feature space.
+    /// The points (n × 2) of patterns in the feature space.
     fn transform<'py>(
         &self,
         py: Python<'py>,
@@ -189,7 +184,7 @@ impl FeatureSpace {
         Ok(self.encode(py, patterns)?.into_pyarray(py))
     }
 
-    /// reconstruct(patterns) -> ndarray: the patterns decoded back from their points.
+    /// The patterns decoded back from their points.
     fn reconstruct<'py>(
         &self,
         py: Python<'py>,
@@ -200,7 +195,7 @@ impl FeatureSpace {
         Ok(r.mapv(f64::from).into_pyarray(py))
     }
 
-    /// estimate(patterns) -> list[dict]: each pattern's labels estimated from the triangle of
+    /// Each pattern's labels estimated from the triangle of
     /// known points around its point: value (list), kind ("inside", "inside-k-nearest",
     /// "outside"), distance (to the nearest known point), refused.
     fn estimate<'py>(

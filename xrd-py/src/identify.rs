@@ -12,8 +12,6 @@ use crate::errors::IntoPyResult;
 use crate::libraries;
 use crate::pattern::{pattern_arg, wavelength_of};
 
-/// identify(pattern, elements=None, require=None, library=None, builtin=True, max_phases=3, refine=True, wavelength=None, min_score=None) -> list[dict]
-///
 /// The phases of a measured pattern (a `Pattern` or a file path): search-match against the
 /// built-in mineral library (the trimmed AMCSD) and the CIF/POSCAR folders or files of
 /// `library`, then a Rietveld refinement of what it found that keeps only the phases the fit

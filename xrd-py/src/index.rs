@@ -8,8 +8,6 @@ use xrd_io::Wavelength;
 use crate::errors::IntoPyResult;
 use crate::pattern::{pattern_arg, wavelength_of};
 
-/// index(pattern, wavelength=None, monoclinic=False, all=False) -> list[dict]
-///
 /// Powder indexing of a measured pattern (a `Pattern` or a file path), as `xrd index`: the
 /// accepted cell (the most symmetric metric whose best cell indexes ≥ 90 % of the lines' weight
 /// with de Wolff's M ≥ 20), or with `all=True` the best cell of every metric tried. Each dict

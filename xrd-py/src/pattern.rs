@@ -117,8 +117,6 @@ fn array_of(name: &str, a: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
 
 #[pymethods]
 impl Pattern {
-    /// Pattern(two_theta, intensity, wavelength=None, sigma=None, metadata=None)
-    ///
     /// `two_theta` in degrees, strictly increasing and finite; `intensity` finite, of the same
     /// length; `wavelength` in Å or a name ("Cu", "MoKa1"); `sigma` the intensities' esds;
     /// `metadata` a dict with any of sample, source, comments, counting_time, extra.
@@ -318,8 +316,6 @@ impl Pattern {
     }
 }
 
-/// read(path, index=0) -> Pattern
-///
 /// The pattern of a file in any format xrd reads (XRDML, RAW, BRML, RRUFF, GSAS, CIF powder
 /// data, xy/xye/csv columns, NumPy .npy/.npz and more); `index` picks one of a file that holds
 /// several. Raises FileNotFoundError / OSError when the file cannot be read, ValueError when it
@@ -338,8 +334,6 @@ pub fn read(py: Python<'_>, path: PathBuf, index: usize) -> PyResult<Pattern> {
     Ok(Pattern::from_rust(&all.swap_remove(index)))
 }
 
-/// read_all(path) -> list[Pattern]
-///
 /// Every pattern of a file (most files hold one; NumPy .npz and some vendor files several).
 #[pyfunction]
 pub fn read_all(py: Python<'_>, path: PathBuf) -> PyResult<Vec<Pattern>> {

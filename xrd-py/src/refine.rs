@@ -8,14 +8,15 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use xrd_io::Wavelength;
 use xrd_minerals::{DEFAULT_MAX_CANDIDATES, PhaseSpec, RefineSetup, refine_specs};
+
+// The signature's literal 8 (shown by help()) is xrd-minerals' default.
+const _: () = assert!(DEFAULT_MAX_CANDIDATES == 8);
 use xrd_refine::{Instrument, RefineParams, Stage};
 
 use crate::errors::{IntoPyResult, value_error};
 use crate::libraries;
 use crate::pattern::{pattern_arg, wavelength_of};
 
-/// refine(pattern, phases, library=None, builtin=True, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, wavelength=None, two_theta_range=None, background=None, humps=None, stages=None, max_candidates=8) -> dict
-///
 /// Rietveld refinement of `phases` on a measured pattern (a `Pattern` or a file path), as
 /// `xrd refine`. Each phase is a library id ("amcsd:8240"), a mineral name ("anatase"), a
 /// formula ("TiO2": its entries compared by a short fit, the best kept) or a CIF/POSCAR path.
@@ -32,7 +33,7 @@ use crate::pattern::{pattern_arg, wavelength_of};
 /// "difference", "phase_curves" (name → array) and "refinement" (every refined parameter, as
 /// refinement.json).
 #[pyfunction]
-#[pyo3(signature = (pattern, phases, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, wavelength=None, two_theta_range=None, background=None, humps=None, stages=None, max_candidates=DEFAULT_MAX_CANDIDATES))]
+#[pyo3(signature = (pattern, phases, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, wavelength=None, two_theta_range=None, background=None, humps=None, stages=None, max_candidates=8))]
 #[allow(clippy::too_many_arguments)]
 pub fn refine<'py>(
     py: Python<'py>,

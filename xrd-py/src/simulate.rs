@@ -43,8 +43,6 @@ fn simulator(wavelength: Wavelength, two_theta: (f64, f64), pymatgen: bool) -> P
     Simulator::new(base.radiation(wavelength).two_theta_range(min, max)).py()
 }
 
-/// simulate(structure, wavelength="Cu", two_theta=(5, 90), step=0.01, fwhm=0.1, eta=0.5, pymatgen_compatible=False) -> Pattern
-///
 /// The powder pattern of a structure (a CIF or POSCAR path, or a built-in library entry by id,
 /// mineral name or formula) on a 2θ grid, pseudo-Voigt peaks of `fwhm` degrees and Lorentzian
 /// fraction `eta`, the strongest point 100 — as `xrd simulate`.
@@ -52,7 +50,7 @@ fn simulator(wavelength: Wavelength, two_theta: (f64, f64), pymatgen: bool) -> P
 /// >>> import xrd
 /// >>> p = xrd.simulate("rutile", two_theta=(20, 60), step=0.02)
 /// >>> round(float(p.two_theta[p.intensity.argmax()]), 1)
-/// 27.4
+/// 27.5
 #[pyfunction]
 #[pyo3(signature = (structure, wavelength=None, two_theta=(5.0, 90.0), step=0.01, fwhm=0.1, eta=0.5, pymatgen_compatible=false))]
 #[allow(clippy::too_many_arguments)]
@@ -95,8 +93,6 @@ pub fn simulate(
     Ok(Pattern::from_rust(&pattern))
 }
 
-/// peaks(structure, wavelength="Cu", two_theta=(5, 90), pymatgen_compatible=False) -> list[dict]
-///
 /// The reflections of a structure: one dict per peak with two_theta, d, hkl, multiplicity and
 /// intensity (the strongest 100) — the rows of `xrd simulate --peaks`.
 #[pyfunction]
