@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use xrd_benches::cpu_time;
-use xrd_io::Grid;
+use xrd_io::{Grid, Wavelength};
 use xrd_sim::builtin::BuiltinParams;
 use xrd_sim::{
     PowderParams, Profile, Simulator, Structure, SyntheticCrystalParams, TrainingPatternParams,
@@ -39,10 +39,13 @@ fn bench(c: &mut Criterion) {
     if let Some(s) = oracle_structure() {
         let mut g = c.benchmark_group("smfe11ti_104_atoms_0.496A_0-120deg");
         g.sample_size(20).measurement_time(Duration::from_secs(5));
-        let pmg = Simulator::new(PowderParams::pymatgen(0.496).two_theta_range(0.0, 120.0)).ok();
+        let pmg = Simulator::new(
+            PowderParams::pymatgen(Wavelength::synchrotron(0.496)).two_theta_range(0.0, 120.0),
+        )
+        .ok();
         let wk = Simulator::new(
             PowderParams::new()
-                .wavelength(0.496)
+                .radiation(Wavelength::synchrotron(0.496))
                 .two_theta_range(0.0, 120.0),
         )
         .ok();

@@ -19,7 +19,7 @@ use xrd_minerals::{Library, Matcher, ReferenceParams, ReferenceSet, SearchParams
 fn main() {
     let power: f64 = std::env::args().nth(1).map_or(1.0, |s| s.parse().unwrap());
     let (library, refs) = xrd_benches::amcsd_cu_ka().unwrap();
-    let rp = ReferenceParams::new().wavelength(Wavelength::CU_KA.angstrom());
+    let rp = ReferenceParams::new().wavelength(Wavelength::CU_KA);
     let sp = SearchParams::new().intensity_power(power);
     let all = Matcher::new(&library, &refs, Wavelength::CU_KA, sp.clone()).unwrap();
     let mut subs: Vec<Option<(Library, ReferenceSet)>> = (0..=230).map(|_| None).collect();

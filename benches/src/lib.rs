@@ -14,8 +14,7 @@ pub const RRUFF: &str = concat!(
 /// As [`xrd_minerals::Library::amcsd`] and [`xrd_minerals::ReferenceSet::cached`].
 pub fn amcsd_cu_ka() -> xrd_minerals::Result<(xrd_minerals::Library, xrd_minerals::ReferenceSet)> {
     let library = xrd_minerals::Library::amcsd()?;
-    let params =
-        xrd_minerals::ReferenceParams::new().wavelength(xrd_io::Wavelength::CU_KA.angstrom());
+    let params = xrd_minerals::ReferenceParams::new().wavelength(xrd_io::Wavelength::CU_KA);
     let refs = xrd_minerals::ReferenceSet::cached(
         &library,
         &params,

@@ -76,7 +76,7 @@ fn main() -> Result<()> {
         None => Classifier::shipped()?,
     };
     let library = Library::amcsd()?;
-    let params = ReferenceParams::new().wavelength(xrd_classify::TRAINING_WAVELENGTH.angstrom());
+    let params = ReferenceParams::new().wavelength(xrd_classify::TRAINING_WAVELENGTH);
     let refs = ReferenceSet::cached(&library, &params, &args.cache, |_, _| {})?;
     let stage = LibrarySearch::new(library, SearchParams::new().intensity_power(args.power))?
         .with_references(refs)?;

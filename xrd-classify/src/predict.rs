@@ -307,7 +307,9 @@ mod tests {
                 height: 1.0,
             })
             .collect();
-        let ix = Indexer::default().index_lines(&lines, 1.5406).unwrap();
+        let ix = Indexer::default()
+            .index_lines(&lines, xrd_io::Wavelength::synchrotron(1.5406))
+            .unwrap();
         let cell = ix.accepted().unwrap();
         assert_eq!(cell.metric, Metric::Cubic);
         let mut dist = vec![0.0; 230];
@@ -336,7 +338,9 @@ mod tests {
             Metric::Orthorhombic,
         ];
         // Nothing accepted: triclinic and monoclinic, in the networks' proportion.
-        let none = Indexer::default().index_lines(&[], 1.5406).unwrap();
+        let none = Indexer::default()
+            .index_lines(&[], xrd_io::Wavelength::synchrotron(1.5406))
+            .unwrap();
         let r = systems_from_indexing(&q, &none, &tried);
         let want = [0.25, 0.75, 0.0, 0.0, 0.0, 0.0, 0.0];
         assert!(
@@ -367,7 +371,7 @@ mod tests {
         let params = IndexingParams::default().metrics(&[Metric::Hexagonal]);
         let hex = Indexer::new(params)
             .unwrap()
-            .index_lines(&lines, 1.5406)
+            .index_lines(&lines, xrd_io::Wavelength::synchrotron(1.5406))
             .unwrap();
         assert_eq!(hex.accepted().map(|s| s.metric), Some(Metric::Hexagonal));
         let r = systems_from_indexing(&q, &hex, &tried);

@@ -229,7 +229,7 @@ impl LibrarySearch {
                 ),
             ));
         }
-        let key = references.params().get_wavelength().to_bits();
+        let key = references.params().get_wavelength().angstrom().to_bits();
         let mut sets = self
             .references
             .lock()
@@ -286,9 +286,9 @@ impl LibrarySearch {
         &self.params
     }
 
-    /// The reference set of wavelength `angstrom`, simulated on first use.
-    fn references(&self, angstrom: f64) -> Result<Arc<ReferenceSet>> {
-        let key = angstrom.to_bits();
+    /// The reference set of `wavelength` (its primary line), simulated on first use.
+    fn references(&self, wavelength: Wavelength) -> Result<Arc<ReferenceSet>> {
+        let key = wavelength.angstrom().to_bits();
         let mut sets = self
             .references
             .lock()
@@ -296,7 +296,7 @@ impl LibrarySearch {
         if let Some((_, r)) = sets.iter().find(|(k, _)| *k == key) {
             return Ok(Arc::clone(r));
         }
-        let params = ReferenceParams::new().wavelength(angstrom);
+        let params = ReferenceParams::new().wavelength(wavelength);
         let set = Arc::new(ReferenceSet::build(&self.library, &params, |_, _| {})?);
         sets.push((key, Arc::clone(&set)));
         Ok(set)
@@ -333,7 +333,7 @@ impl LibrarySearch {
             }
         }
         for w in seen {
-            let refs = self.references(w.angstrom())?;
+            let refs = self.references(w)?;
             let matcher = Matcher::new(&self.library, &refs, w, self.params.clone())?;
             // A search scores few references in parallel (its bound leaves out the rest), so
             // the patterns are searched in parallel too.

@@ -118,26 +118,20 @@ impl Indexer {
     /// As [`Indexer::index_pattern`].
     pub fn index_pattern_at(&self, pattern: &Pattern, wavelength: Wavelength) -> Result<Indexing> {
         let lines = self.lines(pattern, wavelength)?;
-        self.index_lines(&lines, wavelength.angstrom())
+        self.index_lines(&lines, wavelength)
     }
 
     /// Indexes `lines` (any order; the first [`lines`](IndexingParams::lines) by angle are used)
-    /// measured at `wavelength` ångström. Fewer lines than a metric has unknowns (parameters
-    /// and zero shift) plus one give no cell of that metric.
+    /// measured at `wavelength` (its primary line). Fewer lines than a metric has unknowns
+    /// (parameters and zero shift) plus one give no cell of that metric.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for a wavelength that is not finite and positive, a line
-    /// outside (0°, 180°) or a height that is not finite and positive, or a line whose
+    /// [`Error::InvalidParameter`] for a line outside (0°, 180°) or a height that is not finite and positive, or a line whose
     /// d-spacing would need Miller indices over 200 in a cell of
     /// [`max_edge`](IndexingParams::max_edge) (d < max_edge / 200).
-    pub fn index_lines(&self, lines: &[Line], wavelength: f64) -> Result<Indexing> {
+    pub fn index_lines(&self, lines: &[Line], wavelength: Wavelength) -> Result<Indexing> {
         let params = &self.params;
-        if !(wavelength.is_finite() && wavelength > 0.0) {
-            return Err(Error::param(
-                "wavelength",
-                format!("{wavelength} Å is not finite and > 0"),
-            ));
-        }
+        let lambda = wavelength.angstrom();
         if let Some(l) = lines.iter().find(|l| {
             !(l.two_theta.is_finite()
                 && l.two_theta > 0.0
@@ -159,7 +153,7 @@ impl Indexer {
         // Indices up to 200 along a cell edge of `max_edge` reach every line: the searches
         // enumerate indices up to √(d*² max_edge²), so that bound keeps them finite.
         if let Some(last) = t.last() {
-            let d = wavelength / (2.0 * (0.5 * last.two_theta).to_radians().sin());
+            let d = lambda / (2.0 * (0.5 * last.two_theta).to_radians().sin());
             if d * MAX_INDEX < params.max_edge {
                 return Err(Error::param(
                     "lines",
@@ -170,7 +164,7 @@ impl Indexer {
                 ));
             }
         }
-        let lines = Lines::new(&t, wavelength, params.tolerance);
+        let lines = Lines::new(&t, lambda, params.tolerance);
         let mut solutions: Vec<Solution> = Vec::new();
         for trials in &self.trials {
             if let Some(s) = search::<true>(trials, &lines, params) {
@@ -703,7 +697,7 @@ mod tests {
     use crate::metric;
     use proptest::prelude::*;
 
-    const LAMBDA: f64 = 1.5406;
+    const LAMBDA: Wavelength = Wavelength::synchrotron(1.5406);
 
     /// The first `n` distinct lines of the cell `p` of `metric` (all reflections, heights
     /// falling with angle), shifted by `zero` degrees.
@@ -721,11 +715,11 @@ mod tests {
         q.sort_by(f64::total_cmp);
         q.dedup_by(|b, a| (*b - *a).abs() < 1e-6);
         q.iter()
-            .filter(|&&q| q.sqrt() * LAMBDA / 2.0 < 0.99)
+            .filter(|&&q| q.sqrt() * LAMBDA.angstrom() / 2.0 < 0.99)
             .take(n)
             .enumerate()
             .map(|(i, &q)| Line {
-                two_theta: 2.0 * (q.sqrt() * LAMBDA / 2.0).asin().to_degrees() + zero,
+                two_theta: 2.0 * (q.sqrt() * LAMBDA.angstrom() / 2.0).asin().to_degrees() + zero,
                 height: 1.0 / (1.0 + i as f64),
             })
             .collect()
@@ -829,7 +823,7 @@ mod tests {
             let mut t = set.clone();
             t.sort_by(|a, b| a.two_theta.total_cmp(&b.two_theta));
             t.truncate(params.lines);
-            let lines = Lines::new(&t, LAMBDA, params.tolerance);
+            let lines = Lines::new(&t, LAMBDA.angstrom(), params.tolerance);
             for metric in [
                 Metric::Cubic,
                 Metric::Hexagonal,
@@ -974,7 +968,7 @@ mod tests {
         q.iter()
             .take(n)
             .map(|q| Line {
-                two_theta: 2.0 * (q.sqrt() * LAMBDA / 2.0).asin().to_degrees() + 0.04,
+                two_theta: 2.0 * (q.sqrt() * LAMBDA.angstrom() / 2.0).asin().to_degrees() + 0.04,
                 height: 1.0,
             })
             .collect()
@@ -1096,9 +1090,9 @@ mod tests {
     }
 
     #[test]
-    fn refuses_bad_lines_and_wavelengths() {
+    fn refuses_bad_lines() {
         let p = Indexer::default();
-        let index_lines = |lines: &[Line], w: f64, p: &Indexer| p.index_lines(lines, w);
+        let index_lines = |lines: &[Line], w: Wavelength, p: &Indexer| p.index_lines(lines, w);
         let refused = |r: Result<Indexing>, what: &str| match r {
             Err(Error::InvalidParameter(xrd_io::InvalidParameter { name, .. })) => {
                 assert_eq!(name, what)
@@ -1125,12 +1119,9 @@ mod tests {
         ] {
             refused(index_lines(&[ok, bad], LAMBDA, &p), "lines");
         }
-        for w in [0.0, -1.0, f64::INFINITY] {
-            refused(index_lines(&[ok], w, &p), "wavelength");
-        }
         // d = 0.0019 Å at 30° for λ = 0.001 Å: over 200 indices in a 25 Å cell.
         assert!(matches!(
-            index_lines(&[ok], 0.001, &p),
+            index_lines(&[ok], Wavelength::synchrotron(0.001), &p),
             Err(Error::InvalidParameter(xrd_io::InvalidParameter {
                 name: "lines",
                 ..

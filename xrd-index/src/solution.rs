@@ -2,6 +2,7 @@
 //! whose absences explain the lines.
 
 use serde::{Deserialize, Serialize};
+use xrd_io::Wavelength;
 use xrd_sim::Lattice;
 
 use crate::groups::{self, GroupFit};
@@ -58,8 +59,8 @@ pub struct Indexing {
     /// Index into `solutions` of the accepted cell: the most symmetric that meets the
     /// thresholds.
     pub accepted: Option<usize>,
-    /// The wavelength the lines were measured at (Å).
-    pub wavelength: f64,
+    /// The source the lines were measured with (its primary line).
+    pub wavelength: Wavelength,
     /// The parameters it was indexed with (their thresholds decide what is tested and which
     /// space groups are likely).
     pub params: IndexingParams,
@@ -99,7 +100,7 @@ impl Indexing {
         let Some(solution) = self.accepted() else {
             return Vec::new();
         };
-        let lines = Lines::new(&self.lines, self.wavelength, params.tolerance);
+        let lines = Lines::new(&self.lines, self.wavelength.angstrom(), params.tolerance);
         groups::fit_groups(solution, &lines, params, group_need(solution, params))
     }
 

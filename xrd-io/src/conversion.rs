@@ -2,11 +2,13 @@
 //! and re-expressing a pattern at another wavelength.
 //!
 //! ```
+//! use xrd_io::Wavelength;
 //! use xrd_io::conversion::{d_from_two_theta, two_theta_from_d, q_from_two_theta};
-//! let d = d_from_two_theta(28.443, 1.540598)?; // Si (111)
+//! let cu = Wavelength::CU_KA1;
+//! let d = d_from_two_theta(28.443, cu)?; // Si (111)
 //! assert!((d - 3.1356).abs() < 1e-3);
-//! assert!((two_theta_from_d(d, 1.540598)? - 28.443).abs() < 1e-9);
-//! assert!((q_from_two_theta(28.443, 1.540598)? - 2.0 * std::f64::consts::PI / d).abs() < 1e-12);
+//! assert!((two_theta_from_d(d, cu)? - 28.443).abs() < 1e-9);
+//! assert!((q_from_two_theta(28.443, cu)? - 2.0 * std::f64::consts::PI / d).abs() < 1e-12);
 //! # Ok::<(), xrd_io::Error>(())
 //! ```
 
@@ -23,24 +25,12 @@ fn domain(what: &'static str, value: f64, expected: &'static str) -> Error {
     }
 }
 
-fn check_wavelength(wavelength: f64) -> Result<()> {
-    if wavelength.is_finite() && wavelength > 0.0 {
-        Ok(())
-    } else {
-        Err(domain(
-            "wavelength",
-            wavelength,
-            "a finite wavelength > 0 Å",
-        ))
-    }
-}
-
 /// d = λ / (2 sin θ).
 ///
 /// # Errors
-/// [`Error::OutOfDomain`] unless 0 < 2θ ≤ 180° and λ > 0.
-pub fn d_from_two_theta(two_theta: f64, wavelength: f64) -> Result<f64> {
-    check_wavelength(wavelength)?;
+/// [`Error::OutOfDomain`] unless 0 < 2θ ≤ 180°.
+pub fn d_from_two_theta(two_theta: f64, wavelength: Wavelength) -> Result<f64> {
+    let wavelength = wavelength.angstrom();
     if !(two_theta > 0.0 && two_theta <= 180.0) {
         return Err(domain("2θ", two_theta, "0 < 2θ ≤ 180°"));
     }
@@ -50,9 +40,9 @@ pub fn d_from_two_theta(two_theta: f64, wavelength: f64) -> Result<f64> {
 /// 2θ = 2 asin(λ / 2d).
 ///
 /// # Errors
-/// [`Error::OutOfDomain`] unless d > 0, λ > 0 and λ ≤ 2d (the reflection is reachable).
-pub fn two_theta_from_d(d: f64, wavelength: f64) -> Result<f64> {
-    check_wavelength(wavelength)?;
+/// [`Error::OutOfDomain`] unless d > 0 and λ ≤ 2d (the reflection is reachable).
+pub fn two_theta_from_d(d: f64, wavelength: Wavelength) -> Result<f64> {
+    let wavelength = wavelength.angstrom();
     let s = wavelength / (2.0 * d);
     if !(d > 0.0 && s <= 1.0) {
         return Err(domain(
@@ -67,9 +57,9 @@ pub fn two_theta_from_d(d: f64, wavelength: f64) -> Result<f64> {
 /// q = 4π sin θ / λ (Å⁻¹).
 ///
 /// # Errors
-/// [`Error::OutOfDomain`] unless 0 ≤ 2θ ≤ 180° and λ > 0.
-pub fn q_from_two_theta(two_theta: f64, wavelength: f64) -> Result<f64> {
-    check_wavelength(wavelength)?;
+/// [`Error::OutOfDomain`] unless 0 ≤ 2θ ≤ 180°.
+pub fn q_from_two_theta(two_theta: f64, wavelength: Wavelength) -> Result<f64> {
+    let wavelength = wavelength.angstrom();
     if !(0.0..=180.0).contains(&two_theta) {
         return Err(domain("2θ", two_theta, "0 ≤ 2θ ≤ 180°"));
     }
@@ -79,9 +69,9 @@ pub fn q_from_two_theta(two_theta: f64, wavelength: f64) -> Result<f64> {
 /// 2θ = 2 asin(qλ / 4π).
 ///
 /// # Errors
-/// [`Error::OutOfDomain`] unless 0 ≤ q ≤ 4π/λ and λ > 0.
-pub fn two_theta_from_q(q: f64, wavelength: f64) -> Result<f64> {
-    check_wavelength(wavelength)?;
+/// [`Error::OutOfDomain`] unless 0 ≤ q ≤ 4π/λ.
+pub fn two_theta_from_q(q: f64, wavelength: Wavelength) -> Result<f64> {
+    let wavelength = wavelength.angstrom();
     let s = q * wavelength / (4.0 * PI);
     if !(0.0..=1.0).contains(&s) {
         return Err(domain("q", q, "0 ≤ q ≤ 4π/λ"));
@@ -112,13 +102,11 @@ pub fn q_from_d(d: f64) -> Result<f64> {
 }
 
 impl Pattern {
-    fn own_wavelength(&self) -> Result<f64> {
-        self.wavelength()
-            .map(|w| w.angstrom())
-            .ok_or(Error::Degenerate {
-                what: "2θ conversion",
-                reason: "the pattern has no wavelength (set one with with_wavelength)".into(),
-            })
+    fn own_wavelength(&self) -> Result<Wavelength> {
+        self.wavelength().ok_or(Error::Degenerate {
+            what: "2θ conversion",
+            reason: "the pattern has no wavelength (set one with with_wavelength)".into(),
+        })
     }
 
     /// The d-spacing (Å) of every point, using the primary wavelength.
@@ -163,13 +151,12 @@ impl Pattern {
     /// [`Error::Degenerate`] without a wavelength or when no point is reachable;
     /// [`Error::OutOfDomain`] for 2θ ≤ 0.
     pub fn at_wavelength(&self, wavelength: Wavelength) -> Result<Pattern> {
-        let target = wavelength.angstrom();
         let d = self.d_spacings()?;
         let mut x = Vec::with_capacity(d.len());
         let mut y = Vec::with_capacity(d.len());
         let mut s = self.sigma().map(|_| Vec::with_capacity(d.len()));
         for (i, &d) in d.iter().enumerate() {
-            if let Ok(t) = two_theta_from_d(d, target) {
+            if let Ok(t) = two_theta_from_d(d, wavelength) {
                 x.push(t);
                 y.push(self.intensity()[i]);
                 if let (Some(out), Some(src)) = (s.as_mut(), self.sigma()) {
@@ -180,7 +167,10 @@ impl Pattern {
         if x.is_empty() {
             return Err(Error::Degenerate {
                 what: "re-expressing at another wavelength",
-                reason: format!("no reflection of the pattern is reachable at {target} Å"),
+                reason: format!(
+                    "no reflection of the pattern is reachable at {} Å",
+                    wavelength.angstrom()
+                ),
             });
         }
         Ok(Pattern::new(x, y)?
@@ -204,13 +194,13 @@ mod tests {
             Err(Error::OutOfDomain { what, .. }) => what.to_owned(),
             other => format!("{other:?}"),
         };
-        assert_eq!(refused(d_from_two_theta(0.0, 1.5)), "2θ");
-        assert_eq!(refused(d_from_two_theta(10.0, -1.0)), "wavelength");
-        assert_eq!(refused(two_theta_from_d(0.5, 1.5406)), "d-spacing");
-        assert_eq!(refused(two_theta_from_q(100.0, 1.5406)), "q");
+        let cu = Wavelength::synchrotron(1.5406);
+        assert_eq!(refused(d_from_two_theta(0.0, cu)), "2θ");
+        assert_eq!(refused(two_theta_from_d(0.5, cu)), "d-spacing");
+        assert_eq!(refused(two_theta_from_q(100.0, cu)), "q");
         assert_eq!(refused(d_from_q(0.0)), "q");
         assert_eq!(refused(q_from_d(f64::NAN)), "d-spacing");
-        let err = two_theta_from_d(0.5, 1.5406).unwrap_err().to_string();
+        let err = two_theta_from_d(0.5, cu).unwrap_err().to_string();
         assert!(err.contains("0.5") && err.contains("reachable"), "{err}");
         let p = Pattern::new(vec![10.0], vec![1.0]).unwrap();
         assert!(matches!(p.d_spacings(), Err(Error::Degenerate { .. })));
@@ -238,6 +228,7 @@ mod tests {
 
         #[test]
         fn conversions_invert_each_other(t in 1.0f64..179.0, w in 0.3f64..2.5) {
+            let w = Wavelength::synchrotron(w);
             let d = d_from_two_theta(t, w).unwrap();
             prop_assert!((two_theta_from_d(d, w).unwrap() - t).abs() < 1e-8);
             let q = q_from_two_theta(t, w).unwrap();

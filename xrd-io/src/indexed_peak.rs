@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Result;
 use crate::conversion::d_from_two_theta;
+use crate::{Result, Wavelength};
 
 /// One peak of a powder pattern with its Miller indices: one reflection, or the reflections
 /// (symmetry equivalents, Friedel mates, nearly coincident families) that fall together.
@@ -27,22 +27,22 @@ pub struct IndexedPeak {
 
 impl IndexedPeak {
     /// A single reflection (multiplicity 1) `hkl` at `two_theta` measured with `wavelength`
-    /// (Å), its d-spacing from Bragg's law. `hkl` may be integers (`[1, 1, 0]`) or fractions
+    /// (its primary line), its d-spacing from Bragg's law. `hkl` may be integers (`[1, 1, 0]`) or fractions
     /// (`[0.5, 0.5, 0.0]`).
     ///
     /// ```
-    /// use xrd_io::IndexedPeak;
-    /// let p = IndexedPeak::at(28.44, 1.5406, 100.0, [1, 1, 1])?;
+    /// use xrd_io::{IndexedPeak, Wavelength};
+    /// let p = IndexedPeak::at(28.44, Wavelength::CU_KA1, 100.0, [1, 1, 1])?;
     /// assert!((p.d_spacing - 3.1357).abs() < 1e-3);
     /// assert_eq!(p.hkl, [1.0, 1.0, 1.0]);
     /// # Ok::<(), xrd_io::Error>(())
     /// ```
     ///
     /// # Errors
-    /// [`Error::OutOfDomain`](crate::Error::OutOfDomain) unless 0 < 2θ ≤ 180° and λ > 0.
+    /// [`Error::OutOfDomain`](crate::Error::OutOfDomain) unless 0 < 2θ ≤ 180°.
     pub fn at<T: Into<f64>>(
         two_theta: f64,
-        wavelength: f64,
+        wavelength: Wavelength,
         intensity: f64,
         hkl: [T; 3],
     ) -> Result<IndexedPeak> {

@@ -177,6 +177,31 @@ impl Wavelength {
         })
     }
 
+    /// A single wavelength known when the program is written (a synchrotron's, a paper's), for
+    /// constants: no anode is looked up.
+    ///
+    /// ```
+    /// use xrd_io::Wavelength;
+    /// const PAPER: Wavelength = Wavelength::synchrotron(0.496);
+    /// assert_eq!(PAPER.angstrom(), 0.496);
+    /// ```
+    ///
+    /// # Panics
+    /// Unless `angstrom` is finite and positive ([`Wavelength::monochromatic`]'s rule); in a
+    /// constant that is a compile error.
+    pub const fn synchrotron(angstrom: f64) -> Wavelength {
+        assert!(
+            angstrom.is_finite() && angstrom > 0.0,
+            "a wavelength must be finite and > 0 Å"
+        );
+        Wavelength {
+            alpha1: angstrom,
+            alpha2: None,
+            ratio: 0.0,
+            anode: None,
+        }
+    }
+
     /// A Kα1/Kα2 doublet with intensity ratio `ratio` = I(Kα2)/I(Kα1).
     ///
     /// # Errors

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use xrd_io::Wavelength;
 use xrd_sim::{PowderParams, Simulator};
 
 use crate::error::{format, invalid};
@@ -23,7 +24,7 @@ const MAGIC: &[u8; 8] = b"XRDREF\x00\x01";
 /// How reference patterns are simulated (builder; defaults on each setter).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReferenceParams {
-    wavelength: f64,
+    wavelength: Wavelength,
     two_theta_max: f64,
     min_relative_intensity: f64,
 }
@@ -31,7 +32,7 @@ pub struct ReferenceParams {
 impl Default for ReferenceParams {
     fn default() -> Self {
         Self {
-            wavelength: xrd_io::Wavelength::CU_KA1.angstrom(),
+            wavelength: Wavelength::CU_KA1,
             two_theta_max: DEFAULT_TWO_THETA_MAX,
             min_relative_intensity: DEFAULT_MIN_RELATIVE_INTENSITY,
         }
@@ -47,12 +48,20 @@ impl ReferenceParams {
         Self::default()
     }
 
-    xrd_io::setters! {
-        /// The (primary) wavelength in Å; default Cu Kα1 (xrd-io's [`xrd_io::Wavelength::CU_KA1`]).
-        /// Kα2 is added when a pattern is matched, not here.
-        #[must_use]
-        wavelength, get_wavelength: f64;
+    /// The source, of which only the primary line is kept (default Cu Kα1, xrd-io's
+    /// [`Wavelength::CU_KA1`]): a doublet's Kα2 is added when a pattern is matched, not here.
+    #[must_use]
+    pub fn wavelength(mut self, wavelength: Wavelength) -> Self {
+        self.wavelength = wavelength.without_alpha2();
+        self
+    }
 
+    /// The source set by [`ReferenceParams::wavelength`] (its primary line).
+    pub fn get_wavelength(&self) -> Wavelength {
+        self.wavelength
+    }
+
+    xrd_io::setters! {
         /// Upper end of 2θ (°), default [`DEFAULT_TWO_THETA_MAX`]; the range starts at 0.
         #[must_use]
         two_theta_max, get_two_theta_max: f64;
@@ -68,12 +77,6 @@ impl ReferenceParams {
     /// # Errors
     /// [`Error::InvalidParameter`] naming the setter.
     pub fn check(&self) -> Result<()> {
-        if !(self.wavelength.is_finite() && self.wavelength > 0.0 && self.wavelength < 10.0) {
-            return Err(invalid(
-                "wavelength",
-                format!("{} Å (expected 0 < λ < 10)", self.wavelength),
-            ));
-        }
         if !(self.two_theta_max.is_finite()
             && self.two_theta_max > 0.0
             && self.two_theta_max < 180.0)
@@ -97,7 +100,7 @@ impl ReferenceParams {
     fn key(&self) -> u64 {
         let mut bytes = Vec::new();
         for v in [
-            self.wavelength,
+            self.wavelength.angstrom(),
             self.two_theta_max,
             self.min_relative_intensity,
         ] {
@@ -141,7 +144,7 @@ impl ReferenceSet {
         params.check()?;
         let sim = Simulator::new(
             PowderParams::new()
-                .wavelength(params.wavelength)
+                .radiation(params.wavelength)
                 .two_theta_range(0.0, params.two_theta_max),
         )?;
         let done = std::sync::atomic::AtomicUsize::new(0);

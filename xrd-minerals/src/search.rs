@@ -394,7 +394,7 @@ impl<'a> Matcher<'a> {
                 ),
             ));
         }
-        let lambda = references.params().get_wavelength();
+        let lambda = references.params().get_wavelength().angstrom();
         if (lambda - wavelength.angstrom()).abs() > 1e-6 {
             return Err(invalid(
                 "references",

@@ -29,7 +29,7 @@ fn classifier(key: Key) -> PyResult<Arc<Classifier>> {
     }
     if library {
         let lib = libraries::builtin()?;
-        let refs = libraries::references(lib, TRAINING_WAVELENGTH.angstrom())?;
+        let refs = libraries::references(lib, TRAINING_WAVELENGTH)?;
         let search = SearchParams::new().elements(elements).required(require);
         let stage = LibrarySearch::new(lib.clone(), search)
             .py()?

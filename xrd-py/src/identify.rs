@@ -73,7 +73,7 @@ pub fn identify<'py>(
     } else {
         owned = py.detach(|| libraries::assemble(builtin, &extra))?;
         let result = py.detach(|| -> PyResult<_> {
-            let refs = libraries::references(&owned, w.angstrom())?;
+            let refs = libraries::references(&owned, w)?;
             let matcher = Matcher::new(&owned, &refs, w, search).py()?;
             run(&matcher).py()
         })?;

@@ -62,16 +62,17 @@ pub fn assemble(builtin: bool, extra: &[PathBuf]) -> PyResult<Library> {
     Library::assemble(builtin, extra).py()
 }
 
-/// The reference patterns of `library` at `angstrom` (from the disk cache, else simulated once).
-pub fn references(library: &Library, angstrom: f64) -> PyResult<Arc<ReferenceSet>> {
-    let key = (library.fingerprint(), angstrom.to_bits());
+/// The reference patterns of `library` at `wavelength`'s primary line (from the disk cache, else
+/// simulated once).
+pub fn references(library: &Library, wavelength: Wavelength) -> PyResult<Arc<ReferenceSet>> {
+    let key = (library.fingerprint(), wavelength.angstrom().to_bits());
     {
         let sets = REFERENCES.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((_, s)) = sets.iter().find(|(k, _)| *k == key) {
             return Ok(Arc::clone(s));
         }
     }
-    let params = ReferenceParams::new().wavelength(angstrom);
+    let params = ReferenceParams::new().wavelength(wavelength);
     let set = Arc::new(ReferenceSet::cached(library, &params, cache_dir(), |_, _| {}).py()?);
     let mut sets = REFERENCES.lock().unwrap_or_else(PoisonError::into_inner);
     if !sets.iter().any(|(k, _)| *k == key) {
@@ -94,7 +95,7 @@ pub fn builtin_matcher(
         }
     }
     let lib = builtin()?;
-    let refs = references(lib, wavelength.angstrom())?;
+    let refs = references(lib, wavelength)?;
     let matcher = Arc::new(Matcher::new(lib, &refs, wavelength, search.clone()).py()?);
     let mut all = MATCHERS.lock().unwrap_or_else(PoisonError::into_inner);
     if all.len() >= KEPT_MATCHERS {

@@ -36,7 +36,7 @@ fn simulator(wavelength: Wavelength, two_theta: (f64, f64), pymatgen: bool) -> P
         )));
     }
     let base = if pymatgen {
-        PowderParams::pymatgen(wavelength.angstrom())
+        PowderParams::pymatgen(wavelength)
     } else {
         PowderParams::new()
     };

@@ -7,6 +7,7 @@
 //! (Chantler) that the structure factors already use: the photoabsorption cross-section of an
 //! atom is σ = 2 r_e λ f″, and μ = Σ σ / V over the cell.
 
+use xrd_io::Wavelength;
 use xrd_sim::{Anomalous, Structure};
 
 use crate::{Error, Result};
@@ -18,13 +19,13 @@ const AVOGADRO: f64 = 6.022_140_76e23;
 /// Quadrature points per dimension of the sphere average.
 const QUADRATURE: usize = 120;
 
-/// Linear absorption coefficient μ (1/cm) of `structure` at `wavelength` (Å), from the tabulated
+/// Linear absorption coefficient μ (1/cm) of `structure` at `wavelength` (its primary line), from the tabulated
 /// f″ of its atoms (photoabsorption; scattering adds a few per cent, left out).
 ///
 /// # Errors
 /// A wavelength without tabulated f″ (Chantler's lines: Cr, Fe, Co, Cu, Mo, Ag Kα and others).
-pub fn linear_absorption(structure: &Structure, wavelength: f64) -> Result<f64> {
-    let lambda_cm = wavelength * 1e-8;
+pub fn linear_absorption(structure: &Structure, wavelength: Wavelength) -> Result<f64> {
+    let lambda_cm = wavelength.angstrom() * 1e-8;
     let mut sigma = 0.0;
     for site in structure.sites() {
         let (_, f2) = Anomalous::Tabulated.correction(site.species.element, wavelength)?;
@@ -146,7 +147,7 @@ mod tests {
             loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n\
             Ni 0 0 0\nO 0.5 0.5 0.5\n";
         let s = Structure::from_cif(cif).unwrap();
-        let mu = linear_absorption(&s, 1.540598).unwrap();
+        let mu = linear_absorption(&s, Wavelength::CU_KA1).unwrap();
         let rho = density(4.0 * (58.693 + 15.999), 4.177f64.powi(3));
         assert!((rho - 6.81).abs() < 0.05, "ρ {rho}");
         let mass = mu / rho;

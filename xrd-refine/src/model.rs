@@ -6,6 +6,7 @@
 //! width, mixing, asymmetry), then spread over the points within its reach.
 
 use nalgebra::DMatrix;
+use xrd_io::Wavelength;
 
 use crate::instrument::Instrument;
 use crate::phase::PhaseModel;
@@ -75,6 +76,8 @@ pub(crate) struct Model {
     pub tt: Vec<f64>,
     /// The Chebyshev terms of the background at every point: `cheb[k][i]` = T_k(x_i).
     cheb: Vec<Vec<f64>>,
+    /// The source.
+    pub radiation: Wavelength,
     /// (λ, relative intensity) of Kα₁ and, when present, Kα₂.
     pub lines: Vec<(f64, f64)>,
     pub phases: Vec<PhaseModel>,
@@ -125,7 +128,7 @@ impl Model {
     /// A model over the points `tt` with the instrument's starting values.
     pub fn new(
         tt: Vec<f64>,
-        lines: Vec<(f64, f64)>,
+        radiation: Wavelength,
         phases: Vec<PhaseModel>,
         instrument: &Instrument,
         background_terms: usize,
@@ -249,9 +252,14 @@ impl Model {
             });
         }
         let cos2 = phases.iter().map(|_| Vec::new()).collect();
+        let mut lines = vec![(radiation.angstrom(), 1.0)];
+        if let Some(l2) = radiation.alpha2() {
+            lines.push((l2, radiation.ratio()));
+        }
         Self {
             tt,
             cheb,
+            radiation,
             lines,
             phases,
             cos2,
@@ -636,12 +644,20 @@ mod tests {
             .map(|c| Phase::new("p", Structure::from_cif(c).unwrap()).unwrap())
             .collect();
         let tt: Vec<f64> = (0..1500).map(|i| 20.0 + 0.02 * i as f64).collect();
-        let lines = vec![(1.540598, 1.0), (1.544426, 0.5)];
+
         let pm = phases
             .iter()
-            .map(|p| PhaseModel::new(p, 1.540598, (20.0, 50.0), 3.0).unwrap())
+            .map(|p| PhaseModel::new(p, Wavelength::CU_KA, (20.0, 50.0), 3.0).unwrap())
             .collect();
-        let mut m = Model::new(tt, lines, pm, &Instrument::default(), 4, 1, 1000.0);
+        let mut m = Model::new(
+            tt,
+            Wavelength::CU_KA,
+            pm,
+            &Instrument::default(),
+            4,
+            1,
+            1000.0,
+        );
         let mut v = m.values();
         let l = m.layout.clone();
         for (k, i) in l.background.clone().enumerate() {

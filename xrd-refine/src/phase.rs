@@ -1,5 +1,6 @@
 //! A phase to refine, and the peaks its structure gives.
 
+use xrd_io::Wavelength;
 use xrd_sim::{Anomalous, CrystalSystem, PowderParams, Simulator, Structure};
 
 use crate::cell::CellModel;
@@ -178,9 +179,15 @@ pub(crate) struct PhaseModel {
 }
 
 impl PhaseModel {
-    /// The peaks of `phase` whose Kα₁ 2θ (at wavelength `lambda`) lies within `range`, widened by
+    /// The peaks of `phase` whose Kα₁ 2θ (at `wavelength`) lies within `range`, widened by
     /// `margin` degrees on each side for cell changes, zero shift and Kα₂.
-    pub fn new(phase: &Phase, lambda: f64, range: (f64, f64), margin: f64) -> Result<Self> {
+    pub fn new(
+        phase: &Phase,
+        wavelength: Wavelength,
+        range: (f64, f64),
+        margin: f64,
+    ) -> Result<Self> {
+        let lambda = wavelength.angstrom();
         let lo = (range.0 - margin).max(0.5);
         let hi = (range.1 + margin).min(179.0);
         let anomalous = if Anomalous::tabulated_lines()
@@ -193,7 +200,7 @@ impl PhaseModel {
         };
         let sim = Simulator::new(
             PowderParams::new()
-                .wavelength(lambda)
+                .radiation(wavelength.without_alpha2())
                 .two_theta_range(lo, hi)
                 .anomalous(anomalous),
         )?;

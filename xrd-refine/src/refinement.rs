@@ -286,13 +286,9 @@ impl Refiner {
         }
         let range = (tt[0], tt[tt.len() - 1]);
         let lambda = wavelength.angstrom();
-        let mut lines = vec![(lambda, 1.0)];
-        if let Some(l2) = wavelength.alpha2() {
-            lines.push((l2, wavelength.ratio()));
-        }
         let mut phase_models = Vec::with_capacity(self.phases.len());
         for ph in &self.phases {
-            let m = PhaseModel::new(ph, lambda, range, MARGIN)?;
+            let m = PhaseModel::new(ph, wavelength, range, MARGIN)?;
             let inside = m.peaks.iter().any(|pk| {
                 let q: f64 = pk.dq.iter().zip(&m.cell_start).map(|(d, v)| d * v).sum();
                 let s = lambda * q.sqrt() / 2.0;
@@ -310,7 +306,7 @@ impl Refiner {
         let y_max = y.iter().copied().fold(0.0, f64::max);
         let mut model = Model::new(
             tt,
-            lines,
+            wavelength,
             phase_models,
             &self.instrument,
             self.params.background_terms,
@@ -513,7 +509,10 @@ impl Refiner {
                     .cell
                     .lattice(&values[l.phases[p].cell.clone()])?;
                 let structure = ph.structure().clone().with_lattice(lattice);
-                mu.push(crate::absorption::linear_absorption(&structure, lambda)?);
+                mu.push(crate::absorption::linear_absorption(
+                    &structure,
+                    model.radiation,
+                )?);
                 rho.push(crate::absorption::density(
                     phases[p].cell_mass,
                     phases[p].volume,

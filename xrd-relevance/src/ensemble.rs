@@ -407,7 +407,13 @@ mod tests {
                 ProfileScaling::Max,
             )
             .unwrap();
-        let hkl = [IndexedPeak::at(10.3, 1.5406, 1.0, [0, 0, 1]).unwrap()];
+        let hkl = [IndexedPeak::at(
+            10.3,
+            xrd_io::Wavelength::synchrotron(1.5406),
+            1.0,
+            [0, 0, 1],
+        )
+        .unwrap()];
         let params = PeakRelevanceParams::default().strong(0.5);
         let s = peak_stability(&profiles, x.view(), Some(&hkl), &params).unwrap();
         assert_eq!(s.len(), 3);

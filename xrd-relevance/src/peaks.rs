@@ -267,7 +267,7 @@ mod tests {
     use crate::{Relevance, Span};
 
     /// Cu Kα1 (Å), the wavelength of the hand-made reflection lists.
-    const CU: f64 = 1.5406;
+    const CU: xrd_io::Wavelength = xrd_io::Wavelength::synchrotron(1.5406);
 
     /// Three Gaussian peaks (heights 1, 0.6, 0.3 at 2θ = 11, 12, 13) on a 0.01° grid, and an encoder
     /// blind to 11.8°…12.2°: the 0.6 peak is strong but irrelevant.

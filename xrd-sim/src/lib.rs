@@ -32,8 +32,7 @@ pub use training::{TrainingBatch, TrainingPattern, TrainingPatternParams};
 pub mod powder;
 
 pub use powder::{
-    Doublet, Geometry, MarchDollase, PeakList, PowderParams, Profile, Reflection, Shape, Simulator,
-    Width,
+    Geometry, MarchDollase, PeakList, PowderParams, Profile, Reflection, Shape, Simulator, Width,
 };
 pub mod artefacts;
 pub mod builtin;

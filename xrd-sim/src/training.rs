@@ -636,7 +636,7 @@ impl TrainingPatternParams {
                 v: uniform(rng, self.caglioti_v),
                 w: uniform(rng, self.caglioti_w),
                 size: uniform(rng, self.crystallite_size),
-                wavelength: Wavelength::CU_KA.angstrom(),
+                wavelength: Wavelength::CU_KA,
             },
             window: self.window,
         };

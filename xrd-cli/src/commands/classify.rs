@@ -269,8 +269,8 @@ fn load_model(m: &Model) -> Result<(String, Classifier)> {
     }
     if !m.no_library {
         let library = xrd_minerals::Library::amcsd()?;
-        let params = xrd_minerals::ReferenceParams::new()
-            .wavelength(xrd_classify::TRAINING_WAVELENGTH.angstrom());
+        let params =
+            xrd_minerals::ReferenceParams::new().wavelength(xrd_classify::TRAINING_WAVELENGTH);
         let references =
             xrd_minerals::ReferenceSet::cached(&library, &params, &m.cache, |_, _| {})?;
         let search = xrd_minerals::SearchParams::new()

@@ -234,7 +234,7 @@ impl Job {
     }
 
     /// The reference set of `library` at `wavelength` (cached on disk).
-    fn references(&self, library: &Library, wavelength: f64) -> Result<ReferenceSet> {
+    fn references(&self, library: &Library, wavelength: Wavelength) -> Result<ReferenceSet> {
         let params = ReferenceParams::new().wavelength(wavelength);
         let bar = self.bar(library.len() as u64, "simulating references");
         let t = Instant::now();
@@ -244,8 +244,9 @@ impl Job {
         bar.finish_and_clear();
         if !self.quiet {
             eprintln!(
-                "{} references at {wavelength} Å ready in {:.2} s",
+                "{} references at {} Å ready in {:.2} s",
                 set.len(),
+                wavelength.angstrom(),
                 t.elapsed().as_secs_f64()
             );
         }
@@ -297,9 +298,10 @@ fn run_identify(
     let wavelength_of = |p: &Pattern| p.wavelength().unwrap_or(Wavelength::CU_KA);
     let mut references: Vec<(f64, ReferenceSet)> = Vec::new();
     for (_, p) in &patterns {
-        let lambda = wavelength_of(p).angstrom();
+        let w = wavelength_of(p);
+        let lambda = w.angstrom();
         if !references.iter().any(|(l, _)| *l == lambda) {
-            references.push((lambda, options.references(&library, lambda)?));
+            references.push((lambda, options.references(&library, w)?));
         }
     }
     let mut matchers: Vec<(Wavelength, Matcher<'_>)> = Vec::new();
@@ -599,7 +601,7 @@ fn run_evaluate(options: &Job, data: &Path, out: &Path) -> Result<Outcome> {
     let wavelength = Wavelength::CU_KA;
     let library = options.library()?;
     let t = Instant::now();
-    let refs = options.references(&library, wavelength.angstrom())?;
+    let refs = options.references(&library, wavelength)?;
     let seconds_references = t.elapsed().as_secs_f64();
     let matcher = Matcher::new(&library, &refs, wavelength, options.search.clone())?;
     let t = Instant::now();

@@ -56,7 +56,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     let structure = Structure::from_file(&args.structure).map_err(|e| format!("{name}: {e}"))?;
     let w = args.wavelength;
     let base = if args.pymatgen_compatible {
-        PowderParams::pymatgen(w.angstrom())
+        PowderParams::pymatgen(w)
     } else {
         PowderParams::new()
     };

@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 
 use xrd_io::{Grid, Pattern, Wavelength};
 use xrd_minerals::{Library, ReferenceParams, ReferenceSet};
-use xrd_sim::{Doublet, Geometry, PowderParams, Profile, Simulator, Structure};
+use xrd_sim::{Geometry, PowderParams, Profile, Simulator, Structure};
 
 /// The built-in library.
 pub fn amcsd() -> &'static Library {
@@ -50,8 +50,7 @@ impl Noise {
 pub fn measured_like(structures: &[(&Structure, f64)], zero_shift: f64, seed: u64) -> Pattern {
     let sim = Simulator::new(
         PowderParams::new()
-            .wavelength(Wavelength::CU_KA1.angstrom())
-            .doublet(Some(Doublet::CU))
+            .radiation(Wavelength::CU_KA)
             .two_theta_range(5.0, 85.0),
     )
     .unwrap();

@@ -159,8 +159,7 @@ fn textured_heights_leave_no_residual_peaks() {
     let rutile = structure("Rutile", 136);
     let sim = xrd_sim::Simulator::new(
         xrd_sim::PowderParams::new()
-            .wavelength(Wavelength::CU_KA1.angstrom())
-            .doublet(Some(xrd_sim::Doublet::CU))
+            .radiation(Wavelength::CU_KA)
             .two_theta_range(5.0, 85.0),
     )
     .unwrap();

@@ -87,8 +87,12 @@ fn patterns_the_matcher_cannot_search_are_errors() {
     assert!(matches!(m.search(&short), Err(Error::Pattern(_))));
     // References simulated at another wavelength are refused.
     let lib = crate::common::shared_cifs().unwrap_or_else(amcsd);
-    let mo_refs =
-        ReferenceSet::build(lib, &ReferenceParams::new().wavelength(0.7093), |_, _| {}).unwrap();
+    let mo_refs = ReferenceSet::build(
+        lib,
+        &ReferenceParams::new().wavelength(Wavelength::synchrotron(0.7093)),
+        |_, _| {},
+    )
+    .unwrap();
     assert!(matches!(
         Matcher::new(lib, &mo_refs, Wavelength::CU_KA, SearchParams::new()),
         Err(Error::InvalidParameter(xrd_io::InvalidParameter {

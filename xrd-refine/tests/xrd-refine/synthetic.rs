@@ -260,7 +260,7 @@ fn texture_and_size_broadening() {
         v: -0.002,
         w: 0.003,
         size: 300.0,
-        wavelength: Wavelength::CU_KA.angstrom(),
+        wavelength: Wavelength::CU_KA,
     };
     let texture = xrd_sim::MarchDollase {
         direction: [0, 0, 1],

@@ -33,7 +33,7 @@ fn nacl_200_is_strong_but_irrelevant_to_a_network_blind_to_it() {
     let nacl = Structure::from_cif(NACL).unwrap();
     let sim = Simulator::new(
         PowderParams::new()
-            .wavelength(1.5406)
+            .radiation(xrd_io::Wavelength::synchrotron(1.5406))
             .two_theta_range(20.0, 60.0),
     )
     .unwrap();

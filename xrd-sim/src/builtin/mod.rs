@@ -10,7 +10,7 @@ mod relax;
 use ndarray::Array2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use xrd_io::{Dataset, Float, Grid, IndexedPeak};
+use xrd_io::{Dataset, Float, Grid, IndexedPeak, Wavelength};
 
 use crate::element::Species;
 use crate::error::invalid;
@@ -48,7 +48,7 @@ pub struct BuiltinParams {
     /// 8j x parameter, default 0.278.
     x_8j: f64,
     /// Wavelength (Å), default 0.496.
-    wavelength: f64,
+    wavelength: Wavelength,
     /// Output grid, default [`Grid::paper`].
     grid: Grid,
     /// Vegard coefficients [∂ln a/∂x, ∂ln a/∂y, ∂ln c/∂x, ∂ln c/∂y], default
@@ -93,8 +93,8 @@ impl BuiltinParams {
         /// 8j x parameter, default 0.278.
         x_8j, get_x_8j: f64;
 
-        /// Wavelength (Å), default 0.496.
-        wavelength, get_wavelength: f64;
+        /// The source, default 0.496 Å (the paper's synchrotron wavelength).
+        wavelength, get_wavelength: Wavelength;
 
         /// Isotropic B (Å²) of every atom, default 0 (static DFT-like cells).
         b_iso, get_b_iso: f64;
@@ -150,7 +150,7 @@ impl Default for BuiltinParams {
             c: 4.804,
             x_8i: 0.352,
             x_8j: 0.278,
-            wavelength: 0.496,
+            wavelength: Wavelength::synchrotron(0.496),
             grid: Grid::paper(),
             vegard: [0.0025, -0.010, 0.0015, -0.006],
             ti_relaxation: 0.04,
@@ -258,7 +258,6 @@ impl BuiltinParams {
         };
         pos("a", self.a)?;
         pos("c", self.c)?;
-        pos("wavelength", self.wavelength)?;
         for (name, v) in [("x_8i", self.x_8i), ("x_8j", self.x_8j)] {
             if !(v > 0.0 && v < 0.5) {
                 return Err(invalid(name, format!("{v} must be in (0, 0.5)")));
@@ -540,7 +539,7 @@ impl BuiltinParams {
         let hi = (self.grid.end() + margin).min(179.0);
         let sim = Simulator::new(
             PowderParams::new()
-                .wavelength(self.wavelength)
+                .radiation(self.wavelength)
                 .two_theta_range(lo, hi)
                 .form_factors(self.form_factors)
                 .debye_waller(self.b_iso > 0.0)
@@ -665,10 +664,6 @@ mod tests {
         let bad = [
             BuiltinParams { a: 0.0, ..d() },
             BuiltinParams { c: f64::NAN, ..d() },
-            BuiltinParams {
-                wavelength: -1.0,
-                ..d()
-            },
             BuiltinParams { x_8i: 0.6, ..d() },
             BuiltinParams { x_8j: 0.0, ..d() },
             d().vegard([0.5, 0.0, 0.0, 0.0]),
@@ -690,7 +685,6 @@ mod tests {
         let mut names = [
             "a",
             "c",
-            "wavelength",
             "x_8i",
             "x_8j",
             "vegard",

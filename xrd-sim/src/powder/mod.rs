@@ -8,7 +8,7 @@ mod profile;
 mod texture;
 
 pub use geometry::Geometry;
-pub use params::{Doublet, PowderParams};
+pub use params::PowderParams;
 pub use peaks::PeakList;
 pub use profile::{Profile, SCHERRER_K, Shape, Width};
 pub use texture::MarchDollase;
@@ -244,7 +244,7 @@ impl Simulator {
             (t, d, crate::lattice::dot(d, d))
         });
         let p = &self.params;
-        let lambda = p.wavelength;
+        let lambda = p.radiation.angstrom();
         let mut peaks: Vec<IndexedPeak> = Vec::new();
         let mut last_key = i64::MIN;
         // The largest Miller indices of the peak being merged (compared as integers).
@@ -292,7 +292,7 @@ impl Simulator {
             return Err(Error::NoReflections(p.two_theta_min, p.two_theta_max));
         }
         peaks.retain(|q| q.intensity / max * 100.0 > p.min_scaled_intensity);
-        Ok(PeakList::new(lambda, peaks))
+        Ok(PeakList::new(p.radiation, peaks))
     }
 
     /// The pattern on `grid`: peaks of [`Simulator::peaks`] (plus Kα₂ if set) convolved with
@@ -350,8 +350,8 @@ impl Simulator {
         geometry.check()?;
         for pk in peaks.peaks() {
             profile.add(out, grid, geometry.observed(pk.two_theta), pk.intensity);
-            if let Some(d) = self.params.doublet {
-                let x = d.wavelength / (2.0 * pk.d_spacing);
+            if let Some(alpha2) = self.params.radiation.alpha2() {
+                let x = alpha2 / (2.0 * pk.d_spacing);
                 if x < 1.0 {
                     let t1 = (pk.two_theta / 2.0).to_radians();
                     let t2 = x.asin();
@@ -361,7 +361,7 @@ impl Simulator {
                         out,
                         grid,
                         geometry.observed(2.0 * t2.to_degrees()),
-                        pk.intensity * d.ratio * lp,
+                        pk.intensity * self.params.radiation.ratio() * lp,
                     );
                 }
             }
@@ -381,7 +381,7 @@ impl Simulator {
                 continue;
             }
             let factor = AtomicFactor::new(p.form_factors, &sp)?;
-            let (f1, f2) = p.anomalous.correction(sp.element, p.wavelength)?;
+            let (f1, f2) = p.anomalous.correction(sp.element, p.radiation)?;
             groups.push((
                 sp,
                 Group {
@@ -408,7 +408,7 @@ impl Simulator {
     /// reflections.
     pub fn reflections(&self, structure: &Structure) -> Result<Vec<Reflection>> {
         let p = &self.params;
-        let lambda = p.wavelength;
+        let lambda = p.radiation.angstrom();
         let g_of = |tt: f64| 2.0 * (tt / 2.0).to_radians().sin() / lambda;
         let (gmin, gmax) = (g_of(p.two_theta_min), g_of(p.two_theta_max));
         let lengths = structure.lattice().lengths();
@@ -627,6 +627,7 @@ mod tests {
     use crate::element::Species;
     use crate::lattice::Lattice;
     use crate::structure::Site;
+    use xrd_io::Wavelength;
 
     /// Tetragonal so that (001) and (100) are different peaks.
     fn tetragonal() -> Structure {
@@ -728,7 +729,7 @@ mod tests {
         let sim = Simulator::new(
             PowderParams::new()
                 .two_theta_range(10.0, 90.0)
-                .doublet(Some(Doublet::CU)),
+                .radiation(Wavelength::CU_KA),
         )
         .unwrap();
         let peaks = sim.peaks(&s).unwrap();

@@ -1,28 +1,11 @@
 //! Hyper-parameters of a powder calculation.
 
 use serde::{Deserialize, Serialize};
+use xrd_io::Wavelength;
 
 use crate::Result;
 use crate::error::invalid;
 use crate::scattering::{Anomalous, FormFactorTable};
-
-/// A second wavelength added to the profile (Kα₂), with its intensity relative to Kα₁.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Doublet {
-    /// Kα₂ wavelength (Å).
-    pub wavelength: f64,
-    /// I(Kα₂) / I(Kα₁), typically 0.5.
-    pub ratio: f64,
-}
-
-impl Doublet {
-    /// Cu Kα₂ at half the Kα₁ intensity (the wavelength of xrd-io's
-    /// [`Wavelength::CU_KA`](xrd_io::Wavelength::CU_KA)).
-    pub const CU: Self = Self {
-        wavelength: xrd_io::Anode::Cu.k_alpha().1,
-        ratio: 0.5,
-    };
-}
 
 /// Parameters of a powder pattern calculation (builder; every setter documents its default).
 ///
@@ -30,8 +13,7 @@ impl Doublet {
 /// exp(−Bⱼ s²) exp(2πi g·rⱼ), LP = (1 + cos² 2θ_m cos² 2θ) / (sin² θ cos θ).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PowderParams {
-    pub(crate) wavelength: f64,
-    pub(crate) doublet: Option<Doublet>,
+    pub(crate) radiation: Wavelength,
     pub(crate) two_theta_min: f64,
     pub(crate) two_theta_max: f64,
     pub(crate) form_factors: FormFactorTable,
@@ -67,8 +49,7 @@ impl PowderParams {
 impl Default for PowderParams {
     fn default() -> Self {
         Self {
-            wavelength: xrd_io::Anode::Cu.k_alpha().0,
-            doublet: None,
+            radiation: Wavelength::CU_KA1,
             two_theta_min: 0.0,
             two_theta_max: 90.0,
             form_factors: FormFactorTable::WaasmaierKirfel,
@@ -90,38 +71,31 @@ impl PowderParams {
         Self::default()
     }
 
-    /// Settings that reproduce pymatgen's `XRDCalculator` at `wavelength` over 0–90°: pymatgen's
-    /// form-factor table, no Debye–Waller (pymatgen ignores the CIF's B/U), no f′/f″, no
-    /// monochromator, peaks merged in 1e-5° bins, scaled intensities ≤ 1e-3 dropped.
-    pub fn pymatgen(wavelength: f64) -> Self {
+    /// Settings that reproduce pymatgen's `XRDCalculator` at `radiation` (its primary line;
+    /// pymatgen has no Kα2) over 0–90°: pymatgen's form-factor table, no Debye–Waller (pymatgen
+    /// ignores the CIF's B/U), no f′/f″, no monochromator, peaks merged in 1e-5° bins, scaled
+    /// intensities ≤ 1e-3 dropped.
+    pub fn pymatgen(radiation: Wavelength) -> Self {
         Self {
-            wavelength,
+            radiation: radiation.without_alpha2(),
             debye_waller: false,
             form_factors: FormFactorTable::Pymatgen,
             ..Self::default()
         }
     }
 
-    xrd_io::setters! {
-        /// Primary (Kα₁) wavelength in Å (default Cu Kα₁ 1.540598, xrd-io's
-        /// [`Wavelength::CU_KA1`](xrd_io::Wavelength::CU_KA1)).
-        #[must_use]
-        wavelength, get_wavelength: f64;
-
-        /// Adds a Kα₂ line to profiles (default none). Peak lists stay Kα₁ only.
-        #[must_use]
-        doublet, get_doublet: Option<Doublet>;
+    /// The X-ray source (default Cu Kα₁, xrd-io's [`Wavelength::CU_KA1`]): peaks are placed at
+    /// its primary line; a Kα doublet adds its Kα₂ line, at its intensity ratio, to rendered
+    /// profiles (peak lists stay Kα₁ only).
+    #[must_use]
+    pub fn radiation(mut self, radiation: Wavelength) -> Self {
+        self.radiation = radiation;
+        self
     }
 
-    /// Both lines of an X-ray source as xrd-io states it: its Kα₁ (or single) wavelength, and its
-    /// Kα₂ with the intensity ratio when it has one.
-    #[must_use]
-    pub fn radiation(self, w: xrd_io::Wavelength) -> Self {
-        self.wavelength(w.angstrom())
-            .doublet(w.alpha2().map(|wavelength| Doublet {
-                wavelength,
-                ratio: w.ratio(),
-            }))
+    /// The source set by [`PowderParams::radiation`].
+    pub fn get_radiation(&self) -> Wavelength {
+        self.radiation
     }
 
     /// 2θ range in degrees (default 0–90).
@@ -169,27 +143,11 @@ impl PowderParams {
         min_scaled_intensity, get_min_scaled_intensity: f64;
     }
 
-    /// The primary wavelength (Å).
-    pub fn primary_wavelength(&self) -> f64 {
-        self.wavelength
-    }
-
-    /// The Kα₂ line, if any.
-    pub fn kalpha2(&self) -> Option<Doublet> {
-        self.doublet
-    }
-
     /// Validates every parameter.
     ///
     /// # Errors
     /// [`crate::Error::InvalidParameter`] naming the first invalid value.
     pub fn check(&self) -> Result<()> {
-        if !(self.wavelength.is_finite() && self.wavelength > 0.0) {
-            return Err(invalid(
-                "wavelength",
-                format!("{} Å must be finite and > 0", self.wavelength),
-            ));
-        }
         if !(self.two_theta_min.is_finite() && self.two_theta_max.is_finite())
             || self.two_theta_min < 0.0
             || self.two_theta_max > 180.0
@@ -202,17 +160,6 @@ impl PowderParams {
                     self.two_theta_min, self.two_theta_max
                 ),
             ));
-        }
-        if let Some(d) = self.doublet {
-            if !(d.wavelength.is_finite() && d.wavelength > 0.0) {
-                return Err(invalid(
-                    "doublet",
-                    format!("wavelength {} Å must be > 0", d.wavelength),
-                ));
-            }
-            if !(d.ratio.is_finite() && d.ratio >= 0.0) {
-                return Err(invalid("doublet", format!("ratio {} must be ≥ 0", d.ratio)));
-            }
         }
         if let Some(m) = self.monochromator_two_theta
             && !(m.is_finite() && (0.0..180.0).contains(&m))
@@ -260,28 +207,26 @@ mod tests {
 
     #[test]
     fn radiation_takes_both_lines_of_a_source() {
-        let cu = PowderParams::new().radiation(xrd_io::Wavelength::CU_KA);
-        assert_eq!(cu.get_wavelength(), 1.540598);
+        let cu = PowderParams::new().radiation(Wavelength::CU_KA);
+        assert_eq!(cu.get_radiation().angstrom(), 1.540598);
+        assert_eq!(cu.get_radiation().alpha2(), Some(1.544426));
+        assert_eq!(cu.get_radiation().ratio(), 0.5);
+        // The default is xrd-io's Cu Kα1 (Hölzer et al. 1997).
+        assert_eq!(PowderParams::new().get_radiation(), Wavelength::CU_KA1);
+        let mo = cu.radiation(Wavelength::MO_KA1);
+        assert_eq!(mo.get_radiation().angstrom(), 0.709317);
+        assert_eq!(mo.get_radiation().alpha2(), None);
+        // pymatgen has one line: a doublet's Kα2 is dropped.
         assert_eq!(
-            cu.get_doublet(),
-            Some(Doublet {
-                wavelength: 1.544426,
-                ratio: 0.5
-            })
+            PowderParams::pymatgen(Wavelength::CU_KA).get_radiation(),
+            Wavelength::CU_KA1
         );
-        // The default and the doublet are xrd-io's Cu Kα (Hölzer et al. 1997).
-        assert_eq!(PowderParams::new().get_wavelength(), 1.540598);
-        assert_eq!(Doublet::CU.wavelength, 1.544426);
-        let mo = cu.radiation(xrd_io::Wavelength::MO_KA1);
-        assert_eq!((mo.get_wavelength(), mo.get_doublet()), (0.709317, None));
     }
 
     #[test]
     fn each_invalid_value_is_rejected() {
         assert!(PowderParams::new().check().is_ok());
         let bad = [
-            ("wavelength", PowderParams::new().wavelength(0.0)),
-            ("wavelength", PowderParams::new().wavelength(f64::NAN)),
             (
                 "two_theta_range",
                 PowderParams::new().two_theta_range(50.0, 10.0),
@@ -293,20 +238,6 @@ mod tests {
             (
                 "two_theta_range",
                 PowderParams::new().two_theta_range(0.0, 190.0),
-            ),
-            (
-                "doublet",
-                PowderParams::new().doublet(Some(Doublet {
-                    wavelength: -1.0,
-                    ratio: 0.5,
-                })),
-            ),
-            (
-                "doublet",
-                PowderParams::new().doublet(Some(Doublet {
-                    wavelength: 1.5,
-                    ratio: -0.5,
-                })),
             ),
             (
                 "monochromator",

@@ -5,22 +5,22 @@
 //! the {220} family) and the number of reflections (hkl and their Friedel mates).
 
 use serde::{Deserialize, Serialize};
-use xrd_io::IndexedPeak;
+use xrd_io::{IndexedPeak, Wavelength};
 
 /// The peaks of one structure at one wavelength, sorted by 2θ.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PeakList {
-    wavelength: f64,
+    wavelength: Wavelength,
     peaks: Vec<IndexedPeak>,
 }
 
 impl PeakList {
-    pub(crate) fn new(wavelength: f64, peaks: Vec<IndexedPeak>) -> Self {
+    pub(crate) fn new(wavelength: Wavelength, peaks: Vec<IndexedPeak>) -> Self {
         Self { wavelength, peaks }
     }
 
-    /// The wavelength (Å).
-    pub fn wavelength(&self) -> f64 {
+    /// The source the peaks were computed for (at its primary line).
+    pub fn wavelength(&self) -> Wavelength {
         self.wavelength
     }
 

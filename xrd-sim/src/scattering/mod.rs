@@ -3,6 +3,7 @@
 mod tables;
 
 use serde::{Deserialize, Serialize};
+use xrd_io::Wavelength;
 
 use crate::element::{Element, Species};
 use crate::{Error, Result};
@@ -129,12 +130,13 @@ impl Anomalous {
         tables::ANOMALOUS_LINES
     }
 
-    /// (f′, f″) of `element` at `wavelength` (Å).
+    /// (f′, f″) of `element` at the primary line of `wavelength`.
     ///
     /// # Errors
     /// [`Error::NoAnomalousTable`] for [`Anomalous::Tabulated`] at an untabulated wavelength or
     /// element beyond U.
-    pub fn correction(&self, element: Element, wavelength: f64) -> Result<(f64, f64)> {
+    pub fn correction(&self, element: Element, wavelength: Wavelength) -> Result<(f64, f64)> {
+        let wavelength = wavelength.angstrom();
         match self {
             Self::Off => Ok((0.0, 0.0)),
             Self::Custom(list) => Ok(list
@@ -203,18 +205,28 @@ mod tests {
     #[test]
     fn anomalous_lookup() {
         let cu = Element::from_symbol("Cu").unwrap();
-        let (f1, f2) = Anomalous::Tabulated.correction(cu, 1.5406).unwrap();
+        let (f1, f2) = Anomalous::Tabulated
+            .correction(cu, Wavelength::synchrotron(1.5406))
+            .unwrap();
         assert!(
             (f1 + 1.99).abs() < 0.05 && (f2 - 0.58).abs() < 0.05,
             "{f1} {f2}"
         );
         assert!(matches!(
-            Anomalous::Tabulated.correction(cu, 1.0),
+            Anomalous::Tabulated.correction(cu, Wavelength::synchrotron(1.0)),
             Err(Error::NoAnomalousTable { wavelength, available })
                 if wavelength == 1.0 && available.contains("Cu Ka1 1.54056 Å")
         ));
-        assert_eq!(Anomalous::Off.correction(cu, 1.0).unwrap(), (0.0, 0.0));
+        assert_eq!(
+            Anomalous::Off
+                .correction(cu, Wavelength::synchrotron(1.0))
+                .unwrap(),
+            (0.0, 0.0)
+        );
         let custom = Anomalous::Custom(vec![(cu, -2.0, 0.5)]);
-        assert_eq!(custom.correction(cu, 1.0).unwrap(), (-2.0, 0.5));
+        assert_eq!(
+            custom.correction(cu, Wavelength::synchrotron(1.0)).unwrap(),
+            (-2.0, 0.5)
+        );
     }
 }

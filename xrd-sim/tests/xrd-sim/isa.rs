@@ -2,8 +2,9 @@
 //! process capped to the portable kernels has the same bits as one with the best this CPU has
 //! (the AVX2 builds run the same operations).
 
+use xrd_io::Wavelength;
 use xrd_io::cpu::{ISA_ENV, instruction_set};
-use xrd_sim::{Doublet, PowderParams, Profile, Simulator, TrainingPatternParams};
+use xrd_sim::{PowderParams, Profile, Simulator, TrainingPatternParams};
 
 /// A pseudo-Voigt pattern with a Kα2 doublet of a random crystal: both AVX2 kernels of xrd-sim
 /// (the structure factors' phases and the profiles).
@@ -15,7 +16,7 @@ fn workload() -> Vec<f64> {
     let sim = Simulator::new(
         PowderParams::new()
             .two_theta_range(10.0, 80.0)
-            .doublet(Some(Doublet::CU)),
+            .radiation(Wavelength::CU_KA),
     )
     .unwrap();
     let grid = xrd_io::Grid::new(10.0, 0.02, 3500).unwrap();

@@ -5,10 +5,10 @@
 
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use xrd_io::Grid;
+use xrd_io::{Grid, Wavelength};
 use xrd_sim::{
-    Anomalous, AtomicFactor, Doublet, Element, FormFactorTable, Lattice, PowderParams, Profile,
-    Simulator, Site, Species, Structure,
+    Anomalous, AtomicFactor, Element, FormFactorTable, Lattice, PowderParams, Profile, Simulator,
+    Site, Species, Structure,
 };
 
 /// Relative tolerance on merged peak intensities.
@@ -46,7 +46,7 @@ fn naive(
     anomalous: &Anomalous,
     tt: (f64, f64),
 ) -> Vec<(f64, f64)> {
-    let lambda = p.primary_wavelength();
+    let lambda = p.get_radiation().angstrom();
     let rec = s.lattice().reciprocal();
     let gmax = 2.0 * (tt.1 / 2.0).to_radians().sin() / lambda;
     let gmin = 2.0 * (tt.0 / 2.0).to_radians().sin() / lambda;
@@ -55,7 +55,9 @@ fn naive(
         .sites()
         .iter()
         .map(|x| {
-            let (f1, f2) = anomalous.correction(x.species.element, lambda).unwrap();
+            let (f1, f2) = anomalous
+                .correction(x.species.element, p.get_radiation())
+                .unwrap();
             (AtomicFactor::new(table, &x.species).unwrap(), f1, f2)
         })
         .collect();
@@ -125,7 +127,7 @@ fn compare(
     let s = random_structure(seed, n, size);
     for table in [FormFactorTable::WaasmaierKirfel, FormFactorTable::Pymatgen] {
         let p = PowderParams::new()
-            .wavelength(lambda)
+            .radiation(Wavelength::synchrotron(lambda))
             .two_theta_range(tt.0, tt.1)
             .form_factors(table)
             .anomalous(anomalous.clone());
@@ -196,7 +198,7 @@ fn fast_path_equals_direct_sum_with_tabulated_form_factors() {
 fn kalpha2_and_monochromator() {
     let s = random_structure(5, 4, 5.5);
     let base = PowderParams::new().two_theta_range(20.0, 100.0);
-    let sim = Simulator::new(base.clone().doublet(Some(Doublet::CU))).unwrap();
+    let sim = Simulator::new(base.clone().radiation(Wavelength::CU_KA)).unwrap();
     let peaks = sim.peaks(&s).unwrap();
     let grid = Grid::new(20.0, 0.002, 40_001).unwrap();
     let y1 = Simulator::new(base.clone())
@@ -215,7 +217,7 @@ fn kalpha2_and_monochromator() {
         .max_by(|a, b| a.intensity.total_cmp(&b.intensity))
         .unwrap();
     let t2 = 2.0
-        * (xrd_sim::powder::Doublet::CU.wavelength / (2.0 * strongest.d_spacing))
+        * (Wavelength::CU_KA2.angstrom() / (2.0 * strongest.d_spacing))
             .asin()
             .to_degrees();
     let i2 = grid.nearest_index(t2).unwrap();

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use xrd_io::Wavelength;
 use xrd_sim::{PowderParams, Simulator, Structure};
 
 use xrd_testdata::shared_data;
@@ -28,8 +29,10 @@ fn check(case: &str, wavelength: f64) {
         .filter(|&(_, i)| i >= MIN_SCALED)
         .collect();
     let structure = Structure::from_cif(&cif).unwrap();
-    let sim =
-        Simulator::new(PowderParams::pymatgen(wavelength).two_theta_range(0.0, 120.0)).unwrap();
+    let sim = Simulator::new(
+        PowderParams::pymatgen(Wavelength::synchrotron(wavelength)).two_theta_range(0.0, 120.0),
+    )
+    .unwrap();
     let got: Vec<(f64, f64)> = sim
         .peaks(&structure)
         .unwrap()
@@ -96,7 +99,7 @@ fn default_mode(case: &str, wavelength: f64) -> Option<(Peaks, Peaks)> {
         .collect();
     let s = Structure::from_cif(&cif).unwrap();
     let p = PowderParams::new()
-        .wavelength(wavelength)
+        .radiation(Wavelength::synchrotron(wavelength))
         .two_theta_range(0.0, 120.0);
     let got = Simulator::new(p).unwrap().peaks(&s).unwrap().scaled(100.0);
     Some((

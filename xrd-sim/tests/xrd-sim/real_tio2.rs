@@ -7,7 +7,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use xrd_io::Grid;
-use xrd_sim::{Doublet, PowderParams, Profile, Simulator, Structure};
+use xrd_io::Wavelength;
+use xrd_sim::{PowderParams, Profile, Simulator, Structure};
 
 use xrd_testdata::shared_data;
 
@@ -40,7 +41,7 @@ fn rutile_and_anatase_match_the_measured_tio2_pattern() {
     let sim = Simulator::new(
         PowderParams::new()
             .two_theta_range(tt[0] - 1.0, tt[tt.len() - 1] + 1.0)
-            .doublet(Some(Doublet::CU)),
+            .radiation(Wavelength::CU_KA),
     )
     .unwrap();
     let phases: Vec<Structure> = [r, a]
@@ -74,7 +75,7 @@ fn rutile_and_anatase_match_the_measured_tio2_pattern() {
         .iter()
         .map(|s| sim.peaks(s).unwrap().scaled(100.0))
         .collect();
-    let lambda = sim.params().primary_wavelength();
+    let lambda = sim.params().get_radiation().angstrom();
     let positions = |scales: &[[f64; 2]; 2]| -> Vec<f64> {
         let mut out = Vec::new();
         for (ph, (list, sc)) in phases.iter().zip(nominal.iter().zip(scales)) {

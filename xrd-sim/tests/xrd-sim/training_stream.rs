@@ -9,12 +9,10 @@
 //! citation gives), and the stream's checksums were pinned again; the simulator's below spell
 //! out the old wavelengths and kept the checksums of 41424ad.
 
-use xrd_io::Grid;
+use xrd_io::{Grid, Wavelength};
 use xrd_sim::artefacts::Artefacts;
 use xrd_sim::synthetic::default_elements;
-use xrd_sim::{
-    Doublet, PowderParams, Profile, Simulator, SyntheticCrystalParams, TrainingPatternParams,
-};
+use xrd_sim::{PowderParams, Profile, Simulator, SyntheticCrystalParams, TrainingPatternParams};
 use xrd_testdata::fnv;
 
 fn checksum_f32(values: &[f32]) -> u64 {
@@ -120,9 +118,8 @@ fn simulator_patterns_are_unchanged() {
     let sim = |doublet| {
         Simulator::new(
             PowderParams::new()
-                .wavelength(1.540_562)
                 .two_theta_range(5.0, 120.0)
-                .doublet(doublet),
+                .radiation(doublet),
         )
         .unwrap()
     };
@@ -136,11 +133,8 @@ fn simulator_patterns_are_unchanged() {
         .iter()
         .flat_map(|p| {
             [
-                None,
-                Some(Doublet {
-                    wavelength: 1.544_390,
-                    ratio: 0.5,
-                }),
+                Wavelength::synchrotron(1.540_562),
+                Wavelength::doublet(1.540_562, 1.544_390, 0.5).unwrap(),
             ]
             .map(|d| checksum_f64(&sim(d).pattern(&x, &grid, p).unwrap()))
         })
