@@ -7,11 +7,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod classify;
+mod common;
 mod ensemble;
 mod floors;
 mod indexing;
 mod library;
 mod persist;
+mod reporting;
 mod shipped;
 mod synthetic;
 mod system;

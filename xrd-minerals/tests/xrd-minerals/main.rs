@@ -10,5 +10,6 @@ mod params;
 mod phases;
 mod real;
 mod references;
+mod reporting;
 mod search;
 mod spec;
