@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 use xrd_sim::SpaceGroup;
 
-use crate::indexer::Lines;
+use crate::lines::Lines;
 use crate::metric::{Metric, bounds};
 use crate::params::IndexingParams;
 use crate::solution::Solution;
@@ -151,4 +151,10 @@ pub(crate) fn fit_groups(
         }
     }
     fits
+}
+
+/// The share of the lines' weight a space group of `solution`'s systems must explain: all the
+/// cell indexes (less rounding).
+pub(crate) fn group_need(solution: &Solution, params: &IndexingParams) -> f64 {
+    params.min_indexed.max(solution.indexed_weight - 1e-9)
 }

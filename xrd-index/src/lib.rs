@@ -5,6 +5,7 @@
 mod error;
 mod groups;
 mod indexer;
+mod indexing;
 mod lines;
 mod metric;
 mod params;
@@ -13,7 +14,8 @@ mod solution;
 pub use error::{Error, Result};
 pub use groups::GroupFit;
 pub use indexer::Indexer;
+pub use indexing::Indexing;
 pub use lines::Line;
 pub use metric::Metric;
 pub use params::IndexingParams;
-pub use solution::{Indexing, Solution};
+pub use solution::Solution;

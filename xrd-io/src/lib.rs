@@ -21,6 +21,7 @@ mod kalpha2;
 mod noise;
 mod normalize;
 #[cfg(feature = "formats")]
+mod npy_array;
 mod numpy;
 pub mod params;
 mod pattern;

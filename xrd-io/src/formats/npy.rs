@@ -13,7 +13,7 @@ use crate::{Error, Format, Location, Metadata, Pattern, Result};
 pub(crate) const MAGIC: &[u8] = b"\x93NUMPY";
 
 pub(crate) fn read(bytes: &[u8], file: &str) -> Result<Vec<Pattern>> {
-    let array = crate::numpy::read_f64(bytes, file)?;
+    let array = crate::npy_array::read_f64(bytes, file)?;
     let shape = array.shape().to_vec();
     if !(shape.len() == 2 && (shape[1] == 2 || shape[1] == 3)) {
         return Err(Error::Syntax {
