@@ -4,7 +4,7 @@
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong fitting, querying or evaluating an estimator.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A hyper-parameter or configuration value outside its valid range.
@@ -42,6 +42,9 @@ pub enum Error {
     /// [`locate`](crate::TriangleEstimator::locate): no triangle's image contains the target.
     #[error("target not reachable: no triangle of known points maps onto it")]
     NotReachable,
+    /// An error of xrd-ae (training or encoding in the feature-space pipeline).
+    #[error(transparent)]
+    Ae(#[from] xrd_ae::Error),
 }
 
 /// The `reason` of an [`Error::InvalidParameter`]: the value given and what a valid one looks
@@ -50,4 +53,4 @@ pub(crate) fn reason(value: impl std::fmt::Display, expected: &str) -> String {
     format!("{value} ({expected})")
 }
 
-xrd_io::shared_errors!(Error, shape);
+xrd_io::shared_errors!(Error, shape, wraps Ae);

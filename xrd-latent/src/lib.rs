@@ -12,6 +12,8 @@ mod kdtree;
 mod locate;
 mod paint;
 mod params;
+mod pipeline;
+mod purity;
 mod refusal;
 mod series;
 mod tile;
@@ -27,6 +29,13 @@ pub use params::{
     DEFAULT_COLLINEAR_TOLERANCE, DEFAULT_EDGE_TOLERANCE, DEFAULT_LOCATE_TOLERANCE,
     DEFAULT_NEIGHBOURS, MAX_NEIGHBOURS, OutsideRule, ROUNDING_SLACK, TriangleParams,
 };
+pub use pipeline::{
+    DEFAULT_EPOCHS, DEFAULT_PATIENCE, DEFAULT_RESTARTS, DEFAULT_SEED, DEFAULT_VALIDATION,
+    EARLY_STOPPING_FRACTION, EstimationParams, LabelEstimation, MIN_EARLY_STOPPING_ROWS,
+    PCA_BASELINE_NEIGHBOURS, Pipeline, PipelineData, PipelineDiagnostics, PipelineParams,
+    PipelineProgress, Purity, Space, SpaceChoice, as_points, points_of, split_rows,
+};
+pub use purity::{chance_purity, knn_purity};
 pub use refusal::{
     DEFAULT_REFUSAL_MARGIN, DEFAULT_REFUSAL_QUANTILE, Refusal, RefusalCalibration, RefusalPolicy,
 };

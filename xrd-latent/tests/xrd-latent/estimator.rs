@@ -194,10 +194,10 @@ fn fit_errors() {
     ));
     let mut bad = pts.clone();
     bad[[1, 1]] = f64::INFINITY;
-    assert_eq!(
-        p.fit(bad.view(), v.view()).unwrap_err(),
-        Error::NonFinite(NonFinite::cell("point coordinate", 1, 1, f64::INFINITY))
-    );
+    assert!(matches!(
+        p.fit(bad.view(), v.view()),
+        Err(Error::NonFinite(e)) if e == NonFinite::cell("point coordinate", 1, 1, f64::INFINITY)
+    ));
     let mut badv = v.clone();
     badv[[2, 0]] = f64::NAN;
     assert!(matches!(
@@ -210,10 +210,10 @@ fn fit_errors() {
         })) if value.is_nan()
     ));
     let dup = array![[0.0, 0.0], [1.0, 0.0], [1.0, 0.0]];
-    assert_eq!(
-        p.fit(dup.view(), v.view()).unwrap_err(),
-        Error::TooFewPoints { distinct: 2 }
-    );
+    assert!(matches!(
+        p.fit(dup.view(), v.view()),
+        Err(Error::TooFewPoints { distinct: 2 })
+    ));
 }
 
 #[test]

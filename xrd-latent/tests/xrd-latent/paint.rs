@@ -178,13 +178,13 @@ fn contour_errors() {
         .fit(pts.view(), vals.view())
         .unwrap();
     let grid = PaintGrid::new([0.0, 1.0], [0.0, 1.0], 5, 5).unwrap();
-    assert_eq!(
-        est.contour(2, 0.0, &grid).unwrap_err(),
-        Error::ComponentOutOfRange {
+    assert!(matches!(
+        est.contour(2, 0.0, &grid),
+        Err(Error::ComponentOutOfRange {
             component: 2,
             available: 2
-        }
-    );
+        })
+    ));
     assert!(matches!(
         est.contour(0, f64::NAN, &grid),
         Err(Error::NonFinite(_))
