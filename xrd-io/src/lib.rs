@@ -22,6 +22,7 @@ mod noise;
 mod normalize;
 #[cfg(feature = "formats")]
 mod npy_array;
+#[cfg(feature = "formats")]
 mod numpy;
 pub mod params;
 mod pattern;
