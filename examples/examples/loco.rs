@@ -30,14 +30,14 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use xrd_ae::{Autoencoder, FeatureSpace, Pca};
 use xrd_cli::figures::{self, XyCurve};
-use xrd_cli::latent::points_of;
 use xrd_cli::run::{Result, exit_code, write_atomic};
-use xrd_cli::split::split;
-use xrd_cli::training::train_autoencoder;
 use xrd_examples::alloy::{concentration_groups, formula};
+use xrd_examples::training::train_autoencoder;
 use xrd_io::Dataset;
 use xrd_io::median;
-use xrd_latent::{EstimateKind, RefusalCalibration, TriangleEstimator, delta};
+use xrd_latent::{
+    EstimateKind, RefusalCalibration, TriangleEstimator, delta, points_of, split_rows,
+};
 use xrd_sim::builtin::BuiltinParams;
 
 /// Fraction of the remaining patterns held out as seen test rows.
@@ -135,8 +135,8 @@ fn run(o: &Options) -> Result<()> {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(o.seed.wrapping_add(g as u64));
         let (unseen, pool): (Vec<usize>, Vec<usize>) =
             (0..data.len()).partition(|&i| group[i] == g);
-        let (rest_k, test_k) = split(pool.len(), TEST_FRACTION, &mut rng);
-        let (train_k, val_k) = split(rest_k.len(), VALIDATION_FRACTION, &mut rng);
+        let (rest_k, test_k) = split_rows(pool.len(), TEST_FRACTION, &mut rng);
+        let (train_k, val_k) = split_rows(rest_k.len(), VALIDATION_FRACTION, &mut rng);
         let test: Vec<usize> = test_k.iter().map(|&i| pool[i]).collect();
         let train: Vec<usize> = train_k.iter().map(|&i| pool[rest_k[i]]).collect();
         let val: Vec<usize> = val_k.iter().map(|&i| pool[rest_k[i]]).collect();

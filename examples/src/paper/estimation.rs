@@ -6,7 +6,7 @@ use serde::Serialize;
 use xrd_latent::TriangleEstimator;
 
 use super::{Data, REFUSAL_FRACTION, Split};
-use xrd_cli::estimation::{EstimateRow, estimate_rows};
+use crate::estimation::{EstimateRow, estimate_rows};
 use xrd_cli::run::Result;
 use xrd_io::median;
 

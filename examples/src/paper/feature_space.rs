@@ -9,11 +9,11 @@ use serde::Serialize;
 use xrd_ae::{Adam, Autoencoder};
 
 use super::{Data, Split};
-use xrd_cli::latent::as_points;
-use xrd_cli::measures::{knn_purity, row_pearsons};
+use crate::measures::row_pearsons;
+use crate::training::train_autoencoder;
 use xrd_cli::run::Result;
-use xrd_cli::training::train_autoencoder;
 use xrd_io::median;
+use xrd_latent::{as_points, chance_purity, knn_purity};
 
 /// What the summary reports of the feature space of one run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -107,24 +107,4 @@ pub fn train<R: Rng + ?Sized>(
             knn_purity_chance,
         },
     })
-}
-
-/// The chance that a pattern and another drawn at random share their group.
-fn chance_purity(group: &[usize]) -> f64 {
-    let mut counts = std::collections::BTreeMap::<usize, f64>::new();
-    for &g in group {
-        *counts.entry(g).or_default() += 1.0;
-    }
-    let n = group.len() as f64;
-    counts.values().map(|c| c * (c - 1.0)).sum::<f64>() / (n * (n - 1.0))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn chance_purity_counts_pairs_within_groups() {
-        // Groups of 2 and 1: of the 6 ordered pairs, 2 share a group.
-        assert_eq!(super::chance_purity(&[0, 0, 1]), 2.0 / 6.0);
-        assert_eq!(super::chance_purity(&[3, 3, 3]), 1.0);
-    }
 }

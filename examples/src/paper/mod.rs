@@ -22,7 +22,7 @@ use rand::Rng;
 
 pub use data::Data;
 
-use xrd_cli::split::split;
+use xrd_latent::split_rows;
 
 /// Concentrations (x, y) of the composition the paper's Fig. 5 shows: Sm1.0Zr0.0Fe10.5Ti1.5.
 pub const RELEVANCE_XY: [f64; 2] = [1.5, 0.0];
@@ -52,7 +52,7 @@ impl Split {
     pub fn draw<R: Rng + ?Sized>(data: &Data, rng: &mut R) -> Split {
         let (held_out, pool): (Vec<usize>, Vec<usize>) = (0..data.x.nrows())
             .partition(|&i| crate::alloy::has_concentrations(&data.builtin, i, HELD_OUT_XY));
-        let (train_k, test_k) = split(pool.len(), TEST_FRACTION, rng);
+        let (train_k, test_k) = split_rows(pool.len(), TEST_FRACTION, rng);
         Split {
             train: train_k.iter().map(|&k| pool[k]).collect(),
             test: test_k.iter().map(|&k| pool[k]).collect(),

@@ -10,10 +10,10 @@ use xrd_ae::{FeatureSpace, Pca};
 use super::estimation::{EstimationResult, estimate};
 use super::generation::{GenerationResult, generate_held_out};
 use super::{Data, Split};
-use xrd_cli::latent::points_of;
-use xrd_cli::measures::{knn_purity, row_pearsons};
+use crate::measures::row_pearsons;
 use xrd_cli::run::Result;
 use xrd_io::median;
+use xrd_latent::{knn_purity, points_of};
 
 /// What the summary reports of the PCA baseline of one run.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -12,7 +12,7 @@ use super::generation::GenerationResult;
 use super::pca::PcaResult;
 use super::relevance::{RelevanceResult, StrongButIrrelevant};
 use crate::alloy::formula;
-use xrd_cli::estimation::EstimateRow;
+use crate::estimation::EstimateRow;
 use xrd_cli::run::Result;
 
 /// Everything one seed produces that the summary reports.

@@ -31,22 +31,18 @@
 use std::path::PathBuf;
 
 use ndarray::{Array2, ArrayView2, Axis, concatenate};
-use rand::SeedableRng;
-use rand_xoshiro::Xoshiro256PlusPlus;
 use serde_json::json;
-use xrd_ae::{Autoencoder, Diagnostics, EarlyStopping, FeatureSpace, Pca, dead_relus};
+use xrd_ae::{Autoencoder, Diagnostics, FeatureSpace};
 use xrd_cli::figures::{
     self, Curve, Heatmap, LinePanel, RelevancePlot, ScatterPanel, relevance_figure,
 };
-use xrd_cli::latent::{as_points, points_of};
-use xrd_cli::measures::knn_purity;
+use xrd_cli::progress::epoch_bar;
 use xrd_cli::run::write_atomic;
-use xrd_cli::split::split;
-use xrd_cli::training::epoch_bar;
 use xrd_io::{Dataset, Grid, Normalization, OutOfRange, Pattern, Wavelength};
 use xrd_latent::{
-    Answer, DEFAULT_REFUSAL_QUANTILE, EstimatorKind, Extrapolation, PaintGrid, RefusalCalibration,
-    SeriesEvaluation, SeriesParams,
+    Answer, DEFAULT_REFUSAL_QUANTILE, EstimationParams, EstimatorKind, Extrapolation,
+    PCA_BASELINE_NEIGHBOURS, PaintGrid, PipelineData, PipelineParams, Space, SpaceChoice,
+    as_points,
 };
 use xrd_relevance::{LayeredEncoder, PeakRelevanceParams, Relevance, peak_relevance};
 
@@ -285,122 +281,94 @@ fn run_options(o: &Options) -> Result<()> {
         o.grid.len()
     );
 
-    // Held-out patterns for choosing between the feature spaces (spread over the files).
-    let n = all.nrows();
-    let n_val = if n < 4 || o.validation == 0.0 {
-        0
+    // The model given with --model, if its file exists.
+    let given = match (&o.model, o.choice) {
+        (Some(path), c) if c != Choice::Pca && path.exists() => {
+            let model = Autoencoder::<f32>::load(path)?;
+            if model.inputs() != o.grid.len() {
+                return Err(format!(
+                    "{} takes {} points but the grid has {}",
+                    path.display(),
+                    model.inputs(),
+                    o.grid.len()
+                )
+                .into());
+            }
+            eprintln!("loaded {}", path.display());
+            Some(model)
+        }
+        _ => None,
+    };
+    let trains = given.is_none() && o.choice != Choice::Pca;
+    // The label groups, for the purity: only when there are labels.
+    let (group, _) = label_groups(&labelled);
+    let groups: &[usize] = if labelled.labels.ncols() > 0 {
+        &group
     } else {
-        ((n as f64 * o.validation).round() as usize).clamp(1, n - 3)
+        &[]
     };
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(o.seed);
-    let (fit_rows, val_rows) = if n_val == 0 {
-        ((0..n).collect(), Vec::new())
-    } else {
-        split(n, n_val as f64 / n as f64, &mut rng)
-    };
-    let fit = all.select(Axis(0), &fit_rows);
-    let val = all.select(Axis(0), &val_rows);
-
-    let early = EarlyStopping {
-        patience: o.patience,
-        min_delta: 0.0,
-    };
-    let params = Autoencoder::<f32>::params()
+    let bar = epoch_bar(o.epochs * o.restarts, "training");
+    if o.quiet || !trains {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let pipeline = PipelineParams::new()
         .epochs(o.epochs)
-        .validation_fraction(if fit.nrows() >= 8 { 0.15 } else { 0.0 })
-        .early_stopping(early);
-    let mut before = None;
-    let ae = if o.choice == Choice::Pca {
-        None
-    } else {
-        Some(match &o.model {
-            Some(path) if path.exists() => {
-                let model = Autoencoder::<f32>::load(path)?;
-                if model.inputs() != o.grid.len() {
-                    return Err(format!(
-                        "{} takes {} points but the grid has {}",
-                        path.display(),
-                        model.inputs(),
-                        o.grid.len()
-                    )
-                    .into());
-                }
-                eprintln!("loaded {}", path.display());
-                model
-            }
-            _ => {
-                before = Some(
-                    params
-                        .build(all.ncols(), &mut rng)?
-                        .encode(&all)?
-                        .mapv(f64::from),
-                );
-                let seeds: Vec<u64> = (0..o.restarts as u64).map(|r| o.seed + 1 + r).collect();
-                let bar = epoch_bar(o.epochs * seeds.len(), "training");
-                if o.quiet {
-                    bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-                }
-                let (model, losses) = if val.nrows() > 0 {
-                    params.fit_best(&fit, &val, &seeds, |i, p| {
-                        bar.set_position((i * o.epochs + p.epoch) as u64);
-                        bar.set_message(format!("{:.3e}", p.train_loss));
-                    })?
-                } else {
-                    let m = params.fit(&fit, &mut rng, |p| bar.set_position(p.epoch as u64))?;
-                    (m, Vec::new())
-                };
-                bar.finish_and_clear();
-                if !losses.is_empty() {
-                    let l: Vec<String> = losses.iter().map(|l| format!("{l:.3e}")).collect();
-                    eprintln!("restarts, validation MSE: {}", l.join(", "));
-                }
-                if let Some(path) = &o.model {
-                    model.save(path)?;
-                    eprintln!("saved {}", path.display());
-                }
-                model
-            }
+        .restarts(o.restarts)
+        .patience(o.patience)
+        .validation(o.validation)
+        .seed(o.seed)
+        .choice(match o.choice {
+            Choice::Auto => SpaceChoice::Auto,
+            Choice::Ae => SpaceChoice::Autoencoder,
+            Choice::Pca => SpaceChoice::Pca,
         })
-    };
-    let pca: Pca<f32> = Pca::params().fit(&fit)?;
+        .fit(
+            PipelineData {
+                patterns: all.view(),
+                groups,
+                model: given,
+            },
+            |p| {
+                bar.set_position((p.restart * o.epochs + p.epoch.epoch) as u64);
+                bar.set_message(format!("{:.3e}", p.epoch.train_loss));
+            },
+        )?;
+    bar.finish_and_clear();
+    if !pipeline.restart_losses.is_empty() {
+        let l: Vec<String> = pipeline
+            .restart_losses
+            .iter()
+            .map(|l| format!("{l:.3e}"))
+            .collect();
+        eprintln!("restarts, validation MSE: {}", l.join(", "));
+    }
+    if trains && let (Some(path), Some(model)) = (&o.model, &pipeline.autoencoder) {
+        model.save(path)?;
+        eprintln!("saved {}", path.display());
+    }
 
     // Diagnostics of both, on the same rows.
+    let d = &pipeline.diagnostics;
     let mut report = serde_json::Map::new();
-    let pca_diag = Diagnostics::of(&pca, fit.view(), val.view(), Vec::new())?;
-    print_diagnostics("PCA", &pca_diag);
-    report.insert("pca".into(), serde_json::to_value(&pca_diag)?);
-    if let Some(ae) = &ae {
-        let diag = Diagnostics::of(ae, fit.view(), val.view(), dead_relus(ae, fit.view())?)?;
-        print_diagnostics("autoencoder", &diag);
-        report.insert("autoencoder".into(), serde_json::to_value(&diag)?);
+    print_diagnostics("PCA", &d.pca);
+    report.insert("pca".into(), serde_json::to_value(&d.pca)?);
+    if let Some(diag) = &d.autoencoder {
+        print_diagnostics("autoencoder", diag);
+        report.insert("autoencoder".into(), serde_json::to_value(diag)?);
     }
-    // How well the label groups cluster in each space (nearest-neighbour purity): only when
-    // labels repeat (with one file per label every purity is 0 and says nothing).
-    let (group, distinct) = label_groups(&labelled);
-    if n_lab >= 2 && labelled.labels.ncols() > 0 && distinct.len() < n_lab {
-        let lab = all.slice(ndarray::s![..n_lab, ..]);
-        let purity_pca = knn_purity(&points_of(&pca, lab)?, &group)?;
-        report.insert("pca_label_purity".into(), json!(purity_pca));
-        let purity_ae = match &ae {
-            Some(ae) => Some(knn_purity(&points_of(ae, lab)?, &group)?),
-            None => None,
-        };
-        report.insert("autoencoder_label_purity".into(), json!(purity_ae));
+    if let Some(purity) = d.purity {
+        report.insert("pca_label_purity".into(), json!(purity.pca));
+        report.insert("autoencoder_label_purity".into(), json!(purity.autoencoder));
         println!(
-            "nearest-neighbour purity of the label groups: autoencoder {}, PCA {purity_pca:.3}",
-            purity_ae.map_or("n/a".into(), |p| format!("{p:.3}"))
+            "nearest-neighbour purity of the label groups: autoencoder {}, PCA {:.3}",
+            purity
+                .autoencoder
+                .map_or("n/a".into(), |p| format!("{p:.3}")),
+            purity.pca
         );
     }
-    let ae_val = report
-        .get("autoencoder")
-        .and_then(|d| d["validation_mse"].as_f64());
-    let use_pca = match o.choice {
-        Choice::Pca => true,
-        Choice::Ae => false,
-        // NaN (no validation rows) never wins: keep the autoencoder then.
-        Choice::Auto => ae_val.is_some_and(|a| pca_diag.validation_mse < a),
-    };
-    let chosen = if use_pca { "pca" } else { "autoencoder" };
+    let ae_val = d.autoencoder_validation_mse();
+    let chosen = d.chosen.name();
     println!(
         "feature space: {chosen} ({}; validation MSE autoencoder {}, PCA {:.3e})",
         match o.choice {
@@ -408,19 +376,17 @@ fn run_options(o: &Options) -> Result<()> {
             _ => "as asked",
         },
         ae_val.map_or("n/a".into(), |v| format!("{v:.3e}")),
-        pca_diag.validation_mse
+        d.pca.validation_mse
     );
     report.insert(
         "chosen".into(),
         json!({ "feature_space": chosen, "by": format!("{:?}", o.choice).to_lowercase() }),
     );
-    report.insert("validation_rows".into(), json!(val_rows));
+    report.insert("validation_rows".into(), json!(d.validation_rows));
     write_atomic(
         &o.out.join("diagnostics.json"),
         &serde_json::to_string_pretty(&report)?,
     )?;
-    // Refit on every pattern: the validation rows served their purpose.
-    let pca_all: Pca<f32> = Pca::params().fit(&all)?;
     let mut ctx = Context {
         o,
         all: all.view(),
@@ -429,14 +395,14 @@ fn run_options(o: &Options) -> Result<()> {
         unlabelled: &unlabelled,
         pca_labelled: None,
     };
-    match ae {
-        Some(ae) if !use_pca => {
+    match (&pipeline.autoencoder, pipeline.chosen()) {
+        (Some(ae), Space::Autoencoder) => {
             // The baseline the autoencoder's estimates must not lose to silently.
             let lab = all.slice(ndarray::s![..n_lab, ..]);
-            ctx.pca_labelled = Some(pca_all.encode(lab)?.mapv(f64::from));
-            report_space(&ctx, &ae, before)
+            ctx.pca_labelled = Some(pipeline.pca.encode(lab)?.mapv(f64::from));
+            report_space(&ctx, ae, pipeline.before.clone())
         }
-        _ => report_space(&ctx, &pca_all, None),
+        _ => report_space(&ctx, &pipeline.pca, None),
     }
 }
 
@@ -690,8 +656,17 @@ fn estimate_labels(
     pca_points: Option<ArrayView2<'_, f64>>,
 ) -> Result<(EstimatorKind, Vec<LabelEstimate>)> {
     let labels = &labelled.labels;
-    let params = SeriesParams::new().extrapolation(o.extrapolation);
-    let selection = params.choose(known, labels.view())?;
+    let points: Vec<[f64; 2]> = query.iter().map(|q| q.2).collect();
+    let e = EstimationParams::new()
+        .extrapolation(o.extrapolation)
+        .estimator(match o.estimator {
+            EstimatorChoice::Auto => None,
+            EstimatorChoice::Triangle => Some(EstimatorKind::Triangle),
+            EstimatorChoice::LocalLinear => Some(EstimatorKind::LocalLinear),
+            EstimatorChoice::Linear => Some(EstimatorKind::Linear),
+        })
+        .estimate(known, labels.view(), &points, pca_points)?;
+    let selection = &e.selection;
     println!(
         "leave-one-out over {} labelled files (mean δ of Eq. 3; mean of the others {:.3e}):",
         known.nrows(),
@@ -718,16 +693,8 @@ fn estimate_labels(
             );
         }
     }
-    let kind = match o.estimator {
-        EstimatorChoice::Auto => selection.chosen,
-        EstimatorChoice::Triangle => EstimatorKind::Triangle,
-        EstimatorChoice::LocalLinear => EstimatorKind::LocalLinear,
-        EstimatorChoice::Linear => EstimatorKind::Linear,
-    };
-    let chosen = selection
-        .evaluation(kind)
-        .ok_or("no leave-one-out of the chosen estimator")?;
-    let fitted_params = params.clone().neighbours(chosen.neighbours);
+    let kind = e.kind;
+    let chosen = &e.chosen;
     println!(
         "estimator: {} ({}; leave-one-out mean δ {:.3e})",
         kind.name(),
@@ -738,11 +705,8 @@ fn estimate_labels(
         },
         chosen.mean_delta()
     );
-    let best = selection
-        .evaluation(selection.chosen)
-        .map_or(f64::NAN, SeriesEvaluation::mean_delta);
-    // NaN (nothing answered) counts as not beating the mean.
-    if best.is_nan() || best >= selection.mean_predictor_delta {
+    let best = e.best_delta();
+    if !e.beats_mean() {
         eprintln!(
             "WARNING: no estimator beats predicting the mean of the other labelled files \
              (best leave-one-out mean δ {best:.3e} against {:.3e}): the feature space does not \
@@ -758,19 +722,14 @@ fn estimate_labels(
             chosen.mean_delta()
         );
     }
-    if let Some(pca) = pca_points {
-        let baseline = params
-            .clone()
-            .neighbours(4)
-            .leave_one_out(EstimatorKind::LocalLinear, pca, labels.view())?
-            .mean_delta();
-        if baseline < chosen.mean_delta() {
-            eprintln!(
-                "WARNING: PCA with a local linear fit of the 4 nearest estimates the labelled files \
-                 better (leave-one-out mean δ {baseline:.3e} against {:.3e}): try --feature-space pca",
-                chosen.mean_delta()
-            );
-        }
+    if let Some(baseline) = e.pca_baseline_delta
+        && baseline < chosen.mean_delta()
+    {
+        eprintln!(
+            "WARNING: PCA with a local linear fit of the {PCA_BASELINE_NEIGHBOURS} nearest estimates the labelled files \
+             better (leave-one-out mean δ {baseline:.3e} against {:.3e}): try --feature-space pca",
+            chosen.mean_delta()
+        );
     }
     let header = labelled.label_names.join(",");
     let mut text = format!("file,{header},delta,extrapolated\n");
@@ -785,19 +744,11 @@ fn estimate_labels(
         ));
     }
     write_atomic(&o.out.join("loo.csv"), &text)?;
-    let estimator = fitted_params.fit(kind, known, labels.view())?;
-    // Each labelled file estimated from the others stands for a file to estimate: its distance
-    // sets the threshold, and under --extrapolation refuse the extrapolated ones are refusals.
     let refuse = o.extrapolation == Extrapolation::Refuse;
-    let answers: Vec<Answer> = chosen.records.iter().map(|r| r.answer.clone()).collect();
-    let policy = RefusalCalibration::default()
-        .refuse_outside(refuse)
-        .calibrate_answers(&answers, &[])?;
-    let declined = answers.iter().filter(|a| !policy.accepts_answer(a)).count();
     println!(
         "refusal: farther than {:.3e} from every labelled file (quantile {} of the leave-one-out, \
-         {}); {declined} of {} labelled files would be refused",
-        policy.max_distance,
+         {}); {} of {} labelled files would be refused",
+        e.policy.max_distance,
         DEFAULT_REFUSAL_QUANTILE,
         if refuse {
             format!(
@@ -807,16 +758,13 @@ fn estimate_labels(
         } else {
             "extrapolated answers kept".to_string()
         },
-        answers.len()
+        e.declined,
+        chosen.records.len()
     );
     let rows = query
         .iter()
-        .map(|(_, name, p)| {
-            let a = estimator.estimate(*p);
-            // A NaN distance (a non-finite point) is refused too.
-            let refused = !policy.accepts_answer(&a);
-            (name.clone(), a, refused)
-        })
+        .zip(e.answers)
+        .map(|((_, name, _), (a, refused))| (name.clone(), a, refused))
         .collect();
     Ok((kind, rows))
 }

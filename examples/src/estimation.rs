@@ -5,7 +5,7 @@ use ndarray::{Array2, ArrayView2};
 use serde::Serialize;
 use xrd_latent::{EstimateKind, RefusalPolicy, TriangleEstimator, delta};
 
-use crate::run::Result;
+use xrd_cli::run::Result;
 
 /// One row of the paper's Table II.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,26 +1,10 @@
 //! Training an autoencoder with a progress bar on stderr.
 
-use std::time::Duration;
-
-use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{Array2, ArrayView2};
 use rand::Rng;
 use xrd_ae::{Autoencoder, AutoencoderParams};
-
-use crate::run::Result;
-
-/// A progress bar on stderr for `epochs` epochs (hidden when stderr is not a terminal).
-pub fn epoch_bar(epochs: usize, prefix: &str) -> ProgressBar {
-    let bar = ProgressBar::new(epochs as u64);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{prefix:>12} [{bar:36}] {pos:>5}/{len} epochs  loss {msg}  ({elapsed}, eta {eta})",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_prefix(prefix.to_string());
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
-}
+use xrd_cli::progress::epoch_bar;
+use xrd_cli::run::Result;
 
 /// Initialises an autoencoder from `rng`, projects `all` with the untrained weights (the paper's
 /// Fig. 1a), then trains on `train` with a progress bar. Returns the untrained projection and the

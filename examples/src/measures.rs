@@ -1,11 +1,8 @@
-//! Measures the examples report: reconstruction Pearson r per row, clustering purity (medians:
+//! Reconstruction Pearson r per row (purity: [`xrd_latent::knn_purity`]; medians:
 //! [`xrd_io::median`]).
 
 use ndarray::ArrayView2;
 use xrd_io::similarity::pearson;
-use xrd_latent::KdTree;
-
-use crate::run::Result;
 
 /// Pearson r of every row of `a` with the same row of `b` (NaN where undefined, e.g. a flat row).
 pub fn row_pearsons(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Vec<f64> {
@@ -20,30 +17,9 @@ pub fn row_pearsons(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Vec<f64> 
         .collect()
 }
 
-/// Fraction of points whose nearest other point has the same group.
-pub fn knn_purity(points: &[[f64; 2]], group: &[usize]) -> Result<f64> {
-    let tree = KdTree::new(points)?;
-    let mut same = 0usize;
-    for (i, p) in points.iter().enumerate() {
-        let nn = tree.k_nearest(*p, 2);
-        if let Some(other) = nn.iter().find(|n| n.index != i)
-            && group[other.index] == group[i]
-        {
-            same += 1;
-        }
-    }
-    Ok(same as f64 / points.len().max(1) as f64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn purity_counts_same_group_neighbours() {
-        let pts = [[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0], [9.0, 9.0]];
-        assert_eq!(knn_purity(&pts, &[0, 0, 1, 1, 0]).unwrap(), 0.8);
-    }
 
     #[test]
     fn row_pearsons_pair_rows() {
