@@ -86,6 +86,13 @@ pub fn majority<T: std::hash::Hash + Eq>(values: impl IntoIterator<Item = T>) ->
     counts.values().max().map_or(0.0, |&m| m as f64 / n as f64)
 }
 
+/// A proportion `p` of `n` trials moved by `sds` binomial standard errors, p + sds·√(p(1 − p)/n):
+/// a floor with `sds` < 0, a ceiling with `sds` > 0 (the real-data floors sit two below the
+/// measured value).
+pub fn binomial_bound(p: f64, n: usize, sds: f64) -> f64 {
+    p + sds * (p * (1.0 - p) / n as f64).sqrt()
+}
+
 /// Which half of `measured/rruff_dev.npz` a pattern belongs to (issue #45 part 1): settings
 /// chosen on measured data are chosen on the [`Half::Tuning`] half; the floors and the READMEs'
 /// results are measured on the [`Half::Reporting`] half.

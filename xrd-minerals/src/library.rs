@@ -331,6 +331,26 @@ impl Library {
             .collect()
     }
 
+    /// The entries of the same material as entry `entry`, itself included: those of its mineral
+    /// name ([`Library::lookup`]) and those of its formula and space group
+    /// ([`Library::same_material`]), sorted. What "leave a material out of the library" leaves
+    /// out (the refusal tests); empty for an index out of range.
+    pub fn relatives(&self, entry: usize) -> Vec<usize> {
+        let Some(e) = self.entries.get(entry) else {
+            return Vec::new();
+        };
+        let mut out = vec![entry];
+        if !e.mineral.is_empty() {
+            out.extend(self.lookup(&e.mineral));
+        }
+        if let Ok(composition) = Composition::parse(&e.formula) {
+            out.extend(self.same_material(&composition, e.space_group));
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// The entries a person names with `spec`: an id (`amcsd:8240`), else a mineral name
     /// (case-insensitive, `anatase`), else a formula (`TiO2`: every entry of that composition,
     /// polymorphs included). Empty when nothing matches.

@@ -62,5 +62,5 @@ pub fn rruff_half(half: Half, step: usize) -> Option<Rows> {
 
 /// `p - sds` binomial standard errors on `n` trials (and `p + sds` for `sds < 0`).
 pub fn less_sds(p: f64, n: usize, sds: f64) -> f64 {
-    p - sds * (p * (1.0 - p) / n as f64).sqrt()
+    xrd_testdata::binomial_bound(p, n, -sds)
 }

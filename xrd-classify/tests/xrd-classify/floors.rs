@@ -107,7 +107,7 @@ fn system(g: u8) -> CrystalSystem {
 
 /// `p` plus `sds` binomial standard errors on `n` trials.
 fn floor(p: f64, n: usize, sds: f64) -> f64 {
-    p + sds * (p * (1.0 - p) / n as f64).sqrt()
+    xrd_testdata::binomial_bound(p, n, sds)
 }
 
 /// (crystal-system, space-group) accuracy of the predictions and their floors ([`SDS`] and

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use xrd_classify::{Classifier, CrystalSystem, Evidence, Gathered, LibraryWeighting, Prediction};
 use xrd_index::Metric;
 use xrd_io::Pattern;
-use xrd_minerals::{Candidate, Composition, Library};
+use xrd_minerals::{Candidate, Library};
 use xrd_testdata::Half;
 
 use crate::common::{Rows, default_classifier, less_sds, rruff_half};
@@ -174,20 +174,11 @@ fn decisive_cells_hold_and_weaker_cells_yield_on_the_reporting_half() {
 /// mineral, so the library's own best matches of the right group stand for it (the rule of
 /// xrd-minerals' reporting test).
 fn own_entries(library: &Library, candidates: &[Candidate], truth: u8) -> Vec<usize> {
-    let mut own: Vec<usize> = Vec::new();
-    for c in candidates {
-        let e = &library.entries()[c.entry];
-        if e.space_group != truth {
-            continue;
-        }
-        own.push(c.entry);
-        if !e.mineral.is_empty() {
-            own.extend(library.lookup(&e.mineral));
-        }
-        if let Ok(composition) = Composition::parse(&e.formula) {
-            own.extend(library.same_material(&composition, truth));
-        }
-    }
+    let mut own: Vec<usize> = candidates
+        .iter()
+        .filter(|c| library.entries()[c.entry].space_group == truth)
+        .flat_map(|c| library.relatives(c.entry))
+        .collect();
     own.sort_unstable();
     own.dedup();
     own

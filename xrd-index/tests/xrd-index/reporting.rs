@@ -17,7 +17,7 @@ const WRONG: usize = 19;
 
 /// `p + sds` binomial standard errors on `n` trials (`p − |sds|` for a negative `sds`).
 fn plus_sds(p: f64, n: usize, sds: f64) -> f64 {
-    p + sds * (p * (1.0 - p) / n as f64).sqrt()
+    xrd_testdata::binomial_bound(p, n, sds)
 }
 
 /// Whether the default indexing accepts a cell for each of `rows` and whether its metric names

@@ -73,7 +73,7 @@ fn system(g: u8) -> CrystalSystem {
 
 /// `p` plus [`SDS`] binomial standard errors on `n` trials.
 fn floor(p: f64, n: usize) -> f64 {
-    p + SDS * (p * (1.0 - p) / n as f64).sqrt()
+    xrd_testdata::binomial_bound(p, n, SDS)
 }
 
 /// Share of `predicted` equal to `truth` under `key`.

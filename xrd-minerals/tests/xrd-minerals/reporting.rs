@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 
 use xrd_io::{Pattern, Wavelength};
-use xrd_minerals::{Candidate, Composition, Library, Matcher, SearchParams};
+use xrd_minerals::{Candidate, Library, Matcher, SearchParams};
 use xrd_sim::CrystalSystem;
 use xrd_testdata::{Half, rruff_rows};
 
@@ -34,7 +34,7 @@ const RIGHT_WITHOUT_OWN: usize = 33;
 
 /// `p + sds` binomial standard errors on `n` trials (`p − |sds|` for a negative `sds`).
 fn plus_sds(p: f64, n: usize, sds: f64) -> f64 {
-    p + sds * (p * (1.0 - p) / n as f64).sqrt()
+    xrd_testdata::binomial_bound(p, n, sds)
 }
 
 fn system(g: u8) -> CrystalSystem {
@@ -125,20 +125,11 @@ fn identify_holds_its_reporting_half_accuracy() {
 /// the same material ([`Library::same_material`]: formula and group). The RRUFF set names no
 /// mineral, so the library's own best matches of the right group stand for it.
 fn own_entries(library: &Library, candidates: &[Candidate], truth: u8) -> Vec<usize> {
-    let mut own: Vec<usize> = Vec::new();
-    for c in candidates {
-        let e = &library.entries()[c.entry];
-        if e.space_group != truth {
-            continue;
-        }
-        own.push(c.entry);
-        if !e.mineral.is_empty() {
-            own.extend(library.lookup(&e.mineral));
-        }
-        if let Ok(composition) = Composition::parse(&e.formula) {
-            own.extend(library.same_material(&composition, truth));
-        }
-    }
+    let mut own: Vec<usize> = candidates
+        .iter()
+        .filter(|c| library.entries()[c.entry].space_group == truth)
+        .flat_map(|c| library.relatives(c.entry))
+        .collect();
     own.sort_unstable();
     own.dedup();
     own

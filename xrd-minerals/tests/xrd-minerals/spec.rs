@@ -137,3 +137,17 @@ fn the_report_gives_the_refined_phases_with_weight_fractions() {
     assert!((total - 1.0).abs() < 1e-9, "{total}");
     assert!(rows[1].refined.unwrap().weight_fraction < 0.15);
 }
+
+#[test]
+fn relatives_are_the_entries_of_one_material() {
+    let lib = amcsd();
+    let rutile = lib.lookup("rutile");
+    let first = rutile[0];
+    let family = lib.relatives(first);
+    // Every rutile entry by name, nothing of another space group but by name, itself included.
+    assert!(rutile.iter().all(|i| family.contains(i)), "{family:?}");
+    assert!(family.contains(&first));
+    assert!(family.windows(2).all(|w| w[0] < w[1]));
+    assert!(!family.iter().any(|&i| lib.entries()[i].name() == "Anatase"));
+    assert!(lib.relatives(usize::MAX).is_empty());
+}
