@@ -1,15 +1,15 @@
-//! `xrd.FeatureSpace`: the 2-D feature space of Utimula et al. 2022 — an autoencoder (xrd-ae) or
-//! PCA maps patterns to points, and labels of unseen patterns are estimated from the triangle
-//! of known points around them (xrd-latent), refused when they lie too far from any.
+//! `xrd.FeatureSpace`: the 2-D feature space of Utimula et al. 2022 through xrd-latent's
+//! pipeline (the one `xrd feature-space` runs): an autoencoder trained with restarts and early
+//! stopping, or PCA, chosen by how well each reconstructs held-out patterns; labels of unseen
+//! patterns estimated from the labelled points around them, refusal calibrated on their
+//! leave-one-out.
 
 use ndarray::{Array2, ArrayView2};
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
-use rand::SeedableRng;
-use rand_xoshiro::Xoshiro256PlusPlus;
-use xrd_ae::{Autoencoder, AutoencoderParams, Pca, PcaParams};
-use xrd_latent::{EstimateKind, RefusalPolicy, TriangleEstimator};
+use xrd_ae::{Autoencoder, Pca};
+use xrd_latent::{EstimationParams, PipelineData, PipelineParams, Space, SpaceChoice, points_of};
 
 use crate::errors::{IntoPyResult, value_error};
 
@@ -20,45 +20,32 @@ enum Map {
 }
 
 impl Map {
-    fn encode(&self, x: ArrayView2<'_, f32>) -> Result<Array2<f32>, xrd_ae::Error> {
+    fn as_space(&self) -> &(dyn xrd_ae::FeatureSpace<f32> + Sync) {
         match self {
-            Map::Autoencoder(a) => a.as_ref().encode(&x),
-            Map::Pca(p) => xrd_ae::FeatureSpace::encode(p, x),
-        }
-    }
-
-    fn reconstruct(&self, x: ArrayView2<'_, f32>) -> Result<Array2<f32>, xrd_ae::Error> {
-        match self {
-            Map::Autoencoder(a) => a.as_ref().reconstruct(&x),
-            Map::Pca(p) => xrd_ae::FeatureSpace::reconstruct(p, x),
-        }
-    }
-
-    fn inputs(&self) -> usize {
-        match self {
-            Map::Autoencoder(a) => a.inputs(),
-            Map::Pca(p) => xrd_ae::FeatureSpace::inputs(p),
+            Map::Autoencoder(a) => a.as_ref(),
+            Map::Pca(p) => p,
         }
     }
 }
 
 /// The 2-D feature space of a set of patterns, and estimation of labels (e.g. compositions) of
-/// unseen patterns from it (Utimula et al. 2022).
+/// unseen patterns from it (Utimula et al. 2022), as `xrd feature-space` builds it.
 ///
 /// >>> import numpy as np, xrd
 /// >>> x = np.random.default_rng(0).random((40, 50))
 /// >>> fs = xrd.FeatureSpace.fit(x, method="pca")
-/// >>> fs.transform(x).shape
-/// (40, 2)
+/// >>> fs.transform(x).shape, fs.method
+/// ((40, 2), 'pca')
 #[derive(Debug)]
 #[pyclass(frozen, module = "xrd", name = "FeatureSpace")]
 pub struct FeatureSpace {
     map: Map,
+    /// Points of the fitted patterns.
     points: Array2<f64>,
+    /// Labels of the first `labels.nrows()` fitted patterns.
     labels: Option<Array2<f64>>,
-    estimator: Option<TriangleEstimator<f64>>,
-    refusal: f64,
-    policy: Option<RefusalPolicy>,
+    /// The pipeline's diagnostics as JSON (empty after unpickling an old state).
+    diagnostics: String,
 }
 
 fn matrix(name: &str, a: &Bound<'_, PyAny>) -> PyResult<Array2<f64>> {
@@ -74,108 +61,136 @@ fn matrix(name: &str, a: &Bound<'_, PyAny>) -> PyResult<Array2<f64>> {
     Ok(m)
 }
 
-impl FeatureSpace {
-    fn build(
-        map: Map,
-        points: Array2<f64>,
-        labels: Option<Array2<f64>>,
-        refusal: f64,
-    ) -> PyResult<Self> {
-        let (estimator, policy) = match &labels {
-            None => (None, None),
-            Some(l) => {
-                if l.nrows() != points.nrows() {
-                    return Err(value_error(format!(
-                        "labels: {} rows for {} patterns",
-                        l.nrows(),
-                        points.nrows()
-                    )));
-                }
-                let est = TriangleEstimator::params()
-                    .fit(points.view(), l.view())
-                    .py()?;
-                {
-                    let known: Vec<[f64; 2]> =
-                        points.rows().into_iter().map(|p| [p[0], p[1]]).collect();
-                    (
-                        Some(est),
-                        Some(RefusalPolicy::within_extent(&known, refusal)),
-                    )
+/// The label group of each labelled row: rows with equal labels share a group (the purity of
+/// the pipeline's diagnostics).
+fn groups_of(labels: ArrayView2<'_, f64>) -> Vec<usize> {
+    let mut seen: Vec<Vec<u64>> = Vec::new();
+    labels
+        .rows()
+        .into_iter()
+        .map(|r| {
+            let key: Vec<u64> = r.iter().map(|v| v.to_bits()).collect();
+            match seen.iter().position(|k| *k == key) {
+                Some(g) => g,
+                None => {
+                    seen.push(key);
+                    seen.len() - 1
                 }
             }
-        };
-        Ok(Self {
-            map,
-            points,
-            labels,
-            estimator,
-            refusal,
-            policy,
         })
-    }
+        .collect()
+}
 
+impl FeatureSpace {
     fn encode(&self, py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Array2<f64>> {
         let x = matrix("patterns", x)?.mapv(|v| v as f32);
-        if x.ncols() != self.map.inputs() {
+        let space = self.map.as_space();
+        if x.ncols() != space.inputs() {
             return Err(value_error(format!(
                 "patterns: {} points per pattern, the feature space was fitted on {}",
                 x.ncols(),
-                self.map.inputs()
+                space.inputs()
             )));
         }
-        let z = py.detach(|| self.map.encode(x.view())).py()?;
+        let z = py.detach(|| space.encode(x.view())).py()?;
         Ok(z.mapv(f64::from))
+    }
+
+    fn method_name(&self) -> &'static str {
+        match self.map {
+            Map::Autoencoder(_) => "autoencoder",
+            Map::Pca(_) => "pca",
+        }
     }
 }
 
 #[pymethods]
 impl FeatureSpace {
     /// Fits the feature space on `patterns` (n × m float64, rows on one 2θ grid, scaled as you
-    /// choose — the paper scales each to its maximum). `method` is "autoencoder" (the paper's
-    /// network: hidden layers 128-64-12, tanh bottleneck of 2, Adam, `epochs` epochs, seeded by
-    /// `seed`: the same seed gives the same space) or "pca" (two principal components).
-    /// `labels` (n × k, e.g. compositions) make `estimate` possible; an estimate is refused
-    /// beyond `refusal` × the diagonal of the known points' bounding box from the nearest one.
+    /// choose — the paper scales each to its maximum) with the pipeline of `xrd feature-space`:
+    /// `method` "auto" keeps whichever of the autoencoder (the paper's network, `restarts`
+    /// trainings of up to `epochs` epochs with early stopping after `patience`) and the
+    /// 2-component PCA reconstructs the held-out `validation` fraction better; "autoencoder" or
+    /// "pca" force one. `labels` (k × L, k ≤ n: the first k patterns are labelled, e.g. with
+    /// their compositions) make `estimate` possible and the diagnostics' purity meaningful. The
+    /// same `seed` gives the same space.
     #[staticmethod]
-    #[pyo3(signature = (patterns, labels=None, method="autoencoder", epochs=1000, seed=0, refusal=0.3))]
+    #[pyo3(signature = (patterns, labels=None, method="auto", epochs=1000, restarts=3, patience=100, validation=0.2, seed=1))]
+    #[allow(clippy::too_many_arguments)]
     fn fit(
         py: Python<'_>,
         patterns: &Bound<'_, PyAny>,
         labels: Option<&Bound<'_, PyAny>>,
         method: &str,
         epochs: usize,
+        restarts: usize,
+        patience: usize,
+        validation: f64,
         seed: u64,
-        refusal: f64,
     ) -> PyResult<Self> {
-        if !(refusal.is_finite() && refusal > 0.0) {
-            return Err(value_error(format!(
-                "refusal {refusal}: a positive fraction"
-            )));
-        }
+        let choice = match method {
+            "auto" => SpaceChoice::Auto,
+            "autoencoder" => SpaceChoice::Autoencoder,
+            "pca" => SpaceChoice::Pca,
+            other => {
+                return Err(value_error(format!(
+                    "method `{other}`: \"auto\", \"autoencoder\" or \"pca\""
+                )));
+            }
+        };
         let x = matrix("patterns", patterns)?.mapv(|v| v as f32);
         let labels = match labels {
             Some(l) if !l.is_none() => Some(matrix("labels", l)?),
             _ => None,
         };
-        let map = py.detach(|| -> PyResult<Map> {
-            match method {
-                "autoencoder" => {
-                    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-                    let params = AutoencoderParams::<f32>::default().epochs(epochs);
-                    let ae = params.fit(&x, &mut rng, |_| {}).py()?;
-                    Ok(Map::Autoencoder(Box::new(ae)))
-                }
-                "pca" => Ok(Map::Pca(PcaParams::default().fit(&x).py()?)),
-                other => Err(value_error(format!(
-                    "method `{other}`: \"autoencoder\" or \"pca\""
-                ))),
-            }
-        })?;
-        let points = py.detach(|| map.encode(x.view())).py()?.mapv(f64::from);
-        Self::build(map, points, labels, refusal)
+        if let Some(l) = &labels
+            && l.nrows() > x.nrows()
+        {
+            return Err(value_error(format!(
+                "labels: {} rows for {} patterns",
+                l.nrows(),
+                x.nrows()
+            )));
+        }
+        let groups = labels
+            .as_ref()
+            .map_or_else(Vec::new, |l| groups_of(l.view()));
+        let params = PipelineParams::new()
+            .epochs(epochs)
+            .restarts(restarts)
+            .patience(patience)
+            .validation(validation)
+            .seed(seed)
+            .choice(choice);
+        let fitted = py
+            .detach(|| {
+                params.fit(
+                    PipelineData {
+                        patterns: x.view(),
+                        groups: &groups,
+                        model: None,
+                    },
+                    |_| {},
+                )
+            })
+            .py()?;
+        let diagnostics =
+            serde_json::to_string(&fitted.diagnostics).map_err(|e| value_error(e.to_string()))?;
+        let map = match (fitted.chosen(), fitted.autoencoder) {
+            (Space::Autoencoder, Some(a)) => Map::Autoencoder(Box::new(a)),
+            _ => Map::Pca(fitted.pca),
+        };
+        let points = points_of(map.as_space(), x.view()).py()?;
+        let points = Array2::from_shape_fn((points.len(), 2), |(i, j)| points[i][j]);
+        Ok(Self {
+            map,
+            points,
+            labels,
+            diagnostics,
+        })
     }
 
-    /// The points (n × 2) of patterns in the feature space.
+    /// The points (n × 2) of `patterns` in the feature space.
     fn transform<'py>(
         &self,
         py: Python<'py>,
@@ -191,37 +206,41 @@ impl FeatureSpace {
         patterns: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         let x = matrix("patterns", patterns)?.mapv(|v| v as f32);
-        let r = py.detach(|| self.map.reconstruct(x.view())).py()?;
+        let r = py
+            .detach(|| self.map.as_space().reconstruct(x.view()))
+            .py()?;
         Ok(r.mapv(f64::from).into_pyarray(py))
     }
 
-    /// Each pattern's labels estimated from the triangle of
-    /// known points around its point: value (list), kind ("inside", "inside-k-nearest",
-    /// "outside"), distance (to the nearest known point), refused.
+    /// Each pattern's labels estimated from the labelled points around its point, by the
+    /// estimator of lowest leave-one-out error (as `xrd feature-space --labels`): value (list),
+    /// estimator ("triangle", "locallinear", "linear"), extrapolated, distance (to the nearest
+    /// labelled point) and refused (beyond the distance calibrated on the leave-one-out).
     fn estimate<'py>(
         &self,
         py: Python<'py>,
         patterns: &Bound<'py, PyAny>,
     ) -> PyResult<Vec<Bound<'py, PyDict>>> {
-        let (Some(est), Some(policy)) = (&self.estimator, &self.policy) else {
+        let Some(labels) = &self.labels else {
             return Err(value_error("estimate: fit the feature space with labels"));
         };
         let z = self.encode(py, patterns)?;
-        z.rows()
-            .into_iter()
-            .map(|p| {
-                let e = est.estimate([p[0], p[1]]);
-                let kind = match e.kind {
-                    EstimateKind::Inside => "inside",
-                    EstimateKind::InsideKNearest => "inside-k-nearest",
-                    EstimateKind::Outside { .. } => "outside",
-                };
+        let query: Vec<[f64; 2]> = z.rows().into_iter().map(|p| [p[0], p[1]]).collect();
+        let known = self.points.slice(ndarray::s![..labels.nrows(), ..]);
+        let est = py
+            .detach(|| EstimationParams::new().estimate(known, labels.view(), &query, None))
+            .py()?;
+        est.answers
+            .iter()
+            .zip(&query)
+            .map(|((a, refused), p)| {
                 let d = PyDict::new(py);
                 d.set_item("point", (p[0], p[1]))?;
-                d.set_item("value", e.value.clone())?;
-                d.set_item("kind", kind)?;
-                d.set_item("distance", e.distance)?;
-                d.set_item("refused", !policy.accepts(&e.kind, e.distance))?;
+                d.set_item("value", a.value.clone())?;
+                d.set_item("estimator", format!("{:?}", a.by).to_lowercase())?;
+                d.set_item("extrapolated", a.extrapolated)?;
+                d.set_item("distance", a.distance)?;
+                d.set_item("refused", *refused)?;
                 Ok(d)
             })
             .collect()
@@ -233,51 +252,54 @@ impl FeatureSpace {
         self.points.clone().into_pyarray(py)
     }
 
-    /// "autoencoder" or "pca".
+    /// "autoencoder" or "pca": the feature space kept.
     #[getter]
     fn method(&self) -> &'static str {
-        match self.map {
-            Map::Autoencoder(_) => "autoencoder",
-            Map::Pca(_) => "pca",
-        }
+        self.method_name()
+    }
+
+    /// What the pipeline measured of both spaces (validation errors, purity, the choice), as
+    /// `xrd feature-space` writes it.
+    #[getter]
+    fn diagnostics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py.import("json")?
+            .getattr("loads")?
+            .call1((self.diagnostics.as_str(),))
     }
 
     fn __repr__(&self) -> String {
         format!(
             "FeatureSpace({}, {} patterns of {} points{})",
-            self.method(),
+            self.method_name(),
             self.points.nrows(),
-            self.map.inputs(),
+            self.map.as_space().inputs(),
             self.labels
                 .as_ref()
-                .map_or(String::new(), |l| format!(", {} labels each", l.ncols()))
+                .map_or(String::new(), |l| format!(", {} labelled", l.nrows()))
         )
     }
 
-    /// Pickling: the model (safetensors or JSON), the points, the labels and the refusal.
+    /// Pickling: the model (safetensors or JSON), the points, the labels and the diagnostics.
     fn __reduce__<'py>(
         slf: &Bound<'py, Self>,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
         let py = slf.py();
         let me = slf.get();
-        let (method, model): (&str, Vec<u8>) = match &me.map {
-            Map::Autoencoder(a) => ("autoencoder", a.to_safetensors().py()?),
-            Map::Pca(p) => (
-                "pca",
-                serde_json::to_vec(p).map_err(|e| value_error(e.to_string()))?,
-            ),
+        let model: Vec<u8> = match &me.map {
+            Map::Autoencoder(a) => a.to_safetensors().py()?,
+            Map::Pca(p) => serde_json::to_vec(p).map_err(|e| value_error(e.to_string()))?,
         };
         let args = PyTuple::new(
             py,
             [
-                method.into_pyobject(py)?.into_any(),
+                me.method_name().into_pyobject(py)?.into_any(),
                 PyBytes::new(py, &model).into_any(),
                 me.points.clone().into_pyarray(py).into_any(),
                 match &me.labels {
                     Some(l) => l.clone().into_pyarray(py).into_any(),
                     None => py.None().into_bound(py),
                 },
-                me.refusal.into_pyobject(py)?.into_any(),
+                me.diagnostics.clone().into_pyobject(py)?.into_any(),
             ],
         )?;
         Ok((py.get_type::<FeatureSpace>().getattr("_from_state")?, args))
@@ -290,7 +312,7 @@ impl FeatureSpace {
         model: &[u8],
         points: &Bound<'_, PyAny>,
         labels: Option<&Bound<'_, PyAny>>,
-        refusal: f64,
+        diagnostics: String,
     ) -> PyResult<Self> {
         let map = match method {
             "autoencoder" => Map::Autoencoder(Box::new(Autoencoder::from_safetensors(model).py()?)),
@@ -303,6 +325,11 @@ impl FeatureSpace {
             Some(l) if !l.is_none() => Some(matrix("labels", l)?),
             _ => None,
         };
-        Self::build(map, matrix("points", points)?, labels, refusal)
+        Ok(Self {
+            map,
+            points: matrix("points", points)?,
+            labels,
+            diagnostics,
+        })
     }
 }

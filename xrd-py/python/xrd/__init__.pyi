@@ -100,16 +100,19 @@ def classify(
 ) -> dict[str, Any]: ...
 
 class FeatureSpace:
-    """The 2-D feature space of Utimula et al. 2022 and estimation of labels from it."""
+    """The 2-D feature space of Utimula et al. 2022 (the pipeline of `xrd feature-space`) and
+    estimation of labels from it."""
 
     @staticmethod
     def fit(
         patterns: npt.NDArray[np.float64],
         labels: Optional[npt.NDArray[np.float64]] = None,
-        method: Literal["autoencoder", "pca"] = "autoencoder",
+        method: Literal["auto", "autoencoder", "pca"] = "auto",
         epochs: int = 1000,
-        seed: int = 0,
-        refusal: float = 0.3,
+        restarts: int = 3,
+        patience: int = 100,
+        validation: float = 0.2,
+        seed: int = 1,
     ) -> "FeatureSpace": ...
     def transform(self, patterns: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
     def reconstruct(self, patterns: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
@@ -118,6 +121,8 @@ class FeatureSpace:
     def points(self) -> npt.NDArray[np.float64]: ...
     @property
     def method(self) -> str: ...
+    @property
+    def diagnostics(self) -> dict[str, Any]: ...
 
 def batch(
     paths: Union[Iterable[PathLike], PathLike],
