@@ -225,12 +225,21 @@ impl Classifier {
         self.library.as_ref()
     }
 
-    /// The refusal threshold predictions use: the calibration's
+    /// The refusal threshold of the networks' and the indexing's predictions: the calibration's
     /// [`indexing_threshold`](CalibrationConfig::indexing_threshold) when the classifier indexes
     /// with the parameters that threshold was calibrated with, else its
-    /// [`threshold`](CalibrationConfig::threshold) ([`CalibrationConfig::threshold_for`]).
+    /// [`threshold`](CalibrationConfig::threshold) ([`CalibrationConfig::threshold_for`]). With
+    /// a library stage the answers are refused by the library's threshold instead
+    /// ([`Classifier::refusal_threshold`]).
     pub fn threshold(&self) -> f64 {
         self.config.calibration.threshold_for(self.indexing())
+    }
+
+    /// The refusal threshold of the classifier's answers ([`Prediction::refused`]): the library
+    /// stage's ([`LibrarySearch::get_threshold`]) when it has one, else [`Classifier::threshold`].
+    pub fn refusal_threshold(&self) -> f64 {
+        self.library()
+            .map_or_else(|| self.threshold(), LibrarySearch::get_threshold)
     }
 
     /// The space-group probabilities (rows × 230, rows summing to 1) of patterns on the grid,

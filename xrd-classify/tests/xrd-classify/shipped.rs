@@ -92,3 +92,21 @@ fn classify_shipped_model_predictions_are_pinned() {
     let pinned = 5_864_998_883_661_043_437;
     assert_pinned(checksum(), pinned, pinned, checksum());
 }
+
+/// The threshold that refuses the answers: the library's once a library stage is attached (what
+/// `xrd classify` uses), the networks' without one.
+#[test]
+fn refusal_threshold_is_the_library_stage_once_attached() {
+    let model = xrd_classify::Classifier::shipped().unwrap();
+    assert_eq!(model.refusal_threshold(), model.threshold());
+    let stage = xrd_classify::LibrarySearch::new(
+        xrd_minerals::Library::amcsd().unwrap(),
+        xrd_minerals::SearchParams::new(),
+    )
+    .unwrap()
+    .threshold(0.42)
+    .unwrap();
+    let with_library = model.with_library(Some(stage));
+    assert_eq!(with_library.refusal_threshold(), 0.42);
+    assert_ne!(with_library.threshold(), 0.42);
+}

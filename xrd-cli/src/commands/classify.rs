@@ -673,7 +673,7 @@ fn run_evaluate(args: &Evaluate) -> Result<Outcome> {
         "majority_space_group": e.majority_space_group,
         "majority_crystal_system": e.majority_crystal_system,
         "accuracy_at_half_coverage": e.accuracy_at_half_coverage,
-        "threshold": threshold_of(&model),
+        "threshold": model.refusal_threshold(),
         "coverage_at_threshold": e.coverage_at_threshold,
         "accuracy_at_threshold": e.accuracy_at_threshold,
         "calibration_error": e.calibration_error,
@@ -707,7 +707,7 @@ fn run_evaluate(args: &Evaluate) -> Result<Outcome> {
         100.0 * e.space_group_top_k,
         100.0 * e.majority_space_group,
         100.0 * e.accuracy_at_half_coverage,
-        threshold_of(&model),
+        model.refusal_threshold(),
         100.0 * e.coverage_at_threshold,
         if e.coverage_at_threshold > 0.0 {
             format!(", {:.1} % of them right", 100.0 * e.accuracy_at_threshold)
@@ -728,14 +728,6 @@ fn e_share(lib: &[Prediction], truth: &[u8], share: f64) -> f64 {
         .filter(|(p, g)| p.space_group == **g)
         .count();
     right as f64 / lib.len().max(1) as f64 * share
-}
-
-/// The refusal threshold of the model's answers: the library's when it searches one.
-fn threshold_of(model: &Classifier) -> f64 {
-    model.library().map_or(
-        model.threshold(),
-        xrd_classify::LibrarySearch::get_threshold,
-    )
 }
 
 /// Accuracy against coverage as the refusal threshold rises.
