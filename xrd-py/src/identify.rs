@@ -5,12 +5,11 @@ use std::path::PathBuf;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use xrd_io::Wavelength;
 use xrd_minerals::{ConfirmParams, Library, Matcher, PhaseParams, SearchParams};
 
 use crate::errors::IntoPyResult;
 use crate::libraries;
-use crate::pattern::{pattern_arg, wavelength_of};
+use crate::pattern::measured_arg;
 
 /// The phases of a measured pattern (a `Pattern` or a file path): search-match against the
 /// built-in mineral library (the trimmed AMCSD) and the CIF/POSCAR folders or files of
@@ -37,12 +36,7 @@ pub fn identify<'py>(
     wavelength: Option<&Bound<'py, PyAny>>,
     min_score: Option<f64>,
 ) -> PyResult<Vec<Bound<'py, PyDict>>> {
-    let (label, pattern) = pattern_arg(py, pattern)?;
-    let w = pattern
-        .wavelength()
-        .or(wavelength_of(wavelength)?)
-        .unwrap_or(Wavelength::CU_KA);
-    let pattern = pattern.with_wavelength(Some(w));
+    let (label, pattern, w) = measured_arg(py, pattern, wavelength)?;
     let mut search = SearchParams::new()
         .elements(elements)
         .required(require.unwrap_or_default());

@@ -3,10 +3,9 @@
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use xrd_index::{Indexer, IndexingParams, Metric, Solution};
-use xrd_io::Wavelength;
 
 use crate::errors::IntoPyResult;
-use crate::pattern::{pattern_arg, wavelength_of};
+use crate::pattern::measured_arg;
 
 /// Powder indexing of a measured pattern (a `Pattern` or a file path), as `xrd index`: the
 /// accepted cell (the most symmetric metric whose best cell indexes ≥ 90 % of the lines' weight
@@ -22,11 +21,7 @@ pub fn index<'py>(
     monoclinic: bool,
     all: bool,
 ) -> PyResult<Vec<Bound<'py, PyDict>>> {
-    let (label, pattern) = pattern_arg(py, pattern)?;
-    let w = pattern
-        .wavelength()
-        .or(wavelength_of(wavelength)?)
-        .unwrap_or(Wavelength::CU_KA);
+    let (label, pattern, w) = measured_arg(py, pattern, wavelength)?;
     let mut metrics = vec![
         Metric::Cubic,
         Metric::Hexagonal,

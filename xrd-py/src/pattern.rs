@@ -51,6 +51,30 @@ impl Pattern {
         Ok(p)
     }
 
+    /// A pattern of arrays from Python, checked by xrd-io's constructors.
+    fn checked(
+        two_theta: &Bound<'_, PyAny>,
+        intensity: &Bound<'_, PyAny>,
+        sigma: Option<&Bound<'_, PyAny>>,
+        wavelength: Option<Wavelength>,
+        meta: Metadata,
+    ) -> PyResult<Self> {
+        let sigma = match sigma {
+            Some(s) if !s.is_none() => Some(array_of("sigma", s)?),
+            _ => None,
+        };
+        let p = xrd_io::Pattern::new(
+            array_of("two_theta", two_theta)?,
+            array_of("intensity", intensity)?,
+        )
+        .py()?
+        .with_sigma(sigma)
+        .py()?
+        .with_wavelength(wavelength)
+        .with_meta(meta);
+        Ok(Self::from_rust(&p))
+    }
+
     /// A read-only NumPy view of `array`, kept alive by `owner` (no copy).
     #[allow(unsafe_code)]
     fn view<'py>(
@@ -129,24 +153,17 @@ impl Pattern {
         sigma: Option<&Bound<'_, PyAny>>,
         metadata: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let sigma = match sigma {
-            Some(s) if !s.is_none() => Some(array_of("sigma", s)?),
-            _ => None,
-        };
         let meta = match metadata {
             Some(d) => metadata_of(d)?,
             None => Metadata::default(),
         };
-        let p = xrd_io::Pattern::new(
-            array_of("two_theta", two_theta)?,
-            array_of("intensity", intensity)?,
+        Self::checked(
+            two_theta,
+            intensity,
+            sigma,
+            wavelength_of(wavelength)?,
+            meta,
         )
-        .py()?
-        .with_sigma(sigma)
-        .py()?
-        .with_wavelength(wavelength_of(wavelength)?)
-        .with_meta(meta);
-        Ok(Self::from_rust(&p))
     }
 
     /// 2θ in degrees (read-only NumPy view, no copy).
@@ -287,24 +304,11 @@ impl Pattern {
     ) -> PyResult<Self> {
         let meta: Metadata =
             serde_json::from_str(&metadata).map_err(|e| value_error(e.to_string()))?;
-        let sigma = match sigma {
-            Some(s) if !s.is_none() => Some(array_of("sigma", s)?),
-            _ => None,
-        };
         let wavelength = wavelength
             .map(|w| w.parse::<Wavelength>())
             .transpose()
             .py()?;
-        let p = xrd_io::Pattern::new(
-            array_of("two_theta", two_theta)?,
-            array_of("intensity", intensity)?,
-        )
-        .py()?
-        .with_sigma(sigma)
-        .py()?
-        .with_wavelength(wavelength)
-        .with_meta(meta);
-        Ok(Self::from_rust(&p))
+        Self::checked(two_theta, intensity, sigma, wavelength, meta)
     }
 
     fn __eq__(&self, other: &Self) -> bool {
@@ -358,4 +362,20 @@ pub fn pattern_arg(py: Python<'_>, arg: &Bound<'_, PyAny>) -> PyResult<(String, 
         return Err(value_error(format!("{label}: no pattern")));
     }
     Ok((label, all.swap_remove(0)))
+}
+
+/// A measured pattern given from Python ([`pattern_arg`]) and the wavelength it was measured
+/// at: the file's, else `wavelength`, else Cu Kα (as the command line's `--wavelength`); the
+/// pattern carries it.
+pub fn measured_arg(
+    py: Python<'_>,
+    arg: &Bound<'_, PyAny>,
+    wavelength: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(String, xrd_io::Pattern, Wavelength)> {
+    let (label, pattern) = pattern_arg(py, arg)?;
+    let w = pattern
+        .wavelength()
+        .or(wavelength_of(wavelength)?)
+        .unwrap_or(Wavelength::CU_KA);
+    Ok((label, pattern.with_wavelength(Some(w)), w))
 }

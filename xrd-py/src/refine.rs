@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use numpy::PyArray1;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use xrd_io::Wavelength;
 use xrd_minerals::{DEFAULT_MAX_CANDIDATES, PhaseSpec, RefineSetup, refine_specs};
 
 // The signature's literal 8 (shown by help()) is xrd-minerals' default.
@@ -15,7 +14,7 @@ use xrd_refine::{Instrument, RefineParams, Stage};
 
 use crate::errors::{IntoPyResult, value_error};
 use crate::libraries;
-use crate::pattern::{pattern_arg, wavelength_of};
+use crate::pattern::measured_arg;
 
 /// Rietveld refinement of `phases` on a measured pattern (a `Pattern` or a file path), as
 /// `xrd refine`. Each phase is a library id ("amcsd:8240"), a mineral name ("anatase"), a
@@ -56,11 +55,7 @@ pub fn refine<'py>(
     if phases.is_empty() {
         return Err(value_error("phases: name at least one phase"));
     }
-    let (label, pattern) = pattern_arg(py, pattern)?;
-    let w = pattern
-        .wavelength()
-        .or(wavelength_of(wavelength)?)
-        .unwrap_or(Wavelength::CU_KA);
+    let (label, pattern, w) = measured_arg(py, pattern, wavelength)?;
     let mut params = RefineParams::new()
         .standard(save_instrument.is_some())
         .two_theta_range(two_theta_range);
