@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use xrd_io::coverage::{Answer, CoveragePoint, accuracy_at_coverage, coverage_curve};
 use xrd_io::{Location, NonFinite};
 
-use crate::{Error, Prediction, Result};
+use crate::{CrystalSystem, Error, Evidence, Prediction, Result, Stages};
 
 /// How well predictions match the truth.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -189,6 +189,140 @@ pub fn evaluate(predictions: &[Prediction], truth: &[u8]) -> Result<Evaluation> 
         confusion,
         reliability,
         calibration_error,
+    })
+}
+
+/// One kind of evidence's accuracies on labelled patterns (a row of `classify evaluate`'s
+/// `stages`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StageScores {
+    /// Space-group accuracy of the first answer.
+    pub space_group_top1: f64,
+    /// Share with the true space group among the top five.
+    pub space_group_top5: f64,
+    /// Crystal-system accuracy.
+    pub crystal_system: f64,
+    /// Space-group accuracy on the most certain half.
+    pub accuracy_at_half_coverage: f64,
+    /// Share answered at the refusal threshold.
+    pub coverage_at_threshold: f64,
+    /// Space-group accuracy of those answers.
+    pub accuracy_at_threshold: f64,
+    /// Expected calibration error of the certainties.
+    pub calibration_error: f64,
+}
+
+impl From<&Evaluation> for StageScores {
+    fn from(e: &Evaluation) -> Self {
+        Self {
+            space_group_top1: e.space_group_top1,
+            space_group_top5: e.space_group_top_k,
+            crystal_system: e.crystal_system,
+            accuracy_at_half_coverage: e.accuracy_at_half_coverage,
+            coverage_at_threshold: e.coverage_at_threshold,
+            accuracy_at_threshold: e.accuracy_at_threshold,
+            calibration_error: e.calibration_error,
+        }
+    }
+}
+
+/// The library's evidence alone: scored on the patterns it found a candidate for, except the
+/// space-group and crystal-system accuracies, which count the others as wrong (shares of all
+/// patterns).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LibraryStageScores {
+    /// The scores (`None` when no pattern had a candidate).
+    #[serde(flatten)]
+    pub scores: Option<StageScores>,
+    /// Patterns the library found a candidate for.
+    pub patterns_with_a_candidate: usize,
+}
+
+/// A classifier's predictions scored stage by stage ([`evaluate_stages`]): the combined answer
+/// and each kind of evidence on its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageEvaluation {
+    /// The answers as given ([`Stages::combined`]).
+    pub combined: Evaluation,
+    /// The networks alone.
+    pub networks: StageScores,
+    /// The networks with the indexing (a pattern without an accepted cell keeps the networks'
+    /// answer); `None` without indexing.
+    pub networks_indexing: Option<StageScores>,
+    /// The library alone; `None` without a library stage.
+    pub library: Option<LibraryStageScores>,
+    /// How many answers each kind of evidence decided (library, indexing, networks).
+    pub decided_by: [(Evidence, usize); 3],
+}
+
+/// Scores `stages` (a classifier's [`predict_stages`](crate::Classifier::predict_stages) of labelled patterns) against
+/// the true space groups `truth`, stage by stage; `indexing` and `library` say whether the
+/// classifier had those stages.
+///
+/// # Errors
+/// As [`evaluate`].
+pub fn evaluate_stages(
+    stages: &[Stages],
+    truth: &[u8],
+    indexing: bool,
+    library: bool,
+) -> Result<StageEvaluation> {
+    let combined: Vec<Prediction> = stages.iter().map(|s| s.combined.clone()).collect();
+    let e = evaluate(&combined, truth)?;
+    let networks: Vec<Prediction> = stages.iter().map(|s| s.networks.clone()).collect();
+    let networks = StageScores::from(&evaluate(&networks, truth)?);
+    let networks_indexing = if indexing {
+        let indexed: Vec<Prediction> = stages
+            .iter()
+            .map(|s| s.indexed.clone().unwrap_or_else(|| s.networks.clone()))
+            .collect();
+        Some(StageScores::from(&evaluate(&indexed, truth)?))
+    } else {
+        None
+    };
+    let library = if library {
+        let (lib, lib_truth): (Vec<Prediction>, Vec<u8>) = stages
+            .iter()
+            .zip(truth)
+            .filter_map(|(s, &g)| s.library.clone().map(|p| (p, g)))
+            .unzip();
+        let scores = if lib.is_empty() {
+            None
+        } else {
+            let mut v = StageScores::from(&evaluate(&lib, &lib_truth)?);
+            // As shares of all patterns: a pattern without a candidate is not answered.
+            let all = stages.len() as f64;
+            let right = lib
+                .iter()
+                .zip(&lib_truth)
+                .filter(|(p, g)| p.space_group == **g)
+                .count();
+            v.space_group_top1 = right as f64 / lib.len() as f64 * (lib.len() as f64 / all);
+            v.crystal_system = lib
+                .iter()
+                .zip(&lib_truth)
+                .filter(|(p, g)| {
+                    CrystalSystem::from_space_group(**g).ok() == Some(p.crystal_system)
+                })
+                .count() as f64
+                / all;
+            Some(v)
+        };
+        Some(LibraryStageScores {
+            scores,
+            patterns_with_a_candidate: lib.len(),
+        })
+    } else {
+        None
+    };
+    let decided_by = [Evidence::Library, Evidence::Indexing, Evidence::Networks]
+        .map(|d| (d, combined.iter().filter(|p| p.decided_by == d).count()));
+    Ok(StageEvaluation {
+        combined: e,
+        networks,
+        networks_indexing,
+        library,
+        decided_by,
     })
 }
 

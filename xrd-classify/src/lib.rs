@@ -21,7 +21,10 @@ pub use calibration::CalibrationConfig;
 pub use classifier::Classifier;
 pub use classifier::{Gathered, Stages};
 pub use error::{Error, Result};
-pub use evaluation::{Evaluation, ReliabilityBin, evaluate};
+pub use evaluation::{
+    Evaluation, LibraryStageScores, ReliabilityBin, StageEvaluation, StageScores, evaluate,
+    evaluate_stages,
+};
 pub use fit::Progress;
 pub use input::{BACKGROUND_WINDOW, Intensity};
 pub use library::{DEFAULT_LIBRARY_FRACTION, DEFAULT_STRAIN, LibraryPatterns, MixedPatterns};

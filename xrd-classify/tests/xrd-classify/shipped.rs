@@ -110,3 +110,32 @@ fn refusal_threshold_is_the_library_stage_once_attached() {
     assert_eq!(with_library.refusal_threshold(), 0.42);
     assert_ne!(with_library.threshold(), 0.42);
 }
+
+/// Stage-by-stage scores of the shipped classifier on a few simulated patterns: the combined
+/// answer's scores are the plain evaluation's, the library stage counts only what it answered.
+#[test]
+fn stages_are_scored_each_on_its_own() {
+    use xrd_classify::{StageScores, evaluate, evaluate_stages};
+    let model = xrd_classify::Classifier::shipped().unwrap();
+    let Some(path) = xrd_testdata::shared_data("real/autoxrd_TiO2.xy") else {
+        return;
+    };
+    let pattern = xrd_io::read(path).unwrap().remove(0);
+    let stages = model
+        .predict_stages(std::slice::from_ref(&pattern), None)
+        .unwrap();
+    let truth = [141u8];
+    let scored = evaluate_stages(&stages, &truth, model.indexing().is_some(), false).unwrap();
+    let plain = evaluate(&[stages[0].combined.clone()], &truth).unwrap();
+    // Debug text: NaN (nothing answered at the threshold) is equal to itself there.
+    assert_eq!(
+        format!("{:?}", StageScores::from(&scored.combined)),
+        format!("{:?}", StageScores::from(&plain))
+    );
+    assert!(scored.library.is_none());
+    assert_eq!(
+        scored.networks_indexing.is_some(),
+        model.indexing().is_some()
+    );
+    assert_eq!(scored.decided_by.iter().map(|(_, n)| n).sum::<usize>(), 1);
+}

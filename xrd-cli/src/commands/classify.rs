@@ -12,8 +12,8 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde_json::json;
 use xrd_classify::{
-    Classifier, ClassifierParams, CrystalSystem, Evaluation, Evidence, Intensity, LossSchedule,
-    Prediction, Progress, Stages, evaluate,
+    Classifier, ClassifierParams, CrystalSystem, Evaluation, Intensity, LossSchedule, Prediction,
+    Progress, StageScores, Stages, evaluate_stages,
 };
 use xrd_cli::figures::{self, Curve, LinePanel};
 use xrd_cli::output::{Cell, Table, csv_field};
@@ -561,19 +561,6 @@ fn matching_entries(model: &Classifier, data: &[Labelled]) -> Result<Vec<Vec<usi
         .collect()
 }
 
-/// The summary numbers of one evaluation.
-fn scores(e: &Evaluation) -> serde_json::Value {
-    json!({
-        "space_group_top1": e.space_group_top1,
-        "space_group_top5": e.space_group_top_k,
-        "crystal_system": e.crystal_system,
-        "accuracy_at_half_coverage": e.accuracy_at_half_coverage,
-        "coverage_at_threshold": e.coverage_at_threshold,
-        "accuracy_at_threshold": e.accuracy_at_threshold,
-        "calibration_error": e.calibration_error,
-    })
-}
-
 fn run_evaluate(args: &Evaluate) -> Result<Outcome> {
     let (model_path, model) = load_model(&args.model)?;
     let data_path = &args.data;
@@ -598,63 +585,31 @@ fn run_evaluate(args: &Evaluate) -> Result<Outcome> {
     let preds: Vec<Prediction> = stages.iter().map(|s| s.combined.clone()).collect();
     let warned = preds.iter().filter(|p| !p.warnings.is_empty()).count();
     let truth: Vec<u8> = data.iter().map(|d| d.space_group).collect();
-    let e = evaluate(&preds, &truth)?;
-    // Each kind of evidence on its own; the library alone answers every pattern it found a
-    // candidate for, the others count as wrong.
-    let networks: Vec<Prediction> = stages.iter().map(|s| s.networks.clone()).collect();
+    let scored = evaluate_stages(
+        &stages,
+        &truth,
+        model.indexing().is_some(),
+        model.library().is_some(),
+    )?;
+    let e = &scored.combined;
     let mut by_stage = serde_json::Map::new();
-    by_stage.insert("networks".into(), scores(&evaluate(&networks, &truth)?));
-    if model.indexing().is_some() {
-        let indexed: Vec<Prediction> = stages
-            .iter()
-            .map(|s| s.indexed.clone().unwrap_or_else(|| s.networks.clone()))
-            .collect();
-        by_stage.insert(
-            "networks_indexing".into(),
-            scores(&evaluate(&indexed, &truth)?),
-        );
+    by_stage.insert("networks".into(), json!(scored.networks));
+    if let Some(s) = &scored.networks_indexing {
+        by_stage.insert("networks_indexing".into(), json!(s));
     }
-    if model.library().is_some() {
-        let searched = stages.iter().filter(|s| s.library.is_some()).count();
-        let (lib, lib_truth): (Vec<Prediction>, Vec<u8>) = stages
-            .iter()
-            .zip(&truth)
-            .filter_map(|(s, &g)| s.library.clone().map(|p| (p, g)))
-            .unzip();
-        let mut v = if lib.is_empty() {
-            json!({})
-        } else {
-            let mut v = scores(&evaluate(&lib, &lib_truth)?);
-            // As a share of all patterns: a pattern without a candidate is not answered.
-            let share = searched as f64 / stages.len() as f64;
-            v["space_group_top1"] = json!(e_share(&lib, &lib_truth, share));
-            v["crystal_system"] = json!(
-                lib.iter()
-                    .zip(&lib_truth)
-                    .filter(|(p, g)| CrystalSystem::from_space_group(**g).ok()
-                        == Some(p.crystal_system))
-                    .count() as f64
-                    / stages.len() as f64
-            );
-            v
-        };
-        v["patterns_with_a_candidate"] = json!(searched);
-        by_stage.insert("library".into(), v);
-        by_stage.insert("combined".into(), scores(&e));
+    if let Some(s) = &scored.library {
+        by_stage.insert("library".into(), json!(s));
+        by_stage.insert("combined".into(), json!(StageScores::from(e)));
     }
-    let decided: Vec<(&str, usize)> = [Evidence::Library, Evidence::Indexing, Evidence::Networks]
+    let decided: Vec<(&str, usize)> = scored
+        .decided_by
         .iter()
-        .map(|d| {
-            (
-                d.name(),
-                preds.iter().filter(|p| p.decided_by == *d).count(),
-            )
-        })
+        .map(|(d, n)| (d.name(), *n))
         .collect();
     create_dir(out)?;
     write_predictions(&out.join("predictions.csv"), &data, &stages)?;
-    coverage_figure(&out.join("coverage.svg"), &e)?;
-    confusion_figure(&out.join("confusion.svg"), &e)?;
+    coverage_figure(&out.join("coverage.svg"), e)?;
+    confusion_figure(&out.join("confusion.svg"), e)?;
     let summary = json!({
         "model": model_path,
         "data": data_path.display().to_string(),
@@ -718,16 +673,6 @@ fn run_evaluate(args: &Evaluate) -> Result<Outcome> {
         out.display()
     );
     Ok(Outcome::Done)
-}
-
-/// The library alone's space-group accuracy over all patterns, `share` of which it answered.
-fn e_share(lib: &[Prediction], truth: &[u8], share: f64) -> f64 {
-    let right = lib
-        .iter()
-        .zip(truth)
-        .filter(|(p, g)| p.space_group == **g)
-        .count();
-    right as f64 / lib.len().max(1) as f64 * share
 }
 
 /// Accuracy against coverage as the refusal threshold rises.
