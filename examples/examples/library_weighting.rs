@@ -89,19 +89,7 @@ fn main() -> Result<()> {
         patterns.len(),
         t.elapsed().as_secs_f64()
     );
-    let mut grid = Vec::new();
-    for temperature in [0.005, 0.01, 0.02, 0.04, 0.08] {
-        for m in 0..=16 {
-            for width in [0.01, 0.02, 0.04, 0.08] {
-                grid.push(LibraryWeighting {
-                    temperature,
-                    midpoint: 0.55 + 0.025 * f64::from(m),
-                    width,
-                    ..LibraryWeighting::default()
-                });
-            }
-        }
-    }
+    let grid = LibraryWeighting::search_grid();
     let all: Vec<usize> = (0..truth.len()).collect();
     let even: Vec<usize> = all.iter().copied().filter(|i| i % 2 == 0).collect();
     let odd: Vec<usize> = all.iter().copied().filter(|i| i % 2 == 1).collect();

@@ -79,6 +79,26 @@ impl Default for LibraryWeighting {
 }
 
 impl LibraryWeighting {
+    /// The 340 weightings the default was chosen among (temperature 0.005–0.08, midpoint
+    /// 0.55–0.95 in steps of 0.025, width 0.01–0.08), each with the default decisive merit:
+    /// what `examples/library_weighting.rs` and the tuning-half sweep search.
+    pub fn search_grid() -> Vec<LibraryWeighting> {
+        let mut grid = Vec::new();
+        for temperature in [0.005, 0.01, 0.02, 0.04, 0.08] {
+            for m in 0..=16 {
+                for width in [0.01, 0.02, 0.04, 0.08] {
+                    grid.push(LibraryWeighting {
+                        temperature,
+                        midpoint: 0.55 + 0.025 * f64::from(m),
+                        width,
+                        ..LibraryWeighting::default()
+                    });
+                }
+            }
+        }
+        grid
+    }
+
     /// Validates every field.
     ///
     /// # Errors

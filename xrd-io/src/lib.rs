@@ -58,7 +58,7 @@ pub use numpy::{NPZ_PATTERNS, NPZ_TWO_THETA};
 pub use params::{Checked, Fit, FitWith, ParamGuard, Predict};
 pub use pattern::{Metadata, Pattern};
 pub use resample::{OutOfRange, resample_into};
-pub use shared_error::{InvalidParameter, NonFinite, ShapeMismatch};
+pub use shared_error::{InvalidParameter, NamesParameter, NonFinite, ShapeMismatch, refused};
 pub use stats::{MeanSd, median};
 pub use wavelength::{Anode, Line, Wavelength};
 pub use write::{OutputFormat, save, write, write_atomic};

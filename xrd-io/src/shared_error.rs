@@ -157,5 +157,36 @@ macro_rules! shared_errors {
                 }
             }
         }
+
+        impl $crate::NamesParameter for $error {
+            fn refused_parameter(&self) -> ::core::option::Option<&$crate::InvalidParameter> {
+                self.invalid_parameter()
+            }
+        }
     };
+}
+
+/// An error that may be a refused hyper-parameter: every crate's `Error` ([`shared_errors!`]
+/// implements it with the crate's `invalid_parameter`).
+pub trait NamesParameter: std::fmt::Debug {
+    /// The refused parameter, when the error is one.
+    fn refused_parameter(&self) -> Option<&InvalidParameter>;
+}
+
+/// For tests of invalid values: `ok` for no error, the name of the refused parameter, or the
+/// other error (debug-printed), so that a test checks which value was refused.
+///
+/// ```
+/// let r = xrd_io::Wavelength::monochromatic(-1.0);
+/// assert_eq!(xrd_io::refused(r), "wavelength");
+/// assert_eq!(xrd_io::refused(xrd_io::Wavelength::monochromatic(1.5)), "ok");
+/// ```
+pub fn refused<T, E: NamesParameter>(r: Result<T, E>) -> String {
+    match r {
+        Ok(_) => "ok".into(),
+        Err(e) => match e.refused_parameter() {
+            Some(p) => p.name.into(),
+            None => format!("{e:?}"),
+        },
+    }
 }

@@ -351,6 +351,25 @@ impl Library {
         out
     }
 
+    /// The entries of the materials among `candidates` of space group `space_group` (each one's
+    /// [`Library::relatives`]), sorted: what leaving a pattern's own material out of the library
+    /// leaves out when the pattern names no mineral, its best matches of the right group standing
+    /// for it (the refusal tests).
+    pub fn relatives_of(&self, candidates: &[crate::Candidate], space_group: u8) -> Vec<usize> {
+        let mut out: Vec<usize> = candidates
+            .iter()
+            .filter(|c| {
+                self.entries
+                    .get(c.entry)
+                    .is_some_and(|e| e.space_group == space_group)
+            })
+            .flat_map(|c| self.relatives(c.entry))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// The entries a person names with `spec`: an id (`amcsd:8240`), else a mineral name
     /// (case-insensitive, `anatase`), else a formula (`TiO2`: every entry of that composition,
     /// polymorphs included). Empty when nothing matches.

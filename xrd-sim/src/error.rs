@@ -121,15 +121,7 @@ pub(crate) fn invalid(name: &'static str, reason: impl Into<String>) -> Error {
     Error::param(name, reason)
 }
 
-/// The parameter an [`Error::InvalidParameter`] names — `ok` for no error, the error itself for
-/// another one — so that a test of invalid values checks which value was refused.
 #[cfg(test)]
-pub(crate) fn refused<T>(r: Result<T>) -> String {
-    match r {
-        Ok(_) => "ok".into(),
-        Err(Error::InvalidParameter(p)) => p.name.into(),
-        Err(other) => format!("{other:?}"),
-    }
-}
+pub(crate) use xrd_io::refused;
 
 xrd_io::shared_errors!(Error, wraps Io);

@@ -9,7 +9,6 @@ use std::sync::OnceLock;
 use xrd_classify::{Classifier, CrystalSystem, Evidence, Gathered, LibraryWeighting, Prediction};
 use xrd_index::Metric;
 use xrd_io::Pattern;
-use xrd_minerals::{Candidate, Library};
 use xrd_testdata::Half;
 
 use crate::common::{Rows, default_classifier, less_sds, rruff_half};
@@ -168,25 +167,9 @@ fn decisive_cells_hold_and_weaker_cells_yield_on_the_reporting_half() {
     );
 }
 
-/// A pattern's own library entries: of every library candidate whose space group is the
-/// pattern's true one, the entries of the same mineral name ([`Library::lookup`]) and of the
-/// same material ([`Library::same_material`]: formula and group). The RRUFF set names no
-/// mineral, so the library's own best matches of the right group stand for it (the rule of
-/// xrd-minerals' reporting test).
-fn own_entries(library: &Library, candidates: &[Candidate], truth: u8) -> Vec<usize> {
-    let mut own: Vec<usize> = candidates
-        .iter()
-        .filter(|c| library.entries()[c.entry].space_group == truth)
-        .flat_map(|c| library.relatives(c.entry))
-        .collect();
-    own.sort_unstable();
-    own.dedup();
-    own
-}
-
 /// Refusal of a material the library lacks, on real patterns (issue #45 part 3): the reporting
 /// rows whose best library candidate has the true space group are classified again with their
-/// own entries ([`own_entries`]) kept out of the search (`Classifier::gather`'s `exclude`, as
+/// own entries ([`Library::relatives_of`]) kept out of the search (`Classifier::gather`'s `exclude`, as
 /// `classify evaluate --exclude-matching` does for CIFs). The classifier refuses more of them
 /// and lets the library decide fewer.
 #[test]
@@ -207,7 +190,7 @@ fn default_classifier_refuses_reporting_patterns_without_their_own_entries() {
         .collect();
     let exclude: Vec<Vec<usize>> = known
         .iter()
-        .map(|&i| own_entries(lib, gathered[i].candidates().unwrap(), rows.truth[i]))
+        .map(|&i| lib.relatives_of(gathered[i].candidates().unwrap(), rows.truth[i]))
         .collect();
     let patterns: Vec<Pattern> = known.iter().map(|&i| rows.patterns[i].clone()).collect();
     let t = std::time::Instant::now();
@@ -301,19 +284,7 @@ fn tuning_half_sweep() {
         );
     };
     show("default", default);
-    let mut grid = Vec::new();
-    for temperature in [0.005, 0.01, 0.02, 0.04, 0.08] {
-        for m in 0..=16 {
-            for width in [0.01, 0.02, 0.04, 0.08] {
-                grid.push(LibraryWeighting {
-                    temperature,
-                    midpoint: 0.55 + 0.025 * f64::from(m),
-                    width,
-                    ..default
-                });
-            }
-        }
-    }
+    let grid = LibraryWeighting::search_grid();
     let mut best = (default, f64::NEG_INFINITY);
     for &w in &grid {
         let (sg, _) = decide_all(model, w, &gathered, &tuning.truth);

@@ -84,3 +84,14 @@ pub fn measured_like(structures: &[(&Structure, f64)], zero_shift: f64, seed: u6
         .unwrap()
         .with_wavelength(Some(Wavelength::CU_KA))
 }
+
+/// Search-match against the built-in library at Cu Kα with the default settings.
+pub fn amcsd_matcher() -> xrd_minerals::Matcher<'static> {
+    xrd_minerals::Matcher::new(
+        amcsd(),
+        amcsd_references(),
+        Wavelength::CU_KA,
+        xrd_minerals::SearchParams::new(),
+    )
+    .unwrap()
+}

@@ -1,25 +1,16 @@
 //! Measured patterns of ../shared/data against the built-in library.
 
-use xrd_io::Wavelength;
-use xrd_minerals::{Matcher, PhaseParams, SearchParams};
+use xrd_minerals::PhaseParams;
 
-use crate::common::{amcsd, amcsd_references};
-
-fn matcher() -> Matcher<'static> {
-    Matcher::new(
-        amcsd(),
-        amcsd_references(),
-        Wavelength::CU_KA,
-        SearchParams::new(),
-    )
-    .unwrap()
-}
+use crate::common::{amcsd, amcsd_matcher};
 
 /// (mineral, space group) of each phase found in a shared measured file.
 fn phases(file: &str) -> Option<Vec<(String, u8)>> {
     let path = xrd_testdata::shared_data(&format!("real/{file}"))?;
     let pattern = xrd_io::read(path).unwrap().remove(0);
-    let found = matcher().identify(&pattern, &PhaseParams::new()).unwrap();
+    let found = amcsd_matcher()
+        .identify(&pattern, &PhaseParams::new())
+        .unwrap();
     Some(
         found
             .phases

@@ -8,11 +8,11 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 
 use xrd_io::{Pattern, Wavelength};
-use xrd_minerals::{Candidate, Library, Matcher, SearchParams};
+use xrd_minerals::{Candidate, SearchParams};
 use xrd_sim::CrystalSystem;
 use xrd_testdata::{Half, rruff_rows};
 
-use crate::common::{amcsd, amcsd_references};
+use crate::common::{amcsd, amcsd_matcher};
 
 /// Every [`STEP`]th row of the reporting half (in file order) is searched by these tests.
 const STEP: usize = 1;
@@ -41,16 +41,6 @@ fn system(g: u8) -> CrystalSystem {
     CrystalSystem::from_space_group(g).unwrap()
 }
 
-fn matcher() -> Matcher<'static> {
-    Matcher::new(
-        amcsd(),
-        amcsd_references(),
-        Wavelength::CU_KA,
-        SearchParams::new(),
-    )
-    .unwrap()
-}
-
 /// The reporting rows: patterns, true groups and the search's candidates, computed once.
 struct Searched {
     patterns: Vec<Pattern>,
@@ -77,7 +67,7 @@ fn reporting() -> Option<&'static Searched> {
             .collect();
         let truth: Vec<u8> = rows.iter().map(|&i| groups[i] as u8).collect();
         // As `xrd identify evaluate` searches them: in parallel, every error recorded.
-        let e = matcher().evaluate(&patterns, &truth, |_| {}).unwrap();
+        let e = amcsd_matcher().evaluate(&patterns, &truth, |_| {}).unwrap();
         assert!(e.patterns.iter().all(|p| p.error.is_none()));
         let candidates = e.patterns.into_iter().map(|p| p.candidates).collect();
         Some(Searched {
@@ -120,28 +110,13 @@ fn identify_holds_its_reporting_half_accuracy() {
     );
 }
 
-/// A pattern's own entries: of every candidate of the full library's search whose space group
-/// is the pattern's true one, the entries of the same mineral name ([`Library::lookup`]) and of
-/// the same material ([`Library::same_material`]: formula and group). The RRUFF set names no
-/// mineral, so the library's own best matches of the right group stand for it.
-fn own_entries(library: &Library, candidates: &[Candidate], truth: u8) -> Vec<usize> {
-    let mut own: Vec<usize> = candidates
-        .iter()
-        .filter(|c| library.entries()[c.entry].space_group == truth)
-        .flat_map(|c| library.relatives(c.entry))
-        .collect();
-    own.sort_unstable();
-    own.dedup();
-    own
-}
-
 /// Refusal of a material the library lacks, on real patterns (issue #45 part 3): the reporting
 /// rows whose first phase names the true space group are searched again with their own entries
-/// ([`own_entries`]) left out.
+/// ([`Library::relatives_of`]) left out.
 #[test]
 fn identify_refuses_reporting_patterns_without_their_own_entries() {
     let Some(s) = reporting() else { return };
-    let m = matcher();
+    let m = amcsd_matcher();
     let lib = amcsd();
     let min_score = SearchParams::new().get_min_score();
     let known: Vec<usize> = (0..s.truth.len())
@@ -155,7 +130,7 @@ fn identify_refuses_reporting_patterns_without_their_own_entries() {
     let results: Vec<(f64, f64, bool, usize)> = known
         .par_iter()
         .map(|&i| {
-            let own = own_entries(lib, &s.candidates[i], s.truth[i]);
+            let own = lib.relatives_of(&s.candidates[i], s.truth[i]);
             let found = m.search_excluding(&s.patterns[i], &own).unwrap();
             let before = s.candidates[i][0].score;
             let (after, right) = found.first().map_or((0.0, false), |c| {
