@@ -17,6 +17,7 @@
 use serde::{Deserialize, Serialize};
 use xrd_io::Pattern;
 use xrd_io::peaks::{PeakParams, find_peaks};
+use xrd_sim::powder::Profile;
 
 use crate::error::invalid;
 use crate::profile::{Measured, convolve, gaussian};
@@ -453,25 +454,14 @@ fn fwhm_of(sigma: f64) -> f64 {
     sigma * 2.0 * (2.0 * std::f64::consts::LN_2).sqrt()
 }
 
-/// Pseudo-Voigt lines (area-normalised, FWHM from σ) summed on `two_theta`.
+/// Pseudo-Voigt lines (area-normalised, FWHM from σ, cut at [`PROFILE_REACH`] FWHM) summed on
+/// `two_theta`, by xrd-sim's renderer (its grid kernel on the uniform scans most files hold).
 fn render(lines: &[(f64, f64, bool)], two_theta: &[f64], sigma: f64, eta: f64) -> Vec<f64> {
-    let fwhm = fwhm_of(sigma);
-    let gamma = fwhm / 2.0;
-    let reach = PROFILE_REACH * fwhm;
-    let mut out = vec![0.0; two_theta.len()];
-    for &(t, intensity, _) in lines {
-        let start = two_theta.partition_point(|&x| x < t - reach);
-        for (i, &x) in two_theta.iter().enumerate().skip(start) {
-            if x > t + reach {
-                break;
-            }
-            let dx = x - t;
-            let g = crate::profile::gaussian(dx, sigma);
-            let l = gamma / (std::f64::consts::PI * (dx * dx + gamma * gamma));
-            out[i] += intensity * ((1.0 - eta) * g + eta * l);
-        }
-    }
-    out
+    let profile = Profile {
+        window: PROFILE_REACH,
+        ..Profile::pseudo_voigt(eta, fwhm_of(sigma))
+    };
+    profile.render(two_theta, lines.iter().map(|l| (l.0, l.1)))
 }
 
 /// Which residual peaks are significant: on the residual smoothed with a Gaussian of
