@@ -496,7 +496,7 @@ where
             known_arr.view(),
             labelled,
             &query,
-            ctx.pca_labelled.as_ref().map(Array2::view),
+            ctx.pca_labelled.as_ref().map(|a| a.view()),
         )?;
         let mut est = format!("file,{header},by,extrapolated,ill_conditioned,distance,refused\n");
         for (name, a, refused) in &rows {
