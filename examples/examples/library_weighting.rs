@@ -81,7 +81,8 @@ fn main() -> Result<()> {
     let stage = LibrarySearch::new(library, SearchParams::new().intensity_power(args.power))?
         .with_references(refs)?;
     let model = model.with_library(Some(stage));
-    let (patterns, truth) = xrd_cli::inputs::labelled_npz(&args.data)?;
+    let set = xrd_cli::inputs::labelled_npz(&args.data, Some(xrd_cli::inputs::Halves::All))?;
+    let (patterns, truth) = (set.patterns, set.truth);
     let t = Instant::now();
     let gathered = model.gather(&patterns, None)?;
     eprintln!(

@@ -95,49 +95,23 @@ pub fn binomial_bound(p: f64, n: usize, sds: f64) -> f64 {
 
 /// Which half of `measured/rruff_dev.npz` a pattern belongs to (issue #45 part 1): settings
 /// chosen on measured data are chosen on the [`Half::Tuning`] half; the floors and the READMEs'
-/// results are measured on the [`Half::Reporting`] half.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Half {
-    /// 232 of the 457 patterns: where settings are chosen.
-    Tuning,
-    /// 225 of the 457 patterns: where results are reported.
-    Reporting,
-}
+/// results are measured on the [`Half::Reporting`] half. The rule's one home is
+/// [`xrd_io::halves`], which `xrd classify evaluate` and `xrd identify evaluate` use too.
+pub use xrd_io::halves::Half;
 
-/// The half of the RRUFF pattern whose `source_index` (the file number in Salgado et al.'s
-/// repository, a column of `rruff_dev.npz`) is given: the top bit of splitmix64's finaliser of
-/// that number, 1 for [`Half::Reporting`]. A fixed rule of the pattern's identity alone — not of
-/// its row, its labels or its intensities — so that it never changes when the file is reordered
-/// or a setting is tuned. Python: `z = (s + 0x9e3779b97f4a7c15) % 2**64`, then
-/// `z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) % 2**64`,
-/// `z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) % 2**64`, reporting when `(z ^ (z >> 31)) >> 63`.
+/// The half of the RRUFF pattern whose `source_index` is given ([`xrd_io::halves::half_of`]).
 pub fn rruff_half(source_index: u64) -> Half {
-    let mut z = source_index.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    if (z ^ (z >> 31)) >> 63 == 1 {
-        Half::Reporting
-    } else {
-        Half::Tuning
-    }
+    xrd_io::halves::half_of(source_index)
 }
 
 /// The rows (in order) of `half` among patterns with these `source_index` values (the
-/// `source_index` label of `rruff_dev.npz`, one per row).
+/// `source_index` label of `rruff_dev.npz`, one per row): [`Half::rows`].
 ///
 /// # Panics
 /// When a source index is not a non-negative whole number.
+// Test support: a malformed test file is a failed test.
+#[allow(clippy::expect_used)]
 pub fn rruff_rows(source_index: impl IntoIterator<Item = f64>, half: Half) -> Vec<usize> {
-    source_index
-        .into_iter()
-        .enumerate()
-        .filter(|(_, s)| {
-            assert!(
-                *s >= 0.0 && s.fract() == 0.0,
-                "source index {s} is not a file number"
-            );
-            rruff_half(*s as u64) == half
-        })
-        .map(|(i, _)| i)
-        .collect()
+    half.rows(source_index)
+        .expect("source indices are file numbers")
 }

@@ -13,6 +13,7 @@ mod format;
 #[cfg(feature = "formats")]
 mod formats;
 mod grid;
+pub mod halves;
 mod indexed_peak;
 mod kalpha2;
 mod noise;

@@ -21,8 +21,8 @@ use xrd_cli::run::write_atomic;
 use xrd_io::{Grid, Pattern, Wavelength};
 
 use super::{
-    Context, Outcome, Result, create_dir, input_files, labelled_npz, parse_wavelength,
-    pattern_name, skipped,
+    Context, Halves, Outcome, Result, create_dir, half_name, input_files, labelled_npz,
+    parse_wavelength, pattern_name, skipped,
 };
 
 const DEFAULT_DIR: &str = "target/classify";
@@ -46,7 +46,8 @@ pub enum Sub {
     Train(Box<Train>),
     /// Classify labelled patterns (an .npz with patterns, two_theta and space_group, or a folder
     /// with an index.csv of file,space_group of pattern files or CIFs) and write summary.json,
-    /// predictions.csv, coverage.svg and confusion.svg.
+    /// predictions.csv, coverage.svg and confusion.svg: by default the reporting half of the
+    /// RRUFF set (--half).
     Evaluate(Evaluate),
     /// Classify pattern files: crystal system, space group, certainty and the top five groups.
     Predict(Predict),
@@ -104,6 +105,12 @@ pub struct Evaluate {
     /// Folder of the results.
     #[arg(long, value_name = "DIR", default_value = "target/classify/evaluate")]
     pub out: PathBuf,
+    /// The rows of an .npz scored, split by their source_index (xrd_io::halves): the reporting
+    /// half, where results are reported, the tuning half, where settings are chosen, or all
+    /// [default: reporting; all for data without a source_index, and a folder]. predictions.csv
+    /// holds the rows scored, each named (file) by its row in the .npz.
+    #[arg(long, value_enum, value_name = "HALF")]
+    pub half: Option<Halves>,
     /// Keep out of the library search, for each test structure (a folder of CIFs), every entry
     /// of its own formula and space group: what xrd does for a material its library lacks.
     #[arg(long)]
@@ -428,20 +435,23 @@ struct Labelled {
     composition: Option<xrd_minerals::Composition>,
 }
 
-/// The labelled patterns of an `.npz`, named by their row.
-fn read_npz(path: &Path) -> Result<Vec<Labelled>> {
-    let (patterns, truth) = labelled_npz(path)?;
-    Ok(patterns
+/// The labelled patterns of the rows `half` of an `.npz`, named by their row, and the rows
+/// scored and in the file.
+fn read_npz(path: &Path, half: Option<Halves>) -> Result<(Vec<Labelled>, Halves, usize)> {
+    let set = labelled_npz(path, half)?;
+    let data = set
+        .patterns
         .into_iter()
-        .zip(truth)
-        .enumerate()
-        .map(|(i, (pattern, space_group))| Labelled {
-            name: format!("{i}"),
+        .zip(set.truth)
+        .zip(&set.rows)
+        .map(|((pattern, space_group), row)| Labelled {
+            name: format!("{row}"),
             pattern,
             space_group,
             composition: None,
         })
-        .collect())
+        .collect();
+    Ok((data, set.halves, set.rows_in_file))
 }
 
 /// The rows of a `file,space_group,…` index (header first).
@@ -565,10 +575,20 @@ fn run_evaluate(args: &Evaluate) -> Result<Outcome> {
     let (model_path, model) = load_model(&args.model)?;
     let data_path = &args.data;
     let out = &args.out;
-    let data = if data_path.is_dir() {
-        read_folder(data_path, &model)?
+    let (data, halves, data_patterns) = if data_path.is_dir() {
+        if let Some(h) = args.half.and_then(Halves::half) {
+            return Err(format!(
+                "{}: --half {h} splits an .npz by its source_index; a folder is scored whole \
+                 (--half all)",
+                data_path.display()
+            )
+            .into());
+        }
+        let data = read_folder(data_path, &model)?;
+        let n = data.len();
+        (data, Halves::All, n)
     } else {
-        read_npz(data_path)?
+        read_npz(data_path, args.half)?
     };
     if data.is_empty() {
         return Err(format!("{}: no labelled patterns", data_path.display()).into());
@@ -613,7 +633,9 @@ fn run_evaluate(args: &Evaluate) -> Result<Outcome> {
     let summary = json!({
         "model": model_path,
         "data": data_path.display().to_string(),
+        "half": halves.name(),
         "patterns": e.patterns,
+        "data_patterns": data_patterns,
         "patterns_with_warnings": warned,
         "indexing": model.indexing().is_some(),
         "library": model.library().map(|l| l.library().info().name.clone()),
@@ -653,8 +675,9 @@ fn run_evaluate(args: &Evaluate) -> Result<Outcome> {
         ));
     }
     println!(
-        "{} patterns from {} in {seconds:.1} s\n  crystal system   {:5.1} %  (majority baseline {:.1} %)\n  space group top-1 {:5.1} %  top-5 {:.1} %  (majority baseline {:.1} %)\n  space group on the most certain half: {:.1} %\n  threshold {:.4}: {:.1} % answered{}\n  calibration error {:.3}\nby evidence:{lines}\nwrote {}",
+        "{} patterns ({} of {data_patterns}) from {} in {seconds:.1} s\n  crystal system   {:5.1} %  (majority baseline {:.1} %)\n  space group top-1 {:5.1} %  top-5 {:.1} %  (majority baseline {:.1} %)\n  space group on the most certain half: {:.1} %\n  threshold {:.4}: {:.1} % answered{}\n  calibration error {:.3}\nby evidence:{lines}\nwrote {}",
         e.patterns,
+        half_name(halves),
         data_path.display(),
         100.0 * e.crystal_system,
         100.0 * e.majority_crystal_system,

@@ -18,8 +18,8 @@ use xrd_minerals::{
 };
 
 use super::{
-    Context, Outcome, Result, create_dir, input_files, labelled_npz, parse_wavelength,
-    pattern_name, skipped, wavelength_or,
+    Context, Halves, Outcome, Result, create_dir, half_name, input_files, labelled_npz,
+    parse_wavelength, pattern_name, skipped, wavelength_or,
 };
 
 const DEFAULT_DATA: &str = "../shared/data/measured/rruff_dev.npz";
@@ -65,7 +65,8 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 pub enum Sub {
     /// Identify the labelled patterns of an .npz (patterns, two_theta, space_group; Cu Kα) and
-    /// report the first phase's space-group and crystal-system accuracy.
+    /// report the first phase's space-group and crystal-system accuracy: by default on the
+    /// reporting half of the RRUFF set (--half).
     Evaluate(Evaluate),
 }
 
@@ -78,6 +79,12 @@ pub struct Evaluate {
     /// Folder of summary.json, predictions.csv and coverage.svg.
     #[arg(long, value_name = "DIR", default_value = "target/identify/evaluate")]
     pub out: PathBuf,
+    /// The rows scored, split by their source_index (xrd_io::halves): the reporting half, where
+    /// results are reported, the tuning half, where settings are chosen, or all [default:
+    /// reporting; all for data without a source_index]. predictions.csv holds the rows scored,
+    /// each with its row in the .npz.
+    #[arg(long, value_enum, value_name = "HALF")]
+    pub half: Option<Halves>,
     #[command(flatten)]
     pub options: Options,
 }
@@ -150,7 +157,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     match args.command {
         Some(Sub::Evaluate(e)) => {
             let job = Job::new(&e.options, ctx.quiet)?;
-            run_evaluate(&job, &e.data, &e.out)
+            run_evaluate(&job, &e.data, e.half, &e.out)
         }
         None => {
             let job = Job::new(&args.options, ctx.quiet)?;
@@ -580,7 +587,12 @@ fn plot(path: &Path, library: &Library, label: &str, found: &Identification) -> 
 #[derive(Serialize)]
 struct Summary<'a> {
     data: String,
+    /// `reporting`, `tuning` or `all`.
+    half: &'static str,
+    /// The rows of the half scored.
     patterns: usize,
+    /// The rows of the file.
+    data_patterns: usize,
     unsearchable: usize,
     library_entries: usize,
     seconds_references: f64,
@@ -596,8 +608,9 @@ struct Summary<'a> {
     search: SearchParams,
 }
 
-fn run_evaluate(options: &Job, data: &Path, out: &Path) -> Result<Outcome> {
-    let (patterns, truth) = labelled_npz(data)?;
+fn run_evaluate(options: &Job, data: &Path, half: Option<Halves>, out: &Path) -> Result<Outcome> {
+    let set = labelled_npz(data, half)?;
+    let (patterns, truth) = (&set.patterns, &set.truth);
     let wavelength = Wavelength::CU_KA;
     let library = options.library()?;
     let t = Instant::now();
@@ -606,13 +619,13 @@ fn run_evaluate(options: &Job, data: &Path, out: &Path) -> Result<Outcome> {
     let matcher = Matcher::new(&library, &refs, wavelength, options.search.clone())?;
     let t = Instant::now();
     let bar = options.bar(patterns.len() as u64, "identifying");
-    let e = matcher.evaluate(&patterns, &truth, |done| bar.set_position(done as u64))?;
+    let e = matcher.evaluate(patterns, truth, |done| bar.set_position(done as u64))?;
     bar.finish_and_clear();
     let seconds_search = t.elapsed().as_secs_f64();
     for p in e.patterns.iter().filter(|p| p.error.is_some()) {
         eprintln!(
             "row {}: {}",
-            p.index,
+            set.rows[p.index],
             p.error.as_deref().unwrap_or_default()
         );
     }
@@ -628,7 +641,7 @@ fn run_evaluate(options: &Job, data: &Path, out: &Path) -> Result<Outcome> {
         });
         csv.push_str(&format!(
             "{},{},{pred},{score:.4},{},{source}\n",
-            p.index,
+            set.rows[p.index],
             p.truth,
             self::csv(&name)
         ));
@@ -638,7 +651,9 @@ fn run_evaluate(options: &Job, data: &Path, out: &Path) -> Result<Outcome> {
     let certain_half = e.space_group_accuracy_certain_half;
     let summary = Summary {
         data: data.display().to_string(),
+        half: set.halves.name(),
         patterns: e.patterns.len(),
+        data_patterns: set.rows_in_file,
         unsearchable,
         library_entries: library.len(),
         seconds_references,
@@ -675,9 +690,11 @@ fn run_evaluate(options: &Job, data: &Path, out: &Path) -> Result<Outcome> {
         ("coverage", "space-group accuracy"),
     )?;
     println!(
-        "{} patterns ({unsearchable} could not be searched), {} references \
+        "{} patterns ({} of {}; {unsearchable} could not be searched), {} references \
          ({seconds_references:.2} s), search {seconds_search:.2} s",
         e.patterns.len(),
+        half_name(set.halves),
+        set.rows_in_file,
         library.len()
     );
     println!(

@@ -84,7 +84,15 @@ pub fn pattern_name(file: &Path, k: usize, count: usize) -> String {
     }
 }
 
-pub use xrd_cli::inputs::labelled_npz;
+pub use xrd_cli::inputs::{Halves, labelled_npz};
+
+/// How the printed summaries name the rows scored: `the reporting half`, `all`.
+pub fn half_name(halves: Halves) -> String {
+    match halves {
+        Halves::All => "all".to_string(),
+        h => format!("the {} half", h.name()),
+    }
+}
 
 /// The wavelength of pattern `label`: the file's, else `given` (a `--wavelength` option), else
 /// Cu Kα, said on stderr.

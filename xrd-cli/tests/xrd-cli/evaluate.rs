@@ -1,17 +1,18 @@
 //! `xrd classify evaluate` and `xrd identify evaluate` through the built binary, on a fixed
 //! subset of `rruff_dev.npz` and on a folder of the shared CIFs (with and without
 //! `--exclude-matching`): the summaries checked against their own predictions and against the
-//! values measured when the tests were written.
+//! values measured when the tests were written; `--half` keeps the rows of its half
+//! (`xrd_io::halves`), the reporting half by default.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use xrd_testdata::shared_data;
+use xrd_testdata::{Half, rruff_rows, shared_data};
 
 use crate::common::{arg, cache, csv_rows, xrd};
 
-/// Every 19th row of `rruff_dev.npz` (rows 0, 19, …, 456: 25 measured patterns) written as an
-/// `.npz` in `dir`, with the rows' space groups.
+/// Every 19th row of `rruff_dev.npz` (rows 0, 19, …, 456: 25 measured patterns, with their
+/// `source_index`) written as an `.npz` in `dir`, with the rows' space groups.
 fn rruff_subset(dir: &Path) -> Option<(PathBuf, Vec<u8>)> {
     let full = shared_data("measured/rruff_dev.npz")?;
     let d = xrd_io::Dataset::<f32>::read_npz(&full).unwrap();
@@ -26,6 +27,29 @@ fn rruff_subset(dir: &Path) -> Option<(PathBuf, Vec<u8>)> {
     let path = dir.join("rruff_subset.npz");
     subset.write_npz(&path).unwrap();
     Some((path, groups))
+}
+
+/// The rows of the subset (its own rows) in the reporting and the tuning half.
+fn subset_halves(npz: &Path) -> (Vec<usize>, Vec<usize>) {
+    let d = xrd_io::Dataset::<f32>::read_npz(npz).unwrap();
+    let source = d.label("source_index").unwrap().to_vec();
+    (
+        rruff_rows(source.iter().copied(), Half::Reporting),
+        rruff_rows(source, Half::Tuning),
+    )
+}
+
+/// The subset without its `source_index` (renamed), written beside it.
+fn without_source_index(npz: &Path) -> PathBuf {
+    let mut d = xrd_io::Dataset::<f32>::read_npz(npz).unwrap();
+    for name in &mut d.label_names {
+        if name == "source_index" {
+            *name = "file_number".into();
+        }
+    }
+    let path = npz.with_file_name("no_source_index.npz");
+    d.write_npz(&path).unwrap();
+    path
 }
 
 fn summary(out: &Path) -> Value {
@@ -73,6 +97,8 @@ fn identify_evaluate_reports_the_rows_it_predicted() {
         "evaluate",
         "--data",
         arg(&npz),
+        "--half",
+        "all",
         "--cache",
         cache(),
         "--out",
@@ -80,7 +106,8 @@ fn identify_evaluate_reports_the_rows_it_predicted() {
     ]);
     let printed = run.ok();
     let s = summary(&out);
-    assert_eq!(s["patterns"], 25, "{s}");
+    assert_eq!((&s["half"], &s["patterns"]), (&"all".into(), &25.into()));
+    assert_eq!(s["data_patterns"], 25, "{s}");
     assert_eq!(s["unsearchable"], 0, "{s}");
     assert_eq!(s["library_entries"], 9273, "{s}");
     assert_eq!(s["min_score"], 0.6, "{s}");
@@ -131,10 +158,68 @@ fn identify_evaluate_reports_the_rows_it_predicted() {
         let r = &rows[row + 1];
         assert_eq!((r[2].as_str(), r[4].as_str()), (group, name), "{r:?}");
     }
-    assert!(printed.starts_with("25 patterns (0 could not be searched), 9273 references"));
+    assert!(
+        printed.starts_with("25 patterns (all of 25; 0 could not be searched), 9273 references"),
+        "{printed}"
+    );
     let line = format!("first phase: space group {:.1} %", 100.0 * right);
     assert!(printed.contains(&line), "{printed}");
     assert!(out.join("coverage.svg").exists());
+
+    // By default the reporting half, with --half tuning the other: each run holds the rows of
+    // its half (by their row in the .npz), each predicted as in the run over all rows.
+    let (reporting, tuning) = subset_halves(&npz);
+    assert_eq!(reporting.len() + tuning.len(), 25);
+    assert!(!reporting.is_empty() && !tuning.is_empty());
+    for (half, want) in [(None, &reporting), (Some("tuning"), &tuning)] {
+        let out = dir.path().join(format!("identify-{half:?}"));
+        let mut args = vec!["--quiet", "identify", "evaluate", "--data", arg(&npz)];
+        args.extend(half.map(|h| ["--half", h]).iter().flatten());
+        args.extend(["--cache", cache(), "--out", arg(&out)]);
+        let printed = xrd(&args).ok().to_string();
+        let s = summary(&out);
+        let name = half.unwrap_or("reporting");
+        assert_eq!(
+            (&s["half"], &s["patterns"], &s["data_patterns"]),
+            (&name.into(), &want.len().into(), &25.into()),
+            "{s}"
+        );
+        let half_rows = csv_file(&out.join("predictions.csv"));
+        let got: Vec<usize> = half_rows[1..]
+            .iter()
+            .map(|r| r[0].parse().unwrap())
+            .collect();
+        assert_eq!(&got, want);
+        for r in &half_rows[1..] {
+            let all = &rows[r[0].parse::<usize>().unwrap() + 1];
+            assert_eq!(r[..4], all[..4], "row {}", r[0]);
+        }
+        let right = share(&half_rows, |r| r[1] == r[2]);
+        assert!(
+            (num(&s, "space_group_accuracy") - right).abs() < 1e-9,
+            "{s}"
+        );
+        let start = format!("{} patterns (the {name} half of 25;", want.len());
+        assert!(printed.starts_with(&start), "{printed}");
+    }
+
+    // A half needs the file's source_index; --half all scores a file without one, and so does
+    // the default.
+    let bare = without_source_index(&npz);
+    let run = xrd(&[
+        "identify",
+        "evaluate",
+        "--data",
+        arg(&bare),
+        "--half",
+        "reporting",
+        "--cache",
+        cache(),
+        "--out",
+        arg(&dir.path().join("bare")),
+    ]);
+    run.failed(1, "no `source_index` array to split into halves by");
+    assert!(run.stderr.contains("--half all"), "{}", run.stderr);
 }
 
 #[test]
@@ -150,6 +235,8 @@ fn classify_evaluate_reports_the_rows_it_predicted() {
         "evaluate",
         "--data",
         arg(&npz),
+        "--half",
+        "all",
         "--cache",
         cache(),
         "--out",
@@ -161,6 +248,10 @@ fn classify_evaluate_reports_the_rows_it_predicted() {
         (&s["model"], &s["patterns"], &s["indexing"], &s["library"]),
         (&"shipped".into(), &25.into(), &true.into(), &"amcsd".into()),
         "{s}"
+    );
+    assert_eq!(
+        (&s["half"], &s["data_patterns"]),
+        (&"all".into(), &25.into())
     );
     assert_eq!(
         (&s["exclude_matching"], &s["entries_excluded"]),
@@ -215,10 +306,41 @@ fn classify_evaluate_reports_the_rows_it_predicted() {
     about(&s, "coverage_at_threshold", 17, 25);
     about(&s["stages"]["networks"], "space_group_top1", 11, 25);
     about(&s["stages"]["library"], "space_group_top1", 14, 25);
-    assert!(printed.contains("25 patterns from"), "{printed}");
+    assert!(
+        printed.contains("25 patterns (all of 25) from"),
+        "{printed}"
+    );
     for f in ["coverage.svg", "confusion.svg"] {
         assert!(out.join(f).exists(), "{f}");
     }
+    // The networks alone, by default on the reporting half and with --half tuning on the
+    // other: the rows of each half, named by their row in the .npz.
+    let (reporting, tuning) = subset_halves(&npz);
+    for (half, want) in [(None, &reporting), (Some("tuning"), &tuning)] {
+        let out = dir.path().join(format!("networks-{half:?}"));
+        let mut args = vec!["--quiet", "classify", "evaluate", "--data", arg(&npz)];
+        args.extend(half.map(|h| ["--half", h]).iter().flatten());
+        args.extend(["--no-indexing", "--no-library", "--out", arg(&out)]);
+        let printed = xrd(&args).ok().to_string();
+        let s = summary(&out);
+        let name = half.unwrap_or("reporting");
+        assert_eq!(
+            (&s["half"], &s["patterns"], &s["data_patterns"]),
+            (&name.into(), &want.len().into(), &25.into()),
+            "{s}"
+        );
+        let half_rows = csv_file(&out.join("predictions.csv"));
+        let named: Vec<usize> = half_rows[1..]
+            .iter()
+            .map(|r| r[1].parse().unwrap())
+            .collect();
+        assert_eq!(&named, want);
+        let right = share(&half_rows, |r| r[2] == r[4]);
+        assert!((num(&s, "space_group_top1") - right).abs() < 1e-9, "{s}");
+        let start = format!("{} patterns (the {name} half of 25) from", want.len());
+        assert!(printed.contains(&start), "{printed}");
+    }
+
     // --exclude-matching needs structures to match: an .npz has none.
     let run = xrd(&[
         "classify",
@@ -349,6 +471,24 @@ fn classify_evaluate_on_cifs_finds_each_in_the_library_unless_excluded() {
     about(&sx, "space_group_top1", 7, 12);
     about(&sx, "crystal_system", 10, 12);
     assert!(num(&sx, "space_group_top1") < num(&s, "space_group_top1"));
+    // A folder has no source_index: it is scored whole (above, by default), never by half.
+    xrd(&[
+        "classify",
+        "evaluate",
+        "--data",
+        arg(&data),
+        "--no-library",
+        "--no-indexing",
+        "--half",
+        "tuning",
+        "--out",
+        arg(dir.path()),
+    ])
+    .failed(1, "a folder is scored whole (--half all)");
+    assert_eq!(
+        (&s["half"], &s["data_patterns"]),
+        (&"all".into(), &12.into())
+    );
     // Without the library there is nothing to exclude from.
     xrd(&[
         "classify",
