@@ -24,6 +24,7 @@ mod npy_array;
 mod numpy;
 mod pattern;
 pub mod peaks;
+mod preparation;
 mod resample;
 pub mod similarity;
 mod wavelength;
@@ -50,6 +51,7 @@ pub use normalize::{Normalization, normalize};
 #[cfg_attr(docsrs, doc(cfg(feature = "formats")))]
 pub use numpy::{NPZ_PATTERNS, NPZ_TWO_THETA};
 pub use pattern::{Metadata, Pattern};
+pub use preparation::{Background, Preparation, Prepared};
 pub use resample::{OutOfRange, resample_into};
 pub use wavelength::{Anode, Line, Wavelength};
 // The common ground (xrd-core), re-exported so that a user of xrd-io needs one import path.
