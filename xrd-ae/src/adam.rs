@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use xrd_io::Float;
+use xrd_core::Float;
 
 use crate::{Error, Result};
 
@@ -103,7 +103,7 @@ impl Default for Adam {
     }
 }
 
-xrd_io::param_guard!(Error => Adam);
+xrd_core::param_guard!(Error => Adam);
 
 impl Adam {
     /// Validates the hyper-parameters.

@@ -6,7 +6,7 @@ use ndarray::{Array2, ArrayBase, Data, Ix2};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
-use xrd_io::{Checked, Float, ParamGuard};
+use xrd_core::{Checked, Float, ParamGuard};
 
 use crate::dense::check_input;
 use crate::history::History;
@@ -55,7 +55,7 @@ impl Default for AutoencoderConfig {
     }
 }
 
-xrd_io::param_guard!(Error => AutoencoderConfig);
+xrd_core::param_guard!(Error => AutoencoderConfig);
 
 impl AutoencoderConfig {
     /// Validates every field.
@@ -229,7 +229,7 @@ impl<F> Default for AutoencoderParams<F> {
     }
 }
 
-xrd_io::param_guard!(Error => [F: Float] AutoencoderParams<F>);
+xrd_core::param_guard!(Error => [F: Float] AutoencoderParams<F>);
 
 impl<F: Float> AutoencoderParams<F> {
     /// Builder from a whole configuration.
@@ -319,7 +319,7 @@ impl<F: Float> AutoencoderParams<F> {
         rng: &mut R,
         callback: impl FnMut(&Progress),
     ) -> Result<Autoencoder<F>> {
-        xrd_io::FitWith::fit_with(self, data, rng, callback)
+        xrd_core::FitWith::fit_with(self, data, rng, callback)
     }
 
     /// Trains starting from the weights of `model` instead of a fresh initialisation (to continue
@@ -441,7 +441,7 @@ impl<F: Float> AutoencoderParams<F> {
     }
 }
 
-impl<'a, F, S, R> xrd_io::FitWith<&'a ArrayBase<S, Ix2>, R> for AutoencoderParams<F>
+impl<'a, F, S, R> xrd_core::FitWith<&'a ArrayBase<S, Ix2>, R> for AutoencoderParams<F>
 where
     F: Float,
     S: Data<Elem = F>,
@@ -451,7 +451,7 @@ where
     type Progress = Progress;
 
     fn fit_with_checked(
-        params: &xrd_io::Checked<Self>,
+        params: &xrd_core::Checked<Self>,
         data: &'a ArrayBase<S, Ix2>,
         rng: &mut R,
         progress: &mut dyn FnMut(&Progress),

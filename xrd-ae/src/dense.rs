@@ -3,7 +3,7 @@
 use ndarray::{
     Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, linalg::general_mat_mul,
 };
-use xrd_io::{Float, Location, NonFinite};
+use xrd_core::{Float, Location, NonFinite};
 
 use crate::{Activation, Error, Result};
 

@@ -3,10 +3,9 @@
 
 use std::fmt;
 
-use linfa_linalg::eigh::EigValsh;
 use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
-use xrd_io::Float;
+use xrd_core::Float;
 
 use crate::dense::check_input;
 use crate::{Activation, Autoencoder, Error, FeatureSpace, Pca, PcaParams, Result};
@@ -52,12 +51,10 @@ impl LatentSpread {
         let zc = &zf - &mean.view().insert_axis(Axis(0));
         let cov: Array2<f64> = zc.t().dot(&zc) / (n - 1) as f64;
         let std = cov.diag().iter().map(|v| v.max(0.0).sqrt()).collect();
-        let mut principal_std: Vec<f64> = cov
-            .eigvalsh()
-            .map_err(|e| Error::TooFewSamples(format!("latent covariance: {e}")))?
-            .iter()
-            .map(|v| v.max(0.0).sqrt())
-            .collect();
+        let (values, _) = xrd_core::linalg::symmetric_eigen(cov.view()).ok_or_else(|| {
+            Error::TooFewSamples("latent covariance: no eigen-decomposition".into())
+        })?;
+        let mut principal_std: Vec<f64> = values.iter().map(|v| v.max(0.0).sqrt()).collect();
         principal_std.sort_by(|a, b| b.total_cmp(a));
         let largest = principal_std.first().copied().unwrap_or(0.0);
         let scale = zf.iter().fold(1.0f64, |m, v| m.max(v.abs()));

@@ -7,7 +7,7 @@
 
 use rand::Rng;
 use rand_xoshiro::Xoshiro256PlusPlus;
-use xrd_io::Float;
+use xrd_core::Float;
 
 use crate::{Error, Result};
 

@@ -3,7 +3,7 @@
 use ndarray::{Array1, Array2, ArrayView2, s};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
-use xrd_io::Float;
+use xrd_core::Float;
 
 use crate::kernels;
 use crate::{Activation, Adam, Dense, Loss};

@@ -11,13 +11,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// A hyper-parameter is out of its valid range.
     #[error(transparent)]
-    InvalidParameter(#[from] xrd_io::InvalidParameter),
+    InvalidParameter(#[from] xrd_core::InvalidParameter),
     /// An input array does not have the shape the network expects.
     #[error(transparent)]
-    ShapeMismatch(#[from] xrd_io::ShapeMismatch),
+    ShapeMismatch(#[from] xrd_core::ShapeMismatch),
     /// An input contains NaN or ±infinity.
     #[error(transparent)]
-    NonFinite(#[from] xrd_io::NonFinite),
+    NonFinite(#[from] xrd_core::NonFinite),
     /// Not enough rows to train (or to split off a validation set).
     #[error("not enough samples: {0}")]
     TooFewSamples(String),
@@ -47,4 +47,4 @@ pub enum Error {
     },
 }
 
-xrd_io::shared_errors!(Error, shape);
+xrd_core::shared_errors!(Error, shape);

@@ -1,7 +1,7 @@
 //! What every feature space offers: patterns in, low-dimensional points out, and back.
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
-use xrd_io::Float;
+use xrd_core::Float;
 
 use crate::dense::check_input;
 use crate::{Autoencoder, Error, Result};

@@ -3,7 +3,7 @@
 use ndarray::{Array1, Array2};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use xrd_io::Float;
+use xrd_core::Float;
 
 /// How a dense layer's weights and biases are initialised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]

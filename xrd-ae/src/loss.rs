@@ -2,7 +2,7 @@
 
 use ndarray::{ArrayView2, ArrayViewMut2, Axis, Zip};
 use serde::{Deserialize, Serialize};
-use xrd_io::Float;
+use xrd_core::Float;
 
 /// Added to the variances of the Pearson loss so that a constant row has a finite gradient.
 pub const PEARSON_EPS: f64 = 1e-12;

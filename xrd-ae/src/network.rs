@@ -3,7 +3,7 @@
 use ndarray::{Array2, ArrayBase, ArrayView2, Data, Ix2};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use xrd_io::Float;
+use xrd_core::Float;
 
 use crate::dense::{check_input, forward_layers};
 use crate::engine::{Engine, Gradients};
@@ -177,7 +177,7 @@ impl<F: Float> Network<F> {
     }
 }
 
-impl<'a, F: Float, S: Data<Elem = F>> xrd_io::Predict<&'a ArrayBase<S, Ix2>, Array2<F>>
+impl<'a, F: Float, S: Data<Elem = F>> xrd_core::Predict<&'a ArrayBase<S, Ix2>, Array2<F>>
     for Network<F>
 {
     type Error = Error;

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use ndarray::{ArrayBase, Data, Ix2};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use xrd_io::{Checked, Float, ParamGuard};
+use xrd_core::{Checked, Float, ParamGuard};
 
 use crate::dense::check_input;
 use crate::train::{Progress, TrainConfig, fit_layers};
@@ -49,7 +49,7 @@ impl Default for NetworkConfig {
     }
 }
 
-xrd_io::param_guard!(Error => NetworkConfig);
+xrd_core::param_guard!(Error => NetworkConfig);
 
 impl NetworkConfig {
     /// Validates every field: at least one layer, no layer of 0 units, dropout rates in `[0, 1)`,
@@ -103,7 +103,7 @@ impl<F> Default for NetworkParams<F> {
     }
 }
 
-xrd_io::param_guard!(Error => [F: Float] NetworkParams<F>);
+xrd_core::param_guard!(Error => [F: Float] NetworkParams<F>);
 
 impl<F: Float> NetworkParams<F> {
     /// Builder from a whole configuration.
@@ -192,11 +192,11 @@ impl<F: Float> NetworkParams<F> {
         S2: Data<Elem = F>,
         R: Rng + ?Sized,
     {
-        xrd_io::FitWith::fit_with(self, (x, y), rng, callback)
+        xrd_core::FitWith::fit_with(self, (x, y), rng, callback)
     }
 }
 
-impl<'a, 'b, F, S1, S2, R> xrd_io::FitWith<(&'a ArrayBase<S1, Ix2>, &'b ArrayBase<S2, Ix2>), R>
+impl<'a, 'b, F, S1, S2, R> xrd_core::FitWith<(&'a ArrayBase<S1, Ix2>, &'b ArrayBase<S2, Ix2>), R>
     for NetworkParams<F>
 where
     F: Float,

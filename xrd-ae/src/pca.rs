@@ -1,10 +1,9 @@
 //! Principal component analysis: the exact linear feature space the autoencoder is measured
 //! against.
 
-use linfa_linalg::eigh::Eigh;
 use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Axis, Data, Ix2};
 use serde::{Deserialize, Serialize};
-use xrd_io::Float;
+use xrd_core::Float;
 
 use crate::dense::check_input;
 use crate::{Error, FeatureSpace, Result};
@@ -36,10 +35,10 @@ impl Default for PcaParams {
     }
 }
 
-xrd_io::param_guard!(Error => PcaParams);
+xrd_core::param_guard!(Error => PcaParams);
 
 impl PcaParams {
-    xrd_io::setters! {
+    xrd_core::setters! {
         /// Sets the number of components.
         components, get_components: usize;
     }
@@ -67,7 +66,7 @@ impl PcaParams {
     /// data have dimensions; [`Error::TooFewSamples`] for fewer than two rows;
     /// [`Error::NonFinite`] for NaN/∞ values; [`Error::ShapeMismatch`] for zero columns.
     pub fn fit<F: Float, S: Data<Elem = F>>(&self, x: &ArrayBase<S, Ix2>) -> Result<Pca<F>> {
-        xrd_io::Fit::fit(self, x)
+        xrd_core::Fit::fit(self, x)
     }
 }
 
@@ -163,11 +162,11 @@ impl<F: Float> FeatureSpace<F> for Pca<F> {
     }
 }
 
-impl<'a, F: Float, S: Data<Elem = F>> xrd_io::Fit<&'a ArrayBase<S, Ix2>> for PcaParams {
+impl<'a, F: Float, S: Data<Elem = F>> xrd_core::Fit<&'a ArrayBase<S, Ix2>> for PcaParams {
     type Object = Pca<F>;
 
     /// The fit of [`PcaParams::fit`].
-    fn fit_checked(params: &xrd_io::Checked<Self>, x: &'a ArrayBase<S, Ix2>) -> Result<Pca<F>> {
+    fn fit_checked(params: &xrd_core::Checked<Self>, x: &'a ArrayBase<S, Ix2>) -> Result<Pca<F>> {
         let (n, d) = x.dim();
         if d == 0 {
             return Err(Error::shape("PCA data", "≥ 1 column", format!("{n} × 0")));
@@ -189,9 +188,10 @@ impl<'a, F: Float, S: Data<Elem = F>> xrd_io::Fit<&'a ArrayBase<S, Ix2>> for Pca
         } else {
             xc.t().dot(&xc)
         };
-        let (values, vectors) = gram.eigh().map_err(|e| {
-            Error::TooFewSamples(format!("the eigen-decomposition did not converge: {e}"))
-        })?;
+        let (values, vectors) =
+            xrd_core::linalg::symmetric_eigen(gram.view()).ok_or_else(|| {
+                Error::TooFewSamples("the eigen-decomposition did not converge".into())
+            })?;
         let mut order: Vec<usize> = (0..values.len()).collect();
         order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
         let largest = values[order[0]].max(0.0);

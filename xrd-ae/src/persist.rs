@@ -18,7 +18,7 @@ use std::path::Path;
 use ndarray::{Array1, Array2};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
-use xrd_io::Float;
+use xrd_core::Float;
 
 use crate::{Activation, Autoencoder, AutoencoderConfig, Dense, Error, Network, Result};
 
@@ -191,7 +191,7 @@ fn base_metadata<F: Float>(kind: &str, layers: &[LayerMeta]) -> Result<HashMap<S
 
 /// Writes `bytes` to `path` atomically (xrd-io's one atomic writer).
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
-    xrd_io::write_atomic(path, bytes).map_err(|source| Error::File {
+    xrd_core::write_atomic(path, bytes).map_err(|source| Error::File {
         path: path.to_path_buf(),
         source,
     })

@@ -5,7 +5,7 @@ use ndarray::{Array2, ArrayView2, Axis, s};
 use rand::Rng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
-use xrd_io::Float;
+use xrd_core::Float;
 
 use crate::dense::{check_input, forward_layers};
 use crate::engine::Engine;
@@ -53,7 +53,7 @@ impl Default for TrainConfig {
     }
 }
 
-xrd_io::param_guard!(Error => TrainConfig);
+xrd_core::param_guard!(Error => TrainConfig);
 
 /// The setters shared by the params types whose configuration holds `init`, `loss` and a
 /// [`TrainConfig`] as `train` (the network and the autoencoder), written once; expanded inside

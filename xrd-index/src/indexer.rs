@@ -409,36 +409,12 @@ fn better(a: &Solution, b: &Solution, params: &IndexingParams) -> bool {
 }
 
 /// Solves the `n` × `n` system in the first `n` columns of `a` with right-hand side column `n`
-/// by Gaussian elimination with partial pivoting; None when singular.
-fn gauss_rows<const W: usize>(a: &mut [[f64; W]], n: usize) -> Option<Vec<f64>> {
-    // A pivot this much smaller than the matrix's largest entry counts as zero.
-    let norm = a[..n]
-        .iter()
-        .flat_map(|r| r[..n].iter())
-        .fold(0.0, |m: f64, v| m.max(v.abs()));
-    for c in 0..n {
-        let (piv, max) = (c..n)
-            .map(|r| (r, a[r][c].abs()))
-            .fold((c, 0.0), |m, x| if x.1 > m.1 { x } else { m });
-        if max <= 1e-12 * norm || max == 0.0 {
-            return None;
-        }
-        a.swap(c, piv);
-        let (top, rest) = a.split_at_mut(c + 1);
-        let pivot_row = &top[c];
-        for row in rest[..n - c - 1].iter_mut() {
-            let f = row[c] / pivot_row[c];
-            for (v, p) in row[c..=n].iter_mut().zip(&pivot_row[c..=n]) {
-                *v -= f * p;
-            }
-        }
-    }
-    let mut x = vec![0.0; n];
-    for c in (0..n).rev() {
-        let s: f64 = (c + 1..n).map(|k| a[c][k] * x[k]).sum();
-        x[c] = (a[c][n] - s) / a[c][c];
-    }
-    x.iter().all(|v| v.is_finite()).then_some(x)
+/// ([`xrd_core::linalg::solve`]); None when singular (a pivot below 10⁻¹² of the largest entry).
+fn gauss_rows<const W: usize>(a: &[[f64; W]], n: usize) -> Option<Vec<f64>> {
+    let rows = &a[..n];
+    let m: Vec<f64> = rows.iter().flat_map(|r| r[..n].iter().copied()).collect();
+    let b: Vec<f64> = rows.iter().map(|r| r[n]).collect();
+    xrd_core::linalg::solve(&m, &b, 1e-12)
 }
 
 /// Least-squares refinement of the cell `p` and a zero shift on the lines it indexes, then the

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use xrd_io::peaks::{PeakParams, find_peaks};
-use xrd_io::{Grid, OutOfRange, Pattern, Wavelength};
+use xrd_io::{Background, Pattern, Preparation, Wavelength};
 
 use crate::params::IndexingParams;
 use crate::{Error, Result};
@@ -39,13 +39,28 @@ pub(crate) fn observed_lines(
     wavelength: Wavelength,
     params: &IndexingParams,
 ) -> Result<Vec<Line>> {
-    let (start, step, y) = evenly_spaced(pattern)?;
+    let (first, last) = pattern.range();
+    if pattern.len() < 2 || last <= first {
+        return Err(Error::param(
+            "pattern",
+            format!("{} points over {first}–{last}° hold no line", pattern.len()),
+        ));
+    }
+    let prepared = pattern.prepare(
+        &Preparation::default()
+            .evenly_spaced(true)
+            .background(Background::RollingMinimum)
+            .background_width(params.background_window),
+    )?;
+    let (start, y, z) = (prepared.two_theta[0], &prepared.intensity, &prepared.signal);
+    // Evenly spaced by construction: its own step, else the mean spacing it was put on.
+    let step = prepared
+        .step
+        .unwrap_or((last - first) / (pattern.len() - 1) as f64);
     let n = y.len();
     if n < SMOOTH.len() {
         return Ok(Vec::new());
     }
-    let window = (params.background_window / step).round().max(1.0) as usize;
-    let z = xrd_io::without_rolling_background(&y, window);
     let noise = xrd_io::noise_sigma(y.iter().copied());
     let mut s = vec![0.0; n];
     for i in 4..n - 4 {
@@ -96,25 +111,6 @@ pub(crate) fn observed_lines(
         );
     }
     Ok(lines)
-}
-
-/// The first 2θ, the step and the intensities of `pattern` on evenly spaced points: its own
-/// when they are, else interpolated at its mean spacing.
-fn evenly_spaced(pattern: &Pattern) -> Result<(f64, f64, Vec<f64>)> {
-    let n = pattern.len();
-    let (first, last) = pattern.range();
-    if n < 2 || last <= first {
-        return Err(Error::param(
-            "pattern",
-            format!("{n} points over {first}–{last}° hold no line"),
-        ));
-    }
-    if let Some(step) = pattern.step() {
-        return Ok((first, step, pattern.intensity().to_vec()));
-    }
-    let step = (last - first) / (n - 1) as f64;
-    let grid = Grid::new(first, step, n)?;
-    Ok((first, step, pattern.resample(&grid, OutOfRange::Clamp)?))
 }
 
 /// Removes the lines within `tolerance` (degrees) of the Kα2 position of a stronger line: a Kα2

@@ -191,7 +191,7 @@ impl Pattern {
 
     /// The mean 2θ step, against which a background window of `width` degrees is counted in
     /// points (`width` itself for a single point).
-    fn step_for(&self, width: f64) -> Result<f64> {
+    pub(crate) fn step_for(&self, width: f64) -> Result<f64> {
         if !(width.is_finite() && width > 0.0) {
             return Err(Error::param(
                 "width",
@@ -213,7 +213,10 @@ impl Pattern {
     /// # Errors
     /// [`Error::InvalidParameter`] unless `width` is finite and positive.
     pub fn peak_sigmas(&self, width: f64) -> Result<f64> {
-        Ok(crate::peak_sigmas(&self.without_top_hat_background(width)?))
+        let preparation = crate::Preparation::default()
+            .background(crate::Background::TopHat)
+            .background_width(width);
+        Ok(self.prepare(&preparation)?.peak_sigmas())
     }
 
     /// The pattern minus its [`Pattern::background`] (sigma kept: the background estimate adds no

@@ -1,6 +1,5 @@
 //! The error type of xrd-io.
 
-use std::fmt;
 use std::path::PathBuf;
 
 use crate::InvalidParameter;
@@ -8,38 +7,7 @@ use crate::InvalidParameter;
 /// Result alias of xrd-io.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Where in an input a problem was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Location {
-    /// Nowhere in particular (the whole input).
-    Whole,
-    /// A 1-based line of a text file.
-    Line(usize),
-    /// A 0-based byte offset of a binary file.
-    Byte(u64),
-    /// A 0-based data point of a pattern or slice.
-    Point(usize),
-    /// A 0-based cell of a matrix.
-    Cell {
-        /// Row.
-        row: usize,
-        /// Column.
-        col: usize,
-    },
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Location::Whole => f.write_str("input"),
-            Location::Line(n) => write!(f, "line {n}"),
-            Location::Byte(n) => write!(f, "byte {n}"),
-            Location::Point(n) => write!(f, "point {n}"),
-            Location::Cell { row, col } => write!(f, "row {row}, column {col}"),
-        }
-    }
-}
+pub use xrd_core::Location;
 
 /// Name shown for inputs that have no file name (e.g. [`crate::read_bytes`] without a hint).
 pub(crate) const NO_FILE: &str = "<memory>";
@@ -300,6 +268,23 @@ pub(crate) fn reason(value: impl std::fmt::Display, expected: &str) -> String {
 }
 
 #[cfg(test)]
-pub(crate) use crate::shared_error::refused;
+pub(crate) use xrd_core::refused;
 
 crate::shared_errors!(Error, shape);
+
+/// The common ground's errors (coverage curves) as xrd-io's: the same payloads.
+impl From<xrd_core::Error> for Error {
+    fn from(e: xrd_core::Error) -> Self {
+        match e {
+            xrd_core::Error::InvalidParameter(p) => Error::InvalidParameter(p),
+            xrd_core::Error::ShapeMismatch(s) => Error::ShapeMismatch(s),
+            xrd_core::Error::NonFinite(n) => Error::NonFinite {
+                file: NO_FILE.into(),
+                at: n.at,
+                what: n.what,
+                value: n.value,
+            },
+            other => Error::InvalidParameter(InvalidParameter::new("input", other.to_string())),
+        }
+    }
+}

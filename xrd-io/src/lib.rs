@@ -4,12 +4,9 @@
 
 mod background;
 pub mod conversion;
-pub mod coverage;
-pub mod cpu;
 mod dataset;
 mod error;
 mod files;
-mod float;
 #[cfg(feature = "formats")]
 mod folder;
 mod format;
@@ -25,13 +22,11 @@ mod normalize;
 mod npy_array;
 #[cfg(feature = "formats")]
 mod numpy;
-pub mod params;
 mod pattern;
 pub mod peaks;
+mod preparation;
 mod resample;
-mod shared_error;
 pub mod similarity;
-mod stats;
 mod wavelength;
 mod write;
 
@@ -41,7 +36,6 @@ pub use background::{
 pub use dataset::Dataset;
 pub use error::{Error, Location, Result};
 pub use files::list_files;
-pub use float::Float;
 #[cfg(feature = "formats")]
 #[cfg_attr(docsrs, doc(cfg(feature = "formats")))]
 pub use folder::{LoadFailure, LoadReport};
@@ -56,10 +50,15 @@ pub use normalize::{Normalization, normalize};
 #[cfg(feature = "formats")]
 #[cfg_attr(docsrs, doc(cfg(feature = "formats")))]
 pub use numpy::{NPZ_PATTERNS, NPZ_TWO_THETA};
-pub use params::{Checked, Fit, FitWith, ParamGuard, Predict};
 pub use pattern::{Metadata, Pattern};
+pub use preparation::{Background, Preparation, Prepared};
 pub use resample::{OutOfRange, resample_into};
-pub use shared_error::{InvalidParameter, NamesParameter, NonFinite, ShapeMismatch, refused};
-pub use stats::{MeanSd, median};
 pub use wavelength::{Anode, Line, Wavelength};
-pub use write::{OutputFormat, save, write, write_atomic};
+// The common ground (xrd-core), re-exported so that a user of xrd-io needs one import path.
+pub use write::{OutputFormat, save, write};
+pub use xrd_core::write_atomic;
+pub use xrd_core::{
+    Checked, Fit, FitWith, Float, InvalidParameter, MeanSd, NamesParameter, NonFinite, ParamGuard,
+    Predict, ShapeMismatch, coverage, cpu, median, param_guard, params, refused, setters,
+    shared_errors,
+};

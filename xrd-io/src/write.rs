@@ -1,9 +1,8 @@
 //! Writers: xy (2 or 3 columns), CSV and JSON, to any `Write` or atomically to a file.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -159,9 +158,6 @@ fn write_npy(p: &Pattern, out: &mut impl Write) -> std::io::Result<()> {
     out.write_all(&data)
 }
 
-/// Distinguishes temporary files of concurrent saves within one process.
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
 /// Writes `patterns` to `path` atomically: into a temporary file in the same folder, flushed to
 /// disk, then renamed over `path`, so readers never see a half-written file.
 ///
@@ -181,64 +177,16 @@ pub fn save(path: impl AsRef<Path>, patterns: &[Pattern], format: OutputFormat) 
     })
 }
 
-/// Writes `bytes` to `path` atomically: into a temporary file in the same folder, flushed to
-/// disk, then renamed over `path`. The workspace's one atomic writer: the model files of xrd-ae
-/// and xrd-classify go through it too.
-///
-/// The signature is `std::fs::write`'s, so that a crate with its own error type wraps the
-/// `io::Error` as it wraps its reads' (e.g. xrd-ae's `Error::File { path, source }`).
-///
-/// # Errors
-/// The operating system's error, its message naming the temporary file or `path`; `path` is
-/// then left as it was.
-pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> std::io::Result<()> {
-    atomically(path.as_ref(), |file, temp| {
-        file.write_all(bytes).map_err(io_error(temp))
-    })
-    .map_err(|e| match e {
-        Error::File { path, source } => {
-            std::io::Error::new(source.kind(), format!("{}: {source}", path.display()))
-        }
-        // `atomically` and the writer above fail only with `Error::File`.
-        other => std::io::Error::other(other.to_string()),
-    })
-}
-
-/// Creates `path` atomically: `fill` writes a new temporary file in the same folder (whose path
-/// it gets for error messages), which is then flushed to disk and renamed over `path`. On any
-/// error the temporary file is removed and `path` is left as it was.
+/// Creates `path` atomically ([`xrd_core::atomically`]) with xrd-io's errors: `fill` writes a
+/// temporary file in the same folder, which is then flushed and renamed over `path`.
 pub(crate) fn atomically(
     path: &Path,
     fill: impl FnOnce(&mut File, &Path) -> Result<()>,
 ) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".into());
-    let temp = dir.join(format!(
-        ".{name}.{}.{}.tmp",
-        std::process::id(),
-        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| {
-        let mut file: File = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)
-            .map_err(io_error(&temp))?;
-        fill(&mut file, &temp)?;
-        file.sync_all().map_err(io_error(&temp))?;
-        fs::rename(&temp, path).map_err(io_error(path))
-    })();
-    if result.is_err() {
-        // Best effort: the temporary file is ours and useless now.
-        let _ = fs::remove_file(&temp);
-    }
-    result
+    xrd_core::atomically(path, fill, |p, source| Error::File {
+        path: p.to_owned(),
+        source,
+    })
 }
 
 #[cfg(test)]
@@ -246,6 +194,7 @@ mod tests {
     use super::*;
     #[cfg(feature = "formats")]
     use crate::Wavelength;
+    use std::fs;
 
     #[cfg(feature = "formats")]
     fn sample() -> Pattern {
@@ -288,20 +237,6 @@ mod tests {
             write(&[], OutputFormat::Csv, &mut Vec::new()),
             Err(Error::InvalidParameter(_))
         ));
-    }
-
-    #[test]
-    fn write_atomic_replaces_the_file_or_leaves_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("model.bin");
-        fs::write(&path, "old").unwrap();
-        write_atomic(&path, b"new").unwrap();
-        assert_eq!(fs::read(&path).unwrap(), b"new");
-        let missing = dir.path().join("no/such/dir/model.bin");
-        let e = write_atomic(&missing, b"x").unwrap_err();
-        assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
-        assert!(e.to_string().contains("model.bin"), "{e}");
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

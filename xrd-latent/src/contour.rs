@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use xrd_io::{Float, Location, NonFinite};
+use xrd_core::{Float, Location, NonFinite};
 
 use crate::{Error, PaintGrid, Painted, Result, TriangleEstimator};
 

@@ -9,13 +9,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// A hyper-parameter or configuration value outside its valid range.
     #[error(transparent)]
-    InvalidParameter(#[from] xrd_io::InvalidParameter),
+    InvalidParameter(#[from] xrd_core::InvalidParameter),
     /// Arrays whose shapes do not fit together.
     #[error(transparent)]
-    ShapeMismatch(#[from] xrd_io::ShapeMismatch),
+    ShapeMismatch(#[from] xrd_core::ShapeMismatch),
     /// A NaN or infinite input value.
     #[error(transparent)]
-    NonFinite(#[from] xrd_io::NonFinite),
+    NonFinite(#[from] xrd_core::NonFinite),
     /// Fewer than three distinct known points: no triangle can be formed.
     #[error("need at least 3 distinct known points, got {distinct}")]
     TooFewPoints {
@@ -53,4 +53,4 @@ pub(crate) fn reason(value: impl std::fmt::Display, expected: &str) -> String {
     format!("{value} ({expected})")
 }
 
-xrd_io::shared_errors!(Error, shape, wraps Ae);
+xrd_core::shared_errors!(Error, shape, wraps Ae);

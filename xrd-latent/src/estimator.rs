@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use xrd_io::{Float, NonFinite};
+use xrd_core::{Float, NonFinite};
 
 use crate::geometry::{barycentric, clearly_outside, enclosing, paper_labels};
 use crate::kdtree::{KdTree, Neighbours};
@@ -480,7 +480,7 @@ impl<F: Float> TriangleEstimator<F> {
     }
 }
 
-impl<'a, F: Float> xrd_io::Predict<ArrayView2<'a, F>, Array2<F>> for TriangleEstimator<F> {
+impl<'a, F: Float> xrd_core::Predict<ArrayView2<'a, F>, Array2<F>> for TriangleEstimator<F> {
     type Error = Error;
 
     fn predict(&self, points: ArrayView2<'a, F>) -> Result<Array2<F>> {

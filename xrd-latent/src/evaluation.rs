@@ -8,8 +8,8 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use xrd_io::coverage::{Answer, CoveragePoint, coverage_curve};
-use xrd_io::{Float, NonFinite};
+use xrd_core::coverage::{Answer, CoveragePoint, coverage_curve};
+use xrd_core::{Float, NonFinite};
 
 use crate::{Error, Estimate, EstimateKind, Result, TriangleEstimator, TriangleParams};
 

@@ -1,6 +1,6 @@
 //! Plane geometry of one triangle: barycentric coordinates and the paper's A, B, C labelling.
 
-use xrd_io::Float;
+use xrd_core::Float;
 
 #[inline]
 pub(crate) fn sub<F: Float>(a: [F; 2], b: [F; 2]) -> [F; 2] {

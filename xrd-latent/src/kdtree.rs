@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 
-use xrd_io::{Float, NonFinite};
+use xrd_core::{Float, NonFinite};
 
 use crate::{Error, Result};
 

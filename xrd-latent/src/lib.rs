@@ -45,4 +45,4 @@ pub use series::{
     SeriesEstimator, SeriesEvaluation, SeriesParams, SeriesRecord, mean_predictor_delta,
 };
 /// A point of the accuracy–coverage curve (xrd-io's, shared by the workspace).
-pub use xrd_io::coverage::CoveragePoint;
+pub use xrd_core::coverage::CoveragePoint;

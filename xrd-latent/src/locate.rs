@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use xrd_io::{Float, NonFinite};
+use xrd_core::{Float, NonFinite};
 
 use crate::estimator::Scratch;
 use crate::geometry::sub;

@@ -3,7 +3,7 @@
 use ndarray::{Array2, Array3, Zip};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use xrd_io::Float;
+use xrd_core::Float;
 
 use crate::estimator::{Core, Scratch};
 use crate::geometry::{FixedTriangle, barycentric, enclosing};
@@ -29,7 +29,7 @@ pub struct PaintGrid {
     pub ny: usize,
 }
 
-xrd_io::param_guard!(Error => PaintGrid);
+xrd_core::param_guard!(Error => PaintGrid);
 
 impl PaintGrid {
     /// A checked grid over `x = [x_min, x_max]`, `y = [y_min, y_max]`.

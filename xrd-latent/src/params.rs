@@ -2,7 +2,7 @@
 
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
-use xrd_io::Float;
+use xrd_core::Float;
 
 use crate::{Error, Result, TriangleEstimator};
 
@@ -75,10 +75,10 @@ impl Default for TriangleParams {
     }
 }
 
-xrd_io::param_guard!(Error => TriangleParams);
+xrd_core::param_guard!(Error => TriangleParams);
 
 impl TriangleParams {
-    xrd_io::setters! {
+    xrd_core::setters! {
         /// Number `k` of nearest known points among which an enclosing triangle is sought when the
         /// three nearest do not enclose P.
         neighbours, get_neighbours: usize;
@@ -147,17 +147,17 @@ impl TriangleParams {
         points: ArrayView2<'_, F>,
         values: ArrayView2<'_, F>,
     ) -> Result<TriangleEstimator<F>> {
-        xrd_io::Fit::fit(self, (points, values))
+        xrd_core::Fit::fit(self, (points, values))
     }
 }
 
-impl<'a, 'b, F: Float> xrd_io::Fit<(ArrayView2<'a, F>, ArrayView2<'b, F>)> for TriangleParams {
+impl<'a, 'b, F: Float> xrd_core::Fit<(ArrayView2<'a, F>, ArrayView2<'b, F>)> for TriangleParams {
     type Object = TriangleEstimator<F>;
 
     /// Fits `data = (points, values)`: known points (n × 2) and their values (n × m); the fit of
     /// [`TriangleParams::fit`].
     fn fit_checked(
-        params: &xrd_io::Checked<Self>,
+        params: &xrd_core::Checked<Self>,
         (points, values): (ArrayView2<'a, F>, ArrayView2<'b, F>),
     ) -> Result<TriangleEstimator<F>> {
         TriangleEstimator::from_checked(TriangleParams::clone(params), points, values)

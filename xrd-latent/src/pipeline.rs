@@ -147,7 +147,7 @@ impl Default for PipelineParams {
     }
 }
 
-xrd_io::param_guard!(Error => PipelineParams);
+xrd_core::param_guard!(Error => PipelineParams);
 
 /// What [`PipelineParams::fit`] works on.
 #[derive(Debug, Clone)]
@@ -229,7 +229,7 @@ impl Pipeline {
 }
 
 impl PipelineParams {
-    xrd_io::setters! {
+    xrd_core::setters! {
         /// Training epochs at most; early stopping ends sooner (default [`DEFAULT_EPOCHS`]).
         epochs, get_epochs: usize;
 
@@ -457,10 +457,10 @@ pub struct EstimationParams {
     estimator: Option<EstimatorKind>,
 }
 
-xrd_io::param_guard!(Error => EstimationParams);
+xrd_core::param_guard!(Error => EstimationParams);
 
 impl EstimationParams {
-    xrd_io::setters! {
+    xrd_core::setters! {
         /// What an extrapolated estimate becomes (default [`Extrapolation::Clamp`]); under
         /// [`Extrapolation::Refuse`] the refusal calibration counts extrapolated answers as
         /// refused.

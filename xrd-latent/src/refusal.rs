@@ -1,8 +1,8 @@
 //! Refusing to answer, in the spirit of Vecsei et al. 2019's certainty threshold.
 
 use serde::{Deserialize, Serialize};
-use xrd_io::coverage::{Answer, score_at_coverage};
-use xrd_io::{Float, NonFinite, ParamGuard};
+use xrd_core::coverage::{Answer, score_at_coverage};
+use xrd_core::{Float, NonFinite, ParamGuard};
 
 use crate::{Answer as SeriesAnswer, Error, Estimate, EstimateKind, Result, TriangleEstimator};
 
@@ -76,7 +76,7 @@ impl<F> Refusal<F> {
     }
 }
 
-xrd_io::param_guard!(Error => RefusalPolicy);
+xrd_core::param_guard!(Error => RefusalPolicy);
 
 impl RefusalPolicy {
     /// A policy refusing outside points and points farther than `max_distance`.
@@ -306,10 +306,10 @@ impl Default for RefusalCalibration {
     }
 }
 
-xrd_io::param_guard!(Error => RefusalCalibration);
+xrd_core::param_guard!(Error => RefusalCalibration);
 
 impl RefusalCalibration {
-    xrd_io::setters! {
+    xrd_core::setters! {
         /// Sets the quantile.
         quantile, get_quantile: f64;
 
@@ -350,7 +350,7 @@ impl RefusalCalibration {
     /// [`Error::InvalidParameter`] for invalid parameters; [`Error::NonFinite`] for a NaN,
     /// infinite or negative value (row = its index, column 0 for distances, 1 for errors).
     pub fn calibrate(&self, distances: &[f64], errors: &[f64]) -> Result<RefusalPolicy> {
-        xrd_io::Fit::fit(self, (distances, errors))
+        xrd_core::Fit::fit(self, (distances, errors))
     }
 
     /// The policy calibrated on the answers of a composition-series estimator for validation
@@ -411,13 +411,13 @@ impl RefusalCalibration {
     }
 }
 
-impl<'a, 'b> xrd_io::Fit<(&'a [f64], &'b [f64])> for RefusalCalibration {
+impl<'a, 'b> xrd_core::Fit<(&'a [f64], &'b [f64])> for RefusalCalibration {
     type Object = RefusalPolicy;
 
     /// Calibrates from `data = (distances, errors)`: the calibration of
     /// [`RefusalCalibration::calibrate`] and [`RefusalCalibration::calibrate_answers`].
     fn fit_checked(
-        params: &xrd_io::Checked<Self>,
+        params: &xrd_core::Checked<Self>,
         (distances, errors): (&'a [f64], &'b [f64]),
     ) -> Result<RefusalPolicy> {
         let threshold = |v: &[f64], col: usize| -> Result<Option<f64>> {

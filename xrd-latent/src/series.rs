@@ -12,7 +12,7 @@
 use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use xrd_io::ParamGuard;
+use xrd_core::ParamGuard;
 
 use crate::frame::Frame;
 use crate::kdtree::{KdTree, Neighbour};
@@ -155,16 +155,16 @@ impl Default for SeriesParams {
     }
 }
 
-xrd_io::param_guard!(Error => SeriesParams);
+xrd_core::param_guard!(Error => SeriesParams);
 
-impl<'a, 'b> xrd_io::Fit<(EstimatorKind, ArrayView2<'a, f64>, ArrayView2<'b, f64>)>
+impl<'a, 'b> xrd_core::Fit<(EstimatorKind, ArrayView2<'a, f64>, ArrayView2<'b, f64>)>
     for SeriesParams
 {
     type Object = SeriesEstimator;
 
     /// Fits `data = (kind, points, values)`; the fit of [`SeriesParams::fit`].
     fn fit_checked(
-        params: &xrd_io::Checked<Self>,
+        params: &xrd_core::Checked<Self>,
         (kind, points, values): (EstimatorKind, ArrayView2<'a, f64>, ArrayView2<'b, f64>),
     ) -> Result<SeriesEstimator> {
         // The triangle estimator checks shapes, finiteness and distinct points for every kind;
@@ -204,7 +204,7 @@ impl SeriesParams {
         Self::default()
     }
 
-    xrd_io::setters! {
+    xrd_core::setters! {
         /// Labelled points of a local linear fit (and of the neighbourhood that judges
         /// extrapolation for the triangle rule).
         neighbours, get_neighbours: usize;
@@ -274,7 +274,7 @@ impl SeriesParams {
         points: ArrayView2<'_, f64>,
         values: ArrayView2<'_, f64>,
     ) -> Result<SeriesEstimator> {
-        xrd_io::Fit::fit(self, (kind, points, values))
+        xrd_core::Fit::fit(self, (kind, points, values))
     }
 
     /// Leave-one-out of estimator `kind`: each labelled point estimated from the others.
@@ -729,7 +729,7 @@ impl LinearFit {
                     .sum();
                 s / total
             };
-            let beta = solve(normal.clone(), rhs).unwrap_or_else(|| {
+            let beta = solve(&normal, &rhs).unwrap_or_else(|| {
                 // Singular (all weight on one point): the weighted mean, flat.
                 std::iter::once(mean())
                     .chain(std::iter::repeat_n(0.0, p - 1))
@@ -754,34 +754,11 @@ impl LinearFit {
     }
 }
 
-/// Solves `a x = b` (small, dense) by Gaussian elimination with partial pivoting; `None` when
-/// singular.
-fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
-    let n = b.len();
-    let scale = a.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
-    for col in 0..n {
-        let pivot = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
-        if a[pivot][col].abs() <= 1e-14 * scale {
-            return None;
-        }
-        a.swap(col, pivot);
-        b.swap(col, pivot);
-        let (done, rest) = a.split_at_mut(col + 1);
-        let pivot_row = &done[col];
-        for (r, row) in rest.iter_mut().enumerate() {
-            let f = row[col] / pivot_row[col];
-            for (x, p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
-                *x -= f * p;
-            }
-            b[col + 1 + r] -= f * b[col];
-        }
-    }
-    let mut x = vec![0.0; n];
-    for row in (0..n).rev() {
-        let s: f64 = (row + 1..n).map(|k| a[row][k] * x[k]).sum();
-        x[row] = (b[row] - s) / a[row][row];
-    }
-    Some(x)
+/// Solves `a x = b` (small, dense; [`xrd_core::linalg::solve`]); `None` when singular (a pivot
+/// below 10⁻¹⁴ of the largest entry).
+fn solve(a: &[Vec<f64>], b: &[f64]) -> Option<Vec<f64>> {
+    let m: Vec<f64> = a.iter().flatten().copied().collect();
+    xrd_core::linalg::solve(&m, b, 1e-14)
 }
 
 /// One labelled point estimated from the others.
@@ -826,7 +803,7 @@ impl SeriesEvaluation {
 
     /// Median δ over the answered points.
     pub fn median_delta(&self) -> f64 {
-        xrd_io::median(&mut self.answered().collect::<Vec<f64>>())
+        xrd_core::median(&mut self.answered().collect::<Vec<f64>>())
     }
 
     /// Largest δ over the answered points.
@@ -909,8 +886,8 @@ mod tests {
 
     #[test]
     fn solve_matches_a_known_system() {
-        let x = solve(vec![vec![2.0, 1.0], vec![1.0, 3.0]], vec![3.0, 5.0]).unwrap();
+        let x = solve(&[vec![2.0, 1.0], vec![1.0, 3.0]], &[3.0, 5.0]).unwrap();
         assert!((x[0] - 0.8).abs() < 1e-12 && (x[1] - 1.4).abs() < 1e-12);
-        assert!(solve(vec![vec![1.0, 2.0], vec![2.0, 4.0]], vec![1.0, 2.0]).is_none());
+        assert!(solve(&[vec![1.0, 2.0], vec![2.0, 4.0]], &[1.0, 2.0]).is_none());
     }
 }

@@ -7,7 +7,7 @@
 //! four corners, and a rounding bound covers the gap between the computed and the exact
 //! value (relative error of the cross products and of the determinant).
 
-use xrd_io::Float;
+use xrd_core::Float;
 
 use crate::geometry::{cross, dot, sub};
 

@@ -151,20 +151,12 @@ impl Measured {
                 pattern.len()
             )));
         }
-        let raw: Vec<f64> = match prep.background {
-            crate::Background::TopHat => {
-                pattern.without_top_hat_background(prep.background_width)?
-            }
-            crate::Background::Snip => {
-                let bg = pattern.background(prep.background_width)?;
-                pattern
-                    .intensity()
-                    .iter()
-                    .zip(&bg)
-                    .map(|(y, b)| (y - b).max(0.0))
-                    .collect()
-            }
-        };
+        let prepared = pattern.prepare(
+            &xrd_io::Preparation::default()
+                .background(prep.background)
+                .background_width(prep.background_width),
+        )?;
+        let raw = prepared.signal;
         // What stands above the background must be more than rounding of the background.
         let scale = pattern.max_intensity().abs().max(f64::MIN_POSITIVE);
         if raw.iter().copied().fold(0.0, f64::max) <= 1e-9 * scale {

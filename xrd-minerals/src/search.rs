@@ -63,19 +63,9 @@ const REFINE_STRAIN_SUBSTEPS: usize = 4;
 const REFINE_ZERO_STEP_SIGMAS: f64 = 0.25;
 
 /// How the background of a measured pattern is estimated before it is compared
-/// ([`SearchParams::background`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[non_exhaustive]
-pub enum Background {
-    /// The top-hat background ([`xrd_io::without_top_hat_background`]): the morphological
-    /// opening over the window, smoothed. It follows a broad hump (amorphous content, a glass
-    /// or Kapton holder) wider than the window, and a peak narrower than it stands clear.
-    #[default]
-    TopHat,
-    /// SNIP ([`xrd_io::Pattern::background`]), the background of xrd-minerals 0.1: a lower
-    /// envelope that does not follow a hump's concave top, which then reads as peaks.
-    Snip,
-}
+/// ([`SearchParams::background`]): xrd-io's, shared by every crate that prepares a measured
+/// pattern.
+pub use xrd_io::Background;
 
 /// Settings of a search (builder; defaults on each setter, `DEFAULT_*`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

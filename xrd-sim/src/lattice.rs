@@ -201,20 +201,16 @@ pub(crate) fn det(m: &Mat3) -> f64 {
         + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
 }
 
+/// The inverse of `m` (nalgebra's); None when its determinant is below 10⁻³⁰⁰ or not finite.
 pub(crate) fn inverse(m: &Mat3) -> Option<Mat3> {
     let d = det(m);
     if d.abs() < 1e-300 || !d.is_finite() {
         return None;
     }
-    let mut r = [[0.0; 3]; 3];
-    for (i, row) in r.iter_mut().enumerate() {
-        for (j, v) in row.iter_mut().enumerate() {
-            let (a, b) = ((j + 1) % 3, (j + 2) % 3);
-            let (c, e) = ((i + 1) % 3, (i + 2) % 3);
-            *v = (m[a][c] * m[b][e] - m[a][e] * m[b][c]) / d;
-        }
-    }
-    Some(r)
+    let inv = nalgebra::Matrix3::from_fn(|i, j| m[i][j]).try_inverse()?;
+    Some(std::array::from_fn(|i| {
+        std::array::from_fn(|j| inv[(i, j)])
+    }))
 }
 
 pub(crate) fn transpose(m: &Mat3) -> Mat3 {

@@ -12,7 +12,7 @@ use crate::adam::{Coefficients, negligible_to_zero};
 use crate::kernels::isa::Isa;
 use crate::kernels::lanes::{V16, WIDTH, Ymm2, Zmm};
 use std::marker::PhantomData;
-use xrd_io::Float;
+use xrd_core::Float;
 
 /// Weight rows per group of the forward kernel: each loaded input vector meets this many rows,
 /// whose accumulators stay in registers (AVX-512: 8 of 32 registers; AVX2: 6 × 2 of 16, the most

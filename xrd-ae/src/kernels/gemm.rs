@@ -16,7 +16,7 @@
 use std::any::TypeId;
 
 use rayon::prelude::*;
-use xrd_io::Float;
+use xrd_core::Float;
 
 /// Columns per call (see the module docs): the crate's micro-kernel sums up to 512 columns in
 /// one pass on any machine.
@@ -153,11 +153,11 @@ fn available() -> bool {
 }
 
 /// [`available`] for a test of the crate's path: a test that skips says so, and fails instead
-/// when CI requires AVX2 ([`xrd_io::cpu::skip_without`]) — also where the CPU has AVX2 but the
+/// when CI requires AVX2 ([`xrd_core::cpu::skip_without`]) — also where the CPU has AVX2 but the
 /// crate still cannot run (its cache check), since the requirement means these paths are tested.
 #[cfg(test)]
 fn tested_here(test: &str) -> bool {
-    if xrd_io::cpu::skip_without(crate::kernels::isa::InstructionSet::Avx2, test) {
+    if xrd_core::cpu::skip_without(crate::kernels::isa::InstructionSet::Avx2, test) {
         return false;
     }
     if available() {
@@ -170,15 +170,15 @@ fn tested_here(test: &str) -> bool {
     false
 }
 
-/// Says why `test` does not run here, and fails instead when [`xrd_io::cpu::REQUIRE_ENV`] asks
+/// Says why `test` does not run here, and fails instead when [`xrd_core::cpu::REQUIRE_ENV`] asks
 /// for the vector paths.
 #[cfg(test)]
 fn not_here(test: &str, why: &str) {
-    let required = std::env::var(xrd_io::cpu::REQUIRE_ENV).is_ok_and(|v| !v.is_empty());
+    let required = std::env::var(xrd_core::cpu::REQUIRE_ENV).is_ok_and(|v| !v.is_empty());
     assert!(
         !required,
         "{test}: the gemm crate's kernels cannot run here ({why}), but {} requires them",
-        xrd_io::cpu::REQUIRE_ENV
+        xrd_core::cpu::REQUIRE_ENV
     );
     eprintln!("{test}: skipped, the gemm crate's kernels cannot run here ({why})");
 }

@@ -1,8 +1,8 @@
 //! Which vector build the f32 kernels use: the workspace's one CPU probe
-//! ([`xrd_io::cpu`]), capped by its environment variable (`XRD_ISA`, or xrd-ae's former
+//! ([`xrd_core::cpu`]), capped by its environment variable (`XRD_ISA`, or xrd-ae's former
 //! `XRD_AE_ISA`).
 
-pub use xrd_io::cpu::{ISA_ENV, InstructionSet, detected, instruction_set};
+pub use xrd_core::cpu::{ISA_ENV, InstructionSet, detected, instruction_set};
 
 /// A vector build of the f32 kernels: the [`InstructionSet`]s above the portable one.
 // Only the x86-64 kernels have vector builds.
@@ -44,9 +44,9 @@ pub(crate) fn builds_here() -> Vec<Isa> {
     };
     // A comparison of no builds compares nothing: CI requires them.
     assert!(
-        !builds.is_empty() || std::env::var_os(xrd_io::cpu::REQUIRE_ENV).is_none(),
+        !builds.is_empty() || std::env::var_os(xrd_core::cpu::REQUIRE_ENV).is_none(),
         "no vector build on this CPU, and {} requires one",
-        xrd_io::cpu::REQUIRE_ENV
+        xrd_core::cpu::REQUIRE_ENV
     );
     builds
 }

@@ -29,7 +29,7 @@ pub(crate) mod lanes;
 pub(crate) mod transpose;
 
 use rayon::prelude::*;
-use xrd_io::Float;
+use xrd_core::Float;
 
 use crate::adam::Coefficients;
 
@@ -1326,7 +1326,7 @@ mod tests {
     /// chain) and keeps xrd-ae's own kernels for inputs with mostly zero columns.
     #[test]
     fn dense_inputs_go_to_the_gemm_crate() {
-        if xrd_io::cpu::skip_without(
+        if xrd_core::cpu::skip_without(
             isa::InstructionSet::Avx2,
             "dense_inputs_go_to_the_gemm_crate",
         ) {

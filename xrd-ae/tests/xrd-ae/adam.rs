@@ -128,7 +128,7 @@ fn negligible_gradients_and_moments_are_zero() {
 /// and the f32 first moments and weights do.
 #[test]
 fn shrinking_gradients_leave_no_subnormal_numbers() {
-    fn run<F: xrd_io::Float>(adam: Adam) {
+    fn run<F: xrd_core::Float>(adam: Adam) {
         let n = 16;
         let mut w: Vec<F> = (0..n).map(|i| F::of(0.01 * (i as f64 - 7.5))).collect();
         let (mut m, mut v) = (vec![F::zero(); n], vec![F::zero(); n]);

@@ -141,7 +141,7 @@ fn invalid_dropout_rates_are_errors() {
         assert!(
             matches!(
                 layer.with_dropout(p),
-                Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+                Err(Error::InvalidParameter(xrd_core::InvalidParameter {
                     name: "dropout",
                     ..
                 }))

@@ -12,7 +12,7 @@ fn ae() -> AutoencoderParams<f32> {
 
 fn rejects(p: &AutoencoderParams<f32>, field: &str) {
     match p.check() {
-        Err(Error::InvalidParameter(xrd_io::InvalidParameter { name, .. })) => {
+        Err(Error::InvalidParameter(xrd_core::InvalidParameter { name, .. })) => {
             assert!(name.contains(field), "{name} vs {field}")
         }
         other => panic!("expected an invalid `{field}`, got {other:?}"),
@@ -141,7 +141,7 @@ fn nan_weight_decay() {
 fn network_without_layers() {
     assert!(matches!(
         Network::<f64>::params().check(),
-        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+        Err(Error::InvalidParameter(xrd_core::InvalidParameter {
             name: "layers",
             ..
         }))
@@ -155,7 +155,7 @@ fn network_layer_of_zero_units() {
         .layer(0, Activation::Identity);
     assert!(matches!(
         p.check(),
-        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+        Err(Error::InvalidParameter(xrd_core::InvalidParameter {
             name: "layers",
             ..
         }))
@@ -167,7 +167,7 @@ fn network_bad_training_config() {
     let p: NetworkParams<f64> = Network::params().layer(4, Activation::Relu).epochs(0);
     assert!(matches!(
         p.check(),
-        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+        Err(Error::InvalidParameter(xrd_core::InvalidParameter {
             name: "epochs",
             ..
         }))
@@ -196,7 +196,7 @@ fn rejects_dropout(rate: f64) {
     assert!(
         matches!(
             p.check(),
-            Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+            Err(Error::InvalidParameter(xrd_core::InvalidParameter {
                 name: "dropout",
                 ..
             }))
@@ -225,7 +225,7 @@ fn network_dropout_before_any_layer() {
     let p: NetworkParams<f64> = Network::params().dropout(0.2).layer(4, Activation::Relu);
     assert!(matches!(
         p.check(),
-        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+        Err(Error::InvalidParameter(xrd_core::InvalidParameter {
             name: "dropout",
             ..
         }))
@@ -253,11 +253,11 @@ fn network_config_with_dropout_round_trips_through_json() {
 fn checked_params_train_the_same_bits_and_report_every_epoch() {
     use rand::SeedableRng;
     use rand_xoshiro::Xoshiro256PlusPlus;
-    use xrd_io::ParamGuard;
+    use xrd_core::ParamGuard;
 
     assert!(matches!(
         ae().epochs(0).into_checked(),
-        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+        Err(Error::InvalidParameter(xrd_core::InvalidParameter {
             name: "epochs",
             ..
         }))
@@ -284,11 +284,11 @@ fn checked_params_train_the_same_bits_and_report_every_epoch() {
 fn checked_network_params_train_the_same_bits() {
     use rand::SeedableRng;
     use rand_xoshiro::Xoshiro256PlusPlus;
-    use xrd_io::{ParamGuard, Predict};
+    use xrd_core::{ParamGuard, Predict};
 
     assert!(matches!(
         Network::<f64>::params().into_checked(),
-        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+        Err(Error::InvalidParameter(xrd_core::InvalidParameter {
             name: "layers",
             ..
         }))
@@ -349,7 +349,7 @@ fn network_config_rejects_each_invalid_value() {
         (no_epochs, "epochs"),
     ] {
         match bad.check() {
-            Err(Error::InvalidParameter(xrd_io::InvalidParameter { name: got, .. })) => {
+            Err(Error::InvalidParameter(xrd_core::InvalidParameter { name: got, .. })) => {
                 assert_eq!(got, name)
             }
             other => panic!("{bad:?}: expected InvalidParameter({name}), got {other:?}"),

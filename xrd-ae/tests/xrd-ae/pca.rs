@@ -183,7 +183,7 @@ fn fspace_zero_components_is_refused() {
     let e = PcaParams::default().components(0).check().unwrap_err();
     assert!(matches!(
         e,
-        Error::InvalidParameter(xrd_io::InvalidParameter {
+        Error::InvalidParameter(xrd_core::InvalidParameter {
             name: "components",
             ..
         })
@@ -198,7 +198,7 @@ fn fspace_more_components_than_the_rank_is_refused() {
     let e = Pca::params().components(3).fit(&x).unwrap_err();
     assert!(matches!(
         e,
-        Error::InvalidParameter(xrd_io::InvalidParameter {
+        Error::InvalidParameter(xrd_core::InvalidParameter {
             name: "components",
             ..
         })
@@ -215,8 +215,8 @@ fn fspace_bad_data_is_refused() {
     let nan = array![[1.0, f64::NAN], [0.0, 1.0], [2.0, 2.0]];
     assert!(matches!(
         Pca::params().components(1).fit(&nan),
-        Err(Error::NonFinite(xrd_io::NonFinite {
-            at: xrd_io::Location::Cell { row: 0, col: 1 },
+        Err(Error::NonFinite(xrd_core::NonFinite {
+            at: xrd_core::Location::Cell { row: 0, col: 1 },
             ..
         }))
     ));
@@ -242,11 +242,11 @@ fn fspace_bad_data_is_refused() {
 
 #[test]
 fn checked_params_fit_as_the_inherent_fit() {
-    use xrd_io::{Fit, ParamGuard};
+    use xrd_core::{Fit, ParamGuard};
     let x = data(12, 5, 3);
     assert!(matches!(
         PcaParams::default().components(0).into_checked(),
-        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+        Err(Error::InvalidParameter(xrd_core::InvalidParameter {
             name: "components",
             ..
         }))

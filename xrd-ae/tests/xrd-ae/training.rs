@@ -171,8 +171,8 @@ fn nan_and_infinite_inputs_are_errors() {
     assert!(
         matches!(
             err,
-            Error::NonFinite(xrd_io::NonFinite {
-                at: xrd_io::Location::Cell { row: 3, col: 5 },
+            Error::NonFinite(xrd_core::NonFinite {
+                at: xrd_core::Location::Cell { row: 3, col: 5 },
                 ..
             })
         ),

@@ -38,7 +38,9 @@ use xrd_cli::figures::{
 };
 use xrd_cli::progress::epoch_bar;
 use xrd_cli::run::write_atomic;
-use xrd_io::{Dataset, Grid, Normalization, OutOfRange, Pattern, Wavelength};
+use xrd_io::{
+    Background, Dataset, Grid, Normalization, OutOfRange, Pattern, Preparation, Wavelength,
+};
 use xrd_latent::{
     Answer, DEFAULT_REFUSAL_QUANTILE, EstimationParams, EstimatorKind, Extrapolation,
     PCA_BASELINE_NEIGHBOURS, PaintGrid, PipelineData, PipelineParams, Space, SpaceChoice,
@@ -496,7 +498,7 @@ where
             known_arr.view(),
             labelled,
             &query,
-            ctx.pca_labelled.as_ref().map(Array2::view),
+            ctx.pca_labelled.as_ref().map(|a| a.view()),
         )?;
         let mut est = format!("file,{header},by,extrapolated,ill_conditioned,distance,refused\n");
         for (name, a, refused) in &rows {
@@ -778,15 +780,16 @@ fn transformed(mut all: Array2<f32>, o: &Options) -> Result<Array2<f32>> {
     for mut row in all.rows_mut() {
         let mut y: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
         if o.strip_kalpha2 || o.background.is_some() {
-            let mut p = Pattern::uniform(o.grid.start(), o.grid.step(), y)?
+            let p = Pattern::uniform(o.grid.start(), o.grid.step(), y)?
                 .with_wavelength(Some(Wavelength::CU_KA));
-            if o.strip_kalpha2 {
-                p = p.strip_kalpha2()?;
-            }
+            let mut preparation = Preparation::default()
+                .strip_kalpha2(o.strip_kalpha2)
+                .background(Background::None);
             if let Some(w) = o.background {
-                p = p.subtract_background(w)?;
+                preparation = preparation.background(Background::Snip).background_width(w);
             }
-            y = p.intensity().to_vec();
+            // Negative values are clipped here as they are below when scaling.
+            y = p.prepare(&preparation)?.signal;
         }
         if o.sqrt {
             y.iter_mut().for_each(|v| *v = v.max(0.0).sqrt());

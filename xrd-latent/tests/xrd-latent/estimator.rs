@@ -4,7 +4,7 @@ use approx::assert_relative_eq;
 use ndarray::{Array2, array};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use xrd_io::{Location, NonFinite};
+use xrd_core::{Location, NonFinite};
 use xrd_latent::{Error, EstimateKind, OutsideRule, TriangleEstimator};
 
 #[test]
@@ -171,7 +171,7 @@ fn fit_errors() {
     let three_cols = Array2::<f64>::zeros((3, 3));
     assert!(matches!(
         p.fit(three_cols.view(), v.view()),
-        Err(Error::ShapeMismatch(xrd_io::ShapeMismatch {
+        Err(Error::ShapeMismatch(xrd_core::ShapeMismatch {
             what: "points",
             ..
         }))
@@ -179,7 +179,7 @@ fn fit_errors() {
     let two_rows = Array2::<f64>::zeros((2, 1));
     assert!(matches!(
         p.fit(pts.view(), two_rows.view()),
-        Err(Error::ShapeMismatch(xrd_io::ShapeMismatch {
+        Err(Error::ShapeMismatch(xrd_core::ShapeMismatch {
             what: "values",
             ..
         }))
@@ -187,7 +187,7 @@ fn fit_errors() {
     let no_cols = Array2::<f64>::zeros((3, 0));
     assert!(matches!(
         p.fit(pts.view(), no_cols.view()),
-        Err(Error::ShapeMismatch(xrd_io::ShapeMismatch {
+        Err(Error::ShapeMismatch(xrd_core::ShapeMismatch {
             what: "values",
             ..
         }))

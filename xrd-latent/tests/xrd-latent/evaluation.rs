@@ -132,7 +132,7 @@ fn train_test_split_is_seeded_and_disjoint() {
     for bad in [0.0, 1.0, f64::NAN, 0.001] {
         assert!(matches!(
             p.train_test(pts.view(), vals.view(), bad, &mut rng),
-            Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+            Err(Error::InvalidParameter(xrd_core::InvalidParameter {
                 name: "test_fraction",
                 ..
             }))

@@ -192,7 +192,7 @@ fn contour_errors() {
     let bad = PaintGrid { nx: 0, ..grid };
     assert!(matches!(
         est.paint(&bad),
-        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+        Err(Error::InvalidParameter(xrd_core::InvalidParameter {
             name: "nx",
             ..
         }))
@@ -201,7 +201,7 @@ fn contour_errors() {
 
 /// The naive painter: today's rule, one independent [`TriangleEstimator::estimate`] per pixel.
 /// Painting must give exactly these answers however it shares work between pixels.
-fn naive_paint<F: xrd_io::Float>(
+fn naive_paint<F: xrd_core::Float>(
     est: &TriangleEstimator<F>,
     grid: &PaintGrid,
 ) -> (Vec<Vec<F>>, Vec<bool>, Vec<F>) {
@@ -218,12 +218,12 @@ fn naive_paint<F: xrd_io::Float>(
 }
 
 /// Bitwise equality (NaN equals NaN, −0 differs from +0); widening to f64 is exact.
-fn same_bits<F: xrd_io::Float>(a: F, b: F) -> bool {
+fn same_bits<F: xrd_core::Float>(a: F, b: F) -> bool {
     a.as_f64().to_bits() == b.as_f64().to_bits()
 }
 
 /// Paints `grid` and checks every pixel against [`naive_paint`], bit for bit.
-fn assert_paint_is_naive<F: xrd_io::Float>(
+fn assert_paint_is_naive<F: xrd_core::Float>(
     est: &TriangleEstimator<F>,
     grid: &PaintGrid,
     what: &str,

@@ -8,7 +8,7 @@ use xrd_latent::{
 
 fn rejected(p: TriangleParams, name: &str) {
     match p.check() {
-        Err(Error::InvalidParameter(xrd_io::InvalidParameter { name: got, .. })) => {
+        Err(Error::InvalidParameter(xrd_core::InvalidParameter { name: got, .. })) => {
             assert_eq!(got, name)
         }
         other => panic!("expected InvalidParameter({name}), got {other:?}"),
@@ -123,7 +123,7 @@ fn params_round_trip_through_json() {
 
 fn grid_rejected(g: PaintGrid, name: &str) {
     match g.check() {
-        Err(Error::InvalidParameter(xrd_io::InvalidParameter { name: got, .. })) => {
+        Err(Error::InvalidParameter(xrd_core::InvalidParameter { name: got, .. })) => {
             assert_eq!(got, name)
         }
         other => panic!("expected InvalidParameter({name}), got {other:?}"),
@@ -217,7 +217,7 @@ fn grid_around_points() {
     ));
     assert!(matches!(
         PaintGrid::around(&[[0.0_f64, 0.0]], -0.1, 2, 2),
-        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+        Err(Error::InvalidParameter(xrd_core::InvalidParameter {
             name: "margin",
             ..
         }))
@@ -226,10 +226,10 @@ fn grid_around_points() {
 
 #[test]
 fn checked_params_fit_and_predict_as_the_inherent_paths() {
-    use xrd_io::{ParamGuard, Predict};
+    use xrd_core::{ParamGuard, Predict};
     assert!(matches!(
         TriangleParams::default().neighbours(2).into_checked(),
-        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+        Err(Error::InvalidParameter(xrd_core::InvalidParameter {
             name: "neighbours",
             ..
         }))

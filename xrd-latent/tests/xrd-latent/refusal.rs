@@ -39,7 +39,7 @@ fn declines_outside_and_far_points() {
 fn check_rejects_nan_threshold() {
     assert!(matches!(
         RefusalPolicy::new(f64::NAN).check(),
-        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+        Err(Error::InvalidParameter(xrd_core::InvalidParameter {
             name: "max_distance",
             ..
         }))
@@ -111,7 +111,7 @@ fn fspace_check_rejects_bad_reconstruction_thresholds() {
             RefusalPolicy::default()
                 .with_max_reconstruction_error(bad)
                 .check(),
-            Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+            Err(Error::InvalidParameter(xrd_core::InvalidParameter {
                 name: "max_reconstruction_error",
                 ..
             }))
@@ -149,15 +149,15 @@ fn fspace_calibration_takes_the_quantile_of_validation_values() {
     assert!(p.refuse_outside);
     assert!(matches!(
         RefusalCalibration::default().calibrate(&[0.1, f64::NAN], &[]),
-        Err(Error::NonFinite(xrd_io::NonFinite {
-            at: xrd_io::Location::Cell { row: 1, col: 0 },
+        Err(Error::NonFinite(xrd_core::NonFinite {
+            at: xrd_core::Location::Cell { row: 1, col: 0 },
             ..
         }))
     ));
     assert!(matches!(
         RefusalCalibration::default().calibrate(&[], &[-1.0]),
-        Err(Error::NonFinite(xrd_io::NonFinite {
-            at: xrd_io::Location::Cell { row: 0, col: 1 },
+        Err(Error::NonFinite(xrd_core::NonFinite {
+            at: xrd_core::Location::Cell { row: 0, col: 1 },
             ..
         }))
     ));
@@ -168,7 +168,7 @@ fn fspace_calibration_rejects_a_bad_quantile() {
     for q in [0.0, -0.5, 1.5, f64::NAN] {
         assert!(matches!(
             RefusalCalibration::default().quantile(q).check(),
-            Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+            Err(Error::InvalidParameter(xrd_core::InvalidParameter {
                 name: "quantile",
                 ..
             }))
@@ -184,7 +184,7 @@ fn fspace_calibration_rejects_a_bad_margin() {
             RefusalCalibration::default()
                 .margin(m)
                 .calibrate(&[1.0], &[1.0]),
-            Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+            Err(Error::InvalidParameter(xrd_core::InvalidParameter {
                 name: "margin",
                 ..
             }))
@@ -194,7 +194,7 @@ fn fspace_calibration_rejects_a_bad_margin() {
 
 #[test]
 fn checked_calibration_fits_the_same_policy() {
-    use xrd_io::{Fit, ParamGuard};
+    use xrd_core::{Fit, ParamGuard};
     let distances: Vec<f64> = (1..=40).map(|i| i as f64 / 40.0).collect();
     let errors: Vec<f64> = (1..=40).map(|i| i as f64 * 1e-4).collect();
     let c = RefusalCalibration::default().margin(1.5);
@@ -207,14 +207,14 @@ fn checked_calibration_fits_the_same_policy() {
     // The checked path still checks the data.
     assert!(matches!(
         Fit::fit_checked(&checked, (&[f64::NAN][..], &[][..])),
-        Err(Error::NonFinite(xrd_io::NonFinite {
-            at: xrd_io::Location::Cell { row: 0, col: 0 },
+        Err(Error::NonFinite(xrd_core::NonFinite {
+            at: xrd_core::Location::Cell { row: 0, col: 0 },
             ..
         }))
     ));
     assert!(matches!(
         RefusalCalibration::default().quantile(0.0).into_checked(),
-        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+        Err(Error::InvalidParameter(xrd_core::InvalidParameter {
             name: "quantile",
             ..
         }))
@@ -305,14 +305,14 @@ fn series_calibration_counts_extrapolated_answers_as_refused() {
     assert!(calibration.calibrate_answers(&[refused], &[]).is_ok());
     assert!(matches!(
         calibration.calibrate_answers(&[answer(0.1, false), answer(f64::NAN, false)], &[]),
-        Err(Error::NonFinite(xrd_io::NonFinite {
-            at: xrd_io::Location::Cell { row: 1, col: 0 },
+        Err(Error::NonFinite(xrd_core::NonFinite {
+            at: xrd_core::Location::Cell { row: 1, col: 0 },
             ..
         }))
     ));
     assert!(matches!(
         calibration.quantile(0.0).calibrate_answers(&answers, &[]),
-        Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+        Err(Error::InvalidParameter(xrd_core::InvalidParameter {
             name: "quantile",
             ..
         }))

@@ -8,7 +8,7 @@ use xrd_latent::{
 
 fn rejects(params: SeriesParams, name: &str) {
     match params.check() {
-        Err(xrd_latent::Error::InvalidParameter(xrd_io::InvalidParameter {
+        Err(xrd_latent::Error::InvalidParameter(xrd_core::InvalidParameter {
             name: got, ..
         })) => assert_eq!(got, name),
         other => panic!("expected InvalidParameter({name}), got {other:?}"),

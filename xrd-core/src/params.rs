@@ -20,7 +20,7 @@
 //! implementation whichever way it is called.
 //!
 //! ```
-//! use xrd_io::params::{Checked, Fit, ParamGuard};
+//! use xrd_core::params::{Checked, Fit, ParamGuard};
 //!
 //! /// Fits the mean of the values, scaled.
 //! #[derive(Debug, Clone, Default)]
@@ -110,10 +110,10 @@ pub trait ParamGuard: Sized {
 ///     }
 /// }
 ///
-/// xrd_io::param_guard!(String => Window);
-/// xrd_io::param_guard!(String => [T: Copy + Into<f64>] Scaled<T>);
+/// xrd_core::param_guard!(String => Window);
+/// xrd_core::param_guard!(String => [T: Copy + Into<f64>] Scaled<T>);
 ///
-/// use xrd_io::ParamGuard;
+/// use xrd_core::ParamGuard;
 /// assert_eq!(Window(0).into_checked().err().as_deref(), Some("window must be > 0"));
 /// assert_eq!(Window(3).into_checked().map(|w| w.0), Ok(3));
 /// assert_eq!(Scaled(f64::NAN).into_checked().err().as_deref(), Some("scale must be finite"));
@@ -279,7 +279,7 @@ pub trait Predict<I, O> {
 /// }
 ///
 /// impl SmoothParams {
-///     xrd_io::setters! {
+///     xrd_core::setters! {
 ///         /// Half-width of the window in points (default 3).
 ///         window, get_window: usize;
 ///

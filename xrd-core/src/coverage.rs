@@ -3,7 +3,7 @@
 //! certainty, the feature space's distance and the library search's score.
 //!
 //! ```
-//! use xrd_io::coverage::{Answer, accuracy_at_coverage, coverage_curve, score_at_coverage};
+//! use xrd_core::coverage::{Answer, accuracy_at_coverage, coverage_curve, score_at_coverage};
 //! // Certainties (higher answered first) and whether each answer was right.
 //! let certainty = [0.9, 0.2, 0.7, 0.7, 0.4];
 //! let right = [true, false, true, false, true];
@@ -14,7 +14,7 @@
 //! assert_eq!(accuracy_at_coverage(&curve, 0.5), 2.0 / 3.0);
 //! // The threshold that answers at least 40 % of them: the 2nd highest certainty.
 //! assert_eq!(score_at_coverage(&certainty, 0.4, Answer::HighestFirst)?, Some(0.7));
-//! # Ok::<(), xrd_io::Error>(())
+//! # Ok::<(), xrd_core::Error>(())
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -132,12 +132,7 @@ pub fn score_at_coverage(scores: &[f64], coverage: f64, order: Answer) -> Result
 }
 
 fn nan_score(i: usize) -> Error {
-    Error::NonFinite {
-        file: crate::error::NO_FILE.into(),
-        at: Location::Point(i),
-        what: "score",
-        value: f64::NAN,
-    }
+    crate::NonFinite::new("score", Location::Point(i), f64::NAN).into()
 }
 
 #[cfg(test)]
@@ -201,14 +196,14 @@ mod tests {
         }
         assert!(matches!(
             score_at_coverage(&[1.0, f64::NAN], 0.5, Answer::LowestFirst),
-            Err(Error::NonFinite {
+            Err(Error::NonFinite(crate::NonFinite {
                 at: Location::Point(1),
                 ..
-            })
+            }))
         ));
         assert!(matches!(
             coverage_curve([(f64::NAN, true)], 1, Answer::LowestFirst),
-            Err(Error::NonFinite { .. })
+            Err(Error::NonFinite(_))
         ));
         assert!(matches!(
             coverage_curve([(1.0, true), (2.0, true)], 1, Answer::LowestFirst),

@@ -3,7 +3,7 @@
 //! exact relevance, xrd-classify's input transform), and the environment variable that caps it.
 //!
 //! ```
-//! use xrd_io::cpu::{InstructionSet, instruction_set};
+//! use xrd_core::cpu::{InstructionSet, instruction_set};
 //! // Whatever this machine has, the portable kernels are always allowed.
 //! assert!(instruction_set() >= InstructionSet::Portable);
 //! ```

@@ -1,18 +1,19 @@
 //! The payloads of the error cases every crate of the workspace shares: a hyper-parameter out of
 //! range, shapes that do not fit together, a NaN or ±∞ input. Each is defined once here, with
 //! one field shape, and wrapped by each crate's `Error` (`InvalidParameter(#[from]
-//! xrd_io::InvalidParameter)`, …), as ndarray's `ShapeError` or linfa's errors are wrapped, so
+//! xrd_core::InvalidParameter)`, …), as ndarray's `ShapeError` or linfa's errors are wrapped, so
 //! that a match on the parameter's name reads the same in every crate:
 //!
 //! ```
-//! use xrd_io::{Error, InvalidParameter, Wavelength};
+//! use xrd_core::coverage::{Answer, score_at_coverage};
+//! use xrd_core::{Error, InvalidParameter};
 //!
-//! let err = Wavelength::monochromatic(-1.0).unwrap_err();
+//! let err = score_at_coverage(&[0.5], 1.5, Answer::HighestFirst).unwrap_err();
 //! assert!(matches!(
 //!     err,
-//!     Error::InvalidParameter(InvalidParameter { name: "wavelength", .. })
+//!     Error::InvalidParameter(InvalidParameter { name: "coverage", .. })
 //! ));
-//! assert_eq!(err.invalid_parameter().map(|p| p.name), Some("wavelength"));
+//! assert_eq!(err.invalid_parameter().map(|p| p.name), Some("coverage"));
 //! ```
 //!
 //! The fields are public for matching; the types are `#[non_exhaustive]`, so they are built
@@ -93,32 +94,33 @@ impl NonFinite {
 }
 
 /// Writes the two methods every crate's `Error` has for its `InvalidParameter(#[from]
-/// xrd_io::InvalidParameter)` variant: `pub(crate) fn param(name, reason) -> Self`, the
+/// xrd_core::InvalidParameter)` variant: `pub(crate) fn param(name, reason) -> Self`, the
 /// constructor the crate's code uses, and `pub fn invalid_parameter(&self) ->
 /// Option<&InvalidParameter>`, the refused parameter whether the error is the crate's own or that
 /// of a wrapped crate (the variants named after `wraps`, whose errors have the same method).
-/// With `shape` after the type, for an enum with a `ShapeMismatch(#[from] xrd_io::ShapeMismatch)`
+/// With `shape` after the type, for an enum with a `ShapeMismatch(#[from] xrd_core::ShapeMismatch)`
 /// variant, also `pub(crate) fn shape(what, expected, found) -> Self`.
 ///
 /// ```
 /// #[derive(Debug, thiserror::Error)]
 /// enum Error {
 ///     #[error(transparent)]
-///     InvalidParameter(#[from] xrd_io::InvalidParameter),
+///     InvalidParameter(#[from] xrd_core::InvalidParameter),
 ///     #[error(transparent)]
-///     ShapeMismatch(#[from] xrd_io::ShapeMismatch),
+///     ShapeMismatch(#[from] xrd_core::ShapeMismatch),
 ///     #[error(transparent)]
-///     Io(#[from] xrd_io::Error),
+///     Core(#[from] xrd_core::Error),
 ///     #[error("something else")]
 ///     Other,
 /// }
 ///
-/// xrd_io::shared_errors!(Error, shape, wraps Io);
+/// xrd_core::shared_errors!(Error, shape, wraps Core);
 ///
 /// let own = Error::param("window", "0 (expected at least one point)");
 /// assert_eq!(own.invalid_parameter().map(|p| p.name), Some("window"));
-/// let wrapped = Error::from(xrd_io::Wavelength::monochromatic(-1.0).unwrap_err());
-/// assert_eq!(wrapped.invalid_parameter().map(|p| p.name), Some("wavelength"));
+/// use xrd_core::coverage::{Answer, score_at_coverage};
+/// let wrapped = Error::from(score_at_coverage(&[0.5], 0.0, Answer::HighestFirst).unwrap_err());
+/// assert_eq!(wrapped.invalid_parameter().map(|p| p.name), Some("coverage"));
 /// assert!(Error::Other.invalid_parameter().is_none());
 /// let shape = Error::shape("weights", "3 × 4", "3 × 5");
 /// assert_eq!(shape.to_string(), "shape mismatch for weights: expected 3 × 4, found 3 × 5");
@@ -177,9 +179,9 @@ pub trait NamesParameter: std::fmt::Debug {
 /// other error (debug-printed), so that a test checks which value was refused.
 ///
 /// ```
-/// let r = xrd_io::Wavelength::monochromatic(-1.0);
-/// assert_eq!(xrd_io::refused(r), "wavelength");
-/// assert_eq!(xrd_io::refused(xrd_io::Wavelength::monochromatic(1.5)), "ok");
+/// use xrd_core::coverage::{Answer, score_at_coverage};
+/// assert_eq!(xrd_core::refused(score_at_coverage(&[0.5], 0.0, Answer::HighestFirst)), "coverage");
+/// assert_eq!(xrd_core::refused(score_at_coverage(&[0.5], 0.5, Answer::HighestFirst)), "ok");
 /// ```
 pub fn refused<T, E: NamesParameter>(r: Result<T, E>) -> String {
     match r {

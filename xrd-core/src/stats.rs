@@ -51,8 +51,8 @@ impl fmt::Display for MeanSd {
 /// The median (NaN for an empty slice); sorts `values` in place (NaN last).
 ///
 /// ```
-/// assert_eq!(xrd_io::median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
-/// assert!(xrd_io::median(&mut []).is_nan());
+/// assert_eq!(xrd_core::median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
+/// assert!(xrd_core::median(&mut []).is_nan());
 /// ```
 pub fn median(values: &mut [f64]) -> f64 {
     if values.is_empty() {
