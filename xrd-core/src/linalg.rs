@@ -27,7 +27,7 @@ pub fn solve(a: &[f64], b: &[f64], relative_pivot: f64) -> Option<Vec<f64>> {
         .u()
         .diagonal()
         .iter()
-        .any(|p| !(p.abs() > relative_pivot * largest));
+        .any(|p| p.abs() <= relative_pivot * largest || p.is_nan());
     if singular {
         return None;
     }
@@ -84,10 +84,12 @@ mod tests {
                 .max_by(|&i, &j| m[i][c].abs().total_cmp(&m[j][c].abs()))
                 .unwrap();
             m.swap(c, p);
-            for r in c + 1..n {
-                let f = m[r][c] / m[c][c];
-                for k in c..=n {
-                    m[r][k] -= f * m[c][k];
+            let (top, rest) = m.split_at_mut(c + 1);
+            let pivot = &top[c];
+            for row in rest {
+                let f = row[c] / pivot[c];
+                for (v, p) in row[c..].iter_mut().zip(&pivot[c..]) {
+                    *v -= f * p;
                 }
             }
         }

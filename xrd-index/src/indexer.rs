@@ -239,7 +239,7 @@ impl Trials {
                     a[r][..np].copy_from_slice(&rows[row][..np]);
                     a[r][np] = if r == col { 1.0 } else { 0.0 };
                 }
-                let Some(x) = gauss_rows(&mut a[..np], np) else {
+                let Some(x) = gauss_rows(&a[..np], np) else {
                     return;
                 };
                 column[..np].copy_from_slice(&x);
@@ -492,7 +492,7 @@ fn refine(
         }
         // Columns 0..=np of the normal equations are the unknowns, column np + 1 their
         // right-hand side.
-        let with_zero = gauss_rows(&mut normal[..=np].to_vec(), np + 1);
+        let with_zero = gauss_rows(&normal[..=np], np + 1);
         match with_zero.filter(|x| (zero + x[np]).abs() <= params.max_zero_shift) {
             Some(x) => {
                 p = x[..np].to_vec();
@@ -500,7 +500,7 @@ fn refine(
             }
             None => {
                 // Keep the zero; refine the cell alone.
-                let mut sys: Vec<[f64; MAX_PARAMS + 2]> = normal[..np]
+                let sys: Vec<[f64; MAX_PARAMS + 2]> = normal[..np]
                     .iter()
                     .map(|r| {
                         let mut o = [0.0; MAX_PARAMS + 2];
@@ -509,7 +509,7 @@ fn refine(
                         o
                     })
                     .collect();
-                p = gauss_rows(&mut sys, np)?;
+                p = gauss_rows(&sys, np)?;
             }
         }
         if !metric.admissible(&p, params.max_edge) {
@@ -1089,7 +1089,7 @@ mod tests {
                     a[r][..np].copy_from_slice(&rows[row][..np]);
                     a[r][np] = q[line];
                 }
-                if let Some(p) = gauss_rows(&mut a[..np], np) {
+                if let Some(p) = gauss_rows(&a[..np], np) {
                     regular += 1;
                     naive.insert(key(p));
                 }

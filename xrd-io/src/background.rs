@@ -213,6 +213,8 @@ impl Pattern {
     /// # Errors
     /// [`Error::InvalidParameter`] unless `width` is finite and positive.
     pub fn peak_sigmas(&self, width: f64) -> Result<f64> {
+        // Refused under this method's own argument name, `width`.
+        self.step_for(width)?;
         let preparation = crate::Preparation::default()
             .background(crate::Background::TopHat)
             .background_width(width);

@@ -188,7 +188,7 @@ impl<F: Float> TriangleEstimator<F> {
     }
 
     /// The hyper-parameters this estimator was fitted with.
-    pub fn get_params(&self) -> &TriangleParams {
+    pub fn fitted_with(&self) -> &TriangleParams {
         &self.params
     }
 

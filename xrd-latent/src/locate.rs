@@ -69,7 +69,7 @@ impl<F: Float> TriangleEstimator<F> {
             est: self,
             target,
             scales: &scales,
-            tol: F::of(self.get_params().get_locate_tolerance()),
+            tol: F::of(self.fitted_with().get_locate_tolerance()),
             scratch: self.scratch(),
             best: None,
             queue: Vec::new(),
@@ -116,7 +116,7 @@ impl<F: Float> TriangleEstimator<F> {
             .iter()
             .map(|&(c, _)| self.range(c).as_f64())
             .collect();
-        let tol = self.get_params().get_locate_tolerance();
+        let tol = self.fitted_with().get_locate_tolerance();
         let mut p = [start[0].as_f64(), start[1].as_f64()];
         for _ in 0..=MAX_WALK_STEPS {
             let point = [F::of(p[0]), F::of(p[1])];
@@ -210,7 +210,7 @@ impl<F: Float> TriangleEstimator<F> {
     /// of the k-nearest fallback, whose vertices need not be near each other in rank.
     fn candidates(&self) -> &[[u32; 3]] {
         self.candidates.get_or_init(|| {
-            let k = self.get_params().get_neighbours() + 1;
+            let k = self.fitted_with().get_neighbours() + 1;
             let mut nb = Neighbours::with_capacity(k);
             let mut all = Vec::new();
             for (i, &p) in self.points().iter().enumerate() {

@@ -310,7 +310,7 @@ impl<'a, F: Float> TilePainter<'a, F> {
         if !(c[0].is_finite() && c[1].is_finite() && h.is_finite()) {
             return false;
         }
-        let k = self.est.get_params().get_neighbours();
+        let k = self.est.fitted_with().get_neighbours();
         let index = self.est.index();
         index.knn_into(c, k, &mut self.scratch.nb);
         let reach = match self.scratch.nb.d2.get(k - 1) {
@@ -345,7 +345,7 @@ impl<'a, F: Float> TilePainter<'a, F> {
         self.apart = None;
         self.three = None;
         // Beyond MAX_TABLE candidates (dense clusters) the proofs' O(n³) cost outweighs them.
-        self.fast = self.est.get_params().get_outside() == OutsideRule::Nearest
+        self.fast = self.est.fitted_with().get_outside() == OutsideRule::Nearest
             && (3..=MAX_TABLE).contains(&n);
         if self.fast {
             self.geo.reset([x[0], y[0]], [x[1], y[1]], n);
@@ -542,7 +542,7 @@ impl<'a, F: Float> TilePainter<'a, F> {
         if self.search_score <= GIVE_UP {
             return None; // the proofs keep failing in this tile: the full rule is cheaper
         }
-        let k = est.get_params().get_neighbours().min(self.ids.len());
+        let k = est.fitted_with().get_neighbours().min(self.ids.len());
         let tol = est.edge_tolerance();
         self.tris.clear();
         let mut unproven = 0;
@@ -618,7 +618,7 @@ impl<'a, F: Float> TilePainter<'a, F> {
     fn slow_core(&mut self, p: [F; 2]) -> Core<F> {
         let (d2, ids) = (&self.d2, &self.ids);
         let key = |e: u32| (d2[e as usize], ids[e as usize]);
-        let k = self.est.get_params().get_neighbours().min(ids.len());
+        let k = self.est.fitted_with().get_neighbours().min(ids.len());
         for t in self.top.iter_mut() {
             t.0 = d2[t.2 as usize];
         }
@@ -680,7 +680,7 @@ impl<'a, F: Float> TilePainter<'a, F> {
         self.pairs.clear();
         self.pairs
             .extend(self.top[..m].iter().map(|&(d, i, _)| (d, i)));
-        let k = self.est.get_params().get_neighbours();
+        let k = self.est.fitted_with().get_neighbours();
         self.scratch.nb.set_sorted(k, &self.pairs);
         self.est.decide(p, &self.scratch.nb)
     }

@@ -44,7 +44,7 @@ impl Pattern {
     pub fn to_rust(&self) -> PyResult<xrd_io::Pattern> {
         let p = xrd_io::Pattern::new(self.two_theta.to_vec(), self.intensity.to_vec())
             .py()?
-            .with_sigma(self.sigma.as_ref().map(Array1::to_vec))
+            .with_sigma(self.sigma.as_ref().map(|s| s.to_vec()))
             .py()?
             .with_wavelength(self.wavelength)
             .with_meta(self.meta.clone());

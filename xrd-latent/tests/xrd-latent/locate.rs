@@ -118,7 +118,7 @@ fn walking_from_a_nearby_point_reaches_the_target() {
     let est = TriangleEstimator::params()
         .fit(pts.view(), vals.view())
         .unwrap();
-    let tol = est.get_params().get_locate_tolerance();
+    let tol = est.fitted_with().get_locate_tolerance();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
     let mut reached = 0;
     for _ in 0..30 {
