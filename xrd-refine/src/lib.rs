@@ -11,11 +11,10 @@ mod model;
 mod params;
 mod phase;
 mod refinement;
-mod tch;
 
 pub use error::{Error, Result};
 pub use instrument::{INSTRUMENT_FORMAT, Instrument};
 pub use params::{RefineParams, Stage};
 pub use phase::Phase;
 pub use refinement::{ParameterValue, PhaseResult, Refinement, Refiner};
-pub use tch::REACH;
+pub use xrd_sim::powder::tch::REACH;

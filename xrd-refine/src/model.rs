@@ -10,7 +10,7 @@ use xrd_io::Wavelength;
 
 use crate::instrument::Instrument;
 use crate::phase::PhaseModel;
-use crate::tch::{self, REACH, Shape};
+use xrd_sim::powder::tch::{self, REACH, TchProfile};
 
 /// Smallest Gaussian width (°): the Caglioti quadratic is held above it.
 const MIN_GAUSSIAN: f64 = 1e-4;
@@ -87,7 +87,7 @@ pub(crate) struct Model {
     pub monochromator: Option<f64>,
     pub layout: Layout,
     pub params: Vec<Param>,
-    shape: Shape,
+    shape: TchProfile,
 }
 
 /// What one peak line contributes: its profile quantities and their derivatives.
@@ -274,7 +274,7 @@ impl Model {
                 phases: index,
             },
             params,
-            shape: Shape::new(),
+            shape: TchProfile::new(),
         }
     }
 

@@ -5,6 +5,7 @@ mod kernels;
 mod params;
 mod peaks;
 mod profile;
+pub mod tch;
 mod texture;
 
 pub use geometry::Geometry;

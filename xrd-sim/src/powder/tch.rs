@@ -1,4 +1,4 @@
-//! The peak shape: Thompson–Cox–Hastings pseudo-Voigt (Thompson, Cox & Hastings, J. Appl.
+//! The peak shape of whole-pattern refinement (xrd-refine): Thompson–Cox–Hastings pseudo-Voigt (Thompson, Cox & Hastings, J. Appl.
 //! Cryst. 20, 79, 1987) with the first Hermite term of Bérar & Baldinozzi's asymmetry
 //! (J. Appl. Cryst. 26, 128, 1993) for axial divergence, and the analytic derivatives a
 //! Levenberg–Marquardt fit needs.
@@ -24,21 +24,25 @@ fn lorentz_norm() -> f64 {
 /// The total width and mixing of a TCH pseudo-Voigt and their derivatives with respect to the
 /// Gaussian and Lorentzian widths.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Widths {
+pub struct TchWidths {
     /// FWHM of the pseudo-Voigt (°).
     pub h: f64,
     /// Lorentzian fraction η ∈ [0, 1].
     pub eta: f64,
+    /// ∂H/∂(Gaussian FWHM).
     pub dh_dg: f64,
+    /// ∂H/∂(Lorentzian FWHM).
     pub dh_dl: f64,
+    /// ∂η/∂(Gaussian FWHM).
     pub deta_dg: f64,
+    /// ∂η/∂(Lorentzian FWHM).
     pub deta_dl: f64,
 }
 
 const C: [f64; 6] = [1.0, 2.69269, 2.42843, 4.47163, 0.07842, 1.0];
 
 /// TCH widths from the Gaussian FWHM `g` and Lorentzian FWHM `l` (both ≥ 0, not both 0).
-pub(crate) fn widths(g: f64, l: f64) -> Widths {
+pub fn widths(g: f64, l: f64) -> TchWidths {
     // H⁵ = Σ Cᵢ g^(5−i) lⁱ
     let gp = [1.0, g, g * g, g * g * g, g * g * g * g, g * g * g * g * g];
     let lp = [1.0, l, l * l, l * l * l, l * l * l * l, l * l * l * l * l];
@@ -61,7 +65,7 @@ pub(crate) fn widths(g: f64, l: f64) -> Widths {
     let deta_dq = 1.36603 - 2.0 * 0.47719 * q + 3.0 * 0.11116 * q * q;
     let dq_dg = -l / (h * h) * dh_dg;
     let dq_dl = 1.0 / h - l / (h * h) * dh_dl;
-    Widths {
+    TchWidths {
         h,
         eta,
         dh_dg,
@@ -74,22 +78,34 @@ pub(crate) fn widths(g: f64, l: f64) -> Widths {
 /// The profile at one point and its derivatives with respect to the peak's centre, width,
 /// mixing and asymmetry.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Value {
+pub struct TchValue {
+    /// The profile's value (per degree).
     pub v: f64,
+    /// ∂v/∂centre.
     pub d_centre: f64,
+    /// ∂v/∂H.
     pub d_h: f64,
+    /// ∂v/∂η.
     pub d_eta: f64,
+    /// ∂v/∂(asymmetry k).
     pub d_asym: f64,
 }
 
-/// Precomputed constants of the shape.
+/// The unit-area TCH profile with its precomputed constants.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Shape {
+pub struct TchProfile {
     lorentz_norm: f64,
     gauss_norm: f64,
 }
 
-impl Shape {
+impl Default for TchProfile {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TchProfile {
+    /// The profile (its normalisation constants computed once).
     pub fn new() -> Self {
         Self {
             lorentz_norm: lorentz_norm(),
@@ -97,7 +113,7 @@ impl Shape {
         }
     }
 
-    /// The value of [`Shape::at`] alone (the fast path of a pattern without derivatives).
+    /// The value of [`TchProfile::at`] alone (the fast path of a pattern without derivatives).
     #[inline]
     pub fn value(&self, x: f64, h: f64, eta: f64, k: f64) -> f64 {
         let ih = 1.0 / h;
@@ -119,7 +135,7 @@ impl Shape {
     /// The unit-area profile at `x` = 2θ − centre (°) for FWHM `h`, mixing `eta` and asymmetry
     /// `k` (the multiplier of 2z·exp(−z²), z = x/h).
     #[inline]
-    pub fn at(&self, x: f64, h: f64, eta: f64, k: f64) -> Value {
+    pub fn at(&self, x: f64, h: f64, eta: f64, k: f64) -> TchValue {
         let ih = 1.0 / h;
         let z = x * ih;
         let z2 = z * z;
@@ -145,7 +161,7 @@ impl Shape {
         let fa_z = 2.0 * (1.0 - 2.0 * z2) * e;
         let a = 1.0 + k * fa;
         let v_x = k * fa_z * ih * pv + a * pv_x;
-        Value {
+        TchValue {
             v: a * pv,
             d_centre: -v_x,
             d_h: k * fa_z * (-z * ih) * pv + a * pv_h,
@@ -165,7 +181,7 @@ mod tests {
 
     #[test]
     fn derivatives_match_central_differences() {
-        let s = Shape::new();
+        let s = TchProfile::new();
         let e = 1e-6;
         for &(x, h, eta, k) in &[
             (0.03, 0.1, 0.3, 0.0),
@@ -219,7 +235,7 @@ mod tests {
         let w = widths(0.0, 0.1);
         assert!((w.h - 0.1).abs() < 1e-12 && (w.eta - 1.0).abs() < 1e-3);
         // Unit area within the reach, for any mixing (and with asymmetry, which is odd).
-        let s = Shape::new();
+        let s = TchProfile::new();
         for &(eta, k) in &[(0.0, 0.0), (0.5, 0.0), (1.0, 0.0), (0.5, 0.1)] {
             let h = 0.1;
             let n = 60_000;
