@@ -299,7 +299,7 @@ impl<F: Float> AutoencoderParams<F> {
         let (shapes, k) = params.config.layer_shapes(inputs);
         let mut layers = Vec::with_capacity(shapes.len());
         for (inp, out, act) in shapes {
-            let (w, b) = params.config.init.draw::<F, R>(inp, out, rng);
+            let (w, b) = params.config.init.draw::<F, R>(inp, out, rng)?;
             layers.push(Dense::new(w, b, act)?);
         }
         let decoder = layers.split_off(k);

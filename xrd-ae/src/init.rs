@@ -1,9 +1,13 @@
 //! Weight initialisations, always drawn from a passed-in RNG.
 
 use ndarray::{Array1, Array2};
+use ndarray_rand::RandomExt;
+use ndarray_rand::rand_distr::Distribution;
+use ndarray_rand::rand_distr::Uniform;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use xrd_core::Float;
+use xrd_core::random::BoxMuller;
 
 /// How a dense layer's weights and biases are initialised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -21,47 +25,44 @@ pub enum Init {
 }
 
 impl Init {
-    /// Draws an `outputs × inputs` weight matrix (PyTorch layout) and a bias vector.
+    /// Draws an `outputs × inputs` weight matrix (PyTorch layout) and a bias vector
+    /// (ndarray-rand, row by row, from `rng`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) (`init`) when the layer's
+    /// sizes give no finite range to draw from.
     pub fn draw<F: Float, R: Rng + ?Sized>(
         self,
         inputs: usize,
         outputs: usize,
         rng: &mut R,
-    ) -> (Array2<F>, Array1<F>) {
+    ) -> crate::Result<(Array2<F>, Array1<F>)> {
         let fan_in = inputs.max(1) as f64;
+        // `Uniform::new(−b, b)` draws what `rng.random_range(−b..b)` draws (the same scale,
+        // which needs no narrowing for a symmetric range), so models keep their seeds' weights.
+        let uniform = |bound: f64| {
+            Uniform::new(-bound, bound)
+                .map(|u| u.map(F::of))
+                .map_err(|e| crate::Error::param("init", format!("±{bound}: {e}")))
+        };
         match self {
             Init::Torch => {
                 let bound = 1.0 / fan_in.sqrt();
-                let w = Array2::from_shape_simple_fn((outputs, inputs), || {
-                    F::of(rng.random_range(-bound..bound))
-                });
-                let b = Array1::from_shape_simple_fn(outputs, || {
-                    F::of(rng.random_range(-bound..bound))
-                });
-                (w, b)
+                let w = Array2::random_using((outputs, inputs), uniform(bound)?, rng);
+                let b = Array1::random_using(outputs, uniform(bound)?, rng);
+                Ok((w, b))
             }
             Init::He => {
                 let sd = (2.0 / fan_in).sqrt();
-                let w = Array2::from_shape_simple_fn((outputs, inputs), || {
-                    F::of(sd * standard_normal(rng))
-                });
-                (w, Array1::zeros(outputs))
+                let normal = BoxMuller.map(|z| F::of(sd * z));
+                let w = Array2::random_using((outputs, inputs), normal, rng);
+                Ok((w, Array1::zeros(outputs)))
             }
             Init::Xavier => {
                 let bound = (6.0 / (fan_in + outputs.max(1) as f64)).sqrt();
-                let w = Array2::from_shape_simple_fn((outputs, inputs), || {
-                    F::of(rng.random_range(-bound..bound))
-                });
-                (w, Array1::zeros(outputs))
+                let w = Array2::random_using((outputs, inputs), uniform(bound)?, rng);
+                Ok((w, Array1::zeros(outputs)))
             }
         }
     }
-}
-
-/// One standard normal deviate (Box–Muller; the second deviate is dropped for simplicity).
-fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
-    // 1 − u lies in (0, 1], so the logarithm is finite.
-    let u1 = 1.0 - rng.random::<f64>();
-    let u2 = rng.random::<f64>();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }

@@ -171,7 +171,7 @@ impl<F: Float> NetworkParams<F> {
         let mut layers = Vec::with_capacity(params.config.layers.len());
         let mut width = inputs;
         for spec in &params.config.layers {
-            let (w, b) = params.config.init.draw::<F, R>(width, spec.units, rng);
+            let (w, b) = params.config.init.draw::<F, R>(width, spec.units, rng)?;
             layers.push(Dense::new(w, b, spec.activation)?.with_dropout(spec.dropout)?);
             width = spec.units;
         }

@@ -10,6 +10,7 @@ mod float;
 pub mod linalg;
 mod location;
 pub mod params;
+pub mod random;
 mod shared_error;
 mod stats;
 

@@ -15,6 +15,7 @@
 //! then the parameters of each chosen function in that order, then the noise point by point.
 
 use rand::Rng;
+use rand::distr::Distribution;
 use serde::{Deserialize, Serialize};
 
 use crate::Result;
@@ -187,9 +188,7 @@ fn truncated_normal<R: Rng + ?Sized>(rng: &mut R, mu: f64, sigma: f64, lo: f64, 
         return mu.clamp(lo, hi);
     }
     loop {
-        let u1: f64 = 1.0 - rng.random::<f64>();
-        let u2: f64 = rng.random();
-        let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+        let z = xrd_core::random::BoxMuller.sample(rng);
         let x = mu + sigma * z;
         if (lo..=hi).contains(&x) {
             return x;

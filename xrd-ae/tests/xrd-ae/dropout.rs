@@ -20,7 +20,7 @@ fn net(rng: &mut Xoshiro256PlusPlus) -> Network<f64> {
     let layers = spec
         .iter()
         .map(|&(i, o, a, p)| {
-            let (w, _) = Init::Xavier.draw::<f64, _>(i, o, rng);
+            let (w, _) = Init::Xavier.draw::<f64, _>(i, o, rng).unwrap();
             let b = ndarray::Array1::from_shape_fn(o, |_| rng.random_range(-0.3..0.3));
             Dense::new(w, b, a).unwrap().with_dropout(p).unwrap()
         })

@@ -35,7 +35,9 @@ fn network(
     let n = widths.len() - 1;
     let layers = (0..n)
         .map(|i| {
-            let (w, b) = Init::Xavier.draw::<f64, _>(widths[i], widths[i + 1], rng);
+            let (w, b) = Init::Xavier
+                .draw::<f64, _>(widths[i], widths[i + 1], rng)
+                .unwrap();
             // Non-zero biases so their gradients are exercised too.
             let b = b.mapv(|_| rng.random_range(-0.5..0.5));
             let a = if i + 1 == n { out } else { act };
@@ -367,7 +369,7 @@ fn f32_kernels_agree_with_f64() {
 fn wide_layer_inference_matches_matrix_product() {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
     for rows in [1, 7, 23, 40, 150] {
-        let (w, b) = Init::Torch.draw::<f64, _>(1500, 37, &mut rng);
+        let (w, b) = Init::Torch.draw::<f64, _>(1500, 37, &mut rng).unwrap();
         let layer = Dense::new(w, b, Activation::Identity).unwrap();
         let mut x = random(rows, 1500, &mut rng);
         for c in 0..1500 {
