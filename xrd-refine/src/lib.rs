@@ -16,5 +16,5 @@ pub use error::{Error, Result};
 pub use instrument::{INSTRUMENT_FORMAT, Instrument};
 pub use params::{RefineParams, Stage};
 pub use phase::Phase;
-pub use refinement::{ParameterValue, PhaseResult, Refinement, Refiner};
+pub use refinement::{DEFAULT_PARTICLE_SIZE, ParameterValue, PhaseResult, Refinement, Refiner};
 pub use xrd_sim::powder::tch::REACH;

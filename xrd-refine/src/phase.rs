@@ -93,13 +93,15 @@ impl Phase {
     /// The diameter (µm) of the phase's particles, for Brindley's microabsorption correction
     /// of its weight fraction (see [`crate::absorption`]).
     ///
+    /// 0 for none: particles far smaller than 1/μ absorb alike.
+    ///
     /// # Errors
-    /// A diameter that is not finite and positive.
+    /// A diameter that is not finite and ≥ 0.
     pub fn with_particle_size(mut self, diameter_um: f64) -> Result<Self> {
-        if !(diameter_um.is_finite() && diameter_um > 0.0) {
+        if !(diameter_um.is_finite() && diameter_um >= 0.0) {
             return Err(crate::error::invalid(
                 "particle_size",
-                format!("{diameter_um} µm must be finite and > 0"),
+                format!("{diameter_um} µm must be finite and ≥ 0"),
             ));
         }
         self.particle_size = Some(diameter_um);

@@ -52,7 +52,8 @@ pub struct Args {
     #[arg(long, value_name = "SPEC=WT")]
     pub standard: Option<String>,
     /// Particle diameter (µm) of every phase: corrects the weight fractions for microabsorption
-    /// (Brindley), which matters when the phases absorb very differently (Bi₂O₃ beside NiO).
+    /// (Brindley), which matters when the phases absorb very differently (Bi₂O₃ beside NiO);
+    /// default 3 (a ground laboratory powder), 0 for no correction.
     #[arg(long, value_name = "UM")]
     pub particle_size: Option<f64>,
     /// Diffracted-beam monochromator angle 2θ_m (°) for the polarisation factor.

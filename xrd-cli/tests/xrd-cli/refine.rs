@@ -21,10 +21,12 @@ fn a_weighed_mixture_of_indium_oxide_and_rhodochrosite() {
         return;
     };
     let out = tempfile::tempdir().unwrap();
+    // Without the microabsorption correction (the two absorb alike enough that the default
+    // 3 µm moves them 4 points away from the weighed 0.5).
     let rows = refine(
         "In2O3_0p5002-MnCO3_0p5000--2min.xrdml",
         &[arg(&cif), "MnCO3"],
-        &["--out", arg(out.path())],
+        &["--out", arg(out.path()), "--particle-size", "0"],
     );
     assert_eq!(
         rows[0].join(","),
@@ -115,7 +117,7 @@ fn the_eight_minute_scan_of_the_same_mixture_with_its_fit_and_refinement_json() 
     let rows = refine(
         "In2O3_0p5002-MnCO3_0p5000--8min.xrdml",
         &[arg(&cif), "MnCO3"],
-        &["--out", arg(out.path())],
+        &["--out", arg(out.path()), "--particle-size", "0"],
     );
     assert_eq!(rows.len(), 3, "{rows:?}");
     let f = |r: &[String], c: usize| r[c].parse::<f64>().unwrap();
@@ -231,4 +233,25 @@ fn the_eight_minute_scan_of_the_same_mixture_with_its_fit_and_refinement_json() 
         (n(&tick[0]) - bragg - zero).abs() < 0.01,
         "{tick} {bragg} {zero}"
     );
+}
+
+#[test]
+fn microabsorption_by_default_brings_bismite_beside_bunsenite_to_its_weight() {
+    if shared_data("measured/dara_dev").is_none() {
+        return;
+    }
+    let file = "NiO_0p6007-Bi2O3_0p4008--8min.xrdml";
+    let w = |rows: &[Vec<String>]| -> Vec<f64> {
+        rows[1..].iter().map(|r| r[5].parse().unwrap()).collect()
+    };
+    // Weighed NiO 0.6007, Bi₂O₃ 0.4008. Brindley with the default 3 µm: 0.628 / 0.372; without
+    // it Bi₂O₃, absorbing ten times more, reads 0.294.
+    let corrected = w(&refine(file, &["NiO", "Bi2O3"], &[]));
+    assert!((corrected[0] - 0.6007).abs() < 0.04, "{corrected:?}");
+    assert!((corrected[1] - 0.4008).abs() < 0.04, "{corrected:?}");
+    let plain = w(&refine(file, &["NiO", "Bi2O3"], &["--particle-size", "0"]));
+    assert!((plain[1] - 0.4008).abs() > 0.08, "{plain:?}");
+    // An explicit diameter is the default's when it is 3 µm.
+    let three = w(&refine(file, &["NiO", "Bi2O3"], &["--particle-size", "3"]));
+    assert_eq!(three, corrected);
 }

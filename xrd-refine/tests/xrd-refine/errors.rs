@@ -114,3 +114,51 @@ fn a_pattern_of_noise_still_ends_with_a_result_or_an_error() {
         assert!(fit.phases[0].weight_fraction.is_finite() || fit.phases[0].scale == 0.0);
     }
 }
+
+/// Halite with sylvite (KCl), simulated at a synchrotron wavelength that has no tabulated f″
+/// (Chantler's lines only): the absorption coefficients of the microabsorption correction
+/// cannot be computed there.
+fn two_salts_at(lambda: Wavelength) -> (Vec<Phase>, Pattern) {
+    let sylvite = HALITE
+        .replace("NaCl", "KCl")
+        .replace("5.64", "6.29")
+        .replace("Na 0", "K 0");
+    let phases = vec![
+        halite(),
+        Phase::new("sylvite", Structure::from_cif(&sylvite).unwrap()).unwrap(),
+    ];
+    let sim = xrd_sim::Simulator::new(xrd_sim::PowderParams::new().radiation(lambda)).unwrap();
+    let grid = xrd_io::Grid::new(8.0, 0.01, 2201).unwrap();
+    let profile = xrd_sim::Profile::gaussian(0.05);
+    let mut y = vec![100.0; grid.len()];
+    for ph in &phases {
+        let peaks = sim.peaks(ph.structure()).unwrap();
+        let curve = sim.render(&peaks, &grid, &profile).unwrap();
+        y.iter_mut().zip(&curve).for_each(|(v, c)| *v += 1e-2 * c);
+    }
+    (phases, Pattern::uniform(8.0, 0.01, y).unwrap())
+}
+
+#[test]
+fn the_default_microabsorption_correction_steps_aside_where_absorption_is_not_tabulated() {
+    let lambda = Wavelength::synchrotron(0.7);
+    let (phases, pattern) = two_salts_at(lambda);
+    // By default: refined, uncorrected (the same fractions as with the correction off).
+    let by_default = Refiner::new(phases.clone()).fit(&pattern, lambda).unwrap();
+    let off = Refiner::new(phases.clone())
+        .particle_size(0.0)
+        .fit(&pattern, lambda)
+        .unwrap();
+    for (a, b) in by_default.phases.iter().zip(&off.phases) {
+        assert_eq!(a.weight_fraction, b.weight_fraction);
+    }
+    // Asked for explicitly, the correction cannot be made: an error, not a silent skip.
+    let asked = Refiner::new(phases)
+        .particle_size(3.0)
+        .fit(&pattern, lambda);
+    let e = asked.unwrap_err();
+    assert!(
+        matches!(&e, Error::Sim(xrd_sim::Error::NoAnomalousTable { wavelength, .. }) if *wavelength == 0.7),
+        "{e:?}"
+    );
+}
