@@ -20,8 +20,9 @@ use crate::pattern::measured_arg;
 /// `xrd refine`. Each phase is a library id ("amcsd:8240"), a mineral name ("anatase"), a
 /// formula ("TiO2": its entries compared by a short fit, the best kept) or a CIF/POSCAR path.
 /// `instrument` is a file saved by `save_instrument` (a refinement of a standard); `standard` is
-/// (phase, weighed weight fraction) of an internal standard; `particle_size` (µm) applies
-/// Brindley's microabsorption correction; `stages` a list of "scale", "cells", "profile",
+/// (phase, weighed weight fraction) of an internal standard; `particle_size` (µm) is the
+/// diameter of Brindley's microabsorption correction (default 3, 0 for none); `stages` a list
+/// of "scale", "cells", "profile",
 /// "texture", "b".
 ///
 /// Returns a dict: "rows" (one dict per phase with the keys of `xrd refine --format json`:

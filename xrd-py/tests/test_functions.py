@@ -91,8 +91,9 @@ def test_identify_with_nothing_to_match_says_so():
 def test_refine_is_the_commands(data, cli):
     path = data / MIX
     cif = str(data / "cif/In2O3_Marezio1966.cif")
-    fit = xrd.refine(str(path), phases=[cif, "MnCO3"])
-    theirs = cli("refine", "--phase", cif, "--phase", "MnCO3", path)
+    # Without the microabsorption correction, as the weighed 0.5 / 0.5 are met without it.
+    fit = xrd.refine(str(path), phases=[cif, "MnCO3"], particle_size=0)
+    theirs = cli("refine", "--phase", cif, "--phase", "MnCO3", "--particle-size", "0", path)
     keys = ["phase", "name", "formula", "space_group", "weight_fraction", "weight_fraction_esd",
             "a", "b", "c", "alpha", "beta", "gamma", "strain", "source", "rwp", "gof"]
     same_rows(fit["rows"], theirs, keys)
