@@ -211,11 +211,12 @@ impl Profile {
     /// [`add`](Self::add) at arbitrary ascending points, point by point.
     fn add_at(&self, out: &mut [f64], two_theta: &[f64], center: f64, area: f64) {
         let fwhm = self.fwhm(center);
-        let sigma = fwhm / (2.0 * (2.0 * std::f64::consts::LN_2).sqrt());
-        let gnorm = area / (sigma * (2.0 * std::f64::consts::PI).sqrt());
-        let inv2s2 = 1.0 / (2.0 * sigma * sigma);
-        let gamma = fwhm / 2.0;
-        let lnorm = area / (std::f64::consts::PI * gamma);
+        let Norms {
+            gnorm,
+            inv2s2,
+            gamma,
+            lnorm,
+        } = Norms::of(fwhm, area);
         let eta = self.eta();
         let half = self.window * fwhm;
         let gauss_half = self.window.min(6.0) * fwhm;
@@ -255,11 +256,12 @@ impl Profile {
             return;
         }
         let hi = (hi_f as usize).min(out.len() - 1);
-        let sigma = fwhm / (2.0 * (2.0 * std::f64::consts::LN_2).sqrt());
-        let gnorm = area / (sigma * (2.0 * std::f64::consts::PI).sqrt());
-        let inv2s2 = 1.0 / (2.0 * sigma * sigma);
-        let gamma = fwhm / 2.0;
-        let lnorm = area / (std::f64::consts::PI * gamma);
+        let Norms {
+            gnorm,
+            inv2s2,
+            gamma,
+            lnorm,
+        } = Norms::of(fwhm, area);
         let eta = self.eta();
         // exp(−(d + iΔ)²/2σ²) by the recurrence gᵢ₊₁ = gᵢ rᵢ, rᵢ₊₁ = rᵢ c with
         // c = exp(−Δ²/σ²): three exponentials per peak instead of one per point.
@@ -318,6 +320,28 @@ impl Profile {
             lorentz(out, Some(gauss()));
         } else {
             lorentz(out, None);
+        }
+    }
+}
+
+/// The constants of a unit-area pseudo-Voigt peak of area `area` and FWHM `fwhm`: the
+/// Gaussian's height 1/(σ√2π) and 1/2σ², the Lorentzian's half width γ and height 1/(πγ).
+struct Norms {
+    gnorm: f64,
+    inv2s2: f64,
+    gamma: f64,
+    lnorm: f64,
+}
+
+impl Norms {
+    fn of(fwhm: f64, area: f64) -> Self {
+        let sigma = fwhm / (2.0 * (2.0 * std::f64::consts::LN_2).sqrt());
+        let gamma = fwhm / 2.0;
+        Self {
+            gnorm: area / (sigma * (2.0 * std::f64::consts::PI).sqrt()),
+            inv2s2: 1.0 / (2.0 * sigma * sigma),
+            gamma,
+            lnorm: area / (std::f64::consts::PI * gamma),
         }
     }
 }
