@@ -93,6 +93,17 @@ pub fn binomial_bound(p: f64, n: usize, sds: f64) -> f64 {
     p + sds * (p * (1.0 - p) / n as f64).sqrt()
 }
 
+/// Whether `count` of `n` lies within `sds` binomial standard errors of the `measured` count
+/// (both ends included): the two-sided check of a count that should neither rise nor fall.
+pub fn within_sds(count: usize, measured: usize, n: usize, sds: f64) -> bool {
+    let p = measured as f64 / n as f64;
+    let (lo, hi) = (
+        binomial_bound(p, n, -sds) * n as f64,
+        binomial_bound(p, n, sds) * n as f64,
+    );
+    (lo..=hi).contains(&(count as f64))
+}
+
 /// Which half of `measured/rruff_dev.npz` a pattern belongs to (issue #45 part 1): settings
 /// chosen on measured data are chosen on the [`Half::Tuning`] half; the floors and the READMEs'
 /// results are measured on the [`Half::Reporting`] half. The rule's one home is

@@ -156,14 +156,13 @@ impl Measured {
                 .background(prep.background)
                 .background_width(prep.background_width),
         )?;
-        let raw = prepared.signal;
         // What stands above the background must be more than rounding of the background.
         let scale = pattern.max_intensity().abs().max(f64::MIN_POSITIVE);
-        if raw.iter().copied().fold(0.0, f64::max) <= 1e-9 * scale {
+        if prepared.signal.iter().copied().fold(0.0, f64::max) <= 1e-9 * scale {
             return Err(Error::Pattern("no signal above the background".into()));
         }
-        let has_peaks = xrd_io::peak_sigmas(&raw) >= xrd_io::MIN_PEAK_SIGMAS;
-        let mut m = Self::from_background_free(pattern.two_theta().to_vec(), raw, prep)?;
+        let has_peaks = prepared.peak_sigmas() >= xrd_io::MIN_PEAK_SIGMAS;
+        let mut m = Self::from_background_free(prepared.two_theta, prepared.signal, prep)?;
         m.has_peaks = has_peaks;
         Ok(m)
     }

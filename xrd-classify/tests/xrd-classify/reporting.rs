@@ -213,13 +213,7 @@ fn default_classifier_refuses_reporting_patterns_without_their_own_entries() {
         exclude.iter().map(Vec::len).sum::<usize>()
     );
     assert_eq!(n, KNOWN);
-    let near = |k: usize, measured: usize| {
-        let (lo, hi) = (
-            less_sds(measured as f64 / n as f64, n, SDS) * n as f64,
-            less_sds(measured as f64 / n as f64, n, -SDS) * n as f64,
-        );
-        (lo..=hi).contains(&(k as f64))
-    };
+    let near = |k: usize, measured: usize| xrd_testdata::within_sds(k, measured, n, SDS);
     assert!(
         refused > refused_before,
         "refused {refused}, with the library complete {refused_before}"

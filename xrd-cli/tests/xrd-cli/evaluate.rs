@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use xrd_testdata::{Half, rruff_rows, shared_data};
 
-use crate::common::{arg, cache, csv_rows, xrd};
+use crate::common::{Run, arg, cache, csv_rows, xrd};
 
 /// Every 19th row of `rruff_dev.npz` (rows 0, 19, …, 456: 25 measured patterns, with their
 /// `source_index`) written as an `.npz` in `dir`, with the rows' space groups.
@@ -79,6 +79,15 @@ fn about(v: &Value, key: &str, count: usize, n: usize) {
     );
 }
 
+/// `xrd --quiet COMMAND evaluate --data DATA [--half HALF] EXTRA… --out OUT`.
+fn evaluate(command: &str, data: &Path, half: Option<&str>, extra: &[&str], out: &Path) -> Run {
+    let mut args = vec!["--quiet", command, "evaluate", "--data", arg(data)];
+    args.extend(half.map(|h| ["--half", h]).iter().flatten());
+    args.extend(extra);
+    args.extend(["--out", arg(out)]);
+    xrd(&args)
+}
+
 /// The fraction of `rows` (header skipped) for which `keep` holds.
 fn share(rows: &[Vec<String>], keep: impl Fn(&[String]) -> bool) -> f64 {
     rows[1..].iter().filter(|r| keep(r)).count() as f64 / (rows.len() - 1) as f64
@@ -91,19 +100,7 @@ fn identify_evaluate_reports_the_rows_it_predicted() {
         return;
     };
     let out = dir.path().join("identify");
-    let run = xrd(&[
-        "--quiet",
-        "identify",
-        "evaluate",
-        "--data",
-        arg(&npz),
-        "--half",
-        "all",
-        "--cache",
-        cache(),
-        "--out",
-        arg(&out),
-    ]);
+    let run = evaluate("identify", &npz, Some("all"), &["--cache", cache()], &out);
     let printed = run.ok();
     let s = summary(&out);
     assert_eq!((&s["half"], &s["patterns"]), (&"all".into(), &25.into()));
@@ -173,10 +170,9 @@ fn identify_evaluate_reports_the_rows_it_predicted() {
     assert!(!reporting.is_empty() && !tuning.is_empty());
     for (half, want) in [(None, &reporting), (Some("tuning"), &tuning)] {
         let out = dir.path().join(format!("identify-{half:?}"));
-        let mut args = vec!["--quiet", "identify", "evaluate", "--data", arg(&npz)];
-        args.extend(half.map(|h| ["--half", h]).iter().flatten());
-        args.extend(["--cache", cache(), "--out", arg(&out)]);
-        let printed = xrd(&args).ok().to_string();
+        let printed = evaluate("identify", &npz, half, &["--cache", cache()], &out)
+            .ok()
+            .to_string();
         let s = summary(&out);
         let name = half.unwrap_or("reporting");
         assert_eq!(
@@ -229,19 +225,7 @@ fn classify_evaluate_reports_the_rows_it_predicted() {
         return;
     };
     let out = dir.path().join("classify");
-    let run = xrd(&[
-        "--quiet",
-        "classify",
-        "evaluate",
-        "--data",
-        arg(&npz),
-        "--half",
-        "all",
-        "--cache",
-        cache(),
-        "--out",
-        arg(&out),
-    ]);
+    let run = evaluate("classify", &npz, Some("all"), &["--cache", cache()], &out);
     let printed = run.ok();
     let s = summary(&out);
     assert_eq!(
@@ -318,10 +302,10 @@ fn classify_evaluate_reports_the_rows_it_predicted() {
     let (reporting, tuning) = subset_halves(&npz);
     for (half, want) in [(None, &reporting), (Some("tuning"), &tuning)] {
         let out = dir.path().join(format!("networks-{half:?}"));
-        let mut args = vec!["--quiet", "classify", "evaluate", "--data", arg(&npz)];
-        args.extend(half.map(|h| ["--half", h]).iter().flatten());
-        args.extend(["--no-indexing", "--no-library", "--out", arg(&out)]);
-        let printed = xrd(&args).ok().to_string();
+        let extra = ["--no-indexing", "--no-library"];
+        let printed = evaluate("classify", &npz, half, &extra, &out)
+            .ok()
+            .to_string();
         let s = summary(&out);
         let name = half.unwrap_or("reporting");
         assert_eq!(
@@ -403,24 +387,13 @@ fn classify_evaluate_on_cifs_finds_each_in_the_library_unless_excluded() {
         index.push_str(&format!("{f},{g}\n"));
     }
     std::fs::write(data.join("index.csv"), index).unwrap();
-    let evaluate = |out: &Path, extra: &[&str]| {
-        let mut args = vec![
-            "--quiet",
-            "classify",
-            "evaluate",
-            "--data",
-            arg(&data),
-            "--cache",
-            cache(),
-            "--out",
-            arg(out),
-        ];
-        args.extend_from_slice(extra);
-        xrd(&args).ok();
+    let scored = |out: &Path, extra: &[&str]| {
+        let extra = [&["--cache", cache()], extra].concat();
+        evaluate("classify", &data, None, &extra, out).ok();
         (summary(out), csv_file(&out.join("predictions.csv")))
     };
-    let (s, rows) = evaluate(&dir.path().join("all"), &[]);
-    let (sx, rows_x) = evaluate(&dir.path().join("excluded"), &["--exclude-matching"]);
+    let (s, rows) = scored(&dir.path().join("all"), &[]);
+    let (sx, rows_x) = scored(&dir.path().join("excluded"), &["--exclude-matching"]);
     // Columns: 1 file, 2 true space group, 4 space group, 10 phase, 12 phase's space group.
     let row = |rows: &[Vec<String>], f: &str| rows.iter().find(|r| r[1] == f).unwrap().clone();
     for (f, g) in CIFS {

@@ -16,11 +16,6 @@ const SDS: f64 = 2.0;
 const RIGHT: usize = 82;
 const WRONG: usize = 19;
 
-/// `p + sds` binomial standard errors on `n` trials (`p − |sds|` for a negative `sds`).
-fn plus_sds(p: f64, n: usize, sds: f64) -> f64 {
-    xrd_testdata::binomial_bound(p, n, sds)
-}
-
 /// Whether the default indexing accepts a cell for each of `rows` and whether its metric names
 /// the true crystal system: (accepted, right) per row, on every core.
 fn index_rows(d: &xrd_io::Dataset<f32>, rows: &[usize]) -> Vec<(bool, bool)> {
@@ -67,8 +62,8 @@ fn default_indexing_holds_its_reporting_half_cells() {
     let accepted = results.iter().filter(|r| r.0).count();
     let right = results.iter().filter(|r| r.1).count();
     let wrong = accepted - right;
-    let floor = plus_sds(RIGHT as f64 / n as f64, n, -SDS) * n as f64;
-    let ceiling = plus_sds(WRONG as f64 / n as f64, n, SDS) * n as f64;
+    let floor = xrd_testdata::binomial_bound(RIGHT as f64 / n as f64, n, -SDS) * n as f64;
+    let ceiling = xrd_testdata::binomial_bound(WRONG as f64 / n as f64, n, SDS) * n as f64;
     eprintln!(
         "indexing, {n} reporting rows: {accepted} cells accepted, {right} right (floor {floor:.1}), {wrong} wrong (ceiling {ceiling:.1})"
     );

@@ -32,11 +32,6 @@ const KNOWN: usize = 116;
 const REFUSED_WITHOUT_OWN: usize = 4;
 const RIGHT_WITHOUT_OWN: usize = 33;
 
-/// `p + sds` binomial standard errors on `n` trials (`p − |sds|` for a negative `sds`).
-fn plus_sds(p: f64, n: usize, sds: f64) -> f64 {
-    xrd_testdata::binomial_bound(p, n, sds)
-}
-
 fn system(g: u8) -> CrystalSystem {
     CrystalSystem::from_space_group(g).unwrap()
 }
@@ -91,7 +86,9 @@ fn identify_holds_its_reporting_half_accuracy() {
         cs += usize::from(system(group(first)) == system(t));
         answered += usize::from(first.score >= SearchParams::new().get_min_score());
     }
-    let floor = |measured: usize| plus_sds(measured as f64 / n as f64, n, -SDS) * n as f64;
+    let floor = |measured: usize| {
+        xrd_testdata::binomial_bound(measured as f64 / n as f64, n, -SDS) * n as f64
+    };
     eprintln!(
         "identify, {n} reporting rows: space group {sg} (floor {:.1}), crystal system {cs} (floor {:.1}), answered {answered} (floor {:.1})",
         floor(SPACE_GROUP),
@@ -151,10 +148,7 @@ fn identify_refuses_reporting_patterns_without_their_own_entries() {
         t.elapsed().as_secs_f64()
     );
     assert_eq!(n, KNOWN);
-    let near = |k: usize, measured: usize| {
-        let p = measured as f64 / n as f64;
-        (plus_sds(p, n, -SDS) * n as f64..=plus_sds(p, n, SDS) * n as f64).contains(&(k as f64))
-    };
+    let near = |k: usize, measured: usize| xrd_testdata::within_sds(k, measured, n, SDS);
     assert_eq!(
         lower, n,
         "every best score falls without the pattern's own entries"
