@@ -317,11 +317,7 @@ impl<F: Float> TriangleEstimator<F> {
     /// Writes `Σ w_i Q_i` into `out` (length m).
     #[inline]
     pub(crate) fn values_into(&self, core: &Core<F>, out: &mut [F]) {
-        let [a, b, c] = core.tri.map(|i| self.value_row(i));
-        let [wa, wb, wc] = core.w;
-        for (j, o) in out.iter_mut().enumerate() {
-            *o = wa * a[j] + wb * b[j] + wc * c[j];
-        }
+        mix(core.w, core.tri.map(|i| self.value_row(i)), out);
     }
 
     /// Resolves `p` to a labelled triangle and weights. The heart of the crate.
@@ -465,18 +461,41 @@ impl<F: Float> TriangleEstimator<F> {
         kind: EstimateKind<F>,
         distance: F,
     ) -> Core<F> {
-        let mut w = order.map(|k| l[k]);
-        if kind.is_inside() && w.iter().any(|&x| x < F::zero()) {
-            w = w.map(|x| x.max(F::zero()));
-            let sum = w[0] + w[1] + w[2];
-            w = w.map(|x| x / sum);
-        }
+        let w = if kind.is_inside() {
+            inside_weights(order, l)
+        } else {
+            order.map(|k| l[k])
+        };
         Core {
             tri: order.map(|k| tri[k]),
             w,
             kind,
             distance,
         }
+    }
+}
+
+/// `Σ w_i Q_i` into `out`: the value of an estimate from its weights and its vertices' value
+/// rows (length m each).
+#[inline]
+pub(crate) fn mix<F: Float>([wa, wb, wc]: [F; 3], [a, b, c]: [&[F]; 3], out: &mut [F]) {
+    for (j, o) in out.iter_mut().enumerate() {
+        *o = wa * a[j] + wb * b[j] + wc * c[j];
+    }
+}
+
+/// The weights of an inside estimate: the barycentric coordinates `l` in the labelling
+/// `order`, clipped at 0 and renormalised when one is negative (within the edge tolerance), so
+/// that they are a convex combination.
+#[inline]
+pub(crate) fn inside_weights<F: Float>(order: [usize; 3], l: [F; 3]) -> [F; 3] {
+    let w = order.map(|k| l[k]);
+    if w.iter().any(|&x| x < F::zero()) {
+        let w = w.map(|x| x.max(F::zero()));
+        let sum = w[0] + w[1] + w[2];
+        w.map(|x| x / sum)
+    } else {
+        w
     }
 }
 

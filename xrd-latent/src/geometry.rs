@@ -95,7 +95,7 @@ pub(crate) fn paper_labels<F: Float>(v: [[F; 2]; 3], p: [F; 2]) -> [usize; 3] {
 }
 
 /// The labellings [`paper_labels`] tries, in its order: the vertex taken as A first.
-const LABELLINGS: [[usize; 3]; 3] = [[0, 1, 2], [1, 0, 2], [2, 0, 1]];
+pub(crate) const LABELLINGS: [[usize; 3]; 3] = [[0, 1, 2], [1, 0, 2], [2, 0, 1]];
 
 /// One triangle with what [`barycentric`] and [`paper_labels`] compute before they look at the
 /// query point, for many queries (a painted tile): the answers are theirs, bit for bit, since
@@ -135,13 +135,22 @@ impl<F: Float> FixedTriangle<F> {
     /// [`barycentric`] of `p`.
     #[inline]
     pub(crate) fn barycentric(&self, p: [F; 2]) -> Option<[F; 3]> {
-        if !self.proper {
-            return None;
-        }
+        self.proper.then(|| self.coordinates(p))
+    }
+
+    /// Whether the triangle is proper ([`barycentric`] gives coordinates).
+    #[inline]
+    pub(crate) fn is_proper(&self) -> bool {
+        self.proper
+    }
+
+    /// [`barycentric`] of `p` for a proper triangle (see [`is_proper`](Self::is_proper)).
+    #[inline]
+    pub(crate) fn coordinates(&self, p: [F; 2]) -> [F; 3] {
         let ap = sub(p, self.a);
         let s = cross(ap, self.ac) / self.det;
         let t = cross(self.ab, ap) / self.det;
-        Some([F::one() - s - t, s, t])
+        [F::one() - s - t, s, t]
     }
 
     /// [`paper_labels`] of `p`.

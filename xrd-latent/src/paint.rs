@@ -5,6 +5,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use xrd_core::Float;
 
+use crate::cells::CellPainter;
 use crate::estimator::{Core, Scratch};
 use crate::geometry::{FixedTriangle, barycentric, enclosing};
 use crate::tile::{IN, MAX_TABLE, OUT, TileGeometry};
@@ -180,6 +181,8 @@ impl<F: Float> Painted<F> {
 
 /// Rows of a tile, and of the band of rows one rayon task paints.
 const TILE_ROWS: usize = 16;
+/// Rows of the band one rayon task paints by cells (a cell is clipped to its band).
+const CELL_ROWS: usize = 128;
 /// Columns of a tile.
 const TILE_COLS: usize = 16;
 /// Triangle searches remembered per tile.
@@ -734,14 +737,22 @@ impl<F: Float> TriangleEstimator<F> {
         let mut values = vec![F::zero(); ny * nx * m];
         let mut covered = vec![false; ny * nx];
         let mut distance = vec![F::zero(); ny * nx];
+        // Cells prove the nearest-point rule's answers in f64; the tiles paint the rest.
+        let cells =
+            self.fitted_with().get_outside() == OutsideRule::Nearest && CellPainter::<F>::usable();
+        let band_rows = if cells { CELL_ROWS } else { TILE_ROWS };
         values
-            .par_chunks_mut(TILE_ROWS * nx * m)
-            .zip(covered.par_chunks_mut(TILE_ROWS * nx))
-            .zip(distance.par_chunks_mut(TILE_ROWS * nx))
+            .par_chunks_mut(band_rows * nx * m)
+            .zip(covered.par_chunks_mut(band_rows * nx))
+            .zip(distance.par_chunks_mut(band_rows * nx))
             .enumerate()
             .for_each(|(band, ((vals, cov), dist))| {
-                let rows = &y[band * TILE_ROWS..(band * TILE_ROWS + TILE_ROWS).min(ny)];
-                self.paint_band(&x, rows, vals, cov, dist);
+                let rows = &y[band * band_rows..(band * band_rows + band_rows).min(ny)];
+                if cells {
+                    CellPainter::new(self, &x, &y).paint_band(&x, rows, vals, cov, dist);
+                } else {
+                    self.paint_band(&x, rows, vals, cov, dist);
+                }
             });
         let shape = |e: ndarray::ShapeError| {
             Error::shape("painted map", format!("{ny} × {nx}"), e.to_string())

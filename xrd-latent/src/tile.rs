@@ -322,7 +322,7 @@ impl<F: Float> TileGeometry<F> {
 }
 
 /// Counter-clockwise convex hull (Andrew's monotone chain), without collinear points.
-fn convex_hull(pts: &[[f64; 2]]) -> Vec<[f64; 2]> {
+pub(crate) fn convex_hull(pts: &[[f64; 2]]) -> Vec<[f64; 2]> {
     let mut p = pts.to_vec();
     p.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     p.dedup();

@@ -390,3 +390,50 @@ fn iopaint_fine_grids_equal_the_naive_painter() {
         }
     }
 }
+
+/// Known points on an integer lattice and pixels on a quarter-step grid: many pixels lie
+/// exactly on a bisector of two known points, on a triangle's edge or on a tie of the
+/// labelling, where the painter's cells must leave the answer to the rule itself.
+#[test]
+fn iopaint_lattice_ties_equal_the_naive_painter() {
+    // Spacing 3: exact ties, but barycentric coordinates that round (thirds).
+    let side = 7;
+    let pts = Array2::from_shape_fn((side * side, 2), |(i, d)| {
+        3.0 * if d == 0 {
+            (i % side) as f64
+        } else {
+            (i / side) as f64
+        }
+    });
+    let vals = Array2::from_shape_fn((side * side, 2), |(i, j)| {
+        let (x, y) = (pts[[i, 0]], pts[[i, 1]]);
+        if j == 0 {
+            (0.7 * x).sin() + 0.3 * y
+        } else {
+            x * y - y
+        }
+    });
+    for k in [3, 5, 16] {
+        let est = TriangleEstimator::params()
+            .neighbours(k)
+            .fit(pts.view(), vals.view())
+            .unwrap();
+        let grid = PaintGrid::new([-4.5, 22.5], [-3.0, 21.0], 109, 97).unwrap();
+        assert_paint_is_naive(&est, &grid, &format!("lattice, k {k}"));
+    }
+}
+
+/// A denser map of a larger cloud, where cells cover many rows and columns.
+#[test]
+fn iopaint_dense_maps_equal_the_naive_painter() {
+    for (seed, k) in [(31u64, 16), (32, 8)] {
+        let (pts, vals) = cloud(seed, 150);
+        let est = TriangleEstimator::params()
+            .neighbours(k)
+            .fit(pts.view(), vals.view())
+            .unwrap();
+        let p: Vec<[f64; 2]> = pts.outer_iter().map(|r| [r[0], r[1]]).collect();
+        let grid = PaintGrid::around(&p, 0.3, 360, 280).unwrap();
+        assert_paint_is_naive(&est, &grid, &format!("seed {seed}, k {k}, dense"));
+    }
+}

@@ -1,0 +1,1092 @@
+//! Painting by cells: convex regions of the plane where every decision of the rule provably
+//! is the one it takes at a seed pixel, so that a pixel there costs only the value expression.
+//!
+//! In exact arithmetic every test of [`TriangleEstimator::decide`] compares quantities whose
+//! difference is affine in the query point P: two squared distances, a barycentric coordinate
+//! and the edge tolerance, two inner products of the labelling rule, two spreads of triangles.
+//! The decision at a seed therefore holds on an intersection of half-planes, one per test it
+//! made. Each half-plane is moved inwards by a bound on the rounding of its test (and of its
+//! evaluation here), so that inside it the floating-point test agrees with the exact one: the
+//! pixels of the polygon share the seed's kind, triangle, vertex order and labelling, and
+//! compute only the barycentric coordinates, the distance and the values, with the operations
+//! `estimate` runs on the same numbers. Their answers are `estimate`'s, bit for bit. A pixel in
+//! no certified cell (within a margin of a boundary, or where a proof fails) is itself a seed,
+//! answered by `estimate`'s own code.
+
+// Every test is written so that NaN fails it (`!(x >= 0.0)`), and one column index runs over
+// the grid and the outputs alike.
+#![allow(clippy::neg_cmp_op_on_partial_ord, clippy::needless_range_loop)]
+
+use xrd_core::Float;
+
+use crate::TriangleEstimator;
+use crate::estimator::{Scratch, inside_weights, mix};
+use crate::geometry::{FixedTriangle, LABELLINGS, barycentric, clearly_outside, enclosing};
+use crate::kdtree::Neighbours;
+use crate::params::MAX_NEIGHBOURS;
+use crate::tile::convex_hull;
+
+/// Rounding factor of the margins: each bound below counts a few ε per operation; the factor
+/// leaves a wide allowance on top.
+const ROUNDING: f64 = 64.0;
+/// Relative width of the band of doubt around a column bound (see `span`): far above the
+/// rounding of the bound, far below a column.
+const DOUBT: f64 = 1e-9;
+/// Rounding factor of the barycentric coordinates (see `bary_forms`).
+const BARY_ROUNDING: f64 = 128.0;
+/// The chosen triangle of the k-nearest fallback is asked this many rounding margins inside,
+/// so that the angular cone test before the fallback is robust as well (as the tiles' `IN`).
+const ROBUST_IN: f64 = 16.0;
+/// An affine constraint `a·x + b·y + c ≥ 0`, margins folded into `c`.
+#[derive(Debug, Clone, Copy)]
+struct Half {
+    a: f64,
+    b: f64,
+    c: f64,
+}
+
+impl Half {
+    #[inline]
+    fn at(&self, x: f64, y: f64) -> f64 {
+        self.a * x + self.b * y + self.c
+    }
+}
+
+/// A polygon edge as a bound on the column (`k·y + c`), or on the row (`k·y + c ≥ 0`).
+#[derive(Debug, Clone, Copy)]
+struct Bound {
+    k: f64,
+    c: f64,
+    side: Side,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Side {
+    Left,
+    Right,
+    Row,
+}
+
+/// An affine function `a·x + b·y + c` of the query point.
+type Affine = [f64; 3];
+
+/// What every pixel of a cell shares.
+#[derive(Debug, Clone, Copy)]
+enum Shape<F> {
+    /// Interpolated in `fixed` (its vertices in the rule's order), labelled by `order`.
+    Inside {
+        tri: [u32; 3],
+        fixed: FixedTriangle<F>,
+        order: [usize; 3],
+    },
+    /// The nearest-point rule with the three nearest `tri`, in order.
+    Outside { tri: [u32; 3] },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Template<F> {
+    /// The nearest known point everywhere in the cell.
+    nearest: u32,
+    shape: Shape<F>,
+}
+
+/// The pixels one cell may cover: columns and rows of the band, as index ranges.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    cols: [usize; 2],
+    rows: [usize; 2],
+}
+
+/// Sets whose hull proofs are kept (see `beyond_hull`).
+const HULL_CACHE: usize = 16;
+
+/// What the hull proof needs of a set of points.
+#[derive(Debug, Clone)]
+enum HullFact {
+    /// Every triangle is degenerate in every order of its vertices.
+    Degenerate,
+    /// A triangle is too close to degenerate to call.
+    Undecided,
+    /// Per edge of the hull, the half-plane beyond it where every proper triangle fails
+    /// (normalised: its value is the distance beyond that line).
+    Hull(Vec<Affine>),
+}
+
+#[derive(Debug, Clone)]
+struct HullEntry {
+    key: Vec<u32>,
+    fact: HullFact,
+}
+
+/// The outputs of a band.
+struct Band<'r, F> {
+    vals: &'r mut [F],
+    cov: &'r mut [bool],
+    dist: &'r mut [F],
+    done: &'r mut [bool],
+}
+
+/// The outputs of one row of the band.
+struct Row<'r, F> {
+    vals: &'r mut [F],
+    cov: &'r mut [bool],
+    dist: &'r mut [F],
+    done: &'r mut [bool],
+}
+
+/// Paints bands of rows cell by cell (see the module docs).
+pub(crate) struct CellPainter<'a, F: Float> {
+    est: &'a TriangleEstimator<F>,
+    scratch: Scratch<F>,
+    halves: Vec<Half>,
+    active: Vec<Half>,
+    /// The polygon's vertices, each with the half-plane of the edge it starts
+    /// (`u32::MAX`: the window's).
+    poly: Vec<([f64; 2], u32)>,
+    next: Vec<([f64; 2], u32)>,
+    /// The half-planes of the polygon's edges, and as column bounds.
+    edges: Vec<Half>,
+    bounds: Vec<Bound>,
+    values: Vec<f64>,
+    found: Vec<u32>,
+    mark: Vec<u32>,
+    stamp: u32,
+
+    /// Hull proofs of recent sets, and the sorted ids of the set at hand.
+    hulls: Vec<HullEntry>,
+    next_hull: usize,
+    key: Vec<u32>,
+    /// F's rounding unit.
+    eps: f64,
+    /// Bound on the squared diameter of grid and points plus the squared largest coordinate:
+    /// every squared distance and inner product the rule computes is below it.
+    s2: f64,
+    /// Largest coordinate (for the rounding of the affine forms evaluated here).
+    big: f64,
+}
+
+impl<'a, F: Float> CellPainter<'a, F> {
+    /// Whether cells can prove anything in `F`: their margins need f64's precision.
+    pub(crate) fn usable() -> bool {
+        F::epsilon().as_f64() <= f64::EPSILON
+    }
+
+    pub(crate) fn new(est: &'a TriangleEstimator<F>, xs: &[F], ys: &[F]) -> Self {
+        let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+        let grid = [[xs[0], ys[0]], [xs[xs.len() - 1], ys[ys.len() - 1]]];
+        for q in est.points().iter().chain(&grid) {
+            for d in 0..2 {
+                lo[d] = lo[d].min(q[d].as_f64());
+                hi[d] = hi[d].max(q[d].as_f64());
+            }
+        }
+        let big = lo.iter().chain(&hi).fold(0.0_f64, |m, v| m.max(v.abs()));
+        let diam2 = (hi[0] - lo[0]).powi(2) + (hi[1] - lo[1]).powi(2);
+        Self {
+            est,
+            scratch: est.scratch(),
+            halves: Vec::new(),
+            active: Vec::new(),
+            poly: Vec::new(),
+            next: Vec::new(),
+            edges: Vec::new(),
+            bounds: Vec::new(),
+            values: Vec::new(),
+            found: Vec::new(),
+            mark: vec![0; est.len()],
+            stamp: 0,
+
+            hulls: Vec::new(),
+            next_hull: 0,
+            key: Vec::new(),
+            eps: F::epsilon().as_f64(),
+            s2: diam2 + big * big,
+            big,
+        }
+    }
+
+    /// Paints the rows `ys` (row-major outputs of `ys.len() × xs.len()` pixels).
+    pub(crate) fn paint_band(
+        &mut self,
+        xs: &[F],
+        ys: &[F],
+        vals: &mut [F],
+        cov: &mut [bool],
+        dist: &mut [F],
+    ) {
+        let (nx, m) = (xs.len(), self.est.n_values());
+        let mut done = vec![false; nx * ys.len()];
+        let est = self.est;
+        let k = est.fitted_with().get_neighbours();
+        for j in 0..ys.len() {
+            for i in 0..nx {
+                let at = j * nx + i;
+                if done[at] {
+                    continue;
+                }
+                let p = [xs[i], ys[j]];
+                if !(p[0].is_finite() && p[1].is_finite()) {
+                    let core = est.core(p, &mut self.scratch);
+                    est.values_into(&core, &mut vals[at * m..(at + 1) * m]);
+                    cov[at] = core.kind.is_inside();
+                    dist[at] = core.distance;
+                    done[at] = true;
+                    continue;
+                }
+                let mut nb = std::mem::take(&mut self.scratch.nb);
+                est.index().knn_into(p, k, &mut nb);
+                let cell = self.certify(p, &nb, k, xs, ys);
+                if let Some((tpl, win)) = &cell {
+                    self.paint_cell(
+                        tpl,
+                        win,
+                        xs,
+                        ys,
+                        Band {
+                            vals: &mut *vals,
+                            cov: &mut *cov,
+                            dist: &mut *dist,
+                            done: &mut done,
+                        },
+                    );
+                }
+
+                // The seed takes its cell's answer when the cell covers it, else the rule's.
+                if !done[at] {
+                    let core = est.decide(p, &nb);
+                    est.values_into(&core, &mut vals[at * m..(at + 1) * m]);
+                    cov[at] = core.kind.is_inside();
+                    dist[at] = core.distance;
+                    done[at] = true;
+                }
+                self.scratch.nb = nb;
+            }
+        }
+    }
+
+    /// Paints the pixels of the certified cell `tpl` in `win`.
+    fn paint_cell(&self, tpl: &Template<F>, win: &Window, xs: &[F], ys: &[F], out: Band<'_, F>) {
+        let (nx, m) = (xs.len(), self.est.n_values());
+        for jj in win.rows[0]..=win.rows[1] {
+            let Some(span) = self.span(xs, ys[jj], win.cols) else {
+                continue;
+            };
+            let row = jj * nx..(jj + 1) * nx;
+            self.fill_span(
+                tpl,
+                xs,
+                ys[jj],
+                span,
+                Row {
+                    vals: &mut out.vals[row.start * m..row.end * m],
+                    cov: &mut out.cov[row.clone()],
+                    dist: &mut out.dist[row.clone()],
+                    done: &mut out.done[row],
+                },
+            );
+        }
+    }
+
+    /// Fills the pixels `i0..=i1` of the row at `y` with the cell's answers: the operations
+    /// `estimate` runs for that answer, on the same numbers. Known points (distance 0) are
+    /// left to their own seeds.
+    #[inline]
+    fn fill_span(&self, tpl: &Template<F>, xs: &[F], y: F, [i0, i1]: [usize; 2], out: Row<'_, F>) {
+        let est = self.est;
+        let (m, zero) = (est.n_values(), F::zero());
+        let q = est.point(tpl.nearest);
+        // The k-d tree's squared distance, operation for operation.
+        let dy = q[1] - y;
+        let dy2 = dy * dy;
+        match tpl.shape {
+            Shape::Inside {
+                tri, fixed, order, ..
+            } => {
+                let rows = order.map(|k| est.value_row(tri[k]));
+                let clear = fixed.is_proper()
+                    && !out.done[i0..=i1].iter().any(|&d| d)
+                    && xs[i0..=i1].iter().all(|&x| {
+                        let dx = q[0] - x;
+                        dx * dx + dy2 != zero
+                    });
+                if clear {
+                    // The usual span: no pixel painted yet, none at a known point.
+                    for i in i0..=i1 {
+                        let p = [xs[i], y];
+                        let dx = q[0] - p[0];
+                        let d2 = dx * dx + dy2;
+                        let l = fixed.coordinates(p);
+                        mix(
+                            inside_weights(order, l),
+                            rows,
+                            &mut out.vals[i * m..(i + 1) * m],
+                        );
+                        out.dist[i] = d2.sqrt();
+                    }
+                    out.cov[i0..=i1].fill(true);
+                    out.done[i0..=i1].fill(true);
+                    return;
+                }
+                for i in i0..=i1 {
+                    if out.done[i] {
+                        continue;
+                    }
+                    let p = [xs[i], y];
+                    let dx = q[0] - p[0];
+                    let d2 = dx * dx + dy2;
+                    if d2 == zero {
+                        continue;
+                    }
+                    let Some(l) = fixed.barycentric(p) else {
+                        continue;
+                    };
+                    mix(
+                        inside_weights(order, l),
+                        rows,
+                        &mut out.vals[i * m..(i + 1) * m],
+                    );
+                    out.cov[i] = true;
+                    out.dist[i] = d2.sqrt();
+                    out.done[i] = true;
+                }
+            }
+            Shape::Outside { tri } => {
+                let rows = tri.map(|k| est.value_row(k));
+                let w = [F::one(), zero, zero];
+                for i in i0..=i1 {
+                    if out.done[i] {
+                        continue;
+                    }
+                    let dx = q[0] - xs[i];
+                    let d2 = dx * dx + dy2;
+                    if d2 == zero {
+                        continue;
+                    }
+                    mix(w, rows, &mut out.vals[i * m..(i + 1) * m]);
+                    out.cov[i] = false;
+                    out.dist[i] = d2.sqrt();
+                    out.done[i] = true;
+                }
+            }
+        }
+    }
+
+    /// The columns of row `y` inside every active half-plane, within `cols`.
+    #[inline]
+    fn span(&self, xs: &[F], y: F, cols: [usize; 2]) -> Option<[usize; 2]> {
+        let y = y.as_f64();
+        // Column bounds from the polygon's edges (`x ≥ k·y + c` or `x ≤ k·y + c` in columns),
+        // each with a band of doubt far wider than its rounding: a column in the band is
+        // tested against the edge's half-plane itself. The other active half-planes are
+        // tested at the two ends: each is affine along the row, so holding at both ends it
+        // holds between them.
+        let (mut left, mut right) = ([f64::NEG_INFINITY; 2], [f64::INFINITY; 2]);
+        for e in &self.bounds {
+            let x = e.k * y + e.c;
+            let doubt = DOUBT * (1.0 + (e.k * y).abs() + e.c.abs());
+            match e.side {
+                Side::Left => {
+                    left[0] = left[0].max(x - doubt);
+                    left[1] = left[1].max(x + doubt);
+                }
+                Side::Right => {
+                    right[0] = right[0].min(x + doubt);
+                    right[1] = right[1].min(x - doubt);
+                }
+                Side::Row => {
+                    if !(x >= 0.0) {
+                        return None;
+                    }
+                }
+            }
+        }
+        let (lo, hi) = (cols[0] as isize, cols[1] as isize);
+        // On [-1, len + 1] truncation gives the floor (x + 1 is not negative).
+        let limit = (xs.len() + 1) as f64;
+        let floor = |x: f64| ((x.clamp(-1.0, limit) + 1.0) as isize) - 1;
+        let ceil = |x: f64| {
+            let f = floor(x);
+            if (f as f64) < x.clamp(-1.0, limit) {
+                f + 1
+            } else {
+                f
+            }
+        };
+        let on_edges = |i: isize| {
+            let x = xs[i as usize].as_f64();
+            self.edges.iter().all(|h| h.at(x, y) >= 0.0)
+        };
+        let mut i0 = ceil(left[0]).max(lo);
+        while i0 <= hi && (i0 as f64) < left[1] && !on_edges(i0) {
+            i0 += 1;
+        }
+        let mut i1 = floor(right[0]).min(hi);
+        while i1 >= i0 && (i1 as f64) > right[1] && !on_edges(i1) {
+            i1 -= 1;
+        }
+        if self.active.is_empty() || i0 > i1 {
+            return (i0 <= i1).then_some([i0 as usize, i1 as usize]);
+        }
+        let inside = |i: isize| {
+            let x = xs[i as usize].as_f64();
+            self.active.iter().all(|h| h.at(x, y) >= 0.0) && on_edges(i)
+        };
+        while i0 <= i1 && !inside(i0) {
+            i0 += 1;
+        }
+        while i1 >= i0 && !inside(i1) {
+            i1 -= 1;
+        }
+        (i0 <= i1).then_some([i0 as usize, i1 as usize])
+    }
+
+    /// The cell of the seed `p` (its k nearest `nb`): the template and the window to scan, with
+    /// the active half-planes in `self.active`; `None` when no cell can be proven.
+    fn certify(
+        &mut self,
+        p: [F; 2],
+        nb: &Neighbours<F>,
+        k: usize,
+        xs: &[F],
+        ys: &[F],
+    ) -> Option<(Template<F>, Window)> {
+        let est = self.est;
+        let (ids, d2) = (&nb.ids, &nb.d2);
+        let n = nb.len().min(MAX_NEIGHBOURS);
+        if n < 3 || d2[0] == F::zero() {
+            return None;
+        }
+        let (collinear, tol) = (est.collinear_tolerance(), est.edge_tolerance());
+        let neg_tol = -tol;
+        let mut v = [[F::zero(); 2]; MAX_NEIGHBOURS];
+        let mut v64 = [[0.0; 2]; MAX_NEIGHBOURS];
+        for r in 0..n {
+            v[r] = est.point(ids[r]);
+            v64[r] = [v[r][0].as_f64(), v[r][1].as_f64()];
+        }
+        let (v, v64) = (&v[..n], &v64[..n]);
+        let p64 = [p[0].as_f64(), p[1].as_f64()];
+        let tolf = tol.as_f64();
+        let min3 = |l: [F; 3]| l[0].min(l[1]).min(l[2]);
+        self.halves.clear();
+
+        let band = Window {
+            cols: [0, xs.len() - 1],
+            rows: [0, ys.len() - 1],
+        };
+        // The ranks that delimit the groups of nearest points whose order the answer needs.
+        let mut cuts = [1, 2, 3, 0];
+        let mut n_cuts = 3;
+        let tpl = 'decided: {
+            let l012 = barycentric(v[0], v[1], v[2], p, collinear);
+            if let Some(l) = l012
+                && min3(l) >= neg_tol
+            {
+                // The paper's case: the three nearest enclose P.
+                let tri = [ids[0], ids[1], ids[2]];
+                let order = self.inside_halves([v64[0], v64[1], v64[2]], p64, -tolf)?;
+                let fixed = FixedTriangle::new([v[0], v[1], v[2]], collinear);
+                let shape = Shape::Inside { tri, fixed, order };
+                break 'decided shape;
+            }
+            let outside = Shape::Outside {
+                tri: [ids[0], ids[1], ids[2]],
+            };
+            if clearly_outside(p, v.iter().copied(), tol) {
+                break 'decided outside;
+            }
+            for c in 3..n {
+                let mut best: Option<([usize; 3], F)> = None;
+                for b in 1..c {
+                    for a in 0..b {
+                        let Some(l) = enclosing(v[a], v[b], v[c], p, collinear, tol) else {
+                            continue;
+                        };
+                        if min3(l) >= neg_tol {
+                            let spread = d2[a] + d2[b];
+                            if best.is_none_or(|(_, s)| spread < s) {
+                                best = Some(([a, b, c], spread));
+                            }
+                        }
+                    }
+                }
+                let Some(([a, b, _], _)) = best else {
+                    continue;
+                };
+                // Every triangle of the c nearest keeps failing: P stays beyond their hull.
+                self.beyond_hull(&ids[..c], &v64[..c], p64)?;
+                // The chosen triangle stays robustly inside; every other triangle at rank c
+                // either keeps failing or keeps a larger spread.
+                let order = self.inside_halves([v64[a], v64[b], v64[c]], p64, 0.0)?;
+                for bb in 1..c {
+                    for aa in 0..bb {
+                        if (aa, bb) == (a, b) {
+                            continue;
+                        }
+                        // Either a larger spread than the chosen triangle's or failing keeps
+                        // this one from being chosen: of the two that hold at the seed, the
+                        // one farther from its line (the larger cell).
+                        let spread = self.spread_less([v64[a], v64[b]], [v64[aa], v64[bb]]);
+                        let by_spread = (at3(&spread, p64) >= 0.0).then_some(spread);
+                        // Its vertices' order may change in the cell: only a triangle that
+                        // is proper (or degenerate) in every order can be called.
+                        let by_failing = match self.proper([v64[aa], v64[bb], v64[c]]) {
+                            Some(false) => continue,
+                            Some(true) => {
+                                let l = barycentric(v[aa], v[bb], v[c], p, collinear)?;
+                                if min3(l) >= neg_tol {
+                                    None
+                                } else {
+                                    self.fail_half([v64[aa], v64[bb], v64[c]], p64, -tolf)
+                                }
+                            }
+                            None => None,
+                        };
+                        let half = match (by_spread, by_failing) {
+                            (Some(x), Some(y)) => {
+                                if reach(&x, p64) >= reach(&y, p64) {
+                                    x
+                                } else {
+                                    y
+                                }
+                            }
+                            (Some(x), None) | (None, Some(x)) => x,
+                            (None, None) => return None,
+                        };
+                        self.push(half);
+                    }
+                }
+                let tri = [ids[a], ids[b], ids[c]];
+                let fixed = FixedTriangle::new([v[a], v[b], v[c]], collinear);
+                let shape = Shape::Inside { tri, fixed, order };
+                // Only the set of the c nearest, the (c + 1)-th and the order of the chosen
+                // triangle's two nearer vertices matter: every triangle of the set fails,
+                // whatever the order of its vertices.
+                let h = self.nearer(v64[a], v64[b]);
+                self.push(h);
+                // The set of the c nearest, then the (c + 1)-th.
+                (cuts, n_cuts) = ([c, c + 1, 0, 0], 2);
+                break 'decided shape;
+            }
+            outside
+        };
+        let template = Template {
+            nearest: ids[0],
+            shape: tpl,
+        };
+        if !matches!(tpl, Shape::Outside { .. }) {
+            let win = self.build(p64, nb, xs, ys, &cuts[..n_cuts], band, false)?;
+            return Some((template, win));
+        }
+        // An outside cell: the order of the three nearest, the set of the k nearest, and
+        // every triangle of that set failing (P beyond its hull).
+        let set = k.min(n);
+        let cuts: &[usize] = if set > 3 { &[1, 2, 3, set] } else { &cuts[..3] };
+        let full = Window {
+            cols: [0, xs.len() - 1],
+            rows: [0, ys.len() - 1],
+        };
+        let win = self.build(p64, nb, xs, ys, cuts, full, true)?;
+        Some((template, win))
+    }
+
+    /// Completes the cell of the seed `p64` from the half-planes of its decision: the groups
+    /// of its nearest `nb` that `cuts` delimit (ranks `0..cuts[0]`, `cuts[0]..cuts[1]`, …)
+    /// keep their order as groups, every other point stays farther than the last group, and
+    /// with `beyond_set` every triangle of the set `..cuts.last()` keeps failing. Clips the
+    /// polygon in `band`, sets the edges and active half-planes and returns the window to
+    /// scan.
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        &mut self,
+        p64: [f64; 2],
+        nb: &Neighbours<F>,
+        xs: &[F],
+        ys: &[F],
+        cuts: &[usize],
+        band: Window,
+        beyond_set: bool,
+    ) -> Option<Window> {
+        let est = self.est;
+        let ids = &nb.ids;
+        let n = nb.len().min(MAX_NEIGHBOURS);
+        let set = *cuts.last()?;
+        if set > n || cuts[0] == 0 || cuts.windows(2).any(|w| w[0] >= w[1]) {
+            return None;
+        }
+        let mut v64 = [[0.0; 2]; MAX_NEIGHBOURS];
+        for (slot, &i) in v64.iter_mut().zip(&ids[..n]) {
+            let q = est.point(i);
+            *slot = [q[0].as_f64(), q[1].as_f64()];
+        }
+        let v64 = &v64[..n];
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.mark.iter_mut().for_each(|m| *m = 0);
+            self.stamp = 1;
+        }
+        let mut from = 0;
+        for w in cuts.windows(2) {
+            for x in from..w[0] {
+                for y in w[0]..w[1] {
+                    let h = self.nearer(v64[x], v64[y]);
+                    self.push(h);
+                }
+            }
+            from = w[0];
+        }
+        let last = from;
+        // The members that every point outside the set must be farther than.
+        let tail = &v64[last..set];
+        for &i in &ids[..set] {
+            self.mark[i as usize] = self.stamp;
+        }
+        for q in &v64[set..n] {
+            for t in tail {
+                let h = self.nearer(*t, *q);
+                self.push(h);
+            }
+        }
+        for &i in &ids[set..n] {
+            self.mark[i as usize] = self.stamp;
+        }
+        // Every half-plane must hold at the seed; else it sits in a margin.
+        if !self.halves.iter().all(|h| h.at(p64[0], p64[1]) >= 0.0) {
+            return None;
+        }
+        if beyond_set {
+            // Every triangle of the set keeps failing.
+            self.beyond_hull(&ids[..set], &v64[..set], p64)?;
+        }
+        let rect = |w: &Window| {
+            [
+                [xs[w.cols[0]].as_f64(), ys[w.rows[0]].as_f64()],
+                [xs[w.cols[1]].as_f64(), ys[w.rows[1]].as_f64()],
+            ]
+        };
+        let mut bx = self.clip(rect(&band))?;
+        // Points beyond the k nearest that could come nearer than a member of the tail
+        // somewhere in the cell's box: within the farthest distance from the box to the tail.
+        let r = corners(bx)
+            .iter()
+            .flat_map(|c| {
+                tail.iter()
+                    .map(move |t| ((c[0] - t[0]).powi(2) + (c[1] - t[1]).powi(2)).sqrt())
+            })
+            .fold(0.0_f64, f64::max);
+        let centre = [(bx[0][0] + bx[1][0]) / 2.0, (bx[0][1] + bx[1][1]) / 2.0];
+        let half_diag =
+            ((bx[1][0] - bx[0][0]).powi(2) + (bx[1][1] - bx[0][1]).powi(2)).sqrt() / 2.0;
+        let reach = (r + half_diag) * (1.0 + 1e-6) + 1e-300;
+        self.found.clear();
+        est.index().within_into(
+            [F::of(centre[0]), F::of(centre[1])],
+            F::of(reach * reach),
+            &mut self.found,
+        );
+        let start = self.halves.len();
+        for idx in 0..self.found.len() {
+            let i = self.found[idx];
+            if self.mark[i as usize] == self.stamp {
+                continue;
+            }
+            let q = est.point(i);
+            let q = [q[0].as_f64(), q[1].as_f64()];
+            for &t in &v64[last..set] {
+                let h = self.nearer(t, q);
+                if !(at3(&h, p64) >= 0.0) {
+                    return None;
+                }
+                self.push(h);
+            }
+        }
+        if self.halves.len() > start {
+            bx = self.clip_more(start)?;
+        }
+        // The window: the rows and columns of the band within the cell's box.
+        let cols = index_range(xs, [bx[0][0], bx[1][0]], band.cols)?;
+        let rows = index_range(ys, [bx[0][1], bx[1][1]], band.rows)?;
+        let win = Window { cols, rows };
+        // Only half-planes that some point of the window's box violates are tested per row.
+        let [lo, hi] = rect(&win);
+        self.edges.clear();
+        self.bounds.clear();
+        // Columns of the even grid as an affine function of x.
+        let (x0, x1) = (xs[0].as_f64(), xs[xs.len() - 1].as_f64());
+        let per = if xs.len() > 1 {
+            (xs.len() - 1) as f64 / (x1 - x0)
+        } else {
+            0.0
+        };
+        for &(_, label) in &self.poly {
+            let Some(h) = self.halves.get(label as usize) else {
+                continue;
+            };
+            self.edges.push(*h);
+            // a·x + b·y + c ≥ 0 as a column bound: x ≥ or ≤ −(b·y + c)/a.
+            let bound = if h.a != 0.0 {
+                let side = if h.a > 0.0 { Side::Left } else { Side::Right };
+                Bound {
+                    k: -h.b / h.a * per,
+                    c: (-h.c / h.a - x0) * per,
+                    side,
+                }
+            } else {
+                Bound {
+                    k: h.b,
+                    c: h.c,
+                    side: Side::Row,
+                }
+            };
+            self.bounds.push(bound);
+        }
+        // The half-planes besides the edges that some point of the window's box violates.
+        self.active.clear();
+        for (idx, h) in self.halves.iter().enumerate() {
+            let x = if h.a > 0.0 { lo[0] } else { hi[0] };
+            let y = if h.b > 0.0 { lo[1] } else { hi[1] };
+            if !(h.at(x, y) >= 0.0) && !self.poly.iter().any(|&(_, e)| e as usize == idx) {
+                self.active.push(*h);
+            }
+        }
+        Some(win)
+    }
+
+    /// Adds a half-plane `f ≥ 0` with the rounding of its evaluation here folded in.
+    fn push(&mut self, f: Affine) {
+        let slack =
+            4.0 * f64::EPSILON * (f[0].abs() * self.big + f[1].abs() * self.big + f[2].abs());
+        self.halves.push(Half {
+            a: f[0],
+            b: f[1],
+            c: f[2] - slack,
+        });
+    }
+
+    /// `d²(s) < d²(t)` by the rounding margin of two squared distances.
+    fn nearer(&self, s: [f64; 2], t: [f64; 2]) -> Affine {
+        let m = ROUNDING * self.eps * self.s2;
+        [
+            2.0 * (s[0] - t[0]),
+            2.0 * (s[1] - t[1]),
+            (t[0] * t[0] + t[1] * t[1]) - (s[0] * s[0] + s[1] * s[1]) - m,
+        ]
+    }
+
+    /// `d²(a) + d²(b) < d²(a') + d²(b')` by the rounding margin of two spreads.
+    fn spread_less(&self, [a, b]: [[f64; 2]; 2], [a2, b2]: [[f64; 2]; 2]) -> Affine {
+        let m = 2.0 * ROUNDING * self.eps * self.s2;
+        let n2 = |q: [f64; 2]| q[0] * q[0] + q[1] * q[1];
+        [
+            2.0 * (a[0] + b[0] - a2[0] - b2[0]),
+            2.0 * (a[1] + b[1] - a2[1] - b2[1]),
+            (n2(a2) + n2(b2)) - (n2(a) + n2(b)) - m,
+        ]
+    }
+
+    /// The barycentric coordinates `[1 − s − t, s, t]` of the triangle as affine functions,
+    /// and `w = 128·ε·q` (`q = D² / |det|`, D bounding every distance): [`barycentric`]'s
+    /// coordinates are off by at most `44·ε·q·(1 + |λ_min|)` (each cross product by `8εD²`,
+    /// each quotient by `9εq(1 + |s|)`, and `Σ|λ| ≤ 1 + 4|λ_min|`), so by at most `w` inside
+    /// and by `w·(1 + |λ_min|)` outside. `None` unless `w < 1/2`.
+    fn bary_forms(&self, [a, b, c]: [[f64; 2]; 3]) -> Option<([Affine; 3], f64)> {
+        let ab = [b[0] - a[0], b[1] - a[1]];
+        let ac = [c[0] - a[0], c[1] - a[1]];
+        let det = ab[0] * ac[1] - ab[1] * ac[0];
+        if !(det.abs() > 0.0) {
+            return None;
+        }
+        let s = [
+            ac[1] / det,
+            -ac[0] / det,
+            (a[1] * ac[0] - a[0] * ac[1]) / det,
+        ];
+        let t = [
+            -ab[1] / det,
+            ab[0] / det,
+            (a[0] * ab[1] - a[1] * ab[0]) / det,
+        ];
+        let l0 = [-s[0] - t[0], -s[1] - t[1], 1.0 - s[2] - t[2]];
+        let m = BARY_ROUNDING * self.eps * self.s2 / det.abs();
+        (m < 0.5).then_some(([l0, s, t], m))
+    }
+
+    /// Whether `barycentric` takes the triangle as proper in every order of its vertices (its
+    /// determinant against the collinearity threshold, by a rounding margin); `None` when
+    /// too close to call.
+    fn proper(&self, [a, b, c]: [[f64; 2]; 3]) -> Option<bool> {
+        let sub = |u: [f64; 2], w: [f64; 2]| [u[0] - w[0], u[1] - w[1]];
+        let (ab, ac, bc) = (sub(b, a), sub(c, a), sub(c, b));
+        let det = (ab[0] * ac[1] - ab[1] * ac[0]).abs();
+        let n2 = |u: [f64; 2]| u[0] * u[0] + u[1] * u[1];
+        let longest = n2(ab).max(n2(ac)).max(n2(bc));
+        let threshold = self.est.collinear_tolerance().as_f64() * longest;
+        let slack = ROUNDING * self.eps * longest;
+        if det > threshold + slack {
+            Some(true)
+        } else if det + slack < threshold {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// Every proper triangle of `pts` keeps failing: P lies beyond the line of a hull edge of
+    /// `pts` by `h`, where a point that far out has a barycentric coordinate below
+    /// `−h / (2·D)` in every triangle (D: the largest distance of a point from the line),
+    /// and `h` makes that more negative than the tolerance and the rounding of the flattest
+    /// proper triangle. `None` when a triangle is too close to degenerate to call, or when
+    /// `p` is not that far out.
+    fn beyond_hull(&mut self, ids: &[u32], pts: &[[f64; 2]], p: [f64; 2]) -> Option<()> {
+        // Neighbouring cells share their sets: the hull and the flattest triangle are kept.
+        self.key.clear();
+        self.key.extend_from_slice(ids);
+        self.key.sort_unstable();
+        let slot = match self.hulls.iter().position(|h| h.key == self.key) {
+            Some(slot) => slot,
+            None => {
+                let fact = self.hull_fact(pts);
+                let entry = HullEntry {
+                    key: self.key.clone(),
+                    fact,
+                };
+                if self.hulls.len() < HULL_CACHE {
+                    self.hulls.push(entry);
+                    self.hulls.len() - 1
+                } else {
+                    self.next_hull = (self.next_hull + 1) % HULL_CACHE;
+                    self.hulls[self.next_hull] = entry;
+                    self.next_hull
+                }
+            }
+        };
+        let halves = match &self.hulls[slot].fact {
+            HullFact::Degenerate => return Some(()),
+            HullFact::Undecided => return None,
+            HullFact::Hull(halves) => halves,
+        };
+        // The edge P is farthest beyond (the half-planes are normalised).
+        let half = halves
+            .iter()
+            .copied()
+            .max_by(|x, y| at3(x, p).total_cmp(&at3(y, p)))?;
+        (at3(&half, p) >= 0.0).then(|| self.push(half))
+    }
+
+    /// The half-planes beyond the hull of `pts` where every proper triangle of `pts` fails:
+    /// beyond an edge by h, a point has a barycentric coordinate below `−h / (2·depth)` in
+    /// every triangle (depth: the largest distance of a point inside the edge's line), and
+    /// `h` keeps that below the tolerance by the rounding of the flattest proper triangle.
+    fn hull_fact(&self, pts: &[[f64; 2]]) -> HullFact {
+        let mut worst = 0.0_f64;
+        let mut any = false;
+        for c in 2..pts.len() {
+            for b in 1..c {
+                for a in 0..b {
+                    let v = [pts[a], pts[b], pts[c]];
+                    match self.proper(v) {
+                        None => return HullFact::Undecided,
+                        Some(false) => continue,
+                        Some(true) => {}
+                    }
+                    any = true;
+                    let Some((_, m)) = self.bary_forms(v) else {
+                        return HullFact::Undecided;
+                    };
+                    worst = worst.max(m);
+                }
+            }
+        }
+        if !any {
+            // Every triangle is degenerate in every order: the rule skips them all.
+            return HullFact::Degenerate;
+        }
+        let hull = convex_hull(pts);
+        if hull.len() < 3 {
+            return HullFact::Undecided;
+        }
+        let tol = self.est.edge_tolerance().as_f64();
+        let mut halves = Vec::with_capacity(hull.len());
+        for (e, &u) in hull.iter().enumerate() {
+            let w = hull[(e + 1) % hull.len()];
+            let d = [w[0] - u[0], w[1] - u[1]];
+            let len = (d[0] * d[0] + d[1] * d[1]).sqrt();
+            if !(len > 0.0) {
+                continue;
+            }
+            // Signed distance beyond the edge (the hull runs counter-clockwise).
+            let out = [d[1] / len, -d[0] / len, (d[0] * u[1] - d[1] * u[0]) / len];
+            let depth = pts.iter().map(|q| -at3(&out, *q)).fold(0.0_f64, f64::max);
+            // Some λ ≤ −h / (2·depth) must stay below −tol by the rounding, as in `fail_half`.
+            let h = 2.0 * depth * (tol + worst) / (1.0 - worst) * (1.0 + 1e-6)
+                + ROUNDING * f64::EPSILON * self.big;
+            halves.push([out[0], out[1], out[2] - h]);
+        }
+        HullFact::Hull(halves)
+    }
+
+    /// The half-plane that keeps the triangle failing: one of its coordinates below `thr` by
+    /// the margin, the one whose line is farthest from `p`. `None` when none holds at `p`.
+    fn fail_half(&self, v: [[f64; 2]; 3], p: [f64; 2], thr: f64) -> Option<Affine> {
+        let (forms, m) = self.bary_forms(v)?;
+        // λ + m·(1 + |λ|) < thr for a negative λ: λ < (thr − m) / (1 − m).
+        let bound = (thr - m) / (1.0 - m);
+        forms
+            .iter()
+            .map(|f| [-f[0], -f[1], bound - f[2]])
+            .filter(|h| at3(h, p) >= 0.0)
+            .max_by(|x, y| reach(x, p).total_cmp(&reach(y, p)))
+    }
+
+    /// The triangle keeps P inside (each coordinate above `thr` by the margin, and by
+    /// [`ROBUST_IN`] margins when `thr` is not negative) and its labelling stays the one at
+    /// `p`. Returns that labelling, or `None` when `p` sits in a margin.
+    fn inside_halves(&mut self, v: [[f64; 2]; 3], p: [f64; 2], thr: f64) -> Option<[usize; 3]> {
+        let (forms, m) = self.bary_forms(v)?;
+        let m = if thr >= 0.0 { ROBUST_IN * m } else { m };
+        let at = |f: &Affine| f[0] * p[0] + f[1] * p[1] + f[2];
+        for f in forms {
+            let h = [f[0], f[1], f[2] - thr - m];
+            if !(at(&h) >= 0.0) {
+                return None;
+            }
+            self.push(h);
+        }
+        // The labelling: the winner's two inner products each above the smaller of every
+        // other labelling's (which bounds that one's score), so that the winner's score stays
+        // strictly the largest whichever of its products is the smaller.
+        let lm = ROUNDING * self.eps * self.s2;
+        let mut pairs: [[Affine; 2]; 3] = [[[0.0; 3]; 2]; 3];
+        for (o, order) in LABELLINGS.iter().enumerate() {
+            let a = v[order[0]];
+            let form = |q: [f64; 2]| {
+                let u = [q[0] - a[0], q[1] - a[1]];
+                [u[0], u[1], -(u[0] * a[0] + u[1] * a[1])]
+            };
+            pairs[o] = [form(v[order[1]]), form(v[order[2]])];
+        }
+        let score = |o: usize| at(&pairs[o][0]).min(at(&pairs[o][1]));
+        let mut win = 0;
+        for o in 1..3 {
+            if score(o) > score(win) {
+                win = o;
+            }
+        }
+        for o in 0..3 {
+            if o == win {
+                continue;
+            }
+            let [f1, f2] = pairs[o];
+            let low = if at(&f1) <= at(&f2) { f1 } else { f2 };
+            for w in pairs[win] {
+                let h = [w[0] - low[0], w[1] - low[1], w[2] - low[2] - lm];
+                if !(at(&h) >= 0.0) {
+                    return None;
+                }
+                self.push(h);
+            }
+        }
+        Some(LABELLINGS[win])
+    }
+
+    /// Clips `rect` by every half-plane; returns the polygon's bounding box.
+    fn clip(&mut self, rect: [[f64; 2]; 2]) -> Option<[[f64; 2]; 2]> {
+        let [lo, hi] = rect;
+        self.poly.clear();
+        let free = u32::MAX;
+        self.poly.extend([
+            ([lo[0], lo[1]], free),
+            ([hi[0], lo[1]], free),
+            ([hi[0], hi[1]], free),
+            ([lo[0], hi[1]], free),
+        ]);
+        self.clip_more(0)
+    }
+
+    /// Clips the current polygon by the half-planes from `start` on; returns its bounding
+    /// box, widened a little against the rounding of the clipping (the rows are tested
+    /// against the half-planes themselves).
+    fn clip_more(&mut self, start: usize) -> Option<[[f64; 2]; 2]> {
+        let mut bx = bounds_of(&self.poly);
+        for (k, h) in self.halves.iter().enumerate().skip(start) {
+            // Most half-planes hold over the polygon's box (one evaluation) or at every vertex
+            // (one pass, no copy).
+            let x = if h.a > 0.0 { bx[0][0] } else { bx[1][0] };
+            let y = if h.b > 0.0 { bx[0][1] } else { bx[1][1] };
+            if h.at(x, y) >= 0.0 {
+                continue;
+            }
+            self.values.clear();
+            self.values
+                .extend(self.poly.iter().map(|(u, _)| h.at(u[0], u[1])));
+            if self.values.iter().all(|&f| f >= 0.0) {
+                continue;
+            }
+            self.next.clear();
+            let n = self.poly.len();
+            for e in 0..n {
+                let ((u, label), (w, _)) = (self.poly[e], self.poly[(e + 1) % n]);
+                let (fu, fw) = (self.values[e], self.values[(e + 1) % n]);
+                let cut = |t: f64| [u[0] + t * (w[0] - u[0]), u[1] + t * (w[1] - u[1])];
+                match (fu >= 0.0, fw >= 0.0) {
+                    (true, true) => self.next.push((u, label)),
+                    (true, false) => {
+                        self.next.push((u, label));
+                        self.next.push((cut(fu / (fu - fw)), k as u32));
+                    }
+                    (false, true) => self.next.push((cut(fu / (fu - fw)), label)),
+                    (false, false) => {}
+                }
+            }
+            std::mem::swap(&mut self.poly, &mut self.next);
+            if self.poly.is_empty() {
+                return None;
+            }
+            bx = bounds_of(&self.poly);
+        }
+        let [lo, hi] = bx;
+        let pad = 1e-9 * (hi[0] - lo[0] + hi[1] - lo[1]) + 1e-12 * self.big;
+        Some([[lo[0] - pad, lo[1] - pad], [hi[0] + pad, hi[1] + pad]])
+    }
+}
+
+/// `f` at `p`.
+#[inline]
+fn at3(f: &Affine, p: [f64; 2]) -> f64 {
+    f[0] * p[0] + f[1] * p[1] + f[2]
+}
+
+/// The distance from `p` to the line of `f` (signed, positive where `f > 0`).
+#[inline]
+fn reach(f: &Affine, p: [f64; 2]) -> f64 {
+    at3(f, p) / (f[0] * f[0] + f[1] * f[1]).sqrt()
+}
+
+/// The bounding box of a polygon.
+fn bounds_of(poly: &[([f64; 2], u32)]) -> [[f64; 2]; 2] {
+    let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+    for (q, _) in poly {
+        for d in 0..2 {
+            lo[d] = lo[d].min(q[d]);
+            hi[d] = hi[d].max(q[d]);
+        }
+    }
+    [lo, hi]
+}
+
+fn corners([lo, hi]: [[f64; 2]; 2]) -> [[f64; 2]; 4] {
+    [
+        [lo[0], lo[1]],
+        [hi[0], lo[1]],
+        [hi[0], hi[1]],
+        [lo[0], hi[1]],
+    ]
+}
+
+/// The indices of ascending `v` within `[lo, hi]`, restricted to `within`.
+fn index_range<F: Float>(v: &[F], [lo, hi]: [f64; 2], within: [usize; 2]) -> Option<[usize; 2]> {
+    let part = &v[within[0]..=within[1]];
+    let i0 = within[0] + part.partition_point(|x| x.as_f64() < lo);
+    let i1 = within[0] + part.partition_point(|x| x.as_f64() <= hi);
+    (i1 > i0).then(|| [i0, i1 - 1])
+}
