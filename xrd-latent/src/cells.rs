@@ -98,7 +98,7 @@ struct Window {
 }
 
 /// Sets whose hull proofs are kept (see `beyond_hull`).
-const HULL_CACHE: usize = 16;
+const HULL_CACHE: usize = 256;
 
 /// What the hull proof needs of a set of points.
 #[derive(Debug, Clone)]
@@ -114,6 +114,7 @@ enum HullFact {
 
 #[derive(Debug, Clone)]
 struct HullEntry {
+    print: u64,
     key: Vec<u32>,
     fact: HullFact,
 }
@@ -140,6 +141,8 @@ pub(crate) struct CellPainter<'a, F: Float> {
     scratch: Scratch<F>,
     halves: Vec<Half>,
     active: Vec<Half>,
+    /// The pixels of the band painted so far.
+    done: Vec<bool>,
     /// The polygon's vertices, each with the half-plane of the edge it starts
     /// (`u32::MAX`: the window's).
     poly: Vec<([f64; 2], u32)>,
@@ -187,6 +190,7 @@ impl<'a, F: Float> CellPainter<'a, F> {
             scratch: est.scratch(),
             halves: Vec::new(),
             active: Vec::new(),
+            done: Vec::new(),
             poly: Vec::new(),
             next: Vec::new(),
             edges: Vec::new(),
@@ -215,7 +219,9 @@ impl<'a, F: Float> CellPainter<'a, F> {
         dist: &mut [F],
     ) {
         let (nx, m) = (xs.len(), self.est.n_values());
-        let mut done = vec![false; nx * ys.len()];
+        let mut done = std::mem::take(&mut self.done);
+        done.clear();
+        done.resize(nx * ys.len(), false);
         let est = self.est;
         let k = est.fitted_with().get_neighbours();
         for j in 0..ys.len() {
@@ -234,7 +240,11 @@ impl<'a, F: Float> CellPainter<'a, F> {
                     continue;
                 }
                 let mut nb = std::mem::take(&mut self.scratch.nb);
-                est.index().knn_into(p, k, &mut nb);
+                // The three nearest settle the paper's case; the rest needs all k.
+                est.index().knn_into(p, 3, &mut nb);
+                if !self.three_enclose(p, &nb) {
+                    est.index().knn_into(p, k, &mut nb);
+                }
                 let cell = self.certify(p, &nb, k, xs, ys);
                 if let Some((tpl, win)) = &cell {
                     self.paint_cell(
@@ -262,6 +272,20 @@ impl<'a, F: Float> CellPainter<'a, F> {
                 self.scratch.nb = nb;
             }
         }
+        self.done = done;
+    }
+
+    /// Whether the rule answers at `p` from its three nearest `nb` alone: `p` is not a known
+    /// point and their triangle encloses it (the paper's case, decided before anything else).
+    fn three_enclose(&self, p: [F; 2], nb: &Neighbours<F>) -> bool {
+        let (ids, d2) = (&nb.ids, &nb.d2);
+        if ids.len() < 3 || d2[0] == F::zero() {
+            return false;
+        }
+        let est = self.est;
+        let v = [0, 1, 2].map(|r| est.point(ids[r]));
+        barycentric(v[0], v[1], v[2], p, est.collinear_tolerance())
+            .is_some_and(|l| l[0].min(l[1]).min(l[2]) >= -est.edge_tolerance())
     }
 
     /// Paints the pixels of the certified cell `tpl` in `win`.
@@ -564,8 +588,8 @@ impl<'a, F: Float> CellPainter<'a, F> {
                 // whatever the order of its vertices.
                 let h = self.nearer(v64[a], v64[b]);
                 self.push(h);
-                // The set of the c nearest, then the (c + 1)-th.
-                (cuts, n_cuts) = ([c, c + 1, 0, 0], 2);
+                // The nearest (the distance), the set of the c nearest, then the (c + 1)-th.
+                (cuts, n_cuts) = ([1, c, c + 1, 0], 3);
                 break 'decided shape;
             }
             outside
@@ -842,11 +866,20 @@ impl<'a, F: Float> CellPainter<'a, F> {
         self.key.clear();
         self.key.extend_from_slice(ids);
         self.key.sort_unstable();
-        let slot = match self.hulls.iter().position(|h| h.key == self.key) {
+        // A cheap fingerprint first (FNV-1a over the sorted ids), then the ids themselves.
+        let print = self.key.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &i| {
+            (h ^ u64::from(i)).wrapping_mul(0x0100_0000_01b3)
+        });
+        let slot = match self
+            .hulls
+            .iter()
+            .position(|h| h.print == print && h.key == self.key)
+        {
             Some(slot) => slot,
             None => {
                 let fact = self.hull_fact(pts);
                 let entry = HullEntry {
+                    print,
                     key: self.key.clone(),
                     fact,
                 };

@@ -746,14 +746,17 @@ impl<F: Float> TriangleEstimator<F> {
             .zip(covered.par_chunks_mut(band_rows * nx))
             .zip(distance.par_chunks_mut(band_rows * nx))
             .enumerate()
-            .for_each(|(band, ((vals, cov), dist))| {
-                let rows = &y[band * band_rows..(band * band_rows + band_rows).min(ny)];
-                if cells {
-                    CellPainter::new(self, &x, &y).paint_band(&x, rows, vals, cov, dist);
-                } else {
-                    self.paint_band(&x, rows, vals, cov, dist);
-                }
-            });
+            .for_each_init(
+                // One cell painter per thread: its proofs of sets serve every band.
+                || cells.then(|| CellPainter::new(self, &x, &y)),
+                |painter, (band, ((vals, cov), dist))| {
+                    let rows = &y[band * band_rows..(band * band_rows + band_rows).min(ny)];
+                    match painter {
+                        Some(painter) => painter.paint_band(&x, rows, vals, cov, dist),
+                        None => self.paint_band(&x, rows, vals, cov, dist),
+                    }
+                },
+            );
         let shape = |e: ndarray::ShapeError| {
             Error::shape("painted map", format!("{ny} × {nx}"), e.to_string())
         };
