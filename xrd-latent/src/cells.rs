@@ -709,6 +709,17 @@ impl<'a, F: Float> CellPainter<'a, F> {
             &mut self.found,
         );
         let start = self.halves.len();
+        // A point whose nearest squared distance to the box exceeds a member's farthest (by
+        // far more than the margin) stays farther than that member throughout the box.
+        let mut far2 = [0.0_f64; MAX_NEIGHBOURS];
+        for (f, t) in far2.iter_mut().zip(tail) {
+            *f = corners(bx)
+                .iter()
+                .map(|c| (c[0] - t[0]).powi(2) + (c[1] - t[1]).powi(2))
+                .fold(0.0_f64, f64::max)
+                * (1.0 + 1e-6)
+                + 2.0 * ROUNDING * self.eps * self.s2;
+        }
         for idx in 0..self.found.len() {
             let i = self.found[idx];
             if self.mark[i as usize] == self.stamp {
@@ -716,7 +727,12 @@ impl<'a, F: Float> CellPainter<'a, F> {
             }
             let q = est.point(i);
             let q = [q[0].as_f64(), q[1].as_f64()];
-            for &t in &v64[last..set] {
+            let gap = |d: usize| (bx[0][d] - q[d]).max(q[d] - bx[1][d]).max(0.0);
+            let near2 = gap(0).powi(2) + gap(1).powi(2);
+            for (&t, &f) in v64[last..set].iter().zip(&far2) {
+                if near2 > f {
+                    continue;
+                }
                 let h = self.nearer(t, q);
                 if !(at3(&h, p64) >= 0.0) {
                     return None;
@@ -838,7 +854,13 @@ impl<'a, F: Float> CellPainter<'a, F> {
     /// Whether `barycentric` takes the triangle as proper in every order of its vertices (its
     /// determinant against the collinearity threshold, by a rounding margin); `None` when
     /// too close to call.
-    fn proper(&self, [a, b, c]: [[f64; 2]; 3]) -> Option<bool> {
+    fn proper(&self, v: [[f64; 2]; 3]) -> Option<bool> {
+        self.proper_det(v).map(|(proper, _)| proper)
+    }
+
+    /// [`proper`](Self::proper) with the triangle's |det|.
+    #[inline]
+    fn proper_det(&self, [a, b, c]: [[f64; 2]; 3]) -> Option<(bool, f64)> {
         let sub = |u: [f64; 2], w: [f64; 2]| [u[0] - w[0], u[1] - w[1]];
         let (ab, ac, bc) = (sub(b, a), sub(c, a), sub(c, b));
         let det = (ab[0] * ac[1] - ab[1] * ac[0]).abs();
@@ -847,9 +869,9 @@ impl<'a, F: Float> CellPainter<'a, F> {
         let threshold = self.est.collinear_tolerance().as_f64() * longest;
         let slack = ROUNDING * self.eps * longest;
         if det > threshold + slack {
-            Some(true)
+            Some((true, det))
         } else if det + slack < threshold {
-            Some(false)
+            Some((false, det))
         } else {
             None
         }
@@ -911,28 +933,26 @@ impl<'a, F: Float> CellPainter<'a, F> {
     /// every triangle (depth: the largest distance of a point inside the edge's line), and
     /// `h` keeps that below the tolerance by the rounding of the flattest proper triangle.
     fn hull_fact(&self, pts: &[[f64; 2]]) -> HullFact {
-        let mut worst = 0.0_f64;
-        let mut any = false;
+        // The flattest proper triangle has the largest rounding bound (see `bary_forms`).
+        let mut flattest = f64::INFINITY;
         for c in 2..pts.len() {
             for b in 1..c {
                 for a in 0..b {
-                    let v = [pts[a], pts[b], pts[c]];
-                    match self.proper(v) {
+                    match self.proper_det([pts[a], pts[b], pts[c]]) {
                         None => return HullFact::Undecided,
-                        Some(false) => continue,
-                        Some(true) => {}
+                        Some((false, _)) => {}
+                        Some((true, det)) => flattest = flattest.min(det),
                     }
-                    any = true;
-                    let Some((_, m)) = self.bary_forms(v) else {
-                        return HullFact::Undecided;
-                    };
-                    worst = worst.max(m);
                 }
             }
         }
-        if !any {
+        if flattest == f64::INFINITY {
             // Every triangle is degenerate in every order: the rule skips them all.
             return HullFact::Degenerate;
+        }
+        let worst = BARY_ROUNDING * self.eps * self.s2 / flattest;
+        if !(worst < 0.5) {
+            return HullFact::Undecided;
         }
         let hull = convex_hull(pts);
         if hull.len() < 3 {
