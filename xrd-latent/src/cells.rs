@@ -638,6 +638,7 @@ impl<'a, F: Float> CellPainter<'a, F> {
         if set > n || cuts[0] == 0 || cuts.windows(2).any(|w| w[0] >= w[1]) {
             return None;
         }
+        let decided = self.halves.len();
         let mut v64 = [[0.0; 2]; MAX_NEIGHBOURS];
         for (slot, &i) in v64.iter_mut().zip(&ids[..n]) {
             let q = est.point(i);
@@ -688,7 +689,7 @@ impl<'a, F: Float> CellPainter<'a, F> {
                 [xs[w.cols[1]].as_f64(), ys[w.rows[1]].as_f64()],
             ]
         };
-        let mut bx = self.clip(rect(&band))?;
+        let mut bx = self.clip(rect(&band), decided)?;
         // Points beyond the k nearest that could come nearer than a member of the tail
         // somewhere in the cell's box: within the farthest distance from the box to the tail.
         let r = corners(bx)
@@ -1043,7 +1044,7 @@ impl<'a, F: Float> CellPainter<'a, F> {
     }
 
     /// Clips `rect` by every half-plane; returns the polygon's bounding box.
-    fn clip(&mut self, rect: [[f64; 2]; 2]) -> Option<[[f64; 2]; 2]> {
+    fn clip(&mut self, rect: [[f64; 2]; 2], first: usize) -> Option<[[f64; 2]; 2]> {
         let [lo, hi] = rect;
         self.poly.clear();
         let free = u32::MAX;
@@ -1053,15 +1054,24 @@ impl<'a, F: Float> CellPainter<'a, F> {
             ([hi[0], hi[1]], free),
             ([lo[0], hi[1]], free),
         ]);
-        self.clip_more(0)
+        // The half-planes from `first` on (the nearest points' order, which bounds the cell
+        // tightly) first: the others then mostly fall to the one-evaluation box test.
+        self.clip_range(first..self.halves.len())?;
+        self.clip_range(0..first)
     }
 
-    /// Clips the current polygon by the half-planes from `start` on; returns its bounding
-    /// box, widened a little against the rounding of the clipping (the rows are tested
-    /// against the half-planes themselves).
+    /// Clips the current polygon by the half-planes from `start` on (see `clip_range`).
     fn clip_more(&mut self, start: usize) -> Option<[[f64; 2]; 2]> {
+        self.clip_range(start..self.halves.len())
+    }
+
+    /// Clips the current polygon by the half-planes of `range`; returns its bounding box,
+    /// widened a little against the rounding of the clipping (the rows are tested against
+    /// the half-planes themselves).
+    fn clip_range(&mut self, range: std::ops::Range<usize>) -> Option<[[f64; 2]; 2]> {
         let mut bx = bounds_of(&self.poly);
-        for (k, h) in self.halves.iter().enumerate().skip(start) {
+        for k in range {
+            let h = &self.halves[k];
             // Most half-planes hold over the polygon's box (one evaluation) or at every vertex
             // (one pass, no copy).
             let x = if h.a > 0.0 { bx[0][0] } else { bx[1][0] };
