@@ -479,8 +479,8 @@ impl<F: Float> TriangleEstimator<F> {
 /// rows (length m each).
 #[inline]
 pub(crate) fn mix<F: Float>([wa, wb, wc]: [F; 3], [a, b, c]: [&[F]; 3], out: &mut [F]) {
-    for (j, o) in out.iter_mut().enumerate() {
-        *o = wa * a[j] + wb * b[j] + wc * c[j];
+    for (((o, &a), &b), &c) in out.iter_mut().zip(a).zip(b).zip(c) {
+        *o = wa * a + wb * b + wc * c;
     }
 }
 
