@@ -723,9 +723,12 @@ fn insertion_sort<F: Float>(v: &mut [u32], key: impl Fn(u32) -> (F, u32)) {
 }
 
 impl<F: Float> TriangleEstimator<F> {
-    /// Estimates at every point of `grid`: tiles of 16 × 16 pixels share one k-d-tree query
-    /// and are painted incrementally, bands of 16 rows in parallel (rayon). Every pixel gets
-    /// exactly [`estimate`](Self::estimate)'s answer, whatever the number of threads.
+    /// Estimates at every point of `grid`, in bands of rows in parallel (rayon). With the
+    /// nearest-point outside rule in f64, each band is painted by cells: convex regions where
+    /// every decision of the rule provably stays the one taken at a seed pixel, whose pixels
+    /// then evaluate only the value expression. Otherwise (f32, the extrapolating rule) tiles
+    /// of 16 × 16 pixels share one k-d-tree query and are painted incrementally. Every pixel
+    /// gets exactly [`estimate`](Self::estimate)'s answer, whatever the number of threads.
     ///
     /// # Errors
     /// The errors of [`PaintGrid::check`].
