@@ -335,17 +335,12 @@ impl<'a, F: Float> CellPainter<'a, F> {
                     });
                 if clear {
                     // The usual span: no pixel painted yet, none at a known point.
-                    for i in i0..=i1 {
-                        let p = [xs[i], y];
-                        let dx = q[0] - p[0];
-                        let d2 = dx * dx + dy2;
-                        let l = fixed.coordinates(p);
-                        mix(
-                            inside_weights(order, l),
-                            rows,
-                            &mut out.vals[i * m..(i + 1) * m],
-                        );
-                        out.dist[i] = d2.sqrt();
+                    let vals = out.vals[i0 * m..(i1 + 1) * m].chunks_exact_mut(m);
+                    for ((o, &x), d) in vals.zip(&xs[i0..=i1]).zip(&mut out.dist[i0..=i1]) {
+                        let l = fixed.coordinates([x, y]);
+                        mix(inside_weights(order, l), rows, o);
+                        let dx = q[0] - x;
+                        *d = (dx * dx + dy2).sqrt();
                     }
                     out.cov[i0..=i1].fill(true);
                     out.done[i0..=i1].fill(true);

@@ -479,8 +479,11 @@ impl<F: Float> TriangleEstimator<F> {
 /// rows (length m each).
 #[inline]
 pub(crate) fn mix<F: Float>([wa, wb, wc]: [F; 3], [a, b, c]: [&[F]; 3], out: &mut [F]) {
-    for (((o, &a), &b), &c) in out.iter_mut().zip(a).zip(b).zip(c) {
-        *o = wa * a + wb * b + wc * c;
+    // Slices of one length let the compiler drop the index checks.
+    let n = out.len().min(a.len()).min(b.len()).min(c.len());
+    let (out, a, b, c) = (&mut out[..n], &a[..n], &b[..n], &c[..n]);
+    for j in 0..n {
+        out[j] = wa * a[j] + wb * b[j] + wc * c[j];
     }
 }
 
