@@ -52,19 +52,13 @@ impl Half {
     }
 }
 
-/// A polygon edge as a bound on the column (`k·y + c`), or on the row (`k·y + c ≥ 0`).
+/// A polygon edge as a bound `k·y + c` on the column, with its band of doubt over the cell's
+/// rows (see `span`).
 #[derive(Debug, Clone, Copy)]
 struct Bound {
     k: f64,
     c: f64,
-    side: Side,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Side {
-    Left,
-    Right,
-    Row,
+    doubt: f64,
 }
 
 /// An affine function `a·x + b·y + c` of the query point.
@@ -147,9 +141,12 @@ pub(crate) struct CellPainter<'a, F: Float> {
     /// (`u32::MAX`: the window's).
     poly: Vec<([f64; 2], u32)>,
     next: Vec<([f64; 2], u32)>,
-    /// The half-planes of the polygon's edges, and as column bounds.
+    /// The half-planes of the polygon's edges, and as bounds: on the first and last column
+    /// of a row, and on the row itself (horizontal edges).
     edges: Vec<Half>,
-    bounds: Vec<Bound>,
+    lefts: Vec<Bound>,
+    rights: Vec<Bound>,
+    flats: Vec<Half>,
     values: Vec<f64>,
     found: Vec<u32>,
     mark: Vec<u32>,
@@ -194,7 +191,9 @@ impl<'a, F: Float> CellPainter<'a, F> {
             poly: Vec::new(),
             next: Vec::new(),
             edges: Vec::new(),
-            bounds: Vec::new(),
+            lefts: Vec::new(),
+            rights: Vec::new(),
+            flats: Vec::new(),
             values: Vec::new(),
             found: Vec::new(),
             mark: vec![0; est.len()],
@@ -399,25 +398,19 @@ impl<'a, F: Float> CellPainter<'a, F> {
         // tested against the edge's half-plane itself. The other active half-planes are
         // tested at the two ends: each is affine along the row, so holding at both ends it
         // holds between them.
+        if !self.flats.iter().all(|h| h.b * y + h.c >= 0.0) {
+            return None;
+        }
         let (mut left, mut right) = ([f64::NEG_INFINITY; 2], [f64::INFINITY; 2]);
-        for e in &self.bounds {
+        for e in &self.lefts {
             let x = e.k * y + e.c;
-            let doubt = DOUBT * (1.0 + (e.k * y).abs() + e.c.abs());
-            match e.side {
-                Side::Left => {
-                    left[0] = left[0].max(x - doubt);
-                    left[1] = left[1].max(x + doubt);
-                }
-                Side::Right => {
-                    right[0] = right[0].min(x + doubt);
-                    right[1] = right[1].min(x - doubt);
-                }
-                Side::Row => {
-                    if !(x >= 0.0) {
-                        return None;
-                    }
-                }
-            }
+            left[0] = left[0].max(x - e.doubt);
+            left[1] = left[1].max(x + e.doubt);
+        }
+        for e in &self.rights {
+            let x = e.k * y + e.c;
+            right[0] = right[0].min(x + e.doubt);
+            right[1] = right[1].min(x - e.doubt);
         }
         let (lo, hi) = (cols[0] as isize, cols[1] as isize);
         // On [-1, len + 1] truncation gives the floor (x + 1 is not negative).
@@ -746,7 +739,9 @@ impl<'a, F: Float> CellPainter<'a, F> {
         // Only half-planes that some point of the window's box violates are tested per row.
         let [lo, hi] = rect(&win);
         self.edges.clear();
-        self.bounds.clear();
+        self.lefts.clear();
+        self.rights.clear();
+        self.flats.clear();
         // Columns of the even grid as an affine function of x.
         let (x0, x1) = (xs[0].as_f64(), xs[xs.len() - 1].as_f64());
         let per = if xs.len() > 1 {
@@ -754,27 +749,28 @@ impl<'a, F: Float> CellPainter<'a, F> {
         } else {
             0.0
         };
+        let y_big = lo[1].abs().max(hi[1].abs());
         for &(_, label) in &self.poly {
             let Some(h) = self.halves.get(label as usize) else {
                 continue;
             };
             self.edges.push(*h);
             // a·x + b·y + c ≥ 0 as a column bound: x ≥ or ≤ −(b·y + c)/a.
-            let bound = if h.a != 0.0 {
-                let side = if h.a > 0.0 { Side::Left } else { Side::Right };
-                Bound {
-                    k: -h.b / h.a * per,
-                    c: (-h.c / h.a - x0) * per,
-                    side,
-                }
-            } else {
-                Bound {
-                    k: h.b,
-                    c: h.c,
-                    side: Side::Row,
-                }
+            if h.a == 0.0 {
+                self.flats.push(*h);
+                continue;
+            }
+            let (k, c) = (-h.b / h.a * per, (-h.c / h.a - x0) * per);
+            let bound = Bound {
+                k,
+                c,
+                doubt: DOUBT * (1.0 + k.abs() * y_big + c.abs()),
             };
-            self.bounds.push(bound);
+            if h.a > 0.0 {
+                self.lefts.push(bound);
+            } else {
+                self.rights.push(bound);
+            }
         }
         // The half-planes besides the edges that some point of the window's box violates.
         self.active.clear();
