@@ -20,7 +20,7 @@
 use xrd_core::Float;
 
 use crate::TriangleEstimator;
-use crate::estimator::{Scratch, inside_weights, mix};
+use crate::estimator::{Core, Scratch, inside_weights, mix};
 use crate::geometry::{FixedTriangle, LABELLINGS, barycentric, clearly_outside, enclosing};
 use crate::kdtree::Neighbours;
 use crate::params::MAX_NEIGHBOURS;
@@ -37,21 +37,6 @@ const BARY_ROUNDING: f64 = 128.0;
 /// The chosen triangle of the k-nearest fallback is asked this many rounding margins inside,
 /// so that the angular cone test before the fallback is robust as well (as the tiles' `IN`).
 const ROBUST_IN: f64 = 16.0;
-/// An affine constraint `a·x + b·y + c ≥ 0`, margins folded into `c`.
-#[derive(Debug, Clone, Copy)]
-struct Half {
-    a: f64,
-    b: f64,
-    c: f64,
-}
-
-impl Half {
-    #[inline]
-    fn at(&self, x: f64, y: f64) -> f64 {
-        self.a * x + self.b * y + self.c
-    }
-}
-
 /// A polygon edge as a bound `k·y + c` on the column, with its band of doubt over the cell's
 /// rows (see `span`).
 #[derive(Debug, Clone, Copy)]
@@ -61,7 +46,8 @@ struct Bound {
     doubt: f64,
 }
 
-/// An affine function `a·x + b·y + c` of the query point.
+/// An affine function `a·x + b·y + c` of the query point, `[a, b, c]`; as a constraint,
+/// `≥ 0` with the margins folded into `c`.
 type Affine = [f64; 3];
 
 /// What every pixel of a cell shares.
@@ -113,28 +99,42 @@ struct HullEntry {
     fact: HullFact,
 }
 
-/// The outputs of a band.
-struct Band<'r, F> {
+/// The outputs of a run of pixels (a band, or one row of it): `m` values per pixel, coverage,
+/// distance, and whether the pixel is painted yet.
+struct Out<'r, F> {
     vals: &'r mut [F],
     cov: &'r mut [bool],
     dist: &'r mut [F],
     done: &'r mut [bool],
 }
 
-/// The outputs of one row of the band.
-struct Row<'r, F> {
-    vals: &'r mut [F],
-    cov: &'r mut [bool],
-    dist: &'r mut [F],
-    done: &'r mut [bool],
+impl<F: Float> Out<'_, F> {
+    /// The pixels `range` (as a row of this run, `m` values each).
+    fn part(&mut self, range: std::ops::Range<usize>, m: usize) -> Out<'_, F> {
+        Out {
+            vals: &mut self.vals[range.start * m..range.end * m],
+            cov: &mut self.cov[range.clone()],
+            dist: &mut self.dist[range.clone()],
+            done: &mut self.done[range],
+        }
+    }
+
+    /// Writes the rule's answer `core` at pixel `at`.
+    fn put(&mut self, est: &TriangleEstimator<F>, at: usize, core: &Core<F>) {
+        let m = est.n_values();
+        est.values_into(core, &mut self.vals[at * m..(at + 1) * m]);
+        self.cov[at] = core.kind.is_inside();
+        self.dist[at] = core.distance;
+        self.done[at] = true;
+    }
 }
 
 /// Paints bands of rows cell by cell (see the module docs).
 pub(crate) struct CellPainter<'a, F: Float> {
     est: &'a TriangleEstimator<F>,
     scratch: Scratch<F>,
-    halves: Vec<Half>,
-    active: Vec<Half>,
+    halves: Vec<Affine>,
+    active: Vec<Affine>,
     /// The pixels of the band painted so far.
     done: Vec<bool>,
     /// The polygon's vertices, each with the half-plane of the edge it starts
@@ -143,10 +143,10 @@ pub(crate) struct CellPainter<'a, F: Float> {
     next: Vec<([f64; 2], u32)>,
     /// The half-planes of the polygon's edges, and as bounds: on the first and last column
     /// of a row, and on the row itself (horizontal edges).
-    edges: Vec<Half>,
+    edges: Vec<Affine>,
     lefts: Vec<Bound>,
     rights: Vec<Bound>,
-    flats: Vec<Half>,
+    flats: Vec<Affine>,
     values: Vec<f64>,
     found: Vec<u32>,
     mark: Vec<u32>,
@@ -217,25 +217,28 @@ impl<'a, F: Float> CellPainter<'a, F> {
         cov: &mut [bool],
         dist: &mut [F],
     ) {
-        let (nx, m) = (xs.len(), self.est.n_values());
+        let nx = xs.len();
         let mut done = std::mem::take(&mut self.done);
         done.clear();
         done.resize(nx * ys.len(), false);
+        let mut out = Out {
+            vals,
+            cov,
+            dist,
+            done: &mut done,
+        };
         let est = self.est;
         let k = est.fitted_with().get_neighbours();
         for j in 0..ys.len() {
             for i in 0..nx {
                 let at = j * nx + i;
-                if done[at] {
+                if out.done[at] {
                     continue;
                 }
                 let p = [xs[i], ys[j]];
                 if !(p[0].is_finite() && p[1].is_finite()) {
                     let core = est.core(p, &mut self.scratch);
-                    est.values_into(&core, &mut vals[at * m..(at + 1) * m]);
-                    cov[at] = core.kind.is_inside();
-                    dist[at] = core.distance;
-                    done[at] = true;
+                    out.put(est, at, &core);
                     continue;
                 }
                 let mut nb = std::mem::take(&mut self.scratch.nb);
@@ -244,29 +247,12 @@ impl<'a, F: Float> CellPainter<'a, F> {
                 if !self.three_enclose(p, &nb) {
                     est.index().knn_into(p, k, &mut nb);
                 }
-                let cell = self.certify(p, &nb, k, xs, ys);
-                if let Some((tpl, win)) = &cell {
-                    self.paint_cell(
-                        tpl,
-                        win,
-                        xs,
-                        ys,
-                        Band {
-                            vals: &mut *vals,
-                            cov: &mut *cov,
-                            dist: &mut *dist,
-                            done: &mut done,
-                        },
-                    );
+                if let Some((tpl, win)) = self.certify(p, &nb, k, xs, ys) {
+                    self.paint_cell(&tpl, &win, xs, ys, &mut out);
                 }
-
                 // The seed takes its cell's answer when the cell covers it, else the rule's.
-                if !done[at] {
-                    let core = est.decide(p, &nb);
-                    est.values_into(&core, &mut vals[at * m..(at + 1) * m]);
-                    cov[at] = core.kind.is_inside();
-                    dist[at] = core.distance;
-                    done[at] = true;
+                if !out.done[at] {
+                    out.put(est, at, &est.decide(p, &nb));
                 }
                 self.scratch.nb = nb;
             }
@@ -288,25 +274,19 @@ impl<'a, F: Float> CellPainter<'a, F> {
     }
 
     /// Paints the pixels of the certified cell `tpl` in `win`.
-    fn paint_cell(&self, tpl: &Template<F>, win: &Window, xs: &[F], ys: &[F], out: Band<'_, F>) {
+    fn paint_cell(
+        &self,
+        tpl: &Template<F>,
+        win: &Window,
+        xs: &[F],
+        ys: &[F],
+        out: &mut Out<'_, F>,
+    ) {
         let (nx, m) = (xs.len(), self.est.n_values());
         for jj in win.rows[0]..=win.rows[1] {
-            let Some(span) = self.span(xs, ys[jj], win.cols) else {
-                continue;
-            };
-            let row = jj * nx..(jj + 1) * nx;
-            self.fill_span(
-                tpl,
-                xs,
-                ys[jj],
-                span,
-                Row {
-                    vals: &mut out.vals[row.start * m..row.end * m],
-                    cov: &mut out.cov[row.clone()],
-                    dist: &mut out.dist[row.clone()],
-                    done: &mut out.done[row],
-                },
-            );
+            if let Some(span) = self.span(xs, ys[jj], win.cols) {
+                self.fill_span(tpl, xs, ys[jj], span, out.part(jj * nx..(jj + 1) * nx, m));
+            }
         }
     }
 
@@ -314,7 +294,7 @@ impl<'a, F: Float> CellPainter<'a, F> {
     /// `estimate` runs for that answer, on the same numbers. Known points (distance 0) are
     /// left to their own seeds.
     #[inline]
-    fn fill_span(&self, tpl: &Template<F>, xs: &[F], y: F, [i0, i1]: [usize; 2], out: Row<'_, F>) {
+    fn fill_span(&self, tpl: &Template<F>, xs: &[F], y: F, [i0, i1]: [usize; 2], out: Out<'_, F>) {
         let est = self.est;
         let (m, zero) = (est.n_values(), F::zero());
         let q = est.point(tpl.nearest);
@@ -398,7 +378,7 @@ impl<'a, F: Float> CellPainter<'a, F> {
         // tested against the edge's half-plane itself. The other active half-planes are
         // tested at the two ends: each is affine along the row, so holding at both ends it
         // holds between them.
-        if !self.flats.iter().all(|h| h.b * y + h.c >= 0.0) {
+        if !self.flats.iter().all(|h| h[1] * y + h[2] >= 0.0) {
             return None;
         }
         let (mut left, mut right) = ([f64::NEG_INFINITY; 2], [f64::INFINITY; 2]);
@@ -426,7 +406,7 @@ impl<'a, F: Float> CellPainter<'a, F> {
         };
         let on_edges = |i: isize| {
             let x = xs[i as usize].as_f64();
-            self.edges.iter().all(|h| h.at(x, y) >= 0.0)
+            self.edges.iter().all(|h| at3(h, [x, y]) >= 0.0)
         };
         let mut i0 = ceil(left[0]).max(lo);
         while i0 <= hi && (i0 as f64) < left[1] && !on_edges(i0) {
@@ -441,7 +421,7 @@ impl<'a, F: Float> CellPainter<'a, F> {
         }
         let inside = |i: isize| {
             let x = xs[i as usize].as_f64();
-            self.active.iter().all(|h| h.at(x, y) >= 0.0) && on_edges(i)
+            self.active.iter().all(|h| at3(h, [x, y]) >= 0.0) && on_edges(i)
         };
         while i0 <= i1 && !inside(i0) {
             i0 += 1;
@@ -664,7 +644,7 @@ impl<'a, F: Float> CellPainter<'a, F> {
             self.mark[i as usize] = self.stamp;
         }
         // Every half-plane must hold at the seed; else it sits in a margin.
-        if !self.halves.iter().all(|h| h.at(p64[0], p64[1]) >= 0.0) {
+        if !self.halves.iter().all(|h| at3(h, p64) >= 0.0) {
             return None;
         }
         if beyond_set {
@@ -756,17 +736,17 @@ impl<'a, F: Float> CellPainter<'a, F> {
             };
             self.edges.push(*h);
             // a·x + b·y + c ≥ 0 as a column bound: x ≥ or ≤ −(b·y + c)/a.
-            if h.a == 0.0 {
+            if h[0] == 0.0 {
                 self.flats.push(*h);
                 continue;
             }
-            let (k, c) = (-h.b / h.a * per, (-h.c / h.a - x0) * per);
+            let (k, c) = (-h[1] / h[0] * per, (-h[2] / h[0] - x0) * per);
             let bound = Bound {
                 k,
                 c,
                 doubt: DOUBT * (1.0 + k.abs() * y_big + c.abs()),
             };
-            if h.a > 0.0 {
+            if h[0] > 0.0 {
                 self.lefts.push(bound);
             } else {
                 self.rights.push(bound);
@@ -775,9 +755,9 @@ impl<'a, F: Float> CellPainter<'a, F> {
         // The half-planes besides the edges that some point of the window's box violates.
         self.active.clear();
         for (idx, h) in self.halves.iter().enumerate() {
-            let x = if h.a > 0.0 { lo[0] } else { hi[0] };
-            let y = if h.b > 0.0 { lo[1] } else { hi[1] };
-            if !(h.at(x, y) >= 0.0) && !self.poly.iter().any(|&(_, e)| e as usize == idx) {
+            let x = if h[0] > 0.0 { lo[0] } else { hi[0] };
+            let y = if h[1] > 0.0 { lo[1] } else { hi[1] };
+            if !(at3(h, [x, y]) >= 0.0) && !self.poly.iter().any(|&(_, e)| e as usize == idx) {
                 self.active.push(*h);
             }
         }
@@ -788,11 +768,7 @@ impl<'a, F: Float> CellPainter<'a, F> {
     fn push(&mut self, f: Affine) {
         let slack =
             4.0 * f64::EPSILON * (f[0].abs() * self.big + f[1].abs() * self.big + f[2].abs());
-        self.halves.push(Half {
-            a: f[0],
-            b: f[1],
-            c: f[2] - slack,
-        });
+        self.halves.push([f[0], f[1], f[2] - slack]);
     }
 
     /// `d²(s) < d²(t)` by the rounding margin of two squared distances.
@@ -1065,14 +1041,14 @@ impl<'a, F: Float> CellPainter<'a, F> {
             let h = &self.halves[k];
             // Most half-planes hold over the polygon's box (one evaluation) or at every vertex
             // (one pass, no copy).
-            let x = if h.a > 0.0 { bx[0][0] } else { bx[1][0] };
-            let y = if h.b > 0.0 { bx[0][1] } else { bx[1][1] };
-            if h.at(x, y) >= 0.0 {
+            let x = if h[0] > 0.0 { bx[0][0] } else { bx[1][0] };
+            let y = if h[1] > 0.0 { bx[0][1] } else { bx[1][1] };
+            if at3(h, [x, y]) >= 0.0 {
                 continue;
             }
             self.values.clear();
             self.values
-                .extend(self.poly.iter().map(|(u, _)| h.at(u[0], u[1])));
+                .extend(self.poly.iter().map(|(u, _)| at3(h, *u)));
             if self.values.iter().all(|&f| f >= 0.0) {
                 continue;
             }
