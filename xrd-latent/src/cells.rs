@@ -77,6 +77,10 @@ struct Window {
     rows: [usize; 2],
 }
 
+/// Neighbours asked for when the three nearest do not enclose the seed: enough for most
+/// fallbacks (rank of the farthest vertex below this), far cheaper to find than k.
+const FIRST_NEIGHBOURS: usize = 8;
+
 /// Sets whose hull proofs are kept (see `beyond_hull`).
 const HULL_CACHE: usize = 256;
 
@@ -242,16 +246,30 @@ impl<'a, F: Float> CellPainter<'a, F> {
                     continue;
                 }
                 let mut nb = std::mem::take(&mut self.scratch.nb);
-                // The three nearest settle the paper's case; the rest needs all k.
+                // The three nearest settle the paper's case. Most fallbacks find their
+                // triangle among the few nearest, and only outside answers and deep
+                // fallbacks need all k: the k nearest are asked for in two steps.
                 est.index().knn_into(p, 3, &mut nb);
+                let mut all = true;
                 if !self.three_enclose(p, &nb) {
-                    est.index().knn_into(p, k, &mut nb);
+                    let first = FIRST_NEIGHBOURS.min(k);
+                    est.index().knn_into(p, first, &mut nb);
+                    all = first == k;
                 }
-                if let Some((tpl, win)) = self.certify(p, &nb, k, xs, ys) {
+                let mut cell = self.certify(p, &nb, k, xs, ys, all);
+                if cell.is_none() && !all {
+                    est.index().knn_into(p, k, &mut nb);
+                    all = true;
+                    cell = self.certify(p, &nb, k, xs, ys, all);
+                }
+                if let Some((tpl, win)) = cell {
                     self.paint_cell(&tpl, &win, xs, ys, &mut out);
                 }
                 // The seed takes its cell's answer when the cell covers it, else the rule's.
                 if !out.done[at] {
+                    if !all {
+                        est.index().knn_into(p, k, &mut nb);
+                    }
                     out.put(est, at, &est.decide(p, &nb));
                 }
                 self.scratch.nb = nb;
@@ -292,78 +310,62 @@ impl<'a, F: Float> CellPainter<'a, F> {
 
     /// Fills the pixels `i0..=i1` of the row at `y` with the cell's answers: the operations
     /// `estimate` runs for that answer, on the same numbers. Known points (distance 0) are
-    /// left to their own seeds.
+    /// left to their own seeds. A pixel another cell painted already is painted again: both
+    /// cells are proven to give `estimate`'s answer there.
     #[inline]
     fn fill_span(&self, tpl: &Template<F>, xs: &[F], y: F, [i0, i1]: [usize; 2], out: Out<'_, F>) {
         let est = self.est;
-        let (m, zero) = (est.n_values(), F::zero());
+        let m = est.n_values();
         let q = est.point(tpl.nearest);
+        let xs = &xs[i0..=i1];
+        let vals = &mut out.vals[i0 * m..(i1 + 1) * m];
         // The k-d tree's squared distance, operation for operation.
         let dy = q[1] - y;
         let dy2 = dy * dy;
-        match tpl.shape {
-            Shape::Inside {
-                tri, fixed, order, ..
-            } => {
+        let mut known = false;
+        for (d, &x) in out.dist[i0..=i1].iter_mut().zip(xs) {
+            let dx = q[0] - x;
+            let d2 = dx * dx + dy2;
+            known |= d2 == F::zero();
+            *d = d2.sqrt();
+        }
+        let inside = match tpl.shape {
+            Shape::Inside { tri, fixed, order } => {
                 let rows = order.map(|k| est.value_row(tri[k]));
-                let clear = fixed.is_proper()
-                    && !out.done[i0..=i1].iter().any(|&d| d)
-                    && xs[i0..=i1].iter().all(|&x| {
-                        let dx = q[0] - x;
-                        dx * dx + dy2 != zero
-                    });
-                if clear {
-                    // The usual span: no pixel painted yet, none at a known point.
-                    let vals = out.vals[i0 * m..(i1 + 1) * m].chunks_exact_mut(m);
-                    for ((o, &x), d) in vals.zip(&xs[i0..=i1]).zip(&mut out.dist[i0..=i1]) {
-                        let l = fixed.coordinates([x, y]);
-                        mix(inside_weights(order, l), rows, o);
-                        let dx = q[0] - x;
-                        *d = (dx * dx + dy2).sqrt();
+                // The labelling as constants, so the weights stay in registers.
+                match order {
+                    [0, 1, 2] => fill_inside::<F, 0, 1, 2>(&fixed, rows, xs, y, vals, m),
+                    [1, 0, 2] => fill_inside::<F, 1, 0, 2>(&fixed, rows, xs, y, vals, m),
+                    [2, 0, 1] => fill_inside::<F, 2, 0, 1>(&fixed, rows, xs, y, vals, m),
+                    _ => {
+                        for (o, &x) in vals.chunks_exact_mut(m).zip(xs) {
+                            mix(inside_weights(order, fixed.coordinates([x, y])), rows, o);
+                        }
                     }
-                    out.cov[i0..=i1].fill(true);
-                    out.done[i0..=i1].fill(true);
-                    return;
                 }
-                for i in i0..=i1 {
-                    if out.done[i] {
-                        continue;
-                    }
-                    let p = [xs[i], y];
-                    let dx = q[0] - p[0];
-                    let d2 = dx * dx + dy2;
-                    if d2 == zero {
-                        continue;
-                    }
-                    let Some(l) = fixed.barycentric(p) else {
-                        continue;
-                    };
-                    mix(
-                        inside_weights(order, l),
-                        rows,
-                        &mut out.vals[i * m..(i + 1) * m],
-                    );
-                    out.cov[i] = true;
-                    out.dist[i] = d2.sqrt();
-                    out.done[i] = true;
-                }
+                true
             }
             Shape::Outside { tri } => {
-                let rows = tri.map(|k| est.value_row(k));
-                let w = [F::one(), zero, zero];
-                for i in i0..=i1 {
-                    if out.done[i] {
-                        continue;
-                    }
-                    let dx = q[0] - xs[i];
-                    let d2 = dx * dx + dy2;
-                    if d2 == zero {
-                        continue;
-                    }
-                    mix(w, rows, &mut out.vals[i * m..(i + 1) * m]);
-                    out.cov[i] = false;
-                    out.dist[i] = d2.sqrt();
-                    out.done[i] = true;
+                // The nearest point's value, the same at every pixel of the cell.
+                let (first, rest) = vals.split_at_mut(m);
+                mix(
+                    [F::one(), F::zero(), F::zero()],
+                    tri.map(|k| est.value_row(k)),
+                    first,
+                );
+                for o in rest.chunks_exact_mut(m) {
+                    o.copy_from_slice(first);
+                }
+                false
+            }
+        };
+        out.cov[i0..=i1].fill(inside);
+        out.done[i0..=i1].fill(true);
+        if known {
+            for (i, &x) in (i0..=i1).zip(xs) {
+                let dx = q[0] - x;
+                if dx * dx + dy2 == F::zero() {
+                    out.done[i] = false;
                 }
             }
         }
@@ -432,8 +434,9 @@ impl<'a, F: Float> CellPainter<'a, F> {
         (i0 <= i1).then_some([i0 as usize, i1 as usize])
     }
 
-    /// The cell of the seed `p` (its k nearest `nb`): the template and the window to scan, with
-    /// the active half-planes in `self.active`; `None` when no cell can be proven.
+    /// The cell of the seed `p` (its k nearest `nb`, or with `all` false its first few): the
+    /// template and the window to scan, with the active half-planes in `self.active`; `None`
+    /// when no cell can be proven, or when the answer needs more neighbours than `nb` holds.
     fn certify(
         &mut self,
         p: [F; 2],
@@ -441,6 +444,7 @@ impl<'a, F: Float> CellPainter<'a, F> {
         k: usize,
         xs: &[F],
         ys: &[F],
+        all: bool,
     ) -> Option<(Template<F>, Window)> {
         let est = self.est;
         let (ids, d2) = (&nb.ids, &nb.d2);
@@ -484,7 +488,14 @@ impl<'a, F: Float> CellPainter<'a, F> {
             let outside = Shape::Outside {
                 tri: [ids[0], ids[1], ids[2]],
             };
+            // With the first few neighbours only, "clearly outside" (which more points can
+            // only make false) and "no triangle found" are not yet answers: all k decide them.
+            // A triangle found at rank c < n is the rule's answer whatever lies beyond: the
+            // cone test stays false with more points, and ranks up to c are the same.
             if clearly_outside(p, v.iter().copied(), tol) {
+                if !all {
+                    return None;
+                }
                 break 'decided outside;
             }
             for c in 3..n {
@@ -559,6 +570,9 @@ impl<'a, F: Float> CellPainter<'a, F> {
                 // The nearest (the distance), the set of the c nearest, then the (c + 1)-th.
                 (cuts, n_cuts) = ([1, c, c + 1, 0], 3);
                 break 'decided shape;
+            }
+            if !all {
+                return None;
             }
             outside
         };
@@ -1119,4 +1133,24 @@ fn index_range<F: Float>(v: &[F], [lo, hi]: [f64; 2], within: [usize; 2]) -> Opt
     let i0 = within[0] + part.partition_point(|x| x.as_f64() < lo);
     let i1 = within[0] + part.partition_point(|x| x.as_f64() <= hi);
     (i1 > i0).then(|| [i0, i1 - 1])
+}
+
+/// The inside pixels of a span: coordinates in the cell's fixed triangle, weights in the
+/// labelling `[A, B, C]`, values; `estimate`'s operations on the same numbers.
+#[inline]
+fn fill_inside<F: Float, const A: usize, const B: usize, const C: usize>(
+    fixed: &FixedTriangle<F>,
+    rows: [&[F]; 3],
+    xs: &[F],
+    y: F,
+    vals: &mut [F],
+    m: usize,
+) {
+    for (o, &x) in vals.chunks_exact_mut(m).zip(xs) {
+        mix(
+            inside_weights([A, B, C], fixed.coordinates([x, y])),
+            rows,
+            o,
+        );
+    }
 }

@@ -138,13 +138,7 @@ impl<F: Float> FixedTriangle<F> {
         self.proper.then(|| self.coordinates(p))
     }
 
-    /// Whether the triangle is proper ([`barycentric`] gives coordinates).
-    #[inline]
-    pub(crate) fn is_proper(&self) -> bool {
-        self.proper
-    }
-
-    /// [`barycentric`] of `p` for a proper triangle (see [`is_proper`](Self::is_proper)).
+    /// [`barycentric`] of `p` for a proper triangle.
     #[inline]
     pub(crate) fn coordinates(&self, p: [F; 2]) -> [F; 3] {
         let ap = sub(p, self.a);
