@@ -81,8 +81,9 @@ struct Window {
 /// fallbacks (rank of the farthest vertex below this), far cheaper to find than k.
 const FIRST_NEIGHBOURS: usize = 8;
 
-/// Sets whose hull proofs are kept (see `beyond_hull`).
-const HULL_CACHE: usize = 256;
+/// Slots of the cache of hull proofs (see `beyond_hull`), a power of two: a set's fingerprint
+/// names its one slot.
+const HULL_CACHE: usize = 1024;
 
 /// What the hull proof needs of a set of points.
 #[derive(Debug, Clone)]
@@ -157,8 +158,7 @@ pub(crate) struct CellPainter<'a, F: Float> {
     stamp: u32,
 
     /// Hull proofs of recent sets, and the sorted ids of the set at hand.
-    hulls: Vec<HullEntry>,
-    next_hull: usize,
+    hulls: Vec<Option<HullEntry>>,
     key: Vec<u32>,
     /// F's rounding unit.
     eps: f64,
@@ -203,8 +203,7 @@ impl<'a, F: Float> CellPainter<'a, F> {
             mark: vec![0; est.len()],
             stamp: 0,
 
-            hulls: Vec::new(),
-            next_hull: 0,
+            hulls: vec![None; HULL_CACHE],
             key: Vec::new(),
             eps: F::epsilon().as_f64(),
             s2: diam2 + big * big,
@@ -874,30 +873,20 @@ impl<'a, F: Float> CellPainter<'a, F> {
         let print = self.key.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &i| {
             (h ^ u64::from(i)).wrapping_mul(0x0100_0000_01b3)
         });
-        let slot = match self
-            .hulls
-            .iter()
-            .position(|h| h.print == print && h.key == self.key)
-        {
-            Some(slot) => slot,
-            None => {
-                let fact = self.hull_fact(pts);
-                let entry = HullEntry {
-                    print,
-                    key: self.key.clone(),
-                    fact,
-                };
-                if self.hulls.len() < HULL_CACHE {
-                    self.hulls.push(entry);
-                    self.hulls.len() - 1
-                } else {
-                    self.next_hull = (self.next_hull + 1) % HULL_CACHE;
-                    self.hulls[self.next_hull] = entry;
-                    self.next_hull
-                }
-            }
+        // One slot per fingerprint: a new set evicts the one that was there.
+        let slot = (print as usize) & (HULL_CACHE - 1);
+        let hit = self.hulls[slot]
+            .as_ref()
+            .is_some_and(|h| h.print == print && h.key == self.key);
+        if !hit {
+            let fact = self.hull_fact(pts);
+            let key = self.key.clone();
+            self.hulls[slot] = Some(HullEntry { print, key, fact });
+        }
+        let Some(entry) = &self.hulls[slot] else {
+            return None;
         };
-        let halves = match &self.hulls[slot].fact {
+        let halves = match &entry.fact {
             HullFact::Degenerate => return Some(()),
             HullFact::Undecided => return None,
             HullFact::Hull(halves) => halves,
@@ -1069,8 +1058,9 @@ impl<'a, F: Float> CellPainter<'a, F> {
             self.next.clear();
             let n = self.poly.len();
             for e in 0..n {
-                let ((u, label), (w, _)) = (self.poly[e], self.poly[(e + 1) % n]);
-                let (fu, fw) = (self.values[e], self.values[(e + 1) % n]);
+                let f = if e + 1 == n { 0 } else { e + 1 };
+                let ((u, label), (w, _)) = (self.poly[e], self.poly[f]);
+                let (fu, fw) = (self.values[e], self.values[f]);
                 let cut = |t: f64| [u[0] + t * (w[0] - u[0]), u[1] + t * (w[1] - u[1])];
                 match (fu >= 0.0, fw >= 0.0) {
                     (true, true) => self.next.push((u, label)),
