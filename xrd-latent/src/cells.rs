@@ -21,7 +21,7 @@ use xrd_core::Float;
 
 use crate::TriangleEstimator;
 use crate::estimator::{Core, Scratch, inside_weights, mix};
-use crate::geometry::{FixedTriangle, LABELLINGS, barycentric, clearly_outside, enclosing};
+use crate::geometry::{FixedTriangle, barycentric, canonical, clearly_outside, enclosing};
 use crate::kdtree::Neighbours;
 use crate::params::MAX_NEIGHBOURS;
 use crate::tile::convex_hull;
@@ -53,21 +53,48 @@ type Affine = [f64; 3];
 /// What every pixel of a cell shares.
 #[derive(Debug, Clone, Copy)]
 enum Shape<F> {
-    /// Interpolated in `fixed` (its vertices in the rule's order), labelled by `order`.
+    /// Interpolated in the triangle `fixed` of the points `tri`, both in the vertices'
+    /// canonical order (the order `estimate` computes in).
     Inside {
         tri: [u32; 3],
         fixed: FixedTriangle<F>,
-        order: [usize; 3],
     },
-    /// The nearest-point rule with the three nearest `tri`, in order.
-    Outside { tri: [u32; 3] },
+    /// The nearest-point rule: the values of the point `nearest`.
+    Outside { nearest: u32 },
 }
+
+/// Most points whose smallest distance a cell computes per pixel (else it fixes the nearest).
+const NEAR: usize = 6;
 
 #[derive(Debug, Clone, Copy)]
 struct Template<F> {
-    /// The nearest known point everywhere in the cell.
-    nearest: u32,
+    /// The points of which one is the nearest everywhere in the cell: the distance is their
+    /// smallest (the first `n_near`).
+    near: [u32; NEAR],
+    n_near: usize,
     shape: Shape<F>,
+}
+
+impl<F: Float> Template<F> {
+    /// The cell of `shape` whose nearest point is one of `near` (at most [`NEAR`]).
+    fn new(near: &[u32], shape: Shape<F>) -> Self {
+        let mut set = [0; NEAR];
+        set[..near.len()].copy_from_slice(near);
+        Self {
+            near: set,
+            n_near: near.len(),
+            shape,
+        }
+    }
+}
+
+/// The cell shape of the triangle `tri` (vertices `v`): both in their canonical order.
+fn inside<F: Float>(tri: [u32; 3], v: [[F; 2]; 3], collinear: F) -> Shape<F> {
+    let o = canonical(&v);
+    Shape::Inside {
+        tri: o.map(|k| tri[k]),
+        fixed: FixedTriangle::new(o.map(|k| v[k]), collinear),
+    }
 }
 
 /// The pixels one cell may cover: columns and rows of the band, as index ranges.
@@ -315,45 +342,40 @@ impl<'a, F: Float> CellPainter<'a, F> {
     fn fill_span(&self, tpl: &Template<F>, xs: &[F], y: F, [i0, i1]: [usize; 2], out: Out<'_, F>) {
         let est = self.est;
         let m = est.n_values();
-        let q = est.point(tpl.nearest);
         let xs = &xs[i0..=i1];
         let vals = &mut out.vals[i0 * m..(i1 + 1) * m];
-        // The k-d tree's squared distance, operation for operation.
-        let dy = q[1] - y;
-        let dy2 = dy * dy;
+        let dist = &mut out.dist[i0..=i1];
+        // The k-d tree's squared distance, operation for operation, the smallest of the
+        // points one of which is the nearest.
+        let near = &tpl.near[..tpl.n_near];
+        for (r, &id) in near.iter().enumerate() {
+            let q = est.point(id);
+            let dy = q[1] - y;
+            let dy2 = dy * dy;
+            for (d, &x) in dist.iter_mut().zip(xs) {
+                let dx = q[0] - x;
+                let d2 = dx * dx + dy2;
+                *d = if r == 0 { d2 } else { d.min(d2) };
+            }
+        }
         let mut known = false;
-        for (d, &x) in out.dist[i0..=i1].iter_mut().zip(xs) {
-            let dx = q[0] - x;
-            let d2 = dx * dx + dy2;
-            known |= d2 == F::zero();
-            *d = d2.sqrt();
+        for d in dist.iter_mut() {
+            known |= *d == F::zero();
+            *d = d.sqrt();
         }
         let inside = match tpl.shape {
-            Shape::Inside { tri, fixed, order } => {
-                let rows = order.map(|k| est.value_row(tri[k]));
-                // The labelling as constants, so the weights stay in registers.
-                match order {
-                    [0, 1, 2] => fill_inside::<F, 0, 1, 2>(&fixed, rows, xs, y, vals, m),
-                    [1, 0, 2] => fill_inside::<F, 1, 0, 2>(&fixed, rows, xs, y, vals, m),
-                    [2, 0, 1] => fill_inside::<F, 2, 0, 1>(&fixed, rows, xs, y, vals, m),
-                    _ => {
-                        for (o, &x) in vals.chunks_exact_mut(m).zip(xs) {
-                            mix(inside_weights(order, fixed.coordinates([x, y])), rows, o);
-                        }
-                    }
+            Shape::Inside { tri, fixed } => {
+                let rows = tri.map(|k| est.value_row(k));
+                for (o, &x) in vals.chunks_exact_mut(m).zip(xs) {
+                    let l = fixed.canonical_coordinates([x, y]);
+                    mix(inside_weights([0, 1, 2], l), rows, o);
                 }
                 true
             }
-            Shape::Outside { tri } => {
-                // The nearest point's value, the same at every pixel of the cell.
-                let (first, rest) = vals.split_at_mut(m);
-                mix(
-                    [F::one(), F::zero(), F::zero()],
-                    tri.map(|k| est.value_row(k)),
-                    first,
-                );
-                for o in rest.chunks_exact_mut(m) {
-                    o.copy_from_slice(first);
+            Shape::Outside { nearest } => {
+                let row = est.value_row(nearest);
+                for o in vals.chunks_exact_mut(m) {
+                    o.copy_from_slice(row);
                 }
                 false
             }
@@ -361,9 +383,8 @@ impl<'a, F: Float> CellPainter<'a, F> {
         out.cov[i0..=i1].fill(inside);
         out.done[i0..=i1].fill(true);
         if known {
-            for (i, &x) in (i0..=i1).zip(xs) {
-                let dx = q[0] - x;
-                if dx * dx + dy2 == F::zero() {
+            for (i, d) in (i0..=i1).zip(dist.iter()) {
+                if *d == F::zero() {
                     out.done[i] = false;
                 }
             }
@@ -469,24 +490,23 @@ impl<'a, F: Float> CellPainter<'a, F> {
             cols: [0, xs.len() - 1],
             rows: [0, ys.len() - 1],
         };
-        // The ranks that delimit the groups of nearest points whose order the answer needs.
-        let mut cuts = [1, 2, 3, 0];
-        let mut n_cuts = 3;
-        let tpl = 'decided: {
+        // The ranks that delimit the groups of nearest points whose order the answer needs
+        // (ranks `..cuts[0]` as a set, then `cuts[0]..cuts[1]`, …).
+        let mut cuts = [3, 0, 0];
+        let mut n_cuts = 1;
+        let template = 'decided: {
             let l012 = barycentric(v[0], v[1], v[2], p, collinear);
             if let Some(l) = l012
                 && min3(l) >= neg_tol
             {
-                // The paper's case: the three nearest enclose P.
+                // The paper's case: the three nearest enclose P. Only their set matters: the
+                // arithmetic runs in the canonical order, and the distance is their smallest.
                 let tri = [ids[0], ids[1], ids[2]];
-                let order = self.inside_halves([v64[0], v64[1], v64[2]], p64, -tolf)?;
-                let fixed = FixedTriangle::new([v[0], v[1], v[2]], collinear);
-                let shape = Shape::Inside { tri, fixed, order };
-                break 'decided shape;
+                self.inside_halves([v64[0], v64[1], v64[2]], p64, -tolf)?;
+                let shape = inside(tri, [v[0], v[1], v[2]], collinear);
+                break 'decided Template::new(&ids[..3], shape);
             }
-            let outside = Shape::Outside {
-                tri: [ids[0], ids[1], ids[2]],
-            };
+            let outside = Template::new(&ids[..1], Shape::Outside { nearest: ids[0] });
             // With the first few neighbours only, "clearly outside" (which more points can
             // only make false) and "no triangle found" are not yet answers: all k decide them.
             // A triangle found at rank c < n is the rule's answer whatever lies beyond: the
@@ -519,7 +539,7 @@ impl<'a, F: Float> CellPainter<'a, F> {
                 self.beyond_hull(&ids[..c], &v64[..c], p64)?;
                 // The chosen triangle stays robustly inside; every other triangle at rank c
                 // either keeps failing or keeps a larger spread.
-                let order = self.inside_halves([v64[a], v64[b], v64[c]], p64, 0.0)?;
+                self.inside_halves([v64[a], v64[b], v64[c]], p64, 0.0)?;
                 for bb in 1..c {
                     for aa in 0..bb {
                         if (aa, bb) == (a, b) {
@@ -558,35 +578,30 @@ impl<'a, F: Float> CellPainter<'a, F> {
                         self.push(half);
                     }
                 }
-                let tri = [ids[a], ids[b], ids[c]];
-                let fixed = FixedTriangle::new([v[a], v[b], v[c]], collinear);
-                let shape = Shape::Inside { tri, fixed, order };
-                // Only the set of the c nearest, the (c + 1)-th and the order of the chosen
-                // triangle's two nearer vertices matter: every triangle of the set fails,
-                // whatever the order of its vertices.
-                let h = self.nearer(v64[a], v64[b]);
-                self.push(h);
-                // The nearest (the distance), the set of the c nearest, then the (c + 1)-th.
-                (cuts, n_cuts) = ([1, c, c + 1, 0], 3);
-                break 'decided shape;
+                let shape = inside([ids[a], ids[b], ids[c]], [v[a], v[b], v[c]], collinear);
+                // Only the set of the c nearest and the (c + 1)-th matter: every triangle of
+                // the set fails, and the chosen one is computed in its canonical order. The
+                // distance is the smallest of the set's, or for a large set the nearest's.
+                if c <= NEAR {
+                    (cuts, n_cuts) = ([c, c + 1, 0], 2);
+                    break 'decided Template::new(&ids[..c], shape);
+                }
+                (cuts, n_cuts) = ([1, c, c + 1], 3);
+                break 'decided Template::new(&ids[..1], shape);
             }
             if !all {
                 return None;
             }
             outside
         };
-        let template = Template {
-            nearest: ids[0],
-            shape: tpl,
-        };
-        if !matches!(tpl, Shape::Outside { .. }) {
+        if !matches!(template.shape, Shape::Outside { .. }) {
             let win = self.build(p64, nb, xs, ys, &cuts[..n_cuts], band, false)?;
             return Some((template, win));
         }
-        // An outside cell: the order of the three nearest, the set of the k nearest, and
-        // every triangle of that set failing (P beyond its hull).
+        // An outside cell: the nearest, the set of the k nearest, and every triangle of that
+        // set failing (P beyond its hull).
         let set = k.min(n);
-        let cuts: &[usize] = if set > 3 { &[1, 2, 3, set] } else { &cuts[..3] };
+        let cuts: &[usize] = &[1, set];
         let full = Window {
             cols: [0, xs.len() - 1],
             rows: [0, ys.len() - 1],
@@ -962,55 +977,21 @@ impl<'a, F: Float> CellPainter<'a, F> {
             .max_by(|x, y| reach(x, p).total_cmp(&reach(y, p)))
     }
 
-    /// The triangle keeps P inside (each coordinate above `thr` by the margin, and by
-    /// [`ROBUST_IN`] margins when `thr` is not negative) and its labelling stays the one at
-    /// `p`. Returns that labelling, or `None` when `p` sits in a margin.
-    fn inside_halves(&mut self, v: [[f64; 2]; 3], p: [f64; 2], thr: f64) -> Option<[usize; 3]> {
+    /// The triangle keeps P inside: each coordinate above `thr` by the margin, and by
+    /// [`ROBUST_IN`] margins when `thr` is not negative. `None` when `p` sits in a margin.
+    /// (The labelling may change in the cell: it orders what `estimate` reports, not the
+    /// values, which are computed in the vertices' canonical order.)
+    fn inside_halves(&mut self, v: [[f64; 2]; 3], p: [f64; 2], thr: f64) -> Option<()> {
         let (forms, m) = self.bary_forms(v)?;
         let m = if thr >= 0.0 { ROBUST_IN * m } else { m };
-        let at = |f: &Affine| f[0] * p[0] + f[1] * p[1] + f[2];
         for f in forms {
             let h = [f[0], f[1], f[2] - thr - m];
-            if !(at(&h) >= 0.0) {
+            if !(at3(&h, p) >= 0.0) {
                 return None;
             }
             self.push(h);
         }
-        // The labelling: the winner's two inner products each above the smaller of every
-        // other labelling's (which bounds that one's score), so that the winner's score stays
-        // strictly the largest whichever of its products is the smaller.
-        let lm = ROUNDING * self.eps * self.s2;
-        let mut pairs: [[Affine; 2]; 3] = [[[0.0; 3]; 2]; 3];
-        for (o, order) in LABELLINGS.iter().enumerate() {
-            let a = v[order[0]];
-            let form = |q: [f64; 2]| {
-                let u = [q[0] - a[0], q[1] - a[1]];
-                [u[0], u[1], -(u[0] * a[0] + u[1] * a[1])]
-            };
-            pairs[o] = [form(v[order[1]]), form(v[order[2]])];
-        }
-        let score = |o: usize| at(&pairs[o][0]).min(at(&pairs[o][1]));
-        let mut win = 0;
-        for o in 1..3 {
-            if score(o) > score(win) {
-                win = o;
-            }
-        }
-        for o in 0..3 {
-            if o == win {
-                continue;
-            }
-            let [f1, f2] = pairs[o];
-            let low = if at(&f1) <= at(&f2) { f1 } else { f2 };
-            for w in pairs[win] {
-                let h = [w[0] - low[0], w[1] - low[1], w[2] - low[2] - lm];
-                if !(at(&h) >= 0.0) {
-                    return None;
-                }
-                self.push(h);
-            }
-        }
-        Some(LABELLINGS[win])
+        Some(())
     }
 
     /// Clips `rect` by every half-plane; returns the polygon's bounding box.
@@ -1123,24 +1104,4 @@ fn index_range<F: Float>(v: &[F], [lo, hi]: [f64; 2], within: [usize; 2]) -> Opt
     let i0 = within[0] + part.partition_point(|x| x.as_f64() < lo);
     let i1 = within[0] + part.partition_point(|x| x.as_f64() <= hi);
     (i1 > i0).then(|| [i0, i1 - 1])
-}
-
-/// The inside pixels of a span: coordinates in the cell's fixed triangle, weights in the
-/// labelling `[A, B, C]`, values; `estimate`'s operations on the same numbers.
-#[inline]
-fn fill_inside<F: Float, const A: usize, const B: usize, const C: usize>(
-    fixed: &FixedTriangle<F>,
-    rows: [&[F]; 3],
-    xs: &[F],
-    y: F,
-    vals: &mut [F],
-    m: usize,
-) {
-    for (o, &x) in vals.chunks_exact_mut(m).zip(xs) {
-        mix(
-            inside_weights([A, B, C], fixed.coordinates([x, y])),
-            rows,
-            o,
-        );
-    }
 }

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use xrd_core::{Float, NonFinite};
 
-use crate::geometry::{barycentric, clearly_outside, enclosing, paper_labels};
+use crate::geometry::{barycentric, canonical, clearly_outside, enclosing, paper_labels};
 use crate::kdtree::{KdTree, Neighbours};
 use crate::params::{MAX_NEIGHBOURS, OutsideRule, ROUNDING_SLACK, TriangleParams};
 use crate::{Error, Result};
@@ -314,10 +314,25 @@ impl<F: Float> TriangleEstimator<F> {
         }
     }
 
-    /// Writes `Σ w_i Q_i` into `out` (length m).
+    /// Writes `Σ w_i Q_i` into `out` (length m), summed with the vertices in their
+    /// [`canonical`] order: the value is the triangle's, whatever its labelling. The
+    /// nearest-point rule's answer outside is the nearest point's values themselves (NaN for
+    /// a query that is not finite).
     #[inline]
     pub(crate) fn values_into(&self, core: &Core<F>, out: &mut [F]) {
-        mix(core.w, core.tri.map(|i| self.value_row(i)), out);
+        if !core.kind.is_inside()
+            && self.params.get_outside() == OutsideRule::Nearest
+            && !core.distance.is_nan()
+        {
+            out.copy_from_slice(self.value_row(core.tri[0]));
+            return;
+        }
+        let o = canonical(&core.tri.map(|i| self.point(i)));
+        mix(
+            o.map(|k| core.w[k]),
+            o.map(|k| self.value_row(core.tri[k])),
+            out,
+        );
     }
 
     /// Resolves `p` to a labelled triangle and weights. The heart of the crate.
@@ -437,9 +452,11 @@ impl<F: Float> TriangleEstimator<F> {
 
     /// Orders the triangle `[A, B, C]` by the paper's inner-product rule and permutes the
     /// barycentric coordinates with it. Eq. 2 is the unique affine interpolant on the
-    /// triangle, so the labelling changes the reported order, not the value. Inside, the
-    /// coordinates (≥ −tolerance) are clipped at 0 and renormalised so weights are a convex
-    /// combination.
+    /// triangle, so the labelling changes the reported order, not the value: coordinates and
+    /// values are computed in the vertices' canonical order, so not even its rounding does.
+    /// Inside, the coordinates (≥ −tolerance) are clipped at 0 and renormalised so weights
+    /// are a convex combination (exact sums of the same numbers in any order, since one
+    /// clipped weight is 0).
     pub(crate) fn labelled(
         &self,
         tri: [u32; 3],

@@ -17,11 +17,59 @@ pub(crate) fn cross<F: Float>(u: [F; 2], v: [F; 2]) -> F {
     u[0] * v[1] - u[1] * v[0]
 }
 
+/// The positions of the three vertices `v` in their canonical order: ascending by x, then
+/// by y. The arithmetic of a triangle runs on its vertices in this order, so that its
+/// answers (coordinates, weights, values) are those of the triangle as a set of points, bit
+/// for bit, whatever order the rule visits or labels its vertices in.
+#[inline]
+pub(crate) fn canonical<F: Float>(v: &[[F; 2]; 3]) -> [usize; 3] {
+    let before =
+        |i: usize, j: usize| v[i][0] < v[j][0] || (v[i][0] == v[j][0] && v[i][1] < v[j][1]);
+    let [mut a, mut b, mut c] = [0, 1, 2];
+    if before(b, a) {
+        std::mem::swap(&mut a, &mut b);
+    }
+    if before(c, b) {
+        std::mem::swap(&mut b, &mut c);
+        if before(b, a) {
+            std::mem::swap(&mut a, &mut b);
+        }
+    }
+    [a, b, c]
+}
+
+/// `x` (in the order `o`) back in the order of the vertices given: `x[k]` belongs to
+/// vertex `o[k]`.
+#[inline]
+fn unpermute<F: Float>(o: [usize; 3], x: [F; 3]) -> [F; 3] {
+    let mut out = x;
+    for k in 0..3 {
+        out[o[k]] = x[k];
+    }
+    out
+}
+
 /// Barycentric coordinates `[1 − s − t, s, t]` of `p` in the triangle `(a, b, c)`, where
 /// `x_AP = s·x_AB + t·x_AC` (the paper's Eq. 1), or `None` when the triangle is degenerate:
-/// `|x_AB × x_AC| ≤ collinear · (longest edge)²` (this also catches NaN).
+/// `|x_AB × x_AC| ≤ collinear · (longest edge)²` (this also catches NaN). Computed with the
+/// vertices in their [`canonical`] order and returned in the order given.
 #[inline]
 pub(crate) fn barycentric<F: Float>(
+    a: [F; 2],
+    b: [F; 2],
+    c: [F; 2],
+    p: [F; 2],
+    collinear: F,
+) -> Option<[F; 3]> {
+    let v = [a, b, c];
+    let o = canonical(&v);
+    let l = barycentric_in_order(v[o[0]], v[o[1]], v[o[2]], p, collinear)?;
+    Some(unpermute(o, l))
+}
+
+/// [`barycentric`]'s arithmetic with `a` as the vertex A.
+#[inline]
+fn barycentric_in_order<F: Float>(
     a: [F; 2],
     b: [F; 2],
     c: [F; 2],
@@ -44,9 +92,9 @@ pub(crate) fn barycentric<F: Float>(
 }
 
 /// [`barycentric`] when the triangle encloses `p` within `tol`, else `None`. Sign tests on the
-/// undivided numerators reject most triangles before the degeneracy check and the divisions;
-/// accepted triangles are re-checked on the divided coordinates, so the answer is the one
-/// [`barycentric`] gives.
+/// undivided numerators (in the canonical order too) reject most triangles before the
+/// degeneracy check and the divisions; accepted triangles are re-checked on the divided
+/// coordinates, so the answer is the one [`barycentric`] gives.
 #[inline]
 pub(crate) fn enclosing<F: Float>(
     a: [F; 2],
@@ -56,6 +104,9 @@ pub(crate) fn enclosing<F: Float>(
     collinear: F,
     tol: F,
 ) -> Option<[F; 3]> {
+    let v = [a, b, c];
+    let o = canonical(&v);
+    let [a, b, c] = o.map(|k| v[k]);
     let ab = sub(b, a);
     let ac = sub(c, a);
     let ap = sub(p, a);
@@ -70,8 +121,8 @@ pub(crate) fn enclosing<F: Float>(
     if s < -slack || t < -slack || s + t > d + slack {
         return None;
     }
-    let l = barycentric(a, b, c, p, collinear)?;
-    (l[0].min(l[1]).min(l[2]) >= -tol).then_some(l)
+    let l = barycentric_in_order(a, b, c, p, collinear)?;
+    (l[0].min(l[1]).min(l[2]) >= -tol).then(|| unpermute(o, l))
 }
 
 /// The paper's labelling rule: of the three vertices, A is the one whose two inner products
@@ -102,10 +153,13 @@ pub(crate) const LABELLINGS: [[usize; 3]; 3] = [[0, 1, 2], [1, 0, 2], [2, 0, 1]]
 /// the same operations run on the same values.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FixedTriangle<F> {
+    /// The vertex A of the [`canonical`] order, and the edges AB, AC.
     a: [F; 2],
     ab: [F; 2],
     ac: [F; 2],
     det: F,
+    /// The canonical order of the vertices given.
+    order: [usize; 3],
     /// Not degenerate (else [`barycentric`] gives `None`).
     proper: bool,
     /// Per labelling of [`LABELLINGS`]: the vertex A and the edges AB, AC.
@@ -114,7 +168,8 @@ pub(crate) struct FixedTriangle<F> {
 
 impl<F: Float> FixedTriangle<F> {
     pub(crate) fn new(v: [[F; 2]; 3], collinear: F) -> Self {
-        let [a, b, c] = v;
+        let order = canonical(&v);
+        let [a, b, c] = order.map(|k| v[k]);
         let (ab, ac, bc) = (sub(b, a), sub(c, a), sub(c, b));
         let det = cross(ab, ac);
         let longest = dot(ab, ab).max(dot(ac, ac)).max(dot(bc, bc));
@@ -127,6 +182,7 @@ impl<F: Float> FixedTriangle<F> {
             ab,
             ac,
             det,
+            order,
             proper: det.abs() > collinear * longest,
             labels,
         }
@@ -141,6 +197,12 @@ impl<F: Float> FixedTriangle<F> {
     /// [`barycentric`] of `p` for a proper triangle.
     #[inline]
     pub(crate) fn coordinates(&self, p: [F; 2]) -> [F; 3] {
+        unpermute(self.order, self.canonical_coordinates(p))
+    }
+
+    /// [`coordinates`](Self::coordinates) in the canonical order of the vertices.
+    #[inline]
+    pub(crate) fn canonical_coordinates(&self, p: [F; 2]) -> [F; 3] {
         let ap = sub(p, self.a);
         let s = cross(ap, self.ac) / self.det;
         let t = cross(self.ab, ap) / self.det;
@@ -288,6 +350,50 @@ mod tests {
             let full = barycentric(a, b, c, m, 1e-10).filter(|l| l.iter().all(|&x| x >= -1e-9));
             assert_eq!(enclosing(a, b, c, m, 1e-10, 1e-9), full);
         }
+    }
+
+    #[test]
+    fn coordinates_are_the_triangles_whatever_the_vertex_order() {
+        // Each order of the vertices gives the same coordinates, permuted, bit for bit: the
+        // arithmetic runs in the canonical order (in the order given, it fails here).
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(47);
+        let perms = [
+            [0, 1, 2],
+            [0, 2, 1],
+            [1, 0, 2],
+            [1, 2, 0],
+            [2, 0, 1],
+            [2, 1, 0],
+        ];
+        let bits = |l: Option<[f64; 3]>| l.map(|l| l.map(f64::to_bits));
+        let mut tied_x = 0;
+        for k in 0..3000 {
+            let mut pt = || [rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0)];
+            let mut v = [pt(), pt(), pt()];
+            if k % 5 == 0 {
+                v[1][0] = v[0][0]; // a tie in x: the canonical order falls back on y
+                tied_x += 1;
+            }
+            let p = [rng.random_range(-1.5..1.5), rng.random_range(-1.5..1.5)];
+            let want = barycentric(v[0], v[1], v[2], p, 1e-10);
+            let want_in = enclosing(v[0], v[1], v[2], p, 1e-10, 1e-9);
+            for o in perms {
+                let w = o.map(|i| v[i]);
+                let permuted = |l: Option<[f64; 3]>| l.map(|l| o.map(|i| l[i]));
+                assert_eq!(
+                    bits(barycentric(w[0], w[1], w[2], p, 1e-10)),
+                    bits(permuted(want))
+                );
+                assert_eq!(
+                    bits(enclosing(w[0], w[1], w[2], p, 1e-10, 1e-9)),
+                    bits(permuted(want_in))
+                );
+                let fixed = FixedTriangle::new(w, 1e-10);
+                assert_eq!(bits(fixed.barycentric(p)), bits(permuted(want)));
+            }
+        }
+        assert_eq!(tied_x, 600);
     }
 
     #[test]
