@@ -272,16 +272,12 @@ impl<'a, F: Float> CellPainter<'a, F> {
                     continue;
                 }
                 let mut nb = std::mem::take(&mut self.scratch.nb);
-                // The three nearest settle the paper's case. Most fallbacks find their
-                // triangle among the few nearest, and only outside answers and deep
-                // fallbacks need all k: the k nearest are asked for in two steps.
-                est.index().knn_into(p, 3, &mut nb);
-                let mut all = true;
-                if !self.three_enclose(p, &nb) {
-                    let first = FIRST_NEIGHBOURS.min(k);
-                    est.index().knn_into(p, first, &mut nb);
-                    all = first == k;
-                }
+                // The paper's case and most fallbacks are settled by the few nearest; only
+                // outside answers and deep fallbacks need all k: the k nearest are asked for
+                // in two steps.
+                let first = FIRST_NEIGHBOURS.min(k);
+                est.index().knn_into(p, first, &mut nb);
+                let mut all = first == k;
                 let mut cell = self.certify(p, &nb, k, xs, ys, all);
                 if cell.is_none() && !all {
                     est.index().knn_into(p, k, &mut nb);
@@ -302,19 +298,6 @@ impl<'a, F: Float> CellPainter<'a, F> {
             }
         }
         self.done = done;
-    }
-
-    /// Whether the rule answers at `p` from its three nearest `nb` alone: `p` is not a known
-    /// point and their triangle encloses it (the paper's case, decided before anything else).
-    fn three_enclose(&self, p: [F; 2], nb: &Neighbours<F>) -> bool {
-        let (ids, d2) = (&nb.ids, &nb.d2);
-        if ids.len() < 3 || d2[0] == F::zero() {
-            return false;
-        }
-        let est = self.est;
-        let v = [0, 1, 2].map(|r| est.point(ids[r]));
-        barycentric(v[0], v[1], v[2], p, est.collinear_tolerance())
-            .is_some_and(|l| l[0].min(l[1]).min(l[2]) >= -est.edge_tolerance())
     }
 
     /// Paints the pixels of the certified cell `tpl` in `win`.
