@@ -356,9 +356,14 @@ impl<'a, F: Float> CellPainter<'a, F> {
                 true
             }
             Shape::Outside { nearest } => {
+                // The usual few values as one fixed-size copy per pixel, not a call.
                 let row = est.value_row(nearest);
-                for o in vals.chunks_exact_mut(m) {
-                    o.copy_from_slice(row);
+                match m {
+                    1 => fill_rows::<F, 1>(vals, row),
+                    2 => fill_rows::<F, 2>(vals, row),
+                    3 => fill_rows::<F, 3>(vals, row),
+                    4 => fill_rows::<F, 4>(vals, row),
+                    _ => vals.chunks_exact_mut(m).for_each(|o| o.copy_from_slice(row)),
                 }
                 false
             }
@@ -1087,4 +1092,14 @@ fn index_range<F: Float>(v: &[F], [lo, hi]: [f64; 2], within: [usize; 2]) -> Opt
     let i0 = within[0] + part.partition_point(|x| x.as_f64() < lo);
     let i1 = within[0] + part.partition_point(|x| x.as_f64() <= hi);
     (i1 > i0).then(|| [i0, i1 - 1])
+}
+
+/// Every row of `M` values in `vals` set to `row`.
+#[inline]
+fn fill_rows<F: Copy, const M: usize>(vals: &mut [F], row: &[F]) {
+    if let Ok(row) = <[F; M]>::try_from(row) {
+        for o in vals.chunks_exact_mut(M) {
+            o.copy_from_slice(&row);
+        }
+    }
 }
