@@ -166,6 +166,8 @@ pub(crate) struct CellPainter<'a, F: Float> {
     est: &'a TriangleEstimator<F>,
     scratch: Scratch<F>,
     halves: Vec<Affine>,
+    /// Per pair of the rank tried by `certify`: whether its triangle encloses the seed.
+    encloses: Vec<bool>,
     active: Vec<Affine>,
     /// The pixels of the band painted so far.
     done: Vec<bool>,
@@ -217,6 +219,7 @@ impl<'a, F: Float> CellPainter<'a, F> {
             est,
             scratch: est.scratch(),
             halves: Vec::new(),
+            encloses: Vec::new(),
             active: Vec::new(),
             done: Vec::new(),
             poly: Vec::new(),
@@ -349,9 +352,20 @@ impl<'a, F: Float> CellPainter<'a, F> {
         let inside = match tpl.shape {
             Shape::Inside { tri, fixed } => {
                 let rows = tri.map(|k| est.value_row(k));
-                for (o, &x) in vals.chunks_exact_mut(m).zip(xs) {
-                    let l = fixed.canonical_coordinates([x, y]);
-                    mix(inside_weights([0, 1, 2], l), rows, o);
+                // The usual few values in a loop without branches; pixels whose coordinates
+                // need clipping are done again the full way.
+                let clipped = match m {
+                    1 => fill_inside::<F, 1>(&fixed, rows, xs, y, vals),
+                    2 => fill_inside::<F, 2>(&fixed, rows, xs, y, vals),
+                    3 => fill_inside::<F, 3>(&fixed, rows, xs, y, vals),
+                    4 => fill_inside::<F, 4>(&fixed, rows, xs, y, vals),
+                    _ => true,
+                };
+                if clipped {
+                    for (o, &x) in vals.chunks_exact_mut(m).zip(xs) {
+                        let l = fixed.canonical_coordinates([x, y]);
+                        mix(inside_weights([0, 1, 2], l), rows, o);
+                    }
                 }
                 true
             }
@@ -363,7 +377,9 @@ impl<'a, F: Float> CellPainter<'a, F> {
                     2 => fill_rows::<F, 2>(vals, row),
                     3 => fill_rows::<F, 3>(vals, row),
                     4 => fill_rows::<F, 4>(vals, row),
-                    _ => vals.chunks_exact_mut(m).for_each(|o| o.copy_from_slice(row)),
+                    _ => vals
+                        .chunks_exact_mut(m)
+                        .for_each(|o| o.copy_from_slice(row)),
                 }
                 false
             }
@@ -505,11 +521,16 @@ impl<'a, F: Float> CellPainter<'a, F> {
                 }
                 break 'decided outside;
             }
+            // Which triangles at the rank tried enclose P, in the order of the pairs below.
+            let mut encloses = std::mem::take(&mut self.encloses);
             for c in 3..n {
                 let mut best: Option<([usize; 3], F)> = None;
+                encloses.clear();
                 for b in 1..c {
                     for a in 0..b {
-                        let Some(l) = enclosing(v[a], v[b], v[c], p, collinear, tol) else {
+                        let found = enclosing(v[a], v[b], v[c], p, collinear, tol);
+                        encloses.push(found.is_some());
+                        let Some(l) = found else {
                             continue;
                         };
                         if min3(l) >= neg_tol {
@@ -523,13 +544,17 @@ impl<'a, F: Float> CellPainter<'a, F> {
                 let Some(([a, b, _], _)) = best else {
                     continue;
                 };
+                self.encloses = std::mem::take(&mut encloses);
                 // Every triangle of the c nearest keeps failing: P stays beyond their hull.
                 self.beyond_hull(&ids[..c], &v64[..c], p64)?;
                 // The chosen triangle stays robustly inside; every other triangle at rank c
                 // either keeps failing or keeps a larger spread.
                 self.inside_halves([v64[a], v64[b], v64[c]], p64, 0.0)?;
+                let mut pair = 0;
                 for bb in 1..c {
                     for aa in 0..bb {
+                        let enclosed = self.encloses[pair];
+                        pair += 1;
                         if (aa, bb) == (a, b) {
                             continue;
                         }
@@ -542,14 +567,9 @@ impl<'a, F: Float> CellPainter<'a, F> {
                         // is proper (or degenerate) in every order can be called.
                         let by_failing = match self.proper([v64[aa], v64[bb], v64[c]]) {
                             Some(false) => continue,
-                            Some(true) => {
-                                let l = barycentric(v[aa], v[bb], v[c], p, collinear)?;
-                                if min3(l) >= neg_tol {
-                                    None
-                                } else {
-                                    self.fail_half([v64[aa], v64[bb], v64[c]], p64, -tolf)
-                                }
-                            }
+                            // (`enclosing` is `barycentric` within the tolerance.)
+                            Some(true) if enclosed => None,
+                            Some(true) => self.fail_half([v64[aa], v64[bb], v64[c]], p64, -tolf),
                             None => None,
                         };
                         let half = match (by_spread, by_failing) {
@@ -577,6 +597,7 @@ impl<'a, F: Float> CellPainter<'a, F> {
                 (cuts, n_cuts) = ([1, c, c + 1], 3);
                 break 'decided Template::new(&ids[..1], shape);
             }
+            self.encloses = encloses;
             if !all {
                 return None;
             }
@@ -1102,4 +1123,34 @@ fn fill_rows<F: Copy, const M: usize>(vals: &mut [F], row: &[F]) {
             o.copy_from_slice(&row);
         }
     }
+}
+
+/// The values of a span of inside pixels with `M` values each, from unclipped coordinates
+/// (`mix`'s operations on `inside_weights`' answer when no coordinate is negative). Returns
+/// whether some pixel had a negative coordinate, whose values must be done again.
+#[inline]
+fn fill_inside<F: Float, const M: usize>(
+    fixed: &FixedTriangle<F>,
+    rows: [&[F]; 3],
+    xs: &[F],
+    y: F,
+    vals: &mut [F],
+) -> bool {
+    let (Ok(a), Ok(b), Ok(c)) = (
+        <[F; M]>::try_from(rows[0]),
+        <[F; M]>::try_from(rows[1]),
+        <[F; M]>::try_from(rows[2]),
+    ) else {
+        return true;
+    };
+    let zero = F::zero();
+    let mut clipped = false;
+    for (o, &x) in vals.chunks_exact_mut(M).zip(xs) {
+        let [wa, wb, wc] = fixed.canonical_coordinates([x, y]);
+        clipped |= (wa < zero) | (wb < zero) | (wc < zero);
+        for j in 0..M {
+            o[j] = wa * a[j] + wb * b[j] + wc * c[j];
+        }
+    }
+    clipped
 }
