@@ -437,3 +437,22 @@ fn iopaint_dense_maps_equal_the_naive_painter() {
         assert_paint_is_naive(&est, &grid, &format!("seed {seed}, k {k}, dense"));
     }
 }
+
+/// Every number of values per point: the cells' loops for one to four values and the general
+/// one for more, inside and outside.
+#[test]
+fn iopaint_every_value_count_equals_the_naive_painter() {
+    let (pts, _) = cloud(33, 90);
+    for m in [1, 3, 4, 5, 7] {
+        let vals = Array2::from_shape_fn((pts.nrows(), m), |(i, j)| {
+            let (x, y) = (pts[[i, 0]], pts[[i, 1]]);
+            (j as f64 + 1.0) * (3.0 * x).sin() - y * j as f64
+        });
+        let est = TriangleEstimator::params()
+            .fit(pts.view(), vals.view())
+            .unwrap();
+        let p: Vec<[f64; 2]> = pts.outer_iter().map(|r| [r[0], r[1]]).collect();
+        let grid = PaintGrid::around(&p, 0.3, 150, 120).unwrap();
+        assert_paint_is_naive(&est, &grid, &format!("{m} values"));
+    }
+}
