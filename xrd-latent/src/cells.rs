@@ -332,23 +332,16 @@ impl<'a, F: Float> CellPainter<'a, F> {
         let vals = &mut out.vals[i0 * m..(i1 + 1) * m];
         let dist = &mut out.dist[i0..=i1];
         // The k-d tree's squared distance, operation for operation, the smallest of the
-        // points one of which is the nearest.
+        // points one of which is the nearest (their number as a constant, so that the points
+        // stay in registers).
         let near = &tpl.near[..tpl.n_near];
-        for (r, &id) in near.iter().enumerate() {
-            let q = est.point(id);
-            let dy = q[1] - y;
-            let dy2 = dy * dy;
-            for (d, &x) in dist.iter_mut().zip(xs) {
-                let dx = q[0] - x;
-                let d2 = dx * dx + dy2;
-                *d = if r == 0 { d2 } else { d.min(d2) };
-            }
-        }
-        let mut known = false;
-        for d in dist.iter_mut() {
-            known |= *d == F::zero();
-            *d = d.sqrt();
-        }
+        let known = match near.len() {
+            1 => nearest_distances::<F, 1>(est, near, xs, y, dist),
+            3 => nearest_distances::<F, 3>(est, near, xs, y, dist),
+            4 => nearest_distances::<F, 4>(est, near, xs, y, dist),
+            5 => nearest_distances::<F, 5>(est, near, xs, y, dist),
+            _ => nearest_distances::<F, NEAR>(est, near, xs, y, dist),
+        };
         let inside = match tpl.shape {
             Shape::Inside { tri, fixed } => {
                 let rows = tri.map(|k| est.value_row(k));
@@ -1153,4 +1146,43 @@ fn fill_inside<F: Float, const M: usize>(
         }
     }
     clipped
+}
+
+/// The distances of the pixels `xs` of the row at `y` to the nearest of the points `near`
+/// (at most `N`; the k-d tree's squared distances, then the root of the smallest). Returns
+/// whether some pixel sits on a known point.
+#[inline]
+fn nearest_distances<F: Float, const N: usize>(
+    est: &TriangleEstimator<F>,
+    near: &[u32],
+    xs: &[F],
+    y: F,
+    dist: &mut [F],
+) -> bool {
+    let n = near.len().min(N);
+    let mut qx = [F::zero(); N];
+    let mut dy2 = [F::zero(); N];
+    for r in 0..n {
+        let q = est.point(near[r]);
+        let dy = q[1] - y;
+        qx[r] = q[0];
+        dy2[r] = dy * dy;
+    }
+    // Fewer points than N repeat the first (the minimum is the same).
+    for r in n..N {
+        qx[r] = qx[0];
+        dy2[r] = dy2[0];
+    }
+    let mut known = false;
+    for (d, &x) in dist.iter_mut().zip(xs) {
+        let dx = qx[0] - x;
+        let mut d2 = dx * dx + dy2[0];
+        for r in 1..N {
+            let dx = qx[r] - x;
+            d2 = d2.min(dx * dx + dy2[r]);
+        }
+        known |= d2 == F::zero();
+        *d = d2.sqrt();
+    }
+    known
 }
