@@ -166,6 +166,8 @@ pub(crate) struct CellPainter<'a, F: Float> {
     est: &'a TriangleEstimator<F>,
     scratch: Scratch<F>,
     halves: Vec<Affine>,
+    /// The vertices of the triangle a cell lies in (its inside half-planes), if any.
+    within: Option<[[f64; 2]; 3]>,
     /// Per pair of the rank tried by `certify`: whether its triangle encloses the seed.
     encloses: Vec<bool>,
     active: Vec<Affine>,
@@ -219,6 +221,7 @@ impl<'a, F: Float> CellPainter<'a, F> {
             est,
             scratch: est.scratch(),
             halves: Vec::new(),
+            within: None,
             encloses: Vec::new(),
             active: Vec::new(),
             done: Vec::new(),
@@ -482,6 +485,7 @@ impl<'a, F: Float> CellPainter<'a, F> {
         let tolf = tol.as_f64();
         let min3 = |l: [F; 3]| l[0].min(l[1]).min(l[2]);
         self.halves.clear();
+        self.within = None;
 
         let band = Window {
             cols: [0, xs.len() - 1],
@@ -500,6 +504,7 @@ impl<'a, F: Float> CellPainter<'a, F> {
                 // arithmetic runs in the canonical order, and the distance is their smallest.
                 let tri = [ids[0], ids[1], ids[2]];
                 self.inside_halves([v64[0], v64[1], v64[2]], p64, -tolf)?;
+                self.within = Some([v64[0], v64[1], v64[2]]);
                 let shape = inside(tri, [v[0], v[1], v[2]], collinear);
                 break 'decided Template::new(&ids[..3], shape);
             }
@@ -543,6 +548,7 @@ impl<'a, F: Float> CellPainter<'a, F> {
                 // The chosen triangle stays robustly inside; every other triangle at rank c
                 // either keeps failing or keeps a larger spread.
                 self.inside_halves([v64[a], v64[b], v64[c]], p64, 0.0)?;
+                self.within = Some([v64[a], v64[b], v64[c]]);
                 let mut pair = 0;
                 for bb in 1..c {
                     for aa in 0..bb {
@@ -555,6 +561,9 @@ impl<'a, F: Float> CellPainter<'a, F> {
                         // this one from being chosen: of the two that hold at the seed, the
                         // one farther from its line (the larger cell).
                         let spread = self.spread_less([v64[a], v64[b]], [v64[aa], v64[bb]]);
+                        if self.redundant(&self.slackened(spread)) {
+                            continue; // a larger spread throughout the chosen triangle
+                        }
                         let by_spread = (at3(&spread, p64) >= 0.0).then_some(spread);
                         // Its vertices' order may change in the cell: only a triangle that
                         // is proper (or degenerate) in every order can be called.
@@ -794,11 +803,27 @@ impl<'a, F: Float> CellPainter<'a, F> {
         Some(win)
     }
 
-    /// Adds a half-plane `f ≥ 0` with the rounding of its evaluation here folded in.
+    /// Adds a half-plane `f ≥ 0` with the rounding of its evaluation here folded in, unless
+    /// it holds on the whole triangle the cell lies in.
     fn push(&mut self, f: Affine) {
+        let h = self.slackened(f);
+        if !self.redundant(&h) {
+            self.halves.push(h);
+        }
+    }
+
+    /// `f` moved in by the rounding of its evaluation here.
+    fn slackened(&self, f: Affine) -> Affine {
         let slack =
             4.0 * f64::EPSILON * (f[0].abs() * self.big + f[1].abs() * self.big + f[2].abs());
-        self.halves.push([f[0], f[1], f[2] - slack]);
+        [f[0], f[1], f[2] - slack]
+    }
+
+    /// Whether `h` holds on the triangle the cell lies in (at its three vertices, so on all
+    /// of it): the cell needs no proof of it.
+    fn redundant(&self, h: &Affine) -> bool {
+        self.within
+            .is_some_and(|t| t.iter().all(|&v| at3(h, v) >= 0.0))
     }
 
     /// `d²(s) < d²(t)` by the rounding margin of two squared distances.
