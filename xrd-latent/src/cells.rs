@@ -21,7 +21,10 @@ use xrd_core::Float;
 
 use crate::TriangleEstimator;
 use crate::estimator::{Core, Scratch, inside_weights, mix};
-use crate::geometry::{FixedTriangle, barycentric, canonical, clearly_outside, enclosing};
+use crate::geometry::{
+    FixedTriangle, PREFILTER_ROUNDING, barycentric, canonical, clearly_outside, enclosing,
+    orientation, surely_apart,
+};
 use crate::kdtree::Neighbours;
 use crate::params::MAX_NEIGHBOURS;
 use crate::tile::convex_hull;
@@ -103,10 +106,6 @@ struct Window {
     cols: [usize; 2],
     rows: [usize; 2],
 }
-
-/// Rounding factor of `surely_apart`, in units of ε·R² (R: the distance to the farthest of
-/// the seed's nearest).
-const PREFILTER_ROUNDING: f64 = 512.0;
 
 /// Neighbours asked for when the three nearest do not enclose the seed: enough for most
 /// fallbacks (rank of the farthest vertex below this), far cheaper to find than k.
@@ -1240,84 +1239,4 @@ fn nearest_distances<F: Float, const N: usize>(
         *d = d2.sqrt();
     }
     known
-}
-
-/// The orientation of `p` against the directed line `a → b`: twice the signed area of
-/// `(a, b, p)`, positive when `p` lies to the left.
-#[inline]
-fn orientation(a: [f64; 2], b: [f64; 2], p: [f64; 2]) -> f64 {
-    (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])
-}
-
-/// Whether [`enclosing`] surely rejects the triangle `(a, b, c)` at P, from P's orientations
-/// against its edges `a → b`, `b → c`, `c → a`, whose exact sum is the triangle's doubled
-/// signed area `d`, and each of which is `d` times a barycentric coordinate. Every distance
-/// between P and the vertices is at most 2R, so each orientation is off by at most 32εR²,
-/// `d` by 128εR², and `enclosing`'s coordinates (in its canonical order) by 177εR²/|d| near
-/// the triangle. A triangle it accepts therefore has every signed orientation above
-/// `−tol·|d| − 512εR²` (`apart_by` = 512εR²), with the sign of `d` right whenever
-/// `|d| > 512εR²`; nearly flat triangles are left to `enclosing`.
-#[inline]
-fn surely_apart(edges: [f64; 3], tol: f64, apart_by: f64) -> bool {
-    let d = edges[0] + edges[1] + edges[2];
-    if !(d.abs() > apart_by) {
-        return false;
-    }
-    let limit = -(tol * d.abs() + apart_by);
-    let s = d.signum();
-    edges.iter().any(|&e| s * e < limit)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rand::{Rng, SeedableRng};
-
-    /// `surely_apart` never rejects a triangle `enclosing` accepts: points on edges, near
-    /// vertices and inside, flat triangles, with and without a tolerance.
-    #[test]
-    fn the_orientation_prefilter_never_rejects_an_enclosing_triangle() {
-        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
-        let (mut rejected, mut checked) = (0, 0);
-        for k in 0..20_000 {
-            let pt = |rng: &mut rand_xoshiro::Xoshiro256PlusPlus| {
-                [rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0)]
-            };
-            let mut v = [pt(&mut rng), pt(&mut rng), pt(&mut rng)];
-            if k % 7 == 0 {
-                // Nearly flat.
-                v[2] = [0.5 * (v[0][0] + v[1][0]), 0.5 * (v[0][1] + v[1][1]) + 1e-9];
-            }
-            let t: f64 = rng.random_range(0.0..1.0);
-            let (i, j) = [(0, 1), (1, 2), (2, 0)][k % 3];
-            let p = match k % 4 {
-                // On an edge (to rounding).
-                0 => [
-                    v[i][0] + t * (v[j][0] - v[i][0]),
-                    v[i][1] + t * (v[j][1] - v[i][1]),
-                ],
-                1 => v[i].map(|x| x + 1e-12),
-                _ => pt(&mut rng),
-            };
-            let r2 = v
-                .iter()
-                .map(|q| (q[0] - p[0]).powi(2) + (q[1] - p[1]).powi(2))
-                .fold(0.0, f64::max);
-            for tol in [0.0, 1e-9] {
-                let apart_by = PREFILTER_ROUNDING * f64::EPSILON * r2;
-                let edges = [
-                    orientation(v[0], v[1], p),
-                    orientation(v[1], v[2], p),
-                    -orientation(v[0], v[2], p),
-                ];
-                let apart = surely_apart(edges, tol, apart_by);
-                let found = enclosing(v[0], v[1], v[2], p, 1e-10, tol);
-                assert!(!(apart && found.is_some()), "{v:?} {p:?} tol {tol}");
-                rejected += usize::from(apart);
-                checked += 1;
-            }
-        }
-        // It does reject: most random points lie outside their triangle.
-        assert!(rejected > checked / 3, "{rejected} of {checked}");
-    }
 }

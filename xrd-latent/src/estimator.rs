@@ -7,7 +7,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use xrd_core::{Float, NonFinite};
 
-use crate::geometry::{barycentric, canonical, clearly_outside, enclosing, paper_labels};
+use crate::geometry::{
+    PREFILTER_ROUNDING, barycentric, canonical, clearly_outside, enclosing, orientation,
+    paper_labels, surely_apart,
+};
 use crate::kdtree::{KdTree, Neighbours};
 use crate::params::{MAX_NEIGHBOURS, OutsideRule, ROUNDING_SLACK, TriangleParams};
 use crate::{Error, Result};
@@ -37,7 +40,10 @@ impl<F> EstimateKind<F> {
 /// The estimate at one point P.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Estimate<F = f64> {
-    /// Estimated values `Q_P` (one per value column), `Σ weights[i] · Q[triangle[i]]`.
+    /// Estimated values `Q_P` (one per value column), `Σ weights[i] · Q[triangle[i]]`, summed
+    /// with the vertices in their canonical order (by x, then y) so that the value is the
+    /// triangle's whatever its labelling; with the nearest-point rule outside, the nearest
+    /// point's values themselves.
     pub value: Vec<F>,
     /// Rows of the known points used, labelled `[A, B, C]` by the paper's inner-product rule
     /// when P is inside (see the crate docs). For a known point or the nearest-point rule,
@@ -58,6 +64,9 @@ pub(crate) struct Core<F> {
     /// Indices of distinct points, labelled.
     pub(crate) tri: [u32; 3],
     pub(crate) w: [F; 3],
+    /// The positions in `tri` of its vertices in their canonical order (the order the value
+    /// is summed in).
+    pub(crate) canon: [usize; 3],
     pub(crate) kind: EstimateKind<F>,
     pub(crate) distance: F,
 }
@@ -327,7 +336,7 @@ impl<F: Float> TriangleEstimator<F> {
             out.copy_from_slice(self.value_row(core.tri[0]));
             return;
         }
-        let o = canonical(&core.tri.map(|i| self.point(i)));
+        let o = core.canon;
         mix(
             o.map(|k| core.w[k]),
             o.map(|k| self.value_row(core.tri[k])),
@@ -342,6 +351,7 @@ impl<F: Float> TriangleEstimator<F> {
             return Core {
                 tri: [0, 1, 2],
                 w: [nan; 3],
+                canon: [0, 1, 2],
                 kind: EstimateKind::Outside { distance: nan },
                 distance: nan,
             };
@@ -357,9 +367,11 @@ impl<F: Float> TriangleEstimator<F> {
         let ids = &nb.ids;
         let d2 = &nb.d2;
         if d2[0] == zero {
+            let tri = [ids[0], ids[1], ids[2]];
             return Core {
-                tri: [ids[0], ids[1], ids[2]],
+                tri,
                 w: [one, zero, zero],
+                canon: self.canonical_of(tri),
                 kind: EstimateKind::Inside,
                 distance: zero,
             };
@@ -396,13 +408,7 @@ impl<F: Float> TriangleEstimator<F> {
         // it clearly does not (the usual case beyond the data), skip the C(k, 3) search.
         let extrapolating = self.params.get_outside() == OutsideRule::Extrapolate;
         if !extrapolating && clearly_outside(p, v.iter().copied(), self.edge_tol) {
-            let kind = EstimateKind::Outside { distance };
-            return Core {
-                tri: [ids[0], ids[1], ids[2]],
-                w: [one, zero, zero],
-                kind,
-                distance,
-            };
+            return self.nearest_core([ids[0], ids[1], ids[2]], distance);
         }
 
         // Fallback: the best enclosing triangle among the k nearest. Triangles are visited by
@@ -410,12 +416,32 @@ impl<F: Float> TriangleEstimator<F> {
         // gives the smallest disc around P; among those, the smallest sum of squared vertex
         // distances wins.
         let mut best: Option<([usize; 3], [F; 3], F)> = None;
+        // Most triangles are rejected from P's orientations against their edges (in f64, see
+        // `surely_apart`) before `enclosing` sorts their vertices.
+        let p64 = [p[0].as_f64(), p[1].as_f64()];
+        let mut v64 = [[0.0; 2]; MAX_NEIGHBOURS];
+        for (slot, q) in v64.iter_mut().zip(v) {
+            *slot = [q[0].as_f64(), q[1].as_f64()];
+        }
+        let r2 = d2[..v.len()].iter().fold(0.0_f64, |m, x| m.max(x.as_f64()));
+        let apart_by = PREFILTER_ROUNDING * F::epsilon().as_f64().max(f64::EPSILON) * r2;
+        let tol64 = self.edge_tol.as_f64();
+        let mut to_c = [0.0; MAX_NEIGHBOURS];
         for c in 3..v.len() {
+            if !extrapolating {
+                for (o, q) in to_c.iter_mut().zip(&v64[..c]) {
+                    *o = orientation(*q, v64[c], p64);
+                }
+            }
             for b in 1..c {
                 for a in 0..b {
                     let found = if extrapolating {
                         bary(a, b, c)
                     } else {
+                        let ab = orientation(v64[a], v64[b], p64);
+                        if surely_apart([ab, to_c[b], -to_c[a]], tol64, apart_by) {
+                            continue;
+                        }
                         enclosing(v[a], v[b], v[c], p, self.collinear_tol, self.edge_tol)
                     };
                     let Some(l) = found else { continue };
@@ -441,12 +467,7 @@ impl<F: Float> TriangleEstimator<F> {
             (OutsideRule::Extrapolate, Some(([a, b, c], l, _))) => {
                 self.labelled([ids[a], ids[b], ids[c]], l, p, kind, distance)
             }
-            _ => Core {
-                tri: [ids[0], ids[1], ids[2]],
-                w: [one, zero, zero],
-                kind,
-                distance,
-            },
+            _ => self.nearest_core([ids[0], ids[1], ids[2]], distance),
         }
     }
 
@@ -465,14 +486,17 @@ impl<F: Float> TriangleEstimator<F> {
         kind: EstimateKind<F>,
         distance: F,
     ) -> Core<F> {
-        let order = paper_labels(tri.map(|i| self.point(i)), p);
-        Self::labelled_by(order, tri, l, kind, distance)
+        let v = tri.map(|i| self.point(i));
+        let order = paper_labels(v, p);
+        Self::labelled_by(order, canonical(&v), tri, l, kind, distance)
     }
 
-    /// [`labelled`](Self::labelled) with the labelling `order` already known.
+    /// [`labelled`](Self::labelled) with the labelling `order` and the canonical order
+    /// `canon` (positions in `tri`) already known.
     #[inline]
     pub(crate) fn labelled_by(
         order: [usize; 3],
+        canon: [usize; 3],
         tri: [u32; 3],
         l: [F; 3],
         kind: EstimateKind<F>,
@@ -483,10 +507,41 @@ impl<F: Float> TriangleEstimator<F> {
         } else {
             order.map(|k| l[k])
         };
+        // Where each vertex goes in the labelled order.
+        let mut at = [0; 3];
+        for (j, &k) in order.iter().enumerate() {
+            at[k] = j;
+        }
         Core {
             tri: order.map(|k| tri[k]),
             w,
+            canon: canon.map(|k| at[k]),
             kind,
+            distance,
+        }
+    }
+
+    /// The positions in `tri` of its vertices in their canonical order.
+    #[inline]
+    pub(crate) fn canonical_of(&self, tri: [u32; 3]) -> [usize; 3] {
+        canonical(&tri.map(|i| self.point(i)))
+    }
+
+    /// The nearest-point answer at `distance` from the three nearest `tri` (in order): weight
+    /// 1 on the nearest. (Its value is the nearest point's row under the nearest-point rule;
+    /// the canonical order matters only to the extrapolating rule's fallback to it.)
+    #[inline]
+    pub(crate) fn nearest_core(&self, tri: [u32; 3], distance: F) -> Core<F> {
+        let canon = if self.params.get_outside() == OutsideRule::Nearest {
+            [0, 1, 2]
+        } else {
+            self.canonical_of(tri)
+        };
+        Core {
+            tri,
+            w: [F::one(), F::zero(), F::zero()],
+            canon,
+            kind: EstimateKind::Outside { distance },
             distance,
         }
     }

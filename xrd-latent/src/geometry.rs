@@ -21,7 +21,7 @@ pub(crate) fn cross<F: Float>(u: [F; 2], v: [F; 2]) -> F {
 /// by y. The arithmetic of a triangle runs on its vertices in this order, so that its
 /// answers (coordinates, weights, values) are those of the triangle as a set of points, bit
 /// for bit, whatever order the rule visits or labels its vertices in.
-#[inline]
+#[inline(always)]
 pub(crate) fn canonical<F: Float>(v: &[[F; 2]; 3]) -> [usize; 3] {
     let before =
         |i: usize, j: usize| v[i][0] < v[j][0] || (v[i][0] == v[j][0] && v[i][1] < v[j][1]);
@@ -40,7 +40,7 @@ pub(crate) fn canonical<F: Float>(v: &[[F; 2]; 3]) -> [usize; 3] {
 
 /// `x` (in the order `o`) back in the order of the vertices given: `x[k]` belongs to
 /// vertex `o[k]`.
-#[inline]
+#[inline(always)]
 fn unpermute<F: Float>(o: [usize; 3], x: [F; 3]) -> [F; 3] {
     let mut out = x;
     for k in 0..3 {
@@ -53,7 +53,7 @@ fn unpermute<F: Float>(o: [usize; 3], x: [F; 3]) -> [F; 3] {
 /// `x_AP = s·x_AB + t·x_AC` (the paper's Eq. 1), or `None` when the triangle is degenerate:
 /// `|x_AB × x_AC| ≤ collinear · (longest edge)²` (this also catches NaN). Computed with the
 /// vertices in their [`canonical`] order and returned in the order given.
-#[inline]
+#[inline(always)]
 pub(crate) fn barycentric<F: Float>(
     a: [F; 2],
     b: [F; 2],
@@ -68,7 +68,7 @@ pub(crate) fn barycentric<F: Float>(
 }
 
 /// [`barycentric`]'s arithmetic with `a` as the vertex A.
-#[inline]
+#[inline(always)]
 fn barycentric_in_order<F: Float>(
     a: [F; 2],
     b: [F; 2],
@@ -95,7 +95,7 @@ fn barycentric_in_order<F: Float>(
 /// undivided numerators (in the canonical order too) reject most triangles before the
 /// degeneracy check and the divisions; accepted triangles are re-checked on the divided
 /// coordinates, so the answer is the one [`barycentric`] gives.
-#[inline]
+#[inline(always)]
 pub(crate) fn enclosing<F: Float>(
     a: [F; 2],
     b: [F; 2],
@@ -123,6 +123,36 @@ pub(crate) fn enclosing<F: Float>(
     }
     let l = barycentric_in_order(a, b, c, p, collinear)?;
     (l[0].min(l[1]).min(l[2]) >= -tol).then(|| unpermute(o, l))
+}
+
+/// Rounding factor of `surely_apart`, in units of ε·R² (R: the distance to the farthest of
+/// the seed's nearest).
+pub(crate) const PREFILTER_ROUNDING: f64 = 512.0;
+
+/// The orientation of `p` against the directed line `a → b`: twice the signed area of
+/// `(a, b, p)`, positive when `p` lies to the left.
+#[inline]
+pub(crate) fn orientation(a: [f64; 2], b: [f64; 2], p: [f64; 2]) -> f64 {
+    (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])
+}
+
+/// Whether [`enclosing`] surely rejects the triangle `(a, b, c)` at P, from P's orientations
+/// against its edges `a → b`, `b → c`, `c → a`, whose exact sum is the triangle's doubled
+/// signed area `d`, and each of which is `d` times a barycentric coordinate. Every distance
+/// between P and the vertices is at most 2R, so each orientation is off by at most 32εR²,
+/// `d` by 128εR², and `enclosing`'s coordinates (in its canonical order) by 177εR²/|d| near
+/// the triangle. A triangle it accepts therefore has every signed orientation above
+/// `−tol·|d| − 512εR²` (`apart_by` = 512εR²), with the sign of `d` right whenever
+/// `|d| > 512εR²`; nearly flat triangles are left to `enclosing`.
+#[inline]
+pub(crate) fn surely_apart(edges: [f64; 3], tol: f64, apart_by: f64) -> bool {
+    let d = edges[0] + edges[1] + edges[2];
+    if !(d.abs() > apart_by) {
+        return false;
+    }
+    let limit = -(tol * d.abs() + apart_by);
+    let s = d.signum();
+    edges.iter().any(|&e| s * e < limit)
 }
 
 /// The paper's labelling rule: of the three vertices, A is the one whose two inner products
@@ -186,6 +216,12 @@ impl<F: Float> FixedTriangle<F> {
             proper: det.abs() > collinear * longest,
             labels,
         }
+    }
+
+    /// The positions of the vertices given in their [`canonical`] order.
+    #[inline]
+    pub(crate) fn canonical_order(&self) -> [usize; 3] {
+        self.order
     }
 
     /// [`barycentric`] of `p`.
@@ -394,6 +430,55 @@ mod tests {
             }
         }
         assert_eq!(tied_x, 600);
+    }
+
+    /// `surely_apart` never rejects a triangle `enclosing` accepts: points on edges, near
+    /// vertices and inside, flat triangles, with and without a tolerance.
+    #[test]
+    fn the_orientation_prefilter_never_rejects_an_enclosing_triangle() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+        let (mut rejected, mut checked) = (0, 0);
+        for k in 0..20_000 {
+            let pt = |rng: &mut rand_xoshiro::Xoshiro256PlusPlus| {
+                [rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0)]
+            };
+            let mut v = [pt(&mut rng), pt(&mut rng), pt(&mut rng)];
+            if k % 7 == 0 {
+                // Nearly flat.
+                v[2] = [0.5 * (v[0][0] + v[1][0]), 0.5 * (v[0][1] + v[1][1]) + 1e-9];
+            }
+            let t: f64 = rng.random_range(0.0..1.0);
+            let (i, j) = [(0, 1), (1, 2), (2, 0)][k % 3];
+            let p = match k % 4 {
+                // On an edge (to rounding).
+                0 => [
+                    v[i][0] + t * (v[j][0] - v[i][0]),
+                    v[i][1] + t * (v[j][1] - v[i][1]),
+                ],
+                1 => v[i].map(|x| x + 1e-12),
+                _ => pt(&mut rng),
+            };
+            let r2 = v
+                .iter()
+                .map(|q| (q[0] - p[0]).powi(2) + (q[1] - p[1]).powi(2))
+                .fold(0.0, f64::max);
+            for tol in [0.0, 1e-9] {
+                let apart_by = PREFILTER_ROUNDING * f64::EPSILON * r2;
+                let edges = [
+                    orientation(v[0], v[1], p),
+                    orientation(v[1], v[2], p),
+                    -orientation(v[0], v[2], p),
+                ];
+                let apart = surely_apart(edges, tol, apart_by);
+                let found = enclosing(v[0], v[1], v[2], p, 1e-10, tol);
+                assert!(!(apart && found.is_some()), "{v:?} {p:?} tol {tol}");
+                rejected += usize::from(apart);
+                checked += 1;
+            }
+        }
+        // It does reject: most random points lie outside their triangle.
+        assert!(rejected > checked / 3, "{rejected} of {checked}");
     }
 
     #[test]

@@ -524,15 +524,15 @@ impl<'a, F: Float> TilePainter<'a, F> {
             let order = three.labels(p);
             let kind = EstimateKind::Inside;
             return Some(TriangleEstimator::labelled_by(
-                order, tri3, l, kind, distance,
+                order,
+                three.canonical_order(),
+                tri3,
+                l,
+                kind,
+                distance,
             ));
         }
-        let outside = Core {
-            tri: tri3,
-            w: [F::one(), F::zero(), F::zero()],
-            kind: EstimateKind::Outside { distance },
-            distance,
-        };
+        let outside = est.nearest_core(tri3, distance);
         if self.apart == Some(true) {
             return Some(outside);
         }
