@@ -147,7 +147,8 @@ pub(crate) fn orientation(a: [f64; 2], b: [f64; 2], p: [f64; 2]) -> f64 {
 #[inline]
 pub(crate) fn surely_apart(edges: [f64; 3], tol: f64, apart_by: f64) -> bool {
     let d = edges[0] + edges[1] + edges[2];
-    if !(d.abs() > apart_by) {
+    // (NaN is never apart.)
+    if d.abs().partial_cmp(&apart_by) != Some(std::cmp::Ordering::Greater) {
         return false;
     }
     let limit = -(tol * d.abs() + apart_by);
