@@ -305,6 +305,17 @@ pub(crate) fn label_score<F: Float>(v: [[F; 2]; 3], p: [F; 2], order: [usize; 3]
     dot(sub(v[order[1]], a), ap).min(dot(sub(v[order[2]], a), ap))
 }
 
+/// The six orders of a triangle's vertices (for tests).
+#[cfg(test)]
+pub(crate) const VERTEX_ORDERS: [[usize; 3]; 6] = [
+    [0, 1, 2],
+    [0, 2, 1],
+    [1, 0, 2],
+    [1, 2, 0],
+    [2, 0, 1],
+    [2, 1, 0],
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,14 +406,6 @@ mod tests {
         // arithmetic runs in the canonical order (in the order given, it fails here).
         use rand::{Rng, SeedableRng};
         let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(47);
-        let perms = [
-            [0, 1, 2],
-            [0, 2, 1],
-            [1, 0, 2],
-            [1, 2, 0],
-            [2, 0, 1],
-            [2, 1, 0],
-        ];
         let bits = |l: Option<[f64; 3]>| l.map(|l| l.map(f64::to_bits));
         let mut tied_x = 0;
         for k in 0..3000 {
@@ -415,7 +418,7 @@ mod tests {
             let p = [rng.random_range(-1.5..1.5), rng.random_range(-1.5..1.5)];
             let want = barycentric(v[0], v[1], v[2], p, 1e-10);
             let want_in = enclosing(v[0], v[1], v[2], p, 1e-10, 1e-9);
-            for o in perms {
+            for o in VERTEX_ORDERS {
                 let w = o.map(|i| v[i]);
                 let permuted = |l: Option<[f64; 3]>| l.map(|l| o.map(|i| l[i]));
                 assert_eq!(

@@ -356,16 +356,7 @@ mod tests {
     use rand_xoshiro::Xoshiro256PlusPlus;
 
     use super::*;
-    use crate::geometry::enclosing;
-
-    const ORDERS: [[usize; 3]; 6] = [
-        [0, 1, 2],
-        [0, 2, 1],
-        [1, 0, 2],
-        [1, 2, 0],
-        [2, 0, 1],
-        [2, 1, 0],
-    ];
+    use crate::geometry::{VERTEX_ORDERS as ORDERS, enclosing};
 
     /// Pixels of the tile: its corners, edges and interior on a 9 × 9 lattice.
     fn pixels(lo: [f64; 2], hi: [f64; 2]) -> Vec<[f64; 2]> {
