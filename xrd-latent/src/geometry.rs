@@ -42,11 +42,17 @@ pub(crate) fn canonical<F: Float>(v: &[[F; 2]; 3]) -> [usize; 3] {
 /// vertex `o[k]`.
 #[inline(always)]
 fn unpermute<F: Float>(o: [usize; 3], x: [F; 3]) -> [F; 3] {
-    let mut out = x;
-    for k in 0..3 {
-        out[o[k]] = x[k];
-    }
-    out
+    // Selects rather than stores at computed places: the result stays in registers.
+    let of = |v: usize| {
+        if o[0] == v {
+            x[0]
+        } else if o[1] == v {
+            x[1]
+        } else {
+            x[2]
+        }
+    };
+    [of(0), of(1), of(2)]
 }
 
 /// Barycentric coordinates `[1 − s − t, s, t]` of `p` in the triangle `(a, b, c)`, where
