@@ -3,15 +3,18 @@
 //!
 //! In exact arithmetic every test of [`TriangleEstimator::decide`] compares quantities whose
 //! difference is affine in the query point P: two squared distances, a barycentric coordinate
-//! and the edge tolerance, two inner products of the labelling rule, two spreads of triangles.
-//! The decision at a seed therefore holds on an intersection of half-planes, one per test it
-//! made. Each half-plane is moved inwards by a bound on the rounding of its test (and of its
-//! evaluation here), so that inside it the floating-point test agrees with the exact one: the
-//! pixels of the polygon share the seed's kind, triangle, vertex order and labelling, and
-//! compute only the barycentric coordinates, the distance and the values, with the operations
-//! `estimate` runs on the same numbers. Their answers are `estimate`'s, bit for bit. A pixel in
-//! no certified cell (within a margin of a boundary, or where a proof fails) is itself a seed,
-//! answered by `estimate`'s own code.
+//! and the edge tolerance, two spreads of triangles. The decision at a seed therefore holds on
+//! an intersection of half-planes, one per test it made. Each half-plane is moved inwards by a
+//! bound on the rounding of its test (and of its evaluation here), so that inside it the
+//! floating-point test agrees with the exact one. Since a triangle's arithmetic runs in the
+//! canonical order of its vertices, only the *sets* of nearest points the answer rests on
+//! matter, not their order or the labelling (which orders what `estimate` reports, not its
+//! values). The pixels of the polygon share the seed's kind and triangle, and compute only the
+//! barycentric coordinates, the distance (the smallest to the set it rests on) and the values,
+//! with the operations `estimate` runs on the same numbers. Their answers are `estimate`'s, bit
+//! for bit. A pixel in no certified cell (within a margin of a boundary, or where a proof
+//! fails) is itself a seed, answered by `estimate`'s own code, and so is a pixel on a known
+//! point.
 
 // Every test is written so that NaN fails it (`!(x >= 0.0)`), and one column index runs over
 // the grid and the outputs alike.
@@ -107,8 +110,9 @@ struct Window {
     rows: [usize; 2],
 }
 
-/// Neighbours asked for when the three nearest do not enclose the seed: enough for most
-/// fallbacks (rank of the farthest vertex below this), far cheaper to find than k.
+/// Neighbours a seed asks for first: enough for the paper's case and most fallbacks (rank of
+/// the farthest vertex below this), far cheaper to find than k; outside answers and deeper
+/// fallbacks ask for all k.
 const FIRST_NEIGHBOURS: usize = 8;
 
 /// Slots of the cache of hull proofs (see `beyond_hull`), a power of two: a set's fingerprint
@@ -169,10 +173,14 @@ pub(crate) struct CellPainter<'a, F: Float> {
     est: &'a TriangleEstimator<F>,
     scratch: Scratch<F>,
     halves: Vec<Affine>,
+    /// Pixels at known points a cell covered (band-relative), answered after it.
+    known: Vec<usize>,
     /// Orientations of the seed against pairs of its nearest (row-major, `MAX_NEIGHBOURS`
     /// wide), for `surely_apart`.
     orient: Vec<f64>,
-    /// The vertices of the triangle a cell lies in (its inside half-planes), if any.
+    /// The vertices of a triangle the cell lies in, if any: the chosen triangle of a
+    /// k-nearest cell (robustly inside it), or the paper's triangle widened by the edge
+    /// tolerance (see `widened`).
     within: Option<[[f64; 2]; 3]>,
     /// Per pair of the rank tried by `certify`: whether its triangle encloses the seed.
     encloses: Vec<bool>,
@@ -227,6 +235,7 @@ impl<'a, F: Float> CellPainter<'a, F> {
             est,
             scratch: est.scratch(),
             halves: Vec::new(),
+            known: Vec::new(),
             orient: Vec::new(),
             within: None,
             encloses: Vec::new(),
@@ -297,8 +306,9 @@ impl<'a, F: Float> CellPainter<'a, F> {
                     all = true;
                     cell = self.certify(p, &nb, k, xs, ys, all);
                 }
+                let mut known = std::mem::take(&mut self.known);
                 if let Some((tpl, win)) = cell {
-                    self.paint_cell(&tpl, &win, xs, ys, &mut out);
+                    self.paint_cell(&tpl, &win, xs, ys, &mut out, &mut known);
                 }
                 // The seed takes its cell's answer when the cell covers it, else the rule's.
                 if !out.done[at] {
@@ -308,12 +318,21 @@ impl<'a, F: Float> CellPainter<'a, F> {
                     out.put(est, at, &est.decide(p, &nb));
                 }
                 self.scratch.nb = nb;
+                // Known points the cell covered take the rule's own answer (they may have
+                // been painted before, by their own seed).
+                for at in known.drain(..) {
+                    let (j, i) = (at / nx, at % nx);
+                    let core = est.core([xs[i], ys[j]], &mut self.scratch);
+                    out.put(est, at, &core);
+                }
+                self.known = known;
             }
         }
         self.done = done;
     }
 
     /// Paints the pixels of the certified cell `tpl` in `win`.
+    /// The pixels at known points are added to `known` (band-relative indices).
     fn paint_cell(
         &self,
         tpl: &Template<F>,
@@ -321,21 +340,39 @@ impl<'a, F: Float> CellPainter<'a, F> {
         xs: &[F],
         ys: &[F],
         out: &mut Out<'_, F>,
+        known: &mut Vec<usize>,
     ) {
         let (nx, m) = (xs.len(), self.est.n_values());
         for jj in win.rows[0]..=win.rows[1] {
             if let Some(span) = self.span(xs, ys[jj], win.cols) {
-                self.fill_span(tpl, xs, ys[jj], span, out.part(jj * nx..(jj + 1) * nx, m));
+                let row = jj * nx;
+                if self.fill_span(tpl, xs, ys[jj], span, out.part(row..row + nx, m)) {
+                    let dist = &out.dist[row + span[0]..=row + span[1]];
+                    known.extend(
+                        (span[0]..=span[1])
+                            .zip(dist)
+                            .filter(|(_, d)| **d == F::zero())
+                            .map(|(i, _)| row + i),
+                    );
+                }
             }
         }
     }
 
     /// Fills the pixels `i0..=i1` of the row at `y` with the cell's answers: the operations
-    /// `estimate` runs for that answer, on the same numbers. Known points (distance 0) are
-    /// left to their own seeds. A pixel another cell painted already is painted again: both
-    /// cells are proven to give `estimate`'s answer there.
+    /// `estimate` runs for that answer, on the same numbers. A pixel another cell painted
+    /// already is painted again: both cells are proven to give `estimate`'s answer there.
+    /// Returns whether a pixel sits on a known point (distance 0), whose answer is the rule's
+    /// own (see `paint_band`).
     #[inline]
-    fn fill_span(&self, tpl: &Template<F>, xs: &[F], y: F, [i0, i1]: [usize; 2], out: Out<'_, F>) {
+    fn fill_span(
+        &self,
+        tpl: &Template<F>,
+        xs: &[F],
+        y: F,
+        [i0, i1]: [usize; 2],
+        out: Out<'_, F>,
+    ) -> bool {
         let est = self.est;
         let m = est.n_values();
         let xs = &xs[i0..=i1];
@@ -389,13 +426,7 @@ impl<'a, F: Float> CellPainter<'a, F> {
         };
         out.cov[i0..=i1].fill(inside);
         out.done[i0..=i1].fill(true);
-        if known {
-            for (i, d) in (i0..=i1).zip(dist.iter()) {
-                if *d == F::zero() {
-                    out.done[i] = false;
-                }
-            }
-        }
+        known
     }
 
     /// The columns of row `y` inside every active half-plane, within `cols`.
@@ -511,7 +542,7 @@ impl<'a, F: Float> CellPainter<'a, F> {
                 // arithmetic runs in the canonical order, and the distance is their smallest.
                 let tri = [ids[0], ids[1], ids[2]];
                 self.inside_halves([v64[0], v64[1], v64[2]], p64, -tolf)?;
-                self.within = Some([v64[0], v64[1], v64[2]]);
+                self.within = Some(widened([v64[0], v64[1], v64[2]], tolf));
                 let shape = inside(tri, [v[0], v[1], v[2]], collinear);
                 break 'decided Template::new(&ids[..3], shape);
             }
@@ -833,7 +864,7 @@ impl<'a, F: Float> CellPainter<'a, F> {
     }
 
     /// Adds a half-plane `f ≥ 0` with the rounding of its evaluation here folded in, unless
-    /// it holds on the whole triangle the cell lies in.
+    /// it holds on the whole triangle the cell lies in (`within`).
     fn push(&mut self, f: Affine) {
         let h = self.slackened(f);
         if !self.redundant(&h) {
@@ -848,8 +879,8 @@ impl<'a, F: Float> CellPainter<'a, F> {
         [f[0], f[1], f[2] - slack]
     }
 
-    /// Whether `h` holds on the triangle the cell lies in (at its three vertices, so on all
-    /// of it): the cell needs no proof of it.
+    /// Whether `h` holds on the triangle the cell lies in (`within`; at its three vertices, so
+    /// on all of it): the cell needs no proof of it.
     fn redundant(&self, h: &Affine) -> bool {
         self.within
             .is_some_and(|t| t.iter().all(|&v| at3(h, v) >= 0.0))
@@ -1239,4 +1270,18 @@ fn nearest_distances<F: Float, const N: usize>(
         *d = d2.sqrt();
     }
     known
+}
+
+/// The triangle where every barycentric coordinate of `v` is at least `−tol`: the vertex `i`
+/// moves to `(1 + 2τ)·vᵢ − τ·(vⱼ + vₖ)`, with τ a little above `tol` against the rounding of
+/// these few operations.
+fn widened(v: [[f64; 2]; 3], tol: f64) -> [[f64; 2]; 3] {
+    if !(tol > 0.0) {
+        return v;
+    }
+    let tau = tol * (1.0 + 1e-6);
+    [0, 1, 2].map(|i| {
+        let (j, k) = ((i + 1) % 3, (i + 2) % 3);
+        [0, 1].map(|d| (1.0 + 2.0 * tau) * v[i][d] - tau * (v[j][d] + v[k][d]))
+    })
 }

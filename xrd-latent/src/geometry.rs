@@ -144,10 +144,11 @@ pub(crate) fn orientation(a: [f64; 2], b: [f64; 2], p: [f64; 2]) -> f64 {
 
 /// Whether [`enclosing`] surely rejects the triangle `(a, b, c)` at P, from P's orientations
 /// against its edges `a → b`, `b → c`, `c → a`, whose exact sum is the triangle's doubled
-/// signed area `d`, and each of which is `d` times a barycentric coordinate. Every distance
-/// between P and the vertices is at most 2R, so each orientation is off by at most 32εR²,
-/// `d` by 128εR², and `enclosing`'s coordinates (in its canonical order) by 177εR²/|d| near
-/// the triangle. A triangle it accepts therefore has every signed orientation above
+/// signed area `d`, and each of which is `d` times a barycentric coordinate. With R the
+/// distance from P to the farthest of the points searched (P's nearest), P is within R of each
+/// vertex and the vertices within 2R of each other, so each orientation is off by at most
+/// 32εR², `d` by 128εR², and `enclosing`'s coordinates (in its canonical order) by 177εR²/|d|
+/// near the triangle. A triangle it accepts therefore has every signed orientation above
 /// `−tol·|d| − 512εR²` (`apart_by` = 512εR²), with the sign of `d` right whenever
 /// `|d| > 512εR²`; nearly flat triangles are left to `enclosing`.
 #[inline]

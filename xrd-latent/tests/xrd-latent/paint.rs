@@ -405,12 +405,14 @@ fn iopaint_lattice_ties_equal_the_naive_painter() {
             (i / side) as f64
         }
     });
-    let vals = Array2::from_shape_fn((side * side, 2), |(i, j)| {
+    // A column of −0.0: the sign of a zero shows whether a known point got the rule's own
+    // answer (`1·Q + 0·Q + 0·Q`) or a cell's (whose zero weights may be −0).
+    let vals = Array2::from_shape_fn((side * side, 3), |(i, j)| {
         let (x, y) = (pts[[i, 0]], pts[[i, 1]]);
-        if j == 0 {
-            (0.7 * x).sin() + 0.3 * y
-        } else {
-            x * y - y
+        match j {
+            0 => (0.7 * x).sin() + 0.3 * y,
+            1 => x * y - y,
+            _ => -0.0,
         }
     });
     for k in [3, 5, 16] {
@@ -454,5 +456,38 @@ fn iopaint_every_value_count_equals_the_naive_painter() {
         let p: Vec<[f64; 2]> = pts.outer_iter().map(|r| [r[0], r[1]]).collect();
         let grid = PaintGrid::around(&p, 0.3, 150, 120).unwrap();
         assert_paint_is_naive(&est, &grid, &format!("{m} values"));
+    }
+}
+
+/// A wide edge tolerance: inside cells reach past their triangle's edges and corners, where
+/// other points can come nearer than the triangle's own (a review found a cell that kept
+/// only the triangle's half-planes there).
+#[test]
+fn iopaint_wide_edge_tolerances_equal_the_naive_painter() {
+    // Near-ties at a vertex: q is just farther from u than t is, so past u's corner it is
+    // nearer than t and w.
+    let pts = Array2::from_shape_vec(
+        (5, 2),
+        vec![0.0, 0.0, 1.0, 0.0, 0.0, 1.0, -1.05, 0.0, 0.6, 0.7],
+    )
+    .unwrap();
+    let vals = Array2::from_shape_fn((5, 1), |(i, _)| [1.0, 2.0, 3.0, 5.0, 7.0][i]);
+    for tol in [0.1, 0.02] {
+        let est = TriangleEstimator::params()
+            .edge_tolerance(tol)
+            .fit(pts.view(), vals.view())
+            .unwrap();
+        let grid = PaintGrid::new([-0.4, 1.2], [-0.4, 1.2], 161, 161).unwrap();
+        assert_paint_is_naive(&est, &grid, &format!("five points, tolerance {tol}"));
+    }
+    for (seed, tol) in [(41u64, 0.1), (42, 0.02), (43, 0.05)] {
+        let (pts, vals) = cloud(seed, 120);
+        let est = TriangleEstimator::params()
+            .edge_tolerance(tol)
+            .fit(pts.view(), vals.view())
+            .unwrap();
+        let p: Vec<[f64; 2]> = pts.outer_iter().map(|r| [r[0], r[1]]).collect();
+        let grid = PaintGrid::around(&p, 0.3, 240, 200).unwrap();
+        assert_paint_is_naive(&est, &grid, &format!("seed {seed}, tolerance {tol}"));
     }
 }
