@@ -23,11 +23,8 @@
 use xrd_core::Float;
 
 use crate::TriangleEstimator;
-use crate::estimator::{Core, Scratch, inside_weights, mix};
-use crate::geometry::{
-    FixedTriangle, PREFILTER_ROUNDING, barycentric, canonical, clearly_outside, enclosing,
-    orientation, surely_apart,
-};
+use crate::estimator::{Core, RankSearch, Scratch, inside_weights, mix};
+use crate::geometry::{FixedTriangle, barycentric, canonical, clearly_outside};
 use crate::kdtree::Neighbours;
 use crate::params::MAX_NEIGHBOURS;
 use crate::tile::convex_hull;
@@ -175,9 +172,6 @@ pub(crate) struct CellPainter<'a, F: Float> {
     halves: Vec<Affine>,
     /// Pixels at known points a cell covered (band-relative), answered after it.
     known: Vec<usize>,
-    /// Orientations of the seed against pairs of its nearest (row-major, `MAX_NEIGHBOURS`
-    /// wide), for `surely_apart`.
-    orient: Vec<f64>,
     /// The vertices of a triangle the cell lies in, if any: the chosen triangle of a
     /// k-nearest cell (robustly inside it), or the paper's triangle widened by the edge
     /// tolerance (see `widened`).
@@ -236,7 +230,6 @@ impl<'a, F: Float> CellPainter<'a, F> {
             scratch: est.scratch(),
             halves: Vec::new(),
             known: Vec::new(),
-            orient: Vec::new(),
             within: None,
             encloses: Vec::new(),
             active: Vec::new(),
@@ -525,10 +518,6 @@ impl<'a, F: Float> CellPainter<'a, F> {
         self.halves.clear();
         self.within = None;
 
-        let band = Window {
-            cols: [0, xs.len() - 1],
-            rows: [0, ys.len() - 1],
-        };
         // The ranks that delimit the groups of nearest points whose order the answer needs
         // (ranks `..cuts[0]` as a set, then `cuts[0]..cuts[1]`, …).
         let mut cuts = [3, 0, 0];
@@ -557,51 +546,17 @@ impl<'a, F: Float> CellPainter<'a, F> {
                 }
                 break 'decided outside;
             }
-            // Which triangles at the rank tried enclose P, in the order of the pairs below.
+            // The rule's own search (`decide`'s), noting which triangles at the rank found
+            // enclose P, in the order of the pairs below.
+            let mut search = RankSearch::new(p, v, &d2[..n]);
             let mut encloses = std::mem::take(&mut self.encloses);
-            // Most triangles are rejected from the orientations of P against each pair of
-            // points, computed once per pair (see `surely_apart`).
-            let mut orient = std::mem::take(&mut self.orient);
-            orient.resize(MAX_NEIGHBOURS * MAX_NEIGHBOURS, 0.0);
-            let r2 = (0..n).map(|r| d2[r].as_f64()).fold(0.0_f64, f64::max);
-            let apart_by = PREFILTER_ROUNDING * self.eps.max(f64::EPSILON) * r2;
-            for j in 1..3.min(n) {
-                for i in 0..j {
-                    orient[i * MAX_NEIGHBOURS + j] = orientation(v64[i], v64[j], p64);
-                }
-            }
             for c in 3..n {
-                let mut best: Option<([usize; 3], F)> = None;
                 encloses.clear();
-                for i in 0..c {
-                    orient[i * MAX_NEIGHBOURS + c] = orientation(v64[i], v64[c], p64);
-                }
-                for b in 1..c {
-                    for a in 0..b {
-                        let o = |i: usize, j: usize| orient[i * MAX_NEIGHBOURS + j];
-                        let edges = [o(a, b), o(b, c), -o(a, c)];
-                        let found = if surely_apart(edges, tolf, apart_by) {
-                            None
-                        } else {
-                            enclosing(v[a], v[b], v[c], p, collinear, tol)
-                        };
-                        encloses.push(found.is_some());
-                        let Some(l) = found else {
-                            continue;
-                        };
-                        if min3(l) >= neg_tol {
-                            let spread = d2[a] + d2[b];
-                            if best.is_none_or(|(_, s)| spread < s) {
-                                best = Some(([a, b, c], spread));
-                            }
-                        }
-                    }
-                }
-                let Some(([a, b, _], _)) = best else {
+                let note = |e| encloses.push(e);
+                let Some(([a, b, _], _)) = search.at_rank(c, v, d2, p, collinear, tol, note) else {
                     continue;
                 };
                 self.encloses = std::mem::take(&mut encloses);
-                self.orient = std::mem::take(&mut orient);
                 // Every triangle of the c nearest keeps failing: P stays beyond their hull.
                 self.beyond_hull(&ids[..c], &v64[..c], p64)?;
                 // The chosen triangle stays robustly inside; every other triangle at rank c
@@ -659,25 +614,20 @@ impl<'a, F: Float> CellPainter<'a, F> {
                 break 'decided Template::new(&ids[..1], shape);
             }
             self.encloses = encloses;
-            self.orient = orient;
             if !all {
                 return None;
             }
             outside
         };
         if !matches!(template.shape, Shape::Outside { .. }) {
-            let win = self.build(p64, nb, xs, ys, &cuts[..n_cuts], band, false)?;
+            let win = self.build(p64, nb, xs, ys, &cuts[..n_cuts], false)?;
             return Some((template, win));
         }
         // An outside cell: the nearest, the set of the k nearest, and every triangle of that
         // set failing (P beyond its hull).
         let set = k.min(n);
         let cuts: &[usize] = &[1, set];
-        let full = Window {
-            cols: [0, xs.len() - 1],
-            rows: [0, ys.len() - 1],
-        };
-        let win = self.build(p64, nb, xs, ys, cuts, full, true)?;
+        let win = self.build(p64, nb, xs, ys, cuts, true)?;
         Some((template, win))
     }
 
@@ -685,9 +635,8 @@ impl<'a, F: Float> CellPainter<'a, F> {
     /// of its nearest `nb` that `cuts` delimit (ranks `0..cuts[0]`, `cuts[0]..cuts[1]`, …)
     /// keep their order as groups, every other point stays farther than the last group, and
     /// with `beyond_set` every triangle of the set `..cuts.last()` keeps failing. Clips the
-    /// polygon in `band`, sets the edges and active half-planes and returns the window to
+    /// polygon in the band, sets the edges and active half-planes and returns the window to
     /// scan.
-    #[allow(clippy::too_many_arguments)]
     fn build(
         &mut self,
         p64: [f64; 2],
@@ -695,9 +644,12 @@ impl<'a, F: Float> CellPainter<'a, F> {
         xs: &[F],
         ys: &[F],
         cuts: &[usize],
-        band: Window,
         beyond_set: bool,
     ) -> Option<Window> {
+        let band = Window {
+            cols: [0, xs.len() - 1],
+            rows: [0, ys.len() - 1],
+        };
         let est = self.est;
         let ids = &nb.ids;
         let n = nb.len().min(MAX_NEIGHBOURS);

@@ -406,45 +406,32 @@ impl<F: Float> TriangleEstimator<F> {
 
         // A triangle of the k nearest can only enclose P if P lies in their convex hull; when
         // it clearly does not (the usual case beyond the data), skip the C(k, 3) search.
-        let extrapolating = self.params.get_outside() == OutsideRule::Extrapolate;
-        if !extrapolating && clearly_outside(p, v.iter().copied(), self.edge_tol) {
-            return self.nearest_core([ids[0], ids[1], ids[2]], distance);
-        }
-
         // Fallback: the best enclosing triangle among the k nearest. Triangles are visited by
         // increasing rank of their farthest vertex c, so the first c with an enclosing triangle
         // gives the smallest disc around P; among those, the smallest sum of squared vertex
         // distances wins.
-        let mut best: Option<([usize; 3], [F; 3], F)> = None;
-        // Most triangles are rejected from P's orientations against their edges (in f64, see
-        // `surely_apart`) before `enclosing` sorts their vertices.
-        let p64 = [p[0].as_f64(), p[1].as_f64()];
-        let mut v64 = [[0.0; 2]; MAX_NEIGHBOURS];
-        for (slot, q) in v64.iter_mut().zip(v) {
-            *slot = [q[0].as_f64(), q[1].as_f64()];
-        }
-        let r2 = d2[..v.len()].iter().fold(0.0_f64, |m, x| m.max(x.as_f64()));
-        let apart_by = PREFILTER_ROUNDING * F::epsilon().as_f64().max(f64::EPSILON) * r2;
-        let tol64 = self.edge_tol.as_f64();
-        let mut to_c = [0.0; MAX_NEIGHBOURS];
-        for c in 3..v.len() {
-            if !extrapolating {
-                for (o, q) in to_c.iter_mut().zip(&v64[..c]) {
-                    *o = orientation(*q, v64[c], p64);
+        let extrapolating = self.params.get_outside() == OutsideRule::Extrapolate;
+        if !extrapolating {
+            if clearly_outside(p, v.iter().copied(), self.edge_tol) {
+                return self.nearest_core([ids[0], ids[1], ids[2]], distance);
+            }
+            let mut search = RankSearch::new(p, v, &d2[..v.len()]);
+            for c in 3..v.len() {
+                let (tol, collinear) = (self.edge_tol, self.collinear_tol);
+                if let Some((t, l)) = search.at_rank(c, v, d2, p, collinear, tol, |_| {}) {
+                    let tri = t.map(|r| ids[r]);
+                    return self.labelled(tri, l, p, EstimateKind::InsideKNearest, distance);
                 }
             }
+            return self.nearest_core([ids[0], ids[1], ids[2]], distance);
+        }
+        // Extrapolating, every triangle's coordinates are needed: the least outside one
+        // answers when none encloses P.
+        let mut best: Option<([usize; 3], [F; 3], F)> = None;
+        for c in 3..v.len() {
             for b in 1..c {
                 for a in 0..b {
-                    let found = if extrapolating {
-                        bary(a, b, c)
-                    } else {
-                        let ab = orientation(v64[a], v64[b], p64);
-                        if surely_apart([ab, to_c[b], -to_c[a]], tol64, apart_by) {
-                            continue;
-                        }
-                        enclosing(v[a], v[b], v[c], p, self.collinear_tol, self.edge_tol)
-                    };
-                    let Some(l) = found else { continue };
+                    let Some(l) = bary(a, b, c) else { continue };
                     let worst = min3(l);
                     if worst >= neg_tol {
                         let spread = d2[a] + d2[b];
@@ -544,6 +531,74 @@ impl<F: Float> TriangleEstimator<F> {
             kind: EstimateKind::Outside { distance },
             distance,
         }
+    }
+}
+
+/// The fallback's search, rank by rank, for the rule without extrapolation (see
+/// [`TriangleEstimator::decide`]): P's orientations against pairs of its nearest reject most
+/// triangles before [`enclosing`] (see [`surely_apart`]). Shared by `decide` and the painter's
+/// cells, so both search alike.
+pub(crate) struct RankSearch {
+    p64: [f64; 2],
+    v64: [[f64; 2]; MAX_NEIGHBOURS],
+    apart_by: f64,
+    /// P's orientation against `v64[i] → v64[c]`, for the rank c at hand.
+    to_c: [f64; MAX_NEIGHBOURS],
+}
+
+impl RankSearch {
+    /// The search around `p` among its nearest `v` (squared distances `d2`, ascending).
+    pub(crate) fn new<F: Float>(p: [F; 2], v: &[[F; 2]], d2: &[F]) -> Self {
+        let mut v64 = [[0.0; 2]; MAX_NEIGHBOURS];
+        for (slot, q) in v64.iter_mut().zip(v) {
+            *slot = [q[0].as_f64(), q[1].as_f64()];
+        }
+        let r2 = d2.iter().fold(0.0_f64, |m, x| m.max(x.as_f64()));
+        Self {
+            p64: [p[0].as_f64(), p[1].as_f64()],
+            v64,
+            apart_by: PREFILTER_ROUNDING * F::epsilon().as_f64().max(f64::EPSILON) * r2,
+            to_c: [0.0; MAX_NEIGHBOURS],
+        }
+    }
+
+    /// Of the triangles `(a, b, c)`, `a < b < c`, that enclose `p` within `tol`, the one of
+    /// smallest spread `d2[a] + d2[b]` (the first on ties), with its coordinates. `seen` is
+    /// told for every pair, `b` outer and `a` inner, whether its triangle encloses `p`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn at_rank<F: Float>(
+        &mut self,
+        c: usize,
+        v: &[[F; 2]],
+        d2: &[F],
+        p: [F; 2],
+        collinear: F,
+        tol: F,
+        mut seen: impl FnMut(bool),
+    ) -> Option<([usize; 3], [F; 3])> {
+        let (p64, tol64) = (self.p64, tol.as_f64());
+        for i in 0..c {
+            self.to_c[i] = orientation(self.v64[i], self.v64[c], p64);
+        }
+        let mut best: Option<([usize; 3], [F; 3], F)> = None;
+        for b in 1..c {
+            for a in 0..b {
+                let ab = orientation(self.v64[a], self.v64[b], p64);
+                let apart = surely_apart([ab, self.to_c[b], -self.to_c[a]], tol64, self.apart_by);
+                let found = if apart {
+                    None
+                } else {
+                    enclosing(v[a], v[b], v[c], p, collinear, tol)
+                };
+                seen(found.is_some());
+                let Some(l) = found else { continue };
+                let spread = d2[a] + d2[b];
+                if best.is_none_or(|(_, _, s)| spread < s) {
+                    best = Some(([a, b, c], l, spread));
+                }
+            }
+        }
+        best.map(|(t, l, _)| (t, l))
     }
 }
 

@@ -222,6 +222,13 @@ fn same_bits<F: xrd_core::Float>(a: F, b: F) -> bool {
     a.as_f64().to_bits() == b.as_f64().to_bits()
 }
 
+/// The grid of `nx × ny` pixels around the points `pts` (n × 2), `margin` of their extent
+/// beyond them.
+fn grid_around(pts: &Array2<f64>, margin: f64, nx: usize, ny: usize) -> PaintGrid {
+    let p: Vec<[f64; 2]> = pts.outer_iter().map(|r| [r[0], r[1]]).collect();
+    PaintGrid::around(&p, margin, nx, ny).unwrap()
+}
+
 /// Paints `grid` and checks every pixel against [`naive_paint`], bit for bit.
 fn assert_paint_is_naive<F: xrd_core::Float>(
     est: &TriangleEstimator<F>,
@@ -434,8 +441,7 @@ fn iopaint_dense_maps_equal_the_naive_painter() {
             .neighbours(k)
             .fit(pts.view(), vals.view())
             .unwrap();
-        let p: Vec<[f64; 2]> = pts.outer_iter().map(|r| [r[0], r[1]]).collect();
-        let grid = PaintGrid::around(&p, 0.3, 360, 280).unwrap();
+        let grid = grid_around(&pts, 0.3, 360, 280);
         assert_paint_is_naive(&est, &grid, &format!("seed {seed}, k {k}, dense"));
     }
 }
@@ -453,8 +459,7 @@ fn iopaint_every_value_count_equals_the_naive_painter() {
         let est = TriangleEstimator::params()
             .fit(pts.view(), vals.view())
             .unwrap();
-        let p: Vec<[f64; 2]> = pts.outer_iter().map(|r| [r[0], r[1]]).collect();
-        let grid = PaintGrid::around(&p, 0.3, 150, 120).unwrap();
+        let grid = grid_around(&pts, 0.3, 150, 120);
         assert_paint_is_naive(&est, &grid, &format!("{m} values"));
     }
 }
@@ -486,8 +491,7 @@ fn iopaint_wide_edge_tolerances_equal_the_naive_painter() {
             .edge_tolerance(tol)
             .fit(pts.view(), vals.view())
             .unwrap();
-        let p: Vec<[f64; 2]> = pts.outer_iter().map(|r| [r[0], r[1]]).collect();
-        let grid = PaintGrid::around(&p, 0.3, 240, 200).unwrap();
+        let grid = grid_around(&pts, 0.3, 240, 200);
         assert_paint_is_naive(&est, &grid, &format!("seed {seed}, tolerance {tol}"));
     }
 }
