@@ -10,11 +10,16 @@ mod lm;
 mod model;
 mod params;
 mod phase;
+mod quality;
+mod reference;
 mod refinement;
+mod summation;
 
 pub use error::{Error, Result};
 pub use instrument::{INSTRUMENT_FORMAT, Instrument};
 pub use params::{RefineParams, Stage};
 pub use phase::Phase;
+pub use reference::{BACKGROUND_NAME, Reference, ReferenceLibrary};
 pub use refinement::{DEFAULT_PARTICLE_SIZE, ParameterValue, PhaseResult, Refinement, Refiner};
+pub use summation::{Alignment, Quantification, ReferenceResult, Summation, SummationParams};
 pub use xrd_sim::powder::tch::REACH;

@@ -108,7 +108,7 @@ pub(crate) struct Parts {
 }
 
 /// T_k(x) at every point for k < `terms`, x the point mapped onto [−1, 1] over the range.
-fn chebyshev(tt: &[f64], terms: usize) -> Vec<Vec<f64>> {
+pub(crate) fn chebyshev(tt: &[f64], terms: usize) -> Vec<Vec<f64>> {
     let (lo, hi) = (tt[0], tt[tt.len() - 1]);
     let mut table = vec![vec![0.0; tt.len()]; terms];
     for (i, &t) in tt.iter().enumerate() {

@@ -9,6 +9,7 @@ use crate::lm::{self, Data};
 use crate::model::{Kind, Model, Parts};
 use crate::params::{RefineParams, Stage};
 use crate::phase::{Phase, PhaseModel};
+use crate::quality::Quality;
 use crate::{Error, Result};
 
 /// Peaks are prepared this far (°) beyond the refined range, for cell changes, zero and Kα₂.
@@ -367,24 +368,16 @@ impl Refiner {
         let f = model.evaluate(values, None, Some(&mut parts));
         let n = data.y.len();
         let np = free.len();
-        let (mut chi2, mut swy2, mut sabs, mut sy) = (0.0, 0.0, 0.0, 0.0);
-        let mut res = Vec::with_capacity(n);
-        for ((&fi, &yi), &wi) in f.iter().zip(&data.y).zip(&data.w) {
-            let d = yi - fi;
-            chi2 += wi * d * d;
-            swy2 += wi * yi * yi;
-            sabs += d.abs();
-            sy += yi.abs();
-            res.push(wi.sqrt() * d);
-        }
-        let dof = (n.saturating_sub(np)).max(1) as f64;
-        let rwp = (chi2 / swy2).sqrt();
-        let rexp = (dof / swy2).sqrt();
-        // Durbin–Watson d = Σ (rᵢ₊₁ − rᵢ)² / Σ rᵢ² of the weighted residuals.
-        let num: f64 = res.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum();
-        let durbin_watson = num / res.iter().map(|r| r * r).sum::<f64>();
-        let rho = (1.0 - durbin_watson / 2.0).clamp(0.0, 0.99);
-        let esd_factor = ((1.0 + rho) / (1.0 - rho)).sqrt();
+        let quality = Quality::of(&data.y, &f, &data.w, np);
+        let Quality {
+            chi2_sum: chi2,
+            dof,
+            rwp,
+            rexp,
+            durbin_watson,
+            esd_factor,
+            ..
+        } = quality;
         // Covariance of the parameters refined last.
         let (j, r, _) = lm::jacobian(model, values, free, data);
         let mut normal = j.tr_mul(&j);
@@ -396,7 +389,7 @@ impl Refiner {
             .cholesky()
             .map(|c| c.inverse())
             .ok_or_else(|| Error::Singular(lm::indistinguishable(model, free, &normal)))?;
-        let scale_cov = chi2 / dof * esd_factor * esd_factor;
+        let scale_cov = quality.covariance_scale();
         let cov = |a: usize, b: usize| -> f64 {
             match (
                 free.iter().position(|&i| i == a),
@@ -573,7 +566,7 @@ impl Refiner {
         }
         Ok(Refinement {
             phases,
-            rp: sabs / sy,
+            rp: quality.rp,
             rwp,
             rexp,
             chi2: chi2 / dof,

@@ -5,6 +5,7 @@
 
 mod errors;
 mod measured;
+mod summation;
 mod synthetic;
 
 use xrd_refine::Phase;
