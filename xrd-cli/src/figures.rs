@@ -632,6 +632,9 @@ pub struct RietveldPlot {
     pub calculated: Vec<f64>,
     /// Per phase: its label and its reflections' 2θ.
     pub ticks: Vec<(String, Vec<f64>)>,
+    /// Per phase without reflection positions (a measured reference): its label and its
+    /// contribution at every point, drawn as a line.
+    pub curves: Vec<(String, Vec<f64>)>,
 }
 
 /// Draws a [`RietveldPlot`].
@@ -719,6 +722,14 @@ pub fn rietveld(path: &Path, plot: &RietveldPlot) -> FigResult {
             .legend(move |(x, y)| {
                 PathElement::new([(x + 9, y - 5), (x + 9, y + 5)], colour.stroke_width(2))
             });
+    }
+    for (k, (label, curve)) in plot.curves.iter().enumerate() {
+        let colour = group_colour(plot.ticks.len() + k + 1);
+        chart
+            .draw_series(LineSeries::new(pts(curve, 0.0), colour.stroke_width(1)))
+            .map_err(err(path))?
+            .label(label.clone())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(2)));
     }
     chart
         .configure_series_labels()

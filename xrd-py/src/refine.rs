@@ -16,6 +16,8 @@ use crate::errors::{IntoPyResult, value_error};
 use crate::libraries;
 use crate::pattern::measured_arg;
 
+mod summation;
+
 /// Rietveld refinement of `phases` on a measured pattern (a `Pattern` or a file path), as
 /// `xrd refine`. Each phase is a library id ("amcsd:8240"), a mineral name ("anatase"), a
 /// formula ("TiO2": its entries compared by a short fit, the best kept) or a CIF/POSCAR path.
@@ -32,13 +34,22 @@ use crate::pattern::measured_arg;
 /// their short fits), the arrays "two_theta", "observed", "calculated", "background",
 /// "difference", "phase_curves" (name → array) and "refinement" (every refined parameter, as
 /// refinement.json).
+///
+/// With `references` (ids of the measured reference patterns of `reference_library`, a
+/// powdR/RockJock wide CSV or a folder, as `xrd refine --references`) instead of `phases`: a
+/// full-pattern summation; `standard` is then (id, weighed fraction), `alignment` "reference",
+/// "sample" or "none", `max_shift` the largest shift (°). Returns "rows" with the keys of
+/// `xrd refine --references --format json` (file, phase, id, name, kind, weight_fraction,
+/// weight_fraction_esd, detection_limit, scale, shift, rwp, gof; a last row of kind "rest"
+/// with a standard), "rp", "rwp", "rexp", "chi2", "gof", "amorphous", "amorphous_esd",
+/// "warnings", the arrays as above with "phase_curves" keyed by id, and "quantification".
 #[pyfunction]
-#[pyo3(signature = (pattern, phases, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, wavelength=None, two_theta_range=None, background=None, humps=None, stages=None, max_candidates=8))]
+#[pyo3(signature = (pattern, phases=None, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, wavelength=None, two_theta_range=None, background=None, humps=None, stages=None, max_candidates=8, references=None, reference_library=None, alignment=None, max_shift=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn refine<'py>(
     py: Python<'py>,
     pattern: &Bound<'py, PyAny>,
-    phases: Vec<String>,
+    phases: Option<Vec<String>>,
     library: Option<Vec<PathBuf>>,
     builtin: bool,
     instrument: Option<PathBuf>,
@@ -52,7 +63,32 @@ pub fn refine<'py>(
     humps: Option<usize>,
     stages: Option<Vec<String>>,
     max_candidates: usize,
+    references: Option<Vec<String>>,
+    reference_library: Option<PathBuf>,
+    alignment: Option<String>,
+    max_shift: Option<f64>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let phases = phases.unwrap_or_default();
+    if let Some(ids) = references {
+        if !phases.is_empty() {
+            return Err(value_error(
+                "phases and references: give structures or measured references, not both",
+            ));
+        }
+        let library = reference_library
+            .ok_or_else(|| value_error("references need reference_library (a file or folder)"))?;
+        let (label, pattern, _) = measured_arg(py, pattern, wavelength)?;
+        let options = summation::Options {
+            library,
+            ids,
+            standard,
+            alignment,
+            max_shift,
+            background,
+            two_theta_range,
+        };
+        return summation::refine_references(py, &label, &pattern, options);
+    }
     if phases.is_empty() {
         return Err(value_error("phases: name at least one phase"));
     }

@@ -1,7 +1,9 @@
 """simulate, peaks, identify, refine, index and classify against the `xrd` command's output for
 the same input (same library crates: the same numbers)."""
 
+import csv
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -107,6 +109,33 @@ def test_refine_is_the_commands(data, cli):
     compared = fit["compared"][1]
     assert len(compared) >= 2 and compared[0][0] == fit["rows"][1]["source"]
     assert fit["refinement"]["rwp"] == fit["rwp"]
+
+
+def test_refine_references_is_the_commands(data, cli, tmp_path):
+    # A synthetic mixture of RockJock's references (20 wt% corundum), as CI makes one.
+    gen = ROOT / "docs/experiments/rockjock_mixture.py"
+    subprocess.run([sys.executable, str(gen), "--seed", "3", "--out", str(tmp_path)], check=True, cwd=ROOT)
+    truth = list(csv.DictReader(open(tmp_path / "truth_3.csv")))
+    ids = [t["id"] for t in truth]
+    lib = data / "references/rockjock/rockjock_library_all168.csv.gz"
+    mix = tmp_path / "mixture_3.xy"
+    fit = xrd.refine(str(mix), references=ids, reference_library=str(lib), standard=("CORUNDUM", 0.2))
+    args = ["refine", mix, "--references", lib, "--standard", "CORUNDUM=0.2"]
+    for i in ids:
+        args += ["--reference", i]
+    theirs = cli(*args)
+    keys = ["phase", "id", "name", "kind", "weight_fraction", "weight_fraction_esd", "detection_limit",
+            "scale", "shift", "rwp", "gof"]
+    same_rows(fit["rows"][: len(ids)], theirs[: len(ids)], keys)
+    for t, row in zip(truth, fit["rows"]):
+        assert row["weight_fraction"] == pytest.approx(float(t["weight_fraction"]), abs=0.01), row
+    assert fit["rows"][-1]["kind"] == "rest" and abs(fit["amorphous"]) < 0.02
+    assert set(fit["phase_curves"]) == set(ids)
+    assert np.allclose(fit["difference"], fit["observed"] - fit["calculated"])
+    with pytest.raises(ValueError, match="not both"):
+        xrd.refine(str(mix), phases=["MnCO3"], references=ids, reference_library=str(lib))
+    with pytest.raises(ValueError, match="not in"):
+        xrd.refine(str(mix), references=["UNOBTAINIUM"], reference_library=str(lib))
 
 
 def test_refine_errors(data):

@@ -254,6 +254,8 @@ struct Data<'a> {
     w: Vec<f64>,
     chebyshev: Vec<Vec<f64>>,
     references: &'a [Reference],
+    /// References set aside as not detected: their columns are zero in the fit.
+    excluded: Vec<bool>,
 }
 
 /// The linear part solved at given shifts.
@@ -264,16 +266,27 @@ struct Projected {
 }
 
 impl Data<'_> {
-    fn columns(&self, shifts: &[f64]) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    /// Each reference's values and slopes at the points, shifted; zero for excluded ones
+    /// unless `all`.
+    fn columns_of(&self, shifts: &[f64], all: bool) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
         let mut values = Vec::with_capacity(self.references.len());
         let mut slopes = Vec::with_capacity(self.references.len());
-        for (r, &d) in self.references.iter().zip(shifts) {
+        for (i, (r, &d)) in self.references.iter().zip(shifts).enumerate() {
+            if self.excluded[i] && !all {
+                values.push(vec![0.0; self.x.len()]);
+                slopes.push(vec![0.0; self.x.len()]);
+                continue;
+            }
             let (v, s): (Vec<f64>, Vec<f64>) =
                 self.x.iter().map(|&x| r.value_and_slope(x - d)).unzip();
             values.push(v);
             slopes.push(s);
         }
         (values, slopes)
+    }
+
+    fn columns(&self, shifts: &[f64]) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+        self.columns_of(shifts, false)
     }
 
     /// Weighted normal equations of `columns` (scaled to unit diagonal: counts and Chebyshev
@@ -475,12 +488,13 @@ impl Summation {
         } else {
             Vec::new()
         };
-        let data = Data {
+        let mut data = Data {
             x,
             y,
             w,
             chebyshev,
             references: refs,
+            excluded: vec![false; refs.len()],
         };
 
         // One shift for the sample, by a search on a grid finer than a reference step.
@@ -515,7 +529,6 @@ impl Summation {
             shifts = vec![d.clamp(-p.max_shift, p.max_shift); nr];
         }
 
-        // The shifts refined by damped Gauss–Newton, each trial's linear part re-projected.
         let groups: Vec<usize> = match p.alignment {
             Alignment::PerReference => (0..nr).collect(),
             _ => vec![0; nr],
@@ -525,6 +538,42 @@ impl Summation {
         } else {
             1
         };
+        let sample_shift = shifts[0];
+        let mut iterations = 0;
+        // A reference whose scale stays within its detection limit is set aside (scale 0, the
+        // sample's shift) and the rest fitted again: absent phases are reported, not fitted to
+        // the noise.
+        loop {
+            let (aligned, current, its) = self.align(&data, shifts, &groups, ngroups)?;
+            shifts = aligned;
+            iterations += its;
+            let q = self.report(&data, &shifts, &groups, ngroups, current, iterations)?;
+            let mut changed = false;
+            for (i, r) in q.references.iter().enumerate() {
+                let is_standard = self.standard.is_some_and(|(s, _)| s == i);
+                if !r.background && !is_standard && !r.detected && !data.excluded[i] {
+                    data.excluded[i] = true;
+                    shifts[i] = sample_shift;
+                    changed = true;
+                }
+            }
+            if !changed || data.excluded.iter().all(|&e| e) {
+                return Ok(q);
+            }
+        }
+    }
+
+    /// The shifts refined by damped Gauss–Newton from `shifts`, each trial's linear part
+    /// re-projected; the shifts, the linear part and the iterations taken.
+    fn align(
+        &self,
+        data: &Data<'_>,
+        mut shifts: Vec<f64>,
+        groups: &[usize],
+        ngroups: usize,
+    ) -> Result<(Vec<f64>, Projected, usize)> {
+        let p = &self.params;
+        let nr = self.references.len();
         let mut iterations = 0;
         let mut current = data.project_at(&shifts)?;
         if p.alignment != Alignment::None {
@@ -589,7 +638,7 @@ impl Summation {
                     for (k, &g) in active_groups.iter().enumerate() {
                         let delta = step[linear + k] * scale[linear + k];
                         for i in 0..nr {
-                            if groups[i] == g {
+                            if groups[i] == g && !data.excluded[i] {
                                 trial[i] = (shifts[i] + delta).clamp(-p.max_shift, p.max_shift);
                             }
                         }
@@ -610,7 +659,7 @@ impl Summation {
                 }
             }
         }
-        self.report(&data, &shifts, &groups, ngroups, current, iterations)
+        Ok((shifts, current, iterations))
     }
 
     fn report(
@@ -627,7 +676,7 @@ impl Summation {
         let nr = refs.len();
         let m = data.x.len();
         let c = &solved.coefficients;
-        let (values, slopes) = data.columns(shifts);
+        let (values, slopes) = data.columns_of(shifts, true);
         let curves: Vec<Vec<f64>> = (0..nr)
             .map(|i| values[i].iter().map(|v| v * c[i]).collect())
             .collect();

@@ -8,7 +8,9 @@ use xrd_cli::figures::{self, RietveldPlot};
 use xrd_cli::output::{Cell, Table};
 use xrd_io::{Pattern, Wavelength};
 use xrd_minerals::{DEFAULT_MAX_CANDIDATES, Library, PhaseSpec, RefineSetup, refine_specs};
-use xrd_refine::{Instrument, RefineParams, Refinement, Stage};
+use xrd_refine::{Instrument, RefineParams, Refinement, Stage, SummationParams};
+
+mod references;
 
 use super::{
     Context, Outcome, Result, create_dir, input_files, parse_wavelength, pattern_name, skipped,
@@ -31,8 +33,31 @@ pub struct Args {
     #[arg(required = true, value_name = "FILE")]
     pub inputs: Vec<PathBuf>,
     /// A phase to refine (repeatable): library id, mineral name, formula or CIF/POSCAR path.
-    #[arg(long = "phase", required = true, value_name = "SPEC")]
+    #[arg(
+        long = "phase",
+        value_name = "SPEC",
+        required_unless_present = "reference_ids",
+        conflicts_with = "reference_ids"
+    )]
     pub phases: Vec<String>,
+    /// A library of measured reference patterns, for phases without a usable structure (clays,
+    /// glass): powdR/RockJock's wide CSV (2θ, then one column of counts per reference; gzipped
+    /// or not) with its `phase_id,phase_name,rir` table beside it, or a folder of pattern files
+    /// (one per reference, named by its id) with such a table.
+    #[arg(long, value_name = "LIBRARY", requires = "reference_ids")]
+    pub references: Option<PathBuf>,
+    /// A reference of --references to fit (repeatable), by its id (QUARTZ,
+    /// KAOLINITE_DRY_BRANCH; backgrounds such as BACK_POS are fitted, not quantified): full-
+    /// pattern summation, weight fractions from the scales and RIRs.
+    #[arg(long = "reference", value_name = "ID", requires = "references")]
+    pub reference_ids: Vec<String>,
+    /// How references are aligned with the pattern: `reference` (a sample shift, then one per
+    /// reference), `sample` (one shift) or `none`.
+    #[arg(long, default_value = "reference", value_parser = ["reference", "sample", "none"])]
+    pub alignment: String,
+    /// The largest 2θ shift (°) of a reference against the pattern.
+    #[arg(long, value_name = "DEG", default_value_t = SummationParams::default().get_max_shift())]
+    pub max_shift: f64,
     /// A further library: a folder of CIF/POSCAR files, or one such file (repeatable).
     #[arg(long, value_name = "DIR")]
     pub library: Vec<PathBuf>,
@@ -47,8 +72,9 @@ pub struct Args {
     /// crystallite size or strain) and write the instrument to FILE.
     #[arg(long, value_name = "FILE")]
     pub save_instrument: Option<PathBuf>,
-    /// An internal standard weighed in: SPEC=WT, SPEC one of the --phase values and WT its
-    /// weight fraction of the sample (0–1); fractions become absolute and the rest amorphous.
+    /// An internal standard weighed in: SPEC=WT, SPEC one of the --phase (or --reference)
+    /// values and WT its weight fraction of the sample (0–1); fractions become absolute and the
+    /// rest amorphous.
     #[arg(long, value_name = "SPEC=WT")]
     pub standard: Option<String>,
     /// Particle diameter (µm) of every phase: corrects the weight fractions for microabsorption
@@ -69,9 +95,10 @@ pub struct Args {
     /// Refine only the points in this 2θ range (°).
     #[arg(long, num_args = 2, value_names = ["MIN", "MAX"])]
     pub range: Option<Vec<f64>>,
-    /// Chebyshev background terms.
-    #[arg(long, default_value_t = RefineParams::default().get_background_terms())]
-    pub background: usize,
+    /// Chebyshev background terms (default 6 with --phase; 4 with --reference, whose measured
+    /// patterns carry their own backgrounds).
+    #[arg(long, value_name = "N")]
+    pub background: Option<usize>,
     /// Broad peaks added to the background (an amorphous hump, a sample holder).
     #[arg(long, default_value_t = RefineParams::default().get_humps())]
     pub humps: usize,
@@ -90,6 +117,9 @@ pub struct Args {
 
 /// Runs `xrd refine`.
 pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
+    if !args.reference_ids.is_empty() {
+        return references::run(&args, ctx);
+    }
     let mut stages = Vec::new();
     for s in &args.stages {
         stages.push(
@@ -100,7 +130,10 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     }
     let params = RefineParams::new()
         .stages(stages)
-        .background_terms(args.background)
+        .background_terms(
+            args.background
+                .unwrap_or(RefineParams::default().get_background_terms()),
+        )
         .humps(args.humps)
         .standard(args.save_instrument.is_some())
         .two_theta_range(match args.range.as_deref() {
@@ -120,19 +153,10 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     let standard = match &args.standard {
         None => None,
         Some(s) => {
-            let (name, wt) = s
-                .rsplit_once('=')
-                .ok_or_else(|| format!("--standard `{s}`: expected SPEC=WT"))?;
-            let wt: f64 = wt
-                .trim()
-                .parse()
-                .map_err(|_| format!("--standard `{s}`: `{wt}` is not a number"))?;
-            let index = specs
-                .iter()
-                .position(|p| p.text == name.trim())
-                .ok_or_else(|| {
-                    format!("--standard `{s}`: `{name}` is not one of the --phase values")
-                })?;
+            let (name, wt) = parse_standard(s)?;
+            let index = specs.iter().position(|p| p.text == name).ok_or_else(|| {
+                format!("--standard `{s}`: `{name}` is not one of the --phase values")
+            })?;
             Some((index, wt))
         }
     };
@@ -224,6 +248,18 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     }
     ctx.print(&table);
     Ok(Outcome::skipping(failed))
+}
+
+/// The SPEC and weight fraction of `--standard SPEC=WT`.
+pub(super) fn parse_standard(s: &str) -> Result<(&str, f64)> {
+    let (name, wt) = s
+        .rsplit_once('=')
+        .ok_or_else(|| format!("--standard `{s}`: expected SPEC=WT"))?;
+    let wt: f64 = wt
+        .trim()
+        .parse()
+        .map_err(|_| format!("--standard `{s}`: `{wt}` is not a number"))?;
+    Ok((name.trim(), wt))
 }
 
 /// The structures of every --phase (the library is read only when a SPEC is not a file).
@@ -357,6 +393,7 @@ fn write_outputs(
                 )
             })
             .collect(),
+        curves: Vec::new(),
     };
     figures::rietveld(&dir.join("rietveld.svg"), &plot)?;
     Ok(())

@@ -69,7 +69,7 @@ def identify(
 ) -> list[dict[str, Any]]: ...
 def refine(
     pattern: PatternLike,
-    phases: Sequence[str],
+    phases: Optional[Sequence[str]] = None,
     library: Optional[Sequence[PathLike]] = None,
     builtin: bool = True,
     instrument: Optional[PathLike] = None,
@@ -83,6 +83,10 @@ def refine(
     humps: Optional[int] = None,
     stages: Optional[Sequence[str]] = None,
     max_candidates: int = 8,
+    references: Optional[Sequence[str]] = None,
+    reference_library: Optional[PathLike] = None,
+    alignment: Optional[Literal["reference", "sample", "none"]] = None,
+    max_shift: Optional[float] = None,
 ) -> dict[str, Any]: ...
 def index(
     pattern: PatternLike,

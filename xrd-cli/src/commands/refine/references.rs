@@ -1,0 +1,232 @@
+//! `xrd refine --references LIBRARY --reference ID…`: full-pattern summation of measured
+//! reference patterns (xrd-refine's `Summation`), for phases without a usable structure.
+
+use std::path::Path;
+
+use serde::Serialize;
+use xrd_cli::figures::{self, RietveldPlot};
+use xrd_cli::output::{Cell, Table};
+use xrd_refine::{
+    Alignment, Quantification, Reference, ReferenceLibrary, Summation, SummationParams,
+};
+
+use super::super::{Context, Outcome, Result, create_dir, input_files, pattern_name, skipped};
+use super::{Args, parse_standard};
+
+/// Background terms when --background is not given: the references carry their own
+/// backgrounds, so a cubic takes up what differs between mounts.
+const DEFAULT_BACKGROUND_TERMS: usize = 4;
+
+/// Runs the summation of every input with the references named.
+pub(super) fn run(args: &Args, ctx: &Context) -> Result<Outcome> {
+    let path = args
+        .references
+        .as_ref()
+        .ok_or("--reference needs --references LIBRARY")?;
+    let library = ReferenceLibrary::read(path)?;
+    let mut references: Vec<Reference> = Vec::new();
+    for id in &args.reference_ids {
+        let r = library.get(id).ok_or_else(|| {
+            let some: Vec<&str> = library
+                .references()
+                .iter()
+                .take(6)
+                .map(|r| r.id.as_str())
+                .collect();
+            format!(
+                "--reference {id}: not in {} ({} references, such as {})",
+                path.display(),
+                library.len(),
+                some.join(", ")
+            )
+        })?;
+        if references.iter().any(|q| q.id == r.id) {
+            return Err(format!("--reference {id} is given twice").into());
+        }
+        references.push(r.clone());
+    }
+    let standard = match &args.standard {
+        None => None,
+        Some(s) => {
+            let (name, wt) = parse_standard(s)?;
+            let index = references
+                .iter()
+                .position(|r| r.id.eq_ignore_ascii_case(name))
+                .ok_or_else(|| {
+                    format!("--standard `{s}`: `{name}` is not one of the --reference values")
+                })?;
+            Some((index, wt))
+        }
+    };
+    let alignment = Alignment::from_name(&args.alignment)
+        .ok_or_else(|| format!("--alignment {}: reference, sample or none", args.alignment))?;
+    let params = SummationParams::new()
+        .background_terms(args.background.unwrap_or(DEFAULT_BACKGROUND_TERMS))
+        .alignment(alignment)
+        .max_shift(args.max_shift)
+        .two_theta_range(match args.range.as_deref() {
+            Some([a, b]) => Some((*a, *b)),
+            _ => None,
+        });
+    params.check()?;
+    let mut summation = Summation::new(references).params(params);
+    if let Some((i, w)) = standard {
+        summation = summation.standard(i, w);
+    }
+    let files = input_files(&args.inputs)?;
+    let mut table = Table::new([
+        "file",
+        "phase",
+        "id",
+        "name",
+        "kind",
+        "weight_fraction",
+        "weight_fraction_esd",
+        "detection_limit",
+        "scale",
+        "shift",
+        "rwp",
+        "gof",
+    ]);
+    let mut failed = 0;
+    let several = files.len() > 1;
+    for file in &files {
+        let result = (|| -> Result<()> {
+            let patterns = xrd_io::read(file)?;
+            let count = patterns.len();
+            for (k, pattern) in patterns.iter().enumerate() {
+                let label = pattern_name(file, k, count);
+                let q = summation.fit(pattern)?;
+                for (p, r) in q.references.iter().enumerate() {
+                    let kind = if r.background {
+                        "background"
+                    } else if standard.is_some_and(|(s, _)| s == p) {
+                        "standard"
+                    } else {
+                        "reference"
+                    };
+                    table.push(vec![
+                        Cell::text(label.clone()),
+                        Cell::integer(p as i64 + 1),
+                        Cell::text(r.id.clone()),
+                        Cell::text(r.name.clone()),
+                        Cell::text(kind),
+                        Cell::number(r.weight_fraction, 4),
+                        Cell::number(r.weight_fraction_esd, 4),
+                        Cell::number(r.detection_limit, 4),
+                        Cell::number(r.scale, 5),
+                        Cell::number(r.shift, 4),
+                        Cell::number(q.rwp, 4),
+                        Cell::number(q.gof, 3),
+                    ]);
+                }
+                if let (Some(a), Some(e)) = (q.amorphous, q.amorphous_esd) {
+                    table.push(vec![
+                        Cell::text(label.clone()),
+                        Cell::integer(q.references.len() as i64 + 1),
+                        Cell::empty(),
+                        Cell::text("amorphous or unaccounted"),
+                        Cell::text("rest"),
+                        Cell::number(a, 4),
+                        Cell::number(e, 4),
+                        Cell::empty(),
+                        Cell::empty(),
+                        Cell::empty(),
+                        Cell::number(q.rwp, 4),
+                        Cell::number(q.gof, 3),
+                    ]);
+                }
+                for w in &q.warnings {
+                    eprintln!("{label}: warning: {w}");
+                }
+                if let Some(out) = &args.out {
+                    let dir = if several || count > 1 {
+                        out.join(label.replace(['/', '\\', '#'], "_"))
+                    } else {
+                        out.clone()
+                    };
+                    write_outputs(&dir, &label, path, &q)?;
+                }
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            skipped(&file.display().to_string(), &e);
+            failed += 1;
+        }
+    }
+    ctx.print(&table);
+    Ok(Outcome::skipping(failed))
+}
+
+#[derive(Serialize)]
+struct Written<'a> {
+    file: &'a str,
+    library: &'a Path,
+    quantification: &'a Quantification,
+}
+
+fn write_outputs(dir: &Path, label: &str, library: &Path, q: &Quantification) -> Result<()> {
+    create_dir(dir)?;
+    let mut csv = String::from("two_theta,observed,calculated,background,difference");
+    for r in &q.references {
+        csv.push(',');
+        csv.push_str(&xrd_cli::output::csv_field(&r.id));
+    }
+    csv.push('\n');
+    for i in 0..q.two_theta.len() {
+        csv.push_str(&format!(
+            "{:.5},{},{:.3},{:.3},{:.3}",
+            q.two_theta[i],
+            q.observed[i],
+            q.calculated[i],
+            q.background[i],
+            q.observed[i] - q.calculated[i]
+        ));
+        for c in &q.curves {
+            csv.push_str(&format!(",{:.3}", c[i]));
+        }
+        csv.push('\n');
+    }
+    xrd_cli::run::write_atomic(&dir.join("fit.csv"), &csv)?;
+    let json = serde_json::to_string_pretty(&Written {
+        file: label,
+        library,
+        quantification: q,
+    })?;
+    xrd_cli::run::write_atomic(&dir.join("quantification.json"), &json)?;
+    let title = match q.amorphous {
+        Some(a) => format!(
+            "{label}: Rwp {:.2} %, GoF {:.2}, amorphous {:.1} wt%",
+            100.0 * q.rwp,
+            q.gof,
+            100.0 * a
+        ),
+        None => format!("{label}: Rwp {:.2} %, GoF {:.2}", 100.0 * q.rwp, q.gof),
+    };
+    let plot = RietveldPlot {
+        title,
+        two_theta: q.two_theta.clone(),
+        observed: q.observed.clone(),
+        calculated: q.calculated.clone(),
+        ticks: Vec::new(),
+        curves: q
+            .references
+            .iter()
+            .zip(&q.curves)
+            .filter(|(r, _)| !r.background)
+            .map(|(r, c)| {
+                let bg = &q.background;
+                let label = format!(
+                    "{} {:.1} ± {:.1} wt%",
+                    r.id,
+                    100.0 * r.weight_fraction,
+                    100.0 * r.weight_fraction_esd
+                );
+                (label, c.iter().zip(bg).map(|(v, b)| v + b).collect())
+            })
+            .collect(),
+    };
+    figures::rietveld(&dir.join("rietveld.svg"), &plot)?;
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! `xrd.refine(…, references=…)`: full-pattern summation of measured reference patterns
+//! (xrd-refine's `Summation`), the rows of `xrd refine --references`.
+
+use std::path::PathBuf;
+
+use numpy::PyArray1;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use xrd_refine::{Alignment, Reference, ReferenceLibrary, Summation, SummationParams};
+
+use crate::errors::{IntoPyResult, value_error};
+
+/// The summation's options, as `xrd.refine` takes them.
+pub struct Options {
+    pub library: PathBuf,
+    pub ids: Vec<String>,
+    pub standard: Option<(String, f64)>,
+    pub alignment: Option<String>,
+    pub max_shift: Option<f64>,
+    pub background: Option<usize>,
+    pub two_theta_range: Option<(f64, f64)>,
+}
+
+/// Background terms when none are given (as `xrd refine --references`).
+const DEFAULT_BACKGROUND_TERMS: usize = 4;
+
+pub fn refine_references<'py>(
+    py: Python<'py>,
+    label: &str,
+    pattern: &xrd_io::Pattern,
+    o: Options,
+) -> PyResult<Bound<'py, PyDict>> {
+    if o.ids.is_empty() {
+        return Err(value_error("references: name at least one reference"));
+    }
+    let library = py.detach(|| ReferenceLibrary::read(&o.library)).py()?;
+    let mut refs: Vec<Reference> = Vec::new();
+    for id in &o.ids {
+        let r = library.get(id).ok_or_else(|| {
+            value_error(format!("reference {id}: not in {}", o.library.display()))
+        })?;
+        refs.push(r.clone());
+    }
+    let standard = match &o.standard {
+        None => None,
+        Some((name, wt)) => {
+            let i = refs
+                .iter()
+                .position(|r| r.id.eq_ignore_ascii_case(name))
+                .ok_or_else(|| {
+                    value_error(format!("standard `{name}` is not one of the references"))
+                })?;
+            Some((i, *wt))
+        }
+    };
+    let alignment = match o.alignment.as_deref() {
+        None => Alignment::default(),
+        Some(a) => Alignment::from_name(a)
+            .ok_or_else(|| value_error(format!("alignment `{a}`: reference, sample or none")))?,
+    };
+    let mut params = SummationParams::new()
+        .background_terms(o.background.unwrap_or(DEFAULT_BACKGROUND_TERMS))
+        .alignment(alignment)
+        .two_theta_range(o.two_theta_range);
+    if let Some(m) = o.max_shift {
+        params = params.max_shift(m);
+    }
+    params.check().py()?;
+    let mut summation = Summation::new(refs).params(params);
+    if let Some((i, w)) = standard {
+        summation = summation.standard(i, w);
+    }
+    let q = py.detach(|| summation.fit(pattern)).py()?;
+    let out = PyDict::new(py);
+    let rows = PyList::empty(py);
+    for (p, r) in q.references.iter().enumerate() {
+        let d = PyDict::new(py);
+        let kind = if r.background {
+            "background"
+        } else if standard.is_some_and(|(s, _)| s == p) {
+            "standard"
+        } else {
+            "reference"
+        };
+        d.set_item("file", label)?;
+        d.set_item("phase", p + 1)?;
+        d.set_item("id", &r.id)?;
+        d.set_item("name", &r.name)?;
+        d.set_item("kind", kind)?;
+        d.set_item("weight_fraction", r.weight_fraction)?;
+        d.set_item("weight_fraction_esd", r.weight_fraction_esd)?;
+        d.set_item("detection_limit", r.detection_limit)?;
+        d.set_item("scale", r.scale)?;
+        d.set_item("shift", r.shift)?;
+        d.set_item("rwp", q.rwp)?;
+        d.set_item("gof", q.gof)?;
+        rows.append(d)?;
+    }
+    if let (Some(a), Some(e)) = (q.amorphous, q.amorphous_esd) {
+        let d = PyDict::new(py);
+        d.set_item("file", label)?;
+        d.set_item("phase", q.references.len() + 1)?;
+        d.set_item("id", py.None())?;
+        d.set_item("name", "amorphous or unaccounted")?;
+        d.set_item("kind", "rest")?;
+        d.set_item("weight_fraction", a)?;
+        d.set_item("weight_fraction_esd", e)?;
+        for key in ["detection_limit", "scale", "shift"] {
+            d.set_item(key, py.None())?;
+        }
+        d.set_item("rwp", q.rwp)?;
+        d.set_item("gof", q.gof)?;
+        rows.append(d)?;
+    }
+    out.set_item("rows", rows)?;
+    for (key, v) in [
+        ("rp", q.rp),
+        ("rwp", q.rwp),
+        ("rexp", q.rexp),
+        ("chi2", q.chi2),
+        ("gof", q.gof),
+    ] {
+        out.set_item(key, v)?;
+    }
+    out.set_item("amorphous", q.amorphous)?;
+    out.set_item("amorphous_esd", q.amorphous_esd)?;
+    out.set_item("warnings", PyList::new(py, &q.warnings)?)?;
+    out.set_item("two_theta", PyArray1::from_slice(py, &q.two_theta))?;
+    out.set_item("observed", PyArray1::from_slice(py, &q.observed))?;
+    out.set_item("calculated", PyArray1::from_slice(py, &q.calculated))?;
+    out.set_item("background", PyArray1::from_slice(py, &q.background))?;
+    let difference: Vec<f64> = q
+        .observed
+        .iter()
+        .zip(&q.calculated)
+        .map(|(o, c)| o - c)
+        .collect();
+    out.set_item("difference", PyArray1::from_vec(py, difference))?;
+    let curves = PyDict::new(py);
+    for (r, c) in q.references.iter().zip(&q.curves) {
+        curves.set_item(&r.id, PyArray1::from_slice(py, c))?;
+    }
+    out.set_item("phase_curves", curves)?;
+    let json = serde_json::to_string(&q).map_err(|e| value_error(e.to_string()))?;
+    let loads = py.import("json")?.getattr("loads")?;
+    out.set_item("quantification", loads.call1((json,))?)?;
+    Ok(out)
+}
