@@ -29,6 +29,14 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A PONKCS calibration file could not be read or written.
+    #[error("calibration file {path}: {message}")]
+    Calibration {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// A structure could not be read or simulated.
     #[error(transparent)]
     Sim(#[from] xrd_sim::Error),

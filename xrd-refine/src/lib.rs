@@ -3,6 +3,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod absorption;
+mod calibration;
 mod cell;
 mod error;
 mod instrument;
@@ -15,11 +16,14 @@ mod reference;
 mod refinement;
 mod summation;
 
+pub use calibration::{CALIBRATION_FORMAT, CalibratedPeak, Calibration, Operator};
 pub use error::{Error, Result};
 pub use instrument::{INSTRUMENT_FORMAT, Instrument};
 pub use params::{RefineParams, Stage};
-pub use phase::Phase;
+pub use phase::{Intensities, Phase};
 pub use reference::{BACKGROUND_NAME, Reference, ReferenceLibrary};
-pub use refinement::{DEFAULT_PARTICLE_SIZE, ParameterValue, PhaseResult, Refinement, Refiner};
+pub use refinement::{
+    DEFAULT_PARTICLE_SIZE, ParameterValue, PhaseKind, PhaseResult, Refinement, Refiner,
+};
 pub use summation::{Alignment, Quantification, ReferenceResult, Summation, SummationParams};
 pub use xrd_sim::powder::tch::REACH;

@@ -499,6 +499,63 @@ impl Model {
         y
     }
 
+    /// Each peak's curve of phase `p` at `values`, its lines summed, at the peak's own
+    /// intensity or (`unit`) at unit |F|²: (first point, values at the points from there),
+    /// empty for a peak out of reach. Pawley's intensities are solved on these.
+    pub fn peak_curves(&self, values: &[f64], p: usize, unit: bool) -> Vec<(usize, Vec<f64>)> {
+        let pi = &self.layout.phases[p];
+        let cell = &values[pi.cell.clone()];
+        let mut derivs = Vec::new();
+        let mut out = Vec::with_capacity(self.phases[p].peaks.len());
+        for peak in &self.phases[p].peaks {
+            let q: f64 = peak.dq.iter().zip(cell).map(|(d, v)| d * v).sum();
+            if q <= 0.0 {
+                out.push((0, Vec::new()));
+                continue;
+            }
+            let g = q.sqrt();
+            let mut lines = Vec::new();
+            for &(lambda, ratio) in &self.lines {
+                if lambda * g / 2.0 >= 0.999_999 {
+                    continue;
+                }
+                let line = self.line(
+                    values,
+                    p,
+                    &peak.dq,
+                    q,
+                    g,
+                    lambda,
+                    ratio,
+                    if unit { 1.0 } else { peak.f2 },
+                    0.0,
+                    None,
+                    &mut derivs,
+                );
+                let (a, b) = self.reach(line.centre, line.h);
+                if a < b {
+                    lines.push((a, b, line));
+                }
+            }
+            let Some(first) = lines.iter().map(|l| l.0).min() else {
+                out.push((0, Vec::new()));
+                continue;
+            };
+            let last = lines.iter().map(|l| l.1).max().unwrap_or(first);
+            let mut curve = vec![0.0; last - first];
+            for (a, b, line) in lines {
+                for i in a..b {
+                    curve[i - first] += line.intensity
+                        * self
+                            .shape
+                            .value(self.tt[i] - line.centre, line.h, line.eta, line.asym);
+                }
+            }
+            out.push((first, curve));
+        }
+        out
+    }
+
     /// The indices of the points within ±REACH·h of `centre`.
     fn reach(&self, centre: f64, h: f64) -> (usize, usize) {
         let r = REACH * h;

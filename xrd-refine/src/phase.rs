@@ -1,10 +1,58 @@
 //! A phase to refine, and the peaks its structure gives.
 
 use xrd_io::Wavelength;
-use xrd_sim::{Anomalous, CrystalSystem, PowderParams, Simulator, Structure};
+use xrd_sim::{
+    Anomalous, CrystalSystem, Element, Lattice, PowderParams, Simulator, Site, Species, Structure,
+    SymOp,
+};
 
+use crate::calibration::Calibration;
 use crate::cell::CellModel;
 use crate::{Error, Result};
+
+/// A general position (no special symmetry in any space group): one atom there, expanded by a
+/// group's operators, has a non-zero structure factor for every reflection the group allows.
+const GENERAL_POSITION: [f64; 3] = [0.1327, 0.2751, 0.3914];
+
+/// An extracted reflection that the structure makes (nearly) absent starts at this share of
+/// the mean |F|², so that the extraction can still find it.
+const WEAK_START: f64 = 1e-3;
+
+/// Where a phase's peak intensities come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intensities {
+    /// Computed from the structure (Rietveld).
+    Structure,
+    /// Extracted from the data by Le Bail's partition, positions from the refined cell: for
+    /// cell refinement and phases whose structure is unknown. Such a phase has no weight
+    /// fraction of its own.
+    Extracted,
+    /// Fixed at a PONKCS calibration's values (each reflection's Miller indices and intensity),
+    /// with the calibration's Z·M for its weight fraction.
+    Calibrated {
+        /// (h k l, intensity) of every reflection.
+        peaks: Vec<([i32; 3], f64)>,
+        /// The calibrated Z·M (g/mol).
+        zm: f64,
+    },
+}
+
+/// One atom at [`GENERAL_POSITION`] expanded by `ops` in `lattice`: its reflections are those
+/// the operators allow.
+fn reflection_source(lattice: &Lattice, ops: &[SymOp]) -> Result<Structure> {
+    if ops.is_empty() {
+        return Err(crate::error::invalid(
+            "symmetry operators",
+            "need at least the identity",
+        ));
+    }
+    let site = Site::new(Species::neutral(Element::from_z(6)?), GENERAL_POSITION);
+    Ok(Structure::from_asymmetric_unit(
+        *lattice,
+        &[site],
+        ops,
+    )?)
+}
 
 /// Space groups are read from the structure within this tolerance (Å).
 const SYMPREC: f64 = 1e-2;
@@ -34,6 +82,14 @@ pub struct Phase {
     system: CrystalSystem,
     texture: Option<[i32; 3]>,
     particle_size: Option<f64>,
+    intensities: Intensities,
+    /// The structure whose reflections are the peaks, when it is not `structure` (a Le Bail or
+    /// PONKCS phase: one atom in a general position).
+    reflections: Option<Structure>,
+    /// The symmetry operators of `reflections` (kept for a calibration).
+    operators: Vec<SymOp>,
+    /// Whether `structure` holds the phase's real content (its mass and absorption).
+    chemistry: bool,
 }
 
 impl Phase {
@@ -50,7 +106,106 @@ impl Phase {
             system: sg.crystal_system,
             texture: None,
             particle_size: None,
+            intensities: Intensities::Structure,
+            reflections: None,
+            operators: Vec::new(),
+            chemistry: true,
         })
+    }
+
+    /// A Le Bail phase known only by its cell and symmetry: `lattice`, the operators `ops` of
+    /// its space group `number` in the cell's setting (centring translations included). Peak
+    /// positions follow the refined cell, intensities are extracted from the data; it has no
+    /// weight fraction and no composition.
+    ///
+    /// ```
+    /// use xrd_refine::Phase;
+    /// use xrd_sim::{Lattice, SpaceGroup};
+    /// let cell = Lattice::from_parameters(4.594, 4.594, 2.959, 90.0, 90.0, 90.0)?;
+    /// let rutile = Phase::le_bail("rutile", cell, 136, SpaceGroup::new(136)?.operations())?;
+    /// assert_eq!(rutile.space_group(), 136);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A number outside 1–230, no operators, or operators that do not form a structure.
+    pub fn le_bail(
+        name: impl Into<String>,
+        lattice: Lattice,
+        number: u8,
+        ops: &[SymOp],
+    ) -> Result<Self> {
+        let source = reflection_source(&lattice, ops)?;
+        Ok(Self {
+            name: name.into(),
+            structure: source.clone(),
+            space_group: number,
+            system: CrystalSystem::from_space_group(number)?,
+            texture: None,
+            particle_size: None,
+            intensities: Intensities::Extracted,
+            reflections: Some(source),
+            operators: ops.to_vec(),
+            chemistry: false,
+        })
+    }
+
+    /// This phase with its intensities extracted from the data (Le Bail) instead of computed
+    /// from its structure, which still gives its composition; `ops` are the symmetry operators
+    /// of the structure's setting (an [`xrd_sim::Cif`]'s or a library entry's), which give the
+    /// reflections allowed.
+    ///
+    /// # Errors
+    /// No operators, or operators that do not form a structure.
+    pub fn with_extracted_intensities(mut self, ops: &[SymOp]) -> Result<Self> {
+        self.reflections = Some(reflection_source(self.structure.lattice(), ops)?);
+        self.operators = ops.to_vec();
+        self.intensities = Intensities::Extracted;
+        Ok(self)
+    }
+
+    /// A PONKCS phase: the peaks, cell, symmetry and Z·M of a calibration
+    /// ([`crate::Refiner::calibrate`]); its scale (and cell, size and strain) are refined and
+    /// its weight fraction follows from the calibrated Z·M.
+    ///
+    /// # Errors
+    /// A calibration whose cell, symmetry or Z·M is invalid.
+    pub fn calibrated(calibration: &Calibration) -> Result<Self> {
+        calibration.check()?;
+        let [a, b, c, al, be, ga] = calibration.cell;
+        let lattice = Lattice::from_parameters(a, b, c, al, be, ga)?;
+        let ops = calibration.operators()?;
+        let mut phase = Self::le_bail(
+            calibration.name.clone(),
+            lattice,
+            calibration.space_group,
+            &ops,
+        )?;
+        phase.intensities = Intensities::Calibrated {
+            peaks: calibration
+                .peaks
+                .iter()
+                .map(|p| (p.hkl, p.intensity))
+                .collect(),
+            zm: calibration.zm,
+        };
+        Ok(phase)
+    }
+
+    /// Where the phase's peak intensities come from.
+    pub fn intensities(&self) -> &Intensities {
+        &self.intensities
+    }
+
+    /// Whether the structure holds the phase's real content (false for a phase known only by
+    /// its cell: no formula, mass or absorption).
+    pub fn has_chemistry(&self) -> bool {
+        self.chemistry
+    }
+
+    /// The symmetry operators of a Le Bail or PONKCS phase (empty for a structure phase).
+    pub fn operators(&self) -> &[SymOp] {
+        &self.operators
     }
 
     /// A phase of `structure` in space group `number` as its source states it (a library entry's),
@@ -71,6 +226,10 @@ impl Phase {
             system: CrystalSystem::from_space_group(number)?,
             texture: None,
             particle_size: None,
+            intensities: Intensities::Structure,
+            reflections: None,
+            operators: Vec::new(),
+            chemistry: true,
         })
     }
 
@@ -206,7 +365,8 @@ impl PhaseModel {
                 .two_theta_range(lo, hi)
                 .anomalous(anomalous),
         )?;
-        let reflections = match sim.reflections(&phase.structure) {
+        let source = phase.reflections.as_ref().unwrap_or(&phase.structure);
+        let reflections = match sim.reflections(source) {
             Ok(r) => r,
             Err(xrd_sim::Error::NoReflections(..)) => Vec::new(),
             Err(e) => return Err(e.into()),
@@ -243,12 +403,50 @@ impl PhaseModel {
                 }
             }
         }
+        let mut peaks: Vec<Peak> = peaks.into_iter().map(|(_, p)| p).collect();
+        match &phase.intensities {
+            Intensities::Structure => {}
+            // Extraction starts from the structure's intensities where it has a composition
+            // (reflections it makes absent start weak), else from equal ones.
+            Intensities::Extracted => {
+                let known: std::collections::HashMap<[i32; 3], f64> = if phase.chemistry {
+                    match sim.reflections(&phase.structure) {
+                        Ok(r) => r.into_iter().map(|r| (r.hkl, r.f2)).collect(),
+                        Err(xrd_sim::Error::NoReflections(..)) => Default::default(),
+                        Err(e) => return Err(e.into()),
+                    }
+                } else {
+                    Default::default()
+                };
+                let mean = if known.is_empty() {
+                    1.0
+                } else {
+                    known.values().sum::<f64>() / known.len() as f64
+                };
+                for p in &mut peaks {
+                    for m in &mut p.members {
+                        m.f2 = match known.get(&m.hkl) {
+                            Some(&f) if !known.is_empty() => f.max(WEAK_START * mean),
+                            _ if known.is_empty() => 1.0,
+                            _ => WEAK_START * mean,
+                        };
+                    }
+                    p.f2 = p.members.iter().map(|m| m.f2).sum();
+                }
+            }
+            Intensities::Calibrated { peaks: known, .. } => {
+                let table: std::collections::HashMap<[i32; 3], f64> =
+                    known.iter().copied().collect();
+                for p in &mut peaks {
+                    for m in &mut p.members {
+                        m.f2 = table.get(&m.hkl).copied().unwrap_or(0.0);
+                    }
+                    p.f2 = p.members.iter().map(|m| m.f2).sum();
+                }
+            }
+        }
         // Reflections of zero intensity (systematic absences of the structure) add nothing.
-        let peaks: Vec<Peak> = peaks
-            .into_iter()
-            .map(|(_, p)| p)
-            .filter(|p| p.f2 > 1e-12)
-            .collect();
+        let peaks: Vec<Peak> = peaks.into_iter().filter(|p| p.f2 > 1e-12).collect();
         if peaks.is_empty() {
             return Err(Error::NoReflections(phase.name.clone(), range.0, range.1));
         }
@@ -256,7 +454,11 @@ impl PhaseModel {
             cell,
             cell_start,
             peaks,
-            cell_mass: phase.cell_mass()?,
+            cell_mass: match &phase.intensities {
+                Intensities::Calibrated { zm, .. } => *zm,
+                _ if !phase.chemistry => 0.0,
+                _ => phase.cell_mass()?,
+            },
         })
     }
 }

@@ -4,11 +4,12 @@ use serde::{Deserialize, Serialize};
 use xrd_io::{Pattern, Wavelength};
 use xrd_sim::CrystalSystem;
 
+use crate::calibration::{CALIBRATION_FORMAT, CalibratedPeak, Calibration, Operator};
 use crate::instrument::Instrument;
 use crate::lm::{self, Data};
 use crate::model::{Kind, Model, Parts};
 use crate::params::{RefineParams, Stage};
-use crate::phase::{Phase, PhaseModel};
+use crate::phase::{Intensities, Phase, PhaseModel};
 use crate::quality::Quality;
 use crate::{Error, Result};
 
@@ -31,6 +32,43 @@ const TEXTURE_TRIAL_ITERATIONS: usize = 3;
 
 /// A size broadening below this 1/cosθ coefficient (°) is beyond the resolution: no size.
 const MIN_SIZE_BROADENING: f64 = 1e-4;
+
+/// At most this many Le Bail cycles (partition, then refinement) per stage.
+const LE_BAIL_CYCLES: usize = 8;
+
+/// A stage's Le Bail cycles end when χ² changes by less than this fraction.
+const LE_BAIL_TOLERANCE: f64 = 1e-3;
+
+/// Relative ridge on the diagonal of Pawley's intensities: peaks closer than the resolution
+/// share their counts instead of making the system singular.
+const PAWLEY_RIDGE: f64 = 1e-9;
+
+/// Rounds of Pawley's solve that set negative intensities to zero.
+const PAWLEY_CLAMP_ROUNDS: usize = 6;
+
+/// How a phase's intensities were obtained, as reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PhaseKind {
+    /// Rietveld: intensities from the structure.
+    Structure,
+    /// Le Bail: intensities extracted from the data (no weight fraction).
+    LeBail,
+    /// PONKCS: calibrated intensities and Z·M.
+    Ponkcs,
+}
+
+impl PhaseKind {
+    /// The name used in tables (`structure`, `le_bail`, `ponkcs`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Structure => "structure",
+            Self::LeBail => "le_bail",
+            Self::Ponkcs => "ponkcs",
+        }
+    }
+}
 
 /// One refined phase.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,6 +106,10 @@ pub struct PhaseResult {
     /// Kα₁ peak positions (°, with zero shift and displacement) and their Miller indices, for
     /// the reflection ticks.
     pub ticks: Vec<(f64, [i32; 3])>,
+    /// How its intensities were obtained.
+    pub kind: PhaseKind,
+    /// A Le Bail phase's extracted intensities, every reflection (empty for the others).
+    pub extracted: Vec<CalibratedPeak>,
 }
 
 /// A refined parameter.
@@ -224,6 +266,79 @@ impl Refiner {
         self
     }
 
+    /// A PONKCS calibration of Le Bail phase `phase` from `fit` (this refiner's fit of a
+    /// mixture in which the phase was weighed in at `weight_fraction`): its extracted
+    /// intensities and refined cell, and the Z·M that makes S·ZM·V give that weight beside the
+    /// other phases — against the internal standard when there is one ([`Refiner::standard`]),
+    /// else against the structure phases, taken to make up the rest. Uncorrected for
+    /// microabsorption (a phase without a structure has no known absorption), both here and
+    /// where the calibration is used. `calibrated_on` names the pattern.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when `phase` is not a Le Bail phase of this refiner, the
+    /// weight fraction is not in (0, 1), `fit` is not of these phases, or the phase (or the
+    /// phases it is calibrated against) refined to zero.
+    pub fn calibrate(
+        &self,
+        fit: &Refinement,
+        phase: usize,
+        weight_fraction: f64,
+        calibrated_on: &str,
+    ) -> Result<Calibration> {
+        let bad = |reason: String| crate::error::invalid("calibrate", reason);
+        let Some(ph) = self.phases.get(phase) else {
+            return Err(bad(format!("phase {phase} of {}", self.phases.len())));
+        };
+        if *ph.intensities() != Intensities::Extracted {
+            return Err(bad(format!("`{}` is not a Le Bail phase", ph.name())));
+        }
+        if !(weight_fraction > 0.0 && weight_fraction < 1.0) {
+            return Err(bad(format!(
+                "weight fraction {weight_fraction} must be in (0, 1)"
+            )));
+        }
+        if fit.phases.len() != self.phases.len() || fit.phases[phase].name != ph.name() {
+            return Err(bad(
+                "the refinement is not of this refiner's phases".to_string()
+            ));
+        }
+        let zmv = |r: &PhaseResult| r.scale * r.cell_mass * r.volume;
+        let me = &fit.phases[phase];
+        // S_p ZMV_p = (w_p / w_ref) Σ_ref S ZMV.
+        let (against, w_against) = match self.standard {
+            Some((s, ws)) => (zmv(&fit.phases[s]), ws),
+            None => (
+                fit.phases
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, r)| i != phase && r.kind != PhaseKind::LeBail)
+                    .map(|(_, r)| zmv(r))
+                    .sum(),
+                1.0 - weight_fraction,
+            ),
+        };
+        if !(me.scale > 0.0 && against > 0.0) {
+            return Err(bad(format!(
+                "`{}` or the phases it is calibrated against refined to zero",
+                ph.name()
+            )));
+        }
+        let zm = weight_fraction / w_against * against / (me.scale * me.volume);
+        let cal = Calibration {
+            format: CALIBRATION_FORMAT.to_string(),
+            name: ph.name().to_string(),
+            space_group: ph.space_group(),
+            cell: me.cell,
+            operators: ph.operators().iter().map(Operator::from).collect(),
+            peaks: me.extracted.clone(),
+            zm,
+            weight_fraction,
+            calibrated_on: calibrated_on.to_string(),
+        };
+        cal.check()?;
+        Ok(cal)
+    }
+
     /// Refines the phases against `pattern` measured at `wavelength` (Kα₂ from it when it has
     /// one).
     ///
@@ -253,6 +368,17 @@ impl Refiner {
                 format!(
                     "phase {i} of {} at weight fraction {w}: need an existing phase and 0 < w < 1",
                     self.phases.len()
+                ),
+            ));
+        }
+        if let Some((i, _)) = self.standard
+            && *self.phases[i].intensities() == Intensities::Extracted
+        {
+            return Err(crate::error::invalid(
+                "standard",
+                format!(
+                    "`{}` is a Le Bail phase, which has no weight",
+                    self.phases[i].name()
                 ),
             ));
         }
@@ -459,7 +585,13 @@ impl Refiner {
                 .collect();
             let (cell, cell_esd) = pm.cell.parameters(cell_values, &cell_cov)?;
             let volume = lattice.volume();
-            zmv.push(pm.cell_mass * volume);
+            // A Le Bail phase's scale carries no weight: its intensities are the data's.
+            let extracted_phase = *ph.intensities() == Intensities::Extracted;
+            zmv.push(if extracted_phase {
+                0.0
+            } else {
+                pm.cell_mass * volume
+            });
             let size = values[pi.size];
             let size_nm = (size > MIN_SIZE_BROADENING)
                 .then(|| xrd_sim::powder::SCHERRER_K * lambda / size.to_radians() / 10.0);
@@ -478,9 +610,39 @@ impl Refiner {
                 })
                 .filter(|(t, _)| (model.tt[0]..=model.tt[model.tt.len() - 1]).contains(t))
                 .collect();
+            let kind = match ph.intensities() {
+                Intensities::Structure => PhaseKind::Structure,
+                Intensities::Extracted => PhaseKind::LeBail,
+                Intensities::Calibrated { .. } => PhaseKind::Ponkcs,
+            };
+            let extracted = if kind == PhaseKind::LeBail {
+                pm.peaks
+                    .iter()
+                    .flat_map(|pk| pk.members.iter())
+                    .map(|m| CalibratedPeak {
+                        hkl: m.hkl,
+                        intensity: m.f2,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            if kind == PhaseKind::LeBail {
+                warnings.push(format!(
+                    "`{}` is a Le Bail phase: it has no weight fraction, and the others' are \
+                     fractions of the rest (an internal standard makes them absolute)",
+                    ph.name()
+                ));
+            }
             phases.push(PhaseResult {
+                kind,
+                extracted,
                 name: ph.name().to_string(),
-                formula: ph.structure().formula(),
+                formula: if ph.has_chemistry() {
+                    ph.structure().formula()
+                } else {
+                    String::new()
+                },
                 space_group: ph.space_group(),
                 weight_fraction: 0.0,
                 weight_fraction_esd: 0.0,
@@ -512,7 +674,14 @@ impl Refiner {
             })
             .collect();
         let mut corrected = None;
-        if sizes.iter().any(|&d| d > 0.0) {
+        // A phase known only by its cell has no absorption to correct with.
+        let chemistry = self.phases.iter().all(Phase::has_chemistry);
+        if !chemistry && given && sizes.iter().any(|&d| d > 0.0) {
+            warnings.push(
+                "no microabsorption correction: a phase has no known composition".to_string(),
+            );
+        }
+        if chemistry && sizes.iter().any(|&d| d > 0.0) {
             let mut mu = Vec::new();
             let mut rho = Vec::new();
             for (p, ph) in self.phases.iter().enumerate() {
@@ -677,15 +846,160 @@ impl Run<'_> {
 
     fn refine(&mut self, values: &mut Vec<f64>, phases: &[Phase]) -> Result<()> {
         self.start(values)?;
+        let extracted: Vec<usize> = (0..phases.len())
+            .filter(|&p| *phases[p].intensities() == Intensities::Extracted)
+            .collect();
         let stages = self.params.stages.clone();
-        for stage in stages {
+        // Intensities are extracted once the cells have been refined at their starting
+        // intensities (at wrong positions, free intensities would hold the cells where they
+        // are), or in the last stage of a plan without later ones.
+        let extract_from = stages
+            .iter()
+            .position(|&s| s == Stage::CellsZero)
+            .map_or(stages.len().saturating_sub(1), |c| {
+                (c + 1).min(stages.len() - 1)
+            });
+        for (k, &stage) in stages.iter().enumerate() {
             if stage == Stage::Texture {
                 self.choose_textures(values, phases)?;
             }
             let free = self.free(values, stage);
-            self.minimise(values, &free, self.params.max_iterations)?;
+            if extracted.is_empty() || k < extract_from {
+                self.minimise(values, &free, self.params.max_iterations)?;
+                continue;
+            }
+            // Pawley's intensities at the current cell, then the stage's parameters at them,
+            // until χ² settles.
+            let mut last = f64::INFINITY;
+            for _ in 0..LE_BAIL_CYCLES {
+                self.extract(values, &extracted);
+                let chi2 = self.minimise(values, &free, self.params.max_iterations)?;
+                if (last - chi2).abs() <= LE_BAIL_TOLERANCE * chi2 {
+                    break;
+                }
+                last = chi2;
+            }
+        }
+        if !extracted.is_empty() {
+            self.extract(values, &extracted);
         }
         Ok(())
+    }
+
+    /// Pawley's step: the peak intensities of the `phases` given and the Chebyshev background
+    /// by weighted linear least squares, every other parameter held (the pattern is linear in
+    /// them); a negative intensity is set to zero and the rest solved again.
+    fn extract(&mut self, values: &mut [f64], phases: &[usize]) {
+        let model = &*self.model;
+        let mut parts = Parts::default();
+        model.evaluate(values, None, Some(&mut parts));
+        let l = &model.layout;
+        let cheb = model.chebyshev_table();
+        let n = self.data.y.len();
+        // What the background and the extracted peaks must explain: the data less the other
+        // phases and the humps.
+        let mut target = self.data.y.clone();
+        for (p, curve) in parts.phases.iter().enumerate() {
+            if !phases.contains(&p) {
+                target.iter_mut().zip(curve).for_each(|(t, c)| *t -= c);
+            }
+        }
+        for (i, t) in target.iter_mut().enumerate() {
+            let chebyshev: f64 = cheb
+                .iter()
+                .zip(&values[l.background.clone()])
+                .map(|(tk, c)| tk[i] * c)
+                .sum();
+            *t -= parts.background[i] - chebyshev;
+        }
+        // Columns: the Chebyshev terms (dense), then every peak at unit intensity.
+        let mut columns: Vec<(usize, Vec<f64>)> = cheb.iter().map(|t| (0, t.clone())).collect();
+        let nb = columns.len();
+        let mut owners = Vec::new();
+        for &p in phases {
+            for (k, c) in model.peak_curves(values, p, true).into_iter().enumerate() {
+                if !c.1.is_empty() {
+                    owners.push((p, k));
+                    columns.push(c);
+                }
+            }
+        }
+        let m = columns.len();
+        let w = &self.data.w;
+        let mut a = vec![0.0; m * m];
+        let mut b = vec![0.0; m];
+        for (r, (fr, cr)) in columns.iter().enumerate() {
+            b[r] = cr
+                .iter()
+                .enumerate()
+                .map(|(i, v)| w[fr + i] * v * target[fr + i])
+                .sum();
+            for (c, (fc, cc)) in columns.iter().enumerate().skip(r) {
+                let lo = (*fr).max(*fc);
+                let hi = (fr + cr.len()).min(fc + cc.len()).min(n);
+                let v: f64 = (lo..hi).map(|i| w[i] * cr[i - fr] * cc[i - fc]).sum();
+                a[r * m + c] = v;
+                a[c * m + r] = v;
+            }
+        }
+        // Unit diagonal (counts and Chebyshev terms differ by orders of magnitude), and a small
+        // ridge that keeps peaks coinciding within the resolution solvable (they share their
+        // counts).
+        let scale: Vec<f64> = (0..m)
+            .map(|r| {
+                let d = a[r * m + r];
+                if d > 0.0 { 1.0 / d.sqrt() } else { 1.0 }
+            })
+            .collect();
+        for r in 0..m {
+            b[r] *= scale[r];
+            for c in 0..m {
+                a[r * m + c] *= scale[r] * scale[c];
+            }
+        }
+        for r in nb..m {
+            a[r * m + r] += PAWLEY_RIDGE;
+        }
+        let mut zero = vec![false; m];
+        let mut solution = None;
+        for _ in 0..PAWLEY_CLAMP_ROUNDS {
+            let keep: Vec<usize> = (0..m).filter(|&r| !zero[r]).collect();
+            let a = &a;
+            let sub: Vec<f64> = keep
+                .iter()
+                .flat_map(|&r| keep.iter().map(move |&c| a[r * m + c]))
+                .collect();
+            let rhs: Vec<f64> = keep.iter().map(|&r| b[r]).collect();
+            let Some(x) = xrd_core::linalg::solve(&sub, &rhs, 1e-15) else {
+                return;
+            };
+            let mut full = vec![0.0; m];
+            for (&r, v) in keep.iter().zip(x) {
+                full[r] = v * scale[r];
+            }
+            let negative: Vec<usize> = (nb..m).filter(|&r| !zero[r] && full[r] < 0.0).collect();
+            solution = Some(full);
+            if negative.is_empty() {
+                break;
+            }
+            negative.iter().for_each(|&r| zero[r] = true);
+        }
+        let Some(x) = solution else { return };
+        for (k, i) in l.background.clone().enumerate() {
+            values[i] = x[k];
+        }
+        for (&(p, k), &v) in owners.iter().zip(&x[nb..]) {
+            let peak = &mut self.model.phases[p].peaks[k];
+            let v = v.max(0.0);
+            let old = peak.f2;
+            if old > 0.0 {
+                peak.members.iter_mut().for_each(|mb| mb.f2 *= v / old);
+            } else {
+                let share = v / peak.members.len().max(1) as f64;
+                peak.members.iter_mut().for_each(|mb| mb.f2 = share);
+            }
+            peak.f2 = v;
+        }
     }
 
     /// Scales and background by linear least squares, for each zero shift of a coarse search
@@ -751,7 +1065,8 @@ impl Run<'_> {
         let scales: Vec<usize> = self.model.layout.phases.iter().map(|p| p.scale).collect();
         for (p, ph) in phases.iter().enumerate() {
             let pi = self.model.layout.phases[p].clone();
-            if values[pi.scale] <= 0.0 {
+            // Extracted or calibrated intensities carry whatever texture the data had.
+            if values[pi.scale] <= 0.0 || *ph.intensities() != Intensities::Structure {
                 continue;
             }
             let candidates: Vec<[i32; 3]> = match ph.texture_direction() {

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod errors;
+mod le_bail;
 mod measured;
 mod summation;
 mod synthetic;
