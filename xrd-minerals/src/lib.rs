@@ -45,6 +45,6 @@ pub use search::{
     DEFAULT_TOP, Matcher, SearchParams,
 };
 pub use spec::{
-    Compared, DEFAULT_MAX_CANDIDATES, PhaseSpec, RefineSetup, SpecCandidate, SpecRefinement,
-    refine_specs,
+    Compared, DEFAULT_MAX_CANDIDATES, PAWLEY_PREFIX, PONKCS_PREFIX, PhaseSpec, RefineSetup,
+    SpecCandidate, SpecRefinement, refine_specs,
 };

@@ -5,7 +5,10 @@
 use std::path::Path;
 
 use xrd_io::{Pattern, Wavelength};
-use xrd_refine::{Instrument, Phase as RefinedPhase, RefineParams, Refinement, Refiner, Stage};
+use xrd_refine::{
+    Calibration, Instrument, Phase as RefinedPhase, RefineParams, Refinement, Refiner, Stage,
+};
+use xrd_sim::{Lattice, SpaceGroup, SymOp};
 
 use crate::error::invalid;
 use crate::{Entry, Library, Result};
@@ -15,6 +18,57 @@ pub const DEFAULT_MAX_CANDIDATES: usize = 8;
 
 /// Iterations per stage of the short fit that compares a spec's structures.
 const COMPARE_ITERATIONS: usize = 15;
+
+/// The prefix of a Pawley phase spec (`pawley:anatase`, `pawley:4.59,4.59,2.96,90,90,90,136`).
+pub const PAWLEY_PREFIX: &str = "pawley:";
+
+/// The prefix of a PONKCS phase spec (`ponkcs:clay.ponkcs.json`).
+pub const PONKCS_PREFIX: &str = "ponkcs:";
+
+/// `a,b,c,alpha,beta,gamma,SG` as numbers; `None` when `text` is not such a list.
+fn parse_cell(text: &str) -> Result<Option<[f64; 7]>> {
+    let fields: Vec<&str> = text.split(',').map(str::trim).collect();
+    if fields.len() != 7 {
+        return Ok(None);
+    }
+    let mut out = [0.0; 7];
+    for (o, f) in out.iter_mut().zip(&fields) {
+        match f.parse::<f64>() {
+            Ok(v) if v.is_finite() => *o = v,
+            _ => return Ok(None),
+        }
+    }
+    if out[6].fract() != 0.0 || !(1.0..=230.0).contains(&out[6]) {
+        return Err(invalid(
+            "phase",
+            format!("`{text}`: the seventh number, the space group, must be an integer in 1–230"),
+        ));
+    }
+    Ok(Some(out))
+}
+
+/// An entry for a phase known by its cell and symmetry alone (no sites).
+fn synthetic_entry(
+    id: &str,
+    name: &str,
+    cell: [f64; 6],
+    space_group: u8,
+    ops: &[SymOp],
+) -> Result<Entry> {
+    Ok(Entry {
+        id: id.to_string(),
+        mineral: name.to_string(),
+        formula: String::new(),
+        elements: Vec::new(),
+        cell,
+        space_group,
+        hm_symbol: SpaceGroup::new(space_group)?.hm_symbol().to_string(),
+        operators: ops.iter().map(SymOp::to_xyz).collect(),
+        sites: Vec::new(),
+        publication: Default::default(),
+        notes: vec!["a phase without a structure: cell and symmetry only".to_string()],
+    })
+}
 
 /// One structure a [`PhaseSpec`] may be.
 #[derive(Debug, Clone)]
@@ -43,10 +97,61 @@ impl PhaseSpec {
     /// entries of `library` with that id, mineral name or formula ([`Library::lookup`]), one per
     /// space group and cell (to 0.5 %), at most `max_candidates`.
     ///
+    /// Two prefixes name phases without a usable structure: `pawley:SPEC` refines the phase of
+    /// SPEC (any of the above) with its intensities extracted from the data, or, with
+    /// `pawley:a,b,c,alpha,beta,gamma,SG`, a phase known only by its cell and space group
+    /// (standard setting); `ponkcs:FILE` a phase calibrated by `xrd refine --calibrate`.
+    ///
     /// # Errors
     /// [`crate::Error::InvalidParameter`] (`phase`) when nothing usable is named, or `text` is
     /// not a file and `library` is `None`; file and structure errors of a file.
     pub fn resolve(text: &str, library: Option<&Library>, max_candidates: usize) -> Result<Self> {
+        if let Some(rest) = text.strip_prefix(PONKCS_PREFIX) {
+            let cal = Calibration::load(rest)?;
+            let phase = RefinedPhase::calibrated(&cal)?;
+            let entry = synthetic_entry(
+                text,
+                &cal.name,
+                cal.cell,
+                cal.space_group,
+                &cal.operators()?,
+            )?;
+            return Ok(Self {
+                text: text.to_string(),
+                candidates: vec![SpecCandidate {
+                    name: cal.name.clone(),
+                    source: text.to_string(),
+                    phase,
+                    entry,
+                }],
+            });
+        }
+        if let Some(rest) = text.strip_prefix(PAWLEY_PREFIX) {
+            if let Some(cell) = parse_cell(rest)? {
+                let [a, b, c, al, be, ga, sg] = cell;
+                let number = sg as u8;
+                let ops = SpaceGroup::new(number)?.operations();
+                let lattice = Lattice::from_parameters(a, b, c, al, be, ga)?;
+                let name = format!("{} cell", SpaceGroup::new(number)?.hm_symbol());
+                let entry = synthetic_entry(text, &name, [a, b, c, al, be, ga], number, ops)?;
+                return Ok(Self {
+                    text: text.to_string(),
+                    candidates: vec![SpecCandidate {
+                        name: name.clone(),
+                        source: text.to_string(),
+                        phase: RefinedPhase::pawley(name, lattice, number, ops)?,
+                        entry,
+                    }],
+                });
+            }
+            let mut spec = Self::resolve(rest, library, max_candidates)?;
+            for c in &mut spec.candidates {
+                let ops = c.entry.symmetry_operators()?;
+                c.phase = c.phase.clone().with_extracted_intensities(&ops)?;
+            }
+            spec.text = text.to_string();
+            return Ok(spec);
+        }
         let path = Path::new(text);
         let candidates = if path.is_file() {
             vec![Self::from_file(text, path)?]
@@ -65,8 +170,15 @@ impl PhaseSpec {
         })
     }
 
-    /// `true` when `text` names a structure file (no library needed to resolve it).
+    /// `true` when `text` needs no library to resolve: a structure file, a calibration, or a
+    /// Pawley phase of either or of a cell.
     pub fn is_file(text: &str) -> bool {
+        if text.starts_with(PONKCS_PREFIX) {
+            return true;
+        }
+        if let Some(rest) = text.strip_prefix(PAWLEY_PREFIX) {
+            return parse_cell(rest).is_ok_and(|c| c.is_some()) || Path::new(rest).is_file();
+        }
         Path::new(text).is_file()
     }
 

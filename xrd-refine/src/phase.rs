@@ -23,7 +23,7 @@ const WEAK_START: f64 = 1e-3;
 pub enum Intensities {
     /// Computed from the structure (Rietveld).
     Structure,
-    /// Extracted from the data by Le Bail's partition, positions from the refined cell: for
+    /// Extracted from the data (Pawley: by least squares, alternating with the other parameters), positions from the refined cell: for
     /// cell refinement and phases whose structure is unknown. Such a phase has no weight
     /// fraction of its own.
     Extracted,
@@ -47,11 +47,7 @@ fn reflection_source(lattice: &Lattice, ops: &[SymOp]) -> Result<Structure> {
         ));
     }
     let site = Site::new(Species::neutral(Element::from_z(6)?), GENERAL_POSITION);
-    Ok(Structure::from_asymmetric_unit(
-        *lattice,
-        &[site],
-        ops,
-    )?)
+    Ok(Structure::from_asymmetric_unit(*lattice, &[site], ops)?)
 }
 
 /// Space groups are read from the structure within this tolerance (Å).
@@ -83,7 +79,7 @@ pub struct Phase {
     texture: Option<[i32; 3]>,
     particle_size: Option<f64>,
     intensities: Intensities,
-    /// The structure whose reflections are the peaks, when it is not `structure` (a Le Bail or
+    /// The structure whose reflections are the peaks, when it is not `structure` (a Pawley or
     /// PONKCS phase: one atom in a general position).
     reflections: Option<Structure>,
     /// The symmetry operators of `reflections` (kept for a calibration).
@@ -113,7 +109,7 @@ impl Phase {
         })
     }
 
-    /// A Le Bail phase known only by its cell and symmetry: `lattice`, the operators `ops` of
+    /// A Pawley phase known only by its cell and symmetry: `lattice`, the operators `ops` of
     /// its space group `number` in the cell's setting (centring translations included). Peak
     /// positions follow the refined cell, intensities are extracted from the data; it has no
     /// weight fraction and no composition.
@@ -122,14 +118,14 @@ impl Phase {
     /// use xrd_refine::Phase;
     /// use xrd_sim::{Lattice, SpaceGroup};
     /// let cell = Lattice::from_parameters(4.594, 4.594, 2.959, 90.0, 90.0, 90.0)?;
-    /// let rutile = Phase::le_bail("rutile", cell, 136, SpaceGroup::new(136)?.operations())?;
+    /// let rutile = Phase::pawley("rutile", cell, 136, SpaceGroup::new(136)?.operations())?;
     /// assert_eq!(rutile.space_group(), 136);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
     /// # Errors
     /// A number outside 1–230, no operators, or operators that do not form a structure.
-    pub fn le_bail(
+    pub fn pawley(
         name: impl Into<String>,
         lattice: Lattice,
         number: u8,
@@ -150,7 +146,7 @@ impl Phase {
         })
     }
 
-    /// This phase with its intensities extracted from the data (Le Bail) instead of computed
+    /// This phase with its intensities extracted from the data (Pawley) instead of computed
     /// from its structure, which still gives its composition; `ops` are the symmetry operators
     /// of the structure's setting (an [`xrd_sim::Cif`]'s or a library entry's), which give the
     /// reflections allowed.
@@ -175,7 +171,7 @@ impl Phase {
         let [a, b, c, al, be, ga] = calibration.cell;
         let lattice = Lattice::from_parameters(a, b, c, al, be, ga)?;
         let ops = calibration.operators()?;
-        let mut phase = Self::le_bail(
+        let mut phase = Self::pawley(
             calibration.name.clone(),
             lattice,
             calibration.space_group,
@@ -203,7 +199,7 @@ impl Phase {
         self.chemistry
     }
 
-    /// The symmetry operators of a Le Bail or PONKCS phase (empty for a structure phase).
+    /// The symmetry operators of a Pawley or PONKCS phase (empty for a structure phase).
     pub fn operators(&self) -> &[SymOp] {
         &self.operators
     }

@@ -33,11 +33,11 @@ const TEXTURE_TRIAL_ITERATIONS: usize = 3;
 /// A size broadening below this 1/cosθ coefficient (°) is beyond the resolution: no size.
 const MIN_SIZE_BROADENING: f64 = 1e-4;
 
-/// At most this many Le Bail cycles (partition, then refinement) per stage.
-const LE_BAIL_CYCLES: usize = 8;
+/// At most this many Pawley cycles (intensities, then the stage's parameters) per stage.
+const PAWLEY_CYCLES: usize = 8;
 
-/// A stage's Le Bail cycles end when χ² changes by less than this fraction.
-const LE_BAIL_TOLERANCE: f64 = 1e-3;
+/// A stage's Pawley cycles end when χ² changes by less than this fraction.
+const PAWLEY_TOLERANCE: f64 = 1e-3;
 
 /// Relative ridge on the diagonal of Pawley's intensities: peaks closer than the resolution
 /// share their counts instead of making the system singular.
@@ -53,18 +53,18 @@ const PAWLEY_CLAMP_ROUNDS: usize = 6;
 pub enum PhaseKind {
     /// Rietveld: intensities from the structure.
     Structure,
-    /// Le Bail: intensities extracted from the data (no weight fraction).
-    LeBail,
+    /// Pawley: intensities extracted from the data (no weight fraction).
+    Pawley,
     /// PONKCS: calibrated intensities and Z·M.
     Ponkcs,
 }
 
 impl PhaseKind {
-    /// The name used in tables (`structure`, `le_bail`, `ponkcs`).
+    /// The name used in tables (`structure`, `pawley`, `ponkcs`).
     pub fn name(self) -> &'static str {
         match self {
             Self::Structure => "structure",
-            Self::LeBail => "le_bail",
+            Self::Pawley => "pawley",
             Self::Ponkcs => "ponkcs",
         }
     }
@@ -108,7 +108,7 @@ pub struct PhaseResult {
     pub ticks: Vec<(f64, [i32; 3])>,
     /// How its intensities were obtained.
     pub kind: PhaseKind,
-    /// A Le Bail phase's extracted intensities, every reflection (empty for the others).
+    /// A Pawley phase's extracted intensities, every reflection (empty for the others).
     pub extracted: Vec<CalibratedPeak>,
 }
 
@@ -266,7 +266,7 @@ impl Refiner {
         self
     }
 
-    /// A PONKCS calibration of Le Bail phase `phase` from `fit` (this refiner's fit of a
+    /// A PONKCS calibration of Pawley phase `phase` from `fit` (this refiner's fit of a
     /// mixture in which the phase was weighed in at `weight_fraction`): its extracted
     /// intensities and refined cell, and the Z·M that makes S·ZM·V give that weight beside the
     /// other phases — against the internal standard when there is one ([`Refiner::standard`]),
@@ -275,7 +275,7 @@ impl Refiner {
     /// where the calibration is used. `calibrated_on` names the pattern.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] when `phase` is not a Le Bail phase of this refiner, the
+    /// [`Error::InvalidParameter`] when `phase` is not a Pawley phase of this refiner, the
     /// weight fraction is not in (0, 1), `fit` is not of these phases, or the phase (or the
     /// phases it is calibrated against) refined to zero.
     pub fn calibrate(
@@ -290,7 +290,7 @@ impl Refiner {
             return Err(bad(format!("phase {phase} of {}", self.phases.len())));
         };
         if *ph.intensities() != Intensities::Extracted {
-            return Err(bad(format!("`{}` is not a Le Bail phase", ph.name())));
+            return Err(bad(format!("`{}` is not a Pawley phase", ph.name())));
         }
         if !(weight_fraction > 0.0 && weight_fraction < 1.0) {
             return Err(bad(format!(
@@ -311,7 +311,7 @@ impl Refiner {
                 fit.phases
                     .iter()
                     .enumerate()
-                    .filter(|&(i, r)| i != phase && r.kind != PhaseKind::LeBail)
+                    .filter(|&(i, r)| i != phase && r.kind != PhaseKind::Pawley)
                     .map(|(_, r)| zmv(r))
                     .sum(),
                 1.0 - weight_fraction,
@@ -377,7 +377,7 @@ impl Refiner {
             return Err(crate::error::invalid(
                 "standard",
                 format!(
-                    "`{}` is a Le Bail phase, which has no weight",
+                    "`{}` is a Pawley phase, which has no weight",
                     self.phases[i].name()
                 ),
             ));
@@ -585,7 +585,7 @@ impl Refiner {
                 .collect();
             let (cell, cell_esd) = pm.cell.parameters(cell_values, &cell_cov)?;
             let volume = lattice.volume();
-            // A Le Bail phase's scale carries no weight: its intensities are the data's.
+            // A Pawley phase's scale carries no weight: its intensities are the data's.
             let extracted_phase = *ph.intensities() == Intensities::Extracted;
             zmv.push(if extracted_phase {
                 0.0
@@ -612,10 +612,10 @@ impl Refiner {
                 .collect();
             let kind = match ph.intensities() {
                 Intensities::Structure => PhaseKind::Structure,
-                Intensities::Extracted => PhaseKind::LeBail,
+                Intensities::Extracted => PhaseKind::Pawley,
                 Intensities::Calibrated { .. } => PhaseKind::Ponkcs,
             };
-            let extracted = if kind == PhaseKind::LeBail {
+            let extracted = if kind == PhaseKind::Pawley {
                 pm.peaks
                     .iter()
                     .flat_map(|pk| pk.members.iter())
@@ -627,9 +627,9 @@ impl Refiner {
             } else {
                 Vec::new()
             };
-            if kind == PhaseKind::LeBail {
+            if kind == PhaseKind::Pawley {
                 warnings.push(format!(
-                    "`{}` is a Le Bail phase: it has no weight fraction, and the others' are \
+                    "`{}` is a Pawley phase: it has no weight fraction, and the others' are \
                      fractions of the rest (an internal standard makes them absolute)",
                     ph.name()
                 ));
@@ -871,10 +871,10 @@ impl Run<'_> {
             // Pawley's intensities at the current cell, then the stage's parameters at them,
             // until χ² settles.
             let mut last = f64::INFINITY;
-            for _ in 0..LE_BAIL_CYCLES {
+            for _ in 0..PAWLEY_CYCLES {
                 self.extract(values, &extracted);
                 let chi2 = self.minimise(values, &free, self.params.max_iterations)?;
-                if (last - chi2).abs() <= LE_BAIL_TOLERANCE * chi2 {
+                if (last - chi2).abs() <= PAWLEY_TOLERANCE * chi2 {
                     break;
                 }
                 last = chi2;

@@ -86,6 +86,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         "indexed",
         "merit",
         "likely_space_groups",
+        "pawley",
     ]);
     let mut failed = 0;
     for file in &files {
@@ -112,8 +113,17 @@ fn index_file(file: &Path, args: &Args, indexer: &Indexer, table: &mut Table) ->
             .collect::<Vec<_>>()
             .join(";");
         let accepted = indexing.accepted();
+        let first_group = indexing.likely_space_groups().first().copied();
         let row = |s: &Solution, is_accepted: bool, groups: &str| {
-            let ([a, b, c], [_, beta, _]) = (s.cell.lengths(), s.cell.angles());
+            let ([a, b, c], [alpha, beta, gamma]) = (s.cell.lengths(), s.cell.angles());
+            // The cell as `xrd refine --phase` takes it, to check the indexing by a Pawley fit.
+            let pawley = match first_group {
+                Some(g) if is_accepted => Cell::text(format!(
+                    "{}{a:.5},{b:.5},{c:.5},{alpha:.3},{beta:.3},{gamma:.3},{g}",
+                    xrd_minerals::PAWLEY_PREFIX
+                )),
+                _ => Cell::empty(),
+            };
             vec![
                 Cell::text(name.clone()),
                 Cell::text(format!("{:?}", s.metric).to_lowercase()),
@@ -127,6 +137,7 @@ fn index_file(file: &Path, args: &Args, indexer: &Indexer, table: &mut Table) ->
                 Cell::integer(s.indexed as i64),
                 Cell::number(s.merit, 1),
                 Cell::text(groups),
+                pawley,
             ]
         };
         if args.all {

@@ -8,7 +8,7 @@ use xrd_cli::figures::{self, RietveldPlot};
 use xrd_cli::output::{Cell, Table};
 use xrd_io::{Pattern, Wavelength};
 use xrd_minerals::{DEFAULT_MAX_CANDIDATES, Library, PhaseSpec, RefineSetup, refine_specs};
-use xrd_refine::{Instrument, RefineParams, Refinement, Stage, SummationParams};
+use xrd_refine::{Instrument, RefineParams, Refinement, Refiner, Stage, SummationParams};
 
 mod references;
 
@@ -23,6 +23,9 @@ use super::{
     after_help = "Each --phase SPEC is a library id (amcsd:8240), a mineral name \
     (anatase), a formula (TiO2: every library entry of that composition, polymorphs included; \
     the best-fitting one is kept and the others reported on stderr) or a CIF/POSCAR file. \
+    Phases without a usable structure: pawley:SPEC (intensities extracted from the data, \
+    positions from the refined cell; no weight fraction), pawley:a,b,c,alpha,beta,gamma,SG \
+    (a cell and space group alone), ponkcs:FILE (a phase calibrated by --calibrate). \
     Prints one row per phase: weight fraction (Hill & Howard) with its esd, refined cell, \
     crystallite size and microstrain, and the fit's Rwp and GoF. With --out: fit.csv (2θ, \
     observed, calculated, background, difference, each phase), refinement.json (every \
@@ -77,6 +80,12 @@ pub struct Args {
     /// rest amorphous.
     #[arg(long, value_name = "SPEC=WT")]
     pub standard: Option<String>,
+    /// PONKCS: SPEC=WT, SPEC a pawley: --phase weighed in at WT (0–1) in this mixture; its
+    /// intensities, cell and calibrated Z·M are written to NAME.ponkcs.json (in --out, else
+    /// here), which `--phase ponkcs:FILE` quantifies elsewhere. Calibrated against --standard
+    /// when given, else against the other phases, taken to make up the rest.
+    #[arg(long, value_name = "SPEC=WT", conflicts_with = "reference_ids")]
+    pub calibrate: Option<String>,
     /// Particle diameter (µm) of every phase: corrects the weight fractions for microabsorption
     /// (Brindley), which matters when the phases absorb very differently (Bi₂O₃ beside NiO);
     /// default 3 (a ground laboratory powder), 0 for no correction.
@@ -153,9 +162,19 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     let standard = match &args.standard {
         None => None,
         Some(s) => {
-            let (name, wt) = parse_standard(s)?;
+            let (name, wt) = parse_spec_weight("--standard", s)?;
             let index = specs.iter().position(|p| p.text == name).ok_or_else(|| {
                 format!("--standard `{s}`: `{name}` is not one of the --phase values")
+            })?;
+            Some((index, wt))
+        }
+    };
+    let calibrate = match &args.calibrate {
+        None => None,
+        Some(s) => {
+            let (name, wt) = parse_spec_weight("--calibrate", s)?;
+            let index = specs.iter().position(|p| p.text == name).ok_or_else(|| {
+                format!("--calibrate `{s}`: `{name}` is not one of the --phase values")
             })?;
             Some((index, wt))
         }
@@ -173,6 +192,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         "name",
         "formula",
         "space_group",
+        "kind",
         "weight_fraction",
         "weight_fraction_esd",
         "a",
@@ -196,7 +216,8 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
             for (k, pattern) in patterns.iter().enumerate() {
                 let label = pattern_name(file, k, count);
                 let wavelength = wavelength_or(&label, pattern, args.wavelength);
-                let (chosen, fit) = refine_one(&label, pattern, wavelength, &specs, &setup)?;
+                let (chosen, chosen_index, fit) =
+                    refine_one(&label, pattern, wavelength, &specs, &setup)?;
                 for (p, ph) in fit.phases.iter().enumerate() {
                     let c = ph.cell;
                     table.push(vec![
@@ -205,6 +226,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
                         Cell::text(ph.name.clone()),
                         Cell::text(ph.formula.clone()),
                         Cell::integer(i64::from(ph.space_group)),
+                        Cell::text(ph.kind.name()),
                         Cell::number(ph.weight_fraction, 4),
                         Cell::number(ph.weight_fraction_esd, 4),
                         Cell::number(c[0], 5),
@@ -225,6 +247,34 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
                 }
                 if let Some(a) = fit.amorphous {
                     eprintln!("{label}: amorphous or unidentified: {a:.4}");
+                }
+                if let Some((index, wt)) = calibrate {
+                    let phases: Vec<_> = (0..specs.len())
+                        .map(|s| specs[s].candidates[chosen_index[s]].phase.clone())
+                        .collect();
+                    let mut refiner = Refiner::new(phases);
+                    if let Some((i, w)) = setup.standard {
+                        refiner = refiner.standard(i, w);
+                    }
+                    let cal = refiner.calibrate(&fit, index, wt, &label)?;
+                    let name = format!(
+                        "{}.ponkcs.json",
+                        cal.name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+                    );
+                    let path = match &args.out {
+                        Some(out) => {
+                            create_dir(out)?;
+                            out.join(name)
+                        }
+                        None => PathBuf::from(name),
+                    };
+                    cal.save(&path)?;
+                    eprintln!(
+                        "{label}: {} calibrated (Z·M {:.2} g/mol), written to {}",
+                        cal.name,
+                        cal.zm,
+                        path.display()
+                    );
                 }
                 if let Some(path) = &args.save_instrument {
                     fit.instrument.save(path)?;
@@ -250,15 +300,15 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     Ok(Outcome::skipping(failed))
 }
 
-/// The SPEC and weight fraction of `--standard SPEC=WT`.
-pub(super) fn parse_standard(s: &str) -> Result<(&str, f64)> {
+/// The SPEC and weight fraction of `FLAG SPEC=WT` (`--standard`, `--calibrate`).
+pub(super) fn parse_spec_weight<'a>(flag: &str, s: &'a str) -> Result<(&'a str, f64)> {
     let (name, wt) = s
         .rsplit_once('=')
-        .ok_or_else(|| format!("--standard `{s}`: expected SPEC=WT"))?;
+        .ok_or_else(|| format!("{flag} `{s}`: expected SPEC=WT"))?;
     let wt: f64 = wt
         .trim()
         .parse()
-        .map_err(|_| format!("--standard `{s}`: `{wt}` is not a number"))?;
+        .map_err(|_| format!("{flag} `{s}`: `{wt}` is not a number"))?;
     Ok((name.trim(), wt))
 }
 
@@ -290,7 +340,7 @@ fn refine_one(
     wavelength: Wavelength,
     specs: &[PhaseSpec],
     setup: &RefineSetup,
-) -> Result<(Vec<String>, Refinement)> {
+) -> Result<(Vec<String>, Vec<usize>, Refinement)> {
     let fit = refine_specs(pattern, wavelength, specs, setup)?;
     for (spec, compared) in specs.iter().zip(&fit.compared) {
         let mut list = Vec::new();
@@ -310,7 +360,7 @@ fn refine_one(
             eprintln!("{label}: --phase {}: {}", spec.text, list.join(", "));
         }
     }
-    Ok((fit.sources(specs), fit.refinement))
+    Ok((fit.sources(specs), fit.choice.clone(), fit.refinement))
 }
 
 #[derive(Serialize)]
@@ -356,10 +406,11 @@ fn write_outputs(
     })?;
     xrd_cli::run::write_atomic(&dir.join("refinement.json"), &json)?;
     for (p, ph) in fit.phases.iter().enumerate() {
+        // A phase known by its cell alone has no sites to write.
         let Some(c) = specs[p]
             .candidates
             .iter()
-            .find(|c| c.source == chosen_ids[p])
+            .find(|c| c.source == chosen_ids[p] && !c.entry.sites.is_empty())
         else {
             continue;
         };

@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod errors;
-mod le_bail;
 mod measured;
+mod pawley;
 mod summation;
 mod synthetic;
 

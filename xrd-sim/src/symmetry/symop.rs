@@ -40,6 +40,61 @@ impl SymOp {
         Ok(op)
     }
 
+    /// The operation as `x,y+1/2,-z` (translations as fractions of 12ths where they are, else
+    /// decimals): [`SymOp::parse`] reads it back.
+    ///
+    /// ```
+    /// use xrd_sim::SymOp;
+    /// let op = SymOp::parse("1/2-y, x-y, z+1/3")?;
+    /// assert_eq!(op.to_xyz(), "-y+1/2,x-y,z+1/3");
+    /// assert_eq!(SymOp::parse(&op.to_xyz())?, op);
+    /// # Ok::<(), xrd_sim::Error>(())
+    /// ```
+    pub fn to_xyz(&self) -> String {
+        let component = |row: [f64; 3], t: f64| {
+            let mut out = String::new();
+            for (c, name) in row.iter().zip(['x', 'y', 'z']) {
+                if *c == 0.0 {
+                    continue;
+                }
+                if *c < 0.0 {
+                    out.push('-');
+                } else if !out.is_empty() {
+                    out.push('+');
+                }
+                if (c.abs() - 1.0).abs() > 1e-12 {
+                    out.push_str(&format!("{}*", c.abs()));
+                }
+                out.push(name);
+            }
+            let t = t - t.floor();
+            if t.abs() > 1e-9 && (1.0 - t).abs() > 1e-9 {
+                let twelfths = t * 12.0;
+                let text = if (twelfths - twelfths.round()).abs() < 1e-9 {
+                    let (mut n, mut d) = (twelfths.round() as i64, 12i64);
+                    let g = gcd(n, d);
+                    n /= g;
+                    d /= g;
+                    format!("{n}/{d}")
+                } else {
+                    format!("{t}")
+                };
+                if !out.is_empty() {
+                    out.push('+');
+                }
+                out.push_str(&text);
+            }
+            if out.is_empty() {
+                out.push('0');
+            }
+            out
+        };
+        (0..3)
+            .map(|i| component(self.rotation[i], self.translation[i]))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     /// Applies the operation to fractional coordinates.
     pub fn apply(&self, r: [f64; 3]) -> [f64; 3] {
         let m = &self.rotation;
@@ -100,6 +155,14 @@ fn parse_component(s: &str) -> Option<([f64; 3], f64)> {
     (row.iter().chain([&t]).all(|v| v.is_finite())).then_some((row, t))
 }
 
+fn gcd(a: i64, b: i64) -> i64 {
+    if b == 0 {
+        a.abs().max(1)
+    } else {
+        gcd(b, a % b)
+    }
+}
+
 fn parse_number(s: &str) -> Option<f64> {
     match s.split_once('/') {
         Some((a, b)) => {
@@ -132,6 +195,23 @@ mod tests {
                 matches!(&r, Err(Error::SymmetryOperator(op)) if op == bad),
                 "{bad}: {r:?}"
             );
+        }
+    }
+
+    #[test]
+    fn every_operation_of_every_group_round_trips_through_text() {
+        for n in 1..=230u8 {
+            let g = crate::SpaceGroup::new(n).unwrap();
+            for op in g.operations() {
+                let back = SymOp::parse(&op.to_xyz()).unwrap();
+                for i in 0..3 {
+                    for j in 0..3 {
+                        assert!((back.rotation[i][j] - op.rotation[i][j]).abs() < 1e-12);
+                    }
+                    let d = back.translation[i] - op.translation[i];
+                    assert!((d - d.round()).abs() < 1e-12, "{n}: {}", op.to_xyz());
+                }
+            }
         }
     }
 }

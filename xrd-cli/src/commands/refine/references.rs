@@ -11,7 +11,7 @@ use xrd_refine::{
 };
 
 use super::super::{Context, Outcome, Result, create_dir, input_files, pattern_name, skipped};
-use super::{Args, parse_standard};
+use super::{Args, parse_spec_weight};
 
 /// Background terms when --background is not given: the references carry their own
 /// backgrounds, so a cubic takes up what differs between mounts.
@@ -48,7 +48,7 @@ pub(super) fn run(args: &Args, ctx: &Context) -> Result<Outcome> {
     let standard = match &args.standard {
         None => None,
         Some(s) => {
-            let (name, wt) = parse_standard(s)?;
+            let (name, wt) = parse_spec_weight("--standard", s)?;
             let index = references
                 .iter()
                 .position(|r| r.id.eq_ignore_ascii_case(name))

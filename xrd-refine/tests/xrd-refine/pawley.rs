@@ -1,4 +1,4 @@
-//! Le Bail phases (intensities extracted, positions from the refined cell) and PONKCS
+//! Pawley phases (intensities extracted, positions from the refined cell) and PONKCS
 //! calibrations, on measured dara_dev mixtures against the Rietveld refinement of the same
 //! phases (development numbers).
 
@@ -9,7 +9,7 @@ use xrd_sim::Cif;
 use crate::cif_phase;
 
 /// The phase of a CIF of ../shared/data/cif with its intensities extracted.
-fn le_bail_phase(name: &str) -> Option<Phase> {
+fn pawley_phase(name: &str) -> Option<Phase> {
     let path = xrd_testdata::shared_data(&format!("cif/{name}"))?;
     let cif = Cif::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
     let ops = cif.blocks()[0].symmetry_operators().unwrap();
@@ -17,7 +17,7 @@ fn le_bail_phase(name: &str) -> Option<Phase> {
 }
 
 #[test]
-fn le_bail_cells_match_rietveld_cells() {
+fn pawley_cells_match_rietveld_cells() {
     let Some(path) = xrd_testdata::shared_data(
         "measured/dara_dev/V2O5_0p1012-In2O3_0p2008-TiO2_0p7001--8min.xrdml",
     ) else {
@@ -26,8 +26,8 @@ fn le_bail_cells_match_rietveld_cells() {
     let (Some(in2o3), Some(anatase), Some(in2o3_lb), Some(anatase_lb)) = (
         cif_phase("In2O3_Marezio1966.cif"),
         cif_phase("autoxrd_TiO2_141.cif"),
-        le_bail_phase("In2O3_Marezio1966.cif"),
-        le_bail_phase("autoxrd_TiO2_141.cif"),
+        pawley_phase("In2O3_Marezio1966.cif"),
+        pawley_phase("autoxrd_TiO2_141.cif"),
     ) else {
         return;
     };
@@ -44,12 +44,12 @@ fn le_bail_cells_match_rietveld_cells() {
     .enumerate()
     {
         let fit = Refiner::new(phases).fit(&pattern, w).unwrap();
-        assert_eq!(fit.phases[k].kind, PhaseKind::LeBail);
+        assert_eq!(fit.phases[k].kind, PhaseKind::Pawley);
         assert_eq!(fit.phases[k].weight_fraction, 0.0);
         assert!(!fit.phases[k].extracted.is_empty());
         assert!(
             fit.rwp <= rietveld.rwp * 1.02,
-            "Le Bail Rwp {} vs {}",
+            "Pawley Rwp {} vs {}",
             fit.rwp,
             rietveld.rwp
         );
@@ -87,7 +87,7 @@ fn a_cell_and_space_group_alone_refine_to_the_rietveld_cell() {
     // Zincite known only by a cell 0.3 % off and P6_3mc.
     let start = xrd_sim::Lattice::from_parameters(3.26, 3.26, 5.22, 90.0, 90.0, 120.0).unwrap();
     let ops = xrd_sim::SpaceGroup::new(186).unwrap().operations();
-    let cell_only = Phase::le_bail("zincite (cell)", start, 186, ops).unwrap();
+    let cell_only = Phase::pawley("zincite (cell)", start, 186, ops).unwrap();
     let fit = Refiner::new(vec![anatase, cell_only])
         .fit(&pattern, w)
         .unwrap();
@@ -116,7 +116,7 @@ fn ponkcs_calibration_quantifies_the_phase_elsewhere() {
     };
     let (Some(in2o3), Some(anatase_lb), Some(anatase), Some(zincite)) = (
         cif_phase("In2O3_Marezio1966.cif"),
-        le_bail_phase("autoxrd_TiO2_141.cif"),
+        pawley_phase("autoxrd_TiO2_141.cif"),
         cif_phase("autoxrd_TiO2_141.cif"),
         cif_phase("ZnO.cif"),
     ) else {
