@@ -6,7 +6,8 @@ use std::path::Path;
 
 use xrd_io::{Pattern, Wavelength};
 use xrd_refine::{
-    Calibration, Instrument, Phase as RefinedPhase, RefineParams, Refinement, Refiner, Stage,
+    Calibration, Instrument, Phase as RefinedPhase, ReferenceSet, RefineParams, Refinement,
+    Refiner, Stage,
 };
 use xrd_sim::{Lattice, SpaceGroup, SymOp};
 
@@ -265,6 +266,8 @@ pub struct RefineSetup {
     pub standard: Option<(usize, f64)>,
     /// Particle diameter in µm for Brindley's correction, the same for every phase.
     pub particle_size: Option<f64>,
+    /// Measured reference patterns fitted beside the phases.
+    pub references: Option<ReferenceSet>,
 }
 
 impl RefineSetup {
@@ -277,6 +280,9 @@ impl RefineSetup {
         }
         if let Some((i, w)) = self.standard {
             r = r.standard(i, w);
+        }
+        if let Some(set) = &self.references {
+            r = r.references(set.clone());
         }
         r
     }

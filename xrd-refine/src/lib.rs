@@ -23,7 +23,8 @@ pub use params::{RefineParams, Stage};
 pub use phase::{Intensities, Phase};
 pub use reference::{BACKGROUND_NAME, Reference, ReferenceLibrary};
 pub use refinement::{
-    DEFAULT_PARTICLE_SIZE, ParameterValue, PhaseKind, PhaseResult, Refinement, Refiner,
+    DEFAULT_PARTICLE_SIZE, ParameterValue, PhaseKind, PhaseResult, ReferenceSet, Refinement,
+    Refiner, rir_scale,
 };
 pub use summation::{Alignment, Quantification, ReferenceResult, Summation, SummationParams};
 pub use xrd_sim::powder::tch::REACH;

@@ -106,6 +106,10 @@ pub(crate) fn linear(model: &Model, values: &mut [f64], data: &Data) -> f64 {
     for p in &l.phases {
         unit[p.scale] = 1.0;
     }
+    // The references are columns of their own (at their shifts), not part of the target.
+    for &(scale, _) in &l.references {
+        unit[scale] = 0.0;
+    }
     for h in l.humps.clone().step_by(3) {
         unit[h] = 0.0;
     }
@@ -114,6 +118,7 @@ pub(crate) fn linear(model: &Model, values: &mut [f64], data: &Data) -> f64 {
     let mut columns = model.chebyshev_table().to_vec();
     columns.extend(parts.phases);
     columns.extend(model.hump_curves(values));
+    columns.extend(model.reference_curves(values));
     let m = columns.len();
     // What the scales and background must explain: the data less the humps.
     let target: Vec<f64> = data
@@ -152,8 +157,12 @@ pub(crate) fn linear(model: &Model, values: &mut [f64], data: &Data) -> f64 {
     for (p, pi) in l.phases.iter().enumerate() {
         values[pi.scale] = beta[l.background.len() + p].max(0.0);
     }
+    let humps = l.humps.len() / 3;
     for (k, h) in l.humps.clone().step_by(3).enumerate() {
         values[h] = beta[l.background.len() + l.phases.len() + k].max(0.0);
+    }
+    for (k, &(scale, _)) in l.references.iter().enumerate() {
+        values[scale] = beta[l.background.len() + l.phases.len() + humps + k].max(0.0);
     }
     chi2
 }

@@ -10,6 +10,7 @@ use xrd_io::Wavelength;
 
 use crate::instrument::Instrument;
 use crate::phase::PhaseModel;
+use crate::reference::Reference;
 use xrd_sim::powder::tch::{self, REACH, TchProfile};
 
 /// Smallest Gaussian width (°): the Caglioti quadratic is held above it.
@@ -34,6 +35,10 @@ pub(crate) enum Kind {
     Size(usize),
     Strain(usize),
     Texture(usize),
+    /// A measured reference pattern's scale.
+    ReferenceScale(usize),
+    /// A measured reference pattern's 2θ shift.
+    ReferenceShift(usize),
 }
 
 /// One parameter: its kind, name, value and bounds.
@@ -68,6 +73,8 @@ pub(crate) struct Layout {
     pub widths: [usize; 5],
     pub asymmetry: usize,
     pub phases: Vec<PhaseIndex>,
+    /// Scale and shift of each measured reference pattern.
+    pub references: Vec<(usize, usize)>,
 }
 
 /// The model of one refinement: points, wavelengths, phases and parameter layout.
@@ -88,6 +95,8 @@ pub(crate) struct Model {
     pub layout: Layout,
     pub params: Vec<Param>,
     shape: TchProfile,
+    /// Measured reference patterns fitted beside the phases (full-pattern summation).
+    pub references: Vec<Reference>,
 }
 
 /// What one peak line contributes: its profile quantities and their derivatives.
@@ -105,6 +114,7 @@ struct Line {
 pub(crate) struct Parts {
     pub background: Vec<f64>,
     pub phases: Vec<Vec<f64>>,
+    pub references: Vec<Vec<f64>>,
 }
 
 /// T_k(x) at every point for k < `terms`, x the point mapped onto [−1, 1] over the range.
@@ -272,10 +282,51 @@ impl Model {
                 widths,
                 asymmetry,
                 phases: index,
+                references: Vec::new(),
             },
             params,
             shape: TchProfile::new(),
+            references: Vec::new(),
         }
+    }
+
+    /// Adds measured reference patterns, each with a scale (≥ 0) and a 2θ shift within
+    /// ±`max_shift`, after every other parameter (the others keep their indices).
+    pub fn with_references(mut self, references: Vec<Reference>, max_shift: f64) -> Self {
+        for (i, r) in references.iter().enumerate() {
+            let scale = self.params.len();
+            self.params.push(Param {
+                kind: Kind::ReferenceScale(i),
+                name: format!("{} scale", r.id),
+                value: 0.0,
+                lo: 0.0,
+                hi: f64::INFINITY,
+            });
+            self.params.push(Param {
+                kind: Kind::ReferenceShift(i),
+                name: format!("{} shift", r.id),
+                value: 0.0,
+                lo: -max_shift,
+                hi: max_shift,
+            });
+            self.layout.references.push((scale, scale + 1));
+        }
+        self.references = references;
+        self
+    }
+
+    /// Each reference at unit scale and its shift in `values`, at every point.
+    pub fn reference_curves(&self, values: &[f64]) -> Vec<Vec<f64>> {
+        self.references
+            .iter()
+            .zip(&self.layout.references)
+            .map(|(r, &(_, shift))| {
+                self.tt
+                    .iter()
+                    .map(|&t| r.value_and_slope(t - values[shift]).0)
+                    .collect()
+            })
+            .collect()
     }
 
     /// Each broad peak of the background at unit area, at its position and width in `values`.
@@ -404,6 +455,7 @@ impl Model {
         if let Some(parts) = parts.as_mut() {
             parts.background = y.clone();
             parts.phases = Vec::new();
+            parts.references = Vec::new();
         }
         let mut derivs: Vec<(usize, [f64; 5])> = Vec::new();
         let mut window: Vec<[f64; 5]> = Vec::new();
@@ -494,6 +546,29 @@ impl Model {
                 parts
                     .phases
                     .push(y.iter().zip(&before).map(|(a, b)| a - b).collect());
+            }
+        }
+        // Measured references: s · r(2θ − δ).
+        for (r, &(scale, shift)) in self.references.iter().zip(&l.references) {
+            let (s, d) = (values[scale], values[shift]);
+            let mut curve = parts.as_ref().map(|_| Vec::with_capacity(n));
+            for (i, &t) in self.tt.iter().enumerate() {
+                let (v, slope) = r.value_and_slope(t - d);
+                y[i] += s * v;
+                if let Some(c) = curve.as_mut() {
+                    c.push(s * v);
+                }
+                if let Some((cols, j)) = jac.as_mut() {
+                    if let Some(c) = cols[scale] {
+                        j[(i, c)] += v;
+                    }
+                    if let Some(c) = cols[shift] {
+                        j[(i, c)] -= s * slope;
+                    }
+                }
+            }
+            if let (Some(parts), Some(c)) = (parts.as_mut(), curve) {
+                parts.references.push(c);
             }
         }
         y

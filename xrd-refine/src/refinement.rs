@@ -11,6 +11,8 @@ use crate::model::{Kind, Model, Parts};
 use crate::params::{RefineParams, Stage};
 use crate::phase::{Intensities, Phase, PhaseModel};
 use crate::quality::Quality;
+use crate::reference::Reference;
+use crate::summation::{ReferenceResult, SummationParams};
 use crate::{Error, Result};
 
 /// Peaks are prepared this far (°) beyond the refined range, for cell changes, zero and Kα₂.
@@ -33,6 +35,9 @@ const TEXTURE_TRIAL_ITERATIONS: usize = 3;
 /// A size broadening below this 1/cosθ coefficient (°) is beyond the resolution: no size.
 const MIN_SIZE_BROADENING: f64 = 1e-4;
 
+/// A reference is detected when its scale exceeds this many esds (as in a summation).
+const DETECTION_SIGMAS: f64 = 3.0;
+
 /// At most this many Pawley cycles (intensities, then the stage's parameters) per stage.
 const PAWLEY_CYCLES: usize = 8;
 
@@ -45,6 +50,35 @@ const PAWLEY_RIDGE: f64 = 1e-9;
 
 /// Rounds of Pawley's solve that set negative intensities to zero.
 const PAWLEY_CLAMP_ROUNDS: usize = 6;
+
+/// Measured reference patterns to fit beside a refinement's phases ([`Refiner::references`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReferenceSet {
+    /// The references.
+    pub references: Vec<Reference>,
+    /// S·ZMV per unit of scale / RIR ([`rir_scale`]): what puts their weights beside the
+    /// structures'.
+    pub rir_scale: f64,
+    /// The largest 2θ shift (°) of a reference, in (0, 2].
+    pub max_shift: f64,
+}
+
+/// S·ZMV (the Rietveld weight of a structure phase, g/mol·Å³) that one unit of a reference
+/// library's scale / RIR stands for: `corundum` (a structure) refined against the library's
+/// corundum pattern `reference` (whose RIR is 1 by definition, any other taken into account),
+/// without microabsorption correction. With it [`Refiner::references`] quantifies references
+/// and structures in one fit; it holds for patterns measured like the library's.
+///
+/// # Errors
+/// As [`Refiner::fit`] on the reference's pattern.
+pub fn rir_scale(corundum: Phase, reference: &Reference, wavelength: Wavelength) -> Result<f64> {
+    let pattern = Pattern::uniform(reference.start, reference.step, reference.counts.clone())?;
+    let fit = Refiner::new(vec![corundum])
+        .particle_size(0.0)
+        .fit(&pattern, wavelength)?;
+    let p = &fit.phases[0];
+    Ok(p.scale * p.cell_mass * p.volume * reference.rir)
+}
 
 /// How a phase's intensities were obtained, as reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,6 +203,10 @@ pub struct Refinement {
     pub background: Vec<f64>,
     /// Each phase's contribution.
     pub phase_curves: Vec<Vec<f64>>,
+    /// The measured references fitted beside the phases ([`Refiner::references`]).
+    pub references: Vec<ReferenceResult>,
+    /// Each reference's contribution.
+    pub reference_curves: Vec<Vec<f64>>,
     /// With an internal standard: the amorphous or unidentified rest (weight fraction).
     pub amorphous: Option<f64>,
 }
@@ -200,6 +238,10 @@ pub const DEFAULT_PARTICLE_SIZE: f64 = 3.0;
 #[derive(Debug, Clone)]
 pub struct Refiner {
     phases: Vec<Phase>,
+    references: Vec<Reference>,
+    /// S·ZMV of one unit of reference scale / RIR (see [`rir_scale`]).
+    rir_scale: Option<f64>,
+    max_shift: f64,
     instrument: Instrument,
     params: RefineParams,
     standard: Option<(usize, f64)>,
@@ -227,6 +269,9 @@ impl Refiner {
     pub fn new(phases: Vec<Phase>) -> Self {
         Self {
             phases,
+            references: Vec::new(),
+            rir_scale: None,
+            max_shift: SummationParams::default().get_max_shift(),
             instrument: Instrument::default(),
             params: RefineParams::default(),
             standard: None,
@@ -255,6 +300,17 @@ impl Refiner {
     #[must_use]
     pub fn particle_size(mut self, diameter_um: f64) -> Self {
         self.particle_size = Some(diameter_um);
+        self
+    }
+
+    /// Measured reference patterns fitted beside the phases (full-pattern summation in the
+    /// same fit), each with a scale and a 2θ shift (see [`ReferenceSet`]). An internal standard ([`Refiner::standard`]) may be one of them: its
+    /// index counts the phases first, then the references.
+    #[must_use]
+    pub fn references(mut self, set: ReferenceSet) -> Self {
+        self.references = set.references;
+        self.rir_scale = Some(set.rir_scale);
+        self.max_shift = set.max_shift;
         self
     }
 
@@ -360,8 +416,32 @@ impl Refiner {
                 format!("{d} µm must be finite and ≥ 0 (0: no microabsorption correction)"),
             ));
         }
+        if !self.references.is_empty() {
+            if !self.rir_scale.is_some_and(|k| k.is_finite() && k > 0.0) {
+                return Err(crate::error::invalid(
+                    "rir_scale",
+                    "must be finite and > 0 (see xrd_refine::rir_scale)",
+                ));
+            }
+            if !(self.max_shift > 0.0 && self.max_shift <= 2.0) {
+                return Err(crate::error::invalid(
+                    "max_shift",
+                    format!("{} must be in (0, 2]", self.max_shift),
+                ));
+            }
+            if let Some(r) = self
+                .references
+                .iter()
+                .find(|r| !(r.rir.is_finite() && r.rir > 0.0) || r.counts.len() < 4)
+            {
+                return Err(crate::error::invalid(
+                    "references",
+                    format!("{}: need a RIR > 0 and ≥ 4 counts", r.id),
+                ));
+            }
+        }
         if let Some((i, w)) = self.standard
-            && (i >= self.phases.len() || !(w > 0.0 && w < 1.0))
+            && (i >= self.phases.len() + self.references.len() || !(w > 0.0 && w < 1.0))
         {
             return Err(crate::error::invalid(
                 "standard",
@@ -372,6 +452,7 @@ impl Refiner {
             ));
         }
         if let Some((i, _)) = self.standard
+            && i < self.phases.len()
             && *self.phases[i].intensities() == Intensities::Extracted
         {
             return Err(crate::error::invalid(
@@ -448,7 +529,8 @@ impl Refiner {
             self.params.background_terms,
             self.params.humps,
             y_max,
-        );
+        )
+        .with_references(self.references.clone(), self.max_shift);
         for (p, ph) in self.phases.iter().enumerate() {
             let prefix = format!("phase {p} ");
             for par in &mut model.params {
@@ -553,7 +635,12 @@ impl Refiner {
                 && (values[i] - p.lo).abs() <= 1e-9 * p.lo.abs().max(1e-9)
                 || p.hi.is_finite() && (values[i] - p.hi).abs() <= 1e-9 * p.hi.abs().max(1e-9);
             // Size, strain and scale rest at zero when there is nothing to refine.
-            if at_bound && !matches!(p.kind, Kind::Size(_) | Kind::Strain(_) | Kind::Scale(_)) {
+            if at_bound
+                && !matches!(
+                    p.kind,
+                    Kind::Size(_) | Kind::Strain(_) | Kind::Scale(_) | Kind::ReferenceScale(_)
+                )
+            {
                 warnings.push(format!("`{}` stopped at a bound ({})", p.name, values[i]));
             }
         }
@@ -675,10 +762,11 @@ impl Refiner {
             .collect();
         let mut corrected = None;
         // A phase known only by its cell has no absorption to correct with.
-        let chemistry = self.phases.iter().all(Phase::has_chemistry);
+        let chemistry = self.phases.iter().all(Phase::has_chemistry) && self.references.is_empty();
         if !chemistry && given && sizes.iter().any(|&d| d > 0.0) {
             warnings.push(
-                "no microabsorption correction: a phase has no known composition".to_string(),
+                "no microabsorption correction: a phase or reference has no known composition"
+                    .to_string(),
             );
         }
         if chemistry && sizes.iter().any(|&d| d > 0.0) {
@@ -706,9 +794,16 @@ impl Refiner {
                 corrected = Some(crate::absorption::corrected(&s, &zmv, &mu, &rho, &radius)?);
             }
         }
-        let zmv = corrected.unwrap_or(zmv);
+        let mut zmv = corrected.unwrap_or(zmv);
+        let mut scales = scales;
+        // The references after the phases: S·ZMV per unit of their scale is rir_scale / RIR.
+        for (r, &(scale, _)) in self.references.iter().zip(&l.references) {
+            scales.push(scale);
+            zmv.push(self.rir_scale.unwrap_or(0.0) / r.rir);
+        }
         let total: f64 = scales.iter().zip(&zmv).map(|(&s, m)| values[s] * m).sum();
-        for (p, ph) in phases.iter_mut().enumerate() {
+        let mut weights = Vec::with_capacity(scales.len());
+        for p in 0..scales.len() {
             let wp = values[scales[p]] * zmv[p] / total.max(f64::MIN_POSITIVE);
             // ∂w_p/∂S_q = (δ_pq − w_p) ZMV_q / Σ
             let grad: Vec<f64> = (0..scales.len())
@@ -720,19 +815,48 @@ impl Refiner {
                     var += grad[a] * cov(scales[a], scales[b]) * grad[b];
                 }
             }
-            ph.weight_fraction = wp;
-            ph.weight_fraction_esd = var.max(0.0).sqrt();
+            weights.push((wp, var.max(0.0).sqrt()));
         }
         let mut amorphous = None;
+        let mut factor = 1.0;
         if let Some((s, ws)) = self.standard {
-            let factor = ws / phases[s].weight_fraction;
-            for ph in &mut phases {
-                ph.weight_fraction *= factor;
-                ph.weight_fraction_esd *= factor;
+            factor = ws / weights[s].0;
+            for w in &mut weights {
+                w.0 *= factor;
+                w.1 *= factor;
             }
-            let crystalline: f64 = phases.iter().map(|p| p.weight_fraction).sum();
+            let crystalline: f64 = weights.iter().map(|w| w.0).sum();
             amorphous = Some((1.0 - crystalline).max(0.0));
         }
+        for (ph, &(w, esd)) in phases.iter_mut().zip(&weights) {
+            ph.weight_fraction = w;
+            ph.weight_fraction_esd = esd;
+        }
+        let references = self
+            .references
+            .iter()
+            .zip(&l.references)
+            .zip(&weights[self.phases.len()..])
+            .map(|((r, &(scale, shift)), &(w, esd))| {
+                let scale_esd = cov(scale, scale).max(0.0).sqrt();
+                let k = zmv[scales.iter().position(|&i| i == scale).unwrap_or(0)];
+                ReferenceResult {
+                    id: r.id.clone(),
+                    name: r.name.clone(),
+                    rir: r.rir,
+                    background: r.is_background(),
+                    scale: values[scale],
+                    scale_esd,
+                    shift: values[shift],
+                    shift_esd: cov(shift, shift).max(0.0).sqrt(),
+                    weight_fraction: w,
+                    weight_fraction_esd: esd,
+                    detection_limit: DETECTION_SIGMAS * scale_esd * k * factor
+                        / total.max(f64::MIN_POSITIVE),
+                    detected: values[scale] > DETECTION_SIGMAS * scale_esd,
+                }
+            })
+            .collect();
         Ok(Refinement {
             phases,
             rp: quality.rp,
@@ -754,6 +878,8 @@ impl Refiner {
             calculated: f,
             background: parts.background,
             phase_curves: parts.phases,
+            references,
+            reference_curves: parts.references,
             amorphous,
         })
     }
@@ -810,6 +936,12 @@ impl Run<'_> {
             }
             if has(Stage::Displacement) {
                 free.push(pi.b);
+            }
+        }
+        for &(scale, shift) in &l.references {
+            free.push(scale);
+            if has(Stage::CellsZero) && values[scale] > 0.0 {
+                free.push(shift);
             }
         }
         if has(Stage::CellsZero) {
@@ -1053,6 +1185,26 @@ impl Run<'_> {
         }
         if let Some((_, v)) = best {
             *values = v;
+        }
+        // The references' common shift by the same search, before each is refined on its own.
+        let shifts: Vec<usize> = self.model.layout.references.iter().map(|r| r.1).collect();
+        if let Some(&first) = shifts.first() {
+            let reach = self.model.params[first].hi;
+            let steps = (reach / ZERO_STEP).floor() as i64;
+            let mut best: Option<(f64, Vec<f64>)> = None;
+            for k in -steps..=steps {
+                let mut trial = values.clone();
+                for &i in &shifts {
+                    trial[i] = k as f64 * ZERO_STEP;
+                }
+                let chi2 = lm::linear(self.model, &mut trial, self.data);
+                if best.as_ref().is_none_or(|(c, _)| chi2 < *c) {
+                    best = Some((chi2, trial));
+                }
+            }
+            if let Some((_, v)) = best {
+                *values = v;
+            }
         }
         Ok(())
     }

@@ -8,7 +8,9 @@ use xrd_cli::figures::{self, RietveldPlot};
 use xrd_cli::output::{Cell, Table};
 use xrd_io::{Pattern, Wavelength};
 use xrd_minerals::{DEFAULT_MAX_CANDIDATES, Library, PhaseSpec, RefineSetup, refine_specs};
-use xrd_refine::{Instrument, RefineParams, Refinement, Refiner, Stage, SummationParams};
+use xrd_refine::{
+    Instrument, ReferenceSet, RefineParams, Refinement, Refiner, Stage, SummationParams,
+};
 
 mod references;
 
@@ -39,8 +41,7 @@ pub struct Args {
     #[arg(
         long = "phase",
         value_name = "SPEC",
-        required_unless_present = "reference_ids",
-        conflicts_with = "reference_ids"
+        required_unless_present = "reference_ids"
     )]
     pub phases: Vec<String>,
     /// A library of measured reference patterns, for phases without a usable structure (clays,
@@ -54,6 +55,11 @@ pub struct Args {
     /// pattern summation, weight fractions from the scales and RIRs.
     #[arg(long = "reference", value_name = "ID", requires = "references")]
     pub reference_ids: Vec<String>,
+    /// With --phase and --reference together: the corundum structure (a SPEC as for --phase)
+    /// refined on the library's corundum pattern, which puts the references' scale / RIR
+    /// beside the structures' weights.
+    #[arg(long, value_name = "SPEC", default_value = "corundum")]
+    pub rir_bridge: String,
     /// How references are aligned with the pattern: `reference` (a sample shift, then one per
     /// reference), `sample` (one shift) or `none`.
     #[arg(long, default_value = "reference", value_parser = ["reference", "sample", "none"])]
@@ -126,7 +132,7 @@ pub struct Args {
 
 /// Runs `xrd refine`.
 pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
-    if !args.reference_ids.is_empty() {
+    if args.phases.is_empty() {
         return references::run(&args, ctx);
     }
     let mut stages = Vec::new();
@@ -158,14 +164,31 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         instrument.monochromator = args.monochromator;
     }
     instrument.check()?;
-    let specs = resolve(&args)?;
+    let (specs, bridge) = resolve(&args)?;
+    // Measured references beside the structures, and the corundum that bridges their scales.
+    let mixed = match bridge {
+        None => None,
+        Some(bridge) => {
+            let (library, refs) = references::load(&args)?;
+            let corundum = references::corundum(&library)?;
+            Some((refs, corundum.clone(), bridge))
+        }
+    };
     let standard = match &args.standard {
         None => None,
         Some(s) => {
             let (name, wt) = parse_spec_weight("--standard", s)?;
-            let index = specs.iter().position(|p| p.text == name).ok_or_else(|| {
-                format!("--standard `{s}`: `{name}` is not one of the --phase values")
-            })?;
+            let index = specs
+                .iter()
+                .position(|p| p.text == name)
+                .or_else(|| {
+                    let refs = &mixed.as_ref()?.0;
+                    let j = refs.iter().position(|r| r.id.eq_ignore_ascii_case(name))?;
+                    Some(specs.len() + j)
+                })
+                .ok_or_else(|| {
+                    format!("--standard `{s}`: `{name}` is not one of the --phase (or --reference) values")
+                })?;
             Some((index, wt))
         }
     };
@@ -179,11 +202,12 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
             Some((index, wt))
         }
     };
-    let setup = RefineSetup {
+    let mut setup = RefineSetup {
         instrument,
         params,
         standard,
         particle_size: args.particle_size,
+        references: None,
     };
     let files = input_files(&args.inputs)?;
     let mut table = Table::new([
@@ -216,6 +240,14 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
             for (k, pattern) in patterns.iter().enumerate() {
                 let label = pattern_name(file, k, count);
                 let wavelength = wavelength_or(&label, pattern, args.wavelength);
+                if let Some((refs, corundum, bridge)) = &mixed {
+                    let k = xrd_refine::rir_scale(bridge.clone(), corundum, wavelength)?;
+                    setup.references = Some(ReferenceSet {
+                        references: refs.clone(),
+                        rir_scale: k,
+                        max_shift: args.max_shift,
+                    });
+                }
                 let (chosen, chosen_index, fit) =
                     refine_one(&label, pattern, wavelength, &specs, &setup)?;
                 for (p, ph) in fit.phases.iter().enumerate() {
@@ -241,6 +273,29 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
                         Cell::number(fit.rwp, 4),
                         Cell::number(fit.gof, 3),
                     ]);
+                }
+                for (j, r) in fit.references.iter().enumerate() {
+                    let mut row = vec![
+                        Cell::text(label.clone()),
+                        Cell::integer((fit.phases.len() + j) as i64 + 1),
+                        Cell::text(r.name.clone()),
+                        Cell::empty(),
+                        Cell::empty(),
+                        Cell::text(if r.background {
+                            "background"
+                        } else {
+                            "reference"
+                        }),
+                        Cell::number(r.weight_fraction, 4),
+                        Cell::number(r.weight_fraction_esd, 4),
+                    ];
+                    row.resize(16, Cell::empty());
+                    row.extend([
+                        Cell::text(format!("reference:{}", r.id)),
+                        Cell::number(fit.rwp, 4),
+                        Cell::number(fit.gof, 3),
+                    ]);
+                    table.push(row);
                 }
                 for w in &fit.warnings {
                     eprintln!("{label}: warning: {w}");
@@ -312,9 +367,16 @@ pub(super) fn parse_spec_weight<'a>(flag: &str, s: &'a str) -> Result<(&'a str, 
     Ok((name.trim(), wt))
 }
 
-/// The structures of every --phase (the library is read only when a SPEC is not a file).
-fn resolve(args: &Args) -> Result<Vec<PhaseSpec>> {
-    let library = if args.phases.iter().all(|t| PhaseSpec::is_file(t)) {
+/// With --reference, the --rir-bridge structure too (its first entry), from the same library.
+fn resolve(args: &Args) -> Result<(Vec<PhaseSpec>, Option<xrd_refine::Phase>)> {
+    let bridge = (!args.reference_ids.is_empty()).then_some(args.rir_bridge.as_str());
+    let library = if args
+        .phases
+        .iter()
+        .map(String::as_str)
+        .chain(bridge)
+        .all(PhaseSpec::is_file)
+    {
         None
     } else {
         if args.no_builtin && args.library.is_empty() {
@@ -329,7 +391,17 @@ fn resolve(args: &Args) -> Result<Vec<PhaseSpec>> {
                 .map_err(|e| format!("--phase {text}: {e}"))?,
         );
     }
-    Ok(specs)
+    let bridge = match bridge {
+        Some(text) => Some(
+            PhaseSpec::resolve(text, library.as_ref(), 1)
+                .map_err(|e| format!("--rir-bridge {text}: {e}"))?
+                .candidates[0]
+                .phase
+                .clone(),
+        ),
+        None => None,
+    };
+    Ok((specs, bridge))
 }
 
 /// Refines `pattern` with the specs (each SPEC's structures compared by a short fit first), the
@@ -383,6 +455,10 @@ fn write_outputs(
         csv.push(',');
         csv.push_str(&xrd_cli::output::csv_field(&p.name));
     }
+    for r in &fit.references {
+        csv.push(',');
+        csv.push_str(&xrd_cli::output::csv_field(&r.id));
+    }
     csv.push('\n');
     for i in 0..fit.two_theta.len() {
         csv.push_str(&format!(
@@ -393,7 +469,7 @@ fn write_outputs(
             fit.background[i],
             fit.observed[i] - fit.calculated[i]
         ));
-        for c in &fit.phase_curves {
+        for c in fit.phase_curves.iter().chain(&fit.reference_curves) {
             csv.push_str(&format!(",{:.3}", c[i]));
         }
         csv.push('\n');
@@ -444,7 +520,24 @@ fn write_outputs(
                 )
             })
             .collect(),
-        curves: Vec::new(),
+        curves: fit
+            .references
+            .iter()
+            .zip(&fit.reference_curves)
+            .filter(|(r, _)| !r.background)
+            .map(|(r, c)| {
+                let label = format!(
+                    "{} {:.1} ± {:.1} wt%",
+                    r.id,
+                    100.0 * r.weight_fraction,
+                    100.0 * r.weight_fraction_esd
+                );
+                (
+                    label,
+                    c.iter().zip(&fit.background).map(|(v, b)| v + b).collect(),
+                )
+            })
+            .collect(),
     };
     figures::rietveld(&dir.join("rietveld.svg"), &plot)?;
     Ok(())

@@ -238,3 +238,48 @@ fn rockjock_library_reads_with_its_rirs() {
     assert!((q.start - 5.0).abs() < 1e-12 && (q.end() - 65.0).abs() < 1e-9);
     assert!(lib.get("BACK_POS").unwrap().is_background());
 }
+
+#[test]
+fn structures_and_references_in_one_fit() {
+    let (Some(lib), Some(sapphire)) = (library(), crate::cif_phase("Sapphire.cif")) else {
+        return;
+    };
+    let corundum = lib.get("CORUNDUM").unwrap();
+    let w = xrd_io::Wavelength::CU_KA;
+    // The bridge: corundum's structure refined on the library's corundum pattern.
+    let k = xrd_refine::rir_scale(sapphire.clone(), corundum, w).unwrap();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(12);
+    let parts = [
+        (corundum, 0.2, 0.03),
+        (lib.get("QUARTZ").unwrap(), 0.25, 0.01),
+        (lib.get("KAOLINITE_DRY_BRANCH").unwrap(), 0.35, 0.05),
+        (lib.get("CALCITE").unwrap(), 0.2, 0.02),
+    ];
+    let pattern = mixture(&parts, &mut rng);
+    // Corundum as a structure (the internal standard), the others as measured references.
+    let refs: Vec<Reference> = parts[1..].iter().map(|(r, _, _)| (*r).clone()).collect();
+    let fit = xrd_refine::Refiner::new(vec![sapphire])
+        .references(xrd_refine::ReferenceSet {
+            references: refs,
+            rir_scale: k,
+            max_shift: 0.3,
+        })
+        .standard(0, 0.2)
+        .fit(&pattern, w)
+        .unwrap();
+    assert_eq!(fit.references.len(), 3);
+    for ((r, weighed, _), got) in parts[1..].iter().zip(&fit.references) {
+        eprintln!(
+            "{} {:.4} weighed {weighed} (esd {:.4})",
+            r.id, got.weight_fraction, got.weight_fraction_esd
+        );
+        // Measured: 0.5, 1.0 and 0.2 points off.
+        assert!(
+            (got.weight_fraction - weighed).abs() < 0.015,
+            "{} {}",
+            r.id,
+            got.weight_fraction
+        );
+    }
+    eprintln!("amorphous {:?}, Rwp {:.4}", fit.amorphous, fit.rwp);
+}

@@ -17,8 +17,8 @@ use super::{Args, parse_spec_weight};
 /// backgrounds, so a cubic takes up what differs between mounts.
 const DEFAULT_BACKGROUND_TERMS: usize = 4;
 
-/// Runs the summation of every input with the references named.
-pub(super) fn run(args: &Args, ctx: &Context) -> Result<Outcome> {
+/// The library of --references and the references --reference names, in order.
+pub(super) fn load(args: &Args) -> Result<(ReferenceLibrary, Vec<Reference>)> {
     let path = args
         .references
         .as_ref()
@@ -45,6 +45,34 @@ pub(super) fn run(args: &Args, ctx: &Context) -> Result<Outcome> {
         }
         references.push(r.clone());
     }
+    Ok((library, references))
+}
+
+/// The library's corundum pattern (id or name `corundum`), which bridges its RIR scale to the
+/// structures' weights.
+pub(super) fn corundum(library: &ReferenceLibrary) -> Result<&Reference> {
+    library
+        .get("CORUNDUM")
+        .or_else(|| {
+            library
+                .references()
+                .iter()
+                .find(|r| r.name.eq_ignore_ascii_case("corundum"))
+        })
+        .ok_or_else(|| {
+            "structures and references in one fit need the library's corundum pattern (id or \
+             name `corundum`) to put the references' scale / RIR beside the structures' weights"
+                .into()
+        })
+}
+
+/// Runs the summation of every input with the references named.
+pub(super) fn run(args: &Args, ctx: &Context) -> Result<Outcome> {
+    let (_, references) = load(args)?;
+    let path = args
+        .references
+        .as_ref()
+        .ok_or("--reference needs --references LIBRARY")?;
     let standard = match &args.standard {
         None => None,
         Some(s) => {
