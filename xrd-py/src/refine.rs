@@ -10,7 +10,9 @@ use xrd_minerals::{DEFAULT_MAX_CANDIDATES, PhaseSpec, RefineSetup, refine_specs}
 
 // The signature's literal 8 (shown by help()) is xrd-minerals' default.
 const _: () = assert!(DEFAULT_MAX_CANDIDATES == 8);
-use xrd_refine::{Instrument, RefineParams, Stage};
+use xrd_refine::{
+    Instrument, Phase as RefinedPhase, ReferenceSet, RefineParams, Refiner, Stage, SummationParams,
+};
 
 use crate::errors::{IntoPyResult, value_error};
 use crate::libraries;
@@ -38,13 +40,18 @@ mod summation;
 /// With `references` (ids of the measured reference patterns of `reference_library`, a
 /// powdR/RockJock wide CSV or a folder, as `xrd refine --references`) instead of `phases`: a
 /// full-pattern summation; `standard` is then (id, weighed fraction), `alignment` "reference",
-/// "sample" or "none", `max_shift` the largest shift (°). Returns "rows" with the keys of
+/// "sample" or "none", `max_shift` the largest shift (°). With both `phases` and `references`,
+/// one fit of structures and measured references (`rir_bridge`, "corundum" by default, is
+/// refined on the library's corundum pattern to put the two kinds of weight side by side).
+/// Phases "pawley:SPEC" / "pawley:a,b,c,alpha,beta,gamma,SG" have their intensities extracted,
+/// "ponkcs:FILE" are calibrated ones; `calibrate` = (phase, weighed fraction, path) writes a
+/// Pawley phase's PONKCS calibration to path and returns it as "calibration". Returns "rows" with the keys of
 /// `xrd refine --references --format json` (file, phase, id, name, kind, weight_fraction,
 /// weight_fraction_esd, detection_limit, scale, shift, rwp, gof; a last row of kind "rest"
 /// with a standard), "rp", "rwp", "rexp", "chi2", "gof", "amorphous", "amorphous_esd",
 /// "warnings", the arrays as above with "phase_curves" keyed by id, and "quantification".
 #[pyfunction]
-#[pyo3(signature = (pattern, phases=None, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, wavelength=None, two_theta_range=None, background=None, humps=None, stages=None, max_candidates=8, references=None, reference_library=None, alignment=None, max_shift=None))]
+#[pyo3(signature = (pattern, phases=None, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, wavelength=None, two_theta_range=None, background=None, humps=None, stages=None, max_candidates=8, references=None, reference_library=None, alignment=None, max_shift=None, rir_bridge=String::from("corundum"), calibrate=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn refine<'py>(
     py: Python<'py>,
@@ -67,14 +74,16 @@ pub fn refine<'py>(
     reference_library: Option<PathBuf>,
     alignment: Option<String>,
     max_shift: Option<f64>,
+    rir_bridge: String,
+    calibrate: Option<(String, f64, PathBuf)>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let phases = phases.unwrap_or_default();
-    if let Some(ids) = references {
-        if !phases.is_empty() {
-            return Err(value_error(
-                "phases and references: give structures or measured references, not both",
-            ));
-        }
+    let mixed_ids = if phases.is_empty() {
+        None
+    } else {
+        references.clone()
+    };
+    if let (Some(ids), true) = (references, phases.is_empty()) {
         let library = reference_library
             .ok_or_else(|| value_error("references need reference_library (a file or folder)"))?;
         let (label, pattern, _) = measured_arg(py, pattern, wavelength)?;
@@ -89,6 +98,15 @@ pub fn refine<'py>(
         };
         return summation::refine_references(py, &label, &pattern, options);
     }
+    let mixed = match &mixed_ids {
+        None => None,
+        Some(ids) => {
+            let path = reference_library.as_ref().ok_or_else(|| {
+                value_error("references need reference_library (a file or folder)")
+            })?;
+            Some(summation::load(py, path, ids)?)
+        }
+    };
     if phases.is_empty() {
         return Err(value_error("phases: name at least one phase"));
     }
@@ -144,10 +162,50 @@ pub fn refine<'py>(
     let standard = match standard {
         None => None,
         Some((name, wt)) => {
-            let i = specs.iter().position(|s| s.text == name).ok_or_else(|| {
-                value_error(format!("standard `{name}` is not one of the phases"))
-            })?;
+            let i = specs
+                .iter()
+                .position(|s| s.text == name)
+                .or_else(|| {
+                    let refs = &mixed.as_ref()?.references;
+                    let j = refs.iter().position(|r| r.id.eq_ignore_ascii_case(&name))?;
+                    Some(specs.len() + j)
+                })
+                .ok_or_else(|| {
+                    value_error(format!("standard `{name}` is not one of the phases"))
+                })?;
             Some((i, wt))
+        }
+    };
+    let reference_set = match mixed {
+        None => None,
+        Some(m) => {
+            let bridge = py.detach(|| -> PyResult<RefinedPhase> {
+                let owned;
+                let lib: Option<&xrd_minerals::Library> = if PhaseSpec::is_file(&rir_bridge) {
+                    None
+                } else if builtin && extra.is_empty() {
+                    Some(libraries::builtin()?)
+                } else {
+                    owned = libraries::assemble(builtin, &extra)?;
+                    Some(&owned)
+                };
+                let spec = PhaseSpec::resolve(&rir_bridge, lib, 1)
+                    .map_err(|e| value_error(format!("rir_bridge {rir_bridge}: {e}")))?;
+                Ok(spec.candidates[0].phase.clone())
+            })?;
+            let corundum = m.corundum.ok_or_else(|| {
+                value_error(
+                    "structures and references in one fit need the library's corundum pattern",
+                )
+            })?;
+            let k = py
+                .detach(|| xrd_refine::rir_scale(bridge, &corundum, w))
+                .py()?;
+            Some(ReferenceSet {
+                references: m.references,
+                rir_scale: k,
+                max_shift: max_shift.unwrap_or(SummationParams::default().get_max_shift()),
+            })
         }
     };
     let setup = RefineSetup {
@@ -155,6 +213,7 @@ pub fn refine<'py>(
         params,
         standard,
         particle_size,
+        references: reference_set,
     };
     let fit = py
         .detach(|| refine_specs(&pattern, w, &specs, &setup))
@@ -162,6 +221,26 @@ pub fn refine<'py>(
     if let Some(path) = &save_instrument {
         fit.refinement.instrument.save(path).py()?;
     }
+    let calibration = match &calibrate {
+        None => None,
+        Some((name, wt, path)) => {
+            let index = specs.iter().position(|s| &s.text == name).ok_or_else(|| {
+                value_error(format!("calibrate `{name}` is not one of the phases"))
+            })?;
+            let phases = (0..specs.len())
+                .map(|s| fit.chosen(&specs, s).phase.clone())
+                .collect();
+            let mut refiner = Refiner::new(phases);
+            if let Some((i, w)) = setup.standard {
+                refiner = refiner.standard(i, w);
+            }
+            let cal = refiner
+                .calibrate(&fit.refinement, index, *wt, &label)
+                .py()?;
+            cal.save(path).py()?;
+            Some(cal)
+        }
+    };
     let r = &fit.refinement;
     let sources = fit.sources(&specs);
     let out = PyDict::new(py);
@@ -173,6 +252,7 @@ pub fn refine<'py>(
         d.set_item("phase", p + 1)?;
         d.set_item("name", &ph.name)?;
         d.set_item("formula", &ph.formula)?;
+        d.set_item("kind", ph.kind.name())?;
         d.set_item("space_group", ph.space_group)?;
         d.set_item("weight_fraction", ph.weight_fraction)?;
         d.set_item("weight_fraction_esd", ph.weight_fraction_esd)?;
@@ -182,6 +262,31 @@ pub fn refine<'py>(
         d.set_item("size_nm", ph.size_nm)?;
         d.set_item("strain", ph.strain)?;
         d.set_item("source", &sources[p])?;
+        d.set_item("rwp", r.rwp)?;
+        d.set_item("gof", r.gof)?;
+        rows.append(d)?;
+    }
+    for (j, rr) in r.references.iter().enumerate() {
+        let d = PyDict::new(py);
+        d.set_item("file", &label)?;
+        d.set_item("phase", r.phases.len() + j + 1)?;
+        d.set_item("name", &rr.name)?;
+        d.set_item("formula", "")?;
+        d.set_item("space_group", py.None())?;
+        d.set_item(
+            "kind",
+            if rr.background {
+                "background"
+            } else {
+                "reference"
+            },
+        )?;
+        d.set_item("weight_fraction", rr.weight_fraction)?;
+        d.set_item("weight_fraction_esd", rr.weight_fraction_esd)?;
+        for key in ["a", "b", "c", "alpha", "beta", "gamma", "size_nm", "strain"] {
+            d.set_item(key, py.None())?;
+        }
+        d.set_item("source", format!("reference:{}", rr.id))?;
         d.set_item("rwp", r.rwp)?;
         d.set_item("gof", r.gof)?;
         rows.append(d)?;
@@ -228,9 +333,16 @@ pub fn refine<'py>(
     for (ph, c) in r.phases.iter().zip(&r.phase_curves) {
         curves.set_item(&ph.name, PyArray1::from_slice(py, c))?;
     }
+    for (rr, c) in r.references.iter().zip(&r.reference_curves) {
+        curves.set_item(&rr.id, PyArray1::from_slice(py, c))?;
+    }
     out.set_item("phase_curves", curves)?;
     let json = serde_json::to_string(r).map_err(|e| value_error(e.to_string()))?;
     let loads = py.import("json")?.getattr("loads")?;
     out.set_item("refinement", loads.call1((json,))?)?;
+    if let Some(cal) = calibration {
+        let json = serde_json::to_string(&cal).map_err(|e| value_error(e.to_string()))?;
+        out.set_item("calibration", loads.call1((json,))?)?;
+    }
     Ok(out)
 }

@@ -96,8 +96,9 @@ def test_refine_is_the_commands(data, cli):
     # Without the microabsorption correction, as the weighed 0.5 / 0.5 are met without it.
     fit = xrd.refine(str(path), phases=[cif, "MnCO3"], particle_size=0)
     theirs = cli("refine", "--phase", cif, "--phase", "MnCO3", "--particle-size", "0", path)
-    keys = ["phase", "name", "formula", "space_group", "weight_fraction", "weight_fraction_esd",
-            "a", "b", "c", "alpha", "beta", "gamma", "strain", "source", "rwp", "gof"]
+    keys = ["phase", "name", "formula", "space_group", "kind", "weight_fraction",
+            "weight_fraction_esd", "a", "b", "c", "alpha", "beta", "gamma", "strain", "source",
+            "rwp", "gof"]
     same_rows(fit["rows"], theirs, keys)
     w = [r["weight_fraction"] for r in fit["rows"]]
     assert w[0] == pytest.approx(0.5002, abs=0.02) and w[1] == pytest.approx(0.5, abs=0.02)
@@ -132,10 +133,36 @@ def test_refine_references_is_the_commands(data, cli, tmp_path):
     assert fit["rows"][-1]["kind"] == "rest" and abs(fit["amorphous"]) < 0.02
     assert set(fit["phase_curves"]) == set(ids)
     assert np.allclose(fit["difference"], fit["observed"] - fit["calculated"])
-    with pytest.raises(ValueError, match="not both"):
-        xrd.refine(str(mix), phases=["MnCO3"], references=ids, reference_library=str(lib))
+    # Corundum as a structure (the standard), the rest as references, in one fit.
+    others = [i for i in ids if i != "CORUNDUM"]
+    mixed = xrd.refine(str(mix), phases=["corundum"], references=others,
+                       reference_library=str(lib), standard=("corundum", 0.2))
+    args = ["refine", mix, "--phase", "corundum", "--standard", "corundum=0.2",
+            "--references", lib]
+    for i in others:
+        args += ["--reference", i]
+    same_rows(mixed["rows"], cli(*args, cache_arg=True),
+              ["phase", "name", "kind", "weight_fraction", "source", "rwp"])
+    assert [r["kind"] for r in mixed["rows"]] == ["structure"] + ["reference"] * len(others)
+    for t, row in zip(truth[1:], mixed["rows"][1:]):
+        assert row["weight_fraction"] == pytest.approx(float(t["weight_fraction"]), abs=0.02), row
     with pytest.raises(ValueError, match="not in"):
         xrd.refine(str(mix), references=["UNOBTAINIUM"], reference_library=str(lib))
+
+
+def test_pawley_and_ponkcs_are_the_commands(data, cli, tmp_path):
+    path = str(data / MIX)
+    cif = str(data / "cif/In2O3_Marezio1966.cif")
+    cal = tmp_path / "bixbyite.ponkcs.json"
+    fit = xrd.refine(path, phases=["pawley:" + cif, "MnCO3"], calibrate=("pawley:" + cif, 0.5002, str(cal)))
+    assert [r["kind"] for r in fit["rows"]] == ["pawley", "structure"]
+    assert fit["rows"][0]["weight_fraction"] == 0.0 and fit["calibration"]["zm"] > 0
+    theirs = cli("refine", "--phase", "pawley:" + cif, "--phase", "MnCO3", path)
+    same_rows(fit["rows"], theirs, ["phase", "kind", "a", "c", "rwp"])
+    quantified = xrd.refine(path, phases=["ponkcs:" + str(cal), "MnCO3"])
+    assert quantified["rows"][0]["kind"] == "ponkcs"
+    # Calibrated on this very scan: the weighed fraction comes back.
+    assert quantified["rows"][0]["weight_fraction"] == pytest.approx(0.5002, abs=0.01)
 
 
 def test_refine_errors(data):

@@ -431,6 +431,16 @@ impl ReferenceLibrary {
             .find(|r| r.id.eq_ignore_ascii_case(id))
     }
 
+    /// The library's corundum pattern (id or name `corundum`, any case): RIRs are relative to
+    /// it, and [`crate::rir_scale`] bridges them to structures' weights through it.
+    pub fn corundum(&self) -> Option<&Reference> {
+        self.get("CORUNDUM").or_else(|| {
+            self.references
+                .iter()
+                .find(|r| r.name.eq_ignore_ascii_case("corundum"))
+        })
+    }
+
     /// Every reference, in file order.
     pub fn references(&self) -> &[Reference] {
         &self.references

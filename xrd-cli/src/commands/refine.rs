@@ -170,7 +170,11 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         None => None,
         Some(bridge) => {
             let (library, refs) = references::load(&args)?;
-            let corundum = references::corundum(&library)?;
+            let corundum = library.corundum().ok_or(
+                "structures and references in one fit need the library's corundum pattern (id \
+                 or name `corundum`): it puts the references' scale / RIR beside the structures' \
+                 weights",
+            )?;
             Some((refs, corundum.clone(), bridge))
         }
     };

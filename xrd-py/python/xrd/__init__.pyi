@@ -87,6 +87,8 @@ def refine(
     reference_library: Optional[PathLike] = None,
     alignment: Optional[Literal["reference", "sample", "none"]] = None,
     max_shift: Optional[float] = None,
+    rir_bridge: str = "corundum",
+    calibrate: Optional[tuple[str, float, PathLike]] = None,
 ) -> dict[str, Any]: ...
 def index(
     pattern: PatternLike,

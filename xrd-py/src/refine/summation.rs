@@ -21,6 +21,29 @@ pub struct Options {
     pub two_theta_range: Option<(f64, f64)>,
 }
 
+/// A library's references named by id, and its corundum pattern (for one fit with structures).
+pub struct Loaded {
+    pub references: Vec<Reference>,
+    pub corundum: Option<Reference>,
+}
+
+/// The references of `ids` in the library at `path`, and its corundum.
+pub fn load(py: Python<'_>, path: &std::path::Path, ids: &[String]) -> PyResult<Loaded> {
+    let library = py.detach(|| ReferenceLibrary::read(path)).py()?;
+    let mut references = Vec::new();
+    for id in ids {
+        let r = library
+            .get(id)
+            .ok_or_else(|| value_error(format!("reference {id}: not in {}", path.display())))?;
+        references.push(r.clone());
+    }
+    let corundum = library.corundum().cloned();
+    Ok(Loaded {
+        references,
+        corundum,
+    })
+}
+
 /// Background terms when none are given (as `xrd refine --references`).
 const DEFAULT_BACKGROUND_TERMS: usize = 4;
 
@@ -33,14 +56,7 @@ pub fn refine_references<'py>(
     if o.ids.is_empty() {
         return Err(value_error("references: name at least one reference"));
     }
-    let library = py.detach(|| ReferenceLibrary::read(&o.library)).py()?;
-    let mut refs: Vec<Reference> = Vec::new();
-    for id in &o.ids {
-        let r = library.get(id).ok_or_else(|| {
-            value_error(format!("reference {id}: not in {}", o.library.display()))
-        })?;
-        refs.push(r.clone());
-    }
+    let refs = load(py, &o.library, &o.ids)?.references;
     let standard = match &o.standard {
         None => None,
         Some((name, wt)) => {

@@ -48,24 +48,6 @@ pub(super) fn load(args: &Args) -> Result<(ReferenceLibrary, Vec<Reference>)> {
     Ok((library, references))
 }
 
-/// The library's corundum pattern (id or name `corundum`), which bridges its RIR scale to the
-/// structures' weights.
-pub(super) fn corundum(library: &ReferenceLibrary) -> Result<&Reference> {
-    library
-        .get("CORUNDUM")
-        .or_else(|| {
-            library
-                .references()
-                .iter()
-                .find(|r| r.name.eq_ignore_ascii_case("corundum"))
-        })
-        .ok_or_else(|| {
-            "structures and references in one fit need the library's corundum pattern (id or \
-             name `corundum`) to put the references' scale / RIR beside the structures' weights"
-                .into()
-        })
-}
-
 /// Runs the summation of every input with the references named.
 pub(super) fn run(args: &Args, ctx: &Context) -> Result<Outcome> {
     let (_, references) = load(args)?;
