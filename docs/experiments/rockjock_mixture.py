@@ -63,14 +63,22 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--phases", type=int, default=0, help="minerals beside corundum (0: 3-7 by seed)")
+    ap.add_argument("--mix", nargs="*", metavar="ID=WT",
+                    help="these minerals at these weight fractions beside the 0.2 of corundum "
+                         "(instead of a random choice)")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     rng = random.Random(a.seed)
     tth, cols, rir = read_library()
-    k = a.phases or rng.randint(3, 7)
-    picks = rng.sample(MINERALS, k)
-    raw = [rng.uniform(0.0, 0.6) for _ in range(k - 1)]
-    fractions = [0.8 * w / sum(raw) for w in raw] + [0.0]
+    if a.mix:
+        picks = [m.split("=")[0] for m in a.mix]
+        fractions = [float(m.split("=")[1]) for m in a.mix]
+        assert abs(sum(fractions) - 0.8) < 1e-9, "the minerals make up 0.8 beside corundum"
+    else:
+        k = a.phases or rng.randint(3, 7)
+        picks = rng.sample(MINERALS, k)
+        raw = [rng.uniform(0.0, 0.6) for _ in range(k - 1)]
+        fractions = [0.8 * w / sum(raw) for w in raw] + [0.0]
     sample_shift = rng.uniform(-0.15, 0.15)
     parts = [("CORUNDUM", 0.2, sample_shift)] + [
         (p, w, sample_shift + rng.uniform(-0.05, 0.05)) for p, w in zip(picks, fractions)

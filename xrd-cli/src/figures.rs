@@ -707,8 +707,9 @@ pub fn rietveld(path: &Path, plot: &RietveldPlot) -> FigResult {
         .map_err(err(path))?
         .label("observed − calculated")
         .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], blue.stroke_width(2)));
+    // Colours 0 and 1 are the difference's and the calculated curve's.
     for (k, (label, ticks)) in plot.ticks.iter().enumerate() {
-        let colour = group_colour(k + 1);
+        let colour = group_colour(k + 2);
         let y = -(k as f64 + 1.0) * tick_row;
         chart
             .draw_series(ticks.iter().map(|&t| {
@@ -724,7 +725,7 @@ pub fn rietveld(path: &Path, plot: &RietveldPlot) -> FigResult {
             });
     }
     for (k, (label, curve)) in plot.curves.iter().enumerate() {
-        let colour = group_colour(plot.ticks.len() + k + 1);
+        let colour = group_colour(plot.ticks.len() + k + 2);
         chart
             .draw_series(LineSeries::new(pts(curve, 0.0), colour.stroke_width(1)))
             .map_err(err(path))?
