@@ -199,7 +199,7 @@ pub fn refine<'py>(
                 )
             })?;
             let k = py
-                .detach(|| xrd_refine::rir_scale(bridge, &corundum, w))
+                .detach(|| xrd_refine::rir_scale(bridge, &corundum, w, &instrument))
                 .py()?;
             Some(ReferenceSet {
                 references: m.references,

@@ -83,6 +83,33 @@ impl Reference {
         })
     }
 
+    /// Checks what a fit needs: a finite RIR > 0, ≥ 4 finite counts, a finite start and a
+    /// positive step.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the reference.
+    pub fn check(&self) -> Result<()> {
+        if !(self.rir.is_finite() && self.rir > 0.0) {
+            return Err(crate::error::invalid(
+                "rir",
+                format!("{}: {} must be finite and > 0", self.id, self.rir),
+            ));
+        }
+        if self.counts.len() < 4
+            || !(self.step.is_finite() && self.step > 0.0 && self.start.is_finite())
+            || self.counts.iter().any(|c| !c.is_finite())
+        {
+            return Err(crate::error::invalid(
+                "references",
+                format!(
+                    "{}: need ≥ 4 finite counts on a grid of positive step",
+                    self.id
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether this is a background shape rather than a mineral (its name is
     /// [`BACKGROUND_NAME`]): it is fitted but has no weight fraction.
     pub fn is_background(&self) -> bool {
@@ -389,7 +416,8 @@ impl ReferenceLibrary {
         }
         let mut lib = Self::new();
         for (id, counts) in ids.into_iter().zip(columns) {
-            let Some((_, name, rir)) = rirs.iter().find(|(i, _, _)| *i == id) else {
+            let Some((_, name, rir)) = rirs.iter().find(|(i, _, _)| i.eq_ignore_ascii_case(&id))
+            else {
                 return Err(crate::error::invalid(
                     "reference library",
                     format!(

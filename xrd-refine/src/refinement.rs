@@ -48,9 +48,6 @@ const PAWLEY_TOLERANCE: f64 = 1e-3;
 /// share their counts instead of making the system singular.
 const PAWLEY_RIDGE: f64 = 1e-9;
 
-/// Rounds of Pawley's solve that set negative intensities to zero.
-const PAWLEY_CLAMP_ROUNDS: usize = 6;
-
 /// Measured reference patterns to fit beside a refinement's phases ([`Refiner::references`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReferenceSet {
@@ -65,15 +62,22 @@ pub struct ReferenceSet {
 
 /// S·ZMV (the Rietveld weight of a structure phase, g/mol·Å³) that one unit of a reference
 /// library's scale / RIR stands for: `corundum` (a structure) refined against the library's
-/// corundum pattern `reference` (whose RIR is 1 by definition, any other taken into account),
-/// without microabsorption correction. With it [`Refiner::references`] quantifies references
+/// corundum pattern `reference` (whose RIR is 1 by definition, any other taken into account)
+/// with the sample's `instrument` (its Lorentz–polarisation sets the intensity scale), without
+/// microabsorption correction. With it [`Refiner::references`] quantifies references
 /// and structures in one fit; it holds for patterns measured like the library's.
 ///
 /// # Errors
 /// As [`Refiner::fit`] on the reference's pattern.
-pub fn rir_scale(corundum: Phase, reference: &Reference, wavelength: Wavelength) -> Result<f64> {
+pub fn rir_scale(
+    corundum: Phase,
+    reference: &Reference,
+    wavelength: Wavelength,
+    instrument: &Instrument,
+) -> Result<f64> {
     let pattern = Pattern::uniform(reference.start, reference.step, reference.counts.clone())?;
     let fit = Refiner::new(vec![corundum])
+        .instrument(instrument.clone())
         .particle_size(0.0)
         .fit(&pattern, wavelength)?;
     let p = &fit.phases[0];
@@ -358,6 +362,13 @@ impl Refiner {
                 "the refinement is not of this refiner's phases".to_string()
             ));
         }
+        if !self.references.is_empty() {
+            return Err(bad(
+                "calibrate on a mixture of structure phases (and a standard), without measured \
+                 references"
+                    .to_string(),
+            ));
+        }
         let zmv = |r: &PhaseResult| r.scale * r.cell_mass * r.volume;
         let me = &fit.phases[phase];
         // S_p ZMV_p = (w_p / w_ref) Σ_ref S ZMV.
@@ -429,15 +440,8 @@ impl Refiner {
                     format!("{} must be in (0, 2]", self.max_shift),
                 ));
             }
-            if let Some(r) = self
-                .references
-                .iter()
-                .find(|r| !(r.rir.is_finite() && r.rir > 0.0) || r.counts.len() < 4)
-            {
-                return Err(crate::error::invalid(
-                    "references",
-                    format!("{}: need a RIR > 0 and ≥ 4 counts", r.id),
-                ));
+            for r in &self.references {
+                r.check()?;
             }
         }
         if let Some((i, w)) = self.standard
@@ -463,10 +467,15 @@ impl Refiner {
                 ),
             ));
         }
-        let data_range = self
+        let mut data_range = self
             .params
             .two_theta_range
             .unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
+        // Measured references are fitted only where each was measured at every allowed shift.
+        for r in &self.references {
+            data_range.0 = data_range.0.max(r.start + self.max_shift);
+            data_range.1 = data_range.1.min(r.end() - self.max_shift);
+        }
         let (mut tt, mut y, mut w) = (Vec::new(), Vec::new(), Vec::new());
         for (i, (&t, &c)) in pattern
             .two_theta()
@@ -702,9 +711,18 @@ impl Refiner {
                 Intensities::Extracted => PhaseKind::Pawley,
                 Intensities::Calibrated { .. } => PhaseKind::Ponkcs,
             };
+            // Only reflections the data could set: those inside the refined range.
+            let inside = |pk: &&crate::phase::Peak| {
+                let q: f64 = pk.dq.iter().zip(cell_values).map(|(d, v)| d * v).sum();
+                let s = lambda * q.sqrt() / 2.0;
+                s < 1.0
+                    && (model.tt[0]..=model.tt[model.tt.len() - 1])
+                        .contains(&(2.0 * s.asin().to_degrees() + values[l.zero]))
+            };
             let extracted = if kind == PhaseKind::Pawley {
                 pm.peaks
                     .iter()
+                    .filter(inside)
                     .flat_map(|pk| pk.members.iter())
                     .map(|m| CalibratedPeak {
                         hkl: m.hkl,
@@ -799,7 +817,13 @@ impl Refiner {
         // The references after the phases: S·ZMV per unit of their scale is rir_scale / RIR.
         for (r, &(scale, _)) in self.references.iter().zip(&l.references) {
             scales.push(scale);
-            zmv.push(self.rir_scale.unwrap_or(0.0) / r.rir);
+            // A background shape has no weight.
+            let k = if r.is_background() {
+                0.0
+            } else {
+                self.rir_scale.unwrap_or(0.0)
+            };
+            zmv.push(k / r.rir);
         }
         let total: f64 = scales.iter().zip(&zmv).map(|(&s, m)| values[s] * m).sum();
         let mut weights = Vec::with_capacity(scales.len());
@@ -1036,6 +1060,9 @@ impl Run<'_> {
                 target.iter_mut().zip(curve).for_each(|(t, c)| *t -= c);
             }
         }
+        for curve in &parts.references {
+            target.iter_mut().zip(curve).for_each(|(t, c)| *t -= c);
+        }
         for (i, t) in target.iter_mut().enumerate() {
             let chebyshev: f64 = cheb
                 .iter()
@@ -1094,7 +1121,8 @@ impl Run<'_> {
         }
         let mut zero = vec![false; m];
         let mut solution = None;
-        for _ in 0..PAWLEY_CLAMP_ROUNDS {
+        // Each round sets at least one intensity to zero, so m rounds end it.
+        for _ in 0..=m {
             let keep: Vec<usize> = (0..m).filter(|&r| !zero[r]).collect();
             let a = &a;
             let sub: Vec<f64> = keep

@@ -398,24 +398,7 @@ impl Summation {
             ));
         }
         for r in &self.references {
-            if !(r.rir.is_finite() && r.rir > 0.0) {
-                return Err(invalid(
-                    "rir",
-                    format!("{}: {} must be finite and > 0", r.id, r.rir),
-                ));
-            }
-            if r.counts.len() < 4
-                || !(r.step.is_finite() && r.step > 0.0 && r.start.is_finite())
-                || r.counts.iter().any(|c| !c.is_finite())
-            {
-                return Err(invalid(
-                    "references",
-                    format!(
-                        "{}: need ≥ 4 finite counts on a grid of positive step",
-                        r.id
-                    ),
-                ));
-            }
+            r.check()?;
         }
         if let Some((i, w)) = self.standard {
             let Some(r) = self.references.get(i) else {
@@ -548,17 +531,22 @@ impl Summation {
             shifts = aligned;
             iterations += its;
             let q = self.report(&data, &shifts, &groups, ngroups, current, iterations)?;
-            let mut changed = false;
-            for (i, r) in q.references.iter().enumerate() {
-                let is_standard = self.standard.is_some_and(|(s, _)| s == i);
-                if !r.background && !is_standard && !r.detected && !data.excluded[i] {
-                    data.excluded[i] = true;
-                    shifts[i] = sample_shift;
-                    changed = true;
-                }
-            }
-            if !changed || data.excluded.iter().all(|&e| e) {
+            let is_standard = |i: usize| self.standard.is_some_and(|(s, _)| s == i);
+            let undetected: Vec<usize> = (0..refs.len())
+                .filter(|&i| {
+                    let r = &q.references[i];
+                    !r.background && !is_standard(i) && !r.detected && !data.excluded[i]
+                })
+                .collect();
+            // Nothing to set aside, or nothing would be left to quantify: this is the answer.
+            let left = (0..refs.len())
+                .any(|i| !refs[i].is_background() && !data.excluded[i] && !undetected.contains(&i));
+            if undetected.is_empty() || !left {
                 return Ok(q);
+            }
+            for i in undetected {
+                data.excluded[i] = true;
+                shifts[i] = sample_shift;
             }
         }
     }
@@ -768,9 +756,9 @@ impl Summation {
                         ),
                     ));
                 }
-                // W_i = ws · q_i / q_s.
+                // W_i = ws · q_i / q_s = q_i / basis, basis = q_s / ws.
                 let mut g = vec![0.0; nr];
-                g[s] = -q(s) / c[s];
+                g[s] = 1.0 / (refs[s].rir * ws);
                 (q(s) / ws, g)
             }
             None => {

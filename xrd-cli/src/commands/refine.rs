@@ -220,7 +220,6 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         "name",
         "formula",
         "space_group",
-        "kind",
         "weight_fraction",
         "weight_fraction_esd",
         "a",
@@ -234,6 +233,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         "source",
         "rwp",
         "gof",
+        "kind",
     ]);
     let mut failed = 0;
     let several = files.len() > 1;
@@ -245,7 +245,12 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
                 let label = pattern_name(file, k, count);
                 let wavelength = wavelength_or(&label, pattern, args.wavelength);
                 if let Some((refs, corundum, bridge)) = &mixed {
-                    let k = xrd_refine::rir_scale(bridge.clone(), corundum, wavelength)?;
+                    let k = xrd_refine::rir_scale(
+                        bridge.clone(),
+                        corundum,
+                        wavelength,
+                        &setup.instrument,
+                    )?;
                     setup.references = Some(ReferenceSet {
                         references: refs.clone(),
                         rir_scale: k,
@@ -262,7 +267,6 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
                         Cell::text(ph.name.clone()),
                         Cell::text(ph.formula.clone()),
                         Cell::integer(i64::from(ph.space_group)),
-                        Cell::text(ph.kind.name()),
                         Cell::number(ph.weight_fraction, 4),
                         Cell::number(ph.weight_fraction_esd, 4),
                         Cell::number(c[0], 5),
@@ -276,6 +280,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
                         Cell::text(chosen[p].clone()),
                         Cell::number(fit.rwp, 4),
                         Cell::number(fit.gof, 3),
+                        Cell::text(ph.kind.name()),
                     ]);
                 }
                 for (j, r) in fit.references.iter().enumerate() {

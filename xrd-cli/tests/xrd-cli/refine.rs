@@ -31,7 +31,7 @@ fn a_weighed_mixture_of_indium_oxide_and_rhodochrosite() {
     assert_eq!(
         rows[0].join(","),
         "file,phase,name,formula,space_group,weight_fraction,weight_fraction_esd,a,b,c,alpha,\
-         beta,gamma,size_nm,strain,source,rwp,gof"
+         beta,gamma,size_nm,strain,source,rwp,gof,kind"
     );
     let w = |r: &[String]| r[5].parse::<f64>().unwrap();
     // Weighed 0.5002 and 0.5000; measured 0.493 and 0.507.

@@ -35,6 +35,9 @@ pub fn load(py: Python<'_>, path: &std::path::Path, ids: &[String]) -> PyResult<
         let r = library
             .get(id)
             .ok_or_else(|| value_error(format!("reference {id}: not in {}", path.display())))?;
+        if references.iter().any(|q: &Reference| q.id == r.id) {
+            return Err(value_error(format!("reference {id} is given twice")));
+        }
         references.push(r.clone());
     }
     let corundum = library.corundum().cloned();

@@ -247,7 +247,13 @@ fn structures_and_references_in_one_fit() {
     let corundum = lib.get("CORUNDUM").unwrap();
     let w = xrd_io::Wavelength::CU_KA;
     // The bridge: corundum's structure refined on the library's corundum pattern.
-    let k = xrd_refine::rir_scale(sapphire.clone(), corundum, w).unwrap();
+    let k = xrd_refine::rir_scale(
+        sapphire.clone(),
+        corundum,
+        w,
+        &xrd_refine::Instrument::default(),
+    )
+    .unwrap();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(12);
     let parts = [
         (corundum, 0.2, 0.03),
@@ -282,4 +288,92 @@ fn structures_and_references_in_one_fit() {
         );
     }
     eprintln!("amorphous {:?}, Rwp {:.4}", fit.amorphous, fit.rwp);
+}
+
+#[test]
+fn esds_match_the_scatter_over_noise() {
+    let Some(lib) = library() else { return };
+    let parts = [
+        (lib.get("CORUNDUM").unwrap(), 0.2, 0.02),
+        (lib.get("QUARTZ").unwrap(), 0.3, 0.0),
+        (lib.get("KAOLINITE_DRY_BRANCH").unwrap(), 0.3, 0.03),
+        (lib.get("CALCITE").unwrap(), 0.2, 0.01),
+    ];
+    let refs: Vec<Reference> = parts.iter().map(|(r, _, _)| (*r).clone()).collect();
+    // The same mixture under 24 draws of counting noise; the standard makes quartz's fraction
+    // depend on corundum's scale too.
+    let (mut got, mut esd) = (Vec::new(), Vec::new());
+    for seed in 0..24 {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1000 + seed);
+        let q = Summation::new(refs.clone())
+            .standard(0, 0.2)
+            .fit(&mixture(&parts, &mut rng))
+            .unwrap();
+        got.push(q.references[1].weight_fraction);
+        esd.push(q.references[1].weight_fraction_esd);
+    }
+    let n = got.len() as f64;
+    let mean = got.iter().sum::<f64>() / n;
+    let scatter = (got.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let reported = esd.iter().sum::<f64>() / n;
+    eprintln!("quartz: scatter {scatter:.5}, mean esd {reported:.5}");
+    // The esds carry Bérar–Lelann's factor for correlated residuals, so they may exceed the
+    // scatter of independent noise; they must not fall short of it.
+    assert!(
+        reported > 0.8 * scatter && reported < 3.0 * scatter,
+        "{scatter} vs {reported}"
+    );
+}
+
+#[test]
+fn a_folder_of_pattern_files_with_a_rir_table_is_a_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let xy = |c: f64| -> String {
+        (0..400)
+            .map(|i| {
+                let x = 10.0 + 0.05 * i as f64;
+                format!(
+                    "{x:.2} {:.1}\n",
+                    20.0 + 500.0 * (-((x - c) / 0.1).powi(2)).exp()
+                )
+            })
+            .collect()
+    };
+    std::fs::write(dir.path().join("alpha.xy"), xy(20.0)).unwrap();
+    std::fs::write(dir.path().join("beta.xy"), xy(25.0)).unwrap();
+    std::fs::write(
+        dir.path().join("phases.csv"),
+        "phase_id,phase_name,rir\nALPHA,Alpha,2.0\nbeta,Beta,0.5\n",
+    )
+    .unwrap();
+    let lib = ReferenceLibrary::read(dir.path()).unwrap();
+    assert_eq!(lib.len(), 2);
+    assert!((lib.get("alpha").unwrap().rir - 2.0).abs() < 1e-12);
+    assert_eq!(lib.get("BETA").unwrap().name, "Beta");
+    assert_eq!(lib.get("beta").unwrap().counts.len(), 400);
+    // A file without a row is named.
+    std::fs::write(dir.path().join("gamma.xy"), xy(30.0)).unwrap();
+    assert!(matches!(
+        ReferenceLibrary::read(dir.path()),
+        Err(Error::InvalidParameter(_))
+    ));
+    let empty = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        ReferenceLibrary::read(empty.path()),
+        Err(Error::InvalidParameter(_))
+    ));
+}
+
+#[test]
+fn a_trace_below_detection_beside_a_background_reference_is_reported() {
+    let Some(lib) = library() else { return };
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+    let (quartz, back) = (lib.get("QUARTZ").unwrap(), lib.get("BACK_POS").unwrap());
+    // Background counts and a hint of quartz well under its detection limit.
+    let pattern = mixture(&[(back, 1.0, 0.0), (quartz, 1e-7, 0.0)], &mut rng);
+    let q = Summation::new(vec![quartz.clone(), back.clone()])
+        .fit(&pattern)
+        .unwrap();
+    assert!(q.references[0].detection_limit > 0.0);
+    assert!(q.references[1].background);
 }
