@@ -7,11 +7,9 @@ from the repository root after `cargo build --release -p xrd-cli`.
 """
 import csv, io, statistics, subprocess
 
-D = "../shared/data/measured/dara_dev"
-C = "../shared/data/cif"
-spec = {"In2O3": f"{C}/In2O3_Marezio1966.cif", "La(OH)3": f"{C}/LaOH3_Beall1977.cif",
-        "TiO2": "TiO2", "MnCO3": "MnCO3", "Li2CO3": "Li2CO3", "ZrO2": "ZrO2", "NiO": "NiO",
-        "Bi2O3": "Bi2O3", "ZnO": "ZnO", "V2O5": "V2O5"}
+import os, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dara_specs import D, spec  # noqa: E402
 truth = {}
 for r in csv.DictReader(open(f"{D}/truth.csv")):
     truth.setdefault(r["file"], []).append(r["component"])

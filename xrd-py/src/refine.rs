@@ -141,9 +141,12 @@ pub fn refine<'py>(
     }
     instrument.check().py()?;
     let extra = library.unwrap_or_default();
-    let specs = py.detach(|| -> PyResult<Vec<PhaseSpec>> {
+    // The phases and, with references, the bridge's corundum, from one library.
+    let bridge_text = mixed.is_some().then_some(rir_bridge.as_str());
+    let (specs, bridge) = py.detach(|| -> PyResult<(Vec<PhaseSpec>, Option<RefinedPhase>)> {
         let owned;
-        let lib: Option<&xrd_minerals::Library> = if phases.iter().all(|t| PhaseSpec::is_file(t)) {
+        let texts = || phases.iter().map(String::as_str).chain(bridge_text);
+        let lib: Option<&xrd_minerals::Library> = if texts().all(PhaseSpec::is_file) {
             None
         } else if builtin && extra.is_empty() {
             Some(libraries::builtin()?)
@@ -151,13 +154,24 @@ pub fn refine<'py>(
             owned = libraries::assemble(builtin, &extra)?;
             Some(&owned)
         };
-        phases
+        let specs = phases
             .iter()
             .map(|t| {
                 PhaseSpec::resolve(t, lib, max_candidates)
                     .map_err(|e| value_error(format!("phase {t}: {e}")))
             })
-            .collect()
+            .collect::<PyResult<Vec<_>>>()?;
+        let bridge = match bridge_text {
+            None => None,
+            Some(t) => Some(
+                PhaseSpec::resolve(t, lib, 1)
+                    .map_err(|e| value_error(format!("rir_bridge {t}: {e}")))?
+                    .candidates[0]
+                    .phase
+                    .clone(),
+            ),
+        };
+        Ok((specs, bridge))
     })?;
     let standard = match standard {
         None => None,
@@ -176,23 +190,8 @@ pub fn refine<'py>(
             Some((i, wt))
         }
     };
-    let reference_set = match mixed {
-        None => None,
-        Some(m) => {
-            let bridge = py.detach(|| -> PyResult<RefinedPhase> {
-                let owned;
-                let lib: Option<&xrd_minerals::Library> = if PhaseSpec::is_file(&rir_bridge) {
-                    None
-                } else if builtin && extra.is_empty() {
-                    Some(libraries::builtin()?)
-                } else {
-                    owned = libraries::assemble(builtin, &extra)?;
-                    Some(&owned)
-                };
-                let spec = PhaseSpec::resolve(&rir_bridge, lib, 1)
-                    .map_err(|e| value_error(format!("rir_bridge {rir_bridge}: {e}")))?;
-                Ok(spec.candidates[0].phase.clone())
-            })?;
+    let reference_set = match (mixed, bridge) {
+        (Some(m), Some(bridge)) => {
             let corundum = m.corundum.ok_or_else(|| {
                 value_error(
                     "structures and references in one fit need the library's corundum pattern",
@@ -207,6 +206,7 @@ pub fn refine<'py>(
                 max_shift: max_shift.unwrap_or(SummationParams::default().get_max_shift()),
             })
         }
+        _ => None,
     };
     let setup = RefineSetup {
         instrument,

@@ -856,12 +856,14 @@ impl Refiner {
             ph.weight_fraction = w;
             ph.weight_fraction_esd = esd;
         }
+        let np = self.phases.len();
         let references = self
             .references
             .iter()
             .zip(&l.references)
-            .zip(&weights[self.phases.len()..])
-            .map(|((r, &(scale, shift)), &(w, esd))| {
+            .zip(&weights[np..])
+            .enumerate()
+            .map(|(j, ((r, &(scale, shift)), &(w, esd)))| {
                 let scale_esd = cov(scale, scale).max(0.0).sqrt();
                 let k = zmv[scales.iter().position(|&i| i == scale).unwrap_or(0)];
                 ReferenceResult {
@@ -878,6 +880,7 @@ impl Refiner {
                     detection_limit: DETECTION_SIGMAS * scale_esd * k * factor
                         / total.max(f64::MIN_POSITIVE),
                     detected: values[scale] > DETECTION_SIGMAS * scale_esd,
+                    standard: self.standard.is_some_and(|(s, _)| s == np + j),
                 }
             })
             .collect();

@@ -179,6 +179,21 @@ pub struct ReferenceResult {
     pub detection_limit: f64,
     /// Whether its scale exceeds [`SummationParams::detection_sigmas`] esds.
     pub detected: bool,
+    /// Whether it is the internal standard.
+    pub standard: bool,
+}
+
+impl ReferenceResult {
+    /// Its kind as the tables name it: `background`, `standard` or `reference`.
+    pub fn kind(&self) -> &'static str {
+        if self.background {
+            "background"
+        } else if self.standard {
+            "standard"
+        } else {
+            "reference"
+        }
+    }
 }
 
 /// The result of a [`Summation`].
@@ -831,6 +846,7 @@ impl Summation {
                 weight_fraction_esd: wf_esd,
                 detection_limit: limit,
                 detected: c[i] > p.detection_sigmas * scale_esd,
+                standard: self.standard.is_some_and(|(s, _)| s == i),
             });
             if (shifts[i].abs() - p.max_shift).abs() < 1e-9 && c[i] > 0.0 {
                 warnings.push(format!("{}: shift at its bound ±{}°", r.id, p.max_shift));

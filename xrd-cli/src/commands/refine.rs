@@ -235,133 +235,186 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         "gof",
         "kind",
     ]);
+    let failed = each_pattern(&args, &files, |label, pattern, dir| {
+        let label = label.to_string();
+        let wavelength = wavelength_or(&label, pattern, args.wavelength);
+        if let Some((refs, corundum, bridge)) = &mixed {
+            let instrument = &setup.instrument;
+            let k = xrd_refine::rir_scale(bridge.clone(), corundum, wavelength, instrument)?;
+            setup.references = Some(ReferenceSet {
+                references: refs.clone(),
+                rir_scale: k,
+                max_shift: args.max_shift,
+            });
+        }
+        let (chosen, chosen_index, fit) = refine_one(&label, pattern, wavelength, &specs, &setup)?;
+        for (p, ph) in fit.phases.iter().enumerate() {
+            let c = ph.cell;
+            table.push(vec![
+                Cell::text(label.clone()),
+                Cell::integer(p as i64 + 1),
+                Cell::text(ph.name.clone()),
+                Cell::text(ph.formula.clone()),
+                Cell::integer(i64::from(ph.space_group)),
+                Cell::number(ph.weight_fraction, 4),
+                Cell::number(ph.weight_fraction_esd, 4),
+                Cell::number(c[0], 5),
+                Cell::number(c[1], 5),
+                Cell::number(c[2], 5),
+                Cell::number(c[3], 3),
+                Cell::number(c[4], 3),
+                Cell::number(c[5], 3),
+                ph.size_nm.map_or_else(Cell::empty, |s| Cell::number(s, 1)),
+                Cell::number(ph.strain, 5),
+                Cell::text(chosen[p].clone()),
+                Cell::number(fit.rwp, 4),
+                Cell::number(fit.gof, 3),
+                Cell::text(ph.kind.name()),
+            ]);
+        }
+        for (j, r) in fit.references.iter().enumerate() {
+            let mut row = vec![
+                Cell::text(label.clone()),
+                Cell::integer((fit.phases.len() + j) as i64 + 1),
+                Cell::text(r.name.clone()),
+                Cell::empty(),
+                Cell::empty(),
+                Cell::text(if r.background {
+                    "background"
+                } else {
+                    "reference"
+                }),
+                Cell::number(r.weight_fraction, 4),
+                Cell::number(r.weight_fraction_esd, 4),
+            ];
+            row.resize(16, Cell::empty());
+            row.extend([
+                Cell::text(format!("reference:{}", r.id)),
+                Cell::number(fit.rwp, 4),
+                Cell::number(fit.gof, 3),
+            ]);
+            table.push(row);
+        }
+        for w in &fit.warnings {
+            eprintln!("{label}: warning: {w}");
+        }
+        if let Some(a) = fit.amorphous {
+            eprintln!("{label}: amorphous or unidentified: {a:.4}");
+        }
+        if let Some((index, wt)) = calibrate {
+            let phases: Vec<_> = (0..specs.len())
+                .map(|s| specs[s].candidates[chosen_index[s]].phase.clone())
+                .collect();
+            let mut refiner = Refiner::new(phases);
+            if let Some((i, w)) = setup.standard {
+                refiner = refiner.standard(i, w);
+            }
+            let cal = refiner.calibrate(&fit, index, wt, &label)?;
+            let name = format!(
+                "{}.ponkcs.json",
+                cal.name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+            );
+            let path = match &args.out {
+                Some(out) => {
+                    create_dir(out)?;
+                    out.join(name)
+                }
+                None => PathBuf::from(name),
+            };
+            cal.save(&path)?;
+            eprintln!(
+                "{label}: {} calibrated (Z·M {:.2} g/mol), written to {}",
+                cal.name,
+                cal.zm,
+                path.display()
+            );
+        }
+        if let Some(path) = &args.save_instrument {
+            fit.instrument.save(path)?;
+            eprintln!("{label}: instrument written to {}", path.display());
+        }
+        if let Some(dir) = dir {
+            write_outputs(&dir, &label, &specs, &chosen, &fit)?;
+        }
+        Ok(())
+    });
+    ctx.print(&table);
+    Ok(Outcome::skipping(failed))
+}
+
+/// The curves every fit.csv holds.
+pub(super) struct FitColumns<'a> {
+    pub two_theta: &'a [f64],
+    pub observed: &'a [f64],
+    pub calculated: &'a [f64],
+    pub background: &'a [f64],
+}
+
+/// Writes `dir/fit.csv`: 2θ, observed, calculated, background, difference, then each named
+/// curve.
+pub(super) fn write_fit_csv(
+    dir: &Path,
+    fit: &FitColumns<'_>,
+    names: &[&str],
+    curves: &[&[f64]],
+) -> Result<()> {
+    let mut csv = String::from("two_theta,observed,calculated,background,difference");
+    for name in names {
+        csv.push(',');
+        csv.push_str(&xrd_cli::output::csv_field(name));
+    }
+    csv.push('\n');
+    for i in 0..fit.two_theta.len() {
+        csv.push_str(&format!(
+            "{:.5},{},{:.3},{:.3},{:.3}",
+            fit.two_theta[i],
+            fit.observed[i],
+            fit.calculated[i],
+            fit.background[i],
+            fit.observed[i] - fit.calculated[i]
+        ));
+        for c in curves {
+            csv.push_str(&format!(",{:.3}", c[i]));
+        }
+        csv.push('\n');
+    }
+    xrd_cli::run::write_atomic(&dir.join("fit.csv"), &csv)?;
+    Ok(())
+}
+
+/// Runs `each` on every pattern of every input file with its label and, with --out, its output
+/// folder (one per pattern when there are several); a file that fails is named on stderr and
+/// counted.
+pub(super) fn each_pattern(
+    args: &Args,
+    files: &[PathBuf],
+    mut each: impl FnMut(&str, &Pattern, Option<PathBuf>) -> Result<()>,
+) -> usize {
     let mut failed = 0;
     let several = files.len() > 1;
-    for file in &files {
-        let result = (|| -> Result<()> {
+    for file in files {
+        let mut result = || -> Result<()> {
             let patterns = xrd_io::read(file)?;
             let count = patterns.len();
             for (k, pattern) in patterns.iter().enumerate() {
                 let label = pattern_name(file, k, count);
-                let wavelength = wavelength_or(&label, pattern, args.wavelength);
-                if let Some((refs, corundum, bridge)) = &mixed {
-                    let k = xrd_refine::rir_scale(
-                        bridge.clone(),
-                        corundum,
-                        wavelength,
-                        &setup.instrument,
-                    )?;
-                    setup.references = Some(ReferenceSet {
-                        references: refs.clone(),
-                        rir_scale: k,
-                        max_shift: args.max_shift,
-                    });
-                }
-                let (chosen, chosen_index, fit) =
-                    refine_one(&label, pattern, wavelength, &specs, &setup)?;
-                for (p, ph) in fit.phases.iter().enumerate() {
-                    let c = ph.cell;
-                    table.push(vec![
-                        Cell::text(label.clone()),
-                        Cell::integer(p as i64 + 1),
-                        Cell::text(ph.name.clone()),
-                        Cell::text(ph.formula.clone()),
-                        Cell::integer(i64::from(ph.space_group)),
-                        Cell::number(ph.weight_fraction, 4),
-                        Cell::number(ph.weight_fraction_esd, 4),
-                        Cell::number(c[0], 5),
-                        Cell::number(c[1], 5),
-                        Cell::number(c[2], 5),
-                        Cell::number(c[3], 3),
-                        Cell::number(c[4], 3),
-                        Cell::number(c[5], 3),
-                        ph.size_nm.map_or_else(Cell::empty, |s| Cell::number(s, 1)),
-                        Cell::number(ph.strain, 5),
-                        Cell::text(chosen[p].clone()),
-                        Cell::number(fit.rwp, 4),
-                        Cell::number(fit.gof, 3),
-                        Cell::text(ph.kind.name()),
-                    ]);
-                }
-                for (j, r) in fit.references.iter().enumerate() {
-                    let mut row = vec![
-                        Cell::text(label.clone()),
-                        Cell::integer((fit.phases.len() + j) as i64 + 1),
-                        Cell::text(r.name.clone()),
-                        Cell::empty(),
-                        Cell::empty(),
-                        Cell::text(if r.background {
-                            "background"
-                        } else {
-                            "reference"
-                        }),
-                        Cell::number(r.weight_fraction, 4),
-                        Cell::number(r.weight_fraction_esd, 4),
-                    ];
-                    row.resize(16, Cell::empty());
-                    row.extend([
-                        Cell::text(format!("reference:{}", r.id)),
-                        Cell::number(fit.rwp, 4),
-                        Cell::number(fit.gof, 3),
-                    ]);
-                    table.push(row);
-                }
-                for w in &fit.warnings {
-                    eprintln!("{label}: warning: {w}");
-                }
-                if let Some(a) = fit.amorphous {
-                    eprintln!("{label}: amorphous or unidentified: {a:.4}");
-                }
-                if let Some((index, wt)) = calibrate {
-                    let phases: Vec<_> = (0..specs.len())
-                        .map(|s| specs[s].candidates[chosen_index[s]].phase.clone())
-                        .collect();
-                    let mut refiner = Refiner::new(phases);
-                    if let Some((i, w)) = setup.standard {
-                        refiner = refiner.standard(i, w);
-                    }
-                    let cal = refiner.calibrate(&fit, index, wt, &label)?;
-                    let name = format!(
-                        "{}.ponkcs.json",
-                        cal.name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
-                    );
-                    let path = match &args.out {
-                        Some(out) => {
-                            create_dir(out)?;
-                            out.join(name)
-                        }
-                        None => PathBuf::from(name),
-                    };
-                    cal.save(&path)?;
-                    eprintln!(
-                        "{label}: {} calibrated (Z·M {:.2} g/mol), written to {}",
-                        cal.name,
-                        cal.zm,
-                        path.display()
-                    );
-                }
-                if let Some(path) = &args.save_instrument {
-                    fit.instrument.save(path)?;
-                    eprintln!("{label}: instrument written to {}", path.display());
-                }
-                if let Some(out) = &args.out {
-                    let dir = if several || count > 1 {
+                let dir = args.out.as_ref().map(|out| {
+                    if several || count > 1 {
                         out.join(label.replace(['/', '\\', '#'], "_"))
                     } else {
                         out.clone()
-                    };
-                    write_outputs(&dir, &label, &specs, &chosen, &fit)?;
-                }
+                    }
+                });
+                each(&label, pattern, dir)?;
             }
             Ok(())
-        })();
-        if let Err(e) = result {
+        };
+        if let Err(e) = result() {
             skipped(&file.display().to_string(), &e);
             failed += 1;
         }
     }
-    ctx.print(&table);
-    Ok(Outcome::skipping(failed))
+    failed
 }
 
 /// The SPEC and weight fraction of `FLAG SPEC=WT` (`--standard`, `--calibrate`).
@@ -459,31 +512,25 @@ fn write_outputs(
     fit: &Refinement,
 ) -> Result<()> {
     create_dir(dir)?;
-    let mut csv = String::from("two_theta,observed,calculated,background,difference");
-    for p in &fit.phases {
-        csv.push(',');
-        csv.push_str(&xrd_cli::output::csv_field(&p.name));
-    }
-    for r in &fit.references {
-        csv.push(',');
-        csv.push_str(&xrd_cli::output::csv_field(&r.id));
-    }
-    csv.push('\n');
-    for i in 0..fit.two_theta.len() {
-        csv.push_str(&format!(
-            "{:.5},{},{:.3},{:.3},{:.3}",
-            fit.two_theta[i],
-            fit.observed[i],
-            fit.calculated[i],
-            fit.background[i],
-            fit.observed[i] - fit.calculated[i]
-        ));
-        for c in fit.phase_curves.iter().chain(&fit.reference_curves) {
-            csv.push_str(&format!(",{:.3}", c[i]));
-        }
-        csv.push('\n');
-    }
-    xrd_cli::run::write_atomic(&dir.join("fit.csv"), &csv)?;
+    let names: Vec<&str> = fit
+        .phases
+        .iter()
+        .map(|p| p.name.as_str())
+        .chain(fit.references.iter().map(|r| r.id.as_str()))
+        .collect();
+    let curves: Vec<&[f64]> = fit
+        .phase_curves
+        .iter()
+        .chain(&fit.reference_curves)
+        .map(Vec::as_slice)
+        .collect();
+    let columns = FitColumns {
+        two_theta: &fit.two_theta,
+        observed: &fit.observed,
+        calculated: &fit.calculated,
+        background: &fit.background,
+    };
+    write_fit_csv(dir, &columns, &names, &curves)?;
     let json = serde_json::to_string_pretty(&Written {
         file: label,
         sources: chosen_ids,

@@ -94,18 +94,11 @@ pub fn refine_references<'py>(
     let rows = PyList::empty(py);
     for (p, r) in q.references.iter().enumerate() {
         let d = PyDict::new(py);
-        let kind = if r.background {
-            "background"
-        } else if standard.is_some_and(|(s, _)| s == p) {
-            "standard"
-        } else {
-            "reference"
-        };
         d.set_item("file", label)?;
         d.set_item("phase", p + 1)?;
         d.set_item("id", &r.id)?;
         d.set_item("name", &r.name)?;
-        d.set_item("kind", kind)?;
+        d.set_item("kind", r.kind())?;
         d.set_item("weight_fraction", r.weight_fraction)?;
         d.set_item("weight_fraction_esd", r.weight_fraction_esd)?;
         d.set_item("detection_limit", r.detection_limit)?;

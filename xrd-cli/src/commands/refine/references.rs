@@ -10,8 +10,8 @@ use xrd_refine::{
     Alignment, Quantification, Reference, ReferenceLibrary, Summation, SummationParams,
 };
 
-use super::super::{Context, Outcome, Result, create_dir, input_files, pattern_name, skipped};
-use super::{Args, parse_spec_weight};
+use super::super::{Context, Outcome, Result, create_dir, input_files};
+use super::{Args, FitColumns, each_pattern, parse_spec_weight, write_fit_csv};
 
 /// Background terms when --background is not given: the references carry their own
 /// backgrounds, so a cubic takes up what differs between mounts.
@@ -98,73 +98,49 @@ pub(super) fn run(args: &Args, ctx: &Context) -> Result<Outcome> {
         "rwp",
         "gof",
     ]);
-    let mut failed = 0;
-    let several = files.len() > 1;
-    for file in &files {
-        let result = (|| -> Result<()> {
-            let patterns = xrd_io::read(file)?;
-            let count = patterns.len();
-            for (k, pattern) in patterns.iter().enumerate() {
-                let label = pattern_name(file, k, count);
-                let q = summation.fit(pattern)?;
-                for (p, r) in q.references.iter().enumerate() {
-                    let kind = if r.background {
-                        "background"
-                    } else if standard.is_some_and(|(s, _)| s == p) {
-                        "standard"
-                    } else {
-                        "reference"
-                    };
-                    table.push(vec![
-                        Cell::text(label.clone()),
-                        Cell::integer(p as i64 + 1),
-                        Cell::text(r.id.clone()),
-                        Cell::text(r.name.clone()),
-                        Cell::text(kind),
-                        Cell::number(r.weight_fraction, 4),
-                        Cell::number(r.weight_fraction_esd, 4),
-                        Cell::number(r.detection_limit, 4),
-                        Cell::number(r.scale, 5),
-                        Cell::number(r.shift, 4),
-                        Cell::number(q.rwp, 4),
-                        Cell::number(q.gof, 3),
-                    ]);
-                }
-                if let (Some(a), Some(e)) = (q.amorphous, q.amorphous_esd) {
-                    table.push(vec![
-                        Cell::text(label.clone()),
-                        Cell::integer(q.references.len() as i64 + 1),
-                        Cell::empty(),
-                        Cell::text("amorphous or unaccounted"),
-                        Cell::text("rest"),
-                        Cell::number(a, 4),
-                        Cell::number(e, 4),
-                        Cell::empty(),
-                        Cell::empty(),
-                        Cell::empty(),
-                        Cell::number(q.rwp, 4),
-                        Cell::number(q.gof, 3),
-                    ]);
-                }
-                for w in &q.warnings {
-                    eprintln!("{label}: warning: {w}");
-                }
-                if let Some(out) = &args.out {
-                    let dir = if several || count > 1 {
-                        out.join(label.replace(['/', '\\', '#'], "_"))
-                    } else {
-                        out.clone()
-                    };
-                    write_outputs(&dir, &label, path, &q)?;
-                }
-            }
-            Ok(())
-        })();
-        if let Err(e) = result {
-            skipped(&file.display().to_string(), &e);
-            failed += 1;
+    let failed = each_pattern(args, &files, |label, pattern, dir| {
+        let label = label.to_string();
+        let q = summation.fit(pattern)?;
+        for (p, r) in q.references.iter().enumerate() {
+            table.push(vec![
+                Cell::text(label.clone()),
+                Cell::integer(p as i64 + 1),
+                Cell::text(r.id.clone()),
+                Cell::text(r.name.clone()),
+                Cell::text(r.kind()),
+                Cell::number(r.weight_fraction, 4),
+                Cell::number(r.weight_fraction_esd, 4),
+                Cell::number(r.detection_limit, 4),
+                Cell::number(r.scale, 5),
+                Cell::number(r.shift, 4),
+                Cell::number(q.rwp, 4),
+                Cell::number(q.gof, 3),
+            ]);
         }
-    }
+        if let (Some(a), Some(e)) = (q.amorphous, q.amorphous_esd) {
+            table.push(vec![
+                Cell::text(label.clone()),
+                Cell::integer(q.references.len() as i64 + 1),
+                Cell::empty(),
+                Cell::text("amorphous or unaccounted"),
+                Cell::text("rest"),
+                Cell::number(a, 4),
+                Cell::number(e, 4),
+                Cell::empty(),
+                Cell::empty(),
+                Cell::empty(),
+                Cell::number(q.rwp, 4),
+                Cell::number(q.gof, 3),
+            ]);
+        }
+        for w in &q.warnings {
+            eprintln!("{label}: warning: {w}");
+        }
+        if let Some(dir) = dir {
+            write_outputs(&dir, &label, path, &q)?;
+        }
+        Ok(())
+    });
     ctx.print(&table);
     Ok(Outcome::skipping(failed))
 }
@@ -178,27 +154,15 @@ struct Written<'a> {
 
 fn write_outputs(dir: &Path, label: &str, library: &Path, q: &Quantification) -> Result<()> {
     create_dir(dir)?;
-    let mut csv = String::from("two_theta,observed,calculated,background,difference");
-    for r in &q.references {
-        csv.push(',');
-        csv.push_str(&xrd_cli::output::csv_field(&r.id));
-    }
-    csv.push('\n');
-    for i in 0..q.two_theta.len() {
-        csv.push_str(&format!(
-            "{:.5},{},{:.3},{:.3},{:.3}",
-            q.two_theta[i],
-            q.observed[i],
-            q.calculated[i],
-            q.background[i],
-            q.observed[i] - q.calculated[i]
-        ));
-        for c in &q.curves {
-            csv.push_str(&format!(",{:.3}", c[i]));
-        }
-        csv.push('\n');
-    }
-    xrd_cli::run::write_atomic(&dir.join("fit.csv"), &csv)?;
+    let names: Vec<&str> = q.references.iter().map(|r| r.id.as_str()).collect();
+    let curves: Vec<&[f64]> = q.curves.iter().map(Vec::as_slice).collect();
+    let columns = FitColumns {
+        two_theta: &q.two_theta,
+        observed: &q.observed,
+        calculated: &q.calculated,
+        background: &q.background,
+    };
+    write_fit_csv(dir, &columns, &names, &curves)?;
     let json = serde_json::to_string_pretty(&Written {
         file: label,
         library,
