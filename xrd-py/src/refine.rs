@@ -273,14 +273,7 @@ pub fn refine<'py>(
         d.set_item("name", &rr.name)?;
         d.set_item("formula", "")?;
         d.set_item("space_group", py.None())?;
-        d.set_item(
-            "kind",
-            if rr.background {
-                "background"
-            } else {
-                "reference"
-            },
-        )?;
+        d.set_item("kind", rr.kind())?;
         d.set_item("weight_fraction", rr.weight_fraction)?;
         d.set_item("weight_fraction_esd", rr.weight_fraction_esd)?;
         for key in ["a", "b", "c", "alpha", "beta", "gamma", "size_nm", "strain"] {

@@ -121,16 +121,36 @@ impl Reference {
         self.start + self.step * (self.counts.len() - 1) as f64
     }
 
-    /// The counts at 2θ `x` by Keys' cubic convolution (a = −½, exact for quadratics) and their
-    /// derivative d/d2θ; the ends are extended by their last value.
-    pub fn value_and_slope(&self, x: f64) -> (f64, f64) {
-        let n = self.counts.len();
+    /// The counts at 2θ `x` by Keys' cubic convolution (a = −½, exact for quadratics); the ends
+    /// are extended by their last value.
+    pub fn value(&self, x: f64) -> f64 {
+        let (p, u) = self.neighbours(x);
+        let c1 = 0.5 * (p[2] - p[0]);
+        let c2 = p[0] - 2.5 * p[1] + 2.0 * p[2] - 0.5 * p[3];
+        let c3 = 0.5 * (p[3] - p[0]) + 1.5 * (p[1] - p[2]);
+        p[1] + u * (c1 + u * (c2 + u * c3))
+    }
+
+    /// The four counts around 2θ `x` (ends extended) and x's fraction of a step past the second.
+    fn neighbours(&self, x: f64) -> ([f64; 4], f64) {
+        let n = self.counts.len() as i64;
         let t = (x - self.start) / self.step;
-        let i = t.floor();
-        let u = t - i;
-        let i = i as i64;
-        let at = |k: i64| self.counts[k.clamp(0, n as i64 - 1) as usize];
-        let (p0, p1, p2, p3) = (at(i - 1), at(i), at(i + 1), at(i + 2));
+        // floor without a libm call (x86-64's baseline has no rounding instruction); `as`
+        // saturates, and the clamp below keeps any index in the grid.
+        let truncated = t as i64;
+        let i = if (truncated as f64) > t {
+            truncated - 1
+        } else {
+            truncated
+        };
+        let u = t - i as f64;
+        let at = |k: i64| self.counts[k.clamp(0, n - 1) as usize];
+        ([at(i - 1), at(i), at(i + 1), at(i + 2)], u)
+    }
+
+    /// [`Reference::value`] and its derivative d/d2θ.
+    pub fn value_and_slope(&self, x: f64) -> (f64, f64) {
+        let ([p0, p1, p2, p3], u) = self.neighbours(x);
         // Keys (1981), a = −½, as a cubic in u.
         let c1 = 0.5 * (p2 - p0);
         let c2 = p0 - 2.5 * p1 + 2.0 * p2 - 0.5 * p3;

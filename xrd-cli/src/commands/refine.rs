@@ -279,19 +279,16 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
                 Cell::text(r.name.clone()),
                 Cell::empty(),
                 Cell::empty(),
-                Cell::text(if r.background {
-                    "background"
-                } else {
-                    "reference"
-                }),
                 Cell::number(r.weight_fraction, 4),
                 Cell::number(r.weight_fraction_esd, 4),
             ];
-            row.resize(16, Cell::empty());
+            // No cell, size or strain: up to the source column.
+            row.resize(15, Cell::empty());
             row.extend([
                 Cell::text(format!("reference:{}", r.id)),
                 Cell::number(fit.rwp, 4),
                 Cell::number(fit.gof, 3),
+                Cell::text(r.kind()),
             ]);
             table.push(row);
         }
