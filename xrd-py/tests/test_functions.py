@@ -141,7 +141,7 @@ def test_refine_references_is_the_commands(data, cli, tmp_path):
             "--references", lib]
     for i in others:
         args += ["--reference", i]
-    same_rows(mixed["rows"], cli(*args, cache_arg=True),
+    same_rows(mixed["rows"], cli(*args),
               ["phase", "name", "kind", "weight_fraction", "source", "rwp"])
     assert [r["kind"] for r in mixed["rows"]] == ["structure"] + ["reference"] * len(others)
     for t, row in zip(truth[1:], mixed["rows"][1:]):
