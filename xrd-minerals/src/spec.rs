@@ -110,13 +110,8 @@ impl PhaseSpec {
         if let Some(rest) = text.strip_prefix(PONKCS_PREFIX) {
             let cal = Calibration::load(rest)?;
             let phase = RefinedPhase::calibrated(&cal)?;
-            let entry = synthetic_entry(
-                text,
-                &cal.name,
-                cal.cell,
-                cal.space_group,
-                &cal.operators()?,
-            )?;
+            let entry =
+                synthetic_entry(text, &cal.name, cal.cell, cal.space_group, &cal.operators())?;
             return Ok(Self {
                 text: text.to_string(),
                 candidates: vec![SpecCandidate {

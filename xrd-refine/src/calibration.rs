@@ -92,18 +92,14 @@ impl Calibration {
     }
 
     /// The symmetry operators.
-    ///
-    /// # Errors
-    /// None today; kept fallible for operators that will be checked.
-    pub fn operators(&self) -> Result<Vec<SymOp>> {
-        Ok(self
-            .operators
+    pub fn operators(&self) -> Vec<SymOp> {
+        self.operators
             .iter()
             .map(|o| SymOp {
                 rotation: o.rotation,
                 translation: o.translation,
             })
-            .collect())
+            .collect()
     }
 
     /// Writes the calibration as JSON (atomically).

@@ -170,7 +170,7 @@ impl Phase {
         calibration.check()?;
         let [a, b, c, al, be, ga] = calibration.cell;
         let lattice = Lattice::from_parameters(a, b, c, al, be, ga)?;
-        let ops = calibration.operators()?;
+        let ops = calibration.operators();
         let mut phase = Self::pawley(
             calibration.name.clone(),
             lattice,

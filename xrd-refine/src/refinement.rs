@@ -865,7 +865,7 @@ impl Refiner {
             .enumerate()
             .map(|(j, ((r, &(scale, shift)), &(w, esd)))| {
                 let scale_esd = cov(scale, scale).max(0.0).sqrt();
-                let k = zmv[scales.iter().position(|&i| i == scale).unwrap_or(0)];
+                let k = zmv[np + j];
                 ReferenceResult {
                     id: r.id.clone(),
                     name: r.name.clone(),
