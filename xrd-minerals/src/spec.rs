@@ -266,7 +266,9 @@ pub struct RefineSetup {
 }
 
 impl RefineSetup {
-    fn refiner(&self, phases: Vec<RefinedPhase>) -> Refiner {
+    /// The refinement of `phases` with this setup (the one front end of the command line and
+    /// Python: a series refines the phases chosen on its first frame with it).
+    pub fn refiner(&self, phases: Vec<RefinedPhase>) -> Refiner {
         let mut r = Refiner::new(phases)
             .instrument(self.instrument.clone())
             .params(self.params.clone());

@@ -14,6 +14,7 @@ mod phase;
 mod quality;
 mod reference;
 mod refinement;
+mod series;
 mod summation;
 
 pub use calibration::{CALIBRATION_FORMAT, CalibratedPeak, Calibration, Operator};
@@ -24,7 +25,11 @@ pub use phase::{Intensities, Phase};
 pub use reference::{BACKGROUND_NAME, Reference, ReferenceLibrary};
 pub use refinement::{
     DEFAULT_PARTICLE_SIZE, ParameterValue, PhaseKind, PhaseResult, ReferenceSet, Refinement,
-    Refiner, rir_scale,
+    Refiner, State, rir_scale,
+};
+pub use series::{
+    CELL_LABELS, Flag, Frame, FrameFit, FrameStart, Parametric, ParametricFit, Sequential, Series,
+    SeriesParams, tracked,
 };
 pub use summation::{Alignment, Quantification, ReferenceResult, Summation, SummationParams};
 pub use xrd_sim::powder::tch::REACH;

@@ -148,6 +148,14 @@ pub struct PhaseResult {
     pub kind: PhaseKind,
     /// A Pawley phase's extracted intensities, every reflection (empty for the others).
     pub extracted: Vec<CalibratedPeak>,
+    /// Whether the phase was held absent (scale 0) in this fit: a sequential refinement holds
+    /// a phase whose weight fraction is within its detection limit ([`crate::Sequential`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub absent: bool,
+    /// For an absent phase: the weight fraction it would need to be detected, three esds of
+    /// its fraction with its scale freed at zero.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection_limit: Option<f64>,
 }
 
 /// A refined parameter.
@@ -161,6 +169,9 @@ pub struct ParameterValue {
     pub esd: f64,
     /// Whether it was refined in the last stage.
     pub refined: bool,
+    /// Whether it was refined and stopped at one of its bounds.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub at_bound: bool,
 }
 
 /// A refinement's result.
@@ -222,6 +233,46 @@ pub struct Refinement {
 /// other half: 1.66 → 1.22 wt% points
 /// ([docs/experiments/2026-11-26-refine-particle-size.md](https://github.com/xrd-rs/xrd/blob/main/docs/experiments/2026-11-26-refine-particle-size.md)).
 pub const DEFAULT_PARTICLE_SIZE: f64 = 3.0;
+
+/// Where a refinement ended: every parameter's value, the texture directions kept, a Pawley
+/// phase's intensities and the phases held absent. A sequential refinement starts each frame
+/// from the state of the frame before ([`Refiner::fit_warm`]); it serialises, so that an
+/// interrupted series resumes where it stopped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    /// The parameters' names, in the model's order (a state fits only the same model).
+    names: Vec<String>,
+    values: Vec<f64>,
+    textured: Vec<Option<[i32; 3]>>,
+    /// Each phase's reflection intensities |F|² (extracted for a Pawley phase).
+    intensities: Vec<Vec<f64>>,
+    absent: Vec<bool>,
+}
+
+impl State {
+    /// Which phases are held absent.
+    pub fn absent(&self) -> &[bool] {
+        &self.absent
+    }
+
+    /// The state with phase `p` held absent (scale 0, not refined) or freed again; a phase
+    /// freed from absence starts from the scale its curve takes in a linear fit.
+    #[must_use]
+    pub fn with_absent(mut self, p: usize, absent: bool) -> Self {
+        if let Some(a) = self.absent.get_mut(p) {
+            *a = absent;
+        }
+        self
+    }
+
+    /// The value of the parameter named `name` ([`ParameterValue::name`]).
+    pub fn value(&self, name: &str) -> Option<f64> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| self.values[i])
+    }
+}
 
 /// A refinement to run: the phases, the instrument, the settings and optionally an internal
 /// standard.
@@ -414,6 +465,44 @@ impl Refiner {
     /// NaN or negative counts, non-positive esds, a phase without reflections in range, a
     /// structure that cannot be simulated, or parameters the data cannot tell apart.
     pub fn fit(&self, pattern: &Pattern, wavelength: Wavelength) -> Result<Refinement> {
+        self.fit_from(pattern, wavelength, None).map(|(r, _)| r)
+    }
+
+    /// As [`Refiner::fit`], and the state it ended in (the start of a warm fit).
+    ///
+    /// # Errors
+    /// As [`Refiner::fit`].
+    pub fn fit_state(
+        &self,
+        pattern: &Pattern,
+        wavelength: Wavelength,
+    ) -> Result<(Refinement, State)> {
+        self.fit_from(pattern, wavelength, None)
+    }
+
+    /// A warm start: refines `pattern` from `state` (another pattern's result with the same
+    /// phases, settings and refined range, as in a series measured on one sample). The
+    /// searches (zero shift, broad peaks, texture directions) are skipped and every
+    /// parameter of the last stage is refined at once from the state's values; phases the
+    /// state holds absent stay at scale 0.
+    ///
+    /// # Errors
+    /// As [`Refiner::fit`], and [`Error::InvalidParameter`] when the state is of another model.
+    pub fn fit_warm(
+        &self,
+        pattern: &Pattern,
+        wavelength: Wavelength,
+        state: &State,
+    ) -> Result<(Refinement, State)> {
+        self.fit_from(pattern, wavelength, Some(state))
+    }
+
+    fn fit_from(
+        &self,
+        pattern: &Pattern,
+        wavelength: Wavelength,
+        warm: Option<&State>,
+    ) -> Result<(Refinement, State)> {
         self.params.check()?;
         self.instrument.check()?;
         if self.phases.is_empty() {
@@ -550,15 +639,58 @@ impl Refiner {
         }
         let data = Data { y, w };
         let mut values = model.values();
+        let names: Vec<String> = model.params.iter().map(|p| p.name.clone()).collect();
+        let mut absent = vec![false; self.phases.len()];
+        let mut textured = vec![None; self.phases.len()];
+        if let Some(state) = warm {
+            if state.names != names || state.absent.len() != self.phases.len() {
+                return Err(crate::error::invalid(
+                    "state",
+                    "the warm start is of another model (other phases, settings or range)",
+                ));
+            }
+            values.clone_from(&state.values);
+            absent.clone_from(&state.absent);
+            textured.clone_from(&state.textured);
+            for (p, d) in textured.iter().enumerate() {
+                if d.is_some() {
+                    model.set_texture(p, *d, &values);
+                }
+            }
+            for (p, f2) in state.intensities.iter().enumerate() {
+                let peaks = &mut model.phases[p].peaks;
+                if *self.phases[p].intensities() == Intensities::Extracted
+                    && f2.len() == peaks.len()
+                {
+                    for (pk, &v) in peaks.iter_mut().zip(f2) {
+                        let old = pk.f2;
+                        if old > 0.0 {
+                            pk.members.iter_mut().for_each(|m| m.f2 *= v / old);
+                        }
+                        pk.f2 = v;
+                    }
+                }
+            }
+            for (p, &a) in absent.iter().enumerate() {
+                if a {
+                    values[model.layout.phases[p].scale] = 0.0;
+                }
+            }
+        }
         let mut run = Run {
             model: &mut model,
             data: &data,
             params: &self.params,
             fixed_instrument: self.instrument.refined,
             iterations: 0,
-            textured: vec![None; self.phases.len()],
+            textured,
+            absent: absent.clone(),
         };
-        run.refine(&mut values, &self.phases)?;
+        if warm.is_some() {
+            run.refine_warm(&mut values, &self.phases)?;
+        } else {
+            run.refine(&mut values, &self.phases)?;
+        }
         let iterations = run.iterations;
         let textured = run.textured.clone();
         let free = run.free(
@@ -569,7 +701,29 @@ impl Refiner {
                 .copied()
                 .unwrap_or(Stage::ScaleBackground),
         );
-        self.report(&model, &data, &values, &free, iterations, &textured)
+        let refinement = self.report(
+            &model,
+            &data,
+            &values,
+            &free,
+            iterations,
+            PhaseChoices {
+                textured: &textured,
+                absent: &absent,
+            },
+        )?;
+        let state = State {
+            names,
+            intensities: model
+                .phases
+                .iter()
+                .map(|pm| pm.peaks.iter().map(|pk| pk.f2).collect())
+                .collect(),
+            values,
+            textured,
+            absent,
+        };
+        Ok((refinement, state))
     }
 
     fn report(
@@ -579,8 +733,9 @@ impl Refiner {
         values: &[f64],
         free: &[usize],
         iterations: usize,
-        textured: &[Option<[i32; 3]>],
+        choices: PhaseChoices<'_>,
     ) -> Result<Refinement> {
+        let PhaseChoices { textured, absent } = choices;
         let mut parts = Parts::default();
         let f = model.evaluate(values, None, Some(&mut parts));
         let n = data.y.len();
@@ -638,18 +793,19 @@ impl Refiner {
                 }
             }
         }
-        for &i in free {
+        let at_bound = |i: usize| {
             let p = &model.params[i];
-            let at_bound = p.lo.is_finite()
-                && (values[i] - p.lo).abs() <= 1e-9 * p.lo.abs().max(1e-9)
-                || p.hi.is_finite() && (values[i] - p.hi).abs() <= 1e-9 * p.hi.abs().max(1e-9);
             // Size, strain and scale rest at zero when there is nothing to refine.
-            if at_bound
+            (p.lo.is_finite() && (values[i] - p.lo).abs() <= 1e-9 * p.lo.abs().max(1e-9)
+                || p.hi.is_finite() && (values[i] - p.hi).abs() <= 1e-9 * p.hi.abs().max(1e-9))
                 && !matches!(
                     p.kind,
                     Kind::Size(_) | Kind::Strain(_) | Kind::Scale(_) | Kind::ReferenceScale(_)
                 )
-            {
+        };
+        for &i in free {
+            let p = &model.params[i];
+            if at_bound(i) {
                 warnings.push(format!("`{}` stopped at a bound ({})", p.name, values[i]));
             }
         }
@@ -662,6 +818,7 @@ impl Refiner {
                 value: values[i],
                 esd: cov(i, i).max(0.0).sqrt(),
                 refined: free.contains(&i),
+                at_bound: free.contains(&i) && at_bound(i),
             })
             .collect();
         // Hill & Howard: w ∝ S·ZM·V.
@@ -761,6 +918,8 @@ impl Refiner {
                 scale: values[pi.scale],
                 cell_mass: pm.cell_mass,
                 ticks,
+                absent: absent[p],
+                detection_limit: None,
             });
         }
         let scales: Vec<usize> = l.phases.iter().map(|pi| pi.scale).collect();
@@ -856,6 +1015,30 @@ impl Refiner {
             ph.weight_fraction = w;
             ph.weight_fraction_esd = esd;
         }
+        // An absent phase's detection limit: three esds of its weight fraction with its scale
+        // freed at zero beside the parameters refined.
+        for (p, ph) in phases.iter_mut().enumerate() {
+            if !absent[p] {
+                continue;
+            }
+            let s = l.phases[p].scale;
+            let mut with: Vec<usize> = free.to_vec();
+            with.push(s);
+            with.sort_unstable();
+            let (j, r, _) = lm::jacobian(model, values, &with, data);
+            let mut normal = j.tr_mul(&j);
+            let mut grad = j.tr_mul(&r);
+            lm::hold_inert(&mut normal, &mut grad);
+            let k = with.iter().position(|&i| i == s).unwrap_or(0);
+            let var = normal
+                .cholesky()
+                .map_or(f64::INFINITY, |c| c.inverse()[(k, k)] * scale_cov);
+            ph.detection_limit = Some(
+                (DETECTION_SIGMAS * var.max(0.0).sqrt() * zmv[p] * factor
+                    / total.max(f64::MIN_POSITIVE))
+                .min(1.0),
+            );
+        }
         let np = self.phases.len();
         let references = self
             .references
@@ -913,6 +1096,12 @@ impl Refiner {
 }
 
 /// The state of one staged refinement.
+/// What a fit chose per phase: texture directions kept, phases held absent.
+struct PhaseChoices<'a> {
+    textured: &'a [Option<[i32; 3]>],
+    absent: &'a [bool],
+}
+
 struct Run<'a> {
     model: &'a mut Model,
     data: &'a Data,
@@ -920,6 +1109,8 @@ struct Run<'a> {
     fixed_instrument: bool,
     iterations: usize,
     textured: Vec<Option<[i32; 3]>>,
+    /// Phases held at scale 0.
+    absent: Vec<bool>,
 }
 
 impl Run<'_> {
@@ -940,6 +1131,9 @@ impl Run<'_> {
         free.extend(l.background.clone());
         free.extend(l.humps.clone());
         for (p, pi) in l.phases.iter().enumerate() {
+            if self.absent[p] {
+                continue;
+            }
             free.push(pi.scale);
             // A phase refined away adds nothing the data could fix its other parameters by.
             if values[pi.scale] <= 0.0 {
@@ -1001,6 +1195,48 @@ impl Run<'_> {
         )?;
         self.iterations += s.iterations;
         Ok(s.chi2)
+    }
+
+    /// From a warm start: every parameter of the last stage at once, no searches.
+    fn refine_warm(&mut self, values: &mut [f64], phases: &[Phase]) -> Result<()> {
+        let last = self
+            .params
+            .stages
+            .last()
+            .copied()
+            .unwrap_or(Stage::ScaleBackground);
+        // A phase entering at scale 0 has its scale found first: its cell and widths have no
+        // effect on the pattern until then.
+        let entering = self
+            .model
+            .layout
+            .phases
+            .iter()
+            .enumerate()
+            .any(|(p, pi)| !self.absent[p] && values[pi.scale] <= 0.0);
+        if entering {
+            let free = self.free(values, self.params.stages[0]);
+            self.minimise(values, &free, self.params.max_iterations)?;
+        }
+        let extracted: Vec<usize> = (0..phases.len())
+            .filter(|&p| *phases[p].intensities() == Intensities::Extracted && !self.absent[p])
+            .collect();
+        let free = self.free(values, last);
+        if extracted.is_empty() {
+            self.minimise(values, &free, self.params.max_iterations)?;
+            return Ok(());
+        }
+        let mut previous = f64::INFINITY;
+        for _ in 0..PAWLEY_CYCLES {
+            self.extract(values, &extracted);
+            let chi2 = self.minimise(values, &free, self.params.max_iterations)?;
+            if (previous - chi2).abs() <= PAWLEY_TOLERANCE * chi2 {
+                break;
+            }
+            previous = chi2;
+        }
+        self.extract(values, &extracted);
+        Ok(())
     }
 
     fn refine(&mut self, values: &mut Vec<f64>, phases: &[Phase]) -> Result<()> {

@@ -6,6 +6,7 @@
 mod errors;
 mod measured;
 mod pawley;
+mod series;
 mod summation;
 mod synthetic;
 

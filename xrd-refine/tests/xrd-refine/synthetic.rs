@@ -26,7 +26,7 @@ fn simulator() -> (Simulator, Grid) {
 /// The pattern of `phases` at weight fractions `weights`, each cell scaled by `strain`, with a
 /// zero shift of 0.05°, a sloping background (with an amorphous hump of height `hump` at 25°)
 /// and Gaussian counting noise of the given seed.
-fn mixture(
+pub(crate) fn mixture(
     phases: &[Phase],
     weights: &[f64],
     strain: &[f64],

@@ -1,0 +1,1041 @@
+//! Sequential refinement of a series: frames of one sample measured while temperature or time
+//! changes, each refined from the result of the frame before.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use xrd_io::{Pattern, Wavelength};
+
+use crate::error::invalid;
+use crate::refinement::{Refinement, Refiner, State};
+use crate::{Error, Result};
+
+/// Wavelengths of two frames closer than this fraction are the same.
+const WAVELENGTH_TOLERANCE: f64 = 1e-5;
+
+/// The reference Rwp of a warm fit is the median of this many frames accepted before it.
+const RWP_MEMORY: usize = 5;
+
+/// One frame of a series: a pattern, or why it could not be read.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    name: String,
+    order: Option<f64>,
+    data: std::result::Result<(Pattern, Wavelength), String>,
+}
+
+impl Frame {
+    /// A frame named `name` (its file, say), measured at `wavelength`.
+    pub fn new(name: impl Into<String>, pattern: Pattern, wavelength: Wavelength) -> Self {
+        Self {
+            name: name.into(),
+            order: None,
+            data: Ok((pattern, wavelength)),
+        }
+    }
+
+    /// A frame that could not be read: it is reported as failed and the series goes on.
+    pub fn unreadable(name: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            order: None,
+            data: Err(message.into()),
+        }
+    }
+
+    /// The frame's order value (temperature, time) for tables, figures and parametric fits.
+    #[must_use]
+    pub fn with_order(mut self, order: Option<f64>) -> Self {
+        self.order = order;
+        self
+    }
+
+    /// The frame's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its order value.
+    pub fn order(&self) -> Option<f64> {
+        self.order
+    }
+
+    /// Its pattern and wavelength, or why it could not be read.
+    pub fn data(&self) -> std::result::Result<&(Pattern, Wavelength), &str> {
+        self.data.as_ref().map_err(String::as_str)
+    }
+}
+
+/// How a frame's kept fit started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FrameStart {
+    /// From the previous frame's result.
+    Warm,
+    /// From the structures, with the full staged plan (the first frame of a chain).
+    Cold,
+    /// The warm fit was rejected and the frame refitted cold.
+    Reseeded,
+    /// No fit was accepted: the frame is reported and skipped, the chain goes on from the last
+    /// good frame.
+    Failed,
+}
+
+impl FrameStart {
+    /// The name used in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Warm => "warm",
+            Self::Cold => "cold",
+            Self::Reseeded => "reseeded",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// Something about a frame a user should look at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "flag")]
+#[non_exhaustive]
+pub enum Flag {
+    /// The warm fit was rejected (and why): Rwp jumped, a parameter stopped at a bound, or the
+    /// fit failed.
+    Reseeded {
+        /// Why.
+        reason: String,
+    },
+    /// The frame's Rwp exceeds [`SeriesParams::rwp_jump`] times the series' median.
+    RwpOutlier {
+        /// Its Rwp.
+        rwp: f64,
+        /// The series' median Rwp.
+        median: f64,
+    },
+    /// A parameter stopped at one of its bounds.
+    AtBound {
+        /// The parameter.
+        parameter: String,
+    },
+    /// A phase's weight fraction is within its detection limit: it is held at 0 from here on.
+    Absent {
+        /// The phase.
+        phase: String,
+    },
+    /// A phase held absent improves the fit significantly again and is refined from here on.
+    Appeared {
+        /// The phase.
+        phase: String,
+    },
+    /// A step from the frame before that is large against the series' typical step and its
+    /// esds; `confirmed` when refitting both frames cold shows the same jump (a real
+    /// discontinuity such as a phase transition), else the chain made it.
+    Discontinuity {
+        /// The parameter ([`tracked`] names).
+        parameter: String,
+        /// Its step in the chain.
+        step: f64,
+        /// Its step between the two frames refitted cold.
+        cold_step: f64,
+        /// Whether the cold refits show the jump too.
+        confirmed: bool,
+    },
+    /// The forward and the backward chain disagree beyond their esds: the value depends on the
+    /// order the frames were refined in.
+    PathDependent {
+        /// The parameter.
+        parameter: String,
+        /// Its forward value.
+        forward: f64,
+        /// Its backward value.
+        backward: f64,
+    },
+}
+
+impl fmt::Display for Flag {
+    /// A compact token for a table cell: `reseeded(rwp 0.31 > 1.5 × 0.12)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Reseeded { reason } => write!(f, "reseeded({reason})"),
+            Self::RwpOutlier { rwp, median } => write!(f, "rwp_outlier({rwp:.4} vs {median:.4})"),
+            Self::AtBound { parameter } => write!(f, "at_bound({parameter})"),
+            Self::Absent { phase } => write!(f, "absent({phase})"),
+            Self::Appeared { phase } => write!(f, "appeared({phase})"),
+            Self::Discontinuity {
+                parameter,
+                step,
+                cold_step,
+                confirmed,
+            } => write!(
+                f,
+                "{}({parameter} {step:+.3e}, cold {cold_step:+.3e})",
+                if *confirmed {
+                    "discontinuity"
+                } else {
+                    "chain_jump"
+                }
+            ),
+            Self::PathDependent {
+                parameter,
+                forward,
+                backward,
+            } => write!(
+                f,
+                "path_dependent({parameter} {forward:.6} vs {backward:.6})"
+            ),
+        }
+    }
+}
+
+/// One frame's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameFit {
+    /// Its place in the series (0-based, in the order given).
+    pub index: usize,
+    /// Its name.
+    pub name: String,
+    /// Its order value.
+    pub order: Option<f64>,
+    /// How the kept fit started.
+    pub start: FrameStart,
+    /// The refinement (its curves dropped: a series keeps hundreds), none for a failed frame.
+    pub refinement: Option<Refinement>,
+    /// Why the frame failed.
+    pub error: Option<String>,
+    /// What to look at.
+    pub flags: Vec<Flag>,
+}
+
+/// A parameter refined over all frames as a polynomial in the order value
+/// ([`SeriesParams::parametric`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Parametric {
+    /// The phase, by name.
+    pub phase: String,
+    /// The parameter: `a`, `b`, `c`, `alpha`, `beta`, `gamma` or `B` (overall displacement).
+    pub parameter: String,
+    /// The polynomial's degree, 1–4.
+    pub degree: usize,
+}
+
+impl Parametric {
+    /// `phase`'s `parameter` as a polynomial of `degree` in the order value.
+    pub fn new(phase: impl Into<String>, parameter: impl Into<String>, degree: usize) -> Self {
+        Self {
+            phase: phase.into(),
+            parameter: parameter.into(),
+            degree,
+        }
+    }
+
+    /// Parses `PHASE:PARAMETER=DEGREE` (`CuO:a=2`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for another form or a degree outside 1–4.
+    pub fn parse(spec: &str) -> Result<Self> {
+        let bad = || {
+            invalid(
+                "parametric",
+                format!("`{spec}`: expected PHASE:PARAMETER=DEGREE (CuO:a=2)"),
+            )
+        };
+        let (left, degree) = spec.rsplit_once('=').ok_or_else(bad)?;
+        let (phase, parameter) = left.rsplit_once(':').ok_or_else(bad)?;
+        let degree: usize = degree.trim().parse().map_err(|_| bad())?;
+        let p = Self::new(phase.trim(), parameter.trim(), degree);
+        p.check()?;
+        Ok(p)
+    }
+
+    fn check(&self) -> Result<()> {
+        if !(1..=4).contains(&self.degree) {
+            return Err(invalid(
+                "parametric",
+                format!("degree {} must be in 1–4", self.degree),
+            ));
+        }
+        if !["a", "b", "c", "alpha", "beta", "gamma", "B"].contains(&self.parameter.as_str()) {
+            return Err(invalid(
+                "parametric",
+                format!(
+                    "parameter `{}` must be one of a, b, c, alpha, beta, gamma, B",
+                    self.parameter
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A parametric fit's result: the polynomial and, frame by frame, its value beside the frame's
+/// own.
+///
+/// The polynomial is the weighted least-squares fit of the frames' values with their esds.
+/// For a model linear in its parameters this is exactly the joint refinement of all frames with
+/// the parameter constrained to the polynomial (each frame's other parameters profiled out: the
+/// frame's marginal variance is the inverse of its Schur complement); for a refinement it is
+/// that to first order, at each frame's optimum.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParametricFit {
+    /// What was fitted.
+    pub spec: Parametric,
+    /// Coefficients c₀, c₁, … of Σ cₖ tᵏ, t the order value.
+    pub coefficients: Vec<f64>,
+    /// Their esds.
+    pub coefficient_esd: Vec<f64>,
+    /// χ² per degree of freedom of the frames' values about the polynomial (≫ 1: the
+    /// polynomial does not describe the trend; the esds are scaled by its root when above 1).
+    pub chi2: f64,
+    /// Per frame used: (index, order value, polynomial value, its esd, the frame's value, its
+    /// esd).
+    pub frames: Vec<(usize, f64, f64, f64, f64, f64)>,
+}
+
+impl ParametricFit {
+    /// Median over frames of the polynomial's esd over the frame's own esd.
+    pub fn esd_ratio(&self) -> f64 {
+        let mut r: Vec<f64> = self
+            .frames
+            .iter()
+            .filter(|f| f.5 > 0.0)
+            .map(|f| f.3 / f.5)
+            .collect();
+        median(&mut r)
+    }
+}
+
+/// A series' result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    /// Every frame, in the order given (the forward chain).
+    pub frames: Vec<FrameFit>,
+    /// The backward chain ([`SeriesParams::backward`]), in the same order as `frames`, or empty.
+    pub backward: Vec<FrameFit>,
+    /// The parametric fits asked for.
+    pub parametric: Vec<ParametricFit>,
+}
+
+/// How a series is refined.
+///
+/// ```
+/// use xrd_refine::SeriesParams;
+/// let p = SeriesParams::new().backward(true).rwp_jump(1.3);
+/// assert!(p.check().is_ok());
+/// assert!(SeriesParams::new().rwp_jump(0.9).check().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesParams {
+    backward: bool,
+    rwp_jump: f64,
+    discontinuity: f64,
+    path_sigmas: f64,
+    detection_sigmas: f64,
+    appear_z: f64,
+    parametric: Vec<Parametric>,
+}
+
+impl Default for SeriesParams {
+    fn default() -> Self {
+        Self {
+            backward: false,
+            rwp_jump: 1.5,
+            discontinuity: 8.0,
+            path_sigmas: 3.0,
+            detection_sigmas: 3.0,
+            appear_z: 3.09,
+            parametric: Vec::new(),
+        }
+    }
+}
+
+xrd_io::param_guard!(crate::Error => SeriesParams);
+
+impl SeriesParams {
+    /// The defaults (see each setter).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    xrd_io::setters! {
+        /// Also refines the frames in reverse order, from a cold start at the last frame, and
+        /// flags values that depend on the direction (default false).
+        #[must_use]
+        backward, get_backward: bool;
+
+        /// A warm fit whose Rwp exceeds this factor times the median Rwp of the last five
+        /// accepted frames is refitted cold; a frame above it against the series' median is an
+        /// Rwp outlier; > 1 (default 1.5).
+        #[must_use]
+        rwp_jump, get_rwp_jump: f64;
+
+        /// A step between two frames is a jump when it exceeds this factor times the series'
+        /// median step (and three esds); > 1 (default 8).
+        #[must_use]
+        discontinuity, get_discontinuity: f64;
+
+        /// Forward and backward values differing by more than this many combined esds are
+        /// path-dependent; > 0 (default 3).
+        #[must_use]
+        path_sigmas, get_path_sigmas: f64;
+
+        /// A phase whose weight fraction is below this many esds is held absent; > 0
+        /// (default 3).
+        #[must_use]
+        detection_sigmas, get_detection_sigmas: f64;
+
+        /// An absent phase reappears when freeing it lowers χ² significantly by an F-test at
+        /// this one-sided normal deviate ([`Refinement::significantly_better_than`]) and its
+        /// fraction exceeds its detection limit; > 0 (default 3.09: α = 0.001).
+        #[must_use]
+        appear_z, get_appear_z: f64;
+    }
+
+    /// Parameters refined over all frames as polynomials of the order value (default none).
+    #[must_use]
+    pub fn parametric(mut self, parametric: Vec<Parametric>) -> Self {
+        self.parametric = parametric;
+        self
+    }
+
+    /// The parametric fits set by [`SeriesParams::parametric`].
+    pub fn get_parametric(&self) -> &[Parametric] {
+        &self.parametric
+    }
+
+    /// Validates every parameter.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the first invalid value.
+    pub fn check(&self) -> Result<()> {
+        let finite_above = |name: &'static str, v: f64, lo: f64| {
+            if v.is_finite() && v > lo {
+                Ok(())
+            } else {
+                Err(invalid(name, format!("{v} must be finite and > {lo}")))
+            }
+        };
+        finite_above("rwp_jump", self.rwp_jump, 1.0)?;
+        finite_above("discontinuity", self.discontinuity, 1.0)?;
+        finite_above("path_sigmas", self.path_sigmas, 0.0)?;
+        finite_above("detection_sigmas", self.detection_sigmas, 0.0)?;
+        finite_above("appear_z", self.appear_z, 0.0)?;
+        for p in &self.parametric {
+            p.check()?;
+        }
+        Ok(())
+    }
+}
+
+/// Sequential refinement: each frame starts from the previous frame's result (a warm start),
+/// with rietx's safeguards.
+///
+/// - A warm fit is rejected when it fails, its Rwp jumps ([`SeriesParams::rwp_jump`]) or a
+///   parameter newly stops at a bound; the frame is then refitted cold and the better of the
+///   two kept. A frame neither fits is reported as failed and the chain goes on from the last
+///   good frame.
+/// - A phase whose weight fraction falls within its detection limit is held at 0 and reported
+///   with the limit; each frame, a held phase is freed again when that passes an F-test
+///   ([`SeriesParams::appear_z`]).
+/// - After the chain: Rwp outliers; discontinuities, re-measured by refitting the two frames
+///   cold; optionally a backward chain and the path-dependent values; parametric fits.
+///
+/// ```no_run
+/// use xrd_refine::{Frame, Phase, Refiner, Sequential};
+/// use xrd_sim::Structure;
+/// let phases = vec![Phase::new("spinel", Structure::from_file("CuCr2O4.cif")?)?];
+/// let frames: Vec<Frame> = ["OH_00.fxye", "OH_04.fxye"]
+///     .iter()
+///     .map(|f| {
+///         let p = xrd_io::read(f).unwrap().remove(0);
+///         let w = p.wavelength().unwrap();
+///         Frame::new(*f, p, w)
+///     })
+///     .collect();
+/// let series = Sequential::new(Refiner::new(phases)).run(&frames, Vec::new(), None, |_, _| Ok(()))?;
+/// for f in &series.frames {
+///     println!("{} {:?}", f.name, f.refinement.as_ref().map(|r| r.rwp));
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Sequential {
+    refiner: Refiner,
+    params: SeriesParams,
+}
+
+/// What one chain step keeps.
+struct Step {
+    fit: FrameFit,
+    state: Option<State>,
+}
+
+impl Sequential {
+    /// A series refined with `refiner`'s phases, instrument and settings.
+    pub fn new(refiner: Refiner) -> Self {
+        Self {
+            refiner,
+            params: SeriesParams::default(),
+        }
+    }
+
+    /// The series settings (default [`SeriesParams::default`]).
+    #[must_use]
+    pub fn params(mut self, params: SeriesParams) -> Self {
+        self.params = params;
+        self
+    }
+
+    /// Refines `frames` in order. `done` are the frames of an interrupted run already refined
+    /// (the first `done.len()` frames are not refitted) and `state` the last good state it
+    /// left; `on_frame` is called with each new frame's result and the state the chain goes on
+    /// from, as each lands (write it out there: an error it returns stops the run).
+    ///
+    /// # Errors
+    /// Invalid settings, no frame, more frames done than given, or `on_frame`'s error. A
+    /// frame that cannot be refined is not an error: it is reported as failed.
+    pub fn run<F>(
+        &self,
+        frames: &[Frame],
+        done: Vec<FrameFit>,
+        state: Option<State>,
+        on_frame: F,
+    ) -> Result<Series>
+    where
+        F: FnMut(&FrameFit, Option<&State>) -> Result<()> + Send,
+    {
+        self.params.check()?;
+        if frames.is_empty() {
+            return Err(invalid("frames", "a series needs at least one frame"));
+        }
+        if done.len() > frames.len() {
+            return Err(invalid(
+                "done",
+                format!("{} frames done of a series of {}", done.len(), frames.len()),
+            ));
+        }
+        let wavelength = frames
+            .iter()
+            .find_map(|f| f.data().ok().map(|d| d.1))
+            .ok_or_else(|| invalid("frames", "no frame of the series could be read"))?;
+        let order: Vec<usize> = (0..frames.len()).collect();
+        let backward_order: Vec<usize> = order.iter().rev().copied().collect();
+        let (forward, backward) = rayon::join(
+            || self.chain(frames, &order, wavelength, done, state, on_frame),
+            || {
+                if self.params.backward {
+                    self.chain(
+                        frames,
+                        &backward_order,
+                        wavelength,
+                        Vec::new(),
+                        None,
+                        |_, _| Ok(()),
+                    )
+                } else {
+                    Ok(Vec::new())
+                }
+            },
+        );
+        let mut forward = forward?;
+        let mut backward = backward?;
+        backward.sort_by_key(|f| f.index);
+        self.flag_outliers(&mut forward);
+        self.flag_discontinuities(frames, &mut forward);
+        if !backward.is_empty() {
+            self.flag_outliers(&mut backward);
+            self.flag_path_dependence(&mut forward, &backward);
+        }
+        let parametric = self
+            .params
+            .parametric
+            .iter()
+            .map(|p| parametric_fit(&forward, p))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Series {
+            frames: forward,
+            backward,
+            parametric,
+        })
+    }
+
+    /// One chain over `frames[order[..]]`.
+    fn chain<F>(
+        &self,
+        frames: &[Frame],
+        order: &[usize],
+        wavelength: Wavelength,
+        done: Vec<FrameFit>,
+        mut state: Option<State>,
+        mut on_frame: F,
+    ) -> Result<Vec<FrameFit>>
+    where
+        F: FnMut(&FrameFit, Option<&State>) -> Result<()>,
+    {
+        let mut out = done;
+        let mut rwps: Vec<f64> = out
+            .iter()
+            .filter_map(|f| f.refinement.as_ref().map(|r| r.rwp))
+            .collect();
+        let mut bounded: Vec<String> = Vec::new();
+        for &i in &order[out.len()..] {
+            let frame = &frames[i];
+            let reference = {
+                let mut last: Vec<f64> = rwps.iter().rev().take(RWP_MEMORY).copied().collect();
+                (!last.is_empty()).then(|| median(&mut last))
+            };
+            let step = self.step(frame, i, wavelength, state.as_ref(), reference, &bounded);
+            if let (Some(r), Some(s)) = (&step.fit.refinement, step.state) {
+                rwps.push(r.rwp);
+                bounded = r
+                    .parameters
+                    .iter()
+                    .filter(|p| p.at_bound)
+                    .map(|p| p.name.clone())
+                    .collect();
+                state = Some(s);
+            }
+            on_frame(&step.fit, state.as_ref())?;
+            out.push(step.fit);
+        }
+        Ok(out)
+    }
+
+    /// One frame: warm (or cold for the first), reseeded when rejected, then the phases' absence
+    /// and reappearance.
+    fn step(
+        &self,
+        frame: &Frame,
+        index: usize,
+        wavelength: Wavelength,
+        previous: Option<&State>,
+        reference_rwp: Option<f64>,
+        bounded: &[String],
+    ) -> Step {
+        let failed = |error: String, flags: Vec<Flag>| Step {
+            fit: FrameFit {
+                index,
+                name: frame.name.clone(),
+                order: frame.order,
+                start: FrameStart::Failed,
+                refinement: None,
+                error: Some(error),
+                flags,
+            },
+            state: None,
+        };
+        let (pattern, w) = match frame.data() {
+            Ok((p, w)) => (p, *w),
+            Err(e) => return failed(format!("{}: {e}", frame.name), Vec::new()),
+        };
+        if (w.angstrom() - wavelength.angstrom()).abs()
+            > WAVELENGTH_TOLERANCE * wavelength.angstrom()
+        {
+            return failed(
+                format!(
+                    "{}: wavelength {} Å differs from the series' {} Å",
+                    frame.name,
+                    w.angstrom(),
+                    wavelength.angstrom()
+                ),
+                Vec::new(),
+            );
+        }
+        let mut flags = Vec::new();
+        let mut start = FrameStart::Cold;
+        let mut kept: Option<(Refinement, State)> = None;
+        if let Some(prev) = previous {
+            match self.refiner.fit_warm(pattern, w, prev) {
+                Ok((r, s)) => {
+                    let jump = reference_rwp
+                        .filter(|&m| r.rwp > self.params.rwp_jump * m)
+                        .map(|m| format!("rwp {:.4} > {} × {m:.4}", r.rwp, self.params.rwp_jump));
+                    let bound = r
+                        .parameters
+                        .iter()
+                        .find(|p| p.at_bound && !bounded.contains(&p.name))
+                        .map(|p| format!("{} at a bound", p.name));
+                    match jump.or(bound) {
+                        None => {
+                            start = FrameStart::Warm;
+                            kept = Some((r, s));
+                        }
+                        Some(reason) => {
+                            flags.push(Flag::Reseeded { reason });
+                            kept = Some((r, s));
+                            start = FrameStart::Reseeded;
+                        }
+                    }
+                }
+                Err(e) => {
+                    flags.push(Flag::Reseeded {
+                        reason: e.to_string(),
+                    });
+                    start = FrameStart::Reseeded;
+                }
+            }
+        }
+        if start != FrameStart::Warm {
+            match self.refiner.fit_state(pattern, w) {
+                // The cold fit replaces a rejected warm one only when it fits better.
+                Ok((r, s)) => {
+                    if kept.as_ref().is_none_or(|(k, _)| r.rwp < k.rwp) {
+                        kept = Some((r, s));
+                    } else {
+                        start = FrameStart::Warm;
+                    }
+                }
+                Err(e) if kept.is_none() => {
+                    return failed(format!("{}: {e}", frame.name), flags);
+                }
+                Err(_) => start = FrameStart::Warm,
+            }
+        }
+        let Some((mut r, mut s)) = kept else {
+            return failed(format!("{}: no fit", frame.name), flags);
+        };
+        self.absence(pattern, w, &mut r, &mut s);
+        // Phases that vanished or came back since the frame before (or absent from the start).
+        for (p, ph) in r.phases.iter().enumerate() {
+            let before = previous.is_some_and(|st| st.absent()[p]);
+            if ph.absent && !before {
+                flags.push(Flag::Absent {
+                    phase: ph.name.clone(),
+                });
+            } else if !ph.absent && before {
+                flags.push(Flag::Appeared {
+                    phase: ph.name.clone(),
+                });
+            }
+        }
+        for p in r.parameters.iter().filter(|p| p.at_bound) {
+            flags.push(Flag::AtBound {
+                parameter: p.name.clone(),
+            });
+        }
+        Step {
+            fit: FrameFit {
+                index,
+                name: frame.name.clone(),
+                order: frame.order,
+                start,
+                refinement: Some(strip(r)),
+                error: None,
+                flags,
+            },
+            state: Some(s),
+        }
+    }
+
+    /// Holds phases within their detection limit at 0, and frees held ones that the data now
+    /// show.
+    fn absence(&self, pattern: &Pattern, w: Wavelength, r: &mut Refinement, s: &mut State) {
+        let z = self.params.detection_sigmas;
+        for p in 0..r.phases.len() {
+            let present = r.phases.iter().filter(|ph| !ph.absent).count();
+            let ph = &r.phases[p];
+            if ph.absent || present < 2 || ph.weight_fraction > z * ph.weight_fraction_esd {
+                continue;
+            }
+            let held = s.clone().with_absent(p, true);
+            if let Ok((r2, s2)) = self.refiner.fit_warm(pattern, w, &held) {
+                *r = r2;
+                *s = s2;
+            }
+        }
+        for p in 0..r.phases.len() {
+            if !r.phases[p].absent {
+                continue;
+            }
+            let freed = s.clone().with_absent(p, false);
+            if let Ok((r2, s2)) = self.refiner.fit_warm(pattern, w, &freed) {
+                let ph = &r2.phases[p];
+                if ph.weight_fraction > z * ph.weight_fraction_esd
+                    && r2.significantly_better_than(r, self.params.appear_z)
+                {
+                    *r = r2;
+                    *s = s2;
+                }
+            }
+        }
+    }
+
+    fn flag_outliers(&self, frames: &mut [FrameFit]) {
+        let mut rwps: Vec<f64> = frames
+            .iter()
+            .filter_map(|f| f.refinement.as_ref().map(|r| r.rwp))
+            .collect();
+        if rwps.len() < 3 {
+            return;
+        }
+        let m = median(&mut rwps);
+        for f in frames {
+            if let Some(r) = &f.refinement
+                && r.rwp > self.params.rwp_jump * m
+            {
+                f.flags.push(Flag::RwpOutlier {
+                    rwp: r.rwp,
+                    median: m,
+                });
+            }
+        }
+    }
+
+    /// Jumps between consecutive good frames, re-measured by refitting both frames cold.
+    fn flag_discontinuities(&self, frames: &[Frame], fits: &mut [FrameFit]) {
+        let good: Vec<usize> = (0..fits.len())
+            .filter(|&i| fits[i].refinement.is_some())
+            .collect();
+        if good.len() < 3 {
+            return;
+        }
+        let names = tracked(
+            fits[good[0]]
+                .refinement
+                .as_ref()
+                .map_or(&[][..], |r| &r.phases),
+        );
+        let indices: Vec<usize> = fits.iter().map(|f| f.index).collect();
+        let mut cold: Vec<Option<Refinement>> = vec![None; fits.len()];
+        let mut cold_fit = |i: usize| -> Option<Refinement> {
+            if cold[i].is_none()
+                && let Ok((p, w)) = frames[indices[i]].data()
+            {
+                cold[i] = self.refiner.fit(p, *w).ok();
+            }
+            cold[i].clone()
+        };
+        for name in &names {
+            let values: Vec<Option<(f64, f64)>> = good
+                .iter()
+                .map(|&i| fits[i].refinement.as_ref().and_then(|r| value_of(r, name)))
+                .collect();
+            let mut steps: Vec<f64> = values
+                .windows(2)
+                .filter_map(|v| Some((v[1]?.0 - v[0]?.0).abs()))
+                .collect();
+            if steps.len() < 2 {
+                continue;
+            }
+            let typical = median(&mut steps);
+            for k in 1..good.len() {
+                let (Some((a, ea)), Some((b, eb))) = (values[k - 1], values[k]) else {
+                    continue;
+                };
+                let step = b - a;
+                let sigma = (ea * ea + eb * eb).sqrt();
+                if step.abs() <= self.params.discontinuity * typical || step.abs() <= 3.0 * sigma {
+                    continue;
+                }
+                let (i0, i1) = (good[k - 1], good[k]);
+                let cold_step = match (cold_fit(i0), cold_fit(i1)) {
+                    (Some(c0), Some(c1)) => match (value_of(&c0, name), value_of(&c1, name)) {
+                        (Some(x0), Some(x1)) => x1.0 - x0.0,
+                        _ => f64::NAN,
+                    },
+                    _ => f64::NAN,
+                };
+                let confirmed = cold_step.abs() > self.params.discontinuity * typical;
+                fits[i1].flags.push(Flag::Discontinuity {
+                    parameter: name.clone(),
+                    step,
+                    cold_step,
+                    confirmed,
+                });
+            }
+        }
+    }
+
+    fn flag_path_dependence(&self, forward: &mut [FrameFit], backward: &[FrameFit]) {
+        for (f, b) in forward.iter_mut().zip(backward) {
+            let (Some(rf), Some(rb)) = (&f.refinement, &b.refinement) else {
+                continue;
+            };
+            for name in tracked(&rf.phases) {
+                let (Some((vf, ef)), Some((vb, eb))) = (value_of(rf, &name), value_of(rb, &name))
+                else {
+                    continue;
+                };
+                let sigma = (ef * ef + eb * eb).sqrt();
+                if (vf - vb).abs() > self.params.path_sigmas * sigma && sigma > 0.0 {
+                    f.flags.push(Flag::PathDependent {
+                        parameter: name,
+                        forward: vf,
+                        backward: vb,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The names of the values a series follows: each phase's weight fraction (`NAME wt`) and the
+/// cell parameters it refines (`NAME a`, … `NAME gamma`).
+pub fn tracked(phases: &[crate::PhaseResult]) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in phases {
+        out.push(format!("{} wt", p.name));
+        for (k, label) in CELL_LABELS.iter().enumerate() {
+            if p.cell_esd[k] > 0.0 {
+                out.push(format!("{} {label}", p.name));
+            }
+        }
+    }
+    out
+}
+
+/// Names of the six cell parameters.
+pub const CELL_LABELS: [&str; 6] = ["a", "b", "c", "alpha", "beta", "gamma"];
+
+/// A tracked value and its esd ([`tracked`]); none where the phase is absent.
+fn value_of(r: &Refinement, name: &str) -> Option<(f64, f64)> {
+    for p in &r.phases {
+        let Some(rest) = name.strip_prefix(p.name.as_str()) else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        if p.absent {
+            return None;
+        }
+        if rest == "wt" {
+            return Some((p.weight_fraction, p.weight_fraction_esd));
+        }
+        if rest == "B" {
+            let key = format!("{} B", p.name);
+            return r
+                .parameters
+                .iter()
+                .find(|v| v.name == key)
+                .map(|v| (v.value, v.esd));
+        }
+        if let Some(k) = CELL_LABELS.iter().position(|l| *l == rest) {
+            return Some((p.cell[k], p.cell_esd[k]));
+        }
+    }
+    None
+}
+
+/// The weighted polynomial fit of a parameter over the frames.
+fn parametric_fit(frames: &[FrameFit], spec: &Parametric) -> Result<ParametricFit> {
+    let name = format!("{} {}", spec.phase, spec.parameter);
+    let mut rows = Vec::new();
+    for (k, f) in frames.iter().enumerate() {
+        let Some(r) = &f.refinement else { continue };
+        if !r.phases.iter().any(|p| p.name == spec.phase) {
+            return Err(invalid(
+                "parametric",
+                format!("no phase named `{}` in the series", spec.phase),
+            ));
+        }
+        if let Some((v, e)) = value_of(r, &name)
+            && e > 0.0
+        {
+            rows.push((f.index, f.order.unwrap_or(k as f64), v, e));
+        }
+    }
+    let m = spec.degree + 1;
+    if rows.len() <= m {
+        return Err(invalid(
+            "parametric",
+            format!(
+                "`{name}` is refined in {} frames; a polynomial of degree {} needs more than {m}",
+                rows.len(),
+                spec.degree
+            ),
+        ));
+    }
+    // Centred, scaled order values keep the normal equations conditioned.
+    let ts: Vec<f64> = rows.iter().map(|r| r.1).collect();
+    let centre = ts.iter().sum::<f64>() / ts.len() as f64;
+    let half = ts
+        .iter()
+        .map(|t| (t - centre).abs())
+        .fold(0.0, f64::max)
+        .max(f64::MIN_POSITIVE);
+    let basis = |t: f64| -> Vec<f64> {
+        let u = (t - centre) / half;
+        (0..m).map(|k| u.powi(k as i32)).collect()
+    };
+    let mut a = nalgebra::DMatrix::<f64>::zeros(m, m);
+    let mut b = nalgebra::DVector::<f64>::zeros(m);
+    for &(_, t, v, e) in &rows {
+        let x = basis(t);
+        let w = 1.0 / (e * e);
+        for r in 0..m {
+            b[r] += w * x[r] * v;
+            for c in 0..m {
+                a[(r, c)] += w * x[r] * x[c];
+            }
+        }
+    }
+    let inverse = a
+        .clone()
+        .cholesky()
+        .map(|c| c.inverse())
+        .ok_or_else(|| Error::Singular(format!("the order values of `{name}`")))?;
+    let u = &inverse * &b;
+    let dof = (rows.len() - m) as f64;
+    let chi2: f64 = rows
+        .iter()
+        .map(|&(_, t, v, e)| {
+            let f: f64 = basis(t).iter().zip(u.iter()).map(|(x, c)| x * c).sum();
+            ((v - f) / e).powi(2)
+        })
+        .sum::<f64>()
+        / dof;
+    let inflate = chi2.max(1.0);
+    let cov_u = inverse * inflate;
+    // From the centred basis to powers of t: t^k terms of ((t − centre)/half)^j.
+    let mut to_t = nalgebra::DMatrix::<f64>::zeros(m, m);
+    for j in 0..m {
+        // ((t − c)/h)^j = Σ_k C(j,k) t^k (−c)^(j−k) / h^j
+        for k in 0..=j {
+            to_t[(k, j)] = binomial(j, k) * (-centre).powi((j - k) as i32) / half.powi(j as i32);
+        }
+    }
+    let coefficients = &to_t * &u;
+    let cov_c = &to_t * &cov_u * to_t.transpose();
+    let frames_out = rows
+        .iter()
+        .map(|&(i, t, v, e)| {
+            let x = nalgebra::DVector::from_vec(basis(t));
+            let f = x.dot(&u);
+            let var = (x.transpose() * &cov_u * &x)[(0, 0)];
+            (i, t, f, var.max(0.0).sqrt(), v, e)
+        })
+        .collect();
+    Ok(ParametricFit {
+        spec: spec.clone(),
+        coefficients: coefficients.iter().copied().collect(),
+        coefficient_esd: (0..m).map(|k| cov_c[(k, k)].max(0.0).sqrt()).collect(),
+        chi2,
+        frames: frames_out,
+    })
+}
+
+fn binomial(n: usize, k: usize) -> f64 {
+    (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64)
+}
+
+/// The refinement without its curves (a series keeps only the numbers).
+fn strip(mut r: Refinement) -> Refinement {
+    r.two_theta = Vec::new();
+    r.observed = Vec::new();
+    r.calculated = Vec::new();
+    r.background = Vec::new();
+    r.phase_curves = Vec::new();
+    r.reference_curves = Vec::new();
+    r
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}

@@ -1,0 +1,201 @@
+//! Sequential refinement: a synthetic series whose every value is known (cells expanding with
+//! the order value, a phase that vanishes and comes back), failed frames, resuming, and the
+//! measured synchrotron series of ../shared/data/series.
+
+use xrd_io::Wavelength;
+use xrd_refine::{
+    Flag, Frame, FrameStart, Parametric, Phase, RefineParams, Refiner, Sequential, SeriesParams,
+    Stage,
+};
+
+use crate::cif_phase;
+use crate::synthetic::mixture;
+
+/// ZnO's weight fraction frame by frame beside rutile: present, gone for two frames, back.
+const ZNO: [f64; 8] = [0.5, 0.4, 0.3, 0.0, 0.0, 0.2, 0.3, 0.4];
+
+fn refiner(phases: Vec<Phase>) -> Refiner {
+    Refiner::new(phases)
+        .particle_size(0.0)
+        .params(RefineParams::new().stages(vec![
+            Stage::ScaleBackground,
+            Stage::CellsZero,
+            Stage::Profile,
+        ]))
+}
+
+/// The synthetic series: frame k at order value 300 + 10k, both cells strained by 5e-4 per frame.
+fn frames(rutile: &Phase, zincite: &Phase) -> (Vec<Frame>, Vec<[f64; 3]>) {
+    let mut frames = Vec::new();
+    let mut cells = Vec::new();
+    for (k, &z) in ZNO.iter().enumerate() {
+        let e = 5e-4 * k as f64;
+        let (pattern, lattices) = mixture(
+            &[rutile.clone(), zincite.clone()],
+            &[1.0 - z, z],
+            &[e, e],
+            0.0,
+            100 + k as u64,
+        );
+        cells.push(lattices[0].lengths());
+        frames.push(
+            Frame::new(format!("frame_{k}"), pattern, Wavelength::CU_KA)
+                .with_order(Some(300.0 + 10.0 * k as f64)),
+        );
+    }
+    (frames, cells)
+}
+
+#[test]
+fn a_series_is_chained_and_a_phase_vanishes_and_returns() {
+    let (Some(rutile), Some(zincite)) = (cif_phase("Rutile.cif"), cif_phase("ZnO.cif")) else {
+        return;
+    };
+    let (frames, cells) = frames(&rutile, &zincite);
+    let mut landed = Vec::new();
+    let series = Sequential::new(refiner(vec![rutile, zincite]))
+        .params(SeriesParams::new().parametric(vec![Parametric::new("Rutile", "a", 1)]))
+        .run(&frames, Vec::new(), None, |f, state| {
+            landed.push((f.index, state.is_some()));
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(landed.len(), ZNO.len());
+    assert!(landed.iter().all(|&(_, s)| s));
+    assert_eq!(series.frames[0].start, FrameStart::Cold);
+    let warm = series
+        .frames
+        .iter()
+        .filter(|f| f.start == FrameStart::Warm)
+        .count();
+    assert!(warm >= 6, "{warm} warm frames");
+    for (k, f) in series.frames.iter().enumerate() {
+        let r = f.refinement.as_ref().unwrap();
+        let zno = &r.phases[1];
+        if ZNO[k] == 0.0 {
+            assert!(zno.absent, "frame {k}: ZnO not held absent: {:?}", f.flags);
+            let dl = zno.detection_limit.unwrap();
+            assert!(dl > 0.0 && dl < 0.05, "detection limit {dl}");
+            assert_eq!(zno.weight_fraction, 0.0);
+        } else {
+            assert!(!zno.absent, "frame {k}: {:?}", f.flags);
+            assert!(
+                (zno.weight_fraction - ZNO[k]).abs() < 0.02,
+                "frame {k}: ZnO {} against {}",
+                zno.weight_fraction,
+                ZNO[k]
+            );
+        }
+        let a = r.phases[0].cell[0];
+        assert!(
+            (a / cells[k][0] - 1.0).abs() < 1e-4,
+            "frame {k}: a {a} against {}",
+            cells[k][0]
+        );
+    }
+    let flags = |k: usize| &series.frames[k].flags;
+    assert!(
+        flags(3)
+            .iter()
+            .any(|f| matches!(f, Flag::Absent { phase } if phase == "ZnO"))
+    );
+    assert!(
+        flags(5)
+            .iter()
+            .any(|f| matches!(f, Flag::Appeared { phase } if phase == "ZnO"))
+    );
+    // Rutile's a grows by 5e-4 of itself per 10 K: the parametric slope.
+    let p = &series.parametric[0];
+    let slope = p.coefficients[1];
+    let want = 5e-4 * cells[0][0] / 10.0;
+    assert!(
+        (slope / want - 1.0).abs() < 0.05,
+        "slope {slope} ± {} against {want}",
+        p.coefficient_esd[1]
+    );
+    assert!(p.esd_ratio() < 1.0, "{}", p.esd_ratio());
+}
+
+#[test]
+fn failed_frames_are_reported_and_a_resumed_run_matches() {
+    let (Some(rutile), Some(zincite)) = (cif_phase("Rutile.cif"), cif_phase("ZnO.cif")) else {
+        return;
+    };
+    let (mut frames, _) = frames(&rutile, &zincite);
+    frames.truncate(4);
+    frames[1] = Frame::unreadable("frame_1", "truncated file");
+    let (p, _) = frames[2].data().unwrap().clone();
+    frames[2] = Frame::new("frame_2", p, Wavelength::MO_KA);
+    let run = Sequential::new(refiner(vec![rutile, zincite]));
+    let all = run.run(&frames, Vec::new(), None, |_, _| Ok(())).unwrap();
+    assert_eq!(all.frames[1].start, FrameStart::Failed);
+    assert!(
+        all.frames[1]
+            .error
+            .as_ref()
+            .unwrap()
+            .contains("frame_1: truncated")
+    );
+    assert_eq!(all.frames[2].start, FrameStart::Failed);
+    assert!(
+        all.frames[2].error.as_ref().unwrap().contains("wavelength"),
+        "{:?}",
+        all.frames[2].error
+    );
+    // The chain goes on from the last good frame.
+    assert_eq!(all.frames[3].start, FrameStart::Warm);
+    // Interrupted after the first frame: resumed from its state, the rest is the same.
+    let mut state = None;
+    let first = run
+        .run(&frames[..1], Vec::new(), None, |_, s| {
+            state = s.cloned();
+            Ok(())
+        })
+        .unwrap();
+    let resumed = run
+        .run(&frames, first.frames, state, |_, _| Ok(()))
+        .unwrap();
+    assert_eq!(resumed.frames, all.frames);
+    // A callback's error stops the run.
+    let stopped = run.run(&frames, Vec::new(), None, |_, _| {
+        Err(xrd_refine::Error::Pattern("disk full".into()))
+    });
+    assert!(matches!(stopped, Err(xrd_refine::Error::Pattern(m)) if m == "disk full"));
+}
+
+#[test]
+fn invalid_series_settings_are_named() {
+    let name = |p: SeriesParams| match p.check() {
+        Err(xrd_refine::Error::InvalidParameter(e)) => e.name,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(name(SeriesParams::new().rwp_jump(1.0)), "rwp_jump");
+    assert_eq!(
+        name(SeriesParams::new().discontinuity(f64::NAN)),
+        "discontinuity"
+    );
+    assert_eq!(name(SeriesParams::new().path_sigmas(0.0)), "path_sigmas");
+    assert_eq!(
+        name(SeriesParams::new().detection_sigmas(-1.0)),
+        "detection_sigmas"
+    );
+    assert_eq!(name(SeriesParams::new().appear_z(0.0)), "appear_z");
+    assert_eq!(
+        name(SeriesParams::new().parametric(vec![Parametric::new("x", "a", 5)])),
+        "parametric"
+    );
+    assert_eq!(
+        name(SeriesParams::new().parametric(vec![Parametric::new("x", "volume", 1)])),
+        "parametric"
+    );
+    assert!(matches!(
+        Parametric::parse("CuO:a"),
+        Err(xrd_refine::Error::InvalidParameter(_))
+    ));
+    assert_eq!(
+        Parametric::parse("CuO:b=2").unwrap(),
+        Parametric::new("CuO", "b", 2)
+    );
+    let none = Sequential::new(Refiner::new(Vec::new())).run(&[], Vec::new(), None, |_, _| Ok(()));
+    assert!(matches!(none, Err(xrd_refine::Error::InvalidParameter(e)) if e.name == "frames"));
+}
