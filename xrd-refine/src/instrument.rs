@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::absorption::CAPILLARY_MAX_MU_R;
 use crate::error::invalid;
 use crate::{Error, Result};
 
@@ -47,13 +48,29 @@ pub struct Instrument {
     /// Diffracted-beam monochromator angle 2θ_m (deg) of the Lorentz–polarisation factor, or
     /// none.
     pub monochromator: Option<f64>,
+    /// Polarisation fraction P of the incident beam, GSAS-II's `Polariz.` (0.5 unpolarised, about
+    /// 0.99 for a synchrotron beam diffracted in the vertical plane). With it the numerator of the
+    /// Lorentz–polarisation factor is P + (1 − P)·c·cos²2θ, c = cos²2θ_m of the monochromator
+    /// (1 without one); without it (`None`, the default), 1 + c·cos²2θ, an unpolarised
+    /// laboratory beam (the same as P = 0.5 up to a constant the scale absorbs).
+    #[serde(default)]
+    pub polarisation: Option<f64>,
+    /// Debye–Scherrer capillary: μR of the cylinder (linear absorption coefficient times radius),
+    /// the beam bathing the whole cross-section. Every reflection is multiplied by the
+    /// transmission factor A(2θ) ([`capillary_absorption`](crate::absorption::capillary_absorption))
+    /// normalised to 1 at 2θ = 0: the scale absorbs the constant, only the rise of A with 2θ
+    /// matters. `None` (the default): no absorption correction (flat-plate Bragg–Brentano,
+    /// whose absorption does not depend on 2θ).
+    #[serde(default)]
+    pub capillary_mu_r: Option<f64>,
     /// Whether the values were refined on a standard (then a sample's fit keeps them).
     pub refined: bool,
 }
 
 impl Default for Instrument {
     /// A laboratory Bragg–Brentano diffractometer before refinement: FWHM 0.06° at low angle
-    /// (W = 0.0036), no Lorentzian part, no asymmetry, zero 0, no monochromator.
+    /// (W = 0.0036), no Lorentzian part, no asymmetry, zero 0, no monochromator, an unpolarised
+    /// beam, no capillary absorption.
     fn default() -> Self {
         Self {
             u: 0.0,
@@ -64,6 +81,8 @@ impl Default for Instrument {
             asymmetry: 0.0,
             zero: 0.0,
             monochromator: None,
+            polarisation: None,
+            capillary_mu_r: None,
             refined: false,
         }
     }
@@ -76,7 +95,8 @@ struct File {
 }
 
 impl Instrument {
-    /// Checks that every value is finite, W > 0, X, Y ≥ 0 and 0 ≤ 2θ_m < 180.
+    /// Checks that every value is finite, W > 0, X, Y ≥ 0, 0 ≤ 2θ_m < 180, 0 ≤ P ≤ 1 and
+    /// 0 ≤ μR ≤ 10 (the range the capillary quadrature is checked over).
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] naming the first invalid value.
@@ -109,6 +129,22 @@ impl Instrument {
             return Err(invalid(
                 "monochromator",
                 format!("2θ_m = {m}° must be in [0, 180)"),
+            ));
+        }
+        if let Some(p) = self.polarisation
+            && !(p.is_finite() && (0.0..=1.0).contains(&p))
+        {
+            return Err(invalid(
+                "polarisation",
+                format!("P = {p} must be in [0, 1]"),
+            ));
+        }
+        if let Some(m) = self.capillary_mu_r
+            && !(m.is_finite() && (0.0..=CAPILLARY_MAX_MU_R).contains(&m))
+        {
+            return Err(invalid(
+                "capillary_mu_r",
+                format!("μR = {m} must be in [0, {CAPILLARY_MAX_MU_R}]"),
             ));
         }
         Ok(())
@@ -156,13 +192,24 @@ impl Instrument {
 }
 
 /// Lorentz–polarisation factor (1 + cos²2θ_m cos²2θ) / (sin²θ cosθ) at Bragg angle θ
-/// (radians), with a monochromator at 2θ_m (degrees) or none, and its derivative in θ.
-pub(crate) fn lorentz_polarisation(monochromator: Option<f64>, theta: f64) -> (f64, f64) {
+/// (radians), with a monochromator at 2θ_m (degrees) or none, and its derivative in θ. With a
+/// polarisation fraction P the numerator is P + (1 − P) cos²2θ_m cos²2θ instead (GSAS-II's
+/// `Polarization` at azimuth 0, times the monochromator's term).
+pub(crate) fn lorentz_polarisation(
+    monochromator: Option<f64>,
+    polarisation: Option<f64>,
+    theta: f64,
+) -> (f64, f64) {
     let c = monochromator.map_or(1.0, |m| m.to_radians().cos().powi(2));
     let (s, co) = theta.sin_cos();
     let c2 = (2.0 * theta).cos();
-    let n = 1.0 + c * c2 * c2;
-    let dn = -2.0 * c * (4.0 * theta).sin();
+    let (n, dn) = match polarisation {
+        None => (1.0 + c * c2 * c2, -2.0 * c * (4.0 * theta).sin()),
+        Some(p) => {
+            let c = (1.0 - p) * c;
+            (p + c * c2 * c2, -2.0 * c * (4.0 * theta).sin())
+        }
+    };
     let d = s * s * co;
     let dd = 2.0 * s * co * co - s * s * s;
     (n / d, (dn * d - n * dd) / (d * d))
@@ -196,16 +243,91 @@ mod tests {
             }),
             "monochromator"
         );
+        for p in [-0.1, 1.5, f64::NAN] {
+            assert_eq!(
+                name(Instrument {
+                    polarisation: Some(p),
+                    ..d()
+                }),
+                "polarisation"
+            );
+        }
+        for m in [-0.1, 10.5, f64::INFINITY] {
+            assert_eq!(
+                name(Instrument {
+                    capillary_mu_r: Some(m),
+                    ..d()
+                }),
+                "capillary_mu_r"
+            );
+        }
+        let synchrotron = Instrument {
+            polarisation: Some(0.99),
+            capillary_mu_r: Some(1.0),
+            ..d()
+        };
+        assert!(synchrotron.check().is_ok());
+    }
+
+    #[test]
+    fn files_without_the_new_fields_still_load() {
+        // An instrument file as written before `polarisation` and `capillary_mu_r` existed.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.json");
+        std::fs::write(
+            &path,
+            r#"{"format": "xrd-refine instrument 1", "instrument": {"u": 0.01, "v": -0.002,
+                "w": 0.003, "x": 0.0, "y": 0.01, "asymmetry": 0.0, "zero": 0.01,
+                "monochromator": null, "refined": true}}"#,
+        )
+        .unwrap();
+        let i = Instrument::load(&path).unwrap();
+        assert_eq!((i.polarisation, i.capillary_mu_r), (None, None));
+        assert_eq!(i.w, 0.003);
+        let new = Instrument {
+            polarisation: Some(0.99),
+            capillary_mu_r: Some(0.8),
+            ..i
+        };
+        new.save(&path).unwrap();
+        assert_eq!(Instrument::load(&path).unwrap(), new);
+    }
+
+    #[test]
+    fn polarisation_numerator() {
+        // P = 0.5 is the unpolarised factor halved; P = 1 has no cos²2θ term.
+        for t in [0.2f64, 0.7, 1.3] {
+            for m in [None, Some(26.6)] {
+                let (a, da) = lorentz_polarisation(m, None, t);
+                let (b, db) = lorentz_polarisation(m, Some(0.5), t);
+                approx::assert_relative_eq!(a, 2.0 * b, max_relative = 1e-14);
+                approx::assert_relative_eq!(da, 2.0 * db, epsilon = 1e-12, max_relative = 1e-12);
+            }
+            let (s, c) = t.sin_cos();
+            let (one, _) = lorentz_polarisation(Some(26.6), Some(1.0), t);
+            approx::assert_relative_eq!(one, 1.0 / (s * s * c), max_relative = 1e-14);
+        }
     }
 
     #[test]
     fn lp_derivative_and_file_errors() {
-        let lp = |t| lorentz_polarisation(Some(26.6), t);
-        for t in [0.2f64, 0.5, 1.0] {
-            let e = 1e-6;
-            let num = (lp(t + e).0 - lp(t - e).0) / (2.0 * e);
-            let (_, d) = lp(t);
-            assert!((d - num).abs() < 1e-6 * d.abs().max(1.0), "{d} {num}");
+        for (m, p) in [
+            (Some(26.6), None),
+            (None, None),
+            (None, Some(0.99)),
+            (Some(26.6), Some(0.95)),
+            (None, Some(0.0)),
+        ] {
+            let lp = |t| lorentz_polarisation(m, p, t);
+            for t in [0.05f64, 0.2, 0.5, 1.0, 1.4] {
+                let e = 1e-6;
+                let num = (lp(t + e).0 - lp(t - e).0) / (2.0 * e);
+                let (_, d) = lp(t);
+                assert!(
+                    (d - num).abs() < 1e-6 * d.abs().max(1.0),
+                    "{m:?} {p:?} θ {t}: {d} {num}"
+                );
+            }
         }
         let dir = std::env::temp_dir().join(format!("xrd-refine-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -6,6 +6,7 @@ pub mod absorption;
 mod calibration;
 mod cell;
 mod error;
+pub mod gsas;
 mod instrument;
 mod lm;
 mod model;

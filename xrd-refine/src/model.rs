@@ -8,6 +8,7 @@
 use nalgebra::DMatrix;
 use xrd_io::Wavelength;
 
+use crate::absorption::CapillaryTable;
 use crate::instrument::Instrument;
 use crate::phase::PhaseModel;
 use crate::reference::Reference;
@@ -92,6 +93,10 @@ pub(crate) struct Model {
     /// texture direction (empty without texture).
     pub cos2: Vec<Vec<Vec<f64>>>,
     pub monochromator: Option<f64>,
+    /// The instrument's polarisation fraction of the Lorentz–polarisation factor, or none.
+    pub polarisation: Option<f64>,
+    /// The instrument's capillary absorption factor, tabulated once, or none.
+    pub capillary: Option<CapillaryTable>,
     pub layout: Layout,
     pub params: Vec<Param>,
     shape: TchProfile,
@@ -274,6 +279,8 @@ impl Model {
             phases,
             cos2,
             monochromator: instrument.monochromator,
+            polarisation: instrument.polarisation,
+            capillary: instrument.capillary_mu_r.map(CapillaryTable::new),
             layout: Layout {
                 background,
                 humps: humps_range,
@@ -391,7 +398,8 @@ impl Model {
             .collect();
     }
 
-    /// The instrument of parameter `values` (with the monochromator of the start).
+    /// The instrument of parameter `values` (with the monochromator, polarisation and capillary of
+    /// the start).
     pub fn instrument(&self, values: &[f64], refined: bool) -> Instrument {
         let [u, v, w, x, y] = self.layout.widths.map(|i| values[i]);
         Instrument {
@@ -403,6 +411,8 @@ impl Model {
             asymmetry: values[self.layout.asymmetry],
             zero: values[self.layout.zero],
             monochromator: self.monochromator,
+            polarisation: self.polarisation,
+            capillary_mu_r: self.capillary.as_ref().map(CapillaryTable::mu_r),
             refined,
         }
     }
@@ -677,7 +687,17 @@ impl Model {
         let hl = ((x + strain) * tan + (y + size) / cos).max(0.0);
         let wd = tch::widths(hg, hl);
         let cot = 1.0 / tan;
-        let (lp, dlp) = crate::instrument::lorentz_polarisation(self.monochromator, theta);
+        let (lp, dlp) =
+            crate::instrument::lorentz_polarisation(self.monochromator, self.polarisation, theta);
+        // The capillary's absorption is one more factor of θ: folded into the LP factor and its
+        // derivative, which is all the Jacobian below needs.
+        let (lp, dlp) = match &self.capillary {
+            None => (lp, dlp),
+            Some(table) => {
+                let (a, da) = table.at(theta);
+                (lp * a, dlp * a + lp * da)
+            }
+        };
         let dw = (-b * q / 2.0).exp();
         let i0 = ratio * tex * lp * dw;
         let intensity = scale * i0;
@@ -771,6 +791,10 @@ mod tests {
         Zr 0.276 0.040 0.208\nO 0.070 0.332 0.345\n";
 
     fn model() -> (Model, Vec<f64>) {
+        model_with(&Instrument::default())
+    }
+
+    fn model_with(instrument: &Instrument) -> (Model, Vec<f64>) {
         let phases: Vec<Phase> = [RUTILE, MONO]
             .iter()
             .map(|c| Phase::new("p", Structure::from_cif(c).unwrap()).unwrap())
@@ -781,15 +805,7 @@ mod tests {
             .iter()
             .map(|p| PhaseModel::new(p, Wavelength::CU_KA, (20.0, 50.0), 3.0).unwrap())
             .collect();
-        let mut m = Model::new(
-            tt,
-            Wavelength::CU_KA,
-            pm,
-            &Instrument::default(),
-            4,
-            1,
-            1000.0,
-        );
+        let mut m = Model::new(tt, Wavelength::CU_KA, pm, instrument, 4, 1, 1000.0);
         let mut v = m.values();
         let l = m.layout.clone();
         for (k, i) in l.background.clone().enumerate() {
@@ -816,7 +832,45 @@ mod tests {
 
     #[test]
     fn jacobian_matches_central_differences() {
-        let (m, v) = model();
+        jacobian_check(&Instrument::default());
+    }
+
+    #[test]
+    fn jacobian_with_polarisation_and_capillary() {
+        let synchrotron = Instrument {
+            monochromator: Some(26.6),
+            polarisation: Some(0.95),
+            capillary_mu_r: Some(1.5),
+            ..Instrument::default()
+        };
+        jacobian_check(&synchrotron);
+        let (m, v) = model_with(&synchrotron);
+        // The instrument the model reports keeps the values of the start.
+        let back = m.instrument(&v, false);
+        assert_eq!(back.polarisation, Some(0.95));
+        assert_eq!(back.capillary_mu_r, Some(1.5));
+        // The capillary's absorption lifts high angles against low ones.
+        let plain = model_with(&Instrument {
+            capillary_mu_r: None,
+            ..synchrotron.clone()
+        });
+        let (a, b) = (
+            m.evaluate(&v, None, None),
+            plain.0.evaluate(&plain.1, None, None),
+        );
+        let peak = |y: &[f64], lo: f64, hi: f64| {
+            m.tt.iter()
+                .zip(y)
+                .filter(|(t, _)| (lo..hi).contains(*t))
+                .map(|(_, y)| *y)
+                .fold(0.0, f64::max)
+        };
+        let ratio = |y: &[f64]| peak(y, 45.0, 50.0) / peak(y, 20.0, 30.0);
+        assert!(ratio(&a) > ratio(&b), "{} {}", ratio(&a), ratio(&b));
+    }
+
+    fn jacobian_check(instrument: &Instrument) {
+        let (m, v) = model_with(instrument);
         let n = v.len();
         let cols: Vec<Option<usize>> = (0..n).map(Some).collect();
         let mut j = DMatrix::zeros(m.tt.len(), n);

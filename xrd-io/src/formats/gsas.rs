@@ -15,10 +15,71 @@
 //!
 //! Lines shorter than their fixed-width layout (files written without padding) are read as
 //! whitespace-separated numbers.
+//!
+//! Header comments (`#` lines, and `key = value` lines before the first `BANK`) that state a
+//! wavelength (`# Calibrated wavelength = 0.413263`, as APS 11-BM writes, or any line containing
+//! `wavelength` followed by `=` or `:` and a number from 0.05 to 5 Å) set every bank's
+//! wavelength to that single line (the first such comment wins); a temperature
+//! (`# Temp (K) = 6.778`, `# Temperature = 295`; kelvin, or no unit) is kept as the metadata
+//! item `temperature_k`, its value as written.
 
-use super::text::{Points, lines, number};
+use super::text::{Points, leading_number, lines, number};
 use crate::error::excerpt;
-use crate::{Error, Format, Location, Metadata, Pattern, Result};
+use crate::{Error, Format, Location, Metadata, Pattern, Result, Wavelength};
+
+/// The range (Å) of a wavelength a header comment may state: X-ray wavelengths from hard
+/// synchrotron beams (0.1 Å) to soft laboratory anodes (Cr Kα 2.29 Å), with margin.
+const COMMENT_WAVELENGTH: std::ops::RangeInclusive<f64> = 0.05..=5.0;
+
+/// The text after the first `=` or `:` that follows `key` in `line` (`key` lower-case, matched
+/// case-insensitively), and the text between the key and that separator.
+fn after_key<'a>(line: &'a str, key: &str) -> Option<(&'a str, &'a str)> {
+    let lower = line.to_ascii_lowercase();
+    let start = lower.find(key)? + key.len();
+    let rest = &line[start..];
+    let sep = rest.find(['=', ':'])?;
+    Some((&rest[..sep], &rest[sep + 1..]))
+}
+
+/// The wavelength a header comment states, e.g. `Calibrated wavelength = 0.413263`: `wavelength`
+/// (any case), then `=` or `:` with no digit in between (a unit such as `(Å)` may sit there),
+/// then a number in [`COMMENT_WAVELENGTH`]; `None` otherwise.
+fn comment_wavelength(line: &str) -> Option<Wavelength> {
+    let (between, value) = after_key(line, "wavelength")?;
+    if between.chars().any(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let angstrom = leading_number(value)?;
+    if !COMMENT_WAVELENGTH.contains(&angstrom) {
+        return None;
+    }
+    Wavelength::monochromatic(angstrom).ok()
+}
+
+/// The temperature a header comment states as `Temp (K) = 6.778` or `Temperature … = 295`: the
+/// number as written, when the line starts with `temp` or `temperature` (any case) and the text
+/// before the `=`/`:` names no unit other than kelvin (`(C)`, `°C`, `(F)` are skipped).
+fn comment_temperature(line: &str) -> Option<String> {
+    let lower = line.to_ascii_lowercase();
+    let word_end = lower
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(lower.len());
+    if !matches!(&lower[..word_end], "temp" | "temperature") {
+        return None;
+    }
+    let (between, value) = after_key(line, &lower[..word_end])?;
+    let unit: String = between
+        .chars()
+        .filter(|c| c.is_alphabetic())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if !(unit.is_empty() || unit == "k" || unit == "kelvin") {
+        return None;
+    }
+    let token = value.split_whitespace().next()?;
+    number(token).filter(|t| t.is_finite())?;
+    Some(token.to_owned())
+}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
@@ -248,7 +309,12 @@ fn data_line(bank: &mut Bank, line: &str, n: usize, file: &str) -> Result<()> {
     Ok(())
 }
 
-fn finish(mut bank: Bank, file: &str, meta: &Metadata) -> Result<Pattern> {
+fn finish(
+    mut bank: Bank,
+    file: &str,
+    wavelength: Option<Wavelength>,
+    meta: &Metadata,
+) -> Result<Pattern> {
     let mut meta = meta.clone();
     meta.extra.push(("bank line".into(), bank.line.to_string()));
     if bank.ralf {
@@ -300,14 +366,34 @@ fn finish(mut bank: Bank, file: &str, meta: &Metadata) -> Result<Pattern> {
             ),
         });
     }
-    bank.points
-        .finish(file, Format::Gsas, "data after a BANK line", None, meta)
+    bank.points.finish(
+        file,
+        Format::Gsas,
+        "data after a BANK line",
+        wavelength,
+        meta,
+    )
+}
+
+/// Takes what a header comment says about the measurement: the first wavelength, the first
+/// temperature.
+fn header(line: &str, wavelength: &mut Option<Wavelength>, meta: &mut Metadata) {
+    if wavelength.is_none() {
+        *wavelength = comment_wavelength(line);
+    }
+    if meta.get("temperature_k").is_none()
+        && let Some(t) = comment_temperature(line)
+    {
+        meta.extra.push(("temperature_k".into(), t));
+    }
 }
 
 pub(crate) fn read(text: &str, file: &str) -> Result<Vec<Pattern>> {
     let mut meta = Metadata::default();
+    let mut wavelength = None;
     let mut out = Vec::new();
     let mut bank: Option<Bank> = None;
+
     for (n, raw) in lines(text) {
         if n == 1 {
             meta.comments.push(raw.trim().to_owned());
@@ -318,13 +404,14 @@ pub(crate) fn read(text: &str, file: &str) -> Result<Vec<Pattern>> {
             continue;
         }
         if line.starts_with('#') {
-            meta.comments
-                .push(line.trim_start_matches('#').trim().to_owned());
+            let comment = line.trim_start_matches('#').trim();
+            header(comment, &mut wavelength, &mut meta);
+            meta.comments.push(comment.to_owned());
             continue;
         }
         if line.to_ascii_uppercase().starts_with("BANK") {
             if let Some(b) = bank.take() {
-                out.push(finish(b, file, &meta)?);
+                out.push(finish(b, file, wavelength, &meta)?);
             }
             bank = Some(parse_bank(line, n, file)?);
             continue;
@@ -339,13 +426,14 @@ pub(crate) fn read(text: &str, file: &str) -> Result<Vec<Pattern>> {
                 || line.contains(':')
                 || line.contains('=') =>
             {
+                header(line, &mut wavelength, &mut meta);
                 meta.extra.push(("header".into(), line.to_owned()));
             }
             None => return Err(syntax(file, n, "a BANK line before the data", line)),
         }
     }
     match bank {
-        Some(b) => out.push(finish(b, file, &meta)?),
+        Some(b) => out.push(finish(b, file, wavelength, &meta)?),
         None if out.is_empty() => {
             return Err(Error::NoData {
                 file: file.to_owned(),
@@ -401,6 +489,60 @@ mod tests {
         let p = &read(ralf, "r.gss").unwrap()[0];
         assert_eq!(p.two_theta(), &[1500.2, 1502.2]);
         assert_eq!(p.meta().get("x unit"), Some("TOF µs"));
+    }
+
+    #[test]
+    fn header_comments_give_wavelength_and_temperature() {
+        let text = "/data/11bmb_4148.mda\n# Temp (K) =              6.778 \n\
+                    # Calibrated wavelength = 0.413263 \n\
+                    BANK 1 2 2 CONS 50.0 0.2 0 0 FXYE\n 50.0 65.2 11.5\n 50.2 91.1 13.6\n";
+        let p = &read(text, "OH.fxye").unwrap()[0];
+        assert_eq!(p.wavelength().map(|w| w.angstrom()), Some(0.413263));
+        assert_eq!(p.wavelength().and_then(|w| w.alpha2()), None);
+        assert_eq!(p.meta().get("temperature_k"), Some("6.778"));
+        assert_eq!(p.two_theta(), &[0.5, 0.502]);
+        // Other spellings, and a header line before the BANK.
+        for (line, lambda) in [
+            ("# Wavelength (A): 1.5406", Some(1.5406)),
+            ("# WAVELENGTH=0.1839 Å", Some(0.1839)),
+            ("Wavelength: 0.7093", Some(0.7093)),
+            // Out of range, a digit before the separator, no number: not a wavelength.
+            ("# wavelength = 12.4", None),
+            ("# wavelength 1 = 0.5", None),
+            ("# wavelength = n/a", None),
+            ("# lambda = 1.54", None),
+        ] {
+            let text = format!("t\n{line}\nBANK 1 1 1 CONS 1000 1 0 0 FXYE\n1000 1 1\n");
+            let p = &read(&text, "w.gsa").unwrap()[0];
+            assert_eq!(p.wavelength().map(|w| w.angstrom()), lambda, "{line}");
+        }
+        for (line, t) in [
+            ("# Temperature = 295.0", Some("295.0")),
+            ("# TEMP (K): 77", Some("77")),
+            ("# Temperature (kelvin) = 1e2 K", Some("1e2")),
+            ("# Temperature (C) = 25", None),
+            ("# Temp (°C) = 25", None),
+            ("# Template = 3", None),
+            ("# Temp (K) = cold", None),
+        ] {
+            let text = format!("t\n{line}\nBANK 1 1 1 CONS 1000 1 0 0 FXYE\n1000 1 1\n");
+            let p = &read(&text, "t.gsa").unwrap()[0];
+            assert_eq!(p.meta().get("temperature_k"), t, "{line}");
+        }
+        // The first of two wavelengths and temperatures wins.
+        let text = "t\n# wavelength = 0.5\n# Temp (K) = 10\n# wavelength = 0.6\n# Temp (K) = 20\n\
+                    BANK 1 1 1 CONS 1000 1 0 0 FXYE\n1000 1 1\n";
+        let p = &read(text, "f.gsa").unwrap()[0];
+        assert_eq!(p.wavelength().map(|w| w.angstrom()), Some(0.5));
+        assert_eq!(p.meta().get("temperature_k"), Some("10"));
+        assert_eq!(
+            p.meta()
+                .extra
+                .iter()
+                .filter(|(k, _)| k == "temperature_k")
+                .count(),
+            1
+        );
     }
 
     #[test]

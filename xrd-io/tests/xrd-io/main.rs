@@ -11,3 +11,4 @@ mod fixtures;
 mod numpy;
 mod real_files;
 mod robustness;
+mod series;
