@@ -5,6 +5,7 @@ use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// Result of drawing a figure; plotters' errors are turned into strings with the file name.
 pub type FigResult = Result<(), String>;
@@ -740,4 +741,858 @@ pub fn rietveld(path: &Path, plot: &RietveldPlot) -> FigResult {
         .draw()
         .map_err(err(path))?;
     root.present().map_err(err(path))
+}
+
+/// One point of a series panel.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SeriesPoint {
+    /// The order value (temperature, time or frame).
+    pub x: f64,
+    /// The value.
+    pub y: f64,
+    /// Its estimated standard deviation (0 or non-finite: no bar).
+    pub esd: f64,
+    /// Drawn with a hollow red circle on top (e.g. a frame whose fit is suspect).
+    pub flagged: bool,
+}
+
+/// A panel of a series figure: a title (the y-axis quantity, e.g. "weight fraction",
+/// "CuO a (Å)", "Rwp") and named series of points.
+#[derive(Debug, Clone)]
+pub struct SeriesPanel {
+    /// The y-axis quantity.
+    pub title: String,
+    /// Named series of points (the name goes into the legend when there are several).
+    pub series: Vec<(String, Vec<SeriesPoint>)>,
+}
+
+/// Height of one panel of [`series`] (px); the bottom one has [`SERIES_X_AXIS`] more.
+const SERIES_PANEL_HEIGHT: u32 = 220;
+/// Extra height of the bottom panel of [`series`] for the x labels (px).
+const SERIES_X_AXIS: u32 = 44;
+
+/// Draws panels stacked vertically sharing the x axis (the order value: temperature, time or
+/// frame), each series as a line with markers and vertical esd bars (y ± esd; bars with esd 0 or
+/// non-finite are skipped), flagged points as hollow red circles on top, a legend per panel when
+/// it has more than one series, and `x_label` under the bottom panel. Panels with no finite point
+/// are drawn empty with their title; non-finite values are skipped.
+pub fn series(path: &Path, panels: &[SeriesPanel], x_label: &str) -> FigResult {
+    let n = panels.len().max(1);
+    let root = SVGBackend::new(path, (900, SERIES_PANEL_HEIGHT * n as u32 + SERIES_X_AXIS))
+        .into_drawing_area();
+    root.fill(&WHITE).map_err(err(path))?;
+    if panels.is_empty() {
+        draw_note(path, &root, "no series to draw")?;
+        return root.present().map_err(err(path));
+    }
+    let x_range = series_x_range(panels);
+    let mut rest = root.clone();
+    for (k, panel) in panels.iter().enumerate() {
+        let bottom = k + 1 == panels.len();
+        let area = if bottom {
+            rest.clone()
+        } else {
+            let (top, below) = rest.split_vertically(SERIES_PANEL_HEIGHT);
+            rest = below;
+            top
+        };
+        draw_series_panel(path, &area, panel, x_range, bottom.then_some(x_label))?;
+    }
+    root.present().map_err(err(path))
+}
+
+/// A centred grey note on an otherwise empty area.
+fn draw_note(path: &Path, area: &DrawingArea<SVGBackend<'_>, Shift>, note: &str) -> FigResult {
+    let (w, h) = area.dim_in_pixel();
+    let grey = BLACK.mix(0.6);
+    let style = TextStyle::from(("sans-serif", 16).into_font())
+        .color(&grey)
+        .pos(Pos::new(HPos::Center, VPos::Center));
+    area.draw(&Text::new(
+        note.to_string(),
+        (w as i32 / 2, h as i32 / 2),
+        style,
+    ))
+    .map_err(err(path))
+}
+
+/// The shared x range of a series figure: all finite x, padded by 3 % (±1 around a single value).
+fn series_x_range(panels: &[SeriesPanel]) -> (f64, f64) {
+    let xs = panels
+        .iter()
+        .flat_map(|p| &p.series)
+        .flat_map(|(_, pts)| pts)
+        .map(|p| p.x)
+        .filter(|x| x.is_finite());
+    let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+        (lo.min(x), hi.max(x))
+    });
+    if !lo.is_finite() {
+        (0.0, 1.0)
+    } else if hi > lo {
+        let pad = (hi - lo) * 0.03;
+        (lo - pad, hi + pad)
+    } else {
+        (lo - 1.0, hi + 1.0)
+    }
+}
+
+/// The y range of a series panel: the finite values and their esd bars (the bars reach at most
+/// one span of the values beyond them, so one huge esd does not flatten the panel), padded.
+fn series_y_range(panel: &SeriesPanel) -> (f64, f64) {
+    let pts: Vec<SeriesPoint> = panel
+        .series
+        .iter()
+        .flat_map(|(_, pts)| pts.iter().copied())
+        .filter(|p| p.x.is_finite() && p.y.is_finite())
+        .collect();
+    let (ymin, ymax) = pts
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+            (lo.min(p.y), hi.max(p.y))
+        });
+    if !ymin.is_finite() {
+        return (0.0, 1.0);
+    }
+    let scale = ymin.abs().max(ymax.abs());
+    let reach = if ymax > ymin {
+        ymax - ymin
+    } else if scale > 0.0 {
+        0.05 * scale
+    } else {
+        1.0
+    };
+    let (mut lo, mut hi) = (ymin, ymax);
+    for p in pts.iter().filter(|p| p.esd.is_finite() && p.esd > 0.0) {
+        lo = lo.min((p.y - p.esd).max(ymin - reach));
+        hi = hi.max((p.y + p.esd).min(ymax + reach));
+    }
+    let pad = if hi > lo {
+        0.08 * (hi - lo)
+    } else if scale > 0.0 {
+        0.05 * scale
+    } else {
+        1.0
+    };
+    (lo - pad, hi + pad)
+}
+
+fn draw_series_panel(
+    path: &Path,
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    panel: &SeriesPanel,
+    (x0, x1): (f64, f64),
+    x_label: Option<&str>,
+) -> FigResult {
+    let (y0, y1) = series_y_range(panel);
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(10)
+        .margin_left(10)
+        .margin_right(20)
+        .margin_bottom(4)
+        .x_label_area_size(if x_label.is_some() { SERIES_X_AXIS } else { 8 })
+        .y_label_area_size(84)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(err(path))?;
+    let no_label = |_: &f64| String::new();
+    let mut mesh = chart.configure_mesh();
+    mesh.disable_mesh()
+        .axis_style(BLACK)
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 15))
+        .y_labels(5)
+        .y_desc(panel.title.as_str());
+    match x_label {
+        Some(label) => mesh.x_desc(label),
+        None => mesh.x_label_formatter(&no_label),
+    };
+    mesh.draw().map_err(err(path))?;
+    let finite = |p: &&SeriesPoint| p.x.is_finite() && p.y.is_finite();
+    let bar = |p: &SeriesPoint| p.esd.is_finite() && p.esd > 0.0;
+    for (k, (name, pts)) in panel.series.iter().enumerate() {
+        let colour = group_colour(k);
+        let style = colour.stroke_width(1);
+        // Bars clipped to the panel; a cap where the bar ends inside it.
+        let bars = pts.iter().filter(finite).filter(|p| bar(p)).map(|p| {
+            let lo = (p.y - p.esd).max(y0);
+            let hi = (p.y + p.esd).min(y1);
+            PathElement::new([(p.x, lo), (p.x, hi)], style)
+        });
+        chart.draw_series(bars).map_err(err(path))?;
+        let ends = pts
+            .iter()
+            .filter(finite)
+            .filter(|p| bar(p))
+            .flat_map(|p| [p.y - p.esd, p.y + p.esd].map(|y| (p.x, y)))
+            .filter(|(_, y)| *y >= y0 && *y <= y1);
+        chart
+            .draw_series(
+                ends.map(|c| EmptyElement::at(c) + PathElement::new([(-3, 0), (3, 0)], style)),
+            )
+            .map_err(err(path))?;
+        // The legend entry, then the line broken where a value is missing.
+        chart
+            .draw_series(LineSeries::new(std::iter::empty(), colour.stroke_width(2)))
+            .map_err(err(path))?
+            .label(name.clone())
+            .legend(move |(x, y)| {
+                EmptyElement::at((x, y))
+                    + PathElement::new([(0, 0), (18, 0)], colour.stroke_width(2))
+                    + Circle::new((9, 0), 3, colour.filled())
+            });
+        for segment in pts.split(|p| !(p.x.is_finite() && p.y.is_finite())) {
+            let line = segment.iter().map(|p| (p.x, p.y));
+            chart
+                .draw_series(LineSeries::new(line, colour.stroke_width(2)))
+                .map_err(err(path))?;
+        }
+        let marks = pts
+            .iter()
+            .filter(finite)
+            .map(|p| Circle::new((p.x, p.y), 3, colour.filled()));
+        chart.draw_series(marks).map_err(err(path))?;
+    }
+    let flagged: Vec<(f64, f64)> = panel
+        .series
+        .iter()
+        .flat_map(|(_, pts)| pts)
+        .filter(finite)
+        .filter(|p| p.flagged)
+        .map(|p| (p.x, p.y))
+        .collect();
+    let several = panel.series.len() > 1;
+    if !flagged.is_empty() {
+        let flag = RED.stroke_width(2);
+        let drawn = chart
+            .draw_series(flagged.into_iter().map(|p| Circle::new(p, 6, flag)))
+            .map_err(err(path))?;
+        if several {
+            drawn
+                .label("flagged")
+                .legend(move |(x, y)| Circle::new((x + 9, y), 5, flag));
+        }
+    }
+    if several {
+        chart
+            .configure_series_labels()
+            .label_font(("sans-serif", 12))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(legend_corner(panel, (x0, x1), (y0, y1)))
+            .draw()
+            .map_err(err(path))?;
+    }
+    Ok(())
+}
+
+/// The corner of a series panel holding the fewest points (upper right on a tie), for its legend.
+fn legend_corner(
+    panel: &SeriesPanel,
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+) -> SeriesLabelPosition {
+    let mut counts = [0usize; 4];
+    for p in panel.series.iter().flat_map(|(_, pts)| pts) {
+        let (u, v) = ((p.x - x0) / (x1 - x0), (p.y - y0) / (y1 - y0));
+        if !(u.is_finite() && v.is_finite()) {
+            continue;
+        }
+        let corner = match (u > 0.55, u < 0.45, v > 0.55, v < 0.45) {
+            (true, _, true, _) => 0,
+            (_, true, true, _) => 1,
+            (true, _, _, true) => 2,
+            (_, true, _, true) => 3,
+            _ => continue,
+        };
+        counts[corner] += 1;
+    }
+    match (0..4).min_by_key(|&k| counts[k]).unwrap_or(0) {
+        0 => SeriesLabelPosition::UpperRight,
+        1 => SeriesLabelPosition::UpperLeft,
+        2 => SeriesLabelPosition::LowerRight,
+        _ => SeriesLabelPosition::LowerLeft,
+    }
+}
+
+/// The frames of a series as a heat map: 2θ across, frame number up.
+#[derive(Debug, Clone)]
+pub struct Waterfall {
+    /// 2θ range shown.
+    pub two_theta: (f64, f64),
+    /// Each frame's (2θ, intensity) points, in the series' order.
+    pub frames: Vec<Vec<(f64, f64)>>,
+    /// Reflection positions (2θ) per phase, with the phase's name, drawn as tick rows under the
+    /// map (one row of short vertical ticks per phase, colour [`group_colour`]`(i)`, labelled).
+    pub ticks: Vec<(String, Vec<f64>)>,
+}
+
+/// Most rectangles a waterfall's map may take (about 85 bytes of SVG each); beyond it the map is
+/// drawn coarser (fewer colour levels, then fewer columns and rows).
+const WATERFALL_MAX_RECTS: usize = 16_000;
+/// The grids a waterfall's map tries, finest first: (most columns, most rows, colour levels).
+const WATERFALL_GRIDS: [(usize, usize, usize); 5] = [
+    (800, 400, 32),
+    (800, 400, 16),
+    (400, 400, 16),
+    (400, 200, 8),
+    (200, 100, 8),
+];
+/// Height of one tick row under the waterfall (px).
+const WATERFALL_TICK_ROW: u32 = 18;
+
+/// Draws the waterfall: each frame resampled onto up to 800 columns across `two_theta` (the mean
+/// of its points in each column, linear interpolation where a column holds none, blank outside
+/// the frame), intensity on a square-root scale (shows weak peaks) coloured with [`viridis`] in
+/// 32 levels, normalised to the global 99.5th percentile of the frames; y axis "frame" 1..=n
+/// (more than 400 frames are averaged in groups); x axis "2θ (°)"; the reflection ticks below;
+/// a colour bar in intensity units at the right. Cells of equal colour are merged into one
+/// rectangle (runs along 2θ, then equal runs of successive rows), and a map that would still
+/// take too many rectangles (noisy frames) is drawn with fewer levels and cells, so the SVG
+/// stays small. An empty `frames` gives an empty figure with a note.
+pub fn waterfall(path: &Path, plot: &Waterfall) -> FigResult {
+    const WIDTH: u32 = 1000;
+    const SIDE: u32 = 120;
+    const MAP_HEIGHT: u32 = 520;
+    const X_AXIS: u32 = 44;
+    let rows = plot.ticks.len() as u32;
+    let ticks_height = rows * WATERFALL_TICK_ROW + 6 + X_AXIS;
+    let root = SVGBackend::new(path, (WIDTH, MAP_HEIGHT + ticks_height)).into_drawing_area();
+    root.fill(&WHITE).map_err(err(path))?;
+    let n = plot.frames.len();
+    if n == 0 {
+        draw_note(path, &root, "no frames to draw")?;
+        return root.present().map_err(err(path));
+    }
+    let (x0, x1) = waterfall_range(plot);
+    let (main, _) = root.split_horizontally(WIDTH - SIDE);
+    let (map_area, tick_area) = main.split_vertically(MAP_HEIGHT);
+    let mut map = ChartBuilder::on(&map_area)
+        .margin_top(28)
+        .margin_left(10)
+        .margin_right(10)
+        .x_label_area_size(6)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x0..x1, 0.5..n as f64 + 0.5)
+        .map_err(err(path))?;
+    let no_label = |_: &f64| String::new();
+    let frame_label = |v: &f64| {
+        if (v - v.round()).abs() < 1e-9 {
+            format!("{}", v.round())
+        } else {
+            String::new()
+        }
+    };
+    map.configure_mesh()
+        .disable_mesh()
+        .axis_style(BLACK)
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 15))
+        .x_label_formatter(&no_label)
+        .y_label_formatter(&frame_label)
+        .y_desc("frame")
+        .draw()
+        .map_err(err(path))?;
+    let scale = percentile_995(plot, (x0, x1));
+    let (chosen, levels) = waterfall_map(plot, (x0, x1), map.plotting_area().dim_in_pixel(), scale);
+    let top = (levels - 1).max(1) as f64;
+    map.draw_series(chosen.iter().map(|c| {
+        Rectangle::new(
+            [(c.x.0, c.y.0), (c.x.1, c.y.1)],
+            viridis(c.level as f64 / top).filled(),
+        )
+    }))
+    .map_err(err(path))?;
+    // Colour bar beside the map, labelled in intensity (square-root scale).
+    let (px, py) = map.plotting_area().get_pixel_range();
+    let (bar_x, bar_top, bar_bottom) = (px.end + 14, py.start, py.end);
+    let step = (bar_bottom - bar_top) as f64 / levels as f64;
+    for l in 0..levels {
+        let y_hi = bar_bottom - ((l + 1) as f64 * step).round() as i32;
+        let y_lo = bar_bottom - (l as f64 * step).round() as i32;
+        root.draw(&Rectangle::new(
+            [(bar_x, y_hi), (bar_x + 14, y_lo)],
+            viridis(l as f64 / top).filled(),
+        ))
+        .map_err(err(path))?;
+    }
+    root.draw(&Rectangle::new(
+        [(bar_x, bar_top), (bar_x + 14, bar_bottom)],
+        BLACK.stroke_width(1),
+    ))
+    .map_err(err(path))?;
+    let label =
+        TextStyle::from(("sans-serif", 12).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    for t in [0.0, 0.5, 1.0] {
+        let y = bar_bottom - (t * (bar_bottom - bar_top) as f64).round() as i32;
+        root.draw(&PathElement::new(
+            [(bar_x + 14, y), (bar_x + 18, y)],
+            BLACK.stroke_width(1),
+        ))
+        .map_err(err(path))?;
+        root.draw(&Text::new(
+            short_number(t * t * scale),
+            (bar_x + 21, y),
+            label.clone(),
+        ))
+        .map_err(err(path))?;
+    }
+    let title =
+        TextStyle::from(("sans-serif", 12).into_font()).pos(Pos::new(HPos::Left, VPos::Bottom));
+    root.draw(&Text::new("I (√ scale)", (bar_x - 4, bar_top - 10), title))
+        .map_err(err(path))?;
+    // Tick rows, first phase on top, the 2θ axis under them.
+    let mut ticks = ChartBuilder::on(&tick_area)
+        .margin_top(6)
+        .margin_left(10)
+        .margin_right(10)
+        .x_label_area_size(X_AXIS)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x0..x1, 0.0..(rows.max(1) as f64))
+        .map_err(err(path))?;
+    ticks
+        .configure_mesh()
+        .disable_mesh()
+        .disable_y_axis()
+        .axis_style(BLACK)
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 15))
+        .x_desc("2θ (°)")
+        .draw()
+        .map_err(err(path))?;
+    for (k, (name, positions)) in plot.ticks.iter().enumerate() {
+        let colour = group_colour(k);
+        let y = rows as f64 - k as f64 - 0.5;
+        // One tick per pixel column: dense reflection lists stay small.
+        let mut seen = std::collections::BTreeSet::new();
+        let marks = positions
+            .iter()
+            .copied()
+            .filter(|t| t.is_finite() && *t >= x0 && *t <= x1)
+            .filter(|t| seen.insert(ticks.backend_coord(&(*t, y)).0))
+            .map(|t| PathElement::new([(t, y - 0.35), (t, y + 0.35)], colour.stroke_width(1)))
+            .collect::<Vec<_>>();
+        ticks.draw_series(marks).map_err(err(path))?;
+        let (lx, ly) = ticks.backend_coord(&(x1, y));
+        let style = TextStyle::from(("sans-serif", 12).into_font())
+            .color(&colour)
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        root.draw(&Text::new(name.clone(), (lx + 14, ly), style))
+            .map_err(err(path))?;
+    }
+    root.present().map_err(err(path))
+}
+
+/// The rectangles of a waterfall's map on the finest of [`WATERFALL_GRIDS`] (at most one cell
+/// per pixel of the `(width, height)` plotting area) that takes at most [`WATERFALL_MAX_RECTS`],
+/// or on the coarsest one; with the number of colour levels used.
+fn waterfall_map(
+    plot: &Waterfall,
+    range: (f64, f64),
+    (width, height): (u32, u32),
+    scale: f64,
+) -> (Vec<MapCell>, usize) {
+    let mut chosen = (Vec::new(), 1);
+    for (cols, rows, levels) in WATERFALL_GRIDS {
+        let cols = cols.min(width as usize).max(1);
+        let rows = rows.min(plot.frames.len()).min(height as usize).max(1);
+        chosen = (
+            waterfall_cells(plot, range, cols, rows, scale, levels),
+            levels,
+        );
+        if chosen.0.len() <= WATERFALL_MAX_RECTS {
+            break;
+        }
+    }
+    chosen
+}
+
+/// The 2θ range of a waterfall: the given one when finite and not empty, else the frames'.
+fn waterfall_range(plot: &Waterfall) -> (f64, f64) {
+    let (a, b) = plot.two_theta;
+    if a.is_finite() && b.is_finite() && a != b {
+        return (a.min(b), a.max(b));
+    }
+    let (lo, hi) = plot
+        .frames
+        .iter()
+        .flatten()
+        .map(|p| p.0)
+        .filter(|x| x.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+            (lo.min(x), hi.max(x))
+        });
+    if lo.is_finite() && hi > lo {
+        (lo, hi)
+    } else if lo.is_finite() {
+        (lo - 1.0, lo + 1.0)
+    } else {
+        (0.0, 1.0)
+    }
+}
+
+/// The 99.5th percentile of the frames' finite intensities inside the range (all of them when
+/// none is inside); a positive value (the largest one, or 1, when it is not).
+fn percentile_995(plot: &Waterfall, (x0, x1): (f64, f64)) -> f64 {
+    let mut values: Vec<f64> = plot
+        .frames
+        .iter()
+        .flatten()
+        .filter(|(x, y)| y.is_finite() && *x >= x0 && *x <= x1)
+        .map(|p| p.1)
+        .collect();
+    if values.is_empty() {
+        values = plot
+            .frames
+            .iter()
+            .flatten()
+            .map(|p| p.1)
+            .filter(|y| y.is_finite())
+            .collect();
+    }
+    if values.is_empty() {
+        return 1.0;
+    }
+    let k = ((values.len() - 1) as f64 * 0.995).round() as usize;
+    let (_, p, _) = values.select_nth_unstable_by(k, f64::total_cmp);
+    let p = *p;
+    if p > 0.0 {
+        p
+    } else {
+        let max = values.iter().copied().fold(0.0, f64::max);
+        if max > 0.0 { max } else { 1.0 }
+    }
+}
+
+/// A compact label for an intensity (3 significant digits, exponent outside 0.01..100000).
+fn short_number(v: f64) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else if !(1e-2..1e5).contains(&v.abs()) {
+        format!("{v:.2e}")
+    } else {
+        let digits = (2 - v.abs().log10().floor() as i32).max(0) as usize;
+        let text = format!("{v:.digits$}");
+        if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            text
+        }
+    }
+}
+
+/// One rectangle of a waterfall's map: a 2θ span, a frame span and a colour level.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct MapCell {
+    x: (f64, f64),
+    y: (f64, f64),
+    level: usize,
+}
+
+/// A frame resampled onto `cols` columns across `(x0, x1)`: the mean of its points in each
+/// column, linear interpolation at a column's centre when it holds none, NaN outside the frame.
+fn resample(frame: &[(f64, f64)], (x0, x1): (f64, f64), cols: usize) -> Vec<f64> {
+    let mut pts: Vec<(f64, f64)> = frame
+        .iter()
+        .copied()
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .collect();
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let dx = (x1 - x0) / cols as f64;
+    let mut sum = vec![0.0; cols];
+    let mut count = vec![0usize; cols];
+    for &(x, y) in &pts {
+        if x >= x0 && x <= x1 {
+            let c = (((x - x0) / dx) as usize).min(cols - 1);
+            sum[c] += y;
+            count[c] += 1;
+        }
+    }
+    (0..cols)
+        .map(|c| {
+            if count[c] > 0 {
+                return sum[c] / count[c] as f64;
+            }
+            let t = x0 + (c as f64 + 0.5) * dx;
+            let i = pts.partition_point(|p| p.0 < t);
+            if i == 0 || i == pts.len() {
+                return f64::NAN;
+            }
+            let ((xa, ya), (xb, yb)) = (pts[i - 1], pts[i]);
+            if xb > xa {
+                ya + (yb - ya) * (t - xa) / (xb - xa)
+            } else {
+                ya
+            }
+        })
+        .collect()
+}
+
+/// The map of a waterfall as merged rectangles: frames resampled onto `cols` columns, averaged
+/// into `rows` rows (groups of successive frames), quantised to `levels` colour levels of
+/// √(I / scale), runs of equal level along a row merged, then equal runs of successive rows.
+fn waterfall_cells(
+    plot: &Waterfall,
+    (x0, x1): (f64, f64),
+    cols: usize,
+    rows: usize,
+    scale: f64,
+    levels: usize,
+) -> Vec<MapCell> {
+    let n = plot.frames.len();
+    let dx = (x1 - x0) / cols as f64;
+    let level = |v: f64| -> Option<usize> {
+        v.is_finite().then(|| {
+            let t = (v.max(0.0) / scale).sqrt().min(1.0);
+            ((t * levels as f64) as usize).min(levels - 1)
+        })
+    };
+    let mut cells: Vec<MapCell> = Vec::new();
+    // Runs of the previous row still open (column span and level → index in `cells`).
+    let mut open: std::collections::HashMap<(usize, usize, usize), usize> = Default::default();
+    for r in 0..rows {
+        let (a, b) = (r * n / rows, (r + 1) * n / rows);
+        let mut sum = vec![0.0; cols];
+        let mut count = vec![0usize; cols];
+        for frame in &plot.frames[a..b] {
+            for (c, v) in resample(frame, (x0, x1), cols).into_iter().enumerate() {
+                if v.is_finite() {
+                    sum[c] += v;
+                    count[c] += 1;
+                }
+            }
+        }
+        let row: Vec<Option<usize>> = (0..cols)
+            .map(|c| {
+                if count[c] > 0 {
+                    level(sum[c] / count[c] as f64)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let (y_lo, y_hi) = (a as f64 + 0.5, b as f64 + 0.5);
+        let mut next = std::collections::HashMap::new();
+        let mut c = 0;
+        while c < cols {
+            let start = c;
+            while c < cols && row[c] == row[start] {
+                c += 1;
+            }
+            let Some(l) = row[start] else { continue };
+            let key = (start, c, l);
+            let index = match open.get(&key) {
+                Some(&i) => {
+                    cells[i].y.1 = y_hi;
+                    i
+                }
+                None => {
+                    cells.push(MapCell {
+                        x: (x0 + start as f64 * dx, x0 + c as f64 * dx),
+                        y: (y_lo, y_hi),
+                        level: l,
+                    });
+                    cells.len() - 1
+                }
+            };
+            next.insert(key, index);
+        }
+        open = next;
+    }
+    cells
+}
+
+#[cfg(test)]
+mod series_tests {
+    use super::*;
+
+    fn svg_size(path: &Path) -> usize {
+        let text = std::fs::read_to_string(path).unwrap();
+        assert!(text.starts_with("<svg") && text.contains("</svg>"));
+        text.len()
+    }
+
+    fn point(x: f64, y: f64, esd: f64) -> SeriesPoint {
+        SeriesPoint {
+            x,
+            y,
+            esd,
+            flagged: false,
+        }
+    }
+
+    /// Frames of two Gaussian peaks moving with the frame number, on `points` steps over 10..60°,
+    /// with a deterministic ±`noise` relative jitter.
+    fn frames(n: usize, points: usize, noise: f64) -> Vec<Vec<(f64, f64)>> {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        (0..n)
+            .map(|f| {
+                let shift = 2.0 * f as f64 / n as f64;
+                (0..points)
+                    .map(|i| {
+                        let x = 10.0 + 50.0 * i as f64 / (points - 1) as f64;
+                        let g = |c: f64, w: f64, h: f64| h * (-((x - c) / w).powi(2) / 2.0).exp();
+                        let y = 50.0 + g(25.0 + shift, 0.1, 5000.0) + g(41.0 - shift, 0.15, 800.0);
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+                        (x, y * (1.0 + noise * (2.0 * u - 1.0)))
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn series_figure_with_esds_flags_and_empty_panels() {
+        let dir = tempfile::tempdir().unwrap();
+        let xs: Vec<f64> = (0..12).map(|i| 25.0 + 50.0 * i as f64).collect();
+        let mut cuo: Vec<SeriesPoint> = xs
+            .iter()
+            .map(|&x| point(x, 0.3 + x / 2000.0, 0.01))
+            .collect();
+        cuo[5].flagged = true;
+        let cu2o: Vec<SeriesPoint> = xs
+            .iter()
+            .map(|&x| point(x, 0.7 - x / 2000.0, 0.0))
+            .collect();
+        let mut a: Vec<SeriesPoint> = xs
+            .iter()
+            .map(|&x| point(x, 4.68 + 1e-5 * x, 2e-4))
+            .collect();
+        a[3].y = f64::NAN;
+        a[4].esd = f64::INFINITY;
+        a[7].esd = 50.0;
+        a[8].flagged = true;
+        let rwp: Vec<SeriesPoint> = xs
+            .iter()
+            .map(|&x| point(x, 8.0 + (x / 100.0).sin(), f64::NAN))
+            .collect();
+        let panels = vec![
+            SeriesPanel {
+                title: "weight fraction".into(),
+                series: vec![("CuO".into(), cuo), ("Cu2O".into(), cu2o)],
+            },
+            SeriesPanel {
+                title: "CuO a (Å)".into(),
+                series: vec![("CuO".into(), a)],
+            },
+            SeriesPanel {
+                title: "Rwp".into(),
+                series: vec![("Rwp".into(), rwp)],
+            },
+        ];
+        let file = dir.path().join("series.svg");
+        series(&file, &panels, "T (°C)").unwrap();
+        let size = svg_size(&file);
+        eprintln!("series.svg: {size} bytes");
+        let nan = SeriesPanel {
+            title: "nothing".into(),
+            series: vec![
+                ("x".into(), vec![point(f64::NAN, f64::NAN, f64::NAN); 4]),
+                ("y".into(), vec![]),
+            ],
+        };
+        let constant = SeriesPanel {
+            title: "constant".into(),
+            series: vec![("c".into(), vec![point(1.0, 0.0, 0.0)])],
+        };
+        series(
+            &dir.path().join("nan.svg"),
+            &[nan.clone(), constant],
+            "frame",
+        )
+        .unwrap();
+        series(&dir.path().join("only-nan.svg"), &[nan], "frame").unwrap();
+        series(&dir.path().join("none.svg"), &[], "frame").unwrap();
+        for f in ["nan.svg", "only-nan.svg", "none.svg"] {
+            assert!(svg_size(&dir.path().join(f)) > 0, "{f}");
+        }
+    }
+
+    #[test]
+    fn waterfall_of_moving_peaks() {
+        let dir = tempfile::tempdir().unwrap();
+        let plot = Waterfall {
+            two_theta: (10.0, 60.0),
+            frames: frames(20, 1200, 0.0),
+            ticks: vec![
+                ("CuO".into(), vec![25.0, 35.5, 38.7, 48.7, 58.3, 61.0]),
+                (
+                    "Cu2O".into(),
+                    (0..2000).map(|i| 10.0 + i as f64 * 0.025).collect(),
+                ),
+            ],
+        };
+        let file = dir.path().join("waterfall.svg");
+        waterfall(&file, &plot).unwrap();
+        eprintln!("waterfall.svg (20 frames): {} bytes", svg_size(&file));
+        let empty = Waterfall {
+            two_theta: (10.0, 60.0),
+            frames: vec![],
+            ticks: vec![("CuO".into(), vec![25.0])],
+        };
+        waterfall(&dir.path().join("empty.svg"), &empty).unwrap();
+        assert!(svg_size(&dir.path().join("empty.svg")) > 0);
+        let odd = Waterfall {
+            two_theta: (f64::NAN, f64::NAN),
+            frames: vec![
+                vec![],
+                vec![(20.0, f64::NAN)],
+                vec![(20.0, 1.0), (21.0, 2.0)],
+            ],
+            ticks: vec![],
+        };
+        waterfall(&dir.path().join("odd.svg"), &odd).unwrap();
+        assert!(svg_size(&dir.path().join("odd.svg")) > 0);
+    }
+
+    #[test]
+    fn waterfall_cells_cover_the_map_once() {
+        let plot = Waterfall {
+            two_theta: (10.0, 60.0),
+            frames: frames(20, 1200, 0.0),
+            ticks: vec![],
+        };
+        let scale = percentile_995(&plot, (10.0, 60.0));
+        let cells = waterfall_cells(&plot, (10.0, 60.0), 100, 20, scale, 32);
+        let area: f64 = cells
+            .iter()
+            .map(|c| (c.x.1 - c.x.0) * (c.y.1 - c.y.0))
+            .sum();
+        assert!((area - 50.0 * 20.0).abs() < 1e-6, "{area}");
+        assert!(cells.iter().all(|c| c.level < 32));
+        assert!(cells.iter().any(|c| c.level == 31));
+        // Background rows merge: far fewer cells than 100 × 20.
+        assert!(cells.len() < 600, "{}", cells.len());
+        assert_eq!(short_number(0.5), "0.5");
+        assert_eq!(short_number(2256.0), "2256");
+        assert_eq!(short_number(1.25e6), "1.25e6");
+    }
+
+    #[test]
+    fn waterfall_of_400_frames_stays_small() {
+        let dir = tempfile::tempdir().unwrap();
+        let ticks = vec![(
+            "CuO".into(),
+            (0..400).map(|i| 10.0 + i as f64 * 0.125).collect(),
+        )];
+        for (name, noise) in [("smooth", 0.0), ("noisy", 0.1), ("very-noisy", 0.8)] {
+            let plot = Waterfall {
+                two_theta: (10.0, 60.0),
+                frames: frames(400, 2500, noise),
+                ticks: ticks.clone(),
+            };
+            let file = dir.path().join(format!("{name}.svg"));
+            waterfall(&file, &plot).unwrap();
+            let size = svg_size(&file);
+            let scale = percentile_995(&plot, plot.two_theta);
+            let (cells, levels) = waterfall_map(&plot, plot.two_theta, (800, 470), scale);
+            eprintln!(
+                "waterfall.svg (400 × 2500, {name}): {size} bytes, {} rectangles, {levels} levels",
+                cells.len()
+            );
+            assert!(size < 2_000_000, "{name}: {size}");
+        }
+    }
 }
