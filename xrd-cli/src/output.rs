@@ -56,6 +56,10 @@ impl Cell {
             json: Value::Null,
         }
     }
+    /// The text shown in tables and CSV.
+    pub fn as_text(&self) -> &str {
+        &self.text
+    }
 }
 
 impl<T: Into<Cell>> From<Option<T>> for Cell {

@@ -24,6 +24,7 @@ fn _xrd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(simulate::peaks, m)?)?;
     m.add_function(wrap_pyfunction!(identify::identify, m)?)?;
     m.add_function(wrap_pyfunction!(refine::refine, m)?)?;
+    m.add_function(wrap_pyfunction!(refine::refine_series, m)?)?;
     m.add_function(wrap_pyfunction!(index::index, m)?)?;
     m.add_function(wrap_pyfunction!(classify::classify, m)?)?;
     m.add_class::<feature_space::FeatureSpace>()?;

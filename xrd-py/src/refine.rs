@@ -18,7 +18,10 @@ use crate::errors::{IntoPyResult, value_error};
 use crate::libraries;
 use crate::pattern::measured_arg;
 
+mod series;
 mod summation;
+
+pub use series::refine_series;
 
 /// Rietveld refinement of `phases` on a measured pattern (a `Pattern` or a file path), as
 /// `xrd refine`. Each phase is a library id ("amcsd:8240"), a mineral name ("anatase"), a

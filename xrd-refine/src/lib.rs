@@ -30,7 +30,7 @@ pub use refinement::{
 };
 pub use series::{
     CELL_LABELS, Flag, Frame, FrameFit, FrameStart, Parametric, ParametricFit, Sequential, Series,
-    SeriesParams, tracked,
+    SeriesParams, SeriesValue, series_columns, tracked,
 };
 pub use summation::{Alignment, Quantification, ReferenceResult, Summation, SummationParams};
 pub use xrd_sim::powder::tch::REACH;

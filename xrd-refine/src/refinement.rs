@@ -652,7 +652,12 @@ impl Refiner {
             values.clone_from(&state.values);
             absent.clone_from(&state.absent);
             textured.clone_from(&state.textured);
-            for (p, d) in textured.iter().enumerate() {
+            for (p, d) in textured.iter_mut().enumerate() {
+                // A direction kept at r = 1 changes nothing, and there March–Dollase's slope
+                // in r vanishes (summed over a form's members): a warm fit would step blindly.
+                if (values[model.layout.phases[p].texture] - 1.0).abs() < 1e-12 {
+                    *d = None;
+                }
                 if d.is_some() {
                     model.set_texture(p, *d, &values);
                 }

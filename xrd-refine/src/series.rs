@@ -378,8 +378,9 @@ impl SeriesParams {
         #[must_use]
         path_sigmas, get_path_sigmas: f64;
 
-        /// A phase whose weight fraction is below this many esds is held absent; > 0
-        /// (default 3).
+        /// A phase whose weight fraction is below this many esds is held absent (when the fit
+        /// without it is not significantly worse, by the F-test of
+        /// [`SeriesParams::appear_z`]); > 0 (default 3).
         #[must_use]
         detection_sigmas, get_detection_sigmas: f64;
 
@@ -737,7 +738,11 @@ impl Sequential {
                 continue;
             }
             let held = s.clone().with_absent(p, true);
-            if let Ok((r2, s2)) = self.refiner.fit_warm(pattern, w, &held) {
+            // Held only when the data do not need it: the fit with it must not be
+            // significantly better (the F-test of reappearance, the other way round).
+            if let Ok((r2, s2)) = self.refiner.fit_warm(pattern, w, &held)
+                && !r.significantly_better_than(&r2, self.params.appear_z)
+            {
                 *r = r2;
                 *s = s2;
             }
@@ -1037,5 +1042,87 @@ fn median(v: &mut [f64]) -> f64 {
         v[n / 2]
     } else {
         0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
+
+/// One cell of a series row ([`series_columns`], [`FrameFit::row`]): the command line's
+/// `series.csv` and Python's DataFrame are built from the same rows.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum SeriesValue {
+    /// A whole number.
+    Integer(i64),
+    /// A number and the decimals a table shows of it.
+    Number(f64, usize),
+    /// Text.
+    Text(String),
+    /// Nothing (a failed frame's values, a phase's size beyond the resolution).
+    Empty,
+}
+
+/// The columns of a series' rows: frame, file, the order value (named `order_name`), start,
+/// rwp, gof; per phase `NAME_wt`, `NAME_wt_esd`, `NAME_detection_limit`, each cell parameter
+/// and its esd (`NAME_a`, `NAME_a_esd`, … `NAME_gamma_esd`), `NAME_size_nm`, `NAME_strain`;
+/// then flags and error.
+pub fn series_columns(phases: &[String], order_name: &str) -> Vec<String> {
+    let mut h: Vec<String> = ["frame", "file", order_name, "start", "rwp", "gof"]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    for n in phases {
+        let n = n.replace([' ', ','], "_");
+        h.push(format!("{n}_wt"));
+        h.push(format!("{n}_wt_esd"));
+        h.push(format!("{n}_detection_limit"));
+        for l in CELL_LABELS {
+            h.push(format!("{n}_{l}"));
+            h.push(format!("{n}_{l}_esd"));
+        }
+        h.push(format!("{n}_size_nm"));
+        h.push(format!("{n}_strain"));
+    }
+    h.push("flags".into());
+    h.push("error".into());
+    h
+}
+
+/// Values of each phase in a row: weight fraction, its esd, detection limit, six cell
+/// parameters with esds, size, strain.
+const PHASE_COLUMNS: usize = 17;
+
+impl FrameFit {
+    /// The frame's row under [`series_columns`] for a series of `phases` phases (frame numbers
+    /// from 1).
+    pub fn row(&self, phases: usize) -> Vec<SeriesValue> {
+        use SeriesValue::{Empty, Integer, Number, Text};
+        let mut r = vec![
+            Integer(self.index as i64 + 1),
+            Text(self.name.clone()),
+            self.order.map_or(Empty, |o| Number(o, 3)),
+            Text(self.start.name().to_string()),
+        ];
+        match &self.refinement {
+            Some(fit) => {
+                r.push(Number(fit.rwp, 5));
+                r.push(Number(fit.gof, 3));
+                for p in &fit.phases {
+                    r.push(Number(p.weight_fraction, 5));
+                    r.push(Number(p.weight_fraction_esd, 5));
+                    r.push(p.detection_limit.map_or(Empty, |d| Number(d, 5)));
+                    for k in 0..6 {
+                        let dec = if k < 3 { 6 } else { 4 };
+                        r.push(Number(p.cell[k], dec));
+                        r.push(Number(p.cell_esd[k], dec + 1));
+                    }
+                    r.push(p.size_nm.map_or(Empty, |s| Number(s, 1)));
+                    r.push(Number(p.strain, 6));
+                }
+            }
+            None => r.resize(6 + phases * PHASE_COLUMNS, Empty),
+        }
+        let flags: Vec<String> = self.flags.iter().map(ToString::to_string).collect();
+        r.push(Text(flags.join("; ")));
+        r.push(Text(self.error.clone().unwrap_or_default()));
+        r
     }
 }

@@ -13,6 +13,7 @@ use xrd_refine::{
 };
 
 mod references;
+mod series;
 
 use super::{
     Context, Outcome, Result, create_dir, input_files, parse_wavelength, pattern_name, skipped,
@@ -73,8 +74,10 @@ pub struct Args {
     /// Look up names only in the --library folders, not the built-in AMCSD.
     #[arg(long)]
     pub no_builtin: bool,
-    /// An instrument refined on a standard (--save-instrument): its widths, asymmetry and zero
-    /// are kept, and only the samples' own broadening and displacement refined.
+    /// An instrument refined on a standard (--save-instrument), or a GSAS `.prm`/`.iparm` or
+    /// GSAS-II `.instprm` instrument parameter file (its wavelength then serves patterns whose
+    /// file gives none): its widths, asymmetry and zero are kept, and only the samples' own
+    /// broadening and displacement refined.
     #[arg(long, value_name = "FILE")]
     pub instrument: Option<PathBuf>,
     /// The pattern is of a standard: refine every width and asymmetry term of the instrument (no
@@ -100,6 +103,14 @@ pub struct Args {
     /// Diffracted-beam monochromator angle 2θ_m (°) for the polarisation factor.
     #[arg(long, value_name = "DEG")]
     pub monochromator: Option<f64>,
+    /// Polarisation fraction P of the incident beam (GSAS-II's convention: 0.5 unpolarised, about
+    /// 0.99 for a synchrotron beam scattered in the vertical plane).
+    #[arg(long, value_name = "P")]
+    pub polarisation: Option<f64>,
+    /// Debye–Scherrer capillary in transmission: the sample's μR, for the cylinder's absorption
+    /// across 2θ.
+    #[arg(long, value_name = "MU_R")]
+    pub capillary: Option<f64>,
     /// Folder of fit.csv, refinement.json, the refined CIFs and rietveld.svg (a folder per file
     /// when several are refined).
     #[arg(long, value_name = "DIR")]
@@ -128,6 +139,27 @@ pub struct Args {
     /// At most this many library entries of one SPEC are compared.
     #[arg(long, default_value_t = DEFAULT_MAX_CANDIDATES)]
     pub max_candidates: usize,
+    /// Refine the files as one series (in-situ, operando): in the natural order of their names
+    /// (or --order), each frame from the previous frame's result; rows stream to
+    /// OUT/series.csv as frames finish, then series.svg and waterfall.svg. Needs --out.
+    #[arg(long, requires = "out", conflicts_with_all = ["reference_ids", "calibrate", "save_instrument"])]
+    pub sequential: bool,
+    /// With --sequential: a CSV with a `file` column (names or paths of the files given) in
+    /// the series' order and an order value (temperature, time) in the next column.
+    #[arg(long, value_name = "FILE.csv", requires = "sequential")]
+    pub order: Option<PathBuf>,
+    /// With --sequential: go on from where an interrupted run in --out stopped
+    /// (series.jsonl and series.state.json there).
+    #[arg(long, requires = "sequential")]
+    pub resume: bool,
+    /// With --sequential: refine the frames in reverse order too, from a cold start at the
+    /// last frame, and flag values that depend on the direction (path-dependent).
+    #[arg(long, requires = "sequential")]
+    pub backward: bool,
+    /// With --sequential: PHASE:PARAMETER=DEGREE (CuO:a=2; a, b, c, alpha, beta, gamma or B):
+    /// the parameter as a polynomial of the order value fitted over all frames (repeatable).
+    #[arg(long, value_name = "PHASE:PARAM=DEG", requires = "sequential")]
+    pub parametric: Vec<String>,
 }
 
 /// Runs `xrd refine`.
@@ -156,14 +188,23 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
             _ => None,
         });
     params.check()?;
-    let mut instrument = match &args.instrument {
-        Some(path) => Instrument::load(path)?,
-        None => Instrument::default(),
-    };
+    let (mut instrument, instrument_wavelength) = load_instrument(args.instrument.as_deref())?;
     if args.monochromator.is_some() {
         instrument.monochromator = args.monochromator;
     }
+    if args.polarisation.is_some() {
+        instrument.polarisation = args.polarisation;
+    }
+    if args.capillary.is_some() {
+        instrument.capillary_mu_r = args.capillary;
+    }
     instrument.check()?;
+    // A GSAS instrument file's wavelength serves the patterns whose file gives none.
+    let mut args = args;
+    if args.wavelength.is_none() {
+        args.wavelength = instrument_wavelength;
+    }
+    let args = args;
     let (specs, bridge) = resolve(&args)?;
     // Measured references beside the structures, and the corundum that bridges their scales.
     let mixed = match bridge {
@@ -214,6 +255,9 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         references: None,
     };
     let files = input_files(&args.inputs)?;
+    if args.sequential {
+        return series::run(&args, ctx, files, &specs, &setup);
+    }
     let mut table = Table::new([
         "file",
         "phase",
@@ -337,6 +381,31 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     });
     ctx.print(&table);
     Ok(Outcome::skipping(failed))
+}
+
+/// The instrument of `--instrument`: our JSON (`--save-instrument`), or a GSAS `.prm`/`.iparm`
+/// or GSAS-II `.instprm` file with its wavelength (the terms our profile cannot hold said on
+/// stderr).
+fn load_instrument(path: Option<&Path>) -> Result<(Instrument, Option<Wavelength>)> {
+    let Some(path) = path else {
+        return Ok((Instrument::default(), None));
+    };
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if matches!(ext.as_str(), "prm" | "iparm" | "instprm" | "inst") {
+        let g = xrd_refine::gsas::read_instrument(path)?;
+        if !g.dropped.is_empty() {
+            eprintln!(
+                "{}: not carried by our profile: {}",
+                path.display(),
+                g.dropped.join(", ")
+            );
+        }
+        return Ok((g.instrument, Some(g.wavelength)));
+    }
+    Ok((Instrument::load(path)?, None))
 }
 
 /// The curves every fit.csv holds.

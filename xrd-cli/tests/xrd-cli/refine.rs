@@ -255,3 +255,97 @@ fn microabsorption_by_default_brings_bismite_beside_bunsenite_to_its_weight() {
     let three = w(&refine(file, &["NiO", "Bi2O3"], &["--particle-size", "3"]));
     assert_eq!(three, corrected);
 }
+
+/// `xrd refine --sequential` on the first frames of the 11-BM CuCr₂O₄ cooling series (its
+/// header wavelength and temperature, the beamline's GSAS instrument file), then interrupted
+/// and resumed.
+#[test]
+fn a_series_is_refined_in_order_and_resumes() {
+    let (Some(dir), Some(prm)) = (
+        shared_data("series/cucr2o4_11bm"),
+        shared_data("series/cucr2o4_11bm/OH_00.prm"),
+    ) else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    // Given out of order: the natural order of the names is the series' order.
+    let frames: Vec<std::path::PathBuf> = ["OH_09.fxye", "OH_00.fxye", "OH_04.fxye"]
+        .iter()
+        .map(|f| dir.join(f))
+        .collect();
+    let spinel = dir.join("CuCr2O4.cif");
+    let tenorite = dir.join("CuO.cif");
+    let mut args = vec!["--format", "csv", "refine"];
+    args.extend(frames.iter().map(|p| arg(p)));
+    args.extend([
+        "--phase",
+        arg(&spinel),
+        "--phase",
+        arg(&tenorite),
+        "--instrument",
+        arg(&prm),
+        "--particle-size",
+        "0",
+        "--sequential",
+        "--out",
+        arg(out.path()),
+    ]);
+    let rows = csv_rows(xrd(&args).ok());
+    assert_eq!(
+        &rows[0][..6],
+        ["frame", "file", "temperature_k", "start", "rwp", "gof"]
+    );
+    let col = |name: &str| rows[0].iter().position(|c| c == name).unwrap();
+    assert_eq!(rows.len(), 4);
+    assert!(rows[1][1].ends_with("OH_00.fxye") && rows[3][1].ends_with("OH_09.fxye"));
+    assert_eq!(rows[1][col("temperature_k")], "6.778");
+    assert_eq!(rows[1][col("start")], "cold");
+    assert_eq!(rows[2][col("start")], "warm");
+    // Orthorhombic at 7–47 K: b and c of the Fddd cell split by ~0.006 Å, many esds.
+    for r in &rows[1..] {
+        let v = |c: &str| r[col(c)].parse::<f64>().unwrap();
+        let split = v("CuCr2O4_b") - v("CuCr2O4_c");
+        assert!(split > 0.005 && split > 10.0 * v("CuCr2O4_b_esd"), "{r:?}");
+        assert!(v("rwp") < 0.25, "{r:?}");
+        assert!((v("CuO_wt") - 0.011).abs() < 0.005, "{r:?}");
+    }
+    for f in [
+        "series.csv",
+        "series.json",
+        "series.svg",
+        "waterfall.svg",
+        "series.jsonl",
+    ] {
+        assert!(out.path().join(f).exists(), "{f}");
+    }
+    let whole = std::fs::read_to_string(out.path().join("series.csv")).unwrap();
+    // Interrupted after the first frame: its results and state are kept; --resume goes on.
+    let jsonl = std::fs::read_to_string(out.path().join("series.jsonl")).unwrap();
+    let first = jsonl.lines().next().unwrap();
+    std::fs::write(out.path().join("series.jsonl"), format!("{first}\n")).unwrap();
+    let s: serde_json::Value = serde_json::from_str(first).unwrap();
+    assert_eq!(s["start"], "cold");
+    // The state of frame 1 (a resumed chain goes on from the last good frame it finished).
+    let mut state_args = args.clone();
+    let one = [arg(&frames[1])];
+    state_args.splice(3..6, one.iter().copied());
+    let tmp = tempfile::tempdir().unwrap();
+    let pos = state_args
+        .iter()
+        .position(|a| *a == arg(out.path()))
+        .unwrap();
+    state_args[pos] = arg(tmp.path());
+    xrd(&state_args).ok();
+    std::fs::copy(
+        tmp.path().join("series.state.json"),
+        out.path().join("series.state.json"),
+    )
+    .unwrap();
+    args.push("--resume");
+    let resumed = csv_rows(xrd(&args).ok());
+    assert_eq!(resumed, rows);
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("series.csv")).unwrap(),
+        whole
+    );
+}

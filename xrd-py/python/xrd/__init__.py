@@ -11,6 +11,8 @@ the xrd library crates, so it answers as the ``xrd`` command does.
 1.540598
 
 ``xrd.batch`` runs identify, refine, classify or index over many files on a Dask cluster.
+``xrd.refine_series`` refines an in-situ series frame after frame (a DataFrame; segments on
+Dask).
 """
 
 from ._xrd import (
@@ -27,6 +29,7 @@ from ._xrd import (
     simulate,
 )
 from .batch import batch
+from .series import refine_series
 
 __all__ = [
     "FeatureSpace",
@@ -40,5 +43,6 @@ __all__ = [
     "read",
     "read_all",
     "refine",
+    "refine_series",
     "simulate",
 ]

@@ -136,3 +136,22 @@ def batch(
     client: Any = None,
     **kwargs: Any,
 ) -> Any: ...
+def refine_series(
+    files: Iterable[PathLike],
+    phases: Sequence[str],
+    client: Any = None,
+    segments: Optional[int] = None,
+    order: Optional[Sequence[float]] = None,
+    *,
+    library: Optional[Sequence[PathLike]] = None,
+    builtin: bool = True,
+    instrument: Optional[PathLike] = None,
+    particle_size: Optional[float] = None,
+    wavelength: Wavelength = None,
+    two_theta_range: Optional[tuple[float, float]] = None,
+    background: Optional[int] = None,
+    stages: Optional[Sequence[str]] = None,
+    max_candidates: int = 8,
+    backward: bool = False,
+    parametric: Optional[Sequence[str]] = None,
+) -> Any: ...
