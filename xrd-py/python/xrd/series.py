@@ -33,10 +33,12 @@ def refine_series(
     ``files`` in the series' order; ``phases`` as for ``xrd.refine``; ``order`` each frame's
     order value (temperature, time); other keywords (``backward``, ``parametric``,
     ``wavelength``, ``instrument``, ``stages``, ``particle_size``, ``two_theta_range``,
-    ``background``, ``library``) as ``xrd refine --sequential``. Columns: frame, file, order,
-    start (warm, cold, reseeded, failed), rwp, gof, per phase ``NAME_wt``, ``NAME_wt_esd``,
-    ``NAME_detection_limit``, the cell with esds, ``NAME_size_nm``, ``NAME_strain``, then flags
-    and error. ``df.attrs["parametric"]`` holds the parametric fits of the first segment.
+    ``background``, ``library``) as ``xrd refine --sequential``. Columns: frame, file, order
+    (named ``temperature_k`` when no ``order`` is given and every file's header gives a
+    temperature, as in ``series.csv``), start (warm, cold, reseeded, failed), rwp, gof, per
+    phase ``NAME_wt``, ``NAME_wt_esd``, ``NAME_detection_limit``, the cell with esds,
+    ``NAME_size_nm``, ``NAME_strain``, then flags and error. ``df.attrs["parametric"]`` holds
+    the parametric fits of the first segment.
 
     ``client``: a ``dask.distributed.Client``; the series is cut into ``segments`` contiguous
     segments (default: one per worker thread), each chained on a worker.
@@ -69,7 +71,10 @@ def refine_series(
     else:
         futures = [client.submit(_segment, *job, pure=False) for job in jobs]
         results = client.gather(futures)
-    columns = results[0]["columns"]
+    columns = list(results[0]["columns"])
+    # The order column is `temperature_k` only when every segment's headers gave it.
+    if any(r["columns"][2] != columns[2] for r in results):
+        columns[2] = "order"
     rows = [row for r in results for row in r["rows"]]
     df = pd.DataFrame(rows, columns=columns)
     df.attrs["parametric"] = results[0]["parametric"]

@@ -64,7 +64,7 @@ pub fn refine_series<'py>(
             files.len()
         )));
     }
-    let given = wavelength_of(wavelength)?;
+    let mut given = wavelength_of(wavelength)?;
     let mut params = RefineParams::new().two_theta_range(two_theta_range);
     if let Some(b) = background {
         params = params.background_terms(b);
@@ -81,7 +81,21 @@ pub fn refine_series<'py>(
         params = params.stages(list);
     }
     params.check().py()?;
+    // As `xrd refine --instrument`: our JSON, or a GSAS `.prm`/`.iparm` or GSAS-II `.instprm`
+    // file whose wavelength serves the files that give none (unless `wavelength` is given).
     let instrument = match &instrument {
+        Some(path)
+            if path.extension().is_some_and(|e| {
+                matches!(
+                    e.to_string_lossy().to_ascii_lowercase().as_str(),
+                    "prm" | "iparm" | "instprm" | "inst"
+                )
+            }) =>
+        {
+            let g = xrd_refine::gsas::read_instrument(path).py()?;
+            given = given.or(Some(g.wavelength));
+            g.instrument
+        }
         Some(path) => Instrument::load(path).py()?,
         None => Instrument::default(),
     };
@@ -97,7 +111,7 @@ pub fn refine_series<'py>(
         .parametric(parametric);
     series_params.check().py()?;
     let extra = library.unwrap_or_default();
-    let (series, names) = py.detach(|| -> PyResult<_> {
+    let (series, names, order_name) = py.detach(|| -> PyResult<_> {
         let owned;
         let lib: Option<&xrd_minerals::Library> =
             if phases.iter().map(String::as_str).all(PhaseSpec::is_file) {
@@ -139,6 +153,17 @@ pub fn refine_series<'py>(
                 }
             })
             .collect();
+        // As series.csv: header temperatures name the order when no `order` was given.
+        let order_name = if order.is_none()
+            && frames
+                .iter()
+                .filter_map(|f| f.data().ok())
+                .all(|(p, _)| p.meta().get("temperature_k").is_some())
+        {
+            "temperature_k"
+        } else {
+            "order"
+        };
         let (first, w) = frames
             .iter()
             .find_map(|f| f.data().ok())
@@ -161,9 +186,8 @@ pub fn refine_series<'py>(
             .params(series_params)
             .run(&frames, Vec::new(), None, |_, _| Ok(()))
             .py()?;
-        Ok((series, names))
+        Ok((series, names, order_name))
     })?;
-    let order_name = "order";
     let out = PyDict::new(py);
     out.set_item("columns", series_columns(&names, order_name))?;
     let rows = PyList::empty(py);
