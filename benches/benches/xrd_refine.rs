@@ -7,6 +7,10 @@
 //! same scan and structures; the ratio is in BENCHMARKS.md. Without the shared data the bench is
 //! skipped with a message.
 //!
+//! `series_warm_frame_3_phases_2500_points`: one frame of a synthetic series refined from the
+//! previous frame's state (`Refiner::fit_warm`), against `benches/reference/rietx_series.py`
+//! (rietx's chained mode, per frame) on the frames `examples/series_frames.rs` writes.
+//!
 //! `summation_8_references`: full-pattern summation (`Summation::fit`, default settings) of a
 //! mixture of eight of RockJock's measured references (2,870 points, 20 wt% corundum as the
 //! standard, one reference absent), against `benches/reference/fps_nnls.py` (scipy's NNLS at one
@@ -120,5 +124,29 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(refine, benches, summation);
+/// One chained frame of a series: frame 193 of the synthetic 384-frame series
+/// (`xrd_benches::series_frame`, 2,500 points, three phases) refined warm from frame 192's
+/// result, as `xrd refine --sequential` refines every frame after the first.
+fn series(c: &mut Criterion) {
+    if !Path::new(xrd_benches::SERIES_CIFS[0]).exists() {
+        eprintln!("skipping series_warm_frame: the shared CIFs are absent");
+        return;
+    }
+    let phases: Vec<Phase> = xrd_benches::SERIES_CIFS
+        .iter()
+        .map(|f| Phase::new(*f, xrd_sim::Structure::from_file(f).unwrap()).unwrap())
+        .collect();
+    let refiner = Refiner::new(phases).particle_size(0.0);
+    let (before, _, _) = xrd_benches::series_frame(192, 384);
+    let (frame, _, _) = xrd_benches::series_frame(193, 384);
+    let w = xrd_io::Wavelength::CU_KA;
+    let (_, state) = refiner.fit_state(&before, w).unwrap();
+    let mut group = c.benchmark_group("xrd_refine");
+    group.bench_function("series_warm_frame_3_phases_2500_points", |b| {
+        b.iter(|| refiner.fit_warm(&frame, w, &state).unwrap());
+    });
+    group.finish();
+}
+
+criterion_group!(refine, benches, summation, series);
 criterion_main!(refine);

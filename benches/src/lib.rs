@@ -116,3 +116,91 @@ pub fn one_hot(n: usize, classes: usize) -> ndarray::Array2<f32> {
     }
     y
 }
+
+/// The CIFs of the synthetic series ([`series_frame`]): rutile, zincite and manganosite of
+/// `../shared/data/cif`.
+pub const SERIES_CIFS: [&str; 3] = [
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/cif/Rutile.cif"
+    ),
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/cif/ZnO.cif"),
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/cif/autoxrd_MnO_225.cif"
+    ),
+];
+
+/// Frame `k` of `n` of a synthetic in-situ series (the speed measurement of sequential
+/// refinement; `examples/series_frames.rs` writes it to files for `xrd refine --sequential` and
+/// `benches/reference/rietx_series.py`): 2,500 points 15–85° 2θ at Cu Kα, rendered by xrd-sim
+/// (not the refinement's profile code), rutile, zincite and manganosite with cells expanding by
+/// 4e-3 over the series (a heating run, order value 300 + 500 k / n K), rutile's fraction falling
+/// from 0.6 to 0.3, manganosite absent in the first half and growing to 0.3 in the second,
+/// zincite the rest; a sloping background, a zero shift of 0.02°, Poisson-like noise of a fixed
+/// seed per frame. Returns the pattern, its order value and the weight fractions.
+///
+/// # Panics
+/// When the shared CIFs are absent (callers check [`SERIES_CIFS`] first).
+#[allow(clippy::missing_panics_doc, clippy::unwrap_used)]
+pub fn series_frame(k: usize, n: usize) -> (xrd_io::Pattern, f64, [f64; 3]) {
+    use rand::{Rng, SeedableRng};
+    let t = k as f64 / (n.max(2) - 1) as f64;
+    let mno = if t < 0.5 { 0.0 } else { 0.6 * (t - 0.5) };
+    let rutile = 0.6 - 0.3 * t;
+    let weights = [rutile, 1.0 - rutile - mno, mno];
+    let sim = xrd_sim::Simulator::new(
+        xrd_sim::PowderParams::new()
+            .radiation(xrd_io::Wavelength::CU_KA)
+            .two_theta_range(15.0, 85.0)
+            .anomalous(xrd_sim::Anomalous::Tabulated),
+    )
+    .unwrap();
+    let grid = xrd_io::Grid::new(15.0, 0.028, 2500).unwrap();
+    let profile = xrd_sim::Profile::gaussian(0.08).caglioti(0.004, -0.002, 0.003);
+    let geometry = xrd_sim::Geometry {
+        zero_shift: 0.02,
+        ..xrd_sim::Geometry::IDEAL
+    };
+    let mut y = vec![0.0; grid.len()];
+    for (cif, &w) in SERIES_CIFS.iter().zip(&weights) {
+        if w <= 0.0 {
+            continue;
+        }
+        let s = xrd_sim::Structure::from_file(cif).unwrap();
+        let l = s.lattice();
+        let e = 1.0 + 4e-3 * t;
+        let [a, b, c] = l.lengths();
+        let [al, be, ga] = l.angles();
+        let lattice = xrd_sim::Lattice::from_parameters(a * e, b * e, c * e, al, be, ga).unwrap();
+        let mass = xrd_refine::Phase::new("x", s.clone())
+            .unwrap()
+            .cell_mass()
+            .unwrap();
+        let s = s.with_lattice(lattice);
+        let peaks = sim.peaks(&s).unwrap();
+        let curve = sim.render_with(&peaks, &grid, &profile, &geometry).unwrap();
+        // Hill & Howard: S ∝ w / (ZM · V).
+        let scale = 20.0 * w / (mass * lattice.volume());
+        for (yi, ci) in y.iter_mut().zip(&curve) {
+            *yi += scale * ci;
+        }
+    }
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1000 + k as u64);
+    let tt = grid.positions();
+    let counts: Vec<f64> = y
+        .iter()
+        .zip(&tt)
+        .map(|(v, x)| {
+            let mean = v + 300.0 - 2.0 * x;
+            let (u1, u2): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random());
+            let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+            (mean + z * mean.sqrt()).max(0.0).round()
+        })
+        .collect();
+    (
+        xrd_io::Pattern::new(tt, counts).unwrap(),
+        300.0 + 500.0 * t,
+        weights,
+    )
+}

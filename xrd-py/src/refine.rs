@@ -113,7 +113,20 @@ pub fn refine<'py>(
     if phases.is_empty() {
         return Err(value_error("phases: name at least one phase"));
     }
-    let (label, pattern, w) = measured_arg(py, pattern, wavelength)?;
+    // As `xrd refine --instrument`: a GSAS file's wavelength serves a pattern that gives none.
+    let (loaded, instrument_wavelength, _) = match &instrument {
+        Some(path) => Instrument::read(path).py()?,
+        None => (Instrument::default(), None, Vec::new()),
+    };
+    let (label, pattern, w) = {
+        let (label, p) = crate::pattern::pattern_arg(py, pattern)?;
+        let w = p
+            .wavelength()
+            .or(crate::pattern::wavelength_of(wavelength)?)
+            .or(instrument_wavelength)
+            .unwrap_or(xrd_io::Wavelength::CU_KA);
+        (label, p.with_wavelength(Some(w)), w)
+    };
     let mut params = RefineParams::new()
         .standard(save_instrument.is_some())
         .two_theta_range(two_theta_range);
@@ -135,10 +148,7 @@ pub fn refine<'py>(
         params = params.stages(list);
     }
     params.check().py()?;
-    let mut instrument = match &instrument {
-        Some(path) => Instrument::load(path).py()?,
-        None => Instrument::default(),
-    };
+    let mut instrument = loaded;
     if monochromator.is_some() {
         instrument.monochromator = monochromator;
     }

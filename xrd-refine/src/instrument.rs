@@ -168,6 +168,26 @@ impl Instrument {
         xrd_io::write_atomic(path, text.as_bytes()).map_err(|e| err(e.to_string()))
     }
 
+    /// Reads an instrument file of any kind: a GSAS `.prm`/`.iparm` or GSAS-II `.instprm`
+    /// file (by its extension; [`crate::gsas::read_instrument`], its wavelength returned and the
+    /// terms our profile cannot hold in the third item), else one written by
+    /// [`Instrument::save`] (no wavelength).
+    ///
+    /// # Errors
+    /// As [`Instrument::load`] and [`crate::gsas::read_instrument`].
+    pub fn read(path: impl AsRef<Path>) -> Result<(Self, Option<xrd_io::Wavelength>, Vec<String>)> {
+        let path = path.as_ref();
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        if matches!(ext.as_str(), "prm" | "iparm" | "instprm" | "inst") {
+            let g = crate::gsas::read_instrument(path)?;
+            return Ok((g.instrument, Some(g.wavelength), g.dropped));
+        }
+        Ok((Self::load(path)?, None, Vec::new()))
+    }
+
     /// Reads an instrument written by [`Instrument::save`].
     ///
     /// # Errors
@@ -307,6 +327,32 @@ mod tests {
             let (one, _) = lorentz_polarisation(Some(26.6), Some(1.0), t);
             approx::assert_relative_eq!(one, 1.0 / (s * s * c), max_relative = 1e-14);
         }
+    }
+
+    #[test]
+    fn any_instrument_file_is_read_by_its_kind() {
+        let dir = std::env::temp_dir().join(format!("xrd-refine-read-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ours = dir.join("lab.json");
+        Instrument::default().save(&ours).unwrap();
+        let (i, w, dropped) = Instrument::read(&ours).unwrap();
+        assert_eq!((i, w, dropped.len()), (Instrument::default(), None, 0));
+        let gsas = dir.join("beamline.instprm");
+        std::fs::write(
+            &gsas,
+            "#GSAS-II instrument parameter file\nType:PXC\nLam:0.5\nU:1\nV:0\nW:2\n",
+        )
+        .unwrap();
+        let (i, w, _) = Instrument::read(&gsas).unwrap();
+        assert_eq!(w.map(|w| w.angstrom()), Some(0.5));
+        assert!(i.refined);
+        // A JSON file named as a GSAS one is read as GSAS, and says so.
+        let wrong = dir.join("lab.prm");
+        std::fs::copy(&ours, &wrong).unwrap();
+        assert!(matches!(
+            Instrument::read(&wrong),
+            Err(Error::Instrument { .. })
+        ));
     }
 
     #[test]

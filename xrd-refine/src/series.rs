@@ -828,6 +828,9 @@ impl Sequential {
                 };
                 let step = b - a;
                 let sigma = (ea * ea + eb * eb).sqrt();
+                if step.abs() <= 1e-9 * a.abs().max(b.abs()) {
+                    continue;
+                }
                 if step.abs() <= self.params.discontinuity * typical || step.abs() <= 3.0 * sigma {
                     continue;
                 }
@@ -880,7 +883,8 @@ pub fn tracked(phases: &[crate::PhaseResult]) -> Vec<String> {
     for p in phases {
         out.push(format!("{} wt", p.name));
         for (k, label) in CELL_LABELS.iter().enumerate() {
-            if p.cell_esd[k] > 0.0 {
+            // Tied and fixed parameters (a hexagonal γ) carry rounding for an esd.
+            if p.cell_esd[k] > 1e-9 * p.cell[k].abs() {
                 out.push(format!("{} {label}", p.name));
             }
         }

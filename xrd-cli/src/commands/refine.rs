@@ -390,22 +390,15 @@ fn load_instrument(path: Option<&Path>) -> Result<(Instrument, Option<Wavelength
     let Some(path) = path else {
         return Ok((Instrument::default(), None));
     };
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    if matches!(ext.as_str(), "prm" | "iparm" | "instprm" | "inst") {
-        let g = xrd_refine::gsas::read_instrument(path)?;
-        if !g.dropped.is_empty() {
-            eprintln!(
-                "{}: not carried by our profile: {}",
-                path.display(),
-                g.dropped.join(", ")
-            );
-        }
-        return Ok((g.instrument, Some(g.wavelength)));
+    let (instrument, wavelength, dropped) = Instrument::read(path)?;
+    if !dropped.is_empty() {
+        eprintln!(
+            "{}: not carried by our profile: {}",
+            path.display(),
+            dropped.join(", ")
+        );
     }
-    Ok((Instrument::load(path)?, None))
+    Ok((instrument, wavelength))
 }
 
 /// The curves every fit.csv holds.

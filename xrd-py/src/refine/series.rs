@@ -84,19 +84,11 @@ pub fn refine_series<'py>(
     // As `xrd refine --instrument`: our JSON, or a GSAS `.prm`/`.iparm` or GSAS-II `.instprm`
     // file whose wavelength serves the files that give none (unless `wavelength` is given).
     let instrument = match &instrument {
-        Some(path)
-            if path.extension().is_some_and(|e| {
-                matches!(
-                    e.to_string_lossy().to_ascii_lowercase().as_str(),
-                    "prm" | "iparm" | "instprm" | "inst"
-                )
-            }) =>
-        {
-            let g = xrd_refine::gsas::read_instrument(path).py()?;
-            given = given.or(Some(g.wavelength));
-            g.instrument
+        Some(path) => {
+            let (i, w, _) = Instrument::read(path).py()?;
+            given = given.or(w);
+            i
         }
-        Some(path) => Instrument::load(path).py()?,
         None => Instrument::default(),
     };
     instrument.check().py()?;

@@ -1,0 +1,42 @@
+//! Writes the synthetic in-situ series of `xrd_benches::series_frame` as `.xy` files with an
+//! `order.csv` (file, temperature_k) and a `truth.csv` (the weight fractions), for timing
+//! `xrd refine --sequential` against rietx's chained mode (`benches/reference/rietx_series.py`)
+//! on the same frames.
+//!
+//! ```text
+//! cargo run --release -p xrd-benches --features probes --example series_frames -- DIR [N]
+//! ```
+
+#![allow(clippy::unwrap_used)]
+
+use std::fmt::Write as _;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let dir = std::path::PathBuf::from(args.next().expect("usage: series_frames DIR [N]"));
+    let n: usize = args.next().map_or(384, |s| s.parse().unwrap());
+    if !std::path::Path::new(xrd_benches::SERIES_CIFS[0]).exists() {
+        eprintln!(
+            "the shared CIFs are absent: {}",
+            xrd_benches::SERIES_CIFS[0]
+        );
+        std::process::exit(1);
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut order = String::from("file,temperature_k\n");
+    let mut truth = String::from("file,rutile,zincite,manganosite\n");
+    for k in 0..n {
+        let (p, t, w) = xrd_benches::series_frame(k, n);
+        let name = format!("frame_{k:04}.xy");
+        let mut xy = String::new();
+        for (x, y) in p.two_theta().iter().zip(p.intensity()) {
+            writeln!(xy, "{x:.4} {y}").unwrap();
+        }
+        std::fs::write(dir.join(&name), xy).unwrap();
+        writeln!(order, "{name},{t:.3}").unwrap();
+        writeln!(truth, "{name},{:.5},{:.5},{:.5}", w[0], w[1], w[2]).unwrap();
+    }
+    std::fs::write(dir.join("order.csv"), order).unwrap();
+    std::fs::write(dir.join("truth.csv"), truth).unwrap();
+    eprintln!("{n} frames written to {}", dir.display());
+}
