@@ -20,7 +20,8 @@ pub enum Stage {
     /// March–Dollase preferred orientation, kept per phase only where it lowers Rwp by
     /// [`RefineParams::texture_min_gain`].
     Texture,
-    /// Overall displacement parameters B of each phase.
+    /// Overall displacement parameters B of each phase, each held at the structure's values
+    /// where the data do not carry it (its esd above 0.5 Å², or at a bound: a minor phase).
     Displacement,
 }
 

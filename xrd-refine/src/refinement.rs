@@ -44,6 +44,10 @@ const PAWLEY_CYCLES: usize = 8;
 /// A stage's Pawley cycles end when χ² changes by less than this fraction.
 const PAWLEY_TOLERANCE: f64 = 1e-3;
 
+/// An overall B whose esd exceeds this (Å²) is not carried by the data: it is held at the
+/// structure's values (a minor phase's B runs to a bound and drags its scale with it).
+const B_CARRIED: f64 = 0.5;
+
 /// Relative ridge on the diagonal of Pawley's intensities: peaks closer than the resolution
 /// share their counts instead of making the system singular.
 const PAWLEY_RIDGE: f64 = 1e-9;
@@ -247,6 +251,9 @@ pub struct State {
     /// Each phase's reflection intensities |F|² (extracted for a Pawley phase).
     intensities: Vec<Vec<f64>>,
     absent: Vec<bool>,
+    /// Phases whose overall B the data did not carry (held at the structure's).
+    #[serde(default)]
+    fixed_b: Vec<bool>,
 }
 
 impl State {
@@ -642,6 +649,7 @@ impl Refiner {
         let names: Vec<String> = model.params.iter().map(|p| p.name.clone()).collect();
         let mut absent = vec![false; self.phases.len()];
         let mut textured = vec![None; self.phases.len()];
+        let mut fixed_b = vec![false; self.phases.len()];
         if let Some(state) = warm {
             if state.names != names || state.absent.len() != self.phases.len() {
                 return Err(crate::error::invalid(
@@ -651,6 +659,9 @@ impl Refiner {
             }
             values.clone_from(&state.values);
             absent.clone_from(&state.absent);
+            if state.fixed_b.len() == fixed_b.len() {
+                fixed_b.clone_from(&state.fixed_b);
+            }
             textured.clone_from(&state.textured);
             for (p, d) in textured.iter_mut().enumerate() {
                 // A direction kept at r = 1 changes nothing, and there March–Dollase's slope
@@ -690,6 +701,7 @@ impl Refiner {
             iterations: 0,
             textured,
             absent: absent.clone(),
+            fixed_b,
         };
         if warm.is_some() {
             run.refine_warm(&mut values, &self.phases)?;
@@ -698,6 +710,7 @@ impl Refiner {
         }
         let iterations = run.iterations;
         let textured = run.textured.clone();
+        let fixed_b = run.fixed_b.clone();
         let free = run.free(
             &values,
             self.params
@@ -727,6 +740,7 @@ impl Refiner {
             values,
             textured,
             absent,
+            fixed_b,
         };
         Ok((refinement, state))
     }
@@ -1116,6 +1130,8 @@ struct Run<'a> {
     textured: Vec<Option<[i32; 3]>>,
     /// Phases held at scale 0.
     absent: Vec<bool>,
+    /// Phases whose overall B is held ([`B_CARRIED`]).
+    fixed_b: Vec<bool>,
 }
 
 impl Run<'_> {
@@ -1160,7 +1176,7 @@ impl Run<'_> {
             if has(Stage::Texture) && self.textured[p].is_some() {
                 free.push(pi.texture);
             }
-            if has(Stage::Displacement) {
+            if has(Stage::Displacement) && !self.fixed_b[p] {
                 free.push(pi.b);
             }
         }
@@ -1200,6 +1216,35 @@ impl Run<'_> {
         )?;
         self.iterations += s.iterations;
         Ok(s.chi2)
+    }
+
+    /// Holds each phase's overall B that the data do not carry (its esd above [`B_CARRIED`] Å²,
+    /// or at a bound) at the structure's values; true when one was held.
+    fn hold_uncarried_b(&mut self, values: &mut [f64], free: &[usize]) -> bool {
+        let (j, _, chi2) = lm::jacobian(self.model, values, free, self.data);
+        let mut normal = j.tr_mul(&j);
+        let mut grad = nalgebra::DVector::zeros(free.len());
+        lm::hold_inert(&mut normal, &mut grad);
+        let Some(inverse) = normal.cholesky().map(|c| c.inverse()) else {
+            return false;
+        };
+        let dof = self.data.y.len().saturating_sub(free.len()).max(1) as f64;
+        let mut held = false;
+        for p in 0..self.model.layout.phases.len() {
+            let b = self.model.layout.phases[p].b;
+            let Some(c) = free.iter().position(|&i| i == b) else {
+                continue;
+            };
+            let esd = (inverse[(c, c)] * chi2 / dof).max(0.0).sqrt();
+            let par = &self.model.params[b];
+            let at_bound = values[b] <= par.lo || values[b] >= par.hi;
+            if esd > B_CARRIED || at_bound {
+                values[b] = 0.0;
+                self.fixed_b[p] = true;
+                held = true;
+            }
+        }
+        held
     }
 
     /// From a warm start: every parameter of the last stage at once, no searches.
@@ -1266,6 +1311,10 @@ impl Run<'_> {
             let free = self.free(values, stage);
             if extracted.is_empty() || k < extract_from {
                 self.minimise(values, &free, self.params.max_iterations)?;
+                if stage == Stage::Displacement && self.hold_uncarried_b(values, &free) {
+                    let free = self.free(values, stage);
+                    self.minimise(values, &free, self.params.max_iterations)?;
+                }
                 continue;
             }
             // Pawley's intensities at the current cell, then the stage's parameters at them,
