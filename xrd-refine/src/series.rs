@@ -626,6 +626,8 @@ impl Sequential {
         };
         let (pattern, w) = match frame.data() {
             Ok((p, w)) => (p, *w),
+            // A reader's message already names its file.
+            Err(e) if e.starts_with(&frame.name) => return failed(e.to_string(), Vec::new()),
             Err(e) => return failed(format!("{}: {e}", frame.name), Vec::new()),
         };
         if (w.angstrom() - wavelength.angstrom()).abs()

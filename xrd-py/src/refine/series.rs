@@ -167,7 +167,12 @@ pub fn refine_series<'py>(
             particle_size,
             references: None,
         };
-        let chosen = refine_specs(first, *w, &specs, &setup).py()?;
+        let chosen = refine_specs(first, *w, &specs, &setup).map_err(|e| {
+            value_error(format!(
+                "{} (the first frame, where the phases are chosen): {e}",
+                frames.iter().find(|f| f.data().is_ok()).map_or("", |f| f.name())
+            ))
+        })?;
         let chosen_phases: Vec<_> = specs
             .iter()
             .zip(&chosen.choice)

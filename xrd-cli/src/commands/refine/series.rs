@@ -66,11 +66,12 @@ pub(super) fn run(
         }
     });
     // The phases: each spec's structure chosen on the first frame that can be read.
-    let (first, first_w) = frames
+    let (name, (first, first_w)) = frames
         .iter()
-        .find_map(|f| f.data().ok())
+        .find_map(|f| f.data().ok().map(|d| (f.name(), d)))
         .ok_or("no frame of the series could be read")?;
-    let chosen = refine_specs(first, *first_w, specs, setup)?;
+    let chosen = refine_specs(first, *first_w, specs, setup)
+        .map_err(|e| format!("{name} (the first frame, where the phases are chosen): {e}"))?;
     let phases: Vec<_> = specs
         .iter()
         .zip(&chosen.choice)
