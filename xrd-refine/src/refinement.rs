@@ -272,6 +272,19 @@ impl State {
         self
     }
 
+    /// Takes the values of the parameters whose names begin with `prefix` (a phase's: its
+    /// name and a space) from `other`, a state of the same model.
+    pub(crate) fn copy_phase(&mut self, prefix: &str, other: &State) {
+        if other.names != self.names {
+            return;
+        }
+        for (i, n) in self.names.iter().enumerate() {
+            if n.starts_with(prefix) && !n.ends_with(" scale") {
+                self.values[i] = other.values[i];
+            }
+        }
+    }
+
     /// The value of the parameter named `name` ([`ParameterValue::name`]).
     pub fn value(&self, name: &str) -> Option<f64> {
         self.names

@@ -13,6 +13,10 @@ use crate::{Error, Result};
 /// Wavelengths of two frames closer than this fraction are the same.
 const WAVELENGTH_TOLERANCE: f64 = 1e-5;
 
+/// A held phase comes back only with every cell length within this fraction of the cell it
+/// was held with.
+const REAPPEAR_CELL: f64 = 0.02;
+
 /// The reference Rwp of a warm fit is the median of this many frames accepted before it.
 const RWP_MEMORY: usize = 5;
 
@@ -385,8 +389,11 @@ impl SeriesParams {
         detection_sigmas, get_detection_sigmas: f64;
 
         /// An absent phase reappears when freeing it lowers χ² significantly by an F-test at
-        /// this one-sided normal deviate ([`Refinement::significantly_better_than`]) and its
-        /// fraction exceeds its detection limit; > 0 (default 3.09: α = 0.001).
+        /// this one-sided normal deviate ([`Refinement::significantly_better_than`]), its
+        /// fraction exceeds its detection limit and its cell stays within 2 % of the one it was
+        /// held with, off its bounds; > 0 (default 3.09: α = 0.001). A phase whose cell runs
+        /// to a bound (±5 % in a length: it fits lines it does not have) is held absent with
+        /// the cell of the frame before.
         #[must_use]
         appear_z, get_appear_z: f64;
     }
@@ -696,7 +703,7 @@ impl Sequential {
         let Some((mut r, mut s)) = kept else {
             return failed(format!("{}: no fit", frame.name), flags);
         };
-        self.absence(pattern, w, &mut r, &mut s);
+        self.absence(pattern, w, previous, &mut r, &mut s);
         // Phases that vanished or came back since the frame before (or absent from the start).
         for (p, ph) in r.phases.iter().enumerate() {
             let before = previous.is_some_and(|st| st.absent()[p]);
@@ -731,8 +738,38 @@ impl Sequential {
 
     /// Holds phases within their detection limit at 0, and frees held ones that the data now
     /// show.
-    fn absence(&self, pattern: &Pattern, w: Wavelength, r: &mut Refinement, s: &mut State) {
+    fn absence(
+        &self,
+        pattern: &Pattern,
+        w: Wavelength,
+        previous: Option<&State>,
+        r: &mut Refinement,
+        s: &mut State,
+    ) {
         let z = self.params.detection_sigmas;
+        // A phase whose cell ran to its bound (±5 % in a length) fits lines it does not have
+        // (its own have gone): it is held absent with the cell of the frame before, from which
+        // it is tried again in the next frames.
+        for p in 0..r.phases.len() {
+            let present = r.phases.iter().filter(|ph| !ph.absent).count();
+            let name = r.phases[p].name.clone();
+            let cell = format!("{name} cell ");
+            let bound = r
+                .parameters
+                .iter()
+                .any(|v| v.at_bound && v.name.starts_with(&cell));
+            if r.phases[p].absent || present < 2 || !bound {
+                continue;
+            }
+            let mut held = s.clone().with_absent(p, true);
+            if let Some(prev) = previous {
+                held.copy_phase(&format!("{name} "), prev);
+            }
+            if let Ok((r2, s2)) = self.refiner.fit_warm(pattern, w, &held) {
+                *r = r2;
+                *s = s2;
+            }
+        }
         for p in 0..r.phases.len() {
             let present = r.phases.iter().filter(|ph| !ph.absent).count();
             let ph = &r.phases[p];
@@ -756,7 +793,19 @@ impl Sequential {
             let freed = s.clone().with_absent(p, false);
             if let Ok((r2, s2)) = self.refiner.fit_warm(pattern, w, &freed) {
                 let ph = &r2.phases[p];
+                // The same phase comes back near the cell it left with (thermal expansion
+                // between frames is far below 2 %), not a cell stretched onto other lines.
+                let same_cell = (0..3).all(|k| {
+                    let before = r.phases[p].cell[k];
+                    (ph.cell[k] / before - 1.0).abs() < REAPPEAR_CELL
+                });
+                let bound = r2
+                    .parameters
+                    .iter()
+                    .any(|v| v.at_bound && v.name.starts_with(&format!("{} cell ", ph.name)));
                 if ph.weight_fraction > z * ph.weight_fraction_esd
+                    && same_cell
+                    && !bound
                     && r2.significantly_better_than(r, self.params.appear_z)
                 {
                     *r = r2;

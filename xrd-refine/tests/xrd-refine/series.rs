@@ -199,3 +199,49 @@ fn invalid_series_settings_are_named() {
     let none = Sequential::new(Refiner::new(Vec::new())).run(&[], Vec::new(), None, |_, _| Ok(()));
     assert!(matches!(none, Err(xrd_refine::Error::InvalidParameter(e)) if e.name == "frames"));
 }
+
+/// A phase whose lines vanish while lines of an unlisted phase appear: it must not stretch its
+/// cell onto them. Rutile throughout; zincite for three frames, then manganosite (not refined).
+#[test]
+fn a_phase_is_not_stretched_onto_another_phases_lines() {
+    let (Some(rutile), Some(zincite), Some(mno)) = (
+        cif_phase("Rutile.cif"),
+        cif_phase("ZnO.cif"),
+        cif_phase("autoxrd_MnO_225.cif"),
+    ) else {
+        return;
+    };
+    let mut frames = Vec::new();
+    for k in 0..5 {
+        let third = if k < 3 { &zincite } else { &mno };
+        let (pattern, _) = mixture(
+            &[rutile.clone(), third.clone()],
+            &[0.6, 0.4],
+            &[0.0, 0.0],
+            0.0,
+            200 + k as u64,
+        );
+        frames.push(Frame::new(format!("frame_{k}"), pattern, Wavelength::CU_KA));
+    }
+    let series = Sequential::new(refiner(vec![rutile, zincite]))
+        .run(&frames, Vec::new(), None, |_, _| Ok(()))
+        .unwrap();
+    for (k, f) in series.frames.iter().enumerate() {
+        let r = f.refinement.as_ref().unwrap();
+        let zno = &r.phases[1];
+        if k < 3 {
+            assert!(
+                !zno.absent && (zno.weight_fraction - 0.4).abs() < 0.03,
+                "{k}: {zno:?}"
+            );
+        } else {
+            // Held absent, or at least not at a stretched cell.
+            let a = zno.cell[0];
+            assert!(
+                zno.absent || (a / 3.25 - 1.0).abs() < 0.02,
+                "frame {k}: ZnO a {a}, flags {:?}",
+                f.flags
+            );
+        }
+    }
+}
