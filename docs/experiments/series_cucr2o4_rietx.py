@@ -6,7 +6,9 @@
 CuO.cif, rietx's default plan; one core. Prints per frame the temperature, Rwp, CuO's weight
 fraction with its esd and CuCr2O4's b − c, then the wall time.
 
-    python docs/experiments/series_cucr2o4_rietx.py ../shared/data/series/cucr2o4_11bm
+    python docs/experiments/series_cucr2o4_rietx.py ../shared/data/series/cucr2o4_11bm [N]
+
+N: only the first N frames (default all 17). Each frame's line is printed as it lands.
 """
 
 import os
@@ -25,6 +27,7 @@ import rietx as rx  # noqa: E402
 
 d = Path(sys.argv[1])
 files = sorted(d.glob("OH_*.fxye"), key=lambda p: int(re.findall(r"\d+", p.name)[0]))
+files = files[: int(sys.argv[2])] if len(sys.argv) > 2 else files
 temps = []
 for f in files:
     m = re.search(r"Temp \(K\)\s*=\s*([0-9.]+)", f.read_text())
@@ -34,8 +37,14 @@ structure = rx.Structure(phases=[ph for c in ("CuCr2O4.cif", "CuO.cif")
                                  for ph in rx.Structure.from_cif(d / c).phases])
 inst = rx.read_gsas_prm(d / "OH_00.prm")
 t0 = time.perf_counter()
+
+
+def landed(i, r):
+    print(f"frame {i} done after {time.perf_counter() - t0:.1f} s", flush=True)
+
+
 res = rx.refine_sequential(patterns, structure, inst, x=temps, x_label="temperature_k",
-                           telemetry=False)
+                           telemetry=False, on_result=landed)
 wall = time.perf_counter() - t0
 for t, e in zip(temps, res.entries):
     q = {p.name: p for p in e.qpa.phases} if e.qpa else {}

@@ -21,6 +21,35 @@ use crate::pattern::measured_arg;
 mod series;
 mod summation;
 
+/// The settings of `xrd.refine` and `xrd.refine_series` (as `xrd refine`'s flags), checked.
+fn refine_params(
+    two_theta_range: Option<(f64, f64)>,
+    background: Option<usize>,
+    humps: Option<usize>,
+    stages: Option<Vec<String>>,
+) -> PyResult<RefineParams> {
+    let mut params = RefineParams::new().two_theta_range(two_theta_range);
+    if let Some(b) = background {
+        params = params.background_terms(b);
+    }
+    if let Some(h) = humps {
+        params = params.humps(h);
+    }
+    if let Some(names) = stages {
+        let mut list = Vec::new();
+        for s in &names {
+            list.push(Stage::from_name(s).ok_or_else(|| {
+                value_error(format!(
+                    "unknown stage `{s}` (scale, cells, profile, texture, b)"
+                ))
+            })?);
+        }
+        params = params.stages(list);
+    }
+    params.check().py()?;
+    Ok(params)
+}
+
 pub use series::refine_series;
 
 /// Rietveld refinement of `phases` on a measured pattern (a `Pattern` or a file path), as
@@ -127,26 +156,8 @@ pub fn refine<'py>(
             .unwrap_or(xrd_io::Wavelength::CU_KA);
         (label, p.with_wavelength(Some(w)), w)
     };
-    let mut params = RefineParams::new()
-        .standard(save_instrument.is_some())
-        .two_theta_range(two_theta_range);
-    if let Some(b) = background {
-        params = params.background_terms(b);
-    }
-    if let Some(h) = humps {
-        params = params.humps(h);
-    }
-    if let Some(names) = stages {
-        let mut list = Vec::new();
-        for s in &names {
-            list.push(Stage::from_name(s).ok_or_else(|| {
-                value_error(format!(
-                    "unknown stage `{s}` (scale, cells, profile, texture, b)"
-                ))
-            })?);
-        }
-        params = params.stages(list);
-    }
+    let params = refine_params(two_theta_range, background, humps, stages)?
+        .standard(save_instrument.is_some());
     params.check().py()?;
     let mut instrument = loaded;
     if monochromator.is_some() {

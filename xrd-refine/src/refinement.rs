@@ -1289,16 +1289,27 @@ impl Run<'_> {
             self.minimise(values, &free, self.params.max_iterations)?;
             return Ok(());
         }
-        let mut previous = f64::INFINITY;
+        self.pawley_cycles(values, &free, &extracted)?;
+        self.extract(values, &extracted);
+        Ok(())
+    }
+
+    /// Pawley's intensities at the current cell, then `free` at them, until χ² settles.
+    fn pawley_cycles(
+        &mut self,
+        values: &mut [f64],
+        free: &[usize],
+        extracted: &[usize],
+    ) -> Result<()> {
+        let mut last = f64::INFINITY;
         for _ in 0..PAWLEY_CYCLES {
-            self.extract(values, &extracted);
-            let chi2 = self.minimise(values, &free, self.params.max_iterations)?;
-            if (previous - chi2).abs() <= PAWLEY_TOLERANCE * chi2 {
+            self.extract(values, extracted);
+            let chi2 = self.minimise(values, free, self.params.max_iterations)?;
+            if (last - chi2).abs() <= PAWLEY_TOLERANCE * chi2 {
                 break;
             }
-            previous = chi2;
+            last = chi2;
         }
-        self.extract(values, &extracted);
         Ok(())
     }
 
@@ -1330,17 +1341,7 @@ impl Run<'_> {
                 }
                 continue;
             }
-            // Pawley's intensities at the current cell, then the stage's parameters at them,
-            // until χ² settles.
-            let mut last = f64::INFINITY;
-            for _ in 0..PAWLEY_CYCLES {
-                self.extract(values, &extracted);
-                let chi2 = self.minimise(values, &free, self.params.max_iterations)?;
-                if (last - chi2).abs() <= PAWLEY_TOLERANCE * chi2 {
-                    break;
-                }
-                last = chi2;
-            }
+            self.pawley_cycles(values, &free, &extracted)?;
         }
         if !extracted.is_empty() {
             self.extract(values, &extracted);

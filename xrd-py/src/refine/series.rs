@@ -7,8 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use xrd_minerals::{PhaseSpec, RefineSetup, refine_specs};
 use xrd_refine::{
-    Frame, Instrument, Parametric, RefineParams, Sequential, SeriesParams, SeriesValue, Stage,
-    series_columns,
+    Frame, Instrument, Parametric, Sequential, SeriesParams, SeriesValue, series_columns,
 };
 
 use crate::errors::{IntoPyResult, value_error};
@@ -65,22 +64,7 @@ pub fn refine_series<'py>(
         )));
     }
     let mut given = wavelength_of(wavelength)?;
-    let mut params = RefineParams::new().two_theta_range(two_theta_range);
-    if let Some(b) = background {
-        params = params.background_terms(b);
-    }
-    if let Some(names) = stages {
-        let mut list = Vec::new();
-        for s in &names {
-            list.push(Stage::from_name(s).ok_or_else(|| {
-                value_error(format!(
-                    "unknown stage `{s}` (scale, cells, profile, texture, b)"
-                ))
-            })?);
-        }
-        params = params.stages(list);
-    }
-    params.check().py()?;
+    let params = super::refine_params(two_theta_range, background, None, stages)?;
     // As `xrd refine --instrument`: our JSON, or a GSAS `.prm`/`.iparm` or GSAS-II `.instprm`
     // file whose wavelength serves the files that give none (unless `wavelength` is given).
     let instrument = match &instrument {
@@ -170,7 +154,10 @@ pub fn refine_series<'py>(
         let chosen = refine_specs(first, *w, &specs, &setup).map_err(|e| {
             value_error(format!(
                 "{} (the first frame, where the phases are chosen): {e}",
-                frames.iter().find(|f| f.data().is_ok()).map_or("", |f| f.name())
+                frames
+                    .iter()
+                    .find(|f| f.data().is_ok())
+                    .map_or("", |f| f.name())
             ))
         })?;
         let chosen_phases: Vec<_> = specs
