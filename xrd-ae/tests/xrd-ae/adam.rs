@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions unwrap too
 
 use approx::assert_relative_eq;
-use xrd_ae::{Adam, WeightDecay};
+use xrd_ae::{Adam, Error, WeightDecay};
 
 /// Tolerance of the hand-computed references (f64 arithmetic).
 const TOL: f64 = 1e-14;
@@ -80,8 +80,14 @@ fn without_decay_the_first_step_moves_every_weight_by_about_lr() {
 fn mismatched_slices_and_step_zero_are_errors() {
     let adam = Adam::default();
     let (mut w, mut m, mut v) = ([0.0f64; 2], [0.0; 2], [0.0; 2]);
-    assert!(adam.step(1, &mut w, &[1.0], &mut m, &mut v).is_err());
-    assert!(adam.step(0, &mut w, &[1.0, 1.0], &mut m, &mut v).is_err());
+    assert!(matches!(
+        adam.step(1, &mut w, &[1.0], &mut m, &mut v),
+        Err(Error::ShapeMismatch(s)) if s.what == "Adam state"
+    ));
+    assert!(matches!(
+        adam.step(0, &mut w, &[1.0, 1.0], &mut m, &mut v),
+        Err(Error::InvalidParameter(p)) if p.name == "t"
+    ));
 }
 
 #[test]

@@ -6,7 +6,7 @@ use ndarray::{Array1, Array2, Axis, array, s};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use xrd_ae::{
-    Activation, Adam, Autoencoder, AutoencoderConfig, Dense, Diagnostics, FeatureSpace,
+    Activation, Adam, Autoencoder, AutoencoderConfig, Dense, Diagnostics, Error, FeatureSpace,
     LatentSpread, Network, Pca, Warning, dead_relus,
 };
 
@@ -24,8 +24,14 @@ fn fspace_spread_sees_collapse_lines_and_planes() {
     let point = Array2::from_shape_fn((5, 2), |(i, _)| 0.5 + 1e-9 * i as f64);
     let s = LatentSpread::of(point.view()).unwrap();
     assert_eq!((s.rank, s.collapsed), (0, true));
-    assert!(LatentSpread::of(array![[1.0, 2.0]].view()).is_err());
-    assert!(LatentSpread::of(array![[1.0, f64::NAN], [0.0, 0.0]].view()).is_err());
+    assert!(matches!(
+        LatentSpread::of(array![[1.0, 2.0]].view()),
+        Err(Error::TooFewSamples(_))
+    ));
+    assert!(matches!(
+        LatentSpread::of(array![[1.0, f64::NAN], [0.0, 0.0]].view()),
+        Err(Error::NonFinite(e)) if e.what == "latent points"
+    ));
 }
 
 /// An autoencoder 4 → 3 → 2 → 3 → 4 whose first layer's biases are so negative that every

@@ -73,7 +73,10 @@ fn tensor_names_are_those_of_a_torch_sequential_state_dict() {
     // A file without our metadata (as PyTorch's save_file writes) loads given the architecture.
     let tensors: Vec<(String, safetensors::tensor::TensorView<'_>)> = st.tensors();
     let plain = safetensors::tensor::serialize(tensors, &None).unwrap();
-    assert!(Autoencoder::<f32>::from_safetensors(&plain).is_err());
+    assert!(matches!(
+        Autoencoder::<f32>::from_safetensors(&plain),
+        Err(Error::Format { reason, .. }) if reason.contains("`format` is missing")
+    ));
     let ae =
         Autoencoder::<f32>::from_torch_safetensors(&plain, 32, model().config().clone()).unwrap();
     assert_eq!(ae.encoder(), model().encoder());
@@ -139,11 +142,17 @@ fn other_format_versions_and_formats_are_refused() {
     let other = with_metadata(&bytes, |m| {
         m.insert("format".into(), "other".into());
     });
-    assert!(Autoencoder::<f32>::from_safetensors(&other).is_err());
+    assert!(matches!(
+        Autoencoder::<f32>::from_safetensors(&other),
+        Err(Error::Format { reason, .. }) if reason.contains("not \"xrd-ae\"")
+    ));
     let broken = with_metadata(&bytes, |m| {
         m.insert("config".into(), "{not json".into());
     });
-    assert!(Autoencoder::<f32>::from_safetensors(&broken).is_err());
+    assert!(matches!(
+        Autoencoder::<f32>::from_safetensors(&broken),
+        Err(Error::Format { reason, .. }) if reason.contains("metadata `config`")
+    ));
 }
 
 #[test]
@@ -167,7 +176,10 @@ fn mismatched_architectures_are_errors() {
     assert!(err.to_string().contains("shape"), "{err}");
     // A PyTorch file for another architecture.
     let other = model().config().clone();
-    assert!(Autoencoder::<f32>::from_torch_safetensors(&bytes, 31, other).is_err());
+    assert!(matches!(
+        Autoencoder::<f32>::from_torch_safetensors(&bytes, 31, other),
+        Err(Error::Format { reason, .. }) if reason.contains("has shape")
+    ));
 }
 
 #[test]
