@@ -47,10 +47,12 @@ res = rx.refine_sequential(patterns, structure, inst, x=temps, x_label="temperat
                            telemetry=False, on_result=landed)
 wall = time.perf_counter() - t0
 for t, e in zip(temps, res.entries):
-    q = {p.name: p for p in e.qpa.phases} if e.qpa else {}
-    cuo = next((p for n, p in q.items() if "Cu" in n and "Cr" not in n), None)
+    # The phases in the order given (CuCr2O4, then CuO); rietx names them by the CIF blocks.
+    q = list(e.qpa.phases) if e.qpa else []
+    cuo = q[1] if len(q) == 2 else None
     print(f"{t:8.3f} rwp {e.statistics.rwp if e.statistics else float('nan'):.4f} "
-          f"CuO {cuo.weight_fraction if cuo else float('nan'):.4f} ± "
+          f"CuO ({cuo.name if cuo else '-'}) "
+          f"{cuo.weight_fraction if cuo else float('nan'):.4f} ± "
           f"{cuo.weight_fraction_stderr if cuo else float('nan'):.4f} {e.status} "
           f"reseeded={e.reseeded}")
 print(f"wall {wall:.1f} s, {wall / len(files):.2f} s a frame")

@@ -293,18 +293,79 @@ impl Phase {
         self.texture
     }
 
-    /// The mass of the cell's content, Z·M (g/mol): Σ occupancy × atomic mass over its sites.
+    /// The mass of the cell's content, Z·M (g/mol): Σ occupancy × atomic mass over its sites,
+    /// plus the hydrogen a structure without H sites lacks ([`Phase::missing_hydrogen`]): the
+    /// Hill–Howard weight is of the whole chemical formula.
     ///
     /// # Errors
     /// [`Error::NoAtomicMass`] for an element beyond Lr.
     pub fn cell_mass(&self) -> Result<f64> {
-        self.structure.sites().iter().try_fold(0.0, |m, s| {
+        let sites = self.structure.sites().iter().try_fold(0.0, |m, s| {
             let e = s.species.element;
             e.atomic_mass()
                 .map(|a| m + s.occupancy * a)
                 .ok_or_else(|| Error::NoAtomicMass(e.symbol().to_string()))
-        })
+        })?;
+        Ok(sites + self.missing_hydrogen() * HYDROGEN_MASS)
     }
+
+    /// Hydrogen atoms per cell that a structure without H (or D) sites lacks, by charge
+    /// balance: many hydroxides and hydrates are published without their H (gibbsite as
+    /// `Al O3`, brucite as `Mg O2`), and their formula mass would be 3–30 % light. Each cation
+    /// is taken at its highest common oxidation state (so that a mixed-valence oxide gains no
+    /// H: Fe³⁺, Mn⁴⁺, Co³⁺), O at −2 and halogens at −1; the negative charge left over is the H
+    /// missing (Al O3: 3 − 6 → 3 H). 0 for a structure with H sites, without O, with an
+    /// element outside the table (a sulfide, an intermetallic) or without a charge deficit.
+    ///
+    /// ```
+    /// # use xrd_refine::Phase;
+    /// let cif = "data_g\n_cell_length_a 5.08\n_cell_length_b 5.08\n_cell_length_c 4.77\n\
+    ///     _cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 120\n\
+    ///     _symmetry_space_group_name_H-M 'P -3 m 1'\nloop_\n_atom_site_label\n\
+    ///     _atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n\
+    ///     Mg 0 0 0\nO 0.3333 0.6667 0.22\n";
+    /// let brucite = Phase::new("brucite", xrd_sim::Structure::from_cif(cif)?)?;
+    /// assert_eq!(brucite.missing_hydrogen(), 2.0); // Mg(OH)₂ published as Mg O2
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn missing_hydrogen(&self) -> f64 {
+        let sites = self.structure.sites();
+        let symbols: Vec<&str> = sites.iter().map(|s| s.species.element.symbol()).collect();
+        if !symbols.contains(&"O") || symbols.iter().any(|s| matches!(*s, "H" | "D")) {
+            return 0.0;
+        }
+        let mut charge = 0.0;
+        for (s, sym) in sites.iter().zip(&symbols) {
+            let Some(v) = oxidation_state(sym) else {
+                return 0.0;
+            };
+            charge += s.occupancy * v;
+        }
+        // Occupancies round to a few decimals: a deficit under half an H is rounding.
+        if charge < -0.5 { -charge } else { 0.0 }
+    }
+}
+
+/// Atomic mass of hydrogen (g/mol).
+const HYDROGEN_MASS: f64 = 1.008;
+
+/// The highest common oxidation state of an element in minerals and inorganic compounds (O and
+/// the halogens negative), for [`Phase::missing_hydrogen`]; none outside the table.
+fn oxidation_state(symbol: &str) -> Option<f64> {
+    let v = match symbol {
+        "O" => -2,
+        "F" | "Cl" | "Br" | "I" => -1,
+        "Li" | "Na" | "K" | "Rb" | "Cs" | "Ag" => 1,
+        "Be" | "Mg" | "Ca" | "Sr" | "Ba" | "Zn" | "Cd" | "Hg" | "Cu" => 2,
+        "B" | "Al" | "Ga" | "In" | "Tl" | "Sc" | "Y" | "La" | "Nd" | "Sm" | "Eu" | "Gd" | "Dy"
+        | "Ho" | "Er" | "Tm" | "Yb" | "Lu" | "Fe" | "Co" | "Ni" | "Au" => 3,
+        "C" | "Si" | "Ge" | "Sn" | "Pb" | "Ti" | "Zr" | "Hf" | "Ce" | "Pr" | "Tb" | "Th" | "Mn"
+        | "Pt" | "Pd" | "Ir" | "Rh" => 4,
+        "N" | "P" | "As" | "Sb" | "Bi" | "V" | "Nb" | "Ta" => 5,
+        "S" | "Se" | "Te" | "Cr" | "Mo" | "W" | "U" => 6,
+        _ => return None,
+    };
+    Some(f64::from(v))
 }
 
 /// One member reflection of a peak: |F|² and its normal's cos² with the texture direction.
@@ -456,5 +517,73 @@ impl PhaseModel {
                 _ => phase.cell_mass()?,
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A phase of the given sites (symbol, occupancy) in a 5 Å cubic P1 cell.
+    fn phase(sites: &[(&str, f64)]) -> Phase {
+        let mut cif = String::from(
+            "data_t\n_cell_length_a 5\n_cell_length_b 5\n_cell_length_c 5\n\
+             _cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n\
+             _symmetry_space_group_name_H-M 'P 1'\nloop_\n_atom_site_label\n\
+             _atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n\
+             _atom_site_fract_z\n_atom_site_occupancy\n",
+        );
+        for (k, (el, occ)) in sites.iter().enumerate() {
+            let x = 0.05 + 0.09 * k as f64;
+            cif.push_str(&format!(
+                "{el}{k} {el} {x:.3} {:.3} {:.3} {occ}\n",
+                x / 2.0,
+                x / 3.0
+            ));
+        }
+        Phase::new("t", xrd_sim::Structure::from_cif(&cif).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn hydrogen_is_inferred_where_the_chemistry_has_it() {
+        let o = |n: usize| vec![("O", 1.0); n];
+        let with = |mut v: Vec<(&'static str, f64)>, more: &[(&'static str, f64)]| {
+            v.extend_from_slice(more);
+            v
+        };
+        // Gibbsite Al(OH)₃ published as Al O3; goethite FeO(OH) as Fe O2; kaolinite
+        // Al₂Si₂O₅(OH)₄ as Al2 Si2 O9; gypsum CaSO₄·2H₂O as Ca S O6.
+        assert_eq!(phase(&with(o(3), &[("Al", 1.0)])).missing_hydrogen(), 3.0);
+        assert_eq!(phase(&with(o(2), &[("Fe", 1.0)])).missing_hydrogen(), 1.0);
+        let kaolinite = with(o(9), &[("Al", 1.0), ("Al", 1.0), ("Si", 1.0), ("Si", 1.0)]);
+        assert_eq!(phase(&kaolinite).missing_hydrogen(), 4.0);
+        assert_eq!(
+            phase(&with(o(6), &[("Ca", 1.0), ("S", 1.0)])).missing_hydrogen(),
+            4.0
+        );
+        // Balanced or cation-rich: hematite, magnetite (Fe taken as Fe³⁺), wüstite, pyrolusite.
+        assert_eq!(
+            phase(&with(o(3), &[("Fe", 1.0), ("Fe", 1.0)])).missing_hydrogen(),
+            0.0
+        );
+        let magnetite = with(o(4), &[("Fe", 1.0), ("Fe", 1.0), ("Fe", 1.0)]);
+        assert_eq!(phase(&magnetite).missing_hydrogen(), 0.0);
+        assert_eq!(phase(&with(o(2), &[("Mn", 1.0)])).missing_hydrogen(), 0.0);
+        // With H sites, without O, or with an element outside the table: none.
+        let brucite = with(o(2), &[("Mg", 1.0), ("H", 1.0), ("H", 1.0)]);
+        assert_eq!(phase(&brucite).missing_hydrogen(), 0.0);
+        assert_eq!(
+            phase(&[("Fe", 1.0), ("S", 1.0), ("S", 1.0)]).missing_hydrogen(),
+            0.0
+        );
+        assert_eq!(phase(&with(o(2), &[("Xe", 1.0)])).missing_hydrogen(), 0.0);
+        // Partial occupancy: a deficit under half an H is rounding.
+        assert_eq!(
+            phase(&with(o(3), &[("Al", 0.9), ("Al", 1.0)])).missing_hydrogen(),
+            0.0
+        );
+        // The formula mass carries it: Al(OH)₃ 78.00 g/mol, not Al O3's 74.98.
+        let gibbsite = phase(&with(o(3), &[("Al", 1.0)]));
+        assert!((gibbsite.cell_mass().unwrap() - 78.0).abs() < 0.01);
     }
 }

@@ -160,6 +160,14 @@ pub struct PhaseResult {
     /// its fraction with its scale freed at zero.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detection_limit: Option<f64>,
+    /// Hydrogen atoms per cell added to `cell_mass` by charge balance: the structure has no H
+    /// sites where its chemistry has H ([`Phase::missing_hydrogen`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub hydrogen_added: f64,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 /// A refined parameter.
@@ -921,6 +929,14 @@ impl Refiner {
             } else {
                 Vec::new()
             };
+            if ph.has_chemistry() && ph.missing_hydrogen() > 0.0 {
+                warnings.push(format!(
+                    "`{}` has no H sites: {} H per cell added to its formula mass by charge \
+                     balance (Hill–Howard weight; not to its scattering)",
+                    ph.name(),
+                    ph.missing_hydrogen()
+                ));
+            }
             if kind == PhaseKind::Pawley {
                 warnings.push(format!(
                     "`{}` is a Pawley phase: it has no weight fraction, and the others' are \
@@ -952,6 +968,11 @@ impl Refiner {
                 ticks,
                 absent: absent[p],
                 detection_limit: None,
+                hydrogen_added: if ph.has_chemistry() {
+                    ph.missing_hydrogen()
+                } else {
+                    0.0
+                },
             });
         }
         let scales: Vec<usize> = l.phases.iter().map(|pi| pi.scale).collect();

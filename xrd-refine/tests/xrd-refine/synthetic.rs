@@ -366,3 +366,39 @@ fn an_overall_b_the_data_do_not_carry_is_held() {
         fit.phases[1]
     );
 }
+
+/// La(OH)₃ beside zincite, rendered with its H sites and refined from a structure without them
+/// (as many hydroxides are published): the H its chemistry has is added to its formula mass by
+/// charge balance, so its weight fraction is that of La(OH)₃, and the fit says so.
+#[test]
+fn a_hydroxide_without_h_sites_is_weighed_with_its_hydrogen() {
+    let (Some(path), Some(zincite)) = (
+        xrd_testdata::shared_data("cif/LaOH3_Beall1977.cif"),
+        cif_phase("ZnO.cif"),
+    ) else {
+        return;
+    };
+    let text = std::fs::read_to_string(path).unwrap();
+    let full = Phase::new("La(OH)3", xrd_sim::Structure::from_cif(&text).unwrap()).unwrap();
+    let stripped: String = text
+        .lines()
+        .filter(|l| !l.starts_with("H1 "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let bare = Phase::new("La(OH)3", xrd_sim::Structure::from_cif(&stripped).unwrap()).unwrap();
+    assert_eq!(bare.missing_hydrogen(), 6.0);
+    assert!((bare.cell_mass().unwrap() - full.cell_mass().unwrap()).abs() < 0.05);
+    let (pattern, _) = mixture(&[full, zincite.clone()], &[0.5, 0.5], &[0.0, 0.0], 0.0, 21);
+    let fit = fit_untextured(vec![bare, zincite], &pattern);
+    assert!(
+        (fit.phases[0].weight_fraction - 0.5).abs() < 0.01,
+        "{}",
+        fit.phases[0].weight_fraction
+    );
+    assert_eq!(fit.phases[0].hydrogen_added, 6.0);
+    assert!(
+        fit.warnings.iter().any(|w| w.contains("no H sites")),
+        "{:?}",
+        fit.warnings
+    );
+}
