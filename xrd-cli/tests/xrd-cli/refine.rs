@@ -349,3 +349,50 @@ fn a_series_is_refined_in_order_and_resumes() {
         whole
     );
 }
+
+/// `--order FILE.csv` sets the series' order and its order values (a warming run given in
+/// reverse here), and names what it cannot use.
+#[test]
+fn a_series_in_the_order_of_a_file() {
+    let Some(dir) = shared_data("series/cucr2o4_11bm") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let order = tmp.path().join("order.csv");
+    std::fs::write(&order, "file,minutes\nOH_53.fxye,0\nOH_49.fxye,7.5\n").unwrap();
+    let (a, b) = (dir.join("OH_49.fxye"), dir.join("OH_53.fxye"));
+    let (spinel, tenorite) = (dir.join("CuCr2O4.cif"), dir.join("CuO.cif"));
+    let out = tmp.path().join("out");
+    let mut args = vec![
+        "--format",
+        "csv",
+        "refine",
+        arg(&a),
+        arg(&b),
+        "--phase",
+        arg(&spinel),
+        "--phase",
+        arg(&tenorite),
+        "--particle-size",
+        "0",
+        "--sequential",
+        "--out",
+        arg(&out),
+        "--order",
+        arg(&order),
+    ];
+    let rows = csv_rows(xrd(&args).ok());
+    assert_eq!(rows[0][2], "minutes");
+    assert!(rows[1][1].ends_with("OH_53.fxye") && rows[2][1].ends_with("OH_49.fxye"));
+    assert_eq!(
+        (rows[1][2].as_str(), rows[2][2].as_str()),
+        ("0.000", "7.500")
+    );
+    // A file the order names but the command line does not.
+    std::fs::write(&order, "file,minutes\nOH_00.fxye,0\n").unwrap();
+    xrd(&args).failed(1, "OH_00.fxye");
+    // --order and --resume belong to --sequential (a usage error).
+    args.retain(|a| *a != "--sequential");
+    args.push("--resume");
+    xrd(&args).failed(2, "--sequential");
+}
