@@ -107,7 +107,10 @@ fn the_regressor_learns_the_training_compositions() {
     )
     .unwrap();
     assert!(c.pearson < 0.1, "{c:?}");
-    assert!(reg.predict(&[f64::INFINITY, 0.0]).is_err());
+    assert!(matches!(
+        reg.predict(&[f64::INFINITY, 0.0]),
+        Err(Error::InvalidComposition { .. })
+    ));
 }
 
 #[test]
@@ -168,7 +171,10 @@ fn identical_patterns_compare_perfectly() {
         (c.pearson, c.cosine, c.jsd, c.peak_match),
         (1.0, 1.0, 1.0, 0.0)
     );
-    assert!(compare(&z[1..], &p, &g, &CompareParams::default()).is_err());
+    assert!(matches!(
+        compare(&z[1..], &p, &g, &CompareParams::default()),
+        Err(Error::ShapeMismatch(s)) if s.what == "predicted pattern"
+    ));
 }
 
 #[test]
@@ -202,42 +208,54 @@ fn invalid_parameters_are_errors() {
     }
     let mut r = RegressorConfig::default();
     r.hidden.clear();
-    assert!(r.check().is_err());
+    assert!(matches!(
+        r.check(),
+        Err(Error::InvalidParameter(p)) if p.name == "hidden"
+    ));
     let r = RegressorConfig {
         hidden: vec![0],
         ..Default::default()
     };
-    assert!(r.check().is_err());
+    assert!(matches!(
+        r.check(),
+        Err(Error::Ae(xrd_ae::Error::InvalidParameter(p))) if p.name == "layers"
+    ));
     let mut r = RegressorConfig::default();
     r.train.epochs = 0;
-    assert!(r.check().is_err());
+    assert!(matches!(
+        r.check(),
+        Err(Error::Ae(xrd_ae::Error::InvalidParameter(p))) if p.name == "epochs"
+    ));
     let e = EvalConfig::default();
     assert!(e.check().is_ok());
-    assert!(
+    assert!(matches!(
         EvalConfig {
             holdouts: vec![],
             ..e.clone()
         }
-        .check()
-        .is_err()
-    );
-    assert!(
+        .check(),
+        Err(Error::InvalidParameter(p)) if p.name == "holdouts"
+    ));
+    assert!(matches!(
         EvalConfig {
             seeds: vec![],
             ..e.clone()
         }
-        .check()
-        .is_err()
-    );
-    assert!(
+        .check(),
+        Err(Error::InvalidParameter(p)) if p.name == "seeds"
+    ));
+    assert!(matches!(
         EvalConfig {
             methods: vec![],
             ..e.clone()
         }
-        .check()
-        .is_err()
-    );
-    assert!(e.clone().epochs(0).check().is_err());
+        .check(),
+        Err(Error::InvalidParameter(p)) if p.name == "methods"
+    ));
+    assert!(matches!(
+        e.clone().epochs(0).check(),
+        Err(Error::Ae(xrd_ae::Error::InvalidParameter(p))) if p.name == "epochs"
+    ));
 }
 
 #[test]

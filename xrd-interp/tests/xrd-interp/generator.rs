@@ -155,29 +155,35 @@ fn an_unreachable_composition_is_an_error_saying_so() {
     let steps = g.sweep(&[1.5, 0.0], &[3.0, 0.0], 4).expect("sweep");
     assert!(steps[0].result.is_ok());
     assert!(matches!(steps[3].result, Err(Error::NotReachable { .. })));
-    assert!(g.sweep(&[0.0, 0.0], &[1.0, 0.0], 1).is_err());
+    assert!(matches!(
+        g.sweep(&[0.0, 0.0], &[1.0, 0.0], 1),
+        Err(Error::InvalidParameter(p)) if p.name == "steps"
+    ));
 }
 
 #[test]
 fn bad_generator_inputs_are_errors() {
     let data = common::dataset(&[]);
     let ae = common::autoencoder(&data, 1);
-    assert!(
+    assert!(matches!(
         Generator::params()
             .support_factor(0.0)
-            .build(ae.clone(), &data)
-            .is_err()
-    );
-    assert!(
+            .build(ae.clone(), &data),
+        Err(Error::InvalidParameter(p)) if p.name == "support_factor"
+    ));
+    assert!(matches!(
         Generator::params()
             .support_factor(f64::NAN)
-            .build(ae.clone(), &data)
-            .is_err()
-    );
+            .build(ae.clone(), &data),
+        Err(Error::InvalidParameter(p)) if p.name == "support_factor"
+    ));
     let mut unlabelled = data.clone();
     unlabelled.labels = ndarray::Array2::zeros((data.len(), 0));
     unlabelled.label_names.clear();
-    assert!(Generator::new(ae.clone(), &unlabelled).is_err());
+    assert!(matches!(
+        Generator::new(ae.clone(), &unlabelled),
+        Err(Error::ShapeMismatch(s)) if s.what == "training compositions"
+    ));
     let other = xrd_ae::Autoencoder::<f64>::params()
         .hidden(&[4])
         .latent(3)
