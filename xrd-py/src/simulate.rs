@@ -20,7 +20,8 @@ fn structure_of(spec: &str) -> PyResult<(String, Structure)> {
     let lib = libraries::builtin()?;
     let found = lib.lookup(spec);
     let Some(&i) = found.first() else {
-        return Err(pyo3::exceptions::PyFileNotFoundError::new_err(format!(
+        // As in refine: an unknown name is bad input, not a missing file.
+        return Err(value_error(format!(
             "{spec}: no such file, and no library entry has this id, mineral name or formula"
         )));
     };

@@ -55,7 +55,7 @@ def test_simulate_is_the_commands(data, tmp_path):
 def test_simulate_a_library_entry_by_name():
     p = xrd.simulate("rutile", two_theta=(20, 60), step=0.02)
     assert float(p.two_theta[p.intensity.argmax()]) == pytest.approx(27.4, abs=0.1)
-    with pytest.raises(FileNotFoundError, match="no library entry"):
+    with pytest.raises(xrd.InvalidInputError, match="no library entry"):
         xrd.simulate("unobtainium")
     with pytest.raises(ValueError, match="step"):
         xrd.simulate("rutile", step=0.0)

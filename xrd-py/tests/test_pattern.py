@@ -111,3 +111,31 @@ def test_read_all_gives_every_pattern_of_a_file(tmp_path, data):
     path = tmp_path / "one.npy"
     p.save(path)
     assert [len(q) for q in xrd.read_all(path)] == [len(p)]
+
+
+def test_errors_form_one_hierarchy(tmp_path):
+    """Every error is an xrd.XrdError, of the class its cause says, and also the built-in a
+    Python user catches."""
+    with pytest.raises(xrd.XrdFileNotFoundError) as e:
+        xrd.read(tmp_path / "no_such_file.xy")
+    assert isinstance(e.value, FileNotFoundError) and isinstance(e.value, xrd.XrdError)
+    garbage = tmp_path / "garbage.xy"
+    garbage.write_text("2theta counts\n1.0 2.0\nthree four\n")
+    with pytest.raises(xrd.FormatError) as e:
+        xrd.read(garbage)
+    assert isinstance(e.value, ValueError) and isinstance(e.value, xrd.InvalidInputError)
+    with pytest.raises(xrd.InvalidInputError, match="NaN|finite"):
+        xrd.Pattern([1.0, 2.0, 3.0], [1.0, float("nan"), 2.0])
+    # A missing instrument file is a missing file (it was a ValueError).
+    p = xrd.simulate("rutile", two_theta=(20, 60), step=0.02)
+    with pytest.raises(xrd.XrdFileNotFoundError, match="missing.json"):
+        xrd.refine(p, phases=["rutile"], instrument=tmp_path / "missing.json")
+    # An unknown phase is bad input in simulate and refine alike.
+    for call in (lambda: xrd.simulate("unobtainium"), lambda: xrd.refine(p, phases=["unobtainium"])):
+        with pytest.raises(xrd.InvalidInputError, match="unobtainium"):
+            call()
+    # An option out of range names itself.
+    with pytest.raises(xrd.InvalidParameterError, match="background_terms"):
+        xrd.refine(p, phases=["rutile"], background=0)
+    assert issubclass(xrd.XrdPermissionError, PermissionError)
+    assert issubclass(xrd.FitError, xrd.InvalidInputError)

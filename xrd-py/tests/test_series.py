@@ -116,10 +116,10 @@ def test_bad_arguments(series):
     files, phases, kw = series["files"], series["phases"], series["kwargs"]
     with pytest.raises(ValueError, match="order has 2 values for 3 files"):
         xrd.refine_series(files, phases, order=[1.0, 2.0], **kw)
-    # An unknown phase is a ValueError (not FileNotFoundError) naming it.
+    # An unknown phase is bad input (xrd.InvalidInputError, a ValueError) naming it.
     with pytest.raises(ValueError, match="unobtainium") as err:
         xrd.refine_series(files[:1], [phases[0], "unobtainium"], **kw)
-    assert err.type is ValueError
+    assert err.type is xrd.InvalidInputError
     with pytest.raises(ValueError, match="segments"):
         xrd.refine_series(files, phases, segments=0, **kw)
 

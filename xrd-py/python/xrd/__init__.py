@@ -29,9 +29,27 @@ from ._xrd import (
     simulate,
 )
 from .batch import batch
+from .errors import (
+    FitError,
+    FormatError,
+    InvalidInputError,
+    InvalidParameterError,
+    XrdError,
+    XrdFileNotFoundError,
+    XrdOSError,
+    XrdPermissionError,
+)
 from .series import refine_series
 
 __all__ = [
+    "FitError",
+    "FormatError",
+    "InvalidInputError",
+    "InvalidParameterError",
+    "XrdError",
+    "XrdFileNotFoundError",
+    "XrdOSError",
+    "XrdPermissionError",
     "FeatureSpace",
     "Pattern",
     "__version__",
