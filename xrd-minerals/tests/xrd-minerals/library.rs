@@ -318,7 +318,8 @@ proptest! {
     /// Arbitrary bytes are refused with an error.
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
-        prop_assert!(Library::from_bytes(&bytes, "fuzz").is_err());
+        let read = Library::from_bytes(&bytes, "fuzz");
+        prop_assert!(matches!(read, Err(Error::Format { .. })), "{:?}", read.err());
     }
 
     /// The real file truncated anywhere, or with a byte changed, is an error or (a change the
@@ -327,11 +328,13 @@ proptest! {
     fn damaged_library_files_are_errors(cut in 0usize..1_000_000, flip in 0usize..1_000_000, bit in 0u8..8) {
         let bytes = builtin_bytes();
         let cut = cut % bytes.len();
-        prop_assert!(Library::from_bytes(&bytes[..cut], "fuzz").is_err());
+        let truncated = Library::from_bytes(&bytes[..cut], "fuzz");
+        prop_assert!(matches!(truncated, Err(Error::Format { .. })), "{:?}", truncated.err());
         let mut damaged = bytes[..bytes.len().min(4096)].to_vec();
         let i = flip % damaged.len();
         damaged[i] ^= 1 << bit;
-        prop_assert!(Library::from_bytes(&damaged, "fuzz").is_err());
+        let read = Library::from_bytes(&damaged, "fuzz");
+        prop_assert!(matches!(read, Err(Error::Format { .. })), "{:?}", read.err());
     }
 
     /// Valid library JSON with mutated fields is read or refused, never a panic.

@@ -78,12 +78,14 @@ proptest! {
         let (bytes, params) = small_cache();
         let lib = crate::common::shared_cifs().unwrap_or_else(amcsd);
         let cut = cut % bytes.len();
-        prop_assert!(ReferenceSet::from_bytes(&bytes[..cut], lib, params).is_err());
+        let truncated = ReferenceSet::from_bytes(&bytes[..cut], lib, params);
+        prop_assert!(matches!(truncated, Err(Error::Format { .. })), "{:?}", truncated.err());
         let mut changed = bytes.clone();
         let i = at % changed.len();
         if changed[i] != byte {
             changed[i] = byte;
-            prop_assert!(ReferenceSet::from_bytes(&changed, lib, params).is_err());
+            let read = ReferenceSet::from_bytes(&changed, lib, params);
+            prop_assert!(matches!(read, Err(Error::Format { .. })), "{:?}", read.err());
         }
     }
 
@@ -91,6 +93,7 @@ proptest! {
     fn arbitrary_bytes_are_not_a_cache(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
         let (_, params) = small_cache();
         let lib = crate::common::shared_cifs().unwrap_or_else(amcsd);
-        prop_assert!(ReferenceSet::from_bytes(&bytes, lib, params).is_err());
+        let read = ReferenceSet::from_bytes(&bytes, lib, params);
+        prop_assert!(matches!(read, Err(Error::Format { .. })), "{:?}", read.err());
     }
 }
