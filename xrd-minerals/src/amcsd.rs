@@ -94,7 +94,7 @@ pub fn convert(db: impl AsRef<Path>) -> Result<(Library, ConversionReport)> {
             "select c.id, m.name, c.formula, c.a, c.b, c.c, c.alpha, c.beta, c.gamma, \
              c.atoms_sites, c.atoms_x, c.atoms_y, c.atoms_z, c.atoms_occupancy, c.atoms_u_iso, \
              s.hm_notation, s.symmetry_xyz, p.journalname, p.volume, p.year, p.page_first, \
-             p.page_last, c.publication_id \
+             p.page_last, c.publication_id, c.pub_title \
              from cif c left join minerals m on m.id = c.mineral_id \
              left join spacegroups s on s.id = c.spacegroup_id \
              left join publications p on p.id = c.publication_id order by c.id",
@@ -123,6 +123,7 @@ pub fn convert(db: impl AsRef<Path>) -> Result<(Library, ConversionReport)> {
                 year: r.get::<_, Option<i64>>(19)?.unwrap_or(0),
                 pages: (text(20)?, text(21)?),
                 publication_id: r.get::<_, Option<i64>>(22)?.unwrap_or(-1),
+                title: text(23)?,
             })
         })
         .map_err(sql)?;
@@ -189,6 +190,8 @@ struct Row {
     year: i64,
     pages: (String, String),
     publication_id: i64,
+    /// The publication's title with AMCSD's notes (conditions of the measurement).
+    title: String,
 }
 
 /// One row as an entry (and whether moyo disagrees about the atoms' group), or the reason it
@@ -312,6 +315,7 @@ fn convert_row(
             pages,
         },
         notes,
+        conditions: crate::Conditions::from_title(&row.title),
     };
     let structure = entry.structure().map_err(|e| e.to_string())?;
     let disagrees = match merged_sites(&structure).and_then(|s| s.space_group(SYMPREC)) {

@@ -64,6 +64,125 @@ pub struct Entry {
     /// What the converter changed or noticed (clamped occupancies, unused displacement
     /// parameters, moyo finding another group for the atoms than for the operators).
     pub notes: Vec<String>,
+    /// The pressure and temperature of the measurement, where the publication says them.
+    #[serde(default, skip_serializing_if = "Conditions::is_unknown")]
+    pub conditions: Conditions,
+}
+
+/// Where a structure was measured, as its publication states it (AMCSD's title notes:
+/// `T = -196 C, P = 1 atm`, `P = 2.5 GPa`, `at 32 kbar`); none when it does not say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Conditions {
+    /// Pressure (GPa).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pressure_gpa: Option<f64>,
+    /// Temperature (K).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature_k: Option<f64>,
+}
+
+/// Pressures above this (GPa; 1 kbar) are not ambient.
+pub const AMBIENT_PRESSURE_GPA: f64 = 0.1;
+
+/// Temperatures outside this range (K) are not ambient: a powder in a laboratory is near 295 K,
+/// and a structure refined at 100 K or 600 K has another cell (and sometimes another phase).
+pub const AMBIENT_TEMPERATURE_K: (f64, f64) = (200.0, 400.0);
+
+impl Conditions {
+    /// Whether nothing is known.
+    pub fn is_unknown(&self) -> bool {
+        self.pressure_gpa.is_none() && self.temperature_k.is_none()
+    }
+
+    /// Whether the conditions are ambient, or unknown: pressure at most
+    /// [`AMBIENT_PRESSURE_GPA`], temperature within [`AMBIENT_TEMPERATURE_K`].
+    pub fn is_ambient(&self) -> bool {
+        self.pressure_gpa.is_none_or(|p| p <= AMBIENT_PRESSURE_GPA)
+            && self
+                .temperature_k
+                .is_none_or(|t| (AMBIENT_TEMPERATURE_K.0..=AMBIENT_TEMPERATURE_K.1).contains(&t))
+    }
+
+    /// The conditions a publication's title and notes state: `T = 24 C`, `T = -196 deg C`,
+    /// `T = 300 K`; `P = 2.5 GPa`, `P = 26 kbar`, `P = 1 atm`, `at 32 kbar`, `4-5.5 kb` (the
+    /// highest pressure named).
+    ///
+    /// ```
+    /// use xrd_minerals::Conditions;
+    /// let c = Conditions::from_title("Ice II\n Note: T = -75 C, P = 0.3 GPa");
+    /// assert!((c.temperature_k.unwrap() - 198.15).abs() < 1e-9);
+    /// assert_eq!(c.pressure_gpa, Some(0.3));
+    /// assert!(!c.is_ambient());
+    /// assert!(Conditions::from_title("The structure of calcite").is_ambient());
+    /// ```
+    pub fn from_title(title: &str) -> Self {
+        let words: Vec<&str> = title
+            .split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '(' || c == ')')
+            .filter(|w| !w.is_empty())
+            .collect();
+        let number = |w: &str| -> Option<f64> {
+            let w = w.trim_end_matches(['.', ':']);
+            if let Ok(v) = w.parse::<f64>() {
+                return Some(v);
+            }
+            // `4-5.5` (a range): its upper end.
+            let (_, hi) = w.rsplit_once('-')?;
+            hi.parse::<f64>().ok()
+        };
+        let mut out = Conditions::default();
+        // Pressures stated as `P = …` (the sample's) outrank those a title mentions ("up to
+        // 60 GPa").
+        let mut stated: Option<f64> = None;
+        let mut mentioned: Option<f64> = None;
+        for (i, w) in words.iter().enumerate() {
+            let next = |k: usize| words.get(i + k).map(|s| s.to_ascii_lowercase());
+            let assigned = i >= 2 && words[i - 1] == "=" && words[i - 2] == "P"
+                || i >= 1 && words[i - 1] == "P=";
+            // A pressure: a number followed by its unit.
+            if let Some(v) = number(w) {
+                let unit = next(1).unwrap_or_default();
+                let gpa = match unit.trim_end_matches(['.', ':']) {
+                    "gpa" => Some(v),
+                    "kbar" | "kb" | "kbars" | "kilobars" | "kilobar" => Some(v * 0.1),
+                    "mpa" => Some(v * 1e-3),
+                    "kpa" => Some(v * 1e-6),
+                    "atm" | "bar" | "bars" => Some(v * 1e-4),
+                    _ => None,
+                };
+                if let Some(g) = gpa {
+                    let slot = if assigned {
+                        &mut stated
+                    } else {
+                        &mut mentioned
+                    };
+                    *slot = Some(slot.map_or(g, |p: f64| p.max(g)));
+                }
+            }
+            // A temperature: `T = value unit`.
+            if *w == "T" || *w == "T=" {
+                let k = if next(1).as_deref() == Some("=") {
+                    2
+                } else {
+                    1
+                };
+                let raw = words.get(i + k).copied().unwrap_or("");
+                // `-196` and `24` alike (a leading minus is a sign here).
+                let v = raw.trim_end_matches(['.', ':']).parse::<f64>().ok();
+                let mut unit = next(k + 1).unwrap_or_default();
+                if unit == "deg" || unit == "degrees" {
+                    unit = next(k + 2).unwrap_or_default();
+                }
+                let unit = unit.trim_end_matches(['.', ':']).to_string();
+                out.temperature_k = match (v, unit.as_str()) {
+                    (Some(t), "k") => Some(t),
+                    (Some(t), "c" | "°c") => Some(t + 273.15),
+                    _ => out.temperature_k,
+                };
+            }
+        }
+        out.pressure_gpa = stated.or(mentioned);
+        out
+    }
 }
 
 impl Entry {
@@ -73,6 +192,19 @@ impl Entry {
     /// A space-group number outside 1–230 (never for an entry of a loaded library).
     pub fn crystal_system(&self) -> Result<CrystalSystem> {
         Ok(CrystalSystem::from_space_group(self.space_group)?)
+    }
+
+    /// Whether the structure can be a phase of a powder at room conditions: measured at ambient
+    /// pressure and temperature ([`Conditions::is_ambient`], or conditions unknown), and not an
+    /// ice (H₂O crystals melt at 273 K).
+    pub fn is_ambient(&self) -> bool {
+        let water = self.elements.iter().any(|e| e == "O")
+            && self
+                .elements
+                .iter()
+                .all(|e| matches!(e.as_str(), "H" | "D" | "O"));
+        let ice = self.mineral.starts_with("Ice") || water;
+        !ice && self.conditions.is_ambient()
     }
 
     /// The mineral name, or the formula for an entry without one.
@@ -228,5 +360,32 @@ impl Entry {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod conditions_tests {
+    use super::*;
+
+    #[test]
+    fn conditions_are_read_from_amcsd_titles() {
+        let c = |t: &str| Conditions::from_title(t);
+        // Temperatures in K and °C, with `deg`, a sign, `at`.
+        let t = |t: &str| c(t).temperature_k.map(|v| (v * 100.0).round() / 100.0);
+        assert_eq!(t("olivine | T = -196 deg C, P = 1 atm"), Some(77.15));
+        assert_eq!(t("Sample: at T = 821 C"), Some(1094.15));
+        assert_eq!(t("Sample: at T = 1060 K"), Some(1060.0));
+        assert_eq!(t("The crystal structure of K2S2O6"), None);
+        // Pressures in GPa, kbar, kb ranges, atm, kPa; the sample's stated one over a title's.
+        let p = |t: &str| c(t).pressure_gpa.map(|v| (v * 1e6).round() / 1e6);
+        assert_eq!(p("Sample: P = 117 kbar"), Some(11.7));
+        assert_eq!(p("transitions up to 60 GPa | Note: P = 5.58 GPa"), Some(5.58));
+        assert_eq!(p("synthesized at 4-5.5 kb"), Some(0.55));
+        assert_eq!(p("T = 24 C, P = 1 atm"), Some(0.0001));
+        assert_eq!(p("Note: P = 101 kPa"), Some(0.000101));
+        assert!(c("Note: T = 300 K").is_ambient());
+        assert!(!c("T = -196 deg C, P = 1 atm").is_ambient());
+        assert!(!c("Sample: P = 3 GPa, T = 296 K").is_ambient());
+        assert!(c("").is_unknown() && c("").is_ambient());
     }
 }

@@ -23,7 +23,9 @@ pub use confirm::{
     ConfirmParams, Confirmation, DEFAULT_EXTRA_CANDIDATES, DEFAULT_MIN_RWP_GAIN,
     DEFAULT_SIGNIFICANCE,
 };
-pub use entry::{Entry, EntrySite, Publication};
+pub use entry::{
+    AMBIENT_PRESSURE_GPA, AMBIENT_TEMPERATURE_K, Conditions, Entry, EntrySite, Publication,
+};
 pub use error::{Error, Result};
 pub use evaluation::{EvaluatedPattern, SearchEvaluation};
 pub use formula::{Composition, SAME_FORMULA_TOLERANCE};

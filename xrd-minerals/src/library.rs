@@ -473,6 +473,7 @@ pub(crate) fn entry_from_structure(id: String, structure: &Structure) -> Result<
         sites,
         publication: Publication::default(),
         notes: Vec::new(),
+        conditions: Default::default(),
     })
 }
 

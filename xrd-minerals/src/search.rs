@@ -86,6 +86,7 @@ pub struct SearchParams {
     min_score: f64,
     elements: Option<Vec<String>>,
     required: Vec<String>,
+    non_ambient: bool,
 }
 
 impl Default for SearchParams {
@@ -106,6 +107,7 @@ impl Default for SearchParams {
             min_score: DEFAULT_MIN_SCORE,
             elements: None,
             required: Vec::new(),
+            non_ambient: false,
         }
     }
 }
@@ -184,6 +186,21 @@ impl SearchParams {
     pub fn elements(mut self, symbols: Option<Vec<String>>) -> Self {
         self.elements = symbols;
         self
+    }
+
+    /// Also proposes references that cannot be a phase of a powder at room conditions:
+    /// structures measured at high pressure or far from room temperature, and ices
+    /// ([`crate::Entry::is_ambient`]); default false (a chemist strikes them out: Ice II as
+    /// half of a room-temperature oxide powder).
+    #[must_use]
+    pub fn non_ambient(mut self, allow: bool) -> Self {
+        self.non_ambient = allow;
+        self
+    }
+
+    /// Whether non-ambient references are proposed ([`SearchParams::non_ambient`]).
+    pub fn get_non_ambient(&self) -> bool {
+        self.non_ambient
     }
 
     /// Only references that contain all these elements; default none.
@@ -417,6 +434,7 @@ impl<'a> Matcher<'a> {
             .map(|e| {
                 params.elements.as_ref().is_none_or(|a| e.made_of(a))
                     && e.contains_all(&params.required)
+                    && (params.non_ambient || e.is_ambient())
             })
             .collect();
         Ok(Self {

@@ -68,6 +68,7 @@ fn synthetic_entry(
         sites: Vec::new(),
         publication: Default::default(),
         notes: vec!["a phase without a structure: cell and symmetry only".to_string()],
+        conditions: Default::default(),
     })
 }
 

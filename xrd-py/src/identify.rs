@@ -21,8 +21,10 @@ use crate::pattern::measured_arg;
 /// formula, space_group, score, share, source (library id or path), weight_fraction,
 /// weight_fraction_esd, rwp (None without refinement). When nothing matches, one row with
 /// phase 0 and name "(no match)". The wavelength is the file's, else `wavelength`, else Cu Kα.
+/// Structures measured at high pressure or away from room temperature, and ices, are proposed
+/// only with `non_ambient=True` (as `xrd identify --non-ambient`).
 #[pyfunction]
-#[pyo3(signature = (pattern, elements=None, require=None, library=None, builtin=true, max_phases=3, refine=true, wavelength=None, min_score=None))]
+#[pyo3(signature = (pattern, elements=None, require=None, library=None, builtin=true, max_phases=3, refine=true, wavelength=None, min_score=None, non_ambient=false))]
 #[allow(clippy::too_many_arguments)]
 pub fn identify<'py>(
     py: Python<'py>,
@@ -35,11 +37,13 @@ pub fn identify<'py>(
     refine: bool,
     wavelength: Option<&Bound<'py, PyAny>>,
     min_score: Option<f64>,
+    non_ambient: bool,
 ) -> PyResult<Vec<Bound<'py, PyDict>>> {
     let (label, pattern, w) = measured_arg(py, pattern, wavelength)?;
     let mut search = SearchParams::new()
         .elements(elements)
-        .required(require.unwrap_or_default());
+        .required(require.unwrap_or_default())
+        .non_ambient(non_ambient);
     if let Some(s) = min_score {
         search = search.min_score(s);
     }

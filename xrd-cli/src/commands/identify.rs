@@ -104,6 +104,10 @@ pub struct Options {
     /// Phases that contain all of these elements.
     #[arg(long, value_delimiter = ',', value_name = "A,B")]
     pub require: Vec<String>,
+    /// Also propose structures that cannot be a phase of a powder at room conditions: measured
+    /// at high pressure (above 0.1 GPa) or outside 200–400 K, and ices (left out by default).
+    #[arg(long)]
+    pub non_ambient: bool,
     /// Phases per pattern, at most.
     #[arg(long, default_value_t = DEFAULT_MAX_PHASES)]
     pub max_phases: usize,
@@ -197,6 +201,7 @@ impl Job {
         let search = SearchParams::new()
             .elements(o.elements.clone())
             .required(o.require.clone())
+            .non_ambient(o.non_ambient)
             .top(o.top)
             .min_score(o.min_score)
             .smoothing(o.smoothing)

@@ -66,6 +66,7 @@ def identify(
     refine: bool = True,
     wavelength: Wavelength = None,
     min_score: Optional[float] = None,
+    non_ambient: bool = False,
 ) -> list[dict[str, Any]]: ...
 def refine(
     pattern: PatternLike,
