@@ -379,7 +379,10 @@ mod conditions_tests {
         // Pressures in GPa, kbar, kb ranges, atm, kPa; the sample's stated one over a title's.
         let p = |t: &str| c(t).pressure_gpa.map(|v| (v * 1e6).round() / 1e6);
         assert_eq!(p("Sample: P = 117 kbar"), Some(11.7));
-        assert_eq!(p("transitions up to 60 GPa | Note: P = 5.58 GPa"), Some(5.58));
+        assert_eq!(
+            p("transitions up to 60 GPa | Note: P = 5.58 GPa"),
+            Some(5.58)
+        );
         assert_eq!(p("synthesized at 4-5.5 kb"), Some(0.55));
         assert_eq!(p("T = 24 C, P = 1 atm"), Some(0.0001));
         assert_eq!(p("Note: P = 101 kPa"), Some(0.000101));

@@ -200,7 +200,13 @@ impl PhaseSpec {
     }
 
     fn from_library(text: &str, lib: &Library, max: usize) -> Result<Vec<SpecCandidate>> {
-        let found = lib.lookup(text);
+        let mut found = lib.lookup(text);
+        // A name or formula resolves to a structure measured at room conditions when it has
+        // one (a high-temperature calcite, a high-pressure corundum are other cells); an id
+        // pinned by the user is taken as it is.
+        if found.iter().any(|&i| lib.entries()[i].is_ambient()) {
+            found.retain(|&i| lib.entries()[i].is_ambient());
+        }
         if found.is_empty() {
             return Err(invalid(
                 "phase",

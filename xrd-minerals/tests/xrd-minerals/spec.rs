@@ -156,3 +156,22 @@ fn relatives_are_the_entries_of_one_material() {
     assert!(!family.iter().any(|&i| lib.entries()[i].name() == "Anatase"));
     assert!(lib.relatives(usize::MAX).is_empty());
 }
+
+/// A name resolves to structures measured at room conditions: calcite's 458 °C entry
+/// (amcsd:17857, c = 17.28 Å against 17.06) and dolomite's 3 GPa one (amcsd:3598) are not
+/// among the candidates; pinned by id, they are used.
+#[test]
+fn names_resolve_to_entries_measured_at_room_conditions() {
+    let lib = amcsd();
+    for (name, other) in [("calcite", "amcsd:17857"), ("dolomite", "amcsd:3598")] {
+        let spec = PhaseSpec::resolve(name, Some(lib), 50).unwrap();
+        assert!(
+            spec.candidates.iter().all(|c| c.entry.is_ambient()),
+            "{name}"
+        );
+        assert!(spec.candidates.iter().all(|c| c.source != other), "{name}");
+        let pinned = PhaseSpec::resolve(other, Some(lib), 1).unwrap();
+        assert_eq!(pinned.candidates[0].source, other);
+        assert!(!pinned.candidates[0].entry.is_ambient());
+    }
+}
