@@ -392,7 +392,10 @@ fn classify_bad_inputs_are_errors() {
     let mut x = Array2::<f32>::zeros((1, 56));
     x[[0, 3]] = f32::NAN;
     assert!(matches!(model.predict(&x), Err(Error::NonFinite(_))));
-    assert!(model.clone().with_threshold(2.0).is_err());
+    assert!(matches!(
+        model.clone().with_threshold(2.0),
+        Err(Error::InvalidParameter(p)) if p.name == "threshold"
+    ));
     assert!(
         model
             .with_threshold(0.9)

@@ -55,7 +55,8 @@ proptest! {
 
     #[test]
     fn classify_arbitrary_bytes_are_an_error(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
-        prop_assert!(Classifier::from_safetensors(&bytes).is_err());
+        let read = Classifier::from_safetensors(&bytes);
+        prop_assert!(matches!(read, Err(Error::Format { .. })), "{:?}", read.err());
     }
 
     #[test]
