@@ -70,7 +70,10 @@ impl Stage {
 ///     .background_terms(8)
 ///     .stages(vec![Stage::ScaleBackground, Stage::CellsZero]);
 /// assert!(p.check().is_ok());
-/// assert!(RefineParams::new().background_terms(0).check().is_err());
+/// assert!(matches!(
+///     RefineParams::new().background_terms(0).check(),
+///     Err(xrd_refine::Error::InvalidParameter(p)) if p.name == "background_terms"
+/// ));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RefineParams {

@@ -325,7 +325,10 @@ pub struct Series {
 /// use xrd_refine::SeriesParams;
 /// let p = SeriesParams::new().backward(true).rwp_jump(1.3);
 /// assert!(p.check().is_ok());
-/// assert!(SeriesParams::new().rwp_jump(0.9).check().is_err());
+/// assert!(matches!(
+///     SeriesParams::new().rwp_jump(0.9).check(),
+///     Err(xrd_refine::Error::InvalidParameter(p)) if p.name == "rwp_jump"
+/// ));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeriesParams {

@@ -64,7 +64,10 @@ impl Alignment {
 /// ```
 /// use xrd_refine::SummationParams;
 /// assert!(SummationParams::new().max_shift(0.2).check().is_ok());
-/// assert!(SummationParams::new().background_terms(30).check().is_err());
+/// assert!(matches!(
+///     SummationParams::new().background_terms(30).check(),
+///     Err(xrd_refine::Error::InvalidParameter(p)) if p.name == "background_terms"
+/// ));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SummationParams {

@@ -88,7 +88,10 @@ fn settings_are_checked() {
         matches!(&e, Error::InvalidParameter(x) if x.name == "particle_size"),
         "{e}"
     );
-    assert!(halite().with_particle_size(f64::NAN).is_err());
+    assert!(matches!(
+        halite().with_particle_size(f64::NAN),
+        Err(Error::InvalidParameter(x)) if x.name == "particle_size"
+    ));
     let e = Refiner::new(vec![halite()])
         .standard(3, 0.2)
         .fit(&p, Wavelength::CU_KA)
