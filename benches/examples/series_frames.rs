@@ -13,7 +13,10 @@ use std::fmt::Write as _;
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let dir = std::path::PathBuf::from(args.next().expect("usage: series_frames DIR [N]"));
+    let Some(dir) = args.next().map(std::path::PathBuf::from) else {
+        eprintln!("usage: series_frames DIR [N]");
+        std::process::exit(2);
+    };
     let n: usize = args.next().map_or(384, |s| s.parse().unwrap());
     if !std::path::Path::new(xrd_benches::SERIES_CIFS[0]).exists() {
         eprintln!(
