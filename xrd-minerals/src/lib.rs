@@ -48,5 +48,5 @@ pub use search::{
 };
 pub use spec::{
     Compared, DEFAULT_MAX_CANDIDATES, PAWLEY_PREFIX, PONKCS_PREFIX, PhaseSpec, RefineSetup,
-    SpecCandidate, SpecRefinement, refine_specs,
+    SpecCandidate, SpecRefinement, refine_specs, resolve_structure,
 };

@@ -72,6 +72,32 @@ fn synthetic_entry(
     })
 }
 
+/// The structure a spec names, as `xrd simulate` and `xrd.simulate` read it: a CIF or POSCAR
+/// file when such a file exists, else the first of `library`'s entries that [`PhaseSpec`]
+/// resolves the id, mineral name or formula to (one measured at room conditions when there is
+/// one). Returns the source (the path or the library id) and the structure.
+///
+/// # Errors
+/// File and structure errors of a file; [`crate::Error::InvalidParameter`] (`phase`) when
+/// nothing is named, or `spec` is not a file and `library` is `None`.
+pub fn resolve_structure(
+    spec: &str,
+    library: Option<&Library>,
+) -> Result<(String, xrd_sim::Structure)> {
+    if Path::new(spec).is_file() {
+        return Ok((spec.to_string(), xrd_sim::Structure::from_file(spec)?));
+    }
+    let Some(lib) = library else {
+        return Err(invalid(
+            "phase",
+            format!("`{spec}` is not a file, and no library was given to look it up"),
+        ));
+    };
+    let found = PhaseSpec::from_library(spec, lib, 1)?;
+    let e = &found[0].entry;
+    Ok((e.id.clone(), e.structure()?))
+}
+
 /// One structure a [`PhaseSpec`] may be.
 #[derive(Debug, Clone)]
 pub struct SpecCandidate {

@@ -168,34 +168,21 @@ pub fn refine<'py>(
     // The phases and, with references, the bridge's corundum, from one library.
     let bridge_text = mixed.is_some().then_some(rir_bridge.as_str());
     let (specs, bridge) = py.detach(|| -> PyResult<(Vec<PhaseSpec>, Option<RefinedPhase>)> {
-        let owned;
-        let texts = || phases.iter().map(String::as_str).chain(bridge_text);
-        let lib: Option<&xrd_minerals::Library> = if texts().all(PhaseSpec::is_file) {
-            None
-        } else if builtin && extra.is_empty() {
-            Some(libraries::builtin()?)
-        } else {
-            owned = libraries::assemble(builtin, &extra)?;
-            Some(&owned)
-        };
-        let specs = phases
-            .iter()
-            .map(|t| {
-                PhaseSpec::resolve(t, lib, max_candidates)
-                    .map_err(|e| value_error(format!("phase {t}: {e}")))
-            })
-            .collect::<PyResult<Vec<_>>>()?;
-        let bridge = match bridge_text {
-            None => None,
-            Some(t) => Some(
-                PhaseSpec::resolve(t, lib, 1)
-                    .map_err(|e| value_error(format!("rir_bridge {t}: {e}")))?
-                    .candidates[0]
-                    .phase
-                    .clone(),
-            ),
-        };
-        Ok((specs, bridge))
+        let texts = phases.iter().map(String::as_str).chain(bridge_text);
+        libraries::with_library(texts, builtin, &extra, |lib| {
+            let specs = libraries::resolve_specs(&phases, lib, max_candidates)?;
+            let bridge = match bridge_text {
+                None => None,
+                Some(t) => Some(
+                    PhaseSpec::resolve(t, lib, 1)
+                        .map_err(|e| value_error(format!("rir_bridge {t}: {e}")))?
+                        .candidates[0]
+                        .phase
+                        .clone(),
+                ),
+            };
+            Ok((specs, bridge))
+        })
     })?;
     let standard = match standard {
         None => None,

@@ -12,21 +12,14 @@ use crate::libraries;
 use crate::pattern::{Pattern, wavelength_of};
 
 /// The structure named: a CIF or POSCAR file, else a built-in library entry by id, mineral name
-/// or formula (the first entry of that name).
+/// or formula, as `xrd simulate` reads it ([`xrd_minerals::resolve_structure`]).
 fn structure_of(spec: &str) -> PyResult<(String, Structure)> {
-    if Path::new(spec).is_file() {
-        return Ok((spec.to_string(), Structure::from_file(spec).py()?));
-    }
-    let lib = libraries::builtin()?;
-    let found = lib.lookup(spec);
-    let Some(&i) = found.first() else {
-        // As in refine: an unknown name is bad input, not a missing file.
-        return Err(value_error(format!(
-            "{spec}: no such file, and no library entry has this id, mineral name or formula"
-        )));
+    let lib = if Path::new(spec).is_file() {
+        None
+    } else {
+        Some(libraries::builtin()?)
     };
-    let e = &lib.entries()[i];
-    Ok((e.id.clone(), e.structure().py()?))
+    xrd_minerals::resolve_structure(spec, lib).py()
 }
 
 fn simulator(wavelength: Wavelength, two_theta: (f64, f64), pymatgen: bool) -> PyResult<Simulator> {
@@ -51,7 +44,7 @@ fn simulator(wavelength: Wavelength, two_theta: (f64, f64), pymatgen: bool) -> P
 /// >>> import xrd
 /// >>> p = xrd.simulate("rutile", two_theta=(20, 60), step=0.02)
 /// >>> round(float(p.two_theta[p.intensity.argmax()]), 1)
-/// 27.5
+/// 27.4
 #[pyfunction]
 #[pyo3(signature = (structure, wavelength=None, two_theta=(5.0, 90.0), step=0.01, fwhm=0.1, eta=0.5, pymatgen_compatible=false))]
 #[allow(clippy::too_many_arguments)]

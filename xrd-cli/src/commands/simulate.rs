@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use xrd_cli::output::{Cell, Format, Table};
 use xrd_io::{Grid, OutputFormat, Pattern, Wavelength};
-use xrd_sim::{PowderParams, Profile, Simulator, Structure};
+use xrd_sim::{PowderParams, Profile, Simulator};
 
 use super::{Context, Outcome, Result, parse_wavelength};
 
@@ -16,9 +16,11 @@ use super::{Context, Outcome, Result, parse_wavelength};
     stderr, so `xrd simulate rutile.cif > rutile.xy` gives a clean file."
 )]
 pub struct Args {
-    /// A CIF (first data block) or POSCAR/CONTCAR file.
-    #[arg(value_name = "FILE")]
-    pub structure: PathBuf,
+    /// A CIF (first data block) or POSCAR/CONTCAR file, or a built-in library entry by id
+    /// (amcsd:8240), mineral name (rutile) or formula (TiO2: its first entry measured at room
+    /// conditions).
+    #[arg(value_name = "FILE|SPEC")]
+    pub structure: String,
     /// Wavelength: an anode (Cu, Mo, Co, Fe, Cr, Ag: Kα1 + Kα2), a line (CuKa1) or Å.
     #[arg(long, value_parser = parse_wavelength, default_value = "Cu")]
     pub wavelength: Wavelength,
@@ -52,8 +54,15 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     if !(min.is_finite() && max.is_finite() && 0.0 <= min && min < max && max < 180.0) {
         return Err(format!("--range {min} {max}: need 0 ≤ MIN < MAX < 180").into());
     }
-    let name = args.structure.display().to_string();
-    let structure = Structure::from_file(&args.structure).map_err(|e| format!("{name}: {e}"))?;
+    let name = args.structure.clone();
+    // The library is loaded only for a name that is not a file.
+    let library = if std::path::Path::new(&name).is_file() {
+        None
+    } else {
+        Some(xrd_minerals::Library::amcsd()?)
+    };
+    let (_, structure) = xrd_minerals::resolve_structure(&name, library.as_ref())
+        .map_err(|e| format!("{name}: {e}"))?;
     let w = args.wavelength;
     let base = if args.pymatgen_compatible {
         PowderParams::pymatgen(w)

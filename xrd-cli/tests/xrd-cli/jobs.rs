@@ -794,3 +794,16 @@ fn feature_space_of_simulated_patterns_places_every_file() {
     assert_eq!(latent.lines().count(), n + 1, "{latent}");
     assert!(out.join("fig1_feature_space.svg").exists());
 }
+
+/// `xrd simulate` takes a library entry as `xrd.simulate` does: an id, a mineral name or a
+/// formula; a name nothing matches is an error naming it.
+#[test]
+fn simulate_takes_a_library_name_as_python_does() {
+    let run = xrd(&[
+        "--format", "csv", "simulate", "rutile", "--peaks", "--range", "20", "30",
+    ]);
+    let rows = csv_rows(run.ok());
+    let tt: f64 = rows[1][0].parse().unwrap();
+    assert!((tt - 27.4).abs() < 0.1, "{rows:?}");
+    xrd(&["simulate", "unobtainium"]).failed(1, "unobtainium");
+}

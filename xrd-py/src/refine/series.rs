@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use xrd_minerals::{PhaseSpec, RefineSetup, refine_specs};
+use xrd_minerals::{RefineSetup, refine_specs};
 use xrd_refine::{
     Frame, Instrument, Parametric, Sequential, SeriesParams, SeriesValue, series_columns,
 };
@@ -88,23 +88,10 @@ pub fn refine_series<'py>(
     series_params.check().py()?;
     let extra = library.unwrap_or_default();
     let (series, names, order_name) = py.detach(|| -> PyResult<_> {
-        let owned;
-        let lib: Option<&xrd_minerals::Library> =
-            if phases.iter().map(String::as_str).all(PhaseSpec::is_file) {
-                None
-            } else if builtin && extra.is_empty() {
-                Some(libraries::builtin()?)
-            } else {
-                owned = libraries::assemble(builtin, &extra)?;
-                Some(&owned)
-            };
-        let specs = phases
-            .iter()
-            .map(|t| {
-                PhaseSpec::resolve(t, lib, max_candidates)
-                    .map_err(|e| value_error(format!("phase {t}: {e}")))
-            })
-            .collect::<PyResult<Vec<_>>>()?;
+        let specs =
+            libraries::with_library(phases.iter().map(String::as_str), builtin, &extra, |lib| {
+                libraries::resolve_specs(&phases, lib, max_candidates)
+            })?;
         let frames: Vec<Frame> = files
             .iter()
             .enumerate()
