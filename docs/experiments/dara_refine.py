@@ -32,4 +32,12 @@ for f, comps in sorted(truth.items()):
 micro = [abs(e) for (f, _), e in zip(keys, errs) if ("NiO" in f and ("Bi2O3" in f or "V2O5_0p4005" in f))]
 rest = [abs(e) for (f, _), e in zip(keys, errs) if not ("NiO" in f and ("Bi2O3" in f or "V2O5_0p4005" in f))]
 print(f"without NiO-Bi2O3 and V2O5-NiO: mean |error| {100*statistics.mean(rest):.2f} (n={len(rest)}); those: {100*statistics.mean(micro):.2f} (n={len(micro)})")
+# The halves of docs/experiments/2026-11-26-refine-particle-size.md: mixtures in name order,
+# every other one to the tuning half (both scans of a mixture in the same half).
+mixtures = sorted({f.split("--")[0] for f in truth})
+tuning = {m for k, m in enumerate(mixtures) if k % 2 == 0}
+half = lambda f: "tuning" if f.split("--")[0] in tuning else "reporting"
+for h in ("tuning", "reporting"):
+    e = [x for (f, _), x in zip(keys, errs) if half(f) == h]
+    print(f"{h} half: mean |error| {100*statistics.mean(e):.2f} wt% points (n={len(e)})")
 print(f"mean |error| {100*statistics.mean(errs):.2f} wt% points, worst {100*max(errs):.1f}, n={len(errs)}, total {tot:.0f}s")

@@ -42,6 +42,8 @@ enum Command {
     /// Whole-pattern (Rietveld) refinement: weight fractions, refined cells, crystallite sizes
     /// and strains of the phases named.
     Refine(Box<commands::refine::Args>),
+    /// The mineral library: the entries a name resolves to, judged as references.
+    Library(commands::library::Args),
     /// Crystal system and space group of patterns: train, evaluate or predict.
     Classify(commands::classify::Args),
     /// Build the paper's 2-D feature space of your pattern files and estimate their labels.
@@ -83,6 +85,7 @@ fn main() -> ExitCode {
         Command::Index(args) => commands::index::run(args, &ctx),
         Command::Identify(args) => commands::identify::run(*args, &ctx),
         Command::Refine(args) => commands::refine::run(*args, &ctx),
+        Command::Library(args) => commands::library::run(args, &ctx),
         Command::Classify(args) => commands::classify::run(args, &ctx),
         Command::FeatureSpace(args) => commands::feature_space::run(*args, &ctx),
         Command::Completions { shell } => {

@@ -21,6 +21,9 @@ pub const DEFAULT_SIGNIFICANCE: f64 = 3.09;
 pub const DEFAULT_MIN_RWP_GAIN: f64 = 0.03;
 /// Default number of the last residual search's candidates tried as further phases.
 pub const DEFAULT_EXTRA_CANDIDATES: usize = 4;
+/// Oxidation states of one element in two phases that differ by more than this are two states
+/// (non-stoichiometry such as Ni₀.₉₉₅O stays within it).
+const OXIDATION_TOLERANCE: f64 = 0.25;
 
 /// Settings of [`Matcher::confirm`] (builder; defaults `DEFAULT_*`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -164,8 +167,8 @@ impl Matcher<'_> {
         let wavelength = pattern.wavelength().unwrap_or(self.wavelength());
         let entries = self.library().entries();
         let phase_of = |i: usize| -> Option<RefinedPhase> {
-            let e = &entries[i];
-            RefinedPhase::with_space_group(e.name(), e.structure().ok()?, e.space_group).ok()
+            // The same reference a named phase is refined with (missing B given defaults).
+            crate::spec::reference_phase(entries[i].name(), &entries[i]).ok()
         };
         let search_zero = found.phases[0].candidate.zero_shift.clamp(-1.0, 1.0);
         let fit = |set: &[usize], stages: &[Stage]| -> Option<Refinement> {
@@ -238,7 +241,10 @@ impl Matcher<'_> {
             let tries = std::iter::once(phase.candidate)
                 .chain(phase.alternatives.iter().copied().take(MAX_ALTERNATIVES));
             for c in tries {
-                if kept.contains(&c.entry) || self.same_mineral_as(c.entry, &kept) {
+                if kept.contains(&c.entry)
+                    || self.same_mineral_as(c.entry, &kept)
+                    || self.implausible_beside(c.entry, &kept).is_some()
+                {
                     continue;
                 }
                 let mut set = kept.clone();
@@ -292,6 +298,10 @@ impl Matcher<'_> {
                 continue;
             }
             tried += 1;
+            if let Some(why) = self.implausible_beside(c.entry, &kept) {
+                notes.push(format!("{} not tried: {why}", name(c.entry)));
+                continue;
+            }
             let mut set = kept.clone();
             set.push(c.entry);
             let (Some(r), Some(cur)) = (fit(&set, &COMPARE), &current) else {
@@ -375,6 +385,42 @@ impl Matcher<'_> {
             refinement,
             notes,
         }))
+    }
+
+    /// Why entry `i` cannot stand beside the phases `entries` in one powder, if it cannot: an
+    /// element in another oxidation state than in one of them (by charge balance,
+    /// [`Composition::oxidation_states`]: V⁴⁺O₂ beside V₂⁵⁺O₅, Mn⁴⁺O₂ beside Mn²⁺CO₃, a
+    /// metal or carbon beside its oxide or carbonate), or no possible oxidation state at all
+    /// (MnO₄.₁₇ would need Mn⁸⁺). A chemist strikes such a phase out however well it fits: two
+    /// oxidation states of one element in a weighed mixture of stable compounds are far less
+    /// likely than a misfit elsewhere.
+    fn implausible_beside(&self, i: usize, entries: &[usize]) -> Option<String> {
+        let all = self.library().entries();
+        let states = |k: usize| {
+            Composition::parse(&all[k].formula)
+                .ok()
+                .and_then(|c| c.oxidation_states())
+        };
+        let mine = states(i)?;
+        if let Some((el, q)) = mine.iter().find(|(_, q)| !(-4.0..=7.0).contains(q)) {
+            return Some(format!("{el} would be {q:+.1}"));
+        }
+        for &k in entries {
+            let Some(theirs) = states(k) else {
+                continue;
+            };
+            for (el, q) in &mine {
+                if let Some((_, p)) = theirs.iter().find(|(e, _)| e == el)
+                    && (q - p).abs() > OXIDATION_TOLERANCE
+                {
+                    return Some(format!(
+                        "{el} {q:+.1} beside {el} {p:+.1} in {}",
+                        all[k].name()
+                    ));
+                }
+            }
+        }
+        None
     }
 
     /// Whether entry `i` is a material already among `entries`: the same mineral name, or the

@@ -114,6 +114,64 @@ impl Composition {
         &self.0
     }
 
+    /// The oxidation state of each cation by charge balance, where the formula fixes it: O −2,
+    /// F, Cl, Br, I −1, H +1 beside O, C +4 in a carbonate (three O or more per C), and the one
+    /// remaining element whatever balances them (0 for a pure element). `None` when the anions
+    /// are others (sulfides, nitrides) or more than one element is left to balance.
+    ///
+    /// ```
+    /// use xrd_minerals::Composition;
+    /// let q = |f: &str| Composition::parse(f).unwrap().oxidation_states();
+    /// assert_eq!(q("V2O5"), Some(vec![("V".to_string(), 5.0)]));
+    /// assert_eq!(q("Mn C O3"), Some(vec![("C".to_string(), 4.0), ("Mn".to_string(), 2.0)]));
+    /// assert_eq!(q("C"), Some(vec![("C".to_string(), 0.0)]));
+    /// assert_eq!(q("Ca Mg C2 O6"), None); // two cations to balance
+    /// ```
+    pub fn oxidation_states(&self) -> Option<Vec<(String, f64)>> {
+        let count = |el: &str| {
+            self.0
+                .iter()
+                .find(|(e, _)| e == el)
+                .map_or(0.0, |(_, f)| *f)
+        };
+        if self.0.len() == 1 {
+            return Some(vec![(self.0[0].0.clone(), 0.0)]);
+        }
+        let o = count("O");
+        let mut charge = -2.0 * o;
+        let mut known = Vec::new();
+        let mut unknown = Vec::new();
+        for (e, f) in &self.0 {
+            match e.as_str() {
+                "O" => {}
+                "F" | "Cl" | "Br" | "I" => charge -= f,
+                "H" | "D" if o > 0.0 => charge += f,
+                "C" if o >= 3.0 * f - 1e-9 => {
+                    charge += 4.0 * f;
+                    known.push((e.clone(), 4.0));
+                }
+                "S" | "Se" | "Te" | "N" | "P" | "As" if o == 0.0 => return None,
+                _ => unknown.push((e.clone(), *f)),
+            }
+        }
+        if o == 0.0
+            && !self
+                .0
+                .iter()
+                .any(|(e, _)| matches!(e.as_str(), "F" | "Cl" | "Br" | "I"))
+        {
+            return None;
+        }
+        match unknown.as_slice() {
+            // Rounded: the fractions are normalised, and V₂O₅'s +5 should read 5.0.
+            [(e, f)] if *f > 0.0 => known.push((e.clone(), (-charge / f * 1e6).round() / 1e6)),
+            [] => {}
+            _ => return None,
+        }
+        known.sort_by(|a, b| a.0.cmp(&b.0));
+        Some(known)
+    }
+
     /// Whether both have the same elements and their fractions differ by at most
     /// [`SAME_FORMULA_TOLERANCE`].
     pub fn same_formula(&self, other: &Composition) -> bool {

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod choice;
 mod confirm;
 mod entry;
 mod error;
@@ -19,6 +20,10 @@ mod spec;
 #[cfg_attr(docsrs, doc(cfg(feature = "amcsd")))]
 pub mod amcsd;
 
+pub use choice::{
+    CELL_DEVIATION, IMPLAUSIBLE_MEAN_B, MODERN_YEAR, SUPERCELL, SWITCH_MARGIN, Suitability, choose,
+    default_b, judge, preference_order, ranked, with_default_b,
+};
 pub use confirm::{
     ConfirmParams, Confirmation, DEFAULT_EXTRA_CANDIDATES, DEFAULT_MIN_RWP_GAIN,
     DEFAULT_SIGNIFICANCE,
@@ -47,6 +52,7 @@ pub use search::{
     DEFAULT_TOP, Matcher, SearchParams,
 };
 pub use spec::{
-    Compared, DEFAULT_MAX_CANDIDATES, PAWLEY_PREFIX, PONKCS_PREFIX, PhaseSpec, RefineSetup,
-    SpecCandidate, SpecRefinement, refine_specs, resolve_structure,
+    ChoiceReport, Compared, ComparedReport, DEFAULT_MAX_CANDIDATES, PAWLEY_PREFIX, PONKCS_PREFIX,
+    PhaseSpec, RefineSetup, SpecCandidate, SpecRefinement, reference_phase, refine_specs,
+    resolve_structure,
 };

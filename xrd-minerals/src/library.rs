@@ -56,15 +56,25 @@ pub struct Rejected {
     pub reason: String,
 }
 
-/// The file as read.
+/// The file as read: the entries as raw JSON, parsed in parallel (or only those a name needs,
+/// [`Library::amcsd_named`]).
 #[derive(Debug, Deserialize)]
-struct LibraryFile {
+struct LibraryFile<'a> {
     format: String,
     format_version: u32,
     info: LibraryInfo,
-    entries: Vec<Entry>,
+    #[serde(borrow)]
+    entries: Vec<&'a serde_json::value::RawValue>,
     #[serde(default)]
     rejected: Vec<Rejected>,
+}
+
+/// What [`Library::lookup`] reads of an entry.
+#[derive(Debug, Deserialize)]
+struct Head {
+    id: String,
+    mineral: String,
+    formula: String,
 }
 
 /// The file as written, borrowing the library (same fields as [`LibraryFile`]).
@@ -100,9 +110,26 @@ impl Library {
     /// # Errors
     /// [`Error::Format`] for an entry that fails [`Entry::check`] or a repeated id.
     pub fn new(info: LibraryInfo, entries: Vec<Entry>, rejected: Vec<Rejected>) -> Result<Self> {
-        let mut ids = std::collections::HashSet::new();
+        let mut lib = Self::checked(info, entries, rejected, true)?;
+        lib.fingerprint = fnv1a(&lib.to_json()?);
+        Ok(lib)
+    }
+
+    /// The library with unique ids, and with every entry checked when `check` (the entries run
+    /// in parallel: checking parses every operator, most of a library's load time); the
+    /// fingerprint is left to the caller.
+    fn checked(
+        info: LibraryInfo,
+        entries: Vec<Entry>,
+        rejected: Vec<Rejected>,
+        check: bool,
+    ) -> Result<Self> {
+        use rayon::prelude::*;
+        if check {
+            entries.par_iter().try_for_each(Entry::check)?;
+        }
+        let mut ids = std::collections::HashSet::with_capacity(entries.len());
         for e in &entries {
-            e.check()?;
             if !ids.insert(e.id.as_str()) {
                 return Err(format(
                     format!("library {}", info.name),
@@ -110,14 +137,12 @@ impl Library {
                 ));
             }
         }
-        let mut lib = Self {
+        Ok(Self {
             info,
             entries,
             rejected,
             fingerprint: 0,
-        };
-        lib.fingerprint = fnv1a(&lib.to_json()?);
-        Ok(lib)
+        })
     }
 
     /// The built-in library: the trimmed American Mineralogist Crystal Structure Database
@@ -126,7 +151,9 @@ impl Library {
     /// # Errors
     /// Only if the embedded file were corrupt (a test reads it).
     pub fn amcsd() -> Result<Self> {
-        Self::from_bytes(AMCSD, "built-in AMCSD library")
+        // The embedded file is the converter's output, every entry checked when it was written
+        // and again by a test: loading it does not check them (a third of the load time).
+        Self::parse(AMCSD, "built-in AMCSD library", false)
     }
 
     /// Reads a library file (see the module docs).
@@ -148,6 +175,43 @@ impl Library {
     /// # Errors
     /// As [`Library::read`].
     pub fn from_bytes(bytes: &[u8], what: &str) -> Result<Self> {
+        Self::parse(bytes, what, true)
+    }
+
+    /// The built-in library reduced to the entries that [`Library::lookup`] finds for any of
+    /// `names` (ids, mineral names, formulas): what `xrd refine --phase NAME` needs, read in a
+    /// fraction of the whole library's time (only those entries are parsed).
+    ///
+    /// ```
+    /// use xrd_minerals::Library;
+    /// let some = Library::amcsd_named(&["calcite", "TiO2"])?;
+    /// let all = Library::amcsd()?;
+    /// let ids = |l: &Library, n: &str| -> Vec<String> {
+    ///     l.lookup(n).iter().map(|&i| l.entries()[i].id.clone()).collect()
+    /// };
+    /// assert_eq!(ids(&some, "calcite"), ids(&all, "calcite"));
+    /// assert_eq!(ids(&some, "TiO2"), ids(&all, "TiO2"));
+    /// assert!(some.len() < 200);
+    /// # Ok::<(), xrd_minerals::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Only if the embedded file were corrupt.
+    pub fn amcsd_named(names: &[&str]) -> Result<Self> {
+        Self::parse_selected(AMCSD, "built-in AMCSD library", false, Some(names))
+    }
+
+    fn parse(bytes: &[u8], what: &str, check: bool) -> Result<Self> {
+        Self::parse_selected(bytes, what, check, None)
+    }
+
+    fn parse_selected(
+        bytes: &[u8],
+        what: &str,
+        check: bool,
+        names: Option<&[&str]>,
+    ) -> Result<Self> {
+        use rayon::prelude::*;
         let mut json = Vec::new();
         GzDecoder::new(bytes)
             .take(MAX_DECOMPRESSED_BYTES + 1)
@@ -159,7 +223,7 @@ impl Library {
                 format!("larger than {MAX_DECOMPRESSED_BYTES} bytes decompressed"),
             ));
         }
-        let file: LibraryFile = serde_json::from_slice(&json)
+        let file: LibraryFile<'_> = serde_json::from_slice(&json)
             .map_err(|e| format(what, format!("not a library file ({e})")))?;
         if file.format != FORMAT_NAME {
             return Err(format(
@@ -176,7 +240,42 @@ impl Library {
                 ),
             ));
         }
-        Self::new(file.info, file.entries, file.rejected)
+        let raw: Vec<&serde_json::value::RawValue> = match names {
+            None => file.entries,
+            Some(names) => {
+                let heads = file
+                    .entries
+                    .par_iter()
+                    .map(|r| serde_json::from_str::<Head>(r.get()))
+                    .collect::<std::result::Result<Vec<Head>, _>>()
+                    .map_err(|e| format(what, format!("not a library file ({e})")))?;
+                let mut keep: Vec<usize> = names
+                    .iter()
+                    .flat_map(|n| {
+                        lookup_by(heads.len(), n, |i| {
+                            (&heads[i].id, &heads[i].mineral, &heads[i].formula)
+                        })
+                    })
+                    .collect();
+                keep.sort_unstable();
+                keep.dedup();
+                keep.into_iter().map(|i| file.entries[i]).collect()
+            }
+        };
+        let entries = raw
+            .par_iter()
+            .map(|r| serde_json::from_str::<Entry>(r.get()))
+            .collect::<std::result::Result<Vec<Entry>, _>>()
+            .map_err(|e| format(what, format!("not a library file ({e})")))?;
+        let mut lib = Self::checked(file.info, entries, file.rejected, check)?;
+        // The content's checksum is that of the bytes read: the same as [`Library::new`]'s for
+        // a file this crate wrote, without serialising the library again (a subset: of its
+        // entries' bytes).
+        lib.fingerprint = match names {
+            None => fnv1a(&json),
+            Some(_) => fnv1a(raw.iter().map(|r| r.get()).collect::<String>().as_bytes()),
+        };
+        Ok(lib)
     }
 
     /// The library as the bytes of a library file.
@@ -240,9 +339,25 @@ impl Library {
     /// [`Error::InvalidParameter`] when `builtin` is false and `extra` is empty; those of
     /// [`Library::from_folder`] and [`Library::merged`].
     pub fn assemble(builtin: bool, extra: &[PathBuf]) -> Result<Self> {
+        Self::assemble_inner(builtin, extra, None)
+    }
+
+    /// [`Library::assemble`] with the built-in library reduced to the entries `names` need
+    /// ([`Library::amcsd_named`]): for looking names up, not for searching.
+    ///
+    /// # Errors
+    /// As [`Library::assemble`].
+    pub fn assemble_named(builtin: bool, extra: &[PathBuf], names: &[&str]) -> Result<Self> {
+        Self::assemble_inner(builtin, extra, Some(names))
+    }
+
+    fn assemble_inner(builtin: bool, extra: &[PathBuf], names: Option<&[&str]>) -> Result<Self> {
         let mut lib: Option<Library> = None;
         if builtin {
-            lib = Some(Self::amcsd()?);
+            lib = Some(match names {
+                Some(n) => Self::amcsd_named(n)?,
+                None => Self::amcsd()?,
+            });
         }
         for path in extra {
             let more = if path.is_dir() {
@@ -374,27 +489,10 @@ impl Library {
     /// (case-insensitive, `anatase`), else a formula (`TiO2`: every entry of that composition,
     /// polymorphs included). Empty when nothing matches.
     pub fn lookup(&self, spec: &str) -> Vec<usize> {
-        let spec = spec.trim();
-        let by = |keep: &dyn Fn(&Entry) -> bool| -> Vec<usize> {
-            self.entries
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| keep(e))
-                .map(|(i, _)| i)
-                .collect()
-        };
-        let ids = by(&|e| e.id == spec);
-        if !ids.is_empty() {
-            return ids;
-        }
-        let names = by(&|e| !e.mineral.is_empty() && e.mineral.eq_ignore_ascii_case(spec));
-        if !names.is_empty() {
-            return names;
-        }
-        match Composition::parse(spec) {
-            Ok(c) => by(&|e| Composition::parse(&e.formula).is_ok_and(|f| f.same_formula(&c))),
-            Err(_) => Vec::new(),
-        }
+        lookup_by(self.entries.len(), spec, |i| {
+            let e = &self.entries[i];
+            (&e.id, &e.mineral, &e.formula)
+        })
     }
 
     /// `true` without entries.
@@ -475,6 +573,35 @@ pub(crate) fn entry_from_structure(id: String, structure: &Structure) -> Result<
         notes: Vec::new(),
         conditions: Default::default(),
     })
+}
+
+/// [`Library::lookup`] over `n` entries given as (id, mineral, formula).
+fn lookup_by<'a>(
+    n: usize,
+    spec: &str,
+    head: impl Fn(usize) -> (&'a str, &'a str, &'a str),
+) -> Vec<usize> {
+    let spec = spec.trim();
+    let by = |keep: &dyn Fn(&str, &str, &str) -> bool| -> Vec<usize> {
+        (0..n)
+            .filter(|&i| {
+                let (id, mineral, formula) = head(i);
+                keep(id, mineral, formula)
+            })
+            .collect()
+    };
+    let ids = by(&|id, _, _| id == spec);
+    if !ids.is_empty() {
+        return ids;
+    }
+    let names = by(&|_, m, _| !m.is_empty() && m.eq_ignore_ascii_case(spec));
+    if !names.is_empty() {
+        return names;
+    }
+    match Composition::parse(spec) {
+        Ok(c) => by(&|_, _, f| Composition::parse(f).is_ok_and(|f| f.same_formula(&c))),
+        Err(_) => Vec::new(),
+    }
 }
 
 /// FNV-1a, 64 bits.

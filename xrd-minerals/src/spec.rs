@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use xrd_io::{Pattern, Wavelength};
 use xrd_refine::{
     Calibration, Instrument, Phase as RefinedPhase, ReferenceSet, RefineParams, Refinement,
@@ -11,11 +13,12 @@ use xrd_refine::{
 };
 use xrd_sim::{Lattice, SpaceGroup, SymOp};
 
+use crate::choice::Suitability;
 use crate::error::invalid;
 use crate::{Entry, Library, Result};
 
 /// Default number of distinct structures of one name compared ([`PhaseSpec::resolve`]).
-pub const DEFAULT_MAX_CANDIDATES: usize = 8;
+pub const DEFAULT_MAX_CANDIDATES: usize = 3;
 
 /// Iterations per stage of the short fit that compares a spec's structures.
 const COMPARE_ITERATIONS: usize = 15;
@@ -109,6 +112,8 @@ pub struct SpecCandidate {
     pub phase: RefinedPhase,
     /// The entry it was read from (written back with the refined cell by [`Entry::to_cif`]).
     pub entry: Entry,
+    /// How suitable a library entry is as the phase's reference (`None` for a file).
+    pub suitability: Option<Suitability>,
 }
 
 /// A phase as named by a person, and the structures it may be.
@@ -146,6 +151,7 @@ impl PhaseSpec {
                     source: text.to_string(),
                     phase,
                     entry,
+                    suitability: None,
                 }],
             });
         }
@@ -164,6 +170,7 @@ impl PhaseSpec {
                         source: text.to_string(),
                         phase: RefinedPhase::pawley(name, lattice, number, ops)?,
                         entry,
+                        suitability: None,
                     }],
                 });
             }
@@ -220,8 +227,9 @@ impl PhaseSpec {
         Ok(SpecCandidate {
             name: name.clone(),
             source: text.to_string(),
-            phase: RefinedPhase::with_space_group(name, e.structure()?, e.space_group)?,
+            phase: reference_phase(&name, e)?,
             entry: e.clone(),
+            suitability: None,
         })
     }
 
@@ -242,9 +250,10 @@ impl PhaseSpec {
                 ),
             ));
         }
+        let ranked = crate::choice::ranked(lib, &found);
         let mut seen: Vec<(u8, [f64; 3])> = Vec::new();
         let mut out = Vec::new();
-        for &i in &found {
+        for (i, suitability) in ranked {
             let e = &lib.entries()[i];
             let abc = [e.cell[0], e.cell[1], e.cell[2]];
             if seen.iter().any(|(sg, c)| {
@@ -254,11 +263,7 @@ impl PhaseSpec {
             }
             // Entries whose structure cannot be built or refined are passed over: another
             // determination of the same phase usually can.
-            let Ok(structure) = e.structure() else {
-                continue;
-            };
-            let Ok(phase) = RefinedPhase::with_space_group(e.name(), structure, e.space_group)
-            else {
+            let Ok(phase) = reference_phase(e.name(), e) else {
                 continue;
             };
             seen.push((e.space_group, abc));
@@ -267,6 +272,7 @@ impl PhaseSpec {
                 source: e.id.clone(),
                 phase,
                 entry: e.clone(),
+                suitability: Some(suitability),
             });
             if out.len() >= max.max(1) {
                 break;
@@ -280,6 +286,20 @@ impl PhaseSpec {
         }
         Ok(out)
     }
+}
+
+/// The phase `name` refined for an entry: its structure with missing or implausible displacement
+/// parameters replaced by [`crate::default_b`] ([`crate::with_default_b`]).
+///
+/// # Errors
+/// An entry whose structure cannot be built.
+pub fn reference_phase(name: &str, e: &Entry) -> Result<RefinedPhase> {
+    let (e, _, _) = crate::choice::with_default_b(e);
+    Ok(RefinedPhase::with_space_group(
+        name,
+        e.structure()?,
+        e.space_group,
+    )?)
 }
 
 /// What a refinement shares besides its phases: the instrument, the plan, an internal standard
@@ -345,6 +365,62 @@ impl SpecRefinement {
         &specs[s].candidates[self.choice[s]]
     }
 
+    /// Which structure each spec resolved to and why, in phase order (written to
+    /// `refinement.json` and said by `xrd refine`).
+    pub fn choices(&self, specs: &[PhaseSpec]) -> Vec<ChoiceReport> {
+        specs
+            .iter()
+            .enumerate()
+            .map(|(s, spec)| {
+                let chosen = self.choice[s];
+                let c = &spec.candidates[chosen];
+                let rwp_of = |k: usize| {
+                    self.compared[s]
+                        .iter()
+                        .find(|t| t.candidate == k)
+                        .and_then(|t| t.rwp.as_ref().ok().copied())
+                };
+                let reason = if spec.candidates.len() < 2 {
+                    if c.suitability.is_some() {
+                        "the only usable structure of its entries".to_string()
+                    } else {
+                        "given".to_string()
+                    }
+                } else if chosen == 0 {
+                    "the preferred reference; no other fitted clearly better".to_string()
+                } else {
+                    match (rwp_of(0), rwp_of(chosen)) {
+                        (Some(r0), Some(r)) => format!(
+                            "fits clearly better than the preferred {} (Rwp {r:.4} against \
+                             {r0:.4}, lower by more than {:.0} %)",
+                            spec.candidates[0].source,
+                            100.0 * crate::choice::SWITCH_MARGIN
+                        ),
+                        _ => format!(
+                            "the preferred {} could not be refined",
+                            spec.candidates[0].source
+                        ),
+                    }
+                };
+                ChoiceReport {
+                    spec: spec.text.clone(),
+                    source: c.source.clone(),
+                    judgement: c.suitability.as_ref().map(Suitability::summary),
+                    reason,
+                    compared: (0..spec.candidates.len())
+                        .filter(|_| spec.candidates.len() > 1)
+                        .map(|k| ComparedReport {
+                            source: spec.candidates[k].source.clone(),
+                            name: spec.candidates[k].name.clone(),
+                            penalty: spec.candidates[k].suitability.as_ref().map(|x| x.penalty),
+                            rwp: rwp_of(k),
+                        })
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+
     /// The sources (library id or path) of the chosen structures, in phase order.
     pub fn sources(&self, specs: &[PhaseSpec]) -> Vec<String> {
         (0..specs.len())
@@ -353,9 +429,39 @@ impl SpecRefinement {
     }
 }
 
+/// Which structure a spec resolved to, and why ([`SpecRefinement::choices`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ChoiceReport {
+    /// The spec as given.
+    pub spec: String,
+    /// The structure refined: a library id or a path.
+    pub source: String,
+    /// What the library knows against the entry ([`Suitability::summary`]); none for a file.
+    pub judgement: Option<String>,
+    /// Why it was chosen.
+    pub reason: String,
+    /// The structures compared, in preference order (empty when there was one).
+    pub compared: Vec<ComparedReport>,
+}
+
+/// One structure compared for a spec.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ComparedReport {
+    /// Library id or path.
+    pub source: String,
+    /// Its name.
+    pub name: String,
+    /// Its ranking penalty ([`Suitability::penalty`]).
+    pub penalty: Option<f64>,
+    /// The Rwp of its short fit; none when it failed.
+    pub rwp: Option<f64>,
+}
+
 /// Refines `specs` on `pattern`: each spec with several structures has them compared by a short
-/// fit (scales, background, cells and zero; the other specs at their current choice), the best
-/// Rwp chosen, then the chosen phases are refined with the full plan of `setup`.
+/// fit (scales, background, cells and zero; the other specs at their current choice), the first
+/// (the preferred reference, [`crate::ranked`]) kept unless another's Rwp is lower by
+/// [`crate::SWITCH_MARGIN`] of it, then the chosen phases are refined with the full plan of
+/// `setup`.
 ///
 /// # Errors
 /// [`crate::Error::InvalidParameter`] (`specs`) when it is empty or a spec has no candidate;
@@ -393,27 +499,31 @@ pub fn refine_specs(
         if spec.candidates.len() < 2 {
             continue;
         }
+        // The candidates' short fits are independent: in parallel.
         let mut tried: Vec<Compared> = (0..spec.candidates.len())
+            .into_par_iter()
             .map(|c| {
-                choice[s] = c;
+                let mut with = choice.clone();
+                with[s] = c;
                 let rwp = quick
-                    .refiner(phases_of(&choice))
+                    .refiner(phases_of(&with))
                     .fit(pattern, wavelength)
                     .map(|f| f.rwp)
                     .map_err(|e| e.to_string());
                 Compared { candidate: c, rwp }
             })
             .collect();
+        // The candidates come in preference order: the first is kept unless another fits
+        // clearly better (crate::choice::choose).
+        let rwps: Vec<std::result::Result<f64, String>> =
+            tried.iter().map(|t| t.rwp.clone()).collect();
+        choice[s] = crate::choice::choose(&rwps).unwrap_or(0);
         tried.sort_by(|a, b| match (&a.rwp, &b.rwp) {
             (Ok(x), Ok(y)) => x.total_cmp(y),
             (Ok(_), Err(_)) => std::cmp::Ordering::Less,
             (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
             (Err(_), Err(_)) => a.candidate.cmp(&b.candidate),
         });
-        choice[s] = tried
-            .first()
-            .filter(|t| t.rwp.is_ok())
-            .map_or(0, |t| t.candidate);
         compared[s] = tried;
     }
     let refinement = setup.refiner(phases_of(&choice)).fit(pattern, wavelength)?;

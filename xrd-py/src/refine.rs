@@ -57,7 +57,8 @@ pub use series::refine_series;
 /// formula ("TiO2": its entries compared by a short fit, the best kept) or a CIF/POSCAR path.
 /// `instrument` is a file saved by `save_instrument` (a refinement of a standard); `standard` is
 /// (phase, weighed weight fraction) of an internal standard; `particle_size` (µm) is the
-/// diameter of Brindley's microabsorption correction (default 3, 0 for none); `stages` a list
+/// diameter of Brindley's microabsorption correction (default none: no correction, the
+/// uncorrected fraction is reported as "weight_fraction_uncorrected" beside a corrected one); `stages` a list
 /// of "scale", "cells", "profile",
 /// "texture", "b".
 ///
@@ -83,7 +84,7 @@ pub use series::refine_series;
 /// with a standard), "rp", "rwp", "rexp", "chi2", "gof", "amorphous", "amorphous_esd",
 /// "warnings", the arrays as above with "phase_curves" keyed by id, and "quantification".
 #[pyfunction]
-#[pyo3(signature = (pattern, phases=None, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, wavelength=None, two_theta_range=None, background=None, humps=None, stages=None, max_candidates=8, references=None, reference_library=None, alignment=None, max_shift=None, rir_bridge=String::from("corundum"), calibrate=None))]
+#[pyo3(signature = (pattern, phases=None, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, wavelength=None, two_theta_range=None, background=None, humps=None, stages=None, max_candidates=3, references=None, reference_library=None, alignment=None, max_shift=None, rir_bridge=String::from("corundum"), calibrate=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn refine<'py>(
     py: Python<'py>,
@@ -267,6 +268,10 @@ pub fn refine<'py>(
         d.set_item("space_group", ph.space_group)?;
         d.set_item("weight_fraction", ph.weight_fraction)?;
         d.set_item("weight_fraction_esd", ph.weight_fraction_esd)?;
+        d.set_item(
+            "weight_fraction_uncorrected",
+            ph.weight_fraction_uncorrected,
+        )?;
         for (k, key) in ["a", "b", "c", "alpha", "beta", "gamma"].iter().enumerate() {
             d.set_item(*key, c[k])?;
         }

@@ -25,8 +25,8 @@ pub use params::{RefineParams, Stage};
 pub use phase::{Intensities, Phase};
 pub use reference::{BACKGROUND_NAME, Reference, ReferenceLibrary};
 pub use refinement::{
-    DEFAULT_PARTICLE_SIZE, ParameterValue, PhaseKind, PhaseResult, ReferenceSet, Refinement,
-    Refiner, State, rir_scale,
+    MICROABSORPTION_WARNING, ParameterValue, PhaseKind, PhaseResult, ReferenceSet, Refinement,
+    Refiner, SENSITIVITY_PARTICLE_SIZE, State, rir_scale,
 };
 pub use series::{
     CELL_LABELS, Flag, Frame, FrameFit, FrameStart, Parametric, ParametricFit, Sequential, Series,

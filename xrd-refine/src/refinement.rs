@@ -164,6 +164,10 @@ pub struct PhaseResult {
     /// sites where its chemistry has H ([`Phase::missing_hydrogen`]).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub hydrogen_added: f64,
+    /// The weight fraction without the microabsorption correction, when one was applied (a
+    /// particle size given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight_fraction_uncorrected: Option<f64>,
 }
 
 fn is_zero(v: &f64) -> bool {
@@ -238,13 +242,16 @@ pub struct Refinement {
     pub amorphous: Option<f64>,
 }
 
-/// The particle diameter (µm) of Brindley's microabsorption correction when none is given
-/// ([`Refiner::particle_size`], [`Phase::with_particle_size`]): a ground laboratory powder.
-/// Chosen among 0, 1, 2, 3 and 5 µm on the tuning half of dara_dev's weighed mixtures (every
-/// other mixture in name order; mean |error| 4.76 → 3.46 wt% points there) and reported on the
-/// other half: 1.66 → 1.22 wt% points
-/// ([docs/experiments/2026-11-26-refine-particle-size.md](https://github.com/xrd-rs/xrd/blob/main/docs/experiments/2026-11-26-refine-particle-size.md)).
-pub const DEFAULT_PARTICLE_SIZE: f64 = 3.0;
+/// The particle diameter (µm) at which a refinement without a given size ([`Refiner::particle_size`],
+/// [`Phase::with_particle_size`]) tests how much Brindley's microabsorption correction would
+/// move its fractions (a ground laboratory powder; the diameter that suited dara_dev's weighed
+/// mixtures best, docs/experiments/2026-11-26-refine-particle-size.md). The correction itself
+/// is applied only with a given size.
+pub const SENSITIVITY_PARTICLE_SIZE: f64 = 3.0;
+
+/// A refinement without a particle size warns when the correction at
+/// [`SENSITIVITY_PARTICLE_SIZE`] would move a weight fraction by more than this.
+pub const MICROABSORPTION_WARNING: f64 = 0.02;
 
 /// Where a refinement ended: every parameter's value, the texture directions kept, a Pawley
 /// phase's intensities and the phases held absent. A sequential refinement starts each frame
@@ -378,8 +385,10 @@ impl Refiner {
     }
 
     /// Corrects weight fractions for microabsorption (Brindley) with particles of this diameter
-    /// (µm) for every phase that does not give its own ([`Phase::with_particle_size`]); default
-    /// [`DEFAULT_PARTICLE_SIZE`], 0 for no correction.
+    /// (µm) for every phase that does not give its own ([`Phase::with_particle_size`]); 0 (the
+    /// default) for no correction, the fractions without it then reported with a warning when
+    /// the correction at [`SENSITIVITY_PARTICLE_SIZE`] would move one by more than
+    /// [`MICROABSORPTION_WARNING`].
     #[must_use]
     pub fn particle_size(mut self, diameter_um: f64) -> Self {
         self.particle_size = Some(diameter_um);
@@ -973,24 +982,24 @@ impl Refiner {
                 } else {
                     0.0
                 },
+                weight_fraction_uncorrected: None,
             });
         }
         let scales: Vec<usize> = l.phases.iter().map(|pi| pi.scale).collect();
-        // Microabsorption: ZMV / τ with each phase's particle size, else the refinement's, else
-        // DEFAULT_PARTICLE_SIZE (0 µm: no correction). Under the default alone, a wavelength
-        // without tabulated absorption leaves the weights uncorrected instead of failing.
+        // Microabsorption: ZMV / τ with each phase's particle size, else the refinement's. No
+        // size, no correction: Brindley's τ only rescales each phase's scale-to-weight
+        // conversion, which the pattern cannot tell from the scale itself, so no test on the
+        // data can justify a diameter nobody measured. Without one, the fractions that
+        // SENSITIVITY_PARTICLE_SIZE would give are compared, and a large difference said.
         let given =
             self.particle_size.is_some() || self.phases.iter().any(|p| p.particle_size().is_some());
         let sizes: Vec<f64> = self
             .phases
             .iter()
-            .map(|p| {
-                p.particle_size()
-                    .or(self.particle_size)
-                    .unwrap_or(DEFAULT_PARTICLE_SIZE)
-            })
+            .map(|p| p.particle_size().or(self.particle_size).unwrap_or(0.0))
             .collect();
         let mut corrected = None;
+        let mut sensitivity = None;
         // A phase known only by its cell has no absorption to correct with.
         let chemistry = self.phases.iter().all(Phase::has_chemistry) && self.references.is_empty();
         if !chemistry && given && sizes.iter().any(|&d| d > 0.0) {
@@ -999,7 +1008,8 @@ impl Refiner {
                     .to_string(),
             );
         }
-        if chemistry && sizes.iter().any(|&d| d > 0.0) {
+        let correcting = sizes.iter().any(|&d| d > 0.0);
+        if chemistry && (correcting || !given && self.phases.len() > 1) {
             let mut mu = Vec::new();
             let mut rho = Vec::new();
             for (p, ph) in self.phases.iter().enumerate() {
@@ -1009,6 +1019,7 @@ impl Refiner {
                 let structure = ph.structure().clone().with_lattice(lattice);
                 match crate::absorption::linear_absorption(&structure, model.radiation) {
                     Ok(m) => mu.push(m),
+                    // A wavelength without tabulated absorption: no correction to offer.
                     Err(_) if !given => break,
                     Err(e) => return Err(e),
                 }
@@ -1018,12 +1029,50 @@ impl Refiner {
                 ));
             }
             if mu.len() == self.phases.len() {
-                // Radius in cm.
-                let radius: Vec<f64> = sizes.iter().map(|d| d * 0.5e-4).collect();
                 let s: Vec<f64> = scales.iter().map(|&i| values[i]).collect();
-                corrected = Some(crate::absorption::corrected(&s, &zmv, &mu, &rho, &radius)?);
+                if correcting {
+                    // Radius in cm.
+                    let radius: Vec<f64> = sizes.iter().map(|d| d * 0.5e-4).collect();
+                    corrected = Some(crate::absorption::corrected(&s, &zmv, &mu, &rho, &radius)?);
+                } else if !given {
+                    let radius = vec![SENSITIVITY_PARTICLE_SIZE * 0.5e-4; mu.len()];
+                    let alt = crate::absorption::corrected(&s, &zmv, &mu, &rho, &radius)?;
+                    let fractions = |m: &[f64]| -> Vec<f64> {
+                        let t: f64 = s.iter().zip(m).map(|(a, b)| a * b).sum();
+                        s.iter().zip(m).map(|(a, b)| a * b / t).collect()
+                    };
+                    let (w0, w1) = (fractions(&zmv), fractions(&alt));
+                    if let Some((p, d)) = w0
+                        .iter()
+                        .zip(&w1)
+                        .map(|(a, b)| b - a)
+                        .enumerate()
+                        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+                    {
+                        sensitivity = Some((p, d));
+                    }
+                }
             }
         }
+        if let Some((p, d)) = sensitivity
+            && d.abs() > MICROABSORPTION_WARNING
+        {
+            warnings.push(format!(
+                "the phases absorb very differently: with {SENSITIVITY_PARTICLE_SIZE} µm \
+                 particles, Brindley's microabsorption correction would move {} by {:+.1} wt% \
+                 points (not applied: give the particle size to correct)",
+                self.phases[p].name(),
+                100.0 * d
+            ));
+        }
+        let uncorrected = corrected.as_ref().map(|_| {
+            let t: f64 = scales.iter().zip(&zmv).map(|(&i, m)| values[i] * m).sum();
+            scales
+                .iter()
+                .zip(&zmv)
+                .map(|(&i, m)| values[i] * m / t.max(f64::MIN_POSITIVE))
+                .collect::<Vec<f64>>()
+        });
         let mut zmv = corrected.unwrap_or(zmv);
         let mut scales = scales;
         // The references after the phases: S·ZMV per unit of their scale is rir_scale / RIR.
@@ -1064,9 +1113,10 @@ impl Refiner {
             let crystalline: f64 = weights.iter().map(|w| w.0).sum();
             amorphous = Some((1.0 - crystalline).max(0.0));
         }
-        for (ph, &(w, esd)) in phases.iter_mut().zip(&weights) {
+        for (p, (ph, &(w, esd))) in phases.iter_mut().zip(&weights).enumerate() {
             ph.weight_fraction = w;
             ph.weight_fraction_esd = esd;
+            ph.weight_fraction_uncorrected = uncorrected.as_ref().map(|u| u[p] * factor);
         }
         // An absent phase's detection limit: three esds of its weight fraction with its scale
         // freed at zero beside the parameters refined.

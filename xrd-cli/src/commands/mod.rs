@@ -10,6 +10,7 @@ pub mod convert;
 pub mod feature_space;
 pub mod identify;
 pub mod index;
+pub mod library;
 pub mod refine;
 pub mod simulate;
 

@@ -7,7 +7,9 @@ use serde::Serialize;
 use xrd_cli::figures::{self, RietveldPlot};
 use xrd_cli::output::{Cell, Table};
 use xrd_io::{Pattern, Wavelength};
-use xrd_minerals::{DEFAULT_MAX_CANDIDATES, Library, PhaseSpec, RefineSetup, refine_specs};
+use xrd_minerals::{
+    ChoiceReport, DEFAULT_MAX_CANDIDATES, Library, PhaseSpec, RefineSetup, refine_specs,
+};
 use xrd_refine::{
     Instrument, ReferenceSet, RefineParams, Refinement, Refiner, Stage, SummationParams,
 };
@@ -97,7 +99,9 @@ pub struct Args {
     pub calibrate: Option<String>,
     /// Particle diameter (µm) of every phase: corrects the weight fractions for microabsorption
     /// (Brindley), which matters when the phases absorb very differently (Bi₂O₃ beside NiO);
-    /// default 3 (a ground laboratory powder), 0 for no correction.
+    /// the uncorrected fractions are reported beside. Without it, no correction (the pattern
+    /// cannot tell the particle size), and a warning when 3 µm particles would move a fraction
+    /// by more than 2 points.
     #[arg(long, value_name = "UM")]
     pub particle_size: Option<f64>,
     /// Diffracted-beam monochromator angle 2θ_m (°) for the polarisation factor.
@@ -136,7 +140,8 @@ pub struct Args {
         default_value = "scale,cells,profile,texture"
     )]
     pub stages: Vec<String>,
-    /// At most this many library entries of one SPEC are compared.
+    /// At most this many library entries of one SPEC are compared, best references first (`xrd
+    /// library show SPEC` lists them); the first is kept unless another fits clearly better.
     #[arg(long, default_value_t = DEFAULT_MAX_CANDIDATES)]
     pub max_candidates: usize,
     /// Refine the files as one series (in-situ, operando): in the natural order of their names
@@ -266,6 +271,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         "space_group",
         "weight_fraction",
         "weight_fraction_esd",
+        "weight_fraction_uncorrected",
         "a",
         "b",
         "c",
@@ -291,7 +297,8 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
                 max_shift: args.max_shift,
             });
         }
-        let (chosen, chosen_index, fit) = refine_one(&label, pattern, wavelength, &specs, &setup)?;
+        let (choices, chosen_index, fit) = refine_one(&label, pattern, wavelength, &specs, &setup)?;
+        let chosen: Vec<String> = choices.iter().map(|c| c.source.clone()).collect();
         for (p, ph) in fit.phases.iter().enumerate() {
             let c = ph.cell;
             table.push(vec![
@@ -302,6 +309,8 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
                 Cell::integer(i64::from(ph.space_group)),
                 Cell::number(ph.weight_fraction, 4),
                 Cell::number(ph.weight_fraction_esd, 4),
+                ph.weight_fraction_uncorrected
+                    .map_or_else(Cell::empty, |w| Cell::number(w, 4)),
                 Cell::number(c[0], 5),
                 Cell::number(c[1], 5),
                 Cell::number(c[2], 5),
@@ -326,8 +335,8 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
                 Cell::number(r.weight_fraction, 4),
                 Cell::number(r.weight_fraction_esd, 4),
             ];
-            // No cell, size or strain: up to the source column.
-            row.resize(15, Cell::empty());
+            // No correction, cell, size or strain: up to the source column.
+            row.resize(16, Cell::empty());
             row.extend([
                 Cell::text(format!("reference:{}", r.id)),
                 Cell::number(fit.rwp, 4),
@@ -375,7 +384,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
             eprintln!("{label}: instrument written to {}", path.display());
         }
         if let Some(dir) = dir {
-            write_outputs(&dir, &label, &specs, &chosen, &fit)?;
+            write_outputs(&dir, &label, &specs, &choices, &fit)?;
         }
         Ok(())
     });
@@ -503,7 +512,19 @@ fn resolve(args: &Args) -> Result<(Vec<PhaseSpec>, Option<xrd_refine::Phase>)> {
         if args.no_builtin && args.library.is_empty() {
             return Err("no library: --no-builtin needs --library".into());
         }
-        Some(Library::assemble(!args.no_builtin, &args.library)?)
+        // Only the entries the names need are read from the built-in library.
+        let names: Vec<&str> = args
+            .phases
+            .iter()
+            .map(String::as_str)
+            .chain(bridge)
+            .map(|t| t.strip_prefix(xrd_minerals::PAWLEY_PREFIX).unwrap_or(t))
+            .collect();
+        Some(Library::assemble_named(
+            !args.no_builtin,
+            &args.library,
+            &names,
+        )?)
     };
     let mut specs = Vec::new();
     for text in &args.phases {
@@ -533,7 +554,7 @@ fn refine_one(
     wavelength: Wavelength,
     specs: &[PhaseSpec],
     setup: &RefineSetup,
-) -> Result<(Vec<String>, Vec<usize>, Refinement)> {
+) -> Result<(Vec<ChoiceReport>, Vec<usize>, Refinement)> {
     let fit = refine_specs(pattern, wavelength, specs, setup)?;
     for (spec, compared) in specs.iter().zip(&fit.compared) {
         let mut list = Vec::new();
@@ -553,13 +574,24 @@ fn refine_one(
             eprintln!("{label}: --phase {}: {}", spec.text, list.join(", "));
         }
     }
-    Ok((fit.sources(specs), fit.choice.clone(), fit.refinement))
+    let choices = fit.choices(specs);
+    for c in &choices {
+        if let Some(j) = &c.judgement {
+            eprintln!(
+                "{label}: --phase {} is {}: {}; {}",
+                c.spec, c.source, c.reason, j
+            );
+        }
+    }
+    Ok((choices, fit.choice.clone(), fit.refinement))
 }
 
 #[derive(Serialize)]
 struct Written<'a> {
     file: &'a str,
     sources: &'a [String],
+    /// Which structure each --phase resolved to, and why.
+    choices: &'a [ChoiceReport],
     refinement: &'a Refinement,
 }
 
@@ -567,9 +599,11 @@ fn write_outputs(
     dir: &Path,
     label: &str,
     specs: &[PhaseSpec],
-    chosen_ids: &[String],
+    choices: &[ChoiceReport],
     fit: &Refinement,
 ) -> Result<()> {
+    let chosen_ids: Vec<String> = choices.iter().map(|c| c.source.clone()).collect();
+    let chosen_ids = chosen_ids.as_slice();
     create_dir(dir)?;
     let names: Vec<&str> = fit
         .phases
@@ -593,6 +627,7 @@ fn write_outputs(
     let json = serde_json::to_string_pretty(&Written {
         file: label,
         sources: chosen_ids,
+        choices,
         refinement: fit,
     })?;
     xrd_cli::run::write_atomic(&dir.join("refinement.json"), &json)?;

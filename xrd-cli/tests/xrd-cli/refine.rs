@@ -30,21 +30,23 @@ fn a_weighed_mixture_of_indium_oxide_and_rhodochrosite() {
     );
     assert_eq!(
         rows[0].join(","),
-        "file,phase,name,formula,space_group,weight_fraction,weight_fraction_esd,a,b,c,alpha,\
-         beta,gamma,size_nm,strain,source,rwp,gof,kind"
+        "file,phase,name,formula,space_group,weight_fraction,weight_fraction_esd,\
+         weight_fraction_uncorrected,a,b,c,alpha,beta,gamma,size_nm,strain,source,rwp,gof,kind"
     );
     let w = |r: &[String]| r[5].parse::<f64>().unwrap();
-    // Weighed 0.5002 and 0.5000; measured 0.493 and 0.507.
+    // Weighed 0.5002 and 0.5000; measured 0.490 and 0.510.
     assert!((w(&rows[1]) - 0.5002).abs() < 0.02, "{rows:?}");
     assert!((w(&rows[2]) - 0.5000).abs() < 0.02, "{rows:?}");
     assert_eq!(rows[2][2], "Rhodochrosite");
     assert_eq!(rows[1][4], "206");
+    // No correction applied: no uncorrected fraction beside.
+    assert_eq!(rows[1][7], "");
     // Bixbyite's cell, 10.117 Å.
     assert!(
-        (rows[1][7].parse::<f64>().unwrap() - 10.117).abs() < 0.01,
+        (rows[1][8].parse::<f64>().unwrap() - 10.117).abs() < 0.01,
         "{rows:?}"
     );
-    let rwp: f64 = rows[1][16].parse().unwrap();
+    let rwp: f64 = rows[1][17].parse().unwrap();
     assert!(rwp < 0.07, "Rwp {rwp}");
     for f in [
         "fit.csv",
@@ -121,7 +123,8 @@ fn the_eight_minute_scan_of_the_same_mixture_with_its_fit_and_refinement_json() 
     );
     assert_eq!(rows.len(), 3, "{rows:?}");
     let f = |r: &[String], c: usize| r[c].parse::<f64>().unwrap();
-    // Weighed 0.5002 and 0.5000; measured 0.4937 and 0.5063 (esd 0.0052), Rwp 0.0482, GoF 1.885.
+    // Weighed 0.5002 and 0.5000; measured 0.4914 and 0.5086 (esd 0.0057), Rwp 0.0504, GoF 1.969,
+    // with the preferred rhodochrosite (1995, the consensus cell; 1961's amcsd:100 gave 0.0482).
     assert_eq!(
         (rows[1][2].as_str(), rows[1][4].as_str()),
         ("In2O3_Marezio1966", "206")
@@ -130,9 +133,9 @@ fn the_eight_minute_scan_of_the_same_mixture_with_its_fit_and_refinement_json() 
         (
             rows[2][2].as_str(),
             rows[2][4].as_str(),
-            rows[2][15].as_str()
+            rows[2][16].as_str()
         ),
-        ("Rhodochrosite", "167", "amcsd:100")
+        ("Rhodochrosite", "167", "amcsd:9892")
     );
     assert!((f(&rows[1], 5) - 0.5002).abs() < 0.02, "{rows:?}");
     assert!((f(&rows[2], 5) - 0.5000).abs() < 0.02, "{rows:?}");
@@ -141,14 +144,14 @@ fn the_eight_minute_scan_of_the_same_mixture_with_its_fit_and_refinement_json() 
         "{rows:?}"
     );
     assert!((0.002..0.01).contains(&f(&rows[1], 6)), "esd {rows:?}");
-    let (rwp, gof) = (f(&rows[1], 16), f(&rows[1], 17));
-    assert!((rwp - 0.0482).abs() < 0.002, "Rwp {rwp}");
-    assert!((gof - 1.885).abs() < 0.1, "GoF {gof}");
+    let (rwp, gof) = (f(&rows[1], 17), f(&rows[1], 18));
+    assert!((rwp - 0.0504).abs() < 0.002, "Rwp {rwp}");
+    assert!((gof - 1.969).abs() < 0.1, "GoF {gof}");
     // Cells: bixbyite-type In₂O₃ a = 10.112 Å (10.117 in the 2-minute scan), rhodochrosite
     // a = 4.799, c = 15.680 Å.
-    assert!((f(&rows[1], 7) - 10.112).abs() < 0.005, "{rows:?}");
-    assert!((f(&rows[2], 7) - 4.799).abs() < 0.005, "{rows:?}");
-    assert!((f(&rows[2], 9) - 15.680).abs() < 0.02, "{rows:?}");
+    assert!((f(&rows[1], 8) - 10.112).abs() < 0.005, "{rows:?}");
+    assert!((f(&rows[2], 8) - 4.799).abs() < 0.005, "{rows:?}");
+    assert!((f(&rows[2], 10) - 15.680).abs() < 0.02, "{rows:?}");
 
     // fit.csv: every point, the difference observed − calculated, the calculated curve the
     // background plus the two phases' curves; its Rwp (weights 1/observed) is the one printed.
@@ -197,7 +200,21 @@ fn the_eight_minute_scan_of_the_same_mixture_with_its_fit_and_refinement_json() 
         serde_json::from_str(&std::fs::read_to_string(out.path().join("refinement.json")).unwrap())
             .unwrap();
     assert_eq!(json["sources"][0], arg(&cif));
-    assert_eq!(json["sources"][1], "amcsd:100");
+    assert_eq!(json["sources"][1], "amcsd:9892");
+    // Why: the preferred of the rhodochrosites compared, none fitting clearly better.
+    let choice = &json["choices"][1];
+    assert_eq!(choice["spec"], "MnCO3");
+    assert!(
+        choice["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("the preferred reference"),
+        "{choice}"
+    );
+    // 1995's two (one cell) and 1920's R3c, 2.8 % off the consensus: the latter's Rwp is lower
+    // by a hair (0.06305 against 0.06306), no evidence of a better structure.
+    assert_eq!(choice["compared"].as_array().unwrap().len(), 2, "{choice}");
+    assert_eq!(json["choices"][0]["reason"], "given");
     let r = &json["refinement"];
     let n = |v: &serde_json::Value| v.as_f64().unwrap();
     assert!((n(&r["rwp"]) - rwp).abs() < 5e-5, "{}", r["rwp"]);
@@ -236,24 +253,41 @@ fn the_eight_minute_scan_of_the_same_mixture_with_its_fit_and_refinement_json() 
 }
 
 #[test]
-fn microabsorption_by_default_brings_bismite_beside_bunsenite_to_its_weight() {
+fn microabsorption_with_a_given_size_brings_bismite_beside_bunsenite_to_its_weight() {
     if shared_data("measured/dara_dev").is_none() {
         return;
     }
     let file = "NiO_0p6007-Bi2O3_0p4008--8min.xrdml";
-    let w = |rows: &[Vec<String>]| -> Vec<f64> {
-        rows[1..].iter().map(|r| r[5].parse().unwrap()).collect()
+    let w = |rows: &[Vec<String>], c: usize| -> Vec<f64> {
+        rows[1..].iter().map(|r| r[c].parse().unwrap()).collect()
     };
-    // Weighed NiO 0.6007, Bi₂O₃ 0.4008. Brindley with the default 3 µm: 0.628 / 0.372; without
-    // it Bi₂O₃, absorbing ten times more, reads 0.294.
-    let corrected = w(&refine(file, &["NiO", "Bi2O3"], &[]));
+    // Weighed NiO 0.6007, Bi₂O₃ 0.4008. Without a particle size no correction: Bi₂O₃,
+    // absorbing ten times more, reads 0.288, and a warning says what 3 µm would change.
+    let path = shared_data(&format!("measured/dara_dev/{file}")).unwrap();
+    let run = xrd(&[
+        "--format",
+        "csv",
+        "refine",
+        arg(&path),
+        "--phase",
+        "NiO",
+        "--phase",
+        "Bi2O3",
+    ]);
+    let plain = w(&csv_rows(run.ok()), 5);
+    assert!((plain[1] - 0.4008).abs() > 0.08, "{plain:?}");
+    assert!(
+        run.stderr
+            .contains("would move Bunsenite by -7.7 wt% points"),
+        "{}",
+        run.stderr
+    );
+    // With Brindley's correction at 3 µm: 0.635 / 0.365, the uncorrected fractions beside.
+    let rows = refine(file, &["NiO", "Bi2O3"], &["--particle-size", "3"]);
+    let corrected = w(&rows, 5);
     assert!((corrected[0] - 0.6007).abs() < 0.04, "{corrected:?}");
     assert!((corrected[1] - 0.4008).abs() < 0.04, "{corrected:?}");
-    let plain = w(&refine(file, &["NiO", "Bi2O3"], &["--particle-size", "0"]));
-    assert!((plain[1] - 0.4008).abs() > 0.08, "{plain:?}");
-    // An explicit diameter is the default's when it is 3 µm.
-    let three = w(&refine(file, &["NiO", "Bi2O3"], &["--particle-size", "3"]));
-    assert_eq!(three, corrected);
+    assert_eq!(w(&rows, 7), plain);
 }
 
 /// `xrd refine --sequential` on the first frames of the 11-BM CuCr₂O₄ cooling series (its

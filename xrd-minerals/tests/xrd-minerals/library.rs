@@ -34,6 +34,10 @@ fn the_builtin_library_holds_the_amcsd_with_sources() {
         lib.entries().iter().map(|e| e.space_group).collect();
     assert!(groups.len() >= 190, "{} space groups", groups.len());
     assert!(lib.info().citation.contains("Downs"));
+    // The built-in file loads without checking its entries: every one must pass.
+    for e in lib.entries() {
+        e.check().unwrap();
+    }
 }
 
 #[test]

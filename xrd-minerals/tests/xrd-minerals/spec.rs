@@ -61,10 +61,11 @@ fn assembling_without_any_library_is_an_error() {
     assert!(matches!(e, xrd_minerals::Error::InvalidParameter(_)), "{e}");
 }
 
-/// The weighed In₂O₃/MnCO₃ mixture refined from a CIF and a formula whose two rhodochrosite
-/// structures are compared: the better one chosen, fractions near the weighed 0.50/0.50.
+/// The weighed In₂O₃/MnCO₃ mixture refined from a CIF and a formula whose rhodochrosite
+/// structures are compared: the preferred one kept unless another fits clearly better,
+/// fractions near the weighed 0.50/0.50.
 #[test]
-fn a_formula_is_refined_with_its_best_fitting_structure() {
+fn a_formula_is_refined_with_its_preferred_structure_unless_another_fits_clearly_better() {
     let (Some(cif), Some(scan)) = (
         xrd_testdata::shared_data("cif/In2O3_Marezio1966.cif"),
         xrd_testdata::shared_data("measured/dara_dev/In2O3_0p5002-MnCO3_0p5000--8min.xrdml"),
@@ -87,7 +88,15 @@ fn a_formula_is_refined_with_its_best_fitting_structure() {
     assert_eq!(compared.len(), specs[1].candidates.len());
     let rwps: Vec<f64> = compared.iter().map(|c| *c.rwp.as_ref().unwrap()).collect();
     assert!(rwps.windows(2).all(|w| w[0] <= w[1]), "{rwps:?}");
-    assert_eq!(fit.choice[1], compared[0].candidate);
+    // In preference order, the first kept unless another's Rwp is 3 % lower.
+    let mut in_order: Vec<Result<f64, String>> = vec![Err(String::new()); compared.len()];
+    for c in compared {
+        in_order[c.candidate] = c.rwp.clone();
+    }
+    assert_eq!(Some(fit.choice[1]), xrd_minerals::choose(&in_order));
+    let choices = fit.choices(&specs);
+    assert_eq!(choices[1].source, fit.sources(&specs)[1]);
+    assert!(choices[1].judgement.is_some() && choices[0].judgement.is_none());
     assert!(fit.compared[0].is_empty());
     let w: Vec<f64> = fit
         .refinement
@@ -102,8 +111,8 @@ fn a_formula_is_refined_with_its_best_fitting_structure() {
     assert_eq!(fit.sources(&specs)[0], cif.to_str().unwrap());
 }
 
-/// TiO₂ of the autoXRD set: search-match names anatase; the refinement adds rutile, and the
-/// report gives both with weight fractions that sum to one.
+/// TiO₂ of the autoXRD set: search-match names anatase; the refinement tries rutile, and the
+/// report gives the refined phases with weight fractions that sum to one.
 #[test]
 fn the_report_gives_the_refined_phases_with_weight_fractions() {
     let Some(path) = xrd_testdata::shared_data("real/autoxrd_TiO2.xy") else {
@@ -134,13 +143,19 @@ fn the_report_gives_the_refined_phases_with_weight_fractions() {
         .iter()
         .map(|r| amcsd().entries()[r.entry].name())
         .collect();
-    assert_eq!(names, ["Anatase", "Rutile"]);
+    // Rutile (7 % of the weight) is tried and not kept: its Rwp gain, 2.9 %, is under the 3 %
+    // asked since sites published without B have the default B (it was 3.2 % with B = 0).
+    assert_eq!(names, ["Anatase"]);
     let total: f64 = rows
         .iter()
         .map(|r| r.refined.unwrap().weight_fraction)
         .sum();
     assert!((total - 1.0).abs() < 1e-9, "{total}");
-    assert!(rows[1].refined.unwrap().weight_fraction < 0.15);
+    assert!(
+        confirmed.notes.iter().any(|n| n.starts_with("Rutile")),
+        "{:?}",
+        confirmed.notes
+    );
 }
 
 #[test]

@@ -83,7 +83,7 @@ def refine(
     background: Optional[int] = None,
     humps: Optional[int] = None,
     stages: Optional[Sequence[str]] = None,
-    max_candidates: int = 8,
+    max_candidates: int = 3,
     references: Optional[Sequence[str]] = None,
     reference_library: Optional[PathLike] = None,
     alignment: Optional[Literal["reference", "sample", "none"]] = None,
@@ -152,7 +152,7 @@ def refine_series(
     two_theta_range: Optional[tuple[float, float]] = None,
     background: Optional[int] = None,
     stages: Optional[Sequence[str]] = None,
-    max_candidates: int = 8,
+    max_candidates: int = 3,
     backward: bool = False,
     parametric: Optional[Sequence[str]] = None,
 ) -> Any: ...

@@ -28,7 +28,7 @@ use crate::pattern::wavelength_of;
 /// phase, parameter, degree, coefficients, coefficient_esd, chi2, esd_ratio) and "phases" (the
 /// phases' names). `xrd.refine_series` wraps it in a pandas DataFrame.
 #[pyfunction]
-#[pyo3(signature = (files, phases, library=None, builtin=true, instrument=None, particle_size=None, wavelength=None, two_theta_range=None, background=None, stages=None, max_candidates=8, order=None, backward=false, parametric=None, offset=0))]
+#[pyo3(signature = (files, phases, library=None, builtin=true, instrument=None, particle_size=None, wavelength=None, two_theta_range=None, background=None, stages=None, max_candidates=3, order=None, backward=false, parametric=None, offset=0))]
 #[allow(clippy::too_many_arguments)]
 pub fn refine_series<'py>(
     py: Python<'py>,
