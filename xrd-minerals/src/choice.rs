@@ -95,7 +95,7 @@ fn phase_key(e: &Entry) -> String {
 /// Volume (Å³) per non-H atom of the full cell, and those atoms' number per lattice point (a
 /// rhombohedral phase in hexagonal axes holds three primitive cells); `None` when the structure
 /// cannot be built.
-fn volume_per_atom(e: &Entry) -> Option<(f64, f64)> {
+pub(crate) fn volume_per_atom(e: &Entry) -> Option<(f64, f64)> {
     let s = e.structure().ok()?;
     let atoms: f64 = s
         .sites()

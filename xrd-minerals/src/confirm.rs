@@ -424,17 +424,23 @@ impl Matcher<'_> {
     }
 
     /// Whether entry `i` is a material already among `entries`: the same mineral name, or the
-    /// same formula in the same space group.
+    /// same formula in the same space group, or the same formula with a volume per atom within
+    /// 2 % (one structure described in two space groups, as In₂O₃ of 1928 and of 1966).
     fn same_mineral_as(&self, i: usize, entries: &[usize]) -> bool {
         let all = self.library().entries();
         let name = &all[i].mineral;
         let composition = Composition::parse(&all[i].formula).ok();
+        let volume = |k: usize| crate::choice::volume_per_atom(&all[k]).map(|v| v.0);
         entries.iter().any(|&k| {
+            let same_formula = composition.as_ref().is_some_and(|c| {
+                Composition::parse(&all[k].formula).is_ok_and(|o| o.same_formula(c))
+            });
             (!name.is_empty() && &all[k].mineral == name)
-                || (all[k].space_group == all[i].space_group
-                    && composition.as_ref().is_some_and(|c| {
-                        Composition::parse(&all[k].formula).is_ok_and(|o| o.same_formula(c))
-                    }))
+                || same_formula
+                    && (all[k].space_group == all[i].space_group
+                        || volume(i)
+                            .zip(volume(k))
+                            .is_some_and(|(a, b)| (a / b - 1.0).abs() < 0.02))
         })
     }
 }

@@ -9,7 +9,7 @@ use pyo3::types::{PyDict, PyList};
 use xrd_minerals::{DEFAULT_MAX_CANDIDATES, PhaseSpec, RefineSetup, refine_specs};
 
 // The signature's literal 8 (shown by help()) is xrd-minerals' default.
-const _: () = assert!(DEFAULT_MAX_CANDIDATES == 8);
+const _: () = assert!(DEFAULT_MAX_CANDIDATES == 3);
 use xrd_refine::{
     Instrument, Phase as RefinedPhase, ReferenceSet, RefineParams, Refiner, Stage, SummationParams,
 };
