@@ -65,6 +65,9 @@ pub struct Suitability {
     pub b_implausible: bool,
     /// Year of publication (0 when unknown).
     pub year: u16,
+    /// Set aside while its phase has another entry: away from room conditions, a cell off the
+    /// consensus by more than [`CELL_DEVIATION`], or a substituted member.
+    pub set_aside: bool,
     /// The ranking's penalty: lower is better.
     pub penalty: f64,
     /// Each judgement that cost a penalty, as a person reads it.
@@ -307,6 +310,7 @@ pub fn judge(library: &Library, entries: &[usize]) -> Vec<Suitability> {
             b_missing,
             b_implausible,
             year,
+            set_aside: !ambient || dev > CELL_DEVIATION || substituted,
             penalty,
             remarks,
         });

@@ -255,6 +255,11 @@ impl PhaseSpec {
         let mut out = Vec::new();
         for (i, suitability) in ranked {
             let e = &lib.entries()[i];
+            // A heated, compressed, substituted or misprinted determination is not compared
+            // when its phase has a sound one.
+            if suitability.set_aside && out.iter().any(|c: &SpecCandidate| c.name == e.name()) {
+                continue;
+            }
             let abc = [e.cell[0], e.cell[1], e.cell[2]];
             if seen.iter().any(|(sg, c)| {
                 *sg == e.space_group && c.iter().zip(&abc).all(|(x, y)| (x - y).abs() < 5e-3 * x)
