@@ -66,7 +66,7 @@ pub struct Suitability {
     /// Year of publication (0 when unknown).
     pub year: u16,
     /// Set aside while its phase has another entry: away from room conditions, a cell off the
-    /// consensus by more than [`CELL_DEVIATION`], or a substituted member.
+    /// consensus by more than [`CELL_DEVIATION`], a substituted member or a supercell.
     pub set_aside: bool,
     /// The ranking's penalty: lower is better.
     pub penalty: f64,
@@ -264,10 +264,9 @@ pub fn judge(library: &Library, entries: &[usize]) -> Vec<Suitability> {
                 100.0 * cell_deviation
             ));
         }
-        if let Some((_, atoms)) = cells[k]
-            && usual_atoms > 0.0
-            && atoms > SUPERCELL * usual_atoms
-        {
+        let supercell =
+            cells[k].is_some_and(|(_, atoms)| usual_atoms > 0.0 && atoms > SUPERCELL * usual_atoms);
+        if let Some((_, atoms)) = cells[k].filter(|_| supercell) {
             penalty += 1.5;
             remarks.push(format!(
                 "a supercell ({atoms:.0} atoms per lattice point, usually {usual_atoms:.0})"
@@ -310,7 +309,7 @@ pub fn judge(library: &Library, entries: &[usize]) -> Vec<Suitability> {
             b_missing,
             b_implausible,
             year,
-            set_aside: !ambient || dev > CELL_DEVIATION || substituted,
+            set_aside: !ambient || dev > CELL_DEVIATION || substituted || supercell,
             penalty,
             remarks,
         });

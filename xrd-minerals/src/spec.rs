@@ -21,7 +21,7 @@ use crate::{Entry, Library, Result};
 pub const DEFAULT_MAX_CANDIDATES: usize = 3;
 
 /// Iterations per stage of the short fit that compares a spec's structures.
-const COMPARE_ITERATIONS: usize = 15;
+const COMPARE_ITERATIONS: usize = 8;
 
 /// The prefix of a Pawley phase spec (`pawley:anatase`, `pawley:4.59,4.59,2.96,90,90,90,136`).
 pub const PAWLEY_PREFIX: &str = "pawley:";
@@ -386,10 +386,13 @@ impl SpecRefinement {
                         .and_then(|t| t.rwp.as_ref().ok().copied())
                 };
                 let reason = if spec.candidates.len() < 2 {
-                    if c.suitability.is_some() {
-                        "the only usable structure of its entries".to_string()
-                    } else {
+                    if c.suitability.is_none() {
                         "given".to_string()
+                    } else if spec.text == c.source {
+                        "pinned by its id".to_string()
+                    } else {
+                        "the preferred reference; no other distinct sound structure to compare"
+                            .to_string()
                     }
                 } else if chosen == 0 {
                     "the preferred reference; no other fitted clearly better".to_string()

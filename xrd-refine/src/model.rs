@@ -14,6 +14,11 @@ use crate::phase::PhaseModel;
 use crate::reference::Reference;
 use xrd_sim::powder::tch::{self, REACH, TchProfile};
 
+/// A pattern evaluation splits its peaks over two cores from this many peaks…
+const PARALLEL_PEAKS: usize = 64;
+/// …and this many points (below, the second half's buffers cost more than they save).
+const PARALLEL_POINTS: usize = 1000;
+
 /// Smallest Gaussian width (°): the Caglioti quadratic is held above it.
 const MIN_GAUSSIAN: f64 = 1e-4;
 
@@ -467,95 +472,62 @@ impl Model {
             parts.phases = Vec::new();
             parts.references = Vec::new();
         }
-        let mut derivs: Vec<(usize, [f64; 5])> = Vec::new();
-        let mut window: Vec<[f64; 5]> = Vec::new();
-        for (p, ph) in self.phases.iter().enumerate() {
-            let before = parts.as_ref().map(|_| y.clone());
-            let pi = &l.phases[p];
-            let cell = &values[pi.cell.clone()];
-            for (k, peak) in ph.peaks.iter().enumerate() {
-                let q: f64 = peak.dq.iter().zip(cell).map(|(d, v)| d * v).sum();
-                if q <= 0.0 {
-                    continue;
-                }
-                let g = q.sqrt();
-                // Σ |F|² W and its derivative in r.
-                let (tex, dtex) = match self.cos2[p].get(k) {
-                    Some(c2) => {
-                        let r = values[pi.texture];
-                        peak.members
-                            .iter()
-                            .zip(c2)
-                            .fold((0.0, 0.0), |(t, dt), (m, &c)| {
-                                let x = r * r * c + (1.0 - c) / r;
-                                let w = x.powf(-1.5);
-                                let dw = -1.5 * x.powf(-2.5) * (2.0 * r * c - (1.0 - c) / (r * r));
-                                (t + m.f2 * w, dt + m.f2 * dw)
-                            })
-                    }
-                    None => (peak.f2, 0.0),
-                };
-                for &(lambda, ratio) in &self.lines {
-                    let sin = lambda * g / 2.0;
-                    if sin >= 0.999_999 {
-                        continue;
-                    }
-                    derivs.clear();
-                    let line = self.line(
-                        values,
-                        p,
-                        &peak.dq,
-                        q,
-                        g,
-                        lambda,
-                        ratio,
-                        tex,
-                        dtex,
-                        jac.as_ref().map(|(c, _)| *c),
-                        &mut derivs,
-                    );
-                    let (a, b) = self.reach(line.centre, line.h);
-                    let Some((_, j)) = jac.as_mut() else {
-                        for (yi, t) in y[a..b].iter_mut().zip(&self.tt[a..b]) {
-                            *yi += line.intensity
-                                * self
-                                    .shape
-                                    .value(t - line.centre, line.h, line.eta, line.asym);
-                        }
-                        continue;
-                    };
-                    // The five profile derivatives of each point in reach, then each column
-                    // filled in one contiguous run.
-                    window.clear();
-                    for (yi, t) in y[a..b].iter_mut().zip(&self.tt[a..b]) {
-                        let v = self.shape.at(t - line.centre, line.h, line.eta, line.asym);
-                        *yi += line.intensity * v.v;
-                        window.push([
-                            v.v,
-                            line.intensity * v.d_centre,
-                            line.intensity * v.d_h,
-                            line.intensity * v.d_eta,
-                            line.intensity * v.d_asym,
-                        ]);
-                    }
-                    let rows = j.nrows();
-                    let js = j.as_mut_slice();
-                    for (c, d) in &derivs {
-                        let col = &mut js[c * rows + a..c * rows + b];
-                        for (out, dy) in col.iter_mut().zip(&window) {
-                            *out += d[0] * dy[0]
-                                + d[1] * dy[1]
-                                + d[2] * dy[2]
-                                + d[3] * dy[3]
-                                + d[4] * dy[4];
-                        }
-                    }
-                }
-            }
-            if let (Some(parts), Some(before)) = (parts.as_mut(), before) {
+        if let Some(parts) = parts.as_mut() {
+            // Each phase's curve for the output: one phase after another.
+            for (p, ph) in self.phases.iter().enumerate() {
+                let before = y.clone();
+                let items: Vec<(usize, usize)> = (0..ph.peaks.len()).map(|k| (p, k)).collect();
+                self.add_peaks(
+                    values,
+                    &items,
+                    &mut y,
+                    jac.as_mut().map(|(c, j)| (*c, &mut **j)),
+                );
                 parts
                     .phases
                     .push(y.iter().zip(&before).map(|(a, b)| a - b).collect());
+            }
+        } else {
+            let items: Vec<(usize, usize)> = self
+                .phases
+                .iter()
+                .enumerate()
+                .flat_map(|(p, ph)| (0..ph.peaks.len()).map(move |k| (p, k)))
+                .collect();
+            // Two halves of the peaks on the two cores when there is enough work, the second
+            // into buffers of its own added after: the same split whatever the thread count,
+            // so the result does not depend on it.
+            if items.len() >= PARALLEL_PEAKS && n >= PARALLEL_POINTS {
+                let (first, second) = items.split_at(items.len() / 2);
+                let width = jac.as_ref().map_or(0, |(_, j)| j.ncols());
+                let cols = jac.as_ref().map(|(c, _)| *c);
+                let (_, (y2, j2)) = rayon::join(
+                    || {
+                        self.add_peaks(
+                            values,
+                            first,
+                            &mut y,
+                            jac.as_mut().map(|(c, j)| (*c, &mut **j)),
+                        )
+                    },
+                    || {
+                        let mut y2 = vec![0.0; n];
+                        let mut j2 = cols.map(|_| DMatrix::zeros(n, width));
+                        self.add_peaks(values, second, &mut y2, cols.zip(j2.as_mut()));
+                        (y2, j2)
+                    },
+                );
+                y.iter_mut().zip(&y2).for_each(|(a, b)| *a += b);
+                if let (Some((_, j)), Some(j2)) = (jac.as_mut(), j2) {
+                    **j += j2;
+                }
+            } else {
+                self.add_peaks(
+                    values,
+                    &items,
+                    &mut y,
+                    jac.as_mut().map(|(c, j)| (*c, &mut **j)),
+                );
             }
         }
         // Measured references: s · r(2θ − δ).
@@ -652,6 +624,103 @@ impl Model {
     /// One line of one peak: its profile quantities, and (with `cols`) their derivatives with
     /// respect to each parameter with a column, pushed to `derivs`.
     #[allow(clippy::too_many_arguments)]
+    /// Adds the peaks `items` ((phase, peak) pairs) to `y`, and their derivatives to the columns
+    /// `cols` of `jac`.
+    fn add_peaks(
+        &self,
+        values: &[f64],
+        items: &[(usize, usize)],
+        y: &mut [f64],
+        mut jac: Option<(&[Option<usize>], &mut DMatrix<f64>)>,
+    ) {
+        let l = &self.layout;
+        let mut derivs: Vec<(usize, [f64; 5])> = Vec::new();
+        let mut window: Vec<[f64; 5]> = Vec::new();
+        for &(p, k) in items {
+            let ph = &self.phases[p];
+            let peak = &ph.peaks[k];
+            let pi = &l.phases[p];
+            let cell = &values[pi.cell.clone()];
+            let q: f64 = peak.dq.iter().zip(cell).map(|(d, v)| d * v).sum();
+            if q <= 0.0 {
+                continue;
+            }
+            let g = q.sqrt();
+            // Σ |F|² W and its derivative in r.
+            let (tex, dtex) = match self.cos2[p].get(k) {
+                Some(c2) => {
+                    let r = values[pi.texture];
+                    peak.members
+                        .iter()
+                        .zip(c2)
+                        .fold((0.0, 0.0), |(t, dt), (m, &c)| {
+                            let x = r * r * c + (1.0 - c) / r;
+                            let w = x.powf(-1.5);
+                            let dw = -1.5 * x.powf(-2.5) * (2.0 * r * c - (1.0 - c) / (r * r));
+                            (t + m.f2 * w, dt + m.f2 * dw)
+                        })
+                }
+                None => (peak.f2, 0.0),
+            };
+            for &(lambda, ratio) in &self.lines {
+                let sin = lambda * g / 2.0;
+                if sin >= 0.999_999 {
+                    continue;
+                }
+                derivs.clear();
+                let line = self.line(
+                    values,
+                    p,
+                    &peak.dq,
+                    q,
+                    g,
+                    lambda,
+                    ratio,
+                    tex,
+                    dtex,
+                    jac.as_ref().map(|(c, _)| *c),
+                    &mut derivs,
+                );
+                let (a, b) = self.reach(line.centre, line.h);
+                let Some((_, j)) = jac.as_mut() else {
+                    for (yi, t) in y[a..b].iter_mut().zip(&self.tt[a..b]) {
+                        *yi += line.intensity
+                            * self
+                                .shape
+                                .value(t - line.centre, line.h, line.eta, line.asym);
+                    }
+                    continue;
+                };
+                // The five profile derivatives of each point in reach, then each column
+                // filled in one contiguous run.
+                window.clear();
+                for (yi, t) in y[a..b].iter_mut().zip(&self.tt[a..b]) {
+                    let v = self.shape.at(t - line.centre, line.h, line.eta, line.asym);
+                    *yi += line.intensity * v.v;
+                    window.push([
+                        v.v,
+                        line.intensity * v.d_centre,
+                        line.intensity * v.d_h,
+                        line.intensity * v.d_eta,
+                        line.intensity * v.d_asym,
+                    ]);
+                }
+                let rows = j.nrows();
+                let js = j.as_mut_slice();
+                for (c, d) in &derivs {
+                    let col = &mut js[c * rows + a..c * rows + b];
+                    for (out, dy) in col.iter_mut().zip(&window) {
+                        *out += d[0] * dy[0]
+                            + d[1] * dy[1]
+                            + d[2] * dy[2]
+                            + d[3] * dy[3]
+                            + d[4] * dy[4];
+                    }
+                }
+            }
+        }
+    }
+
     fn line(
         &self,
         values: &[f64],

@@ -211,9 +211,10 @@ fn the_eight_minute_scan_of_the_same_mixture_with_its_fit_and_refinement_json() 
             .starts_with("the preferred reference"),
         "{choice}"
     );
-    // 1995's two (one cell) and 1920's R3c, 2.8 % off the consensus: the latter's Rwp is lower
-    // by a hair (0.06305 against 0.06306), no evidence of a better structure.
-    assert_eq!(choice["compared"].as_array().unwrap().len(), 2, "{choice}");
+    // 1995's and 1961's entries share a cell, and 1920's R3c (2.8 % off the consensus) is set
+    // aside (its Rwp was lower by a hair, 0.06305 against 0.06306, when it was compared): one
+    // structure, nothing compared.
+    assert_eq!(choice["compared"].as_array().unwrap().len(), 0, "{choice}");
     assert_eq!(json["choices"][0]["reason"], "given");
     let r = &json["refinement"];
     let n = |v: &serde_json::Value| v.as_f64().unwrap();
@@ -278,7 +279,7 @@ fn microabsorption_with_a_given_size_brings_bismite_beside_bunsenite_to_its_weig
     assert!((plain[1] - 0.4008).abs() > 0.08, "{plain:?}");
     assert!(
         run.stderr
-            .contains("would move Bunsenite by -7.7 wt% points"),
+            .contains("7.7 wt% points (not applied"),
         "{}",
         run.stderr
     );
