@@ -95,6 +95,17 @@ fn phase_key(e: &Entry) -> String {
     }
 }
 
+/// What a phase's entries agree on.
+#[derive(Debug, Clone, Default)]
+struct Consensus {
+    /// Median volume per non-H atom.
+    volume: Option<f64>,
+    /// The most frequent element set.
+    elements: Vec<String>,
+    /// Median non-H atoms per lattice point.
+    atoms: f64,
+}
+
 /// Volume (Å³) per non-H atom of the full cell, and those atoms' number per lattice point (a
 /// rhombohedral phase in hexagonal axes holds three primitive cells); `None` when the structure
 /// cannot be built.
@@ -181,7 +192,7 @@ pub fn judge(library: &Library, entries: &[usize]) -> Vec<Suitability> {
     let volumes: Vec<Option<f64>> = cells.iter().map(|c| c.map(|x| x.0)).collect();
     // Per phase: the consensus volume of its ambient entries and its most frequent element set.
     let keys: Vec<String> = entries.iter().map(|&i| phase_key(&all[i])).collect();
-    let consensus = |key: &str| -> (Option<f64>, Vec<String>, f64) {
+    let consensus = |key: &str| -> Consensus {
         let members: Vec<usize> = (0..entries.len()).filter(|&k| keys[k] == key).collect();
         let ambient: Vec<usize> = members
             .iter()
@@ -215,24 +226,25 @@ pub fn judge(library: &Library, entries: &[usize]) -> Vec<Suitability> {
         }
         // The most frequent set; among equals the smallest (the end member).
         counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.len().cmp(&b.0.len())));
-        (
-            v,
-            counts.first().map(|c| c.0.clone()).unwrap_or_default(),
-            usual_atoms,
-        )
+        Consensus {
+            volume: v,
+            elements: counts.first().map(|c| c.0.clone()).unwrap_or_default(),
+            atoms: usual_atoms,
+        }
     };
-    let mut cache: Vec<(String, (Option<f64>, Vec<String>, f64))> = Vec::new();
+    let mut cache: Vec<(String, Consensus)> = Vec::new();
     let mut out = Vec::with_capacity(entries.len());
     for (k, &i) in entries.iter().enumerate() {
         let e = &all[i];
         if !cache.iter().any(|(key, _)| *key == keys[k]) {
             cache.push((keys[k].clone(), consensus(&keys[k])));
         }
-        let (v0, usual, usual_atoms) = cache
+        let c = cache
             .iter()
             .find(|(key, _)| *key == keys[k])
             .map(|(_, c)| c.clone())
             .unwrap_or_default();
+        let (v0, usual, usual_atoms) = (c.volume, c.elements, c.atoms);
         let cell_deviation = match (volumes[k], v0) {
             (Some(v), Some(v0)) if v0 > 0.0 => v / v0 - 1.0,
             _ => 0.0,

@@ -621,9 +621,6 @@ impl Model {
         (a, b)
     }
 
-    /// One line of one peak: its profile quantities, and (with `cols`) their derivatives with
-    /// respect to each parameter with a column, pushed to `derivs`.
-    #[allow(clippy::too_many_arguments)]
     /// Adds the peaks `items` ((phase, peak) pairs) to `y`, and their derivatives to the columns
     /// `cols` of `jac`.
     fn add_peaks(
@@ -721,6 +718,9 @@ impl Model {
         }
     }
 
+    /// One line of one peak: its profile quantities, and (with `cols`) their derivatives with
+    /// respect to each parameter with a column, pushed to `derivs`.
+    #[allow(clippy::too_many_arguments)]
     fn line(
         &self,
         values: &[f64],

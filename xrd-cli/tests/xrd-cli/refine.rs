@@ -278,8 +278,7 @@ fn microabsorption_with_a_given_size_brings_bismite_beside_bunsenite_to_its_weig
     let plain = w(&csv_rows(run.ok()), 5);
     assert!((plain[1] - 0.4008).abs() > 0.08, "{plain:?}");
     assert!(
-        run.stderr
-            .contains("7.7 wt% points (not applied"),
+        run.stderr.contains("7.7 wt% points (not applied"),
         "{}",
         run.stderr
     );
