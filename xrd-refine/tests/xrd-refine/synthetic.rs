@@ -402,3 +402,56 @@ fn a_hydroxide_without_h_sites_is_weighed_with_its_hydrogen() {
         fit.warnings
     );
 }
+
+/// A strong and a weak absorber (In₂O₃, μ ≈ 1,650 cm⁻¹ at Cu Kα, beside corundum, μ ≈ 125
+/// cm⁻¹), rendered without microabsorption: refined without a particle size the weighed
+/// fractions come back and a warning says what a correction would change; with a particle
+/// size assumed that the powder does not have, Brindley's correction moves them away, the
+/// uncorrected fractions reported beside.
+#[test]
+fn a_correction_for_a_particle_size_the_powder_lacks_biases_strong_absorbers() {
+    let (Some(indium), Some(corundum)) = (
+        cif_phase("In2O3_Marezio1966.cif"),
+        cif_phase("Sapphire.cif"),
+    ) else {
+        return;
+    };
+    let phases = vec![indium, corundum];
+    let weights = [0.5, 0.5];
+    let (pattern, _) = mixture(&phases, &weights, &[0.0, 0.0], 0.0, 11);
+    let fit = |size: Option<f64>| {
+        let mut r = Refiner::new(phases.clone()).params(RefineParams::new().stages(vec![
+            Stage::ScaleBackground,
+            Stage::CellsZero,
+            Stage::Profile,
+        ]));
+        if let Some(d) = size {
+            r = r.particle_size(d);
+        }
+        r.fit(&pattern, Wavelength::CU_KA).unwrap()
+    };
+    let plain = fit(None);
+    for (ph, w) in plain.phases.iter().zip(weights) {
+        assert!(
+            (ph.weight_fraction - w).abs() < 0.01,
+            "{}: {}",
+            ph.name,
+            ph.weight_fraction
+        );
+        assert_eq!(ph.weight_fraction_uncorrected, None);
+    }
+    assert!(
+        plain
+            .warnings
+            .iter()
+            .any(|w| w.contains("absorb very differently")),
+        "{:?}",
+        plain.warnings
+    );
+    let assumed = fit(Some(3.0));
+    let p = &assumed.phases[0];
+    // The strong absorber is raised by the correction: 0.5 read as about 0.57.
+    assert!(p.weight_fraction - 0.5 > 0.05, "{}", p.weight_fraction);
+    let u = p.weight_fraction_uncorrected.unwrap();
+    assert!((u - plain.phases[0].weight_fraction).abs() < 1e-6, "{u}");
+}
