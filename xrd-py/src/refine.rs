@@ -54,7 +54,8 @@ pub use series::refine_series;
 
 /// Rietveld refinement of `phases` on a measured pattern (a `Pattern` or a file path), as
 /// `xrd refine`. Each phase is a library id ("amcsd:8240"), a mineral name ("anatase"), a
-/// formula ("TiO2": its entries compared by a short fit, the best kept) or a CIF/POSCAR path.
+/// formula ("TiO2": its best three references compared by a short fit, the preferred kept unless
+/// another fits clearly better) or a CIF/POSCAR path.
 /// `instrument` is a file saved by `save_instrument` (a refinement of a standard); `standard` is
 /// (phase, weighed weight fraction) of an internal standard; `particle_size` (µm) is the
 /// diameter of Brindley's microabsorption correction (default none: no correction, the
@@ -67,8 +68,9 @@ pub use series::refine_series;
 /// alpha, beta, gamma, size_nm, strain, source, rwp, gof), "rp", "rwp", "rexp", "gof",
 /// "durbin_watson", "amorphous", "warnings", "compared" (each phase's structures and the Rwp of
 /// their short fits), the arrays "two_theta", "observed", "calculated", "background",
-/// "difference", "phase_curves" (name → array) and "refinement" (every refined parameter, as
-/// refinement.json).
+/// "difference", "phase_curves" (name → array), "refinement" (every refined parameter, as
+/// refinement.json) and "choices" (per phase: the spec, the structure refined, its judgement,
+/// why it was chosen and the structures compared, as refinement.json's "choices").
 ///
 /// With `references` (ids of the measured reference patterns of `reference_library`, a
 /// powdR/RockJock wide CSV or a folder, as `xrd refine --references`) instead of `phases`: a
@@ -349,6 +351,10 @@ pub fn refine<'py>(
     let json = serde_json::to_string(r).map_err(|e| value_error(e.to_string()))?;
     let loads = py.import("json")?.getattr("loads")?;
     out.set_item("refinement", loads.call1((json,))?)?;
+    // Which structure each phase resolved to and why (refinement.json's "choices").
+    let choices = serde_json::to_string(&fit.choices(&specs))
+        .map_err(|e| value_error(e.to_string()))?;
+    out.set_item("choices", loads.call1((choices,))?)?;
     if let Some(cal) = calibration {
         let json = serde_json::to_string(&cal).map_err(|e| value_error(e.to_string()))?;
         out.set_item("calibration", loads.call1((json,))?)?;
