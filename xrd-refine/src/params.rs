@@ -20,13 +20,14 @@ pub enum Stage {
     /// March–Dollase preferred orientation, kept per phase only where it lowers Rwp by
     /// [`RefineParams::texture_min_gain`].
     Texture,
-    /// Overall displacement parameters B of each phase, each held at the structure's values
+    /// The overall atomic displacement parameter B of each phase (not the specimen
+    /// displacement, which [`Stage::Profile`] refines), each held at the structure's values
     /// where the data do not carry it (its esd above 0.5 Å², or at a bound: a minor phase).
-    Displacement,
+    OverallB,
 }
 
 impl Stage {
-    /// The default plan: every stage but [`Stage::Displacement`]. On the weighed mixtures of
+    /// The default plan: every stage but [`Stage::OverallB`]. On the weighed mixtures of
     /// dara_dev (where it was chosen) refining B raised the mean weight-fraction error from
     /// 3.2 to 3.6 wt% points: B trades off against the scale.
     pub const DEFAULT: [Stage; 4] = [
@@ -42,7 +43,7 @@ impl Stage {
         Stage::CellsZero,
         Stage::Profile,
         Stage::Texture,
-        Stage::Displacement,
+        Stage::OverallB,
     ];
 
     /// The stage's name as the command line spells it.
@@ -52,7 +53,7 @@ impl Stage {
             Stage::CellsZero => "cells",
             Stage::Profile => "profile",
             Stage::Texture => "texture",
-            Stage::Displacement => "b",
+            Stage::OverallB => "b",
         }
     }
 

@@ -1260,7 +1260,7 @@ impl Run<'_> {
             if has(Stage::Texture) && self.textured[p].is_some() {
                 free.push(pi.texture);
             }
-            if has(Stage::Displacement) && !self.fixed_b[p] {
+            if has(Stage::OverallB) && !self.fixed_b[p] {
                 free.push(pi.b);
             }
         }
@@ -1406,7 +1406,7 @@ impl Run<'_> {
             let free = self.free(values, stage);
             if extracted.is_empty() || k < extract_from {
                 self.minimise(values, &free, self.params.max_iterations)?;
-                if stage == Stage::Displacement && self.hold_uncarried_b(values, &free) {
+                if stage == Stage::OverallB && self.hold_uncarried_b(values, &free) {
                     let free = self.free(values, stage);
                     self.minimise(values, &free, self.params.max_iterations)?;
                 }

@@ -345,7 +345,7 @@ fn an_overall_b_the_data_do_not_carry_is_held() {
             Stage::ScaleBackground,
             Stage::CellsZero,
             Stage::Profile,
-            Stage::Displacement,
+            Stage::OverallB,
         ]))
         .fit(&pattern, Wavelength::CU_KA)
         .unwrap();
