@@ -160,7 +160,7 @@ pub fn refine<'py>(
         (label, p.with_wavelength(Some(w)), w)
     };
     let params = refine_params(two_theta_range, background, humps, stages)?
-        .standard(save_instrument.is_some());
+        .instrument_standard(save_instrument.is_some());
     params.check().py()?;
     let mut instrument = loaded;
     if monochromator.is_some() {
@@ -352,8 +352,8 @@ pub fn refine<'py>(
     let loads = py.import("json")?.getattr("loads")?;
     out.set_item("refinement", loads.call1((json,))?)?;
     // Which structure each phase resolved to and why (refinement.json's "choices").
-    let choices = serde_json::to_string(&fit.choices(&specs))
-        .map_err(|e| value_error(e.to_string()))?;
+    let choices =
+        serde_json::to_string(&fit.choices(&specs)).map_err(|e| value_error(e.to_string()))?;
     out.set_item("choices", loads.call1((choices,))?)?;
     if let Some(cal) = calibration {
         let json = serde_json::to_string(&cal).map_err(|e| value_error(e.to_string()))?;

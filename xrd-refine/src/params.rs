@@ -15,7 +15,7 @@ pub enum Stage {
     CellsZero,
     /// Peak widths: each phase's crystallite size and microstrain, the instrument's Caglioti
     /// U, V, W when it was not refined on a standard (all its width and asymmetry terms when
-    /// [`RefineParams::standard`] is set), and the specimen displacement.
+    /// [`RefineParams::instrument_standard`] is set), and the specimen displacement.
     Profile,
     /// March–Dollase preferred orientation, kept per phase only where it lowers Rwp by
     /// [`RefineParams::texture_min_gain`].
@@ -23,6 +23,7 @@ pub enum Stage {
     /// The overall atomic displacement parameter B of each phase (not the specimen
     /// displacement, which [`Stage::Profile`] refines), each held at the structure's values
     /// where the data do not carry it (its esd above 0.5 Å², or at a bound: a minor phase).
+    #[serde(alias = "Displacement")]
     OverallB,
 }
 
@@ -85,7 +86,9 @@ pub struct RefineParams {
     pub(crate) tolerance: f64,
     pub(crate) zero_search: f64,
     pub(crate) texture_min_gain: f64,
-    pub(crate) standard: bool,
+    // Files written before the rename call it `standard`.
+    #[serde(alias = "standard")]
+    pub(crate) instrument_standard: bool,
     pub(crate) two_theta_range: Option<(f64, f64)>,
     pub(crate) max_correlation: f64,
 }
@@ -100,7 +103,7 @@ impl Default for RefineParams {
             tolerance: 1e-4,
             zero_search: 0.3,
             texture_min_gain: 0.01,
-            standard: false,
+            instrument_standard: false,
             two_theta_range: None,
             max_correlation: 0.95,
         }
@@ -160,7 +163,7 @@ impl RefineParams {
         /// Refines an instrument on a standard: every width and asymmetry term of the
         /// instrument, no crystallite size or strain (default false).
         #[must_use]
-        standard, get_standard: bool;
+        instrument_standard, get_instrument_standard: bool;
 
         /// Refines only the points within this 2θ range (default the whole pattern).
         #[must_use]

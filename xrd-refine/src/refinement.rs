@@ -1179,7 +1179,10 @@ impl Refiner {
             gof: rwp / rexp,
             durbin_watson,
             esd_factor,
-            instrument: model.instrument(values, self.params.standard || self.instrument.refined),
+            instrument: model.instrument(
+                values,
+                self.params.instrument_standard || self.instrument.refined,
+            ),
             displacement: values[l.displacement],
             parameters,
             warnings,
@@ -1249,11 +1252,11 @@ impl Run<'_> {
                 // Each phase's own width with its cell: peaks of the starting width may be far
                 // narrower than the measured ones, which leaves the cells little to move by,
                 // and a shared width fitted first would carry one phase's broadening for all.
-                if !self.params.standard {
+                if !self.params.instrument_standard {
                     free.push(pi.size);
                 }
             }
-            if has(Stage::Profile) && !self.params.standard {
+            if has(Stage::Profile) && !self.params.instrument_standard {
                 free.push(pi.size);
                 free.push(pi.strain);
             }
@@ -1279,7 +1282,7 @@ impl Run<'_> {
         }
         if has(Stage::Profile) && !self.fixed_instrument {
             free.extend(&l.widths[..3]);
-            if self.params.standard {
+            if self.params.instrument_standard {
                 free.extend(&l.widths[3..]);
                 free.push(l.asymmetry);
             }

@@ -187,7 +187,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
                 .unwrap_or(RefineParams::default().get_background_terms()),
         )
         .humps(args.humps)
-        .standard(args.save_instrument.is_some())
+        .instrument_standard(args.save_instrument.is_some())
         .two_theta_range(match args.range.as_deref() {
             Some([a, b]) => Some((*a, *b)),
             _ => None,

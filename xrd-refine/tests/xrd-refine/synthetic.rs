@@ -215,7 +215,7 @@ fn an_instrument_refined_on_a_standard_is_reused() {
     let standard = Refiner::new(vec![zincite.clone()])
         // Rendered by xrd-sim: no microabsorption to correct.
         .particle_size(0.0)
-        .params(RefineParams::new().standard(true))
+        .params(RefineParams::new().instrument_standard(true))
         .fit(&pattern, Wavelength::CU_KA)
         .unwrap();
     assert!(standard.instrument.refined);
