@@ -5,11 +5,14 @@
 pub mod absorption;
 mod calibration;
 mod cell;
+mod constraints;
 mod error;
+mod fit;
 pub mod gsas;
 mod instrument;
 mod lm;
 mod model;
+mod parameter;
 mod params;
 mod phase;
 mod quality;

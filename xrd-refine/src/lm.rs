@@ -1,21 +1,49 @@
 //! Weighted least squares by Levenberg–Marquardt (Marquardt's diagonal scaling), with bounds
 //! kept by projection, on nalgebra's Cholesky factorisation.
+//!
+//! The solver knows nothing of crystallography: it minimises χ² = |r|² of a [`Problem`] over
+//! the problem's free variables, from the state it is given: a warm start is a call from the
+//! last fit's variables (with the searches of a cold start skipped by the caller).
 
 use nalgebra::{DMatrix, DVector};
-
-use crate::model::{Model, Parts};
-use crate::{Error, Result};
-
-/// Counts and their weights 1/σ².
-#[derive(Debug, Clone)]
-pub(crate) struct Data {
-    pub y: Vec<f64>,
-    pub w: Vec<f64>,
-}
 
 /// Smallest and largest damping.
 const LAMBDA_MIN: f64 = 1e-9;
 const LAMBDA_MAX: f64 = 1e10;
+
+/// A least-squares problem in its free variables.
+pub(crate) trait Problem {
+    /// Each variable's bounds (lower, upper; infinite for none).
+    fn bounds(&self) -> &[(f64, f64)];
+    /// χ² at `x`; infinite where the residuals are not finite.
+    fn chi2(&self, x: &[f64]) -> f64;
+    /// The weighted Jacobian of the model, J = −∂r/∂x (one column per variable), the weighted
+    /// residuals r = √w (y − f) and χ² at `x`.
+    fn jacobian(&self, x: &[f64]) -> (DMatrix<f64>, DVector<f64>, f64);
+}
+
+/// Levenberg–Marquardt's settings.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LevenbergMarquardt {
+    /// Steps at most.
+    pub max_iterations: usize,
+    /// Stop when a step lowers χ² by less than this fraction of it.
+    pub tolerance: f64,
+    /// The damping λ of the first step.
+    pub damping: f64,
+}
+
+impl LevenbergMarquardt {
+    /// `max_iterations` steps at most, stopping below a relative gain of `tolerance`, from a
+    /// damping of 10⁻³.
+    pub fn new(max_iterations: usize, tolerance: f64) -> Self {
+        Self {
+            max_iterations,
+            tolerance,
+            damping: 1e-3,
+        }
+    }
+}
 
 /// The end of one least-squares run.
 #[derive(Debug, Clone)]
@@ -24,17 +52,12 @@ pub(crate) struct Solved {
     pub iterations: usize,
 }
 
-/// χ² = Σ w (y − f)² of `values`.
-pub(crate) fn chi2(model: &Model, values: &[f64], data: &Data) -> f64 {
-    let f = model.evaluate(values, None, None);
-    f.iter()
-        .zip(&data.y)
-        .zip(&data.w)
-        .map(|((f, y), w)| w * (y - f) * (y - f))
-        .sum()
-}
+/// χ² or its gradient was not finite at the start of a step: the normal matrix there, for the
+/// problem to name the variables that cannot be told apart.
+#[derive(Debug, Clone)]
+pub(crate) struct NotFinite(pub DMatrix<f64>);
 
-/// Holds the parameters without effect (a width at its floor, a phase refined away): unit
+/// Holds the variables without effect (a width at its floor, a phase refined away): unit
 /// diagonal, no gradient. Returns their columns.
 pub(crate) fn hold_inert(normal: &mut DMatrix<f64>, grad: &mut DVector<f64>) -> Vec<usize> {
     let inert: Vec<usize> = (0..normal.nrows())
@@ -47,43 +70,16 @@ pub(crate) fn hold_inert(normal: &mut DMatrix<f64>, grad: &mut DVector<f64>) -> 
     inert
 }
 
-/// The weighted Jacobian √w ∂f/∂p of the `free` parameters, the weighted residuals and χ².
-pub(crate) fn jacobian(
-    model: &Model,
-    values: &[f64],
-    free: &[usize],
-    data: &Data,
-) -> (DMatrix<f64>, DVector<f64>, f64) {
-    let mut cols = vec![None; values.len()];
-    for (c, &i) in free.iter().enumerate() {
-        cols[i] = Some(c);
-    }
-    let n = data.y.len();
-    let mut j = DMatrix::zeros(n, free.len());
-    let f = model.evaluate(values, Some((&cols, &mut j)), None);
-    let mut r = DVector::zeros(n);
-    let mut chi2 = 0.0;
-    for i in 0..n {
-        let sw = data.w[i].sqrt();
-        r[i] = sw * (data.y[i] - f[i]);
-        chi2 += r[i] * r[i];
-        for c in 0..free.len() {
-            j[(i, c)] *= sw;
-        }
-    }
-    (j, r, chi2)
-}
-
-/// The parameters that cannot be told apart at normal matrix `n`: one without effect, or the
-/// most correlated pair.
-pub(crate) fn indistinguishable(model: &Model, free: &[usize], n: &DMatrix<f64>) -> String {
-    let name = |c: usize| model.params[free[c]].name.clone();
-    if let Some(c) = (0..free.len()).find(|&c| n[(c, c)] <= 0.0 || !n[(c, c)].is_finite()) {
+/// The variables that cannot be told apart at normal matrix `n`: one without effect, or the
+/// most correlated pair, named by `name`.
+pub(crate) fn indistinguishable(n: &DMatrix<f64>, name: impl Fn(usize) -> String) -> String {
+    let m = n.nrows();
+    if let Some(c) = (0..m).find(|&c| n[(c, c)] <= 0.0 || !n[(c, c)].is_finite()) {
         return format!("`{}` (no effect on the pattern)", name(c));
     }
     let mut best = (0.0, 0, 0);
-    for a in 0..free.len() {
-        for b in a + 1..free.len() {
+    for a in 0..m {
+        for b in a + 1..m {
             let r = (n[(a, b)] / (n[(a, a)] * n[(b, b)]).sqrt()).abs();
             if r > best.0 {
                 best = (r, a, b);
@@ -93,175 +89,146 @@ pub(crate) fn indistinguishable(model: &Model, free: &[usize], n: &DMatrix<f64>)
     format!("`{}` and `{}`", name(best.1), name(best.2))
 }
 
-/// The least-squares scales, background terms and hump areas, every other parameter held: the
-/// pattern is linear in them, so one evaluation (each phase's curve at unit scale, each hump at
-/// unit area) and one solve give them. Updates `values` (scales and areas clamped at zero) and
-/// returns the χ² of the unclamped solution.
-pub(crate) fn linear(model: &Model, values: &mut [f64], data: &Data) -> f64 {
-    let l = &model.layout;
-    let mut unit = values.to_vec();
-    for k in l.background.clone() {
-        unit[k] = 0.0;
-    }
-    for p in &l.phases {
-        unit[p.scale] = 1.0;
-    }
-    // The references are columns of their own (at their shifts), not part of the target.
-    for &(scale, _) in &l.references {
-        unit[scale] = 0.0;
-    }
-    for h in l.humps.clone().step_by(3) {
-        unit[h] = 0.0;
-    }
-    let mut parts = Parts::default();
-    model.evaluate(&unit, None, Some(&mut parts));
-    let mut columns = model.chebyshev_table().to_vec();
-    columns.extend(parts.phases);
-    columns.extend(model.hump_curves(values));
-    columns.extend(model.reference_curves(values));
-    let m = columns.len();
-    // What the scales and background must explain: the data less the humps.
-    let target: Vec<f64> = data
-        .y
-        .iter()
-        .zip(&parts.background)
-        .map(|(y, h)| y - h)
-        .collect();
-    let mut a = DMatrix::zeros(m, m);
-    let mut b = DVector::zeros(m);
-    for r in 0..m {
-        for c in r..m {
-            let v: f64 = (0..target.len())
-                .map(|i| data.w[i] * columns[r][i] * columns[c][i])
-                .sum();
-            a[(r, c)] = v;
-            a[(c, r)] = v;
-        }
-        b[r] = (0..target.len())
-            .map(|i| data.w[i] * columns[r][i] * target[i])
-            .sum();
-    }
-    hold_inert(&mut a, &mut b);
-    let Some(beta) = a.cholesky().map(|ch| ch.solve(&b)) else {
-        return f64::INFINITY;
-    };
-    let chi2 = (0..target.len())
-        .map(|i| {
-            let f: f64 = (0..m).map(|c| beta[c] * columns[c][i]).sum();
-            data.w[i] * (target[i] - f).powi(2)
-        })
-        .sum();
-    for (k, i) in l.background.clone().enumerate() {
-        values[i] = beta[k];
-    }
-    for (p, pi) in l.phases.iter().enumerate() {
-        values[pi.scale] = beta[l.background.len() + p].max(0.0);
-    }
-    let humps = l.humps.len() / 3;
-    for (k, h) in l.humps.clone().step_by(3).enumerate() {
-        values[h] = beta[l.background.len() + l.phases.len() + k].max(0.0);
-    }
-    for (k, &(scale, _)) in l.references.iter().enumerate() {
-        values[scale] = beta[l.background.len() + l.phases.len() + humps + k].max(0.0);
-    }
-    chi2
-}
-
-/// Minimises χ² over the `free` parameters from `values`, which it updates.
-///
-/// # Errors
-/// [`Error::Singular`] when a free parameter has no effect on the pattern.
-pub(crate) fn minimise(
-    model: &Model,
-    values: &mut [f64],
-    free: &[usize],
-    data: &Data,
-    max_iterations: usize,
-    tolerance: f64,
-) -> Result<Solved> {
-    let mut lambda = 1e-3;
-    let mut nu = 2.0;
-    let mut iterations = 0;
-    loop {
-        let (j, r, chi2) = jacobian(model, values, free, data);
-        let mut normal = j.tr_mul(&j);
-        let mut grad = j.tr_mul(&r);
-        if !(chi2.is_finite() && grad.iter().all(|g| g.is_finite())) {
-            return Err(Error::Singular(indistinguishable(model, free, &normal)));
-        }
-        // A parameter without effect here is held for this step.
-        hold_inert(&mut normal, &mut grad);
-        // A parameter at a bound that the gradient pushes outwards is held for this step (the
-        // active set): projecting a step that moves it would spoil the step of the others.
-        for (c, &i) in free.iter().enumerate() {
-            let p = &model.params[i];
-            let at_lo = values[i] <= p.lo && grad[c] < 0.0;
-            let at_hi = values[i] >= p.hi && grad[c] > 0.0;
-            if at_lo || at_hi {
-                for k in 0..free.len() {
-                    normal[(c, k)] = 0.0;
-                    normal[(k, c)] = 0.0;
+impl LevenbergMarquardt {
+    /// Minimises χ² of `problem` from `x`, which it updates to every accepted step.
+    ///
+    /// # Errors
+    /// [`NotFinite`] when χ² or its gradient is not finite at the start of a step.
+    pub fn minimise<P: Problem>(&self, problem: &P, x: &mut [f64]) -> Result<Solved, NotFinite> {
+        let bounds = problem.bounds();
+        let m = x.len();
+        let mut lambda = self.damping;
+        let mut nu = 2.0;
+        let mut iterations = 0;
+        loop {
+            let (j, r, chi2) = problem.jacobian(x);
+            let mut normal = j.tr_mul(&j);
+            let mut grad = j.tr_mul(&r);
+            if !(chi2.is_finite() && grad.iter().all(|g| g.is_finite())) {
+                return Err(NotFinite(normal));
+            }
+            // A variable without effect here is held for this step.
+            hold_inert(&mut normal, &mut grad);
+            // A variable at a bound that the gradient pushes outwards is held for this step
+            // (the active set): projecting a step that moves it would spoil the step of the
+            // others.
+            for c in 0..m {
+                let (lo, hi) = bounds[c];
+                let at_lo = x[c] <= lo && grad[c] < 0.0;
+                let at_hi = x[c] >= hi && grad[c] > 0.0;
+                if at_lo || at_hi {
+                    for k in 0..m {
+                        normal[(c, k)] = 0.0;
+                        normal[(k, c)] = 0.0;
+                    }
+                    normal[(c, c)] = 1.0;
+                    grad[c] = 0.0;
                 }
-                normal[(c, c)] = 1.0;
-                grad[c] = 0.0;
             }
-        }
-        if iterations >= max_iterations {
-            return Ok(Solved { chi2, iterations });
-        }
-        iterations += 1;
-        let mut accepted = None;
-        while lambda <= LAMBDA_MAX {
-            let mut a = normal.clone();
-            for c in 0..free.len() {
-                a[(c, c)] *= 1.0 + lambda;
+            let solved = |chi2, iterations| Solved { chi2, iterations };
+            if iterations >= self.max_iterations {
+                return Ok(solved(chi2, iterations));
             }
-            let Some(chol) = a.cholesky() else {
+            iterations += 1;
+            let mut accepted = None;
+            while lambda <= LAMBDA_MAX {
+                let mut a = normal.clone();
+                for c in 0..m {
+                    a[(c, c)] *= 1.0 + lambda;
+                }
+                let Some(chol) = a.cholesky() else {
+                    lambda *= nu;
+                    nu *= 2.0;
+                    continue;
+                };
+                let step = chol.solve(&grad);
+                let trial: Vec<f64> = (0..m)
+                    .map(|c| (x[c] + step[c]).clamp(bounds[c].0, bounds[c].1))
+                    .collect();
+                let c2 = problem.chi2(&trial);
+                // Nielsen's damping update from the gain ratio ρ = actual / predicted decrease,
+                // predicted = δᵀg + λ δᵀDδ for the step of (N + λD) δ = g.
+                let predicted: f64 = (0..m)
+                    .map(|c| step[c] * (grad[c] + lambda * normal[(c, c)] * step[c]))
+                    .sum();
+                if c2 < chi2 {
+                    let rho = (chi2 - c2) / predicted.max(f64::MIN_POSITIVE);
+                    lambda = (lambda * (1.0 / 3.0f64).max(1.0 - (2.0 * rho - 1.0).powi(3)))
+                        .max(LAMBDA_MIN);
+                    nu = 2.0;
+                    accepted = Some((trial, c2));
+                    break;
+                }
                 lambda *= nu;
                 nu *= 2.0;
-                continue;
-            };
-            let step = chol.solve(&grad);
-            let mut trial = values.to_vec();
-            for (c, &i) in free.iter().enumerate() {
-                let p = &model.params[i];
-                trial[i] = (values[i] + step[c]).clamp(p.lo, p.hi);
             }
-            let c2 = chi2_of(model, &trial, data);
-            // Nielsen's damping update from the gain ratio ρ = actual / predicted decrease,
-            // predicted = δᵀg + λ δᵀDδ for the step of (N + λD) δ = g.
-            let predicted: f64 = (0..free.len())
-                .map(|c| step[c] * (grad[c] + lambda * normal[(c, c)] * step[c]))
-                .sum();
-            if c2 < chi2 {
-                let rho = (chi2 - c2) / predicted.max(f64::MIN_POSITIVE);
-                lambda =
-                    (lambda * (1.0 / 3.0f64).max(1.0 - (2.0 * rho - 1.0).powi(3))).max(LAMBDA_MIN);
-                nu = 2.0;
-                accepted = Some((trial, c2));
-                break;
-            }
-            lambda *= nu;
-            nu *= 2.0;
-        }
-        match accepted {
-            Some((trial, c2)) => {
-                values.copy_from_slice(&trial);
-                if (chi2 - c2) / chi2 < tolerance {
-                    return Ok(Solved {
-                        chi2: c2,
-                        iterations,
-                    });
+            match accepted {
+                Some((trial, c2)) => {
+                    x.copy_from_slice(&trial);
+                    if (chi2 - c2) / chi2 < self.tolerance {
+                        return Ok(solved(c2, iterations));
+                    }
                 }
-            }
-            None => {
-                return Ok(Solved { chi2, iterations });
+                None => return Ok(solved(chi2, iterations)),
             }
         }
     }
 }
 
-fn chi2_of(model: &Model, values: &[f64], data: &Data) -> f64 {
-    let c = chi2(model, values, data);
-    if c.is_finite() { c } else { f64::INFINITY }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rosenbrock's valley as residuals (1 − x, 10 (y − x²)), with optional bounds.
+    struct Rosenbrock(Vec<(f64, f64)>);
+
+    impl Problem for Rosenbrock {
+        fn bounds(&self) -> &[(f64, f64)] {
+            &self.0
+        }
+        fn chi2(&self, x: &[f64]) -> f64 {
+            self.jacobian(x).2
+        }
+        fn jacobian(&self, x: &[f64]) -> (DMatrix<f64>, DVector<f64>, f64) {
+            let r = DVector::from_vec(vec![1.0 - x[0], 10.0 * (x[1] - x[0] * x[0])]);
+            // ∂f/∂x of the model f = data − r.
+            let j = DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 20.0 * x[0], -10.0]);
+            let c = r.norm_squared();
+            (j, r, c)
+        }
+    }
+
+    #[test]
+    fn finds_the_minimum_of_a_problem_it_knows_nothing_about() {
+        let free = (f64::NEG_INFINITY, f64::INFINITY);
+        let mut x = [-1.2, 1.0];
+        let s = LevenbergMarquardt::new(200, 1e-14)
+            .minimise(&Rosenbrock(vec![free; 2]), &mut x)
+            .unwrap();
+        assert!(
+            (x[0] - 1.0).abs() < 1e-4 && (x[1] - 1.0).abs() < 1e-4,
+            "{x:?}"
+        );
+        assert!(s.chi2 < 1e-8 && s.iterations > 3, "{s:?}");
+    }
+
+    #[test]
+    fn keeps_its_bounds_and_stops_at_the_bounded_minimum() {
+        let mut x = [0.0, 0.0];
+        LevenbergMarquardt::new(200, 1e-14)
+            .minimise(&Rosenbrock(vec![(-2.0, 0.5), (-2.0, 2.0)]), &mut x)
+            .unwrap();
+        assert!((x[0] - 0.5).abs() < 1e-9, "{x:?}");
+        assert!((x[1] - 0.25).abs() < 1e-3, "{x:?}");
+    }
+
+    #[test]
+    fn reports_a_variable_without_effect() {
+        let n = DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 0.0, 0.0]);
+        let named = indistinguishable(&n, |c| ["a", "b"][c].to_string());
+        assert_eq!(named, "`b` (no effect on the pattern)");
+        let n = DMatrix::from_row_slice(3, 3, &[1.0, 0.1, 0.99, 0.1, 1.0, 0.2, 0.99, 0.2, 1.0]);
+        let named = indistinguishable(&n, |c| ["a", "b", "c"][c].to_string());
+        assert_eq!(named, "`a` and `c`");
+    }
 }

@@ -9,7 +9,9 @@ use nalgebra::DMatrix;
 use xrd_io::Wavelength;
 
 use crate::absorption::CapillaryTable;
+use crate::constraints::Column;
 use crate::instrument::Instrument;
+use crate::parameter::{HumpPart, Id, Owners, Table, Width};
 use crate::phase::PhaseModel;
 use crate::reference::Reference;
 use xrd_sim::powder::tch::{self, REACH, TchProfile};
@@ -25,40 +27,8 @@ const MIN_GAUSSIAN: f64 = 1e-4;
 /// Degrees per radian of 2θ per radian of θ.
 const DEG2: f64 = 360.0 / std::f64::consts::PI;
 
-/// What a parameter is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Background,
-    Hump,
-    Zero,
-    Displacement,
-    Caglioti,
-    Lorentz,
-    Asymmetry,
-    Scale(usize),
-    Cell(usize),
-    B(usize),
-    Size(usize),
-    Strain(usize),
-    Texture(usize),
-    /// A measured reference pattern's scale.
-    ReferenceScale(usize),
-    /// A measured reference pattern's 2θ shift.
-    ReferenceShift(usize),
-}
-
-/// One parameter: its kind, name, value and bounds.
-#[derive(Debug, Clone)]
-pub(crate) struct Param {
-    pub kind: Kind,
-    pub name: String,
-    pub value: f64,
-    pub lo: f64,
-    pub hi: f64,
-}
-
 /// Indices of one phase's parameters.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct PhaseIndex {
     pub scale: usize,
     pub cell: std::ops::Range<usize>,
@@ -68,11 +38,20 @@ pub(crate) struct PhaseIndex {
     pub texture: usize,
 }
 
-/// Indices of the global parameters.
-#[derive(Debug, Clone)]
+/// Indices of one broad background peak's parameters.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct HumpIndex {
+    pub area: usize,
+    pub position: usize,
+    pub fwhm: usize,
+}
+
+/// Where each parameter sits in the working vector: an index over the [`Table`], for the
+/// evaluation's inner loops.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Layout {
     pub background: std::ops::Range<usize>,
-    pub humps: std::ops::Range<usize>,
+    pub humps: Vec<HumpIndex>,
     pub zero: usize,
     pub displacement: usize,
     /// U, V, W, X, Y.
@@ -81,6 +60,52 @@ pub(crate) struct Layout {
     pub phases: Vec<PhaseIndex>,
     /// Scale and shift of each measured reference pattern.
     pub references: Vec<(usize, usize)>,
+}
+
+impl Layout {
+    /// Where each parameter of `table` sits.
+    pub fn of(table: &Table) -> Self {
+        fn grow<T: Default>(v: &mut Vec<T>, k: usize) -> &mut T {
+            if v.len() <= k {
+                v.resize_with(k + 1, T::default);
+            }
+            &mut v[k]
+        }
+        fn extend(r: &mut std::ops::Range<usize>, i: usize) {
+            if r.start == r.end {
+                *r = i..i + 1;
+            } else {
+                r.end = i + 1;
+            }
+        }
+        let mut l = Layout::default();
+        for (i, p) in table.iter().enumerate() {
+            match p.id {
+                Id::Background(_) => extend(&mut l.background, i),
+                Id::Hump(k, part) => {
+                    let h = grow(&mut l.humps, k);
+                    match part {
+                        HumpPart::Area => h.area = i,
+                        HumpPart::Position => h.position = i,
+                        HumpPart::Fwhm => h.fwhm = i,
+                    }
+                }
+                Id::Zero => l.zero = i,
+                Id::Displacement => l.displacement = i,
+                Id::Width(w) => l.widths[w as usize] = i,
+                Id::Asymmetry => l.asymmetry = i,
+                Id::Scale(p) => grow(&mut l.phases, p).scale = i,
+                Id::Cell(p, _) => extend(&mut grow(&mut l.phases, p).cell, i),
+                Id::B(p) => grow(&mut l.phases, p).b = i,
+                Id::Size(p) => grow(&mut l.phases, p).size = i,
+                Id::Strain(p) => grow(&mut l.phases, p).strain = i,
+                Id::Texture(p) => grow(&mut l.phases, p).texture = i,
+                Id::ReferenceScale(r) => grow(&mut l.references, r).0 = i,
+                Id::ReferenceShift(r) => grow(&mut l.references, r).1 = i,
+            }
+        }
+        l
+    }
 }
 
 /// The model of one refinement: points, wavelengths, phases and parameter layout.
@@ -102,8 +127,9 @@ pub(crate) struct Model {
     pub polarisation: Option<f64>,
     /// The instrument's capillary absorption factor, tabulated once, or none.
     pub capillary: Option<CapillaryTable>,
+    /// Every parameter: identity, name, start, bounds.
+    pub table: Table,
     pub layout: Layout,
-    pub params: Vec<Param>,
     shape: TchProfile,
     /// Measured reference patterns fitted beside the phases (full-pattern summation).
     pub references: Vec<Reference>,
@@ -157,119 +183,50 @@ impl Model {
     ) -> Self {
         let (lo, hi) = (tt[0], tt[tt.len() - 1]);
         let cheb = chebyshev(&tt, background_terms);
-        let mut params = Vec::new();
-        let mut push = |kind, name: String, value, lo, hi| {
-            params.push(Param {
-                kind,
-                name,
-                value,
-                lo,
-                hi,
-            });
-            params.len() - 1
+        let names: Vec<String> = phases.iter().map(|ph| ph.name.clone()).collect();
+        let cells: Vec<Vec<String>> = phases.iter().map(|ph| ph.cell.names()).collect();
+        let owners = Owners {
+            phases: &names,
+            cells: &cells,
+            references: &[],
         };
-        let background = {
-            let start = push(
-                Kind::Background,
-                "background 0".into(),
-                0.0,
-                f64::NEG_INFINITY,
-                f64::INFINITY,
-            );
-            for n in 1..background_terms {
-                push(
-                    Kind::Background,
-                    format!("background {n}"),
-                    0.0,
-                    f64::NEG_INFINITY,
-                    f64::INFINITY,
-                );
-            }
-            start..start + background_terms
+        let mut table = Table::default();
+        let mut push = |id, start, lo, hi| {
+            table.push(id, &owners, start, lo, hi);
         };
-        let humps_range = {
-            let start = background.end;
-            for k in 0..humps {
-                // Spread over the range, broad, small.
-                let pos = lo + (k as f64 + 0.5) / humps as f64 * (hi - lo);
-                push(
-                    Kind::Hump,
-                    format!("hump {k} area"),
-                    0.01 * y_max * (hi - lo),
-                    0.0,
-                    f64::INFINITY,
-                );
-                push(
-                    Kind::Hump,
-                    format!("hump {k} position"),
-                    pos,
-                    lo - 10.0,
-                    hi + 10.0,
-                );
-                push(Kind::Hump, format!("hump {k} fwhm"), 8.0, 1.0, 60.0);
-            }
-            start..start + 3 * humps
-        };
-        let zero = push(Kind::Zero, "zero shift".into(), instrument.zero, -2.0, 2.0);
-        let displacement = push(Kind::Displacement, "displacement".into(), 0.0, -1.0, 1.0);
-        let widths = [
-            push(Kind::Caglioti, "U".into(), instrument.u, -1.0, 1.0),
-            push(Kind::Caglioti, "V".into(), instrument.v, -1.0, 1.0),
-            push(Kind::Caglioti, "W".into(), instrument.w, 1e-6, 1.0),
-            push(Kind::Lorentz, "X".into(), instrument.x, 0.0, 2.0),
-            push(Kind::Lorentz, "Y".into(), instrument.y, 0.0, 2.0),
-        ];
-        let asymmetry = push(
-            Kind::Asymmetry,
-            "asymmetry".into(),
-            instrument.asymmetry,
-            -0.5,
-            0.5,
-        );
-        let mut index = Vec::new();
+        for k in 0..background_terms {
+            push(Id::Background(k), 0.0, f64::NEG_INFINITY, f64::INFINITY);
+        }
+        for k in 0..humps {
+            // Spread over the range, broad, small.
+            let pos = lo + (k as f64 + 0.5) / humps as f64 * (hi - lo);
+            let area = 0.01 * y_max * (hi - lo);
+            push(Id::Hump(k, HumpPart::Area), area, 0.0, f64::INFINITY);
+            push(Id::Hump(k, HumpPart::Position), pos, lo - 10.0, hi + 10.0);
+            push(Id::Hump(k, HumpPart::Fwhm), 8.0, 1.0, 60.0);
+        }
+        push(Id::Zero, instrument.zero, -2.0, 2.0);
+        push(Id::Displacement, 0.0, -1.0, 1.0);
+        push(Id::Width(Width::U), instrument.u, -1.0, 1.0);
+        push(Id::Width(Width::V), instrument.v, -1.0, 1.0);
+        push(Id::Width(Width::W), instrument.w, 1e-6, 1.0);
+        push(Id::Width(Width::X), instrument.x, 0.0, 2.0);
+        push(Id::Width(Width::Y), instrument.y, 0.0, 2.0);
+        push(Id::Asymmetry, instrument.asymmetry, -0.5, 0.5);
         for (p, ph) in phases.iter().enumerate() {
-            let scale = push(
-                Kind::Scale(p),
-                format!("phase {p} scale"),
-                1.0,
-                0.0,
-                f64::INFINITY,
-            );
-            let names = ph.cell.names();
-            let start = scale + 1;
+            push(Id::Scale(p), 1.0, 0.0, f64::INFINITY);
             // A diagonal coefficient (1/a², …) within ±10 % of itself (≈ ±5 % in the length);
             // an off-diagonal one within ±10 % of the largest, and it may change sign.
             let largest = ph.cell_start.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-            for (name, v) in names.iter().zip(&ph.cell_start) {
+            for (c, (name, v)) in cells[p].iter().zip(&ph.cell_start).enumerate() {
                 let diagonal = name.split('=').any(|c| matches!(c, "A" | "B" | "C"));
                 let reach = 0.1 * if diagonal { v.abs() } else { largest };
-                push(
-                    Kind::Cell(p),
-                    format!("phase {p} cell {name}"),
-                    *v,
-                    v - reach,
-                    v + reach,
-                );
+                push(Id::Cell(p, c), *v, v - reach, v + reach);
             }
-            let cell = start..start + names.len();
-            let b = push(Kind::B(p), format!("phase {p} B"), 0.0, -1.0, 5.0);
-            let size = push(Kind::Size(p), format!("phase {p} size"), 0.0, 0.0, 3.0);
-            let strain = push(Kind::Strain(p), format!("phase {p} strain"), 0.0, 0.0, 3.0);
-            let texture = push(
-                Kind::Texture(p),
-                format!("phase {p} texture r"),
-                1.0,
-                0.3,
-                3.0,
-            );
-            index.push(PhaseIndex {
-                scale,
-                cell,
-                b,
-                size,
-                strain,
-                texture,
-            });
+            push(Id::B(p), 0.0, -1.0, 5.0);
+            push(Id::Size(p), 0.0, 0.0, 3.0);
+            push(Id::Strain(p), 0.0, 0.0, 3.0);
+            push(Id::Texture(p), 1.0, 0.3, 3.0);
         }
         let cos2 = phases.iter().map(|_| Vec::new()).collect();
         let mut lines = vec![(radiation.angstrom(), 1.0)];
@@ -286,17 +243,8 @@ impl Model {
             monochromator: instrument.monochromator,
             polarisation: instrument.polarisation,
             capillary: instrument.capillary_mu_r.map(CapillaryTable::new),
-            layout: Layout {
-                background,
-                humps: humps_range,
-                zero,
-                displacement,
-                widths,
-                asymmetry,
-                phases: index,
-                references: Vec::new(),
-            },
-            params,
+            layout: Layout::of(&table),
+            table,
             shape: TchProfile::new(),
             references: Vec::new(),
         }
@@ -305,24 +253,18 @@ impl Model {
     /// Adds measured reference patterns, each with a scale (≥ 0) and a 2θ shift within
     /// ±`max_shift`, after every other parameter (the others keep their indices).
     pub fn with_references(mut self, references: Vec<Reference>, max_shift: f64) -> Self {
-        for (i, r) in references.iter().enumerate() {
-            let scale = self.params.len();
-            self.params.push(Param {
-                kind: Kind::ReferenceScale(i),
-                name: format!("{} scale", r.id),
-                value: 0.0,
-                lo: 0.0,
-                hi: f64::INFINITY,
-            });
-            self.params.push(Param {
-                kind: Kind::ReferenceShift(i),
-                name: format!("{} shift", r.id),
-                value: 0.0,
-                lo: -max_shift,
-                hi: max_shift,
-            });
-            self.layout.references.push((scale, scale + 1));
+        let ids: Vec<String> = references.iter().map(|r| r.id.clone()).collect();
+        let owners = Owners {
+            phases: &[],
+            cells: &[],
+            references: &ids,
+        };
+        for r in 0..references.len() {
+            let t = &mut self.table;
+            t.push(Id::ReferenceScale(r), &owners, 0.0, 0.0, f64::INFINITY);
+            t.push(Id::ReferenceShift(r), &owners, 0.0, -max_shift, max_shift);
         }
+        self.layout = Layout::of(&self.table);
         self.references = references;
         self
     }
@@ -345,10 +287,9 @@ impl Model {
     pub fn hump_curves(&self, values: &[f64]) -> Vec<Vec<f64>> {
         self.layout
             .humps
-            .clone()
-            .step_by(3)
+            .iter()
             .map(|h| {
-                let (pos, fwhm) = (values[h + 1], values[h + 2]);
+                let (pos, fwhm) = (values[h.position], values[h.fwhm]);
                 self.tt
                     .iter()
                     .map(|t| self.shape.value(t - pos, fwhm, 0.5, 0.0))
@@ -362,9 +303,9 @@ impl Model {
         &self.cheb
     }
 
-    /// The current parameter values.
-    pub fn values(&self) -> Vec<f64> {
-        self.params.iter().map(|p| p.value).collect()
+    /// Every parameter's start: the working vector of a cold fit.
+    pub fn starts(&self) -> Vec<f64> {
+        self.table.starts()
     }
 
     /// Sets the texture direction of phase `p` (none: random powder) at cell `values`.
@@ -423,12 +364,13 @@ impl Model {
     }
 
     /// The calculated pattern at `values`; with `jac`, the derivative of each point with
-    /// respect to each parameter that has a column (`cols[i]`), added into `jac`; with `parts`,
-    /// the background and each phase's curve.
+    /// respect to each parameter that has a column (`cols[i]`: the column and the parameter's
+    /// coefficient in its variable, [`crate::constraints::Constraints::columns`]), added into
+    /// `jac`; with `parts`, the background and each phase's curve.
     pub fn evaluate(
         &self,
         values: &[f64],
-        mut jac: Option<(&[Option<usize>], &mut DMatrix<f64>)>,
+        mut jac: Option<(&[Column], &mut DMatrix<f64>)>,
         mut parts: Option<&mut Parts>,
     ) -> Vec<f64> {
         let n = self.tt.len();
@@ -441,27 +383,28 @@ impl Model {
                 *yi += c * tk;
             }
             if let Some((cols, j)) = jac.as_mut()
-                && let Some(col) = cols[l.background.start + k]
+                && let Some((col, m)) = cols[l.background.start + k]
             {
                 j.column_mut(col)
                     .iter_mut()
                     .zip(t)
-                    .for_each(|(o, tk)| *o += tk);
+                    .for_each(|(o, tk)| *o += m * tk);
             }
         }
-        for hump in l.humps.clone().step_by(3) {
-            let (area, pos, fwhm) = (values[hump], values[hump + 1], values[hump + 2]);
+        for h in &l.humps {
+            let (area, pos, fwhm) = (values[h.area], values[h.position], values[h.fwhm]);
             let (a, b) = self.reach(pos, fwhm);
             for i in a..b {
                 let v = self.shape.at(self.tt[i] - pos, fwhm, 0.5, 0.0);
                 y[i] += area * v.v;
                 if let Some((cols, j)) = jac.as_mut() {
-                    for (k, d) in [v.v, area * v.d_centre, area * v.d_h]
-                        .into_iter()
-                        .enumerate()
-                    {
-                        if let Some(c) = cols[hump + k] {
-                            j[(i, c)] += d;
+                    for (k, d) in [
+                        (h.area, v.v),
+                        (h.position, area * v.d_centre),
+                        (h.fwhm, area * v.d_h),
+                    ] {
+                        if let Some((c, m)) = cols[k] {
+                            j[(i, c)] += m * d;
                         }
                     }
                 }
@@ -541,11 +484,11 @@ impl Model {
                     c.push(s * v);
                 }
                 if let Some((cols, j)) = jac.as_mut() {
-                    if let Some(c) = cols[scale] {
-                        j[(i, c)] += v;
+                    if let Some((c, m)) = cols[scale] {
+                        j[(i, c)] += m * v;
                     }
-                    if let Some(c) = cols[shift] {
-                        j[(i, c)] -= s * slope;
+                    if let Some((c, m)) = cols[shift] {
+                        j[(i, c)] -= m * (s * slope);
                     }
                 }
             }
@@ -628,7 +571,7 @@ impl Model {
         values: &[f64],
         items: &[(usize, usize)],
         y: &mut [f64],
-        mut jac: Option<(&[Option<usize>], &mut DMatrix<f64>)>,
+        mut jac: Option<(&[Column], &mut DMatrix<f64>)>,
     ) {
         let l = &self.layout;
         let mut derivs: Vec<(usize, [f64; 5])> = Vec::new();
@@ -732,7 +675,7 @@ impl Model {
         ratio: f64,
         tex: f64,
         dtex: f64,
-        cols: Option<&[Option<usize>]>,
+        cols: Option<&[Column]>,
         derivs: &mut Vec<(usize, [f64; 5])>,
     ) -> Line {
         let l = &self.layout;
@@ -781,8 +724,8 @@ impl Model {
             return line;
         };
         let mut push = |i: usize, d: [f64; 5]| {
-            if let Some(c) = cols[i] {
-                derivs.push((c, d));
+            if let Some((c, m)) = cols[i] {
+                derivs.push((c, d.map(|d| m * d)));
             }
         };
         // Through the Gaussian and Lorentzian widths.
@@ -839,7 +782,7 @@ impl Model {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::phase::{Phase, PhaseModel};
     use xrd_sim::Structure;
@@ -859,7 +802,9 @@ mod tests {
         loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n\
         Zr 0.276 0.040 0.208\nO 0.070 0.332 0.345\n";
 
-    fn model() -> (Model, Vec<f64>) {
+    /// Two phases (tetragonal, monoclinic), textured, one hump, every parameter away from
+    /// its start.
+    pub(crate) fn model() -> (Model, Vec<f64>) {
         model_with(&Instrument::default())
     }
 
@@ -875,12 +820,12 @@ mod tests {
             .map(|p| PhaseModel::new(p, Wavelength::CU_KA, (20.0, 50.0), 3.0).unwrap())
             .collect();
         let mut m = Model::new(tt, Wavelength::CU_KA, pm, instrument, 4, 1, 1000.0);
-        let mut v = m.values();
+        let mut v = m.starts();
         let l = m.layout.clone();
         for (k, i) in l.background.clone().enumerate() {
             v[i] = 30.0 / (k as f64 + 1.0);
         }
-        v[l.humps.start] = 500.0;
+        v[l.humps[0].area] = 500.0;
         v[l.zero] = 0.03;
         v[l.displacement] = -0.02;
         for (i, x) in l.widths.iter().zip([0.004, -0.002, 0.003, 0.01, 0.02]) {
@@ -941,7 +886,7 @@ mod tests {
     fn jacobian_check(instrument: &Instrument) {
         let (m, v) = model_with(instrument);
         let n = v.len();
-        let cols: Vec<Option<usize>> = (0..n).map(Some).collect();
+        let cols: Vec<Column> = (0..n).map(|i| Some((i, 1.0))).collect();
         let mut j = DMatrix::zeros(m.tt.len(), n);
         m.evaluate(&v, Some((&cols, &mut j)), None);
         for k in 0..n {
@@ -957,8 +902,8 @@ mod tests {
                 norm += num * num;
             }
             let rel = (diff / norm.max(1e-300)).sqrt();
-            assert!(norm > 0.0, "`{}` has no effect", m.params[k].name);
-            assert!(rel < 1e-5, "`{}`: relative error {rel:e}", m.params[k].name);
+            assert!(norm > 0.0, "`{}` has no effect", m.table[k].name);
+            assert!(rel < 1e-5, "`{}`: relative error {rel:e}", m.table[k].name);
         }
     }
 

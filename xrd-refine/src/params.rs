@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Result;
 use crate::error::invalid;
+use crate::parameter::{Id, Width};
 
 /// One stage of the staged strategy: each frees its parameters on top of the earlier stages'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -11,11 +12,15 @@ use crate::error::invalid;
 pub enum Stage {
     /// Phase scales and the background (Chebyshev terms, broad peaks).
     ScaleBackground,
-    /// Cells (the free parameters of each crystal system) and the zero shift.
+    /// Cells (the free parameters of each crystal system), each phase's crystallite size
+    /// (its own width, unless [`RefineParams::instrument_standard`] is set), each measured
+    /// reference's shift, and the zero shift, or the specimen displacement instead where the
+    /// instrument was refined on a standard before ([`crate::Instrument::refined`]).
     CellsZero,
-    /// Peak widths: each phase's crystallite size and microstrain, the instrument's Caglioti
-    /// U, V, W when it was not refined on a standard (all its width and asymmetry terms when
-    /// [`RefineParams::instrument_standard`] is set), and the specimen displacement.
+    /// Peak widths: each phase's crystallite size and microstrain, and the instrument's
+    /// Caglioti U, V, W when it was not refined on a standard before (all its width and
+    /// asymmetry terms when [`RefineParams::instrument_standard`] is set, and then no size or
+    /// strain).
     Profile,
     /// March–Dollase preferred orientation, kept per phase only where it lowers Rwp by
     /// [`RefineParams::texture_min_gain`].
@@ -61,6 +66,49 @@ impl Stage {
     /// The stage of a name of [`Stage::name`].
     pub fn from_name(name: &str) -> Option<Stage> {
         Stage::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+/// What decides, beside the plan, whether a stage frees a parameter.
+pub(crate) struct Situation<'a> {
+    /// The instrument is being refined on a standard ([`RefineParams::instrument_standard`]).
+    pub instrument_standard: bool,
+    /// The instrument was refined on a standard before: its terms are held.
+    pub fixed_instrument: bool,
+    /// Each phase's texture direction, where one was kept.
+    pub textured: &'a [Option<[i32; 3]>],
+    /// Each phase's overall B, held where the data do not carry it.
+    pub fixed_b: &'a [bool],
+}
+
+impl Stage {
+    /// Whether this stage frees parameter `id` (on top of the stages before it in a plan).
+    /// [`Stage::ScaleBackground`]'s parameters are free in every stage. The one home of what
+    /// each stage refines; [`Stage`]'s variants document the same in words.
+    pub(crate) fn frees(self, id: Id, s: &Situation<'_>) -> bool {
+        let instrument = !s.fixed_instrument;
+        match (self, id) {
+            (
+                Stage::ScaleBackground,
+                Id::Background(_) | Id::Hump(..) | Id::Scale(_) | Id::ReferenceScale(_),
+            ) => true,
+            (Stage::CellsZero, Id::Cell(..) | Id::ReferenceShift(_)) => true,
+            // Each phase's own width with its cell: peaks of the starting width may be far
+            // narrower than the measured ones, which leaves the cells little to move by, and
+            // a shared width fitted first would carry one phase's broadening for all.
+            (Stage::CellsZero | Stage::Profile, Id::Size(_)) => !s.instrument_standard,
+            // A refined instrument's zero is held: the specimen's displacement moves instead.
+            (Stage::CellsZero, Id::Zero) => instrument,
+            (Stage::CellsZero, Id::Displacement) => !instrument,
+            (Stage::Profile, Id::Strain(_)) => !s.instrument_standard,
+            (Stage::Profile, Id::Width(Width::U | Width::V | Width::W)) => instrument,
+            (Stage::Profile, Id::Width(Width::X | Width::Y) | Id::Asymmetry) => {
+                instrument && s.instrument_standard
+            }
+            (Stage::Texture, Id::Texture(p)) => s.textured[p].is_some(),
+            (Stage::OverallB, Id::B(p)) => !s.fixed_b[p],
+            _ => false,
+        }
     }
 }
 

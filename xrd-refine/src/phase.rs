@@ -390,6 +390,8 @@ pub(crate) struct Peak {
 /// A phase prepared for one pattern: its cell model, starting values and peaks.
 #[derive(Debug, Clone)]
 pub(crate) struct PhaseModel {
+    /// The phase's name, which its parameters are called by.
+    pub name: String,
     pub cell: CellModel,
     pub cell_start: Vec<f64>,
     pub peaks: Vec<Peak>,
@@ -508,6 +510,7 @@ impl PhaseModel {
             return Err(Error::NoReflections(phase.name.clone(), range.0, range.1));
         }
         Ok(Self {
+            name: phase.name.clone(),
             cell,
             cell_start,
             peaks,

@@ -5,10 +5,13 @@ use xrd_io::{Pattern, Wavelength};
 use xrd_sim::CrystalSystem;
 
 use crate::calibration::{CALIBRATION_FORMAT, CalibratedPeak, Calibration, Operator};
+use crate::constraints::Constraints;
+use crate::fit::{self, Data, Fit};
 use crate::instrument::Instrument;
-use crate::lm::{self, Data};
-use crate::model::{Kind, Model, Parts};
-use crate::params::{RefineParams, Stage};
+use crate::lm::{self, LevenbergMarquardt};
+use crate::model::{Model, Parts};
+use crate::parameter::Id;
+use crate::params::{RefineParams, Situation, Stage};
 use crate::phase::{Intensities, Phase, PhaseModel};
 use crate::quality::Quality;
 use crate::reference::Reference;
@@ -666,17 +669,9 @@ impl Refiner {
             y_max,
         )
         .with_references(self.references.clone(), self.max_shift);
-        for (p, ph) in self.phases.iter().enumerate() {
-            let prefix = format!("phase {p} ");
-            for par in &mut model.params {
-                if let Some(rest) = par.name.strip_prefix(&prefix) {
-                    par.name = format!("{} {rest}", ph.name());
-                }
-            }
-        }
         let data = Data { y, w };
-        let mut values = model.values();
-        let names: Vec<String> = model.params.iter().map(|p| p.name.clone()).collect();
+        let mut values = model.starts();
+        let names = model.table.names();
         let mut absent = vec![false; self.phases.len()];
         let mut textured = vec![None; self.phases.len()];
         let mut fixed_b = vec![false; self.phases.len()];
@@ -800,7 +795,9 @@ impl Refiner {
             ..
         } = quality;
         // Covariance of the parameters refined last.
-        let (j, r, _) = lm::jacobian(model, values, free, data);
+        let constraints = Constraints::select(model.table.len(), free);
+        let fit = Fit::new(model, data, &constraints, values);
+        let (j, r, _) = fit.at_start();
         let mut normal = j.tr_mul(&j);
         let mut grad = j.tr_mul(&r);
         // Parameters without effect at the end (a width at its floor) get no esd.
@@ -809,25 +806,24 @@ impl Refiner {
             .clone()
             .cholesky()
             .map(|c| c.inverse())
-            .ok_or_else(|| Error::Singular(lm::indistinguishable(model, free, &normal)))?;
+            .ok_or_else(|| Error::Singular(fit.indistinguishable(&normal)))?;
         let scale_cov = quality.covariance_scale();
         let cov = |a: usize, b: usize| -> f64 {
-            match (
-                free.iter().position(|&i| i == a),
-                free.iter().position(|&i| i == b),
-            ) {
-                (Some(x), Some(y)) if !inert.contains(&x) && !inert.contains(&y) => {
+            constraints.covariance(a, b, |x, y| {
+                if inert.contains(&x) || inert.contains(&y) {
+                    0.0
+                } else {
                     inverse[(x, y)] * scale_cov
                 }
-                _ => 0.0,
-            }
+            })
         };
+        let table = &model.table;
         let mut warnings: Vec<String> = inert
             .iter()
             .map(|&c| {
                 format!(
                     "`{}` has no effect on the pattern at its value",
-                    model.params[free[c]].name
+                    constraints.name(table, c)
                 )
             })
             .collect();
@@ -837,37 +833,28 @@ impl Refiner {
                 if r.abs() > self.params.max_correlation {
                     warnings.push(format!(
                         "`{}` and `{}` are correlated ({r:+.3})",
-                        model.params[free[a]].name, model.params[free[b]].name
+                        constraints.name(table, a),
+                        constraints.name(table, b)
                     ));
                 }
             }
         }
-        let at_bound = |i: usize| {
-            let p = &model.params[i];
-            // Size, strain and scale rest at zero when there is nothing to refine.
-            (p.lo.is_finite() && (values[i] - p.lo).abs() <= 1e-9 * p.lo.abs().max(1e-9)
-                || p.hi.is_finite() && (values[i] - p.hi).abs() <= 1e-9 * p.hi.abs().max(1e-9))
-                && !matches!(
-                    p.kind,
-                    Kind::Size(_) | Kind::Strain(_) | Kind::Scale(_) | Kind::ReferenceScale(_)
-                )
-        };
+        let at_bound = |i: usize| table[i].at_bound(values[i]) && !table[i].id.rests_at_bound();
         for &i in free {
-            let p = &model.params[i];
             if at_bound(i) {
-                warnings.push(format!("`{}` stopped at a bound ({})", p.name, values[i]));
+                let name = &table[i].name;
+                warnings.push(format!("`{name}` stopped at a bound ({})", values[i]));
             }
         }
-        let parameters = model
-            .params
+        let parameters = table
             .iter()
             .enumerate()
             .map(|(i, p)| ParameterValue {
                 name: p.name.clone(),
                 value: values[i],
                 esd: cov(i, i).max(0.0).sqrt(),
-                refined: free.contains(&i),
-                at_bound: free.contains(&i) && at_bound(i),
+                refined: constraints.is_free(i),
+                at_bound: constraints.is_free(i) && at_bound(i),
             })
             .collect();
         // Hill & Howard: w ∝ S·ZM·V.
@@ -1128,7 +1115,8 @@ impl Refiner {
             let mut with: Vec<usize> = free.to_vec();
             with.push(s);
             with.sort_unstable();
-            let (j, r, _) = lm::jacobian(model, values, &with, data);
+            let with_scale = Constraints::select(model.table.len(), &with);
+            let (j, r, _) = Fit::new(model, data, &with_scale, values).at_start();
             let mut normal = j.tr_mul(&j);
             let mut grad = j.tr_mul(&r);
             lm::hold_inert(&mut normal, &mut grad);
@@ -1222,7 +1210,9 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// The parameters free in `stage` and the stages before it in the plan.
+    /// The parameters free in `stage` and the stages before it in the plan ([`Stage::frees`]),
+    /// less those held: a phase held absent, the rest of a phase or reference refined away
+    /// (it adds nothing the data could fix them by).
     fn free(&self, values: &[f64], stage: Stage) -> Vec<usize> {
         let upto: Vec<Stage> = {
             let pos = self
@@ -1233,74 +1223,35 @@ impl Run<'_> {
                 .unwrap_or(0);
             self.params.stages[..=pos].to_vec()
         };
-        let has = |s: Stage| upto.contains(&s);
+        let situation = Situation {
+            instrument_standard: self.params.instrument_standard,
+            fixed_instrument: self.fixed_instrument,
+            textured: &self.textured,
+            fixed_b: &self.fixed_b,
+        };
         let l = &self.model.layout;
-        let mut free: Vec<usize> = Vec::new();
-        free.extend(l.background.clone());
-        free.extend(l.humps.clone());
-        for (p, pi) in l.phases.iter().enumerate() {
-            if self.absent[p] {
-                continue;
-            }
-            free.push(pi.scale);
-            // A phase refined away adds nothing the data could fix its other parameters by.
-            if values[pi.scale] <= 0.0 {
-                continue;
-            }
-            if has(Stage::CellsZero) {
-                free.extend(pi.cell.clone());
-                // Each phase's own width with its cell: peaks of the starting width may be far
-                // narrower than the measured ones, which leaves the cells little to move by,
-                // and a shared width fitted first would carry one phase's broadening for all.
-                if !self.params.instrument_standard {
-                    free.push(pi.size);
-                }
-            }
-            if has(Stage::Profile) && !self.params.instrument_standard {
-                free.push(pi.size);
-                free.push(pi.strain);
-            }
-            if has(Stage::Texture) && self.textured[p].is_some() {
-                free.push(pi.texture);
-            }
-            if has(Stage::OverallB) && !self.fixed_b[p] {
-                free.push(pi.b);
-            }
-        }
-        for &(scale, shift) in &l.references {
-            free.push(scale);
-            if has(Stage::CellsZero) && values[scale] > 0.0 {
-                free.push(shift);
-            }
-        }
-        if has(Stage::CellsZero) {
-            free.push(if self.fixed_instrument {
-                l.displacement
-            } else {
-                l.zero
-            });
-        }
-        if has(Stage::Profile) && !self.fixed_instrument {
-            free.extend(&l.widths[..3]);
-            if self.params.instrument_standard {
-                free.extend(&l.widths[3..]);
-                free.push(l.asymmetry);
-            }
-        }
-        free.sort_unstable();
-        free.dedup();
-        free
+        let held = |id: Id| match id {
+            Id::Scale(p) => self.absent[p],
+            Id::ReferenceShift(r) => values[l.references[r].0] <= 0.0,
+            _ => id
+                .phase()
+                .is_some_and(|p| self.absent[p] || values[l.phases[p].scale] <= 0.0),
+        };
+        let table = &self.model.table;
+        (0..table.len())
+            .filter(|&i| {
+                let id = table[i].id;
+                !held(id)
+                    && (Stage::ScaleBackground.frees(id, &situation)
+                        || upto.iter().any(|s| s.frees(id, &situation)))
+            })
+            .collect()
     }
 
     fn minimise(&mut self, values: &mut [f64], free: &[usize], iterations: usize) -> Result<f64> {
-        let s = lm::minimise(
-            self.model,
-            values,
-            free,
-            self.data,
-            iterations,
-            self.params.tolerance,
-        )?;
+        let constraints = Constraints::select(self.model.table.len(), free);
+        let solver = LevenbergMarquardt::new(iterations, self.params.tolerance);
+        let s = fit::minimise(self.model, values, &constraints, self.data, &solver)?;
         self.iterations += s.iterations;
         Ok(s.chi2)
     }
@@ -1308,7 +1259,8 @@ impl Run<'_> {
     /// Holds each phase's overall B that the data do not carry (its esd above [`B_CARRIED`] Å²,
     /// or at a bound) at the structure's values; true when one was held.
     fn hold_uncarried_b(&mut self, values: &mut [f64], free: &[usize]) -> bool {
-        let (j, _, chi2) = lm::jacobian(self.model, values, free, self.data);
+        let constraints = Constraints::select(self.model.table.len(), free);
+        let (j, _, chi2) = Fit::new(self.model, self.data, &constraints, values).at_start();
         let mut normal = j.tr_mul(&j);
         let mut grad = nalgebra::DVector::zeros(free.len());
         lm::hold_inert(&mut normal, &mut grad);
@@ -1323,7 +1275,7 @@ impl Run<'_> {
                 continue;
             };
             let esd = (inverse[(c, c)] * chi2 / dof).max(0.0).sqrt();
-            let par = &self.model.params[b];
+            let par = &self.model.table[b];
             let at_bound = values[b] <= par.lo || values[b] >= par.hi;
             if esd > B_CARRIED || at_bound {
                 values[b] = 0.0;
@@ -1549,14 +1501,14 @@ impl Run<'_> {
         // Each broad peak of the background placed by a search of its position and width (its
         // area is linear: solved with the scales), one after the other.
         let (lo, hi) = (self.model.tt[0], self.model.tt[self.model.tt.len() - 1]);
-        for h in self.model.layout.humps.clone().step_by(3) {
+        for h in self.model.layout.humps.clone() {
             let mut best: Option<(f64, Vec<f64>)> = None;
             for k in 0..=HUMP_POSITIONS {
                 for fwhm in HUMP_WIDTHS {
                     let mut trial = values.clone();
-                    trial[h + 1] = lo + (hi - lo) * k as f64 / HUMP_POSITIONS as f64;
-                    trial[h + 2] = fwhm;
-                    let chi2 = lm::linear(self.model, &mut trial, self.data);
+                    trial[h.position] = lo + (hi - lo) * k as f64 / HUMP_POSITIONS as f64;
+                    trial[h.fwhm] = fwhm;
+                    let chi2 = fit::linear(self.model, &mut trial, self.data);
                     if best.as_ref().is_none_or(|(c, _)| chi2 < *c) {
                         best = Some((chi2, trial));
                     }
@@ -1583,7 +1535,7 @@ impl Run<'_> {
                 if (trial[zero] - start).abs() > half + 1e-12 {
                     continue;
                 }
-                let chi2 = lm::linear(self.model, &mut trial, self.data);
+                let chi2 = fit::linear(self.model, &mut trial, self.data);
                 if best.as_ref().is_none_or(|(c, _)| chi2 < *c) {
                     best = Some((chi2, trial));
                 }
@@ -1598,7 +1550,7 @@ impl Run<'_> {
         // The references' common shift by the same search, before each is refined on its own.
         let shifts: Vec<usize> = self.model.layout.references.iter().map(|r| r.1).collect();
         if let Some(&first) = shifts.first() {
-            let reach = self.model.params[first].hi;
+            let reach = self.model.table[first].hi;
             let steps = (reach / ZERO_STEP).floor() as i64;
             let mut best: Option<(f64, Vec<f64>)> = None;
             for k in -steps..=steps {
@@ -1606,7 +1558,7 @@ impl Run<'_> {
                 for &i in &shifts {
                     trial[i] = k as f64 * ZERO_STEP;
                 }
-                let chi2 = lm::linear(self.model, &mut trial, self.data);
+                let chi2 = fit::linear(self.model, &mut trial, self.data);
                 if best.as_ref().is_none_or(|(c, _)| chi2 < *c) {
                     best = Some((chi2, trial));
                 }
@@ -1622,7 +1574,7 @@ impl Run<'_> {
     /// most, kept when the gain reaches the threshold.
     fn choose_textures(&mut self, values: &mut [f64], phases: &[Phase]) -> Result<()> {
         // The fit so far is converged in everything but texture: its χ² is the baseline.
-        let base = lm::chi2(self.model, values, self.data);
+        let base = fit::chi2(self.model, values, self.data);
         let scales: Vec<usize> = self.model.layout.phases.iter().map(|p| p.scale).collect();
         for (p, ph) in phases.iter().enumerate() {
             let pi = self.model.layout.phases[p].clone();
