@@ -47,8 +47,8 @@ fn products(hkl: [i32; 3]) -> [i64; 6] {
 impl CellModel {
     /// The free parameters of `lattice` in `system`, with their starting values.
     pub fn new(lattice: &Lattice, system: CrystalSystem) -> (Self, Vec<f64>) {
-        let q = coefficients_of(lattice);
-        let scale = q[0].abs().max(q[1].abs()).max(q[2].abs());
+        let g = coefficients_of(lattice);
+        let scale = g[0].abs().max(g[1].abs()).max(g[2].abs());
         let (zeros, ties) = match system {
             CrystalSystem::Triclinic => (false, false),
             CrystalSystem::Monoclinic | CrystalSystem::Orthorhombic => (true, false),
@@ -62,21 +62,21 @@ impl CellModel {
                 continue;
             }
             taken[i] = true;
-            if zeros && q[i].abs() <= TIE_TOLERANCE * scale {
+            if zeros && g[i].abs() <= TIE_TOLERANCE * scale {
                 continue;
             }
             let mut b = [0u8; 6];
             b[i] = 1;
             if ties {
                 for j in i + 1..6 {
-                    if !taken[j] && (q[j] - q[i]).abs() <= TIE_TOLERANCE * scale {
+                    if !taken[j] && (g[j] - g[i]).abs() <= TIE_TOLERANCE * scale {
                         b[j] = 1;
                         taken[j] = true;
                     }
                 }
             }
             basis.push(b);
-            values.push(q[i]);
+            values.push(g[i]);
         }
         (Self { basis }, values)
     }
@@ -107,13 +107,13 @@ impl CellModel {
 
     /// The six coefficients for free-parameter `values`.
     pub fn coefficients(&self, values: &[f64]) -> [f64; 6] {
-        let mut q = [0.0; 6];
+        let mut g = [0.0; 6];
         for (b, v) in self.basis.iter().zip(values) {
             for i in 0..6 {
-                q[i] += f64::from(b[i]) * v;
+                g[i] += f64::from(b[i]) * v;
             }
         }
-        q
+        g
     }
 
     /// The lattice of free-parameter `values`.
@@ -121,11 +121,11 @@ impl CellModel {
     /// # Errors
     /// [`xrd_sim::Error::InvalidLattice`] when they give no positive-definite metric.
     pub fn lattice(&self, values: &[f64]) -> Result<Lattice> {
-        let q = self.coefficients(values);
+        let g = self.coefficients(values);
         let g = [
-            [q[0], q[5] / 2.0, q[4] / 2.0],
-            [q[5] / 2.0, q[1], q[3] / 2.0],
-            [q[4] / 2.0, q[3] / 2.0, q[2]],
+            [g[0], g[5] / 2.0, g[4] / 2.0],
+            [g[5] / 2.0, g[1], g[3] / 2.0],
+            [g[4] / 2.0, g[3] / 2.0, g[2]],
         ];
         Ok(Lattice::from_reciprocal_metric(&g)?)
     }
@@ -221,13 +221,13 @@ mod tests {
             assert!((a - b).abs() < 1e-10);
         }
         for hkl in [[1, 0, 0], [1, 1, -1], [2, 0, 1], [0, 3, 2]] {
-            let q: f64 = m
+            let inv_d2: f64 = m
                 .derivatives(hkl)
                 .iter()
                 .zip(&v)
                 .map(|(d, x)| *d as f64 * x)
                 .sum();
-            assert!((q - mono.inverse_d_squared(hkl)).abs() < 1e-12);
+            assert!((inv_d2 - mono.inverse_d_squared(hkl)).abs() < 1e-12);
         }
         let cov = vec![vec![0.0; 4]; 4];
         let (p, e) = m.parameters(&v, &cov).unwrap();

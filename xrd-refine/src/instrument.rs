@@ -211,30 +211,6 @@ impl Instrument {
     }
 }
 
-/// Lorentz–polarisation factor (1 + cos²2θ_m cos²2θ) / (sin²θ cosθ) at Bragg angle θ
-/// (radians), with a monochromator at 2θ_m (degrees) or none, and its derivative in θ. With a
-/// polarisation fraction P the numerator is P + (1 − P) cos²2θ_m cos²2θ instead (GSAS-II's
-/// `Polarization` at azimuth 0, times the monochromator's term).
-pub(crate) fn lorentz_polarisation(
-    monochromator: Option<f64>,
-    polarisation: Option<f64>,
-    theta: f64,
-) -> (f64, f64) {
-    let c = monochromator.map_or(1.0, |m| m.to_radians().cos().powi(2));
-    let (s, co) = theta.sin_cos();
-    let c2 = (2.0 * theta).cos();
-    let (n, dn) = match polarisation {
-        None => (1.0 + c * c2 * c2, -2.0 * c * (4.0 * theta).sin()),
-        Some(p) => {
-            let c = (1.0 - p) * c;
-            (p + c * c2 * c2, -2.0 * c * (4.0 * theta).sin())
-        }
-    };
-    let d = s * s * co;
-    let dd = 2.0 * s * co * co - s * s * s;
-    (n / d, (dn * d - n * dd) / (d * d))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,22 +290,6 @@ mod tests {
     }
 
     #[test]
-    fn polarisation_numerator() {
-        // P = 0.5 is the unpolarised factor halved; P = 1 has no cos²2θ term.
-        for t in [0.2f64, 0.7, 1.3] {
-            for m in [None, Some(26.6)] {
-                let (a, da) = lorentz_polarisation(m, None, t);
-                let (b, db) = lorentz_polarisation(m, Some(0.5), t);
-                approx::assert_relative_eq!(a, 2.0 * b, max_relative = 1e-14);
-                approx::assert_relative_eq!(da, 2.0 * db, epsilon = 1e-12, max_relative = 1e-12);
-            }
-            let (s, c) = t.sin_cos();
-            let (one, _) = lorentz_polarisation(Some(26.6), Some(1.0), t);
-            approx::assert_relative_eq!(one, 1.0 / (s * s * c), max_relative = 1e-14);
-        }
-    }
-
-    #[test]
     fn any_instrument_file_is_read_by_its_kind() {
         let dir = std::env::temp_dir().join(format!("xrd-refine-read-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -356,25 +316,7 @@ mod tests {
     }
 
     #[test]
-    fn lp_derivative_and_file_errors() {
-        for (m, p) in [
-            (Some(26.6), None),
-            (None, None),
-            (None, Some(0.99)),
-            (Some(26.6), Some(0.95)),
-            (None, Some(0.0)),
-        ] {
-            let lp = |t| lorentz_polarisation(m, p, t);
-            for t in [0.05f64, 0.2, 0.5, 1.0, 1.4] {
-                let e = 1e-6;
-                let num = (lp(t + e).0 - lp(t - e).0) / (2.0 * e);
-                let (_, d) = lp(t);
-                assert!(
-                    (d - num).abs() < 1e-6 * d.abs().max(1.0),
-                    "{m:?} {p:?} θ {t}: {d} {num}"
-                );
-            }
-        }
+    fn file_errors() {
         let dir = std::env::temp_dir().join(format!("xrd-refine-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let bad = dir.join("bad.json");

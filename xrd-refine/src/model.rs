@@ -14,6 +14,7 @@ use crate::instrument::Instrument;
 use crate::parameter::{HumpPart, Id, Owners, Table, Width};
 use crate::phase::PhaseModel;
 use crate::reference::Reference;
+use xrd_sim::powder::lorentz_polarisation;
 use xrd_sim::powder::tch::{self, REACH, TchProfile};
 
 /// A pattern evaluation splits its peaks over two cores from this many peaks…
@@ -315,18 +316,18 @@ impl Model {
             return;
         };
         let ph = &self.phases[p];
-        let q = ph
+        let g = ph
             .cell
             .coefficients(&values[self.layout.phases[p].cell.clone()]);
         // hᵀ G* k with G* from the six coefficients.
         let dot = |a: [i32; 3], b: [i32; 3]| {
             let (a, b) = (a.map(f64::from), b.map(f64::from));
-            q[0] * a[0] * b[0]
-                + q[1] * a[1] * b[1]
-                + q[2] * a[2] * b[2]
-                + q[3] / 2.0 * (a[1] * b[2] + a[2] * b[1])
-                + q[4] / 2.0 * (a[0] * b[2] + a[2] * b[0])
-                + q[5] / 2.0 * (a[0] * b[1] + a[1] * b[0])
+            g[0] * a[0] * b[0]
+                + g[1] * a[1] * b[1]
+                + g[2] * a[2] * b[2]
+                + g[3] / 2.0 * (a[1] * b[2] + a[2] * b[1])
+                + g[4] / 2.0 * (a[0] * b[2] + a[2] * b[0])
+                + g[5] / 2.0 * (a[0] * b[1] + a[1] * b[0])
         };
         let dd = dot(d, d);
         self.cos2[p] = ph
@@ -508,12 +509,12 @@ impl Model {
         let mut derivs = Vec::new();
         let mut out = Vec::with_capacity(self.phases[p].peaks.len());
         for peak in &self.phases[p].peaks {
-            let q: f64 = peak.dq.iter().zip(cell).map(|(d, v)| d * v).sum();
-            if q <= 0.0 {
+            let inv_d2: f64 = peak.d_inv_d2.iter().zip(cell).map(|(d, v)| d * v).sum();
+            if inv_d2 <= 0.0 {
                 out.push((0, Vec::new()));
                 continue;
             }
-            let g = q.sqrt();
+            let g = inv_d2.sqrt();
             let mut lines = Vec::new();
             for &(lambda, ratio) in &self.lines {
                 if lambda * g / 2.0 >= 0.999_999 {
@@ -522,8 +523,8 @@ impl Model {
                 let line = self.line(
                     values,
                     p,
-                    &peak.dq,
-                    q,
+                    &peak.d_inv_d2,
+                    inv_d2,
                     g,
                     lambda,
                     ratio,
@@ -581,11 +582,11 @@ impl Model {
             let peak = &ph.peaks[k];
             let pi = &l.phases[p];
             let cell = &values[pi.cell.clone()];
-            let q: f64 = peak.dq.iter().zip(cell).map(|(d, v)| d * v).sum();
-            if q <= 0.0 {
+            let inv_d2: f64 = peak.d_inv_d2.iter().zip(cell).map(|(d, v)| d * v).sum();
+            if inv_d2 <= 0.0 {
                 continue;
             }
-            let g = q.sqrt();
+            let g = inv_d2.sqrt();
             // Σ |F|² W and its derivative in r.
             let (tex, dtex) = match self.cos2[p].get(k) {
                 Some(c2) => {
@@ -611,8 +612,8 @@ impl Model {
                 let line = self.line(
                     values,
                     p,
-                    &peak.dq,
-                    q,
+                    &peak.d_inv_d2,
+                    inv_d2,
                     g,
                     lambda,
                     ratio,
@@ -668,8 +669,8 @@ impl Model {
         &self,
         values: &[f64],
         p: usize,
-        dq: &[f64],
-        q: f64,
+        d_inv_d2: &[f64],
+        inv_d2: f64,
         g: f64,
         lambda: f64,
         ratio: f64,
@@ -699,8 +700,7 @@ impl Model {
         let hl = ((x + strain) * tan + (y + size) / cos).max(0.0);
         let wd = tch::widths(hg, hl);
         let cot = 1.0 / tan;
-        let (lp, dlp) =
-            crate::instrument::lorentz_polarisation(self.monochromator, self.polarisation, theta);
+        let (lp, dlp) = lorentz_polarisation(theta, self.monochromator, self.polarisation);
         // The capillary's absorption is one more factor of θ: folded into the LP factor and its
         // derivative, which is all the Jacobian below needs.
         let (lp, dlp) = match &self.capillary {
@@ -710,7 +710,7 @@ impl Model {
                 (lp * a, dlp * a + lp * da)
             }
         };
-        let dw = (-b * q / 2.0).exp();
+        let dw = (-b * inv_d2 / 2.0).exp();
         let i0 = ratio * tex * lp * dw;
         let intensity = scale * i0;
         let line = Line {
@@ -737,7 +737,7 @@ impl Model {
         };
         let dhg = |d_hg2: f64| if clamped { 0.0 } else { d_hg2 / (2.0 * hg) };
         push(pi.scale, [i0, 0.0, 0.0, 0.0, 0.0]);
-        push(pi.b, [-q / 2.0 * intensity, 0.0, 0.0, 0.0, 0.0]);
+        push(pi.b, [-inv_d2 / 2.0 * intensity, 0.0, 0.0, 0.0, 0.0]);
         push(
             pi.texture,
             [scale * ratio * dtex * lp * dw, 0.0, 0.0, 0.0, 0.0],
@@ -757,8 +757,8 @@ impl Model {
         let (dh, de) = via(0.0, 1.0 / cos);
         push(l.widths[4], [0.0, 0.0, dh, de, 0.0]);
         push(l.asymmetry, [0.0, 0.0, 0.0, 0.0, cot]);
-        // Cell: through 1/d² = q, into θ and the Debye–Waller factor.
-        let dtheta_dq = lambda / (4.0 * g * cos);
+        // Cell: through 1/d² = inv_d2, into θ and the Debye–Waller factor.
+        let dtheta_dinv_d2 = lambda / (4.0 * g * cos);
         let hl_on = (x + strain) * tan + (y + size) / cos > 0.0;
         let dhg_dtheta = dhg((2.0 * u * tan + v) * sec2);
         let dhl_dtheta = if hl_on {
@@ -767,15 +767,15 @@ impl Model {
             0.0
         };
         let (dh_dtheta, de_dtheta) = via(dhg_dtheta, dhl_dtheta);
-        let per_q = [
-            intensity * (dlp / lp * dtheta_dq - b / 2.0),
-            (DEG2 - disp * sin) * dtheta_dq,
-            dh_dtheta * dtheta_dq,
-            de_dtheta * dtheta_dq,
-            -asym / (sin * sin) * dtheta_dq,
+        let per_inv_d2 = [
+            intensity * (dlp / lp * dtheta_dinv_d2 - b / 2.0),
+            (DEG2 - disp * sin) * dtheta_dinv_d2,
+            dh_dtheta * dtheta_dinv_d2,
+            de_dtheta * dtheta_dinv_d2,
+            -asym / (sin * sin) * dtheta_dinv_d2,
         ];
-        for (i, &m) in pi.cell.clone().zip(dq) {
-            push(i, per_q.map(|d| d * m));
+        for (i, &m) in pi.cell.clone().zip(d_inv_d2) {
+            push(i, per_inv_d2.map(|d| d * m));
         }
         line
     }

@@ -379,7 +379,7 @@ pub(crate) struct Member {
 #[derive(Debug, Clone)]
 pub(crate) struct Peak {
     /// ∂(1/d²)/∂(free cell parameter).
-    pub dq: Vec<f64>,
+    pub d_inv_d2: Vec<f64>,
     /// Lexicographically largest Miller indices, for the reflection ticks.
     pub hkl: [i32; 3],
     pub members: Vec<Member>,
@@ -453,7 +453,7 @@ impl PhaseModel {
                     peaks.push((
                         key.clone(),
                         Peak {
-                            dq: key.iter().map(|&v| v as f64).collect(),
+                            d_inv_d2: key.iter().map(|&v| v as f64).collect(),
                             hkl: largest,
                             members: vec![member],
                             f2: r.f2,

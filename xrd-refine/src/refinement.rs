@@ -645,8 +645,13 @@ impl Refiner {
         for ph in &self.phases {
             let m = PhaseModel::new(ph, wavelength, range, MARGIN)?;
             let inside = m.peaks.iter().any(|pk| {
-                let q: f64 = pk.dq.iter().zip(&m.cell_start).map(|(d, v)| d * v).sum();
-                let s = lambda * q.sqrt() / 2.0;
+                let inv_d2: f64 = pk
+                    .d_inv_d2
+                    .iter()
+                    .zip(&m.cell_start)
+                    .map(|(d, v)| d * v)
+                    .sum();
+                let s = lambda * inv_d2.sqrt() / 2.0;
                 s < 1.0 && (range.0..=range.1).contains(&(2.0 * s.asin().to_degrees()))
             });
             if !inside {
@@ -890,8 +895,13 @@ impl Refiner {
                 .peaks
                 .iter()
                 .filter_map(|pk| {
-                    let q: f64 = pk.dq.iter().zip(cell_values).map(|(d, v)| d * v).sum();
-                    let s = lambda * q.sqrt() / 2.0;
+                    let inv_d2: f64 = pk
+                        .d_inv_d2
+                        .iter()
+                        .zip(cell_values)
+                        .map(|(d, v)| d * v)
+                        .sum();
+                    let s = lambda * inv_d2.sqrt() / 2.0;
                     (s < 1.0).then(|| {
                         let th = s.asin();
                         (2.0 * th.to_degrees() + zero + disp * th.cos(), pk.hkl)
@@ -906,8 +916,13 @@ impl Refiner {
             };
             // Only reflections the data could set: those inside the refined range.
             let inside = |pk: &&crate::phase::Peak| {
-                let q: f64 = pk.dq.iter().zip(cell_values).map(|(d, v)| d * v).sum();
-                let s = lambda * q.sqrt() / 2.0;
+                let inv_d2: f64 = pk
+                    .d_inv_d2
+                    .iter()
+                    .zip(cell_values)
+                    .map(|(d, v)| d * v)
+                    .sum();
+                let s = lambda * inv_d2.sqrt() / 2.0;
                 s < 1.0
                     && (model.tt[0]..=model.tt[model.tt.len() - 1])
                         .contains(&(2.0 * s.asin().to_degrees() + values[l.zero]))

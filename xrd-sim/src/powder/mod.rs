@@ -2,6 +2,7 @@
 
 mod geometry;
 mod kernels;
+mod lorentz;
 mod params;
 mod peaks;
 mod profile;
@@ -9,6 +10,7 @@ pub mod tch;
 mod texture;
 
 pub use geometry::Geometry;
+pub use lorentz::lorentz_polarisation;
 pub use params::PowderParams;
 pub use peaks::PeakList;
 pub use profile::{Profile, SCHERRER_K, Shape, Width};

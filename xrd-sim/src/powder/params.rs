@@ -191,13 +191,10 @@ impl PowderParams {
         Ok(())
     }
 
-    /// Lorentz–polarisation factor at Bragg angle θ (radians).
+    /// Lorentz–polarisation factor at Bragg angle θ (radians), with these settings'
+    /// monochromator ([`super::lorentz_polarisation`]).
     pub fn lorentz_polarisation(&self, theta: f64) -> f64 {
-        let c2m = self
-            .monochromator_two_theta
-            .map_or(1.0, |m| m.to_radians().cos().powi(2));
-        let c2t = (2.0 * theta).cos();
-        (1.0 + c2m * c2t * c2t) / (theta.sin().powi(2) * theta.cos())
+        super::lorentz_polarisation(theta, self.monochromator_two_theta, None).0
     }
 }
 
