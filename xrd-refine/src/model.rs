@@ -120,9 +120,8 @@ pub(crate) struct Model {
     /// (λ, relative intensity) of Kα₁ and, when present, Kα₂.
     pub lines: Vec<(f64, f64)>,
     pub phases: Vec<PhaseModel>,
-    /// Per phase, per peak, per member: cos² of the angle between the member's normal and the
-    /// texture direction (empty without texture).
-    pub cos2: Vec<Vec<Vec<f64>>>,
+    /// Per phase, its texture: the one home of the direction a fit chose.
+    pub texture: Vec<Option<Texture>>,
     pub monochromator: Option<f64>,
     /// The instrument's polarisation fraction of the Lorentz–polarisation factor, or none.
     pub polarisation: Option<f64>,
@@ -134,6 +133,14 @@ pub(crate) struct Model {
     shape: TchProfile,
     /// Measured reference patterns fitted beside the phases (full-pattern summation).
     pub references: Vec<Reference>,
+}
+
+/// A phase's March–Dollase texture: its direction, and per peak, per member, cos² of the
+/// angle between the member's normal and the direction (at the cell it was set at).
+#[derive(Debug, Clone)]
+pub(crate) struct Texture {
+    pub direction: [i32; 3],
+    cos2: Vec<Vec<f64>>,
 }
 
 /// What one peak line contributes: its profile quantities and their derivatives.
@@ -229,7 +236,7 @@ impl Model {
             push(Id::Strain(p), 0.0, 0.0, 3.0);
             push(Id::Texture(p), 1.0, 0.3, 3.0);
         }
-        let cos2 = phases.iter().map(|_| Vec::new()).collect();
+        let texture = phases.iter().map(|_| None).collect();
         let mut lines = vec![(radiation.angstrom(), 1.0)];
         if let Some(l2) = radiation.alpha2() {
             lines.push((l2, radiation.ratio()));
@@ -240,7 +247,7 @@ impl Model {
             radiation,
             lines,
             phases,
-            cos2,
+            texture,
             monochromator: instrument.monochromator,
             polarisation: instrument.polarisation,
             capillary: instrument.capillary_mu_r.map(CapillaryTable::new),
@@ -312,7 +319,7 @@ impl Model {
     /// Sets the texture direction of phase `p` (none: random powder) at cell `values`.
     pub fn set_texture(&mut self, p: usize, direction: Option<[i32; 3]>, values: &[f64]) {
         let Some(d) = direction else {
-            self.cos2[p] = Vec::new();
+            self.texture[p] = None;
             return;
         };
         let ph = &self.phases[p];
@@ -330,7 +337,7 @@ impl Model {
                 + g[5] / 2.0 * (a[0] * b[1] + a[1] * b[0])
         };
         let dd = dot(d, d);
-        self.cos2[p] = ph
+        let cos2 = ph
             .peaks
             .iter()
             .map(|pk| {
@@ -343,6 +350,15 @@ impl Model {
                     .collect()
             })
             .collect();
+        self.texture[p] = Some(Texture { direction: d, cos2 });
+    }
+
+    /// Each phase's texture direction, where one is set.
+    pub fn texture_directions(&self) -> Vec<Option<[i32; 3]>> {
+        self.texture
+            .iter()
+            .map(|t| t.as_ref().map(|t| t.direction))
+            .collect()
     }
 
     /// The instrument of parameter `values` (with the monochromator, polarisation and capillary of
@@ -588,7 +604,7 @@ impl Model {
             }
             let g = inv_d2.sqrt();
             // Σ |F|² W and its derivative in r.
-            let (tex, dtex) = match self.cos2[p].get(k) {
+            let (tex, dtex) = match self.texture[p].as_ref().and_then(|t| t.cos2.get(k)) {
                 Some(c2) => {
                     let r = values[pi.texture];
                     peak.members

@@ -678,7 +678,6 @@ impl Refiner {
         let mut values = model.starts();
         let names = model.table.names();
         let mut absent = vec![false; self.phases.len()];
-        let mut textured = vec![None; self.phases.len()];
         let mut fixed_b = vec![false; self.phases.len()];
         if let Some(state) = warm {
             if state.names != names || state.absent.len() != self.phases.len() {
@@ -692,15 +691,14 @@ impl Refiner {
             if state.fixed_b.len() == fixed_b.len() {
                 fixed_b.clone_from(&state.fixed_b);
             }
-            textured.clone_from(&state.textured);
-            for (p, d) in textured.iter_mut().enumerate() {
+            for (p, &d) in state.textured.iter().enumerate() {
                 // A direction kept at r = 1 changes nothing, and there March–Dollase's slope
                 // in r vanishes (summed over a form's members): a warm fit would step blindly.
                 if (values[model.layout.phases[p].texture] - 1.0).abs() < 1e-12 {
-                    *d = None;
+                    continue;
                 }
                 if d.is_some() {
-                    model.set_texture(p, *d, &values);
+                    model.set_texture(p, d, &values);
                 }
             }
             for (p, f2) in state.intensities.iter().enumerate() {
@@ -729,7 +727,6 @@ impl Refiner {
             params: &self.params,
             fixed_instrument: self.instrument.refined,
             iterations: 0,
-            textured,
             absent: absent.clone(),
             fixed_b,
         };
@@ -739,7 +736,6 @@ impl Refiner {
             run.refine(&mut values, &self.phases)?;
         }
         let iterations = run.iterations;
-        let textured = run.textured.clone();
         let fixed_b = run.fixed_b.clone();
         let free = run.free(
             &values,
@@ -749,6 +745,7 @@ impl Refiner {
                 .copied()
                 .unwrap_or(Stage::ScaleBackground),
         );
+        let textured = model.texture_directions();
         let refinement = self.report(
             &model,
             &data,
@@ -1217,7 +1214,6 @@ struct Run<'a> {
     params: &'a RefineParams,
     fixed_instrument: bool,
     iterations: usize,
-    textured: Vec<Option<[i32; 3]>>,
     /// Phases held at scale 0.
     absent: Vec<bool>,
     /// Phases whose overall B is held ([`B_CARRIED`]).
@@ -1238,10 +1234,11 @@ impl Run<'_> {
                 .unwrap_or(0);
             self.params.stages[..=pos].to_vec()
         };
+        let textured = self.model.texture_directions();
         let situation = Situation {
             instrument_standard: self.params.instrument_standard,
             fixed_instrument: self.fixed_instrument,
-            textured: &self.textured,
+            textured: &textured,
             fixed_b: &self.fixed_b,
         };
         let l = &self.model.layout;
@@ -1626,7 +1623,6 @@ impl Run<'_> {
             match best {
                 Some((c, d, v)) if 1.0 - (c / base).sqrt() >= self.params.texture_min_gain => {
                     self.model.set_texture(p, Some(d), &v);
-                    self.textured[p] = Some(d);
                     values[pi.texture] = v[pi.texture];
                 }
                 _ => {
