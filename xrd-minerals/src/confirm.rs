@@ -135,15 +135,18 @@ const MIN_WEIGHT: f64 = 0.005;
 /// RRUFF patterns: 29 s in all at 3, 36 s at 6).
 const GATE_ITERATIONS: usize = 3;
 
-/// Iterations per stage of the fits that compare phase sets.
-const COMPARE_ITERATIONS: usize = 12;
-
-/// Stages of the fit that decides whether a fit is good enough to decide anything (scales,
-/// background, cells, zero and each phase's size), started from search-match's zero shift.
-const GATE: [Stage; 2] = [Stage::ScaleBackground, Stage::CellsZero];
-
-/// Stages of the fits that compare phase sets (the final fit runs the default plan).
-const COMPARE: [Stage; 3] = [Stage::ScaleBackground, Stage::CellsZero, Stage::Profile];
+/// The fits of a confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// Decides whether a fit is good enough to decide anything: scales, background, cells,
+    /// zero and each phase's size, [`GATE_ITERATIONS`] each, started from search-match's zero
+    /// shift without a search.
+    Gate,
+    /// Compares phase sets: the workspace's comparison plan ([`RefineParams::comparison`]).
+    Compare,
+    /// The final fit: the default plan.
+    Full,
+}
 
 impl Matcher<'_> {
     /// Refines the phases of `found` against `pattern` and keeps what the fit supports (see
@@ -171,33 +174,24 @@ impl Matcher<'_> {
             crate::spec::reference_phase(entries[i].name(), &entries[i]).ok()
         };
         let search_zero = found.phases[0].candidate.zero_shift.clamp(-1.0, 1.0);
-        let fit = |set: &[usize], stages: &[Stage]| -> Option<Refinement> {
+        let fit = |set: &[usize], plan: Plan| -> Option<Refinement> {
             let phases: Option<Vec<RefinedPhase>> = set.iter().map(|&i| phase_of(i)).collect();
-            let iterations = if stages == GATE.as_slice() {
-                GATE_ITERATIONS
-            } else if stages.len() < Stage::DEFAULT.len() {
-                COMPARE_ITERATIONS
-            } else {
-                RefineParams::new().get_max_iterations()
+            let settings = match plan {
+                Plan::Gate => RefineParams::new()
+                    .stages(vec![Stage::ScaleBackground, Stage::CellsZero])
+                    .max_iterations(GATE_ITERATIONS)
+                    .zero_search(0.0),
+                Plan::Compare => RefineParams::new().comparison(),
+                Plan::Full => RefineParams::new(),
             };
-            let gate = stages == GATE.as_slice();
             // The trust check starts from the zero shift search-match found instead of searching.
-            let zero = if gate { search_zero } else { 0.0 };
+            let zero = if plan == Plan::Gate { search_zero } else { 0.0 };
             Refiner::new(phases?)
                 .instrument(xrd_refine::Instrument {
                     zero,
                     ..xrd_refine::Instrument::default()
                 })
-                .params(
-                    RefineParams::new()
-                        .stages(stages.to_vec())
-                        .max_iterations(iterations)
-                        .zero_search(if gate {
-                            0.0
-                        } else {
-                            RefineParams::new().get_zero_search()
-                        }),
-                )
+                .params(settings)
                 .fit(pattern, wavelength)
                 .ok()
         };
@@ -215,7 +209,7 @@ impl Matcher<'_> {
         if !restricted {
             let as_found: Vec<usize> = found.phases.iter().map(|p| p.candidate.entry).collect();
             // Phases it cannot refine at all are left to search-match.
-            let Some(r) = fit(&as_found, &GATE) else {
+            let Some(r) = fit(&as_found, Plan::Gate) else {
                 return Ok(None);
             };
             if r.rwp > TRUSTED_RWP {
@@ -249,7 +243,7 @@ impl Matcher<'_> {
                 }
                 let mut set = kept.clone();
                 set.push(c.entry);
-                let Some(r) = fit(&set, &COMPARE) else {
+                let Some(r) = fit(&set, Plan::Compare) else {
                     continue;
                 };
                 let wins = best.as_ref().is_none_or(|(_, b)| r.rwp < b.rwp);
@@ -304,7 +298,7 @@ impl Matcher<'_> {
             }
             let mut set = kept.clone();
             set.push(c.entry);
-            let (Some(r), Some(cur)) = (fit(&set, &COMPARE), &current) else {
+            let (Some(r), Some(cur)) = (fit(&set, Plan::Compare), &current) else {
                 continue;
             };
             if better(&r, cur) && r.phases.last().is_some_and(|p| p.weight_fraction > 0.0) {
@@ -333,7 +327,7 @@ impl Matcher<'_> {
             for k in 0..kept.len() {
                 let mut set = kept.clone();
                 set.remove(k);
-                if let Some(r) = fit(&set, &COMPARE)
+                if let Some(r) = fit(&set, Plan::Compare)
                     && !better(cur, &r)
                     && least.as_ref().is_none_or(|(_, b)| r.rwp < b.rwp)
                 {
@@ -353,7 +347,7 @@ impl Matcher<'_> {
         if kept.is_empty() {
             return Ok(None);
         }
-        let Some(mut refinement) = fit(&kept, &Stage::DEFAULT) else {
+        let Some(mut refinement) = fit(&kept, Plan::Full) else {
             return Ok(None);
         };
         // A phase the final fit leaves at less than its esd (or 0.5 wt%) is not shown to be
@@ -375,7 +369,7 @@ impl Matcher<'_> {
                 ));
                 kept.remove(k);
             }
-            match fit(&kept, &Stage::DEFAULT) {
+            match fit(&kept, Plan::Full) {
                 Some(r) => refinement = r,
                 None => return Ok(None),
             }

@@ -8,8 +8,7 @@ use rayon::prelude::*;
 
 use xrd_io::{Pattern, Wavelength};
 use xrd_refine::{
-    Calibration, Instrument, Phase as RefinedPhase, ReferenceSet, RefineParams, Refinement,
-    Refiner, Stage,
+    Calibration, Instrument, Phase as RefinedPhase, ReferenceSet, RefineParams, Refinement, Refiner,
 };
 use xrd_sim::{Lattice, SpaceGroup, SymOp};
 
@@ -19,9 +18,6 @@ use crate::{Entry, Library, Result};
 
 /// Default number of distinct structures of one name compared ([`PhaseSpec::resolve`]).
 pub const DEFAULT_MAX_CANDIDATES: usize = 3;
-
-/// Iterations per stage of the short fit that compares a spec's structures.
-const COMPARE_ITERATIONS: usize = 8;
 
 /// The prefix of a Pawley phase spec (`pawley:anatase`, `pawley:4.59,4.59,2.96,90,90,90,136`).
 pub const PAWLEY_PREFIX: &str = "pawley:";
@@ -496,11 +492,7 @@ pub fn refine_specs(
     let mut choice = vec![0usize; specs.len()];
     let mut compared = vec![Vec::new(); specs.len()];
     let quick = RefineSetup {
-        params: setup
-            .params
-            .clone()
-            .stages(vec![Stage::ScaleBackground, Stage::CellsZero])
-            .max_iterations(COMPARE_ITERATIONS),
+        params: setup.params.comparison(),
         ..setup.clone()
     };
     for (s, spec) in specs.iter().enumerate() {

@@ -69,6 +69,13 @@ impl Stage {
     }
 }
 
+/// The stages of the short fits that compare candidates (a spec's structures, identify's
+/// alternatives and phase sets): the one comparison plan of the workspace.
+pub const COMPARISON_STAGES: [Stage; 2] = [Stage::ScaleBackground, Stage::CellsZero];
+
+/// Iterations per stage of a comparison fit.
+pub const COMPARISON_ITERATIONS: usize = 8;
+
 /// What decides, beside the plan, whether a stage frees a parameter.
 pub(crate) struct Situation<'a> {
     /// The instrument is being refined on a standard ([`RefineParams::instrument_standard`]).
@@ -164,6 +171,16 @@ impl RefineParams {
     /// The defaults (see each setter).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// These settings with the comparison plan: [`COMPARISON_STAGES`] at
+    /// [`COMPARISON_ITERATIONS`] iterations each. Candidates compared this way are ranked by
+    /// the Rwp of the same short fit wherever they are compared.
+    #[must_use]
+    pub fn comparison(&self) -> Self {
+        self.clone()
+            .stages(COMPARISON_STAGES.to_vec())
+            .max_iterations(COMPARISON_ITERATIONS)
     }
 
     /// The stages, run in this order, each freeing its parameters on top of the earlier ones
