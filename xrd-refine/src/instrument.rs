@@ -95,6 +95,22 @@ struct File {
 }
 
 impl Instrument {
+    /// The instrument's peak shape for the simulator: Thompson–Cox–Hastings with its U, V, W,
+    /// X and Y ([`xrd_sim::powder::Profile::tch`]), the widths a refinement fits before any
+    /// phase's size and strain. The asymmetry, zero shift, monochromator and capillary are not
+    /// part of a profile and are left out.
+    ///
+    /// ```
+    /// use xrd_refine::Instrument;
+    /// let lab = Instrument { x: 0.02, ..Instrument::default() };
+    /// let profile = lab.profile();
+    /// assert!(profile.check().is_ok());
+    /// assert!(profile.fwhm(100.0) > profile.fwhm(20.0));
+    /// ```
+    pub fn profile(&self) -> xrd_sim::powder::Profile {
+        xrd_sim::powder::Profile::tch(self.u, self.v, self.w, self.x, self.y)
+    }
+
     /// Checks that every value is finite, W > 0, X, Y ≥ 0, 0 ≤ 2θ_m < 180, 0 ≤ P ≤ 1 and
     /// 0 ≤ μR ≤ 10 (the range the capillary quadrature is checked over).
     ///

@@ -924,6 +924,45 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_instruments_profile_for_the_simulator_has_the_models_widths() {
+        let instrument = Instrument {
+            u: 0.004,
+            v: -0.002,
+            w: 0.003,
+            x: 0.01,
+            y: 0.02,
+            ..Instrument::default()
+        };
+        let (m, mut v) = model_with(&instrument);
+        let l = m.layout.clone();
+        for (i, x) in l.widths.iter().zip([0.004, -0.002, 0.003, 0.01, 0.02]) {
+            v[*i] = x;
+        }
+        v[l.phases[0].size] = 0.0;
+        v[l.phases[0].strain] = 0.0;
+        let profile = instrument.profile();
+        let peak = &m.phases[0].peaks[0];
+        let cell = &v[l.phases[0].cell.clone()];
+        let inv_d2: f64 = peak.d_inv_d2.iter().zip(cell).map(|(d, c)| d * c).sum();
+        let (lambda, _) = m.lines[0];
+        let line = m.line(
+            &v,
+            0,
+            &peak.d_inv_d2,
+            inv_d2,
+            inv_d2.sqrt(),
+            lambda,
+            1.0,
+            1.0,
+            0.0,
+            None,
+            &mut Vec::new(),
+        );
+        let two_theta = 2.0 * (lambda * inv_d2.sqrt() / 2.0).asin().to_degrees();
+        assert!((profile.fwhm(two_theta) - line.h).abs() < 1e-12 * line.h);
+    }
+
+    #[test]
     fn parts_add_up() {
         let (m, v) = model();
         let mut parts = Parts::default();

@@ -19,7 +19,14 @@ pub enum Shape {
         /// Lorentzian fraction.
         eta: f64,
     },
+    /// Thompson–Cox–Hastings: a pseudo-Voigt whose FWHM and η follow the Gaussian and
+    /// Lorentzian widths of [`Width::Tch`] at each peak (the refinement's shape, without its
+    /// asymmetry). Only with [`Width::Tch`].
+    Tch,
 }
+
+/// Smallest Gaussian width (°) of [`Width::Tch`], as the refinement holds it.
+const MIN_GAUSSIAN: f64 = 1e-4;
 
 /// Scherrer constant K of [`Width::CagliotiSize`] (spherical crystallites, FWHM).
 pub const SCHERRER_K: f64 = 0.9;
@@ -51,6 +58,21 @@ pub enum Width {
         size: f64,
         /// The source (its primary line λ).
         wavelength: Wavelength,
+    },
+    /// Thompson–Cox–Hastings widths, a refined instrument's: Gaussian FWHM² = U tan²θ +
+    /// V tanθ + W (deg², held above (10⁻⁴ °)²), Lorentzian FWHM = X tanθ + Y / cosθ (°, held at
+    /// 0 or above), combined by [`super::tch::widths`]. Only with [`Shape::Tch`].
+    Tch {
+        /// U (deg²).
+        u: f64,
+        /// V (deg²).
+        v: f64,
+        /// W (deg²).
+        w: f64,
+        /// X (°).
+        x: f64,
+        /// Y (°).
+        y: f64,
     },
 }
 
@@ -91,6 +113,24 @@ impl Profile {
         Self {
             shape: Shape::PseudoVoigt { eta },
             width: Width::Fixed(fwhm),
+            window: 50.0,
+        }
+    }
+
+    /// Thompson–Cox–Hastings with the instrument terms U, V, W (deg²) and X, Y (°): the shape
+    /// a refinement fits ([`Width::Tch`]).
+    ///
+    /// ```
+    /// use xrd_sim::powder::Profile;
+    /// let p = Profile::tch(0.004, -0.002, 0.003, 0.01, 0.02);
+    /// assert!(p.check().is_ok());
+    /// // Broader at high angle, as the Caglioti and Lorentzian terms say.
+    /// assert!(p.fwhm(120.0) > p.fwhm(30.0));
+    /// ```
+    pub fn tch(u: f64, v: f64, w: f64, x: f64, y: f64) -> Self {
+        Self {
+            shape: Shape::Tch,
+            width: Width::Tch { u, v, w, x, y },
             window: 50.0,
         }
     }
@@ -138,7 +178,21 @@ impl Profile {
                     format!("U={u}, V={v}, W={w}, L={size} Å: need finite values, W > 0, L > 0"),
                 ));
             }
+            Width::Tch { u, v, w, x, y }
+                if ![u, v, w, x, y].iter().all(|t| t.is_finite()) || x < 0.0 || y < 0.0 =>
+            {
+                return Err(invalid(
+                    "tch",
+                    format!("U={u}, V={v}, W={w}, X={x}, Y={y}: need finite values, X, Y ≥ 0"),
+                ));
+            }
             _ => {}
+        }
+        if matches!(self.shape, Shape::Tch) != matches!(self.width, Width::Tch { .. }) {
+            return Err(invalid(
+                "tch",
+                "the Thompson–Cox–Hastings shape and widths go together (Profile::tch)",
+            ));
         }
         if !(self.window.is_finite() && self.window >= 1.0) {
             return Err(invalid(
@@ -151,11 +205,16 @@ impl Profile {
 
     /// FWHM (degrees) at 2θ (degrees); at least 1e-6.
     pub fn fwhm(&self, two_theta: f64) -> f64 {
-        match self.width {
-            Width::Fixed(f) => f,
+        self.fwhm_eta(two_theta).0
+    }
+
+    /// FWHM (degrees, at least 1e-6) and Lorentzian fraction η of the peak at 2θ (degrees).
+    fn fwhm_eta(&self, two_theta: f64) -> (f64, f64) {
+        let (fwhm, eta) = match self.width {
+            Width::Fixed(f) => (f, self.eta()),
             Width::Caglioti { u, v, w } => {
                 let t = (two_theta / 2.0).to_radians().tan();
-                (u * t * t + v * t + w).max(1e-12).sqrt()
+                ((u * t * t + v * t + w).max(1e-12).sqrt(), self.eta())
             }
             Width::CagliotiSize {
                 u,
@@ -168,12 +227,26 @@ impl Profile {
                 let t = theta.tan();
                 let scherrer =
                     (SCHERRER_K * wavelength.angstrom() / (size * theta.cos())).to_degrees();
-                ((u * t * t + v * t + w).max(0.0) + scherrer * scherrer)
-                    .max(1e-12)
-                    .sqrt()
+                let h2 = (u * t * t + v * t + w).max(0.0) + scherrer * scherrer;
+                (h2.max(1e-12).sqrt(), self.eta())
             }
-        }
-        .max(1e-6)
+            Width::Tch { u, v, w, x, y } => {
+                let theta = (two_theta / 2.0).to_radians();
+                let t = theta.tan();
+                let g = (u * t * t + v * t + w)
+                    .max(MIN_GAUSSIAN * MIN_GAUSSIAN)
+                    .sqrt();
+                let l = (x * t + y / theta.cos()).max(0.0);
+                let tch = super::tch::widths(g, l);
+                let eta = if matches!(self.shape, Shape::Tch) {
+                    tch.eta
+                } else {
+                    self.eta()
+                };
+                (tch.h, eta)
+            }
+        };
+        (fwhm.max(1e-6), eta)
     }
 
     /// Unit-area peaks, each `(center, area)` in degrees, summed at the 2θ points `two_theta`
@@ -210,14 +283,13 @@ impl Profile {
 
     /// [`add`](Self::add) at arbitrary ascending points, point by point.
     fn add_at(&self, out: &mut [f64], two_theta: &[f64], center: f64, area: f64) {
-        let fwhm = self.fwhm(center);
+        let (fwhm, eta) = self.fwhm_eta(center);
         let Norms {
             gnorm,
             inv2s2,
             gamma,
             lnorm,
         } = Norms::of(fwhm, area);
-        let eta = self.eta();
         let half = self.window * fwhm;
         let gauss_half = self.window.min(6.0) * fwhm;
         let lo = two_theta.partition_point(|&x| x < center - half);
@@ -236,18 +308,19 @@ impl Profile {
         }
     }
 
-    /// The Lorentzian fraction η of the shape.
+    /// The Lorentzian fraction η of a shape that does not vary from peak to peak
+    /// ([`Shape::Tch`]'s is taken where the peak is, [`Self::fwhm_eta`]).
     fn eta(&self) -> f64 {
         match self.shape {
             Shape::Gaussian => 0.0,
-            Shape::Lorentzian => 1.0,
+            Shape::Lorentzian | Shape::Tch => 1.0,
             Shape::PseudoVoigt { eta } => eta,
         }
     }
 
     /// Adds a unit-area peak of `area` at `center` onto `out` (values on `grid`).
     pub(crate) fn add(&self, out: &mut [f64], grid: &Grid, center: f64, area: f64) {
-        let fwhm = self.fwhm(center);
+        let (fwhm, eta) = self.fwhm_eta(center);
         let half = self.window * fwhm;
         let (start, step) = (grid.start(), grid.step());
         let lo = (((center - half - start) / step).floor().max(0.0)) as usize;
@@ -262,7 +335,6 @@ impl Profile {
             gamma,
             lnorm,
         } = Norms::of(fwhm, area);
-        let eta = self.eta();
         // exp(−(d + iΔ)²/2σ²) by the recurrence gᵢ₊₁ = gᵢ rᵢ, rᵢ₊₁ = rᵢ c with
         // c = exp(−Δ²/σ²): three exponentials per peak instead of one per point.
         // Beyond 6 FWHM a Gaussian is below e⁻⁹⁹ of its peak: the recurrence starts there.
@@ -444,6 +516,42 @@ mod tests {
             Profile::gaussian(0.1).render(&[10.0], [(10.0, 1.0)]).len(),
             1
         );
+    }
+
+    #[test]
+    fn tch_without_lorentzian_terms_is_the_gaussian_caglioti_and_mixes_with_them() {
+        let (u, v, w) = (0.004, -0.002, 0.003);
+        let x: Vec<f64> = (0..4000).map(|i| 20.0 + 0.01 * i as f64).collect();
+        let peaks = [(30.0, 2.0), (55.0, 1.0)];
+        let tch = Profile::tch(u, v, w, 0.0, 0.0).render(&x, peaks);
+        let gauss = Profile::gaussian(1.0).caglioti(u, v, w).render(&x, peaks);
+        for (a, b) in tch.iter().zip(&gauss) {
+            assert!((a - b).abs() <= 1e-9 * b.abs().max(1e-3), "{a} {b}");
+        }
+        // A Lorentzian term broadens the peak and lowers its top (same area).
+        let mixed = Profile::tch(u, v, w, 0.05, 0.02);
+        assert!(mixed.fwhm(55.0) > Profile::tch(u, v, w, 0.0, 0.0).fwhm(55.0));
+        let y = mixed.render(&x, peaks);
+        let top = |y: &[f64]| y.iter().copied().fold(0.0, f64::max);
+        assert!(top(&y) < top(&tch));
+        let area: f64 = y.iter().sum::<f64>() * 0.01;
+        assert!((area - 3.0).abs() < 0.05, "{area}");
+    }
+
+    #[test]
+    fn tch_shape_and_widths_go_together() {
+        let name = |p: Profile| match p.check() {
+            Err(crate::Error::InvalidParameter(e)) => e.name,
+            other => panic!("{other:?}"),
+        };
+        let mut p = Profile::tch(0.0, 0.0, 0.01, 0.0, 0.0);
+        p.shape = Shape::Gaussian;
+        assert_eq!(name(p), "tch");
+        let mut p = Profile::gaussian(0.1);
+        p.shape = Shape::Tch;
+        assert_eq!(name(p), "tch");
+        assert_eq!(name(Profile::tch(0.0, 0.0, 0.01, -0.1, 0.0)), "tch");
+        assert_eq!(name(Profile::tch(f64::NAN, 0.0, 0.01, 0.0, 0.0)), "tch");
     }
 
     #[test]
