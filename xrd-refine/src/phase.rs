@@ -1,5 +1,7 @@
 //! A phase to refine, and the peaks its structure gives.
 
+use std::sync::{Arc, Mutex};
+
 use xrd_io::Wavelength;
 use xrd_sim::{
     Anomalous, CrystalSystem, Element, Lattice, PowderParams, Simulator, Site, Species, Structure,
@@ -86,6 +88,25 @@ pub struct Phase {
     operators: Vec<SymOp>,
     /// Whether `structure` holds the phase's real content (its mass and absorption).
     chemistry: bool,
+    /// Its peak lists as prepared for the patterns it was fitted to, shared by its clones.
+    prepared: Prepared,
+}
+
+/// How many preparations (wavelength, range) a phase keeps.
+const PREPARED_KEPT: usize = 4;
+
+/// A phase's prepared peak lists, one per (wavelength, refined range, margin), shared by the
+/// phase's clones: the comparisons of candidates, identify's phase sets and the frames of a
+/// series fit the same phases to the same range again and again.
+#[derive(Debug, Clone, Default)]
+struct Prepared(Arc<Mutex<Vec<(PreparedFor, PhaseModel)>>>);
+
+/// What a preparation depends on beside the phase.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct PreparedFor {
+    wavelength: Wavelength,
+    range: (f64, f64),
+    margin: f64,
 }
 
 impl Phase {
@@ -106,6 +127,7 @@ impl Phase {
             reflections: None,
             operators: Vec::new(),
             chemistry: true,
+            prepared: Prepared::default(),
         })
     }
 
@@ -143,6 +165,7 @@ impl Phase {
             reflections: Some(source),
             operators: ops.to_vec(),
             chemistry: false,
+            prepared: Prepared::default(),
         })
     }
 
@@ -157,6 +180,8 @@ impl Phase {
         self.reflections = Some(reflection_source(self.structure.lattice(), ops)?);
         self.operators = ops.to_vec();
         self.intensities = Intensities::Extracted;
+        // Other peaks: the clones' preparations are not this phase's.
+        self.prepared = Prepared::default();
         Ok(self)
     }
 
@@ -185,6 +210,7 @@ impl Phase {
                 .collect(),
             zm: calibration.zm,
         };
+        phase.prepared = Prepared::default();
         Ok(phase)
     }
 
@@ -226,6 +252,7 @@ impl Phase {
             reflections: None,
             operators: Vec::new(),
             chemistry: true,
+            prepared: Prepared::default(),
         })
     }
 
@@ -400,8 +427,36 @@ pub(crate) struct PhaseModel {
 
 impl PhaseModel {
     /// The peaks of `phase` whose Kα₁ 2θ (at `wavelength`) lies within `range`, widened by
-    /// `margin` degrees on each side for cell changes, zero shift and Kα₂.
+    /// `margin` degrees on each side for cell changes, zero shift and Kα₂: prepared once per
+    /// phase, wavelength and range, a copy of the phase's earlier preparation when it has one.
     pub fn new(
+        phase: &Phase,
+        wavelength: Wavelength,
+        range: (f64, f64),
+        margin: f64,
+    ) -> Result<Self> {
+        let key = PreparedFor {
+            wavelength,
+            range,
+            margin,
+        };
+        // A poisoned lock (a panic elsewhere) only costs the cache.
+        if let Ok(kept) = phase.prepared.0.lock()
+            && let Some((_, m)) = kept.iter().find(|(k, _)| *k == key)
+        {
+            return Ok(m.clone());
+        }
+        let m = Self::prepare(phase, wavelength, range, margin)?;
+        if let Ok(mut kept) = phase.prepared.0.lock() {
+            if kept.len() >= PREPARED_KEPT {
+                kept.remove(0);
+            }
+            kept.push((key, m.clone()));
+        }
+        Ok(m)
+    }
+
+    fn prepare(
         phase: &Phase,
         wavelength: Wavelength,
         range: (f64, f64),
@@ -545,6 +600,38 @@ mod tests {
             ));
         }
         Phase::new("t", xrd_sim::Structure::from_cif(&cif).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_preparation_is_made_once_and_shared_by_the_clones() {
+        let p = phase(&[("Na", 1.0), ("Cl", 1.0)]);
+        let clone = p.clone();
+        let cu = Wavelength::CU_KA;
+        let first = PhaseModel::new(&p, cu, (20.0, 60.0), 3.0).unwrap();
+        let again = PhaseModel::new(&clone, cu, (20.0, 60.0), 3.0).unwrap();
+        let fresh = PhaseModel::prepare(&p, cu, (20.0, 60.0), 3.0).unwrap();
+        let peaks = |m: &PhaseModel| -> Vec<(Vec<f64>, f64)> {
+            m.peaks.iter().map(|k| (k.d_inv_d2.clone(), k.f2)).collect()
+        };
+        assert_eq!(peaks(&first), peaks(&fresh));
+        assert_eq!(peaks(&again), peaks(&fresh));
+        assert_eq!(
+            p.prepared.0.lock().unwrap().len(),
+            1,
+            "the clone used the phase's"
+        );
+        // Another range is another preparation; the oldest goes beyond PREPARED_KEPT.
+        for k in 0..PREPARED_KEPT {
+            PhaseModel::new(&p, cu, (21.0 + k as f64, 60.0), 3.0).unwrap();
+        }
+        let kept = p.prepared.0.lock().unwrap();
+        assert_eq!(kept.len(), PREPARED_KEPT);
+        assert!(kept.iter().all(|(k, _)| k.range.0 > 20.0));
+        drop(kept);
+        // A phase whose peaks change starts afresh.
+        let ops = xrd_sim::SpaceGroup::new(1).unwrap().operations().to_vec();
+        let pawley = clone.with_extracted_intensities(&ops).unwrap();
+        assert!(pawley.prepared.0.lock().unwrap().is_empty());
     }
 
     #[test]
