@@ -36,6 +36,18 @@ impl OutputFormat {
             _ => None,
         }
     }
+
+    /// The format a file is saved in by its extension (`.xy`, `.csv`, `.json`, `.npy`, any
+    /// case), as `xrd simulate --out` and Python's `Pattern.save` choose it.
+    ///
+    /// ```
+    /// use xrd_io::OutputFormat;
+    /// assert_eq!(OutputFormat::from_path("rutile.XY".as_ref()), Some(OutputFormat::Xy));
+    /// assert_eq!(OutputFormat::from_path("rutile".as_ref()), None);
+    /// ```
+    pub fn from_path(path: &Path) -> Option<OutputFormat> {
+        Self::from_name(&path.extension()?.to_string_lossy())
+    }
 }
 
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {

@@ -425,6 +425,38 @@ impl SpecRefinement {
             .collect()
     }
 
+    /// The phases of the chosen structures, in spec order (as refined before the fit): what a
+    /// series refines on every frame after choosing on the first.
+    pub fn phases(&self, specs: &[PhaseSpec]) -> Vec<RefinedPhase> {
+        (0..specs.len())
+            .map(|s| self.chosen(specs, s).phase.clone())
+            .collect()
+    }
+
+    /// The PONKCS calibration of the Pawley phase of spec `index` from this refinement of a
+    /// mixture it was weighed into at `weight` (0–1), measured as the pattern `calibrated_on`:
+    /// against `setup`'s internal standard when it has one, else against the other phases
+    /// ([`Refiner::calibrate`]).
+    ///
+    /// # Errors
+    /// Those of [`Refiner::calibrate`] (not a Pawley phase, a weight outside (0, 1)).
+    pub fn calibrate(
+        &self,
+        specs: &[PhaseSpec],
+        setup: &RefineSetup,
+        index: usize,
+        weight: f64,
+        calibrated_on: &str,
+    ) -> Result<Calibration> {
+        // The calibration needs the phases and the standard only: the instrument and plan
+        // are in the refinement already.
+        let mut refiner = Refiner::new(self.phases(specs));
+        if let Some((i, w)) = setup.standard {
+            refiner = refiner.standard(i, w);
+        }
+        Ok(refiner.calibrate(&self.refinement, index, weight, calibrated_on)?)
+    }
+
     /// The sources (library id or path) of the chosen structures, in phase order.
     pub fn sources(&self, specs: &[PhaseSpec]) -> Vec<String> {
         (0..specs.len())

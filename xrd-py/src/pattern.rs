@@ -222,11 +222,7 @@ impl Pattern {
     /// Writes the pattern: `.xy`, `.csv`, `.json` or `.npy` by the file's extension
     /// (atomically: a reader never sees half a file).
     fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
-        let ext = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_default();
-        let format = OutputFormat::from_name(&ext).ok_or_else(|| {
+        let format = OutputFormat::from_path(&path).ok_or_else(|| {
             value_error(format!(
                 "{}: write .xy, .csv, .json or .npy",
                 path.display()
@@ -373,9 +369,8 @@ pub fn measured_arg(
     wavelength: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(String, xrd_io::Pattern, Wavelength)> {
     let (label, pattern) = pattern_arg(py, arg)?;
-    let w = pattern
-        .wavelength()
-        .or(wavelength_of(wavelength)?)
-        .unwrap_or(Wavelength::CU_KA);
+    let w =
+        xrd_minerals::measured_wavelength(pattern.wavelength(), wavelength_of(wavelength)?, None)
+            .unwrap_or(Wavelength::CU_KA);
     Ok((label, pattern.with_wavelength(Some(w)), w))
 }

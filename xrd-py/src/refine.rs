@@ -6,13 +6,14 @@ use std::path::PathBuf;
 use numpy::PyArray1;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use xrd_minerals::{DEFAULT_MAX_CANDIDATES, PhaseSpec, RefineSetup, refine_specs};
+use xrd_minerals::{
+    DEFAULT_MAX_CANDIDATES, PhaseSpec, RefineSetup, RefinementRow, RowValue, named_index,
+    refine_specs,
+};
 
 // The signature's literal 8 (shown by help()) is xrd-minerals' default.
 const _: () = assert!(DEFAULT_MAX_CANDIDATES == 3);
-use xrd_refine::{
-    Instrument, Phase as RefinedPhase, ReferenceSet, RefineParams, Refiner, Stage, SummationParams,
-};
+use xrd_refine::{Instrument, Phase as RefinedPhase, ReferenceSet, RefineParams, SummationParams};
 
 use crate::errors::{IntoPyResult, value_error};
 use crate::libraries;
@@ -36,21 +37,32 @@ fn refine_params(
         params = params.humps(h);
     }
     if let Some(names) = stages {
-        let mut list = Vec::new();
-        for s in &names {
-            list.push(Stage::from_name(s).ok_or_else(|| {
-                value_error(format!(
-                    "unknown stage `{s}` (scale, cells, profile, texture, b)"
-                ))
-            })?);
-        }
-        params = params.stages(list);
+        params = params.stages(xrd_minerals::stages_from_names(&names).py()?);
     }
     params.check().py()?;
     Ok(params)
 }
 
 pub use series::refine_series;
+
+/// One row of a refinement (xrd-minerals' schema: `columns` as `xrd refine` prints them, and
+/// the row's values) as a dict: every column a key, numbers unrounded, an empty value `None`.
+fn row_dict<'py, const N: usize>(
+    py: Python<'py>,
+    columns: &[&str; N],
+    values: [RowValue; N],
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (key, value) in columns.iter().zip(values) {
+        match value {
+            RowValue::Text(t) => d.set_item(key, t)?,
+            RowValue::Integer(n) => d.set_item(key, n)?,
+            RowValue::Number { value, .. } => d.set_item(key, value)?,
+            RowValue::Empty => d.set_item(key, py.None())?,
+        }
+    }
+    Ok(d)
+}
 
 /// Rietveld refinement of `phases` on a measured pattern (a `Pattern` or a file path), as
 /// `xrd refine`. Each phase is a library id ("amcsd:8240"), a mineral name ("anatase"), a
@@ -63,9 +75,10 @@ pub use series::refine_series;
 /// of "scale", "cells", "profile",
 /// "texture", "b".
 ///
-/// Returns a dict: "rows" (one dict per phase with the keys of `xrd refine --format json`:
-/// file, phase, name, formula, space_group, weight_fraction, weight_fraction_esd, a, b, c,
-/// alpha, beta, gamma, size_nm, strain, source, rwp, gof), "rp", "rwp", "rexp", "gof",
+/// Returns a dict: "rows" (one dict per phase, then per measured reference, with every key of
+/// `xrd refine --format json`: file, phase, name, formula, space_group, weight_fraction,
+/// weight_fraction_esd, weight_fraction_uncorrected, a, b, c, alpha, beta, gamma, size_nm,
+/// strain, source, rwp, gof, kind; None where a row has no value), "rp", "rwp", "rexp", "gof",
 /// "durbin_watson", "amorphous", "warnings", "compared" (each phase's structures and the Rwp of
 /// their short fits), the arrays "two_theta", "observed", "calculated", "background",
 /// "difference", "phase_curves" (name → array), "refinement" (every refined parameter, as
@@ -152,10 +165,8 @@ pub fn refine<'py>(
     };
     let (label, pattern, w) = {
         let (label, p) = crate::pattern::pattern_arg(py, pattern)?;
-        let w = p
-            .wavelength()
-            .or(crate::pattern::wavelength_of(wavelength)?)
-            .or(instrument_wavelength)
+        let given = crate::pattern::wavelength_of(wavelength)?;
+        let w = xrd_minerals::measured_wavelength(p.wavelength(), given, instrument_wavelength)
             .unwrap_or(xrd_io::Wavelength::CU_KA);
         (label, p.with_wavelength(Some(w)), w)
     };
@@ -190,17 +201,10 @@ pub fn refine<'py>(
     let standard = match standard {
         None => None,
         Some((name, wt)) => {
-            let i = specs
-                .iter()
-                .position(|s| s.text == name)
-                .or_else(|| {
-                    let refs = &mixed.as_ref()?.references;
-                    let j = refs.iter().position(|r| r.id.eq_ignore_ascii_case(&name))?;
-                    Some(specs.len() + j)
-                })
-                .ok_or_else(|| {
-                    value_error(format!("standard `{name}` is not one of the phases"))
-                })?;
+            let refs = mixed.as_ref().map_or(&[][..], |m| m.references.as_slice());
+            let i = named_index(&name, &specs, refs).ok_or_else(|| {
+                value_error(format!("standard `{name}` is not one of the phases"))
+            })?;
             Some((i, wt))
         }
     };
@@ -238,69 +242,19 @@ pub fn refine<'py>(
     let calibration = match &calibrate {
         None => None,
         Some((name, wt, path)) => {
-            let index = specs.iter().position(|s| &s.text == name).ok_or_else(|| {
+            let index = named_index(name, &specs, &[]).ok_or_else(|| {
                 value_error(format!("calibrate `{name}` is not one of the phases"))
             })?;
-            let phases = (0..specs.len())
-                .map(|s| fit.chosen(&specs, s).phase.clone())
-                .collect();
-            let mut refiner = Refiner::new(phases);
-            if let Some((i, w)) = setup.standard {
-                refiner = refiner.standard(i, w);
-            }
-            let cal = refiner
-                .calibrate(&fit.refinement, index, *wt, &label)
-                .py()?;
+            let cal = fit.calibrate(&specs, &setup, index, *wt, &label).py()?;
             cal.save(path).py()?;
             Some(cal)
         }
     };
     let r = &fit.refinement;
-    let sources = fit.sources(&specs);
     let out = PyDict::new(py);
     let rows = PyList::empty(py);
-    for (p, ph) in r.phases.iter().enumerate() {
-        let d = PyDict::new(py);
-        let c = ph.cell;
-        d.set_item("file", &label)?;
-        d.set_item("phase", p + 1)?;
-        d.set_item("name", &ph.name)?;
-        d.set_item("formula", &ph.formula)?;
-        d.set_item("kind", ph.kind.name())?;
-        d.set_item("space_group", ph.space_group)?;
-        d.set_item("weight_fraction", ph.weight_fraction)?;
-        d.set_item("weight_fraction_esd", ph.weight_fraction_esd)?;
-        d.set_item(
-            "weight_fraction_uncorrected",
-            ph.weight_fraction_uncorrected,
-        )?;
-        for (k, key) in ["a", "b", "c", "alpha", "beta", "gamma"].iter().enumerate() {
-            d.set_item(*key, c[k])?;
-        }
-        d.set_item("size_nm", ph.size_nm)?;
-        d.set_item("strain", ph.strain)?;
-        d.set_item("source", &sources[p])?;
-        d.set_item("rwp", r.rwp)?;
-        d.set_item("gof", r.gof)?;
-        rows.append(d)?;
-    }
-    for (j, rr) in r.references.iter().enumerate() {
-        let d = PyDict::new(py);
-        d.set_item("file", &label)?;
-        d.set_item("phase", r.phases.len() + j + 1)?;
-        d.set_item("name", &rr.name)?;
-        d.set_item("formula", "")?;
-        d.set_item("space_group", py.None())?;
-        d.set_item("kind", rr.kind())?;
-        d.set_item("weight_fraction", rr.weight_fraction)?;
-        d.set_item("weight_fraction_esd", rr.weight_fraction_esd)?;
-        for key in ["a", "b", "c", "alpha", "beta", "gamma", "size_nm", "strain"] {
-            d.set_item(key, py.None())?;
-        }
-        d.set_item("source", format!("reference:{}", rr.id))?;
-        d.set_item("rwp", r.rwp)?;
-        d.set_item("gof", r.gof)?;
-        rows.append(d)?;
+    for row in fit.rows(&specs, &label) {
+        rows.append(row_dict(py, &RefinementRow::COLUMNS, row.values())?)?;
     }
     out.set_item("rows", rows)?;
     for (key, v) in [
@@ -333,12 +287,7 @@ pub fn refine<'py>(
     out.set_item("observed", PyArray1::from_slice(py, &r.observed))?;
     out.set_item("calculated", PyArray1::from_slice(py, &r.calculated))?;
     out.set_item("background", PyArray1::from_slice(py, &r.background))?;
-    let difference: Vec<f64> = r
-        .observed
-        .iter()
-        .zip(&r.calculated)
-        .map(|(o, c)| o - c)
-        .collect();
+    let difference = xrd_minerals::difference(&r.observed, &r.calculated);
     out.set_item("difference", PyArray1::from_vec(py, difference))?;
     let curves = PyDict::new(py);
     for (ph, c) in r.phases.iter().zip(&r.phase_curves) {

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use xrd_io::{Grid, Wavelength};
+use xrd_io::Wavelength;
 use xrd_sim::{PowderParams, Profile, Simulator, Structure};
 
 use crate::errors::{IntoPyResult, value_error};
@@ -59,31 +59,18 @@ pub fn simulate(
     pymatgen_compatible: bool,
 ) -> PyResult<Pattern> {
     let w = wavelength_of(wavelength)?.unwrap_or(Wavelength::CU_KA);
-    if !(step.is_finite() && step > 0.0) {
-        return Err(value_error(format!("step {step}: need a positive step")));
-    }
     let (name, s) = structure_of(structure)?;
     let sim = simulator(w, two_theta, pymatgen_compatible)?;
     let profile = Profile::pseudo_voigt(eta, fwhm);
-    profile.check().py()?;
-    let pattern = py.detach(
-        || -> Result<xrd_io::Pattern, Box<dyn std::error::Error + Send + Sync>> {
+    let pattern = py
+        .detach(|| -> xrd_minerals::Result<xrd_io::Pattern> {
             let peaks = sim.peaks(&s)?;
-            let n = ((two_theta.1 - two_theta.0) / step).floor() as usize + 1;
-            let grid = Grid::new(two_theta.0, step, n)?;
-            let mut intensity = sim.render(&peaks, &grid, &profile)?;
-            let top = intensity.iter().copied().fold(0.0, f64::max);
-            if top > 0.0 {
-                intensity.iter_mut().for_each(|v| *v *= 100.0 / top);
-            }
-            let mut meta = xrd_io::Metadata::default();
-            meta.source = Some(name);
-            Ok(xrd_io::Pattern::new(grid.positions(), intensity)?
-                .with_wavelength(Some(w))
-                .with_meta(meta))
-        },
-    );
-    let pattern = pattern.map_err(|e| crate::errors::to_py(e.as_ref()))?;
+            xrd_minerals::simulated_pattern(&sim, &peaks, w, two_theta, step, &profile)
+        })
+        .py()?;
+    let mut meta = xrd_io::Metadata::default();
+    meta.source = Some(name);
+    let pattern = pattern.with_meta(meta);
     Ok(Pattern::from_rust(&pattern))
 }
 

@@ -102,9 +102,9 @@ pub fn wavelength_or(
     pattern: &xrd_io::Pattern,
     given: Option<xrd_io::Wavelength>,
 ) -> xrd_io::Wavelength {
-    match (pattern.wavelength(), given) {
-        (Some(w), _) | (None, Some(w)) => w,
-        (None, None) => {
+    match xrd_minerals::measured_wavelength(pattern.wavelength(), given, None) {
+        Some(w) => w,
+        None => {
             eprintln!("{label}: no wavelength in the file; Cu Kα assumed (--wavelength)");
             xrd_io::Wavelength::CU_KA
         }

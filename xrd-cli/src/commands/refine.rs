@@ -8,11 +8,10 @@ use xrd_cli::figures::{self, RietveldPlot};
 use xrd_cli::output::{Cell, Table};
 use xrd_io::{Pattern, Wavelength};
 use xrd_minerals::{
-    ChoiceReport, DEFAULT_MAX_CANDIDATES, Library, PhaseSpec, RefineSetup, refine_specs,
+    ChoiceReport, DEFAULT_MAX_CANDIDATES, Library, PhaseSpec, RefineSetup, RefinementRow, RowValue,
+    SpecRefinement, named_index, refine_specs,
 };
-use xrd_refine::{
-    Instrument, ReferenceSet, RefineParams, Refinement, Refiner, Stage, SummationParams,
-};
+use xrd_refine::{Instrument, ReferenceSet, RefineParams, Refinement, SummationParams};
 
 mod references;
 mod series;
@@ -172,16 +171,8 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     if args.phases.is_empty() {
         return references::run(&args, ctx);
     }
-    let mut stages = Vec::new();
-    for s in &args.stages {
-        stages.push(
-            Stage::from_name(s).ok_or_else(|| {
-                format!("unknown stage `{s}` (scale, cells, profile, texture, b)")
-            })?,
-        );
-    }
     let params = RefineParams::new()
-        .stages(stages)
+        .stages(xrd_minerals::stages_from_names(&args.stages)?)
         .background_terms(
             args.background
                 .unwrap_or(RefineParams::default().get_background_terms()),
@@ -204,11 +195,11 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         instrument.capillary_mu_r = args.capillary;
     }
     instrument.check()?;
-    // A GSAS instrument file's wavelength serves the patterns whose file gives none.
+    // A GSAS instrument file's wavelength serves the patterns whose file and --wavelength give
+    // none (xrd_minerals::measured_wavelength).
     let mut args = args;
-    if args.wavelength.is_none() {
-        args.wavelength = instrument_wavelength;
-    }
+    args.wavelength =
+        xrd_minerals::measured_wavelength(None, args.wavelength, instrument_wavelength);
     let args = args;
     let (specs, bridge) = resolve(&args)?;
     // Measured references beside the structures, and the corundum that bridges their scales.
@@ -228,17 +219,12 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         None => None,
         Some(s) => {
             let (name, wt) = parse_spec_weight("--standard", s)?;
-            let index = specs
-                .iter()
-                .position(|p| p.text == name)
-                .or_else(|| {
-                    let refs = &mixed.as_ref()?.0;
-                    let j = refs.iter().position(|r| r.id.eq_ignore_ascii_case(name))?;
-                    Some(specs.len() + j)
-                })
-                .ok_or_else(|| {
-                    format!("--standard `{s}`: `{name}` is not one of the --phase (or --reference) values")
-                })?;
+            let refs = mixed.as_ref().map_or(&[][..], |m| m.0.as_slice());
+            let index = named_index(name, &specs, refs).ok_or_else(|| {
+                format!(
+                    "--standard `{s}`: `{name}` is not one of the --phase (or --reference) values"
+                )
+            })?;
             Some((index, wt))
         }
     };
@@ -246,7 +232,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         None => None,
         Some(s) => {
             let (name, wt) = parse_spec_weight("--calibrate", s)?;
-            let index = specs.iter().position(|p| p.text == name).ok_or_else(|| {
+            let index = named_index(name, &specs, &[]).ok_or_else(|| {
                 format!("--calibrate `{s}`: `{name}` is not one of the --phase values")
             })?;
             Some((index, wt))
@@ -263,28 +249,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     if args.sequential {
         return series::run(&args, ctx, files, &specs, &setup);
     }
-    let mut table = Table::new([
-        "file",
-        "phase",
-        "name",
-        "formula",
-        "space_group",
-        "weight_fraction",
-        "weight_fraction_esd",
-        "weight_fraction_uncorrected",
-        "a",
-        "b",
-        "c",
-        "alpha",
-        "beta",
-        "gamma",
-        "size_nm",
-        "strain",
-        "source",
-        "rwp",
-        "gof",
-        "kind",
-    ]);
+    let mut table = Table::new(RefinementRow::COLUMNS);
     let failed = each_pattern(&args, &files, |label, pattern, dir| {
         let label = label.to_string();
         let wavelength = wavelength_or(&label, pattern, args.wavelength);
@@ -297,53 +262,10 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
                 max_shift: args.max_shift,
             });
         }
-        let (choices, chosen_index, fit) = refine_one(&label, pattern, wavelength, &specs, &setup)?;
-        let chosen: Vec<String> = choices.iter().map(|c| c.source.clone()).collect();
-        for (p, ph) in fit.phases.iter().enumerate() {
-            let c = ph.cell;
-            table.push(vec![
-                Cell::text(label.clone()),
-                Cell::integer(p as i64 + 1),
-                Cell::text(ph.name.clone()),
-                Cell::text(ph.formula.clone()),
-                Cell::integer(i64::from(ph.space_group)),
-                Cell::number(ph.weight_fraction, 4),
-                Cell::number(ph.weight_fraction_esd, 4),
-                ph.weight_fraction_uncorrected
-                    .map_or_else(Cell::empty, |w| Cell::number(w, 4)),
-                Cell::number(c[0], 5),
-                Cell::number(c[1], 5),
-                Cell::number(c[2], 5),
-                Cell::number(c[3], 3),
-                Cell::number(c[4], 3),
-                Cell::number(c[5], 3),
-                ph.size_nm.map_or_else(Cell::empty, |s| Cell::number(s, 1)),
-                Cell::number(ph.strain, 5),
-                Cell::text(chosen[p].clone()),
-                Cell::number(fit.rwp, 4),
-                Cell::number(fit.gof, 3),
-                Cell::text(ph.kind.name()),
-            ]);
-        }
-        for (j, r) in fit.references.iter().enumerate() {
-            let mut row = vec![
-                Cell::text(label.clone()),
-                Cell::integer((fit.phases.len() + j) as i64 + 1),
-                Cell::text(r.name.clone()),
-                Cell::empty(),
-                Cell::empty(),
-                Cell::number(r.weight_fraction, 4),
-                Cell::number(r.weight_fraction_esd, 4),
-            ];
-            // No correction, cell, size or strain: up to the source column.
-            row.resize(16, Cell::empty());
-            row.extend([
-                Cell::text(format!("reference:{}", r.id)),
-                Cell::number(fit.rwp, 4),
-                Cell::number(fit.gof, 3),
-                Cell::text(r.kind()),
-            ]);
-            table.push(row);
+        let (choices, refined) = refine_one(&label, pattern, wavelength, &specs, &setup)?;
+        let fit = &refined.refinement;
+        for row in refined.rows(&specs, &label) {
+            table.push(row.values().into_iter().map(cell).collect());
         }
         for w in &fit.warnings {
             eprintln!("{label}: warning: {w}");
@@ -352,14 +274,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
             eprintln!("{label}: amorphous or unidentified: {a:.4}");
         }
         if let Some((index, wt)) = calibrate {
-            let phases: Vec<_> = (0..specs.len())
-                .map(|s| specs[s].candidates[chosen_index[s]].phase.clone())
-                .collect();
-            let mut refiner = Refiner::new(phases);
-            if let Some((i, w)) = setup.standard {
-                refiner = refiner.standard(i, w);
-            }
-            let cal = refiner.calibrate(&fit, index, wt, &label)?;
+            let cal = refined.calibrate(&specs, &setup, index, wt, &label)?;
             let name = format!(
                 "{}.ponkcs.json",
                 cal.name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
@@ -384,12 +299,22 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
             eprintln!("{label}: instrument written to {}", path.display());
         }
         if let Some(dir) = dir {
-            write_outputs(&dir, &label, &specs, &choices, &fit)?;
+            write_outputs(&dir, &label, &specs, &choices, fit)?;
         }
         Ok(())
     });
     ctx.print(&table);
     Ok(Outcome::skipping(failed))
+}
+
+/// A row's value as a table cell, at the row's precision.
+pub(super) fn cell(v: RowValue) -> Cell {
+    match v {
+        RowValue::Text(t) => Cell::text(t),
+        RowValue::Integer(n) => Cell::integer(n),
+        RowValue::Number { value, decimals } => Cell::number(value, decimals),
+        RowValue::Empty => Cell::empty(),
+    }
 }
 
 /// The instrument of `--instrument`: our JSON (`--save-instrument`), or a GSAS `.prm`/`.iparm`
@@ -432,14 +357,11 @@ pub(super) fn write_fit_csv(
         csv.push_str(&xrd_cli::output::csv_field(name));
     }
     csv.push('\n');
+    let difference = xrd_minerals::difference(fit.observed, fit.calculated);
     for i in 0..fit.two_theta.len() {
         csv.push_str(&format!(
             "{:.5},{},{:.3},{:.3},{:.3}",
-            fit.two_theta[i],
-            fit.observed[i],
-            fit.calculated[i],
-            fit.background[i],
-            fit.observed[i] - fit.calculated[i]
+            fit.two_theta[i], fit.observed[i], fit.calculated[i], fit.background[i], difference[i]
         ));
         for c in curves {
             csv.push_str(&format!(",{:.3}", c[i]));
@@ -554,7 +476,7 @@ fn refine_one(
     wavelength: Wavelength,
     specs: &[PhaseSpec],
     setup: &RefineSetup,
-) -> Result<(Vec<ChoiceReport>, Vec<usize>, Refinement)> {
+) -> Result<(Vec<ChoiceReport>, SpecRefinement)> {
     let fit = refine_specs(pattern, wavelength, specs, setup)?;
     for (spec, compared) in specs.iter().zip(&fit.compared) {
         let mut list = Vec::new();
@@ -583,7 +505,7 @@ fn refine_one(
             );
         }
     }
-    Ok((choices, fit.choice.clone(), fit.refinement))
+    Ok((choices, fit))
 }
 
 #[derive(Serialize)]

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use xrd_cli::output::{Cell, Format, Table};
-use xrd_io::{Grid, OutputFormat, Pattern, Wavelength};
+use xrd_io::{OutputFormat, Wavelength};
 use xrd_sim::{PowderParams, Profile, Simulator};
 
 use super::{Context, Outcome, Result, parse_wavelength};
@@ -102,24 +102,13 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     if !(args.step.is_finite() && args.step > 0.0) {
         return Err(format!("--step {}: need a positive step", args.step).into());
     }
-    let n = ((max - min) / args.step).floor() as usize + 1;
-    let grid = Grid::new(min, args.step, n)?;
     let profile = Profile::pseudo_voigt(args.eta, args.fwhm);
     profile.check().map_err(|e| format!("--fwhm/--eta: {e}"))?;
-    let mut intensity = sim.render(&peaks, &grid, &profile)?;
-    // Strongest point 100, as the peak list's strongest peak.
-    let top = intensity.iter().copied().fold(0.0, f64::max);
-    if top > 0.0 {
-        intensity.iter_mut().for_each(|v| *v *= 100.0 / top);
-    }
-    let pattern = Pattern::new(grid.positions(), intensity)?.with_wavelength(Some(w));
+    let pattern =
+        xrd_minerals::simulated_pattern(&sim, &peaks, w, (min, max), args.step, &profile)?;
     match &args.out {
         Some(path) => {
-            let ext = path
-                .extension()
-                .map(|e| e.to_string_lossy().to_ascii_lowercase())
-                .unwrap_or_default();
-            let format = OutputFormat::from_name(&ext).ok_or_else(|| {
+            let format = OutputFormat::from_path(path).ok_or_else(|| {
                 format!(
                     "{}: name the output .xy, .csv, .json or .npy",
                     path.display()

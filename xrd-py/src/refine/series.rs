@@ -63,17 +63,16 @@ pub fn refine_series<'py>(
             files.len()
         )));
     }
-    let mut given = wavelength_of(wavelength)?;
+    let given = wavelength_of(wavelength)?;
     let params = super::refine_params(two_theta_range, background, None, stages)?;
     // As `xrd refine --instrument`: our JSON, or a GSAS `.prm`/`.iparm` or GSAS-II `.instprm`
     // file whose wavelength serves the files that give none (unless `wavelength` is given).
-    let instrument = match &instrument {
+    let (instrument, instrument_wavelength) = match &instrument {
         Some(path) => {
             let (i, w, _) = Instrument::read(path).py()?;
-            given = given.or(w);
-            i
+            (i, w)
         }
-        None => Instrument::default(),
+        None => (Instrument::default(), None),
     };
     instrument.check().py()?;
     let parametric = parametric
@@ -98,35 +97,14 @@ pub fn refine_series<'py>(
             .map(|(k, f)| {
                 let name = f.display().to_string();
                 let o = order.as_ref().map(|o| o[k]);
-                match xrd_io::read(f) {
-                    Ok(mut ps) if !ps.is_empty() => {
-                        let p = ps.remove(0);
-                        let header = p
-                            .meta()
-                            .get("temperature_k")
-                            .and_then(|t| t.trim().parse::<f64>().ok());
-                        let w = p
-                            .wavelength()
-                            .or(given)
-                            .unwrap_or(xrd_io::Wavelength::CU_KA);
-                        Frame::new(name, p, w).with_order(o.or(header))
-                    }
-                    Ok(_) => Frame::unreadable(name, "no pattern in the file").with_order(o),
-                    Err(e) => Frame::unreadable(name, e.to_string()).with_order(o),
-                }
+                xrd_minerals::series_frame(name, xrd_io::read(f), o, |p| {
+                    xrd_minerals::measured_wavelength(p.wavelength(), given, instrument_wavelength)
+                        .unwrap_or(xrd_io::Wavelength::CU_KA)
+                })
             })
             .collect();
         // As series.csv: header temperatures name the order when no `order` was given.
-        let order_name = if order.is_none()
-            && frames
-                .iter()
-                .filter_map(|f| f.data().ok())
-                .all(|(p, _)| p.meta().get("temperature_k").is_some())
-        {
-            "temperature_k"
-        } else {
-            "order"
-        };
+        let order_name = xrd_minerals::order_name(order.as_ref().map(|_| "order"), &frames);
         let (first, w) = frames
             .iter()
             .find_map(|f| f.data().ok())
@@ -147,11 +125,7 @@ pub fn refine_series<'py>(
                     .map_or("", |f| f.name())
             ))
         })?;
-        let chosen_phases: Vec<_> = specs
-            .iter()
-            .zip(&chosen.choice)
-            .map(|(s, &c)| s.candidates[c].phase.clone())
-            .collect();
+        let chosen_phases = chosen.phases(&specs);
         let names: Vec<String> = chosen_phases.iter().map(|p| p.name().to_string()).collect();
         let series = Sequential::new(setup.refiner(chosen_phases))
             .params(series_params)
@@ -160,7 +134,7 @@ pub fn refine_series<'py>(
         Ok((series, names, order_name))
     })?;
     let out = PyDict::new(py);
-    out.set_item("columns", series_columns(&names, order_name))?;
+    out.set_item("columns", series_columns(&names, &order_name))?;
     let rows = PyList::empty(py);
     for f in &series.frames {
         let mut f = f.clone();

@@ -8,6 +8,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use xrd_refine::{Alignment, Reference, ReferenceLibrary, Summation, SummationParams};
 
+use xrd_minerals::SummationRow;
+
 use crate::errors::{IntoPyResult, value_error};
 
 /// The summation's options, as `xrd.refine` takes them.
@@ -47,9 +49,6 @@ pub fn load(py: Python<'_>, path: &std::path::Path, ids: &[String]) -> PyResult<
     })
 }
 
-/// Background terms when none are given (as `xrd refine --references`).
-const DEFAULT_BACKGROUND_TERMS: usize = 4;
-
 pub fn refine_references<'py>(
     py: Python<'py>,
     label: &str,
@@ -63,12 +62,9 @@ pub fn refine_references<'py>(
     let standard = match &o.standard {
         None => None,
         Some((name, wt)) => {
-            let i = refs
-                .iter()
-                .position(|r| r.id.eq_ignore_ascii_case(name))
-                .ok_or_else(|| {
-                    value_error(format!("standard `{name}` is not one of the references"))
-                })?;
+            let i = xrd_minerals::named_index(name, &[], &refs).ok_or_else(|| {
+                value_error(format!("standard `{name}` is not one of the references"))
+            })?;
             Some((i, *wt))
         }
     };
@@ -78,7 +74,10 @@ pub fn refine_references<'py>(
             .ok_or_else(|| value_error(format!("alignment `{a}`: reference, sample or none")))?,
     };
     let mut params = SummationParams::new()
-        .background_terms(o.background.unwrap_or(DEFAULT_BACKGROUND_TERMS))
+        .background_terms(
+            o.background
+                .unwrap_or(SummationParams::default().get_background_terms()),
+        )
         .alignment(alignment)
         .two_theta_range(o.two_theta_range);
     if let Some(m) = o.max_shift {
@@ -92,37 +91,8 @@ pub fn refine_references<'py>(
     let q = py.detach(|| summation.fit(pattern)).py()?;
     let out = PyDict::new(py);
     let rows = PyList::empty(py);
-    for (p, r) in q.references.iter().enumerate() {
-        let d = PyDict::new(py);
-        d.set_item("file", label)?;
-        d.set_item("phase", p + 1)?;
-        d.set_item("id", &r.id)?;
-        d.set_item("name", &r.name)?;
-        d.set_item("kind", r.kind())?;
-        d.set_item("weight_fraction", r.weight_fraction)?;
-        d.set_item("weight_fraction_esd", r.weight_fraction_esd)?;
-        d.set_item("detection_limit", r.detection_limit)?;
-        d.set_item("scale", r.scale)?;
-        d.set_item("shift", r.shift)?;
-        d.set_item("rwp", q.rwp)?;
-        d.set_item("gof", q.gof)?;
-        rows.append(d)?;
-    }
-    if let (Some(a), Some(e)) = (q.amorphous, q.amorphous_esd) {
-        let d = PyDict::new(py);
-        d.set_item("file", label)?;
-        d.set_item("phase", q.references.len() + 1)?;
-        d.set_item("id", py.None())?;
-        d.set_item("name", "amorphous or unaccounted")?;
-        d.set_item("kind", "rest")?;
-        d.set_item("weight_fraction", a)?;
-        d.set_item("weight_fraction_esd", e)?;
-        for key in ["detection_limit", "scale", "shift"] {
-            d.set_item(key, py.None())?;
-        }
-        d.set_item("rwp", q.rwp)?;
-        d.set_item("gof", q.gof)?;
-        rows.append(d)?;
+    for row in xrd_minerals::summation_rows(label, &q) {
+        rows.append(super::row_dict(py, &SummationRow::COLUMNS, row.values())?)?;
     }
     out.set_item("rows", rows)?;
     for (key, v) in [
@@ -141,12 +111,7 @@ pub fn refine_references<'py>(
     out.set_item("observed", PyArray1::from_slice(py, &q.observed))?;
     out.set_item("calculated", PyArray1::from_slice(py, &q.calculated))?;
     out.set_item("background", PyArray1::from_slice(py, &q.background))?;
-    let difference: Vec<f64> = q
-        .observed
-        .iter()
-        .zip(&q.calculated)
-        .map(|(o, c)| o - c)
-        .collect();
+    let difference = xrd_minerals::difference(&q.observed, &q.calculated);
     out.set_item("difference", PyArray1::from_vec(py, difference))?;
     let curves = PyDict::new(py);
     for (r, c) in q.references.iter().zip(&q.curves) {

@@ -5,17 +5,14 @@ use std::path::Path;
 
 use serde::Serialize;
 use xrd_cli::figures::{self, RietveldPlot};
-use xrd_cli::output::{Cell, Table};
+use xrd_cli::output::Table;
+use xrd_minerals::{SummationRow, summation_rows};
 use xrd_refine::{
     Alignment, Quantification, Reference, ReferenceLibrary, Summation, SummationParams,
 };
 
 use super::super::{Context, Outcome, Result, create_dir, input_files};
 use super::{Args, FitColumns, each_pattern, parse_spec_weight, write_fit_csv};
-
-/// Background terms when --background is not given: the references carry their own
-/// backgrounds, so a cubic takes up what differs between mounts.
-const DEFAULT_BACKGROUND_TERMS: usize = 4;
 
 /// The library of --references and the references --reference names, in order.
 pub(super) fn load(args: &Args) -> Result<(ReferenceLibrary, Vec<Reference>)> {
@@ -59,19 +56,21 @@ pub(super) fn run(args: &Args, ctx: &Context) -> Result<Outcome> {
         None => None,
         Some(s) => {
             let (name, wt) = parse_spec_weight("--standard", s)?;
-            let index = references
-                .iter()
-                .position(|r| r.id.eq_ignore_ascii_case(name))
-                .ok_or_else(|| {
-                    format!("--standard `{s}`: `{name}` is not one of the --reference values")
-                })?;
+            let index = xrd_minerals::named_index(name, &[], &references).ok_or_else(|| {
+                format!("--standard `{s}`: `{name}` is not one of the --reference values")
+            })?;
             Some((index, wt))
         }
     };
     let alignment = Alignment::from_name(&args.alignment)
         .ok_or_else(|| format!("--alignment {}: reference, sample or none", args.alignment))?;
     let params = SummationParams::new()
-        .background_terms(args.background.unwrap_or(DEFAULT_BACKGROUND_TERMS))
+        // The summation's own default without --background (a cubic: the references carry
+        // their own backgrounds), not the structures' 6.
+        .background_terms(
+            args.background
+                .unwrap_or(SummationParams::default().get_background_terms()),
+        )
         .alignment(alignment)
         .max_shift(args.max_shift)
         .two_theta_range(match args.range.as_deref() {
@@ -84,54 +83,12 @@ pub(super) fn run(args: &Args, ctx: &Context) -> Result<Outcome> {
         summation = summation.standard(i, w);
     }
     let files = input_files(&args.inputs)?;
-    let mut table = Table::new([
-        "file",
-        "phase",
-        "id",
-        "name",
-        "kind",
-        "weight_fraction",
-        "weight_fraction_esd",
-        "detection_limit",
-        "scale",
-        "shift",
-        "rwp",
-        "gof",
-    ]);
+    let mut table = Table::new(SummationRow::COLUMNS);
     let failed = each_pattern(args, &files, |label, pattern, dir| {
         let label = label.to_string();
         let q = summation.fit(pattern)?;
-        for (p, r) in q.references.iter().enumerate() {
-            table.push(vec![
-                Cell::text(label.clone()),
-                Cell::integer(p as i64 + 1),
-                Cell::text(r.id.clone()),
-                Cell::text(r.name.clone()),
-                Cell::text(r.kind()),
-                Cell::number(r.weight_fraction, 4),
-                Cell::number(r.weight_fraction_esd, 4),
-                Cell::number(r.detection_limit, 4),
-                Cell::number(r.scale, 5),
-                Cell::number(r.shift, 4),
-                Cell::number(q.rwp, 4),
-                Cell::number(q.gof, 3),
-            ]);
-        }
-        if let (Some(a), Some(e)) = (q.amorphous, q.amorphous_esd) {
-            table.push(vec![
-                Cell::text(label.clone()),
-                Cell::integer(q.references.len() as i64 + 1),
-                Cell::empty(),
-                Cell::text("amorphous or unaccounted"),
-                Cell::text("rest"),
-                Cell::number(a, 4),
-                Cell::number(e, 4),
-                Cell::empty(),
-                Cell::empty(),
-                Cell::empty(),
-                Cell::number(q.rwp, 4),
-                Cell::number(q.gof, 3),
-            ]);
+        for row in summation_rows(&label, &q) {
+            table.push(row.values().into_iter().map(super::cell).collect());
         }
         for w in &q.warnings {
             eprintln!("{label}: warning: {w}");

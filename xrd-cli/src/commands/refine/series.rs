@@ -38,33 +38,16 @@ pub(super) fn run(
     let mut frames = Vec::with_capacity(files.len());
     for (k, file) in files.iter().enumerate() {
         let name = file.display().to_string();
-        let frame = match xrd_io::read(file) {
-            Ok(mut patterns) if !patterns.is_empty() => {
-                let pattern = patterns.remove(0);
-                let w = wavelength_or(&name, &pattern, args.wavelength);
-                let header_order = pattern
-                    .meta()
-                    .get("temperature_k")
-                    .and_then(|t| t.trim().parse::<f64>().ok());
-                Frame::new(name, pattern, w).with_order(orders[k].or(header_order))
-            }
-            Ok(_) => Frame::unreadable(name, "no pattern in the file").with_order(orders[k]),
-            Err(e) => Frame::unreadable(name, e.to_string()).with_order(orders[k]),
-        };
-        frames.push(frame);
+        let read = xrd_io::read(file);
+        frames.push(xrd_minerals::series_frame(
+            name.clone(),
+            read,
+            orders[k],
+            |p| wavelength_or(&name, p, args.wavelength),
+        ));
     }
     // Header temperatures name the order when no --order file was given.
-    let order_name = order_name.unwrap_or_else(|| {
-        if frames
-            .iter()
-            .filter_map(|f| f.data().ok())
-            .all(|(p, _)| p.meta().get("temperature_k").is_some())
-        {
-            "temperature_k".to_string()
-        } else {
-            "order".to_string()
-        }
-    });
+    let order_name = xrd_minerals::order_name(order_name.as_deref(), &frames);
     // The phases: each spec's structure chosen on the first frame that can be read.
     let (name, (first, first_w)) = frames
         .iter()
@@ -72,11 +55,7 @@ pub(super) fn run(
         .ok_or("no frame of the series could be read")?;
     let chosen = refine_specs(first, *first_w, specs, setup)
         .map_err(|e| format!("{name} (the first frame, where the phases are chosen): {e}"))?;
-    let phases: Vec<_> = specs
-        .iter()
-        .zip(&chosen.choice)
-        .map(|(s, &c)| s.candidates[c].phase.clone())
-        .collect();
+    let phases = chosen.phases(specs);
     let names: Vec<String> = phases.iter().map(|p| p.name().to_string()).collect();
     let refiner = setup.refiner(phases);
     let parametric = args
