@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 import xrd
+from xrd.results import (Classification, IdentifiedPhase, IndexedCell, Refinement,
+                         Summation, conforms)
 
 from conftest import ROOT, _binary
 
@@ -70,7 +72,8 @@ def test_identify_is_the_commands(data, cli):
     keys = ["phase", "name", "formula", "space_group", "score", "share", "source",
             "weight_fraction", "weight_fraction_esd", "rwp"]
     same_rows(ours, theirs, keys)
-    # Refinement tries rutile beside anatase and does not keep it (2.9 % Rwp gain, 3 % asked).
+    assert all(not conforms(r, IdentifiedPhase) for r in ours), [conforms(r, IdentifiedPhase) for r in ours]
+    # Refinement tries rutile beside anatase and does not keep it (2.6 % Rwp gain, 3 % asked).
     assert [r["name"] for r in ours] == ["Anatase"]
     assert sum(r["weight_fraction"] for r in ours) == pytest.approx(1.0)
 
@@ -81,6 +84,7 @@ def test_identify_a_pattern_object_without_refinement(data, cli):
     theirs = cli("identify", "--no-refine", data / MNO, cache_arg=True)
     same_rows(rows, theirs, ["phase", "name", "space_group", "score", "share", "source"])
     assert rows[0]["name"] == "Manganosite" and rows[0]["weight_fraction"] is None
+    assert not conforms(rows[0], IdentifiedPhase), conforms(rows[0], IdentifiedPhase)
 
 
 def test_identify_with_nothing_to_match_says_so():
@@ -88,6 +92,7 @@ def test_identify_with_nothing_to_match_says_so():
     noise = np.random.default_rng(1).normal(100, 10, t.size)
     rows = xrd.identify(xrd.Pattern(t, noise, wavelength="Cu"))
     assert len(rows) == 1 and rows[0]["phase"] == 0 and rows[0]["name"] == "(no match)"
+    assert not conforms(rows[0], IdentifiedPhase), conforms(rows[0], IdentifiedPhase)
 
 
 def test_refine_is_the_commands(data, cli):
@@ -100,6 +105,7 @@ def test_refine_is_the_commands(data, cli):
             "weight_fraction_esd", "a", "b", "c", "alpha", "beta", "gamma", "strain", "source",
             "rwp", "gof"]
     same_rows(fit["rows"], theirs, keys)
+    assert not conforms(fit, Refinement), conforms(fit, Refinement)
     w = [r["weight_fraction"] for r in fit["rows"]]
     assert w[0] == pytest.approx(0.5002, abs=0.02) and w[1] == pytest.approx(0.5, abs=0.02)
     n = len(fit["two_theta"])
@@ -132,6 +138,7 @@ def test_refine_references_is_the_commands(data, cli, tmp_path):
     keys = ["phase", "id", "name", "kind", "weight_fraction", "weight_fraction_esd", "detection_limit",
             "scale", "shift", "rwp", "gof"]
     same_rows(fit["rows"][: len(ids)], theirs[: len(ids)], keys)
+    assert not conforms(fit, Summation), conforms(fit, Summation)
     for t, row in zip(truth, fit["rows"]):
         assert row["weight_fraction"] == pytest.approx(float(t["weight_fraction"]), abs=0.01), row
     assert fit["rows"][-1]["kind"] == "rest" and abs(fit["amorphous"]) < 0.02
@@ -148,6 +155,7 @@ def test_refine_references_is_the_commands(data, cli, tmp_path):
     same_rows(mixed["rows"], cli(*args),
               ["phase", "name", "kind", "weight_fraction", "source", "rwp"])
     assert [r["kind"] for r in mixed["rows"]] == ["structure"] + ["reference"] * len(others)
+    assert not conforms(mixed, Refinement), conforms(mixed, Refinement)
     for t, row in zip(truth[1:], mixed["rows"][1:]):
         assert row["weight_fraction"] == pytest.approx(float(t["weight_fraction"]), abs=0.02), row
     with pytest.raises(ValueError, match="not in"):
@@ -161,6 +169,7 @@ def test_pawley_and_ponkcs_are_the_commands(data, cli, tmp_path):
     fit = xrd.refine(path, phases=["pawley:" + cif, "MnCO3"], calibrate=("pawley:" + cif, 0.5002, str(cal)))
     assert [r["kind"] for r in fit["rows"]] == ["pawley", "structure"]
     assert fit["rows"][0]["weight_fraction"] == 0.0 and fit["calibration"]["zm"] > 0
+    assert not conforms(fit, Refinement), conforms(fit, Refinement)
     theirs = cli("refine", "--phase", "pawley:" + cif, "--phase", "MnCO3", path)
     same_rows(fit["rows"], theirs, ["phase", "kind", "a", "c", "rwp"])
     quantified = xrd.refine(path, phases=["ponkcs:" + str(cal), "MnCO3"])
@@ -191,6 +200,7 @@ def test_index_is_the_commands(data, cli):
     same_rows(ours, theirs, ["metric", "accepted", "a", "b", "c", "beta", "zero_shift",
                              "lines", "indexed", "merit", "likely_space_groups"])
     assert ours[0]["metric"] == "cubic" and 225 in ours[0]["likely_space_groups"]
+    assert all(not conforms(r, IndexedCell) for r in ours), [conforms(r, IndexedCell) for r in ours]
 
 
 def test_classify_is_the_commands(data, cli):
@@ -203,6 +213,7 @@ def test_classify_is_the_commands(data, cli):
         assert ours[k] == theirs[k], k
     assert ours["certainty"] == pytest.approx(theirs["certainty"], abs=5e-4)
     assert ours["space_group"] == 141 and ours["crystal_system"] == "tetragonal"
+    assert not conforms(ours, Classification), conforms(ours, Classification)
 
 
 def test_work_runs_in_threads_with_the_gil_released(data):
@@ -214,3 +225,10 @@ def test_work_runs_in_threads_with_the_gil_released(data):
     with ThreadPoolExecutor(2) as pool:
         threaded = list(pool.map(lambda p: xrd.identify(p, refine=False), paths))
     assert threaded == serial
+
+
+def test_a_result_that_is_not_its_shape_is_told():
+    row = {k: None for k in IndexedCell.__annotations__}
+    problems = conforms({**row, "extra": 1}, IndexedCell)
+    assert "unknown `extra`" in problems and any(p.startswith("`a`") for p in problems)
+    assert conforms({}, IndexedCell)[0] == "missing `a`"

@@ -10,6 +10,7 @@ the xrd library crates, so it answers as the ``xrd`` command does.
 >>> p.wavelength
 1.540598
 
+``xrd.results`` gives the shape of each function's result (``TypedDict``s).
 ``xrd.batch`` runs identify, refine, classify or index over many files on a Dask cluster.
 ``xrd.refine_series`` refines an in-situ series frame after frame (a DataFrame; segments on
 Dask).
@@ -28,6 +29,7 @@ from ._xrd import (
     refine,
     simulate,
 )
+from . import results
 from .batch import batch
 from .errors import (
     FitError,
@@ -62,5 +64,6 @@ __all__ = [
     "read_all",
     "refine",
     "refine_series",
+    "results",
     "simulate",
 ]

@@ -6,6 +6,9 @@ from typing import Any, Iterable, Literal, Optional, Sequence, Union
 import numpy as np
 import numpy.typing as npt
 
+from . import results as results
+from .results import Classification, IdentifiedPhase, IndexedCell, Refinement, Summation
+
 __version__: str
 
 PathLike = Union[str, os.PathLike]
@@ -67,7 +70,7 @@ def identify(
     wavelength: Wavelength = None,
     min_score: Optional[float] = None,
     non_ambient: bool = False,
-) -> list[dict[str, Any]]: ...
+) -> list[IdentifiedPhase]: ...
 def refine(
     pattern: PatternLike,
     phases: Optional[Sequence[str]] = None,
@@ -90,13 +93,13 @@ def refine(
     max_shift: Optional[float] = None,
     rir_bridge: str = "corundum",
     calibrate: Optional[tuple[str, float, PathLike]] = None,
-) -> dict[str, Any]: ...
+) -> Union[Refinement, Summation]: ...
 def index(
     pattern: PatternLike,
     wavelength: Wavelength = None,
     monoclinic: bool = False,
     all: bool = False,
-) -> list[dict[str, Any]]: ...
+) -> list[IndexedCell]: ...
 def classify(
     pattern: PatternLike,
     elements: Optional[Sequence[str]] = None,
@@ -104,7 +107,7 @@ def classify(
     indexing: bool = True,
     library: bool = True,
     wavelength: Wavelength = None,
-) -> dict[str, Any]: ...
+) -> Classification: ...
 
 class FeatureSpace:
     """The 2-D feature space of Utimula et al. 2022 (the pipeline of `xrd feature-space`) and

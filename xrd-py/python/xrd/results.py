@@ -1,0 +1,216 @@
+"""The shapes of what the functions return, as ``TypedDict``s: the keys a result always has and
+the type of each value (``None`` where a row has no value). The tests check every function's
+result against its shape, so these stay what the functions return.
+
+>>> from xrd.results import RefinementRow
+>>> list(RefinementRow.__annotations__)[:4]
+['file', 'phase', 'name', 'formula']
+"""
+
+from typing import Any, Dict, List, Optional, Tuple, TypedDict
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[np.float64]
+
+
+class RefinementRow(TypedDict):
+    """One refined phase, then each measured reference fitted beside the phases: the columns of
+    ``xrd refine`` (xrd-minerals' ``RefinementRow``)."""
+
+    file: str
+    phase: int
+    name: str
+    formula: Optional[str]
+    space_group: Optional[int]
+    weight_fraction: float
+    weight_fraction_esd: float
+    weight_fraction_uncorrected: Optional[float]
+    a: Optional[float]
+    b: Optional[float]
+    c: Optional[float]
+    alpha: Optional[float]
+    beta: Optional[float]
+    gamma: Optional[float]
+    size_nm: Optional[float]
+    strain: Optional[float]
+    source: str
+    rwp: float
+    gof: float
+    kind: str
+
+
+class Choice(TypedDict):
+    """The structure a phase spec resolved to, and why (refinement.json's "choices")."""
+
+    spec: str
+    source: str
+    judgement: Optional[str]
+    reason: str
+    compared: List[Dict[str, Any]]
+
+
+class _Refinement(TypedDict):
+    rows: List[RefinementRow]
+    rp: float
+    rwp: float
+    rexp: float
+    chi2: float
+    gof: float
+    durbin_watson: float
+    amorphous: Optional[float]
+    warnings: List[str]
+    compared: List[List[Tuple[str, str, Optional[float]]]]
+    two_theta: Array
+    observed: Array
+    calculated: Array
+    background: Array
+    difference: Array
+    phase_curves: Dict[str, Array]
+    refinement: Dict[str, Any]
+    choices: List[Choice]
+
+
+class Refinement(_Refinement, total=False):
+    """``xrd.refine`` of phases (structures, Pawley, PONKCS; measured references beside them)."""
+
+    calibration: Dict[str, Any]
+
+
+class SummationRow(TypedDict):
+    """One measured reference of a full-pattern summation, and a last row of kind "rest" with
+    a standard (``xrd refine --references``)."""
+
+    file: str
+    phase: int
+    id: Optional[str]
+    name: str
+    kind: str
+    weight_fraction: float
+    weight_fraction_esd: float
+    detection_limit: Optional[float]
+    scale: Optional[float]
+    shift: Optional[float]
+    rwp: float
+    gof: float
+
+
+class Summation(TypedDict):
+    """``xrd.refine`` of measured references alone (``references`` without ``phases``)."""
+
+    rows: List[SummationRow]
+    rp: float
+    rwp: float
+    rexp: float
+    chi2: float
+    gof: float
+    amorphous: Optional[float]
+    amorphous_esd: Optional[float]
+    warnings: List[str]
+    two_theta: Array
+    observed: Array
+    calculated: Array
+    background: Array
+    difference: Array
+    phase_curves: Dict[str, Array]
+    quantification: Dict[str, Any]
+
+
+class IdentifiedPhase(TypedDict):
+    """One phase ``xrd.identify`` found: refined (weight fraction) or as search-match found it
+    (share of the intensity); a pattern that matches nothing has one row, phase 0 named
+    "(no match)", with none of the phase's values."""
+
+    file: str
+    phase: int
+    name: str
+    formula: Optional[str]
+    space_group: Optional[int]
+    score: Optional[float]
+    share: Optional[float]
+    source: Optional[str]
+    weight_fraction: Optional[float]
+    weight_fraction_esd: Optional[float]
+    rwp: Optional[float]
+
+
+class IndexedCell(TypedDict):
+    """One cell ``xrd.index`` proposes."""
+
+    file: str
+    metric: str
+    accepted: bool
+    a: float
+    b: float
+    c: float
+    beta: float
+    zero_shift: float
+    lines: int
+    indexed: int
+    merit: float
+    likely_space_groups: List[int]
+
+
+class Classification(TypedDict):
+    """What ``xrd.classify`` reads of a pattern's symmetry."""
+
+    file: str
+    crystal_system: Optional[str]
+    space_group: Optional[int]
+    certainty: float
+    top5: List[int]
+    refused: bool
+    decided_by: str
+    phase: Optional[str]
+    phase_score: Optional[float]
+    warnings: List[str]
+
+
+def conforms(value: Any, shape: Any) -> List[str]:
+    """What keeps ``value`` (a dict) from having ``shape`` (one of the ``TypedDict``s above):
+    keys missing, keys it does not know, and values of another type. Empty when it conforms."""
+    import typing
+
+    hints = typing.get_type_hints(shape)
+    required = getattr(shape, "__required_keys__", set(hints))
+    problems = [f"missing `{k}`" for k in sorted(required - set(value))]
+    problems += [f"unknown `{k}`" for k in sorted(set(value) - set(hints))]
+    for key, hint in hints.items():
+        if key in value and not _is(value[key], hint):
+            problems.append(f"`{key}` = {value[key]!r} is not {hint}")
+    return problems
+
+
+def _is(v: Any, hint: Any) -> bool:
+    import typing
+
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return True
+    if origin is typing.Union:
+        return any(_is(v, h) for h in typing.get_args(hint))
+    if hint is type(None):
+        return v is None
+    if hint is float:
+        return isinstance(v, (float, int)) and not isinstance(v, bool)
+    if hint is int:
+        return isinstance(v, int) and not isinstance(v, bool)
+    if origin in (list, List):
+        (item,) = typing.get_args(hint) or (Any,)
+        return isinstance(v, list) and all(_is(x, item) for x in v)
+    if origin in (dict, Dict):
+        key, item = typing.get_args(hint) or (Any, Any)
+        return isinstance(v, dict) and all(_is(k, key) and _is(x, item) for k, x in v.items())
+    if origin in (tuple, Tuple):
+        args = typing.get_args(hint)
+        return isinstance(v, (tuple, list)) and len(v) == len(args) and all(
+            _is(x, a) for x, a in zip(v, args)
+        )
+    if origin is np.ndarray:
+        return isinstance(v, np.ndarray)
+    if isinstance(hint, type) and issubclass(hint, dict) and hasattr(hint, "__annotations__"):
+        return isinstance(v, dict) and not conforms(v, hint)
+    if isinstance(hint, type):
+        return isinstance(v, hint)
+    return True
