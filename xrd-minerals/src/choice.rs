@@ -54,9 +54,9 @@ pub struct Suitability {
     pub cell_deviation: f64,
     /// Its elements differ from the phase's usual ones (a substituted member of a series).
     pub substituted: bool,
-    /// The chemistry needs H that the structure has no sites for ([`RefinedPhase::missing_hydrogen`]).
+    /// The chemistry needs H that the structure has no sites for ([`Phase::missing_hydrogen`]).
     ///
-    /// [`RefinedPhase::missing_hydrogen`]: xrd_refine::Phase::missing_hydrogen
+    /// [`Phase::missing_hydrogen`]: xrd_refine::Phase::missing_hydrogen
     pub hydrogen_missing: bool,
     /// Sites published without a displacement parameter (given [`default_b`]).
     pub b_missing: usize,

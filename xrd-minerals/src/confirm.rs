@@ -9,7 +9,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use xrd_io::Pattern;
-use xrd_refine::{Phase as RefinedPhase, RefineParams, Refinement, Refiner, Stage};
+use xrd_refine::{Phase, RefineParams, Refinement, Refiner, Stage};
 
 use crate::error::invalid;
 use crate::phases::Identification;
@@ -170,13 +170,13 @@ impl Matcher<'_> {
         }
         let wavelength = pattern.wavelength().unwrap_or(self.wavelength());
         let entries = self.library().entries();
-        let phase_of = |i: usize| -> Option<RefinedPhase> {
+        let phase_of = |i: usize| -> Option<Phase> {
             // The same reference a named phase is refined with (missing B given defaults).
             crate::spec::reference_phase(entries[i].name(), &entries[i]).ok()
         };
         let search_zero = found.phases[0].candidate.zero_shift.clamp(-1.0, 1.0);
         let fit = |set: &[usize], plan: Plan| -> Option<Refinement> {
-            let phases: Option<Vec<RefinedPhase>> = set.iter().map(|&i| phase_of(i)).collect();
+            let phases: Option<Vec<Phase>> = set.iter().map(|&i| phase_of(i)).collect();
             let settings = match plan {
                 Plan::Gate => RefineParams::new()
                     .stages(vec![Stage::ScaleBackground, Stage::CellsZero])

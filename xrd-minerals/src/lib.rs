@@ -45,7 +45,7 @@ pub use library::{
 pub use options::{measured_wavelength, named_index, stages_from_names};
 pub use phases::{
     CLOSE_SCORE, DEFAULT_MAX_PHASES, DEFAULT_MIN_PEAK_HEIGHT, DEFAULT_MIN_SHARE,
-    DEFAULT_NOISE_SIGMAS, Identification, Phase, PhaseParams,
+    DEFAULT_NOISE_SIGMAS, FoundPhase, Identification, PhaseParams,
 };
 pub use references::{
     DEFAULT_MIN_RELATIVE_INTENSITY, DEFAULT_TWO_THETA_MAX, ReferenceParams, ReferenceSet, Stick,

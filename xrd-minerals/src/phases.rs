@@ -143,7 +143,7 @@ impl PhaseParams {
 
 /// One phase found.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Phase {
+pub struct FoundPhase {
     /// The reference, its score against what was left of the pattern when it was found, its cell
     /// scale and zero shift.
     pub candidate: Candidate,
@@ -168,7 +168,7 @@ pub const CLOSE_SCORE: f64 = 0.05;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Identification {
     /// The phases, in the order found; empty when nothing matches.
-    pub phases: Vec<Phase>,
+    pub phases: Vec<FoundPhase>,
     /// The best single-phase candidates of the whole pattern.
     pub candidates: Vec<Candidate>,
     /// Significant peaks no phase explains (away from the phases' strong lines): 2θ (°) and
@@ -201,7 +201,7 @@ impl Matcher<'_> {
         let peaks = PeakTest::new(&first, params);
         let candidates = self.search_prepared(&first, &[]);
         let mut residual = measured.clone();
-        let mut phases: Vec<Phase> = Vec::new();
+        let mut phases: Vec<FoundPhase> = Vec::new();
         let mut skip: Vec<usize> = Vec::new();
         let mut residual_candidates = candidates.clone();
         while phases.len() < params.max_phases {
@@ -228,7 +228,7 @@ impl Matcher<'_> {
                     break;
                 }
                 let (profile, sticks, fwhm) = self.fit(c, &two_theta, &residual);
-                let phase = Phase {
+                let phase = FoundPhase {
                     candidate: *c,
                     share: area(&profile, &first.weight, 0.0),
                     profile,
@@ -300,7 +300,7 @@ impl Matcher<'_> {
     }
 
     /// Whether entry `i` is a mineral (by name) already among `phases`.
-    fn same_mineral(&self, i: usize, phases: &[Phase]) -> bool {
+    fn same_mineral(&self, i: usize, phases: &[FoundPhase]) -> bool {
         let entries = self.library().entries();
         let name = &entries[i].mineral;
         !name.is_empty()
@@ -361,7 +361,7 @@ fn area(y: &[f64], weight: &[f64], floor: f64) -> f64 {
 /// The residual's positive part, zero near the strong lines of the phases found: a profile
 /// fitted with one width per phase leaves wiggles at its strongest peaks that would otherwise
 /// look like peaks of a further phase.
-fn masked(two_theta: &[f64], residual: &[f64], phases: &[Phase]) -> Vec<f64> {
+fn masked(two_theta: &[f64], residual: &[f64], phases: &[FoundPhase]) -> Vec<f64> {
     let mut out: Vec<f64> = residual.iter().map(|v| v.max(0.0)).collect();
     for p in phases {
         let strongest = p.sticks.iter().map(|s| s.1).fold(0.0, f64::max);

@@ -7,9 +7,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use xrd_io::{Pattern, Wavelength};
-use xrd_refine::{
-    Calibration, Instrument, Phase as RefinedPhase, ReferenceSet, RefineParams, Refinement, Refiner,
-};
+use xrd_refine::{Calibration, Instrument, Phase, ReferenceSet, RefineParams, Refinement, Refiner};
 use xrd_sim::{Lattice, SpaceGroup, SymOp};
 
 use crate::choice::Suitability;
@@ -105,7 +103,7 @@ pub struct SpecCandidate {
     /// Where it comes from: the library id, or the file's path.
     pub source: String,
     /// The phase as refined.
-    pub phase: RefinedPhase,
+    pub phase: Phase,
     /// The entry it was read from (written back with the refined cell by [`Entry::to_cif`]).
     pub entry: Entry,
     /// How suitable a library entry is as the phase's reference (`None` for a file).
@@ -137,7 +135,7 @@ impl PhaseSpec {
     pub fn resolve(text: &str, library: Option<&Library>, max_candidates: usize) -> Result<Self> {
         if let Some(rest) = text.strip_prefix(PONKCS_PREFIX) {
             let cal = Calibration::load(rest)?;
-            let phase = RefinedPhase::calibrated(&cal)?;
+            let phase = Phase::calibrated(&cal)?;
             let entry =
                 synthetic_entry(text, &cal.name, cal.cell, cal.space_group, &cal.operators())?;
             return Ok(Self {
@@ -164,7 +162,7 @@ impl PhaseSpec {
                     candidates: vec![SpecCandidate {
                         name: name.clone(),
                         source: text.to_string(),
-                        phase: RefinedPhase::pawley(name, lattice, number, ops)?,
+                        phase: Phase::pawley(name, lattice, number, ops)?,
                         entry,
                         suitability: None,
                     }],
@@ -294,9 +292,9 @@ impl PhaseSpec {
 ///
 /// # Errors
 /// An entry whose structure cannot be built.
-pub fn reference_phase(name: &str, e: &Entry) -> Result<RefinedPhase> {
+pub fn reference_phase(name: &str, e: &Entry) -> Result<Phase> {
     let (e, _, _) = crate::choice::with_default_b(e);
-    Ok(RefinedPhase::with_space_group(
+    Ok(Phase::with_space_group(
         name,
         e.structure()?,
         e.space_group,
@@ -322,7 +320,7 @@ pub struct RefineSetup {
 impl RefineSetup {
     /// The refinement of `phases` with this setup (the one front end of the command line and
     /// Python: a series refines the phases chosen on its first frame with it).
-    pub fn refiner(&self, phases: Vec<RefinedPhase>) -> Refiner {
+    pub fn refiner(&self, phases: Vec<Phase>) -> Refiner {
         let mut r = Refiner::new(phases)
             .instrument(self.instrument.clone())
             .params(self.params.clone());
@@ -427,7 +425,7 @@ impl SpecRefinement {
 
     /// The phases of the chosen structures, in spec order (as refined before the fit): what a
     /// series refines on every frame after choosing on the first.
-    pub fn phases(&self, specs: &[PhaseSpec]) -> Vec<RefinedPhase> {
+    pub fn phases(&self, specs: &[PhaseSpec]) -> Vec<Phase> {
         (0..specs.len())
             .map(|s| self.chosen(specs, s).phase.clone())
             .collect()
@@ -514,7 +512,7 @@ pub fn refine_specs(
             "at least one phase, each with a structure",
         ));
     }
-    let phases_of = |choice: &[usize]| -> Vec<RefinedPhase> {
+    let phases_of = |choice: &[usize]| -> Vec<Phase> {
         specs
             .iter()
             .zip(choice)

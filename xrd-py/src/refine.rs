@@ -13,7 +13,7 @@ use xrd_minerals::{
 
 // The signature's literal 8 (shown by help()) is xrd-minerals' default.
 const _: () = assert!(DEFAULT_MAX_CANDIDATES == 3);
-use xrd_refine::{Instrument, Phase as RefinedPhase, ReferenceSet, RefineParams, SummationParams};
+use xrd_refine::{Instrument, Phase, ReferenceSet, RefineParams, SummationParams};
 
 use crate::errors::{IntoPyResult, value_error};
 use crate::libraries;
@@ -181,7 +181,7 @@ pub fn refine<'py>(
     let extra = library.unwrap_or_default();
     // The phases and, with references, the bridge's corundum, from one library.
     let bridge_text = mixed.is_some().then_some(rir_bridge.as_str());
-    let (specs, bridge) = py.detach(|| -> PyResult<(Vec<PhaseSpec>, Option<RefinedPhase>)> {
+    let (specs, bridge) = py.detach(|| -> PyResult<(Vec<PhaseSpec>, Option<Phase>)> {
         let texts = phases.iter().map(String::as_str).chain(bridge_text);
         libraries::with_library(texts, builtin, &extra, |lib| {
             let specs = libraries::resolve_specs(&phases, lib, max_candidates)?;
