@@ -1036,11 +1036,7 @@ impl Refiner {
                 } else if !given {
                     let radius = vec![SENSITIVITY_PARTICLE_SIZE * 0.5e-4; mu.len()];
                     let alt = crate::absorption::corrected(&s, &zmv, &mu, &rho, &radius)?;
-                    let fractions = |m: &[f64]| -> Vec<f64> {
-                        let t: f64 = s.iter().zip(m).map(|(a, b)| a * b).sum();
-                        s.iter().zip(m).map(|(a, b)| a * b / t).collect()
-                    };
-                    let (w0, w1) = (fractions(&zmv), fractions(&alt));
+                    let (w0, w1) = (hill_howard(&s, &zmv), hill_howard(&s, &alt));
                     if let Some((p, d)) = w0
                         .iter()
                         .zip(&w1)
@@ -1065,12 +1061,8 @@ impl Refiner {
             ));
         }
         let uncorrected = corrected.as_ref().map(|_| {
-            let t: f64 = scales.iter().zip(&zmv).map(|(&i, m)| values[i] * m).sum();
-            scales
-                .iter()
-                .zip(&zmv)
-                .map(|(&i, m)| values[i] * m / t.max(f64::MIN_POSITIVE))
-                .collect::<Vec<f64>>()
+            let s: Vec<f64> = scales.iter().map(|&i| values[i]).collect();
+            hill_howard(&s, &zmv)
         });
         let mut zmv = corrected.unwrap_or(zmv);
         let mut scales = scales;
@@ -1086,9 +1078,9 @@ impl Refiner {
             zmv.push(k / r.rir);
         }
         let total: f64 = scales.iter().zip(&zmv).map(|(&s, m)| values[s] * m).sum();
+        let point = hill_howard(&scales.iter().map(|&i| values[i]).collect::<Vec<_>>(), &zmv);
         let mut weights = Vec::with_capacity(scales.len());
-        for p in 0..scales.len() {
-            let wp = values[scales[p]] * zmv[p] / total.max(f64::MIN_POSITIVE);
+        for (p, &wp) in point.iter().enumerate() {
             // ∂w_p/∂S_q = (δ_pq − w_p) ZMV_q / Σ
             let grad: Vec<f64> = (0..scales.len())
                 .map(|q| (f64::from(u8::from(p == q)) - wp) * zmv[q] / total)
@@ -1199,6 +1191,16 @@ impl Refiner {
             amorphous,
         })
     }
+}
+
+/// Hill & Howard's weight fractions w_p = S_p·ZMV_p / Σ_q S_q·ZMV_q of scales `s` and
+/// `zmv` (Z·M·V per unit of scale, corrected for microabsorption or not).
+fn hill_howard(s: &[f64], zmv: &[f64]) -> Vec<f64> {
+    let total: f64 = s.iter().zip(zmv).map(|(a, b)| a * b).sum();
+    s.iter()
+        .zip(zmv)
+        .map(|(a, b)| a * b / total.max(f64::MIN_POSITIVE))
+        .collect()
 }
 
 /// The state of one staged refinement.
