@@ -54,6 +54,26 @@ def test_simulate_is_the_commands(data, tmp_path):
     assert p.wavelength == pytest.approx(1.540598)
 
 
+def test_simulate_with_a_refined_instrument_is_the_commands(data, tmp_path):
+    # The 11-BM instrument of the CuCr2O4 series (GSAS-II .prm): its TCH widths, as the command.
+    prm = data / "series/cucr2o4_11bm/OH_00.prm"
+    p = xrd.simulate("rutile", wavelength=0.4589, two_theta=(5, 20), step=0.002, instrument=str(prm))
+    subprocess.run(
+        [str(_binary()), "--quiet", "simulate", "--wavelength", "0.4589", "--range", "5", "20",
+         "--step", "0.002", "--instrument", str(prm), "--out", str(tmp_path / "sim.npy"), "rutile"],
+        check=True, cwd=ROOT,
+    )
+    q = xrd.read(tmp_path / "sim.npy")
+    assert np.allclose(p.intensity, q.intensity, rtol=1e-6, atol=1e-6)
+    # A synchrotron's peaks: far narrower than the default 0.1°.
+    wide = xrd.simulate("rutile", wavelength=0.4589, two_theta=(5, 20), step=0.002)
+    assert (p.intensity > 50).sum() < (wide.intensity > 50).sum() / 3
+    with pytest.raises(ValueError, match="fwhm"):
+        xrd.simulate("rutile", instrument=str(prm), fwhm=0.2)
+    with pytest.raises(FileNotFoundError):
+        xrd.simulate("rutile", instrument=str(tmp_path / "missing.json"))
+
+
 def test_simulate_a_library_entry_by_name():
     p = xrd.simulate("rutile", two_theta=(20, 60), step=0.02)
     assert float(p.two_theta[p.intensity.argmax()]) == pytest.approx(27.4, abs=0.1)

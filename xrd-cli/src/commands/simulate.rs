@@ -36,6 +36,11 @@ pub struct Args {
     /// Lorentzian fraction η of the pseudo-Voigt peaks (0 Gaussian, 1 Lorentzian).
     #[arg(long, default_value_t = 0.5)]
     pub eta: f64,
+    /// A refined instrument (`xrd refine --save-instrument`, or a GSAS-II .instprm/.prm): its
+    /// Thompson–Cox–Hastings widths (U, V, W, X, Y) instead of --fwhm/--eta, and its
+    /// monochromator in the Lorentz–polarisation factor.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["fwhm", "eta"])]
+    pub instrument: Option<PathBuf>,
     /// pymatgen's XRDCalculator settings: its form-factor table, no Debye–Waller factors (for
     /// comparing with pymatgen; the defaults use the CIF's B/U and Waasmaier–Kirfel factors).
     #[arg(long)]
@@ -64,12 +69,23 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     let (_, structure) = xrd_minerals::resolve_structure(&name, library.as_ref())
         .map_err(|e| format!("{name}: {e}"))?;
     let w = args.wavelength;
+    let instrument = match &args.instrument {
+        Some(path) => Some(
+            xrd_refine::Instrument::read(path)
+                .map_err(|e| format!("--instrument {}: {e}", path.display()))?
+                .0,
+        ),
+        None => None,
+    };
     let base = if args.pymatgen_compatible {
         PowderParams::pymatgen(w)
     } else {
         PowderParams::new()
     };
-    let params = base.radiation(w).two_theta_range(min, max);
+    let mut params = base.radiation(w).two_theta_range(min, max);
+    if let Some(i) = &instrument {
+        params = params.monochromator(i.monochromator);
+    }
     let sim = Simulator::new(params)?;
     let peaks = sim.peaks(&structure).map_err(|e| format!("{name}: {e}"))?;
     let formula = structure.formula();
@@ -102,8 +118,13 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     if !(args.step.is_finite() && args.step > 0.0) {
         return Err(format!("--step {}: need a positive step", args.step).into());
     }
-    let profile = Profile::pseudo_voigt(args.eta, args.fwhm);
-    profile.check().map_err(|e| format!("--fwhm/--eta: {e}"))?;
+    let profile = match &instrument {
+        Some(i) => i.profile(),
+        None => Profile::pseudo_voigt(args.eta, args.fwhm),
+    };
+    profile
+        .check()
+        .map_err(|e| format!("--fwhm/--eta/--instrument: {e}"))?;
     let pattern =
         xrd_minerals::simulated_pattern(&sim, &peaks, w, (min, max), args.step, &profile)?;
     match &args.out {

@@ -816,3 +816,57 @@ fn simulate_takes_a_library_name_as_python_does() {
     assert!((tt - 27.4).abs() < 0.1, "{rows:?}");
     xrd(&["simulate", "unobtainium"]).failed(1, "unobtainium");
 }
+
+/// `xrd simulate --instrument` draws a refined instrument's Thompson–Cox–Hastings peaks: broad
+/// widths give broad peaks, and the instrument replaces --fwhm/--eta rather than joining them.
+#[test]
+fn simulate_draws_a_refined_instruments_peaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let fwhm_of = |extra: &[&str]| -> f64 {
+        let mut args = vec![
+            "--format", "csv", "simulate", "rutile", "--range", "26", "29",
+        ];
+        args.extend(extra);
+        args.extend(["--step", "0.002"]);
+        let rows = csv_rows(xrd(&args).ok());
+        let xy: Vec<(f64, f64)> = rows[1..]
+            .iter()
+            .map(|r| (r[0].parse().unwrap(), r[1].parse().unwrap()))
+            .collect();
+        let top = xy.iter().map(|p| p.1).fold(0.0, f64::max);
+        let above: Vec<f64> = xy
+            .iter()
+            .filter(|p| p.1 >= top / 2.0)
+            .map(|p| p.0)
+            .collect();
+        above[above.len() - 1] - above[0]
+    };
+    let save = |name: &str, w: f64, y: f64| {
+        let path = dir.path().join(name);
+        let i = xrd_refine::Instrument {
+            w,
+            y,
+            ..xrd_refine::Instrument::default()
+        };
+        i.save(&path).unwrap();
+        path
+    };
+    let sharp = save("sharp.json", 0.0004, 0.0);
+    let broad = save("broad.json", 0.01, 0.05);
+    let (a, b) = (
+        fwhm_of(&["--instrument", arg(&sharp)]),
+        fwhm_of(&["--instrument", arg(&broad)]),
+    );
+    // W = 0.0004: a Gaussian of 0.02°; W = 0.01 with Y = 0.05: about 0.13° at 27.4°.
+    assert!((a - 0.02).abs() < 0.005, "{a}");
+    assert!(b > 0.1 && b < 0.16, "{b}");
+    xrd(&[
+        "simulate",
+        "rutile",
+        "--instrument",
+        arg(&sharp),
+        "--fwhm",
+        "0.2",
+    ])
+    .failed(2, "--fwhm");
+}

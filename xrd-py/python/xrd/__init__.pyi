@@ -49,9 +49,10 @@ def simulate(
     wavelength: Wavelength = None,
     two_theta: tuple[float, float] = (5.0, 90.0),
     step: float = 0.01,
-    fwhm: float = 0.1,
-    eta: float = 0.5,
+    fwhm: Optional[float] = None,
+    eta: Optional[float] = None,
     pymatgen_compatible: bool = False,
+    instrument: Optional[PathLike] = None,
 ) -> Pattern: ...
 def peaks(
     structure: str,
