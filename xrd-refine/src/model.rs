@@ -525,7 +525,7 @@ impl Model {
         let mut derivs = Vec::new();
         let mut out = Vec::with_capacity(self.phases[p].peaks.len());
         for peak in &self.phases[p].peaks {
-            let inv_d2: f64 = peak.d_inv_d2.iter().zip(cell).map(|(d, v)| d * v).sum();
+            let inv_d2 = peak.inv_d2(cell);
             if inv_d2 <= 0.0 {
                 out.push((0, Vec::new()));
                 continue;
@@ -598,7 +598,7 @@ impl Model {
             let peak = &ph.peaks[k];
             let pi = &l.phases[p];
             let cell = &values[pi.cell.clone()];
-            let inv_d2: f64 = peak.d_inv_d2.iter().zip(cell).map(|(d, v)| d * v).sum();
+            let inv_d2 = peak.inv_d2(cell);
             if inv_d2 <= 0.0 {
                 continue;
             }
@@ -943,7 +943,7 @@ pub(crate) mod tests {
         let profile = instrument.profile();
         let peak = &m.phases[0].peaks[0];
         let cell = &v[l.phases[0].cell.clone()];
-        let inv_d2: f64 = peak.d_inv_d2.iter().zip(cell).map(|(d, c)| d * c).sum();
+        let inv_d2 = peak.inv_d2(cell);
         let (lambda, _) = m.lines[0];
         let line = m.line(
             &v,

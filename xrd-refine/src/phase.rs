@@ -414,6 +414,13 @@ pub(crate) struct Peak {
     pub f2: f64,
 }
 
+impl Peak {
+    /// 1/d² of the peak at the cell's free parameters `cell` (linear in them).
+    pub fn inv_d2(&self, cell: &[f64]) -> f64 {
+        self.d_inv_d2.iter().zip(cell).map(|(d, v)| d * v).sum()
+    }
+}
+
 /// A phase prepared for one pattern: its cell model, starting values and peaks.
 #[derive(Debug, Clone)]
 pub(crate) struct PhaseModel {

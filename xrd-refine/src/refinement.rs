@@ -645,12 +645,7 @@ impl Refiner {
         for ph in &self.phases {
             let m = PhaseModel::new(ph, wavelength, range, MARGIN)?;
             let inside = m.peaks.iter().any(|pk| {
-                let inv_d2: f64 = pk
-                    .d_inv_d2
-                    .iter()
-                    .zip(&m.cell_start)
-                    .map(|(d, v)| d * v)
-                    .sum();
+                let inv_d2 = pk.inv_d2(&m.cell_start);
                 let s = lambda * inv_d2.sqrt() / 2.0;
                 s < 1.0 && (range.0..=range.1).contains(&(2.0 * s.asin().to_degrees()))
             });
@@ -892,12 +887,7 @@ impl Refiner {
                 .peaks
                 .iter()
                 .filter_map(|pk| {
-                    let inv_d2: f64 = pk
-                        .d_inv_d2
-                        .iter()
-                        .zip(cell_values)
-                        .map(|(d, v)| d * v)
-                        .sum();
+                    let inv_d2 = pk.inv_d2(cell_values);
                     let s = lambda * inv_d2.sqrt() / 2.0;
                     (s < 1.0).then(|| {
                         let th = s.asin();
@@ -913,12 +903,7 @@ impl Refiner {
             };
             // Only reflections the data could set: those inside the refined range.
             let inside = |pk: &&crate::phase::Peak| {
-                let inv_d2: f64 = pk
-                    .d_inv_d2
-                    .iter()
-                    .zip(cell_values)
-                    .map(|(d, v)| d * v)
-                    .sum();
+                let inv_d2 = pk.inv_d2(cell_values);
                 let s = lambda * inv_d2.sqrt() / 2.0;
                 s < 1.0
                     && (model.tt[0]..=model.tt[model.tt.len() - 1])

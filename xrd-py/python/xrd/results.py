@@ -51,23 +51,26 @@ class Choice(TypedDict):
     compared: List[Dict[str, Any]]
 
 
-class _Refinement(TypedDict):
-    rows: List[RefinementRow]
+class _Fit(TypedDict):
     rp: float
     rwp: float
     rexp: float
     chi2: float
     gof: float
-    durbin_watson: float
-    amorphous: Optional[float]
     warnings: List[str]
-    compared: List[List[Tuple[str, str, Optional[float]]]]
     two_theta: Array
     observed: Array
     calculated: Array
     background: Array
     difference: Array
     phase_curves: Dict[str, Array]
+
+
+class _Refinement(_Fit):
+    rows: List[RefinementRow]
+    durbin_watson: float
+    amorphous: Optional[float]
+    compared: List[List[Tuple[str, str, Optional[float]]]]
     refinement: Dict[str, Any]
     choices: List[Choice]
 
@@ -96,24 +99,12 @@ class SummationRow(TypedDict):
     gof: float
 
 
-class Summation(TypedDict):
+class Summation(_Fit):
     """``xrd.refine`` of measured references alone (``references`` without ``phases``)."""
 
     rows: List[SummationRow]
-    rp: float
-    rwp: float
-    rexp: float
-    chi2: float
-    gof: float
     amorphous: Optional[float]
     amorphous_esd: Optional[float]
-    warnings: List[str]
-    two_theta: Array
-    observed: Array
-    calculated: Array
-    background: Array
-    difference: Array
-    phase_curves: Dict[str, Array]
     quantification: Dict[str, Any]
 
 
