@@ -59,4 +59,4 @@ pub(crate) fn format(what: impl Into<String>, reason: impl Into<String>) -> Erro
     }
 }
 
-xrd_io::shared_errors!(Error, wraps Io, Sim);
+xrd_io::shared_errors!(Error, wraps Io, Sim, Refine);

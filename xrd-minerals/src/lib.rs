@@ -42,7 +42,10 @@ pub use frames::{order_name, series_frame};
 pub use library::{
     FORMAT_NAME, FORMAT_VERSION, Library, LibraryInfo, MAX_DECOMPRESSED_BYTES, Rejected, SYMPREC,
 };
-pub use options::{measured_wavelength, named_index, stages_from_names};
+pub use options::{
+    RefineOptions, bridged_references, measured_wavelength, named_index, references_by_id,
+    stages_from_names,
+};
 pub use phases::{
     CLOSE_SCORE, DEFAULT_MAX_PHASES, DEFAULT_MIN_PEAK_HEIGHT, DEFAULT_MIN_SHARE,
     DEFAULT_NOISE_SIGMAS, FoundPhase, Identification, PhaseParams,

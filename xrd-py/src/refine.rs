@@ -13,7 +13,7 @@ use xrd_minerals::{
 
 // The signature's literal 8 (shown by help()) is xrd-minerals' default.
 const _: () = assert!(DEFAULT_MAX_CANDIDATES == 3);
-use xrd_refine::{Instrument, Phase, ReferenceSet, RefineParams, SummationParams};
+use xrd_refine::{Instrument, Phase, RefineParams};
 
 use crate::errors::{IntoPyResult, value_error};
 use crate::libraries;
@@ -22,25 +22,25 @@ use crate::pattern::measured_arg;
 mod series;
 mod summation;
 
-/// The settings of `xrd.refine` and `xrd.refine_series` (as `xrd refine`'s flags), checked.
+/// The settings of `xrd.refine` and `xrd.refine_series` (as `xrd refine`'s flags), checked
+/// (xrd-minerals' [`xrd_minerals::RefineOptions`], as the command builds them).
 fn refine_params(
     two_theta_range: Option<(f64, f64)>,
     background: Option<usize>,
     humps: Option<usize>,
     stages: Option<Vec<String>>,
+    instrument_standard: bool,
 ) -> PyResult<RefineParams> {
-    let mut params = RefineParams::new().two_theta_range(two_theta_range);
-    if let Some(b) = background {
-        params = params.background_terms(b);
+    xrd_minerals::RefineOptions {
+        stages: stages.unwrap_or_default(),
+        background_terms: background,
+        humps,
+        two_theta_range,
+        instrument_standard,
+        ..Default::default()
     }
-    if let Some(h) = humps {
-        params = params.humps(h);
-    }
-    if let Some(names) = stages {
-        params = params.stages(xrd_minerals::stages_from_names(&names).py()?);
-    }
-    params.check().py()?;
-    Ok(params)
+    .refine_params()
+    .py()
 }
 
 pub use series::refine_series;
@@ -170,9 +170,13 @@ pub fn refine<'py>(
             .unwrap_or(xrd_io::Wavelength::CU_KA);
         (label, p.with_wavelength(Some(w)), w)
     };
-    let params = refine_params(two_theta_range, background, humps, stages)?
-        .instrument_standard(save_instrument.is_some());
-    params.check().py()?;
+    let params = refine_params(
+        two_theta_range,
+        background,
+        humps,
+        stages,
+        save_instrument.is_some(),
+    )?;
     let mut instrument = loaded;
     if monochromator.is_some() {
         instrument.monochromator = monochromator;
@@ -215,14 +219,19 @@ pub fn refine<'py>(
                     "structures and references in one fit need the library's corundum pattern",
                 )
             })?;
-            let k = py
-                .detach(|| xrd_refine::rir_scale(bridge, &corundum, w, &instrument))
-                .py()?;
-            Some(ReferenceSet {
-                references: m.references,
-                rir_scale: k,
-                max_shift: max_shift.unwrap_or(SummationParams::default().get_max_shift()),
-            })
+            Some(
+                py.detach(|| {
+                    xrd_minerals::bridged_references(
+                        m.references,
+                        bridge,
+                        &corundum,
+                        w,
+                        &instrument,
+                        max_shift,
+                    )
+                })
+                .py()?,
+            )
         }
         _ => None,
     };

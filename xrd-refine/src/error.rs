@@ -45,6 +45,8 @@ pub enum Error {
     Io(#[from] xrd_io::Error),
 }
 
+xrd_io::shared_errors!(Error, wraps Sim, Io);
+
 /// Result alias of the crate.
 pub type Result<T> = std::result::Result<T, Error>;
 

@@ -11,7 +11,7 @@ use xrd_minerals::{
     ChoiceReport, DEFAULT_MAX_CANDIDATES, Library, PhaseSpec, RefineSetup, RefinementRow, RowValue,
     SpecRefinement, named_index, refine_specs,
 };
-use xrd_refine::{Instrument, ReferenceSet, RefineParams, Refinement, SummationParams};
+use xrd_refine::{Instrument, RefineParams, Refinement, SummationParams};
 
 mod references;
 mod series;
@@ -166,24 +166,28 @@ pub struct Args {
     pub parametric: Vec<String>,
 }
 
+/// The options `xrd refine` shares with `xrd.refine`, as given.
+pub(super) fn options(args: &Args) -> xrd_minerals::RefineOptions {
+    xrd_minerals::RefineOptions {
+        stages: args.stages.clone(),
+        background_terms: args.background,
+        humps: Some(args.humps),
+        two_theta_range: match args.range.as_deref() {
+            Some([a, b]) => Some((*a, *b)),
+            _ => None,
+        },
+        instrument_standard: args.save_instrument.is_some(),
+        alignment: Some(args.alignment.clone()),
+        max_shift: Some(args.max_shift),
+    }
+}
+
 /// Runs `xrd refine`.
 pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     if args.phases.is_empty() {
         return references::run(&args, ctx);
     }
-    let params = RefineParams::new()
-        .stages(xrd_minerals::stages_from_names(&args.stages)?)
-        .background_terms(
-            args.background
-                .unwrap_or(RefineParams::default().get_background_terms()),
-        )
-        .humps(args.humps)
-        .instrument_standard(args.save_instrument.is_some())
-        .two_theta_range(match args.range.as_deref() {
-            Some([a, b]) => Some((*a, *b)),
-            _ => None,
-        });
-    params.check()?;
+    let params = options(&args).refine_params()?;
     let (mut instrument, instrument_wavelength) = load_instrument(args.instrument.as_deref())?;
     if args.monochromator.is_some() {
         instrument.monochromator = args.monochromator;
@@ -254,13 +258,14 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         let label = label.to_string();
         let wavelength = wavelength_or(&label, pattern, args.wavelength);
         if let Some((refs, corundum, bridge)) = &mixed {
-            let instrument = &setup.instrument;
-            let k = xrd_refine::rir_scale(bridge.clone(), corundum, wavelength, instrument)?;
-            setup.references = Some(ReferenceSet {
-                references: refs.clone(),
-                rir_scale: k,
-                max_shift: args.max_shift,
-            });
+            setup.references = Some(xrd_minerals::bridged_references(
+                refs.clone(),
+                bridge.clone(),
+                corundum,
+                wavelength,
+                &setup.instrument,
+                Some(args.max_shift),
+            )?);
         }
         let (choices, refined) = refine_one(&label, pattern, wavelength, &specs, &setup)?;
         let fit = &refined.refinement;

@@ -64,7 +64,7 @@ pub fn refine_series<'py>(
         )));
     }
     let given = wavelength_of(wavelength)?;
-    let params = super::refine_params(two_theta_range, background, None, stages)?;
+    let params = super::refine_params(two_theta_range, background, None, stages, false)?;
     // As `xrd refine --instrument`: our JSON, or a GSAS `.prm`/`.iparm` or GSAS-II `.instprm`
     // file whose wavelength serves the files that give none (unless `wavelength` is given).
     let (instrument, instrument_wavelength) = match &instrument {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use numpy::PyArray1;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use xrd_refine::{Alignment, Reference, ReferenceLibrary, Summation, SummationParams};
+use xrd_refine::{Reference, ReferenceLibrary, Summation};
 
 use xrd_minerals::SummationRow;
 
@@ -32,16 +32,8 @@ pub struct Loaded {
 /// The references of `ids` in the library at `path`, and its corundum.
 pub fn load(py: Python<'_>, path: &std::path::Path, ids: &[String]) -> PyResult<Loaded> {
     let library = py.detach(|| ReferenceLibrary::read(path)).py()?;
-    let mut references = Vec::new();
-    for id in ids {
-        let r = library
-            .get(id)
-            .ok_or_else(|| value_error(format!("reference {id}: not in {}", path.display())))?;
-        if references.iter().any(|q: &Reference| q.id == r.id) {
-            return Err(value_error(format!("reference {id} is given twice")));
-        }
-        references.push(r.clone());
-    }
+    let references = xrd_minerals::references_by_id(&library, ids)
+        .map_err(|e| value_error(format!("{} in {}", e, path.display())))?;
     let corundum = library.corundum().cloned();
     Ok(Loaded {
         references,
@@ -68,22 +60,15 @@ pub fn refine_references<'py>(
             Some((i, *wt))
         }
     };
-    let alignment = match o.alignment.as_deref() {
-        None => Alignment::default(),
-        Some(a) => Alignment::from_name(a)
-            .ok_or_else(|| value_error(format!("alignment `{a}`: reference, sample or none")))?,
-    };
-    let mut params = SummationParams::new()
-        .background_terms(
-            o.background
-                .unwrap_or(SummationParams::default().get_background_terms()),
-        )
-        .alignment(alignment)
-        .two_theta_range(o.two_theta_range);
-    if let Some(m) = o.max_shift {
-        params = params.max_shift(m);
+    let params = xrd_minerals::RefineOptions {
+        background_terms: o.background,
+        two_theta_range: o.two_theta_range,
+        alignment: o.alignment.clone(),
+        max_shift: o.max_shift,
+        ..Default::default()
     }
-    params.check().py()?;
+    .summation_params()
+    .py()?;
     let mut summation = Summation::new(refs).params(params);
     if let Some((i, w)) = standard {
         summation = summation.standard(i, w);

@@ -7,9 +7,7 @@ use serde::Serialize;
 use xrd_cli::figures::{self, RietveldPlot};
 use xrd_cli::output::Table;
 use xrd_minerals::{SummationRow, summation_rows};
-use xrd_refine::{
-    Alignment, Quantification, Reference, ReferenceLibrary, Summation, SummationParams,
-};
+use xrd_refine::{Quantification, Reference, ReferenceLibrary, Summation};
 
 use super::super::{Context, Outcome, Result, create_dir, input_files};
 use super::{Args, FitColumns, each_pattern, parse_spec_weight, write_fit_csv};
@@ -21,27 +19,8 @@ pub(super) fn load(args: &Args) -> Result<(ReferenceLibrary, Vec<Reference>)> {
         .as_ref()
         .ok_or("--reference needs --references LIBRARY")?;
     let library = ReferenceLibrary::read(path)?;
-    let mut references: Vec<Reference> = Vec::new();
-    for id in &args.reference_ids {
-        let r = library.get(id).ok_or_else(|| {
-            let some: Vec<&str> = library
-                .references()
-                .iter()
-                .take(6)
-                .map(|r| r.id.as_str())
-                .collect();
-            format!(
-                "--reference {id}: not in {} ({} references, such as {})",
-                path.display(),
-                library.len(),
-                some.join(", ")
-            )
-        })?;
-        if references.iter().any(|q| q.id == r.id) {
-            return Err(format!("--reference {id} is given twice").into());
-        }
-        references.push(r.clone());
-    }
+    let references = xrd_minerals::references_by_id(&library, &args.reference_ids)
+        .map_err(|e| format!("--reference in {}: {e}", path.display()))?;
     Ok((library, references))
 }
 
@@ -62,22 +41,7 @@ pub(super) fn run(args: &Args, ctx: &Context) -> Result<Outcome> {
             Some((index, wt))
         }
     };
-    let alignment = Alignment::from_name(&args.alignment)
-        .ok_or_else(|| format!("--alignment {}: reference, sample or none", args.alignment))?;
-    let params = SummationParams::new()
-        // The summation's own default without --background (a cubic: the references carry
-        // their own backgrounds), not the structures' 6.
-        .background_terms(
-            args.background
-                .unwrap_or(SummationParams::default().get_background_terms()),
-        )
-        .alignment(alignment)
-        .max_shift(args.max_shift)
-        .two_theta_range(match args.range.as_deref() {
-            Some([a, b]) => Some((*a, *b)),
-            _ => None,
-        });
-    params.check()?;
+    let params = super::options(args).summation_params()?;
     let mut summation = Summation::new(references).params(params);
     if let Some((i, w)) = standard {
         summation = summation.standard(i, w);
