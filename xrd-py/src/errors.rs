@@ -68,6 +68,17 @@ fn kind_of(e: &(dyn StdError + 'static)) -> Option<Kind> {
             _ => Kind::InvalidInput,
         });
     }
+    if let Some(x) = e.downcast_ref::<xrd_minerals::Error>() {
+        use xrd_minerals::Error as E;
+        // A wrapped error is transparent (its source is the wrapped one's source, not the
+        // wrapped error itself): it is classified here.
+        return match x {
+            E::Refine(inner) => kind_of(inner),
+            E::Io(inner) => kind_of(inner),
+            _ if x.invalid_parameter().is_some() => Some(Kind::InvalidParameter),
+            _ => None,
+        };
+    }
     if let Some(x) = e.downcast_ref::<xrd_refine::Error>() {
         use xrd_refine::Error as E;
         return match x {
