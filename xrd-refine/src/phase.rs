@@ -419,6 +419,13 @@ impl Peak {
     pub fn inv_d2(&self, cell: &[f64]) -> f64 {
         self.d_inv_d2.iter().zip(cell).map(|(d, v)| d * v).sum()
     }
+
+    /// The Bragg angle θ (radians) of the peak at cell `cell` and wavelength `lambda` (Å), or
+    /// none beyond the limiting sphere.
+    pub fn theta(&self, cell: &[f64], lambda: f64) -> Option<f64> {
+        let s = lambda * self.inv_d2(cell).sqrt() / 2.0;
+        (s < 1.0).then(|| s.asin())
+    }
 }
 
 /// A phase prepared for one pattern: its cell model, starting values and peaks.

@@ -645,9 +645,8 @@ impl Refiner {
         for ph in &self.phases {
             let m = PhaseModel::new(ph, wavelength, range, MARGIN)?;
             let inside = m.peaks.iter().any(|pk| {
-                let inv_d2 = pk.inv_d2(&m.cell_start);
-                let s = lambda * inv_d2.sqrt() / 2.0;
-                s < 1.0 && (range.0..=range.1).contains(&(2.0 * s.asin().to_degrees()))
+                pk.theta(&m.cell_start, lambda)
+                    .is_some_and(|th| (range.0..=range.1).contains(&(2.0 * th.to_degrees())))
             });
             if !inside {
                 return Err(Error::NoReflections(
@@ -887,12 +886,8 @@ impl Refiner {
                 .peaks
                 .iter()
                 .filter_map(|pk| {
-                    let inv_d2 = pk.inv_d2(cell_values);
-                    let s = lambda * inv_d2.sqrt() / 2.0;
-                    (s < 1.0).then(|| {
-                        let th = s.asin();
-                        (2.0 * th.to_degrees() + zero + disp * th.cos(), pk.hkl)
-                    })
+                    let th = pk.theta(cell_values, lambda)?;
+                    Some((2.0 * th.to_degrees() + zero + disp * th.cos(), pk.hkl))
                 })
                 .filter(|(t, _)| (model.tt[0]..=model.tt[model.tt.len() - 1]).contains(t))
                 .collect();
@@ -903,11 +898,10 @@ impl Refiner {
             };
             // Only reflections the data could set: those inside the refined range.
             let inside = |pk: &&crate::phase::Peak| {
-                let inv_d2 = pk.inv_d2(cell_values);
-                let s = lambda * inv_d2.sqrt() / 2.0;
-                s < 1.0
-                    && (model.tt[0]..=model.tt[model.tt.len() - 1])
-                        .contains(&(2.0 * s.asin().to_degrees() + values[l.zero]))
+                pk.theta(cell_values, lambda).is_some_and(|th| {
+                    (model.tt[0]..=model.tt[model.tt.len() - 1])
+                        .contains(&(2.0 * th.to_degrees() + values[l.zero]))
+                })
             };
             let extracted = if kind == PhaseKind::Pawley {
                 pm.peaks
