@@ -3,6 +3,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod atomic;
+mod control;
 pub mod coverage;
 pub mod cpu;
 mod error;
@@ -15,6 +16,7 @@ mod shared_error;
 mod stats;
 
 pub use atomic::{atomically, write_atomic};
+pub use control::{Cancelled, Control, Progress};
 pub use error::{Error, Result};
 pub use float::Float;
 pub use location::Location;
