@@ -114,7 +114,7 @@ impl Constraints {
     pub fn name(&self, table: &Table, k: usize) -> String {
         self.members[k]
             .iter()
-            .map(|&i| table[i].name.as_str())
+            .map(|&i| table[i].key.to_string())
             .collect::<Vec<_>>()
             .join(" = ")
     }

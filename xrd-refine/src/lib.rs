@@ -24,6 +24,7 @@ mod summation;
 pub use calibration::{CALIBRATION_FORMAT, CalibratedPeak, Calibration, Operator};
 pub use error::{Error, Result};
 pub use instrument::{INSTRUMENT_FORMAT, Instrument};
+pub use parameter::{HumpPart, ParamId, PhaseParam, RESERVED_NAMES, ReferenceParam, Width};
 pub use params::{COMPARISON_ITERATIONS, COMPARISON_STAGES, RefineParams, Stage};
 pub use phase::{Intensities, Phase};
 pub use reference::{BACKGROUND_NAME, Reference, ReferenceLibrary};
@@ -33,7 +34,7 @@ pub use refinement::{
 };
 pub use series::{
     CELL_LABELS, Flag, Frame, FrameFit, FrameStart, Parametric, ParametricFit, Sequential, Series,
-    SeriesParams, SeriesValue, series_columns, tracked,
+    SeriesParams, SeriesValue, Tracked, series_columns, tracked,
 };
 pub use summation::{Alignment, Quantification, ReferenceResult, Summation, SummationParams};
 pub use xrd_sim::powder::tch::REACH;

@@ -918,8 +918,8 @@ pub(crate) mod tests {
                 norm += num * num;
             }
             let rel = (diff / norm.max(1e-300)).sqrt();
-            assert!(norm > 0.0, "`{}` has no effect", m.table[k].name);
-            assert!(rel < 1e-5, "`{}`: relative error {rel:e}", m.table[k].name);
+            assert!(norm > 0.0, "`{}` has no effect", m.table[k].key);
+            assert!(rel < 1e-5, "`{}`: relative error {rel:e}", m.table[k].key);
         }
     }
 

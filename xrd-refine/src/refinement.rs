@@ -10,7 +10,7 @@ use crate::fit::{self, Data, Fit};
 use crate::instrument::Instrument;
 use crate::lm::{self, LevenbergMarquardt};
 use crate::model::{Model, Parts};
-use crate::parameter::Id;
+use crate::parameter::{Id, ParamId, PhaseParam, RESERVED_NAMES};
 use crate::params::{RefineParams, Situation, Stage};
 use crate::phase::{Intensities, Phase, PhaseModel};
 use crate::quality::Quality;
@@ -180,8 +180,8 @@ fn is_zero(v: &f64) -> bool {
 /// A refined parameter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ParameterValue {
-    /// Its name.
-    pub name: String,
+    /// What it is ([`ParamId`]; its text form in JSON, such as `Calcite.cell.A`).
+    pub id: ParamId,
     /// Its value.
     pub value: f64,
     /// Its standard uncertainty (0 when it was not refined in the last stage).
@@ -262,8 +262,8 @@ pub const MICROABSORPTION_WARNING: f64 = 0.02;
 /// interrupted series resumes where it stopped.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct State {
-    /// The parameters' names, in the model's order (a state fits only the same model).
-    names: Vec<String>,
+    /// The parameters, in the model's order (a state fits only the same model).
+    ids: Vec<ParamId>,
     values: Vec<f64>,
     textured: Vec<Option<[i32; 3]>>,
     /// Each phase's reflection intensities |F|² (extracted for a Pawley phase).
@@ -290,25 +290,30 @@ impl State {
         self
     }
 
-    /// Takes the values of the parameters whose names begin with `prefix` (a phase's: its
-    /// name and a space) from `other`, a state of the same model.
-    pub(crate) fn copy_phase(&mut self, prefix: &str, other: &State) {
-        if other.names != self.names {
+    /// Takes the values of phase `phase`'s parameters but its scale from `other`, a state of
+    /// the same model.
+    pub(crate) fn copy_phase(&mut self, phase: &str, other: &State) {
+        if other.ids != self.ids {
             return;
         }
-        for (i, n) in self.names.iter().enumerate() {
-            if n.starts_with(prefix) && !n.ends_with(" scale") {
+        for (i, id) in self.ids.iter().enumerate() {
+            if id.is_of_phase(phase) && !matches!(id, ParamId::Phase(_, PhaseParam::Scale)) {
                 self.values[i] = other.values[i];
             }
         }
     }
 
-    /// The value of the parameter named `name` ([`ParameterValue::name`]).
-    pub fn value(&self, name: &str) -> Option<f64> {
-        self.names
+    /// The value of parameter `id`.
+    pub fn value(&self, id: &ParamId) -> Option<f64> {
+        self.ids
             .iter()
-            .position(|n| n == name)
+            .position(|n| n == id)
             .map(|i| self.values[i])
+    }
+
+    /// The parameters, in the model's order.
+    pub fn ids(&self) -> &[ParamId] {
+        &self.ids
     }
 }
 
@@ -537,6 +542,40 @@ impl Refiner {
         self.fit_from(pattern, wavelength, Some(state))
     }
 
+    /// Every phase and reference named once, and no phase by a word [`ParamId`] reserves:
+    /// each parameter's key then names one parameter.
+    fn check_names(&self) -> Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        for ph in &self.phases {
+            let name = ph.name();
+            if name.is_empty() || RESERVED_NAMES.contains(&name) {
+                return Err(crate::error::invalid(
+                    "phases",
+                    format!(
+                        "a phase may not be called `{name}` (reserved: {})",
+                        RESERVED_NAMES.join(", ")
+                    ),
+                ));
+            }
+            if !seen.insert(name) {
+                return Err(crate::error::invalid(
+                    "phases",
+                    format!("two phases are called `{name}`: give each its own name"),
+                ));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for r in &self.references {
+            if !seen.insert(r.name.as_str()) {
+                return Err(crate::error::invalid(
+                    "references",
+                    format!("two references are called `{}`", r.name),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn fit_from(
         &self,
         pattern: &Pattern,
@@ -548,6 +587,7 @@ impl Refiner {
         if self.phases.is_empty() {
             return Err(crate::error::invalid("phases", "need at least one phase"));
         }
+        self.check_names()?;
         if let Some(d) = self.particle_size
             && !(d.is_finite() && d >= 0.0)
         {
@@ -670,11 +710,11 @@ impl Refiner {
         .with_references(self.references.clone(), self.max_shift);
         let data = Data { y, w };
         let mut values = model.starts();
-        let names = model.table.names();
+        let ids = model.table.keys();
         let mut absent = vec![false; self.phases.len()];
         let mut fixed_b = vec![false; self.phases.len()];
         if let Some(state) = warm {
-            if state.names != names || state.absent.len() != self.phases.len() {
+            if state.ids != ids || state.absent.len() != self.phases.len() {
                 return Err(crate::error::invalid(
                     "state",
                     "the warm start is of another model (other phases, settings or range)",
@@ -752,7 +792,7 @@ impl Refiner {
             },
         )?;
         let state = State {
-            names,
+            ids,
             intensities: model
                 .phases
                 .iter()
@@ -838,7 +878,7 @@ impl Refiner {
         let at_bound = |i: usize| table[i].at_bound(values[i]) && !table[i].id.rests_at_bound();
         for &i in free {
             if at_bound(i) {
-                let name = &table[i].name;
+                let name = &table[i].key;
                 warnings.push(format!("`{name}` stopped at a bound ({})", values[i]));
             }
         }
@@ -846,7 +886,7 @@ impl Refiner {
             .iter()
             .enumerate()
             .map(|(i, p)| ParameterValue {
-                name: p.name.clone(),
+                id: p.key.clone(),
                 value: values[i],
                 esd: cov(i, i).max(0.0).sqrt(),
                 refined: constraints.is_free(i),
@@ -1113,16 +1153,16 @@ impl Refiner {
                 .min(1.0),
             );
         }
-        let np = self.phases.len();
+        let nphases = self.phases.len();
         let references = self
             .references
             .iter()
             .zip(&l.references)
-            .zip(&weights[np..])
+            .zip(&weights[nphases..])
             .enumerate()
             .map(|(j, ((r, &(scale, shift)), &(w, esd)))| {
                 let scale_esd = cov(scale, scale).max(0.0).sqrt();
-                let k = zmv[np + j];
+                let k = zmv[nphases + j];
                 ReferenceResult {
                     id: r.id.clone(),
                     name: r.name.clone(),
@@ -1137,7 +1177,7 @@ impl Refiner {
                     detection_limit: DETECTION_SIGMAS * scale_esd * k * factor
                         / total.max(f64::MIN_POSITIVE),
                     detected: values[scale] > DETECTION_SIGMAS * scale_esd,
-                    standard: self.standard.is_some_and(|(s, _)| s == np + j),
+                    standard: self.standard.is_some_and(|(s, _)| s == nphases + j),
                 }
             })
             .collect();
