@@ -11,7 +11,7 @@ use crate::instrument::Instrument;
 use crate::lm::{self, LevenbergMarquardt};
 use crate::model::{Model, Parts};
 use crate::parameter::{Id, ParamId, PhaseParam, RESERVED_NAMES};
-use crate::params::{RefineParams, Situation, Stage};
+use crate::params::{Hook, RefineParams, Situation, Stage};
 use crate::phase::{Intensities, Phase, PhaseModel};
 use crate::quality::Quality;
 use crate::reference::Reference;
@@ -1388,13 +1388,14 @@ impl Run<'_> {
                 (c + 1).min(stages.len() - 1)
             });
         for (k, &stage) in stages.iter().enumerate() {
-            if stage == Stage::Texture {
+            let hook = stage.hook();
+            if hook == Hook::TextureTrial {
                 self.choose_textures(values, phases)?;
             }
             let free = self.free(values, stage);
             if extracted.is_empty() || k < extract_from {
                 self.minimise(values, &free, self.params.max_iterations)?;
-                if stage == Stage::OverallB && self.hold_uncarried_b(values, &free) {
+                if hook == Hook::HoldUncarriedB && self.hold_uncarried_b(values, &free) {
                     let free = self.free(values, stage);
                     self.minimise(values, &free, self.params.max_iterations)?;
                 }
