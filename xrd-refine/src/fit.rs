@@ -5,7 +5,7 @@
 use nalgebra::{DMatrix, DVector};
 
 use crate::constraints::Constraints;
-use crate::lm::{self, LevenbergMarquardt, NotFinite, Problem, Solved};
+use crate::lm::{self, Halt, LevenbergMarquardt, Problem, Solved};
 use crate::model::{Model, Parts};
 use crate::{Error, Result};
 
@@ -120,7 +120,10 @@ pub(crate) fn minimise(
     let solved = solver.minimise(&fit, &mut x);
     // The accepted steps are kept even when a later one fails.
     constraints.write(&x, values);
-    solved.map_err(|NotFinite(normal)| Error::Singular(fit.indistinguishable(&normal)))
+    solved.map_err(|halt| match halt {
+        Halt::NotFinite(normal) => Error::Singular(fit.indistinguishable(&normal)),
+        Halt::Cancelled => Error::Cancelled(xrd_core::Cancelled),
+    })
 }
 
 /// The least-squares scales, background terms and hump areas, every other parameter held: the

@@ -24,6 +24,7 @@ mod summation;
 pub use calibration::{CALIBRATION_FORMAT, CalibratedPeak, Calibration, Operator};
 pub use error::{Error, Result};
 pub use instrument::{INSTRUMENT_FORMAT, Instrument};
+pub use lm::Stop;
 pub use parameter::{HumpPart, ParamId, PhaseParam, RESERVED_NAMES, ReferenceParam, Width};
 pub use params::{COMPARISON_ITERATIONS, COMPARISON_STAGES, RefineParams, Stage};
 pub use phase::{Intensities, Phase};

@@ -8,7 +8,7 @@ use crate::calibration::{CALIBRATION_FORMAT, CalibratedPeak, Calibration, Operat
 use crate::constraints::Constraints;
 use crate::fit::{self, Data, Fit};
 use crate::instrument::Instrument;
-use crate::lm::{self, LevenbergMarquardt};
+use crate::lm::{self, LevenbergMarquardt, Stop};
 use crate::model::{Model, Parts};
 use crate::parameter::{Id, ParamId, PhaseParam, RESERVED_NAMES};
 use crate::params::{Hook, RefineParams, Situation, Stage};
@@ -17,6 +17,7 @@ use crate::quality::Quality;
 use crate::reference::Reference;
 use crate::summation::{ReferenceResult, SummationParams};
 use crate::{Error, Result};
+use xrd_core::{Control, Progress};
 
 /// Peaks are prepared this far (°) beyond the refined range, for cell changes, zero and Kα₂.
 const MARGIN: f64 = 3.0;
@@ -223,6 +224,9 @@ pub struct Refinement {
     pub warnings: Vec<String>,
     /// Least-squares iterations, all stages.
     pub iterations: usize,
+    /// Why the last least-squares run (the last stage's) stopped.
+    #[serde(default)]
+    pub stop: Stop,
     /// Points refined (N).
     pub points: usize,
     /// Parameters refined in the last stage (P).
@@ -344,6 +348,7 @@ pub struct Refiner {
     params: RefineParams,
     standard: Option<(usize, f64)>,
     particle_size: Option<f64>,
+    control: Control,
 }
 
 impl Refinement {
@@ -374,7 +379,17 @@ impl Refiner {
             params: RefineParams::default(),
             standard: None,
             particle_size: None,
+            control: Control::default(),
         }
+    }
+
+    /// Steers the fit: cancelled, it stops before its next least-squares step with
+    /// [`Error::Cancelled`]; each stage is reported as it starts (`what` "stage", the stage's
+    /// name as message). Default: never cancelled, reporting nowhere.
+    #[must_use]
+    pub fn control(mut self, control: Control) -> Self {
+        self.control = control;
+        self
     }
 
     /// The instrument (default [`Instrument::default`]); one refined on a standard keeps its
@@ -761,6 +776,8 @@ impl Refiner {
             params: &self.params,
             fixed_instrument: self.instrument.refined,
             iterations: 0,
+            stop: Stop::default(),
+            control: &self.control,
             absent: absent.clone(),
             fixed_b,
         };
@@ -769,7 +786,7 @@ impl Refiner {
         } else {
             run.refine(&mut values, &self.phases)?;
         }
-        let iterations = run.iterations;
+        let (iterations, stop) = (run.iterations, run.stop);
         let fixed_b = run.fixed_b.clone();
         let free = run.free(
             &values,
@@ -785,7 +802,7 @@ impl Refiner {
             &data,
             &values,
             &free,
-            iterations,
+            (iterations, stop),
             PhaseChoices {
                 textured: &textured,
                 absent: &absent,
@@ -812,7 +829,7 @@ impl Refiner {
         data: &Data,
         values: &[f64],
         free: &[usize],
-        iterations: usize,
+        (iterations, stop): (usize, Stop),
         choices: PhaseChoices<'_>,
     ) -> Result<Refinement> {
         let PhaseChoices { textured, absent } = choices;
@@ -1198,6 +1215,7 @@ impl Refiner {
             parameters,
             warnings,
             iterations,
+            stop,
             points: n,
             refined: np,
             two_theta: model.tt.clone(),
@@ -1235,6 +1253,9 @@ struct Run<'a> {
     params: &'a RefineParams,
     fixed_instrument: bool,
     iterations: usize,
+    /// Why the last least-squares run stopped.
+    stop: Stop,
+    control: &'a Control,
     /// Phases held at scale 0.
     absent: Vec<bool>,
     /// Phases whose overall B is held ([`B_CARRIED`]).
@@ -1283,9 +1304,13 @@ impl Run<'_> {
 
     fn minimise(&mut self, values: &mut [f64], free: &[usize], iterations: usize) -> Result<f64> {
         let constraints = Constraints::select(self.model.table.len(), free);
-        let solver = LevenbergMarquardt::new(iterations, self.params.tolerance);
+        let solver = LevenbergMarquardt {
+            control: self.control.silent(),
+            ..LevenbergMarquardt::new(iterations, self.params.tolerance)
+        };
         let s = fit::minimise(self.model, values, &constraints, self.data, &solver)?;
         self.iterations += s.iterations;
+        self.stop = s.stop;
         Ok(s.chi2)
     }
 
@@ -1388,6 +1413,9 @@ impl Run<'_> {
                 (c + 1).min(stages.len() - 1)
             });
         for (k, &stage) in stages.iter().enumerate() {
+            self.control.check()?;
+            self.control
+                .report(Progress::new("stage", k + 1, stages.len()).message(stage.name()));
             let hook = stage.hook();
             if hook == Hook::TextureTrial {
                 self.choose_textures(values, phases)?;

@@ -473,6 +473,7 @@ impl SeriesParams {
 pub struct Sequential {
     refiner: Refiner,
     params: SeriesParams,
+    control: xrd_core::Control,
 }
 
 /// What one chain step keeps.
@@ -487,7 +488,19 @@ impl Sequential {
         Self {
             refiner,
             params: SeriesParams::default(),
+            control: xrd_core::Control::default(),
         }
+    }
+
+    /// Steers the series: each frame of the forward chain is reported as it lands (`what`
+    /// "frames", the frame's name as message); cancelled, the run stops within one
+    /// least-squares step with [`Error::Cancelled`], the frame under way dropped and every
+    /// frame before it already handed to `on_frame` (so a resumed run goes on from there).
+    #[must_use]
+    pub fn control(mut self, control: xrd_core::Control) -> Self {
+        self.refiner = self.refiner.control(control.silent());
+        self.control = control;
+        self
     }
 
     /// The series settings (default [`SeriesParams::default`]).
@@ -532,16 +545,16 @@ impl Sequential {
         let order: Vec<usize> = (0..frames.len()).collect();
         let backward_order: Vec<usize> = order.iter().rev().copied().collect();
         let (forward, backward) = rayon::join(
-            || self.chain(frames, &order, wavelength, done, state, on_frame),
+            || self.chain(frames, &order, wavelength, (done, state), on_frame, true),
             || {
                 if self.params.backward {
                     self.chain(
                         frames,
                         &backward_order,
                         wavelength,
-                        Vec::new(),
-                        None,
+                        (Vec::new(), None),
                         |_, _| Ok(()),
+                        false,
                     )
                 } else {
                     Ok(Vec::new())
@@ -557,6 +570,8 @@ impl Sequential {
             self.flag_outliers(&mut backward);
             self.flag_path_dependence(&mut forward, &backward);
         }
+        // The flags refit frames cold: one cut short by a cancel would be missing.
+        self.control.check()?;
         let parametric = self
             .params
             .parametric
@@ -576,9 +591,9 @@ impl Sequential {
         frames: &[Frame],
         order: &[usize],
         wavelength: Wavelength,
-        done: Vec<FrameFit>,
-        mut state: Option<State>,
+        (done, mut state): (Vec<FrameFit>, Option<State>),
         mut on_frame: F,
+        track: bool,
     ) -> Result<Vec<FrameFit>>
     where
         F: FnMut(&FrameFit, Option<&State>) -> Result<()>,
@@ -595,7 +610,10 @@ impl Sequential {
                 let mut last: Vec<f64> = rwps.iter().rev().take(RWP_MEMORY).copied().collect();
                 (!last.is_empty()).then(|| median(&mut last))
             };
+            self.control.check()?;
             let step = self.step(frame, i, wavelength, state.as_ref(), reference, &bounded);
+            // A frame cut short by a cancel is dropped, not reported as failed.
+            self.control.check()?;
             if let (Some(r), Some(s)) = (&step.fit.refinement, step.state) {
                 rwps.push(r.rwp);
                 bounded = r
@@ -607,6 +625,12 @@ impl Sequential {
                 state = Some(s);
             }
             on_frame(&step.fit, state.as_ref())?;
+            if track {
+                self.control.report(
+                    xrd_core::Progress::new("frames", out.len() + 1, order.len())
+                        .message(frame.name.clone()),
+                );
+            }
             out.push(step.fit);
         }
         Ok(out)
