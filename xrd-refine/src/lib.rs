@@ -20,6 +20,7 @@ mod reference;
 mod refinement;
 mod series;
 mod summation;
+mod weights;
 
 pub use calibration::{CALIBRATION_FORMAT, CalibratedPeak, Calibration, Operator};
 pub use error::{Error, Result};
@@ -38,4 +39,5 @@ pub use series::{
     SeriesParams, SeriesValue, Tracked, series_columns, tracked,
 };
 pub use summation::{Alignment, Quantification, ReferenceResult, Summation, SummationParams};
+pub use weights::{DEFAULT_MAX_SHIFT, DETECTION_SIGMAS};
 pub use xrd_sim::powder::tch::REACH;

@@ -13,11 +13,12 @@ use crate::model::{Model, Parts};
 use crate::parameter::{Id, ParamId, PhaseParam, RESERVED_NAMES};
 use crate::params::{Hook, RefineParams, Situation, Stage};
 use crate::phase::{Intensities, Phase, PhaseModel};
-use crate::quality::Quality;
 use crate::reference::Reference;
-use crate::summation::{ReferenceResult, SummationParams};
+use crate::summation::ReferenceResult;
 use crate::{Error, Result};
 use xrd_core::{Control, Progress};
+
+mod report;
 
 /// Peaks are prepared this far (°) beyond the refined range, for cell changes, zero and Kα₂.
 const MARGIN: f64 = 3.0;
@@ -38,9 +39,6 @@ const TEXTURE_TRIAL_ITERATIONS: usize = 3;
 
 /// A size broadening below this 1/cosθ coefficient (°) is beyond the resolution: no size.
 const MIN_SIZE_BROADENING: f64 = 1e-4;
-
-/// A reference is detected when its scale exceeds this many esds (as in a summation).
-const DETECTION_SIGMAS: f64 = 3.0;
 
 /// At most this many Pawley cycles (intensities, then the stage's parameters) per stage.
 const PAWLEY_CYCLES: usize = 8;
@@ -374,7 +372,7 @@ impl Refiner {
             phases,
             references: Vec::new(),
             rir_scale: None,
-            max_shift: SummationParams::default().get_max_shift(),
+            max_shift: crate::weights::DEFAULT_MAX_SHIFT,
             instrument: Instrument::default(),
             params: RefineParams::default(),
             standard: None,
@@ -591,12 +589,8 @@ impl Refiner {
         Ok(())
     }
 
-    fn fit_from(
-        &self,
-        pattern: &Pattern,
-        wavelength: Wavelength,
-        warm: Option<&State>,
-    ) -> Result<(Refinement, State)> {
+    /// Settings, instrument, phases, references and standard, checked before any work.
+    fn check_inputs(&self) -> Result<()> {
         self.params.check()?;
         self.instrument.check()?;
         if self.phases.is_empty() {
@@ -651,6 +645,12 @@ impl Refiner {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// The measured points to refine: those in the refined range (and where every measured
+    /// reference was measured at every allowed shift), with their weights.
+    fn measured(&self, pattern: &Pattern) -> Result<(Vec<f64>, Data)> {
         let mut data_range = self
             .params
             .two_theta_range
@@ -694,6 +694,11 @@ impl Refiner {
                 tt.len()
             )));
         }
+        Ok((tt, Data { y, w }))
+    }
+
+    /// The model of the phases and references at these points, each phase's peaks prepared.
+    fn prepare(&self, tt: Vec<f64>, data: &Data, wavelength: Wavelength) -> Result<Model> {
         let range = (tt[0], tt[tt.len() - 1]);
         let lambda = wavelength.angstrom();
         let mut phase_models = Vec::with_capacity(self.phases.len());
@@ -712,8 +717,8 @@ impl Refiner {
             }
             phase_models.push(m);
         }
-        let y_max = y.iter().copied().fold(0.0, f64::max);
-        let mut model = Model::new(
+        let y_max = data.y.iter().copied().fold(0.0, f64::max);
+        let model = Model::new(
             tt,
             wavelength,
             phase_models,
@@ -723,53 +728,79 @@ impl Refiner {
             y_max,
         )
         .with_references(self.references.clone(), self.max_shift);
-        let data = Data { y, w };
+        Ok(model)
+    }
+
+    /// The values, phases held absent and B held of `state`, set on `model` (its texture
+    /// directions and Pawley intensities).
+    fn warm_start(
+        &self,
+        model: &mut Model,
+        ids: &[ParamId],
+        state: &State,
+    ) -> Result<(Vec<f64>, Vec<bool>, Vec<bool>)> {
         let mut values = model.starts();
-        let ids = model.table.keys();
         let mut absent = vec![false; self.phases.len()];
         let mut fixed_b = vec![false; self.phases.len()];
-        if let Some(state) = warm {
-            if state.ids != ids || state.absent.len() != self.phases.len() {
-                return Err(crate::error::invalid(
-                    "state",
-                    "the warm start is of another model (other phases, settings or range)",
-                ));
+        if state.ids != *ids || state.absent.len() != self.phases.len() {
+            return Err(crate::error::invalid(
+                "state",
+                "the warm start is of another model (other phases, settings or range)",
+            ));
+        }
+        values.clone_from(&state.values);
+        absent.clone_from(&state.absent);
+        if state.fixed_b.len() == fixed_b.len() {
+            fixed_b.clone_from(&state.fixed_b);
+        }
+        for (p, &d) in state.textured.iter().enumerate() {
+            // A direction kept at r = 1 changes nothing, and there March–Dollase's slope
+            // in r vanishes (summed over a form's members): a warm fit would step blindly.
+            if (values[model.layout.phases[p].texture] - 1.0).abs() < 1e-12 {
+                continue;
             }
-            values.clone_from(&state.values);
-            absent.clone_from(&state.absent);
-            if state.fixed_b.len() == fixed_b.len() {
-                fixed_b.clone_from(&state.fixed_b);
+            if d.is_some() {
+                model.set_texture(p, d, &values);
             }
-            for (p, &d) in state.textured.iter().enumerate() {
-                // A direction kept at r = 1 changes nothing, and there March–Dollase's slope
-                // in r vanishes (summed over a form's members): a warm fit would step blindly.
-                if (values[model.layout.phases[p].texture] - 1.0).abs() < 1e-12 {
-                    continue;
-                }
-                if d.is_some() {
-                    model.set_texture(p, d, &values);
-                }
-            }
-            for (p, f2) in state.intensities.iter().enumerate() {
-                let peaks = &mut model.phases[p].peaks;
-                if *self.phases[p].intensities() == Intensities::Extracted
-                    && f2.len() == peaks.len()
-                {
-                    for (pk, &v) in peaks.iter_mut().zip(f2) {
-                        let old = pk.f2;
-                        if old > 0.0 {
-                            pk.members.iter_mut().for_each(|m| m.f2 *= v / old);
-                        }
-                        pk.f2 = v;
+        }
+        for (p, f2) in state.intensities.iter().enumerate() {
+            let peaks = &mut model.phases[p].peaks;
+            if *self.phases[p].intensities() == Intensities::Extracted && f2.len() == peaks.len() {
+                for (pk, &v) in peaks.iter_mut().zip(f2) {
+                    let old = pk.f2;
+                    if old > 0.0 {
+                        pk.members.iter_mut().for_each(|m| m.f2 *= v / old);
                     }
-                }
-            }
-            for (p, &a) in absent.iter().enumerate() {
-                if a {
-                    values[model.layout.phases[p].scale] = 0.0;
+                    pk.f2 = v;
                 }
             }
         }
+        for (p, &a) in absent.iter().enumerate() {
+            if a {
+                values[model.layout.phases[p].scale] = 0.0;
+            }
+        }
+        Ok((values, absent, fixed_b))
+    }
+
+    fn fit_from(
+        &self,
+        pattern: &Pattern,
+        wavelength: Wavelength,
+        warm: Option<&State>,
+    ) -> Result<(Refinement, State)> {
+        self.check_inputs()?;
+        let (tt, data) = self.measured(pattern)?;
+        let mut model = self.prepare(tt, &data, wavelength)?;
+        let ids = model.table.keys();
+        let (mut values, absent, fixed_b) = match warm {
+            Some(state) => self.warm_start(&mut model, &ids, state)?,
+            None => (
+                model.starts(),
+                vec![false; self.phases.len()],
+                vec![false; self.phases.len()],
+            ),
+        };
         let mut run = Run {
             model: &mut model,
             data: &data,
@@ -821,412 +852,6 @@ impl Refiner {
             fixed_b,
         };
         Ok((refinement, state))
-    }
-
-    fn report(
-        &self,
-        model: &Model,
-        data: &Data,
-        values: &[f64],
-        free: &[usize],
-        (iterations, stop): (usize, Stop),
-        choices: PhaseChoices<'_>,
-    ) -> Result<Refinement> {
-        let PhaseChoices { textured, absent } = choices;
-        let mut parts = Parts::default();
-        let f = model.evaluate(values, None, Some(&mut parts));
-        let n = data.y.len();
-        let np = free.len();
-        let quality = Quality::of(&data.y, &f, &data.w, np);
-        let Quality {
-            chi2_sum: chi2,
-            dof,
-            rwp,
-            rexp,
-            durbin_watson,
-            esd_factor,
-            ..
-        } = quality;
-        // Covariance of the parameters refined last.
-        let constraints = Constraints::select(model.table.len(), free);
-        let fit = Fit::new(model, data, &constraints, values);
-        let (j, r, _) = fit.at_start();
-        let mut normal = j.tr_mul(&j);
-        let mut grad = j.tr_mul(&r);
-        // Parameters without effect at the end (a width at its floor) get no esd.
-        let inert = lm::hold_inert(&mut normal, &mut grad);
-        let inverse = normal
-            .clone()
-            .cholesky()
-            .map(|c| c.inverse())
-            .ok_or_else(|| Error::Singular(fit.indistinguishable(&normal)))?;
-        let scale_cov = quality.covariance_scale();
-        let cov = |a: usize, b: usize| -> f64 {
-            constraints.covariance(a, b, |x, y| {
-                if inert.contains(&x) || inert.contains(&y) {
-                    0.0
-                } else {
-                    inverse[(x, y)] * scale_cov
-                }
-            })
-        };
-        let table = &model.table;
-        let mut warnings: Vec<String> = inert
-            .iter()
-            .map(|&c| {
-                format!(
-                    "`{}` has no effect on the pattern at its value",
-                    constraints.name(table, c)
-                )
-            })
-            .collect();
-        for a in 0..np {
-            for b in a + 1..np {
-                let r = inverse[(a, b)] / (inverse[(a, a)] * inverse[(b, b)]).sqrt();
-                if r.abs() > self.params.max_correlation {
-                    warnings.push(format!(
-                        "`{}` and `{}` are correlated ({r:+.3})",
-                        constraints.name(table, a),
-                        constraints.name(table, b)
-                    ));
-                }
-            }
-        }
-        let at_bound = |i: usize| table[i].at_bound(values[i]) && !table[i].id.rests_at_bound();
-        for &i in free {
-            if at_bound(i) {
-                let name = &table[i].key;
-                warnings.push(format!("`{name}` stopped at a bound ({})", values[i]));
-            }
-        }
-        let parameters = table
-            .iter()
-            .enumerate()
-            .map(|(i, p)| ParameterValue {
-                id: p.key.clone(),
-                value: values[i],
-                esd: cov(i, i).max(0.0).sqrt(),
-                refined: constraints.is_free(i),
-                at_bound: constraints.is_free(i) && at_bound(i),
-            })
-            .collect();
-        // Hill & Howard: w ∝ S·ZM·V.
-        let l = &model.layout;
-        let lambda = model.lines[0].0;
-        let mut phases = Vec::new();
-        let mut zmv = Vec::new();
-        for (p, ph) in self.phases.iter().enumerate() {
-            let pi = &l.phases[p];
-            let pm = &model.phases[p];
-            let cell_values = &values[pi.cell.clone()];
-            let lattice = pm.cell.lattice(cell_values)?;
-            let cell_cov: Vec<Vec<f64>> = pi
-                .cell
-                .clone()
-                .map(|a| pi.cell.clone().map(|b| cov(a, b)).collect())
-                .collect();
-            let (cell, cell_esd) = pm.cell.parameters(cell_values, &cell_cov)?;
-            let volume = lattice.volume();
-            // A Pawley phase's scale carries no weight: its intensities are the data's.
-            let extracted_phase = *ph.intensities() == Intensities::Extracted;
-            zmv.push(if extracted_phase {
-                0.0
-            } else {
-                pm.cell_mass * volume
-            });
-            let size = values[pi.size];
-            let size_nm = (size > MIN_SIZE_BROADENING)
-                .then(|| xrd_sim::powder::SCHERRER_K * lambda / size.to_radians() / 10.0);
-            let zero = values[l.zero];
-            let disp = values[l.displacement];
-            let ticks = pm
-                .peaks
-                .iter()
-                .filter_map(|pk| {
-                    let th = pk.theta(cell_values, lambda)?;
-                    Some((2.0 * th.to_degrees() + zero + disp * th.cos(), pk.hkl))
-                })
-                .filter(|(t, _)| (model.tt[0]..=model.tt[model.tt.len() - 1]).contains(t))
-                .collect();
-            let kind = match ph.intensities() {
-                Intensities::Structure => PhaseKind::Structure,
-                Intensities::Extracted => PhaseKind::Pawley,
-                Intensities::Calibrated { .. } => PhaseKind::Ponkcs,
-            };
-            // Only reflections the data could set: those inside the refined range.
-            let inside = |pk: &&crate::phase::Peak| {
-                pk.theta(cell_values, lambda).is_some_and(|th| {
-                    (model.tt[0]..=model.tt[model.tt.len() - 1])
-                        .contains(&(2.0 * th.to_degrees() + values[l.zero]))
-                })
-            };
-            let extracted = if kind == PhaseKind::Pawley {
-                pm.peaks
-                    .iter()
-                    .filter(inside)
-                    .flat_map(|pk| pk.members.iter())
-                    .map(|m| CalibratedPeak {
-                        hkl: m.hkl,
-                        intensity: m.f2,
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            if ph.has_chemistry() && ph.missing_hydrogen() > 0.0 {
-                warnings.push(format!(
-                    "`{}` has no H sites: {} H per cell added to its formula mass by charge \
-                     balance (Hill–Howard weight; not to its scattering)",
-                    ph.name(),
-                    ph.missing_hydrogen()
-                ));
-            }
-            if kind == PhaseKind::Pawley {
-                warnings.push(format!(
-                    "`{}` is a Pawley phase: it has no weight fraction, and the others' are \
-                     fractions of the rest (an internal standard makes them absolute)",
-                    ph.name()
-                ));
-            }
-            phases.push(PhaseResult {
-                kind,
-                extracted,
-                name: ph.name().to_string(),
-                formula: if ph.has_chemistry() {
-                    ph.structure().formula()
-                } else {
-                    String::new()
-                },
-                space_group: ph.space_group(),
-                weight_fraction: 0.0,
-                weight_fraction_esd: 0.0,
-                cell,
-                cell_esd,
-                volume,
-                size_nm,
-                strain: values[pi.strain].to_radians() / 4.0,
-                texture: textured[p].map(|d| (d, values[pi.texture])),
-                b_overall: values[pi.b],
-                scale: values[pi.scale],
-                cell_mass: pm.cell_mass,
-                ticks,
-                absent: absent[p],
-                detection_limit: None,
-                hydrogen_added: if ph.has_chemistry() {
-                    ph.missing_hydrogen()
-                } else {
-                    0.0
-                },
-                weight_fraction_uncorrected: None,
-            });
-        }
-        let scales: Vec<usize> = l.phases.iter().map(|pi| pi.scale).collect();
-        // Microabsorption: ZMV / τ with each phase's particle size, else the refinement's. No
-        // size, no correction: Brindley's τ only rescales each phase's scale-to-weight
-        // conversion, which the pattern cannot tell from the scale itself, so no test on the
-        // data can justify a diameter nobody measured. Without one, the fractions that
-        // SENSITIVITY_PARTICLE_SIZE would give are compared, and a large difference said.
-        let given =
-            self.particle_size.is_some() || self.phases.iter().any(|p| p.particle_size().is_some());
-        let sizes: Vec<f64> = self
-            .phases
-            .iter()
-            .map(|p| p.particle_size().or(self.particle_size).unwrap_or(0.0))
-            .collect();
-        let mut corrected = None;
-        let mut sensitivity = None;
-        // A phase known only by its cell has no absorption to correct with.
-        let chemistry = self.phases.iter().all(Phase::has_chemistry) && self.references.is_empty();
-        if !chemistry && given && sizes.iter().any(|&d| d > 0.0) {
-            warnings.push(
-                "no microabsorption correction: a phase or reference has no known composition"
-                    .to_string(),
-            );
-        }
-        let correcting = sizes.iter().any(|&d| d > 0.0);
-        if chemistry && (correcting || !given && self.phases.len() > 1) {
-            let mut mu = Vec::new();
-            let mut rho = Vec::new();
-            for (p, ph) in self.phases.iter().enumerate() {
-                let lattice = model.phases[p]
-                    .cell
-                    .lattice(&values[l.phases[p].cell.clone()])?;
-                let structure = ph.structure().clone().with_lattice(lattice);
-                match crate::absorption::linear_absorption(&structure, model.radiation) {
-                    Ok(m) => mu.push(m),
-                    // A wavelength without tabulated absorption: no correction to offer.
-                    Err(_) if !given => break,
-                    Err(e) => return Err(e),
-                }
-                rho.push(crate::absorption::density(
-                    phases[p].cell_mass,
-                    phases[p].volume,
-                ));
-            }
-            if mu.len() == self.phases.len() {
-                let s: Vec<f64> = scales.iter().map(|&i| values[i]).collect();
-                if correcting {
-                    // Radius in cm.
-                    let radius: Vec<f64> = sizes.iter().map(|d| d * 0.5e-4).collect();
-                    corrected = Some(crate::absorption::corrected(&s, &zmv, &mu, &rho, &radius)?);
-                } else if !given {
-                    let radius = vec![SENSITIVITY_PARTICLE_SIZE * 0.5e-4; mu.len()];
-                    let alt = crate::absorption::corrected(&s, &zmv, &mu, &rho, &radius)?;
-                    let (w0, w1) = (hill_howard(&s, &zmv), hill_howard(&s, &alt));
-                    if let Some((p, d)) = w0
-                        .iter()
-                        .zip(&w1)
-                        .map(|(a, b)| b - a)
-                        .enumerate()
-                        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
-                    {
-                        sensitivity = Some((p, d));
-                    }
-                }
-            }
-        }
-        if let Some((p, d)) = sensitivity
-            && d.abs() > MICROABSORPTION_WARNING
-        {
-            warnings.push(format!(
-                "the phases absorb very differently: with {SENSITIVITY_PARTICLE_SIZE} µm \
-                 particles, Brindley's microabsorption correction would move {} by {:+.1} wt% \
-                 points (not applied: give the particle size to correct)",
-                self.phases[p].name(),
-                100.0 * d
-            ));
-        }
-        let uncorrected = corrected.as_ref().map(|_| {
-            let s: Vec<f64> = scales.iter().map(|&i| values[i]).collect();
-            hill_howard(&s, &zmv)
-        });
-        let mut zmv = corrected.unwrap_or(zmv);
-        let mut scales = scales;
-        // The references after the phases: S·ZMV per unit of their scale is rir_scale / RIR.
-        for (r, &(scale, _)) in self.references.iter().zip(&l.references) {
-            scales.push(scale);
-            // A background shape has no weight.
-            let k = if r.is_background() {
-                0.0
-            } else {
-                self.rir_scale.unwrap_or(0.0)
-            };
-            zmv.push(k / r.rir);
-        }
-        let total: f64 = scales.iter().zip(&zmv).map(|(&s, m)| values[s] * m).sum();
-        let point = hill_howard(&scales.iter().map(|&i| values[i]).collect::<Vec<_>>(), &zmv);
-        let mut weights = Vec::with_capacity(scales.len());
-        for (p, &wp) in point.iter().enumerate() {
-            // ∂w_p/∂S_q = (δ_pq − w_p) ZMV_q / Σ
-            let grad: Vec<f64> = (0..scales.len())
-                .map(|q| (f64::from(u8::from(p == q)) - wp) * zmv[q] / total)
-                .collect();
-            let mut var = 0.0;
-            for a in 0..scales.len() {
-                for b in 0..scales.len() {
-                    var += grad[a] * cov(scales[a], scales[b]) * grad[b];
-                }
-            }
-            weights.push((wp, var.max(0.0).sqrt()));
-        }
-        let mut amorphous = None;
-        let mut factor = 1.0;
-        if let Some((s, ws)) = self.standard {
-            factor = ws / weights[s].0;
-            for w in &mut weights {
-                w.0 *= factor;
-                w.1 *= factor;
-            }
-            let crystalline: f64 = weights.iter().map(|w| w.0).sum();
-            amorphous = Some((1.0 - crystalline).max(0.0));
-        }
-        for (p, (ph, &(w, esd))) in phases.iter_mut().zip(&weights).enumerate() {
-            ph.weight_fraction = w;
-            ph.weight_fraction_esd = esd;
-            ph.weight_fraction_uncorrected = uncorrected.as_ref().map(|u| u[p] * factor);
-        }
-        // An absent phase's detection limit: three esds of its weight fraction with its scale
-        // freed at zero beside the parameters refined.
-        for (p, ph) in phases.iter_mut().enumerate() {
-            if !absent[p] {
-                continue;
-            }
-            let s = l.phases[p].scale;
-            let mut with: Vec<usize> = free.to_vec();
-            with.push(s);
-            with.sort_unstable();
-            let with_scale = Constraints::select(model.table.len(), &with);
-            let (j, r, _) = Fit::new(model, data, &with_scale, values).at_start();
-            let mut normal = j.tr_mul(&j);
-            let mut grad = j.tr_mul(&r);
-            lm::hold_inert(&mut normal, &mut grad);
-            let k = with.iter().position(|&i| i == s).unwrap_or(0);
-            let var = normal
-                .cholesky()
-                .map_or(f64::INFINITY, |c| c.inverse()[(k, k)] * scale_cov);
-            ph.detection_limit = Some(
-                (DETECTION_SIGMAS * var.max(0.0).sqrt() * zmv[p] * factor
-                    / total.max(f64::MIN_POSITIVE))
-                .min(1.0),
-            );
-        }
-        let nphases = self.phases.len();
-        let references = self
-            .references
-            .iter()
-            .zip(&l.references)
-            .zip(&weights[nphases..])
-            .enumerate()
-            .map(|(j, ((r, &(scale, shift)), &(w, esd)))| {
-                let scale_esd = cov(scale, scale).max(0.0).sqrt();
-                let k = zmv[nphases + j];
-                ReferenceResult {
-                    id: r.id.clone(),
-                    name: r.name.clone(),
-                    rir: r.rir,
-                    background: r.is_background(),
-                    scale: values[scale],
-                    scale_esd,
-                    shift: values[shift],
-                    shift_esd: cov(shift, shift).max(0.0).sqrt(),
-                    weight_fraction: w,
-                    weight_fraction_esd: esd,
-                    detection_limit: DETECTION_SIGMAS * scale_esd * k * factor
-                        / total.max(f64::MIN_POSITIVE),
-                    detected: values[scale] > DETECTION_SIGMAS * scale_esd,
-                    standard: self.standard.is_some_and(|(s, _)| s == nphases + j),
-                }
-            })
-            .collect();
-        Ok(Refinement {
-            phases,
-            rp: quality.rp,
-            rwp,
-            rexp,
-            chi2: chi2 / dof,
-            gof: rwp / rexp,
-            durbin_watson,
-            esd_factor,
-            instrument: model.instrument(
-                values,
-                self.params.instrument_standard || self.instrument.refined,
-            ),
-            displacement: values[l.displacement],
-            parameters,
-            warnings,
-            iterations,
-            stop,
-            points: n,
-            refined: np,
-            two_theta: model.tt.clone(),
-            observed: data.y.clone(),
-            calculated: f,
-            background: parts.background,
-            phase_curves: parts.phases,
-            references,
-            reference_curves: parts.references,
-            amorphous,
-        })
     }
 }
 

@@ -510,7 +510,7 @@ fn phase_names_are_unique_and_not_reserved() {
     let Some(zincite) = cif_phase("ZnO.cif") else {
         return;
     };
-    let (pattern, _) = mixture(&[zincite.clone()], &[1.0], &[0.0], 0.0, 4);
+    let (pattern, _) = mixture(std::slice::from_ref(&zincite), &[1.0], &[0.0], 0.0, 4);
     let err = Refiner::new(vec![zincite.clone(), zincite.clone()])
         .fit(&pattern, Wavelength::CU_KA)
         .unwrap_err();
