@@ -26,7 +26,7 @@ pub enum Stage {
     /// [`RefineParams::texture_min_gain`].
     Texture,
     /// The overall atomic displacement parameter B of each phase (not the specimen
-    /// displacement, which [`Stage::Profile`] refines), each held at the structure's values
+    /// displacement, which [`Stage::CellsZero`] refines), each held at the structure's values
     /// where the data do not carry it (its esd above 0.5 Å², or at a bound: a minor phase).
     #[serde(alias = "Displacement")]
     OverallB,

@@ -700,12 +700,11 @@ impl Refiner {
     /// The model of the phases and references at these points, each phase's peaks prepared.
     fn prepare(&self, tt: Vec<f64>, data: &Data, wavelength: Wavelength) -> Result<Model> {
         let range = (tt[0], tt[tt.len() - 1]);
-        let lambda = wavelength.angstrom();
         let mut phase_models = Vec::with_capacity(self.phases.len());
         for ph in &self.phases {
             let m = PhaseModel::new(ph, wavelength, range, MARGIN)?;
             let inside = m.peaks.iter().any(|pk| {
-                pk.theta(&m.cell_start, lambda)
+                pk.theta(&m.cell_start, wavelength)
                     .is_some_and(|th| (range.0..=range.1).contains(&(2.0 * th.to_degrees())))
             });
             if !inside {

@@ -237,7 +237,7 @@ impl Refiner {
                 .peaks
                 .iter()
                 .filter_map(|pk| {
-                    let th = pk.theta(cell_values, lambda)?;
+                    let th = pk.theta(cell_values, model.radiation)?;
                     Some((2.0 * th.to_degrees() + zero + disp * th.cos(), pk.hkl))
                 })
                 .filter(|(t, _)| range.contains(t))
@@ -252,7 +252,7 @@ impl Refiner {
                 pm.peaks
                     .iter()
                     .filter(|pk| {
-                        pk.theta(cell_values, lambda)
+                        pk.theta(cell_values, model.radiation)
                             .is_some_and(|th| range.contains(&(2.0 * th.to_degrees() + zero)))
                     })
                     .flat_map(|pk| pk.members.iter())
