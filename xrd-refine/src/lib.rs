@@ -19,6 +19,7 @@ mod quality;
 mod reference;
 mod refinement;
 mod series;
+mod state;
 mod summation;
 mod weights;
 
@@ -32,12 +33,13 @@ pub use phase::{Intensities, Phase};
 pub use reference::{BACKGROUND_NAME, Reference, ReferenceLibrary};
 pub use refinement::{
     MICROABSORPTION_WARNING, ParameterValue, PhaseKind, PhaseResult, ReferenceSet, Refinement,
-    Refiner, SENSITIVITY_PARTICLE_SIZE, State, rir_scale,
+    Refiner, SENSITIVITY_PARTICLE_SIZE, rir_scale,
 };
 pub use series::{
     CELL_LABELS, Flag, Frame, FrameFit, FrameStart, Parametric, ParametricFit, Sequential, Series,
     SeriesParams, SeriesValue, Tracked, series_columns, tracked,
 };
+pub use state::State;
 pub use summation::{Alignment, Quantification, ReferenceResult, Summation, SummationParams};
 pub use weights::{DEFAULT_MAX_SHIFT, DETECTION_SIGMAS};
 pub use xrd_sim::powder::tch::REACH;

@@ -10,10 +10,11 @@ use crate::fit::{self, Data, Fit};
 use crate::instrument::Instrument;
 use crate::lm::{self, LevenbergMarquardt, Stop};
 use crate::model::{Model, Parts};
-use crate::parameter::{Id, ParamId, PhaseParam, RESERVED_NAMES};
+use crate::parameter::{Id, ParamId, RESERVED_NAMES};
 use crate::params::{Hook, RefineParams, Situation, Stage};
 use crate::phase::{Intensities, Phase, PhaseModel};
 use crate::reference::Reference;
+use crate::state::{Choices, FitState, State};
 use crate::summation::ReferenceResult;
 use crate::{Error, Result};
 use xrd_core::{Control, Progress};
@@ -257,67 +258,6 @@ pub const SENSITIVITY_PARTICLE_SIZE: f64 = 3.0;
 /// A refinement without a particle size warns when the correction at
 /// [`SENSITIVITY_PARTICLE_SIZE`] would move a weight fraction by more than this.
 pub const MICROABSORPTION_WARNING: f64 = 0.02;
-
-/// Where a refinement ended: every parameter's value, the texture directions kept, a Pawley
-/// phase's intensities and the phases held absent. A sequential refinement starts each frame
-/// from the state of the frame before ([`Refiner::fit_warm`]); it serialises, so that an
-/// interrupted series resumes where it stopped.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct State {
-    /// The parameters, in the model's order (a state fits only the same model).
-    ids: Vec<ParamId>,
-    values: Vec<f64>,
-    textured: Vec<Option<[i32; 3]>>,
-    /// Each phase's reflection intensities |F|² (extracted for a Pawley phase).
-    intensities: Vec<Vec<f64>>,
-    absent: Vec<bool>,
-    /// Phases whose overall B the data did not carry (held at the structure's).
-    #[serde(default)]
-    fixed_b: Vec<bool>,
-}
-
-impl State {
-    /// Which phases are held absent.
-    pub fn absent(&self) -> &[bool] {
-        &self.absent
-    }
-
-    /// The state with phase `p` held absent (scale 0, not refined) or freed again; a phase
-    /// freed from absence starts from the scale its curve takes in a linear fit.
-    #[must_use]
-    pub fn with_absent(mut self, p: usize, absent: bool) -> Self {
-        if let Some(a) = self.absent.get_mut(p) {
-            *a = absent;
-        }
-        self
-    }
-
-    /// Takes the values of phase `phase`'s parameters but its scale from `other`, a state of
-    /// the same model.
-    pub(crate) fn copy_phase(&mut self, phase: &str, other: &State) {
-        if other.ids != self.ids {
-            return;
-        }
-        for (i, id) in self.ids.iter().enumerate() {
-            if id.is_of_phase(phase) && !matches!(id, ParamId::Phase(_, PhaseParam::Scale)) {
-                self.values[i] = other.values[i];
-            }
-        }
-    }
-
-    /// The value of parameter `id`.
-    pub fn value(&self, id: &ParamId) -> Option<f64> {
-        self.ids
-            .iter()
-            .position(|n| n == id)
-            .map(|i| self.values[i])
-    }
-
-    /// The parameters, in the model's order.
-    pub fn ids(&self) -> &[ParamId] {
-        &self.ids
-    }
-}
 
 /// A refinement to run: the phases, the instrument, the settings and optionally an internal
 /// standard.
@@ -730,58 +670,6 @@ impl Refiner {
         Ok(model)
     }
 
-    /// The values, phases held absent and B held of `state`, set on `model` (its texture
-    /// directions and Pawley intensities).
-    fn warm_start(
-        &self,
-        model: &mut Model,
-        ids: &[ParamId],
-        state: &State,
-    ) -> Result<(Vec<f64>, Vec<bool>, Vec<bool>)> {
-        let mut values = model.starts();
-        let mut absent = vec![false; self.phases.len()];
-        let mut fixed_b = vec![false; self.phases.len()];
-        if state.ids != *ids || state.absent.len() != self.phases.len() {
-            return Err(crate::error::invalid(
-                "state",
-                "the warm start is of another model (other phases, settings or range)",
-            ));
-        }
-        values.clone_from(&state.values);
-        absent.clone_from(&state.absent);
-        if state.fixed_b.len() == fixed_b.len() {
-            fixed_b.clone_from(&state.fixed_b);
-        }
-        for (p, &d) in state.textured.iter().enumerate() {
-            // A direction kept at r = 1 changes nothing, and there March–Dollase's slope
-            // in r vanishes (summed over a form's members): a warm fit would step blindly.
-            if (values[model.layout.phases[p].texture] - 1.0).abs() < 1e-12 {
-                continue;
-            }
-            if d.is_some() {
-                model.set_texture(p, d, &values);
-            }
-        }
-        for (p, f2) in state.intensities.iter().enumerate() {
-            let peaks = &mut model.phases[p].peaks;
-            if *self.phases[p].intensities() == Intensities::Extracted && f2.len() == peaks.len() {
-                for (pk, &v) in peaks.iter_mut().zip(f2) {
-                    let old = pk.f2;
-                    if old > 0.0 {
-                        pk.members.iter_mut().for_each(|m| m.f2 *= v / old);
-                    }
-                    pk.f2 = v;
-                }
-            }
-        }
-        for (p, &a) in absent.iter().enumerate() {
-            if a {
-                values[model.layout.phases[p].scale] = 0.0;
-            }
-        }
-        Ok((values, absent, fixed_b))
-    }
-
     fn fit_from(
         &self,
         pattern: &Pattern,
@@ -790,25 +678,34 @@ impl Refiner {
     ) -> Result<(Refinement, State)> {
         self.check_inputs()?;
         let (tt, data) = self.measured(pattern)?;
-        let mut model = self.prepare(tt, &data, wavelength)?;
-        let ids = model.table.keys();
-        let (mut values, absent, fixed_b) = match warm {
-            Some(state) => self.warm_start(&mut model, &ids, state)?,
-            None => (
-                model.starts(),
-                vec![false; self.phases.len()],
-                vec![false; self.phases.len()],
-            ),
+        let model = self.prepare(tt, &data, wavelength)?;
+        let start = match warm {
+            Some(state) => {
+                let pawley: Vec<bool> = self
+                    .phases
+                    .iter()
+                    .map(|p| *p.intensities() == Intensities::Extracted)
+                    .collect();
+                FitState::warm(&model, &model.table.keys(), state, &pawley)?
+            }
+            None => FitState::cold(&model),
         };
+        let FitState {
+            mut values,
+            choices,
+            absent,
+            fixed_b,
+        } = start;
         let mut run = Run {
-            model: &mut model,
+            model: &model,
             data: &data,
             params: &self.params,
             fixed_instrument: self.instrument.refined,
             iterations: 0,
             stop: Stop::default(),
             control: &self.control,
-            absent: absent.clone(),
+            choices,
+            absent,
             fixed_b,
         };
         if warm.is_some() {
@@ -816,41 +713,22 @@ impl Refiner {
         } else {
             run.refine(&mut values, &self.phases)?;
         }
-        let (iterations, stop) = (run.iterations, run.stop);
-        let fixed_b = run.fixed_b.clone();
-        let free = run.free(
-            &values,
-            self.params
-                .stages
-                .last()
-                .copied()
-                .unwrap_or(Stage::ScaleBackground),
-        );
-        let textured = model.texture_directions();
-        let refinement = self.report(
-            &model,
-            &data,
-            &values,
-            &free,
-            (iterations, stop),
-            PhaseChoices {
-                textured: &textured,
-                absent: &absent,
-            },
-        )?;
-        let state = State {
-            ids,
-            intensities: model
-                .phases
-                .iter()
-                .map(|pm| pm.peaks.iter().map(|pk| pk.f2).collect())
-                .collect(),
+        let last = self
+            .params
+            .stages
+            .last()
+            .copied()
+            .unwrap_or(Stage::ScaleBackground);
+        let free = run.free(&values, last);
+        let effort = (run.iterations, run.stop);
+        let fit = FitState {
             values,
-            textured,
-            absent,
-            fixed_b,
+            choices: run.choices,
+            absent: run.absent,
+            fixed_b: run.fixed_b,
         };
-        Ok((refinement, state))
+        let refinement = self.report(&model, &data, &fit, &free, effort)?;
+        Ok((refinement, fit.state(&model)))
     }
 }
 
@@ -865,14 +743,10 @@ fn hill_howard(s: &[f64], zmv: &[f64]) -> Vec<f64> {
 }
 
 /// The state of one staged refinement.
-/// What a fit chose per phase: texture directions kept, phases held absent.
-struct PhaseChoices<'a> {
-    textured: &'a [Option<[i32; 3]>],
-    absent: &'a [bool],
-}
-
 struct Run<'a> {
-    model: &'a mut Model,
+    model: &'a Model,
+    /// What the run chose beside the values (texture, extracted intensities).
+    choices: Choices,
     data: &'a Data,
     params: &'a RefineParams,
     fixed_instrument: bool,
@@ -900,7 +774,7 @@ impl Run<'_> {
                 .unwrap_or(0);
             self.params.stages[..=pos].to_vec()
         };
-        let textured = self.model.texture_directions();
+        let textured = self.choices.directions();
         let situation = Situation {
             instrument_standard: self.params.instrument_standard,
             fixed_instrument: self.fixed_instrument,
@@ -932,7 +806,14 @@ impl Run<'_> {
             control: self.control.silent(),
             ..LevenbergMarquardt::new(iterations, self.params.tolerance)
         };
-        let s = fit::minimise(self.model, values, &constraints, self.data, &solver)?;
+        let s = fit::minimise(
+            self.model,
+            &self.choices,
+            values,
+            &constraints,
+            self.data,
+            &solver,
+        )?;
         self.iterations += s.iterations;
         self.stop = s.stop;
         Ok(s.chi2)
@@ -942,7 +823,8 @@ impl Run<'_> {
     /// or at a bound) at the structure's values; true when one was held.
     fn hold_uncarried_b(&mut self, values: &mut [f64], free: &[usize]) -> bool {
         let constraints = Constraints::select(self.model.table.len(), free);
-        let (j, _, chi2) = Fit::new(self.model, self.data, &constraints, values).at_start();
+        let (j, _, chi2) =
+            Fit::new(self.model, &self.choices, self.data, &constraints, values).at_start();
         let mut normal = j.tr_mul(&j);
         let mut grad = nalgebra::DVector::zeros(free.len());
         lm::hold_inert(&mut normal, &mut grad);
@@ -1065,9 +947,9 @@ impl Run<'_> {
     /// by weighted linear least squares, every other parameter held (the pattern is linear in
     /// them); a negative intensity is set to zero and the rest solved again.
     fn extract(&mut self, values: &mut [f64], phases: &[usize]) {
-        let model = &*self.model;
+        let model = self.model;
         let mut parts = Parts::default();
-        model.evaluate(values, None, Some(&mut parts));
+        model.evaluate(&self.choices, values, None, Some(&mut parts));
         let l = &model.layout;
         let cheb = model.chebyshev_table();
         let n = self.data.y.len();
@@ -1095,7 +977,11 @@ impl Run<'_> {
         let nb = columns.len();
         let mut owners = Vec::new();
         for &p in phases {
-            for (k, c) in model.peak_curves(values, p, true).into_iter().enumerate() {
+            for (k, c) in model
+                .peak_curves(&self.choices, values, p, true)
+                .into_iter()
+                .enumerate()
+            {
                 if !c.1.is_empty() {
                     owners.push((p, k));
                     columns.push(c);
@@ -1168,16 +1054,7 @@ impl Run<'_> {
             values[i] = x[k];
         }
         for (&(p, k), &v) in owners.iter().zip(&x[nb..]) {
-            let peak = &mut self.model.phases[p].peaks[k];
-            let v = v.max(0.0);
-            let old = peak.f2;
-            if old > 0.0 {
-                peak.members.iter_mut().for_each(|mb| mb.f2 *= v / old);
-            } else {
-                let share = v / peak.members.len().max(1) as f64;
-                peak.members.iter_mut().for_each(|mb| mb.f2 = share);
-            }
-            peak.f2 = v;
+            self.choices.set_peak_f2(self.model, p, k, v.max(0.0));
         }
     }
 
@@ -1194,7 +1071,7 @@ impl Run<'_> {
                     let mut trial = values.clone();
                     trial[h.position] = lo + (hi - lo) * k as f64 / HUMP_POSITIONS as f64;
                     trial[h.fwhm] = fwhm;
-                    let chi2 = fit::linear(self.model, &mut trial, self.data);
+                    let chi2 = fit::linear(self.model, &self.choices, &mut trial, self.data);
                     if best.as_ref().is_none_or(|(c, _)| chi2 < *c) {
                         best = Some((chi2, trial));
                     }
@@ -1221,7 +1098,7 @@ impl Run<'_> {
                 if (trial[zero] - start).abs() > half + 1e-12 {
                     continue;
                 }
-                let chi2 = fit::linear(self.model, &mut trial, self.data);
+                let chi2 = fit::linear(self.model, &self.choices, &mut trial, self.data);
                 if best.as_ref().is_none_or(|(c, _)| chi2 < *c) {
                     best = Some((chi2, trial));
                 }
@@ -1244,7 +1121,7 @@ impl Run<'_> {
                 for &i in &shifts {
                     trial[i] = k as f64 * ZERO_STEP;
                 }
-                let chi2 = fit::linear(self.model, &mut trial, self.data);
+                let chi2 = fit::linear(self.model, &self.choices, &mut trial, self.data);
                 if best.as_ref().is_none_or(|(c, _)| chi2 < *c) {
                     best = Some((chi2, trial));
                 }
@@ -1260,7 +1137,7 @@ impl Run<'_> {
     /// most, kept when the gain reaches the threshold.
     fn choose_textures(&mut self, values: &mut [f64], phases: &[Phase]) -> Result<()> {
         // The fit so far is converged in everything but texture: its χ² is the baseline.
-        let base = fit::chi2(self.model, values, self.data);
+        let base = fit::chi2(self.model, &self.choices, values, self.data);
         let scales: Vec<usize> = self.model.layout.phases.iter().map(|p| p.scale).collect();
         for (p, ph) in phases.iter().enumerate() {
             let pi = self.model.layout.phases[p].clone();
@@ -1284,7 +1161,7 @@ impl Run<'_> {
             for d in candidates {
                 let mut v = values.to_vec();
                 v[pi.texture] = 1.0;
-                self.model.set_texture(p, Some(d), &v);
+                self.choices.set_texture(self.model, p, Some(d), &v);
                 // The direction is ranked by a short fit of its r with the scales.
                 let mut free = scales.clone();
                 free.push(pi.texture);
@@ -1296,11 +1173,11 @@ impl Run<'_> {
             }
             match best {
                 Some((c, d, v)) if 1.0 - (c / base).sqrt() >= self.params.texture_min_gain => {
-                    self.model.set_texture(p, Some(d), &v);
+                    self.choices.set_texture(self.model, p, Some(d), &v);
                     values[pi.texture] = v[pi.texture];
                 }
                 _ => {
-                    self.model.set_texture(p, None, values);
+                    self.choices.set_texture(self.model, p, None, values);
                     values[pi.texture] = 1.0;
                 }
             }

@@ -8,7 +8,8 @@ use xrd_io::{Pattern, Wavelength};
 
 use crate::error::invalid;
 use crate::parameter::{ParamId, PhaseParam};
-use crate::refinement::{Refinement, Refiner, State};
+use crate::refinement::{Refinement, Refiner};
+use crate::state::State;
 use crate::{Error, Result};
 
 /// Wavelengths of two frames closer than this fraction are the same.

@@ -5,8 +5,8 @@
 use nalgebra::DMatrix;
 
 use super::{
-    MICROABSORPTION_WARNING, MIN_SIZE_BROADENING, ParameterValue, PhaseChoices, PhaseKind,
-    PhaseResult, Refinement, Refiner, SENSITIVITY_PARTICLE_SIZE, hill_howard,
+    MICROABSORPTION_WARNING, MIN_SIZE_BROADENING, ParameterValue, PhaseKind, PhaseResult,
+    Refinement, Refiner, SENSITIVITY_PARTICLE_SIZE, hill_howard,
 };
 use crate::calibration::CalibratedPeak;
 use crate::constraints::Constraints;
@@ -15,6 +15,7 @@ use crate::lm::{self, Stop};
 use crate::model::{Model, Parts};
 use crate::phase::{Intensities, Phase};
 use crate::quality::Quality;
+use crate::state::FitState;
 use crate::summation::ReferenceResult;
 use crate::weights::{self, DETECTION_SIGMAS, Weighed};
 use crate::{Error, Result};
@@ -68,22 +69,22 @@ impl Refiner {
         &self,
         model: &Model,
         data: &Data,
-        values: &[f64],
+        fit: &FitState,
         free: &[usize],
         (iterations, stop): (usize, Stop),
-        choices: PhaseChoices<'_>,
     ) -> Result<Refinement> {
+        let values = &fit.values[..];
         let mut parts = Parts::default();
-        let f = model.evaluate(values, None, Some(&mut parts));
+        let f = model.evaluate(&fit.choices, values, None, Some(&mut parts));
         let mut warnings = Vec::new();
-        let stats = self.statistics(model, data, values, free, &f, &mut warnings)?;
-        let mut phases = self.phase_results(model, values, &stats, &choices, &mut warnings)?;
+        let stats = self.statistics(model, data, fit, free, &f, &mut warnings)?;
+        let mut phases = self.phase_results(model, fit, &stats, &mut warnings)?;
         let w = self.weights(model, values, &phases, &stats, &mut warnings)?;
         for (p, ph) in phases.iter_mut().enumerate() {
             (ph.weight_fraction, ph.weight_fraction_esd) = w.weighed.fractions[p];
             ph.weight_fraction_uncorrected = w.uncorrected.as_ref().map(|u| u[p]);
         }
-        self.detection_limits(model, data, values, free, &stats, &w, &mut phases);
+        self.detection_limits(model, data, fit, free, &stats, &w, &mut phases);
         let references = self.reference_results(model, values, &stats, &w);
         let l = &model.layout;
         let Quality {
@@ -133,14 +134,15 @@ impl Refiner {
         &self,
         model: &Model,
         data: &Data,
-        values: &[f64],
+        state: &FitState,
         free: &[usize],
         f: &[f64],
         warnings: &mut Vec<String>,
     ) -> Result<Statistics> {
+        let values = &state.values[..];
         let quality = Quality::of(&data.y, f, &data.w, free.len());
         let constraints = Constraints::select(model.table.len(), free);
-        let fit = Fit::new(model, data, &constraints, values);
+        let fit = Fit::new(model, &state.choices, data, &constraints, values);
         let (j, r, _) = fit.at_start();
         let mut normal = j.tr_mul(&j);
         let mut grad = j.tr_mul(&r);
@@ -209,11 +211,12 @@ impl Refiner {
     fn phase_results(
         &self,
         model: &Model,
-        values: &[f64],
+        fit: &FitState,
         stats: &Statistics,
-        choices: &PhaseChoices<'_>,
         warnings: &mut Vec<String>,
     ) -> Result<Vec<PhaseResult>> {
+        let values = &fit.values[..];
+        let textured = fit.choices.directions();
         let l = &model.layout;
         let lambda = model.lines[0].0;
         let range = model.tt[0]..=model.tt[model.tt.len() - 1];
@@ -251,14 +254,19 @@ impl Refiner {
             let extracted = if kind == PhaseKind::Pawley {
                 pm.peaks
                     .iter()
-                    .filter(|pk| {
+                    .enumerate()
+                    .filter(|(_, pk)| {
                         pk.theta(cell_values, model.radiation)
                             .is_some_and(|th| range.contains(&(2.0 * th.to_degrees() + zero)))
                     })
-                    .flat_map(|pk| pk.members.iter())
-                    .map(|m| CalibratedPeak {
-                        hkl: m.hkl,
-                        intensity: m.f2,
+                    .flat_map(|(k, pk)| {
+                        pk.members
+                            .iter()
+                            .enumerate()
+                            .map(move |(j, m)| CalibratedPeak {
+                                hkl: m.hkl,
+                                intensity: fit.choices.member_f2(model, p, k, j),
+                            })
                     })
                     .collect()
             } else {
@@ -282,12 +290,12 @@ impl Refiner {
                 volume: lattice.volume(),
                 size_nm,
                 strain: values[pi.strain].to_radians() / 4.0,
-                texture: choices.textured[p].map(|d| (d, values[pi.texture])),
+                texture: textured[p].map(|d| (d, values[pi.texture])),
                 b_overall: values[pi.b],
                 scale: values[pi.scale],
                 cell_mass: pm.cell_mass,
                 ticks,
-                absent: choices.absent[p],
+                absent: fit.absent[p],
                 detection_limit: None,
                 hydrogen_added: if ph.has_chemistry() {
                     ph.missing_hydrogen()
@@ -451,7 +459,7 @@ impl Refiner {
         &self,
         model: &Model,
         data: &Data,
-        values: &[f64],
+        fit: &FitState,
         free: &[usize],
         stats: &Statistics,
         w: &Weights,
@@ -466,7 +474,8 @@ impl Refiner {
             with.push(s);
             with.sort_unstable();
             let with_scale = Constraints::select(model.table.len(), &with);
-            let (j, r, _) = Fit::new(model, data, &with_scale, values).at_start();
+            let (j, r, _) =
+                Fit::new(model, &fit.choices, data, &with_scale, &fit.values).at_start();
             let mut normal = j.tr_mul(&j);
             let mut grad = j.tr_mul(&r);
             lm::hold_inert(&mut normal, &mut grad);
