@@ -517,8 +517,10 @@ impl Sequential {
     /// from, as each lands (write it out there: an error it returns stops the run).
     ///
     /// # Errors
-    /// Invalid settings, no frame, more frames done than given, or `on_frame`'s error. A
-    /// frame that cannot be refined is not an error: it is reported as failed.
+    /// Invalid settings, no frame, more frames done than given, `on_frame`'s error, or
+    /// [`Error::Cancelled`] when the series' control or its refiner's is cancelled (the frames
+    /// handed to `on_frame` stand; the one under way is dropped). A frame that cannot be
+    /// refined is not an error: it is reported as failed.
     pub fn run<F>(
         &self,
         frames: &[Frame],
@@ -572,7 +574,7 @@ impl Sequential {
             self.flag_path_dependence(&mut forward, &backward);
         }
         // The flags refit frames cold: one cut short by a cancel would be missing.
-        self.control.check()?;
+        self.check_cancel()?;
         let parametric = self
             .params
             .parametric
@@ -584,6 +586,13 @@ impl Sequential {
             backward,
             parametric,
         })
+    }
+
+    /// `Err(Cancelled)` once the series' control, or the refiner's own, is cancelled.
+    fn check_cancel(&self) -> Result<()> {
+        self.control.check()?;
+        self.refiner.check_cancel()?;
+        Ok(())
     }
 
     /// One chain over `frames[order[..]]`.
@@ -611,10 +620,10 @@ impl Sequential {
                 let mut last: Vec<f64> = rwps.iter().rev().take(RWP_MEMORY).copied().collect();
                 (!last.is_empty()).then(|| median(&mut last))
             };
-            self.control.check()?;
+            self.check_cancel()?;
             let step = self.step(frame, i, wavelength, state.as_ref(), reference, &bounded);
             // A frame cut short by a cancel is dropped, not reported as failed.
-            self.control.check()?;
+            self.check_cancel()?;
             if let (Some(r), Some(s)) = (&step.fit.refinement, step.state) {
                 rwps.push(r.rwp);
                 bounded = r
@@ -714,7 +723,7 @@ impl Sequential {
             }
         }
         if start != FrameStart::Warm {
-            match self.refiner.fit_state(pattern, w) {
+            match self.cold(pattern, w) {
                 // The cold fit replaces a rejected warm one only when it fits better.
                 Ok((r, s)) => {
                     if kept.as_ref().is_none_or(|(k, _)| r.rwp < k.rwp) {
@@ -735,7 +744,7 @@ impl Sequential {
         self.absence(pattern, w, previous, &mut r, &mut s);
         // Phases that vanished or came back since the frame before (or absent from the start).
         for (p, ph) in r.phases.iter().enumerate() {
-            let before = previous.is_some_and(|st| st.absent()[p]);
+            let before = previous.is_some_and(|st| st.absent().get(p).copied().unwrap_or(false));
             if ph.absent && !before {
                 flags.push(Flag::Absent {
                     phase: ph.name.clone(),
@@ -763,6 +772,40 @@ impl Sequential {
             },
             state: Some(s),
         }
+    }
+
+    /// A cold fit of every phase, then the phases the data do not need held absent one at a
+    /// time (backward elimination): of the phases present, the one whose removal raises χ²
+    /// least is held while the fit with it is not significantly better (the F-test of
+    /// [`SeriesParams::appear_z`]). A series names every phase it may meet; in a cold fit
+    /// those absent from the frame otherwise take the intensity of the others' lines, and the
+    /// chain would carry that start.
+    fn cold(&self, pattern: &Pattern, w: Wavelength) -> Result<(Refinement, State)> {
+        let (mut r, mut s) = self.refiner.fit_state(pattern, w)?;
+        loop {
+            let present: Vec<usize> = (0..r.phases.len())
+                .filter(|&p| !r.phases[p].absent)
+                .collect();
+            if present.len() < 2 {
+                break;
+            }
+            let best = present
+                .iter()
+                .filter_map(|&p| {
+                    let held = s.clone().with_absent(p, true);
+                    self.refiner.fit_warm(pattern, w, &held).ok()
+                })
+                .filter(|(r2, _)| !r.significantly_better_than(r2, self.params.appear_z))
+                .min_by(|a, b| a.0.chi2.total_cmp(&b.0.chi2));
+            match best {
+                Some((r2, s2)) => {
+                    r = r2;
+                    s = s2;
+                }
+                None => break,
+            }
+        }
+        Ok((r, s))
     }
 
     /// Holds phases within their detection limit at 0, and frees held ones that the data now
@@ -975,7 +1018,8 @@ impl Tracked {
         }
     }
 
-    /// The value of `phase` that [`Parametric::parameter`] names (`a` … `gamma`, `B`).
+    /// The value of `phase` that a name such as [`Parametric::parameter`]'s names: `wt`,
+    /// `a` … `gamma`, `B`.
     pub fn of_parameter(phase: &str, parameter: &str) -> Option<Tracked> {
         let phase = phase.to_string();
         match parameter {
@@ -993,7 +1037,7 @@ impl fmt::Display for Tracked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Tracked::WeightFraction(p) => write!(f, "{p}.wt"),
-            Tracked::Cell(p, k) => write!(f, "{p}.{}", CELL_LABELS[*k]),
+            Tracked::Cell(p, k) => write!(f, "{p}.{}", CELL_LABELS.get(*k).unwrap_or(&"cell")),
             Tracked::B(p) => write!(f, "{p}.B"),
         }
     }
@@ -1055,7 +1099,7 @@ fn value_of(r: &Refinement, key: &Tracked) -> Option<(f64, f64)> {
     }
     match key {
         Tracked::WeightFraction(_) => Some((p.weight_fraction, p.weight_fraction_esd)),
-        Tracked::Cell(_, k) => Some((p.cell[*k], p.cell_esd[*k])),
+        Tracked::Cell(_, k) => Some((*p.cell.get(*k)?, *p.cell_esd.get(*k)?)),
         Tracked::B(name) => {
             let id = ParamId::Phase(name.clone(), PhaseParam::B);
             r.parameters

@@ -183,7 +183,11 @@ impl FitState {
     /// [`crate::Error::InvalidParameter`] when the state is of another model.
     pub fn warm(model: &Model, ids: &[ParamId], state: &State, pawley: &[bool]) -> Result<Self> {
         let n = model.phases.len();
-        if state.ids != ids || state.absent.len() != n {
+        if state.ids != ids
+            || state.values.len() != ids.len()
+            || state.absent.len() != n
+            || state.textured.len() > n
+        {
             return Err(crate::error::invalid(
                 "state",
                 "the warm start is of another model (other phases, settings or range)",
