@@ -722,6 +722,7 @@ impl Refiner {
             choices,
             absent,
             fixed_b,
+            held_shape,
         } = start;
         let mut run = Run {
             model: &model,
@@ -734,6 +735,7 @@ impl Refiner {
             choices,
             absent,
             fixed_b,
+            held_shape,
         };
         if warm.is_some() {
             run.refine_warm(&mut values, &self.phases)?;
@@ -753,6 +755,7 @@ impl Refiner {
             choices: run.choices,
             absent: run.absent,
             fixed_b: run.fixed_b,
+            held_shape: run.held_shape,
         };
         let refinement = self.report(&model, &data, &fit, &free, effort)?;
         Ok((refinement, fit.state(&model)))
@@ -785,6 +788,8 @@ struct Run<'a> {
     absent: Vec<bool>,
     /// Phases whose overall B is held ([`B_CARRIED`]).
     fixed_b: Vec<bool>,
+    /// Phases refined by their scale alone.
+    held_shape: Vec<bool>,
 }
 
 impl Run<'_> {
@@ -812,9 +817,9 @@ impl Run<'_> {
         let held = |id: Id| match id {
             Id::Scale(p) => self.absent[p],
             Id::ReferenceShift(r) => values[l.references[r].0] <= 0.0,
-            _ => id
-                .phase()
-                .is_some_and(|p| self.absent[p] || values[l.phases[p].scale] <= 0.0),
+            _ => id.phase().is_some_and(|p| {
+                self.absent[p] || self.held_shape[p] || values[l.phases[p].scale] <= 0.0
+            }),
         };
         let table = &self.model.table;
         (0..table.len())

@@ -15,6 +15,10 @@ use crate::{Error, Result};
 /// Wavelengths of two frames closer than this fraction are the same.
 const WAVELENGTH_TOLERANCE: f64 = 1e-5;
 
+/// A phase held absent comes back only when the fit with it lowers Rwp by this fraction (beside
+/// the F-test and its fraction's esd).
+const APPEAR_RWP_GAIN: f64 = 0.02;
+
 /// A held phase comes back only with every cell length within this fraction of the cell it
 /// was held with.
 const REAPPEAR_CELL: f64 = 0.02;
@@ -856,15 +860,36 @@ impl Sequential {
                 *s = s2;
             }
         }
+        // A phase held absent comes back by its scale alone, its cell and widths held where it
+        // left (or where it started): freed at scale 0 it would first stretch them onto other
+        // phases' lines. Then they are freed, kept only where the data carry them.
         for p in 0..r.phases.len() {
             if !r.phases[p].absent {
                 continue;
             }
-            let freed = s.clone().with_absent(p, false);
+            let freed = s.clone().with_absent(p, false).with_shape_held(p, true);
             if let Ok((r2, s2)) = self.refiner.fit_warm(pattern, w, &freed) {
                 let ph = &r2.phases[p];
-                // The same phase comes back near the cell it left with (thermal expansion
-                // between frames is far below 2 %), not a cell stretched onto other lines.
+                // Beside the F-test (lenient where the residuals are systematic, as a frame
+                // with phases still missing has them), a gain in Rwp a user would see.
+                if ph.weight_fraction > z * ph.weight_fraction_esd
+                    && r2.significantly_better_than(r, self.params.appear_z)
+                    && r2.rwp <= r.rwp * (1.0 - APPEAR_RWP_GAIN)
+                {
+                    *r = r2;
+                    *s = s2;
+                }
+            }
+        }
+        for p in 0..r.phases.len() {
+            if r.phases[p].absent || !s.shape_held().get(p).copied().unwrap_or(false) {
+                continue;
+            }
+            let released = s.clone().with_shape_held(p, false);
+            if let Ok((r2, s2)) = self.refiner.fit_warm(pattern, w, &released) {
+                let ph = &r2.phases[p];
+                // The same phase near the cell it came back with (thermal expansion between
+                // frames is far below 2 %), not a cell stretched onto other lines.
                 let same_cell = (0..3).all(|k| {
                     let before = r.phases[p].cell[k];
                     (ph.cell[k] / before - 1.0).abs() < REAPPEAR_CELL
@@ -873,11 +898,7 @@ impl Sequential {
                     v.at_bound
                         && matches!(&v.id, ParamId::Phase(n, PhaseParam::Cell(_)) if *n == ph.name)
                 });
-                if ph.weight_fraction > z * ph.weight_fraction_esd
-                    && same_cell
-                    && !bound
-                    && r2.significantly_better_than(r, self.params.appear_z)
-                {
+                if same_cell && !bound && r2.rwp <= r.rwp {
                     *r = r2;
                     *s = s2;
                 }
