@@ -131,6 +131,51 @@ pub const SERIES_CIFS: [&str; 3] = [
     ),
 ];
 
+/// The curve of the structure in `cif` with its cell lengths scaled by `expansion`, rendered on
+/// `grid` with `profile` and `geometry`, at the scale Hill & Howard give weight fraction `w`
+/// (S ∝ w / (ZM · V)) times `scale`.
+#[allow(clippy::unwrap_used)]
+fn phase_curve(
+    sim: &xrd_sim::Simulator,
+    cif: &str,
+    expansion: f64,
+    (grid, profile, geometry): (&xrd_io::Grid, &xrd_sim::Profile, &xrd_sim::Geometry),
+    w: f64,
+    scale: f64,
+) -> Vec<f64> {
+    let s = xrd_sim::Structure::from_file(cif).unwrap();
+    let l = s.lattice();
+    let [a, b, c] = l.lengths();
+    let [al, be, ga] = l.angles();
+    let e = expansion;
+    let lattice = xrd_sim::Lattice::from_parameters(a * e, b * e, c * e, al, be, ga).unwrap();
+    let mass = xrd_refine::Phase::new("x", s.clone())
+        .unwrap()
+        .cell_mass()
+        .unwrap();
+    let s = s.with_lattice(lattice);
+    let peaks = sim.peaks(&s).unwrap();
+    let curve = sim.render_with(&peaks, grid, profile, geometry).unwrap();
+    let k = scale * w / (mass * lattice.volume());
+    curve.iter().map(|c| k * c).collect()
+}
+
+/// Counts of mean `mean(y, 2θ)` (the peaks with a background) with Gaussian noise of the
+/// Poisson's width (seed `seed`), rounded.
+fn noisy(y: &[f64], tt: &[f64], seed: u64, mean: impl Fn(f64, f64) -> f64) -> Vec<f64> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
+    y.iter()
+        .zip(tt)
+        .map(|(v, &x)| {
+            let mean = mean(*v, x);
+            let (u1, u2): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random());
+            let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+            (mean + z * mean.sqrt()).max(0.0).round()
+        })
+        .collect()
+}
+
 /// Frame `k` of `n` of a synthetic in-situ series (the speed measurement of sequential
 /// refinement; `examples/series_frames.rs` writes it to files for `xrd refine --sequential` and
 /// `benches/reference/rietx_series.py`): 2,500 points 15–85° 2θ at Cu Kα, rendered by xrd-sim
@@ -144,7 +189,6 @@ pub const SERIES_CIFS: [&str; 3] = [
 /// When the shared CIFs are absent (callers check [`SERIES_CIFS`] first).
 #[allow(clippy::missing_panics_doc, clippy::unwrap_used)]
 pub fn series_frame(k: usize, n: usize) -> (xrd_io::Pattern, f64, [f64; 3]) {
-    use rand::{Rng, SeedableRng};
     let t = k as f64 / (n.max(2) - 1) as f64;
     let mno = if t < 0.5 { 0.0 } else { 0.6 * (t - 0.5) };
     let rutile = 0.6 - 0.3 * t;
@@ -167,37 +211,12 @@ pub fn series_frame(k: usize, n: usize) -> (xrd_io::Pattern, f64, [f64; 3]) {
         if w <= 0.0 {
             continue;
         }
-        let s = xrd_sim::Structure::from_file(cif).unwrap();
-        let l = s.lattice();
-        let e = 1.0 + 4e-3 * t;
-        let [a, b, c] = l.lengths();
-        let [al, be, ga] = l.angles();
-        let lattice = xrd_sim::Lattice::from_parameters(a * e, b * e, c * e, al, be, ga).unwrap();
-        let mass = xrd_refine::Phase::new("x", s.clone())
-            .unwrap()
-            .cell_mass()
-            .unwrap();
-        let s = s.with_lattice(lattice);
-        let peaks = sim.peaks(&s).unwrap();
-        let curve = sim.render_with(&peaks, &grid, &profile, &geometry).unwrap();
-        // Hill & Howard: S ∝ w / (ZM · V).
-        let scale = 20.0 * w / (mass * lattice.volume());
-        for (yi, ci) in y.iter_mut().zip(&curve) {
-            *yi += scale * ci;
-        }
+        let setup = (&grid, &profile, &geometry);
+        let curve = phase_curve(&sim, cif, 1.0 + 4e-3 * t, setup, w, 20.0);
+        y.iter_mut().zip(&curve).for_each(|(a, b)| *a += b);
     }
-    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1000 + k as u64);
     let tt = grid.positions();
-    let counts: Vec<f64> = y
-        .iter()
-        .zip(&tt)
-        .map(|(v, x)| {
-            let mean = v + 300.0 - 2.0 * x;
-            let (u1, u2): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random());
-            let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
-            (mean + z * mean.sqrt()).max(0.0).round()
-        })
-        .collect();
+    let counts = noisy(&y, &tt, 1000 + k as u64, |v, x| v + 300.0 - 2.0 * x);
     (
         xrd_io::Pattern::new(tt, counts).unwrap(),
         300.0 + 500.0 * t,
@@ -265,7 +284,6 @@ pub fn reaction_weights(t: f64) -> [f64; 9] {
 /// When the shared CIFs are absent (callers check [`shared_cif`] first).
 #[allow(clippy::missing_panics_doc, clippy::unwrap_used)]
 pub fn reaction_frame(k: usize, n: usize) -> (xrd_io::Pattern, f64, [f64; 9]) {
-    use rand::{Rng, SeedableRng};
     let t = k as f64 / (n.max(2) - 1) as f64;
     let weights = reaction_weights(t);
     let wavelength = xrd_io::Wavelength::synchrotron(0.2413);
@@ -286,41 +304,17 @@ pub fn reaction_frame(k: usize, n: usize) -> (xrd_io::Pattern, f64, [f64; 9]) {
         if w <= 0.0 {
             continue;
         }
-        let s = xrd_sim::Structure::from_file(shared_cif(cif)).unwrap();
-        let l = s.lattice();
-        let e = 1.0 + 6e-3 * t;
-        let [a, b, c] = l.lengths();
-        let [al, be, ga] = l.angles();
-        let lattice = xrd_sim::Lattice::from_parameters(a * e, b * e, c * e, al, be, ga).unwrap();
-        let mass = xrd_refine::Phase::new("x", s.clone())
-            .unwrap()
-            .cell_mass()
-            .unwrap();
-        let s = s.with_lattice(lattice);
-        let peaks = sim.peaks(&s).unwrap();
         // Each phase its own size broadening (the Lorentzian X, 1/cos θ) on the instrument's
         // narrow Gaussian.
-        let x = 0.008 + 0.003 * p as f64;
-        let profile = xrd_sim::Profile::tch(1e-3, -1e-4, 4e-4, x, 0.0);
-        let curve = sim.render_with(&peaks, &grid, &profile, &geometry).unwrap();
-        // Hill & Howard: S ∝ w / (ZM · V).
-        let scale = 10.0 * w / (mass * lattice.volume());
-        for (yi, ci) in y.iter_mut().zip(&curve) {
-            *yi += scale * ci;
-        }
+        let profile = xrd_sim::Profile::tch(1e-3, -1e-4, 4e-4, 0.008 + 0.003 * p as f64, 0.0);
+        let setup = (&grid, &profile, &geometry);
+        let curve = phase_curve(&sim, &shared_cif(cif), 1.0 + 6e-3 * t, setup, w, 10.0);
+        y.iter_mut().zip(&curve).for_each(|(a, b)| *a += b);
     }
-    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5000 + k as u64);
     let tt = grid.positions();
-    let counts: Vec<f64> = y
-        .iter()
-        .zip(&tt)
-        .map(|(v, x)| {
-            let mean = v + 2000.0 - 60.0 * x + 1500.0 * (-((x - 4.0) / 1.5).powi(2)).exp();
-            let (u1, u2): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random());
-            let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
-            (mean + z * mean.sqrt()).max(0.0).round()
-        })
-        .collect();
+    let counts = noisy(&y, &tt, 5000 + k as u64, |v, x| {
+        v + 2000.0 - 60.0 * x + 1500.0 * (-((x - 4.0) / 1.5).powi(2)).exp()
+    });
     (
         xrd_io::Pattern::new(tt, counts).unwrap(),
         300.0 + 623.0 * t,

@@ -220,6 +220,15 @@ impl RefineParams {
         &self.stages
     }
 
+    /// The last stage of the plan, whose parameters a warm fit refines and whose covariance
+    /// the report gives.
+    pub(crate) fn last_stage(&self) -> Stage {
+        self.stages
+            .last()
+            .copied()
+            .unwrap_or(Stage::ScaleBackground)
+    }
+
     xrd_io::setters! {
         /// Chebyshev background terms, 1–20 (default 6).
         #[must_use]

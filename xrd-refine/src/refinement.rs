@@ -742,13 +742,7 @@ impl Refiner {
         } else {
             run.refine(&mut values, &self.phases)?;
         }
-        let last = self
-            .params
-            .stages
-            .last()
-            .copied()
-            .unwrap_or(Stage::ScaleBackground);
-        let free = run.free(&values, last);
+        let free = run.free(&values, self.params.last_stage());
         let effort = (run.iterations, run.stop);
         let fit = FitState {
             values,
@@ -884,12 +878,7 @@ impl Run<'_> {
 
     /// From a warm start: every parameter of the last stage at once, no searches.
     fn refine_warm(&mut self, values: &mut [f64], phases: &[Phase]) -> Result<()> {
-        let last = self
-            .params
-            .stages
-            .last()
-            .copied()
-            .unwrap_or(Stage::ScaleBackground);
+        let last = self.params.last_stage();
         // A phase entering at scale 0 has its scale found first: its cell and widths have no
         // effect on the pattern until then.
         let entering = self
