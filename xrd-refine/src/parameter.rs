@@ -104,12 +104,17 @@ impl Id {
         }
     }
 
-    /// Whether the parameter rests at its lower bound when there is nothing to refine (a scale
-    /// refined away, no size or strain broadening): no warning there.
-    pub fn rests_at_bound(self) -> bool {
+    /// Whether the parameter's lower bound is a physical limit where it rests when there is
+    /// nothing to refine (a scale refined away, no size or strain broadening, a Gaussian width
+    /// at its floor at synchrotron resolution): no warning there, and no at-bound flag.
+    pub fn physical_floor(self) -> bool {
         matches!(
             self,
-            Id::Size(_) | Id::Strain(_) | Id::Scale(_) | Id::ReferenceScale(_)
+            Id::Size(_)
+                | Id::Strain(_)
+                | Id::Scale(_)
+                | Id::ReferenceScale(_)
+                | Id::Width(Width::W)
         )
     }
 }
@@ -354,10 +359,11 @@ pub(crate) struct Param {
 }
 
 impl Param {
-    /// Whether `value` sits at one of the bounds (to a relative 1e-9).
+    /// Whether `value` sits at one of the bounds (to a relative 1e-9) that is not a physical
+    /// limit ([`Id::physical_floor`]): a parameter the data pushed against an arbitrary bound.
     pub fn at_bound(&self, value: f64) -> bool {
         let near = |b: f64| b.is_finite() && (value - b).abs() <= 1e-9 * b.abs().max(1e-9);
-        near(self.lo) || near(self.hi)
+        near(self.hi) || (near(self.lo) && !self.id.physical_floor())
     }
 }
 
@@ -460,6 +466,8 @@ mod tests {
         );
         assert_eq!(t.starts(), [8.0, 0.1, 0.0, 0.01]);
         assert!(t[1].at_bound(0.11) && !t[1].at_bound(0.1));
+        // W's floor is a physical limit, its ceiling is not.
+        assert!(!t[3].at_bound(1e-6) && t[3].at_bound(1.0));
     }
 
     #[test]

@@ -172,12 +172,24 @@ impl Refiner {
                 }
             }
         }
-        let at_bound = |i: usize| table[i].at_bound(values[i]) && !table[i].id.rests_at_bound();
+        let at_bound = |i: usize| table[i].at_bound(values[i]);
         for &i in free {
             if at_bound(i) {
                 let key = &table[i].key;
                 warnings.push(format!("`{key}` stopped at a bound ({})", values[i]));
             }
+        }
+        let widths_bounded = free
+            .iter()
+            .any(|&i| at_bound(i) && matches!(table[i].id, crate::parameter::Id::Width(_)));
+        if widths_bounded && !self.instrument.refined {
+            warnings.push(
+                "the instrument's peak widths ran to a bound: without an instrument file, \
+                 Caglioti's U, V and W are poorly determined by one pattern (over a narrow \
+                 angular range, at synchrotron resolution); give the instrument file, or one \
+                 refined once on a standard"
+                    .to_string(),
+            );
         }
         let covariance = Covariance {
             constraints,
