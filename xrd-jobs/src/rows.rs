@@ -5,7 +5,8 @@
 
 use xrd_refine::{PhaseResult, Quantification, ReferenceResult, Refinement};
 
-use crate::{PhaseSpec, SpecRefinement};
+use serde::Serialize;
+use xrd_minerals::{PhaseSpec, SpecRefinement};
 
 /// One value of a [`RefinementRow`], typed, with the precision the command line prints it at.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +48,7 @@ const GOF: usize = 3;
 
 /// One row of a refinement's report: a refined phase or a measured reference fitted beside
 /// the phases.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RefinementRow {
     /// The pattern's label (its file, with `#k` for one of several patterns in a file).
     pub file: String,
@@ -159,7 +160,7 @@ impl RefinementRow {
     /// The row's values in the order of [`RefinementRow::COLUMNS`].
     ///
     /// ```
-    /// use xrd_minerals::{RefinementRow, RowValue};
+    /// use xrd_jobs::{RefinementRow, RowValue};
     /// let row = RefinementRow {
     ///     file: "mix.xy".into(),
     ///     phase: 1,
@@ -225,18 +226,16 @@ pub fn refinement_rows(file: &str, fit: &Refinement, sources: &[String]) -> Vec<
     phases.chain(references).collect()
 }
 
-impl SpecRefinement {
-    /// The rows of this refinement of `specs` on the pattern `file`: each phase from its chosen
-    /// structure ([`SpecRefinement::sources`]), then the measured references.
-    pub fn rows(&self, specs: &[PhaseSpec], file: &str) -> Vec<RefinementRow> {
-        refinement_rows(file, &self.refinement, &self.sources(specs))
-    }
+/// The rows of the refinement `fit` of `specs` on the pattern `file`: each phase from its
+/// chosen structure ([`SpecRefinement::sources`]), then the measured references.
+pub fn spec_rows(fit: &SpecRefinement, specs: &[PhaseSpec], file: &str) -> Vec<RefinementRow> {
+    refinement_rows(file, &fit.refinement, &fit.sources(specs))
 }
 
 /// One row of a full-pattern summation's report (`xrd refine --references`, `xrd.refine` with
 /// `references` alone): a measured reference, or the amorphous or unaccounted rest that an
 /// internal standard reveals.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SummationRow {
     /// The pattern's label.
     pub file: String,

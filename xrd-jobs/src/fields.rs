@@ -1,0 +1,27 @@
+//! The option fields of every job by name: what a front end must offer (a flag, a keyword, a
+//! form field), checked against each front end by its tests.
+
+use crate::{RefineOptions, SeriesOptions};
+
+/// The jobs whose options [`option_fields`] lists.
+pub const JOBS: [&str; 2] = ["refine", "series"];
+
+/// The fields of the options of `job` (one of [`JOBS`]), as serde names them; `None` for
+/// another name.
+///
+/// ```
+/// let fields = xrd_jobs::option_fields("refine").unwrap();
+/// assert!(fields.contains(&"polarisation".to_string()));
+/// assert!(xrd_jobs::option_fields("dance").is_none());
+/// ```
+pub fn option_fields(job: &str) -> Option<Vec<String>> {
+    let value = match job {
+        "refine" => serde_json::to_value(RefineOptions::default()),
+        "series" => serde_json::to_value(SeriesOptions::default()),
+        _ => return None,
+    };
+    match value {
+        Ok(serde_json::Value::Object(map)) => Some(map.keys().cloned().collect()),
+        _ => None,
+    }
+}

@@ -1,0 +1,33 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod error;
+mod fields;
+mod frames;
+mod options;
+mod refine;
+mod rows;
+mod series;
+mod simulated;
+
+pub use error::{Error, Result};
+pub use fields::{JOBS, option_fields};
+pub use frames::{order_name, series_frame};
+pub use options::{
+    DEFAULT_RIR_BRIDGE, RefineOptions, Weighed, bridged_references, measured_wavelength,
+    named_index, references_by_id, stages_from_names,
+};
+pub use refine::{
+    ComparedFit, ComparedSpec, Refine, RefineOutput, RefinedCif, Refined, Summed,
+};
+pub use rows::{
+    RefinementRow, RowValue, SummationRow, difference, refinement_rows, spec_rows, summation_rows,
+};
+pub use series::{
+    Order, ROWS_FILE, STATE_FILE, Series, SeriesEvent, SeriesOptions, SeriesOutput,
+    natural_order,
+};
+pub use simulated::simulated_pattern;
+/// How a front end steers a job: the cancel token and progress callback every job takes.
+pub use xrd_core::{Cancelled, Control, Progress};
