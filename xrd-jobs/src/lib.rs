@@ -18,15 +18,12 @@ pub use options::{
     DEFAULT_RIR_BRIDGE, RefineOptions, Weighed, bridged_references, measured_wavelength,
     named_index, references_by_id, stages_from_names,
 };
-pub use refine::{
-    ComparedFit, ComparedSpec, Refine, RefineOutput, RefinedCif, Refined, Summed,
-};
+pub use refine::{ComparedFit, ComparedSpec, Refine, RefineOutput, Refined, RefinedCif, Summed};
 pub use rows::{
     RefinementRow, RowValue, SummationRow, difference, refinement_rows, spec_rows, summation_rows,
 };
 pub use series::{
-    Order, ROWS_FILE, STATE_FILE, Series, SeriesEvent, SeriesOptions, SeriesOutput,
-    natural_order,
+    Order, ROWS_FILE, STATE_FILE, Series, SeriesEvent, SeriesOptions, SeriesOutput, natural_order,
 };
 pub use simulated::simulated_pattern;
 /// How a front end steers a job: the cancel token and progress callback every job takes.

@@ -116,7 +116,10 @@ impl std::fmt::Display for Weighed {
 
 /// The stage names of [`Stage::DEFAULT`].
 fn default_stages() -> Vec<String> {
-    Stage::DEFAULT.iter().map(|s| s.name().to_string()).collect()
+    Stage::DEFAULT
+        .iter()
+        .map(|s| s.name().to_string())
+        .collect()
 }
 
 /// The options of a refinement ([`crate::Refine`]): structures named by specs, measured
@@ -261,8 +264,14 @@ impl RefineOptions {
                 "references need reference_library (a file or folder)",
             ));
         }
-        if !self.builtin && self.library.is_empty() && !self.phases.iter().all(|p| PhaseSpec::is_file(p)) {
-            return Err(invalid("builtin", "no library: builtin false needs a library"));
+        if !self.builtin
+            && self.library.is_empty()
+            && !self.phases.iter().all(|p| PhaseSpec::is_file(p))
+        {
+            return Err(invalid(
+                "builtin",
+                "no library: builtin false needs a library",
+            ));
         }
         if self.max_candidates == 0 {
             return Err(invalid("max_candidates", "must be ≥ 1"));
@@ -273,9 +282,9 @@ impl RefineOptions {
         check_weight("standard", &self.standard)?;
         check_weight("calibrate", &self.calibrate)?;
         if let Some(d) = self.particle_size
-            && !(d.is_finite() && d > 0.0)
+            && !(d.is_finite() && d >= 0.0)
         {
-            return Err(invalid("particle_size", format!("{d} µm must be > 0")));
+            return Err(invalid("particle_size", format!("{d} µm must be ≥ 0")));
         }
         self.instrument_overrides(Instrument::default())?;
         self.refine_params()?;
@@ -459,11 +468,17 @@ mod tests {
     #[test]
     fn one_test_per_invalid_option() {
         assert_eq!(refused(|o| o.phases.clear()), "phases");
-        assert_eq!(refused(|o| o.references = vec!["QUARTZ".into()]), "reference_library");
+        assert_eq!(
+            refused(|o| o.references = vec!["QUARTZ".into()]),
+            "reference_library"
+        );
         assert_eq!(refused(|o| o.builtin = false), "builtin");
         assert_eq!(refused(|o| o.max_candidates = 0), "max_candidates");
         fn w(weight: f64) -> Option<Weighed> {
-            Some(Weighed { spec: "anatase".into(), weight })
+            Some(Weighed {
+                spec: "anatase".into(),
+                weight,
+            })
         }
         assert_eq!(refused(|o| o.standard = w(1.5)), "standard");
         assert_eq!(refused(|o| o.calibrate = w(0.0)), "calibrate");
@@ -471,7 +486,10 @@ mod tests {
             refused(|o| {
                 o.references = vec!["QUARTZ".into()];
                 o.reference_library = Some("refs.csv".into());
-                o.calibrate = Some(Weighed { spec: "anatase".into(), weight: 0.5 });
+                o.calibrate = Some(Weighed {
+                    spec: "anatase".into(),
+                    weight: 0.5,
+                });
             }),
             "calibrate"
         );
@@ -479,7 +497,10 @@ mod tests {
         assert_eq!(refused(|o| o.monochromator = Some(200.0)), "monochromator");
         assert_eq!(refused(|o| o.polarisation = Some(1.5)), "polarisation");
         assert_eq!(refused(|o| o.capillary = Some(-1.0)), "capillary");
-        assert_eq!(refused(|o| o.two_theta_range = Some((50.0, 10.0))), "two_theta_range");
+        assert_eq!(
+            refused(|o| o.two_theta_range = Some((50.0, 10.0))),
+            "two_theta_range"
+        );
         assert_eq!(refused(|o| o.background = Some(0)), "background");
         assert_eq!(refused(|o| o.humps = 9), "humps");
         assert_eq!(refused(|o| o.stages = vec!["warp".into()]), "stages");

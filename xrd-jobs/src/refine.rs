@@ -102,7 +102,10 @@ pub(crate) fn library_for<'a>(
         return Ok(Some(std::borrow::Cow::Borrowed(l)));
     }
     if !builtin && extra.is_empty() {
-        return Err(invalid("builtin", "no library: builtin false needs a library"));
+        return Err(invalid(
+            "builtin",
+            "no library: builtin false needs a library",
+        ));
     }
     for path in extra {
         existing(path)?;
@@ -131,7 +134,10 @@ pub(crate) fn load_instrument(
 }
 
 /// The references of `ids` in the library at `path`, and the library's corundum.
-fn load_references(path: &std::path::Path, ids: &[String]) -> Result<(Vec<Reference>, Option<Reference>)> {
+fn load_references(
+    path: &std::path::Path,
+    ids: &[String],
+) -> Result<(Vec<Reference>, Option<Reference>)> {
     existing(path)?;
     let library = ReferenceLibrary::read(path)?;
     let references = references_by_id(&library, ids).map_err(|e| match e.invalid_parameter() {
@@ -199,7 +205,12 @@ impl Refine {
             Mode::Summation(Box::new(summation))
         } else {
             let bridge = (!options.references.is_empty()).then_some(options.rir_bridge.as_str());
-            let texts: Vec<&str> = options.phases.iter().map(String::as_str).chain(bridge).collect();
+            let texts: Vec<&str> = options
+                .phases
+                .iter()
+                .map(String::as_str)
+                .chain(bridge)
+                .collect();
             let library = library_for(&texts, options.builtin, &options.library, library)?;
             let library = library.as_deref();
             let specs = options
@@ -210,9 +221,10 @@ impl Refine {
             let mixed = match bridge {
                 None => None,
                 Some(text) => {
-                    let path = options.reference_library.as_deref().ok_or_else(|| {
-                        invalid("reference_library", "references need a library")
-                    })?;
+                    let path = options
+                        .reference_library
+                        .as_deref()
+                        .ok_or_else(|| invalid("reference_library", "references need a library"))?;
                     let (references, corundum) = load_references(path, &options.references)?;
                     let corundum = corundum.ok_or_else(|| {
                         Error::Input(
@@ -276,13 +288,23 @@ impl Refine {
     /// The wavelength `pattern` is refined at: its file's, else [`Refine::wavelength`], else
     /// Cu Kα.
     pub fn wavelength_of(&self, pattern: &Pattern) -> Wavelength {
-        measured_wavelength(pattern.wavelength(), self.wavelength, None).unwrap_or(Wavelength::CU_KA)
+        measured_wavelength(pattern.wavelength(), self.wavelength, None)
+            .unwrap_or(Wavelength::CU_KA)
     }
 
     /// The terms of the instrument file that our profile cannot hold (for the front end to
     /// say).
     pub fn dropped_instrument_terms(&self) -> &[String] {
         &self.dropped
+    }
+
+    /// The columns of the rows [`Refine::run`] returns: a refinement's, or a summation's with
+    /// references alone.
+    pub fn columns(&self) -> &'static [&'static str] {
+        match &self.mode {
+            Mode::Structures(_) => &RefinementRow::COLUMNS,
+            Mode::Summation(_) => &SummationRow::COLUMNS,
+        }
     }
 
     /// The phase specs resolved (empty for a summation of references alone).
@@ -311,13 +333,21 @@ impl Refine {
                     quantification: q,
                 }))
             }
-            Mode::Structures(s) => RefineOutput::Refinement(Box::new(self.refine(label, pattern, s, control)?)),
+            Mode::Structures(s) => {
+                RefineOutput::Refinement(Box::new(self.refine(label, pattern, s, control)?))
+            }
         };
         control.report(Progress::new("patterns", 1, 1).message(label));
         Ok(out)
     }
 
-    fn refine(&self, label: &str, pattern: &Pattern, s: &Structures, control: &Control) -> Result<Refined> {
+    fn refine(
+        &self,
+        label: &str,
+        pattern: &Pattern,
+        s: &Structures,
+        control: &Control,
+    ) -> Result<Refined> {
         let wavelength = self.wavelength_of(pattern);
         let mut setup = s.setup.clone();
         if let Some(m) = &s.mixed {
@@ -405,7 +435,6 @@ impl Refine {
 /// references beside them) or a summation of measured references alone.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "mode", rename_all = "snake_case")]
-#[non_exhaustive]
 pub enum RefineOutput {
     /// Phases refined.
     Refinement(Box<Refined>),

@@ -176,6 +176,8 @@ pub enum SeriesEvent<'a> {
     Started {
         /// The rows' columns ([`xrd_refine::series_columns`]).
         columns: &'a [String],
+        /// The phases' names (each spec's structure chosen on the first frame).
+        phases: &'a [String],
         /// Frames done by the run resumed (empty for a fresh run).
         done: &'a [FrameFit],
         /// Frames in all.
@@ -192,6 +194,7 @@ pub struct Series {
     specs: Vec<PhaseSpec>,
     setup: RefineSetup,
     wavelength: Option<Wavelength>,
+    dropped: Vec<String>,
     params: SeriesParams,
 }
 
@@ -228,7 +231,8 @@ impl Series {
     pub fn with_library(options: SeriesOptions, library: Option<&Library>) -> Result<Self> {
         options.check()?;
         let refine = options.refine_options();
-        let (instrument, instrument_wavelength, _) = load_instrument(refine.instrument.as_deref())?;
+        let (instrument, instrument_wavelength, dropped) =
+            load_instrument(refine.instrument.as_deref())?;
         let instrument = refine.instrument_overrides(instrument)?;
         let texts: Vec<&str> = refine.phases.iter().map(String::as_str).collect();
         let library = library_for(&texts, refine.builtin, &refine.library, library)?;
@@ -247,10 +251,17 @@ impl Series {
         Ok(Series {
             params: options.series_params()?,
             wavelength: measured_wavelength(None, options.wavelength, instrument_wavelength),
+            dropped,
             options,
             specs,
             setup,
         })
+    }
+
+    /// The terms of the instrument file that our profile cannot hold (for the front end to
+    /// say).
+    pub fn dropped_instrument_terms(&self) -> &[String] {
+        &self.dropped
     }
 
     /// The frames of `files` in the series' order (the `order` option's, else the files'), each
@@ -346,7 +357,8 @@ impl Series {
                 for f in [ROWS_FILE, STATE_FILE] {
                     let p = out.join(f);
                     if p.exists() {
-                        std::fs::remove_file(&p).map_err(|source| Error::File { path: p, source })?;
+                        std::fs::remove_file(&p)
+                            .map_err(|source| Error::File { path: p, source })?;
                     }
                 }
                 (Vec::new(), None)
@@ -356,6 +368,7 @@ impl Series {
         let total = frames.len();
         on_event(SeriesEvent::Started {
             columns: &columns,
+            phases: &names,
             done: &done,
             frames: total,
         })?;
@@ -583,8 +596,14 @@ mod tests {
             xrd_core::refused(o.check())
         };
         assert_eq!(refused(|o| o.phases.clear()), "phases");
-        assert_eq!(refused(|o| o.order = Some(Order::Values(Vec::new()))), "order");
-        assert_eq!(refused(|o| o.parametric = vec!["nonsense".into()]), "parametric");
+        assert_eq!(
+            refused(|o| o.order = Some(Order::Values(Vec::new()))),
+            "order"
+        );
+        assert_eq!(
+            refused(|o| o.parametric = vec!["nonsense".into()]),
+            "parametric"
+        );
         assert_eq!(refused(|o| o.humps = 9), "humps");
         assert_eq!(refused(|o| o.polarisation = Some(2.0)), "polarisation");
         assert_eq!(refused(|o| o.capillary = Some(-1.0)), "capillary");

@@ -102,7 +102,7 @@ pub fn wavelength_or(
     pattern: &xrd_io::Pattern,
     given: Option<xrd_io::Wavelength>,
 ) -> xrd_io::Wavelength {
-    match xrd_minerals::measured_wavelength(pattern.wavelength(), given, None) {
+    match xrd_jobs::measured_wavelength(pattern.wavelength(), given, None) {
         Some(w) => w,
         None => {
             eprintln!("{label}: no wavelength in the file; Cu Kα assumed (--wavelength)");

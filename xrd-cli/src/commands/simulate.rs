@@ -125,8 +125,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     profile
         .check()
         .map_err(|e| format!("--fwhm/--eta/--instrument: {e}"))?;
-    let pattern =
-        xrd_minerals::simulated_pattern(&sim, &peaks, w, (min, max), args.step, &profile)?;
+    let pattern = xrd_jobs::simulated_pattern(&sim, &peaks, w, (min, max), args.step, &profile)?;
     match &args.out {
         Some(path) => {
             let format = OutputFormat::from_path(path).ok_or_else(|| {
