@@ -47,7 +47,7 @@ pub enum Error {
         /// The spec as given.
         text: String,
         /// Why it names none.
-        source: xrd_minerals::Error,
+        source: Box<xrd_minerals::Error>,
     },
     /// Inputs that cannot make a job (no frame of a series could be read, a mixed fit without
     /// the library's corundum pattern).
@@ -61,10 +61,22 @@ pub enum Error {
     Sim(#[from] xrd_sim::Error),
     /// An error of xrd-minerals (libraries, phase specs, identification).
     #[error(transparent)]
-    Minerals(#[from] xrd_minerals::Error),
+    Minerals(Box<xrd_minerals::Error>),
     /// A refinement failed (see [`xrd_refine::Error`]).
     #[error(transparent)]
-    Refine(#[from] xrd_refine::Error),
+    Refine(Box<xrd_refine::Error>),
+}
+
+impl From<xrd_minerals::Error> for Error {
+    fn from(e: xrd_minerals::Error) -> Self {
+        Error::Minerals(Box::new(e))
+    }
+}
+
+impl From<xrd_refine::Error> for Error {
+    fn from(e: xrd_refine::Error) -> Self {
+        Error::Refine(Box::new(e))
+    }
 }
 
 impl From<xrd_core::Cancelled> for Error {

@@ -82,7 +82,7 @@ pub(crate) fn resolve_spec(
     PhaseSpec::resolve(text, library, max_candidates).map_err(|source| Error::Spec {
         option,
         text: text.to_string(),
-        source,
+        source: Box::new(source),
     })
 }
 

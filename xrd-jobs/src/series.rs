@@ -393,7 +393,7 @@ impl Series {
         });
         let series = match ran {
             Ok(s) => s,
-            Err(e) => return Err(failure.unwrap_or(Error::Refine(e))),
+            Err(e) => return Err(failure.unwrap_or_else(|| e.into())),
         };
         Ok(SeriesOutput {
             phases: names,

@@ -89,9 +89,9 @@ pub fn simulate(
         None => Profile::pseudo_voigt(eta.unwrap_or(0.5), fwhm.unwrap_or(0.1)),
     };
     let pattern = py
-        .detach(|| -> xrd_minerals::Result<xrd_io::Pattern> {
+        .detach(|| -> xrd_jobs::Result<xrd_io::Pattern> {
             let peaks = sim.peaks(&s)?;
-            xrd_minerals::simulated_pattern(&sim, &peaks, w, two_theta, step, &profile)
+            xrd_jobs::simulated_pattern(&sim, &peaks, w, two_theta, step, &profile)
         })
         .py()?;
     let mut meta = xrd_io::Metadata::default();
