@@ -1,0 +1,6 @@
+//! The jobs on small synthetic inputs: a refinement's rows and errors, a series cancelled
+//! (within 100 ms of the cancel) and resumed to the rows of an uncancelled run.
+
+mod fixtures;
+mod refine;
+mod series;
