@@ -78,7 +78,12 @@ fn kind_of(e: &(dyn StdError + 'static)) -> Option<Kind> {
             E::FileNotFound { .. } => Some(Kind::FileNotFound),
             E::File { source, .. } => Some(io_kind(source)),
             E::Format { .. } => Some(Kind::Format),
-            E::Spec { source, .. } => kind_of(source.as_ref()),
+            // A spec that names nothing is bad input, not an option out of range; a file it
+            // names keeps its own class (missing, malformed).
+            E::Spec { source, .. } => match kind_of(source.as_ref()) {
+                None | Some(Kind::InvalidParameter) => Some(Kind::InvalidInput),
+                k => k,
+            },
             E::Refine(inner) => kind_of(inner.as_ref()),
             E::Minerals(inner) => kind_of(inner.as_ref()),
             E::Io(inner) => kind_of(inner),
