@@ -1,6 +1,7 @@
 """`xrd identify --elements` on the weighed mixtures of dara_dev against truth.csv.
 
-Run from the repository root after `cargo build --release -p xrd-cli`; extra arguments go to
+Run from the repository root after `cargo build --release -p xrd-cli` (or with XRD=path/to/xrd
+for another build); extra arguments go to
 `xrd identify` (e.g. `--no-refine`, `--library ../shared/data/cif/LaOH3_Beall1977.cif`). The
 elements given are those of the weighed components. A found phase names a component when their
 compositions agree (element fractions within 0.02); a found phase that names none is wrong.
@@ -8,7 +9,7 @@ Prints one line per scan, then: components found (of those the library holds, La
 absent from the built-in AMCSD), wrong phases per file, and the mean |weight-fraction error| of
 the found components.
 """
-import csv, io, re, subprocess, sys, statistics
+import csv, io, os, re, subprocess, sys, statistics
 
 D = "../shared/data/measured/dara_dev"
 ELEMENTS = {"In2O3": "In,O", "La(OH)3": "La,O,H", "TiO2": "Ti,O", "MnCO3": "Mn,C,O",
@@ -41,11 +42,17 @@ truth = {}
 for r in csv.DictReader(open(f"{D}/truth.csv")):
     truth.setdefault(r["file"], []).append((r["component"], float(r["weight_fraction"])))
 extra = sys.argv[1:]
+# The halves of docs/experiments/2026-11-26-refine-particle-size.md: mixtures in name order,
+# every other one to the tuning half (both scans of a mixture in the same half).
+mixtures = sorted({f.split("--")[0] for f in truth})
+tuning = {m for k, m in enumerate(mixtures) if k % 2 == 0}
+half = lambda f: "tuning" if f.split("--")[0] in tuning else "reporting"
+tally = {h: {"found": 0, "held": 0, "wrong": 0, "files": 0, "errors": []} for h in ("tuning", "reporting")}
 found_n = held_n = wrong_n = 0
 errors = []
 for f, comps in sorted(truth.items()):
     elements = sorted({e for c, _ in comps for e in ELEMENTS[c].split(",")})
-    args = ["./target/release/xrd", "--format", "csv", "identify", "--elements", ",".join(elements),
+    args = [os.environ.get("XRD", "./target/release/xrd"), "--format", "csv", "identify", "--elements", ",".join(elements),
             f"{D}/{f}"] + extra
     p = subprocess.run(args, capture_output=True, text=True)
     rows = [r for r in csv.DictReader(io.StringIO(p.stdout)) if r["phase"] != "0"]
@@ -77,7 +84,17 @@ for f, comps in sorted(truth.items()):
             found_n += 1
         else:
             line.append(f"MISSED {c}")
+    t = tally[half(f)]
+    t["files"] += 1
+    t["wrong"] += sum(1 for x in line if x.startswith("WRONG"))
+    t["held"] += sum(1 for c, _ in comps if not (c == "La(OH)3" and "--library" not in " ".join(extra)))
+    t["found"] += sum(1 for c in matched if not (c == "La(OH)3" and "--library" not in " ".join(extra)))
+    t["errors"] += [abs(w - dict(comps)[comp]) for comp, w in summed.items()]
     print(f"{f[:45]:45s} " + "; ".join(line))
 print(f"found {found_n}/{held_n} components the library holds ({100 * found_n / held_n:.1f} %), "
       f"{wrong_n} wrong phases ({wrong_n / len(truth):.2f} per file)"
       + (f", found components' weight fractions off by {100 * statistics.mean(errors):.2f} wt% points on average (n={len(errors)})" if errors else ""))
+for h, t in tally.items():
+    e = t["errors"]
+    print(f"{h} half: found {t['found']}/{t['held']}, {t['wrong'] / t['files']:.2f} wrong per file ({t['files']} files)"
+          + (f", fractions off {100 * statistics.mean(e):.2f} wt% points (n={len(e)})" if e else ""))

@@ -30,7 +30,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// A job was stopped by its [`Control`] before it finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("cancelled")]
-#[non_exhaustive]
 pub struct Cancelled;
 
 /// One progress event: which part of the job, how far through it, and what it is doing.

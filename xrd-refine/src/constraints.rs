@@ -114,7 +114,7 @@ impl Constraints {
     pub fn name(&self, table: &Table, k: usize) -> String {
         self.members[k]
             .iter()
-            .map(|&i| table[i].name.as_str())
+            .map(|&i| table[i].key.to_string())
             .collect::<Vec<_>>()
             .join(" = ")
     }
@@ -167,7 +167,7 @@ mod tests {
         c.write(&[1.0], &mut v);
         assert_eq!(v, [1.0, 2.0]);
         assert_eq!(c.bounds(&t)[0], (-0.5, 1.5));
-        assert_eq!(c.name(&t, 0), "a B = b B");
+        assert_eq!(c.name(&t, 0), "a.B = b.B");
         assert_eq!(c.covariance(0, 1, |_, _| 0.25), 0.5);
     }
 }

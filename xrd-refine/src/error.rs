@@ -43,6 +43,9 @@ pub enum Error {
     /// An error of xrd-io.
     #[error(transparent)]
     Io(#[from] xrd_io::Error),
+    /// The refinement was cancelled through its [`xrd_core::Control`].
+    #[error(transparent)]
+    Cancelled(#[from] xrd_core::Cancelled),
 }
 
 xrd_io::shared_errors!(Error, wraps Sim, Io);

@@ -5,8 +5,9 @@
 use nalgebra::{DMatrix, DVector};
 
 use crate::constraints::Constraints;
-use crate::lm::{self, LevenbergMarquardt, NotFinite, Problem, Solved};
+use crate::lm::{self, Halt, LevenbergMarquardt, Problem, Solved};
 use crate::model::{Model, Parts};
+use crate::state::Choices;
 use crate::{Error, Result};
 
 /// Counts and their weights 1/σ².
@@ -17,8 +18,8 @@ pub(crate) struct Data {
 }
 
 /// χ² = Σ w (y − f)² of parameter `values`.
-pub(crate) fn chi2(model: &Model, values: &[f64], data: &Data) -> f64 {
-    let f = model.evaluate(values, None, None);
+pub(crate) fn chi2(model: &Model, choices: &Choices, values: &[f64], data: &Data) -> f64 {
+    let f = model.evaluate(choices, values, None, None);
     f.iter()
         .zip(&data.y)
         .zip(&data.w)
@@ -29,6 +30,7 @@ pub(crate) fn chi2(model: &Model, values: &[f64], data: &Data) -> f64 {
 /// The model, its data and the constraints of one fit.
 pub(crate) struct Fit<'a> {
     model: &'a Model,
+    choices: &'a Choices,
     data: &'a Data,
     constraints: &'a Constraints,
     /// Every parameter's value: the held ones stay, the free ones are overwritten.
@@ -40,12 +42,14 @@ impl<'a> Fit<'a> {
     /// The fit of `constraints`' variables, every other parameter held at `values`.
     pub fn new(
         model: &'a Model,
+        choices: &'a Choices,
         data: &'a Data,
         constraints: &'a Constraints,
         values: &[f64],
     ) -> Self {
         Self {
             model,
+            choices,
             data,
             constraints,
             values: values.to_vec(),
@@ -77,7 +81,7 @@ impl Problem for Fit<'_> {
     }
 
     fn chi2(&self, x: &[f64]) -> f64 {
-        let c = chi2(self.model, &self.values_at(x), self.data);
+        let c = chi2(self.model, self.choices, &self.values_at(x), self.data);
         if c.is_finite() { c } else { f64::INFINITY }
     }
 
@@ -87,9 +91,12 @@ impl Problem for Fit<'_> {
         let n = data.y.len();
         let m = self.constraints.variables();
         let mut j = DMatrix::zeros(n, m);
-        let f = self
-            .model
-            .evaluate(&values, Some((self.constraints.columns(), &mut j)), None);
+        let f = self.model.evaluate(
+            self.choices,
+            &values,
+            Some((self.constraints.columns(), &mut j)),
+            None,
+        );
         let mut r = DVector::zeros(n);
         let mut chi2 = 0.0;
         for i in 0..n {
@@ -110,24 +117,28 @@ impl Problem for Fit<'_> {
 /// [`Error::Singular`] when a free parameter has no effect on the pattern.
 pub(crate) fn minimise(
     model: &Model,
+    choices: &Choices,
     values: &mut [f64],
     constraints: &Constraints,
     data: &Data,
     solver: &LevenbergMarquardt,
 ) -> Result<Solved> {
-    let fit = Fit::new(model, data, constraints, values);
+    let fit = Fit::new(model, choices, data, constraints, values);
     let mut x = constraints.read(values);
     let solved = solver.minimise(&fit, &mut x);
     // The accepted steps are kept even when a later one fails.
     constraints.write(&x, values);
-    solved.map_err(|NotFinite(normal)| Error::Singular(fit.indistinguishable(&normal)))
+    solved.map_err(|halt| match halt {
+        Halt::NotFinite(normal) => Error::Singular(fit.indistinguishable(&normal)),
+        Halt::Cancelled => Error::Cancelled(xrd_core::Cancelled),
+    })
 }
 
 /// The least-squares scales, background terms and hump areas, every other parameter held: the
 /// pattern is linear in them, so one evaluation (each phase's curve at unit scale, each hump at
 /// unit area) and one solve give them. Updates `values` (scales and areas clamped at zero) and
 /// returns the χ² of the unclamped solution.
-pub(crate) fn linear(model: &Model, values: &mut [f64], data: &Data) -> f64 {
+pub(crate) fn linear(model: &Model, choices: &Choices, values: &mut [f64], data: &Data) -> f64 {
     let l = &model.layout;
     let mut unit = values.to_vec();
     for k in l.background.clone() {
@@ -144,7 +155,7 @@ pub(crate) fn linear(model: &Model, values: &mut [f64], data: &Data) -> f64 {
         unit[h.area] = 0.0;
     }
     let mut parts = Parts::default();
-    model.evaluate(&unit, None, Some(&mut parts));
+    model.evaluate(choices, &unit, None, Some(&mut parts));
     let mut columns = model.chebyshev_table().to_vec();
     columns.extend(parts.phases);
     columns.extend(model.hump_curves(values));
@@ -206,7 +217,7 @@ mod tests {
     /// phase's B following the first's at twice its value), against central differences.
     #[test]
     fn jacobian_through_the_constraints_matches_central_differences() {
-        let (m, v) = crate::model::tests::model();
+        let (m, v, ch) = crate::model::tests::model();
         let index = |id: Id| m.table.iter().position(|p| p.id == id).unwrap();
         let (b0, b1, zero) = (index(Id::B(0)), index(Id::B(1)), index(Id::Zero));
         let mut c = Constraints::select(m.table.len(), &[zero, b0, b1]);
@@ -216,7 +227,7 @@ mod tests {
             y: vec![0.0; m.tt.len()],
             w: vec![1.0; m.tt.len()],
         };
-        let fit = Fit::new(&m, &data, &c, &v);
+        let fit = Fit::new(&m, &ch, &data, &c, &v);
         let x = c.read(&v);
         let (j, _, _) = fit.jacobian(&x);
         for k in 0..x.len() {
@@ -224,8 +235,8 @@ mod tests {
             let (mut up, mut down) = (x.clone(), x.clone());
             up[k] += h;
             down[k] -= h;
-            let fu = m.evaluate(&fit.values_at(&up), None, None);
-            let fd = m.evaluate(&fit.values_at(&down), None, None);
+            let fu = m.evaluate(&ch, &fit.values_at(&up), None, None);
+            let fd = m.evaluate(&ch, &fit.values_at(&down), None, None);
             let (mut diff, mut norm) = (0.0, 0.0);
             for i in 0..m.tt.len() {
                 let num = (fu[i] - fd[i]) / (2.0 * h);

@@ -19,21 +19,27 @@ mod quality;
 mod reference;
 mod refinement;
 mod series;
+mod state;
 mod summation;
+mod weights;
 
 pub use calibration::{CALIBRATION_FORMAT, CalibratedPeak, Calibration, Operator};
 pub use error::{Error, Result};
 pub use instrument::{INSTRUMENT_FORMAT, Instrument};
+pub use lm::Stop;
+pub use parameter::{HumpPart, ParamId, PhaseParam, RESERVED_NAMES, ReferenceParam, Width};
 pub use params::{COMPARISON_ITERATIONS, COMPARISON_STAGES, RefineParams, Stage};
 pub use phase::{Intensities, Phase};
 pub use reference::{BACKGROUND_NAME, Reference, ReferenceLibrary};
 pub use refinement::{
     MICROABSORPTION_WARNING, ParameterValue, PhaseKind, PhaseResult, ReferenceSet, Refinement,
-    Refiner, SENSITIVITY_PARTICLE_SIZE, State, rir_scale,
+    Refiner, SENSITIVITY_PARTICLE_SIZE, rir_scale,
 };
 pub use series::{
     CELL_LABELS, Flag, Frame, FrameFit, FrameStart, Parametric, ParametricFit, Sequential, Series,
-    SeriesParams, SeriesValue, series_columns, tracked,
+    SeriesParams, SeriesValue, Tracked, series_columns, tracked,
 };
+pub use state::State;
 pub use summation::{Alignment, Quantification, ReferenceResult, Summation, SummationParams};
+pub use weights::{DEFAULT_MAX_SHIFT, DETECTION_SIGMAS};
 pub use xrd_sim::powder::tch::REACH;

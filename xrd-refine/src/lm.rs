@@ -23,7 +23,7 @@ pub(crate) trait Problem {
 }
 
 /// Levenberg–Marquardt's settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct LevenbergMarquardt {
     /// Steps at most.
     pub max_iterations: usize,
@@ -31,6 +31,8 @@ pub(crate) struct LevenbergMarquardt {
     pub tolerance: f64,
     /// The damping λ of the first step.
     pub damping: f64,
+    /// Checked before every step: a cancelled run stops there.
+    pub control: xrd_core::Control,
 }
 
 impl LevenbergMarquardt {
@@ -41,6 +43,38 @@ impl LevenbergMarquardt {
             max_iterations,
             tolerance,
             damping: 1e-3,
+            control: xrd_core::Control::default(),
+        }
+    }
+}
+
+/// Why Levenberg–Marquardt stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Stop {
+    /// A step lowered χ² by less than the tolerance (relative): converged.
+    #[default]
+    Chi2,
+    /// The gradient vanished: every free variable at an optimum, a bound or without effect.
+    Gradient,
+    /// The last accepted step moved no variable by more than 10⁻¹² of its value: converged.
+    Step,
+    /// No step lowered χ² at any damping: at a minimum to the precision of the arithmetic.
+    NoDescent,
+    /// The damped normal matrix could not be factorised at any damping.
+    Singular,
+    /// The iteration limit was reached before convergence.
+    IterationLimit,
+}
+
+impl Stop {
+    /// Whether the run converged ([`Stop::Chi2`], [`Stop::Gradient`], [`Stop::Step`],
+    /// [`Stop::NoDescent`]) rather than ran out of iterations or could not solve.
+    pub fn converged(self) -> bool {
+        match self {
+            Stop::Chi2 | Stop::Gradient | Stop::Step | Stop::NoDescent => true,
+            Stop::Singular | Stop::IterationLimit => false,
         }
     }
 }
@@ -50,12 +84,18 @@ impl LevenbergMarquardt {
 pub(crate) struct Solved {
     pub chi2: f64,
     pub iterations: usize,
+    pub stop: Stop,
 }
 
-/// χ² or its gradient was not finite at the start of a step: the normal matrix there, for the
-/// problem to name the variables that cannot be told apart.
+/// Why a run ended without a result.
 #[derive(Debug, Clone)]
-pub(crate) struct NotFinite(pub DMatrix<f64>);
+pub(crate) enum Halt {
+    /// χ² or its gradient was not finite at the start of a step: the normal matrix there, for
+    /// the problem to name the variables that cannot be told apart.
+    NotFinite(DMatrix<f64>),
+    /// The control was cancelled (the accepted steps are kept).
+    Cancelled,
+}
 
 /// Holds the variables without effect (a width at its floor, a phase refined away): unit
 /// diagonal, no gradient. Returns their columns.
@@ -93,19 +133,23 @@ impl LevenbergMarquardt {
     /// Minimises χ² of `problem` from `x`, which it updates to every accepted step.
     ///
     /// # Errors
-    /// [`NotFinite`] when χ² or its gradient is not finite at the start of a step.
-    pub fn minimise<P: Problem>(&self, problem: &P, x: &mut [f64]) -> Result<Solved, NotFinite> {
+    /// [`Halt::NotFinite`] when χ² or its gradient is not finite at the start of a step,
+    /// [`Halt::Cancelled`] when the control is cancelled (checked before each step).
+    pub fn minimise<P: Problem>(&self, problem: &P, x: &mut [f64]) -> Result<Solved, Halt> {
         let bounds = problem.bounds();
         let m = x.len();
         let mut lambda = self.damping;
         let mut nu = 2.0;
         let mut iterations = 0;
         loop {
+            if self.control.is_cancelled() {
+                return Err(Halt::Cancelled);
+            }
             let (j, r, chi2) = problem.jacobian(x);
             let mut normal = j.tr_mul(&j);
             let mut grad = j.tr_mul(&r);
             if !(chi2.is_finite() && grad.iter().all(|g| g.is_finite())) {
-                return Err(NotFinite(normal));
+                return Err(Halt::NotFinite(normal));
             }
             // A variable without effect here is held for this step.
             hold_inert(&mut normal, &mut grad);
@@ -125,12 +169,20 @@ impl LevenbergMarquardt {
                     grad[c] = 0.0;
                 }
             }
-            let solved = |chi2, iterations| Solved { chi2, iterations };
+            let solved = |chi2, iterations, stop| Solved {
+                chi2,
+                iterations,
+                stop,
+            };
+            if grad.iter().all(|&g| g == 0.0) {
+                return Ok(solved(chi2, iterations, Stop::Gradient));
+            }
             if iterations >= self.max_iterations {
-                return Ok(solved(chi2, iterations));
+                return Ok(solved(chi2, iterations, Stop::IterationLimit));
             }
             iterations += 1;
             let mut accepted = None;
+            let mut factorised = false;
             while lambda <= LAMBDA_MAX {
                 let mut a = normal.clone();
                 for c in 0..m {
@@ -141,6 +193,7 @@ impl LevenbergMarquardt {
                     nu *= 2.0;
                     continue;
                 };
+                factorised = true;
                 let step = chol.solve(&grad);
                 let trial: Vec<f64> = (0..m)
                     .map(|c| (x[c] + step[c]).clamp(bounds[c].0, bounds[c].1))
@@ -164,12 +217,18 @@ impl LevenbergMarquardt {
             }
             match accepted {
                 Some((trial, c2)) => {
+                    let moved =
+                        (0..m).any(|c| (trial[c] - x[c]).abs() > 1e-12 * x[c].abs().max(1e-300));
                     x.copy_from_slice(&trial);
                     if (chi2 - c2) / chi2 < self.tolerance {
-                        return Ok(solved(c2, iterations));
+                        return Ok(solved(c2, iterations, Stop::Chi2));
+                    }
+                    if !moved {
+                        return Ok(solved(c2, iterations, Stop::Step));
                     }
                 }
-                None => return Ok(solved(chi2, iterations)),
+                None if factorised => return Ok(solved(chi2, iterations, Stop::NoDescent)),
+                None => return Ok(solved(chi2, iterations, Stop::Singular)),
             }
         }
     }

@@ -14,6 +14,7 @@ use crate::instrument::Instrument;
 use crate::parameter::{HumpPart, Id, Owners, Table, Width};
 use crate::phase::PhaseModel;
 use crate::reference::Reference;
+use crate::state::Choices;
 use xrd_sim::powder::lorentz_polarisation;
 use xrd_sim::powder::tch::{self, REACH, TchProfile};
 
@@ -120,8 +121,6 @@ pub(crate) struct Model {
     /// (λ, relative intensity) of Kα₁ and, when present, Kα₂.
     pub lines: Vec<(f64, f64)>,
     pub phases: Vec<PhaseModel>,
-    /// Per phase, its texture: the one home of the direction a fit chose.
-    pub texture: Vec<Option<Texture>>,
     pub monochromator: Option<f64>,
     /// The instrument's polarisation fraction of the Lorentz–polarisation factor, or none.
     pub polarisation: Option<f64>,
@@ -133,14 +132,6 @@ pub(crate) struct Model {
     shape: TchProfile,
     /// Measured reference patterns fitted beside the phases (full-pattern summation).
     pub references: Vec<Reference>,
-}
-
-/// A phase's March–Dollase texture: its direction, and per peak, per member, cos² of the
-/// angle between the member's normal and the direction (at the cell it was set at).
-#[derive(Debug, Clone)]
-pub(crate) struct Texture {
-    pub direction: [i32; 3],
-    cos2: Vec<Vec<f64>>,
 }
 
 /// What one peak line contributes: its profile quantities and their derivatives.
@@ -236,7 +227,6 @@ impl Model {
             push(Id::Strain(p), 0.0, 0.0, 3.0);
             push(Id::Texture(p), 1.0, 0.3, 3.0);
         }
-        let texture = phases.iter().map(|_| None).collect();
         let mut lines = vec![(radiation.angstrom(), 1.0)];
         if let Some(l2) = radiation.alpha2() {
             lines.push((l2, radiation.ratio()));
@@ -247,7 +237,6 @@ impl Model {
             radiation,
             lines,
             phases,
-            texture,
             monochromator: instrument.monochromator,
             polarisation: instrument.polarisation,
             capillary: instrument.capillary_mu_r.map(CapillaryTable::new),
@@ -316,51 +305,6 @@ impl Model {
         self.table.starts()
     }
 
-    /// Sets the texture direction of phase `p` (none: random powder) at cell `values`.
-    pub fn set_texture(&mut self, p: usize, direction: Option<[i32; 3]>, values: &[f64]) {
-        let Some(d) = direction else {
-            self.texture[p] = None;
-            return;
-        };
-        let ph = &self.phases[p];
-        let g = ph
-            .cell
-            .coefficients(&values[self.layout.phases[p].cell.clone()]);
-        // hᵀ G* k with G* from the six coefficients.
-        let dot = |a: [i32; 3], b: [i32; 3]| {
-            let (a, b) = (a.map(f64::from), b.map(f64::from));
-            g[0] * a[0] * b[0]
-                + g[1] * a[1] * b[1]
-                + g[2] * a[2] * b[2]
-                + g[3] / 2.0 * (a[1] * b[2] + a[2] * b[1])
-                + g[4] / 2.0 * (a[0] * b[2] + a[2] * b[0])
-                + g[5] / 2.0 * (a[0] * b[1] + a[1] * b[0])
-        };
-        let dd = dot(d, d);
-        let cos2 = ph
-            .peaks
-            .iter()
-            .map(|pk| {
-                pk.members
-                    .iter()
-                    .map(|m| {
-                        let hd = dot(m.hkl, d);
-                        (hd * hd / (dot(m.hkl, m.hkl) * dd)).clamp(0.0, 1.0)
-                    })
-                    .collect()
-            })
-            .collect();
-        self.texture[p] = Some(Texture { direction: d, cos2 });
-    }
-
-    /// Each phase's texture direction, where one is set.
-    pub fn texture_directions(&self) -> Vec<Option<[i32; 3]>> {
-        self.texture
-            .iter()
-            .map(|t| t.as_ref().map(|t| t.direction))
-            .collect()
-    }
-
     /// The instrument of parameter `values` (with the monochromator, polarisation and capillary of
     /// the start).
     pub fn instrument(&self, values: &[f64], refined: bool) -> Instrument {
@@ -386,6 +330,7 @@ impl Model {
     /// `jac`; with `parts`, the background and each phase's curve.
     pub fn evaluate(
         &self,
+        choices: &Choices,
         values: &[f64],
         mut jac: Option<(&[Column], &mut DMatrix<f64>)>,
         mut parts: Option<&mut Parts>,
@@ -438,6 +383,7 @@ impl Model {
                 let before = y.clone();
                 let items: Vec<(usize, usize)> = (0..ph.peaks.len()).map(|k| (p, k)).collect();
                 self.add_peaks(
+                    choices,
                     values,
                     &items,
                     &mut y,
@@ -464,6 +410,7 @@ impl Model {
                 let (_, (y2, j2)) = rayon::join(
                     || {
                         self.add_peaks(
+                            choices,
                             values,
                             first,
                             &mut y,
@@ -473,7 +420,7 @@ impl Model {
                     || {
                         let mut y2 = vec![0.0; n];
                         let mut j2 = cols.map(|_| DMatrix::zeros(n, width));
-                        self.add_peaks(values, second, &mut y2, cols.zip(j2.as_mut()));
+                        self.add_peaks(choices, values, second, &mut y2, cols.zip(j2.as_mut()));
                         (y2, j2)
                     },
                 );
@@ -483,6 +430,7 @@ impl Model {
                 }
             } else {
                 self.add_peaks(
+                    choices,
                     values,
                     &items,
                     &mut y,
@@ -519,12 +467,18 @@ impl Model {
     /// Each peak's curve of phase `p` at `values`, its lines summed, at the peak's own
     /// intensity or (`unit`) at unit |F|²: (first point, values at the points from there),
     /// empty for a peak out of reach. Pawley's intensities are solved on these.
-    pub fn peak_curves(&self, values: &[f64], p: usize, unit: bool) -> Vec<(usize, Vec<f64>)> {
+    pub fn peak_curves(
+        &self,
+        choices: &Choices,
+        values: &[f64],
+        p: usize,
+        unit: bool,
+    ) -> Vec<(usize, Vec<f64>)> {
         let pi = &self.layout.phases[p];
         let cell = &values[pi.cell.clone()];
         let mut derivs = Vec::new();
         let mut out = Vec::with_capacity(self.phases[p].peaks.len());
-        for peak in &self.phases[p].peaks {
+        for (k, peak) in self.phases[p].peaks.iter().enumerate() {
             let inv_d2 = peak.inv_d2(cell);
             if inv_d2 <= 0.0 {
                 out.push((0, Vec::new()));
@@ -544,7 +498,11 @@ impl Model {
                     g,
                     lambda,
                     ratio,
-                    if unit { 1.0 } else { peak.f2 },
+                    if unit {
+                        1.0
+                    } else {
+                        choices.peak_f2(self, p, k)
+                    },
                     0.0,
                     None,
                     &mut derivs,
@@ -585,6 +543,7 @@ impl Model {
     /// `cols` of `jac`.
     fn add_peaks(
         &self,
+        choices: &Choices,
         values: &[f64],
         items: &[(usize, usize)],
         y: &mut [f64],
@@ -604,20 +563,18 @@ impl Model {
             }
             let g = inv_d2.sqrt();
             // Σ |F|² W and its derivative in r.
-            let (tex, dtex) = match self.texture[p].as_ref().and_then(|t| t.cos2.get(k)) {
+            let (tex, dtex) = match choices.texture(p).and_then(|t| t.cos2.get(k)) {
                 Some(c2) => {
                     let r = values[pi.texture];
-                    peak.members
-                        .iter()
-                        .zip(c2)
-                        .fold((0.0, 0.0), |(t, dt), (m, &c)| {
-                            let x = r * r * c + (1.0 - c) / r;
-                            let w = x.powf(-1.5);
-                            let dw = -1.5 * x.powf(-2.5) * (2.0 * r * c - (1.0 - c) / (r * r));
-                            (t + m.f2 * w, dt + m.f2 * dw)
-                        })
+                    c2.iter().enumerate().fold((0.0, 0.0), |(t, dt), (j, &c)| {
+                        let f2 = choices.member_f2(self, p, k, j);
+                        let x = r * r * c + (1.0 - c) / r;
+                        let w = x.powf(-1.5);
+                        let dw = -1.5 * x.powf(-2.5) * (2.0 * r * c - (1.0 - c) / (r * r));
+                        (t + f2 * w, dt + f2 * dw)
+                    })
                 }
-                None => (peak.f2, 0.0),
+                None => (choices.peak_f2(self, p, k), 0.0),
             };
             for &(lambda, ratio) in &self.lines {
                 let sin = lambda * g / 2.0;
@@ -820,11 +777,11 @@ pub(crate) mod tests {
 
     /// Two phases (tetragonal, monoclinic), textured, one hump, every parameter away from
     /// its start.
-    pub(crate) fn model() -> (Model, Vec<f64>) {
+    pub(crate) fn model() -> (Model, Vec<f64>, Choices) {
         model_with(&Instrument::default())
     }
 
-    fn model_with(instrument: &Instrument) -> (Model, Vec<f64>) {
+    fn model_with(instrument: &Instrument) -> (Model, Vec<f64>, Choices) {
         let phases: Vec<Phase> = [RUTILE, MONO]
             .iter()
             .map(|c| Phase::new("p", Structure::from_cif(c).unwrap()).unwrap())
@@ -835,7 +792,7 @@ pub(crate) mod tests {
             .iter()
             .map(|p| PhaseModel::new(p, Wavelength::CU_KA, (20.0, 50.0), 3.0).unwrap())
             .collect();
-        let mut m = Model::new(tt, Wavelength::CU_KA, pm, instrument, 4, 1, 1000.0);
+        let m = Model::new(tt, Wavelength::CU_KA, pm, instrument, 4, 1, 1000.0);
         let mut v = m.starts();
         let l = m.layout.clone();
         for (k, i) in l.background.clone().enumerate() {
@@ -855,9 +812,10 @@ pub(crate) mod tests {
             v[pi.strain] = 0.02;
             v[pi.texture] = 0.8;
         }
-        m.set_texture(0, Some([0, 0, 1]), &v);
-        m.set_texture(1, Some([1, 1, 0]), &v);
-        (m, v)
+        let mut c = Choices::none(&m);
+        c.set_texture(&m, 0, Some([0, 0, 1]), &v);
+        c.set_texture(&m, 1, Some([1, 1, 0]), &v);
+        (m, v, c)
     }
 
     #[test]
@@ -874,7 +832,7 @@ pub(crate) mod tests {
             ..Instrument::default()
         };
         jacobian_check(&synchrotron);
-        let (m, v) = model_with(&synchrotron);
+        let (m, v, c) = model_with(&synchrotron);
         // The instrument the model reports keeps the values of the start.
         let back = m.instrument(&v, false);
         assert_eq!(back.polarisation, Some(0.95));
@@ -885,8 +843,8 @@ pub(crate) mod tests {
             ..synchrotron.clone()
         });
         let (a, b) = (
-            m.evaluate(&v, None, None),
-            plain.0.evaluate(&plain.1, None, None),
+            m.evaluate(&c, &v, None, None),
+            plain.0.evaluate(&plain.2, &plain.1, None, None),
         );
         let peak = |y: &[f64], lo: f64, hi: f64| {
             m.tt.iter()
@@ -900,17 +858,20 @@ pub(crate) mod tests {
     }
 
     fn jacobian_check(instrument: &Instrument) {
-        let (m, v) = model_with(instrument);
+        let (m, v, c) = model_with(instrument);
         let n = v.len();
         let cols: Vec<Column> = (0..n).map(|i| Some((i, 1.0))).collect();
         let mut j = DMatrix::zeros(m.tt.len(), n);
-        m.evaluate(&v, Some((&cols, &mut j)), None);
+        m.evaluate(&c, &v, Some((&cols, &mut j)), None);
         for k in 0..n {
             let h = v[k].abs().max(1e-3) * 1e-6;
             let (mut up, mut down) = (v.clone(), v.clone());
             up[k] += h;
             down[k] -= h;
-            let (fu, fd) = (m.evaluate(&up, None, None), m.evaluate(&down, None, None));
+            let (fu, fd) = (
+                m.evaluate(&c, &up, None, None),
+                m.evaluate(&c, &down, None, None),
+            );
             let (mut diff, mut norm) = (0.0, 0.0);
             for i in 0..m.tt.len() {
                 let num = (fu[i] - fd[i]) / (2.0 * h);
@@ -918,8 +879,8 @@ pub(crate) mod tests {
                 norm += num * num;
             }
             let rel = (diff / norm.max(1e-300)).sqrt();
-            assert!(norm > 0.0, "`{}` has no effect", m.table[k].name);
-            assert!(rel < 1e-5, "`{}`: relative error {rel:e}", m.table[k].name);
+            assert!(norm > 0.0, "`{}` has no effect", m.table[k].key);
+            assert!(rel < 1e-5, "`{}`: relative error {rel:e}", m.table[k].key);
         }
     }
 
@@ -933,7 +894,7 @@ pub(crate) mod tests {
             y: 0.02,
             ..Instrument::default()
         };
-        let (m, mut v) = model_with(&instrument);
+        let (m, mut v, _) = model_with(&instrument);
         let l = m.layout.clone();
         for (i, x) in l.widths.iter().zip([0.004, -0.002, 0.003, 0.01, 0.02]) {
             v[*i] = x;
@@ -964,9 +925,9 @@ pub(crate) mod tests {
 
     #[test]
     fn parts_add_up() {
-        let (m, v) = model();
+        let (m, v, c) = model();
         let mut parts = Parts::default();
-        let y = m.evaluate(&v, None, Some(&mut parts));
+        let y = m.evaluate(&c, &v, None, Some(&mut parts));
         assert_eq!(parts.phases.len(), 2);
         for (i, yi) in y.iter().enumerate() {
             let sum = parts.background[i] + parts.phases[0][i] + parts.phases[1][i];

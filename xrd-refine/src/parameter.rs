@@ -5,26 +5,50 @@
 //! The table holds where a fit starts; the working values travel as a plain vector in the
 //! table's order (a [`crate::State`] between fits), so one prepared model serves many fits.
 
+use serde::{Deserialize, Serialize};
+
 /// The three parameters of one broad background peak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum HumpPart {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HumpPart {
+    /// Its area (counts × degrees).
     Area,
+    /// Its centre (° 2θ).
     Position,
+    /// Its full width at half maximum (° 2θ).
     Fwhm,
+}
+
+impl HumpPart {
+    const ALL: [HumpPart; 3] = [HumpPart::Area, HumpPart::Position, HumpPart::Fwhm];
+
+    fn name(self) -> &'static str {
+        match self {
+            HumpPart::Area => "area",
+            HumpPart::Position => "position",
+            HumpPart::Fwhm => "fwhm",
+        }
+    }
 }
 
 /// The instrument's width terms, in the order of [`crate::Instrument`]'s fields (the layout
 /// relies on it): Caglioti's Gaussian U, V, W and the Lorentzian X, Y.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Width {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Width {
+    /// Caglioti's U (tan²θ).
     U,
+    /// Caglioti's V (tan θ).
     V,
+    /// Caglioti's W (constant).
     W,
+    /// Lorentzian X (1 / cos θ).
     X,
+    /// Lorentzian Y (tan θ).
     Y,
 }
 
 impl Width {
+    const ALL: [Width; 5] = [Width::U, Width::V, Width::W, Width::X, Width::Y];
+
     fn name(self) -> &'static str {
         match self {
             Width::U => "U",
@@ -69,7 +93,14 @@ impl Id {
             | Id::Size(p)
             | Id::Strain(p)
             | Id::Texture(p) => Some(p),
-            _ => None,
+            Id::Background(_)
+            | Id::Hump(..)
+            | Id::Zero
+            | Id::Displacement
+            | Id::Width(_)
+            | Id::Asymmetry
+            | Id::ReferenceScale(_)
+            | Id::ReferenceShift(_) => None,
         }
     }
 
@@ -83,11 +114,227 @@ impl Id {
     }
 }
 
-/// One parameter: its identity, name, start and bounds.
+/// A phase's own parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum PhaseParam {
+    /// The scale factor.
+    Scale,
+    /// A free coefficient of the reciprocal metric tensor, named by the coefficients it ties
+    /// (`A`, `A=B`, `A=B=C`, `D`, …: A = a*², B = b*², C = c*², D = 2b*c* cos α*, E, F likewise;
+    /// a crystal system's ties joined by `=`).
+    Cell(String),
+    /// The overall atomic displacement parameter B (Å²).
+    B,
+    /// The crystallite-size broadening.
+    Size,
+    /// The microstrain broadening.
+    Strain,
+    /// The March–Dollase ratio r of the texture direction kept.
+    Texture,
+}
+
+/// A measured reference's parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ReferenceParam {
+    /// Its scale.
+    Scale,
+    /// Its 2θ shift.
+    Shift,
+}
+
+/// What a refined parameter is, by name: the key of [`crate::ParameterValue`]s, of a
+/// [`crate::State`] and of whatever a front end frees, fixes or plots. Its text form parses
+/// back:
+///
+/// | text | parameter |
+/// | --- | --- |
+/// | `background.3` | Chebyshev background term 3 |
+/// | `hump.0.area`, `hump.0.position`, `hump.0.fwhm` | broad background peak 0 |
+/// | `instrument.zero` | the 2θ zero shift |
+/// | `instrument.U` … `instrument.Y`, `instrument.asymmetry` | the instrument's widths, asymmetry |
+/// | `specimen.displacement` | the specimen displacement (a shift of cos θ) |
+/// | `Calcite.scale`, `.B`, `.size`, `.strain`, `.texture` | phase `Calcite`'s own |
+/// | `Calcite.cell.A=B` | a free metric coefficient of its cell ([`PhaseParam::Cell`]) |
+/// | `reference.KAOLINITE.scale`, `.shift` | a measured reference's |
+///
+/// A phase may not be called `background`, `hump`, `instrument`, `specimen` or `reference`
+/// (the refinement refuses it), so every text names one parameter; a phase name may contain
+/// dots (it is read up to its last known suffix).
+///
+/// ```
+/// use xrd_refine::{ParamId, PhaseParam};
+/// let id: ParamId = "Calcite.cell.A=B".parse()?;
+/// assert_eq!(id, ParamId::Phase("Calcite".into(), PhaseParam::Cell("A=B".into())));
+/// assert_eq!(id.to_string(), "Calcite.cell.A=B");
+/// assert_eq!(id.phase(), Some("Calcite"));
+/// assert!("Calcite.volume".parse::<ParamId>().is_err());
+/// # Ok::<(), xrd_refine::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ParamId {
+    /// A Chebyshev background term.
+    Background(usize),
+    /// A part of a broad background peak.
+    Hump(usize, HumpPart),
+    /// The 2θ zero shift.
+    Zero,
+    /// The specimen displacement.
+    Displacement,
+    /// An instrument width term.
+    Width(Width),
+    /// The instrument's asymmetry.
+    Asymmetry,
+    /// A phase's parameter.
+    Phase(String, PhaseParam),
+    /// A measured reference's parameter.
+    Reference(String, ReferenceParam),
+}
+
+/// The first segments of the text forms that are not a phase's: no phase may be called so.
+pub const RESERVED_NAMES: [&str; 5] = ["background", "hump", "instrument", "specimen", "reference"];
+
+impl ParamId {
+    /// The phase it belongs to, if any.
+    pub fn phase(&self) -> Option<&str> {
+        match self {
+            ParamId::Phase(name, _) => Some(name),
+            ParamId::Background(_)
+            | ParamId::Hump(..)
+            | ParamId::Zero
+            | ParamId::Displacement
+            | ParamId::Width(_)
+            | ParamId::Asymmetry
+            | ParamId::Reference(..) => None,
+        }
+    }
+
+    /// Whether it belongs to phase `name`.
+    pub fn is_of_phase(&self, name: &str) -> bool {
+        self.phase() == Some(name)
+    }
+}
+
+impl std::fmt::Display for ParamId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParamId::Background(k) => write!(f, "background.{k}"),
+            ParamId::Hump(k, part) => write!(f, "hump.{k}.{}", part.name()),
+            ParamId::Zero => f.write_str("instrument.zero"),
+            ParamId::Displacement => f.write_str("specimen.displacement"),
+            ParamId::Width(w) => write!(f, "instrument.{}", w.name()),
+            ParamId::Asymmetry => f.write_str("instrument.asymmetry"),
+            ParamId::Phase(name, param) => match param {
+                PhaseParam::Scale => write!(f, "{name}.scale"),
+                PhaseParam::Cell(c) => write!(f, "{name}.cell.{c}"),
+                PhaseParam::B => write!(f, "{name}.B"),
+                PhaseParam::Size => write!(f, "{name}.size"),
+                PhaseParam::Strain => write!(f, "{name}.strain"),
+                PhaseParam::Texture => write!(f, "{name}.texture"),
+            },
+            ParamId::Reference(name, param) => match param {
+                ReferenceParam::Scale => write!(f, "reference.{name}.scale"),
+                ReferenceParam::Shift => write!(f, "reference.{name}.shift"),
+            },
+        }
+    }
+}
+
+impl std::str::FromStr for ParamId {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> crate::Result<Self> {
+        let bad = || {
+            crate::error::invalid(
+                "parameter",
+                format!(
+                    "`{s}` names no parameter (such as `Calcite.scale`, `Calcite.cell.A`, \
+                     `instrument.U`, `background.0`, `reference.KAOLINITE.shift`)"
+                ),
+            )
+        };
+        let index = |t: &str| t.parse::<usize>().map_err(|_| bad());
+        let (root, rest) = s.split_once('.').ok_or_else(bad)?;
+        let id = match root {
+            "background" => ParamId::Background(index(rest)?),
+            "hump" => {
+                let (k, part) = rest.split_once('.').ok_or_else(bad)?;
+                let part = HumpPart::ALL
+                    .into_iter()
+                    .find(|p| p.name() == part)
+                    .ok_or_else(bad)?;
+                ParamId::Hump(index(k)?, part)
+            }
+            "instrument" => match rest {
+                "zero" => ParamId::Zero,
+                "asymmetry" => ParamId::Asymmetry,
+                w => ParamId::Width(
+                    Width::ALL
+                        .into_iter()
+                        .find(|x| x.name() == w)
+                        .ok_or_else(bad)?,
+                ),
+            },
+            "specimen" if rest == "displacement" => ParamId::Displacement,
+            "reference" => {
+                let (name, param) = rest.rsplit_once('.').ok_or_else(bad)?;
+                let param = match param {
+                    "scale" => ReferenceParam::Scale,
+                    "shift" => ReferenceParam::Shift,
+                    _ => return Err(bad()),
+                };
+                if name.is_empty() {
+                    return Err(bad());
+                }
+                ParamId::Reference(name.to_string(), param)
+            }
+            _ if RESERVED_NAMES.contains(&root) => return Err(bad()),
+            _ => {
+                let (name, param) = if let Some((name, c)) = s.rsplit_once(".cell.") {
+                    (name, PhaseParam::Cell(c.to_string()))
+                } else {
+                    let (name, suffix) = s.rsplit_once('.').ok_or_else(bad)?;
+                    let param = match suffix {
+                        "scale" => PhaseParam::Scale,
+                        "B" => PhaseParam::B,
+                        "size" => PhaseParam::Size,
+                        "strain" => PhaseParam::Strain,
+                        "texture" => PhaseParam::Texture,
+                        _ => return Err(bad()),
+                    };
+                    (name, param)
+                };
+                if name.is_empty() || matches!(&param, PhaseParam::Cell(c) if c.is_empty()) {
+                    return Err(bad());
+                }
+                ParamId::Phase(name.to_string(), param)
+            }
+        };
+        Ok(id)
+    }
+}
+
+impl Serialize for ParamId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ParamId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// One parameter: its identity (by index, for the model's loops, and by name, for everyone
+/// else), start and bounds.
 #[derive(Debug, Clone)]
 pub(crate) struct Param {
     pub id: Id,
-    pub name: String,
+    pub key: ParamId,
     pub start: f64,
     pub lo: f64,
     pub hi: f64,
@@ -116,34 +363,29 @@ pub(crate) struct Table {
 }
 
 impl Table {
-    /// Appends a parameter named after its identity; returns its index.
+    /// Appends a parameter keyed by its identity and its owner's name; returns its index.
     pub fn push(&mut self, id: Id, owners: &Owners<'_>, start: f64, lo: f64, hi: f64) -> usize {
-        let name = match id {
-            Id::Background(k) => format!("background {k}"),
-            Id::Hump(k, part) => format!(
-                "hump {k} {}",
-                match part {
-                    HumpPart::Area => "area",
-                    HumpPart::Position => "position",
-                    HumpPart::Fwhm => "fwhm",
-                }
-            ),
-            Id::Zero => "zero shift".into(),
-            Id::Displacement => "displacement".into(),
-            Id::Width(w) => w.name().into(),
-            Id::Asymmetry => "asymmetry".into(),
-            Id::Scale(p) => format!("{} scale", owners.phases[p]),
-            Id::Cell(p, c) => format!("{} cell {}", owners.phases[p], owners.cells[p][c]),
-            Id::B(p) => format!("{} B", owners.phases[p]),
-            Id::Size(p) => format!("{} size", owners.phases[p]),
-            Id::Strain(p) => format!("{} strain", owners.phases[p]),
-            Id::Texture(p) => format!("{} texture r", owners.phases[p]),
-            Id::ReferenceScale(r) => format!("{} scale", owners.references[r]),
-            Id::ReferenceShift(r) => format!("{} shift", owners.references[r]),
+        let phase = |p: usize, param| ParamId::Phase(owners.phases[p].clone(), param);
+        let reference = |r: usize, param| ParamId::Reference(owners.references[r].clone(), param);
+        let key = match id {
+            Id::Background(k) => ParamId::Background(k),
+            Id::Hump(k, part) => ParamId::Hump(k, part),
+            Id::Zero => ParamId::Zero,
+            Id::Displacement => ParamId::Displacement,
+            Id::Width(w) => ParamId::Width(w),
+            Id::Asymmetry => ParamId::Asymmetry,
+            Id::Scale(p) => phase(p, PhaseParam::Scale),
+            Id::Cell(p, c) => phase(p, PhaseParam::Cell(owners.cells[p][c].clone())),
+            Id::B(p) => phase(p, PhaseParam::B),
+            Id::Size(p) => phase(p, PhaseParam::Size),
+            Id::Strain(p) => phase(p, PhaseParam::Strain),
+            Id::Texture(p) => phase(p, PhaseParam::Texture),
+            Id::ReferenceScale(r) => reference(r, ReferenceParam::Scale),
+            Id::ReferenceShift(r) => reference(r, ReferenceParam::Shift),
         };
         self.params.push(Param {
             id,
-            name,
+            key,
             start,
             lo,
             hi,
@@ -164,9 +406,9 @@ impl Table {
         self.params.iter().map(|p| p.start).collect()
     }
 
-    /// Every parameter's name, in order.
-    pub fn names(&self) -> Vec<String> {
-        self.params.iter().map(|p| p.name.clone()).collect()
+    /// Every parameter's key, in order.
+    pub fn keys(&self) -> Vec<ParamId> {
+        self.params.iter().map(|p| p.key.clone()).collect()
     }
 }
 
@@ -193,11 +435,69 @@ mod tests {
         t.push(Id::Cell(0, 1), &owners, 0.1, 0.09, 0.11);
         t.push(Id::ReferenceShift(0), &owners, 0.0, -0.1, 0.1);
         t.push(Id::Width(Width::W), &owners, 0.01, 1e-6, 1.0);
+        let texts: Vec<String> = t.keys().iter().map(ToString::to_string).collect();
         assert_eq!(
-            t.names(),
-            ["hump 0 fwhm", "rutile cell C", "kaolinite shift", "W"]
+            texts,
+            [
+                "hump.0.fwhm",
+                "rutile.cell.C",
+                "reference.kaolinite.shift",
+                "instrument.W"
+            ]
         );
         assert_eq!(t.starts(), [8.0, 0.1, 0.0, 0.01]);
         assert!(t[1].at_bound(0.11) && !t[1].at_bound(0.1));
+    }
+
+    #[test]
+    fn every_key_parses_back_from_its_text() {
+        let phase = |p: PhaseParam| ParamId::Phase("Ca0.9Mg0.1 CO3 (calcite)".into(), p);
+        let mut ids = vec![
+            ParamId::Background(0),
+            ParamId::Background(17),
+            ParamId::Zero,
+            ParamId::Displacement,
+            ParamId::Asymmetry,
+            phase(PhaseParam::Scale),
+            phase(PhaseParam::Cell("A=B=C".into())),
+            phase(PhaseParam::Cell("D".into())),
+            phase(PhaseParam::B),
+            phase(PhaseParam::Size),
+            phase(PhaseParam::Strain),
+            phase(PhaseParam::Texture),
+            ParamId::Reference("ILLITE.1M".into(), ReferenceParam::Scale),
+            ParamId::Reference("KAOLINITE".into(), ReferenceParam::Shift),
+        ];
+        ids.extend(HumpPart::ALL.map(|p| ParamId::Hump(2, p)));
+        ids.extend(Width::ALL.map(ParamId::Width));
+        for id in ids {
+            let text = id.to_string();
+            assert_eq!(text.parse::<ParamId>().ok(), Some(id.clone()), "{text}");
+            let json = serde_json::to_string(&id).unwrap();
+            assert_eq!(json, format!("{text:?}"));
+            assert_eq!(serde_json::from_str::<ParamId>(&json).unwrap(), id);
+        }
+    }
+
+    #[test]
+    fn texts_that_name_no_parameter_are_refused() {
+        for bad in [
+            "",
+            "scale",
+            ".scale",
+            "Calcite.volume",
+            "Calcite.cell.",
+            "background.x",
+            "background.-1",
+            "hump.0.height",
+            "instrument.Z",
+            "instrument",
+            "specimen.zero",
+            "reference.scale",
+            "reference.KAOLINITE.B",
+            "hump.scale",
+        ] {
+            assert!(bad.parse::<ParamId>().is_err(), "{bad}");
+        }
     }
 }

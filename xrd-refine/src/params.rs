@@ -26,7 +26,7 @@ pub enum Stage {
     /// [`RefineParams::texture_min_gain`].
     Texture,
     /// The overall atomic displacement parameter B of each phase (not the specimen
-    /// displacement, which [`Stage::Profile`] refines), each held at the structure's values
+    /// displacement, which [`Stage::CellsZero`] refines), each held at the structure's values
     /// where the data do not carry it (its esd above 0.5 Å², or at a bound: a minor phase).
     #[serde(alias = "Displacement")]
     OverallB,
@@ -88,33 +88,57 @@ pub(crate) struct Situation<'a> {
     pub fixed_b: &'a [bool],
 }
 
+/// What a stage does beside refining what it frees: the one per-stage hook of the run
+/// ([`Stage::hook`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hook {
+    /// Nothing beside its parameters.
+    Plain,
+    /// Before refining: each phase's March–Dollase direction chosen by trial fits.
+    TextureTrial,
+    /// After refining: each phase's B that the data do not carry held, and the stage refined
+    /// again without it.
+    HoldUncarriedB,
+}
+
 impl Stage {
     /// Whether this stage frees parameter `id` (on top of the stages before it in a plan).
     /// [`Stage::ScaleBackground`]'s parameters are free in every stage. The one home of what
-    /// each stage refines; [`Stage`]'s variants document the same in words.
+    /// each stage refines; [`Stage`]'s variants document the same in words. Exhaustive in the
+    /// parameter: a new kind of parameter does not compile until a stage is chosen for it.
     pub(crate) fn frees(self, id: Id, s: &Situation<'_>) -> bool {
+        use Stage::{CellsZero, OverallB, Profile, ScaleBackground, Texture};
         let instrument = !s.fixed_instrument;
-        match (self, id) {
-            (
-                Stage::ScaleBackground,
-                Id::Background(_) | Id::Hump(..) | Id::Scale(_) | Id::ReferenceScale(_),
-            ) => true,
-            (Stage::CellsZero, Id::Cell(..) | Id::ReferenceShift(_)) => true,
+        let (stages, when): (&[Stage], bool) = match id {
+            Id::Background(_) | Id::Hump(..) | Id::Scale(_) | Id::ReferenceScale(_) => {
+                (&[ScaleBackground], true)
+            }
+            Id::Cell(..) | Id::ReferenceShift(_) => (&[CellsZero], true),
             // Each phase's own width with its cell: peaks of the starting width may be far
             // narrower than the measured ones, which leaves the cells little to move by, and
             // a shared width fitted first would carry one phase's broadening for all.
-            (Stage::CellsZero | Stage::Profile, Id::Size(_)) => !s.instrument_standard,
+            Id::Size(_) => (&[CellsZero, Profile], !s.instrument_standard),
             // A refined instrument's zero is held: the specimen's displacement moves instead.
-            (Stage::CellsZero, Id::Zero) => instrument,
-            (Stage::CellsZero, Id::Displacement) => !instrument,
-            (Stage::Profile, Id::Strain(_)) => !s.instrument_standard,
-            (Stage::Profile, Id::Width(Width::U | Width::V | Width::W)) => instrument,
-            (Stage::Profile, Id::Width(Width::X | Width::Y) | Id::Asymmetry) => {
-                instrument && s.instrument_standard
+            Id::Zero => (&[CellsZero], instrument),
+            Id::Displacement => (&[CellsZero], !instrument),
+            Id::Strain(_) => (&[Profile], !s.instrument_standard),
+            Id::Width(Width::U | Width::V | Width::W) => (&[Profile], instrument),
+            Id::Width(Width::X | Width::Y) | Id::Asymmetry => {
+                (&[Profile], instrument && s.instrument_standard)
             }
-            (Stage::Texture, Id::Texture(p)) => s.textured[p].is_some(),
-            (Stage::OverallB, Id::B(p)) => !s.fixed_b[p],
-            _ => false,
+            Id::Texture(p) => (&[Texture], s.textured[p].is_some()),
+            Id::B(p) => (&[OverallB], !s.fixed_b[p]),
+        };
+        when && stages.contains(&self)
+    }
+
+    /// What the stage does beside refining its parameters. Exhaustive in the stage: a new
+    /// stage does not compile until its behaviour is chosen.
+    pub(crate) fn hook(self) -> Hook {
+        match self {
+            Stage::ScaleBackground | Stage::CellsZero | Stage::Profile => Hook::Plain,
+            Stage::Texture => Hook::TextureTrial,
+            Stage::OverallB => Hook::HoldUncarriedB,
         }
     }
 }
@@ -338,5 +362,93 @@ mod tests {
             assert_eq!(Stage::from_name(s.name()), Some(s));
         }
         assert_eq!(Stage::from_name("nothing"), None);
+    }
+
+    /// Every kind of parameter, one of each. The match below has no wildcard: a new kind of
+    /// [`Id`] fails to compile here until it is listed, and then the test below asks that a
+    /// stage frees it.
+    fn every_kind() -> Vec<Id> {
+        use crate::parameter::HumpPart;
+        let all = vec![
+            Id::Background(0),
+            Id::Hump(0, HumpPart::Area),
+            Id::Hump(0, HumpPart::Position),
+            Id::Hump(0, HumpPart::Fwhm),
+            Id::Zero,
+            Id::Displacement,
+            Id::Width(Width::U),
+            Id::Width(Width::V),
+            Id::Width(Width::W),
+            Id::Width(Width::X),
+            Id::Width(Width::Y),
+            Id::Asymmetry,
+            Id::Scale(0),
+            Id::Cell(0, 0),
+            Id::B(0),
+            Id::Size(0),
+            Id::Strain(0),
+            Id::Texture(0),
+            Id::ReferenceScale(0),
+            Id::ReferenceShift(0),
+        ];
+        for id in &all {
+            match id {
+                Id::Background(_)
+                | Id::Hump(..)
+                | Id::Zero
+                | Id::Displacement
+                | Id::Width(_)
+                | Id::Asymmetry
+                | Id::Scale(_)
+                | Id::Cell(..)
+                | Id::B(_)
+                | Id::Size(_)
+                | Id::Strain(_)
+                | Id::Texture(_)
+                | Id::ReferenceScale(_)
+                | Id::ReferenceShift(_) => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_parameter_has_a_stage_that_frees_it() {
+        let textured = [Some([0, 0, 1])];
+        let fixed_b = [false];
+        let situations: Vec<Situation<'_>> = [(false, false), (true, false), (false, true)]
+            .into_iter()
+            .map(|(instrument_standard, fixed_instrument)| Situation {
+                instrument_standard,
+                fixed_instrument,
+                textured: &textured,
+                fixed_b: &fixed_b,
+            })
+            .collect();
+        for id in every_kind() {
+            let freed = Stage::ALL
+                .iter()
+                .any(|st| situations.iter().any(|s| st.frees(id, s)));
+            assert!(freed, "no stage frees {id:?}");
+        }
+    }
+
+    #[test]
+    fn every_stage_frees_a_parameter_or_acts() {
+        let textured = [Some([0, 0, 1])];
+        let fixed_b = [false];
+        let s = Situation {
+            instrument_standard: false,
+            fixed_instrument: false,
+            textured: &textured,
+            fixed_b: &fixed_b,
+        };
+        for stage in Stage::ALL {
+            let frees = every_kind().into_iter().any(|id| stage.frees(id, &s));
+            assert!(
+                frees || stage.hook() != Hook::Plain,
+                "{stage:?} does nothing"
+            );
+        }
     }
 }

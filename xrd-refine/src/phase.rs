@@ -420,10 +420,10 @@ impl Peak {
         self.d_inv_d2.iter().zip(cell).map(|(d, v)| d * v).sum()
     }
 
-    /// The Bragg angle θ (radians) of the peak at cell `cell` and wavelength `lambda` (Å), or
-    /// none beyond the limiting sphere.
-    pub fn theta(&self, cell: &[f64], lambda: f64) -> Option<f64> {
-        let s = lambda * self.inv_d2(cell).sqrt() / 2.0;
+    /// The Bragg angle θ (radians) of the peak's Kα₁ (or only) line at cell `cell`, or none
+    /// beyond the limiting sphere.
+    pub fn theta(&self, cell: &[f64], wavelength: Wavelength) -> Option<f64> {
+        let s = wavelength.angstrom() * self.inv_d2(cell).sqrt() / 2.0;
         (s < 1.0).then(|| s.asin())
     }
 }

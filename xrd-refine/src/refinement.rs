@@ -8,15 +8,18 @@ use crate::calibration::{CALIBRATION_FORMAT, CalibratedPeak, Calibration, Operat
 use crate::constraints::Constraints;
 use crate::fit::{self, Data, Fit};
 use crate::instrument::Instrument;
-use crate::lm::{self, LevenbergMarquardt};
+use crate::lm::{self, LevenbergMarquardt, Stop};
 use crate::model::{Model, Parts};
-use crate::parameter::Id;
-use crate::params::{RefineParams, Situation, Stage};
+use crate::parameter::{Id, ParamId, RESERVED_NAMES};
+use crate::params::{Hook, RefineParams, Situation, Stage};
 use crate::phase::{Intensities, Phase, PhaseModel};
-use crate::quality::Quality;
 use crate::reference::Reference;
-use crate::summation::{ReferenceResult, SummationParams};
+use crate::state::{Choices, FitState, State};
+use crate::summation::ReferenceResult;
 use crate::{Error, Result};
+use xrd_core::{Control, Progress};
+
+mod report;
 
 /// Peaks are prepared this far (°) beyond the refined range, for cell changes, zero and Kα₂.
 const MARGIN: f64 = 3.0;
@@ -37,9 +40,6 @@ const TEXTURE_TRIAL_ITERATIONS: usize = 3;
 
 /// A size broadening below this 1/cosθ coefficient (°) is beyond the resolution: no size.
 const MIN_SIZE_BROADENING: f64 = 1e-4;
-
-/// A reference is detected when its scale exceeds this many esds (as in a summation).
-const DETECTION_SIGMAS: f64 = 3.0;
 
 /// At most this many Pawley cycles (intensities, then the stage's parameters) per stage.
 const PAWLEY_CYCLES: usize = 8;
@@ -180,8 +180,8 @@ fn is_zero(v: &f64) -> bool {
 /// A refined parameter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ParameterValue {
-    /// Its name.
-    pub name: String,
+    /// What it is ([`ParamId`]; its text form in JSON, such as `Calcite.cell.A`).
+    pub id: ParamId,
     /// Its value.
     pub value: f64,
     /// Its standard uncertainty (0 when it was not refined in the last stage).
@@ -223,6 +223,9 @@ pub struct Refinement {
     pub warnings: Vec<String>,
     /// Least-squares iterations, all stages.
     pub iterations: usize,
+    /// Why the last least-squares run (the last stage's) stopped.
+    #[serde(default)]
+    pub stop: Stop,
     /// Points refined (N).
     pub points: usize,
     /// Parameters refined in the last stage (P).
@@ -256,62 +259,6 @@ pub const SENSITIVITY_PARTICLE_SIZE: f64 = 3.0;
 /// [`SENSITIVITY_PARTICLE_SIZE`] would move a weight fraction by more than this.
 pub const MICROABSORPTION_WARNING: f64 = 0.02;
 
-/// Where a refinement ended: every parameter's value, the texture directions kept, a Pawley
-/// phase's intensities and the phases held absent. A sequential refinement starts each frame
-/// from the state of the frame before ([`Refiner::fit_warm`]); it serialises, so that an
-/// interrupted series resumes where it stopped.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct State {
-    /// The parameters' names, in the model's order (a state fits only the same model).
-    names: Vec<String>,
-    values: Vec<f64>,
-    textured: Vec<Option<[i32; 3]>>,
-    /// Each phase's reflection intensities |F|² (extracted for a Pawley phase).
-    intensities: Vec<Vec<f64>>,
-    absent: Vec<bool>,
-    /// Phases whose overall B the data did not carry (held at the structure's).
-    #[serde(default)]
-    fixed_b: Vec<bool>,
-}
-
-impl State {
-    /// Which phases are held absent.
-    pub fn absent(&self) -> &[bool] {
-        &self.absent
-    }
-
-    /// The state with phase `p` held absent (scale 0, not refined) or freed again; a phase
-    /// freed from absence starts from the scale its curve takes in a linear fit.
-    #[must_use]
-    pub fn with_absent(mut self, p: usize, absent: bool) -> Self {
-        if let Some(a) = self.absent.get_mut(p) {
-            *a = absent;
-        }
-        self
-    }
-
-    /// Takes the values of the parameters whose names begin with `prefix` (a phase's: its
-    /// name and a space) from `other`, a state of the same model.
-    pub(crate) fn copy_phase(&mut self, prefix: &str, other: &State) {
-        if other.names != self.names {
-            return;
-        }
-        for (i, n) in self.names.iter().enumerate() {
-            if n.starts_with(prefix) && !n.ends_with(" scale") {
-                self.values[i] = other.values[i];
-            }
-        }
-    }
-
-    /// The value of the parameter named `name` ([`ParameterValue::name`]).
-    pub fn value(&self, name: &str) -> Option<f64> {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .map(|i| self.values[i])
-    }
-}
-
 /// A refinement to run: the phases, the instrument, the settings and optionally an internal
 /// standard.
 ///
@@ -339,6 +286,7 @@ pub struct Refiner {
     params: RefineParams,
     standard: Option<(usize, f64)>,
     particle_size: Option<f64>,
+    control: Control,
 }
 
 impl Refinement {
@@ -364,12 +312,22 @@ impl Refiner {
             phases,
             references: Vec::new(),
             rir_scale: None,
-            max_shift: SummationParams::default().get_max_shift(),
+            max_shift: crate::weights::DEFAULT_MAX_SHIFT,
             instrument: Instrument::default(),
             params: RefineParams::default(),
             standard: None,
             particle_size: None,
+            control: Control::default(),
         }
+    }
+
+    /// Steers the fit: cancelled, it stops before its next least-squares step with
+    /// [`Error::Cancelled`]; each stage is reported as it starts (`what` "stage", the stage's
+    /// name as message). Default: never cancelled, reporting nowhere.
+    #[must_use]
+    pub fn control(mut self, control: Control) -> Self {
+        self.control = control;
+        self
     }
 
     /// The instrument (default [`Instrument::default`]); one refined on a standard keeps its
@@ -537,17 +495,48 @@ impl Refiner {
         self.fit_from(pattern, wavelength, Some(state))
     }
 
-    fn fit_from(
-        &self,
-        pattern: &Pattern,
-        wavelength: Wavelength,
-        warm: Option<&State>,
-    ) -> Result<(Refinement, State)> {
+    /// Every phase and reference named once, and no phase by a word [`ParamId`] reserves:
+    /// each parameter's key then names one parameter.
+    fn check_names(&self) -> Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        for ph in &self.phases {
+            let name = ph.name();
+            if name.is_empty() || RESERVED_NAMES.contains(&name) {
+                return Err(crate::error::invalid(
+                    "phases",
+                    format!(
+                        "a phase may not be called `{name}` (reserved: {})",
+                        RESERVED_NAMES.join(", ")
+                    ),
+                ));
+            }
+            if !seen.insert(name) {
+                return Err(crate::error::invalid(
+                    "phases",
+                    format!("two phases are called `{name}`: give each its own name"),
+                ));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for r in &self.references {
+            if !seen.insert(r.name.as_str()) {
+                return Err(crate::error::invalid(
+                    "references",
+                    format!("two references are called `{}`", r.name),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Settings, instrument, phases, references and standard, checked before any work.
+    fn check_inputs(&self) -> Result<()> {
         self.params.check()?;
         self.instrument.check()?;
         if self.phases.is_empty() {
             return Err(crate::error::invalid("phases", "need at least one phase"));
         }
+        self.check_names()?;
         if let Some(d) = self.particle_size
             && !(d.is_finite() && d >= 0.0)
         {
@@ -596,6 +585,12 @@ impl Refiner {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// The measured points to refine: those in the refined range (and where every measured
+    /// reference was measured at every allowed shift), with their weights.
+    fn measured(&self, pattern: &Pattern) -> Result<(Vec<f64>, Data)> {
         let mut data_range = self
             .params
             .two_theta_range
@@ -639,13 +634,17 @@ impl Refiner {
                 tt.len()
             )));
         }
+        Ok((tt, Data { y, w }))
+    }
+
+    /// The model of the phases and references at these points, each phase's peaks prepared.
+    fn prepare(&self, tt: Vec<f64>, data: &Data, wavelength: Wavelength) -> Result<Model> {
         let range = (tt[0], tt[tt.len() - 1]);
-        let lambda = wavelength.angstrom();
         let mut phase_models = Vec::with_capacity(self.phases.len());
         for ph in &self.phases {
             let m = PhaseModel::new(ph, wavelength, range, MARGIN)?;
             let inside = m.peaks.iter().any(|pk| {
-                pk.theta(&m.cell_start, lambda)
+                pk.theta(&m.cell_start, wavelength)
                     .is_some_and(|th| (range.0..=range.1).contains(&(2.0 * th.to_degrees())))
             });
             if !inside {
@@ -657,8 +656,8 @@ impl Refiner {
             }
             phase_models.push(m);
         }
-        let y_max = y.iter().copied().fold(0.0, f64::max);
-        let mut model = Model::new(
+        let y_max = data.y.iter().copied().fold(0.0, f64::max);
+        let model = Model::new(
             tt,
             wavelength,
             phase_models,
@@ -668,60 +667,45 @@ impl Refiner {
             y_max,
         )
         .with_references(self.references.clone(), self.max_shift);
-        let data = Data { y, w };
-        let mut values = model.starts();
-        let names = model.table.names();
-        let mut absent = vec![false; self.phases.len()];
-        let mut fixed_b = vec![false; self.phases.len()];
-        if let Some(state) = warm {
-            if state.names != names || state.absent.len() != self.phases.len() {
-                return Err(crate::error::invalid(
-                    "state",
-                    "the warm start is of another model (other phases, settings or range)",
-                ));
+        Ok(model)
+    }
+
+    fn fit_from(
+        &self,
+        pattern: &Pattern,
+        wavelength: Wavelength,
+        warm: Option<&State>,
+    ) -> Result<(Refinement, State)> {
+        self.check_inputs()?;
+        let (tt, data) = self.measured(pattern)?;
+        let model = self.prepare(tt, &data, wavelength)?;
+        let start = match warm {
+            Some(state) => {
+                let pawley: Vec<bool> = self
+                    .phases
+                    .iter()
+                    .map(|p| *p.intensities() == Intensities::Extracted)
+                    .collect();
+                FitState::warm(&model, &model.table.keys(), state, &pawley)?
             }
-            values.clone_from(&state.values);
-            absent.clone_from(&state.absent);
-            if state.fixed_b.len() == fixed_b.len() {
-                fixed_b.clone_from(&state.fixed_b);
-            }
-            for (p, &d) in state.textured.iter().enumerate() {
-                // A direction kept at r = 1 changes nothing, and there March–Dollase's slope
-                // in r vanishes (summed over a form's members): a warm fit would step blindly.
-                if (values[model.layout.phases[p].texture] - 1.0).abs() < 1e-12 {
-                    continue;
-                }
-                if d.is_some() {
-                    model.set_texture(p, d, &values);
-                }
-            }
-            for (p, f2) in state.intensities.iter().enumerate() {
-                let peaks = &mut model.phases[p].peaks;
-                if *self.phases[p].intensities() == Intensities::Extracted
-                    && f2.len() == peaks.len()
-                {
-                    for (pk, &v) in peaks.iter_mut().zip(f2) {
-                        let old = pk.f2;
-                        if old > 0.0 {
-                            pk.members.iter_mut().for_each(|m| m.f2 *= v / old);
-                        }
-                        pk.f2 = v;
-                    }
-                }
-            }
-            for (p, &a) in absent.iter().enumerate() {
-                if a {
-                    values[model.layout.phases[p].scale] = 0.0;
-                }
-            }
-        }
+            None => FitState::cold(&model),
+        };
+        let FitState {
+            mut values,
+            choices,
+            absent,
+            fixed_b,
+        } = start;
         let mut run = Run {
-            model: &mut model,
+            model: &model,
             data: &data,
             params: &self.params,
             fixed_instrument: self.instrument.refined,
             iterations: 0,
-            absent: absent.clone(),
+            stop: Stop::default(),
+            control: &self.control,
+            choices,
+            absent,
             fixed_b,
         };
         if warm.is_some() {
@@ -729,446 +713,22 @@ impl Refiner {
         } else {
             run.refine(&mut values, &self.phases)?;
         }
-        let iterations = run.iterations;
-        let fixed_b = run.fixed_b.clone();
-        let free = run.free(
-            &values,
-            self.params
-                .stages
-                .last()
-                .copied()
-                .unwrap_or(Stage::ScaleBackground),
-        );
-        let textured = model.texture_directions();
-        let refinement = self.report(
-            &model,
-            &data,
-            &values,
-            &free,
-            iterations,
-            PhaseChoices {
-                textured: &textured,
-                absent: &absent,
-            },
-        )?;
-        let state = State {
-            names,
-            intensities: model
-                .phases
-                .iter()
-                .map(|pm| pm.peaks.iter().map(|pk| pk.f2).collect())
-                .collect(),
+        let last = self
+            .params
+            .stages
+            .last()
+            .copied()
+            .unwrap_or(Stage::ScaleBackground);
+        let free = run.free(&values, last);
+        let effort = (run.iterations, run.stop);
+        let fit = FitState {
             values,
-            textured,
-            absent,
-            fixed_b,
+            choices: run.choices,
+            absent: run.absent,
+            fixed_b: run.fixed_b,
         };
-        Ok((refinement, state))
-    }
-
-    fn report(
-        &self,
-        model: &Model,
-        data: &Data,
-        values: &[f64],
-        free: &[usize],
-        iterations: usize,
-        choices: PhaseChoices<'_>,
-    ) -> Result<Refinement> {
-        let PhaseChoices { textured, absent } = choices;
-        let mut parts = Parts::default();
-        let f = model.evaluate(values, None, Some(&mut parts));
-        let n = data.y.len();
-        let np = free.len();
-        let quality = Quality::of(&data.y, &f, &data.w, np);
-        let Quality {
-            chi2_sum: chi2,
-            dof,
-            rwp,
-            rexp,
-            durbin_watson,
-            esd_factor,
-            ..
-        } = quality;
-        // Covariance of the parameters refined last.
-        let constraints = Constraints::select(model.table.len(), free);
-        let fit = Fit::new(model, data, &constraints, values);
-        let (j, r, _) = fit.at_start();
-        let mut normal = j.tr_mul(&j);
-        let mut grad = j.tr_mul(&r);
-        // Parameters without effect at the end (a width at its floor) get no esd.
-        let inert = lm::hold_inert(&mut normal, &mut grad);
-        let inverse = normal
-            .clone()
-            .cholesky()
-            .map(|c| c.inverse())
-            .ok_or_else(|| Error::Singular(fit.indistinguishable(&normal)))?;
-        let scale_cov = quality.covariance_scale();
-        let cov = |a: usize, b: usize| -> f64 {
-            constraints.covariance(a, b, |x, y| {
-                if inert.contains(&x) || inert.contains(&y) {
-                    0.0
-                } else {
-                    inverse[(x, y)] * scale_cov
-                }
-            })
-        };
-        let table = &model.table;
-        let mut warnings: Vec<String> = inert
-            .iter()
-            .map(|&c| {
-                format!(
-                    "`{}` has no effect on the pattern at its value",
-                    constraints.name(table, c)
-                )
-            })
-            .collect();
-        for a in 0..np {
-            for b in a + 1..np {
-                let r = inverse[(a, b)] / (inverse[(a, a)] * inverse[(b, b)]).sqrt();
-                if r.abs() > self.params.max_correlation {
-                    warnings.push(format!(
-                        "`{}` and `{}` are correlated ({r:+.3})",
-                        constraints.name(table, a),
-                        constraints.name(table, b)
-                    ));
-                }
-            }
-        }
-        let at_bound = |i: usize| table[i].at_bound(values[i]) && !table[i].id.rests_at_bound();
-        for &i in free {
-            if at_bound(i) {
-                let name = &table[i].name;
-                warnings.push(format!("`{name}` stopped at a bound ({})", values[i]));
-            }
-        }
-        let parameters = table
-            .iter()
-            .enumerate()
-            .map(|(i, p)| ParameterValue {
-                name: p.name.clone(),
-                value: values[i],
-                esd: cov(i, i).max(0.0).sqrt(),
-                refined: constraints.is_free(i),
-                at_bound: constraints.is_free(i) && at_bound(i),
-            })
-            .collect();
-        // Hill & Howard: w ∝ S·ZM·V.
-        let l = &model.layout;
-        let lambda = model.lines[0].0;
-        let mut phases = Vec::new();
-        let mut zmv = Vec::new();
-        for (p, ph) in self.phases.iter().enumerate() {
-            let pi = &l.phases[p];
-            let pm = &model.phases[p];
-            let cell_values = &values[pi.cell.clone()];
-            let lattice = pm.cell.lattice(cell_values)?;
-            let cell_cov: Vec<Vec<f64>> = pi
-                .cell
-                .clone()
-                .map(|a| pi.cell.clone().map(|b| cov(a, b)).collect())
-                .collect();
-            let (cell, cell_esd) = pm.cell.parameters(cell_values, &cell_cov)?;
-            let volume = lattice.volume();
-            // A Pawley phase's scale carries no weight: its intensities are the data's.
-            let extracted_phase = *ph.intensities() == Intensities::Extracted;
-            zmv.push(if extracted_phase {
-                0.0
-            } else {
-                pm.cell_mass * volume
-            });
-            let size = values[pi.size];
-            let size_nm = (size > MIN_SIZE_BROADENING)
-                .then(|| xrd_sim::powder::SCHERRER_K * lambda / size.to_radians() / 10.0);
-            let zero = values[l.zero];
-            let disp = values[l.displacement];
-            let ticks = pm
-                .peaks
-                .iter()
-                .filter_map(|pk| {
-                    let th = pk.theta(cell_values, lambda)?;
-                    Some((2.0 * th.to_degrees() + zero + disp * th.cos(), pk.hkl))
-                })
-                .filter(|(t, _)| (model.tt[0]..=model.tt[model.tt.len() - 1]).contains(t))
-                .collect();
-            let kind = match ph.intensities() {
-                Intensities::Structure => PhaseKind::Structure,
-                Intensities::Extracted => PhaseKind::Pawley,
-                Intensities::Calibrated { .. } => PhaseKind::Ponkcs,
-            };
-            // Only reflections the data could set: those inside the refined range.
-            let inside = |pk: &&crate::phase::Peak| {
-                pk.theta(cell_values, lambda).is_some_and(|th| {
-                    (model.tt[0]..=model.tt[model.tt.len() - 1])
-                        .contains(&(2.0 * th.to_degrees() + values[l.zero]))
-                })
-            };
-            let extracted = if kind == PhaseKind::Pawley {
-                pm.peaks
-                    .iter()
-                    .filter(inside)
-                    .flat_map(|pk| pk.members.iter())
-                    .map(|m| CalibratedPeak {
-                        hkl: m.hkl,
-                        intensity: m.f2,
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            if ph.has_chemistry() && ph.missing_hydrogen() > 0.0 {
-                warnings.push(format!(
-                    "`{}` has no H sites: {} H per cell added to its formula mass by charge \
-                     balance (Hill–Howard weight; not to its scattering)",
-                    ph.name(),
-                    ph.missing_hydrogen()
-                ));
-            }
-            if kind == PhaseKind::Pawley {
-                warnings.push(format!(
-                    "`{}` is a Pawley phase: it has no weight fraction, and the others' are \
-                     fractions of the rest (an internal standard makes them absolute)",
-                    ph.name()
-                ));
-            }
-            phases.push(PhaseResult {
-                kind,
-                extracted,
-                name: ph.name().to_string(),
-                formula: if ph.has_chemistry() {
-                    ph.structure().formula()
-                } else {
-                    String::new()
-                },
-                space_group: ph.space_group(),
-                weight_fraction: 0.0,
-                weight_fraction_esd: 0.0,
-                cell,
-                cell_esd,
-                volume,
-                size_nm,
-                strain: values[pi.strain].to_radians() / 4.0,
-                texture: textured[p].map(|d| (d, values[pi.texture])),
-                b_overall: values[pi.b],
-                scale: values[pi.scale],
-                cell_mass: pm.cell_mass,
-                ticks,
-                absent: absent[p],
-                detection_limit: None,
-                hydrogen_added: if ph.has_chemistry() {
-                    ph.missing_hydrogen()
-                } else {
-                    0.0
-                },
-                weight_fraction_uncorrected: None,
-            });
-        }
-        let scales: Vec<usize> = l.phases.iter().map(|pi| pi.scale).collect();
-        // Microabsorption: ZMV / τ with each phase's particle size, else the refinement's. No
-        // size, no correction: Brindley's τ only rescales each phase's scale-to-weight
-        // conversion, which the pattern cannot tell from the scale itself, so no test on the
-        // data can justify a diameter nobody measured. Without one, the fractions that
-        // SENSITIVITY_PARTICLE_SIZE would give are compared, and a large difference said.
-        let given =
-            self.particle_size.is_some() || self.phases.iter().any(|p| p.particle_size().is_some());
-        let sizes: Vec<f64> = self
-            .phases
-            .iter()
-            .map(|p| p.particle_size().or(self.particle_size).unwrap_or(0.0))
-            .collect();
-        let mut corrected = None;
-        let mut sensitivity = None;
-        // A phase known only by its cell has no absorption to correct with.
-        let chemistry = self.phases.iter().all(Phase::has_chemistry) && self.references.is_empty();
-        if !chemistry && given && sizes.iter().any(|&d| d > 0.0) {
-            warnings.push(
-                "no microabsorption correction: a phase or reference has no known composition"
-                    .to_string(),
-            );
-        }
-        let correcting = sizes.iter().any(|&d| d > 0.0);
-        if chemistry && (correcting || !given && self.phases.len() > 1) {
-            let mut mu = Vec::new();
-            let mut rho = Vec::new();
-            for (p, ph) in self.phases.iter().enumerate() {
-                let lattice = model.phases[p]
-                    .cell
-                    .lattice(&values[l.phases[p].cell.clone()])?;
-                let structure = ph.structure().clone().with_lattice(lattice);
-                match crate::absorption::linear_absorption(&structure, model.radiation) {
-                    Ok(m) => mu.push(m),
-                    // A wavelength without tabulated absorption: no correction to offer.
-                    Err(_) if !given => break,
-                    Err(e) => return Err(e),
-                }
-                rho.push(crate::absorption::density(
-                    phases[p].cell_mass,
-                    phases[p].volume,
-                ));
-            }
-            if mu.len() == self.phases.len() {
-                let s: Vec<f64> = scales.iter().map(|&i| values[i]).collect();
-                if correcting {
-                    // Radius in cm.
-                    let radius: Vec<f64> = sizes.iter().map(|d| d * 0.5e-4).collect();
-                    corrected = Some(crate::absorption::corrected(&s, &zmv, &mu, &rho, &radius)?);
-                } else if !given {
-                    let radius = vec![SENSITIVITY_PARTICLE_SIZE * 0.5e-4; mu.len()];
-                    let alt = crate::absorption::corrected(&s, &zmv, &mu, &rho, &radius)?;
-                    let (w0, w1) = (hill_howard(&s, &zmv), hill_howard(&s, &alt));
-                    if let Some((p, d)) = w0
-                        .iter()
-                        .zip(&w1)
-                        .map(|(a, b)| b - a)
-                        .enumerate()
-                        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
-                    {
-                        sensitivity = Some((p, d));
-                    }
-                }
-            }
-        }
-        if let Some((p, d)) = sensitivity
-            && d.abs() > MICROABSORPTION_WARNING
-        {
-            warnings.push(format!(
-                "the phases absorb very differently: with {SENSITIVITY_PARTICLE_SIZE} µm \
-                 particles, Brindley's microabsorption correction would move {} by {:+.1} wt% \
-                 points (not applied: give the particle size to correct)",
-                self.phases[p].name(),
-                100.0 * d
-            ));
-        }
-        let uncorrected = corrected.as_ref().map(|_| {
-            let s: Vec<f64> = scales.iter().map(|&i| values[i]).collect();
-            hill_howard(&s, &zmv)
-        });
-        let mut zmv = corrected.unwrap_or(zmv);
-        let mut scales = scales;
-        // The references after the phases: S·ZMV per unit of their scale is rir_scale / RIR.
-        for (r, &(scale, _)) in self.references.iter().zip(&l.references) {
-            scales.push(scale);
-            // A background shape has no weight.
-            let k = if r.is_background() {
-                0.0
-            } else {
-                self.rir_scale.unwrap_or(0.0)
-            };
-            zmv.push(k / r.rir);
-        }
-        let total: f64 = scales.iter().zip(&zmv).map(|(&s, m)| values[s] * m).sum();
-        let point = hill_howard(&scales.iter().map(|&i| values[i]).collect::<Vec<_>>(), &zmv);
-        let mut weights = Vec::with_capacity(scales.len());
-        for (p, &wp) in point.iter().enumerate() {
-            // ∂w_p/∂S_q = (δ_pq − w_p) ZMV_q / Σ
-            let grad: Vec<f64> = (0..scales.len())
-                .map(|q| (f64::from(u8::from(p == q)) - wp) * zmv[q] / total)
-                .collect();
-            let mut var = 0.0;
-            for a in 0..scales.len() {
-                for b in 0..scales.len() {
-                    var += grad[a] * cov(scales[a], scales[b]) * grad[b];
-                }
-            }
-            weights.push((wp, var.max(0.0).sqrt()));
-        }
-        let mut amorphous = None;
-        let mut factor = 1.0;
-        if let Some((s, ws)) = self.standard {
-            factor = ws / weights[s].0;
-            for w in &mut weights {
-                w.0 *= factor;
-                w.1 *= factor;
-            }
-            let crystalline: f64 = weights.iter().map(|w| w.0).sum();
-            amorphous = Some((1.0 - crystalline).max(0.0));
-        }
-        for (p, (ph, &(w, esd))) in phases.iter_mut().zip(&weights).enumerate() {
-            ph.weight_fraction = w;
-            ph.weight_fraction_esd = esd;
-            ph.weight_fraction_uncorrected = uncorrected.as_ref().map(|u| u[p] * factor);
-        }
-        // An absent phase's detection limit: three esds of its weight fraction with its scale
-        // freed at zero beside the parameters refined.
-        for (p, ph) in phases.iter_mut().enumerate() {
-            if !absent[p] {
-                continue;
-            }
-            let s = l.phases[p].scale;
-            let mut with: Vec<usize> = free.to_vec();
-            with.push(s);
-            with.sort_unstable();
-            let with_scale = Constraints::select(model.table.len(), &with);
-            let (j, r, _) = Fit::new(model, data, &with_scale, values).at_start();
-            let mut normal = j.tr_mul(&j);
-            let mut grad = j.tr_mul(&r);
-            lm::hold_inert(&mut normal, &mut grad);
-            let k = with.iter().position(|&i| i == s).unwrap_or(0);
-            let var = normal
-                .cholesky()
-                .map_or(f64::INFINITY, |c| c.inverse()[(k, k)] * scale_cov);
-            ph.detection_limit = Some(
-                (DETECTION_SIGMAS * var.max(0.0).sqrt() * zmv[p] * factor
-                    / total.max(f64::MIN_POSITIVE))
-                .min(1.0),
-            );
-        }
-        let np = self.phases.len();
-        let references = self
-            .references
-            .iter()
-            .zip(&l.references)
-            .zip(&weights[np..])
-            .enumerate()
-            .map(|(j, ((r, &(scale, shift)), &(w, esd)))| {
-                let scale_esd = cov(scale, scale).max(0.0).sqrt();
-                let k = zmv[np + j];
-                ReferenceResult {
-                    id: r.id.clone(),
-                    name: r.name.clone(),
-                    rir: r.rir,
-                    background: r.is_background(),
-                    scale: values[scale],
-                    scale_esd,
-                    shift: values[shift],
-                    shift_esd: cov(shift, shift).max(0.0).sqrt(),
-                    weight_fraction: w,
-                    weight_fraction_esd: esd,
-                    detection_limit: DETECTION_SIGMAS * scale_esd * k * factor
-                        / total.max(f64::MIN_POSITIVE),
-                    detected: values[scale] > DETECTION_SIGMAS * scale_esd,
-                    standard: self.standard.is_some_and(|(s, _)| s == np + j),
-                }
-            })
-            .collect();
-        Ok(Refinement {
-            phases,
-            rp: quality.rp,
-            rwp,
-            rexp,
-            chi2: chi2 / dof,
-            gof: rwp / rexp,
-            durbin_watson,
-            esd_factor,
-            instrument: model.instrument(
-                values,
-                self.params.instrument_standard || self.instrument.refined,
-            ),
-            displacement: values[l.displacement],
-            parameters,
-            warnings,
-            iterations,
-            points: n,
-            refined: np,
-            two_theta: model.tt.clone(),
-            observed: data.y.clone(),
-            calculated: f,
-            background: parts.background,
-            phase_curves: parts.phases,
-            references,
-            reference_curves: parts.references,
-            amorphous,
-        })
+        let refinement = self.report(&model, &data, &fit, &free, effort)?;
+        Ok((refinement, fit.state(&model)))
     }
 }
 
@@ -1183,18 +743,17 @@ fn hill_howard(s: &[f64], zmv: &[f64]) -> Vec<f64> {
 }
 
 /// The state of one staged refinement.
-/// What a fit chose per phase: texture directions kept, phases held absent.
-struct PhaseChoices<'a> {
-    textured: &'a [Option<[i32; 3]>],
-    absent: &'a [bool],
-}
-
 struct Run<'a> {
-    model: &'a mut Model,
+    model: &'a Model,
+    /// What the run chose beside the values (texture, extracted intensities).
+    choices: Choices,
     data: &'a Data,
     params: &'a RefineParams,
     fixed_instrument: bool,
     iterations: usize,
+    /// Why the last least-squares run stopped.
+    stop: Stop,
+    control: &'a Control,
     /// Phases held at scale 0.
     absent: Vec<bool>,
     /// Phases whose overall B is held ([`B_CARRIED`]).
@@ -1215,7 +774,7 @@ impl Run<'_> {
                 .unwrap_or(0);
             self.params.stages[..=pos].to_vec()
         };
-        let textured = self.model.texture_directions();
+        let textured = self.choices.directions();
         let situation = Situation {
             instrument_standard: self.params.instrument_standard,
             fixed_instrument: self.fixed_instrument,
@@ -1243,9 +802,20 @@ impl Run<'_> {
 
     fn minimise(&mut self, values: &mut [f64], free: &[usize], iterations: usize) -> Result<f64> {
         let constraints = Constraints::select(self.model.table.len(), free);
-        let solver = LevenbergMarquardt::new(iterations, self.params.tolerance);
-        let s = fit::minimise(self.model, values, &constraints, self.data, &solver)?;
+        let solver = LevenbergMarquardt {
+            control: self.control.silent(),
+            ..LevenbergMarquardt::new(iterations, self.params.tolerance)
+        };
+        let s = fit::minimise(
+            self.model,
+            &self.choices,
+            values,
+            &constraints,
+            self.data,
+            &solver,
+        )?;
         self.iterations += s.iterations;
+        self.stop = s.stop;
         Ok(s.chi2)
     }
 
@@ -1253,7 +823,8 @@ impl Run<'_> {
     /// or at a bound) at the structure's values; true when one was held.
     fn hold_uncarried_b(&mut self, values: &mut [f64], free: &[usize]) -> bool {
         let constraints = Constraints::select(self.model.table.len(), free);
-        let (j, _, chi2) = Fit::new(self.model, self.data, &constraints, values).at_start();
+        let (j, _, chi2) =
+            Fit::new(self.model, &self.choices, self.data, &constraints, values).at_start();
         let mut normal = j.tr_mul(&j);
         let mut grad = nalgebra::DVector::zeros(free.len());
         lm::hold_inert(&mut normal, &mut grad);
@@ -1348,13 +919,17 @@ impl Run<'_> {
                 (c + 1).min(stages.len() - 1)
             });
         for (k, &stage) in stages.iter().enumerate() {
-            if stage == Stage::Texture {
+            self.control.check()?;
+            self.control
+                .report(Progress::new("stage", k + 1, stages.len()).message(stage.name()));
+            let hook = stage.hook();
+            if hook == Hook::TextureTrial {
                 self.choose_textures(values, phases)?;
             }
             let free = self.free(values, stage);
             if extracted.is_empty() || k < extract_from {
                 self.minimise(values, &free, self.params.max_iterations)?;
-                if stage == Stage::OverallB && self.hold_uncarried_b(values, &free) {
+                if hook == Hook::HoldUncarriedB && self.hold_uncarried_b(values, &free) {
                     let free = self.free(values, stage);
                     self.minimise(values, &free, self.params.max_iterations)?;
                 }
@@ -1372,9 +947,9 @@ impl Run<'_> {
     /// by weighted linear least squares, every other parameter held (the pattern is linear in
     /// them); a negative intensity is set to zero and the rest solved again.
     fn extract(&mut self, values: &mut [f64], phases: &[usize]) {
-        let model = &*self.model;
+        let model = self.model;
         let mut parts = Parts::default();
-        model.evaluate(values, None, Some(&mut parts));
+        model.evaluate(&self.choices, values, None, Some(&mut parts));
         let l = &model.layout;
         let cheb = model.chebyshev_table();
         let n = self.data.y.len();
@@ -1402,7 +977,11 @@ impl Run<'_> {
         let nb = columns.len();
         let mut owners = Vec::new();
         for &p in phases {
-            for (k, c) in model.peak_curves(values, p, true).into_iter().enumerate() {
+            for (k, c) in model
+                .peak_curves(&self.choices, values, p, true)
+                .into_iter()
+                .enumerate()
+            {
                 if !c.1.is_empty() {
                     owners.push((p, k));
                     columns.push(c);
@@ -1475,16 +1054,7 @@ impl Run<'_> {
             values[i] = x[k];
         }
         for (&(p, k), &v) in owners.iter().zip(&x[nb..]) {
-            let peak = &mut self.model.phases[p].peaks[k];
-            let v = v.max(0.0);
-            let old = peak.f2;
-            if old > 0.0 {
-                peak.members.iter_mut().for_each(|mb| mb.f2 *= v / old);
-            } else {
-                let share = v / peak.members.len().max(1) as f64;
-                peak.members.iter_mut().for_each(|mb| mb.f2 = share);
-            }
-            peak.f2 = v;
+            self.choices.set_peak_f2(self.model, p, k, v.max(0.0));
         }
     }
 
@@ -1501,7 +1071,7 @@ impl Run<'_> {
                     let mut trial = values.clone();
                     trial[h.position] = lo + (hi - lo) * k as f64 / HUMP_POSITIONS as f64;
                     trial[h.fwhm] = fwhm;
-                    let chi2 = fit::linear(self.model, &mut trial, self.data);
+                    let chi2 = fit::linear(self.model, &self.choices, &mut trial, self.data);
                     if best.as_ref().is_none_or(|(c, _)| chi2 < *c) {
                         best = Some((chi2, trial));
                     }
@@ -1528,7 +1098,7 @@ impl Run<'_> {
                 if (trial[zero] - start).abs() > half + 1e-12 {
                     continue;
                 }
-                let chi2 = fit::linear(self.model, &mut trial, self.data);
+                let chi2 = fit::linear(self.model, &self.choices, &mut trial, self.data);
                 if best.as_ref().is_none_or(|(c, _)| chi2 < *c) {
                     best = Some((chi2, trial));
                 }
@@ -1551,7 +1121,7 @@ impl Run<'_> {
                 for &i in &shifts {
                     trial[i] = k as f64 * ZERO_STEP;
                 }
-                let chi2 = fit::linear(self.model, &mut trial, self.data);
+                let chi2 = fit::linear(self.model, &self.choices, &mut trial, self.data);
                 if best.as_ref().is_none_or(|(c, _)| chi2 < *c) {
                     best = Some((chi2, trial));
                 }
@@ -1567,7 +1137,7 @@ impl Run<'_> {
     /// most, kept when the gain reaches the threshold.
     fn choose_textures(&mut self, values: &mut [f64], phases: &[Phase]) -> Result<()> {
         // The fit so far is converged in everything but texture: its χ² is the baseline.
-        let base = fit::chi2(self.model, values, self.data);
+        let base = fit::chi2(self.model, &self.choices, values, self.data);
         let scales: Vec<usize> = self.model.layout.phases.iter().map(|p| p.scale).collect();
         for (p, ph) in phases.iter().enumerate() {
             let pi = self.model.layout.phases[p].clone();
@@ -1591,7 +1161,7 @@ impl Run<'_> {
             for d in candidates {
                 let mut v = values.to_vec();
                 v[pi.texture] = 1.0;
-                self.model.set_texture(p, Some(d), &v);
+                self.choices.set_texture(self.model, p, Some(d), &v);
                 // The direction is ranked by a short fit of its r with the scales.
                 let mut free = scales.clone();
                 free.push(pi.texture);
@@ -1603,11 +1173,11 @@ impl Run<'_> {
             }
             match best {
                 Some((c, d, v)) if 1.0 - (c / base).sqrt() >= self.params.texture_min_gain => {
-                    self.model.set_texture(p, Some(d), &v);
+                    self.choices.set_texture(self.model, p, Some(d), &v);
                     values[pi.texture] = v[pi.texture];
                 }
                 _ => {
-                    self.model.set_texture(p, None, values);
+                    self.choices.set_texture(self.model, p, None, values);
                     values[pi.texture] = 1.0;
                 }
             }

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use xrd_io::{Pattern, Wavelength};
 
 use crate::error::invalid;
-use crate::refinement::{Refinement, Refiner, State};
+use crate::parameter::{ParamId, PhaseParam};
+use crate::refinement::{Refinement, Refiner};
+use crate::state::State;
 use crate::{Error, Result};
 
 /// Wavelengths of two frames closer than this fraction are the same.
@@ -119,7 +121,7 @@ pub enum Flag {
     /// A parameter stopped at one of its bounds.
     AtBound {
         /// The parameter.
-        parameter: String,
+        parameter: ParamId,
     },
     /// A phase's weight fraction is within its detection limit: it is held at 0 from here on.
     Absent {
@@ -135,8 +137,8 @@ pub enum Flag {
     /// esds; `confirmed` when refitting both frames cold shows the same jump (a real
     /// discontinuity such as a phase transition), else the chain made it.
     Discontinuity {
-        /// The parameter ([`tracked`] names).
-        parameter: String,
+        /// The value ([`tracked`]).
+        parameter: Tracked,
         /// Its step in the chain.
         step: f64,
         /// Its step between the two frames refitted cold.
@@ -147,8 +149,8 @@ pub enum Flag {
     /// The forward and the backward chain disagree beyond their esds: the value depends on the
     /// order the frames were refined in.
     PathDependent {
-        /// The parameter.
-        parameter: String,
+        /// The value ([`tracked`]).
+        parameter: Tracked,
         /// Its forward value.
         forward: f64,
         /// Its backward value.
@@ -472,6 +474,7 @@ impl SeriesParams {
 pub struct Sequential {
     refiner: Refiner,
     params: SeriesParams,
+    control: xrd_core::Control,
 }
 
 /// What one chain step keeps.
@@ -486,7 +489,19 @@ impl Sequential {
         Self {
             refiner,
             params: SeriesParams::default(),
+            control: xrd_core::Control::default(),
         }
+    }
+
+    /// Steers the series: each frame of the forward chain is reported as it lands (`what`
+    /// "frames", the frame's name as message); cancelled, the run stops within one
+    /// least-squares step with [`Error::Cancelled`], the frame under way dropped and every
+    /// frame before it already handed to `on_frame` (so a resumed run goes on from there).
+    #[must_use]
+    pub fn control(mut self, control: xrd_core::Control) -> Self {
+        self.refiner = self.refiner.control(control.silent());
+        self.control = control;
+        self
     }
 
     /// The series settings (default [`SeriesParams::default`]).
@@ -531,16 +546,16 @@ impl Sequential {
         let order: Vec<usize> = (0..frames.len()).collect();
         let backward_order: Vec<usize> = order.iter().rev().copied().collect();
         let (forward, backward) = rayon::join(
-            || self.chain(frames, &order, wavelength, done, state, on_frame),
+            || self.chain(frames, &order, wavelength, (done, state), on_frame, true),
             || {
                 if self.params.backward {
                     self.chain(
                         frames,
                         &backward_order,
                         wavelength,
-                        Vec::new(),
-                        None,
+                        (Vec::new(), None),
                         |_, _| Ok(()),
+                        false,
                     )
                 } else {
                     Ok(Vec::new())
@@ -556,6 +571,8 @@ impl Sequential {
             self.flag_outliers(&mut backward);
             self.flag_path_dependence(&mut forward, &backward);
         }
+        // The flags refit frames cold: one cut short by a cancel would be missing.
+        self.control.check()?;
         let parametric = self
             .params
             .parametric
@@ -575,9 +592,9 @@ impl Sequential {
         frames: &[Frame],
         order: &[usize],
         wavelength: Wavelength,
-        done: Vec<FrameFit>,
-        mut state: Option<State>,
+        (done, mut state): (Vec<FrameFit>, Option<State>),
         mut on_frame: F,
+        track: bool,
     ) -> Result<Vec<FrameFit>>
     where
         F: FnMut(&FrameFit, Option<&State>) -> Result<()>,
@@ -587,25 +604,34 @@ impl Sequential {
             .iter()
             .filter_map(|f| f.refinement.as_ref().map(|r| r.rwp))
             .collect();
-        let mut bounded: Vec<String> = Vec::new();
+        let mut bounded: Vec<ParamId> = Vec::new();
         for &i in &order[out.len()..] {
             let frame = &frames[i];
             let reference = {
                 let mut last: Vec<f64> = rwps.iter().rev().take(RWP_MEMORY).copied().collect();
                 (!last.is_empty()).then(|| median(&mut last))
             };
+            self.control.check()?;
             let step = self.step(frame, i, wavelength, state.as_ref(), reference, &bounded);
+            // A frame cut short by a cancel is dropped, not reported as failed.
+            self.control.check()?;
             if let (Some(r), Some(s)) = (&step.fit.refinement, step.state) {
                 rwps.push(r.rwp);
                 bounded = r
                     .parameters
                     .iter()
                     .filter(|p| p.at_bound)
-                    .map(|p| p.name.clone())
+                    .map(|p| p.id.clone())
                     .collect();
                 state = Some(s);
             }
             on_frame(&step.fit, state.as_ref())?;
+            if track {
+                self.control.report(
+                    xrd_core::Progress::new("frames", out.len() + 1, order.len())
+                        .message(frame.name.clone()),
+                );
+            }
             out.push(step.fit);
         }
         Ok(out)
@@ -620,7 +646,7 @@ impl Sequential {
         wavelength: Wavelength,
         previous: Option<&State>,
         reference_rwp: Option<f64>,
-        bounded: &[String],
+        bounded: &[ParamId],
     ) -> Step {
         let failed = |error: String, flags: Vec<Flag>| Step {
             fit: FrameFit {
@@ -665,8 +691,8 @@ impl Sequential {
                     let bound = r
                         .parameters
                         .iter()
-                        .find(|p| p.at_bound && !bounded.contains(&p.name))
-                        .map(|p| format!("{} at a bound", p.name));
+                        .find(|p| p.at_bound && !bounded.contains(&p.id))
+                        .map(|p| format!("{} at a bound", p.id));
                     match jump.or(bound) {
                         None => {
                             start = FrameStart::Warm;
@@ -722,7 +748,7 @@ impl Sequential {
         }
         for p in r.parameters.iter().filter(|p| p.at_bound) {
             flags.push(Flag::AtBound {
-                parameter: p.name.clone(),
+                parameter: p.id.clone(),
             });
         }
         Step {
@@ -756,17 +782,15 @@ impl Sequential {
         for p in 0..r.phases.len() {
             let present = r.phases.iter().filter(|ph| !ph.absent).count();
             let name = r.phases[p].name.clone();
-            let cell = format!("{name} cell ");
-            let bound = r
-                .parameters
-                .iter()
-                .any(|v| v.at_bound && v.name.starts_with(&cell));
+            let bound = r.parameters.iter().any(|v| {
+                v.at_bound && matches!(&v.id, ParamId::Phase(n, PhaseParam::Cell(_)) if *n == name)
+            });
             if r.phases[p].absent || present < 2 || !bound {
                 continue;
             }
             let mut held = s.clone().with_absent(p, true);
             if let Some(prev) = previous {
-                held.copy_phase(&format!("{name} "), prev);
+                held.copy_phase(&name, prev);
             }
             if let Ok((r2, s2)) = self.refiner.fit_warm(pattern, w, &held) {
                 *r = r2;
@@ -802,10 +826,10 @@ impl Sequential {
                     let before = r.phases[p].cell[k];
                     (ph.cell[k] / before - 1.0).abs() < REAPPEAR_CELL
                 });
-                let bound = r2
-                    .parameters
-                    .iter()
-                    .any(|v| v.at_bound && v.name.starts_with(&format!("{} cell ", ph.name)));
+                let bound = r2.parameters.iter().any(|v| {
+                    v.at_bound
+                        && matches!(&v.id, ParamId::Phase(n, PhaseParam::Cell(_)) if *n == ph.name)
+                });
                 if ph.weight_fraction > z * ph.weight_fraction_esd
                     && same_cell
                     && !bound
@@ -930,16 +954,90 @@ impl Sequential {
     }
 }
 
-/// The names of the values a series follows: each phase's weight fraction (`NAME wt`) and the
-/// cell parameters it refines (`NAME a`, … `NAME gamma`).
-pub fn tracked(phases: &[crate::PhaseResult]) -> Vec<String> {
+/// A value a series follows, per phase: its weight fraction, a cell parameter or its overall
+/// B. Text form `PHASE.wt`, `PHASE.a` … `PHASE.gamma`, `PHASE.B` (parses back).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Tracked {
+    /// The phase's weight fraction.
+    WeightFraction(String),
+    /// Cell parameter `k` of [`CELL_LABELS`].
+    Cell(String, usize),
+    /// The phase's overall displacement parameter B.
+    B(String),
+}
+
+impl Tracked {
+    /// The phase whose value it is.
+    pub fn phase(&self) -> &str {
+        match self {
+            Tracked::WeightFraction(p) | Tracked::Cell(p, _) | Tracked::B(p) => p,
+        }
+    }
+
+    /// The value of `phase` that [`Parametric::parameter`] names (`a` … `gamma`, `B`).
+    pub fn of_parameter(phase: &str, parameter: &str) -> Option<Tracked> {
+        let phase = phase.to_string();
+        match parameter {
+            "wt" => Some(Tracked::WeightFraction(phase)),
+            "B" => Some(Tracked::B(phase)),
+            l => CELL_LABELS
+                .iter()
+                .position(|c| *c == l)
+                .map(|k| Tracked::Cell(phase, k)),
+        }
+    }
+}
+
+impl fmt::Display for Tracked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Tracked::WeightFraction(p) => write!(f, "{p}.wt"),
+            Tracked::Cell(p, k) => write!(f, "{p}.{}", CELL_LABELS[*k]),
+            Tracked::B(p) => write!(f, "{p}.B"),
+        }
+    }
+}
+
+impl std::str::FromStr for Tracked {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        s.rsplit_once('.')
+            .filter(|(p, _)| !p.is_empty())
+            .and_then(|(p, q)| Tracked::of_parameter(p, q))
+            .ok_or_else(|| {
+                invalid(
+                    "tracked",
+                    format!("`{s}`: need PHASE.wt, PHASE.a … PHASE.gamma or PHASE.B"),
+                )
+            })
+    }
+}
+
+impl Serialize for Tracked {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Tracked {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// The values a series follows: each phase's weight fraction and the cell parameters it
+/// refines.
+pub fn tracked(phases: &[crate::PhaseResult]) -> Vec<Tracked> {
     let mut out = Vec::new();
     for p in phases {
-        out.push(format!("{} wt", p.name));
-        for (k, label) in CELL_LABELS.iter().enumerate() {
+        out.push(Tracked::WeightFraction(p.name.clone()));
+        for k in 0..CELL_LABELS.len() {
             // Tied and fixed parameters (a hexagonal γ) carry rounding for an esd.
             if p.cell_esd[k] > 1e-9 * p.cell[k].abs() {
-                out.push(format!("{} {label}", p.name));
+                out.push(Tracked::Cell(p.name.clone(), k));
             }
         }
     }
@@ -950,36 +1048,35 @@ pub fn tracked(phases: &[crate::PhaseResult]) -> Vec<String> {
 pub const CELL_LABELS: [&str; 6] = ["a", "b", "c", "alpha", "beta", "gamma"];
 
 /// A tracked value and its esd ([`tracked`]); none where the phase is absent.
-fn value_of(r: &Refinement, name: &str) -> Option<(f64, f64)> {
-    for p in &r.phases {
-        let Some(rest) = name.strip_prefix(p.name.as_str()) else {
-            continue;
-        };
-        let rest = rest.trim_start();
-        if p.absent {
-            return None;
-        }
-        if rest == "wt" {
-            return Some((p.weight_fraction, p.weight_fraction_esd));
-        }
-        if rest == "B" {
-            let key = format!("{} B", p.name);
-            return r
-                .parameters
+fn value_of(r: &Refinement, key: &Tracked) -> Option<(f64, f64)> {
+    let p = r.phases.iter().find(|p| p.name == key.phase())?;
+    if p.absent {
+        return None;
+    }
+    match key {
+        Tracked::WeightFraction(_) => Some((p.weight_fraction, p.weight_fraction_esd)),
+        Tracked::Cell(_, k) => Some((p.cell[*k], p.cell_esd[*k])),
+        Tracked::B(name) => {
+            let id = ParamId::Phase(name.clone(), PhaseParam::B);
+            r.parameters
                 .iter()
-                .find(|v| v.name == key)
-                .map(|v| (v.value, v.esd));
-        }
-        if let Some(k) = CELL_LABELS.iter().position(|l| *l == rest) {
-            return Some((p.cell[k], p.cell_esd[k]));
+                .find(|v| v.id == id)
+                .map(|v| (v.value, v.esd))
         }
     }
-    None
 }
 
 /// The weighted polynomial fit of a parameter over the frames.
 fn parametric_fit(frames: &[FrameFit], spec: &Parametric) -> Result<ParametricFit> {
-    let name = format!("{} {}", spec.phase, spec.parameter);
+    let name = Tracked::of_parameter(&spec.phase, &spec.parameter).ok_or_else(|| {
+        invalid(
+            "parametric",
+            format!(
+                "parameter `{}` must be one of a, b, c, alpha, beta, gamma, B",
+                spec.parameter
+            ),
+        )
+    })?;
     let mut rows = Vec::new();
     for (k, f) in frames.iter().enumerate() {
         let Some(r) = &f.refinement else { continue };

@@ -84,10 +84,10 @@ impl Default for SummationParams {
         Self {
             background_terms: 4,
             alignment: Alignment::PerReference,
-            max_shift: 0.3,
+            max_shift: crate::weights::DEFAULT_MAX_SHIFT,
             max_iterations: 50,
             two_theta_range: None,
-            detection_sigmas: 3.0,
+            detection_sigmas: crate::weights::DETECTION_SIGMAS,
         }
     }
 }
@@ -721,21 +721,17 @@ impl Summation {
         Ok((shifts, current, iterations))
     }
 
-    fn report(
+    /// Each reference's curve at its scale, the background (Chebyshev terms and background
+    /// shapes) and the calculated pattern, from the references' columns `values` at unit scale.
+    fn curves(
         &self,
         data: &Data<'_>,
-        shifts: &[f64],
-        groups: &[usize],
-        ngroups: usize,
-        solved: Projected,
-        iterations: usize,
-    ) -> Result<Quantification> {
-        let p = &self.params;
+        values: &[Vec<f64>],
+        c: &[f64],
+    ) -> (Vec<Vec<f64>>, Vec<f64>, Vec<f64>) {
         let refs = &self.references;
         let nr = refs.len();
         let m = data.x.len();
-        let c = &solved.coefficients;
-        let (values, slopes) = data.columns_of(shifts, true);
         let curves: Vec<Vec<f64>> = (0..nr)
             .map(|i| values[i].iter().map(|v| v * c[i]).collect())
             .collect();
@@ -765,6 +761,25 @@ impl Summation {
                     + curves.iter().map(|cv| cv[k]).sum::<f64>()
             })
             .collect();
+        (curves, background, calculated)
+    }
+
+    fn report(
+        &self,
+        data: &Data<'_>,
+        shifts: &[f64],
+        groups: &[usize],
+        ngroups: usize,
+        solved: Projected,
+        iterations: usize,
+    ) -> Result<Quantification> {
+        let p = &self.params;
+        let refs = &self.references;
+        let nr = refs.len();
+        let m = data.x.len();
+        let c = &solved.coefficients;
+        let (values, slopes) = data.columns_of(shifts, true);
+        let (curves, background, calculated) = self.curves(data, &values, c);
         // The covariance: every scale (those at zero too, for their detection limits), the
         // background and the shifts of references present.
         let mut shift_active = vec![false; ngroups];
@@ -813,82 +828,29 @@ impl Summation {
         };
         let cs = quality.covariance_scale();
         let cov = |i: usize, j: usize| inverse[(i, j)] * scale[i] * scale[j] * cs;
-        let minerals: Vec<usize> = (0..nr).filter(|&i| !refs[i].is_background()).collect();
-        let q = |i: usize| c[i] / refs[i].rir;
-        // Weight fractions and their gradients with respect to the scales.
-        let (basis, basis_grad): (f64, Vec<f64>) = match self.standard {
-            Some((s, ws)) => {
-                if q(s) <= 0.0 {
-                    return Err(invalid(
-                        "standard",
-                        format!(
-                            "the internal standard {} is not found in the pattern",
-                            refs[s].id
-                        ),
-                    ));
-                }
-                // W_i = ws · q_i / q_s = q_i / basis, basis = q_s / ws.
-                let mut g = vec![0.0; nr];
-                g[s] = 1.0 / (refs[s].rir * ws);
-                (q(s) / ws, g)
-            }
-            None => {
-                let total: f64 = minerals.iter().map(|&i| q(i)).sum();
-                if total <= 0.0 {
-                    return Err(Error::Pattern("no reference fits the pattern".to_string()));
-                }
-                let mut g = vec![0.0; nr];
-                for &i in &minerals {
-                    g[i] = 1.0 / refs[i].rir;
-                }
-                (total, g)
-            }
-        };
-        // W_i = q_i / basis; dW_i/ds_j = δ_ij/(RIR_i basis) − W_i · dbasis/ds_j / basis.
-        let weight_grad = |i: usize| -> Vec<f64> {
-            let wi = q(i) / basis;
-            (0..nr)
-                .map(|j| {
-                    let own = if i == j {
-                        1.0 / (refs[i].rir * basis)
-                    } else {
-                        0.0
-                    };
-                    own - wi * basis_grad[j] / basis
-                })
-                .collect()
-        };
-        let variance = |g: &[f64]| -> f64 {
-            let mut v = 0.0;
-            for (i, gi) in g.iter().enumerate() {
-                for (j, gj) in g.iter().enumerate() {
-                    v += gi * gj * cov(i, j);
-                }
-            }
-            v.max(0.0)
+        let k: Vec<f64> = refs
+            .iter()
+            .map(|r| if r.is_background() { 0.0 } else { 1.0 / r.rir })
+            .collect();
+        let Some(weighed) = crate::weights::weigh(&c[..nr], &k, &cov, self.standard) else {
+            return Err(match self.standard {
+                Some((s, _)) => invalid(
+                    "standard",
+                    format!(
+                        "the internal standard {} is not found in the pattern",
+                        refs[s].id
+                    ),
+                ),
+                None => Error::Pattern("no reference fits the pattern".to_string()),
+            });
         };
         let mut results = Vec::with_capacity(nr);
-        let mut rest_grad = vec![0.0; nr];
-        let mut crystalline = 0.0;
         for (i, r) in refs.iter().enumerate() {
             let scale_esd = cov(i, i).max(0.0).sqrt();
             let shift_esd = shift_index[groups[i]].map_or(0.0, |k| cov(k, k).max(0.0).sqrt());
-            let (wf, wf_esd, limit) = if r.is_background() {
-                (0.0, 0.0, 0.0)
-            } else {
-                let g = weight_grad(i);
-                for (o, v) in rest_grad.iter_mut().zip(&g) {
-                    *o -= v;
-                }
-                let wf = q(i) / basis;
-                crystalline += wf;
-                let esd = if self.standard.is_some_and(|(s, _)| s == i) {
-                    0.0
-                } else {
-                    variance(&g).sqrt()
-                };
-                (wf, esd, p.detection_sigmas * scale_esd / r.rir / basis)
-            };
+            let (wf, wf_esd) = weighed.fractions[i];
+            let limit =
+                crate::weights::detection_limit(p.detection_sigmas, scale_esd, k[i], weighed.basis);
             results.push(ReferenceResult {
                 id: r.id.clone(),
                 name: r.name.clone(),
@@ -916,10 +878,7 @@ impl Summation {
                 ));
             }
         }
-        let (amorphous, amorphous_esd) = match self.standard {
-            Some(_) => (Some(1.0 - crystalline), Some(variance(&rest_grad).sqrt())),
-            None => (None, None),
-        };
+        let (amorphous, amorphous_esd) = weighed.rest.unzip();
         Ok(Quantification {
             references: results,
             amorphous,

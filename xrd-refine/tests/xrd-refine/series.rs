@@ -245,3 +245,117 @@ fn a_phase_is_not_stretched_onto_another_phases_lines() {
         }
     }
 }
+
+/// A cancel stops the series where it is: the frames already handed to `on_frame` (and their
+/// state) are what a resumed run goes on from, and it ends with the same frames as a run never
+/// cancelled.
+#[test]
+fn a_cancelled_series_keeps_its_frames_and_resumes_to_the_same_rows() {
+    let (Some(rutile), Some(zincite)) = (cif_phase("Rutile.cif"), cif_phase("ZnO.cif")) else {
+        return;
+    };
+    let (mut frames, _) = frames(&rutile, &zincite);
+    frames.truncate(5);
+    let phases = vec![rutile, zincite];
+    let all = Sequential::new(refiner(phases.clone()))
+        .run(&frames, Vec::new(), None, |_, _| Ok(()))
+        .unwrap();
+    // Cancelled from the progress callback as the second frame lands.
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let control = xrd_core::Control::new();
+    let stopper = control.clone();
+    let control = control.on_progress(move |p| {
+        seen.lock()
+            .unwrap()
+            .push((p.what, p.done, p.total, p.message.clone()));
+        if p.what == "frames" && p.done == 2 {
+            stopper.cancel();
+        }
+    });
+    let (mut written, mut state) = (Vec::new(), None);
+    let cancelled = Sequential::new(refiner(phases.clone()))
+        .control(control)
+        .run(&frames, Vec::new(), None, |f, s| {
+            written.push(f.clone());
+            state = s.cloned();
+            Ok(())
+        });
+    assert!(
+        matches!(cancelled, Err(xrd_refine::Error::Cancelled(_))),
+        "{cancelled:?}"
+    );
+    assert_eq!(written.len(), 2);
+    assert_eq!(
+        *events.lock().unwrap(),
+        [
+            ("frames", 1, 5, "frame_0".to_string()),
+            ("frames", 2, 5, "frame_1".to_string())
+        ]
+    );
+    let resumed = Sequential::new(refiner(phases))
+        .run(&frames, written, state, |_, _| Ok(()))
+        .unwrap();
+    assert_eq!(resumed.frames, all.frames);
+}
+
+/// A cancel from another thread ends a refinement within one least-squares step: well inside
+/// 100 ms on a 2,000-point scan even in a debug build.
+#[test]
+fn a_cancelled_refinement_stops_within_100_ms() {
+    let (Some(rutile), Some(zincite)) = (cif_phase("Rutile.cif"), cif_phase("ZnO.cif")) else {
+        return;
+    };
+    let (pattern, _) = mixture(
+        &[rutile.clone(), zincite.clone()],
+        &[0.5, 0.5],
+        &[0.0, 0.0],
+        0.0,
+        7,
+    );
+    let stages: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let log = stages.clone();
+    let control = xrd_core::Control::new().on_progress(move |p| {
+        log.lock().unwrap().push(p.message.clone());
+    });
+    let refiner = refiner(vec![rutile, zincite]).control(control.clone());
+    // Uncancelled: every stage reported, and why the last one stopped.
+    let fit = refiner.fit(&pattern, Wavelength::CU_KA).unwrap();
+    assert_eq!(*stages.lock().unwrap(), ["scale", "cells", "profile"]);
+    assert!(fit.stop.converged() || fit.stop == xrd_refine::Stop::IterationLimit);
+    let json = serde_json::to_value(&fit).unwrap();
+    assert!(json["stop"].is_string(), "{}", json["stop"]);
+    // Cancelled at 1, 5 and 20 ms into the fit, each time with a fresh control.
+    let mut cancelled = 0;
+    for delay in [1, 5, 20] {
+        let control = xrd_core::Control::new();
+        let refiner = refiner.clone().control(control.clone());
+        let (result, cancelled_at) = std::thread::scope(|s| {
+            let c = control.clone();
+            let t = s.spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(delay));
+                c.cancel();
+                std::time::Instant::now()
+            });
+            let r = refiner.fit(&pattern, Wavelength::CU_KA);
+            (r, t.join().unwrap())
+        });
+        let ended = std::time::Instant::now();
+        match result {
+            Err(xrd_refine::Error::Cancelled(_)) => {
+                cancelled += 1;
+                let late = ended.saturating_duration_since(cancelled_at);
+                assert!(late.as_millis() < 100, "stopped {late:?} after the cancel");
+            }
+            // The fit finished before the cancel landed.
+            Ok(_) => {}
+            Err(e) => panic!("{e}"),
+        }
+        // The token stays tripped: a new fit with it stops at once.
+        assert!(matches!(
+            refiner.fit(&pattern, Wavelength::CU_KA),
+            Err(xrd_refine::Error::Cancelled(_))
+        ));
+    }
+    assert!(cancelled > 0, "every fit ended before its cancel");
+}

@@ -193,7 +193,7 @@ fn an_internal_standard_gives_absolute_fractions_and_the_amorphous_rest() {
     let humps: Vec<_> = fit
         .parameters
         .iter()
-        .filter(|p| p.name.starts_with("hump"))
+        .filter(|p| matches!(p.id, xrd_refine::ParamId::Hump(..)))
         .collect();
     assert!(
         (zincite - 0.5).abs() < 0.015,
@@ -349,16 +349,19 @@ fn an_overall_b_the_data_do_not_carry_is_held() {
         ]))
         .fit(&pattern, Wavelength::CU_KA)
         .unwrap();
-    let b = |name: &str| fit.parameters.iter().find(|p| p.name == name).unwrap();
+    let b = |name: &str| {
+        let id: xrd_refine::ParamId = name.parse().unwrap();
+        fit.parameters.iter().find(|p| p.id == id).unwrap()
+    };
     assert!(
-        b("Rutile B").refined && b("Rutile B").esd < 0.5,
+        b("Rutile.B").refined && b("Rutile.B").esd < 0.5,
         "{:?}",
-        b("Rutile B")
+        b("Rutile.B")
     );
     assert!(
-        !b("ZnO B").refined && b("ZnO B").value == 0.0,
+        !b("ZnO.B").refined && b("ZnO.B").value == 0.0,
         "{:?}",
-        b("ZnO B")
+        b("ZnO.B")
     );
     assert!(
         (fit.phases[1].weight_fraction - 0.02).abs() < 0.01,
@@ -454,4 +457,73 @@ fn a_correction_for_a_particle_size_the_powder_lacks_biases_strong_absorbers() {
     assert!(p.weight_fraction - 0.5 > 0.05, "{}", p.weight_fraction);
     let u = p.weight_fraction_uncorrected.unwrap();
     assert!((u - plain.phases[0].weight_fraction).abs() < 1e-6, "{u}");
+}
+
+/// The F-test that decides which phases identify keeps and which a series holds absent counts
+/// parameters, not phases: P is every parameter refined in the last stage, and adding a phase
+/// adds its scale, free cell coefficients, size and strain.
+#[test]
+fn the_f_test_counts_parameters_not_phases() {
+    let (Some(rutile), Some(zincite)) = (cif_phase("Rutile.cif"), cif_phase("ZnO.cif")) else {
+        return;
+    };
+    let (pattern, _) = mixture(
+        &[rutile.clone(), zincite.clone()],
+        &[0.3, 0.7],
+        &[0.0, 0.0],
+        0.0,
+        9,
+    );
+    let one = fit_untextured(vec![zincite.clone()], &pattern);
+    let two = fit_untextured(vec![zincite, rutile], &pattern);
+    for fit in [&one, &two] {
+        let free = fit.parameters.iter().filter(|p| p.refined).count();
+        assert_eq!(fit.refined, free);
+        assert!(fit.refined > fit.phases.len() + 6, "{}", fit.refined);
+    }
+    // Rutile (tetragonal: A=B, C) adds its scale, two cell coefficients, size and strain.
+    let rutile_free: Vec<String> = two
+        .parameters
+        .iter()
+        .filter(|p| p.refined && p.id.is_of_phase("Rutile"))
+        .map(|p| p.id.to_string())
+        .collect();
+    assert_eq!(
+        rutile_free,
+        [
+            "Rutile.scale",
+            "Rutile.cell.A=B",
+            "Rutile.cell.C",
+            "Rutile.size",
+            "Rutile.strain"
+        ]
+    );
+    assert_eq!(two.refined - one.refined, 5);
+    assert!(two.significantly_better_than(&one, 3.09));
+    assert!(!one.significantly_better_than(&two, 3.09));
+}
+
+/// Phase names key every parameter, so two phases of one name are refused, as is a name the
+/// parameter keys reserve.
+#[test]
+fn phase_names_are_unique_and_not_reserved() {
+    let Some(zincite) = cif_phase("ZnO.cif") else {
+        return;
+    };
+    let (pattern, _) = mixture(std::slice::from_ref(&zincite), &[1.0], &[0.0], 0.0, 4);
+    let err = Refiner::new(vec![zincite.clone(), zincite.clone()])
+        .fit(&pattern, Wavelength::CU_KA)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("two phases are called `ZnO`"),
+        "{err}"
+    );
+    let renamed = Phase::new("instrument", zincite.structure().clone()).unwrap();
+    let err = Refiner::new(vec![renamed])
+        .fit(&pattern, Wavelength::CU_KA)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("may not be called `instrument`"),
+        "{err}"
+    );
 }
