@@ -23,7 +23,7 @@ pub use series::refine_series;
 
 /// One row of a refinement (xrd-jobs' schema: `columns` as `xrd refine` prints them, and
 /// the row's values) as a dict: every column a key, numbers unrounded, an empty value `None`.
-fn row_dict<'py, const N: usize>(
+pub(crate) fn row_dict<'py, const N: usize>(
     py: Python<'py>,
     columns: &[&str; N],
     values: [RowValue; N],
@@ -61,13 +61,14 @@ pub fn _options_fields(job: &str) -> PyResult<Vec<String>> {
     xrd_jobs::option_fields(job).ok_or_else(|| value_error(format!("no job `{job}`")))
 }
 
-/// The columns of the rows of `kind` ("refinement", "summation"): the keys of each row's dict
+/// The columns of the rows of `kind` ("refinement", "summation", "identify"): the keys of each row's dict
 /// (the tests compare them with `xrd.results`).
 #[pyfunction]
 pub fn _row_columns(kind: &str) -> PyResult<Vec<&'static str>> {
     match kind {
         "refinement" => Ok(xrd_jobs::RefinementRow::COLUMNS.to_vec()),
         "summation" => Ok(xrd_jobs::SummationRow::COLUMNS.to_vec()),
+        "identify" => Ok(xrd_jobs::IdentifyRow::COLUMNS.to_vec()),
         _ => Err(value_error(format!("no rows `{kind}`"))),
     }
 }

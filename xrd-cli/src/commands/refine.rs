@@ -291,12 +291,12 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     Ok(Outcome::skipping(failed))
 }
 
-/// A row's value as a table cell, at the row's precision.
-pub(super) fn cell(v: RowValue) -> Cell {
+/// A row's value as a table cell, at its quantity's precision.
+pub(crate) fn cell(v: RowValue) -> Cell {
     match v {
         RowValue::Text(t) => Cell::text(t),
         RowValue::Integer(n) => Cell::integer(n),
-        RowValue::Number { value, decimals } => Cell::number(value, decimals),
+        RowValue::Number { value, quantity } => Cell::number(value, quantity.decimals()),
         RowValue::Empty => Cell::empty(),
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use xrd_cli::figures::{self, SeriesPanel, SeriesPoint, Waterfall};
 use xrd_cli::output::{Cell, Table};
 use xrd_jobs::{Control, Order, Series, SeriesEvent, SeriesOptions, SeriesOutput};
-use xrd_refine::{CELL_LABELS, Frame, FrameFit, SeriesValue};
+use xrd_refine::{CELL_LABELS, Frame, FrameFit};
 
 use super::super::{Context, Outcome, Result, create_dir, input_files};
 use super::Args;
@@ -187,14 +187,9 @@ pub(super) fn run(args: &Args, ctx: &Context) -> Result<Outcome> {
 }
 
 fn row(f: &FrameFit, phases: usize) -> Vec<Cell> {
-    f.row(phases)
+    xrd_jobs::series_row(f, phases)
         .into_iter()
-        .map(|v| match v {
-            SeriesValue::Integer(i) => Cell::integer(i),
-            SeriesValue::Number(x, d) => Cell::number(x, d),
-            SeriesValue::Text(t) => Cell::text(t),
-            _ => Cell::empty(),
-        })
+        .map(super::cell)
         .collect()
 }
 
