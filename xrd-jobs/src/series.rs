@@ -481,11 +481,11 @@ fn resume(out: &Path, frames: &[Frame]) -> Result<(Vec<FrameFit>, Option<State>)
     Ok((done, state))
 }
 
+/// The files in the series' order, each one's order value, and the order column's name.
+type Ordered = (Vec<PathBuf>, Vec<Option<f64>>, Option<String>);
+
 /// The files, their order values and the order column's name from the order file `path`.
-fn order_file(
-    path: &Path,
-    files: &[PathBuf],
-) -> Result<(Vec<PathBuf>, Vec<Option<f64>>, Option<String>)> {
+fn order_file(path: &Path, files: &[PathBuf]) -> Result<Ordered> {
     existing(path)?;
     let text = std::fs::read_to_string(path).map_err(|source| Error::File {
         path: path.to_path_buf(),
