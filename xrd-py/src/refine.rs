@@ -77,7 +77,9 @@ pub fn _row_columns(kind: &str) -> PyResult<Vec<&'static str>> {
 /// `xrd refine`. Each phase is a library id ("amcsd:8240"), a mineral name ("anatase"), a
 /// formula ("TiO2": its best three references compared by a short fit, the preferred kept unless
 /// another fits clearly better) or a CIF/POSCAR path.
-/// `instrument` is a file saved by `save_instrument` (a refinement of a standard); `standard` is
+/// `instrument` is a file saved by `save_instrument` (a refinement of a standard);
+/// `monochromator` (2θ_m, °), `polarisation` (P of the incident beam, 0–1) and `capillary` (the
+/// sample's μR) override its Lorentz–polarisation and absorption terms; `standard` is
 /// (phase, weighed weight fraction) of an internal standard; `particle_size` (µm) is the
 /// diameter of Brindley's microabsorption correction (default none: no correction, the
 /// uncorrected fraction is reported as "weight_fraction_uncorrected" beside a corrected one); `stages` a list
@@ -107,6 +109,11 @@ pub fn _row_columns(kind: &str) -> PyResult<Vec<&'static str>> {
 /// weight_fraction_esd, detection_limit, scale, shift, rwp, gof; a last row of kind "rest"
 /// with a standard), "rp", "rwp", "rexp", "chi2", "gof", "amorphous", "amorphous_esd",
 /// "warnings", the arrays as above with "phase_curves" keyed by id, and "quantification".
+///
+/// The options are xrd-jobs' `RefineOptions`, as `xrd refine`'s flags and a workbench request
+/// take them. `progress` is a callable given `(what, done, total, message)` as the job goes (the
+/// structures compared, the stages, the pattern done); an exception it raises stops the job and
+/// is raised again. A missing CIF, instrument or reference file raises `XrdFileNotFoundError`.
 #[pyfunction]
 #[pyo3(signature = (pattern, phases=None, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, wavelength=None, two_theta_range=None, background=None, humps=None, stages=None, max_candidates=3, references=None, reference_library=None, alignment=None, max_shift=None, rir_bridge=String::from("corundum"), calibrate=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
