@@ -9,6 +9,7 @@ mod options;
 mod refine;
 mod rows;
 mod series;
+mod simulate;
 mod simulated;
 
 pub use error::{Error, Result};
@@ -25,6 +26,10 @@ pub use rows::{
 };
 pub use series::{
     Order, ROWS_FILE, STATE_FILE, Series, SeriesEvent, SeriesOptions, SeriesOutput, natural_order,
+};
+pub use simulate::{
+    DEFAULT_ETA, DEFAULT_FWHM, DEFAULT_STEP, DEFAULT_TWO_THETA, Simulate, SimulateOptions,
+    Simulated,
 };
 pub use simulated::simulated_pattern;
 /// How a front end steers a job: the cancel token and progress callback every job takes.

@@ -6,3 +6,4 @@
 mod fixtures;
 mod refine;
 mod series;
+mod simulate;
