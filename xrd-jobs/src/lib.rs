@@ -5,6 +5,7 @@
 mod error;
 mod fields;
 mod frames;
+mod index;
 mod options;
 mod refine;
 mod rows;
@@ -15,6 +16,7 @@ mod simulated;
 pub use error::{Error, Result};
 pub use fields::{JOBS, option_fields};
 pub use frames::{order_name, series_frame};
+pub use index::{Index, IndexOptions, IndexRow, Indexed};
 pub use options::{
     DEFAULT_RIR_BRIDGE, RefineOptions, Weighed, bridged_references, measured_wavelength,
     named_index, references_by_id, stages_from_names,

@@ -15,7 +15,12 @@ MIX = "measured/dara_dev/In2O3_0p5002-MnCO3_0p5000--8min.xrdml"
 
 @pytest.mark.parametrize(
     "job, function",
-    [("refine", xrd.refine), ("series", _xrd.refine_series), ("simulate", xrd.simulate)],
+    [
+        ("refine", xrd.refine),
+        ("series", _xrd.refine_series),
+        ("simulate", xrd.simulate),
+        ("index", xrd.index),
+    ],
 )
 def test_every_option_is_a_keyword(job, function):
     fields = set(xrd._options_fields(job))
