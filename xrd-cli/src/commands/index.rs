@@ -68,7 +68,7 @@ fn options(args: &Args) -> IndexOptions {
 
 /// Runs `xrd index`.
 pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
-    let job = Index::new(options(&args))?;
+    let job = Index::new(options(&args)).map_err(super::flagged)?;
     let files = input_files(&args.inputs)?;
     let mut table = Table::new([
         "file",

@@ -75,7 +75,7 @@ fn options(args: &Args) -> SimulateOptions {
 pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     let options = options(&args);
     let (min, max) = options.two_theta;
-    let job = Simulate::new(options)?;
+    let job = Simulate::new(options).map_err(super::flagged)?;
     let simulated = job.peaks()?;
     let group = simulated.space_group.as_ref().map_or_else(
         || "space group not found".into(),
