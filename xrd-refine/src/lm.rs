@@ -207,7 +207,7 @@ impl LevenbergMarquardt {
                 if c2 < chi2 {
                     let rho = (chi2 - c2) / predicted.max(f64::MIN_POSITIVE);
                     lambda = (lambda * (1.0 / 3.0f64).max(1.0 - (2.0 * rho - 1.0).powi(3)))
-                        .max(LAMBDA_MIN);
+                        .clamp(LAMBDA_MIN, LAMBDA_MAX);
                     nu = 2.0;
                     accepted = Some((trial, c2));
                     break;

@@ -159,9 +159,12 @@ pub enum ReferenceParam {
 /// | `Calcite.cell.A=B` | a free metric coefficient of its cell ([`PhaseParam::Cell`]) |
 /// | `reference.KAOLINITE.scale`, `.shift` | a measured reference's |
 ///
-/// A phase may not be called `background`, `hump`, `instrument`, `specimen` or `reference`
-/// (the refinement refuses it), so every text names one parameter; a phase name may contain
-/// dots (it is read up to its last known suffix).
+/// A phase may not be called `background`, `hump`, `instrument`, `specimen` or `reference`, nor
+/// begin with one of them and a dot, and every key of a refinement must read back as itself
+/// (the refinement refuses a name whose keys would not, such as `X.cell`, whose B would read
+/// as its cell coefficient B): so every text names
+/// one parameter. Otherwise a phase name may contain dots (it is read up to its last known
+/// suffix).
 ///
 /// ```
 /// use xrd_refine::{ParamId, PhaseParam};
@@ -191,6 +194,13 @@ pub enum ParamId {
     Phase(String, PhaseParam),
     /// A measured reference's parameter.
     Reference(String, ReferenceParam),
+}
+
+/// Whether `c` names free metric coefficients: `A` … `F` joined by `=` (`A=B=C`).
+fn is_coefficient_name(c: &str) -> bool {
+    !c.is_empty()
+        && c.split('=')
+            .all(|x| matches!(x, "A" | "B" | "C" | "D" | "E" | "F"))
 }
 
 /// The first segments of the text forms that are not a phase's: no phase may be called so.
@@ -292,7 +302,10 @@ impl std::str::FromStr for ParamId {
             }
             _ if RESERVED_NAMES.contains(&root) => return Err(bad()),
             _ => {
-                let (name, param) = if let Some((name, c)) = s.rsplit_once(".cell.") {
+                let (name, param) = if let Some((name, c)) = s
+                    .rsplit_once(".cell.")
+                    .filter(|(_, c)| is_coefficient_name(c))
+                {
                     (name, PhaseParam::Cell(c.to_string()))
                 } else {
                     let (name, suffix) = s.rsplit_once('.').ok_or_else(bad)?;
@@ -487,6 +500,8 @@ mod tests {
             ".scale",
             "Calcite.volume",
             "Calcite.cell.",
+            "Calcite.cell.G",
+            "Calcite.cell.A=",
             "background.x",
             "background.-1",
             "hump.0.height",

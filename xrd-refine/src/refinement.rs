@@ -10,7 +10,7 @@ use crate::fit::{self, Data, Fit};
 use crate::instrument::Instrument;
 use crate::lm::{self, LevenbergMarquardt, Stop};
 use crate::model::{Model, Parts};
-use crate::parameter::{Id, ParamId, RESERVED_NAMES};
+use crate::parameter::{Id, ParamId, PhaseParam, RESERVED_NAMES};
 use crate::params::{Hook, RefineParams, Situation, Stage};
 use crate::phase::{Intensities, Phase, PhaseModel};
 use crate::reference::Reference;
@@ -228,7 +228,8 @@ pub struct Refinement {
     pub stop: Stop,
     /// Points refined (N).
     pub points: usize,
-    /// Parameters refined in the last stage (P).
+    /// Parameters refined by least squares in the last stage (P). A Pawley phase's
+    /// intensities, solved linearly between the least-squares cycles, are not counted.
     pub refined: usize,
     /// 2θ of the points refined.
     pub two_theta: Vec<f64>,
@@ -495,17 +496,37 @@ impl Refiner {
         self.fit_from(pattern, wavelength, Some(state))
     }
 
+    /// `Err(Cancelled)` once this refiner's control is cancelled.
+    pub(crate) fn check_cancel(&self) -> std::result::Result<(), xrd_core::Cancelled> {
+        self.control.check()
+    }
+
     /// Every phase and reference named once, and no phase by a word [`ParamId`] reserves:
     /// each parameter's key then names one parameter.
     fn check_names(&self) -> Result<()> {
         let mut seen = std::collections::HashSet::new();
         for ph in &self.phases {
             let name = ph.name();
-            if name.is_empty() || RESERVED_NAMES.contains(&name) {
+            let root = name.split('.').next().unwrap_or(name);
+            // Every key of the phase must read back as itself (`X.cell` would not: its B's key
+            // `X.cell.B` reads as X's cell coefficient B).
+            let keys_parse = [
+                PhaseParam::Scale,
+                PhaseParam::Cell("A".into()),
+                PhaseParam::B,
+                PhaseParam::Size,
+                PhaseParam::Strain,
+                PhaseParam::Texture,
+            ]
+            .into_iter()
+            .map(|p| ParamId::Phase(name.to_string(), p))
+            .all(|k| k.to_string().parse::<ParamId>().is_ok_and(|back| back == k));
+            if name.is_empty() || RESERVED_NAMES.contains(&root) || !keys_parse {
                 return Err(crate::error::invalid(
                     "phases",
                     format!(
-                        "a phase may not be called `{name}` (reserved: {})",
+                        "a phase may not be called `{name}` (its parameters' keys would not \
+                         read back; reserved first words: {})",
                         RESERVED_NAMES.join(", ")
                     ),
                 ));
@@ -519,6 +540,12 @@ impl Refiner {
         }
         let mut seen = std::collections::HashSet::new();
         for r in &self.references {
+            if r.name.is_empty() {
+                return Err(crate::error::invalid(
+                    "references",
+                    "a reference has no name",
+                ));
+            }
             if !seen.insert(r.name.as_str()) {
                 return Err(crate::error::invalid(
                     "references",
@@ -695,6 +722,7 @@ impl Refiner {
             choices,
             absent,
             fixed_b,
+            held_shape,
         } = start;
         let mut run = Run {
             model: &model,
@@ -707,6 +735,7 @@ impl Refiner {
             choices,
             absent,
             fixed_b,
+            held_shape,
         };
         if warm.is_some() {
             run.refine_warm(&mut values, &self.phases)?;
@@ -726,6 +755,7 @@ impl Refiner {
             choices: run.choices,
             absent: run.absent,
             fixed_b: run.fixed_b,
+            held_shape: run.held_shape,
         };
         let refinement = self.report(&model, &data, &fit, &free, effort)?;
         Ok((refinement, fit.state(&model)))
@@ -758,6 +788,8 @@ struct Run<'a> {
     absent: Vec<bool>,
     /// Phases whose overall B is held ([`B_CARRIED`]).
     fixed_b: Vec<bool>,
+    /// Phases refined by their scale alone.
+    held_shape: Vec<bool>,
 }
 
 impl Run<'_> {
@@ -785,9 +817,9 @@ impl Run<'_> {
         let held = |id: Id| match id {
             Id::Scale(p) => self.absent[p],
             Id::ReferenceShift(r) => values[l.references[r].0] <= 0.0,
-            _ => id
-                .phase()
-                .is_some_and(|p| self.absent[p] || values[l.phases[p].scale] <= 0.0),
+            _ => id.phase().is_some_and(|p| {
+                self.absent[p] || self.held_shape[p] || values[l.phases[p].scale] <= 0.0
+            }),
         };
         let table = &self.model.table;
         (0..table.len())
@@ -1067,6 +1099,7 @@ impl Run<'_> {
         for h in self.model.layout.humps.clone() {
             let mut best: Option<(f64, Vec<f64>)> = None;
             for k in 0..=HUMP_POSITIONS {
+                self.control.check()?;
                 for fwhm in HUMP_WIDTHS {
                     let mut trial = values.clone();
                     trial[h.position] = lo + (hi - lo) * k as f64 / HUMP_POSITIONS as f64;
@@ -1093,6 +1126,7 @@ impl Run<'_> {
         for (step, reach) in [(ZERO_COARSE_STEP, half), (ZERO_STEP, ZERO_COARSE_STEP)] {
             let steps = (reach / step).round() as i64;
             for k in -steps..=steps {
+                self.control.check()?;
                 let mut trial = values.clone();
                 trial[zero] = centre + k as f64 * step;
                 if (trial[zero] - start).abs() > half + 1e-12 {

@@ -162,6 +162,9 @@ pub(crate) struct FitState {
     pub absent: Vec<bool>,
     /// Phases whose overall B the data did not carry (held at the structure's).
     pub fixed_b: Vec<bool>,
+    /// Phases refined by their scale alone, everything else of theirs held (a phase coming
+    /// back in a series, until the data carry its cell).
+    pub held_shape: Vec<bool>,
 }
 
 impl FitState {
@@ -172,6 +175,7 @@ impl FitState {
             choices: Choices::none(model),
             absent: vec![false; model.phases.len()],
             fixed_b: vec![false; model.phases.len()],
+            held_shape: vec![false; model.phases.len()],
         }
     }
 
@@ -183,7 +187,11 @@ impl FitState {
     /// [`crate::Error::InvalidParameter`] when the state is of another model.
     pub fn warm(model: &Model, ids: &[ParamId], state: &State, pawley: &[bool]) -> Result<Self> {
         let n = model.phases.len();
-        if state.ids != ids || state.absent.len() != n {
+        if state.ids != ids
+            || state.values.len() != ids.len()
+            || state.absent.len() != n
+            || state.textured.len() > n
+        {
             return Err(crate::error::invalid(
                 "state",
                 "the warm start is of another model (other phases, settings or range)",
@@ -194,6 +202,9 @@ impl FitState {
         fit.absent.clone_from(&state.absent);
         if state.fixed_b.len() == n {
             fit.fixed_b.clone_from(&state.fixed_b);
+        }
+        if state.held_shape.len() == n {
+            fit.held_shape.clone_from(&state.held_shape);
         }
         for (p, &d) in state.textured.iter().enumerate().take(n) {
             // A direction kept at r = 1 changes nothing, and there March–Dollase's slope in r
@@ -229,6 +240,7 @@ impl FitState {
             intensities: self.choices.intensities(model),
             absent: self.absent.clone(),
             fixed_b: self.fixed_b.clone(),
+            held_shape: self.held_shape.clone(),
         }
     }
 }
@@ -249,6 +261,9 @@ pub struct State {
     /// Phases whose overall B the data did not carry (held at the structure's).
     #[serde(default)]
     fixed_b: Vec<bool>,
+    /// Phases refined by their scale alone ([`State::with_shape_held`]).
+    #[serde(default)]
+    held_shape: Vec<bool>,
 }
 
 impl State {
@@ -265,6 +280,26 @@ impl State {
             *a = absent;
         }
         self
+    }
+
+    /// The state with phase `p` refined by its scale alone (its cell, widths, B and texture
+    /// held at their values) or freed again.
+    #[must_use]
+    pub fn with_shape_held(mut self, p: usize, held: bool) -> Self {
+        if self.held_shape.len() < self.absent.len() {
+            self.held_shape.resize(self.absent.len(), false);
+        }
+        if let Some(h) = self.held_shape.get_mut(p) {
+            *h = held;
+        }
+        self
+    }
+
+    /// Which phases are refined by their scale alone.
+    pub fn shape_held(&self) -> Vec<bool> {
+        let mut h = self.held_shape.clone();
+        h.resize(self.absent.len(), false);
+        h
     }
 
     /// Takes the values of phase `phase`'s parameters but its scale from `other`, a state of

@@ -337,6 +337,7 @@ impl Refiner {
         let s: Vec<f64> = scales.iter().map(|&i| values[i]).collect();
         let corrected = self.microabsorption(model, values, phases, &s, &zmv, warnings)?;
         let uncorrected = corrected.as_ref().map(|_| hill_howard(&s, &zmv));
+        let zmv_raw = zmv.clone();
         let mut k = corrected.unwrap_or(zmv);
         // The references after the phases: S·ZMV per unit of their scale is rir_scale / RIR;
         // a background shape has no weight.
@@ -349,21 +350,30 @@ impl Refiner {
             });
         }
         let all: Vec<f64> = scales.iter().map(|&i| values[i]).collect();
-        // The uncorrected fractions scaled as the corrected ones are by the standard.
+        // The uncorrected fractions, absolute beside a standard as the corrected ones are (the
+        // standard's own then is its weighed fraction).
         let uncorrected = match (uncorrected, self.standard) {
-            (Some(u), Some((st, ws))) => {
-                let w = hill_howard(&all, &k);
-                let factor = ws / w[st].max(f64::MIN_POSITIVE);
-                Some(u.iter().map(|x| x * factor).collect())
+            (Some(_), Some(standard)) if standard.0 < s.len() => {
+                let raw = &zmv_raw;
+                let none = |_: usize, _: usize| 0.0;
+                weights::weigh(&s, raw, &none, Some(standard))
+                    .map(|w| w.fractions.iter().map(|f| f.0).collect())
             }
             (u, _) => u,
         };
         let cov = |a: usize, b: usize| stats.covariance.of(scales[a], scales[b]);
-        // Nothing weighs (every scale refined to zero, or the standard's): no fractions.
-        let weighed = weights::weigh(&all, &k, &cov, self.standard).unwrap_or_else(|| Weighed {
-            fractions: vec![(0.0, 0.0); all.len()],
-            rest: None,
-            basis: f64::INFINITY,
+        // Nothing weighs (every scale refined to zero, or the standard's): no fractions, and
+        // detection limits as large as the basis is small (a phase's capped at 1).
+        let weighed = weights::weigh(&all, &k, &cov, self.standard).unwrap_or_else(|| {
+            warnings.push(match self.standard {
+                Some(_) => "the internal standard refined to zero: no weight fractions".to_string(),
+                None => "every scale refined to zero: no weight fractions".to_string(),
+            });
+            Weighed {
+                fractions: vec![(0.0, 0.0); all.len()],
+                rest: None,
+                basis: f64::MIN_POSITIVE,
+            }
         });
         Ok(Weights {
             weighed,

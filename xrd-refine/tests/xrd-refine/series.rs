@@ -293,10 +293,22 @@ fn a_cancelled_series_keeps_its_frames_and_resumes_to_the_same_rows() {
             ("frames", 2, 5, "frame_1".to_string())
         ]
     );
-    let resumed = Sequential::new(refiner(phases))
+    let resumed = Sequential::new(refiner(phases.clone()))
         .run(&frames, written, state, |_, _| Ok(()))
         .unwrap();
     assert_eq!(resumed.frames, all.frames);
+    // A control given to the refiner alone stops the series too, handing no frame on as
+    // failed.
+    let control = xrd_core::Control::new();
+    control.cancel();
+    let mut handed = 0;
+    let stopped =
+        Sequential::new(refiner(phases).control(control)).run(&frames, Vec::new(), None, |_, _| {
+            handed += 1;
+            Ok(())
+        });
+    assert!(matches!(stopped, Err(xrd_refine::Error::Cancelled(_))));
+    assert_eq!(handed, 0);
 }
 
 /// A cancel from another thread ends a refinement within one least-squares step: well inside

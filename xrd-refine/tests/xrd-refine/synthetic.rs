@@ -518,12 +518,33 @@ fn phase_names_are_unique_and_not_reserved() {
         err.to_string().contains("two phases are called `ZnO`"),
         "{err}"
     );
-    let renamed = Phase::new("instrument", zincite.structure().clone()).unwrap();
-    let err = Refiner::new(vec![renamed])
-        .fit(&pattern, Wavelength::CU_KA)
-        .unwrap_err();
-    assert!(
-        err.to_string().contains("may not be called `instrument`"),
-        "{err}"
-    );
+    for name in [
+        "instrument",
+        "reference.KAOLINITE",
+        "background.1",
+        "ZnO.cell",
+    ] {
+        let renamed = Phase::new(name, zincite.structure().clone()).unwrap();
+        let Err(err) = Refiner::new(vec![renamed]).fit(&pattern, Wavelength::CU_KA) else {
+            panic!("a phase called `{name}` was refined");
+        };
+        assert!(
+            err.to_string()
+                .contains(&format!("may not be called `{name}`")),
+            "{err}"
+        );
+    }
+    // Dots are fine where the keys read back.
+    for name in ["Zn0.98O", "ZnO.cell.A"] {
+        let dotted = Phase::new(name, zincite.structure().clone()).unwrap();
+        let fit = Refiner::new(vec![dotted])
+            .fit(&pattern, Wavelength::CU_KA)
+            .unwrap();
+        for p in &fit.parameters {
+            assert_eq!(
+                p.id.to_string().parse::<xrd_refine::ParamId>().unwrap(),
+                p.id
+            );
+        }
+    }
 }
