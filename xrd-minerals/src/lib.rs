@@ -8,16 +8,12 @@ mod entry;
 mod error;
 mod evaluation;
 mod formula;
-mod frames;
 mod library;
-mod options;
 mod phases;
 mod profile;
 mod references;
 mod report;
-mod rows;
 mod search;
-mod simulated;
 mod spec;
 
 #[cfg(feature = "amcsd")]
@@ -38,13 +34,8 @@ pub use entry::{
 pub use error::{Error, Result};
 pub use evaluation::{EvaluatedPattern, SearchEvaluation};
 pub use formula::{Composition, SAME_FORMULA_TOLERANCE};
-pub use frames::{order_name, series_frame};
 pub use library::{
     FORMAT_NAME, FORMAT_VERSION, Library, LibraryInfo, MAX_DECOMPRESSED_BYTES, Rejected, SYMPREC,
-};
-pub use options::{
-    RefineOptions, bridged_references, measured_wavelength, named_index, references_by_id,
-    stages_from_names,
 };
 pub use phases::{
     CLOSE_SCORE, DEFAULT_MAX_PHASES, DEFAULT_MIN_PEAK_HEIGHT, DEFAULT_MIN_SHARE,
@@ -54,16 +45,12 @@ pub use references::{
     DEFAULT_MIN_RELATIVE_INTENSITY, DEFAULT_TWO_THETA_MAX, ReferenceParams, ReferenceSet, Stick,
 };
 pub use report::{RefinedShare, ReportedPhase};
-pub use rows::{
-    RefinementRow, RowValue, SummationRow, difference, refinement_rows, summation_rows,
-};
 pub use search::{
     Background, Candidate, DEFAULT_BACKGROUND_WIDTH, DEFAULT_INTENSITY_POWER, DEFAULT_MAX_STRAIN,
     DEFAULT_MAX_ZERO_SHIFT, DEFAULT_MIN_SCORE, DEFAULT_NOISE_FLOOR, DEFAULT_REFINED,
     DEFAULT_RELATIVE_FLOOR, DEFAULT_SMOOTHING, DEFAULT_STRAIN_PRIOR, DEFAULT_STRAIN_STEP,
     DEFAULT_TOP, Matcher, SearchParams,
 };
-pub use simulated::simulated_pattern;
 pub use spec::{
     ChoiceReport, Compared, ComparedReport, DEFAULT_MAX_CANDIDATES, PAWLEY_PREFIX, PONKCS_PREFIX,
     PhaseSpec, RefineSetup, SpecCandidate, SpecRefinement, reference_phase, refine_specs,

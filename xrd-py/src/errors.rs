@@ -20,6 +20,7 @@ pub enum Kind {
     FileNotFound,
     Permission,
     Os,
+    Cancelled,
 }
 
 impl Kind {
@@ -32,6 +33,7 @@ impl Kind {
             Kind::FileNotFound => "XrdFileNotFoundError",
             Kind::Permission => "XrdPermissionError",
             Kind::Os => "XrdOSError",
+            Kind::Cancelled => "CancelledError",
         }
     }
 }
@@ -67,6 +69,27 @@ fn kind_of(e: &(dyn StdError + 'static)) -> Option<Kind> {
             E::InvalidParameter(_) => Kind::InvalidParameter,
             _ => Kind::InvalidInput,
         });
+    }
+    if let Some(x) = e.downcast_ref::<xrd_jobs::Error>() {
+        use xrd_jobs::Error as E;
+        // As xrd-minerals' below: a wrapped error is classified by what it wraps.
+        return match x {
+            E::Cancelled => Some(Kind::Cancelled),
+            E::FileNotFound { .. } => Some(Kind::FileNotFound),
+            E::File { source, .. } => Some(io_kind(source)),
+            E::Format { .. } => Some(Kind::Format),
+            // A spec that names nothing is bad input, not an option out of range; a file it
+            // names keeps its own class (missing, malformed).
+            E::Spec { source, .. } => match kind_of(source.as_ref()) {
+                None | Some(Kind::InvalidParameter) => Some(Kind::InvalidInput),
+                k => k,
+            },
+            E::Refine(inner) => kind_of(inner.as_ref()),
+            E::Minerals(inner) => kind_of(inner.as_ref()),
+            E::Io(inner) => kind_of(inner),
+            _ if x.invalid_parameter().is_some() => Some(Kind::InvalidParameter),
+            _ => None,
+        };
     }
     if let Some(x) = e.downcast_ref::<xrd_minerals::Error>() {
         use xrd_minerals::Error as E;

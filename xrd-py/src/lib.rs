@@ -2,6 +2,7 @@
 //! the logic lives there, so Python and the `xrd` command give the same answers.
 
 mod classify;
+mod control;
 mod errors;
 mod feature_space;
 mod identify;
@@ -25,6 +26,8 @@ fn _xrd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(identify::identify, m)?)?;
     m.add_function(wrap_pyfunction!(refine::refine, m)?)?;
     m.add_function(wrap_pyfunction!(refine::refine_series, m)?)?;
+    m.add_function(wrap_pyfunction!(refine::_options_fields, m)?)?;
+    m.add_function(wrap_pyfunction!(refine::_row_columns, m)?)?;
     m.add_function(wrap_pyfunction!(index::index, m)?)?;
     m.add_function(wrap_pyfunction!(classify::classify, m)?)?;
     m.add_class::<feature_space::FeatureSpace>()?;

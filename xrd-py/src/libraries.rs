@@ -62,40 +62,6 @@ pub fn assemble(builtin: bool, extra: &[PathBuf]) -> PyResult<Library> {
     Library::assemble(builtin, extra).py()
 }
 
-/// Runs `f` with the library the phase specs `texts` need: none when every one is a file, the
-/// built-in one (loaded once) when no further library is given, else the built-in (when
-/// `builtin`) and `extra` assembled now.
-pub fn with_library<'t, T>(
-    mut texts: impl Iterator<Item = &'t str>,
-    builtin: bool,
-    extra: &[PathBuf],
-    f: impl FnOnce(Option<&Library>) -> PyResult<T>,
-) -> PyResult<T> {
-    if texts.all(xrd_minerals::PhaseSpec::is_file) {
-        f(None)
-    } else if builtin && extra.is_empty() {
-        f(Some(self::builtin()?))
-    } else {
-        f(Some(&assemble(builtin, extra)?))
-    }
-}
-
-/// The phase specs of `phases` in `library` (as `xrd refine --phase`), each error naming its
-/// phase.
-pub fn resolve_specs(
-    phases: &[String],
-    library: Option<&Library>,
-    max_candidates: usize,
-) -> PyResult<Vec<xrd_minerals::PhaseSpec>> {
-    phases
-        .iter()
-        .map(|t| {
-            xrd_minerals::PhaseSpec::resolve(t, library, max_candidates)
-                .map_err(|e| value_error(format!("phase {t}: {e}")))
-        })
-        .collect()
-}
-
 /// The reference patterns of `library` at `wavelength`'s primary line (from the disk cache, else
 /// simulated once).
 pub fn references(library: &Library, wavelength: Wavelength) -> PyResult<Arc<ReferenceSet>> {

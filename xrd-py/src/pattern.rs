@@ -369,8 +369,7 @@ pub fn measured_arg(
     wavelength: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(String, xrd_io::Pattern, Wavelength)> {
     let (label, pattern) = pattern_arg(py, arg)?;
-    let w =
-        xrd_minerals::measured_wavelength(pattern.wavelength(), wavelength_of(wavelength)?, None)
-            .unwrap_or(Wavelength::CU_KA);
+    let w = xrd_jobs::measured_wavelength(pattern.wavelength(), wavelength_of(wavelength)?, None)
+        .unwrap_or(Wavelength::CU_KA);
     Ok((label, pattern.with_wavelength(Some(w)), w))
 }

@@ -6,48 +6,24 @@ use std::path::PathBuf;
 use numpy::PyArray1;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use xrd_minerals::{
-    DEFAULT_MAX_CANDIDATES, PhaseSpec, RefineSetup, RefinementRow, RowValue, named_index,
-    refine_specs,
-};
+use xrd_jobs::{Refine, RefineOptions, RefineOutput, Refined, RowValue, Summed, Weighed};
+use xrd_minerals::{DEFAULT_MAX_CANDIDATES, PhaseSpec};
 
-// The signature's literal 8 (shown by help()) is xrd-minerals' default.
+// The signature's literal 3 (shown by help()) is xrd-minerals' default.
 const _: () = assert!(DEFAULT_MAX_CANDIDATES == 3);
-use xrd_refine::{Instrument, Phase, RefineParams};
 
+use crate::control::Steered;
 use crate::errors::{IntoPyResult, value_error};
 use crate::libraries;
-use crate::pattern::measured_arg;
+use crate::pattern::wavelength_of;
 
 mod series;
-mod summation;
-
-/// The settings of `xrd.refine` and `xrd.refine_series` (as `xrd refine`'s flags), checked
-/// (xrd-minerals' [`xrd_minerals::RefineOptions`], as the command builds them).
-fn refine_params(
-    two_theta_range: Option<(f64, f64)>,
-    background: Option<usize>,
-    humps: Option<usize>,
-    stages: Option<Vec<String>>,
-    instrument_standard: bool,
-) -> PyResult<RefineParams> {
-    xrd_minerals::RefineOptions {
-        stages: stages.unwrap_or_default(),
-        background_terms: background,
-        humps,
-        two_theta_range,
-        instrument_standard,
-        ..Default::default()
-    }
-    .refine_params()
-    .py()
-}
 
 pub use series::refine_series;
 
-/// One row of a refinement (xrd-minerals' schema: `columns` as `xrd refine` prints them, and
+/// One row of a refinement (xrd-jobs' schema: `columns` as `xrd refine` prints them, and
 /// the row's values) as a dict: every column a key, numbers unrounded, an empty value `None`.
-fn row_dict<'py, const N: usize>(
+pub(crate) fn row_dict<'py, const N: usize>(
     py: Python<'py>,
     columns: &[&str; N],
     values: [RowValue; N],
@@ -64,11 +40,47 @@ fn row_dict<'py, const N: usize>(
     Ok(d)
 }
 
+/// The built-in library, kept for the process, when the specs `texts` need it and no further
+/// library is given (else the job reads the libraries itself).
+pub(crate) fn kept_library<'t>(
+    mut texts: impl Iterator<Item = &'t str>,
+    builtin: bool,
+    extra: &[PathBuf],
+) -> PyResult<Option<&'static xrd_minerals::Library>> {
+    if builtin && extra.is_empty() && !texts.all(PhaseSpec::is_file) {
+        Ok(Some(libraries::builtin()?))
+    } else {
+        Ok(None)
+    }
+}
+
+/// The option fields of the job `job` ("refine", "series", "simulate", "index", "classify"):
+/// the keywords `xrd.refine`, `xrd.refine_series`, `xrd.simulate`, `xrd.index` and
+/// `xrd.classify` must take (the tests compare).
+#[pyfunction]
+pub fn _options_fields(job: &str) -> PyResult<Vec<String>> {
+    xrd_jobs::option_fields(job).ok_or_else(|| value_error(format!("no job `{job}`")))
+}
+
+/// The columns of the rows of `kind` ("refinement", "summation", "identify"): the keys of each row's dict
+/// (the tests compare them with `xrd.results`).
+#[pyfunction]
+pub fn _row_columns(kind: &str) -> PyResult<Vec<&'static str>> {
+    match kind {
+        "refinement" => Ok(xrd_jobs::RefinementRow::COLUMNS.to_vec()),
+        "summation" => Ok(xrd_jobs::SummationRow::COLUMNS.to_vec()),
+        "identify" => Ok(xrd_jobs::IdentifyRow::COLUMNS.to_vec()),
+        _ => Err(value_error(format!("no rows `{kind}`"))),
+    }
+}
+
 /// Rietveld refinement of `phases` on a measured pattern (a `Pattern` or a file path), as
 /// `xrd refine`. Each phase is a library id ("amcsd:8240"), a mineral name ("anatase"), a
 /// formula ("TiO2": its best three references compared by a short fit, the preferred kept unless
 /// another fits clearly better) or a CIF/POSCAR path.
-/// `instrument` is a file saved by `save_instrument` (a refinement of a standard); `standard` is
+/// `instrument` is a file saved by `save_instrument` (a refinement of a standard);
+/// `monochromator` (2θ_m, °), `polarisation` (P of the incident beam, 0–1) and `capillary` (the
+/// sample's μR) override its Lorentz–polarisation and absorption terms; `standard` is
 /// (phase, weighed weight fraction) of an internal standard; `particle_size` (µm) is the
 /// diameter of Brindley's microabsorption correction (default none: no correction, the
 /// uncorrected fraction is reported as "weight_fraction_uncorrected" beside a corrected one); `stages` a list
@@ -98,8 +110,13 @@ fn row_dict<'py, const N: usize>(
 /// weight_fraction_esd, detection_limit, scale, shift, rwp, gof; a last row of kind "rest"
 /// with a standard), "rp", "rwp", "rexp", "chi2", "gof", "amorphous", "amorphous_esd",
 /// "warnings", the arrays as above with "phase_curves" keyed by id, and "quantification".
+///
+/// The options are xrd-jobs' `RefineOptions`, as `xrd refine`'s flags and a workbench request
+/// take them. `progress` is a callable given `(what, done, total, message)` as the job goes (the
+/// structures compared, the stages, the pattern done); an exception it raises stops the job and
+/// is raised again. A missing CIF, instrument or reference file raises `XrdFileNotFoundError`.
 #[pyfunction]
-#[pyo3(signature = (pattern, phases=None, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, wavelength=None, two_theta_range=None, background=None, humps=None, stages=None, max_candidates=3, references=None, reference_library=None, alignment=None, max_shift=None, rir_bridge=String::from("corundum"), calibrate=None))]
+#[pyo3(signature = (pattern, phases=None, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, wavelength=None, two_theta_range=None, background=None, humps=None, stages=None, max_candidates=3, references=None, reference_library=None, alignment=None, max_shift=None, rir_bridge=String::from("corundum"), calibrate=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn refine<'py>(
     py: Python<'py>,
@@ -112,6 +129,8 @@ pub fn refine<'py>(
     standard: Option<(String, f64)>,
     particle_size: Option<f64>,
     monochromator: Option<f64>,
+    polarisation: Option<f64>,
+    capillary: Option<f64>,
     wavelength: Option<&Bound<'py, PyAny>>,
     two_theta_range: Option<(f64, f64)>,
     background: Option<usize>,
@@ -124,146 +143,94 @@ pub fn refine<'py>(
     max_shift: Option<f64>,
     rir_bridge: String,
     calibrate: Option<(String, f64, PathBuf)>,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let phases = phases.unwrap_or_default();
-    let mixed_ids = if phases.is_empty() {
-        None
-    } else {
-        references.clone()
-    };
-    if let (Some(ids), true) = (references, phases.is_empty()) {
-        let library = reference_library
-            .ok_or_else(|| value_error("references need reference_library (a file or folder)"))?;
-        let (label, pattern, _) = measured_arg(py, pattern, wavelength)?;
-        let options = summation::Options {
-            library,
-            ids,
-            standard,
-            alignment,
-            max_shift,
-            background,
-            two_theta_range,
-        };
-        return summation::refine_references(py, &label, &pattern, options);
-    }
-    let mixed = match &mixed_ids {
-        None => None,
-        Some(ids) => {
-            let path = reference_library.as_ref().ok_or_else(|| {
-                value_error("references need reference_library (a file or folder)")
-            })?;
-            Some(summation::load(py, path, ids)?)
-        }
-    };
-    if phases.is_empty() {
-        return Err(value_error("phases: name at least one phase"));
-    }
-    // As `xrd refine --instrument`: a GSAS file's wavelength serves a pattern that gives none.
-    let (loaded, instrument_wavelength, _) = match &instrument {
-        Some(path) => Instrument::read(path).py()?,
-        None => (Instrument::default(), None, Vec::new()),
-    };
-    let (label, pattern, w) = {
-        let (label, p) = crate::pattern::pattern_arg(py, pattern)?;
-        let given = crate::pattern::wavelength_of(wavelength)?;
-        let w = xrd_minerals::measured_wavelength(p.wavelength(), given, instrument_wavelength)
-            .unwrap_or(xrd_io::Wavelength::CU_KA);
-        (label, p.with_wavelength(Some(w)), w)
-    };
-    let params = refine_params(
+    let d = RefineOptions::default();
+    let options = RefineOptions {
+        phases: phases.unwrap_or_default(),
+        library: library.unwrap_or_default(),
+        builtin,
+        references: references.unwrap_or_default(),
+        reference_library,
+        rir_bridge,
+        alignment: alignment.unwrap_or(d.alignment),
+        max_shift: max_shift.unwrap_or(d.max_shift),
+        instrument,
+        save_instrument,
+        standard: standard.map(|(spec, weight)| Weighed { spec, weight }),
+        calibrate: calibrate.as_ref().map(|(spec, weight, _)| Weighed {
+            spec: spec.clone(),
+            weight: *weight,
+        }),
+        particle_size,
+        monochromator,
+        polarisation,
+        capillary,
+        wavelength: wavelength_of(wavelength)?,
         two_theta_range,
         background,
-        humps,
-        stages,
-        save_instrument.is_some(),
-    )?;
-    let mut instrument = loaded;
-    if monochromator.is_some() {
-        instrument.monochromator = monochromator;
+        humps: humps.unwrap_or(d.humps),
+        stages: stages.unwrap_or(d.stages),
+        max_candidates,
+    };
+    let bridge = (!options.references.is_empty()).then_some(options.rir_bridge.as_str());
+    let texts = options.phases.iter().map(String::as_str).chain(bridge);
+    let kept = kept_library(texts, options.builtin, &options.library)?;
+    let (label, pattern) = crate::pattern::pattern_arg(py, pattern)?;
+    let steered = Steered::new(progress);
+    let output = py.detach(|| {
+        Refine::with_library(options, kept)
+            .and_then(|job| job.run(&label, &pattern, &steered.control))
+    });
+    match steered.result(output)? {
+        RefineOutput::Refinement(r) => {
+            if let (Some(cal), Some((_, _, path))) = (&r.calibration, &calibrate) {
+                cal.save(path).py()?;
+            }
+            refinement_dict(py, &r)
+        }
+        RefineOutput::Summation(s) => summation_dict(py, &s),
     }
-    instrument.check().py()?;
-    let extra = library.unwrap_or_default();
-    // The phases and, with references, the bridge's corundum, from one library.
-    let bridge_text = mixed.is_some().then_some(rir_bridge.as_str());
-    let (specs, bridge) = py.detach(|| -> PyResult<(Vec<PhaseSpec>, Option<Phase>)> {
-        let texts = phases.iter().map(String::as_str).chain(bridge_text);
-        libraries::with_library(texts, builtin, &extra, |lib| {
-            let specs = libraries::resolve_specs(&phases, lib, max_candidates)?;
-            let bridge = match bridge_text {
-                None => None,
-                Some(t) => Some(
-                    PhaseSpec::resolve(t, lib, 1)
-                        .map_err(|e| value_error(format!("rir_bridge {t}: {e}")))?
-                        .candidates[0]
-                        .phase
-                        .clone(),
-                ),
-            };
-            Ok((specs, bridge))
-        })
-    })?;
-    let standard = match standard {
-        None => None,
-        Some((name, wt)) => {
-            let refs = mixed.as_ref().map_or(&[][..], |m| m.references.as_slice());
-            let i = named_index(&name, &specs, refs).ok_or_else(|| {
-                value_error(format!("standard `{name}` is not one of the phases"))
-            })?;
-            Some((i, wt))
-        }
-    };
-    let reference_set = match (mixed, bridge) {
-        (Some(m), Some(bridge)) => {
-            let corundum = m.corundum.ok_or_else(|| {
-                value_error(
-                    "structures and references in one fit need the library's corundum pattern",
-                )
-            })?;
-            Some(
-                py.detach(|| {
-                    xrd_minerals::bridged_references(
-                        m.references,
-                        bridge,
-                        &corundum,
-                        w,
-                        &instrument,
-                        max_shift,
-                    )
-                })
-                .py()?,
-            )
-        }
-        _ => None,
-    };
-    let setup = RefineSetup {
-        instrument,
-        params,
-        standard,
-        particle_size,
-        references: reference_set,
-    };
-    let fit = py
-        .detach(|| refine_specs(&pattern, w, &specs, &setup))
-        .py()?;
-    if let Some(path) = &save_instrument {
-        fit.refinement.instrument.save(path).py()?;
+}
+
+/// `json.loads` of `value` serialised.
+fn as_python<'py>(py: Python<'py>, value: &impl serde::Serialize) -> PyResult<Bound<'py, PyAny>> {
+    let json = serde_json::to_string(value).map_err(|e| value_error(e.to_string()))?;
+    py.import("json")?.getattr("loads")?.call1((json,))
+}
+
+/// The curves every result holds.
+fn curves<'py, 'a>(
+    py: Python<'py>,
+    out: &Bound<'py, PyDict>,
+    r: [&[f64]; 4],
+    named: impl Iterator<Item = (&'a str, &'a [f64])>,
+) -> PyResult<()> {
+    out.set_item("two_theta", PyArray1::from_slice(py, r[0]))?;
+    out.set_item("observed", PyArray1::from_slice(py, r[1]))?;
+    out.set_item("calculated", PyArray1::from_slice(py, r[2]))?;
+    out.set_item("background", PyArray1::from_slice(py, r[3]))?;
+    let difference = xrd_jobs::difference(r[1], r[2]);
+    out.set_item("difference", PyArray1::from_vec(py, difference))?;
+    let curves = PyDict::new(py);
+    for (name, c) in named {
+        curves.set_item(name, PyArray1::from_slice(py, c))?;
     }
-    let calibration = match &calibrate {
-        None => None,
-        Some((name, wt, path)) => {
-            let index = named_index(name, &specs, &[]).ok_or_else(|| {
-                value_error(format!("calibrate `{name}` is not one of the phases"))
-            })?;
-            let cal = fit.calibrate(&specs, &setup, index, *wt, &label).py()?;
-            cal.save(path).py()?;
-            Some(cal)
-        }
-    };
-    let r = &fit.refinement;
+    out.set_item("phase_curves", curves)?;
+    Ok(())
+}
+
+/// A refinement's result as `xrd.results.Refinement`.
+fn refinement_dict<'py>(py: Python<'py>, refined: &Refined) -> PyResult<Bound<'py, PyDict>> {
+    let r = &refined.refinement;
     let out = PyDict::new(py);
     let rows = PyList::empty(py);
-    for row in fit.rows(&specs, &label) {
-        rows.append(row_dict(py, &RefinementRow::COLUMNS, row.values())?)?;
+    for row in &refined.rows {
+        rows.append(row_dict(
+            py,
+            &xrd_jobs::RefinementRow::COLUMNS,
+            row.values(),
+        )?)?;
     }
     out.set_item("rows", rows)?;
     for (key, v) in [
@@ -279,43 +246,70 @@ pub fn refine<'py>(
     out.set_item("amorphous", r.amorphous)?;
     out.set_item("warnings", PyList::new(py, &r.warnings)?)?;
     let compared = PyList::empty(py);
-    for (spec, tried) in specs.iter().zip(&fit.compared) {
+    for spec in &refined.compared {
         let list = PyList::empty(py);
-        for t in tried {
-            let c = &spec.candidates[t.candidate];
-            list.append((
-                c.source.clone(),
-                c.name.clone(),
-                t.rwp.as_ref().ok().copied(),
-            ))?;
+        for t in &spec.tried {
+            list.append((t.source.clone(), t.name.clone(), t.rwp))?;
         }
         compared.append(list)?;
     }
     out.set_item("compared", compared)?;
-    out.set_item("two_theta", PyArray1::from_slice(py, &r.two_theta))?;
-    out.set_item("observed", PyArray1::from_slice(py, &r.observed))?;
-    out.set_item("calculated", PyArray1::from_slice(py, &r.calculated))?;
-    out.set_item("background", PyArray1::from_slice(py, &r.background))?;
-    let difference = xrd_minerals::difference(&r.observed, &r.calculated);
-    out.set_item("difference", PyArray1::from_vec(py, difference))?;
-    let curves = PyDict::new(py);
-    for (ph, c) in r.phases.iter().zip(&r.phase_curves) {
-        curves.set_item(&ph.name, PyArray1::from_slice(py, c))?;
-    }
-    for (rr, c) in r.references.iter().zip(&r.reference_curves) {
-        curves.set_item(&rr.id, PyArray1::from_slice(py, c))?;
-    }
-    out.set_item("phase_curves", curves)?;
-    let json = serde_json::to_string(r).map_err(|e| value_error(e.to_string()))?;
-    let loads = py.import("json")?.getattr("loads")?;
-    out.set_item("refinement", loads.call1((json,))?)?;
+    let named = (r.phases.iter().map(|p| p.name.as_str()))
+        .chain(r.references.iter().map(|x| x.id.as_str()))
+        .zip(
+            r.phase_curves
+                .iter()
+                .chain(&r.reference_curves)
+                .map(Vec::as_slice),
+        );
+    curves(
+        py,
+        &out,
+        [&r.two_theta, &r.observed, &r.calculated, &r.background],
+        named,
+    )?;
+    out.set_item("refinement", as_python(py, r)?)?;
     // Which structure each phase resolved to and why (refinement.json's "choices").
-    let choices =
-        serde_json::to_string(&fit.choices(&specs)).map_err(|e| value_error(e.to_string()))?;
-    out.set_item("choices", loads.call1((choices,))?)?;
-    if let Some(cal) = calibration {
-        let json = serde_json::to_string(&cal).map_err(|e| value_error(e.to_string()))?;
-        out.set_item("calibration", loads.call1((json,))?)?;
+    out.set_item("choices", as_python(py, &refined.choices)?)?;
+    if let Some(cal) = &refined.calibration {
+        out.set_item("calibration", as_python(py, cal)?)?;
     }
+    Ok(out)
+}
+
+/// A summation's result as `xrd.results.Summation`.
+fn summation_dict<'py>(py: Python<'py>, s: &Summed) -> PyResult<Bound<'py, PyDict>> {
+    let q = &s.quantification;
+    let out = PyDict::new(py);
+    let rows = PyList::empty(py);
+    for row in &s.rows {
+        rows.append(row_dict(
+            py,
+            &xrd_jobs::SummationRow::COLUMNS,
+            row.values(),
+        )?)?;
+    }
+    out.set_item("rows", rows)?;
+    for (key, v) in [
+        ("rp", q.rp),
+        ("rwp", q.rwp),
+        ("rexp", q.rexp),
+        ("chi2", q.chi2),
+        ("gof", q.gof),
+    ] {
+        out.set_item(key, v)?;
+    }
+    out.set_item("amorphous", q.amorphous)?;
+    out.set_item("amorphous_esd", q.amorphous_esd)?;
+    out.set_item("warnings", PyList::new(py, &q.warnings)?)?;
+    let named =
+        (q.references.iter().map(|r| r.id.as_str())).zip(q.curves.iter().map(Vec::as_slice));
+    curves(
+        py,
+        &out,
+        [&q.two_theta, &q.observed, &q.calculated, &q.background],
+        named,
+    )?;
+    out.set_item("quantification", as_python(py, q)?)?;
     Ok(out)
 }

@@ -50,6 +50,39 @@ impl Outcome {
     }
 }
 
+/// The control of a job the command runs: Ctrl-C cancels it (the job stops at its next check,
+/// keeping what it wrote: a series resumes with --resume). One per process: the handler is
+/// installed once, and every clone shares its cancel token.
+pub fn interruptible() -> xrd_jobs::Control {
+    static CONTROL: std::sync::OnceLock<xrd_jobs::Control> = std::sync::OnceLock::new();
+    CONTROL
+        .get_or_init(|| {
+            let control = xrd_jobs::Control::new();
+            let cancel = control.clone();
+            // Without a handler (one already set), Ctrl-C ends the process as it always did.
+            let _ = ctrlc::set_handler(move || cancel.cancel());
+            control
+        })
+        .clone()
+}
+
+/// A job's error as the command says it: a refused option led by the flag that gives it
+/// (`--range: invalid parameter `two_theta`: …`), any other error as it is.
+pub fn flagged(e: xrd_jobs::Error) -> xrd_cli::run::BoxError {
+    let Some(p) = e.invalid_parameter() else {
+        return e.into();
+    };
+    let flag = match p.name {
+        "two_theta" | "two_theta_range" => "--range".to_string(),
+        "phases" => "--phase".to_string(),
+        "references" => "--reference".to_string(),
+        "reference_library" => "--references".to_string(),
+        "builtin" => "--no-builtin".to_string(),
+        name => format!("--{}", name.replace('_', "-")),
+    };
+    format!("{flag}: {e}").into()
+}
+
 /// Creates `dir` and its parents.
 pub fn create_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()).into())
@@ -102,7 +135,7 @@ pub fn wavelength_or(
     pattern: &xrd_io::Pattern,
     given: Option<xrd_io::Wavelength>,
 ) -> xrd_io::Wavelength {
-    match xrd_minerals::measured_wavelength(pattern.wavelength(), given, None) {
+    match xrd_jobs::measured_wavelength(pattern.wavelength(), given, None) {
         Some(w) => w,
         None => {
             eprintln!("{label}: no wavelength in the file; Cu Kα assumed (--wavelength)");

@@ -7,11 +7,9 @@ use serde::Serialize;
 use xrd_cli::figures::{self, RietveldPlot};
 use xrd_cli::output::{Cell, Table};
 use xrd_io::{Pattern, Wavelength};
-use xrd_minerals::{
-    ChoiceReport, DEFAULT_MAX_CANDIDATES, Library, PhaseSpec, RefineSetup, RefinementRow, RowValue,
-    SpecRefinement, named_index, refine_specs,
-};
-use xrd_refine::{Instrument, RefineParams, Refinement, SummationParams};
+use xrd_jobs::{Control, Refine, RefineOptions, RefineOutput, Refined, RowValue, Summed, Weighed};
+use xrd_minerals::{ChoiceReport, DEFAULT_MAX_CANDIDATES};
+use xrd_refine::{RefineParams, Refinement, SummationParams};
 
 mod references;
 mod series;
@@ -43,24 +41,24 @@ pub struct Args {
     #[arg(
         long = "phase",
         value_name = "SPEC",
-        required_unless_present = "reference_ids"
+        required_unless_present = "references"
     )]
     pub phases: Vec<String>,
     /// A library of measured reference patterns, for phases without a usable structure (clays,
     /// glass): powdR/RockJock's wide CSV (2θ, then one column of counts per reference; gzipped
     /// or not) with its `phase_id,phase_name,rir` table beside it, or a folder of pattern files
     /// (one per reference, named by its id) with such a table.
-    #[arg(long, value_name = "LIBRARY", requires = "reference_ids")]
-    pub references: Option<PathBuf>,
+    #[arg(long = "references", value_name = "LIBRARY", requires = "references")]
+    pub reference_library: Option<PathBuf>,
     /// A reference of --references to fit (repeatable), by its id (QUARTZ,
     /// KAOLINITE_DRY_BRANCH; backgrounds such as BACK_POS are fitted, not quantified): full-
     /// pattern summation, weight fractions from the scales and RIRs.
-    #[arg(long = "reference", value_name = "ID", requires = "references")]
-    pub reference_ids: Vec<String>,
+    #[arg(long = "reference", value_name = "ID", requires = "reference_library")]
+    pub references: Vec<String>,
     /// With --phase and --reference together: the corundum structure (a SPEC as for --phase)
     /// refined on the library's corundum pattern, which puts the references' scale / RIR
     /// beside the structures' weights.
-    #[arg(long, value_name = "SPEC", default_value = "corundum")]
+    #[arg(long, value_name = "SPEC", default_value = xrd_jobs::DEFAULT_RIR_BRIDGE)]
     pub rir_bridge: String,
     /// How references are aligned with the pattern: `reference` (a sample shift, then one per
     /// reference), `sample` (one shift) or `none`.
@@ -73,8 +71,8 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub library: Vec<PathBuf>,
     /// Look up names only in the --library folders, not the built-in AMCSD.
-    #[arg(long)]
-    pub no_builtin: bool,
+    #[arg(long = "no-builtin", action = clap::ArgAction::SetFalse)]
+    pub builtin: bool,
     /// An instrument refined on a standard (--save-instrument), or a GSAS `.prm`/`.iparm` or
     /// GSAS-II `.instprm` instrument parameter file (its wavelength then serves patterns whose
     /// file gives none): its widths, asymmetry and zero are kept, and only the samples' own
@@ -89,13 +87,13 @@ pub struct Args {
     /// values and WT its weight fraction of the sample (0–1); fractions become absolute and the
     /// rest amorphous.
     #[arg(long, value_name = "SPEC=WT")]
-    pub standard: Option<String>,
+    pub standard: Option<Weighed>,
     /// PONKCS: SPEC=WT, SPEC a pawley: --phase weighed in at WT (0–1) in this mixture; its
     /// intensities, cell and calibrated Z·M are written to NAME.ponkcs.json (in --out, else
     /// here), which `--phase ponkcs:FILE` quantifies elsewhere. Calibrated against --standard
     /// when given, else against the other phases, taken to make up the rest.
-    #[arg(long, value_name = "SPEC=WT", conflicts_with = "reference_ids")]
-    pub calibrate: Option<String>,
+    #[arg(long, value_name = "SPEC=WT", conflicts_with = "references")]
+    pub calibrate: Option<Weighed>,
     /// Particle diameter (µm) of every phase: corrects the weight fractions for microabsorption
     /// (Brindley), which matters when the phases absorb very differently (Bi₂O₃ beside NiO);
     /// the uncorrected fractions are reported beside. Without it, no correction (the pattern
@@ -122,8 +120,8 @@ pub struct Args {
     #[arg(long, value_parser = parse_wavelength)]
     pub wavelength: Option<Wavelength>,
     /// Refine only the points in this 2θ range (°).
-    #[arg(long, num_args = 2, value_names = ["MIN", "MAX"])]
-    pub range: Option<Vec<f64>>,
+    #[arg(long = "range", num_args = 2, value_names = ["MIN", "MAX"])]
+    pub two_theta_range: Option<Vec<f64>>,
     /// Chebyshev background terms (default 6 with --phase; 4 with --reference, whose measured
     /// patterns carry their own backgrounds).
     #[arg(long, value_name = "N")]
@@ -146,7 +144,7 @@ pub struct Args {
     /// Refine the files as one series (in-situ, operando): in the natural order of their names
     /// (or --order), each frame from the previous frame's result; rows stream to
     /// OUT/series.csv as frames finish, then series.svg and waterfall.svg. Needs --out.
-    #[arg(long, requires = "out", conflicts_with_all = ["reference_ids", "calibrate", "save_instrument"])]
+    #[arg(long, requires = "out", conflicts_with_all = ["references", "calibrate", "save_instrument"])]
     pub sequential: bool,
     /// With --sequential: a CSV with a `file` column (names or paths of the files given) in
     /// the series' order and an order value (temperature, time) in the next column.
@@ -166,110 +164,93 @@ pub struct Args {
     pub parametric: Vec<String>,
 }
 
-/// The options `xrd refine` shares with `xrd.refine`, as given.
-pub(super) fn options(args: &Args) -> xrd_minerals::RefineOptions {
-    xrd_minerals::RefineOptions {
+/// The options of the refinement job, from the flags.
+pub(super) fn options(args: &Args) -> RefineOptions {
+    RefineOptions {
+        phases: args.phases.clone(),
+        library: args.library.clone(),
+        builtin: args.builtin,
+        references: args.references.clone(),
+        reference_library: args.reference_library.clone(),
+        rir_bridge: args.rir_bridge.clone(),
+        alignment: args.alignment.clone(),
+        max_shift: args.max_shift,
+        instrument: args.instrument.clone(),
+        save_instrument: args.save_instrument.clone(),
+        standard: args.standard.clone(),
+        calibrate: args.calibrate.clone(),
+        particle_size: args.particle_size,
+        monochromator: args.monochromator,
+        polarisation: args.polarisation,
+        capillary: args.capillary,
+        wavelength: args.wavelength,
+        two_theta_range: range(args),
+        background: args.background,
+        humps: args.humps,
         stages: args.stages.clone(),
-        background_terms: args.background,
-        humps: Some(args.humps),
-        two_theta_range: match args.range.as_deref() {
-            Some([a, b]) => Some((*a, *b)),
-            _ => None,
-        },
-        instrument_standard: args.save_instrument.is_some(),
-        alignment: Some(args.alignment.clone()),
-        max_shift: Some(args.max_shift),
+        max_candidates: args.max_candidates,
+    }
+}
+
+/// `--range MIN MAX`.
+fn range(args: &Args) -> Option<(f64, f64)> {
+    match args.two_theta_range.as_deref() {
+        Some([a, b]) => Some((*a, *b)),
+        _ => None,
+    }
+}
+
+/// Says on stderr which terms of the `--instrument` file our profile does not carry.
+pub(super) fn say_dropped(args: &Args, dropped: &[String]) {
+    if let (Some(path), false) = (&args.instrument, dropped.is_empty()) {
+        eprintln!(
+            "{}: not carried by our profile: {}",
+            path.display(),
+            dropped.join(", ")
+        );
     }
 }
 
 /// Runs `xrd refine`.
 pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
-    if args.phases.is_empty() {
-        return references::run(&args, ctx);
-    }
-    let params = options(&args).refine_params()?;
-    let (mut instrument, instrument_wavelength) = load_instrument(args.instrument.as_deref())?;
-    if args.monochromator.is_some() {
-        instrument.monochromator = args.monochromator;
-    }
-    if args.polarisation.is_some() {
-        instrument.polarisation = args.polarisation;
-    }
-    if args.capillary.is_some() {
-        instrument.capillary_mu_r = args.capillary;
-    }
-    instrument.check()?;
-    // A GSAS instrument file's wavelength serves the patterns whose file and --wavelength give
-    // none (xrd_minerals::measured_wavelength).
-    let mut args = args;
-    args.wavelength =
-        xrd_minerals::measured_wavelength(None, args.wavelength, instrument_wavelength);
-    let args = args;
-    let (specs, bridge) = resolve(&args)?;
-    // Measured references beside the structures, and the corundum that bridges their scales.
-    let mixed = match bridge {
-        None => None,
-        Some(bridge) => {
-            let (library, refs) = references::load(&args)?;
-            let corundum = library.corundum().ok_or(
-                "structures and references in one fit need the library's corundum pattern (id \
-                 or name `corundum`): it puts the references' scale / RIR beside the structures' \
-                 weights",
-            )?;
-            Some((refs, corundum.clone(), bridge))
-        }
-    };
-    let standard = match &args.standard {
-        None => None,
-        Some(s) => {
-            let (name, wt) = parse_spec_weight("--standard", s)?;
-            let refs = mixed.as_ref().map_or(&[][..], |m| m.0.as_slice());
-            let index = named_index(name, &specs, refs).ok_or_else(|| {
-                format!(
-                    "--standard `{s}`: `{name}` is not one of the --phase (or --reference) values"
-                )
-            })?;
-            Some((index, wt))
-        }
-    };
-    let calibrate = match &args.calibrate {
-        None => None,
-        Some(s) => {
-            let (name, wt) = parse_spec_weight("--calibrate", s)?;
-            let index = named_index(name, &specs, &[]).ok_or_else(|| {
-                format!("--calibrate `{s}`: `{name}` is not one of the --phase values")
-            })?;
-            Some((index, wt))
-        }
-    };
-    let mut setup = RefineSetup {
-        instrument,
-        params,
-        standard,
-        particle_size: args.particle_size,
-        references: None,
-    };
-    let files = input_files(&args.inputs)?;
     if args.sequential {
-        return series::run(&args, ctx, files, &specs, &setup);
+        return series::run(&args, ctx);
     }
-    let mut table = Table::new(RefinementRow::COLUMNS);
-    let failed = each_pattern(&args, &files, |label, pattern, dir| {
-        let label = label.to_string();
-        let wavelength = wavelength_or(&label, pattern, args.wavelength);
-        if let Some((refs, corundum, bridge)) = &mixed {
-            setup.references = Some(xrd_minerals::bridged_references(
-                refs.clone(),
-                bridge.clone(),
-                corundum,
-                wavelength,
-                &setup.instrument,
-                Some(args.max_shift),
-            )?);
+    let job = Refine::new(options(&args)).map_err(super::flagged)?;
+    say_dropped(&args, job.dropped_instrument_terms());
+    let files = input_files(&args.inputs)?;
+    let control = super::interruptible();
+    let mut table = Table::new(job.columns().iter().copied());
+    let failed = each_pattern(&args, &files, &control, |label, pattern, dir| {
+        // A refinement's wavelength, as the job picks it, said when assumed (a summation needs
+        // none: its references are patterns measured alike).
+        if !job.specs().is_empty() {
+            wavelength_or(label, pattern, job.wavelength());
         }
-        let (choices, refined) = refine_one(&label, pattern, wavelength, &specs, &setup)?;
+        let refined = match job.run(label, pattern, &control)? {
+            RefineOutput::Refinement(r) => *r,
+            RefineOutput::Summation(s) => {
+                let Summed {
+                    rows,
+                    quantification: q,
+                    library,
+                    ..
+                } = *s;
+                for row in rows {
+                    table.push(row.values().into_iter().map(cell).collect());
+                }
+                for w in &q.warnings {
+                    eprintln!("{label}: warning: {w}");
+                }
+                if let Some(dir) = dir {
+                    references::write_outputs(&dir, label, &library, &q)?;
+                }
+                return Ok(());
+            }
+        };
+        say_choices(label, &refined);
         let fit = &refined.refinement;
-        for row in refined.rows(&specs, &label) {
+        for row in &refined.rows {
             table.push(row.values().into_iter().map(cell).collect());
         }
         for w in &fit.warnings {
@@ -278,8 +259,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         if let Some(a) = fit.amorphous {
             eprintln!("{label}: amorphous or unidentified: {a:.4}");
         }
-        if let Some((index, wt)) = calibrate {
-            let cal = refined.calibrate(&specs, &setup, index, wt, &label)?;
+        if let Some(cal) = &refined.calibration {
             let name = format!(
                 "{}.ponkcs.json",
                 cal.name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
@@ -299,45 +279,28 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
                 path.display()
             );
         }
-        if let Some(path) = &args.save_instrument {
-            fit.instrument.save(path)?;
+        if let Some(path) = &refined.instrument_saved {
             eprintln!("{label}: instrument written to {}", path.display());
         }
         if let Some(dir) = dir {
-            write_outputs(&dir, &label, &specs, &choices, fit)?;
+            write_outputs(&dir, label, &refined)?;
         }
         Ok(())
     });
     ctx.print(&table);
+    // The patterns refined before a Ctrl-C are printed; the command then says it stopped.
+    control.check().map_err(|_| "cancelled")?;
     Ok(Outcome::skipping(failed))
 }
 
-/// A row's value as a table cell, at the row's precision.
-pub(super) fn cell(v: RowValue) -> Cell {
+/// A row's value as a table cell, at its quantity's precision.
+pub(crate) fn cell(v: RowValue) -> Cell {
     match v {
         RowValue::Text(t) => Cell::text(t),
         RowValue::Integer(n) => Cell::integer(n),
-        RowValue::Number { value, decimals } => Cell::number(value, decimals),
+        RowValue::Number { value, quantity } => Cell::number(value, quantity.decimals()),
         RowValue::Empty => Cell::empty(),
     }
-}
-
-/// The instrument of `--instrument`: our JSON (`--save-instrument`), or a GSAS `.prm`/`.iparm`
-/// or GSAS-II `.instprm` file with its wavelength (the terms our profile cannot hold said on
-/// stderr).
-fn load_instrument(path: Option<&Path>) -> Result<(Instrument, Option<Wavelength>)> {
-    let Some(path) = path else {
-        return Ok((Instrument::default(), None));
-    };
-    let (instrument, wavelength, dropped) = Instrument::read(path)?;
-    if !dropped.is_empty() {
-        eprintln!(
-            "{}: not carried by our profile: {}",
-            path.display(),
-            dropped.join(", ")
-        );
-    }
-    Ok((instrument, wavelength))
 }
 
 /// The curves every fit.csv holds.
@@ -362,7 +325,7 @@ pub(super) fn write_fit_csv(
         csv.push_str(&xrd_cli::output::csv_field(name));
     }
     csv.push('\n');
-    let difference = xrd_minerals::difference(fit.observed, fit.calculated);
+    let difference = xrd_jobs::difference(fit.observed, fit.calculated);
     for i in 0..fit.two_theta.len() {
         csv.push_str(&format!(
             "{:.5},{},{:.3},{:.3},{:.3}",
@@ -379,15 +342,19 @@ pub(super) fn write_fit_csv(
 
 /// Runs `each` on every pattern of every input file with its label and, with --out, its output
 /// folder (one per pattern when there are several); a file that fails is named on stderr and
-/// counted.
+/// counted. Stops when `control` is cancelled.
 pub(super) fn each_pattern(
     args: &Args,
     files: &[PathBuf],
+    control: &Control,
     mut each: impl FnMut(&str, &Pattern, Option<PathBuf>) -> Result<()>,
 ) -> usize {
     let mut failed = 0;
     let several = files.len() > 1;
     for file in files {
+        if control.is_cancelled() {
+            break;
+        }
         let mut result = || -> Result<()> {
             let patterns = xrd_io::read(file)?;
             let count = patterns.len();
@@ -404,7 +371,9 @@ pub(super) fn each_pattern(
             }
             Ok(())
         };
-        if let Err(e) = result() {
+        if let Err(e) = result()
+            && !control.is_cancelled()
+        {
             skipped(&file.display().to_string(), &e);
             failed += 1;
         }
@@ -412,97 +381,29 @@ pub(super) fn each_pattern(
     failed
 }
 
-/// The SPEC and weight fraction of `FLAG SPEC=WT` (`--standard`, `--calibrate`).
-pub(super) fn parse_spec_weight<'a>(flag: &str, s: &'a str) -> Result<(&'a str, f64)> {
-    let (name, wt) = s
-        .rsplit_once('=')
-        .ok_or_else(|| format!("{flag} `{s}`: expected SPEC=WT"))?;
-    let wt: f64 = wt
-        .trim()
-        .parse()
-        .map_err(|_| format!("{flag} `{s}`: `{wt}` is not a number"))?;
-    Ok((name.trim(), wt))
-}
-
-/// With --reference, the --rir-bridge structure too (its first entry), from the same library.
-fn resolve(args: &Args) -> Result<(Vec<PhaseSpec>, Option<xrd_refine::Phase>)> {
-    let bridge = (!args.reference_ids.is_empty()).then_some(args.rir_bridge.as_str());
-    let library = if args
-        .phases
-        .iter()
-        .map(String::as_str)
-        .chain(bridge)
-        .all(PhaseSpec::is_file)
-    {
-        None
-    } else {
-        if args.no_builtin && args.library.is_empty() {
-            return Err("no library: --no-builtin needs --library".into());
-        }
-        // Only the entries the names need are read from the built-in library.
-        let names: Vec<&str> = args
-            .phases
-            .iter()
-            .map(String::as_str)
-            .chain(bridge)
-            .map(|t| t.strip_prefix(xrd_minerals::PAWLEY_PREFIX).unwrap_or(t))
-            .collect();
-        Some(Library::assemble_named(
-            !args.no_builtin,
-            &args.library,
-            &names,
-        )?)
-    };
-    let mut specs = Vec::new();
-    for text in &args.phases {
-        specs.push(
-            PhaseSpec::resolve(text, library.as_ref(), args.max_candidates)
-                .map_err(|e| format!("--phase {text}: {e}"))?,
-        );
-    }
-    let bridge = match bridge {
-        Some(text) => Some(
-            PhaseSpec::resolve(text, library.as_ref(), 1)
-                .map_err(|e| format!("--rir-bridge {text}: {e}"))?
-                .candidates[0]
-                .phase
-                .clone(),
-        ),
-        None => None,
-    };
-    Ok((specs, bridge))
-}
-
-/// Refines `pattern` with the specs (each SPEC's structures compared by a short fit first), the
-/// comparison said on stderr.
-fn refine_one(
-    label: &str,
-    pattern: &Pattern,
-    wavelength: Wavelength,
-    specs: &[PhaseSpec],
-    setup: &RefineSetup,
-) -> Result<(Vec<ChoiceReport>, SpecRefinement)> {
-    let fit = refine_specs(pattern, wavelength, specs, setup)?;
-    for (spec, compared) in specs.iter().zip(&fit.compared) {
+/// Says on stderr how each spec's structures compared and which was kept, and why.
+fn say_choices(label: &str, refined: &Refined) {
+    for compared in &refined.compared {
         let mut list = Vec::new();
-        for t in compared {
-            let c = &spec.candidates[t.candidate];
-            match &t.rwp {
-                Ok(r) => list.push(format!(
+        for t in &compared.tried {
+            match (&t.rwp, &t.error) {
+                (Some(r), _) => list.push(format!(
                     "{} {} (sg {}) Rwp {r:.4}",
-                    c.name,
-                    c.source,
-                    c.phase.space_group()
+                    t.name, t.source, t.space_group
                 )),
-                Err(e) => eprintln!("{label}: {} ({}) not compared: {e}", c.name, c.source),
+                (None, e) => eprintln!(
+                    "{label}: {} ({}) not compared: {}",
+                    t.name,
+                    t.source,
+                    e.as_deref().unwrap_or("")
+                ),
             }
         }
-        if !compared.is_empty() {
-            eprintln!("{label}: --phase {}: {}", spec.text, list.join(", "));
+        if !compared.tried.is_empty() {
+            eprintln!("{label}: --phase {}: {}", compared.spec, list.join(", "));
         }
     }
-    let choices = fit.choices(specs);
-    for c in &choices {
+    for c in &refined.choices {
         if let Some(j) = &c.judgement {
             eprintln!(
                 "{label}: --phase {} is {}: {}; {}",
@@ -510,7 +411,6 @@ fn refine_one(
             );
         }
     }
-    Ok((choices, fit))
 }
 
 #[derive(Serialize)]
@@ -522,15 +422,8 @@ struct Written<'a> {
     refinement: &'a Refinement,
 }
 
-fn write_outputs(
-    dir: &Path,
-    label: &str,
-    specs: &[PhaseSpec],
-    choices: &[ChoiceReport],
-    fit: &Refinement,
-) -> Result<()> {
-    let chosen_ids: Vec<String> = choices.iter().map(|c| c.source.clone()).collect();
-    let chosen_ids = chosen_ids.as_slice();
+fn write_outputs(dir: &Path, label: &str, refined: &Refined) -> Result<()> {
+    let fit = &refined.refinement;
     create_dir(dir)?;
     let names: Vec<&str> = fit
         .phases
@@ -553,29 +446,13 @@ fn write_outputs(
     write_fit_csv(dir, &columns, &names, &curves)?;
     let json = serde_json::to_string_pretty(&Written {
         file: label,
-        sources: chosen_ids,
-        choices,
+        sources: &refined.sources,
+        choices: &refined.choices,
         refinement: fit,
     })?;
     xrd_cli::run::write_atomic(&dir.join("refinement.json"), &json)?;
-    for (p, ph) in fit.phases.iter().enumerate() {
-        // A phase known by its cell alone has no sites to write.
-        let Some(c) = specs[p]
-            .candidates
-            .iter()
-            .find(|c| c.source == chosen_ids[p] && !c.entry.sites.is_empty())
-        else {
-            continue;
-        };
-        let name = format!(
-            "{}_{}",
-            p + 1,
-            ph.name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
-        );
-        xrd_cli::run::write_atomic(
-            &dir.join(format!("{name}.cif")),
-            &c.entry.to_cif(Some(ph.cell)),
-        )?;
+    for cif in &refined.cifs {
+        xrd_cli::run::write_atomic(&dir.join(&cif.file_name), &cif.text)?;
     }
     let plot = RietveldPlot {
         title: format!("{label}: Rwp {:.2} %, GoF {:.2}", 100.0 * fit.rwp, fit.gof),
@@ -618,4 +495,74 @@ fn write_outputs(
     };
     figures::rietveld(&dir.join("rietveld.svg"), &plot)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use clap::Args as _;
+
+    use super::Args;
+
+    /// The ids of `xrd refine`'s arguments.
+    fn ids() -> BTreeSet<String> {
+        Args::augment_args(clap::Command::new("refine"))
+            .get_arguments()
+            .map(|a| a.get_id().to_string())
+            .filter(|id| id != "help")
+            .collect()
+    }
+
+    fn fields(job: &str) -> BTreeSet<String> {
+        xrd_jobs::option_fields(job)
+            .unwrap_or_else(|| panic!("no job {job}"))
+            .into_iter()
+            .collect()
+    }
+
+    /// Every option of the refinement and the series jobs is a flag of `xrd refine`, and every
+    /// flag is an option of one of them, but the inputs, --out and --sequential.
+    #[test]
+    fn every_option_is_a_flag_and_every_flag_an_option() {
+        let ids = ids();
+        let refine = fields("refine");
+        let series = fields("series");
+        for f in refine.iter().chain(&series) {
+            assert!(ids.contains(f), "option {f} has no flag of xrd refine");
+        }
+        let own: BTreeSet<String> = ["inputs", "out", "sequential"]
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        for id in &ids {
+            assert!(
+                refine.contains(id) || series.contains(id) || own.contains(id),
+                "flag {id} is no job's option"
+            );
+        }
+    }
+
+    /// The flags' defaults are the options' defaults: parsing no flag gives the default
+    /// options.
+    #[test]
+    fn the_flags_defaults_are_the_options() {
+        let m = Args::augment_args(clap::Command::new("refine"))
+            .try_get_matches_from(["refine", "--phase", "anatase", "a.xy"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let args =
+            <Args as clap::FromArgMatches>::from_arg_matches(&m).unwrap_or_else(|e| panic!("{e}"));
+        let o = super::options(&args);
+        let default = xrd_jobs::RefineOptions {
+            phases: vec!["anatase".into()],
+            ..Default::default()
+        };
+        assert_eq!(o, default);
+        let s = super::series::options(&args);
+        let default = xrd_jobs::SeriesOptions {
+            phases: vec!["anatase".into()],
+            ..Default::default()
+        };
+        assert_eq!(s, default);
+    }
 }

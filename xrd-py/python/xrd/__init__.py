@@ -20,6 +20,8 @@ from ._xrd import (
     FeatureSpace,
     Pattern,
     __version__,
+    _options_fields,
+    _row_columns,
     classify,
     identify,
     index,
@@ -32,6 +34,7 @@ from ._xrd import (
 from . import results
 from .batch import batch
 from .errors import (
+    CancelledError,
     FitError,
     FormatError,
     InvalidInputError,
@@ -44,6 +47,7 @@ from .errors import (
 from .series import refine_series
 
 __all__ = [
+    "CancelledError",
     "FitError",
     "FormatError",
     "InvalidInputError",

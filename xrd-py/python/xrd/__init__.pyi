@@ -1,10 +1,11 @@
 """Type stubs of the xrd package (the compiled module xrd._xrd and xrd.batch)."""
 
 import os
-from typing import Any, Iterable, Literal, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Literal, Optional, Sequence, Union, overload
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from . import results as results
 from .results import Classification, IdentifiedPhase, IndexedCell, Refinement, Summation
@@ -14,6 +15,9 @@ __version__: str
 PathLike = Union[str, os.PathLike]
 Wavelength = Union[float, str, None]
 PatternLike = Union["Pattern", PathLike]
+# `progress=`: called with (what, done, total, message) per event; an exception it raises stops
+# the job and is raised again.
+Progress = Callable[[str, int, int, str], Any]
 
 class Pattern:
     """A powder pattern: 2θ (degrees, strictly increasing), intensities, optional esds, the
@@ -72,9 +76,10 @@ def identify(
     min_score: Optional[float] = None,
     non_ambient: bool = False,
 ) -> list[IdentifiedPhase]: ...
+@overload
 def refine(
     pattern: PatternLike,
-    phases: Optional[Sequence[str]] = None,
+    phases: Sequence[str],
     library: Optional[Sequence[PathLike]] = None,
     builtin: bool = True,
     instrument: Optional[PathLike] = None,
@@ -82,6 +87,8 @@ def refine(
     standard: Optional[tuple[str, float]] = None,
     particle_size: Optional[float] = None,
     monochromator: Optional[float] = None,
+    polarisation: Optional[float] = None,
+    capillary: Optional[float] = None,
     wavelength: Wavelength = None,
     two_theta_range: Optional[tuple[float, float]] = None,
     background: Optional[int] = None,
@@ -94,12 +101,37 @@ def refine(
     max_shift: Optional[float] = None,
     rir_bridge: str = "corundum",
     calibrate: Optional[tuple[str, float, PathLike]] = None,
-) -> Union[Refinement, Summation]: ...
+    progress: Optional[Progress] = None,
+) -> Refinement: ...
+@overload
+def refine(
+    pattern: PatternLike,
+    phases: None = None,
+    *,
+    references: Sequence[str],
+    reference_library: PathLike,
+    standard: Optional[tuple[str, float]] = None,
+    wavelength: Wavelength = None,
+    two_theta_range: Optional[tuple[float, float]] = None,
+    background: Optional[int] = None,
+    alignment: Optional[Literal["reference", "sample", "none"]] = None,
+    max_shift: Optional[float] = None,
+    progress: Optional[Progress] = None,
+) -> Summation: ...
+def _options_fields(
+    job: Literal["refine", "series", "simulate", "index", "classify"],
+) -> list[str]: ...
+def _row_columns(kind: Literal["refinement", "summation", "identify"]) -> list[str]: ...
 def index(
     pattern: PatternLike,
     wavelength: Wavelength = None,
     monoclinic: bool = False,
     all: bool = False,
+    tolerance: Optional[float] = None,
+    min_merit: Optional[float] = None,
+    min_trial_merit: Optional[float] = None,
+    min_indexed: Optional[float] = None,
+    lines: Optional[int] = None,
 ) -> list[IndexedCell]: ...
 def classify(
     pattern: PatternLike,
@@ -108,6 +140,13 @@ def classify(
     indexing: bool = True,
     library: bool = True,
     wavelength: Wavelength = None,
+    model: Optional[PathLike] = None,
+    cache: Optional[PathLike] = None,
+    library_midpoint: Optional[float] = None,
+    library_width: Optional[float] = None,
+    library_temperature: Optional[float] = None,
+    decisive_merit: Optional[float] = None,
+    library_threshold: Optional[float] = None,
 ) -> Classification: ...
 
 class FeatureSpace:
@@ -152,14 +191,21 @@ def refine_series(
     builtin: bool = True,
     instrument: Optional[PathLike] = None,
     particle_size: Optional[float] = None,
+    monochromator: Optional[float] = None,
+    polarisation: Optional[float] = None,
+    capillary: Optional[float] = None,
     wavelength: Wavelength = None,
     two_theta_range: Optional[tuple[float, float]] = None,
     background: Optional[int] = None,
+    humps: Optional[int] = None,
     stages: Optional[Sequence[str]] = None,
     max_candidates: int = 3,
     backward: bool = False,
     parametric: Optional[Sequence[str]] = None,
-) -> Any: ...
+    out: Optional[PathLike] = None,
+    resume: bool = False,
+    progress: Optional[Progress] = None,
+) -> "pd.DataFrame": ...
 
 class XrdError(Exception): ...
 class InvalidInputError(XrdError, ValueError): ...
@@ -169,3 +215,4 @@ class FitError(InvalidInputError): ...
 class XrdOSError(XrdError, OSError): ...
 class XrdFileNotFoundError(XrdOSError, FileNotFoundError): ...
 class XrdPermissionError(XrdOSError, PermissionError): ...
+class CancelledError(XrdError): ...

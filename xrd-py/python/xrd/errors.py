@@ -13,6 +13,8 @@ Python user would catch, so ``except FileNotFoundError`` and ``except ValueError
   - ``FitError``: a refinement the data cannot decide (parameters they cannot tell apart).
 - ``XrdFileNotFoundError`` (``FileNotFoundError``), ``XrdPermissionError``
   (``PermissionError``), ``XrdOSError`` (``OSError``): a file that could not be read or written.
+- ``CancelledError``: a job stopped before it finished (what it already wrote is kept: a series
+  resumes from it).
 
 >>> import xrd
 >>> try:
@@ -57,7 +59,12 @@ class XrdPermissionError(XrdOSError, PermissionError):
     """A file that may not be read or written."""
 
 
+class CancelledError(XrdError):
+    """A job stopped before it finished."""
+
+
 __all__ = [
+    "CancelledError",
     "FitError",
     "FormatError",
     "InvalidInputError",

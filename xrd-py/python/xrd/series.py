@@ -41,7 +41,10 @@ def refine_series(
     the parametric fits of the first segment.
 
     ``client``: a ``dask.distributed.Client``; the series is cut into ``segments`` contiguous
-    segments (default: one per worker thread), each chained on a worker.
+    segments (default: one per worker thread), each chained on a worker. ``out`` (a folder
+    where each frame lands as it finishes, series.jsonl and series.state.json), ``resume``
+    and ``progress`` (a callable given ``(what, done, total, message)`` per frame, whose
+    exception stops the series) take one segment.
     """
     import pandas as pd
 
@@ -58,6 +61,8 @@ def refine_series(
     if n < 1:
         raise ValueError(f"segments must be at least 1, not {n}")
     n = min(n, max(1, len(files)))
+    if n > 1 and any(kwargs.get(k) for k in ("out", "resume", "progress")):
+        raise ValueError("out, resume and progress take one segment")
     bounds = [round(k * len(files) / n) for k in range(n + 1)]
     jobs = []
     for k in range(n):

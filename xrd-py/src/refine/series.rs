@@ -5,13 +5,10 @@ use std::path::PathBuf;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use xrd_minerals::{RefineSetup, refine_specs};
-use xrd_refine::{
-    Frame, Instrument, Parametric, Sequential, SeriesParams, SeriesValue, series_columns,
-};
+use xrd_jobs::{Order, RowValue, Series, SeriesOptions};
 
-use crate::errors::{IntoPyResult, value_error};
-use crate::libraries;
+use crate::control::Steered;
+use crate::errors::value_error;
 use crate::pattern::wavelength_of;
 
 /// Sequential refinement of a series of pattern files (in the order given) with `phases` (specs
@@ -27,8 +24,12 @@ use crate::pattern::wavelength_of;
 /// in the columns' order; None where a value is missing), "parametric" (one dict per fit:
 /// phase, parameter, degree, coefficients, coefficient_esd, chi2, esd_ratio) and "phases" (the
 /// phases' names). `xrd.refine_series` wraps it in a pandas DataFrame.
+/// `monochromator`, `polarisation` and `capillary` as for `refine`; `out` a folder where each
+/// frame lands (series.jsonl, series.state.json) as it finishes, from which `resume` goes on
+/// after a cancelled or interrupted run; `progress` a callable given `(what, done, total,
+/// message)` per frame, whose exception cancels the series (the frames done stay in `out`).
 #[pyfunction]
-#[pyo3(signature = (files, phases, library=None, builtin=true, instrument=None, particle_size=None, wavelength=None, two_theta_range=None, background=None, stages=None, max_candidates=3, order=None, backward=false, parametric=None, offset=0))]
+#[pyo3(signature = (files, phases, library=None, builtin=true, instrument=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, wavelength=None, two_theta_range=None, background=None, humps=None, stages=None, max_candidates=3, order=None, backward=false, parametric=None, resume=false, out=None, progress=None, offset=0))]
 #[allow(clippy::too_many_arguments)]
 pub fn refine_series<'py>(
     py: Python<'py>,
@@ -38,119 +39,84 @@ pub fn refine_series<'py>(
     builtin: bool,
     instrument: Option<PathBuf>,
     particle_size: Option<f64>,
+    monochromator: Option<f64>,
+    polarisation: Option<f64>,
+    capillary: Option<f64>,
     wavelength: Option<&Bound<'py, PyAny>>,
     two_theta_range: Option<(f64, f64)>,
     background: Option<usize>,
+    humps: Option<usize>,
     stages: Option<Vec<String>>,
     max_candidates: usize,
-    order: Option<Vec<f64>>,
+    order: Option<&Bound<'py, PyAny>>,
     backward: bool,
     parametric: Option<Vec<String>>,
+    resume: bool,
+    out: Option<PathBuf>,
+    progress: Option<Py<PyAny>>,
     offset: usize,
 ) -> PyResult<Bound<'py, PyDict>> {
-    if files.is_empty() {
-        return Err(value_error("files: a series needs at least one file"));
-    }
-    if phases.is_empty() {
-        return Err(value_error("phases: name at least one phase"));
-    }
-    if let Some(o) = &order
-        && o.len() != files.len()
-    {
-        return Err(value_error(format!(
-            "order has {} values for {} files",
-            o.len(),
-            files.len()
-        )));
-    }
-    let given = wavelength_of(wavelength)?;
-    let params = super::refine_params(two_theta_range, background, None, stages, false)?;
-    // As `xrd refine --instrument`: our JSON, or a GSAS `.prm`/`.iparm` or GSAS-II `.instprm`
-    // file whose wavelength serves the files that give none (unless `wavelength` is given).
-    let (instrument, instrument_wavelength) = match &instrument {
-        Some(path) => {
-            let (i, w, _) = Instrument::read(path).py()?;
-            (i, w)
-        }
-        None => (Instrument::default(), None),
+    let order = match order {
+        None => None,
+        Some(o) if o.is_none() => None,
+        Some(o) => match o.extract::<Vec<f64>>() {
+            Ok(v) => Some(Order::Values(v)),
+            Err(_) => Some(Order::File(o.extract::<PathBuf>().map_err(|_| {
+                value_error("order: a list of values or the path of an order file")
+            })?)),
+        },
     };
-    instrument.check().py()?;
-    let parametric = parametric
-        .unwrap_or_default()
-        .iter()
-        .map(|s| Parametric::parse(s))
-        .collect::<Result<Vec<_>, _>>()
-        .py()?;
-    let series_params = SeriesParams::new()
-        .backward(backward)
-        .parametric(parametric);
-    series_params.check().py()?;
-    let extra = library.unwrap_or_default();
-    let (series, names, order_name) = py.detach(|| -> PyResult<_> {
-        let specs =
-            libraries::with_library(phases.iter().map(String::as_str), builtin, &extra, |lib| {
-                libraries::resolve_specs(&phases, lib, max_candidates)
-            })?;
-        let frames: Vec<Frame> = files
-            .iter()
-            .enumerate()
-            .map(|(k, f)| {
-                let name = f.display().to_string();
-                let o = order.as_ref().map(|o| o[k]);
-                xrd_minerals::series_frame(name, xrd_io::read(f), o, |p| {
-                    xrd_minerals::measured_wavelength(p.wavelength(), given, instrument_wavelength)
-                        .unwrap_or(xrd_io::Wavelength::CU_KA)
-                })
-            })
-            .collect();
-        // As series.csv: header temperatures name the order when no `order` was given.
-        let order_name = xrd_minerals::order_name(order.as_ref().map(|_| "order"), &frames);
-        let (first, w) = frames
-            .iter()
-            .find_map(|f| f.data().ok())
-            .ok_or_else(|| value_error("no file of the series could be read"))?;
-        let setup = RefineSetup {
-            instrument,
-            params,
-            standard: None,
-            particle_size,
-            references: None,
-        };
-        let chosen = refine_specs(first, *w, &specs, &setup).map_err(|e| {
-            value_error(format!(
-                "{} (the first frame, where the phases are chosen): {e}",
-                frames
-                    .iter()
-                    .find(|f| f.data().is_ok())
-                    .map_or("", |f| f.name())
-            ))
-        })?;
-        let chosen_phases = chosen.phases(&specs);
-        let names: Vec<String> = chosen_phases.iter().map(|p| p.name().to_string()).collect();
-        let series = Sequential::new(setup.refiner(chosen_phases))
-            .params(series_params)
-            .run(&frames, Vec::new(), None, |_, _| Ok(()))
-            .py()?;
-        Ok((series, names, order_name))
-    })?;
-    let out = PyDict::new(py);
-    out.set_item("columns", series_columns(&names, &order_name))?;
+    let d = SeriesOptions::default();
+    let options = SeriesOptions {
+        phases,
+        library: library.unwrap_or_default(),
+        builtin,
+        instrument,
+        particle_size,
+        monochromator,
+        polarisation,
+        capillary,
+        wavelength: wavelength_of(wavelength)?,
+        two_theta_range,
+        background,
+        humps: humps.unwrap_or(d.humps),
+        stages: stages.unwrap_or(d.stages),
+        max_candidates,
+        order,
+        backward,
+        parametric: parametric.unwrap_or_default(),
+        resume,
+    };
+    let kept = super::kept_library(
+        options.phases.iter().map(String::as_str),
+        options.builtin,
+        &options.library,
+    )?;
+    let steered = Steered::new(progress);
+    let output = py.detach(|| {
+        Series::with_library(options, kept)
+            .and_then(|job| job.run(files, out.as_deref(), &steered.control, |_| Ok(())))
+    });
+    let output = steered.result(output)?;
+    let (series, names) = (&output.series, &output.phases);
+    let result = PyDict::new(py);
+    result.set_item("columns", &output.columns)?;
     let rows = PyList::empty(py);
     for f in &series.frames {
         let mut f = f.clone();
         f.index += offset;
         let row = PyList::empty(py);
-        for v in f.row(names.len()) {
+        for v in xrd_jobs::series_row(&f, names.len()) {
             match v {
-                SeriesValue::Integer(i) => row.append(i)?,
-                SeriesValue::Number(x, _) => row.append(x)?,
-                SeriesValue::Text(t) => row.append(t)?,
-                _ => row.append(py.None())?,
+                RowValue::Integer(i) => row.append(i)?,
+                RowValue::Number { value, .. } => row.append(value)?,
+                RowValue::Text(t) => row.append(t)?,
+                RowValue::Empty => row.append(py.None())?,
             }
         }
         rows.append(row)?;
     }
-    out.set_item("rows", rows)?;
+    result.set_item("rows", rows)?;
     let fits = PyList::empty(py);
     for p in &series.parametric {
         let d = PyDict::new(py);
@@ -163,7 +129,7 @@ pub fn refine_series<'py>(
         d.set_item("esd_ratio", p.esd_ratio())?;
         fits.append(d)?;
     }
-    out.set_item("parametric", fits)?;
-    out.set_item("phases", names)?;
-    Ok(out)
+    result.set_item("parametric", fits)?;
+    result.set_item("phases", names)?;
+    Ok(result)
 }

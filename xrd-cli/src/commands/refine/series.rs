@@ -1,137 +1,157 @@
 //! `xrd refine --sequential`: a series of frames refined in order, each from the one before.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use xrd_cli::figures::{self, SeriesPanel, SeriesPoint, Waterfall};
 use xrd_cli::output::{Cell, Table};
-use xrd_minerals::{RefineSetup, refine_specs};
-use xrd_refine::{
-    CELL_LABELS, Frame, FrameFit, Parametric, Sequential, Series, SeriesParams, SeriesValue, State,
-};
+use xrd_jobs::{Order, Series, SeriesEvent, SeriesOptions, SeriesOutput};
+use xrd_refine::{CELL_LABELS, Frame, FrameFit};
 
-use super::super::{Context, Outcome, Result, create_dir, wavelength_or};
+use super::super::{Context, Outcome, Result, create_dir, input_files};
 use super::Args;
-use xrd_minerals::PhaseSpec;
 
-/// The files of a run, kept as it goes.
+/// The table of the rows, streamed as frames finish and rewritten at the end.
 const ROWS: &str = "series.csv";
-const RESULTS: &str = "series.jsonl";
-const STATE: &str = "series.state.json";
 
-/// Runs a sequential refinement of `files` (already in the series' order unless --order).
-pub(super) fn run(
-    args: &Args,
-    ctx: &Context,
-    files: Vec<PathBuf>,
-    specs: &[PhaseSpec],
-    setup: &RefineSetup,
-) -> Result<Outcome> {
+/// The options of the series job, from the flags.
+pub(super) fn options(args: &Args) -> SeriesOptions {
+    SeriesOptions {
+        phases: args.phases.clone(),
+        library: args.library.clone(),
+        builtin: args.builtin,
+        instrument: args.instrument.clone(),
+        particle_size: args.particle_size,
+        monochromator: args.monochromator,
+        polarisation: args.polarisation,
+        capillary: args.capillary,
+        wavelength: args.wavelength,
+        two_theta_range: super::range(args),
+        background: args.background,
+        humps: args.humps,
+        stages: args.stages.clone(),
+        max_candidates: args.max_candidates,
+        order: args.order.clone().map(Order::File),
+        backward: args.backward,
+        parametric: args.parametric.clone(),
+        resume: args.resume,
+    }
+}
+
+/// Appends `line` to the rows file.
+fn append(path: &Path, line: &str) -> xrd_jobs::Result<()> {
+    let error = |source| xrd_jobs::Error::File {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut rows = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(error)?;
+    writeln!(rows, "{line}").map_err(error)
+}
+
+/// The rows file cut to its header and the first `done` rows (its last line may have been cut
+/// by the interruption).
+fn trim(path: &Path, done: usize) -> xrd_jobs::Result<()> {
+    let mut table = String::new();
+    if let Ok(t) = std::fs::read_to_string(path)
+        && let Some(h) = t.lines().next()
+    {
+        table.push_str(h);
+        table.push('\n');
+        for l in t.lines().skip(1).take(done) {
+            table.push_str(l);
+            table.push('\n');
+        }
+    }
+    xrd_core_write(path, &table)
+}
+
+fn xrd_core_write(path: &Path, text: &str) -> xrd_jobs::Result<()> {
+    xrd_io::write_atomic(path, text.as_bytes()).map_err(|source| xrd_jobs::Error::File {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Runs a sequential refinement of the inputs (in the natural order of their names unless
+/// --order).
+pub(super) fn run(args: &Args, ctx: &Context) -> Result<Outcome> {
     let out = args
         .out
         .clone()
         .ok_or("--sequential needs --out DIR (series.csv, series.svg, waterfall.svg go there)")?;
     create_dir(&out)?;
-    let (files, orders, order_name) = order(args, files)?;
-    // Every frame read up front: a frame that cannot be read is reported as failed and the
-    // series goes on.
-    let mut frames = Vec::with_capacity(files.len());
-    for (k, file) in files.iter().enumerate() {
-        let name = file.display().to_string();
-        let read = xrd_io::read(file);
-        frames.push(xrd_minerals::series_frame(
-            name.clone(),
-            read,
-            orders[k],
-            |p| wavelength_or(&name, p, args.wavelength),
-        ));
-    }
-    // Header temperatures name the order when no --order file was given.
-    let order_name = xrd_minerals::order_name(order_name.as_deref(), &frames);
-    // The phases: each spec's structure chosen on the first frame that can be read.
-    let (name, (first, first_w)) = frames
-        .iter()
-        .find_map(|f| f.data().ok().map(|d| (f.name(), d)))
-        .ok_or("no frame of the series could be read")?;
-    let chosen = refine_specs(first, *first_w, specs, setup)
-        .map_err(|e| format!("{name} (the first frame, where the phases are chosen): {e}"))?;
-    let phases = chosen.phases(specs);
-    let names: Vec<String> = phases.iter().map(|p| p.name().to_string()).collect();
-    let refiner = setup.refiner(phases);
-    let parametric = args
-        .parametric
-        .iter()
-        .map(|s| Parametric::parse(s))
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    let params = SeriesParams::new()
-        .backward(args.backward)
-        .parametric(parametric);
-    params.check()?;
-    let sequential = Sequential::new(refiner).params(params);
-    // A resumed run: the frames done and the state it left.
-    let (done, state) = if args.resume {
-        resume(&out, &frames)?
-    } else {
-        for f in [ROWS, RESULTS, STATE] {
-            let p = out.join(f);
-            if p.exists() {
-                std::fs::remove_file(&p)?;
+    let job = Series::new(options(args)).map_err(super::super::flagged)?;
+    super::say_dropped(args, job.dropped_instrument_terms());
+    let files = xrd_jobs::natural_order(input_files(&args.inputs)?);
+    let progress = xrd_cli::progress::bar(files.len(), "frames", ctx.quiet);
+    let bar = progress.clone();
+    let control = super::super::interruptible().on_progress(move |p| {
+        if p.what == "frames" {
+            bar.set_length(p.total as u64);
+            bar.set_position(p.done as u64);
+        }
+    });
+    let rows_path = out.join(ROWS);
+    let mut phases = 0;
+    let output = job.run(files, Some(&out), &control, |event| match event {
+        SeriesEvent::Started {
+            columns,
+            phases: names,
+            done,
+            frames,
+            ..
+        } => {
+            phases = names.len();
+            if done.is_empty() {
+                xrd_core_write(&rows_path, &format!("{}\n", columns.join(",")))
+            } else {
+                eprintln!(
+                    "resuming after frame {} of {frames} ({})",
+                    done.len(),
+                    done.last().map_or("", |f| f.name.as_str())
+                );
+                trim(&rows_path, done.len())
             }
         }
-        (Vec::new(), None)
+        SeriesEvent::Frame(fit) => {
+            if let Some(e) = &fit.error {
+                eprintln!("frame {} failed: {e}", fit.index + 1);
+            }
+            let line: Vec<String> = row(fit, phases).iter().map(csv_text).collect();
+            append(&rows_path, &line.join(","))
+        }
+        _ => Ok(()),
+    });
+    let output = match output {
+        Err(xrd_jobs::Error::Cancelled) => {
+            progress.finish_and_clear();
+            return Err(format!(
+                "cancelled; the frames done are in {}: go on with --resume",
+                out.display()
+            )
+            .into());
+        }
+        r => r?,
     };
-    if !done.is_empty() {
-        eprintln!(
-            "resuming after frame {} of {} ({})",
-            done.len(),
-            frames.len(),
-            done.last().map_or("", |f| f.name.as_str())
-        );
-    }
-    let header = header(&names, &order_name);
-    if done.is_empty() {
-        std::fs::write(out.join(ROWS), format!("{}\n", header.join(",")))?;
-    }
-    let total = frames.len();
-    let progress = xrd_cli::progress::bar(total, "frames", ctx.quiet);
-    progress.set_position(done.len() as u64);
-    let series = sequential.run(&frames, done, state, |fit, state| {
-        // Each frame lands on disk before the next starts: an interrupted run loses nothing.
-        let mut rows = std::fs::OpenOptions::new()
-            .append(true)
-            .open(out.join(ROWS))
-            .map_err(|e| xrd_refine::Error::Pattern(format!("{ROWS}: {e}")))?;
-        let line: Vec<String> = row(fit, &names).iter().map(csv_text).collect();
-        writeln!(rows, "{}", line.join(","))
-            .map_err(|e| xrd_refine::Error::Pattern(format!("{ROWS}: {e}")))?;
-        let mut results = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(out.join(RESULTS))
-            .map_err(|e| xrd_refine::Error::Pattern(format!("{RESULTS}: {e}")))?;
-        let json = serde_json::to_string(fit)
-            .map_err(|e| xrd_refine::Error::Pattern(format!("{RESULTS}: {e}")))?;
-        writeln!(results, "{json}")
-            .map_err(|e| xrd_refine::Error::Pattern(format!("{RESULTS}: {e}")))?;
-        if let Some(s) = state {
-            let json = serde_json::to_string(s)
-                .map_err(|e| xrd_refine::Error::Pattern(format!("{STATE}: {e}")))?;
-            xrd_io::write_atomic(out.join(STATE), json.as_bytes())
-                .map_err(|e| xrd_refine::Error::Pattern(format!("{STATE}: {e}")))?;
-        }
-        if let Some(e) = &fit.error {
-            eprintln!("frame {} failed: {e}", fit.index + 1);
-        }
-        progress.inc(1);
-        Ok(())
-    })?;
     progress.finish_and_clear();
+    let SeriesOutput {
+        phases: names,
+        order_name,
+        columns,
+        series,
+        frames,
+        ..
+    } = output;
     // The whole table again, with the flags of the passes after the chain.
-    let mut table = Table::new(header.iter().map(String::as_str));
+    let mut table = Table::new(columns.iter().map(String::as_str));
     for f in &series.frames {
-        table.push(row(f, &names));
+        table.push(row(f, names.len()));
     }
-    xrd_cli::run::write_atomic(&out.join(ROWS), &table.render(xrd_cli::output::Format::Csv))?;
+    xrd_cli::run::write_atomic(&rows_path, &table.render(xrd_cli::output::Format::Csv))?;
     xrd_cli::run::write_atomic(
         &out.join("series.json"),
         &serde_json::to_string_pretty(&series)?,
@@ -161,177 +181,26 @@ pub(super) fn run(
         .filter(|f| f.refinement.is_none())
         .count();
     let flagged = series.frames.iter().filter(|f| !f.flags.is_empty()).count();
+    let warm = series
+        .frames
+        .iter()
+        .filter(|f| f.start == xrd_refine::FrameStart::Warm)
+        .count();
     eprintln!(
-        "{} frames: {} refined warm, {} cold or reseeded, {failed} failed, {flagged} flagged; \
+        "{} frames: {warm} refined warm, {} cold or reseeded, {failed} failed, {flagged} flagged; \
          written to {}",
         series.frames.len(),
-        series
-            .frames
-            .iter()
-            .filter(|f| f.start == xrd_refine::FrameStart::Warm)
-            .count(),
-        series.frames.len()
-            - failed
-            - series
-                .frames
-                .iter()
-                .filter(|f| f.start == xrd_refine::FrameStart::Warm)
-                .count(),
+        series.frames.len() - failed - warm,
         out.display()
     );
     ctx.print(&table);
     Ok(Outcome::skipping(failed))
 }
 
-/// The files in the series' order, each one's order value, and the order column's name.
-type Ordered = (Vec<PathBuf>, Vec<Option<f64>>, Option<String>);
-
-/// The frames' order: `--order FILE.csv` (a `file` column and an order column, the first
-/// other one), else the natural order of the names (`frame_9` before `frame_10`).
-fn order(args: &Args, mut files: Vec<PathBuf>) -> Result<Ordered> {
-    let Some(path) = &args.order else {
-        files.sort_by(|a, b| natural(&a.display().to_string(), &b.display().to_string()));
-        let n = files.len();
-        return Ok((files, vec![None; n], None));
-    };
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("--order {}: {e}", path.display()))?;
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let head: Vec<&str> = lines
-        .next()
-        .ok_or_else(|| format!("--order {}: empty", path.display()))?
-        .split(',')
-        .map(str::trim)
-        .collect();
-    let fcol = head
-        .iter()
-        .position(|h| h.eq_ignore_ascii_case("file"))
-        .ok_or_else(|| format!("--order {}: no `file` column", path.display()))?;
-    let ocol = (0..head.len()).find(|&i| i != fcol);
-    let mut out = Vec::new();
-    let mut values = Vec::new();
-    for (n, line) in lines.enumerate() {
-        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-        let name = cells.get(fcol).copied().unwrap_or("");
-        let file = files
-            .iter()
-            .find(|f| {
-                f.file_name().is_some_and(|s| s.to_string_lossy() == name)
-                    || f.display().to_string() == name
-            })
-            .cloned()
-            .ok_or_else(|| {
-                format!(
-                    "--order {} line {}: `{name}` is not one of the files given",
-                    path.display(),
-                    n + 2
-                )
-            })?;
-        let value = match ocol.and_then(|c| cells.get(c)) {
-            Some(v) if !v.is_empty() => Some(v.parse::<f64>().map_err(|_| {
-                format!(
-                    "--order {} line {}: `{v}` is not a number",
-                    path.display(),
-                    n + 2
-                )
-            })?),
-            _ => None,
-        };
-        out.push(file);
-        values.push(value);
-    }
-    if out.is_empty() {
-        return Err(format!("--order {}: no frame listed", path.display()).into());
-    }
-    Ok((out, values, ocol.map(|c| head[c].to_string())))
-}
-
-/// Compares names with runs of digits as numbers.
-fn natural(a: &str, b: &str) -> std::cmp::Ordering {
-    fn chunks(s: &str) -> Vec<(bool, String)> {
-        let mut out: Vec<(bool, String)> = Vec::new();
-        for c in s.chars() {
-            let d = c.is_ascii_digit();
-            match out.last_mut() {
-                Some((k, t)) if *k == d => t.push(c),
-                _ => out.push((d, c.to_string())),
-            }
-        }
-        out
-    }
-    let (x, y) = (chunks(a), chunks(b));
-    for (p, q) in x.iter().zip(&y) {
-        let o = if p.0 && q.0 {
-            let (u, v) = (p.1.trim_start_matches('0'), q.1.trim_start_matches('0'));
-            u.len().cmp(&v.len()).then_with(|| u.cmp(v))
-        } else {
-            p.1.cmp(&q.1)
-        };
-        if o.is_ne() {
-            return o;
-        }
-    }
-    x.len().cmp(&y.len())
-}
-
-/// The frames of an interrupted run (series.jsonl) and its last state, checked against the
-/// frames given.
-fn resume(out: &Path, frames: &[Frame]) -> Result<(Vec<FrameFit>, Option<State>)> {
-    let path = out.join(RESULTS);
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return Ok((Vec::new(), None));
-    };
-    let mut done = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        // A line cut by the interruption ends what was done.
-        let Ok(fit) = serde_json::from_str::<FrameFit>(line) else {
-            break;
-        };
-        if frames.get(n).is_none_or(|f| f.name() != fit.name) {
-            return Err(format!(
-                "--resume: frame {} of {} is `{}`, not `{}` of this run (other files or order)",
-                n + 1,
-                path.display(),
-                fit.name,
-                frames.get(n).map_or("", Frame::name)
-            )
-            .into());
-        }
-        done.push(fit);
-    }
-    let state = match std::fs::read_to_string(out.join(STATE)) {
-        Ok(t) => Some(serde_json::from_str::<State>(&t)?),
-        Err(_) => None,
-    };
-    // The rows file again, from what was done (its last line may have been cut).
-    let mut table = String::new();
-    if let Ok(t) = std::fs::read_to_string(out.join(ROWS))
-        && let Some(h) = t.lines().next()
-    {
-        table.push_str(h);
-        table.push('\n');
-        for l in t.lines().skip(1).take(done.len()) {
-            table.push_str(l);
-            table.push('\n');
-        }
-    }
-    xrd_cli::run::write_atomic(&out.join(ROWS), &table)?;
-    Ok((done, state))
-}
-
-fn header(names: &[String], order_name: &str) -> Vec<String> {
-    xrd_refine::series_columns(names, order_name)
-}
-
-fn row(f: &FrameFit, names: &[String]) -> Vec<Cell> {
-    f.row(names.len())
+fn row(f: &FrameFit, phases: usize) -> Vec<Cell> {
+    xrd_jobs::series_row(f, phases)
         .into_iter()
-        .map(|v| match v {
-            SeriesValue::Integer(i) => Cell::integer(i),
-            SeriesValue::Number(x, d) => Cell::number(x, d),
-            SeriesValue::Text(t) => Cell::text(t),
-            _ => Cell::empty(),
-        })
+        .map(super::cell)
         .collect()
 }
 
@@ -343,7 +212,7 @@ fn csv_text(c: &Cell) -> String {
 /// waterfall.svg (the frames as a 2θ-vs-frame map with the reflections of the first frame).
 fn figures_of(
     out: &Path,
-    series: &Series,
+    series: &xrd_refine::Series,
     frames: &[Frame],
     names: &[String],
     order_name: &str,

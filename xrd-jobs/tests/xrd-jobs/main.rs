@@ -1,0 +1,10 @@
+//! The jobs on small synthetic inputs: a refinement's rows and errors, a series cancelled
+//! (within 100 ms of the cancel) and resumed to the rows of an uncancelled run.
+
+#![allow(clippy::unwrap_used)]
+
+mod fixtures;
+mod index;
+mod refine;
+mod series;
+mod simulate;
