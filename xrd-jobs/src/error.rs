@@ -67,15 +67,23 @@ pub enum Error {
     Refine(Box<xrd_refine::Error>),
 }
 
+// A refinement cancelled inside another crate's work is this crate's Cancelled, the one
+// variant a front end renders as "cancelled".
 impl From<xrd_minerals::Error> for Error {
     fn from(e: xrd_minerals::Error) -> Self {
-        Error::Minerals(Box::new(e))
+        match e {
+            xrd_minerals::Error::Refine(r) => r.into(),
+            e => Error::Minerals(Box::new(e)),
+        }
     }
 }
 
 impl From<xrd_refine::Error> for Error {
     fn from(e: xrd_refine::Error) -> Self {
-        Error::Refine(Box::new(e))
+        match e {
+            xrd_refine::Error::Cancelled(_) => Error::Cancelled,
+            e => Error::Refine(Box::new(e)),
+        }
     }
 }
 

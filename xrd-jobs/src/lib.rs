@@ -20,7 +20,8 @@ pub use options::{
 };
 pub use refine::{ComparedFit, ComparedSpec, Refine, RefineOutput, Refined, RefinedCif, Summed};
 pub use rows::{
-    RefinementRow, RowValue, SummationRow, difference, refinement_rows, spec_rows, summation_rows,
+    IdentifyRow, Quantity, RefinementRow, RowValue, SummationRow, difference, identify_rows,
+    refinement_rows, series_row, spec_rows, summation_rows,
 };
 pub use series::{
     Order, ROWS_FILE, STATE_FILE, Series, SeriesEvent, SeriesOptions, SeriesOutput, natural_order,

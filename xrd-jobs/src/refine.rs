@@ -258,6 +258,7 @@ impl Refine {
                 standard,
                 particle_size: options.particle_size,
                 references: None,
+                control: xrd_core::Control::default(),
             };
             Mode::Structures(Box::new(Structures {
                 specs,
@@ -349,7 +350,10 @@ impl Refine {
         control: &Control,
     ) -> Result<Refined> {
         let wavelength = self.wavelength_of(pattern);
-        let mut setup = s.setup.clone();
+        let mut setup = RefineSetup {
+            control: control.clone(),
+            ..s.setup.clone()
+        };
         if let Some(m) = &s.mixed {
             setup.references = Some(bridged_references(
                 m.references.clone(),

@@ -1,50 +1,98 @@
-//! The rows a refinement reports, one per refined phase or measured reference: the columns of
-//! `xrd refine`'s table and the keys of `xrd.refine`'s "rows" ([`RefinementRow`]; a summation of
-//! measured references alone has its own, [`SummationRow`]), defined once so the command line
-//! and the Python bindings only format them.
-
-use xrd_refine::{PhaseResult, Quantification, ReferenceResult, Refinement};
+//! The rows the jobs report: a refinement's ([`RefinementRow`], one per refined phase or
+//! measured reference), a summation's ([`SummationRow`]), an identification's
+//! ([`IdentifyRow`]) and a series' ([`series_row`]): the columns of the command line's tables
+//! and the keys of Python's rows, defined once, each number shown at the one precision of its
+//! [`Quantity`], whatever the table.
 
 use serde::Serialize;
-use xrd_minerals::{PhaseSpec, SpecRefinement};
+use xrd_minerals::{Identification, Library, PhaseSpec, ReportedPhase, SpecRefinement};
+use xrd_refine::{FrameFit, PhaseResult, Quantification, ReferenceResult, Refinement, SeriesValue};
 
-/// One value of a [`RefinementRow`], typed, with the precision the command line prints it at.
+/// What a number in a row measures, which says how many decimals every table shows of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Quantity {
+    /// A weight fraction, its esd, a detection limit (0–1).
+    WeightFraction,
+    /// A cell length or its esd (Å).
+    Length,
+    /// A cell angle or its esd (°).
+    Angle,
+    /// A crystallite size (nm).
+    Size,
+    /// A microstrain.
+    Strain,
+    /// A fit's weighted-profile R factor.
+    Rwp,
+    /// A fit's goodness of fit.
+    Gof,
+    /// A search-match score.
+    Score,
+    /// A share of the intensity in search-match.
+    Share,
+    /// A measured reference's scale.
+    Scale,
+    /// A 2θ shift (°).
+    Shift,
+    /// A series' order value (temperature, time).
+    Order,
+}
+
+impl Quantity {
+    /// The decimals shown in tables and CSV: fine enough for the esds a fit gives (a cell
+    /// length's 1e-6 Å of a synchrotron series, a weight fraction's 1e-4), no finer.
+    pub const fn decimals(self) -> usize {
+        match self {
+            Quantity::WeightFraction | Quantity::Rwp | Quantity::Angle | Quantity::Shift => 4,
+            Quantity::Length | Quantity::Strain => 6,
+            Quantity::Size => 1,
+            Quantity::Gof | Quantity::Score | Quantity::Share | Quantity::Order => 3,
+            Quantity::Scale => 5,
+        }
+    }
+}
+
+/// One value of a row, typed, with the quantity that says its precision.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RowValue {
     /// Text.
     Text(String),
     /// A whole number.
     Integer(i64),
-    /// A number, shown with `decimals` decimals (kept whole in JSON and Python).
+    /// A number (kept whole in JSON and Python; [`Quantity::decimals`] in tables and CSV).
     Number {
         /// The value.
         value: f64,
-        /// Decimals shown in tables and CSV.
-        decimals: usize,
+        /// What it measures.
+        quantity: Quantity,
     },
     /// Nothing: not defined for this row (a reference's cell, a size not refined).
     Empty,
 }
 
 impl RowValue {
-    fn number(value: f64, decimals: usize) -> Self {
-        Self::Number { value, decimals }
+    fn number(value: f64, quantity: Quantity) -> Self {
+        Self::Number { value, quantity }
     }
 
-    fn optional(value: Option<f64>, decimals: usize) -> Self {
-        value.map_or(Self::Empty, |v| Self::number(v, decimals))
+    fn optional(value: Option<f64>, quantity: Quantity) -> Self {
+        value.map_or(Self::Empty, |v| Self::number(v, quantity))
+    }
+
+    fn text(value: Option<String>) -> Self {
+        value.map_or(Self::Empty, Self::Text)
     }
 }
 
-/// Decimals of weight fractions, cell lengths, angles, sizes, strains, Rwp and GoF: the
-/// precision of the command line's table, finer than their esds warrant.
-const WEIGHT: usize = 4;
-const LENGTH: usize = 5;
-const ANGLE: usize = 3;
-const SIZE: usize = 1;
-const STRAIN: usize = 5;
-const RWP: usize = 4;
-const GOF: usize = 3;
+use Quantity::{Angle, Gof, Length, Rwp, Scale, Shift, Size, Strain};
+const WEIGHT: Quantity = Quantity::WeightFraction;
+const LENGTH: Quantity = Length;
+const ANGLE: Quantity = Angle;
+const SIZE: Quantity = Size;
+const STRAIN: Quantity = Strain;
+const RWP: Quantity = Rwp;
+const GOF: Quantity = Gof;
 
 /// One row of a refinement's report: a refined phase or a measured reference fitted beside
 /// the phases.
@@ -160,7 +208,7 @@ impl RefinementRow {
     /// The row's values in the order of [`RefinementRow::COLUMNS`].
     ///
     /// ```
-    /// use xrd_jobs::{RefinementRow, RowValue};
+    /// use xrd_jobs::{Quantity, RefinementRow, RowValue};
     /// let row = RefinementRow {
     ///     file: "mix.xy".into(),
     ///     phase: 1,
@@ -182,11 +230,11 @@ impl RefinementRow {
     /// assert_eq!(values.len(), RefinementRow::COLUMNS.len());
     /// assert_eq!(values[4], RowValue::Integer(141));
     /// assert_eq!(values[7], RowValue::Empty);
-    /// assert_eq!(values[8], RowValue::Number { value: 3.785, decimals: 5 });
+    /// assert_eq!(values[8], RowValue::Number { value: 3.785, quantity: Quantity::Length });
     /// ```
     pub fn values(&self) -> [RowValue; 20] {
         let cell =
-            |k: usize, decimals: usize| RowValue::optional(self.cell.map(|c| c[k]), decimals);
+            |k: usize, quantity: Quantity| RowValue::optional(self.cell.map(|c| c[k]), quantity);
         [
             RowValue::Text(self.file.clone()),
             RowValue::Integer(self.phase as i64),
@@ -263,9 +311,8 @@ pub struct SummationRow {
     pub gof: f64,
 }
 
-/// Decimals of a reference's scale and shift.
-const SCALE: usize = 5;
-const SHIFT: usize = 4;
+const SCALE: Quantity = Scale;
+const SHIFT: Quantity = Shift;
 
 impl SummationRow {
     /// The columns of the rows, in order.
@@ -350,6 +397,154 @@ pub fn difference(observed: &[f64], calculated: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// One row of an identification's report (`xrd identify`, `xrd.identify`): a phase found,
+/// refined (weight fraction) or as search-match found it (share of the intensity); a pattern
+/// that matches nothing has one row, phase 0 named `(no match)` with the best score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IdentifyRow {
+    /// The pattern's label.
+    pub file: String,
+    /// 1-based position among the phases found; 0 for no match.
+    pub phase: usize,
+    /// The phase's name.
+    pub name: String,
+    /// Its formula.
+    pub formula: Option<String>,
+    /// Its space group.
+    pub space_group: Option<u8>,
+    /// Its search-match score (the best candidate's with no match; none for a phase only the
+    /// refinement added).
+    pub score: Option<f64>,
+    /// Its share of the intensity in search-match.
+    pub share: Option<f64>,
+    /// Its library id.
+    pub source: Option<String>,
+    /// Weight fraction, when refined.
+    pub weight_fraction: Option<f64>,
+    /// Its esd.
+    pub weight_fraction_esd: Option<f64>,
+    /// The refinement's Rwp.
+    pub rwp: Option<f64>,
+}
+
+impl IdentifyRow {
+    /// The columns of the rows, in order.
+    pub const COLUMNS: [&'static str; 11] = [
+        "file",
+        "phase",
+        "name",
+        "formula",
+        "space_group",
+        "score",
+        "share",
+        "source",
+        "weight_fraction",
+        "weight_fraction_esd",
+        "rwp",
+    ];
+
+    /// The row's values in the order of [`IdentifyRow::COLUMNS`].
+    pub fn values(&self) -> [RowValue; 11] {
+        [
+            RowValue::Text(self.file.clone()),
+            RowValue::Integer(self.phase as i64),
+            RowValue::Text(self.name.clone()),
+            RowValue::text(self.formula.clone()),
+            self.space_group
+                .map_or(RowValue::Empty, |g| RowValue::Integer(i64::from(g))),
+            RowValue::optional(self.score.filter(|s| s.is_finite()), Quantity::Score),
+            RowValue::optional(self.share, Quantity::Share),
+            RowValue::text(self.source.clone()),
+            RowValue::optional(self.weight_fraction, WEIGHT),
+            RowValue::optional(self.weight_fraction_esd, WEIGHT),
+            RowValue::optional(self.rwp, RWP),
+        ]
+    }
+}
+
+/// The rows of the identification `found` of the pattern `file` against `library`: the phases
+/// `reported` ([`Identification::report`]), or one `(no match)` row.
+pub fn identify_rows(
+    library: &Library,
+    file: &str,
+    found: &Identification,
+    reported: &[ReportedPhase],
+) -> Vec<IdentifyRow> {
+    if reported.is_empty() {
+        return vec![IdentifyRow {
+            file: file.to_string(),
+            phase: 0,
+            name: "(no match)".to_string(),
+            formula: None,
+            space_group: None,
+            score: found.candidates.first().map(|c| c.score),
+            share: None,
+            source: None,
+            weight_fraction: None,
+            weight_fraction_esd: None,
+            rwp: None,
+        }];
+    }
+    reported
+        .iter()
+        .enumerate()
+        .map(|(k, r)| {
+            let e = &library.entries()[r.entry];
+            IdentifyRow {
+                file: file.to_string(),
+                phase: k + 1,
+                name: e.name().to_string(),
+                formula: Some(e.formula.clone()),
+                space_group: Some(e.space_group),
+                score: Some(r.score),
+                share: r.share,
+                source: Some(e.id.clone()),
+                weight_fraction: r.refined.map(|f| f.weight_fraction),
+                weight_fraction_esd: r.refined.map(|f| f.weight_fraction_esd),
+                rwp: r.refined.map(|f| f.rwp),
+            }
+        })
+        .collect()
+}
+
+/// Values of each phase in a series row ([`xrd_refine::series_columns`]): weight fraction, its
+/// esd, detection limit, six cell parameters with esds, size, strain.
+const SERIES_PHASE_COLUMNS: usize = 17;
+/// Columns of a series row before the phases': frame, file, order, start, rwp, gof.
+const SERIES_LEAD: usize = 6;
+
+/// The quantity of a series row's column `k` ([`xrd_refine::series_columns`]).
+fn series_quantity(k: usize) -> Quantity {
+    match k {
+        2 => Quantity::Order,
+        4 => RWP,
+        5 => GOF,
+        _ => match (k - SERIES_LEAD) % SERIES_PHASE_COLUMNS {
+            0..=2 => WEIGHT,
+            3..=8 => LENGTH,
+            9..=14 => ANGLE,
+            15 => SIZE,
+            _ => STRAIN,
+        },
+    }
+}
+
+/// The row of the frame `fit` of a series of `phases` phases under
+/// [`xrd_refine::series_columns`], each number at its quantity's precision (xrd-refine's own
+/// decimals set aside).
+pub fn series_row(fit: &FrameFit, phases: usize) -> Vec<RowValue> {
+    fit.row(phases)
+        .into_iter()
+        .enumerate()
+        .map(|(k, v)| match v {
+            SeriesValue::Integer(i) => RowValue::Integer(i),
+            SeriesValue::Number(x, _) => RowValue::number(x, series_quantity(k)),
+            SeriesValue::Text(t) => RowValue::Text(t),
+            _ => RowValue::Empty,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -401,18 +596,21 @@ mod tests {
                 .position(|c| *c == name)
                 .unwrap_or_else(|| panic!("no column {name}"))
         };
-        let number = |value: f64, decimals: usize| RowValue::Number { value, decimals };
+        let number = |value: f64, quantity: Quantity| RowValue::Number { value, quantity };
         assert_eq!(phase[at("phase")], RowValue::Integer(1));
         assert_eq!(phase[at("space_group")], RowValue::Integer(141));
-        assert_eq!(phase[at("weight_fraction")], number(0.61234, 4));
-        assert_eq!(phase[at("weight_fraction_uncorrected")], number(0.6, 4));
-        assert_eq!(phase[at("c")], number(9.51234, 5));
-        assert_eq!(phase[at("gamma")], number(90.0, 3));
-        assert_eq!(phase[at("size_nm")], number(42.04, 1));
-        assert_eq!(phase[at("strain")], number(0.0012, 5));
+        assert_eq!(phase[at("weight_fraction")], number(0.61234, WEIGHT));
+        assert_eq!(
+            phase[at("weight_fraction_uncorrected")],
+            number(0.6, WEIGHT)
+        );
+        assert_eq!(phase[at("c")], number(9.51234, LENGTH));
+        assert_eq!(phase[at("gamma")], number(90.0, ANGLE));
+        assert_eq!(phase[at("size_nm")], number(42.04, SIZE));
+        assert_eq!(phase[at("strain")], number(0.0012, STRAIN));
         assert_eq!(phase[at("source")], RowValue::Text("amcsd:9161".into()));
-        assert_eq!(phase[at("rwp")], number(0.0812, 4));
-        assert_eq!(phase[at("gof")], number(1.624, 3));
+        assert_eq!(phase[at("rwp")], number(0.0812, RWP));
+        assert_eq!(phase[at("gof")], number(1.624, GOF));
         assert_eq!(phase[at("kind")], RowValue::Text("structure".into()));
         // The reference comes after the phases, with no formula, cell, size or strain.
         assert_eq!(reference[at("phase")], RowValue::Integer(2));
@@ -428,7 +626,7 @@ mod tests {
         }
         assert_eq!(reference[at("size_nm")], RowValue::Empty);
         assert_eq!(reference[at("strain")], RowValue::Empty);
-        assert_eq!(reference[at("weight_fraction")], number(0.38766, 4));
+        assert_eq!(reference[at("weight_fraction")], number(0.38766, WEIGHT));
         assert_eq!(
             reference[at("source")],
             RowValue::Text("reference:KAOLINITE".into())
@@ -450,21 +648,50 @@ mod tests {
         .unwrap_or_else(|e| panic!("a summation of the test: {e}"));
         let rows = summation_rows("mix.xy", &q);
         assert_eq!(rows.len(), 2);
-        let number = |value: f64, decimals: usize| RowValue::Number { value, decimals };
+        let number = |value: f64, quantity: Quantity| RowValue::Number { value, quantity };
         let first = rows[0].values();
         assert_eq!(first.len(), SummationRow::COLUMNS.len());
         assert_eq!(first[2], RowValue::Text("KAOLINITE".into()));
-        assert_eq!(first[8], number(0.3, 5));
-        assert_eq!(first[11], number(1.424, 3));
+        assert_eq!(first[8], number(0.3, SCALE));
+        assert_eq!(first[11], number(1.424, GOF));
         let rest = rows[1].values();
         assert_eq!(rest[1], RowValue::Integer(2));
         assert_eq!(rest[2], RowValue::Empty);
         assert_eq!(rest[4], RowValue::Text("rest".into()));
-        assert_eq!(rest[5], number(0.1234, 4));
+        assert_eq!(rest[5], number(0.1234, WEIGHT));
         assert_eq!(
             &rest[7..10],
             [RowValue::Empty, RowValue::Empty, RowValue::Empty]
         );
+    }
+
+    #[test]
+    fn a_series_column_has_the_quantity_its_name_says() {
+        let columns = xrd_refine::series_columns(&["A".into(), "B".into()], "temperature_k");
+        for (k, name) in columns.iter().enumerate().skip(2) {
+            let by_name = match name.as_str() {
+                "temperature_k" => Some(Quantity::Order),
+                "start" | "flags" | "error" => None,
+                "rwp" => Some(RWP),
+                "gof" => Some(GOF),
+                n if n.ends_with("_wt") || n.ends_with("_wt_esd") || n.ends_with("_limit") => {
+                    Some(WEIGHT)
+                }
+                n if n.ends_with("size_nm") => Some(SIZE),
+                n if n.ends_with("strain") => Some(STRAIN),
+                n if ["_alpha", "_beta", "_gamma"].iter().any(|a| n.contains(a)) => Some(ANGLE),
+                n if ["_a", "_b", "_c"]
+                    .iter()
+                    .any(|a| n.ends_with(a) || n.contains(&format!("{a}_esd"))) =>
+                {
+                    Some(LENGTH)
+                }
+                n => panic!("column {n} of no known quantity"),
+            };
+            if let Some(q) = by_name {
+                assert_eq!(series_quantity(k), q, "{name}");
+            }
+        }
     }
 
     #[test]

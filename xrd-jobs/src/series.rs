@@ -247,6 +247,7 @@ impl Series {
             standard: None,
             particle_size: refine.particle_size,
             references: None,
+            control: xrd_core::Control::default(),
         };
         Ok(Series {
             params: options.series_params()?,
@@ -306,8 +307,9 @@ impl Series {
     /// Refines the frames of `files` ([`Series::frames`]) in order. With `out`, each frame
     /// lands in `out/series.jsonl` and the chain's state in `out/series.state.json` before the
     /// next starts, and `resume` goes on from them. Reports one progress event per frame
-    /// (`frames`) and stops after the frame running when `control` is cancelled, returning
-    /// [`Error::Cancelled`] with the frames done kept in `out`. `on_event` hears the start and
+    /// (`frames`) and, when `control` is cancelled, stops within one least-squares step of the
+    /// frame under way (dropped), returning [`Error::Cancelled`] with the frames done kept in
+    /// `out`. `on_event` hears the start and
     /// each frame (a front end streams its own table there; its error stops the run).
     ///
     /// # Errors
@@ -336,11 +338,18 @@ impl Series {
             .iter()
             .find_map(|f| f.data().ok().map(|d| (f.name(), d)))
             .ok_or_else(|| Error::Input("no frame of the series could be read".into()))?;
-        let chosen = xrd_minerals::refine_specs(first, *first_w, &self.specs, &self.setup)
-            .map_err(|e| {
-                Error::Input(format!(
-                    "{name} (the first frame, where the phases are chosen): {e}"
-                ))
+        let setup = RefineSetup {
+            control: control.silent(),
+            ..self.setup.clone()
+        };
+        let chosen =
+            xrd_minerals::refine_specs(first, *first_w, &self.specs, &setup).map_err(|e| {
+                match Error::from(e) {
+                    Error::Cancelled => Error::Cancelled,
+                    e => Error::Input(format!(
+                        "{name} (the first frame, where the phases are chosen): {e}"
+                    )),
+                }
             })?;
         control.check()?;
         let phases = chosen.phases(&self.specs);
@@ -375,22 +384,21 @@ impl Series {
         control.report(Progress::new("frames", done.len(), total));
         // The callback's own error, kept whole (xrd-refine carries it as text).
         let mut failure: Option<Error> = None;
-        let ran = sequential.run(&frames, done, state, |fit, state| {
-            let mut step = || -> Result<()> {
-                if let Some(out) = out {
-                    write_frame(out, fit, state)?;
-                }
-                on_event(SeriesEvent::Frame(fit))?;
-                control.report(Progress::new("frames", fit.index + 1, total).message(&fit.name));
-                control.check()?;
-                Ok(())
-            };
-            step().map_err(|e| {
-                let text = e.to_string();
-                failure = Some(e);
-                xrd_refine::Error::Pattern(text)
-            })
-        });
+        let ran = sequential
+            .control(control.clone())
+            .run(&frames, done, state, |fit, state| {
+                let mut step = || -> Result<()> {
+                    if let Some(out) = out {
+                        write_frame(out, fit, state)?;
+                    }
+                    on_event(SeriesEvent::Frame(fit))
+                };
+                step().map_err(|e| {
+                    let text = e.to_string();
+                    failure = Some(e);
+                    xrd_refine::Error::Pattern(text)
+                })
+            });
         let series = match ran {
             Ok(s) => s,
             Err(e) => return Err(failure.unwrap_or_else(|| e.into())),
@@ -473,11 +481,11 @@ fn resume(out: &Path, frames: &[Frame]) -> Result<(Vec<FrameFit>, Option<State>)
     Ok((done, state))
 }
 
+/// The files in the series' order, each one's order value, and the order column's name.
+type Ordered = (Vec<PathBuf>, Vec<Option<f64>>, Option<String>);
+
 /// The files, their order values and the order column's name from the order file `path`.
-fn order_file(
-    path: &Path,
-    files: &[PathBuf],
-) -> Result<(Vec<PathBuf>, Vec<Option<f64>>, Option<String>)> {
+fn order_file(path: &Path, files: &[PathBuf]) -> Result<Ordered> {
     existing(path)?;
     let text = std::fs::read_to_string(path).map_err(|source| Error::File {
         path: path.to_path_buf(),

@@ -315,6 +315,9 @@ pub struct RefineSetup {
     pub particle_size: Option<f64>,
     /// Measured reference patterns fitted beside the phases.
     pub references: Option<ReferenceSet>,
+    /// Steers the refinements (cancel, progress): the final fit reports its stages, the short
+    /// fits that compare structures report nothing but stop on a cancel too.
+    pub control: xrd_core::Control,
 }
 
 impl RefineSetup {
@@ -333,7 +336,7 @@ impl RefineSetup {
         if let Some(set) = &self.references {
             r = r.references(set.clone());
         }
-        r
+        r.control(self.control.clone())
     }
 }
 
@@ -523,6 +526,7 @@ pub fn refine_specs(
     let mut compared = vec![Vec::new(); specs.len()];
     let quick = RefineSetup {
         params: setup.params.comparison(),
+        control: setup.control.silent(),
         ..setup.clone()
     };
     for (s, spec) in specs.iter().enumerate() {
@@ -555,6 +559,10 @@ pub fn refine_specs(
             (Err(_), Err(_)) => a.candidate.cmp(&b.candidate),
         });
         compared[s] = tried;
+        setup.control.check().map_err(xrd_refine::Error::from)?;
+        setup.control.report(
+            xrd_core::Progress::new("candidates", s + 1, specs.len()).message(spec.text.clone()),
+        );
     }
     let refinement = setup.refiner(phases_of(&choice)).fit(pattern, wavelength)?;
     Ok(SpecRefinement {

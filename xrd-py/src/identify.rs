@@ -78,48 +78,8 @@ pub fn identify<'py>(
         (&owned, result)
     };
     let rows = found.report(confirmed.as_ref());
-    let row = |phase: usize| -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        d.set_item("file", &label)?;
-        d.set_item("phase", phase)?;
-        Ok(d)
-    };
-    if rows.is_empty() {
-        let d = row(0)?;
-        d.set_item("name", "(no match)")?;
-        for k in ["formula", "space_group"] {
-            d.set_item(k, py.None())?;
-        }
-        d.set_item("score", found.candidates.first().map(|c| c.score))?;
-        for k in [
-            "share",
-            "source",
-            "weight_fraction",
-            "weight_fraction_esd",
-            "rwp",
-        ] {
-            d.set_item(k, py.None())?;
-        }
-        return Ok(vec![d]);
-    }
-    rows.iter()
-        .enumerate()
-        .map(|(k, r)| {
-            let e = &lib.entries()[r.entry];
-            let d = row(k + 1)?;
-            d.set_item("name", e.name())?;
-            d.set_item("formula", &e.formula)?;
-            d.set_item("space_group", e.space_group)?;
-            d.set_item("score", r.score)?;
-            d.set_item("share", r.share)?;
-            d.set_item("source", &e.id)?;
-            d.set_item("weight_fraction", r.refined.map(|f| f.weight_fraction))?;
-            d.set_item(
-                "weight_fraction_esd",
-                r.refined.map(|f| f.weight_fraction_esd),
-            )?;
-            d.set_item("rwp", r.refined.map(|f| f.rwp))?;
-            Ok(d)
-        })
+    xrd_jobs::identify_rows(lib, &label, &found, &rows)
+        .into_iter()
+        .map(|r| crate::refine::row_dict(py, &xrd_jobs::IdentifyRow::COLUMNS, r.values()))
         .collect()
 }

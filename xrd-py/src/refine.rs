@@ -23,7 +23,7 @@ pub use series::refine_series;
 
 /// One row of a refinement (xrd-jobs' schema: `columns` as `xrd refine` prints them, and
 /// the row's values) as a dict: every column a key, numbers unrounded, an empty value `None`.
-fn row_dict<'py, const N: usize>(
+pub(crate) fn row_dict<'py, const N: usize>(
     py: Python<'py>,
     columns: &[&str; N],
     values: [RowValue; N],
@@ -61,13 +61,14 @@ pub fn _options_fields(job: &str) -> PyResult<Vec<String>> {
     xrd_jobs::option_fields(job).ok_or_else(|| value_error(format!("no job `{job}`")))
 }
 
-/// The columns of the rows of `kind` ("refinement", "summation"): the keys of each row's dict
+/// The columns of the rows of `kind` ("refinement", "summation", "identify"): the keys of each row's dict
 /// (the tests compare them with `xrd.results`).
 #[pyfunction]
 pub fn _row_columns(kind: &str) -> PyResult<Vec<&'static str>> {
     match kind {
         "refinement" => Ok(xrd_jobs::RefinementRow::COLUMNS.to_vec()),
         "summation" => Ok(xrd_jobs::SummationRow::COLUMNS.to_vec()),
+        "identify" => Ok(xrd_jobs::IdentifyRow::COLUMNS.to_vec()),
         _ => Err(value_error(format!("no rows `{kind}`"))),
     }
 }
@@ -76,7 +77,9 @@ pub fn _row_columns(kind: &str) -> PyResult<Vec<&'static str>> {
 /// `xrd refine`. Each phase is a library id ("amcsd:8240"), a mineral name ("anatase"), a
 /// formula ("TiO2": its best three references compared by a short fit, the preferred kept unless
 /// another fits clearly better) or a CIF/POSCAR path.
-/// `instrument` is a file saved by `save_instrument` (a refinement of a standard); `standard` is
+/// `instrument` is a file saved by `save_instrument` (a refinement of a standard);
+/// `monochromator` (2θ_m, °), `polarisation` (P of the incident beam, 0–1) and `capillary` (the
+/// sample's μR) override its Lorentz–polarisation and absorption terms; `standard` is
 /// (phase, weighed weight fraction) of an internal standard; `particle_size` (µm) is the
 /// diameter of Brindley's microabsorption correction (default none: no correction, the
 /// uncorrected fraction is reported as "weight_fraction_uncorrected" beside a corrected one); `stages` a list
@@ -106,6 +109,11 @@ pub fn _row_columns(kind: &str) -> PyResult<Vec<&'static str>> {
 /// weight_fraction_esd, detection_limit, scale, shift, rwp, gof; a last row of kind "rest"
 /// with a standard), "rp", "rwp", "rexp", "chi2", "gof", "amorphous", "amorphous_esd",
 /// "warnings", the arrays as above with "phase_curves" keyed by id, and "quantification".
+///
+/// The options are xrd-jobs' `RefineOptions`, as `xrd refine`'s flags and a workbench request
+/// take them. `progress` is a callable given `(what, done, total, message)` as the job goes (the
+/// structures compared, the stages, the pattern done); an exception it raises stops the job and
+/// is raised again. A missing CIF, instrument or reference file raises `XrdFileNotFoundError`.
 #[pyfunction]
 #[pyo3(signature = (pattern, phases=None, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, wavelength=None, two_theta_range=None, background=None, humps=None, stages=None, max_candidates=3, references=None, reference_library=None, alignment=None, max_shift=None, rir_bridge=String::from("corundum"), calibrate=None, progress=None))]
 #[allow(clippy::too_many_arguments)]

@@ -8,7 +8,7 @@ import pytest
 
 import xrd
 from xrd import _xrd
-from xrd.results import RefinementRow, SummationRow
+from xrd.results import IdentifiedPhase, RefinementRow, SummationRow
 
 MIX = "measured/dara_dev/In2O3_0p5002-MnCO3_0p5000--8min.xrdml"
 
@@ -27,6 +27,7 @@ def test_every_option_is_a_keyword(job, function):
 def test_the_typed_rows_are_the_jobs_columns():
     assert list(RefinementRow.__annotations__) == xrd._row_columns("refinement")
     assert list(SummationRow.__annotations__) == xrd._row_columns("summation")
+    assert list(IdentifiedPhase.__annotations__) == xrd._row_columns("identify")
     with pytest.raises(ValueError):
         xrd._row_columns("nothing")
 

@@ -9,7 +9,7 @@ use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::Serialize;
 use xrd_cli::figures::{self, Curve, LinePanel, XyCurve};
-use xrd_cli::output::{Cell, Table, csv_field as csv};
+use xrd_cli::output::{Table, csv_field as csv};
 use xrd_io::{Pattern, Wavelength};
 use xrd_minerals::{
     Background, ConfirmParams, Confirmation, DEFAULT_MAX_PHASES, DEFAULT_MIN_RWP_GAIN,
@@ -337,19 +337,7 @@ fn run_identify(
     let mut cand_csv =
         String::from("file,rank,name,formula,space_group,score,cell_scale,zero_shift,source\n");
     let mut unexplained_csv = String::from("file,two_theta,height\n");
-    let mut table = Table::new([
-        "file",
-        "phase",
-        "name",
-        "formula",
-        "space_group",
-        "score",
-        "share",
-        "source",
-        "weight_fraction",
-        "weight_fraction_esd",
-        "rwp",
-    ]);
+    let mut table = Table::new(xrd_jobs::IdentifyRow::COLUMNS);
     let bar = options.bar(patterns.len() as u64, "patterns");
     // Patterns in parallel (each on one core: a search and a few refinements), written in order.
     let results: Vec<Option<xrd_minerals::Result<Found>>> = patterns
@@ -493,40 +481,8 @@ fn table_rows(
     rows: &[ReportedPhase],
     table: &mut Table,
 ) {
-    if rows.is_empty() {
-        let best = found.candidates.first().map(|c| c.score);
-        table.push(vec![
-            Cell::text(label),
-            Cell::integer(0),
-            Cell::text("(no match)"),
-            Cell::empty(),
-            Cell::empty(),
-            Cell::from(best.map(|b| Cell::number(b, 3))),
-        ]);
-    }
-    for (k, r) in rows.iter().enumerate() {
-        let e = &library.entries()[r.entry];
-        let (w, esd, rwp) = match r.refined {
-            Some(f) => (
-                Cell::number(f.weight_fraction, 3),
-                Cell::number(f.weight_fraction_esd, 3),
-                Cell::number(f.rwp, 4),
-            ),
-            None => (Cell::empty(), Cell::empty(), Cell::empty()),
-        };
-        table.push(vec![
-            Cell::text(label),
-            Cell::integer(k as i64 + 1),
-            Cell::text(e.name()),
-            Cell::text(e.formula.clone()),
-            Cell::integer(i64::from(e.space_group)),
-            Cell::number(r.score, 3),
-            r.share.map_or_else(Cell::empty, |s| Cell::number(s, 3)),
-            Cell::text(e.id.clone()),
-            w,
-            esd,
-            rwp,
-        ]);
+    for row in xrd_jobs::identify_rows(library, label, found, rows) {
+        table.push(row.values().into_iter().map(super::refine::cell).collect());
     }
 }
 

@@ -50,6 +50,22 @@ impl Outcome {
     }
 }
 
+/// The control of a job the command runs: Ctrl-C cancels it (the job stops at its next check,
+/// keeping what it wrote: a series resumes with --resume). One per process: the handler is
+/// installed once, and every clone shares its cancel token.
+pub fn interruptible() -> xrd_jobs::Control {
+    static CONTROL: std::sync::OnceLock<xrd_jobs::Control> = std::sync::OnceLock::new();
+    CONTROL
+        .get_or_init(|| {
+            let control = xrd_jobs::Control::new();
+            let cancel = control.clone();
+            // Without a handler (one already set), Ctrl-C ends the process as it always did.
+            let _ = ctrlc::set_handler(move || cancel.cancel());
+            control
+        })
+        .clone()
+}
+
 /// Creates `dir` and its parents.
 pub fn create_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()).into())

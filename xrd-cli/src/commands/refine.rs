@@ -219,9 +219,9 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     let job = Refine::new(options(&args))?;
     say_dropped(&args, job.dropped_instrument_terms());
     let files = input_files(&args.inputs)?;
-    let control = Control::new();
+    let control = super::interruptible();
     let mut table = Table::new(job.columns().iter().copied());
-    let failed = each_pattern(&args, &files, |label, pattern, dir| {
+    let failed = each_pattern(&args, &files, &control, |label, pattern, dir| {
         // A refinement's wavelength, as the job picks it, said when assumed (a summation needs
         // none: its references are patterns measured alike).
         if !job.specs().is_empty() {
@@ -288,15 +288,17 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         Ok(())
     });
     ctx.print(&table);
+    // The patterns refined before a Ctrl-C are printed; the command then says it stopped.
+    control.check().map_err(|_| "cancelled")?;
     Ok(Outcome::skipping(failed))
 }
 
-/// A row's value as a table cell, at the row's precision.
-pub(super) fn cell(v: RowValue) -> Cell {
+/// A row's value as a table cell, at its quantity's precision.
+pub(crate) fn cell(v: RowValue) -> Cell {
     match v {
         RowValue::Text(t) => Cell::text(t),
         RowValue::Integer(n) => Cell::integer(n),
-        RowValue::Number { value, decimals } => Cell::number(value, decimals),
+        RowValue::Number { value, quantity } => Cell::number(value, quantity.decimals()),
         RowValue::Empty => Cell::empty(),
     }
 }
@@ -340,15 +342,19 @@ pub(super) fn write_fit_csv(
 
 /// Runs `each` on every pattern of every input file with its label and, with --out, its output
 /// folder (one per pattern when there are several); a file that fails is named on stderr and
-/// counted.
+/// counted. Stops when `control` is cancelled.
 pub(super) fn each_pattern(
     args: &Args,
     files: &[PathBuf],
+    control: &Control,
     mut each: impl FnMut(&str, &Pattern, Option<PathBuf>) -> Result<()>,
 ) -> usize {
     let mut failed = 0;
     let several = files.len() > 1;
     for file in files {
+        if control.is_cancelled() {
+            break;
+        }
         let mut result = || -> Result<()> {
             let patterns = xrd_io::read(file)?;
             let count = patterns.len();
@@ -365,7 +371,9 @@ pub(super) fn each_pattern(
             }
             Ok(())
         };
-        if let Err(e) = result() {
+        if let Err(e) = result()
+            && !control.is_cancelled()
+        {
             skipped(&file.display().to_string(), &e);
             failed += 1;
         }

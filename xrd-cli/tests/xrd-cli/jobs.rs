@@ -332,7 +332,7 @@ fn identify_names_manganosite_in_the_lab_scan_of_mno() {
     );
     // Refined alone: all of the weight, and a fit of Rwp 0.061.
     assert_eq!(rows.len(), 2, "{rows:?}");
-    assert_eq!(rows[1][8], "1.000");
+    assert_eq!(rows[1][8], "1.0000");
     let rwp: f64 = rows[1][10].parse().unwrap();
     assert!(rwp < 0.08, "{rows:?}");
 }
@@ -468,7 +468,7 @@ fn identify_names_the_three_phases_of_a_mixture_and_lists_what_one_leaves_unexpl
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!(
         (rows[1][2].as_str(), rows[1][8].as_str()),
-        ("Manganosite", "1.000")
+        ("Manganosite", "1.0000")
     );
     let rwp = col(&rows[1], 10);
     assert!((rwp - 0.163).abs() < 0.01, "{rows:?}");

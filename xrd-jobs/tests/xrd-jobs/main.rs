@@ -1,6 +1,8 @@
 //! The jobs on small synthetic inputs: a refinement's rows and errors, a series cancelled
 //! (within 100 ms of the cancel) and resumed to the rows of an uncancelled run.
 
+#![allow(clippy::unwrap_used)]
+
 mod fixtures;
 mod refine;
 mod series;

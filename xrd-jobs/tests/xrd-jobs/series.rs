@@ -122,11 +122,12 @@ fn a_series_cancelled_from_another_thread_returns_cancelled() {
     let (ack, acked) = std::sync::mpsc::channel::<()>();
     let once = Mutex::new(Some((tell, acked)));
     let control = control.on_progress(move |p| {
-        if p.what == "frames" && p.done >= 1 {
-            if let Some((tell, acked)) = once.lock().unwrap().take() {
-                tell.send(()).unwrap();
-                acked.recv_timeout(Duration::from_secs(10)).unwrap();
-            }
+        if p.what == "frames"
+            && p.done >= 1
+            && let Some((tell, acked)) = once.lock().unwrap().take()
+        {
+            tell.send(()).unwrap();
+            acked.recv_timeout(Duration::from_secs(10)).unwrap();
         }
     });
     let canceller = control.clone();

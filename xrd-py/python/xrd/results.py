@@ -17,7 +17,7 @@ Array = npt.NDArray[np.float64]
 
 class RefinementRow(TypedDict):
     """One refined phase, then each measured reference fitted beside the phases: the columns of
-    ``xrd refine`` (xrd-minerals' ``RefinementRow``)."""
+    ``xrd refine`` (xrd-jobs' ``RefinementRow``)."""
 
     file: str
     phase: int

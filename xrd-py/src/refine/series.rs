@@ -5,8 +5,7 @@ use std::path::PathBuf;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use xrd_jobs::{Order, Series, SeriesOptions};
-use xrd_refine::SeriesValue;
+use xrd_jobs::{Order, RowValue, Series, SeriesOptions};
 
 use crate::control::Steered;
 use crate::errors::value_error;
@@ -107,12 +106,12 @@ pub fn refine_series<'py>(
         let mut f = f.clone();
         f.index += offset;
         let row = PyList::empty(py);
-        for v in f.row(names.len()) {
+        for v in xrd_jobs::series_row(&f, names.len()) {
             match v {
-                SeriesValue::Integer(i) => row.append(i)?,
-                SeriesValue::Number(x, _) => row.append(x)?,
-                SeriesValue::Text(t) => row.append(t)?,
-                _ => row.append(py.None())?,
+                RowValue::Integer(i) => row.append(i)?,
+                RowValue::Number { value, .. } => row.append(value)?,
+                RowValue::Text(t) => row.append(t)?,
+                RowValue::Empty => row.append(py.None())?,
             }
         }
         rows.append(row)?;

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use xrd_cli::figures::{self, SeriesPanel, SeriesPoint, Waterfall};
 use xrd_cli::output::{Cell, Table};
-use xrd_jobs::{Control, Order, Series, SeriesEvent, SeriesOptions, SeriesOutput};
-use xrd_refine::{CELL_LABELS, Frame, FrameFit, SeriesValue};
+use xrd_jobs::{Order, Series, SeriesEvent, SeriesOptions, SeriesOutput};
+use xrd_refine::{CELL_LABELS, Frame, FrameFit};
 
 use super::super::{Context, Outcome, Result, create_dir, input_files};
 use super::Args;
@@ -89,7 +89,7 @@ pub(super) fn run(args: &Args, ctx: &Context) -> Result<Outcome> {
     let files = xrd_jobs::natural_order(input_files(&args.inputs)?);
     let progress = xrd_cli::progress::bar(files.len(), "frames", ctx.quiet);
     let bar = progress.clone();
-    let control = Control::new().on_progress(move |p| {
+    let control = super::super::interruptible().on_progress(move |p| {
         if p.what == "frames" {
             bar.set_length(p.total as u64);
             bar.set_position(p.done as u64);
@@ -125,7 +125,18 @@ pub(super) fn run(args: &Args, ctx: &Context) -> Result<Outcome> {
             append(&rows_path, &line.join(","))
         }
         _ => Ok(()),
-    })?;
+    });
+    let output = match output {
+        Err(xrd_jobs::Error::Cancelled) => {
+            progress.finish_and_clear();
+            return Err(format!(
+                "cancelled; the frames done are in {}: go on with --resume",
+                out.display()
+            )
+            .into());
+        }
+        r => r?,
+    };
     progress.finish_and_clear();
     let SeriesOutput {
         phases: names,
@@ -187,14 +198,9 @@ pub(super) fn run(args: &Args, ctx: &Context) -> Result<Outcome> {
 }
 
 fn row(f: &FrameFit, phases: usize) -> Vec<Cell> {
-    f.row(phases)
+    xrd_jobs::series_row(f, phases)
         .into_iter()
-        .map(|v| match v {
-            SeriesValue::Integer(i) => Cell::integer(i),
-            SeriesValue::Number(x, d) => Cell::number(x, d),
-            SeriesValue::Text(t) => Cell::text(t),
-            _ => Cell::empty(),
-        })
+        .map(super::cell)
         .collect()
 }
 
