@@ -33,7 +33,9 @@ pub(crate) fn rows_csv(columns: &[&str], refined: &Refined) -> String {
             .map(|v| match v {
                 RowValue::Text(t) => csv_field(&t),
                 RowValue::Integer(n) => n.to_string(),
-                RowValue::Number { value, decimals } => format!("{value:.decimals$}"),
+                RowValue::Number { value, quantity } => {
+                    format!("{value:.*}", quantity.decimals())
+                }
                 _ => String::new(),
             })
             .collect();
