@@ -52,7 +52,7 @@ pub(crate) fn route(shared: &Arc<Shared>, req: &Request) -> Response {
         ("POST", "/api/undo") => step(shared, true),
         ("POST", "/api/redo") => step(shared, false),
         ("GET", "/api/export") => export(shared, req),
-        (_, p) if p.starts_with("/api/") || p.starts_with("/assets/") || p == "/" => Err(
+        (_, p) if p.starts_with("/api/") || p == "/" => Err(
             Response::error(405, format!("{} {p}: no such action", req.method)),
         ),
         (_, p) => Err(Response::error(404, format!("{p}: not found"))),
@@ -319,7 +319,12 @@ fn refine(shared: &Arc<Shared>, req: &Request) -> Answer {
     }
     let worker = Arc::clone(shared);
     let file = request.file.clone();
-    let body = request.options.clone();
+    let body = json!({
+        "file": request.file,
+        "pattern": request.pattern,
+        "options": request.options,
+        "wavelength": request.wavelength,
+    });
     let spawned = std::thread::Builder::new()
         .name("xrd-serve-job".into())
         .spawn(move || {
