@@ -52,9 +52,10 @@ pub(crate) fn route(shared: &Arc<Shared>, req: &Request) -> Response {
         ("POST", "/api/undo") => step(shared, true),
         ("POST", "/api/redo") => step(shared, false),
         ("GET", "/api/export") => export(shared, req),
-        (_, p) if p.starts_with("/api/") || p == "/" => Err(
-            Response::error(405, format!("{} {p}: no such action", req.method)),
-        ),
+        (_, p) if p.starts_with("/api/") || p == "/" => Err(Response::error(
+            405,
+            format!("{} {p}: no such action", req.method),
+        )),
         (_, p) => Err(Response::error(404, format!("{p}: not found"))),
     };
     answer.unwrap_or_else(|e| e)
@@ -126,7 +127,10 @@ fn pattern(shared: &Shared, req: &Request) -> Answer {
         .param("file")
         .ok_or_else(|| Response::error(400, "file= is missing"))?;
     let (_, patterns, format) = read_patterns(shared, name)?;
-    let k: usize = req.param("pattern").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let k: usize = req
+        .param("pattern")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let p = patterns
         .get(k)
         .ok_or_else(|| Response::error(404, format!("{name}: no pattern {k}")))?;
@@ -154,9 +158,11 @@ fn upload(shared: &Shared, req: &Request) -> Answer {
         return Err(Response::error(400, format!("{name}: the file is empty")));
     }
     let lower = name.to_ascii_lowercase();
-    let structure = [".cif", ".mcif", ".vasp", ".poscar", ".prm", ".iparm", ".instprm", ".json"]
-        .iter()
-        .any(|e| lower.ends_with(e))
+    let structure = [
+        ".cif", ".mcif", ".vasp", ".poscar", ".prm", ".iparm", ".instprm", ".json",
+    ]
+    .iter()
+    .any(|e| lower.ends_with(e))
         || lower.starts_with("poscar")
         || lower.starts_with("contcar");
     // A pattern must read; structures and instrument files are read by the refinement that
@@ -254,7 +260,12 @@ fn options_of(shared: &Shared, req: &RefineRequest) -> Result<RefineOptions, Res
     if let Some(p) = &options.reference_library {
         options.reference_library = Some(map_path(shared, p)?);
     }
-    if let Some(w) = req.wavelength.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+    if let Some(w) = req
+        .wavelength
+        .as_deref()
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+    {
         let parsed: xrd_io::Wavelength = w
             .parse()
             .map_err(|e: xrd_io::Error| Response::error(400, format!("wavelength: {e}")))?;
@@ -347,10 +358,12 @@ fn prepare(shared: &Shared, request: &RefineRequest) -> Result<Prepared, Respons
     let options = options_of(shared, request)?;
     let (path, patterns, _) = read_patterns(shared, &request.file)?;
     let count = patterns.len();
-    let pattern = patterns
-        .into_iter()
-        .nth(request.pattern)
-        .ok_or_else(|| Response::error(404, format!("{}: no pattern {}", request.file, request.pattern)))?;
+    let pattern = patterns.into_iter().nth(request.pattern).ok_or_else(|| {
+        Response::error(
+            404,
+            format!("{}: no pattern {}", request.file, request.pattern),
+        )
+    })?;
     let label = if count > 1 {
         format!("{}#{}", path.display(), request.pattern + 1)
     } else {
@@ -534,13 +547,19 @@ fn step(shared: &Shared, back: bool) -> Answer {
     if !moved {
         return Err(Response::error(
             409,
-            if back { "nothing to undo" } else { "nothing to redo" },
+            if back {
+                "nothing to undo"
+            } else {
+                "nothing to redo"
+            },
         ));
     }
     let c = b
         .current()
         .ok_or_else(|| Response::error(404, "no fit yet"))?;
-    Ok(json_ok(&json!({ "current": c.id, "file": c.file, "request": c.request })))
+    Ok(json_ok(
+        &json!({ "current": c.id, "file": c.file, "request": c.request }),
+    ))
 }
 
 fn export(shared: &Shared, req: &Request) -> Answer {
@@ -554,8 +573,9 @@ fn export(shared: &Shared, req: &Request) -> Answer {
             export::rows_csv(&xrd_jobs::RefinementRow::COLUMNS, r),
         )
         .attachment("refine.csv"),
-        "fit" => Response::bytes("text/csv; charset=utf-8", export::fit_csv(r))
-            .attachment("fit.csv"),
+        "fit" => {
+            Response::bytes("text/csv; charset=utf-8", export::fit_csv(r)).attachment("fit.csv")
+        }
         "json" => Response::bytes("application/json", export::refinement_json(r))
             .attachment("refinement.json"),
         "command" => Response::bytes(
@@ -575,7 +595,9 @@ fn export(shared: &Shared, req: &Request) -> Answer {
                 None => {
                     return Err(Response::error(
                         404,
-                        format!("what={other}: csv, fit, json, command, python, args or a CIF's name"),
+                        format!(
+                            "what={other}: csv, fit, json, command, python, args or a CIF's name"
+                        ),
                     ));
                 }
             }

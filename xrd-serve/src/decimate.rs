@@ -14,7 +14,10 @@ pub fn min_max(x: &[f64], y: &[f64], buckets: usize) -> (Vec<f64>, Vec<f64>) {
     let mut xs = Vec::with_capacity(2 * buckets);
     let mut ys = Vec::with_capacity(2 * buckets);
     for b in 0..buckets {
-        let (lo, hi) = (b * n / buckets, ((b + 1) * n / buckets).max(b * n / buckets + 1));
+        let (lo, hi) = (
+            b * n / buckets,
+            ((b + 1) * n / buckets).max(b * n / buckets + 1),
+        );
         let (mut imin, mut imax) = (lo, lo);
         for i in lo..hi.min(n) {
             if y[i] < y[imin] {

@@ -60,7 +60,11 @@ pub(crate) fn fit_csv(refined: &Refined) -> String {
         csv.push_str(&csv_field(name));
     }
     csv.push('\n');
-    let curves: Vec<&Vec<f64>> = fit.phase_curves.iter().chain(&fit.reference_curves).collect();
+    let curves: Vec<&Vec<f64>> = fit
+        .phase_curves
+        .iter()
+        .chain(&fit.reference_curves)
+        .collect();
     let difference = xrd_jobs::difference(&fit.observed, &fit.calculated);
     for i in 0..fit.two_theta.len() {
         csv.push_str(&format!(

@@ -72,7 +72,10 @@ pub(crate) fn read_request(stream: &TcpStream, max_body: usize) -> Result<Reques
         headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_string());
     }
     if headers.contains_key("transfer-encoding") {
-        return Err(Refused(411, "send a Content-Length, not a chunked body".into()));
+        return Err(Refused(
+            411,
+            "send a Content-Length, not a chunked body".into(),
+        ));
     }
     let length: usize = match headers.get("content-length") {
         Some(v) => v
@@ -205,7 +208,13 @@ impl Response {
         if let Some(name) = &self.attachment {
             let safe: String = name
                 .chars()
-                .map(|c| if c.is_ascii_graphic() && c != '"' { c } else { '_' })
+                .map(|c| {
+                    if c.is_ascii_graphic() && c != '"' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
                 .collect();
             head.push_str(&format!(
                 "Content-Disposition: attachment; filename=\"{safe}\"\r\n"

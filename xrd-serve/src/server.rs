@@ -266,8 +266,7 @@ impl Server {
 /// Compares in time independent of where the strings differ.
 fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
@@ -277,7 +276,7 @@ fn same(a: &str, b: &str) -> bool {
 /// then the token for the API.
 fn guard(shared: &Shared, req: &crate::http::Request) -> Option<Response> {
     let host = req.header("host").unwrap_or("").to_ascii_lowercase();
-    if !shared.hosts.iter().any(|h| *h == host) {
+    if !shared.hosts.contains(&host) {
         return Some(Response::error(
             421,
             format!("Host `{host}` refused: open the URL xrd serve printed"),

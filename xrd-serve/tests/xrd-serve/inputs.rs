@@ -60,8 +60,16 @@ fn malformed_requests_are_json_errors() {
     let file = format!("{}/a.xy", s.root);
     for (body, status, needle) in [
         ("not json".to_string(), 400, "request"),
-        (format!(r#"{{"file":"{file}","options":{{"phase":["NiO"]}}}}"#), 400, "phase"),
-        (format!(r#"{{"file":"{file}","options":{{"phases":[]}}}}"#), 400, "phases"),
+        (
+            format!(r#"{{"file":"{file}","options":{{"phase":["NiO"]}}}}"#),
+            400,
+            "phase",
+        ),
+        (
+            format!(r#"{{"file":"{file}","options":{{"phases":[]}}}}"#),
+            400,
+            "phases",
+        ),
         (
             format!(r#"{{"file":"{file}","options":{{"phases":["NiO"],"particle_size":-3}}}}"#),
             400,
@@ -78,7 +86,9 @@ fn malformed_requests_are_json_errors() {
             "wavelength",
         ),
         (
-            format!(r#"{{"file":"{file}","options":{{"phases":["NiO"],"save_instrument":"x.json"}}}}"#),
+            format!(
+                r#"{{"file":"{file}","options":{{"phases":["NiO"],"save_instrument":"x.json"}}}}"#
+            ),
             400,
             "save_instrument",
         ),
@@ -133,11 +143,18 @@ fn long_patterns_are_decimated_by_min_and_max() {
     let mut xy = String::new();
     for i in 0..n {
         let t = 10.0 + i as f64 * 0.002;
-        let y = if i == 17_777 { 5000.0 } else { 100.0 + (i % 7) as f64 };
+        let y = if i == 17_777 {
+            5000.0
+        } else {
+            100.0 + (i % 7) as f64
+        };
         xy.push_str(&format!("{t:.4} {y}\n"));
     }
     let s = serve(&[("long.xy", xy.as_bytes())], 64);
-    let r = s.get(&format!("/api/pattern?file={}/long.xy&buckets=1000", s.root));
+    let r = s.get(&format!(
+        "/api/pattern?file={}/long.xy&buckets=1000",
+        s.root
+    ));
     assert_eq!(r.status, 200, "{}", r.body);
     let j = r.json();
     assert_eq!(j["points"], n);

@@ -66,7 +66,11 @@ pub fn serve(files: &[(&str, &[u8])], max_upload_mb: usize) -> Running {
     .unwrap();
     let addr = server.address();
     let token = server.token().to_string();
-    assert!(server.url().starts_with(&format!("http://127.0.0.1:{}/?token=", addr.port())));
+    assert!(
+        server
+            .url()
+            .starts_with(&format!("http://127.0.0.1:{}/?token=", addr.port()))
+    );
     let stop = server.stop_handle();
     let thread = std::thread::spawn(move || server.run());
     let root = dir.file_name().unwrap().to_string_lossy().into_owned();
@@ -89,8 +93,7 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 
     /// The JSON error message (the reply must be one).
@@ -117,7 +120,10 @@ pub fn raw(addr: SocketAddr, head: &str, body: &[u8]) -> Reply {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or_else(|| panic!("no status in {text:?}"));
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_string();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string();
     Reply { status, body }
 }
 
@@ -168,4 +174,3 @@ pub fn enc(s: &str) -> String {
         })
         .collect()
 }
-

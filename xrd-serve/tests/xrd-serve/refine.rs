@@ -16,7 +16,10 @@ fn refine_history_and_export() {
     let Some(scan) = data(SCAN) else { return };
     let s = serve(&[("scan.xrdml", &scan)], 64);
     let file = format!("{}/scan.xrdml", s.root);
-    let r = s.post("/api/refine", &request(&file, &["NiO", "Bi2O3"], &["scale", "cells", "profile"]));
+    let r = s.post(
+        "/api/refine",
+        &request(&file, &["NiO", "Bi2O3"], &["scale", "cells", "profile"]),
+    );
     assert_eq!(r.status, 202, "{}", r.body);
     // While it runs, other edits are refused.
     let busy = s.post("/api/refine", &request(&file, &["NiO"], &["scale"]));
@@ -29,18 +32,29 @@ fn refine_history_and_export() {
     }
     let job = s.wait();
     assert_eq!(job["phase"], "done", "{job}");
-    let events: Vec<&str> = job["events"].as_array().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
+    let events: Vec<&str> = job["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
     assert!(events.iter().any(|e| e.starts_with("stage")), "{events:?}");
     let first = s.get("/api/result").json();
     let phases = first["phases"].as_array().unwrap();
     assert_eq!(phases.len(), 2);
-    let total: f64 = phases.iter().map(|p| p["weight_fraction"].as_f64().unwrap()).sum();
+    let total: f64 = phases
+        .iter()
+        .map(|p| p["weight_fraction"].as_f64().unwrap())
+        .sum();
     assert!((total - 1.0).abs() < 1e-6, "{total}");
     for p in phases {
         assert!(p["weight_fraction_esd"].as_f64().unwrap() > 0.0);
         assert_eq!(p["cell"].as_array().unwrap().len(), 6);
         assert!(!p["ticks"].as_array().unwrap().is_empty());
-        assert_eq!(p["ticks"].as_array().unwrap().len(), p["hkl"].as_array().unwrap().len());
+        assert_eq!(
+            p["ticks"].as_array().unwrap().len(),
+            p["hkl"].as_array().unwrap().len()
+        );
     }
     let rwp1 = first["rwp"].as_f64().unwrap();
     assert!(rwp1 > 0.0 && rwp1 < 0.2, "{rwp1}");
@@ -59,16 +73,23 @@ fn refine_history_and_export() {
     let fit = s.get("/api/export?what=fit").body;
     assert_eq!(fit.lines().count(), n + 1);
     assert!(fit.starts_with("two_theta,observed,calculated,background,difference,"));
-    let json: serde_json::Value = serde_json::from_str(&s.get("/api/export?what=json").body).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&s.get("/api/export?what=json").body).unwrap();
     assert_eq!(json["refinement"]["rwp"].as_f64(), Some(rwp1));
     let command = s.get("/api/export?what=command").body;
     assert!(command.starts_with("xrd refine "), "{command}");
-    assert!(command.contains("--phase NiO --phase Bi2O3") && command.contains("--stages scale,cells,profile"));
+    assert!(
+        command.contains("--phase NiO --phase Bi2O3")
+            && command.contains("--stages scale,cells,profile")
+    );
     let python = s.get("/api/export?what=python").body;
     assert!(python.contains(r#"phases=["NiO", "Bi2O3"]"#), "{python}");
 
     // A second fit, then undo and redo between them.
-    let r = s.post("/api/refine", &request(&file, &["NiO", "Bi2O3"], &["scale"]));
+    let r = s.post(
+        "/api/refine",
+        &request(&file, &["NiO", "Bi2O3"], &["scale"]),
+    );
     assert_eq!(r.status, 202, "{}", r.body);
     assert_eq!(s.wait()["phase"], "done");
     let second = s.get("/api/result").json();
@@ -79,12 +100,20 @@ fn refine_history_and_export() {
     let undo = s.post("/api/undo", b"");
     assert_eq!(undo.status, 200, "{}", undo.body);
     assert_eq!(undo.json()["current"], first["checkpoint"]);
-    assert_eq!(undo.json()["request"]["options"]["stages"], serde_json::json!(["scale", "cells", "profile"]));
+    assert_eq!(
+        undo.json()["request"]["options"]["stages"],
+        serde_json::json!(["scale", "cells", "profile"])
+    );
     assert_eq!(s.get("/api/result").json()["rwp"].as_f64(), Some(rwp1));
     assert_eq!(s.post("/api/undo", b"").status, 409);
-    assert_eq!(s.post("/api/redo", b"").json()["current"], second["checkpoint"]);
+    assert_eq!(
+        s.post("/api/redo", b"").json()["current"],
+        second["checkpoint"]
+    );
     // Both stay readable by id, for the comparison.
-    let again = s.get(&format!("/api/result?checkpoint={}", first["checkpoint"])).json();
+    let again = s
+        .get(&format!("/api/result?checkpoint={}", first["checkpoint"]))
+        .json();
     assert_eq!(again["rwp"].as_f64(), Some(rwp1));
 }
 
@@ -93,7 +122,14 @@ fn a_cancelled_job_frees_the_workbench() {
     let Some(scan) = data(SCAN) else { return };
     let s = serve(&[("scan.xrdml", &scan)], 64);
     let file = format!("{}/scan.xrdml", s.root);
-    let r = s.post("/api/refine", &request(&file, &["NiO", "Bi2O3"], &["scale", "cells", "profile", "texture"]));
+    let r = s.post(
+        "/api/refine",
+        &request(
+            &file,
+            &["NiO", "Bi2O3"],
+            &["scale", "cells", "profile", "texture"],
+        ),
+    );
     assert_eq!(r.status, 202, "{}", r.body);
     let c = s.post("/api/cancel", b"").json();
     let job = s.get("/api/job").json();

@@ -6,27 +6,44 @@ use super::*;
 fn the_api_needs_the_token() {
     let s = serve(&[], 64);
     let port = s.addr.port();
-    let no_token = raw(s.addr, &format!("GET /api/files HTTP/1.1\r\nHost: 127.0.0.1:{port}"), b"");
+    let no_token = raw(
+        s.addr,
+        &format!("GET /api/files HTTP/1.1\r\nHost: 127.0.0.1:{port}"),
+        b"",
+    );
     assert_eq!(no_token.status, 403);
     assert!(no_token.error().contains("token"));
     let wrong = raw(
         s.addr,
-        &format!("GET /api/files HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Xrd-Token: 0123456789abcdef0123456789abcdef"),
+        &format!(
+            "GET /api/files HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Xrd-Token: 0123456789abcdef0123456789abcdef"
+        ),
         b"",
     );
     assert_eq!(wrong.status, 403);
     let in_query = raw(
         s.addr,
-        &format!("GET /api/files?token={} HTTP/1.1\r\nHost: localhost:{port}", s.token),
+        &format!(
+            "GET /api/files?token={} HTTP/1.1\r\nHost: localhost:{port}",
+            s.token
+        ),
         b"",
     );
     assert_eq!(in_query.status, 200, "{}", in_query.body);
     assert_eq!(s.get("/api/files").status, 200);
     // The page itself is public (it holds no data) and comes from inside the binary.
-    let page = raw(s.addr, &format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}"), b"");
+    let page = raw(
+        s.addr,
+        &format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}"),
+        b"",
+    );
     assert_eq!(page.status, 200);
     assert!(page.body.contains("uPlot.iife.min.js") && !page.body.contains("http"));
-    let js = raw(s.addr, &format!("GET /assets/uPlot.iife.min.js HTTP/1.1\r\nHost: 127.0.0.1:{port}"), b"");
+    let js = raw(
+        s.addr,
+        &format!("GET /assets/uPlot.iife.min.js HTTP/1.1\r\nHost: 127.0.0.1:{port}"),
+        b"",
+    );
     assert!(js.status == 200 && js.body.starts_with("/*! https://github.com/leeoniya/uPlot"));
 }
 
@@ -34,10 +51,17 @@ fn the_api_needs_the_token() {
 fn a_foreign_host_is_refused() {
     let s = serve(&[], 64);
     let port = s.addr.port();
-    for host in [format!("evil.example:{port}"), "127.0.0.1:1".to_string(), String::new()] {
+    for host in [
+        format!("evil.example:{port}"),
+        "127.0.0.1:1".to_string(),
+        String::new(),
+    ] {
         let r = raw(
             s.addr,
-            &format!("GET /api/files HTTP/1.1\r\nHost: {host}\r\nX-Xrd-Token: {}", s.token),
+            &format!(
+                "GET /api/files HTTP/1.1\r\nHost: {host}\r\nX-Xrd-Token: {}",
+                s.token
+            ),
             b"",
         );
         assert_eq!(r.status, 421, "Host {host}: {}", r.body);
@@ -45,7 +69,10 @@ fn a_foreign_host_is_refused() {
     }
     let ok = raw(
         s.addr,
-        &format!("GET /api/files HTTP/1.1\r\nHost: LOCALHOST:{port}\r\nX-Xrd-Token: {}", s.token),
+        &format!(
+            "GET /api/files HTTP/1.1\r\nHost: LOCALHOST:{port}\r\nX-Xrd-Token: {}",
+            s.token
+        ),
         b"",
     );
     assert_eq!(ok.status, 200);
@@ -100,7 +127,10 @@ fn paths_outside_the_served_folder_are_refused() {
     std::os::unix::fs::symlink(outside.join("secret.xy"), s.dir.join("link.xy")).unwrap();
     let root = &s.root;
     for name in [
-        format!("{root}/../{}/secret.xy", outside.file_name().unwrap().to_string_lossy()),
+        format!(
+            "{root}/../{}/secret.xy",
+            outside.file_name().unwrap().to_string_lossy()
+        ),
         format!("{root}/../../../../etc/passwd"),
         format!("{root}/link.xy"),
         "uploads/../../etc/passwd".to_string(),
@@ -110,7 +140,9 @@ fn paths_outside_the_served_folder_are_refused() {
         assert!(r.error().contains("outside"));
     }
     // Percent-encoded dots decode to a parent folder, refused as well.
-    let r = s.get(&format!("/api/pattern?file={root}/%2e%2e/%2E%2E/etc/passwd"));
+    let r = s.get(&format!(
+        "/api/pattern?file={root}/%2e%2e/%2E%2E/etc/passwd"
+    ));
     assert_eq!(r.status, 403, "{}", r.body);
     for name in ["/etc/passwd", "nosuchroot/a.xy"] {
         let r = s.get(&format!("/api/pattern?file={}", enc(name)));
@@ -119,13 +151,20 @@ fn paths_outside_the_served_folder_are_refused() {
     // A raw traversal in the request target is no route either.
     assert_eq!(s.get("/assets/../../etc/passwd").status, 404);
     // A structure file named by a refinement goes through the same check.
-    let body = format!(
-        r#"{{"file":"{root}/a.xy","options":{{"phases":["{root}/../../etc/x.cif"]}}}}"#
-    );
+    let body =
+        format!(r#"{{"file":"{root}/a.xy","options":{{"phases":["{root}/../../etc/x.cif"]}}}}"#);
     let r = s.post("/api/refine", body.as_bytes());
     assert_eq!(r.status, 403, "{}", r.body);
     let listed = s.get("/api/files").json();
-    let files: Vec<&str> = listed["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
-    assert!(files.contains(&format!("{root}/a.xy").as_str()), "{files:?}");
+    let files: Vec<&str> = listed["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(
+        files.contains(&format!("{root}/a.xy").as_str()),
+        "{files:?}"
+    );
     let _ = std::fs::remove_dir_all(outside);
 }
