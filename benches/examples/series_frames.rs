@@ -1,10 +1,11 @@
-//! Writes the synthetic in-situ series of `xrd_benches::series_frame` as `.xy` files with an
-//! `order.csv` (file, temperature_k) and a `truth.csv` (the weight fractions), for timing
-//! `xrd refine --sequential` against rietx's chained mode (`benches/reference/rietx_series.py`)
-//! on the same frames.
+//! Writes the synthetic in-situ series of `xrd_benches::series_frame` (three phases, Cu Kα) or,
+//! with `--reaction`, of `xrd_benches::reaction_frame` (nine phases, three to seven at a time,
+//! 0.2413 Å) as `.xy` files with an `order.csv` (file, temperature_k) and a `truth.csv` (the
+//! weight fractions), for timing `xrd refine --sequential` against rietx's chained mode
+//! (`benches/reference/rietx_series.py`) on the same frames.
 //!
 //! ```text
-//! cargo run --release -p xrd-benches --features probes --example series_frames -- DIR [N]
+//! cargo run --release -p xrd-benches --features probes --example series_frames -- DIR [N] [--reaction]
 //! ```
 
 #![allow(clippy::unwrap_used)]
@@ -12,7 +13,8 @@
 use std::fmt::Write as _;
 
 fn main() {
-    let mut args = std::env::args().skip(1);
+    let reaction = std::env::args().any(|a| a == "--reaction");
+    let mut args = std::env::args().skip(1).filter(|a| a != "--reaction");
     let Some(dir) = args.next().map(std::path::PathBuf::from) else {
         eprintln!("usage: series_frames DIR [N]");
         std::process::exit(2);
@@ -27,17 +29,29 @@ fn main() {
     }
     std::fs::create_dir_all(&dir).unwrap();
     let mut order = String::from("file,temperature_k\n");
-    let mut truth = String::from("file,rutile,zincite,manganosite\n");
+    let mut truth = if reaction {
+        let names: Vec<&str> = xrd_benches::REACTION_PHASES.iter().map(|p| p.0).collect();
+        format!("file,{}\n", names.join(","))
+    } else {
+        String::from("file,rutile,zincite,manganosite\n")
+    };
     for k in 0..n {
-        let (p, t, w) = xrd_benches::series_frame(k, n);
+        let (p, t, w) = if reaction {
+            let (p, t, w) = xrd_benches::reaction_frame(k, n);
+            (p, t, w.to_vec())
+        } else {
+            let (p, t, w) = xrd_benches::series_frame(k, n);
+            (p, t, w.to_vec())
+        };
         let name = format!("frame_{k:04}.xy");
         let mut xy = String::new();
         for (x, y) in p.two_theta().iter().zip(p.intensity()) {
-            writeln!(xy, "{x:.4} {y}").unwrap();
+            writeln!(xy, "{x:.6} {y}").unwrap();
         }
         std::fs::write(dir.join(&name), xy).unwrap();
         writeln!(order, "{name},{t:.3}").unwrap();
-        writeln!(truth, "{name},{:.5},{:.5},{:.5}", w[0], w[1], w[2]).unwrap();
+        let w: Vec<String> = w.iter().map(|x| format!("{x:.5}")).collect();
+        writeln!(truth, "{name},{}", w.join(",")).unwrap();
     }
     std::fs::write(dir.join("order.csv"), order).unwrap();
     std::fs::write(dir.join("truth.csv"), truth).unwrap();

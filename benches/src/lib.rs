@@ -204,3 +204,126 @@ pub fn series_frame(k: usize, n: usize) -> (xrd_io::Pattern, f64, [f64; 3]) {
         weights,
     )
 }
+
+/// The phases of the multi-phase synthetic series ([`reaction_frame`]), with the shared CIF of
+/// each: a solid-state reaction in which anatase turns into rutile, manganosite oxidises through
+/// bixbyite, indium oxide forms, halite comes and goes, beside zincite, LiCoO₂ and corundum.
+pub const REACTION_PHASES: [(&str, &str); 9] = [
+    ("Anatase", "autoxrd_TiO2_141.cif"),
+    ("Rutile", "Rutile.cif"),
+    ("Manganosite", "autoxrd_MnO_225.cif"),
+    ("Bixbyite", "autoxrd_Mn2O3_206.cif"),
+    ("Zincite", "ZnO.cif"),
+    ("In2O3", "In2O3_Marezio1966.cif"),
+    ("LiCoO2", "LiCoO2.cif"),
+    ("Halite", "KCl.cif"),
+    ("Corundum", "Sapphire.cif"),
+];
+
+/// The path of a shared CIF by file name.
+pub fn shared_cif(name: &str) -> String {
+    format!(
+        "{}/../../shared/data/cif/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// The weight fractions of [`REACTION_PHASES`] at reaction progress `t` in [0, 1]: three to
+/// seven phases present at a time, two appearing, three vanishing (0 exactly where absent).
+pub fn reaction_weights(t: f64) -> [f64; 9] {
+    let ramp = |a: f64, b: f64| ((t - a) / (b - a)).clamp(0.0, 1.0);
+    let bell = |a: f64, b: f64| {
+        if t <= a || t >= b {
+            0.0
+        } else {
+            (std::f64::consts::PI * (t - a) / (b - a)).sin()
+        }
+    };
+    let raw = [
+        0.30 * (1.0 - ramp(0.1, 0.55)), // anatase, gone by 0.55
+        0.30 * ramp(0.15, 0.7),         // rutile, from 0.15
+        0.25 * (1.0 - ramp(0.0, 0.6)),  // manganosite, gone by 0.6
+        0.25 * bell(0.2, 1.2).max(0.0), // bixbyite, from 0.2
+        0.15,                           // zincite, inert
+        0.20 * ramp(0.5, 1.0),          // In2O3, from 0.5
+        0.10,                           // LiCoO2, inert
+        0.06 * bell(0.3, 0.75),         // halite, 0.3–0.75
+        0.08,                           // corundum, inert
+    ];
+    let total: f64 = raw.iter().sum();
+    raw.map(|w| w / total)
+}
+
+/// Frame `k` of `n` of a synchrotron in-situ series of a solid-state reaction (the hard case of
+/// sequential refinement): 2,503 points from 0.7° to 15.9° 2θ at 0.2413 Å (17-BM-like),
+/// [`REACTION_PHASES`] at [`reaction_weights`], cells expanding by 6e-3 over the series
+/// (300 → 923 K), Thompson–Cox–Hastings peaks of 0.025–0.045° FWHM (four to seven points:
+/// an area detector's) with crystallite-size broadening of their own, a sloping background with a broad hump, Poisson-like noise of a fixed seed per
+/// frame. Returns the pattern, its order value and the weight fractions.
+///
+/// # Panics
+/// When the shared CIFs are absent (callers check [`shared_cif`] first).
+#[allow(clippy::missing_panics_doc, clippy::unwrap_used)]
+pub fn reaction_frame(k: usize, n: usize) -> (xrd_io::Pattern, f64, [f64; 9]) {
+    use rand::{Rng, SeedableRng};
+    let t = k as f64 / (n.max(2) - 1) as f64;
+    let weights = reaction_weights(t);
+    let wavelength = xrd_io::Wavelength::synchrotron(0.2413);
+    let sim = xrd_sim::Simulator::new(
+        xrd_sim::PowderParams::new()
+            .radiation(wavelength)
+            .two_theta_range(0.5, 16.1),
+    )
+    .unwrap();
+    let step = (15.9 - 0.7) / 2502.0;
+    let grid = xrd_io::Grid::new(0.7, step, 2503).unwrap();
+    let geometry = xrd_sim::Geometry {
+        zero_shift: 0.003,
+        ..xrd_sim::Geometry::IDEAL
+    };
+    let mut y = vec![0.0; grid.len()];
+    for (p, ((_, cif), &w)) in REACTION_PHASES.iter().zip(&weights).enumerate() {
+        if w <= 0.0 {
+            continue;
+        }
+        let s = xrd_sim::Structure::from_file(shared_cif(cif)).unwrap();
+        let l = s.lattice();
+        let e = 1.0 + 6e-3 * t;
+        let [a, b, c] = l.lengths();
+        let [al, be, ga] = l.angles();
+        let lattice = xrd_sim::Lattice::from_parameters(a * e, b * e, c * e, al, be, ga).unwrap();
+        let mass = xrd_refine::Phase::new("x", s.clone())
+            .unwrap()
+            .cell_mass()
+            .unwrap();
+        let s = s.with_lattice(lattice);
+        let peaks = sim.peaks(&s).unwrap();
+        // Each phase its own size broadening (the Lorentzian X, 1/cos θ) on the instrument's
+        // narrow Gaussian.
+        let x = 0.008 + 0.003 * p as f64;
+        let profile = xrd_sim::Profile::tch(1e-3, -1e-4, 4e-4, x, 0.0);
+        let curve = sim.render_with(&peaks, &grid, &profile, &geometry).unwrap();
+        // Hill & Howard: S ∝ w / (ZM · V).
+        let scale = 10.0 * w / (mass * lattice.volume());
+        for (yi, ci) in y.iter_mut().zip(&curve) {
+            *yi += scale * ci;
+        }
+    }
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5000 + k as u64);
+    let tt = grid.positions();
+    let counts: Vec<f64> = y
+        .iter()
+        .zip(&tt)
+        .map(|(v, x)| {
+            let mean = v + 2000.0 - 60.0 * x + 1500.0 * (-((x - 4.0) / 1.5).powi(2)).exp();
+            let (u1, u2): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random());
+            let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+            (mean + z * mean.sqrt()).max(0.0).round()
+        })
+        .collect();
+    (
+        xrd_io::Pattern::new(tt, counts).unwrap(),
+        300.0 + 623.0 * t,
+        weights,
+    )
+}

@@ -56,6 +56,9 @@ pub enum Error {
     /// An error of xrd-io (pattern files).
     #[error(transparent)]
     Io(#[from] xrd_io::Error),
+    /// An error of xrd-index (indexing).
+    #[error(transparent)]
+    Index(#[from] xrd_index::Error),
     /// An error of xrd-sim (structures, simulation).
     #[error(transparent)]
     Sim(#[from] xrd_sim::Error),
@@ -112,4 +115,4 @@ pub(crate) fn existing(path: &std::path::Path) -> Result<()> {
     }
 }
 
-xrd_core::shared_errors!(Error, wraps Io, Sim, Minerals, Refine);
+xrd_core::shared_errors!(Error, wraps Io, Index, Sim, Minerals, Refine);

@@ -1,10 +1,10 @@
 //! The option fields of every job by name: what a front end must offer (a flag, a keyword, a
 //! form field), checked against each front end by its tests.
 
-use crate::{RefineOptions, SeriesOptions};
+use crate::{IndexOptions, RefineOptions, SeriesOptions, SimulateOptions};
 
 /// The jobs whose options [`option_fields`] lists.
-pub const JOBS: [&str; 2] = ["refine", "series"];
+pub const JOBS: [&str; 4] = ["refine", "series", "simulate", "index"];
 
 /// The fields of the options of `job` (one of [`JOBS`]), as serde names them; `None` for
 /// another name.
@@ -18,6 +18,8 @@ pub fn option_fields(job: &str) -> Option<Vec<String>> {
     let value = match job {
         "refine" => serde_json::to_value(RefineOptions::default()),
         "series" => serde_json::to_value(SeriesOptions::default()),
+        "simulate" => serde_json::to_value(SimulateOptions::default()),
+        "index" => serde_json::to_value(IndexOptions::default()),
         _ => return None,
     };
     match value {

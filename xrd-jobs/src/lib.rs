@@ -5,15 +5,18 @@
 mod error;
 mod fields;
 mod frames;
+mod index;
 mod options;
 mod refine;
 mod rows;
 mod series;
+mod simulate;
 mod simulated;
 
 pub use error::{Error, Result};
 pub use fields::{JOBS, option_fields};
 pub use frames::{order_name, series_frame};
+pub use index::{Index, IndexOptions, IndexRow, Indexed};
 pub use options::{
     DEFAULT_RIR_BRIDGE, RefineOptions, Weighed, bridged_references, measured_wavelength,
     named_index, references_by_id, stages_from_names,
@@ -25,6 +28,10 @@ pub use rows::{
 };
 pub use series::{
     Order, ROWS_FILE, STATE_FILE, Series, SeriesEvent, SeriesOptions, SeriesOutput, natural_order,
+};
+pub use simulate::{
+    DEFAULT_ETA, DEFAULT_FWHM, DEFAULT_STEP, DEFAULT_TWO_THETA, Simulate, SimulateOptions,
+    Simulated,
 };
 pub use simulated::simulated_pattern;
 /// How a front end steers a job: the cancel token and progress callback every job takes.

@@ -51,7 +51,7 @@ struct Mixed {
 /// The file a phase spec names, when its text reads as a path (a `ponkcs:` calibration, a
 /// structure file by its extension or name, anything with a folder in it), whether or not it
 /// exists: a missing one is then a missing file, not a mineral name the library lacks.
-fn spec_file(text: &str) -> Option<PathBuf> {
+pub(crate) fn spec_file(text: &str) -> Option<PathBuf> {
     if let Some(path) = text.strip_prefix(xrd_minerals::PONKCS_PREFIX) {
         return Some(PathBuf::from(path));
     }

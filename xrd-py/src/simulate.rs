@@ -1,50 +1,25 @@
-//! `xrd.simulate` and `xrd.peaks`: powder patterns and peak lists of structures (xrd-sim).
+//! `xrd.simulate` and `xrd.peaks`: powder patterns and peak lists of structures (xrd-jobs'
+//! `Simulate`, as `xrd simulate`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use xrd_io::Wavelength;
-use xrd_sim::{PowderParams, Profile, Simulator, Structure};
+use xrd_jobs::{Simulate, SimulateOptions};
 
-use crate::errors::{IntoPyResult, value_error};
+use crate::errors::IntoPyResult;
 use crate::libraries;
 use crate::pattern::{Pattern, wavelength_of};
 
-/// The structure named: a CIF or POSCAR file, else a built-in library entry by id, mineral name
-/// or formula, as `xrd simulate` reads it ([`xrd_minerals::resolve_structure`]).
-fn structure_of(spec: &str) -> PyResult<(String, Structure)> {
-    let lib = if Path::new(spec).is_file() {
+/// The simulation job of `options`, a library name looked up in the built-in library kept for
+/// the process.
+fn job(py: Python<'_>, options: SimulateOptions) -> PyResult<Simulate> {
+    let kept = if Path::new(&options.structure).is_file() {
         None
     } else {
         Some(libraries::builtin()?)
     };
-    xrd_minerals::resolve_structure(spec, lib).py()
-}
-
-fn simulator(
-    wavelength: Wavelength,
-    two_theta: (f64, f64),
-    pymatgen: bool,
-    monochromator: Option<f64>,
-) -> PyResult<Simulator> {
-    let (min, max) = two_theta;
-    if !(min.is_finite() && max.is_finite() && 0.0 <= min && min < max && max < 180.0) {
-        return Err(value_error(format!(
-            "two_theta ({min}, {max}): need 0 ≤ min < max < 180"
-        )));
-    }
-    let base = if pymatgen {
-        PowderParams::pymatgen(wavelength)
-    } else {
-        PowderParams::new()
-    };
-    Simulator::new(
-        base.radiation(wavelength)
-            .two_theta_range(min, max)
-            .monochromator(monochromator),
-    )
-    .py()
+    py.detach(|| Simulate::with_library(options, kept)).py()
 }
 
 /// The powder pattern of a structure (a CIF or POSCAR path, or a built-in library entry by id,
@@ -69,33 +44,24 @@ pub fn simulate(
     fwhm: Option<f64>,
     eta: Option<f64>,
     pymatgen_compatible: bool,
-    instrument: Option<std::path::PathBuf>,
+    instrument: Option<PathBuf>,
 ) -> PyResult<Pattern> {
-    let w = wavelength_of(wavelength)?.unwrap_or(Wavelength::CU_KA);
-    let instrument = match &instrument {
-        Some(_) if fwhm.is_some() || eta.is_some() => {
-            return Err(value_error(
-                "instrument gives the peak widths: not with fwhm or eta",
-            ));
-        }
-        Some(path) => Some(xrd_refine::Instrument::read(path).py()?.0),
-        None => None,
+    let options = SimulateOptions {
+        structure: structure.to_string(),
+        wavelength: wavelength_of(wavelength)?,
+        two_theta,
+        step,
+        fwhm,
+        eta,
+        instrument,
+        pymatgen_compatible,
     };
-    let (name, s) = structure_of(structure)?;
-    let monochromator = instrument.as_ref().and_then(|i| i.monochromator);
-    let sim = simulator(w, two_theta, pymatgen_compatible, monochromator)?;
-    let profile = match &instrument {
-        Some(i) => i.profile(),
-        None => Profile::pseudo_voigt(eta.unwrap_or(0.5), fwhm.unwrap_or(0.1)),
-    };
-    let pattern = py
-        .detach(|| -> xrd_jobs::Result<xrd_io::Pattern> {
-            let peaks = sim.peaks(&s)?;
-            xrd_jobs::simulated_pattern(&sim, &peaks, w, two_theta, step, &profile)
-        })
+    let job = job(py, options)?;
+    let (source, pattern) = py
+        .detach(|| job.peaks().and_then(|s| Ok((s.source, job.pattern()?))))
         .py()?;
     let mut meta = xrd_io::Metadata::default();
-    meta.source = Some(name);
+    meta.source = Some(source);
     let pattern = pattern.with_meta(meta);
     Ok(Pattern::from_rust(&pattern))
 }
@@ -111,11 +77,18 @@ pub fn peaks<'py>(
     two_theta: (f64, f64),
     pymatgen_compatible: bool,
 ) -> PyResult<Vec<Bound<'py, PyDict>>> {
-    let w = wavelength_of(wavelength)?.unwrap_or(Wavelength::CU_KA);
-    let (_, s) = structure_of(structure)?;
-    let sim = simulator(w, two_theta, pymatgen_compatible, None)?;
-    let list = py.detach(|| sim.peaks(&s)).py()?.scaled(100.0);
-    list.peaks()
+    let options = SimulateOptions {
+        structure: structure.to_string(),
+        wavelength: wavelength_of(wavelength)?,
+        two_theta,
+        pymatgen_compatible,
+        ..SimulateOptions::default()
+    };
+    let job = job(py, options)?;
+    let simulated = py.detach(|| job.peaks()).py()?;
+    simulated
+        .peaks
+        .peaks()
         .iter()
         .map(|p| {
             let d = PyDict::new(py);

@@ -13,7 +13,15 @@ from xrd.results import IdentifiedPhase, RefinementRow, SummationRow
 MIX = "measured/dara_dev/In2O3_0p5002-MnCO3_0p5000--8min.xrdml"
 
 
-@pytest.mark.parametrize("job, function", [("refine", xrd.refine), ("series", _xrd.refine_series)])
+@pytest.mark.parametrize(
+    "job, function",
+    [
+        ("refine", xrd.refine),
+        ("series", _xrd.refine_series),
+        ("simulate", xrd.simulate),
+        ("index", xrd.index),
+    ],
+)
 def test_every_option_is_a_keyword(job, function):
     fields = set(xrd._options_fields(job))
     keywords = set(inspect.signature(function).parameters)
@@ -45,6 +53,8 @@ def test_a_missing_file_is_file_not_found_on_every_path(data, tmp_path):
         xrd.refine(path, phases=["ponkcs:" + str(tmp_path / "x.ponkcs.json")])
     with pytest.raises(xrd.XrdFileNotFoundError):
         _xrd.refine_series([path], [missing])
+    with pytest.raises(xrd.XrdFileNotFoundError):
+        xrd.simulate(missing)
     with pytest.raises(xrd.XrdFileNotFoundError):
         _xrd.refine_series([path], ["MnCO3"], order=str(tmp_path / "order.csv"))
 

@@ -134,8 +134,8 @@ def test_errors_form_one_hierarchy(tmp_path):
     for call in (lambda: xrd.simulate("unobtainium"), lambda: xrd.refine(p, phases=["unobtainium"])):
         with pytest.raises(xrd.InvalidInputError, match="unobtainium"):
             call()
-    # An option out of range names itself.
-    with pytest.raises(xrd.InvalidParameterError, match="background_terms"):
+    # An option out of range names itself, as the keyword (and the flag) spell it.
+    with pytest.raises(xrd.InvalidParameterError, match="`background`"):
         xrd.refine(p, phases=["rutile"], background=0)
     assert issubclass(xrd.XrdPermissionError, PermissionError)
     assert issubclass(xrd.FitError, xrd.InvalidInputError)

@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use xrd_cli::output::{Cell, Table};
-use xrd_index::{Indexer, IndexingParams, Metric, Solution};
+use xrd_index::IndexingParams;
 use xrd_io::Wavelength;
+use xrd_jobs::{Index, IndexOptions, IndexRow};
 
 use super::{
     Context, Outcome, Result, input_files, parse_wavelength, pattern_name, skipped, wavelength_or,
@@ -51,27 +52,23 @@ pub struct Args {
     pub all: bool,
 }
 
+/// The options of the indexing job, from the flags.
+fn options(args: &Args) -> IndexOptions {
+    IndexOptions {
+        wavelength: args.wavelength,
+        tolerance: args.tolerance,
+        min_merit: args.min_merit,
+        min_trial_merit: args.min_trial_merit,
+        min_indexed: args.min_indexed,
+        lines: args.lines,
+        monoclinic: args.monoclinic,
+        all: args.all,
+    }
+}
+
 /// Runs `xrd index`.
 pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
-    let mut metrics = vec![
-        Metric::Cubic,
-        Metric::Hexagonal,
-        Metric::Tetragonal,
-        Metric::Orthorhombic,
-    ];
-    if args.monoclinic {
-        metrics.push(Metric::Monoclinic);
-    }
-    let indexer = Indexer::new(
-        IndexingParams::default()
-            .tolerance(args.tolerance)
-            .min_merit(args.min_merit)
-            .min_trial_merit(args.min_trial_merit)
-            .min_indexed(args.min_indexed)
-            .lines(args.lines)
-            .metrics(&metrics),
-    )?
-    .every_metric(args.all);
+    let job = Index::new(options(&args)).map_err(super::flagged)?;
     let files = input_files(&args.inputs)?;
     let mut table = Table::new([
         "file",
@@ -90,7 +87,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     ]);
     let mut failed = 0;
     for file in &files {
-        if let Err(e) = index_file(file, &args, &indexer, &mut table) {
+        if let Err(e) = index_file(file, &args, &job, &mut table) {
             skipped(&file.display().to_string(), &e);
             failed += 1;
         }
@@ -99,71 +96,95 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     Ok(Outcome::skipping(failed))
 }
 
-fn index_file(file: &Path, args: &Args, indexer: &Indexer, table: &mut Table) -> Result<()> {
+/// A cell as a table row, with the cell as `xrd refine --phase` takes it (to check the
+/// indexing by a Pawley fit) when accepted.
+fn row(r: &IndexRow) -> Vec<Cell> {
+    let groups: Vec<String> = r.likely_space_groups.iter().map(u8::to_string).collect();
+    let pawley = match r.likely_space_groups.first() {
+        Some(g) if r.accepted => Cell::text(format!(
+            "{}{:.5},{:.5},{:.5},{:.3},{:.3},{:.3},{g}",
+            xrd_minerals::PAWLEY_PREFIX,
+            r.a,
+            r.b,
+            r.c,
+            r.alpha,
+            r.beta,
+            r.gamma
+        )),
+        _ => Cell::empty(),
+    };
+    vec![
+        Cell::text(r.file.clone()),
+        Cell::text(r.metric.clone()),
+        Cell::text(if r.accepted { "yes" } else { "no" }),
+        Cell::number(r.a, 4),
+        Cell::number(r.b, 4),
+        Cell::number(r.c, 4),
+        Cell::number(r.beta, 2),
+        Cell::number(r.zero_shift, 3),
+        Cell::integer(r.lines as i64),
+        Cell::integer(r.indexed as i64),
+        Cell::number(r.merit, 1),
+        Cell::text(groups.join(";")),
+        pawley,
+    ]
+}
+
+fn index_file(file: &Path, args: &Args, job: &Index, table: &mut Table) -> Result<()> {
     let patterns = xrd_io::read(file)?;
     let count = patterns.len();
     for (k, pattern) in patterns.iter().enumerate() {
         let name = pattern_name(file, k, count);
-        let wavelength = wavelength_or(&name, pattern, args.wavelength);
-        let indexing = indexer.index_pattern_at(pattern, wavelength)?;
-        let groups = indexing
-            .likely_space_groups()
-            .iter()
-            .map(u8::to_string)
-            .collect::<Vec<_>>()
-            .join(";");
-        let accepted = indexing.accepted();
-        let first_group = indexing.likely_space_groups().first().copied();
-        let row = |s: &Solution, is_accepted: bool, groups: &str| {
-            let ([a, b, c], [alpha, beta, gamma]) = (s.cell.lengths(), s.cell.angles());
-            // The cell as `xrd refine --phase` takes it, to check the indexing by a Pawley fit.
-            let pawley = match first_group {
-                Some(g) if is_accepted => Cell::text(format!(
-                    "{}{a:.5},{b:.5},{c:.5},{alpha:.3},{beta:.3},{gamma:.3},{g}",
-                    xrd_minerals::PAWLEY_PREFIX
-                )),
-                _ => Cell::empty(),
-            };
-            vec![
-                Cell::text(name.clone()),
-                Cell::text(format!("{:?}", s.metric).to_lowercase()),
-                Cell::text(if is_accepted { "yes" } else { "no" }),
-                Cell::number(a, 4),
-                Cell::number(b, 4),
-                Cell::number(c, 4),
-                Cell::number(beta, 2),
-                Cell::number(s.zero_shift, 3),
-                Cell::integer(s.lines as i64),
-                Cell::integer(s.indexed as i64),
-                Cell::number(s.merit, 1),
-                Cell::text(groups),
-                pawley,
-            ]
-        };
-        if args.all {
-            for s in &indexing.solutions {
-                let is_accepted = accepted.is_some_and(|a| a == s);
-                table.push(row(s, is_accepted, if is_accepted { &groups } else { "" }));
-            }
-            if indexing.solutions.is_empty() {
-                table.push(vec![
-                    Cell::text(name.clone()),
-                    Cell::text("none"),
-                    Cell::text("no"),
-                ]);
-            }
-        } else if let Some(s) = accepted {
-            table.push(row(s, true, &groups));
-        } else {
+        // Said when assumed; the job picks the same.
+        wavelength_or(&name, pattern, args.wavelength);
+        let indexed = job.run(&name, pattern)?;
+        for r in &indexed.rows {
+            table.push(row(r));
+        }
+        if indexed.rows.is_empty() {
             let mut cells = vec![
                 Cell::text(name.clone()),
                 Cell::text("none"),
                 Cell::text("no"),
             ];
-            cells.resize(8, Cell::empty());
-            cells.push(Cell::integer(indexing.lines.len() as i64));
+            if !args.all {
+                cells.resize(8, Cell::empty());
+                cells.push(Cell::integer(indexed.lines as i64));
+            }
             table.push(cells);
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use clap::Args as _;
+
+    use super::Args;
+
+    /// Every option of the indexing job is a flag of `xrd index` with the option's default,
+    /// and every flag but the inputs an option.
+    #[test]
+    fn every_option_is_a_flag_with_the_options_default() {
+        let command = Args::augment_args(clap::Command::new("index"));
+        let ids: BTreeSet<String> = command
+            .get_arguments()
+            .map(|a| a.get_id().to_string())
+            .filter(|id| !["help", "inputs"].contains(&id.as_str()))
+            .collect();
+        let fields: BTreeSet<String> = xrd_jobs::option_fields("index")
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        assert_eq!(ids, fields);
+        let m = command
+            .try_get_matches_from(["index", "a.xy"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let args =
+            <Args as clap::FromArgMatches>::from_arg_matches(&m).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(super::options(&args), xrd_jobs::IndexOptions::default());
+    }
 }

@@ -67,6 +67,23 @@ pub fn interruptible() -> xrd_jobs::Control {
         .clone()
 }
 
+/// A job's error as the command says it: a refused option led by the flag that gives it
+/// (`--range: invalid parameter `two_theta`: …`), any other error as it is.
+pub fn flagged(e: xrd_jobs::Error) -> xrd_cli::run::BoxError {
+    let Some(p) = e.invalid_parameter() else {
+        return e.into();
+    };
+    let flag = match p.name {
+        "two_theta" | "two_theta_range" => "--range".to_string(),
+        "phases" => "--phase".to_string(),
+        "references" => "--reference".to_string(),
+        "reference_library" => "--references".to_string(),
+        "builtin" => "--no-builtin".to_string(),
+        name => format!("--{}", name.replace('_', "-")),
+    };
+    format!("{flag}: {e}").into()
+}
+
 /// Creates `dir` and its parents.
 pub fn create_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()).into())

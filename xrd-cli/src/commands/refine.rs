@@ -216,7 +216,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     if args.sequential {
         return series::run(&args, ctx);
     }
-    let job = Refine::new(options(&args))?;
+    let job = Refine::new(options(&args)).map_err(super::flagged)?;
     say_dropped(&args, job.dropped_instrument_terms());
     let files = input_files(&args.inputs)?;
     let control = super::interruptible();

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use xrd_cli::output::{Cell, Format, Table};
 use xrd_io::{OutputFormat, Wavelength};
-use xrd_sim::{PowderParams, Profile, Simulator};
+use xrd_jobs::{DEFAULT_STEP, DEFAULT_TWO_THETA, Simulate, SimulateOptions};
 
 use super::{Context, Outcome, Result, parse_wavelength};
 
@@ -21,21 +21,22 @@ pub struct Args {
     /// conditions).
     #[arg(value_name = "FILE|SPEC")]
     pub structure: String,
-    /// Wavelength: an anode (Cu, Mo, Co, Fe, Cr, Ag: Kα1 + Kα2), a line (CuKa1) or Å.
-    #[arg(long, value_parser = parse_wavelength, default_value = "Cu")]
-    pub wavelength: Wavelength,
+    /// Wavelength: an anode (Cu, Mo, Co, Fe, Cr, Ag: Kα1 + Kα2), a line (CuKa1) or Å (default
+    /// Cu).
+    #[arg(long, value_parser = parse_wavelength)]
+    pub wavelength: Option<Wavelength>,
     /// 2θ range in degrees.
-    #[arg(long, num_args = 2, value_names = ["MIN", "MAX"], default_values_t = [5.0, 90.0])]
-    pub range: Vec<f64>,
+    #[arg(long = "range", num_args = 2, value_names = ["MIN", "MAX"], default_values_t = [DEFAULT_TWO_THETA.0, DEFAULT_TWO_THETA.1])]
+    pub two_theta: Vec<f64>,
     /// 2θ step of the profile in degrees.
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = DEFAULT_STEP)]
     pub step: f64,
-    /// Full width at half maximum of the peaks in degrees (pseudo-Voigt).
-    #[arg(long, default_value_t = 0.1)]
-    pub fwhm: f64,
-    /// Lorentzian fraction η of the pseudo-Voigt peaks (0 Gaussian, 1 Lorentzian).
-    #[arg(long, default_value_t = 0.5)]
-    pub eta: f64,
+    /// Full width at half maximum of the peaks in degrees (pseudo-Voigt; default 0.1).
+    #[arg(long)]
+    pub fwhm: Option<f64>,
+    /// Lorentzian fraction η of the pseudo-Voigt peaks (0 Gaussian, 1 Lorentzian; default 0.5).
+    #[arg(long)]
+    pub eta: Option<f64>,
     /// A refined instrument (`xrd refine --save-instrument`, or a GSAS-II .instprm/.prm): its
     /// Thompson–Cox–Hastings widths (U, V, W, X, Y) instead of --fwhm/--eta, and its
     /// monochromator in the Lorentz–polarisation factor.
@@ -53,55 +54,43 @@ pub struct Args {
     pub out: Option<PathBuf>,
 }
 
+/// The options of the simulation job, from the flags.
+fn options(args: &Args) -> SimulateOptions {
+    SimulateOptions {
+        structure: args.structure.clone(),
+        wavelength: args.wavelength,
+        two_theta: match args.two_theta.as_slice() {
+            [a, b] => (*a, *b),
+            _ => DEFAULT_TWO_THETA,
+        },
+        step: args.step,
+        fwhm: args.fwhm,
+        eta: args.eta,
+        instrument: args.instrument.clone(),
+        pymatgen_compatible: args.pymatgen_compatible,
+    }
+}
+
 /// Runs `xrd simulate`.
 pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
-    let (min, max) = (args.range[0], args.range[1]);
-    if !(min.is_finite() && max.is_finite() && 0.0 <= min && min < max && max < 180.0) {
-        return Err(format!("--range {min} {max}: need 0 ≤ MIN < MAX < 180").into());
-    }
-    let name = args.structure.clone();
-    // The library is loaded only for a name that is not a file.
-    let library = if std::path::Path::new(&name).is_file() {
-        None
-    } else {
-        Some(xrd_minerals::Library::amcsd()?)
-    };
-    let (_, structure) = xrd_minerals::resolve_structure(&name, library.as_ref())
-        .map_err(|e| format!("{name}: {e}"))?;
-    let w = args.wavelength;
-    let instrument = match &args.instrument {
-        Some(path) => Some(
-            xrd_refine::Instrument::read(path)
-                .map_err(|e| format!("--instrument {}: {e}", path.display()))?
-                .0,
-        ),
-        None => None,
-    };
-    let base = if args.pymatgen_compatible {
-        PowderParams::pymatgen(w)
-    } else {
-        PowderParams::new()
-    };
-    let mut params = base.radiation(w).two_theta_range(min, max);
-    if let Some(i) = &instrument {
-        params = params.monochromator(i.monochromator);
-    }
-    let sim = Simulator::new(params)?;
-    let peaks = sim.peaks(&structure).map_err(|e| format!("{name}: {e}"))?;
-    let formula = structure.formula();
-    let group = structure.space_group(xrd_minerals::SYMPREC).map_or_else(
-        |_| "space group not found".into(),
-        |g| format!("space group {} ({})", g.number, g.hm_symbol),
+    let options = options(&args);
+    let (min, max) = options.two_theta;
+    let job = Simulate::new(options).map_err(super::flagged)?;
+    let simulated = job.peaks()?;
+    let group = simulated.space_group.as_ref().map_or_else(
+        || "space group not found".into(),
+        |(number, symbol)| format!("space group {number} ({symbol})"),
     );
     eprintln!(
-        "{name}: {formula}, {group}, {} peaks in {min}–{max}° at {} Å",
-        peaks.len(),
-        w.angstrom()
+        "{}: {}, {group}, {} peaks in {min}–{max}° at {} Å",
+        args.structure,
+        simulated.formula,
+        simulated.peaks.len(),
+        simulated.wavelength.angstrom()
     );
     if args.peaks {
-        let scaled = peaks.scaled(100.0);
         let mut table = Table::new(["two_theta", "d", "h", "k", "l", "multiplicity", "intensity"]);
-        for p in scaled.peaks() {
+        for p in simulated.peaks.peaks() {
             table.push(vec![
                 Cell::number(p.two_theta, 4),
                 Cell::number(p.d_spacing, 5),
@@ -115,17 +104,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         ctx.print(&table);
         return Ok(Outcome::Done);
     }
-    if !(args.step.is_finite() && args.step > 0.0) {
-        return Err(format!("--step {}: need a positive step", args.step).into());
-    }
-    let profile = match &instrument {
-        Some(i) => i.profile(),
-        None => Profile::pseudo_voigt(args.eta, args.fwhm),
-    };
-    profile
-        .check()
-        .map_err(|e| format!("--fwhm/--eta/--instrument: {e}"))?;
-    let pattern = xrd_jobs::simulated_pattern(&sim, &peaks, w, (min, max), args.step, &profile)?;
+    let pattern = job.pattern()?;
     match &args.out {
         Some(path) => {
             let format = OutputFormat::from_path(path).ok_or_else(|| {
@@ -147,4 +126,40 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         }
     }
     Ok(Outcome::Done)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use clap::Args as _;
+
+    use super::Args;
+
+    /// Every option of the simulation job is a flag of `xrd simulate`, every flag an option but
+    /// the output's (--peaks, --out), and no flag gives the options other defaults.
+    #[test]
+    fn every_option_is_a_flag_with_the_options_default() {
+        let command = Args::augment_args(clap::Command::new("simulate"));
+        let ids: BTreeSet<String> = command
+            .get_arguments()
+            .map(|a| a.get_id().to_string())
+            .filter(|id| !["help", "peaks", "out"].contains(&id.as_str()))
+            .collect();
+        let fields: BTreeSet<String> = xrd_jobs::option_fields("simulate")
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        assert_eq!(ids, fields);
+        let m = command
+            .try_get_matches_from(["simulate", "rutile"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let args =
+            <Args as clap::FromArgMatches>::from_arg_matches(&m).unwrap_or_else(|e| panic!("{e}"));
+        let default = xrd_jobs::SimulateOptions {
+            structure: "rutile".into(),
+            ..Default::default()
+        };
+        assert_eq!(super::options(&args), default);
+    }
 }

@@ -4,5 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod fixtures;
+mod index;
 mod refine;
 mod series;
+mod simulate;

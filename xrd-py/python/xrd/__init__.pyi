@@ -125,6 +125,11 @@ def index(
     wavelength: Wavelength = None,
     monoclinic: bool = False,
     all: bool = False,
+    tolerance: Optional[float] = None,
+    min_merit: Optional[float] = None,
+    min_trial_merit: Optional[float] = None,
+    min_indexed: Optional[float] = None,
+    lines: Optional[int] = None,
 ) -> list[IndexedCell]: ...
 def classify(
     pattern: PatternLike,

@@ -84,7 +84,7 @@ pub(super) fn run(args: &Args, ctx: &Context) -> Result<Outcome> {
         .clone()
         .ok_or("--sequential needs --out DIR (series.csv, series.svg, waterfall.svg go there)")?;
     create_dir(&out)?;
-    let job = Series::new(options(args))?;
+    let job = Series::new(options(args)).map_err(super::super::flagged)?;
     super::say_dropped(args, job.dropped_instrument_terms());
     let files = xrd_jobs::natural_order(input_files(&args.inputs)?);
     let progress = xrd_cli::progress::bar(files.len(), "frames", ctx.quiet);
