@@ -16,6 +16,8 @@
     plot: null,
     diff: null,
     drawMs: null,
+    frameFit: null,
+    seriesRunning: false,
   };
   window.xrdWorkbench = state;
 
@@ -208,7 +210,9 @@
     });
     const data = tables.length === 1 ? tables[0] : uPlot.join(tables);
     const series = names.map((n, k) => ({ label: n.split("/").pop(), stroke: COLORS[k % COLORS.length], width: 1, spanGaps: true, points: { show: false } }));
-    state.plot = draw(series, data, [wheelZoomPlugin()], 420);
+    const f = state.frameFit;
+    const plugins = f && f.file === state.open ? [wheelZoomPlugin(), ticksPlugin(f.phases)] : [wheelZoomPlugin()];
+    state.plot = draw(series, data, plugins, 420);
   }
 
   function drawFit() {
@@ -399,6 +403,7 @@
 
   function running(on) {
     $("refine").disabled = on;
+    $("series").disabled = on;
     $("cancel").disabled = !on;
     say("status", on ? "refining…" : "");
     updateHistoryButtons();
@@ -415,8 +420,14 @@
     state.polling = setTimeout(async () => {
       try {
         const j = await showJob();
+        if (state.seriesRunning) await loadSeries().catch(() => {});
         if (j.running != null) { poll(); return; }
         running(false);
+        if (state.seriesRunning) {
+          state.seriesRunning = false;
+          if (j.phase === "failed") say("series-error", j.error || "failed");
+          return;
+        }
         if (j.phase === "failed") say("refine-error", j.error || "failed");
         if (j.phase === "cancelled") say("status", "cancelled");
         if (j.phase === "done") await loadResult();
@@ -444,23 +455,27 @@
     drawFit();
   }
 
-  function renderResult(r) {
+  function phaseTable(phases) {
     const head = ["Phase", "Formula", "SG", "wt%", "uncorr. wt%", "det. limit", "a (Å)", "b (Å)", "c (Å)", "α", "β", "γ", "size (nm)", "strain (%)"];
-    const body = r.phases.map((p) => {
+    const body = phases.map((p) => {
       const c = p.cell, ce = p.cell_esd;
       return `<tr><td class="t">${esc(p.name)}</td><td class="t">${esc(p.formula)}</td><td>${p.space_group}</td>
         <td>${esd(100 * p.weight_fraction, 100 * p.weight_fraction_esd)}</td>
         <td>${p.weight_fraction_uncorrected == null ? "" : fix(100 * p.weight_fraction_uncorrected, 2)}</td>
         <td>${p.detection_limit == null ? "" : fix(100 * p.detection_limit, 2)}</td>
-        ${[0, 1, 2].map((i) => `<td>${esd(c[i], ce[i])}</td>`).join("")}
-        ${[3, 4, 5].map((i) => `<td>${esd(c[i], ce[i])}</td>`).join("")}
+        ${[0, 1, 2, 3, 4, 5].map((i) => `<td>${esd(c[i], ce[i])}</td>`).join("")}
         <td>${fix(p.size_nm, 1)}</td><td>${fix(100 * p.strain, 4)}</td></tr>`;
     }).join("");
+    return `<table class="compact" data-testid="phase-table"><thead><tr>${head.map((h, i) => `<th class="${i < 2 ? "t" : ""}">${h}</th>`).join("")}</tr></thead><tbody>${body}</tbody></table>`;
+  }
+
+  function renderResult(r) {
+    state.frameFit = null;
     const warnings = r.warnings.length ? `<ul class="warnings">${r.warnings.map((w) => `<li>${esc(w)}</li>`).join("")}</ul>` : "";
     $("results").innerHTML = `<h2>Fit ${r.checkpoint}: ${esc(r.file)}</h2>
       <div class="quality" data-testid="quality">R<sub>wp</sub> <b>${fix(100 * r.rwp, 2)} %</b> · R<sub>p</sub> ${fix(100 * r.rp, 2)} % · GoF <b>${fix(r.gof, 2)}</b> · λ ${esc(r.wavelength)} · ${fix(r.seconds, 1)} s
       ${r.amorphous == null ? "" : ` · amorphous ${fix(100 * r.amorphous, 2)} %`}</div>
-      <table class="compact" data-testid="phase-table"><thead><tr>${head.map((h, i) => `<th class="${i < 2 ? "t" : ""}">${h}</th>`).join("")}</tr></thead><tbody>${body}</tbody></table>${warnings}`;
+      ${phaseTable(r.phases)}${warnings}`;
     $("export").hidden = false;
     $("export-csv").href = url("/api/export", { what: "csv", checkpoint: r.checkpoint });
     $("export-fit").href = url("/api/export", { what: "fit", checkpoint: r.checkpoint });
@@ -513,6 +528,66 @@
     $("compare-view").innerHTML = `<div class="cmp">${col(a)}${col(b)}</div>`;
   }
 
+  // ---- series ------------------------------------------------------------------------------
+  async function refineSeries() {
+    say("series-error", "");
+    if (!state.open) { say("series-error", "Open a file of the folder first."); return; }
+    const cut = state.open.lastIndexOf("/");
+    const dir = state.open.slice(0, cut + 1);
+    const ext = state.open.split(".").pop().toLowerCase();
+    const files = state.files
+      .filter((f) => f.startsWith(dir) && !f.slice(dir.length).includes("/") && f.split(".").pop().toLowerCase() === ext)
+      .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    const o = options();
+    delete o.standard;
+    try {
+      await api("/api/series", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ files, options: o }) });
+      state.seriesRunning = true;
+      running(true);
+      poll();
+    } catch (e) {
+      say("series-error", busyText(e));
+    }
+  }
+
+  async function loadSeries() {
+    const s = await api("/api/series");
+    const pick = s.columns.map((c, i) => [c, i]).filter(([c]) => ["frame", "file", "rwp", "gof", "start"].includes(c) || /_wt(_esd)?$/.test(c) || c === s.columns[2]);
+    const wtCols = pick.filter(([c]) => /_wt$/.test(c));
+    const cell = (row, c, i) => {
+      const v = row[i];
+      if (/_wt$/.test(c)) { const e = s.columns.indexOf(`${c}_esd`); return esd(100 * v, 100 * row[e]); }
+      if (c === "rwp") return fix(100 * v, 2);
+      if (typeof v === "number") return Number.isInteger(v) ? v : fix(v, 3);
+      return esc(v ?? "");
+    };
+    const shown = pick.filter(([c]) => !/_wt_esd$/.test(c));
+    $("series-view").innerHTML = `<h2>Series ${s.id}: ${s.rows.length} of ${s.total} frames${s.seconds ? `, ${fix(s.seconds, 1)} s` : ""}</h2>
+      <table class="compact"><thead><tr>${shown.map(([c]) => `<th class="${c === "file" ? "t" : ""}">${esc(c === "rwp" ? "Rwp %" : /_wt$/.test(c) ? c.replace(/_wt$/, " wt%") : c)}</th>`).join("")}</tr></thead>
+      <tbody>${s.rows.map((row, k) => `<tr data-frame="${k}" class="frame">${shown.map(([c, i]) => `<td class="${c === "file" ? "t" : ""}">${cell(row, c, i)}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
+    $("series-view").querySelectorAll("tr.frame").forEach((tr) => tr.addEventListener("click", () => openFrame(Number(tr.dataset.frame))));
+    return wtCols;
+  }
+
+  async function openFrame(k) {
+    try {
+      const { file, fit } = await api(url("/api/series", { frame: k }));
+      const r = fit.refinement;
+      if (!r) { say("series-error", `${fit.name}: ${fit.error || "no fit"}`); return; }
+      const phases = r.phases.map((p) => Object.assign({}, p, { ticks: p.ticks.map((t) => t[0]), hkl: p.ticks.map((t) => t[1]) }));
+      state.result = null;
+      state.frameFit = { file, phases };
+      await openPattern(file);
+      $("results").innerHTML = `<h2>Series frame ${k + 1}: ${esc(file)}</h2>
+        <div class="quality" data-testid="quality">R<sub>wp</sub> <b>${fix(100 * r.rwp, 2)} %</b> · GoF <b>${fix(r.gof, 2)}</b> · start ${esc(fit.start)}
+        ${fit.flags && fit.flags.length ? ` · flags ${esc(fit.flags.map((f) => f.flag).join(", "))}` : ""}</div>
+        ${phaseTable(phases)}<p class="hint">The series keeps each frame's parameters, not its curves: the frame is drawn with its refined reflection positions.</p>`;
+      $("export").hidden = true;
+    } catch (e) {
+      say("series-error", e.message);
+    }
+  }
+
   // ---- wiring ------------------------------------------------------------------------------
   $("upload").addEventListener("change", (e) => uploadFiles([...e.target.files]));
   const drop = $("drop");
@@ -524,6 +599,7 @@
   $("undo").addEventListener("click", () => step(true));
   $("redo").addEventListener("click", () => step(false));
   $("compare").addEventListener("click", compare);
+  $("series").addEventListener("click", refineSeries);
   ["scale", "axis", "diffmode"].forEach((id) => $(id).addEventListener("change", redraw));
   $("wavelength").addEventListener("change", () => { if ($("axis").value !== "tth") redraw(); });
   $("reset").addEventListener("click", redraw);

@@ -27,9 +27,9 @@ const DEFAULT_BUCKETS: usize = 4000;
 /// What answers a request with an error.
 type Answer = Result<Response, Response>;
 
-const BUSY: &str = "a refinement is running: wait for it or cancel it first";
+pub(crate) const BUSY: &str = "a refinement is running: wait for it or cancel it first";
 
-fn bench(shared: &Shared) -> std::sync::MutexGuard<'_, Bench> {
+pub(crate) fn bench(shared: &Shared) -> std::sync::MutexGuard<'_, Bench> {
     shared.bench.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -52,6 +52,8 @@ pub(crate) fn route(shared: &Arc<Shared>, req: &Request) -> Response {
         ("POST", "/api/undo") => step(shared, true),
         ("POST", "/api/redo") => step(shared, false),
         ("GET", "/api/export") => export(shared, req),
+        ("POST", "/api/series") => crate::series::start(shared, req),
+        ("GET", "/api/series") => crate::series::table(shared, req),
         (_, p) if p.starts_with("/api/") || p == "/" => Err(Response::error(
             405,
             format!("{} {p}: no such action", req.method),
@@ -61,7 +63,7 @@ pub(crate) fn route(shared: &Arc<Shared>, req: &Request) -> Response {
     answer.unwrap_or_else(|e| e)
 }
 
-fn denied(d: Denied) -> Response {
+pub(crate) fn denied(d: Denied) -> Response {
     match d {
         Denied::NotFound(m) => Response::error(404, m),
         Denied::Outside(m) => Response::error(403, m),
@@ -70,7 +72,7 @@ fn denied(d: Denied) -> Response {
 
 /// The status of a job error: a missing file 404, a cancellation 409, the rest 400 (the
 /// request named something that cannot be refined).
-fn job_error(e: &JobError) -> Response {
+pub(crate) fn job_error(e: &JobError) -> Response {
     let status = match e {
         JobError::FileNotFound { .. } => 404,
         JobError::Cancelled => 409,
@@ -199,7 +201,7 @@ struct RefineRequest {
 }
 
 /// Structure-file specs (as the job reads them) with their served name replaced by the path.
-fn map_spec(shared: &Shared, text: &str) -> Result<String, Response> {
+pub(crate) fn map_spec(shared: &Shared, text: &str) -> Result<String, Response> {
     let (prefix, rest) = if let Some(r) = text.strip_prefix(xrd_minerals_prefix::PONKCS) {
         (xrd_minerals_prefix::PONKCS, r)
     } else if let Some(r) = text.strip_prefix(xrd_minerals_prefix::PAWLEY) {
@@ -227,7 +229,7 @@ mod xrd_minerals_prefix {
     pub const PAWLEY: &str = "pawley:";
 }
 
-fn map_path(shared: &Shared, p: &Path) -> Result<PathBuf, Response> {
+pub(crate) fn map_path(shared: &Shared, p: &Path) -> Result<PathBuf, Response> {
     shared
         .served
         .resolve_any(&p.to_string_lossy())

@@ -88,6 +88,8 @@ pub(crate) struct Bench {
     pub history: Vec<Checkpoint>,
     /// Index of the current checkpoint in `history`.
     pub cursor: Option<usize>,
+    /// The last series.
+    pub series: Option<crate::series::SeriesState>,
 }
 
 impl Bench {
@@ -100,6 +102,7 @@ impl Bench {
             next_id: 1,
             history: Vec::new(),
             cursor: None,
+            series: None,
         }
     }
 

@@ -9,6 +9,7 @@ mod export;
 mod files;
 mod http;
 mod job;
+mod series;
 mod server;
 
 pub use decimate::{DECIMATE_FROM, min_max};

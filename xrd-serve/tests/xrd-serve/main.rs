@@ -6,6 +6,7 @@
 mod inputs;
 mod refine;
 mod security;
+mod series;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -58,8 +59,15 @@ pub fn serve(files: &[(&str, &[u8])], max_upload_mb: usize) -> Running {
     for (name, bytes) in files {
         std::fs::write(dir.join(name), bytes).unwrap();
     }
+    serve_paths(dir, &[], max_upload_mb)
+}
+
+/// Serves the fresh folder `dir` (removed at the end) and the folders `more`.
+pub fn serve_paths(dir: PathBuf, more: &[PathBuf], max_upload_mb: usize) -> Running {
+    let mut paths = vec![dir.clone()];
+    paths.extend(more.iter().cloned());
     let server = Server::bind(&ServeOptions {
-        paths: vec![dir.clone()],
+        paths,
         max_upload_mb,
         ..ServeOptions::default()
     })
