@@ -138,3 +138,27 @@ def test_parametric_fit_and_given_order(series):
     ordered = xrd.refine_series(files[:2], phases, order=[1, 2], **kw)
     assert ordered.columns[2] == "order"
     assert list(ordered.order) == [1.0, 2.0]
+
+
+def test_a_series_stopped_by_progress_resumes_to_the_same_rows(series, serial, tmp_path):
+    files, phases, kw = series["files"], series["phases"], series["kwargs"]
+    out = tmp_path / "run"
+    heard = []
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_one(what, done, total, message):
+        heard.append((what, done, total))
+        if what == "frames" and done == 1:
+            raise Stop(message)
+
+    with pytest.raises(Stop):
+        xrd.refine_series(files, phases, out=str(out), progress=stop_after_one, **kw)
+    assert ("frames", 1, 3) in heard
+    assert len((out / "series.jsonl").read_text().splitlines()) == 1
+    assert (out / "series.state.json").is_file()
+    resumed = xrd.refine_series(files, phases, out=str(out), resume=True, **kw)
+    pd.testing.assert_frame_equal(resumed, serial, check_exact=False, rtol=1e-9)
+    with pytest.raises(ValueError, match="one segment"):
+        xrd.refine_series(files, phases, segments=2, out=str(out), **kw)
