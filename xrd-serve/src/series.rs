@@ -52,7 +52,10 @@ pub(crate) fn start(shared: &Arc<Shared>, req: &Request) -> Result<Response, Res
     let request: SeriesRequest = serde_json::from_slice(&req.body)
         .map_err(|e| Response::error(400, format!("request: {e}")))?;
     if request.files.is_empty() {
-        return Err(Response::error(400, "files: a series needs at least one file"));
+        return Err(Response::error(
+            400,
+            "files: a series needs at least one file",
+        ));
     }
     let mut options: SeriesOptions = serde_json::from_value(request.options.clone())
         .map_err(|e| Response::error(400, format!("options: {e}")))?;

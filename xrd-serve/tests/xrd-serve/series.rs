@@ -4,7 +4,9 @@ use super::*;
 
 #[test]
 fn a_series_lands_frame_by_frame() {
-    let Some(folder) = xrd_testdata::shared_data("series/cucr2o4_11bm") else { return };
+    let Some(folder) = xrd_testdata::shared_data("series/cucr2o4_11bm") else {
+        return;
+    };
     let s = serve_paths(fresh_dir("series"), &[folder], 64);
     let files = ["OH_00.fxye", "OH_04.fxye", "OH_09.fxye"].map(|f| format!("cucr2o4_11bm/{f}"));
     let options = serde_json::json!({
@@ -14,9 +16,18 @@ fn a_series_lands_frame_by_frame() {
     // Refused before any job starts: no files, a file outside, an option the series lacks.
     let bad = [
         (serde_json::json!({ "files": [], "options": options }), 400),
-        (serde_json::json!({ "files": ["cucr2o4_11bm/../../x.fxye"], "options": options }), 403),
-        (serde_json::json!({ "files": files, "options": { "phases": ["CuO"], "standard": {"spec": "CuO", "weight": 0.1} } }), 400),
-        (serde_json::json!({ "files": files, "options": { "phases": ["CuO"], "resume": true } }), 400),
+        (
+            serde_json::json!({ "files": ["cucr2o4_11bm/../../x.fxye"], "options": options }),
+            403,
+        ),
+        (
+            serde_json::json!({ "files": files, "options": { "phases": ["CuO"], "standard": {"spec": "CuO", "weight": 0.1} } }),
+            400,
+        ),
+        (
+            serde_json::json!({ "files": files, "options": { "phases": ["CuO"], "resume": true } }),
+            400,
+        ),
     ];
     for (body, status) in bad {
         let r = s.post("/api/series", body.to_string().as_bytes());
@@ -33,7 +44,12 @@ fn a_series_lands_frame_by_frame() {
     assert_eq!(t["phases"], serde_json::json!(["CuCr2O4", "CuO"]));
     let rows = t["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 3);
-    let columns: Vec<&str> = t["columns"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    let columns: Vec<&str> = t["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
     let wt = columns.iter().position(|c| *c == "CuO_wt").unwrap();
     for row in rows {
         assert_eq!(row.as_array().unwrap().len(), columns.len());
