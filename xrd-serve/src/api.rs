@@ -405,8 +405,10 @@ fn finish(
                 "done in {seconds:.1} s: Rwp {:.2} %",
                 100.0 * r.refinement.rwp
             ));
+            let number = b.next_checkpoint;
+            b.next_checkpoint += 1;
             b.push(Checkpoint {
-                id,
+                id: number,
                 file,
                 path,
                 request,

@@ -85,6 +85,8 @@ pub(crate) struct Bench {
     pub events: Vec<String>,
     pub error: Option<String>,
     pub next_id: usize,
+    /// The number of the next checkpoint (fits that finished, counted from 1).
+    pub next_checkpoint: usize,
     pub history: Vec<Checkpoint>,
     /// Index of the current checkpoint in `history`.
     pub cursor: Option<usize>,
@@ -100,6 +102,7 @@ impl Bench {
             events: Vec::new(),
             error: None,
             next_id: 1,
+            next_checkpoint: 1,
             history: Vec::new(),
             cursor: None,
             series: None,
