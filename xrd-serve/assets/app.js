@@ -2,7 +2,12 @@
 // API, history and export. No framework; every server call carries the token of the URL.
 "use strict";
 (() => {
-  const token = new URLSearchParams(location.search).get("token") || "";
+  // The token leaves the address bar (and the history) once read; the tab keeps it.
+  const token = new URLSearchParams(location.search).get("token") || sessionStorage.getItem("xrd-token") || "";
+  if (token) {
+    sessionStorage.setItem("xrd-token", token);
+    history.replaceState(null, "", location.pathname);
+  }
   const $ = (id) => document.getElementById(id);
   const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"];
   const state = {
@@ -228,8 +233,9 @@
     ];
     state.plot = draw(series, data, [wheelZoomPlugin(), ticksPlugin(r.phases)], 400);
     // Difference panel: its x scale follows the main plot's.
-    const sigma = (y) => Math.sqrt(Math.max(y, 1));
-    const dy = $("diffmode").value === "s" ? r.difference.map((d, i) => d / sigma(r.observed[i])) : r.difference;
+    // σ as the refinement weighs: the file's esds, else √max(y, 1).
+    const sigma = (i) => (r.sigma ? r.sigma[i] : Math.sqrt(Math.max(r.observed[i], 1)));
+    const dy = $("diffmode").value === "s" ? r.difference.map((d, i) => d / sigma(i)) : r.difference;
     const dx = r.two_theta.map(toAxis);
     const dd = [dx, dy.slice()];
     if (dx.length > 1 && dx[0] > dx[dx.length - 1]) dd.forEach((c) => c.reverse());

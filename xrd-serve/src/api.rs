@@ -343,7 +343,20 @@ fn refine(shared: &Arc<Shared>, req: &Request) -> Answer {
         .spawn(move || {
             let started = Instant::now();
             let out = job.run(&label, &pattern, &control);
-            finish(&worker, id, file, path, body, options, out, started);
+            let sigma = out.as_ref().ok().and_then(|o| match o {
+                RefineOutput::Refinement(r) => file_sigma(&pattern, &r.refinement.two_theta),
+                _ => None,
+            });
+            finish(
+                &worker,
+                id,
+                file,
+                path,
+                body,
+                options,
+                (out, sigma),
+                started,
+            );
         });
     if let Err(e) = spawned {
         let mut b = bench(shared);
@@ -389,7 +402,7 @@ fn finish(
     path: PathBuf,
     request: Value,
     options: RefineOptions,
-    out: xrd_jobs::Result<RefineOutput>,
+    (out, sigma): (xrd_jobs::Result<RefineOutput>, Option<Vec<f64>>),
     started: Instant,
 ) {
     let mut b = bench(shared);
@@ -414,6 +427,7 @@ fn finish(
                 request,
                 options,
                 result: Arc::new(*r),
+                sigma,
                 seconds,
             });
             b.phase = Phase::Done;
@@ -432,6 +446,20 @@ fn finish(
             b.events.push(format!("failed: {e}"));
         }
     }
+}
+
+/// The file's esds at the points refined (`two_theta`, a run of the pattern's own points),
+/// for the Δ/σ panel; none when the file gives none.
+fn file_sigma(pattern: &xrd_io::Pattern, two_theta: &[f64]) -> Option<Vec<f64>> {
+    let sigma = pattern.sigma()?;
+    let all = pattern.two_theta();
+    two_theta
+        .iter()
+        .map(|t| {
+            let i = all.partition_point(|x| x < t);
+            (all.get(i) == Some(t)).then(|| sigma[i])
+        })
+        .collect()
 }
 
 fn job(shared: &Shared) -> Response {
@@ -525,6 +553,7 @@ fn result_json(c: &Checkpoint) -> Value {
         "calculated": fit.calculated,
         "background": fit.background,
         "difference": xrd_jobs::difference(&fit.observed, &fit.calculated),
+        "sigma": c.sigma,
         "phase_curves": fit.phase_curves,
         "command": export::command_line(&c.path, &c.options, "fit"),
         "python": export::python_call(&c.path, &c.options),

@@ -20,6 +20,8 @@ pub(crate) struct Checkpoint {
     /// The options as the job ran (paths).
     pub options: RefineOptions,
     pub result: Arc<Refined>,
+    /// The file's esds at the points refined, when it gives them.
+    pub sigma: Option<Vec<f64>>,
     pub seconds: f64,
 }
 

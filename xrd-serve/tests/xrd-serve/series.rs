@@ -63,4 +63,12 @@ fn a_series_lands_frame_by_frame() {
     assert_eq!(phases.len(), 2);
     assert!(!phases[0]["ticks"].as_array().unwrap().is_empty());
     assert_eq!(s.get("/api/series?frame=7").status, 404);
+    // One frame refined alone: its file's esds come with the fit, for the Δ/σ panel.
+    let body = serde_json::json!({ "file": files[0], "options": options }).to_string();
+    assert_eq!(s.post("/api/refine", body.as_bytes()).status, 202);
+    assert_eq!(s.wait()["phase"], "done");
+    let r = s.get("/api/result").json();
+    let sigma = r["sigma"].as_array().expect("the FXYE file's esds");
+    assert_eq!(sigma.len(), r["two_theta"].as_array().unwrap().len());
+    assert!(sigma.iter().all(|v| v.as_f64().unwrap() > 0.0));
 }
