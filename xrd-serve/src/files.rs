@@ -66,6 +66,17 @@ impl Served {
             path: uploads.clone(),
             source,
         })?;
+        // Uploads are the user's files: readable by the user alone.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&uploads, std::fs::Permissions::from_mode(0o700)).map_err(
+                |source| Error::File {
+                    path: uploads.clone(),
+                    source,
+                },
+            )?;
+        }
         let uploads = uploads.canonicalize().map_err(|source| Error::File {
             path: uploads.clone(),
             source,

@@ -148,7 +148,9 @@ impl Server {
             });
         }
         let token = options.token.clone().unwrap_or_else(random_token);
-        let uploads = std::env::temp_dir().join(format!("xrd-serve-{}", &token[..12]));
+        // Named by another random draw: the temporary folder's name is visible to every local
+        // user, the token must not be.
+        let uploads = std::env::temp_dir().join(format!("xrd-serve-{}", &random_token()[..16]));
         let served = Served::new(&options.paths, uploads)?;
         let host = options.host.trim_matches(['[', ']']).to_string();
         let address = if host.contains(':') {
