@@ -223,13 +223,14 @@
   function drawFit() {
     destroyPlots();
     const r = state.result;
-    const ys = [r.observed, r.calculated, r.background, ...r.phase_curves];
+    const ys = [r.observed, r.calculated, r.background, ...r.phase_curves, ...r.reference_curves];
     const data = columns(r.two_theta, ys);
     const series = [
       { label: "observed", stroke: "#222", width: 0, points: { show: true, size: 2.5, fill: "#222" } },
       { label: "calculated", stroke: "#d62728", width: 1.2, points: { show: false } },
       { label: "background", stroke: "#888", width: 1, dash: [4, 3], points: { show: false } },
       ...r.phases.map((p, k) => ({ label: p.name, stroke: COLORS[(k + 2) % COLORS.length], width: 1, points: { show: false } })),
+      ...r.references.map((x, k) => ({ label: `${x.id} (measured)`, stroke: COLORS[(r.phases.length + k + 2) % COLORS.length], width: 1, dash: [2, 2], points: { show: false } })),
     ];
     state.plot = draw(series, data, [wheelZoomPlugin(), ticksPlugin(r.phases)], 400);
     // Difference panel: its x scale follows the main plot's.
@@ -297,6 +298,16 @@
       }
     }
     inst.value = keep;
+    const lib = $("reflib");
+    const keepLib = lib.value;
+    lib.innerHTML = '<option value="">none</option>';
+    for (const name of state.files.filter((n) => /\.csv(\.gz)?$/i.test(n))) {
+      const o = document.createElement("option");
+      o.value = name;
+      o.textContent = name;
+      lib.append(o);
+    }
+    lib.value = keepLib;
   }
 
   async function fetchPattern(name) {
@@ -377,6 +388,9 @@
       o.standard = { spec: i < 0 ? std : std.slice(0, i).trim(), weight: i < 0 ? NaN : Number(std.slice(i + 1)) };
     }
     if ($("instrument").value) o.instrument = $("instrument").value;
+    const refs = $("references").value.split(",").map((r) => r.trim()).filter(Boolean);
+    if (refs.length) o.references = refs;
+    if ($("reflib").value) o.reference_library = $("reflib").value;
     return o;
   }
 
@@ -388,6 +402,8 @@
     $("background").value = o.background ?? "";
     $("standard").value = o.standard ? `${o.standard.spec}=${o.standard.weight}` : "";
     $("instrument").value = o.instrument || "";
+    $("references").value = (o.references || []).join(", ");
+    $("reflib").value = o.reference_library || "";
     if (request.wavelength) $("wavelength").value = request.wavelength;
   }
 
@@ -475,13 +491,20 @@
     return `<table class="compact" data-testid="phase-table"><thead><tr>${head.map((h, i) => `<th class="${i < 2 ? "t" : ""}">${h}</th>`).join("")}</tr></thead><tbody>${body}</tbody></table>`;
   }
 
+  function referenceTable(refs) {
+    if (!refs || !refs.length) return "";
+    return `<table class="compact" data-testid="reference-table"><thead><tr><th class="t">Measured reference</th><th class="t">name</th><th>RIR</th><th>wt%</th><th>shift (°)</th></tr></thead><tbody>
+      ${refs.map((x) => `<tr><td class="t">${esc(x.id)}</td><td class="t">${esc(x.name)}</td><td>${fix(x.rir, 3)}</td>
+        <td>${x.background ? "background" : esd(100 * x.weight_fraction, 100 * x.weight_fraction_esd)}</td><td>${esd(x.shift, x.shift_esd)}</td></tr>`).join("")}</tbody></table>`;
+  }
+
   function renderResult(r) {
     state.frameFit = null;
     const warnings = r.warnings.length ? `<ul class="warnings">${r.warnings.map((w) => `<li>${esc(w)}</li>`).join("")}</ul>` : "";
     $("results").innerHTML = `<h2>Fit ${r.checkpoint}: ${esc(r.file)}</h2>
       <div class="quality" data-testid="quality">R<sub>wp</sub> <b>${fix(100 * r.rwp, 2)} %</b> · R<sub>p</sub> ${fix(100 * r.rp, 2)} % · GoF <b>${fix(r.gof, 2)}</b> · λ ${esc(r.wavelength)} · ${fix(r.seconds, 1)} s
       ${r.amorphous == null ? "" : ` · amorphous ${fix(100 * r.amorphous, 2)} %`}</div>
-      ${phaseTable(r.phases)}${warnings}`;
+      ${phaseTable(r.phases)}${referenceTable(r.references)}${warnings}`;
     $("export").hidden = false;
     $("export-csv").href = url("/api/export", { what: "csv", checkpoint: r.checkpoint });
     $("export-fit").href = url("/api/export", { what: "fit", checkpoint: r.checkpoint });

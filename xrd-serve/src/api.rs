@@ -555,6 +555,8 @@ fn result_json(c: &Checkpoint) -> Value {
         "difference": xrd_jobs::difference(&fit.observed, &fit.calculated),
         "sigma": c.sigma,
         "phase_curves": fit.phase_curves,
+        "references": fit.references,
+        "reference_curves": fit.reference_curves,
         "command": export::command_line(&c.path, &c.options, "fit"),
         "python": export::python_call(&c.path, &c.options),
     })

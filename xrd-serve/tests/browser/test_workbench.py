@@ -133,7 +133,7 @@ def compare_tables(mine, theirs, what):
 
 def main():
     t_start = time.time()
-    server, url, port, token = start_server(DATA / "measured/dara_dev", SERIES)
+    server, url, port, token = start_server(DATA / "measured/dara_dev", SERIES, DATA / "references/rockjock")
     tmp = Path(tempfile.mkdtemp(prefix="xrd-serve-browser-"))
     try:
         security(port, token)
@@ -256,6 +256,17 @@ def main():
             page.get_by_test_id("compare").click()
             expect(page.get_by_test_id("compare-view").locator("h2")).to_have_count(2)
             check("Bunsenite wt%" in page.get_by_test_id("compare-view").inner_text(), "two fits compared side by side")
+
+            # Structures and a measured RockJock reference in one fit.
+            page.locator('#files li[data-name="dara_dev/NiO_0p2030-Li2CO3_0p2999-TiO2_0p5025--8min.xrdml"]').click()
+            expect(page.get_by_test_id("info")).to_contain_text("NiO_0p2030")
+            page.get_by_test_id("references").fill("ANATASE")
+            page.get_by_test_id("reference-library").select_option("rockjock/rockjock_library_all168.csv.gz")
+            refine("NiO, Li2CO3", "", ["scale", "cells", "profile", "texture"])
+            expect(page.get_by_test_id("reference-table")).to_contain_text("ANATASE", timeout=60000)
+            check(True, "a measured reference (RockJock ANATASE) fitted beside NiO and Li2CO3")
+            page.get_by_test_id("references").fill("")
+            page.get_by_test_id("reference-library").select_option("")
 
             # The series folder, refined frame by frame; a click on a frame opens it.
             page.locator('#files li[data-name="cucr2o4_11bm/OH_00.fxye"]').click()

@@ -145,3 +145,54 @@ fn a_cancelled_job_frees_the_workbench() {
     assert_eq!(r.status, 202, "{}", r.body);
     assert_eq!(s.wait()["phase"], "done");
 }
+
+#[test]
+fn phases_and_measured_references_in_one_fit() {
+    let Some(dara) = xrd_testdata::shared_data("measured/dara_dev") else {
+        return;
+    };
+    let Some(rockjock) = xrd_testdata::shared_data("references/rockjock") else {
+        return;
+    };
+    let s = serve_paths(fresh_dir("mixed"), &[dara, rockjock], 64);
+    let body = serde_json::json!({
+        "file": "dara_dev/NiO_0p2030-Li2CO3_0p2999-TiO2_0p5025--8min.xrdml",
+        "options": {
+            "phases": ["NiO", "Li2CO3"],
+            "references": ["ANATASE"],
+            "reference_library": "rockjock/rockjock_library_all168.csv.gz",
+        },
+    });
+    let r = s.post("/api/refine", body.to_string().as_bytes());
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(s.wait()["phase"], "done");
+    let fit = s.get("/api/result").json();
+    let rows = fit["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[2]["kind"], "reference");
+    assert_eq!(fit["references"][0]["id"], "ANATASE");
+    let n = fit["two_theta"].as_array().unwrap().len();
+    assert_eq!(fit["reference_curves"][0].as_array().unwrap().len(), n);
+    let total: f64 = rows
+        .iter()
+        .map(|r| r["weight_fraction"].as_f64().unwrap())
+        .sum();
+    assert!((total - 1.0).abs() < 1e-6, "{total}");
+    // The library must be a served file too.
+    let outside = serde_json::json!({
+        "file": "dara_dev/NiO_0p2030-Li2CO3_0p2999-TiO2_0p5025--8min.xrdml",
+        "options": { "phases": ["NiO"], "references": ["ANATASE"], "reference_library": "/etc/passwd" },
+    });
+    assert_eq!(
+        s.post("/api/refine", outside.to_string().as_bytes()).status,
+        404
+    );
+    // References alone (a summation) are refused with a message, not shown half.
+    let alone = serde_json::json!({
+        "file": "dara_dev/NiO_0p2030-Li2CO3_0p2999-TiO2_0p5025--8min.xrdml",
+        "options": { "references": ["ANATASE"], "reference_library": "rockjock/rockjock_library_all168.csv.gz" },
+    });
+    let r = s.post("/api/refine", alone.to_string().as_bytes());
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.error().contains("references alone"));
+}
