@@ -56,6 +56,9 @@ pub enum Error {
     /// An error of xrd-io (pattern files).
     #[error(transparent)]
     Io(#[from] xrd_io::Error),
+    /// An error of xrd-classify (the model, its stages).
+    #[error(transparent)]
+    Classify(Box<xrd_classify::Error>),
     /// An error of xrd-index (indexing).
     #[error(transparent)]
     Index(#[from] xrd_index::Error),
@@ -90,6 +93,12 @@ impl From<xrd_refine::Error> for Error {
     }
 }
 
+impl From<xrd_classify::Error> for Error {
+    fn from(e: xrd_classify::Error) -> Self {
+        Error::Classify(Box::new(e))
+    }
+}
+
 impl From<xrd_core::Cancelled> for Error {
     fn from(_: xrd_core::Cancelled) -> Self {
         Error::Cancelled
@@ -115,4 +124,4 @@ pub(crate) fn existing(path: &std::path::Path) -> Result<()> {
     }
 }
 
-xrd_core::shared_errors!(Error, wraps Io, Index, Sim, Minerals, Refine);
+xrd_core::shared_errors!(Error, wraps Io, Classify, Index, Sim, Minerals, Refine);

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod classify;
 mod error;
 mod fields;
 mod frames;
@@ -13,6 +14,7 @@ mod series;
 mod simulate;
 mod simulated;
 
+pub use classify::{Classified, Classify, ClassifyOptions, DEFAULT_CACHE};
 pub use error::{Error, Result};
 pub use fields::{JOBS, option_fields};
 pub use frames::{order_name, series_frame};

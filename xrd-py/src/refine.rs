@@ -54,9 +54,9 @@ pub(crate) fn kept_library<'t>(
     }
 }
 
-/// The option fields of the job `job` ("refine", "series", "simulate", "index"): the keywords
-/// `xrd.refine`, `xrd.refine_series`, `xrd.simulate` and `xrd.index` must take (the tests
-/// compare).
+/// The option fields of the job `job` ("refine", "series", "simulate", "index", "classify"):
+/// the keywords `xrd.refine`, `xrd.refine_series`, `xrd.simulate`, `xrd.index` and
+/// `xrd.classify` must take (the tests compare).
 #[pyfunction]
 pub fn _options_fields(job: &str) -> PyResult<Vec<String>> {
     xrd_jobs::option_fields(job).ok_or_else(|| value_error(format!("no job `{job}`")))

@@ -20,6 +20,8 @@ use xrd_cli::output::{Cell, Table, csv_field};
 use xrd_cli::run::write_atomic;
 use xrd_io::{Grid, Pattern, Wavelength};
 
+use xrd_jobs::{Classify, ClassifyOptions};
+
 use super::{
     Context, Halves, Outcome, Result, create_dir, half_name, input_files, labelled_npz,
     parse_wavelength, pattern_name, skipped,
@@ -60,14 +62,14 @@ pub struct Model {
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
     /// Do not index the lines.
-    #[arg(long)]
-    pub no_indexing: bool,
+    #[arg(long = "no-indexing", action = clap::ArgAction::SetFalse)]
+    pub indexing: bool,
     /// Do not search the built-in mineral library (with --no-indexing: the networks alone).
-    #[arg(long)]
-    pub no_library: bool,
-    /// Folder of the cached reference patterns of the library.
-    #[arg(long, value_name = "DIR", default_value = "target/xrd-cache")]
-    pub cache: PathBuf,
+    #[arg(long = "no-library", action = clap::ArgAction::SetFalse)]
+    pub library: bool,
+    /// Folder of the cached reference patterns of the library (default target/xrd-cache).
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
     /// Library phases made of these elements only (`Ti,O`): what you know of the sample keeps
     /// phases of another chemistry from deciding.
     #[arg(long, value_delimiter = ',', value_name = "A,B")]
@@ -266,36 +268,22 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
 }
 
 /// The model named by `--model`, else the shipped one.
-fn load_model(m: &Model) -> Result<(String, Classifier)> {
-    let (name, mut model) = match &m.model {
-        Some(path) => (path.display().to_string(), Classifier::load(path)?),
-        None => ("shipped".to_string(), Classifier::shipped()?),
-    };
-    if m.no_indexing {
-        model = model.with_indexing(None)?;
+/// The options of the classification job, from the model's flags and `wavelength`.
+fn options(m: &Model, wavelength: Option<Wavelength>) -> ClassifyOptions {
+    ClassifyOptions {
+        model: m.model.clone(),
+        indexing: m.indexing,
+        library: m.library,
+        cache: m.cache.clone(),
+        elements: m.elements.clone(),
+        require: m.require.clone(),
+        library_midpoint: m.library_midpoint,
+        library_width: m.library_width,
+        library_temperature: m.library_temperature,
+        decisive_merit: m.decisive_merit,
+        library_threshold: m.library_threshold,
+        wavelength,
     }
-    if !m.no_library {
-        let library = xrd_minerals::Library::amcsd()?;
-        let params =
-            xrd_minerals::ReferenceParams::new().wavelength(xrd_classify::TRAINING_WAVELENGTH);
-        let references =
-            xrd_minerals::ReferenceSet::cached(&library, &params, &m.cache, |_, _| {})?;
-        let search = xrd_minerals::SearchParams::new()
-            .elements(m.elements.clone())
-            .required(m.require.clone());
-        let weighting = xrd_classify::LibraryWeighting {
-            temperature: m.library_temperature,
-            midpoint: m.library_midpoint,
-            width: m.library_width,
-            decisive_merit: m.decisive_merit,
-        };
-        let stage = xrd_classify::LibrarySearch::new(library, search)?
-            .with_references(references)?
-            .weighting(weighting)?
-            .threshold(m.library_threshold)?;
-        model = model.with_library(Some(stage));
-    }
-    Ok((name, model))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -311,7 +299,7 @@ fn top5(p: &Prediction) -> String {
 }
 
 fn predict(args: &Predict, ctx: &Context) -> Result<Outcome> {
-    let (_, model) = load_model(&args.model)?;
+    let job = Classify::new(options(&args.model, args.wavelength)).map_err(super::flagged)?;
     let files = input_files(&args.inputs)?;
     let mut csv = String::from("file,crystal_system,space_group,certainty,top5\n");
     let mut table = Table::new([
@@ -342,77 +330,61 @@ fn predict(args: &Predict, ctx: &Context) -> Result<Outcome> {
         };
         let count = patterns.len();
         for (k, pattern) in patterns.into_iter().enumerate() {
-            let pattern = match (pattern.wavelength(), args.wavelength) {
-                (None, Some(w)) => pattern.with_wavelength(Some(w)),
-                _ => pattern,
-            };
             named.push((pattern_name(file, k, count), pattern));
         }
     }
-    let all: Vec<Pattern> = named.iter().map(|(_, p)| p.clone()).collect();
-    let predictions: Vec<std::result::Result<Prediction, xrd_classify::Error>> =
-        match model.predict_patterns(&all) {
-            Ok(p) => p.into_iter().map(Ok).collect(),
-            // One pattern that cannot be put on the grid: each on its own, to name it.
-            Err(_) => all.iter().map(|p| model.predict_pattern(p)).collect(),
+    for ((name, _), c) in named.iter().zip(job.run(&named)) {
+        let c = match c {
+            Ok(c) => c,
+            Err(e) => {
+                bar.suspend(|| skipped(name, &e));
+                failed += 1;
+                continue;
+            }
         };
-    for ((name, _), p) in named.iter().zip(predictions) {
-        {
-            let name = name.clone();
-            let p = match p {
-                Ok(p) => p,
-                Err(e) => {
-                    bar.suspend(|| skipped(&name, &e));
-                    failed += 1;
-                    continue;
-                }
-            };
-            bar.suspend(|| {
-                for w in &p.warnings {
-                    eprintln!("{name}: {w}");
-                }
-                if let Some(c) = &p.cell {
-                    let ([a, b, cc], [_, beta, _]) = (c.cell.lengths(), c.cell.angles());
-                    eprintln!(
-                        "{name}: indexed as {:?}, a {:.4} b {:.4} c {:.4} Å, β {:.2}°, zero {:+.3}°, M{} {:.1}",
-                        c.metric,
-                        a,
-                        b,
-                        cc,
-                        beta,
-                        c.zero_shift,
-                        c.lines,
-                        c.merit
-                    );
-                }
-            });
-            csv.push_str(&format!(
-                "{},{},{},{:.4},{}\n",
-                csv_field(&name),
-                p.crystal_system.name(),
-                p.space_group,
-                p.certainty,
-                top5(&p)
-            ));
-            table.push(vec![
-                Cell::text(name),
-                Cell::text(p.crystal_system.name()),
-                Cell::integer(i64::from(p.space_group)),
-                Cell::number(p.certainty, 3),
-                Cell::text(top5(&p)),
-                Cell::text(if p.refused { "yes" } else { "no" }),
-                Cell::text(p.decided_by.name()),
-                Cell::text(
-                    p.phase
-                        .as_ref()
-                        .map_or(String::new(), |m| format!("{} ({})", m.name, m.space_group)),
-                ),
-                match &p.phase {
-                    Some(m) => Cell::number(m.score, 3),
-                    None => Cell::text(""),
-                },
-            ]);
-        }
+        bar.suspend(|| {
+            for w in &c.warnings {
+                eprintln!("{name}: {w}");
+            }
+            if let Some(cell) = &c.prediction.cell {
+                let ([a, b, cc], [_, beta, _]) = (cell.cell.lengths(), cell.cell.angles());
+                eprintln!(
+                    "{name}: indexed as {:?}, a {:.4} b {:.4} c {:.4} Å, β {:.2}°, zero {:+.3}°, M{} {:.1}",
+                    cell.metric,
+                    a,
+                    b,
+                    cc,
+                    beta,
+                    cell.zero_shift,
+                    cell.lines,
+                    cell.merit
+                );
+            }
+        });
+        let top5: Vec<String> = c.top5.iter().map(u8::to_string).collect();
+        let top5 = top5.join(";");
+        csv.push_str(&format!(
+            "{},{},{},{:.4},{}\n",
+            csv_field(name),
+            c.crystal_system,
+            c.space_group,
+            c.certainty,
+            top5
+        ));
+        table.push(vec![
+            Cell::text(name.clone()),
+            Cell::text(c.crystal_system.clone()),
+            Cell::integer(i64::from(c.space_group)),
+            Cell::number(c.certainty, 3),
+            Cell::text(top5),
+            Cell::text(if c.refused { "yes" } else { "no" }),
+            Cell::text(c.decided_by.clone()),
+            Cell::text(c.phase.clone().unwrap_or_default()),
+            match c.phase_score {
+                Some(s) => Cell::number(s, 3),
+                None => Cell::text(""),
+            },
+        ]);
     }
     bar.finish_and_clear();
     ctx.print(&table);
@@ -572,7 +544,8 @@ fn matching_entries(model: &Classifier, data: &[Labelled]) -> Result<Vec<Vec<usi
 }
 
 fn run_evaluate(args: &Evaluate) -> Result<Outcome> {
-    let (model_path, model) = load_model(&args.model)?;
+    let job = Classify::new(options(&args.model, None)).map_err(super::flagged)?;
+    let (model_path, model) = (job.model_name().to_string(), job.classifier());
     let data_path = &args.data;
     let out = &args.out;
     let (data, halves, data_patterns) = if data_path.is_dir() {
@@ -584,7 +557,7 @@ fn run_evaluate(args: &Evaluate) -> Result<Outcome> {
             )
             .into());
         }
-        let data = read_folder(data_path, &model)?;
+        let data = read_folder(data_path, model)?;
         let n = data.len();
         (data, Halves::All, n)
     } else {
@@ -594,7 +567,7 @@ fn run_evaluate(args: &Evaluate) -> Result<Outcome> {
         return Err(format!("{}: no labelled patterns", data_path.display()).into());
     }
     let exclude = if args.exclude_matching {
-        Some(matching_entries(&model, &data)?)
+        Some(matching_entries(model, &data)?)
     } else {
         None
     };
@@ -1167,4 +1140,37 @@ fn training_figure(path: &Path, model: &Classifier) -> Result<()> {
     }
     figures::line_panels(path, &panels, ("epoch", ""))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use clap::Args as _;
+
+    use super::Predict;
+
+    /// Every option of the classification job is a flag of `xrd classify predict` with the
+    /// option's default, and every flag but the inputs and --out an option.
+    #[test]
+    fn every_option_is_a_flag_with_the_options_default() {
+        let command = Predict::augment_args(clap::Command::new("predict"));
+        let ids: BTreeSet<String> = command
+            .get_arguments()
+            .map(|a| a.get_id().to_string())
+            .filter(|id| !["help", "inputs", "out"].contains(&id.as_str()))
+            .collect();
+        let fields: BTreeSet<String> = xrd_jobs::option_fields("classify")
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        assert_eq!(ids, fields);
+        let m = command
+            .try_get_matches_from(["predict", "a.xy"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let args = <Predict as clap::FromArgMatches>::from_arg_matches(&m)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let o = super::options(&args.model, args.wavelength);
+        assert_eq!(o, xrd_jobs::ClassifyOptions::default());
+    }
 }

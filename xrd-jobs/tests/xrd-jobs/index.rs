@@ -1,4 +1,4 @@
-//! The indexing job on a simulated halite pattern.
+//! The indexing and classification jobs on a simulated halite pattern.
 
 use xrd_jobs::{Index, IndexOptions};
 
@@ -41,4 +41,30 @@ fn an_index_option_out_of_range_is_named() {
         ..Default::default()
     };
     assert_eq!(xrd_core::refused(o.check()), "lines");
+}
+
+#[test]
+fn halite_is_classified_cubic_without_the_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, files) = fixtures::series(dir.path(), 1);
+    let pattern = xrd_io::read(&files[0]).unwrap().remove(0);
+    let job = xrd_jobs::Classify::new(xrd_jobs::ClassifyOptions {
+        library: false,
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(job.model_name(), "shipped");
+    let out = job.run(&[("halite".to_string(), pattern)]);
+    let c = out[0].as_ref().unwrap();
+    assert_eq!(c.crystal_system, "cubic", "{c:?}");
+    assert_eq!(c.top5.len(), 5);
+    let missing = xrd_jobs::Classify::new(xrd_jobs::ClassifyOptions {
+        model: Some(dir.path().join("missing.safetensors")),
+        library: false,
+        ..Default::default()
+    });
+    assert!(
+        matches!(missing, Err(xrd_jobs::Error::FileNotFound { .. })),
+        "{missing:?}"
+    );
 }

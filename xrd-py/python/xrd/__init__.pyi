@@ -118,7 +118,9 @@ def refine(
     max_shift: Optional[float] = None,
     progress: Optional[Progress] = None,
 ) -> Summation: ...
-def _options_fields(job: Literal["refine", "series", "simulate", "index"]) -> list[str]: ...
+def _options_fields(
+    job: Literal["refine", "series", "simulate", "index", "classify"],
+) -> list[str]: ...
 def _row_columns(kind: Literal["refinement", "summation", "identify"]) -> list[str]: ...
 def index(
     pattern: PatternLike,
@@ -138,6 +140,13 @@ def classify(
     indexing: bool = True,
     library: bool = True,
     wavelength: Wavelength = None,
+    model: Optional[PathLike] = None,
+    cache: Optional[PathLike] = None,
+    library_midpoint: Optional[float] = None,
+    library_width: Optional[float] = None,
+    library_temperature: Optional[float] = None,
+    decisive_merit: Optional[float] = None,
+    library_threshold: Optional[float] = None,
 ) -> Classification: ...
 
 class FeatureSpace:
