@@ -48,6 +48,8 @@ enum Command {
     Classify(commands::classify::Args),
     /// Build the paper's 2-D feature space of your pattern files and estimate their labels.
     FeatureSpace(Box<commands::feature_space::Args>),
+    /// A local web workbench: open patterns, refine, compare fits and export the command.
+    Serve(commands::serve::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -88,6 +90,7 @@ fn main() -> ExitCode {
         Command::Library(args) => commands::library::run(args, &ctx),
         Command::Classify(args) => commands::classify::run(args, &ctx),
         Command::FeatureSpace(args) => commands::feature_space::run(*args, &ctx),
+        Command::Serve(args) => commands::serve::run(args, &ctx),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "xrd", &mut std::io::stdout());
             Ok(Outcome::Done)

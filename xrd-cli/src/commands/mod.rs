@@ -12,6 +12,7 @@ pub mod identify;
 pub mod index;
 pub mod library;
 pub mod refine;
+pub mod serve;
 pub mod simulate;
 
 /// What every subcommand is given besides its own options.

@@ -1,0 +1,644 @@
+// The xrd workbench page: files, patterns drawn with uPlot, refinement through the server's job
+// API, history and export. No framework; every server call carries the token of the URL.
+"use strict";
+(() => {
+  // The token leaves the address bar (and the history) once read; the tab keeps it.
+  const token = new URLSearchParams(location.search).get("token") || sessionStorage.getItem("xrd-token") || "";
+  if (token) {
+    sessionStorage.setItem("xrd-token", token);
+    history.replaceState(null, "", location.pathname);
+  }
+  const $ = (id) => document.getElementById(id);
+  const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"];
+  const state = {
+    files: [],
+    open: null, // name of the pattern shown
+    overlay: new Set(),
+    patterns: new Map(), // name -> pattern JSON
+    result: null,
+    history: null,
+    polling: null,
+    plot: null,
+    diff: null,
+    drawMs: null,
+    frameFit: null,
+    seriesRunning: false,
+  };
+  window.xrdWorkbench = state;
+
+  // ---- server calls ------------------------------------------------------------------------
+  async function api(path, options = {}) {
+    const headers = Object.assign({ "X-Xrd-Token": token }, options.headers || {});
+    const r = await fetch(path, Object.assign({}, options, { headers }));
+    const type = r.headers.get("content-type") || "";
+    const body = type.includes("json") ? await r.json() : await r.text();
+    if (!r.ok) {
+      const message = body && body.error ? body.error : `HTTP ${r.status}`;
+      const e = new Error(message);
+      e.status = r.status;
+      throw e;
+    }
+    return body;
+  }
+  const url = (path, params) => `${path}?${new URLSearchParams(Object.assign({ token }, params))}`;
+  const say = (id, text) => { $(id).textContent = text || ""; };
+  const busyText = (e) => (e.status === 409 ? `Busy: ${e.message}` : e.message);
+
+  // ---- numbers -----------------------------------------------------------------------------
+  // A value with its esd in parentheses, in the last digits: 0.6012(31).
+  function esd(v, s) {
+    if (v == null || !isFinite(v)) return "";
+    if (!(s > 0) || !isFinite(s)) return v.toFixed(4);
+    let d = Math.max(0, Math.min(8, 1 - Math.floor(Math.log10(s))));
+    let e = Math.round(s * 10 ** d);
+    if (e >= 100 && d > 0) { d -= 1; e = Math.round(s * 10 ** d); }
+    return `${v.toFixed(d)}(${e})`;
+  }
+  const fix = (v, d) => (v == null || !isFinite(v) ? "" : v.toFixed(d));
+  const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+  // ---- axes and intensity transforms -------------------------------------------------------
+  function lambda() {
+    const p = state.patterns.get(state.open);
+    if (p && p.alpha1) return p.alpha1;
+    const w = parseFloat($("wavelength").value);
+    return isFinite(w) && w > 0 ? w : 1.5406; // Cu Kα1, as the refinement assumes
+  }
+  function toAxis(tth) {
+    const mode = $("axis").value;
+    if (mode === "tth") return tth;
+    const l = lambda();
+    const s = Math.sin((tth * Math.PI) / 360);
+    return mode === "d" ? l / (2 * s) : (4 * Math.PI * s) / l;
+  }
+  function yScale(y) {
+    const mode = $("scale").value;
+    if (mode === "sqrt") return Math.sign(y) * Math.sqrt(Math.abs(y));
+    if (mode === "log") return Math.log10(Math.max(y, 1));
+    return y;
+  }
+  const axisLabel = () => ({ tth: "2θ (°)", d: "d (Å)", q: "Q (Å⁻¹)" })[$("axis").value];
+  const yLabel = () => ({ lin: "counts", sqrt: "√counts", log: "log₁₀ counts" })[$("scale").value];
+
+  // Columns in ascending x (d runs backwards in 2θ).
+  function columns(x, ys) {
+    const xs = x.map(toAxis);
+    const cols = [xs, ...ys.map((y) => y.map(yScale))];
+    if (xs.length > 1 && xs[0] > xs[xs.length - 1]) cols.forEach((c) => c.reverse());
+    return cols;
+  }
+
+  // ---- plots -------------------------------------------------------------------------------
+  function wheelZoomPlugin() {
+    return {
+      hooks: {
+        ready: (u) => {
+          const over = u.over;
+          over.addEventListener("wheel", (e) => {
+            e.preventDefault();
+            const { left } = u.cursor;
+            const x0 = u.posToVal(left, "x");
+            const { min, max } = u.scales.x;
+            const f = e.deltaY < 0 ? 0.8 : 1.25;
+            u.setScale("x", { min: x0 - (x0 - min) * f, max: x0 + (max - x0) * f });
+          }, { passive: false });
+          // Shift-drag pans.
+          over.addEventListener("mousedown", (e) => {
+            if (!e.shiftKey) return;
+            e.preventDefault();
+            e.stopPropagation();
+            const { min, max } = u.scales.x;
+            const start = e.clientX;
+            const per = (max - min) / u.bbox.width * devicePixelRatio;
+            const move = (m) => {
+              const dx = (m.clientX - start) * per;
+              u.setScale("x", { min: min - dx, max: max - dx });
+            };
+            const up = () => { document.removeEventListener("mousemove", move); document.removeEventListener("mouseup", up); };
+            document.addEventListener("mousemove", move);
+            document.addEventListener("mouseup", up);
+          }, true);
+        },
+      },
+    };
+  }
+
+  // Reflection ticks, one row per phase under the curves, with hkl on hover.
+  function ticksPlugin(phases) {
+    const rowH = 8;
+    let rows = [];
+    return {
+      hooks: {
+        draw: (u) => {
+          const ctx = u.ctx;
+          const { left, top, width, height } = u.bbox;
+          rows = [];
+          ctx.save();
+          ctx.lineWidth = 1.5 * devicePixelRatio;
+          phases.forEach((p, k) => {
+            const y0 = top + height - (phases.length - k) * rowH * devicePixelRatio;
+            ctx.strokeStyle = COLORS[(k + 2) % COLORS.length];
+            const xs = [];
+            ctx.beginPath();
+            p.ticks.forEach((t, i) => {
+              const xv = toAxis(t);
+              const px = u.valToPos(xv, "x", true);
+              if (px < left || px > left + width) return;
+              ctx.moveTo(px, y0);
+              ctx.lineTo(px, y0 + (rowH - 2) * devicePixelRatio);
+              xs.push([px, i]);
+            });
+            ctx.stroke();
+            rows.push({ y0, xs, p });
+          });
+          ctx.restore();
+        },
+        setCursor: (u) => {
+          const tip = $("tip");
+          const { left, top } = u.cursor;
+          if (left == null || left < 0) { tip.style.display = "none"; return; }
+          const cx = left * devicePixelRatio + u.bbox.left;
+          const cy = top * devicePixelRatio + u.bbox.top;
+          for (const r of rows) {
+            if (cy < r.y0 - 2 || cy > r.y0 + rowH * devicePixelRatio + 2) continue;
+            let best = null;
+            for (const [px, i] of r.xs) if (Math.abs(px - cx) < 4 * devicePixelRatio && (!best || Math.abs(px - cx) < Math.abs(best[0] - cx))) best = [px, i];
+            if (best) {
+              const h = r.p.hkl[best[1]];
+              const rect = u.over.getBoundingClientRect();
+              tip.textContent = `${r.p.name} (${h.join(" ")}) ${axisLabel()} ${fix(toAxis(r.p.ticks[best[1]]), 4)}`;
+              tip.style.left = `${rect.left + left + 12}px`;
+              tip.style.top = `${rect.top + top + 12}px`;
+              tip.style.display = "block";
+              return;
+            }
+          }
+          tip.style.display = "none";
+        },
+      },
+    };
+  }
+
+  function destroyPlots() {
+    if (state.plot) state.plot.destroy();
+    if (state.diff) state.diff.destroy();
+    state.plot = state.diff = null;
+    $("diff").innerHTML = "";
+  }
+
+  function width() { return Math.max(400, $("plot").clientWidth || 800); }
+
+  function draw(series, data, plugins, height) {
+    const t0 = performance.now();
+    let first = true;
+    const opts = {
+      width: width(),
+      height,
+      scales: { x: { time: false } },
+      axes: [{ label: axisLabel() }, { label: yLabel(), size: 60 }],
+      series: [{ label: axisLabel() }, ...series],
+      cursor: { sync: { key: "xrd" }, drag: { x: true, y: false } },
+      legend: { live: true },
+      plugins,
+      hooks: { draw: [() => { if (first) { first = false; state.drawMs = performance.now() - t0; } }] },
+    };
+    return new uPlot(opts, data, $("plot"));
+  }
+
+  function drawPatterns() {
+    destroyPlots();
+    const names = [state.open, ...[...state.overlay].filter((n) => n !== state.open)].filter((n) => state.patterns.has(n));
+    if (!names.length) return;
+    const tables = names.map((n) => {
+      const p = state.patterns.get(n);
+      return columns(p.x, [p.y]);
+    });
+    const data = tables.length === 1 ? tables[0] : uPlot.join(tables);
+    const series = names.map((n, k) => ({ label: n.split("/").pop(), stroke: COLORS[k % COLORS.length], width: 1, spanGaps: true, points: { show: false } }));
+    const f = state.frameFit;
+    const plugins = f && f.file === state.open ? [wheelZoomPlugin(), ticksPlugin(f.phases)] : [wheelZoomPlugin()];
+    state.plot = draw(series, data, plugins, 420);
+  }
+
+  function drawFit() {
+    destroyPlots();
+    const r = state.result;
+    const ys = [r.observed, r.calculated, r.background, ...r.phase_curves, ...r.reference_curves];
+    const data = columns(r.two_theta, ys);
+    const series = [
+      { label: "observed", stroke: "#222", width: 0, points: { show: true, size: 2.5, fill: "#222" } },
+      { label: "calculated", stroke: "#d62728", width: 1.2, points: { show: false } },
+      { label: "background", stroke: "#888", width: 1, dash: [4, 3], points: { show: false } },
+      ...r.phases.map((p, k) => ({ label: p.name, stroke: COLORS[(k + 2) % COLORS.length], width: 1, points: { show: false } })),
+      ...r.references.map((x, k) => ({ label: `${x.id} (measured)`, stroke: COLORS[(r.phases.length + k + 2) % COLORS.length], width: 1, dash: [2, 2], points: { show: false } })),
+    ];
+    state.plot = draw(series, data, [wheelZoomPlugin(), ticksPlugin(r.phases)], 400);
+    // Difference panel: its x scale follows the main plot's.
+    // σ as the refinement weighs: the file's esds, else √max(y, 1).
+    const sigma = (i) => (r.sigma ? r.sigma[i] : Math.sqrt(Math.max(r.observed[i], 1)));
+    const dy = $("diffmode").value === "s" ? r.difference.map((d, i) => d / sigma(i)) : r.difference;
+    const dx = r.two_theta.map(toAxis);
+    const dd = [dx, dy.slice()];
+    if (dx.length > 1 && dx[0] > dx[dx.length - 1]) dd.forEach((c) => c.reverse());
+    state.diff = new uPlot({
+      width: width(),
+      height: 140,
+      scales: { x: { time: false } },
+      axes: [{ label: axisLabel() }, { label: $("diffmode").value === "s" ? "Δ/σ" : "Δ", size: 60 }],
+      series: [{}, { label: $("diffmode").value === "s" ? "Δ/σ" : "obs − calc", stroke: "#2563eb", width: 1, points: { show: false } }],
+      cursor: { sync: { key: "xrd" }, drag: { x: true, y: false } },
+      legend: { show: false },
+      hooks: { setScale: [(u, key) => { if (key === "x" && state.plot) { const { min, max } = u.scales.x; const m = state.plot.scales.x; if (m.min !== min || m.max !== max) state.plot.setScale("x", { min, max }); } }] },
+    }, dd, $("diff"));
+    state.plot.hooks.setScale = state.plot.hooks.setScale || [];
+    state.plot.hooks.setScale.push((u, key) => {
+      if (key === "x" && state.diff) { const { min, max } = u.scales.x; const m = state.diff.scales.x; if (m.min !== min || m.max !== max) state.diff.setScale("x", { min, max }); }
+    });
+  }
+
+  function redraw() { if (state.result && state.result.file === state.open) drawFit(); else drawPatterns(); }
+
+  // ---- files -------------------------------------------------------------------------------
+  async function loadFiles() {
+    try {
+      const f = await api("/api/files");
+      state.files = f.files;
+      renderFiles();
+    } catch (e) {
+      say("files-error", e.message);
+    }
+  }
+
+  function renderFiles() {
+    const ul = $("files");
+    ul.innerHTML = "";
+    const inst = $("instrument");
+    const keep = inst.value;
+    inst.innerHTML = '<option value="">default</option>';
+    for (const name of state.files) {
+      const li = document.createElement("li");
+      li.dataset.name = name;
+      li.title = name;
+      if (name === state.open) li.className = "open";
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.title = "overlay";
+      box.checked = state.overlay.has(name);
+      box.addEventListener("click", (e) => { e.stopPropagation(); toggleOverlay(name, box.checked); });
+      const span = document.createElement("span");
+      span.textContent = name;
+      li.append(box, span);
+      li.addEventListener("click", () => openPattern(name));
+      ul.append(li);
+      if (/\.(prm|iparm|instprm|json)$/i.test(name)) {
+        const o = document.createElement("option");
+        o.value = name;
+        o.textContent = name;
+        inst.append(o);
+      }
+    }
+    inst.value = keep;
+    const lib = $("reflib");
+    const keepLib = lib.value;
+    lib.innerHTML = '<option value="">none</option>';
+    for (const name of state.files.filter((n) => /\.csv(\.gz)?$/i.test(n))) {
+      const o = document.createElement("option");
+      o.value = name;
+      o.textContent = name;
+      lib.append(o);
+    }
+    lib.value = keepLib;
+  }
+
+  async function fetchPattern(name) {
+    if (!state.patterns.has(name)) state.patterns.set(name, await api(url("/api/pattern", { file: name })));
+    return state.patterns.get(name);
+  }
+
+  async function openPattern(name) {
+    say("files-error", "");
+    try {
+      const p = await fetchPattern(name);
+      state.open = name;
+      renderInfo(p);
+      renderFiles();
+      redraw();
+    } catch (e) {
+      say("files-error", e.message);
+    }
+  }
+
+  async function toggleOverlay(name, on) {
+    say("files-error", "");
+    try {
+      if (on) { await fetchPattern(name); state.overlay.add(name); } else state.overlay.delete(name);
+      if (!state.open) state.open = name;
+      state.result = state.result && state.result.file === state.open ? state.result : null;
+      drawPatterns();
+    } catch (e) {
+      state.overlay.delete(name);
+      say("files-error", e.message);
+      renderFiles();
+    }
+  }
+
+  function renderInfo(p) {
+    const rows = [
+      ["file", p.name], ["format", p.format], ["points", p.points + (p.decimated ? ` (drawn ${p.x.length})` : "")],
+      ["2θ range", `${fix(p.range[0], 3)} – ${fix(p.range[1], 3)}°`], ["step", p.step ? `${fix(p.step, 5)}°` : "uneven"],
+      ["λ", p.wavelength || "not in the file"], ["patterns", p.patterns],
+    ];
+    $("info").innerHTML = rows.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join("");
+    $("wavelength").disabled = !!p.wavelength;
+    $("wavelength").title = p.wavelength ? "the file gives its wavelength" : "used for the d/Q axes and the refinement";
+  }
+
+  async function uploadFiles(list) {
+    say("files-error", "");
+    const errors = [];
+    let last = null;
+    for (const file of list) {
+      try {
+        const r = await api(url("/api/upload", { name: file.name }), { method: "POST", body: file });
+        last = r.info ? r.name : last;
+      } catch (e) {
+        errors.push(`${file.name}: ${busyText(e)}`);
+      }
+    }
+    say("files-error", errors.join("\n"));
+    await loadFiles();
+    if (last) await openPattern(last);
+  }
+
+  // ---- refine ------------------------------------------------------------------------------
+  function options() {
+    const o = {
+      phases: $("phases").value.split(",").map((s) => s.trim()).filter(Boolean),
+      stages: [...$("stages").querySelectorAll("input:checked")].map((c) => c.value),
+    };
+    const num = (id, key, int) => {
+      const v = $(id).value.trim();
+      if (v !== "") o[key] = int ? parseInt(v, 10) : Number(v);
+    };
+    num("particle", "particle_size");
+    num("background", "background", true);
+    const std = $("standard").value.trim();
+    if (std) {
+      const i = std.lastIndexOf("=");
+      o.standard = { spec: i < 0 ? std : std.slice(0, i).trim(), weight: i < 0 ? NaN : Number(std.slice(i + 1)) };
+    }
+    if ($("instrument").value) o.instrument = $("instrument").value;
+    const refs = $("references").value.split(",").map((r) => r.trim()).filter(Boolean);
+    if (refs.length) o.references = refs;
+    if ($("reflib").value) o.reference_library = $("reflib").value;
+    return o;
+  }
+
+  function fillForm(request) {
+    const o = request.options || {};
+    $("phases").value = (o.phases || []).join(", ");
+    $("stages").querySelectorAll("input").forEach((c) => { c.checked = (o.stages || []).includes(c.value); });
+    $("particle").value = o.particle_size ?? "";
+    $("background").value = o.background ?? "";
+    $("standard").value = o.standard ? `${o.standard.spec}=${o.standard.weight}` : "";
+    $("instrument").value = o.instrument || "";
+    $("references").value = (o.references || []).join(", ");
+    $("reflib").value = o.reference_library || "";
+    if (request.wavelength) $("wavelength").value = request.wavelength;
+  }
+
+  async function refine() {
+    say("refine-error", "");
+    if (!state.open) { say("refine-error", "Open a pattern first."); return; }
+    const body = { file: state.open, options: options() };
+    const w = $("wavelength").value.trim();
+    if (w && !$("wavelength").disabled) body.wavelength = w;
+    try {
+      await api("/api/refine", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      running(true);
+      poll();
+    } catch (e) {
+      say("refine-error", busyText(e));
+      await showJob();
+    }
+  }
+
+  function running(on) {
+    $("refine").disabled = on;
+    $("series").disabled = on;
+    $("cancel").disabled = !on;
+    say("status", on ? "refining…" : "");
+    updateHistoryButtons();
+  }
+
+  async function showJob() {
+    const j = await api("/api/job");
+    $("progress").innerHTML = j.events.map((e) => `<li>${esc(e)}</li>`).join("");
+    return j;
+  }
+
+  function poll() {
+    clearTimeout(state.polling);
+    state.polling = setTimeout(async () => {
+      try {
+        const j = await showJob();
+        if (state.seriesRunning) await loadSeries().catch(() => {});
+        if (j.running != null) { poll(); return; }
+        running(false);
+        if (state.seriesRunning) {
+          state.seriesRunning = false;
+          if (j.phase === "failed") say("series-error", j.error || "failed");
+          return;
+        }
+        if (j.phase === "failed") say("refine-error", j.error || "failed");
+        if (j.phase === "cancelled") say("status", "cancelled");
+        if (j.phase === "done") await loadResult();
+        await loadHistory();
+      } catch (e) {
+        say("refine-error", e.message);
+        running(false);
+      }
+    }, 250);
+  }
+
+  async function cancel() {
+    try { await api("/api/cancel", { method: "POST" }); } catch (e) { say("refine-error", e.message); }
+  }
+
+  async function loadResult(id) {
+    const r = await api(url("/api/result", id ? { checkpoint: id } : {}));
+    state.result = r;
+    if (r.file !== state.open) {
+      state.open = r.file;
+      try { renderInfo(await fetchPattern(r.file)); } catch (e) { say("files-error", e.message); }
+      renderFiles();
+    }
+    renderResult(r);
+    drawFit();
+  }
+
+  function phaseTable(phases) {
+    const head = ["Phase", "Formula", "SG", "wt%", "uncorr. wt%", "det. limit", "a (Å)", "b (Å)", "c (Å)", "α", "β", "γ", "size (nm)", "strain (%)"];
+    const body = phases.map((p) => {
+      const c = p.cell, ce = p.cell_esd;
+      return `<tr><td class="t">${esc(p.name)}</td><td class="t">${esc(p.formula)}</td><td>${p.space_group}</td>
+        <td>${esd(100 * p.weight_fraction, 100 * p.weight_fraction_esd)}</td>
+        <td>${p.weight_fraction_uncorrected == null ? "" : fix(100 * p.weight_fraction_uncorrected, 2)}</td>
+        <td>${p.detection_limit == null ? "" : fix(100 * p.detection_limit, 2)}</td>
+        ${[0, 1, 2, 3, 4, 5].map((i) => `<td>${esd(c[i], ce[i])}</td>`).join("")}
+        <td>${fix(p.size_nm, 1)}</td><td>${fix(100 * p.strain, 4)}</td></tr>`;
+    }).join("");
+    return `<table class="compact" data-testid="phase-table"><thead><tr>${head.map((h, i) => `<th class="${i < 2 ? "t" : ""}">${h}</th>`).join("")}</tr></thead><tbody>${body}</tbody></table>`;
+  }
+
+  function referenceTable(refs) {
+    if (!refs || !refs.length) return "";
+    return `<table class="compact" data-testid="reference-table"><thead><tr><th class="t">Measured reference</th><th class="t">name</th><th>RIR</th><th>wt%</th><th>shift (°)</th></tr></thead><tbody>
+      ${refs.map((x) => `<tr><td class="t">${esc(x.id)}</td><td class="t">${esc(x.name)}</td><td>${fix(x.rir, 3)}</td>
+        <td>${x.background ? "background" : esd(100 * x.weight_fraction, 100 * x.weight_fraction_esd)}</td><td>${esd(x.shift, x.shift_esd)}</td></tr>`).join("")}</tbody></table>`;
+  }
+
+  function renderResult(r) {
+    state.frameFit = null;
+    const warnings = r.warnings.length ? `<ul class="warnings">${r.warnings.map((w) => `<li>${esc(w)}</li>`).join("")}</ul>` : "";
+    $("results").innerHTML = `<h2>Fit ${r.checkpoint}: ${esc(r.file)}</h2>
+      <div class="quality" data-testid="quality">R<sub>wp</sub> <b>${fix(100 * r.rwp, 2)} %</b> · R<sub>p</sub> ${fix(100 * r.rp, 2)} % · GoF <b>${fix(r.gof, 2)}</b> · λ ${esc(r.wavelength)} · ${fix(r.seconds, 1)} s
+      ${r.amorphous == null ? "" : ` · amorphous ${fix(100 * r.amorphous, 2)} %`}</div>
+      ${phaseTable(r.phases)}${referenceTable(r.references)}${warnings}`;
+    $("export").hidden = false;
+    $("export-csv").href = url("/api/export", { what: "csv", checkpoint: r.checkpoint });
+    $("export-fit").href = url("/api/export", { what: "fit", checkpoint: r.checkpoint });
+    $("export-json").href = url("/api/export", { what: "json", checkpoint: r.checkpoint });
+    $("export-command").textContent = r.command;
+    $("export-python").textContent = r.python;
+  }
+
+  // ---- history -----------------------------------------------------------------------------
+  async function loadHistory() {
+    const h = await api("/api/history");
+    state.history = h;
+    $("history").innerHTML = `<tr><th></th><th>#</th><th class="t">phases</th><th>R<sub>wp</sub> %</th><th>GoF</th></tr>` +
+      h.checkpoints.map((c) => `<tr class="${c.id === h.current ? "current" : ""}" data-id="${c.id}">
+        <td><input type="checkbox" data-cmp="${c.id}"></td><td><a href="#" data-open="${c.id}">${c.id}</a></td>
+        <td class="t">${esc(c.phases.join(", "))}</td><td>${fix(100 * c.rwp, 2)}</td><td>${fix(c.gof, 2)}</td></tr>`).join("");
+    $("history").querySelectorAll("[data-open]").forEach((a) => a.addEventListener("click", (e) => { e.preventDefault(); loadResult(a.dataset.open); }));
+    $("history").querySelectorAll("[data-cmp]").forEach((b) => b.addEventListener("change", updateHistoryButtons));
+    updateHistoryButtons();
+  }
+
+  function updateHistoryButtons() {
+    const h = state.history;
+    const busy = !$("cancel").disabled;
+    $("undo").disabled = busy || !h || !h.can_undo;
+    $("redo").disabled = busy || !h || !h.can_redo;
+    $("compare").disabled = $("history").querySelectorAll("[data-cmp]:checked").length !== 2;
+  }
+
+  async function step(back) {
+    say("refine-error", "");
+    try {
+      const r = await api(back ? "/api/undo" : "/api/redo", { method: "POST" });
+      fillForm(r.request);
+      await loadResult(r.current);
+      await loadHistory();
+    } catch (e) {
+      say("refine-error", busyText(e));
+    }
+  }
+
+  async function compare() {
+    const ids = [...$("history").querySelectorAll("[data-cmp]:checked")].map((b) => b.dataset.cmp);
+    const [a, b] = await Promise.all(ids.map((id) => api(url("/api/result", { checkpoint: id }))));
+    const names = [...new Set([...a.phases, ...b.phases].map((p) => p.name))];
+    const wt = (r, n) => { const p = r.phases.find((q) => q.name === n); return p ? esd(100 * p.weight_fraction, 100 * p.weight_fraction_esd) : "—"; };
+    const col = (r) => `<div><h2>Fit ${r.checkpoint}</h2><table class="compact"><tr><td class="t">stages</td><td>${esc((r.request.options.stages || []).join(", "))}</td></tr>
+      <tr><td class="t">Rwp %</td><td>${fix(100 * r.rwp, 2)}</td></tr><tr><td class="t">GoF</td><td>${fix(r.gof, 2)}</td></tr>
+      ${names.map((n) => `<tr><td class="t">${esc(n)} wt%</td><td>${wt(r, n)}</td></tr>`).join("")}</table></div>`;
+    $("compare-view").innerHTML = `<div class="cmp">${col(a)}${col(b)}</div>`;
+  }
+
+  // ---- series ------------------------------------------------------------------------------
+  async function refineSeries() {
+    say("series-error", "");
+    if (!state.open) { say("series-error", "Open a file of the folder first."); return; }
+    const cut = state.open.lastIndexOf("/");
+    const dir = state.open.slice(0, cut + 1);
+    const ext = state.open.split(".").pop().toLowerCase();
+    const files = state.files
+      .filter((f) => f.startsWith(dir) && !f.slice(dir.length).includes("/") && f.split(".").pop().toLowerCase() === ext)
+      .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    const o = options();
+    delete o.standard;
+    try {
+      await api("/api/series", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ files, options: o }) });
+      state.seriesRunning = true;
+      running(true);
+      poll();
+    } catch (e) {
+      say("series-error", busyText(e));
+    }
+  }
+
+  async function loadSeries() {
+    const s = await api("/api/series");
+    const pick = s.columns.map((c, i) => [c, i]).filter(([c]) => ["frame", "file", "rwp", "gof", "start"].includes(c) || /_wt(_esd)?$/.test(c) || c === s.columns[2]);
+    const wtCols = pick.filter(([c]) => /_wt$/.test(c));
+    const cell = (row, c, i) => {
+      const v = row[i];
+      if (/_wt$/.test(c)) { const e = s.columns.indexOf(`${c}_esd`); return esd(100 * v, 100 * row[e]); }
+      if (c === "rwp") return fix(100 * v, 2);
+      if (typeof v === "number") return Number.isInteger(v) ? v : fix(v, 3);
+      return esc(v ?? "");
+    };
+    const shown = pick.filter(([c]) => !/_wt_esd$/.test(c));
+    $("series-view").innerHTML = `<h2>Series ${s.id}: ${s.rows.length} of ${s.total} frames${s.seconds ? `, ${fix(s.seconds, 1)} s` : ""}</h2>
+      <table class="compact"><thead><tr>${shown.map(([c]) => `<th class="${c === "file" ? "t" : ""}">${esc(c === "rwp" ? "Rwp %" : /_wt$/.test(c) ? c.replace(/_wt$/, " wt%") : c)}</th>`).join("")}</tr></thead>
+      <tbody>${s.rows.map((row, k) => `<tr data-frame="${k}" class="frame">${shown.map(([c, i]) => `<td class="${c === "file" ? "t" : ""}">${cell(row, c, i)}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
+    $("series-view").querySelectorAll("tr.frame").forEach((tr) => tr.addEventListener("click", () => openFrame(Number(tr.dataset.frame))));
+    return wtCols;
+  }
+
+  async function openFrame(k) {
+    try {
+      const { file, fit } = await api(url("/api/series", { frame: k }));
+      const r = fit.refinement;
+      if (!r) { say("series-error", `${fit.name}: ${fit.error || "no fit"}`); return; }
+      const phases = r.phases.map((p) => Object.assign({}, p, { ticks: p.ticks.map((t) => t[0]), hkl: p.ticks.map((t) => t[1]) }));
+      state.result = null;
+      state.frameFit = { file, phases };
+      await openPattern(file);
+      $("results").innerHTML = `<h2>Series frame ${k + 1}: ${esc(file)}</h2>
+        <div class="quality" data-testid="quality">R<sub>wp</sub> <b>${fix(100 * r.rwp, 2)} %</b> · GoF <b>${fix(r.gof, 2)}</b> · start ${esc(fit.start)}
+        ${fit.flags && fit.flags.length ? ` · flags ${esc(fit.flags.map((f) => f.flag).join(", "))}` : ""}</div>
+        ${phaseTable(phases)}<p class="hint">The series keeps each frame's parameters, not its curves: the frame is drawn with its refined reflection positions.</p>`;
+      $("export").hidden = true;
+    } catch (e) {
+      say("series-error", e.message);
+    }
+  }
+
+  // ---- wiring ------------------------------------------------------------------------------
+  $("upload").addEventListener("change", (e) => uploadFiles([...e.target.files]));
+  const drop = $("drop");
+  ["dragenter", "dragover"].forEach((t) => drop.addEventListener(t, (e) => { e.preventDefault(); drop.classList.add("over"); }));
+  ["dragleave", "drop"].forEach((t) => drop.addEventListener(t, () => drop.classList.remove("over")));
+  drop.addEventListener("drop", (e) => { e.preventDefault(); uploadFiles([...e.dataTransfer.files]); });
+  $("refine").addEventListener("click", refine);
+  $("cancel").addEventListener("click", cancel);
+  $("undo").addEventListener("click", () => step(true));
+  $("redo").addEventListener("click", () => step(false));
+  $("compare").addEventListener("click", compare);
+  $("series").addEventListener("click", refineSeries);
+  ["scale", "axis", "diffmode"].forEach((id) => $(id).addEventListener("change", redraw));
+  $("wavelength").addEventListener("change", () => { if ($("axis").value !== "tth") redraw(); });
+  $("reset").addEventListener("click", redraw);
+  window.addEventListener("resize", () => {
+    if (state.plot) state.plot.setSize({ width: width(), height: state.plot.height });
+    if (state.diff) state.diff.setSize({ width: width(), height: state.diff.height });
+  });
+
+  if (!token) say("status", "No token in the URL: open the address xrd serve printed.");
+  loadFiles();
+  loadHistory().catch(() => {});
+  showJob().then((j) => { if (j.running != null) { running(true); poll(); } }).catch(() => {});
+})();

@@ -1,0 +1,642 @@
+//! The routes: the page and its assets, and the JSON API the page calls.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+use xrd_jobs::{Control, Error as JobError, Refine, RefineOptions, RefineOutput};
+
+use crate::decimate;
+use crate::export;
+use crate::files::Denied;
+use crate::http::{Request, Response};
+use crate::job::{Bench, Checkpoint, Phase, Running};
+use crate::server::Shared;
+
+const INDEX: &str = include_str!("../assets/index.html");
+const APP_JS: &str = include_str!("../assets/app.js");
+const APP_CSS: &str = include_str!("../assets/app.css");
+const UPLOT_JS: &str = include_str!("../assets/uPlot.iife.min.js");
+const UPLOT_CSS: &str = include_str!("../assets/uPlot.min.css");
+const UPLOT_LICENSE: &str = include_str!("../assets/uPlot.LICENSE");
+
+/// Screen buckets of a decimated pattern by default.
+const DEFAULT_BUCKETS: usize = 4000;
+
+/// What answers a request with an error.
+type Answer = Result<Response, Response>;
+
+pub(crate) const BUSY: &str = "a refinement is running: wait for it or cancel it first";
+
+pub(crate) fn bench(shared: &Shared) -> std::sync::MutexGuard<'_, Bench> {
+    shared.bench.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub(crate) fn route(shared: &Arc<Shared>, req: &Request) -> Response {
+    let answer = match (req.method.as_str(), req.path.as_str()) {
+        ("GET", "/" | "/index.html") => Ok(Response::bytes("text/html; charset=utf-8", INDEX)),
+        ("GET", "/assets/app.js") => Ok(Response::bytes("text/javascript", APP_JS)),
+        ("GET", "/assets/app.css") => Ok(Response::bytes("text/css", APP_CSS)),
+        ("GET", "/assets/uPlot.iife.min.js") => Ok(Response::bytes("text/javascript", UPLOT_JS)),
+        ("GET", "/assets/uPlot.min.css") => Ok(Response::bytes("text/css", UPLOT_CSS)),
+        ("GET", "/assets/uPlot.LICENSE") => Ok(Response::bytes("text/plain", UPLOT_LICENSE)),
+        ("GET", "/api/files") => Ok(files(shared)),
+        ("GET", "/api/pattern") => pattern(shared, req),
+        ("POST", "/api/upload") => upload(shared, req),
+        ("POST", "/api/refine") => refine(shared, req),
+        ("GET", "/api/job") => Ok(job(shared)),
+        ("POST", "/api/cancel") => Ok(cancel(shared)),
+        ("GET", "/api/result") => result(shared, req),
+        ("GET", "/api/history") => Ok(history(shared)),
+        ("POST", "/api/undo") => step(shared, true),
+        ("POST", "/api/redo") => step(shared, false),
+        ("GET", "/api/export") => export(shared, req),
+        ("POST", "/api/series") => crate::series::start(shared, req),
+        ("GET", "/api/series") => crate::series::table(shared, req),
+        (_, p) if p.starts_with("/api/") || p == "/" => Err(Response::error(
+            405,
+            format!("{} {p}: no such action", req.method),
+        )),
+        (_, p) => Err(Response::error(404, format!("{p}: not found"))),
+    };
+    answer.unwrap_or_else(|e| e)
+}
+
+pub(crate) fn denied(d: Denied) -> Response {
+    match d {
+        Denied::NotFound(m) => Response::error(404, m),
+        Denied::Outside(m) => Response::error(403, m),
+    }
+}
+
+/// The status of a job error: a missing file 404, a cancellation 409, the rest 400 (the
+/// request named something that cannot be refined).
+pub(crate) fn job_error(e: &JobError) -> Response {
+    let status = match e {
+        JobError::FileNotFound { .. } => 404,
+        JobError::Cancelled => 409,
+        _ => 400,
+    };
+    Response::error(status, e.to_string())
+}
+
+fn files(shared: &Shared) -> Response {
+    let b = bench(shared);
+    json_ok(&json!({
+        "files": shared.served.list(),
+        "max_upload_mb": shared.max_upload as f64 / 1e6,
+        "busy": b.running.is_some(),
+    }))
+}
+
+fn json_ok(v: &Value) -> Response {
+    Response::json(200, v)
+}
+
+/// Reads the served file `name` (every pattern in it).
+fn read_patterns(
+    shared: &Shared,
+    name: &str,
+) -> Result<(PathBuf, Vec<xrd_io::Pattern>, String), Response> {
+    let path = shared.served.resolve(name).map_err(denied)?;
+    let bytes = std::fs::read(&path).map_err(|e| Response::error(404, format!("{name}: {e}")))?;
+    let hint = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let format = xrd_io::detect_format(&bytes, hint.as_deref())
+        .map_err(|e| Response::error(400, format!("{name}: {e}")))?;
+    let patterns = xrd_io::read_bytes(&bytes, hint.as_deref())
+        .map_err(|e| Response::error(400, format!("{name}: {e}")))?;
+    Ok((path, patterns, format!("{format:?}")))
+}
+
+fn pattern_info(name: &str, format: &str, count: usize, p: &xrd_io::Pattern) -> Value {
+    let (lo, hi) = p.range();
+    json!({
+        "name": name,
+        "format": format,
+        "patterns": count,
+        "points": p.len(),
+        "range": [lo, hi],
+        "step": p.step(),
+        "wavelength": p.wavelength().map(|w| w.to_string()),
+        "alpha1": p.wavelength().map(|w| w.angstrom()),
+        "has_sigma": p.sigma().is_some(),
+    })
+}
+
+fn pattern(shared: &Shared, req: &Request) -> Answer {
+    let name = req
+        .param("file")
+        .ok_or_else(|| Response::error(400, "file= is missing"))?;
+    let (_, patterns, format) = read_patterns(shared, name)?;
+    let k: usize = req
+        .param("pattern")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let p = patterns
+        .get(k)
+        .ok_or_else(|| Response::error(404, format!("{name}: no pattern {k}")))?;
+    let buckets = req
+        .param("buckets")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(DEFAULT_BUCKETS)
+        .clamp(100, 100_000);
+    let (x, y) = decimate::min_max(p.two_theta(), p.intensity(), buckets);
+    let mut info = pattern_info(name, &format, patterns.len(), p);
+    info["decimated"] = json!(x.len() < p.len());
+    info["x"] = json!(x);
+    info["y"] = json!(y);
+    Ok(json_ok(&info))
+}
+
+fn upload(shared: &Shared, req: &Request) -> Answer {
+    if bench(shared).running.is_some() {
+        return Err(Response::error(409, BUSY));
+    }
+    let name = req
+        .param("name")
+        .ok_or_else(|| Response::error(400, "name= is missing"))?;
+    if req.body.is_empty() {
+        return Err(Response::error(400, format!("{name}: the file is empty")));
+    }
+    let lower = name.to_ascii_lowercase();
+    let structure = [
+        ".cif", ".mcif", ".vasp", ".poscar", ".prm", ".iparm", ".instprm", ".json",
+    ]
+    .iter()
+    .any(|e| lower.ends_with(e))
+        || lower.starts_with("poscar")
+        || lower.starts_with("contcar");
+    // A pattern must read; structures and instrument files are read by the refinement that
+    // names them, which says what is wrong with them there.
+    let info = if structure {
+        Value::Null
+    } else {
+        let patterns = xrd_io::read_bytes(&req.body, Some(name))
+            .map_err(|e| Response::error(400, format!("{name}: {e}")))?;
+        let format = xrd_io::detect_format(&req.body, Some(name))
+            .map_or_else(|_| "?".to_string(), |f| format!("{f:?}"));
+        pattern_info(name, &format, patterns.len(), &patterns[0])
+    };
+    let path = shared.served.upload_path(name);
+    std::fs::write(&path, &req.body)
+        .map_err(|e| Response::error(500, format!("cannot store {name}: {e}")))?;
+    let served = shared.served.name_of(&path).unwrap_or_default();
+    Ok(json_ok(&json!({ "name": served, "info": info })))
+}
+
+/// A page's request to refine: the served file, the job's options (the same struct as
+/// `xrd refine`'s flags) with served names for files, and a wavelength as text for patterns
+/// whose file gives none.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefineRequest {
+    file: String,
+    #[serde(default)]
+    pattern: usize,
+    #[serde(default)]
+    options: Value,
+    #[serde(default)]
+    wavelength: Option<String>,
+}
+
+/// Structure-file specs (as the job reads them) with their served name replaced by the path.
+pub(crate) fn map_spec(shared: &Shared, text: &str) -> Result<String, Response> {
+    let (prefix, rest) = if let Some(r) = text.strip_prefix(xrd_minerals_prefix::PONKCS) {
+        (xrd_minerals_prefix::PONKCS, r)
+    } else if let Some(r) = text.strip_prefix(xrd_minerals_prefix::PAWLEY) {
+        (xrd_minerals_prefix::PAWLEY, r)
+    } else {
+        ("", text)
+    };
+    let lower = rest.to_ascii_lowercase();
+    let file = prefix == xrd_minerals_prefix::PONKCS
+        || [".cif", ".mcif", ".vasp", ".poscar"]
+            .iter()
+            .any(|e| lower.ends_with(e))
+        || (prefix.is_empty() && rest.contains(['/', '\\']));
+    if !file {
+        return Ok(text.to_string());
+    }
+    let path = shared.served.resolve(rest).map_err(denied)?;
+    Ok(format!("{prefix}{}", path.display()))
+}
+
+/// The prefixes of phase specs that name files (xrd-minerals' constants, re-spelt here
+/// because xrd-jobs does not re-export them).
+mod xrd_minerals_prefix {
+    pub const PONKCS: &str = "ponkcs:";
+    pub const PAWLEY: &str = "pawley:";
+}
+
+pub(crate) fn map_path(shared: &Shared, p: &Path) -> Result<PathBuf, Response> {
+    shared
+        .served
+        .resolve_any(&p.to_string_lossy())
+        .map_err(denied)
+}
+
+/// The options of `req` with served names mapped to paths, checked.
+fn options_of(shared: &Shared, req: &RefineRequest) -> Result<RefineOptions, Response> {
+    let mut options: RefineOptions = serde_json::from_value(req.options.clone())
+        .map_err(|e| Response::error(400, format!("options: {e}")))?;
+    if options.save_instrument.is_some() {
+        return Err(Response::error(
+            400,
+            "save_instrument: the workbench writes no files; use the exported command",
+        ));
+    }
+    options.phases = options
+        .phases
+        .iter()
+        .map(|p| map_spec(shared, p))
+        .collect::<Result<_, _>>()?;
+    options.library = options
+        .library
+        .iter()
+        .map(|p| map_path(shared, p))
+        .collect::<Result<_, _>>()?;
+    if let Some(p) = &options.instrument {
+        options.instrument = Some(map_path(shared, p)?);
+    }
+    if let Some(p) = &options.reference_library {
+        options.reference_library = Some(map_path(shared, p)?);
+    }
+    if let Some(w) = req
+        .wavelength
+        .as_deref()
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+    {
+        let parsed: xrd_io::Wavelength = w
+            .parse()
+            .map_err(|e: xrd_io::Error| Response::error(400, format!("wavelength: {e}")))?;
+        options.wavelength = Some(parsed);
+    }
+    options.check().map_err(|e| job_error(&e))?;
+    Ok(options)
+}
+
+fn refine(shared: &Arc<Shared>, req: &Request) -> Answer {
+    let request: RefineRequest = serde_json::from_slice(&req.body)
+        .map_err(|e| Response::error(400, format!("request: {e}")))?;
+    let id = {
+        let mut b = bench(shared);
+        if b.running.is_some() {
+            return Err(Response::error(409, BUSY));
+        }
+        let id = b.next_id;
+        b.next_id += 1;
+        b.running = Some(Running {
+            id,
+            control: Control::new(),
+            started: Instant::now(),
+        });
+        b.phase = Phase::Running;
+        b.events = vec![format!("fit {id}: reading {}", request.file)];
+        b.error = None;
+        id
+    };
+    // Everything up to the fit itself is checked here, so that the page gets its error where
+    // the action was taken; the job slot is released on any error.
+    let prepared = prepare(shared, &request);
+    let (path, pattern, label, job, options) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            let mut b = bench(shared);
+            b.running = None;
+            b.phase = Phase::Failed;
+            b.error = Some(String::from_utf8_lossy(&e.body).into_owned());
+            return Err(e);
+        }
+    };
+    let events = Arc::clone(shared);
+    let control = Control::new().on_progress(move |p| {
+        let line = if p.message.is_empty() {
+            format!("{} {}/{}", p.what, p.done, p.total)
+        } else {
+            format!("{} {}/{}: {}", p.what, p.done, p.total, p.message)
+        };
+        bench(&events).events.push(line);
+    });
+    {
+        let mut b = bench(shared);
+        if let Some(r) = b.running.as_mut() {
+            r.control = control.clone();
+        }
+        let stages = options.stages.join(", ");
+        b.events.push(format!(
+            "refining {} phase(s), stages {stages}",
+            options.phases.len()
+        ));
+    }
+    let worker = Arc::clone(shared);
+    let file = request.file.clone();
+    let body = json!({
+        "file": request.file,
+        "pattern": request.pattern,
+        "options": request.options,
+        "wavelength": request.wavelength,
+    });
+    let spawned = std::thread::Builder::new()
+        .name("xrd-serve-job".into())
+        .spawn(move || {
+            let started = Instant::now();
+            let out = job.run(&label, &pattern, &control);
+            let sigma = out.as_ref().ok().and_then(|o| match o {
+                RefineOutput::Refinement(r) => file_sigma(&pattern, &r.refinement.two_theta),
+                _ => None,
+            });
+            finish(
+                &worker,
+                id,
+                file,
+                path,
+                body,
+                options,
+                (out, sigma),
+                started,
+            );
+        });
+    if let Err(e) = spawned {
+        let mut b = bench(shared);
+        b.running = None;
+        b.phase = Phase::Failed;
+        return Err(Response::error(500, format!("cannot start the job: {e}")));
+    }
+    Ok(Response::json(202, &json!({ "job": id })))
+}
+
+type Prepared = (PathBuf, xrd_io::Pattern, String, Refine, RefineOptions);
+
+fn prepare(shared: &Shared, request: &RefineRequest) -> Result<Prepared, Response> {
+    let options = options_of(shared, request)?;
+    let (path, patterns, _) = read_patterns(shared, &request.file)?;
+    let count = patterns.len();
+    let pattern = patterns.into_iter().nth(request.pattern).ok_or_else(|| {
+        Response::error(
+            404,
+            format!("{}: no pattern {}", request.file, request.pattern),
+        )
+    })?;
+    let label = if count > 1 {
+        format!("{}#{}", path.display(), request.pattern + 1)
+    } else {
+        path.display().to_string()
+    };
+    let job = Refine::new(options.clone()).map_err(|e| job_error(&e))?;
+    if job.specs().is_empty() {
+        return Err(Response::error(
+            400,
+            "phases: the workbench refines phases (references alone are not shown yet)",
+        ));
+    }
+    Ok((path, pattern, label, job, options))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    shared: &Shared,
+    id: usize,
+    file: String,
+    path: PathBuf,
+    request: Value,
+    options: RefineOptions,
+    (out, sigma): (xrd_jobs::Result<RefineOutput>, Option<Vec<f64>>),
+    started: Instant,
+) {
+    let mut b = bench(shared);
+    // A job cancelled (or replaced) while it ran is not this slot's any more.
+    if b.running.as_ref().map(|r| r.id) != Some(id) {
+        return;
+    }
+    b.running = None;
+    match out {
+        Ok(RefineOutput::Refinement(r)) => {
+            let seconds = started.elapsed().as_secs_f64();
+            b.events.push(format!(
+                "done in {seconds:.1} s: Rwp {:.2} %",
+                100.0 * r.refinement.rwp
+            ));
+            let number = b.next_checkpoint;
+            b.next_checkpoint += 1;
+            b.push(Checkpoint {
+                id: number,
+                file,
+                path,
+                request,
+                options,
+                result: Arc::new(*r),
+                sigma,
+                seconds,
+            });
+            b.phase = Phase::Done;
+        }
+        Ok(_) => {
+            b.phase = Phase::Failed;
+            b.error = Some("a summation of references is not shown by the workbench yet".into());
+        }
+        Err(JobError::Cancelled) => {
+            b.phase = Phase::Cancelled;
+            b.events.push("cancelled".into());
+        }
+        Err(e) => {
+            b.phase = Phase::Failed;
+            b.error = Some(e.to_string());
+            b.events.push(format!("failed: {e}"));
+        }
+    }
+}
+
+/// The file's esds at the points refined (`two_theta`, a run of the pattern's own points),
+/// for the Δ/σ panel; none when the file gives none.
+fn file_sigma(pattern: &xrd_io::Pattern, two_theta: &[f64]) -> Option<Vec<f64>> {
+    let sigma = pattern.sigma()?;
+    let all = pattern.two_theta();
+    two_theta
+        .iter()
+        .map(|t| {
+            let i = all.partition_point(|x| x < t);
+            (all.get(i) == Some(t)).then(|| sigma[i])
+        })
+        .collect()
+}
+
+fn job(shared: &Shared) -> Response {
+    let b = bench(shared);
+    json_ok(&json!({
+        "phase": b.phase,
+        "running": b.running.as_ref().map(|r| r.id),
+        "elapsed": b.running.as_ref().map(|r| r.started.elapsed().as_secs_f64()),
+        "events": b.events,
+        "error": b.error,
+        "current": b.current().map(|c| c.id),
+    }))
+}
+
+/// Cancels the running job: its control stops it at its next check, and the workbench frees
+/// the slot at once (a fit still inside the solver finishes in the background and is dropped).
+fn cancel(shared: &Shared) -> Response {
+    let mut b = bench(shared);
+    match b.running.take() {
+        Some(r) => {
+            r.control.cancel();
+            b.phase = Phase::Cancelled;
+            b.events.push("cancelled".into());
+            json_ok(&json!({ "cancelled": r.id }))
+        }
+        None => json_ok(&json!({ "cancelled": null })),
+    }
+}
+
+fn checkpoint_of<'a>(b: &'a Bench, req: &Request) -> Result<&'a Checkpoint, Response> {
+    match req.param("checkpoint") {
+        Some(s) => {
+            let id: usize = s
+                .parse()
+                .map_err(|_| Response::error(400, format!("checkpoint `{s}`: not a number")))?;
+            b.get(id)
+                .ok_or_else(|| Response::error(404, format!("no checkpoint {id}")))
+        }
+        None => b
+            .current()
+            .ok_or_else(|| Response::error(404, "no fit yet")),
+    }
+}
+
+fn result(shared: &Shared, req: &Request) -> Answer {
+    let b = bench(shared);
+    let c = checkpoint_of(&b, req)?;
+    Ok(json_ok(&result_json(c)))
+}
+
+fn result_json(c: &Checkpoint) -> Value {
+    let r = &c.result;
+    let fit = &r.refinement;
+    let phases: Vec<Value> = fit
+        .phases
+        .iter()
+        .map(|p| {
+            json!({
+                "name": p.name,
+                "formula": p.formula,
+                "space_group": p.space_group,
+                "weight_fraction": p.weight_fraction,
+                "weight_fraction_esd": p.weight_fraction_esd,
+                "weight_fraction_uncorrected": p.weight_fraction_uncorrected,
+                "detection_limit": p.detection_limit,
+                "cell": p.cell,
+                "cell_esd": p.cell_esd,
+                "size_nm": p.size_nm,
+                "strain": p.strain,
+                "ticks": p.ticks.iter().map(|(t, _)| t).collect::<Vec<_>>(),
+                "hkl": p.ticks.iter().map(|(_, h)| h).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "checkpoint": c.id,
+        "file": c.file,
+        "request": c.request,
+        "rows": r.rows,
+        "columns": xrd_jobs::RefinementRow::COLUMNS,
+        "phases": phases,
+        "rwp": fit.rwp,
+        "rp": fit.rp,
+        "gof": fit.gof,
+        "warnings": fit.warnings,
+        "amorphous": fit.amorphous,
+        "wavelength": r.wavelength.to_string(),
+        "seconds": c.seconds,
+        "two_theta": fit.two_theta,
+        "observed": fit.observed,
+        "calculated": fit.calculated,
+        "background": fit.background,
+        "difference": xrd_jobs::difference(&fit.observed, &fit.calculated),
+        "sigma": c.sigma,
+        "phase_curves": fit.phase_curves,
+        "references": fit.references,
+        "reference_curves": fit.reference_curves,
+        "command": export::command_line(&c.path, &c.options, "fit"),
+        "python": export::python_call(&c.path, &c.options),
+    })
+}
+
+fn history(shared: &Shared) -> Response {
+    let b = bench(shared);
+    let list: Vec<_> = b.history.iter().map(Checkpoint::summary).collect();
+    json_ok(&json!({
+        "checkpoints": list,
+        "current": b.current().map(|c| c.id),
+        "can_undo": b.cursor.is_some_and(|k| k > 0),
+        "can_redo": b.cursor.is_some_and(|k| k + 1 < b.history.len()),
+    }))
+}
+
+fn step(shared: &Shared, back: bool) -> Answer {
+    let mut b = bench(shared);
+    if b.running.is_some() {
+        return Err(Response::error(409, BUSY));
+    }
+    let moved = if back { b.undo() } else { b.redo() };
+    if !moved {
+        return Err(Response::error(
+            409,
+            if back {
+                "nothing to undo"
+            } else {
+                "nothing to redo"
+            },
+        ));
+    }
+    let c = b
+        .current()
+        .ok_or_else(|| Response::error(404, "no fit yet"))?;
+    Ok(json_ok(
+        &json!({ "current": c.id, "file": c.file, "request": c.request }),
+    ))
+}
+
+fn export(shared: &Shared, req: &Request) -> Answer {
+    let b = bench(shared);
+    let c = checkpoint_of(&b, req)?;
+    let r = &c.result;
+    let what = req.param("what").unwrap_or("csv");
+    let response = match what {
+        "csv" => Response::bytes(
+            "text/csv; charset=utf-8",
+            export::rows_csv(&xrd_jobs::RefinementRow::COLUMNS, r),
+        )
+        .attachment("refine.csv"),
+        "fit" => {
+            Response::bytes("text/csv; charset=utf-8", export::fit_csv(r)).attachment("fit.csv")
+        }
+        "json" => Response::bytes("application/json", export::refinement_json(r))
+            .attachment("refinement.json"),
+        "command" => Response::bytes(
+            "text/plain; charset=utf-8",
+            export::command_line(&c.path, &c.options, "fit") + "\n",
+        ),
+        "python" => Response::bytes(
+            "text/plain; charset=utf-8",
+            export::python_call(&c.path, &c.options) + "\n",
+        ),
+        "args" => json_ok(&json!(export::command_args(&c.path, &c.options, "fit"))),
+        other => {
+            let cif = r.cifs.iter().find(|f| f.file_name == other);
+            match cif {
+                Some(f) => Response::bytes("chemical/x-cif", f.text.clone())
+                    .attachment(f.file_name.clone()),
+                None => {
+                    return Err(Response::error(
+                        404,
+                        format!(
+                            "what={other}: csv, fit, json, command, python, args or a CIF's name"
+                        ),
+                    ));
+                }
+            }
+        }
+    };
+    Ok(response)
+}

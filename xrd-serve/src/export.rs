@@ -1,0 +1,241 @@
+//! What a fit exports: the files `xrd refine --out` writes (`fit.csv`, `refinement.json`, the
+//! refined CIFs), the table `xrd refine --format csv` prints, and the command line and Python
+//! call that reproduce the fit.
+//!
+//! The writers of `fit.csv` and `refinement.json` live in xrd-cli, which depends on this crate;
+//! their formats are repeated here column for column (a test runs `xrd refine` and compares).
+
+use std::path::Path;
+
+use xrd_jobs::{RefineOptions, Refined, RowValue};
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The table of `xrd refine --format csv`.
+pub(crate) fn rows_csv(columns: &[&str], refined: &Refined) -> String {
+    let mut out = columns
+        .iter()
+        .map(|c| csv_field(c))
+        .collect::<Vec<_>>()
+        .join(",");
+    out.push('\n');
+    for row in &refined.rows {
+        let cells: Vec<String> = row
+            .values()
+            .into_iter()
+            .map(|v| match v {
+                RowValue::Text(t) => csv_field(&t),
+                RowValue::Integer(n) => n.to_string(),
+                RowValue::Number { value, quantity } => {
+                    format!("{value:.*}", quantity.decimals())
+                }
+                _ => String::new(),
+            })
+            .collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// `fit.csv` as `xrd refine --out` writes it: 2θ, observed, calculated, background,
+/// difference, then each phase's and reference's curve.
+pub(crate) fn fit_csv(refined: &Refined) -> String {
+    let fit = &refined.refinement;
+    let mut csv = String::from("two_theta,observed,calculated,background,difference");
+    let names = fit
+        .phases
+        .iter()
+        .map(|p| p.name.as_str())
+        .chain(fit.references.iter().map(|r| r.id.as_str()));
+    for name in names {
+        csv.push(',');
+        csv.push_str(&csv_field(name));
+    }
+    csv.push('\n');
+    let curves: Vec<&Vec<f64>> = fit
+        .phase_curves
+        .iter()
+        .chain(&fit.reference_curves)
+        .collect();
+    let difference = xrd_jobs::difference(&fit.observed, &fit.calculated);
+    for i in 0..fit.two_theta.len() {
+        csv.push_str(&format!(
+            "{:.5},{},{:.3},{:.3},{:.3}",
+            fit.two_theta[i], fit.observed[i], fit.calculated[i], fit.background[i], difference[i]
+        ));
+        for c in &curves {
+            csv.push_str(&format!(",{:.3}", c[i]));
+        }
+        csv.push('\n');
+    }
+    csv
+}
+
+/// `refinement.json` as `xrd refine --out` writes it.
+pub(crate) fn refinement_json(refined: &Refined) -> String {
+    let value = serde_json::json!({
+        "file": refined.file,
+        "sources": refined.sources,
+        "choices": refined.choices,
+        "refinement": refined.refinement,
+    });
+    serde_json::to_string_pretty(&value).unwrap_or_default()
+}
+
+/// A command-line word, quoted for a POSIX shell when it needs it.
+fn shell(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+    {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// The `xrd refine` arguments (after `refine`) that run `options` on `pattern`, writing into
+/// `out`: only the options that differ from their defaults.
+pub(crate) fn command_args(pattern: &Path, options: &RefineOptions, out: &str) -> Vec<String> {
+    let d = RefineOptions::default();
+    let mut a = vec![pattern.display().to_string()];
+    let mut push = |flag: &str, value: String| {
+        a.push(flag.to_string());
+        a.push(value);
+    };
+    for p in &options.phases {
+        push("--phase", p.clone());
+    }
+    for l in &options.library {
+        push("--library", l.display().to_string());
+    }
+    if let Some(r) = &options.reference_library {
+        push("--references", r.display().to_string());
+    }
+    for r in &options.references {
+        push("--reference", r.clone());
+    }
+    if options.rir_bridge != d.rir_bridge {
+        push("--rir-bridge", options.rir_bridge.clone());
+    }
+    if options.alignment != d.alignment {
+        push("--alignment", options.alignment.clone());
+    }
+    if options.max_shift != d.max_shift {
+        push("--max-shift", options.max_shift.to_string());
+    }
+    if let Some(i) = &options.instrument {
+        push("--instrument", i.display().to_string());
+    }
+    if let Some(s) = &options.standard {
+        push("--standard", s.to_string());
+    }
+    if let Some(c) = &options.calibrate {
+        push("--calibrate", c.to_string());
+    }
+    if let Some(v) = options.particle_size {
+        push("--particle-size", v.to_string());
+    }
+    if let Some(v) = options.monochromator {
+        push("--monochromator", v.to_string());
+    }
+    if let Some(v) = options.polarisation {
+        push("--polarisation", v.to_string());
+    }
+    if let Some(v) = options.capillary {
+        push("--capillary", v.to_string());
+    }
+    if let Some(w) = options.wavelength {
+        push("--wavelength", w.to_string());
+    }
+    if let Some(b) = options.background {
+        push("--background", b.to_string());
+    }
+    if options.humps != d.humps {
+        push("--humps", options.humps.to_string());
+    }
+    if options.stages != d.stages {
+        push("--stages", options.stages.join(","));
+    }
+    if options.max_candidates != d.max_candidates {
+        push("--max-candidates", options.max_candidates.to_string());
+    }
+    if !options.builtin {
+        a.push("--no-builtin".into());
+    }
+    if let Some((lo, hi)) = options.two_theta_range {
+        a.extend(["--range".into(), lo.to_string(), hi.to_string()]);
+    }
+    a.extend(["--out".into(), out.to_string()]);
+    a
+}
+
+/// The shell command line.
+pub(crate) fn command_line(pattern: &Path, options: &RefineOptions, out: &str) -> String {
+    let words: Vec<String> = command_args(pattern, options, out)
+        .iter()
+        .map(|w| shell(w))
+        .collect();
+    format!("xrd refine {}", words.join(" "))
+}
+
+/// The Python call (`xrd.refine`, the same options as keywords).
+pub(crate) fn python_call(pattern: &Path, options: &RefineOptions) -> String {
+    let d = serde_json::to_value(RefineOptions::default()).unwrap_or_default();
+    let o = serde_json::to_value(options).unwrap_or_default();
+    let mut kw = Vec::new();
+    if let (Some(o), Some(d)) = (o.as_object(), d.as_object()) {
+        for (k, v) in o {
+            if d.get(k) == Some(v) {
+                continue;
+            }
+            let literal = match (k.as_str(), v) {
+                ("wavelength", _) => options
+                    .wavelength
+                    .map_or("None".into(), |w| format!("{:?}", w.to_string())),
+                ("standard" | "calibrate", serde_json::Value::Object(m)) => format!(
+                    "({}, {})",
+                    python_literal(m.get("spec").unwrap_or(&serde_json::Value::Null)),
+                    python_literal(m.get("weight").unwrap_or(&serde_json::Value::Null))
+                ),
+                ("two_theta_range", serde_json::Value::Array(a)) => format!(
+                    "({})",
+                    a.iter().map(python_literal).collect::<Vec<_>>().join(", ")
+                ),
+                _ => python_literal(v),
+            };
+            kw.push(format!("{k}={literal}"));
+        }
+    }
+    let path = python_literal(&serde_json::Value::String(pattern.display().to_string()));
+    format!("import xrd\nfit = xrd.refine({path}, {})", kw.join(", "))
+}
+
+fn python_literal(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => "None".into(),
+        Value::Bool(b) => if *b { "True" } else { "False" }.into(),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(python_literal).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!("{:?}: {}", k, python_literal(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,17 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod api;
+mod decimate;
+mod error;
+mod export;
+mod files;
+mod http;
+mod job;
+mod series;
+mod server;
+
+pub use decimate::{DECIMATE_FROM, min_max};
+pub use error::{Error, Result};
+pub use server::{DEFAULT_MAX_UPLOAD_MB, ServeOptions, Server, StopHandle};

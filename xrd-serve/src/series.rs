@@ -1,0 +1,231 @@
+//! A folder refined as a series through the job layer's `Series` (`xrd refine --sequential`):
+//! the frames' rows as they land, and each frame's refined parameters for the page to open.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+use xrd_jobs::{Control, Error as JobError, Order, RowValue, Series, SeriesEvent, SeriesOptions};
+
+use crate::api::{BUSY, bench, denied, job_error, map_path, map_spec};
+use crate::http::{Request, Response};
+use crate::job::{Phase, Running};
+use crate::server::Shared;
+
+/// A series run or running: its rows as they land.
+#[derive(Debug, Default)]
+pub(crate) struct SeriesState {
+    pub id: usize,
+    pub files: Vec<String>,
+    pub columns: Vec<String>,
+    pub phases: Vec<String>,
+    pub total: usize,
+    /// One per frame done: the row (as the table shows it) and the fit.
+    pub frames: Vec<(Vec<Value>, Value)>,
+    pub request: Value,
+    pub seconds: f64,
+}
+
+/// A page's request: the served files in the series' order and the series' options.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeriesRequest {
+    files: Vec<String>,
+    #[serde(default)]
+    options: Value,
+}
+
+fn row_json(values: Vec<RowValue>) -> Vec<Value> {
+    values
+        .into_iter()
+        .map(|v| match v {
+            RowValue::Text(t) => json!(t),
+            RowValue::Integer(n) => json!(n),
+            RowValue::Number { value, .. } => json!(value),
+            _ => Value::Null,
+        })
+        .collect()
+}
+
+pub(crate) fn start(shared: &Arc<Shared>, req: &Request) -> Result<Response, Response> {
+    let request: SeriesRequest = serde_json::from_slice(&req.body)
+        .map_err(|e| Response::error(400, format!("request: {e}")))?;
+    if request.files.is_empty() {
+        return Err(Response::error(
+            400,
+            "files: a series needs at least one file",
+        ));
+    }
+    let mut options: SeriesOptions = serde_json::from_value(request.options.clone())
+        .map_err(|e| Response::error(400, format!("options: {e}")))?;
+    if options.resume || matches!(options.order, Some(Order::File(_))) {
+        return Err(Response::error(
+            400,
+            "resume and an order file are not taken by the workbench; use the command line",
+        ));
+    }
+    options.phases = options
+        .phases
+        .iter()
+        .map(|p| map_spec(shared, p))
+        .collect::<Result<_, _>>()?;
+    options.library = options
+        .library
+        .iter()
+        .map(|p| map_path(shared, p))
+        .collect::<Result<_, _>>()?;
+    if let Some(p) = &options.instrument {
+        options.instrument = Some(map_path(shared, p)?);
+    }
+    options.check().map_err(|e| job_error(&e))?;
+    let paths: Vec<PathBuf> = request
+        .files
+        .iter()
+        .map(|f| shared.served.resolve(f).map_err(denied))
+        .collect::<Result<_, _>>()?;
+    let id = {
+        let mut b = bench(shared);
+        if b.running.is_some() {
+            return Err(Response::error(409, BUSY));
+        }
+        let id = b.next_id;
+        b.next_id += 1;
+        b.running = Some(Running {
+            id,
+            control: Control::new(),
+            started: Instant::now(),
+        });
+        b.phase = Phase::Running;
+        b.events = vec![format!("series {id}: {} frames", paths.len())];
+        b.error = None;
+        id
+    };
+    let job = match Series::new(options) {
+        Ok(j) => j,
+        Err(e) => {
+            let mut b = bench(shared);
+            b.running = None;
+            b.phase = Phase::Failed;
+            b.error = Some(e.to_string());
+            return Err(job_error(&e));
+        }
+    };
+    let events = Arc::clone(shared);
+    let control = Control::new().on_progress(move |p| {
+        bench(&events)
+            .events
+            .push(format!("{} {}/{} {}", p.what, p.done, p.total, p.message));
+    });
+    {
+        let mut b = bench(shared);
+        if let Some(r) = b.running.as_mut() {
+            r.control = control.clone();
+        }
+        b.series = Some(SeriesState {
+            id,
+            files: request.files.clone(),
+            total: paths.len(),
+            request: json!({ "files": request.files, "options": request.options }),
+            ..SeriesState::default()
+        });
+    }
+    let worker = Arc::clone(shared);
+    let spawned = std::thread::Builder::new()
+        .name("xrd-serve-series".into())
+        .spawn(move || {
+            let started = Instant::now();
+            let sink = Arc::clone(&worker);
+            let mut phases_n = 0;
+            let out = job.run(paths, None, &control, |event| {
+                let mut b = bench(&sink);
+                let Some(s) = b.series.as_mut().filter(|s| s.id == id) else {
+                    return Err(JobError::Cancelled);
+                };
+                match event {
+                    SeriesEvent::Started {
+                        columns, phases, ..
+                    } => {
+                        s.columns = columns.to_vec();
+                        s.phases = phases.to_vec();
+                        phases_n = phases.len();
+                    }
+                    SeriesEvent::Frame(f) => {
+                        let row = row_json(xrd_jobs::series_row(f, phases_n));
+                        let fit = serde_json::to_value(f).unwrap_or(Value::Null);
+                        s.frames.push((row, fit));
+                    }
+                    _ => {}
+                }
+                Ok(())
+            });
+            let mut b = bench(&worker);
+            if b.running.as_ref().map(|r| r.id) != Some(id) {
+                return;
+            }
+            b.running = None;
+            let seconds = started.elapsed().as_secs_f64();
+            if let Some(s) = b.series.as_mut() {
+                s.seconds = seconds;
+            }
+            match out {
+                Ok(_) => {
+                    b.phase = Phase::Done;
+                    b.events.push(format!("series done in {seconds:.1} s"));
+                }
+                Err(JobError::Cancelled) => {
+                    b.phase = Phase::Cancelled;
+                    b.events.push("cancelled".into());
+                }
+                Err(e) => {
+                    b.phase = Phase::Failed;
+                    b.error = Some(e.to_string());
+                    b.events.push(format!("failed: {e}"));
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        let mut b = bench(shared);
+        b.running = None;
+        b.phase = Phase::Failed;
+        return Err(Response::error(500, format!("cannot start the job: {e}")));
+    }
+    Ok(Response::json(202, &json!({ "job": id })))
+}
+
+/// The series' table: columns, a row per frame done, and with `frame=K` that frame's fit.
+pub(crate) fn table(shared: &Shared, req: &Request) -> Result<Response, Response> {
+    let b = bench(shared);
+    let s = b
+        .series
+        .as_ref()
+        .ok_or_else(|| Response::error(404, "no series yet"))?;
+    if let Some(k) = req.param("frame") {
+        let k: usize = k
+            .parse()
+            .map_err(|_| Response::error(400, format!("frame `{k}`: not a number")))?;
+        let (_, fit) = s
+            .frames
+            .get(k)
+            .ok_or_else(|| Response::error(404, format!("frame {k} is not done")))?;
+        let file = fit["index"]
+            .as_u64()
+            .and_then(|i| s.files.get(i as usize))
+            .cloned();
+        return Ok(Response::json(200, &json!({ "file": file, "fit": fit })));
+    }
+    let rows: Vec<&Vec<Value>> = s.frames.iter().map(|(r, _)| r).collect();
+    Ok(Response::json(
+        200,
+        &json!({
+            "id": s.id,
+            "files": s.files,
+            "columns": s.columns,
+            "phases": s.phases,
+            "total": s.total,
+            "rows": rows,
+            "request": s.request,
+            "seconds": s.seconds,
+        }),
+    ))
+}

@@ -1,0 +1,74 @@
+//! A folder refined as a series (`xrd refine --sequential` through the job layer).
+
+use super::*;
+
+#[test]
+fn a_series_lands_frame_by_frame() {
+    let Some(folder) = xrd_testdata::shared_data("series/cucr2o4_11bm") else {
+        return;
+    };
+    let s = serve_paths(fresh_dir("series"), &[folder], 64);
+    let files = ["OH_00.fxye", "OH_04.fxye", "OH_09.fxye"].map(|f| format!("cucr2o4_11bm/{f}"));
+    let options = serde_json::json!({
+        "phases": ["cucr2o4_11bm/CuCr2O4.cif", "cucr2o4_11bm/CuO.cif"],
+        "instrument": "cucr2o4_11bm/OH_00.prm",
+    });
+    // Refused before any job starts: no files, a file outside, an option the series lacks.
+    let bad = [
+        (serde_json::json!({ "files": [], "options": options }), 400),
+        (
+            serde_json::json!({ "files": ["cucr2o4_11bm/../../x.fxye"], "options": options }),
+            403,
+        ),
+        (
+            serde_json::json!({ "files": files, "options": { "phases": ["CuO"], "standard": {"spec": "CuO", "weight": 0.1} } }),
+            400,
+        ),
+        (
+            serde_json::json!({ "files": files, "options": { "phases": ["CuO"], "resume": true } }),
+            400,
+        ),
+    ];
+    for (body, status) in bad {
+        let r = s.post("/api/series", body.to_string().as_bytes());
+        assert_eq!(r.status, status, "{body}: {}", r.body);
+        r.error();
+    }
+    assert_eq!(s.get("/api/series").status, 404);
+    let body = serde_json::json!({ "files": files, "options": options }).to_string();
+    let r = s.post("/api/series", body.as_bytes());
+    assert_eq!(r.status, 202, "{}", r.body);
+    let job = s.wait();
+    assert_eq!(job["phase"], "done", "{job}");
+    let t = s.get("/api/series").json();
+    assert_eq!(t["phases"], serde_json::json!(["CuCr2O4", "CuO"]));
+    let rows = t["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    let columns: Vec<&str> = t["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let wt = columns.iter().position(|c| *c == "CuO_wt").unwrap();
+    for row in rows {
+        assert_eq!(row.as_array().unwrap().len(), columns.len());
+        let w = row[wt].as_f64().unwrap();
+        assert!(w > 0.0 && w < 0.1, "CuO {w}");
+    }
+    // A frame opens with its file and its refined phases (and their reflection ticks).
+    let f = s.get("/api/series?frame=1").json();
+    assert_eq!(f["file"], "cucr2o4_11bm/OH_04.fxye");
+    let phases = f["fit"]["refinement"]["phases"].as_array().unwrap();
+    assert_eq!(phases.len(), 2);
+    assert!(!phases[0]["ticks"].as_array().unwrap().is_empty());
+    assert_eq!(s.get("/api/series?frame=7").status, 404);
+    // One frame refined alone: its file's esds come with the fit, for the Δ/σ panel.
+    let body = serde_json::json!({ "file": files[0], "options": options }).to_string();
+    assert_eq!(s.post("/api/refine", body.as_bytes()).status, 202);
+    assert_eq!(s.wait()["phase"], "done");
+    let r = s.get("/api/result").json();
+    let sigma = r["sigma"].as_array().expect("the FXYE file's esds");
+    assert_eq!(sigma.len(), r["two_theta"].as_array().unwrap().len());
+    assert!(sigma.iter().all(|v| v.as_f64().unwrap() > 0.0));
+}
