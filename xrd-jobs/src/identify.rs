@@ -118,6 +118,7 @@ fn renamed(e: xrd_minerals::Error) -> Error {
                 "intensity_power" => "power",
                 "max_strain" => "strain",
                 "background_width" => "background",
+                "required" => "require",
                 other => other,
             };
             invalid(name, p.reason.clone())
@@ -399,6 +400,16 @@ mod tests {
     }
 
     #[test]
+    fn a_cancelled_control_stops_before_the_first_pattern() {
+        let job = Identify::new(IdentifyOptions::default()).unwrap();
+        let pattern = Pattern::new(vec![20.0, 20.1, 20.2], vec![1.0, 2.0, 1.0]).unwrap();
+        let control = Control::new();
+        control.cancel();
+        let named = vec![("a".to_string(), pattern)];
+        assert!(matches!(job.run(&named, &control), Err(Error::Cancelled)));
+    }
+
+    #[test]
     fn invalid_smoothing() {
         let o = IdentifyOptions {
             smoothing: 0.0,
@@ -477,5 +488,59 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(name(o), "library");
+    }
+
+    #[test]
+    fn invalid_top() {
+        let o = IdentifyOptions {
+            top: 0,
+            ..Default::default()
+        };
+        assert_eq!(name(o), "top");
+    }
+
+    #[test]
+    fn invalid_min_score() {
+        let o = IdentifyOptions {
+            min_score: 2.0,
+            ..Default::default()
+        };
+        assert_eq!(name(o), "min_score");
+    }
+
+    #[test]
+    fn invalid_elements() {
+        let o = IdentifyOptions {
+            elements: Some(vec!["Xx".into()]),
+            ..Default::default()
+        };
+        assert_eq!(name(o), "elements");
+    }
+
+    #[test]
+    fn invalid_require() {
+        let o = IdentifyOptions {
+            require: vec!["Xx".into()],
+            ..Default::default()
+        };
+        assert_eq!(name(o), "require");
+    }
+
+    #[test]
+    fn invalid_significance() {
+        let o = IdentifyOptions {
+            significance: 0.0,
+            ..Default::default()
+        };
+        assert_eq!(name(o), "significance");
+    }
+
+    #[test]
+    fn invalid_min_rwp_gain() {
+        let o = IdentifyOptions {
+            min_rwp_gain: 0.9,
+            ..Default::default()
+        };
+        assert_eq!(name(o), "min_rwp_gain");
     }
 }
