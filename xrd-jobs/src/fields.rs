@@ -1,10 +1,14 @@
 //! The option fields of every job by name: what a front end must offer (a flag, a keyword, a
 //! form field), checked against each front end by its tests.
 
-use crate::{ClassifyOptions, IndexOptions, RefineOptions, SeriesOptions, SimulateOptions};
+use crate::{
+    ClassifyOptions, IdentifyOptions, IndexOptions, RefineOptions, SeriesOptions, SimulateOptions,
+};
 
 /// The jobs whose options [`option_fields`] lists.
-pub const JOBS: [&str; 5] = ["refine", "series", "simulate", "index", "classify"];
+pub const JOBS: [&str; 6] = [
+    "refine", "series", "simulate", "index", "classify", "identify",
+];
 
 /// The fields of the options of `job` (one of [`JOBS`]), as serde names them; `None` for
 /// another name.
@@ -21,6 +25,7 @@ pub fn option_fields(job: &str) -> Option<Vec<String>> {
         "simulate" => serde_json::to_value(SimulateOptions::default()),
         "index" => serde_json::to_value(IndexOptions::default()),
         "classify" => serde_json::to_value(ClassifyOptions::default()),
+        "identify" => serde_json::to_value(IdentifyOptions::default()),
         _ => return None,
     };
     match value {

@@ -6,6 +6,7 @@ mod classify;
 mod error;
 mod fields;
 mod frames;
+mod identify;
 mod index;
 mod options;
 mod refine;
@@ -18,6 +19,7 @@ pub use classify::{Classified, Classify, ClassifyOptions, DEFAULT_CACHE};
 pub use error::{Error, Result};
 pub use fields::{JOBS, option_fields};
 pub use frames::{order_name, series_frame};
+pub use identify::{BackgroundMethod, Identified, IdentifiedFile, Identify, IdentifyOptions};
 pub use index::{Index, IndexOptions, IndexRow, Indexed};
 pub use options::{
     DEFAULT_RIR_BRIDGE, RefineOptions, Weighed, bridged_references, measured_wavelength,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use xrd_minerals::{ConfirmParams, Library, Matcher, PhaseParams, SearchParams};
+use xrd_minerals::{Library, Matcher};
 
 use crate::errors::IntoPyResult;
 use crate::libraries;
@@ -40,25 +40,26 @@ pub fn identify<'py>(
     non_ambient: bool,
 ) -> PyResult<Vec<Bound<'py, PyDict>>> {
     let (label, pattern, w) = measured_arg(py, pattern, wavelength)?;
-    let mut search = SearchParams::new()
-        .elements(elements)
-        .required(require.unwrap_or_default())
-        .non_ambient(non_ambient);
-    if let Some(s) = min_score {
-        search = search.min_score(s);
-    }
-    search.check().py()?;
-    let phases = PhaseParams::new().max_phases(max_phases);
-    phases.check().py()?;
-    let confirm = ConfirmParams::new().max_phases(max_phases);
-    confirm.check().py()?;
+    // The job's options: the same defaults and checks as `xrd identify` and a JSON request.
+    let defaults = xrd_jobs::IdentifyOptions::default();
+    let options = xrd_jobs::IdentifyOptions {
+        elements,
+        require: require.unwrap_or_default(),
+        non_ambient,
+        max_phases,
+        refine,
+        min_score: min_score.unwrap_or(defaults.min_score),
+        ..defaults
+    };
+    let search = options.search().py()?;
+    let phases = options.phases().py()?;
+    let confirm = options.confirm().py()?;
     let extra = library.unwrap_or_default();
     let run = |matcher: &Matcher<'_>| -> xrd_minerals::Result<_> {
         let found = matcher.identify(&pattern, &phases)?;
-        let confirmed = if refine {
-            matcher.confirm(&pattern, &found, &confirm)?
-        } else {
-            None
+        let confirmed = match &confirm {
+            Some(params) => matcher.confirm(&pattern, &found, params)?,
+            None => None,
         };
         Ok((found, confirmed))
     };

@@ -6,15 +6,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use indicatif::ProgressBar;
-use rayon::prelude::*;
 use serde::Serialize;
 use xrd_cli::figures::{self, Curve, LinePanel, XyCurve};
 use xrd_cli::output::{Table, csv_field as csv};
 use xrd_io::{Pattern, Wavelength};
 use xrd_minerals::{
-    Background, ConfirmParams, Confirmation, DEFAULT_MAX_PHASES, DEFAULT_MIN_RWP_GAIN,
-    DEFAULT_SIGNIFICANCE, Identification, Library, Matcher, PhaseParams, ReferenceParams,
-    ReferenceSet, ReportedPhase, SearchParams,
+    Background, DEFAULT_MAX_PHASES, DEFAULT_MIN_RWP_GAIN, DEFAULT_SIGNIFICANCE, Identification,
+    Library, Matcher, PhaseParams, ReferenceParams, ReferenceSet, ReportedPhase, SearchParams,
 };
 
 use super::{
@@ -164,25 +162,47 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
             run_evaluate(&job, &e.data, e.half, &e.out)
         }
         None => {
-            let job = Job::new(&args.options, ctx.quiet)?;
-            let confirm = (!args.no_refine)
-                .then(|| {
-                    ConfirmParams::new()
-                        .significance(args.significance)
-                        .min_rwp_gain(args.min_rwp_gain)
-                        .max_phases(args.options.max_phases)
-                })
-                .map(|p| p.check().map(|()| p))
-                .transpose()?;
-            run_identify(
-                &job,
-                ctx,
-                &args.inputs,
-                args.wavelength,
-                args.out.as_deref(),
-                confirm.as_ref(),
-            )
+            let options = identify_options(&args);
+            if !options.builtin && options.library.is_empty() {
+                return Err("no library: --no-builtin needs --library".into());
+            }
+            // The search's own check first: its messages name xrd-minerals' parameters
+            // (`background_width`), as they always have on the command line.
+            Job::new(&args.options, ctx.quiet)?;
+            options.check()?;
+            run_identify(options, ctx, &args.inputs, args.out.as_deref())
         }
+    }
+}
+
+/// The identification job's options of `xrd identify`'s flags.
+fn identify_options(args: &Args) -> xrd_jobs::IdentifyOptions {
+    let o = &args.options;
+    xrd_jobs::IdentifyOptions {
+        wavelength: args.wavelength,
+        refine: !args.no_refine,
+        significance: args.significance,
+        min_rwp_gain: args.min_rwp_gain,
+        library: o.library.clone(),
+        builtin: !o.no_builtin,
+        elements: o.elements.clone(),
+        require: o.require.clone(),
+        non_ambient: o.non_ambient,
+        max_phases: o.max_phases,
+        top: o.top,
+        min_score: o.min_score,
+        smoothing: o.smoothing,
+        power: o.power,
+        noise_floor: o.noise_floor,
+        relative_floor: o.relative_floor,
+        strain: o.strain,
+        strain_prior: o.strain_prior,
+        background: o.background,
+        background_method: match o.background_method {
+            BackgroundMethod::TopHat => xrd_jobs::BackgroundMethod::TopHat,
+            BackgroundMethod::Snip => xrd_jobs::BackgroundMethod::Snip,
+        },
+        cache: o.cache.clone(),
     }
 }
 
@@ -192,7 +212,6 @@ struct Job {
     builtin: bool,
     cache: PathBuf,
     search: SearchParams,
-    phases: PhaseParams,
     quiet: bool,
 }
 
@@ -216,14 +235,12 @@ impl Job {
                 BackgroundMethod::Snip => Background::Snip,
             });
         search.check()?;
-        let phases = PhaseParams::new().max_phases(o.max_phases);
-        phases.check()?;
+        PhaseParams::new().max_phases(o.max_phases).check()?;
         Ok(Self {
             libraries: o.library.clone(),
             builtin: !o.no_builtin,
             cache: o.cache.clone(),
             search,
-            phases,
             quiet,
         })
     }
@@ -272,19 +289,18 @@ impl Job {
 
 // identify
 
-/// `wavelength` is that of patterns whose file gives none (Cu Kα when `None`, said on stderr).
+/// The patterns of `inputs` identified by the job of `options` (patterns whose file gives no
+/// wavelength are read at the option's, else Cu Kα, said on stderr).
 fn run_identify(
-    options: &Job,
+    options: xrd_jobs::IdentifyOptions,
     ctx: &Context,
     inputs: &[PathBuf],
-    wavelength: Option<Wavelength>,
     out: Option<&Path>,
-    confirm: Option<&ConfirmParams>,
 ) -> Result<Outcome> {
+    let quiet = ctx.quiet;
+    let wavelength = options.wavelength;
     let files = input_files(inputs)?;
     let mut failed = 0;
-    // Every pattern first, so that each wavelength gets one reference set and one matcher
-    // (whose per-range norms then serve all its patterns).
     let mut patterns: Vec<(String, Pattern)> = Vec::new();
     for file in &files {
         match xrd_io::read(file) {
@@ -305,29 +321,36 @@ fn run_identify(
     if patterns.is_empty() {
         return Err(format!("none of the {} input files could be read", files.len()).into());
     }
-    let library = options.library()?;
-    // Every pattern has its wavelength now.
-    let wavelength_of = |p: &Pattern| p.wavelength().unwrap_or(Wavelength::CU_KA);
-    let mut references: Vec<(f64, ReferenceSet)> = Vec::new();
-    for (_, p) in &patterns {
-        let w = wavelength_of(p);
-        let lambda = w.angstrom();
-        if !references.iter().any(|(l, _)| *l == lambda) {
-            references.push((lambda, options.references(&library, w)?));
-        }
+    let job = xrd_jobs::Identify::new(options)?;
+    let library = job.library();
+    // The built-in library's own rejects (ids `amcsd:…`) are documented in its README.
+    for r in library
+        .rejected()
+        .iter()
+        .filter(|r| !r.id.starts_with("amcsd:"))
+    {
+        eprintln!("warning: {}: not used ({})", r.id, r.reason);
     }
-    let mut matchers: Vec<(Wavelength, Matcher<'_>)> = Vec::new();
-    for (_, p) in &patterns {
-        let w = wavelength_of(p);
-        if !matchers.iter().any(|(m, _)| *m == w) {
-            let refs = references
-                .iter()
-                .find(|(l, _)| *l == w.angstrom())
-                .map(|(_, r)| r)
-                .ok_or("no reference set for a wavelength")?;
-            matchers.push((w, Matcher::new(&library, refs, w, options.search.clone())?));
+    let references = xrd_cli::progress::bar(library.len(), "simulating references", quiet);
+    let bar = xrd_cli::progress::bar(patterns.len(), "patterns", quiet);
+    let (rb, pb) = (references.clone(), bar.clone());
+    let started = Instant::now();
+    let control = xrd_jobs::Control::new().on_progress(move |p| match p.what {
+        "references" => rb.set_position(p.done as u64),
+        "reference sets" => {
+            rb.finish_and_clear();
+            if !quiet {
+                eprintln!(
+                    "{} ready in {:.2} s",
+                    p.message,
+                    started.elapsed().as_secs_f64()
+                );
+            }
         }
-    }
+        "files" => pb.set_position(p.done as u64),
+        _ => {}
+    });
+    let identified = job.run(&patterns, &control)?;
     if let Some(out) = out {
         create_dir(out)?;
     }
@@ -338,62 +361,29 @@ fn run_identify(
         String::from("file,rank,name,formula,space_group,score,cell_scale,zero_shift,source\n");
     let mut unexplained_csv = String::from("file,two_theta,height\n");
     let mut table = Table::new(xrd_jobs::IdentifyRow::COLUMNS);
-    let bar = options.bar(patterns.len() as u64, "patterns");
-    // Patterns in parallel (each on one core: a search and a few refinements), written in order.
-    let results: Vec<Option<xrd_minerals::Result<Found>>> = patterns
-        .par_iter()
-        .map(|(_, pattern)| {
-            let w = wavelength_of(pattern);
-            let (_, matcher) = matchers.iter().find(|(m, _)| *m == w)?;
-            let result = matcher
-                .identify(pattern, &options.phases)
-                .and_then(|found| {
-                    let confirmed = match confirm {
-                        Some(params) => matcher.confirm(pattern, &found, params)?,
-                        None => None,
-                    };
-                    Ok((found, confirmed))
-                });
-            bar.inc(1);
-            Some(result)
-        })
-        .collect();
-    for ((label, _), result) in patterns.iter().zip(results) {
-        let Some(result) = result else {
+    for file in &identified.files {
+        let label = &file.file;
+        let (Some(found), None) = (&file.found, &file.error) else {
+            let error = file.error.as_deref().unwrap_or("not identified");
+            bar.suspend(|| skipped(label, &error));
+            failed += 1;
             continue;
         };
-        let (found, confirmed) = match result {
-            Ok(r) => r,
-            Err(e) => {
-                bar.suspend(|| skipped(label, &e));
-                failed += 1;
-                continue;
-            }
-        };
-        if let Some(c) = &confirmed {
-            for n in &c.notes {
-                bar.suspend(|| eprintln!("{label}: refinement: {n}"));
-            }
+        for n in &file.notes {
+            bar.suspend(|| eprintln!("{label}: refinement: {n}"));
         }
-        let rows = found.report(confirmed.as_ref());
-        write_rows(
-            &library,
-            label,
-            &found,
-            &rows,
-            &mut phases_csv,
-            &mut cand_csv,
-        );
+        let rows = found.report(file.confirmed.as_ref());
+        write_rows(library, label, found, &rows, &mut phases_csv, &mut cand_csv);
         for p in &found.unexplained {
             unexplained_csv.push_str(&format!("{},{:.4},{:.4}\n", csv(label), p.0, p.1));
         }
-        table_rows(&library, label, &found, &rows, &mut table);
+        table_rows(library, label, found, &rows, &mut table);
         if !found.unexplained.is_empty() {
-            bar.suspend(|| eprintln!("{label}: {}", unexplained(&found)));
+            bar.suspend(|| eprintln!("{label}: {}", unexplained(found)));
         }
         if let Some(out) = out {
             let svg = out.join(format!("{}.svg", svg_name(label)));
-            plot(&svg, &library, label, &found)?;
+            plot(&svg, library, label, found)?;
         }
     }
     bar.finish_and_clear();
@@ -402,7 +392,7 @@ fn run_identify(
         write(out.join("phases.csv"), &phases_csv)?;
         write(out.join("candidates.csv"), &cand_csv)?;
         write(out.join("unexplained.csv"), &unexplained_csv)?;
-        if !options.quiet {
+        if !quiet {
             eprintln!(
                 "wrote {}/phases.csv, candidates.csv, unexplained.csv and one SVG per pattern",
                 out.display()
@@ -434,10 +424,6 @@ fn row_start(label: &str, rank: usize, e: &xrd_minerals::Entry, score: f64) -> S
         e.space_group
     )
 }
-
-/// What a pattern gave: search-match's identification and, unless refinement is off, what the
-/// refinement confirmed.
-type Found = (Identification, Option<Confirmation>);
 
 fn write_rows(
     library: &Library,
@@ -669,4 +655,45 @@ fn run_evaluate(options: &Job, data: &Path, half: Option<Halves>, out: &Path) ->
         100.0 * summary.space_group_accuracy_answered
     );
     Ok(Outcome::Done)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use clap::Args as _;
+
+    use super::Args;
+
+    /// Every option of the identification job is a flag of `xrd identify` with the option's
+    /// default (`refine` and `builtin` as `--no-refine` and `--no-builtin`), and every flag but
+    /// the inputs and --out an option.
+    #[test]
+    fn every_option_is_a_flag_with_the_options_default() {
+        let command = Args::augment_args(clap::Command::new("identify"));
+        let ids: BTreeSet<String> = command
+            .get_arguments()
+            .map(|a| a.get_id().to_string())
+            .filter(|id| !["help", "inputs", "out"].contains(&id.as_str()))
+            .map(|id| match id.as_str() {
+                "no_refine" => "refine".to_string(),
+                "no_builtin" => "builtin".to_string(),
+                _ => id,
+            })
+            .collect();
+        let fields: BTreeSet<String> = xrd_jobs::option_fields("identify")
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        assert_eq!(ids, fields);
+        let m = command
+            .try_get_matches_from(["identify", "a.xy"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let args =
+            <Args as clap::FromArgMatches>::from_arg_matches(&m).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            super::identify_options(&args),
+            xrd_jobs::IdentifyOptions::default()
+        );
+    }
 }
