@@ -881,8 +881,10 @@ impl Sequential {
                 }
             }
         }
+        // Releasing one phase changes no other's hold: the flags are read once.
+        let held = s.shape_held();
         for p in 0..r.phases.len() {
-            if r.phases[p].absent || !s.shape_held().get(p).copied().unwrap_or(false) {
+            if r.phases[p].absent || !held.get(p).copied().unwrap_or(false) {
                 continue;
             }
             let released = s.clone().with_shape_held(p, false);

@@ -237,6 +237,28 @@ pub(crate) fn map_path(shared: &Shared, p: &Path) -> Result<PathBuf, Response> {
 }
 
 /// The options of `req` with served names mapped to paths, checked.
+/// The phase specs, libraries and instrument file of a refinement or a series, each path
+/// mapped into the served folders (refused outside them).
+pub(crate) fn map_model_paths(
+    shared: &Shared,
+    phases: &mut Vec<String>,
+    library: &mut Vec<PathBuf>,
+    instrument: &mut Option<PathBuf>,
+) -> Result<(), Response> {
+    *phases = phases
+        .iter()
+        .map(|p| map_spec(shared, p))
+        .collect::<Result<_, _>>()?;
+    *library = library
+        .iter()
+        .map(|p| map_path(shared, p))
+        .collect::<Result<_, _>>()?;
+    if let Some(p) = instrument {
+        *instrument = Some(map_path(shared, p)?);
+    }
+    Ok(())
+}
+
 fn options_of(shared: &Shared, req: &RefineRequest) -> Result<RefineOptions, Response> {
     let mut options: RefineOptions = serde_json::from_value(req.options.clone())
         .map_err(|e| Response::error(400, format!("options: {e}")))?;
@@ -246,19 +268,12 @@ fn options_of(shared: &Shared, req: &RefineRequest) -> Result<RefineOptions, Res
             "save_instrument: the workbench writes no files; use the exported command",
         ));
     }
-    options.phases = options
-        .phases
-        .iter()
-        .map(|p| map_spec(shared, p))
-        .collect::<Result<_, _>>()?;
-    options.library = options
-        .library
-        .iter()
-        .map(|p| map_path(shared, p))
-        .collect::<Result<_, _>>()?;
-    if let Some(p) = &options.instrument {
-        options.instrument = Some(map_path(shared, p)?);
-    }
+    map_model_paths(
+        shared,
+        &mut options.phases,
+        &mut options.library,
+        &mut options.instrument,
+    )?;
     if let Some(p) = &options.reference_library {
         options.reference_library = Some(map_path(shared, p)?);
     }

@@ -8,7 +8,7 @@ use std::time::Instant;
 use serde_json::{Value, json};
 use xrd_jobs::{Control, Error as JobError, Order, RowValue, Series, SeriesEvent, SeriesOptions};
 
-use crate::api::{BUSY, bench, denied, job_error, map_path, map_spec};
+use crate::api::{BUSY, bench, denied, job_error, map_model_paths};
 use crate::http::{Request, Response};
 use crate::job::{Phase, Running};
 use crate::server::Shared;
@@ -65,19 +65,12 @@ pub(crate) fn start(shared: &Arc<Shared>, req: &Request) -> Result<Response, Res
             "resume and an order file are not taken by the workbench; use the command line",
         ));
     }
-    options.phases = options
-        .phases
-        .iter()
-        .map(|p| map_spec(shared, p))
-        .collect::<Result<_, _>>()?;
-    options.library = options
-        .library
-        .iter()
-        .map(|p| map_path(shared, p))
-        .collect::<Result<_, _>>()?;
-    if let Some(p) = &options.instrument {
-        options.instrument = Some(map_path(shared, p)?);
-    }
+    map_model_paths(
+        shared,
+        &mut options.phases,
+        &mut options.library,
+        &mut options.instrument,
+    )?;
     options.check().map_err(|e| job_error(&e))?;
     let paths: Vec<PathBuf> = request
         .files
