@@ -15,7 +15,7 @@ for r in csv.DictReader(open(f"{D}/truth.csv")):
 extra = sys.argv[1:]
 errs = []; keys = []; tot = 0
 for f, comps in sorted(truth.items()):
-    args = ["./target/release/xrd", "--format", "csv", "refine", f"{D}/{f}"]
+    args = [os.environ.get("XRD", "./target/release/xrd"), "--format", "csv", "refine", f"{D}/{f}"]
     for c, _ in comps: args += ["--phase", spec[c]]
     t = time.time()
     p = subprocess.run(args + extra, capture_output=True, text=True)
