@@ -29,8 +29,13 @@ fn benches(c: &mut Criterion) {
     if Path::new(RRUFF).exists() {
         let d = xrd_io::Dataset::<f32>::read_npz(RRUFF).unwrap();
         let pattern = d.to_pattern(0, Some(Wavelength::CU_KA)).unwrap();
-        let matcher =
-            Matcher::new(&library, &refs, Wavelength::CU_KA, SearchParams::new()).unwrap();
+        let matcher = Matcher::new(
+            library.clone(),
+            &refs,
+            Wavelength::CU_KA,
+            SearchParams::new(),
+        )
+        .unwrap();
         group.bench_function("search_rruff_1_against_9273", |b| {
             b.iter(|| matcher.search(&pattern).unwrap());
         });

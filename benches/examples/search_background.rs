@@ -26,7 +26,7 @@ fn main() {
     };
     let (library, refs) = xrd_benches::amcsd_cu_ka().unwrap();
     let m = Matcher::new(
-        &library,
+        library.clone(),
         &refs,
         Wavelength::CU_KA,
         SearchParams::new().background(background),

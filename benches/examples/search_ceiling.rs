@@ -21,7 +21,7 @@ fn main() {
     let (library, refs) = xrd_benches::amcsd_cu_ka().unwrap();
     let rp = ReferenceParams::new().wavelength(Wavelength::CU_KA);
     let sp = SearchParams::new().intensity_power(power);
-    let all = Matcher::new(&library, &refs, Wavelength::CU_KA, sp.clone()).unwrap();
+    let all = Matcher::new(library.clone(), &refs, Wavelength::CU_KA, sp.clone()).unwrap();
     let mut subs: Vec<Option<(Library, ReferenceSet)>> = (0..=230).map(|_| None).collect();
     for g in 1..=230u8 {
         let e: Vec<_> = library
@@ -48,7 +48,7 @@ fn main() {
             let (bg, bs) = (library.entries()[best[0].entry].space_group, best[0].score);
             let (tn, ts) = match &subs[t as usize] {
                 Some((lib, r)) => {
-                    let m = Matcher::new(lib, r, Wavelength::CU_KA, sp.clone()).unwrap();
+                    let m = Matcher::new(lib.clone(), r, Wavelength::CU_KA, sp.clone()).unwrap();
                     let c = m.search(&p).unwrap();
                     (lib.entries()[c[0].entry].name().to_string(), c[0].score)
                 }

@@ -26,14 +26,14 @@ fn main() {
     let pb: f64 = std::env::args().nth(1).map_or(0.5, |s| s.parse().unwrap());
     let (library, refs) = xrd_benches::amcsd_cu_ka().unwrap();
     let ma = Matcher::new(
-        &library,
+        library.clone(),
         &refs,
         Wavelength::CU_KA,
         SearchParams::new().top(64),
     )
     .unwrap();
     let mb = Matcher::new(
-        &library,
+        library.clone(),
         &refs,
         Wavelength::CU_KA,
         SearchParams::new().top(64).intensity_power(pb),

@@ -354,7 +354,7 @@ impl LibrarySearch {
         }
         for w in seen {
             let refs = self.references(w)?;
-            let matcher = Matcher::new(&self.library, &refs, w, self.params.clone())?;
+            let matcher = Matcher::new(Arc::clone(&self.library), &refs, w, self.params.clone())?;
             // A search scores few references in parallel (its bound leaves out the rest), so
             // the patterns are searched in parallel too.
             let found: Vec<(usize, Searched)> = patterns

@@ -2,14 +2,17 @@
 //! against the mineral library and folders of CIF/POSCAR files, confirmed by refinement.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use xrd_core::{Control, Progress};
 use xrd_io::{Pattern, Wavelength};
 use xrd_minerals::{
     Background, ConfirmParams, Confirmation, DEFAULT_MAX_PHASES, DEFAULT_MIN_RWP_GAIN,
     DEFAULT_SIGNIFICANCE, Identification, Library, Matcher, PhaseParams, ReferenceParams,
-    ReferenceSet, SearchParams,
+    ReferenceSet, SearchEvaluation, SearchParams,
 };
 
 use crate::error::invalid;
@@ -227,14 +230,17 @@ pub struct Identified {
     pub files: Vec<IdentifiedFile>,
 }
 
-/// An identification job: the library read once.
+/// An identification job: the library read once, and one matcher per wavelength met (its
+/// reference set simulated or read from the disk cache once), kept for the life of the job, so
+/// a front end that keeps the job (the Python bindings, the workbench) pays for them once.
 #[derive(Debug)]
 pub struct Identify {
     options: IdentifyOptions,
     search: SearchParams,
     phases: PhaseParams,
     confirm: Option<ConfirmParams>,
-    library: Library,
+    library: Arc<Library>,
+    matchers: Mutex<Vec<(Wavelength, Arc<Matcher>)>>,
 }
 
 impl Identify {
@@ -251,11 +257,11 @@ impl Identify {
     ///
     /// # Errors
     /// As [`Identify::new`].
-    pub fn with_library(options: IdentifyOptions, builtin: Option<&Library>) -> Result<Self> {
+    pub fn with_library(options: IdentifyOptions, builtin: Option<Arc<Library>>) -> Result<Self> {
         options.check()?;
         let library = match builtin {
-            Some(l) if options.builtin && options.library.is_empty() => l.clone(),
-            _ => Library::assemble(options.builtin, &options.library)?,
+            Some(l) if options.builtin && options.library.is_empty() => l,
+            _ => Arc::new(Library::assemble(options.builtin, &options.library)?),
         };
         Ok(Identify {
             search: options.search()?,
@@ -263,11 +269,17 @@ impl Identify {
             confirm: options.confirm()?,
             options,
             library,
+            matchers: Mutex::new(Vec::new()),
         })
     }
 
+    /// The options of the job.
+    pub fn options(&self) -> &IdentifyOptions {
+        &self.options
+    }
+
     /// The library searched.
-    pub fn library(&self) -> &Library {
+    pub fn library(&self) -> &Arc<Library> {
         &self.library
     }
 
@@ -287,6 +299,45 @@ impl Identify {
         )?)
     }
 
+    /// The matcher of patterns at `wavelength`: built at the first call (its reference set
+    /// reported as `references`, then once ready as `reference sets` with its size and
+    /// wavelength), kept for the next.
+    ///
+    /// # Errors
+    /// [`Error::Cancelled`]; the reference set's errors.
+    pub fn matcher(&self, wavelength: Wavelength, control: &Control) -> Result<Arc<Matcher>> {
+        let kept = |all: &[(Wavelength, Arc<Matcher>)]| {
+            all.iter()
+                .find(|(w, _)| *w == wavelength)
+                .map(|(_, m)| Arc::clone(m))
+        };
+        if let Some(m) = kept(&self.matchers.lock().unwrap_or_else(PoisonError::into_inner)) {
+            return Ok(m);
+        }
+        control.check()?;
+        let set = self.references(wavelength, control)?;
+        let matcher = Arc::new(Matcher::new(
+            Arc::clone(&self.library),
+            &set,
+            wavelength,
+            self.search.clone(),
+        )?);
+        let mut all = self.matchers.lock().unwrap_or_else(PoisonError::into_inner);
+        // Two callers may have built it at once: the first one kept is the one used.
+        if let Some(m) = kept(&all) {
+            return Ok(m);
+        }
+        all.push((wavelength, Arc::clone(&matcher)));
+        control.report(
+            Progress::new("reference sets", all.len(), 0).message(format!(
+                "{} references at {} Å",
+                set.len(),
+                wavelength.angstrom()
+            )),
+        );
+        Ok(matcher)
+    }
+
     /// The wavelength `pattern` is read at: its file's, else the option's, else Cu Kα.
     pub fn wavelength_of(&self, pattern: &Pattern) -> Wavelength {
         pattern
@@ -295,85 +346,101 @@ impl Identify {
             .unwrap_or(Wavelength::CU_KA)
     }
 
-    /// Identifies the patterns `named` (label, pattern) one after the other, with one reference
-    /// set and one matcher per wavelength; a pattern that fails keeps its error and the rest go
-    /// on. Reports progress per pattern (`files`, with its label), each reference set when ready
-    /// (`reference sets`, with its size and wavelength) and checks the cancel between them.
+    /// Identifies the patterns `named` (label, pattern), in parallel, with the matcher of each
+    /// one's wavelength; a pattern that fails keeps its error and the rest go on. Reports the
+    /// matchers as [`Identify::matcher`] does, then each pattern done (`files`, with its label);
+    /// a cancel stops the refinement under way at its next step and the job returns
+    /// [`Error::Cancelled`].
     ///
     /// # Errors
     /// [`Error::Cancelled`]; the reference sets' errors.
     pub fn run(&self, named: &[(String, Pattern)], control: &Control) -> Result<Identified> {
-        let mut references: Vec<(Wavelength, ReferenceSet)> = Vec::new();
+        let mut matchers: Vec<(Wavelength, Arc<Matcher>)> = Vec::new();
         for (_, p) in named {
             let w = self.wavelength_of(p);
-            if !references.iter().any(|(m, _)| *m == w) {
-                control.check()?;
-                let set = self.references(w, control)?;
-                control.report(
-                    Progress::new("reference sets", references.len() + 1, 0).message(format!(
-                        "{} references at {} Å",
-                        set.len(),
-                        w.angstrom()
-                    )),
-                );
-                references.push((w, set));
+            if !matchers.iter().any(|(m, _)| *m == w) {
+                matchers.push((w, self.matcher(w, control)?));
             }
         }
-        let mut matchers: Vec<(Wavelength, Matcher<'_>)> = Vec::new();
-        for (w, refs) in &references {
-            matchers.push((
-                *w,
-                Matcher::new(&self.library, refs, *w, self.search.clone())?,
-            ));
-        }
         let n = named.len();
-        let mut files = Vec::with_capacity(n);
-        for (i, (label, pattern)) in named.iter().enumerate() {
-            control.check()?;
-            let w = self.wavelength_of(pattern);
-            let pattern = pattern.clone().with_wavelength(Some(w));
-            let result = match matchers.iter().find(|(m, _)| *m == w) {
-                Some((_, matcher)) => self.one(matcher, &pattern),
-                None => Err(Error::Input("no reference set for a wavelength".into())),
-            };
-            files.push(match result {
-                Ok((found, confirmed)) => {
-                    let reported = found.report(confirmed.as_ref());
-                    IdentifiedFile {
-                        file: label.clone(),
-                        rows: identify_rows(&self.library, label, &found, &reported),
-                        error: None,
-                        notes: confirmed
-                            .as_ref()
-                            .map(|c| c.notes.iter().map(ToString::to_string).collect())
-                            .unwrap_or_default(),
-                        found: Some(found),
-                        confirmed,
+        let done = AtomicUsize::new(0);
+        let files: Vec<Result<IdentifiedFile>> = named
+            .par_iter()
+            .map(|(label, pattern)| {
+                control.check()?;
+                let w = self.wavelength_of(pattern);
+                let pattern = pattern.clone().with_wavelength(Some(w));
+                let result = match matchers.iter().find(|(m, _)| *m == w) {
+                    Some((_, matcher)) => self.one(matcher, &pattern, control),
+                    None => Err(Error::Input("no reference set for a wavelength".into())),
+                };
+                let file = match result {
+                    Ok((found, confirmed)) => {
+                        let reported = found.report(confirmed.as_ref());
+                        IdentifiedFile {
+                            file: label.clone(),
+                            rows: identify_rows(&self.library, label, &found, &reported),
+                            error: None,
+                            notes: confirmed
+                                .as_ref()
+                                .map(|c| c.notes.iter().map(ToString::to_string).collect())
+                                .unwrap_or_default(),
+                            found: Some(found),
+                            confirmed,
+                        }
                     }
-                }
-                Err(Error::Cancelled) => return Err(Error::Cancelled),
-                Err(e) => IdentifiedFile {
-                    file: label.clone(),
-                    rows: Vec::new(),
-                    error: Some(e.to_string()),
-                    notes: Vec::new(),
-                    found: None,
-                    confirmed: None,
-                },
-            });
-            control.report(Progress::new("files", i + 1, n).message(label.clone()));
-        }
-        Ok(Identified { files })
+                    Err(Error::Cancelled) => return Err(Error::Cancelled),
+                    Err(e) => IdentifiedFile {
+                        file: label.clone(),
+                        rows: Vec::new(),
+                        error: Some(e.to_string()),
+                        notes: Vec::new(),
+                        found: None,
+                        confirmed: None,
+                    },
+                };
+                let k = done.fetch_add(1, Ordering::Relaxed) + 1;
+                control.report(Progress::new("files", k, n).message(label.clone()));
+                Ok(file)
+            })
+            .collect();
+        Ok(Identified {
+            files: files.into_iter().collect::<Result<_>>()?,
+        })
+    }
+
+    /// Search-match of labelled patterns (`truth`: each one's space group) with the first
+    /// phase scored against the label (`xrd identify evaluate`); patterns at the option's
+    /// wavelength, else Cu Kα. Progress as `patterns`.
+    ///
+    /// # Errors
+    /// [`Error::Cancelled`]; `truth` not one space group per pattern; the reference set's
+    /// errors.
+    pub fn evaluate(
+        &self,
+        patterns: &[Pattern],
+        truth: &[u8],
+        control: &Control,
+    ) -> Result<SearchEvaluation> {
+        let w = self.options.wavelength.unwrap_or(Wavelength::CU_KA);
+        let matcher = self.matcher(w, control)?;
+        let n = patterns.len();
+        let evaluation = matcher.evaluate(patterns, truth, |done| {
+            control.report(Progress::new("patterns", done, n));
+        })?;
+        control.check()?;
+        Ok(evaluation)
     }
 
     fn one(
         &self,
-        matcher: &Matcher<'_>,
+        matcher: &Matcher,
         pattern: &Pattern,
+        control: &Control,
     ) -> Result<(Identification, Option<Confirmation>)> {
         let found = matcher.identify(pattern, &self.phases)?;
         let confirmed = match &self.confirm {
-            Some(params) => matcher.confirm(pattern, &found, params)?,
+            Some(params) => matcher.confirm(pattern, &found, params, control)?,
             None => None,
         };
         Ok((found, confirmed))

@@ -8,6 +8,7 @@
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use xrd_core::Control;
 use xrd_io::Pattern;
 use xrd_refine::{Phase, RefineParams, Refinement, Refiner, Stage};
 
@@ -149,21 +150,31 @@ enum Plan {
     Full,
 }
 
-impl Matcher<'_> {
+impl Matcher {
     /// Refines the phases of `found` against `pattern` and keeps what the fit supports (see
     /// the module docs). `None` when `found` names no phase or its phases cannot be refined
     /// together; its phases unchanged when their fit is poorer than Rwp 0.2 and the search has
     /// no element filter.
     ///
+    /// Every refinement runs under `control`: once it is cancelled, the refinement under way
+    /// stops at its next least-squares step and this returns the refinement's
+    /// `Cancelled` error.
+    ///
     /// # Errors
-    /// Invalid `params`; a wavelength other than the references'.
+    /// Invalid `params`; a wavelength other than the references'; [`xrd_refine::Error::Cancelled`]
+    /// (inside [`Error::Refine`]).
     pub fn confirm(
         &self,
         pattern: &Pattern,
         found: &Identification,
         params: &ConfirmParams,
+        control: &Control,
     ) -> Result<Option<Confirmation>> {
         params.check()?;
+        // A cancelled refinement fails like one that cannot run; this turns either into the
+        // cancel once the fits of a step are in.
+        let cancelled = || control.check().map_err(xrd_refine::Error::from);
+        cancelled()?;
         self.check_wavelength(pattern)?;
         if found.phases.is_empty() {
             return Ok(None);
@@ -193,6 +204,7 @@ impl Matcher<'_> {
                     ..xrd_refine::Instrument::default()
                 })
                 .params(settings)
+                .control(control.clone())
                 .fit(pattern, wavelength)
                 .ok()
         };
@@ -210,7 +222,9 @@ impl Matcher<'_> {
         if !restricted {
             let as_found: Vec<usize> = found.phases.iter().map(|p| p.candidate.entry).collect();
             // Phases it cannot refine at all are left to search-match.
-            let Some(r) = fit(&as_found, Plan::Gate) else {
+            let gate = fit(&as_found, Plan::Gate);
+            cancelled()?;
+            let Some(r) = gate else {
                 return Ok(None);
             };
             if r.rwp > TRUSTED_RWP {
@@ -251,6 +265,7 @@ impl Matcher<'_> {
                     fit(&set, Plan::Compare)
                 })
                 .collect();
+            cancelled()?;
             let mut best: Option<(usize, Refinement)> = None;
             for (e, r) in tries.into_iter().zip(fits) {
                 let Some(r) = r else { continue };
@@ -305,7 +320,9 @@ impl Matcher<'_> {
             }
             let mut set = kept.clone();
             set.push(c.entry);
-            let (Some(r), Some(cur)) = (fit(&set, Plan::Compare), &current) else {
+            let tried_fit = fit(&set, Plan::Compare);
+            cancelled()?;
+            let (Some(r), Some(cur)) = (tried_fit, &current) else {
                 continue;
             };
             if better(&r, cur) && r.phases.last().is_some_and(|p| p.weight_fraction > 0.0) {
@@ -341,6 +358,7 @@ impl Matcher<'_> {
                     least = Some((k, r));
                 }
             }
+            cancelled()?;
             let Some((k, r)) = least else { break };
             notes.push(format!(
                 "{} dropped: without it Rwp {:.4} → {:.4} only",
@@ -354,7 +372,9 @@ impl Matcher<'_> {
         if kept.is_empty() {
             return Ok(None);
         }
-        let Some(mut refinement) = fit(&kept, Plan::Full) else {
+        let full = fit(&kept, Plan::Full);
+        cancelled()?;
+        let Some(mut refinement) = full else {
             return Ok(None);
         };
         // A phase the final fit leaves at less than its esd (or 0.5 wt%) is not shown to be
@@ -376,7 +396,9 @@ impl Matcher<'_> {
                 ));
                 kept.remove(k);
             }
-            match fit(&kept, Plan::Full) {
+            let again = fit(&kept, Plan::Full);
+            cancelled()?;
+            match again {
                 Some(r) => refinement = r,
                 None => return Ok(None),
             }

@@ -50,7 +50,7 @@ pub struct SearchEvaluation {
     pub coverage_curve: Vec<CoveragePoint>,
 }
 
-impl Matcher<'_> {
+impl Matcher {
     /// Searches `patterns` with known space groups `truth`, in parallel, and scores the first
     /// candidates. `progress` is called after each pattern with the number done (in the order
     /// they finish).

@@ -186,7 +186,7 @@ pub struct Identification {
     pub residual_candidates: Vec<Candidate>,
 }
 
-impl Matcher<'_> {
+impl Matcher {
     /// Identifies up to [`PhaseParams::max_phases`] phases of `pattern` (see the module docs).
     ///
     /// # Errors

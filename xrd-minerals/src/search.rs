@@ -357,7 +357,8 @@ type SpansOfRange = (u64, u64, Arc<Vec<Span>>);
 /// use xrd_minerals::{Library, Matcher, ReferenceParams, ReferenceSet, SearchParams};
 /// let library = Library::amcsd()?;
 /// let refs = ReferenceSet::cached(&library, &ReferenceParams::new(), "target/xrd-cache", |_, _| {})?;
-/// let matcher = Matcher::new(&library, &refs, xrd_io::Wavelength::CU_KA, SearchParams::new())?;
+/// let library = std::sync::Arc::new(library);
+/// let matcher = Matcher::new(library.clone(), &refs, xrd_io::Wavelength::CU_KA, SearchParams::new())?;
 /// let pattern = xrd_io::read("scan.xy")?.remove(0);
 /// for c in matcher.search(&pattern)? {
 ///     let e = &library.entries()[c.entry];
@@ -366,8 +367,8 @@ type SpansOfRange = (u64, u64, Arc<Vec<Span>>);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
-pub struct Matcher<'a> {
-    library: &'a Library,
+pub struct Matcher {
+    library: Arc<Library>,
     params: SearchParams,
     wavelength: Wavelength,
     prepared: Vec<Prepared>,
@@ -377,20 +378,22 @@ pub struct Matcher<'a> {
     spans: Mutex<Vec<SpansOfRange>>,
 }
 
-impl<'a> Matcher<'a> {
+impl Matcher {
     /// A matcher of patterns measured at `wavelength` (a Kα doublet adds its Kα2 line to every
-    /// reference) against `library`, whose reflections `references` holds.
+    /// reference) against `library`, whose reflections `references` holds. The matcher shares
+    /// the library (an [`Arc`]), so a front end can keep it across calls.
     ///
     /// # Errors
     /// Invalid parameters; [`Error::InvalidParameter`] (`references`) when the set is not the
     /// library's or was simulated at another wavelength.
     pub fn new(
-        library: &'a Library,
+        library: impl Into<Arc<Library>>,
         references: &ReferenceSet,
         wavelength: Wavelength,
         params: SearchParams,
     ) -> Result<Self> {
         params.check()?;
+        let library: Arc<Library> = library.into();
         if references.len() != library.len() {
             return Err(invalid(
                 "references",
@@ -448,8 +451,13 @@ impl<'a> Matcher<'a> {
     }
 
     /// The library searched.
-    pub fn library(&self) -> &'a Library {
-        self.library
+    pub fn library(&self) -> &Library {
+        &self.library
+    }
+
+    /// The library searched, shared.
+    pub fn shared_library(&self) -> &Arc<Library> {
+        &self.library
     }
 
     /// The parameters.
@@ -821,11 +829,11 @@ mod tests {
     fn the_bound_keeps_the_best_candidates() {
         let all = Library::amcsd().unwrap();
         let entries: Vec<_> = all.entries().iter().step_by(20).cloned().collect();
-        let library = Library::new(all.info().clone(), entries, Vec::new()).unwrap();
+        let library = Arc::new(Library::new(all.info().clone(), entries, Vec::new()).unwrap());
         let refs = ReferenceSet::build(&library, &ReferenceParams::new(), |_, _| {}).unwrap();
         let params = SearchParams::new().refined(8).top(8);
         // Cu Kα with its Kα2 partner, so that the bound covers the doublet too.
-        let matcher = Matcher::new(&library, &refs, Wavelength::CU_KA, params).unwrap();
+        let matcher = Matcher::new(library.clone(), &refs, Wavelength::CU_KA, params).unwrap();
         let sim = Simulator::new(PowderParams::new().two_theta_range(10.0, 80.0)).unwrap();
         let grid = Grid::new(10.0, 0.02, 3501).unwrap();
         let pattern_of = |picks: &[(usize, f64)]| {

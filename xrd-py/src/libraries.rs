@@ -1,5 +1,5 @@
-//! The mineral libraries, their reference patterns and the search-match state built on them,
-//! kept for the life of the process: a batch of calls (or a Dask worker) reads and simulates
+//! The built-in mineral library and the identification jobs (their reference patterns and
+//! search-match state), kept for the life of the process: a batch of calls (or a Dask worker) reads and simulates
 //! them once, as the `xrd` command does once per run. Reference patterns are also cached on
 //! disk, where `XRD_CACHE` says.
 
@@ -7,23 +7,20 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use pyo3::PyResult;
-use xrd_io::Wavelength;
-use xrd_minerals::{Library, Matcher, ReferenceParams, ReferenceSet, SearchParams};
+use xrd_jobs::{Identify, IdentifyOptions};
+use xrd_minerals::Library;
 
 use crate::errors::{IntoPyResult, value_error};
 
 /// The built-in library, read once. Leaked on purpose: it lives as long as the process, and a
-/// `'static` borrow lets search-match state built on it be kept too.
-static BUILTIN: Mutex<Option<&'static Library>> = Mutex::new(None);
+/// `'static` borrow serves the jobs that take one; identification jobs share the `Arc`.
+static BUILTIN: Mutex<Option<&'static Arc<Library>>> = Mutex::new(None);
 
-/// Reference sets by (library fingerprint, wavelength bits).
-type References = Vec<((u64, u64), Arc<ReferenceSet>)>;
-static REFERENCES: Mutex<References> = Mutex::new(Vec::new());
-
-/// Matchers of the built-in library by wavelength and search settings (the last few).
-type Matchers = Vec<((Wavelength, SearchParams), Arc<Matcher<'static>>)>;
-static MATCHERS: Mutex<Matchers> = Mutex::new(Vec::new());
-const KEPT_MATCHERS: usize = 8;
+/// Identification jobs by their options (JSON), the last few: each keeps its matchers, so a
+/// batch of calls with the same options builds them once.
+type IdentifyJobs = Vec<(String, Arc<Identify>)>;
+static IDENTIFY_JOBS: Mutex<IdentifyJobs> = Mutex::new(Vec::new());
+const KEPT_JOBS: usize = 8;
 
 /// The folder of cached reference patterns: `$XRD_CACHE`, else `$XDG_CACHE_HOME/xrd`, else
 /// `~/.cache/xrd`, else `xrd-cache` in the working folder.
@@ -42,65 +39,42 @@ pub fn cache_dir() -> PathBuf {
 
 /// The built-in library (the trimmed AMCSD).
 pub fn builtin() -> PyResult<&'static Library> {
+    Ok(builtin_shared()?)
+}
+
+/// The built-in library, shared.
+fn builtin_shared() -> PyResult<&'static Arc<Library>> {
     let mut b = BUILTIN.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(l) = *b {
         return Ok(l);
     }
-    let lib: &'static Library = Box::leak(Box::new(Library::amcsd().py()?));
+    let lib: &'static Arc<Library> = Box::leak(Box::new(Arc::new(Library::amcsd().py()?)));
     *b = Some(lib);
     Ok(lib)
 }
 
-/// A library of the built-in one (when `builtin`) and the folders or files `extra`, read now
-/// (folders change between calls).
-pub fn assemble(builtin: bool, extra: &[PathBuf]) -> PyResult<Library> {
-    if !builtin && extra.is_empty() {
-        return Err(value_error(
-            "no library: builtin=False needs library=[folders or files]",
-        ));
-    }
-    Library::assemble(builtin, extra).py()
-}
-
-/// The reference patterns of `library` at `wavelength`'s primary line (from the disk cache, else
-/// simulated once).
-pub fn references(library: &Library, wavelength: Wavelength) -> PyResult<Arc<ReferenceSet>> {
-    let key = (library.fingerprint(), wavelength.angstrom().to_bits());
+/// The identification job of `options`, kept with its matchers while its options are among
+/// the last few used; the built-in library shared when no folder is searched (folders are read
+/// anew for a new job: they change between calls).
+pub fn identify_job(options: IdentifyOptions) -> PyResult<Arc<Identify>> {
+    let key = serde_json::to_string(&options).map_err(|e| value_error(e.to_string()))?;
     {
-        let sets = REFERENCES.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, s)) = sets.iter().find(|(k, _)| *k == key) {
-            return Ok(Arc::clone(s));
+        let all = IDENTIFY_JOBS.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, job)) = all.iter().find(|(k, _)| *k == key) {
+            return Ok(Arc::clone(job));
         }
     }
-    let params = ReferenceParams::new().wavelength(wavelength);
-    let set = Arc::new(ReferenceSet::cached(library, &params, cache_dir(), |_, _| {}).py()?);
-    let mut sets = REFERENCES.lock().unwrap_or_else(PoisonError::into_inner);
-    if !sets.iter().any(|(k, _)| *k == key) {
-        sets.push((key, Arc::clone(&set)));
-    }
-    Ok(set)
-}
-
-/// The matcher of the built-in library for `wavelength` and `search`, built once (it holds each
-/// reference prepared for the search, as the command's one matcher per run does).
-pub fn builtin_matcher(
-    wavelength: Wavelength,
-    search: &SearchParams,
-) -> PyResult<Arc<Matcher<'static>>> {
-    let key = (wavelength, search.clone());
-    {
-        let all = MATCHERS.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, m)) = all.iter().find(|(k, _)| *k == key) {
-            return Ok(Arc::clone(m));
-        }
-    }
-    let lib = builtin()?;
-    let refs = references(lib, wavelength)?;
-    let matcher = Arc::new(Matcher::new(lib, &refs, wavelength, search.clone()).py()?);
-    let mut all = MATCHERS.lock().unwrap_or_else(PoisonError::into_inner);
-    if all.len() >= KEPT_MATCHERS {
+    options.check().py()?;
+    let kept = if options.builtin && options.library.is_empty() {
+        Some(Arc::clone(builtin_shared()?))
+    } else {
+        None
+    };
+    let job = Arc::new(Identify::with_library(options, kept).py()?);
+    let mut all = IDENTIFY_JOBS.lock().unwrap_or_else(PoisonError::into_inner);
+    if all.len() >= KEPT_JOBS {
         all.remove(0);
     }
-    all.push((key, Arc::clone(&matcher)));
-    Ok(matcher)
+    all.push((key, Arc::clone(&job)));
+    Ok(job)
 }

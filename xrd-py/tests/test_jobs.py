@@ -17,6 +17,7 @@ MIX = "measured/dara_dev/In2O3_0p5002-MnCO3_0p5000--8min.xrdml"
     "job, function",
     [
         ("refine", xrd.refine),
+        ("identify", xrd.identify),
         ("series", _xrd.refine_series),
         ("simulate", xrd.simulate),
         ("index", xrd.index),

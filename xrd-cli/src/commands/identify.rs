@@ -11,8 +11,8 @@ use xrd_cli::figures::{self, Curve, LinePanel, XyCurve};
 use xrd_cli::output::{Table, csv_field as csv};
 use xrd_io::{Pattern, Wavelength};
 use xrd_minerals::{
-    Background, DEFAULT_MAX_PHASES, DEFAULT_MIN_RWP_GAIN, DEFAULT_SIGNIFICANCE, Identification,
-    Library, Matcher, PhaseParams, ReferenceParams, ReferenceSet, ReportedPhase, SearchParams,
+    DEFAULT_MAX_PHASES, DEFAULT_MIN_RWP_GAIN, DEFAULT_SIGNIFICANCE, Identification, Library,
+    ReportedPhase, SearchParams,
 };
 
 use super::{
@@ -158,31 +158,37 @@ pub enum BackgroundMethod {
 pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     match args.command {
         Some(Sub::Evaluate(e)) => {
-            let job = Job::new(&e.options, ctx.quiet)?;
-            run_evaluate(&job, &e.data, e.half, &e.out)
+            // Search-match only, at Cu Kα: what the evaluation scores.
+            let options = xrd_jobs::IdentifyOptions {
+                refine: false,
+                ..job_options(&e.options)
+            };
+            run_evaluate(options, ctx.quiet, &e.data, e.half, &e.out)
         }
-        None => {
-            let options = identify_options(&args);
-            if !options.builtin && options.library.is_empty() {
-                return Err("no library: --no-builtin needs --library".into());
-            }
-            // The search's own check first: its messages name xrd-minerals' parameters
-            // (`background_width`), as they always have on the command line.
-            Job::new(&args.options, ctx.quiet)?;
-            options.check()?;
-            run_identify(options, ctx, &args.inputs, args.out.as_deref())
-        }
+        None => run_identify(
+            identify_options(&args),
+            ctx,
+            &args.inputs,
+            args.out.as_deref(),
+        ),
     }
 }
 
 /// The identification job's options of `xrd identify`'s flags.
 fn identify_options(args: &Args) -> xrd_jobs::IdentifyOptions {
-    let o = &args.options;
     xrd_jobs::IdentifyOptions {
         wavelength: args.wavelength,
         refine: !args.no_refine,
         significance: args.significance,
         min_rwp_gain: args.min_rwp_gain,
+        ..job_options(&args.options)
+    }
+}
+
+/// The job's options of the library and search flags both subcommands share (the rest at
+/// their defaults).
+fn job_options(o: &Options) -> xrd_jobs::IdentifyOptions {
+    xrd_jobs::IdentifyOptions {
         library: o.library.clone(),
         builtin: !o.no_builtin,
         elements: o.elements.clone(),
@@ -203,88 +209,44 @@ fn identify_options(args: &Args) -> xrd_jobs::IdentifyOptions {
             BackgroundMethod::Snip => xrd_jobs::BackgroundMethod::Snip,
         },
         cache: o.cache.clone(),
+        ..xrd_jobs::IdentifyOptions::default()
     }
 }
 
-/// The options of a job, checked.
-struct Job {
-    libraries: Vec<PathBuf>,
-    builtin: bool,
-    cache: PathBuf,
-    search: SearchParams,
-    quiet: bool,
+/// The job of `options`, its library's own rejects said on stderr (the built-in library's,
+/// ids `amcsd:…`, are documented in its README).
+fn identify_job(options: xrd_jobs::IdentifyOptions) -> Result<xrd_jobs::Identify> {
+    let job = xrd_jobs::Identify::new(options)?;
+    for r in job
+        .library()
+        .rejected()
+        .iter()
+        .filter(|r| !r.id.starts_with("amcsd:"))
+    {
+        eprintln!("warning: {}: not used ({})", r.id, r.reason);
+    }
+    Ok(job)
 }
 
-impl Job {
-    fn new(o: &Options, quiet: bool) -> Result<Self> {
-        let search = SearchParams::new()
-            .elements(o.elements.clone())
-            .required(o.require.clone())
-            .non_ambient(o.non_ambient)
-            .top(o.top)
-            .min_score(o.min_score)
-            .smoothing(o.smoothing)
-            .intensity_power(o.power)
-            .noise_floor(o.noise_floor)
-            .relative_floor(o.relative_floor)
-            .max_strain(o.strain)
-            .strain_prior(o.strain_prior)
-            .background_width(o.background)
-            .background(match o.background_method {
-                BackgroundMethod::TopHat => Background::TopHat,
-                BackgroundMethod::Snip => Background::Snip,
-            });
-        search.check()?;
-        PhaseParams::new().max_phases(o.max_phases).check()?;
-        Ok(Self {
-            libraries: o.library.clone(),
-            builtin: !o.no_builtin,
-            cache: o.cache.clone(),
-            search,
-            quiet,
-        })
-    }
-
-    /// The library searched: the built-in one and the folders or files given.
-    fn library(&self) -> Result<Library> {
-        if !self.builtin && self.libraries.is_empty() {
-            return Err("no library: --no-builtin needs --library".into());
+/// A control that draws the reference set's bar and the patterns' bar and says when the
+/// references are ready.
+fn control(references: ProgressBar, patterns: ProgressBar, quiet: bool) -> xrd_jobs::Control {
+    let started = Instant::now();
+    xrd_jobs::Control::new().on_progress(move |p| match p.what {
+        "references" => references.set_position(p.done as u64),
+        "reference sets" => {
+            references.finish_and_clear();
+            if !quiet {
+                eprintln!(
+                    "{} ready in {:.2} s",
+                    p.message,
+                    started.elapsed().as_secs_f64()
+                );
+            }
         }
-        let lib = Library::assemble(self.builtin, &self.libraries)?;
-        // The built-in library's own rejects (ids `amcsd:…`) are documented in its README.
-        for r in lib
-            .rejected()
-            .iter()
-            .filter(|r| !r.id.starts_with("amcsd:"))
-        {
-            eprintln!("warning: {}: not used ({})", r.id, r.reason);
-        }
-        Ok(lib)
-    }
-
-    /// The reference set of `library` at `wavelength` (cached on disk).
-    fn references(&self, library: &Library, wavelength: Wavelength) -> Result<ReferenceSet> {
-        let params = ReferenceParams::new().wavelength(wavelength);
-        let bar = self.bar(library.len() as u64, "simulating references");
-        let t = Instant::now();
-        let set = ReferenceSet::cached(library, &params, &self.cache, |done, _| {
-            bar.set_position(done as u64);
-        })?;
-        bar.finish_and_clear();
-        if !self.quiet {
-            eprintln!(
-                "{} references at {} Å ready in {:.2} s",
-                set.len(),
-                wavelength.angstrom(),
-                t.elapsed().as_secs_f64()
-            );
-        }
-        Ok(set)
-    }
-
-    fn bar(&self, n: u64, what: &str) -> ProgressBar {
-        xrd_cli::progress::bar(n as usize, what, self.quiet)
-    }
+        "files" | "patterns" => patterns.set_position(p.done as u64),
+        _ => {}
+    })
 }
 
 // identify
@@ -297,6 +259,8 @@ fn run_identify(
     inputs: &[PathBuf],
     out: Option<&Path>,
 ) -> Result<Outcome> {
+    // Options first: a bad flag fails before any file is read.
+    options.check()?;
     let quiet = ctx.quiet;
     let wavelength = options.wavelength;
     let files = input_files(inputs)?;
@@ -321,35 +285,11 @@ fn run_identify(
     if patterns.is_empty() {
         return Err(format!("none of the {} input files could be read", files.len()).into());
     }
-    let job = xrd_jobs::Identify::new(options)?;
-    let library = job.library();
-    // The built-in library's own rejects (ids `amcsd:…`) are documented in its README.
-    for r in library
-        .rejected()
-        .iter()
-        .filter(|r| !r.id.starts_with("amcsd:"))
-    {
-        eprintln!("warning: {}: not used ({})", r.id, r.reason);
-    }
+    let job = identify_job(options)?;
+    let library: &Library = job.library();
     let references = xrd_cli::progress::bar(library.len(), "simulating references", quiet);
     let bar = xrd_cli::progress::bar(patterns.len(), "patterns", quiet);
-    let (rb, pb) = (references.clone(), bar.clone());
-    let started = Instant::now();
-    let control = xrd_jobs::Control::new().on_progress(move |p| match p.what {
-        "references" => rb.set_position(p.done as u64),
-        "reference sets" => {
-            rb.finish_and_clear();
-            if !quiet {
-                eprintln!(
-                    "{} ready in {:.2} s",
-                    p.message,
-                    started.elapsed().as_secs_f64()
-                );
-            }
-        }
-        "files" => pb.set_position(p.done as u64),
-        _ => {}
-    });
+    let control = control(references, bar.clone(), quiet);
     let identified = job.run(&patterns, &control)?;
     if let Some(out) = out {
         create_dir(out)?;
@@ -555,18 +495,26 @@ struct Summary<'a> {
     search: SearchParams,
 }
 
-fn run_evaluate(options: &Job, data: &Path, half: Option<Halves>, out: &Path) -> Result<Outcome> {
+fn run_evaluate(
+    options: xrd_jobs::IdentifyOptions,
+    quiet: bool,
+    data: &Path,
+    half: Option<Halves>,
+    out: &Path,
+) -> Result<Outcome> {
+    let search = options.search()?;
+    let job = identify_job(options)?;
     let set = labelled_npz(data, half)?;
     let (patterns, truth) = (&set.patterns, &set.truth);
-    let wavelength = Wavelength::CU_KA;
-    let library = options.library()?;
+    let library: &Library = job.library();
+    let references = xrd_cli::progress::bar(library.len(), "simulating references", quiet);
+    let bar = xrd_cli::progress::bar(patterns.len(), "identifying", quiet);
+    let control = control(references, bar.clone(), quiet);
     let t = Instant::now();
-    let refs = options.references(&library, wavelength)?;
+    job.matcher(Wavelength::CU_KA, &control)?;
     let seconds_references = t.elapsed().as_secs_f64();
-    let matcher = Matcher::new(&library, &refs, wavelength, options.search.clone())?;
     let t = Instant::now();
-    let bar = options.bar(patterns.len() as u64, "identifying");
-    let e = matcher.evaluate(patterns, truth, |done| bar.set_position(done as u64))?;
+    let e = job.evaluate(patterns, truth, &control)?;
     bar.finish_and_clear();
     let seconds_search = t.elapsed().as_secs_f64();
     for p in e.patterns.iter().filter(|p| p.error.is_some()) {
@@ -613,7 +561,7 @@ fn run_evaluate(options: &Job, data: &Path, half: Option<Halves>, out: &Path) ->
         space_group_accuracy_answered: e.space_group_accuracy_answered,
         space_group_accuracy_certain_half: certain_half,
         coverage_curve: &e.coverage_curve,
-        search: options.search.clone(),
+        search,
     };
     create_dir(out)?;
     write(

@@ -134,10 +134,7 @@ fn bad_values_fail_with_one_line_naming_them() {
         (vec!["index", "--min-indexed", "1.5", "x.xy"], "min_indexed"),
         (vec!["index", "--lines", "3", "x.xy"], "lines"),
         (vec!["identify", "--min-score", "2", "x.xy"], "min_score"),
-        (
-            vec!["identify", "--background", "0", "x.xy"],
-            "background_width",
-        ),
+        (vec!["identify", "--background", "0", "x.xy"], "background"),
         (
             vec![
                 "classify",

@@ -1,15 +1,15 @@
 //! Fixtures built once per test binary.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use xrd_io::{Grid, Pattern, Wavelength};
 use xrd_minerals::{Library, ReferenceParams, ReferenceSet};
 use xrd_sim::{Geometry, PowderParams, Profile, Simulator, Structure};
 
 /// The built-in library.
-pub fn amcsd() -> &'static Library {
-    static LIB: OnceLock<Library> = OnceLock::new();
-    LIB.get_or_init(|| Library::amcsd().unwrap())
+pub fn amcsd() -> &'static Arc<Library> {
+    static LIB: OnceLock<Arc<Library>> = OnceLock::new();
+    LIB.get_or_init(|| Arc::new(Library::amcsd().unwrap()))
 }
 
 /// Its reference set at Cu Kα1 (simulated once per test binary).
@@ -19,10 +19,10 @@ pub fn amcsd_references() -> &'static ReferenceSet {
 }
 
 /// A small library: the CIFs of `cif/` in ../shared/data (None when it is absent).
-pub fn shared_cifs() -> Option<&'static Library> {
-    static LIB: OnceLock<Option<Library>> = OnceLock::new();
+pub fn shared_cifs() -> Option<&'static Arc<Library>> {
+    static LIB: OnceLock<Option<Arc<Library>>> = OnceLock::new();
     LIB.get_or_init(|| {
-        xrd_testdata::shared_data("cif").map(|dir| Library::from_folder(dir).unwrap())
+        xrd_testdata::shared_data("cif").map(|dir| Arc::new(Library::from_folder(dir).unwrap()))
     })
     .as_ref()
 }
@@ -86,9 +86,9 @@ pub fn measured_like(structures: &[(&Structure, f64)], zero_shift: f64, seed: u6
 }
 
 /// Search-match against the built-in library at Cu Kα with the default settings.
-pub fn amcsd_matcher() -> xrd_minerals::Matcher<'static> {
+pub fn amcsd_matcher() -> xrd_minerals::Matcher {
     xrd_minerals::Matcher::new(
-        amcsd(),
+        amcsd().clone(),
         amcsd_references(),
         Wavelength::CU_KA,
         xrd_minerals::SearchParams::new(),

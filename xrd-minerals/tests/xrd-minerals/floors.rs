@@ -89,7 +89,7 @@ fn accuracy<K: PartialEq>(predicted: &[u8], truth: &[u8], key: impl Fn(u8) -> K)
 /// The first candidate's space group of the search for each pattern (0 when it names none).
 fn first_groups(patterns: &[xrd_io::Pattern]) -> Vec<u8> {
     let m = Matcher::new(
-        amcsd(),
+        amcsd().clone(),
         amcsd_references(),
         Wavelength::CU_KA,
         SearchParams::new(),

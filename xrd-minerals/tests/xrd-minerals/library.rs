@@ -54,12 +54,12 @@ fn a_library_file_reads_back_equal() {
     let lib = shared_cifs().unwrap_or_else(amcsd);
     let bytes = lib.to_bytes().unwrap();
     let back = Library::from_bytes(&bytes, "test").unwrap();
-    assert_eq!(&back, lib);
+    assert_eq!(&back, &**lib);
     assert_eq!(back.fingerprint(), lib.fingerprint());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("lib.json.gz");
     lib.write(&path).unwrap();
-    assert_eq!(&Library::read(&path).unwrap(), lib);
+    assert_eq!(&Library::read(&path).unwrap(), &**lib);
 }
 
 #[test]

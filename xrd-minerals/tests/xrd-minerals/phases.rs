@@ -31,8 +31,14 @@ fn minerals(found: &Identification) -> Vec<&'static str> {
         .collect()
 }
 
-fn matcher(params: SearchParams) -> Matcher<'static> {
-    Matcher::new(amcsd(), amcsd_references(), Wavelength::CU_KA, params).unwrap()
+fn matcher(params: SearchParams) -> Matcher {
+    Matcher::new(
+        amcsd().clone(),
+        amcsd_references(),
+        Wavelength::CU_KA,
+        params,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -82,7 +88,7 @@ fn peaks_of_a_phase_outside_the_library_are_reported() {
 #[test]
 fn max_phases_bounds_the_answer() {
     let m = Matcher::new(
-        amcsd(),
+        amcsd().clone(),
         amcsd_references(),
         Wavelength::CU_KA,
         SearchParams::new(),

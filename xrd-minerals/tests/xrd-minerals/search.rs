@@ -22,8 +22,14 @@ fn strained(e: &Entry, scale: f64) -> Structure {
     s.with_lattice(lattice)
 }
 
-fn matcher(params: SearchParams) -> Matcher<'static> {
-    Matcher::new(amcsd(), amcsd_references(), Wavelength::CU_KA, params).unwrap()
+fn matcher(params: SearchParams) -> Matcher {
+    Matcher::new(
+        amcsd().clone(),
+        amcsd_references(),
+        Wavelength::CU_KA,
+        params,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -94,14 +100,24 @@ fn patterns_the_matcher_cannot_search_are_errors() {
     )
     .unwrap();
     assert!(matches!(
-        Matcher::new(lib, &mo_refs, Wavelength::CU_KA, SearchParams::new()),
+        Matcher::new(
+            lib.clone(),
+            &mo_refs,
+            Wavelength::CU_KA,
+            SearchParams::new()
+        ),
         Err(Error::InvalidParameter(xrd_io::InvalidParameter {
             name: "references",
             ..
         }))
     ));
     assert!(matches!(
-        Matcher::new(amcsd(), &mo_refs, Wavelength::MO_KA1, SearchParams::new()),
+        Matcher::new(
+            amcsd().clone(),
+            &mo_refs,
+            Wavelength::MO_KA1,
+            SearchParams::new()
+        ),
         Err(Error::InvalidParameter(xrd_io::InvalidParameter {
             name: "references",
             ..

@@ -131,7 +131,7 @@ fn the_report_gives_the_refined_phases_with_weight_fractions() {
     };
     let pattern = xrd_io::read(path).unwrap().remove(0);
     let matcher = Matcher::new(
-        amcsd(),
+        amcsd().clone(),
         amcsd_references(),
         Wavelength::CU_KA,
         SearchParams::new().elements(Some(vec!["Ti".into(), "O".into()])),
@@ -145,8 +145,15 @@ fn the_report_gives_the_refined_phases_with_weight_fractions() {
             .iter()
             .all(|r| r.refined.is_none() && r.share.is_some())
     );
+    // A cancelled control stops the refinements: the confirmation is the cancel, not a result.
+    let control = xrd_core::Control::new();
+    control.cancel();
+    assert!(matches!(
+        matcher.confirm(&pattern, &found, &ConfirmParams::new(), &control),
+        Err(xrd_minerals::Error::Refine(xrd_refine::Error::Cancelled(_)))
+    ));
     let confirmed = matcher
-        .confirm(&pattern, &found, &ConfirmParams::new())
+        .confirm(&pattern, &found, &ConfirmParams::new(), &Default::default())
         .unwrap()
         .unwrap();
     let rows = found.report(Some(&confirmed));
