@@ -28,7 +28,7 @@ pub use options::{
 pub use refine::{ComparedFit, ComparedSpec, Refine, RefineOutput, Refined, RefinedCif, Summed};
 pub use rows::{
     IdentifyRow, Quantity, RefinementRow, RowValue, SummationRow, difference, identify_rows,
-    refinement_rows, series_row, spec_rows, summation_rows,
+    refinement_rows, series_columns, series_row, spec_rows, summation_rows,
 };
 pub use series::{
     Order, ROWS_FILE, STATE_FILE, Series, SeriesEvent, SeriesOptions, SeriesOutput, natural_order,

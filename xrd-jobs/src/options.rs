@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use xrd_io::Wavelength;
 use xrd_minerals::{DEFAULT_MAX_CANDIDATES, PhaseSpec};
 use xrd_refine::{
-    Alignment, Instrument, Phase, Reference, ReferenceLibrary, ReferenceSet, RefineParams, Stage,
-    SummationParams,
+    Alignment, Instrument, MeasuredReferences, Phase, Reference, ReferenceLibrary, RefineParams,
+    Stage, SummationParams,
 };
 
 use crate::error::invalid;
@@ -405,9 +405,9 @@ pub fn bridged_references(
     wavelength: Wavelength,
     instrument: &Instrument,
     max_shift: Option<f64>,
-) -> Result<ReferenceSet> {
+) -> Result<MeasuredReferences> {
     let k = xrd_refine::rir_scale(bridge, corundum, wavelength, instrument)?;
-    Ok(ReferenceSet {
+    Ok(MeasuredReferences {
         references,
         rir_scale: k,
         max_shift: max_shift.unwrap_or(SummationParams::default().get_max_shift()),

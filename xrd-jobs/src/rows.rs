@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 use xrd_minerals::{Identification, Library, PhaseSpec, ReportedPhase, SpecRefinement};
-use xrd_refine::{FrameFit, PhaseResult, Quantification, ReferenceResult, Refinement, SeriesValue};
+use xrd_refine::{CELL_LABELS, FrameFit, PhaseResult, Quantification, ReferenceResult, Refinement};
 
 /// What a number in a row measures, which says how many decimals every table shows of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -507,42 +507,72 @@ pub fn identify_rows(
         .collect()
 }
 
-/// Values of each phase in a series row ([`xrd_refine::series_columns`]): weight fraction, its
-/// esd, detection limit, six cell parameters with esds, size, strain.
+/// The columns of a series' rows: frame, file, the order value (named `order_name`), start,
+/// rwp, gof; per phase `NAME_wt`, `NAME_wt_esd`, `NAME_detection_limit`, each cell parameter
+/// and its esd (`NAME_a`, `NAME_a_esd`, … `NAME_gamma_esd`), `NAME_size_nm`, `NAME_strain`;
+/// then flags and error. The command line's `series.csv`, Python's DataFrame and the
+/// workbench's table are these.
+pub fn series_columns(phases: &[String], order_name: &str) -> Vec<String> {
+    let mut h: Vec<String> = ["frame", "file", order_name, "start", "rwp", "gof"]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    for n in phases {
+        let n = n.replace([' ', ','], "_");
+        h.push(format!("{n}_wt"));
+        h.push(format!("{n}_wt_esd"));
+        h.push(format!("{n}_detection_limit"));
+        for l in CELL_LABELS {
+            h.push(format!("{n}_{l}"));
+            h.push(format!("{n}_{l}_esd"));
+        }
+        h.push(format!("{n}_size_nm"));
+        h.push(format!("{n}_strain"));
+    }
+    h.push("flags".into());
+    h.push("error".into());
+    h
+}
+
+/// Values of each phase in a series row ([`series_columns`]): weight fraction, its esd,
+/// detection limit, six cell parameters with esds, size, strain.
 const SERIES_PHASE_COLUMNS: usize = 17;
 /// Columns of a series row before the phases': frame, file, order, start, rwp, gof.
 const SERIES_LEAD: usize = 6;
 
-/// The quantity of a series row's column `k` ([`xrd_refine::series_columns`]).
-fn series_quantity(k: usize) -> Quantity {
-    match k {
-        2 => Quantity::Order,
-        4 => RWP,
-        5 => GOF,
-        _ => match (k - SERIES_LEAD) % SERIES_PHASE_COLUMNS {
-            0..=2 => WEIGHT,
-            3..=8 => LENGTH,
-            9..=14 => ANGLE,
-            15 => SIZE,
-            _ => STRAIN,
-        },
-    }
-}
-
-/// The row of the frame `fit` of a series of `phases` phases under
-/// [`xrd_refine::series_columns`], each number at its quantity's precision (xrd-refine's own
-/// decimals set aside).
+/// The row of the frame `fit` of a series of `phases` phases under [`series_columns`] (frames
+/// numbered from 1), each number at its quantity's precision.
 pub fn series_row(fit: &FrameFit, phases: usize) -> Vec<RowValue> {
-    fit.row(phases)
-        .into_iter()
-        .enumerate()
-        .map(|(k, v)| match v {
-            SeriesValue::Integer(i) => RowValue::Integer(i),
-            SeriesValue::Number(x, _) => RowValue::number(x, series_quantity(k)),
-            SeriesValue::Text(t) => RowValue::Text(t),
-            _ => RowValue::Empty,
-        })
-        .collect()
+    use RowValue::{Empty, Integer, Text};
+    let mut r = vec![
+        Integer(fit.index as i64 + 1),
+        Text(fit.name.clone()),
+        RowValue::optional(fit.order, Quantity::Order),
+        Text(fit.start.name().to_string()),
+    ];
+    match &fit.refinement {
+        Some(refined) => {
+            r.push(RowValue::number(refined.rwp, RWP));
+            r.push(RowValue::number(refined.gof, GOF));
+            for p in &refined.phases {
+                r.push(RowValue::number(p.weight_fraction, WEIGHT));
+                r.push(RowValue::number(p.weight_fraction_esd, WEIGHT));
+                r.push(RowValue::optional(p.detection_limit, WEIGHT));
+                for k in 0..6 {
+                    let q = if k < 3 { LENGTH } else { ANGLE };
+                    r.push(RowValue::number(p.cell[k], q));
+                    r.push(RowValue::number(p.cell_esd[k], q));
+                }
+                r.push(RowValue::optional(p.size_nm, SIZE));
+                r.push(RowValue::number(p.strain, STRAIN));
+            }
+        }
+        None => r.resize(SERIES_LEAD + phases * SERIES_PHASE_COLUMNS, Empty),
+    }
+    let flags: Vec<String> = fit.flags.iter().map(ToString::to_string).collect();
+    r.push(Text(flags.join("; ")));
+    r.push(Text(fit.error.clone().unwrap_or_default()));
+    r
 }
 
 #[cfg(test)]
@@ -667,11 +697,33 @@ mod tests {
 
     #[test]
     fn a_series_column_has_the_quantity_its_name_says() {
-        let columns = xrd_refine::series_columns(&["A".into(), "B".into()], "temperature_k");
-        for (k, name) in columns.iter().enumerate().skip(2) {
+        let fit = FrameFit {
+            index: 0,
+            name: "f1.xy".into(),
+            order: Some(300.0),
+            start: xrd_refine::FrameStart::Cold,
+            refinement: Some(refinement()),
+            error: None,
+            flags: Vec::new(),
+        };
+        let phases = fit.refinement.as_ref().map_or(0, |r| r.phases.len());
+        let names: Vec<String> = (0..phases).map(|k| format!("P{k}")).collect();
+        let columns = series_columns(&names, "temperature_k");
+        let row = series_row(&fit, phases);
+        assert_eq!(row.len(), columns.len());
+        let failed = series_row(
+            &FrameFit {
+                refinement: None,
+                error: Some("no fit".into()),
+                ..fit.clone()
+            },
+            phases,
+        );
+        assert_eq!(failed.len(), columns.len());
+        for (name, value) in columns.iter().zip(&row) {
             let by_name = match name.as_str() {
                 "temperature_k" => Some(Quantity::Order),
-                "start" | "flags" | "error" => None,
+                "frame" | "file" | "start" | "flags" | "error" => None,
                 "rwp" => Some(RWP),
                 "gof" => Some(GOF),
                 n if n.ends_with("_wt") || n.ends_with("_wt_esd") || n.ends_with("_limit") => {
@@ -688,8 +740,10 @@ mod tests {
                 }
                 n => panic!("column {n} of no known quantity"),
             };
-            if let Some(q) = by_name {
-                assert_eq!(series_quantity(k), q, "{name}");
+            match (by_name, value) {
+                (Some(q), RowValue::Number { quantity, .. }) => assert_eq!(*quantity, q, "{name}"),
+                (Some(_), RowValue::Empty) | (None, RowValue::Text(_) | RowValue::Integer(_)) => {}
+                (q, v) => panic!("{name}: {v:?} where {q:?} was expected"),
             }
         }
     }

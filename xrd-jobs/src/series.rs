@@ -174,7 +174,7 @@ impl SeriesOptions {
 pub enum SeriesEvent<'a> {
     /// The series starts: its columns, and the frames a resumed run had done already.
     Started {
-        /// The rows' columns ([`xrd_refine::series_columns`]).
+        /// The rows' columns ([`crate::series_columns`]).
         columns: &'a [String],
         /// The phases' names (each spec's structure chosen on the first frame).
         phases: &'a [String],
@@ -354,7 +354,7 @@ impl Series {
         control.check()?;
         let phases = chosen.phases(&self.specs);
         let names: Vec<String> = phases.iter().map(|p| p.name().to_string()).collect();
-        let columns = xrd_refine::series_columns(&names, &order_name);
+        let columns = crate::series_columns(&names, &order_name);
         let sequential = Sequential::new(self.setup.refiner(phases)).params(self.params.clone());
         let (done, state) = match out {
             Some(out) if self.options.resume => resume(out, &frames)?,

@@ -7,7 +7,9 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use xrd_io::{Pattern, Wavelength};
-use xrd_refine::{Calibration, Instrument, Phase, ReferenceSet, RefineParams, Refinement, Refiner};
+use xrd_refine::{
+    Calibration, Instrument, MeasuredReferences, Phase, RefineParams, Refinement, Refiner,
+};
 use xrd_sim::{Lattice, SpaceGroup, SymOp};
 
 use crate::choice::Suitability;
@@ -314,7 +316,7 @@ pub struct RefineSetup {
     /// Particle diameter in µm for Brindley's correction, the same for every phase.
     pub particle_size: Option<f64>,
     /// Measured reference patterns fitted beside the phases.
-    pub references: Option<ReferenceSet>,
+    pub references: Option<MeasuredReferences>,
     /// Steers the refinements (cancel, progress): the final fit reports its stages, the short
     /// fits that compare structures report nothing but stop on a cancel too.
     pub control: xrd_core::Control,

@@ -32,12 +32,12 @@ pub use params::{COMPARISON_ITERATIONS, COMPARISON_STAGES, RefineParams, Stage};
 pub use phase::{Intensities, Phase};
 pub use reference::{BACKGROUND_NAME, Reference, ReferenceLibrary};
 pub use refinement::{
-    MICROABSORPTION_WARNING, ParameterValue, PhaseKind, PhaseResult, ReferenceSet, Refinement,
-    Refiner, SENSITIVITY_PARTICLE_SIZE, rir_scale,
+    MICROABSORPTION_WARNING, MeasuredReferences, ParameterValue, PhaseKind, PhaseResult,
+    Refinement, Refiner, SENSITIVITY_PARTICLE_SIZE, rir_scale,
 };
 pub use series::{
     CELL_LABELS, Flag, Frame, FrameFit, FrameStart, Parametric, ParametricFit, Sequential, Series,
-    SeriesParams, SeriesValue, Tracked, series_columns, tracked,
+    SeriesParams, Tracked, tracked,
 };
 pub use state::State;
 pub use summation::{Alignment, Quantification, ReferenceResult, Summation, SummationParams};

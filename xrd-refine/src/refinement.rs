@@ -57,7 +57,7 @@ const PAWLEY_RIDGE: f64 = 1e-9;
 
 /// Measured reference patterns to fit beside a refinement's phases ([`Refiner::references`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct ReferenceSet {
+pub struct MeasuredReferences {
     /// The references.
     pub references: Vec<Reference>,
     /// S·ZMV per unit of scale / RIR ([`rir_scale`]): what puts their weights beside the
@@ -358,10 +358,10 @@ impl Refiner {
     }
 
     /// Measured reference patterns fitted beside the phases (full-pattern summation in the
-    /// same fit), each with a scale and a 2θ shift (see [`ReferenceSet`]). An internal standard ([`Refiner::standard`]) may be one of them: its
+    /// same fit), each with a scale and a 2θ shift (see [`MeasuredReferences`]). An internal standard ([`Refiner::standard`]) may be one of them: its
     /// index counts the phases first, then the references.
     #[must_use]
-    pub fn references(mut self, set: ReferenceSet) -> Self {
+    pub fn references(mut self, set: MeasuredReferences) -> Self {
         self.references = set.references;
         self.rir_scale = Some(set.rir_scale);
         self.max_shift = set.max_shift;

@@ -4,7 +4,7 @@
 //! reference) and a full-pattern summation (k = 1 / RIR) alike.
 
 /// A measured reference's 2θ shift is bounded by ± this (°) unless set otherwise
-/// ([`crate::SummationParams::max_shift`], [`crate::ReferenceSet`]).
+/// ([`crate::SummationParams::max_shift`], [`crate::MeasuredReferences`]).
 pub const DEFAULT_MAX_SHIFT: f64 = 0.3;
 
 /// A component counts as detected when its scale exceeds this many esds; its detection limit

@@ -5,8 +5,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use xrd_jobs::{Control, Error, Series, SeriesEvent, SeriesOptions};
-use xrd_refine::SeriesValue;
+use xrd_jobs::{Control, Error, RowValue, Series, SeriesEvent, SeriesOptions, series_row};
 
 use crate::fixtures;
 
@@ -24,22 +23,22 @@ fn options(cif: &Path) -> SeriesOptions {
 }
 
 /// Every row's numbers, for comparing runs (the texts must be equal).
-fn rows(output: &xrd_jobs::SeriesOutput) -> Vec<Vec<SeriesValue>> {
+fn rows(output: &xrd_jobs::SeriesOutput) -> Vec<Vec<RowValue>> {
     output
         .series
         .frames
         .iter()
-        .map(|f| f.row(output.phases.len()))
+        .map(|f| series_row(f, output.phases.len()))
         .collect()
 }
 
-fn same(a: &[Vec<SeriesValue>], b: &[Vec<SeriesValue>]) {
+fn same(a: &[Vec<RowValue>], b: &[Vec<RowValue>]) {
     assert_eq!(a.len(), b.len());
     for (x, y) in a.iter().zip(b) {
         assert_eq!(x.len(), y.len());
         for (u, v) in x.iter().zip(y) {
             match (u, v) {
-                (SeriesValue::Number(p, _), SeriesValue::Number(q, _)) => {
+                (RowValue::Number { value: p, .. }, RowValue::Number { value: q, .. }) => {
                     assert!((p - q).abs() <= 1e-9 * p.abs().max(1.0), "{p} against {q}")
                 }
                 _ => assert_eq!(u, v),

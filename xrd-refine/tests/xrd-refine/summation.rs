@@ -265,7 +265,7 @@ fn structures_and_references_in_one_fit() {
     // Corundum as a structure (the internal standard), the others as measured references.
     let refs: Vec<Reference> = parts[1..].iter().map(|(r, _, _)| (*r).clone()).collect();
     let fit = xrd_refine::Refiner::new(vec![sapphire])
-        .references(xrd_refine::ReferenceSet {
+        .references(xrd_refine::MeasuredReferences {
             references: refs,
             rir_scale: k,
             max_shift: 0.3,
