@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use xrd_io::Wavelength;
 use xrd_minerals::{DEFAULT_MAX_CANDIDATES, PhaseSpec};
 use xrd_refine::{
-    Alignment, Instrument, MeasuredReferences, Phase, Reference, ReferenceLibrary, RefineParams,
-    Stage, SummationParams,
+    Alignment, Instrument, MeasuredReferences, ParamId, Phase, Reference, ReferenceLibrary,
+    RefineParams, Stage, SummationParams,
 };
 
 use crate::error::invalid;
@@ -178,6 +178,13 @@ pub struct RefineOptions {
     pub wavelength: Option<Wavelength>,
     /// Refine only this 2θ range (°).
     pub two_theta_range: Option<(f64, f64)>,
+    /// 2θ regions (°, each `[from, to]`) left out of the fit.
+    pub exclude: Vec<(f64, f64)>,
+    /// Parameters held at their start, by id ([`xrd_refine::ParamId`]: `Calcite.size`,
+    /// `instrument.zero`).
+    pub fix: Vec<String>,
+    /// Parameters refined in the last stage beside what the stages free, by id.
+    pub free: Vec<String>,
     /// Chebyshev background terms (default the refinement's, or the summation's with
     /// references alone).
     pub background: Option<usize>,
@@ -210,6 +217,9 @@ impl Default for RefineOptions {
             capillary: None,
             wavelength: None,
             two_theta_range: None,
+            exclude: Vec::new(),
+            fix: Vec::new(),
+            free: Vec::new(),
             background: None,
             humps: RefineParams::default().get_humps(),
             stages: default_stages(),
@@ -317,8 +327,20 @@ impl RefineOptions {
     /// # Errors
     /// [`crate::Error::InvalidParameter`] for an unknown stage or a value out of range.
     pub fn refine_params(&self) -> Result<RefineParams> {
+        let ids = |option: &'static str, texts: &[String]| -> Result<Vec<ParamId>> {
+            texts
+                .iter()
+                .map(|t| {
+                    t.parse::<ParamId>()
+                        .map_err(|e| invalid(option, format!("`{t}`: {e}")))
+                })
+                .collect()
+        };
         let mut params = RefineParams::new()
             .two_theta_range(self.two_theta_range)
+            .excluded(self.exclude.clone())
+            .fixed(ids("fix", &self.fix)?)
+            .freed(ids("free", &self.free)?)
             .instrument_standard(self.save_instrument.is_some())
             .humps(self.humps);
         params = params.stages(stages_from_names(&self.stages)?);
@@ -326,7 +348,14 @@ impl RefineOptions {
             params = params.background_terms(b);
         }
         let checked = params.check().map_err(Error::from);
-        renamed(checked, &[("background_terms", "background")])?;
+        renamed(
+            checked,
+            &[
+                ("background_terms", "background"),
+                ("excluded", "exclude"),
+                ("fixed", "fix"),
+            ],
+        )?;
         Ok(params)
     }
 
@@ -344,13 +373,17 @@ impl RefineOptions {
         })?;
         let mut params = SummationParams::new()
             .two_theta_range(self.two_theta_range)
+            .excluded(self.exclude.clone())
             .alignment(a)
             .max_shift(self.max_shift);
         if let Some(b) = self.background {
             params = params.background_terms(b);
         }
         let checked = params.check().map_err(Error::from);
-        renamed(checked, &[("background_terms", "background")])?;
+        renamed(
+            checked,
+            &[("background_terms", "background"), ("excluded", "exclude")],
+        )?;
         Ok(params)
     }
 }
@@ -507,6 +540,16 @@ mod tests {
         assert_eq!(refused(|o| o.stages.clear()), "stages");
         assert_eq!(refused(|o| o.alignment = "sideways".into()), "alignment");
         assert_eq!(refused(|o| o.max_shift = -1.0), "max_shift");
+        assert_eq!(refused(|o| o.exclude = vec![(40.0, 30.0)]), "exclude");
+        assert_eq!(refused(|o| o.fix = vec!["Calcite.volume".into()]), "fix");
+        assert_eq!(refused(|o| o.free = vec!["nothing".into()]), "free");
+        assert_eq!(
+            refused(|o| {
+                o.fix = vec!["instrument.zero".into()];
+                o.free = vec!["instrument.zero".into()];
+            }),
+            "fix"
+        );
     }
 
     #[test]

@@ -66,6 +66,12 @@ pub struct SeriesOptions {
     pub wavelength: Option<Wavelength>,
     /// Refine only this 2θ range (°).
     pub two_theta_range: Option<(f64, f64)>,
+    /// 2θ regions (°) left out of every frame's fit.
+    pub exclude: Vec<(f64, f64)>,
+    /// Parameters held at their start in every frame, by id.
+    pub fix: Vec<String>,
+    /// Parameters refined in the last stage beside what the stages free, by id.
+    pub free: Vec<String>,
     /// Chebyshev background terms.
     pub background: Option<usize>,
     /// Broad background peaks.
@@ -99,6 +105,9 @@ impl Default for SeriesOptions {
             capillary: None,
             wavelength: None,
             two_theta_range: None,
+            exclude: Vec::new(),
+            fix: Vec::new(),
+            free: Vec::new(),
             background: None,
             humps: r.humps,
             stages: r.stages,
@@ -125,6 +134,9 @@ impl SeriesOptions {
             capillary: self.capillary,
             wavelength: self.wavelength,
             two_theta_range: self.two_theta_range,
+            exclude: self.exclude.clone(),
+            fix: self.fix.clone(),
+            free: self.free.clone(),
             background: self.background,
             humps: self.humps,
             stages: self.stages.clone(),

@@ -83,9 +83,11 @@ pub fn _row_columns(kind: &str) -> PyResult<Vec<&'static str>> {
 /// sample's μR) override its Lorentz–polarisation and absorption terms; `standard` is
 /// (phase, weighed weight fraction) of an internal standard; `particle_size` (µm) is the
 /// diameter of Brindley's microabsorption correction (default none: no correction, the
-/// uncorrected fraction is reported as "weight_fraction_uncorrected" beside a corrected one); `stages` a list
-/// of "scale", "cells", "profile",
-/// "texture", "b".
+/// uncorrected fraction is reported as "weight_fraction_uncorrected" beside a corrected one);
+/// `stages` a list of "scale", "cells", "profile", "texture", "b"; `exclude` a list of 2θ
+/// regions (from, to) left out of the fit; `fix` parameter ids held at their start
+/// ("Calcite.size", "instrument.zero": the ids of "refinement"'s parameters), `free` ids
+/// refined in the last stage beside what the stages free ("Calcite.B").
 ///
 /// Returns a dict: "rows" (one dict per phase, then per measured reference, with every key of
 /// `xrd refine --format json`: file, phase, name, formula, space_group, weight_fraction,
@@ -116,7 +118,7 @@ pub fn _row_columns(kind: &str) -> PyResult<Vec<&'static str>> {
 /// structures compared, the stages, the pattern done); an exception it raises stops the job and
 /// is raised again. A missing CIF, instrument or reference file raises `XrdFileNotFoundError`.
 #[pyfunction]
-#[pyo3(signature = (pattern, phases=None, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, wavelength=None, two_theta_range=None, background=None, humps=None, stages=None, max_candidates=3, references=None, reference_library=None, alignment=None, max_shift=None, rir_bridge=String::from("corundum"), calibrate=None, progress=None))]
+#[pyo3(signature = (pattern, phases=None, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, wavelength=None, two_theta_range=None, exclude=None, fix=None, free=None, background=None, humps=None, stages=None, max_candidates=3, references=None, reference_library=None, alignment=None, max_shift=None, rir_bridge=String::from("corundum"), calibrate=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn refine<'py>(
     py: Python<'py>,
@@ -133,6 +135,9 @@ pub fn refine<'py>(
     capillary: Option<f64>,
     wavelength: Option<&Bound<'py, PyAny>>,
     two_theta_range: Option<(f64, f64)>,
+    exclude: Option<Vec<(f64, f64)>>,
+    fix: Option<Vec<String>>,
+    free: Option<Vec<String>>,
     background: Option<usize>,
     humps: Option<usize>,
     stages: Option<Vec<String>>,
@@ -168,6 +173,9 @@ pub fn refine<'py>(
         capillary,
         wavelength: wavelength_of(wavelength)?,
         two_theta_range,
+        exclude: exclude.unwrap_or_default(),
+        fix: fix.unwrap_or_default(),
+        free: free.unwrap_or_default(),
         background,
         humps: humps.unwrap_or(d.humps),
         stages: stages.unwrap_or(d.stages),

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Result;
 use crate::error::invalid;
-use crate::parameter::{Id, Width};
+use crate::parameter::{Id, ParamId, Width};
 
 /// One stage of the staged strategy: each frees its parameters on top of the earlier stages'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -170,6 +170,12 @@ pub struct RefineParams {
     pub(crate) instrument_standard: bool,
     pub(crate) two_theta_range: Option<(f64, f64)>,
     pub(crate) max_correlation: f64,
+    #[serde(default)]
+    pub(crate) excluded: Vec<(f64, f64)>,
+    #[serde(default)]
+    pub(crate) fixed: Vec<ParamId>,
+    #[serde(default)]
+    pub(crate) freed: Vec<ParamId>,
 }
 
 impl Default for RefineParams {
@@ -185,6 +191,9 @@ impl Default for RefineParams {
             instrument_standard: false,
             two_theta_range: None,
             max_correlation: 0.95,
+            excluded: Vec::new(),
+            fixed: Vec::new(),
+            freed: Vec::new(),
         }
     }
 }
@@ -227,6 +236,46 @@ impl RefineParams {
             .last()
             .copied()
             .unwrap_or(Stage::ScaleBackground)
+    }
+
+    /// 2θ regions (°, each `(from, to)`) left out of the fit: a sample holder's line, a
+    /// detector gap, an impurity nobody wants to model (default none).
+    #[must_use]
+    pub fn excluded(mut self, regions: Vec<(f64, f64)>) -> Self {
+        self.excluded = regions;
+        self
+    }
+
+    /// The regions set by [`RefineParams::excluded`].
+    pub fn get_excluded(&self) -> &[(f64, f64)] {
+        &self.excluded
+    }
+
+    /// Parameters held at their start (or warm-start) value whatever the stages free (default
+    /// none). Each must be a parameter of the refinement: the fit refuses one that is not.
+    #[must_use]
+    pub fn fixed(mut self, ids: Vec<ParamId>) -> Self {
+        self.fixed = ids;
+        self
+    }
+
+    /// The parameters set by [`RefineParams::fixed`].
+    pub fn get_fixed(&self) -> &[ParamId] {
+        &self.fixed
+    }
+
+    /// Parameters refined in the plan's last stage beside those its stages free (default
+    /// none), such as a phase's B in a plan without [`Stage::OverallB`]. Each must be a
+    /// parameter of the refinement.
+    #[must_use]
+    pub fn freed(mut self, ids: Vec<ParamId>) -> Self {
+        self.freed = ids;
+        self
+    }
+
+    /// The parameters set by [`RefineParams::freed`].
+    pub fn get_freed(&self) -> &[ParamId] {
+        &self.freed
     }
 
     xrd_io::setters! {
@@ -325,8 +374,30 @@ impl RefineParams {
                 format!("{} must be in (0, 1]", self.max_correlation),
             ));
         }
+        check_excluded(&self.excluded)?;
+        if let Some(id) = self.fixed.iter().find(|id| self.freed.contains(id)) {
+            return Err(invalid("fixed", format!("`{id}` is both fixed and freed")));
+        }
         Ok(())
     }
+}
+
+/// Each excluded region is `(from, to)` with 0 ≤ from < to ≤ 180.
+pub(crate) fn check_excluded(regions: &[(f64, f64)]) -> Result<()> {
+    match regions.iter().find(|(lo, hi)| {
+        !(lo.is_finite() && hi.is_finite() && *lo >= 0.0 && lo < hi && *hi <= 180.0)
+    }) {
+        Some((lo, hi)) => Err(invalid(
+            "excluded",
+            format!("need 0 ≤ from < to ≤ 180 in each region, got {lo}–{hi}"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Whether 2θ `t` (°) lies in one of `regions`.
+pub(crate) fn is_excluded(regions: &[(f64, f64)], t: f64) -> bool {
+    regions.iter().any(|&(a, b)| a <= t && t <= b)
 }
 
 #[cfg(test)]
@@ -363,6 +434,10 @@ mod tests {
             "two_theta_range"
         );
         assert_eq!(refused(d().max_correlation(0.0)), "max_correlation");
+        assert_eq!(refused(d().excluded(vec![(30.0, 29.0)])), "excluded");
+        assert_eq!(refused(d().excluded(vec![(f64::NAN, 29.0)])), "excluded");
+        let zero = vec![ParamId::Zero];
+        assert_eq!(refused(d().fixed(zero.clone()).freed(zero)), "fixed");
     }
 
     #[test]

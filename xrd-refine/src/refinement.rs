@@ -634,7 +634,10 @@ impl Refiner {
             .zip(pattern.intensity())
             .enumerate()
         {
-            if t < data_range.0 || t > data_range.1 {
+            if t < data_range.0
+                || t > data_range.1
+                || crate::params::is_excluded(&self.params.excluded, t)
+            {
                 continue;
             }
             if !c.is_finite() || c < 0.0 {
@@ -706,6 +709,16 @@ impl Refiner {
         self.check_inputs()?;
         let (tt, data) = self.measured(pattern)?;
         let model = self.prepare(tt, &data, wavelength)?;
+        // Parameters fixed or freed by name must be this model's.
+        let keys = model.table.keys();
+        for (option, ids) in [("fixed", &self.params.fixed), ("freed", &self.params.freed)] {
+            if let Some(id) = ids.iter().find(|id| !keys.contains(id)) {
+                return Err(crate::error::invalid(
+                    option,
+                    format!("`{id}` is no parameter of this refinement"),
+                ));
+            }
+        }
         let start = match warm {
             Some(state) => {
                 let pawley: Vec<bool> = self
@@ -816,12 +829,15 @@ impl Run<'_> {
             }),
         };
         let table = &self.model.table;
+        let last = stage == self.params.last_stage();
         (0..table.len())
             .filter(|&i| {
-                let id = table[i].id;
+                let (id, key) = (table[i].id, &table[i].key);
                 !held(id)
+                    && !self.params.fixed.contains(key)
                     && (Stage::ScaleBackground.frees(id, &situation)
-                        || upto.iter().any(|s| s.frees(id, &situation)))
+                        || upto.iter().any(|s| s.frees(id, &situation))
+                        || (last && self.params.freed.contains(key)))
             })
             .collect()
     }

@@ -77,6 +77,8 @@ pub struct SummationParams {
     pub(crate) max_iterations: usize,
     pub(crate) two_theta_range: Option<(f64, f64)>,
     pub(crate) detection_sigmas: f64,
+    #[serde(default)]
+    pub(crate) excluded: Vec<(f64, f64)>,
 }
 
 impl Default for SummationParams {
@@ -88,6 +90,7 @@ impl Default for SummationParams {
             max_iterations: 50,
             two_theta_range: None,
             detection_sigmas: crate::weights::DETECTION_SIGMAS,
+            excluded: Vec::new(),
         }
     }
 }
@@ -98,6 +101,18 @@ impl SummationParams {
     /// The defaults (see each setter).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// 2θ regions (°, each `(from, to)`) left out of the fit (default none).
+    #[must_use]
+    pub fn excluded(mut self, regions: Vec<(f64, f64)>) -> Self {
+        self.excluded = regions;
+        self
+    }
+
+    /// The regions set by [`SummationParams::excluded`].
+    pub fn get_excluded(&self) -> &[(f64, f64)] {
+        &self.excluded
     }
 
     xrd_io::setters! {
@@ -164,7 +179,7 @@ impl SummationParams {
                 format!("{} must be in (0, 10]", self.detection_sigmas),
             ));
         }
-        Ok(())
+        crate::params::check_excluded(&self.excluded)
     }
 }
 
@@ -502,7 +517,7 @@ impl Summation {
             .zip(pattern.intensity())
             .enumerate()
         {
-            if t < lo || t > hi {
+            if t < lo || t > hi || crate::params::is_excluded(&p.excluded, t) {
                 continue;
             }
             let s2 = match sigma {

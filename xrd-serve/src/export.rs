@@ -175,6 +175,15 @@ pub(crate) fn command_args(pattern: &Path, options: &RefineOptions, out: &str) -
     if let Some((lo, hi)) = options.two_theta_range {
         a.extend(["--range".into(), lo.to_string(), hi.to_string()]);
     }
+    for (lo, hi) in &options.exclude {
+        a.extend(["--exclude".into(), lo.to_string(), hi.to_string()]);
+    }
+    for id in &options.fix {
+        a.extend(["--fix".into(), id.clone()]);
+    }
+    for id in &options.free {
+        a.extend(["--free".into(), id.clone()]);
+    }
     a.extend(["--out".into(), out.to_string()]);
     a
 }
@@ -207,9 +216,15 @@ pub(crate) fn python_call(pattern: &Path, options: &RefineOptions) -> String {
                     python_literal(m.get("spec").unwrap_or(&serde_json::Value::Null)),
                     python_literal(m.get("weight").unwrap_or(&serde_json::Value::Null))
                 ),
-                ("two_theta_range", serde_json::Value::Array(a)) => format!(
-                    "({})",
-                    a.iter().map(python_literal).collect::<Vec<_>>().join(", ")
+                ("two_theta_range", serde_json::Value::Array(a)) => python_tuple(a),
+                // A list of (from, to) tuples: the bindings read a pair from a tuple.
+                ("exclude", serde_json::Value::Array(regions)) => format!(
+                    "[{}]",
+                    regions
+                        .iter()
+                        .map(|r| r.as_array().map_or("None".into(), |a| python_tuple(a)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
                 _ => python_literal(v),
             };
@@ -218,6 +233,13 @@ pub(crate) fn python_call(pattern: &Path, options: &RefineOptions) -> String {
     }
     let path = python_literal(&serde_json::Value::String(pattern.display().to_string()));
     format!("import xrd\nfit = xrd.refine({path}, {})", kw.join(", "))
+}
+
+fn python_tuple(a: &[serde_json::Value]) -> String {
+    format!(
+        "({})",
+        a.iter().map(python_literal).collect::<Vec<_>>().join(", ")
+    )
 }
 
 fn python_literal(v: &serde_json::Value) -> String {

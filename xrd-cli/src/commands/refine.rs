@@ -122,6 +122,19 @@ pub struct Args {
     /// Refine only the points in this 2θ range (°).
     #[arg(long = "range", num_args = 2, value_names = ["MIN", "MAX"])]
     pub two_theta_range: Option<Vec<f64>>,
+    /// Leave the points of this 2θ region (°) out of the fit: a sample holder's line, a
+    /// detector gap (repeatable).
+    #[arg(long, num_args = 2, value_names = ["FROM", "TO"], action = clap::ArgAction::Append)]
+    pub exclude: Vec<f64>,
+    /// Hold a parameter at its start whatever the stages free, by id: `Calcite.size`,
+    /// `Calcite.cell.A=B`, `instrument.zero`, `background.3` (repeatable; the ids are the
+    /// `id` column of refinement.json's parameters).
+    #[arg(long, value_name = "ID")]
+    pub fix: Vec<String>,
+    /// Refine a parameter in the last stage beside what the stages free, by id (`Calcite.B`;
+    /// repeatable).
+    #[arg(long, value_name = "ID")]
+    pub free: Vec<String>,
     /// Chebyshev background terms (default 6 with --phase; 4 with --reference, whose measured
     /// patterns carry their own backgrounds).
     #[arg(long, value_name = "N")]
@@ -185,11 +198,20 @@ pub(super) fn options(args: &Args) -> RefineOptions {
         capillary: args.capillary,
         wavelength: args.wavelength,
         two_theta_range: range(args),
+        exclude: excluded(args),
+        fix: args.fix.clone(),
+        free: args.free.clone(),
         background: args.background,
         humps: args.humps,
         stages: args.stages.clone(),
         max_candidates: args.max_candidates,
     }
+}
+
+/// The `--exclude FROM TO` regions (clap gives the values of every occurrence in one list,
+/// two at a time).
+fn excluded(args: &Args) -> Vec<(f64, f64)> {
+    args.exclude.chunks_exact(2).map(|r| (r[0], r[1])).collect()
 }
 
 /// `--range MIN MAX`.

@@ -33,7 +33,8 @@ def refine_series(
     ``files`` in the series' order; ``phases`` as for ``xrd.refine``; ``order`` each frame's
     order value (temperature, time); other keywords (``backward``, ``parametric``,
     ``wavelength``, ``instrument``, ``stages``, ``particle_size``, ``two_theta_range``,
-    ``background``, ``library``) as ``xrd refine --sequential``. Columns: frame, file, order
+    ``exclude``, ``fix``, ``free``, ``background``, ``library``) as ``xrd refine
+    --sequential``. Columns: frame, file, order
     (named ``temperature_k`` when no ``order`` is given and every file's header gives a
     temperature, as in ``series.csv``), start (warm, cold, reseeded, failed), rwp, gof, per
     phase ``NAME_wt``, ``NAME_wt_esd``, ``NAME_detection_limit``, the cell with esds,

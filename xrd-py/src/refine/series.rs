@@ -29,7 +29,7 @@ use crate::pattern::wavelength_of;
 /// after a cancelled or interrupted run; `progress` a callable given `(what, done, total,
 /// message)` per frame, whose exception cancels the series (the frames done stay in `out`).
 #[pyfunction]
-#[pyo3(signature = (files, phases, library=None, builtin=true, instrument=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, wavelength=None, two_theta_range=None, background=None, humps=None, stages=None, max_candidates=3, order=None, backward=false, parametric=None, resume=false, out=None, progress=None, offset=0))]
+#[pyo3(signature = (files, phases, library=None, builtin=true, instrument=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, wavelength=None, two_theta_range=None, exclude=None, fix=None, free=None, background=None, humps=None, stages=None, max_candidates=3, order=None, backward=false, parametric=None, resume=false, out=None, progress=None, offset=0))]
 #[allow(clippy::too_many_arguments)]
 pub fn refine_series<'py>(
     py: Python<'py>,
@@ -44,6 +44,9 @@ pub fn refine_series<'py>(
     capillary: Option<f64>,
     wavelength: Option<&Bound<'py, PyAny>>,
     two_theta_range: Option<(f64, f64)>,
+    exclude: Option<Vec<(f64, f64)>>,
+    fix: Option<Vec<String>>,
+    free: Option<Vec<String>>,
     background: Option<usize>,
     humps: Option<usize>,
     stages: Option<Vec<String>>,
@@ -78,6 +81,9 @@ pub fn refine_series<'py>(
         capillary,
         wavelength: wavelength_of(wavelength)?,
         two_theta_range,
+        exclude: exclude.unwrap_or_default(),
+        fix: fix.unwrap_or_default(),
+        free: free.unwrap_or_default(),
         background,
         humps: humps.unwrap_or(d.humps),
         stages: stages.unwrap_or(d.stages),

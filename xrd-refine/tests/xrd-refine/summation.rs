@@ -227,6 +227,10 @@ fn summation_params_name_each_invalid_value() {
         name(SummationParams::new().detection_sigmas(0.0)),
         "detection_sigmas"
     );
+    assert_eq!(
+        name(SummationParams::new().excluded(vec![(40.0, 40.0)])),
+        "excluded"
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use xrd_io::{Grid, Pattern, Wavelength};
-use xrd_refine::{Phase, RefineParams, Refiner, Stage};
+use xrd_refine::{ParamId, Phase, RefineParams, Refiner, Stage};
 use xrd_sim::{Anomalous, Geometry, Lattice, PowderParams, Profile, Simulator};
 
 use crate::cif_phase;
@@ -547,4 +547,90 @@ fn phase_names_are_unique_and_not_reserved() {
             );
         }
     }
+}
+
+/// What a user fixes stays at its start, what they free beyond the plan is refined in its
+/// last stage, a name that is no parameter is refused, and an excluded region's points are
+/// left out: a spike no phase explains spoils the fit until its region is excluded.
+#[test]
+fn fixed_freed_and_excluded_are_honoured() {
+    let Some(zincite) = cif_phase("ZnO.cif") else {
+        return;
+    };
+    // Its cell 0.5 % larger than the CIF's: a refined cell moves, a fixed one stays.
+    let (pattern, _) = mixture(std::slice::from_ref(&zincite), &[1.0], &[0.005], 0.0, 21);
+    let stages = vec![Stage::ScaleBackground, Stage::CellsZero, Stage::Profile];
+    let fit = |params: RefineParams, pattern: &Pattern| {
+        Refiner::new(vec![zincite.clone()])
+            .particle_size(0.0)
+            .params(params)
+            .fit(pattern, Wavelength::CU_KA)
+    };
+    let planned = || RefineParams::new().stages(stages.clone());
+    let plain = fit(planned(), &pattern).unwrap();
+    let name = zincite.name().to_string();
+    let value = |r: &xrd_refine::Refinement, param: &str| {
+        let id: ParamId = format!("{name}.{param}").parse().unwrap();
+        r.parameters.iter().find(|p| p.id == id).cloned().unwrap()
+    };
+    assert!(value(&plain, "size").refined);
+    assert!(!value(&plain, "B").refined);
+    let steered = fit(
+        planned()
+            .fixed(vec![format!("{name}.cell.C").parse().unwrap()])
+            .freed(vec![format!("{name}.B").parse().unwrap()]),
+        &pattern,
+    )
+    .unwrap();
+    // The fixed coefficient keeps the CIF's value, which a fit of scales alone also keeps.
+    let start = fit(
+        RefineParams::new().stages(vec![Stage::ScaleBackground]),
+        &pattern,
+    )
+    .unwrap();
+    let c = value(&steered, "cell.C");
+    assert!(!c.refined);
+    assert_eq!(c.value, value(&start, "cell.C").value);
+    assert!(value(&plain, "cell.C").refined);
+    assert!((value(&plain, "cell.C").value / c.value - 1.0).abs() > 0.005);
+    assert!(value(&steered, "B").refined);
+    assert_eq!(steered.refined, plain.refined);
+    // A parameter of no phase of the fit.
+    let wrong = fit(
+        planned().fixed(vec!["Calcite.size".parse().unwrap()]),
+        &pattern,
+    );
+    assert!(
+        matches!(&wrong, Err(xrd_refine::Error::InvalidParameter(p)) if p.name == "fixed"),
+        "{wrong:?}"
+    );
+    // A strong spike at 2θ 55.0–55.3° where zincite has no line.
+    let spiked: Vec<f64> = pattern
+        .two_theta()
+        .iter()
+        .zip(pattern.intensity())
+        .map(|(&t, &c)| {
+            if (55.0..=55.3).contains(&t) {
+                c + 3000.0
+            } else {
+                c
+            }
+        })
+        .collect();
+    let spiked = Pattern::new(pattern.two_theta().to_vec(), spiked).unwrap();
+    let spoiled = fit(planned(), &spiked).unwrap();
+    let excluded = fit(planned().excluded(vec![(54.9, 55.4)]), &spiked).unwrap();
+    assert!(
+        spoiled.rwp > 1.5 * plain.rwp,
+        "{} {}",
+        spoiled.rwp,
+        plain.rwp
+    );
+    assert!(excluded.points < plain.points);
+    assert!(
+        (excluded.rwp - plain.rwp).abs() < 0.05 * plain.rwp,
+        "{} {}",
+        excluded.rwp,
+        plain.rwp
+    );
 }
