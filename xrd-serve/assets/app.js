@@ -23,6 +23,8 @@
     drawMs: null,
     frameFit: null,
     seriesRunning: false,
+    fix: new Set(), // parameter ids the next fit holds
+    free: new Set(), // parameter ids the next fit refines beyond its plan
   };
   window.xrdWorkbench = state;
 
@@ -71,6 +73,14 @@
     const s = Math.sin((tth * Math.PI) / 360);
     return mode === "d" ? l / (2 * s) : (4 * Math.PI * s) / l;
   }
+  // The 2θ of an axis value (the inverse of toAxis).
+  function fromAxis(x) {
+    const mode = $("axis").value;
+    if (mode === "tth") return x;
+    const l = lambda();
+    const s = mode === "d" ? l / (2 * x) : (x * l) / (4 * Math.PI);
+    return (360 / Math.PI) * Math.asin(Math.min(1, Math.max(-1, s)));
+  }
   function yScale(y) {
     const mode = $("scale").value;
     if (mode === "sqrt") return Math.sign(y) * Math.sqrt(Math.abs(y));
@@ -118,6 +128,49 @@
             document.addEventListener("mousemove", move);
             document.addEventListener("mouseup", up);
           }, true);
+        },
+      },
+    };
+  }
+
+  // ---- excluded regions --------------------------------------------------------------------
+  // "26.4-26.8, 40-41" → [[26.4, 26.8], [40, 41]]; a malformed region is left to the server's
+  // check, which names it.
+  function regions() {
+    return $("exclude").value.split(",").map((r) => r.trim()).filter(Boolean).map((r) => {
+      const m = r.match(/^(-?[\d.]+)\s*[-–:]\s*(-?[\d.]+)$/);
+      return m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+    });
+  }
+  function setRegions(list) {
+    $("exclude").value = list.map(([a, b]) => `${+a.toFixed(3)}-${+b.toFixed(3)}`).join(", ");
+  }
+  // Drawn as grey bands under the curves; in exclude mode a drag adds one instead of zooming.
+  function excludePlugin() {
+    return {
+      opts: (u, opts) => { if ($("exclude-mode").checked) opts.cursor.drag.setScale = false; },
+      hooks: {
+        drawClear: (u) => {
+          const ctx = u.ctx;
+          ctx.save();
+          ctx.fillStyle = "rgba(120, 120, 120, 0.18)";
+          for (const [a, b] of regions()) {
+            if (!(isFinite(a) && isFinite(b))) continue;
+            const xs = [u.valToPos(toAxis(a), "x", true), u.valToPos(toAxis(b), "x", true)];
+            const left = Math.max(u.bbox.left, Math.min(...xs));
+            const right = Math.min(u.bbox.left + u.bbox.width, Math.max(...xs));
+            if (right > left) ctx.fillRect(left, u.bbox.top, right - left, u.bbox.height);
+          }
+          ctx.restore();
+        },
+        setSelect: (u) => {
+          if (!$("exclude-mode").checked || u.select.width < 2) return;
+          const a = fromAxis(u.posToVal(u.select.left, "x"));
+          const b = fromAxis(u.posToVal(u.select.left + u.select.width, "x"));
+          setRegions([...regions().filter(([p, q]) => isFinite(p) && isFinite(q)), [Math.min(a, b), Math.max(a, b)]]);
+          u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+          u.redraw();
+          showSteering();
         },
       },
     };
@@ -216,7 +269,7 @@
     const data = tables.length === 1 ? tables[0] : uPlot.join(tables);
     const series = names.map((n, k) => ({ label: n.split("/").pop(), stroke: COLORS[k % COLORS.length], width: 1, spanGaps: true, points: { show: false } }));
     const f = state.frameFit;
-    const plugins = f && f.file === state.open ? [wheelZoomPlugin(), ticksPlugin(f.phases)] : [wheelZoomPlugin()];
+    const plugins = f && f.file === state.open ? [wheelZoomPlugin(), excludePlugin(), ticksPlugin(f.phases)] : [wheelZoomPlugin(), excludePlugin()];
     state.plot = draw(series, data, plugins, 420);
   }
 
@@ -232,7 +285,7 @@
       ...r.phases.map((p, k) => ({ label: p.name, stroke: COLORS[(k + 2) % COLORS.length], width: 1, points: { show: false } })),
       ...r.references.map((x, k) => ({ label: `${x.id} (measured)`, stroke: COLORS[(r.phases.length + k + 2) % COLORS.length], width: 1, dash: [2, 2], points: { show: false } })),
     ];
-    state.plot = draw(series, data, [wheelZoomPlugin(), ticksPlugin(r.phases)], 400);
+    state.plot = draw(series, data, [wheelZoomPlugin(), excludePlugin(), ticksPlugin(r.phases)], 400);
     // Difference panel: its x scale follows the main plot's.
     // σ as the refinement weighs: the file's esds, else √max(y, 1).
     const sigma = (i) => (r.sigma ? r.sigma[i] : Math.sqrt(Math.max(r.observed[i], 1)));
@@ -391,6 +444,10 @@
     const refs = $("references").value.split(",").map((r) => r.trim()).filter(Boolean);
     if (refs.length) o.references = refs;
     if ($("reflib").value) o.reference_library = $("reflib").value;
+    const ex = regions();
+    if (ex.length) o.exclude = ex;
+    if (state.fix.size) o.fix = [...state.fix];
+    if (state.free.size) o.free = [...state.free];
     return o;
   }
 
@@ -404,7 +461,62 @@
     $("instrument").value = o.instrument || "";
     $("references").value = (o.references || []).join(", ");
     $("reflib").value = o.reference_library || "";
+    setRegions(o.exclude || []);
+    state.fix = new Set(o.fix || []);
+    state.free = new Set(o.free || []);
+    showSteering();
     if (request.wavelength) $("wavelength").value = request.wavelength;
+  }
+
+  // What the next fit changes beyond its plan, said under the form.
+  function showSteering() {
+    const parts = [];
+    if (state.fix.size) parts.push(`fixed: ${[...state.fix].join(", ")}`);
+    if (state.free.size) parts.push(`freed: ${[...state.free].join(", ")}`);
+    const ex = regions();
+    if (ex.length) parts.push(`${ex.length} excluded region${ex.length > 1 ? "s" : ""}`);
+    $("steer").textContent = parts.length ? `Next fit: ${parts.join("; ")}` : "";
+  }
+
+  // ---- parameter table ---------------------------------------------------------------------
+  // A glob (`*`, `?`) over the whole id, or a plain substring.
+  function matcher(text) {
+    const t = text.trim();
+    if (!t) return () => true;
+    if (!/[*?]/.test(t)) return (id) => id.toLowerCase().includes(t.toLowerCase());
+    const re = new RegExp(`^${t.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "i");
+    return (id) => re.test(id);
+  }
+
+  function renderParameters(r) {
+    const ps = r.parameters || [];
+    $("params").hidden = !ps.length;
+    // Whether the plan alone refines a parameter: as the last fit did, unless that fit's own
+    // request fixed or freed it.
+    const asked = (r.request && r.request.options) || {};
+    const planned = (p) => ((asked.fix || []).includes(p.id) ? true : (asked.free || []).includes(p.id) ? false : p.refined);
+    const keep = matcher($("param-filter").value);
+    const rows = ps.filter((p) => keep(p.id)).map((p) => {
+      const next = state.fix.has(p.id) ? false : state.free.has(p.id) ? true : planned(p);
+      const changed = next !== p.refined;
+      return `<tr data-param="${esc(p.id)}"><td><input type="checkbox" data-free="${esc(p.id)}" ${next ? "checked" : ""}></td>
+        <td class="t${changed ? " changed" : ""}">${esc(p.id)}</td><td>${p.refined ? esd(p.value, p.esd) : fix(p.value, 6)}</td>
+        <td class="t">${p.refined ? "refined" : "held"}${p.at_bound ? " · at bound" : ""}</td></tr>`;
+    }).join("");
+    $("param-table").innerHTML = `<thead><tr><th>free</th><th class="t">id</th><th>value (esd)</th><th class="t">last fit</th></tr></thead><tbody>${rows}</tbody>`;
+    $("param-table").querySelectorAll("[data-free]").forEach((box) => box.addEventListener("change", () => {
+      const id = box.dataset.free;
+      const p = ps.find((q) => q.id === id);
+      if (box.checked) {
+        state.fix.delete(id);
+        if (!planned(p)) state.free.add(id);
+      } else {
+        state.free.delete(id);
+        if (planned(p)) state.fix.add(id);
+      }
+      showSteering();
+      renderParameters(r);
+    }));
   }
 
   async function refine() {
@@ -511,6 +623,7 @@
     $("export-json").href = url("/api/export", { what: "json", checkpoint: r.checkpoint });
     $("export-command").textContent = r.command;
     $("export-python").textContent = r.python;
+    renderParameters(r);
   }
 
   // ---- history -----------------------------------------------------------------------------
@@ -632,6 +745,9 @@
   ["scale", "axis", "diffmode"].forEach((id) => $(id).addEventListener("change", redraw));
   $("wavelength").addEventListener("change", () => { if ($("axis").value !== "tth") redraw(); });
   $("reset").addEventListener("click", redraw);
+  $("exclude-mode").addEventListener("change", redraw);
+  $("exclude").addEventListener("change", () => { showSteering(); if (state.plot) state.plot.redraw(); });
+  $("param-filter").addEventListener("input", () => { if (state.result) renderParameters(state.result); });
   window.addEventListener("resize", () => {
     if (state.plot) state.plot.setSize({ width: width(), height: state.plot.height });
     if (state.diff) state.diff.setSize({ width: width(), height: state.diff.height });

@@ -572,6 +572,7 @@ fn result_json(c: &Checkpoint) -> Value {
         "phase_curves": fit.phase_curves,
         "references": fit.references,
         "reference_curves": fit.reference_curves,
+        "parameters": fit.parameters,
         "command": export::command_line(&c.path, &c.options, "fit"),
         "python": export::python_call(&c.path, &c.options),
     })

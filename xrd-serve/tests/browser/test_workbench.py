@@ -257,6 +257,50 @@ def main():
             expect(page.get_by_test_id("compare-view").locator("h2")).to_have_count(2)
             check("Bunsenite wt%" in page.get_by_test_id("compare-view").inner_text(), "two fits compared side by side")
 
+            # Steer the next fit: hold one size (the parameter table), leave two 2θ regions out
+            # (one typed, one dragged on the plot in exclude mode); the exported command says so
+            # and gives the same numbers.
+            page.get_by_test_id("param-filter").fill("*.size")
+            rows = page.get_by_test_id("param-table").locator("tbody tr")
+            check(rows.count() == 2 and all(r.get_attribute("data-param").endswith(".size") for r in rows.all()),
+                  "parameter table filtered by a glob: the two sizes")
+            held = rows.first.get_attribute("data-param")
+            rows.first.locator("input").uncheck()
+            expect(page.get_by_test_id("steer")).to_contain_text(f"fixed: {held}")
+            page.get_by_test_id("exclude").fill("20-21")
+            page.get_by_test_id("exclude-mode").check()
+            box = page.locator("#plot .u-over").bounding_box()
+            y = box["y"] + box["height"] / 2
+            page.mouse.move(box["x"] + 0.60 * box["width"], y)
+            page.mouse.down()
+            page.mouse.move(box["x"] + 0.62 * box["width"], y, steps=4)
+            page.mouse.up()
+            regions = page.get_by_test_id("exclude").input_value()
+            check(regions.count("-") >= 2 and regions.startswith("20-21, "), f"a dragged region joins the typed one: {regions!r}")
+            page.get_by_test_id("exclude-mode").uncheck()
+            before = page.get_by_test_id("results").locator("h2").text_content()
+            refine("NiO, Bi2O3", "", ["scale", "cells", "profile", "texture"])
+            expect(page.get_by_test_id("results").locator("h2")).not_to_have_text(before, timeout=60000)
+            expect(page.get_by_test_id("refine")).to_be_enabled(timeout=60000)
+            page.get_by_test_id("param-filter").fill(held)
+            row = page.locator(f'#param-table tr[data-param="{held}"]')
+            check("held" in row.inner_text(), f"{held} held in the steered fit")
+            command = page.get_by_test_id("export-command").inner_text().strip()
+            check(f"--fix {held}" in command and command.count("--exclude") == 2, f"steered command: {command}")
+            with page.expect_download() as d:
+                page.get_by_test_id("export-csv").click()
+            steered = Path(d.value.path()).read_text()
+            words = [XRD] + shlex.split(command)[1:]
+            words[words.index("--out") + 1] = str(tmp / "steered")
+            run = subprocess.run(words + ["--format", "csv", "--quiet"], capture_output=True, text=True, timeout=300)
+            check(run.returncode == 0, f"steered command runs ({run.stderr.strip()[:200]})")
+            compare_tables(steered, run.stdout, "steered table CSV")
+            page.get_by_test_id("exclude").fill("")
+            page.get_by_test_id("exclude").dispatch_event("change")
+            page.get_by_test_id("param-filter").fill("")
+            page.locator(f'#param-table [data-free="{held}"]').check()
+            expect(page.get_by_test_id("steer")).to_be_empty()
+
             # Structures and a measured RockJock reference in one fit.
             page.locator('#files li[data-name="dara_dev/NiO_0p2030-Li2CO3_0p2999-TiO2_0p5025--8min.xrdml"]').click()
             expect(page.get_by_test_id("info")).to_contain_text("NiO_0p2030")
