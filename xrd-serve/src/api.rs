@@ -45,7 +45,7 @@ pub(crate) fn route(shared: &Arc<Shared>, req: &Request) -> Response {
         ("GET", "/api/pattern") => pattern(shared, req),
         ("POST", "/api/upload") => upload(shared, req),
         ("POST", "/api/refine") => refine(shared, req),
-        ("GET", "/api/job") => Ok(job(shared)),
+        ("GET", "/api/job") => Ok(job(shared, req)),
         ("POST", "/api/cancel") => Ok(cancel(shared)),
         ("GET", "/api/result") => result(shared, req),
         ("GET", "/api/history") => Ok(history(shared)),
@@ -477,7 +477,35 @@ fn file_sigma(pattern: &xrd_io::Pattern, two_theta: &[f64]) -> Option<Vec<f64>> 
         .collect()
 }
 
-fn job(shared: &Shared) -> Response {
+/// The longest a job request waits for news.
+const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+/// How often a waiting job request looks.
+const LOOK_EVERY: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// The job panel. With `since=N&wait=MS` the request waits (at most `MS`, 2 s) until the job
+/// has more than `N` events or none runs: the page hears a fit end within a few ms without
+/// polling fast.
+fn job(shared: &Shared, req: &Request) -> Response {
+    let since: Option<usize> = req.param("since").and_then(|v| v.parse().ok());
+    let wait = req
+        .param("wait")
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(std::time::Duration::ZERO, |ms| {
+            std::time::Duration::from_millis(ms).min(MAX_WAIT)
+        });
+    let until = std::time::Instant::now() + wait;
+    if let Some(since) = since {
+        loop {
+            let news = {
+                let b = bench(shared);
+                b.running.is_none() || b.events.len() > since
+            };
+            if news || std::time::Instant::now() >= until {
+                break;
+            }
+            std::thread::sleep(LOOK_EVERY);
+        }
+    }
     let b = bench(shared);
     json_ok(&json!({
         "phase": b.phase,

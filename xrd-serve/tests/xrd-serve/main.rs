@@ -152,14 +152,14 @@ impl Running {
         raw(self.addr, &self.head("POST", path, body.len()), body)
     }
 
-    /// Polls the job until it is no longer running.
+    /// Waits for the job to end, as the page does: each request is held until the job has
+    /// news or 2 s pass.
     pub fn wait(&self) -> serde_json::Value {
-        for _ in 0..1200 {
-            let j = self.get("/api/job").json();
+        for _ in 0..120 {
+            let j = self.get("/api/job?since=1000000&wait=2000").json();
             if j["running"].is_null() {
                 return j;
             }
-            std::thread::sleep(Duration::from_millis(100));
         }
         panic!("the job did not finish");
     }

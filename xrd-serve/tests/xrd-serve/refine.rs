@@ -16,11 +16,23 @@ fn refine_history_and_export() {
     let Some(scan) = data(SCAN) else { return };
     let s = serve(&[("scan.xrdml", &scan)], 64);
     let file = format!("{}/scan.xrdml", s.root);
+    // With no job, a waiting request answers at once.
+    let t = std::time::Instant::now();
+    assert!(s.get("/api/job?since=0&wait=2000").json()["running"].is_null());
+    assert!(t.elapsed() < std::time::Duration::from_millis(500));
     let r = s.post(
         "/api/refine",
         &request(&file, &["NiO", "Bi2O3"], &["scale", "cells", "profile"]),
     );
     assert_eq!(r.status, 202, "{}", r.body);
+    // While a job runs, a request for news it does not have waits (unless the job ends).
+    let t = std::time::Instant::now();
+    let held = s.get("/api/job?since=1000000&wait=300").json();
+    assert!(
+        held["running"].is_null() || t.elapsed() >= std::time::Duration::from_millis(290),
+        "{held} after {:?}",
+        t.elapsed()
+    );
     // While it runs, other edits are refused.
     let busy = s.post("/api/refine", &request(&file, &["NiO"], &["scale"]));
     let upload = s.post("/api/upload?name=a.xy", b"10 1\n10.1 2\n10.2 3\n");
