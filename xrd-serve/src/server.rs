@@ -68,6 +68,8 @@ pub(crate) struct Shared {
     /// The Host header values accepted (`host:port`, `host`), lower-cased.
     pub hosts: Vec<String>,
     pub bench: Mutex<Bench>,
+    /// Identification jobs kept with their matchers, by their options (JSON).
+    pub identify_jobs: Mutex<Vec<(String, Arc<xrd_jobs::Identify>)>>,
     pub stop: AtomicBool,
     pub connections: AtomicUsize,
 }
@@ -167,6 +169,7 @@ impl Server {
             source,
         })?;
         let port = bound.port();
+        crate::library::preload();
         let display_host = if host.contains(':') {
             format!("[{host}]")
         } else {
@@ -189,6 +192,7 @@ impl Server {
             max_upload: options.max_upload_mb * 1_000_000,
             hosts,
             bench: Mutex::new(Bench::new()),
+            identify_jobs: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
             connections: AtomicUsize::new(0),
         });
