@@ -50,9 +50,10 @@ pub(crate) fn identify_options(
     if options.cache != IdentifyOptions::default().cache {
         return Err(Response::error(
             400,
-            "cache: the workbench keeps the reference patterns where `xrd identify` does",
+            "cache: the workbench keeps the reference patterns in the folder it was started with",
         ));
     }
+    options.cache = shared.cache.clone();
     options.library = options
         .library
         .iter()

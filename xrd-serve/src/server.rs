@@ -32,6 +32,9 @@ pub struct ServeOptions {
     pub max_upload_mb: usize,
     /// The access token; `None` draws a random one.
     pub token: Option<String>,
+    /// Folder of the reference patterns identifications cache (default
+    /// [`xrd_jobs::DEFAULT_CACHE`], as `xrd identify`); a page cannot name another.
+    pub cache: PathBuf,
 }
 
 impl Default for ServeOptions {
@@ -42,6 +45,7 @@ impl Default for ServeOptions {
             port: 0,
             max_upload_mb: DEFAULT_MAX_UPLOAD_MB,
             token: None,
+            cache: PathBuf::from(xrd_jobs::DEFAULT_CACHE),
         }
     }
 }
@@ -65,6 +69,8 @@ pub(crate) struct Shared {
     pub token: String,
     pub served: Served,
     pub max_upload: usize,
+    /// Where identifications cache their reference patterns.
+    pub cache: PathBuf,
     /// The Host header values accepted (`host:port`, `host`), lower-cased.
     pub hosts: Vec<String>,
     pub bench: Mutex<Bench>,
@@ -190,6 +196,7 @@ impl Server {
             token,
             served,
             max_upload: options.max_upload_mb * 1_000_000,
+            cache: options.cache.clone(),
             hosts,
             bench: Mutex::new(Bench::new()),
             identify_jobs: Mutex::new(Vec::new()),
