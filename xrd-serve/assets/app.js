@@ -698,7 +698,8 @@
   let suggestTimer = null;
   let suggestSeq = 0;
   const lastToken = () => { const v = $("phases").value; return v.slice(v.lastIndexOf(",") + 1).trim(); };
-  function hideSuggest() { $("suggest").hidden = true; $("suggest").innerHTML = ""; }
+  // Hiding also drops an answer still on its way.
+  function hideSuggest() { suggestSeq += 1; $("suggest").hidden = true; $("suggest").innerHTML = ""; }
   async function suggest() {
     const q = lastToken();
     const seq = ++suggestSeq;
@@ -770,13 +771,15 @@
         <div class="buttons"><button id="use-phases" data-testid="use-phases">Refine these</button><span class="hint">puts their library ids in the phase input</span></div>`
       : `<p data-testid="identify-none">No phase found (best score ${fix(r.rows[0] && r.rows[0].score, 3)}).</p>`;
     const candidates = r.candidates.length
-      ? `<h3>Candidates (search-match)</h3><table class="compact" data-testid="identify-candidates"><thead><tr><th class="t">id</th><th class="t">name</th><th class="t">formula</th><th>SG</th><th>score</th><th>cell scale</th><th>zero shift (°)</th><th class="t">found</th></tr></thead><tbody>
+      ? `<h3>Candidates (search-match)</h3><table class="compact" data-testid="identify-candidates"><thead><tr><th class="t">id</th><th class="t">name</th><th class="t">formula</th><th>SG</th><th>score</th><th>cell scale</th><th>zero shift (°)</th><th class="t">search kept</th><th class="t">reported</th></tr></thead><tbody>
         ${r.candidates.map((c) => `<tr><td class="t"><code>${esc(c.id || "")}</code></td><td class="t">${esc(c.name || "")}</td><td class="t">${esc(c.formula || "")}</td><td>${c.space_group ?? ""}</td>
-          <td>${fix(c.score, 3)}</td><td>${fix(c.cell_scale, 4)}</td><td>${fix(c.zero_shift, 3)}</td><td class="t">${c.found ? "✓" : ""}</td></tr>`).join("")}</tbody></table>`
+          <td>${fix(c.score, 3)}</td><td>${fix(c.cell_scale, 4)}</td><td>${fix(c.zero_shift, 3)}</td><td class="t">${c.found ? "✓" : ""}</td>
+          <td class="t">${found.some((x) => x.source === c.id) ? "✓" : ""}</td></tr>`).join("")}</tbody></table>`
       : "";
     const notes = r.notes.length ? `<h3>Refinement notes</h3><ul class="notes" data-testid="identify-notes">${r.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` : "";
     const peaks = r.unexplained && r.unexplained.length
       ? `<p class="hint">Unexplained peaks: ${r.unexplained.map(([t, f]) => `${fix(t, 2)}° (${fix(100 * f, 0)} %)`).join(", ")}</p>` : "";
+    $("identify-results").dataset.job = r.id;
     $("identify-results").innerHTML = `<h2>Identification: ${esc(r.file)}</h2>
       <div class="quality">${r.fit ? `R<sub>wp</sub> <b>${fix(100 * r.fit.rwp, 2)} %</b> · GoF ${fix(r.fit.gof, 2)} · ` : ""}${fix(r.seconds, 1)} s</div>
       ${phases}${candidates}${notes}${peaks}`;
@@ -785,9 +788,13 @@
       if (r.file !== state.open) {
         try { state.open = r.file; renderInfo(await fetchPattern(r.file)); renderFiles(); } catch (e) { say("files-error", e.message); }
       }
-      // The confirming refinement drawn as a fit (no export: it is the identification's).
+      // The confirming refinement drawn as a fit; the last fit's table and export, which no
+      // longer match the plot, are put away (History brings them back).
       state.result = Object.assign({ references: [], reference_curves: [], sigma: null, file: r.file }, r.fit);
       drawFit();
+      $("results").innerHTML = "";
+      $("compare-view").innerHTML = "";
+      $("export").hidden = true;
     }
   }
 
@@ -855,9 +862,16 @@
   $("series").addEventListener("click", refineSeries);
   $("identify").addEventListener("click", identify);
   $("batch").addEventListener("click", runBatch);
-  $("phases").addEventListener("input", () => { clearTimeout(suggestTimer); suggestTimer = setTimeout(suggest, 200); });
-  $("phases").addEventListener("keydown", (e) => { if (e.key === "Escape") hideSuggest(); });
+  // Suggestions follow typing (keys that change the text), not text set otherwise (undo, Refine
+  // these): a list left open would cover the buttons below the input.
+  $("phases").addEventListener("keyup", (e) => {
+    if (e.key === "Escape" || e.key === "Enter") { hideSuggest(); return; }
+    if (e.key.length !== 1 && e.key !== "Backspace" && e.key !== "Delete") return;
+    clearTimeout(suggestTimer);
+    suggestTimer = setTimeout(suggest, 200);
+  });
   $("phases").addEventListener("blur", () => setTimeout(hideSuggest, 150));
+  document.addEventListener("mousedown", (e) => { if (!$("suggest").contains(e.target) && e.target !== $("phases")) hideSuggest(); });
   ["scale", "axis", "diffmode"].forEach((id) => $(id).addEventListener("change", redraw));
   $("wavelength").addEventListener("change", () => { if ($("axis").value !== "tth") redraw(); });
   $("reset").addEventListener("click", redraw);

@@ -60,7 +60,7 @@ pub(crate) struct BatchState {
 enum Job {
     Refine(Box<Refine>),
     /// Built in the job's thread (it may wait for the built-in library).
-    Identify(xrd_jobs::IdentifyOptions),
+    Identify(Box<xrd_jobs::IdentifyOptions>),
 }
 
 /// The `error` of an error response.
@@ -165,7 +165,11 @@ pub(crate) fn start(shared: &Arc<Shared>, req: &Request) -> Result<Response, Res
             )
         }
         Mode::Identify => (
-            Job::Identify(identify_options(shared, &request.options, wavelength)?),
+            Job::Identify(Box::new(identify_options(
+                shared,
+                &request.options,
+                wavelength,
+            )?)),
             IdentifyRow::COLUMNS.iter().map(|c| c.to_string()).collect(),
         ),
     };
@@ -194,7 +198,7 @@ pub(crate) fn start(shared: &Arc<Shared>, req: &Request) -> Result<Response, Res
             let out = (|| {
                 let (refine, identify) = match job {
                     Job::Refine(r) => (Some(r), None),
-                    Job::Identify(options) => (None, Some(job_for(&worker, options)?)),
+                    Job::Identify(options) => (None, Some(job_for(&worker, *options)?)),
                 };
                 let refine = refine.as_deref();
                 for (k, name) in files.iter().enumerate() {

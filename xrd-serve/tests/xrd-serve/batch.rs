@@ -27,7 +27,7 @@ fn a_batch_keeps_going_past_a_bad_file() {
         (
             serde_json::json!({ "files": files, "mode": "dance" }),
             400,
-            "mode",
+            "dance",
         ),
         (
             serde_json::json!({ "files": files, "mode": "refine", "options": { "phases": ["NiO"], "stages": ["scale"], "colour": 1 } }),
