@@ -12,7 +12,7 @@ use xrd_jobs::{
     SummationRow,
 };
 
-use crate::api::{bench, job_error, labelled_pattern, options_of, read_patterns};
+use crate::api::{bench, job_error, options_of, read_patterns};
 use crate::http::{Request, Response};
 use crate::identify::{identify_options, job_for};
 use crate::job::{Kind, control_for};
@@ -71,30 +71,36 @@ fn message(r: &Response) -> String {
         .unwrap_or_else(|| format!("HTTP {}", r.status))
 }
 
+/// The job of a running batch.
+#[derive(Clone, Copy)]
+enum Runner<'a> {
+    Refine(&'a Refine),
+    Identify(&'a Identify),
+}
+
 /// The rows of one file: each of its patterns refined or identified.
 fn file_rows(
     shared: &Shared,
     name: &str,
-    refine: Option<&Refine>,
-    identify: Option<&Identify>,
+    runner: Runner<'_>,
     control: &Control,
 ) -> Result<Vec<Value>, JobError> {
-    let count = match read_patterns(shared, name) {
-        Ok((_, patterns, _)) => patterns.len(),
+    let (path, patterns, _) = match read_patterns(shared, name) {
+        Ok(p) => p,
         Err(e) => return Ok(vec![json!({ "file": name, "error": message(&e) })]),
     };
+    let count = patterns.len();
     let mut rows = Vec::new();
-    for k in 0..count {
+    for (k, pattern) in patterns.into_iter().enumerate() {
         control.check()?;
-        let (_, pattern, label) = match labelled_pattern(shared, name, k) {
-            Ok(p) => p,
-            Err(e) => {
-                rows.push(json!({ "file": name, "error": message(&e) }));
-                continue;
-            }
+        // Labelled as the command line labels it: the path, `#k` for one of several.
+        let label = if count > 1 {
+            format!("{}#{}", path.display(), k + 1)
+        } else {
+            path.display().to_string()
         };
-        let values: Result<Vec<Value>, String> = match (refine, identify) {
-            (Some(job), _) => match job.run(&label, &pattern, control) {
+        let values: Result<Vec<Value>, String> = match runner {
+            Runner::Refine(job) => match job.run(&label, &pattern, control) {
                 Ok(RefineOutput::Refinement(r)) => Ok(r
                     .rows
                     .iter()
@@ -108,7 +114,7 @@ fn file_rows(
                 Err(JobError::Cancelled) => return Err(JobError::Cancelled),
                 Err(e) => Err(e.to_string()),
             },
-            (None, Some(job)) => {
+            Runner::Identify(job) => {
                 let found = job.run(&[(label, pattern)], control)?;
                 match found.files.first() {
                     Some(f) => match &f.error {
@@ -122,7 +128,6 @@ fn file_rows(
                     None => Err("no result".into()),
                 }
             }
-            (None, None) => Err("no job".into()),
         };
         match values {
             Ok(v) => rows.extend(v.into_iter().map(|v| json!({ "file": name, "values": v }))),
@@ -196,17 +201,20 @@ pub(crate) fn start(shared: &Arc<Shared>, req: &Request) -> Result<Response, Res
         .spawn(move || {
             let started = Instant::now();
             let out = (|| {
-                let (refine, identify) = match job {
-                    Job::Refine(r) => (Some(r), None),
-                    Job::Identify(options) => (None, Some(job_for(&worker, *options)?)),
+                let identify;
+                let runner = match &job {
+                    Job::Refine(r) => Runner::Refine(r),
+                    Job::Identify(options) => {
+                        identify = job_for(&worker, options.as_ref().clone())?;
+                        Runner::Identify(&identify)
+                    }
                 };
-                let refine = refine.as_deref();
                 for (k, name) in files.iter().enumerate() {
                     control.check()?;
                     bench(&worker)
                         .events
                         .push(format!("file {}/{n}: {name}", k + 1));
-                    let rows = file_rows(&worker, name, refine, identify.as_deref(), &control)?;
+                    let rows = file_rows(&worker, name, runner, &control)?;
                     let mut b = bench(&worker);
                     let Some(s) = b.batch.as_mut().filter(|s| s.id == id) else {
                         return Err(JobError::Cancelled);

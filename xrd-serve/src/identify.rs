@@ -66,6 +66,43 @@ pub(crate) fn identify_options(
     Ok(options)
 }
 
+/// The names, sizes and times of the files in the library folders: a job kept for a folder
+/// whose files changed since (a CIF uploaded, edited) is not reused.
+fn stamp(library: &[std::path::PathBuf]) -> String {
+    let mut out = String::new();
+    for path in library {
+        let mut files: Vec<String> = std::fs::read_dir(path)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let m = e.metadata().ok()?;
+                let t = m
+                    .modified()
+                    .ok()?
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()?;
+                Some(format!(
+                    "{}:{}:{}",
+                    e.file_name().to_string_lossy(),
+                    m.len(),
+                    t.as_nanos()
+                ))
+            })
+            .collect();
+        if files.is_empty() {
+            // A file given as the library, not a folder.
+            if let Ok(m) = std::fs::metadata(path) {
+                files.push(format!("{}:{:?}", m.len(), m.modified().ok()));
+            }
+        }
+        files.sort();
+        out.push_str(&files.join(","));
+        out.push('|');
+    }
+    out
+}
+
 /// The kept job of `options`, or a new one (kept, the oldest dropped past [`KEPT_JOBS`]),
 /// with the built-in library the server loaded when it searches that one alone.
 ///
@@ -75,7 +112,11 @@ pub(crate) fn job_for(
     shared: &Shared,
     options: IdentifyOptions,
 ) -> Result<Arc<Identify>, xrd_jobs::Error> {
-    let key = serde_json::to_string(&options).unwrap_or_default();
+    let key = format!(
+        "{}|{}",
+        serde_json::to_string(&options).unwrap_or_default(),
+        stamp(&options.library)
+    );
     {
         let jobs = shared
             .identify_jobs

@@ -128,3 +128,41 @@ fn a_cancelled_batch_stops_and_frees_the_workbench() {
         1
     );
 }
+
+#[test]
+fn a_batch_of_identifications() {
+    let Some(mix) = data("measured/dara_dev/In2O3_0p5002-MnCO3_0p5000--2min.xrdml") else {
+        return;
+    };
+    let s = serve(
+        &[("mix.xrdml", &mix), ("notes.xy", b"no pattern here\n")],
+        64,
+    );
+    let files: Vec<String> = ["mix.xrdml", "notes.xy"]
+        .iter()
+        .map(|f| format!("{}/{f}", s.root))
+        .collect();
+    let body = serde_json::json!({
+        "files": files,
+        "mode": "identify",
+        "options": { "elements": ["In", "Mn", "O", "C"] },
+    });
+    let r = s.post("/api/batch", body.to_string().as_bytes());
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(s.wait()["phase"], "done");
+    let t = s.get("/api/batch").json();
+    assert_eq!(t["mode"], "identify");
+    assert_eq!(t["columns"][5], "score");
+    let rows = t["rows"].as_array().unwrap();
+    let (good, bad): (Vec<_>, Vec<_>) = rows.iter().partition(|r| r["error"].is_null());
+    assert_eq!(bad.len(), 1, "{t}");
+    assert_eq!(bad[0]["file"], files[1]);
+    assert!(!good.is_empty());
+    for r in good {
+        assert_eq!(r["file"], files[0]);
+        assert!(
+            r["values"][7].as_str().unwrap().starts_with("amcsd:"),
+            "{r}"
+        );
+    }
+}

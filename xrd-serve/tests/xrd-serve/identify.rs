@@ -200,3 +200,24 @@ fn identify_then_refine_the_phases_found() {
         assert_eq!(row["source"], *id);
     }
 }
+
+#[test]
+fn a_cancelled_identification_frees_the_workbench() {
+    let Some(scan) = data(MIXTURE) else { return };
+    let s = serve(&[("mix.xrdml", &scan)], 64);
+    let file = format!("{}/mix.xrdml", s.root);
+    let r = s.post("/api/identify", &identify(&file, serde_json::json!({})));
+    assert_eq!(r.status, 202, "{}", r.body);
+    let c = s.post("/api/cancel", b"").json();
+    if !c["cancelled"].is_null() {
+        let job = s.get("/api/job").json();
+        assert_eq!(job["phase"], "cancelled", "{job}");
+        assert_eq!(job["kind"], "identify");
+        // A cancelled identification leaves no result.
+        assert_eq!(s.get("/api/identify").status, 404);
+    }
+    let body = serde_json::json!({ "file": file, "options": { "phases": ["In2O3"], "stages": ["scale"] } });
+    let r = s.post("/api/refine", body.to_string().as_bytes());
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(s.wait()["phase"], "done");
+}
