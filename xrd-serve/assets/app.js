@@ -620,8 +620,9 @@
   async function compare() {
     const ids = [...$("history").querySelectorAll("[data-cmp]:checked")].map((b) => b.dataset.cmp);
     const [a, b] = await Promise.all(ids.map((id) => api(url("/api/result", { checkpoint: id }))));
-    const names = [...new Set([...a.phases, ...b.phases].map((p) => p.name))];
-    const wt = (r, n) => { const p = r.phases.find((q) => q.name === n); return p ? esd(100 * p.weight_fraction, 100 * p.weight_fraction_esd) : "—"; };
+    // By the rows: a fit's phases and references, or a summation's references and rest.
+    const names = [...new Set([...a.rows, ...b.rows].map((p) => p.name))];
+    const wt = (r, n) => { const p = r.rows.find((q) => q.name === n); return p ? esd(100 * p.weight_fraction, 100 * p.weight_fraction_esd) : "—"; };
     const col = (r) => `<div><h2>Fit ${r.checkpoint}</h2><table class="compact"><tr><td class="t">stages</td><td>${esc((r.request.options.stages || []).join(", "))}</td></tr>
       <tr><td class="t">Rwp %</td><td>${fix(100 * r.rwp, 2)}</td></tr><tr><td class="t">GoF</td><td>${fix(r.gof, 2)}</td></tr>
       ${names.map((n) => `<tr><td class="t">${esc(n)} wt%</td><td>${wt(r, n)}</td></tr>`).join("")}</table></div>`;
