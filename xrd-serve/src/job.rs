@@ -267,12 +267,29 @@ impl Bench {
 pub(crate) fn control_for(shared: &Arc<crate::server::Shared>, id: usize) -> Control {
     let events = Arc::clone(shared);
     let control = Control::new().on_progress(move |p| {
-        let line = if p.message.is_empty() {
-            format!("{} {}/{}", p.what, p.done, p.total)
+        // A total of 0 is no count (`reference sets`: how many are kept).
+        let count = if p.total == 0 {
+            p.done.to_string()
         } else {
-            format!("{} {}/{}: {}", p.what, p.done, p.total, p.message)
+            format!("{}/{}", p.done, p.total)
         };
-        crate::api::bench(&events).events.push(line);
+        let line = if p.message.is_empty() {
+            format!("{} {count}", p.what)
+        } else {
+            format!("{} {count}: {}", p.what, p.message)
+        };
+        let mut b = crate::api::bench(&events);
+        // A counter (the reference patterns simulated, every 256 of thousands) updates its
+        // line rather than adding one per step.
+        let counter = format!("{} ", p.what);
+        match b.events.last_mut() {
+            Some(last)
+                if p.message.is_empty() && last.starts_with(&counter) && !last.contains(':') =>
+            {
+                *last = line;
+            }
+            _ => b.events.push(line),
+        }
     });
     let mut b = crate::api::bench(shared);
     if let Some(r) = b.running.as_mut().filter(|r| r.id == id) {
