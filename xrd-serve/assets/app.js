@@ -800,7 +800,9 @@
   }
 
   function usePhases() {
-    const ids = state.identified.rows.filter((x) => x.phase > 0 && x.source).map((x) => x.source);
+    // The specs the refinement takes: library ids, or served names of a folder's CIF files.
+    const r = state.identified;
+    const ids = r.rows.map((x, k) => (x.phase > 0 ? r.specs[k] : null)).filter(Boolean);
     $("phases").value = ids.join(", ");
     $("phases").focus();
   }

@@ -197,6 +197,23 @@ pub(crate) fn file_json(lib: &Library, f: &IdentifiedFile) -> Value {
     })
 }
 
+/// The phase spec of each phase found, as the page's refinement takes it: its library id, or
+/// for a structure of a served folder its served name (the job knows it by its path).
+fn phase_specs(shared: &Shared, f: &IdentifiedFile) -> Vec<Option<String>> {
+    f.rows
+        .iter()
+        .map(|r| {
+            let source = r.source.clone()?;
+            let path = std::path::Path::new(&source);
+            Some(if path.is_absolute() {
+                shared.served.name_of(path).unwrap_or(source)
+            } else {
+                source
+            })
+        })
+        .collect()
+}
+
 /// `POST /api/identify`: starts the identification of the served file's pattern.
 pub(crate) fn start(shared: &Arc<Shared>, req: &Request) -> Result<Response, Response> {
     let request: IdentifyRequest = serde_json::from_slice(&req.body)
@@ -242,6 +259,7 @@ pub(crate) fn start(shared: &Arc<Shared>, req: &Request) -> Result<Response, Res
             }
             b.events.push(format!("done in {seconds:.1} s"));
             let mut value = file_json(job.library(), f);
+            value["specs"] = json!(phase_specs(&worker, f));
             value["id"] = json!(id);
             value["file"] = json!(file);
             value["seconds"] = json!(seconds);

@@ -221,3 +221,53 @@ fn a_cancelled_identification_frees_the_workbench() {
     assert_eq!(r.status, 202, "{}", r.body);
     assert_eq!(s.wait()["phase"], "done");
 }
+
+#[test]
+fn identify_against_a_served_cif_folder_and_refine_by_served_names() {
+    let Some(scan) = data(MIXTURE) else { return };
+    let Some(cif) = xrd_testdata::shared_data("cif") else {
+        return;
+    };
+    let dir = fresh_dir("cifs");
+    std::fs::write(dir.join("mix.xrdml"), &scan).unwrap();
+    let s = serve_paths(dir, &[cif], 64);
+    let file = format!("{}/mix.xrdml", s.root);
+    let r = s.post(
+        "/api/identify",
+        &identify(
+            &file,
+            serde_json::json!({ "builtin": false, "library": ["cif"], "elements": ["In", "O"] }),
+        ),
+    );
+    assert_eq!(r.status, 202, "{}", r.body);
+    let job = s.wait();
+    assert_eq!(job["phase"], "done", "{job}");
+    let found = s.get("/api/identify").json();
+    let rows = found["rows"].as_array().unwrap();
+    let specs = found["specs"].as_array().unwrap();
+    assert_eq!(rows.len(), specs.len());
+    // The folder's In2O3 found, its spec the served name, not the server's path.
+    let k = rows
+        .iter()
+        .position(|r| {
+            r["source"]
+                .as_str()
+                .is_some_and(|s| s.ends_with("In2O3_Marezio1966.cif"))
+        })
+        .unwrap_or_else(|| panic!("{found}"));
+    assert_eq!(specs[k], "cif/In2O3_Marezio1966.cif");
+    let body = serde_json::json!({
+        "file": file,
+        "options": { "phases": [specs[k]], "stages": ["scale"] },
+    });
+    let r = s.post("/api/refine", body.to_string().as_bytes());
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(s.wait()["phase"], "done");
+    assert_eq!(
+        s.get("/api/result").json()["rows"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
