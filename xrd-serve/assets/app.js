@@ -647,8 +647,15 @@
     }
   }
 
+  // One job's table at a time below the plot: a series, a batch or an identification shown
+  // puts the others' away (a fit's table stays: Refine these leads to one).
+  function only(id) {
+    ["series-view", "batch-view", "identify-results"].filter((v) => v !== id).forEach((v) => { $(v).innerHTML = ""; });
+  }
+
   async function loadSeries() {
     const s = await api("/api/series");
+    only("series-view");
     const pick = s.columns.map((c, i) => [c, i]).filter(([c]) => ["frame", "file", "rwp", "gof", "start"].includes(c) || /_wt(_esd)?$/.test(c) || c === s.columns[2]);
     const wtCols = pick.filter(([c]) => /_wt$/.test(c));
     const cell = (row, c, i) => {
@@ -762,6 +769,7 @@
 
   async function loadIdentify() {
     const r = await api("/api/identify");
+    only("identify-results");
     state.identified = r;
     const found = r.rows.filter((x) => x.phase > 0);
     const phases = found.length
@@ -832,6 +840,7 @@
 
   async function loadBatch() {
     const s = await api("/api/batch");
+    only("batch-view");
     const want = ["phase", "id", "name", "formula", "score", "weight_fraction", "rwp", "gof", "source"];
     const shown = want.filter((c) => s.columns.includes(c));
     const at = (c) => s.columns.indexOf(c);
