@@ -314,7 +314,7 @@ fn refine(shared: &Arc<Shared>, req: &Request) -> Answer {
     let (path, pattern, label, job, options) = match prepare(shared, &request) {
         Ok(p) => p,
         Err(e) => {
-            bench(shared).fail(id, String::from_utf8_lossy(&e.body).into_owned());
+            bench(shared).fail(id, e.message());
             return Err(e);
         }
     };

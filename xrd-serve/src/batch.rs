@@ -63,14 +63,6 @@ enum Job {
     Identify(Box<xrd_jobs::IdentifyOptions>),
 }
 
-/// The `error` of an error response.
-fn message(r: &Response) -> String {
-    serde_json::from_slice::<Value>(&r.body)
-        .ok()
-        .and_then(|v| v["error"].as_str().map(str::to_string))
-        .unwrap_or_else(|| format!("HTTP {}", r.status))
-}
-
 /// The job of a running batch.
 #[derive(Clone, Copy)]
 enum Runner<'a> {
@@ -87,7 +79,7 @@ fn file_rows(
 ) -> Result<Vec<Value>, JobError> {
     let (path, patterns, _) = match read_patterns(shared, name) {
         Ok(p) => p,
-        Err(e) => return Ok(vec![json!({ "file": name, "error": message(&e) })]),
+        Err(e) => return Ok(vec![json!({ "file": name, "error": e.message() })]),
     };
     let count = patterns.len();
     let mut rows = Vec::new();

@@ -223,7 +223,7 @@ pub(crate) fn start(shared: &Arc<Shared>, req: &Request) -> Result<Response, Res
     let (_, pattern, label) = match labelled_pattern(shared, &request.file, request.pattern) {
         Ok(p) => p,
         Err(e) => {
-            bench(shared).fail(id, String::from_utf8_lossy(&e.body).into_owned());
+            bench(shared).fail(id, e.message());
             return Err(e);
         }
     };
