@@ -22,7 +22,10 @@
     diff: null,
     drawMs: null,
     frameFit: null,
-    seriesRunning: false,
+    identified: null,
+    seenJob: null, // the last job this tab has shown (a job of another tab is shown when it ends)
+    watching: false, // this tab polls a running job
+    filesKey: "",
     fix: new Set(), // parameter ids the next fit holds
     free: new Set(), // parameter ids the next fit refines beyond its plan
   };
@@ -315,6 +318,9 @@
   async function loadFiles() {
     try {
       const f = await api("/api/files");
+      const key = f.files.join("\n");
+      if (key === state.filesKey) return;
+      state.filesKey = key;
       state.files = f.files;
       renderFiles();
     } catch (e) {
@@ -361,6 +367,18 @@
       lib.append(o);
     }
     lib.value = keepLib;
+    // Folders of served CIF files, as libraries for identification.
+    const idLib = $("id-library");
+    const keepId = idLib.value;
+    idLib.innerHTML = '<option value="">none</option>';
+    const dirs = [...new Set(state.files.filter((n) => /\.(cif|mcif)$/i.test(n) && n.includes("/")).map((n) => n.slice(0, n.lastIndexOf("/"))))];
+    for (const d of dirs) {
+      const o = document.createElement("option");
+      o.value = d;
+      o.textContent = d;
+      idLib.append(o);
+    }
+    idLib.value = dirs.includes(keepId) ? keepId : "";
   }
 
   async function fetchPattern(name) {
@@ -527,8 +545,9 @@
     if (w && !$("wavelength").disabled) body.wavelength = w;
     state.refineStarted = performance.now();
     try {
-      await api("/api/refine", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-      running(true);
+      const r = await api("/api/refine", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      state.seenJob = r.job;
+      running(true, "refine");
       poll();
     } catch (e) {
       say("refine-error", busyText(e));
@@ -536,12 +555,15 @@
     }
   }
 
-  function running(on) {
+  const DOING = { refine: "refining…", series: "refining the series…", identify: "identifying…", batch: "running the batch…" };
+  const ERROR_BOX = { refine: "refine-error", series: "series-error", identify: "identify-error", batch: "batch-error" };
+
+  function running(on, kind) {
+    state.watching = on;
     if (on) $("progress").innerHTML = "";
-    $("refine").disabled = on;
-    $("series").disabled = on;
+    ["refine", "series", "identify", "batch"].forEach((id) => { $(id).disabled = on; });
     $("cancel").disabled = !on;
-    say("status", on ? "refining…" : "");
+    say("status", on ? DOING[kind] || "working…" : "");
     updateHistoryButtons();
   }
 
@@ -553,28 +575,64 @@
     return j;
   }
 
+  // Polls the running job (this tab's or another's) until it ends, its tables filling as it runs.
   function poll() {
     clearTimeout(state.polling);
     state.polling = setTimeout(async () => {
       try {
         const j = await showJob(1000);
-        if (state.seriesRunning) await loadSeries().catch(() => {});
-        if (j.running != null) { poll(); return; }
-        running(false);
-        if (state.seriesRunning) {
-          state.seriesRunning = false;
-          if (j.phase === "failed") say("series-error", j.error || "failed");
+        state.seenJob = j.job;
+        if (j.running != null) {
+          if (j.kind === "series") await loadSeries().catch(() => {});
+          if (j.kind === "batch") await loadBatch().catch(() => {});
+          poll();
           return;
         }
-        if (j.phase === "failed") say("refine-error", j.error || "failed");
-        if (j.phase === "cancelled") say("status", "cancelled");
-        if (j.phase === "done") await loadResult();
-        await loadHistory();
+        running(false);
+        await finished(j);
       } catch (e) {
         say("refine-error", e.message);
         running(false);
       }
     }, 0);
+  }
+
+  // Shows what the job `j` (just ended) left: its error where its action is, else its result.
+  async function finished(j) {
+    if (j.phase === "failed") say(ERROR_BOX[j.kind] || "refine-error", j.error || "failed");
+    if (j.phase === "cancelled") say("status", "cancelled");
+    if (j.kind === "series") await loadSeries().catch(() => {});
+    if (j.kind === "batch") await loadBatch().catch(() => {});
+    if (j.kind === "identify" && j.phase === "done") await loadIdentify();
+    if (j.kind === "refine" && j.phase === "done") await loadResult();
+    await loadHistory();
+  }
+
+  // Every second: a job started elsewhere (another tab) shows as running here, and its result
+  // when it ends; files uploaded elsewhere appear.
+  let ticks = 0;
+  async function watch() {
+    try {
+      if (!state.watching) {
+        const j = await api("/api/job");
+        if (state.seenJob != null && j.job !== state.seenJob) {
+          state.seenJob = j.job;
+          if (j.running != null) {
+            running(true, j.kind);
+            poll();
+          } else {
+            await showJob();
+            await finished(j);
+          }
+        }
+        state.seenJob = j.job;
+      }
+      if (++ticks % 3 === 0) await loadFiles();
+    } catch (e) {
+      // The next tick tries again (the server may be busy or restarting).
+    } finally {
+      setTimeout(watch, 1000);
+    }
   }
 
   async function cancel() {
@@ -619,14 +677,27 @@
         <td>${x.background ? "background" : esd(100 * x.weight_fraction, 100 * x.weight_fraction_esd)}</td><td>${esd(x.shift, x.shift_esd)}</td></tr>`).join("")}</tbody></table>`;
   }
 
+  // A summation's rows: each reference (wt% from its scale and RIR), then the amorphous or
+  // unaccounted rest that an internal standard reveals.
+  function summationTable(rows) {
+    return `<table class="compact" data-testid="summation-table"><thead><tr><th class="t">Reference</th><th class="t">name</th><th class="t">kind</th><th>wt%</th><th>det. limit</th><th>scale</th><th>shift (°)</th></tr></thead><tbody>
+      ${rows.map((x) => `<tr><td class="t">${esc(x.id || "")}</td><td class="t">${esc(x.name)}</td><td class="t">${esc(x.kind)}</td>
+        <td>${esd(100 * x.weight_fraction, 100 * x.weight_fraction_esd)}</td><td>${x.detection_limit == null ? "" : fix(100 * x.detection_limit, 2)}</td>
+        <td>${x.scale == null ? "" : fix(x.scale, 5)}</td><td>${x.shift == null ? "" : fix(x.shift, 4)}</td></tr>`).join("")}</tbody></table>`;
+  }
+
   function renderResult(r) {
     state.frameFit = null;
     const warnings = r.warnings.length ? `<ul class="warnings">${r.warnings.map((w) => `<li>${esc(w)}</li>`).join("")}</ul>` : "";
-    $("results").innerHTML = `<h2>Fit ${r.checkpoint}: ${esc(r.file)}</h2>
-      <div class="quality" data-testid="quality">R<sub>wp</sub> <b>${fix(100 * r.rwp, 2)} %</b> · R<sub>p</sub> ${fix(100 * r.rp, 2)} % · GoF <b>${fix(r.gof, 2)}</b> · λ ${esc(r.wavelength)} · ${fix(r.seconds, 1)} s
+    const summation = r.mode === "summation";
+    const tables = summation ? summationTable(r.rows) : phaseTable(r.phases) + referenceTable(r.references);
+    $("results").innerHTML = `<h2>${summation ? "Summation" : "Fit"} ${r.checkpoint}: ${esc(r.file)}</h2>
+      <div class="quality" data-testid="quality">R<sub>wp</sub> <b>${fix(100 * r.rwp, 2)} %</b> · R<sub>p</sub> ${fix(100 * r.rp, 2)} % · GoF <b>${fix(r.gof, 2)}</b> · ${summation ? `references of ${esc(r.library)}` : `λ ${esc(r.wavelength)}`} · ${fix(r.seconds, 1)} s
       ${r.amorphous == null ? "" : ` · amorphous ${fix(100 * r.amorphous, 2)} %`}</div>
-      ${phaseTable(r.phases)}${referenceTable(r.references)}${warnings}`;
+      ${tables}${warnings}`;
     $("export").hidden = false;
+    $("export-json").download = summation ? "quantification.json" : "refinement.json";
+    $("export-json").textContent = $("export-json").download;
     $("export-csv").href = url("/api/export", { what: "csv", checkpoint: r.checkpoint });
     $("export-fit").href = url("/api/export", { what: "fit", checkpoint: r.checkpoint });
     $("export-json").href = url("/api/export", { what: "json", checkpoint: r.checkpoint });
@@ -671,8 +742,9 @@
   async function compare() {
     const ids = [...$("history").querySelectorAll("[data-cmp]:checked")].map((b) => b.dataset.cmp);
     const [a, b] = await Promise.all(ids.map((id) => api(url("/api/result", { checkpoint: id }))));
-    const names = [...new Set([...a.phases, ...b.phases].map((p) => p.name))];
-    const wt = (r, n) => { const p = r.phases.find((q) => q.name === n); return p ? esd(100 * p.weight_fraction, 100 * p.weight_fraction_esd) : "—"; };
+    // By the rows: a fit's phases and references, or a summation's references and rest.
+    const names = [...new Set([...a.rows, ...b.rows].map((p) => p.name))];
+    const wt = (r, n) => { const p = r.rows.find((q) => q.name === n); return p ? esd(100 * p.weight_fraction, 100 * p.weight_fraction_esd) : "—"; };
     const col = (r) => `<div><h2>Fit ${r.checkpoint}</h2><table class="compact"><tr><td class="t">stages</td><td>${esc((r.request.options.stages || []).join(", "))}</td></tr>
       <tr><td class="t">Rwp %</td><td>${fix(100 * r.rwp, 2)}</td></tr><tr><td class="t">GoF</td><td>${fix(r.gof, 2)}</td></tr>
       ${names.map((n) => `<tr><td class="t">${esc(n)} wt%</td><td>${wt(r, n)}</td></tr>`).join("")}</table></div>`;
@@ -683,26 +755,29 @@
   async function refineSeries() {
     say("series-error", "");
     if (!state.open) { say("series-error", "Open a file of the folder first."); return; }
-    const cut = state.open.lastIndexOf("/");
-    const dir = state.open.slice(0, cut + 1);
     const ext = state.open.split(".").pop().toLowerCase();
-    const files = state.files
-      .filter((f) => f.startsWith(dir) && !f.slice(dir.length).includes("/") && f.split(".").pop().toLowerCase() === ext)
-      .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    const files = folderFiles().filter((f) => f.split(".").pop().toLowerCase() === ext);
     const o = options();
     delete o.standard;
     try {
-      await api("/api/series", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ files, options: o }) });
-      state.seriesRunning = true;
-      running(true);
+      const r = await api("/api/series", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ files, options: o }) });
+      state.seenJob = r.job;
+      running(true, "series");
       poll();
     } catch (e) {
       say("series-error", busyText(e));
     }
   }
 
+  // One job's table at a time below the plot: a series, a batch or an identification shown
+  // puts the others' away (a fit's table stays: Refine these leads to one).
+  function only(id) {
+    ["series-view", "batch-view", "identify-results"].filter((v) => v !== id).forEach((v) => { $(v).innerHTML = ""; });
+  }
+
   async function loadSeries() {
     const s = await api("/api/series");
+    only("series-view");
     const pick = s.columns.map((c, i) => [c, i]).filter(([c]) => ["frame", "file", "rwp", "gof", "start"].includes(c) || /_wt(_esd)?$/.test(c) || c === s.columns[2]);
     const wtCols = pick.filter(([c]) => /_wt$/.test(c));
     const cell = (row, c, i) => {
@@ -739,6 +814,174 @@
     }
   }
 
+  // The files of the open file's folder (not below it), in natural order.
+  function folderFiles() {
+    const dir = state.open.slice(0, state.open.lastIndexOf("/") + 1);
+    return state.files
+      .filter((f) => f.startsWith(dir) && !f.slice(dir.length).includes("/"))
+      .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+  }
+
+  // ---- phase suggestions -------------------------------------------------------------------
+  // The last comma-separated name of the phase input, looked up in the built-in library (and
+  // the served CIF files) as it is typed; a click puts the entry's id in its place.
+  let suggestTimer = null;
+  let suggestSeq = 0;
+  const lastToken = () => { const v = $("phases").value; return v.slice(v.lastIndexOf(",") + 1).trim(); };
+  // Hiding also drops an answer still on its way.
+  function hideSuggest() { suggestSeq += 1; $("suggest").hidden = true; $("suggest").innerHTML = ""; }
+  async function suggest() {
+    const q = lastToken();
+    const seq = ++suggestSeq;
+    if (q.length < 2) { hideSuggest(); return; }
+    const cifs = state.files.filter((n) => /\.(cif|mcif)$/i.test(n) && n.toLowerCase().includes(q.toLowerCase())).slice(0, 5);
+    let entries = [];
+    try {
+      entries = (await api(url("/api/library", { q }))).entries;
+    } catch (e) {
+      if (seq === suggestSeq) say("refine-error", e.message);
+    }
+    if (seq !== suggestSeq) return;
+    const items = [
+      ...cifs.map((n) => ({ value: n, html: `<b>${esc(n)}</b> <span class="hint">served file</span>` })),
+      ...entries.map((x) => ({
+        value: x.id,
+        html: `<b>${esc(x.name)}</b> ${esc(x.formula)} · ${esc(x.symbol)} (${x.space_group}) · <code>${esc(x.id)}</code><br><span class="hint">${esc(x.judgement)}</span>`,
+      })),
+    ];
+    const ul = $("suggest");
+    ul.innerHTML = items.map((it, k) => `<li data-k="${k}" data-value="${esc(it.value)}">${it.html}</li>`).join("");
+    ul.querySelectorAll("li").forEach((li) => li.addEventListener("mousedown", (e) => { e.preventDefault(); pick(li.dataset.value); }));
+    ul.hidden = items.length === 0;
+  }
+  function pick(value) {
+    const v = $("phases").value;
+    const i = v.lastIndexOf(",");
+    $("phases").value = (i < 0 ? "" : `${v.slice(0, i + 1)} `) + value;
+    hideSuggest();
+    $("phases").focus();
+  }
+
+  // ---- identify ----------------------------------------------------------------------------
+  function identifyOptions() {
+    const o = {};
+    const elements = $("elements").value.split(/[,\s]+/).map((s) => s.trim()).filter(Boolean);
+    if (elements.length) o.elements = elements;
+    if (!$("id-builtin").checked) o.builtin = false;
+    if ($("id-library").value) o.library = [$("id-library").value];
+    return o;
+  }
+
+  async function identify() {
+    say("identify-error", "");
+    if (!state.open) { say("identify-error", "Open a pattern first."); return; }
+    const body = { file: state.open, options: identifyOptions() };
+    const w = $("wavelength").value.trim();
+    if (w && !$("wavelength").disabled) body.wavelength = w;
+    try {
+      const r = await api("/api/identify", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      state.seenJob = r.job;
+      running(true, "identify");
+      poll();
+    } catch (e) {
+      say("identify-error", busyText(e));
+      await showJob();
+    }
+  }
+
+  async function loadIdentify() {
+    const r = await api("/api/identify");
+    only("identify-results");
+    state.identified = r;
+    const found = r.rows.filter((x) => x.phase > 0);
+    const phases = found.length
+      ? `<table class="compact" data-testid="identify-phases"><thead><tr><th class="t">Phase</th><th class="t">Formula</th><th>SG</th><th>score</th><th>wt%</th><th>R<sub>wp</sub> %</th><th class="t">id</th></tr></thead><tbody>
+        ${found.map((x) => `<tr><td class="t">${esc(x.name)}</td><td class="t">${esc(x.formula || "")}</td><td>${x.space_group ?? ""}</td><td>${fix(x.score, 3)}</td>
+          <td>${x.weight_fraction == null ? (x.share == null ? "" : `${fix(100 * x.share, 1)} (share)`) : esd(100 * x.weight_fraction, 100 * x.weight_fraction_esd)}</td>
+          <td>${x.rwp == null ? "" : fix(100 * x.rwp, 2)}</td><td class="t"><code>${esc(x.source || "")}</code></td></tr>`).join("")}</tbody></table>
+        <div class="buttons"><button id="use-phases" data-testid="use-phases">Refine these</button><span class="hint">puts their library ids in the phase input</span></div>`
+      : `<p data-testid="identify-none">No phase found (best score ${fix(r.rows[0] && r.rows[0].score, 3)}).</p>`;
+    const candidates = r.candidates.length
+      ? `<h3>Candidates (search-match)</h3><table class="compact" data-testid="identify-candidates"><thead><tr><th class="t">id</th><th class="t">name</th><th class="t">formula</th><th>SG</th><th>score</th><th>cell scale</th><th>zero shift (°)</th><th class="t">search kept</th><th class="t">reported</th></tr></thead><tbody>
+        ${r.candidates.map((c) => `<tr><td class="t"><code>${esc(c.id || "")}</code></td><td class="t">${esc(c.name || "")}</td><td class="t">${esc(c.formula || "")}</td><td>${c.space_group ?? ""}</td>
+          <td>${fix(c.score, 3)}</td><td>${fix(c.cell_scale, 4)}</td><td>${fix(c.zero_shift, 3)}</td><td class="t">${c.found ? "✓" : ""}</td>
+          <td class="t">${found.some((x) => x.source === c.id) ? "✓" : ""}</td></tr>`).join("")}</tbody></table>`
+      : "";
+    const notes = r.notes.length ? `<h3>Refinement notes</h3><ul class="notes" data-testid="identify-notes">${r.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` : "";
+    const peaks = r.unexplained && r.unexplained.length
+      ? `<p class="hint">Unexplained peaks: ${r.unexplained.map(([t, f]) => `${fix(t, 2)}° (${fix(100 * f, 0)} %)`).join(", ")}</p>` : "";
+    $("identify-results").dataset.job = r.id;
+    $("identify-results").innerHTML = `<h2>Identification: ${esc(r.file)}</h2>
+      <div class="quality">${r.fit ? `R<sub>wp</sub> <b>${fix(100 * r.fit.rwp, 2)} %</b> · GoF ${fix(r.fit.gof, 2)} · ` : ""}${fix(r.seconds, 1)} s</div>
+      ${phases}${candidates}${notes}${peaks}`;
+    if (found.length) $("use-phases").addEventListener("click", usePhases);
+    if (r.fit) {
+      if (r.file !== state.open) {
+        try { state.open = r.file; renderInfo(await fetchPattern(r.file)); renderFiles(); } catch (e) { say("files-error", e.message); }
+      }
+      // The confirming refinement drawn as a fit; the last fit's table and export, which no
+      // longer match the plot, are put away (History brings them back).
+      state.result = Object.assign({ references: [], reference_curves: [], sigma: null, file: r.file }, r.fit);
+      drawFit();
+      $("results").innerHTML = "";
+      $("compare-view").innerHTML = "";
+      $("export").hidden = true;
+    }
+  }
+
+  function usePhases() {
+    // The specs the refinement takes: library ids, or served names of a folder's CIF files.
+    const r = state.identified;
+    const ids = r.rows.map((x, k) => (x.phase > 0 ? r.specs[k] : null)).filter(Boolean);
+    $("phases").value = ids.join(", ");
+    $("phases").focus();
+  }
+
+  // ---- batch -------------------------------------------------------------------------------
+  // Pattern files only: structures, instrument files and notes in the folder are not run.
+  const NOT_PATTERN = /\.(cif|mcif|vasp|poscar|prm|iparm|instprm|json|md|pdf|png|svg|gz|npz|zip)$/i;
+
+  async function runBatch() {
+    say("batch-error", "");
+    if (!state.open) { say("batch-error", "Open a file of the folder first."); return; }
+    const mode = $("batch-mode").value;
+    const files = folderFiles().filter((f) => !NOT_PATTERN.test(f));
+    const body = { files, mode, options: mode === "refine" ? options() : identifyOptions() };
+    const w = $("wavelength").value.trim();
+    if (w && !$("wavelength").disabled) body.wavelength = w;
+    try {
+      const r = await api("/api/batch", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      state.seenJob = r.job;
+      running(true, "batch");
+      poll();
+    } catch (e) {
+      say("batch-error", busyText(e));
+      await showJob();
+    }
+  }
+
+  async function loadBatch() {
+    const s = await api("/api/batch");
+    only("batch-view");
+    const want = ["phase", "id", "name", "formula", "score", "weight_fraction", "rwp", "gof", "source"];
+    const shown = want.filter((c) => s.columns.includes(c));
+    const at = (c) => s.columns.indexOf(c);
+    const head = { weight_fraction: "wt%", rwp: "R<sub>wp</sub> %", gof: "GoF", score: "score", phase: "#" };
+    const cell = (v, c) => {
+      const x = v[at(c)];
+      if (c === "weight_fraction") return x == null ? "" : esd(100 * x, 100 * v[at("weight_fraction_esd")]);
+      if (c === "rwp") return x == null ? "" : fix(100 * x, 2);
+      if (c === "gof" || c === "score") return x == null ? "" : fix(x, 3);
+      return esc(x ?? "");
+    };
+    const text = (c) => ["id", "name", "formula", "source"].includes(c);
+    const rows = s.rows.map((r) => (r.error != null
+      ? `<tr class="failed" data-file="${esc(r.file)}"><td class="t">${esc(r.file)}</td><td class="t error" colspan="${shown.length}">${esc(r.error)}</td></tr>`
+      : `<tr data-file="${esc(r.file)}"><td class="t">${esc(r.file)}</td>${shown.map((c) => `<td class="${text(c) ? "t" : ""}">${cell(r.values, c)}</td>`).join("")}</tr>`)).join("");
+    $("batch-view").innerHTML = `<h2>Batch ${s.id} (${esc(s.mode)}): ${s.done} of ${s.total} files${s.seconds ? `, ${fix(s.seconds, 1)} s` : ""}</h2>
+      <table class="compact"><thead><tr><th class="t">file</th>${shown.map((c) => `<th class="${text(c) ? "t" : ""}">${head[c] || c}</th>`).join("")}</tr></thead><tbody>${rows}</tbody></table>`;
+  }
+
   // ---- wiring ------------------------------------------------------------------------------
   $("upload").addEventListener("change", (e) => uploadFiles([...e.target.files]));
   const drop = $("drop");
@@ -751,6 +994,18 @@
   $("redo").addEventListener("click", () => step(false));
   $("compare").addEventListener("click", compare);
   $("series").addEventListener("click", refineSeries);
+  $("identify").addEventListener("click", identify);
+  $("batch").addEventListener("click", runBatch);
+  // Suggestions follow typing (keys that change the text), not text set otherwise (undo, Refine
+  // these): a list left open would cover the buttons below the input.
+  $("phases").addEventListener("keyup", (e) => {
+    if (e.key === "Escape" || e.key === "Enter") { hideSuggest(); return; }
+    if (e.key.length !== 1 && e.key !== "Backspace" && e.key !== "Delete") return;
+    clearTimeout(suggestTimer);
+    suggestTimer = setTimeout(suggest, 200);
+  });
+  $("phases").addEventListener("blur", () => setTimeout(hideSuggest, 150));
+  document.addEventListener("mousedown", (e) => { if (!$("suggest").contains(e.target) && e.target !== $("phases")) hideSuggest(); });
   ["scale", "axis", "diffmode"].forEach((id) => $(id).addEventListener("change", redraw));
   $("wavelength").addEventListener("change", () => { if ($("axis").value !== "tth") redraw(); });
   $("reset").addEventListener("click", redraw);
@@ -765,5 +1020,8 @@
   if (!token) say("status", "No token in the URL: open the address xrd serve printed.");
   loadFiles();
   loadHistory().catch(() => {});
-  showJob().then((j) => { if (j.running != null) { running(true); poll(); } }).catch(() => {});
+  showJob().then((j) => {
+    state.seenJob = j.job;
+    if (j.running != null) { running(true, j.kind); poll(); }
+  }).catch(() => {}).finally(() => setTimeout(watch, 1000));
 })();

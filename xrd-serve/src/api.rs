@@ -5,13 +5,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::{Value, json};
-use xrd_jobs::{Control, Error as JobError, Refine, RefineOptions, RefineOutput};
+use xrd_jobs::{Error as JobError, Refine, RefineOptions, RefineOutput};
 
 use crate::decimate;
 use crate::export;
 use crate::files::Denied;
 use crate::http::{Request, Response};
-use crate::job::{Bench, Checkpoint, Phase, Running};
+use crate::job::{Bench, Checkpoint, Fit, Kind, Phase, control_for};
 use crate::server::Shared;
 
 const INDEX: &str = include_str!("../assets/index.html");
@@ -27,7 +27,7 @@ const DEFAULT_BUCKETS: usize = 4000;
 /// What answers a request with an error.
 type Answer = Result<Response, Response>;
 
-pub(crate) const BUSY: &str = "a refinement is running: wait for it or cancel it first";
+pub(crate) const BUSY: &str = "a job is running (refinement, series, identification or batch): wait for it or cancel it first";
 
 pub(crate) fn bench(shared: &Shared) -> std::sync::MutexGuard<'_, Bench> {
     shared.bench.lock().unwrap_or_else(|e| e.into_inner())
@@ -54,6 +54,11 @@ pub(crate) fn route(shared: &Arc<Shared>, req: &Request) -> Response {
         ("GET", "/api/export") => export(shared, req),
         ("POST", "/api/series") => crate::series::start(shared, req),
         ("GET", "/api/series") => crate::series::table(shared, req),
+        ("POST", "/api/identify") => crate::identify::start(shared, req),
+        ("GET", "/api/identify") => crate::identify::result(shared),
+        ("POST", "/api/batch") => crate::batch::start(shared, req),
+        ("GET", "/api/batch") => crate::batch::table(shared),
+        ("GET", "/api/library") => crate::library::route(req),
         (_, p) if p.starts_with("/api/") || p == "/" => Err(Response::error(
             405,
             format!("{} {p}: no such action", req.method),
@@ -95,7 +100,7 @@ fn json_ok(v: &Value) -> Response {
 }
 
 /// Reads the served file `name` (every pattern in it).
-fn read_patterns(
+pub(crate) fn read_patterns(
     shared: &Shared,
     name: &str,
 ) -> Result<(PathBuf, Vec<xrd_io::Pattern>, String), Response> {
@@ -236,7 +241,17 @@ pub(crate) fn map_path(shared: &Shared, p: &Path) -> Result<PathBuf, Response> {
         .map_err(denied)
 }
 
-/// The options of `req` with served names mapped to paths, checked.
+/// A wavelength given as text (`Cu`, `1.5406`), none when empty.
+pub(crate) fn parse_wavelength(text: Option<&str>) -> Result<Option<xrd_io::Wavelength>, Response> {
+    match text.map(str::trim).filter(|w| !w.is_empty()) {
+        Some(w) => w
+            .parse()
+            .map(Some)
+            .map_err(|e: xrd_io::Error| Response::error(400, format!("wavelength: {e}"))),
+        None => Ok(None),
+    }
+}
+
 /// The phase specs, libraries and instrument file of a refinement or a series, each path
 /// mapped into the served folders (refused outside them).
 pub(crate) fn map_model_paths(
@@ -259,8 +274,14 @@ pub(crate) fn map_model_paths(
     Ok(())
 }
 
-fn options_of(shared: &Shared, req: &RefineRequest) -> Result<RefineOptions, Response> {
-    let mut options: RefineOptions = serde_json::from_value(req.options.clone())
+/// The refinement options of a request (served names mapped to paths, a wavelength as text
+/// for patterns whose file gives none), checked.
+pub(crate) fn options_of(
+    shared: &Shared,
+    options: &Value,
+    wavelength: Option<&str>,
+) -> Result<RefineOptions, Response> {
+    let mut options: RefineOptions = serde_json::from_value(options.clone())
         .map_err(|e| Response::error(400, format!("options: {e}")))?;
     if options.save_instrument.is_some() {
         return Err(Response::error(
@@ -277,16 +298,8 @@ fn options_of(shared: &Shared, req: &RefineRequest) -> Result<RefineOptions, Res
     if let Some(p) = &options.reference_library {
         options.reference_library = Some(map_path(shared, p)?);
     }
-    if let Some(w) = req
-        .wavelength
-        .as_deref()
-        .map(str::trim)
-        .filter(|w| !w.is_empty())
-    {
-        let parsed: xrd_io::Wavelength = w
-            .parse()
-            .map_err(|e: xrd_io::Error| Response::error(400, format!("wavelength: {e}")))?;
-        options.wavelength = Some(parsed);
+    if let Some(w) = parse_wavelength(wavelength)? {
+        options.wavelength = Some(w);
     }
     options.check().map_err(|e| job_error(&e))?;
     Ok(options)
@@ -295,56 +308,26 @@ fn options_of(shared: &Shared, req: &RefineRequest) -> Result<RefineOptions, Res
 fn refine(shared: &Arc<Shared>, req: &Request) -> Answer {
     let request: RefineRequest = serde_json::from_slice(&req.body)
         .map_err(|e| Response::error(400, format!("request: {e}")))?;
-    let id = {
-        let mut b = bench(shared);
-        if b.running.is_some() {
-            return Err(Response::error(409, BUSY));
-        }
-        let id = b.next_id;
-        b.next_id += 1;
-        b.running = Some(Running {
-            id,
-            control: Control::new(),
-            started: Instant::now(),
-        });
-        b.phase = Phase::Running;
-        b.events = vec![format!("fit {id}: reading {}", request.file)];
-        b.error = None;
-        id
-    };
+    let id = bench(shared).start(Kind::Refine, format!("reading {}", request.file))?;
     // Everything up to the fit itself is checked here, so that the page gets its error where
     // the action was taken; the job slot is released on any error.
-    let prepared = prepare(shared, &request);
-    let (path, pattern, label, job, options) = match prepared {
+    let (path, pattern, label, job, options) = match prepare(shared, &request) {
         Ok(p) => p,
         Err(e) => {
-            let mut b = bench(shared);
-            b.running = None;
-            b.phase = Phase::Failed;
-            b.error = Some(String::from_utf8_lossy(&e.body).into_owned());
+            bench(shared).fail(id, e.message());
             return Err(e);
         }
     };
-    let events = Arc::clone(shared);
-    let control = Control::new().on_progress(move |p| {
-        let line = if p.message.is_empty() {
-            format!("{} {}/{}", p.what, p.done, p.total)
-        } else {
-            format!("{} {}/{}: {}", p.what, p.done, p.total, p.message)
-        };
-        bench(&events).events.push(line);
+    bench(shared).events.push(if options.phases.is_empty() {
+        format!("summing {} measured reference(s)", options.references.len())
+    } else {
+        format!(
+            "refining {} phase(s), stages {}",
+            options.phases.len(),
+            options.stages.join(", ")
+        )
     });
-    {
-        let mut b = bench(shared);
-        if let Some(r) = b.running.as_mut() {
-            r.control = control.clone();
-        }
-        let stages = options.stages.join(", ");
-        b.events.push(format!(
-            "refining {} phase(s), stages {stages}",
-            options.phases.len()
-        ));
-    }
+    let control = control_for(shared, id);
     let worker = Arc::clone(shared);
     let file = request.file.clone();
     let body = json!({
@@ -360,78 +343,21 @@ fn refine(shared: &Arc<Shared>, req: &Request) -> Answer {
             let out = job.run(&label, &pattern, &control);
             let sigma = out.as_ref().ok().and_then(|o| match o {
                 RefineOutput::Refinement(r) => file_sigma(&pattern, &r.refinement.two_theta),
-                _ => None,
+                RefineOutput::Summation(s) => file_sigma(&pattern, &s.quantification.two_theta),
             });
-            finish(
-                &worker,
-                id,
-                file,
-                path,
-                body,
-                options,
-                (out, sigma),
-                started,
-            );
-        });
-    if let Err(e) = spawned {
-        let mut b = bench(shared);
-        b.running = None;
-        b.phase = Phase::Failed;
-        return Err(Response::error(500, format!("cannot start the job: {e}")));
-    }
-    Ok(Response::json(202, &json!({ "job": id })))
-}
-
-type Prepared = (PathBuf, xrd_io::Pattern, String, Refine, RefineOptions);
-
-fn prepare(shared: &Shared, request: &RefineRequest) -> Result<Prepared, Response> {
-    let options = options_of(shared, request)?;
-    let (path, patterns, _) = read_patterns(shared, &request.file)?;
-    let count = patterns.len();
-    let pattern = patterns.into_iter().nth(request.pattern).ok_or_else(|| {
-        Response::error(
-            404,
-            format!("{}: no pattern {}", request.file, request.pattern),
-        )
-    })?;
-    let label = if count > 1 {
-        format!("{}#{}", path.display(), request.pattern + 1)
-    } else {
-        path.display().to_string()
-    };
-    let job = Refine::new(options.clone()).map_err(|e| job_error(&e))?;
-    if job.specs().is_empty() {
-        return Err(Response::error(
-            400,
-            "phases: the workbench refines phases (references alone are not shown yet)",
-        ));
-    }
-    Ok((path, pattern, label, job, options))
-}
-
-#[allow(clippy::too_many_arguments)]
-fn finish(
-    shared: &Shared,
-    id: usize,
-    file: String,
-    path: PathBuf,
-    request: Value,
-    options: RefineOptions,
-    (out, sigma): (xrd_jobs::Result<RefineOutput>, Option<Vec<f64>>),
-    started: Instant,
-) {
-    let mut b = bench(shared);
-    // A job cancelled (or replaced) while it ran is not this slot's any more.
-    if b.running.as_ref().map(|r| r.id) != Some(id) {
-        return;
-    }
-    b.running = None;
-    match out {
-        Ok(RefineOutput::Refinement(r)) => {
+            let mut b = bench(&worker);
+            if !b.end(id, &out) {
+                return;
+            }
+            let Ok(out) = out else { return };
             let seconds = started.elapsed().as_secs_f64();
+            let result = match out {
+                RefineOutput::Refinement(r) => Fit::Refined(Arc::new(*r)),
+                RefineOutput::Summation(s) => Fit::Summed(Arc::new(*s)),
+            };
             b.events.push(format!(
                 "done in {seconds:.1} s: Rwp {:.2} %",
-                100.0 * r.refinement.rwp
+                100.0 * result.rwp()
             ));
             let number = b.next_checkpoint;
             b.next_checkpoint += 1;
@@ -439,28 +365,48 @@ fn finish(
                 id: number,
                 file,
                 path,
-                request,
+                request: body,
                 options,
-                result: Arc::new(*r),
+                result,
                 sigma,
                 seconds,
             });
-            b.phase = Phase::Done;
-        }
-        Ok(_) => {
-            b.phase = Phase::Failed;
-            b.error = Some("a summation of references is not shown by the workbench yet".into());
-        }
-        Err(JobError::Cancelled) => {
-            b.phase = Phase::Cancelled;
-            b.events.push("cancelled".into());
-        }
-        Err(e) => {
-            b.phase = Phase::Failed;
-            b.error = Some(e.to_string());
-            b.events.push(format!("failed: {e}"));
-        }
+        });
+    if let Err(e) = spawned {
+        bench(shared).fail(id, format!("cannot start the job: {e}"));
+        return Err(Response::error(500, format!("cannot start the job: {e}")));
     }
+    Ok(Response::json(202, &json!({ "job": id })))
+}
+
+type Prepared = (PathBuf, xrd_io::Pattern, String, Refine, RefineOptions);
+
+/// The served file `name`'s pattern `k` and its label as the command line gives it (the path,
+/// `#k` for one of several patterns in a file).
+pub(crate) fn labelled_pattern(
+    shared: &Shared,
+    name: &str,
+    k: usize,
+) -> Result<(PathBuf, xrd_io::Pattern, String), Response> {
+    let (path, patterns, _) = read_patterns(shared, name)?;
+    let count = patterns.len();
+    let pattern = patterns
+        .into_iter()
+        .nth(k)
+        .ok_or_else(|| Response::error(404, format!("{name}: no pattern {k}")))?;
+    let label = if count > 1 {
+        format!("{}#{}", path.display(), k + 1)
+    } else {
+        path.display().to_string()
+    };
+    Ok((path, pattern, label))
+}
+
+fn prepare(shared: &Shared, request: &RefineRequest) -> Result<Prepared, Response> {
+    let options = options_of(shared, &request.options, request.wavelength.as_deref())?;
+    let (path, pattern, label) = labelled_pattern(shared, &request.file, request.pattern)?;
+    let job = Refine::new(options.clone()).map_err(|e| job_error(&e))?;
+    Ok((path, pattern, label, job, options))
 }
 
 /// The file's esds at the points refined (`two_theta`, a run of the pattern's own points),
@@ -509,6 +455,8 @@ fn job(shared: &Shared, req: &Request) -> Response {
     let b = bench(shared);
     json_ok(&json!({
         "phase": b.phase,
+        "kind": b.kind,
+        "job": b.last,
         "running": b.running.as_ref().map(|r| r.id),
         "elapsed": b.running.as_ref().map(|r| r.started.elapsed().as_secs_f64()),
         "events": b.events,
@@ -554,7 +502,21 @@ fn result(shared: &Shared, req: &Request) -> Answer {
 }
 
 fn result_json(c: &Checkpoint) -> Value {
-    let r = &c.result;
+    let mut out = match &c.result {
+        Fit::Refined(r) => refined_json(r),
+        Fit::Summed(s) => summed_json(s),
+    };
+    out["checkpoint"] = json!(c.id);
+    out["file"] = json!(c.file);
+    out["request"] = c.request.clone();
+    out["seconds"] = json!(c.seconds);
+    out["sigma"] = json!(c.sigma);
+    out["command"] = json!(export::command_line(&c.path, &c.options, "fit"));
+    out["python"] = json!(export::python_call(&c.path, &c.options));
+    out
+}
+
+fn refined_json(r: &xrd_jobs::Refined) -> Value {
     let fit = &r.refinement;
     let phases: Vec<Value> = fit
         .phases
@@ -578,9 +540,7 @@ fn result_json(c: &Checkpoint) -> Value {
         })
         .collect();
     json!({
-        "checkpoint": c.id,
-        "file": c.file,
-        "request": c.request,
+        "mode": "refinement",
         "rows": r.rows,
         "columns": xrd_jobs::RefinementRow::COLUMNS,
         "phases": phases,
@@ -590,19 +550,44 @@ fn result_json(c: &Checkpoint) -> Value {
         "warnings": fit.warnings,
         "amorphous": fit.amorphous,
         "wavelength": r.wavelength.to_string(),
-        "seconds": c.seconds,
         "two_theta": fit.two_theta,
         "observed": fit.observed,
         "calculated": fit.calculated,
         "background": fit.background,
         "difference": xrd_jobs::difference(&fit.observed, &fit.calculated),
-        "sigma": c.sigma,
         "phase_curves": fit.phase_curves,
         "references": fit.references,
         "reference_curves": fit.reference_curves,
         "parameters": fit.parameters,
-        "command": export::command_line(&c.path, &c.options, "fit"),
-        "python": export::python_call(&c.path, &c.options),
+    })
+}
+
+/// A summation of references alone: its rows (each reference, then the amorphous rest with
+/// a standard) and each reference's curve; no phases, and no wavelength (the references were
+/// measured as the sample was).
+fn summed_json(s: &xrd_jobs::Summed) -> Value {
+    let q = &s.quantification;
+    json!({
+        "mode": "summation",
+        "rows": s.rows,
+        "columns": xrd_jobs::SummationRow::COLUMNS,
+        "phases": [],
+        "rwp": q.rwp,
+        "rp": q.rp,
+        "gof": q.gof,
+        "warnings": q.warnings,
+        "amorphous": q.amorphous,
+        "amorphous_esd": q.amorphous_esd,
+        "wavelength": Value::Null,
+        "library": s.library,
+        "two_theta": q.two_theta,
+        "observed": q.observed,
+        "calculated": q.calculated,
+        "background": q.background,
+        "difference": xrd_jobs::difference(&q.observed, &q.calculated),
+        "phase_curves": [],
+        "references": q.references,
+        "reference_curves": q.curves,
     })
 }
 
@@ -644,30 +629,35 @@ fn step(shared: &Shared, back: bool) -> Answer {
 fn export(shared: &Shared, req: &Request) -> Answer {
     let b = bench(shared);
     let c = checkpoint_of(&b, req)?;
-    let r = &c.result;
     let what = req.param("what").unwrap_or("csv");
-    let response = match what {
-        "csv" => Response::bytes(
-            "text/csv; charset=utf-8",
-            export::rows_csv(&xrd_jobs::RefinementRow::COLUMNS, r),
-        )
-        .attachment("refine.csv"),
-        "fit" => {
-            Response::bytes("text/csv; charset=utf-8", export::fit_csv(r)).attachment("fit.csv")
+    let response = match (what, &c.result) {
+        ("csv", fit) => Response::bytes("text/csv; charset=utf-8", export::table_csv(fit))
+            .attachment("refine.csv"),
+        ("fit", fit) => {
+            Response::bytes("text/csv; charset=utf-8", export::fit_csv(fit)).attachment("fit.csv")
         }
-        "json" => Response::bytes("application/json", export::refinement_json(r))
-            .attachment("refinement.json"),
-        "command" => Response::bytes(
+        ("json", Fit::Refined(r)) => {
+            Response::bytes("application/json", export::refinement_json(r))
+                .attachment("refinement.json")
+        }
+        ("json", Fit::Summed(s)) => {
+            Response::bytes("application/json", export::quantification_json(s))
+                .attachment("quantification.json")
+        }
+        ("command", _) => Response::bytes(
             "text/plain; charset=utf-8",
             export::command_line(&c.path, &c.options, "fit") + "\n",
         ),
-        "python" => Response::bytes(
+        ("python", _) => Response::bytes(
             "text/plain; charset=utf-8",
             export::python_call(&c.path, &c.options) + "\n",
         ),
-        "args" => json_ok(&json!(export::command_args(&c.path, &c.options, "fit"))),
-        other => {
-            let cif = r.cifs.iter().find(|f| f.file_name == other);
+        ("args", _) => json_ok(&json!(export::command_args(&c.path, &c.options, "fit"))),
+        (other, fit) => {
+            let cif = match fit {
+                Fit::Refined(r) => r.cifs.iter().find(|f| f.file_name == other),
+                Fit::Summed(_) => None,
+            };
             match cif {
                 Some(f) => Response::bytes("chemical/x-cif", f.text.clone())
                     .attachment(f.file_name.clone()),

@@ -7,7 +7,9 @@
 
 use std::path::Path;
 
-use xrd_jobs::{RefineOptions, Refined, RowValue};
+use xrd_jobs::{RefineOptions, Refined, RefinementRow, RowValue, SummationRow, Summed};
+
+use crate::job::Fit;
 
 /// A CSV field, quoted when it holds a comma, a quote or a line break.
 fn csv_field(s: &str) -> String {
@@ -18,58 +20,98 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// The table of `xrd refine --format csv`.
-pub(crate) fn rows_csv(columns: &[&str], refined: &Refined) -> String {
+/// A row's value as a CSV cell, at its quantity's precision (as the command line prints it).
+pub(crate) fn cell(v: RowValue) -> String {
+    match v {
+        RowValue::Text(t) => csv_field(&t),
+        RowValue::Integer(n) => n.to_string(),
+        RowValue::Number { value, quantity } => format!("{value:.*}", quantity.decimals()),
+        _ => String::new(),
+    }
+}
+
+/// A table of `columns` and `rows` as CSV.
+pub(crate) fn rows_csv<R: IntoIterator<Item = RowValue>>(
+    columns: &[&str],
+    rows: impl IntoIterator<Item = R>,
+) -> String {
     let mut out = columns
         .iter()
         .map(|c| csv_field(c))
         .collect::<Vec<_>>()
         .join(",");
     out.push('\n');
-    for row in &refined.rows {
-        let cells: Vec<String> = row
-            .values()
-            .into_iter()
-            .map(|v| match v {
-                RowValue::Text(t) => csv_field(&t),
-                RowValue::Integer(n) => n.to_string(),
-                RowValue::Number { value, quantity } => {
-                    format!("{value:.*}", quantity.decimals())
-                }
-                _ => String::new(),
-            })
-            .collect();
+    for row in rows {
+        let cells: Vec<String> = row.into_iter().map(cell).collect();
         out.push_str(&cells.join(","));
         out.push('\n');
     }
     out
 }
 
+/// The table of `xrd refine --format csv`: a refinement's rows, or a summation's.
+pub(crate) fn table_csv(fit: &Fit) -> String {
+    match fit {
+        Fit::Refined(r) => rows_csv(
+            &RefinementRow::COLUMNS,
+            r.rows.iter().map(RefinementRow::values),
+        ),
+        Fit::Summed(s) => rows_csv(
+            &SummationRow::COLUMNS,
+            s.rows.iter().map(SummationRow::values),
+        ),
+    }
+}
+
 /// `fit.csv` as `xrd refine --out` writes it: 2θ, observed, calculated, background,
-/// difference, then each phase's and reference's curve.
-pub(crate) fn fit_csv(refined: &Refined) -> String {
-    let fit = &refined.refinement;
+/// difference, then each phase's and reference's curve (a summation's references by id).
+pub(crate) fn fit_csv(fit: &Fit) -> String {
+    let (two_theta, observed, calculated, background, names, curves): (
+        _,
+        _,
+        _,
+        _,
+        Vec<&str>,
+        Vec<&Vec<f64>>,
+    ) = match fit {
+        Fit::Refined(r) => {
+            let f = &r.refinement;
+            (
+                &f.two_theta,
+                &f.observed,
+                &f.calculated,
+                &f.background,
+                f.phases
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .chain(f.references.iter().map(|r| r.id.as_str()))
+                    .collect(),
+                f.phase_curves.iter().chain(&f.reference_curves).collect(),
+            )
+        }
+        Fit::Summed(s) => {
+            let q = &s.quantification;
+            (
+                &q.two_theta,
+                &q.observed,
+                &q.calculated,
+                &q.background,
+                q.references.iter().map(|r| r.id.as_str()).collect(),
+                q.curves.iter().collect(),
+            )
+        }
+    };
     let mut csv = String::from("two_theta,observed,calculated,background,difference");
-    let names = fit
-        .phases
-        .iter()
-        .map(|p| p.name.as_str())
-        .chain(fit.references.iter().map(|r| r.id.as_str()));
     for name in names {
         csv.push(',');
         csv.push_str(&csv_field(name));
     }
     csv.push('\n');
-    let curves: Vec<&Vec<f64>> = fit
-        .phase_curves
-        .iter()
-        .chain(&fit.reference_curves)
-        .collect();
-    let difference = xrd_jobs::difference(&fit.observed, &fit.calculated);
-    for i in 0..fit.two_theta.len() {
+    let difference = xrd_jobs::difference(observed, calculated);
+    for i in 0..two_theta.len() {
         csv.push_str(&format!(
             "{:.5},{},{:.3},{:.3},{:.3}",
-            fit.two_theta[i], fit.observed[i], fit.calculated[i], fit.background[i], difference[i]
+            two_theta[i], observed[i], calculated[i], background[i], difference[i]
         ));
         for c in &curves {
             csv.push_str(&format!(",{:.3}", c[i]));
@@ -86,6 +128,16 @@ pub(crate) fn refinement_json(refined: &Refined) -> String {
         "sources": refined.sources,
         "choices": refined.choices,
         "refinement": refined.refinement,
+    });
+    serde_json::to_string_pretty(&value).unwrap_or_default()
+}
+
+/// `quantification.json` as `xrd refine --references … --out` writes it.
+pub(crate) fn quantification_json(summed: &Summed) -> String {
+    let value = serde_json::json!({
+        "file": summed.file,
+        "library": summed.library,
+        "quantification": summed.quantification,
     });
     serde_json::to_string_pretty(&value).unwrap_or_default()
 }

@@ -179,6 +179,14 @@ impl Response {
         Self::json(status, &serde_json::json!({ "error": message.into() }))
     }
 
+    /// The message of an error response (its `error`), else its status.
+    pub fn message(&self) -> String {
+        serde_json::from_slice::<serde_json::Value>(&self.body)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_string))
+            .unwrap_or_else(|| format!("HTTP {}", self.status))
+    }
+
     pub fn bytes(content_type: &'static str, body: impl Into<Vec<u8>>) -> Self {
         Self {
             status: 200,

@@ -3,12 +3,15 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod api;
+mod batch;
 mod decimate;
 mod error;
 mod export;
 mod files;
 mod http;
+mod identify;
 mod job;
+mod library;
 mod series;
 mod server;
 

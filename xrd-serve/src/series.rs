@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::{Value, json};
-use xrd_jobs::{Control, Error as JobError, Order, RowValue, Series, SeriesEvent, SeriesOptions};
+use xrd_jobs::{Error as JobError, Order, RowValue, Series, SeriesEvent, SeriesOptions};
 
-use crate::api::{BUSY, bench, denied, job_error, map_model_paths};
+use crate::api::{bench, denied, job_error, map_model_paths};
 use crate::http::{Request, Response};
-use crate::job::{Phase, Running};
+use crate::job::{Kind, control_for};
 use crate::server::Shared;
 
 /// A series run or running: its rows as they land.
@@ -36,7 +36,7 @@ struct SeriesRequest {
     options: Value,
 }
 
-fn row_json(values: Vec<RowValue>) -> Vec<Value> {
+pub(crate) fn row_json(values: Vec<RowValue>) -> Vec<Value> {
     values
         .into_iter()
         .map(|v| match v {
@@ -77,52 +77,22 @@ pub(crate) fn start(shared: &Arc<Shared>, req: &Request) -> Result<Response, Res
         .iter()
         .map(|f| shared.served.resolve(f).map_err(denied))
         .collect::<Result<_, _>>()?;
-    let id = {
-        let mut b = bench(shared);
-        if b.running.is_some() {
-            return Err(Response::error(409, BUSY));
-        }
-        let id = b.next_id;
-        b.next_id += 1;
-        b.running = Some(Running {
-            id,
-            control: Control::new(),
-            started: Instant::now(),
-        });
-        b.phase = Phase::Running;
-        b.events = vec![format!("series {id}: {} frames", paths.len())];
-        b.error = None;
-        id
-    };
+    let id = bench(shared).start(Kind::Series, format!("series: {} frames", paths.len()))?;
     let job = match Series::new(options) {
         Ok(j) => j,
         Err(e) => {
-            let mut b = bench(shared);
-            b.running = None;
-            b.phase = Phase::Failed;
-            b.error = Some(e.to_string());
+            bench(shared).fail(id, e.to_string());
             return Err(job_error(&e));
         }
     };
-    let events = Arc::clone(shared);
-    let control = Control::new().on_progress(move |p| {
-        bench(&events)
-            .events
-            .push(format!("{} {}/{} {}", p.what, p.done, p.total, p.message));
+    let control = control_for(shared, id);
+    bench(shared).series = Some(SeriesState {
+        id,
+        files: request.files.clone(),
+        total: paths.len(),
+        request: json!({ "files": request.files, "options": request.options }),
+        ..SeriesState::default()
     });
-    {
-        let mut b = bench(shared);
-        if let Some(r) = b.running.as_mut() {
-            r.control = control.clone();
-        }
-        b.series = Some(SeriesState {
-            id,
-            files: request.files.clone(),
-            total: paths.len(),
-            request: json!({ "files": request.files, "options": request.options }),
-            ..SeriesState::default()
-        });
-    }
     let worker = Arc::clone(shared);
     let spawned = std::thread::Builder::new()
         .name("xrd-serve-series".into())
@@ -153,34 +123,16 @@ pub(crate) fn start(shared: &Arc<Shared>, req: &Request) -> Result<Response, Res
                 Ok(())
             });
             let mut b = bench(&worker);
-            if b.running.as_ref().map(|r| r.id) != Some(id) {
-                return;
-            }
-            b.running = None;
             let seconds = started.elapsed().as_secs_f64();
-            if let Some(s) = b.series.as_mut() {
+            if let Some(s) = b.series.as_mut().filter(|s| s.id == id) {
                 s.seconds = seconds;
             }
-            match out {
-                Ok(_) => {
-                    b.phase = Phase::Done;
-                    b.events.push(format!("series done in {seconds:.1} s"));
-                }
-                Err(JobError::Cancelled) => {
-                    b.phase = Phase::Cancelled;
-                    b.events.push("cancelled".into());
-                }
-                Err(e) => {
-                    b.phase = Phase::Failed;
-                    b.error = Some(e.to_string());
-                    b.events.push(format!("failed: {e}"));
-                }
+            if b.end(id, &out) && out.is_ok() {
+                b.events.push(format!("series done in {seconds:.1} s"));
             }
         });
     if let Err(e) = spawned {
-        let mut b = bench(shared);
-        b.running = None;
-        b.phase = Phase::Failed;
+        bench(shared).fail(id, format!("cannot start the job: {e}"));
         return Err(Response::error(500, format!("cannot start the job: {e}")));
     }
     Ok(Response::json(202, &json!({ "job": id })))

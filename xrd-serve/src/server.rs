@@ -32,6 +32,9 @@ pub struct ServeOptions {
     pub max_upload_mb: usize,
     /// The access token; `None` draws a random one.
     pub token: Option<String>,
+    /// Folder of the reference patterns identifications cache (default
+    /// [`xrd_jobs::DEFAULT_CACHE`], as `xrd identify`); a page cannot name another.
+    pub cache: PathBuf,
 }
 
 impl Default for ServeOptions {
@@ -42,6 +45,7 @@ impl Default for ServeOptions {
             port: 0,
             max_upload_mb: DEFAULT_MAX_UPLOAD_MB,
             token: None,
+            cache: PathBuf::from(xrd_jobs::DEFAULT_CACHE),
         }
     }
 }
@@ -65,9 +69,13 @@ pub(crate) struct Shared {
     pub token: String,
     pub served: Served,
     pub max_upload: usize,
+    /// Where identifications cache their reference patterns.
+    pub cache: PathBuf,
     /// The Host header values accepted (`host:port`, `host`), lower-cased.
     pub hosts: Vec<String>,
     pub bench: Mutex<Bench>,
+    /// Identification jobs kept with their matchers, by their options (JSON).
+    pub identify_jobs: Mutex<Vec<(String, Arc<xrd_jobs::Identify>)>>,
     pub stop: AtomicBool,
     pub connections: AtomicUsize,
 }
@@ -167,6 +175,7 @@ impl Server {
             source,
         })?;
         let port = bound.port();
+        crate::library::preload();
         let display_host = if host.contains(':') {
             format!("[{host}]")
         } else {
@@ -187,8 +196,10 @@ impl Server {
             token,
             served,
             max_upload: options.max_upload_mb * 1_000_000,
+            cache: options.cache.clone(),
             hosts,
             bench: Mutex::new(Bench::new()),
+            identify_jobs: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
             connections: AtomicUsize::new(0),
         });

@@ -25,6 +25,9 @@ pub struct Args {
     /// Largest upload (MB).
     #[arg(long, value_name = "MB", default_value_t = DEFAULT_MAX_UPLOAD_MB)]
     pub max_upload: usize,
+    /// Folder of the cached reference patterns of identifications (as `xrd identify --cache`).
+    #[arg(long, value_name = "DIR", default_value = xrd_jobs::DEFAULT_CACHE)]
+    pub cache: PathBuf,
 }
 
 /// Starts the server and serves until the process is stopped.
@@ -35,6 +38,7 @@ pub fn run(args: Args, _ctx: &Context) -> Result<Outcome> {
         port: args.port,
         max_upload_mb: args.max_upload,
         token: None,
+        cache: args.cache,
     };
     if !options.is_loopback() {
         eprintln!(

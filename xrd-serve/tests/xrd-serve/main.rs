@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod batch;
+mod identify;
 mod inputs;
 mod refine;
 mod security;
@@ -69,6 +71,9 @@ pub fn serve_paths(dir: PathBuf, more: &[PathBuf], max_upload_mb: usize) -> Runn
     let server = Server::bind(&ServeOptions {
         paths,
         max_upload_mb,
+        // The workspace's cache, as `xrd identify` run from the workspace uses, not one in the
+        // crate's folder (cargo runs tests there).
+        cache: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/xrd-cache"),
         ..ServeOptions::default()
     })
     .unwrap();
@@ -141,6 +146,18 @@ impl Running {
             "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nX-Xrd-Token: {}\r\nContent-Length: {len}",
             self.addr.port(),
             self.token
+        )
+    }
+
+    /// A request without the token.
+    pub fn get_without_token(&self, path: &str) -> Reply {
+        raw(
+            self.addr,
+            &format!(
+                "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0",
+                self.addr.port()
+            ),
+            b"",
         )
     }
 

@@ -199,12 +199,82 @@ fn phases_and_measured_references_in_one_fit() {
         s.post("/api/refine", outside.to_string().as_bytes()).status,
         404
     );
-    // References alone (a summation) are refused with a message, not shown half.
+}
+
+#[test]
+fn references_alone_are_a_summation() {
+    let Some(dara) = xrd_testdata::shared_data("measured/dara_dev") else {
+        return;
+    };
+    let Some(rockjock) = xrd_testdata::shared_data("references/rockjock") else {
+        return;
+    };
+    let s = serve_paths(fresh_dir("sum"), &[dara, rockjock], 64);
     let alone = serde_json::json!({
-        "file": "dara_dev/NiO_0p2030-Li2CO3_0p2999-TiO2_0p5025--8min.xrdml",
-        "options": { "references": ["ANATASE"], "reference_library": "rockjock/rockjock_library_all168.csv.gz" },
+        "file": "dara_dev/TiO2_0p4009-ZnO_0p6010--8min.xrdml",
+        "options": {
+            "references": ["ANATASE", "ZINCITE"],
+            "reference_library": "rockjock/rockjock_library_all168.csv.gz",
+        },
     });
     let r = s.post("/api/refine", alone.to_string().as_bytes());
+    assert_eq!(r.status, 202, "{}", r.body);
+    let job = s.wait();
+    assert_eq!(job["phase"], "done", "{job}");
+    let fit = s.get("/api/result").json();
+    assert_eq!(fit["mode"], "summation");
+    assert_eq!(fit["phases"].as_array().unwrap().len(), 0);
+    let rows = fit["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0]["id"], "ANATASE");
+    assert_eq!(rows[1]["id"], "ZINCITE");
+    let total: f64 = rows
+        .iter()
+        .map(|r| r["weight_fraction"].as_f64().unwrap())
+        .sum();
+    assert!((total - 1.0).abs() < 1e-6, "{total}");
+    // Zincite is the larger part of the weighed 40 : 60.
+    assert!(
+        rows[1]["weight_fraction"].as_f64().unwrap() > 0.5,
+        "{rows:?}"
+    );
+    let n = fit["two_theta"].as_array().unwrap().len();
+    assert_eq!(fit["reference_curves"].as_array().unwrap().len(), 2);
+    assert_eq!(fit["reference_curves"][1].as_array().unwrap().len(), n);
+    // Exported as `xrd refine --references … --out` writes it.
+    let csv = s.get("/api/export?what=csv").body;
+    assert!(
+        csv.starts_with("file,phase,id,name,kind,weight_fraction"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 3);
+    let fitcsv = s.get("/api/export?what=fit").body;
+    assert!(
+        fitcsv.starts_with("two_theta,observed,calculated,background,difference,ANATASE,ZINCITE\n"),
+        "{}",
+        &fitcsv[..100]
+    );
+    assert_eq!(fitcsv.lines().count(), n + 1);
+    let json: serde_json::Value =
+        serde_json::from_str(&s.get("/api/export?what=json").body).unwrap();
+    assert_eq!(json["quantification"]["rwp"].as_f64(), fit["rwp"].as_f64());
+    let command = s.get("/api/export?what=command").body;
+    assert!(
+        command.contains("--reference ANATASE --reference ZINCITE") && !command.contains("--phase"),
+        "{command}"
+    );
+    // In the history with its references.
+    let h = s.get("/api/history").json();
+    assert_eq!(
+        h["checkpoints"][0]["phases"],
+        serde_json::json!(["ANATASE", "ZINCITE"])
+    );
+    // A summation needs its library.
+    let nolib = serde_json::json!({
+        "file": "dara_dev/TiO2_0p4009-ZnO_0p6010--8min.xrdml",
+        "options": { "references": ["ANATASE"] },
+    });
+    let r = s.post("/api/refine", nolib.to_string().as_bytes());
     assert_eq!(r.status, 400, "{}", r.body);
-    assert!(r.error().contains("references alone"));
+    assert!(r.error().contains("reference"), "{}", r.body);
 }
