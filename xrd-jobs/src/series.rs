@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use xrd_core::{Control, Progress};
 use xrd_io::Wavelength;
 use xrd_minerals::{Library, PhaseSpec, RefineSetup};
-use xrd_refine::{Frame, FrameFit, Parametric, Sequential, SeriesParams, State};
+use xrd_refine::{Frame, FrameFit, Parametric, Phase, Sequential, SeriesParams, State};
 
 use crate::error::{existing, invalid};
 use crate::refine::{library_for, load_instrument, resolve_spec};
@@ -194,9 +194,13 @@ pub enum SeriesEvent<'a> {
         done: &'a [FrameFit],
         /// Frames in all.
         frames: usize,
+        /// The structures refined (each spec's chosen on the first frame), for
+        /// [`Series::evaluate`].
+        structures: &'a [Phase],
     },
-    /// A frame finished (and is on disk, with an output folder).
-    Frame(&'a FrameFit),
+    /// A frame finished (and is on disk, with an output folder), with the state its fit ended
+    /// in (none for a failed frame): [`Series::evaluate`] draws the fit again from it.
+    Frame(&'a FrameFit, Option<&'a State>),
 }
 
 /// A series job, assembled from its options once.
@@ -367,6 +371,7 @@ impl Series {
         let phases = chosen.phases(&self.specs);
         let names: Vec<String> = phases.iter().map(|p| p.name().to_string()).collect();
         let columns = crate::series_columns(&names, &order_name);
+        let structures = phases.clone();
         let sequential = Sequential::new(self.setup.refiner(phases)).params(self.params.clone());
         let (done, state) = match out {
             Some(out) if self.options.resume => resume(out, &frames)?,
@@ -392,6 +397,7 @@ impl Series {
             phases: &names,
             done: &done,
             frames: total,
+            structures: &structures,
         })?;
         control.report(Progress::new("frames", done.len(), total));
         // The callback's own error, kept whole (xrd-refine carries it as text).
@@ -403,7 +409,7 @@ impl Series {
                     if let Some(out) = out {
                         write_frame(out, fit, state)?;
                     }
-                    on_event(SeriesEvent::Frame(fit))
+                    on_event(SeriesEvent::Frame(fit, state))
                 };
                 step().map_err(|e| {
                     let text = e.to_string();
@@ -422,6 +428,33 @@ impl Series {
             series,
             frames,
         })
+    }
+}
+
+impl Series {
+    /// The fit of the frame `file` that `state` stands for (its curves, fractions and esds),
+    /// with the `structures` the run refined ([`SeriesEvent::Started`]) and the state its
+    /// frame ended in ([`SeriesEvent::Frame`]): a series keeps states, not curves.
+    ///
+    /// # Errors
+    /// The frame cannot be read; the state is of another model.
+    pub fn evaluate(
+        &self,
+        structures: &[Phase],
+        file: &Path,
+        state: &State,
+    ) -> Result<xrd_refine::Refinement> {
+        let (frames, _) = self.frames(vec![file.to_path_buf()])?;
+        let frame = frames
+            .first()
+            .ok_or_else(|| Error::Input(format!("{}: no frame", file.display())))?;
+        let (pattern, wavelength) = frame
+            .data()
+            .map_err(|e| Error::Input(format!("{}: {e}", file.display())))?;
+        Ok(self
+            .setup
+            .refiner(structures.to_vec())
+            .evaluate(pattern, *wavelength, state)?)
     }
 }
 

@@ -496,6 +496,23 @@ impl Refiner {
         self.fit_from(pattern, wavelength, Some(state))
     }
 
+    /// The refinement `state` stands for, without refining: the curves, weight fractions,
+    /// R factors and esds of `pattern` at the state's parameter values (the covariance of the
+    /// last stage's parameters there). A series keeps each frame's state, not its curves; this
+    /// draws a frame's fit again. For the state a fit ended in, the numbers are that fit's.
+    ///
+    /// # Errors
+    /// As [`Refiner::fit_warm`].
+    pub fn evaluate(
+        &self,
+        pattern: &Pattern,
+        wavelength: Wavelength,
+        state: &State,
+    ) -> Result<Refinement> {
+        self.fit_from_mode(pattern, wavelength, Some(state), false)
+            .map(|(r, _)| r)
+    }
+
     /// `Err(Cancelled)` once this refiner's control is cancelled.
     pub(crate) fn check_cancel(&self) -> std::result::Result<(), xrd_core::Cancelled> {
         self.control.check()
@@ -706,6 +723,17 @@ impl Refiner {
         wavelength: Wavelength,
         warm: Option<&State>,
     ) -> Result<(Refinement, State)> {
+        self.fit_from_mode(pattern, wavelength, warm, true)
+    }
+
+    /// A fit from `warm` (else cold), refined when `refine`, else reported at the start.
+    fn fit_from_mode(
+        &self,
+        pattern: &Pattern,
+        wavelength: Wavelength,
+        warm: Option<&State>,
+        refine: bool,
+    ) -> Result<(Refinement, State)> {
         self.check_inputs()?;
         let (tt, data) = self.measured(pattern)?;
         let model = self.prepare(tt, &data, wavelength)?;
@@ -750,10 +778,10 @@ impl Refiner {
             fixed_b,
             held_shape,
         };
-        if warm.is_some() {
-            run.refine_warm(&mut values, &self.phases)?;
-        } else {
-            run.refine(&mut values, &self.phases)?;
+        match (refine, warm.is_some()) {
+            (false, _) => {}
+            (true, true) => run.refine_warm(&mut values, &self.phases)?,
+            (true, false) => run.refine(&mut values, &self.phases)?,
         }
         let free = run.free(&values, self.params.last_stage());
         let effort = (run.iterations, run.stop);

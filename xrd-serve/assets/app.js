@@ -276,9 +276,9 @@
     state.plot = draw(series, data, plugins, 420);
   }
 
-  function drawFit() {
+  // Draws a fit: the last result, or a series frame's curves (`r`).
+  function drawFit(r = state.result) {
     destroyPlots();
-    const r = state.result;
     const ys = [r.observed, r.calculated, r.background, ...r.phase_curves, ...r.reference_curves];
     const data = columns(r.two_theta, ys);
     const series = [
@@ -312,7 +312,12 @@
     });
   }
 
-  function redraw() { if (state.result && state.result.file === state.open) drawFit(); else drawPatterns(); }
+  function redraw() {
+    const f = state.frameFit;
+    if (state.result && state.result.file === state.open) drawFit();
+    else if (f && f.fit && f.file === state.open) drawFit(f.fit);
+    else drawPatterns();
+  }
 
   // ---- files -------------------------------------------------------------------------------
   async function loadFiles() {
@@ -797,17 +802,24 @@
 
   async function openFrame(k) {
     try {
-      const { file, fit } = await api(url("/api/series", { frame: k }));
+      const { file, fit, curves } = await api(url("/api/series", { frame: k }));
       const r = fit.refinement;
       if (!r) { say("series-error", `${fit.name}: ${fit.error || "no fit"}`); return; }
       const phases = r.phases.map((p) => Object.assign({}, p, { ticks: p.ticks.map((t) => t[0]), hkl: p.ticks.map((t) => t[1]) }));
+      // The series keeps each frame's state; the server draws the frame's fit again from it.
+      const drawn = curves && curves.calculated
+        ? Object.assign({ file, phases, references: [], reference_curves: [], sigma: null }, curves)
+        : null;
       state.result = null;
-      state.frameFit = { file, phases };
+      state.frameFit = { file, phases, fit: drawn };
       await openPattern(file);
+      const note = drawn
+        ? ""
+        : `<p class="hint">${curves && curves.error ? `The frame's curves could not be drawn: ${esc(curves.error)}. ` : ""}The frame is drawn with its refined reflection positions.</p>`;
       $("results").innerHTML = `<h2>Series frame ${k + 1}: ${esc(file)}</h2>
         <div class="quality" data-testid="quality">R<sub>wp</sub> <b>${fix(100 * r.rwp, 2)} %</b> · GoF <b>${fix(r.gof, 2)}</b> · start ${esc(fit.start)}
         ${fit.flags && fit.flags.length ? ` · flags ${esc(fit.flags.map((f) => f.flag).join(", "))}` : ""}</div>
-        ${phaseTable(phases)}<p class="hint">The series keeps each frame's parameters, not its curves: the frame is drawn with its refined reflection positions.</p>`;
+        ${phaseTable(phases)}${note}`;
       $("export").hidden = true;
     } catch (e) {
       say("series-error", e.message);

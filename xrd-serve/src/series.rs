@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 use xrd_jobs::{Error as JobError, Order, RowValue, Series, SeriesEvent, SeriesOptions};
+use xrd_refine::{Phase, State};
 
 use crate::api::{bench, denied, job_error, map_model_paths};
 use crate::http::{Request, Response};
@@ -23,6 +24,14 @@ pub(crate) struct SeriesState {
     pub total: usize,
     /// One per frame done: the row (as the table shows it) and the fit.
     pub frames: Vec<(Vec<Value>, Value)>,
+    /// The state each frame done ended in (none for a failed frame), in the order of `frames`:
+    /// a frame's curves are drawn again from it ([`Series::evaluate`]).
+    pub states: Vec<Option<State>>,
+    /// The structures refined, once the first frame chose them.
+    pub structures: Vec<Phase>,
+    /// The job (for [`Series::evaluate`]) and the frames' files.
+    pub job: Option<Arc<Series>>,
+    pub paths: Vec<PathBuf>,
     pub request: Value,
     pub seconds: f64,
 }
@@ -79,7 +88,7 @@ pub(crate) fn start(shared: &Arc<Shared>, req: &Request) -> Result<Response, Res
         .collect::<Result<_, _>>()?;
     let id = bench(shared).start(Kind::Series, format!("series: {} frames", paths.len()))?;
     let job = match Series::new(options) {
-        Ok(j) => j,
+        Ok(j) => Arc::new(j),
         Err(e) => {
             bench(shared).fail(id, e.to_string());
             return Err(job_error(&e));
@@ -91,6 +100,8 @@ pub(crate) fn start(shared: &Arc<Shared>, req: &Request) -> Result<Response, Res
         files: request.files.clone(),
         total: paths.len(),
         request: json!({ "files": request.files, "options": request.options }),
+        job: Some(Arc::clone(&job)),
+        paths: paths.clone(),
         ..SeriesState::default()
     });
     let worker = Arc::clone(shared);
@@ -107,16 +118,21 @@ pub(crate) fn start(shared: &Arc<Shared>, req: &Request) -> Result<Response, Res
                 };
                 match event {
                     SeriesEvent::Started {
-                        columns, phases, ..
+                        columns,
+                        phases,
+                        structures,
+                        ..
                     } => {
                         s.columns = columns.to_vec();
                         s.phases = phases.to_vec();
+                        s.structures = structures.to_vec();
                         phases_n = phases.len();
                     }
-                    SeriesEvent::Frame(f) => {
+                    SeriesEvent::Frame(f, state) => {
                         let row = row_json(xrd_jobs::series_row(f, phases_n));
                         let fit = serde_json::to_value(f).unwrap_or(Value::Null);
                         s.frames.push((row, fit));
+                        s.states.push(state.cloned());
                     }
                     _ => {}
                 }
@@ -153,11 +169,33 @@ pub(crate) fn table(shared: &Shared, req: &Request) -> Result<Response, Response
             .frames
             .get(k)
             .ok_or_else(|| Response::error(404, format!("frame {k} is not done")))?;
-        let file = fit["index"]
-            .as_u64()
-            .and_then(|i| s.files.get(i as usize))
-            .cloned();
-        return Ok(Response::json(200, &json!({ "file": file, "fit": fit })));
+        let index = fit["index"].as_u64().map(|i| i as usize);
+        let file = index.and_then(|i| s.files.get(i)).cloned();
+        // The curves are computed outside the lock: the series may still be running.
+        let redraw = match (&s.job, s.states.get(k), index.and_then(|i| s.paths.get(i))) {
+            (Some(job), Some(Some(state)), Some(path)) => Some((
+                Arc::clone(job),
+                s.structures.clone(),
+                state.clone(),
+                path.clone(),
+            )),
+            _ => None,
+        };
+        let fit = fit.clone();
+        drop(b);
+        let curves = match redraw {
+            Some((job, structures, state, path)) => {
+                match job.evaluate(&structures, &path, &state) {
+                    Ok(r) => curves_json(&r),
+                    Err(e) => json!({ "error": e.to_string() }),
+                }
+            }
+            None => Value::Null,
+        };
+        return Ok(Response::json(
+            200,
+            &json!({ "file": file, "fit": fit, "curves": curves }),
+        ));
     }
     let rows: Vec<&Vec<Value>> = s.frames.iter().map(|(r, _)| r).collect();
     Ok(Response::json(
@@ -173,4 +211,18 @@ pub(crate) fn table(shared: &Shared, req: &Request) -> Result<Response, Response
             "seconds": s.seconds,
         }),
     ))
+}
+
+/// A frame's curves as the page draws a fit: observed, calculated, background, each phase's
+/// curve and the difference, with each phase's reflection positions.
+fn curves_json(r: &xrd_refine::Refinement) -> Value {
+    json!({
+        "two_theta": r.two_theta,
+        "observed": r.observed,
+        "calculated": r.calculated,
+        "background": r.background,
+        "difference": xrd_jobs::difference(&r.observed, &r.calculated),
+        "phase_curves": r.phase_curves,
+        "rwp": r.rwp,
+    })
 }

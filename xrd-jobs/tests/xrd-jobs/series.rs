@@ -76,7 +76,7 @@ fn a_cancelled_series_stops_soon_keeps_its_frames_and_resumes_to_the_same_rows()
     let job = Series::new(options(&cif)).unwrap();
     let mut landed = 0;
     let r = job.run(files.clone(), Some(&out), &control, |e| {
-        if let SeriesEvent::Frame(_) = e {
+        if let SeriesEvent::Frame(..) = e {
             landed += 1;
         }
         Ok(())

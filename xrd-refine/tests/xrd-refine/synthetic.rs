@@ -634,3 +634,58 @@ fn fixed_freed_and_excluded_are_honoured() {
         plain.rwp
     );
 }
+
+/// The state a fit ended in stands for that fit: evaluated without refining, it gives the
+/// fit's curves, fractions, R factors and esds again.
+#[test]
+fn a_state_evaluates_to_its_fit() {
+    let (Some(rutile), Some(zincite)) = (cif_phase("Rutile.cif"), cif_phase("ZnO.cif")) else {
+        return;
+    };
+    let (pattern, _) = mixture(
+        &[rutile.clone(), zincite.clone()],
+        &[0.4, 0.6],
+        &[0.002, -0.001],
+        0.0,
+        31,
+    );
+    let refiner = Refiner::new(vec![zincite, rutile])
+        .particle_size(0.0)
+        .params(RefineParams::new().stages(vec![
+            Stage::ScaleBackground,
+            Stage::CellsZero,
+            Stage::Profile,
+        ]));
+    let (fit, state) = refiner.fit_state(&pattern, Wavelength::CU_KA).unwrap();
+    let again = refiner
+        .evaluate(&pattern, Wavelength::CU_KA, &state)
+        .unwrap();
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(1e-12) + 1e-12;
+    assert!(close(again.rwp, fit.rwp), "{} {}", again.rwp, fit.rwp);
+    assert_eq!(again.refined, fit.refined);
+    assert_eq!(again.calculated.len(), fit.calculated.len());
+    for (a, b) in again.calculated.iter().zip(&fit.calculated) {
+        assert!(close(*a, *b), "{a} {b}");
+    }
+    for (a, b) in again.phases.iter().zip(&fit.phases) {
+        assert!(close(a.weight_fraction, b.weight_fraction));
+        assert!(close(a.weight_fraction_esd, b.weight_fraction_esd));
+    }
+    // Of another pattern, the state's values give a poorer fit than refining it would.
+    let (other, _) = mixture(
+        &[
+            cif_phase("ZnO.cif").unwrap(),
+            cif_phase("Rutile.cif").unwrap(),
+        ],
+        &[0.8, 0.2],
+        &[0.0, 0.0],
+        0.0,
+        32,
+    );
+    let held = refiner.evaluate(&other, Wavelength::CU_KA, &state).unwrap();
+    let refined = refiner
+        .fit_warm(&other, Wavelength::CU_KA, &state)
+        .unwrap()
+        .0;
+    assert!(held.rwp > refined.rwp, "{} {}", held.rwp, refined.rwp);
+}

@@ -471,6 +471,8 @@ def main():
             series_table.locator("tbody tr").nth(8).click()
             expect(page.get_by_test_id("results").locator("h2")).to_contain_text("Series frame 9")
             check(page.get_by_test_id("phase-table").locator("tbody tr").count() == 2, "series frame: two phases")
+            check(page.evaluate("window.xrdWorkbench.plot.series.some((s) => s.label === 'calculated')"),
+                  "series frame: its fit drawn again (calculated curve) from the state the series kept")
             page.screenshot(path=str(FIGURES / "serve-series.png"), full_page=True)
             check(not external, f"no request leaves the server ({external[:3]})")
             browser.close()

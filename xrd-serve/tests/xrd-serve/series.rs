@@ -62,6 +62,17 @@ fn a_series_lands_frame_by_frame() {
     let phases = f["fit"]["refinement"]["phases"].as_array().unwrap();
     assert_eq!(phases.len(), 2);
     assert!(!phases[0]["ticks"].as_array().unwrap().is_empty());
+    // … and its fit drawn again from the state the series kept: the curves of its Rwp.
+    let curves = &f["curves"];
+    let n = curves["two_theta"].as_array().expect("curves").len();
+    assert!(n > 1000, "{n} points");
+    for k in ["observed", "calculated", "background", "difference"] {
+        assert_eq!(curves[k].as_array().unwrap().len(), n, "{k}");
+    }
+    assert_eq!(curves["phase_curves"].as_array().unwrap().len(), 2);
+    let rwp = f["fit"]["refinement"]["rwp"].as_f64().unwrap();
+    let again = curves["rwp"].as_f64().unwrap();
+    assert!((again - rwp).abs() <= 1e-9 * rwp, "{again} against {rwp}");
     assert_eq!(s.get("/api/series?frame=7").status, 404);
     // One frame refined alone: its file's esds come with the fit, for the Δ/σ panel.
     let body = serde_json::json!({ "file": files[0], "options": options }).to_string();

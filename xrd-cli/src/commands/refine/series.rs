@@ -120,7 +120,7 @@ pub(super) fn run(args: &Args, ctx: &Context) -> Result<Outcome> {
                 trim(&rows_path, done.len())
             }
         }
-        SeriesEvent::Frame(fit) => {
+        SeriesEvent::Frame(fit, _) => {
             if let Some(e) = &fit.error {
                 eprintln!("frame {} failed: {e}", fit.index + 1);
             }
