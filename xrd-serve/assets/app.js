@@ -269,6 +269,13 @@
       const p = state.patterns.get(n);
       return columns(p.x, [p.y]);
     });
+    // Stacked: each further pattern raised by 60 % of the largest span (after the intensity
+    // transform), so that overlapping scans of a series can be read one above the other.
+    if ($("stack").value === "stack" && tables.length > 1) {
+      const span = Math.max(...tables.map((t) => Math.max(...t[1]) - Math.min(...t[1])));
+      tables.forEach((t, k) => { if (k) t[1] = t[1].map((v) => v + 0.6 * k * span); });
+    }
+    state.stacked = $("stack").value === "stack" && tables.length > 1;
     const data = tables.length === 1 ? tables[0] : uPlot.join(tables);
     const series = names.map((n, k) => ({ label: n.split("/").pop(), stroke: COLORS[k % COLORS.length], width: 1, spanGaps: true, points: { show: false } }));
     const f = state.frameFit;
@@ -754,6 +761,43 @@
       <tr><td class="t">Rwp %</td><td>${fix(100 * r.rwp, 2)}</td></tr><tr><td class="t">GoF</td><td>${fix(r.gof, 2)}</td></tr>
       ${names.map((n) => `<tr><td class="t">${esc(n)} wt%</td><td>${wt(r, n)}</td></tr>`).join("")}</table></div>`;
     $("compare-view").innerHTML = `<div class="cmp">${col(a)}${col(b)}</div>`;
+    // Their curves overlaid: the first fit's observed and calculated, the second's calculated.
+    if (state.comparePlot) state.comparePlot.destroy();
+    const data = uPlot.join([columns(a.two_theta, [a.observed, a.calculated]), columns(b.two_theta, [b.calculated])]);
+    state.comparePlot = new uPlot({
+      width: width(),
+      height: 260,
+      scales: { x: { time: false } },
+      axes: [{ label: axisLabel() }, { label: yLabel(), size: 60 }],
+      series: [{ label: axisLabel() },
+        { label: `fit ${a.checkpoint} observed`, stroke: "#222", width: 0, points: { show: true, size: 2, fill: "#222" } },
+        { label: `fit ${a.checkpoint} calculated`, stroke: "#d62728", width: 1.2, points: { show: false } },
+        { label: `fit ${b.checkpoint} calculated`, stroke: "#2563eb", width: 1.2, dash: [5, 3], spanGaps: true, points: { show: false } }],
+      cursor: { drag: { x: true, y: false } },
+    }, data, $("compare-plot"));
+  }
+
+  // The plot and its difference panel as one PNG image (what is on screen, zoom included).
+  function exportPng() {
+    const parts = [state.plot, state.diff].filter(Boolean).map((u) => u.ctx.canvas);
+    if (!parts.length) return;
+    const out = document.createElement("canvas");
+    out.width = Math.max(...parts.map((c) => c.width));
+    out.height = parts.reduce((h, c) => h + c.height, 0);
+    const ctx = out.getContext("2d");
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, out.width, out.height);
+    let y = 0;
+    for (const c of parts) { ctx.drawImage(c, 0, y); y += c.height; }
+    out.toBlob((blob) => {
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(blob);
+      a.download = `${(state.open || "plot").split("/").pop()}.png`;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+    }, "image/png");
   }
 
   // ---- series ------------------------------------------------------------------------------
@@ -1022,6 +1066,8 @@
   $("wavelength").addEventListener("change", () => { if ($("axis").value !== "tth") redraw(); });
   $("reset").addEventListener("click", redraw);
   $("exclude-mode").addEventListener("change", redraw);
+  $("stack").addEventListener("change", redraw);
+  $("export-png").addEventListener("click", exportPng);
   $("exclude").addEventListener("change", () => { showSteering(); if (state.plot) state.plot.redraw(); });
   $("param-filter").addEventListener("input", () => { if (state.result) renderParameters(state.result); });
   window.addEventListener("resize", () => {

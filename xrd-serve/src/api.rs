@@ -405,8 +405,19 @@ pub(crate) fn labelled_pattern(
 fn prepare(shared: &Shared, request: &RefineRequest) -> Result<Prepared, Response> {
     let options = options_of(shared, &request.options, request.wavelength.as_deref())?;
     let (path, pattern, label) = labelled_pattern(shared, &request.file, request.pattern)?;
-    let job = Refine::new(options.clone()).map_err(|e| job_error(&e))?;
+    let job = Refine::with_library(options.clone(), kept_library().as_deref())
+        .map_err(|e| job_error(&e))?;
     Ok((path, pattern, label, job, options))
+}
+
+/// The built-in library when it is loaded (the server keeps it: names resolve without reading
+/// the library file again); before that, the job reads the entries it needs itself.
+pub(crate) fn kept_library() -> Option<Arc<xrd_minerals::Library>> {
+    if crate::library::ready() {
+        crate::library::builtin().ok()
+    } else {
+        None
+    }
 }
 
 /// The file's esds at the points refined (`two_theta`, a run of the pattern's own points),

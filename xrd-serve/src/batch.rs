@@ -150,7 +150,8 @@ pub(crate) fn start(shared: &Arc<Shared>, req: &Request) -> Result<Response, Res
     let (job, columns): (Job, Vec<String>) = match request.mode {
         Mode::Refine => {
             let options = options_of(shared, &request.options, wavelength)?;
-            let job = Refine::new(options).map_err(|e| job_error(&e))?;
+            let kept = crate::api::kept_library();
+            let job = Refine::with_library(options, kept.as_deref()).map_err(|e| job_error(&e))?;
             let columns = if job.specs().is_empty() {
                 &SummationRow::COLUMNS[..]
             } else {
