@@ -196,14 +196,9 @@ impl Table {
     }
 }
 
-/// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
+/// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180): the job
+/// layer's, which the files it writes use too.
+pub use xrd_jobs::csv_field;
 
 #[cfg(test)]
 mod tests {

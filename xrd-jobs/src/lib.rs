@@ -14,6 +14,7 @@ mod rows;
 mod series;
 mod simulate;
 mod simulated;
+mod written;
 
 pub use classify::{Classified, Classify, ClassifyOptions, DEFAULT_CACHE};
 pub use error::{Error, Result};
@@ -38,5 +39,6 @@ pub use simulate::{
     Simulated,
 };
 pub use simulated::simulated_pattern;
+pub use written::csv_field;
 /// How a front end steers a job: the cancel token and progress callback every job takes.
 pub use xrd_core::{Cancelled, Control, Progress};

@@ -648,12 +648,12 @@ fn export(shared: &Shared, req: &Request) -> Answer {
             Response::bytes("text/csv; charset=utf-8", export::fit_csv(fit)).attachment("fit.csv")
         }
         ("json", Fit::Refined(r)) => {
-            Response::bytes("application/json", export::refinement_json(r))
-                .attachment("refinement.json")
+            let text = r.refinement_json().map_err(|e| job_error(&e))?;
+            Response::bytes("application/json", text).attachment("refinement.json")
         }
         ("json", Fit::Summed(s)) => {
-            Response::bytes("application/json", export::quantification_json(s))
-                .attachment("quantification.json")
+            let text = s.quantification_json().map_err(|e| job_error(&e))?;
+            Response::bytes("application/json", text).attachment("quantification.json")
         }
         ("command", _) => Response::bytes(
             "text/plain; charset=utf-8",

@@ -2,23 +2,16 @@
 //! refined CIFs), the table `xrd refine --format csv` prints, and the command line and Python
 //! call that reproduce the fit.
 //!
-//! The writers of `fit.csv` and `refinement.json` live in xrd-cli, which depends on this crate;
-//! their formats are repeated here column for column (a test runs `xrd refine` and compares).
+//! The files are the job layer's (`Refined::fit_csv`, `Refined::refinement_json`, …), the ones
+//! `xrd refine --out` writes; the browser test runs the exported command and compares.
 
 use std::path::Path;
 
-use xrd_jobs::{RefineOptions, Refined, RefinementRow, RowValue, SummationRow, Summed};
+use xrd_jobs::{RefineOptions, RefinementRow, RowValue, SummationRow};
 
 use crate::job::Fit;
 
-/// A CSV field, quoted when it holds a comma, a quote or a line break.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
+use xrd_jobs::csv_field;
 
 /// A row's value as a CSV cell, at its quantity's precision (as the command line prints it).
 pub(crate) fn cell(v: RowValue) -> String {
@@ -63,83 +56,12 @@ pub(crate) fn table_csv(fit: &Fit) -> String {
     }
 }
 
-/// `fit.csv` as `xrd refine --out` writes it: 2θ, observed, calculated, background,
-/// difference, then each phase's and reference's curve (a summation's references by id).
+/// `fit.csv` as `xrd refine --out` writes it.
 pub(crate) fn fit_csv(fit: &Fit) -> String {
-    let (two_theta, observed, calculated, background, names, curves): (
-        _,
-        _,
-        _,
-        _,
-        Vec<&str>,
-        Vec<&Vec<f64>>,
-    ) = match fit {
-        Fit::Refined(r) => {
-            let f = &r.refinement;
-            (
-                &f.two_theta,
-                &f.observed,
-                &f.calculated,
-                &f.background,
-                f.phases
-                    .iter()
-                    .map(|p| p.name.as_str())
-                    .chain(f.references.iter().map(|r| r.id.as_str()))
-                    .collect(),
-                f.phase_curves.iter().chain(&f.reference_curves).collect(),
-            )
-        }
-        Fit::Summed(s) => {
-            let q = &s.quantification;
-            (
-                &q.two_theta,
-                &q.observed,
-                &q.calculated,
-                &q.background,
-                q.references.iter().map(|r| r.id.as_str()).collect(),
-                q.curves.iter().collect(),
-            )
-        }
-    };
-    let mut csv = String::from("two_theta,observed,calculated,background,difference");
-    for name in names {
-        csv.push(',');
-        csv.push_str(&csv_field(name));
+    match fit {
+        Fit::Refined(r) => r.fit_csv(),
+        Fit::Summed(s) => s.fit_csv(),
     }
-    csv.push('\n');
-    let difference = xrd_jobs::difference(observed, calculated);
-    for i in 0..two_theta.len() {
-        csv.push_str(&format!(
-            "{:.5},{},{:.3},{:.3},{:.3}",
-            two_theta[i], observed[i], calculated[i], background[i], difference[i]
-        ));
-        for c in &curves {
-            csv.push_str(&format!(",{:.3}", c[i]));
-        }
-        csv.push('\n');
-    }
-    csv
-}
-
-/// `refinement.json` as `xrd refine --out` writes it.
-pub(crate) fn refinement_json(refined: &Refined) -> String {
-    let value = serde_json::json!({
-        "file": refined.file,
-        "sources": refined.sources,
-        "choices": refined.choices,
-        "refinement": refined.refinement,
-    });
-    serde_json::to_string_pretty(&value).unwrap_or_default()
-}
-
-/// `quantification.json` as `xrd refine --references … --out` writes it.
-pub(crate) fn quantification_json(summed: &Summed) -> String {
-    let value = serde_json::json!({
-        "file": summed.file,
-        "library": summed.library,
-        "quantification": summed.quantification,
-    });
-    serde_json::to_string_pretty(&value).unwrap_or_default()
 }
 
 /// A command-line word, quoted for a POSIX shell when it needs it.

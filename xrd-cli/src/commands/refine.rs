@@ -3,13 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
 use xrd_cli::figures::{self, RietveldPlot};
 use xrd_cli::output::{Cell, Table};
 use xrd_io::{Pattern, Wavelength};
-use xrd_jobs::{Control, Refine, RefineOptions, RefineOutput, Refined, RowValue, Summed, Weighed};
-use xrd_minerals::{ChoiceReport, DEFAULT_MAX_CANDIDATES};
-use xrd_refine::{RefineParams, Refinement, SummationParams};
+use xrd_jobs::{Control, Refine, RefineOptions, RefineOutput, Refined, RowValue, Weighed};
+use xrd_minerals::DEFAULT_MAX_CANDIDATES;
+use xrd_refine::{RefineParams, SummationParams};
 
 mod references;
 mod series;
@@ -252,20 +251,14 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         let refined = match job.run(label, pattern, &control)? {
             RefineOutput::Refinement(r) => *r,
             RefineOutput::Summation(s) => {
-                let Summed {
-                    rows,
-                    quantification: q,
-                    library,
-                    ..
-                } = *s;
-                for row in rows {
+                for row in &s.rows {
                     table.push(row.values().into_iter().map(cell).collect());
                 }
-                for w in &q.warnings {
+                for w in &s.quantification.warnings {
                     eprintln!("{label}: warning: {w}");
                 }
                 if let Some(dir) = dir {
-                    references::write_outputs(&dir, label, &library, &q)?;
+                    references::write_outputs(&dir, label, &s)?;
                 }
                 return Ok(());
             }
@@ -323,43 +316,6 @@ pub(crate) fn cell(v: RowValue) -> Cell {
         RowValue::Number { value, quantity } => Cell::number(value, quantity.decimals()),
         RowValue::Empty => Cell::empty(),
     }
-}
-
-/// The curves every fit.csv holds.
-pub(super) struct FitColumns<'a> {
-    pub two_theta: &'a [f64],
-    pub observed: &'a [f64],
-    pub calculated: &'a [f64],
-    pub background: &'a [f64],
-}
-
-/// Writes `dir/fit.csv`: 2θ, observed, calculated, background, difference, then each named
-/// curve.
-pub(super) fn write_fit_csv(
-    dir: &Path,
-    fit: &FitColumns<'_>,
-    names: &[&str],
-    curves: &[&[f64]],
-) -> Result<()> {
-    let mut csv = String::from("two_theta,observed,calculated,background,difference");
-    for name in names {
-        csv.push(',');
-        csv.push_str(&xrd_cli::output::csv_field(name));
-    }
-    csv.push('\n');
-    let difference = xrd_jobs::difference(fit.observed, fit.calculated);
-    for i in 0..fit.two_theta.len() {
-        csv.push_str(&format!(
-            "{:.5},{},{:.3},{:.3},{:.3}",
-            fit.two_theta[i], fit.observed[i], fit.calculated[i], fit.background[i], difference[i]
-        ));
-        for c in curves {
-            csv.push_str(&format!(",{:.3}", c[i]));
-        }
-        csv.push('\n');
-    }
-    xrd_cli::run::write_atomic(&dir.join("fit.csv"), &csv)?;
-    Ok(())
 }
 
 /// Runs `each` on every pattern of every input file with its label and, with --out, its output
@@ -435,44 +391,11 @@ fn say_choices(label: &str, refined: &Refined) {
     }
 }
 
-#[derive(Serialize)]
-struct Written<'a> {
-    file: &'a str,
-    sources: &'a [String],
-    /// Which structure each --phase resolved to, and why.
-    choices: &'a [ChoiceReport],
-    refinement: &'a Refinement,
-}
-
 fn write_outputs(dir: &Path, label: &str, refined: &Refined) -> Result<()> {
     let fit = &refined.refinement;
     create_dir(dir)?;
-    let names: Vec<&str> = fit
-        .phases
-        .iter()
-        .map(|p| p.name.as_str())
-        .chain(fit.references.iter().map(|r| r.id.as_str()))
-        .collect();
-    let curves: Vec<&[f64]> = fit
-        .phase_curves
-        .iter()
-        .chain(&fit.reference_curves)
-        .map(Vec::as_slice)
-        .collect();
-    let columns = FitColumns {
-        two_theta: &fit.two_theta,
-        observed: &fit.observed,
-        calculated: &fit.calculated,
-        background: &fit.background,
-    };
-    write_fit_csv(dir, &columns, &names, &curves)?;
-    let json = serde_json::to_string_pretty(&Written {
-        file: label,
-        sources: &refined.sources,
-        choices: &refined.choices,
-        refinement: fit,
-    })?;
-    xrd_cli::run::write_atomic(&dir.join("refinement.json"), &json)?;
+    xrd_cli::run::write_atomic(&dir.join("fit.csv"), &refined.fit_csv())?;
+    xrd_cli::run::write_atomic(&dir.join("refinement.json"), &refined.refinement_json()?)?;
     for cif in &refined.cifs {
         xrd_cli::run::write_atomic(&dir.join(&cif.file_name), &cif.text)?;
     }

@@ -3,43 +3,20 @@
 
 use std::path::Path;
 
-use serde::Serialize;
 use xrd_cli::figures::{self, RietveldPlot};
-use xrd_refine::Quantification;
+use xrd_jobs::Summed;
 
 use super::super::{Result, create_dir};
-use super::{FitColumns, write_fit_csv};
-
-#[derive(Serialize)]
-struct Written<'a> {
-    file: &'a str,
-    library: &'a Path,
-    quantification: &'a Quantification,
-}
 
 /// fit.csv, quantification.json and rietveld.svg of a summation.
-pub(super) fn write_outputs(
-    dir: &Path,
-    label: &str,
-    library: &Path,
-    q: &Quantification,
-) -> Result<()> {
+pub(super) fn write_outputs(dir: &Path, label: &str, summed: &Summed) -> Result<()> {
     create_dir(dir)?;
-    let names: Vec<&str> = q.references.iter().map(|r| r.id.as_str()).collect();
-    let curves: Vec<&[f64]> = q.curves.iter().map(Vec::as_slice).collect();
-    let columns = FitColumns {
-        two_theta: &q.two_theta,
-        observed: &q.observed,
-        calculated: &q.calculated,
-        background: &q.background,
-    };
-    write_fit_csv(dir, &columns, &names, &curves)?;
-    let json = serde_json::to_string_pretty(&Written {
-        file: label,
-        library,
-        quantification: q,
-    })?;
-    xrd_cli::run::write_atomic(&dir.join("quantification.json"), &json)?;
+    let q = &summed.quantification;
+    xrd_cli::run::write_atomic(&dir.join("fit.csv"), &summed.fit_csv())?;
+    xrd_cli::run::write_atomic(
+        &dir.join("quantification.json"),
+        &summed.quantification_json()?,
+    )?;
     let title = match q.amorphous {
         Some(a) => format!(
             "{label}: Rwp {:.2} %, GoF {:.2}, amorphous {:.1} wt%",
