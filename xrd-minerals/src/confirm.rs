@@ -162,7 +162,7 @@ impl Matcher {
     ///
     /// # Errors
     /// Invalid `params`; a wavelength other than the references'; [`xrd_refine::Error::Cancelled`]
-    /// (inside [`Error::Refine`]).
+    /// (inside [`crate::Error::Refine`]).
     pub fn confirm(
         &self,
         pattern: &Pattern,

@@ -713,6 +713,7 @@
     $("export-csv").href = url("/api/export", { what: "csv", checkpoint: r.checkpoint });
     $("export-fit").href = url("/api/export", { what: "fit", checkpoint: r.checkpoint });
     $("export-json").href = url("/api/export", { what: "json", checkpoint: r.checkpoint });
+    $("export-svg").href = url("/api/export", { what: "svg", checkpoint: r.checkpoint });
     $("export-command").textContent = r.command;
     $("export-python").textContent = r.python;
     renderParameters(r);

@@ -647,6 +647,16 @@ fn export(shared: &Shared, req: &Request) -> Answer {
         ("fit", fit) => {
             Response::bytes("text/csv; charset=utf-8", export::fit_csv(fit)).attachment("fit.csv")
         }
+        ("svg", fit) => {
+            let plot = match fit {
+                Fit::Refined(r) => xrd_figures::RietveldPlot::of_refinement(&r.file, &r.refinement),
+                Fit::Summed(s) => {
+                    xrd_figures::RietveldPlot::of_summation(&s.file, &s.quantification)
+                }
+            };
+            let svg = xrd_figures::rietveld_svg(&plot).map_err(|e| Response::error(500, e))?;
+            Response::bytes("image/svg+xml", svg).attachment("rietveld.svg")
+        }
         ("json", Fit::Refined(r)) => {
             let text = r.refinement_json().map_err(|e| job_error(&e))?;
             Response::bytes("application/json", text).attachment("refinement.json")
@@ -676,7 +686,7 @@ fn export(shared: &Shared, req: &Request) -> Answer {
                     return Err(Response::error(
                         404,
                         format!(
-                            "what={other}: csv, fit, json, command, python, args or a CIF's name"
+                            "what={other}: csv, fit, json, svg, command, python, args or a CIF's name"
                         ),
                     ));
                 }

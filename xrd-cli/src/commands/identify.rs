@@ -145,7 +145,7 @@ pub struct Options {
     pub cache: PathBuf,
 }
 
-/// [`Background`] on the command line.
+/// The search's background method (`xrd_minerals::Background`) on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BackgroundMethod {
     /// Top-hat: the morphological opening, smoothed; follows broad humps.

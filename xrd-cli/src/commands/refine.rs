@@ -399,45 +399,7 @@ fn write_outputs(dir: &Path, label: &str, refined: &Refined) -> Result<()> {
     for cif in &refined.cifs {
         xrd_cli::run::write_atomic(&dir.join(&cif.file_name), &cif.text)?;
     }
-    let plot = RietveldPlot {
-        title: format!("{label}: Rwp {:.2} %, GoF {:.2}", 100.0 * fit.rwp, fit.gof),
-        two_theta: fit.two_theta.clone(),
-        observed: fit.observed.clone(),
-        calculated: fit.calculated.clone(),
-        ticks: fit
-            .phases
-            .iter()
-            .map(|p| {
-                (
-                    format!(
-                        "{} {:.1} ± {:.1} wt%",
-                        p.name,
-                        100.0 * p.weight_fraction,
-                        100.0 * p.weight_fraction_esd
-                    ),
-                    p.ticks.iter().map(|t| t.0).collect(),
-                )
-            })
-            .collect(),
-        curves: fit
-            .references
-            .iter()
-            .zip(&fit.reference_curves)
-            .filter(|(r, _)| !r.background)
-            .map(|(r, c)| {
-                let label = format!(
-                    "{} {:.1} ± {:.1} wt%",
-                    r.id,
-                    100.0 * r.weight_fraction,
-                    100.0 * r.weight_fraction_esd
-                );
-                (
-                    label,
-                    c.iter().zip(&fit.background).map(|(v, b)| v + b).collect(),
-                )
-            })
-            .collect(),
-    };
+    let plot = RietveldPlot::of_refinement(label, fit);
     figures::rietveld(&dir.join("rietveld.svg"), &plot)?;
     Ok(())
 }

@@ -269,6 +269,15 @@ def main():
             check(run.returncode == 0, f"exported command runs ({run.stderr.strip()[:200]})")
             compare_tables(exported, run.stdout, "table CSV")
             check(exported_fit == (out / "fit.csv").read_text(), "fit.csv identical to xrd refine --out's")
+            with page.expect_download() as d:
+                page.get_by_test_id("export-json").click()
+            check(Path(d.value.path()).read_text() == (out / "refinement.json").read_text(),
+                  "refinement.json identical to xrd refine --out's")
+            with page.expect_download() as d:
+                page.get_by_test_id("export-svg").click()
+            svg = Path(d.value.path()).read_text()
+            check(svg.startswith("<svg") and svg == (out / "rietveld.svg").read_text(),
+                  "rietveld.svg identical to xrd refine --out's")
 
             # A second fit, then undo back to the first.
             refine("NiO, Bi2O3", "", ["scale"])

@@ -17,38 +17,7 @@ pub(super) fn write_outputs(dir: &Path, label: &str, summed: &Summed) -> Result<
         &dir.join("quantification.json"),
         &summed.quantification_json()?,
     )?;
-    let title = match q.amorphous {
-        Some(a) => format!(
-            "{label}: Rwp {:.2} %, GoF {:.2}, amorphous {:.1} wt%",
-            100.0 * q.rwp,
-            q.gof,
-            100.0 * a
-        ),
-        None => format!("{label}: Rwp {:.2} %, GoF {:.2}", 100.0 * q.rwp, q.gof),
-    };
-    let plot = RietveldPlot {
-        title,
-        two_theta: q.two_theta.clone(),
-        observed: q.observed.clone(),
-        calculated: q.calculated.clone(),
-        ticks: Vec::new(),
-        curves: q
-            .references
-            .iter()
-            .zip(&q.curves)
-            .filter(|(r, _)| !r.background)
-            .map(|(r, c)| {
-                let bg = &q.background;
-                let label = format!(
-                    "{} {:.1} ± {:.1} wt%",
-                    r.id,
-                    100.0 * r.weight_fraction,
-                    100.0 * r.weight_fraction_esd
-                );
-                (label, c.iter().zip(bg).map(|(v, b)| v + b).collect())
-            })
-            .collect(),
-    };
+    let plot = RietveldPlot::of_summation(label, q);
     figures::rietveld(&dir.join("rietveld.svg"), &plot)?;
     Ok(())
 }

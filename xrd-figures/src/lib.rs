@@ -1,5 +1,6 @@
-//! SVG figures of the `xrd` command and the examples (plotters, SVG backend: no system fonts needed, the viewer renders
-//! the text).
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::path::Path;
 
@@ -638,9 +639,96 @@ pub struct RietveldPlot {
     pub curves: Vec<(String, Vec<f64>)>,
 }
 
-/// Draws a [`RietveldPlot`].
+impl RietveldPlot {
+    /// The plot of a refinement: observed and calculated, each phase's reflections labelled
+    /// with its weight fraction, each measured reference's curve on the background.
+    pub fn of_refinement(label: &str, fit: &xrd_refine::Refinement) -> Self {
+        RietveldPlot {
+            title: format!("{label}: Rwp {:.2} %, GoF {:.2}", 100.0 * fit.rwp, fit.gof),
+            two_theta: fit.two_theta.clone(),
+            observed: fit.observed.clone(),
+            calculated: fit.calculated.clone(),
+            ticks: fit
+                .phases
+                .iter()
+                .map(|p| {
+                    (
+                        weighed(&p.name, p.weight_fraction, p.weight_fraction_esd),
+                        p.ticks.iter().map(|t| t.0).collect(),
+                    )
+                })
+                .collect(),
+            curves: reference_curves(&fit.references, &fit.reference_curves, &fit.background),
+        }
+    }
+
+    /// The plot of a summation of measured references: each reference's curve on the
+    /// background, the amorphous rest in the title when a standard gives it.
+    pub fn of_summation(label: &str, q: &xrd_refine::Quantification) -> Self {
+        let title = match q.amorphous {
+            Some(a) => format!(
+                "{label}: Rwp {:.2} %, GoF {:.2}, amorphous {:.1} wt%",
+                100.0 * q.rwp,
+                q.gof,
+                100.0 * a
+            ),
+            None => format!("{label}: Rwp {:.2} %, GoF {:.2}", 100.0 * q.rwp, q.gof),
+        };
+        RietveldPlot {
+            title,
+            two_theta: q.two_theta.clone(),
+            observed: q.observed.clone(),
+            calculated: q.calculated.clone(),
+            ticks: Vec::new(),
+            curves: reference_curves(&q.references, &q.curves, &q.background),
+        }
+    }
+}
+
+/// `NAME 12.3 ± 0.4 wt%`.
+fn weighed(name: &str, w: f64, esd: f64) -> String {
+    format!("{name} {:.1} ± {:.1} wt%", 100.0 * w, 100.0 * esd)
+}
+
+/// Each measured reference's curve on the background (a background reference, which carries
+/// no weight, left out), labelled with its weight fraction.
+fn reference_curves(
+    references: &[xrd_refine::ReferenceResult],
+    curves: &[Vec<f64>],
+    background: &[f64],
+) -> Vec<(String, Vec<f64>)> {
+    references
+        .iter()
+        .zip(curves)
+        .filter(|(r, _)| !r.background)
+        .map(|(r, c)| {
+            (
+                weighed(&r.id, r.weight_fraction, r.weight_fraction_esd),
+                c.iter().zip(background).map(|(v, b)| v + b).collect(),
+            )
+        })
+        .collect()
+}
+
+/// Draws a [`RietveldPlot`] into the SVG file `path`.
 pub fn rietveld(path: &Path, plot: &RietveldPlot) -> FigResult {
-    let root = SVGBackend::new(path, (1100, 620)).into_drawing_area();
+    let svg = rietveld_svg(plot)?;
+    xrd_io::write_atomic(path, svg.as_bytes()).map_err(err(path))
+}
+
+/// A [`RietveldPlot`] as SVG text (what [`rietveld`] writes).
+///
+/// # Errors
+/// plotters' errors, as text.
+pub fn rietveld_svg(plot: &RietveldPlot) -> Result<String, String> {
+    let mut svg = String::new();
+    draw_rietveld(&mut svg, plot)?;
+    Ok(svg)
+}
+
+fn draw_rietveld(svg: &mut String, plot: &RietveldPlot) -> FigResult {
+    let path = Path::new("rietveld.svg");
+    let root = SVGBackend::with_string(svg, (1100, 620)).into_drawing_area();
     root.fill(&WHITE).map_err(err(path))?;
     let x0 = plot.two_theta.first().copied().unwrap_or(0.0);
     let x1 = plot.two_theta.last().copied().unwrap_or(1.0).max(x0 + 1e-9);
