@@ -476,6 +476,12 @@
     if ($("reflib").value) o.reference_library = $("reflib").value;
     const ex = regions();
     if (ex.length) o.exclude = ex;
+    const range = $("range").value.trim();
+    if (range) {
+      const m = range.match(/^(-?[\d.]+)\s*[-–:]\s*(-?[\d.]+)$/);
+      // A malformed range goes to the server as NaN, whose check names the option.
+      o.two_theta_range = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+    }
     if (state.fix.size) o.fix = [...state.fix];
     if (state.free.size) o.free = [...state.free];
     return o;
@@ -492,6 +498,7 @@
     $("references").value = (o.references || []).join(", ");
     $("reflib").value = o.reference_library || "";
     setRegions(o.exclude || []);
+    $("range").value = o.two_theta_range ? `${o.two_theta_range[0]}-${o.two_theta_range[1]}` : "";
     state.fix = new Set(o.fix || []);
     state.free = new Set(o.free || []);
     showSteering();

@@ -313,8 +313,11 @@ def main():
                 web.append(page.evaluate("window.xrdWorkbench.refineMs"))
                 jobs.append(1000 * page.evaluate("window.xrdWorkbench.result.seconds"))
             cli_ms, web_ms = sorted(cli)[2], sorted(web)[2]
-            check(web_ms <= cli_ms + MAX_EXTRA_MS,
-                  f"a fit from the page {web_ms:.0f} ms (the server's job {sorted(jobs)[2]:.0f} ms) against the command line's {cli_ms:.0f} ms (median of 5; ≤ +{MAX_EXTRA_MS}; runs {[round(w) for w in web]} against {[round(c) for c in cli]})")
+            # Each page fit against the command run just before it: a neighbour's load on a
+            # shared machine changes both of a pair alike.
+            extra = sorted(w - c for w, c in zip(web, cli))[2]
+            check(extra <= MAX_EXTRA_MS,
+                  f"a fit from the page {web_ms:.0f} ms (the server's job {sorted(jobs)[2]:.0f} ms) against the command line's {cli_ms:.0f} ms (medians of 5); page minus command, median of the pairs {extra:+.0f} ms (≤ +{MAX_EXTRA_MS}; runs {[round(w) for w in web]} against {[round(c) for c in cli]})")
 
             # Steer the next fit: hold one size (the parameter table), leave two 2θ regions out
             # (one typed, one dragged on the plot in exclude mode); the exported command says so
@@ -337,6 +340,7 @@ def main():
             regions = page.get_by_test_id("exclude").input_value()
             check(regions.count("-") >= 2 and regions.startswith("20-21, "), f"a dragged region joins the typed one: {regions!r}")
             page.get_by_test_id("exclude-mode").uncheck()
+            page.get_by_test_id("range").fill("15-70")
             before = page.get_by_test_id("results").locator("h2").text_content()
             refine("NiO, Bi2O3", "", ["scale", "cells", "profile", "texture"])
             expect(page.get_by_test_id("results").locator("h2")).not_to_have_text(before, timeout=60000)
@@ -345,7 +349,8 @@ def main():
             row = page.locator(f'#param-table tr[data-param="{held}"]')
             check("held" in row.inner_text(), f"{held} held in the steered fit")
             command = page.get_by_test_id("export-command").inner_text().strip()
-            check(f"--fix {held}" in command and command.count("--exclude") == 2, f"steered command: {command}")
+            check(f"--fix {held}" in command and command.count("--exclude") == 2 and "--range 15 70" in command,
+                  f"steered command: {command}")
             with page.expect_download() as d:
                 page.get_by_test_id("export-csv").click()
             steered = Path(d.value.path()).read_text()
@@ -356,6 +361,7 @@ def main():
             compare_tables(steered, run.stdout, "steered table CSV")
             page.get_by_test_id("exclude").fill("")
             page.get_by_test_id("exclude").dispatch_event("change")
+            page.get_by_test_id("range").fill("")
             page.get_by_test_id("param-filter").fill("")
             page.locator(f'#param-table [data-free="{held}"]').check()
             expect(page.get_by_test_id("steer")).to_be_empty()
