@@ -62,6 +62,7 @@ def check(ok, what):
 
 
 def start_server(*paths, max_upload=2):
+    t0 = time.perf_counter()
     p = subprocess.Popen([XRD, "serve", *map(str, paths), "--max-upload", str(max_upload), "--cache", str(CACHE)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = p.stdout.readline()
@@ -69,6 +70,11 @@ def start_server(*paths, max_upload=2):
     if not m:
         p.kill()
         sys.exit(f"xrd serve printed no URL: {line!r} {p.stderr.read()}")
+    # From the process's start to the page served (the library loads in the background).
+    status, _ = http(int(m.group(2)), "/")
+    started_in = time.perf_counter() - t0
+    check(status == 200, f"the page served {1000 * started_in:.0f} ms after the start (≤ 500)")
+    check(started_in <= 0.5, "the page ready within 0.5 s")
     return p, m.group(1), int(m.group(2)), m.group(3)
 
 
