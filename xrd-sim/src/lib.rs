@@ -25,7 +25,9 @@ pub use lattice::Lattice;
 pub use scattering::{Anomalous, AtomicFactor, FormFactorTable};
 pub use solid_solution::MAX_SITE_MISMATCH;
 pub use structure::{Site, Structure};
-pub use symmetry::{CrystalSystem, SpaceGroup, SymOp, WyckoffPosition};
+pub use symmetry::{
+    BETA_COMPONENTS, CrystalSystem, SiteConstraints, SpaceGroup, SymOp, WyckoffPosition,
+};
 pub use synthetic::SyntheticCrystalParams;
 pub use training::{TrainingBatch, TrainingPattern, TrainingPatternParams};
 

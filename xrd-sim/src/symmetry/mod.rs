@@ -4,9 +4,11 @@
 //! a structure's space group is [`Structure::space_group`](crate::Structure::space_group).
 
 mod crystal_system;
+mod site;
 mod space_group;
 mod symop;
 
 pub use crystal_system::CrystalSystem;
+pub use site::{BETA_COMPONENTS, SiteConstraints};
 pub use space_group::{SpaceGroup, WyckoffPosition};
 pub use symop::SymOp;

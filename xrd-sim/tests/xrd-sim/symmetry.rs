@@ -206,3 +206,39 @@ fn random_crystals_of_all_230_groups_have_their_group() {
     // supergroup's symmetry: the check is needed.
     assert!(general >= 300 && raw_hits < 920, "{general} {raw_hits}");
 }
+
+/// The starting model of GSAS-II's PbSO4 test (Pnma, the CIF's own operators): each site's
+/// free coordinates and β components, as a structure refinement will refine them. Four sites
+/// on the mirror (x, 1/4, z) and one general: 11 coordinates, as GSAS-II's "atomic X"; on the
+/// mirror β12 = β23 = 0.
+#[test]
+fn pbso4_sites_free_what_their_symmetry_leaves() {
+    let Some(path) = shared_data("structure/pbso4/PbSO4-Wyckoff.cif") else {
+        return;
+    };
+    let cif = xrd_sim::Cif::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let block = &cif.blocks()[0];
+    let ops = block.symmetry_operators().unwrap();
+    assert_eq!(ops.len(), 8);
+    let column = |tag: &str| -> Vec<f64> {
+        block
+            .get(tag)
+            .unwrap()
+            .iter()
+            .map(|v| v.parse().unwrap())
+            .collect()
+    };
+    let (x, y, z) = (
+        column("_atom_site_fract_x"),
+        column("_atom_site_fract_y"),
+        column("_atom_site_fract_z"),
+    );
+    let free: Vec<(usize, usize)> = (0..x.len())
+        .map(|i| {
+            let s = xrd_sim::SiteConstraints::of(&ops, [x[i], y[i], z[i]]);
+            (s.coordinates.len(), s.betas.len())
+        })
+        .collect();
+    assert_eq!(free, [(2, 4), (2, 4), (2, 4), (2, 4), (3, 6)]);
+    assert_eq!(free.iter().map(|f| f.0).sum::<usize>(), 11);
+}
