@@ -190,19 +190,19 @@ fn upload(shared: &Shared, req: &Request) -> Answer {
     Ok(json_ok(&json!({ "name": served, "info": info })))
 }
 
-/// A page's request to refine: the served file, the job's options (the same struct as
-/// `xrd refine`'s flags) with served names for files, and a wavelength as text for patterns
-/// whose file gives none.
+/// A page's request to refine or identify one pattern: the served file (and which of its
+/// patterns), the job's options (the same struct as the command's flags) with served names for
+/// files, and a wavelength as text for patterns whose file gives none.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RefineRequest {
-    file: String,
+pub(crate) struct PatternRequest {
+    pub file: String,
     #[serde(default)]
-    pattern: usize,
+    pub pattern: usize,
     #[serde(default)]
-    options: Value,
+    pub options: Value,
     #[serde(default)]
-    wavelength: Option<String>,
+    pub wavelength: Option<String>,
 }
 
 /// Structure-file specs (as the job reads them) with their served name replaced by the path.
@@ -306,7 +306,7 @@ pub(crate) fn options_of(
 }
 
 fn refine(shared: &Arc<Shared>, req: &Request) -> Answer {
-    let request: RefineRequest = serde_json::from_slice(&req.body)
+    let request: PatternRequest = serde_json::from_slice(&req.body)
         .map_err(|e| Response::error(400, format!("request: {e}")))?;
     let id = bench(shared).start(Kind::Refine, format!("reading {}", request.file))?;
     // Everything up to the fit itself is checked here, so that the page gets its error where
@@ -402,7 +402,7 @@ pub(crate) fn labelled_pattern(
     Ok((path, pattern, label))
 }
 
-fn prepare(shared: &Shared, request: &RefineRequest) -> Result<Prepared, Response> {
+fn prepare(shared: &Shared, request: &PatternRequest) -> Result<Prepared, Response> {
     let options = options_of(shared, &request.options, request.wavelength.as_deref())?;
     let (path, pattern, label) = labelled_pattern(shared, &request.file, request.pattern)?;
     let job = Refine::with_library(options.clone(), kept_library().as_deref())

@@ -23,20 +23,6 @@ const KEPT_JOBS: usize = 3;
 #[derive(Debug)]
 pub(crate) struct IdentifyState(pub Value);
 
-/// A page's request: the served file and the job's options (served names for the library
-/// folders), with a wavelength as text for patterns whose file gives none.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct IdentifyRequest {
-    file: String,
-    #[serde(default)]
-    pattern: usize,
-    #[serde(default)]
-    options: Value,
-    #[serde(default)]
-    wavelength: Option<String>,
-}
-
 /// The identification options of a request: the library folders mapped into the served
 /// ones, checked. The cache folder is the server's (where `xrd identify` keeps it): a page
 /// names no folder to write in.
@@ -167,24 +153,10 @@ pub(crate) fn file_json(lib: &Library, f: &IdentifiedFile) -> Value {
             })
         })
         .collect();
-    let fit = f.confirmed.as_ref().map(|c| {
-        let r = &c.refinement;
-        json!({
-            "two_theta": r.two_theta,
-            "observed": r.observed,
-            "calculated": r.calculated,
-            "background": r.background,
-            "difference": xrd_jobs::difference(&r.observed, &r.calculated),
-            "phase_curves": r.phase_curves,
-            "phases": r.phases.iter().map(|p| json!({
-                "name": p.name,
-                "ticks": p.ticks.iter().map(|(t, _)| t).collect::<Vec<_>>(),
-                "hkl": p.ticks.iter().map(|(_, h)| h).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
-            "rwp": r.rwp,
-            "gof": r.gof,
-        })
-    });
+    let fit = f
+        .confirmed
+        .as_ref()
+        .map(|c| crate::series::curves_json(&c.refinement));
     json!({
         "label": f.file,
         "columns": IdentifyRow::COLUMNS,
@@ -216,7 +188,7 @@ fn phase_specs(shared: &Shared, f: &IdentifiedFile) -> Vec<Option<String>> {
 
 /// `POST /api/identify`: starts the identification of the served file's pattern.
 pub(crate) fn start(shared: &Arc<Shared>, req: &Request) -> Result<Response, Response> {
-    let request: IdentifyRequest = serde_json::from_slice(&req.body)
+    let request: crate::api::PatternRequest = serde_json::from_slice(&req.body)
         .map_err(|e| Response::error(400, format!("request: {e}")))?;
     let options = identify_options(shared, &request.options, request.wavelength.as_deref())?;
     let id = bench(shared).start(Kind::Identify, format!("identifying {}", request.file))?;

@@ -213,9 +213,10 @@ pub(crate) fn table(shared: &Shared, req: &Request) -> Result<Response, Response
     ))
 }
 
-/// A frame's curves as the page draws a fit: observed, calculated, background, each phase's
-/// curve and the difference, with each phase's reflection positions.
-fn curves_json(r: &xrd_refine::Refinement) -> Value {
+/// A refinement's curves as the page draws a fit (a series frame's, an identification's):
+/// observed, calculated, background, each phase's curve and the difference, each phase's
+/// reflections (2θ and hkl), Rwp and GoF.
+pub(crate) fn curves_json(r: &xrd_refine::Refinement) -> Value {
     json!({
         "two_theta": r.two_theta,
         "observed": r.observed,
@@ -223,6 +224,12 @@ fn curves_json(r: &xrd_refine::Refinement) -> Value {
         "background": r.background,
         "difference": xrd_jobs::difference(&r.observed, &r.calculated),
         "phase_curves": r.phase_curves,
+        "phases": r.phases.iter().map(|p| json!({
+            "name": p.name,
+            "ticks": p.ticks.iter().map(|(t, _)| t).collect::<Vec<_>>(),
+            "hkl": p.ticks.iter().map(|(_, h)| h).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
         "rwp": r.rwp,
+        "gof": r.gof,
     })
 }

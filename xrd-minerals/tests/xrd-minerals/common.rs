@@ -87,11 +87,16 @@ pub fn measured_like(structures: &[(&Structure, f64)], zero_shift: f64, seed: u6
 
 /// Search-match against the built-in library at Cu Kα with the default settings.
 pub fn amcsd_matcher() -> xrd_minerals::Matcher {
+    amcsd_matcher_with(xrd_minerals::SearchParams::new())
+}
+
+/// Search-match against the built-in library at Cu Kα with `params`.
+pub fn amcsd_matcher_with(params: xrd_minerals::SearchParams) -> xrd_minerals::Matcher {
     xrd_minerals::Matcher::new(
         amcsd().clone(),
         amcsd_references(),
         Wavelength::CU_KA,
-        xrd_minerals::SearchParams::new(),
+        params,
     )
     .unwrap()
 }

@@ -32,13 +32,7 @@ fn minerals(found: &Identification) -> Vec<&'static str> {
 }
 
 fn matcher(params: SearchParams) -> Matcher {
-    Matcher::new(
-        amcsd().clone(),
-        amcsd_references(),
-        Wavelength::CU_KA,
-        params,
-    )
-    .unwrap()
+    crate::common::amcsd_matcher_with(params)
 }
 
 #[test]

@@ -4,7 +4,7 @@ use xrd_io::{Pattern, Wavelength};
 use xrd_minerals::{Entry, Error, Matcher, ReferenceParams, ReferenceSet, SearchParams};
 use xrd_sim::{Lattice, Structure};
 
-use crate::common::{amcsd, amcsd_references, measured_like};
+use crate::common::{amcsd, measured_like};
 
 fn entry(mineral: &str, group: u8) -> &'static Entry {
     amcsd()
@@ -23,13 +23,7 @@ fn strained(e: &Entry, scale: f64) -> Structure {
 }
 
 fn matcher(params: SearchParams) -> Matcher {
-    Matcher::new(
-        amcsd().clone(),
-        amcsd_references(),
-        Wavelength::CU_KA,
-        params,
-    )
-    .unwrap()
+    crate::common::amcsd_matcher_with(params)
 }
 
 #[test]
