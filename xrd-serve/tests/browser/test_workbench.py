@@ -6,7 +6,8 @@ command writes; every bad input shows its error where it was made; the security 
 HTTP API; the page's compressed size and the draw time of a 12,799-point frame; a RockJock
 summation without phases (its CSV against the exported command's); the phase input's
 suggestions; an identification of the In2O3 + MnCO3 mixture with an elements filter, its phases
-refined less one; a batch over a folder with a corrupt file; a second tab during a series.
+refined less one; a batch over a folder with a corrupt file; a second tab during a series; the
+series' charts and heat map, a click on each opening a frame.
 Saves the screenshots docs/figures/serve-refined.png, serve-identify.png and serve-series.png.
 
 Environment: XRD_BIN (the `xrd` binary), XRD_DATA (../shared/data), CHROMIUM (/usr/bin/chromium).
@@ -138,6 +139,52 @@ def compare_tables(mine, theirs, what):
             except ValueError:
                 check(ra[k] == rb[k], f"{what}: {k} {ra[k]!r} = {rb[k]!r}")
     check(worst <= 1e-9, f"{what}: every number as xrd refine's (largest difference {worst:g})")
+
+
+def series_charts(page):
+    """The series' charts (a line per phase, a point per frame) and heat map (a row per frame,
+    not one colour); a click on a wt% point and on a map row each open that frame."""
+    t0 = time.time()
+    expect(page.get_by_test_id("series-charts")).to_be_visible()
+    page.wait_for_function("() => { const w = window.xrdWorkbench; return w.seriesCharts && w.seriesCharts.x.length === 17"
+                           " && w.seriesMap && w.seriesMap.rowH > 0; }", timeout=10000)
+    c = page.evaluate("""() => { const v = window.xrdWorkbench.seriesCharts;
+        const n = (u) => u.series.slice(1).map((_, i) => u.data[i + 1].filter((y) => y != null && isFinite(y)).length);
+        return { labels: v.charts[0].series.slice(1).map((x) => x.label), wt: n(v.charts[0]), cell: n(v.charts[1]), rwp: n(v.charts[2]),
+                 flagged: v.flags.filter(Boolean).length, xs: v.x }; }""")
+    check(c["labels"] == ["CuCr2O4 wt%", "CuO wt%"] and c["wt"] == [17, 17] and c["cell"] == [17, 17] and c["rwp"] == [17],
+          f"series charts: a line per phase, a point per frame (wt% {c['wt']}, cell {c['cell']}, Rwp {c['rwp']}; {c['flagged']} flagged)")
+    check(all(a <= b for a, b in zip(c["xs"], c["xs"][1:])), "series charts: x ascending")
+    page.get_by_test_id("series-cell").select_option("volume")
+    vol = page.evaluate("window.xrdWorkbench.seriesCharts.charts[1].data[1]")
+    check(len(vol) == 17 and all(v and 520 < v < 600 for v in vol), f"series charts: CuCr2O4 cell volume {vol[0]:.2f} Å³")
+    page.get_by_test_id("series-cell").select_option("a")
+    m = page.evaluate("""() => { const m = window.xrdWorkbench.seriesMap; const c = document.getElementById("series-map");
+        const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data; const colours = new Set();
+        for (let i = 0; i < px.length; i += 4) colours.add((px[i] << 16) | (px[i + 1] << 8) | px[i + 2]);
+        return { rows: m.rows, cols: m.cols, image: [m.image.width, m.image.height], left: m.left, top: m.top, rowH: m.rowH, plotW: m.plotW,
+                 colours: colours.size }; }""")
+    check(m["rows"] == 17 and m["image"][1] == 17 and m["image"][0] == m["cols"] and 200 <= m["cols"] <= 2000 and m["colours"] > 50,
+          f"series map: {m['rows']} rows × {m['cols']} columns, {m['colours']} colours drawn")
+    # A click on the 5th point of the wt% chart opens its frame.
+    page.get_by_test_id("chart-wt").scroll_into_view_if_needed()
+    p = page.evaluate("""(j) => { const v = window.xrdWorkbench.seriesCharts; const u = v.charts[0];
+        const r = u.over.getBoundingClientRect();
+        return { x: r.left + u.valToPos(v.x[j], "x"), y: r.top + u.valToPos(v.wt[0][j], "y"), k: v.pts[j].k, frame: v.pts[j].row[0] }; }""", 4)
+    page.mouse.move(p["x"], p["y"])
+    expect(page.get_by_test_id("series-hover")).to_contain_text(f"frame {p['frame']} · ", timeout=2000)
+    check(True, "wt% chart: the frame hovered is said")
+    page.mouse.click(p["x"], p["y"])
+    expect(page.get_by_test_id("results").locator("h2")).to_contain_text(f"Series frame {p['k'] + 1}:", timeout=5000)
+    check(True, f"wt% chart: a click on point 5 opens frame {p['k'] + 1}")
+    # Hovering a map row says its frame; a click opens it.
+    at = {"x": m["left"] + m["plotW"] / 2, "y": m["top"] + 12.5 * m["rowH"]}
+    page.get_by_test_id("series-map").hover(position=at)
+    tip = page.locator("#tip").inner_text()
+    check(tip.startswith("frame 13 · OH_") and "2θ" in tip, f"series map: hover says {tip!r}")
+    page.get_by_test_id("series-map").click(position=at)
+    expect(page.get_by_test_id("results").locator("h2")).to_contain_text("Series frame 13:", timeout=5000)
+    check(True, f"series map: a click on row 13 opens frame 13 (charts checked in {time.time() - t0:.1f} s)")
 
 
 def main():
@@ -468,6 +515,7 @@ def main():
             other.close()
             expect(page.get_by_test_id("series")).to_be_enabled(timeout=30000)
             check(series_table.locator("tbody tr").count() == 17, "series: 17 frames in the table")
+            series_charts(page)
             series_table.locator("tbody tr").nth(8).click()
             expect(page.get_by_test_id("results").locator("h2")).to_contain_text("Series frame 9")
             check(page.get_by_test_id("phase-table").locator("tbody tr").count() == 2, "series frame: two phases")
