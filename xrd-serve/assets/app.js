@@ -828,12 +828,20 @@
   }
 
   // The table's rows as chart points, in ascending order value (uPlot's x must be sorted),
-  // each keeping its place in the table (what openFrame takes). Without an order value for
-  // every frame the frame number is the x.
+  // each keeping its place in the table (what openFrame takes). A frame without an order value
+  // (a file that does not read has no header) sits between its neighbours, so that it shows as
+  // a gap; with no order value at all the frame number is the x.
   function seriesData(s, cellKey) {
     const col = (name) => s.columns.indexOf(name);
-    const useOrder = s.rows.length > 0 && s.rows.every((r) => num(r[2]) != null);
-    const pts = s.rows.map((row, k) => ({ k, x: useOrder ? row[2] : row[0], row }));
+    const orders = s.rows.map((r) => num(r[2]));
+    const useOrder = orders.some((o) => o != null);
+    const near = (k, d) => { for (let i = k + d; i >= 0 && i < orders.length; i += d) if (orders[i] != null) return orders[i]; return null; };
+    const xOf = (k) => {
+      if (orders[k] != null) return orders[k];
+      const [a, b] = [near(k, -1), near(k, 1)];
+      return a != null && b != null ? (a + b) / 2 : a ?? b;
+    };
+    const pts = s.rows.map((row, k) => ({ k, x: useOrder ? xOf(k) : row[0], row }));
     pts.sort((p, q) => p.x - q.x || p.k - q.k);
     const at = (p, c, f = 1) => { const i = col(c); const v = i < 0 ? null : num(p.row[i]); return v == null ? null : f * v; };
     const names = s.phases.map((n) => n.replace(/[ ,]/g, "_")); // as series_columns spells them
