@@ -942,7 +942,7 @@
     state.seriesTable = s;
     const box = $("series-charts");
     box.hidden = false;
-    loadSeriesMap(s).catch((e) => say("series-error", e.message));
+    loadSeriesMap(s);
     if (!s.rows.length) return;
     const cellKey = $("series-cell").value;
     const d = seriesData(s, cellKey);
@@ -1023,6 +1023,11 @@
       drawSeriesMap();
       const errors = m.errors.length ? `; not read: ${m.errors.map((e) => `frame ${e.frame + 1} (${e.error})`).join(", ")}` : "";
       $("series-map-note").textContent = `Every frame's measured intensity (done or not), frame 1 at the top, ${cols} columns over ${fix(m.range[0], 2)}–${fix(m.range[1], 2)}° 2θ, each its bucket's maximum; √intensity, colours clipped at the ${100 * CLIP}th percentile (${fix(hi * hi, 0)} counts)${errors}. Click a row to open its frame.`;
+    } catch (e) {
+      // Said once under the map, not asked again at every frame that lands.
+      state.seriesMap = { id: s.id, error: e.message };
+      $("series-map").style.height = "0px";
+      $("series-map-note").textContent = `No heat map: ${e.message}`;
     } finally {
       state.seriesMapLoading = null;
     }
@@ -1035,7 +1040,7 @@
 
   function drawSeriesMap() {
     const m = state.seriesMap;
-    if (!m) return;
+    if (!m || m.error) return;
     const c = $("series-map");
     const d = devicePixelRatio;
     const plotW = Math.max(100, c.clientWidth - MAP_PAD.left - MAP_PAD.right);
