@@ -830,6 +830,7 @@
   // puts the others' away (a fit's table stays: Refine these leads to one).
   function only(id) {
     ["series-view", "batch-view", "identify-results"].filter((v) => v !== id).forEach((v) => { $(v).innerHTML = ""; });
+    $("series-charts").hidden = id !== "series-view";
   }
 
   async function loadSeries() {
@@ -849,6 +850,7 @@
       <table class="compact"><thead><tr>${shown.map(([c]) => `<th class="${c === "file" ? "t" : ""}">${esc(c === "rwp" ? "Rwp %" : /_wt$/.test(c) ? c.replace(/_wt$/, " wt%") : c)}</th>`).join("")}</tr></thead>
       <tbody>${s.rows.map((row, k) => `<tr data-frame="${k}" class="frame">${shown.map(([c, i]) => `<td class="${c === "file" ? "t" : ""}">${cell(row, c, i)}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
     $("series-view").querySelectorAll("tr.frame").forEach((tr) => tr.addEventListener("click", () => openFrame(Number(tr.dataset.frame))));
+    drawSeriesCharts(s);
     return wtCols;
   }
 
@@ -864,6 +866,8 @@
         : null;
       state.result = null;
       state.frameFit = { file, phases, fit: drawn };
+      // A frame's parameters are the series', not a fit the form can steer.
+      $("params").hidden = true;
       await openPattern(file);
       const note = drawn
         ? ""
@@ -876,6 +880,298 @@
     } catch (e) {
       say("series-error", e.message);
     }
+  }
+
+  // ---- series charts and heat map --------------------------------------------------------
+  const CELL = ["a", "b", "c", "alpha", "beta", "gamma"];
+  const CELL_UNIT = { a: "Å", b: "Å", c: "Å", alpha: "°", beta: "°", gamma: "°", volume: "Å³" };
+  const FLAG = "#dc2626";
+  const num = (v) => (typeof v === "number" && isFinite(v) ? v : null);
+  function volumeOf(c) {
+    if (c.some((v) => v == null)) return null;
+    const [ca, cb, cg] = c.slice(3).map((d) => Math.cos((d * Math.PI) / 180));
+    return c[0] * c[1] * c[2] * Math.sqrt(1 - ca * ca - cb * cb - cg * cg + 2 * ca * cb * cg);
+  }
+
+  // The table's rows as chart points, in ascending order value (uPlot's x must be sorted),
+  // each keeping its place in the table (what openFrame takes). A frame without an order value
+  // (a file that does not read has no header) sits between its neighbours, so that it shows as
+  // a gap; with no order value at all the frame number is the x.
+  function seriesData(s, cellKey) {
+    const col = (name) => s.columns.indexOf(name);
+    const orders = s.rows.map((r) => num(r[2]));
+    const useOrder = orders.some((o) => o != null);
+    const near = (k, d) => { for (let i = k + d; i >= 0 && i < orders.length; i += d) if (orders[i] != null) return orders[i]; return null; };
+    const xOf = (k) => {
+      if (orders[k] != null) return orders[k];
+      const [a, b] = [near(k, -1), near(k, 1)];
+      return a != null && b != null ? (a + b) / 2 : a ?? b;
+    };
+    const pts = s.rows.map((row, k) => ({ k, x: useOrder ? xOf(k) : row[0], row }));
+    pts.sort((p, q) => p.x - q.x || p.k - q.k);
+    const at = (p, c, f = 1) => { const i = col(c); const v = i < 0 ? null : num(p.row[i]); return v == null ? null : f * v; };
+    const names = s.phases.map((n) => n.replace(/[ ,]/g, "_")); // as series_columns spells them
+    const fi = col("flags");
+    return {
+      pts,
+      xLabel: useOrder ? s.columns[2] : "frame",
+      x: pts.map((p) => p.x),
+      wt: names.map((n) => pts.map((p) => at(p, `${n}_wt`, 100))),
+      wtE: names.map((n) => pts.map((p) => at(p, `${n}_wt_esd`, 100))),
+      cell: names.map((n) => pts.map((p) => (cellKey === "volume" ? volumeOf(CELL.map((l) => at(p, `${n}_${l}`))) : at(p, `${n}_${cellKey}`)))),
+      cellE: cellKey === "volume" ? [] : names.map((n) => pts.map((p) => at(p, `${n}_${cellKey}_esd`))),
+      rwp: [pts.map((p) => at(p, "rwp", 100))],
+      flags: pts.map((p) => (fi < 0 ? "" : String(p.row[fi] || ""))),
+    };
+  }
+
+  // Esd whiskers, red rings on flagged frames, the hovered frame said above the charts, and a
+  // click opening the frame nearest on the x axis.
+  function seriesPlugin(view, esds) {
+    return {
+      hooks: {
+        draw: (u) => {
+          const ctx = u.ctx;
+          const d = devicePixelRatio;
+          const { left, top, width, height } = u.bbox;
+          ctx.save();
+          ctx.beginPath();
+          ctx.rect(left, top, width, height);
+          ctx.clip();
+          u.series.forEach((ser, i) => {
+            if (i === 0 || !ser.show) return;
+            const ys = u.data[i];
+            const es = esds()[i - 1];
+            const px = (j) => u.valToPos(u.data[0][j], "x", true);
+            if (es) {
+              ctx.strokeStyle = view.colors[i - 1];
+              ctx.lineWidth = d;
+              ctx.beginPath();
+              ys.forEach((y, j) => {
+                if (y == null || !(es[j] > 0)) return;
+                ctx.moveTo(px(j), u.valToPos(y - es[j], ser.scale, true));
+                ctx.lineTo(px(j), u.valToPos(y + es[j], ser.scale, true));
+              });
+              ctx.stroke();
+            }
+            ctx.strokeStyle = FLAG;
+            ctx.lineWidth = 2 * d;
+            ys.forEach((y, j) => {
+              if (y == null || !view.flags[j]) return;
+              ctx.beginPath();
+              ctx.arc(px(j), u.valToPos(y, ser.scale, true), 6 * d, 0, 2 * Math.PI);
+              ctx.stroke();
+            });
+          });
+          ctx.restore();
+        },
+        setCursor: (u) => {
+          const p = u.cursor.idx == null ? null : view.pts[u.cursor.idx];
+          const el = $("series-hover");
+          const flags = p ? view.flags[u.cursor.idx] : "";
+          el.textContent = p ? `frame ${p.row[0]} · ${p.row[1]} · ${view.xLabel} ${p.x}${flags ? ` · flags: ${flags}` : ""}` : "";
+          el.classList.toggle("flagged", !!flags);
+        },
+        ready: (u) => {
+          // uPlot keeps the plot's place from its last scroll or resize; an opened frame's
+          // table above moves it without either.
+          u.over.addEventListener("mouseenter", () => u.syncRect());
+          // uPlot's own mouse handling leaves the click on its wrapper, not on the plot area.
+          u.root.addEventListener("click", (e) => {
+            const r = u.over.getBoundingClientRect();
+            if (e.clientX < r.left || e.clientX > r.right || e.clientY < r.top || e.clientY > r.bottom) return;
+            const j = u.posToIdx(e.clientX - r.left);
+            if (j != null && view.pts[j]) openFrame(view.pts[j].k);
+          });
+        },
+      },
+    };
+  }
+
+  function seriesChart(view, el, title, series, data, esds, axes) {
+    return new uPlot({
+      title,
+      width: view.width,
+      height: 240,
+      scales: { x: { time: false } },
+      axes: [{ label: view.xLabel }, ...axes],
+      series: [{ label: view.xLabel }, ...series],
+      cursor: { sync: { key: "xrd-series" }, drag: { x: false, y: false } },
+      legend: { live: false }, // the line above the charts says the frame hovered
+      plugins: [seriesPlugin(view, esds)],
+    }, data, el);
+  }
+
+  // The three charts, made again when the series, its phases, the cell parameter or the
+  // width change, else given the rows that landed since.
+  function drawSeriesCharts(s) {
+    state.seriesTable = s;
+    const box = $("series-charts");
+    box.hidden = false;
+    loadSeriesMap(s);
+    if (!s.rows.length) return;
+    const cellKey = $("series-cell").value;
+    const d = seriesData(s, cellKey);
+    const width = Math.max(260, Math.floor((box.clientWidth - 16) / 3));
+    const key = [s.id, s.phases.join(","), cellKey, d.xLabel, width].join("|");
+    let v = state.seriesCharts;
+    if (v && v.key === key) {
+      Object.assign(v, d);
+      v.charts[0].setData([d.x, ...d.wt]);
+      v.charts[1].setData([d.x, ...d.cell]);
+      v.charts[2].setData([d.x, ...d.rwp]);
+      return;
+    }
+    if (v) v.charts.forEach((u) => u.destroy());
+    v = state.seriesCharts = Object.assign({ key, id: s.id, phases: s.phases, width }, d);
+    v.colors = s.phases.map((_, k) => COLORS[(k + 2) % COLORS.length]);
+    const line = (label, color, scale = "y") => ({ label, stroke: color, width: 1.5, scale, spanGaps: false, points: { show: true, size: 5, fill: color } });
+    const unit = CELL_UNIT[cellKey];
+    v.charts = [
+      seriesChart(v, $("chart-wt"), "Weight fraction", s.phases.map((n, k) => line(`${n} wt%`, v.colors[k])), [d.x, ...d.wt], () => v.wtE,
+        [{ label: "wt%", size: 50 }]),
+      // Each phase's cell on its own scale: their values differ by far more than they vary.
+      seriesChart(v, $("chart-cell"), `Cell ${cellKey}`, s.phases.map((n, k) => line(`${n} ${cellKey}`, v.colors[k], `p${k}`)), [d.x, ...d.cell], () => v.cellE,
+        s.phases.map((n, k) => ({ scale: `p${k}`, side: k % 2 ? 1 : 3, label: `${n} ${cellKey} (${unit})`, stroke: v.colors[k], size: 70, grid: { show: k === 0 } }))),
+      seriesChart(v, $("chart-rwp"), "Rwp", [line("Rwp %", "#444")], [d.x, ...d.rwp], () => [],
+        [{ label: "Rwp (%)", size: 50 }]),
+    ];
+  }
+
+  // Viridis at nine stops, spread to 256 colours.
+  const VIRIDIS = [[68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141], [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37]];
+  const LUT = (() => {
+    const t = new Uint8ClampedArray(256 * 3);
+    for (let i = 0; i < 256; i++) {
+      const f = (i / 255) * (VIRIDIS.length - 1);
+      const j = Math.min(VIRIDIS.length - 2, Math.floor(f));
+      for (let c = 0; c < 3; c++) t[3 * i + c] = VIRIDIS[j][c] + (VIRIDIS[j + 1][c] - VIRIDIS[j][c]) * (f - j);
+    }
+    return t;
+  })();
+  const MAP_PAD = { left: 40, right: 10, top: 4, bottom: 30 };
+  const CLIP = 0.995; // one strong line would otherwise leave the rest dark
+
+  // The map is of the files, which a series does not change: fetched once per series.
+  async function loadSeriesMap(s) {
+    if ((state.seriesMap && state.seriesMap.id === s.id) || state.seriesMapLoading === s.id) return;
+    state.seriesMapLoading = s.id;
+    try {
+      const w = Math.round($("series-map").clientWidth - MAP_PAD.left - MAP_PAD.right);
+      const m = await api(url("/api/series", { map: 1, width: Math.min(2000, Math.max(200, w)) }));
+      const rows = m.rows.length;
+      const cols = m.width;
+      const root = (v) => Math.sign(v) * Math.sqrt(Math.abs(v));
+      const all = new Float32Array(m.rows.reduce((n, r) => n + (r ? r.length : 0), 0));
+      let n = 0;
+      m.rows.forEach((r) => { if (r) r.forEach((v) => { all[n++] = root(v); }); });
+      all.sort();
+      const lo = n ? all[0] : 0;
+      const hi = n ? Math.max(all[Math.floor(CLIP * (n - 1))], lo + 1e-9) : 1;
+      const img = new ImageData(cols, rows);
+      const px = img.data;
+      m.rows.forEach((r, i) => {
+        for (let c = 0; c < cols; c++) {
+          const o = 4 * (i * cols + c);
+          px[o + 3] = 255;
+          if (!r) { px[o] = px[o + 1] = px[o + 2] = 225; continue; } // a file that does not read: grey
+          const t = 3 * Math.round(255 * Math.min(1, Math.max(0, (root(r[c]) - lo) / (hi - lo))));
+          px[o] = LUT[t];
+          px[o + 1] = LUT[t + 1];
+          px[o + 2] = LUT[t + 2];
+        }
+      });
+      const image = document.createElement("canvas");
+      image.width = cols;
+      image.height = rows;
+      image.getContext("2d").putImageData(img, 0, 0);
+      state.seriesMap = { id: m.id, rows, cols, range: m.range, files: m.files, image, clip: hi * hi };
+      drawSeriesMap();
+      const errors = m.errors.length ? `; not read: ${m.errors.map((e) => `frame ${e.frame + 1} (${e.error})`).join(", ")}` : "";
+      $("series-map-note").textContent = `Every frame's measured intensity (done or not), frame 1 at the top, ${cols} columns over ${fix(m.range[0], 2)}–${fix(m.range[1], 2)}° 2θ, each its bucket's maximum; √intensity, colours clipped at the ${100 * CLIP}th percentile (${fix(hi * hi, 0)} counts)${errors}. Click a row to open its frame.`;
+    } catch (e) {
+      // Said once under the map, not asked again at every frame that lands.
+      state.seriesMap = { id: s.id, error: e.message };
+      $("series-map").style.height = "0px";
+      $("series-map-note").textContent = `No heat map: ${e.message}`;
+    } finally {
+      state.seriesMapLoading = null;
+    }
+  }
+
+  function niceStep(raw) {
+    const p = 10 ** Math.floor(Math.log10(raw));
+    return [1, 2, 5, 10].map((f) => f * p).find((st) => st >= raw);
+  }
+
+  function drawSeriesMap() {
+    const m = state.seriesMap;
+    if (!m || m.error) return;
+    const c = $("series-map");
+    const d = devicePixelRatio;
+    const plotW = Math.max(100, c.clientWidth - MAP_PAD.left - MAP_PAD.right);
+    const plotH = Math.max(60, Math.min(m.rows * 14, 360));
+    const H = plotH + MAP_PAD.top + MAP_PAD.bottom;
+    c.style.height = `${H}px`;
+    c.width = Math.round((plotW + MAP_PAD.left + MAP_PAD.right) * d);
+    c.height = Math.round(H * d);
+    const ctx = c.getContext("2d");
+    ctx.setTransform(d, 0, 0, d, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(m.image, MAP_PAD.left, MAP_PAD.top, plotW, plotH);
+    Object.assign(m, { left: MAP_PAD.left, top: MAP_PAD.top, plotW, plotH, rowH: plotH / m.rows });
+    ctx.fillStyle = ctx.strokeStyle = "#444";
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
+    const [lo, hi] = m.range;
+    const step = niceStep((hi - lo) / 10);
+    const digits = Math.max(0, -Math.floor(Math.log10(step)));
+    const y0 = MAP_PAD.top + plotH;
+    ctx.beginPath();
+    for (let t = Math.ceil(lo / step) * step; t <= hi; t += step) {
+      const px = MAP_PAD.left + ((t - lo) / (hi - lo)) * plotW;
+      ctx.moveTo(px, y0);
+      ctx.lineTo(px, y0 + 4);
+      ctx.fillText(t.toFixed(digits), px, y0 + 5);
+    }
+    ctx.stroke();
+    ctx.fillText("2θ (°)", MAP_PAD.left + plotW / 2, y0 + 17);
+    ctx.textAlign = "right";
+    ctx.textBaseline = "middle";
+    const every = Math.max(1, Math.ceil(13 / m.rowH));
+    for (let i = 0; i < m.rows; i += every) ctx.fillText(String(i + 1), MAP_PAD.left - 4, MAP_PAD.top + (i + 0.5) * m.rowH);
+  }
+
+  // The map's row and 2θ under the mouse, none outside the image.
+  function mapAt(e) {
+    const m = state.seriesMap;
+    if (!m || m.rowH == null) return null;
+    const r = $("series-map").getBoundingClientRect();
+    const x = e.clientX - r.left - m.left;
+    const y = e.clientY - r.top - m.top;
+    if (x < 0 || y < 0 || x > m.plotW || y >= m.plotH) return null;
+    return { row: Math.min(m.rows - 1, Math.floor(y / m.rowH)), tth: m.range[0] + (x / m.plotW) * (m.range[1] - m.range[0]) };
+  }
+
+  function mapHover(e) {
+    const p = mapAt(e);
+    const tip = $("tip");
+    if (!p) { tip.style.display = "none"; return; }
+    tip.textContent = `frame ${p.row + 1} · ${state.seriesMap.files[p.row].split("/").pop()} · 2θ ${fix(p.tth, 3)}°`;
+    tip.style.left = `${e.clientX + 12}px`;
+    tip.style.top = `${e.clientY + 12}px`;
+    tip.style.display = "block";
+  }
+
+  // Map rows are files in the series' order; openFrame takes the place in the table.
+  function mapClick(e) {
+    const p = mapAt(e);
+    const s = state.seriesTable;
+    if (!p || !s) return;
+    const k = s.rows.findIndex((r) => r[0] === p.row + 1);
+    if (k < 0) say("series-error", `frame ${p.row + 1} is not refined yet`);
+    else openFrame(k);
   }
 
   // The files of the open file's folder (not below it), in natural order.
@@ -1081,7 +1377,12 @@
   window.addEventListener("resize", () => {
     if (state.plot) state.plot.setSize({ width: width(), height: state.plot.height });
     if (state.diff) state.diff.setSize({ width: width(), height: state.diff.height });
+    if (state.seriesTable && !$("series-charts").hidden) { drawSeriesCharts(state.seriesTable); drawSeriesMap(); }
   });
+  $("series-cell").addEventListener("change", () => { if (state.seriesTable) drawSeriesCharts(state.seriesTable); });
+  $("series-map").addEventListener("mousemove", mapHover);
+  $("series-map").addEventListener("mouseleave", () => { $("tip").style.display = "none"; });
+  $("series-map").addEventListener("click", mapClick);
 
   if (!token) say("status", "No token in the URL: open the address xrd serve printed.");
   loadFiles();

@@ -13,6 +13,7 @@ mod identify;
 mod job;
 mod library;
 mod series;
+mod series_map;
 mod server;
 
 pub use decimate::{DECIMATE_FROM, min_max};

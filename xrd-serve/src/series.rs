@@ -34,6 +34,8 @@ pub(crate) struct SeriesState {
     pub paths: Vec<PathBuf>,
     pub request: Value,
     pub seconds: f64,
+    /// The heat map last asked for (`?map=1`), read once from the files.
+    pub map: Option<Arc<crate::series_map::SeriesMap>>,
 }
 
 /// A page's request: the served files in the series' order and the series' options.
@@ -154,8 +156,12 @@ pub(crate) fn start(shared: &Arc<Shared>, req: &Request) -> Result<Response, Res
     Ok(Response::json(202, &json!({ "job": id })))
 }
 
-/// The series' table: columns, a row per frame done, and with `frame=K` that frame's fit.
+/// The series' table: columns, a row per frame done, and with `frame=K` that frame's fit
+/// (`map=1`: the frames' heat map).
 pub(crate) fn table(shared: &Shared, req: &Request) -> Result<Response, Response> {
+    if req.param("map").is_some() {
+        return crate::series_map::route(shared, req);
+    }
     let b = bench(shared);
     let s = b
         .series

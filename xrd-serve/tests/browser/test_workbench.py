@@ -6,7 +6,8 @@ command writes; every bad input shows its error where it was made; the security 
 HTTP API; the page's compressed size and the draw time of a 12,799-point frame; a RockJock
 summation without phases (its CSV against the exported command's); the phase input's
 suggestions; an identification of the In2O3 + MnCO3 mixture with an elements filter, its phases
-refined less one; a batch over a folder with a corrupt file; a second tab during a series.
+refined less one; a batch over a folder with a corrupt file; a second tab during a series; the
+series' charts and heat map (a click on each opening a frame; a cut frame a gap, a flag ringed).
 Saves the screenshots docs/figures/serve-refined.png, serve-identify.png and serve-series.png.
 
 Environment: XRD_BIN (the `xrd` binary), XRD_DATA (../shared/data), CHROMIUM (/usr/bin/chromium).
@@ -146,6 +147,97 @@ def compare_tables(mine, theirs, what):
     check(worst <= 1e-9, f"{what}: every number as xrd refine's (largest difference {worst:g})")
 
 
+def series_charts(page):
+    """The series' charts (a line per phase, a point per frame) and heat map (a row per frame,
+    not one colour); a click on a wt% point and on a map row each open that frame."""
+    t0 = time.time()
+    expect(page.get_by_test_id("series-charts")).to_be_visible()
+    page.wait_for_function("() => { const w = window.xrdWorkbench; return w.seriesCharts && w.seriesCharts.x.length === 17"
+                           " && w.seriesMap && w.seriesMap.rowH > 0; }", timeout=10000)
+    c = page.evaluate("""() => { const v = window.xrdWorkbench.seriesCharts;
+        const n = (u) => u.series.slice(1).map((_, i) => u.data[i + 1].filter((y) => y != null && isFinite(y)).length);
+        return { labels: v.charts[0].series.slice(1).map((x) => x.label), wt: n(v.charts[0]), cell: n(v.charts[1]), rwp: n(v.charts[2]),
+                 flagged: v.flags.filter(Boolean).length, xs: v.x }; }""")
+    check(c["labels"] == ["CuCr2O4 wt%", "CuO wt%"] and c["wt"] == [17, 17] and c["cell"] == [17, 17] and c["rwp"] == [17],
+          f"series charts: a line per phase, a point per frame (wt% {c['wt']}, cell {c['cell']}, Rwp {c['rwp']}; {c['flagged']} flagged)")
+    check(all(a <= b for a, b in zip(c["xs"], c["xs"][1:])), "series charts: x ascending")
+    page.get_by_test_id("series-cell").select_option("volume")
+    vol = page.evaluate("window.xrdWorkbench.seriesCharts.charts[1].data[1]")
+    check(len(vol) == 17 and all(v and 520 < v < 600 for v in vol), f"series charts: CuCr2O4 cell volume {vol[0]:.2f} Å³")
+    page.get_by_test_id("series-cell").select_option("a")
+    m = page.evaluate("""() => { const m = window.xrdWorkbench.seriesMap; const c = document.getElementById("series-map");
+        const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data; const colours = new Set();
+        for (let i = 0; i < px.length; i += 4) colours.add((px[i] << 16) | (px[i + 1] << 8) | px[i + 2]);
+        return { rows: m.rows, cols: m.cols, image: [m.image.width, m.image.height], left: m.left, top: m.top, rowH: m.rowH, plotW: m.plotW,
+                 colours: colours.size }; }""")
+    check(m["rows"] == 17 and m["image"][1] == 17 and m["image"][0] == m["cols"] and 200 <= m["cols"] <= 2000 and m["colours"] > 50,
+          f"series map: {m['rows']} rows × {m['cols']} columns, {m['colours']} colours drawn")
+    # A click on the 5th point of the wt% chart opens its frame.
+    page.get_by_test_id("chart-wt").scroll_into_view_if_needed()
+    p = page.evaluate("""(j) => { const v = window.xrdWorkbench.seriesCharts; const u = v.charts[0];
+        const r = u.over.getBoundingClientRect();
+        return { x: r.left + u.valToPos(v.x[j], "x"), y: r.top + u.valToPos(v.wt[0][j], "y"), k: v.pts[j].k, frame: v.pts[j].row[0] }; }""", 4)
+    page.mouse.move(p["x"], p["y"])
+    expect(page.get_by_test_id("series-hover")).to_contain_text(f"frame {p['frame']} · ", timeout=2000)
+    check(True, "wt% chart: the frame hovered is said")
+    page.mouse.click(p["x"], p["y"])
+    expect(page.get_by_test_id("results").locator("h2")).to_contain_text(f"Series frame {p['k'] + 1}:", timeout=5000)
+    check(True, f"wt% chart: a click on point 5 opens frame {p['k'] + 1}")
+    # Hovering a map row says its frame; a click opens it.
+    at = {"x": m["left"] + m["plotW"] / 2, "y": m["top"] + 12.5 * m["rowH"]}
+    page.get_by_test_id("series-map").hover(position=at)
+    tip = page.locator("#tip").inner_text()
+    check(tip.startswith("frame 13 · OH_") and "2θ" in tip, f"series map: hover says {tip!r}")
+    page.get_by_test_id("series-map").click(position=at)
+    expect(page.get_by_test_id("results").locator("h2")).to_contain_text("Series frame 13:", timeout=5000)
+    check(True, f"series map: a click on row 13 opens frame 13 (charts checked in {time.time() - t0:.1f} s)")
+
+
+def series_gaps_and_flags(page):
+    """Three frames, the second a cut file, NiO among the phases and absent: the cut frame is a
+    gap in the charts and a grey row in the map; the frame where NiO is found absent is ringed
+    in red and its flag said on hover."""
+    t0 = time.time()
+    page.locator('#files li[data-name="series3/a_00.fxye"]').click()
+    expect(page.get_by_test_id("info")).to_contain_text("12799")
+    page.get_by_test_id("phase-input").fill("cucr2o4_11bm/CuCr2O4.cif, cucr2o4_11bm/CuO.cif, NiO")
+    page.get_by_test_id("particle-size").fill("")
+    page.get_by_test_id("instrument").select_option("cucr2o4_11bm/OH_00.prm")
+    page.get_by_test_id("series").click()
+    expect(page.get_by_test_id("series-table").locator("h2")).to_contain_text("3 of 3 frames", timeout=60000)
+    expect(page.get_by_test_id("series")).to_be_enabled(timeout=30000)
+    page.wait_for_function("() => { const w = window.xrdWorkbench; return w.seriesCharts && w.seriesCharts.x.length === 3"
+                           " && w.seriesMap && w.seriesMap.id === w.seriesCharts.id && w.seriesMap.rowH > 0; }", timeout=10000)
+    g = page.evaluate("""() => { const v = window.xrdWorkbench.seriesCharts;
+        return { xLabel: v.xLabel, xs: v.x, wt: v.wt, starts: v.pts.map((p) => p.row[3]), flags: v.flags }; }""")
+    check(g["xLabel"] == "temperature_k" and g["starts"][1] == "failed" and all(w[1] is None for w in g["wt"])
+          and all(w[0] is not None and w[2] is not None for w in g["wt"]) and g["xs"][0] < g["xs"][1] < g["xs"][2],
+          f"series charts: the cut frame is a gap, not a zero (x {g['xs']}, wt {g['wt']})")
+    flagged = [j for j, f in enumerate(g["flags"]) if f]
+    check(len(flagged) >= 1 and "absent(" in g["flags"][flagged[0]], f"series charts: flags {g['flags']}")
+    if not flagged:
+        return
+    page.get_by_test_id("chart-wt").scroll_into_view_if_needed()
+    r = page.evaluate("""(j) => { const v = window.xrdWorkbench.seriesCharts; const u = v.charts[0]; const d = devicePixelRatio;
+        const cx = u.valToPos(v.x[j], "x", true), cy = u.valToPos(v.wt[0][j], "y", true);
+        const ring = [...u.ctx.getImageData(Math.round(cx), Math.round(cy - 6 * d), 1, 1).data];
+        const b = u.over.getBoundingClientRect();
+        return { ring, x: b.left + cx / d - u.bbox.left / d, y: b.top + cy / d - u.bbox.top / d }; }""", flagged[0])
+    red = r["ring"]
+    check(red[0] > 180 and red[1] < 110 and red[2] < 110, f"series charts: the flagged frame ringed in red (pixel {red[:3]})")
+    page.mouse.move(r["x"], r["y"])
+    hover = page.get_by_test_id("series-hover")
+    expect(hover).to_contain_text("absent(", timeout=2000)
+    check("flagged" in (hover.get_attribute("class") or ""), f"series charts: hover says {hover.inner_text()!r}")
+    grey = page.evaluate("""() => { const m = window.xrdWorkbench.seriesMap; const c = document.getElementById("series-map"); const d = devicePixelRatio;
+        const at = (row) => [...c.getContext("2d").getImageData(Math.round((m.left + m.plotW / 2) * d), Math.round((m.top + (row + 0.5) * m.rowH) * d), 1, 1).data].slice(0, 3);
+        return [at(0), at(1), at(2)]; }""")
+    note = page.locator("#series-map-note").inner_text()
+    check(grey[1] == [225, 225, 225] and grey[0] != grey[1] and grey[2] != grey[1] and "not read: frame 2" in note,
+          f"series map: the cut file a grey row ({grey}), its error under the map")
+    check(True, f"series of three with a cut file checked in {time.time() - t0:.1f} s")
+
+
 def main():
     t_start = time.time()
     tmp = Path(tempfile.mkdtemp(prefix="xrd-serve-browser-"))
@@ -156,7 +248,13 @@ def main():
     (batch / "a.xrdml").write_bytes(two_min.read_bytes())
     (batch / "b_corrupt.xrdml").write_bytes(two_min.read_bytes()[: two_min.stat().st_size // 3])
     (batch / "c.xrdml").write_bytes(SCAN.read_bytes())
-    server, url, port, token = start_server(DATA / "measured/dara_dev", SERIES, DATA / "references/rockjock", batch)
+    # A series of three frames, the second cut short.
+    series3 = tmp / "series3"
+    series3.mkdir()
+    (series3 / "a_00.fxye").write_bytes((SERIES / "OH_00.fxye").read_bytes())
+    (series3 / "b_cut.fxye").write_bytes((SERIES / "OH_09.fxye").read_bytes()[:3000])
+    (series3 / "c_04.fxye").write_bytes((SERIES / "OH_04.fxye").read_bytes())
+    server, url, port, token = start_server(DATA / "measured/dara_dev", SERIES, DATA / "references/rockjock", batch, series3)
     timings = {}
     try:
         security(port, token)
@@ -474,6 +572,8 @@ def main():
             check(good.count() == 4 and files == {"batch/a.xrdml", "batch/c.xrdml"},
                   f"batch: two phases of each of the other two files ({good.count()} rows)")
 
+            series_gaps_and_flags(page)
+
             # Two tabs: the second sees the first's upload; the first's series shows as busy
             # there (its own refine gets 409), and its table appears there when done.
             other = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -502,6 +602,7 @@ def main():
             other.close()
             expect(page.get_by_test_id("series")).to_be_enabled(timeout=30000)
             check(series_table.locator("tbody tr").count() == 17, "series: 17 frames in the table")
+            series_charts(page)
             series_table.locator("tbody tr").nth(8).click()
             expect(page.get_by_test_id("results").locator("h2")).to_contain_text("Series frame 9")
             check(page.get_by_test_id("phase-table").locator("tbody tr").count() == 2, "series frame: two phases")
