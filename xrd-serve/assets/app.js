@@ -672,6 +672,7 @@
     if (state.refineStarted != null && !id) {
       state.refineMs = performance.now() - state.refineStarted;
       state.refineStarted = null;
+      state.refinesDrawn = (state.refinesDrawn || 0) + 1;
     }
   }
 

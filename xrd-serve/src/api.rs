@@ -95,6 +95,18 @@ fn files(shared: &Shared) -> Response {
     }))
 }
 
+/// A curve as the page draws it: single precision (7 digits, far below a pixel), which halves
+/// the JSON of a fit of thousands of points and the time the page takes to read it. The files
+/// exported keep every digit.
+pub(crate) fn plotted(v: &[f64]) -> Vec<f32> {
+    v.iter().map(|&x| x as f32).collect()
+}
+
+/// [`plotted`] of each curve.
+pub(crate) fn plotted_all(curves: &[Vec<f64>]) -> Vec<Vec<f32>> {
+    curves.iter().map(|c| plotted(c)).collect()
+}
+
 fn json_ok(v: &Value) -> Response {
     Response::json(200, v)
 }
@@ -436,6 +448,8 @@ fn file_sigma(pattern: &xrd_io::Pattern, two_theta: &[f64]) -> Option<Vec<f64>> 
 
 /// The longest a job request waits for news.
 const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+/// How long a waiting job request gathers progress before it answers with it.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(200);
 /// How often a waiting job request looks.
 const LOOK_EVERY: std::time::Duration = std::time::Duration::from_millis(5);
 
@@ -450,14 +464,19 @@ fn job(shared: &Shared, req: &Request) -> Response {
         .map_or(std::time::Duration::ZERO, |ms| {
             std::time::Duration::from_millis(ms).min(MAX_WAIT)
         });
-    let until = std::time::Instant::now() + wait;
+    let asked = std::time::Instant::now();
+    let until = asked + wait;
     if let Some(since) = since {
         loop {
-            let news = {
+            let (ended, news) = {
                 let b = bench(shared);
-                b.running.is_none() || b.events.len() > since
+                (b.running.is_none(), b.events.len() > since)
             };
-            if news || std::time::Instant::now() >= until {
+            // The end at once; progress gathered for a moment, so that a page redraws its
+            // lines a few times a second, not once per event (a redraw takes a core from the
+            // fit on a two-core machine).
+            let gathered = news && asked.elapsed() >= GATHER.min(wait);
+            if ended || gathered || std::time::Instant::now() >= until {
                 break;
             }
             std::thread::sleep(LOOK_EVERY);
@@ -521,7 +540,7 @@ fn result_json(c: &Checkpoint) -> Value {
     out["file"] = json!(c.file);
     out["request"] = c.request.clone();
     out["seconds"] = json!(c.seconds);
-    out["sigma"] = json!(c.sigma);
+    out["sigma"] = json!(c.sigma.as_deref().map(plotted));
     out["command"] = json!(export::command_line(&c.path, &c.options, "fit"));
     out["python"] = json!(export::python_call(&c.path, &c.options));
     out
@@ -561,14 +580,14 @@ fn refined_json(r: &xrd_jobs::Refined) -> Value {
         "warnings": fit.warnings,
         "amorphous": fit.amorphous,
         "wavelength": r.wavelength.to_string(),
-        "two_theta": fit.two_theta,
-        "observed": fit.observed,
-        "calculated": fit.calculated,
-        "background": fit.background,
-        "difference": xrd_jobs::difference(&fit.observed, &fit.calculated),
-        "phase_curves": fit.phase_curves,
+        "two_theta": plotted(&fit.two_theta),
+        "observed": plotted(&fit.observed),
+        "calculated": plotted(&fit.calculated),
+        "background": plotted(&fit.background),
+        "difference": plotted(&xrd_jobs::difference(&fit.observed, &fit.calculated)),
+        "phase_curves": plotted_all(&fit.phase_curves),
         "references": fit.references,
-        "reference_curves": fit.reference_curves,
+        "reference_curves": plotted_all(&fit.reference_curves),
         "parameters": fit.parameters,
     })
 }
@@ -591,14 +610,14 @@ fn summed_json(s: &xrd_jobs::Summed) -> Value {
         "amorphous_esd": q.amorphous_esd,
         "wavelength": Value::Null,
         "library": s.library,
-        "two_theta": q.two_theta,
-        "observed": q.observed,
-        "calculated": q.calculated,
-        "background": q.background,
-        "difference": xrd_jobs::difference(&q.observed, &q.calculated),
+        "two_theta": plotted(&q.two_theta),
+        "observed": plotted(&q.observed),
+        "calculated": plotted(&q.calculated),
+        "background": plotted(&q.background),
+        "difference": plotted(&xrd_jobs::difference(&q.observed, &q.calculated)),
         "phase_curves": [],
         "references": q.references,
-        "reference_curves": q.curves,
+        "reference_curves": plotted_all(&q.curves),
     })
 }
 

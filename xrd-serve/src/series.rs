@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use xrd_jobs::{Error as JobError, Order, RowValue, Series, SeriesEvent, SeriesOptions};
 use xrd_refine::{Phase, State};
 
-use crate::api::{bench, denied, job_error, map_model_paths};
+use crate::api::{bench, denied, job_error, map_model_paths, plotted, plotted_all};
 use crate::http::{Request, Response};
 use crate::job::{Kind, control_for};
 use crate::server::Shared;
@@ -224,12 +224,12 @@ pub(crate) fn table(shared: &Shared, req: &Request) -> Result<Response, Response
 /// reflections (2θ and hkl), Rwp and GoF.
 pub(crate) fn curves_json(r: &xrd_refine::Refinement) -> Value {
     json!({
-        "two_theta": r.two_theta,
-        "observed": r.observed,
-        "calculated": r.calculated,
-        "background": r.background,
-        "difference": xrd_jobs::difference(&r.observed, &r.calculated),
-        "phase_curves": r.phase_curves,
+        "two_theta": plotted(&r.two_theta),
+        "observed": plotted(&r.observed),
+        "calculated": plotted(&r.calculated),
+        "background": plotted(&r.background),
+        "difference": plotted(&xrd_jobs::difference(&r.observed, &r.calculated)),
+        "phase_curves": plotted_all(&r.phase_curves),
         "phases": r.phases.iter().map(|p| json!({
             "name": p.name,
             "ticks": p.ticks.iter().map(|(t, _)| t).collect::<Vec<_>>(),
