@@ -706,6 +706,19 @@
         <td>${x.scale == null ? "" : fix(x.scale, 5)}</td><td>${x.shift == null ? "" : fix(x.shift, 4)}</td></tr>`).join("")}</tbody></table>`;
   }
 
+  // Which structure each phase spec was refined with, why, what the library knows against it,
+  // and the structures compared by a short fit (best Rwp first).
+  function choicesList(r) {
+    const choices = r.choices || [];
+    if (!choices.length) return "";
+    const tried = (spec) => ((r.compared || []).find((c) => c.spec === spec) || { tried: [] }).tried;
+    const items = choices.map((c) => {
+      const t = tried(c.spec).map((f) => `${esc(f.name)} (${esc(f.source)}, sg ${f.space_group}) ${f.rwp == null ? esc(f.error || "failed") : `Rwp ${fix(100 * f.rwp, 2)} %`}`);
+      return `<li><b>${esc(c.spec)}</b> → ${esc(c.source)}: ${esc(c.reason)}${c.judgement ? `; ${esc(c.judgement)}` : ""}${t.length ? `<br><span class="hint">compared: ${t.join(" · ")}</span>` : ""}</li>`;
+    }).join("");
+    return `<h3>Structures chosen</h3><ul class="notes" data-testid="choices">${items}</ul>`;
+  }
+
   function renderResult(r) {
     state.frameFit = null;
     const warnings = r.warnings.length ? `<ul class="warnings">${r.warnings.map((w) => `<li>${esc(w)}</li>`).join("")}</ul>` : "";
@@ -714,7 +727,7 @@
     $("results").innerHTML = `<h2>${summation ? "Summation" : "Fit"} ${r.checkpoint}: ${esc(r.file)}</h2>
       <div class="quality" data-testid="quality">R<sub>wp</sub> <b>${fix(100 * r.rwp, 2)} %</b> · R<sub>p</sub> ${fix(100 * r.rp, 2)} % · GoF <b>${fix(r.gof, 2)}</b> · ${summation ? `references of ${esc(r.library)}` : `λ ${esc(r.wavelength)}`} · ${fix(r.seconds, 1)} s
       ${r.amorphous == null ? "" : ` · amorphous ${fix(100 * r.amorphous, 2)} %`}</div>
-      ${tables}${warnings}`;
+      ${tables}${warnings}${summation ? "" : choicesList(r)}`;
     $("export").hidden = false;
     $("export-json").download = summation ? "quantification.json" : "refinement.json";
     $("export-json").textContent = $("export-json").download;

@@ -589,6 +589,8 @@ fn refined_json(r: &xrd_jobs::Refined) -> Value {
         "references": fit.references,
         "reference_curves": plotted_all(&fit.reference_curves),
         "parameters": fit.parameters,
+        "choices": r.choices,
+        "compared": r.compared,
     })
 }
 

@@ -350,6 +350,9 @@ def main():
             text = table.inner_text()
             check("Bunsenite" in text and "Bismite" in text and re.search(r"\d+\.\d+\(\d+\)", text) is not None,
                   "table: NiO and Bi2O3 with esds in parentheses")
+            choices = page.get_by_test_id("choices").inner_text()
+            check("NiO →" in choices and "Bi2O3 →" in choices and "compared:" in choices and "Rwp" in choices,
+                  f"the structures chosen for each spec, with those compared: {choices[:160]!r}")
             quality = page.get_by_test_id("quality").inner_text()
             check("wp" in quality and "GoF" in quality, f"quality line: {quality}")
             FIGURES.mkdir(parents=True, exist_ok=True)
