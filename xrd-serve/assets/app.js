@@ -799,6 +799,15 @@
     }, data, $("compare-plot"));
   }
 
+  // A comparison of two fits is put away with the views it sat beside.
+  function clearCompare() {
+    $("compare-view").innerHTML = "";
+    if (state.comparePlot) {
+      state.comparePlot.destroy();
+      state.comparePlot = null;
+    }
+  }
+
   // The plot and its difference panel as one PNG image (what is on screen, zoom included).
   function exportPng() {
     const parts = [state.plot, state.diff].filter(Boolean).map((u) => u.ctx.canvas);
@@ -844,6 +853,7 @@
   // puts the others' away (a fit's table stays: Refine these leads to one).
   function only(id) {
     ["series-view", "batch-view", "identify-results"].filter((v) => v !== id).forEach((v) => { $(v).innerHTML = ""; });
+    clearCompare();
     $("series-charts").hidden = id !== "series-view";
   }
 
@@ -1298,7 +1308,7 @@
       state.result = Object.assign({ references: [], reference_curves: [], sigma: null, file: r.file }, r.fit);
       drawFit();
       $("results").innerHTML = "";
-      $("compare-view").innerHTML = "";
+      clearCompare();
       $("export").hidden = true;
     }
   }
