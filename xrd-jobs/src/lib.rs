@@ -8,6 +8,7 @@ mod fields;
 mod frames;
 mod identify;
 mod index;
+mod kept;
 mod options;
 mod refine;
 mod rows;
@@ -22,6 +23,7 @@ pub use fields::{JOBS, option_fields};
 pub use frames::{order_name, series_frame};
 pub use identify::{BackgroundMethod, Identified, IdentifiedFile, Identify, IdentifyOptions};
 pub use index::{Index, IndexOptions, IndexRow, Indexed};
+pub use kept::{Kept, kept_key};
 pub use options::{
     DEFAULT_RIR_BRIDGE, RefineOptions, Weighed, bridged_references, measured_wavelength,
     named_index, references_by_id, stages_from_names,

@@ -2,33 +2,28 @@
 //! the indexing and the built-in library (xrd-classify), as `xrd classify predict`.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use xrd_jobs::{Classify, ClassifyOptions};
+use xrd_jobs::{Classify, ClassifyOptions, Kept};
 
 use crate::errors::{IntoPyResult, value_error};
 use crate::libraries;
 use crate::pattern::{pattern_arg, wavelength_of};
 
 /// The jobs built so far, by their options (the model with its stages is built once).
-static JOBS: Mutex<Vec<(String, Arc<Classify>)>> = Mutex::new(Vec::new());
+static JOBS: Kept<Classify> = Kept::new(8);
 
 fn job(options: ClassifyOptions) -> PyResult<Arc<Classify>> {
-    let key = serde_json::to_string(&options).map_err(|e| value_error(e.to_string()))?;
-    let mut all = JOBS.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some((_, c)) = all.iter().find(|(k, _)| *k == key) {
-        return Ok(Arc::clone(c));
-    }
+    let key = xrd_jobs::kept_key(&options, &[]);
     let kept = if options.library {
         Some(libraries::builtin()?)
     } else {
         None
     };
-    let job = Arc::new(Classify::with_library(options, kept).py()?);
-    all.push((key, Arc::clone(&job)));
-    Ok(job)
+    JOBS.get_or_make(key, || Classify::with_library(options, kept))
+        .py()
 }
 
 /// The crystal system and space group of a measured pattern (a `Pattern` or a file path) by the

@@ -7,20 +7,19 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use pyo3::PyResult;
-use xrd_jobs::{Identify, IdentifyOptions};
+use xrd_jobs::{Identify, IdentifyOptions, Kept};
 use xrd_minerals::Library;
 
-use crate::errors::{IntoPyResult, value_error};
+use crate::errors::IntoPyResult;
 
 /// The built-in library, read once. Leaked on purpose: it lives as long as the process, and a
 /// `'static` borrow serves the jobs that take one; identification jobs share the `Arc`.
 static BUILTIN: Mutex<Option<&'static Arc<Library>>> = Mutex::new(None);
 
-/// Identification jobs by their options (JSON), the last few: each keeps its matchers, so a
-/// batch of calls with the same options builds them once.
-type IdentifyJobs = Vec<(String, Arc<Identify>)>;
-static IDENTIFY_JOBS: Mutex<IdentifyJobs> = Mutex::new(Vec::new());
-const KEPT_JOBS: usize = 8;
+/// Identification jobs by their options and their library folders' files, the last few: each
+/// keeps its matchers, so a batch of calls with the same options builds them once, and a
+/// folder changed since makes a new job.
+static IDENTIFY_JOBS: Kept<Identify> = Kept::new(8);
 
 /// The folder of cached reference patterns: `$XRD_CACHE`, else `$XDG_CACHE_HOME/xrd`, else
 /// `~/.cache/xrd`, else `xrd-cache` in the working folder.
@@ -53,28 +52,17 @@ fn builtin_shared() -> PyResult<&'static Arc<Library>> {
     Ok(lib)
 }
 
-/// The identification job of `options`, kept with its matchers while its options are among
-/// the last few used; the built-in library shared when no folder is searched (folders are read
-/// anew for a new job: they change between calls).
+/// The identification job of `options`, kept with its matchers while it is among the last few
+/// used; the built-in library shared when no folder is searched.
 pub fn identify_job(options: IdentifyOptions) -> PyResult<Arc<Identify>> {
-    let key = serde_json::to_string(&options).map_err(|e| value_error(e.to_string()))?;
-    {
-        let all = IDENTIFY_JOBS.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, job)) = all.iter().find(|(k, _)| *k == key) {
-            return Ok(Arc::clone(job));
-        }
-    }
-    options.check().py()?;
-    let kept = if options.builtin && options.library.is_empty() {
+    let key = xrd_jobs::kept_key(&options, &options.library);
+    let builtin = options.builtin && options.library.is_empty();
+    let kept = if builtin {
         Some(Arc::clone(builtin_shared()?))
     } else {
         None
     };
-    let job = Arc::new(Identify::with_library(options, kept).py()?);
-    let mut all = IDENTIFY_JOBS.lock().unwrap_or_else(PoisonError::into_inner);
-    if all.len() >= KEPT_JOBS {
-        all.remove(0);
-    }
-    all.push((key, Arc::clone(&job)));
-    Ok(job)
+    IDENTIFY_JOBS
+        .get_or_make(key, || Identify::with_library(options, kept))
+        .py()
 }

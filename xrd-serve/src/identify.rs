@@ -4,7 +4,7 @@
 //! simulated reference patterns) per wavelength: only the first identification at a
 //! wavelength pays for them.
 
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::{Value, json};
@@ -17,7 +17,7 @@ use crate::job::{Kind, control_for};
 use crate::server::Shared;
 
 /// Identification jobs kept (each holds its library and its matchers).
-const KEPT_JOBS: usize = 3;
+pub(crate) const KEPT_JOBS: usize = 3;
 
 /// The last identification, as the page shows it (with its job id and served file).
 #[derive(Debug)]
@@ -52,44 +52,7 @@ pub(crate) fn identify_options(
     Ok(options)
 }
 
-/// The names, sizes and times of the files in the library folders: a job kept for a folder
-/// whose files changed since (a CIF uploaded, edited) is not reused.
-fn stamp(library: &[std::path::PathBuf]) -> String {
-    let mut out = String::new();
-    for path in library {
-        let mut files: Vec<String> = std::fs::read_dir(path)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|e| {
-                let m = e.metadata().ok()?;
-                let t = m
-                    .modified()
-                    .ok()?
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .ok()?;
-                Some(format!(
-                    "{}:{}:{}",
-                    e.file_name().to_string_lossy(),
-                    m.len(),
-                    t.as_nanos()
-                ))
-            })
-            .collect();
-        if files.is_empty() {
-            // A file given as the library, not a folder.
-            if let Ok(m) = std::fs::metadata(path) {
-                files.push(format!("{}:{:?}", m.len(), m.modified().ok()));
-            }
-        }
-        files.sort();
-        out.push_str(&files.join(","));
-        out.push('|');
-    }
-    out
-}
-
-/// The kept job of `options`, or a new one (kept, the oldest dropped past [`KEPT_JOBS`]),
+/// The kept job of `options` ([`xrd_jobs::Kept`], the last [`KEPT_JOBS`]), or a new one,
 /// with the built-in library the server loaded when it searches that one alone.
 ///
 /// # Errors
@@ -98,35 +61,15 @@ pub(crate) fn job_for(
     shared: &Shared,
     options: IdentifyOptions,
 ) -> Result<Arc<Identify>, xrd_jobs::Error> {
-    let key = format!(
-        "{}|{}",
-        serde_json::to_string(&options).unwrap_or_default(),
-        stamp(&options.library)
-    );
-    {
-        let jobs = shared
-            .identify_jobs
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, job)) = jobs.iter().find(|(k, _)| *k == key) {
-            return Ok(Arc::clone(job));
-        }
-    }
-    let builtin = if options.builtin {
-        Some(crate::library::builtin().map_err(xrd_jobs::Error::Input)?)
-    } else {
-        None
-    };
-    let job = Arc::new(Identify::with_library(options, builtin)?);
-    let mut jobs = shared
-        .identify_jobs
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    jobs.push((key, Arc::clone(&job)));
-    if jobs.len() > KEPT_JOBS {
-        jobs.remove(0);
-    }
-    Ok(job)
+    let key = xrd_jobs::kept_key(&options, &options.library);
+    shared.identify_jobs.get_or_make(key, || {
+        let builtin = if options.builtin {
+            Some(crate::library::builtin().map_err(xrd_jobs::Error::Input)?)
+        } else {
+            None
+        };
+        Identify::with_library(options, builtin)
+    })
 }
 
 /// What the page shows of one pattern's identification: the phases found (the job's rows),

@@ -75,7 +75,7 @@ pub(crate) struct Shared {
     pub hosts: Vec<String>,
     pub bench: Mutex<Bench>,
     /// Identification jobs kept with their matchers, by their options (JSON).
-    pub identify_jobs: Mutex<Vec<(String, Arc<xrd_jobs::Identify>)>>,
+    pub identify_jobs: xrd_jobs::Kept<xrd_jobs::Identify>,
     pub stop: AtomicBool,
     pub connections: AtomicUsize,
 }
@@ -199,7 +199,7 @@ impl Server {
             cache: options.cache.clone(),
             hosts,
             bench: Mutex::new(Bench::new()),
-            identify_jobs: Mutex::new(Vec::new()),
+            identify_jobs: xrd_jobs::Kept::new(crate::identify::KEPT_JOBS),
             stop: AtomicBool::new(false),
             connections: AtomicUsize::new(0),
         });

@@ -53,3 +53,37 @@ pub fn series(dir: &Path, frames: usize) -> (PathBuf, Vec<PathBuf>) {
         .collect();
     (cif, files)
 }
+
+/// Runs `job` under a control that another thread cancels at the first `stage` event (the
+/// event waits until the cancel is made), and returns what it returned and how long after the
+/// cancel. Panics when no stage event comes: the refinement would not run under the control.
+pub fn cancelled_at_first_stage<T>(
+    job: impl FnOnce(&xrd_jobs::Control) -> T,
+) -> (T, std::time::Duration) {
+    use std::time::{Duration, Instant};
+    let (tell, heard) = std::sync::mpsc::channel::<()>();
+    let (ack, acked) = std::sync::mpsc::channel::<()>();
+    let once = std::sync::Mutex::new(Some((tell, acked)));
+    let control = xrd_jobs::Control::new().on_progress(move |p| {
+        if p.what == "stage"
+            && let Some((tell, acked)) = once.lock().unwrap().take()
+        {
+            tell.send(()).unwrap();
+            acked.recv_timeout(Duration::from_secs(10)).unwrap();
+        }
+    });
+    let canceller = control.clone();
+    let watcher = std::thread::spawn(move || {
+        heard
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no stage event of the refinement"));
+        canceller.cancel();
+        let at = Instant::now();
+        ack.send(()).unwrap();
+        at
+    });
+    let out = job(&control);
+    let returned = Instant::now();
+    let at = watcher.join().unwrap();
+    (out, returned - at)
+}

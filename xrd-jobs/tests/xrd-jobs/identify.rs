@@ -3,7 +3,7 @@
 //! one identification.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use xrd_io::{Pattern, Wavelength};
 use xrd_jobs::{Control, Error, Identify, IdentifyOptions};
@@ -65,36 +65,7 @@ fn a_cancel_stops_the_refinement_inside_an_identification_within_100_ms() {
     let (cif, files) = fixtures::series(dir.path(), 1);
     let job = job(dir.path(), &cif);
     let patterns = named(&files);
-    // The refinement's first stage event waits until the other thread has cancelled.
-    let (tell, heard) = std::sync::mpsc::channel::<()>();
-    let (ack, acked) = std::sync::mpsc::channel::<()>();
-    let once = std::sync::Mutex::new(Some((tell, acked)));
-    let control = Control::new().on_progress(move |p| {
-        if p.what == "stage"
-            && let Some((tell, acked)) = once.lock().unwrap().take()
-        {
-            tell.send(()).unwrap();
-            acked.recv_timeout(Duration::from_secs(10)).unwrap();
-        }
-    });
-    let canceller = control.clone();
-    let watcher = std::thread::spawn(move || {
-        // No event: the refinement does not run under the job's control.
-        heard
-            .recv_timeout(Duration::from_secs(30))
-            .expect("a stage event of the refinement");
-        canceller.cancel();
-        let at = Instant::now();
-        ack.send(()).unwrap();
-        at
-    });
-    let r = job.run(&patterns, &control);
-    let returned = Instant::now();
-    let at = watcher.join().unwrap();
+    let (r, after) = fixtures::cancelled_at_first_stage(|control| job.run(&patterns, control));
     assert!(matches!(r, Err(Error::Cancelled)), "{r:?}");
-    assert!(
-        returned - at < Duration::from_millis(100),
-        "{:?}",
-        returned - at
-    );
+    assert!(after < Duration::from_millis(100), "{after:?}");
 }

@@ -86,35 +86,8 @@ fn a_refinement_cancelled_from_another_thread_stops_within_a_step() {
     let (cif, files) = fixtures::series(dir.path(), 1);
     let job = Refine::new(options(&cif)).unwrap();
     let pattern = xrd_io::read(&files[0]).unwrap().remove(0);
-    // The first stage's event waits until the other thread has cancelled.
-    let (tell, heard) = std::sync::mpsc::channel::<()>();
-    let (ack, acked) = std::sync::mpsc::channel::<()>();
-    let once = std::sync::Mutex::new(Some((tell, acked)));
-    let control = Control::new().on_progress(move |p| {
-        if p.what == "stage"
-            && let Some((tell, acked)) = once.lock().unwrap().take()
-        {
-            tell.send(()).unwrap();
-            acked
-                .recv_timeout(std::time::Duration::from_secs(10))
-                .unwrap();
-        }
-    });
-    let canceller = control.clone();
-    let watcher = std::thread::spawn(move || {
-        heard.recv().unwrap();
-        canceller.cancel();
-        let at = std::time::Instant::now();
-        ack.send(()).unwrap();
-        at
-    });
-    let r = job.run("frame_0.xy", &pattern, &control);
-    let returned = std::time::Instant::now();
-    let at = watcher.join().unwrap();
+    let (r, after) =
+        fixtures::cancelled_at_first_stage(|control| job.run("frame_0.xy", &pattern, control));
     assert!(matches!(r, Err(Error::Cancelled)), "{r:?}");
-    assert!(
-        returned - at < std::time::Duration::from_millis(100),
-        "{:?}",
-        returned - at
-    );
+    assert!(after < std::time::Duration::from_millis(100), "{after:?}");
 }
