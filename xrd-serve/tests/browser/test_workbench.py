@@ -596,8 +596,17 @@ def main():
             expect(page.get_by_test_id("status")).to_contain_text("series")
             other.get_by_test_id("refine").click()
             expect(other.get_by_test_id("refine-error")).to_contain_text("Busy")
-            expect(other.get_by_test_id("status")).to_contain_text("series", timeout=5000)
-            check(True, "second tab: the first tab's series is busy there (409)")
+            # The other tab looks once a second: a series of 17 frames (2–3 s) may end before
+            # it has shown it running; then its table is there instead.
+            shown, seen = "", False
+            for _ in range(50):
+                shown = other.get_by_test_id("status").text_content() or ""
+                done = other.get_by_test_id("series-table").text_content() or ""
+                seen = "series" in shown or "17 of 17" in done
+                if seen:
+                    break
+                time.sleep(0.1)
+            check(seen, f"second tab: the first tab's series is busy there (409), then shown (status {shown!r})")
             series_table = page.get_by_test_id("series-table")
             expect(series_table.locator("h2")).to_contain_text("17 of 17 frames", timeout=90000)
             expect(other.get_by_test_id("series-table").locator("h2")).to_contain_text("17 of 17 frames", timeout=30000)
