@@ -156,6 +156,7 @@ mod tests {
             phases: &["a".to_string(), "b".to_string()],
             cells: &[Vec::new(), Vec::new()],
             references: &[],
+            sites: &[],
         };
         let mut t = Table::default();
         t.push(Id::B(0), &owners, 0.0, -1.0, 5.0);

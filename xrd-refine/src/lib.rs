@@ -3,6 +3,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod absorption;
+mod atoms;
 mod calibration;
 mod cell;
 mod constraints;
@@ -27,7 +28,9 @@ pub use calibration::{CALIBRATION_FORMAT, CalibratedPeak, Calibration, Operator}
 pub use error::{Error, Result};
 pub use instrument::{INSTRUMENT_FORMAT, Instrument};
 pub use lm::Stop;
-pub use parameter::{HumpPart, ParamId, PhaseParam, RESERVED_NAMES, ReferenceParam, Width};
+pub use parameter::{
+    HumpPart, ParamId, PhaseParam, RESERVED_NAMES, ReferenceParam, SiteParam, Width,
+};
 pub use params::{COMPARISON_ITERATIONS, COMPARISON_STAGES, RefineParams, Stage};
 pub use phase::{Intensities, Phase};
 pub use reference::{BACKGROUND_NAME, Reference, ReferenceLibrary};

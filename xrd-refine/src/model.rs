@@ -9,6 +9,7 @@ use nalgebra::DMatrix;
 use xrd_io::Wavelength;
 
 use crate::absorption::CapillaryTable;
+use crate::atoms::StructureF2;
 use crate::constraints::Column;
 use crate::instrument::Instrument;
 use crate::parameter::{HumpPart, Id, Owners, Table, Width};
@@ -38,6 +39,8 @@ pub(crate) struct PhaseIndex {
     pub size: usize,
     pub strain: usize,
     pub texture: usize,
+    /// The parameters of the phase's asymmetric-unit sites, when its structure is refined.
+    pub sites: std::ops::Range<usize>,
 }
 
 /// Indices of one broad background peak's parameters.
@@ -104,6 +107,7 @@ impl Layout {
                 Id::Texture(p) => grow(&mut l.phases, p).texture = i,
                 Id::ReferenceScale(r) => grow(&mut l.references, r).0 = i,
                 Id::ReferenceShift(r) => grow(&mut l.references, r).1 = i,
+                Id::Site(p, ..) => extend(&mut grow(&mut l.phases, p).sites, i),
             }
         }
         l
@@ -132,6 +136,8 @@ pub(crate) struct Model {
     shape: TchProfile,
     /// Measured reference patterns fitted beside the phases (full-pattern summation).
     pub references: Vec<Reference>,
+    /// The pattern is a neutron one (the structures scatter by their scattering lengths).
+    pub neutron: bool,
 }
 
 /// What one peak line contributes: its profile quantities and their derivatives.
@@ -188,6 +194,7 @@ impl Model {
             phases: &names,
             cells: &cells,
             references: &[],
+            sites: &[],
         };
         let mut table = Table::default();
         let mut push = |id, start, lo, hi| {
@@ -244,6 +251,7 @@ impl Model {
             table,
             shape: TchProfile::new(),
             references: Vec::new(),
+            neutron: false,
         }
     }
 
@@ -255,6 +263,7 @@ impl Model {
             phases: &[],
             cells: &[],
             references: &ids,
+            sites: &[],
         };
         for r in 0..references.len() {
             let t = &mut self.table;
@@ -264,6 +273,82 @@ impl Model {
         self.layout = Layout::of(&self.table);
         self.references = references;
         self
+    }
+
+    /// Adds the structures of the phases whose intensities come from their structure as
+    /// refinable parameters (each asymmetric-unit site's free coordinates, U and occupancy),
+    /// scattering neutrons when `neutron`, else X-rays; after every other parameter.
+    ///
+    /// # Errors
+    /// A structure whose symmetry cannot be read, or an element without a scattering factor
+    /// (or, for neutrons, a scattering length).
+    pub fn with_atoms(mut self, phases: &[crate::Phase], neutron: bool) -> crate::Result<Self> {
+        let names: Vec<String> = self.phases.iter().map(|ph| ph.name.clone()).collect();
+        let mut labels: Vec<Vec<String>> = vec![Vec::new(); self.phases.len()];
+        let mut pushes: Vec<(usize, usize, crate::parameter::SiteParam, f64, f64, f64)> =
+            Vec::new();
+        for (p, (ph, phase)) in self.phases.iter_mut().zip(phases).enumerate() {
+            if !matches!(phase.intensities(), crate::Intensities::Structure)
+                || !phase.has_chemistry()
+            {
+                continue;
+            }
+            let hkl: Vec<Vec<[i32; 3]>> = ph
+                .peaks
+                .iter()
+                .map(|k| k.members.iter().map(|m| m.hkl).collect())
+                .collect();
+            let inv_d2: Vec<f64> = ph.peaks.iter().map(|k| k.inv_d2(&ph.cell_start)).collect();
+            let atoms = crate::atoms::AtomModel::new(
+                phase.structure(),
+                &hkl,
+                &inv_d2,
+                self.radiation,
+                neutron,
+            )?;
+            for (k, site) in atoms.sites.iter().enumerate() {
+                labels[p].push(site.label.clone());
+                for (param, start) in site.params().into_iter().zip(site.starts()) {
+                    let (lo, hi) = match param {
+                        // A coordinate within ±0.1 of the cell edge of its start.
+                        crate::parameter::SiteParam::X
+                        | crate::parameter::SiteParam::Y
+                        | crate::parameter::SiteParam::Z => (-0.1, 0.1),
+                        crate::parameter::SiteParam::U => (0.0, 0.25),
+                        _ => (0.0, 1.0),
+                    };
+                    pushes.push((p, k, param, start, lo, hi));
+                }
+            }
+            ph.atoms = Some(std::sync::Arc::new(atoms));
+        }
+        let cells: Vec<Vec<String>> = self.phases.iter().map(|ph| ph.cell.names()).collect();
+        let owners = Owners {
+            phases: &names,
+            cells: &cells,
+            references: &[],
+            sites: &labels,
+        };
+        for (p, k, param, start, lo, hi) in pushes {
+            self.table.push(Id::Site(p, k, param), &owners, start, lo, hi);
+        }
+        self.layout = Layout::of(&self.table);
+        self.neutron = neutron;
+        Ok(self)
+    }
+
+    /// Each phase's |F|² (and derivatives, with `derivatives`) from its refined structure at
+    /// `values`; none for a phase whose structure is not refined.
+    fn structures(&self, values: &[f64], derivatives: bool) -> Vec<Option<StructureF2>> {
+        self.phases
+            .iter()
+            .zip(&self.layout.phases)
+            .map(|(ph, pi)| {
+                ph.atoms
+                    .as_ref()
+                    .map(|a| a.evaluate(&values[pi.sites.clone()], derivatives))
+            })
+            .collect()
     }
 
     /// Each reference at unit scale and its shift in `values`, at every point.
@@ -377,6 +462,8 @@ impl Model {
             parts.phases = Vec::new();
             parts.references = Vec::new();
         }
+        let structures = self.structures(values, jac.is_some());
+        let structures = &structures[..];
         if let Some(parts) = parts.as_mut() {
             // Each phase's curve for the output: one phase after another.
             for (p, ph) in self.phases.iter().enumerate() {
@@ -385,6 +472,7 @@ impl Model {
                 self.add_peaks(
                     choices,
                     values,
+                    structures,
                     &items,
                     &mut y,
                     jac.as_mut().map(|(c, j)| (*c, &mut **j)),
@@ -412,6 +500,7 @@ impl Model {
                         self.add_peaks(
                             choices,
                             values,
+                            structures,
                             first,
                             &mut y,
                             jac.as_mut().map(|(c, j)| (*c, &mut **j)),
@@ -420,7 +509,14 @@ impl Model {
                     || {
                         let mut y2 = vec![0.0; n];
                         let mut j2 = cols.map(|_| DMatrix::zeros(n, width));
-                        self.add_peaks(choices, values, second, &mut y2, cols.zip(j2.as_mut()));
+                        self.add_peaks(
+                            choices,
+                            values,
+                            structures,
+                            second,
+                            &mut y2,
+                            cols.zip(j2.as_mut()),
+                        );
                         (y2, j2)
                     },
                 );
@@ -432,6 +528,7 @@ impl Model {
                 self.add_peaks(
                     choices,
                     values,
+                    structures,
                     &items,
                     &mut y,
                     jac.as_mut().map(|(c, j)| (*c, &mut **j)),
@@ -541,10 +638,12 @@ impl Model {
 
     /// Adds the peaks `items` ((phase, peak) pairs) to `y`, and their derivatives to the columns
     /// `cols` of `jac`.
+    #[allow(clippy::too_many_arguments)]
     fn add_peaks(
         &self,
         choices: &Choices,
         values: &[f64],
+        structures: &[Option<StructureF2>],
         items: &[(usize, usize)],
         y: &mut [f64],
         mut jac: Option<(&[Column], &mut DMatrix<f64>)>,
@@ -552,6 +651,7 @@ impl Model {
         let l = &self.layout;
         let mut derivs: Vec<(usize, [f64; 5])> = Vec::new();
         let mut window: Vec<[f64; 5]> = Vec::new();
+        let mut site_d: Vec<f64> = Vec::new();
         for &(p, k) in items {
             let ph = &self.phases[p];
             let peak = &ph.peaks[k];
@@ -562,20 +662,45 @@ impl Model {
                 continue;
             }
             let g = inv_d2.sqrt();
+            let structure = structures.get(p).and_then(Option::as_ref);
+            let member_f2 = |j: usize| match structure {
+                Some(s) => s.f2[k][j],
+                None => choices.member_f2(self, p, k, j),
+            };
             // Σ |F|² W and its derivative in r.
             let (tex, dtex) = match choices.texture(p).and_then(|t| t.cos2.get(k)) {
                 Some(c2) => {
                     let r = values[pi.texture];
                     c2.iter().enumerate().fold((0.0, 0.0), |(t, dt), (j, &c)| {
-                        let f2 = choices.member_f2(self, p, k, j);
+                        let f2 = member_f2(j);
                         let x = r * r * c + (1.0 - c) / r;
                         let w = x.powf(-1.5);
                         let dw = -1.5 * x.powf(-2.5) * (2.0 * r * c - (1.0 - c) / (r * r));
                         (t + f2 * w, dt + f2 * dw)
                     })
                 }
-                None => (choices.peak_f2(self, p, k), 0.0),
+                None => match structure {
+                    Some(s) => (s.f2[k].iter().sum(), 0.0),
+                    None => (choices.peak_f2(self, p, k), 0.0),
+                },
             };
+            // ∂(Σ |F|² W)/∂(site parameter), when the structure is refined.
+            site_d.clear();
+            if let (Some(s), Some(_)) = (structure, jac.as_ref()) {
+                let n = pi.sites.len();
+                site_d.resize(n, 0.0);
+                let texture = choices.texture(p).and_then(|t| t.cos2.get(k));
+                let r = values[pi.texture];
+                for (j, d) in s.d[k].chunks(n).enumerate() {
+                    let w = texture.map_or(1.0, |c2| {
+                        let c = c2[j];
+                        (r * r * c + (1.0 - c) / r).powf(-1.5)
+                    });
+                    for (o, dj) in site_d.iter_mut().zip(d) {
+                        *o += w * dj;
+                    }
+                }
+            }
             for &(lambda, ratio) in &self.lines {
                 let sin = lambda * g / 2.0;
                 if sin >= 0.999_999 {
@@ -595,6 +720,16 @@ impl Model {
                     jac.as_ref().map(|(c, _)| *c),
                     &mut derivs,
                 );
+                if let Some((cols, _)) = jac.as_ref()
+                    && tex > 0.0
+                {
+                    let per_tex = line.intensity / tex;
+                    for (i, d) in pi.sites.clone().zip(&site_d) {
+                        if let Some((c, m)) = cols[i] {
+                            derivs.push((c, [m * per_tex * d, 0.0, 0.0, 0.0, 0.0]));
+                        }
+                    }
+                }
                 let (a, b) = self.reach(line.centre, line.h);
                 let Some((_, j)) = jac.as_mut() else {
                     for (yi, t) in y[a..b].iter_mut().zip(&self.tt[a..b]) {
@@ -821,6 +956,50 @@ pub(crate) mod tests {
     #[test]
     fn jacobian_matches_central_differences() {
         jacobian_check(&Instrument::default());
+    }
+
+    /// With the structures refined: every site parameter's column too, textured.
+    #[test]
+    fn jacobian_with_atoms_matches_central_differences() {
+        let (m, mut v, c) = model_with(&Instrument::default());
+        let phases: Vec<Phase> = [RUTILE, MONO]
+            .iter()
+            .map(|c| Phase::new("p", Structure::from_cif(c).unwrap()).unwrap())
+            .collect();
+        let n0 = v.len();
+        let m = m.with_atoms(&phases, false).unwrap();
+        // Rutile: Ti (2a, fixed) and O (4f: x, x, 0) — one coordinate; the monoclinic
+        // phase's two general sites three each; U and occupancy per site.
+        assert_eq!(m.table.len() - n0, (2 + 3) + (5 + 5));
+        let names: Vec<String> = m.table.keys()[n0..].iter().map(|k| k.to_string()).collect();
+        assert!(names.contains(&"p.site.O.x".to_string()), "{names:?}");
+        v.extend(m.table.starts()[n0..].iter());
+        for (k, x) in v[n0..].iter_mut().enumerate() {
+            *x += 0.002 * ((k % 3) as f64 + 1.0);
+        }
+        let n = v.len();
+        let cols: Vec<Column> = (0..n).map(|i| Some((i, 1.0))).collect();
+        let mut j = DMatrix::zeros(m.tt.len(), n);
+        m.evaluate(&c, &v, Some((&cols, &mut j)), None);
+        for k in 0..n {
+            let h = v[k].abs().max(1e-3) * 1e-6;
+            let (mut up, mut down) = (v.clone(), v.clone());
+            up[k] += h;
+            down[k] -= h;
+            let (fu, fd) = (
+                m.evaluate(&c, &up, None, None),
+                m.evaluate(&c, &down, None, None),
+            );
+            let (mut diff, mut norm) = (0.0, 0.0);
+            for i in 0..m.tt.len() {
+                let num = (fu[i] - fd[i]) / (2.0 * h);
+                diff += (j[(i, k)] - num).powi(2);
+                norm += num * num;
+            }
+            let rel = (diff / norm.max(1e-300)).sqrt();
+            assert!(norm > 0.0, "`{}` has no effect", m.table[k].key);
+            assert!(rel < 1e-5, "`{}`: relative error {rel:e}", m.table[k].key);
+        }
     }
 
     #[test]

@@ -60,6 +60,73 @@ impl Width {
     }
 }
 
+/// A parameter of one asymmetric-unit site of a phase's structure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum SiteParam {
+    /// The free coordinate along a (fractional x), or the one x leads on a special position
+    /// (`x, 2x, 1/4`: the others follow it).
+    #[serde(rename = "x")]
+    X,
+    /// Likewise for y.
+    #[serde(rename = "y")]
+    Y,
+    /// Likewise for z.
+    #[serde(rename = "z")]
+    Z,
+    /// The isotropic displacement parameter U (Å²; B = 8π²U).
+    U,
+    /// The occupancy.
+    #[serde(rename = "occ")]
+    Occupancy,
+}
+
+impl std::str::FromStr for SiteParam {
+    type Err = crate::Error;
+
+    /// `x`, `y`, `z`, `U` (or `uiso`), `occ`.
+    fn from_str(s: &str) -> crate::Result<Self> {
+        match s {
+            "uiso" | "Uiso" | "u" => Ok(SiteParam::U),
+            _ => SiteParam::ALL
+                .into_iter()
+                .find(|p| p.name() == s)
+                .ok_or_else(|| {
+                    crate::error::invalid(
+                        "atoms",
+                        format!("`{s}` is no site parameter (x, y, z, U, occ)"),
+                    )
+                }),
+        }
+    }
+}
+
+impl SiteParam {
+    const ALL: [SiteParam; 5] = [
+        SiteParam::X,
+        SiteParam::Y,
+        SiteParam::Z,
+        SiteParam::U,
+        SiteParam::Occupancy,
+    ];
+
+    /// Its name in a parameter's text form (`x`, `y`, `z`, `U`, `occ`).
+    pub fn name(self) -> &'static str {
+        match self {
+            SiteParam::X => "x",
+            SiteParam::Y => "y",
+            SiteParam::Z => "z",
+            SiteParam::U => "U",
+            SiteParam::Occupancy => "occ",
+        }
+    }
+
+    /// The coordinate of axis `k` (0, 1, 2).
+    pub(crate) fn axis(k: usize) -> Self {
+        [SiteParam::X, SiteParam::Y, SiteParam::Z][k.min(2)]
+    }
+}
+
 /// What a parameter is, and whose: phase `p`, measured reference `r`, background term or hump
 /// `k`, free cell parameter `c` of a phase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -81,6 +148,8 @@ pub(crate) enum Id {
     Texture(usize),
     ReferenceScale(usize),
     ReferenceShift(usize),
+    /// Site `s` of phase `p`'s asymmetric unit.
+    Site(usize, usize, SiteParam),
 }
 
 impl Id {
@@ -92,7 +161,8 @@ impl Id {
             | Id::B(p)
             | Id::Size(p)
             | Id::Strain(p)
-            | Id::Texture(p) => Some(p),
+            | Id::Texture(p)
+            | Id::Site(p, ..) => Some(p),
             Id::Background(_)
             | Id::Hump(..)
             | Id::Zero
@@ -137,6 +207,8 @@ pub enum PhaseParam {
     Strain,
     /// The March–Dollase ratio r of the texture direction kept.
     Texture,
+    /// A parameter of the asymmetric-unit site of this label.
+    Site(String, SiteParam),
 }
 
 /// A measured reference's parameters.
@@ -163,6 +235,7 @@ pub enum ReferenceParam {
 /// | `Calcite.scale`, `.B`, `.size`, `.strain`, `.texture` | phase `Calcite`'s own |
 /// | `Calcite.cell.A=B` | a free metric coefficient of its cell ([`PhaseParam::Cell`]) |
 /// | `reference.KAOLINITE.scale`, `.shift` | a measured reference's |
+/// | `PbSO4.site.O3.x`, `.y`, `.z`, `.U`, `.occ` | site `O3` of phase `PbSO4` ([`SiteParam`]) |
 ///
 /// A phase may not be called `background`, `hump`, `instrument`, `specimen` or `reference`, nor
 /// begin with one of them and a dot, and every key of a refinement must read back as itself
@@ -248,6 +321,7 @@ impl std::fmt::Display for ParamId {
                 PhaseParam::Size => write!(f, "{name}.size"),
                 PhaseParam::Strain => write!(f, "{name}.strain"),
                 PhaseParam::Texture => write!(f, "{name}.texture"),
+                PhaseParam::Site(label, p) => write!(f, "{name}.site.{label}.{}", p.name()),
             },
             ParamId::Reference(name, param) => match param {
                 ReferenceParam::Scale => write!(f, "reference.{name}.scale"),
@@ -312,6 +386,17 @@ impl std::str::FromStr for ParamId {
                     .filter(|(_, c)| is_coefficient_name(c))
                 {
                     (name, PhaseParam::Cell(c.to_string()))
+                } else if let Some((name, label, param)) =
+                    s.rsplit_once('.').and_then(|(head, suffix)| {
+                        let param = SiteParam::ALL.into_iter().find(|p| p.name() == suffix)?;
+                        let (name, label) = head.rsplit_once(".site.")?;
+                        Some((name, label, param))
+                    })
+                {
+                    if label.is_empty() {
+                        return Err(bad());
+                    }
+                    (name, PhaseParam::Site(label.to_string(), param))
                 } else {
                     let (name, suffix) = s.rsplit_once('.').ok_or_else(bad)?;
                     let param = match suffix {
@@ -373,6 +458,8 @@ pub(crate) struct Owners<'a> {
     /// Each phase's free cell parameters (`A`, `A=B`, …).
     pub cells: &'a [Vec<String>],
     pub references: &'a [String],
+    /// Each phase's site labels (empty for a phase whose structure is not refined).
+    pub sites: &'a [Vec<String>],
 }
 
 /// Every parameter of one refinement, in the order of the working vector.
@@ -401,6 +488,7 @@ impl Table {
             Id::Texture(p) => phase(p, PhaseParam::Texture),
             Id::ReferenceScale(r) => reference(r, ReferenceParam::Scale),
             Id::ReferenceShift(r) => reference(r, ReferenceParam::Shift),
+            Id::Site(p, k, param) => phase(p, PhaseParam::Site(owners.sites[p][k].clone(), param)),
         };
         self.params.push(Param {
             id,
@@ -448,6 +536,7 @@ mod tests {
             phases: &["rutile".to_string()],
             cells: &[vec!["A=B".to_string(), "C".to_string()]],
             references: &["kaolinite".to_string()],
+            sites: &[],
         };
         let mut t = Table::default();
         t.push(Id::Hump(0, HumpPart::Fwhm), &owners, 8.0, 1.0, 60.0);
@@ -486,6 +575,9 @@ mod tests {
             phase(PhaseParam::Size),
             phase(PhaseParam::Strain),
             phase(PhaseParam::Texture),
+            phase(PhaseParam::Site("O3".into(), SiteParam::X)),
+            phase(PhaseParam::Site("Fe.2".into(), SiteParam::Occupancy)),
+            phase(PhaseParam::Site("Pb1".into(), SiteParam::U)),
             ParamId::Reference("ILLITE.1M".into(), ReferenceParam::Scale),
             ParamId::Reference("KAOLINITE".into(), ReferenceParam::Shift),
         ];
@@ -519,6 +611,7 @@ mod tests {
             "reference.scale",
             "reference.KAOLINITE.B",
             "hump.scale",
+            "PbSO4.site..x",
         ] {
             assert!(bad.parse::<ParamId>().is_err(), "{bad}");
         }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Result;
 use crate::error::invalid;
-use crate::parameter::{Id, ParamId, Width};
+use crate::parameter::{Id, ParamId, SiteParam, Width};
 
 /// One stage of the staged strategy: each frees its parameters on top of the earlier stages'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -30,6 +30,10 @@ pub enum Stage {
     /// where the data do not carry it (its esd above 0.5 Å², or at a bound: a minor phase).
     #[serde(alias = "Displacement")]
     OverallB,
+    /// The structure of every phase whose intensities come from it: the site parameters of
+    /// [`RefineParams::atoms`] (default each site's free coordinates and U) — a Rietveld
+    /// structure refinement, after the profile.
+    Atoms,
 }
 
 impl Stage {
@@ -44,12 +48,21 @@ impl Stage {
     ];
 
     /// Every stage, in order.
-    pub const ALL: [Stage; 5] = [
+    pub const ALL: [Stage; 6] = [
         Stage::ScaleBackground,
         Stage::CellsZero,
         Stage::Profile,
         Stage::Texture,
         Stage::OverallB,
+        Stage::Atoms,
+    ];
+
+    /// A structure refinement's plan: scale and background, cells and zero, profile, atoms.
+    pub const STRUCTURE: [Stage; 4] = [
+        Stage::ScaleBackground,
+        Stage::CellsZero,
+        Stage::Profile,
+        Stage::Atoms,
     ];
 
     /// The stage's name as the command line spells it.
@@ -60,6 +73,7 @@ impl Stage {
             Stage::Profile => "profile",
             Stage::Texture => "texture",
             Stage::OverallB => "b",
+            Stage::Atoms => "atoms",
         }
     }
 
@@ -86,6 +100,8 @@ pub(crate) struct Situation<'a> {
     pub textured: &'a [Option<[i32; 3]>],
     /// Each phase's overall B, held where the data do not carry it.
     pub fixed_b: &'a [bool],
+    /// The site parameters [`Stage::Atoms`] refines.
+    pub atoms: &'a [SiteParam],
 }
 
 /// What a stage does beside refining what it frees: the one per-stage hook of the run
@@ -107,7 +123,7 @@ impl Stage {
     /// each stage refines; [`Stage`]'s variants document the same in words. Exhaustive in the
     /// parameter: a new kind of parameter does not compile until a stage is chosen for it.
     pub(crate) fn frees(self, id: Id, s: &Situation<'_>) -> bool {
-        use Stage::{CellsZero, OverallB, Profile, ScaleBackground, Texture};
+        use Stage::{Atoms, CellsZero, OverallB, Profile, ScaleBackground, Texture};
         let instrument = !s.fixed_instrument;
         let (stages, when): (&[Stage], bool) = match id {
             Id::Background(_) | Id::Hump(..) | Id::Scale(_) | Id::ReferenceScale(_) => {
@@ -128,6 +144,7 @@ impl Stage {
             }
             Id::Texture(p) => (&[Texture], s.textured[p].is_some()),
             Id::B(p) => (&[OverallB], !s.fixed_b[p]),
+            Id::Site(_, _, param) => (&[Atoms], s.atoms.contains(&param)),
         };
         when && stages.contains(&self)
     }
@@ -136,7 +153,9 @@ impl Stage {
     /// stage does not compile until its behaviour is chosen.
     pub(crate) fn hook(self) -> Hook {
         match self {
-            Stage::ScaleBackground | Stage::CellsZero | Stage::Profile => Hook::Plain,
+            Stage::ScaleBackground | Stage::CellsZero | Stage::Profile | Stage::Atoms => {
+                Hook::Plain
+            }
             Stage::Texture => Hook::TextureTrial,
             Stage::OverallB => Hook::HoldUncarriedB,
         }
@@ -176,6 +195,12 @@ pub struct RefineParams {
     pub(crate) fixed: Vec<ParamId>,
     #[serde(default)]
     pub(crate) freed: Vec<ParamId>,
+    #[serde(default = "default_atoms")]
+    pub(crate) atoms: Vec<SiteParam>,
+}
+
+fn default_atoms() -> Vec<SiteParam> {
+    vec![SiteParam::X, SiteParam::Y, SiteParam::Z, SiteParam::U]
 }
 
 impl Default for RefineParams {
@@ -194,6 +219,7 @@ impl Default for RefineParams {
             excluded: Vec::new(),
             fixed: Vec::new(),
             freed: Vec::new(),
+            atoms: default_atoms(),
         }
     }
 }
@@ -278,6 +304,20 @@ impl RefineParams {
         &self.freed
     }
 
+    /// The site parameters [`Stage::Atoms`] refines, at least one (default x, y, z and U: each
+    /// site's free coordinates and its isotropic displacement; add
+    /// [`SiteParam::Occupancy`] for partly occupied sites).
+    #[must_use]
+    pub fn atoms(mut self, params: Vec<SiteParam>) -> Self {
+        self.atoms = params;
+        self
+    }
+
+    /// The site parameters set by [`RefineParams::atoms`].
+    pub fn get_atoms(&self) -> &[SiteParam] {
+        &self.atoms
+    }
+
     xrd_io::setters! {
         /// Chebyshev background terms, 1–20 (default 6).
         #[must_use]
@@ -329,6 +369,12 @@ impl RefineParams {
     pub fn check(&self) -> Result<()> {
         if self.stages.is_empty() {
             return Err(invalid("stages", "need at least one stage"));
+        }
+        if self.atoms.is_empty() {
+            return Err(invalid(
+                "atoms",
+                "name at least one site parameter (x, y, z, U, occ)",
+            ));
         }
         if !(1..=20).contains(&self.background_terms) {
             return Err(invalid(
@@ -474,6 +520,8 @@ mod tests {
             Id::Texture(0),
             Id::ReferenceScale(0),
             Id::ReferenceShift(0),
+            Id::Site(0, 0, SiteParam::X),
+            Id::Site(0, 0, SiteParam::U),
         ];
         for id in &all {
             match id {
@@ -490,7 +538,8 @@ mod tests {
                 | Id::Strain(_)
                 | Id::Texture(_)
                 | Id::ReferenceScale(_)
-                | Id::ReferenceShift(_) => {}
+                | Id::ReferenceShift(_)
+                | Id::Site(..) => {}
             }
         }
         all
@@ -507,6 +556,7 @@ mod tests {
                 fixed_instrument,
                 textured: &textured,
                 fixed_b: &fixed_b,
+                atoms: &[SiteParam::X, SiteParam::U],
             })
             .collect();
         for id in every_kind() {
@@ -526,6 +576,7 @@ mod tests {
             fixed_instrument: false,
             textured: &textured,
             fixed_b: &fixed_b,
+            atoms: &[SiteParam::X],
         };
         for stage in Stage::ALL {
             let frees = every_kind().into_iter().any(|id| stage.frees(id, &s));

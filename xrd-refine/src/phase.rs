@@ -437,6 +437,8 @@ pub(crate) struct PhaseModel {
     pub cell_start: Vec<f64>,
     pub peaks: Vec<Peak>,
     pub cell_mass: f64,
+    /// The refinable structure, when its sites are refined ([`crate::model::Model::with_atoms`]).
+    pub atoms: Option<std::sync::Arc<crate::atoms::AtomModel>>,
 }
 
 impl PhaseModel {
@@ -583,6 +585,7 @@ impl PhaseModel {
             cell,
             cell_start,
             peaks,
+            atoms: None,
             cell_mass: match &phase.intensities {
                 Intensities::Calibrated { zm, .. } => *zm,
                 _ if !phase.chemistry => 0.0,

@@ -714,6 +714,9 @@ impl Refiner {
             y_max,
         )
         .with_references(self.references.clone(), self.max_shift);
+        if self.params.stages.contains(&Stage::Atoms) {
+            return model.with_atoms(&self.phases, false);
+        }
         Ok(model)
     }
 
@@ -847,6 +850,7 @@ impl Run<'_> {
             fixed_instrument: self.fixed_instrument,
             textured: &textured,
             fixed_b: &self.fixed_b,
+            atoms: &self.params.atoms,
         };
         let l = &self.model.layout;
         let held = |id: Id| match id {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::invalid;
 use crate::structure::Structure;
-use crate::symmetry::CrystalSystem;
+use crate::symmetry::{CrystalSystem, SymOp};
 use crate::{Error, Result};
 
 /// The space group moyo finds for a structure.
@@ -32,6 +32,16 @@ pub struct SpaceGroupInfo {
     pub symprec: f64,
 }
 
+/// A structure's symmetry in its own cell: see [`Structure::symmetry`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Symmetry {
+    /// The operations (rotation and translation in fractional coordinates of the cell).
+    pub operations: Vec<SymOp>,
+    /// For every site, the index of the first site of its orbit.
+    pub orbits: Vec<usize>,
+}
+
 impl Structure {
     /// The space group of the structure, detected by moyo within `symprec` (Å; 1e-3 to 1e-1 is
     /// usual, 1e-3 for exact coordinates). Sites are told apart by species (element and charge)
@@ -42,6 +52,57 @@ impl Structure {
     /// [`Error::InvalidSite`] for a structure without sites, and [`Error::Symmetry`] when moyo's
     /// search fails (e.g. a tolerance so large that atoms merge).
     pub fn space_group(&self, symprec: f64) -> Result<SpaceGroupInfo> {
+        let ds = self.dataset(symprec)?;
+        let number = u8::try_from(ds.number)
+            .map_err(|_| Error::Symmetry(format!("space group number {}", ds.number)))?;
+        Ok(SpaceGroupInfo {
+            number,
+            hm_symbol: ds.hm_symbol.clone(),
+            hall_number: u16::try_from(ds.hall_number).unwrap_or(0),
+            crystal_system: CrystalSystem::from_space_group(number)?,
+            num_operations: ds.operations.len(),
+            wyckoffs: ds.wyckoffs.clone(),
+            symprec: ds.symprec,
+        })
+    }
+
+    /// The symmetry operations moyo finds in the structure's own cell (centring and supercell
+    /// translations included) and the orbit of every site (the index of its orbit's first
+    /// site): what a structure refinement moves one asymmetric-unit site by.
+    ///
+    /// ```
+    /// use xrd_sim::Structure;
+    /// let cif = "data_NaCl\n_cell_length_a 5.64\n_cell_length_b 5.64\n_cell_length_c 5.64\n\
+    ///     _cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n\
+    ///     _symmetry_space_group_name_H-M 'F m -3 m'\n\
+    ///     loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n\
+    ///     Na 0 0 0\nCl 0.5 0.5 0.5\n";
+    /// let s = Structure::from_cif(cif)?;
+    /// let sym = s.symmetry(1e-3)?;
+    /// assert_eq!(sym.operations.len(), 192);
+    /// assert_eq!(sym.orbits, [0, 0, 0, 0, 4, 4, 4, 4]);
+    /// # Ok::<(), xrd_sim::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Structure::space_group`].
+    pub fn symmetry(&self, symprec: f64) -> Result<Symmetry> {
+        let ds = self.dataset(symprec)?;
+        let operations = ds
+            .operations
+            .iter()
+            .map(|op| SymOp {
+                rotation: [0, 1, 2].map(|i| [0, 1, 2].map(|j| f64::from(op.rotation[(i, j)]))),
+                translation: [0, 1, 2].map(|i| op.translation[i]),
+            })
+            .collect();
+        Ok(Symmetry {
+            operations,
+            orbits: ds.orbits.clone(),
+        })
+    }
+
+    fn dataset(&self, symprec: f64) -> Result<MoyoDataset> {
         if !(symprec.is_finite() && symprec > 0.0) {
             return Err(invalid(
                 "symprec",
@@ -79,19 +140,7 @@ impl Structure {
             positions,
             numbers,
         );
-        let ds = MoyoDataset::with_default(&cell, symprec)
-            .map_err(|e| Error::Symmetry(e.to_string()))?;
-        let number = u8::try_from(ds.number)
-            .map_err(|_| Error::Symmetry(format!("space group number {}", ds.number)))?;
-        Ok(SpaceGroupInfo {
-            number,
-            hm_symbol: ds.hm_symbol.clone(),
-            hall_number: u16::try_from(ds.hall_number).unwrap_or(0),
-            crystal_system: CrystalSystem::from_space_group(number)?,
-            num_operations: ds.operations.len(),
-            wyckoffs: ds.wyckoffs.clone(),
-            symprec: ds.symprec,
-        })
+        MoyoDataset::with_default(&cell, symprec).map_err(|e| Error::Symmetry(e.to_string()))
     }
 }
 

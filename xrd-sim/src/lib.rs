@@ -18,7 +18,7 @@ pub mod synthetic;
 pub mod training;
 
 pub use cif::Cif;
-pub use detect::SpaceGroupInfo;
+pub use detect::{SpaceGroupInfo, Symmetry};
 pub use element::{Element, Species};
 pub use error::{Error, Result};
 pub use lattice::Lattice;

@@ -1,0 +1,477 @@
+//! A phase's structure as refinable parameters: each asymmetric-unit site's free coordinates
+//! (the null space of its site symmetry, [`xrd_sim::SiteConstraints`]), its U and occupancy;
+//! and |F|² of every reflection with its derivatives with respect to them.
+//!
+//! F(h) = Σ_sites occ · f(s) · exp(−8π²U s²) / |stabiliser| · Σ_ops exp(2πi h·(W x + w)):
+//! summing over every operation of the group counts each atom of a site's orbit |stabiliser|
+//! times, so no list of orbit members is needed and a moved site stays on its orbit. The
+//! scattering factor f and the Debye–Waller argument s² are taken at the starting cell: the
+//! cell moves by parts per thousand, which changes them far less than their own accuracy, and
+//! keeps |F|² a function of the site parameters alone.
+
+use xrd_sim::{
+    Anomalous, AtomicFactor, Element, FormFactorTable, SiteConstraints, Structure, SymOp,
+};
+
+use crate::parameter::SiteParam;
+use crate::{Error, Result};
+
+/// Space groups and orbits are read within this tolerance (Å).
+const SYMPREC: f64 = 1e-2;
+/// 8π²: U to B.
+const EIGHT_PI2: f64 = 8.0 * std::f64::consts::PI * std::f64::consts::PI;
+const TWO_PI: f64 = 2.0 * std::f64::consts::PI;
+
+/// What a site scatters with.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Scatterer {
+    /// X-rays: f₀(s) + f′ + i f″.
+    XRay {
+        factor: AtomicFactor,
+        f1: f64,
+        f2: f64,
+    },
+    /// Neutrons: the coherent scattering length (fm), real and imaginary.
+    Neutron { re: f64, im: f64 },
+}
+
+impl Scatterer {
+    /// (Re f, Im f) at s = sin θ / λ.
+    fn at(&self, s: f64) -> (f64, f64) {
+        match self {
+            Scatterer::XRay { factor, f1, f2 } => (factor.f0(s) + f1, *f2),
+            Scatterer::Neutron { re, im } => (*re, *im),
+        }
+    }
+}
+
+/// One asymmetric-unit site.
+#[derive(Debug, Clone)]
+pub(crate) struct AtomSite {
+    /// Unique within the phase.
+    pub label: String,
+    pub element: Element,
+    /// The starting position.
+    pub x0: [f64; 3],
+    /// Directions of the free coordinates: x = x₀ + Σ pₖ vₖ.
+    pub directions: Vec<[f64; 3]>,
+    /// The axis each free coordinate is named by (the one it leads).
+    pub axes: Vec<usize>,
+    pub u0: f64,
+    pub occupancy0: f64,
+    /// How many atoms of the cell the site stands for.
+    pub multiplicity: usize,
+    stabiliser: f64,
+    scatterer: Scatterer,
+}
+
+impl AtomSite {
+    /// Its parameters in table order: the free coordinates, U, occupancy.
+    pub fn params(&self) -> Vec<SiteParam> {
+        let mut p: Vec<SiteParam> = self.axes.iter().map(|&a| SiteParam::axis(a)).collect();
+        p.push(SiteParam::U);
+        p.push(SiteParam::Occupancy);
+        p
+    }
+
+    /// The position at the site's parameter values `v` (coordinates first).
+    pub fn position(&self, v: &[f64]) -> [f64; 3] {
+        let mut x = self.x0;
+        for (d, p) in self.directions.iter().zip(v) {
+            for k in 0..3 {
+                x[k] += p * d[k];
+            }
+        }
+        x
+    }
+
+    /// The starting values of its parameters: zero shifts, U, occupancy.
+    pub fn starts(&self) -> Vec<f64> {
+        let mut v = vec![0.0; self.directions.len()];
+        v.push(self.u0);
+        v.push(self.occupancy0);
+        v
+    }
+}
+
+/// One reflection's geometry under the operations: h·W and h·w of each.
+#[derive(Debug, Clone)]
+struct Images {
+    /// Wᵀh (so that h·(W x) = (Wᵀh)·x) and 2π h·w, per operation.
+    ops: Vec<([f64; 3], f64)>,
+    /// s² = 1/(4d²) at the starting cell.
+    s2: f64,
+}
+
+/// The refinable structure of one phase prepared for one pattern's reflections.
+#[derive(Debug, Clone)]
+pub(crate) struct AtomModel {
+    pub sites: Vec<AtomSite>,
+    /// Per peak, per member: its images.
+    images: Vec<Vec<Images>>,
+    /// Per site: the offset of its first parameter among the phase's site parameters.
+    pub offsets: Vec<usize>,
+    /// The phase's site parameters in all.
+    pub n_params: usize,
+}
+
+/// |F(h)|² + |F(−h)|² of every member of every peak (a member stands for its Friedel pair, as
+/// the simulator's reflections do), and their derivatives with respect to the phase's site
+/// parameters (`d[k][m * n + j]`: peak k, member m, parameter j of n).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StructureF2 {
+    pub f2: Vec<Vec<f64>>,
+    pub d: Vec<Vec<f64>>,
+}
+
+/// The asymmetric unit of `structure`: one site per orbit, labels made unique, with what its
+/// site symmetry leaves free.
+///
+/// # Errors
+/// A structure whose symmetry cannot be read.
+pub(crate) fn asymmetric_unit(structure: &Structure) -> Result<(Vec<SymOp>, Vec<AsymSite>)> {
+    let sym = structure.symmetry(SYMPREC)?;
+    let ops = sym.operations;
+    let mut out: Vec<AsymSite> = Vec::new();
+    let mut seen: Vec<usize> = Vec::new();
+    for (i, site) in structure.sites().iter().enumerate() {
+        let rep = sym.orbits.get(i).copied().unwrap_or(i);
+        if let Some(k) = seen.iter().position(|&r| r == rep) {
+            out[k].multiplicity += 1;
+            continue;
+        }
+        seen.push(rep);
+        // The representative's own position, snapped onto its special position: the
+        // operations that keep it, averaged (a CIF's 0.3333 for 1/3).
+        let c = SiteConstraints::of(&ops, site.frac);
+        let mut label = if site.label.is_empty() {
+            site.species.element.symbol().to_string()
+        } else {
+            site.label.clone()
+        };
+        if out.iter().any(|s| s.label == label) {
+            let base = label.clone();
+            let mut k = 2;
+            while out.iter().any(|s| s.label == format!("{base}_{k}")) {
+                k += 1;
+            }
+            label = format!("{base}_{k}");
+        }
+        out.push(AsymSite {
+            label,
+            element: site.species.element,
+            species: site.species,
+            frac: site.frac,
+            u: site.b_iso / EIGHT_PI2,
+            occupancy: site.occupancy,
+            constraints: c,
+            multiplicity: 1,
+        });
+    }
+    Ok((ops, out))
+}
+
+/// One site of an asymmetric unit, as read from the structure.
+#[derive(Debug, Clone)]
+pub(crate) struct AsymSite {
+    pub label: String,
+    pub element: Element,
+    pub species: xrd_sim::Species,
+    pub frac: [f64; 3],
+    pub u: f64,
+    pub occupancy: f64,
+    pub constraints: SiteConstraints,
+    pub multiplicity: usize,
+}
+
+impl AtomModel {
+    /// The structure of `structure` for the members `hkl[peak][member]` at 1/d² `inv_d2[peak]`
+    /// (the starting cell), scattering X-rays of `wavelength` (Å; f′, f″ tabulated when a
+    /// characteristic line's, else none) or, with `neutron`, neutrons.
+    pub fn new(
+        structure: &Structure,
+        hkl: &[Vec<[i32; 3]>],
+        inv_d2: &[f64],
+        wavelength: xrd_io::Wavelength,
+        neutron: bool,
+    ) -> Result<Self> {
+        let (ops, asym) = asymmetric_unit(structure)?;
+        let anomalous = if Anomalous::tabulated_lines()
+            .iter()
+            .any(|(_, l)| (l - wavelength.angstrom()).abs() <= 0.002)
+        {
+            Anomalous::Tabulated
+        } else {
+            Anomalous::Off
+        };
+        let mut sites = Vec::with_capacity(asym.len());
+        let mut offsets = Vec::with_capacity(asym.len());
+        let mut n_params = 0;
+        for a in asym {
+            let scatterer = if neutron {
+                return Err(Error::Pattern("NEUTRON-PENDING".into()));
+            } else {
+                let factor = AtomicFactor::new(FormFactorTable::WaasmaierKirfel, &a.species)?;
+                let (f1, f2) = anomalous.correction(a.element, wavelength)?;
+                Scatterer::XRay { factor, f1, f2 }
+            };
+            let axes = a
+                .constraints
+                .coordinates
+                .iter()
+                .map(|v| v.iter().position(|&c| c == 1.0).unwrap_or(0))
+                .collect();
+            offsets.push(n_params);
+            n_params += a.constraints.coordinates.len() + 2;
+            sites.push(AtomSite {
+                label: a.label,
+                element: a.element,
+                x0: a.frac,
+                directions: a.constraints.coordinates,
+                axes,
+                u0: a.u,
+                occupancy0: a.occupancy,
+                multiplicity: a.multiplicity,
+                stabiliser: a.constraints.stabiliser.max(1) as f64,
+                scatterer,
+            });
+        }
+        if sites.is_empty() {
+            return Err(Error::Pattern("a structure without sites".into()));
+        }
+        let images = hkl
+            .iter()
+            .zip(inv_d2)
+            .map(|(members, &g2)| {
+                members
+                    .iter()
+                    .map(|h| {
+                        let hf = h.map(f64::from);
+                        Images {
+                            ops: ops
+                                .iter()
+                                .map(|op| {
+                                    let w = op.rotation;
+                                    let hw = [0, 1, 2].map(|j| {
+                                        hf[0] * w[0][j] + hf[1] * w[1][j] + hf[2] * w[2][j]
+                                    });
+                                    let ht = hf[0] * op.translation[0]
+                                        + hf[1] * op.translation[1]
+                                        + hf[2] * op.translation[2];
+                                    (hw, TWO_PI * ht)
+                                })
+                                .collect(),
+                            s2: g2 / 4.0,
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(Self {
+            sites,
+            images,
+            offsets,
+            n_params,
+        })
+    }
+
+    /// The starting values of every site parameter, in order.
+    pub fn starts(&self) -> Vec<f64> {
+        self.sites.iter().flat_map(AtomSite::starts).collect()
+    }
+
+    /// |F|² of every member at site parameters `v` (the phase's, in order) and, with
+    /// `derivatives`, their derivatives.
+    pub fn evaluate(&self, v: &[f64], derivatives: bool) -> StructureF2 {
+        let n = self.n_params;
+        let positions: Vec<[f64; 3]> = self
+            .sites
+            .iter()
+            .zip(&self.offsets)
+            .map(|(s, &o)| s.position(&v[o..o + s.directions.len()]))
+            .collect();
+        let mut out = StructureF2 {
+            f2: Vec::with_capacity(self.images.len()),
+            d: Vec::with_capacity(self.images.len()),
+        };
+        // Per site: Σ_ops e^{iφ} and, per free coordinate, Σ_ops i·2π(h·Wv) e^{iφ}.
+        let mut dsum: Vec<(f64, f64)> = Vec::new();
+        for peak in &self.images {
+            let mut f2s = Vec::with_capacity(peak.len());
+            let mut ds = if derivatives {
+                vec![0.0; peak.len() * n]
+            } else {
+                Vec::new()
+            };
+            for (m, img) in peak.iter().enumerate() {
+                let s = img.s2.sqrt();
+                // F(h) and F(−h) (Friedel's mate: the conjugate orbit sums; apart with f″).
+                let (mut pr, mut pi, mut mr, mut mi) = (0.0, 0.0, 0.0, 0.0);
+                // dF(±h)/dp for every parameter, as (re, im).
+                let mut dp = vec![(0.0, 0.0); if derivatives { n } else { 0 }];
+                let mut dm = vec![(0.0, 0.0); if derivatives { n } else { 0 }];
+                for ((site, x), &o) in self.sites.iter().zip(&positions).zip(&self.offsets) {
+                    let nd = site.directions.len();
+                    let (mut sr, mut si) = (0.0, 0.0);
+                    dsum.clear();
+                    dsum.resize(nd, (0.0, 0.0));
+                    for &(hw, ht) in &img.ops {
+                        let phi = TWO_PI * (hw[0] * x[0] + hw[1] * x[1] + hw[2] * x[2]) + ht;
+                        let (sn, cs) = phi.sin_cos();
+                        sr += cs;
+                        si += sn;
+                        if derivatives {
+                            for (k, d) in site.directions.iter().enumerate() {
+                                let a = TWO_PI * (hw[0] * d[0] + hw[1] * d[1] + hw[2] * d[2]);
+                                // d e^{iφ} = i a e^{iφ} = a(−sin φ + i cos φ)
+                                dsum[k].0 -= a * sn;
+                                dsum[k].1 += a * cs;
+                            }
+                        }
+                    }
+                    let (ar, ai) = site.scatterer.at(s);
+                    let occ = v[o + nd + 1];
+                    let u = v[o + nd];
+                    let t = (-EIGHT_PI2 * u * img.s2).exp() / site.stabiliser;
+                    // f·S for h and f·S̄ for −h.
+                    let mul = |(xr, xi): (f64, f64)| (ar * xr - ai * xi, ar * xi + ai * xr);
+                    let (gp, gm) = (mul((sr, si)), mul((sr, -si)));
+                    let w = occ * t;
+                    pr += w * gp.0;
+                    pi += w * gp.1;
+                    mr += w * gm.0;
+                    mi += w * gm.1;
+                    if derivatives {
+                        for (k, &(dr, di)) in dsum.iter().enumerate() {
+                            let (a, b) = (mul((dr, di)), mul((dr, -di)));
+                            dp[o + k] = (w * a.0, w * a.1);
+                            dm[o + k] = (w * b.0, w * b.1);
+                        }
+                        let du = -EIGHT_PI2 * img.s2 * w;
+                        dp[o + nd] = (du * gp.0, du * gp.1);
+                        dm[o + nd] = (du * gm.0, du * gm.1);
+                        dp[o + nd + 1] = (t * gp.0, t * gp.1);
+                        dm[o + nd + 1] = (t * gm.0, t * gm.1);
+                    }
+                }
+                f2s.push(pr * pr + pi * pi + mr * mr + mi * mi);
+                if derivatives {
+                    for j in 0..n {
+                        ds[m * n + j] = 2.0
+                            * (pr * dp[j].0 + pi * dp[j].1 + mr * dm[j].0 + mi * dm[j].1);
+                    }
+                }
+            }
+            out.f2.push(f2s);
+            out.d.push(ds);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xrd_io::Wavelength;
+    use xrd_sim::{PowderParams, Simulator};
+
+    const PBSO4: &str = "data_pbso4\n_cell_length_a 8.48\n_cell_length_b 5.398\n_cell_length_c 6.958\n\
+        _cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n\
+        _symmetry_space_group_name_H-M 'P n m a'\n\
+        loop_\n_space_group_symop_operation_xyz\nx,y,z\n1/2-x,1/2+y,1/2+z\nx,1/2-y,z\n1/2-x,-y,1/2+z\n\
+        -x,-y,-z\n1/2+x,1/2-y,1/2-z\n-x,1/2+y,-z\n1/2+x,y,1/2-z\n\
+        loop_\n_atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n\
+        _atom_site_fract_z\n_atom_site_occupancy\n_atom_site_U_iso_or_equiv\n\
+        Pb Pb 0.1882 0.25 0.167 1 0.010\nS S 0.063 0.25 0.686 1 0.012\nO1 O -0.095 0.25 0.600 1 0.015\n\
+        O2 O 0.181 0.25 0.543 1 0.011\nO3 O 0.085 0.026 0.806 0.9 0.014\n";
+
+    fn pbso4() -> Structure {
+        Structure::from_cif(PBSO4).unwrap()
+    }
+
+    /// Members and 1/d² of the simulator's reflections, grouped one member per peak.
+    fn reflections(s: &Structure) -> (Vec<Vec<[i32; 3]>>, Vec<f64>, Vec<f64>) {
+        let sim = Simulator::new(
+            PowderParams::new()
+                .radiation(Wavelength::CU_KA.without_alpha2())
+                .two_theta_range(10.0, 120.0)
+                .anomalous(Anomalous::Tabulated),
+        )
+        .unwrap();
+        let r = sim.reflections(s).unwrap();
+        let g = s.lattice().reciprocal_metric();
+        let inv_d2 = |h: [i32; 3]| {
+            let h = h.map(f64::from);
+            (0..3)
+                .map(|i| (0..3).map(|j| h[i] * g[i][j] * h[j]).sum::<f64>())
+                .sum::<f64>()
+        };
+        (
+            r.iter().map(|x| vec![x.hkl]).collect(),
+            r.iter().map(|x| inv_d2(x.hkl)).collect(),
+            r.iter().map(|x| x.f2).collect(),
+        )
+    }
+
+    #[test]
+    fn the_asymmetric_unit_and_its_free_coordinates() {
+        let (ops, asym) = asymmetric_unit(&pbso4()).unwrap();
+        assert_eq!(ops.len(), 8);
+        let labels: Vec<&str> = asym.iter().map(|a| a.label.as_str()).collect();
+        assert_eq!(labels, ["Pb", "S", "O1", "O2", "O3"]);
+        let free: Vec<usize> = asym.iter().map(|a| a.constraints.coordinates.len()).collect();
+        // Four sites on the mirror (x, 1/4, z), O3 general: 11 free coordinates.
+        assert_eq!(free, [2, 2, 2, 2, 3]);
+        let mult: Vec<usize> = asym.iter().map(|a| a.multiplicity).collect();
+        assert_eq!(mult, [4, 4, 4, 4, 8]);
+        assert!((asym[4].u - 0.014).abs() < 1e-12 && asym[4].occupancy == 0.9);
+    }
+
+    /// |F|² from the orbit sum equals the simulator's over the expanded cell.
+    #[test]
+    fn f2_matches_the_simulator() {
+        let s = pbso4();
+        let (hkl, inv_d2, f2) = reflections(&s);
+        let m = AtomModel::new(&s, &hkl, &inv_d2, Wavelength::CU_KA, false).unwrap();
+        let got = m.evaluate(&m.starts(), false);
+        let largest = f2.iter().copied().fold(0.0, f64::max);
+        for (k, want) in f2.iter().enumerate() {
+            let g = got.f2[k][0];
+            assert!(
+                (g - want).abs() <= 1e-6 * largest,
+                "{:?}: {g} vs {want}",
+                hkl[k]
+            );
+        }
+    }
+
+    /// Every derivative against central differences.
+    #[test]
+    fn derivatives_match_central_differences() {
+        let s = pbso4();
+        let (hkl, inv_d2, _) = reflections(&s);
+        let m = AtomModel::new(&s, &hkl, &inv_d2, Wavelength::CU_KA, false).unwrap();
+        let mut v = m.starts();
+        // Away from the start, so no derivative vanishes by symmetry of the start.
+        for (j, x) in v.iter_mut().enumerate() {
+            *x += 0.003 * ((j % 5) as f64 - 2.0);
+        }
+        let got = m.evaluate(&v, true);
+        let n = m.n_params;
+        for j in 0..n {
+            let h = 1e-6;
+            let (mut up, mut down) = (v.clone(), v.clone());
+            up[j] += h;
+            down[j] -= h;
+            let (fu, fd) = (m.evaluate(&up, false), m.evaluate(&down, false));
+            let (mut diff, mut norm) = (0.0, 0.0);
+            for k in 0..hkl.len() {
+                let num = (fu.f2[k][0] - fd.f2[k][0]) / (2.0 * h);
+                diff += (got.d[k][j] - num).powi(2);
+                norm += num * num;
+            }
+            assert!(norm > 0.0, "parameter {j} has no effect");
+            assert!((diff / norm).sqrt() < 1e-6, "parameter {j}");
+        }
+    }
+}
