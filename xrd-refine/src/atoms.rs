@@ -1,5 +1,6 @@
 //! A phase's structure as refinable parameters: each asymmetric-unit site's free coordinates
-//! (the null space of its site symmetry, [`xrd_sim::SiteConstraints`]), its U and occupancy;
+//! (the null space of its site symmetry, [`xrd_sim::SiteConstraints`]; each parameter the
+//! value of the coordinate it leads), its U and occupancy;
 //! and |F|² of every reflection with its derivatives with respect to them.
 //!
 //! F(h) = Σ_sites occ · f(s) · exp(−8π²U s²) / |stabiliser| · Σ_ops exp(2πi h·(W x + w)):
@@ -74,20 +75,22 @@ impl AtomSite {
         p
     }
 
-    /// The position at the site's parameter values `v` (coordinates first).
+    /// The position at the site's parameter values `v` (coordinates first: each the value of
+    /// the coordinate it leads, the others following it along its direction).
     pub fn position(&self, v: &[f64]) -> [f64; 3] {
         let mut x = self.x0;
-        for (d, p) in self.directions.iter().zip(v) {
+        for ((d, p), &a) in self.directions.iter().zip(v).zip(&self.axes) {
+            let shift = p - self.x0[a];
             for k in 0..3 {
-                x[k] += p * d[k];
+                x[k] += shift * d[k];
             }
         }
         x
     }
 
-    /// The starting values of its parameters: zero shifts, U, occupancy.
+    /// The starting values of its parameters: the coordinates it leads, U, occupancy.
     pub fn starts(&self) -> Vec<f64> {
-        let mut v = vec![0.0; self.directions.len()];
+        let mut v: Vec<f64> = self.axes.iter().map(|&a| self.x0[a]).collect();
         v.push(self.u0);
         v.push(self.occupancy0);
         v
@@ -357,8 +360,8 @@ impl AtomModel {
                 f2s.push(pr * pr + pi * pi + mr * mr + mi * mi);
                 if derivatives {
                     for j in 0..n {
-                        ds[m * n + j] = 2.0
-                            * (pr * dp[j].0 + pi * dp[j].1 + mr * dm[j].0 + mi * dm[j].1);
+                        ds[m * n + j] =
+                            2.0 * (pr * dp[j].0 + pi * dp[j].1 + mr * dm[j].0 + mi * dm[j].1);
                     }
                 }
             }
@@ -419,7 +422,10 @@ mod tests {
         assert_eq!(ops.len(), 8);
         let labels: Vec<&str> = asym.iter().map(|a| a.label.as_str()).collect();
         assert_eq!(labels, ["Pb", "S", "O1", "O2", "O3"]);
-        let free: Vec<usize> = asym.iter().map(|a| a.constraints.coordinates.len()).collect();
+        let free: Vec<usize> = asym
+            .iter()
+            .map(|a| a.constraints.coordinates.len())
+            .collect();
         // Four sites on the mirror (x, 1/4, z), O3 general: 11 free coordinates.
         assert_eq!(free, [2, 2, 2, 2, 3]);
         let mult: Vec<usize> = asym.iter().map(|a| a.multiplicity).collect();

@@ -35,8 +35,8 @@ pub use params::{COMPARISON_ITERATIONS, COMPARISON_STAGES, RefineParams, Stage};
 pub use phase::{Intensities, Phase};
 pub use reference::{BACKGROUND_NAME, Reference, ReferenceLibrary};
 pub use refinement::{
-    MICROABSORPTION_WARNING, MeasuredReferences, ParameterValue, PhaseKind, PhaseResult,
-    Refinement, Refiner, SENSITIVITY_PARTICLE_SIZE, rir_scale,
+    Joint, JointRefinement, MICROABSORPTION_WARNING, MeasuredReferences, ParameterValue, PhaseKind,
+    PhaseResult, Refinement, Refiner, SENSITIVITY_PARTICLE_SIZE, SiteResult, rir_scale,
 };
 pub use series::{
     CELL_LABELS, Flag, Frame, FrameFit, FrameStart, Parametric, ParametricFit, Sequential, Series,

@@ -313,7 +313,7 @@ impl Model {
                         // A coordinate within ±0.1 of the cell edge of its start.
                         crate::parameter::SiteParam::X
                         | crate::parameter::SiteParam::Y
-                        | crate::parameter::SiteParam::Z => (-0.1, 0.1),
+                        | crate::parameter::SiteParam::Z => (start - 0.1, start + 0.1),
                         crate::parameter::SiteParam::U => (0.0, 0.25),
                         _ => (0.0, 1.0),
                     };
@@ -330,7 +330,8 @@ impl Model {
             sites: &labels,
         };
         for (p, k, param, start, lo, hi) in pushes {
-            self.table.push(Id::Site(p, k, param), &owners, start, lo, hi);
+            self.table
+                .push(Id::Site(p, k, param), &owners, start, lo, hi);
         }
         self.layout = Layout::of(&self.table);
         self.neutron = neutron;

@@ -19,7 +19,10 @@ use crate::summation::ReferenceResult;
 use crate::{Error, Result};
 use xrd_core::{Control, Progress};
 
+mod joint;
 mod report;
+
+pub use joint::{Joint, JointRefinement};
 
 /// Peaks are prepared this far (°) beyond the refined range, for cell changes, zero and Kα₂.
 const MARGIN: f64 = 3.0;
@@ -171,6 +174,32 @@ pub struct PhaseResult {
     /// particle size given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight_fraction_uncorrected: Option<f64>,
+    /// The asymmetric-unit sites, when the structure was refined ([`Stage::Atoms`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sites: Vec<SiteResult>,
+}
+
+/// One refined asymmetric-unit site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteResult {
+    /// Its label (unique within the phase).
+    pub label: String,
+    /// Its element's symbol.
+    pub element: String,
+    /// Atoms of the cell it stands for.
+    pub multiplicity: usize,
+    /// Fractional x, y, z.
+    pub xyz: [f64; 3],
+    /// Their standard uncertainties (0 for a coordinate its site symmetry fixes).
+    pub xyz_esd: [f64; 3],
+    /// Isotropic displacement U (Å²).
+    pub u: f64,
+    /// Its standard uncertainty (0 when not refined).
+    pub u_esd: f64,
+    /// Occupancy.
+    pub occupancy: f64,
+    /// Its standard uncertainty (0 when not refined).
+    pub occupancy_esd: f64,
 }
 
 fn is_zero(v: &f64) -> bool {

@@ -6,7 +6,7 @@ use nalgebra::DMatrix;
 
 use super::{
     MICROABSORPTION_WARNING, MIN_SIZE_BROADENING, ParameterValue, PhaseKind, PhaseResult,
-    Refinement, Refiner, SENSITIVITY_PARTICLE_SIZE, hill_howard,
+    Refinement, Refiner, SENSITIVITY_PARTICLE_SIZE, SiteResult, hill_howard,
 };
 use crate::calibration::CalibratedPeak;
 use crate::constraints::Constraints;
@@ -45,6 +45,46 @@ impl Covariance {
     fn esd(&self, a: usize) -> f64 {
         self.of(a, a).max(0.0).sqrt()
     }
+}
+
+/// Each site of `atoms` at `values` (its parameters from index `first`), with esds from
+/// `covariance`: a coordinate's through every free coordinate of its site that moves it.
+pub(super) fn site_results(
+    atoms: &crate::atoms::AtomModel,
+    values: &[f64],
+    first: usize,
+    covariance: &dyn Fn(usize, usize) -> f64,
+) -> Vec<SiteResult> {
+    atoms
+        .sites
+        .iter()
+        .zip(&atoms.offsets)
+        .map(|(site, &o)| {
+            let i = first + o;
+            let nd = site.directions.len();
+            let xyz = site.position(&values[i..i + nd]);
+            let xyz_esd = [0, 1, 2].map(|a| {
+                let mut var = 0.0;
+                for (k, dk) in site.directions.iter().enumerate() {
+                    for (l, dl) in site.directions.iter().enumerate() {
+                        var += dk[a] * dl[a] * covariance(i + k, i + l);
+                    }
+                }
+                var.max(0.0).sqrt()
+            });
+            SiteResult {
+                label: site.label.clone(),
+                element: site.element.symbol().to_string(),
+                multiplicity: site.multiplicity,
+                xyz,
+                xyz_esd,
+                u: values[i + nd],
+                u_esd: covariance(i + nd, i + nd).max(0.0).sqrt(),
+                occupancy: values[i + nd + 1],
+                occupancy_esd: covariance(i + nd + 1, i + nd + 1).max(0.0).sqrt(),
+            }
+        })
+        .collect()
 }
 
 /// What the statistics of the fit give the rest of the report.
@@ -285,7 +325,13 @@ impl Refiner {
                 Vec::new()
             };
             warnings.extend(phase_warnings(ph, kind));
+            let sites = pm
+                .atoms
+                .as_ref()
+                .map(|a| site_results(a, values, pi.sites.start, &|x, y| stats.covariance.of(x, y)))
+                .unwrap_or_default();
             phases.push(PhaseResult {
+                sites,
                 kind,
                 extracted,
                 name: ph.name().to_string(),
