@@ -410,10 +410,17 @@ impl Refine {
                     p + 1,
                     ph.name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
                 );
+                // A refined structure carries its sites with their esds and the pattern.
+                let text = if ph.sites.is_empty() {
+                    c.entry.to_cif(Some(ph.cell))
+                } else {
+                    xrd_refine::refined_cif(&c.phase, ph, &[(label, r)])
+                        .unwrap_or_else(|_| c.entry.to_cif(Some(ph.cell)))
+                };
                 Some(RefinedCif {
                     phase: p,
                     file_name: format!("{name}.cif"),
-                    text: c.entry.to_cif(Some(ph.cell)),
+                    text,
                 })
             })
             .collect();

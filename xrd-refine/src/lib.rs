@@ -18,6 +18,7 @@ mod params;
 mod phase;
 mod quality;
 mod reference;
+mod refined_cif;
 mod refinement;
 mod series;
 mod state;
@@ -34,6 +35,7 @@ pub use parameter::{
 pub use params::{COMPARISON_ITERATIONS, COMPARISON_STAGES, RefineParams, Stage};
 pub use phase::{Intensities, Phase};
 pub use reference::{BACKGROUND_NAME, Reference, ReferenceLibrary};
+pub use refined_cif::{cif_value, refined_cif};
 pub use refinement::{
     Joint, JointRefinement, MICROABSORPTION_WARNING, MeasuredReferences, ParameterValue, PhaseKind,
     PhaseResult, Refinement, Refiner, SENSITIVITY_PARTICLE_SIZE, SiteResult, rir_scale,

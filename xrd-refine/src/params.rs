@@ -32,7 +32,10 @@ pub enum Stage {
     OverallB,
     /// The structure of every phase whose intensities come from it: the site parameters of
     /// [`RefineParams::atoms`] (default each site's free coordinates and U) — a Rietveld
-    /// structure refinement, after the profile.
+    /// structure refinement, after the profile — and with them the instrument's Gaussian
+    /// widths U, V, W and its asymmetry, even from an instrument file (on PbSO4's X-ray
+    /// pattern with GSAS-II's instrument file they bring the worst site from 0.089 to 0.060 Å
+    /// of the single crystal's).
     Atoms,
 }
 
@@ -138,6 +141,11 @@ impl Stage {
             Id::Zero => (&[CellsZero], instrument),
             Id::Displacement => (&[CellsZero], !instrument),
             Id::Strain(_) => (&[Profile], !s.instrument_standard),
+            // A structure's intensities are only as good as the profile they are integrated
+            // under: the atoms stage refines the Gaussian widths and the asymmetry whatever
+            // the instrument file says (a converted GSAS profile drops terms we cannot hold).
+            Id::Width(Width::U | Width::V | Width::W) if self == Atoms => (&[Atoms], true),
+            Id::Asymmetry if self == Atoms => (&[Atoms], true),
             Id::Width(Width::U | Width::V | Width::W) => (&[Profile], instrument),
             Id::Width(Width::X | Width::Y) | Id::Asymmetry => {
                 (&[Profile], instrument && s.instrument_standard)

@@ -7,6 +7,7 @@ mod errors;
 mod measured;
 mod pawley;
 mod series;
+mod structure;
 mod summation;
 mod synthetic;
 
