@@ -5,21 +5,26 @@
 //!
 //! * **GSAS-I** `.prm`/`.iparm`/`.ins` (Larson & Von Dreele, *GSAS manual*, LAUR 86-748, section
 //!   "Instrument parameter file"): 80-column records `INS` + bank (columns 4–6) + key (7–12) +
-//!   values. Read are `HTYPE` (must be an X-ray constant-wavelength powder type `PXC…`), bank 1's
-//!   `ICONS` (Fortran `3F10, 10X, F10, I5, F10`: λ1, λ2, ZERO, reserved, POLA, IPOLA, KRATIO — the
-//!   columns GSAS-II's `SetPowderInstParms` reads, `s[:10]`, `s[10:20]`, `s[20:30]`, `s[40:50]`,
-//!   `s[55:65]`; a free-format line of 3, 6 or 7 numbers is also accepted) and profile function
-//!   1 (`PRCF1 ` type, term count, cut-off, then `PRCF11`, `PRCF12`, … four terms a line; the
-//!   `PRCF  `/`PRCF 1` layout of newer files too). The terms of each constant-wavelength type
+//!   values. Read are `HTYPE` (a constant-wavelength powder type: X-ray `PXC…` or neutron
+//!   `PNC…`, e.g. ILL D1A's `PNCR`), bank 1's `ICONS` (Fortran `3F10, 10X, F10, I5, F10`: λ1,
+//!   λ2, ZERO, reserved, POLA, IPOLA, KRATIO — the columns GSAS-II's `SetPowderInstParms` reads,
+//!   `s[:10]`, `s[10:20]`, `s[20:30]`, `s[40:50]`, `s[55:65]`; a free-format line of 3, 6 or 7
+//!   numbers is also accepted) and profile function 1 (`PRCF1 ` type, term count, cut-off,
+//!   then `PRCF11`, `PRCF12`, … four terms a line; the `PRCF  `/`PRCF 1` layout of newer files
+//!   too). The terms of each constant-wavelength type
 //!   follow EXPGUI's tables (B. H. Toby; the same order as the GSAS manual):
 //!   type 1 `GU GV GW asym F1 F2`; type 2 `GU GV GW LX LY trns asym shft GP …`;
 //!   types 3 and 5 `GU GV GW GP LX LY S/L H/L trns shft …`; type 4
 //!   `GU GV GW GP LX ptec trns shft sfec S/L H/L eta …` (Stephens' anisotropic strain, no LY).
 //!   Other banks and profile functions are ignored.
 //! * **GSAS-II** `.instprm` (first line `#GSAS-II instrument parameter file…`; `Key:value` items,
-//!   one a line or several joined by `;`, as GSAS-II's `ReadInstprm` reads them): `Type` (must be
-//!   `PXC`), `Lam` or `Lam1`/`Lam2`/`I(L2)/I(L1)`, `Zero`, `Polariz.`, `Azimuth`, `U`, `V`, `W`,
-//!   `X`, `Y`, `Z`, `SH/L`. Of a multi-bank file (`#Bank n:` headers) the first bank is read.
+//!   one a line or several joined by `;`, as GSAS-II's `ReadInstprm` reads them): `Type` (`PXC`
+//!   for X-rays, `PNC` for neutrons), `Lam` or `Lam1`/`Lam2`/`I(L2)/I(L1)`, `Zero`, `Polariz.`
+//!   (X-rays; neutrons need none), `Azimuth`, `U`, `V`, `W`, `X`, `Y`, `Z`, `SH/L`. Of a
+//!   multi-bank file (`#Bank n:` headers) the first bank is read.
+//!
+//! Time-of-flight (`PNT…`), energy-dispersive and other types are refused with a message naming
+//! the type. The type sets [`GsasInstrument::probe`].
 //!
 //! # Conversions
 //!
@@ -29,8 +34,10 @@
 //! | `x` (tanθ, deg) | LY / 100 (GSAS-II `Y` / 100) | GSAS's Lorentzian FWHM γ = LX / cosθ + LY tanθ in centidegrees (GSAS-II γ = X / cosθ + Y tanθ + Z) |
 //! | `y` (1/cosθ, deg) | LX / 100 (GSAS-II `X` / 100) | as above |
 //! | `zero` (deg) | ZERO / 100 (GSAS-II `Zero` as is) | both add it to the calculated peak positions (GSAS: 2θ_obs − ZERO is compared with the Bragg angle; GSAS-II's `GetReflPos` returns 2θ_Bragg + Zero, and its GSAS importer takes ZERO/100 without a sign change), as our `zero` is "added to every peak position" |
-//! | `polarisation` | POLA with IPOLA = 0; GSAS-II `Polariz.`, with `Azimuth` A folded in as P cos²A + (1 − P) sin²A | IPOLA = 0 makes POLA "the polarized fraction" (R. B. Von Dreele, CCP14 note on POLA/IPOLA); GSAS-II's `Polarization` is (1 − P′) cos²2θ + P′ at azimuth 0 with that P′ |
-//! | `monochromator` | acos(√POLA) with IPOLA = 1, else none | IPOLA = 1 is the diffracted-beam monochromator form 1 + POLA cos²2θ, POLA = cos²2θ_m |
+//! | `polarisation` | X-rays: POLA with IPOLA = 0; GSAS-II `Polariz.`, with `Azimuth` A folded in as P cos²A + (1 − P) sin²A. Neutrons: 1, whatever the file says | IPOLA = 0 makes POLA "the polarized fraction" (R. B. Von Dreele, CCP14 note on POLA/IPOLA); GSAS-II's `Polarization` is (1 − P′) cos²2θ + P′ at azimuth 0 with that P′. Neutrons are not polarised by scattering: P = 1 makes our numerator P + (1 − P) cos²2θ_m cos²2θ equal to 1 |
+//! | `monochromator` | X-rays: acos(√POLA) with IPOLA = 1, else none. Neutrons: none | IPOLA = 1 is the diffracted-beam monochromator form 1 + POLA cos²2θ, POLA = cos²2θ_m |
+//! | `wavelength` | λ1, with λ2 and KRATIO a doublet; λ2 = 0 (or absent) one line; neutrons one line always (a λ2 ≠ 0 is named in [`GsasInstrument::dropped`]) | a monochromated neutron beam has no Kα2 |
+//! | `probe` | X-ray for `PXC`, neutron for `PNC` | what the beam scatters from: the structure factor's form factors or scattering lengths |
 //! | `asymmetry` | 0 | GSAS's S/L, H/L (Finger–Cox–Jephcoat) and type-2 `asym` are another model; they are listed in [`GsasInstrument::dropped`] |
 //! | `capillary_mu_r` | none | absorption belongs to the sample (GSAS's `ABSCOR`), not the instrument file |
 //! | `refined` | true | the profile was refined on a standard |
@@ -63,8 +70,11 @@ const CENTIDEGREE: f64 = 0.01;
 pub struct GsasInstrument {
     /// The profile, zero, polarisation and monochromator, in our conventions (`refined: true`).
     pub instrument: Instrument,
-    /// The wavelength of the file: one line, or a Kα1/Kα2 doublet with its intensity ratio.
+    /// The wavelength of the file: one line, or a Kα1/Kα2 doublet with its intensity ratio
+    /// (X-rays only).
     pub wavelength: Wavelength,
+    /// X-rays (`PXC`) or neutrons (`PNC`).
+    pub probe: xrd_sim::Probe,
     /// Terms of the file our model has no place for and that are not zero, as `name = value` in
     /// the file's units (e.g. `S/L = 0.0011`): what the converted profile does not reproduce.
     pub dropped: Vec<String>,
@@ -75,8 +85,9 @@ pub struct GsasInstrument {
 ///
 /// # Errors
 /// [`Error::Instrument`] for a file that cannot be read, that is neither format, that describes
-/// another kind of instrument (neutron, time of flight, energy dispersive), a malformed line (the
-/// message names it), a missing item, or values our [`Instrument::check`] rejects.
+/// another kind of instrument than constant-wavelength X-ray or neutron powder diffraction (time
+/// of flight `PNT…`, energy dispersive, single crystal: the message names the type), a malformed
+/// line (the message names it), a missing item, or values our [`Instrument::check`] rejects.
 pub fn read_instrument(path: impl AsRef<Path>) -> Result<GsasInstrument> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|e| Error::Instrument {
@@ -182,6 +193,36 @@ fn wavelength(
         Some(l2) => Wavelength::doublet(lam1, l2, ratio),
     }
     .map_err(|e| at(n, e))
+}
+
+/// The probe of a histogram type: `PXC…` X-rays, `PNC…` neutrons (constant wavelength); `None`
+/// for every other type.
+fn probe(kind: &str) -> Option<xrd_sim::Probe> {
+    let kind = kind.trim().to_ascii_uppercase();
+    if kind.starts_with("PXC") {
+        Some(xrd_sim::Probe::XRay)
+    } else if kind.starts_with("PNC") {
+        Some(xrd_sim::Probe::Neutron)
+    } else {
+        None
+    }
+}
+
+/// The message for a histogram type we do not read.
+fn unsupported(n: usize, what: &str, kind: &str) -> String {
+    let why = if kind.trim().to_ascii_uppercase().starts_with("PNT") {
+        " (time of flight)"
+    } else {
+        ""
+    };
+    at(
+        n,
+        format!(
+            "{what} `{}`{why}: only constant-wavelength powder instruments, X-ray (`PXC…`) or \
+             neutron (`PNC…`), are read",
+            shown(kind)
+        ),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -348,22 +389,18 @@ fn gsas1(text: &str) -> std::result::Result<GsasInstrument, String> {
     };
     let htype = find("", "HTYPE").ok_or("no `INS   HTYPE` record (the histogram type)")?;
     let kind = htype.value.trim().to_ascii_uppercase();
-    if !kind.starts_with("PXC") {
-        return Err(at(
-            htype.n,
-            format!(
-                "histogram type `{}`: only X-ray constant-wavelength powder instruments \
-                 (`PXC…`) are read",
-                shown(&kind)
-            ),
-        ));
-    }
+    let probe = probe(&kind).ok_or_else(|| unsupported(htype.n, "histogram type", &kind))?;
+    let neutron = probe == xrd_sim::Probe::Neutron;
     let icons_record = find("1", "ICONS").ok_or("no `INS  1 ICONS` record (bank 1's λ, zero)")?;
     let ic = icons(icons_record.value, icons_record.n)?;
-    let wl = wavelength(ic.lam1, Some(ic.lam2), ic.kratio, icons_record.n)?;
+    // A monochromated neutron beam is one line, whatever λ2 says.
+    let lam2 = (!neutron).then_some(ic.lam2);
+    let wl = wavelength(ic.lam1, lam2, ic.kratio, icons_record.n)?;
     // IPOLA is an integer field (I5); a blank POLA leaves the beam unpolarised.
     let ipola = (ic.ipola.fract() == 0.0 && ic.ipola.abs() < 10.0).then_some(ic.ipola as i32);
     let (polarisation, monochromator) = match (ipola, ic.pola) {
+        // Neutrons are not polarised by scattering: the numerator is 1 (POLA is ignored).
+        _ if neutron => (Some(1.0), None),
         (_, None) => (None, None),
         (Some(0), Some(p)) => (Some(p), None),
         (Some(1), Some(p)) => {
@@ -471,16 +508,20 @@ fn gsas1(text: &str) -> std::result::Result<GsasInstrument, String> {
         ly: term("LY"),
     };
     let carried = ["GU", "GV", "GW", "LX", "LY"];
-    let dropped = names
+    let mut dropped: Vec<String> = names
         .iter()
         .zip(&terms)
         .take(nterms)
         .filter(|(name, v)| !carried.contains(name) && **v != 0.0)
         .map(|(name, v)| format!("{name} = {v}"))
         .collect();
+    if neutron && ic.lam2 != 0.0 {
+        dropped.push(format!("λ2 = {}", ic.lam2));
+    }
     Ok(GsasInstrument {
         instrument: instrument(&profile, ic.zero * CENTIDEGREE, polarisation, monochromator),
         wavelength: wl,
+        probe,
         dropped,
     })
 }
@@ -524,21 +565,15 @@ fn gsas2(text: &str) -> std::result::Result<GsasInstrument, String> {
             .map(|(n, _, v)| number(v, *n, key).map(|x| (*n, x)))
             .transpose()
     };
-    let (tn, _, kind) = get("Type").ok_or("no `Type` item (PXC for X-ray constant wavelength)")?;
-    if !kind.to_ascii_uppercase().starts_with("PXC") {
-        return Err(at(
-            *tn,
-            format!(
-                "instrument type `{}`: only X-ray constant-wavelength powder instruments \
-                 (`PXC`) are read",
-                shown(kind)
-            ),
-        ));
-    }
+    let (tn, _, kind) =
+        get("Type").ok_or("no `Type` item (PXC for X-ray, PNC for neutron constant wavelength)")?;
+    let probe = probe(kind).ok_or_else(|| unsupported(*tn, "instrument type", kind))?;
+    let neutron = probe == xrd_sim::Probe::Neutron;
     let wl = match (num("Lam")?, num("Lam1")?) {
         (Some((n, lam)), _) => wavelength(lam, None, 0.0, n)?,
         (None, Some((n, lam1))) => {
-            let lam2 = num("Lam2")?.map(|(_, v)| v);
+            // A monochromated neutron beam is one line, whatever `Lam2` says.
+            let lam2 = num("Lam2")?.map(|(_, v)| v).filter(|_| !neutron);
             let ratio = num("I(L2)/I(L1)")?.map_or(0.0, |(_, v)| v);
             wavelength(lam1, lam2, ratio, n)?
         }
@@ -555,9 +590,19 @@ fn gsas2(text: &str) -> std::result::Result<GsasInstrument, String> {
     };
     // GSAS-II's polarisation at azimuth A: P′ = P cos²A + (1 − P) sin²A.
     let (s, c) = value("Azimuth")?.unwrap_or(0.0).to_radians().sin_cos();
-    let polarisation = value("Polariz.")?.map(|p| p * c * c + (1.0 - p) * s * s);
+    let polarisation = if neutron {
+        // Neutrons are not polarised by scattering: the numerator is 1.
+        Some(1.0)
+    } else {
+        value("Polariz.")?.map(|p| p * c * c + (1.0 - p) * s * s)
+    };
     let mut dropped = Vec::new();
-    for key in ["Z", "SH/L"] {
+    let ignored: &[&str] = if neutron {
+        &["Z", "SH/L", "Lam2"]
+    } else {
+        &["Z", "SH/L"]
+    };
+    for &key in ignored {
         if let Some(v) = value(key)?
             && v != 0.0
         {
@@ -567,6 +612,7 @@ fn gsas2(text: &str) -> std::result::Result<GsasInstrument, String> {
     Ok(GsasInstrument {
         instrument: instrument(&profile, value("Zero")?.unwrap_or(0.0), polarisation, None),
         wavelength: wl,
+        probe,
         dropped,
     })
 }
@@ -679,11 +725,140 @@ mod tests {
         assert_eq!(parse(banks).unwrap().wavelength.angstrom(), 1.0);
     }
 
+    /// GSAS-II's `inst_d1a.prm` (ILL D1A, the IUCr CPD round-robin's PbSO4 neutron pattern),
+    /// as GSAS-II distributes it with its tests (GSAS-II licence), lines as in the file.
+    const INST_D1A: &str =
+        "            123456789012345678901234567890123456789012345678901234567890
+INS   BANK      1                                                               
+INS   HTYPE   PNCR                                                              
+INS  1 ICONS  1.909000  0.000000      -0.1         0       0.0    0       0.0
+INS  1I HEAD  DUMMY INCIDENT SPECTRUM FOR DIFFRACTOMETER D1A                    
+INS  1I ITYP    0    0.0000  180.0000         1                                 
+INS  1PRCF1     1    6      0.01                                                
+INS  1PRCF11   0.354031E+03  -0.760404E+03   0.651592E+03   0.000000E+00        
+INS  1PRCF12   0.000000E+00   0.000000E+00   0.000000E+00   0.000000E+00        
+INS  1PRCF2     2    6      0.01                                                
+INS  1PRCF21   0.354031E+03  -0.760404E+03   0.651592E+03   0.000000E+00        
+INS  1PRCF22   0.000000E+00   0.000000E+00                                      ";
+
+    /// GSAS-II's `INST_XRY.PRM` (the same round-robin's Cu Kα laboratory pattern), likewise.
+    const INST_XRY: &str =
+        "            123456789012345678901234567890123456789012345678901234567890
+INS   BANK      1                                                               
+INS   HTYPE   PXCR                                                              
+INS  1 IRAD     3                                                               
+INS  1 ICONS  1.540500  1.544300       0.0         0       0.7    0       0.5   
+INS  1I HEAD  DUMMY INCIDENT SPECTRUM FOR X-RAY DIFFRACTOMETER
+INS  1I ITYP    0    0.0000  180.0000         1                                 
+INS  1PRCF1     3    8      0.01                                                
+INS  1PRCF11   2.000000E+00  -2.000000E+00   5.000000E+00   0.100000E+00        
+INS  1PRCF12   0.000000E+00   0.000000E+00   0.150000E-01   0.150000E-01        
+";
+
+    #[test]
+    fn d1a_neutron_prm() {
+        let g = parse(INST_D1A).unwrap();
+        let i = &g.instrument;
+        assert_eq!(g.probe, xrd_sim::Probe::Neutron);
+        assert_eq!(g.wavelength.angstrom(), 1.909);
+        assert_eq!(g.wavelength.alpha2(), None);
+        // POLA 0.0 with IPOLA 0 in the file, but neutrons are unpolarised: numerator 1.
+        assert_eq!(i.polarisation, Some(1.0));
+        assert_eq!(i.monochromator, None);
+        // Type 1: GU GV GW = 354.031 −760.404 651.592 centideg² (σ²), no Lorentzian part.
+        let k = 8.0 * std::f64::consts::LN_2 / 1e4;
+        assert!((i.u - 354.031 * k).abs() < TOL, "{}", i.u);
+        assert!((i.v + 760.404 * k).abs() < TOL, "{}", i.v);
+        assert!((i.w - 651.592 * k).abs() < TOL, "{}", i.w);
+        assert_eq!((i.x, i.y, i.asymmetry), (0.0, 0.0, 0.0));
+        // ZERO −0.1 centidegrees.
+        assert!((i.zero + 0.001).abs() < TOL, "{}", i.zero);
+        assert!(g.dropped.is_empty(), "{:?}", g.dropped);
+        // The Lorentz–polarisation numerator is then 1 at every angle.
+        for t in [10.0f64, 45.0, 80.0] {
+            let t = t.to_radians();
+            let (lp, _) = xrd_sim::powder::lorentz_polarisation(t, i.monochromator, i.polarisation);
+            let lorentz = 1.0 / (t.sin().powi(2) * t.cos());
+            assert!((lp / lorentz - 1.0).abs() < 1e-12, "{lp} {lorentz}");
+        }
+        // A λ2 on a neutron file is not a doublet; it is named.
+        let with_l2 = INST_D1A.replace("1.909000  0.000000", "1.909000  0.954500");
+        let g = parse(&with_l2).unwrap();
+        assert_eq!(g.wavelength.alpha2(), None);
+        assert_eq!(g.dropped, vec!["λ2 = 0.9545"]);
+    }
+
+    #[test]
+    fn inst_xry_stays_x_ray() {
+        let g = parse(INST_XRY).unwrap();
+        let i = &g.instrument;
+        assert_eq!(g.probe, xrd_sim::Probe::XRay);
+        assert_eq!(g.wavelength.angstrom(), 1.5405);
+        assert_eq!(g.wavelength.alpha2(), Some(1.5443));
+        assert_eq!(g.wavelength.ratio(), 0.5);
+        assert_eq!(i.polarisation, Some(0.7));
+        assert_eq!(i.monochromator, None);
+        let k = 8.0 * std::f64::consts::LN_2 / 1e4;
+        assert!((i.u - 2.0 * k).abs() < TOL && (i.v + 2.0 * k).abs() < TOL);
+        assert!((i.w - 5.0 * k).abs() < TOL);
+        // Type 3: GU GV GW GP LX LY S/L H/L: GP 0.1 and S/L, H/L 0.015 are not carried.
+        assert_eq!(g.dropped, vec!["GP = 0.1", "S/L = 0.015", "H/L = 0.015"]);
+    }
+
+    #[test]
+    fn gsas2_neutron_instprm() {
+        // GSAS-II's constant-wavelength neutron layout: no `Polariz.` needed.
+        let text = "#GSAS-II instrument parameter file; do not add/delete items!\n\
+                    Type:PNC\nBank:1.0\nLam:1.909\nZero:-0.001\n\
+                    U:354.031\nV:-760.404\nW:651.592\nX:0.0\nY:0.0\nZ:0.0\nSH/L:0.002\n";
+        let g = parse(text).unwrap();
+        assert_eq!(g.probe, xrd_sim::Probe::Neutron);
+        assert_eq!(g.wavelength.angstrom(), 1.909);
+        assert_eq!(g.instrument.polarisation, Some(1.0));
+        assert_eq!(g.instrument.zero, -0.001);
+        // A `Polariz.` in a neutron file is ignored too; `Lam1`/`Lam2` give one line.
+        let text = "#GSAS-II instrument parameter file\nType:PNCR\nLam1:1.5;Lam2:1.6;\
+                    I(L2)/I(L1):0.5;Polariz.:0.5\nU:1\nV:0\nW:2\n";
+        let g = parse(text).unwrap();
+        assert_eq!(g.instrument.polarisation, Some(1.0));
+        assert_eq!(g.wavelength.alpha2(), None);
+        assert_eq!(g.dropped, vec!["Lam2 = 1.6"]);
+        // The X-ray files keep their probe.
+        let x = "#GSAS-II instrument parameter file\nType:PXC\nLam:1.54\nU:1\nV:0\nW:2\n";
+        assert_eq!(parse(x).unwrap().probe, xrd_sim::Probe::XRay);
+    }
+
+    #[test]
+    fn time_of_flight_and_other_types_are_refused() {
+        for (text, kind) in [
+            (
+                "INS   HTYPE   PNTR\nINS  1 ICONS  1.0 0 0\n".to_owned(),
+                "`PNTR` (time of flight)",
+            ),
+            (
+                "INS   HTYPE   PXER\nINS  1 ICONS  1.0 0 0\n".to_owned(),
+                "`PXER`",
+            ),
+            (
+                "#GSAS-II instrument parameter file\nType:PNT\nU:1\n".to_owned(),
+                "`PNT` (time of flight)",
+            ),
+            (
+                "#GSAS-II instrument parameter file\nType:SXC\nU:1\n".to_owned(),
+                "`SXC`",
+            ),
+        ] {
+            let m = message(parse(&text));
+            assert!(m.contains(kind) && m.contains("line"), "{text:?}: {m}");
+            assert!(m.contains("PNC"), "{m}");
+        }
+    }
+
     #[test]
     fn malformed_files_name_their_line() {
         let cases: [(&str, &str); 12] = [
             ("hello\nworld\n", "neither"),
-            ("INS   HTYPE   PNCR\nINS  1 ICONS  1.0 0 0\n", "line 1"),
+            ("INS   HTYPE   PNTR\nINS  1 ICONS  1.0 0 0\n", "line 1"),
             ("INS  1 ICONS  1.0 0 0\n", "HTYPE"),
             ("INS   HTYPE   PXCR\nINS  1 ICONS  1.0 x 0\n", "line 2"),
             (

@@ -190,7 +190,9 @@ impl Instrument {
     /// [`Instrument::save`] (no wavelength).
     ///
     /// # Errors
-    /// As [`Instrument::load`] and [`crate::gsas::read_instrument`].
+    /// As [`Instrument::load`] and [`crate::gsas::read_instrument`]; [`Error::Instrument`] for a
+    /// neutron instrument ([`crate::gsas::GsasInstrument::probe`]), which this X-ray refinement
+    /// would otherwise fit with X-ray form factors.
     pub fn read(path: impl AsRef<Path>) -> Result<(Self, Option<xrd_io::Wavelength>, Vec<String>)> {
         let path = path.as_ref();
         let ext = path
@@ -199,6 +201,16 @@ impl Instrument {
             .unwrap_or_default();
         if matches!(ext.as_str(), "prm" | "iparm" | "instprm" | "inst") {
             let g = crate::gsas::read_instrument(path)?;
+            if g.probe != xrd_sim::Probe::XRay {
+                return Err(Error::Instrument {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "a neutron instrument (probe {:?}): the refinement models X-ray \
+                         diffraction only (form factors, polarisation)",
+                        g.probe
+                    ),
+                });
+            }
             return Ok((g.instrument, Some(g.wavelength), g.dropped));
         }
         Ok((Self::load(path)?, None, Vec::new()))
@@ -322,6 +334,19 @@ mod tests {
         let (i, w, _) = Instrument::read(&gsas).unwrap();
         assert_eq!(w.map(|w| w.angstrom()), Some(0.5));
         assert!(i.refined);
+        // A neutron instrument is refused here: the refinement would use X-ray form factors.
+        let neutron = dir.join("d1a.instprm");
+        std::fs::write(
+            &neutron,
+            "#GSAS-II instrument parameter file\nType:PNC\nLam:1.909\nU:1\nV:0\nW:2\n",
+        )
+        .unwrap();
+        match Instrument::read(&neutron) {
+            Err(Error::Instrument { message, .. }) => {
+                assert!(message.contains("neutron"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
         // A JSON file named as a GSAS one is read as GSAS, and says so.
         let wrong = dir.join("lab.prm");
         std::fs::copy(&ours, &wrong).unwrap();

@@ -22,7 +22,10 @@ pub use detect::{SpaceGroupInfo, Symmetry};
 pub use element::{Element, Species};
 pub use error::{Error, Result};
 pub use lattice::Lattice;
-pub use scattering::{Anomalous, AtomicFactor, FormFactorTable};
+pub use scattering::{
+    Anomalous, AtomicFactor, FormFactorTable, NeutronLength, Probe, isotope_scattering_length,
+    neutron_scattering_length,
+};
 pub use solid_solution::MAX_SITE_MISMATCH;
 pub use structure::{Site, Structure};
 pub use symmetry::{

@@ -6,8 +6,10 @@
 //! * `CONST`/`CONS` bins: 2θ = bcoef1 + i·bcoef2, in centidegrees.
 //! * `RALF` bins (time of flight): the x values are explicit (`ALT`, `FXYE`) and are kept as read,
 //!   in microseconds; such patterns carry the metadata item `x unit = TOF µs`.
-//! * `STD` (default): intensities in 8-character fields `(I2, F6.0)` = (counters, counts), ten per
-//!   line; σ = √(counts / counters).
+//! * `STD` (default): intensities in 8-character fields `(I2, F6.0)` = (NCTR, counts), ten per
+//!   line, NCTR blank for 1; σ = √(counts / NCTR), as GSAS-II's reader weights them (1/w =
+//!   counts / NCTR; NCTR, the number of counters summed into the step, not a divisor of the
+//!   intensity). The shorter last line of a bank keeps the layout of the lines before it.
 //! * `ESD`: (intensity, σ) pairs in 8-character fields, five pairs per line.
 //! * `ALT`: (x, intensity, σ) triples in 20-character fields `(F8, F7, F5)`, four per line; x in
 //!   centidegrees (`CONST`) or TOF·32 µs (`RALF`).
@@ -99,6 +101,9 @@ struct Bank {
     points: Points,
     /// Values of the current STD/ESD bank (before the axis is attached).
     values: Vec<(f64, Option<f64>, Location)>,
+    /// Whether a line of this STD bank was read in fixed (counters, counts) fields: its last,
+    /// shorter line then keeps that layout (` 1   347 1   336` is two pairs, not four counts).
+    std_fixed: bool,
 }
 
 fn syntax(file: &str, n: usize, expected: &str, found: &str) -> Error {
@@ -166,6 +171,7 @@ fn parse_bank(line: &str, n: usize, file: &str) -> Result<Bank> {
         kind,
         points: Points::default(),
         values: Vec::new(),
+        std_fixed: false,
     })
 }
 
@@ -208,7 +214,9 @@ fn data_line(bank: &mut Bank, line: &str, n: usize, file: &str) -> Result<()> {
     let at = Location::Line(n);
     match bank.kind {
         Kind::Std => {
-            let (fields, fixed) = fields(line, 8, 72, true);
+            let min_fixed = if bank.std_fixed { 0 } else { 72 };
+            let (fields, fixed) = fields(line, 8, min_fixed, true);
+            bank.std_fixed |= fixed;
             for f in fields {
                 if f.trim().is_empty() {
                     continue;
@@ -470,6 +478,101 @@ mod tests {
         let p = &read(&free, "b.gsa").unwrap()[0];
         assert_eq!(p.intensity(), &[20.0, 21.0, 26.0, 29.0, 30.0]);
         assert_eq!(p.range(), (4.0, 4.04));
+    }
+
+    #[test]
+    fn std_counters_per_step_give_the_esd() {
+        // The layout of the IUCr CPD round-robin's PBSO4.CWN (D1A neutrons): no type on the BANK
+        // line (STD), (NCTR, count) pairs, the last line shorter and unpadded; NCTR 2 and 3 here
+        // to tell σ = √(I/NCTR) from √I.
+        let text = "10.0    0.05    155.9   CPD RRRR   PbSO4 1.909A neutron data   8.8.89\n\
+                    BANK 1 23 3 CONST 1000 5 0 0\n\
+                    \x201   220 1   214 1   219 1   224 1   198 1   229 1   224 1   216 1   202 1   229\n\
+                    \x202   402 2   430 1   215 1   196 1   235 1   207 1   205 1   238 1   202 1   213\n\
+                    \x203   600 1   336 1   444\n";
+        let p = &read(text, "PBSO4.CWN").unwrap()[0];
+        assert_eq!(p.len(), 23);
+        // CONST 1000 5: 10° in steps of 0.05° (centidegrees).
+        let (lo, hi) = p.range();
+        assert!(lo == 10.0 && (hi - 11.1).abs() < 1e-12, "{lo} {hi}");
+        assert!((p.two_theta()[1] - 10.05).abs() < 1e-12);
+        let (i, s) = (p.intensity(), p.sigma().unwrap());
+        assert_eq!((i[0], i[10], i[20], i[22]), (220.0, 402.0, 600.0, 444.0));
+        assert_eq!(s[0], 220f64.sqrt());
+        assert_eq!(s[10], (402.0f64 / 2.0).sqrt());
+        assert_eq!(s[20], (600.0f64 / 3.0).sqrt());
+        assert_eq!(s[22], 444f64.sqrt());
+        // PBSO4.XRA's layout: `STD` named, counts only (NCTR blank = 1), CONST 1000 2.5.
+        let text = "  10.000   0.025 159.00  CPD RRRR   PbSO4  Cu Ka X-ray data  22.9.89\n\
+                    BANK 1  12  2 CONST 1000 2.5 0 0 STD\n\
+                    \x20   179     147     165     172     150     165     150     158     134     146\n\
+                    \x20   167     159\n";
+        let p = &read(text, "PBSO4.XRA").unwrap()[0];
+        assert_eq!(p.len(), 12);
+        let (lo, hi) = p.range();
+        assert!(lo == 10.0 && (hi - 10.275).abs() < 1e-12, "{lo} {hi}");
+        assert_eq!(p.intensity()[11], 159.0);
+        assert_eq!(p.sigma().unwrap()[0], 179f64.sqrt());
+    }
+
+    #[test]
+    fn pbso4_round_robin_files() {
+        // The real files (skipped without ../shared/data): PBSO4.CWN's NCTR runs from 1 to 10,
+        // and it repeats its last record after the 292 the BANK line counts (ignored).
+        let Some(cwn) = xrd_testdata::shared_data("structure/pbso4/PBSO4.CWN") else {
+            return;
+        };
+        let Some(xra) = xrd_testdata::shared_data("structure/pbso4/PBSO4.XRA") else {
+            return;
+        };
+        let text =
+            |p: &std::path::Path| String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned();
+        let cwn_text = text(&cwn);
+        let p = &read(&cwn_text, "PBSO4.CWN").unwrap()[0];
+        assert_eq!(p.len(), 2919);
+        let (lo, hi) = p.range();
+        assert!(
+            lo == 10.0 && (hi - (10.0 + 2918.0 * 0.05)).abs() < 1e-9,
+            "{lo} {hi}"
+        );
+        // Every step's σ² · NCTR is its count, NCTR read from the file's own fields.
+        let pairs: Vec<(f64, f64)> = cwn_text
+            .lines()
+            .skip(2)
+            .flat_map(|l| {
+                let l = l.trim_end();
+                (0..l.len() / 8).map(move |k| {
+                    let f = &l[8 * k..8 * k + 8];
+                    (
+                        f[..2].trim().parse().unwrap(),
+                        f[2..].trim().parse().unwrap(),
+                    )
+                })
+            })
+            .collect();
+        assert!(pairs.iter().any(|&(n, _)| n > 1.0));
+        for (k, ((n, c), (y, s))) in pairs
+            .iter()
+            .zip(p.intensity().iter().zip(p.sigma().unwrap()))
+            .enumerate()
+        {
+            assert_eq!(*y, *c, "step {k}");
+            assert!(
+                (s * s * n - c).abs() < 1e-9 * c.max(1.0),
+                "step {k}: {s} {n} {c}"
+            );
+        }
+        let p = &read(&text(&xra), "PBSO4.XRA").unwrap()[0];
+        assert_eq!(p.len(), 6001);
+        let (lo, hi) = p.range();
+        assert!(lo == 10.0 && (hi - 160.0).abs() < 1e-9, "{lo} {hi}");
+        let s = p.sigma().unwrap();
+        assert!(
+            p.intensity()
+                .iter()
+                .zip(s)
+                .all(|(y, s)| (s * s - y).abs() < 1e-9 * y.max(1.0))
+        );
     }
 
     #[test]

@@ -1,5 +1,10 @@
-//! Atomic scattering factors f₀(s), s = sin θ / λ, and anomalous dispersion f′, f″.
+//! Atomic scattering factors f₀(s), s = sin θ / λ, and anomalous dispersion f′, f″ (X-rays);
+//! coherent scattering lengths b_c ([`neutron`]; neutrons).
 
+pub mod neutron;
+// Generated; kept byte for byte as the script writes it.
+#[rustfmt::skip]
+mod neutron_tables;
 mod tables;
 
 use serde::{Deserialize, Serialize};
@@ -7,6 +12,8 @@ use xrd_io::Wavelength;
 
 use crate::element::{Element, Species};
 use crate::{Error, Result};
+
+pub use neutron::{NeutronLength, Probe, isotope_scattering_length, neutron_scattering_length};
 
 /// Coefficient in pymatgen's Mott–Bethe formula f(s) = Z − 41.78214 · s² · Σ aᵢ exp(−bᵢ s²).
 const MOTT_BETHE: f64 = 41.78214;
