@@ -8,6 +8,7 @@ mod fields;
 mod frames;
 mod identify;
 mod index;
+mod joint;
 mod kept;
 mod options;
 mod refine;
@@ -23,10 +24,11 @@ pub use fields::{JOBS, option_fields};
 pub use frames::{order_name, series_frame};
 pub use identify::{BackgroundMethod, Identified, IdentifiedFile, Identify, IdentifyOptions};
 pub use index::{Index, IndexOptions, IndexRow, Indexed};
+pub use joint::{HistogramOptions, JointJob, JointRefined};
 pub use kept::{Kept, kept_key};
 pub use options::{
     DEFAULT_RIR_BRIDGE, RefineOptions, Weighed, bridged_references, measured_wavelength,
-    named_index, references_by_id, stages_from_names,
+    named_index, references_by_id, site_params_from_names, stages_from_names,
 };
 pub use refine::{ComparedFit, ComparedSpec, Refine, RefineOutput, Refined, RefinedCif, Summed};
 pub use rows::{

@@ -9,7 +9,7 @@ use xrd_io::Wavelength;
 use xrd_minerals::{DEFAULT_MAX_CANDIDATES, PhaseSpec};
 use xrd_refine::{
     Alignment, Instrument, MeasuredReferences, ParamId, Phase, Reference, ReferenceLibrary,
-    RefineParams, Stage, SummationParams,
+    RefineParams, SiteParam, Stage, SummationParams,
 };
 
 use crate::error::invalid;
@@ -194,6 +194,9 @@ pub struct RefineOptions {
     pub stages: Vec<String>,
     /// At most this many library entries of one spec are compared.
     pub max_candidates: usize,
+    /// The site parameters the `atoms` stage refines: `x`, `y`, `z` (or `xyz`), `U` (or
+    /// `uiso`), `occ` (default `xyz`, `U`).
+    pub atoms: Vec<String>,
 }
 
 impl Default for RefineOptions {
@@ -224,8 +227,36 @@ impl Default for RefineOptions {
             humps: RefineParams::default().get_humps(),
             stages: default_stages(),
             max_candidates: DEFAULT_MAX_CANDIDATES,
+            atoms: vec!["xyz".into(), "U".into()],
         }
     }
+}
+
+/// The site parameters of names such as `xyz`, `U`, `occ` ([`RefineOptions::atoms`]).
+///
+/// # Errors
+/// [`crate::Error::InvalidParameter`] (`atoms`) for a name that is no site parameter.
+pub fn site_params_from_names<S: AsRef<str>>(names: &[S]) -> Result<Vec<SiteParam>> {
+    let mut out = Vec::new();
+    for n in names {
+        let n = n.as_ref();
+        let more = if n == "xyz" {
+            vec![SiteParam::X, SiteParam::Y, SiteParam::Z]
+        } else {
+            vec![n.parse::<SiteParam>().map_err(|_| {
+                invalid(
+                    "atoms",
+                    format!("`{n}` is no site parameter (xyz, x, y, z, U, occ)"),
+                )
+            })?]
+        };
+        for p in more {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The structure that bridges measured references and structures by default.
@@ -343,7 +374,9 @@ impl RefineOptions {
             .freed(ids("free", &self.free)?)
             .instrument_standard(self.save_instrument.is_some())
             .humps(self.humps);
-        params = params.stages(stages_from_names(&self.stages)?);
+        params = params
+            .stages(stages_from_names(&self.stages)?)
+            .atoms(site_params_from_names(&self.atoms)?);
         if let Some(b) = self.background {
             params = params.background_terms(b);
         }

@@ -63,22 +63,7 @@ impl Refined {
     /// `fit.csv`: the curves at every point refined, each phase's and measured reference's
     /// curve by name.
     pub fn fit_csv(&self) -> String {
-        let f = &self.refinement;
-        let curves: Vec<(&str, &[f64])> = f
-            .phases
-            .iter()
-            .map(|p| p.name.as_str())
-            .chain(f.references.iter().map(|r| r.id.as_str()))
-            .zip(f.phase_curves.iter().chain(&f.reference_curves))
-            .map(|(n, c)| (n, c.as_slice()))
-            .collect();
-        fit_csv(
-            &f.two_theta,
-            &f.observed,
-            &f.calculated,
-            &f.background,
-            &curves,
-        )
+        refinement_fit_csv(&self.refinement)
     }
 
     /// `refinement.json`: the pattern's label, each phase's source and the choice of its
@@ -127,6 +112,33 @@ impl Summed {
             quantification: &self.quantification,
         })
         .map_err(|e| crate::Error::Input(format!("quantification.json: {e}")))
+    }
+}
+
+/// `fit.csv` of one refinement: the curves at every point refined, each phase's and measured
+/// reference's curve by name.
+fn refinement_fit_csv(f: &xrd_refine::Refinement) -> String {
+    let curves: Vec<(&str, &[f64])> = f
+        .phases
+        .iter()
+        .map(|p| p.name.as_str())
+        .chain(f.references.iter().map(|r| r.id.as_str()))
+        .zip(f.phase_curves.iter().chain(&f.reference_curves))
+        .map(|(n, c)| (n, c.as_slice()))
+        .collect();
+    fit_csv(
+        &f.two_theta,
+        &f.observed,
+        &f.calculated,
+        &f.background,
+        &curves,
+    )
+}
+
+impl crate::JointRefined {
+    /// `fit_N.csv` of pattern `k` (0-based) of a joint refinement; none beyond the last.
+    pub fn fit_csv(&self, k: usize) -> Option<String> {
+        self.refinement.histograms.get(k).map(refinement_fit_csv)
     }
 }
 

@@ -212,7 +212,8 @@ impl AtomModel {
         let mut n_params = 0;
         for a in asym {
             let scatterer = if neutron {
-                return Err(Error::Pattern("NEUTRON-PENDING".into()));
+                let b = xrd_sim::neutron_scattering_length(a.element)?;
+                Scatterer::Neutron { re: b.re, im: b.im }
             } else {
                 let factor = AtomicFactor::new(FormFactorTable::WaasmaierKirfel, &a.species)?;
                 let (f1, f2) = anomalous.correction(a.element, wavelength)?;
@@ -279,6 +280,7 @@ impl AtomModel {
     }
 
     /// The starting values of every site parameter, in order.
+    #[cfg(test)]
     pub fn starts(&self) -> Vec<f64> {
         self.sites.iter().flat_map(AtomSite::starts).collect()
     }

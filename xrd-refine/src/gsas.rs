@@ -178,6 +178,7 @@ fn instrument(
         polarisation,
         capillary_mu_r: None,
         refined: true,
+        probe: xrd_sim::Probe::XRay,
     }
 }
 

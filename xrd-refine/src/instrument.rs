@@ -65,6 +65,11 @@ pub struct Instrument {
     pub capillary_mu_r: Option<f64>,
     /// Whether the values were refined on a standard (then a sample's fit keeps them).
     pub refined: bool,
+    /// What the beam scatters from (default X-rays): with neutrons, each site's coherent
+    /// scattering length replaces its form factor in a refined structure, and a neutron
+    /// instrument has no polarisation factor (`polarisation` 1).
+    #[serde(default)]
+    pub probe: xrd_sim::Probe,
 }
 
 impl Default for Instrument {
@@ -84,6 +89,7 @@ impl Default for Instrument {
             polarisation: None,
             capillary_mu_r: None,
             refined: false,
+            probe: xrd_sim::Probe::XRay,
         }
     }
 }
@@ -190,9 +196,7 @@ impl Instrument {
     /// [`Instrument::save`] (no wavelength).
     ///
     /// # Errors
-    /// As [`Instrument::load`] and [`crate::gsas::read_instrument`]; [`Error::Instrument`] for a
-    /// neutron instrument ([`crate::gsas::GsasInstrument::probe`]), which this X-ray refinement
-    /// would otherwise fit with X-ray form factors.
+    /// As [`Instrument::load`] and [`crate::gsas::read_instrument`].
     pub fn read(path: impl AsRef<Path>) -> Result<(Self, Option<xrd_io::Wavelength>, Vec<String>)> {
         let path = path.as_ref();
         let ext = path
@@ -201,17 +205,11 @@ impl Instrument {
             .unwrap_or_default();
         if matches!(ext.as_str(), "prm" | "iparm" | "instprm" | "inst") {
             let g = crate::gsas::read_instrument(path)?;
-            if g.probe != xrd_sim::Probe::XRay {
-                return Err(Error::Instrument {
-                    path: path.to_path_buf(),
-                    message: format!(
-                        "a neutron instrument (probe {:?}): the refinement models X-ray \
-                         diffraction only (form factors, polarisation)",
-                        g.probe
-                    ),
-                });
-            }
-            return Ok((g.instrument, Some(g.wavelength), g.dropped));
+            let instrument = Instrument {
+                probe: g.probe,
+                ..g.instrument
+            };
+            return Ok((instrument, Some(g.wavelength), g.dropped));
         }
         Ok((Self::load(path)?, None, Vec::new()))
     }
@@ -334,19 +332,16 @@ mod tests {
         let (i, w, _) = Instrument::read(&gsas).unwrap();
         assert_eq!(w.map(|w| w.angstrom()), Some(0.5));
         assert!(i.refined);
-        // A neutron instrument is refused here: the refinement would use X-ray form factors.
+        // A neutron instrument keeps its probe.
         let neutron = dir.join("d1a.instprm");
         std::fs::write(
             &neutron,
             "#GSAS-II instrument parameter file\nType:PNC\nLam:1.909\nU:1\nV:0\nW:2\n",
         )
         .unwrap();
-        match Instrument::read(&neutron) {
-            Err(Error::Instrument { message, .. }) => {
-                assert!(message.contains("neutron"), "{message}")
-            }
-            other => panic!("{other:?}"),
-        }
+        let (i, w, _) = Instrument::read(&neutron).unwrap();
+        assert_eq!(i.probe, xrd_sim::Probe::Neutron);
+        assert_eq!(w.map(|w| w.angstrom()), Some(1.909));
         // A JSON file named as a GSAS one is read as GSAS, and says so.
         let wrong = dir.join("lab.prm");
         std::fs::copy(&ours, &wrong).unwrap();

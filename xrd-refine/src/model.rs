@@ -136,8 +136,9 @@ pub(crate) struct Model {
     shape: TchProfile,
     /// Measured reference patterns fitted beside the phases (full-pattern summation).
     pub references: Vec<Reference>,
-    /// The pattern is a neutron one (the structures scatter by their scattering lengths).
-    pub neutron: bool,
+    /// What the beam scatters from: a refined structure's neutrons scatter by their
+    /// scattering lengths.
+    pub probe: xrd_sim::Probe,
 }
 
 /// What one peak line contributes: its profile quantities and their derivatives.
@@ -251,7 +252,7 @@ impl Model {
             table,
             shape: TchProfile::new(),
             references: Vec::new(),
-            neutron: false,
+            probe: instrument.probe,
         }
     }
 
@@ -277,12 +278,13 @@ impl Model {
 
     /// Adds the structures of the phases whose intensities come from their structure as
     /// refinable parameters (each asymmetric-unit site's free coordinates, U and occupancy),
-    /// scattering neutrons when `neutron`, else X-rays; after every other parameter.
+    /// scattering the model's probe; after every other parameter.
     ///
     /// # Errors
     /// A structure whose symmetry cannot be read, or an element without a scattering factor
     /// (or, for neutrons, a scattering length).
-    pub fn with_atoms(mut self, phases: &[crate::Phase], neutron: bool) -> crate::Result<Self> {
+    pub fn with_atoms(mut self, phases: &[crate::Phase]) -> crate::Result<Self> {
+        let neutron = self.probe == xrd_sim::Probe::Neutron;
         let names: Vec<String> = self.phases.iter().map(|ph| ph.name.clone()).collect();
         let mut labels: Vec<Vec<String>> = vec![Vec::new(); self.phases.len()];
         let mut pushes: Vec<(usize, usize, crate::parameter::SiteParam, f64, f64, f64)> =
@@ -334,7 +336,6 @@ impl Model {
                 .push(Id::Site(p, k, param), &owners, start, lo, hi);
         }
         self.layout = Layout::of(&self.table);
-        self.neutron = neutron;
         Ok(self)
     }
 
@@ -407,6 +408,7 @@ impl Model {
             polarisation: self.polarisation,
             capillary_mu_r: self.capillary.as_ref().map(CapillaryTable::mu_r),
             refined,
+            probe: self.probe,
         }
     }
 
@@ -968,7 +970,7 @@ pub(crate) mod tests {
             .map(|c| Phase::new("p", Structure::from_cif(c).unwrap()).unwrap())
             .collect();
         let n0 = v.len();
-        let m = m.with_atoms(&phases, false).unwrap();
+        let m = m.with_atoms(&phases).unwrap();
         // Rutile: Ti (2a, fixed) and O (4f: x, x, 0) — one coordinate; the monoclinic
         // phase's two general sites three each; U and occupancy per site.
         assert_eq!(m.table.len() - n0, (2 + 3) + (5 + 5));

@@ -272,6 +272,13 @@ impl Phase {
         Ok(self)
     }
 
+    /// The phase under another name (the name its parameters and results are called by).
+    #[must_use]
+    pub fn renamed(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
     /// The diameter (µm) of the phase's particles, for Brindley's microabsorption correction
     /// of its weight fraction (see [`crate::absorption`]).
     ///

@@ -375,6 +375,11 @@ impl Refiner {
         self
     }
 
+    /// The settings set by [`Refiner::params`].
+    pub fn get_params(&self) -> &RefineParams {
+        &self.params
+    }
+
     /// Corrects weight fractions for microabsorption (Brindley) with particles of this diameter
     /// (µm) for every phase that does not give its own ([`Phase::with_particle_size`]); 0 (the
     /// default) for no correction, the fractions without it then reported with a warning when
@@ -743,8 +748,11 @@ impl Refiner {
             y_max,
         )
         .with_references(self.references.clone(), self.max_shift);
-        if self.params.stages.contains(&Stage::Atoms) {
-            return model.with_atoms(&self.phases, false);
+        // Neutrons need the structures' own scattering lengths even when no site is refined.
+        if self.params.stages.contains(&Stage::Atoms)
+            || self.instrument.probe == xrd_sim::Probe::Neutron
+        {
+            return model.with_atoms(&self.phases);
         }
         Ok(model)
     }

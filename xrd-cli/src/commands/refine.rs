@@ -10,6 +10,7 @@ use xrd_jobs::{Control, Refine, RefineOptions, RefineOutput, Refined, RowValue, 
 use xrd_minerals::DEFAULT_MAX_CANDIDATES;
 use xrd_refine::{RefineParams, SummationParams};
 
+mod joint;
 mod references;
 mod series;
 
@@ -75,9 +76,10 @@ pub struct Args {
     /// An instrument refined on a standard (--save-instrument), or a GSAS `.prm`/`.iparm` or
     /// GSAS-II `.instprm` instrument parameter file (its wavelength then serves patterns whose
     /// file gives none): its widths, asymmetry and zero are kept, and only the samples' own
-    /// broadening and displacement refined.
-    #[arg(long, value_name = "FILE")]
-    pub instrument: Option<PathBuf>,
+    /// broadening and displacement refined. With --joint: one per pattern, in the patterns'
+    /// order (X-ray or neutron), or one for all.
+    #[arg(long, value_name = "FILE", action = clap::ArgAction::Append)]
+    pub instrument: Vec<PathBuf>,
     /// The pattern is of a standard: refine every width and asymmetry term of the instrument (no
     /// crystallite size or strain) and write the instrument to FILE.
     #[arg(long, value_name = "FILE")]
@@ -118,9 +120,10 @@ pub struct Args {
     /// Wavelength of patterns whose file does not give one (anode, line or Å; default Cu Kα).
     #[arg(long, value_parser = parse_wavelength)]
     pub wavelength: Option<Wavelength>,
-    /// Refine only the points in this 2θ range (°).
-    #[arg(long = "range", num_args = 2, value_names = ["MIN", "MAX"])]
-    pub two_theta_range: Option<Vec<f64>>,
+    /// Refine only the points in this 2θ range (°). With --joint: one per pattern, in the
+    /// patterns' order, or one for all.
+    #[arg(long = "range", num_args = 2, value_names = ["MIN", "MAX"], action = clap::ArgAction::Append)]
+    pub two_theta_range: Vec<f64>,
     /// Leave the points of this 2θ region (°) out of the fit: a sample holder's line, a
     /// detector gap (repeatable).
     #[arg(long, num_args = 2, value_names = ["FROM", "TO"], action = clap::ArgAction::Append)]
@@ -142,7 +145,8 @@ pub struct Args {
     #[arg(long, default_value_t = RefineParams::default().get_humps())]
     pub humps: usize,
     /// The stages, in order, each freeing its parameters on top of the earlier ones
-    /// (scale, cells, profile, texture, b: the overall displacement parameters, off by default).
+    /// (scale, cells, profile, texture, b: the overall displacement parameters, off by default;
+    /// atoms: the structure, see --refine-atoms).
     #[arg(
         long,
         value_delimiter = ',',
@@ -170,6 +174,18 @@ pub struct Args {
     /// last frame, and flag values that depend on the direction (path-dependent).
     #[arg(long, requires = "sequential")]
     pub backward: bool,
+    /// The site parameters the atoms stage refines: xyz (each site's coordinates its site
+    /// symmetry leaves free), U (isotropic displacement), occ (occupancy); comma-separated.
+    #[arg(long = "refine-atoms", value_delimiter = ',', default_value = "xyz,U")]
+    pub atoms: Vec<String>,
+    /// Refine the files together as patterns of one sample (X-ray and neutron, two banks, two
+    /// wavelengths): one structure per phase (a CIF file or library id), each pattern with its
+    /// own scale, background, profile, zero and cell; one --instrument and one --range per
+    /// pattern, in order. Plan: scale, cells, profile alone, then atoms together. With --out:
+    /// refinement.json (histograms, each pattern's Rwp; the sites), the refined CIF, and per
+    /// pattern fit_N.csv and rietveld_N.svg.
+    #[arg(long, conflicts_with_all = ["sequential", "references", "calibrate", "save_instrument", "standard"])]
+    pub joint: bool,
     /// With --sequential: PHASE:PARAMETER=DEGREE (CuO:a=2; a, b, c, alpha, beta, gamma or B):
     /// the parameter as a polynomial of the order value fitted over all frames (repeatable).
     #[arg(long, value_name = "PHASE:PARAM=DEG", requires = "sequential")]
@@ -187,7 +203,7 @@ pub(super) fn options(args: &Args) -> RefineOptions {
         rir_bridge: args.rir_bridge.clone(),
         alignment: args.alignment.clone(),
         max_shift: args.max_shift,
-        instrument: args.instrument.clone(),
+        instrument: args.instrument.first().cloned(),
         save_instrument: args.save_instrument.clone(),
         standard: args.standard.clone(),
         calibrate: args.calibrate.clone(),
@@ -204,6 +220,7 @@ pub(super) fn options(args: &Args) -> RefineOptions {
         humps: args.humps,
         stages: args.stages.clone(),
         max_candidates: args.max_candidates,
+        atoms: args.atoms.clone(),
     }
 }
 
@@ -213,17 +230,22 @@ fn excluded(args: &Args) -> Vec<(f64, f64)> {
     args.exclude.chunks_exact(2).map(|r| (r[0], r[1])).collect()
 }
 
-/// `--range MIN MAX`.
+/// Every `--range MIN MAX`, in order.
+fn ranges(args: &Args) -> Vec<(f64, f64)> {
+    args.two_theta_range
+        .chunks_exact(2)
+        .map(|r| (r[0], r[1]))
+        .collect()
+}
+
+/// `--range MIN MAX` (the first: one pattern at a time has one range).
 fn range(args: &Args) -> Option<(f64, f64)> {
-    match args.two_theta_range.as_deref() {
-        Some([a, b]) => Some((*a, *b)),
-        _ => None,
-    }
+    ranges(args).first().copied()
 }
 
 /// Says on stderr which terms of the `--instrument` file our profile does not carry.
 pub(super) fn say_dropped(args: &Args, dropped: &[String]) {
-    if let (Some(path), false) = (&args.instrument, dropped.is_empty()) {
+    if let (Some(path), false) = (args.instrument.first(), dropped.is_empty()) {
         eprintln!(
             "{}: not carried by our profile: {}",
             path.display(),
@@ -234,6 +256,21 @@ pub(super) fn say_dropped(args: &Args, dropped: &[String]) {
 
 /// Runs `xrd refine`.
 pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
+    if args.joint {
+        return joint::run(&args, ctx);
+    }
+    for (flag, n) in [
+        ("--instrument", args.instrument.len()),
+        ("--range", args.two_theta_range.len() / 2),
+    ] {
+        if n > 1 {
+            return Err(format!(
+                "{flag} given {n} times: one pattern at a time takes one (several are for \
+                 --joint)"
+            )
+            .into());
+        }
+    }
     if args.sequential {
         return series::run(&args, ctx);
     }
@@ -438,7 +475,7 @@ mod tests {
         for f in refine.iter().chain(&series) {
             assert!(ids.contains(f), "option {f} has no flag of xrd refine");
         }
-        let own: BTreeSet<String> = ["inputs", "out", "sequential"]
+        let own: BTreeSet<String> = ["inputs", "out", "sequential", "joint"]
             .iter()
             .map(ToString::to_string)
             .collect();

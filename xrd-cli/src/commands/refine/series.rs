@@ -20,7 +20,7 @@ pub(super) fn options(args: &Args) -> SeriesOptions {
         phases: args.phases.clone(),
         library: args.library.clone(),
         builtin: args.builtin,
-        instrument: args.instrument.clone(),
+        instrument: args.instrument.first().cloned(),
         particle_size: args.particle_size,
         monochromator: args.monochromator,
         polarisation: args.polarisation,
