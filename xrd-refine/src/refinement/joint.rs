@@ -145,9 +145,22 @@ impl Joint {
     pub fn fit(&self) -> Result<JointRefinement> {
         self.check()?;
         let mut prepared = Vec::with_capacity(self.histograms.len());
-        for (refiner, pattern, wavelength) in &self.histograms {
+        for (k, (refiner, pattern, wavelength)) in self.histograms.iter().enumerate() {
             self.control.check()?;
-            prepared.push(refiner.before_atoms(pattern, *wavelength)?);
+            let mut p = refiner.before_atoms(pattern, *wavelength)?;
+            // Every pattern after the first: an overall displacement of its own, relative to the
+            // shared sites' U, for what falls off with angle in one pattern and not the other
+            // (a polarisation or absorption not modelled, X-ray form factors against neutron
+            // lengths); the first pattern's sets the U. On PbSO4 it brought the worst site from
+            // 0.032 to 0.027 Å of the single crystal's, whichever pattern came first.
+            if k > 0 {
+                for (i, t) in p.model.table.iter().enumerate() {
+                    if matches!(t.id, Id::B(_)) && !p.free.contains(&i) {
+                        p.free.push(i);
+                    }
+                }
+            }
+            prepared.push(p);
         }
         // The variables: each pattern's free parameters its own, the sites' shared by name.
         let mut vars: Vec<Vec<(usize, usize)>> = Vec::new();

@@ -2,7 +2,7 @@
 //! CPD round-robin PbSO4, Cu Kα and D1A neutron patterns, GSAS instrument files, GSAS-II's
 //! starting model), measured against the single-crystal structure of the same mineral.
 
-use xrd_io::{Pattern, Wavelength};
+use xrd_io::Pattern;
 use xrd_refine::{Instrument, Phase, RefineParams, Refinement, Refiner, SiteResult, Stage, gsas};
 use xrd_sim::Structure;
 
@@ -76,4 +76,50 @@ fn pbso4_xray_alone() {
     assert!(worst < 0.0615, "{d:?}");
     assert!(mean < 0.028, "{d:?}");
     assert!(fit.rwp < 0.1341, "Rwp {}", fit.rwp);
+}
+
+/// Both patterns together, GSAS-II's regression test (`tests/test_scriptref.py`): Rwp at most
+/// its 13.41 % (X-ray, 16–110°) and 6.36 % (neutron, 19–120°); every site within 0.03 Å of the
+/// single crystal's, 0.012 Å on average (rietx 1.10: 0.042 and 0.014).
+#[test]
+fn pbso4_xray_and_neutron_together() {
+    let (Some(phase), Some(xra), Some(cwn), Some(xprm), Some(nprm)) = (
+        start(),
+        data("PBSO4.XRA"),
+        data("PBSO4.CWN"),
+        data("INST_XRY.PRM"),
+        data("inst_d1a.prm"),
+    ) else {
+        return;
+    };
+    let plan = RefineParams::new().stages(Stage::STRUCTURE.to_vec());
+    let mut joint = xrd_refine::Joint::new();
+    for (file, prm, range) in [(&xra, &xprm, (16.0, 110.0)), (&cwn, &nprm, (19.0, 120.0))] {
+        let g = gsas::read_instrument(prm).unwrap();
+        let instrument = Instrument {
+            probe: g.probe,
+            ..g.instrument
+        };
+        let pattern: Pattern = xrd_io::read(file).unwrap().remove(0);
+        let refiner = Refiner::new(vec![phase.clone()])
+            .instrument(instrument)
+            .params(plan.clone().two_theta_range(Some(range)));
+        joint = joint.histogram(refiner, pattern, g.wavelength);
+    }
+    let fit = joint.fit().unwrap();
+    let (x, n) = (&fit.histograms[0], &fit.histograms[1]);
+    let d = distances(x);
+    let worst = d.iter().map(|x| x.1).fold(0.0, f64::max);
+    let mean = d.iter().map(|x| x.1).sum::<f64>() / d.len() as f64;
+    eprintln!(
+        "joint: Rwp {:.4} / {:.4}, sites {d:?}, mean {mean:.4}",
+        x.rwp, n.rwp
+    );
+    // Measured: 8.87 % and 3.63 %; worst 0.027 Å (O2), mean 0.011 Å.
+    assert!(x.rwp < 0.1341 && n.rwp < 0.0636, "{} {}", x.rwp, n.rwp);
+    assert!(worst < 0.03 && mean < 0.012, "{d:?}");
+    assert_eq!(x.phases[0].sites, n.phases[0].sites, "one structure");
+    // The neutron wavelength's calibration: its own cell, 0.1–0.2 % smaller.
+    let (ax, an) = (x.phases[0].cell[0], n.phases[0].cell[0]);
+    assert!((0.001..0.003).contains(&(1.0 - an / ax)), "{ax} {an}");
 }
