@@ -118,7 +118,7 @@ pub fn _row_columns(kind: &str) -> PyResult<Vec<&'static str>> {
 /// structures compared, the stages, the pattern done); an exception it raises stops the job and
 /// is raised again. A missing CIF, instrument or reference file raises `XrdFileNotFoundError`.
 #[pyfunction]
-#[pyo3(signature = (pattern, phases=None, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, wavelength=None, two_theta_range=None, exclude=None, fix=None, free=None, background=None, humps=None, stages=None, max_candidates=3, references=None, reference_library=None, alignment=None, max_shift=None, rir_bridge=String::from("corundum"), calibrate=None, progress=None))]
+#[pyo3(signature = (pattern, phases=None, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, wavelength=None, two_theta_range=None, exclude=None, fix=None, free=None, background=None, humps=None, stages=None, max_candidates=3, references=None, reference_library=None, alignment=None, max_shift=None, rir_bridge=String::from("corundum"), calibrate=None, atoms=None, joint=false, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn refine<'py>(
     py: Python<'py>,
@@ -126,7 +126,7 @@ pub fn refine<'py>(
     phases: Option<Vec<String>>,
     library: Option<Vec<PathBuf>>,
     builtin: bool,
-    instrument: Option<PathBuf>,
+    instrument: Option<&Bound<'py, PyAny>>,
     save_instrument: Option<PathBuf>,
     standard: Option<(String, f64)>,
     particle_size: Option<f64>,
@@ -134,7 +134,7 @@ pub fn refine<'py>(
     polarisation: Option<f64>,
     capillary: Option<f64>,
     wavelength: Option<&Bound<'py, PyAny>>,
-    two_theta_range: Option<(f64, f64)>,
+    two_theta_range: Option<&Bound<'py, PyAny>>,
     exclude: Option<Vec<(f64, f64)>>,
     fix: Option<Vec<String>>,
     free: Option<Vec<String>>,
@@ -148,9 +148,35 @@ pub fn refine<'py>(
     max_shift: Option<f64>,
     rir_bridge: String,
     calibrate: Option<(String, f64, PathBuf)>,
+    atoms: Option<Vec<String>>,
+    joint: bool,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let d = RefineOptions::default();
+    // One instrument and range, or (joint) one per pattern.
+    let instruments: Vec<PathBuf> = match instrument {
+        None => Vec::new(),
+        Some(i) => match i.extract::<PathBuf>() {
+            Ok(p) => vec![p],
+            Err(_) => i
+                .extract::<Vec<PathBuf>>()
+                .map_err(|_| value_error("instrument: a path, or (joint) a list of paths"))?,
+        },
+    };
+    let ranges: Vec<(f64, f64)> = match two_theta_range {
+        None => Vec::new(),
+        Some(r) => match r.extract::<(f64, f64)>() {
+            Ok(p) => vec![p],
+            Err(_) => r.extract::<Vec<(f64, f64)>>().map_err(|_| {
+                value_error("two_theta_range: (lo, hi), or (joint) a list of them")
+            })?,
+        },
+    };
+    if !joint && (instruments.len() > 1 || ranges.len() > 1) {
+        return Err(value_error(
+            "several instruments or ranges are for joint=True (one per pattern)",
+        ));
+    }
     let options = RefineOptions {
         phases: phases.unwrap_or_default(),
         library: library.unwrap_or_default(),
@@ -160,7 +186,7 @@ pub fn refine<'py>(
         rir_bridge,
         alignment: alignment.unwrap_or(d.alignment),
         max_shift: max_shift.unwrap_or(d.max_shift),
-        instrument,
+        instrument: instruments.first().cloned(),
         save_instrument,
         standard: standard.map(|(spec, weight)| Weighed { spec, weight }),
         calibrate: calibrate.as_ref().map(|(spec, weight, _)| Weighed {
@@ -172,7 +198,7 @@ pub fn refine<'py>(
         polarisation,
         capillary,
         wavelength: wavelength_of(wavelength)?,
-        two_theta_range,
+        two_theta_range: ranges.first().copied(),
         exclude: exclude.unwrap_or_default(),
         fix: fix.unwrap_or_default(),
         free: free.unwrap_or_default(),
@@ -180,7 +206,11 @@ pub fn refine<'py>(
         humps: humps.unwrap_or(d.humps),
         stages: stages.unwrap_or(d.stages),
         max_candidates,
+        atoms: atoms.unwrap_or(d.atoms),
     };
+    if joint {
+        return joint_refine(py, pattern, options, &instruments, &ranges, progress);
+    }
     let bridge = (!options.references.is_empty()).then_some(options.rir_bridge.as_str());
     let texts = options.phases.iter().map(String::as_str).chain(bridge);
     let kept = kept_library(texts, options.builtin, &options.library)?;
@@ -199,6 +229,90 @@ pub fn refine<'py>(
         }
         RefineOutput::Summation(s) => summation_dict(py, &s),
     }
+}
+
+/// `xrd.refine(patterns, …, joint=True)`: the patterns (a list of `Pattern`s or paths) refined
+/// together with one structure per phase, each with its instrument and range (lists, in the
+/// patterns' order, or one for all).
+fn joint_refine<'py>(
+    py: Python<'py>,
+    patterns: &Bound<'py, PyAny>,
+    options: RefineOptions,
+    instruments: &[PathBuf],
+    ranges: &[(f64, f64)],
+    progress: Option<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let list: Vec<Bound<'py, PyAny>> = patterns
+        .try_iter()
+        .map_err(|_| value_error("joint=True takes a list of patterns (Pattern or path)"))?
+        .collect::<PyResult<_>>()?;
+    let mut given = Vec::with_capacity(list.len());
+    for p in &list {
+        given.push(crate::pattern::pattern_arg(py, p)?);
+    }
+    let n = given.len();
+    for (what, k) in [("instrument", instruments.len()), ("two_theta_range", ranges.len())] {
+        if k > 1 && k != n {
+            return Err(value_error(format!(
+                "{what}: {k} given for {n} patterns (one per pattern, or one for all)"
+            )));
+        }
+    }
+    let histograms: Vec<xrd_jobs::HistogramOptions> = (0..n)
+        .map(|k| xrd_jobs::HistogramOptions {
+            instrument: instruments.get(k).or(instruments.first()).cloned(),
+            two_theta_range: ranges.get(k).or(ranges.first()).copied(),
+        })
+        .collect();
+    let steered = Steered::new(progress);
+    let output = py.detach(|| {
+        xrd_jobs::JointJob::new(options, &histograms)
+            .and_then(|job| job.run(&given, &steered.control))
+    });
+    let fit = steered.result(output)?;
+    let out = PyDict::new(py);
+    let r = &fit.refinement;
+    out.set_item("rwp", r.rwp)?;
+    out.set_item("warnings", PyList::new(py, &r.warnings)?)?;
+    let histograms = PyList::empty(py);
+    for (file, h) in fit.files.iter().zip(&r.histograms) {
+        let d = PyDict::new(py);
+        d.set_item("file", file)?;
+        for (key, v) in [("rp", h.rp), ("rwp", h.rwp), ("gof", h.gof)] {
+            d.set_item(key, v)?;
+        }
+        d.set_item("warnings", PyList::new(py, &h.warnings)?)?;
+        curves(
+            py,
+            &d,
+            [&h.two_theta, &h.observed, &h.calculated, &h.background],
+            h.phases
+                .iter()
+                .map(|p| p.name.as_str())
+                .zip(h.phase_curves.iter().map(Vec::as_slice)),
+        )?;
+        d.set_item("refinement", as_python(py, h)?)?;
+        histograms.append(d)?;
+    }
+    out.set_item("histograms", histograms)?;
+    let sites = PyList::empty(py);
+    if let Some(first) = r.histograms.first() {
+        for ph in &first.phases {
+            for s in &ph.sites {
+                let d = as_python(py, s)?;
+                d.set_item("phase", &ph.name)?;
+                sites.append(d)?;
+            }
+        }
+    }
+    out.set_item("sites", sites)?;
+    let cifs = PyDict::new(py);
+    for c in &fit.cifs {
+        cifs.set_item(&c.file_name, &c.text)?;
+    }
+    out.set_item("cifs", cifs)?;
+    out.set_item("refinement_json", fit.refinement_json().py()?)?;
+    Ok(out)
 }
 
 /// `json.loads` of `value` serialised.

@@ -252,3 +252,26 @@ def test_a_result_that_is_not_its_shape_is_told():
     problems = conforms({**row, "extra": 1}, IndexedCell)
     assert "unknown `extra`" in problems and any(p.startswith("`a`") for p in problems)
     assert conforms({}, IndexedCell)[0] == "missing `a`"
+
+
+def test_refine_joint_xray_and_neutron(data):
+    """GSAS-II's PbSO4 test: the Cu Kα and D1A neutron patterns refined together, as
+    `xrd refine --joint`: one set of sites, each pattern's Rwp, the refined CIF."""
+    d = data / "structure" / "pbso4"
+    fit = xrd.refine(
+        [str(d / "PBSO4.XRA"), str(d / "PBSO4.CWN")],
+        phases=[str(d / "PbSO4-Wyckoff.cif")],
+        instrument=[str(d / "INST_XRY.PRM"), str(d / "inst_d1a.prm")],
+        two_theta_range=[(16.0, 110.0), (19.0, 120.0)],
+        joint=True,
+    )
+    x, n = fit["histograms"]
+    assert x["rwp"] < 0.1341 and n["rwp"] < 0.0636
+    assert [s["label"] for s in fit["sites"]] == ["Pb", "S", "O1", "O2", "O3"]
+    pb = fit["sites"][0]
+    assert abs(pb["xyz"][0] - 0.1878) < 0.001 and pb["xyz_esd"][0] > 0
+    assert x["refinement"]["phases"][0]["sites"] == n["refinement"]["phases"][0]["sites"]
+    (cif,) = fit["cifs"].values()
+    assert "_atom_site_fract_x" in cif and "_pd_meas_intensity_total" in cif
+    with pytest.raises(ValueError):
+        xrd.refine(str(d / "PBSO4.XRA"), phases=["x.cif"], instrument=["a.prm", "b.prm"])

@@ -30,7 +30,7 @@ def test_every_option_is_a_keyword(job, function):
     assert fields, job
     assert fields <= keywords, sorted(fields - keywords)
     # And no keyword that is not an option, but the inputs and how the call is steered.
-    own = {"pattern", "files", "calibrate", "out", "progress", "offset"}
+    own = {"pattern", "files", "calibrate", "out", "progress", "offset", "joint"}
     assert keywords - own <= fields, sorted(keywords - own - fields)
 
 

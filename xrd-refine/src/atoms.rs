@@ -110,6 +110,8 @@ struct Images {
 #[derive(Debug, Clone)]
 pub(crate) struct AtomModel {
     pub sites: Vec<AtomSite>,
+    /// The space group's operations in the cell.
+    pub ops: Vec<SymOp>,
     /// Per peak, per member: its images.
     images: Vec<Vec<Images>>,
     /// Per site: the offset of its first parameter among the phase's site parameters.
@@ -273,6 +275,7 @@ impl AtomModel {
             .collect();
         Ok(Self {
             sites,
+            ops,
             images,
             offsets,
             n_params,

@@ -37,6 +37,7 @@ pub use phase::{Intensities, Phase};
 pub use reference::{BACKGROUND_NAME, Reference, ReferenceLibrary};
 pub use refined_cif::{cif_value, refined_cif};
 pub use refinement::{
+    Bond, BondAngle,
     Joint, JointRefinement, MICROABSORPTION_WARNING, MeasuredReferences, ParameterValue, PhaseKind,
     PhaseResult, Refinement, Refiner, SENSITIVITY_PARTICLE_SIZE, SiteResult, rir_scale,
 };

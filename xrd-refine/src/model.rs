@@ -565,7 +565,7 @@ impl Model {
     }
 
     /// Each peak's curve of phase `p` at `values`, its lines summed, at the peak's own
-    /// intensity or (`unit`) at unit |F|²: (first point, values at the points from there),
+    /// intensity (its texture's weights included) or (`unit`) at unit |F|²: (first point, values at the points from there),
     /// empty for a peak out of reach. Pawley's intensities are solved on these.
     pub fn peak_curves(
         &self,
@@ -578,6 +578,10 @@ impl Model {
         let cell = &values[pi.cell.clone()];
         let mut derivs = Vec::new();
         let mut out = Vec::with_capacity(self.phases[p].peaks.len());
+        let structure = self.phases[p]
+            .atoms
+            .as_ref()
+            .map(|a| a.evaluate(&values[pi.sites.clone()], false));
         for (k, peak) in self.phases[p].peaks.iter().enumerate() {
             let inv_d2 = peak.inv_d2(cell);
             if inv_d2 <= 0.0 {
@@ -601,7 +605,7 @@ impl Model {
                     if unit {
                         1.0
                     } else {
-                        choices.peak_f2(self, p, k)
+                        self.weighted_f2(choices, values, structure.as_ref(), p, k).0
                     },
                     0.0,
                     None,
@@ -666,27 +670,7 @@ impl Model {
             }
             let g = inv_d2.sqrt();
             let structure = structures.get(p).and_then(Option::as_ref);
-            let member_f2 = |j: usize| match structure {
-                Some(s) => s.f2[k][j],
-                None => choices.member_f2(self, p, k, j),
-            };
-            // Σ |F|² W and its derivative in r.
-            let (tex, dtex) = match choices.texture(p).and_then(|t| t.cos2.get(k)) {
-                Some(c2) => {
-                    let r = values[pi.texture];
-                    c2.iter().enumerate().fold((0.0, 0.0), |(t, dt), (j, &c)| {
-                        let f2 = member_f2(j);
-                        let x = r * r * c + (1.0 - c) / r;
-                        let w = x.powf(-1.5);
-                        let dw = -1.5 * x.powf(-2.5) * (2.0 * r * c - (1.0 - c) / (r * r));
-                        (t + f2 * w, dt + f2 * dw)
-                    })
-                }
-                None => match structure {
-                    Some(s) => (s.f2[k].iter().sum(), 0.0),
-                    None => (choices.peak_f2(self, p, k), 0.0),
-                },
-            };
+            let (tex, dtex) = self.weighted_f2(choices, values, structure, p, k);
             // ∂(Σ |F|² W)/∂(site parameter), when the structure is refined.
             site_d.clear();
             if let (Some(s), Some(_)) = (structure, jac.as_ref()) {
@@ -770,6 +754,39 @@ impl Model {
                     }
                 }
             }
+        }
+    }
+
+    /// Σ |F|² W of peak `k` of phase `p` (its members' |F|² from the refined structure, the
+    /// fit's extraction or the preparation, each weighted by the March–Dollase W of the
+    /// phase's texture) and its derivative in the texture's r.
+    fn weighted_f2(
+        &self,
+        choices: &Choices,
+        values: &[f64],
+        structure: Option<&StructureF2>,
+        p: usize,
+        k: usize,
+    ) -> (f64, f64) {
+        let member_f2 = |j: usize| match structure {
+            Some(s) => s.f2[k][j],
+            None => choices.member_f2(self, p, k, j),
+        };
+        match choices.texture(p).and_then(|t| t.cos2.get(k)) {
+            Some(c2) => {
+                let r = values[self.layout.phases[p].texture];
+                c2.iter().enumerate().fold((0.0, 0.0), |(t, dt), (j, &c)| {
+                    let f2 = member_f2(j);
+                    let x = r * r * c + (1.0 - c) / r;
+                    let w = x.powf(-1.5);
+                    let dw = -1.5 * x.powf(-2.5) * (2.0 * r * c - (1.0 - c) / (r * r));
+                    (t + f2 * w, dt + f2 * dw)
+                })
+            }
+            None => match structure {
+                Some(s) => (s.f2[k].iter().sum(), 0.0),
+                None => (choices.peak_f2(self, p, k), 0.0),
+            },
         }
     }
 

@@ -19,6 +19,7 @@ use crate::summation::ReferenceResult;
 use crate::{Error, Result};
 use xrd_core::{Control, Progress};
 
+mod geometry;
 mod joint;
 mod report;
 
@@ -177,6 +178,45 @@ pub struct PhaseResult {
     /// The asymmetric-unit sites, when the structure was refined ([`Stage::Atoms`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sites: Vec<SiteResult>,
+    /// With refined sites: the bonds (neighbours within 1.25 × the sum of covalent radii).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bonds: Vec<Bond>,
+    /// With refined sites: the angles between the bonds of each site with at most six.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub angles: Vec<BondAngle>,
+    /// With refined sites: the Bragg R factor Σ|I_obs − I_calc| / Σ I_obs over the phase's
+    /// reflections, the observed intensities apportioned by Rietveld's rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r_bragg: Option<f64>,
+    /// With refined sites: the structure-factor R factor Σ||F_obs| − |F_calc|| / Σ|F_obs|.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r_f: Option<f64>,
+}
+
+/// A bond of a refined structure: from an asymmetric-unit site to an image of another.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bond {
+    /// The site it starts from.
+    pub from: String,
+    /// The site whose image it ends at.
+    pub to: String,
+    /// The operation (and lattice translation) of that image, as `x,y,z` text.
+    pub symmetry: String,
+    /// Its length (Å).
+    pub distance: f64,
+    /// Its standard uncertainty (Å), from the coordinates' and the cell's covariance.
+    pub esd: f64,
+}
+
+/// An angle between two bonds of one site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BondAngle {
+    /// The first neighbour, the centre, the second neighbour (labels).
+    pub sites: [String; 3],
+    /// The angle (°).
+    pub degrees: f64,
+    /// Its standard uncertainty (°).
+    pub esd: f64,
 }
 
 /// One refined asymmetric-unit site.

@@ -117,8 +117,31 @@ def refine(
     max_shift: Optional[float] = None,
     rir_bridge: str = "corundum",
     calibrate: Optional[tuple[str, float, PathLike]] = None,
+    atoms: Optional[Sequence[str]] = None,
+    joint: Literal[False] = False,
     progress: Optional[Progress] = None,
 ) -> Refinement: ...
+@overload
+def refine(
+    pattern: Sequence[PatternLike],
+    phases: Sequence[str],
+    library: Optional[Sequence[PathLike]] = None,
+    builtin: bool = True,
+    instrument: Optional[Union[PathLike, Sequence[PathLike]]] = None,
+    *,
+    wavelength: Wavelength = None,
+    two_theta_range: Optional[
+        Union[tuple[float, float], Sequence[tuple[float, float]]]
+    ] = None,
+    exclude: Optional[Sequence[tuple[float, float]]] = None,
+    fix: Optional[Sequence[str]] = None,
+    free: Optional[Sequence[str]] = None,
+    background: Optional[int] = None,
+    stages: Optional[Sequence[str]] = None,
+    atoms: Optional[Sequence[str]] = None,
+    joint: Literal[True],
+    progress: Optional[Progress] = None,
+) -> dict[str, Any]: ...
 @overload
 def refine(
     pattern: PatternLike,

@@ -283,6 +283,15 @@ impl Joint {
                 };
                 ph.sites =
                     super::report::site_results(atoms, &p.fit.values, pi.sites.start, &joint_cov);
+                if let Some(m) = p.model.phases.iter().find(|m| m.name == ph.name) {
+                    (ph.bonds, ph.angles) = super::geometry::bonds_and_angles(
+                        atoms,
+                        &m.cell,
+                        pi,
+                        &p.fit.values,
+                        &joint_cov,
+                    );
+                }
             }
             for pv in &mut refinement.parameters {
                 if let Some(i) = p.model.table.iter().position(|t| t.key == pv.id)

@@ -119,6 +119,20 @@ impl Refiner {
         let mut warnings = Vec::new();
         let stats = self.statistics(model, data, fit, free, &f, &mut warnings)?;
         let mut phases = self.phase_results(model, fit, &stats, &mut warnings)?;
+        for (p, ph) in phases.iter_mut().enumerate() {
+            if !ph.sites.is_empty() {
+                (ph.r_bragg, ph.r_f) = super::geometry::r_bragg(
+                    model,
+                    &fit.choices,
+                    values,
+                    p,
+                    &data.y,
+                    &f,
+                    &parts.background,
+                )
+                .unzip();
+            }
+        }
         let w = self.weights(model, values, &phases, &stats, &mut warnings)?;
         for (p, ph) in phases.iter_mut().enumerate() {
             (ph.weight_fraction, ph.weight_fraction_esd) = w.weighed.fractions[p];
@@ -325,13 +339,23 @@ impl Refiner {
                 Vec::new()
             };
             warnings.extend(phase_warnings(ph, kind));
+            let cov = |x: usize, y: usize| stats.covariance.of(x, y);
             let sites = pm
                 .atoms
                 .as_ref()
-                .map(|a| site_results(a, values, pi.sites.start, &|x, y| stats.covariance.of(x, y)))
+                .map(|a| site_results(a, values, pi.sites.start, &cov))
+                .unwrap_or_default();
+            let (bonds, angles) = pm
+                .atoms
+                .as_ref()
+                .map(|a| super::geometry::bonds_and_angles(a, &pm.cell, pi, values, &cov))
                 .unwrap_or_default();
             phases.push(PhaseResult {
                 sites,
+                bonds,
+                angles,
+                r_bragg: None,
+                r_f: None,
                 kind,
                 extracted,
                 name: ph.name().to_string(),
