@@ -197,6 +197,9 @@ pub struct RefineOptions {
     /// The site parameters the `atoms` stage refines: `x`, `y`, `z` (or `xyz`), `U` (or
     /// `uiso`), `occ` (default `xyz`, `U`).
     pub atoms: Vec<String>,
+    /// Bond distances and angles of refined structures held near a target
+    /// ([`xrd_refine::Restraint`]: `PHASE:A-B=1.47/0.01`, `PHASE:A-C-B=109.5/1`).
+    pub restraints: Vec<String>,
 }
 
 impl Default for RefineOptions {
@@ -228,6 +231,7 @@ impl Default for RefineOptions {
             stages: default_stages(),
             max_candidates: DEFAULT_MAX_CANDIDATES,
             atoms: vec!["xyz".into(), "U".into()],
+            restraints: Vec::new(),
         }
     }
 }
@@ -374,9 +378,15 @@ impl RefineOptions {
             .freed(ids("free", &self.free)?)
             .instrument_standard(self.save_instrument.is_some())
             .humps(self.humps);
+        let restraints = self
+            .restraints
+            .iter()
+            .map(|t| t.parse::<xrd_refine::Restraint>().map_err(Error::from))
+            .collect::<Result<Vec<_>>>()?;
         params = params
             .stages(stages_from_names(&self.stages)?)
-            .atoms(site_params_from_names(&self.atoms)?);
+            .atoms(site_params_from_names(&self.atoms)?)
+            .restraints(restraints);
         if let Some(b) = self.background {
             params = params.background_terms(b);
         }

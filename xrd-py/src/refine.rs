@@ -118,7 +118,7 @@ pub fn _row_columns(kind: &str) -> PyResult<Vec<&'static str>> {
 /// structures compared, the stages, the pattern done); an exception it raises stops the job and
 /// is raised again. A missing CIF, instrument or reference file raises `XrdFileNotFoundError`.
 #[pyfunction]
-#[pyo3(signature = (pattern, phases=None, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, wavelength=None, two_theta_range=None, exclude=None, fix=None, free=None, background=None, humps=None, stages=None, max_candidates=3, references=None, reference_library=None, alignment=None, max_shift=None, rir_bridge=String::from("corundum"), calibrate=None, atoms=None, joint=false, progress=None))]
+#[pyo3(signature = (pattern, phases=None, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, wavelength=None, two_theta_range=None, exclude=None, fix=None, free=None, background=None, humps=None, stages=None, max_candidates=3, references=None, reference_library=None, alignment=None, max_shift=None, rir_bridge=String::from("corundum"), calibrate=None, atoms=None, restraints=None, joint=false, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn refine<'py>(
     py: Python<'py>,
@@ -149,6 +149,7 @@ pub fn refine<'py>(
     rir_bridge: String,
     calibrate: Option<(String, f64, PathBuf)>,
     atoms: Option<Vec<String>>,
+    restraints: Option<Vec<String>>,
     joint: bool,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
@@ -207,6 +208,7 @@ pub fn refine<'py>(
         stages: stages.unwrap_or(d.stages),
         max_candidates,
         atoms: atoms.unwrap_or(d.atoms),
+        restraints: restraints.unwrap_or_default(),
     };
     if joint {
         return joint_refine(py, pattern, options, &instruments, &ranges, progress);

@@ -97,6 +97,35 @@ impl AtomSite {
     }
 }
 
+/// An image of a site: the site, the operation, the lattice translation after it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Image {
+    pub site: usize,
+    pub op: usize,
+    pub shift: [f64; 3],
+}
+
+fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
+}
+
+fn norm(v: [f64; 3]) -> f64 {
+    (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt()
+}
+
+/// The distance (Å) between fractional positions `a` and `b` in `lattice`.
+pub(crate) fn distance(lattice: &xrd_sim::Lattice, a: [f64; 3], b: [f64; 3]) -> f64 {
+    norm(lattice.cartesian(sub(b, a)))
+}
+
+/// The angle (°) at `centre` between `a` and `b` (fractional positions) in `lattice`.
+pub(crate) fn angle(lattice: &xrd_sim::Lattice, a: [f64; 3], centre: [f64; 3], b: [f64; 3]) -> f64 {
+    let u = lattice.cartesian(sub(a, centre));
+    let v = lattice.cartesian(sub(b, centre));
+    let cos = (u[0] * v[0] + u[1] * v[1] + u[2] * v[2]) / (norm(u) * norm(v));
+    cos.clamp(-1.0, 1.0).acos().to_degrees()
+}
+
 /// One reflection's geometry under the operations: h·W and h·w of each.
 #[derive(Debug, Clone)]
 struct Images {
@@ -280,6 +309,68 @@ impl AtomModel {
             offsets,
             n_params,
         })
+    }
+
+    /// Every site's position at the phase's site parameters `v` (in order).
+    pub fn positions(&self, v: &[f64]) -> Vec<[f64; 3]> {
+        self.sites
+            .iter()
+            .zip(&self.offsets)
+            .map(|(s, &o)| s.position(&v[o..o + s.directions.len()]))
+            .collect()
+    }
+
+    /// The position of `image` among `positions`.
+    pub fn image(&self, positions: &[[f64; 3]], image: Image) -> [f64; 3] {
+        let x = self.ops[image.op].apply(positions[image.site]);
+        [
+            x[0] + image.shift[0],
+            x[1] + image.shift[1],
+            x[2] + image.shift[2],
+        ]
+    }
+
+    /// Every image of site `to` within `reach` Å of site `from` (itself excepted), each once,
+    /// nearest first, with its distance.
+    pub fn neighbours(
+        &self,
+        positions: &[[f64; 3]],
+        lattice: &xrd_sim::Lattice,
+        from: usize,
+        to: usize,
+        reach: f64,
+    ) -> Vec<(Image, f64)> {
+        let mut out: Vec<(Image, f64)> = Vec::new();
+        for op in 0..self.ops.len() {
+            let x = self.ops[op].apply(positions[to]);
+            // The image moved to the cell nearest the site first, then its 26 neighbours.
+            let base = [0, 1, 2].map(|k| (positions[from][k] - x[k]).round());
+            for t in 0..27 {
+                let shift = [
+                    base[0] + (t / 9) as f64 - 1.0,
+                    base[1] + ((t / 3) % 3) as f64 - 1.0,
+                    base[2] + (t % 3) as f64 - 1.0,
+                ];
+                let im = Image {
+                    site: to,
+                    op,
+                    shift,
+                };
+                let y = self.image(positions, im);
+                let d = distance(lattice, positions[from], y);
+                if d < 0.3 || d > reach {
+                    continue;
+                }
+                if out
+                    .iter()
+                    .all(|(m, _)| distance(lattice, self.image(positions, *m), y) > 1e-3)
+                {
+                    out.push((im, d));
+                }
+            }
+        }
+        out.sort_by(|a, b| a.1.total_cmp(&b.1));
+        out
     }
 
     /// The starting values of every site parameter, in order.

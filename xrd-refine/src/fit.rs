@@ -24,7 +24,8 @@ pub(crate) fn chi2(model: &Model, choices: &Choices, values: &[f64], data: &Data
         .zip(&data.y)
         .zip(&data.w)
         .map(|((f, y), w)| w * (y - f) * (y - f))
-        .sum()
+        .sum::<f64>()
+        + model.restraint_chi2(values)
 }
 
 /// The model, its data and the constraints of one fit.
@@ -105,6 +106,21 @@ impl Problem for Fit<'_> {
             chi2 += r[i] * r[i];
             for c in 0..m {
                 j[(i, c)] *= sw;
+            }
+        }
+        // The restraints: one row each below the points.
+        let k = self.model.restraints.len();
+        if k > 0 {
+            j = j.resize_vertically(n + k, 0.0);
+            r = r.resize_vertically(n + k, 0.0);
+            for (q, restraint) in self.model.restraints.iter().enumerate() {
+                let mut row = vec![0.0; m];
+                let res = restraint.row(self.model, &values, self.constraints.columns(), &mut row);
+                r[n + q] = res;
+                chi2 += res * res;
+                for (c, v) in row.into_iter().enumerate() {
+                    j[(n + q, c)] = v;
+                }
             }
         }
         (j, r, chi2)

@@ -20,6 +20,7 @@ mod quality;
 mod reference;
 mod refined_cif;
 mod refinement;
+mod restraint;
 mod series;
 mod state;
 mod summation;
@@ -37,10 +38,11 @@ pub use phase::{Intensities, Phase};
 pub use reference::{BACKGROUND_NAME, Reference, ReferenceLibrary};
 pub use refined_cif::{cif_value, refined_cif};
 pub use refinement::{
-    Bond, BondAngle,
-    Joint, JointRefinement, MICROABSORPTION_WARNING, MeasuredReferences, ParameterValue, PhaseKind,
-    PhaseResult, Refinement, Refiner, SENSITIVITY_PARTICLE_SIZE, SiteResult, rir_scale,
+    Bond, BondAngle, Joint, JointRefinement, MICROABSORPTION_WARNING, MeasuredReferences,
+    ParameterValue, PhaseKind, PhaseResult, Refinement, Refiner, SENSITIVITY_PARTICLE_SIZE,
+    SiteResult, rir_scale,
 };
+pub use restraint::{Restraint, RestraintResult};
 pub use series::{
     CELL_LABELS, Flag, Frame, FrameFit, FrameStart, Parametric, ParametricFit, Sequential, Series,
     SeriesParams, Tracked, tracked,

@@ -139,6 +139,8 @@ pub(crate) struct Model {
     /// What the beam scatters from: a refined structure's neutrons scatter by their
     /// scattering lengths.
     pub probe: xrd_sim::Probe,
+    /// Restraints on the refined structures' geometry: rows of their own in χ².
+    pub restraints: Vec<crate::restraint::Prepared>,
 }
 
 /// What one peak line contributes: its profile quantities and their derivatives.
@@ -253,6 +255,7 @@ impl Model {
             shape: TchProfile::new(),
             references: Vec::new(),
             probe: instrument.probe,
+            restraints: Vec::new(),
         }
     }
 
@@ -337,6 +340,24 @@ impl Model {
         }
         self.layout = Layout::of(&self.table);
         Ok(self)
+    }
+
+    /// Adds `restraints` on the refined structures (after [`Model::with_atoms`]), their images
+    /// chosen at the starting values.
+    ///
+    /// # Errors
+    /// As [`crate::restraint::Prepared::all`].
+    pub fn with_restraints(mut self, restraints: &[crate::Restraint]) -> crate::Result<Self> {
+        self.restraints = crate::restraint::Prepared::all(&self, &self.starts(), restraints)?;
+        Ok(self)
+    }
+
+    /// Σ r² of the restraints at `values`.
+    pub fn restraint_chi2(&self, values: &[f64]) -> f64 {
+        self.restraints
+            .iter()
+            .map(|r| r.residual(self, values).powi(2))
+            .sum()
     }
 
     /// Each phase's |F|² (and derivatives, with `derivatives`) from its refined structure at
@@ -605,7 +626,8 @@ impl Model {
                     if unit {
                         1.0
                     } else {
-                        self.weighted_f2(choices, values, structure.as_ref(), p, k).0
+                        self.weighted_f2(choices, values, structure.as_ref(), p, k)
+                            .0
                     },
                     0.0,
                     None,

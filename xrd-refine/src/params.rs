@@ -205,6 +205,8 @@ pub struct RefineParams {
     pub(crate) freed: Vec<ParamId>,
     #[serde(default = "default_atoms")]
     pub(crate) atoms: Vec<SiteParam>,
+    #[serde(default)]
+    pub(crate) restraints: Vec<crate::Restraint>,
 }
 
 fn default_atoms() -> Vec<SiteParam> {
@@ -228,6 +230,7 @@ impl Default for RefineParams {
             fixed: Vec::new(),
             freed: Vec::new(),
             atoms: default_atoms(),
+            restraints: Vec::new(),
         }
     }
 }
@@ -326,6 +329,19 @@ impl RefineParams {
         &self.atoms
     }
 
+    /// Bond distances and angles of refined structures held near targets as soft constraints
+    /// ([`crate::Restraint`]; default none). They need the atoms stage.
+    #[must_use]
+    pub fn restraints(mut self, restraints: Vec<crate::Restraint>) -> Self {
+        self.restraints = restraints;
+        self
+    }
+
+    /// The restraints set by [`RefineParams::restraints`].
+    pub fn get_restraints(&self) -> &[crate::Restraint] {
+        &self.restraints
+    }
+
     xrd_io::setters! {
         /// Chebyshev background terms, 1–20 (default 6).
         #[must_use]
@@ -377,6 +393,15 @@ impl RefineParams {
     pub fn check(&self) -> Result<()> {
         if self.stages.is_empty() {
             return Err(invalid("stages", "need at least one stage"));
+        }
+        for r in &self.restraints {
+            r.check()?;
+        }
+        if !self.restraints.is_empty() && !self.stages.contains(&Stage::Atoms) {
+            return Err(invalid(
+                "restraints",
+                "restraints hold a refined structure: add the atoms stage",
+            ));
         }
         if self.atoms.is_empty() {
             return Err(invalid(

@@ -316,6 +316,9 @@ pub struct Refinement {
     pub reference_curves: Vec<Vec<f64>>,
     /// With an internal standard: the amorphous or unidentified rest (weight fraction).
     pub amorphous: Option<f64>,
+    /// The restraints on refined structures, as they ended.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restraints: Vec<crate::RestraintResult>,
 }
 
 /// The particle diameter (µm) at which a refinement without a given size ([`Refiner::particle_size`],
@@ -792,7 +795,9 @@ impl Refiner {
         if self.params.stages.contains(&Stage::Atoms)
             || self.instrument.probe == xrd_sim::Probe::Neutron
         {
-            return model.with_atoms(&self.phases);
+            return model
+                .with_atoms(&self.phases)?
+                .with_restraints(&self.params.restraints);
         }
         Ok(model)
     }

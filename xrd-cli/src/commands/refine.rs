@@ -178,6 +178,10 @@ pub struct Args {
     /// symmetry leaves free), U (isotropic displacement), occ (occupancy); comma-separated.
     #[arg(long = "refine-atoms", value_delimiter = ',', default_value = "xyz,U")]
     pub atoms: Vec<String>,
+    /// Hold a bond of a refined structure near a target as a soft constraint: PHASE:A-B=Å/σ
+    /// (a distance to the nearest image of B) or PHASE:A-C-B=°/σ (an angle at C); repeatable.
+    #[arg(long = "restrain", value_name = "PHASE:A-B=T/SIGMA")]
+    pub restraints: Vec<String>,
     /// Refine the files together as patterns of one sample (X-ray and neutron, two banks, two
     /// wavelengths): one structure per phase (a CIF file or library id), each pattern with its
     /// own scale, background, profile, zero and cell; one --instrument and one --range per
@@ -221,6 +225,7 @@ pub(super) fn options(args: &Args) -> RefineOptions {
         stages: args.stages.clone(),
         max_candidates: args.max_candidates,
         atoms: args.atoms.clone(),
+        restraints: args.restraints.clone(),
     }
 }
 

@@ -118,6 +118,7 @@ def refine(
     rir_bridge: str = "corundum",
     calibrate: Optional[tuple[str, float, PathLike]] = None,
     atoms: Optional[Sequence[str]] = None,
+    restraints: Optional[Sequence[str]] = None,
     joint: Literal[False] = False,
     progress: Optional[Progress] = None,
 ) -> Refinement: ...
@@ -139,6 +140,7 @@ def refine(
     background: Optional[int] = None,
     stages: Optional[Sequence[str]] = None,
     atoms: Optional[Sequence[str]] = None,
+    restraints: Optional[Sequence[str]] = None,
     joint: Literal[True],
     progress: Optional[Progress] = None,
 ) -> dict[str, Any]: ...

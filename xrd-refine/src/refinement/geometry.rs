@@ -5,7 +5,7 @@
 use xrd_sim::Lattice;
 
 use super::{Bond, BondAngle};
-use crate::atoms::AtomModel;
+use crate::atoms::{AtomModel, Image, angle, distance};
 use crate::cell::CellModel;
 use crate::model::{Model, PhaseIndex};
 use crate::state::Choices;
@@ -17,14 +17,6 @@ const MAX_ANGLE_BONDS: usize = 6;
 /// Relative step of the numerical gradients of the esds.
 const STEP: f64 = 1e-6;
 
-/// One neighbour of a site: which site, which operation, which translation.
-#[derive(Debug, Clone, Copy)]
-struct Neighbour {
-    site: usize,
-    op: usize,
-    shift: [f64; 3],
-}
-
 /// The site positions and the lattice at `values`.
 fn geometry(
     atoms: &AtomModel,
@@ -33,51 +25,7 @@ fn geometry(
     values: &[f64],
 ) -> Option<(Vec<[f64; 3]>, Lattice)> {
     let lattice = cell.lattice(&values[pi.cell.clone()]).ok()?;
-    let positions = atoms
-        .sites
-        .iter()
-        .zip(&atoms.offsets)
-        .map(|(s, &o)| {
-            let i = pi.sites.start + o;
-            s.position(&values[i..i + s.directions.len()])
-        })
-        .collect();
-    Some((positions, lattice))
-}
-
-/// The image `n` of its site's position.
-fn image(atoms: &AtomModel, positions: &[[f64; 3]], n: Neighbour) -> [f64; 3] {
-    let op = &atoms.ops[n.op];
-    let x = op.apply(positions[n.site]);
-    [x[0] + n.shift[0], x[1] + n.shift[1], x[2] + n.shift[2]]
-}
-
-fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
-}
-
-fn norm(v: [f64; 3]) -> f64 {
-    (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt()
-}
-
-/// The length of the bond from site `a` to neighbour `n`.
-fn length(atoms: &AtomModel, positions: &[[f64; 3]], lattice: &Lattice, a: usize, n: Neighbour) -> f64 {
-    norm(lattice.cartesian(sub(image(atoms, positions, n), positions[a])))
-}
-
-/// The angle (°) at site `c` between neighbours `n1`, `n2`.
-fn angle(
-    atoms: &AtomModel,
-    positions: &[[f64; 3]],
-    lattice: &Lattice,
-    c: usize,
-    n1: Neighbour,
-    n2: Neighbour,
-) -> f64 {
-    let u = lattice.cartesian(sub(image(atoms, positions, n1), positions[c]));
-    let v = lattice.cartesian(sub(image(atoms, positions, n2), positions[c]));
-    let cos = (u[0] * v[0] + u[1] * v[1] + u[2] * v[2]) / (norm(u) * norm(v));
-    cos.clamp(-1.0, 1.0).acos().to_degrees()
+    Some((atoms.positions(&values[pi.sites.clone()]), lattice))
 }
 
 /// The esd of `f(values)` by its numerical gradient in the parameters `params` and their
@@ -108,8 +56,8 @@ fn esd(
     var.max(0.0).sqrt()
 }
 
-/// The operation and translation of a neighbour as text (`-x+1/2,-y,z+1/2` then `+[0,1,0]`).
-fn symmetry_text(atoms: &AtomModel, n: Neighbour) -> String {
+/// The operation and translation of an image as text (`-x+1/2,-y,z+1/2` then `+[0,1,0]`).
+fn symmetry_text(atoms: &AtomModel, n: Image) -> String {
     let op = atoms.ops[n.op].to_xyz();
     if n.shift == [0.0; 3] {
         op
@@ -134,51 +82,37 @@ pub(super) fn bonds_and_angles(
         return (Vec::new(), Vec::new());
     };
     let n = atoms.sites.len();
-    let reach = |a: usize, b: usize| {
-        let r = |s: usize| atoms.sites[s].element.covalent_radius().unwrap_or(1.5);
-        BOND_REACH * (r(a) + r(b))
-    };
-    // Each site's neighbours: every image of every site within reach, each image once.
-    let mut neighbours: Vec<Vec<(Neighbour, f64)>> = vec![Vec::new(); n];
-    for (a, list) in neighbours.iter_mut().enumerate() {
-        for b in 0..n {
-            for op in 0..atoms.ops.len() {
-                for t in 0..27 {
-                    let shift = [(t / 9) as f64 - 1.0, ((t / 3) % 3) as f64 - 1.0, (t % 3) as f64 - 1.0];
-                    let nb = Neighbour { site: b, op, shift };
-                    // The image moved to the cell nearest site a first.
-                    let x = atoms.ops[op].apply(positions[b]);
-                    let base = [0, 1, 2].map(|k| (positions[a][k] - x[k]).round());
-                    let nb = Neighbour {
-                        shift: [base[0] + nb.shift[0], base[1] + nb.shift[1], base[2] + nb.shift[2]],
-                        ..nb
-                    };
-                    let d = length(atoms, &positions, &lattice, a, nb);
-                    if d < 0.3 || d > reach(a, b) {
-                        continue;
-                    }
-                    let y = image(atoms, &positions, nb);
-                    let seen = list.iter().any(|(m, _): &(Neighbour, f64)| {
-                        m.site == b
-                            && norm(lattice.cartesian(sub(image(atoms, &positions, *m), y))) < 1e-3
-                    });
-                    if !seen {
-                        list.push((nb, d));
-                    }
-                }
-            }
-        }
-        list.sort_by(|x, y| x.1.total_cmp(&y.1));
-    }
+    let radius = |s: usize| atoms.sites[s].element.covalent_radius().unwrap_or(1.5);
+    // Each site's neighbours: every image of every site within reach.
+    let neighbours: Vec<Vec<(Image, f64)>> = (0..n)
+        .map(|a| {
+            let mut list: Vec<(Image, f64)> = (0..n)
+                .flat_map(|b| {
+                    atoms.neighbours(
+                        &positions,
+                        &lattice,
+                        a,
+                        b,
+                        BOND_REACH * (radius(a) + radius(b)),
+                    )
+                })
+                .collect();
+            list.sort_by(|x, y| x.1.total_cmp(&y.1));
+            list
+        })
+        .collect();
     let params_of = |s: usize| -> Vec<usize> {
         let o = pi.sites.start + atoms.offsets[s];
         (o..o + atoms.sites[s].directions.len()).collect()
     };
     let cell_params: Vec<usize> = pi.cell.clone().collect();
+    let length = |v: &[f64], a: usize, nb: Image| {
+        geometry(atoms, cell, pi, v).map(|(p, l)| distance(&l, p[a], atoms.image(&p, nb)))
+    };
     let mut bonds = Vec::new();
     for (a, list) in neighbours.iter().enumerate() {
         for &(nb, d) in list {
-            // Each bond once: from the first of its two sites (ties by the site itself).
+            // Each bond once: from the first of its two sites.
             if nb.site < a {
                 continue;
             }
@@ -187,15 +121,12 @@ pub(super) fn bonds_and_angles(
             params.extend(&cell_params);
             params.sort_unstable();
             params.dedup();
-            let f = |v: &[f64]| {
-                geometry(atoms, cell, pi, v).map(|(p, l)| length(atoms, &p, &l, a, nb))
-            };
             bonds.push(Bond {
                 from: atoms.sites[a].label.clone(),
                 to: atoms.sites[nb.site].label.clone(),
                 symmetry: symmetry_text(atoms, nb),
                 distance: d,
-                esd: esd(&f, values, &params, cov),
+                esd: esd(&|v| length(v, a, nb), values, &params, cov),
             });
         }
     }
@@ -214,7 +145,8 @@ pub(super) fn bonds_and_angles(
                 params.sort_unstable();
                 params.dedup();
                 let f = |v: &[f64]| {
-                    geometry(atoms, cell, pi, v).map(|(p, l)| angle(atoms, &p, &l, c, n1, n2))
+                    geometry(atoms, cell, pi, v)
+                        .map(|(p, l)| angle(&l, atoms.image(&p, n1), p[c], atoms.image(&p, n2)))
                 };
                 angles.push(BondAngle {
                     sites: [
@@ -222,7 +154,12 @@ pub(super) fn bonds_and_angles(
                         atoms.sites[c].label.clone(),
                         atoms.sites[n2.site].label.clone(),
                     ],
-                    degrees: angle(atoms, &positions, &lattice, c, n1, n2),
+                    degrees: angle(
+                        &lattice,
+                        atoms.image(&positions, n1),
+                        positions[c],
+                        atoms.image(&positions, n2),
+                    ),
                     esd: esd(&f, values, &params, cov),
                 });
             }

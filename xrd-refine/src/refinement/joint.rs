@@ -148,6 +148,11 @@ impl Joint {
         for (k, (refiner, pattern, wavelength)) in self.histograms.iter().enumerate() {
             self.control.check()?;
             let mut p = refiner.before_atoms(pattern, *wavelength)?;
+            // The restraints hold the one shared structure: counted once, with the first
+            // pattern's.
+            if k > 0 {
+                p.model.restraints.clear();
+            }
             // Every pattern after the first: an overall displacement of its own, relative to the
             // shared sites' U, for what falls off with angle in one pattern and not the other
             // (a polarisation or absorption not modelled, X-ray form factors against neutron
@@ -447,7 +452,9 @@ impl Problem for JointProblem<'_> {
     fn jacobian(&self, x: &[f64]) -> (DMatrix<f64>, DVector<f64>, f64) {
         let values = self.values_at(x);
         let m = x.len();
-        let rows: usize = self.prepared.iter().map(|p| p.data.y.len()).sum();
+        let restraints = &self.prepared[0].model.restraints;
+        let rows: usize =
+            self.prepared.iter().map(|p| p.data.y.len()).sum::<usize>() + restraints.len();
         let mut j = DMatrix::zeros(rows, m);
         let mut r = DVector::zeros(rows);
         let mut chi2 = 0.0;
@@ -470,6 +477,17 @@ impl Problem for JointProblem<'_> {
                 }
             }
             row += n;
+        }
+        for restraint in restraints {
+            let mut jr = vec![0.0; m];
+            let p = &self.prepared[0];
+            let res = restraint.row(&p.model, &values[0], &self.columns[0], &mut jr);
+            r[row] = res;
+            chi2 += res * res;
+            for (c, v) in jr.into_iter().enumerate() {
+                j[(row, c)] = v;
+            }
+            row += 1;
         }
         (j, r, chi2)
     }
@@ -586,6 +604,54 @@ mod tests {
         for h in &fit.histograms {
             assert!(h.rwp < 0.05, "Rwp {}", h.rwp);
         }
+    }
+
+    /// A hard restraint holds its bond at the target; the refinement reports it; a restraint
+    /// naming a site the phase lacks, or without the atoms stage, is refused by name.
+    #[test]
+    fn restraints_hold_and_bad_ones_are_named() {
+        let truth = structure(TRUE);
+        let phase = Phase::new("PbSO4", structure(START)).unwrap();
+        let wl = Wavelength::CU_KA.without_alpha2();
+        let p = pattern(&truth, wl, 3);
+        let plan = RefineParams::new()
+            .stages(Stage::STRUCTURE.to_vec())
+            .background_terms(4);
+        let hold = crate::Restraint::distance("PbSO4", "S", "O1", 1.40, 1e-4);
+        let fit = Refiner::new(vec![phase.clone()])
+            .params(plan.clone().restraints(vec![hold.clone()]))
+            .fit(&p, wl)
+            .unwrap();
+        let r = &fit.restraints[0];
+        assert!((r.value - 1.40).abs() < 0.005, "{r:?}");
+        let bond = fit.phases[0]
+            .bonds
+            .iter()
+            .find(|b| b.from == "S" && b.to == "O1")
+            .unwrap();
+        assert!((bond.distance - r.value).abs() < 1e-9, "{bond:?}");
+        // Free, the same bond sits near the truth's 1.46 Å.
+        let free = Refiner::new(vec![phase.clone()])
+            .params(plan.clone())
+            .fit(&p, wl)
+            .unwrap();
+        let b = free.phases[0]
+            .bonds
+            .iter()
+            .find(|b| b.from == "S" && b.to == "O1")
+            .unwrap();
+        assert!((b.distance - 1.46).abs() < 0.03, "{b:?}");
+        let missing = crate::Restraint::distance("PbSO4", "S", "O9", 1.4, 0.01);
+        let e = Refiner::new(vec![phase.clone()])
+            .params(plan.clone().restraints(vec![missing]))
+            .fit(&p, wl)
+            .unwrap_err();
+        assert!(e.to_string().contains("no site `O9`"), "{e}");
+        let e = Refiner::new(vec![phase])
+            .params(RefineParams::new().restraints(vec![hold]))
+            .fit(&p, wl)
+            .unwrap_err();
+        assert!(e.to_string().contains("atoms stage"), "{e}");
     }
 
     #[test]

@@ -179,6 +179,11 @@ impl Refiner {
             references,
             reference_curves: parts.references,
             amorphous: w.weighed.rest.map(|(r, _)| r.max(0.0)),
+            restraints: model
+                .restraints
+                .iter()
+                .map(|r| r.result(model, values))
+                .collect(),
         })
     }
 
