@@ -147,6 +147,8 @@ pub(crate) struct AtomModel {
     pub offsets: Vec<usize>,
     /// The phase's site parameters in all.
     pub n_params: usize,
+    /// What preparing the structure changed (a site snapped onto its special position).
+    pub notes: Vec<String>,
 }
 
 /// |F(h)|² + |F(−h)|² of every member of every peak (a member stands for its Friedel pair, as
@@ -175,9 +177,32 @@ pub(crate) fn asymmetric_unit(structure: &Structure) -> Result<(Vec<SymOp>, Vec<
             continue;
         }
         seen.push(rep);
-        // The representative's own position, snapped onto its special position: the
-        // operations that keep it, averaged (a CIF's 0.3333 for 1/3).
-        let c = SiteConstraints::of(&ops, site.frac);
+        // The representative snapped onto its special position: the images of the operations
+        // that keep it within SYMPREC, averaged (a CIF's 0.3333 for 1/3), so that the exact
+        // site symmetry decides what is free and the orbit sum counts each atom once.
+        let lattice = structure.lattice();
+        let near = |x: [f64; 3]| {
+            let d = [0, 1, 2].map(|k| {
+                let v = x[k] - site.frac[k];
+                v - v.round()
+            });
+            let c = lattice.cartesian(d);
+            ((c[0] * c[0] + c[1] * c[1] + c[2] * c[2]).sqrt(), d)
+        };
+        let mut sum = [0.0; 3];
+        let mut kept = 0.0f64;
+        for op in &ops {
+            let (dist, d) = near(op.apply(site.frac));
+            if dist < SYMPREC {
+                for k in 0..3 {
+                    sum[k] += d[k];
+                }
+                kept += 1.0;
+            }
+        }
+        let frac = [0, 1, 2].map(|k| site.frac[k] + sum[k] / kept.max(1.0));
+        let moved = near(frac).0;
+        let c = SiteConstraints::of(&ops, frac);
         let mut label = if site.label.is_empty() {
             site.species.element.symbol().to_string()
         } else {
@@ -192,15 +217,41 @@ pub(crate) fn asymmetric_unit(structure: &Structure) -> Result<(Vec<SymOp>, Vec<
             label = format!("{base}_{k}");
         }
         out.push(AsymSite {
+            snapped: moved,
             label,
             element: site.species.element,
             species: site.species,
-            frac: site.frac,
+            frac,
             u: site.b_iso / EIGHT_PI2,
             occupancy: site.occupancy,
             constraints: c,
             multiplicity: 1,
         });
+    }
+    // Sites sharing a position (a mixed site) share it at most fully.
+    for (i, a) in out.iter().enumerate() {
+        let shared: Vec<&AsymSite> = out[i..]
+            .iter()
+            .filter(|b| {
+                let d = [0, 1, 2].map(|k| {
+                    let v = b.frac[k] - a.frac[k];
+                    v - v.round()
+                });
+                let c = structure.lattice().cartesian(d);
+                (c[0] * c[0] + c[1] * c[1] + c[2] * c[2]).sqrt() < SYMPREC
+            })
+            .collect();
+        let total: f64 = shared.iter().map(|b| b.occupancy).sum();
+        if shared.len() > 1 && total > 1.0 + 1e-3 {
+            let labels: Vec<&str> = shared.iter().map(|b| b.label.as_str()).collect();
+            return Err(crate::error::invalid(
+                "sites",
+                format!(
+                    "sites {} share one position with occupancies summing to {total:.3} (> 1)",
+                    labels.join(", ")
+                ),
+            ));
+        }
     }
     Ok((ops, out))
 }
@@ -208,6 +259,8 @@ pub(crate) fn asymmetric_unit(structure: &Structure) -> Result<(Vec<SymOp>, Vec<
 /// One site of an asymmetric unit, as read from the structure.
 #[derive(Debug, Clone)]
 pub(crate) struct AsymSite {
+    /// How far (Å) the site was moved onto its special position.
+    pub snapped: f64,
     pub label: String,
     pub element: Element,
     pub species: xrd_sim::Species,
@@ -240,8 +293,15 @@ impl AtomModel {
         };
         let mut sites = Vec::with_capacity(asym.len());
         let mut offsets = Vec::with_capacity(asym.len());
+        let mut notes = Vec::new();
         let mut n_params = 0;
         for a in asym {
+            if a.snapped > 1e-4 {
+                notes.push(format!(
+                    "site {} moved {:.4} Å onto its special position",
+                    a.label, a.snapped
+                ));
+            }
             let scatterer = if neutron {
                 let b = xrd_sim::neutron_scattering_length(a.element)?;
                 Scatterer::Neutron { re: b.re, im: b.im }
@@ -308,6 +368,7 @@ impl AtomModel {
             images,
             offsets,
             n_params,
+            notes,
         })
     }
 
@@ -510,6 +571,34 @@ mod tests {
             r.iter().map(|x| inv_d2(x.hkl)).collect(),
             r.iter().map(|x| x.f2).collect(),
         )
+    }
+
+    /// A CIF's rounded special position (0.3333 for 1/3 on a threefold axis) is snapped onto
+    /// it and noted; a mixed site above full occupancy is refused by its labels.
+    #[test]
+    fn rounded_special_positions_are_snapped_and_overfull_sites_refused() {
+        let cif = |sites: &str| {
+            Structure::from_cif(&format!(
+                "data_t\n_cell_length_a 5\n_cell_length_b 5\n_cell_length_c 7\n\
+                 _cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 120\n\
+                 _symmetry_space_group_name_H-M 'P -3 m 1'\nloop_\n_atom_site_label\n\
+                 _atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n\
+                 _atom_site_fract_z\n_atom_site_occupancy\n{sites}"
+            ))
+            .unwrap()
+        };
+        let s = cif("Mg Mg 0 0 0 1\nO O 0.3333 0.6667 0.2300 1\n");
+        let (_, asym) = asymmetric_unit(&s).unwrap();
+        let o = &asym[1];
+        // On the threefold axis (2d, 1/3 2/3 z): only z is free, moved by ~0.0015 Å.
+        assert_eq!(o.constraints.coordinates, vec![[0.0, 0.0, 1.0]]);
+        assert!((o.frac[0] - 1.0 / 3.0).abs() < 1e-9, "{:?}", o.frac);
+        assert!(o.snapped > 1e-4 && o.snapped < 0.01, "{}", o.snapped);
+        let m = AtomModel::new(&s, &[vec![[1, 0, 1]]], &[0.1], Wavelength::CU_KA, false).unwrap();
+        assert!(m.notes[0].contains("site O moved"), "{:?}", m.notes);
+        let mixed = cif("Fe Fe 0 0 0 0.7\nTi Ti 0 0 0 0.5\nO O 0.3333 0.6667 0.23 1\n");
+        let e = asymmetric_unit(&mixed).unwrap_err().to_string();
+        assert!(e.contains("Fe, Ti") && e.contains("1.200"), "{e}");
     }
 
     #[test]

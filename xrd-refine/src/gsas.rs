@@ -68,7 +68,8 @@ const CENTIDEGREE: f64 = 0.01;
 /// An instrument read from a GSAS or GSAS-II instrument parameter file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GsasInstrument {
-    /// The profile, zero, polarisation and monochromator, in our conventions (`refined: true`).
+    /// The profile, zero, polarisation, monochromator and probe, in our conventions
+    /// (`refined: true`).
     pub instrument: Instrument,
     /// The wavelength of the file: one line, or a Kα1/Kα2 doublet with its intensity ratio
     /// (X-rays only).
@@ -520,7 +521,10 @@ fn gsas1(text: &str) -> std::result::Result<GsasInstrument, String> {
         dropped.push(format!("λ2 = {}", ic.lam2));
     }
     Ok(GsasInstrument {
-        instrument: instrument(&profile, ic.zero * CENTIDEGREE, polarisation, monochromator),
+        instrument: Instrument {
+            probe,
+            ..instrument(&profile, ic.zero * CENTIDEGREE, polarisation, monochromator)
+        },
         wavelength: wl,
         probe,
         dropped,
@@ -611,7 +615,10 @@ fn gsas2(text: &str) -> std::result::Result<GsasInstrument, String> {
         }
     }
     Ok(GsasInstrument {
-        instrument: instrument(&profile, value("Zero")?.unwrap_or(0.0), polarisation, None),
+        instrument: Instrument {
+            probe,
+            ..instrument(&profile, value("Zero")?.unwrap_or(0.0), polarisation, None)
+        },
         wavelength: wl,
         probe,
         dropped,

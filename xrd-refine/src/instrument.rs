@@ -205,11 +205,7 @@ impl Instrument {
             .unwrap_or_default();
         if matches!(ext.as_str(), "prm" | "iparm" | "instprm" | "inst") {
             let g = crate::gsas::read_instrument(path)?;
-            let instrument = Instrument {
-                probe: g.probe,
-                ..g.instrument
-            };
-            return Ok((instrument, Some(g.wavelength), g.dropped));
+            return Ok((g.instrument, Some(g.wavelength), g.dropped));
         }
         Ok((Self::load(path)?, None, Vec::new()))
     }

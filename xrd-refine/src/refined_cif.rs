@@ -23,7 +23,7 @@ pub fn cif_value(value: f64, esd: f64) -> String {
     if !(esd.is_finite() && esd > 0.0) {
         return format!("{value:.6}");
     }
-    let mut places = (-esd.log10()).floor() as i32;
+    let mut places = (-esd.log10()).ceil() as i32;
     if esd * 10f64.powi(places) < 2.0 {
         places += 1;
     }

@@ -52,7 +52,7 @@ impl Structure {
     /// [`Error::InvalidSite`] for a structure without sites, and [`Error::Symmetry`] when moyo's
     /// search fails (e.g. a tolerance so large that atoms merge).
     pub fn space_group(&self, symprec: f64) -> Result<SpaceGroupInfo> {
-        let ds = self.dataset(symprec)?;
+        let (ds, group_of) = self.dataset(symprec)?;
         let number = u8::try_from(ds.number)
             .map_err(|_| Error::Symmetry(format!("space group number {}", ds.number)))?;
         Ok(SpaceGroupInfo {
@@ -61,7 +61,7 @@ impl Structure {
             hall_number: u16::try_from(ds.hall_number).unwrap_or(0),
             crystal_system: CrystalSystem::from_space_group(number)?,
             num_operations: ds.operations.len(),
-            wyckoffs: ds.wyckoffs.clone(),
+            wyckoffs: group_of.iter().map(|&g| ds.wyckoffs[g]).collect(),
             symprec: ds.symprec,
         })
     }
@@ -87,7 +87,7 @@ impl Structure {
     /// # Errors
     /// As [`Structure::space_group`].
     pub fn symmetry(&self, symprec: f64) -> Result<Symmetry> {
-        let ds = self.dataset(symprec)?;
+        let (ds, group_of) = self.dataset(symprec)?;
         let operations = ds
             .operations
             .iter()
@@ -96,13 +96,31 @@ impl Structure {
                 translation: [0, 1, 2].map(|i| op.translation[i]),
             })
             .collect();
-        Ok(Symmetry {
-            operations,
-            orbits: ds.orbits.clone(),
-        })
+        // A site's orbit: the first site of the same content on its position's orbit's first
+        // position.
+        let key = |i: usize| {
+            let s = &self.sites()[i];
+            (
+                s.species.element,
+                s.species.charge.to_bits(),
+                s.occupancy.to_bits(),
+            )
+        };
+        let orbits = (0..self.len())
+            .map(|i| {
+                let rep = ds.orbits[group_of[i]];
+                (0..self.len())
+                    .find(|&j| group_of[j] == rep && key(j) == key(i))
+                    .unwrap_or(i)
+            })
+            .collect();
+        Ok(Symmetry { operations, orbits })
     }
 
-    fn dataset(&self, symprec: f64) -> Result<MoyoDataset> {
+    /// moyo's dataset of the structure's distinct positions: sites sharing a position (a mixed
+    /// site: Fe and Ti on one position, occupancies summing to one) are one point to moyo, typed
+    /// by all they hold; with each site's group (its position's index).
+    fn dataset(&self, symprec: f64) -> Result<(MoyoDataset, Vec<usize>)> {
         if !(symprec.is_finite() && symprec > 0.0) {
             return Err(invalid(
                 "symprec",
@@ -115,32 +133,61 @@ impl Structure {
                 message: "a structure without sites has no space group".into(),
             });
         }
-        // Equal (species, occupancy) pairs share a type number.
-        let mut kinds: Vec<(u8, u64, u64)> = Vec::new();
-        let mut numbers = Vec::with_capacity(self.len());
-        let mut positions = Vec::with_capacity(self.len());
-        for s in self.sites() {
-            let key = (
+        let key = |s: &crate::structure::Site| {
+            (
                 s.species.element.z(),
                 s.species.charge.to_bits(),
                 s.occupancy.to_bits(),
-            );
-            let k = match kinds.iter().position(|k| *k == key) {
+            )
+        };
+        // Sites within 1e-4 of one another (fractional) share a position.
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        let mut group_of = Vec::with_capacity(self.len());
+        for (i, s) in self.sites().iter().enumerate() {
+            let same = groups.iter().position(|g| {
+                let t = &self.sites()[g[0]];
+                (0..3).all(|k| {
+                    let d = s.frac[k] - t.frac[k];
+                    (d - d.round()).abs() < 1e-4
+                })
+            });
+            match same {
+                Some(g) => {
+                    groups[g].push(i);
+                    group_of.push(g);
+                }
+                None => {
+                    group_of.push(groups.len());
+                    groups.push(vec![i]);
+                }
+            }
+        }
+        // Equal contents (each (species, occupancy) held) share a type number.
+        let mut kinds: Vec<Vec<(u8, u64, u64)>> = Vec::new();
+        let mut numbers = Vec::with_capacity(groups.len());
+        let mut positions = Vec::with_capacity(groups.len());
+        for g in &groups {
+            let mut content: Vec<(u8, u64, u64)> =
+                g.iter().map(|&i| key(&self.sites()[i])).collect();
+            content.sort_unstable();
+            let k = match kinds.iter().position(|k| *k == content) {
                 Some(k) => k,
                 None => {
-                    kinds.push(key);
+                    kinds.push(content);
                     kinds.len() - 1
                 }
             };
             numbers.push(k as i32);
-            positions.push(Vector3::from(s.frac));
+            positions.push(Vector3::from(self.sites()[g[0]].frac));
         }
         let cell = Cell::new(
             MoyoLattice::from_basis(*self.lattice().matrix()),
             positions,
             numbers,
         );
-        MoyoDataset::with_default(&cell, symprec).map_err(|e| Error::Symmetry(e.to_string()))
+        let ds = MoyoDataset::with_default(&cell, symprec)
+            .map_err(|e| Error::Symmetry(e.to_string()))?;
+        Ok((ds, group_of))
     }
 }
 
@@ -150,6 +197,37 @@ mod tests {
     use crate::element::Species;
     use crate::lattice::Lattice;
     use crate::structure::Site;
+
+    /// A mixed site (Fe and Ti sharing rutile's Ti position) is one point to moyo: the group
+    /// is rutile's, and each species has its own orbit.
+    #[test]
+    fn a_mixed_site_keeps_the_group() {
+        let l = Lattice::from_parameters(4.594, 4.594, 2.959, 90.0, 90.0, 90.0).unwrap();
+        let (fe, ti, o) = (
+            Species::parse("Fe").unwrap(),
+            Species::parse("Ti").unwrap(),
+            Species::parse("O").unwrap(),
+        );
+        let x = 0.3053;
+        let mut sites = Vec::new();
+        for p in [[0.0; 3], [0.5; 3]] {
+            sites.push(Site::new(fe, p).with_occupancy(0.4));
+            sites.push(Site::new(ti, p).with_occupancy(0.6));
+        }
+        for p in [
+            [x, x, 0.0],
+            [1.0 - x, 1.0 - x, 0.0],
+            [0.5 + x, 0.5 - x, 0.5],
+            [0.5 - x, 0.5 + x, 0.5],
+        ] {
+            sites.push(Site::new(o, p));
+        }
+        let s = Structure::new(l, sites).unwrap();
+        assert_eq!(s.space_group(1e-3).unwrap().number, 136);
+        let sym = s.symmetry(1e-3).unwrap();
+        assert_eq!(sym.operations.len(), 16);
+        assert_eq!(sym.orbits, [0, 1, 0, 1, 4, 4, 4, 4]);
+    }
 
     #[test]
     fn rutile_and_invalid_input() {

@@ -26,7 +26,6 @@ use crate::{Error, Result};
 /// A joint refinement of several patterns of one sample.
 ///
 /// ```no_run
-/// use xrd_io::{Pattern, Wavelength};
 /// use xrd_refine::{gsas, Joint, Phase, RefineParams, Refiner, Stage};
 /// use xrd_sim::Structure;
 /// let phase = Phase::new("PbSO4", Structure::from_file("PbSO4-Wyckoff.cif")?)?;
@@ -38,7 +37,7 @@ use crate::{Error, Result};
 ///     let refiner = Refiner::new(vec![phase.clone()])
 ///         .instrument(g.instrument)
 ///         .params(plan.clone().two_theta_range(Some(range)));
-///     joint = joint.histogram(refiner, Pattern::from_file(file)?, g.wavelength);
+///     joint = joint.histogram(refiner, xrd_io::read(file)?.remove(0), g.wavelength);
 /// }
 /// let fit = joint.fit()?;
 /// for h in &fit.histograms {
@@ -272,7 +271,16 @@ impl Joint {
                 den += w * y * y;
             }
             let effort = (p.effort.0 + solved.iterations, solved.stop);
-            let mut refinement = refiner.report(&p.model, &p.data, &p.fit, &p.free, effort)?;
+            // Each pattern's own covariance for its own parameters; the shared sites' esds and
+            // correlations are the joint fit's (alone, a pattern's relative B and the sites' U
+            // are one).
+            let own: Vec<usize> = p
+                .free
+                .iter()
+                .copied()
+                .filter(|&i| !matches!(p.model.table[i].id, Id::Site(..)))
+                .collect();
+            let mut refinement = refiner.report(&p.model, &p.data, &p.fit, &own, effort)?;
             // Shared sites: the joint fit's esds.
             let var_of = |i: usize| columns[h][i].map(|(v, _)| v);
             for (ph, pi) in refinement.phases.iter_mut().zip(&p.model.layout.phases) {

@@ -344,6 +344,9 @@ impl Refiner {
                 Vec::new()
             };
             warnings.extend(phase_warnings(ph, kind));
+            if let Some(a) = &pm.atoms {
+                warnings.extend(a.notes.iter().map(|n| format!("{}: {n}", ph.name())));
+            }
             let cov = |x: usize, y: usize| stats.covariance.of(x, y);
             let sites = pm
                 .atoms

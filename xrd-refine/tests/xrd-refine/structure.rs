@@ -3,7 +3,7 @@
 //! starting model), measured against the single-crystal structure of the same mineral.
 
 use xrd_io::Pattern;
-use xrd_refine::{Instrument, Phase, RefineParams, Refinement, Refiner, SiteResult, Stage, gsas};
+use xrd_refine::{Phase, RefineParams, Refinement, Refiner, SiteResult, Stage, gsas};
 use xrd_sim::Structure;
 
 /// Anglesite's single-crystal sites (Antao 2012, AMCSD 18845, published in Pbnm: Pnma's x, y,
@@ -96,10 +96,8 @@ fn pbso4_xray_and_neutron_together() {
     let mut joint = xrd_refine::Joint::new();
     for (file, prm, range) in [(&xra, &xprm, (16.0, 110.0)), (&cwn, &nprm, (19.0, 120.0))] {
         let g = gsas::read_instrument(prm).unwrap();
-        let instrument = Instrument {
-            probe: g.probe,
-            ..g.instrument
-        };
+        let instrument = g.instrument;
+        assert_eq!(instrument.probe, g.probe);
         let pattern: Pattern = xrd_io::read(file).unwrap().remove(0);
         let refiner = Refiner::new(vec![phase.clone()])
             .instrument(instrument)
