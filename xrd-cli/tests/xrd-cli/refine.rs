@@ -430,3 +430,90 @@ fn a_series_in_the_order_of_a_file() {
     args.push("--resume");
     xrd(&args).failed(2, "--sequential");
 }
+
+/// `xrd refine --joint`: GSAS-II's PbSO4 X-ray and neutron patterns refined together, with the
+/// outputs a crystallographer reads; the wrong number of instruments is refused, naming it.
+#[test]
+fn an_xray_and_a_neutron_pattern_refined_together() {
+    let Some(d) = shared_data("structure/pbso4") else {
+        return;
+    };
+    let f = |n: &str| d.join(n).display().to_string();
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path().display().to_string();
+    let (xra, cwn, cif) = (f("PBSO4.XRA"), f("PBSO4.CWN"), f("PbSO4-Wyckoff.cif"));
+    let (xprm, nprm) = (f("INST_XRY.PRM"), f("inst_d1a.prm"));
+    let run = xrd(&[
+        "refine",
+        "--joint",
+        &xra,
+        &cwn,
+        "--phase",
+        &cif,
+        "--instrument",
+        &xprm,
+        "--instrument",
+        &nprm,
+        "--range",
+        "16",
+        "110",
+        "--range",
+        "19",
+        "120",
+        "--out",
+        &o,
+        "--format",
+        "csv",
+    ]);
+    let table = run.ok();
+    let rows: Vec<&str> = table.lines().collect();
+    assert_eq!(rows[0], "phase,site,element,x,y,z,U,occupancy");
+    assert_eq!(rows.len(), 6, "{table}");
+    assert!(
+        rows[1].starts_with("PbSO4-Wyckoff,Pb,Pb,0.1877"),
+        "{}",
+        rows[1]
+    );
+    assert!(run.stderr.contains("PBSO4.CWN: Rwp 0.03"), "{}", run.stderr);
+    for file in [
+        "refinement.json",
+        "1_PbSO4_Wyckoff.cif",
+        "fit_1.csv",
+        "fit_2.csv",
+        "rietveld_1.svg",
+        "rietveld_2.svg",
+    ] {
+        assert!(out.path().join(file).is_file(), "{file}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("refinement.json")).unwrap())
+            .unwrap();
+    let h = json["histograms"].as_array().unwrap();
+    assert_eq!(h.len(), 2);
+    assert!(h[1]["file"].as_str().unwrap().ends_with("PBSO4.CWN"));
+    assert_eq!(
+        h[0]["refinement"]["phases"][0]["sites"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    let cif_text = std::fs::read_to_string(out.path().join("1_PbSO4_Wyckoff.cif")).unwrap();
+    assert!(cif_text.contains("Pb Pb 4 0.1877"), "{cif_text}");
+    // Three instrument files for two patterns.
+    let bad = xrd(&[
+        "refine",
+        "--joint",
+        &xra,
+        &cwn,
+        "--phase",
+        &cif,
+        "--instrument",
+        &xprm,
+        "--instrument",
+        &nprm,
+        "--instrument",
+        &nprm,
+    ]);
+    bad.failed(1, "3 --instrument files for 2 patterns");
+}
