@@ -195,7 +195,7 @@ pub struct RefineOptions {
     /// At most this many library entries of one spec are compared.
     pub max_candidates: usize,
     /// The site parameters the `atoms` stage refines: `x`, `y`, `z` (or `xyz`), `U` (or
-    /// `uiso`), `occ` (default `xyz`, `U`).
+    /// `uiso`), `occ`, `uij` (anisotropic, in place of U) (default `xyz`, `U`).
     pub atoms: Vec<String>,
     /// Bond distances and angles of refined structures held near a target
     /// ([`xrd_refine::Restraint`]: `PHASE:A-B=1.47/0.01`, `PHASE:A-C-B=109.5/1`).
@@ -246,11 +246,13 @@ pub fn site_params_from_names<S: AsRef<str>>(names: &[S]) -> Result<Vec<SitePara
         let n = n.as_ref();
         let more = if n == "xyz" {
             vec![SiteParam::X, SiteParam::Y, SiteParam::Z]
+        } else if n == "uij" || n == "Uij" {
+            SiteParam::ANISOTROPIC.to_vec()
         } else {
             vec![n.parse::<SiteParam>().map_err(|_| {
                 invalid(
                     "atoms",
-                    format!("`{n}` is no site parameter (xyz, x, y, z, U, occ)"),
+                    format!("`{n}` is no site parameter (xyz, x, y, z, U, occ, uij)"),
                 )
             })?]
         };

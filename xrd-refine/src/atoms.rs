@@ -60,17 +60,103 @@ pub(crate) struct AtomSite {
     pub axes: Vec<usize>,
     pub u0: f64,
     pub occupancy0: f64,
+    /// Anisotropic displacements instead of U, when refined so.
+    pub aniso: Option<Aniso>,
     /// How many atoms of the cell the site stands for.
     pub multiplicity: usize,
     stabiliser: f64,
     scatterer: Scatterer,
 }
 
+/// A site's anisotropic displacement: U (the CIF's Uij) = Σ qₖ uₖ over the directions its
+/// site symmetry leaves free, each led by one component.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Aniso {
+    /// Per free parameter: the U components it moves, 1 at the component it leads.
+    pub directions: Vec<[f64; 6]>,
+    /// The component each leads ([`xrd_sim::BETA_COMPONENTS`] order).
+    pub leads: Vec<usize>,
+    /// U at the start.
+    pub u0: [f64; 6],
+    /// β = 2π² a*ᵢ a*ⱼ Uᵢⱼ per component, doubled off the diagonal (hᵀβh counts them twice).
+    pub scale: [f64; 6],
+}
+
+/// (i, j) of each U component, in [`xrd_sim::BETA_COMPONENTS`] order.
+const PAIRS: [(usize, usize); 6] = [(0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2)];
+
+impl Aniso {
+    /// The anisotropic form of an isotropic `u` in the cell of reciprocal metric `g` (Å⁻²),
+    /// under the β directions `betas` of the site's symmetry.
+    fn new(u: f64, g: &[[f64; 3]; 3], betas: &[[f64; 6]]) -> Self {
+        let astar = [0, 1, 2].map(|i| g[i][i].sqrt());
+        let two_pi2 = 2.0 * std::f64::consts::PI * std::f64::consts::PI;
+        let s = PAIRS.map(|(i, j)| two_pi2 * astar[i] * astar[j]);
+        let mut directions = Vec::with_capacity(betas.len());
+        let mut leads = Vec::with_capacity(betas.len());
+        for b in betas {
+            let lead = b.iter().position(|&v| v == 1.0).unwrap_or(0);
+            // β = S∘U: a β direction is the U direction b/S, scaled to 1 at its lead.
+            directions.push([0, 1, 2, 3, 4, 5].map(|c| b[c] / s[c] * s[lead]));
+            leads.push(lead);
+        }
+        // Isotropic: β = 2π² U G*, i.e. Uᵢⱼ = U G*ᵢⱼ / (a*ᵢ a*ⱼ).
+        let u0 = PAIRS.map(|(i, j)| u * g[i][j] / (astar[i] * astar[j]));
+        let scale = [0, 1, 2, 3, 4, 5].map(|c| if c < 3 { s[c] } else { 2.0 * s[c] });
+        Self {
+            directions,
+            leads,
+            u0,
+            scale,
+        }
+    }
+
+    /// U at parameters `q`.
+    pub fn u(&self, q: &[f64]) -> [f64; 6] {
+        let mut u = [0.0; 6];
+        for (d, v) in self.directions.iter().zip(q) {
+            for c in 0..6 {
+                u[c] += v * d[c];
+            }
+        }
+        u
+    }
+
+    /// hᵀβh per unit of each parameter, for the image whose Wᵀh is `h`.
+    fn per_param(&self, h: [f64; 3]) -> Vec<f64> {
+        let hh = PAIRS.map(|(i, j)| h[i] * h[j]);
+        self.directions
+            .iter()
+            .map(|d| (0..6).map(|c| d[c] * self.scale[c] * hh[c]).sum())
+            .collect()
+    }
+
+    /// U_eq = ⅓ Σᵢⱼ Uᵢⱼ a*ᵢ a*ⱼ aᵢ·aⱼ in the cell of metric `m` and reciprocal metric `g`.
+    pub fn u_eq(u: &[f64; 6], m: &[[f64; 3]; 3], g: &[[f64; 3]; 3]) -> f64 {
+        let astar = [0, 1, 2].map(|i| g[i][i].sqrt());
+        let mut sum = 0.0;
+        for (c, &(i, j)) in PAIRS.iter().enumerate() {
+            let term = u[c] * astar[i] * astar[j] * m[i][j];
+            sum += if i == j { term } else { 2.0 * term };
+        }
+        sum / 3.0
+    }
+}
+
 impl AtomSite {
-    /// Its parameters in table order: the free coordinates, U, occupancy.
+    /// How many displacement parameters it has: 1 (U) or its free U components.
+    pub fn n_displacement(&self) -> usize {
+        self.aniso.as_ref().map_or(1, |a| a.directions.len())
+    }
+
+    /// Its parameters in table order: the free coordinates, U (or its free U components),
+    /// occupancy.
     pub fn params(&self) -> Vec<SiteParam> {
         let mut p: Vec<SiteParam> = self.axes.iter().map(|&a| SiteParam::axis(a)).collect();
-        p.push(SiteParam::U);
+        match &self.aniso {
+            None => p.push(SiteParam::U),
+            Some(a) => p.extend(a.leads.iter().map(|&c| SiteParam::ANISOTROPIC[c])),
+        }
         p.push(SiteParam::Occupancy);
         p
     }
@@ -91,7 +177,10 @@ impl AtomSite {
     /// The starting values of its parameters: the coordinates it leads, U, occupancy.
     pub fn starts(&self) -> Vec<f64> {
         let mut v: Vec<f64> = self.axes.iter().map(|&a| self.x0[a]).collect();
-        v.push(self.u0);
+        match &self.aniso {
+            None => v.push(self.u0),
+            Some(a) => v.extend(a.leads.iter().map(|&c| a.u0[c])),
+        }
         v.push(self.occupancy0);
         v
     }
@@ -281,6 +370,7 @@ impl AtomModel {
         inv_d2: &[f64],
         wavelength: xrd_io::Wavelength,
         neutron: bool,
+        anisotropic: bool,
     ) -> Result<Self> {
         let (ops, asym) = asymmetric_unit(structure)?;
         let anomalous = if Anomalous::tabulated_lines()
@@ -316,8 +406,17 @@ impl AtomModel {
                 .iter()
                 .map(|v| v.iter().position(|&c| c == 1.0).unwrap_or(0))
                 .collect();
+            let aniso = anisotropic.then(|| {
+                Aniso::new(
+                    a.u,
+                    &structure.lattice().reciprocal_metric(),
+                    &a.constraints.betas,
+                )
+            });
             offsets.push(n_params);
-            n_params += a.constraints.coordinates.len() + 2;
+            n_params += a.constraints.coordinates.len()
+                + aniso.as_ref().map_or(1, |x| x.directions.len())
+                + 1;
             sites.push(AtomSite {
                 label: a.label,
                 element: a.element,
@@ -326,6 +425,7 @@ impl AtomModel {
                 axes,
                 u0: a.u,
                 occupancy0: a.occupancy,
+                aniso,
                 multiplicity: a.multiplicity,
                 stabiliser: a.constraints.stabiliser.max(1) as f64,
                 scatterer,
@@ -472,12 +572,31 @@ impl AtomModel {
                 let mut dm = vec![(0.0, 0.0); if derivatives { n } else { 0 }];
                 for ((site, x), &o) in self.sites.iter().zip(&positions).zip(&self.offsets) {
                     let nd = site.directions.len();
+                    let nu = site.n_displacement();
+                    let occ = v[o + nd + nu];
+                    let (ar, ai) = site.scatterer.at(s);
+                    // Isotropic: one Debye–Waller factor for every image; anisotropic: one per
+                    // image, exp(−(Wᵀh)ᵀβ(Wᵀh)), and its derivative in each U parameter.
+                    let iso = match &site.aniso {
+                        None => (-EIGHT_PI2 * v[o + nd] * img.s2).exp(),
+                        Some(_) => 1.0,
+                    };
                     let (mut sr, mut si) = (0.0, 0.0);
                     dsum.clear();
-                    dsum.resize(nd, (0.0, 0.0));
+                    dsum.resize(nd + nu, (0.0, 0.0));
                     for &(hw, ht) in &img.ops {
                         let phi = TWO_PI * (hw[0] * x[0] + hw[1] * x[1] + hw[2] * x[2]) + ht;
                         let (sn, cs) = phi.sin_cos();
+                        let (sn, cs, per) = match &site.aniso {
+                            None => (sn, cs, Vec::new()),
+                            Some(a) => {
+                                let per = a.per_param(hw);
+                                let q = &v[o + nd..o + nd + nu];
+                                let e: f64 = per.iter().zip(q).map(|(p, q)| p * q).sum();
+                                let t = (-e).exp();
+                                (t * sn, t * cs, per)
+                            }
+                        };
                         sr += cs;
                         si += sn;
                         if derivatives {
@@ -487,12 +606,13 @@ impl AtomModel {
                                 dsum[k].0 -= a * sn;
                                 dsum[k].1 += a * cs;
                             }
+                            for (k, p) in per.iter().enumerate() {
+                                dsum[nd + k].0 -= p * cs;
+                                dsum[nd + k].1 -= p * sn;
+                            }
                         }
                     }
-                    let (ar, ai) = site.scatterer.at(s);
-                    let occ = v[o + nd + 1];
-                    let u = v[o + nd];
-                    let t = (-EIGHT_PI2 * u * img.s2).exp() / site.stabiliser;
+                    let t = iso / site.stabiliser;
                     // f·S for h and f·S̄ for −h.
                     let mul = |(xr, xi): (f64, f64)| (ar * xr - ai * xi, ar * xi + ai * xr);
                     let (gp, gm) = (mul((sr, si)), mul((sr, -si)));
@@ -502,16 +622,19 @@ impl AtomModel {
                     mr += w * gm.0;
                     mi += w * gm.1;
                     if derivatives {
+                        // Coordinates, and anisotropic U (their sums carry the factors).
                         for (k, &(dr, di)) in dsum.iter().enumerate() {
                             let (a, b) = (mul((dr, di)), mul((dr, -di)));
                             dp[o + k] = (w * a.0, w * a.1);
                             dm[o + k] = (w * b.0, w * b.1);
                         }
-                        let du = -EIGHT_PI2 * img.s2 * w;
-                        dp[o + nd] = (du * gp.0, du * gp.1);
-                        dm[o + nd] = (du * gm.0, du * gm.1);
-                        dp[o + nd + 1] = (t * gp.0, t * gp.1);
-                        dm[o + nd + 1] = (t * gm.0, t * gm.1);
+                        if site.aniso.is_none() {
+                            let du = -EIGHT_PI2 * img.s2 * w;
+                            dp[o + nd] = (du * gp.0, du * gp.1);
+                            dm[o + nd] = (du * gm.0, du * gm.1);
+                        }
+                        dp[o + nd + nu] = (t * gp.0, t * gp.1);
+                        dm[o + nd + nu] = (t * gm.0, t * gm.1);
                     }
                 }
                 f2s.push(pr * pr + pi * pi + mr * mr + mi * mi);
@@ -594,7 +717,15 @@ mod tests {
         assert_eq!(o.constraints.coordinates, vec![[0.0, 0.0, 1.0]]);
         assert!((o.frac[0] - 1.0 / 3.0).abs() < 1e-9, "{:?}", o.frac);
         assert!(o.snapped > 1e-4 && o.snapped < 0.01, "{}", o.snapped);
-        let m = AtomModel::new(&s, &[vec![[1, 0, 1]]], &[0.1], Wavelength::CU_KA, false).unwrap();
+        let m = AtomModel::new(
+            &s,
+            &[vec![[1, 0, 1]]],
+            &[0.1],
+            Wavelength::CU_KA,
+            false,
+            false,
+        )
+        .unwrap();
         assert!(m.notes[0].contains("site O moved"), "{:?}", m.notes);
         let mixed = cif("Fe Fe 0 0 0 0.7\nTi Ti 0 0 0 0.5\nO O 0.3333 0.6667 0.23 1\n");
         let e = asymmetric_unit(&mixed).unwrap_err().to_string();
@@ -623,7 +754,7 @@ mod tests {
     fn f2_matches_the_simulator() {
         let s = pbso4();
         let (hkl, inv_d2, f2) = reflections(&s);
-        let m = AtomModel::new(&s, &hkl, &inv_d2, Wavelength::CU_KA, false).unwrap();
+        let m = AtomModel::new(&s, &hkl, &inv_d2, Wavelength::CU_KA, false, false).unwrap();
         let got = m.evaluate(&m.starts(), false);
         let largest = f2.iter().copied().fold(0.0, f64::max);
         for (k, want) in f2.iter().enumerate() {
@@ -636,12 +767,86 @@ mod tests {
         }
     }
 
-    /// Every derivative against central differences.
+    /// Every derivative against central differences, isotropic and anisotropic.
     #[test]
     fn derivatives_match_central_differences() {
+        derivatives_check(false);
+        derivatives_check(true);
+    }
+
+    /// Anisotropic displacements: what the site symmetry leaves free (Pnma's mirror: U12 =
+    /// U23 = 0; a threefold axis of P-3m1: U11 = U22 = 2 U12, U13 = U23 = 0), an isotropic
+    /// start giving the isotropic |F|², U_eq the U it started from.
+    #[test]
+    fn anisotropic_displacements_under_the_site_symmetry() {
+        let s = pbso4();
+        let (hkl, inv_d2, f2) = reflections(&s);
+        let m = AtomModel::new(&s, &hkl, &inv_d2, Wavelength::CU_KA, false, true).unwrap();
+        let pb = &m.sites[0];
+        assert_eq!(
+            pb.params(),
+            [
+                SiteParam::X,
+                SiteParam::Z,
+                SiteParam::U11,
+                SiteParam::U22,
+                SiteParam::U33,
+                SiteParam::U13,
+                SiteParam::Occupancy
+            ]
+        );
+        assert_eq!(m.sites[4].n_displacement(), 6, "O3 is general");
+        let got = m.evaluate(&m.starts(), false);
+        let largest = f2.iter().copied().fold(0.0, f64::max);
+        for (k, want) in f2.iter().enumerate() {
+            assert!(
+                (got.f2[k][0] - want).abs() <= 1e-6 * largest,
+                "{:?}",
+                hkl[k]
+            );
+        }
+        let l = s.lattice();
+        let u = pb.aniso.as_ref().unwrap().u0;
+        let ueq = Aniso::u_eq(&u, &l.metric(), &l.reciprocal_metric());
+        assert!((ueq - 0.010).abs() < 1e-12, "{ueq}");
+        let hex = Structure::from_cif(
+            "data_t\n_cell_length_a 5\n_cell_length_b 5\n_cell_length_c 7\n\
+             _cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 120\n\
+             _symmetry_space_group_name_H-M 'P -3 m 1'\nloop_\n_atom_site_label\n\
+             _atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n\
+             _atom_site_fract_z\n_atom_site_U_iso_or_equiv\nMg Mg 0 0 0 0.01\n\
+             O O 0.333333 0.666667 0.23 0.02\n",
+        )
+        .unwrap();
+        let m = AtomModel::new(
+            &hex,
+            &[vec![[1, 0, 1]]],
+            &[0.1],
+            Wavelength::CU_KA,
+            false,
+            true,
+        )
+        .unwrap();
+        let o = m.sites[1].aniso.as_ref().unwrap();
+        // Reduced row-echelon form keeps the later components free: U33 and U12 (U11 = U22 =
+        // 2 U12 follow).
+        assert_eq!(o.leads, [2, 3], "U33 and U12 free");
+        let u = o.u(&[0.05, 0.015]);
+        for (c, want) in [0.03, 0.03, 0.05, 0.015, 0.0, 0.0].iter().enumerate() {
+            assert!((u[c] - want).abs() < 1e-12, "{u:?}");
+        }
+        // Isotropic U 0.02 reads as U11 = U22 = 0.02, U12 = 0.01 in a hexagonal cell.
+        assert!(
+            (o.u0[0] - 0.02).abs() < 1e-12 && (o.u0[3] - 0.01).abs() < 1e-12,
+            "{:?}",
+            o.u0
+        );
+    }
+
+    fn derivatives_check(anisotropic: bool) {
         let s = pbso4();
         let (hkl, inv_d2, _) = reflections(&s);
-        let m = AtomModel::new(&s, &hkl, &inv_d2, Wavelength::CU_KA, false).unwrap();
+        let m = AtomModel::new(&s, &hkl, &inv_d2, Wavelength::CU_KA, false, anisotropic).unwrap();
         let mut v = m.starts();
         // Away from the start, so no derivative vanishes by symmetry of the start.
         for (j, x) in v.iter_mut().enumerate() {
@@ -662,7 +867,7 @@ mod tests {
                 norm += num * num;
             }
             assert!(norm > 0.0, "parameter {j} has no effect");
-            assert!((diff / norm).sqrt() < 1e-6, "parameter {j}");
+            assert!((diff / norm).sqrt() < 1e-6, "parameter {j} ({anisotropic})");
         }
     }
 }

@@ -280,13 +280,14 @@ impl Model {
     }
 
     /// Adds the structures of the phases whose intensities come from their structure as
-    /// refinable parameters (each asymmetric-unit site's free coordinates, U and occupancy),
-    /// scattering the model's probe; after every other parameter.
+    /// refinable parameters (each asymmetric-unit site's free coordinates, U — or, when
+    /// `anisotropic`, the U components its symmetry leaves free — and occupancy), scattering
+    /// the model's probe; after every other parameter.
     ///
     /// # Errors
     /// A structure whose symmetry cannot be read, or an element without a scattering factor
     /// (or, for neutrons, a scattering length).
-    pub fn with_atoms(mut self, phases: &[crate::Phase]) -> crate::Result<Self> {
+    pub fn with_atoms(mut self, phases: &[crate::Phase], anisotropic: bool) -> crate::Result<Self> {
         let neutron = self.probe == xrd_sim::Probe::Neutron;
         let names: Vec<String> = self.phases.iter().map(|ph| ph.name.clone()).collect();
         let mut labels: Vec<Vec<String>> = vec![Vec::new(); self.phases.len()];
@@ -310,6 +311,7 @@ impl Model {
                 &inv_d2,
                 self.radiation,
                 neutron,
+                anisotropic,
             )?;
             for (k, site) in atoms.sites.iter().enumerate() {
                 labels[p].push(site.label.clone());
@@ -320,7 +322,12 @@ impl Model {
                         | crate::parameter::SiteParam::Y
                         | crate::parameter::SiteParam::Z => (start - 0.1, start + 0.1),
                         crate::parameter::SiteParam::U => (0.0, 0.25),
-                        _ => (0.0, 1.0),
+                        crate::parameter::SiteParam::Occupancy => (0.0, 1.0),
+                        // Anisotropic components: a diagonal one ≥ 0, any within ±0.25 Å².
+                        crate::parameter::SiteParam::U11
+                        | crate::parameter::SiteParam::U22
+                        | crate::parameter::SiteParam::U33 => (0.0, 0.25),
+                        _ => (-0.25, 0.25),
                     };
                     pushes.push((p, k, param, start, lo, hi));
                 }
@@ -1003,16 +1010,27 @@ pub(crate) mod tests {
     /// With the structures refined: every site parameter's column too, textured.
     #[test]
     fn jacobian_with_atoms_matches_central_differences() {
+        jacobian_with_atoms(false);
+        jacobian_with_atoms(true);
+    }
+
+    fn jacobian_with_atoms(anisotropic: bool) {
         let (m, mut v, c) = model_with(&Instrument::default());
         let phases: Vec<Phase> = [RUTILE, MONO]
             .iter()
             .map(|c| Phase::new("p", Structure::from_cif(c).unwrap()).unwrap())
             .collect();
         let n0 = v.len();
-        let m = m.with_atoms(&phases).unwrap();
+        let m = m.with_atoms(&phases, anisotropic).unwrap();
         // Rutile: Ti (2a, fixed) and O (4f: x, x, 0) — one coordinate; the monoclinic
-        // phase's two general sites three each; U and occupancy per site.
-        assert_eq!(m.table.len() - n0, (2 + 3) + (5 + 5));
+        // phase's two general sites three each; U (or its free components: 3 on rutile's
+        // sites, 6 on a general one) and occupancy per site.
+        let n = if anisotropic {
+            (4 + 5) + 2 * 10
+        } else {
+            (2 + 3) + (5 + 5)
+        };
+        assert_eq!(m.table.len() - n0, n);
         let names: Vec<String> = m.table.keys()[n0..].iter().map(|k| k.to_string()).collect();
         assert!(names.contains(&"p.site.O.x".to_string()), "{names:?}");
         v.extend(m.table.starts()[n0..].iter());

@@ -79,12 +79,26 @@ pub enum SiteParam {
     /// The occupancy.
     #[serde(rename = "occ")]
     Occupancy,
+    /// An anisotropic displacement component U11 (Å², the CIF's convention); with the others
+    /// of [`SiteParam::ANISOTROPIC`] it replaces U, each free where the site symmetry leaves
+    /// it so and the others following it.
+    U11,
+    /// U22.
+    U22,
+    /// U33.
+    U33,
+    /// U12.
+    U12,
+    /// U13.
+    U13,
+    /// U23.
+    U23,
 }
 
 impl std::str::FromStr for SiteParam {
     type Err = crate::Error;
 
-    /// `x`, `y`, `z`, `U` (or `uiso`), `occ`.
+    /// `x`, `y`, `z`, `U` (or `uiso`), `occ`, `U11` … `U23`.
     fn from_str(s: &str) -> crate::Result<Self> {
         match s {
             "uiso" | "Uiso" | "u" => Ok(SiteParam::U),
@@ -94,7 +108,7 @@ impl std::str::FromStr for SiteParam {
                 .ok_or_else(|| {
                     crate::error::invalid(
                         "atoms",
-                        format!("`{s}` is no site parameter (x, y, z, U, occ)"),
+                        format!("`{s}` is no site parameter (x, y, z, U, occ, U11 … U23)"),
                     )
                 }),
         }
@@ -102,12 +116,28 @@ impl std::str::FromStr for SiteParam {
 }
 
 impl SiteParam {
-    const ALL: [SiteParam; 5] = [
+    const ALL: [SiteParam; 11] = [
         SiteParam::X,
         SiteParam::Y,
         SiteParam::Z,
         SiteParam::U,
         SiteParam::Occupancy,
+        SiteParam::U11,
+        SiteParam::U22,
+        SiteParam::U33,
+        SiteParam::U12,
+        SiteParam::U13,
+        SiteParam::U23,
+    ];
+
+    /// The six anisotropic components, in [`xrd_sim::BETA_COMPONENTS`] order.
+    pub const ANISOTROPIC: [SiteParam; 6] = [
+        SiteParam::U11,
+        SiteParam::U22,
+        SiteParam::U33,
+        SiteParam::U12,
+        SiteParam::U13,
+        SiteParam::U23,
     ];
 
     /// Its name in a parameter's text form (`x`, `y`, `z`, `U`, `occ`).
@@ -118,6 +148,12 @@ impl SiteParam {
             SiteParam::Z => "z",
             SiteParam::U => "U",
             SiteParam::Occupancy => "occ",
+            SiteParam::U11 => "U11",
+            SiteParam::U22 => "U22",
+            SiteParam::U33 => "U33",
+            SiteParam::U12 => "U12",
+            SiteParam::U13 => "U13",
+            SiteParam::U23 => "U23",
         }
     }
 

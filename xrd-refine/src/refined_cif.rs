@@ -101,16 +101,30 @@ pub fn refined_cif(
     for s in &result.sites {
         let _ = writeln!(
             out,
-            "{} {} {} {} {} {} Uiso {} {}",
+            "{} {} {} {} {} {} {} {} {}",
             s.label,
             s.element,
             s.multiplicity,
             cif_value(s.xyz[0], s.xyz_esd[0]),
             cif_value(s.xyz[1], s.xyz_esd[1]),
             cif_value(s.xyz[2], s.xyz_esd[2]),
+            if s.u_aniso.is_some() { "Uani" } else { "Uiso" },
             cif_value(s.u, s.u_esd),
             cif_value(s.occupancy, s.occupancy_esd),
         );
+    }
+    if result.sites.iter().any(|s| s.u_aniso.is_some()) {
+        out.push_str(
+            "loop_\n_atom_site_aniso_label\n_atom_site_aniso_U_11\n_atom_site_aniso_U_22\n\
+             _atom_site_aniso_U_33\n_atom_site_aniso_U_12\n_atom_site_aniso_U_13\n\
+             _atom_site_aniso_U_23\n",
+        );
+        for s in &result.sites {
+            if let (Some(u), Some(e)) = (s.u_aniso, s.u_aniso_esd) {
+                let cells: Vec<String> = (0..6).map(|c| cif_value(u[c], e[c])).collect();
+                let _ = writeln!(out, "{} {}", s.label, cells.join(" "));
+            }
+        }
     }
     for (k, (file, r)) in patterns.iter().enumerate() {
         let _ = writeln!(out, "\ndata_{name}_pattern_{}", k + 1);

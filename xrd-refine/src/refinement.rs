@@ -236,6 +236,13 @@ pub struct SiteResult {
     pub u: f64,
     /// Its standard uncertainty (0 when not refined).
     pub u_esd: f64,
+    /// The anisotropic displacement U11, U22, U33, U12, U13, U23 (Å²), when refined so (then
+    /// `u` is U_eq).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub u_aniso: Option<[f64; 6]>,
+    /// Their standard uncertainties.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub u_aniso_esd: Option<[f64; 6]>,
     /// Occupancy.
     pub occupancy: f64,
     /// Its standard uncertainty (0 when not refined).
@@ -795,8 +802,13 @@ impl Refiner {
         if self.params.stages.contains(&Stage::Atoms)
             || self.instrument.probe == xrd_sim::Probe::Neutron
         {
+            let anisotropic = self
+                .params
+                .atoms
+                .iter()
+                .any(|p| crate::SiteParam::ANISOTROPIC.contains(p));
             return model
-                .with_atoms(&self.phases)?
+                .with_atoms(&self.phases, anisotropic)?
                 .with_restraints(&self.params.restraints);
         }
         Ok(model)

@@ -175,7 +175,8 @@ pub struct Args {
     #[arg(long, requires = "sequential")]
     pub backward: bool,
     /// The site parameters the atoms stage refines: xyz (each site's coordinates its site
-    /// symmetry leaves free), U (isotropic displacement), occ (occupancy); comma-separated.
+    /// symmetry leaves free), U (isotropic displacement), uij (anisotropic displacements under
+    /// the site symmetry, in place of U), occ (occupancy); comma-separated.
     #[arg(long = "refine-atoms", value_delimiter = ',', default_value = "xyz,U")]
     pub atoms: Vec<String>,
     /// Hold a bond of a refined structure near a target as a soft constraint: PHASE:A-B=Å/σ

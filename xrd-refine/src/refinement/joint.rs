@@ -294,9 +294,18 @@ impl Joint {
                     (Some(va), Some(vb)) => cov(va, vb),
                     _ => 0.0,
                 };
-                ph.sites =
-                    super::report::site_results(atoms, &p.fit.values, pi.sites.start, &joint_cov);
-                if let Some(m) = p.model.phases.iter().find(|m| m.name == ph.name) {
+                let Some(m) = p.model.phases.iter().find(|m| m.name == ph.name) else {
+                    continue;
+                };
+                let lattice = m.cell.lattice(&p.fit.values[pi.cell.clone()])?;
+                ph.sites = super::report::site_results(
+                    atoms,
+                    &p.fit.values,
+                    pi.sites.start,
+                    &joint_cov,
+                    &lattice,
+                );
+                {
                     (ph.bonds, ph.angles) = super::geometry::bonds_and_angles(
                         atoms,
                         &m.cell,

@@ -54,7 +54,19 @@ pub(super) fn site_results(
     values: &[f64],
     first: usize,
     covariance: &dyn Fn(usize, usize) -> f64,
+    lattice: &xrd_sim::Lattice,
 ) -> Vec<SiteResult> {
+    let (m, g) = (lattice.metric(), lattice.reciprocal_metric());
+    // The variance of Σₖ cₖ pₖ over parameters i, i+1, … .
+    let var = |i: usize, c: &[f64]| {
+        let mut v = 0.0;
+        for (k, ck) in c.iter().enumerate() {
+            for (l, cl) in c.iter().enumerate() {
+                v += ck * cl * covariance(i + k, i + l);
+            }
+        }
+        v.max(0.0).sqrt()
+    };
     atoms
         .sites
         .iter()
@@ -62,26 +74,47 @@ pub(super) fn site_results(
         .map(|(site, &o)| {
             let i = first + o;
             let nd = site.directions.len();
+            let nu = site.n_displacement();
             let xyz = site.position(&values[i..i + nd]);
             let xyz_esd = [0, 1, 2].map(|a| {
-                let mut var = 0.0;
-                for (k, dk) in site.directions.iter().enumerate() {
-                    for (l, dl) in site.directions.iter().enumerate() {
-                        var += dk[a] * dl[a] * covariance(i + k, i + l);
-                    }
-                }
-                var.max(0.0).sqrt()
+                let c: Vec<f64> = site.directions.iter().map(|d| d[a]).collect();
+                var(i, &c)
             });
+            let (u, u_esd, u_aniso, u_aniso_esd) = match &site.aniso {
+                None => (values[i + nd], var(i + nd, &[1.0]), None, None),
+                Some(a) => {
+                    let q = &values[i + nd..i + nd + nu];
+                    let u = a.u(q);
+                    let esd = [0, 1, 2, 3, 4, 5].map(|c| {
+                        let coef: Vec<f64> = a.directions.iter().map(|d| d[c]).collect();
+                        var(i + nd, &coef)
+                    });
+                    // U_eq is linear in the parameters: its esd by its coefficients.
+                    let coef: Vec<f64> = a
+                        .directions
+                        .iter()
+                        .map(|d| crate::atoms::Aniso::u_eq(d, &m, &g))
+                        .collect();
+                    (
+                        crate::atoms::Aniso::u_eq(&u, &m, &g),
+                        var(i + nd, &coef),
+                        Some(u),
+                        Some(esd),
+                    )
+                }
+            };
             SiteResult {
                 label: site.label.clone(),
                 element: site.element.symbol().to_string(),
                 multiplicity: site.multiplicity,
                 xyz,
                 xyz_esd,
-                u: values[i + nd],
-                u_esd: covariance(i + nd, i + nd).max(0.0).sqrt(),
-                occupancy: values[i + nd + 1],
-                occupancy_esd: covariance(i + nd + 1, i + nd + 1).max(0.0).sqrt(),
+                u,
+                u_esd,
+                u_aniso,
+                u_aniso_esd,
+                occupancy: values[i + nd + nu],
+                occupancy_esd: var(i + nd + nu, &[1.0]),
             }
         })
         .collect()
@@ -351,7 +384,7 @@ impl Refiner {
             let sites = pm
                 .atoms
                 .as_ref()
-                .map(|a| site_results(a, values, pi.sites.start, &cov))
+                .map(|a| site_results(a, values, pi.sites.start, &cov, &lattice))
                 .unwrap_or_default();
             let (bonds, angles) = pm
                 .atoms
