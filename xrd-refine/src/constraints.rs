@@ -61,6 +61,11 @@ impl Constraints {
     }
 
     /// The number of free variables.
+    /// The parameter variable `k` is its own (the first that follows it).
+    pub fn leader(&self, k: usize) -> usize {
+        self.members[k][0]
+    }
+
     pub fn variables(&self) -> usize {
         self.members.len()
     }

@@ -37,6 +37,9 @@ pub(crate) struct Fit<'a> {
     /// Every parameter's value: the held ones stay, the free ones are overwritten.
     values: Vec<f64>,
     bounds: Vec<(f64, f64)>,
+    /// The largest step of each variable ([`crate::parameter::Id::max_shift`]), when any is
+    /// limited.
+    shifts: Option<Vec<f64>>,
 }
 
 impl<'a> Fit<'a> {
@@ -55,6 +58,12 @@ impl<'a> Fit<'a> {
             constraints,
             values: values.to_vec(),
             bounds: constraints.bounds(&model.table),
+            shifts: {
+                let s: Vec<f64> = (0..constraints.variables())
+                    .map(|k| model.table[constraints.leader(k)].id.max_shift())
+                    .collect();
+                s.iter().any(|v| v.is_finite()).then_some(s)
+            },
         }
     }
 
@@ -79,6 +88,10 @@ impl<'a> Fit<'a> {
 impl Problem for Fit<'_> {
     fn bounds(&self) -> &[(f64, f64)] {
         &self.bounds
+    }
+
+    fn max_shifts(&self) -> Option<&[f64]> {
+        self.shifts.as_deref()
     }
 
     fn chi2(&self, x: &[f64]) -> f64 {

@@ -20,6 +20,12 @@ pub(crate) trait Problem {
     /// The weighted Jacobian of the model, J = −∂r/∂x (one column per variable), the weighted
     /// residuals r = √w (y − f) and χ² at `x`.
     fn jacobian(&self, x: &[f64]) -> (DMatrix<f64>, DVector<f64>, f64);
+    /// The largest change of each variable in one step (infinite for none): a step that would
+    /// move one further is shortened as a whole, so that a heavy atom's large first shift does
+    /// not throw the light atoms' off.
+    fn max_shifts(&self) -> Option<&[f64]> {
+        None
+    }
 }
 
 /// Levenberg–Marquardt's settings.
@@ -194,7 +200,15 @@ impl LevenbergMarquardt {
                     continue;
                 };
                 factorised = true;
-                let step = chol.solve(&grad);
+                let mut step = chol.solve(&grad);
+                if let Some(limits) = problem.max_shifts() {
+                    let over = (0..m)
+                        .map(|c| step[c].abs() / limits[c])
+                        .fold(1.0, f64::max);
+                    if over > 1.0 {
+                        step /= over;
+                    }
+                }
                 let trial: Vec<f64> = (0..m)
                     .map(|c| (x[c] + step[c]).clamp(bounds[c].0, bounds[c].1))
                     .collect();
@@ -269,6 +283,48 @@ mod tests {
             "{x:?}"
         );
         assert!(s.chi2 < 1e-8 && s.iterations > 3, "{s:?}");
+    }
+
+    /// Rosenbrock's valley with every step held to 0.05: each accepted step moves no variable
+    /// further, and the minimum is still found.
+    struct Limited(Rosenbrock, [f64; 2], std::cell::RefCell<Vec<[f64; 2]>>);
+
+    impl Problem for Limited {
+        fn bounds(&self) -> &[(f64, f64)] {
+            self.0.bounds()
+        }
+        fn chi2(&self, x: &[f64]) -> f64 {
+            self.0.chi2(x)
+        }
+        fn jacobian(&self, x: &[f64]) -> (DMatrix<f64>, DVector<f64>, f64) {
+            self.2.borrow_mut().push([x[0], x[1]]);
+            self.0.jacobian(x)
+        }
+        fn max_shifts(&self) -> Option<&[f64]> {
+            Some(&self.1)
+        }
+    }
+
+    #[test]
+    fn steps_are_held_to_their_largest_shifts() {
+        let free = (f64::NEG_INFINITY, f64::INFINITY);
+        let p = Limited(Rosenbrock(vec![free; 2]), [0.05, 0.05], Default::default());
+        let mut x = [-1.2, 1.0];
+        LevenbergMarquardt::new(2000, 1e-14)
+            .minimise(&p, &mut x)
+            .unwrap();
+        assert!((x[0] - 1.0).abs() < 1e-4, "{x:?}");
+        let visited = p.2.borrow();
+        assert!(
+            visited.len() > 44,
+            "at least 2.2 / 0.05 steps: {}",
+            visited.len()
+        );
+        for w in visited.windows(2) {
+            for k in 0..2 {
+                assert!((w[1][k] - w[0][k]).abs() <= 0.05 + 1e-12, "{w:?}");
+            }
+        }
     }
 
     #[test]

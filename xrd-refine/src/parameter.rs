@@ -210,6 +210,18 @@ impl Id {
         }
     }
 
+    /// The largest change of the parameter in one least-squares step: a site's coordinate by
+    /// 0.02 of the cell edge, a displacement by 0.01 Å², an occupancy by 0.1; unlimited for
+    /// the rest (the damping bounds them).
+    pub fn max_shift(self) -> f64 {
+        match self {
+            Id::Site(_, _, SiteParam::X | SiteParam::Y | SiteParam::Z) => 0.02,
+            Id::Site(_, _, SiteParam::Occupancy) => 0.1,
+            Id::Site(..) => 0.01,
+            _ => f64::INFINITY,
+        }
+    }
+
     /// Whether the parameter's lower bound is a physical limit where it rests when there is
     /// nothing to refine (a scale refined away, no size or strain broadening, a Gaussian width
     /// at its floor at synchrotron resolution): no warning there, and no at-bound flag.

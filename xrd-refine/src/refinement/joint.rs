@@ -209,11 +209,19 @@ impl Joint {
                 (p.lo, p.hi)
             })
             .collect();
+        let shifts = vars
+            .iter()
+            .map(|members| {
+                let (h, i) = members[0];
+                prepared[h].model.table[i].id.max_shift()
+            })
+            .collect();
         let problem = JointProblem {
             prepared: &prepared,
             vars: &vars,
             columns: &columns,
             bounds,
+            shifts,
         };
         let params = &self.histograms[0].0.params;
         let solver = LevenbergMarquardt {
@@ -420,6 +428,8 @@ struct JointProblem<'a> {
     /// Per pattern, per parameter: its variable.
     columns: &'a [Vec<Column>],
     bounds: Vec<(f64, f64)>,
+    /// The largest step of each variable.
+    shifts: Vec<f64>,
 }
 
 impl JointProblem<'_> {
@@ -453,6 +463,10 @@ impl JointProblem<'_> {
 impl Problem for JointProblem<'_> {
     fn bounds(&self) -> &[(f64, f64)] {
         &self.bounds
+    }
+
+    fn max_shifts(&self) -> Option<&[f64]> {
+        Some(&self.shifts)
     }
 
     fn chi2(&self, x: &[f64]) -> f64 {
