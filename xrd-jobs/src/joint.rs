@@ -210,6 +210,7 @@ impl JointJob {
                     ));
                 }
             }
+            crate::refine::check_probe(label, pattern, refiner.get_instrument())?;
             let w = measured_wavelength(pattern.wavelength(), self.options.wavelength, *wavelength)
                 .unwrap_or(Wavelength::CU_KA);
             joint = joint.histogram(refiner.clone().control(control.clone()), pattern.clone(), w);
@@ -243,5 +244,69 @@ impl JointJob {
             refinement,
             cifs,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A neutron instrument beside data whose file names an X-ray tube is refused, naming the
+    /// pattern; X-ray instruments and files without a wavelength pass.
+    #[test]
+    fn a_neutron_instrument_beside_xray_data_is_refused() {
+        let tt: Vec<f64> = (0..100).map(|i| 10.0 + 0.1 * f64::from(i)).collect();
+        let y = vec![10.0; 100];
+        let plain = Pattern::new(tt, y).unwrap();
+        let tube = plain.clone().with_wavelength(Some(Wavelength::CU_KA));
+        let neutron = xrd_refine::Instrument {
+            probe: xrd_sim::Probe::Neutron,
+            ..Default::default()
+        };
+        let e = crate::refine::check_probe("a.xrdml", &tube, &neutron).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("a.xrdml: a neutron instrument beside X-ray data"),
+            "{e}"
+        );
+        assert!(crate::refine::check_probe("a", &plain, &neutron).is_ok());
+        assert!(crate::refine::check_probe("a", &tube, &Default::default()).is_ok());
+    }
+
+    /// No pattern, references, a standard, or several structures for one spec are refused by
+    /// the option's name.
+    #[test]
+    fn what_a_joint_refinement_refuses() {
+        let options = RefineOptions {
+            phases: vec!["anatase.cif".into()],
+            ..Default::default()
+        };
+        let name = |r: Result<JointJob>| {
+            r.err()
+                .and_then(|e| e.invalid_parameter().map(|p| p.name))
+                .unwrap_or("")
+        };
+        assert_eq!(name(JointJob::new(options.clone(), &[])), "histograms");
+        let with = |f: fn(&mut RefineOptions)| {
+            let mut o = options.clone();
+            f(&mut o);
+            name(JointJob::new(o, &[HistogramOptions::default()]))
+        };
+        assert_eq!(
+            with(|o| {
+                o.references = vec!["QUARTZ".into()];
+                o.reference_library = Some("r.csv".into());
+            }),
+            "references"
+        );
+        assert_eq!(
+            with(|o| {
+                o.standard = Some(crate::Weighed {
+                    spec: "anatase.cif".into(),
+                    weight: 0.2,
+                });
+            }),
+            "standard"
+        );
     }
 }

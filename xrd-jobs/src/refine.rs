@@ -119,6 +119,29 @@ pub(crate) fn library_for<'a>(
     )?)))
 }
 
+/// Refuses a neutron instrument beside a pattern whose file says it was measured with an X-ray
+/// tube (a Kα₁/Kα₂ doublet): a neutron's scattering lengths would be fitted to X-ray data.
+pub(crate) fn check_probe(
+    label: &str,
+    pattern: &Pattern,
+    instrument: &xrd_refine::Instrument,
+) -> Result<()> {
+    if instrument.probe == xrd_sim::Probe::Neutron
+        && let Some(w) = pattern.wavelength()
+        && w.alpha2().is_some()
+    {
+        return Err(invalid(
+            "instrument",
+            format!(
+                "{label}: a neutron instrument beside X-ray data (the file says {:.5} Å with a \
+                 Kα₂ line)",
+                w.angstrom()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The instrument of `path` (ours or a GSAS file, with its wavelength and the terms our profile
 /// cannot hold), else the default.
 pub(crate) fn load_instrument(
@@ -350,6 +373,7 @@ impl Refine {
         control: &Control,
     ) -> Result<Refined> {
         let wavelength = self.wavelength_of(pattern);
+        check_probe(label, pattern, &s.setup.instrument)?;
         let mut setup = RefineSetup {
             control: control.clone(),
             ..s.setup.clone()

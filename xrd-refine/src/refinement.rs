@@ -425,6 +425,11 @@ impl Refiner {
         self
     }
 
+    /// The instrument set by [`Refiner::instrument`].
+    pub fn get_instrument(&self) -> &Instrument {
+        &self.instrument
+    }
+
     /// The settings set by [`Refiner::params`].
     pub fn get_params(&self) -> &RefineParams {
         &self.params
