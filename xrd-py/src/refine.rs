@@ -113,6 +113,15 @@ pub fn _row_columns(kind: &str) -> PyResult<Vec<&'static str>> {
 /// with a standard), "rp", "rwp", "rexp", "chi2", "gof", "amorphous", "amorphous_esd",
 /// "warnings", the arrays as above with "phase_curves" keyed by id, and "quantification".
 ///
+/// Structure refinement: `stages` ending in "atoms" refines each site's free coordinates, U
+/// (`atoms`: "xyz", "U", "uij" for anisotropic, "occ") with `restraints` ("PHASE:A-B=1.47/0.01",
+/// "PHASE:A-C-B=109.5/1"); the refinement's phases then hold "sites", "bonds", "angles",
+/// "r_bragg". With `joint=True`, `pattern` is a list of patterns (X-ray and neutron of one sample)
+/// refined together with one structure per phase, `instrument` and `two_theta_range` a list of
+/// one per pattern (or one for all): returns a dict with "histograms" (per pattern: "file", "rwp",
+/// "rp", "gof", the curves and "refinement"), "sites" (each with "phase"), "rwp" (all patterns),
+/// "warnings", "cifs" (file name → refined CIF text) and "refinement_json".
+///
 /// The options are xrd-jobs' `RefineOptions`, as `xrd refine`'s flags and a workbench request
 /// take them. `progress` is a callable given `(what, done, total, message)` as the job goes (the
 /// structures compared, the stages, the pattern done); an exception it raises stops the job and
