@@ -62,6 +62,9 @@ pub(crate) struct AtomSite {
     pub occupancy0: f64,
     /// Anisotropic displacements instead of U, when refined so.
     pub aniso: Option<Aniso>,
+    /// A mixed site's last member: it follows the first member's position and displacement,
+    /// and its occupancy is the group's total less the others' (their indices).
+    pub tied: Option<Tie>,
     /// How many atoms of the cell the site stands for.
     pub multiplicity: usize,
     stabiliser: f64,
@@ -143,6 +146,17 @@ impl Aniso {
     }
 }
 
+/// How a mixed site's last member follows the others (see [`AtomSite::tied`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Tie {
+    /// The first member: position and displacement.
+    pub leader: usize,
+    /// Every other member, whose occupancies it completes.
+    pub partners: Vec<usize>,
+    /// The group's total occupancy (kept at its start).
+    pub total: f64,
+}
+
 impl AtomSite {
     /// How many displacement parameters it has: 1 (U) or its free U components.
     pub fn n_displacement(&self) -> usize {
@@ -150,8 +164,11 @@ impl AtomSite {
     }
 
     /// Its parameters in table order: the free coordinates, U (or its free U components),
-    /// occupancy.
+    /// occupancy; none for a mixed site's last member, which follows the others.
     pub fn params(&self) -> Vec<SiteParam> {
+        if self.tied.is_some() {
+            return Vec::new();
+        }
         let mut p: Vec<SiteParam> = self.axes.iter().map(|&a| SiteParam::axis(a)).collect();
         match &self.aniso {
             None => p.push(SiteParam::U),
@@ -176,6 +193,9 @@ impl AtomSite {
 
     /// The starting values of its parameters: the coordinates it leads, U, occupancy.
     pub fn starts(&self) -> Vec<f64> {
+        if self.tied.is_some() {
+            return Vec::new();
+        }
         let mut v: Vec<f64> = self.axes.iter().map(|&a| self.x0[a]).collect();
         match &self.aniso {
             None => v.push(self.u0),
@@ -315,24 +335,29 @@ pub(crate) fn asymmetric_unit(structure: &Structure) -> Result<(Vec<SymOp>, Vec<
             occupancy: site.occupancy,
             constraints: c,
             multiplicity: 1,
+            tied: None,
         });
     }
-    // Sites sharing a position (a mixed site) share it at most fully.
-    for (i, a) in out.iter().enumerate() {
-        let shared: Vec<&AsymSite> = out[i..]
-            .iter()
-            .filter(|b| {
+    // Sites sharing a position (a mixed site) share it at most fully; the group's last member
+    // follows the first and completes the others' occupancies.
+    let mut grouped = vec![false; out.len()];
+    for i in 0..out.len() {
+        if grouped[i] {
+            continue;
+        }
+        let shared: Vec<usize> = (i..out.len())
+            .filter(|&j| {
                 let d = [0, 1, 2].map(|k| {
-                    let v = b.frac[k] - a.frac[k];
+                    let v = out[j].frac[k] - out[i].frac[k];
                     v - v.round()
                 });
                 let c = structure.lattice().cartesian(d);
                 (c[0] * c[0] + c[1] * c[1] + c[2] * c[2]).sqrt() < SYMPREC
             })
             .collect();
-        let total: f64 = shared.iter().map(|b| b.occupancy).sum();
+        let total: f64 = shared.iter().map(|&j| out[j].occupancy).sum();
         if shared.len() > 1 && total > 1.0 + 1e-3 {
-            let labels: Vec<&str> = shared.iter().map(|b| b.label.as_str()).collect();
+            let labels: Vec<&str> = shared.iter().map(|&j| out[j].label.as_str()).collect();
             return Err(crate::error::invalid(
                 "sites",
                 format!(
@@ -340,6 +365,16 @@ pub(crate) fn asymmetric_unit(structure: &Structure) -> Result<(Vec<SymOp>, Vec<
                     labels.join(", ")
                 ),
             ));
+        }
+        if let [first, .., last] = shared[..] {
+            for &j in &shared {
+                grouped[j] = true;
+            }
+            out[last].tied = Some(Tie {
+                leader: first,
+                partners: shared[..shared.len() - 1].to_vec(),
+                total,
+            });
         }
     }
     Ok((ops, out))
@@ -358,6 +393,8 @@ pub(crate) struct AsymSite {
     pub occupancy: f64,
     pub constraints: SiteConstraints,
     pub multiplicity: usize,
+    /// A mixed site's last member's tie to the others.
+    pub tied: Option<Tie>,
 }
 
 impl AtomModel {
@@ -414,9 +451,11 @@ impl AtomModel {
                 )
             });
             offsets.push(n_params);
-            n_params += a.constraints.coordinates.len()
-                + aniso.as_ref().map_or(1, |x| x.directions.len())
-                + 1;
+            if a.tied.is_none() {
+                n_params += a.constraints.coordinates.len()
+                    + aniso.as_ref().map_or(1, |x| x.directions.len())
+                    + 1;
+            }
             sites.push(AtomSite {
                 label: a.label,
                 element: a.element,
@@ -426,6 +465,7 @@ impl AtomModel {
                 u0: a.u,
                 occupancy0: a.occupancy,
                 aniso,
+                tied: a.tied,
                 multiplicity: a.multiplicity,
                 stabiliser: a.constraints.stabiliser.max(1) as f64,
                 scatterer,
@@ -472,12 +512,45 @@ impl AtomModel {
         })
     }
 
+    /// Where site `s`'s coordinate and displacement parameters are (its leader's for a mixed
+    /// site's last member), and the site that owns them.
+    pub fn params_of(&self, s: usize) -> (usize, &AtomSite) {
+        let owner = self.sites[s].tied.as_ref().map_or(s, |t| t.leader);
+        (self.offsets[owner], &self.sites[owner])
+    }
+
+    /// The index of site `s`'s occupancy among the phase's parameters, or none for a mixed
+    /// site's last member.
+    pub fn occupancy_index(&self, s: usize) -> Option<usize> {
+        let site = &self.sites[s];
+        site.tied
+            .is_none()
+            .then(|| self.offsets[s] + site.directions.len() + site.n_displacement())
+    }
+
+    /// Site `s`'s occupancy at the phase's site parameters `v`.
+    pub fn occupancy(&self, v: &[f64], s: usize) -> f64 {
+        match (&self.sites[s].tied, self.occupancy_index(s)) {
+            (Some(t), _) => {
+                t.total
+                    - t.partners
+                        .iter()
+                        .filter_map(|&p| self.occupancy_index(p))
+                        .map(|i| v[i])
+                        .sum::<f64>()
+            }
+            (None, Some(i)) => v[i],
+            (None, None) => 0.0,
+        }
+    }
+
     /// Every site's position at the phase's site parameters `v` (in order).
     pub fn positions(&self, v: &[f64]) -> Vec<[f64; 3]> {
-        self.sites
-            .iter()
-            .zip(&self.offsets)
-            .map(|(s, &o)| s.position(&v[o..o + s.directions.len()]))
+        (0..self.sites.len())
+            .map(|s| {
+                let (o, owner) = self.params_of(s);
+                owner.position(&v[o..o + owner.directions.len()])
+            })
             .collect()
     }
 
@@ -544,11 +617,9 @@ impl AtomModel {
     /// `derivatives`, their derivatives.
     pub fn evaluate(&self, v: &[f64], derivatives: bool) -> StructureF2 {
         let n = self.n_params;
-        let positions: Vec<[f64; 3]> = self
-            .sites
-            .iter()
-            .zip(&self.offsets)
-            .map(|(s, &o)| s.position(&v[o..o + s.directions.len()]))
+        let positions = self.positions(v);
+        let occupancies: Vec<f64> = (0..self.sites.len())
+            .map(|s| self.occupancy(v, s))
             .collect();
         let mut out = StructureF2 {
             f2: Vec::with_capacity(self.images.len()),
@@ -570,14 +641,16 @@ impl AtomModel {
                 // dF(±h)/dp for every parameter, as (re, im).
                 let mut dp = vec![(0.0, 0.0); if derivatives { n } else { 0 }];
                 let mut dm = vec![(0.0, 0.0); if derivatives { n } else { 0 }];
-                for ((site, x), &o) in self.sites.iter().zip(&positions).zip(&self.offsets) {
-                    let nd = site.directions.len();
-                    let nu = site.n_displacement();
-                    let occ = v[o + nd + nu];
+                for (idx, (site, x)) in self.sites.iter().zip(&positions).enumerate() {
+                    // A mixed site's last member moves and vibrates with its leader.
+                    let (o, geo) = self.params_of(idx);
+                    let nd = geo.directions.len();
+                    let nu = geo.n_displacement();
+                    let occ = occupancies[idx];
                     let (ar, ai) = site.scatterer.at(s);
                     // Isotropic: one Debye–Waller factor for every image; anisotropic: one per
                     // image, exp(−(Wᵀh)ᵀβ(Wᵀh)), and its derivative in each U parameter.
-                    let iso = match &site.aniso {
+                    let iso = match &geo.aniso {
                         None => (-EIGHT_PI2 * v[o + nd] * img.s2).exp(),
                         Some(_) => 1.0,
                     };
@@ -587,7 +660,7 @@ impl AtomModel {
                     for &(hw, ht) in &img.ops {
                         let phi = TWO_PI * (hw[0] * x[0] + hw[1] * x[1] + hw[2] * x[2]) + ht;
                         let (sn, cs) = phi.sin_cos();
-                        let (sn, cs, per) = match &site.aniso {
+                        let (sn, cs, per) = match &geo.aniso {
                             None => (sn, cs, Vec::new()),
                             Some(a) => {
                                 let per = a.per_param(hw);
@@ -600,7 +673,7 @@ impl AtomModel {
                         sr += cs;
                         si += sn;
                         if derivatives {
-                            for (k, d) in site.directions.iter().enumerate() {
+                            for (k, d) in geo.directions.iter().enumerate() {
                                 let a = TWO_PI * (hw[0] * d[0] + hw[1] * d[1] + hw[2] * d[2]);
                                 // d e^{iφ} = i a e^{iφ} = a(−sin φ + i cos φ)
                                 dsum[k].0 -= a * sn;
@@ -623,18 +696,30 @@ impl AtomModel {
                     mi += w * gm.1;
                     if derivatives {
                         // Coordinates, and anisotropic U (their sums carry the factors).
+                        // Added, not set: a mixed site's members share their leader's.
+                        let mut add = |i: usize, f: f64, (a, b): ((f64, f64), (f64, f64))| {
+                            dp[i].0 += f * a.0;
+                            dp[i].1 += f * a.1;
+                            dm[i].0 += f * b.0;
+                            dm[i].1 += f * b.1;
+                        };
                         for (k, &(dr, di)) in dsum.iter().enumerate() {
-                            let (a, b) = (mul((dr, di)), mul((dr, -di)));
-                            dp[o + k] = (w * a.0, w * a.1);
-                            dm[o + k] = (w * b.0, w * b.1);
+                            add(o + k, w, (mul((dr, di)), mul((dr, -di))));
                         }
-                        if site.aniso.is_none() {
-                            let du = -EIGHT_PI2 * img.s2 * w;
-                            dp[o + nd] = (du * gp.0, du * gp.1);
-                            dm[o + nd] = (du * gm.0, du * gm.1);
+                        if geo.aniso.is_none() {
+                            add(o + nd, -EIGHT_PI2 * img.s2 * w, (gp, gm));
                         }
-                        dp[o + nd + nu] = (t * gp.0, t * gp.1);
-                        dm[o + nd + nu] = (t * gm.0, t * gm.1);
+                        match (&self.sites[idx].tied, self.occupancy_index(idx)) {
+                            (None, Some(i)) => add(i, t, (gp, gm)),
+                            (Some(tie), _) => {
+                                for i in
+                                    tie.partners.iter().filter_map(|&p| self.occupancy_index(p))
+                                {
+                                    add(i, -t, (gp, gm));
+                                }
+                            }
+                            (None, None) => {}
+                        }
                     }
                 }
                 f2s.push(pr * pr + pi * pi + mr * mr + mi * mi);
@@ -841,6 +926,57 @@ mod tests {
             "{:?}",
             o.u0
         );
+    }
+
+    /// A mixed site (Fe 0.4 / Ti 0.6 on rutile's Ti position): Ti follows Fe's position and
+    /// U and completes its occupancy to the total; |F|² as the simulator's, and every
+    /// derivative (the shared ones summed) against central differences.
+    #[test]
+    fn a_mixed_site_moves_as_one_and_keeps_its_total() {
+        let s = Structure::from_cif(
+            "data_t\n_cell_length_a 4.594\n_cell_length_b 4.594\n_cell_length_c 2.959\n\
+             _cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n\
+             _symmetry_space_group_name_H-M 'P 42/m n m'\nloop_\n_atom_site_label\n\
+             _atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n\
+             _atom_site_fract_z\n_atom_site_occupancy\n_atom_site_U_iso_or_equiv\n\
+             Fe Fe 0 0 0 0.4 0.008\nTi Ti 0 0 0 0.6 0.008\nO O 0.3053 0.3053 0 1 0.01\n",
+        )
+        .unwrap();
+        let (hkl, inv_d2, f2) = reflections(&s);
+        let m = AtomModel::new(&s, &hkl, &inv_d2, Wavelength::CU_KA, false, false).unwrap();
+        assert_eq!(m.sites[0].params(), [SiteParam::U, SiteParam::Occupancy]);
+        assert!(m.sites[1].params().is_empty(), "Ti follows Fe");
+        assert_eq!(m.n_params, 2 + 3);
+        let v0 = m.starts();
+        assert!((m.occupancy(&v0, 1) - 0.6).abs() < 1e-12);
+        let got = m.evaluate(&v0, false);
+        let largest = f2.iter().copied().fold(0.0, f64::max);
+        for (k, want) in f2.iter().enumerate() {
+            assert!(
+                (got.f2[k][0] - want).abs() <= 1e-6 * largest,
+                "{:?}",
+                hkl[k]
+            );
+        }
+        // More Fe is less Ti: the total holds.
+        let mut v = v0.clone();
+        v[1] = 0.55;
+        assert!((m.occupancy(&v, 1) - 0.45).abs() < 1e-12);
+        let d = m.evaluate(&v, true);
+        for j in 0..m.n_params {
+            let h = 1e-6;
+            let (mut up, mut down) = (v.clone(), v.clone());
+            up[j] += h;
+            down[j] -= h;
+            let (fu, fd) = (m.evaluate(&up, false), m.evaluate(&down, false));
+            let (mut diff, mut norm) = (0.0, 0.0);
+            for k in 0..hkl.len() {
+                let num = (fu.f2[k][0] - fd.f2[k][0]) / (2.0 * h);
+                diff += (d.d[k][j] - num).powi(2);
+                norm += num * num;
+            }
+            assert!(norm > 0.0 && (diff / norm).sqrt() < 1e-6, "parameter {j}");
+        }
     }
 
     fn derivatives_check(anisotropic: bool) {

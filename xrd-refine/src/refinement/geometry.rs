@@ -102,8 +102,9 @@ pub(super) fn bonds_and_angles(
         })
         .collect();
     let params_of = |s: usize| -> Vec<usize> {
-        let o = pi.sites.start + atoms.offsets[s];
-        (o..o + atoms.sites[s].directions.len()).collect()
+        let (o, site) = atoms.params_of(s);
+        let o = pi.sites.start + o;
+        (o..o + site.directions.len()).collect()
     };
     let cell_params: Vec<usize> = pi.cell.clone().collect();
     let length = |v: &[f64], a: usize, nb: Image| {

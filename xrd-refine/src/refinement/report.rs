@@ -67,11 +67,14 @@ pub(super) fn site_results(
         }
         v.max(0.0).sqrt()
     };
+    let phase = &values[first..first + atoms.n_params];
     atoms
         .sites
         .iter()
-        .zip(&atoms.offsets)
-        .map(|(site, &o)| {
+        .enumerate()
+        .map(|(index, label_site)| {
+            // A mixed site's last member reports its leader's position and displacement.
+            let (o, site) = atoms.params_of(index);
             let i = first + o;
             let nd = site.directions.len();
             let nu = site.n_displacement();
@@ -103,18 +106,37 @@ pub(super) fn site_results(
                     )
                 }
             };
+            // Its occupancy, or the group's total less its partners' (whose esds it has).
+            let occupancy_esd = match (&label_site.tied, atoms.occupancy_index(index)) {
+                (None, Some(k)) => var(first + k, &[1.0]),
+                (Some(t), _) => {
+                    let ks: Vec<usize> = t
+                        .partners
+                        .iter()
+                        .filter_map(|&p| atoms.occupancy_index(p))
+                        .collect();
+                    let mut v = 0.0;
+                    for &a in &ks {
+                        for &b in &ks {
+                            v += covariance(first + a, first + b);
+                        }
+                    }
+                    v.max(0.0).sqrt()
+                }
+                (None, None) => 0.0,
+            };
             SiteResult {
-                label: site.label.clone(),
-                element: site.element.symbol().to_string(),
-                multiplicity: site.multiplicity,
+                label: label_site.label.clone(),
+                element: label_site.element.symbol().to_string(),
+                multiplicity: label_site.multiplicity,
                 xyz,
                 xyz_esd,
                 u,
                 u_esd,
                 u_aniso,
                 u_aniso_esd,
-                occupancy: values[i + nd + nu],
-                occupancy_esd: var(i + nd + nu, &[1.0]),
+                occupancy: atoms.occupancy(phase, index),
+                occupancy_esd,
             }
         })
         .collect()
