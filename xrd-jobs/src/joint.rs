@@ -48,7 +48,7 @@ pub struct JointRefined {
 impl JointRefined {
     /// `refinement.json` of a joint refinement: `histograms` (each pattern's file, Rwp and
     /// whole refinement, its phases' `sites` shared), the total Rwp, the joint stage's
-    /// iterations, stop and warnings.
+    /// iterations, stop and warnings, and each later pattern's `hydrostatic` strain.
     ///
     /// # Errors
     /// Only if serialisation fails.
@@ -66,6 +66,7 @@ impl JointRefined {
             iterations: usize,
             stop: xrd_refine::Stop,
             warnings: &'a [String],
+            hydrostatic: &'a [xrd_refine::HydrostaticStrain],
         }
         let r = &self.refinement;
         let json = Json {
@@ -83,6 +84,7 @@ impl JointRefined {
             iterations: r.iterations,
             stop: r.stop,
             warnings: &r.warnings,
+            hydrostatic: &r.hydrostatic,
         };
         serde_json::to_string_pretty(&json).map_err(|e| crate::Error::Input(e.to_string()))
     }

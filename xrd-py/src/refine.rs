@@ -317,6 +317,7 @@ fn joint_refine<'py>(
         }
     }
     out.set_item("sites", sites)?;
+    out.set_item("hydrostatic", as_python(py, &r.hydrostatic)?)?;
     let cifs = PyDict::new(py);
     for c in &fit.cifs {
         cifs.set_item(&c.file_name, &c.text)?;

@@ -38,9 +38,9 @@ pub use phase::{Intensities, Phase};
 pub use reference::{BACKGROUND_NAME, Reference, ReferenceLibrary};
 pub use refined_cif::{cif_value, refined_cif};
 pub use refinement::{
-    Bond, BondAngle, Joint, JointRefinement, MICROABSORPTION_WARNING, MeasuredReferences,
-    ParameterValue, PhaseKind, PhaseResult, Refinement, Refiner, SENSITIVITY_PARTICLE_SIZE,
-    SiteResult, rir_scale,
+    Bond, BondAngle, HydrostaticStrain, Joint, JointRefinement, MICROABSORPTION_WARNING,
+    MeasuredReferences, ParameterValue, PhaseKind, PhaseResult, Refinement, Refiner,
+    SENSITIVITY_PARTICLE_SIZE, SiteResult, rir_scale,
 };
 pub use restraint::{Restraint, RestraintResult};
 pub use series::{

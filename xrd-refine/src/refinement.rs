@@ -23,7 +23,7 @@ mod geometry;
 mod joint;
 mod report;
 
-pub use joint::{Joint, JointRefinement};
+pub use joint::{HydrostaticStrain, Joint, JointRefinement};
 
 /// Peaks are prepared this far (°) beyond the refined range, for cell changes, zero and Kα₂.
 const MARGIN: f64 = 3.0;

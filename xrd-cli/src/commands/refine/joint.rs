@@ -68,6 +68,15 @@ pub(super) fn run(args: &Args, ctx: &Context) -> Result<Outcome> {
     for w in &r.warnings {
         eprintln!("warning: {w}");
     }
+    for h in &r.hydrostatic {
+        eprintln!(
+            "{}: {} cell {:+.4} % against the first pattern's (hydrostatic, ± {:.4} %)",
+            fit.files[h.pattern],
+            h.phase,
+            100.0 * h.strain,
+            100.0 * h.esd
+        );
+    }
     eprintln!(
         "all patterns: Rwp {:.4} after {} joint iterations ({:?})",
         r.rwp, r.iterations, r.stop
