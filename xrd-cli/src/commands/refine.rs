@@ -314,6 +314,33 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         for w in &fit.warnings {
             eprintln!("{label}: warning: {w}");
         }
+        // A refined structure's sites, as the CIF has them (the rows keep one schema).
+        for ph in fit.phases.iter().filter(|p| !p.sites.is_empty()) {
+            let v = xrd_refine::cif_value;
+            eprintln!(
+                "{label}: {} sites (x, y, z, U, occupancy; R_Bragg {:.4}):",
+                ph.name,
+                ph.r_bragg.unwrap_or(f64::NAN)
+            );
+            for s in &ph.sites {
+                eprintln!(
+                    "  {:6} {:2} {} {} {} {} {}",
+                    s.label,
+                    s.element,
+                    v(s.xyz[0], s.xyz_esd[0]),
+                    v(s.xyz[1], s.xyz_esd[1]),
+                    v(s.xyz[2], s.xyz_esd[2]),
+                    v(s.u, s.u_esd),
+                    v(s.occupancy, s.occupancy_esd)
+                );
+            }
+        }
+        for r in &fit.restraints {
+            eprintln!(
+                "{label}: restraint {}: {:.4} ({:+.1} σ)",
+                r.restraint, r.value, r.deviation
+            );
+        }
         if let Some(a) = fit.amorphous {
             eprintln!("{label}: amorphous or unidentified: {a:.4}");
         }
