@@ -26,6 +26,10 @@ const REAPPEAR_CELL: f64 = 0.02;
 /// The reference Rwp of a warm fit is the median of this many frames accepted before it.
 const RWP_MEMORY: usize = 5;
 
+/// A cold fit's backward elimination tries holding this many of the phases present each round,
+/// those with the smallest fraction over esd.
+const ELIMINATION_TRIALS: usize = 2;
+
 /// One frame of a series: a pattern, or why it could not be read.
 #[derive(Debug, Clone)]
 pub struct Frame {
@@ -805,20 +809,34 @@ impl Sequential {
     }
 
     /// A cold fit of every phase, then the phases the data do not need held absent one at a
-    /// time (backward elimination): of the phases present, the one whose removal raises χ²
-    /// least is held while the fit with it is not significantly better (the F-test of
+    /// time (backward elimination): of the phases present (the [`ELIMINATION_TRIALS`] least
+    /// supported by their fraction's esd), the one whose removal raises χ² least is held while
+    /// the fit with it is not significantly better (the F-test of
     /// [`SeriesParams::appear_z`]). A series names every phase it may meet; in a cold fit
     /// those absent from the frame otherwise take the intensity of the others' lines, and the
     /// chain would carry that start.
     fn cold(&self, pattern: &Pattern, w: Wavelength) -> Result<(Refinement, State)> {
         let (mut r, mut s) = self.refiner.fit_state(pattern, w)?;
         loop {
-            let present: Vec<usize> = (0..r.phases.len())
+            let mut present: Vec<usize> = (0..r.phases.len())
                 .filter(|&p| !r.phases[p].absent)
                 .collect();
             if present.len() < 2 {
                 break;
             }
+            // Holding a phase raises χ² by about the square of its fraction over its esd
+            // (Wald): only the phases least supported that way are tried, not every phase
+            // present (each trial is a fit).
+            let support = |p: usize| {
+                let ph = &r.phases[p];
+                if ph.weight_fraction_esd > 0.0 {
+                    ph.weight_fraction / ph.weight_fraction_esd
+                } else {
+                    f64::INFINITY
+                }
+            };
+            present.sort_by(|&a, &b| support(a).total_cmp(&support(b)));
+            present.truncate(ELIMINATION_TRIALS);
             let best = present
                 .iter()
                 .filter_map(|&p| {
