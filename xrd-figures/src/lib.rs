@@ -831,6 +831,20 @@ fn draw_rietveld(svg: &mut String, plot: &RietveldPlot) -> FigResult {
     root.present().map_err(err(path))
 }
 
+/// How strongly a point of a series panel asks to be looked at ([`series`] draws the levels
+/// differently, so a ring means "look here").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Severity {
+    /// Nothing to look at.
+    #[default]
+    None,
+    /// Worth knowing, not alarming (a parameter at a bound, a phase appearing): a short dark
+    /// red tick at the bottom of the panel under the point.
+    Minor,
+    /// Look here (an Rwp outlier, a jump the chain made): a red ring around the point.
+    Major,
+}
+
 /// One point of a series panel.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SeriesPoint {
@@ -838,32 +852,51 @@ pub struct SeriesPoint {
     pub x: f64,
     /// The value.
     pub y: f64,
-    /// Its estimated standard deviation (0 or non-finite: no bar).
+    /// Its estimated standard deviation (0 or non-finite: no band).
     pub esd: f64,
-    /// Drawn with a hollow red circle on top (e.g. a frame whose fit is suspect).
-    pub flagged: bool,
+    /// How strongly the point asks to be looked at.
+    pub flag: Severity,
 }
 
 /// A panel of a series figure: a title (the y-axis quantity, e.g. "weight fraction",
-/// "CuO a (Å)", "Rwp") and named series of points.
-#[derive(Debug, Clone)]
+/// "CuO a (Å)", "Rwp") and named series of points, one point a frame.
+#[derive(Debug, Clone, Default)]
 pub struct SeriesPanel {
     /// The y-axis quantity.
     pub title: String,
     /// Named series of points (the name goes into the legend when there are several).
     pub series: Vec<(String, Vec<SeriesPoint>)>,
+    /// What the panel's flags say (e.g. "at_bound(U)"), quoted in the note written when a flag
+    /// is on most of a series' frames; empty: the note gives the count only.
+    pub flag_reason: String,
+    /// The goodness of fit the esds were multiplied by (e.g. the frames' median), when they
+    /// were: above [`ESD_GOF_NOTE`] the panel says "esds × GoF 13", since such esds measure the
+    /// misfit more than the precision.
+    pub esd_gof: Option<f64>,
 }
 
+/// GoF above which a panel whose esds were multiplied by it says so.
+pub const ESD_GOF_NOTE: f64 = 2.0;
 /// Height of one panel of [`series`] (px); the bottom one has [`SERIES_X_AXIS`] more.
 const SERIES_PANEL_HEIGHT: u32 = 220;
 /// Extra height of the bottom panel of [`series`] for the x labels (px).
 const SERIES_X_AXIS: u32 = 44;
+/// Colour of the ticks of [`Severity::Minor`] flags: a dark red, of the rings' family but
+/// quieter, and unlike any series line.
+const MINOR_FLAG: RGBColor = RGBColor(160, 0, 0);
 
 /// Draws panels stacked vertically sharing the x axis (the order value: temperature, time or
-/// frame), each series as a line with markers and vertical esd bars (y ± esd; bars with esd 0 or
-/// non-finite are skipped), flagged points as hollow red circles on top, a legend per panel when
-/// it has more than one series, and `x_label` under the bottom panel. Panels with no finite point
-/// are drawn empty with their title; non-finite values are skipped.
+/// frame), each series as a line with markers inside a translucent esd band (y ± esd, clipped to
+/// the panel; the values alone set the y range, so one large esd cannot flatten the trend), a
+/// legend per panel when it has more than one series, and `x_label` under the bottom panel.
+///
+/// Flags are ranked: a [`Severity::Major`] point gets a red ring, a [`Severity::Minor`] one a
+/// dark red tick at the bottom of the panel. A flag level on more than half of a series' finite
+/// points says nothing frame by frame: it is not drawn on each point but stated once in the
+/// panel's note ("flagged on 184 of 190 frames: at_bound(U)", with
+/// [`SeriesPanel::flag_reason`]), and only the points flagged above it are marked. The note
+/// also says "esds × GoF 13" when [`SeriesPanel::esd_gof`] exceeds [`ESD_GOF_NOTE`]. Panels with
+/// no finite point are drawn empty with their title; non-finite values are skipped.
 pub fn series(path: &Path, panels: &[SeriesPanel], x_label: &str) -> FigResult {
     let n = panels.len().max(1);
     let root = SVGBackend::new(path, (900, SERIES_PANEL_HEIGHT * n as u32 + SERIES_X_AXIS))
@@ -925,17 +958,14 @@ fn series_x_range(panels: &[SeriesPanel]) -> (f64, f64) {
     }
 }
 
-/// The y range of a series panel: the finite values and their esd bars (the bars reach at most
-/// one span of the values beyond them, so one huge esd does not flatten the panel), padded.
+/// The y range of a series panel: its finite values, padded (the esds do not widen it: bands
+/// inflated by a poor fit would flatten the trend).
 fn series_y_range(panel: &SeriesPanel) -> (f64, f64) {
-    let pts: Vec<SeriesPoint> = panel
+    let (ymin, ymax) = panel
         .series
         .iter()
-        .flat_map(|(_, pts)| pts.iter().copied())
+        .flat_map(|(_, pts)| pts)
         .filter(|p| p.x.is_finite() && p.y.is_finite())
-        .collect();
-    let (ymin, ymax) = pts
-        .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
             (lo.min(p.y), hi.max(p.y))
         });
@@ -943,26 +973,86 @@ fn series_y_range(panel: &SeriesPanel) -> (f64, f64) {
         return (0.0, 1.0);
     }
     let scale = ymin.abs().max(ymax.abs());
-    let reach = if ymax > ymin {
-        ymax - ymin
+    let pad = if ymax > ymin {
+        0.08 * (ymax - ymin)
     } else if scale > 0.0 {
         0.05 * scale
     } else {
         1.0
     };
-    let (mut lo, mut hi) = (ymin, ymax);
-    for p in pts.iter().filter(|p| p.esd.is_finite() && p.esd > 0.0) {
-        lo = lo.min((p.y - p.esd).max(ymin - reach));
-        hi = hi.max((p.y + p.esd).min(ymax + reach));
+    (ymin - pad, ymax + pad)
+}
+
+fn is_finite_point(p: &SeriesPoint) -> bool {
+    p.x.is_finite() && p.y.is_finite()
+}
+
+/// The flag level on more than half of a series' finite points ([`Severity::None`] when none
+/// is), with the number of points flagged at it or above: such flags are stated once, not drawn.
+fn common_flag(pts: &[SeriesPoint]) -> (Severity, usize) {
+    let finite: Vec<&SeriesPoint> = pts.iter().filter(|p| is_finite_point(p)).collect();
+    let mut common = (Severity::None, 0);
+    for level in [Severity::Minor, Severity::Major] {
+        let n = finite.iter().filter(|p| p.flag >= level).count();
+        if 2 * n > finite.len() {
+            common = (level, n);
+        }
     }
-    let pad = if hi > lo {
-        0.08 * (hi - lo)
-    } else if scale > 0.0 {
-        0.05 * scale
-    } else {
-        1.0
-    };
-    (lo - pad, hi + pad)
+    common
+}
+
+/// The notes of a series panel: a flag on most frames of a series, esds inflated by a poor fit.
+fn panel_notes(panel: &SeriesPanel) -> Vec<String> {
+    let mut notes = Vec::new();
+    // The series whose common flag covers the most points speaks for the panel.
+    let most = panel
+        .series
+        .iter()
+        .map(|(_, pts)| {
+            let (level, n) = common_flag(pts);
+            (level, n, pts.iter().filter(|p| is_finite_point(p)).count())
+        })
+        .filter(|(level, ..)| *level > Severity::None)
+        .max_by_key(|&(_, n, _)| n);
+    if let Some((_, n, of)) = most {
+        let mut note = format!("flagged on {n} of {of} frames");
+        if !panel.flag_reason.is_empty() {
+            note += ": ";
+            note += &panel.flag_reason;
+        }
+        notes.push(note);
+    }
+    if let Some(gof) = panel.esd_gof.filter(|g| *g > ESD_GOF_NOTE) {
+        notes.push(format!("esds × GoF {}", short_number(gof)));
+    }
+    notes
+}
+
+/// The esd band of a series: one translucent polygon per run of successive points with an esd
+/// (a thin bar for a lone one), clipped to the panel's `(y0, y1)`.
+fn esd_bands(pts: &[SeriesPoint], (y0, y1): (f64, f64), colour: RGBColor) -> Vec<DynElement> {
+    let has_band = |p: &SeriesPoint| is_finite_point(p) && p.esd.is_finite() && p.esd > 0.0;
+    let clip = |y: f64| y.clamp(y0, y1);
+    pts.split(|p| !has_band(p))
+        .filter(|run| !run.is_empty())
+        .map(|run| {
+            if let [p] = run {
+                let bar = [(p.x, clip(p.y - p.esd)), (p.x, clip(p.y + p.esd))];
+                DynElement::Bar(PathElement::new(bar, colour.mix(0.5).stroke_width(1)))
+            } else {
+                let upper = run.iter().map(|p| (p.x, clip(p.y + p.esd)));
+                let lower = run.iter().rev().map(|p| (p.x, clip(p.y - p.esd)));
+                let outline: Vec<(f64, f64)> = upper.chain(lower).collect();
+                DynElement::Band(Polygon::new(outline, colour.mix(0.2).filled()))
+            }
+        })
+        .collect()
+}
+
+/// An esd band or, for a lone point, its bar.
+enum DynElement {
+    Band(Polygon<(f64, f64)>),
+    Bar(PathElement<(f64, f64)>),
 }
 
 fn draw_series_panel(
@@ -973,8 +1063,9 @@ fn draw_series_panel(
     x_label: Option<&str>,
 ) -> FigResult {
     let (y0, y1) = series_y_range(panel);
+    let notes = panel_notes(panel);
     let mut chart = ChartBuilder::on(area)
-        .margin_top(10)
+        .margin_top(if notes.is_empty() { 10 } else { 20 })
         .margin_left(10)
         .margin_right(20)
         .margin_bottom(4)
@@ -995,29 +1086,16 @@ fn draw_series_panel(
         None => mesh.x_label_formatter(&no_label),
     };
     mesh.draw().map_err(err(path))?;
-    let finite = |p: &&SeriesPoint| p.x.is_finite() && p.y.is_finite();
-    let bar = |p: &SeriesPoint| p.esd.is_finite() && p.esd > 0.0;
+    let finite = |p: &&SeriesPoint| is_finite_point(p);
     for (k, (name, pts)) in panel.series.iter().enumerate() {
         let colour = group_colour(k);
-        let style = colour.stroke_width(1);
-        // Bars clipped to the panel; a cap where the bar ends inside it.
-        let bars = pts.iter().filter(finite).filter(|p| bar(p)).map(|p| {
-            let lo = (p.y - p.esd).max(y0);
-            let hi = (p.y + p.esd).min(y1);
-            PathElement::new([(p.x, lo), (p.x, hi)], style)
-        });
-        chart.draw_series(bars).map_err(err(path))?;
-        let ends = pts
-            .iter()
-            .filter(finite)
-            .filter(|p| bar(p))
-            .flat_map(|p| [p.y - p.esd, p.y + p.esd].map(|y| (p.x, y)))
-            .filter(|(_, y)| *y >= y0 && *y <= y1);
-        chart
-            .draw_series(
-                ends.map(|c| EmptyElement::at(c) + PathElement::new([(-3, 0), (3, 0)], style)),
-            )
+        for element in esd_bands(pts, (y0, y1), colour) {
+            match element {
+                DynElement::Band(e) => chart.draw_series(std::iter::once(e)),
+                DynElement::Bar(e) => chart.draw_series(std::iter::once(e)),
+            }
             .map_err(err(path))?;
+        }
         // The legend entry, then the line broken where a value is missing.
         chart
             .draw_series(LineSeries::new(std::iter::empty(), colour.stroke_width(2)))
@@ -1028,7 +1106,7 @@ fn draw_series_panel(
                     + PathElement::new([(0, 0), (18, 0)], colour.stroke_width(2))
                     + Circle::new((9, 0), 3, colour.filled())
             });
-        for segment in pts.split(|p| !(p.x.is_finite() && p.y.is_finite())) {
+        for segment in pts.split(|p| !is_finite_point(p)) {
             let line = segment.iter().map(|p| (p.x, p.y));
             chart
                 .draw_series(LineSeries::new(line, colour.stroke_width(2)))
@@ -1040,25 +1118,63 @@ fn draw_series_panel(
             .map(|p| Circle::new((p.x, p.y), 3, colour.filled()));
         chart.draw_series(marks).map_err(err(path))?;
     }
-    let flagged: Vec<(f64, f64)> = panel
-        .series
-        .iter()
-        .flat_map(|(_, pts)| pts)
-        .filter(finite)
-        .filter(|p| p.flagged)
-        .map(|p| (p.x, p.y))
-        .collect();
+    // Flags above each series' common level, the minor ones as ticks under the points.
+    let marked = |level: Severity| -> Vec<(f64, f64)> {
+        panel
+            .series
+            .iter()
+            .flat_map(|(_, pts)| {
+                let (common, _) = common_flag(pts);
+                pts.iter()
+                    .filter(finite)
+                    .filter(move |p| p.flag == level && level > common)
+                    .map(|p| (p.x, p.y))
+            })
+            .collect()
+    };
     let several = panel.series.len() > 1;
-    if !flagged.is_empty() {
-        let flag = RED.stroke_width(2);
+    let (minor, major) = (marked(Severity::Minor), marked(Severity::Major));
+    if !minor.is_empty() {
+        let tick = MINOR_FLAG.stroke_width(2);
+        let height = 0.06 * (y1 - y0);
         let drawn = chart
-            .draw_series(flagged.into_iter().map(|p| Circle::new(p, 6, flag)))
+            .draw_series(
+                minor
+                    .into_iter()
+                    .map(|(x, _)| PathElement::new([(x, y0), (x, y0 + height)], tick)),
+            )
+            .map_err(err(path))?;
+        if several {
+            drawn
+                .label("minor flag")
+                .legend(move |(x, y)| PathElement::new([(x + 9, y - 5), (x + 9, y + 5)], tick));
+        }
+    }
+    if !major.is_empty() {
+        let ring = RED.stroke_width(2);
+        let drawn = chart
+            .draw_series(major.into_iter().map(|p| Circle::new(p, 6, ring)))
             .map_err(err(path))?;
         if several {
             drawn
                 .label("flagged")
-                .legend(move |(x, y)| Circle::new((x + 9, y), 5, flag));
+                .legend(move |(x, y)| Circle::new((x + 9, y), 5, ring));
         }
+    }
+    if !notes.is_empty() {
+        // Above the plotting area, right-aligned: never over the data or the legend.
+        let (px, py) = chart.plotting_area().get_pixel_range();
+        let (ax, ay) = area.get_base_pixel();
+        let grey = BLACK.mix(0.75);
+        let style = TextStyle::from(("sans-serif", 12).into_font())
+            .color(&grey)
+            .pos(Pos::new(HPos::Right, VPos::Bottom));
+        area.draw(&Text::new(
+            notes.join("; "),
+            (px.end - ax, py.start - ay - 3),
+            style,
+        ))
+        .map_err(err(path))?;
     }
     if several {
         chart
@@ -1114,42 +1230,90 @@ pub struct Waterfall {
     pub ticks: Vec<(String, Vec<f64>)>,
 }
 
-/// Most rectangles a waterfall's map may take (about 85 bytes of SVG each); beyond it the map is
-/// drawn coarser (fewer colour levels, then fewer columns and rows).
-const WATERFALL_MAX_RECTS: usize = 16_000;
-/// The grids a waterfall's map tries, finest first: (most columns, most rows, colour levels).
-const WATERFALL_GRIDS: [(usize, usize, usize); 5] = [
-    (800, 400, 32),
-    (800, 400, 16),
-    (400, 400, 16),
-    (400, 200, 8),
-    (200, 100, 8),
-];
+/// Most rows of a waterfall's map: more frames are averaged in groups of successive frames.
+const WATERFALL_MAX_ROWS: usize = 400;
 /// Height of one tick row under the waterfall (px).
 const WATERFALL_TICK_ROW: u32 = 18;
+/// Colour levels of a waterfall's map (palette entries 1..=255; entry 0 is "no data").
+const WATERFALL_LEVELS: usize = 255;
 
-/// Draws the waterfall: each frame resampled onto up to 800 columns across `two_theta` (the mean
-/// of its points in each column, linear interpolation where a column holds none, blank outside
-/// the frame), intensity on a square-root scale (shows weak peaks) coloured with [`viridis`] in
-/// 32 levels, normalised to the global 99.5th percentile of the frames; y axis "frame" 1..=n
-/// (more than 400 frames are averaged in groups); x axis "2θ (°)"; the reflection ticks below;
-/// a colour bar in intensity units at the right. Cells of equal colour are merged into one
-/// rectangle (runs along 2θ, then equal runs of successive rows), and a map that would still
-/// take too many rectangles (noisy frames) is drawn with fewer levels and cells, so the SVG
-/// stays small. An empty `frames` gives an empty figure with a note.
+/// Draws the waterfall into the SVG file `path` (see [`waterfall_svg`]).
 pub fn waterfall(path: &Path, plot: &Waterfall) -> FigResult {
+    let svg = waterfall_svg(plot)?;
+    xrd_io::write_atomic(path, svg.as_bytes()).map_err(err(path))
+}
+
+/// The waterfall as SVG text: each frame resampled onto one column per pixel across
+/// `two_theta` (the mean of its points in each column, linear interpolation where a column holds
+/// none, blank outside the frame), more than 400 frames averaged in groups; y axis "frame"
+/// 1..=n, x axis "2θ (°)", the reflection ticks below and a colour bar in intensity units at the
+/// right.
+///
+/// The map is one PNG image inside the SVG (no seams between cells, and a size that does not
+/// grow with the noise), coloured with [`viridis`] on a square-root scale (shows weak peaks).
+/// The top of the scale is robust to one strong line: the 99.5th percentile of the map once
+/// each row's strongest line is left out (its maximum and both flanks, down to 1 % of its
+/// height above the row's median), so a line 100× stronger than the rest saturates instead of
+/// turning every other line dark; the colour bar's top label then reads "≥ …". An empty
+/// `frames` gives an empty figure with a note.
+///
+/// # Errors
+/// plotters' or the PNG encoder's errors, as text.
+pub fn waterfall_svg(plot: &Waterfall) -> Result<String, String> {
+    let mut svg = String::new();
+    let images = draw_waterfall(&mut svg, plot)?;
+    Ok(with_images(svg, &images))
+}
+
+/// A raster to place in an SVG: its pixel rectangle and its PNG bytes.
+struct Raster {
+    x: i32,
+    y: i32,
+    width: i32,
+    height: i32,
+    png: Vec<u8>,
+}
+
+/// `svg` with `images` placed right after its first element (the white background that
+/// `fill(&WHITE)` draws first), so under everything else: plotters' SVG backend has no images.
+fn with_images(mut svg: String, images: &[Raster]) -> String {
+    use base64::Engine;
+    let Some(at) = svg.find("/>\n").map(|i| i + 3) else {
+        return svg;
+    };
+    let elements: String = images
+        .iter()
+        .map(|r| {
+            format!(
+                "<image x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" preserveAspectRatio=\"none\" \
+                 style=\"image-rendering:pixelated\" href=\"data:image/png;base64,{}\"/>\n",
+                r.x,
+                r.y,
+                r.width,
+                r.height,
+                base64::engine::general_purpose::STANDARD.encode(&r.png)
+            )
+        })
+        .collect();
+    svg.insert_str(at, &elements);
+    svg
+}
+
+fn draw_waterfall(svg: &mut String, plot: &Waterfall) -> Result<Vec<Raster>, String> {
     const WIDTH: u32 = 1000;
     const SIDE: u32 = 120;
     const MAP_HEIGHT: u32 = 520;
     const X_AXIS: u32 = 44;
+    let path = Path::new("waterfall.svg");
     let rows = plot.ticks.len() as u32;
     let ticks_height = rows * WATERFALL_TICK_ROW + 6 + X_AXIS;
-    let root = SVGBackend::new(path, (WIDTH, MAP_HEIGHT + ticks_height)).into_drawing_area();
+    let root = SVGBackend::with_string(svg, (WIDTH, MAP_HEIGHT + ticks_height)).into_drawing_area();
     root.fill(&WHITE).map_err(err(path))?;
     let n = plot.frames.len();
     if n == 0 {
         draw_note(path, &root, "no frames to draw")?;
-        return root.present().map_err(err(path));
+        root.present().map_err(err(path))?;
+        return Ok(Vec::new());
     }
     let (x0, x1) = waterfall_range(plot);
     let (main, _) = root.split_horizontally(WIDTH - SIDE);
@@ -1180,29 +1344,39 @@ pub fn waterfall(path: &Path, plot: &Waterfall) -> FigResult {
         .y_desc("frame")
         .draw()
         .map_err(err(path))?;
-    let scale = percentile_995(plot, (x0, x1));
-    let (chosen, levels) = waterfall_map(plot, (x0, x1), map.plotting_area().dim_in_pixel(), scale);
-    let top = (levels - 1).max(1) as f64;
-    map.draw_series(chosen.iter().map(|c| {
-        Rectangle::new(
-            [(c.x.0, c.y.0), (c.x.1, c.y.1)],
-            viridis(c.level as f64 / top).filled(),
-        )
-    }))
-    .map_err(err(path))?;
-    // Colour bar beside the map, labelled in intensity (square-root scale).
+    // The map: one pixel column per column of the plotting area, one row per frame (or group).
     let (px, py) = map.plotting_area().get_pixel_range();
+    let cols = (px.end - px.start).max(1) as usize;
+    let grid_rows = n
+        .min(WATERFALL_MAX_ROWS)
+        .min((py.end - py.start).max(1) as usize);
+    let grid = waterfall_grid(plot, (x0, x1), cols, grid_rows);
+    let scale = waterfall_scale(&grid, cols);
+    let clipped = grid.iter().any(|v| *v > scale);
+    // Image rows run top down: the last frames first.
+    let pixels: Vec<u8> = (0..grid_rows)
+        .rev()
+        .flat_map(|r| grid[r * cols..(r + 1) * cols].iter())
+        .map(|&v| colour_index(v, scale))
+        .collect();
+    let palette = waterfall_palette();
+    let mut images = vec![Raster {
+        x: px.start,
+        y: py.start,
+        width: px.end - px.start,
+        height: py.end - py.start,
+        png: indexed_png(cols as u32, grid_rows as u32, &palette, &pixels)?,
+    }];
+    // Colour bar beside the map, labelled in intensity (square-root scale).
     let (bar_x, bar_top, bar_bottom) = (px.end + 14, py.start, py.end);
-    let step = (bar_bottom - bar_top) as f64 / levels as f64;
-    for l in 0..levels {
-        let y_hi = bar_bottom - ((l + 1) as f64 * step).round() as i32;
-        let y_lo = bar_bottom - (l as f64 * step).round() as i32;
-        root.draw(&Rectangle::new(
-            [(bar_x, y_hi), (bar_x + 14, y_lo)],
-            viridis(l as f64 / top).filled(),
-        ))
-        .map_err(err(path))?;
-    }
+    let bar: Vec<u8> = (1..=WATERFALL_LEVELS as u8).rev().collect();
+    images.push(Raster {
+        x: bar_x,
+        y: bar_top,
+        width: 14,
+        height: bar_bottom - bar_top,
+        png: indexed_png(1, WATERFALL_LEVELS as u32, &palette, &bar)?,
+    });
     root.draw(&Rectangle::new(
         [(bar_x, bar_top), (bar_x + 14, bar_bottom)],
         BLACK.stroke_width(1),
@@ -1217,12 +1391,14 @@ pub fn waterfall(path: &Path, plot: &Waterfall) -> FigResult {
             BLACK.stroke_width(1),
         ))
         .map_err(err(path))?;
-        root.draw(&Text::new(
-            short_number(t * t * scale),
-            (bar_x + 21, y),
-            label.clone(),
-        ))
-        .map_err(err(path))?;
+        let value = short_number(t * t * scale);
+        let text = if t == 1.0 && clipped {
+            format!("≥ {value}")
+        } else {
+            value
+        };
+        root.draw(&Text::new(text, (bar_x + 21, y), label.clone()))
+            .map_err(err(path))?;
     }
     let title =
         TextStyle::from(("sans-serif", 12).into_font()).pos(Pos::new(HPos::Left, VPos::Bottom));
@@ -1267,31 +1443,8 @@ pub fn waterfall(path: &Path, plot: &Waterfall) -> FigResult {
         root.draw(&Text::new(name.clone(), (lx + 14, ly), style))
             .map_err(err(path))?;
     }
-    root.present().map_err(err(path))
-}
-
-/// The rectangles of a waterfall's map on the finest of [`WATERFALL_GRIDS`] (at most one cell
-/// per pixel of the `(width, height)` plotting area) that takes at most [`WATERFALL_MAX_RECTS`],
-/// or on the coarsest one; with the number of colour levels used.
-fn waterfall_map(
-    plot: &Waterfall,
-    range: (f64, f64),
-    (width, height): (u32, u32),
-    scale: f64,
-) -> (Vec<MapCell>, usize) {
-    let mut chosen = (Vec::new(), 1);
-    for (cols, rows, levels) in WATERFALL_GRIDS {
-        let cols = cols.min(width as usize).max(1);
-        let rows = rows.min(plot.frames.len()).min(height as usize).max(1);
-        chosen = (
-            waterfall_cells(plot, range, cols, rows, scale, levels),
-            levels,
-        );
-        if chosen.0.len() <= WATERFALL_MAX_RECTS {
-            break;
-        }
-    }
-    chosen
+    root.present().map_err(err(path))?;
+    Ok(images)
 }
 
 /// The 2θ range of a waterfall: the given one when finite and not empty, else the frames'.
@@ -1318,39 +1471,6 @@ fn waterfall_range(plot: &Waterfall) -> (f64, f64) {
     }
 }
 
-/// The 99.5th percentile of the frames' finite intensities inside the range (all of them when
-/// none is inside); a positive value (the largest one, or 1, when it is not).
-fn percentile_995(plot: &Waterfall, (x0, x1): (f64, f64)) -> f64 {
-    let mut values: Vec<f64> = plot
-        .frames
-        .iter()
-        .flatten()
-        .filter(|(x, y)| y.is_finite() && *x >= x0 && *x <= x1)
-        .map(|p| p.1)
-        .collect();
-    if values.is_empty() {
-        values = plot
-            .frames
-            .iter()
-            .flatten()
-            .map(|p| p.1)
-            .filter(|y| y.is_finite())
-            .collect();
-    }
-    if values.is_empty() {
-        return 1.0;
-    }
-    let k = ((values.len() - 1) as f64 * 0.995).round() as usize;
-    let (_, p, _) = values.select_nth_unstable_by(k, f64::total_cmp);
-    let p = *p;
-    if p > 0.0 {
-        p
-    } else {
-        let max = values.iter().copied().fold(0.0, f64::max);
-        if max > 0.0 { max } else { 1.0 }
-    }
-}
-
 /// A compact label for an intensity (3 significant digits, exponent outside 0.01..100000).
 fn short_number(v: f64) -> String {
     if v == 0.0 {
@@ -1366,14 +1486,6 @@ fn short_number(v: f64) -> String {
             text
         }
     }
-}
-
-/// One rectangle of a waterfall's map: a 2θ span, a frame span and a colour level.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct MapCell {
-    x: (f64, f64),
-    y: (f64, f64),
-    level: usize,
 }
 
 /// A frame resampled onto `cols` columns across `(x0, x1)`: the mean of its points in each
@@ -1415,28 +1527,12 @@ fn resample(frame: &[(f64, f64)], (x0, x1): (f64, f64), cols: usize) -> Vec<f64>
         .collect()
 }
 
-/// The map of a waterfall as merged rectangles: frames resampled onto `cols` columns, averaged
-/// into `rows` rows (groups of successive frames), quantised to `levels` colour levels of
-/// √(I / scale), runs of equal level along a row merged, then equal runs of successive rows.
-fn waterfall_cells(
-    plot: &Waterfall,
-    (x0, x1): (f64, f64),
-    cols: usize,
-    rows: usize,
-    scale: f64,
-    levels: usize,
-) -> Vec<MapCell> {
+/// The frames of a waterfall on a grid: each resampled onto `cols` columns across `(x0, x1)`,
+/// successive frames averaged into `rows` rows; row-major, row 0 the first frames, NaN where no
+/// frame has data.
+fn waterfall_grid(plot: &Waterfall, (x0, x1): (f64, f64), cols: usize, rows: usize) -> Vec<f64> {
     let n = plot.frames.len();
-    let dx = (x1 - x0) / cols as f64;
-    let level = |v: f64| -> Option<usize> {
-        v.is_finite().then(|| {
-            let t = (v.max(0.0) / scale).sqrt().min(1.0);
-            ((t * levels as f64) as usize).min(levels - 1)
-        })
-    };
-    let mut cells: Vec<MapCell> = Vec::new();
-    // Runs of the previous row still open (column span and level → index in `cells`).
-    let mut open: std::collections::HashMap<(usize, usize, usize), usize> = Default::default();
+    let mut grid = Vec::with_capacity(rows * cols);
     for r in 0..rows {
         let (a, b) = (r * n / rows, (r + 1) * n / rows);
         let mut sum = vec![0.0; cols];
@@ -1449,44 +1545,144 @@ fn waterfall_cells(
                 }
             }
         }
-        let row: Vec<Option<usize>> = (0..cols)
-            .map(|c| {
-                if count[c] > 0 {
-                    level(sum[c] / count[c] as f64)
-                } else {
-                    None
-                }
-            })
-            .collect();
-        let (y_lo, y_hi) = (a as f64 + 0.5, b as f64 + 0.5);
-        let mut next = std::collections::HashMap::new();
-        let mut c = 0;
-        while c < cols {
-            let start = c;
-            while c < cols && row[c] == row[start] {
-                c += 1;
-            }
-            let Some(l) = row[start] else { continue };
-            let key = (start, c, l);
-            let index = match open.get(&key) {
-                Some(&i) => {
-                    cells[i].y.1 = y_hi;
-                    i
-                }
-                None => {
-                    cells.push(MapCell {
-                        x: (x0 + start as f64 * dx, x0 + c as f64 * dx),
-                        y: (y_lo, y_hi),
-                        level: l,
-                    });
-                    cells.len() - 1
-                }
-            };
-            next.insert(key, index);
-        }
-        open = next;
+        grid.extend(
+            sum.iter()
+                .zip(&count)
+                .map(|(s, &k)| if k > 0 { s / k as f64 } else { f64::NAN }),
+        );
     }
-    cells
+    grid
+}
+
+/// The top of a waterfall's colour scale (see [`waterfall_svg`]): the 99.5th percentile of the
+/// grid's finite values once each row's strongest line is left out (its maximum and both flanks
+/// while they stay above 1 % of its height over the row's median); positive (the largest
+/// value, or 1, when the percentile is not).
+fn waterfall_scale(grid: &[f64], cols: usize) -> f64 {
+    let mut kept: Vec<f64> = Vec::with_capacity(grid.len());
+    for row in grid.chunks(cols.max(1)) {
+        let mut finite: Vec<f64> = row.iter().copied().filter(|v| v.is_finite()).collect();
+        if finite.is_empty() {
+            continue;
+        }
+        let mid = finite.len() / 2;
+        let median = *finite.select_nth_unstable_by(mid, f64::total_cmp).1;
+        let Some((peak, top)) = row
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(_, v)| v.is_finite())
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+        else {
+            continue;
+        };
+        let floor = median + 0.01 * (top - median);
+        let above = |c: usize| row[c].is_finite() && row[c] > floor;
+        let mut lo = peak;
+        while lo > 0 && above(lo - 1) {
+            lo -= 1;
+        }
+        let mut hi = peak;
+        while hi + 1 < row.len() && above(hi + 1) {
+            hi += 1;
+        }
+        kept.extend(
+            row.iter()
+                .enumerate()
+                .filter(|&(c, v)| v.is_finite() && !(lo..=hi).contains(&c))
+                .map(|(_, v)| *v),
+        );
+    }
+    let largest = grid
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max);
+    if kept.is_empty() {
+        return if largest > 0.0 { largest } else { 1.0 };
+    }
+    let k = ((kept.len() - 1) as f64 * 0.995).round() as usize;
+    let p = *kept.select_nth_unstable_by(k, f64::total_cmp).1;
+    if p > 0.0 {
+        p
+    } else if largest > 0.0 {
+        largest
+    } else {
+        1.0
+    }
+}
+
+/// The palette entry of an intensity: 0 (transparent) for no data, else 1 + the level of
+/// √(I / scale) on [`WATERFALL_LEVELS`] levels (clipped at the top).
+fn colour_index(v: f64, scale: f64) -> u8 {
+    if !v.is_finite() {
+        return 0;
+    }
+    let t = (v.max(0.0) / scale).sqrt().min(1.0);
+    1 + (t * (WATERFALL_LEVELS - 1) as f64).round() as u8
+}
+
+/// The waterfall's palette: entry 0 for no data (white, made transparent), then [`viridis`].
+fn waterfall_palette() -> Vec<[u8; 3]> {
+    std::iter::once([255, 255, 255])
+        .chain((0..WATERFALL_LEVELS).map(|l| {
+            let c = viridis(l as f64 / (WATERFALL_LEVELS - 1) as f64);
+            [c.0, c.1, c.2]
+        }))
+        .collect()
+}
+
+/// An indexed-colour PNG (8 bits a pixel, palette entry 0 transparent) of `width × height`
+/// pixels, rows top first. Written by hand (five chunks) on flate2, which the workspace has,
+/// rather than adding an image crate for it.
+fn indexed_png(
+    width: u32,
+    height: u32,
+    palette: &[[u8; 3]],
+    pixels: &[u8],
+) -> Result<Vec<u8>, String> {
+    use std::io::Write;
+    let w = width as usize;
+    if pixels.len() != w * height as usize || palette.is_empty() || palette.len() > 256 {
+        return Err(format!(
+            "cannot encode a {width} × {height} image of {} pixels and {} colours",
+            pixels.len(),
+            palette.len()
+        ));
+    }
+    let mut ihdr = Vec::with_capacity(13);
+    ihdr.extend(width.to_be_bytes());
+    ihdr.extend(height.to_be_bytes());
+    // Bit depth 8, colour type 3 (indexed), deflate, adaptive filtering, no interlace.
+    ihdr.extend([8, 3, 0, 0, 0]);
+    // Each row: filter type 0 (none: indexed images compress best unfiltered), then its pixels.
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    for row in pixels.chunks(w.max(1)) {
+        z.write_all(&[0])
+            .and_then(|()| z.write_all(row))
+            .map_err(|e| format!("cannot encode an image: {e}"))?;
+    }
+    let idat = z
+        .finish()
+        .map_err(|e| format!("cannot encode an image: {e}"))?;
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png_chunk(&mut png, b"IHDR", &ihdr);
+    png_chunk(&mut png, b"PLTE", palette.concat().as_slice());
+    png_chunk(&mut png, b"tRNS", &[0]);
+    png_chunk(&mut png, b"IDAT", &idat);
+    png_chunk(&mut png, b"IEND", &[]);
+    Ok(png)
+}
+
+/// One PNG chunk: length, type, data and the CRC-32 of type and data.
+fn png_chunk(png: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    png.extend((data.len() as u32).to_be_bytes());
+    png.extend(kind);
+    png.extend(data);
+    let mut crc = flate2::Crc::new();
+    crc.update(kind);
+    crc.update(data);
+    png.extend(crc.sum().to_be_bytes());
 }
 
 #[cfg(test)]
@@ -1504,8 +1700,31 @@ mod series_tests {
             x,
             y,
             esd,
-            flagged: false,
+            flag: Severity::None,
         }
+    }
+
+    /// The red rings of a series figure (major flags, their legend entry included).
+    fn rings(svg: &str) -> usize {
+        svg.matches("fill=\"none\" stroke=\"#FF0000\"").count()
+    }
+
+    /// The dark red ticks of minor flags (their legend entry included).
+    fn minor_ticks(svg: &str) -> usize {
+        svg.matches("stroke=\"#A00000\"").count()
+    }
+
+    fn one_panel(pts: Vec<SeriesPoint>, reason: &str, gof: Option<f64>) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("series.svg");
+        let panel = SeriesPanel {
+            title: "CuO a (Å)".into(),
+            series: vec![("CuO a".into(), pts)],
+            flag_reason: reason.into(),
+            esd_gof: gof,
+        };
+        series(&file, &[panel], "frame").unwrap();
+        std::fs::read_to_string(&file).unwrap()
     }
 
     /// Frames of two Gaussian peaks moving with the frame number, on `points` steps over 10..60°,
@@ -1539,7 +1758,8 @@ mod series_tests {
             .iter()
             .map(|&x| point(x, 0.3 + x / 2000.0, 0.01))
             .collect();
-        cuo[5].flagged = true;
+        cuo[5].flag = Severity::Major;
+        cuo[6].flag = Severity::Minor;
         let cu2o: Vec<SeriesPoint> = xs
             .iter()
             .map(|&x| point(x, 0.7 - x / 2000.0, 0.0))
@@ -1551,7 +1771,7 @@ mod series_tests {
         a[3].y = f64::NAN;
         a[4].esd = f64::INFINITY;
         a[7].esd = 50.0;
-        a[8].flagged = true;
+        a[8].flag = Severity::Major;
         let rwp: Vec<SeriesPoint> = xs
             .iter()
             .map(|&x| point(x, 8.0 + (x / 100.0).sin(), f64::NAN))
@@ -1560,30 +1780,42 @@ mod series_tests {
             SeriesPanel {
                 title: "weight fraction".into(),
                 series: vec![("CuO".into(), cuo), ("Cu2O".into(), cu2o)],
+                ..Default::default()
             },
             SeriesPanel {
                 title: "CuO a (Å)".into(),
                 series: vec![("CuO".into(), a)],
+                ..Default::default()
             },
             SeriesPanel {
                 title: "Rwp".into(),
                 series: vec![("Rwp".into(), rwp)],
+                ..Default::default()
             },
         ];
         let file = dir.path().join("series.svg");
         series(&file, &panels, "T (°C)").unwrap();
         let size = svg_size(&file);
         eprintln!("series.svg: {size} bytes");
+        let svg = std::fs::read_to_string(&file).unwrap();
+        // Two major points and the legend's ring of the two-series panel; one minor tick and its
+        // legend entry.
+        assert_eq!(rings(&svg), 3);
+        assert_eq!(minor_ticks(&svg), 2);
+        // The 50 Å esd is clipped to the panel: the values set the y range.
+        assert!(series_y_range(&panels[1]).1 < 4.7);
         let nan = SeriesPanel {
             title: "nothing".into(),
             series: vec![
                 ("x".into(), vec![point(f64::NAN, f64::NAN, f64::NAN); 4]),
                 ("y".into(), vec![]),
             ],
+            ..Default::default()
         };
         let constant = SeriesPanel {
             title: "constant".into(),
             series: vec![("c".into(), vec![point(1.0, 0.0, 0.0)])],
+            ..Default::default()
         };
         series(
             &dir.path().join("nan.svg"),
@@ -1596,6 +1828,66 @@ mod series_tests {
         for f in ["nan.svg", "only-nan.svg", "none.svg"] {
             assert!(svg_size(&dir.path().join(f)) > 0, "{f}");
         }
+    }
+
+    #[test]
+    fn a_flag_on_every_frame_is_said_once() {
+        let pts: Vec<SeriesPoint> = (0..100)
+            .map(|i| SeriesPoint {
+                flag: Severity::Major,
+                ..point(i as f64, 4.0 + 1e-4 * i as f64, 1e-5)
+            })
+            .collect();
+        let svg = one_panel(pts.clone(), "at_bound(U)", None);
+        assert_eq!(rings(&svg), 0);
+        assert!(svg.contains("flagged on 100 of 100 frames: at_bound(U)"));
+        // Minor on every frame, major on three: the three are ringed, the rest said once.
+        let mut mixed: Vec<SeriesPoint> = pts
+            .iter()
+            .map(|p| SeriesPoint {
+                flag: Severity::Minor,
+                ..*p
+            })
+            .collect();
+        for i in [10, 50, 90] {
+            mixed[i].flag = Severity::Major;
+        }
+        let svg = one_panel(mixed, "at_bound(U)", None);
+        assert_eq!((rings(&svg), minor_ticks(&svg)), (3, 0));
+        assert!(svg.contains("flagged on 100 of 100 frames: at_bound(U)"));
+    }
+
+    #[test]
+    fn a_flag_on_3_frames_of_100_gives_3_rings() {
+        let mut pts: Vec<SeriesPoint> = (0..100)
+            .map(|i| point(i as f64, 4.0 + 1e-4 * i as f64, 1e-5))
+            .collect();
+        for i in [7, 40, 77] {
+            pts[i].flag = Severity::Major;
+        }
+        pts[60].flag = Severity::Minor;
+        let svg = one_panel(pts, "", None);
+        assert_eq!((rings(&svg), minor_ticks(&svg)), (3, 1));
+        assert!(!svg.contains("flagged on"));
+    }
+
+    #[test]
+    fn esds_inflated_by_a_poor_fit_are_said_so() {
+        // Esds ten times the trend's span: drawn as one band, the y range kept on the values.
+        let pts: Vec<SeriesPoint> = (0..50)
+            .map(|i| point(i as f64, 4.0 + 1e-4 * i as f64, 0.05))
+            .collect();
+        let svg = one_panel(pts.clone(), "", Some(13.2));
+        assert!(svg.contains("esds × GoF 13.2"), "no GoF note");
+        assert_eq!(svg.matches("<polygon").count(), 1);
+        let panel = SeriesPanel {
+            series: vec![("a".into(), pts.clone())],
+            ..Default::default()
+        };
+        let (lo, hi) = series_y_range(&panel);
+        assert!(lo > 3.99 && hi < 4.01, "{lo} {hi}");
+        // A fit close to 1 needs no note.
+        assert!(!one_panel(pts, "", Some(1.1)).contains("GoF"));
     }
 
     #[test]
@@ -1633,34 +1925,79 @@ mod series_tests {
         };
         waterfall(&dir.path().join("odd.svg"), &odd).unwrap();
         assert!(svg_size(&dir.path().join("odd.svg")) > 0);
-    }
-
-    #[test]
-    fn waterfall_cells_cover_the_map_once() {
-        let plot = Waterfall {
-            two_theta: (10.0, 60.0),
-            frames: frames(20, 1200, 0.0),
-            ticks: vec![],
-        };
-        let scale = percentile_995(&plot, (10.0, 60.0));
-        let cells = waterfall_cells(&plot, (10.0, 60.0), 100, 20, scale, 32);
-        let area: f64 = cells
-            .iter()
-            .map(|c| (c.x.1 - c.x.0) * (c.y.1 - c.y.0))
-            .sum();
-        assert!((area - 50.0 * 20.0).abs() < 1e-6, "{area}");
-        assert!(cells.iter().all(|c| c.level < 32));
-        assert!(cells.iter().any(|c| c.level == 31));
-        // Background rows merge: far fewer cells than 100 × 20.
-        assert!(cells.len() < 600, "{}", cells.len());
         assert_eq!(short_number(0.5), "0.5");
         assert_eq!(short_number(2256.0), "2256");
         assert_eq!(short_number(1.25e6), "1.25e6");
     }
 
     #[test]
+    fn waterfall_is_one_image_not_rectangles() {
+        let plot = Waterfall {
+            two_theta: (10.0, 60.0),
+            frames: frames(40, 1200, 0.05),
+            ticks: vec![("CuO".into(), vec![25.0, 35.5])],
+        };
+        let svg = waterfall_svg(&plot).unwrap();
+        // The map and the colour bar, each one PNG; a handful of rectangles (background, frames).
+        assert_eq!(svg.matches("<image").count(), 2);
+        assert_eq!(svg.matches("href=\"data:image/png;base64,").count(), 2);
+        assert!(
+            svg.matches("<rect").count() < 10,
+            "{}",
+            svg.matches("<rect").count()
+        );
+        // The map's PNG decodes as a PNG: signature, then IHDR of one column per pixel, 40 rows.
+        use base64::Engine;
+        let start = svg.find("base64,").unwrap() + 7;
+        let end = start + svg[start..].find('"').unwrap();
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(&svg[start..end])
+            .unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        assert_eq!(&png[12..16], b"IHDR");
+        let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+        assert_eq!(height, 40);
+        // The image sits under the axes: right after the background.
+        assert!(svg.find("<image").unwrap() < svg.find("<line").unwrap_or(usize::MAX));
+        assert!(svg.find("<image").unwrap() < svg.find("<text").unwrap());
+    }
+
+    #[test]
+    fn one_strong_line_does_not_set_the_colour_scale() {
+        // A weak line every 5°, one line 100× stronger; background 10.
+        let frame: Vec<(f64, f64)> = (0..2500)
+            .map(|i| {
+                let x = 10.0 + 50.0 * i as f64 / 2499.0;
+                let g = |c: f64, h: f64| h * (-((x - c) / 0.08).powi(2) / 2.0).exp();
+                let weak: f64 = (0..10).map(|k| g(12.5 + 5.0 * k as f64, 100.0)).sum();
+                (x, 10.0 + weak + g(31.0, 10_000.0))
+            })
+            .collect();
+        let plot = Waterfall {
+            two_theta: (10.0, 60.0),
+            frames: vec![frame; 30],
+            ticks: vec![],
+        };
+        let grid = waterfall_grid(&plot, (10.0, 60.0), 800, 30);
+        let scale = waterfall_scale(&grid, 800);
+        let strong = grid.iter().copied().fold(0.0, f64::max);
+        assert!(
+            scale < 0.05 * strong,
+            "scale {scale} against a line of {strong}"
+        );
+        // The weak lines' tops reach the upper part of the colour map.
+        let weak_top = grid[..800]
+            .iter()
+            .enumerate()
+            .filter(|(c, _)| (*c as f64 * 50.0 / 800.0 + 10.0 - 31.0).abs() > 1.0)
+            .map(|(_, v)| *v)
+            .fold(0.0, f64::max);
+        assert!(colour_index(weak_top, scale) > 200, "{scale} {weak_top}");
+        assert!(waterfall_svg(&plot).unwrap().contains("≥ "));
+    }
+
+    #[test]
     fn waterfall_of_400_frames_stays_small() {
-        let dir = tempfile::tempdir().unwrap();
         let ticks = vec![(
             "CuO".into(),
             (0..400).map(|i| 10.0 + i as f64 * 0.125).collect(),
@@ -1671,16 +2008,9 @@ mod series_tests {
                 frames: frames(400, 2500, noise),
                 ticks: ticks.clone(),
             };
-            let file = dir.path().join(format!("{name}.svg"));
-            waterfall(&file, &plot).unwrap();
-            let size = svg_size(&file);
-            let scale = percentile_995(&plot, plot.two_theta);
-            let (cells, levels) = waterfall_map(&plot, plot.two_theta, (800, 470), scale);
-            eprintln!(
-                "waterfall.svg (400 × 2500, {name}): {size} bytes, {} rectangles, {levels} levels",
-                cells.len()
-            );
-            assert!(size < 2_000_000, "{name}: {size}");
+            let size = waterfall_svg(&plot).unwrap().len();
+            eprintln!("waterfall.svg (400 × 2500, {name}): {size} bytes");
+            assert!(size < 1_000_000, "{name}: {size}");
         }
     }
 }

@@ -3,10 +3,10 @@
 use std::io::Write;
 use std::path::Path;
 
-use xrd_cli::figures::{self, SeriesPanel, SeriesPoint, Waterfall};
+use xrd_cli::figures::{self, SeriesPanel, SeriesPoint, Severity, Waterfall};
 use xrd_cli::output::{Cell, Table};
 use xrd_jobs::{Order, Series, SeriesEvent, SeriesOptions, SeriesOutput};
-use xrd_refine::{CELL_LABELS, Frame, FrameFit};
+use xrd_refine::{CELL_LABELS, Flag, Frame, FrameFit};
 
 use super::super::{Context, Outcome, Result, create_dir, input_files};
 use super::Args;
@@ -211,7 +211,8 @@ fn csv_text(c: &Cell) -> String {
     xrd_cli::output::csv_field(c.as_text())
 }
 
-/// series.svg (weight fractions and cells against the order value, esd bars, Rwp below) and
+/// series.svg (weight fractions and cells against the order value, esd bands, Rwp below; flags
+/// ranked by [`severity`], what most frames share said once by [`flag_reason`]) and
 /// waterfall.svg (the frames as a 2θ-vs-frame map with the reflections of the first frame).
 fn figures_of(
     out: &Path,
@@ -226,7 +227,7 @@ fn figures_of(
         x: x(f),
         y: v,
         esd: e,
-        flagged: !f.flags.is_empty(),
+        flag: severity(&f.flags),
     };
     let fits: Vec<&FrameFit> = series
         .frames
@@ -235,6 +236,8 @@ fn figures_of(
         .collect();
     panels.push(SeriesPanel {
         title: "weight fraction".into(),
+        flag_reason: flag_reason(&fits),
+        esd_gof: median_gof(&fits),
         series: (0..names.len())
             .map(|p| {
                 (
@@ -272,8 +275,16 @@ fn figures_of(
                 shown.push(k);
             }
         }
+        // The frames where the phase is refined (its cell drawn).
+        let present: Vec<&FrameFit> = fits
+            .iter()
+            .copied()
+            .filter(|f| f.refinement.as_ref().is_some_and(|r| !r.phases[p].absent))
+            .collect();
         for k in shown {
             panels.push(SeriesPanel {
+                flag_reason: flag_reason(&present),
+                esd_gof: median_gof(&present),
                 title: format!("{name} {} (Å)", CELL_LABELS[k]),
                 series: vec![(
                     format!("{name} {}", CELL_LABELS[k]),
@@ -289,6 +300,8 @@ fn figures_of(
     }
     panels.push(SeriesPanel {
         title: "Rwp".into(),
+        flag_reason: flag_reason(&fits),
+        esd_gof: None,
         series: vec![(
             "Rwp".into(),
             fits.iter()
@@ -336,4 +349,77 @@ fn figures_of(
         )?;
     }
     Ok(())
+}
+
+/// How strongly a frame's flags ask to be looked at in series.svg: a jump the chain made, an Rwp
+/// outlier, a rejected warm fit or a path-dependent value is major (a ring: look here); a
+/// parameter at a bound, a phase appearing or vanishing, or a confirmed discontinuity (a real
+/// transition) is minor.
+fn severity(flags: &[Flag]) -> Severity {
+    flags
+        .iter()
+        .map(|f| match f {
+            Flag::Reseeded { .. }
+            | Flag::RwpOutlier { .. }
+            | Flag::PathDependent { .. }
+            | Flag::Discontinuity {
+                confirmed: false, ..
+            } => Severity::Major,
+            _ => Severity::Minor,
+        })
+        .max()
+        .unwrap_or_default()
+}
+
+/// A flag's kind for a note: `at_bound(U)` names its parameter (a bound on every frame is one
+/// story), the others their kind only (`rwp_outlier`, `chain_jump`).
+fn flag_kind(flag: &Flag) -> String {
+    let token = flag.to_string();
+    match flag {
+        Flag::AtBound { .. } => token,
+        _ => token.split('(').next().unwrap_or(&token).to_string(),
+    }
+}
+
+/// What a panel's frames' flags say, for the note series.svg writes when a flag is on most of
+/// them: the kinds on more than half of the frames, else the two commonest with their counts.
+fn flag_reason(frames: &[&FrameFit]) -> String {
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for f in frames {
+        let kinds: std::collections::BTreeSet<String> = f.flags.iter().map(flag_kind).collect();
+        for k in kinds {
+            *counts.entry(k).or_default() += 1;
+        }
+    }
+    let mut ranked: Vec<(String, usize)> = counts.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let most: Vec<&str> = ranked
+        .iter()
+        .filter(|(_, n)| 2 * n > frames.len())
+        .map(|(k, _)| k.as_str())
+        .collect();
+    if most.is_empty() {
+        ranked
+            .iter()
+            .take(2)
+            .map(|(k, n)| format!("{k} ({n})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    } else {
+        most.join(", ")
+    }
+}
+
+/// The median goodness of fit of the frames: their esds carry it as a factor.
+fn median_gof(frames: &[&FrameFit]) -> Option<f64> {
+    let mut gof: Vec<f64> = frames
+        .iter()
+        .filter_map(|f| Some(f.refinement.as_ref()?.gof))
+        .filter(|g| g.is_finite())
+        .collect();
+    if gof.is_empty() {
+        return None;
+    }
+    let mid = gof.len() / 2;
+    Some(*gof.select_nth_unstable_by(mid, f64::total_cmp).1)
 }
