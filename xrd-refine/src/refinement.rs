@@ -860,26 +860,7 @@ impl Refiner {
             }
             None => FitState::cold(&model),
         };
-        let FitState {
-            mut values,
-            choices,
-            absent,
-            fixed_b,
-            held_shape,
-        } = start;
-        let mut run = Run {
-            model: &model,
-            data: &data,
-            params: &self.params,
-            fixed_instrument: self.instrument.refined,
-            iterations: 0,
-            stop: Stop::default(),
-            control: &self.control,
-            choices,
-            absent,
-            fixed_b,
-            held_shape,
-        };
+        let (mut run, mut values) = Run::new(self, &model, &data, &self.params, start);
         match (refine, warm.is_some()) {
             (false, _) => {}
             (true, true) => run.refine_warm(&mut values, &self.phases)?,
@@ -887,13 +868,7 @@ impl Refiner {
         }
         let free = run.free(&values, self.params.last_stage());
         let effort = (run.iterations, run.stop);
-        let fit = FitState {
-            values,
-            choices: run.choices,
-            absent: run.absent,
-            fixed_b: run.fixed_b,
-            held_shape: run.held_shape,
-        };
+        let fit = run.into_state(values);
         let refinement = self.report(&model, &data, &fit, &free, effort)?;
         Ok((refinement, fit.state(&model)))
     }
@@ -929,7 +904,50 @@ struct Run<'a> {
     held_shape: Vec<bool>,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    /// A run of `refiner`'s fit of `model` to `data` under `params`, from `state`; returns
+    /// the run and the working values.
+    fn new(
+        refiner: &'a Refiner,
+        model: &'a Model,
+        data: &'a Data,
+        params: &'a RefineParams,
+        state: FitState,
+    ) -> (Self, Vec<f64>) {
+        let FitState {
+            values,
+            choices,
+            absent,
+            fixed_b,
+            held_shape,
+        } = state;
+        let run = Run {
+            model,
+            data,
+            params,
+            fixed_instrument: refiner.instrument.refined,
+            iterations: 0,
+            stop: Stop::default(),
+            control: &refiner.control,
+            choices,
+            absent,
+            fixed_b,
+            held_shape,
+        };
+        (run, values)
+    }
+
+    /// What the run ended in, at `values`.
+    fn into_state(self, values: Vec<f64>) -> FitState {
+        FitState {
+            values,
+            choices: self.choices,
+            absent: self.absent,
+            fixed_b: self.fixed_b,
+            held_shape: self.held_shape,
+        }
+    }
+
     /// The parameters free in `stage` and the stages before it in the plan ([`Stage::frees`]),
     /// less those held: a phase held absent, the rest of a phase or reference refined away
     /// (it adds nothing the data could fix them by).

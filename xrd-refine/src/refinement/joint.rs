@@ -462,13 +462,6 @@ impl Refiner {
         self.check_inputs()?;
         let (tt, data) = self.measured(pattern)?;
         let model = self.prepare(tt, &data, wavelength)?;
-        let FitState {
-            mut values,
-            choices,
-            absent,
-            fixed_b,
-            held_shape,
-        } = FitState::cold(&model);
         let before = self.params.clone().stages(
             self.params
                 .stages
@@ -477,52 +470,15 @@ impl Refiner {
                 .filter(|&s| s != Stage::Atoms)
                 .collect(),
         );
-        let mut run = Run {
-            model: &model,
-            data: &data,
-            params: &before,
-            fixed_instrument: self.instrument.refined,
-            iterations: 0,
-            stop: Stop::default(),
-            control: &self.control,
-            choices,
-            absent,
-            fixed_b,
-            held_shape,
-        };
+        let (mut run, mut values) = Run::new(self, &model, &data, &before, FitState::cold(&model));
         if !before.stages.is_empty() {
             run.refine(&mut values, &self.phases)?;
         }
         let effort = (run.iterations, run.stop);
-        let Run {
-            choices,
-            absent,
-            fixed_b,
-            held_shape,
-            ..
-        } = run;
-        let mut run = Run {
-            model: &model,
-            data: &data,
-            params: &self.params,
-            fixed_instrument: self.instrument.refined,
-            iterations: 0,
-            stop: Stop::default(),
-            control: &self.control,
-            choices,
-            absent,
-            fixed_b,
-            held_shape,
-        };
+        // The atoms stage's parameters, under the whole plan.
+        let (run, values) = Run::new(self, &model, &data, &self.params, run.into_state(values));
         let free = run.free(&values, Stage::Atoms);
-        run.iterations = 0;
-        let fit = FitState {
-            values,
-            choices: run.choices,
-            absent: run.absent,
-            fixed_b: run.fixed_b,
-            held_shape: run.held_shape,
-        };
+        let fit = run.into_state(values);
         Ok(Prepared {
             model,
             data,
