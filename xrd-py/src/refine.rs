@@ -177,9 +177,9 @@ pub fn refine<'py>(
         None => Vec::new(),
         Some(r) => match r.extract::<(f64, f64)>() {
             Ok(p) => vec![p],
-            Err(_) => r.extract::<Vec<(f64, f64)>>().map_err(|_| {
-                value_error("two_theta_range: (lo, hi), or (joint) a list of them")
-            })?,
+            Err(_) => r
+                .extract::<Vec<(f64, f64)>>()
+                .map_err(|_| value_error("two_theta_range: (lo, hi), or (joint) a list of them"))?,
         },
     };
     if !joint && (instruments.len() > 1 || ranges.len() > 1) {
@@ -262,7 +262,10 @@ fn joint_refine<'py>(
         given.push(crate::pattern::pattern_arg(py, p)?);
     }
     let n = given.len();
-    for (what, k) in [("instrument", instruments.len()), ("two_theta_range", ranges.len())] {
+    for (what, k) in [
+        ("instrument", instruments.len()),
+        ("two_theta_range", ranges.len()),
+    ] {
         if k > 1 && k != n {
             return Err(value_error(format!(
                 "{what}: {k} given for {n} patterns (one per pattern, or one for all)"
