@@ -347,12 +347,12 @@ pub(crate) fn asymmetric_unit(structure: &Structure) -> Result<(Vec<SymOp>, Vec<
         }
         let shared: Vec<usize> = (i..out.len())
             .filter(|&j| {
+                // The nearest lattice image of j's position.
                 let d = [0, 1, 2].map(|k| {
                     let v = out[j].frac[k] - out[i].frac[k];
-                    v - v.round()
+                    out[i].frac[k] + v - v.round()
                 });
-                let c = structure.lattice().cartesian(d);
-                (c[0] * c[0] + c[1] * c[1] + c[2] * c[2]).sqrt() < SYMPREC
+                distance(structure.lattice(), out[i].frac, d) < SYMPREC
             })
             .collect();
         let total: f64 = shared.iter().map(|&j| out[j].occupancy).sum();
@@ -410,14 +410,7 @@ impl AtomModel {
         anisotropic: bool,
     ) -> Result<Self> {
         let (ops, asym) = asymmetric_unit(structure)?;
-        let anomalous = if Anomalous::tabulated_lines()
-            .iter()
-            .any(|(_, l)| (l - wavelength.angstrom()).abs() <= 0.002)
-        {
-            Anomalous::Tabulated
-        } else {
-            Anomalous::Off
-        };
+        let anomalous = Anomalous::at_line(wavelength);
         let mut sites = Vec::with_capacity(asym.len());
         let mut offsets = Vec::with_capacity(asym.len());
         let mut notes = Vec::new();
@@ -627,6 +620,9 @@ impl AtomModel {
         };
         // Per site: Σ_ops e^{iφ} and, per free coordinate, Σ_ops i·2π(h·Wv) e^{iφ}.
         let mut dsum: Vec<(f64, f64)> = Vec::new();
+        // dF(±h)/dp for every parameter, as (re, im): cleared per member, allocated once.
+        let mut dp = vec![(0.0, 0.0); if derivatives { n } else { 0 }];
+        let mut dm = vec![(0.0, 0.0); if derivatives { n } else { 0 }];
         for peak in &self.images {
             let mut f2s = Vec::with_capacity(peak.len());
             let mut ds = if derivatives {
@@ -638,9 +634,8 @@ impl AtomModel {
                 let s = img.s2.sqrt();
                 // F(h) and F(−h) (Friedel's mate: the conjugate orbit sums; apart with f″).
                 let (mut pr, mut pi, mut mr, mut mi) = (0.0, 0.0, 0.0, 0.0);
-                // dF(±h)/dp for every parameter, as (re, im).
-                let mut dp = vec![(0.0, 0.0); if derivatives { n } else { 0 }];
-                let mut dm = vec![(0.0, 0.0); if derivatives { n } else { 0 }];
+                dp.fill((0.0, 0.0));
+                dm.fill((0.0, 0.0));
                 for (idx, (site, x)) in self.sites.iter().zip(&positions).enumerate() {
                     // A mixed site's last member moves and vibrates with its leader.
                     let (o, geo) = self.params_of(idx);

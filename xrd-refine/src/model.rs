@@ -161,6 +161,14 @@ pub(crate) struct Parts {
     pub references: Vec<Vec<f64>>,
 }
 
+/// March–Dollase's weight W = (r² cos²α + sin²α / r)^(−3/2) of a reflection at cos²α = `c`,
+/// and its derivative in r.
+fn march_dollase(r: f64, c: f64) -> (f64, f64) {
+    let x = r * r * c + (1.0 - c) / r;
+    let w = x.powf(-1.5);
+    (w, -1.5 * x.powf(-2.5) * (2.0 * r * c - (1.0 - c) / (r * r)))
+}
+
 /// T_k(x) at every point for k < `terms`, x the point mapped onto [−1, 1] over the range.
 pub(crate) fn chebyshev(tt: &[f64], terms: usize) -> Vec<Vec<f64>> {
     let (lo, hi) = (tt[0], tt[tt.len() - 1]);
@@ -708,10 +716,7 @@ impl Model {
                 let texture = choices.texture(p).and_then(|t| t.cos2.get(k));
                 let r = values[pi.texture];
                 for (j, d) in s.d[k].chunks(n).enumerate() {
-                    let w = texture.map_or(1.0, |c2| {
-                        let c = c2[j];
-                        (r * r * c + (1.0 - c) / r).powf(-1.5)
-                    });
+                    let w = texture.map_or(1.0, |c2| march_dollase(r, c2[j]).0);
                     for (o, dj) in site_d.iter_mut().zip(d) {
                         *o += w * dj;
                     }
@@ -797,9 +802,7 @@ impl Model {
                 let r = values[self.layout.phases[p].texture];
                 c2.iter().enumerate().fold((0.0, 0.0), |(t, dt), (j, &c)| {
                     let f2 = member_f2(j);
-                    let x = r * r * c + (1.0 - c) / r;
-                    let w = x.powf(-1.5);
-                    let dw = -1.5 * x.powf(-2.5) * (2.0 * r * c - (1.0 - c) / (r * r));
+                    let (w, dw) = march_dollase(r, c);
                     (t + f2 * w, dt + f2 * dw)
                 })
             }

@@ -485,17 +485,9 @@ impl PhaseModel {
         range: (f64, f64),
         margin: f64,
     ) -> Result<Self> {
-        let lambda = wavelength.angstrom();
         let lo = (range.0 - margin).max(0.5);
         let hi = (range.1 + margin).min(179.0);
-        let anomalous = if Anomalous::tabulated_lines()
-            .iter()
-            .any(|(_, l)| (l - lambda).abs() <= 0.002)
-        {
-            Anomalous::Tabulated
-        } else {
-            Anomalous::Off
-        };
+        let anomalous = Anomalous::at_line(wavelength);
         let sim = Simulator::new(
             PowderParams::new()
                 .radiation(wavelength.without_alpha2())

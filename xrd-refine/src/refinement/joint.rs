@@ -648,15 +648,8 @@ mod tests {
 
     /// A pattern of `s` at λ with counting noise of a fixed seed.
     fn pattern(s: &Structure, wavelength: Wavelength, seed: u64) -> Pattern {
-        // f′, f″ as the refinement takes them: tabulated at a characteristic line, else none.
-        let anomalous = if xrd_sim::Anomalous::tabulated_lines()
-            .iter()
-            .any(|(_, l)| (l - wavelength.angstrom()).abs() <= 0.002)
-        {
-            xrd_sim::Anomalous::Tabulated
-        } else {
-            xrd_sim::Anomalous::Off
-        };
+        // f′, f″ as the refinement takes them.
+        let anomalous = xrd_sim::Anomalous::at_line(wavelength);
         let sim = Simulator::new(
             PowderParams::new()
                 .radiation(wavelength)

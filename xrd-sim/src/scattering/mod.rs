@@ -137,6 +137,27 @@ impl Anomalous {
         tables::ANOMALOUS_LINES
     }
 
+    /// Chantler's values when `wavelength` is within 0.002 Å of a tabulated line, else none:
+    /// what a refinement at that wavelength takes.
+    ///
+    /// ```
+    /// use xrd_sim::Anomalous;
+    /// use xrd_io::Wavelength;
+    /// assert_eq!(Anomalous::at_line(Wavelength::CU_KA), Anomalous::Tabulated);
+    /// assert_eq!(Anomalous::at_line(Wavelength::synchrotron(0.8)), Anomalous::Off);
+    /// ```
+    pub fn at_line(wavelength: Wavelength) -> Self {
+        let lambda = wavelength.angstrom();
+        if tables::ANOMALOUS_LINES
+            .iter()
+            .any(|(_, l)| (l - lambda).abs() <= 0.002)
+        {
+            Self::Tabulated
+        } else {
+            Self::Off
+        }
+    }
+
     /// (f′, f″) of `element` at the primary line of `wavelength`.
     ///
     /// # Errors
