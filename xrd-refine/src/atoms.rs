@@ -423,7 +423,7 @@ impl AtomModel {
                 ));
             }
             let scatterer = if neutron {
-                let b = xrd_sim::neutron_scattering_length(a.element)?;
+                let b = xrd_sim::species_scattering_length(&a.species)?;
                 Scatterer::Neutron { re: b.re, im: b.im }
             } else {
                 let factor = AtomicFactor::new(FormFactorTable::WaasmaierKirfel, &a.species)?;
@@ -958,6 +958,33 @@ mod tests {
         v[1] = 0.55;
         assert!((m.occupancy(&v, 1) - 0.45).abs() < 1e-12);
         assert_derivatives(&m, &v, "mixed site");
+    }
+
+    /// A site typed `D` scatters neutrons as deuterium, not as natural hydrogen: in rock-salt LiD,
+    /// F(111) ∝ b_Li − b_X and F(200) ∝ b_Li + b_X (U = 0, so only the lengths enter).
+    #[test]
+    fn isotopes_scatter_neutrons_by_their_own_length() {
+        let ratio = |x: &str| {
+            let s = Structure::from_cif(&format!(
+                "data_t\n_cell_length_a 4.07\n_cell_length_b 4.07\n_cell_length_c 4.07\n\
+                 _cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n\
+                 _symmetry_space_group_name_H-M 'F m -3 m'\nloop_\n_atom_site_label\n\
+                 _atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n\
+                 _atom_site_fract_z\n_atom_site_U_iso_or_equiv\n\
+                 Li1 Li 0 0 0 0\n{x}1 {x} 0.5 0.5 0.5 0\n"
+            ))
+            .unwrap();
+            let hkl = vec![vec![[1, 1, 1]], vec![[2, 0, 0]]];
+            let inv_d2 = vec![3.0 / 4.07f64.powi(2), 4.0 / 4.07f64.powi(2)];
+            let m = AtomModel::new(&s, &hkl, &inv_d2, Wavelength::CU_KA, true, false).unwrap();
+            let f2 = m.evaluate(&m.starts(), false).f2;
+            f2[0][0] / f2[1][0]
+        };
+        let (li, h, d) = (-1.90, -3.7390, 6.671);
+        let want = |b: f64| ((li - b) / (li + b)).powi(2);
+        assert!((ratio("H") - want(h)).abs() < 1e-9 * want(h));
+        assert!((ratio("D") - want(d)).abs() < 1e-9 * want(d));
+        assert!((ratio("2H") - want(d)).abs() < 1e-9 * want(d));
     }
 
     /// Every derivative of `m`'s |F|² at `v` against central differences (one member a peak).

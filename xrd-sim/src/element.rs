@@ -104,13 +104,19 @@ impl fmt::Display for Element {
     }
 }
 
-/// A scatterer: an element with an optional (possibly fractional) ionic charge, e.g. `Ti3.928+`.
+/// A scatterer: an element with an optional (possibly fractional) ionic charge, e.g. `Ti3.928+`,
+/// and optionally one isotope (`D`, `2H`, `7Li`), which only neutrons tell apart.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Species {
     /// The element.
     pub element: Element,
     /// Ionic charge in units of e (0 for a neutral atom); may be fractional (bond-valence sums).
     pub charge: f64,
+    /// The isotope's mass number, `None` for natural isotopic abundance. X-rays see the element
+    /// alone; neutrons scatter from the isotope's nucleus
+    /// ([`isotope_scattering_length`](crate::isotope_scattering_length)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mass_number: Option<u16>,
 }
 
 impl Species {
@@ -119,24 +125,66 @@ impl Species {
         Self {
             element,
             charge: 0.0,
+            mass_number: None,
         }
     }
 
-    /// Parses a CIF type symbol: `Fe`, `Fe3+`, `O2-`, `Na+`, `Cl1-`, `Ti3.928+`, `Fe+3`.
+    /// The same species as the isotope `mass_number` (e.g. 2 for deuterium).
+    pub fn with_mass_number(self, mass_number: u16) -> Self {
+        Self {
+            mass_number: Some(mass_number),
+            ..self
+        }
+    }
+
+    /// Parses a CIF type symbol: `Fe`, `Fe3+`, `O2-`, `Na+`, `Cl1-`, `Ti3.928+`, `Fe+3`; an
+    /// isotope as a leading mass number (`2H`, `7Li`, `62Ni2+`) or as `D` / `T` (²H / ³H).
     ///
     /// # Errors
-    /// [`Error::UnknownSpecies`] if the element is unknown or the charge is malformed.
+    /// [`Error::UnknownSpecies`] if the element is unknown, the mass number is 0, or the charge
+    /// is malformed.
     pub fn parse(text: &str) -> Result<Self> {
         let unknown = || Error::UnknownSpecies(text.to_string());
         let t = text.trim();
+        let digits = t.chars().take_while(|c| c.is_ascii_digit()).count();
+        let mut mass_number = match digits {
+            0 => None,
+            _ => Some(
+                t[..digits]
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|&m| m > 0)
+                    .ok_or_else(unknown)?,
+            ),
+        };
+        let t = &t[digits..];
         let letters = t.chars().take_while(|c| c.is_ascii_alphabetic()).count();
         if letters == 0 {
             return Err(unknown());
         }
-        let element = Element::from_symbol(&t[..letters]).map_err(|_| unknown())?;
+        let symbol = &t[..letters];
+        let element = Element::from_symbol(symbol).map_err(|_| unknown())?;
+        let hydrogen_isotope = if symbol.eq_ignore_ascii_case("D") {
+            Some(2)
+        } else if symbol.eq_ignore_ascii_case("T") {
+            Some(3)
+        } else {
+            None
+        };
+        if let Some(m) = hydrogen_isotope {
+            // "2D" says the same twice; "3D" contradicts itself.
+            if mass_number.is_some_and(|n| n != m) {
+                return Err(unknown());
+            }
+            mass_number = Some(m);
+        }
         let rest = &t[letters..];
         let charge = parse_charge(rest).ok_or_else(unknown)?;
-        Ok(Self { element, charge })
+        Ok(Self {
+            element,
+            charge,
+            mass_number,
+        })
     }
 
     /// Element from a CIF site label such as `Fe1`, `O2a`, `Sm_1` (longest element-symbol prefix).
@@ -152,7 +200,13 @@ impl Species {
             .collect();
         for n in (1..=letters.len()).rev() {
             if let Ok(e) = Element::from_symbol(&letters[..n]) {
-                return Ok(Self::neutral(e));
+                let species = Self::neutral(e);
+                // Neutron CIFs label deuterium sites D1, D2, …
+                return Ok(if letters[..n].eq_ignore_ascii_case("D") {
+                    species.with_mass_number(2)
+                } else {
+                    species
+                });
             }
         }
         Err(Error::UnknownSpecies(label.to_string()))
@@ -166,11 +220,16 @@ impl Species {
 
 impl fmt::Display for Species {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.element.z(), self.mass_number) {
+            (1, Some(2)) => f.write_str("D")?,
+            (_, Some(m)) => write!(f, "{m}{}", self.element)?,
+            (_, None) => write!(f, "{}", self.element)?,
+        }
         if self.charge == 0.0 {
-            write!(f, "{}", self.element)
+            Ok(())
         } else {
             let sign = if self.charge > 0.0 { '+' } else { '-' };
-            write!(f, "{}{}{}", self.element, self.charge.abs(), sign)
+            write!(f, "{}{}", self.charge.abs(), sign)
         }
     }
 }
@@ -274,5 +333,30 @@ mod tests {
             Some(1.69)
         );
         assert_eq!(Element::from_symbol("Bk").unwrap().covalent_radius(), None);
+    }
+
+    #[test]
+    fn parses_isotopes() {
+        let d = Species::parse("D").unwrap();
+        assert_eq!((d.element.z(), d.mass_number), (1, Some(2)));
+        assert_eq!(Species::parse("2H").unwrap(), d);
+        assert_eq!(Species::parse("2D").unwrap(), d);
+        assert_eq!(Species::parse("T").unwrap().mass_number, Some(3));
+        let ni = Species::parse("62Ni2+").unwrap();
+        assert_eq!(
+            (ni.element.z(), ni.mass_number, ni.charge),
+            (28, Some(62), 2.0)
+        );
+        assert_eq!(Species::parse("Ni2+").unwrap().mass_number, None);
+        assert_eq!(Species::from_label("D1").unwrap(), d);
+        assert_eq!(Species::from_label("H1").unwrap().mass_number, None);
+        // Written back the way it was read.
+        for text in ["D", "62Ni2+", "7Li", "O2-", "Fe"] {
+            assert_eq!(Species::parse(text).unwrap().to_string(), text);
+        }
+        assert_eq!(unknown(Species::parse("3D")), "3D");
+        assert_eq!(unknown(Species::parse("0Fe")), "0Fe");
+        assert_eq!(unknown(Species::parse("99999Fe")), "99999Fe");
+        assert_eq!(unknown(Species::parse("12")), "12");
     }
 }

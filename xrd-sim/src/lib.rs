@@ -24,7 +24,7 @@ pub use error::{Error, Result};
 pub use lattice::Lattice;
 pub use scattering::{
     Anomalous, AtomicFactor, FormFactorTable, NeutronLength, Probe, isotope_scattering_length,
-    neutron_scattering_length,
+    neutron_scattering_length, species_scattering_length,
 };
 pub use solid_solution::MAX_SITE_MISMATCH;
 pub use structure::{Site, Structure};

@@ -13,7 +13,10 @@ use xrd_io::Wavelength;
 use crate::element::{Element, Species};
 use crate::{Error, Result};
 
-pub use neutron::{NeutronLength, Probe, isotope_scattering_length, neutron_scattering_length};
+pub use neutron::{
+    NeutronLength, Probe, isotope_scattering_length, neutron_scattering_length,
+    species_scattering_length,
+};
 
 /// Coefficient in pymatgen's Mott–Bethe formula f(s) = Z − 41.78214 · s² · Σ aᵢ exp(−bᵢ s²).
 const MOTT_BETHE: f64 = 41.78214;

@@ -13,7 +13,10 @@
 //! `neutron_tables.rs`.
 //!
 //! ```
-//! use xrd_sim::{Element, Probe, isotope_scattering_length, neutron_scattering_length};
+//! use xrd_sim::{
+//!     Element, Probe, Species, isotope_scattering_length, neutron_scattering_length,
+//!     species_scattering_length,
+//! };
 //!
 //! let pb = neutron_scattering_length(Element::from_symbol("Pb")?)?;
 //! assert_eq!((pb.re, pb.im), (9.405, 0.0));
@@ -21,6 +24,8 @@
 //! let h = Element::from_symbol("H")?;
 //! assert!(neutron_scattering_length(h)?.re < 0.0);
 //! assert_eq!(isotope_scattering_length(h, 2)?.re, 6.671);
+//! // A structure names the isotope in its type symbol.
+//! assert_eq!(species_scattering_length(&Species::parse("D")?)?.re, 6.671);
 //! assert_eq!(Probe::default(), Probe::XRay);
 //! # Ok::<(), xrd_sim::Error>(())
 //! ```
@@ -28,7 +33,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::neutron_tables::{ELEMENTS, ISOTOPES};
-use crate::element::Element;
+use crate::element::{Element, Species};
 use crate::{Error, Result};
 
 /// The table's name in errors.
@@ -71,6 +76,19 @@ pub fn neutron_scattering_length(element: Element) -> Result<NeutronLength> {
             table: TABLE,
             species: element.symbol().to_owned(),
         })
+}
+
+/// The coherent bound scattering length of `species`: its isotope's when it names one (`D`,
+/// `62Ni`), its element's in natural abundance otherwise. A charge does not change it.
+///
+/// # Errors
+/// [`Error::NoScatteringFactor`] (table `"Sears 1992"`) for an element or isotope the table
+/// lacks.
+pub fn species_scattering_length(species: &Species) -> Result<NeutronLength> {
+    match species.mass_number {
+        Some(m) => isotope_scattering_length(species.element, m),
+        None => neutron_scattering_length(species.element),
+    }
 }
 
 /// The coherent bound scattering length of the isotope `mass_number` of `element` (e.g. 2 for
