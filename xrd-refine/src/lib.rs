@@ -10,6 +10,7 @@ mod constraints;
 mod error;
 mod fit;
 pub mod gsas;
+mod harmonics;
 mod instrument;
 mod lm;
 mod model;
@@ -28,6 +29,7 @@ mod weights;
 
 pub use calibration::{CALIBRATION_FORMAT, CalibratedPeak, Calibration, Operator};
 pub use error::{Error, Result};
+pub use harmonics::MAX_HARMONIC_ORDER;
 pub use instrument::{INSTRUMENT_FORMAT, Instrument};
 pub use lm::Stop;
 pub use parameter::{
@@ -38,9 +40,9 @@ pub use phase::{Intensities, Phase};
 pub use reference::{BACKGROUND_NAME, Reference, ReferenceLibrary};
 pub use refined_cif::{cif_value, refined_cif};
 pub use refinement::{
-    Bond, BondAngle, HydrostaticStrain, Joint, JointRefinement, MICROABSORPTION_WARNING,
-    MeasuredReferences, ParameterValue, PhaseKind, PhaseResult, Refinement, Refiner,
-    SENSITIVITY_PARTICLE_SIZE, SiteResult, rir_scale,
+    Bond, BondAngle, HarmonicTexture, HydrostaticStrain, Joint, JointRefinement,
+    MICROABSORPTION_WARNING, MeasuredReferences, ParameterValue, PhaseKind, PhaseResult,
+    Refinement, Refiner, SENSITIVITY_PARTICLE_SIZE, SiteResult, rir_scale,
 };
 pub use restraint::{Restraint, RestraintResult};
 pub use series::{

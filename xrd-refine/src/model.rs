@@ -27,6 +27,10 @@ const PARALLEL_POINTS: usize = 1000;
 /// Smallest Gaussian width (°): the Caglioti quadratic is held above it.
 const MIN_GAUSSIAN: f64 = 1e-4;
 
+/// The bound of a harmonic texture coefficient: the harmonics have mean square 1 over the
+/// sphere, so a coefficient of 2 is already a texture far past what a powder shows.
+pub(crate) const HARMONIC_BOUND: f64 = 2.0;
+
 /// Degrees per radian of 2θ per radian of θ.
 const DEG2: f64 = 360.0 / std::f64::consts::PI;
 
@@ -41,6 +45,8 @@ pub(crate) struct PhaseIndex {
     pub texture: usize,
     /// The parameters of the phase's asymmetric-unit sites, when its structure is refined.
     pub sites: std::ops::Range<usize>,
+    /// The coefficients of its spherical-harmonic texture, when one is offered.
+    pub harmonics: std::ops::Range<usize>,
 }
 
 /// Indices of one broad background peak's parameters.
@@ -108,6 +114,7 @@ impl Layout {
                 Id::ReferenceScale(r) => grow(&mut l.references, r).0 = i,
                 Id::ReferenceShift(r) => grow(&mut l.references, r).1 = i,
                 Id::Site(p, ..) => extend(&mut grow(&mut l.phases, p).sites, i),
+                Id::Harmonic(p, ..) => extend(&mut grow(&mut l.phases, p).harmonics, i),
             }
         }
         l
@@ -365,6 +372,112 @@ impl Model {
     pub fn with_restraints(mut self, restraints: &[crate::Restraint]) -> crate::Result<Self> {
         self.restraints = crate::restraint::Prepared::all(&self, &self.starts(), restraints)?;
         Ok(self)
+    }
+
+    /// Offers each phase whose intensities come from its structure a spherical-harmonic texture
+    /// of even orders 2 … `order` ([`crate::harmonics`]): its coefficients (start 0, within
+    /// ±[`HARMONIC_BOUND`]) after every other parameter, and the harmonics at each member's
+    /// normal (at the starting cell: a refined cell turns the normals by far less than a
+    /// texture varies over).
+    ///
+    /// # Errors
+    /// A structure whose symmetry cannot be read.
+    pub fn with_harmonics(mut self, phases: &[crate::Phase], order: u8) -> crate::Result<Self> {
+        let names: Vec<String> = self.phases.iter().map(|ph| ph.name.clone()).collect();
+        let mut pushes = Vec::new();
+        for (p, (ph, phase)) in self.phases.iter_mut().zip(phases).enumerate() {
+            if !matches!(phase.intensities(), crate::Intensities::Structure) {
+                continue;
+            }
+            let basis = crate::harmonics::HarmonicBasis::of_structure(phase.structure(), order)?;
+            if basis.len() == 0 {
+                continue;
+            }
+            // A reflection's normal in Cartesian axes: q = M⁻¹ h, M's rows the basis vectors.
+            let m = phase.structure().lattice().matrix();
+            let m = nalgebra::Matrix3::from_fn(|i, j| m[i][j]);
+            let m_inv = m.try_inverse().unwrap_or_else(nalgebra::Matrix3::identity);
+            let values = ph
+                .peaks
+                .iter()
+                .map(|pk| {
+                    pk.members
+                        .iter()
+                        .map(|mb| {
+                            let h = nalgebra::Vector3::from(mb.hkl.map(f64::from));
+                            basis.values((m_inv * h).into())
+                        })
+                        .collect()
+                })
+                .collect();
+            let mut seen = [0u8; 256];
+            for l in basis.orders() {
+                pushes.push((p, l, seen[usize::from(l)]));
+                seen[usize::from(l)] += 1;
+            }
+            ph.harmonics = Some(std::sync::Arc::new(crate::phase::HarmonicTable { values }));
+        }
+        let cells: Vec<Vec<String>> = self.phases.iter().map(|ph| ph.cell.names()).collect();
+        let owners = Owners {
+            phases: &names,
+            cells: &cells,
+            references: &[],
+            sites: &[],
+        };
+        for (p, l, k) in pushes {
+            self.table.push(
+                Id::Harmonic(p, l, k),
+                &owners,
+                0.0,
+                -HARMONIC_BOUND,
+                HARMONIC_BOUND,
+            );
+        }
+        self.layout = Layout::of(&self.table);
+        Ok(self)
+    }
+
+    /// The harmonic texture's weight W = 1 + Σ cᵢ Kᵢ of member `j` of peak `k` of phase `p`,
+    /// or none where the phase has no harmonic texture on.
+    fn harmonic_weight(
+        &self,
+        choices: &Choices,
+        values: &[f64],
+        p: usize,
+        k: usize,
+        j: usize,
+    ) -> Option<f64> {
+        if !choices.harmonics(p) {
+            return None;
+        }
+        let table = self.phases[p].harmonics.as_ref()?;
+        let c = &values[self.layout.phases[p].harmonics.clone()];
+        Some(
+            1.0 + table.values[k][j]
+                .iter()
+                .zip(c)
+                .map(|(a, b)| a * b)
+                .sum::<f64>(),
+        )
+    }
+
+    /// The smallest and largest harmonic-texture weight over phase `p`'s reflections at
+    /// `values`, or none where it has no harmonic texture on.
+    pub fn harmonic_range(
+        &self,
+        choices: &Choices,
+        values: &[f64],
+        p: usize,
+    ) -> Option<(f64, f64)> {
+        let table = self.phases[p].harmonics.as_ref()?;
+        let mut range: Option<(f64, f64)> = None;
+        for (k, peak) in table.values.iter().enumerate() {
+            for j in 0..peak.len() {
+                let w = self.harmonic_weight(choices, values, p, k, j)?;
+                range = Some(range.map_or((w, w), |(lo, hi)| (lo.min(w), hi.max(w))));
+            }
+        }
+        range
     }
 
     /// Σ r² of the restraints at `values`.
@@ -696,6 +809,7 @@ impl Model {
         let mut derivs: Vec<(usize, [f64; 5])> = Vec::new();
         let mut window: [Vec<f64>; 5] = Default::default();
         let mut site_d: Vec<f64> = Vec::new();
+        let mut harmonic_d: Vec<f64> = Vec::new();
         for &(p, k) in items {
             let ph = &self.phases[p];
             let peak = &ph.peaks[k];
@@ -716,9 +830,28 @@ impl Model {
                 let texture = choices.texture(p).and_then(|t| t.cos2.get(k));
                 let r = values[pi.texture];
                 for (j, d) in s.d[k].chunks(n).enumerate() {
-                    let w = texture.map_or(1.0, |c2| march_dollase(r, c2[j]).0);
+                    let w = self
+                        .harmonic_weight(choices, values, p, k, j)
+                        .unwrap_or_else(|| texture.map_or(1.0, |c2| march_dollase(r, c2[j]).0));
                     for (o, dj) in site_d.iter_mut().zip(d) {
                         *o += w * dj;
+                    }
+                }
+            }
+            // ∂(Σ |F|² W)/∂(harmonic coefficient): Σ over members of |F|² Kᵢ.
+            harmonic_d.clear();
+            if jac.is_some()
+                && choices.harmonics(p)
+                && let Some(table) = ph.harmonics.as_ref()
+            {
+                harmonic_d.resize(pi.harmonics.len(), 0.0);
+                for (j, kj) in table.values[k].iter().enumerate() {
+                    let f2 = match structure {
+                        Some(s) => s.f2[k][j],
+                        None => choices.member_f2(self, p, k, j),
+                    };
+                    for (o, v) in harmonic_d.iter_mut().zip(kj) {
+                        *o += f2 * v;
                     }
                 }
             }
@@ -745,7 +878,12 @@ impl Model {
                     && tex > 0.0
                 {
                     let per_tex = line.intensity / tex;
-                    for (i, d) in pi.sites.clone().zip(&site_d) {
+                    for (i, d) in pi
+                        .sites
+                        .clone()
+                        .zip(&site_d)
+                        .chain(pi.harmonics.clone().zip(&harmonic_d))
+                    {
                         if let Some((c, m)) = cols[i] {
                             derivs.push((c, [m * per_tex * d, 0.0, 0.0, 0.0, 0.0]));
                         }
@@ -797,6 +935,19 @@ impl Model {
             Some(s) => s.f2[k][j],
             None => choices.member_f2(self, p, k, j),
         };
+        if choices.harmonics(p)
+            && let Some(table) = self.phases[p].harmonics.as_ref()
+        {
+            let tex = (0..table.values[k].len())
+                .map(|j| {
+                    member_f2(j)
+                        * self
+                            .harmonic_weight(choices, values, p, k, j)
+                            .unwrap_or(1.0)
+                })
+                .sum();
+            return (tex, 0.0);
+        }
         match choices.texture(p).and_then(|t| t.cos2.get(k)) {
             Some(c2) => {
                 let r = values[self.layout.phases[p].texture];
@@ -1079,6 +1230,42 @@ pub(crate) mod tests {
         assert_jacobian(&m, &v, &c);
     }
 
+    /// With harmonic textures (tetragonal and monoclinic Laue classes, order 4) on refined
+    /// structures: the coefficients' columns, and the sites' columns weighted by them.
+    #[test]
+    fn jacobian_with_harmonic_texture_matches_central_differences() {
+        let (m, mut v, mut c) = model_with(&Instrument::default());
+        let phases: Vec<Phase> = [RUTILE, MONO]
+            .iter()
+            .map(|c| Phase::new("p", Structure::from_cif(c).unwrap()).unwrap())
+            .collect();
+        let m = m.with_atoms(&phases, false).unwrap();
+        let n0 = m.table.len();
+        let m = m.with_harmonics(&phases, 4).unwrap();
+        // 4/mmm: one order-2 and two order-4 harmonics; 2/m: three and five.
+        assert_eq!(m.layout.phases[0].harmonics.len(), 3);
+        assert_eq!(m.layout.phases[1].harmonics.len(), 8);
+        let names: Vec<String> = m.table.keys()[n0..].iter().map(|k| k.to_string()).collect();
+        assert_eq!(
+            names[..3],
+            ["p.harmonic.2.0", "p.harmonic.4.0", "p.harmonic.4.1"]
+        );
+        v.extend(m.table.starts()[v.len()..].iter());
+        for (k, x) in v[n0 - 15..].iter_mut().enumerate() {
+            *x += 0.002 * ((k % 3) as f64 + 1.0);
+        }
+        for (k, x) in v[n0..].iter_mut().enumerate() {
+            *x = 0.05 * ((k % 5) as f64 - 2.0) + 0.01;
+        }
+        c.set_harmonics(0, true);
+        c.set_harmonics(1, true);
+        // The harmonics replace March–Dollase: its r no longer acts.
+        let inert: Vec<usize> = m.layout.phases.iter().map(|pi| pi.texture).collect();
+        assert_jacobian_except(&m, &v, &c, &inert);
+        let (lo, hi) = m.harmonic_range(&c, &v, 1).unwrap();
+        assert!(lo < 1.0 && hi > 1.0, "{lo} {hi}");
+    }
+
     #[test]
     fn jacobian_with_polarisation_and_capillary() {
         let synchrotron = Instrument {
@@ -1120,6 +1307,11 @@ pub(crate) mod tests {
 
     /// Every column of the model's Jacobian at `v` against central differences.
     fn assert_jacobian(m: &Model, v: &[f64], c: &Choices) {
+        assert_jacobian_except(m, v, c, &[]);
+    }
+
+    /// As [`assert_jacobian`], the columns `inert` expected to be zero.
+    fn assert_jacobian_except(m: &Model, v: &[f64], c: &Choices, inert: &[usize]) {
         let n = v.len();
         let cols: Vec<Column> = (0..n).map(|i| Some((i, 1.0))).collect();
         let mut j = DMatrix::zeros(m.tt.len(), n);
@@ -1140,6 +1332,11 @@ pub(crate) mod tests {
                 norm += num * num;
             }
             let rel = (diff / norm.max(1e-300)).sqrt();
+            if inert.contains(&k) {
+                let column = (0..m.tt.len()).map(|i| j[(i, k)].abs()).fold(0.0, f64::max);
+                assert!(norm == 0.0 && column == 0.0, "`{}` acts", m.table[k].key);
+                continue;
+            }
             assert!(norm > 0.0, "`{}` has no effect", m.table[k].key);
             assert!(rel < 1e-5, "`{}`: relative error {rel:e}", m.table[k].key);
         }

@@ -186,6 +186,9 @@ pub(crate) enum Id {
     ReferenceShift(usize),
     /// Site `s` of phase `p`'s asymmetric unit.
     Site(usize, usize, SiteParam),
+    /// Phase `p`'s spherical-harmonic texture coefficient: its order l and its index among
+    /// that order's invariant harmonics.
+    Harmonic(usize, u8, u8),
 }
 
 impl Id {
@@ -198,7 +201,8 @@ impl Id {
             | Id::Size(p)
             | Id::Strain(p)
             | Id::Texture(p)
-            | Id::Site(p, ..) => Some(p),
+            | Id::Site(p, ..)
+            | Id::Harmonic(p, ..) => Some(p),
             Id::Background(_)
             | Id::Hump(..)
             | Id::Zero
@@ -257,6 +261,9 @@ pub enum PhaseParam {
     Texture,
     /// A parameter of the asymmetric-unit site of this label.
     Site(String, SiteParam),
+    /// A coefficient of the spherical-harmonic texture: the order l (2, 4, 6, 8) and the
+    /// index among that order's harmonics the Laue class leaves invariant.
+    Harmonic(u8, u8),
 }
 
 /// A measured reference's parameters.
@@ -284,6 +291,7 @@ pub enum ReferenceParam {
 /// | `Calcite.cell.A=B` | a free metric coefficient of its cell ([`PhaseParam::Cell`]) |
 /// | `reference.KAOLINITE.scale`, `.shift` | a measured reference's |
 /// | `PbSO4.site.O3.x`, `.y`, `.z`, `.U`, `.occ` | site `O3` of phase `PbSO4` ([`SiteParam`]) |
+/// | `Gibbsite.harmonic.4.1` | the second order-4 coefficient of its harmonic texture |
 ///
 /// A phase may not be called `background`, `hump`, `instrument`, `specimen` or `reference`, nor
 /// begin with one of them and a dot, and every key of a refinement must read back as itself
@@ -370,6 +378,7 @@ impl std::fmt::Display for ParamId {
                 PhaseParam::Strain => write!(f, "{name}.strain"),
                 PhaseParam::Texture => write!(f, "{name}.texture"),
                 PhaseParam::Site(label, p) => write!(f, "{name}.site.{label}.{}", p.name()),
+                PhaseParam::Harmonic(l, k) => write!(f, "{name}.harmonic.{l}.{k}"),
             },
             ParamId::Reference(name, param) => match param {
                 ReferenceParam::Scale => write!(f, "reference.{name}.scale"),
@@ -434,6 +443,12 @@ impl std::str::FromStr for ParamId {
                     .filter(|(_, c)| is_coefficient_name(c))
                 {
                     (name, PhaseParam::Cell(c.to_string()))
+                } else if let Some((name, l, k)) = s.rsplit_once('.').and_then(|(head, k)| {
+                    let (head, l) = head.rsplit_once('.')?;
+                    let name = head.strip_suffix(".harmonic")?;
+                    Some((name, l.parse::<u8>().ok()?, k.parse::<u8>().ok()?))
+                }) {
+                    (name, PhaseParam::Harmonic(l, k))
                 } else if let Some((name, label, param)) =
                     s.rsplit_once('.').and_then(|(head, suffix)| {
                         let param = SiteParam::ALL.into_iter().find(|p| p.name() == suffix)?;
@@ -537,6 +552,7 @@ impl Table {
             Id::ReferenceScale(r) => reference(r, ReferenceParam::Scale),
             Id::ReferenceShift(r) => reference(r, ReferenceParam::Shift),
             Id::Site(p, k, param) => phase(p, PhaseParam::Site(owners.sites[p][k].clone(), param)),
+            Id::Harmonic(p, l, k) => phase(p, PhaseParam::Harmonic(l, k)),
         };
         self.params.push(Param {
             id,
@@ -626,6 +642,8 @@ mod tests {
             phase(PhaseParam::Site("O3".into(), SiteParam::X)),
             phase(PhaseParam::Site("Fe.2".into(), SiteParam::Occupancy)),
             phase(PhaseParam::Site("Pb1".into(), SiteParam::U)),
+            phase(PhaseParam::Harmonic(4, 1)),
+            ParamId::Phase("a.harmonic".into(), PhaseParam::Harmonic(8, 0)),
             ParamId::Reference("ILLITE.1M".into(), ReferenceParam::Scale),
             ParamId::Reference("KAOLINITE".into(), ReferenceParam::Shift),
         ];
@@ -647,6 +665,10 @@ mod tests {
             "scale",
             ".scale",
             "Calcite.volume",
+            "Calcite.harmonic.4",
+            "Calcite.harmonic.x.1",
+            ".harmonic.2.0",
+            "Calcite.harmonic.2.300",
             "Calcite.cell.",
             "Calcite.cell.G",
             "Calcite.cell.A=",

@@ -105,6 +105,8 @@ pub(crate) struct Situation<'a> {
     pub fixed_b: &'a [bool],
     /// The site parameters [`Stage::Atoms`] refines.
     pub atoms: &'a [SiteParam],
+    /// Whether each phase's harmonic texture is on.
+    pub harmonics: &'a [bool],
 }
 
 /// What a stage does beside refining what it frees: the one per-stage hook of the run
@@ -153,6 +155,7 @@ impl Stage {
             Id::Texture(p) => (&[Texture], s.textured[p].is_some()),
             Id::B(p) => (&[OverallB], !s.fixed_b[p]),
             Id::Site(_, _, param) => (&[Atoms], s.atoms.contains(&param)),
+            Id::Harmonic(p, ..) => (&[Texture], s.harmonics.get(p).copied().unwrap_or(false)),
         };
         when && stages.contains(&self)
     }
@@ -207,6 +210,8 @@ pub struct RefineParams {
     pub(crate) atoms: Vec<SiteParam>,
     #[serde(default)]
     pub(crate) restraints: Vec<crate::Restraint>,
+    #[serde(default)]
+    pub(crate) texture_harmonics: u8,
 }
 
 fn default_atoms() -> Vec<SiteParam> {
@@ -231,6 +236,7 @@ impl Default for RefineParams {
             freed: Vec::new(),
             atoms: default_atoms(),
             restraints: Vec::new(),
+            texture_harmonics: 0,
         }
     }
 }
@@ -371,6 +377,15 @@ impl RefineParams {
         #[must_use]
         texture_min_gain, get_texture_min_gain: f64;
 
+        /// The highest order of the spherical-harmonic texture offered to each phase whose
+        /// intensities come from its structure, even, 2–8 ([`crate::MAX_HARMONIC_ORDER`]); 0
+        /// offers none (the default). The texture stage then tries the harmonics beside the
+        /// March–Dollase directions and keeps them where they lower Rwp by
+        /// [`RefineParams::texture_min_gain`] more than the better of random powder and
+        /// March–Dollase, and the weight they give stays positive on every reflection.
+        #[must_use]
+        texture_harmonics, get_texture_harmonics: u8;
+
         /// Refines an instrument on a standard: every width and asymmetry term of the
         /// instrument, no crystallite size or strain (default false).
         #[must_use]
@@ -439,6 +454,16 @@ impl RefineParams {
                 format!("{} must be in 0–0.5", self.texture_min_gain),
             ));
         }
+        if self.texture_harmonics % 2 == 1 || self.texture_harmonics > crate::MAX_HARMONIC_ORDER {
+            return Err(invalid(
+                "texture_harmonics",
+                format!(
+                    "{} must be 0 (none) or an even order 2–{}",
+                    self.texture_harmonics,
+                    crate::MAX_HARMONIC_ORDER
+                ),
+            ));
+        }
         if let Some((lo, hi)) = self.two_theta_range
             && !(lo.is_finite() && hi.is_finite() && lo >= 0.0 && lo < hi && hi <= 180.0)
         {
@@ -504,6 +529,9 @@ mod tests {
         assert_eq!(refused(d().tolerance(f64::NAN)), "tolerance");
         assert_eq!(refused(d().zero_search(-0.1)), "zero_search");
         assert_eq!(refused(d().texture_min_gain(0.6)), "texture_min_gain");
+        assert_eq!(refused(d().texture_harmonics(3)), "texture_harmonics");
+        assert_eq!(refused(d().texture_harmonics(10)), "texture_harmonics");
+        assert!(d().texture_harmonics(8).check().is_ok());
         assert_eq!(
             refused(d().two_theta_range(Some((50.0, 20.0)))),
             "two_theta_range"
@@ -555,6 +583,7 @@ mod tests {
             Id::ReferenceShift(0),
             Id::Site(0, 0, SiteParam::X),
             Id::Site(0, 0, SiteParam::U),
+            Id::Harmonic(0, 2, 0),
         ];
         for id in &all {
             match id {
@@ -572,7 +601,8 @@ mod tests {
                 | Id::Texture(_)
                 | Id::ReferenceScale(_)
                 | Id::ReferenceShift(_)
-                | Id::Site(..) => {}
+                | Id::Site(..)
+                | Id::Harmonic(..) => {}
             }
         }
         all
@@ -590,6 +620,7 @@ mod tests {
                 textured: &textured,
                 fixed_b: &fixed_b,
                 atoms: &[SiteParam::X, SiteParam::U],
+                harmonics: &[true],
             })
             .collect();
         for id in every_kind() {
@@ -610,6 +641,7 @@ mod tests {
             textured: &textured,
             fixed_b: &fixed_b,
             atoms: &[SiteParam::X],
+            harmonics: &[false],
         };
         for stage in Stage::ALL {
             let frees = every_kind().into_iter().any(|id| stage.frees(id, &s));

@@ -446,6 +446,16 @@ pub(crate) struct PhaseModel {
     pub cell_mass: f64,
     /// The refinable structure, when its sites are refined ([`crate::model::Model::with_atoms`]).
     pub atoms: Option<std::sync::Arc<crate::atoms::AtomModel>>,
+    /// The invariant harmonics at each member's normal, when a harmonic texture is offered
+    /// ([`crate::model::Model::with_harmonics`]).
+    pub harmonics: Option<std::sync::Arc<HarmonicTable>>,
+}
+
+/// A phase's invariant harmonics at its reflections: per peak, per member, every harmonic's
+/// value.
+#[derive(Debug, Clone)]
+pub(crate) struct HarmonicTable {
+    pub values: Vec<Vec<Vec<f64>>>,
 }
 
 impl PhaseModel {
@@ -585,6 +595,7 @@ impl PhaseModel {
             cell_start,
             peaks,
             atoms: None,
+            harmonics: None,
             cell_mass: match &phase.intensities {
                 Intensities::Calibrated { zm, .. } => *zm,
                 _ if !phase.chemistry => 0.0,

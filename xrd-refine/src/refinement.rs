@@ -42,6 +42,10 @@ const HUMP_WIDTHS: [f64; 4] = [4.0, 8.0, 15.0, 30.0];
 /// Iterations of each trial fit of a texture direction.
 const TEXTURE_TRIAL_ITERATIONS: usize = 3;
 
+/// The smallest weight a harmonic texture may give a reflection: a pole density at or below
+/// zero is no texture, it is the fit using the harmonics as free intensities.
+const MIN_HARMONIC_WEIGHT: f64 = 0.05;
+
 /// A size broadening below this 1/cosθ coefficient (°) is beyond the resolution: no size.
 const MIN_SIZE_BROADENING: f64 = 1e-4;
 
@@ -191,6 +195,21 @@ pub struct PhaseResult {
     /// With refined sites: the structure-factor R factor Σ||F_obs| − |F_calc|| / Σ|F_obs|.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r_f: Option<f64>,
+    /// The spherical-harmonic texture, when the fit kept one
+    /// ([`crate::RefineParams::texture_harmonics`]); its coefficients are among the
+    /// parameters (`Phase.harmonic.L.K`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub texture_harmonics: Option<HarmonicTexture>,
+}
+
+/// A phase's spherical-harmonic texture as refined.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct HarmonicTexture {
+    /// The highest order offered.
+    pub order: u8,
+    /// The smallest and largest pole-density weight W(h) it gives the phase's reflections
+    /// (1 everywhere is random powder).
+    pub weight_range: (f64, f64),
 }
 
 /// A bond of a refined structure: from an asymmetric-unit site to an image of another.
@@ -804,7 +823,7 @@ impl Refiner {
         )
         .with_references(self.references.clone(), self.max_shift);
         // Neutrons need the structures' own scattering lengths even when no site is refined.
-        if self.params.stages.contains(&Stage::Atoms)
+        let model = if self.params.stages.contains(&Stage::Atoms)
             || self.instrument.probe == xrd_sim::Probe::Neutron
         {
             let anisotropic = self
@@ -812,9 +831,14 @@ impl Refiner {
                 .atoms
                 .iter()
                 .any(|p| crate::SiteParam::ANISOTROPIC.contains(p));
-            return model
+            model
                 .with_atoms(&self.phases, anisotropic)?
-                .with_restraints(&self.params.restraints);
+                .with_restraints(&self.params.restraints)?
+        } else {
+            model
+        };
+        if self.params.texture_harmonics > 0 && self.params.stages.contains(&Stage::Texture) {
+            return model.with_harmonics(&self.phases, self.params.texture_harmonics);
         }
         Ok(model)
     }
@@ -962,12 +986,14 @@ impl<'a> Run<'a> {
             self.params.stages[..=pos].to_vec()
         };
         let textured = self.choices.directions();
+        let harmonics = self.choices.harmonics_on();
         let situation = Situation {
             instrument_standard: self.params.instrument_standard,
             fixed_instrument: self.fixed_instrument,
             textured: &textured,
             fixed_b: &self.fixed_b,
             atoms: &self.params.atoms,
+            harmonics: &harmonics,
         };
         let l = &self.model.layout;
         let held = |id: Id| match id {
@@ -1359,14 +1385,42 @@ impl<'a> Run<'a> {
                     best = Some((c, d, v));
                 }
             }
-            match best {
-                Some((c, d, v)) if 1.0 - (c / base).sqrt() >= self.params.texture_min_gain => {
+            let gain = |c: f64, reference: f64| 1.0 - (c / reference).sqrt();
+            let kept = match best {
+                Some((c, d, v)) if gain(c, base) >= self.params.texture_min_gain => {
                     self.choices.set_texture(self.model, p, Some(d), &v);
                     values[pi.texture] = v[pi.texture];
+                    c
                 }
                 _ => {
                     self.choices.set_texture(self.model, p, None, values);
                     values[pi.texture] = 1.0;
+                    base
+                }
+            };
+            // The harmonics, where offered, replace what was kept only when they explain more
+            // by the same margin, and weigh no reflection negative.
+            if !pi.harmonics.is_empty() {
+                let mut v = values.to_vec();
+                v[pi.texture] = 1.0;
+                v[pi.harmonics.clone()].fill(0.0);
+                let md = self.choices.texture(p).map(|t| t.direction);
+                self.choices.set_texture(self.model, p, None, &v);
+                self.choices.set_harmonics(p, true);
+                let mut free = scales.clone();
+                free.extend(pi.harmonics.clone());
+                free.sort_unstable();
+                let c = self.minimise(&mut v, &free, TEXTURE_TRIAL_ITERATIONS)?;
+                let positive = self
+                    .model
+                    .harmonic_range(&self.choices, &v, p)
+                    .is_some_and(|(lo, _)| lo > MIN_HARMONIC_WEIGHT);
+                if positive && gain(c, kept) >= self.params.texture_min_gain {
+                    values[pi.texture] = 1.0;
+                    values[pi.harmonics.clone()].copy_from_slice(&v[pi.harmonics.clone()]);
+                } else {
+                    self.choices.set_harmonics(p, false);
+                    self.choices.set_texture(self.model, p, md, values);
                 }
             }
         }

@@ -31,6 +31,9 @@ pub(crate) struct Extracted {
 pub(crate) struct Choices {
     texture: Vec<Option<Texture>>,
     extracted: Vec<Option<Extracted>>,
+    /// Whether each phase's spherical-harmonic texture is on (its coefficients then weigh
+    /// its reflections in place of a March–Dollase direction).
+    harmonics: Vec<bool>,
 }
 
 impl Choices {
@@ -39,7 +42,25 @@ impl Choices {
         Self {
             texture: vec![None; model.phases.len()],
             extracted: vec![None; model.phases.len()],
+            harmonics: vec![false; model.phases.len()],
         }
+    }
+
+    /// Whether phase `p`'s harmonic texture is on.
+    pub fn harmonics(&self, p: usize) -> bool {
+        self.harmonics.get(p).copied().unwrap_or(false)
+    }
+
+    /// Turns phase `p`'s harmonic texture on or off.
+    pub fn set_harmonics(&mut self, p: usize, on: bool) {
+        if let Some(h) = self.harmonics.get_mut(p) {
+            *h = on;
+        }
+    }
+
+    /// Whether each phase's harmonic texture is on.
+    pub fn harmonics_on(&self) -> Vec<bool> {
+        self.harmonics.clone()
     }
 
     /// Phase `p`'s texture, if one is set.
@@ -216,6 +237,11 @@ impl FitState {
                 fit.choices.set_texture(model, p, d, &fit.values);
             }
         }
+        for (p, &on) in state.harmonics.iter().enumerate().take(n) {
+            if on && !model.layout.phases[p].harmonics.is_empty() {
+                fit.choices.set_harmonics(p, true);
+            }
+        }
         for (p, f2) in state.intensities.iter().enumerate().take(n) {
             if pawley[p] && f2.len() == model.phases[p].peaks.len() {
                 for (k, &v) in f2.iter().enumerate() {
@@ -241,6 +267,11 @@ impl FitState {
             absent: self.absent.clone(),
             fixed_b: self.fixed_b.clone(),
             held_shape: self.held_shape.clone(),
+            harmonics: if self.choices.harmonics_on().contains(&true) {
+                self.choices.harmonics_on()
+            } else {
+                Vec::new()
+            },
         }
     }
 }
@@ -264,6 +295,9 @@ pub struct State {
     /// Phases refined by their scale alone ([`State::with_shape_held`]).
     #[serde(default)]
     held_shape: Vec<bool>,
+    /// Phases whose harmonic texture is on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    harmonics: Vec<bool>,
 }
 
 impl State {

@@ -42,10 +42,13 @@ pub struct Symmetry {
     pub orbits: Vec<usize>,
 }
 
+/// What tells two sites apart for moyo: Z, mass number, charge and occupancy (bits).
+type SiteKey = (u8, Option<u16>, u64, u64);
+
 impl Structure {
     /// The space group of the structure, detected by moyo within `symprec` (Å; 1e-3 to 1e-1 is
-    /// usual, 1e-3 for exact coordinates). Sites are told apart by species (element and charge)
-    /// and occupancy.
+    /// usual, 1e-3 for exact coordinates). Sites are told apart by species (element, isotope and
+    /// charge) and occupancy.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for a non-positive or non-finite `symprec`,
@@ -102,6 +105,7 @@ impl Structure {
             let s = &self.sites()[i];
             (
                 s.species.element,
+                s.species.mass_number,
                 s.species.charge.to_bits(),
                 s.occupancy.to_bits(),
             )
@@ -136,6 +140,7 @@ impl Structure {
         let key = |s: &crate::structure::Site| {
             (
                 s.species.element.z(),
+                s.species.mass_number,
                 s.species.charge.to_bits(),
                 s.occupancy.to_bits(),
             )
@@ -163,11 +168,11 @@ impl Structure {
             }
         }
         // Equal contents (each (species, occupancy) held) share a type number.
-        let mut kinds: Vec<Vec<(u8, u64, u64)>> = Vec::new();
+        let mut kinds: Vec<Vec<SiteKey>> = Vec::new();
         let mut numbers = Vec::with_capacity(groups.len());
         let mut positions = Vec::with_capacity(groups.len());
         for g in &groups {
-            let mut content: Vec<(u8, u64, u64)> =
+            let mut content: Vec<SiteKey> =
                 g.iter().map(|&i| key(&self.sites()[i])).collect();
             content.sort_unstable();
             let k = match kinds.iter().position(|k| *k == content) {

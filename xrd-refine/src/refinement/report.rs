@@ -5,8 +5,8 @@
 use nalgebra::DMatrix;
 
 use super::{
-    MICROABSORPTION_WARNING, MIN_SIZE_BROADENING, ParameterValue, PhaseKind, PhaseResult,
-    Refinement, Refiner, SENSITIVITY_PARTICLE_SIZE, SiteResult, hill_howard,
+    HarmonicTexture, MICROABSORPTION_WARNING, MIN_SIZE_BROADENING, ParameterValue, PhaseKind,
+    PhaseResult, Refinement, Refiner, SENSITIVITY_PARTICLE_SIZE, SiteResult, hill_howard,
 };
 use crate::calibration::CalibratedPeak;
 use crate::constraints::Constraints;
@@ -435,7 +435,23 @@ impl Refiner {
                 volume: lattice.volume(),
                 size_nm,
                 strain: values[pi.strain].to_radians() / 4.0,
-                texture: textured[p].map(|d| (d, values[pi.texture])),
+                texture: textured[p]
+                    .filter(|_| !fit.choices.harmonics(p))
+                    .map(|d| (d, values[pi.texture])),
+                texture_harmonics: model.harmonic_range(&fit.choices, values, p).map(|range| {
+                    if range.0 <= 0.0 {
+                        warnings.push(format!(
+                            "{}: the harmonic texture weighs some reflections at {:.2}, not a \
+                             physical pole density; try a lower order",
+                            ph.name(),
+                            range.0
+                        ));
+                    }
+                    HarmonicTexture {
+                        order: self.params.texture_harmonics,
+                        weight_range: range,
+                    }
+                }),
                 b_overall: values[pi.b],
                 scale: values[pi.scale],
                 cell_mass: pm.cell_mass,

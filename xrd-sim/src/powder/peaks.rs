@@ -44,6 +44,23 @@ impl PeakList {
         self.peaks.iter().map(|p| p.intensity).fold(0.0, f64::max)
     }
 
+    /// A copy with each peak's intensity multiplied by `factor(peak)`: a texture, an
+    /// absorption or an extinction correction of one's own.
+    #[must_use]
+    pub fn weighted(&self, factor: impl Fn(&IndexedPeak) -> f64) -> Self {
+        Self {
+            wavelength: self.wavelength,
+            peaks: self
+                .peaks
+                .iter()
+                .map(|p| IndexedPeak {
+                    intensity: p.intensity * factor(p),
+                    ..*p
+                })
+                .collect(),
+        }
+    }
+
     /// A copy with intensities scaled so that the strongest is `max` (e.g. 100).
     #[must_use]
     pub fn scaled(&self, max: f64) -> Self {
