@@ -235,6 +235,8 @@ fn gauss_legendre(n: usize) -> (Vec<f64>, Vec<f64>) {
 mod tests {
     use super::*;
 
+    type Generators = Vec<Matrix3<f64>>;
+
     fn rotation(axis: [f64; 3], angle: f64) -> Matrix3<f64> {
         let a = nalgebra::Unit::new_normalize(nalgebra::Vector3::from(axis));
         *nalgebra::Rotation3::from_axis_angle(&a, angle).matrix()
@@ -304,7 +306,7 @@ mod tests {
         let x2 = rotation([1.0, 0.0, 0.0], std::f64::consts::PI);
         let y2 = rotation([0.0, 1.0, 0.0], std::f64::consts::PI);
         let d3 = rotation([1.0, 1.0, 1.0], 2.0 * std::f64::consts::FRAC_PI_3);
-        let cases: [(&str, Vec<Matrix3<f64>>, [usize; 4]); 7] = [
+        let cases: [(&str, Generators, [usize; 4]); 7] = [
             ("-1", vec![], [5, 9, 13, 17]),
             ("2/m", vec![y2], [3, 5, 7, 9]),
             ("mmm", vec![x2, y2], [2, 3, 4, 5]),
