@@ -122,12 +122,17 @@ pub fn _row_columns(kind: &str) -> PyResult<Vec<&'static str>> {
 /// "rp", "gof", the curves and "refinement"), "sites" (each with "phase"), "rwp" (all patterns),
 /// "warnings", "cifs" (file name → refined CIF text) and "refinement_json".
 ///
+/// Texture: the texture stage tries March–Dollase directions; `texture_harmonics` (an even order
+/// 2–8) also offers each structure phase a spherical-harmonic texture, kept where it explains
+/// more (the phase's "texture_harmonics" gives its weight range, the coefficients are among the
+/// parameters as "PHASE.harmonic.L.K").
+///
 /// The options are xrd-jobs' `RefineOptions`, as `xrd refine`'s flags and a workbench request
 /// take them. `progress` is a callable given `(what, done, total, message)` as the job goes (the
 /// structures compared, the stages, the pattern done); an exception it raises stops the job and
 /// is raised again. A missing CIF, instrument or reference file raises `XrdFileNotFoundError`.
 #[pyfunction]
-#[pyo3(signature = (pattern, phases=None, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, wavelength=None, two_theta_range=None, exclude=None, fix=None, free=None, background=None, humps=None, stages=None, max_candidates=3, references=None, reference_library=None, alignment=None, max_shift=None, rir_bridge=String::from("corundum"), calibrate=None, atoms=None, restraints=None, joint=false, progress=None))]
+#[pyo3(signature = (pattern, phases=None, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, wavelength=None, two_theta_range=None, exclude=None, fix=None, free=None, background=None, humps=None, stages=None, max_candidates=3, references=None, reference_library=None, alignment=None, max_shift=None, rir_bridge=String::from("corundum"), calibrate=None, atoms=None, restraints=None, texture_harmonics=0, joint=false, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn refine<'py>(
     py: Python<'py>,
@@ -159,6 +164,7 @@ pub fn refine<'py>(
     calibrate: Option<(String, f64, PathBuf)>,
     atoms: Option<Vec<String>>,
     restraints: Option<Vec<String>>,
+    texture_harmonics: u8,
     joint: bool,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
@@ -218,6 +224,7 @@ pub fn refine<'py>(
         max_candidates,
         atoms: atoms.unwrap_or(d.atoms),
         restraints: restraints.unwrap_or_default(),
+        texture_harmonics,
     };
     if joint {
         return joint_refine(py, pattern, options, &instruments, &ranges, progress);

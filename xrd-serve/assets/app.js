@@ -465,6 +465,8 @@
     };
     num("particle", "particle_size");
     num("background", "background", true);
+    const harmonics = parseInt($("harmonics").value, 10);
+    if (harmonics > 0) o.texture_harmonics = harmonics;
     const std = $("standard").value.trim();
     if (std) {
       const i = std.lastIndexOf("=");
@@ -493,6 +495,7 @@
     $("stages").querySelectorAll("input").forEach((c) => { c.checked = (o.stages || []).includes(c.value); });
     $("particle").value = o.particle_size ?? "";
     $("background").value = o.background ?? "";
+    $("harmonics").value = String(o.texture_harmonics || 0);
     $("standard").value = o.standard ? `${o.standard.spec}=${o.standard.weight}` : "";
     $("instrument").value = o.instrument || "";
     $("references").value = (o.references || []).join(", ");

@@ -172,8 +172,7 @@ impl Structure {
         let mut numbers = Vec::with_capacity(groups.len());
         let mut positions = Vec::with_capacity(groups.len());
         for g in &groups {
-            let mut content: Vec<SiteKey> =
-                g.iter().map(|&i| key(&self.sites()[i])).collect();
+            let mut content: Vec<SiteKey> = g.iter().map(|&i| key(&self.sites()[i])).collect();
             content.sort_unstable();
             let k = match kinds.iter().position(|k| *k == content) {
                 Some(k) => k,

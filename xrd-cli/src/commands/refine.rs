@@ -183,6 +183,11 @@ pub struct Args {
     /// (a distance to the nearest image of B) or PHASE:A-C-B=°/σ (an angle at C); repeatable.
     #[arg(long = "restrain", value_name = "PHASE:A-B=T/SIGMA")]
     pub restraints: Vec<String>,
+    /// Offer each structure phase a spherical-harmonic texture up to this even order (2–8,
+    /// GSAS-II's cylindrical sample symmetry): the texture stage keeps it where it lowers Rwp
+    /// by more than March–Dollase does, with every reflection's weight positive (0: none).
+    #[arg(long = "texture-harmonics", value_name = "ORDER", default_value_t = 0)]
+    pub texture_harmonics: u8,
     /// Refine the files together as patterns of one sample (X-ray and neutron, two banks, two
     /// wavelengths): one structure per phase (a CIF file or library id), each pattern with its
     /// own scale, background, profile, zero and cell; one --instrument and one --range per
@@ -227,6 +232,7 @@ pub(super) fn options(args: &Args) -> RefineOptions {
         max_candidates: args.max_candidates,
         atoms: args.atoms.clone(),
         restraints: args.restraints.clone(),
+        texture_harmonics: args.texture_harmonics,
     }
 }
 

@@ -119,6 +119,7 @@ def refine(
     calibrate: Optional[tuple[str, float, PathLike]] = None,
     atoms: Optional[Sequence[str]] = None,
     restraints: Optional[Sequence[str]] = None,
+    texture_harmonics: int = 0,
     joint: Literal[False] = False,
     progress: Optional[Progress] = None,
 ) -> Refinement: ...
