@@ -158,6 +158,8 @@ struct Profile {
     lx: f64,
     /// GSAS's tanθ Lorentzian term (centidegrees).
     ly: f64,
+    /// FCJ's S/L and H/L, where the file gives them.
+    axial: Option<crate::AxialDivergence>,
 }
 
 /// The instrument of converted GSAS values (profile in GSAS units, zero in degrees).
@@ -178,6 +180,7 @@ fn instrument(
         monochromator,
         polarisation,
         capillary_mu_r: None,
+        axial: p.axial,
         refined: true,
         probe: xrd_sim::Probe::XRay,
     }
@@ -502,14 +505,25 @@ fn gsas1(text: &str) -> std::result::Result<GsasInstrument, String> {
             .and_then(|i| terms.get(i).copied())
             .unwrap_or(0.0)
     };
+    let axial = crate::AxialDivergence {
+        s_l: term("S/L"),
+        h_l: term("H/L"),
+    };
+    // Carried where the file gives a usable pair, dropped (and said) otherwise.
+    let axial = axial.check().is_ok().then_some(axial);
     let profile = Profile {
         gu: term("GU"),
         gv: term("GV"),
         gw: term("GW"),
         lx: term("LX"),
         ly: term("LY"),
+        axial,
     };
-    let carried = ["GU", "GV", "GW", "LX", "LY"];
+    let carried: &[&str] = if axial.is_some() {
+        &["GU", "GV", "GW", "LX", "LY", "S/L", "H/L"]
+    } else {
+        &["GU", "GV", "GW", "LX", "LY"]
+    };
     let mut dropped: Vec<String> = names
         .iter()
         .zip(&terms)
@@ -592,6 +606,9 @@ fn gsas2(text: &str) -> std::result::Result<GsasInstrument, String> {
         gw: required("W")?,
         lx: value("X")?.unwrap_or(0.0),
         ly: value("Y")?.unwrap_or(0.0),
+        axial: value("SH/L")?
+            .map(crate::AxialDivergence::from_sh_l)
+            .filter(|a| a.check().is_ok()),
     };
     // GSAS-II's polarisation at azimuth A: P′ = P cos²A + (1 − P) sin²A.
     let (s, c) = value("Azimuth")?.unwrap_or(0.0).to_radians().sin_cos();
@@ -602,17 +619,19 @@ fn gsas2(text: &str) -> std::result::Result<GsasInstrument, String> {
         value("Polariz.")?.map(|p| p * c * c + (1.0 - p) * s * s)
     };
     let mut dropped = Vec::new();
-    let ignored: &[&str] = if neutron {
-        &["Z", "SH/L", "Lam2"]
-    } else {
-        &["Z", "SH/L"]
-    };
+    let ignored: &[&str] = if neutron { &["Z", "Lam2"] } else { &["Z"] };
     for &key in ignored {
         if let Some(v) = value(key)?
             && v != 0.0
         {
             dropped.push(format!("{key} = {v}"));
         }
+    }
+    if let Some(v) = value("SH/L")?
+        && v != 0.0
+        && profile.axial.is_none()
+    {
+        dropped.push(format!("SH/L = {v}"));
     }
     Ok(GsasInstrument {
         instrument: Instrument {
@@ -665,7 +684,14 @@ mod tests {
         assert_eq!(i.polarisation, Some(0.99));
         assert_eq!((i.monochromator, i.capillary_mu_r), (None, None));
         assert!(i.refined);
-        assert_eq!(g.dropped, vec!["S/L = 0.0011", "H/L = 0.0011"]);
+        assert!(g.dropped.is_empty(), "{:?}", g.dropped);
+        assert_eq!(
+            i.axial,
+            Some(crate::AxialDivergence {
+                s_l: 0.0011,
+                h_l: 0.0011
+            })
+        );
     }
 
     #[test]
@@ -718,7 +744,9 @@ mod tests {
         assert!((i.y - 0.00173).abs() < TOL && (i.x - 0.005).abs() < TOL);
         assert_eq!(i.zero, -0.0012);
         assert_eq!(i.polarisation, Some(0.99));
-        assert_eq!(g.dropped, vec!["SH/L = 0.002"]);
+        // SH/L = (S + H)/L, S = H.
+        assert!(g.dropped.is_empty(), "{:?}", g.dropped);
+        assert_eq!(i.axial, Some(crate::AxialDivergence::from_sh_l(0.002)));
         // GSAS-II's laboratory default: a doublet, items joined by `;`, azimuth 90° turning
         // P into 1 − P.
         let lab = "#GSAS-II instrument parameter file for lab CuKa data\nType:PXC\n\
@@ -809,8 +837,15 @@ INS  1PRCF12   0.000000E+00   0.000000E+00   0.150000E-01   0.150000E-01
         let k = 8.0 * std::f64::consts::LN_2 / 1e4;
         assert!((i.u - 2.0 * k).abs() < TOL && (i.v + 2.0 * k).abs() < TOL);
         assert!((i.w - 5.0 * k).abs() < TOL);
-        // Type 3: GU GV GW GP LX LY S/L H/L: GP 0.1 and S/L, H/L 0.015 are not carried.
-        assert_eq!(g.dropped, vec!["GP = 0.1", "S/L = 0.015", "H/L = 0.015"]);
+        // Type 3: GU GV GW GP LX LY S/L H/L: S/L, H/L 0.015 are carried, GP 0.1 is not.
+        assert_eq!(g.dropped, vec!["GP = 0.1"]);
+        assert_eq!(
+            g.instrument.axial,
+            Some(crate::AxialDivergence {
+                s_l: 0.015,
+                h_l: 0.015
+            })
+        );
     }
 
     #[test]

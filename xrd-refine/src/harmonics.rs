@@ -202,7 +202,7 @@ fn sphere_quadrature(order: u8) -> (Vec<[f64; 3]>, Vec<f64>) {
 }
 
 /// The `n` Gauss–Legendre nodes and weights on [−1, 1] (Newton on Pₙ from the usual guesses).
-fn gauss_legendre(n: usize) -> (Vec<f64>, Vec<f64>) {
+pub(crate) fn gauss_legendre(n: usize) -> (Vec<f64>, Vec<f64>) {
     let mut nodes = Vec::with_capacity(n);
     let mut weights = Vec::with_capacity(n);
     for i in 0..n {

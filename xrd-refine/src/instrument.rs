@@ -63,6 +63,11 @@ pub struct Instrument {
     /// whose absorption does not depend on 2θ).
     #[serde(default)]
     pub capillary_mu_r: Option<f64>,
+    /// Axial divergence by Finger, Cox & Jephcoat (S/L, H/L), as GSAS and GSAS-II files give
+    /// it: each peak convolved with the FCJ weight ([`crate::AxialDivergence`]), beside or in
+    /// place of `asymmetry`. `None` (the default): no such convolution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub axial: Option<crate::AxialDivergence>,
     /// Whether the values were refined on a standard (then a sample's fit keeps them).
     pub refined: bool,
     /// What the beam scatters from (default X-rays): with neutrons, each site's coherent
@@ -88,6 +93,7 @@ impl Default for Instrument {
             monochromator: None,
             polarisation: None,
             capillary_mu_r: None,
+            axial: None,
             refined: false,
             probe: xrd_sim::Probe::XRay,
         }
@@ -168,6 +174,9 @@ impl Instrument {
                 "capillary_mu_r",
                 format!("μR = {m} must be in [0, {CAPILLARY_MAX_MU_R}]"),
             ));
+        }
+        if let Some(a) = &self.axial {
+            a.check()?;
         }
         Ok(())
     }
@@ -285,6 +294,12 @@ mod tests {
             ..d()
         };
         assert!(synchrotron.check().is_ok());
+        let axial = |s_l, h_l| Instrument {
+            axial: Some(crate::AxialDivergence { s_l, h_l }),
+            ..d()
+        };
+        assert!(axial(0.015, 0.01).check().is_ok());
+        assert_eq!(name(axial(-0.01, 0.01)), "axial");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod absorption;
 mod atoms;
+mod axial;
 mod calibration;
 mod cell;
 mod constraints;
@@ -27,6 +28,7 @@ mod state;
 mod summation;
 mod weights;
 
+pub use axial::AxialDivergence;
 pub use calibration::{CALIBRATION_FORMAT, CalibratedPeak, Calibration, Operator};
 pub use error::{Error, Result};
 pub use harmonics::MAX_HARMONIC_ORDER;

@@ -10,6 +10,7 @@ use xrd_io::Wavelength;
 
 use crate::absorption::CapillaryTable;
 use crate::atoms::StructureF2;
+use crate::axial::Kernel;
 use crate::constraints::Column;
 use crate::instrument::Instrument;
 use crate::parameter::{HumpPart, Id, Owners, Table, Width};
@@ -137,6 +138,8 @@ pub(crate) struct Model {
     pub polarisation: Option<f64>,
     /// The instrument's capillary absorption factor, tabulated once, or none.
     pub capillary: Option<CapillaryTable>,
+    /// The instrument's FCJ axial divergence, or none.
+    pub axial: Option<crate::AxialDivergence>,
     /// Every parameter: identity, name, start, bounds.
     pub table: Table,
     pub layout: Layout,
@@ -265,6 +268,7 @@ impl Model {
             monochromator: instrument.monochromator,
             polarisation: instrument.polarisation,
             capillary: instrument.capillary_mu_r.map(CapillaryTable::new),
+            axial: instrument.axial,
             layout: Layout::of(&table),
             table,
             shape: TchProfile::new(),
@@ -556,6 +560,7 @@ impl Model {
             monochromator: self.monochromator,
             polarisation: self.polarisation,
             capillary_mu_r: self.capillary.as_ref().map(CapillaryTable::mu_r),
+            axial: self.axial,
             refined,
             probe: self.probe,
         }
@@ -761,9 +766,10 @@ impl Model {
                     None,
                     &mut derivs,
                 );
-                let (a, b) = self.reach(line.centre, line.h);
+                let kernel = self.kernel(&line);
+                let (a, b) = self.line_reach(&line, kernel.as_ref());
                 if a < b {
-                    lines.push((a, b, line));
+                    lines.push((a, b, line, kernel));
                 }
             }
             let Some(first) = lines.iter().map(|l| l.0).min() else {
@@ -772,12 +778,10 @@ impl Model {
             };
             let last = lines.iter().map(|l| l.1).max().unwrap_or(first);
             let mut curve = vec![0.0; last - first];
-            for (a, b, line) in lines {
+            for (a, b, line, kernel) in lines {
                 for i in a..b {
                     curve[i - first] += line.intensity
-                        * self
-                            .shape
-                            .value(self.tt[i] - line.centre, line.h, line.eta, line.asym);
+                        * self.profile_value(kernel.as_ref(), self.tt[i] - line.centre, &line);
                 }
             }
             out.push((first, curve));
@@ -791,6 +795,65 @@ impl Model {
         let a = self.tt.partition_point(|&t| t < centre - r);
         let b = self.tt.partition_point(|&t| t <= centre + r);
         (a, b)
+    }
+
+    /// The points a line reaches: ±REACH·h, and its axial-divergence tail beyond on its side.
+    fn line_reach(&self, line: &Line, kernel: Option<&Kernel>) -> (usize, usize) {
+        let r = REACH * line.h;
+        let (lo, hi) = match kernel {
+            Some(k) if k.low_side => (r + k.extent, r),
+            Some(k) => (r, r + k.extent),
+            None => (r, r),
+        };
+        let a = self.tt.partition_point(|&t| t < line.centre - lo);
+        let b = self.tt.partition_point(|&t| t <= line.centre + hi);
+        (a, b)
+    }
+
+    /// The FCJ convolution of a line, where the instrument has axial divergence and it is not
+    /// negligible beside the line's width.
+    fn kernel(&self, line: &Line) -> Option<Kernel> {
+        Kernel::new(self.axial.as_ref()?, line.centre, line.h)
+    }
+
+    /// A line's unit-area profile at `x` = 2θ − centre, convolved with its kernel.
+    fn profile_value(&self, kernel: Option<&Kernel>, x: f64, line: &Line) -> f64 {
+        match kernel {
+            None => self.shape.value(x, line.h, line.eta, line.asym),
+            Some(k) => (0..k.n)
+                .map(|i| {
+                    k.weight[i]
+                        * self
+                            .shape
+                            .value(x + k.offset[i], line.h, line.eta, line.asym)
+                })
+                .sum(),
+        }
+    }
+
+    /// A line's unit-area profile at `x` with its derivatives, convolved with its kernel: the
+    /// kernel moves with the centre, so its nodes' slopes enter ∂/∂centre.
+    fn profile_at(&self, kernel: Option<&Kernel>, x: f64, line: &Line) -> tch::TchValue {
+        let Some(k) = kernel else {
+            return self.shape.at(x, line.h, line.eta, line.asym);
+        };
+        let mut out = tch::TchValue {
+            v: 0.0,
+            d_centre: 0.0,
+            d_h: 0.0,
+            d_eta: 0.0,
+            d_asym: 0.0,
+        };
+        for i in 0..k.n {
+            let v = self.shape.at(x + k.offset[i], line.h, line.eta, line.asym);
+            let a = k.weight[i];
+            out.v += a * v.v;
+            out.d_centre += k.d_weight[i] * v.v + a * v.d_centre * (1.0 - k.d_offset[i]);
+            out.d_h += a * v.d_h;
+            out.d_eta += a * v.d_eta;
+            out.d_asym += a * v.d_asym;
+        }
+        out
     }
 
     /// Adds the peaks `items` ((phase, peak) pairs) to `y`, and their derivatives to the columns
@@ -889,13 +952,12 @@ impl Model {
                         }
                     }
                 }
-                let (a, b) = self.reach(line.centre, line.h);
+                let kernel = self.kernel(&line);
+                let kernel = kernel.as_ref();
+                let (a, b) = self.line_reach(&line, kernel);
                 let Some((_, j)) = jac.as_mut() else {
                     for (yi, t) in y[a..b].iter_mut().zip(&self.tt[a..b]) {
-                        *yi += line.intensity
-                            * self
-                                .shape
-                                .value(t - line.centre, line.h, line.eta, line.asym);
+                        *yi += line.intensity * self.profile_value(kernel, t - line.centre, &line);
                     }
                     continue;
                 };
@@ -903,7 +965,7 @@ impl Model {
                 // filled in one contiguous run.
                 window.iter_mut().for_each(Vec::clear);
                 for (yi, t) in y[a..b].iter_mut().zip(&self.tt[a..b]) {
-                    let v = self.shape.at(t - line.centre, line.h, line.eta, line.asym);
+                    let v = self.profile_at(kernel, t - line.centre, &line);
                     *yi += line.intensity * v.v;
                     window[0].push(v.v);
                     window[1].push(line.intensity * v.d_centre);
@@ -1264,6 +1326,46 @@ pub(crate) mod tests {
         assert_jacobian_except(&m, &v, &c, &inert);
         let (lo, hi) = m.harmonic_range(&c, &v, 1).unwrap();
         assert!(lo < 1.0 && hi > 1.0, "{lo} {hi}");
+    }
+
+    /// With FCJ axial divergence: every column through the convolution, the centre's through
+    /// the kernel's own motion too; and the tail lies on the low-angle side.
+    #[test]
+    fn jacobian_with_axial_divergence_matches_central_differences() {
+        let lab = Instrument {
+            axial: Some(crate::AxialDivergence {
+                s_l: 0.02,
+                h_l: 0.012,
+            }),
+            ..Instrument::default()
+        };
+        jacobian_check(&lab);
+        let (m, v, c) = model_with(&lab);
+        let plain = model_with(&Instrument::default());
+        let (a, b) = (
+            m.evaluate(&c, &v, None, None),
+            plain.0.evaluate(&plain.2, &plain.1, None, None),
+        );
+        // The first strong peak's centroid moves down in 2θ, its area stays.
+        let (lo, hi) = (25.0, 29.0);
+        let moments = |y: &[f64], base: &[f64]| {
+            let (mut m0, mut m1) = (0.0, 0.0);
+            for ((t, y), b0) in m.tt.iter().zip(y).zip(base) {
+                if (lo..hi).contains(t) {
+                    m0 += y - b0;
+                    m1 += (y - b0) * t;
+                }
+            }
+            (m0, m1 / m0)
+        };
+        let mut background = v.clone();
+        for pi in &m.layout.phases {
+            background[pi.scale] = 0.0;
+        }
+        let base = m.evaluate(&c, &background, None, None);
+        let ((area_a, mean_a), (area_b, mean_b)) = (moments(&a, &base), moments(&b, &base));
+        assert!(mean_a < mean_b - 0.005, "{mean_a} {mean_b}");
+        assert!((area_a / area_b - 1.0).abs() < 0.01, "{area_a} {area_b}");
     }
 
     #[test]

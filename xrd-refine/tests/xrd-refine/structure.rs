@@ -72,8 +72,8 @@ fn pbso4_xray_alone() {
         "X-ray alone: Rwp {:.4}, sites {d:?}, mean {mean:.4}",
         fit.rwp
     );
-    // Measured 0.0601 (O2; the target is 0.06): the floor sits just above it.
-    assert!(worst < 0.0615, "{d:?}");
+    // Measured 0.0561 (O2) with the file's FCJ axial divergence (0.0601 without it).
+    assert!(worst < 0.058, "{d:?}");
     assert!(mean < 0.028, "{d:?}");
     assert!(fit.rwp < 0.1341, "Rwp {}", fit.rwp);
 }
