@@ -89,6 +89,9 @@ pub struct SeriesOptions {
     pub parametric: Vec<String>,
     /// Go on from where a run in the output folder stopped.
     pub resume: bool,
+    /// Without humps, try one broad background peak on the first frame and keep it for every
+    /// frame when the data ask for it ([`SeriesParams::background_hump`]; default true).
+    pub background_hump: bool,
 }
 
 impl Default for SeriesOptions {
@@ -116,6 +119,7 @@ impl Default for SeriesOptions {
             backward: false,
             parametric: Vec::new(),
             resume: false,
+            background_hump: true,
         }
     }
 }
@@ -157,6 +161,7 @@ impl SeriesOptions {
             .collect::<Result<Vec<_>>>()?;
         let params = SeriesParams::new()
             .backward(self.backward)
+            .background_hump(self.background_hump)
             .parametric(parametric);
         crate::options::renamed(params.check().map_err(Error::from), &[])?;
         Ok(params)

@@ -171,6 +171,14 @@ pub(crate) struct Parts {
     pub references: Vec<Vec<f64>>,
 }
 
+/// What a broad background peak's widths (°) are multiplied by at `radiation`: 1 at Cu Kα,
+/// λ / 1.5406 Å elsewhere. An amorphous hump has a width in Q (about 0.5 Å⁻¹); in 2θ that is
+/// proportional to λ (at the low angles humps lie at), so a synchrotron's humps are six times
+/// narrower in 2θ than a laboratory's.
+pub(crate) fn hump_scale(radiation: Wavelength) -> f64 {
+    radiation.angstrom() / Wavelength::CU_KA.angstrom()
+}
+
 /// March–Dollase's weight W = (r² cos²α + sin²α / r)^(−3/2) of a reflection at cos²α = `c`,
 /// and its derivative in r.
 fn march_dollase(r: f64, c: f64) -> (f64, f64) {
@@ -230,7 +238,8 @@ impl Model {
             let area = 0.01 * y_max * (hi - lo);
             push(Id::Hump(k, HumpPart::Area), area, 0.0, f64::INFINITY);
             push(Id::Hump(k, HumpPart::Position), pos, lo - 10.0, hi + 10.0);
-            push(Id::Hump(k, HumpPart::Fwhm), 8.0, 1.0, 60.0);
+            let s = hump_scale(radiation);
+            push(Id::Hump(k, HumpPart::Fwhm), 8.0 * s, s, 60.0 * s);
         }
         push(Id::Zero, instrument.zero, -2.0, 2.0);
         push(Id::Displacement, 0.0, -1.0, 1.0);
@@ -1252,6 +1261,26 @@ pub(crate) mod tests {
         c.set_texture(&m, 0, Some([0, 0, 1]), &v);
         c.set_texture(&m, 1, Some([1, 1, 0]), &v);
         (m, v, c)
+    }
+
+    /// A broad background peak's width is set in Q: at 0.2413 Å its start and bounds in 2θ are
+    /// λ / 1.5406 of Cu Kα's.
+    #[test]
+    fn hump_widths_follow_the_wavelength() {
+        let fwhm = |w: Wavelength| {
+            let tt: Vec<f64> = (0..500).map(|i| 1.0 + 0.03 * f64::from(i)).collect();
+            let m = Model::new(tt, w, Vec::new(), &Instrument::default(), 3, 1, 100.0);
+            let p = &m.table[m.layout.humps[0].fwhm];
+            (p.start, p.lo, p.hi)
+        };
+        assert_eq!(fwhm(Wavelength::CU_KA), (8.0, 1.0, 60.0));
+        let s = 0.2413 / Wavelength::CU_KA.angstrom();
+        let (start, lo, hi) = fwhm(Wavelength::synchrotron(0.2413));
+        assert!(
+            (start - 8.0 * s).abs() < 1e-12
+                && (lo - s).abs() < 1e-12
+                && (hi - 60.0 * s).abs() < 1e-12
+        );
     }
 
     #[test]

@@ -35,7 +35,8 @@ const MIN_POINTS: usize = 20;
 const ZERO_COARSE_STEP: f64 = 0.04;
 const ZERO_STEP: f64 = 0.01;
 
-/// Positions (steps across the range) and widths (°) tried for each broad background peak.
+/// Positions (steps across the range) and widths (° at Cu Kα, scaled by the wavelength:
+/// [`crate::model::hump_scale`]) tried for each broad background peak.
 const HUMP_POSITIONS: usize = 16;
 const HUMP_WIDTHS: [f64; 4] = [4.0, 8.0, 15.0, 30.0];
 
@@ -382,7 +383,7 @@ pub struct Refiner {
     rir_scale: Option<f64>,
     max_shift: f64,
     instrument: Instrument,
-    params: RefineParams,
+    pub(crate) params: RefineParams,
     standard: Option<(usize, f64)>,
     particle_size: Option<f64>,
     control: Control,
@@ -1283,7 +1284,7 @@ impl<'a> Run<'a> {
                 for fwhm in HUMP_WIDTHS {
                     let mut trial = values.clone();
                     trial[h.position] = lo + (hi - lo) * k as f64 / HUMP_POSITIONS as f64;
-                    trial[h.fwhm] = fwhm;
+                    trial[h.fwhm] = fwhm * crate::model::hump_scale(self.model.radiation);
                     let chi2 = fit::linear(self.model, &self.choices, &mut trial, self.data);
                     if best.as_ref().is_none_or(|(c, _)| chi2 < *c) {
                         best = Some((chi2, trial));

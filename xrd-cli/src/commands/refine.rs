@@ -174,6 +174,11 @@ pub struct Args {
     /// last frame, and flag values that depend on the direction (path-dependent).
     #[arg(long, requires = "sequential")]
     pub backward: bool,
+    /// With --sequential and no --humps: do not try a broad background peak on the first frame
+    /// (by default every frame gets one when the first frame's fit with it is significantly
+    /// better and 2 % lower in Rwp).
+    #[arg(long, requires = "sequential")]
+    pub no_background_hump: bool,
     /// The site parameters the atoms stage refines: xyz (each site's coordinates its site
     /// symmetry leaves free), U (isotropic displacement), uij (anisotropic displacements under
     /// the site symmetry, in place of U), occ (occupancy); comma-separated.

@@ -253,6 +253,7 @@ def refine_series(
     out: Optional[PathLike] = None,
     resume: bool = False,
     progress: Optional[Progress] = None,
+    background_hump: bool = True,
 ) -> "pd.DataFrame": ...
 
 class XrdError(Exception): ...

@@ -29,7 +29,7 @@ use crate::pattern::wavelength_of;
 /// after a cancelled or interrupted run; `progress` a callable given `(what, done, total,
 /// message)` per frame, whose exception cancels the series (the frames done stay in `out`).
 #[pyfunction]
-#[pyo3(signature = (files, phases, library=None, builtin=true, instrument=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, wavelength=None, two_theta_range=None, exclude=None, fix=None, free=None, background=None, humps=None, stages=None, max_candidates=3, order=None, backward=false, parametric=None, resume=false, out=None, progress=None, offset=0))]
+#[pyo3(signature = (files, phases, library=None, builtin=true, instrument=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, wavelength=None, two_theta_range=None, exclude=None, fix=None, free=None, background=None, humps=None, stages=None, max_candidates=3, order=None, backward=false, parametric=None, resume=false, out=None, progress=None, offset=0, background_hump=true))]
 #[allow(clippy::too_many_arguments)]
 pub fn refine_series<'py>(
     py: Python<'py>,
@@ -58,6 +58,7 @@ pub fn refine_series<'py>(
     out: Option<PathBuf>,
     progress: Option<Py<PyAny>>,
     offset: usize,
+    background_hump: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let order = match order {
         None => None,
@@ -92,6 +93,7 @@ pub fn refine_series<'py>(
         backward,
         parametric: parametric.unwrap_or_default(),
         resume,
+        background_hump,
     };
     let kept = super::kept_library(
         options.phases.iter().map(String::as_str),

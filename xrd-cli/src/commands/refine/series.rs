@@ -38,6 +38,7 @@ pub(super) fn options(args: &Args) -> SeriesOptions {
         backward: args.backward,
         parametric: args.parametric.clone(),
         resume: args.resume,
+        background_hump: !args.no_background_hump,
     }
 }
 
@@ -160,6 +161,9 @@ pub(super) fn run(args: &Args, ctx: &Context) -> Result<Outcome> {
         &serde_json::to_string_pretty(&series)?,
     )?;
     figures_of(&out, &series, &frames, &names, &order_name)?;
+    for n in &series.notes {
+        eprintln!("note: {n}");
+    }
     for p in &series.parametric {
         let terms: Vec<String> = p
             .coefficients
