@@ -774,10 +774,24 @@ fn sparse_rows<F: Float>(
     if sampled_density(x, rows, inputs) >= plan.sparse_below {
         return false;
     }
-    let build = || sparse::transpose(w, outputs, inputs);
     match transposed {
-        Some(cache) => sparse::product(isa, plan.sparse, cache.get_or_init(build), b, x, rows, out),
-        None => sparse::product(isa, plan.sparse, &build(), b, x, rows, out),
+        Some(cache) => {
+            // Built outside the cell, then offered to it: `get_or_init` would hold the cell while
+            // the parallel transpose waits, and a task this thread picks up meanwhile could
+            // encode with the same layer and ask for the cell again (a deadlock). Two threads may
+            // both build it once; the first copy stays.
+            if cache.get().is_none() {
+                let _ = cache.set(sparse::transpose(w, outputs, inputs));
+            }
+            match cache.get() {
+                Some(wt) => sparse::product(isa, plan.sparse, wt, b, x, rows, out),
+                None => false,
+            }
+        }
+        None => {
+            let wt = sparse::transpose(w, outputs, inputs);
+            sparse::product(isa, plan.sparse, &wt, b, x, rows, out)
+        }
     }
 }
 

@@ -362,7 +362,7 @@ fn measure() -> Plan {
     let mut out = vec![0.0f32; rows * outputs];
     let mut sparse_time = Duration::MAX;
     for blocking in BLOCKINGS {
-        let t = best_of(3, || {
+        let t = best_of(2, || {
             sparse::product(isa, blocking, &wt, &b, &x, rows, &mut out);
         });
         if t < sparse_time {
@@ -433,9 +433,11 @@ fn measure() -> Plan {
     let x = values(rows * inputs, 6);
     let segments = [(0, inputs)];
     let mut out = vec![0.0f32; rows * outputs];
-    let mut best = Duration::MAX;
+    let (mut best, mut last) = (Duration::MAX, Duration::ZERO);
     for tasks in TASKS_PER_THREAD {
-        if start.elapsed() > BUDGET {
+        // A candidate costs about three of its runs (a warm-up and two timed): stop before one
+        // would end past the budget.
+        if start.elapsed() + 3 * last > BUDGET {
             return plan;
         }
         let t = best_of(2, || {
@@ -451,6 +453,7 @@ fn measure() -> Plan {
                 &mut out,
             );
         });
+        last = t;
         if t < best {
             (best, plan.tasks_per_thread) = (t, tasks);
         }
@@ -460,9 +463,12 @@ fn measure() -> Plan {
     let b = values(outputs, 8);
     let x = values(rows * inputs, 9);
     let mut out = vec![0.0f32; rows * outputs];
+    // The same work per run as above: `last` carries over as the first estimate.
     let mut best = Duration::MAX;
     for group in GROUP_CHUNKS {
-        if start.elapsed() > BUDGET {
+        // A candidate costs about three of its runs (a warm-up and two timed): stop before one
+        // would end past the budget.
+        if start.elapsed() + 3 * last > BUDGET {
             return plan;
         }
         let t = best_of(2, || {
@@ -478,6 +484,7 @@ fn measure() -> Plan {
                 &mut out,
             );
         });
+        last = t;
         if t < best {
             (best, plan.group_chunks) = (t, group);
         }
