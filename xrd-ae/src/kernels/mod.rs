@@ -425,7 +425,8 @@ fn forward_lanes<F: Float>(
 /// `out = x·Wᵀ + b` (x: rows × inputs, out: rows × outputs, both row-major) with the f32 lane
 /// kernels, a blocked matrix product: the rows go in groups of up to
 /// [`Plan::group_chunks`](plan::Plan::group_chunks) chunks of 16 (the lanes: a group's block of
-/// transposed inputs stays in L2 while the rows of a task's weights pass over it); each chunk is transposed (in parallel), then tasks of weight rows each run
+/// transposed inputs stays in L2 while the rows of a task's weights pass over it); each chunk is
+/// transposed (in parallel), then tasks of weight rows each run
 /// [`fused::forward_chunks`](crate::kernels::fused::forward_chunks) over the whole group, so each weight
 /// is read from memory once per group. `segments`: the columns to sum for every row (training:
 /// the batch's non-zero columns), or `None` (inference): each run of [`SHARED_CHUNKS`] chunks
@@ -689,6 +690,8 @@ pub(crate) fn forward_rows<F: Float>(
         if sparse_rows(weight, bias, x, rows, out, transposed) {
             return;
         }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = transposed;
         let lanes = cfg!(target_arch = "x86_64") && plan::current().dense == plan::DensePath::Lanes;
         if !lanes && gemm::product(weight, bias, x, rows, out) {
             return;
@@ -749,8 +752,9 @@ pub(crate) fn forward_rows<F: Float>(
 
 /// [`forward_rows`] with the kernel over transposed weights that skips each group of rows' zeros
 /// ([`sparse::product`], the plan's blocking), if the sampled rows' share of non-zero values is
-/// under the plan's [`sparse_below`](plan::Plan::sparse_below); the transposed weights come from `transposed`
-/// (built there at the first call) or are built for this call. `false` if it does not run.
+/// under the plan's [`sparse_below`](plan::Plan::sparse_below); the transposed weights come from
+/// `transposed` (built there at the first call) or are built for this call. `false` if it does
+/// not run.
 #[cfg(target_arch = "x86_64")]
 fn sparse_rows<F: Float>(
     weight: &[F],
