@@ -3,8 +3,10 @@
 //! planners do (or pinned by [`PLAN_ENV`] for reproducible benchmarks).
 //!
 //! Every candidate is tested against the naive sums. One knob changes values, [`Plan::dense`]:
-//! the lane kernels round otherwise than the gemm crate (last bits), so the planner takes them
-//! only for a clear gain. The others sum the same products in the same order: the blockings of
+//! the lane kernels round otherwise than the gemm crate (last bits), so the planner does not time
+//! it (a choice by the clock would give a seed other bits on a busier run): gemm where the gemm
+//! crate runs, the lane kernels where it does not, either when pinned by [`PLAN_ENV`]. The
+//! others, which the planner times, sum the same products in the same order: the blockings of
 //! the kernel over transposed weights give the gemm crate's chains, and the lane kernels' task
 //! split and grouping only decide who computes which output when.
 
@@ -400,38 +402,11 @@ fn measure() -> Plan {
     // In hundredths, so that the text form gives it back exactly.
     let tie = dense_time.as_secs_f64() / sparse_time.as_secs_f64().max(1e-9);
     plan.sparse_below = (100.0 * tie).round().clamp(0.0, 100.0) / 100.0;
-    // The dense kernel on a wide layer's shape (inputs without zeros, the classifier's first
-    // layer in small): the lane kernels round otherwise than the gemm crate, so only for a
-    // clear gain.
-    let (rows, inputs, outputs) = (32, 1024, 1024);
-    let w = values(outputs * inputs, 11);
-    let b = values(outputs, 12);
-    let x: Vec<f32> = values(rows * inputs, 13)
-        .iter()
-        .map(|v| v.abs() + 0.01)
-        .collect();
-    let mut out = vec![0.0f32; rows * outputs];
-    let lanes = best_of(2, || {
-        crate::kernels::lanes_product_with(
-            isa,
-            plan.tasks_per_thread,
-            plan.group_chunks,
-            &w,
-            &b,
-            &x,
-            rows,
-            None,
-            &mut out,
-        );
-    });
-    if !gemm::available()
-        || lanes.as_secs_f64()
-            < 0.85
-                * best_of(2, || {
-                    gemm::product(&w, &b, &x, rows, &mut out);
-                })
-                .as_secs_f64()
-    {
+    // The dense kernel is not timed: the lane kernels round otherwise than the gemm crate, so a
+    // choice by the clock would change results from run to run on a busy machine (a seed must
+    // give the same bits). Lanes where the gemm crate cannot run here (`XRD_ISA=avx2` on an
+    // AVX-512 machine), else gemm; `XRD_AE_PLAN=dense=lanes` pins the lane kernels.
+    if !gemm::available() {
         plan.dense = DensePath::Lanes;
     }
     // The lane kernels: the split over a wide layer, then the grouping over many rows.
