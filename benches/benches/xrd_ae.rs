@@ -58,9 +58,15 @@ fn classifier(c: &mut Criterion) {
     });
     cpu_time("classifier predict 1000", || net.predict(&many).unwrap());
     eprintln!(
-        "xrd-ae kernels: {} ({}=avx2|portable caps them)",
+        "xrd-ae kernels: {} ({}=avx2|portable caps them) on {}; plan {} ({} pins it)",
         xrd_ae::instruction_set().name(),
-        xrd_ae::ISA_ENV
+        xrd_ae::ISA_ENV,
+        xrd_benches::cpu_model(),
+        match xrd_ae::plan() {
+            Ok(plan) => plan.to_string(),
+            Err(e) => format!("default, since {e}"),
+        },
+        xrd_ae::PLAN_ENV
     );
 }
 
@@ -156,9 +162,35 @@ fn bench(c: &mut Criterion) {
         "synthetic patterns: {:.1} % non-zero values; {batch_cols} of {PAPER_INPUTS} columns non-zero in the first batch",
         100.0 * density
     );
+    let row_density = builtin.iter().filter(|&&v| v != 0.0).count() as f64 / builtin.len() as f64;
+    let union16 = first
+        .axis_chunks_iter(Axis(0), 16)
+        .map(|c| {
+            c.axis_iter(Axis(1))
+                .filter(|col| col.iter().any(|&v| v != 0.0))
+                .count()
+        })
+        .sum::<usize>() as f64
+        / (first.nrows().div_ceil(16) * PAPER_INPUTS) as f64;
+    let t = std::time::Instant::now();
+    let measured = xrd_ae::Plan::measure();
     eprintln!(
-        "built-in data set: {n} patterns ({} train rows per epoch)",
-        train.len()
+        "planner: measuring took {:.1} ms here, finding {measured}",
+        1e3 * t.elapsed().as_secs_f64()
+    );
+    eprintln!(
+        "xrd-ae on {}; plan {}",
+        xrd_benches::cpu_model(),
+        match xrd_ae::plan() {
+            Ok(plan) => plan.to_string(),
+            Err(e) => format!("default, since {e}"),
+        }
+    );
+    eprintln!(
+        "built-in data set: {n} patterns ({} train rows per epoch); {:.1} % non-zero values, {:.1} % of the columns non-zero in a chunk of 16 rows",
+        train.len(),
+        100.0 * row_density,
+        100.0 * union16
     );
 }
 

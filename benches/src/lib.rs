@@ -42,6 +42,26 @@ pub fn paint_known_points(n: usize) -> (ndarray::Array2<f64>, ndarray::Array2<f6
     (pts, vals)
 }
 
+/// The CPU's model name, family and model as `/proc/cpuinfo` gives them (Linux; "unknown"
+/// elsewhere), for the benches to say where they ran.
+pub fn cpu_model() -> String {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let field = |key: &str| {
+        info.lines()
+            .find(|l| l.split(':').next().is_some_and(|k| k.trim() == key))
+            .and_then(|l| l.split_once(':'))
+            .map(|(_, v)| v.trim().to_string())
+    };
+    match field("model name") {
+        Some(name) => format!(
+            "{name} (family {}, model {})",
+            field("cpu family").unwrap_or_default(),
+            field("model").unwrap_or_default()
+        ),
+        None => "unknown".into(),
+    }
+}
+
 /// CPU seconds used by this process so far (user + system, from `/proc/self/stat` in clock ticks
 /// of 1/100 s, Linux), or `None` elsewhere.
 pub fn cpu_seconds() -> Option<f64> {

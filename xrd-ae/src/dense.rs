@@ -22,6 +22,40 @@ pub struct Dense<F> {
     pub(crate) slope: F,
     /// Dropout rate after the activation (training only), in `[0, 1)`.
     pub(crate) dropout: f64,
+    /// The weights transposed for the inference kernel of mostly-zero rows, built at its first
+    /// use and dropped whenever the weights change ([`Dense::params_mut`]).
+    transposed: Transposed,
+}
+
+/// A cache of the transposed f32 weights: not part of the layer's value (equal, cloned as is,
+/// shown only as built or not).
+#[derive(Default)]
+struct Transposed(std::sync::OnceLock<Vec<f32>>);
+
+impl Clone for Transposed {
+    fn clone(&self) -> Self {
+        let cache = std::sync::OnceLock::new();
+        if let Some(wt) = self.0.get() {
+            let _ = cache.set(wt.clone());
+        }
+        Transposed(cache)
+    }
+}
+
+impl PartialEq for Transposed {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Transposed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "built"
+        } else {
+            "none"
+        })
+    }
 }
 
 impl<F: Float> Dense<F> {
@@ -57,6 +91,7 @@ impl<F: Float> Dense<F> {
             activation,
             slope: F::of(crate::activation::PRELU_INIT),
             dropout: 0.0,
+            transposed: Transposed::default(),
         })
     }
 
@@ -131,6 +166,7 @@ impl<F: Float> Dense<F> {
 
     /// Weights (row-major) and biases, mutably.
     pub(crate) fn params_mut(&mut self) -> (&mut [F], &mut [F]) {
+        self.transposed = Transposed::default();
         (
             self.weight.as_slice_mut().unwrap_or(&mut []),
             self.bias.as_slice_mut().unwrap_or(&mut []),
@@ -150,6 +186,7 @@ impl<F: Float> Dense<F> {
                 xs,
                 rows,
                 os,
+                Some(&self.transposed.0),
             );
             return;
         }
@@ -221,4 +258,37 @@ pub(crate) fn check_input<F: Float>(
         return Err(NonFinite::cell(what, row, col, x[(row, col)].as_f64()).into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The transposed weights kept for inference go with the weights: changed weights give the
+    /// outputs of a fresh layer with those weights.
+    #[test]
+    fn changed_weights_drop_the_transposed_copy() {
+        let (inputs, outputs, rows) = (1100, 24, 20);
+        let weight = Array2::from_shape_fn((outputs, inputs), |(j, k)| {
+            (((j * 31 + k * 7) % 19) as f32 - 9.0) / 90.0
+        });
+        let bias = Array1::from_shape_fn(outputs, |j| j as f32 / 10.0);
+        // Each row mostly zero, in columns of its own.
+        let x = Array2::from_shape_fn((rows, inputs), |(r, k)| {
+            if (k + 17 * r) % 50 < 15 {
+                1.0 + (k % 5) as f32
+            } else {
+                0.0
+            }
+        });
+        let mut layer = Dense::new(weight, bias.clone(), Activation::Identity).unwrap();
+        let before = layer.forward(x.view());
+        let (w, _) = layer.params_mut();
+        for v in w.iter_mut() {
+            *v *= -2.0;
+        }
+        let fresh = Dense::new(layer.weight.clone(), bias, Activation::Identity).unwrap();
+        assert_eq!(layer.forward(x.view()), fresh.forward(x.view()));
+        assert_ne!(layer.forward(x.view()), before);
+    }
 }

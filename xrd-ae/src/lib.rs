@@ -36,6 +36,9 @@ pub use feature_space::FeatureSpace;
 pub use history::History;
 pub use init::Init;
 pub use kernels::isa::{ISA_ENV, InstructionSet, instruction_set};
+pub use kernels::plan::{
+    BLOCKINGS, Blocking, DensePath, GROUP_CHUNKS, PLAN_ENV, Plan, TASKS_PER_THREAD, plan, set_plan,
+};
 pub use loss::{Loss, PEARSON_EPS};
 pub use network::Network;
 pub use network_params::{LayerSpec, NetworkConfig, NetworkParams};

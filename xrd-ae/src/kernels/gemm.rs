@@ -146,7 +146,7 @@ fn product_with<F: Float>(
 /// kernels off. Also not where the L2 cache the crate detects per core could not hold one
 /// 512-column panel of its tallest micro-kernel (64 rows of f32 or 32 of f64, 128 KiB): it sizes
 /// its row blocks from that cache and would get blocks of zero rows.
-fn available() -> bool {
+pub(crate) fn available() -> bool {
     cfg!(target_arch = "x86_64")
         && crate::kernels::isa::instruction_set() != crate::kernels::isa::InstructionSet::Portable
         && gemm_common::cache::CACHE_INFO[1].cache_bytes >= K_BLOCK * 64 * 4

@@ -25,8 +25,13 @@ pub(crate) mod gemm;
 pub(crate) mod isa;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod lanes;
+pub(crate) mod plan;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod sparse;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod transpose;
+
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 use xrd_core::Float;
@@ -417,15 +422,11 @@ fn forward_lanes<F: Float>(
     lanes_product(isa, w, b, x, batch, Some(segments), z)
 }
 
-/// Chunks of 16 rows per group of [`lanes_product`]: the group's block of transposed inputs
-/// (8 × 16 × 256 values, 128 KiB) stays in L2 while the rows of a
-/// task's weights pass over it.
-#[cfg(target_arch = "x86_64")]
-const GROUP_CHUNKS: usize = 8;
-
 /// `out = x·Wᵀ + b` (x: rows × inputs, out: rows × outputs, both row-major) with the f32 lane
-/// kernels, a blocked matrix product: the rows go in groups of up to [`GROUP_CHUNKS`] chunks of
-/// 16 (the lanes); each chunk is transposed (in parallel), then tasks of weight rows each run
+/// kernels, a blocked matrix product: the rows go in groups of up to
+/// [`Plan::group_chunks`](plan::Plan::group_chunks) chunks of 16 (the lanes: a group's block of
+/// transposed inputs stays in L2 while the rows of a task's weights pass over it); each chunk is
+/// transposed (in parallel), then tasks of weight rows each run
 /// [`fused::forward_chunks`](crate::kernels::fused::forward_chunks) over the whole group, so each weight
 /// is read from memory once per group. `segments`: the columns to sum for every row (training:
 /// the batch's non-zero columns), or `None` (inference): each run of [`SHARED_CHUNKS`] chunks
@@ -445,6 +446,35 @@ fn lanes_product(
     segments: Option<&[(usize, usize)]>,
     out: &mut [f32],
 ) -> bool {
+    let plan = plan::current();
+    lanes_product_with(
+        isa,
+        plan.tasks_per_thread,
+        plan.group_chunks,
+        w,
+        b,
+        x,
+        rows,
+        segments,
+        out,
+    )
+}
+
+/// [`lanes_product`] with the plan's knobs given: at most `tasks_per_thread` parallel tasks per
+/// thread, groups of `group_chunks` chunks of 16 rows (neither changes a value).
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn lanes_product_with(
+    isa: isa::Isa,
+    tasks_per_thread: usize,
+    group_chunks: usize,
+    w: &[f32],
+    b: &[f32],
+    x: &[f32],
+    rows: usize,
+    segments: Option<&[(usize, usize)]>,
+    out: &mut [f32],
+) -> bool {
     use crate::kernels::fused::{Chunk, forward_chunks};
     use crate::kernels::lanes::WIDTH;
     let outputs = b.len();
@@ -455,17 +485,18 @@ fn lanes_product(
     // Taken, not borrowed: a nested call on this thread (a task stolen while waiting) gets fresh
     // scratch instead of a double borrow.
     let (mut xt, mut zt, mut segs) = LANES_SCRATCH.take();
-    let group_rows = GROUP_CHUNKS * WIDTH;
+    let group_rows = group_chunks.max(1) * WIDTH;
     // Tasks of whole paired register groups (8 weight rows; the four-chunk groups of 6 take
     // the rows left over as a smaller group of their own). Every task streams the group's whole
     // transposed input, so a narrow layer gets one task per thread (the dense encode, 11900 →
     // 128, on the Intel Xeon: 3.0 ms instead of 3.5 with four per thread), a wide one up to
-    // four per thread for balance (predict, 8500 → 1024: the same time either way).
+    // the plan's tasks per thread for balance.
     let unit = match isa {
         isa::Isa::Avx512 => 8,
         isa::Isa::Avx2 => 6,
     };
-    let tasks = (outputs / OUTPUTS_PER_TASK).clamp(1, 4) * rayon::current_num_threads();
+    let tasks = (outputs / OUTPUTS_PER_TASK).clamp(1, tasks_per_thread.max(1))
+        * rayon::current_num_threads();
     let rpb = outputs.div_ceil(tasks).next_multiple_of(unit);
     let outs = SharedOut(out.as_mut_ptr(), out.len());
     for (g, xg) in x.chunks(group_rows * inputs).enumerate() {
@@ -545,8 +576,8 @@ fn lanes_product(
     true
 }
 
-/// Outputs of a layer per parallel task per thread of [`lanes_product`], up to four tasks per
-/// thread: fewer outputs give one task per thread.
+/// Outputs of a layer per parallel task per thread of [`lanes_product`], up to the plan's tasks
+/// per thread: fewer outputs give one task per thread.
 #[cfg(target_arch = "x86_64")]
 const OUTPUTS_PER_TASK: usize = 256;
 
@@ -644,19 +675,27 @@ pub(crate) fn forward_rows<F: Float>(
     x: &[F],
     rows: usize,
     out: &mut [F],
+    transposed: Option<&OnceLock<Vec<f32>>>,
 ) {
     let outputs = bias.len();
     let inputs = x.len().checked_div(rows).unwrap_or(0);
     if inputs == 0 || outputs == 0 {
         return;
     }
-    // Dense inputs: the gemm crate's packed kernels (see `gemm`); inputs with many columns zero
-    // in every row keep the kernels that skip those columns.
-    if gemm::takes(rows, inputs, outputs)
-        && !mostly_zero_columns(x, rows, inputs)
-        && gemm::product(weight, bias, x, rows, out)
-    {
-        return;
+    // Dense inputs: the gemm crate's packed kernels (see `gemm`), or the same sums over each
+    // group of rows' own non-zero columns where the plan finds that faster (module `sparse`);
+    // inputs with many columns zero in every row keep the kernels that skip those columns.
+    if gemm::takes(rows, inputs, outputs) && !mostly_zero_columns(x, rows, inputs) {
+        #[cfg(target_arch = "x86_64")]
+        if sparse_rows(weight, bias, x, rows, out, transposed) {
+            return;
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = transposed;
+        let lanes = cfg!(target_arch = "x86_64") && plan::current().dense == plan::DensePath::Lanes;
+        if !lanes && gemm::product(weight, bias, x, rows, out) {
+            return;
+        }
     }
     #[cfg(target_arch = "x86_64")]
     if rows > crate::kernels::lanes::WIDTH && infer_lanes(weight, bias, x, rows, out) {
@@ -709,6 +748,74 @@ pub(crate) fn forward_rows<F: Float>(
                 k0 = k1;
             }
         });
+}
+
+/// [`forward_rows`] with the kernel over transposed weights that skips each group of rows' zeros
+/// ([`sparse::product`], the plan's blocking), if the sampled rows' share of non-zero values is
+/// under the plan's [`sparse_below`](plan::Plan::sparse_below); the transposed weights come from
+/// `transposed` (built there at the first call) or are built for this call. `false` if it does
+/// not run.
+#[cfg(target_arch = "x86_64")]
+fn sparse_rows<F: Float>(
+    weight: &[F],
+    bias: &[F],
+    x: &[F],
+    rows: usize,
+    out: &mut [F],
+    transposed: Option<&OnceLock<Vec<f32>>>,
+) -> bool {
+    use crate::kernels::{as_f32, as_f32_mut};
+    let Some(isa) = isa::isa() else {
+        return false;
+    };
+    let (Some(w), Some(b), Some(x), Some(out)) =
+        (as_f32(weight), as_f32(bias), as_f32(x), as_f32_mut(out))
+    else {
+        return false;
+    };
+    let (outputs, inputs) = (b.len(), x.len() / rows.max(1));
+    let plan = plan::current();
+    if sampled_density(x, rows, inputs) >= plan.sparse_below {
+        return false;
+    }
+    match transposed {
+        Some(cache) => {
+            // Built outside the cell, then offered to it: `get_or_init` would hold the cell while
+            // the parallel transpose waits, and a task this thread picks up meanwhile could
+            // encode with the same layer and ask for the cell again (a deadlock). Two threads may
+            // both build it once; the first copy stays.
+            if cache.get().is_none() {
+                let _ = cache.set(sparse::transpose(w, outputs, inputs));
+            }
+            match cache.get() {
+                Some(wt) => sparse::product(isa, plan.sparse, wt, b, x, rows, out),
+                None => false,
+            }
+        }
+        None => {
+            let wt = sparse::transpose(w, outputs, inputs);
+            sparse::product(isa, plan.sparse, &wt, b, x, rows, out)
+        }
+    }
+}
+
+/// The share of non-zero values in the rows [`mostly_zero_columns`] samples.
+#[cfg(target_arch = "x86_64")]
+fn sampled_density(x: &[f32], rows: usize, inputs: usize) -> f64 {
+    let sample = rows.min(DENSITY_SAMPLE_ROWS);
+    if sample == 0 || inputs == 0 {
+        return 1.0;
+    }
+    let non_zero: usize = (0..sample)
+        .map(|i| {
+            let r = i * rows / sample;
+            x[r * inputs..(r + 1) * inputs]
+                .iter()
+                .filter(|&&v| v != 0.0)
+                .count()
+        })
+        .sum();
+    non_zero as f64 / (sample * inputs) as f64
 }
 
 /// Rows sampled by [`mostly_zero_columns`].
@@ -1322,6 +1429,46 @@ mod tests {
     use rand::{Rng, SeedableRng};
     use rand_xoshiro::Xoshiro256PlusPlus;
 
+    /// Rows that are each mostly zero, in columns of their own (so that the batch's columns are
+    /// all non-zero somewhere), go to the kernel of module `sparse` under the default plan: the
+    /// values of the gemm crate's chains, with the transposed weights built once into the cache.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn rows_mostly_zero_each_go_to_the_sparse_kernel_with_the_gemm_values() {
+        if xrd_core::cpu::skip_without(
+            isa::InstructionSet::Avx2,
+            "rows_mostly_zero_each_go_to_the_sparse_kernel_with_the_gemm_values",
+        ) {
+            return;
+        }
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(65);
+        let (inputs, outputs, rows) = (1100, 40, 20);
+        let w: Vec<f32> = (0..inputs * outputs)
+            .map(|_| rng.random_range(-0.1..0.1))
+            .collect();
+        let b: Vec<f32> = (0..outputs).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let x: Vec<f32> = (0..rows * inputs)
+            .map(|i| {
+                let (r, k) = (i / inputs, i % inputs);
+                if (k + 17 * r) % 50 < 15 {
+                    rng.random_range(0.0..1.0)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        assert!(!mostly_zero_columns(&x, rows, inputs));
+        assert!(sampled_density(&x, rows, inputs) < plan::Plan::DEFAULT.sparse_below);
+        let cache = OnceLock::new();
+        let mut out = vec![f32::NAN; rows * outputs];
+        forward_rows(&w, &b, &x, rows, &mut out, Some(&cache));
+        assert!(out == gemm::naive(&w, &b, &x, rows));
+        assert_eq!(
+            cache.get().map(Vec::len),
+            Some(inputs * sparse::padded(outputs))
+        );
+    }
+
     /// Inference sends dense inputs of 17 rows or more to the gemm crate (the bits of its fixed
     /// chain) and keeps xrd-ae's own kernels for inputs with mostly zero columns.
     #[test]
@@ -1341,7 +1488,7 @@ mod tests {
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         let infer = |x: &[f32]| {
             let mut out = vec![0.0f32; rows * outputs];
-            forward_rows(&w, &b, x, rows, &mut out);
+            forward_rows(&w, &b, x, rows, &mut out, None);
             bits(&out)
         };
         // One chain from the bias, columns in order: xrd-ae's own kernels.
@@ -1406,7 +1553,7 @@ mod tests {
 
     /// Inference over rows whose zero columns differ from chunk to chunk (so that runs of
     /// chunks sum the union of their columns) equals, bit for bit, a chain of fused
-    /// multiply-adds over every column from the bias.
+    /// multiply-adds over every column from the bias, whatever the plan's split and grouping.
     #[test]
     fn inference_with_chunk_specific_zero_columns_matches_the_full_chain() {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(8);
@@ -1449,6 +1596,23 @@ mod tests {
                 let mut out = vec![f32::NAN; rows * outputs];
                 assert!(pool.install(|| lanes_product(isa, &w, &b, &x, rows, None, &mut out)));
                 assert_eq!(bits(&out), bits(&naive), "{isa:?}, {threads} threads");
+                // Every split and grouping the planner chooses from, training's way too (all
+                // columns given).
+                for tasks in plan::TASKS_PER_THREAD {
+                    for group in plan::GROUP_CHUNKS {
+                        for segments in [None, Some(&[(0, inputs)][..])] {
+                            let mut out = vec![f32::NAN; rows * outputs];
+                            assert!(pool.install(|| lanes_product_with(
+                                isa, tasks, group, &w, &b, &x, rows, segments, &mut out
+                            )));
+                            assert_eq!(
+                                bits(&out),
+                                bits(&naive),
+                                "{isa:?}, {threads} threads, tasks {tasks}, group {group}"
+                            );
+                        }
+                    }
+                }
             }
         }
     }
