@@ -622,6 +622,18 @@ impl Refiner {
             .map(|(r, _)| r)
     }
 
+    /// The state of a cold fit before it refines anything: every parameter at its start (the
+    /// structures' cells, the instrument's widths).
+    ///
+    /// # Errors
+    /// As [`Refiner::fit`].
+    pub(crate) fn start_state(&self, pattern: &Pattern, wavelength: Wavelength) -> Result<State> {
+        self.check_inputs()?;
+        let (tt, data) = self.measured(pattern)?;
+        let model = self.prepare(tt, &data, wavelength)?;
+        Ok(FitState::cold(&model).state(&model))
+    }
+
     /// `Err(Cancelled)` once this refiner's control is cancelled.
     pub(crate) fn check_cancel(&self) -> std::result::Result<(), xrd_core::Cancelled> {
         self.control.check()

@@ -8,7 +8,7 @@ use xrd_io::{Pattern, Wavelength};
 
 use crate::error::invalid;
 use crate::parameter::{ParamId, PhaseParam};
-use crate::refinement::{Refinement, Refiner};
+use crate::refinement::{PhaseResult, Refinement, Refiner};
 use crate::state::State;
 use crate::{Error, Result};
 
@@ -504,6 +504,17 @@ pub struct Sequential {
     control: xrd_core::Control,
 }
 
+/// Whether phase `after` (of refinement `fit`) is the phase `before` with its shape freed: every
+/// cell length within [`REAPPEAR_CELL`] of before's (thermal expansion between frames is far
+/// below it) and no cell parameter at a bound — not a cell stretched onto other lines.
+fn same_place(before: &PhaseResult, after: &PhaseResult, fit: &Refinement) -> bool {
+    let same_cell = (0..3).all(|k| (after.cell[k] / before.cell[k] - 1.0).abs() < REAPPEAR_CELL);
+    let bound = fit.parameters.iter().any(|v| {
+        v.at_bound && matches!(&v.id, ParamId::Phase(n, PhaseParam::Cell(_)) if *n == after.name)
+    });
+    same_cell && !bound
+}
+
 /// A cold fit made before the chain: (frame index, refinement, state).
 type Cold = (usize, Refinement, State);
 
@@ -938,6 +949,9 @@ impl Sequential {
     /// chain would carry that start.
     fn cold(&self, pattern: &Pattern, w: Wavelength) -> Result<(Refinement, State)> {
         let (mut r, mut s) = self.refiner.fit_state(pattern, w)?;
+        // A phase held is put back at its structure's cell and widths: in the fit of every
+        // phase its cell had moved onto other phases' lines, and it is tried back from there.
+        let start = self.refiner.start_state(pattern, w)?;
         loop {
             let mut present: Vec<usize> = (0..r.phases.len())
                 .filter(|&p| !r.phases[p].absent)
@@ -962,12 +976,16 @@ impl Sequential {
                 .iter()
                 .filter_map(|&p| {
                     let held = s.clone().with_absent(p, true);
-                    self.refiner.fit_warm(pattern, w, &held).ok()
+                    self.refiner
+                        .fit_warm(pattern, w, &held)
+                        .ok()
+                        .map(|(r2, s2)| (p, r2, s2))
                 })
-                .filter(|(r2, _)| !r.significantly_better_than(r2, self.params.appear_z))
-                .min_by(|a, b| a.0.chi2.total_cmp(&b.0.chi2));
+                .filter(|(_, r2, _)| !r.significantly_better_than(r2, self.params.appear_z))
+                .min_by(|a, b| a.1.chi2.total_cmp(&b.1.chi2));
             match best {
-                Some((r2, s2)) => {
+                Some((p, r2, mut s2)) => {
+                    s2.copy_phase(&r2.phases[p].name, &start);
                     r = r2;
                     s = s2;
                 }
@@ -1033,16 +1051,36 @@ impl Sequential {
                 continue;
             }
             let freed = s.clone().with_absent(p, false).with_shape_held(p, true);
-            if let Ok((r2, s2)) = self.refiner.fit_warm(pattern, w, &freed) {
-                let ph = &r2.phases[p];
-                // Beside the F-test (lenient where the residuals are systematic, as a frame
-                // with phases still missing has them), a gain in Rwp a user would see.
-                if ph.weight_fraction > z * ph.weight_fraction_esd
-                    && r2.significantly_better_than(r, self.params.appear_z)
-                    && r2.rwp <= r.rwp * (1.0 - APPEAR_RWP_GAIN)
+            let Ok((r2, s2)) = self.refiner.fit_warm(pattern, w, &freed) else {
+                continue;
+            };
+            let ph = &r2.phases[p];
+            let needed = ph.weight_fraction > z * ph.weight_fraction_esd
+                && r2.significantly_better_than(r, self.params.appear_z);
+            if !needed {
+                continue;
+            }
+            // Beside the F-test (lenient where the residuals are systematic, as a frame with
+            // phases still missing has them), a gain in Rwp a user would see.
+            if r2.rwp <= r.rwp * (1.0 - APPEAR_RWP_GAIN) {
+                *r = r2;
+                *s = s2;
+                continue;
+            }
+            // The data need the phase but its lines sit where it left them (a series heated
+            // since has moved them): the gain is asked of the fit with its cell and widths
+            // freed, kept near the cell it came back with and off its bounds (not stretched
+            // onto other phases' lines).
+            let released = s2.clone().with_shape_held(p, false);
+            if let Ok((r3, s3)) = self.refiner.fit_warm(pattern, w, &released) {
+                let ph3 = &r3.phases[p];
+                if ph3.weight_fraction > z * ph3.weight_fraction_esd
+                    && r3.significantly_better_than(r, self.params.appear_z)
+                    && r3.rwp <= r.rwp * (1.0 - APPEAR_RWP_GAIN)
+                    && same_place(&r2.phases[p], ph3, &r3)
                 {
-                    *r = r2;
-                    *s = s2;
+                    *r = r3;
+                    *s = s3;
                 }
             }
         }
@@ -1053,22 +1091,12 @@ impl Sequential {
                 continue;
             }
             let released = s.clone().with_shape_held(p, false);
-            if let Ok((r2, s2)) = self.refiner.fit_warm(pattern, w, &released) {
-                let ph = &r2.phases[p];
-                // The same phase near the cell it came back with (thermal expansion between
-                // frames is far below 2 %), not a cell stretched onto other lines.
-                let same_cell = (0..3).all(|k| {
-                    let before = r.phases[p].cell[k];
-                    (ph.cell[k] / before - 1.0).abs() < REAPPEAR_CELL
-                });
-                let bound = r2.parameters.iter().any(|v| {
-                    v.at_bound
-                        && matches!(&v.id, ParamId::Phase(n, PhaseParam::Cell(_)) if *n == ph.name)
-                });
-                if same_cell && !bound && r2.rwp <= r.rwp {
-                    *r = r2;
-                    *s = s2;
-                }
+            if let Ok((r2, s2)) = self.refiner.fit_warm(pattern, w, &released)
+                && same_place(&r.phases[p], &r2.phases[p], &r2)
+                && r2.rwp <= r.rwp
+            {
+                *r = r2;
+                *s = s2;
             }
         }
     }
