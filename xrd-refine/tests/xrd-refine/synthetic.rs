@@ -73,6 +73,22 @@ pub(crate) fn mixture(
     (Pattern::new(tt, counts).unwrap(), lattices)
 }
 
+/// Counts of `y` on `grid` over a flat background of 150, with Gaussian noise of the Poisson's
+/// width (Box–Muller) of `seed`.
+fn counted(grid: &Grid, y: &[f64], seed: u64) -> Pattern {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let counts: Vec<f64> = y
+        .iter()
+        .map(|v| {
+            let mean = v + 150.0;
+            let (u1, u2): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random());
+            let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+            (mean + z * mean.sqrt()).max(0.0)
+        })
+        .collect();
+    Pattern::new(grid.positions(), counts).unwrap()
+}
+
 /// The refinement without texture or B (the synthetic patterns have neither).
 fn fit_untextured(phases: Vec<Phase>, pattern: &Pattern) -> xrd_refine::Refinement {
     Refiner::new(phases)
@@ -290,18 +306,7 @@ fn texture_and_size_broadening() {
             *yi += scale * ci;
         }
     }
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
-    let tt = grid.positions();
-    let counts: Vec<f64> = y
-        .iter()
-        .map(|v| {
-            let mean = v + 150.0;
-            let (u1, u2): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random());
-            let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
-            (mean + z * mean.sqrt()).max(0.0)
-        })
-        .collect();
-    let pattern = Pattern::new(tt, counts).unwrap();
+    let pattern = counted(&grid, &y, 7);
     let fit = Refiner::new(vec![rutile, zincite])
         // Rendered by xrd-sim: no microabsorption to correct.
         .particle_size(0.0)
@@ -363,18 +368,7 @@ fn a_texture_march_dollase_cannot_draw_is_kept_as_harmonics() {
             *yi += scale * ci;
         }
     }
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
-    let tt = grid.positions();
-    let counts: Vec<f64> = y
-        .iter()
-        .map(|v| {
-            let mean = v + 150.0;
-            let (u1, u2): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random());
-            let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
-            (mean + z * mean.sqrt()).max(0.0)
-        })
-        .collect();
-    let pattern = Pattern::new(tt, counts).unwrap();
+    let pattern = counted(&grid, &y, 11);
     let fit = |order: u8| {
         Refiner::new(vec![rutile.clone(), zincite.clone()])
             .particle_size(0.0)

@@ -66,16 +66,6 @@ impl PeakList {
     pub fn scaled(&self, max: f64) -> Self {
         let m = self.max_intensity();
         let f = if m > 0.0 { max / m } else { 0.0 };
-        Self {
-            wavelength: self.wavelength,
-            peaks: self
-                .peaks
-                .iter()
-                .map(|p| IndexedPeak {
-                    intensity: p.intensity * f,
-                    ..*p
-                })
-                .collect(),
-        }
+        self.weighted(|_| f)
     }
 }
