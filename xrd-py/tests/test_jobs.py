@@ -69,6 +69,8 @@ def test_options_are_checked_alike(data):
         xrd.refine(path, phases=["MnCO3"], capillary=-1.0)
     with pytest.raises(xrd.InvalidParameterError, match="capillary"):
         _xrd.refine_series([path], ["MnCO3"], capillary=-1.0)
+    with pytest.raises(xrd.InvalidParameterError, match="texture_harmonics"):
+        xrd.refine(path, phases=["MnCO3"], texture_harmonics=5)
 
 
 def test_progress_hears_the_job_and_its_exception_stops_it(data):
