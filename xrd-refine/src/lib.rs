@@ -43,8 +43,8 @@ pub use reference::{BACKGROUND_NAME, Reference, ReferenceLibrary};
 pub use refined_cif::{cif_value, refined_cif};
 pub use refinement::{
     Bond, BondAngle, HarmonicTexture, HydrostaticStrain, Joint, JointRefinement,
-    MICROABSORPTION_WARNING, MeasuredReferences, ParameterValue, PhaseKind, PhaseResult,
-    Refinement, Refiner, SENSITIVITY_PARTICLE_SIZE, SiteResult, rir_scale,
+    MICROABSORPTION_WARNING, MeasuredReferences, OVERLAP_CORRELATION, Overlap, ParameterValue,
+    PhaseKind, PhaseResult, Refinement, Refiner, SENSITIVITY_PARTICLE_SIZE, SiteResult, rir_scale,
 };
 pub use restraint::{Restraint, RestraintResult};
 pub use series::{

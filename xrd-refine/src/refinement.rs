@@ -201,7 +201,25 @@ pub struct PhaseResult {
     /// parameters (`Phase.harmonic.L.K`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub texture_harmonics: Option<HarmonicTexture>,
+    /// The parameter of another phase its scale trades with most, when the correlation
+    /// exceeds [`OVERLAP_CORRELATION`]: the data hardly tell the two apart (overlapped lines),
+    /// and the weight fraction's esd, from the full covariance, says how far it can move.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlap: Option<Overlap>,
 }
+
+/// A phase's scale trading off with another phase's parameter ([`PhaseResult::overlap`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overlap {
+    /// The other phase's parameter.
+    pub with: ParamId,
+    /// The correlation of the two (−1 … 1).
+    pub correlation: f64,
+}
+
+/// A phase's scale correlating with another phase's parameter above this magnitude is reported
+/// as overlapped ([`PhaseResult::overlap`]).
+pub const OVERLAP_CORRELATION: f64 = 0.9;
 
 /// A phase's spherical-harmonic texture as refined.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

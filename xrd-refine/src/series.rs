@@ -154,6 +154,17 @@ pub enum Flag {
         /// Whether the cold refits show the jump too.
         confirmed: bool,
     },
+    /// A phase's scale trades off with another phase's parameter (correlation above
+    /// [`crate::OVERLAP_CORRELATION`]: overlapped lines): its weight fraction is as uncertain as
+    /// its esd, from the full covariance, says.
+    Overlapped {
+        /// The phase.
+        phase: String,
+        /// The other phase's parameter.
+        with: ParamId,
+        /// Their correlation.
+        correlation: f64,
+    },
     /// The forward and the backward chain disagree beyond their esds: the value depends on the
     /// order the frames were refined in.
     PathDependent {
@@ -197,6 +208,11 @@ impl fmt::Display for Flag {
                 f,
                 "path_dependent({parameter} {forward:.6} vs {backward:.6})"
             ),
+            Self::Overlapped {
+                phase,
+                with,
+                correlation,
+            } => write!(f, "overlapped({phase} ~ {with} {correlation:+.2})"),
         }
     }
 }
@@ -925,6 +941,15 @@ impl Sequential {
             flags.push(Flag::AtBound {
                 parameter: p.id.clone(),
             });
+        }
+        for ph in &r.phases {
+            if let Some(o) = &ph.overlap {
+                flags.push(Flag::Overlapped {
+                    phase: ph.name.clone(),
+                    with: o.with.clone(),
+                    correlation: o.correlation,
+                });
+            }
         }
         Step {
             fit: FrameFit {

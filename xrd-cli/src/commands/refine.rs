@@ -174,11 +174,11 @@ pub struct Args {
     /// last frame, and flag values that depend on the direction (path-dependent).
     #[arg(long, requires = "sequential")]
     pub backward: bool,
-    /// With --sequential and no --humps: do not try a broad background peak on the first frame
-    /// (by default every frame gets one when the first frame's fit with it is significantly
-    /// better and 2 % lower in Rwp).
-    #[arg(long, requires = "sequential")]
-    pub no_background_hump: bool,
+    /// With --sequential and no --humps: try a broad background peak on the first frame, and give
+    /// every frame one when the first frame's fit with it is significantly better and 2 % lower
+    /// in Rwp (`--background-hump false`: never).
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub background_hump: bool,
     /// The site parameters the atoms stage refines: xyz (each site's coordinates its site
     /// symmetry leaves free), U (isotropic displacement), uij (anisotropic displacements under
     /// the site symmetry, in place of U), occ (occupancy); comma-separated.

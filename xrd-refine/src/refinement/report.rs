@@ -5,8 +5,9 @@
 use nalgebra::DMatrix;
 
 use super::{
-    HarmonicTexture, MICROABSORPTION_WARNING, MIN_SIZE_BROADENING, ParameterValue, PhaseKind,
-    PhaseResult, Refinement, Refiner, SENSITIVITY_PARTICLE_SIZE, SiteResult, hill_howard,
+    HarmonicTexture, MICROABSORPTION_WARNING, MIN_SIZE_BROADENING, OVERLAP_CORRELATION, Overlap,
+    ParameterValue, PhaseKind, PhaseResult, Refinement, Refiner, SENSITIVITY_PARTICLE_SIZE,
+    SiteResult, hill_howard,
 };
 use crate::calibration::CalibratedPeak;
 use crate::constraints::Constraints;
@@ -45,6 +46,39 @@ impl Covariance {
     fn esd(&self, a: usize) -> f64 {
         self.of(a, a).max(0.0).sqrt()
     }
+
+    /// Whether parameter `i`'s variable had no effect at the end (no esd).
+    fn inert_param(&self, i: usize) -> bool {
+        self.constraints
+            .columns()
+            .get(i)
+            .copied()
+            .flatten()
+            .is_some_and(|(c, _)| self.inert.contains(&c))
+    }
+}
+
+/// The free parameter of another phase that phase `p`'s scale correlates with most, when above
+/// [`OVERLAP_CORRELATION`].
+fn overlap(model: &Model, covariance: &Covariance, p: usize) -> Option<Overlap> {
+    let scale = model.layout.phases.get(p)?.scale;
+    let free = |i: usize| covariance.constraints.is_free(i) && !covariance.inert_param(i);
+    if !free(scale) {
+        return None;
+    }
+    let vs = covariance.of(scale, scale);
+    (0..model.table.len())
+        .filter(|&j| free(j) && model.table[j].id.phase().is_some_and(|q| q != p))
+        .filter_map(|j| {
+            let vj = covariance.of(j, j);
+            (vs > 0.0 && vj > 0.0).then(|| (j, covariance.of(scale, j) / (vs * vj).sqrt()))
+        })
+        .filter(|(_, r)| r.abs() > OVERLAP_CORRELATION)
+        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+        .map(|(j, r)| Overlap {
+            with: model.table[j].key.clone(),
+            correlation: r,
+        })
 }
 
 /// Each site of `atoms` at `values` (its parameters from index `first`), with esds from
@@ -438,6 +472,7 @@ impl Refiner {
                 texture: textured[p]
                     .filter(|_| !fit.choices.harmonics(p))
                     .map(|d| (d, values[pi.texture])),
+                overlap: overlap(model, &stats.covariance, p),
                 texture_harmonics: model.harmonic_range(&fit.choices, values, p).map(|range| {
                     if range.0 <= 0.0 {
                         warnings.push(format!(

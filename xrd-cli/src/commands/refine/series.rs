@@ -38,7 +38,7 @@ pub(super) fn options(args: &Args) -> SeriesOptions {
         backward: args.backward,
         parametric: args.parametric.clone(),
         resume: args.resume,
-        background_hump: !args.no_background_hump,
+        background_hump: args.background_hump,
     }
 }
 
