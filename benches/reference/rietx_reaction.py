@@ -56,6 +56,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import rietx as rx  # noqa: E402
+from rietx_series import read_frames  # noqa: E402  (the same folder)
 
 WAVELENGTH = 0.2413
 
@@ -101,14 +102,7 @@ def main() -> None:
     if len(keys) != len(args.cifs):
         ap.error(f"{len(args.cifs)} CIFs for {len(keys)} truth.csv phases {keys}")
     truth = {r["file"]: r for r in truth_rows}
-    patterns = []
-    for row in order:
-        tt, y = [], []
-        for line in open(d / row["file"]):
-            a, b = line.split()
-            tt.append(float(a))
-            y.append(float(b))
-        patterns.append(rx.PatternData(two_theta=tt, intensity=y))
+    patterns = read_frames(d, order)
     rewritten: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         structure = rx.Structure(phases=[read_phase(c, k, Path(tmp), rewritten)

@@ -36,6 +36,19 @@ import rietx as rx  # noqa: E402
 CU_KA = (1.540598, 1.544426)
 
 
+def read_frames(d: Path, order: list[dict]) -> list:
+    """The frames `order` names (two columns: 2θ in degrees, counts) as rietx patterns."""
+    patterns = []
+    for row in order:
+        tt, y = [], []
+        for line in open(d / row["file"]):
+            a, b = line.split()
+            tt.append(float(a))
+            y.append(float(b))
+        patterns.append(rx.PatternData(two_theta=tt, intensity=y))
+    return patterns
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("dir")
@@ -45,14 +58,7 @@ def main() -> None:
     d = Path(args.dir)
     order = list(csv.DictReader(open(d / "order.csv")))[: args.frames]
     truth = {r["file"]: r for r in csv.DictReader(open(d / "truth.csv"))}
-    patterns = []
-    for row in order:
-        tt, y = [], []
-        for line in open(d / row["file"]):
-            a, b = line.split()
-            tt.append(float(a))
-            y.append(float(b))
-        patterns.append(rx.PatternData(two_theta=tt, intensity=y))
+    patterns = read_frames(d, order)
     structure = rx.Structure(phases=[ph for c in args.cifs
                                      for ph in rx.Structure.from_cif(c).phases])
     inst = rx.Instrument.bragg_brentano(radiation="CuKa", ka2_ratio=0.5)

@@ -34,28 +34,11 @@ const CAPILLARY_TABLE_STEP: f64 = 1.0;
 /// The largest μR of the capillary table (beyond it the quadrature is not checked).
 pub(crate) const CAPILLARY_MAX_MU_R: f64 = 10.0;
 
-/// Gauss–Legendre nodes and weights on [0, 1] (Newton on P_n from the Chebyshev guesses), n ≥ 1.
+/// Gauss–Legendre nodes and weights on [0, 1], n ≥ 1.
 fn gauss_legendre(n: usize) -> Vec<(f64, f64)> {
-    (0..n)
-        .map(|i| {
-            let mut x = (std::f64::consts::PI * (i as f64 + 0.75) / (n as f64 + 0.5)).cos();
-            let mut dp = 1.0;
-            for _ in 0..100 {
-                // P_n(x) and P_n'(x) by the three-term recurrence.
-                let (mut p0, mut p1) = (1.0, x);
-                for k in 2..=n {
-                    let k = k as f64;
-                    (p0, p1) = (p1, ((2.0 * k - 1.0) * x * p1 - (k - 1.0) * p0) / k);
-                }
-                dp = n as f64 * (x * p1 - p0) / (x * x - 1.0);
-                let dx = p1 / dp;
-                x -= dx;
-                if dx.abs() < 1e-15 {
-                    break;
-                }
-            }
-            ((1.0 - x) / 2.0, 1.0 / ((1.0 - x * x) * dp * dp))
-        })
+    crate::quadrature::gauss_legendre(n)
+        .iter()
+        .map(|&(x, w)| ((1.0 - x) / 2.0, w / 2.0))
         .collect()
 }
 

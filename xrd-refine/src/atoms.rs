@@ -877,14 +877,7 @@ mod tests {
         );
         assert_eq!(m.sites[4].n_displacement(), 6, "O3 is general");
         let got = m.evaluate(&m.starts(), false);
-        let largest = f2.iter().copied().fold(0.0, f64::max);
-        for (k, want) in f2.iter().enumerate() {
-            assert!(
-                (got.f2[k][0] - want).abs() <= 1e-6 * largest,
-                "{:?}",
-                hkl[k]
-            );
-        }
+        assert_simulator_f2(&got, &f2, &hkl);
         let l = s.lattice();
         let u = pb.aniso.as_ref().unwrap().u0;
         let ueq = Aniso::u_eq(&u, &l.metric(), &l.reciprocal_metric());
@@ -945,14 +938,7 @@ mod tests {
         let v0 = m.starts();
         assert!((m.occupancy(&v0, 1) - 0.6).abs() < 1e-12);
         let got = m.evaluate(&v0, false);
-        let largest = f2.iter().copied().fold(0.0, f64::max);
-        for (k, want) in f2.iter().enumerate() {
-            assert!(
-                (got.f2[k][0] - want).abs() <= 1e-6 * largest,
-                "{:?}",
-                hkl[k]
-            );
-        }
+        assert_simulator_f2(&got, &f2, &hkl);
         // More Fe is less Ti: the total holds.
         let mut v = v0.clone();
         v[1] = 0.55;
@@ -985,6 +971,19 @@ mod tests {
         assert!((ratio("H") - want(h)).abs() < 1e-9 * want(h));
         assert!((ratio("D") - want(d)).abs() < 1e-9 * want(d));
         assert!((ratio("2H") - want(d)).abs() < 1e-9 * want(d));
+    }
+
+    /// Each peak's |F|² of `got` as the simulator's `f2` (one member a peak), to 1e-6 of the
+    /// largest.
+    fn assert_simulator_f2(got: &StructureF2, f2: &[f64], hkl: &[Vec<[i32; 3]>]) {
+        let largest = f2.iter().copied().fold(0.0, f64::max);
+        for (k, want) in f2.iter().enumerate() {
+            assert!(
+                (got.f2[k][0] - want).abs() <= 1e-6 * largest,
+                "{:?}",
+                hkl[k]
+            );
+        }
     }
 
     /// Every derivative of `m`'s |F|² at `v` against central differences (one member a peak).

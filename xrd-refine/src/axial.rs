@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::Result;
 use crate::error::invalid;
-use crate::harmonics::gauss_legendre;
 
 /// The most quadrature nodes of one kernel.
 pub(crate) const MAX_NODES: usize = 64;
@@ -145,16 +144,16 @@ fn extent(axial: &AxialDivergence, t0: f64) -> Option<f64> {
 /// Offsets (°, ≥ 0) and normalised weights of `n` nodes at 2θ₀ = `t0` < 90°.
 fn nodes(axial: &AxialDivergence, t0: f64, n: usize) -> Option<(Vec<f64>, Vec<f64>)> {
     let top = extent(axial, t0)?.sqrt();
-    let (x, w) = gauss_legendre(n);
+    let nodes = crate::quadrature::gauss_legendre(n);
     let s = axial.s_l + axial.h_l;
     let flat = 2.0 * axial.s_l.min(axial.h_l);
     let cos0 = t0.to_radians().cos();
     let mut offset = vec![0.0; n];
     let mut weight = vec![0.0; n];
     let mut total = 0.0;
-    for i in 0..n {
+    for (i, &(x, w)) in nodes.iter().enumerate() {
         // t in (0, top): Gauss–Legendre nodes mapped from (−1, 1).
-        let t = top * (x[i] + 1.0) / 2.0;
+        let t = top * (x + 1.0) / 2.0;
         let d = t * t;
         let cos = (t0 - d).to_radians().cos();
         let hh = ((cos * cos) / (cos0 * cos0) - 1.0).max(0.0).sqrt();
@@ -164,7 +163,7 @@ fn nodes(axial: &AxialDivergence, t0: f64, n: usize) -> Option<(Vec<f64>, Vec<f6
             0.0
         };
         // d(2φ) = 2t dt, dt = top/2 · dx.
-        let a = v * 2.0 * t * w[i] * top / 2.0;
+        let a = v * 2.0 * t * w * top / 2.0;
         offset[i] = d;
         weight[i] = a;
         total += a;

@@ -187,48 +187,18 @@ impl HarmonicBasis {
 fn sphere_quadrature(order: u8) -> (Vec<[f64; 3]>, Vec<f64>) {
     let nz = usize::from(order) + 2;
     let nphi = 2 * usize::from(order) + 4;
-    let (zs, wz) = gauss_legendre(nz);
+    let nodes = crate::quadrature::gauss_legendre(nz);
     let mut points = Vec::with_capacity(nz * nphi);
     let mut weights = Vec::with_capacity(nz * nphi);
-    for (z, w) in zs.iter().zip(&wz) {
+    for &(z, w) in nodes.iter() {
         let r = (1.0 - z * z).max(0.0).sqrt();
         for k in 0..nphi {
             let phi = 2.0 * std::f64::consts::PI * k as f64 / nphi as f64;
-            points.push([r * phi.cos(), r * phi.sin(), *z]);
+            points.push([r * phi.cos(), r * phi.sin(), z]);
             weights.push(w / 2.0 / nphi as f64);
         }
     }
     (points, weights)
-}
-
-/// The `n` Gauss–Legendre nodes and weights on [−1, 1] (Newton on Pₙ from the usual guesses).
-pub(crate) fn gauss_legendre(n: usize) -> (Vec<f64>, Vec<f64>) {
-    let mut nodes = Vec::with_capacity(n);
-    let mut weights = Vec::with_capacity(n);
-    for i in 0..n {
-        let mut x = (std::f64::consts::PI * (i as f64 + 0.75) / (n as f64 + 0.5)).cos();
-        let mut dp = 1.0;
-        for _ in 0..100 {
-            // Pₙ(x) and Pₙ′(x) by the three-term recurrence.
-            let (mut p0, mut p1) = (1.0, x);
-            for k in 2..=n {
-                let p2 = ((2 * k - 1) as f64 * x * p1 - (k - 1) as f64 * p0) / k as f64;
-                p0 = p1;
-                p1 = p2;
-            }
-            let p = if n == 0 { 1.0 } else { p1 };
-            let pm1 = if n == 1 { 1.0 } else { p0 };
-            dp = n as f64 * (x * p - pm1) / (x * x - 1.0);
-            let dx = p / dp;
-            x -= dx;
-            if dx.abs() < 1e-15 {
-                break;
-            }
-        }
-        nodes.push(x);
-        weights.push(2.0 / ((1.0 - x * x) * dp * dp));
-    }
-    (nodes, weights)
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ mod model;
 mod parameter;
 mod params;
 mod phase;
+mod quadrature;
 mod quality;
 mod reference;
 mod refined_cif;

@@ -976,7 +976,8 @@ impl Sequential {
         let (mut r, mut s) = self.refiner.fit_state(pattern, w)?;
         // A phase held is put back at its structure's cell and widths: in the fit of every
         // phase its cell had moved onto other phases' lines, and it is tried back from there.
-        let start = self.refiner.start_state(pattern, w)?;
+        // (The starts are prepared once, when a phase is first held.)
+        let mut start: Option<State> = None;
         loop {
             let mut present: Vec<usize> = (0..r.phases.len())
                 .filter(|&p| !r.phases[p].absent)
@@ -1010,7 +1011,12 @@ impl Sequential {
                 .min_by(|a, b| a.1.chi2.total_cmp(&b.1.chi2));
             match best {
                 Some((p, r2, mut s2)) => {
-                    s2.copy_phase(&r2.phases[p].name, &start);
+                    if start.is_none() {
+                        start = Some(self.refiner.start_state(pattern, w)?);
+                    }
+                    if let Some(start) = &start {
+                        s2.copy_phase(&r2.phases[p].name, start);
+                    }
                     r = r2;
                     s = s2;
                 }
