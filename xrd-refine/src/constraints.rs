@@ -115,6 +115,11 @@ impl Constraints {
             .collect()
     }
 
+    /// The parameters that follow variable `k`, its own first.
+    pub fn members(&self, k: usize) -> impl Iterator<Item = usize> + '_ {
+        self.members[k].iter().copied()
+    }
+
     /// A variable's name: its parameters' names joined by `=`.
     pub fn name(&self, table: &Table, k: usize) -> String {
         self.members[k]

@@ -243,7 +243,12 @@ impl Model {
         }
         push(Id::Zero, instrument.zero, -2.0, 2.0);
         push(Id::Displacement, 0.0, -1.0, 1.0);
-        push(Id::Width(Width::U), instrument.u, -1.0, 1.0);
+        push(
+            Id::Width(Width::U),
+            instrument.u,
+            0.0_f64.min(instrument.u),
+            10.0,
+        );
         push(Id::Width(Width::V), instrument.v, -1.0, 1.0);
         push(Id::Width(Width::W), instrument.w, 1e-6, 1.0);
         push(Id::Width(Width::X), instrument.x, 0.0, 2.0);

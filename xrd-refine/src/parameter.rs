@@ -236,7 +236,7 @@ impl Id {
                 | Id::Strain(_)
                 | Id::Scale(_)
                 | Id::ReferenceScale(_)
-                | Id::Width(Width::W)
+                | Id::Width(Width::U | Width::W)
         )
     }
 }

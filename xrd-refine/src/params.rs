@@ -148,7 +148,8 @@ impl Stage {
             // the instrument file says (a converted GSAS profile drops terms we cannot hold).
             Id::Width(Width::U | Width::V | Width::W) if self == Atoms => (&[Atoms], true),
             Id::Asymmetry if self == Atoms => (&[Atoms], true),
-            Id::Width(Width::U | Width::V | Width::W) => (&[Profile], instrument),
+            Id::Width(Width::U | Width::W) => (&[Profile], instrument),
+            Id::Width(Width::V) => (&[Profile], instrument && s.instrument_standard),
             Id::Width(Width::X | Width::Y) | Id::Asymmetry => {
                 (&[Profile], instrument && s.instrument_standard)
             }

@@ -22,6 +22,7 @@ use xrd_core::{Control, Progress};
 mod geometry;
 mod joint;
 mod report;
+pub(crate) use report::INSTRUMENT_ADVICE;
 
 pub use joint::{HydrostaticStrain, Joint, JointRefinement};
 

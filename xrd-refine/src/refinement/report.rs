@@ -32,6 +32,13 @@ struct Covariance {
     scale: f64,
 }
 
+/// Why an instrument file would help, after what the data could not tell apart: one text, so
+/// that a series can count its frames that say it ([`crate::Sequential`]).
+pub(crate) const INSTRUMENT_ADVICE: &str = "without an instrument file the instrument's widths are refined with the sample's \
+     broadening, from one pattern (over a narrow angular range at synchrotron resolution they \
+     are barely told apart), so sizes and strains carry part of the instrument's: give an \
+     instrument file (`--instrument`), or refine one once on a standard (`--save-instrument`)";
+
 impl Covariance {
     fn of(&self, a: usize, b: usize) -> f64 {
         self.constraints.covariance(a, b, |x, y| {
@@ -307,16 +314,30 @@ impl Refiner {
                 constraints.name(table, c)
             ));
         }
+        use crate::parameter::Id;
         let np = free.len();
+        // Pairs of the instrument's widths with each other or with a phase's broadening that
+        // the data cannot tell apart: what an instrument file would settle.
+        let mut traded = Vec::new();
         for a in 0..np {
             for b in a + 1..np {
                 let r = inverse[(a, b)] / (inverse[(a, a)] * inverse[(b, b)]).sqrt();
                 if r.abs() > self.params.max_correlation {
-                    warnings.push(format!(
-                        "`{}` and `{}` are correlated ({r:+.3})",
-                        constraints.name(table, a),
-                        constraints.name(table, b)
-                    ));
+                    let (na, nb) = (constraints.name(table, a), constraints.name(table, b));
+                    let width = |i: usize| {
+                        constraints
+                            .members(i)
+                            .any(|k| matches!(table[k].id, Id::Width(_)))
+                    };
+                    let broadening = |i: usize| {
+                        constraints.members(i).any(|k| {
+                            matches!(table[k].id, Id::Width(_) | Id::Size(_) | Id::Strain(_))
+                        })
+                    };
+                    if (width(a) || width(b)) && broadening(a) && broadening(b) {
+                        traded.push(format!("`{na}` and `{nb}` ({r:+.3})"));
+                    }
+                    warnings.push(format!("`{na}` and `{nb}` are correlated ({r:+.3})"));
                 }
             }
         }
@@ -329,15 +350,17 @@ impl Refiner {
         }
         let widths_bounded = free
             .iter()
-            .any(|&i| at_bound(i) && matches!(table[i].id, crate::parameter::Id::Width(_)));
-        if widths_bounded && !self.instrument.refined {
-            warnings.push(
-                "the instrument's peak widths ran to a bound: without an instrument file, \
-                 Caglioti's U, V and W are poorly determined by one pattern (over a narrow \
-                 angular range, at synchrotron resolution); give the instrument file, or one \
-                 refined once on a standard"
-                    .to_string(),
-            );
+            .any(|&i| at_bound(i) && matches!(table[i].id, Id::Width(_)));
+        if (widths_bounded || !traded.is_empty())
+            && !self.instrument.refined
+            && !self.params.instrument_standard
+        {
+            let what = if widths_bounded {
+                "the instrument's peak widths ran to a bound".to_string()
+            } else {
+                format!("the data cannot tell {}", traded.join(", "))
+            };
+            warnings.push(format!("{what}: {INSTRUMENT_ADVICE}"));
         }
         let covariance = Covariance {
             constraints,
