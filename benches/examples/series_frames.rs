@@ -1,11 +1,12 @@
 //! Writes the synthetic in-situ series of `xrd_benches::series_frame` (three phases, Cu Kα) or,
 //! with `--reaction`, of `xrd_benches::reaction_frame` (nine phases, three to seven at a time,
-//! 0.2413 Å) as `.xy` files with an `order.csv` (file, temperature_k) and a `truth.csv` (the
+//! 0.2413 Å; with `--real` as well, departing from the CIFs as a heated sample does:
+//! `xrd_benches::Realism::Real`) as `.xy` files with an `order.csv` (file, temperature_k) and a `truth.csv` (the
 //! weight fractions), for timing `xrd refine --sequential` against rietx's chained mode
 //! (`benches/reference/rietx_series.py`) on the same frames.
 //!
 //! ```text
-//! cargo run --release -p xrd-benches --features probes --example series_frames -- DIR [N] [--reaction]
+//! cargo run --release -p xrd-benches --features probes --example series_frames -- DIR [N] [--reaction [--real]]
 //! ```
 
 #![allow(clippy::unwrap_used)]
@@ -14,7 +15,14 @@ use std::fmt::Write as _;
 
 fn main() {
     let reaction = std::env::args().any(|a| a == "--reaction");
-    let mut args = std::env::args().skip(1).filter(|a| a != "--reaction");
+    let realism = if std::env::args().any(|a| a == "--real") {
+        xrd_benches::Realism::Real
+    } else {
+        xrd_benches::Realism::Model
+    };
+    let mut args = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--reaction" && a != "--real");
     let Some(dir) = args.next().map(std::path::PathBuf::from) else {
         eprintln!("usage: series_frames DIR [N]");
         std::process::exit(2);
@@ -37,7 +45,7 @@ fn main() {
     };
     for k in 0..n {
         let (p, t, w) = if reaction {
-            let (p, t, w) = xrd_benches::reaction_frame(k, n);
+            let (p, t, w) = xrd_benches::reaction_frame_with(k, n, realism);
             (p, t, w.to_vec())
         } else {
             let (p, t, w) = xrd_benches::series_frame(k, n);

@@ -180,6 +180,53 @@ fn phase_curve(
     curve.iter().map(|c| k * c).collect()
 }
 
+/// How a structure departs from its CIF in [`phase_curve_with`].
+struct Look {
+    /// Factors on a, b, c.
+    expansion: [f64; 3],
+    /// An overall displacement parameter B (Å²) on top of the CIF's.
+    b: f64,
+    texture: Option<xrd_sim::MarchDollase>,
+}
+
+/// [`phase_curve`] with the cell lengths scaled each its own way, an extra Debye–Waller
+/// factor exp(−B/(4d²)) and a March–Dollase texture.
+#[allow(clippy::unwrap_used)]
+fn phase_curve_with(
+    sim: &xrd_sim::Simulator,
+    cif: &str,
+    look: &Look,
+    (grid, profile, geometry): (&xrd_io::Grid, &xrd_sim::Profile, &xrd_sim::Geometry),
+    w: f64,
+    scale: f64,
+) -> Vec<f64> {
+    let s = xrd_sim::Structure::from_file(cif).unwrap();
+    let l = s.lattice();
+    let [a, b, c] = l.lengths();
+    let [al, be, ga] = l.angles();
+    // A cubic cell stays cubic.
+    let cubic = (a - b).abs() < 1e-6 && (a - c).abs() < 1e-6;
+    let [ea, eb, ec] = if cubic {
+        [look.expansion[0]; 3]
+    } else {
+        look.expansion
+    };
+    let lattice = xrd_sim::Lattice::from_parameters(a * ea, b * eb, c * ec, al, be, ga).unwrap();
+    let mass = xrd_refine::Phase::new("x", s.clone())
+        .unwrap()
+        .cell_mass()
+        .unwrap();
+    let s = s.with_lattice(lattice);
+    let peaks = match &look.texture {
+        Some(t) => sim.peaks_textured(&s, t).unwrap(),
+        None => sim.peaks(&s).unwrap(),
+    };
+    let peaks = peaks.weighted(|p| (-look.b / (4.0 * p.d_spacing * p.d_spacing)).exp());
+    let curve = sim.render_with(&peaks, grid, profile, geometry).unwrap();
+    let k = scale * w / (mass * lattice.volume());
+    curve.iter().map(|c| k * c).collect()
+}
+
 /// Counts of mean `mean(y, 2θ)` (the peaks with a background) with Gaussian noise of the
 /// Poisson's width (seed `seed`), rounded.
 fn noisy(y: &[f64], tt: &[f64], seed: u64, mean: impl Fn(f64, f64) -> f64) -> Vec<f64> {
@@ -293,17 +340,45 @@ pub fn reaction_weights(t: f64) -> [f64; 9] {
     raw.map(|w| w / total)
 }
 
+/// How far a synthetic reaction frame departs from the refinement's model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Realism {
+    /// The refinement's own model: the CIFs' structures, isotropic expansion, no texture,
+    /// the CIFs' displacement parameters at every temperature.
+    Model,
+    /// What a real heated series has that the CIFs do not: anisotropic expansion (c twice
+    /// a and b in the cells that are not cubic), displacement parameters growing with temperature (B from 0.3 to 2.5 Å², a
+    /// little more for each phase down the list: intensities falling off with angle the
+    /// CIFs' B do not draw), a platy LiCoO₂ (March–Dollase r = 0.8 along [001]), crystallites
+    /// of the phases that form growing from 15 nm-class broadening, and an amorphous hump
+    /// that fades as the precursor reacts.
+    Real,
+}
+
 /// Frame `k` of `n` of a synchrotron in-situ series of a solid-state reaction (the hard case of
 /// sequential refinement): 2,503 points from 0.7° to 15.9° 2θ at 0.2413 Å (17-BM-like),
 /// [`REACTION_PHASES`] at [`reaction_weights`], cells expanding by 6e-3 over the series
 /// (300 → 923 K), Thompson–Cox–Hastings peaks of 0.025–0.045° FWHM (four to seven points:
-/// an area detector's) with crystallite-size broadening of their own, a sloping background with a broad hump, Poisson-like noise of a fixed seed per
-/// frame. Returns the pattern, its order value and the weight fractions.
+/// an area detector's) with crystallite-size broadening of their own, a sloping background with
+/// a broad hump, Poisson-like noise of a fixed seed per frame. Returns the pattern, its order
+/// value and the weight fractions.
+///
+/// # Panics
+/// When the shared CIFs are absent (callers check [`shared_cif`] first).
+pub fn reaction_frame(k: usize, n: usize) -> (xrd_io::Pattern, f64, [f64; 9]) {
+    reaction_frame_with(k, n, Realism::Model)
+}
+
+/// [`reaction_frame`] departing from the refinement's model as `realism` says.
 ///
 /// # Panics
 /// When the shared CIFs are absent (callers check [`shared_cif`] first).
 #[allow(clippy::missing_panics_doc, clippy::unwrap_used)]
-pub fn reaction_frame(k: usize, n: usize) -> (xrd_io::Pattern, f64, [f64; 9]) {
+pub fn reaction_frame_with(
+    k: usize,
+    n: usize,
+    realism: Realism,
+) -> (xrd_io::Pattern, f64, [f64; 9]) {
     let t = k as f64 / (n.max(2) - 1) as f64;
     let weights = reaction_weights(t);
     let wavelength = xrd_io::Wavelength::synchrotron(0.2413);
@@ -319,21 +394,44 @@ pub fn reaction_frame(k: usize, n: usize) -> (xrd_io::Pattern, f64, [f64; 9]) {
         zero_shift: 0.003,
         ..xrd_sim::Geometry::IDEAL
     };
+    let real = realism == Realism::Real;
+    // Phases that form during the reaction (rutile, bixbyite, In2O3, halite).
+    let forming = [1, 3, 5, 7];
     let mut y = vec![0.0; grid.len()];
     for (p, ((_, cif), &w)) in REACTION_PHASES.iter().zip(&weights).enumerate() {
         if w <= 0.0 {
             continue;
         }
         // Each phase its own size broadening (the Lorentzian X, 1/cos θ) on the instrument's
-        // narrow Gaussian.
-        let profile = xrd_sim::Profile::tch(1e-3, -1e-4, 4e-4, 0.008 + 0.003 * p as f64, 0.0);
+        // narrow Gaussian; a forming phase's crystallites grow over the series.
+        let mut size = 0.008 + 0.003 * p as f64;
+        if real && forming.contains(&p) {
+            size += 0.03 * (1.0 - t);
+        }
+        let profile = xrd_sim::Profile::tch(1e-3, -1e-4, 4e-4, size, 0.0);
         let setup = (&grid, &profile, &geometry);
-        let curve = phase_curve(&sim, &shared_cif(cif), 1.0 + 6e-3 * t, setup, w, 10.0);
+        let e = 1.0 + 6e-3 * t;
+        let curve = if real {
+            let b = (0.3 + 2.2 * t) * (1.0 + 0.04 * p as f64);
+            let texture = (p == 6).then_some(xrd_sim::MarchDollase {
+                direction: [0, 0, 1],
+                r: 0.8,
+            });
+            let look = Look {
+                expansion: [e, e, 1.0 + 1.2e-2 * t],
+                b,
+                texture,
+            };
+            phase_curve_with(&sim, &shared_cif(cif), &look, setup, w, 10.0)
+        } else {
+            phase_curve(&sim, &shared_cif(cif), e, setup, w, 10.0)
+        };
         y.iter_mut().zip(&curve).for_each(|(a, b)| *a += b);
     }
     let tt = grid.positions();
+    let hump = if real { 1500.0 * (1.4 - t) } else { 1500.0 };
     let counts = noisy(&y, &tt, 5000 + k as u64, |v, x| {
-        v + 2000.0 - 60.0 * x + 1500.0 * (-((x - 4.0) / 1.5).powi(2)).exp()
+        v + 2000.0 - 60.0 * x + hump * (-((x - 4.0) / 1.5).powi(2)).exp()
     });
     (
         xrd_io::Pattern::new(tt, counts).unwrap(),

@@ -123,8 +123,10 @@ fn the_eight_minute_scan_of_the_same_mixture_with_its_fit_and_refinement_json() 
     );
     assert_eq!(rows.len(), 3, "{rows:?}");
     let f = |r: &[String], c: usize| r[c].parse::<f64>().unwrap();
-    // Weighed 0.5002 and 0.5000; measured 0.4914 and 0.5086 (esd 0.0057), Rwp 0.0504, GoF 1.969,
+    // Weighed 0.5002 and 0.5000; measured 0.4915 and 0.5085 (esd 0.0068), Rwp 0.0547, GoF 2.138,
     // with the preferred rhodochrosite (1995, the consensus cell; 1961's amcsd:100 gave 0.0482).
+    // Caglioti's V is held without an instrument file: freed, Rwp 0.0504 and the same weights
+    // here, but dara_dev's weights 0.2–0.3 wt% points worse on both halves.
     assert_eq!(
         (rows[1][2].as_str(), rows[1][4].as_str()),
         ("In2O3_Marezio1966", "206")
@@ -145,8 +147,8 @@ fn the_eight_minute_scan_of_the_same_mixture_with_its_fit_and_refinement_json() 
     );
     assert!((0.002..0.01).contains(&f(&rows[1], 6)), "esd {rows:?}");
     let (rwp, gof) = (f(&rows[1], 17), f(&rows[1], 18));
-    assert!((rwp - 0.0504).abs() < 0.002, "Rwp {rwp}");
-    assert!((gof - 1.969).abs() < 0.1, "GoF {gof}");
+    assert!((rwp - 0.0547).abs() < 0.002, "Rwp {rwp}");
+    assert!((gof - 2.138).abs() < 0.1, "GoF {gof}");
     // Cells: bixbyite-type In₂O₃ a = 10.112 Å (10.117 in the 2-minute scan), rhodochrosite
     // a = 4.799, c = 15.680 Å.
     assert!((f(&rows[1], 8) - 10.112).abs() < 0.005, "{rows:?}");
