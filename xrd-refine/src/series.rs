@@ -1040,6 +1040,25 @@ impl Sequential {
         Ok((r, s))
     }
 
+    /// The refiner of the absence and reappearance trials: the series' own, less its overall
+    /// B stage. The trials ask whether a phase is there, which its B does not decide; freed in
+    /// them, each phase's B, trading with its scale, made every trial several times dearer (the
+    /// frame's own fit refines it).
+    fn trial_refiner(&self) -> std::borrow::Cow<'_, Refiner> {
+        let stages = self.refiner.params.get_stages();
+        if !stages.contains(&crate::Stage::OverallB) || stages.len() < 2 {
+            return std::borrow::Cow::Borrowed(&self.refiner);
+        }
+        let mut r = self.refiner.clone();
+        let kept: Vec<crate::Stage> = stages
+            .iter()
+            .copied()
+            .filter(|&st| st != crate::Stage::OverallB)
+            .collect();
+        r.params = r.params.clone().stages(kept);
+        std::borrow::Cow::Owned(r)
+    }
+
     /// Holds phases within their detection limit at 0, and frees held ones that the data now
     /// show.
     fn absence(
@@ -1051,6 +1070,7 @@ impl Sequential {
         s: &mut State,
     ) {
         let z = self.params.detection_sigmas;
+        let trials = self.trial_refiner();
         // A phase whose cell ran to its bound (±5 % in a length) fits lines it does not have
         // (its own have gone), and one whose size or strain broadening ran to its bound has
         // drawn its lines out into a hump under the others (a vanished phase taking up what
@@ -1071,7 +1091,7 @@ impl Sequential {
             if let Some(prev) = previous {
                 held.copy_phase(&name, prev);
             }
-            if let Ok((r2, s2)) = self.refiner.fit_warm(pattern, w, &held) {
+            if let Ok((r2, s2)) = trials.fit_warm(pattern, w, &held) {
                 *r = r2;
                 *s = s2;
             }
@@ -1085,7 +1105,7 @@ impl Sequential {
             let held = s.clone().with_absent(p, true);
             // Held only when the data do not need it: the fit with it must not be
             // significantly better (the F-test of reappearance, the other way round).
-            if let Ok((r2, s2)) = self.refiner.fit_warm(pattern, w, &held)
+            if let Ok((r2, s2)) = trials.fit_warm(pattern, w, &held)
                 && !r.significantly_better_than(&r2, self.params.appear_z)
             {
                 *r = r2;
@@ -1100,7 +1120,7 @@ impl Sequential {
                 continue;
             }
             let freed = s.clone().with_absent(p, false).with_shape_held(p, true);
-            let Ok((r2, s2)) = self.refiner.fit_warm(pattern, w, &freed) else {
+            let Ok((r2, s2)) = trials.fit_warm(pattern, w, &freed) else {
                 continue;
             };
             if !r2.significantly_better_than(r, self.params.appear_z) {
@@ -1122,7 +1142,7 @@ impl Sequential {
             // freed, kept near the cell it came back with and off its bounds (not stretched
             // onto other phases' lines).
             let released = s2.clone().with_shape_held(p, false);
-            if let Ok((r3, s3)) = self.refiner.fit_warm(pattern, w, &released) {
+            if let Ok((r3, s3)) = trials.fit_warm(pattern, w, &released) {
                 let ph3 = &r3.phases[p];
                 if r3.significantly_better_than(r, self.params.appear_z)
                     && r3.rwp <= r.rwp * (1.0 - APPEAR_RWP_GAIN)
@@ -1140,7 +1160,7 @@ impl Sequential {
                 continue;
             }
             let released = s.clone().with_shape_held(p, false);
-            if let Ok((r2, s2)) = self.refiner.fit_warm(pattern, w, &released)
+            if let Ok((r2, s2)) = trials.fit_warm(pattern, w, &released)
                 && same_place(&r.phases[p], &r2.phases[p], &r2)
                 && r2.rwp <= r.rwp
             {
