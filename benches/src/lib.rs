@@ -474,7 +474,7 @@ pub fn textured_mixture(
         let look = Look {
             expansion: [1.0; 3],
             b: 0.0,
-            texture: texture.clone(),
+            texture: *texture,
         };
         let curve = phase_curve_with(&sim, s, &look, setup, w, 40.0);
         y.iter_mut().zip(&curve).for_each(|(a, b)| *a += b);
