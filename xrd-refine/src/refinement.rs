@@ -1099,6 +1099,21 @@ impl<'a> Run<'a> {
         held
     }
 
+    /// Drops each March–Dollase texture whose r ran to a bound (0.3 or 3: a phase's lines
+    /// drawn onto others', not a texture); true when one was dropped.
+    fn drop_bounded_textures(&mut self, values: &mut [f64]) -> bool {
+        let mut dropped = false;
+        for p in 0..self.model.layout.phases.len() {
+            let t = self.model.layout.phases[p].texture;
+            if self.choices.texture(p).is_some() && self.model.table[t].at_bound(values[t]) {
+                self.choices.set_texture(self.model, p, None, values);
+                values[t] = 1.0;
+                dropped = true;
+            }
+        }
+        dropped
+    }
+
     /// From a warm start: every parameter of the last stage at once, no searches.
     fn refine_warm(&mut self, values: &mut [f64], phases: &[Phase]) -> Result<()> {
         let last = self.params.last_stage();
@@ -1173,7 +1188,12 @@ impl<'a> Run<'a> {
             let free = self.free(values, stage);
             if extracted.is_empty() || k < extract_from {
                 self.minimise(values, &free, self.params.max_iterations)?;
-                if hook == Hook::HoldUncarriedB && self.hold_uncarried_b(values, &free) {
+                let redo = match hook {
+                    Hook::HoldUncarriedB => self.hold_uncarried_b(values, &free),
+                    Hook::TextureTrial => self.drop_bounded_textures(values),
+                    Hook::Plain => false,
+                };
+                if redo {
                     let free = self.free(values, stage);
                     self.minimise(values, &free, self.params.max_iterations)?;
                 }
@@ -1380,79 +1400,103 @@ impl<'a> Run<'a> {
     }
 
     /// For each phase, the March–Dollase direction among the low-index ones that lowers Rwp
-    /// most, kept when the gain reaches the threshold.
+    /// most, kept when the gain reaches the threshold; once one phase's is kept, every other
+    /// phase's best direction that lowers χ² at all. The same whatever the phases' order.
     fn choose_textures(&mut self, values: &mut [f64], phases: &[Phase]) -> Result<()> {
-        // The fit so far is converged in everything but texture: its χ² is the baseline.
-        let base = fit::chi2(self.model, &self.choices, values, self.data);
+        // The fit so far is converged in everything but texture: its χ² is the baseline, and
+        // after each phase the χ² with that phase's choice (a phase judged after a textured
+        // one is asked for its own gain, not the earlier phase's again).
+        let mut base = fit::chi2(self.model, &self.choices, values, self.data);
         let scales: Vec<usize> = self.model.layout.phases.iter().map(|p| p.scale).collect();
-        for (p, ph) in phases.iter().enumerate() {
-            let pi = self.model.layout.phases[p].clone();
-            // Extracted or calibrated intensities carry whatever texture the data had.
-            if values[pi.scale] <= 0.0 || *ph.intensities() != Intensities::Structure {
-                continue;
+        // Texture is the specimen's as much as a phase's (how the powder was packed): once one
+        // phase's texture is kept, every other phase keeps the direction that lowers χ² at all
+        // (r near 1 where it is not textured), in a second pass, whatever the phases' order.
+        let mut textured = vec![false; phases.len()];
+        for pass in 0..2 {
+            if pass == 1 && !textured.contains(&true) {
+                break;
             }
-            let candidates: Vec<[i32; 3]> = match ph.texture_direction() {
-                Some(d) => vec![d],
-                None => match ph.crystal_system() {
-                    CrystalSystem::Cubic => vec![[1, 0, 0], [1, 1, 0], [1, 1, 1]],
-                    CrystalSystem::Tetragonal
-                    | CrystalSystem::Hexagonal
-                    | CrystalSystem::Trigonal => {
-                        vec![[0, 0, 1], [1, 0, 0], [1, 1, 0]]
-                    }
-                    _ => vec![[1, 0, 0], [0, 1, 0], [0, 0, 1]],
-                },
+            let threshold = if pass == 0 {
+                self.params.texture_min_gain
+            } else {
+                0.0
             };
-            let mut best: Option<(f64, [i32; 3], Vec<f64>)> = None;
-            for d in candidates {
-                let mut v = values.to_vec();
-                v[pi.texture] = 1.0;
-                self.choices.set_texture(self.model, p, Some(d), &v);
-                // The direction is ranked by a short fit of its r with the scales.
-                let mut free = scales.clone();
-                free.push(pi.texture);
-                free.sort_unstable();
-                let c = self.minimise(&mut v, &free, TEXTURE_TRIAL_ITERATIONS)?;
-                if best.as_ref().is_none_or(|(b, _, _)| c < *b) {
-                    best = Some((c, d, v));
+            for (p, ph) in phases.iter().enumerate() {
+                let pi = self.model.layout.phases[p].clone();
+                // Extracted or calibrated intensities carry whatever texture the data had.
+                if values[pi.scale] <= 0.0
+                    || *ph.intensities() != Intensities::Structure
+                    || textured[p]
+                {
+                    continue;
                 }
-            }
-            let gain = |c: f64, reference: f64| 1.0 - (c / reference).sqrt();
-            let kept = match best {
-                Some((c, d, v)) if gain(c, base) >= self.params.texture_min_gain => {
+                let candidates: Vec<[i32; 3]> = match ph.texture_direction() {
+                    Some(d) => vec![d],
+                    None => match ph.crystal_system() {
+                        CrystalSystem::Cubic => vec![[1, 0, 0], [1, 1, 0], [1, 1, 1]],
+                        CrystalSystem::Tetragonal
+                        | CrystalSystem::Hexagonal
+                        | CrystalSystem::Trigonal => {
+                            vec![[0, 0, 1], [1, 0, 0], [1, 1, 0]]
+                        }
+                        _ => vec![[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+                    },
+                };
+                let mut best: Option<(f64, [i32; 3], Vec<f64>)> = None;
+                for d in candidates {
+                    let mut v = values.to_vec();
+                    v[pi.texture] = 1.0;
                     self.choices.set_texture(self.model, p, Some(d), &v);
-                    values[pi.texture] = v[pi.texture];
-                    c
+                    // The direction is ranked by a short fit of its r with the scales.
+                    let mut free = scales.clone();
+                    free.push(pi.texture);
+                    free.sort_unstable();
+                    let c = self.minimise(&mut v, &free, TEXTURE_TRIAL_ITERATIONS)?;
+                    if best.as_ref().is_none_or(|(b, _, _)| c < *b) {
+                        best = Some((c, d, v));
+                    }
                 }
-                _ => {
-                    self.choices.set_texture(self.model, p, None, values);
-                    values[pi.texture] = 1.0;
-                    base
-                }
-            };
-            // The harmonics, where offered, replace what was kept only when they explain more
-            // by the same margin, and weigh no reflection negative.
-            if !pi.harmonics.is_empty() {
-                let mut v = values.to_vec();
-                v[pi.texture] = 1.0;
-                v[pi.harmonics.clone()].fill(0.0);
-                let md = self.choices.texture(p).map(|t| t.direction);
-                self.choices.set_texture(self.model, p, None, &v);
-                self.choices.set_harmonics(p, true);
-                let mut free = scales.clone();
-                free.extend(pi.harmonics.clone());
-                free.sort_unstable();
-                let c = self.minimise(&mut v, &free, TEXTURE_TRIAL_ITERATIONS)?;
-                let positive = self
-                    .model
-                    .harmonic_range(&self.choices, &v, p)
-                    .is_some_and(|(lo, _)| lo > MIN_HARMONIC_WEIGHT);
-                if positive && gain(c, kept) >= self.params.texture_min_gain {
-                    values[pi.texture] = 1.0;
-                    values[pi.harmonics.clone()].copy_from_slice(&v[pi.harmonics.clone()]);
-                } else {
-                    self.choices.set_harmonics(p, false);
-                    self.choices.set_texture(self.model, p, md, values);
+                let gain = |c: f64, reference: f64| 1.0 - (c / reference).sqrt();
+                let kept = match best {
+                    Some((c, d, v)) if gain(c, base) >= threshold && c < base => {
+                        self.choices.set_texture(self.model, p, Some(d), &v);
+                        values[pi.texture] = v[pi.texture];
+                        textured[p] = true;
+                        c
+                    }
+                    _ => {
+                        self.choices.set_texture(self.model, p, None, values);
+                        values[pi.texture] = 1.0;
+                        base
+                    }
+                };
+                base = kept;
+                // The harmonics, where offered, replace what was kept only when they explain more
+                // by the same margin, and weigh no reflection negative.
+                if pass == 0 && !pi.harmonics.is_empty() {
+                    let mut v = values.to_vec();
+                    v[pi.texture] = 1.0;
+                    v[pi.harmonics.clone()].fill(0.0);
+                    let md = self.choices.texture(p).map(|t| t.direction);
+                    self.choices.set_texture(self.model, p, None, &v);
+                    self.choices.set_harmonics(p, true);
+                    let mut free = scales.clone();
+                    free.extend(pi.harmonics.clone());
+                    free.sort_unstable();
+                    let c = self.minimise(&mut v, &free, TEXTURE_TRIAL_ITERATIONS)?;
+                    let positive = self
+                        .model
+                        .harmonic_range(&self.choices, &v, p)
+                        .is_some_and(|(lo, _)| lo > MIN_HARMONIC_WEIGHT);
+                    if positive && gain(c, kept) >= self.params.texture_min_gain {
+                        values[pi.texture] = 1.0;
+                        values[pi.harmonics.clone()].copy_from_slice(&v[pi.harmonics.clone()]);
+                        base = c;
+                        textured[p] = true;
+                    } else {
+                        self.choices.set_harmonics(p, false);
+                        self.choices.set_texture(self.model, p, md, values);
+                    }
                 }
             }
         }
