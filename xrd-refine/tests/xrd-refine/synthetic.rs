@@ -89,6 +89,37 @@ fn counted(grid: &Grid, y: &[f64], seed: u64) -> Pattern {
     Pattern::new(grid.positions(), counts).unwrap()
 }
 
+/// Rutile with March–Dollase `r` along [001] beside untextured zincite at `weights`, rendered
+/// by xrd-sim with `profile` on the Cu Kα grid and counted with the noise of `seed`.
+fn textured_rutile_beside_zincite(
+    [rutile, zincite]: [&Phase; 2],
+    profile: &Profile,
+    r: f64,
+    weights: [f64; 2],
+    seed: u64,
+) -> Pattern {
+    let (sim, grid) = simulator();
+    let texture = xrd_sim::MarchDollase {
+        direction: [0, 0, 1],
+        r,
+    };
+    let mut y = vec![0.0; grid.len()];
+    for (k, ph) in [rutile, zincite].into_iter().enumerate() {
+        let peaks = if k == 0 {
+            sim.peaks_textured(ph.structure(), &texture).unwrap()
+        } else {
+            sim.peaks(ph.structure()).unwrap()
+        };
+        let curve = sim.render(&peaks, &grid, profile).unwrap();
+        let scale =
+            20.0 * weights[k] / (ph.cell_mass().unwrap() * ph.structure().lattice().volume());
+        for (yi, ci) in y.iter_mut().zip(&curve) {
+            *yi += scale * ci;
+        }
+    }
+    counted(&grid, &y, seed)
+}
+
 /// The refinement without texture or B (the synthetic patterns have neither).
 fn fit_untextured(phases: Vec<Phase>, pattern: &Pattern) -> xrd_refine::Refinement {
     Refiner::new(phases)
@@ -278,7 +309,6 @@ fn texture_and_size_broadening() {
     let (Some(rutile), Some(zincite)) = (cif_phase("Rutile.cif"), cif_phase("ZnO.cif")) else {
         return;
     };
-    let (sim, grid) = simulator();
     let mut profile = Profile::pseudo_voigt(0.4, 0.1);
     profile.width = xrd_sim::Width::CagliotiSize {
         u: 0.004,
@@ -287,26 +317,8 @@ fn texture_and_size_broadening() {
         size: 300.0,
         wavelength: Wavelength::CU_KA,
     };
-    let texture = xrd_sim::MarchDollase {
-        direction: [0, 0, 1],
-        r: 0.8,
-    };
     let weights = [0.3, 0.7];
-    let mut y = vec![0.0; grid.len()];
-    for (k, ph) in [&rutile, &zincite].into_iter().enumerate() {
-        let peaks = if k == 0 {
-            sim.peaks_textured(ph.structure(), &texture).unwrap()
-        } else {
-            sim.peaks(ph.structure()).unwrap()
-        };
-        let curve = sim.render(&peaks, &grid, &profile).unwrap();
-        let scale =
-            20.0 * weights[k] / (ph.cell_mass().unwrap() * ph.structure().lattice().volume());
-        for (yi, ci) in y.iter_mut().zip(&curve) {
-            *yi += scale * ci;
-        }
-    }
-    let pattern = counted(&grid, &y, 7);
+    let pattern = textured_rutile_beside_zincite([&rutile, &zincite], &profile, 0.8, weights, 7);
     let fit = Refiner::new(vec![rutile, zincite])
         // Rendered by xrd-sim: no microabsorption to correct.
         .particle_size(0.0)
@@ -905,28 +917,9 @@ fn texture_does_not_depend_on_the_phases_order() {
     let (Some(rutile), Some(zincite)) = (cif_phase("Rutile.cif"), cif_phase("ZnO.cif")) else {
         return;
     };
-    let (sim, grid) = simulator();
     let profile = Profile::pseudo_voigt(0.4, 0.1);
-    let texture = xrd_sim::MarchDollase {
-        direction: [0, 0, 1],
-        r: 0.75,
-    };
     let weights = [0.45, 0.55];
-    let mut y = vec![0.0; grid.len()];
-    for (k, ph) in [&rutile, &zincite].into_iter().enumerate() {
-        let peaks = if k == 0 {
-            sim.peaks_textured(ph.structure(), &texture).unwrap()
-        } else {
-            sim.peaks(ph.structure()).unwrap()
-        };
-        let curve = sim.render(&peaks, &grid, &profile).unwrap();
-        let scale =
-            20.0 * weights[k] / (ph.cell_mass().unwrap() * ph.structure().lattice().volume());
-        for (yi, ci) in y.iter_mut().zip(&curve) {
-            *yi += scale * ci;
-        }
-    }
-    let pattern = counted(&grid, &y, 5);
+    let pattern = textured_rutile_beside_zincite([&rutile, &zincite], &profile, 0.75, weights, 5);
     let fit = |phases: Vec<Phase>| {
         Refiner::new(phases)
             .particle_size(0.0)
