@@ -348,7 +348,7 @@ pub enum Realism {
     /// What a real heated series has that the CIFs do not: anisotropic expansion (c twice
     /// a and b in the cells that are not cubic), displacement parameters growing with temperature (B from 0.3 to 2.5 Å², a
     /// little more for each phase down the list: intensities falling off with angle the
-    /// CIFs' B do not draw), a platy LiCoO₂ (March–Dollase r = 0.8 along [001]), crystallites
+    /// CIFs' B do not draw), a platy LiCoO₂ (March–Dollase r = 0.8 along \[001\]), crystallites
     /// of the phases that form growing from 15 nm-class broadening, and an amorphous hump
     /// that fades as the precursor reacts.
     Real,
