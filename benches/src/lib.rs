@@ -164,20 +164,12 @@ fn phase_curve(
     scale: f64,
 ) -> Vec<f64> {
     let s = xrd_sim::Structure::from_file(cif).unwrap();
-    let l = s.lattice();
-    let [a, b, c] = l.lengths();
-    let [al, be, ga] = l.angles();
-    let e = expansion;
-    let lattice = xrd_sim::Lattice::from_parameters(a * e, b * e, c * e, al, be, ga).unwrap();
-    let mass = xrd_refine::Phase::new("x", s.clone())
-        .unwrap()
-        .cell_mass()
-        .unwrap();
-    let s = s.with_lattice(lattice);
-    let peaks = sim.peaks(&s).unwrap();
-    let curve = sim.render_with(&peaks, grid, profile, geometry).unwrap();
-    let k = scale * w / (mass * lattice.volume());
-    curve.iter().map(|c| k * c).collect()
+    let look = Look {
+        expansion: [expansion; 3],
+        b: 0.0,
+        texture: None,
+    };
+    phase_curve_with(sim, &s, &look, (grid, profile, geometry), w, scale)
 }
 
 /// How a structure departs from its CIF in [`phase_curve_with`].

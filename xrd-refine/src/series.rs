@@ -768,6 +768,7 @@ impl Sequential {
             .filter_map(|f| f.refinement.as_ref().map(|r| r.rwp))
             .collect();
         let mut bounded: Vec<ParamId> = Vec::new();
+        let trials = self.trial_refiner();
         for &i in &order[out.len()..] {
             let frame = &frames[i];
             let reference = {
@@ -789,8 +790,8 @@ impl Sequential {
                 i,
                 wavelength,
                 (state.as_ref(), made),
-                reference,
-                &bounded,
+                (reference, &bounded),
+                &trials,
             );
             // A frame cut short by a cancel is dropped, not reported as failed.
             self.check_cancel()?;
@@ -824,8 +825,8 @@ impl Sequential {
         index: usize,
         wavelength: Wavelength,
         (previous, made): (Option<&State>, Option<(Refinement, State)>),
-        reference_rwp: Option<f64>,
-        bounded: &[ParamId],
+        (reference_rwp, bounded): (Option<f64>, &[ParamId]),
+        trials: &Refiner,
     ) -> Step {
         let failed = |error: String, flags: Vec<Flag>| Step {
             fit: FrameFit {
@@ -891,7 +892,7 @@ impl Sequential {
                         // where it started, seldom find it; measured on the reaction series).
                         let mut reason = jump.clone().or(bound);
                         if jump.is_none() {
-                            self.absence(pattern, w, previous, &mut r, &mut s);
+                            self.absence(trials, pattern, w, previous, &mut r, &mut s);
                             settled = true;
                             if rejection(&r) == (None, None) {
                                 reason = None;
@@ -936,7 +937,7 @@ impl Sequential {
             return failed(format!("{}: no fit", frame.name), flags);
         };
         if !settled {
-            self.absence(pattern, w, previous, &mut r, &mut s);
+            self.absence(trials, pattern, w, previous, &mut r, &mut s);
         }
         // Phases that vanished or came back since the frame before (or absent from the start).
         for (p, ph) in r.phases.iter().enumerate() {
@@ -1043,7 +1044,7 @@ impl Sequential {
     /// The refiner of the absence and reappearance trials: the series' own, less its overall
     /// B stage. The trials ask whether a phase is there, which its B does not decide; freed in
     /// them, each phase's B, trading with its scale, made every trial several times dearer (the
-    /// frame's own fit refines it).
+    /// frame's own fit refines it). Made once per chain and handed to [`Self::absence`].
     fn trial_refiner(&self) -> std::borrow::Cow<'_, Refiner> {
         let stages = self.refiner.params.get_stages();
         if !stages.contains(&crate::Stage::OverallB) || stages.len() < 2 {
@@ -1063,6 +1064,7 @@ impl Sequential {
     /// show.
     fn absence(
         &self,
+        trials: &Refiner,
         pattern: &Pattern,
         w: Wavelength,
         previous: Option<&State>,
@@ -1070,7 +1072,6 @@ impl Sequential {
         s: &mut State,
     ) {
         let z = self.params.detection_sigmas;
-        let trials = self.trial_refiner();
         // A phase whose cell ran to its bound (±5 % in a length) fits lines it does not have
         // (its own have gone), and one whose size or strain broadening ran to its bound has
         // drawn its lines out into a hump under the others (a vanished phase taking up what

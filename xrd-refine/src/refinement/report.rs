@@ -319,21 +319,21 @@ impl Refiner {
         // Pairs of the instrument's widths with each other or with a phase's broadening that
         // the data cannot tell apart: what an instrument file would settle.
         let mut traded = Vec::new();
+        let width = |i: usize| {
+            constraints
+                .members(i)
+                .any(|k| matches!(table[k].id, Id::Width(_)))
+        };
+        let broadening = |i: usize| {
+            constraints
+                .members(i)
+                .any(|k| matches!(table[k].id, Id::Width(_) | Id::Size(_) | Id::Strain(_)))
+        };
         for a in 0..np {
             for b in a + 1..np {
                 let r = inverse[(a, b)] / (inverse[(a, a)] * inverse[(b, b)]).sqrt();
                 if r.abs() > self.params.max_correlation {
                     let (na, nb) = (constraints.name(table, a), constraints.name(table, b));
-                    let width = |i: usize| {
-                        constraints
-                            .members(i)
-                            .any(|k| matches!(table[k].id, Id::Width(_)))
-                    };
-                    let broadening = |i: usize| {
-                        constraints.members(i).any(|k| {
-                            matches!(table[k].id, Id::Width(_) | Id::Size(_) | Id::Strain(_))
-                        })
-                    };
                     if (width(a) || width(b)) && broadening(a) && broadening(b) {
                         traded.push(format!("`{na}` and `{nb}` ({r:+.3})"));
                     }
