@@ -207,6 +207,11 @@ pub struct PhaseResult {
     /// and the weight fraction's esd, from the full covariance, says how far it can move.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overlap: Option<Overlap>,
+    /// The parameter of another phase its scale correlates with most, whatever the
+    /// correlation: what a series' hold of overlapped phases looks at below the reported
+    /// threshold.
+    #[serde(skip)]
+    pub(crate) trades: Option<Overlap>,
 }
 
 /// A phase's scale trading off with another phase's parameter ([`PhaseResult::overlap`]).

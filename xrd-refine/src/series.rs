@@ -19,6 +19,13 @@ const WAVELENGTH_TOLERANCE: f64 = 1e-5;
 /// the F-test and its fraction's esd).
 const APPEAR_RWP_GAIN: f64 = 0.02;
 
+/// A phase's scale correlating with another phase's parameter above this magnitude has its shape
+/// (or the other phase's) tried held at the frame before's ([`Sequential::hold_overlapped`]):
+/// below [`crate::OVERLAP_CORRELATION`], which is reported, because a slide under way shows
+/// first as a weaker trade (0.83 in the frame a spinel slid onto its neighbour's lines, with
+/// its B refined).
+const HOLD_CORRELATION: f64 = 0.7;
+
 /// An overlapped phase's free cell that moved from the frame before's by more than this many of
 /// its esds (√2 × 3: the two frames' esds alike) beyond [`SLIDE_STEP`] has slid onto another
 /// phase's lines ([`Sequential::hold_overlapped`]).
@@ -1207,7 +1214,10 @@ impl Sequential {
             if let Ok((r2, s2)) = trials.fit_warm(pattern, w, &released)
                 && same_place(&r.phases[p], &r2.phases[p], &r2)
                 && r2.rwp <= r.rwp
-                && (r2.phases[p].overlap.is_none()
+                && (r2.phases[p]
+                    .trades
+                    .as_ref()
+                    .is_none_or(|o| o.correlation.abs() <= HOLD_CORRELATION)
                     || (self.needs(&r2, r) && !slid(&r2.phases[p], &r.phases[p])))
             {
                 *r = r2;
@@ -1244,9 +1254,31 @@ impl Sequential {
             return held;
         };
         let already = s.shape_held();
+        // The phases to try: each whose scale trades with another phase's parameter, and the
+        // other phase when that parameter is of its shape (its cell, widths or B moving under
+        // the first's lines is the slide).
+        let mut candidates = Vec::new();
+        for ph in &r.phases {
+            let Some(o) = ph
+                .trades
+                .as_ref()
+                .filter(|o| o.correlation.abs() > HOLD_CORRELATION)
+            else {
+                continue;
+            };
+            candidates.push(ph.name.clone());
+            if let ParamId::Phase(other, param) = &o.with
+                && *param != PhaseParam::Scale
+            {
+                candidates.push(other.clone());
+            }
+        }
         for (p, h) in held.iter_mut().enumerate() {
             let ph = &r.phases[p];
-            if ph.absent || ph.overlap.is_none() || already.get(p).copied().unwrap_or(false) {
+            if ph.absent
+                || !candidates.contains(&ph.name)
+                || already.get(p).copied().unwrap_or(false)
+            {
                 continue;
             }
             let mut trial = s.clone().with_shape_held(p, true);

@@ -65,8 +65,7 @@ impl Covariance {
     }
 }
 
-/// The free parameter of another phase that phase `p`'s scale correlates with most, when above
-/// [`OVERLAP_CORRELATION`].
+/// The free parameter of another phase that phase `p`'s scale correlates with most.
 fn overlap(model: &Model, covariance: &Covariance, p: usize) -> Option<Overlap> {
     let scale = model.layout.phases.get(p)?.scale;
     let free = |i: usize| covariance.constraints.is_free(i) && !covariance.inert_param(i);
@@ -80,7 +79,6 @@ fn overlap(model: &Model, covariance: &Covariance, p: usize) -> Option<Overlap> 
             let vj = covariance.of(j, j);
             (vs > 0.0 && vj > 0.0).then(|| (j, covariance.of(scale, j) / (vs * vj).sqrt()))
         })
-        .filter(|(_, r)| r.abs() > OVERLAP_CORRELATION)
         .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
         .map(|(j, r)| Overlap {
             with: model.table[j].key.clone(),
@@ -470,6 +468,7 @@ impl Refiner {
                 .as_ref()
                 .map(|a| super::geometry::bonds_and_angles(a, &pm.cell, pi, values, &cov))
                 .unwrap_or_default();
+            let trades = overlap(model, &stats.covariance, p);
             phases.push(PhaseResult {
                 sites,
                 bonds,
@@ -495,7 +494,10 @@ impl Refiner {
                 texture: textured[p]
                     .filter(|_| !fit.choices.harmonics(p))
                     .map(|d| (d, values[pi.texture])),
-                overlap: overlap(model, &stats.covariance, p),
+                overlap: trades
+                    .clone()
+                    .filter(|o| o.correlation.abs() > OVERLAP_CORRELATION),
+                trades,
                 texture_harmonics: model.harmonic_range(&fit.choices, values, p).map(|range| {
                     if range.0 <= 0.0 {
                         warnings.push(format!(
