@@ -569,6 +569,16 @@ fn slid(free: &PhaseResult, held: &PhaseResult) -> bool {
     })
 }
 
+/// The names of the phases of `r` present beside phase `p`.
+fn present_besides(r: &Refinement, p: usize) -> Vec<&str> {
+    r.phases
+        .iter()
+        .enumerate()
+        .filter(|(q, ph)| *q != p && !ph.absent)
+        .map(|(_, ph)| ph.name.as_str())
+        .collect()
+}
+
 /// What one chain step keeps.
 struct Step {
     fit: FrameFit,
@@ -1076,7 +1086,7 @@ impl Sequential {
                         start = Some(self.refiner.start_state(pattern, w)?);
                     }
                     if let Some(start) = &start {
-                        s2.copy_phase(&r2.phases[p].name, start);
+                        s2.copy_phase_expanded(&r2.phases[p].name, start, &present_besides(&r2, p));
                     }
                     r = r2;
                     s = s2;
@@ -1120,6 +1130,26 @@ impl Sequential {
     ) -> Vec<bool> {
         let z = self.params.detection_sigmas;
         let held_here = self.hold_overlapped(trials, (pattern, w), previous, r, s);
+        // A phase held absent keeps the cell and widths it had in the frame before (there, or
+        // held there), or in the first frame its structure's expanded as the phases present
+        // have expanded (prepared once, when needed): not the cell its fit here may have
+        // stretched onto other lines, from which every later trial to bring it back would
+        // start (In₂O₃ held at +3.8 % from the first frame never came back as it grew in).
+        let mut start: Option<State> = None;
+        let mut reset = |held: &mut State, p: usize, r: &Refinement| {
+            let name = r.phases[p].name.as_str();
+            match previous {
+                Some(prev) => held.copy_phase(name, prev),
+                None => {
+                    if start.is_none() {
+                        start = trials.start_state(pattern, w).ok();
+                    }
+                    if let Some(st) = &start {
+                        held.copy_phase_expanded(name, st, &present_besides(r, p));
+                    }
+                }
+            }
+        };
         // A phase whose cell ran to its bound (±5 % in a length) fits lines it does not have
         // (its own have gone), and one whose size or strain broadening ran to its bound has
         // drawn its lines out into a hump under the others (a vanished phase taking up what
@@ -1137,9 +1167,7 @@ impl Sequential {
                 continue;
             }
             let mut held = s.clone().with_absent(p, true);
-            if let Some(prev) = previous {
-                held.copy_phase(&name, prev);
-            }
+            reset(&mut held, p, r);
             if let Ok((r2, s2)) = trials.fit_warm(pattern, w, &held) {
                 *r = r2;
                 *s = s2;
@@ -1151,7 +1179,8 @@ impl Sequential {
             if ph.absent || present < 2 || ph.weight_fraction > z * ph.weight_fraction_esd {
                 continue;
             }
-            let held = s.clone().with_absent(p, true);
+            let mut held = s.clone().with_absent(p, true);
+            reset(&mut held, p, r);
             // Held only when the data do not need it: the fit with it must not be
             // significantly better (the F-test of reappearance, the other way round).
             if let Ok((r2, s2)) = trials.fit_warm(pattern, w, &held)

@@ -350,6 +350,41 @@ impl State {
         }
     }
 
+    /// Takes phase `phase`'s parameters but its scale from `start` (a state of the same model,
+    /// every parameter at its start), its cell coefficients scaled as the cells of the phases
+    /// `present` have scaled since that start (the median ratio of their reciprocal-metric
+    /// coefficients, 1/f² for an expansion by f): a phase held absent in a heated series is
+    /// tried back at its structure's cell expanded as the sample has expanded, not at room
+    /// temperature's.
+    pub(crate) fn copy_phase_expanded(&mut self, phase: &str, start: &State, present: &[&str]) {
+        use crate::parameter::PhaseParam;
+        if start.ids != self.ids {
+            return;
+        }
+        let mut ratios: Vec<f64> = self
+            .ids
+            .iter()
+            .enumerate()
+            .filter(|(i, id)| {
+                matches!(id, ParamId::Phase(n, PhaseParam::Cell(_)) if present.contains(&n.as_str()))
+                    && start.values[*i].abs() > 1e-12
+            })
+            .map(|(i, _)| self.values[i] / start.values[i])
+            .filter(|r| r.is_finite() && *r > 0.9 && *r < 1.1)
+            .collect();
+        self.copy_phase(phase, start);
+        if ratios.is_empty() {
+            return;
+        }
+        ratios.sort_by(f64::total_cmp);
+        let k = ratios[ratios.len() / 2];
+        for (i, id) in self.ids.iter().enumerate() {
+            if matches!(id, ParamId::Phase(n, PhaseParam::Cell(_)) if n == phase) {
+                self.values[i] *= k;
+            }
+        }
+    }
+
     /// The value of parameter `id`.
     pub fn value(&self, id: &ParamId) -> Option<f64> {
         self.ids
