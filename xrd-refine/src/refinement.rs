@@ -963,6 +963,8 @@ struct Run<'a> {
     fixed_b: Vec<bool>,
     /// Phases refined by their scale alone.
     held_shape: Vec<bool>,
+    /// Of those, the ones a series holds for overlap (carried through the run untouched).
+    overlap_held: Vec<bool>,
 }
 
 impl<'a> Run<'a> {
@@ -981,6 +983,7 @@ impl<'a> Run<'a> {
             absent,
             fixed_b,
             held_shape,
+            overlap_held,
         } = state;
         let run = Run {
             model,
@@ -994,6 +997,7 @@ impl<'a> Run<'a> {
             absent,
             fixed_b,
             held_shape,
+            overlap_held,
         };
         (run, values)
     }
@@ -1006,6 +1010,7 @@ impl<'a> Run<'a> {
             absent: self.absent,
             fixed_b: self.fixed_b,
             held_shape: self.held_shape,
+            overlap_held: self.overlap_held,
         }
     }
 

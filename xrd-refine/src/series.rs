@@ -1231,9 +1231,10 @@ impl Sequential {
                 }
             }
         }
-        // Releasing one phase changes no other's hold: the flags are read once. A phase whose
-        // scale trades with another's lines once freed is released only as a reappearance is
-        // admitted (the data must need its shape), and none held in this frame.
+        // Releasing one phase changes no other's hold: the flags are read once. A phase held
+        // for overlap whose scale still trades with another's lines once freed is released
+        // only as a reappearance is admitted (the data must need its shape) and without a
+        // slide; none held in this frame.
         let held = s.shape_held();
         for (p, &here) in held_here.iter().enumerate() {
             if r.phases[p].absent || !held.get(p).copied().unwrap_or(false) || here {
@@ -1243,10 +1244,11 @@ impl Sequential {
             if let Ok((r2, s2)) = trials.fit_warm(pattern, w, &released)
                 && same_place(&r.phases[p], &r2.phases[p], &r2)
                 && r2.rwp <= r.rwp
-                && (r2.phases[p]
-                    .trades
-                    .as_ref()
-                    .is_none_or(|o| o.correlation.abs() <= HOLD_CORRELATION)
+                && (!s.overlap_held(p)
+                    || r2.phases[p]
+                        .trades
+                        .as_ref()
+                        .is_none_or(|o| o.correlation.abs() <= HOLD_CORRELATION)
                     || (self.needs(&r2, r) && !slid(&r2.phases[p], &r.phases[p])))
             {
                 *r = r2;
@@ -1310,7 +1312,7 @@ impl Sequential {
             {
                 continue;
             }
-            let mut trial = s.clone().with_shape_held(p, true);
+            let mut trial = s.clone().with_overlap_held(p);
             trial.copy_phase(&ph.name, prev);
             let Ok((r2, s2)) = trials.fit_warm(pattern, w, &trial) else {
                 continue;

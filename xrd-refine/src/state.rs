@@ -186,6 +186,9 @@ pub(crate) struct FitState {
     /// Phases refined by their scale alone, everything else of theirs held (a phase coming
     /// back in a series, until the data carry its cell).
     pub held_shape: Vec<bool>,
+    /// Of those, the phases whose shape a series holds because their lines overlap another
+    /// phase's (released only where the data carry it without a slide).
+    pub overlap_held: Vec<bool>,
 }
 
 impl FitState {
@@ -197,6 +200,7 @@ impl FitState {
             absent: vec![false; model.phases.len()],
             fixed_b: vec![false; model.phases.len()],
             held_shape: vec![false; model.phases.len()],
+            overlap_held: vec![false; model.phases.len()],
         }
     }
 
@@ -226,6 +230,9 @@ impl FitState {
         }
         if state.held_shape.len() == n {
             fit.held_shape.clone_from(&state.held_shape);
+        }
+        if state.overlap_held.len() == n {
+            fit.overlap_held.clone_from(&state.overlap_held);
         }
         for (p, &d) in state.textured.iter().enumerate().take(n) {
             // A direction kept at r = 1 changes nothing, and there March–Dollase's slope in r
@@ -267,6 +274,7 @@ impl FitState {
             absent: self.absent.clone(),
             fixed_b: self.fixed_b.clone(),
             held_shape: self.held_shape.clone(),
+            overlap_held: self.overlap_held.clone(),
             harmonics: if self.choices.harmonics_on().contains(&true) {
                 self.choices.harmonics_on()
             } else {
@@ -295,6 +303,10 @@ pub struct State {
     /// Phases refined by their scale alone ([`State::with_shape_held`]).
     #[serde(default)]
     held_shape: Vec<bool>,
+    /// Of those, the ones held because their lines overlap another phase's
+    /// ([`State::with_overlap_held`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    overlap_held: Vec<bool>,
     /// Phases whose harmonic texture is on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     harmonics: Vec<bool>,
@@ -326,7 +338,29 @@ impl State {
         if let Some(h) = self.held_shape.get_mut(p) {
             *h = held;
         }
+        if !held && let Some(h) = self.overlap_held.get_mut(p) {
+            *h = false;
+        }
         self
+    }
+
+    /// The state with phase `p`'s shape held because its lines overlap another phase's (a
+    /// series' hold; released as [`State::with_shape_held`] releases it).
+    #[must_use]
+    pub(crate) fn with_overlap_held(self, p: usize) -> Self {
+        let mut s = self.with_shape_held(p, true);
+        if s.overlap_held.len() < s.absent.len() {
+            s.overlap_held.resize(s.absent.len(), false);
+        }
+        if let Some(h) = s.overlap_held.get_mut(p) {
+            *h = true;
+        }
+        s
+    }
+
+    /// Whether phase `p`'s shape is held for overlap ([`State::with_overlap_held`]).
+    pub(crate) fn overlap_held(&self, p: usize) -> bool {
+        self.overlap_held.get(p).copied().unwrap_or(false)
     }
 
     /// Which phases are refined by their scale alone.
