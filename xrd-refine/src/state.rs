@@ -325,6 +325,12 @@ impl State {
         if let Some(a) = self.absent.get_mut(p) {
             *a = absent;
         }
+        // Whether the data carry its B was judged with the phase there; held absent, it is
+        // judged again when it comes back (else a phase that came back kept the structure's
+        // B for good).
+        if absent && let Some(f) = self.fixed_b.get_mut(p) {
+            *f = false;
+        }
         self
     }
 
