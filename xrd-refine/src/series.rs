@@ -182,9 +182,9 @@ pub enum Flag {
         correlation: f64,
     },
     /// A phase overlapped with another whose cell and widths the frame does not determine
-    /// (freeing them is not significantly better): refined by its scale alone, its cell and
-    /// widths held at the frame before's, so it cannot slide onto the other's lines and take
-    /// its weight.
+    /// (freeing them is not significantly better, or slides its cell beyond its esds): refined
+    /// by its scale alone, its cell, widths and B held at the frame before's, so it cannot
+    /// slide onto the other's lines and take its weight.
     Held {
         /// The phase.
         phase: String,
@@ -702,10 +702,7 @@ impl Sequential {
         let hump = with.cold(pattern, w);
         self.check_cancel()?;
         Ok(match (plain, hump) {
-            (Ok((r0, _)), Ok((r1, s1)))
-                if r1.significantly_better_than(&r0, self.params.appear_z)
-                    && r1.rwp <= r0.rwp * (1.0 - APPEAR_RWP_GAIN) =>
-            {
+            (Ok((r0, _)), Ok((r1, s1))) if self.needs(&r1, &r0) => {
                 let note = format!(
                     "a broad background peak added to every frame: the first frame's cold fit \
                      with it is significantly better (Rwp {:.4} against {:.4}; without it, \
@@ -1222,10 +1219,7 @@ impl Sequential {
             let released = s2.clone().with_shape_held(p, false);
             if let Ok((r3, s3)) = trials.fit_warm(pattern, w, &released) {
                 let ph3 = &r3.phases[p];
-                if r3.significantly_better_than(r, self.params.appear_z)
-                    && r3.rwp <= r.rwp * (1.0 - APPEAR_RWP_GAIN)
-                    && same_place(&r2.phases[p], ph3, &r3)
-                {
+                if self.needs(&r3, r) && same_place(&r2.phases[p], ph3, &r3) {
                     *r = r3;
                     *s = s3;
                 }
