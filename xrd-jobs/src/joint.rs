@@ -22,6 +22,9 @@ pub struct HistogramOptions {
     pub instrument: Option<PathBuf>,
     /// Its refined 2θ range (°); else the options' range.
     pub two_theta_range: Option<(f64, f64)>,
+    /// Its sample geometry (`bragg_brentano`, `debye_scherrer`); else the options', else its
+    /// instrument file's.
+    pub geometry: Option<String>,
 }
 
 /// A joint refinement job: the phases of `options` (each one structure: a CIF file or a
@@ -151,7 +154,10 @@ impl JointJob {
         for (k, h) in histograms.iter().enumerate() {
             let path = h.instrument.as_deref().or(options.instrument.as_deref());
             let (instrument, wavelength, dropped) = load_instrument(path)?;
-            let instrument = options.instrument_overrides(instrument)?;
+            let mut instrument = options.instrument_overrides(instrument)?;
+            if let Some(g) = &h.geometry {
+                instrument.geometry = g.parse().map_err(crate::Error::from)?;
+            }
             let range = h.two_theta_range.or(options.two_theta_range);
             if let Some((lo, hi)) = range
                 && !(lo.is_finite() && hi.is_finite() && lo < hi)

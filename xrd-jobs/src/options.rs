@@ -173,6 +173,10 @@ pub struct RefineOptions {
     pub polarisation: Option<f64>,
     /// Debye–Scherrer capillary: the sample's μR.
     pub capillary: Option<f64>,
+    /// How the specimen sits in the beam: `bragg_brentano` or `debye_scherrer`
+    /// ([`xrd_refine::SampleGeometry`]; default the instrument file's: Debye–Scherrer for a
+    /// GSAS neutron file or with `capillary`, else Bragg–Brentano).
+    pub geometry: Option<String>,
     /// The wavelength of patterns whose file gives none (else the instrument file's, else
     /// Cu Kα).
     pub wavelength: Option<Wavelength>,
@@ -225,6 +229,7 @@ impl Default for RefineOptions {
             monochromator: None,
             polarisation: None,
             capillary: None,
+            geometry: None,
             wavelength: None,
             two_theta_range: None,
             exclude: Vec::new(),
@@ -344,10 +349,12 @@ impl RefineOptions {
         Ok(())
     }
 
-    /// `instrument` with this options' monochromator, polarisation and capillary, checked.
+    /// `instrument` with this options' monochromator, polarisation, capillary and geometry
+    /// (a capillary without a geometry is a Debye–Scherrer sample), checked.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] (`monochromator`, `polarisation`, `capillary`) or the
+    /// [`crate::Error::InvalidParameter`] (`monochromator`, `polarisation`, `capillary`,
+    /// `geometry`) or the
     /// instrument's own.
     pub fn instrument_overrides(&self, mut instrument: Instrument) -> Result<Instrument> {
         if self.monochromator.is_some() {
@@ -358,6 +365,10 @@ impl RefineOptions {
         }
         if self.capillary.is_some() {
             instrument.capillary_mu_r = self.capillary;
+            instrument.geometry = xrd_refine::SampleGeometry::DebyeScherrer;
+        }
+        if let Some(g) = &self.geometry {
+            instrument.geometry = g.parse().map_err(Error::from)?;
         }
         let checked = instrument.check().map_err(Error::from);
         renamed(checked, &[("capillary_mu_r", "capillary")])?;
@@ -581,6 +592,7 @@ mod tests {
         assert_eq!(refused(|o| o.monochromator = Some(200.0)), "monochromator");
         assert_eq!(refused(|o| o.polarisation = Some(1.5)), "polarisation");
         assert_eq!(refused(|o| o.capillary = Some(-1.0)), "capillary");
+        assert_eq!(refused(|o| o.geometry = Some("cone".into())), "geometry");
         assert_eq!(
             refused(|o| o.two_theta_range = Some((50.0, 10.0))),
             "two_theta_range"

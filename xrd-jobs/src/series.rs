@@ -62,6 +62,9 @@ pub struct SeriesOptions {
     pub polarisation: Option<f64>,
     /// Debye–Scherrer capillary: the sample's μR.
     pub capillary: Option<f64>,
+    /// `bragg_brentano` or `debye_scherrer` (default the instrument's; Debye–Scherrer with
+    /// `capillary`).
+    pub geometry: Option<String>,
     /// The wavelength of frames whose file gives none.
     pub wavelength: Option<Wavelength>,
     /// Refine only this 2θ range (°).
@@ -106,6 +109,7 @@ impl Default for SeriesOptions {
             monochromator: None,
             polarisation: None,
             capillary: None,
+            geometry: None,
             wavelength: None,
             two_theta_range: None,
             exclude: Vec::new(),
@@ -136,6 +140,7 @@ impl SeriesOptions {
             monochromator: self.monochromator,
             polarisation: self.polarisation,
             capillary: self.capillary,
+            geometry: self.geometry.clone(),
             wavelength: self.wavelength,
             two_theta_range: self.two_theta_range,
             exclude: self.exclude.clone(),
@@ -665,5 +670,6 @@ mod tests {
         assert_eq!(refused(|o| o.humps = 9), "humps");
         assert_eq!(refused(|o| o.polarisation = Some(2.0)), "polarisation");
         assert_eq!(refused(|o| o.capillary = Some(-1.0)), "capillary");
+        assert_eq!(refused(|o| o.geometry = Some("cone".into())), "geometry");
     }
 }

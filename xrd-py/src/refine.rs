@@ -80,7 +80,9 @@ pub fn _row_columns(kind: &str) -> PyResult<Vec<&'static str>> {
 /// another fits clearly better) or a CIF/POSCAR path.
 /// `instrument` is a file saved by `save_instrument` (a refinement of a standard);
 /// `monochromator` (2θ_m, °), `polarisation` (P of the incident beam, 0–1) and `capillary` (the
-/// sample's μR) override its Lorentz–polarisation and absorption terms; `standard` is
+/// sample's μR) override its Lorentz–polarisation and absorption terms; `geometry`
+/// ("bragg_brentano" or "debye_scherrer"; default the instrument file's, Debye–Scherrer for a
+/// GSAS neutron file or with `capillary`) how the specimen's offset shifts the peaks; `standard` is
 /// (phase, weighed weight fraction) of an internal standard; `particle_size` (µm) is the
 /// diameter of Brindley's microabsorption correction (default none: no correction, the
 /// uncorrected fraction is reported as "weight_fraction_uncorrected" beside a corrected one);
@@ -117,7 +119,7 @@ pub fn _row_columns(kind: &str) -> PyResult<Vec<&'static str>> {
 /// (`atoms`: "xyz", "U", "uij" for anisotropic, "occ") with `restraints` ("PHASE:A-B=1.47/0.01",
 /// "PHASE:A-C-B=109.5/1"); the refinement's phases then hold "sites", "bonds", "angles",
 /// "r_bragg". With `joint=True`, `pattern` is a list of patterns (X-ray and neutron of one sample)
-/// refined together with one structure per phase, `instrument` and `two_theta_range` a list of
+/// refined together with one structure per phase, `instrument`, `two_theta_range` and `geometry` a list of
 /// one per pattern (or one for all): returns a dict with "histograms" (per pattern: "file", "rwp",
 /// "rp", "gof", the curves and "refinement"), "sites" (each with "phase"), "rwp" (all patterns),
 /// "warnings", "cifs" (file name → refined CIF text) and "refinement_json".
@@ -132,7 +134,7 @@ pub fn _row_columns(kind: &str) -> PyResult<Vec<&'static str>> {
 /// structures compared, the stages, the pattern done); an exception it raises stops the job and
 /// is raised again. A missing CIF, instrument or reference file raises `XrdFileNotFoundError`.
 #[pyfunction]
-#[pyo3(signature = (pattern, phases=None, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, wavelength=None, two_theta_range=None, exclude=None, fix=None, free=None, background=None, humps=None, stages=None, max_candidates=3, references=None, reference_library=None, alignment=None, max_shift=None, rir_bridge=String::from("corundum"), calibrate=None, atoms=None, restraints=None, texture_harmonics=0, joint=false, progress=None))]
+#[pyo3(signature = (pattern, phases=None, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, geometry=None, wavelength=None, two_theta_range=None, exclude=None, fix=None, free=None, background=None, humps=None, stages=None, max_candidates=3, references=None, reference_library=None, alignment=None, max_shift=None, rir_bridge=String::from("corundum"), calibrate=None, atoms=None, restraints=None, texture_harmonics=0, joint=false, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn refine<'py>(
     py: Python<'py>,
@@ -147,6 +149,7 @@ pub fn refine<'py>(
     monochromator: Option<f64>,
     polarisation: Option<f64>,
     capillary: Option<f64>,
+    geometry: Option<&Bound<'py, PyAny>>,
     wavelength: Option<&Bound<'py, PyAny>>,
     two_theta_range: Option<&Bound<'py, PyAny>>,
     exclude: Option<Vec<(f64, f64)>>,
@@ -188,9 +191,18 @@ pub fn refine<'py>(
                 .map_err(|_| value_error("two_theta_range: (lo, hi), or (joint) a list of them"))?,
         },
     };
-    if !joint && (instruments.len() > 1 || ranges.len() > 1) {
+    let geometries: Vec<String> = match geometry {
+        None => Vec::new(),
+        Some(g) => match g.extract::<String>() {
+            Ok(s) => vec![s],
+            Err(_) => g.extract::<Vec<String>>().map_err(|_| {
+                value_error("geometry: a name, or (joint) a list of names, one per pattern")
+            })?,
+        },
+    };
+    if !joint && (instruments.len() > 1 || ranges.len() > 1 || geometries.len() > 1) {
         return Err(value_error(
-            "several instruments or ranges are for joint=True (one per pattern)",
+            "several instruments, ranges or geometries are for joint=True (one per pattern)",
         ));
     }
     let options = RefineOptions {
@@ -213,6 +225,7 @@ pub fn refine<'py>(
         monochromator,
         polarisation,
         capillary,
+        geometry: geometries.first().cloned(),
         wavelength: wavelength_of(wavelength)?,
         two_theta_range: ranges.first().copied(),
         exclude: exclude.unwrap_or_default(),
@@ -227,7 +240,15 @@ pub fn refine<'py>(
         texture_harmonics,
     };
     if joint {
-        return joint_refine(py, pattern, options, &instruments, &ranges, progress);
+        return joint_refine(
+            py,
+            pattern,
+            options,
+            &instruments,
+            &ranges,
+            &geometries,
+            progress,
+        );
     }
     let bridge = (!options.references.is_empty()).then_some(options.rir_bridge.as_str());
     let texts = options.phases.iter().map(String::as_str).chain(bridge);
@@ -258,6 +279,7 @@ fn joint_refine<'py>(
     options: RefineOptions,
     instruments: &[PathBuf],
     ranges: &[(f64, f64)],
+    geometries: &[String],
     progress: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let list: Vec<Bound<'py, PyAny>> = patterns
@@ -272,6 +294,7 @@ fn joint_refine<'py>(
     for (what, k) in [
         ("instrument", instruments.len()),
         ("two_theta_range", ranges.len()),
+        ("geometry", geometries.len()),
     ] {
         if k > 1 && k != n {
             return Err(value_error(format!(
@@ -283,6 +306,7 @@ fn joint_refine<'py>(
         .map(|k| xrd_jobs::HistogramOptions {
             instrument: instruments.get(k).or(instruments.first()).cloned(),
             two_theta_range: ranges.get(k).or(ranges.first()).copied(),
+            geometry: geometries.get(k).or(geometries.first()).cloned(),
         })
         .collect();
     let steered = Steered::new(progress);

@@ -267,6 +267,10 @@ def test_refine_joint_xray_and_neutron(data):
     )
     x, n = fit["histograms"]
     assert x["rwp"] < 0.1341 and n["rwp"] < 0.0636
+    # The neutron file's can in transmission: an offset along the beam beside the one across.
+    assert n["refinement"]["instrument"]["geometry"] == "debye_scherrer"
+    assert x["refinement"]["instrument"]["geometry"] == "bragg_brentano"
+    assert "displacement_along" in n["refinement"]
     assert [s["label"] for s in fit["sites"]] == ["Pb", "S", "O1", "O2", "O3"]
     pb = fit["sites"][0]
     assert abs(pb["xyz"][0] - 0.1878) < 0.001 and pb["xyz_esd"][0] > 0

@@ -69,6 +69,10 @@ def test_options_are_checked_alike(data):
         xrd.refine(path, phases=["MnCO3"], capillary=-1.0)
     with pytest.raises(xrd.InvalidParameterError, match="capillary"):
         _xrd.refine_series([path], ["MnCO3"], capillary=-1.0)
+    with pytest.raises(xrd.InvalidParameterError, match="geometry"):
+        xrd.refine(path, phases=["MnCO3"], geometry="cone")
+    with pytest.raises(xrd.InvalidParameterError, match="geometry"):
+        _xrd.refine_series([path], ["MnCO3"], geometry="cone")
     with pytest.raises(xrd.InvalidParameterError, match="texture_harmonics"):
         xrd.refine(path, phases=["MnCO3"], texture_harmonics=5)
 

@@ -40,6 +40,7 @@
 //! | `probe` | X-ray for `PXC`, neutron for `PNC` | what the beam scatters from: the structure factor's form factors or scattering lengths |
 //! | `asymmetry` | 0 | GSAS's S/L, H/L (Finger–Cox–Jephcoat) and type-2 `asym` are another model; they are listed in [`GsasInstrument::dropped`] |
 //! | `capillary_mu_r` | none | absorption belongs to the sample (GSAS's `ABSCOR`), not the instrument file |
+//! | `geometry` | neutrons: Debye–Scherrer; X-rays: Bragg–Brentano | a constant-wavelength neutron diffractometer measures a can in transmission; GSAS-II keeps the geometry with the sample, not the instrument, so an X-ray file does not say (override it with a front end's `geometry`) |
 //! | `refined` | true | the profile was refined on a standard |
 //!
 //! Terms without a place in our model (GP, Z, S/L, H/L, trns, shft, stec, ptec, sfec, anisotropic
@@ -183,6 +184,7 @@ fn instrument(
         axial: p.axial,
         refined: true,
         probe: xrd_sim::Probe::XRay,
+        geometry: crate::SampleGeometry::BraggBrentano,
     }
 }
 
@@ -210,6 +212,16 @@ fn probe(kind: &str) -> Option<xrd_sim::Probe> {
         Some(xrd_sim::Probe::Neutron)
     } else {
         None
+    }
+}
+
+/// The sample geometry a histogram type implies: a constant-wavelength neutron diffractometer
+/// measures a can in transmission (Debye–Scherrer); an X-ray file does not say, and a laboratory
+/// flat plate (Bragg–Brentano) is assumed.
+fn geometry(probe: xrd_sim::Probe) -> crate::SampleGeometry {
+    match probe {
+        xrd_sim::Probe::Neutron => crate::SampleGeometry::DebyeScherrer,
+        _ => crate::SampleGeometry::BraggBrentano,
     }
 }
 
@@ -537,6 +549,7 @@ fn gsas1(text: &str) -> std::result::Result<GsasInstrument, String> {
     Ok(GsasInstrument {
         instrument: Instrument {
             probe,
+            geometry: geometry(probe),
             ..instrument(&profile, ic.zero * CENTIDEGREE, polarisation, monochromator)
         },
         wavelength: wl,
@@ -636,6 +649,7 @@ fn gsas2(text: &str) -> std::result::Result<GsasInstrument, String> {
     Ok(GsasInstrument {
         instrument: Instrument {
             probe,
+            geometry: geometry(probe),
             ..instrument(&profile, value("Zero")?.unwrap_or(0.0), polarisation, None)
         },
         wavelength: wl,
@@ -796,6 +810,12 @@ INS  1PRCF12   0.000000E+00   0.000000E+00   0.150000E-01   0.150000E-01
         let g = parse(INST_D1A).unwrap();
         let i = &g.instrument;
         assert_eq!(g.probe, xrd_sim::Probe::Neutron);
+        // A neutron can in transmission; the X-ray file says nothing, a flat plate is assumed.
+        assert_eq!(i.geometry, crate::SampleGeometry::DebyeScherrer);
+        assert_eq!(
+            parse(INST_XRY).unwrap().instrument.geometry,
+            crate::SampleGeometry::BraggBrentano
+        );
         assert_eq!(g.wavelength.angstrom(), 1.909);
         assert_eq!(g.wavelength.alpha2(), None);
         // POLA 0.0 with IPOLA 0 in the file, but neutrons are unpolarised: numerator 1.

@@ -75,12 +75,103 @@ pub struct Instrument {
     /// instrument has no polarisation factor (`polarisation` 1).
     #[serde(default)]
     pub probe: xrd_sim::Probe,
+    /// How the specimen sits in the beam, which decides how its offset from the
+    /// diffractometer's axis shifts the peaks (default Bragg–Brentano; a GSAS neutron file
+    /// reads as Debye–Scherrer).
+    #[serde(default)]
+    pub geometry: SampleGeometry,
+}
+
+/// How the specimen sits in the beam: what its displacement from the diffractometer's axis
+/// does to the peak positions.
+///
+/// ```
+/// use xrd_refine::SampleGeometry;
+/// let g: SampleGeometry = "debye-scherrer".parse()?;
+/// assert_eq!(g, SampleGeometry::DebyeScherrer);
+/// assert_eq!(g.to_string(), "debye_scherrer");
+/// // An offset across the beam shifts a peak as cos 2θ, one along it as sin 2θ.
+/// let ([across, along], _) = g.terms(30f64.to_radians());
+/// assert!((across - 0.5).abs() < 1e-12 && (along - 0.75f64.sqrt()).abs() < 1e-12);
+/// # Ok::<(), xrd_refine::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SampleGeometry {
+    /// A flat plate in reflection: a displacement s off the focusing circle of radius R shifts a
+    /// peak by −2s·cosθ/R, one term (`specimen.displacement`, the shift × cosθ).
+    #[default]
+    BraggBrentano,
+    /// A cylinder in transmission (a capillary, a neutron can): an offset across the beam shifts
+    /// a peak as cos 2θ, one along it as sin 2θ (GSAS-II's DisplaceX and DisplaceY), two terms
+    /// (`specimen.displacement` × cos 2θ + `specimen.displacement_along` × sin 2θ).
+    DebyeScherrer,
+}
+
+impl SampleGeometry {
+    /// Both names, as written and serialised: `bragg_brentano`, `debye_scherrer`.
+    pub const NAMES: [&'static str; 2] = ["bragg_brentano", "debye_scherrer"];
+
+    /// The peak shift per unit of each displacement term at Bragg angle `theta` (radians) — the
+    /// term across the beam (Bragg–Brentano's only one) and the term along it (0 for
+    /// Bragg–Brentano) — and their derivatives in θ.
+    pub fn terms(self, theta: f64) -> ([f64; 2], [f64; 2]) {
+        match self {
+            Self::BraggBrentano => {
+                let (sin, cos) = theta.sin_cos();
+                ([cos, 0.0], [-sin, 0.0])
+            }
+            Self::DebyeScherrer => {
+                let (sin2, cos2) = (2.0 * theta).sin_cos();
+                ([cos2, sin2], [-2.0 * sin2, 2.0 * cos2])
+            }
+        }
+    }
+
+    /// How many displacement terms it has.
+    pub fn displacements(self) -> usize {
+        match self {
+            Self::BraggBrentano => 1,
+            Self::DebyeScherrer => 2,
+        }
+    }
+}
+
+impl std::fmt::Display for SampleGeometry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::BraggBrentano => Self::NAMES[0],
+            Self::DebyeScherrer => Self::NAMES[1],
+        })
+    }
+}
+
+impl std::str::FromStr for SampleGeometry {
+    type Err = Error;
+
+    /// `bragg_brentano` (or `reflection`), `debye_scherrer` (or `transmission`, `capillary`),
+    /// any case, `-` for `_`.
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+            "bragg_brentano" | "reflection" => Ok(Self::BraggBrentano),
+            "debye_scherrer" | "transmission" | "capillary" => Ok(Self::DebyeScherrer),
+            _ => Err(invalid(
+                "geometry",
+                format!(
+                    "`{s}` is no sample geometry: `{}` or `{}`",
+                    Self::NAMES[0],
+                    Self::NAMES[1]
+                ),
+            )),
+        }
+    }
 }
 
 impl Default for Instrument {
     /// A laboratory Bragg–Brentano diffractometer before refinement: FWHM 0.06° at low angle
     /// (W = 0.0036), no Lorentzian part, no asymmetry, zero 0, no monochromator, an unpolarised
-    /// beam, no capillary absorption.
+    /// beam, no capillary absorption, a flat plate in reflection.
     fn default() -> Self {
         Self {
             u: 0.0,
@@ -96,6 +187,7 @@ impl Default for Instrument {
             axial: None,
             refined: false,
             probe: xrd_sim::Probe::XRay,
+            geometry: SampleGeometry::BraggBrentano,
         }
     }
 }
@@ -303,6 +395,36 @@ mod tests {
     }
 
     #[test]
+    fn sample_geometries_by_name() {
+        for g in [SampleGeometry::BraggBrentano, SampleGeometry::DebyeScherrer] {
+            assert_eq!(g.to_string().parse::<SampleGeometry>().unwrap(), g);
+            let json = serde_json::to_string(&g).unwrap();
+            assert_eq!(json, format!("\"{g}\""));
+        }
+        for (text, g) in [
+            ("Debye-Scherrer", SampleGeometry::DebyeScherrer),
+            ("capillary", SampleGeometry::DebyeScherrer),
+            ("reflection", SampleGeometry::BraggBrentano),
+        ] {
+            assert_eq!(text.parse::<SampleGeometry>().unwrap(), g);
+        }
+        let e = "cone".parse::<SampleGeometry>().unwrap_err();
+        assert_eq!(e.invalid_parameter().map(|p| p.name), Some("geometry"));
+        // The terms' derivatives in θ against central differences.
+        for g in [SampleGeometry::BraggBrentano, SampleGeometry::DebyeScherrer] {
+            let (t, h) = (0.7, 1e-6);
+            let (_, d) = g.terms(t);
+            let (up, down) = (g.terms(t + h).0, g.terms(t - h).0);
+            for k in 0..2 {
+                assert!(
+                    ((up[k] - down[k]) / (2.0 * h) - d[k]).abs() < 1e-8,
+                    "{g} {k}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn files_without_the_new_fields_still_load() {
         // An instrument file as written before `polarisation` and `capillary_mu_r` existed.
         let dir = tempfile::tempdir().unwrap();
@@ -316,10 +438,12 @@ mod tests {
         .unwrap();
         let i = Instrument::load(&path).unwrap();
         assert_eq!((i.polarisation, i.capillary_mu_r), (None, None));
+        assert_eq!(i.geometry, SampleGeometry::BraggBrentano);
         assert_eq!(i.w, 0.003);
         let new = Instrument {
             polarisation: Some(0.99),
             capillary_mu_r: Some(0.8),
+            geometry: SampleGeometry::DebyeScherrer,
             ..i
         };
         new.save(&path).unwrap();

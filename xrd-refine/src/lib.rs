@@ -33,7 +33,7 @@ pub use axial::AxialDivergence;
 pub use calibration::{CALIBRATION_FORMAT, CalibratedPeak, Calibration, Operator};
 pub use error::{Error, Result};
 pub use harmonics::MAX_HARMONIC_ORDER;
-pub use instrument::{INSTRUMENT_FORMAT, Instrument};
+pub use instrument::{INSTRUMENT_FORMAT, Instrument, SampleGeometry};
 pub use lm::Stop;
 pub use parameter::{
     HumpPart, ParamId, PhaseParam, RESERVED_NAMES, ReferenceParam, SiteParam, Width,

@@ -66,6 +66,8 @@ pub(crate) struct Layout {
     pub humps: Vec<HumpIndex>,
     pub zero: usize,
     pub displacement: usize,
+    /// A Debye–Scherrer specimen's offset along the beam; none in Bragg–Brentano geometry.
+    pub displacement_along: Option<usize>,
     /// U, V, W, X, Y.
     pub widths: [usize; 5],
     pub asymmetry: usize,
@@ -104,6 +106,7 @@ impl Layout {
                 }
                 Id::Zero => l.zero = i,
                 Id::Displacement => l.displacement = i,
+                Id::DisplacementAlong => l.displacement_along = Some(i),
                 Id::Width(w) => l.widths[w as usize] = i,
                 Id::Asymmetry => l.asymmetry = i,
                 Id::Scale(p) => grow(&mut l.phases, p).scale = i,
@@ -149,6 +152,8 @@ pub(crate) struct Model {
     /// What the beam scatters from: a refined structure's neutrons scatter by their
     /// scattering lengths.
     pub probe: xrd_sim::Probe,
+    /// How the specimen sits in the beam: the shape of its displacement's peak shift.
+    pub geometry: crate::SampleGeometry,
     /// Restraints on the refined structures' geometry: rows of their own in χ².
     pub restraints: Vec<crate::restraint::Prepared>,
 }
@@ -243,6 +248,9 @@ impl Model {
         }
         push(Id::Zero, instrument.zero, -2.0, 2.0);
         push(Id::Displacement, 0.0, -1.0, 1.0);
+        if instrument.geometry.displacements() > 1 {
+            push(Id::DisplacementAlong, 0.0, -1.0, 1.0);
+        }
         push(
             Id::Width(Width::U),
             instrument.u,
@@ -288,6 +296,7 @@ impl Model {
             shape: TchProfile::new(),
             references: Vec::new(),
             probe: instrument.probe,
+            geometry: instrument.geometry,
             restraints: Vec::new(),
         }
     }
@@ -577,7 +586,18 @@ impl Model {
             axial: self.axial,
             refined,
             probe: self.probe,
+            geometry: self.geometry,
         }
+    }
+
+    /// The shift (°) of a peak at Bragg angle `theta` (radians) at parameter `values`: the zero
+    /// and the specimen's displacement terms.
+    pub fn shift(&self, values: &[f64], theta: f64) -> f64 {
+        let l = &self.layout;
+        let ([across, along], _) = self.geometry.terms(theta);
+        values[l.zero]
+            + values[l.displacement] * across
+            + l.displacement_along.map_or(0.0, |i| values[i] * along)
     }
 
     /// The calculated pattern at `values`; with `jac`, the derivative of each point with
@@ -1060,10 +1080,16 @@ impl Model {
         let l = &self.layout;
         let pi = &l.phases[p];
         let [u, v, w, x, y] = l.widths.map(|i| values[i]);
-        let (zero, disp, asym) = (values[l.zero], values[l.displacement], values[l.asymmetry]);
+        let (zero, asym) = (values[l.zero], values[l.asymmetry]);
         let (scale, b) = (values[pi.scale], values[pi.b]);
         let (size, strain) = (values[pi.size], values[pi.strain]);
         let theta = (lambda * g / 2.0).asin();
+        // The displacement terms (across and along the beam) and their shapes in θ.
+        let disp = [
+            values[l.displacement],
+            l.displacement_along.map_or(0.0, |i| values[i]),
+        ];
+        let (terms, dterms) = self.geometry.terms(theta);
         let (sin, cos) = theta.sin_cos();
         let tan = sin / cos;
         let sec2 = 1.0 / (cos * cos);
@@ -1093,7 +1119,7 @@ impl Model {
         let intensity = scale * i0;
         let line = Line {
             intensity,
-            centre: DEG2 * theta + zero + disp * cos,
+            centre: DEG2 * theta + zero + disp[0] * terms[0] + disp[1] * terms[1],
             h: wd.h,
             eta: wd.eta,
             asym: asym * cot,
@@ -1125,7 +1151,10 @@ impl Model {
         let (dh, de) = via(0.0, tan);
         push(pi.strain, [0.0, 0.0, dh, de, 0.0]);
         push(l.zero, [0.0, 1.0, 0.0, 0.0, 0.0]);
-        push(l.displacement, [0.0, cos, 0.0, 0.0, 0.0]);
+        push(l.displacement, [0.0, terms[0], 0.0, 0.0, 0.0]);
+        if let Some(i) = l.displacement_along {
+            push(i, [0.0, terms[1], 0.0, 0.0, 0.0]);
+        }
         for (k, d_hg2) in [tan * tan, tan, 1.0].into_iter().enumerate() {
             let (dh, de) = via(dhg(d_hg2), 0.0);
             push(l.widths[k], [0.0, 0.0, dh, de, 0.0]);
@@ -1147,7 +1176,7 @@ impl Model {
         let (dh_dtheta, de_dtheta) = via(dhg_dtheta, dhl_dtheta);
         let per_inv_d2 = [
             intensity * (dlp / lp * dtheta_dinv_d2 - b / 2.0),
-            (DEG2 - disp * sin) * dtheta_dinv_d2,
+            (DEG2 + disp[0] * dterms[0] + disp[1] * dterms[1]) * dtheta_dinv_d2,
             dh_dtheta * dtheta_dinv_d2,
             de_dtheta * dtheta_dinv_d2,
             -asym / (sin * sin) * dtheta_dinv_d2,
@@ -1251,6 +1280,11 @@ pub(crate) mod tests {
         v[l.humps[0].area] = 500.0;
         v[l.zero] = 0.03;
         v[l.displacement] = -0.02;
+        if let Some(i) = l.displacement_along {
+            // Not 0.015: that puts a peak's window edge across a grid point, where the
+            // difference quotient jumps.
+            v[i] = 0.012;
+        }
         for (i, x) in l.widths.iter().zip([0.004, -0.002, 0.003, 0.01, 0.02]) {
             v[*i] = x;
         }
@@ -1291,6 +1325,31 @@ pub(crate) mod tests {
     #[test]
     fn jacobian_matches_central_differences() {
         jacobian_check(&Instrument::default());
+    }
+
+    /// A Debye–Scherrer specimen: offsets across (cos 2θ) and along (sin 2θ) the beam, each its
+    /// own column, and the peaks where those terms put them.
+    #[test]
+    fn debye_scherrer_offsets_match_central_differences() {
+        let ds = Instrument {
+            geometry: crate::SampleGeometry::DebyeScherrer,
+            ..Instrument::default()
+        };
+        jacobian_check(&ds);
+        let (m, v, _) = model_with(&ds);
+        let along = m.layout.displacement_along.expect("a second offset");
+        assert_eq!(
+            m.table[along].key.to_string(),
+            "specimen.displacement_along"
+        );
+        let theta = 40f64.to_radians();
+        let expected = 0.03 - 0.02 * (2.0 * theta).cos() + 0.012 * (2.0 * theta).sin();
+        assert!((m.shift(&v, theta) - expected).abs() < 1e-15);
+        // Bragg–Brentano has one term, × cos θ.
+        let (bb, v, _) = model_with(&Instrument::default());
+        assert!(bb.layout.displacement_along.is_none());
+        assert!((bb.shift(&v, theta) - (0.03 - 0.02 * theta.cos())).abs() < 1e-15);
+        assert_eq!(bb.table.len() + 1, m.table.len());
     }
 
     /// With the structures refined: every site parameter's column too, textured.

@@ -171,8 +171,11 @@ pub(crate) enum Id {
     Hump(usize, HumpPart),
     /// The 2θ zero shift.
     Zero,
-    /// The specimen displacement (a shift of cos θ).
+    /// The specimen displacement: a shift of cos θ (Bragg–Brentano) or, in Debye–Scherrer
+    /// geometry, of cos 2θ (an offset across the beam).
     Displacement,
+    /// A Debye–Scherrer specimen's offset along the beam (a shift of sin 2θ).
+    DisplacementAlong,
     Width(Width),
     Asymmetry,
     Scale(usize),
@@ -207,6 +210,7 @@ impl Id {
             | Id::Hump(..)
             | Id::Zero
             | Id::Displacement
+            | Id::DisplacementAlong
             | Id::Width(_)
             | Id::Asymmetry
             | Id::ReferenceScale(_)
@@ -286,7 +290,8 @@ pub enum ReferenceParam {
 /// | `hump.0.area`, `hump.0.position`, `hump.0.fwhm` | broad background peak 0 |
 /// | `instrument.zero` | the 2θ zero shift |
 /// | `instrument.U` … `instrument.Y`, `instrument.asymmetry` | the instrument's widths, asymmetry |
-/// | `specimen.displacement` | the specimen displacement (a shift of cos θ) |
+/// | `specimen.displacement` | the specimen displacement (a shift of cos θ; of cos 2θ, across the beam, in Debye–Scherrer geometry) |
+/// | `specimen.displacement_along` | a Debye–Scherrer specimen's offset along the beam (a shift of sin 2θ) |
 /// | `Calcite.scale`, `.B`, `.size`, `.strain`, `.texture` | phase `Calcite`'s own |
 /// | `Calcite.cell.A=B` | a free metric coefficient of its cell ([`PhaseParam::Cell`]) |
 /// | `reference.KAOLINITE.scale`, `.shift` | a measured reference's |
@@ -318,8 +323,10 @@ pub enum ParamId {
     Hump(usize, HumpPart),
     /// The 2θ zero shift.
     Zero,
-    /// The specimen displacement.
+    /// The specimen displacement (across the beam in Debye–Scherrer geometry).
     Displacement,
+    /// A Debye–Scherrer specimen's offset along the beam.
+    DisplacementAlong,
     /// An instrument width term.
     Width(Width),
     /// The instrument's asymmetry.
@@ -349,6 +356,7 @@ impl ParamId {
             | ParamId::Hump(..)
             | ParamId::Zero
             | ParamId::Displacement
+            | ParamId::DisplacementAlong
             | ParamId::Width(_)
             | ParamId::Asymmetry
             | ParamId::Reference(..) => None,
@@ -368,6 +376,7 @@ impl std::fmt::Display for ParamId {
             ParamId::Hump(k, part) => write!(f, "hump.{k}.{}", part.name()),
             ParamId::Zero => f.write_str("instrument.zero"),
             ParamId::Displacement => f.write_str("specimen.displacement"),
+            ParamId::DisplacementAlong => f.write_str("specimen.displacement_along"),
             ParamId::Width(w) => write!(f, "instrument.{}", w.name()),
             ParamId::Asymmetry => f.write_str("instrument.asymmetry"),
             ParamId::Phase(name, param) => match param {
@@ -424,6 +433,7 @@ impl std::str::FromStr for ParamId {
                 ),
             },
             "specimen" if rest == "displacement" => ParamId::Displacement,
+            "specimen" if rest == "displacement_along" => ParamId::DisplacementAlong,
             "reference" => {
                 let (name, param) = rest.rsplit_once('.').ok_or_else(bad)?;
                 let param = match param {
@@ -541,6 +551,7 @@ impl Table {
             Id::Hump(k, part) => ParamId::Hump(k, part),
             Id::Zero => ParamId::Zero,
             Id::Displacement => ParamId::Displacement,
+            Id::DisplacementAlong => ParamId::DisplacementAlong,
             Id::Width(w) => ParamId::Width(w),
             Id::Asymmetry => ParamId::Asymmetry,
             Id::Scale(p) => phase(p, PhaseParam::Scale),
@@ -631,6 +642,7 @@ mod tests {
             ParamId::Background(17),
             ParamId::Zero,
             ParamId::Displacement,
+            ParamId::DisplacementAlong,
             ParamId::Asymmetry,
             phase(PhaseParam::Scale),
             phase(PhaseParam::Cell("A=B=C".into())),

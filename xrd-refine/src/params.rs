@@ -141,7 +141,7 @@ impl Stage {
             Id::Size(_) => (&[CellsZero, Profile], !s.instrument_standard),
             // A refined instrument's zero is held: the specimen's displacement moves instead.
             Id::Zero => (&[CellsZero], instrument),
-            Id::Displacement => (&[CellsZero], !instrument),
+            Id::Displacement | Id::DisplacementAlong => (&[CellsZero], !instrument),
             Id::Strain(_) => (&[Profile], !s.instrument_standard),
             // A structure's intensities are only as good as the profile they are integrated
             // under: the atoms stage refines the Gaussian widths and the asymmetry whatever
@@ -568,6 +568,7 @@ mod tests {
             Id::Hump(0, HumpPart::Fwhm),
             Id::Zero,
             Id::Displacement,
+            Id::DisplacementAlong,
             Id::Width(Width::U),
             Id::Width(Width::V),
             Id::Width(Width::W),
@@ -592,6 +593,7 @@ mod tests {
                 | Id::Hump(..)
                 | Id::Zero
                 | Id::Displacement
+                | Id::DisplacementAlong
                 | Id::Width(_)
                 | Id::Asymmetry
                 | Id::Scale(_)

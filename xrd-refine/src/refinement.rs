@@ -335,8 +335,13 @@ pub struct Refinement {
     pub esd_factor: f64,
     /// The instrument as refined (or as given).
     pub instrument: Instrument,
-    /// Specimen displacement term (°): the peak shift is this × cosθ.
+    /// Specimen displacement term (°): the peak shift is this × cosθ, or in Debye–Scherrer
+    /// geometry ([`Instrument::geometry`]) × cos 2θ (an offset across the beam).
     pub displacement: f64,
+    /// A Debye–Scherrer specimen's offset along the beam (°): the peak shift is this × sin 2θ;
+    /// none in Bragg–Brentano geometry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub displacement_along: Option<f64>,
     /// Every parameter.
     pub parameters: Vec<ParameterValue>,
     /// Warnings: strongly correlated parameters, parameters at a bound.

@@ -113,6 +113,13 @@ pub struct Args {
     /// across 2θ.
     #[arg(long, value_name = "MU_R")]
     pub capillary: Option<f64>,
+    /// How the specimen sits in the beam, which decides how its offset shifts the peaks:
+    /// `bragg_brentano` (a flat plate in reflection: one displacement, × cos θ) or
+    /// `debye_scherrer` (a cylinder in transmission: offsets across and along the beam, × cos 2θ
+    /// and sin 2θ). Default the instrument file's: Debye–Scherrer for a GSAS neutron file or
+    /// with --capillary, else Bragg–Brentano. With --joint: one per pattern, or one for all.
+    #[arg(long, value_name = "GEOMETRY", action = clap::ArgAction::Append)]
+    pub geometry: Vec<String>,
     /// Folder of fit.csv, refinement.json, the refined CIFs and rietveld.svg (a folder per file
     /// when several are refined).
     #[arg(long, value_name = "DIR")]
@@ -226,6 +233,7 @@ pub(super) fn options(args: &Args) -> RefineOptions {
         monochromator: args.monochromator,
         polarisation: args.polarisation,
         capillary: args.capillary,
+        geometry: args.geometry.first().cloned(),
         wavelength: args.wavelength,
         two_theta_range: range(args),
         exclude: excluded(args),
@@ -279,6 +287,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     for (flag, n) in [
         ("--instrument", args.instrument.len()),
         ("--range", args.two_theta_range.len() / 2),
+        ("--geometry", args.geometry.len()),
     ] {
         if n > 1 {
             return Err(format!(

@@ -500,8 +500,23 @@ fn an_xray_and_a_neutron_pattern_refined_together() {
             .len(),
         5
     );
+    // The neutron file's can in transmission: two offsets; the X-ray plate one.
+    let r = |k: usize| &h[k]["refinement"];
+    assert_eq!(r(1)["instrument"]["geometry"], "debye_scherrer");
+    assert_eq!(r(0)["instrument"]["geometry"], "bragg_brentano");
+    assert!(r(1)["displacement_along"].is_f64() && r(0)["displacement_along"].is_null());
     let cif_text = std::fs::read_to_string(out.path().join("1_PbSO4_Wyckoff.cif")).unwrap();
     assert!(cif_text.contains("Pb Pb 4 0.1877"), "{cif_text}");
+    // Three geometries for two patterns; a geometry we do not know.
+    let geometries = |g: &[&str]| {
+        let mut a = vec!["refine", "--joint", &xra, &cwn, "--phase", &cif];
+        for x in g {
+            a.extend(["--geometry", x]);
+        }
+        xrd(&a)
+    };
+    geometries(&["reflection"; 3]).failed(1, "3 --geometry values for 2 patterns");
+    geometries(&["cone"]).failed(1, "geometry");
     // Three instrument files for two patterns.
     let bad = xrd(&[
         "refine",

@@ -102,6 +102,7 @@ def refine(
     monochromator: Optional[float] = None,
     polarisation: Optional[float] = None,
     capillary: Optional[float] = None,
+    geometry: Optional[str] = None,
     wavelength: Wavelength = None,
     two_theta_range: Optional[tuple[float, float]] = None,
     exclude: Optional[Sequence[tuple[float, float]]] = None,
@@ -131,6 +132,7 @@ def refine(
     builtin: bool = True,
     instrument: Optional[Union[PathLike, Sequence[PathLike]]] = None,
     *,
+    geometry: Optional[Union[str, Sequence[str]]] = None,
     wavelength: Wavelength = None,
     two_theta_range: Optional[
         Union[tuple[float, float], Sequence[tuple[float, float]]]
@@ -239,6 +241,7 @@ def refine_series(
     monochromator: Optional[float] = None,
     polarisation: Optional[float] = None,
     capillary: Optional[float] = None,
+    geometry: Optional[str] = None,
     wavelength: Wavelength = None,
     two_theta_range: Optional[tuple[float, float]] = None,
     exclude: Optional[Sequence[tuple[float, float]]] = None,

@@ -24,12 +24,12 @@ use crate::pattern::wavelength_of;
 /// in the columns' order; None where a value is missing), "parametric" (one dict per fit:
 /// phase, parameter, degree, coefficients, coefficient_esd, chi2, esd_ratio) and "phases" (the
 /// phases' names). `xrd.refine_series` wraps it in a pandas DataFrame.
-/// `monochromator`, `polarisation` and `capillary` as for `refine`; `out` a folder where each
+/// `monochromator`, `polarisation`, `capillary` and `geometry` as for `refine`; `out` a folder where each
 /// frame lands (series.jsonl, series.state.json) as it finishes, from which `resume` goes on
 /// after a cancelled or interrupted run; `progress` a callable given `(what, done, total,
 /// message)` per frame, whose exception cancels the series (the frames done stay in `out`).
 #[pyfunction]
-#[pyo3(signature = (files, phases, library=None, builtin=true, instrument=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, wavelength=None, two_theta_range=None, exclude=None, fix=None, free=None, background=None, humps=None, stages=None, max_candidates=3, order=None, backward=false, parametric=None, resume=false, out=None, progress=None, offset=0, background_hump=true))]
+#[pyo3(signature = (files, phases, library=None, builtin=true, instrument=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, geometry=None, wavelength=None, two_theta_range=None, exclude=None, fix=None, free=None, background=None, humps=None, stages=None, max_candidates=3, order=None, backward=false, parametric=None, resume=false, out=None, progress=None, offset=0, background_hump=true))]
 #[allow(clippy::too_many_arguments)]
 pub fn refine_series<'py>(
     py: Python<'py>,
@@ -42,6 +42,7 @@ pub fn refine_series<'py>(
     monochromator: Option<f64>,
     polarisation: Option<f64>,
     capillary: Option<f64>,
+    geometry: Option<String>,
     wavelength: Option<&Bound<'py, PyAny>>,
     two_theta_range: Option<(f64, f64)>,
     exclude: Option<Vec<(f64, f64)>>,
@@ -80,6 +81,7 @@ pub fn refine_series<'py>(
         monochromator,
         polarisation,
         capillary,
+        geometry,
         wavelength: wavelength_of(wavelength)?,
         two_theta_range,
         exclude: exclude.unwrap_or_default(),

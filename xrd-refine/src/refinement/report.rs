@@ -259,6 +259,7 @@ impl Refiner {
                 self.params.instrument_standard || self.instrument.refined,
             ),
             displacement: values[l.displacement],
+            displacement_along: l.displacement_along.map(|i| values[i]),
             parameters: stats.parameters,
             warnings,
             iterations,
@@ -416,13 +417,12 @@ impl Refiner {
             let size = values[pi.size];
             let size_nm = (size > MIN_SIZE_BROADENING)
                 .then(|| xrd_sim::powder::SCHERRER_K * lambda / size.to_radians() / 10.0);
-            let (zero, disp) = (values[l.zero], values[l.displacement]);
             let ticks = pm
                 .peaks
                 .iter()
                 .filter_map(|pk| {
                     let th = pk.theta(cell_values, model.radiation)?;
-                    Some((2.0 * th.to_degrees() + zero + disp * th.cos(), pk.hkl))
+                    Some((2.0 * th.to_degrees() + model.shift(values, th), pk.hkl))
                 })
                 .filter(|(t, _)| range.contains(t))
                 .collect();
@@ -437,8 +437,9 @@ impl Refiner {
                     .iter()
                     .enumerate()
                     .filter(|(_, pk)| {
-                        pk.theta(cell_values, model.radiation)
-                            .is_some_and(|th| range.contains(&(2.0 * th.to_degrees() + zero)))
+                        pk.theta(cell_values, model.radiation).is_some_and(|th| {
+                            range.contains(&(2.0 * th.to_degrees() + model.shift(values, th)))
+                        })
                     })
                     .flat_map(|(k, pk)| {
                         pk.members

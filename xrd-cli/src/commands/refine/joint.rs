@@ -34,10 +34,12 @@ pub(super) fn run(args: &Args, ctx: &Context) -> Result<Outcome> {
     let ranges = ranges(args);
     per("--instrument files", args.instrument.len())?;
     per("--range pairs", ranges.len())?;
+    per("--geometry values", args.geometry.len())?;
     let histograms: Vec<HistogramOptions> = (0..n)
         .map(|k| HistogramOptions {
             instrument: args.instrument.get(k).or(args.instrument.first()).cloned(),
             two_theta_range: ranges.get(k).or(ranges.first()).copied(),
+            geometry: args.geometry.get(k).or(args.geometry.first()).cloned(),
         })
         .collect();
     let job = JointJob::new(options(args), &histograms).map_err(super::super::flagged)?;

@@ -25,6 +25,7 @@ pub(super) fn options(args: &Args) -> SeriesOptions {
         monochromator: args.monochromator,
         polarisation: args.polarisation,
         capillary: args.capillary,
+        geometry: args.geometry.first().cloned(),
         wavelength: args.wavelength,
         two_theta_range: super::range(args),
         exclude: super::excluded(args),
