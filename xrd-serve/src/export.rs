@@ -128,6 +128,9 @@ pub(crate) fn command_args(pattern: &Path, options: &RefineOptions, out: &str) -
     if let Some(v) = options.capillary {
         push("--capillary", v.to_string());
     }
+    if let Some(g) = &options.geometry {
+        push("--geometry", g.clone());
+    }
     if let Some(w) = options.wavelength {
         push("--wavelength", w.to_string());
     }
@@ -142,6 +145,15 @@ pub(crate) fn command_args(pattern: &Path, options: &RefineOptions, out: &str) -
     }
     if options.max_candidates != d.max_candidates {
         push("--max-candidates", options.max_candidates.to_string());
+    }
+    if options.atoms != d.atoms {
+        push("--refine-atoms", options.atoms.join(","));
+    }
+    for r in &options.restraints {
+        push("--restrain", r.clone());
+    }
+    if options.texture_harmonics != d.texture_harmonics {
+        push("--texture-harmonics", options.texture_harmonics.to_string());
     }
     if !options.builtin {
         a.push("--no-builtin".into());
@@ -233,5 +245,91 @@ fn python_literal(v: &serde_json::Value) -> String {
                 .join(", ")
         ),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every option the workbench takes reaches the exported command: a field added to
+    /// `RefineOptions` fails here until it is exported (or named as refused).
+    #[test]
+    fn every_option_reaches_the_command() {
+        let flags = [
+            ("phases", "--phase"),
+            ("library", "--library"),
+            ("builtin", "--no-builtin"),
+            ("references", "--reference"),
+            ("reference_library", "--references"),
+            ("rir_bridge", "--rir-bridge"),
+            ("alignment", "--alignment"),
+            ("max_shift", "--max-shift"),
+            ("instrument", "--instrument"),
+            ("standard", "--standard"),
+            ("calibrate", "--calibrate"),
+            ("particle_size", "--particle-size"),
+            ("monochromator", "--monochromator"),
+            ("polarisation", "--polarisation"),
+            ("capillary", "--capillary"),
+            ("geometry", "--geometry"),
+            ("wavelength", "--wavelength"),
+            ("two_theta_range", "--range"),
+            ("exclude", "--exclude"),
+            ("fix", "--fix"),
+            ("free", "--free"),
+            ("background", "--background"),
+            ("humps", "--humps"),
+            ("stages", "--stages"),
+            ("max_candidates", "--max-candidates"),
+            ("atoms", "--refine-atoms"),
+            ("restraints", "--restrain"),
+            ("texture_harmonics", "--texture-harmonics"),
+        ];
+        // The workbench refuses it (it writes no files).
+        let refused = ["save_instrument"];
+        let defaults = serde_json::to_value(RefineOptions::default()).unwrap();
+        let keys: Vec<&str> = defaults
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        for k in &keys {
+            assert!(
+                flags.iter().any(|(f, _)| f == k) || refused.contains(k),
+                "`{k}` is not exported"
+            );
+        }
+        let options: RefineOptions = serde_json::from_value(serde_json::json!({
+            "phases": ["PbSO4.cif"], "library": ["cifs"], "builtin": false,
+            "references": ["KAOLINITE"], "reference_library": "refs.csv",
+            "rir_bridge": "quartz", "alignment": "sample", "max_shift": 0.25,
+            "instrument": "a.prm", "standard": {"spec": "corundum", "weight": 0.2},
+            "calibrate": {"spec": "pawley:x", "weight": 0.3}, "particle_size": 3.0,
+            "monochromator": 26.6, "polarisation": 0.9, "capillary": 0.5,
+            "geometry": "debye_scherrer", "two_theta_range": [10.0, 80.0],
+            "exclude": [[20.0, 21.0]], "fix": ["instrument.zero"], "free": ["PbSO4.B"],
+            "background": 6, "humps": 2, "stages": ["scale", "cells", "atoms"],
+            "max_candidates": 5, "atoms": ["xyz"], "restraints": ["PbSO4:S-O1=1.47/0.01"],
+            "texture_harmonics": 6
+        }))
+        .unwrap();
+        let options = RefineOptions {
+            wavelength: Some(xrd_io::Wavelength::monochromatic(1.0).unwrap()),
+            ..options
+        };
+        let args = command_args(Path::new("p.xy"), &options, "fit");
+        for (key, flag) in flags {
+            assert!(
+                args.iter().any(|a| a == flag),
+                "`{key}`: no {flag} in {args:?}"
+            );
+        }
+        assert!(
+            args.windows(2)
+                .any(|w| w == ["--geometry", "debye_scherrer"])
+        );
+        assert!(args.windows(2).any(|w| w == ["--refine-atoms", "xyz"]));
     }
 }
