@@ -79,93 +79,7 @@ pub struct Instrument {
     /// diffractometer's axis shifts the peaks (default Bragg–Brentano; a GSAS neutron file
     /// reads as Debye–Scherrer).
     #[serde(default)]
-    pub geometry: SampleGeometry,
-}
-
-/// How the specimen sits in the beam: what its displacement from the diffractometer's axis
-/// does to the peak positions.
-///
-/// ```
-/// use xrd_refine::SampleGeometry;
-/// let g: SampleGeometry = "debye-scherrer".parse()?;
-/// assert_eq!(g, SampleGeometry::DebyeScherrer);
-/// assert_eq!(g.to_string(), "debye_scherrer");
-/// // An offset across the beam shifts a peak as cos 2θ, one along it as sin 2θ.
-/// let ([across, along], _) = g.terms(30f64.to_radians());
-/// assert!((across - 0.5).abs() < 1e-12 && (along - 0.75f64.sqrt()).abs() < 1e-12);
-/// # Ok::<(), xrd_refine::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum SampleGeometry {
-    /// A flat plate in reflection: a displacement s off the focusing circle of radius R shifts a
-    /// peak by −2s·cosθ/R, one term (`specimen.displacement`, the shift × cosθ).
-    #[default]
-    BraggBrentano,
-    /// A cylinder in transmission (a capillary, a neutron can): an offset across the beam shifts
-    /// a peak as cos 2θ, one along it as sin 2θ (GSAS-II's DisplaceX and DisplaceY), two terms
-    /// (`specimen.displacement` × cos 2θ + `specimen.displacement_along` × sin 2θ).
-    DebyeScherrer,
-}
-
-impl SampleGeometry {
-    /// Both names, as written and serialised: `bragg_brentano`, `debye_scherrer`.
-    pub const NAMES: [&'static str; 2] = ["bragg_brentano", "debye_scherrer"];
-
-    /// The peak shift per unit of each displacement term at Bragg angle `theta` (radians) — the
-    /// term across the beam (Bragg–Brentano's only one) and the term along it (0 for
-    /// Bragg–Brentano) — and their derivatives in θ.
-    pub fn terms(self, theta: f64) -> ([f64; 2], [f64; 2]) {
-        match self {
-            Self::BraggBrentano => {
-                let (sin, cos) = theta.sin_cos();
-                ([cos, 0.0], [-sin, 0.0])
-            }
-            Self::DebyeScherrer => {
-                let (sin2, cos2) = (2.0 * theta).sin_cos();
-                ([cos2, sin2], [-2.0 * sin2, 2.0 * cos2])
-            }
-        }
-    }
-
-    /// How many displacement terms it has.
-    pub fn displacements(self) -> usize {
-        match self {
-            Self::BraggBrentano => 1,
-            Self::DebyeScherrer => 2,
-        }
-    }
-}
-
-impl std::fmt::Display for SampleGeometry {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::BraggBrentano => Self::NAMES[0],
-            Self::DebyeScherrer => Self::NAMES[1],
-        })
-    }
-}
-
-impl std::str::FromStr for SampleGeometry {
-    type Err = Error;
-
-    /// `bragg_brentano` (or `reflection`), `debye_scherrer` (or `transmission`, `capillary`),
-    /// any case, `-` for `_`.
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
-            "bragg_brentano" | "reflection" => Ok(Self::BraggBrentano),
-            "debye_scherrer" | "transmission" | "capillary" => Ok(Self::DebyeScherrer),
-            _ => Err(invalid(
-                "geometry",
-                format!(
-                    "`{s}` is no sample geometry: `{}` or `{}`",
-                    Self::NAMES[0],
-                    Self::NAMES[1]
-                ),
-            )),
-        }
-    }
+    pub geometry: crate::SampleGeometry,
 }
 
 impl Default for Instrument {
@@ -187,7 +101,7 @@ impl Default for Instrument {
             axial: None,
             refined: false,
             probe: xrd_sim::Probe::XRay,
-            geometry: SampleGeometry::BraggBrentano,
+            geometry: crate::SampleGeometry::BraggBrentano,
         }
     }
 }
@@ -337,6 +251,7 @@ impl Instrument {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::SampleGeometry;
 
     #[test]
     fn invalid_values_are_named() {

@@ -33,7 +33,7 @@ pub use axial::AxialDivergence;
 pub use calibration::{CALIBRATION_FORMAT, CalibratedPeak, Calibration, Operator};
 pub use error::{Error, Result};
 pub use harmonics::MAX_HARMONIC_ORDER;
-pub use instrument::{INSTRUMENT_FORMAT, Instrument, SampleGeometry};
+pub use instrument::{INSTRUMENT_FORMAT, Instrument};
 pub use lm::Stop;
 pub use parameter::{
     HumpPart, ParamId, PhaseParam, RESERVED_NAMES, ReferenceParam, SiteParam, Width,
@@ -55,4 +55,5 @@ pub use series::{
 pub use state::State;
 pub use summation::{Alignment, Quantification, ReferenceResult, Summation, SummationParams};
 pub use weights::{DEFAULT_MAX_SHIFT, DETECTION_SIGMAS};
+pub use xrd_sim::SampleGeometry;
 pub use xrd_sim::powder::tch::REACH;

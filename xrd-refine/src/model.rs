@@ -35,6 +35,11 @@ pub(crate) const HARMONIC_BOUND: f64 = 2.0;
 /// Degrees per radian of 2θ per radian of θ.
 const DEG2: f64 = 360.0 / std::f64::consts::PI;
 
+/// Above this multiple correlation of a Debye–Scherrer sample's offset along the beam with the
+/// cell and the offset across it, over the refined points, the offset along is held at 0: the
+/// data cannot tell it from the cell (a synchrotron's low angles).
+pub(crate) const ALONG_OFFSET_MAX_CORRELATION: f64 = 0.99;
+
 /// Indices of one phase's parameters.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PhaseIndex {
@@ -588,6 +593,38 @@ impl Model {
             probe: self.probe,
             geometry: self.geometry,
         }
+    }
+
+    /// Whether the pattern's 2θ range tells a Debye–Scherrer sample's offset along the beam
+    /// (sin 2θ) from the cell (a shift ∝ tan θ) and the offset across it (cos 2θ): the multiple
+    /// correlation of the first with the other two over the points is below
+    /// [`ALONG_OFFSET_MAX_CORRELATION`]. Over PbSO4's neutron range (19–120°) it is 0.984; over
+    /// a synchrotron's 3–32°, 0.9999, where the offset along the beam moves peaks as the cell
+    /// does. False without that offset.
+    pub fn along_offset_determined(&self) -> bool {
+        if self.layout.displacement_along.is_none() {
+            return false;
+        }
+        // Least squares of y = sin 2θ on a = cos 2θ and b = tan θ, through the origin (the zero
+        // is held where the offsets are refined): R² = 1 − |residual|² / |y|².
+        let (mut aa, mut ab, mut bb, mut ay, mut by, mut yy) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        for &t in &self.tt {
+            let t = t.to_radians();
+            let (a, b, y) = (t.cos(), (t / 2.0).tan(), t.sin());
+            aa += a * a;
+            ab += a * b;
+            bb += b * b;
+            ay += a * y;
+            by += b * y;
+            yy += y * y;
+        }
+        let det = aa * bb - ab * ab;
+        if !(det > 0.0 && yy > 0.0) {
+            return false;
+        }
+        // The fitted part's norm: cᵀ(Aᵀy) with c = (AᵀA)⁻¹Aᵀy.
+        let explained = (bb * ay * ay - 2.0 * ab * ay * by + aa * by * by) / det;
+        (explained / yy).clamp(0.0, 1.0).sqrt() < ALONG_OFFSET_MAX_CORRELATION
     }
 
     /// The shift (°) of a peak at Bragg angle `theta` (radians) at parameter `values`: the zero
@@ -1350,6 +1387,20 @@ pub(crate) mod tests {
         assert!(bb.layout.displacement_along.is_none());
         assert!((bb.shift(&v, theta) - (0.03 - 0.02 * theta.cos())).abs() < 1e-15);
         assert_eq!(bb.table.len() + 1, m.table.len());
+        // Whether the range tells the offset along the beam from the cell.
+        let over = |lo: f64, hi: f64, instrument: &Instrument| {
+            let tt: Vec<f64> = (0..2000)
+                .map(|i| lo + (hi - lo) * f64::from(i) / 1999.0)
+                .collect();
+            Model::new(tt, Wavelength::CU_KA, Vec::new(), instrument, 3, 0, 100.0)
+                .along_offset_determined()
+        };
+        assert!(over(19.0, 120.0, &ds) && over(10.0, 140.0, &ds));
+        assert!(!over(3.0, 32.0, &ds) && !over(5.0, 60.0, &ds));
+        assert!(
+            !over(10.0, 140.0, &Instrument::default()),
+            "a plate has none"
+        );
     }
 
     /// With the structures refined: every site parameter's column too, textured.

@@ -107,6 +107,9 @@ pub(crate) struct Situation<'a> {
     pub atoms: &'a [SiteParam],
     /// Whether each phase's harmonic texture is on.
     pub harmonics: &'a [bool],
+    /// Whether the pattern tells a Debye–Scherrer sample's offset along the beam from the cell
+    /// ([`crate::model::Model::along_offset_determined`]).
+    pub along_offset: bool,
 }
 
 /// What a stage does beside refining what it frees: the one per-stage hook of the run
@@ -141,7 +144,10 @@ impl Stage {
             Id::Size(_) => (&[CellsZero, Profile], !s.instrument_standard),
             // A refined instrument's zero is held: the specimen's displacement moves instead.
             Id::Zero => (&[CellsZero], instrument),
-            Id::Displacement | Id::DisplacementAlong => (&[CellsZero], !instrument),
+            Id::Displacement => (&[CellsZero], !instrument),
+            // At low angles only (a synchrotron's), an offset along the beam moves peaks as the
+            // cell does: held there, where the cell would take whatever it is given.
+            Id::DisplacementAlong => (&[CellsZero], !instrument && s.along_offset),
             Id::Strain(_) => (&[Profile], !s.instrument_standard),
             // A structure's intensities are only as good as the profile they are integrated
             // under: the atoms stage refines the Gaussian widths and the asymmetry whatever
@@ -624,6 +630,7 @@ mod tests {
                 fixed_b: &fixed_b,
                 atoms: &[SiteParam::X, SiteParam::U],
                 harmonics: &[true],
+                along_offset: true,
             })
             .collect();
         for id in every_kind() {
@@ -645,6 +652,7 @@ mod tests {
             fixed_b: &fixed_b,
             atoms: &[SiteParam::X],
             harmonics: &[false],
+            along_offset: true,
         };
         for stage in Stage::ALL {
             let frees = every_kind().into_iter().any(|id| stage.frees(id, &s));

@@ -1041,6 +1041,7 @@ impl<'a> Run<'a> {
             fixed_b: &self.fixed_b,
             atoms: &self.params.atoms,
             harmonics: &harmonics,
+            along_offset: self.model.along_offset_determined(),
         };
         let l = &self.model.layout;
         let held = |id: Id| match id {

@@ -37,7 +37,8 @@ pub use training::{TrainingBatch, TrainingPattern, TrainingPatternParams};
 pub mod powder;
 
 pub use powder::{
-    Geometry, MarchDollase, PeakList, PowderParams, Profile, Reflection, Shape, Simulator, Width,
+    Geometry, MarchDollase, PeakList, PowderParams, Profile, Reflection, SampleGeometry, Shape,
+    Simulator, Width,
 };
 pub mod artefacts;
 pub mod builtin;

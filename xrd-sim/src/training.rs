@@ -644,6 +644,7 @@ impl TrainingPatternParams {
             zero_shift: uniform(rng, self.zero_shift),
             displacement: uniform(rng, self.displacement),
             radius: self.goniometer_radius,
+            ..Geometry::IDEAL
         };
         let peaks = sim.peaks_textured(structure, &texture)?;
         y.clear();

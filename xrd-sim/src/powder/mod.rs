@@ -9,7 +9,7 @@ mod profile;
 pub mod tch;
 mod texture;
 
-pub use geometry::Geometry;
+pub use geometry::{Geometry, SampleGeometry};
 pub use lorentz::lorentz_polarisation;
 pub use params::PowderParams;
 pub use peaks::PeakList;
