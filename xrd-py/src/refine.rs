@@ -134,7 +134,7 @@ pub fn _row_columns(kind: &str) -> PyResult<Vec<&'static str>> {
 /// structures compared, the stages, the pattern done); an exception it raises stops the job and
 /// is raised again. A missing CIF, instrument or reference file raises `XrdFileNotFoundError`.
 #[pyfunction]
-#[pyo3(signature = (pattern, phases=None, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, geometry=None, wavelength=None, two_theta_range=None, exclude=None, fix=None, free=None, background=None, humps=None, stages=None, max_candidates=3, references=None, reference_library=None, alignment=None, max_shift=None, rir_bridge=String::from("corundum"), calibrate=None, atoms=None, restraints=None, texture_harmonics=0, joint=false, progress=None))]
+#[pyo3(signature = (pattern, phases=None, library=None, builtin=true, instrument=None, save_instrument=None, standard=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, wavelength=None, two_theta_range=None, exclude=None, fix=None, free=None, background=None, humps=None, stages=None, max_candidates=3, references=None, reference_library=None, alignment=None, max_shift=None, rir_bridge=String::from("corundum"), calibrate=None, atoms=None, restraints=None, texture_harmonics=0, joint=false, progress=None, geometry=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn refine<'py>(
     py: Python<'py>,
@@ -149,7 +149,6 @@ pub fn refine<'py>(
     monochromator: Option<f64>,
     polarisation: Option<f64>,
     capillary: Option<f64>,
-    geometry: Option<&Bound<'py, PyAny>>,
     wavelength: Option<&Bound<'py, PyAny>>,
     two_theta_range: Option<&Bound<'py, PyAny>>,
     exclude: Option<Vec<(f64, f64)>>,
@@ -170,6 +169,7 @@ pub fn refine<'py>(
     texture_harmonics: u8,
     joint: bool,
     progress: Option<Py<PyAny>>,
+    geometry: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let d = RefineOptions::default();
     // One instrument and range, or (joint) one per pattern.

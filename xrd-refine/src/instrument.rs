@@ -236,7 +236,18 @@ impl Instrument {
             message,
         };
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-        let file: File = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
+        let said = value["instrument"].get("geometry").is_some();
+        let mut file: File = serde_json::from_value(value).map_err(|e| err(e.to_string()))?;
+        // A file from before the geometry was kept: a neutron instrument or a capillary's is a
+        // cylinder in transmission, as reading its GSAS file or `--capillary` make it now.
+        if !said
+            && (file.instrument.probe == xrd_sim::Probe::Neutron
+                || file.instrument.capillary_mu_r.is_some())
+        {
+            file.instrument.geometry = crate::SampleGeometry::DebyeScherrer;
+        }
         if file.format != INSTRUMENT_FORMAT {
             return Err(err(format!(
                 "format `{}`, expected `{INSTRUMENT_FORMAT}`",
@@ -354,6 +365,17 @@ mod tests {
         let i = Instrument::load(&path).unwrap();
         assert_eq!((i.polarisation, i.capillary_mu_r), (None, None));
         assert_eq!(i.geometry, SampleGeometry::BraggBrentano);
+        // One written before the geometry with a capillary or neutrons: a cylinder.
+        for extra in [r#""capillary_mu_r": 1.0"#, r#""probe": "neutron""#] {
+            let old = format!(
+                r#"{{"format": "xrd-refine instrument 1", "instrument": {{"u": 0.01, "v": 0.0,
+                    "w": 0.003, "x": 0.0, "y": 0.0, "asymmetry": 0.0, "zero": 0.0,
+                    "monochromator": null, "refined": true, {extra}}}}}"#
+            );
+            std::fs::write(&path, old).unwrap();
+            let g = Instrument::load(&path).unwrap().geometry;
+            assert_eq!(g, SampleGeometry::DebyeScherrer, "{extra}");
+        }
         assert_eq!(i.w, 0.003);
         let new = Instrument {
             polarisation: Some(0.99),

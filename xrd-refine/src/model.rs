@@ -602,9 +602,15 @@ impl Model {
     /// a synchrotron's 3–32°, 0.9999, where the offset along the beam moves peaks as the cell
     /// does. False without that offset.
     pub fn along_offset_determined(&self) -> bool {
-        if self.layout.displacement_along.is_none() {
-            return false;
-        }
+        self.along_offset_correlation()
+            .is_some_and(|r| r < ALONG_OFFSET_MAX_CORRELATION)
+    }
+
+    /// The multiple correlation of [`Model::along_offset_determined`], or none without a
+    /// Debye–Scherrer offset along the beam. Every point weighs alike and the zero counts as
+    /// held (the offsets are freed where it is); a heuristic of the range, not of the fit.
+    pub fn along_offset_correlation(&self) -> Option<f64> {
+        self.layout.displacement_along?;
         // Least squares of y = sin 2θ on a = cos 2θ and b = tan θ, through the origin (the zero
         // is held where the offsets are refined): R² = 1 − |residual|² / |y|².
         let (mut aa, mut ab, mut bb, mut ay, mut by, mut yy) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
@@ -620,11 +626,12 @@ impl Model {
         }
         let det = aa * bb - ab * ab;
         if !(det > 0.0 && yy > 0.0) {
-            return false;
+            // Degenerate (a single point): nothing tells it apart.
+            return Some(1.0);
         }
         // The fitted part's norm: cᵀ(Aᵀy) with c = (AᵀA)⁻¹Aᵀy.
         let explained = (bb * ay * ay - 2.0 * ab * ay * by + aa * by * by) / det;
-        (explained / yy).clamp(0.0, 1.0).sqrt() < ALONG_OFFSET_MAX_CORRELATION
+        Some((explained / yy).clamp(0.0, 1.0).sqrt())
     }
 
     /// The shift (°) of a peak at Bragg angle `theta` (radians) at parameter `values`: the zero

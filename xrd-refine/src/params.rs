@@ -15,7 +15,9 @@ pub enum Stage {
     /// Cells (the free parameters of each crystal system), each phase's crystallite size
     /// (its own width, unless [`RefineParams::instrument_standard`] is set), each measured
     /// reference's shift, and the zero shift, or the specimen displacement instead where the
-    /// instrument was refined on a standard before ([`crate::Instrument::refined`]).
+    /// instrument was refined on a standard before ([`crate::Instrument::refined`]): a
+    /// Debye–Scherrer sample's offsets across and along the beam, the latter only where the range
+    /// tells it from the cell ([`crate::SampleGeometry`]).
     CellsZero,
     /// Peak widths: each phase's crystallite size and microstrain, and the instrument's
     /// Caglioti U, V, W when it was not refined on a standard before (all its width and

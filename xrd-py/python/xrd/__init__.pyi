@@ -102,7 +102,6 @@ def refine(
     monochromator: Optional[float] = None,
     polarisation: Optional[float] = None,
     capillary: Optional[float] = None,
-    geometry: Optional[str] = None,
     wavelength: Wavelength = None,
     two_theta_range: Optional[tuple[float, float]] = None,
     exclude: Optional[Sequence[tuple[float, float]]] = None,
@@ -123,6 +122,7 @@ def refine(
     texture_harmonics: int = 0,
     joint: Literal[False] = False,
     progress: Optional[Progress] = None,
+    geometry: Optional[str] = None,
 ) -> Refinement: ...
 @overload
 def refine(
@@ -241,7 +241,6 @@ def refine_series(
     monochromator: Optional[float] = None,
     polarisation: Optional[float] = None,
     capillary: Optional[float] = None,
-    geometry: Optional[str] = None,
     wavelength: Wavelength = None,
     two_theta_range: Optional[tuple[float, float]] = None,
     exclude: Optional[Sequence[tuple[float, float]]] = None,
@@ -257,6 +256,7 @@ def refine_series(
     resume: bool = False,
     progress: Optional[Progress] = None,
     background_hump: bool = True,
+    geometry: Optional[str] = None,
 ) -> "pd.DataFrame": ...
 
 class XrdError(Exception): ...

@@ -29,7 +29,7 @@ use crate::pattern::wavelength_of;
 /// after a cancelled or interrupted run; `progress` a callable given `(what, done, total,
 /// message)` per frame, whose exception cancels the series (the frames done stay in `out`).
 #[pyfunction]
-#[pyo3(signature = (files, phases, library=None, builtin=true, instrument=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, geometry=None, wavelength=None, two_theta_range=None, exclude=None, fix=None, free=None, background=None, humps=None, stages=None, max_candidates=3, order=None, backward=false, parametric=None, resume=false, out=None, progress=None, offset=0, background_hump=true))]
+#[pyo3(signature = (files, phases, library=None, builtin=true, instrument=None, particle_size=None, monochromator=None, polarisation=None, capillary=None, wavelength=None, two_theta_range=None, exclude=None, fix=None, free=None, background=None, humps=None, stages=None, max_candidates=3, order=None, backward=false, parametric=None, resume=false, out=None, progress=None, offset=0, background_hump=true, geometry=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn refine_series<'py>(
     py: Python<'py>,
@@ -42,7 +42,6 @@ pub fn refine_series<'py>(
     monochromator: Option<f64>,
     polarisation: Option<f64>,
     capillary: Option<f64>,
-    geometry: Option<String>,
     wavelength: Option<&Bound<'py, PyAny>>,
     two_theta_range: Option<(f64, f64)>,
     exclude: Option<Vec<(f64, f64)>>,
@@ -60,6 +59,7 @@ pub fn refine_series<'py>(
     progress: Option<Py<PyAny>>,
     offset: usize,
     background_hump: bool,
+    geometry: Option<String>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let order = match order {
         None => None,

@@ -212,6 +212,20 @@ impl Refiner {
         let f = model.evaluate(&fit.choices, values, None, Some(&mut parts));
         let mut warnings = Vec::new();
         let stats = self.statistics(model, data, fit, free, &f, &mut warnings)?;
+        // A Debye–Scherrer offset along the beam held because the range cannot tell it from
+        // the cell, while the offset across it was refined: the cell took it up.
+        if let (Some(i), Some(r)) = (
+            model.layout.displacement_along,
+            model.along_offset_correlation(),
+        ) && !free.contains(&i)
+            && free.contains(&model.layout.displacement)
+        {
+            let (lo, hi) = (model.tt[0], model.tt[model.tt.len() - 1]);
+            warnings.push(format!(
+                "`specimen.displacement_along` held at 0: over {lo:.1}–{hi:.1}° it moves peaks as \
+                 the cell does (correlation {r:.4}), so the cells carry any offset along the beam"
+            ));
+        }
         let mut phases = self.phase_results(model, fit, &stats, &mut warnings)?;
         for (p, ph) in phases.iter_mut().enumerate() {
             if !ph.sites.is_empty() {

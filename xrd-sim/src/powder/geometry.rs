@@ -10,8 +10,9 @@ use crate::{Error, Result};
 /// 2θ + zero_shift − (2 s cos θ / R)·180/π (degrees), s the displacement of the sample surface
 /// from the focusing circle (mm, positive = towards the tube–detector chord, peaks move to lower
 /// angles) and R the goniometer radius (mm). A Debye–Scherrer cylinder: at
-/// 2θ + zero_shift + ((s cos 2θ + a sin 2θ) / R)·180/π, s its offset across the beam and a along
-/// it (mm).
+/// 2θ + zero_shift + ((s cos 2θ + a sin 2θ) / R)·180/π, s its offset across the beam (mm,
+/// positive = peaks below 90° move up, those above down) and a along it (mm, positive = every
+/// peak moves up, most at 90°).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Geometry {
     /// Zero shift (degrees 2θ).
@@ -99,8 +100,10 @@ pub enum SampleGeometry {
     #[default]
     BraggBrentano,
     /// A cylinder in transmission (a capillary, a neutron can): an offset across the beam shifts
-    /// a peak as cos 2θ, one along it as sin 2θ (GSAS-II's DisplaceX and DisplaceY), two terms
-    /// (xrd-refine's `specimen.displacement` × cos 2θ + `specimen.displacement_along` × sin 2θ).
+    /// a peak as cos 2θ, one along it as sin 2θ, two terms (xrd-refine's
+    /// `specimen.displacement` × cos 2θ + `specimen.displacement_along` × sin 2θ, in degrees and
+    /// added; GSAS-II's DisplaceX and DisplaceY have the same shapes, but in µm of the sample
+    /// and subtracted, so their values do not compare directly).
     DebyeScherrer,
 }
 
@@ -145,12 +148,12 @@ impl std::fmt::Display for SampleGeometry {
 impl std::str::FromStr for SampleGeometry {
     type Err = Error;
 
-    /// `bragg_brentano` (or `reflection`), `debye_scherrer` (or `transmission`, `capillary`),
+    /// `bragg_brentano` (or `reflection`), `debye_scherrer` (or `capillary`),
     /// any case, `-` for `_`.
     fn from_str(s: &str) -> Result<Self> {
         match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
             "bragg_brentano" | "reflection" => Ok(Self::BraggBrentano),
-            "debye_scherrer" | "transmission" | "capillary" => Ok(Self::DebyeScherrer),
+            "debye_scherrer" | "capillary" => Ok(Self::DebyeScherrer),
             _ => Err(invalid(
                 "geometry",
                 format!(
