@@ -358,7 +358,8 @@ fn a_borosilicate_capillary_from_a_displaced_start() {
     assert!(worst < 0.02, "{worst}");
     assert!(
         near(ds.displacement, across) && near(found, along),
-        "{ds:?}"
+        "{} {found}",
+        ds.displacement
     );
     assert!(plate.rwp > 1.2 * ds.rwp, "{} {}", plate.rwp, ds.rwp);
     let synchrotron = xrd_io::Wavelength::synchrotron(0.4593);
