@@ -365,7 +365,7 @@ impl RefineOptions {
         }
         if self.capillary.is_some() {
             instrument.capillary_mu_r = self.capillary;
-            instrument.geometry = xrd_refine::SampleGeometry::DebyeScherrer;
+            instrument.geometry = xrd_refine::SampleGeometry::implied(instrument.probe, true);
         }
         if let Some(g) = &self.geometry {
             instrument.geometry = g.parse().map_err(Error::from)?;

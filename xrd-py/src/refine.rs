@@ -172,34 +172,17 @@ pub fn refine<'py>(
     geometry: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let d = RefineOptions::default();
-    // One instrument and range, or (joint) one per pattern.
-    let instruments: Vec<PathBuf> = match instrument {
-        None => Vec::new(),
-        Some(i) => match i.extract::<PathBuf>() {
-            Ok(p) => vec![p],
-            Err(_) => i
-                .extract::<Vec<PathBuf>>()
-                .map_err(|_| value_error("instrument: a path, or (joint) a list of paths"))?,
-        },
-    };
-    let ranges: Vec<(f64, f64)> = match two_theta_range {
-        None => Vec::new(),
-        Some(r) => match r.extract::<(f64, f64)>() {
-            Ok(p) => vec![p],
-            Err(_) => r
-                .extract::<Vec<(f64, f64)>>()
-                .map_err(|_| value_error("two_theta_range: (lo, hi), or (joint) a list of them"))?,
-        },
-    };
-    let geometries: Vec<String> = match geometry {
-        None => Vec::new(),
-        Some(g) => match g.extract::<String>() {
-            Ok(s) => vec![s],
-            Err(_) => g.extract::<Vec<String>>().map_err(|_| {
-                value_error("geometry: a name, or (joint) a list of names, one per pattern")
-            })?,
-        },
-    };
+    // One instrument, range and geometry, or (joint) one per pattern.
+    let instruments: Vec<PathBuf> =
+        one_or_list(instrument, "instrument: a path, or (joint) a list of paths")?;
+    let ranges: Vec<(f64, f64)> = one_or_list(
+        two_theta_range,
+        "two_theta_range: (lo, hi), or (joint) a list of them",
+    )?;
+    let geometries: Vec<String> = one_or_list(
+        geometry,
+        "geometry: a name, or (joint) a list of names, one per pattern",
+    )?;
     if !joint && (instruments.len() > 1 || ranges.len() > 1 || geometries.len() > 1) {
         return Err(value_error(
             "several instruments, ranges or geometries are for joint=True (one per pattern)",
@@ -267,6 +250,22 @@ pub fn refine<'py>(
             refinement_dict(py, &r)
         }
         RefineOutput::Summation(s) => summation_dict(py, &s),
+    }
+}
+
+/// A keyword that takes one value, or (joint) a list of them: none, `[one]` or the list;
+/// `message` the error for anything else.
+fn one_or_list<'a, 'py, T>(value: Option<&'a Bound<'py, PyAny>>, message: &str) -> PyResult<Vec<T>>
+where
+    T: FromPyObject<'a, 'py>,
+    Vec<T>: FromPyObject<'a, 'py>,
+{
+    match value {
+        None => Ok(Vec::new()),
+        Some(v) => match v.extract::<T>() {
+            Ok(one) => Ok(vec![one]),
+            Err(_) => v.extract::<Vec<T>>().map_err(|_| value_error(message)),
+        },
     }
 }
 

@@ -215,16 +215,6 @@ fn probe(kind: &str) -> Option<xrd_sim::Probe> {
     }
 }
 
-/// The sample geometry a histogram type implies: a constant-wavelength neutron diffractometer
-/// measures a can in transmission (Debye–Scherrer); an X-ray file does not say, and a laboratory
-/// flat plate (Bragg–Brentano) is assumed.
-fn geometry(probe: xrd_sim::Probe) -> crate::SampleGeometry {
-    match probe {
-        xrd_sim::Probe::Neutron => crate::SampleGeometry::DebyeScherrer,
-        _ => crate::SampleGeometry::BraggBrentano,
-    }
-}
-
 /// The message for a histogram type we do not read.
 fn unsupported(n: usize, what: &str, kind: &str) -> String {
     let why = if kind.trim().to_ascii_uppercase().starts_with("PNT") {
@@ -549,7 +539,7 @@ fn gsas1(text: &str) -> std::result::Result<GsasInstrument, String> {
     Ok(GsasInstrument {
         instrument: Instrument {
             probe,
-            geometry: geometry(probe),
+            geometry: crate::SampleGeometry::implied(probe, false),
             ..instrument(&profile, ic.zero * CENTIDEGREE, polarisation, monochromator)
         },
         wavelength: wl,
@@ -649,7 +639,7 @@ fn gsas2(text: &str) -> std::result::Result<GsasInstrument, String> {
     Ok(GsasInstrument {
         instrument: Instrument {
             probe,
-            geometry: geometry(probe),
+            geometry: crate::SampleGeometry::implied(probe, false),
             ..instrument(&profile, value("Zero")?.unwrap_or(0.0), polarisation, None)
         },
         wavelength: wl,

@@ -240,13 +240,11 @@ impl Instrument {
             serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
         let said = value["instrument"].get("geometry").is_some();
         let mut file: File = serde_json::from_value(value).map_err(|e| err(e.to_string()))?;
-        // A file from before the geometry was kept: a neutron instrument or a capillary's is a
-        // cylinder in transmission, as reading its GSAS file or `--capillary` make it now.
-        if !said
-            && (file.instrument.probe == xrd_sim::Probe::Neutron
-                || file.instrument.capillary_mu_r.is_some())
-        {
-            file.instrument.geometry = crate::SampleGeometry::DebyeScherrer;
+        // A file from before the geometry was kept: the geometry its probe and capillary imply,
+        // as reading its GSAS file or `--capillary` give now.
+        if !said {
+            let i = &mut file.instrument;
+            i.geometry = crate::SampleGeometry::implied(i.probe, i.capillary_mu_r.is_some());
         }
         if file.format != INSTRUMENT_FORMAT {
             return Err(err(format!(

@@ -159,6 +159,8 @@ pub(crate) struct Model {
     pub probe: xrd_sim::Probe,
     /// How the specimen sits in the beam: the shape of its displacement's peak shift.
     pub geometry: crate::SampleGeometry,
+    /// [`Model::along_offset_correlation`], fixed by the points and the geometry.
+    along_correlation: Option<f64>,
     /// Restraints on the refined structures' geometry: rows of their own in χ².
     pub restraints: Vec<crate::restraint::Prepared>,
 }
@@ -286,6 +288,8 @@ impl Model {
         if let Some(l2) = radiation.alpha2() {
             lines.push((l2, radiation.ratio()));
         }
+        let along_correlation =
+            (instrument.geometry.displacements() > 1).then(|| along_offset_correlation(&tt));
         Self {
             tt,
             cheb,
@@ -302,6 +306,7 @@ impl Model {
             references: Vec::new(),
             probe: instrument.probe,
             geometry: instrument.geometry,
+            along_correlation,
             restraints: Vec::new(),
         }
     }
@@ -607,31 +612,9 @@ impl Model {
     }
 
     /// The multiple correlation of [`Model::along_offset_determined`], or none without a
-    /// Debye–Scherrer offset along the beam. Every point weighs alike and the zero counts as
-    /// held (the offsets are freed where it is); a heuristic of the range, not of the fit.
+    /// Debye–Scherrer offset along the beam (computed once, with the model).
     pub fn along_offset_correlation(&self) -> Option<f64> {
-        self.layout.displacement_along?;
-        // Least squares of y = sin 2θ on a = cos 2θ and b = tan θ, through the origin (the zero
-        // is held where the offsets are refined): R² = 1 − |residual|² / |y|².
-        let (mut aa, mut ab, mut bb, mut ay, mut by, mut yy) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-        for &t in &self.tt {
-            let t = t.to_radians();
-            let (a, b, y) = (t.cos(), (t / 2.0).tan(), t.sin());
-            aa += a * a;
-            ab += a * b;
-            bb += b * b;
-            ay += a * y;
-            by += b * y;
-            yy += y * y;
-        }
-        let det = aa * bb - ab * ab;
-        if !(det > 0.0 && yy > 0.0) {
-            // Degenerate (a single point): nothing tells it apart.
-            return Some(1.0);
-        }
-        // The fitted part's norm: cᵀ(Aᵀy) with c = (AᵀA)⁻¹Aᵀy.
-        let explained = (bb * ay * ay - 2.0 * ab * ay * by + aa * by * by) / det;
-        Some((explained / yy).clamp(0.0, 1.0).sqrt())
+        self.along_correlation
     }
 
     /// The shift (°) of a peak at Bragg angle `theta` (radians) at parameter `values`: the zero
@@ -1275,6 +1258,34 @@ fn fill_column_naive(col: &mut [f64], d: &[f64; 5], window: &[Vec<f64>; 5]) {
             + d[3] * window[3][i]
             + d[4] * window[4][i];
     }
+}
+
+/// The multiple correlation of a Debye–Scherrer offset along the beam (sin 2θ) with the offset
+/// across it (cos 2θ) and the cell (tan θ) over the points `tt` (° 2θ). Every point weighs alike
+/// and the zero counts as held (the offsets are freed where it is); a heuristic of the range,
+/// not of the fit.
+fn along_offset_correlation(tt: &[f64]) -> f64 {
+    // Least squares of y = sin 2θ on a = cos 2θ and b = tan θ, through the origin (the zero
+    // is held where the offsets are refined): R² = 1 − |residual|² / |y|².
+    let (mut aa, mut ab, mut bb, mut ay, mut by, mut yy) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    for &t in tt {
+        let t = t.to_radians();
+        let (a, b, y) = (t.cos(), (t / 2.0).tan(), t.sin());
+        aa += a * a;
+        ab += a * b;
+        bb += b * b;
+        ay += a * y;
+        by += b * y;
+        yy += y * y;
+    }
+    let det = aa * bb - ab * ab;
+    if !(det > 0.0 && yy > 0.0) {
+        // Degenerate (a single point): nothing tells it apart.
+        return 1.0;
+    }
+    // The fitted part's norm: cᵀ(Aᵀy) with c = (AᵀA)⁻¹Aᵀy.
+    let explained = (bb * ay * ay - 2.0 * ab * ay * by + aa * by * by) / det;
+    (explained / yy).clamp(0.0, 1.0).sqrt()
 }
 
 #[cfg(test)]

@@ -203,9 +203,9 @@ pub struct Args {
     /// Refine the files together as patterns of one sample (X-ray and neutron, two banks, two
     /// wavelengths): one structure per phase (a CIF file or library id), each pattern with its
     /// own scale, background, profile, zero and cell; one --instrument, --range and --geometry
-    /// per pattern, in order (or one for all). Plan: scale, cells, profile alone, then atoms together. With --out:
-    /// refinement.json (histograms, each pattern's Rwp; the sites), the refined CIF, and per
-    /// pattern fit_N.csv and rietveld_N.svg.
+    /// per pattern, in order (or one for all). Plan: scale, cells, profile alone, then atoms
+    /// together. With --out: refinement.json (histograms, each pattern's Rwp; the sites), the
+    /// refined CIF, and per pattern fit_N.csv and rietveld_N.svg.
     #[arg(long, conflicts_with_all = ["sequential", "references", "calibrate", "save_instrument", "standard"])]
     pub joint: bool,
     /// With --sequential: PHASE:PARAMETER=DEGREE (CuO:a=2; a, b, c, alpha, beta, gamma or B):

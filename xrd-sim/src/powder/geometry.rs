@@ -111,6 +111,17 @@ impl SampleGeometry {
     /// Both names, as written and serialised: `bragg_brentano`, `debye_scherrer`.
     pub const NAMES: [&'static str; 2] = ["bragg_brentano", "debye_scherrer"];
 
+    /// The geometry an instrument implies when nothing says otherwise: a constant-wavelength
+    /// neutron diffractometer measures a can, and a capillary is a cylinder, both in
+    /// transmission (Debye–Scherrer); anything else a laboratory flat plate (Bragg–Brentano).
+    pub fn implied(probe: crate::Probe, capillary: bool) -> Self {
+        if capillary || probe == crate::Probe::Neutron {
+            Self::DebyeScherrer
+        } else {
+            Self::BraggBrentano
+        }
+    }
+
     /// The peak shift per unit of each displacement term at Bragg angle `theta` (radians) — the
     /// term across the beam (Bragg–Brentano's only one) and the term along it (0 for
     /// Bragg–Brentano) — and their derivatives in θ.
