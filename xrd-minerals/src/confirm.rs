@@ -2,8 +2,9 @@
 //! refined together (xrd-refine), close alternatives for the same residual compared by their
 //! refined fit, a further phase kept only where it improves the fit significantly (an F-test,
 //! [`Refinement::significantly_better_than`]), and, when the search is restricted to some
-//! elements, the best candidates of the last residual search tried as weak phases the residual
-//! test could not name.
+//! elements, weak phases the residual test could not name tried: those whose lines the
+//! unexplained peaks name, then the best candidates of the last residual search whose visible
+//! lines fall on those peaks (`evidence`).
 //! What comes out is weight fractions instead of intensity shares.
 
 use rayon::prelude::*;
@@ -23,6 +24,11 @@ pub const DEFAULT_SIGNIFICANCE: f64 = 3.09;
 pub const DEFAULT_MIN_RWP_GAIN: f64 = 0.03;
 /// Default number of the last residual search's candidates tried as further phases.
 pub const DEFAULT_EXTRA_CANDIDATES: usize = 4;
+/// The non-metals (and metalloids), which make a compound of hydrogen something other than a
+/// metal hydride.
+const NON_METALS: [&str; 17] = [
+    "He", "B", "C", "N", "O", "F", "Ne", "Si", "P", "S", "Cl", "Ar", "As", "Se", "Br", "Te", "I",
+];
 /// Oxidation states of one element in two phases that differ by more than this are two states
 /// (non-stoichiometry such as Ni₀.₉₉₅O stays within it).
 const OXIDATION_TOLERANCE: f64 = 0.25;
@@ -304,22 +310,46 @@ impl Matcher {
             }
         }
         // Weak phases the residual test could not name: only among the elements the user
-        // allowed, since any of thousands of structures can fit a misfit of the others.
+        // allowed, since any of thousands of structures can fit a misfit of the others. First
+        // those whose lines the unexplained peaks name (`evidence`: a few lines all there, which
+        // the residual search's cosine ranks low beside a second missing phase), then the
+        // residual search's best; each only where its visible lines fall on those peaks, since a
+        // reference with many lines can lower Rwp by fitting a little of everything.
         let mut tried = 0;
-        for c in found.residual_candidates.iter().filter(|_| restricted) {
+        let mut seen: Vec<usize> = Vec::new();
+        let order: Vec<usize> = if restricted {
+            self.named_by_lines(found)
+                .into_iter()
+                .chain(found.residual_candidates.iter().map(|c| c.entry))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for e in order {
             if kept.len() >= params.max_phases || tried >= params.extra_candidates {
                 break;
             }
-            if kept.contains(&c.entry) || self.same_mineral_as(c.entry, &kept) {
+            if seen.contains(&e) || kept.contains(&e) || self.same_mineral_as(e, &kept) {
+                continue;
+            }
+            seen.push(e);
+            if !self
+                .line_evidence(e, found)
+                .is_some_and(|ev| ev.worth_trying())
+            {
+                notes.push(format!(
+                    "{} not tried: its lines are not among the unexplained peaks",
+                    name(e)
+                ));
                 continue;
             }
             tried += 1;
-            if let Some(why) = self.implausible_beside(c.entry, &kept) {
-                notes.push(format!("{} not tried: {why}", name(c.entry)));
+            if let Some(why) = self.implausible_beside(e, &kept) {
+                notes.push(format!("{} not tried: {why}", name(e)));
                 continue;
             }
             let mut set = kept.clone();
-            set.push(c.entry);
+            set.push(e);
             let tried_fit = fit(&set, Plan::Compare);
             cancelled()?;
             let (Some(r), Some(cur)) = (tried_fit, &current) else {
@@ -328,16 +358,16 @@ impl Matcher {
             if better(&r, cur) && r.phases.last().is_some_and(|p| p.weight_fraction > 0.0) {
                 notes.push(format!(
                     "{} added: Rwp {:.4} → {:.4}",
-                    name(c.entry),
+                    name(e),
                     cur.rwp,
                     r.rwp
                 ));
-                kept.push(c.entry);
+                kept.push(e);
                 current = Some(r);
             } else {
                 notes.push(format!(
                     "{} tried, not kept: Rwp {:.4} → {:.4}",
-                    name(c.entry),
+                    name(e),
                     cur.rwp,
                     r.rwp
                 ));
@@ -419,6 +449,20 @@ impl Matcher {
     /// likely than a misfit elsewhere.
     fn implausible_beside(&self, i: usize, entries: &[usize]) -> Option<String> {
         let all = self.library().entries();
+        // A metal hydride and an oxide or hydroxide react (H⁻ + OH⁻ → H₂ + O²⁻); a hydride's
+        // few cubic lines otherwise fit a misfit (LaH₂ for La(OH)₃'s beside NiO in dara_dev).
+        let hydride = |k: usize| {
+            let e = &all[k].elements;
+            e.iter().any(|x| x == "H" || x == "D")
+                && e.iter()
+                    .all(|x| x == "H" || x == "D" || !NON_METALS.contains(&x.as_str()))
+        };
+        let oxide = |k: usize| all[k].elements.iter().any(|x| x == "O");
+        for &k in entries {
+            if (hydride(i) && oxide(k)) || (oxide(i) && hydride(k)) {
+                return Some(format!("a hydride beside an oxide ({})", all[k].name()));
+            }
+        }
         let states = |k: usize| {
             Composition::parse(&all[k].formula)
                 .ok()

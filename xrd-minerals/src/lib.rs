@@ -7,6 +7,7 @@ mod confirm;
 mod entry;
 mod error;
 mod evaluation;
+mod evidence;
 mod formula;
 mod library;
 mod phases;

@@ -363,19 +363,29 @@ fn area(y: &[f64], weight: &[f64], floor: f64) -> f64 {
 /// look like peaks of a further phase.
 fn masked(two_theta: &[f64], residual: &[f64], phases: &[FoundPhase]) -> Vec<f64> {
     let mut out: Vec<f64> = residual.iter().map(|v| v.max(0.0)).collect();
-    for p in phases {
-        let strongest = p.sticks.iter().map(|s| s.1).fold(0.0, f64::max);
-        for &(t, h) in &p.sticks {
-            if h < MASK_MIN_LINE * strongest {
-                continue;
-            }
-            let half = MASK_HALF_WIDTH.max(p.fwhm);
-            let lo = two_theta.partition_point(|&x| x < t - half);
-            let hi = two_theta.partition_point(|&x| x <= t + half);
-            out[lo..hi].iter_mut().for_each(|v| *v = 0.0);
-        }
+    for (a, b) in masked_spans(phases) {
+        let lo = two_theta.partition_point(|&x| x < a);
+        let hi = two_theta.partition_point(|&x| x <= b);
+        out[lo..hi].iter_mut().for_each(|v| *v = 0.0);
     }
     out
+}
+
+/// The 2θ spans (°) around the strong lines of `phases` where [`masked`] hides the residual:
+/// no unexplained peak is looked for there.
+pub(crate) fn masked_spans(phases: &[FoundPhase]) -> Vec<(f64, f64)> {
+    let mut spans = Vec::new();
+    for p in phases {
+        let strongest = p.sticks.iter().map(|s| s.1).fold(0.0, f64::max);
+        let half = MASK_HALF_WIDTH.max(p.fwhm);
+        spans.extend(
+            p.sticks
+                .iter()
+                .filter(|&&(_, h)| h >= MASK_MIN_LINE * strongest)
+                .map(|&(t, _)| (t - half, t + half)),
+        );
+    }
+    spans
 }
 
 /// The fitted profile with each reflection's height (a Kα1 line and its Kα2 partner together)

@@ -519,6 +519,11 @@ impl Matcher {
         })
     }
 
+    /// Whether entry `i` passes the search's element filter.
+    pub(crate) fn allows(&self, i: usize) -> bool {
+        self.allowed.get(i).copied().unwrap_or(false)
+    }
+
     pub(crate) fn preparation(&self) -> Preparation {
         self.params.preparation(self.wavelength.angstrom())
     }
