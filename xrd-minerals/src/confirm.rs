@@ -317,6 +317,8 @@ impl Matcher {
         // reference with many lines can lower Rwp by fitting a little of everything.
         let mut tried = 0;
         let mut seen: Vec<usize> = Vec::new();
+        // Struck out by their lines: one note for all, each material once.
+        let mut missing: Vec<usize> = Vec::new();
         let order: Vec<usize> = if restricted {
             self.named_by_lines(found)
                 .into_iter()
@@ -337,10 +339,7 @@ impl Matcher {
                 .line_evidence(e, found)
                 .is_some_and(|ev| ev.worth_trying())
             {
-                notes.push(format!(
-                    "{} not tried: its lines are not among the unexplained peaks",
-                    name(e)
-                ));
+                missing.push(e);
                 continue;
             }
             tried += 1;
@@ -372,6 +371,20 @@ impl Matcher {
                     r.rwp
                 ));
             }
+        }
+        if !missing.is_empty() {
+            let mut names: Vec<&str> = Vec::new();
+            for &e in &missing {
+                let n = entries[e].name();
+                if !names.contains(&n) {
+                    names.push(n);
+                }
+            }
+            notes.push(format!(
+                "{} ({} entries) not tried: their lines are not among the unexplained peaks",
+                names.join(", "),
+                missing.len()
+            ));
         }
         // Backward: a phase whose removal the others make up for (the fit without it is not
         // significantly worse) goes, the least needed first.
