@@ -37,6 +37,9 @@ enum Command {
     /// Index measured patterns: lattice cells with figures of merit, zero shift, likely space
     /// groups.
     Index(commands::index::Args),
+    /// The peak list of measured patterns by profile fitting: positions, d-spacings, areas,
+    /// widths with their esds.
+    Peaks(commands::peaks::Args),
     /// Identify the phases of measured patterns by search-match against a mineral library.
     Identify(Box<commands::identify::Args>),
     /// Whole-pattern (Rietveld) refinement: weight fractions, refined cells, crystallite sizes
@@ -85,6 +88,7 @@ fn main() -> ExitCode {
         Command::Convert(args) => commands::convert::run(args, &ctx),
         Command::Simulate(args) => commands::simulate::run(args, &ctx),
         Command::Index(args) => commands::index::run(args, &ctx),
+        Command::Peaks(args) => commands::peaks::run(args, &ctx),
         Command::Identify(args) => commands::identify::run(*args, &ctx),
         Command::Refine(args) => commands::refine::run(*args, &ctx),
         Command::Library(args) => commands::library::run(args, &ctx),

@@ -22,6 +22,7 @@ mod normalize;
 mod npy_array;
 #[cfg(feature = "formats")]
 mod numpy;
+pub mod observed;
 mod pattern;
 pub mod peaks;
 mod preparation;

@@ -2,12 +2,13 @@
 //! form field), checked against each front end by its tests.
 
 use crate::{
-    ClassifyOptions, IdentifyOptions, IndexOptions, RefineOptions, SeriesOptions, SimulateOptions,
+    ClassifyOptions, IdentifyOptions, IndexOptions, PeaksOptions, RefineOptions, SeriesOptions,
+    SimulateOptions,
 };
 
 /// The jobs whose options [`option_fields`] lists.
-pub const JOBS: [&str; 6] = [
-    "refine", "series", "simulate", "index", "classify", "identify",
+pub const JOBS: [&str; 7] = [
+    "refine", "series", "simulate", "index", "peaks", "classify", "identify",
 ];
 
 /// The fields of the options of `job` (one of [`JOBS`]), as serde names them; `None` for
@@ -24,6 +25,7 @@ pub fn option_fields(job: &str) -> Option<Vec<String>> {
         "series" => serde_json::to_value(SeriesOptions::default()),
         "simulate" => serde_json::to_value(SimulateOptions::default()),
         "index" => serde_json::to_value(IndexOptions::default()),
+        "peaks" => serde_json::to_value(PeaksOptions::default()),
         "classify" => serde_json::to_value(ClassifyOptions::default()),
         "identify" => serde_json::to_value(IdentifyOptions::default()),
         _ => return None,

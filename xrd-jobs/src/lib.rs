@@ -11,6 +11,7 @@ mod index;
 mod joint;
 mod kept;
 mod options;
+mod peaks;
 mod refine;
 mod rows;
 mod series;
@@ -30,6 +31,7 @@ pub use options::{
     DEFAULT_RIR_BRIDGE, RefineOptions, Weighed, bridged_references, measured_wavelength,
     named_index, references_by_id, site_params_from_names, stages_from_names,
 };
+pub use peaks::{PeakList, PeakRow, Peaks, PeaksOptions};
 pub use refine::{ComparedFit, ComparedSpec, Refine, RefineOutput, Refined, RefinedCif, Summed};
 pub use rows::{
     IdentifyRow, Quantity, RefinementRow, RowValue, SummationRow, difference, identify_rows,

@@ -9,6 +9,7 @@ mod identify;
 mod index;
 mod libraries;
 mod pattern;
+mod peaks;
 mod refine;
 mod simulate;
 
@@ -29,6 +30,7 @@ fn _xrd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(refine::_options_fields, m)?)?;
     m.add_function(wrap_pyfunction!(refine::_row_columns, m)?)?;
     m.add_function(wrap_pyfunction!(index::index, m)?)?;
+    m.add_function(wrap_pyfunction!(peaks::fit_peaks, m)?)?;
     m.add_function(wrap_pyfunction!(classify::classify, m)?)?;
     m.add_class::<feature_space::FeatureSpace>()?;
     Ok(())

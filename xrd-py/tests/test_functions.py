@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import xrd
-from xrd.results import (Classification, IdentifiedPhase, IndexedCell, Refinement,
+from xrd.results import (Classification, FittedLine, IdentifiedPhase, IndexedCell, Refinement,
                          Summation, conforms)
 
 from conftest import ROOT, _binary
@@ -221,6 +221,22 @@ def test_index_is_the_commands(data, cli):
                              "lines", "indexed", "merit", "likely_space_groups"])
     assert ours[0]["metric"] == "cubic" and 225 in ours[0]["likely_space_groups"]
     assert all(not conforms(r, IndexedCell) for r in ours), [conforms(r, IndexedCell) for r in ours]
+
+
+def test_fit_peaks_is_the_commands(data, cli):
+    path = data / MNO
+    ours = xrd.fit_peaks(str(path))
+    theirs = cli("peaks", path)
+    same_rows(ours, theirs, ["peak", "two_theta", "two_theta_esd", "d", "d_esd", "height", "area",
+                             "area_esd", "relative_intensity", "fwhm", "fwhm_esd",
+                             "integral_breadth", "eta", "asymmetry", "background", "group"])
+    # Rock salt MnO: 111, 200, 220, 311, 222, 400, 331; 200 the strongest.
+    assert len(ours) == 7 and ours[1]["relative_intensity"] == 100.0
+    # a / 2 = 2.2225 Å; the scan's zero shift (+0.04°) leaves the observed d 2.2208.
+    assert ours[1]["d"] == pytest.approx(2.2208, abs=3e-4)
+    assert all(not conforms(r, FittedLine) for r in ours), [conforms(r, FittedLine) for r in ours]
+    with pytest.raises(ValueError, match="min_height"):
+        xrd.fit_peaks(str(path), min_height=2.0)
 
 
 def test_classify_is_the_commands(data, cli):

@@ -21,6 +21,7 @@ MIX = "measured/dara_dev/In2O3_0p5002-MnCO3_0p5000--8min.xrdml"
         ("series", _xrd.refine_series),
         ("simulate", xrd.simulate),
         ("index", xrd.index),
+        ("peaks", xrd.fit_peaks),
         ("classify", xrd.classify),
     ],
 )

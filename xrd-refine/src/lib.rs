@@ -17,6 +17,7 @@ mod lm;
 mod model;
 mod parameter;
 mod params;
+pub mod peaks;
 mod phase;
 mod quadrature;
 mod quality;

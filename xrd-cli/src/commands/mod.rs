@@ -11,6 +11,7 @@ pub mod feature_space;
 pub mod identify;
 pub mod index;
 pub mod library;
+pub mod peaks;
 pub mod refine;
 pub mod serve;
 pub mod simulate;

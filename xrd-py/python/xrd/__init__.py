@@ -1,7 +1,8 @@
 """xrd: powder X-ray diffraction in Rust, for Python.
 
 Read any pattern file, simulate patterns of structures, identify phases against a mineral
-library, refine them (Rietveld: weight fractions, cells, sizes), index cells, classify crystal
+library, refine them (Rietveld: weight fractions, cells, sizes), list and fit their peaks,
+index cells, classify crystal
 symmetry, and build the 2-D feature space of Utimula et al. 2022. Every function wraps one of
 the xrd library crates, so it answers as the ``xrd`` command does.
 
@@ -23,6 +24,7 @@ from ._xrd import (
     _options_fields,
     _row_columns,
     classify,
+    fit_peaks,
     identify,
     index,
     peaks,
@@ -61,6 +63,7 @@ __all__ = [
     "__version__",
     "batch",
     "classify",
+    "fit_peaks",
     "identify",
     "index",
     "peaks",

@@ -8,7 +8,14 @@ import numpy.typing as npt
 import pandas as pd
 
 from . import results as results
-from .results import Classification, IdentifiedPhase, IndexedCell, Refinement, Summation
+from .results import (
+    Classification,
+    FittedLine,
+    IdentifiedPhase,
+    IndexedCell,
+    Refinement,
+    Summation,
+)
 
 __version__: str
 
@@ -166,7 +173,7 @@ def refine(
     progress: Optional[Progress] = None,
 ) -> Summation: ...
 def _options_fields(
-    job: Literal["refine", "series", "simulate", "index", "classify"],
+    job: Literal["refine", "series", "simulate", "index", "peaks", "classify", "identify"],
 ) -> list[str]: ...
 def _row_columns(kind: Literal["refinement", "summation", "identify"]) -> list[str]: ...
 def index(
@@ -180,6 +187,15 @@ def index(
     min_indexed: Optional[float] = None,
     lines: Optional[int] = None,
 ) -> list[IndexedCell]: ...
+def fit_peaks(
+    pattern: PatternLike,
+    wavelength: Wavelength = None,
+    min_height: Optional[float] = None,
+    noise_multiple: Optional[float] = None,
+    min_separation: Optional[float] = None,
+    background_window: Optional[float] = None,
+    window: Optional[float] = None,
+) -> list[FittedLine]: ...
 def classify(
     pattern: PatternLike,
     elements: Optional[Sequence[str]] = None,

@@ -143,6 +143,28 @@ class IndexedCell(TypedDict):
     likely_space_groups: List[int]
 
 
+class FittedLine(TypedDict):
+    """One line of ``xrd.fit_peaks``'s peak list."""
+
+    file: str
+    peak: int
+    two_theta: float
+    two_theta_esd: float
+    d: float
+    d_esd: float
+    height: float
+    area: float
+    area_esd: float
+    relative_intensity: float
+    fwhm: float
+    fwhm_esd: float
+    integral_breadth: float
+    eta: float
+    asymmetry: float
+    background: float
+    group: int
+
+
 class Classification(TypedDict):
     """What ``xrd.classify`` reads of a pattern's symmetry."""
 

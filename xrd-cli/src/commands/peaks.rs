@@ -1,0 +1,165 @@
+//! `xrd peaks`: the peak list of measured patterns by profile fitting (xrd-refine's `peaks`:
+//! split pseudo-Voigts with their Kα2 partners on a straight background, neighbours together).
+
+use std::path::{Path, PathBuf};
+
+use xrd_cli::output::{Cell, Table};
+use xrd_io::Wavelength;
+use xrd_jobs::{PeakRow, Peaks, PeaksOptions};
+
+use super::{
+    Context, Outcome, Result, input_files, parse_wavelength, pattern_name, skipped, wavelength_or,
+};
+
+/// Options of `xrd peaks`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "One row per line: its position and d-spacing with their esds (from the \
+    fit, scaled by its reduced χ²), height above the background, area (Kα2 not included) and \
+    its esd, intensity relative to the strongest area, FWHM, integral breadth, the Lorentzian \
+    share η, the asymmetry of the half widths (below 0: a longer tail to low angles), the \
+    background under the line and the group of lines fitted together. Lines are found 5 times \
+    the noise and 1 % of the strongest above a rolling-minimum background (--noise-multiple, \
+    --min-height); a Kα2 partner is fitted with its line, not listed."
+)]
+pub struct Args {
+    /// Pattern files or folders (searched one level deep).
+    #[arg(required = true, value_name = "FILE")]
+    pub inputs: Vec<PathBuf>,
+    /// Wavelength of patterns whose file does not give one (anode, line or Å; default Cu Kα).
+    #[arg(long, value_parser = parse_wavelength)]
+    pub wavelength: Option<Wavelength>,
+    /// Smallest height above the background, as a fraction of the strongest line's.
+    #[arg(long, default_value_t = PeaksOptions::default().min_height)]
+    pub min_height: f64,
+    /// Smallest height above the background in multiples of the pattern's noise.
+    #[arg(long, default_value_t = PeaksOptions::default().noise_multiple)]
+    pub noise_multiple: f64,
+    /// Smallest distance between two lines in degrees (the taller kept).
+    #[arg(long, default_value_t = PeaksOptions::default().min_separation)]
+    pub min_separation: f64,
+    /// Width in degrees of the rolling minimum that finds the background.
+    #[arg(long, default_value_t = PeaksOptions::default().background_window)]
+    pub background_window: f64,
+    /// Half-width of the window fitted around a line, in FWHMs.
+    #[arg(long, default_value_t = PeaksOptions::default().window)]
+    pub window: f64,
+}
+
+/// The options of the peak-list job, from the flags.
+fn options(args: &Args) -> PeaksOptions {
+    PeaksOptions {
+        wavelength: args.wavelength,
+        min_height: args.min_height,
+        noise_multiple: args.noise_multiple,
+        min_separation: args.min_separation,
+        background_window: args.background_window,
+        window: args.window,
+    }
+}
+
+/// Runs `xrd peaks`.
+pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
+    let job = Peaks::new(options(&args)).map_err(super::flagged)?;
+    let files = input_files(&args.inputs)?;
+    let mut table = Table::new([
+        "file",
+        "peak",
+        "two_theta",
+        "two_theta_esd",
+        "d",
+        "d_esd",
+        "height",
+        "area",
+        "area_esd",
+        "relative_intensity",
+        "fwhm",
+        "fwhm_esd",
+        "integral_breadth",
+        "eta",
+        "asymmetry",
+        "background",
+        "group",
+    ]);
+    let mut failed = 0;
+    for file in &files {
+        if let Err(e) = peaks_of_file(file, &args, &job, &mut table) {
+            skipped(&file.display().to_string(), &e);
+            failed += 1;
+        }
+    }
+    ctx.print(&table);
+    Ok(Outcome::skipping(failed))
+}
+
+fn row(r: &PeakRow) -> Vec<Cell> {
+    vec![
+        Cell::text(r.file.clone()),
+        Cell::integer(r.peak as i64),
+        Cell::number(r.two_theta, 4),
+        Cell::number(r.two_theta_esd, 4),
+        Cell::number(r.d, 5),
+        Cell::number(r.d_esd, 5),
+        Cell::number(r.height, 1),
+        Cell::number(r.area, 2),
+        Cell::number(r.area_esd, 2),
+        Cell::number(r.relative_intensity, 1),
+        Cell::number(r.fwhm, 4),
+        Cell::number(r.fwhm_esd, 4),
+        Cell::number(r.integral_breadth, 4),
+        Cell::number(r.eta, 2),
+        Cell::number(r.asymmetry, 2),
+        Cell::number(r.background, 1),
+        Cell::integer(r.group as i64),
+    ]
+}
+
+fn peaks_of_file(file: &Path, args: &Args, job: &Peaks, table: &mut Table) -> Result<()> {
+    let patterns = xrd_io::read(file)?;
+    let count = patterns.len();
+    for (k, pattern) in patterns.iter().enumerate() {
+        let name = pattern_name(file, k, count);
+        // Said when assumed; the job picks the same.
+        wavelength_or(&name, pattern, args.wavelength);
+        let list = job.run(&name, pattern)?;
+        for w in &list.warnings {
+            eprintln!("{name}: {w}");
+        }
+        for r in &list.rows {
+            table.push(row(r));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use clap::Args as _;
+
+    use super::Args;
+
+    /// Every option of the peak-list job is a flag of `xrd peaks` with the option's default,
+    /// and every flag but the inputs an option.
+    #[test]
+    fn every_option_is_a_flag_with_the_options_default() {
+        let command = Args::augment_args(clap::Command::new("peaks"));
+        let ids: BTreeSet<String> = command
+            .get_arguments()
+            .map(|a| a.get_id().to_string())
+            .filter(|id| !["help", "inputs"].contains(&id.as_str()))
+            .collect();
+        let fields: BTreeSet<String> = xrd_jobs::option_fields("peaks")
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        assert_eq!(ids, fields);
+        let m = command
+            .try_get_matches_from(["peaks", "a.xy"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let args =
+            <Args as clap::FromArgMatches>::from_arg_matches(&m).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(super::options(&args), xrd_jobs::PeaksOptions::default());
+    }
+}

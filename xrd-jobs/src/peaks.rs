@@ -1,0 +1,260 @@
+//! The peak-list job (`xrd peaks`, `xrd.peaks`): every line of a measured pattern by profile
+//! fitting (xrd-refine's `peaks`), without a structure or a cell.
+
+use serde::{Deserialize, Serialize};
+use xrd_io::observed::LineSearch;
+use xrd_io::{Pattern, Wavelength};
+use xrd_refine::peaks::{FittedPeak, PeakFitParams, fit_peaks};
+
+use crate::error::invalid;
+use crate::{Result, measured_wavelength};
+
+/// The options of a peak list ([`Peaks`]), as `xrd peaks`'s flags, `xrd.peaks`'s keywords and
+/// a JSON request take them; the defaults are xrd-refine's.
+///
+/// ```
+/// let o: xrd_jobs::PeaksOptions = serde_json::from_str(r#"{"min_height": 0.02}"#).unwrap();
+/// assert_eq!(o.noise_multiple, 5.0);
+/// let job = xrd_jobs::Peaks::new(o)?;
+/// # Ok::<(), xrd_jobs::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PeaksOptions {
+    /// The wavelength of patterns whose file gives none (default Cu Kα).
+    pub wavelength: Option<Wavelength>,
+    /// Smallest height above the background, as a fraction of the strongest line's.
+    pub min_height: f64,
+    /// Smallest height above the background in multiples of the pattern's noise.
+    pub noise_multiple: f64,
+    /// Smallest distance between two lines (° 2θ).
+    pub min_separation: f64,
+    /// Width of the rolling minimum that finds the background (° 2θ).
+    pub background_window: f64,
+    /// Half-width of the window fitted around a line, in FWHMs.
+    pub window: f64,
+}
+
+impl Default for PeaksOptions {
+    fn default() -> Self {
+        let (search, fit) = (LineSearch::default(), PeakFitParams::default());
+        PeaksOptions {
+            wavelength: None,
+            min_height: search.get_relative_height(),
+            noise_multiple: search.get_noise_multiple(),
+            min_separation: search.get_min_separation(),
+            background_window: search.get_background_window(),
+            window: fit.get_window(),
+        }
+    }
+}
+
+impl PeaksOptions {
+    /// The fit's settings.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] naming the option out of range (by the option's name).
+    pub fn params(&self) -> Result<PeakFitParams> {
+        let search = LineSearch::default()
+            .relative_height(self.min_height)
+            .noise_multiple(self.noise_multiple)
+            .min_separation(self.min_separation)
+            .background_window(self.background_window);
+        let params = PeakFitParams::default().search(search).window(self.window);
+        params.check().map_err(|e| match e {
+            xrd_refine::Error::InvalidParameter(p) => invalid(
+                if p.name == "relative_height" {
+                    "min_height"
+                } else {
+                    p.name
+                },
+                p.reason.clone(),
+            ),
+            other => other.into(),
+        })?;
+        Ok(params)
+    }
+
+    /// Checks every option.
+    ///
+    /// # Errors
+    /// As [`PeaksOptions::params`].
+    pub fn check(&self) -> Result<()> {
+        self.params().map(|_| ())
+    }
+}
+
+/// One line of a peak list: a row of `xrd peaks` and a dict of `xrd.peaks`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeakRow {
+    /// The pattern's label.
+    pub file: String,
+    /// The line's number in its pattern, from 1 by angle.
+    pub peak: usize,
+    /// Position (° 2θ).
+    pub two_theta: f64,
+    /// Its esd.
+    pub two_theta_esd: f64,
+    /// d-spacing (Å).
+    pub d: f64,
+    /// Its esd.
+    pub d_esd: f64,
+    /// Height above the background.
+    pub height: f64,
+    /// Integrated intensity (° × the pattern's scale; Kα2 not included).
+    pub area: f64,
+    /// Its esd.
+    pub area_esd: f64,
+    /// 100 × area / the strongest line's.
+    pub relative_intensity: f64,
+    /// FWHM (° 2θ).
+    pub fwhm: f64,
+    /// Its esd.
+    pub fwhm_esd: f64,
+    /// Integral breadth (° 2θ).
+    pub integral_breadth: f64,
+    /// The Lorentzian share η.
+    pub eta: f64,
+    /// (right − left) / (right + left) of the half widths.
+    pub asymmetry: f64,
+    /// The background under the line.
+    pub background: f64,
+    /// Lines fitted together share it.
+    pub group: usize,
+}
+
+impl PeakRow {
+    fn of(file: &str, k: usize, p: &FittedPeak) -> PeakRow {
+        PeakRow {
+            file: file.to_string(),
+            peak: k + 1,
+            two_theta: p.two_theta,
+            two_theta_esd: p.two_theta_esd,
+            d: p.d_spacing,
+            d_esd: p.d_spacing_esd,
+            height: p.height,
+            area: p.area,
+            area_esd: p.area_esd,
+            relative_intensity: p.relative_intensity,
+            fwhm: p.fwhm,
+            fwhm_esd: p.fwhm_esd,
+            integral_breadth: p.integral_breadth,
+            eta: p.eta,
+            asymmetry: p.asymmetry,
+            background: p.background,
+            group: p.group,
+        }
+    }
+}
+
+/// What a peak list of one pattern returns.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct PeakList {
+    /// The pattern's label.
+    pub file: String,
+    /// The wavelength the d-spacings were read at (Kα1 of a doublet).
+    pub wavelength: Wavelength,
+    /// The lines, by position.
+    pub rows: Vec<PeakRow>,
+    /// Weighted profile R over the fitted windows.
+    pub rwp: f64,
+    /// What the reader should know (lines left out, groups that did not converge).
+    pub warnings: Vec<String>,
+}
+
+/// A peak-list job.
+#[derive(Debug)]
+pub struct Peaks {
+    options: PeaksOptions,
+    params: PeakFitParams,
+}
+
+impl Peaks {
+    /// The job of `options`.
+    ///
+    /// # Errors
+    /// An option out of range.
+    pub fn new(options: PeaksOptions) -> Result<Self> {
+        let params = options.params()?;
+        Ok(Peaks { options, params })
+    }
+
+    /// The wavelength `pattern` is read at: its file's, else the option's, else Cu Kα.
+    pub fn wavelength_of(&self, pattern: &Pattern) -> Wavelength {
+        measured_wavelength(pattern.wavelength(), self.options.wavelength, None)
+            .unwrap_or(Wavelength::CU_KA)
+    }
+
+    /// The peak list of `pattern`, labelled `label`.
+    ///
+    /// # Errors
+    /// Those of [`fit_peaks`].
+    pub fn run(&self, label: &str, pattern: &Pattern) -> Result<PeakList> {
+        let wavelength = self.wavelength_of(pattern);
+        let fit = fit_peaks(pattern, wavelength, &self.params)?;
+        Ok(PeakList {
+            file: label.to_string(),
+            wavelength,
+            rows: (fit.peaks.iter().enumerate())
+                .map(|(k, p)| PeakRow::of(label, k, p))
+                .collect(),
+            rwp: fit.rwp,
+            warnings: fit.warnings,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each option out of range is refused by the option's own name.
+    #[test]
+    fn every_bad_option_is_refused_by_its_name() {
+        let bad = [
+            (
+                "min_height",
+                PeaksOptions {
+                    min_height: 1.5,
+                    ..Default::default()
+                },
+            ),
+            (
+                "noise_multiple",
+                PeaksOptions {
+                    noise_multiple: -1.0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "min_separation",
+                PeaksOptions {
+                    min_separation: f64::NAN,
+                    ..Default::default()
+                },
+            ),
+            (
+                "background_window",
+                PeaksOptions {
+                    background_window: 0.0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "window",
+                PeaksOptions {
+                    window: 0.5,
+                    ..Default::default()
+                },
+            ),
+        ];
+        for (name, o) in bad {
+            match Peaks::new(o) {
+                Err(crate::Error::InvalidParameter(p)) => assert_eq!(p.name, name),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        assert!(PeaksOptions::default().check().is_ok());
+    }
+}

@@ -1,0 +1,68 @@
+//! `xrd.fit_peaks`: the peak list of a measured pattern by profile fitting (xrd-jobs' `Peaks`),
+//! the rows of `xrd peaks`.
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use xrd_jobs::{Peaks, PeaksOptions};
+
+use crate::errors::IntoPyResult;
+use crate::pattern::{pattern_arg, wavelength_of};
+
+/// The peak list of a measured pattern (a `Pattern` or a file path) by profile fitting, as
+/// `xrd peaks`: every line a split pseudo-Voigt with its Kα2 partner on a straight background,
+/// neighbours fitted together. Lines stand `noise_multiple` (5) times the noise and
+/// `min_height` (1 %) of the strongest above a rolling-minimum background of
+/// `background_window` (2°), `min_separation` (0.08°) apart; `window` (4) FWHMs are fitted
+/// around each. Each dict has file, peak, two_theta, two_theta_esd, d, d_esd, height, area,
+/// area_esd, relative_intensity, fwhm, fwhm_esd, integral_breadth, eta, asymmetry, background
+/// and group (lines fitted together share it).
+#[pyfunction]
+#[pyo3(signature = (pattern, wavelength=None, min_height=None, noise_multiple=None, min_separation=None, background_window=None, window=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn fit_peaks<'py>(
+    py: Python<'py>,
+    pattern: &Bound<'py, PyAny>,
+    wavelength: Option<&Bound<'py, PyAny>>,
+    min_height: Option<f64>,
+    noise_multiple: Option<f64>,
+    min_separation: Option<f64>,
+    background_window: Option<f64>,
+    window: Option<f64>,
+) -> PyResult<Vec<Bound<'py, PyDict>>> {
+    let d = PeaksOptions::default();
+    let options = PeaksOptions {
+        wavelength: wavelength_of(wavelength)?,
+        min_height: min_height.unwrap_or(d.min_height),
+        noise_multiple: noise_multiple.unwrap_or(d.noise_multiple),
+        min_separation: min_separation.unwrap_or(d.min_separation),
+        background_window: background_window.unwrap_or(d.background_window),
+        window: window.unwrap_or(d.window),
+    };
+    let job = Peaks::new(options).py()?;
+    let (label, pattern) = pattern_arg(py, pattern)?;
+    let list = py.detach(|| job.run(&label, &pattern)).py()?;
+    list.rows
+        .iter()
+        .map(|r| {
+            let d = PyDict::new(py);
+            d.set_item("file", &r.file)?;
+            d.set_item("peak", r.peak)?;
+            d.set_item("two_theta", r.two_theta)?;
+            d.set_item("two_theta_esd", r.two_theta_esd)?;
+            d.set_item("d", r.d)?;
+            d.set_item("d_esd", r.d_esd)?;
+            d.set_item("height", r.height)?;
+            d.set_item("area", r.area)?;
+            d.set_item("area_esd", r.area_esd)?;
+            d.set_item("relative_intensity", r.relative_intensity)?;
+            d.set_item("fwhm", r.fwhm)?;
+            d.set_item("fwhm_esd", r.fwhm_esd)?;
+            d.set_item("integral_breadth", r.integral_breadth)?;
+            d.set_item("eta", r.eta)?;
+            d.set_item("asymmetry", r.asymmetry)?;
+            d.set_item("background", r.background)?;
+            d.set_item("group", r.group)?;
+            Ok(d)
+        })
+        .collect()
+}
