@@ -159,6 +159,9 @@ pub struct PeakList {
     pub rows: Vec<PeakRow>,
     /// Weighted profile R over the fitted windows.
     pub rwp: f64,
+    /// The fitted lines and backgrounds at every point of the pattern (the observed outside
+    /// the fitted windows).
+    pub calculated: Vec<f64>,
     /// What the reader should know (lines left out, groups that did not converge).
     pub warnings: Vec<String>,
 }
@@ -200,6 +203,7 @@ impl Peaks {
                 .map(|(k, p)| PeakRow::of(label, k, p))
                 .collect(),
             rwp: fit.rwp,
+            calculated: fit.calculated,
             warnings: fit.warnings,
         })
     }

@@ -140,6 +140,9 @@ pub struct PeakFit {
     pub rwp: f64,
     /// Points inside the fitted windows.
     pub fitted_points: usize,
+    /// The fitted lines and backgrounds at every point of the pattern; outside the fitted
+    /// windows, the observed intensity.
+    pub calculated: Vec<f64>,
     /// What the reader should know (lines dropped, groups that did not converge).
     pub warnings: Vec<String>,
 }
@@ -152,12 +155,15 @@ const AREA_LORENTZ: f64 = std::f64::consts::FRAC_PI_2;
 const GAUSS_EXP: f64 = 2.772_588_722_239_781;
 /// Parameters of a line: position, area, FWHM, η, asymmetry.
 const PER_LINE: usize = 5;
+/// A line is listed when its area is at least this many esds.
+const MIN_AREA_ESDS: f64 = 3.0;
 /// The largest asymmetry: one half of a line at most four times as wide as the other.
 const MAX_ASYMMETRY: f64 = 0.6;
 
 /// Fits the lines of `pattern` measured at `wavelength` (see the module's documentation).
 /// Weights are 1/σ² where the pattern carries its σ, else those of counting statistics
-/// (1/max(y, half the median intensity)); esds are scaled by each group's reduced χ².
+/// (1/max(y, half the median intensity)); esds are scaled by each group's reduced χ². A line
+/// whose area is under 3 esds is left out, with a warning.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for bad `params` or a pattern of fewer than two points;
@@ -187,6 +193,7 @@ pub fn fit_peaks(
     let mut peaks = Vec::new();
     let mut warnings = Vec::new();
     let (mut num, mut den, mut fitted_points) = (0.0, 0.0, 0);
+    let mut calculated = y.to_vec();
     let lm = LevenbergMarquardt::new(params.max_iterations, 1e-10);
     for (g, (range, members)) in groups.iter().enumerate() {
         let group = Group {
@@ -228,6 +235,7 @@ pub fn fit_peaks(
             ));
         }
         fitted_points += group.x.len();
+        calculated[range.clone()].copy_from_slice(&group.model(&v, None));
         let (_, r, chi2) = group.jacobian(&v);
         num += chi2;
         den += group
@@ -243,6 +251,14 @@ pub fn fit_peaks(
             let (p, area, fwhm, eta, alpha) = (v[o], v[o + 1], v[o + 2], v[o + 3], v[o + 4]);
             if area <= 0.0 {
                 warnings.push(format!("the line at {p:.3}° fitted to no area: left out"));
+                continue;
+            }
+            // Within the noise (an amorphous hump's bump, a line another one took): left out.
+            if area < MIN_AREA_ESDS * esd[o + 1] {
+                warnings.push(format!(
+                    "the line at {p:.3}° fitted to {area:.3} ± {:.3}: under {MIN_AREA_ESDS} esds, left out",
+                    esd[o + 1]
+                ));
                 continue;
             }
             let height = area * pseudo_voigt(0.0, fwhm, eta, alpha)[0];
@@ -277,6 +293,7 @@ pub fn fit_peaks(
         wavelength,
         rwp: if den > 0.0 { (num / den).sqrt() } else { 0.0 },
         fitted_points,
+        calculated,
         warnings,
     })
 }

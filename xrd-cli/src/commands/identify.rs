@@ -322,7 +322,7 @@ fn run_identify(
             bar.suspend(|| eprintln!("{label}: {}", unexplained(found)));
         }
         if let Some(out) = out {
-            let svg = out.join(format!("{}.svg", svg_name(label)));
+            let svg = out.join(format!("{}.svg", super::svg_name(label)));
             plot(&svg, library, label, found)?;
         }
     }
@@ -345,13 +345,6 @@ fn run_identify(
 fn write(path: PathBuf, text: &str) -> Result<()> {
     xrd_io::write_atomic(&path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(())
-}
-
-fn svg_name(label: &str) -> String {
-    Path::new(label)
-        .file_name()
-        .map_or_else(|| label.to_string(), |n| n.to_string_lossy().into_owned())
-        .replace(['#', '/', '\\', ' '], "_")
 }
 
 /// `file,rank,name,formula,space_group,score`: the columns phases.csv and candidates.csv share.

@@ -111,6 +111,15 @@ pub fn skipped(name: &str, error: &dyn std::fmt::Display) {
     }
 }
 
+/// A file name for the figure of pattern `label` (its file name; `#`, separators and spaces
+/// as `_`).
+pub fn svg_name(label: &str) -> String {
+    Path::new(label)
+        .file_name()
+        .map_or_else(|| label.to_string(), |n| n.to_string_lossy().into_owned())
+        .replace(['#', '/', '\\', ' '], "_")
+}
+
 /// A pattern's display name: the file, with `#k` when the file holds several patterns.
 pub fn pattern_name(file: &Path, k: usize, count: usize) -> String {
     if count > 1 {

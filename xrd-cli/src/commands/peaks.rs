@@ -3,12 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
-use xrd_cli::output::{Cell, Table};
+use xrd_cli::output::{Cell, Format, Table};
+use xrd_figures::RietveldPlot;
 use xrd_io::Wavelength;
 use xrd_jobs::{PeakRow, Peaks, PeaksOptions};
 
 use super::{
-    Context, Outcome, Result, input_files, parse_wavelength, pattern_name, skipped, wavelength_or,
+    Context, Outcome, Result, create_dir, input_files, parse_wavelength, pattern_name, skipped,
+    svg_name, wavelength_or,
 };
 
 /// Options of `xrd peaks`.
@@ -20,7 +22,8 @@ use super::{
     share η, the asymmetry of the half widths (below 0: a longer tail to low angles), the \
     background under the line and the group of lines fitted together. Lines are found 5 times \
     the noise and 1 % of the strongest above a rolling-minimum background (--noise-multiple, \
-    --min-height); a Kα2 partner is fitted with its line, not listed."
+    --min-height); a Kα2 partner is fitted with its line, not listed. --out writes the rows \
+    as peaks.csv and one SVG per pattern."
 )]
 pub struct Args {
     /// Pattern files or folders (searched one level deep).
@@ -44,6 +47,9 @@ pub struct Args {
     /// Half-width of the window fitted around a line, in FWHMs.
     #[arg(long, default_value_t = PeaksOptions::default().window)]
     pub window: f64,
+    /// Folder for peaks.csv and one SVG per pattern (observed, fitted, difference, the lines).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// The options of the peak-list job, from the flags.
@@ -81,6 +87,9 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         "background",
         "group",
     ]);
+    if let Some(out) = &args.out {
+        create_dir(out)?;
+    }
     let mut failed = 0;
     for file in &files {
         if let Err(e) = peaks_of_file(file, &args, &job, &mut table) {
@@ -89,6 +98,14 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         }
     }
     ctx.print(&table);
+    if let Some(out) = &args.out {
+        let path = out.join("peaks.csv");
+        xrd_io::write_atomic(&path, table.render(Format::Csv).as_bytes())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        if !ctx.quiet {
+            eprintln!("wrote {}/peaks.csv and one SVG per pattern", out.display());
+        }
+    }
     Ok(Outcome::skipping(failed))
 }
 
@@ -125,6 +142,24 @@ fn peaks_of_file(file: &Path, args: &Args, job: &Peaks, table: &mut Table) -> Re
         for w in &list.warnings {
             eprintln!("{name}: {w}");
         }
+        if let Some(out) = &args.out {
+            let plot = RietveldPlot {
+                title: format!(
+                    "{name}: {} lines, Rwp {:.2} % over the fitted windows",
+                    list.rows.len(),
+                    100.0 * list.rwp
+                ),
+                two_theta: pattern.two_theta().to_vec(),
+                observed: pattern.intensity().to_vec(),
+                calculated: list.calculated.clone(),
+                ticks: vec![(
+                    "lines".to_string(),
+                    list.rows.iter().map(|r| r.two_theta).collect(),
+                )],
+                curves: Vec::new(),
+            };
+            xrd_figures::rietveld(&out.join(format!("{}.svg", svg_name(&name))), &plot)?;
+        }
         for r in &list.rows {
             table.push(row(r));
         }
@@ -148,7 +183,7 @@ mod tests {
         let ids: BTreeSet<String> = command
             .get_arguments()
             .map(|a| a.get_id().to_string())
-            .filter(|id| !["help", "inputs"].contains(&id.as_str()))
+            .filter(|id| !["help", "inputs", "out"].contains(&id.as_str()))
             .collect();
         let fields: BTreeSet<String> = xrd_jobs::option_fields("peaks")
             .unwrap_or_default()
