@@ -1144,32 +1144,17 @@ fn training_figure(path: &Path, model: &Classifier) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
-    use clap::Args as _;
-
+    use super::super::flags;
     use super::Predict;
 
     /// Every option of the classification job is a flag of `xrd classify predict` with the
     /// option's default, and every flag but the inputs and --out an option.
     #[test]
     fn every_option_is_a_flag_with_the_options_default() {
-        let command = Predict::augment_args(clap::Command::new("predict"));
-        let ids: BTreeSet<String> = command
-            .get_arguments()
-            .map(|a| a.get_id().to_string())
-            .filter(|id| !["help", "inputs", "out"].contains(&id.as_str()))
-            .collect();
-        let fields: BTreeSet<String> = xrd_jobs::option_fields("classify")
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
+        let (ids, fields) =
+            flags::and_fields::<Predict>("predict", "classify", &["inputs", "out"], &[]);
         assert_eq!(ids, fields);
-        let m = command
-            .try_get_matches_from(["predict", "a.xy"])
-            .unwrap_or_else(|e| panic!("{e}"));
-        let args = <Predict as clap::FromArgMatches>::from_arg_matches(&m)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let args = flags::parse::<Predict>(&["predict", "a.xy"]);
         let o = super::options(&args.model, args.wavelength);
         assert_eq!(o, xrd_jobs::ClassifyOptions::default());
     }

@@ -600,10 +600,7 @@ fn run_evaluate(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
-    use clap::Args as _;
-
+    use super::super::flags;
     use super::Args;
 
     /// Every option of the identification job is a flag of `xrd identify` with the option's
@@ -611,27 +608,14 @@ mod tests {
     /// the inputs and --out an option.
     #[test]
     fn every_option_is_a_flag_with_the_options_default() {
-        let command = Args::augment_args(clap::Command::new("identify"));
-        let ids: BTreeSet<String> = command
-            .get_arguments()
-            .map(|a| a.get_id().to_string())
-            .filter(|id| !["help", "inputs", "out"].contains(&id.as_str()))
-            .map(|id| match id.as_str() {
-                "no_refine" => "refine".to_string(),
-                "no_builtin" => "builtin".to_string(),
-                _ => id,
-            })
-            .collect();
-        let fields: BTreeSet<String> = xrd_jobs::option_fields("identify")
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
+        let (ids, fields) = flags::and_fields::<Args>(
+            "identify",
+            "identify",
+            &["inputs", "out"],
+            &[("no_refine", "refine"), ("no_builtin", "builtin")],
+        );
         assert_eq!(ids, fields);
-        let m = command
-            .try_get_matches_from(["identify", "a.xy"])
-            .unwrap_or_else(|e| panic!("{e}"));
-        let args =
-            <Args as clap::FromArgMatches>::from_arg_matches(&m).unwrap_or_else(|e| panic!("{e}"));
+        let args = flags::parse::<Args>(&["identify", "a.xy"]);
         assert_eq!(
             super::identify_options(&args),
             xrd_jobs::IdentifyOptions::default()

@@ -161,3 +161,44 @@ pub fn wavelength_or(
 pub fn parse_wavelength(s: &str) -> std::result::Result<xrd_io::Wavelength, String> {
     s.parse().map_err(|e: xrd_io::Error| e.to_string())
 }
+
+/// What the tests of every command check: its flags are its job's options.
+#[cfg(test)]
+pub(crate) mod flags {
+    use std::collections::BTreeSet;
+
+    /// The flags of `A` (a command named `name`) by the option names of job `job`: every
+    /// argument but `--help` and those in `skip`, renamed by `rename`; and the option fields of
+    /// `job` (xrd-jobs), to compare.
+    pub fn and_fields<A: clap::Args>(
+        name: &'static str,
+        job: &str,
+        skip: &[&str],
+        rename: &[(&str, &str)],
+    ) -> (BTreeSet<String>, BTreeSet<String>) {
+        let command = A::augment_args(clap::Command::new(name));
+        let ids = command
+            .get_arguments()
+            .map(|a| a.get_id().to_string())
+            .filter(|id| id != "help" && !skip.contains(&id.as_str()))
+            .map(|id| match rename.iter().find(|(from, _)| *from == id) {
+                Some((_, to)) => to.to_string(),
+                None => id,
+            })
+            .collect();
+        let fields = xrd_jobs::option_fields(job)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        (ids, fields)
+    }
+
+    /// `A` parsed from the command line `line` (its first word the command's name).
+    pub fn parse<A: clap::Args + clap::FromArgMatches>(line: &[&str]) -> A {
+        let command = A::augment_args(clap::Command::new("command"));
+        let m = command
+            .try_get_matches_from(line)
+            .unwrap_or_else(|e| panic!("{e}"));
+        A::from_arg_matches(&m).unwrap_or_else(|e| panic!("{e}"))
+    }
+}

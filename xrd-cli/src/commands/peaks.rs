@@ -169,32 +169,16 @@ fn peaks_of_file(file: &Path, args: &Args, job: &Peaks, table: &mut Table) -> Re
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
-    use clap::Args as _;
-
+    use super::super::flags;
     use super::Args;
 
     /// Every option of the peak-list job is a flag of `xrd peaks` with the option's default,
-    /// and every flag but the inputs an option.
+    /// and every flag but the inputs and --out an option.
     #[test]
     fn every_option_is_a_flag_with_the_options_default() {
-        let command = Args::augment_args(clap::Command::new("peaks"));
-        let ids: BTreeSet<String> = command
-            .get_arguments()
-            .map(|a| a.get_id().to_string())
-            .filter(|id| !["help", "inputs", "out"].contains(&id.as_str()))
-            .collect();
-        let fields: BTreeSet<String> = xrd_jobs::option_fields("peaks")
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
+        let (ids, fields) = flags::and_fields::<Args>("peaks", "peaks", &["inputs", "out"], &[]);
         assert_eq!(ids, fields);
-        let m = command
-            .try_get_matches_from(["peaks", "a.xy"])
-            .unwrap_or_else(|e| panic!("{e}"));
-        let args =
-            <Args as clap::FromArgMatches>::from_arg_matches(&m).unwrap_or_else(|e| panic!("{e}"));
+        let args = flags::parse::<Args>(&["peaks", "a.xy"]);
         assert_eq!(super::options(&args), xrd_jobs::PeaksOptions::default());
     }
 }

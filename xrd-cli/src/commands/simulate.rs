@@ -130,32 +130,17 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
-    use clap::Args as _;
-
+    use super::super::flags;
     use super::Args;
 
     /// Every option of the simulation job is a flag of `xrd simulate`, every flag an option but
     /// the output's (--peaks, --out), and no flag gives the options other defaults.
     #[test]
     fn every_option_is_a_flag_with_the_options_default() {
-        let command = Args::augment_args(clap::Command::new("simulate"));
-        let ids: BTreeSet<String> = command
-            .get_arguments()
-            .map(|a| a.get_id().to_string())
-            .filter(|id| !["help", "peaks", "out"].contains(&id.as_str()))
-            .collect();
-        let fields: BTreeSet<String> = xrd_jobs::option_fields("simulate")
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
+        let (ids, fields) =
+            flags::and_fields::<Args>("simulate", "simulate", &["peaks", "out"], &[]);
         assert_eq!(ids, fields);
-        let m = command
-            .try_get_matches_from(["simulate", "rutile"])
-            .unwrap_or_else(|e| panic!("{e}"));
-        let args =
-            <Args as clap::FromArgMatches>::from_arg_matches(&m).unwrap_or_else(|e| panic!("{e}"));
+        let args = flags::parse::<Args>(&["simulate", "rutile"]);
         let default = xrd_jobs::SimulateOptions {
             structure: "rutile".into(),
             ..Default::default()
