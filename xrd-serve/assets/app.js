@@ -96,7 +96,8 @@
   // Columns in ascending x (d runs backwards in 2θ).
   function columns(x, ys) {
     const xs = x.map(toAxis);
-    const cols = [xs, ...ys.map((y) => y.map(yScale))];
+    // null: no value there (a gap in the curve, whatever the intensity scale).
+    const cols = [xs, ...ys.map((y) => y.map((v) => (v == null ? null : yScale(v))))];
     if (xs.length > 1 && xs[0] > xs[xs.length - 1]) cols.forEach((c) => c.reverse());
     return cols;
   }
@@ -855,7 +856,7 @@
   // One job's table at a time below the plot: a series, a batch or an identification shown
   // puts the others' away (a fit's table stays: Refine these leads to one).
   function only(id) {
-    ["series-view", "batch-view", "identify-results"].filter((v) => v !== id).forEach((v) => { $(v).innerHTML = ""; });
+    ["series-view", "batch-view", "identify-results", "peaks-view"].filter((v) => v !== id).forEach((v) => { $(v).innerHTML = ""; });
     clearCompare();
     $("series-charts").hidden = id !== "series-view";
   }
@@ -1324,6 +1325,50 @@
     $("phases").focus();
   }
 
+  // ---- peak list ---------------------------------------------------------------------------
+  async function peakList() {
+    say("peaks-error", "");
+    if (!state.open) { say("peaks-error", "Open a pattern first."); return; }
+    const q = new URLSearchParams({ file: state.open });
+    const pct = parseFloat($("peaks-min").value);
+    if (!Number.isNaN(pct)) q.set("min_height", String(pct / 100));
+    const w = $("wavelength").value.trim();
+    if (w && !$("wavelength").disabled) q.set("wavelength", w);
+    let r;
+    try {
+      r = await api(`/api/peaks?${q}`);
+    } catch (e) {
+      say("peaks-error", e.message);
+      return;
+    }
+    only("peaks-view");
+    const rows = r.rows;
+    const warnings = r.warnings.length
+      ? `<ul class="notes" data-testid="peaks-warnings">${r.warnings.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` : "";
+    $("peaks-view").innerHTML = `<h2>Peak list: ${esc(r.file)}</h2>
+      <div class="quality">${rows.length} lines · R<sub>wp</sub> <b>${fix(100 * r.rwp, 2)} %</b> over the fitted windows · λ ${fix(r.wavelength, 6)} Å</div>
+      <table class="compact" data-testid="peaks-table"><thead><tr><th>#</th><th>2θ (°)</th><th>d (Å)</th><th>height</th><th>area</th><th>I/I₀ %</th><th>FWHM (°)</th><th>η</th><th>asymmetry</th></tr></thead><tbody>
+      ${rows.map((x) => `<tr><td>${x.peak}</td><td>${esd(x.two_theta, x.two_theta_esd)}</td><td>${esd(x.d, x.d_esd)}</td><td>${fix(x.height, 0)}</td>
+        <td>${esd(x.area, x.area_esd)}</td><td>${fix(x.relative_intensity, 1)}</td><td>${esd(x.fwhm, x.fwhm_esd)}</td><td>${fix(x.eta, 2)}</td><td>${fix(x.asymmetry, 2)}</td></tr>`).join("")}</tbody></table>
+      ${warnings}
+      <p class="hint">The same list from a terminal: <code data-testid="peaks-command">${esc(r.command)}</code></p>`;
+    // Drawn as a fit: the fitted lines on their backgrounds (the observed outside the fitted
+    // windows), the lines as ticks; the last fit's table and export are put away (History
+    // brings them back).
+    const none = r.two_theta.map(() => null);
+    state.result = {
+      file: r.file, two_theta: r.two_theta, observed: r.observed, calculated: r.calculated,
+      background: none, phase_curves: [none], reference_curves: [], references: [], sigma: null,
+      difference: r.observed.map((y, i) => y - r.calculated[i]),
+      phases: [{ name: "lines", ticks: rows.map((x) => x.two_theta), hkl: rows.map((x) => [`#${x.peak}`]) }],
+    };
+    drawFit();
+    $("results").innerHTML = "";
+    $("params").hidden = true;
+    clearCompare();
+    $("export").hidden = true;
+  }
+
   // ---- batch -------------------------------------------------------------------------------
   // Pattern files only: structures, instrument files and notes in the folder are not run.
   const NOT_PATTERN = /\.(cif|mcif|vasp|poscar|prm|iparm|instprm|json|md|pdf|png|svg|gz|npz|zip)$/i;
@@ -1382,6 +1427,7 @@
   $("compare").addEventListener("click", compare);
   $("series").addEventListener("click", refineSeries);
   $("identify").addEventListener("click", identify);
+  $("peaks").addEventListener("click", peakList);
   $("batch").addEventListener("click", runBatch);
   // Suggestions follow typing (keys that change the text), not text set otherwise (undo, Refine
   // these): a list left open would cover the buttons below the input.

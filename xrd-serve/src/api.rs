@@ -59,6 +59,7 @@ pub(crate) fn route(shared: &Arc<Shared>, req: &Request) -> Response {
         ("POST", "/api/batch") => crate::batch::start(shared, req),
         ("GET", "/api/batch") => crate::batch::table(shared),
         ("GET", "/api/library") => crate::library::route(req),
+        ("GET", "/api/peaks") => crate::peaks::list(shared, req),
         (_, p) if p.starts_with("/api/") || p == "/" => Err(Response::error(
             405,
             format!("{} {p}: no such action", req.method),

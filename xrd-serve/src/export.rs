@@ -65,7 +65,7 @@ pub(crate) fn fit_csv(fit: &Fit) -> String {
 }
 
 /// A command-line word, quoted for a POSIX shell when it needs it.
-fn shell(word: &str) -> String {
+pub(crate) fn shell(word: &str) -> String {
     if !word.is_empty()
         && word
             .chars()

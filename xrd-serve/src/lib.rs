@@ -12,6 +12,7 @@ mod http;
 mod identify;
 mod job;
 mod library;
+mod peaks;
 mod series;
 mod series_map;
 mod server;

@@ -6,9 +6,11 @@ command writes; every bad input shows its error where it was made; the security 
 HTTP API; the page's compressed size and the draw time of a 12,799-point frame; a RockJock
 summation without phases (its CSV against the exported command's); the phase input's
 suggestions; an identification of the In2O3 + MnCO3 mixture with an elements filter, its phases
-refined less one; a batch over a folder with a corrupt file; a second tab during a series; the
+refined less one; its peak list against the exported `xrd peaks` command; a batch over a
+folder with a corrupt file; a second tab during a series; the
 series' charts and heat map (a click on each opening a frame; a cut frame a gap, a flag ringed).
-Saves the screenshots docs/figures/serve-refined.png, serve-identify.png and serve-series.png.
+Saves the screenshots docs/figures/serve-refined.png, serve-identify.png, serve-peaks.png and
+serve-series.png.
 
 Environment: XRD_BIN (the `xrd` binary), XRD_DATA (../shared/data), CHROMIUM (/usr/bin/chromium).
 """
@@ -555,6 +557,24 @@ def main():
             expect(page.get_by_test_id("refine")).to_be_enabled(timeout=60000)
             check(page.get_by_test_id("phase-table").locator("tbody tr").count() == len(kept),
                   f"one phase removed, {len(kept)} refined")
+
+            # The peak list of the open mixture: its table, the fit drawn, and the command shown
+            # gives the same list.
+            page.get_by_test_id("peaks-min").fill("2")
+            page.get_by_test_id("peaks").click()
+            lines = page.get_by_test_id("peaks-table").locator("tbody tr")
+            expect(lines.first).to_be_visible(timeout=30000)
+            n_lines = lines.count()
+            check(page.get_by_test_id("peaks-error").inner_text() == "", "peak list: no error")
+            words = shlex.split(page.get_by_test_id("peaks-command").inner_text().strip())
+            check(words[:2] == ["xrd", "peaks"] and "--min-height" in words, f"peak list command: {words}")
+            run = subprocess.run([XRD] + words[1:] + ["--format", "csv", "--quiet"], capture_output=True, text=True, timeout=120)
+            listed = list(csv.DictReader(io.StringIO(run.stdout)))
+            check(run.returncode == 0 and len(listed) == n_lines >= 10,
+                  f"peak list: {n_lines} lines on the page, {len(listed)} from its command ({run.stderr.strip()[:200]})")
+            shown = float(lines.first.locator("td").nth(1).inner_text().split("(")[0])
+            check(abs(shown - float(listed[0]["two_theta"])) < 1e-3, f"peak list: the first line at {shown}° as the command's")
+            page.screenshot(path=str(FIGURES / "serve-peaks.png"), full_page=True)
 
             # A batch over a folder of three files, one corrupt: its error in its row, the
             # other two refined.

@@ -6,6 +6,7 @@
 mod batch;
 mod identify;
 mod inputs;
+mod peaks;
 mod refine;
 mod security;
 mod series;
