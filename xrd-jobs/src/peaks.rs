@@ -1,4 +1,4 @@
-//! The peak-list job (`xrd peaks`, `xrd.peaks`): every line of a measured pattern by profile
+//! The peak-list job (`xrd peaks`, `xrd.fit_peaks`): every line of a measured pattern by profile
 //! fitting (xrd-refine's `peaks`), without a structure or a cell.
 
 use serde::{Deserialize, Serialize};
@@ -9,7 +9,7 @@ use xrd_refine::peaks::{FittedPeak, PeakFitParams, fit_peaks};
 use crate::error::invalid;
 use crate::{Result, measured_wavelength};
 
-/// The options of a peak list ([`Peaks`]), as `xrd peaks`'s flags, `xrd.peaks`'s keywords and
+/// The options of a peak list ([`Peaks`]), as `xrd peaks`'s flags, `xrd.fit_peaks`'s keywords and
 /// a JSON request take them; the defaults are xrd-refine's.
 ///
 /// ```
@@ -84,7 +84,7 @@ impl PeaksOptions {
     }
 }
 
-/// One line of a peak list: a row of `xrd peaks` and a dict of `xrd.peaks`.
+/// One line of a peak list: a row of `xrd peaks` and a dict of `xrd.fit_peaks`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PeakRow {
     /// The pattern's label.

@@ -167,7 +167,7 @@ const MAX_ASYMMETRY: f64 = 0.6;
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for bad `params` or a pattern of fewer than two points;
-/// [`Error::Pattern`] for negative or non-finite intensities; a line search's errors.
+/// [`Error::Pattern`] for non-finite intensities; a line search's errors.
 pub fn fit_peaks(
     pattern: &Pattern,
     wavelength: Wavelength,
@@ -219,7 +219,7 @@ pub fn fit_peaks(
             Ok(s) => s,
             Err(_) => {
                 warnings.push(format!(
-                    "{} line(s) near {:.3}°: the fit left finite values",
+                    "{} line(s) near {:.3}°: the fit left non-finite values",
                     members.len(),
                     starts[members[0]].two_theta
                 ));
@@ -253,8 +253,9 @@ pub fn fit_peaks(
                 warnings.push(format!("the line at {p:.3}° fitted to no area: left out"));
                 continue;
             }
-            // Within the noise (an amorphous hump's bump, a line another one took): left out.
-            if area < MIN_AREA_ESDS * esd[o + 1] {
+            // Within the noise (an amorphous hump's bump, a line another one took), or without
+            // an esd (a singular normal matrix): left out.
+            if esd[o + 1].is_nan() || area < MIN_AREA_ESDS * esd[o + 1] {
                 warnings.push(format!(
                     "the line at {p:.3}° fitted to {area:.3} ± {:.3}: under {MIN_AREA_ESDS} esds, left out",
                     esd[o + 1]
@@ -401,7 +402,8 @@ impl Start {
                     (false, true) => 2.0 * left,
                     (true, true) => 2.0 * left.min(right),
                 };
-                let fwhm = width.clamp(2.0 * step, 2.0);
+                // Two steps at least, 2° at most unless the steps are coarser (clamp would panic).
+                let fwhm = width.max(2.0 * step).min(2f64.max(2.0 * step));
                 let room = 0.5
                     * (t - before).min(lines.get(k + 1).map_or(f64::INFINITY, |l| l.two_theta) - t);
                 Start {
@@ -812,6 +814,20 @@ mod tests {
                 other => panic!("{name}: {other:?}"),
             }
         }
+    }
+
+    /// Steps coarser than 1° (a first width estimate of two steps above the 2° cap) fit
+    /// without a panic.
+    #[test]
+    fn coarse_steps_are_no_panic() {
+        let y: Vec<f64> = (0..60)
+            .map(|i| {
+                let x = 10.0 + 1.5 * i as f64;
+                100.0 + 5000.0 * (-(x - 40.0f64).powi(2) / 8.0).exp()
+            })
+            .collect();
+        let p = Pattern::uniform(10.0, 1.5, y).unwrap();
+        assert!(fit_peaks(&p, Wavelength::CU_KA1, &PeakFitParams::default()).is_ok());
     }
 
     #[test]
