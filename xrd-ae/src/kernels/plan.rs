@@ -128,7 +128,8 @@ impl Plan {
 
     /// Times the candidates on this machine now and returns the fastest of each knob. The
     /// blockings and the lane kernels' knobs skip their remaining candidates once one more
-    /// would end past 50 ms (33-53 ms in all on a loaded 2-core AMD EPYC). [`plan`] does this once per process.
+    /// would end past 50 ms (33-53 ms in all on a loaded 2-core AMD EPYC Zen 4, 42-51 ms on a quiet
+    /// Zen 2). [`plan`] does this once per process.
     pub fn measure() -> Plan {
         measure()
     }
@@ -355,15 +356,13 @@ fn measure() -> Plan {
     let Some(isa) = isa::isa() else {
         return plan;
     };
-    // The dense kernels and the kernel over transposed weights on a first layer's shape in
-    // small, dense inputs (the latter's time goes with the non-zero values, the others' not).
+    // The blockings of the kernel over transposed weights ranked on a first layer's shape in
+    // small, dense inputs.
     let (rows, inputs, outputs) = (48, 2048, 128);
     let w = values(outputs * inputs, 1);
     let b = values(outputs, 2);
-    let x: Vec<f32> = values(rows * inputs, 3)
-        .iter()
-        .map(|v| v.abs() + 0.01)
-        .collect();
+    let dense = |n: usize| -> Vec<f32> { values(n, 3).iter().map(|v| v.abs() + 0.01).collect() };
+    let x = dense(rows * inputs);
     let wt = sparse::transpose(&w, outputs, inputs);
     let mut out = vec![0.0f32; rows * outputs];
     let (mut sparse_time, mut last) = (Duration::MAX, Duration::ZERO);
@@ -379,26 +378,38 @@ fn measure() -> Plan {
             (sparse_time, plan.sparse) = (t, blocking);
         }
     }
-    // Its share of non-zero values at which it ties with the faster dense kernel (both run on
-    // this shape, whatever `dense` becomes).
-    let mut dense_time = best_of(3, || {
-        crate::kernels::lanes_product_with(
-            isa,
-            plan.tasks_per_thread,
-            plan.group_chunks,
-            &w,
-            &b,
-            &x,
-            rows,
-            None,
-            &mut out,
-        );
+    // Its share of non-zero values at which it ties with the dense kernel the plan runs, timed
+    // on a batch about as tall as inference gives it, its weights beyond L2: the gemm crate
+    // gains more from many rows than that kernel does, so on the small shape the two tied at
+    // 100 % non-zero on Zen 2 (family 23), which sent the paper's dense 150 × 11,900 encode to
+    // a kernel a third slower than the gemm crate; on this shape the tie is 0.84-0.87 there.
+    let (rows, inputs) = (144, 6144);
+    let w = values(outputs * inputs, 1);
+    let wt = sparse::transpose(&w, outputs, inputs);
+    let x = dense(rows * inputs);
+    let mut out = vec![0.0f32; rows * outputs];
+    let sparse_time = best_of(3, || {
+        sparse::product(isa, plan.sparse, &wt, &b, &x, rows, &mut out);
     });
-    if gemm::available() {
-        dense_time = dense_time.min(best_of(3, || {
+    let dense_time = if gemm::available() {
+        best_of(3, || {
             gemm::product(&w, &b, &x, rows, &mut out);
-        }));
-    }
+        })
+    } else {
+        best_of(3, || {
+            crate::kernels::lanes_product_with(
+                isa,
+                plan.tasks_per_thread,
+                plan.group_chunks,
+                &w,
+                &b,
+                &x,
+                rows,
+                None,
+                &mut out,
+            );
+        })
+    };
     // In hundredths, so that the text form gives it back exactly.
     let tie = dense_time.as_secs_f64() / sparse_time.as_secs_f64().max(1e-9);
     plan.sparse_below = (100.0 * tie).round().clamp(0.0, 100.0) / 100.0;

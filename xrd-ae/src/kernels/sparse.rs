@@ -3,11 +3,13 @@
 //! same columns (a batch's columns are then all non-zero somewhere, so the kernels that skip
 //! zero columns gain nothing), and, where the planner finds it faster, for dense rows too.
 //!
-//! The weights are read transposed (`inputs × outputs`, outputs rounded up to whole vectors of
-//! 16, built once per layer and kept: [`crate::Dense`]), so that one column `k` of `W` is a row of
-//! contiguous outputs: for every column non-zero in one of a group's rows, the group's
-//! accumulators (outputs across the lanes) take `x[r, k]·Wᵀ[k, ·]` as one fused multiply-add each,
-//! each weight vector loaded once for the group's rows.
+//! The weights are read transposed, in panels of 16 outputs (outputs rounded up to whole
+//! vectors, built once per layer and kept: [`crate::Dense`]), so that the 16 outputs' weights of
+//! one column `k` of `W` are contiguous and a panel's columns follow one another: for every
+//! column non-zero in one of a group's rows, the group's accumulators (outputs across the lanes)
+//! take `x[r, k]·Wᵀ[k, ·]` as one fused multiply-add each, each weight vector loaded once for the
+//! group's rows. The loops run blocks of 512 columns outermost, so that a task's rows of the block
+//! stay in L2 while the tiles of outputs pass over them.
 //!
 //! The sums are those of the `gemm` crate's path (module `gemm`): every output is
 //! `bias + chain(block 0) + chain(block 1) + …` over the same blocks of columns, each chain fused
@@ -29,20 +31,24 @@ pub(crate) fn padded(outputs: usize) -> usize {
     outputs.next_multiple_of(WIDTH)
 }
 
-/// `W` (`outputs × inputs`, row-major) transposed to `inputs × padded(outputs)`, the padding
-/// zero.
+/// `W` (`outputs × inputs`, row-major) transposed in panels of 16 outputs: panel `p` holds
+/// `Wᵀ[k, 16p .. 16p + 16]` for every column `k` in turn (`inputs × 16` values, contiguous), the
+/// outputs past `outputs` zero. A register tile then reads one contiguous stream per vector: rows
+/// of the whole `inputs × outputs` transpose, 512 bytes apart, would fall into a few sets of the
+/// L1 cache and be fetched from L2 at every pass of a group of rows.
 pub(crate) fn transpose(w: &[f32], outputs: usize, inputs: usize) -> Vec<f32> {
     let op = padded(outputs);
     let mut wt = vec![0.0f32; inputs * op];
-    // Blocks of 64 columns of W per task: each task reads 64 values of every row of W and writes
-    // 64 whole rows of Wᵀ.
-    wt.par_chunks_mut(64 * op)
+    wt.par_chunks_mut(inputs * WIDTH)
         .enumerate()
-        .for_each(|(blk, dst)| {
-            let k0 = blk * 64;
-            for (j, row) in w.chunks_exact(inputs).enumerate() {
-                for (dk, &v) in row[k0..k0 + dst.len() / op].iter().enumerate() {
-                    dst[dk * op + j] = v;
+        .for_each(|(p, dst)| {
+            for l in 0..WIDTH {
+                let j = p * WIDTH + l;
+                if j >= outputs {
+                    break;
+                }
+                for (k, &v) in w[j * inputs..(j + 1) * inputs].iter().enumerate() {
+                    dst[k * WIDTH + l] = v;
                 }
             }
         });
@@ -196,9 +202,10 @@ unsafe fn task_avx2(
 }
 
 /// One task: the rows of `xs` (each `inputs` long) into `out` (each `b.len()` long), groups of
-/// `G` rows with `T` vectors of outputs in registers. Loops: tiles of outputs, blocks of columns,
-/// groups, so that a tile's block of `Wᵀ` (512 × 16·T values) stays in L2 while every group of
-/// the task meets it.
+/// `G` rows with `T` vectors of outputs in registers. Loops: blocks of columns, tiles of outputs,
+/// groups, so that the task's rows of a block (512 columns) stay in L2 while every tile passes
+/// over them, and a tile's block of `Wᵀ` (512 × 16·T values, `T` contiguous streams) stays in L1
+/// or L2 while every group meets it.
 #[inline(always)]
 unsafe fn task<V: V16, const G: usize, const T: usize>(
     wt: &[f32],
@@ -230,10 +237,10 @@ unsafe fn task<V: V16, const G: usize, const T: usize>(
         runs(&rows[r..r + n], inputs, blocks, &mut rs, &mut offs);
         all_runs.push((rs.clone(), offs.clone()));
     }
-    let mut v0 = 0;
-    while v0 < vectors {
-        let tv = T.min(vectors - v0);
-        for (bi, _) in blocks.iter().enumerate() {
+    for bi in 0..blocks.len() {
+        let mut v0 = 0;
+        while v0 < vectors {
+            let tv = T.min(vectors - v0);
             for (&(r, n), (rs, offs)) in groups.iter().zip(&all_runs) {
                 let runs = &rs[offs[bi]..offs[bi + 1]];
                 if runs.is_empty() {
@@ -244,22 +251,22 @@ unsafe fn task<V: V16, const G: usize, const T: usize>(
                 // exist in `wt` and `tot`, and every run lies within the row.
                 unsafe {
                     if n == G && tv == T {
-                        chains::<V, G, T>(wt, op, v0, &rows[r..r + G], runs, t);
+                        chains::<V, G, T>(wt, inputs, op, v0, &rows[r..r + G], runs, t);
                     } else if n == G {
                         for v in v0..v0 + tv {
-                            chains::<V, G, 1>(wt, op, v, &rows[r..r + G], runs, t);
+                            chains::<V, G, 1>(wt, inputs, op, v, &rows[r..r + G], runs, t);
                         }
                     } else if tv == T {
-                        chains::<V, 1, T>(wt, op, v0, &rows[r..r + 1], runs, t);
+                        chains::<V, 1, T>(wt, inputs, op, v0, &rows[r..r + 1], runs, t);
                     } else {
                         for v in v0..v0 + tv {
-                            chains::<V, 1, 1>(wt, op, v, &rows[r..r + 1], runs, t);
+                            chains::<V, 1, 1>(wt, inputs, op, v, &rows[r..r + 1], runs, t);
                         }
                     }
                 }
             }
+            v0 += tv;
         }
-        v0 += tv;
     }
     for (o, t) in out.chunks_exact_mut(outputs).zip(tot.chunks_exact(op)) {
         o.copy_from_slice(&t[..outputs]);
@@ -271,11 +278,13 @@ unsafe fn task<V: V16, const G: usize, const T: usize>(
 /// rows' padded totals, one after the other).
 ///
 /// # Safety
-/// The CPU must run `V`; `wt` must hold `op` outputs per column for every column of `runs`,
-/// vectors `v0..v0 + U` must lie within `op`, and `tot` must hold `N` padded rows.
+/// The CPU must run `V`; `wt` must be [`transpose`]'s panels of `inputs` columns, every column
+/// of `runs` below `inputs`, vectors `v0..v0 + U` within `op`, and `tot` must hold `N` padded
+/// rows.
 #[inline(always)]
 unsafe fn chains<V: V16, const N: usize, const U: usize>(
     wt: &[f32],
+    inputs: usize,
     op: usize,
     v0: usize,
     xs: &[&[f32]],
@@ -283,17 +292,20 @@ unsafe fn chains<V: V16, const N: usize, const U: usize>(
     tot: &mut [f32],
 ) {
     debug_assert!(xs.len() == N && (v0 + U) * WIDTH <= op && tot.len() >= N * op);
+    debug_assert!(wt.len() >= op * inputs);
     // SAFETY: as the caller guarantees (see above); every column k of a run is < inputs, so
-    // x[k] and Wᵀ[k, v0·16 .. (v0 + U)·16] are in bounds.
+    // x[k] and Wᵀ[k, (v0 + u)·16 ..][..16] (panel v0 + u) are in bounds.
     unsafe {
         let mut acc = [[V::zero(); U]; N];
-        let base = wt.as_ptr().add(v0 * WIDTH);
+        let mut panels = [wt.as_ptr(); U];
+        for (u, p) in panels.iter_mut().enumerate() {
+            *p = wt.as_ptr().add((v0 + u) * inputs * WIDTH);
+        }
         for &(s, e) in runs {
             for k in s as usize..e as usize {
-                let wk = base.add(k * op);
                 let mut w = [V::zero(); U];
                 for (u, wv) in w.iter_mut().enumerate() {
-                    *wv = V::load(wk.add(u * WIDTH));
+                    *wv = V::load(panels[u].add(k * WIDTH));
                 }
                 for (n, a) in acc.iter_mut().enumerate() {
                     let xv = V::splat(*xs.get_unchecked(n).get_unchecked(k));
