@@ -33,11 +33,15 @@ impl Cell {
         }
     }
 
-    /// A number shown with `decimals` decimals; JSON keeps every digit (null when not finite).
+    /// A number shown with `decimals` decimals; JSON keeps every digit. Not finite (an esd
+    /// that could not be had): an empty cell, JSON null.
     pub fn number(x: f64, decimals: usize) -> Self {
-        Self {
-            text: format!("{x:.decimals$}"),
-            json: serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number),
+        match serde_json::Number::from_f64(x) {
+            Some(n) => Self {
+                text: format!("{x:.decimals$}"),
+                json: Value::Number(n),
+            },
+            None => Self::empty(),
         }
     }
 

@@ -1018,6 +1018,30 @@ mod tests {
         assert_eq!(serde_json::to_value(&old).unwrap(), json);
     }
 
+    /// A pattern of one point holds no line: this crate's InvalidParameter (as the docs of
+    /// `lines` say), not xrd-io's error wrapped.
+    #[test]
+    fn a_pattern_of_one_point_is_refused_as_invalid_parameter() {
+        let one = Pattern::new(vec![30.0], vec![1.0]).unwrap();
+        for r in [
+            Indexer::default().lines(&one, LAMBDA).map(|_| ()),
+            Indexer::default()
+                .index_pattern_at(&one, LAMBDA)
+                .map(|_| ()),
+        ] {
+            assert!(
+                matches!(
+                    r,
+                    Err(Error::InvalidParameter(xrd_io::InvalidParameter {
+                        name: "pattern",
+                        ..
+                    }))
+                ),
+                "{r:?}"
+            );
+        }
+    }
+
     #[test]
     fn refuses_bad_lines() {
         let p = Indexer::default();

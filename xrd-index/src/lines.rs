@@ -4,8 +4,8 @@
 use xrd_io::observed::LineSearch;
 use xrd_io::{Pattern, Wavelength};
 
-use crate::Result;
 use crate::params::IndexingParams;
+use crate::{Error, Result};
 
 /// One observed line ([`xrd_io::observed::ObservedLine`]).
 pub use xrd_io::observed::ObservedLine as Line;
@@ -23,9 +23,11 @@ pub(crate) fn observed_lines(
         .min_separation(params.min_separation)
         .background_window(params.background_window)
         .alpha2_tolerance(params.tolerance);
-    Ok(xrd_io::observed::observed_lines(
-        pattern, wavelength, &search,
-    )?)
+    // A refused setting or pattern as this crate's own InvalidParameter, as the docs say.
+    xrd_io::observed::observed_lines(pattern, wavelength, &search).map_err(|e| match e {
+        xrd_io::Error::InvalidParameter(p) => Error::InvalidParameter(p),
+        other => Error::Io(other),
+    })
 }
 
 /// The lines in d*² with what converts 2θ errors into d*² errors.

@@ -93,7 +93,8 @@ pub struct PeakRow {
     pub peak: usize,
     /// Position (° 2θ).
     pub two_theta: f64,
-    /// Its esd.
+    /// Its esd. Every esd is NaN (an empty cell, JSON null) where the fit held its parameter at
+    /// a limit; a warning says which.
     pub two_theta_esd: f64,
     /// d-spacing (Å).
     pub d: f64,

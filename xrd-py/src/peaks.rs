@@ -1,6 +1,7 @@
 //! `xrd.fit_peaks`: the peak list of a measured pattern by profile fitting (xrd-jobs' `Peaks`),
 //! the rows of `xrd peaks`.
 
+use pyo3::exceptions::PyUserWarning;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use xrd_jobs::{Peaks, PeaksOptions};
@@ -15,7 +16,9 @@ use crate::pattern::{pattern_arg, wavelength_of};
 /// `background_window` (2°), `min_separation` (0.08°) apart; `window` (4) FWHMs are fitted
 /// around each. Each dict has file, peak, two_theta, two_theta_esd, d, d_esd, height, area,
 /// area_esd, relative_intensity, fwhm, fwhm_esd, integral_breadth, eta, asymmetry, background
-/// and group (lines fitted together share it).
+/// and group (lines fitted together share it); an esd is nan where the fit held its parameter
+/// at a limit. What the command prints as warnings (lines left out under 3 esds of area, groups
+/// that did not converge, parameters at a limit) comes as Python warnings (`UserWarning`).
 #[pyfunction]
 #[pyo3(signature = (pattern, wavelength=None, min_height=None, noise_multiple=None, min_separation=None, background_window=None, window=None))]
 #[allow(clippy::too_many_arguments)]
@@ -41,6 +44,14 @@ pub fn fit_peaks<'py>(
     let job = Peaks::new(options).py()?;
     let (label, pattern) = pattern_arg(py, pattern)?;
     let list = py.detach(|| job.run(&label, &pattern)).py()?;
+    if !list.warnings.is_empty() {
+        let warnings = py.import("warnings")?;
+        let category = py.get_type::<PyUserWarning>();
+        for w in &list.warnings {
+            // stacklevel 2: the warning names the caller's line.
+            warnings.call_method1("warn", (format!("{label}: {w}"), &category, 2))?;
+        }
+    }
     list.rows
         .iter()
         .map(|r| {

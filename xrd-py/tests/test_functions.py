@@ -237,6 +237,10 @@ def test_fit_peaks_is_the_commands(data, cli):
     assert all(not conforms(r, FittedLine) for r in ours), [conforms(r, FittedLine) for r in ours]
     with pytest.raises(ValueError, match="min_height"):
         xrd.fit_peaks(str(path), min_height=2.0)
+    # Thresholds in the noise: the lines under 3 esds are left out, and Python is told.
+    with pytest.warns(UserWarning, match="under 3 esds, left out"):
+        low = xrd.fit_peaks(str(path), min_height=0.001, noise_multiple=2)
+    assert len(low) > 7
 
 
 def test_classify_is_the_commands(data, cli):

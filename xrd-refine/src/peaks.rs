@@ -98,13 +98,15 @@ impl PeakFitParams {
 pub struct FittedPeak {
     /// Position, degrees 2θ.
     pub two_theta: f64,
-    /// Its estimated standard deviation.
+    /// Its estimated standard deviation. Every esd here is NaN where its parameter ended at a
+    /// limit of the fit (a warning says so): held there, it has none.
     pub two_theta_esd: f64,
     /// d-spacing (Å) at the fit's wavelength (Kα1 of a doublet).
     pub d_spacing: f64,
     /// Its estimated standard deviation.
     pub d_spacing_esd: f64,
-    /// Height of the profile above the background, on the pattern's scale.
+    /// Height of the profile above the background, on the pattern's scale: the Kα1
+    /// component's, so below the observed maximum by the Kα2 line's share where the two overlap.
     pub height: f64,
     /// Integrated intensity (degrees × the pattern's scale), Kα2 not included.
     pub area: f64,
@@ -262,6 +264,20 @@ pub fn fit_peaks(
                 ));
                 continue;
             }
+            // At a bound: listed, without that esd, and said (a position at the edge of its
+            // reach wanted to go further: another line's, or none).
+            if esd[o].is_nan() {
+                warnings.push(format!(
+                    "the line at {p:.3}°: its position at the edge of its reach (±{:.3}°), no esd",
+                    starts[members[k]].reach
+                ));
+            }
+            if esd[o + 2].is_nan() {
+                warnings.push(format!(
+                    "the line at {p:.3}°: its FWHM {fwhm:.4}° at a limit (half a step, or five \
+                     times its first estimate), no esd"
+                ));
+            }
             let height = area * pseudo_voigt(0.0, fwhm, eta, alpha)[0];
             let (d, d_esd) = d_spacing(p, esd[o], wavelength.angstrom());
             peaks.push(FittedPeak {
@@ -315,7 +331,9 @@ fn d_spacing(two_theta: f64, esd: f64, lambda: f64) -> (f64, f64) {
     (d, 0.5 * d / theta.tan() * esd.to_radians())
 }
 
-/// 1/σ² where the pattern carries σ, else 1/max(y, half the median).
+/// 1/σ² where the pattern carries σ, else 1/max(y, half the median of the positive
+/// intensities): a floor, so that near-zero points (a background subtracted to 0) do not take
+/// all the weight.
 fn weights(pattern: &Pattern) -> Vec<f64> {
     if let Some(s) = pattern.sigma() {
         let floor = s
@@ -327,11 +345,14 @@ fn weights(pattern: &Pattern) -> Vec<f64> {
         return s.iter().map(|v| 1.0 / v.max(floor).powi(2)).collect();
     }
     let y = pattern.intensity();
-    let mut sorted: Vec<f64> = y.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let median = sorted[sorted.len() / 2];
-    let top = sorted[sorted.len() - 1];
-    let floor = (0.5 * median).max(1e-9 * top.abs()).max(f64::MIN_POSITIVE);
+    let mut positive: Vec<f64> = y.iter().copied().filter(|v| *v > 0.0).collect();
+    positive.sort_by(f64::total_cmp);
+    let (median, top) = match (positive.get(positive.len() / 2), positive.last()) {
+        (Some(&m), Some(&t)) => (m, t),
+        // Nothing above zero: equal weights.
+        _ => (2.0, 1.0),
+    };
+    let floor = (0.5 * median).max(1e-9 * top).max(f64::MIN_POSITIVE);
     y.iter().map(|v| 1.0 / v.max(floor)).collect()
 }
 
@@ -602,7 +623,8 @@ impl Group<'_> {
     }
 
     /// The esd of every variable: √(diag (JᵀWJ)⁻¹ × χ²/(n − m)) over the variables inside
-    /// their bounds (those at a bound: 0).
+    /// their bounds, those at a bound held fixed (as refinement programs hold a parameter at its
+    /// limit) and without an esd (NaN): 0 would read as exact.
     fn esds(&self, v: &[f64], chi2: f64) -> Vec<f64> {
         let (j, _, _) = self.jacobian(v);
         let normal = j.tr_mul(&j);
@@ -614,13 +636,11 @@ impl Group<'_> {
             .collect();
         let dof = (self.x.len() as f64 - free.len() as f64).max(1.0);
         let sub = DMatrix::from_fn(free.len(), free.len(), |a, b| normal[(free[a], free[b])]);
-        let mut esd = vec![0.0; v.len()];
+        let mut esd = vec![f64::NAN; v.len()];
         if let Some(inverse) = sub.try_inverse() {
             for (a, &c) in free.iter().enumerate() {
                 esd[c] = (inverse[(a, a)].max(0.0) * chi2 / dof).sqrt();
             }
-        } else {
-            esd.iter_mut().for_each(|e| *e = f64::NAN);
         }
         esd
     }
@@ -734,6 +754,43 @@ mod tests {
                     j[(i, c)]
                 );
             }
+        }
+    }
+
+    /// A variable held at its limit has no esd (NaN, not 0, which would read as exact); the
+    /// others keep theirs.
+    #[test]
+    fn a_variable_at_its_bound_has_no_esd() {
+        let p = pattern(&LINES, Some(3));
+        let partner = Partner::of(Wavelength::CU_KA).unwrap();
+        let (x, y) = (&p.two_theta()[1400..1700], &p.intensity()[1400..1700]);
+        let w: Vec<f64> = y.iter().map(|v| 1.0 / v.max(1.0)).collect();
+        let free = (f64::NEG_INFINITY, f64::INFINITY);
+        let line = [
+            free,
+            (0.0, f64::INFINITY),
+            (0.005, 0.5),
+            (0.0, 1.0),
+            (-0.6, 0.6),
+        ];
+        let bounds: Vec<_> = [free, free].into_iter().chain(line).chain(line).collect();
+        let g = Group {
+            x,
+            y,
+            w: &w,
+            partner: Some(&partner),
+            centre: 35.5,
+            bounds,
+        };
+        // The second line's η at 0 (a Gaussian): at its lower bound.
+        let v = [
+            180.0, -1.2, 35.2, 1500.0, 0.08, 0.5, -0.1, 35.4, 800.0, 0.08, 0.0, -0.1,
+        ];
+        let (_, _, chi2) = g.jacobian(&v);
+        let esd = g.esds(&v, chi2);
+        assert!(esd[10].is_nan(), "{esd:?}");
+        for (c, e) in esd.iter().enumerate().filter(|&(c, _)| c != 10) {
+            assert!(e.is_finite() && *e > 0.0, "variable {c}: {esd:?}");
         }
     }
 

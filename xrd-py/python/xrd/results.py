@@ -144,7 +144,8 @@ class IndexedCell(TypedDict):
 
 
 class FittedLine(TypedDict):
-    """One line of ``xrd.fit_peaks``'s peak list."""
+    """One line of ``xrd.fit_peaks``'s peak list (an esd is nan where the fit held its
+    parameter at a limit; a ``UserWarning`` says which)."""
 
     file: str
     peak: int
