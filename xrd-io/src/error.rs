@@ -61,6 +61,16 @@ pub enum Error {
         /// What was still missing.
         expected: String,
     },
+    /// `file#k` asked for a pattern the file does not hold (see [`crate::read`]).
+    #[error("{}: no pattern {number} (the file holds {count}, numbered from 1)", path.display())]
+    NoSuchPattern {
+        /// The file.
+        path: PathBuf,
+        /// The pattern asked for (from 1).
+        number: usize,
+        /// Patterns in the file.
+        count: usize,
+    },
     /// The input holds no data points.
     #[error("{file}: no data points found (expected {expected})")]
     NoData {

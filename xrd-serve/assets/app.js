@@ -351,7 +351,7 @@
       const li = document.createElement("li");
       li.dataset.name = name;
       li.title = name;
-      if (name === state.open) li.className = "open";
+      if (state.open && name === fileOf(state.open)) li.className = "open";
       const box = document.createElement("input");
       box.type = "checkbox";
       box.title = "overlay";
@@ -394,6 +394,14 @@
     idLib.value = dirs.includes(keepId) ? keepId : "";
   }
 
+  // The served file of an open name: the name itself, or `file` of `file#k` (pattern k of a
+  // file holding several, as the command line names it and the server reads it).
+  function fileOf(name) {
+    if (state.files.includes(name)) return name;
+    const m = /^(.*)#\d+$/.exec(name);
+    return m ? m[1] : name;
+  }
+
   async function fetchPattern(name) {
     if (!state.patterns.has(name)) state.patterns.set(name, await api(url("/api/pattern", { file: name })));
     return state.patterns.get(name);
@@ -430,9 +438,21 @@
     const rows = [
       ["file", p.name], ["format", p.format], ["points", p.points + (p.decimated ? ` (drawn ${p.x.length})` : "")],
       ["2θ range", `${fix(p.range[0], 3)} – ${fix(p.range[1], 3)}°`], ["step", p.step ? `${fix(p.step, 5)}°` : "uneven"],
-      ["λ", p.wavelength || "not in the file"], ["patterns", p.patterns],
+      ["λ", p.wavelength || "not in the file"],
     ];
-    $("info").innerHTML = rows.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join("");
+    let html = rows.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join("");
+    if (p.patterns > 1) {
+      // A file of several patterns (banks, ranges, rows of an array): each opens as file#k,
+      // which every action and exported command then reads alone.
+      const at = p.number || 1;
+      const opts = Array.from({ length: p.patterns }, (_, k) => `<option value="${k + 1}"${k + 1 === at ? " selected" : ""}>${k + 1}</option>`).join("");
+      html += `<tr><td>pattern</td><td><select id="pattern-number" data-testid="pattern-number" title="the file holds ${p.patterns} patterns">${opts}</select> of ${p.patterns}</td></tr>`;
+    } else {
+      html += `<tr><td>patterns</td><td>${esc(p.patterns)}</td></tr>`;
+    }
+    $("info").innerHTML = html;
+    const pick = $("pattern-number");
+    if (pick) pick.addEventListener("change", () => openPattern(`${fileOf(p.name)}#${pick.value}`));
     $("wavelength").disabled = !!p.wavelength;
     $("wavelength").title = p.wavelength ? "the file gives its wavelength" : "used for the d/Q axes and the refinement";
   }
@@ -839,7 +859,7 @@
   async function refineSeries() {
     say("series-error", "");
     if (!state.open) { say("series-error", "Open a file of the folder first."); return; }
-    const ext = state.open.split(".").pop().toLowerCase();
+    const ext = fileOf(state.open).split(".").pop().toLowerCase();
     const files = folderFiles().filter((f) => f.split(".").pop().toLowerCase() === ext);
     const o = options();
     delete o.standard;

@@ -112,27 +112,91 @@ fn json_ok(v: &Value) -> Response {
     Response::json(200, v)
 }
 
-/// Reads the served file `name` (every pattern in it).
-pub(crate) fn read_patterns(
-    shared: &Shared,
-    name: &str,
-) -> Result<(PathBuf, Vec<xrd_io::Pattern>, String), Response> {
-    let path = shared.served.resolve(name).map_err(denied)?;
+/// The patterns of a served file, as [`read_patterns`] reads them.
+pub(crate) struct Served {
+    /// The file's path; `file#k` when the name picked pattern `k` (which `xrd` reads back as
+    /// that pattern alone).
+    pub path: PathBuf,
+    /// Every pattern of the file, or the one picked.
+    pub patterns: Vec<xrd_io::Pattern>,
+    /// The format detected (its `Debug` name).
+    pub format: String,
+    /// Patterns in the file.
+    pub in_file: usize,
+    /// The pattern picked by `name#k` (from 1).
+    pub number: Option<usize>,
+}
+
+/// Reads the served file `name`: every pattern in it, or pattern `k` alone when `name` is
+/// `file#k` (a served file's name and a number from 1, as the command line labels one of several
+/// patterns in a file) and no served file is called that.
+pub(crate) fn read_patterns(shared: &Shared, name: &str) -> Result<Served, Response> {
+    let (path, number) = match shared.served.resolve(name) {
+        Ok(path) => (path, None),
+        // Only a name that is no served file may pick a pattern: one refused as outside the
+        // served folders stays refused.
+        Err(denied_whole @ Denied::NotFound(_)) => match name.rsplit_once('#') {
+            Some((file, digits))
+                if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                let path = shared
+                    .served
+                    .resolve(file)
+                    .map_err(|_| denied(denied_whole))?;
+                let number = digits
+                    .parse()
+                    .map_err(|_| Response::error(404, format!("{name}: no such pattern")))?;
+                (path, Some(number))
+            }
+            _ => return Err(denied(denied_whole)),
+        },
+        Err(outside) => return Err(denied(outside)),
+    };
     let bytes = std::fs::read(&path).map_err(|e| Response::error(404, format!("{name}: {e}")))?;
     let hint = path.file_name().map(|n| n.to_string_lossy().into_owned());
     let format = xrd_io::detect_format(&bytes, hint.as_deref())
         .map_err(|e| Response::error(400, format!("{name}: {e}")))?;
-    let patterns = xrd_io::read_bytes(&bytes, hint.as_deref())
+    let mut patterns = xrd_io::read_bytes(&bytes, hint.as_deref())
         .map_err(|e| Response::error(400, format!("{name}: {e}")))?;
-    Ok((path, patterns, format!("{format:?}")))
+    let in_file = patterns.len();
+    let path = match number {
+        None => path,
+        Some(n) => {
+            if n == 0 || n > in_file {
+                return Err(Response::error(
+                    404,
+                    format!("{name}: no pattern {n} (the file holds {in_file}, numbered from 1)"),
+                ));
+            }
+            patterns = vec![patterns.swap_remove(n - 1)];
+            let mut picked = path.into_os_string();
+            picked.push(format!("#{n}"));
+            PathBuf::from(picked)
+        }
+    };
+    Ok(Served {
+        path,
+        patterns,
+        format: format!("{format:?}"),
+        in_file,
+        number,
+    })
 }
 
-fn pattern_info(name: &str, format: &str, count: usize, p: &xrd_io::Pattern) -> Value {
+/// What the page shows of a pattern; `patterns` counts the file's, `number` is the one picked
+/// by `file#k` (null otherwise).
+fn pattern_info(
+    name: &str,
+    format: &str,
+    (count, number): (usize, Option<usize>),
+    p: &xrd_io::Pattern,
+) -> Value {
     let (lo, hi) = p.range();
     json!({
         "name": name,
         "format": format,
         "patterns": count,
+        "number": number,
         "points": p.len(),
         "range": [lo, hi],
         "step": p.step(),
@@ -146,7 +210,13 @@ fn pattern(shared: &Shared, req: &Request) -> Answer {
     let name = req
         .param("file")
         .ok_or_else(|| Response::error(400, "file= is missing"))?;
-    let (_, patterns, format) = read_patterns(shared, name)?;
+    let Served {
+        patterns,
+        format,
+        in_file,
+        number,
+        ..
+    } = read_patterns(shared, name)?;
     let k: usize = req
         .param("pattern")
         .and_then(|s| s.parse().ok())
@@ -160,7 +230,7 @@ fn pattern(shared: &Shared, req: &Request) -> Answer {
         .unwrap_or(DEFAULT_BUCKETS)
         .clamp(100, 100_000);
     let (x, y) = decimate::min_max(p.two_theta(), p.intensity(), buckets);
-    let mut info = pattern_info(name, &format, patterns.len(), p);
+    let mut info = pattern_info(name, &format, (in_file, number), p);
     info["decimated"] = json!(x.len() < p.len());
     info["x"] = json!(x);
     info["y"] = json!(y);
@@ -194,7 +264,7 @@ fn upload(shared: &Shared, req: &Request) -> Answer {
             .map_err(|e| Response::error(400, format!("{name}: {e}")))?;
         let format = xrd_io::detect_format(&req.body, Some(name))
             .map_or_else(|_| "?".to_string(), |f| format!("{f:?}"));
-        pattern_info(name, &format, patterns.len(), &patterns[0])
+        pattern_info(name, &format, (patterns.len(), None), &patterns[0])
     };
     let path = shared.served.upload_path(name);
     std::fs::write(&path, &req.body)
@@ -395,23 +465,34 @@ fn refine(shared: &Arc<Shared>, req: &Request) -> Answer {
 type Prepared = (PathBuf, xrd_io::Pattern, String, Refine, RefineOptions);
 
 /// The served file `name`'s pattern `k` and its label as the command line gives it (the path,
-/// `#k` for one of several patterns in a file).
+/// `#k` for one of several patterns in a file); the path returned is the label's, so that a
+/// command built on it reads this pattern alone.
 pub(crate) fn labelled_pattern(
     shared: &Shared,
     name: &str,
     k: usize,
 ) -> Result<(PathBuf, xrd_io::Pattern, String), Response> {
-    let (path, patterns, _) = read_patterns(shared, name)?;
+    let Served {
+        path,
+        patterns,
+        in_file,
+        number,
+        ..
+    } = read_patterns(shared, name)?;
     let count = patterns.len();
     let pattern = patterns
         .into_iter()
         .nth(k)
-        .ok_or_else(|| Response::error(404, format!("{name}: no pattern {k}")))?;
-    let label = if count > 1 {
-        format!("{}#{}", path.display(), k + 1)
+        .ok_or_else(|| Response::error(404, format!("{name}: no pattern {}", k + 1)))?;
+    let path = if number.is_none() && in_file > 1 {
+        let mut picked = path.into_os_string();
+        picked.push(format!("#{}", k + 1));
+        PathBuf::from(picked)
     } else {
-        path.display().to_string()
+        path
     };
+    debug_assert!(count == 1 || number.is_none());
+    let label = path.display().to_string();
     Ok((path, pattern, label))
 }
 

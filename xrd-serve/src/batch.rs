@@ -77,8 +77,8 @@ fn file_rows(
     runner: Runner<'_>,
     control: &Control,
 ) -> Result<Vec<Value>, JobError> {
-    let (path, patterns, _) = match read_patterns(shared, name) {
-        Ok(p) => p,
+    let (path, patterns) = match read_patterns(shared, name) {
+        Ok(s) => (s.path, s.patterns),
         Err(e) => return Ok(vec![json!({ "file": name, "error": e.message() })]),
     };
     let count = patterns.len();

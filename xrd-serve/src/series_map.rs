@@ -48,7 +48,8 @@ pub(crate) fn route(shared: &Shared, req: &Request) -> Result<Response, Response
     let reads: Vec<Read> = files
         .iter()
         .map(|f| match read_patterns(shared, f) {
-            Ok((_, patterns, _)) => patterns
+            Ok(served) => served
+                .patterns
                 .into_iter()
                 .next()
                 .map(|p| (p.two_theta().to_vec(), p.intensity().to_vec()))

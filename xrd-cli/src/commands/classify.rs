@@ -131,7 +131,7 @@ pub struct Evaluate {
 pub struct Predict {
     #[command(flatten)]
     pub model: Model,
-    /// Pattern files or folders (searched one level deep).
+    /// Pattern files or folders (searched one level deep); `FILE#k` is pattern k (from 1) of a file of several.
     #[arg(required = true, value_name = "FILE")]
     pub inputs: Vec<PathBuf>,
     /// Folder for predictions.csv.

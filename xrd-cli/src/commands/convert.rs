@@ -47,7 +47,7 @@ impl To {
     output per pattern, named FILE-1, FILE-2, …; the output never replaces its input."
 )]
 pub struct Args {
-    /// Pattern files or folders (searched one level deep) in any format xrd reads.
+    /// Pattern files or folders (searched one level deep) in any format xrd reads; `FILE#k` is pattern k (from 1) of a file of several.
     #[arg(required = true, value_name = "FILE")]
     pub inputs: Vec<PathBuf>,
     /// The output format.

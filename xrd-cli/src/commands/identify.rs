@@ -36,7 +36,7 @@ const DEFAULT_DATA: &str = "../shared/data/measured/rruff_dev.npz";
 pub struct Args {
     #[command(subcommand)]
     pub command: Option<Sub>,
-    /// Pattern files or folders (searched one level deep).
+    /// Pattern files or folders (searched one level deep); `FILE#k` is pattern k (from 1) of a file of several.
     #[arg(required = true, value_name = "FILE")]
     pub inputs: Vec<PathBuf>,
     /// Folder for phases.csv, candidates.csv, unexplained.csv and the SVGs.

@@ -21,7 +21,7 @@ use super::{
     best. --all lists the best cell of every metric tried, accepted or not."
 )]
 pub struct Args {
-    /// Pattern files or folders (searched one level deep).
+    /// Pattern files or folders (searched one level deep); `FILE#k` is pattern k (from 1) of a file of several.
     #[arg(required = true, value_name = "FILE")]
     pub inputs: Vec<PathBuf>,
     /// Wavelength of patterns whose file does not give one (anode, line or Å; default Cu Kα).

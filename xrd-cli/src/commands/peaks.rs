@@ -26,7 +26,7 @@ use super::{
     as peaks.csv and one SVG per pattern."
 )]
 pub struct Args {
-    /// Pattern files or folders (searched one level deep).
+    /// Pattern files or folders (searched one level deep); `FILE#k` is pattern k (from 1) of a file of several.
     #[arg(required = true, value_name = "FILE")]
     pub inputs: Vec<PathBuf>,
     /// Wavelength of patterns whose file does not give one (anode, line or Å; default Cu Kα).

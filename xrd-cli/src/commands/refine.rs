@@ -34,7 +34,7 @@ use super::{
     parameter), one refined CIF per phase and rietveld.svg."
 )]
 pub struct Args {
-    /// Pattern files or folders (searched one level deep); each is refined with the same phases.
+    /// Pattern files or folders (searched one level deep); `FILE#k` is pattern k (from 1) of a file of several; each is refined with the same phases.
     #[arg(required = true, value_name = "FILE")]
     pub inputs: Vec<PathBuf>,
     /// A phase to refine (repeatable): library id, mineral name, formula or CIF/POSCAR path.

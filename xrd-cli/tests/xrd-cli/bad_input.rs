@@ -160,3 +160,34 @@ fn bad_values_fail_with_one_line_naming_them() {
         );
     }
 }
+
+#[test]
+fn file_hash_k_reads_pattern_k_alone_and_refuses_one_past_the_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("three.gsa");
+    std::fs::write(
+        &file,
+        "t\nBANK 1 2 1 CONST 500 5 0 0 ESD\n     100       5     200       7\n\
+         BANK 2 2 1 CONST 0 0 0 0 FXYE\n 1000.0 3.0 0.5\n 1010.0 4.0 0.6\n\
+         BANK 3 2 1 CONST 0 0 0 0 ALT\n 2000 1.5 0.1 2002 2.5 0.2\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let all = xrd(&["--format", "csv", "convert", "--out", arg(&out), arg(&file)]);
+    assert_eq!(all.ok().lines().count(), 4, "{}", all.stdout);
+    let second = format!("{}#2", file.display());
+    let run = xrd(&["--format", "csv", "convert", "--out", arg(&out), &second]);
+    let rows: Vec<&str> = run.ok().lines().collect();
+    assert_eq!(rows.len(), 2, "{}", run.stdout);
+    assert!(rows[1].contains("three.gsa#2"), "{}", rows[1]);
+    let written = std::fs::read_to_string(out.join("three.xy")).unwrap();
+    let first = written.lines().find(|l| !l.starts_with('#')).unwrap();
+    assert!(first.trim_start().starts_with("10"), "{first}");
+    xrd(&[
+        "convert",
+        "--out",
+        arg(&out),
+        &format!("{}#4", file.display()),
+    ])
+    .failed(1, "no pattern 4 (the file holds 3");
+}

@@ -19,7 +19,7 @@ mod xrdml;
 pub(crate) use archive::Archive;
 pub use archive::MAX_MEMBER_BYTES;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::NO_FILE;
 use crate::{Error, Format, Location, Pattern, Result};
@@ -211,10 +211,45 @@ fn read_json(bytes: &[u8], file: &str) -> Result<Vec<Pattern>> {
 
 /// Reads every pattern of the file at `path` (format detected from its content).
 ///
+/// A path `file#k` that names no file while `file` does reads pattern `k` (from 1) of `file`
+/// alone: the name the command line gives one of several patterns in a file (a bank of a GSAS
+/// file, a range of a Bruker RAW file), so that such a name can be handed back to any command.
+///
 /// # Errors
-/// [`Error::File`] when the file cannot be read, otherwise as [`read_bytes`].
+/// [`Error::File`] when the file cannot be read, [`Error::NoSuchPattern`] when `file#k` asks for
+/// a pattern the file does not hold, otherwise as [`read_bytes`].
 pub fn read(path: impl AsRef<Path>) -> Result<Vec<Pattern>> {
     let path = path.as_ref();
+    if let Some((file, number)) = pattern_number(path) {
+        let all = read_file(&file)?;
+        let count = all.len();
+        return match number.checked_sub(1).and_then(|k| all.into_iter().nth(k)) {
+            Some(p) => Ok(vec![p]),
+            None => Err(Error::NoSuchPattern {
+                path: file,
+                number,
+                count,
+            }),
+        };
+    }
+    read_file(path)
+}
+
+/// `(file, k)` when `path` is `file#k` (`k` decimal digits) and names no file while `file`
+/// does: pattern `k` (from 1) of `file`, as [`read`] takes it. `None` for every other path,
+/// a file whose name holds `#` among them.
+pub fn pattern_number(path: &Path) -> Option<(PathBuf, usize)> {
+    let text = path.to_str()?;
+    let (file, digits) = text.rsplit_once('#')?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || path.exists() {
+        return None;
+    }
+    let file = PathBuf::from(file);
+    let number = digits.parse().ok()?;
+    file.is_file().then_some((file, number))
+}
+
+fn read_file(path: &Path) -> Result<Vec<Pattern>> {
     let bytes = std::fs::read(path).map_err(|source| Error::File {
         path: path.to_owned(),
         source,

@@ -9,6 +9,7 @@
 mod errors;
 mod fixtures;
 mod numpy;
+mod pattern_number;
 mod real_files;
 mod robustness;
 mod series;
