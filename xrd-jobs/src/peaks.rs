@@ -160,6 +160,9 @@ pub struct PeakList {
     pub rows: Vec<PeakRow>,
     /// Weighted profile R over the fitted windows.
     pub rwp: f64,
+    /// The correlation time of the fit's residuals in points (1 for independent errors); every
+    /// esd is multiplied by its square root (see `xrd_refine::peaks::PeakFit`).
+    pub correlation_time: f64,
     /// The fitted lines and backgrounds at every point of the pattern (the observed outside
     /// the fitted windows).
     pub calculated: Vec<f64>,
@@ -204,6 +207,7 @@ impl Peaks {
                 .map(|(k, p)| PeakRow::of(label, k, p))
                 .collect(),
             rwp: fit.rwp,
+            correlation_time: fit.correlation_time,
             calculated: fit.calculated,
             warnings: fit.warnings,
         })

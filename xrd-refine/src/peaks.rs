@@ -142,6 +142,10 @@ pub struct PeakFit {
     pub rwp: f64,
     /// Points inside the fitted windows.
     pub fitted_points: usize,
+    /// The correlation time of the fit's weighted residuals, in points (1 for independent
+    /// errors; a strip detector's or a smoothed file's neighbouring points share theirs): every
+    /// esd is multiplied by its square root.
+    pub correlation_time: f64,
     /// The fitted lines and backgrounds at every point of the pattern; outside the fitted
     /// windows, the observed intensity.
     pub calculated: Vec<f64>,
@@ -157,6 +161,41 @@ const AREA_LORENTZ: f64 = std::f64::consts::FRAC_PI_2;
 const GAUSS_EXP: f64 = 2.772_588_722_239_781;
 /// Parameters of a line: position, area, FWHM, η, asymmetry.
 const PER_LINE: usize = 5;
+/// Lags at most in the residuals' correlation time.
+const MAX_LAG: usize = 64;
+
+/// The correlation time τ = 1 + 2 Σ ρ_k of the residual runs `runs` (the weighted residuals of
+/// each group, contiguous points), the sum taken while the autocorrelation ρ_k stays above its
+/// noise (2/√n) and k ≤ [`MAX_LAG`]; at least 1. For independent errors τ is 1; the variance of
+/// a mean over n points is τ/n of one point's.
+fn correlation_time<'a>(runs: impl Iterator<Item = &'a [f64]> + Clone) -> f64 {
+    let (n, c0) = runs.clone().fold((0usize, 0.0), |(n, c), r| {
+        (n + r.len(), c + r.iter().map(|e| e * e).sum::<f64>())
+    });
+    if n < 2 * MAX_LAG || c0 <= 0.0 {
+        return 1.0;
+    }
+    let noise = 2.0 / (n as f64).sqrt();
+    let mut tau = 1.0;
+    for k in 1..=MAX_LAG {
+        let ck: f64 = runs
+            .clone()
+            .map(|r| {
+                r.iter()
+                    .zip(&r[k.min(r.len())..])
+                    .map(|(a, b)| a * b)
+                    .sum::<f64>()
+            })
+            .sum();
+        let rho = ck / c0;
+        if rho <= noise {
+            break;
+        }
+        tau += 2.0 * rho;
+    }
+    tau
+}
+
 /// A line is listed when its area is at least this many esds.
 const MIN_AREA_ESDS: f64 = 3.0;
 /// The largest asymmetry: one half of a line at most four times as wide as the other.
@@ -164,8 +203,10 @@ const MAX_ASYMMETRY: f64 = 0.6;
 
 /// Fits the lines of `pattern` measured at `wavelength` (see the module's documentation).
 /// Weights are 1/σ² where the pattern carries its σ, else those of counting statistics
-/// (1/max(y, half the median intensity)); esds are scaled by each group's reduced χ². A line
-/// whose area is under 3 esds is left out, with a warning.
+/// (1/max(y, half the median intensity)); esds are scaled by each group's reduced χ² and by
+/// the square root of the residuals' correlation time (neighbouring points whose errors are
+/// shared, as a strip detector's channels or a smoothed file's; [`PeakFit::correlation_time`]).
+/// A line whose area is under 3 esds is left out, with a warning.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for bad `params` or a pattern of fewer than two points;
@@ -197,6 +238,8 @@ pub fn fit_peaks(
     let (mut num, mut den, mut fitted_points) = (0.0, 0.0, 0);
     let mut calculated = y.to_vec();
     let lm = LevenbergMarquardt::new(params.max_iterations, 1e-10);
+    // Per group fitted: its number, lines, centre, values, esds and weighted residuals.
+    let mut solved_groups = Vec::new();
     for (g, (range, members)) in groups.iter().enumerate() {
         let group = Group {
             x: &x[range.clone()],
@@ -248,6 +291,14 @@ pub fn fit_peaks(
             .sum::<f64>();
         let esd = group.esds(&v, chi2);
         debug_assert_eq!(r.len(), group.x.len());
+        solved_groups.push((g, members, group.centre, v, esd, r));
+    }
+    // Least squares takes the points' errors for independent; a detector's neighbouring
+    // channels, or a smoothed file, share theirs, and the esds must grow by the square root of
+    // the residuals' correlation time (1 for white noise).
+    let tau = correlation_time(solved_groups.iter().map(|(.., r)| r.as_slice()));
+    for (g, members, centre, v, esd, _) in solved_groups {
+        let esd: Vec<f64> = esd.iter().map(|e| e * tau.sqrt()).collect();
         for k in 0..members.len() {
             let o = 2 + PER_LINE * k;
             let (p, area, fwhm, eta, alpha) = (v[o], v[o + 1], v[o + 2], v[o + 3], v[o + 4]);
@@ -294,7 +345,7 @@ pub fn fit_peaks(
                 asymmetry: alpha,
                 integral_breadth: area / height,
                 relative_intensity: 0.0,
-                background: v[0] + v[1] * (p - group.centre),
+                background: v[0] + v[1] * (p - centre),
                 group: g,
             });
         }
@@ -310,6 +361,7 @@ pub fn fit_peaks(
         wavelength,
         rwp: if den > 0.0 { (num / den).sqrt() } else { 0.0 },
         fitted_points,
+        correlation_time: tau,
         calculated,
         warnings,
     })
@@ -822,6 +874,33 @@ mod tests {
     /// Over 24 noisy copies, every position and area error measured against its esd: the esds
     /// are neither too small nor too large (an RMS of error/esd near 1), and the lines come back
     /// within a thousandth of a degree.
+    #[test]
+    fn the_correlation_time_is_one_for_white_noise_and_the_length_of_a_moving_sum() {
+        // Uniform noise from a fixed xorshift, in runs of 500 as groups give them.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let white: Vec<f64> = (0..20_000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+            })
+            .collect();
+        let runs = |v: &[f64]| v.chunks(500).map(<[f64]>::to_vec).collect::<Vec<_>>();
+        let tau = |v: &[f64]| {
+            let r = runs(v);
+            correlation_time(r.iter().map(Vec::as_slice))
+        };
+        let t1 = tau(&white);
+        assert!((1.0..1.1).contains(&t1), "white: {t1}");
+        // A moving sum of 5 points: ρ_k = (5 − k)/5, so τ = 5.
+        let smooth: Vec<f64> = white.windows(5).map(|w| w.iter().sum()).collect();
+        let t5 = tau(&smooth);
+        assert!((4.6..5.3).contains(&t5), "moving sum of 5: {t5}");
+        // Too few points to tell: 1.
+        assert_eq!(tau(&smooth[..100]), 1.0);
+    }
+
     #[test]
     fn esds_match_the_scatter_of_noisy_fits() {
         let (mut z_pos, mut z_area, mut n) = (0.0, 0.0, 0.0);

@@ -1366,7 +1366,7 @@
     const warnings = r.warnings.length
       ? `<ul class="notes" data-testid="peaks-warnings">${r.warnings.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` : "";
     $("peaks-view").innerHTML = `<h2>Peak list: ${esc(r.file)}</h2>
-      <div class="quality">${rows.length} lines · R<sub>wp</sub> <b>${fix(100 * r.rwp, 2)} %</b> over the fitted windows · λ ${fix(r.wavelength, 6)} Å</div>
+      <div class="quality">${rows.length} lines · R<sub>wp</sub> <b>${fix(100 * r.rwp, 2)} %</b> over the fitted windows · λ ${fix(r.wavelength, 6)} Å${r.correlation_time > 1.05 ? ` · <span title="neighbouring points share their noise (a strip detector, a smoothed file): the esds are multiplied by √τ">residuals' correlation time ${fix(r.correlation_time, 1)} points, esds × ${fix(Math.sqrt(r.correlation_time), 2)}</span>` : ""}</div>
       <table class="compact" data-testid="peaks-table"><thead><tr><th>#</th><th>2θ (°)</th><th>d (Å)</th><th>height</th><th>area</th><th>I/I₀ %</th><th>FWHM (°)</th><th>η</th><th>asymmetry</th></tr></thead><tbody>
       ${rows.map((x) => `<tr><td>${x.peak}</td><td>${esd(x.two_theta, x.two_theta_esd)}</td><td>${esd(x.d, x.d_esd)}</td><td>${fix(x.height, 0)}</td>
         <td>${esd(x.area, x.area_esd)}</td><td>${fix(x.relative_intensity, 1)}</td><td>${esd(x.fwhm, x.fwhm_esd)}</td><td>${fix(x.eta, 2)}</td><td>${fix(x.asymmetry, 2)}</td></tr>`).join("")}</tbody></table>

@@ -70,6 +70,7 @@ pub(crate) fn list(shared: &Shared, req: &Request) -> Result<Response, Response>
         "wavelength": list.wavelength.angstrom(),
         "rows": list.rows,
         "rwp": list.rwp,
+        "correlation_time": list.correlation_time,
         "warnings": list.warnings,
         "two_theta": pattern.two_theta(),
         "observed": pattern.intensity(),

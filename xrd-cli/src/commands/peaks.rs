@@ -17,7 +17,8 @@ use super::{
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "One row per line: its position and d-spacing with their esds (from the \
-    fit, scaled by its reduced χ²), height above the background, area (Kα2 not included) and \
+    fit, scaled by its reduced χ² and by the square root of its residuals' correlation time, \
+    for neighbouring points that share their noise), height above the background, area (Kα2 not included) and \
     its esd, intensity relative to the strongest area, FWHM, integral breadth, the Lorentzian \
     share η, the asymmetry of the half widths (below 0: a longer tail to low angles), the \
     background under the line and the group of lines fitted together. Lines are found 5 times \

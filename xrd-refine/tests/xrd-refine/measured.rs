@@ -103,3 +103,31 @@ fn the_peak_list_of_a_measured_scan_is_the_cubic_cell_s() {
     assert!((a - 4.445).abs() < 0.0015, "a {a}");
     assert!(worst < 0.004, "worst line {worst}° off (a {a}, zero {z})");
 }
+
+/// A nanocrystalline anatase scan whose neighbouring points share their noise (the
+/// point-to-point scatter a third of the counting noise): its wiggles are no lines. With esds
+/// that took the points' errors for independent, twelve of them were listed (FWHM 0.005-0.13°
+/// beside anatase's 0.5-1.5°).
+#[test]
+fn a_scan_of_correlated_noise_lists_its_lines_and_not_its_wiggles() {
+    let Some(path) = xrd_testdata::shared_data("real/autoxrd_TiO2.xy") else {
+        return;
+    };
+    let pattern = xrd_io::read(&path).unwrap().remove(0);
+    let fit = xrd_refine::peaks::fit_peaks(
+        &pattern,
+        Wavelength::CU_KA,
+        &xrd_refine::peaks::PeakFitParams::default(),
+    )
+    .unwrap();
+    assert!(fit.correlation_time > 8.0, "{}", fit.correlation_time);
+    let widths: Vec<(f64, f64)> = fit.peaks.iter().map(|p| (p.two_theta, p.fwhm)).collect();
+    assert!(widths.iter().all(|&(_, w)| w > 0.3), "{widths:?}");
+    // Anatase's 101, 004 (with 103 and 112), 200, 105 + 211 and 204; rutile's 110 beside them.
+    for line in [25.28, 37.85, 48.02, 53.90, 55.05, 62.68, 27.33] {
+        assert!(
+            widths.iter().any(|&(t, _)| (t - line).abs() < 0.05),
+            "{line}: {widths:?}"
+        );
+    }
+}

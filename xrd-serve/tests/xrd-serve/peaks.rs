@@ -25,6 +25,12 @@ fn the_peak_list_of_a_served_scan_is_the_commands() {
         assert_eq!(got["area"].as_f64().unwrap(), want.area);
     }
     assert_eq!(rows[1]["relative_intensity"].as_f64().unwrap(), 100.0);
+    // The scan's neighbouring points share their noise: the esds grew by √τ, τ given.
+    assert_eq!(
+        v["correlation_time"].as_f64().unwrap(),
+        list.correlation_time
+    );
+    assert!(list.correlation_time > 2.0, "{}", list.correlation_time);
     let n = v["two_theta"].as_array().unwrap().len();
     assert_eq!(v["calculated"].as_array().unwrap().len(), n);
     assert_eq!(v["observed"].as_array().unwrap().len(), n);
