@@ -35,21 +35,23 @@ fn bixbyite_and_anatase_of_a_weighed_mixture() {
     );
 }
 
+/// The peak list of the shared scan `rel` with the default settings at Cu Kα (none without the
+/// shared data).
+fn default_peak_list(rel: &str) -> Option<xrd_refine::peaks::PeakFit> {
+    let path = xrd_testdata::shared_data(rel)?;
+    let pattern = xrd_io::read(&path).unwrap().remove(0);
+    let params = xrd_refine::peaks::PeakFitParams::default();
+    Some(xrd_refine::peaks::fit_peaks(&pattern, Wavelength::CU_KA, &params).unwrap())
+}
+
 /// The peak list of a measured lab scan of MnO (rock salt, XRD-AutoAnalyzer's data; Cu Kα as
 /// `xrd index` assumes): every line is one of a face-centred cubic cell's, and the cell and zero
 /// shift fitted to the positions put every line back within a few thousandths of a degree.
 #[test]
 fn the_peak_list_of_a_measured_scan_is_the_cubic_cell_s() {
-    let Some(path) = xrd_testdata::shared_data("real/autoxrd_MnO.xy") else {
+    let Some(fit) = default_peak_list("real/autoxrd_MnO.xy") else {
         return;
     };
-    let pattern = xrd_io::read(&path).unwrap().remove(0);
-    let fit = xrd_refine::peaks::fit_peaks(
-        &pattern,
-        Wavelength::CU_KA,
-        &xrd_refine::peaks::PeakFitParams::default(),
-    )
-    .unwrap();
     assert!(fit.warnings.is_empty(), "{:?}", fit.warnings);
     let lambda = Wavelength::CU_KA.angstrom();
     // h² + k² + l² of each line from the strongest (200) line's cell.
@@ -110,16 +112,9 @@ fn the_peak_list_of_a_measured_scan_is_the_cubic_cell_s() {
 /// beside anatase's 0.5-1.5°).
 #[test]
 fn a_scan_of_correlated_noise_lists_its_lines_and_not_its_wiggles() {
-    let Some(path) = xrd_testdata::shared_data("real/autoxrd_TiO2.xy") else {
+    let Some(fit) = default_peak_list("real/autoxrd_TiO2.xy") else {
         return;
     };
-    let pattern = xrd_io::read(&path).unwrap().remove(0);
-    let fit = xrd_refine::peaks::fit_peaks(
-        &pattern,
-        Wavelength::CU_KA,
-        &xrd_refine::peaks::PeakFitParams::default(),
-    )
-    .unwrap();
     assert!(fit.correlation_time > 8.0, "{}", fit.correlation_time);
     let widths: Vec<(f64, f64)> = fit.peaks.iter().map(|p| (p.two_theta, p.fwhm)).collect();
     assert!(widths.iter().all(|&(_, w)| w > 0.3), "{widths:?}");
