@@ -43,7 +43,10 @@ pub use folder::{LoadFailure, LoadReport};
 pub use format::Format;
 #[cfg(feature = "formats")]
 #[cfg_attr(docsrs, doc(cfg(feature = "formats")))]
-pub use formats::{MAX_MEMBER_BYTES, detect_format, pattern_number, read, read_as, read_bytes};
+pub use formats::{
+    MAX_MEMBER_BYTES, detect_format, pattern_number, read, read_as, read_bytes,
+    split_pattern_number,
+};
 pub use grid::Grid;
 pub use indexed_peak::IndexedPeak;
 pub use noise::{MIN_PEAK_SIGMAS, noise_sigma, peak_sigmas};

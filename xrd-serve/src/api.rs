@@ -135,20 +135,15 @@ pub(crate) fn read_patterns(shared: &Shared, name: &str) -> Result<Served, Respo
         Ok(path) => (path, None),
         // Only a name that is no served file may pick a pattern: one refused as outside the
         // served folders stays refused.
-        Err(denied_whole @ Denied::NotFound(_)) => match name.rsplit_once('#') {
-            Some((file, digits))
-                if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) =>
-            {
+        Err(denied_whole @ Denied::NotFound(_)) => match xrd_io::split_pattern_number(name) {
+            Some((file, number)) => {
                 let path = shared
                     .served
                     .resolve(file)
                     .map_err(|_| denied(denied_whole))?;
-                let number = digits
-                    .parse()
-                    .map_err(|_| Response::error(404, format!("{name}: no such pattern")))?;
                 (path, Some(number))
             }
-            _ => return Err(denied(denied_whole)),
+            None => return Err(denied(denied_whole)),
         },
         Err(outside) => return Err(denied(outside)),
     };
@@ -169,9 +164,7 @@ pub(crate) fn read_patterns(shared: &Shared, name: &str) -> Result<Served, Respo
                 ));
             }
             patterns = vec![patterns.swap_remove(n - 1)];
-            let mut picked = path.into_os_string();
-            picked.push(format!("#{n}"));
-            PathBuf::from(picked)
+            numbered(path, n)
         }
     };
     Ok(Served {
@@ -181,6 +174,13 @@ pub(crate) fn read_patterns(shared: &Shared, name: &str) -> Result<Served, Respo
         in_file,
         number,
     })
+}
+
+/// `path#n`: pattern `n` (from 1) of the file at `path`, as `xrd_io::read` takes it.
+fn numbered(path: PathBuf, n: usize) -> PathBuf {
+    let mut picked = path.into_os_string();
+    picked.push(format!("#{n}"));
+    PathBuf::from(picked)
 }
 
 /// What the page shows of a pattern; `patterns` counts the file's, `number` is the one picked
@@ -479,19 +479,15 @@ pub(crate) fn labelled_pattern(
         number,
         ..
     } = read_patterns(shared, name)?;
-    let count = patterns.len();
     let pattern = patterns
         .into_iter()
         .nth(k)
         .ok_or_else(|| Response::error(404, format!("{name}: no pattern {}", k + 1)))?;
     let path = if number.is_none() && in_file > 1 {
-        let mut picked = path.into_os_string();
-        picked.push(format!("#{}", k + 1));
-        PathBuf::from(picked)
+        numbered(path, k + 1)
     } else {
         path
     };
-    debug_assert!(count == 1 || number.is_none());
     let label = path.display().to_string();
     Ok((path, pattern, label))
 }

@@ -239,14 +239,22 @@ pub fn read(path: impl AsRef<Path>) -> Result<Vec<Pattern>> {
 /// does: pattern `k` (from 1) of `file`, as [`read`] takes it. `None` for every other path,
 /// a file whose name holds `#` among them.
 pub fn pattern_number(path: &Path) -> Option<(PathBuf, usize)> {
-    let text = path.to_str()?;
-    let (file, digits) = text.rsplit_once('#')?;
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || path.exists() {
+    let (file, number) = split_pattern_number(path.to_str()?)?;
+    if path.exists() {
         return None;
     }
     let file = PathBuf::from(file);
-    let number = digits.parse().ok()?;
     file.is_file().then_some((file, number))
+}
+
+/// `(file, k)` of a name `file#k` (`k` decimal digits), whatever exists: the form of
+/// [`pattern_number`] for names that are not paths (a served file's, say). `None` otherwise.
+pub fn split_pattern_number(name: &str) -> Option<(&str, usize)> {
+    let (file, digits) = name.rsplit_once('#')?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((file, digits.parse().ok()?))
 }
 
 fn read_file(path: &Path) -> Result<Vec<Pattern>> {
