@@ -33,6 +33,9 @@ pub struct PeaksOptions {
     pub background_window: f64,
     /// Half-width of the window fitted around a line, in FWHMs.
     pub window: f64,
+    /// Lines fitted together at most; longer chains of overlapping windows are cut at their
+    /// deepest valleys.
+    pub max_group_lines: usize,
 }
 
 impl Default for PeaksOptions {
@@ -45,6 +48,7 @@ impl Default for PeaksOptions {
             min_separation: search.get_min_separation(),
             background_window: search.get_background_window(),
             window: fit.get_window(),
+            max_group_lines: fit.get_max_group_lines(),
         }
     }
 }
@@ -60,7 +64,10 @@ impl PeaksOptions {
             .noise_multiple(self.noise_multiple)
             .min_separation(self.min_separation)
             .background_window(self.background_window);
-        let params = PeakFitParams::default().search(search).window(self.window);
+        let params = PeakFitParams::default()
+            .search(search)
+            .window(self.window)
+            .max_group_lines(self.max_group_lines);
         params.check().map_err(|e| match e {
             xrd_refine::Error::InvalidParameter(p) => invalid(
                 if p.name == "relative_height" {

@@ -14,13 +14,14 @@ use crate::pattern::{pattern_arg, wavelength_of};
 /// neighbours fitted together. Lines stand `noise_multiple` (5) times the noise and
 /// `min_height` (1 %) of the strongest above a rolling-minimum background of
 /// `background_window` (2°), `min_separation` (0.08°) apart; `window` (4) FWHMs are fitted
-/// around each. Each dict has file, peak, two_theta, two_theta_esd, d, d_esd, height, area,
+/// around each; `max_group_lines` (16) at most are fitted together, a longer chain of
+/// overlapping windows cut at its deepest valleys. Each dict has file, peak, two_theta, two_theta_esd, d, d_esd, height, area,
 /// area_esd, relative_intensity, fwhm, fwhm_esd, integral_breadth, eta, asymmetry, background
 /// and group (lines fitted together share it); an esd is nan where the fit held its parameter
 /// at a limit. What the command prints as warnings (lines left out under 3 esds of area, groups
 /// that did not converge, parameters at a limit) comes as Python warnings (`UserWarning`).
 #[pyfunction]
-#[pyo3(signature = (pattern, wavelength=None, min_height=None, noise_multiple=None, min_separation=None, background_window=None, window=None))]
+#[pyo3(signature = (pattern, wavelength=None, min_height=None, noise_multiple=None, min_separation=None, background_window=None, window=None, max_group_lines=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn fit_peaks<'py>(
     py: Python<'py>,
@@ -31,6 +32,7 @@ pub fn fit_peaks<'py>(
     min_separation: Option<f64>,
     background_window: Option<f64>,
     window: Option<f64>,
+    max_group_lines: Option<usize>,
 ) -> PyResult<Vec<Bound<'py, PyDict>>> {
     let d = PeaksOptions::default();
     let options = PeaksOptions {
@@ -40,6 +42,7 @@ pub fn fit_peaks<'py>(
         min_separation: min_separation.unwrap_or(d.min_separation),
         background_window: background_window.unwrap_or(d.background_window),
         window: window.unwrap_or(d.window),
+        max_group_lines: max_group_lines.unwrap_or(d.max_group_lines),
     };
     let job = Peaks::new(options).py()?;
     let (label, pattern) = pattern_arg(py, pattern)?;

@@ -237,10 +237,18 @@ def test_fit_peaks_is_the_commands(data, cli):
     assert all(not conforms(r, FittedLine) for r in ours), [conforms(r, FittedLine) for r in ours]
     with pytest.raises(ValueError, match="min_height"):
         xrd.fit_peaks(str(path), min_height=2.0)
-    # Thresholds in the noise: the lines under 3 esds are left out, and Python is told.
-    with pytest.warns(UserWarning, match="under 3 esds, left out"):
+    with pytest.raises(ValueError, match="max_group_lines"):
+        xrd.fit_peaks(str(path), max_group_lines=0)
+    # Thresholds in the noise: the lines under 3 esds are left out, the chains of 74, 63 and 187
+    # lines are cut into groups of 16, and Python is told.
+    with pytest.warns(UserWarning) as told:
         low = xrd.fit_peaks(str(path), min_height=0.001, noise_multiple=2)
+    said = [str(w.message) for w in told]
+    assert any("under 3 esds, left out" in w for w in said)
+    assert any("187 lines whose windows overlap" in w and "cut at their deepest valleys" in w
+               for w in said), said
     assert len(low) > 7
+    assert max(sum(r["group"] == g for r in low) for g in {r["group"] for r in low}) <= 16
 
 
 def test_classify_is_the_commands(data, cli):

@@ -48,6 +48,10 @@ pub struct Args {
     /// Half-width of the window fitted around a line, in FWHMs.
     #[arg(long, default_value_t = PeaksOptions::default().window)]
     pub window: f64,
+    /// Lines fitted together at most: a longer chain of overlapping windows is cut at its
+    /// deepest valleys into groups of this many, each refitted with its neighbours' lines held.
+    #[arg(long, default_value_t = PeaksOptions::default().max_group_lines)]
+    pub max_group_lines: usize,
     /// Folder for peaks.csv and one SVG per pattern (observed, fitted, difference, the lines).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -62,6 +66,7 @@ fn options(args: &Args) -> PeaksOptions {
         min_separation: args.min_separation,
         background_window: args.background_window,
         window: args.window,
+        max_group_lines: args.max_group_lines,
     }
 }
 

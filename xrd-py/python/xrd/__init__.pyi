@@ -195,6 +195,7 @@ def fit_peaks(
     min_separation: Optional[float] = None,
     background_window: Optional[float] = None,
     window: Optional[float] = None,
+    max_group_lines: Optional[int] = None,
 ) -> list[FittedLine]: ...
 def classify(
     pattern: PatternLike,
