@@ -264,6 +264,13 @@ mod tests {
                     ..Default::default()
                 },
             ),
+            (
+                "max_group_lines",
+                PeaksOptions {
+                    max_group_lines: 0,
+                    ..Default::default()
+                },
+            ),
         ];
         for (name, o) in bad {
             match Peaks::new(o) {

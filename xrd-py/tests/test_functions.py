@@ -245,7 +245,7 @@ def test_fit_peaks_is_the_commands(data, cli):
         low = xrd.fit_peaks(str(path), min_height=0.001, noise_multiple=2)
     said = [str(w.message) for w in told]
     assert any("under 3 esds, left out" in w for w in said)
-    assert any("187 lines whose windows overlap" in w and "cut at their deepest valleys" in w
+    assert any("187 lines whose windows overlap" in w and "fitted in 22 groups of 16 at most" in w
                for w in said), said
     assert len(low) > 7
     assert max(sum(r["group"] == g for r in low) for g in {r["group"] for r in low}) <= 16
