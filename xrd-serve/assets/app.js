@@ -10,6 +10,8 @@
   }
   const $ = (id) => document.getElementById(id);
   const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"];
+  // Patterns of one file of several overlaid at most (a file of rows may hold thousands).
+  const OVERLAY_MAX = 16;
   const state = {
     files: [],
     open: null, // name of the pattern shown
@@ -264,7 +266,9 @@
 
   function drawPatterns() {
     destroyPlots();
-    const names = [state.open, ...[...state.overlay].filter((n) => n !== state.open)].filter((n) => state.patterns.has(n));
+    // `file` and `file#1` are one pattern: drawn once.
+    const same = (n) => (fileOf(n) !== n && n.endsWith("#1") ? fileOf(n) : n);
+    const names = [state.open, ...[...state.overlay].filter((n) => same(n) !== same(state.open))].filter((n) => state.patterns.has(n));
     if (!names.length) return;
     const tables = names.map((n) => {
       const p = state.patterns.get(n);
@@ -355,7 +359,7 @@
       const box = document.createElement("input");
       box.type = "checkbox";
       box.title = "overlay";
-      box.checked = state.overlay.has(name);
+      box.checked = [...state.overlay].some((n) => fileOf(n) === name);
       box.addEventListener("click", (e) => { e.stopPropagation(); toggleOverlay(name, box.checked); });
       const span = document.createElement("span");
       span.textContent = name;
@@ -420,15 +424,26 @@
     }
   }
 
+  // Checking a file overlays its pattern, or each of the patterns of a file of several (banks,
+  // ranges, scans, rows) as `file#k`, the first OVERLAY_MAX of them; unchecking removes them all.
   async function toggleOverlay(name, on) {
     say("files-error", "");
     try {
-      if (on) { await fetchPattern(name); state.overlay.add(name); } else state.overlay.delete(name);
+      if (on) {
+        const p = await fetchPattern(name);
+        const count = Math.min(p.patterns || 1, OVERLAY_MAX);
+        const names = count > 1 ? Array.from({ length: count }, (_, k) => `${name}#${k + 1}`) : [name];
+        for (const n of names) await fetchPattern(n);
+        names.forEach((n) => state.overlay.add(n));
+        if (p.patterns > count) say("files-error", `${name}: the first ${count} of its ${p.patterns} patterns overlaid; open any one by its number`);
+      } else {
+        for (const n of [...state.overlay]) if (fileOf(n) === name) state.overlay.delete(n);
+      }
       if (!state.open) state.open = name;
       state.result = state.result && state.result.file === state.open ? state.result : null;
       drawPatterns();
     } catch (e) {
-      state.overlay.delete(name);
+      for (const n of [...state.overlay]) if (fileOf(n) === name) state.overlay.delete(n);
       say("files-error", e.message);
       renderFiles();
     }

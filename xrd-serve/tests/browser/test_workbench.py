@@ -617,6 +617,15 @@ def main():
             expect(page.get_by_test_id("info")).to_contain_text("banks/two.fxye#1")
             check(page.get_by_test_id("info").inner_text().replace("two.fxye#1", "two.fxye") == first_range,
                   "pattern 1 again: the same as the file opened")
+            # Its overlay box overlays each of its patterns, pattern 1 (open) drawn once.
+            page.locator('#files li[data-name="banks/two.fxye"] input').check()
+            labels = "window.xrdWorkbench.plot.series.slice(1).map((s) => s.label)"
+            page.wait_for_function(f"{labels}.length === 2", timeout=10000)
+            check(page.evaluate(labels) == ["two.fxye#1", "two.fxye#2"],
+                  f"overlay of a file of two: both its patterns ({page.evaluate(labels)})")
+            page.screenshot(path=str(FIGURES / "serve-patterns.png"), full_page=True)
+            page.locator('#files li[data-name="banks/two.fxye"] input').uncheck()
+            page.wait_for_function(f"{labels}.length === 1", timeout=10000)
 
             # A batch over a folder of three files, one corrupt: its error in its row, the
             # other two refined.
