@@ -148,6 +148,15 @@ fn peaks_of_file(file: &Path, args: &Args, job: &Peaks, table: &mut Table) -> Re
         for w in &list.warnings {
             eprintln!("{name}: {w}");
         }
+        // What the table has no column for, as the workbench's peak view says it.
+        eprintln!(
+            "{name}: {} lines, Rwp {:.2} % over the fitted windows, residuals' correlation \
+             time {:.1} points (esds × {:.2})",
+            list.rows.len(),
+            100.0 * list.rwp,
+            list.correlation_time,
+            list.correlation_time.sqrt()
+        );
         if let Some(out) = &args.out {
             let plot = RietveldPlot {
                 title: format!(

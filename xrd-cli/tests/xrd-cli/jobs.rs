@@ -501,6 +501,46 @@ fn identify_names_the_three_phases_of_a_mixture_and_lists_what_one_leaves_unexpl
     );
 }
 
+/// The peak list of the MnO scan: its seven rock-salt lines on stdout, and on stderr what the
+/// table has no column for (Rwp, the residuals' correlation time); a chain too long for one
+/// group is cut, and said.
+#[test]
+fn peaks_lists_mno_s_lines_and_says_its_fit() {
+    let Some(mno) = shared_data("real/autoxrd_MnO.xy") else {
+        return;
+    };
+    let run = xrd(&["--format", "csv", "peaks", arg(&mno)]);
+    let rows = csv_rows(run.ok());
+    assert_eq!(rows.len(), 8, "{rows:?}");
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("7 lines, Rwp"))
+        .unwrap_or_else(|| panic!("{}", run.stderr));
+    // Measured: Rwp 1.74 %, correlation time 3.7 points, esds × 1.91.
+    assert!(
+        line.contains("correlation time 3.7 points (esds × 1.9"),
+        "{line}"
+    );
+    let cut = xrd(&[
+        "--format",
+        "csv",
+        "peaks",
+        "--max-group-lines",
+        "1",
+        "--window",
+        "50",
+        arg(&mno),
+    ]);
+    assert_eq!(csv_rows(cut.ok()).len(), 8, "{}", cut.stderr);
+    assert!(
+        cut.stderr
+            .contains("groups of 1 at most, cut at their deepest valleys"),
+        "{}",
+        cut.stderr
+    );
+}
+
 #[test]
 fn index_finds_the_rock_salt_cell_of_mno() {
     let Some(mno) = shared_data("real/autoxrd_MnO.xy") else {
