@@ -383,7 +383,7 @@ pub fn fit_peaks(
         }
         fitted_points += group.x.len();
         calculated[range.clone()].copy_from_slice(&group.model(&v, None));
-        let (_, r, chi2) = group.jacobian(&v);
+        let (j, r, chi2) = group.jacobian(&v);
         num += chi2;
         den += group
             .y
@@ -391,7 +391,7 @@ pub fn fit_peaks(
             .zip(group.w)
             .map(|(y, w)| w * y * y)
             .sum::<f64>();
-        let esd = group.esds(&v, chi2);
+        let esd = group.esds(&v, &j, chi2);
         debug_assert_eq!(r.len(), group.x.len());
         solved_groups.push((g, members, group.centre, v, esd, r));
     }
@@ -590,9 +590,7 @@ impl Start {
             })
             .collect()
     }
-}
 
-impl Start {
     /// The 2θ span of its window: `window` first FWHMs below it and above its partner.
     fn window(&self, partner: Option<&Partner>, window: f64) -> (f64, f64) {
         let hi = partner
@@ -756,14 +754,19 @@ fn bounds(starts: &[Start], members: &[usize], step: f64) -> Vec<(f64, f64)> {
     b
 }
 
+/// (position, ∂position/∂p, share of the area) of a line at `p` and of its partner, if any.
+fn components(partner: Option<&Partner>, p: f64) -> impl Iterator<Item = (f64, f64, f64)> {
+    let second = partner.and_then(|q| q.at(p).map(|(p2, dp2)| (p2, dp2, q.ratio)));
+    std::iter::once((p, 1.0, 1.0)).chain(second)
+}
+
 /// A line held in the fits of its neighbours: (2θ, area, FWHM, η, asymmetry).
 type Held = [f64; PER_LINE];
 
 /// Adds the lines `held` and their partners at `x` to `out`.
 fn add_lines(x: &[f64], partner: Option<&Partner>, held: &[Held], out: &mut [f64]) {
     for &[p, area, fwhm, eta, alpha] in held {
-        let second = partner.and_then(|q| q.at(p).map(|(p2, _)| (p2, q.ratio)));
-        for (c, share) in std::iter::once((p, 1.0)).chain(second) {
+        for (c, _, share) in components(partner, p) {
             for (o, &x) in out.iter_mut().zip(x) {
                 *o += share * area * pseudo_voigt(x - c, fwhm, eta, alpha)[0];
             }
@@ -853,14 +856,7 @@ impl Group<'_> {
         for k in 0..lines {
             let o = 2 + PER_LINE * k;
             let (p, area, fwhm, eta, alpha) = (v[o], v[o + 1], v[o + 2], v[o + 3], v[o + 4]);
-            // (position, ∂position/∂p, share of the area) of the line and its partner.
-            let mut components = vec![(p, 1.0, 1.0)];
-            if let Some(partner) = self.partner
-                && let Some((p2, dp2)) = partner.at(p)
-            {
-                components.push((p2, dp2, partner.ratio));
-            }
-            for (c, dc, share) in components {
+            for (c, dc, share) in components(self.partner, p) {
                 for (i, &x) in self.x.iter().enumerate() {
                     let [pv, d_pos, d_fwhm, d_eta, d_alpha] = pseudo_voigt(x - c, fwhm, eta, alpha);
                     f[i] += share * area * pv;
@@ -877,12 +873,12 @@ impl Group<'_> {
         f
     }
 
-    /// The esd of every variable: √(diag (JᵀWJ)⁻¹ × χ²/(n − m)) over the variables inside
+    /// The esd of every variable from the weighted Jacobian `j` at `v` and its χ²:
+    /// √(diag (JᵀWJ)⁻¹ × χ²/(n − m)) over the variables inside
     /// their bounds, those at a bound held fixed (as refinement programs hold a parameter at its
     /// limit) and without an esd (NaN): 0 would read as exact.
-    fn esds(&self, v: &[f64], chi2: f64) -> Vec<f64> {
-        let (j, _, _) = self.jacobian(v);
-        let normal = j.tr_mul(&j);
+    fn esds(&self, v: &[f64], j: &DMatrix<f64>, chi2: f64) -> Vec<f64> {
+        let normal = j.tr_mul(j);
         let free: Vec<usize> = (0..v.len())
             .filter(|&c| {
                 let (lo, hi) = self.bounds[c];
@@ -899,15 +895,13 @@ impl Group<'_> {
         }
         esd
     }
-}
 
-impl Group<'_> {
     /// The lines of `v` credible enough to hold in the neighbours' fits: a positive area of 3
     /// esds at least (esds before the correlation time's factor, not yet known) and a FWHM
     /// inside its limits (a line at its limit is listed, with a warning, but not held).
     fn held(&self, v: &[f64]) -> Vec<Held> {
-        let (_, _, chi2) = self.jacobian(v);
-        let esd = self.esds(v, chi2);
+        let (j, _, chi2) = self.jacobian(v);
+        let esd = self.esds(v, &j, chi2);
         (2..v.len())
             .step_by(PER_LINE)
             .filter_map(|o| {
@@ -1065,8 +1059,8 @@ mod tests {
         let v = [
             180.0, -1.2, 35.2, 1500.0, 0.08, 0.5, -0.1, 35.4, 800.0, 0.08, 0.0, -0.1,
         ];
-        let (_, _, chi2) = g.jacobian(&v);
-        let esd = g.esds(&v, chi2);
+        let (j, _, chi2) = g.jacobian(&v);
+        let esd = g.esds(&v, &j, chi2);
         assert!(esd[10].is_nan(), "{esd:?}");
         for (c, e) in esd.iter().enumerate().filter(|&(c, _)| c != 10) {
             assert!(e.is_finite() && *e > 0.0, "variable {c}: {esd:?}");
@@ -1098,9 +1092,6 @@ mod tests {
         assert!((fit.peaks[0].d_spacing - 3.1357).abs() < 1e-3);
     }
 
-    /// Over 24 noisy copies, every position and area error measured against its esd: the esds
-    /// are neither too small nor too large (an RMS of error/esd near 1), and the lines come back
-    /// within a thousandth of a degree.
     #[test]
     fn the_correlation_time_is_one_for_white_noise_and_the_length_of_a_moving_sum() {
         // Uniform noise from a fixed xorshift, in runs of 500 as groups give them.
@@ -1128,6 +1119,9 @@ mod tests {
         assert_eq!(tau(&smooth[..100]), 1.0);
     }
 
+    /// Over 24 noisy copies, every position and area error measured against its esd: the esds
+    /// are neither too small nor too large (an RMS of error/esd near 1), and the lines come back
+    /// within a thousandth of a degree.
     #[test]
     fn esds_match_the_scatter_of_noisy_fits() {
         let (mut z_pos, mut z_area, mut n) = (0.0, 0.0, 0.0);

@@ -424,6 +424,11 @@
     }
   }
 
+  // Every overlaid pattern of the file `name` taken off.
+  function dropOverlay(name) {
+    for (const n of [...state.overlay]) if (fileOf(n) === name) state.overlay.delete(n);
+  }
+
   // Checking a file overlays its pattern, or each of the patterns of a file of several (banks,
   // ranges, scans, rows) as `file#k`, the first OVERLAY_MAX of them; unchecking removes them all.
   async function toggleOverlay(name, on) {
@@ -436,14 +441,12 @@
         for (const n of names) await fetchPattern(n);
         names.forEach((n) => state.overlay.add(n));
         if (p.patterns > count) say("files-error", `${name}: the first ${count} of its ${p.patterns} patterns overlaid; open any one by its number`);
-      } else {
-        for (const n of [...state.overlay]) if (fileOf(n) === name) state.overlay.delete(n);
-      }
+      } else dropOverlay(name);
       if (!state.open) state.open = name;
       state.result = state.result && state.result.file === state.open ? state.result : null;
       drawPatterns();
     } catch (e) {
-      for (const n of [...state.overlay]) if (fileOf(n) === name) state.overlay.delete(n);
+      dropOverlay(name);
       say("files-error", e.message);
       renderFiles();
     }
