@@ -1,9 +1,10 @@
 //! `xrd.fit_peaks`: the peak list of a measured pattern by profile fitting (xrd-jobs' `Peaks`),
 //! the rows of `xrd peaks`.
 
+use numpy::PyArray1;
 use pyo3::exceptions::PyUserWarning;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyList};
 use xrd_jobs::{Peaks, PeaksOptions};
 
 use crate::errors::IntoPyResult;
@@ -20,6 +21,8 @@ use crate::pattern::{pattern_arg, wavelength_of};
 /// and group (lines fitted together share it); an esd is nan where the fit held its parameter
 /// at a limit. What the command prints as warnings (lines left out under 3 esds of area, groups
 /// that did not converge, parameters at a limit) comes as Python warnings (`UserWarning`).
+/// The list is an `xrd.results.PeakList`: it also holds the fit as a whole (`rwp`,
+/// `correlation_time`, the curves `two_theta`, `observed`, `calculated`, `difference`).
 #[pyfunction]
 #[pyo3(signature = (pattern, wavelength=None, min_height=None, noise_multiple=None, min_separation=None, background_window=None, window=None, max_group_lines=None))]
 #[allow(clippy::too_many_arguments)]
@@ -33,7 +36,7 @@ pub fn fit_peaks<'py>(
     background_window: Option<f64>,
     window: Option<f64>,
     max_group_lines: Option<usize>,
-) -> PyResult<Vec<Bound<'py, PyDict>>> {
+) -> PyResult<Bound<'py, PyAny>> {
     let d = PeaksOptions::default();
     let options = PeaksOptions {
         wavelength: wavelength_of(wavelength)?,
@@ -55,28 +58,37 @@ pub fn fit_peaks<'py>(
             warnings.call_method1("warn", (format!("{label}: {w}"), &category, 2))?;
         }
     }
-    list.rows
-        .iter()
-        .map(|r| {
-            let d = PyDict::new(py);
-            d.set_item("file", &r.file)?;
-            d.set_item("peak", r.peak)?;
-            d.set_item("two_theta", r.two_theta)?;
-            d.set_item("two_theta_esd", r.two_theta_esd)?;
-            d.set_item("d", r.d)?;
-            d.set_item("d_esd", r.d_esd)?;
-            d.set_item("height", r.height)?;
-            d.set_item("area", r.area)?;
-            d.set_item("area_esd", r.area_esd)?;
-            d.set_item("relative_intensity", r.relative_intensity)?;
-            d.set_item("fwhm", r.fwhm)?;
-            d.set_item("fwhm_esd", r.fwhm_esd)?;
-            d.set_item("integral_breadth", r.integral_breadth)?;
-            d.set_item("eta", r.eta)?;
-            d.set_item("asymmetry", r.asymmetry)?;
-            d.set_item("background", r.background)?;
-            d.set_item("group", r.group)?;
-            Ok(d)
-        })
-        .collect()
+    let rows = PyList::empty(py);
+    for r in &list.rows {
+        let d = PyDict::new(py);
+        d.set_item("file", &r.file)?;
+        d.set_item("peak", r.peak)?;
+        d.set_item("two_theta", r.two_theta)?;
+        d.set_item("two_theta_esd", r.two_theta_esd)?;
+        d.set_item("d", r.d)?;
+        d.set_item("d_esd", r.d_esd)?;
+        d.set_item("height", r.height)?;
+        d.set_item("area", r.area)?;
+        d.set_item("area_esd", r.area_esd)?;
+        d.set_item("relative_intensity", r.relative_intensity)?;
+        d.set_item("fwhm", r.fwhm)?;
+        d.set_item("fwhm_esd", r.fwhm_esd)?;
+        d.set_item("integral_breadth", r.integral_breadth)?;
+        d.set_item("eta", r.eta)?;
+        d.set_item("asymmetry", r.asymmetry)?;
+        d.set_item("background", r.background)?;
+        d.set_item("group", r.group)?;
+        rows.append(d)?;
+    }
+    let fit = PyDict::new(py);
+    fit.set_item("rwp", list.rwp)?;
+    fit.set_item("correlation_time", list.correlation_time)?;
+    fit.set_item("two_theta", PyArray1::from_slice(py, pattern.two_theta()))?;
+    fit.set_item("observed", PyArray1::from_slice(py, pattern.intensity()))?;
+    fit.set_item("calculated", PyArray1::from_slice(py, &list.calculated))?;
+    let difference = xrd_jobs::difference(pattern.intensity(), &list.calculated);
+    fit.set_item("difference", PyArray1::from_vec(py, difference))?;
+    fit.set_item("warnings", PyList::new(py, &list.warnings)?)?;
+    let class = py.import("xrd.results")?.getattr("PeakList")?;
+    class.call((rows,), Some(&fit))
 }

@@ -7,10 +7,13 @@ import xrd
 
 
 def test_docstring_examples_run():
-    for obj in (xrd, xrd.Pattern, xrd.simulate, xrd.FeatureSpace):
+    objects = (xrd, xrd.Pattern, xrd.simulate, xrd.FeatureSpace, xrd.results,
+               xrd.results.PeakList)
+    for obj in objects:
         finder = doctest.DocTestFinder(recurse=False)
         runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-        tests = finder.find(obj, globs={"xrd": xrd})
+        globs = {"xrd": xrd, **vars(xrd.results)} if obj is xrd.results.PeakList else {"xrd": xrd}
+        tests = finder.find(obj, globs=globs)
         assert tests and any(t.examples for t in tests), obj
         for t in tests:
             runner.run(t)

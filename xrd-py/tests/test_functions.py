@@ -2,6 +2,7 @@
 the same input (same library crates: the same numbers)."""
 
 import csv
+import pickle
 import subprocess
 import sys
 
@@ -235,6 +236,25 @@ def test_fit_peaks_is_the_commands(data, cli):
     # a / 2 = 2.2225 Å; the scan's zero shift (+0.04°) leaves the observed d 2.2208.
     assert ours[1]["d"] == pytest.approx(2.2208, abs=3e-4)
     assert all(not conforms(r, FittedLine) for r in ours), [conforms(r, FittedLine) for r in ours]
+    # The fit as a whole, which the rows have no column for: as `xrd peaks` says on stderr
+    # ("7 lines, Rwp 1.74 % over the fitted windows, ... 3.7 points (esds × 1.91)"); a
+    # fraction, as xrd.refine's.
+    assert isinstance(ours, xrd.results.PeakList) and isinstance(ours, list)
+    assert ours.rwp == pytest.approx(0.0174, abs=5e-5)
+    assert ours.correlation_time == pytest.approx(3.7, abs=0.05)
+    assert ours.esd_factor == pytest.approx(1.91, abs=0.005)
+    assert ours.warnings == []
+    n = len(ours.two_theta)
+    assert n > 1000 and all(len(c) == n for c in (ours.observed, ours.calculated, ours.difference))
+    assert np.array_equal(ours.difference, ours.observed - ours.calculated)
+    # The observed outside the fitted windows; the lines within them.
+    outside = ours.difference == 0.0
+    assert 0.1 < outside.mean() < 0.95
+    strongest = int(np.argmax(ours.calculated))
+    assert abs(ours.two_theta[strongest] - ours[1]["two_theta"]) < 0.05
+    again = pickle.loads(pickle.dumps(ours))
+    assert again == ours and again.rwp == ours.rwp
+    assert np.array_equal(again.calculated, ours.calculated)
     with pytest.raises(ValueError, match="min_height"):
         xrd.fit_peaks(str(path), min_height=2.0)
     with pytest.raises(ValueError, match="max_group_lines"):

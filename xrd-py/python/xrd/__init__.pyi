@@ -13,6 +13,7 @@ from .results import (
     FittedLine,
     IdentifiedPhase,
     IndexedCell,
+    PeakList,
     Refinement,
     Summation,
 )
@@ -196,7 +197,7 @@ def fit_peaks(
     background_window: Optional[float] = None,
     window: Optional[float] = None,
     max_group_lines: Optional[int] = None,
-) -> list[FittedLine]: ...
+) -> PeakList: ...
 def classify(
     pattern: PatternLike,
     elements: Optional[Sequence[str]] = None,

@@ -166,6 +166,68 @@ class FittedLine(TypedDict):
     group: int
 
 
+class PeakList(List[FittedLine]):
+    """What ``xrd.fit_peaks`` returns: its lines, a list of ``FittedLine`` as the command's rows,
+    with the fit as a whole beside them, which the rows have no column for (the command says it
+    on stderr, the workbench in its peak view):
+
+    - ``rwp``: the weighted profile R over the fitted windows, a fraction (as ``xrd.refine``'s);
+    - ``correlation_time``: of the fit's residuals, in points (1 for independent errors); every
+      esd has been multiplied by its square root, ``esd_factor``;
+    - ``two_theta``, ``observed``, ``calculated`` (the fitted lines and their backgrounds, the
+      observed outside the fitted windows) and ``difference`` (observed − calculated), each an
+      array over the pattern's points;
+    - ``warnings``: what also came as ``UserWarning``s.
+
+    It compares, iterates and indexes as the plain list it is, and pickles with its fit.
+
+    >>> lines = PeakList([], rwp=0.02, correlation_time=4.0, two_theta=[20.0], observed=[1.0],
+    ...                  calculated=[1.5], difference=[-0.5], warnings=[])
+    >>> lines == [], lines.esd_factor, lines.difference.tolist()
+    (True, 2.0, [-0.5])
+    """
+
+    rwp: float
+    correlation_time: float
+    two_theta: Array
+    observed: Array
+    calculated: Array
+    difference: Array
+    warnings: List[str]
+
+    def __init__(
+        self,
+        lines: Any,
+        *,
+        rwp: float,
+        correlation_time: float,
+        two_theta: Any,
+        observed: Any,
+        calculated: Any,
+        difference: Any,
+        warnings: List[str],
+    ) -> None:
+        super().__init__(lines)
+        self.rwp = rwp
+        self.correlation_time = correlation_time
+        self.two_theta = np.asarray(two_theta, dtype=np.float64)
+        self.observed = np.asarray(observed, dtype=np.float64)
+        self.calculated = np.asarray(calculated, dtype=np.float64)
+        self.difference = np.asarray(difference, dtype=np.float64)
+        self.warnings = list(warnings)
+
+    @property
+    def esd_factor(self) -> float:
+        """√τ: what every esd was multiplied by for the residuals' correlation."""
+        return float(np.sqrt(self.correlation_time))
+
+    def __repr__(self) -> str:
+        return (
+            f"PeakList({list.__repr__(self)}, rwp={self.rwp!r}, "
+            f"correlation_time={self.correlation_time!r})"
+        )
+
+
 class Classification(TypedDict):
     """What ``xrd.classify`` reads of a pattern's symmetry."""
 
