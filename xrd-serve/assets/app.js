@@ -433,6 +433,7 @@
   // ranges, scans, rows) as `file#k`, the first OVERLAY_MAX of them; unchecking removes them all.
   async function toggleOverlay(name, on) {
     say("files-error", "");
+    say("files-note", "");
     try {
       if (on) {
         const p = await fetchPattern(name);
@@ -440,7 +441,8 @@
         const names = count > 1 ? Array.from({ length: count }, (_, k) => `${name}#${k + 1}`) : [name];
         for (const n of names) await fetchPattern(n);
         names.forEach((n) => state.overlay.add(n));
-        if (p.patterns > count) say("files-error", `${name}: the first ${count} of its ${p.patterns} patterns overlaid; open any one by its number`);
+        // Not an error: said in the files' note, grey, not the red of a file that failed.
+        if (p.patterns > count) say("files-note", `${name}: the first ${count} of its ${p.patterns} patterns overlaid; open any one by its number`);
       } else dropOverlay(name);
       if (!state.open) state.open = name;
       state.result = state.result && state.result.file === state.open ? state.result : null;

@@ -268,6 +268,15 @@ def main():
         gsas.append(f"BANK {k + 1} {len(xy)} {len(xy)} CONS {100 * xy[0][0]:.4f} {step:.4f} 0 0 FXYE")
         gsas += [f"{100 * x:.4f} {y:.4f} {max(y, 1.0) ** 0.5:.4f}" for x, y in xy]
     (banks / "two.fxye").write_text("\n".join(gsas) + "\n")
+    # A file of 18 patterns, more than the overlay draws: 18 slices of the MnO scan as banks.
+    mno = gsas[2:2 + int(gsas[1].split()[2])]
+    many = ["MnO scan in 18 slices"]
+    for k in range(18):
+        part = mno[k * 100:(k + 1) * 100]
+        start, step = float(part[0].split()[0]), float(part[1].split()[0]) - float(part[0].split()[0])
+        many.append(f"BANK {k + 1} 100 100 CONS {start:.4f} {step:.4f} 0 0 FXYE")
+        many += part
+    (banks / "many.fxye").write_text("\n".join(many) + "\n")
     server, url, port, token = start_server(DATA / "measured/dara_dev", SERIES, DATA / "references/rockjock", batch, series3, banks)
     timings = {}
     try:
@@ -626,6 +635,25 @@ def main():
             page.screenshot(path=str(FIGURES / "serve-patterns.png"), full_page=True)
             page.locator('#files li[data-name="banks/two.fxye"] input').uncheck()
             page.wait_for_function(f"{labels}.length === 1", timeout=10000)
+            # A file of 18: its first 16 overlaid, and a note (not an error) says so.
+            page.locator('#files li[data-name="banks/many.fxye"] input').check()
+            many_labels = f"{labels}.filter((l) => l.startsWith('many.fxye'))"
+            # Polled from here: the page's policy forbids the eval a polled wait_for_function uses.
+            for _ in range(200):
+                if len(page.evaluate(many_labels)) >= 16:
+                    break
+                page.wait_for_timeout(100)
+            check(page.evaluate(many_labels) == [f"many.fxye#{k}" for k in range(1, 17)],
+                  f"overlay of a file of 18: its first 16 ({page.evaluate(many_labels)[:2]} …)")
+            expect(page.get_by_test_id("files-note")).to_contain_text("the first 16 of its 18 patterns")
+            expect(page.get_by_test_id("files-error")).to_be_empty()
+            page.locator('#files li[data-name="banks/many.fxye"] input').uncheck()
+            for _ in range(100):
+                if not page.evaluate(many_labels):
+                    break
+                page.wait_for_timeout(100)
+            check(not page.evaluate(many_labels), "unchecked: the 16 overlays gone")
+            expect(page.get_by_test_id("files-note")).to_be_empty()
 
             # A batch over a folder of three files, one corrupt: its error in its row, the
             # other two refined.
