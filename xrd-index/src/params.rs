@@ -109,6 +109,8 @@ impl IndexingParams {
         relative_height, get_relative_height: f64;
 
         /// Smallest line height in standard deviations of the pattern's noise, ≥ 0. Default 5.
+        /// The noise is the point-to-point σ, raised where neighbouring points share their
+        /// noise ([`xrd_io::observed::SearchNoise`]), so that the noise's wiggles are not lines.
         noise_multiple, get_noise_multiple: f64;
 
         /// Smallest distance between two lines, degrees 2θ (of two closer maxima the higher is

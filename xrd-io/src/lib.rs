@@ -49,7 +49,10 @@ pub use formats::{
 };
 pub use grid::Grid;
 pub use indexed_peak::IndexedPeak;
-pub use noise::{MIN_PEAK_SIGMAS, noise_sigma, peak_sigmas};
+pub use noise::{
+    CORRELATION_FULL, CORRELATION_ONSET, MIN_PEAK_SIGMAS, correlation_factor, noise_sigma,
+    peak_sigmas, smoothing_noise_ratio,
+};
 pub use normalize::{Normalization, normalize};
 #[cfg(feature = "formats")]
 #[cfg_attr(docsrs, doc(cfg(feature = "formats")))]

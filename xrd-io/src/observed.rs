@@ -31,6 +31,13 @@ pub struct LineSearch {
     min_separation: f64,
     background_window: f64,
     alpha2_tolerance: f64,
+    // Absent from settings saved before it existed: on, as its default.
+    #[serde(default = "on")]
+    shared_noise: bool,
+}
+
+fn on() -> bool {
+    true
 }
 
 impl Default for LineSearch {
@@ -41,6 +48,7 @@ impl Default for LineSearch {
             min_separation: 0.08,
             background_window: 2.0,
             alpha2_tolerance: 0.04,
+            shared_noise: true,
         }
     }
 }
@@ -67,6 +75,15 @@ impl LineSearch {
         /// How close (degrees 2θ) a weaker line must sit to a stronger line's Kα2 position to be
         /// taken for its partner and left out, > 0. Default 0.04°.
         alpha2_tolerance, get_alpha2_tolerance: f64;
+
+        /// Whether the noise threshold allows for noise that neighbouring points share (a
+        /// strip detector's channels, a rebinned or smoothed file): the point-to-point noise is
+        /// multiplied by the [`crate::correlation_factor`] read on the pattern's background
+        /// ([`SearchNoise`]). Default true: indexing wants no wiggle of the noise for a line.
+        /// A profile fit, which tests each line's area against its esd, searches without it
+        /// (`xrd_refine::peaks::PeakFitParams`): the higher threshold also passes over real
+        /// weak and broad lines, whose residue then spoils the fit.
+        shared_noise, get_shared_noise: bool;
     }
 
     /// Validates the thresholds.
@@ -119,6 +136,53 @@ pub struct ObservedLine {
 /// pattern without moving a peak's maximum.
 const SMOOTH: [f64; 9] = [-21.0, 14.0, 39.0, 54.0, 59.0, 54.0, 39.0, 14.0, -21.0];
 
+/// The lines of `pattern` measured at `wavelength`, sorted by position:
+/// [`search_lines`]`(…).lines`.
+///
+/// # Errors
+/// As [`search_lines`].
+pub fn observed_lines(
+    pattern: &Pattern,
+    wavelength: Wavelength,
+    params: &LineSearch,
+) -> Result<Vec<ObservedLine>> {
+    Ok(search_lines(pattern, wavelength, params)?.lines)
+}
+
+/// The noise a line search held its lines to ([`search_lines`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SearchNoise {
+    /// The point-to-point σ of the evenly spaced pattern ([`crate::noise_sigma`]).
+    pub point_to_point: f64,
+    /// The smoothing's [`crate::smoothing_noise_ratio`] on the pattern's background: how much
+    /// more noise the smoothing left than it would in independent noise of that σ. `None` where
+    /// it was not read: [`LineSearch::shared_noise`] off, lines of a median FWHM under 8 points
+    /// (noise shared by a few neighbours cannot be told from them), or too little background
+    /// between them.
+    pub ratio: Option<f64>,
+    /// What the thresholds multiplied `point_to_point` by: the [`crate::correlation_factor`]
+    /// of `ratio` (1 for independent noise, and without a ratio).
+    pub factor: f64,
+}
+
+impl SearchNoise {
+    /// The noise the `noise_multiple` threshold is a multiple of: `point_to_point × factor`.
+    pub fn sigma(&self) -> f64 {
+        self.point_to_point * self.factor
+    }
+}
+
+/// What [`search_lines`] found: the lines, and the noise they were held to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FoundLines {
+    /// The lines, sorted by position.
+    pub lines: Vec<ObservedLine>,
+    /// The noise of the thresholds.
+    pub noise: SearchNoise,
+}
+
 /// The lines of `pattern` measured at `wavelength`, sorted by position: the maxima of the
 /// background-free, smoothed pattern that stand at least `relative_height` of its maximum and
 /// `noise_multiple` times its noise above the background, at least `min_separation` degrees
@@ -131,12 +195,19 @@ const SMOOTH: [f64; 9] = [-21.0, 14.0, 39.0, 54.0, 59.0, 54.0, 39.0, 14.0, -21.0
 /// [`background_window`](LineSearch::background_window) degrees
 /// ([`crate::without_rolling_background`]). The noise is estimated from the point-to-point
 /// differences (their median absolute value, scaled to a normal standard deviation), so a
-/// smooth pattern's threshold is its relative one.
-pub fn observed_lines(
+/// smooth pattern's threshold is its relative one; where neighbouring points share their noise
+/// (a strip detector's channels, a rebinned or smoothed file), the differences see only part of
+/// it and the smoothing averages less of it away, so the noise is multiplied by the
+/// [`crate::correlation_factor`] read on the pattern's background ([`SearchNoise`]).
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for bad `params` or a pattern of fewer than two points or no
+/// range; what [`Pattern::prepare`] and [`find_peaks`] refuse.
+pub fn search_lines(
     pattern: &Pattern,
     wavelength: Wavelength,
     params: &LineSearch,
-) -> Result<Vec<ObservedLine>> {
+) -> Result<FoundLines> {
     params.check()?;
     let (first, last) = pattern.range();
     if pattern.len() < 2 || last <= first {
@@ -157,10 +228,19 @@ pub fn observed_lines(
         .step
         .unwrap_or((last - first) / (pattern.len() - 1) as f64);
     let n = y.len();
+    let point_to_point = crate::noise_sigma(y.iter().copied());
+    let independent = SearchNoise {
+        point_to_point,
+        ratio: None,
+        factor: 1.0,
+    };
+    let none = FoundLines {
+        lines: Vec::new(),
+        noise: independent,
+    };
     if n < SMOOTH.len() {
-        return Ok(Vec::new());
+        return Ok(none);
     }
-    let noise = crate::noise_sigma(y.iter().copied());
     let mut s = vec![0.0; n];
     for i in 4..n - 4 {
         s[i] = SMOOTH
@@ -172,14 +252,24 @@ pub fn observed_lines(
     }
     let max = s.iter().copied().fold(0.0, f64::max);
     if max <= 0.0 {
-        return Ok(Vec::new());
+        return Ok(none);
     }
-    let floor = (params.noise_multiple * noise / max).min(1.0);
+    let x: Vec<f64> = (0..n).map(|i| start + i as f64 * step).collect();
+    let ratio = if params.shared_noise {
+        background_ratio(y, &s, &x, step, point_to_point)?
+    } else {
+        None
+    };
+    let noise = SearchNoise {
+        ratio,
+        factor: ratio.map_or(1.0, crate::correlation_factor),
+        ..independent
+    };
+    let floor = (params.noise_multiple * noise.sigma() / max).min(1.0);
     let peak_params = PeakParams::default()
         .relative_height(params.relative_height.max(floor))
         .min_prominence((0.5 * params.relative_height).max(floor))
         .min_separation(params.min_separation);
-    let x: Vec<f64> = (0..n).map(|i| start + i as f64 * step).collect();
     let peaks = find_peaks(&x, &s, &peak_params)?;
     let mut lines: Vec<ObservedLine> = peaks
         .iter()
@@ -209,7 +299,56 @@ pub fn observed_lines(
             params.alpha2_tolerance,
         );
     }
-    Ok(lines)
+    Ok(FoundLines { lines, noise })
+}
+
+/// Candidates of the background's mask stand this many point-to-point σ above the background
+/// and above their neighbours: the lines, and the noise's own larger wiggles.
+const MASK_SIGMAS: f64 = 3.0;
+
+/// The median FWHM (points) of a pattern's lines of 10 % of the strongest or more below which
+/// its noise's correlation is not read: where lines are a few points wide, noise shared by 1–3
+/// neighbours cannot be told from them (synthetic patterns of independent noise at coarse steps
+/// read as correlated otherwise). 8, not 10: MnO's lab scan (`real/autoxrd_MnO.xy`) reads
+/// 9.8.
+const MIN_LINE_POINTS: f64 = 8.0;
+
+/// The smoothing's [`crate::smoothing_noise_ratio`] on the background of `y` (point-to-point
+/// noise `noise`): every candidate of `s`, the smoothed background-free pattern on the points
+/// `x`, masked out to four half widths and 4 points beyond. `None` where the lines are too narrow
+/// in points to tell the noise's correlation from them, or the background is too short.
+fn background_ratio(y: &[f64], s: &[f64], x: &[f64], step: f64, noise: f64) -> Result<Option<f64>> {
+    let max = s.iter().copied().fold(0.0, f64::max);
+    if !(noise > 0.0 && max > 0.0 && step > 0.0) {
+        return Ok(None);
+    }
+    let r = (MASK_SIGMAS * noise / max).min(1.0);
+    let candidates = find_peaks(
+        x,
+        s,
+        &PeakParams::default().relative_height(r).min_prominence(r),
+    )?;
+    let mut widths: Vec<f64> = (candidates.iter())
+        .filter(|p| p.height >= 0.1 * max)
+        .map(|p| p.fwhm / step)
+        .collect();
+    if widths.is_empty() {
+        return Ok(None);
+    }
+    let mid = widths.len() / 2;
+    let (_, median, _) = widths.select_nth_unstable_by(mid, f64::total_cmp);
+    if *median < MIN_LINE_POINTS {
+        return Ok(None);
+    }
+    let n = y.len();
+    let edge = SMOOTH.len() - 1;
+    let mut keep: Vec<bool> = (0..n).map(|i| i >= edge && i + edge < n).collect();
+    for p in &candidates {
+        let half = (0.5 * p.fwhm / step).max(4.0);
+        let reach = (4.0 * half) as usize + 4;
+        keep[p.index.saturating_sub(reach)..(p.index + reach + 1).min(n)].fill(false);
+    }
+    Ok(crate::smoothing_noise_ratio(y, &keep, &SMOOTH))
 }
 
 /// Removes the lines within `tolerance` (degrees) of the Kα2 position of a stronger line: a Kα2
@@ -239,6 +378,94 @@ fn drop_alpha2(lines: &mut Vec<ObservedLine>, l1: f64, l2: f64, ratio: f64, tole
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::noise::tests::shared;
+
+    /// Eight lines (FWHM 0.19°, 19 points) on a background of 300 counts, 20–80° in 0.01°
+    /// steps, with counting noise shared by `m` neighbouring points (1: independent; the
+    /// moving sum scaled back to the counting σ), rounded to whole counts; and the lines'
+    /// positions.
+    fn scan(m: usize, seed: u64) -> (Pattern, Vec<f64>) {
+        let centres = [24.0, 28.5, 33.0, 39.5, 45.0, 52.5, 61.0, 70.5];
+        let heights = [3000.0, 600.0, 1500.0, 400.0, 2200.0, 300.0, 900.0, 500.0];
+        let e = shared(m, 6001, seed);
+        let y: Vec<f64> = (0..6001)
+            .map(|i| {
+                let x = 20.0 + 0.01 * i as f64;
+                let lambda = 300.0
+                    + (centres.iter().zip(&heights))
+                        .map(|(c, h)| h * (-0.5 * ((x - c) / 0.08f64).powi(2)).exp())
+                        .sum::<f64>();
+                (lambda + lambda.sqrt() * e[i] / (m as f64).sqrt()).round()
+            })
+            .collect();
+        (Pattern::uniform(20.0, 0.01, y).unwrap(), centres.to_vec())
+    }
+
+    /// Whether every line is one of `centres` (within 0.05°).
+    fn all_true(found: &FoundLines, centres: &[f64]) -> bool {
+        (found.lines.iter()).all(|l| centres.iter().any(|c| (l.two_theta - c).abs() < 0.05))
+    }
+
+    #[test]
+    fn noise_shared_by_neighbours_raises_the_threshold_over_its_wiggles() {
+        // Monochromatic: no Kα2 partners to leave out.
+        let w = Wavelength::synchrotron(1.0);
+        let on = LineSearch::default();
+        let off = LineSearch::default().shared_noise(false);
+        let (mut wiggles, mut seeds) = (0, 0);
+        for seed in 1..=4 {
+            let (p, centres) = scan(3, seed);
+            let found = search_lines(&p, w, &on).unwrap();
+            let ratio = found.noise.ratio.unwrap();
+            // 2.709 for noise shared by 3 neighbours.
+            assert!((2.4..3.0).contains(&ratio), "seed {seed}: {ratio}");
+            assert_eq!(found.noise.factor, ratio);
+            assert!((found.noise.sigma() / found.noise.point_to_point - ratio).abs() < 1e-12);
+            assert_eq!(found.lines.len(), 8, "seed {seed}: {:?}", found.lines);
+            assert!(all_true(&found, &centres), "{:?}", found.lines);
+            // Read as independent, the noise's wiggles pass as lines.
+            let plain = search_lines(&p, w, &off).unwrap();
+            assert_eq!((plain.noise.ratio, plain.noise.factor), (None, 1.0));
+            wiggles += plain.lines.len() - 8;
+            seeds += usize::from(!all_true(&plain, &centres));
+        }
+        assert!(
+            wiggles >= 8 && seeds == 4,
+            "{wiggles} wiggles in {seeds} seeds"
+        );
+    }
+
+    #[test]
+    fn independent_noise_keeps_the_point_to_point_threshold() {
+        let w = Wavelength::synchrotron(1.0);
+        for seed in 1..=4 {
+            let (p, centres) = scan(1, seed);
+            let found = search_lines(&p, w, &LineSearch::default()).unwrap();
+            let ratio = found.noise.ratio.unwrap();
+            assert!((0.85..1.15).contains(&ratio), "seed {seed}: {ratio}");
+            assert_eq!(found.noise.factor, 1.0);
+            let plain = search_lines(&p, w, &LineSearch::default().shared_noise(false)).unwrap();
+            assert_eq!(found.lines, plain.lines);
+            assert!(
+                all_true(&found, &centres) && found.lines.len() == 8,
+                "{:?}",
+                found.lines
+            );
+        }
+    }
+
+    #[test]
+    fn a_noiseless_pattern_or_lines_few_points_wide_read_no_correlation() {
+        let (p, _) = doublets();
+        let found = search_lines(&p, Wavelength::CU_KA, &LineSearch::default()).unwrap();
+        assert_eq!((found.noise.ratio, found.noise.factor), (None, 1.0));
+        // The shared-noise scan on every fourth point: lines of about 5 points.
+        let (p, _) = scan(3, 1);
+        let coarse: Vec<f64> = p.intensity().iter().step_by(4).copied().collect();
+        let p = Pattern::uniform(20.0, 0.04, coarse).unwrap();
+        let found = search_lines(&p, Wavelength::synchrotron(1.0), &LineSearch::default()).unwrap();
+        assert_eq!((found.noise.ratio, found.noise.factor), (None, 1.0));
+    }
 
     fn gauss(x: f64, c: f64, h: f64) -> f64 {
         h * (-(x - c).powi(2) / (2.0 * 0.03f64.powi(2))).exp()

@@ -2,7 +2,6 @@
 //! fitting (xrd-refine's `peaks`), without a structure or a cell.
 
 use serde::{Deserialize, Serialize};
-use xrd_io::observed::LineSearch;
 use xrd_io::{Pattern, Wavelength};
 use xrd_refine::peaks::{FittedPeak, PeakFitParams, fit_peaks};
 
@@ -40,7 +39,8 @@ pub struct PeaksOptions {
 
 impl Default for PeaksOptions {
     fn default() -> Self {
-        let (search, fit) = (LineSearch::default(), PeakFitParams::default());
+        let fit = PeakFitParams::default();
+        let search = fit.get_search();
         PeaksOptions {
             wavelength: None,
             min_height: search.get_relative_height(),
@@ -59,7 +59,10 @@ impl PeaksOptions {
     /// # Errors
     /// [`crate::Error::InvalidParameter`] naming the option out of range (by the option's name).
     pub fn params(&self) -> Result<PeakFitParams> {
-        let search = LineSearch::default()
+        // The fit's own search (it allows for no shared noise: the fit tests each line), with
+        // these thresholds.
+        let search = PeakFitParams::default()
+            .get_search()
             .relative_height(self.min_height)
             .noise_multiple(self.noise_multiple)
             .min_separation(self.min_separation)

@@ -8,6 +8,7 @@
 
 mod errors;
 mod fixtures;
+mod line_noise;
 mod numpy;
 mod pattern_number;
 mod real_files;
