@@ -10,7 +10,7 @@
 //! at steps of 0.005–0.08°: "lines" holds 40 lines of σ 0.05–0.3°, "dense" 120 narrow ones of σ
 //! 0.03–0.15° (heights log-normal about twice the background, e^1.5 spread, so many are weak);
 //! "pairs" and "triples" the lines of "lines" with the noise shared by 2 and 3 neighbouring
-//! points (a moving sum, scaled back to the counting σ), whose ratios are 1.90 and 2.71. The
+//! points (a moving sum, scaled back to the counting σ), whose ratios are 1.9045 and 2.709. The
 //! onset and full-ratio constants of `xrd_io::correlation_factor` were chosen on the synthetic
 //! rows alone; the measured rows report them (RRUFF by half, dara_dev's 20 scans, the four
 //! XRD-AutoAnalyzer scans).
@@ -20,6 +20,7 @@
 
 use std::path::Path;
 
+use rand::distr::Distribution;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use xrd_benches::RRUFF;
@@ -30,11 +31,9 @@ use xrd_io::{Pattern, Wavelength};
 /// The shared data folder.
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data");
 
-/// One standard normal (Box–Muller).
+/// One standard normal.
 fn normal(rng: &mut impl Rng) -> f64 {
-    let u: f64 = rng.random::<f64>().max(1e-300);
-    let v: f64 = rng.random();
-    (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    xrd_core::random::BoxMuller.sample(rng)
 }
 
 /// A synthetic pattern: `lines` Gaussian lines of σ in `width` on a falling background, counting

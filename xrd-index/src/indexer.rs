@@ -94,7 +94,7 @@ impl Indexer {
     /// # Errors
     /// [`Error::InvalidParameter`] for a pattern of fewer than two points.
     pub fn lines(&self, pattern: &Pattern, wavelength: Wavelength) -> Result<Vec<Line>> {
-        lines::observed_lines(pattern, wavelength, &self.params)
+        Ok(lines::observed_lines(pattern, wavelength, &self.params)?.lines)
     }
 
     /// Indexes the lines of a measured `pattern` in the wavelength it states, on its own
@@ -118,8 +118,10 @@ impl Indexer {
     /// # Errors
     /// As [`Indexer::index_pattern`].
     pub fn index_pattern_at(&self, pattern: &Pattern, wavelength: Wavelength) -> Result<Indexing> {
-        let lines = self.lines(pattern, wavelength)?;
-        self.index_lines(&lines, wavelength)
+        let found = lines::observed_lines(pattern, wavelength, &self.params)?;
+        let mut indexing = self.index_lines(&found.lines, wavelength)?;
+        indexing.search_noise = Some(found.noise);
+        Ok(indexing)
     }
 
     /// Indexes `lines` (any order; the first [`lines`](IndexingParams::lines) by angle are used)
@@ -183,6 +185,7 @@ impl Indexer {
             accepted,
             wavelength,
             params: params.clone(),
+            search_noise: None,
         })
     }
 }

@@ -27,6 +27,11 @@ pub struct Indexing {
     /// The parameters it was indexed with (their thresholds decide what is tested and which
     /// space groups are likely).
     pub params: IndexingParams,
+    /// The noise the lines were held to, when they were found in a pattern
+    /// ([`Indexer::index_pattern_at`](crate::Indexer::index_pattern_at)); its factor is over 1
+    /// where neighbouring points share their noise. `None` for lines given.
+    #[serde(default)]
+    pub search_noise: Option<xrd_io::observed::SearchNoise>,
 }
 
 impl Indexing {

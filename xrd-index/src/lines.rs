@@ -1,7 +1,7 @@
 //! The observed lines of a measured pattern: peak positions an indexing can trust, with the
 //! background, the noise and the Kα2 partners of stronger lines left out.
 
-use xrd_io::observed::LineSearch;
+use xrd_io::observed::{FoundLines, LineSearch};
 use xrd_io::{Pattern, Wavelength};
 
 use crate::params::IndexingParams;
@@ -10,13 +10,13 @@ use crate::{Error, Result};
 /// One observed line ([`xrd_io::observed::ObservedLine`]).
 pub use xrd_io::observed::ObservedLine as Line;
 
-/// The lines of `pattern` measured at `wavelength` ([`xrd_io::observed::observed_lines`]) with
-/// the indexing's thresholds.
+/// The lines of `pattern` measured at `wavelength`, and the noise they were held to
+/// ([`xrd_io::observed::search_lines`]), with the indexing's thresholds.
 pub(crate) fn observed_lines(
     pattern: &Pattern,
     wavelength: Wavelength,
     params: &IndexingParams,
-) -> Result<Vec<Line>> {
+) -> Result<FoundLines> {
     let search = LineSearch::default()
         .relative_height(params.relative_height)
         .noise_multiple(params.noise_multiple)
@@ -24,7 +24,7 @@ pub(crate) fn observed_lines(
         .background_window(params.background_window)
         .alpha2_tolerance(params.tolerance);
     // A refused setting or pattern as this crate's own InvalidParameter, as the docs say.
-    xrd_io::observed::observed_lines(pattern, wavelength, &search).map_err(|e| match e {
+    xrd_io::observed::search_lines(pattern, wavelength, &search).map_err(|e| match e {
         xrd_io::Error::InvalidParameter(p) => Error::InvalidParameter(p),
         other => Error::Io(other),
     })

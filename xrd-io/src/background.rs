@@ -117,8 +117,22 @@ pub fn running_minimum<F: Float>(y: &[F], h: usize) -> Vec<f64> {
 /// assert!(peak[100] > 0.9 && peak[50] < 0.06);
 /// ```
 pub fn without_rolling_background<F: Float>(y: &[F], w: usize) -> Vec<f64> {
-    let min = running_minimum(y, w / 2);
-    minus_running_mean(y, &min, w / 2)
+    clipped_difference(y, &rolling_background(y, w))
+}
+
+/// The rolling-minimum background of `y` that [`without_rolling_background`] subtracts: the
+/// running minimum over windows of `w` points, smoothed by a running mean over the same windows.
+///
+/// ```
+/// use xrd_io::{rolling_background, without_rolling_background};
+/// let mut y: Vec<f64> = (0..200).map(|i| 0.3 + 0.001 * i as f64).collect();
+/// y[100] += 1.0;
+/// let bg = rolling_background(&y, 21);
+/// let peak = without_rolling_background(&y, 21);
+/// assert!(y.iter().zip(&bg).zip(&peak).all(|((y, b), p)| *p == (y - b).max(0.0)));
+/// ```
+pub fn rolling_background<F: Float>(y: &[F], w: usize) -> Vec<f64> {
+    running_mean(&running_minimum(y, w / 2), w / 2)
 }
 
 /// The running maximum of `y` over the window [i − h, i + h] (clipped at the ends):
@@ -149,13 +163,18 @@ pub fn running_maximum<F: Float>(y: &[F], h: usize) -> Vec<f64> {
 /// assert!(peak[120] > 0.95 && peak[200] < 0.01);
 /// ```
 pub fn without_top_hat_background<F: Float>(y: &[F], w: usize) -> Vec<f64> {
-    let opened = running_maximum(&running_minimum(y, w / 2), w / 2);
-    minus_running_mean(y, &opened, w / 2)
+    clipped_difference(y, &top_hat_background(y, w))
 }
 
-/// `y` minus the running mean of `bg` over [i − h, i + h] (clipped at the ends), at least 0.
-fn minus_running_mean<F: Float>(y: &[F], bg: &[f64], h: usize) -> Vec<f64> {
-    let n = y.len();
+/// The top-hat background [`without_top_hat_background`] subtracts.
+pub(crate) fn top_hat_background<F: Float>(y: &[F], w: usize) -> Vec<f64> {
+    let opened = running_maximum(&running_minimum(y, w / 2), w / 2);
+    running_mean(&opened, w / 2)
+}
+
+/// The running mean of `bg` over [i − h, i + h] (clipped at the ends).
+fn running_mean(bg: &[f64], h: usize) -> Vec<f64> {
+    let n = bg.len();
     let mut sum = vec![0.0; n + 1];
     for (i, v) in bg.iter().enumerate() {
         sum[i + 1] = sum[i] + v;
@@ -163,9 +182,16 @@ fn minus_running_mean<F: Float>(y: &[F], bg: &[f64], h: usize) -> Vec<f64> {
     (0..n)
         .map(|i| {
             let (lo, hi) = (i.saturating_sub(h), i.saturating_add(h + 1).min(n));
-            let mean = (sum[hi] - sum[lo]) / (hi - lo) as f64;
-            (y[i].as_f64() - mean).max(0.0)
+            (sum[hi] - sum[lo]) / (hi - lo) as f64
         })
+        .collect()
+}
+
+/// `y` − `bg`, at least 0.
+pub(crate) fn clipped_difference<F: Float>(y: &[F], bg: &[f64]) -> Vec<f64> {
+    y.iter()
+        .zip(bg)
+        .map(|(v, b)| (v.as_f64() - b).max(0.0))
         .collect()
 }
 
@@ -185,8 +211,16 @@ impl Pattern {
     /// # Errors
     /// [`Error::InvalidParameter`] unless `width` is finite and positive.
     pub fn without_top_hat_background(&self, width: f64) -> Result<Vec<f64>> {
+        Ok(clipped_difference(
+            self.intensity(),
+            &self.top_hat_background(width)?,
+        ))
+    }
+
+    /// The top-hat background over a window of `width` degrees (at least three points).
+    pub(crate) fn top_hat_background(&self, width: f64) -> Result<Vec<f64>> {
         let window = (width / self.step_for(width)?).round().clamp(3.0, 1e9) as usize;
-        Ok(without_top_hat_background(self.intensity(), window))
+        Ok(top_hat_background(self.intensity(), window))
     }
 
     /// The mean 2θ step, against which a background window of `width` degrees is counted in

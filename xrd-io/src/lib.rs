@@ -32,7 +32,8 @@ mod wavelength;
 mod write;
 
 pub use background::{
-    running_maximum, running_minimum, snip, without_rolling_background, without_top_hat_background,
+    rolling_background, running_maximum, running_minimum, snip, without_rolling_background,
+    without_top_hat_background,
 };
 pub use dataset::Dataset;
 pub use error::{Error, Location, Result};

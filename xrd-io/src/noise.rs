@@ -61,22 +61,24 @@ pub fn peak_sigmas<F: Float>(background_free: &[F]) -> f64 {
 /// Below this [`smoothing_noise_ratio`], a pattern's noise is taken for independent from point
 /// to point. Chosen on synthetic patterns of independent counting noise (the `line_noise`
 /// probe of xrd-benches: 5–90°, 40 lines or 120 dense narrow ones, 300 and 100 patterns at each
-/// step of 0.005–0.08°): the ratio read 1.32 at most at steps up to 0.06°, and one pattern of
-/// 300 at 0.08° read 1.45 (a factor of 1.25). Measured, it reads 1.13 at most on the 457 RRUFF
+/// step of 0.005–0.08°): the ratio read 1.32 at most at steps up to 0.04°, and one pattern of
+/// 300 at 0.06° read 1.43 (a factor of 1.09). Measured, it reads 1.13 at most on the 457 RRUFF
 /// patterns and 1.15 on dara_dev's 20 scans, so none of their thresholds moves.
 pub const CORRELATION_ONSET: f64 = 1.4;
 
-/// From this [`smoothing_noise_ratio`] on, the ratio is taken as measured: noise shared by
-/// pairs of neighbouring points is 1.905 (synthetic patterns read 1.57–2.18, medians 1.82–1.94),
-/// by three 2.709; between [`CORRELATION_ONSET`] and here the factor rises linearly from 1, so
-/// that it never jumps.
+/// From this [`smoothing_noise_ratio`] on, the ratio read is the factor: noise shared by pairs
+/// of neighbouring points is 1.9045 (synthetic patterns read 1.52–2.29, medians 1.73–1.93), by
+/// three 2.709 (read 2.22–3.06, medians 2.51–2.76: the line search's mask takes out the noise's
+/// own largest wiggles, so it reads a little low), and noise shared more widely reads as three's
+/// at most (the ratio reads lags up to 3). Between [`CORRELATION_ONSET`] and here the factor
+/// rises linearly from 1, so that it never jumps.
 pub const CORRELATION_FULL: f64 = 1.6;
 
 /// The fewest pairs of points at each lag [`smoothing_noise_ratio`] reads.
 const MIN_PAIRS: usize = 200;
 
 /// γ(2)/γ(1) above which [`smoothing_noise_ratio`] reads a smooth curve, not noise: noise
-/// reads 1 (independent) to 2 (shared by 3 or more neighbours), a smooth curve 4.
+/// reads 1 (independent) to 2 (shared by pairs of neighbours or more), a smooth curve 4.
 const SMOOTH_CURVE: f64 = 3.0;
 
 /// The largest lag [`smoothing_noise_ratio`] reads: the correlation of 1–2 neighbours that
@@ -84,14 +86,16 @@ const SMOOTH_CURVE: f64 = 3.0;
 const MAX_LAG: usize = 3;
 
 /// How much more noise the smoothing `kernel` leaves in `y` than it would leave in white noise of
-/// `y`'s point-to-point σ ([`noise_sigma`]): 1 for independent noise, about 1.9 for noise shared
+/// `y`'s point-to-point σ ([`noise_sigma`]): 1 for independent noise, 1.9045 for noise shared
 /// by pairs of neighbouring points (which the point-to-point differences see only half of, and
-/// the smoothing averages away less). `None` when fewer than 200 pairs of points are kept at some
-/// lag, they do not scatter, or their differences grow with the lag as a smooth curve's do
-/// (γ(2) > 3 γ(1): a noiseless pattern's tails).
+/// the smoothing averages away less), 2.709 for noise shared by three or more (only lags up to 3
+/// are read). `None` when fewer than 200 pairs of points are kept at some lag, a kept value is
+/// not finite, they do not scatter, their differences grow with the lag as a smooth curve's do
+/// (γ(2) > 3 γ(1): a noiseless pattern's tails), or `kernel` has no weight.
 ///
-/// Read from the semivariogram γ(k) = ½ E (y<sub>i+k</sub> − y<sub>i</sub>)² of the points `keep` marks (the
-/// background: no line within reach, so no slope in the differences) at lags k = 1..=3, each
+/// Read from the semivariogram γ(k) = ½ E (y<sub>i+k</sub> − y<sub>i</sub>)² of the points
+/// `keep` marks (a background-free pattern's background: no line within reach and no
+/// background's slope, so none in the differences) at lags k = 1..=3, each
 /// from the mean of the smallest 90 % of |y<sub>i+k</sub> − y<sub>i</sub>| (what a weak line's flank leaves in
 /// the largest is cut, and the mean, unlike the median, moves in steps finer than integer
 /// counts'). Covariances C(k) = γ(3) − γ(k) up to lag 2 and 0 beyond give the kernel's output
@@ -156,12 +160,12 @@ pub fn smoothing_noise_ratio(y: &[f64], keep: &[bool], kernel: &[f64]) -> Option
         }
     }
     let white = gamma[1] * kernel.iter().map(|w| w * w).sum::<f64>();
-    Some((var.max(0.0) / white).sqrt())
+    (white > 0.0 && white.is_finite()).then(|| (var.max(0.0) / white).sqrt())
 }
 
 /// What a line search multiplies its noise by for a measured [`smoothing_noise_ratio`]: 1 up
-/// to [`CORRELATION_ONSET`] (independent noise reads up to 1.36), the ratio itself from
-/// [`CORRELATION_FULL`] on, and linear in between, so that it never jumps.
+/// to [`CORRELATION_ONSET`] (synthetic independent noise read up to 1.32 at steps to 0.04°),
+/// the ratio itself from [`CORRELATION_FULL`] on, and linear in between, so that it never jumps.
 ///
 /// ```
 /// use xrd_io::correlation_factor;
@@ -184,24 +188,18 @@ pub fn correlation_factor(ratio: f64) -> f64 {
 pub(crate) mod tests {
     use super::*;
 
-    /// The line search's smoothing (quadratic Savitzky–Golay, 9 points, ×231).
-    const SG9: [f64; 9] = [-21.0, 14.0, 39.0, 54.0, 59.0, 54.0, 39.0, 14.0, -21.0];
+    use rand::SeedableRng;
+    use rand::distr::Distribution;
+    use rand_xoshiro::Xoshiro256PlusPlus;
+    use xrd_core::random::BoxMuller;
 
-    /// `n` standard normals from a fixed xorshift (Box–Muller).
+    /// The line search's smoothing.
+    const SG9: [f64; 9] = crate::observed::SMOOTH;
+
+    /// `n` standard normals of seed `seed`.
     pub(crate) fn normals(n: usize, seed: u64) -> Vec<f64> {
-        let mut state = seed.max(1);
-        let mut unit = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-        };
-        (0..n)
-            .map(|_| {
-                let (u, v) = (unit(), unit());
-                (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-            })
-            .collect()
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        BoxMuller.sample_iter(&mut rng).take(n).collect()
     }
 
     /// Noise shared by `m` neighbours: the moving sum of `m` independent normals.
@@ -235,8 +233,8 @@ pub(crate) mod tests {
             let r = smoothing_noise_ratio(&normals(20_000, seed), &keep, &SG9).unwrap();
             assert!((r - 1.0).abs() < 0.05, "seed {seed}: {r}");
         }
-        // 1.905 and 2.709 from the definition.
-        for (m, expect) in [(2, 1.905), (3, 2.709)] {
+        // 1.9045 and 2.7091 from the definition.
+        for (m, expect) in [(2, 1.9045), (3, 2.7091)] {
             assert!((exact(m) - expect).abs() < 1e-3, "{m}: {}", exact(m));
             let r = smoothing_noise_ratio(&shared(m, 20_000, 5), &keep, &SG9).unwrap();
             assert!(
@@ -260,9 +258,9 @@ pub(crate) mod tests {
         // 8,000 points read: a scatter of a few per cent.
         let r = smoothing_noise_ratio(&y, &keep, &SG9).unwrap();
         assert!((r - 1.0).abs() < 0.1, "{r}");
-        // Read unmasked, it dominates.
+        // Read unmasked, it dominates: noise shared by three reads near 2.7.
         let all = smoothing_noise_ratio(&y, &vec![true; y.len()], &SG9).unwrap();
-        assert!(all > 1.5, "{all}");
+        assert!(all > 2.3, "{all}");
     }
 
     #[test]
@@ -284,6 +282,8 @@ pub(crate) mod tests {
         let mut bad = y.clone();
         bad[500] = f64::NAN;
         assert!(smoothing_noise_ratio(&bad, &keep, &SG9).is_none());
+        assert!(smoothing_noise_ratio(&y, &keep, &[]).is_none());
+        assert!(smoothing_noise_ratio(&y, &keep, &[0.0; 9]).is_none());
         // A mask shorter than the values reads the values it covers.
         assert_eq!(
             smoothing_noise_ratio(&y, &keep[..600], &SG9),

@@ -110,6 +110,9 @@ pub struct Prepared {
     pub intensity: Vec<f64>,
     /// The intensities without the background, clipped at zero.
     pub signal: Vec<f64>,
+    /// The background subtracted (0 without one): `signal` is `intensity − background`
+    /// clipped at zero, and `intensity − background` unclipped is the noise about it.
+    pub background: Vec<f64>,
     /// The step of the points when they are evenly spaced ([`Pattern::step`]).
     pub step: Option<f64>,
 }
@@ -145,27 +148,21 @@ impl Pattern {
         }
         let width = preparation.background_width;
         let intensity = pattern.intensity();
-        let signal = match preparation.background {
-            Background::TopHat => pattern.without_top_hat_background(width)?,
-            Background::Snip => {
-                let bg = pattern.background(width)?;
-                intensity
-                    .iter()
-                    .zip(&bg)
-                    .map(|(y, b)| (y - b).max(0.0))
-                    .collect()
-            }
+        let background = match preparation.background {
+            Background::TopHat => pattern.top_hat_background(width)?,
+            Background::Snip => pattern.background(width)?,
             Background::RollingMinimum => {
                 let step = pattern.step_for(width)?;
                 let window = (width / step).round().max(1.0) as usize;
-                crate::without_rolling_background(intensity, window)
+                crate::rolling_background(intensity, window)
             }
-            Background::None => intensity.iter().map(|v| v.max(0.0)).collect(),
+            Background::None => vec![0.0; intensity.len()],
         };
         Ok(Prepared {
             two_theta: pattern.two_theta().to_vec(),
             intensity: intensity.to_vec(),
-            signal,
+            signal: crate::background::clipped_difference(intensity, &background),
+            background,
             step: pattern.step(),
         })
     }

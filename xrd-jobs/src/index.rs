@@ -132,6 +132,10 @@ pub struct Indexed {
     pub file: String,
     /// The lines found in the pattern.
     pub lines: usize,
+    /// What the line search multiplied the point-to-point noise by: over 1 where neighbouring
+    /// points share their noise, and the lines were searched that much higher
+    /// (`xrd_io::observed::SearchNoise`).
+    pub search_noise_factor: f64,
     /// The accepted cell, or with `all` the best of every metric; empty when none.
     pub rows: Vec<IndexRow>,
 }
@@ -202,6 +206,7 @@ impl Index {
         Ok(Indexed {
             file: label.to_string(),
             lines: indexing.lines.len(),
+            search_noise_factor: indexing.search_noise.map_or(1.0, |n| n.factor),
             rows,
         })
     }

@@ -16,6 +16,7 @@
     files: [],
     open: null, // name of the pattern shown
     overlay: new Set(),
+    overlayNoted: null, // the file whose overlays the files' note is about
     patterns: new Map(), // name -> pattern JSON
     result: null,
     history: null,
@@ -433,7 +434,11 @@
   // ranges, scans, rows) as `file#k`, the first OVERLAY_MAX of them; unchecking removes them all.
   async function toggleOverlay(name, on) {
     say("files-error", "");
-    say("files-note", "");
+    // The note of a file of many patterns stays while its overlays are drawn.
+    if (name === state.overlayNoted) {
+      say("files-note", "");
+      state.overlayNoted = null;
+    }
     try {
       if (on) {
         const p = await fetchPattern(name);
@@ -442,7 +447,10 @@
         for (const n of names) await fetchPattern(n);
         names.forEach((n) => state.overlay.add(n));
         // Not an error: said in the files' note, grey, not the red of a file that failed.
-        if (p.patterns > count) say("files-note", `${name}: the first ${count} of its ${p.patterns} patterns overlaid; open any one by its number`);
+        if (p.patterns > count) {
+          say("files-note", `${name}: the first ${count} of its ${p.patterns} patterns overlaid; open any one by its number`);
+          state.overlayNoted = name;
+        }
       } else dropOverlay(name);
       if (!state.open) state.open = name;
       state.result = state.result && state.result.file === state.open ? state.result : null;

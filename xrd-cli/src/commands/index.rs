@@ -138,6 +138,14 @@ fn index_file(file: &Path, args: &Args, job: &Index, table: &mut Table) -> Resul
         // Said when assumed; the job picks the same.
         wavelength_or(&name, pattern, args.wavelength);
         let indexed = job.run(&name, pattern)?;
+        // Why `lines` may be fewer than `xrd peaks` lists (its fit tests each line instead).
+        if indexed.search_noise_factor > 1.0 {
+            eprintln!(
+                "{name}: neighbouring points share their noise: lines searched {:.2} × higher \
+                 than its point-to-point scatter gives",
+                indexed.search_noise_factor
+            );
+        }
         for r in &indexed.rows {
             table.push(row(r));
         }

@@ -177,7 +177,8 @@ class PeakList(List[FittedLine]):
     - ``two_theta``, ``observed``, ``calculated`` (the fitted lines and their backgrounds, the
       observed outside the fitted windows) and ``difference`` (observed − calculated), each an
       array over the pattern's points;
-    - ``warnings``: what also came as ``UserWarning``s.
+    - ``warnings``: what also came as ``UserWarning``s (there prefixed with the pattern's
+      label).
 
     It compares, iterates and indexes as the plain list it is, and pickles with its fit.
 

@@ -647,6 +647,10 @@ def main():
                   f"overlay of a file of 18: its first 16 ({page.evaluate(many_labels)[:2]} …)")
             expect(page.get_by_test_id("files-note")).to_contain_text("the first 16 of its 18 patterns")
             expect(page.get_by_test_id("files-error")).to_be_empty()
+            # Another file overlaid and taken off: the note stays while the 16 are drawn.
+            page.locator('#files li[data-name="banks/two.fxye"] input').check()
+            page.locator('#files li[data-name="banks/two.fxye"] input').uncheck()
+            expect(page.get_by_test_id("files-note")).to_contain_text("the first 16 of its 18 patterns")
             page.locator('#files li[data-name="banks/many.fxye"] input').uncheck()
             for _ in range(100):
                 if not page.evaluate(many_labels):
