@@ -95,10 +95,10 @@ const MAX_LAG: usize = 3;
 ///
 /// Read from the semivariogram γ(k) = ½ E (y<sub>i+k</sub> − y<sub>i</sub>)² of the points
 /// `keep` marks (a background-free pattern's background: no line within reach and no
-/// background's slope, so none in the differences) at lags k = 1..=3, each
-/// from the mean of the smallest 90 % of |y<sub>i+k</sub> − y<sub>i</sub>| (what a weak line's flank leaves in
-/// the largest is cut, and the mean, unlike the median, moves in steps finer than integer
-/// counts'). Covariances C(k) = γ(3) − γ(k) up to lag 2 and 0 beyond give the kernel's output
+/// background's slope, so none in the differences) at lags k = 1..=3, each from the mean of the
+/// smallest 90 % of |y<sub>i+k</sub> − y<sub>i</sub>| (what a weak line's flank leaves in the
+/// largest is cut, and the mean, unlike the median, moves in steps finer than integer counts').
+/// Covariances C(k) = γ(3) − γ(k) up to lag 2 and 0 beyond give the kernel's output
 /// variance Σⱼ Σₗ wⱼ wₗ C(|j − l|), whose square root, over that of white noise (γ(1) Σⱼ wⱼ²),
 /// is the ratio.
 ///
