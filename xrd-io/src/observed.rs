@@ -259,7 +259,7 @@ pub fn search_lines(
             .zip(&prepared.background)
             .map(|(v, b)| v - b)
             .collect();
-        background_ratio(&about, &s, &x, step, point_to_point)?
+        background_ratio(&about, &s, max, &x, step, point_to_point)?
     } else {
         None
     };
@@ -318,12 +318,18 @@ const MIN_LINE_POINTS: f64 = 8.0;
 
 /// The smoothing's [`crate::smoothing_noise_ratio`] on the background of `z`, the pattern minus
 /// its background, unclipped (so that a sloping background adds no slope to the differences), of
-/// point-to-point noise `noise`: every candidate of `s`, `z` smoothed on the points `x`, masked out to four
-/// half widths (of 4 points at least) and 4 points beyond, and the 8 points at each end where
-/// the smoothing has no value. `None` where the lines are too narrow in points to tell the
+/// point-to-point noise `noise`: every candidate of `s`, `z` smoothed on the points `x` (its
+/// maximum `max`), masked out to four half widths (of 4 points at least) and 4 points beyond,
+/// and the 8 points at each end where the smoothing has no value. `None` where the lines are too narrow in points to tell the
 /// noise's correlation from them, or the background is too short.
-fn background_ratio(z: &[f64], s: &[f64], x: &[f64], step: f64, noise: f64) -> Result<Option<f64>> {
-    let max = s.iter().copied().fold(0.0, f64::max);
+fn background_ratio(
+    z: &[f64],
+    s: &[f64],
+    max: f64,
+    x: &[f64],
+    step: f64,
+    noise: f64,
+) -> Result<Option<f64>> {
     if !(noise > 0.0 && max > 0.0 && step > 0.0) {
         return Ok(None);
     }

@@ -6,7 +6,7 @@ use xrd_io::{Pattern, Wavelength};
 use xrd_refine::peaks::{FittedPeak, PeakFitParams, fit_peaks};
 
 use crate::error::invalid;
-use crate::{Result, measured_wavelength};
+use crate::{Quantity, Result, RowValue, measured_wavelength};
 
 /// The options of a peak list ([`Peaks`]), as `xrd peaks`'s flags, `xrd.fit_peaks`'s keywords and
 /// a JSON request take them; the defaults are xrd-refine's.
@@ -135,6 +135,52 @@ pub struct PeakRow {
 }
 
 impl PeakRow {
+    /// The columns of the rows, in order: the table's header and the keys of each row.
+    pub const COLUMNS: [&'static str; 17] = [
+        "file",
+        "peak",
+        "two_theta",
+        "two_theta_esd",
+        "d",
+        "d_esd",
+        "height",
+        "area",
+        "area_esd",
+        "relative_intensity",
+        "fwhm",
+        "fwhm_esd",
+        "integral_breadth",
+        "eta",
+        "asymmetry",
+        "background",
+        "group",
+    ];
+
+    /// The row's values in the order of [`PeakRow::COLUMNS`]; an esd the fit could not give
+    /// stays NaN (an empty cell in tables, `nan` in Python).
+    pub fn values(&self) -> [RowValue; 17] {
+        use Quantity::{Area, DSpacing, Intensity, RelativeIntensity, Shape, TwoTheta};
+        [
+            RowValue::Text(self.file.clone()),
+            RowValue::Integer(self.peak as i64),
+            RowValue::number(self.two_theta, TwoTheta),
+            RowValue::number(self.two_theta_esd, TwoTheta),
+            RowValue::number(self.d, DSpacing),
+            RowValue::number(self.d_esd, DSpacing),
+            RowValue::number(self.height, Intensity),
+            RowValue::number(self.area, Area),
+            RowValue::number(self.area_esd, Area),
+            RowValue::number(self.relative_intensity, RelativeIntensity),
+            RowValue::number(self.fwhm, TwoTheta),
+            RowValue::number(self.fwhm_esd, TwoTheta),
+            RowValue::number(self.integral_breadth, TwoTheta),
+            RowValue::number(self.eta, Shape),
+            RowValue::number(self.asymmetry, Shape),
+            RowValue::number(self.background, Intensity),
+            RowValue::Integer(self.group as i64),
+        ]
+    }
+
     fn of(file: &str, k: usize, p: &FittedPeak) -> PeakRow {
         PeakRow {
             file: file.to_string(),
@@ -227,6 +273,67 @@ impl Peaks {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The columns are the serialized row's keys (what the workbench receives), in order, and
+    /// each value has its column's type and precision.
+    #[test]
+    fn columns_are_the_serialized_keys_and_values_follow_them() {
+        let row = PeakRow {
+            file: "a.xy".into(),
+            peak: 3,
+            two_theta: 40.59,
+            two_theta_esd: f64::NAN,
+            d: 2.2208,
+            d_esd: 3e-5,
+            height: 25115.8,
+            area: 3053.68,
+            area_esd: 19.19,
+            relative_intensity: 100.0,
+            fwhm: 0.0957,
+            fwhm_esd: 7e-4,
+            integral_breadth: 0.1216,
+            eta: 0.41,
+            asymmetry: -0.23,
+            background: 1442.2,
+            group: 1,
+        };
+        let json = serde_json::to_value(&row).unwrap();
+        let keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut columns = PeakRow::COLUMNS.to_vec();
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        columns.sort_unstable();
+        assert_eq!(sorted, columns);
+        let values = row.values();
+        for (column, value) in PeakRow::COLUMNS.iter().zip(&values) {
+            match (*column, value) {
+                ("file", RowValue::Text(t)) => assert_eq!(t, "a.xy"),
+                ("peak", RowValue::Integer(3)) | ("group", RowValue::Integer(1)) => {}
+                (c, RowValue::Number { value, quantity }) => {
+                    let expected = json[c].as_f64().unwrap_or(f64::NAN);
+                    assert!(
+                        value.to_bits() == expected.to_bits()
+                            || value.is_nan() && expected.is_nan(),
+                        "{c}"
+                    );
+                    let decimals = match c {
+                        "two_theta" | "two_theta_esd" | "fwhm" | "fwhm_esd"
+                        | "integral_breadth" => 4,
+                        "d" | "d_esd" => 5,
+                        "height" | "background" | "relative_intensity" => 1,
+                        _ => 2,
+                    };
+                    assert_eq!(quantity.decimals(), decimals, "{c}");
+                }
+                (c, v) => panic!("{c}: {v:?}"),
+            }
+        }
+    }
 
     /// Each option out of range is refused by the option's own name.
     #[test]

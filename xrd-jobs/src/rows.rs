@@ -1,8 +1,8 @@
 //! The rows the jobs report: a refinement's ([`RefinementRow`], one per refined phase or
 //! measured reference), a summation's ([`SummationRow`]), an identification's
-//! ([`IdentifyRow`]) and a series' ([`series_row`]): the columns of the command line's tables
-//! and the keys of Python's rows, defined once, each number shown at the one precision of its
-//! [`Quantity`], whatever the table.
+//! ([`IdentifyRow`]), a series' ([`series_row`]) and, beside its job, a peak list's
+//! ([`crate::PeakRow`]): the columns of the command line's tables and the keys of Python's rows,
+//! defined once, each number shown at the one precision of its [`Quantity`], whatever the table.
 
 use serde::Serialize;
 use xrd_minerals::{Identification, Library, PhaseSpec, ReportedPhase, SpecRefinement};
@@ -37,6 +37,18 @@ pub enum Quantity {
     Shift,
     /// A series' order value (temperature, time).
     Order,
+    /// A line's position or width, or its esd (° 2θ).
+    TwoTheta,
+    /// A d-spacing or its esd (Å).
+    DSpacing,
+    /// An intensity on the pattern's own scale: a line's height, the background under it.
+    Intensity,
+    /// A line's integrated intensity or its esd (° × the pattern's scale).
+    Area,
+    /// An intensity as a percentage of the strongest line's.
+    RelativeIntensity,
+    /// A profile's shape: the Lorentzian share η, an asymmetry.
+    Shape,
 }
 
 impl Quantity {
@@ -44,11 +56,16 @@ impl Quantity {
     /// length's 1e-6 Å of a synchrotron series, a weight fraction's 1e-4), no finer.
     pub const fn decimals(self) -> usize {
         match self {
-            Quantity::WeightFraction | Quantity::Rwp | Quantity::Angle | Quantity::Shift => 4,
+            Quantity::WeightFraction
+            | Quantity::Rwp
+            | Quantity::Angle
+            | Quantity::Shift
+            | Quantity::TwoTheta => 4,
             Quantity::Length | Quantity::Strain => 6,
-            Quantity::Size => 1,
+            Quantity::Size | Quantity::Intensity | Quantity::RelativeIntensity => 1,
             Quantity::Gof | Quantity::Score | Quantity::Share | Quantity::Order => 3,
-            Quantity::Scale => 5,
+            Quantity::Scale | Quantity::DSpacing => 5,
+            Quantity::Area | Quantity::Shape => 2,
         }
     }
 }
@@ -72,7 +89,7 @@ pub enum RowValue {
 }
 
 impl RowValue {
-    fn number(value: f64, quantity: Quantity) -> Self {
+    pub(crate) fn number(value: f64, quantity: Quantity) -> Self {
         Self::Number { value, quantity }
     }
 

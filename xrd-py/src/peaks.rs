@@ -5,10 +5,11 @@ use numpy::PyArray1;
 use pyo3::exceptions::PyUserWarning;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use xrd_jobs::{Peaks, PeaksOptions};
+use xrd_jobs::{PeakRow, Peaks, PeaksOptions};
 
 use crate::errors::IntoPyResult;
 use crate::pattern::{pattern_arg, wavelength_of};
+use crate::refine::row_dict;
 
 /// The peak list of a measured pattern (a `Pattern` or a file path) by profile fitting, as
 /// `xrd peaks`: every line a split pseudo-Voigt with its Kα2 partner on a straight background,
@@ -60,25 +61,7 @@ pub fn fit_peaks<'py>(
     }
     let rows = PyList::empty(py);
     for r in &list.rows {
-        let d = PyDict::new(py);
-        d.set_item("file", &r.file)?;
-        d.set_item("peak", r.peak)?;
-        d.set_item("two_theta", r.two_theta)?;
-        d.set_item("two_theta_esd", r.two_theta_esd)?;
-        d.set_item("d", r.d)?;
-        d.set_item("d_esd", r.d_esd)?;
-        d.set_item("height", r.height)?;
-        d.set_item("area", r.area)?;
-        d.set_item("area_esd", r.area_esd)?;
-        d.set_item("relative_intensity", r.relative_intensity)?;
-        d.set_item("fwhm", r.fwhm)?;
-        d.set_item("fwhm_esd", r.fwhm_esd)?;
-        d.set_item("integral_breadth", r.integral_breadth)?;
-        d.set_item("eta", r.eta)?;
-        d.set_item("asymmetry", r.asymmetry)?;
-        d.set_item("background", r.background)?;
-        d.set_item("group", r.group)?;
-        rows.append(d)?;
+        rows.append(row_dict(py, &PeakRow::COLUMNS, r.values())?)?;
     }
     let fit = PyDict::new(py);
     fit.set_item("rwp", list.rwp)?;

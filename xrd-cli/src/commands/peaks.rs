@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use xrd_cli::output::{Cell, Format, Table};
+use xrd_cli::output::{Format, Table};
 use xrd_figures::RietveldPlot;
 use xrd_io::Wavelength;
 use xrd_jobs::{PeakRow, Peaks, PeaksOptions};
@@ -74,25 +74,7 @@ fn options(args: &Args) -> PeaksOptions {
 pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
     let job = Peaks::new(options(&args)).map_err(super::flagged)?;
     let files = input_files(&args.inputs)?;
-    let mut table = Table::new([
-        "file",
-        "peak",
-        "two_theta",
-        "two_theta_esd",
-        "d",
-        "d_esd",
-        "height",
-        "area",
-        "area_esd",
-        "relative_intensity",
-        "fwhm",
-        "fwhm_esd",
-        "integral_breadth",
-        "eta",
-        "asymmetry",
-        "background",
-        "group",
-    ]);
+    let mut table = Table::new(PeakRow::COLUMNS);
     if let Some(out) = &args.out {
         create_dir(out)?;
     }
@@ -113,28 +95,6 @@ pub fn run(args: Args, ctx: &Context) -> Result<Outcome> {
         }
     }
     Ok(Outcome::skipping(failed))
-}
-
-fn row(r: &PeakRow) -> Vec<Cell> {
-    vec![
-        Cell::text(r.file.clone()),
-        Cell::integer(r.peak as i64),
-        Cell::number(r.two_theta, 4),
-        Cell::number(r.two_theta_esd, 4),
-        Cell::number(r.d, 5),
-        Cell::number(r.d_esd, 5),
-        Cell::number(r.height, 1),
-        Cell::number(r.area, 2),
-        Cell::number(r.area_esd, 2),
-        Cell::number(r.relative_intensity, 1),
-        Cell::number(r.fwhm, 4),
-        Cell::number(r.fwhm_esd, 4),
-        Cell::number(r.integral_breadth, 4),
-        Cell::number(r.eta, 2),
-        Cell::number(r.asymmetry, 2),
-        Cell::number(r.background, 1),
-        Cell::integer(r.group as i64),
-    ]
 }
 
 fn peaks_of_file(file: &Path, args: &Args, job: &Peaks, table: &mut Table) -> Result<()> {
@@ -176,7 +136,7 @@ fn peaks_of_file(file: &Path, args: &Args, job: &Peaks, table: &mut Table) -> Re
             xrd_figures::rietveld(&out.join(format!("{}.svg", svg_name(&name))), &plot)?;
         }
         for r in &list.rows {
-            table.push(row(r));
+            table.push(r.values().into_iter().map(super::refine::cell).collect());
         }
     }
     Ok(())
