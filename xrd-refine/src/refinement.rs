@@ -19,6 +19,7 @@ use crate::summation::ReferenceResult;
 use crate::{Error, Result};
 use xrd_core::{Control, Progress};
 
+mod background_advice;
 mod geometry;
 mod joint;
 mod report;
@@ -387,6 +388,9 @@ pub const SENSITIVITY_PARTICLE_SIZE: f64 = 3.0;
 /// A refinement without a particle size warns when the correction at
 /// [`SENSITIVITY_PARTICLE_SIZE`] would move a weight fraction by more than this.
 pub const MICROABSORPTION_WARNING: f64 = 0.02;
+
+pub(crate) use background_advice::BACKGROUND_ADVICE;
+pub use background_advice::{BACKGROUND_ADVICE_GAIN, BACKGROUND_CHECK_TERMS};
 
 /// A refinement to run: the phases, the instrument, the settings and optionally an internal
 /// standard.

@@ -8,7 +8,10 @@ use xrd_io::{Pattern, Wavelength};
 
 use crate::error::invalid;
 use crate::parameter::{ParamId, PhaseParam};
-use crate::refinement::{INSTRUMENT_ADVICE, PhaseResult, Refinement, Refiner};
+use crate::refinement::{
+    BACKGROUND_ADVICE, BACKGROUND_ADVICE_GAIN, BACKGROUND_CHECK_TERMS, INSTRUMENT_ADVICE,
+    PhaseResult, Refinement, Refiner,
+};
 use crate::state::State;
 use crate::{Error, Result};
 
@@ -666,6 +669,21 @@ impl Sequential {
                 "{advised} of {} frames: the instrument's widths ran to a bound or could not be \
                  told from the sample's broadening; {INSTRUMENT_ADVICE}",
                 series.frames.len()
+            ));
+        }
+        let slow = series
+            .frames
+            .iter()
+            .filter_map(|f| f.refinement.as_ref())
+            .filter(|r| r.warnings.iter().any(|m| m.ends_with(BACKGROUND_ADVICE)))
+            .count();
+        if slow > 0 {
+            series.notes.push(format!(
+                "{slow} of {} frames: the background misses a slow part of the pattern, where \
+                 {BACKGROUND_CHECK_TERMS} more Chebyshev terms would lower Rwp by {:.0} % or \
+                 more (`--background`); {BACKGROUND_ADVICE}",
+                series.frames.len(),
+                100.0 * BACKGROUND_ADVICE_GAIN
             ));
         }
         Ok(series)

@@ -241,6 +241,13 @@ impl Refiner {
                 .unzip();
             }
         }
+        let terms = model.chebyshev_table().len();
+        let check = super::background_advice::check(&model.tt, &data.y, &data.w, &f, terms);
+        warnings.extend(super::background_advice::advice(
+            stats.quality.rwp,
+            terms,
+            check,
+        ));
         let w = self.weights(model, values, &phases, &stats, &mut warnings)?;
         for (p, ph) in phases.iter_mut().enumerate() {
             (ph.weight_fraction, ph.weight_fraction_esd) = w.weighed.fractions[p];

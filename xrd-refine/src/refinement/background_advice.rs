@@ -1,0 +1,180 @@
+//! Whether the background follows the pattern: how far more Chebyshev terms would lower Rwp,
+//! read from the finished fit's residuals by one linear least-squares step (the background is
+//! linear in its terms, so that step predicts a refit with them to within a few per cent of
+//! the drop; docs/experiments/2026-11-29-background-advice.md).
+
+use nalgebra::{DMatrix, DVector};
+
+use crate::model::chebyshev;
+
+/// The check tries this many Chebyshev terms beyond the fit's (up to the 20 a fit may have).
+pub const BACKGROUND_CHECK_TERMS: usize = 6;
+
+/// A refinement advises more background terms when they would lower its Rwp by this share
+/// or more. The weighed mixtures of dara_dev (lab scans fitted with their weighed phases) gain
+/// 3–10 % from six more terms; scans whose background rises steeply at low angle or carries
+/// a hump gain 25 % and more.
+pub const BACKGROUND_ADVICE_GAIN: f64 = 0.15;
+
+/// The largest number of Chebyshev terms a fit takes.
+const MAX_TERMS: usize = 20;
+
+/// What more background terms would do to a fit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct BackgroundCheck {
+    /// The terms tried.
+    pub terms: usize,
+    /// The Rwp they would give, holding everything else.
+    pub rwp: f64,
+}
+
+/// The check of a fit over the points `tt` with observations `y`, weights `w` and calculated
+/// `f`, whose background has `terms` Chebyshev terms: the Rwp with
+/// [`BACKGROUND_CHECK_TERMS`] more (at most [`MAX_TERMS`]) added to the fit, the rest held.
+/// `None` when the fit already has the most terms, or the step cannot be taken (no weighted
+/// intensity, a singular basis).
+pub(crate) fn check(
+    tt: &[f64],
+    y: &[f64],
+    w: &[f64],
+    f: &[f64],
+    terms: usize,
+) -> Option<BackgroundCheck> {
+    let n = (terms + BACKGROUND_CHECK_TERMS).min(MAX_TERMS);
+    if n <= terms || tt.len() <= n || tt[tt.len() - 1] <= tt[0] {
+        return None;
+    }
+    let basis = chebyshev(tt, n);
+    // Normal equations of the weighted residual on the whole basis (the fit's own terms
+    // included, which take up whatever the fit left of them).
+    let mut normal = DMatrix::<f64>::zeros(n, n);
+    let mut rhs = DVector::<f64>::zeros(n);
+    let (mut chi2, mut swy2) = (0.0, 0.0);
+    let mut row = vec![0.0; n];
+    for i in 0..tt.len() {
+        let (wi, r) = (w[i], y[i] - f[i]);
+        chi2 += wi * r * r;
+        swy2 += wi * y[i] * y[i];
+        for (k, v) in row.iter_mut().enumerate() {
+            *v = basis[k][i];
+        }
+        for a in 0..n {
+            rhs[a] += wi * row[a] * r;
+            for b in 0..=a {
+                normal[(a, b)] += wi * row[a] * row[b];
+            }
+        }
+    }
+    for a in 0..n {
+        for b in 0..a {
+            normal[(b, a)] = normal[(a, b)];
+        }
+    }
+    if !(swy2 > 0.0 && chi2.is_finite()) {
+        return None;
+    }
+    let c = normal.cholesky()?.solve(&rhs);
+    let after = (chi2 - c.dot(&rhs)).max(0.0);
+    Some(BackgroundCheck {
+        terms: n,
+        rwp: (after / swy2).sqrt(),
+    })
+}
+
+/// The advice a refinement gives when `check` beats its Rwp `rwp` by
+/// [`BACKGROUND_ADVICE_GAIN`]; it ends with [`BACKGROUND_ADVICE`], which a series counts.
+pub(crate) fn advice(rwp: f64, terms: usize, check: Option<BackgroundCheck>) -> Option<String> {
+    let c = check?;
+    (c.rwp <= rwp * (1.0 - BACKGROUND_ADVICE_GAIN)).then(|| {
+        format!(
+            "the background misses a slow part of the pattern: {} Chebyshev terms instead of \
+             {terms} would lower Rwp from {:.2} % to about {:.2} % (`--background {}`); {BACKGROUND_ADVICE}",
+            c.terms,
+            100.0 * rwp,
+            100.0 * c.rwp,
+            c.terms
+        )
+    })
+}
+
+/// How the advice ends: what else to look at.
+pub(crate) const BACKGROUND_ADVICE: &str = "a broad hump (an amorphous part, the sample \
+     holder) is fitted better by a broad peak (`--humps 1`)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid() -> Vec<f64> {
+        (0..2000).map(|i| 10.0 + 0.04 * i as f64).collect()
+    }
+
+    /// A residual that is a combination of the basis is taken away entirely; the fit's own
+    /// terms too.
+    #[test]
+    fn a_residual_in_the_basis_is_taken_away() {
+        let tt = grid();
+        let basis = chebyshev(&tt, 12);
+        let f: Vec<f64> = tt.iter().map(|_| 1000.0).collect();
+        let y: Vec<f64> = (0..tt.len())
+            .map(|i| 1000.0 + 30.0 * basis[9][i] - 12.0 * basis[2][i])
+            .collect();
+        let w: Vec<f64> = y.iter().map(|v| 1.0 / v).collect();
+        let c = check(&tt, &y, &w, &f, 6).unwrap();
+        assert_eq!(c.terms, 12);
+        assert!(c.rwp < 1e-9, "{}", c.rwp);
+    }
+
+    /// The prediction against the naive computation: refit of the residual by dense least
+    /// squares on the extended basis (QR of the weighted design).
+    #[test]
+    fn the_prediction_matches_a_dense_least_squares_fit() {
+        let tt = grid();
+        let mut state = 7_u64;
+        let mut noise = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 11) as f64 / (1u64 << 53) as f64) - 0.5
+        };
+        let y: Vec<f64> = tt
+            .iter()
+            .map(|t| 800.0 + 400.0 * (-(t - 14.0_f64).powi(2) / 8.0).exp() + 40.0 * noise())
+            .collect();
+        let f: Vec<f64> = tt.iter().map(|t| 900.0 - 2.0 * t).collect();
+        let w: Vec<f64> = y.iter().map(|v| 1.0 / v).collect();
+        let c = check(&tt, &y, &w, &f, 4).unwrap();
+        assert_eq!(c.terms, 10);
+        let basis = chebyshev(&tt, 10);
+        let a = DMatrix::from_fn(tt.len(), 10, |i, k| w[i].sqrt() * basis[k][i]);
+        let b = DVector::from_fn(tt.len(), |i, _| w[i].sqrt() * (y[i] - f[i]));
+        let x = a.clone().svd(true, true).solve(&b, 1e-12).unwrap();
+        let left = (&b - &a * x).norm_squared();
+        let swy2: f64 = y.iter().zip(&w).map(|(y, w)| w * y * y).sum();
+        assert!(((left / swy2).sqrt() - c.rwp).abs() < 1e-9 * c.rwp.max(1.0));
+    }
+
+    /// No check at the most terms; the advice only past the gain.
+    #[test]
+    fn no_check_at_the_most_terms_and_advice_only_past_the_gain() {
+        let tt = grid();
+        let y = vec![100.0; tt.len()];
+        let w = vec![0.01; tt.len()];
+        assert!(check(&tt, &y, &w, &y, MAX_TERMS).is_none());
+        assert_eq!(check(&tt, &y, &w, &y, 16).unwrap().terms, MAX_TERMS);
+        let near = BackgroundCheck {
+            terms: 12,
+            rwp: 0.0851,
+        };
+        assert!(advice(0.1, 6, Some(near)).is_none());
+        let far = BackgroundCheck {
+            terms: 12,
+            rwp: 0.0849,
+        };
+        let text = advice(0.1, 6, Some(far)).unwrap();
+        assert!(text.contains("12 Chebyshev terms instead of 6"), "{text}");
+        assert!(text.contains("from 10.00 % to about 8.49 %"), "{text}");
+        assert!(text.ends_with(BACKGROUND_ADVICE));
+        assert!(advice(0.1, 6, None).is_none());
+    }
+}
