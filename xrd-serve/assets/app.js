@@ -923,6 +923,7 @@
     };
     const shown = pick.filter(([c]) => !/_wt_esd$/.test(c));
     $("series-view").innerHTML = `<h2>Series ${s.id}: ${s.rows.length} of ${s.total} frames${s.seconds ? `, ${fix(s.seconds, 1)} s` : ""}</h2>
+      ${s.notes && s.notes.length ? `<ul class="notes" data-testid="series-notes">${s.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` : ""}
       <table class="compact"><thead><tr>${shown.map(([c]) => `<th class="${c === "file" ? "t" : ""}">${esc(c === "rwp" ? "Rwp %" : /_wt$/.test(c) ? c.replace(/_wt$/, " wt%") : c)}</th>`).join("")}</tr></thead>
       <tbody>${s.rows.map((row, k) => `<tr data-frame="${k}" class="frame">${shown.map(([c, i]) => `<td class="${c === "file" ? "t" : ""}">${cell(row, c, i)}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
     $("series-view").querySelectorAll("tr.frame").forEach((tr) => tr.addEventListener("click", () => openFrame(Number(tr.dataset.frame))));
@@ -951,7 +952,7 @@
       $("results").innerHTML = `<h2>Series frame ${k + 1}: ${esc(file)}</h2>
         <div class="quality" data-testid="quality">R<sub>wp</sub> <b>${fix(100 * r.rwp, 2)} %</b> · GoF <b>${fix(r.gof, 2)}</b> · start ${esc(fit.start)}
         ${fit.flags && fit.flags.length ? ` · flags ${esc(fit.flags.map((f) => f.flag).join(", "))}` : ""}</div>
-        ${phaseTable(phases)}${note}`;
+        ${phaseTable(phases)}${note}${r.warnings && r.warnings.length ? `<ul class="warnings" data-testid="frame-warnings">${r.warnings.map((w) => `<li>${esc(w)}</li>`).join("")}</ul>` : ""}`;
       $("export").hidden = true;
     } catch (e) {
       say("series-error", e.message);

@@ -34,6 +34,10 @@ pub(crate) struct SeriesState {
     pub paths: Vec<PathBuf>,
     pub request: Value,
     pub seconds: f64,
+    /// What the series says as a whole once it is done (`xrd refine --sequential`'s `note:`
+    /// lines): a background peak chosen, frames whose instrument widths or background a
+    /// file or more terms would settle.
+    pub notes: Vec<String>,
     /// The heat map last asked for (`?map=1`), read once from the files.
     pub map: Option<Arc<crate::series_map::SeriesMap>>,
 }
@@ -144,6 +148,9 @@ pub(crate) fn start(shared: &Arc<Shared>, req: &Request) -> Result<Response, Res
             let seconds = started.elapsed().as_secs_f64();
             if let Some(s) = b.series.as_mut().filter(|s| s.id == id) {
                 s.seconds = seconds;
+                if let Ok(o) = &out {
+                    s.notes = o.series.notes.clone();
+                }
             }
             if b.end(id, &out) && out.is_ok() {
                 b.events.push(format!("series done in {seconds:.1} s"));
@@ -215,6 +222,7 @@ pub(crate) fn table(shared: &Shared, req: &Request) -> Result<Response, Response
             "rows": rows,
             "request": s.request,
             "seconds": s.seconds,
+            "notes": s.notes,
         }),
     ))
 }

@@ -720,10 +720,17 @@ def main():
             other.close()
             expect(page.get_by_test_id("series")).to_be_enabled(timeout=30000)
             check(series_table.locator("tbody tr").count() == 17, "series: 17 frames in the table")
+            # What the command prints as `note:` lines: here (no instrument file) 4 of the 17
+            # frames' backgrounds miss a slow part.
+            notes = page.get_by_test_id("series-notes").locator("li").all_inner_texts()
+            check(len(notes) == 1 and re.match(r"\d+ of 17 frames: the background misses a slow part", notes[0]),
+                  f"series: its notes shown ({notes[0][:60] if notes else notes}…)")
             series_charts(page)
             series_table.locator("tbody tr").nth(8).click()
             expect(page.get_by_test_id("results").locator("h2")).to_contain_text("Series frame 9")
             check(page.get_by_test_id("phase-table").locator("tbody tr").count() == 2, "series frame: two phases")
+            warned = page.get_by_test_id("frame-warnings").locator("li").all_inner_texts()
+            check(any("are correlated" in w for w in warned), f"series frame: its fit's warnings shown ({warned})")
             check(page.evaluate("window.xrdWorkbench.plot.series.some((s) => s.label === 'calculated')"),
                   "series frame: its fit drawn again (calculated curve) from the state the series kept")
             page.screenshot(path=str(FIGURES / "serve-series.png"), full_page=True)

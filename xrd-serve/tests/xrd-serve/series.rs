@@ -56,6 +56,17 @@ fn a_series_lands_frame_by_frame() {
         let w = row[wt].as_f64().unwrap();
         assert!(w > 0.0 && w < 0.1, "CuO {w}");
     }
+    // What the series says as a whole, as `xrd refine --sequential` prints it: these frames'
+    // backgrounds miss a slow part of the pattern.
+    let notes = t["notes"].as_array().expect("notes");
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0]
+            .as_str()
+            .unwrap()
+            .starts_with("3 of 3 frames: the background misses a slow part"),
+        "{notes:?}"
+    );
     // A frame opens with its file and its refined phases (and their reflection ticks).
     let f = s.get("/api/series?frame=1").json();
     assert_eq!(f["file"], "cucr2o4_11bm/OH_04.fxye");
