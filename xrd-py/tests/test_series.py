@@ -3,6 +3,7 @@ CuCr2O4 series), in segments serially and on Dask, and its failures."""
 
 import math
 import subprocess
+import warnings
 
 import pandas as pd
 import pytest
@@ -27,15 +28,23 @@ def series(data):
 
 
 @pytest.fixture(scope="module")
-def serial(series):
-    return xrd.refine_series(series["files"], series["phases"], **series["kwargs"])
+def serial_run(series):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = xrd.refine_series(series["files"], series["phases"], **series["kwargs"])
+    return df, [str(w.message) for w in caught if w.category is UserWarning]
+
+
+@pytest.fixture(scope="module")
+def serial(serial_run):
+    return serial_run[0]
 
 
 def missing(x):
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def test_rows_are_the_commands_series_csv(series, serial, tmp_path):
+def test_rows_are_the_commands_series_csv(series, serial, serial_run, tmp_path):
     binary = _binary()
     if binary is None:
         pytest.fail("no xrd binary: set XRD_BIN or build it (cargo build --release -p xrd-cli)")
@@ -44,7 +53,10 @@ def test_rows_are_the_commands_series_csv(series, serial, tmp_path):
         args += ["--phase", p]
     args += ["--instrument", series["kwargs"]["instrument"], "--particle-size", "0",
              "--sequential", "--out", str(tmp_path)]
-    subprocess.run(args, check=True, capture_output=True, cwd=ROOT)
+    done = subprocess.run(args, check=True, capture_output=True, cwd=ROOT, text=True)
+    # What it says as a whole: the command's `note:` lines, the frame's attrs and warnings.
+    notes = [l[len("note: "):] for l in done.stderr.splitlines() if l.startswith("note: ")]
+    assert notes and serial.attrs["notes"] == notes and serial_run[1] == notes
     # As printed: each number's decimals give its tolerance.
     text = pd.read_csv(tmp_path / "series.csv", dtype=str, keep_default_na=False)
     # Every header gives a temperature: both name the order column so.
@@ -85,6 +97,10 @@ def test_segments_are_separate_chains(series):
     assert list(split.frame) == [1, 2, 3]
     assert list(split.start) == ["cold", "warm", "cold"]
     pd.testing.assert_frame_equal(split, halves)
+    # Each chain's notes, named by its frames.
+    assert split.attrs["notes"] == (["frames 1–2: " + n for n in first.attrs["notes"]]
+                                    + ["frame 3: " + n for n in second.attrs["notes"]])
+    assert split.attrs["notes"]
 
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,

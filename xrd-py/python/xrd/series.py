@@ -10,6 +10,7 @@ rows are gathered in the series' order: with one segment the rows equal ``xrd re
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any, Iterable, Optional, Sequence
 
 
@@ -39,7 +40,10 @@ def refine_series(
     temperature, as in ``series.csv``), start (warm, cold, reseeded, failed), rwp, gof, per
     phase ``NAME_wt``, ``NAME_wt_esd``, ``NAME_detection_limit``, the cell with esds,
     ``NAME_size_nm``, ``NAME_strain``, then flags and error. ``df.attrs["parametric"]`` holds
-    the parametric fits of the first segment.
+    the parametric fits of the first segment; ``df.attrs["notes"]`` what the series says as a
+    whole (``xrd refine --sequential``'s ``note:`` lines: a background peak chosen, how many
+    frames' instrument widths or background a file or more terms would settle), each also a
+    ``UserWarning``, a segment's prefixed by its frames.
 
     ``client``: a ``dask.distributed.Client``; the series is cut into ``segments`` contiguous
     segments (default: one per worker thread), each chained on a worker. ``out`` (a folder
@@ -85,4 +89,14 @@ def refine_series(
     df = pd.DataFrame(rows, columns=columns)
     df.attrs["parametric"] = results[0]["parametric"]
     df.attrs["phases"] = results[0]["phases"]
+    # What each chain says as a whole (the command's `note:` lines), named by its frames when
+    # the series was cut; each also comes as a warning.
+    notes = []
+    for k, r in enumerate(results):
+        lo, hi = bounds[k], bounds[k + 1]
+        prefix = "" if n == 1 else f"frames {lo + 1}–{hi}: " if hi - lo > 1 else f"frame {hi}: "
+        notes += [prefix + note for note in r["notes"]]
+    df.attrs["notes"] = notes
+    for note in notes:
+        warnings.warn(note, UserWarning, stacklevel=2)
     return df

@@ -141,5 +141,6 @@ pub fn refine_series<'py>(
     }
     result.set_item("parametric", fits)?;
     result.set_item("phases", names)?;
+    result.set_item("notes", &series.notes)?;
     Ok(result)
 }
