@@ -514,6 +514,7 @@
     };
     num("particle", "particle_size");
     num("background", "background", true);
+    num("humps", "humps", true);
     const harmonics = parseInt($("harmonics").value, 10);
     if (harmonics > 0) o.texture_harmonics = harmonics;
     const std = $("standard").value.trim();
@@ -544,6 +545,7 @@
     $("stages").querySelectorAll("input").forEach((c) => { c.checked = (o.stages || []).includes(c.value); });
     $("particle").value = o.particle_size ?? "";
     $("background").value = o.background ?? "";
+    $("humps").value = o.humps || "";
     $("harmonics").value = String(o.texture_harmonics || 0);
     $("standard").value = o.standard ? `${o.standard.spec}=${o.standard.weight}` : "";
     $("instrument").value = o.instrument || "";
@@ -773,7 +775,7 @@
 
   function renderResult(r) {
     state.frameFit = null;
-    const warnings = r.warnings.length ? `<ul class="warnings">${r.warnings.map((w) => `<li>${esc(w)}</li>`).join("")}</ul>` : "";
+    const warnings = r.warnings.length ? `<ul class="warnings" data-testid="fit-warnings">${r.warnings.map((w) => `<li>${esc(w)}</li>`).join("")}</ul>` : "";
     const summation = r.mode === "summation";
     const tables = summation ? summationTable(r.rows) : phaseTable(r.phases) + referenceTable(r.references);
     $("results").innerHTML = `<h2>${summation ? "Summation" : "Fit"} ${r.checkpoint}: ${esc(r.file)}</h2>

@@ -659,6 +659,36 @@ def main():
             check(not page.evaluate(many_labels), "unchecked: the 16 overlays gone")
             expect(page.get_by_test_id("files-note")).to_be_empty()
 
+            # The background check: MnO's scan (pattern 1 of two.fxye) with six Chebyshev terms
+            # is told what twelve would give; with twelve and a hump the fit reaches it, the
+            # warning is gone, and the exported command carries both.
+            page.locator('#files li[data-name="banks/two.fxye"]').click()
+            expect(page.get_by_test_id("info")).to_contain_text("banks/two.fxye")
+            page.get_by_test_id("phase-input").fill("MnO")
+            page.get_by_test_id("particle-size").fill("")
+            for box in page.locator("#stages input").all():
+                box.set_checked(box.get_attribute("value") in ["scale", "cells", "profile"])
+            page.get_by_test_id("refine").click()
+            advice = page.get_by_test_id("fit-warnings")
+            expect(advice).to_contain_text("12 Chebyshev terms instead of 6", timeout=60000)
+            expect(page.get_by_test_id("refine")).to_be_enabled(timeout=60000)
+            about = float(re.search(r"to about ([\d.]+) %", advice.inner_text()).group(1))
+            before = page.get_by_test_id("results").locator("h2").text_content()
+            page.get_by_test_id("background").fill("12")
+            page.get_by_test_id("humps").fill("1")
+            page.get_by_test_id("refine").click()
+            expect(page.get_by_test_id("results").locator("h2")).not_to_have_text(before, timeout=60000)
+            expect(page.get_by_test_id("refine")).to_be_enabled(timeout=60000)
+            rwp = float(re.search(r"wp\s*([\d.]+) %", page.get_by_test_id("quality").inner_text()).group(1))
+            left = page.get_by_test_id("results").inner_text()
+            words = shlex.split(page.get_by_test_id("export-command").inner_text().strip())
+            check(rwp <= about + 0.05 and "Chebyshev terms" not in left
+                  and words[words.index("--background") + 1] == "12" and words[words.index("--humps") + 1] == "1",
+                  f"background check: told about {about} % with 12 terms; with 12 and a hump Rwp {rwp} %, no advice, "
+                  f"the command carries both")
+            page.get_by_test_id("background").fill("")
+            page.get_by_test_id("humps").fill("")
+
             # A batch over a folder of three files, one corrupt: its error in its row, the
             # other two refined.
             page.locator('#files li[data-name="batch/a.xrdml"]').click()
