@@ -27,6 +27,11 @@ pub const CELL_DEVIATION: f64 = 0.01;
 /// parameters for a crystal at room temperature (ordered inorganic solids: 0.2–1.5 Å²).
 pub const IMPLAUSIBLE_MEAN_B: f64 = 2.5;
 
+/// The penalty of an entry refined with traces of other elements ([`crate::TRACE_FRACTION`]):
+/// less than a missing B or an old refinement, more than nothing, so that of two otherwise
+/// equal entries the pure one ranks first.
+pub const TRACE_PENALTY: f64 = 0.5;
+
 /// Refinements older than this year rank below modern ones.
 pub const MODERN_YEAR: u16 = 1960;
 
@@ -83,6 +88,29 @@ impl Suitability {
             self.remarks.join("; ")
         }
     }
+}
+
+/// An entry's elements without its traces ([`crate::Composition::traces`]), and the traces
+/// with their atomic fractions.
+struct MajorElements {
+    major: Vec<String>,
+    traces: Vec<(String, f64)>,
+}
+
+/// An entry's [`MajorElements`]: a formula that does not parse has no traces.
+fn major_elements(e: &Entry) -> MajorElements {
+    let traces: Vec<(String, f64)> = crate::Composition::parse(&e.formula)
+        .map(|c| {
+            (c.traces().into_iter())
+                .map(|(t, f)| (t.to_string(), f))
+                .collect()
+        })
+        .unwrap_or_default();
+    let major = (e.elements.iter())
+        .filter(|el| !traces.iter().any(|(t, _)| t == *el))
+        .cloned()
+        .collect();
+    MajorElements { major, traces }
 }
 
 /// The phase an entry belongs to among a name's entries: its mineral name, else its formula and
@@ -192,6 +220,7 @@ pub fn judge(library: &Library, entries: &[usize]) -> Vec<Suitability> {
     let volumes: Vec<Option<f64>> = cells.iter().map(|c| c.map(|x| x.0)).collect();
     // Per phase: the consensus volume of its ambient entries and its most frequent element set.
     let keys: Vec<String> = entries.iter().map(|&i| phase_key(&all[i])).collect();
+    let majors: Vec<MajorElements> = entries.iter().map(|&i| major_elements(&all[i])).collect();
     let consensus = |key: &str| -> Consensus {
         let members: Vec<usize> = (0..entries.len()).filter(|&k| keys[k] == key).collect();
         let ambient: Vec<usize> = members
@@ -218,7 +247,7 @@ pub fn judge(library: &Library, entries: &[usize]) -> Vec<Suitability> {
             median(pool.iter().filter_map(|&k| cells[k].map(|c| c.1)).collect()).unwrap_or(0.0);
         let mut counts: Vec<(&Vec<String>, usize)> = Vec::new();
         for &k in pool {
-            let el = &all[entries[k]].elements;
+            let el = &majors[k].major;
             match counts.iter_mut().find(|(e, _)| *e == el) {
                 Some((_, n)) => *n += 1,
                 None => counts.push((el, 1)),
@@ -251,7 +280,8 @@ pub fn judge(library: &Library, entries: &[usize]) -> Vec<Suitability> {
         };
         let (_, b_missing, b_implausible) = with_default_b(e);
         let ambient = e.is_ambient();
-        let substituted = !usual.is_empty() && e.elements != usual;
+        let MajorElements { major, traces } = &majors[k];
+        let substituted = !usual.is_empty() && *major != usual;
         let h = hydrogen_missing(e);
         let year = e.publication.year;
         let mut penalty = 0.0;
@@ -264,9 +294,16 @@ pub fn judge(library: &Library, entries: &[usize]) -> Vec<Suitability> {
             penalty += 4.0;
             remarks.push(format!(
                 "elements {} (usually {})",
-                e.elements.join(" "),
+                major.join(" "),
                 usual.join(" ")
             ));
+        }
+        if !traces.is_empty() {
+            penalty += TRACE_PENALTY;
+            let named: Vec<String> = (traces.iter())
+                .map(|(t, f)| format!("{t} {:.1} at.%", 100.0 * f))
+                .collect();
+            remarks.push(format!("traces of {}", named.join(", ")));
         }
         let dev = cell_deviation.abs();
         if dev > CELL_DEVIATION {

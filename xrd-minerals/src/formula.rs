@@ -8,6 +8,11 @@ use crate::{Error, Result};
 /// 0.02, so `Fe0.98 O` is FeO but `Fe3 O4` (0.43) is not `Fe2 O3` (0.40).
 pub const SAME_FORMULA_TOLERANCE: f64 = 0.02;
 
+/// Largest atomic fraction of an element that is a trace of a formula: a dopant or impurity
+/// the structure was refined with (`(Mn0.983 Fe0.017)2 O3`: Fe 0.7 at.%), which leaves it the
+/// same material for diffraction.
+pub const TRACE_FRACTION: f64 = 0.01;
+
 /// A composition: element symbols with their atomic fractions (summing to 1), sorted by symbol.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Composition(Vec<(String, f64)>);
@@ -172,6 +177,38 @@ impl Composition {
         Some(known)
     }
 
+    /// The elements at most [`TRACE_FRACTION`] of the atoms, with their fractions; none when
+    /// every element is (a formula of a hundred elements).
+    pub fn traces(&self) -> Vec<(&str, f64)> {
+        if self.0.iter().all(|(_, f)| *f <= TRACE_FRACTION) {
+            return Vec::new();
+        }
+        (self.0.iter())
+            .filter(|(_, f)| *f <= TRACE_FRACTION)
+            .map(|(e, f)| (e.as_str(), *f))
+            .collect()
+    }
+
+    /// The composition without its [`Composition::traces`], the rest renormalised.
+    ///
+    /// ```
+    /// use xrd_minerals::Composition;
+    /// let doped = Composition::parse("(Fe.034 Mn1.966) O3").unwrap();
+    /// assert_eq!(doped.traces(), [("Fe", 0.034 / 5.0)]);
+    /// assert!(doped.without_traces().same_formula(&Composition::parse("Mn2O3").unwrap()));
+    /// ```
+    pub fn without_traces(&self) -> Composition {
+        let traces = self.traces();
+        if traces.is_empty() {
+            return self.clone();
+        }
+        let kept = (self.0.iter())
+            .filter(|(e, _)| !traces.iter().any(|(t, _)| t == e))
+            .cloned()
+            .collect();
+        Self::from_counts(kept).unwrap_or_else(|| self.clone())
+    }
+
     /// Whether both have the same elements and their fractions differ by at most
     /// [`SAME_FORMULA_TOLERANCE`].
     pub fn same_formula(&self, other: &Composition) -> bool {
@@ -213,6 +250,25 @@ mod tests {
         assert!(!c("Fe3 O4").same_formula(&c("Fe2 O3")));
         assert!(!c("Na Cl").same_formula(&c("K Cl")));
         assert!(!c("Na Cl").same_formula(&c("Na Cl O3")));
+    }
+
+    #[test]
+    fn traces_are_the_elements_of_one_per_cent_or_less() {
+        assert!(c("Fe3 O4").traces().is_empty());
+        assert_eq!(c("V2 Mg.01 O5").traces(), [("Mg", 0.01 / 7.01)]);
+        // 1.2 at.%: a dopant, not a trace.
+        assert!(c("(Mn.94 Ca.06) C O3").traces().is_empty());
+        assert!(!c("(Mn.96 Ca.04) C O3").same_formula(&c("MnCO3")));
+        assert!(
+            c("(Mn.96 Ca.04) C O3")
+                .without_traces()
+                .same_formula(&c("MnCO3"))
+        );
+        // Every element at 1 % or less: none is a trace.
+        let even =
+            Composition::from_counts((0..101).map(|k| (format!("E{k}"), 1.0)).collect()).unwrap();
+        assert!(even.traces().is_empty());
+        assert_eq!(even.without_traces(), even);
     }
 
     #[test]

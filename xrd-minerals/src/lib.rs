@@ -22,8 +22,8 @@ mod spec;
 pub mod amcsd;
 
 pub use choice::{
-    CELL_DEVIATION, IMPLAUSIBLE_MEAN_B, MODERN_YEAR, SUPERCELL, SWITCH_MARGIN, Suitability, choose,
-    default_b, judge, preference_order, ranked, with_default_b,
+    CELL_DEVIATION, IMPLAUSIBLE_MEAN_B, MODERN_YEAR, SUPERCELL, SWITCH_MARGIN, Suitability,
+    TRACE_PENALTY, choose, default_b, judge, preference_order, ranked, with_default_b,
 };
 pub use confirm::{
     ConfirmParams, Confirmation, DEFAULT_EXTRA_CANDIDATES, DEFAULT_MIN_RWP_GAIN,
@@ -34,7 +34,7 @@ pub use entry::{
 };
 pub use error::{Error, Result};
 pub use evaluation::{EvaluatedPattern, SearchEvaluation};
-pub use formula::{Composition, SAME_FORMULA_TOLERANCE};
+pub use formula::{Composition, SAME_FORMULA_TOLERANCE, TRACE_FRACTION};
 pub use library::{
     FORMAT_NAME, FORMAT_VERSION, Library, LibraryInfo, MAX_DECOMPRESSED_BYTES, Rejected, SYMPREC,
 };

@@ -487,7 +487,8 @@ impl Library {
 
     /// The entries a person names with `spec`: an id (`amcsd:8240`), else a mineral name
     /// (case-insensitive, `anatase`), else a formula (`TiO2`: every entry of that composition,
-    /// polymorphs included). Empty when nothing matches.
+    /// polymorphs included, and those refined with a trace of another element,
+    /// [`crate::TRACE_FRACTION`]). Empty when nothing matches.
     pub fn lookup(&self, spec: &str) -> Vec<usize> {
         lookup_by(self.entries.len(), spec, |i| {
             let e = &self.entries[i];
@@ -599,7 +600,13 @@ fn lookup_by<'a>(
         return names;
     }
     match Composition::parse(spec) {
-        Ok(c) => by(&|_, _, f| Composition::parse(f).is_ok_and(|f| f.same_formula(&c))),
+        // An entry refined with a trace of a dopant is the same material: the ranking
+        // (`choice`) weighs the trace.
+        Ok(c) => by(&|_, _, f| {
+            Composition::parse(f).is_ok_and(|f| {
+                f.same_formula(&c) || f.without_traces().same_formula(&c.without_traces())
+            })
+        }),
         Err(_) => Vec::new(),
     }
 }

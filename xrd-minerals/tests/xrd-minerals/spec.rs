@@ -299,3 +299,42 @@ fn the_unexplained_peaks_name_a_phase_the_residual_cosine_ranks_low() {
         );
     }
 }
+
+/// A formula names the entries refined with a trace of another element too, and a trace costs
+/// less than an old, B-less structure: `Mn2O3` resolves first to α-Mn₂O₃ of 1971 refined as
+/// `(Fe.034 Mn1.966) O3` (Fe 0.7 at.%; on XRD-AutoAnalyzer's Mn₂O₃ scan Rwp 5.14 %), not to the
+/// I2₁3 structure of 1928 (9.79 %); Fe-rich bixbyite (Fe 25 at.%) is another material.
+#[test]
+fn a_formula_takes_entries_with_a_trace_of_another_element() {
+    let lib = amcsd();
+    let found = lib.lookup("Mn2O3");
+    let ids: Vec<&str> = found
+        .iter()
+        .map(|&i| lib.entries()[i].id.as_str())
+        .collect();
+    assert!(
+        ids.contains(&"amcsd:9391") && ids.contains(&"amcsd:17467"),
+        "{ids:?}"
+    );
+    assert!(!ids.contains(&"amcsd:9392"), "{ids:?}");
+    let ranked = xrd_minerals::ranked(lib, &found);
+    let (best, why) = &ranked[0];
+    assert_eq!(lib.entries()[*best].id, "amcsd:9391");
+    assert!(!why.substituted, "{why:?}");
+    assert!(
+        why.remarks.iter().any(|r| r == "traces of Fe 0.7 at.%"),
+        "{:?}",
+        why.remarks
+    );
+    // Traces aside, every element of a formula's entries is the formula's.
+    for &i in &lib.lookup("TiO2") {
+        let e = &lib.entries()[i];
+        let c = xrd_minerals::Composition::parse(&e.formula).unwrap();
+        assert!(
+            c.without_traces()
+                .same_formula(&xrd_minerals::Composition::parse("TiO2").unwrap()),
+            "{}",
+            e.formula
+        );
+    }
+}
