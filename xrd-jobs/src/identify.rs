@@ -113,6 +113,21 @@ impl Default for IdentifyOptions {
     }
 }
 
+/// The notes of a confirming refinement: what it changed, and when its background misses a
+/// slow part of the pattern, what more terms would give (identification has no background
+/// option of its own; a refinement of the phases found takes it).
+fn notes_of(c: &Confirmation) -> Vec<String> {
+    let mut notes: Vec<String> = c.notes.iter().map(ToString::to_string).collect();
+    if let Some(b) = c.refinement.background_check.filter(|b| b.advised()) {
+        notes.push(format!(
+            "{}: refine the phases found with `xrd refine --background {}`",
+            b.finding(),
+            b.more_terms
+        ));
+    }
+    notes
+}
+
 /// xrd-minerals' parameter names as this crate's option names.
 fn renamed(e: xrd_minerals::Error) -> Error {
     match e.invalid_parameter() {
@@ -212,7 +227,8 @@ pub struct IdentifiedFile {
     pub rows: Vec<IdentifyRow>,
     /// Why it failed.
     pub error: Option<String>,
-    /// The refinement's notes.
+    /// The refinement's notes: what it changed, and what more background terms would give
+    /// when its background misses a slow part of the pattern.
     pub notes: Vec<String>,
     /// The search's result (candidates, unexplained peaks, profiles).
     #[serde(skip)]
@@ -220,6 +236,29 @@ pub struct IdentifiedFile {
     /// The refinement's result.
     #[serde(skip)]
     pub confirmed: Option<Confirmation>,
+}
+
+impl IdentifiedFile {
+    /// What a reader is told beside the rows (`xrd identify`'s stderr lines, Python's
+    /// warnings): the refinement's notes, each as `refinement: …`, then the peaks no phase
+    /// explains (the first eight, with their heights as a share of the strongest point).
+    pub fn messages(&self) -> Vec<String> {
+        let mut out: Vec<String> = (self.notes.iter())
+            .map(|n| format!("refinement: {n}"))
+            .collect();
+        if let Some(found) = self.found.as_ref().filter(|f| !f.unexplained.is_empty()) {
+            let list: Vec<String> = (found.unexplained.iter().take(8))
+                .map(|(t, h)| format!("{t:.2}° ({:.0} %)", 100.0 * h))
+                .collect();
+            let more = if found.unexplained.len() > 8 {
+                ", …"
+            } else {
+                ""
+            };
+            out.push(format!("unexplained peaks: {}{more}", list.join(", ")));
+        }
+        out
+    }
 }
 
 /// What an identification returns: one [`IdentifiedFile`] per pattern, in order.
@@ -381,10 +420,7 @@ impl Identify {
                             file: label.clone(),
                             rows: identify_rows(&self.library, label, &found, &reported),
                             error: None,
-                            notes: confirmed
-                                .as_ref()
-                                .map(|c| c.notes.iter().map(ToString::to_string).collect())
-                                .unwrap_or_default(),
+                            notes: confirmed.as_ref().map(notes_of).unwrap_or_default(),
                             found: Some(found),
                             confirmed,
                         }

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use pyo3::exceptions::PyUserWarning;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use xrd_jobs::{BackgroundMethod, IdentifyOptions, IdentifyRow};
@@ -24,7 +25,9 @@ use crate::pattern::measured_arg;
 /// weight_fraction_esd, rwp (None without refinement). When nothing matches, one row with
 /// phase 0 and name "(no match)". The wavelength is the file's, else `wavelength`, else Cu Kα.
 /// Structures measured at high pressure or away from room temperature, and ices, are proposed
-/// only with `non_ambient=True` (as `xrd identify --non-ambient`).
+/// only with `non_ambient=True` (as `xrd identify --non-ambient`). What the command says on
+/// stderr (the refinement's notes, peaks no phase explains) comes as Python warnings
+/// (`UserWarning`).
 ///
 /// The other keywords are `xrd identify`'s flags, with their defaults when None:
 /// `significance` and `min_rwp_gain` (what a further phase must bring to the refinement),
@@ -105,9 +108,15 @@ pub fn identify<'py>(
     let named = [(label, pattern)];
     let identified = steered.result(py.detach(|| job.run(&named, &steered.control)))?;
     let mut rows = Vec::new();
+    let warnings = py.import("warnings")?;
+    let category = py.get_type::<PyUserWarning>();
     for file in identified.files {
         if let Some(e) = file.error {
             return Err(xrd_jobs::Error::Input(e)).py();
+        }
+        // What `xrd identify` says on stderr: stacklevel 2 names the caller's line.
+        for m in file.messages() {
+            warnings.call_method1("warn", (format!("{}: {m}", file.file), &category, 2))?;
         }
         for r in file.rows {
             rows.push(crate::refine::row_dict(

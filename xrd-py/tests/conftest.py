@@ -32,13 +32,14 @@ def data():
 
 @pytest.fixture(scope="session")
 def cli(tmp_path_factory):
-    """Runs `xrd --quiet --format json ARGS…` and returns the parsed rows."""
+    """Runs `xrd --quiet --format json ARGS…` and returns the parsed rows (with `stderr=True`,
+    the rows and what it printed on stderr)."""
     binary = _binary()
     if binary is None:
         pytest.fail("no xrd binary: set XRD_BIN or build it (cargo build --release -p xrd-cli)")
     cache = os.environ.get("XRD_CACHE")
 
-    def run(*args, cache_arg=False):
+    def run(*args, cache_arg=False, stderr=False):
         extra = ["--cache", cache] if (cache_arg and cache) else []
         out = subprocess.run(
             [str(binary), "--quiet", "--format", "json", *map(str, args), *extra],
@@ -47,6 +48,7 @@ def cli(tmp_path_factory):
             text=True,
             cwd=ROOT,
         )
-        return json.loads(out.stdout)
+        rows = json.loads(out.stdout)
+        return (rows, out.stderr) if stderr else rows
 
     return run

@@ -3,8 +3,10 @@ the same input (same library crates: the same numbers)."""
 
 import csv
 import pickle
+import re
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -88,8 +90,17 @@ def test_simulate_a_library_entry_by_name():
 
 def test_identify_is_the_commands(data, cli):
     path = data / TIO2
-    ours = xrd.identify(str(path), elements=["Ti", "O"])
-    theirs = cli("identify", "--elements", "Ti,O", path, cache_arg=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ours = xrd.identify(str(path), elements=["Ti", "O"])
+    theirs, said = cli("identify", "--elements", "Ti,O", path, cache_arg=True, stderr=True)
+    # What the command says of the file's refinement and unexplained peaks comes as warnings,
+    # line for line: here the background's advice and four peaks.
+    told = re.compile(rf"{re.escape(str(path))}: (refinement|unexplained peaks): ")
+    expected = [line for line in said.splitlines() if told.match(line)]
+    warned = [str(w.message) for w in caught if told.match(str(w.message))]
+    assert warned == expected and any("Chebyshev terms" in w for w in warned), (warned, expected)
+    assert any(": unexplained peaks: " in w for w in warned), warned
     keys = ["phase", "name", "formula", "space_group", "score", "share", "source",
             "weight_fraction", "weight_fraction_esd", "rwp"]
     same_rows(ours, theirs, keys)

@@ -44,10 +44,10 @@ pub use phase::{Intensities, Phase};
 pub use reference::{BACKGROUND_NAME, Reference, ReferenceLibrary};
 pub use refined_cif::{cif_value, refined_cif};
 pub use refinement::{
-    BACKGROUND_ADVICE_GAIN, BACKGROUND_CHECK_TERMS, Bond, BondAngle, HarmonicTexture,
-    HydrostaticStrain, Joint, JointRefinement, MICROABSORPTION_WARNING, MeasuredReferences,
-    OVERLAP_CORRELATION, Overlap, ParameterValue, PhaseKind, PhaseResult, Refinement, Refiner,
-    SENSITIVITY_PARTICLE_SIZE, SiteResult, rir_scale,
+    BACKGROUND_ADVICE_GAIN, BACKGROUND_CHECK_TERMS, BackgroundCheck, Bond, BondAngle,
+    HarmonicTexture, HydrostaticStrain, Joint, JointRefinement, MICROABSORPTION_WARNING,
+    MeasuredReferences, OVERLAP_CORRELATION, Overlap, ParameterValue, PhaseKind, PhaseResult,
+    Refinement, Refiner, SENSITIVITY_PARTICLE_SIZE, SiteResult, rir_scale,
 };
 pub use restraint::{Restraint, RestraintResult};
 pub use series::{

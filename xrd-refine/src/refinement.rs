@@ -334,6 +334,11 @@ pub struct Refinement {
     /// Factor by which the esds exceed those of χ²·(JᵀWJ)⁻¹: Bérar & Lelann's √((1+ρ)/(1−ρ))
     /// for the serial correlation ρ of the residuals, which counting statistics alone ignore.
     pub esd_factor: f64,
+    /// What [`BACKGROUND_CHECK_TERMS`] more Chebyshev terms would do to the fit; a warning
+    /// says it when they would lower Rwp by [`BACKGROUND_ADVICE_GAIN`] or more
+    /// ([`BackgroundCheck::advised`]). None at the most terms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background_check: Option<BackgroundCheck>,
     /// The instrument as refined (or as given).
     pub instrument: Instrument,
     /// Specimen displacement term (°): the peak shift is this × cosθ, or in Debye–Scherrer
@@ -390,7 +395,7 @@ pub const SENSITIVITY_PARTICLE_SIZE: f64 = 3.0;
 pub const MICROABSORPTION_WARNING: f64 = 0.02;
 
 pub(crate) use background_advice::BACKGROUND_ADVICE;
-pub use background_advice::{BACKGROUND_ADVICE_GAIN, BACKGROUND_CHECK_TERMS};
+pub use background_advice::{BACKGROUND_ADVICE_GAIN, BACKGROUND_CHECK_TERMS, BackgroundCheck};
 
 /// A refinement to run: the phases, the instrument, the settings and optionally an internal
 /// standard.

@@ -675,7 +675,7 @@ impl Sequential {
             .frames
             .iter()
             .filter_map(|f| f.refinement.as_ref())
-            .filter(|r| r.warnings.iter().any(|m| m.ends_with(BACKGROUND_ADVICE)))
+            .filter(|r| r.background_check.is_some_and(|c| c.advised()))
             .count();
         if slow > 0 {
             series.notes.push(format!(

@@ -309,8 +309,8 @@ fn run_identify(
             failed += 1;
             continue;
         };
-        for n in &file.notes {
-            bar.suspend(|| eprintln!("{label}: refinement: {n}"));
+        for m in file.messages() {
+            bar.suspend(|| eprintln!("{label}: {m}"));
         }
         let rows = found.report(file.confirmed.as_ref());
         write_rows(library, label, found, &rows, &mut phases_csv, &mut cand_csv);
@@ -318,9 +318,6 @@ fn run_identify(
             unexplained_csv.push_str(&format!("{},{:.4},{:.4}\n", csv(label), p.0, p.1));
         }
         table_rows(library, label, found, &rows, &mut table);
-        if !found.unexplained.is_empty() {
-            bar.suspend(|| eprintln!("{label}: {}", unexplained(found)));
-        }
         if let Some(out) = out {
             let svg = out.join(format!("{}.svg", super::svg_name(label)));
             plot(&svg, library, label, found)?;
@@ -403,25 +400,6 @@ fn table_rows(
     for row in xrd_jobs::identify_rows(library, label, found, rows) {
         table.push(row.values().into_iter().map(super::refine::cell).collect());
     }
-}
-
-/// The unexplained peaks as one line: the first eight, with their heights.
-fn unexplained(found: &Identification) -> String {
-    let list: Vec<String> = found
-        .unexplained
-        .iter()
-        .take(8)
-        .map(|(t, h)| format!("{t:.2}° ({:.0} %)", 100.0 * h))
-        .collect();
-    format!(
-        "unexplained peaks: {}{}",
-        list.join(", "),
-        if found.unexplained.len() > 8 {
-            ", …"
-        } else {
-            ""
-        }
-    )
 }
 
 fn plot(path: &Path, library: &Library, label: &str, found: &Identification) -> Result<()> {

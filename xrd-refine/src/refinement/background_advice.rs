@@ -4,6 +4,7 @@
 //! the drop; docs/experiments/2026-11-29-background-advice.md).
 
 use nalgebra::{DMatrix, DVector};
+use serde::{Deserialize, Serialize};
 
 use crate::model::chebyshev;
 
@@ -19,13 +20,39 @@ pub const BACKGROUND_ADVICE_GAIN: f64 = 0.15;
 /// The largest number of Chebyshev terms a fit takes.
 const MAX_TERMS: usize = 20;
 
-/// What more background terms would do to a fit.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct BackgroundCheck {
-    /// The terms tried.
+/// What more background terms would do to a fit ([`crate::Refinement::background_check`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BackgroundCheck {
+    /// The fit's Chebyshev terms.
     pub terms: usize,
-    /// The Rwp they would give, holding everything else.
+    /// The fit's Rwp.
     pub rwp: f64,
+    /// The terms tried: [`BACKGROUND_CHECK_TERMS`] more, at most 20.
+    pub more_terms: usize,
+    /// The Rwp they would give, the rest held.
+    pub rwp_with_more: f64,
+}
+
+impl BackgroundCheck {
+    /// Whether the terms tried lower Rwp by [`BACKGROUND_ADVICE_GAIN`] or more: the background
+    /// misses a slow part of the pattern.
+    pub fn advised(&self) -> bool {
+        self.rwp_with_more <= self.rwp * (1.0 - BACKGROUND_ADVICE_GAIN)
+    }
+
+    /// The finding in words, without what to do about it (which each front end says its way):
+    /// "the background misses a slow part of the pattern: 12 Chebyshev terms instead of 6
+    /// would lower Rwp from 6.74 % to about 4.97 %".
+    pub fn finding(&self) -> String {
+        format!(
+            "the background misses a slow part of the pattern: {} Chebyshev terms instead of {} \
+             would lower Rwp from {:.2} % to about {:.2} %",
+            self.more_terms,
+            self.terms,
+            100.0 * self.rwp,
+            100.0 * self.rwp_with_more
+        )
+    }
 }
 
 /// The check of a fit over the points `tt` with observations `y`, weights `w` and calculated
@@ -76,25 +103,22 @@ pub(crate) fn check(
     let c = normal.cholesky()?.solve(&rhs);
     let after = (chi2 - c.dot(&rhs)).max(0.0);
     Some(BackgroundCheck {
-        terms: n,
-        rwp: (after / swy2).sqrt(),
+        terms,
+        rwp: (chi2 / swy2).sqrt(),
+        more_terms: n,
+        rwp_with_more: (after / swy2).sqrt(),
     })
 }
 
-/// The advice a refinement gives when `check` beats its Rwp `rwp` by
-/// [`BACKGROUND_ADVICE_GAIN`]; it ends with [`BACKGROUND_ADVICE`], which a series counts.
-pub(crate) fn advice(rwp: f64, terms: usize, check: Option<BackgroundCheck>) -> Option<String> {
-    let c = check?;
-    (c.rwp <= rwp * (1.0 - BACKGROUND_ADVICE_GAIN)).then(|| {
-        format!(
-            "the background misses a slow part of the pattern: {} Chebyshev terms instead of \
-             {terms} would lower Rwp from {:.2} % to about {:.2} % (`--background {}`); {BACKGROUND_ADVICE}",
-            c.terms,
-            100.0 * rwp,
-            100.0 * c.rwp,
-            c.terms
-        )
-    })
+/// The warning a refinement gives when `check` is [`BackgroundCheck::advised`]; it ends with
+/// [`BACKGROUND_ADVICE`], which a series counts.
+pub(crate) fn advice(check: Option<BackgroundCheck>) -> Option<String> {
+    let c = check.filter(BackgroundCheck::advised)?;
+    Some(format!(
+        "{} (`--background {}`); {BACKGROUND_ADVICE}",
+        c.finding(),
+        c.more_terms
+    ))
 }
 
 /// How the advice ends: what else to look at.
@@ -121,8 +145,8 @@ mod tests {
             .collect();
         let w: Vec<f64> = y.iter().map(|v| 1.0 / v).collect();
         let c = check(&tt, &y, &w, &f, 6).unwrap();
-        assert_eq!(c.terms, 12);
-        assert!(c.rwp < 1e-9, "{}", c.rwp);
+        assert_eq!((c.terms, c.more_terms), (6, 12));
+        assert!(c.rwp > 0.01 && c.rwp_with_more < 1e-9, "{c:?}");
     }
 
     /// The prediction against the naive computation: refit of the residual by dense least
@@ -144,14 +168,16 @@ mod tests {
         let f: Vec<f64> = tt.iter().map(|t| 900.0 - 2.0 * t).collect();
         let w: Vec<f64> = y.iter().map(|v| 1.0 / v).collect();
         let c = check(&tt, &y, &w, &f, 4).unwrap();
-        assert_eq!(c.terms, 10);
+        assert_eq!(c.more_terms, 10);
         let basis = chebyshev(&tt, 10);
         let a = DMatrix::from_fn(tt.len(), 10, |i, k| w[i].sqrt() * basis[k][i]);
         let b = DVector::from_fn(tt.len(), |i, _| w[i].sqrt() * (y[i] - f[i]));
         let x = a.clone().svd(true, true).solve(&b, 1e-12).unwrap();
         let left = (&b - &a * x).norm_squared();
         let swy2: f64 = y.iter().zip(&w).map(|(y, w)| w * y * y).sum();
-        assert!(((left / swy2).sqrt() - c.rwp).abs() < 1e-9 * c.rwp.max(1.0));
+        assert!(((left / swy2).sqrt() - c.rwp_with_more).abs() < 1e-9 * c.rwp_with_more.max(1.0));
+        let chi2: f64 = (0..tt.len()).map(|i| w[i] * (y[i] - f[i]).powi(2)).sum();
+        assert!(((chi2 / swy2).sqrt() - c.rwp).abs() < 1e-12);
     }
 
     /// No check at the most terms; the advice only past the gain.
@@ -161,20 +187,20 @@ mod tests {
         let y = vec![100.0; tt.len()];
         let w = vec![0.01; tt.len()];
         assert!(check(&tt, &y, &w, &y, MAX_TERMS).is_none());
-        assert_eq!(check(&tt, &y, &w, &y, 16).unwrap().terms, MAX_TERMS);
-        let near = BackgroundCheck {
-            terms: 12,
-            rwp: 0.0851,
+        assert_eq!(check(&tt, &y, &w, &y, 16).unwrap().more_terms, MAX_TERMS);
+        let at = |rwp_with_more| BackgroundCheck {
+            terms: 6,
+            rwp: 0.1,
+            more_terms: 12,
+            rwp_with_more,
         };
-        assert!(advice(0.1, 6, Some(near)).is_none());
-        let far = BackgroundCheck {
-            terms: 12,
-            rwp: 0.0849,
-        };
-        let text = advice(0.1, 6, Some(far)).unwrap();
+        assert!(!at(0.0851).advised() && advice(Some(at(0.0851))).is_none());
+        assert!(at(0.0849).advised());
+        let text = advice(Some(at(0.0849))).unwrap();
         assert!(text.contains("12 Chebyshev terms instead of 6"), "{text}");
         assert!(text.contains("from 10.00 % to about 8.49 %"), "{text}");
+        assert!(text.contains("(`--background 12`)"), "{text}");
         assert!(text.ends_with(BACKGROUND_ADVICE));
-        assert!(advice(0.1, 6, None).is_none());
+        assert!(advice(None).is_none());
     }
 }

@@ -242,12 +242,9 @@ impl Refiner {
             }
         }
         let terms = model.chebyshev_table().len();
-        let check = super::background_advice::check(&model.tt, &data.y, &data.w, &f, terms);
-        warnings.extend(super::background_advice::advice(
-            stats.quality.rwp,
-            terms,
-            check,
-        ));
+        let background_check =
+            super::background_advice::check(&model.tt, &data.y, &data.w, &f, terms);
+        warnings.extend(super::background_advice::advice(background_check));
         let w = self.weights(model, values, &phases, &stats, &mut warnings)?;
         for (p, ph) in phases.iter_mut().enumerate() {
             (ph.weight_fraction, ph.weight_fraction_esd) = w.weighed.fractions[p];
@@ -275,6 +272,7 @@ impl Refiner {
             gof: rwp / rexp,
             durbin_watson,
             esd_factor,
+            background_check,
             instrument: model.instrument(
                 values,
                 self.params.instrument_standard || self.instrument.refined,
