@@ -274,8 +274,8 @@ impl Peaks {
 mod tests {
     use super::*;
 
-    /// The columns are the serialized row's keys (what the workbench receives), in order, and
-    /// each value has its column's type and precision.
+    /// The columns are the serialized row's keys (what the workbench receives), and each value
+    /// has its column's type and precision.
     #[test]
     fn columns_are_the_serialized_keys_and_values_follow_them() {
         let row = PeakRow {

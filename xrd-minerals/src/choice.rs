@@ -68,6 +68,9 @@ pub struct Suitability {
     /// The published displacement parameters are implausible ([`IMPLAUSIBLE_MEAN_B`]) and were
     /// replaced by [`default_b`].
     pub b_implausible: bool,
+    /// Refined with traces of other elements ([`crate::TRACE_FRACTION`]): the same material,
+    /// at [`TRACE_PENALTY`].
+    pub traces: bool,
     /// Year of publication (0 when unknown).
     pub year: u16,
     /// Set aside while its phase has another entry: away from room conditions, a cell off the
@@ -90,27 +93,16 @@ impl Suitability {
     }
 }
 
-/// An entry's elements without its traces ([`crate::Composition::traces`]), and the traces
-/// with their atomic fractions.
-struct MajorElements {
-    major: Vec<String>,
-    traces: Vec<(String, f64)>,
-}
-
-/// An entry's [`MajorElements`]: a formula that does not parse has no traces.
-fn major_elements(e: &Entry) -> MajorElements {
-    let traces: Vec<(String, f64)> = crate::Composition::parse(&e.formula)
+/// An entry's traces ([`crate::Composition::traces`]) with their atomic fractions: a formula
+/// that does not parse has none.
+fn traces_of(e: &Entry) -> Vec<(String, f64)> {
+    crate::Composition::parse(&e.formula)
         .map(|c| {
             (c.traces().into_iter())
                 .map(|(t, f)| (t.to_string(), f))
                 .collect()
         })
-        .unwrap_or_default();
-    let major = (e.elements.iter())
-        .filter(|el| !traces.iter().any(|(t, _)| t == *el))
-        .cloned()
-        .collect();
-    MajorElements { major, traces }
+        .unwrap_or_default()
 }
 
 /// The phase an entry belongs to among a name's entries: its mineral name, else its formula and
@@ -220,7 +212,7 @@ pub fn judge(library: &Library, entries: &[usize]) -> Vec<Suitability> {
     let volumes: Vec<Option<f64>> = cells.iter().map(|c| c.map(|x| x.0)).collect();
     // Per phase: the consensus volume of its ambient entries and its most frequent element set.
     let keys: Vec<String> = entries.iter().map(|&i| phase_key(&all[i])).collect();
-    let majors: Vec<MajorElements> = entries.iter().map(|&i| major_elements(&all[i])).collect();
+    let traces: Vec<Vec<(String, f64)>> = entries.iter().map(|&i| traces_of(&all[i])).collect();
     let consensus = |key: &str| -> Consensus {
         let members: Vec<usize> = (0..entries.len()).filter(|&k| keys[k] == key).collect();
         let ambient: Vec<usize> = members
@@ -247,7 +239,7 @@ pub fn judge(library: &Library, entries: &[usize]) -> Vec<Suitability> {
             median(pool.iter().filter_map(|&k| cells[k].map(|c| c.1)).collect()).unwrap_or(0.0);
         let mut counts: Vec<(&Vec<String>, usize)> = Vec::new();
         for &k in pool {
-            let el = &majors[k].major;
+            let el = &all[entries[k]].elements;
             match counts.iter_mut().find(|(e, _)| *e == el) {
                 Some((_, n)) => *n += 1,
                 None => counts.push((el, 1)),
@@ -280,8 +272,10 @@ pub fn judge(library: &Library, entries: &[usize]) -> Vec<Suitability> {
         };
         let (_, b_missing, b_implausible) = with_default_b(e);
         let ambient = e.is_ambient();
-        let MajorElements { major, traces } = &majors[k];
-        let substituted = !usual.is_empty() && *major != usual;
+        // Element sets as published: a trace is weighed below, and never makes a member of a
+        // series the usual one.
+        let substituted = !usual.is_empty() && e.elements != usual;
+        let traces = &traces[k];
         let h = hydrogen_missing(e);
         let year = e.publication.year;
         let mut penalty = 0.0;
@@ -294,7 +288,7 @@ pub fn judge(library: &Library, entries: &[usize]) -> Vec<Suitability> {
             penalty += 4.0;
             remarks.push(format!(
                 "elements {} (usually {})",
-                major.join(" "),
+                e.elements.join(" "),
                 usual.join(" ")
             ));
         }
@@ -357,6 +351,7 @@ pub fn judge(library: &Library, entries: &[usize]) -> Vec<Suitability> {
             hydrogen_missing: h,
             b_missing,
             b_implausible,
+            traces: !traces.is_empty(),
             year,
             set_aside: !ambient || dev > CELL_DEVIATION || substituted || supercell,
             penalty,
@@ -392,7 +387,13 @@ pub fn preference_order(
                 .then(a.cmp(&b))
         });
     }
-    let ambient = |m: &[usize]| m.iter().filter(|&&k| judged[k].ambient).count();
+    // Entries with a trace of another element do not make their phase the more studied one (a
+    // temperature series of Sr-bearing aragonite would put it before calcite for CaCO3).
+    let ambient = |m: &[usize]| {
+        m.iter()
+            .filter(|&&k| judged[k].ambient && !judged[k].traces)
+            .count()
+    };
     // Stable: equal counts keep the library's order.
     phases.sort_by(|a, b| {
         ambient(&b.1)

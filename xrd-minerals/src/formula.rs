@@ -178,15 +178,18 @@ impl Composition {
     }
 
     /// The elements at most [`TRACE_FRACTION`] of the atoms, with their fractions; none when
-    /// every element is (a formula of a hundred elements).
+    /// together they are more than twice that (several minor elements make another member of a
+    /// series), or every element is one (a formula of a hundred elements).
     pub fn traces(&self) -> Vec<(&str, f64)> {
-        if self.0.iter().all(|(_, f)| *f <= TRACE_FRACTION) {
-            return Vec::new();
-        }
-        (self.0.iter())
+        let traces: Vec<(&str, f64)> = (self.0.iter())
             .filter(|(_, f)| *f <= TRACE_FRACTION)
             .map(|(e, f)| (e.as_str(), *f))
-            .collect()
+            .collect();
+        let total: f64 = traces.iter().map(|(_, f)| f).sum();
+        if traces.len() == self.0.len() || total > 2.0 * TRACE_FRACTION {
+            return Vec::new();
+        }
+        traces
     }
 
     /// The composition without its [`Composition::traces`], the rest renormalised.
@@ -265,6 +268,12 @@ mod tests {
                 .same_formula(&c("MnCO3"))
         );
         // Every element at 1 % or less: none is a trace.
+        // Five minor elements of 2.7 at.% together: a member of a series, not traces.
+        assert!(
+            c("Cu9.73 Zn0.1 Fe0.08 Ni0.05 Co0.03 Mn0.03 S")
+                .traces()
+                .is_empty()
+        );
         let even =
             Composition::from_counts((0..101).map(|k| (format!("E{k}"), 1.0)).collect()).unwrap();
         assert!(even.traces().is_empty());

@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The most Chebyshev background terms a fit takes.
+pub(crate) const MAX_BACKGROUND_TERMS: usize = 20;
+
 use crate::Result;
 use crate::error::invalid;
 use crate::parameter::{Id, ParamId, SiteParam, Width};
@@ -433,10 +436,13 @@ impl RefineParams {
                 "name at least one site parameter (x, y, z, U, occ)",
             ));
         }
-        if !(1..=20).contains(&self.background_terms) {
+        if !(1..=MAX_BACKGROUND_TERMS).contains(&self.background_terms) {
             return Err(invalid(
                 "background_terms",
-                format!("{} must be in 1–20", self.background_terms),
+                format!(
+                    "{} must be in 1–{MAX_BACKGROUND_TERMS}",
+                    self.background_terms
+                ),
             ));
         }
         if self.humps > 4 {

@@ -326,6 +326,21 @@ fn a_formula_takes_entries_with_a_trace_of_another_element() {
         "{:?}",
         why.remarks
     );
+    // Entries with traces neither make their polymorph the more studied one nor change what a
+    // mineral's usual elements are: CaCO3 is calcite first (aragonite has a Sr-bearing
+    // temperature series), MnS alabandite, sphalerite its pure ZnS.
+    for (spec, first) in [
+        ("CaCO3", "Calcite"),
+        ("MnS", "Alabandite"),
+        ("TiO2", "Rutile"),
+        ("SiO2", "Quartz"),
+    ] {
+        let r = xrd_minerals::ranked(lib, &lib.lookup(spec));
+        assert_eq!(lib.entries()[r[0].0].mineral, first, "{spec}");
+    }
+    let zns = xrd_minerals::ranked(lib, &lib.lookup("sphalerite"));
+    assert_eq!(lib.entries()[zns[0].0].id, "amcsd:110");
+    assert!(!zns[0].1.substituted);
     // Traces aside, every element of a formula's entries is the formula's.
     for &i in &lib.lookup("TiO2") {
         let e = &lib.entries()[i];

@@ -244,7 +244,10 @@ impl Refiner {
         let terms = model.chebyshev_table().len();
         let background_check =
             super::background_advice::check(&model.tt, &data.y, &data.w, &f, terms);
-        warnings.extend(super::background_advice::advice(background_check));
+        warnings.extend(super::background_advice::advice(
+            background_check,
+            model.layout.humps.len(),
+        ));
         let w = self.weights(model, values, &phases, &stats, &mut warnings)?;
         for (p, ph) in phases.iter_mut().enumerate() {
             (ph.weight_fraction, ph.weight_fraction_esd) = w.weighed.fractions[p];
