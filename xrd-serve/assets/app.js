@@ -508,13 +508,17 @@
       phases: $("phases").value.split(",").map((s) => s.trim()).filter(Boolean),
       stages: [...$("stages").querySelectorAll("input:checked")].map((c) => c.value),
     };
-    const num = (id, key, int) => {
+    // A number the field does not hold is said, not sent as null (which would mean the default).
+    const num = (id, key, int, label) => {
       const v = $(id).value.trim();
-      if (v !== "") o[key] = int ? parseInt(v, 10) : Number(v);
+      if (v === "") return;
+      const ok = int ? /^\d+$/.test(v) : Number.isFinite(Number(v));
+      if (!ok) throw new Error(`${label}: “${v}” is not a ${int ? "whole number" : "number"}`);
+      o[key] = int ? parseInt(v, 10) : Number(v);
     };
-    num("particle", "particle_size");
-    num("background", "background", true);
-    num("humps", "humps", true);
+    num("particle", "particle_size", false, "Particle size");
+    num("background", "background", true, "Background terms");
+    num("humps", "humps", true, "Background humps");
     const harmonics = parseInt($("harmonics").value, 10);
     if (harmonics > 0) o.texture_harmonics = harmonics;
     const std = $("standard").value.trim();
@@ -537,6 +541,16 @@
     if (state.fix.size) o.fix = [...state.fix];
     if (state.free.size) o.free = [...state.free];
     return o;
+  }
+
+  // The form's options, or null after saying in `box` what is wrong with them.
+  function formOptions(box) {
+    try {
+      return options();
+    } catch (e) {
+      say(box, e.message);
+      return null;
+    }
   }
 
   function fillForm(request) {
@@ -613,7 +627,9 @@
   async function refine() {
     say("refine-error", "");
     if (!state.open) { say("refine-error", "Open a pattern first."); return; }
-    const body = { file: state.open, options: options() };
+    const o = formOptions("refine-error");
+    if (!o) return;
+    const body = { file: state.open, options: o };
     const w = $("wavelength").value.trim();
     if (w && !$("wavelength").disabled) body.wavelength = w;
     state.refineStarted = performance.now();
@@ -891,7 +907,8 @@
     if (!state.open) { say("series-error", "Open a file of the folder first."); return; }
     const ext = fileOf(state.open).split(".").pop().toLowerCase();
     const files = folderFiles().filter((f) => f.split(".").pop().toLowerCase() === ext);
-    const o = options();
+    const o = formOptions("series-error");
+    if (!o) return;
     delete o.standard;
     try {
       const r = await api("/api/series", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ files, options: o }) });
@@ -1429,7 +1446,9 @@
     if (!state.open) { say("batch-error", "Open a file of the folder first."); return; }
     const mode = $("batch-mode").value;
     const files = folderFiles().filter((f) => !NOT_PATTERN.test(f));
-    const body = { files, mode, options: mode === "refine" ? options() : identifyOptions() };
+    const o = mode === "refine" ? formOptions("batch-error") : identifyOptions();
+    if (!o) return;
+    const body = { files, mode, options: o };
     const w = $("wavelength").value.trim();
     if (w && !$("wavelength").disabled) body.wavelength = w;
     try {

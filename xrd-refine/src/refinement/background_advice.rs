@@ -7,6 +7,7 @@ use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
 use crate::model::chebyshev;
+use crate::params::MAX_BACKGROUND_TERMS as MAX_TERMS;
 
 /// The check tries this many Chebyshev terms beyond the fit's (up to the 20 a fit may have).
 pub const BACKGROUND_CHECK_TERMS: usize = 6;
@@ -16,8 +17,6 @@ pub const BACKGROUND_CHECK_TERMS: usize = 6;
 /// 3–10 % from six more terms; scans whose background rises steeply at low angle or carries
 /// a hump gain 25 % and more.
 pub const BACKGROUND_ADVICE_GAIN: f64 = 0.15;
-
-use crate::params::MAX_BACKGROUND_TERMS as MAX_TERMS;
 
 /// What more background terms would do to a fit ([`crate::Refinement::background_check`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

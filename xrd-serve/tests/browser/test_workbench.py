@@ -684,6 +684,10 @@ def main():
             advice = page.get_by_test_id("fit-warnings")
             expect(advice).to_contain_text("12 Chebyshev terms instead of 6")
             about = float(re.search(r"to about ([\d.]+) %", advice.inner_text()).group(1))
+            # A field that holds no whole number is said, not sent as the default.
+            page.get_by_test_id("background").fill("twelve")
+            page.get_by_test_id("refine").click()
+            expect(page.get_by_test_id("refine-error")).to_contain_text("Background terms: “twelve” is not a whole number")
             page.get_by_test_id("background").fill("12")
             rwp12 = refit()
             left = page.get_by_test_id("results").inner_text()
