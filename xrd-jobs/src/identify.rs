@@ -239,6 +239,18 @@ pub struct IdentifiedFile {
 }
 
 impl IdentifiedFile {
+    /// The peaks no phase explains (2θ, height as a share of the strongest point): those the
+    /// search left, less those the refinement's phases account for
+    /// ([`xrd_minerals::Confirmation::unexplained`]: a phase it added or put in place of the
+    /// search's).
+    pub fn unexplained(&self) -> Vec<(f64, f64)> {
+        match (&self.found, &self.confirmed) {
+            (Some(found), Some(confirmed)) => confirmed.unexplained(found),
+            (Some(found), None) => found.unexplained.clone(),
+            (None, _) => Vec::new(),
+        }
+    }
+
     /// What a reader is told beside the rows (`xrd identify`'s stderr lines, Python's
     /// warnings): the refinement's notes, each as `refinement: …`, then the peaks no phase
     /// explains (the first eight, with their heights as a share of the strongest point).
@@ -246,15 +258,12 @@ impl IdentifiedFile {
         let mut out: Vec<String> = (self.notes.iter())
             .map(|n| format!("refinement: {n}"))
             .collect();
-        if let Some(found) = self.found.as_ref().filter(|f| !f.unexplained.is_empty()) {
-            let list: Vec<String> = (found.unexplained.iter().take(8))
+        let unexplained = self.unexplained();
+        if !unexplained.is_empty() {
+            let list: Vec<String> = (unexplained.iter().take(8))
                 .map(|(t, h)| format!("{t:.2}° ({:.0} %)", 100.0 * h))
                 .collect();
-            let more = if found.unexplained.len() > 8 {
-                ", …"
-            } else {
-                ""
-            };
+            let more = if unexplained.len() > 8 { ", …" } else { "" };
             out.push(format!("unexplained peaks: {}{more}", list.join(", ")));
         }
         out

@@ -127,6 +127,48 @@ pub struct Confirmation {
     pub notes: Vec<String>,
 }
 
+impl Confirmation {
+    /// The peaks search-match left unexplained ([`Identification::unexplained`]: 2θ, height as
+    /// a share of the strongest point) which the confirmed phases do not account for either:
+    /// those where the refined phases' curves reach less than half the peak's height within
+    /// 0.1° (a phase the refinement added or put in place of the search's explains its
+    /// lines), and those outside the refined range.
+    pub fn unexplained(&self, found: &Identification) -> Vec<(f64, f64)> {
+        let r = &self.refinement;
+        let tt = &r.two_theta;
+        // The refined peaks' scale: the strongest point above the background.
+        let strongest = (r.observed.iter().zip(&r.background))
+            .map(|(o, b)| o - b)
+            .fold(0.0, f64::max);
+        let (Some(&first), Some(&last)) = (tt.first(), tt.last()) else {
+            return found.unexplained.clone();
+        };
+        if strongest <= 0.0 {
+            return found.unexplained.clone();
+        }
+        let calculated = |i: usize| -> f64 {
+            (r.phase_curves.iter().chain(&r.reference_curves))
+                .filter_map(|c| c.get(i))
+                .sum()
+        };
+        (found.unexplained.iter().copied())
+            .filter(|&(t, h)| {
+                if t < first || t > last {
+                    return true;
+                }
+                let lo = tt.partition_point(|&x| x < t - crate::phases::SAME_PEAK);
+                let hi = tt.partition_point(|&x| x <= t + crate::phases::SAME_PEAK);
+                let reached = (lo..hi).map(calculated).fold(0.0, f64::max);
+                reached < EXPLAINED_SHARE * h * strongest
+            })
+            .collect()
+    }
+}
+
+/// An unexplained peak counts as explained by the confirmed phases where their curves reach
+/// this share of its height ([`Confirmation::unexplained`]).
+const EXPLAINED_SHARE: f64 = 0.5;
+
 /// Above this Rwp of the phases found, and without an element filter, the refinement keeps them
 /// as they are (a fit that poor — seen on processed RRUFF patterns, Rwp 0.27–0.60, against
 /// 0.03–0.11 on laboratory scans — cannot tell one of 9,273 structures from another).
@@ -261,6 +303,11 @@ impl Matcher {
                         || self.implausible_beside(e, &kept).is_some())
                 })
                 .collect();
+            // Under an element filter, the entries of the same formulas refined with a trace of
+            // another element too; they are compared after the others.
+            let pure = tries.len();
+            let traced = self.traced_relatives(&tries, &kept);
+            let tries: Vec<usize> = tries.into_iter().chain(traced).collect();
             // The candidates' comparison fits are independent: in parallel, then the first of
             // the lowest Rwp in the search's order, as one after the other.
             let fits: Vec<Option<Refinement>> = tries
@@ -272,10 +319,42 @@ impl Matcher {
                 })
                 .collect();
             cancelled()?;
-            let mut best: Option<(usize, Refinement)> = None;
-            for (e, r) in tries.into_iter().zip(fits) {
+            let (mut best, mut best_traced): (Option<(usize, Refinement)>, _) = (None, None);
+            for (k, (e, r)) in tries.into_iter().zip(fits).enumerate() {
                 let Some(r) = r else { continue };
-                if best.as_ref().is_none_or(|(_, b)| r.rwp < b.rwp) {
+                let slot = if k < pure {
+                    &mut best
+                } else {
+                    &mut best_traced
+                };
+                if slot.as_ref().is_none_or(|(_, b)| r.rwp < b.rwp) {
+                    *slot = Some((e, r));
+                }
+            }
+            // A trace outside the elements given is taken only for a significantly better fit
+            // (as a further phase is): the user named the elements, and a pure entry of the
+            // same formula that fits as well is the one to report.
+            if let Some((e, r)) = best_traced {
+                let against = best
+                    .as_ref()
+                    .map(|(p, b)| format!(" against {:.4} of {}", b.rwp, name(*p)));
+                let gained = best.as_ref().is_none_or(|(_, b)| better(&r, b));
+                if gained || best.as_ref().is_some_and(|(_, b)| r.rwp < b.rwp) {
+                    notes.push(format!(
+                        "{}, with {} outside the elements given, {}: Rwp {:.4}{}{}",
+                        name(e),
+                        self.traces_outside(e),
+                        if gained { "taken" } else { "not taken" },
+                        r.rwp,
+                        against.unwrap_or_default(),
+                        if gained {
+                            ""
+                        } else {
+                            " is no significant gain"
+                        }
+                    ));
+                }
+                if gained {
                     best = Some((e, r));
                 }
             }
@@ -476,10 +555,11 @@ impl Matcher {
                 return Some(format!("a hydride beside an oxide ({})", all[k].name()));
             }
         }
+        // A trace (Fe.034 in α-Mn₂O₃) leaves the states of the rest as they are.
         let states = |k: usize| {
             Composition::parse(&all[k].formula)
                 .ok()
-                .and_then(|c| c.oxidation_states())
+                .and_then(|c| c.without_traces().oxidation_states())
         };
         let mine = states(i)?;
         if let Some((el, q)) = mine.iter().find(|(_, q)| !(-4.0..=7.0).contains(q)) {
@@ -506,6 +586,64 @@ impl Matcher {
     /// Whether entry `i` is a material already among `entries`: the same mineral name, or the
     /// same formula in the same space group, or the same formula with a volume per atom within
     /// 2 % (one structure described in two space groups, as In₂O₃ of 1928 and of 1966).
+    /// Under an element filter, the entries the filter left out only for a trace of another
+    /// element ([`crate::Entry::made_of_but_traces`]) whose formula without it is that of one of
+    /// `tries`: for each such formula, the best-judged ([`crate::ranked`]) of those at room
+    /// conditions, not of a mineral of `kept`. α-Mn₂O₃ is in the library as
+    /// `(Fe.034 Mn1.966) O3`; its formula's only trace-free entry is a structure of 1928.
+    fn traced_relatives(&self, tries: &[usize], kept: &[usize]) -> Vec<usize> {
+        let Some(allowed) = self.params().get_elements() else {
+            return Vec::new();
+        };
+        let library = self.library();
+        let entries = library.entries();
+        let mut formulas: Vec<Composition> = Vec::new();
+        let mut out = Vec::new();
+        for &t in tries {
+            let Ok(formula) = Composition::parse(&entries[t].formula) else {
+                continue;
+            };
+            if formulas.iter().any(|f| f.same_formula(&formula)) {
+                continue;
+            }
+            let traced: Vec<usize> = library
+                .lookup(&entries[t].formula)
+                .into_iter()
+                .filter(|&e| {
+                    let entry = &entries[e];
+                    !self.allows(e)
+                        && entry.made_of_but_traces(allowed)
+                        && entry.contains_all(self.params().get_required())
+                        && (self.params().get_non_ambient() || entry.is_ambient())
+                        && !self.same_mineral_as(e, kept)
+                })
+                .collect();
+            formulas.push(formula);
+            if let Some(&(best, _)) = crate::choice::ranked(library, &traced).first()
+                && !out.contains(&best)
+            {
+                out.push(best);
+            }
+        }
+        out
+    }
+
+    /// The traces of entry `i` outside the search's elements, in words ("a trace of Fe
+    /// (0.7 at.%)").
+    fn traces_outside(&self, i: usize) -> String {
+        let allowed = self.params().get_elements().unwrap_or_default();
+        let Ok(formula) = Composition::parse(&self.library().entries()[i].formula) else {
+            return "a trace".into();
+        };
+        let words: Vec<String> = formula
+            .traces()
+            .into_iter()
+            .filter(|(e, _)| !allowed.iter().any(|a| a == e))
+            .map(|(e, f)| format!("{e} ({:.1} at.%)", 100.0 * f))
+            .collect();
+        format!("a trace of {}", words.join(" and "))
+    }
+
     fn same_mineral_as(&self, i: usize, entries: &[usize]) -> bool {
         let all = self.library().entries();
         let name = &all[i].mineral;

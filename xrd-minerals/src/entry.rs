@@ -317,6 +317,31 @@ impl Entry {
         self.elements.iter().all(|e| allowed.contains(e))
     }
 
+    /// Whether every element of the entry is in `allowed` or a trace of its formula
+    /// ([`crate::Composition::traces`]): α-Mn₂O₃ refined as `(Fe.034 Mn1.966) O3` is made of Mn and O
+    /// but for its trace of Fe. An entry whose formula does not parse counts by
+    /// [`Entry::made_of`].
+    ///
+    /// ```
+    /// let lib = xrd_minerals::Library::amcsd()?;
+    /// let bixbyite = lib.entries().iter().find(|e| e.id == "amcsd:9391").unwrap();
+    /// let mn_o = ["Mn".to_string(), "O".to_string()];
+    /// assert!(!bixbyite.made_of(&mn_o) && bixbyite.made_of_but_traces(&mn_o));
+    /// # Ok::<(), xrd_minerals::Error>(())
+    /// ```
+    pub fn made_of_but_traces(&self, allowed: &[String]) -> bool {
+        if self.made_of(allowed) {
+            return true;
+        }
+        let Ok(composition) = crate::Composition::parse(&self.formula) else {
+            return false;
+        };
+        let traces = composition.traces();
+        self.elements
+            .iter()
+            .all(|e| allowed.contains(e) || traces.iter().any(|(t, _)| t == e))
+    }
+
     /// Whether the entry contains every element of `required`.
     pub fn contains_all(&self, required: &[String]) -> bool {
         required.iter().all(|r| self.elements.contains(r))

@@ -49,7 +49,7 @@ const TEXTURE: f64 = 1.5;
 const MIN_PEAKS_EXPLAINED: usize = 2;
 /// Residual peaks closer than this (°) are the same peak (when they are found and when they are
 /// compared before and after a phase).
-const SAME_PEAK: f64 = 0.1;
+pub(crate) const SAME_PEAK: f64 = 0.1;
 /// σ, in points, of the Gaussian that smooths a residual before its peaks are tested.
 const SIGNIFICANCE_SMOOTHING: f64 = 2.0;
 /// Coordinate-descent sweeps over the reflections of a phase.

@@ -107,7 +107,7 @@ pub(crate) fn file_json(lib: &Library, f: &IdentifiedFile) -> Value {
         "error": f.error,
         "notes": f.notes,
         "candidates": candidates,
-        "unexplained": f.found.as_ref().map(|x| x.unexplained.clone()),
+        "unexplained": f.found.as_ref().map(|_| f.unexplained()),
         "fit": fit,
     })
 }

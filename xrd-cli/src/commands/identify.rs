@@ -314,7 +314,7 @@ fn run_identify(
         }
         let rows = found.report(file.confirmed.as_ref());
         write_rows(library, label, found, &rows, &mut phases_csv, &mut cand_csv);
-        for p in &found.unexplained {
+        for p in &file.unexplained() {
             unexplained_csv.push_str(&format!("{},{:.4},{:.4}\n", csv(label), p.0, p.1));
         }
         table_rows(library, label, found, &rows, &mut table);
