@@ -678,12 +678,10 @@ impl Sequential {
             .filter(|r| r.background_check.is_some_and(|c| c.advised()))
             .count();
         if slow > 0 {
-            series.notes.push(format!(
-                "{slow} of {} frames: the background misses a slow part of the pattern, where \
-                 {BACKGROUND_CHECK_TERMS} more Chebyshev terms would lower Rwp by {:.0} % or \
-                 more (`--background`); {BACKGROUND_ADVICE}",
+            series.notes.push(background_note(
+                slow,
                 series.frames.len(),
-                100.0 * BACKGROUND_ADVICE_GAIN
+                this.refiner.params.get_humps(),
             ));
         }
         Ok(series)
@@ -1698,9 +1696,39 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
+/// The series' note of `slow` of `frames` frames whose background check advises more terms; a
+/// series with `humps` background peaks (given, or chosen on its first frame) is not told to
+/// add one, as a frame's warning is not.
+fn background_note(slow: usize, frames: usize, humps: usize) -> String {
+    let hump = if humps == 0 {
+        format!("; {BACKGROUND_ADVICE}")
+    } else {
+        String::new()
+    };
+    format!(
+        "{slow} of {frames} frames: the background misses a slow part of the pattern, where \
+         {BACKGROUND_CHECK_TERMS} more Chebyshev terms would lower Rwp by {:.0} % or more \
+         (`--background`){hump}",
+        100.0 * BACKGROUND_ADVICE_GAIN
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The series' note names a hump only for a series without one.
+    #[test]
+    fn the_series_note_names_a_hump_only_without_one() {
+        let bare = background_note(4, 17, 0);
+        assert!(
+            bare.starts_with("4 of 17 frames: the background misses"),
+            "{bare}"
+        );
+        assert!(bare.ends_with(BACKGROUND_ADVICE), "{bare}");
+        let humped = background_note(4, 17, 1);
+        assert!(humped.ends_with("(`--background`)"), "{humped}");
+    }
 
     /// `phases` at Cu Kα in the given scales, rendered by xrd-sim, with a background and
     /// counting noise.

@@ -100,21 +100,16 @@ pub(crate) fn check(
     if !(swy2 > 0.0 && chi2.is_finite()) {
         return None;
     }
-    // χ² after the step on the first `k` terms: χ² − cᵀ(AᵀW r) for the solution c.
-    let after = |k: usize| -> Option<f64> {
-        let rhs_k = rhs.rows(0, k).into_owned();
-        let c = normal
-            .view((0, 0), (k, k))
-            .into_owned()
-            .cholesky()?
-            .solve(&rhs_k);
-        Some((chi2 - c.dot(&rhs_k)).max(0.0))
-    };
+    // One factorisation serves both fits: with AᵀWA = LLᵀ and z = L⁻¹(AᵀW r), the χ² a fit on
+    // the first k terms takes away is Σ_{i<k} zᵢ² (L's leading k × k block factors theirs).
+    let l = normal.cholesky()?.unpack();
+    let z = l.solve_lower_triangular(&rhs)?;
+    let after = |k: usize| (chi2 - z.rows(0, k).norm_squared()).max(0.0);
     Some(BackgroundCheck {
         terms,
-        rwp: (after(terms)? / swy2).sqrt(),
+        rwp: (after(terms) / swy2).sqrt(),
         more_terms: n,
-        rwp_with_more: (after(n)? / swy2).sqrt(),
+        rwp_with_more: (after(n) / swy2).sqrt(),
     })
 }
 

@@ -417,6 +417,12 @@ fn a_hump_the_background_cannot_follow_gets_a_peak_of_its_own() {
         "{:?}",
         without.notes
     );
+    // A series without a hump is told to try one.
+    assert!(
+        without.notes[0].contains("(`--humps 1`)"),
+        "{:?}",
+        without.notes
+    );
     assert!(error(&with) < 0.01, "{}", error(&with));
     assert!(error(&without) > 0.05, "{}", error(&without));
 }
