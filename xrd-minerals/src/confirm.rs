@@ -304,10 +304,25 @@ impl Matcher {
                 })
                 .collect();
             // Under an element filter, the entries of the same formulas refined with a trace of
-            // another element too; they are compared after the others.
+            // another element too.
             let pure = tries.len();
             let traced = self.traced_relatives(&tries, &kept);
             let tries: Vec<usize> = tries.into_iter().chain(traced).collect();
+            // What a chemist would not expect of an entry, in tiers: an element in a second
+            // oxidation state beside the phases kept (TiO beside TiO₂ where NiO of the same
+            // cell fits as well), then a trace outside the elements given.
+            let unexpected: Vec<Option<(usize, String)>> = (tries.iter().enumerate())
+                .map(|(k, &e)| {
+                    if k >= pure {
+                        Some((
+                            2,
+                            format!("with {} outside the elements given", self.traces_outside(e)),
+                        ))
+                    } else {
+                        (self.other_state_beside(e, &kept)).map(|w| (1, format!("with {w}")))
+                    }
+                })
+                .collect();
             // The candidates' comparison fits are independent: in parallel, then the first of
             // the lowest Rwp in the search's order, as one after the other.
             let fits: Vec<Option<Refinement>> = tries
@@ -319,31 +334,28 @@ impl Matcher {
                 })
                 .collect();
             cancelled()?;
-            let (mut best, mut best_traced): (Option<(usize, Refinement)>, _) = (None, None);
-            for (k, (e, r)) in tries.into_iter().zip(fits).enumerate() {
+            let mut tiers: [Option<(usize, Refinement, String)>; 3] = [None, None, None];
+            for ((e, r), why) in tries.into_iter().zip(fits).zip(unexpected) {
                 let Some(r) = r else { continue };
-                let slot = if k < pure {
-                    &mut best
-                } else {
-                    &mut best_traced
-                };
-                if slot.as_ref().is_none_or(|(_, b)| r.rwp < b.rwp) {
-                    *slot = Some((e, r));
+                let (tier, why) = why.unwrap_or_default();
+                if tiers[tier].as_ref().is_none_or(|(_, b, _)| r.rwp < b.rwp) {
+                    tiers[tier] = Some((e, r, why));
                 }
             }
-            // A trace outside the elements given is taken only for a significantly better fit
-            // (as a further phase is): the user named the elements, and a pure entry of the
-            // same formula that fits as well is the one to report.
-            if let Some((e, r)) = best_traced {
+            // An unexpected entry is taken only for a significantly better fit than the best of
+            // the tiers before it (as a further phase is): one that fits as well is the one to
+            // report.
+            let [first, rest @ ..] = tiers;
+            let mut best = first.map(|(e, r, _)| (e, r));
+            for (e, r, why) in rest.into_iter().flatten() {
                 let against = best
                     .as_ref()
                     .map(|(p, b)| format!(" against {:.4} of {}", b.rwp, name(*p)));
                 let gained = best.as_ref().is_none_or(|(_, b)| better(&r, b));
                 if gained || best.as_ref().is_some_and(|(_, b)| r.rwp < b.rwp) {
                     notes.push(format!(
-                        "{}, with {} outside the elements given, {}: Rwp {:.4}{}{}",
+                        "{}, {why}, {}: Rwp {:.4}{}{}",
                         name(e),
-                        self.traces_outside(e),
                         if gained { "taken" } else { "not taken" },
                         r.rwp,
                         against.unwrap_or_default(),
@@ -359,10 +371,16 @@ impl Matcher {
                 }
             }
             let Some((entry, r)) = best else {
-                notes.push(format!(
-                    "{} could not be refined",
-                    name(phase.candidate.entry)
-                ));
+                let c = phase.candidate.entry;
+                // Say why nothing was fitted: a phase kept already, one that cannot stand beside
+                // them, or fits that failed.
+                if !(kept.contains(&c) || self.same_mineral_as(c, &kept)) {
+                    let why = (self.implausible_beside(c, &kept)).map_or_else(
+                        || "could not be refined".into(),
+                        |w| format!("not tried: {w}"),
+                    );
+                    notes.push(format!("{} {why}", name(c)));
+                }
                 continue;
             };
             if entry != phase.candidate.entry {
@@ -532,13 +550,10 @@ impl Matcher {
         }))
     }
 
-    /// Why entry `i` cannot stand beside the phases `entries` in one powder, if it cannot: an
-    /// element in another oxidation state than in one of them (by charge balance,
-    /// [`Composition::oxidation_states`]: V⁴⁺O₂ beside V₂⁵⁺O₅, Mn⁴⁺O₂ beside Mn²⁺CO₃, a
-    /// metal or carbon beside its oxide or carbonate), or no possible oxidation state at all
-    /// (MnO₄.₁₇ would need Mn⁸⁺). A chemist strikes such a phase out however well it fits: two
-    /// oxidation states of one element in a weighed mixture of stable compounds are far less
-    /// likely than a misfit elsewhere.
+    /// Why entry `i` cannot stand beside the phases `entries` in one powder, if it cannot: a
+    /// metal hydride beside an oxide or hydroxide (they react), or no possible oxidation state
+    /// at all (MnO₄.₁₇ would need Mn⁸⁺). A chemist strikes such a phase out however well it
+    /// fits.
     fn implausible_beside(&self, i: usize, entries: &[usize]) -> Option<String> {
         let all = self.library().entries();
         // A metal hydride and an oxide or hydroxide react (H⁻ + OH⁻ → H₂ + O²⁻); a hydride's
@@ -555,18 +570,23 @@ impl Matcher {
                 return Some(format!("a hydride beside an oxide ({})", all[k].name()));
             }
         }
-        // A trace (Fe.034 in α-Mn₂O₃) leaves the states of the rest as they are.
-        let states = |k: usize| {
-            Composition::parse(&all[k].formula)
-                .ok()
-                .and_then(|c| c.without_traces().oxidation_states())
-        };
-        let mine = states(i)?;
-        if let Some((el, q)) = mine.iter().find(|(_, q)| !(-4.0..=7.0).contains(q)) {
-            return Some(format!("{el} would be {q:+.1}"));
-        }
+        let mine = self.oxidation_states(i)?;
+        let (el, q) = mine.iter().find(|(_, q)| !(-4.0..=7.0).contains(q))?;
+        Some(format!("{el} would be {q:+.1}"))
+    }
+
+    /// An element of entry `i` in another oxidation state than in one of `entries`, in words
+    /// (by charge balance, [`Composition::oxidation_states`]: V⁴⁺O₂ beside V₂⁵⁺O₅, Mn⁴⁺O₂
+    /// beside Mn²⁺CO₃, a metal or carbon beside its oxide or carbonate). Such a phase is
+    /// possible (a partly reduced or oxidised powder: Fe₃O₄ beside Fe₂O₃, Cu₂O beside CuO), so
+    /// it is not struck out; among a found phase's alternatives it is taken only for a
+    /// significantly better fit than the others' (TiO beside TiO₂ where NiO of the same cell
+    /// fits as well).
+    fn other_state_beside(&self, i: usize, entries: &[usize]) -> Option<String> {
+        let all = self.library().entries();
+        let mine = self.oxidation_states(i)?;
         for &k in entries {
-            let Some(theirs) = states(k) else {
+            let Some(theirs) = self.oxidation_states(k) else {
                 continue;
             };
             for (el, q) in &mine {
@@ -581,6 +601,14 @@ impl Matcher {
             }
         }
         None
+    }
+
+    /// The oxidation states of entry `i` by charge balance; a trace (Fe.034 in α-Mn₂O₃) leaves
+    /// the states of the rest as they are.
+    fn oxidation_states(&self, i: usize) -> Option<Vec<(String, f64)>> {
+        Composition::parse(&self.library().entries()[i].formula)
+            .ok()
+            .and_then(|c| c.without_traces().oxidation_states())
     }
 
     /// Whether entry `i` is a material already among `entries`: the same mineral name, or the
