@@ -5,6 +5,10 @@
 //! elements, weak phases the residual test could not name tried: those whose lines the
 //! unexplained peaks name, then the best candidates of the last residual search whose visible
 //! lines fall on those peaks (`evidence`).
+//! Among a found phase's alternatives, what a chemist would not expect is compared after the
+//! rest and taken only for a significantly better fit: an element in a second oxidation state
+//! beside the phases kept before it (so the order of the found phases matters), then, under an
+//! element filter, the entry of the same mineral refined with a trace of another element.
 //! What comes out is weight fractions instead of intensity shares.
 
 use rayon::prelude::*;
@@ -129,44 +133,62 @@ pub struct Confirmation {
 
 impl Confirmation {
     /// The peaks search-match left unexplained ([`Identification::unexplained`]: 2θ, height as
-    /// a share of the strongest point) which the confirmed phases do not account for either:
-    /// those where the refined phases' curves reach less than half the peak's height within
-    /// 0.1° (a phase the refinement added or put in place of the search's explains its
-    /// lines), and those outside the refined range.
+    /// a share of the strongest point) which the confirmed fit leaves too: those where the
+    /// refinement's residual (observed − calculated) still stands at half or more of what the
+    /// search's residual stood there (both averaged over 0.1° to keep their noise down, the
+    /// search's scaled by the strongest point above the background), and those outside the
+    /// refined range. A phase the refinement added or put in place of the search's explains its
+    /// lines; a weak peak on the flank of a strong line stays unless the fit takes it.
     pub fn unexplained(&self, found: &Identification) -> Vec<(f64, f64)> {
         let r = &self.refinement;
-        let tt = &r.two_theta;
-        // The refined peaks' scale: the strongest point above the background.
+        // The search's intensities are background-free with the strongest point 1; the
+        // refinement's counts are scaled to them by their strongest point above its background.
         let strongest = (r.observed.iter().zip(&r.background))
             .map(|(o, b)| o - b)
             .fold(0.0, f64::max);
-        let (Some(&first), Some(&last)) = (tt.first(), tt.last()) else {
-            return found.unexplained.clone();
-        };
-        if strongest <= 0.0 {
+        let residual: Vec<f64> = (r.observed.iter().zip(&r.calculated))
+            .map(|(o, c)| o - c)
+            .collect();
+        if strongest <= 0.0 || residual.len() != r.two_theta.len() {
             return found.unexplained.clone();
         }
-        let calculated = |i: usize| -> f64 {
-            (r.phase_curves.iter().chain(&r.reference_curves))
-                .filter_map(|c| c.get(i))
-                .sum()
-        };
         (found.unexplained.iter().copied())
-            .filter(|&(t, h)| {
-                if t < first || t > last {
+            .filter(|&(t, _)| {
+                let Some(left) = peak_mean(&r.two_theta, &residual, t) else {
                     return true;
-                }
-                let lo = tt.partition_point(|&x| x < t - crate::phases::SAME_PEAK);
-                let hi = tt.partition_point(|&x| x <= t + crate::phases::SAME_PEAK);
-                let reached = (lo..hi).map(calculated).fold(0.0, f64::max);
-                reached < EXPLAINED_SHARE * h * strongest
+                };
+                let before = peak_mean(&found.two_theta, &found.residual, t).unwrap_or(0.0);
+                left >= EXPLAINED_SHARE * before * strongest
             })
             .collect()
     }
 }
 
-/// An unexplained peak counts as explained by the confirmed phases where their curves reach
-/// this share of its height ([`Confirmation::unexplained`]).
+/// The largest mean of `y` over a span of [`RESIDUAL_SPAN`] centred within half of it of `t`
+/// (a peak's top, averaged over a few points); `None` where `x` has no point there.
+fn peak_mean(x: &[f64], y: &[f64], t: f64) -> Option<f64> {
+    let half = RESIDUAL_SPAN / 2.0;
+    let at = |v: f64| x.partition_point(|&p| p < v);
+    // Prefix sums of the points near t: the mean over any span in constant time.
+    let (lo, hi) = (at(t - RESIDUAL_SPAN), at(t + RESIDUAL_SPAN).min(y.len()));
+    let mut sums = vec![0.0];
+    for v in &y[lo..hi] {
+        sums.push(sums[sums.len() - 1] + v);
+    }
+    (at(t - half)..at(t + half))
+        .filter_map(|i| {
+            let (a, b) = (at(x[i] - half) - lo, at(x[i] + half).min(hi) - lo);
+            (b > a).then(|| (sums[b] - sums[a]) / (b - a) as f64)
+        })
+        .reduce(f64::max)
+}
+
+/// Width (° 2θ) of the span the residual is averaged over when an unexplained peak is looked
+/// for in the confirmed fit ([`Confirmation::unexplained`]): a peak's top, a few points.
+const RESIDUAL_SPAN: f64 = 0.1;
+
+/// An unexplained peak stays unexplained where the confirmed fit's residual stands at this
+/// share of the search's residual there ([`Confirmation::unexplained`]).
 const EXPLAINED_SHARE: f64 = 0.5;
 
 /// Above this Rwp of the phases found, and without an element filter, the refinement keeps them
@@ -347,12 +369,18 @@ impl Matcher {
             // report.
             let [first, rest @ ..] = tiers;
             let mut best = first.map(|(e, r, _)| (e, r));
+            // The best fit of the tiers so far, taken or not: a later tier must beat it.
+            let mut bar: Option<Refinement> = best.as_ref().map(|(_, r)| r.clone());
             for (e, r, why) in rest.into_iter().flatten() {
-                let against = best
+                let gained = bar.as_ref().is_none_or(|b| better(&r, b));
+                // A close call is said too: within the gain asked of the entry reported.
+                let close = best
                     .as_ref()
-                    .map(|(p, b)| format!(" against {:.4} of {}", b.rwp, name(*p)));
-                let gained = best.as_ref().is_none_or(|(_, b)| better(&r, b));
-                if gained || best.as_ref().is_some_and(|(_, b)| r.rwp < b.rwp) {
+                    .is_some_and(|(_, b)| r.rwp < b.rwp * (1.0 + params.min_rwp_gain));
+                if gained || close {
+                    let against = best
+                        .as_ref()
+                        .map(|(p, b)| format!(" against {:.4} of {}", b.rwp, name(*p)));
                     notes.push(format!(
                         "{}, {why}, {}: Rwp {:.4}{}{}",
                         name(e),
@@ -367,7 +395,10 @@ impl Matcher {
                     ));
                 }
                 if gained {
+                    bar = Some(r.clone());
                     best = Some((e, r));
+                } else if bar.as_ref().is_none_or(|b| r.rwp < b.rwp) {
+                    bar = Some(r);
                 }
             }
             let Some((entry, r)) = best else {
@@ -611,29 +642,20 @@ impl Matcher {
             .and_then(|c| c.without_traces().oxidation_states())
     }
 
-    /// Whether entry `i` is a material already among `entries`: the same mineral name, or the
-    /// same formula in the same space group, or the same formula with a volume per atom within
-    /// 2 % (one structure described in two space groups, as In₂O₃ of 1928 and of 1966).
     /// Under an element filter, the entries the filter left out only for a trace of another
     /// element ([`crate::Entry::made_of_but_traces`]) whose formula without it is that of one of
-    /// `tries`: for each such formula, the best-judged ([`crate::ranked`]) of those at room
-    /// conditions, not of a mineral of `kept`. α-Mn₂O₃ is in the library as
-    /// `(Fe.034 Mn1.966) O3`; its formula's only trace-free entry is a structure of 1928.
+    /// `tries`: for each try, the best-judged ([`crate::ranked`]) of those of its mineral or
+    /// space group (not another polymorph), at room conditions, not of a mineral of `kept`.
+    /// α-Mn₂O₃ is in the library as `(Fe.034 Mn1.966) O3`; its formula's only trace-free entry
+    /// is a structure of 1928.
     fn traced_relatives(&self, tries: &[usize], kept: &[usize]) -> Vec<usize> {
         let Some(allowed) = self.params().get_elements() else {
             return Vec::new();
         };
         let library = self.library();
         let entries = library.entries();
-        let mut formulas: Vec<Composition> = Vec::new();
         let mut out = Vec::new();
         for &t in tries {
-            let Ok(formula) = Composition::parse(&entries[t].formula) else {
-                continue;
-            };
-            if formulas.iter().any(|f| f.same_formula(&formula)) {
-                continue;
-            }
             let traced: Vec<usize> = library
                 .lookup(&entries[t].formula)
                 .into_iter()
@@ -644,9 +666,11 @@ impl Matcher {
                         && entry.contains_all(self.params().get_required())
                         && (self.params().get_non_ambient() || entry.is_ambient())
                         && !self.same_mineral_as(e, kept)
+                        // The found phase's mineral or structure, not another polymorph.
+                        && ((!entry.mineral.is_empty() && entry.mineral == entries[t].mineral)
+                            || entry.space_group == entries[t].space_group)
                 })
                 .collect();
-            formulas.push(formula);
             if let Some(&(best, _)) = crate::choice::ranked(library, &traced).first()
                 && !out.contains(&best)
             {
@@ -672,6 +696,9 @@ impl Matcher {
         format!("a trace of {}", words.join(" and "))
     }
 
+    /// Whether entry `i` is a material already among `entries`: the same mineral name, or the
+    /// same formula in the same space group, or the same formula with a volume per atom within
+    /// 2 % (one structure described in two space groups, as In₂O₃ of 1928 and of 1966).
     fn same_mineral_as(&self, i: usize, entries: &[usize]) -> bool {
         let all = self.library().entries();
         let name = &all[i].mineral;

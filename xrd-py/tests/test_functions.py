@@ -95,7 +95,7 @@ def test_identify_is_the_commands(data, cli):
         ours = xrd.identify(str(path), elements=["Ti", "O"])
     theirs, said = cli("identify", "--elements", "Ti,O", path, cache_arg=True, stderr=True)
     # What the command says of the file's refinement and unexplained peaks comes as warnings,
-    # line for line: here the background's advice and the one peak (14.26°) anatase does not explain.
+    # line for line: here the background's advice and three peaks (54.36° is rutile's 211).
     told = re.compile(rf"{re.escape(str(path))}: (refinement|unexplained peaks): ")
     expected = [line for line in said.splitlines() if told.match(line)]
     warned = [str(w.message) for w in caught if told.match(str(w.message))]

@@ -394,7 +394,9 @@ pub const SENSITIVITY_PARTICLE_SIZE: f64 = 3.0;
 /// [`SENSITIVITY_PARTICLE_SIZE`] would move a weight fraction by more than this.
 pub const MICROABSORPTION_WARNING: f64 = 0.02;
 
+#[cfg(test)]
 pub(crate) use background_advice::BACKGROUND_ADVICE;
+pub(crate) use background_advice::hump_hint;
 pub use background_advice::{BACKGROUND_ADVICE_GAIN, BACKGROUND_CHECK_TERMS, BackgroundCheck};
 
 /// A refinement to run: the phases, the instrument, the settings and optionally an internal

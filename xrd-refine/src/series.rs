@@ -9,8 +9,8 @@ use xrd_io::{Pattern, Wavelength};
 use crate::error::invalid;
 use crate::parameter::{ParamId, PhaseParam};
 use crate::refinement::{
-    BACKGROUND_ADVICE, BACKGROUND_ADVICE_GAIN, BACKGROUND_CHECK_TERMS, INSTRUMENT_ADVICE,
-    PhaseResult, Refinement, Refiner,
+    BACKGROUND_ADVICE_GAIN, BACKGROUND_CHECK_TERMS, INSTRUMENT_ADVICE, PhaseResult, Refinement,
+    Refiner,
 };
 use crate::state::State;
 use crate::{Error, Result};
@@ -1700,11 +1700,7 @@ fn median(v: &mut [f64]) -> f64 {
 /// series with `humps` background peaks (given, or chosen on its first frame) is not told to
 /// add one, as a frame's warning is not.
 fn background_note(slow: usize, frames: usize, humps: usize) -> String {
-    let hump = if humps == 0 {
-        format!("; {BACKGROUND_ADVICE}")
-    } else {
-        String::new()
-    };
+    let hump = crate::refinement::hump_hint(humps);
     format!(
         "{slow} of {frames} frames: the background misses a slow part of the pattern, where \
          {BACKGROUND_CHECK_TERMS} more Chebyshev terms would lower Rwp by {:.0} % or more \
@@ -1725,7 +1721,10 @@ mod tests {
             bare.starts_with("4 of 17 frames: the background misses"),
             "{bare}"
         );
-        assert!(bare.ends_with(BACKGROUND_ADVICE), "{bare}");
+        assert!(
+            bare.ends_with(crate::refinement::BACKGROUND_ADVICE),
+            "{bare}"
+        );
         let humped = background_note(4, 17, 1);
         assert!(humped.ends_with("(`--background`)"), "{humped}");
     }

@@ -262,19 +262,7 @@ fn the_unexplained_peaks_name_a_phase_the_residual_cosine_ranks_low() {
             return;
         };
         let pattern = xrd_io::read(path).unwrap().remove(0);
-        let elements = ["Ni", "La", "O", "H", "Ti"].map(String::from).to_vec();
-        let matcher = Matcher::new(
-            amcsd().clone(),
-            amcsd_references(),
-            Wavelength::CU_KA,
-            SearchParams::new().elements(Some(elements)),
-        )
-        .unwrap();
-        let found = matcher.identify(&pattern, &PhaseParams::new()).unwrap();
-        let confirmed = matcher
-            .confirm(&pattern, &found, &ConfirmParams::new(), &Default::default())
-            .unwrap()
-            .unwrap();
+        let (_, confirmed) = identify_under(&pattern, &["Ni", "La", "O", "H", "Ti"]);
         let names: Vec<&str> = confirmed
             .entries
             .iter()
@@ -309,10 +297,11 @@ struct Confirmed {
     after: Vec<f64>,
 }
 
-/// The identification of a shared measured file under `elements`.
-fn confirmed_with(file: &str, elements: &[&str]) -> Option<Confirmed> {
-    let path = xrd_testdata::shared_data(file)?;
-    let pattern = xrd_io::read(path).unwrap().remove(0);
+/// Search-match of `pattern` under `elements` and its confirmation by refinement (defaults).
+fn identify_under(
+    pattern: &xrd_io::Pattern,
+    elements: &[&str],
+) -> (xrd_minerals::Identification, xrd_minerals::Confirmation) {
     let elements = elements.iter().map(|e| e.to_string()).collect();
     let matcher = Matcher::new(
         amcsd().clone(),
@@ -321,11 +310,19 @@ fn confirmed_with(file: &str, elements: &[&str]) -> Option<Confirmed> {
         SearchParams::new().elements(Some(elements)),
     )
     .unwrap();
-    let found = matcher.identify(&pattern, &PhaseParams::new()).unwrap();
+    let found = matcher.identify(pattern, &PhaseParams::new()).unwrap();
     let confirmed = matcher
-        .confirm(&pattern, &found, &ConfirmParams::new(), &Default::default())
+        .confirm(pattern, &found, &ConfirmParams::new(), &Default::default())
         .unwrap()
         .unwrap();
+    (found, confirmed)
+}
+
+/// The identification of a shared measured file under `elements`.
+fn confirmed_with(file: &str, elements: &[&str]) -> Option<Confirmed> {
+    let path = xrd_testdata::shared_data(file)?;
+    let pattern = xrd_io::read(path).unwrap().remove(0);
+    let (found, confirmed) = identify_under(&pattern, elements);
     let ids = (confirmed.entries.iter())
         .map(|&e| amcsd().entries()[e].id.clone())
         .collect();
@@ -404,19 +401,7 @@ fn the_element_filter_takes_a_traced_entry_only_for_a_better_fit() {
 
 /// The confirmed phases' names for `pattern` under `elements`, and the notes.
 fn confirmed_names(pattern: &xrd_io::Pattern, elements: &[&str]) -> (Vec<String>, Vec<String>) {
-    let elements = elements.iter().map(|e| e.to_string()).collect();
-    let matcher = Matcher::new(
-        amcsd().clone(),
-        amcsd_references(),
-        Wavelength::CU_KA,
-        SearchParams::new().elements(Some(elements)),
-    )
-    .unwrap();
-    let found = matcher.identify(pattern, &PhaseParams::new()).unwrap();
-    let confirmed = matcher
-        .confirm(pattern, &found, &ConfirmParams::new(), &Default::default())
-        .unwrap()
-        .unwrap();
+    let (_, confirmed) = identify_under(pattern, elements);
     let mut names: Vec<String> = (confirmed.entries.iter())
         .map(|&e| amcsd().entries()[e].name().to_string())
         .collect();
@@ -425,7 +410,7 @@ fn confirmed_names(pattern: &xrd_io::Pattern, elements: &[&str]) -> (Vec<String>
 }
 
 /// An element in a second oxidation state is no bar to a phase: partly oxidised copper and
-/// iron oxides (tenorite with 30 % of cuprite's peak height, magnetite with hematite) are named
+/// iron oxides (cuprite at 30 % of tenorite's peak height, hematite beside magnetite) are named
 /// as both phases, with a note. Such a phase only loses ties: in dara_dev's NiO–Li₂CO₃–TiO₂
 /// 8-minute scan TiO (Ti²⁺ beside anatase's Ti⁴⁺, the rock-salt cell of NiO within 0.1 %)
 /// fits as NiO does (Rwp 0.0817 against 0.0818) and NiO is named. Before, the second state was

@@ -117,16 +117,22 @@ pub(crate) fn check(
 /// [`BackgroundCheck::advised`]; without one it names [`BACKGROUND_ADVICE`] too.
 pub(crate) fn advice(check: Option<BackgroundCheck>, humps: usize) -> Option<String> {
     let c = check.filter(BackgroundCheck::advised)?;
-    let hump = if humps == 0 {
+    Some(format!(
+        "{} (`--background {}`){}",
+        c.finding(),
+        c.more_terms,
+        hump_hint(humps)
+    ))
+}
+
+/// What the advice adds for a fit (or a series) with `humps` background peaks: the hint to
+/// try one ([`BACKGROUND_ADVICE`]) when it has none.
+pub(crate) fn hump_hint(humps: usize) -> String {
+    if humps == 0 {
         format!("; {BACKGROUND_ADVICE}")
     } else {
         String::new()
-    };
-    Some(format!(
-        "{} (`--background {}`){hump}",
-        c.finding(),
-        c.more_terms
-    ))
+    }
 }
 
 /// What else to look at when the background misses a slow part of the pattern.
