@@ -649,27 +649,23 @@ impl Matcher {
     /// α-Mn₂O₃ is in the library as `(Fe.034 Mn1.966) O3`; its formula's only trace-free entry
     /// is a structure of 1928.
     fn traced_relatives(&self, tries: &[usize], kept: &[usize]) -> Vec<usize> {
-        let Some(allowed) = self.params().get_elements() else {
-            return Vec::new();
-        };
         let library = self.library();
         let entries = library.entries();
         let mut out = Vec::new();
         for &t in tries {
-            let traced: Vec<usize> = library
-                .lookup(&entries[t].formula)
-                .into_iter()
-                .filter(|&e| {
-                    let entry = &entries[e];
-                    !self.allows(e)
-                        && entry.made_of_but_traces(allowed)
-                        && entry.contains_all(self.params().get_required())
-                        && (self.params().get_non_ambient() || entry.is_ambient())
-                        && !self.same_mineral_as(e, kept)
+            let Ok(formula) = Composition::parse(&entries[t].formula) else {
+                continue;
+            };
+            let traced: Vec<usize> = (self.traced().iter())
+                .filter(|(e, without)| {
+                    let entry = &entries[*e];
+                    without.same_formula(&formula)
                         // The found phase's mineral or structure, not another polymorph.
                         && ((!entry.mineral.is_empty() && entry.mineral == entries[t].mineral)
                             || entry.space_group == entries[t].space_group)
+                        && !self.same_mineral_as(*e, kept)
                 })
+                .map(|(e, _)| *e)
                 .collect();
             if let Some(&(best, _)) = crate::choice::ranked(library, &traced).first()
                 && !out.contains(&best)

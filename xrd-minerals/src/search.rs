@@ -373,6 +373,10 @@ pub struct Matcher {
     wavelength: Wavelength,
     prepared: Vec<Prepared>,
     allowed: Vec<bool>,
+    /// Under an element filter, the entries it leaves out only for a trace of another element
+    /// ([`crate::Entry::made_of_but_traces`]), with their formulas without it: what
+    /// identification compares beside a found phase of that formula.
+    traced: Vec<(usize, crate::Composition)>,
     /// The [`Span`] of every entry for the 2θ ranges seen (patterns of one instrument share
     /// theirs).
     spans: Mutex<Vec<SpansOfRange>>,
@@ -439,13 +443,29 @@ impl Matcher {
                     && e.contains_all(&params.required)
                     && (params.non_ambient || e.is_ambient())
             })
-            .collect();
+            .collect::<Vec<bool>>();
+        let traced = match &params.elements {
+            Some(elements) => (library.entries().iter().enumerate())
+                .filter(|&(i, e)| {
+                    !allowed[i]
+                        && e.made_of_but_traces(elements)
+                        && e.contains_all(&params.required)
+                        && (params.non_ambient || e.is_ambient())
+                })
+                .filter_map(|(i, e)| {
+                    let c = crate::Composition::parse(&e.formula).ok()?;
+                    Some((i, c.without_traces()))
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         Ok(Self {
             library,
             params,
             wavelength,
             prepared,
             allowed,
+            traced,
             spans: Mutex::new(Vec::new()),
         })
     }
@@ -517,6 +537,12 @@ impl Matcher {
                         .map(|t| (t + zero_shift, intensity, primary))
                 })
         })
+    }
+
+    /// Under an element filter, the entries it leaves out only for a trace of another element,
+    /// with their formulas without it.
+    pub(crate) fn traced(&self) -> &[(usize, crate::Composition)] {
+        &self.traced
     }
 
     /// Whether entry `i` passes the search's element filter.
