@@ -3,7 +3,8 @@
 Run from the repository root after `cargo build --release -p xrd-cli` (or with XRD=path/to/xrd
 for another build); extra arguments go to
 `xrd identify` (e.g. `--no-refine`, `--library ../shared/data/cif/LaOH3_Beall1977.cif`). The
-elements given are those of the weighed components. A found phase names a component when their
+elements given are those of the weighed components (`--no-elements`, taken by this script,
+gives none: identification of an unknown). A found phase names a component when their
 compositions agree (element fractions within 0.02); a found phase that names none is wrong.
 Prints one line per scan, then: components found (of those the library holds, La(OH)3 being
 absent from the built-in AMCSD), wrong phases per file, and the mean |weight-fraction error| of
@@ -41,7 +42,8 @@ def same(a, b):
 truth = {}
 for r in csv.DictReader(open(f"{D}/truth.csv")):
     truth.setdefault(r["file"], []).append((r["component"], float(r["weight_fraction"])))
-extra = sys.argv[1:]
+extra = [a for a in sys.argv[1:] if a != "--no-elements"]
+with_elements = "--no-elements" not in sys.argv[1:]
 # The halves of docs/experiments/2026-11-26-refine-particle-size.md: mixtures in name order,
 # every other one to the tuning half (both scans of a mixture in the same half).
 mixtures = sorted({f.split("--")[0] for f in truth})
@@ -52,8 +54,8 @@ found_n = held_n = wrong_n = 0
 errors = []
 for f, comps in sorted(truth.items()):
     elements = sorted({e for c, _ in comps for e in ELEMENTS[c].split(",")})
-    args = [os.environ.get("XRD", "./target/release/xrd"), "--format", "csv", "identify", "--elements", ",".join(elements),
-            f"{D}/{f}"] + extra
+    args = [os.environ.get("XRD", "./target/release/xrd"), "--format", "csv", "identify",
+            f"{D}/{f}"] + (["--elements", ",".join(elements)] if with_elements else []) + extra
     p = subprocess.run(args, capture_output=True, text=True)
     rows = [r for r in csv.DictReader(io.StringIO(p.stdout)) if r["phase"] != "0"]
     line = []

@@ -196,6 +196,17 @@ const EXPLAINED_SHARE: f64 = 0.5;
 /// 0.03–0.11 on laboratory scans — cannot tell one of 9,273 structures from another).
 const TRUSTED_RWP: f64 = 0.2;
 
+/// Tier of an alternative with an element in a second oxidation state beside the phases kept
+/// (`Matcher::confirm`; 0 is the expected).
+const SECOND_STATE: usize = 1;
+/// Tier of an alternative with an element outside those given (a trace) or, without an element
+/// filter, one no phase kept has; with a second oxidation state as well, the tier after.
+const FOREIGN: usize = 2;
+
+/// Entries made of the kept phases' elements compared with a found phase of other elements
+/// (`Matcher::coherent_relatives`), at most.
+const COHERENT: usize = 2;
+
 /// Alternatives of a found phase compared with it.
 const MAX_ALTERNATIVES: usize = 4;
 
@@ -325,23 +336,46 @@ impl Matcher {
                         || self.implausible_beside(e, &kept).is_some())
                 })
                 .collect();
-            // Under an element filter, the entries of the same formulas refined with a trace of
-            // another element too.
+            // Without an element filter, the entries of the same lines made of the elements of
+            // the phases kept too (magnetite for Ba₂MgUO₆ beside hematite), which the search's
+            // cosine can rank far below (the line it would be judged by hidden under
+            // hematite's).
+            let coherent: Vec<usize> = (self.coherent_relatives(phase, found, &kept, COHERENT))
+                .into_iter()
+                .filter(|e| !(tries.contains(e) || self.implausible_beside(*e, &kept).is_some()))
+                .collect();
+            let tries: Vec<usize> = tries.into_iter().chain(coherent).collect();
             let pure = tries.len();
+            // Under one, the entries of the same formulas refined with a trace of another
+            // element.
             let traced = self.traced_relatives(&tries, &kept);
             let tries: Vec<usize> = tries.into_iter().chain(traced).collect();
             // What a chemist would not expect of an entry, in tiers: an element in a second
             // oxidation state beside the phases kept (TiO beside TiO₂ where NiO of the same
-            // cell fits as well), then a trace outside the elements given.
+            // cell fits as well), then a trace outside the elements given or, without
+            // elements, an element none of the phases kept has (TiN beside Co₃O₄ where CoO of
+            // the same cell fits as well: the phases found are the evidence of what the powder
+            // is made of), then both.
             let unexpected: Vec<Option<(usize, String)>> = (tries.iter().enumerate())
                 .map(|(k, &e)| {
                     if k >= pure {
-                        Some((
-                            2,
+                        return Some((
+                            FOREIGN,
                             format!("with {} outside the elements given", self.traces_outside(e)),
-                        ))
-                    } else {
-                        (self.other_state_beside(e, &kept)).map(|w| (1, format!("with {w}")))
+                        ));
+                    }
+                    let state = self
+                        .other_state_beside(e, &kept)
+                        .map(|w| format!("with {w}"));
+                    let new = (!restricted)
+                        .then(|| self.new_elements(e, &kept))
+                        .flatten()
+                        .map(|n| format!("with {n}, which no phase kept has"));
+                    match (state, new) {
+                        (None, None) => None,
+                        (Some(w), None) => Some((SECOND_STATE, w)),
+                        (None, Some(n)) => Some((FOREIGN, n)),
+                        (Some(w), Some(n)) => Some((FOREIGN + SECOND_STATE, format!("{n}, {w}"))),
                     }
                 })
                 .collect();
@@ -356,7 +390,7 @@ impl Matcher {
                 })
                 .collect();
             cancelled()?;
-            let mut tiers: [Option<(usize, Refinement, String)>; 3] = [None, None, None];
+            let mut tiers: [Option<(usize, Refinement, String)>; 4] = [None, None, None, None];
             for ((e, r), why) in tries.into_iter().zip(fits).zip(unexpected) {
                 let Some(r) = r else { continue };
                 let (tier, why) = why.unwrap_or_default();
@@ -371,13 +405,16 @@ impl Matcher {
             let mut best = first.map(|(e, r, _)| (e, r));
             // The best fit of the tiers so far, taken or not: a later tier must beat it.
             let mut bar: Option<Refinement> = best.as_ref().map(|(_, r)| r.clone());
-            for (e, r, why) in rest.into_iter().flatten() {
+            for (tier, (e, r, why)) in (1..).zip(rest).filter_map(|(t, x)| Some((t, x?))) {
                 let gained = bar.as_ref().is_none_or(|b| better(&r, b));
                 // A close call is said too: within the gain asked of the entry reported.
                 let close = best
                     .as_ref()
                     .is_some_and(|(_, b)| r.rwp < b.rwp * (1.0 + params.min_rwp_gain));
-                if gained || close {
+                // Without a comparison, an element of its own is what most phases of a
+                // mixture have: nothing to say.
+                let compared = bar.is_some() || restricted || tier < FOREIGN;
+                if (gained || close) && compared {
                     let against = best
                         .as_ref()
                         .map(|(p, b)| format!(" against {:.4} of {}", b.rwp, name(*p)));
@@ -438,7 +475,7 @@ impl Matcher {
             }
         }
         // Weak phases the residual test could not name: only among the elements the user
-        // allowed, since any of thousands of structures can fit a misfit of the others. First
+        // allowed (or those of the phases kept), since any of thousands of structures can fit a misfit of the others. First
         // those whose lines the unexplained peaks name (`evidence`: a few lines all there, which
         // the residual search's cosine ranks low beside a second missing phase), then the
         // residual search's best; each only where its visible lines fall on those peaks, since a
@@ -447,14 +484,22 @@ impl Matcher {
         let mut seen: Vec<usize> = Vec::new();
         // Struck out by their lines: one note for all, each material once.
         let mut missing: Vec<usize> = Vec::new();
-        let order: Vec<usize> = if restricted {
-            self.named_by_lines(found)
-                .into_iter()
-                .chain(found.residual_candidates.iter().map(|c| c.entry))
-                .collect()
-        } else {
+        // Without one, the elements of the phases kept stand for the filter: a powder is
+        // seldom made of elements no phase found has, and a phase of them explains a weak
+        // phase's lines (magnetite at 15 % of hematite) better than anything of other elements.
+        let allowed = |e: usize| restricted || self.made_of_elements_of(e, &kept);
+        let residual_candidates = if restricted {
+            found.residual_candidates.clone()
+        } else if kept.is_empty() {
             Vec::new()
+        } else {
+            self.residual_search_among(found, None, &allowed)
         };
+        let order: Vec<usize> = self
+            .named_by_lines(found, allowed)
+            .into_iter()
+            .chain(residual_candidates.iter().map(|c| c.entry))
+            .collect();
         for e in order {
             if kept.len() >= params.max_phases || tried >= params.extra_candidates {
                 break;
@@ -463,10 +508,16 @@ impl Matcher {
                 continue;
             }
             seen.push(e);
-            if !self
-                .line_evidence(e, found)
-                .is_some_and(|ev| ev.worth_trying())
-            {
+            // Without a filter, only what its lines name: a powder's own elements still make
+            // polymorphs and other states enough to fit any misfit (diamond's one line beside
+            // Li₂CO₃ in dara_dev).
+            if !(self.line_evidence(e, found)).is_some_and(|ev| {
+                if restricted {
+                    ev.worth_trying()
+                } else {
+                    ev.names()
+                }
+            }) {
                 missing.push(e);
                 continue;
             }
@@ -642,6 +693,29 @@ impl Matcher {
             .and_then(|c| c.without_traces().oxidation_states())
     }
 
+    /// The elements of entry `i` (without its traces) that none of `entries` has (without
+    /// theirs), in words ("Ti and N"); `None` when it has none or `entries` is empty.
+    pub(crate) fn new_elements(&self, i: usize, entries: &[usize]) -> Option<String> {
+        let all = self.library().entries();
+        let elements = |k: usize| -> Vec<String> {
+            Composition::parse(&all[k].formula)
+                .map(|c| {
+                    (c.without_traces().fractions().iter())
+                        .map(|(e, _)| e.clone())
+                        .collect()
+                })
+                .unwrap_or_else(|_| all[k].elements.clone())
+        };
+        if entries.is_empty() {
+            return None;
+        }
+        let present: Vec<String> = entries.iter().flat_map(|&k| elements(k)).collect();
+        let new: Vec<String> = (elements(i).into_iter())
+            .filter(|e| !present.contains(e))
+            .collect();
+        (!new.is_empty()).then(|| new.join(" and "))
+    }
+
     /// Under an element filter, the entries the filter left out only for a trace of another
     /// element ([`crate::Entry::made_of_but_traces`]) whose formula without it is that of one of
     /// `tries`: for each try, the best-judged ([`crate::ranked`]) of those of its mineral or
@@ -695,7 +769,7 @@ impl Matcher {
     /// Whether entry `i` is a material already among `entries`: the same mineral name, or the
     /// same formula in the same space group, or the same formula with a volume per atom within
     /// 2 % (one structure described in two space groups, as In₂O₃ of 1928 and of 1966).
-    fn same_mineral_as(&self, i: usize, entries: &[usize]) -> bool {
+    pub(crate) fn same_mineral_as(&self, i: usize, entries: &[usize]) -> bool {
         let all = self.library().entries();
         let name = &all[i].mineral;
         let composition = Composition::parse(&all[i].formula).ok();

@@ -8,7 +8,7 @@
 //! be strong enough to see fall on unexplained peaks? It names candidates the cosine ranks low,
 //! and it strikes out those whose strong lines are missing.
 
-use crate::phases::{Identification, masked_spans};
+use crate::phases::{FoundPhase, Identification, masked_spans};
 use crate::search::Matcher;
 
 /// Largest shift (° 2θ) of the reference's strongest line to the peak it is matched with: a
@@ -21,6 +21,9 @@ const HIT: f64 = 0.1;
 /// Lines weaker than this share of the strongest are not judged: a reference's weak intensities
 /// are its least reliable.
 const MIN_LINE: f64 = 0.05;
+/// Lines of at least this share of the strongest judged one are each tried as the line that
+/// sets the shift and the scale.
+const ANCHOR: f64 = 0.25;
 /// A reference is named by its lines when this share of the intensity of its visible lines falls
 /// on unexplained peaks…
 pub(crate) const MIN_SHARE_ON_PEAKS: f64 = 0.75;
@@ -75,36 +78,41 @@ pub(crate) fn evidence(
             i >= MIN_LINE * strongest && !hidden.iter().any(|&(a, b)| (a..=b).contains(&t))
         })
         .collect();
-    let &(t0, i0) = judged.iter().max_by(|a, b| a.1.total_cmp(&b.1))?;
-    if !(i0 > 0.0 && floor.is_finite()) {
+    let strongest_judged = judged.iter().map(|l| l.1).fold(0.0, f64::max);
+    if !(strongest_judged > 0.0 && floor.is_finite()) {
         return None;
     }
     let half = |t: f64| (t / 2.0).to_radians();
-    let shapes: [&dyn Fn(f64) -> f64; 3] = [&|_| 1.0, &|t| half(t).tan() / half(t0).tan(), &|t| {
-        half(t).cos() / half(t0).cos()
-    }];
     let mut best: Option<Evidence> = None;
-    for &(u, h) in peaks.iter().filter(|(u, _)| (u - t0).abs() <= MAX_SHIFT) {
-        let per = h / i0;
-        for shape in shapes {
-            let (mut on, mut seen, mut hits) = (0.0, 0.0, 0);
-            for &(t, i) in &judged {
-                if per * i < floor {
-                    continue;
+    // Each strong line in turn sets the shift and scale: the strongest's peak can be cut down
+    // by a found phase's line beside it (magnetite's 311 beside hematite's 110).
+    for &(t0, i0) in judged.iter().filter(|l| l.1 >= ANCHOR * strongest_judged) {
+        let shapes: [&dyn Fn(f64) -> f64; 3] =
+            [&|_| 1.0, &|t| half(t).tan() / half(t0).tan(), &|t| {
+                half(t).cos() / half(t0).cos()
+            }];
+        for &(u, h) in peaks.iter().filter(|(u, _)| (u - t0).abs() <= MAX_SHIFT) {
+            let per = h / i0;
+            for shape in shapes {
+                let (mut on, mut seen, mut hits) = (0.0, 0.0, 0);
+                for &(t, i) in &judged {
+                    if per * i < floor {
+                        continue;
+                    }
+                    seen += i;
+                    let at = t + (u - t0) * shape(t);
+                    if peaks.iter().any(|(v, _)| (at - v).abs() <= HIT) {
+                        on += i;
+                        hits += 1;
+                    }
                 }
-                seen += i;
-                let at = t + (u - t0) * shape(t);
-                if peaks.iter().any(|(v, _)| (at - v).abs() <= HIT) {
-                    on += i;
-                    hits += 1;
+                let e = Evidence {
+                    share: on / seen,
+                    hits,
+                };
+                if best.is_none_or(|b| (e.share, e.hits) > (b.share, b.hits)) {
+                    best = Some(e);
                 }
-            }
-            let e = Evidence {
-                share: on / seen,
-                hits,
-            };
-            if best.is_none_or(|b| (e.share, e.hits) > (b.share, b.hits)) {
-                best = Some(e);
             }
         }
     }
@@ -124,14 +132,101 @@ impl Matcher {
         evidence(&lines, &found.unexplained, &masked_spans(&found.phases))
     }
 
-    /// The entries the element filter allows whose lines name them among the unexplained peaks
-    /// ([`Evidence::names`]), best first (share, then hits, then library order).
-    pub(crate) fn named_by_lines(&self, found: &Identification) -> Vec<usize> {
+    /// Without an element filter, the entries made only of the elements of the phases `kept`
+    /// (without traces) whose lines name them among the lines of the found phase `p`
+    /// ([`Evidence::names`]; the lines under the other found phases not judged): the
+    /// isotype made of what the powder is known to hold, for `p` found as one of other
+    /// elements (Ba₂MgUO₆, a double perovskite with magnetite's cell, beside hematite). One
+    /// entry per material, the best-judged ([`crate::ranked`]), at most `most`, the best
+    /// evidence first.
+    pub(crate) fn coherent_relatives(
+        &self,
+        p: &FoundPhase,
+        found: &Identification,
+        kept: &[usize],
+        most: usize,
+    ) -> Vec<usize> {
+        let entries = self.library().entries();
+        if kept.is_empty() || self.params().get_elements().is_some() {
+            return Vec::new();
+        }
+        let strongest = p.sticks.iter().map(|s| s.1).fold(0.0, f64::max);
+        let peaks: Vec<(f64, f64)> = (p.sticks.iter().copied())
+            .filter(|&(_, h)| h >= MIN_LINE * strongest)
+            .collect();
+        let others: Vec<FoundPhase> = (found.phases.iter())
+            .filter(|o| o.candidate.entry != p.candidate.entry)
+            .cloned()
+            .collect();
+        let hidden = masked_spans(&others);
+        let (lo, hi) = match (found.two_theta.first(), found.two_theta.last()) {
+            (Some(&lo), Some(&hi)) => (lo, hi),
+            _ => return Vec::new(),
+        };
+        let mut named: Vec<(Evidence, usize)> = (0..entries.len())
+            .filter(|&i| self.allows(i) && i != p.candidate.entry)
+            .filter(|&i| self.made_of_elements_of(i, kept))
+            .filter_map(|i| {
+                let lines: Vec<(f64, f64)> = (self.lines(i, 1.0, 0.0))
+                    .filter(|&(t, _, primary)| primary && (lo..=hi).contains(&t))
+                    .map(|(t, i, _)| (t, i))
+                    .collect();
+                Some((evidence(&lines, &peaks, &hidden)?, i))
+            })
+            .filter(|(e, _)| e.names())
+            .collect();
+        named.sort_by(|a, b| {
+            (b.0.share.total_cmp(&a.0.share))
+                .then(b.0.hits.cmp(&a.0.hits))
+                .then(a.1.cmp(&b.1))
+        });
+        // Then the best of those elements in the residual `p` was found in (magnetite at 15 %
+        // of hematite, where a weak phase of other elements was found on its lines).
+        let named: Vec<usize> = (named.into_iter().map(|(_, i)| i))
+            .chain(
+                (self.residual_search_among(found, Some(p), &|i| {
+                    i != p.candidate.entry && self.made_of_elements_of(i, kept)
+                }))
+                .into_iter()
+                .take(1)
+                .map(|c| c.entry),
+            )
+            .collect();
+        // One entry per material: the best-judged of those the first of it stands for.
+        let mut out: Vec<usize> = Vec::new();
+        let mut done: Vec<usize> = kept.to_vec();
+        for &i in &named {
+            if out.len() >= most {
+                break;
+            }
+            if self.same_mineral_as(i, &done) {
+                continue;
+            }
+            let same: Vec<usize> = (named.iter().copied())
+                .filter(|&k| self.same_mineral_as(k, &[i]))
+                .collect();
+            let best = crate::ranked(self.library(), &same)
+                .first()
+                .map_or(i, |b| b.0);
+            done.push(i);
+            out.push(best);
+        }
+        out
+    }
+
+    /// The entries the element filter allows, and `keep` keeps, whose lines name them among
+    /// the unexplained peaks ([`Evidence::names`]), best first (share, then hits, then library
+    /// order).
+    pub(crate) fn named_by_lines(
+        &self,
+        found: &Identification,
+        keep: impl Fn(usize) -> bool,
+    ) -> Vec<usize> {
         if found.unexplained.is_empty() {
             return Vec::new();
         }
         let mut named: Vec<(Evidence, usize)> = (0..self.library().entries().len())
-            .filter(|&i| self.allows(i))
+            .filter(|&i| self.allows(i) && keep(i))
             .filter_map(|i| Some((self.line_evidence(i, found)?, i)))
             .filter(|(e, _)| e.names())
             .collect();
@@ -178,6 +273,32 @@ mod tests {
         let other = [(28.1, 1.0), (30.9, 0.8), (33.5, 0.7), (46.2, 0.5)];
         let e = evidence(&other, &peaks, &[]).unwrap();
         assert!(!e.names(), "{e:?}");
+    }
+
+    /// Magnetite's lines against the peaks left beside hematite at 15 % of its height: the
+    /// strongest line's peak (311 at 35.4°, on the flank of hematite's 110) stands at a fifth
+    /// of what its 220 and 511 say, so scaled by it they would not be seen (one hit); another
+    /// strong line sets the scale as well.
+    #[test]
+    fn a_strong_line_other_than_the_strongest_can_set_the_scale() {
+        let magnetite = [
+            (30.10, 0.30),
+            (35.42, 1.0),
+            (43.05, 0.20),
+            (56.94, 0.30),
+            (62.52, 0.40),
+        ];
+        let hidden = [(62.2, 62.7)];
+        let peaks = [(30.10, 0.05), (35.36, 0.06), (56.95, 0.045)];
+        let e = evidence(&magnetite, &peaks, &hidden).unwrap();
+        assert_eq!(e.hits, 3, "{e:?}");
+        assert!(e.names(), "{e:?}");
+        // Scaled by the strongest line alone the others would stand under the weakest peak.
+        let strongest_only: Vec<(f64, f64)> = (magnetite.iter().copied())
+            .filter(|l| l.1 < ANCHOR || l.1 == 1.0)
+            .collect();
+        let e = evidence(&strongest_only, &peaks, &hidden).unwrap();
+        assert_eq!(e.hits, 1, "{e:?}");
     }
 
     #[test]

@@ -371,6 +371,36 @@ fn masked(two_theta: &[f64], residual: &[f64], phases: &[FoundPhase]) -> Vec<f64
     out
 }
 
+impl Matcher {
+    /// The search of what `found`'s phases leave (as its last residual search saw it; with
+    /// `but` given, what the others leave: the residual that phase was found in) among the
+    /// entries `keep` keeps; none when nothing significant is left.
+    pub(crate) fn residual_search_among(
+        &self,
+        found: &Identification,
+        but: Option<&FoundPhase>,
+        keep: &(dyn Fn(usize) -> bool + Sync),
+    ) -> Vec<Candidate> {
+        let positive = match but {
+            None if found.unexplained.is_empty() => return Vec::new(),
+            None => masked(&found.two_theta, &found.residual, &found.phases),
+            Some(p) => {
+                let left: Vec<f64> = (found.residual.iter().zip(&p.profile))
+                    .map(|(r, q)| r + q)
+                    .collect();
+                let others: Vec<FoundPhase> = (found.phases.iter())
+                    .filter(|o| o.candidate.entry != p.candidate.entry)
+                    .cloned()
+                    .collect();
+                masked(&found.two_theta, &left, &others)
+            }
+        };
+        Measured::from_background_free(found.two_theta.clone(), positive, &self.preparation())
+            .map(|m| self.search_prepared_among(&m, keep))
+            .unwrap_or_default()
+    }
+}
+
 /// The 2θ spans (°) around the strong lines of `phases` where [`masked`] hides the residual:
 /// no unexplained peak is looked for there.
 pub(crate) fn masked_spans(phases: &[FoundPhase]) -> Vec<(f64, f64)> {

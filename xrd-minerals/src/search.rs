@@ -380,6 +380,10 @@ pub struct Matcher {
     /// The [`Span`] of every entry for the 2θ ranges seen (patterns of one instrument share
     /// theirs).
     spans: Mutex<Vec<SpansOfRange>>,
+    /// Each entry's elements without its traces, as indices into a list of symbols: made once,
+    /// when identification without an element filter first asks which entries are made of the
+    /// elements of the phases found ([`Matcher::made_of_elements_of`]).
+    main_elements: std::sync::OnceLock<Vec<Vec<u16>>>,
 }
 
 impl Matcher {
@@ -467,7 +471,45 @@ impl Matcher {
             allowed,
             traced,
             spans: Mutex::new(Vec::new()),
+            main_elements: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Whether entry `i` is made of the elements of the entries `of`, traces of either aside
+    /// (magnetite of hematite's, α-Mn₂O₃ `(Fe.034 Mn1.966) O3` of hausmannite's); never of
+    /// none.
+    pub(crate) fn made_of_elements_of(&self, i: usize, of: &[usize]) -> bool {
+        let main = self.main_elements.get_or_init(|| {
+            let mut symbols: Vec<String> = Vec::new();
+            let entries = self.library.entries();
+            entries
+                .iter()
+                .map(|e| {
+                    let elements: Vec<String> = match crate::Composition::parse(&e.formula) {
+                        Ok(c) => (c.without_traces().fractions().iter())
+                            .map(|(s, _)| s.clone())
+                            .collect(),
+                        Err(_) => e.elements.clone(),
+                    };
+                    (elements.into_iter())
+                        .map(|s| match symbols.iter().position(|x| *x == s) {
+                            Some(k) => k as u16,
+                            None => {
+                                symbols.push(s);
+                                (symbols.len() - 1) as u16
+                            }
+                        })
+                        .collect()
+                })
+                .collect()
+        });
+        !of.is_empty()
+            && main.get(i).is_some_and(|mine| {
+                mine.iter().all(|x| {
+                    of.iter()
+                        .any(|&k| main.get(k).is_some_and(|t| t.contains(x)))
+                })
+            })
     }
 
     /// The library searched.
@@ -572,16 +614,30 @@ impl Matcher {
         if !m.has_peaks {
             return Vec::new();
         }
-        self.search_ranked::<true>(m, skip).0
+        self.search_ranked::<true>(m, &|i| !skip.contains(&i)).0
     }
 
-    /// [`Matcher::search_prepared`], and how many entries got a coarse score. With `PRUNE`,
+    /// The search of a prepared pattern among the entries `keep` keeps (the element filter
+    /// applies too).
+    pub(crate) fn search_prepared_among(
+        &self,
+        m: &Measured,
+        keep: &(dyn Fn(usize) -> bool + Sync),
+    ) -> Vec<Candidate> {
+        if !m.has_peaks {
+            return Vec::new();
+        }
+        self.search_ranked::<true>(m, keep).0
+    }
+
+    /// The search of a prepared pattern among the entries `keep` keeps, and how many entries got
+    /// a coarse score. With `PRUNE`,
     /// entries whose bound shows they cannot be among the best are not scored (the same
     /// candidates as scoring them all: tested).
     fn search_ranked<const PRUNE: bool>(
         &self,
         m: &Measured,
-        skip: &[usize],
+        keep: &(dyn Fn(usize) -> bool + Sync),
     ) -> (Vec<Candidate>, usize) {
         let strains = strain_grid(self.params.max_strain, self.params.strain_step);
         let spans = self.spans(m);
@@ -592,7 +648,7 @@ impl Matcher {
         let factors = stretch(&strains);
         let mut order: Vec<(f64, usize)> = (0..self.prepared.len())
             .into_par_iter()
-            .filter(|&i| self.allowed[i] && !skip.contains(&i))
+            .filter(|&i| self.allowed[i] && keep(i))
             .map(|i| (self.coarse_bound(i, m, &spans[i], factors), i))
             .collect();
         order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -893,11 +949,11 @@ mod tests {
         let mut pruned_some = 0;
         for (k, pattern) in patterns.iter().enumerate() {
             let m = Measured::new(pattern, &prep).unwrap();
-            let (fast, scored) = matcher.search_ranked::<true>(&m, &[]);
-            let (full, all_scored) = matcher.search_ranked::<false>(&m, &[]);
+            let (fast, scored) = matcher.search_ranked::<true>(&m, &|_| true);
+            let (full, all_scored) = matcher.search_ranked::<false>(&m, &|_| true);
             assert_eq!(fast, full, "pattern {k}");
-            let (fast_skip, _) = matcher.search_ranked::<true>(&m, &[7]);
-            let (full_skip, _) = matcher.search_ranked::<false>(&m, &[7]);
+            let (fast_skip, _) = matcher.search_ranked::<true>(&m, &|i| i != 7);
+            let (full_skip, _) = matcher.search_ranked::<false>(&m, &|i| i != 7);
             assert_eq!(fast_skip, full_skip, "pattern {k}, entry 7 left out");
             assert!(!fast.is_empty());
             // The bound itself, entry by entry: never below the coarse score.

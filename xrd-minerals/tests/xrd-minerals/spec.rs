@@ -297,17 +297,18 @@ struct Confirmed {
     after: Vec<f64>,
 }
 
-/// Search-match of `pattern` under `elements` and its confirmation by refinement (defaults).
+/// Search-match of `pattern` under `elements` (none: no filter) and its confirmation by
+/// refinement (defaults).
 fn identify_under(
     pattern: &xrd_io::Pattern,
     elements: &[&str],
 ) -> (xrd_minerals::Identification, xrd_minerals::Confirmation) {
-    let elements = elements.iter().map(|e| e.to_string()).collect();
+    let elements = (!elements.is_empty()).then(|| elements.iter().map(|e| e.to_string()).collect());
     let matcher = Matcher::new(
         amcsd().clone(),
         amcsd_references(),
         Wavelength::CU_KA,
-        SearchParams::new().elements(Some(elements)),
+        SearchParams::new().elements(elements),
     )
     .unwrap();
     let found = matcher.identify(pattern, &PhaseParams::new()).unwrap();
@@ -465,6 +466,59 @@ fn a_second_oxidation_state_is_named_where_it_fits_and_loses_ties() {
             .starts_with("Ti O (amcsd:11427), with Ti +2.0 beside Ti +4.0 in Anatase, not taken")),
         "{notes:?}"
     );
+}
+
+/// The best-judged structure a name resolves to.
+fn structure_named(name: &str) -> xrd_sim::Structure {
+    let lib = amcsd();
+    let (best, _) = xrd_minerals::ranked(lib, &lib.lookup(name))[0].clone();
+    lib.entries()[best].structure().unwrap()
+}
+
+/// Without an element filter, the phases found stand for what the powder is made of: an
+/// isotype of other elements that fits no better than one of those elements is not named
+/// (TiN, rock salt of 4.24 Å, for CoO of 4.26 Å beside Co₃O₄), one of those elements whose
+/// lines the search's cosine ranked far down is compared (magnetite, whose 311 lies under
+/// hematite's 110, where Ba₂MgUO₆ of its cell was found), and a weak one is looked for among
+/// them only (magnetite at 15 % of hematite's peak height). Before, these powders came out
+/// as Co₃O₄ + TiN and hematite + Ba₂MgUO₆ or hematite alone.
+#[test]
+fn without_elements_the_phases_found_stand_for_them() {
+    for (major, minor, share) in [
+        ("Co3O4", "CoO", 0.3),
+        ("hematite", "magnetite", 0.4),
+        ("hematite", "magnetite", 0.15),
+    ] {
+        let (a, b) = (structure_named(major), structure_named(minor));
+        let pattern = crate::common::measured_like(&[(&a, 1.0), (&b, share)], 0.02, 11);
+        let (_, confirmed) = identify_under(&pattern, &[]);
+        let lib = amcsd();
+        let composition = |i: usize| {
+            xrd_minerals::Composition::parse(&lib.entries()[i].formula)
+                .unwrap()
+                .without_traces()
+        };
+        let named: Vec<&str> = (confirmed.entries.iter())
+            .map(|&e| lib.entries()[e].formula.as_str())
+            .collect();
+        assert_eq!(
+            named.len(),
+            2,
+            "{major} + {share} {minor}: {named:?} {:?}",
+            confirmed.notes
+        );
+        for want in [major, minor] {
+            let want = composition(lib.lookup(want)[0]);
+            assert!(
+                confirmed
+                    .entries
+                    .iter()
+                    .any(|&e| composition(e).same_formula(&want)),
+                "{major} + {share} {minor}: {named:?} {:?}",
+                confirmed.notes
+            );
+        }
+    }
 }
 
 /// A formula names the entries refined with a trace of another element too, and a trace costs
