@@ -35,7 +35,14 @@ def composition(formula):
 
 
 def same(a, b):
-    a, b = composition(a), composition(b)
+    """Whether two formulas are one compound, traces aside (elements of at most 1 at.%, as the
+    library's TRACE_FRACTION: `V2 Mg.01 O5` is V2O5)."""
+    def major(f):
+        c = composition(f)
+        kept = {e: x for e, x in c.items() if x > 0.01}
+        total = sum(kept.values())
+        return {e: x / total for e, x in kept.items()}
+    a, b = major(a), major(b)
     return a.keys() == b.keys() and all(abs(a[e] - b[e]) < 0.02 for e in a)
 
 

@@ -1,14 +1,16 @@
 //! Identification confirmed by whole-pattern refinement: the phases search-match found are
 //! refined together (xrd-refine), close alternatives for the same residual compared by their
 //! refined fit, a further phase kept only where it improves the fit significantly (an F-test,
-//! [`Refinement::significantly_better_than`]), and, when the search is restricted to some
-//! elements, weak phases the residual test could not name tried: those whose lines the
-//! unexplained peaks name, then the best candidates of the last residual search whose visible
+//! [`Refinement::significantly_better_than`]), and weak phases the residual test could not
+//! name tried: among the elements given (or, without, those of the phases kept), those whose
+//! lines the unexplained peaks name, then the best candidates of a residual search whose visible
 //! lines fall on those peaks (`evidence`).
 //! Among a found phase's alternatives, what a chemist would not expect is compared after the
 //! rest and taken only for a significantly better fit: an element in a second oxidation state
 //! beside the phases kept before it (so the order of the found phases matters), then, under an
-//! element filter, the entry of the same mineral refined with a trace of another element.
+//! element filter, the entry of the same mineral refined with a trace of another element or,
+//! without one, an entry with an element no phase kept has (beside which the entries of the
+//! kept phases' elements whose lines name them among the found phase's are compared too).
 //! What comes out is weight fractions instead of intensity shares.
 
 use rayon::prelude::*;
@@ -340,10 +342,19 @@ impl Matcher {
             // the phases kept too (magnetite for Ba₂MgUO₆ beside hematite), which the search's
             // cosine can rank far below (the line it would be judged by hidden under
             // hematite's).
-            let coherent: Vec<usize> = (self.coherent_relatives(phase, found, &kept, COHERENT))
-                .into_iter()
-                .filter(|e| !(tries.contains(e) || self.implausible_beside(*e, &kept).is_some()))
-                .collect();
+            let coherent: Vec<usize> = if self.new_elements(phase.candidate.entry, &kept).is_some()
+            {
+                (self.coherent_relatives(phase, found, &kept, COHERENT))
+                    .into_iter()
+                    .filter(|e| {
+                        !(tries.contains(e)
+                            || kept.contains(e)
+                            || self.implausible_beside(*e, &kept).is_some())
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let tries: Vec<usize> = tries.into_iter().chain(coherent).collect();
             let pure = tries.len();
             // Under one, the entries of the same formulas refined with a trace of another
@@ -390,7 +401,8 @@ impl Matcher {
                 })
                 .collect();
             cancelled()?;
-            let mut tiers: [Option<(usize, Refinement, String)>; 4] = [None, None, None, None];
+            let mut tiers: [Option<(usize, Refinement, String)>; FOREIGN + SECOND_STATE + 1] =
+                std::array::from_fn(|_| None);
             for ((e, r), why) in tries.into_iter().zip(fits).zip(unexpected) {
                 let Some(r) = r else { continue };
                 let (tier, why) = why.unwrap_or_default();
@@ -493,7 +505,7 @@ impl Matcher {
         } else if kept.is_empty() {
             Vec::new()
         } else {
-            self.residual_search_among(found, None, &allowed)
+            self.residual_search_among(found, &allowed)
         };
         let order: Vec<usize> = self
             .named_by_lines(found, allowed)
@@ -560,7 +572,7 @@ impl Matcher {
                 }
             }
             notes.push(format!(
-                "{} ({} entries) not tried: their lines are not among the unexplained peaks",
+                "{} ({} entries) not tried: too few of their lines are among the unexplained peaks",
                 names.join(", "),
                 missing.len()
             ));
@@ -713,7 +725,12 @@ impl Matcher {
         let new: Vec<String> = (elements(i).into_iter())
             .filter(|e| !present.contains(e))
             .collect();
-        (!new.is_empty()).then(|| new.join(" and "))
+        let (last, rest) = new.split_last()?;
+        Some(if rest.is_empty() {
+            last.clone()
+        } else {
+            format!("{} and {last}", rest.join(", "))
+        })
     }
 
     /// Under an element filter, the entries the filter left out only for a trace of another

@@ -172,7 +172,7 @@ pub struct Identification {
     /// The best single-phase candidates of the whole pattern.
     pub candidates: Vec<Candidate>,
     /// Significant peaks no phase explains (away from the phases' strong lines): 2θ (°) and
-    /// height (strongest measured point 1).
+    /// height (strongest measured point 1), in 2θ order.
     pub unexplained: Vec<(f64, f64)>,
     /// 2θ of the pattern (°).
     pub two_theta: Vec<f64>,
@@ -214,7 +214,10 @@ impl Matcher {
                     break;
                 }
                 match Measured::from_background_free(two_theta.clone(), positive, &prep) {
-                    Ok(m) => (self.search_prepared(&m, &skip), before),
+                    Ok(mut m) => {
+                        m.hidden = masked_spans(&phases);
+                        (self.search_prepared(&m, &skip), before)
+                    }
                     Err(Error::Pattern(_)) => break,
                     Err(e) => return Err(e),
                 }
@@ -372,38 +375,33 @@ fn masked(two_theta: &[f64], residual: &[f64], phases: &[FoundPhase]) -> Vec<f64
 }
 
 impl Matcher {
-    /// The search of what `found`'s phases leave (as its last residual search saw it; with
-    /// `but` given, what the others leave: the residual that phase was found in) among the
-    /// entries `keep` keeps; none when nothing significant is left.
+    /// The search of what `found`'s phases leave (masked as its residual searches are) among
+    /// the entries `keep` keeps; none when no unexplained peak is left or the residual holds
+    /// no signal.
     pub(crate) fn residual_search_among(
         &self,
         found: &Identification,
-        but: Option<&FoundPhase>,
         keep: &(dyn Fn(usize) -> bool + Sync),
     ) -> Vec<Candidate> {
-        let positive = match but {
-            None if found.unexplained.is_empty() => return Vec::new(),
-            None => masked(&found.two_theta, &found.residual, &found.phases),
-            Some(p) => {
-                let left: Vec<f64> = (found.residual.iter().zip(&p.profile))
-                    .map(|(r, q)| r + q)
-                    .collect();
-                let others: Vec<FoundPhase> = (found.phases.iter())
-                    .filter(|o| o.candidate.entry != p.candidate.entry)
-                    .cloned()
-                    .collect();
-                masked(&found.two_theta, &left, &others)
-            }
-        };
+        if found.unexplained.is_empty() {
+            return Vec::new();
+        }
+        let positive = masked(&found.two_theta, &found.residual, &found.phases);
+        let hidden = masked_spans(&found.phases);
         Measured::from_background_free(found.two_theta.clone(), positive, &self.preparation())
-            .map(|m| self.search_prepared_among(&m, keep))
+            .map(|mut m| {
+                m.hidden = hidden;
+                self.search_prepared_among(&m, keep)
+            })
             .unwrap_or_default()
     }
 }
 
 /// The 2θ spans (°) around the strong lines of `phases` where [`masked`] hides the residual:
 /// no unexplained peak is looked for there.
-pub(crate) fn masked_spans(phases: &[FoundPhase]) -> Vec<(f64, f64)> {
+pub(crate) fn masked_spans<'a>(
+    phases: impl IntoIterator<Item = &'a FoundPhase>,
+) -> Vec<(f64, f64)> {
     let mut spans = Vec::new();
     for p in phases {
         let strongest = p.sticks.iter().map(|s| s.1).fold(0.0, f64::max);
@@ -563,10 +561,13 @@ impl<'a> PeakTest<'a> {
             .relative_height(self.threshold / max)
             .min_prominence(self.threshold / max)
             .min_separation(SAME_PEAK);
-        Ok(find_peaks(self.two_theta, &smooth, &params)?
+        let mut peaks: Vec<(f64, f64)> = find_peaks(self.two_theta, &smooth, &params)?
             .into_iter()
             .map(|p| (p.position, p.height / self.strongest))
-            .collect())
+            .collect();
+        // In 2θ order, as the line test looks them up.
+        peaks.sort_by(|a, b| a.0.total_cmp(&b.0));
+        Ok(peaks)
     }
 }
 

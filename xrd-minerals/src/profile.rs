@@ -128,6 +128,10 @@ pub(crate) struct Measured {
     /// Whether its strongest point stands [`xrd_io::MIN_PEAK_SIGMAS`] noise σ or more above the
     /// background (always for a residual, whose peaks are tested on their own).
     pub has_peaks: bool,
+    /// 2θ spans (°) where the intensities were set to 0 under the strong lines of phases found
+    /// before (a residual): a reference's lines there are not judged by the search's final
+    /// score.
+    pub hidden: Vec<(f64, f64)>,
 }
 
 /// Settings of the preparation.
@@ -227,6 +231,7 @@ impl Measured {
             range,
             noise,
             has_peaks: true,
+            hidden: Vec::new(),
         })
     }
 }

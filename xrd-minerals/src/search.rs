@@ -732,8 +732,7 @@ impl Matcher {
         let end =
             p.q.partition_point(|&q| self.two_theta(q).is_some_and(|t| t <= hi));
         let lines = start..end.max(start);
-        let s2 = self.params.smoothing * std::f64::consts::SQRT_2;
-        let (ratio, rho) = self.doublet().unwrap_or((1.0, 0.0));
+        let (ratio, _) = self.doublet().unwrap_or((1.0, 0.0));
         let mut tt = Vec::with_capacity(p.q.len());
         for (&q, &w) in p.q[lines.clone()].iter().zip(&p.w[lines.clone()]) {
             if let Some(t) = self.two_theta(q) {
@@ -741,6 +740,17 @@ impl Matcher {
                 tt.push((t, t2, w));
             }
         }
+        Span {
+            lines,
+            norm: self.norm_of(&tt),
+        }
+    }
+
+    /// ‖R‖ of reflections at (2θ of Kα1, 2θ of Kα2, weight), sorted by 2θ: their profile
+    /// smoothed as the pattern's is.
+    fn norm_of(&self, tt: &[(f64, f64, f64)]) -> f64 {
+        let s2 = self.params.smoothing * std::f64::consts::SQRT_2;
+        let (_, rho) = self.doublet().unwrap_or((1.0, 0.0));
         let reach = CUTOFF_SIGMAS * s2
             + tt.last().map_or(0.0, |l| {
                 if l.1.is_finite() {
@@ -766,10 +776,7 @@ impl Matcher {
                         + 2.0 * rho * gaussian(a.0 - b.1, s2));
             }
         }
-        Span {
-            lines,
-            norm: sum.sqrt(),
-        }
+        sum.sqrt()
     }
 
     /// An upper bound of entry `i`'s coarse score (see [`Matcher::coarse`]): each line at the
@@ -844,17 +851,38 @@ impl Matcher {
         let n_zero = (self.params.max_zero_shift / z_step).round() as i64;
         let max_scale = 1.0 + self.params.max_strain;
         let min_scale = 1.0 - self.params.max_strain;
-        let mut best = *c;
+        // In a residual, lines under the phases found before are not judged: their part of the
+        // residual is set to 0, and the reference's norm is taken without them (magnetite's
+        // 311 under hematite's 110, NiO's 111 under bismite's lines).
+        let hidden = |t: f64| m.hidden.iter().any(|&(a, b)| (a..=b).contains(&t));
+        let mut best = if m.hidden.is_empty() {
+            *c
+        } else {
+            Candidate {
+                score: f64::NEG_INFINITY,
+                ..*c
+            }
+        };
         let mut positions: Vec<(f64, f64, f64)> = Vec::with_capacity(p.q.len());
         let (qs, ws) = (&p.q[span.lines.clone()], &p.w[span.lines.clone()]);
         for a in -n_strain..=n_strain {
             let scale = (c.cell_scale + a as f64 * step).clamp(min_scale, max_scale);
             positions.clear();
             for (q, w) in qs.iter().zip(ws) {
-                if let Some(t) = self.two_theta(q / scale) {
+                if let Some(t) = self.two_theta(q / scale)
+                    && !hidden(t)
+                {
                     let t2 = self.two_theta(q * ratio / scale).unwrap_or(f64::INFINITY);
                     positions.push((t, t2, *w));
                 }
+            }
+            let norm = if m.hidden.is_empty() {
+                span.norm
+            } else {
+                self.norm_of(&positions)
+            };
+            if norm.is_nan() || norm <= 0.0 {
+                continue;
             }
             for b in -n_zero..=n_zero {
                 let z = b as f64 * z_step;
@@ -864,7 +892,7 @@ impl Matcher {
                         w * (m.by_two_theta.at(t + z) + rho * m.by_two_theta.at(t2 + z))
                     })
                     .sum();
-                let score = s * self.prior(scale - 1.0) / (span.norm * m.norm);
+                let score = s * self.prior(scale - 1.0) / (norm * m.norm);
                 if score > best.score {
                     best = Candidate {
                         entry: c.entry,
@@ -875,7 +903,7 @@ impl Matcher {
                 }
             }
         }
-        best
+        if best.score.is_finite() { best } else { *c }
     }
 }
 
