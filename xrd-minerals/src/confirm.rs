@@ -237,7 +237,7 @@ impl Matcher {
     /// Refines the phases of `found` against `pattern` and keeps what the fit supports (see
     /// the module docs). `None` when `found` names no phase or its phases cannot be refined
     /// together; its phases unchanged when their fit is poorer than Rwp 0.2 and the search has
-    /// no element filter.
+    /// no element filter, but for those that fit gives no weight (less than 0.5 %).
     ///
     /// Every refinement runs under `control`: once it is cancelled, the refinement under way
     /// stops at its next least-squares step and this returns the refinement's
@@ -315,6 +315,31 @@ impl Matcher {
                     "Rwp {:.4} of the phases found is too poor to confirm or change them",
                     r.rwp
                 ));
+                // Found phases the fit gives no weight at all are not there whatever the fit's
+                // quality (a residual search of a poor pattern finds phases on its misfit).
+                let (mut as_found, mut r) = (as_found, r);
+                let empty: Vec<usize> = (r.phases.iter().enumerate())
+                    .filter(|(_, p)| p.weight_fraction < MIN_WEIGHT)
+                    .map(|(k, _)| k)
+                    .collect();
+                if !empty.is_empty() && empty.len() < as_found.len() {
+                    let mut left = as_found.clone();
+                    for &k in empty.iter().rev() {
+                        left.remove(k);
+                    }
+                    let again = fit(&left, Plan::Gate);
+                    cancelled()?;
+                    if let Some(again) = again {
+                        for &k in &empty {
+                            notes.push(format!(
+                                "{} dropped: {:.4} of the weight",
+                                name(as_found[k]),
+                                r.phases[k].weight_fraction
+                            ));
+                        }
+                        (as_found, r) = (left, again);
+                    }
+                }
                 return Ok(Some(Confirmation {
                     entries: as_found,
                     refinement: r,
@@ -487,11 +512,12 @@ impl Matcher {
             }
         }
         // Weak phases the residual test could not name: only among the elements the user
-        // allowed (or those of the phases kept), since any of thousands of structures can fit a misfit of the others. First
-        // those whose lines the unexplained peaks name (`evidence`: a few lines all there, which
-        // the residual search's cosine ranks low beside a second missing phase), then the
-        // residual search's best; each only where its visible lines fall on those peaks, since a
-        // reference with many lines can lower Rwp by fitting a little of everything.
+        // allowed (or those of the phases kept), since any of thousands of structures can fit a
+        // misfit of the others. First those whose lines the unexplained peaks name (`evidence`:
+        // a few lines all there, which the residual search's cosine ranks low beside a second
+        // missing phase), then the residual search's best; each only where its visible lines
+        // fall on those peaks, since a reference with many lines can lower Rwp by fitting a
+        // little of everything.
         let mut tried = 0;
         let mut seen: Vec<usize> = Vec::new();
         // Struck out by their lines: one note for all, each material once.

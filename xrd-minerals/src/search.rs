@@ -854,7 +854,39 @@ impl Matcher {
         // In a residual, lines under the phases found before are not judged: their part of the
         // residual is set to 0, and the reference's norm is taken without them (magnetite's
         // 311 under hematite's 110, NiO's 111 under bismite's lines).
-        let hidden = |t: f64| m.hidden.iter().any(|&(a, b)| (a..=b).contains(&t));
+        // Which lines are hidden is read once, at the coarse scale (a strain step moves a line
+        // by a few hundredths of a degree), and so is their norm.
+        let (qs, ws) = (&p.q[span.lines.clone()], &p.w[span.lines.clone()]);
+        let visible: Vec<bool> = if m.hidden.is_empty() {
+            Vec::new()
+        } else {
+            (qs.iter())
+                .map(|q| {
+                    self.two_theta(q / c.cell_scale)
+                        .is_none_or(|t| !m.hidden.iter().any(|&(a, b)| (a..=b).contains(&t)))
+                })
+                .collect()
+        };
+        let shown = |k: usize| visible.get(k).is_none_or(|&v| v);
+        let mut positions: Vec<(f64, f64, f64)> = Vec::with_capacity(p.q.len());
+        let norm = if m.hidden.is_empty() {
+            span.norm
+        } else {
+            for (k, (q, w)) in qs.iter().zip(ws).enumerate() {
+                if let Some(t) = self.two_theta(q / c.cell_scale)
+                    && shown(k)
+                {
+                    let t2 = self
+                        .two_theta(q * ratio / c.cell_scale)
+                        .unwrap_or(f64::INFINITY);
+                    positions.push((t, t2, *w));
+                }
+            }
+            self.norm_of(&positions)
+        };
+        if norm.is_nan() || norm <= 0.0 {
+            return *c;
+        }
         let mut best = if m.hidden.is_empty() {
             *c
         } else {
@@ -863,26 +895,16 @@ impl Matcher {
                 ..*c
             }
         };
-        let mut positions: Vec<(f64, f64, f64)> = Vec::with_capacity(p.q.len());
-        let (qs, ws) = (&p.q[span.lines.clone()], &p.w[span.lines.clone()]);
         for a in -n_strain..=n_strain {
             let scale = (c.cell_scale + a as f64 * step).clamp(min_scale, max_scale);
             positions.clear();
-            for (q, w) in qs.iter().zip(ws) {
+            for (k, (q, w)) in qs.iter().zip(ws).enumerate() {
                 if let Some(t) = self.two_theta(q / scale)
-                    && !hidden(t)
+                    && shown(k)
                 {
                     let t2 = self.two_theta(q * ratio / scale).unwrap_or(f64::INFINITY);
                     positions.push((t, t2, *w));
                 }
-            }
-            let norm = if m.hidden.is_empty() {
-                span.norm
-            } else {
-                self.norm_of(&positions)
-            };
-            if norm.is_nan() || norm <= 0.0 {
-                continue;
             }
             for b in -n_zero..=n_zero {
                 let z = b as f64 * z_step;

@@ -524,6 +524,43 @@ fn without_elements_the_phases_found_stand_for_them() {
     }
 }
 
+/// A fit too poor to decide among the library (xylib's Cu₃Au scan, an alloy the library
+/// lacks: Rwp above 0.2) keeps the phases found as they are, but not those it gives no weight:
+/// the residual searches of such a pattern find phases on its misfit, which were listed at
+/// 0.0000 of the weight.
+#[test]
+fn a_poor_fit_keeps_the_phases_found_that_have_weight() {
+    let Some(path) = xrd_testdata::shared_data("real/xylib_Cu3Au-1.raw") else {
+        return;
+    };
+    let pattern = xrd_io::read(path).unwrap().remove(0);
+    let (found, confirmed) = identify_under(&pattern, &[]);
+    assert!(
+        found.phases.len() > confirmed.entries.len(),
+        "{:?}",
+        confirmed.notes
+    );
+    assert!(
+        confirmed.notes[0].contains("too poor to confirm or change them"),
+        "{:?}",
+        confirmed.notes
+    );
+    assert!(
+        (confirmed.notes.iter()).any(|n| n.contains("dropped: 0.0000 of the weight")),
+        "{:?}",
+        confirmed.notes
+    );
+    assert_eq!(confirmed.entries.len(), confirmed.refinement.phases.len());
+    for p in &confirmed.refinement.phases {
+        assert!(
+            p.weight_fraction >= 0.005,
+            "{} {}",
+            p.name,
+            p.weight_fraction
+        );
+    }
+}
+
 /// A formula names the entries refined with a trace of another element too, and a trace costs
 /// less than an old, B-less structure: `Mn2O3` resolves first to α-Mn₂O₃ of 1971 refined as
 /// `(Fe.034 Mn1.966) O3` (Fe 0.7 at.%; on XRD-AutoAnalyzer's Mn₂O₃ scan Rwp 5.14 %), not to the
