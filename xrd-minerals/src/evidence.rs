@@ -12,9 +12,8 @@ use crate::phases::{FoundPhase, Identification, masked_spans};
 use crate::search::Matcher;
 
 /// Largest shift (° 2θ) of the reference's anchor line (see [`ANCHOR`]) to the peak it is
-/// matched with: a
-/// sample displacement or zero error of a lab scan (NiO in dara_dev: 0.16°), or a cell a few
-/// tenths of a per cent off.
+/// matched with: a sample displacement or zero error of a lab scan (NiO in dara_dev: 0.16°), or
+/// a cell a few tenths of a per cent off.
 const MAX_SHIFT: f64 = 0.3;
 /// A line falls on a peak within this (° 2θ) after the shift: the unexplained peaks come from
 /// a residual smoothed with the search's σ (0.15°).
@@ -63,8 +62,9 @@ impl Evidence {
 /// `peaks` (2θ °, height; sorted by 2θ) outside the `hidden` spans, where no peak is looked
 /// for. Each line that can be judged of at least [`ANCHOR`] of the strongest is matched with
 /// each peak within [`MAX_SHIFT`]; its height there scales the others, and those that would
-/// stand above the weakest peak are the visible ones. The shift is tried as constant, as a cell scale (∝ tan θ) and as a
-/// displacement (∝ cos θ); the best is returned. `None` when nothing can be judged.
+/// stand above the weakest peak are the visible ones. The shift is tried as constant, as a cell
+/// scale (∝ tan θ) and as a displacement (∝ cos θ); the best is returned. `None` when nothing
+/// can be judged.
 pub(crate) fn evidence(
     lines: &[(f64, f64)],
     peaks: &[(f64, f64)],
